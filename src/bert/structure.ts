@@ -1,0 +1,171 @@
+/**
+ * What discovery (discover.ts) finds in an exporter's graph: the read-only map of a BERT-family encoder. Every
+ * reference is by name: node names (unique after loading), initializer names and value names, so a structure
+ * found on a graph stays valid on a `cloneGraph` copy of it. Passes read this to know what to rewrite.
+ */
+
+/** Which tool wrote the graph. */
+export type ExporterKind = 'torch' | 'keras2onnx' | 'ort-fused' | 'bert-compress' | 'unknown';
+
+/** Layout family of the encoder. */
+export type ModelFamily = 'bert' | 'distilbert' | 'roberta';
+
+export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'tanh';
+
+/**
+ * A dense projection y = x·W + b. `weight` is an initializer (possibly reached through a Transpose / Identity /
+ * DequantizeLinear the exporter put in front of it); `layout` says how the weight is stored.
+ */
+export interface Linear {
+  /** Name of the MatMul or Gemm node. */
+  node: string;
+  /** Initializer holding W. */
+  weight: string;
+  /** 'in_out': W is [in, out] (MatMul x·W); 'out_in': W is [out, in] (Gemm with transB=1, or MatMul after Transpose). */
+  layout: 'in_out' | 'out_in';
+  /** Initializer holding b, if any. */
+  bias?: string;
+  /** The Add node that adds the bias (absent when the bias is Gemm's C input or fused into a later op). */
+  biasNode?: string;
+  inFeatures: number;
+  outFeatures: number;
+  /** Value name of the projection's output (after the bias). */
+  output: string;
+}
+
+/** A LayerNormalization: a LayerNormalization op, a Reduce/Sub/Pow/Sqrt/Div pattern, or a fused skip-LN. */
+export interface LayerNorm {
+  kind: 'op' | 'pattern' | 'skip-op';
+  /** Every node of the pattern (one for the op kinds). */
+  nodes: string[];
+  scale: string;
+  bias: string;
+  epsilon: number;
+  /** Value name of the normalized output. */
+  output: string;
+}
+
+/**
+ * An int64 constant in the graph that encodes a head count or the total attention width (heads × head size),
+ * e.g. the `4` and `64` of Reshape [0, 0, 4, 64], or the 256 of the merge Reshape. Pruning heads rewrites them.
+ * The constant may be shared with other layers: a pass must give the layer its own copy before changing it.
+ */
+export interface HeadShapeConstant {
+  /** 'initializer': an initializer; 'constant-node': the `value` tensor of a Constant node (by node name). */
+  source: 'initializer' | 'constant-node';
+  /** Initializer name or Constant node name. */
+  name: string;
+  /** Element index within the constant that holds the number. */
+  index: number;
+  /** What the number means. */
+  meaning: 'num-heads' | 'all-head-size';
+  /** The value found. */
+  value: number;
+}
+
+export interface AttentionBlock {
+  /** 'unfused': separate Q/K/V projections and a Softmax; 'fused': one com.microsoft Attention node. */
+  kind: 'unfused' | 'fused';
+  numHeads: number;
+  headSize: number;
+  q?: Linear;
+  k?: Linear;
+  v?: Linear;
+  /** The fused Attention node with its packed weight [hidden, 3·heads·headSize] and bias [3·heads·headSize]. */
+  fused?: { node: string; weight: string; bias: string };
+  /** Output projection (heads·headSize → hidden). */
+  output: Linear;
+  /** The Softmax node of the attention probabilities (unfused). */
+  softmax?: string;
+  /** Constants that hold the head count or attention width, to rewrite when heads are removed. */
+  headShapeConstants: HeadShapeConstant[];
+  /** Scaling: divide scores by this (sqrt(headSize) for BERT), when found. */
+  scale?: number;
+}
+
+export interface FeedForward {
+  in: Linear;
+  out: Linear;
+  activation: Activation;
+  /** Nodes of the activation (the Erf GELU pattern, a Gelu/BiasGelu/FastGelu op, Relu…). */
+  activationNodes: string[];
+  intermediateSize: number;
+}
+
+export interface EncoderLayer {
+  index: number;
+  /** Value entering the layer (the residual stream) and leaving it. */
+  input: string;
+  output: string;
+  attention: AttentionBlock;
+  /** LayerNorm after attention (+ residual). */
+  attentionNorm: LayerNorm;
+  ffn: FeedForward;
+  /** LayerNorm after the FFN (+ residual). */
+  outputNorm: LayerNorm;
+}
+
+/** An embedding table read by a Gather. */
+export interface EmbeddingTable {
+  /** Initializer [rows, hidden]. */
+  weight: string;
+  /** The Gather node reading it (absent when fused into EmbedLayerNormalization). */
+  gather?: string;
+  rows: number;
+}
+
+export interface Embeddings {
+  word: EmbeddingTable;
+  position?: EmbeddingTable;
+  tokenType?: EmbeddingTable;
+  norm: LayerNorm;
+  /** Value name of the embeddings output (after LayerNorm). */
+  output: string;
+  /** Set when an EmbedLayerNormalization node holds the whole block. */
+  fusedNode?: string;
+}
+
+export interface Pooler {
+  dense: Linear;
+  activation: 'tanh' | 'relu' | 'none';
+}
+
+export type HeadKind = 'sequence-classification' | 'question-answering' | 'pretraining' | 'token-classification' | 'unknown';
+
+export interface TaskHead {
+  kind: HeadKind;
+  /** Dense layers of the head, in order (e.g. DistilBERT's pre_classifier then classifier). */
+  linears: Linear[];
+  /** Graph outputs the head produces. */
+  outputs: string[];
+  /** Output width of the last linear (labels; 1 for regression). */
+  numLabels: number;
+}
+
+/** The graph inputs an encoder reads. */
+export interface EncoderInputs {
+  inputIds: string;
+  attentionMask?: string;
+  tokenTypeIds?: string;
+}
+
+export interface BertStructure {
+  family: ModelFamily;
+  exporter: ExporterKind;
+  /** ai.onnx opset. */
+  opset: number;
+  inputs: EncoderInputs;
+  hiddenSize: number;
+  numLayers: number;
+  /** Heads of the first layer (layers may differ after pruning: see layers[i].attention.numHeads). */
+  numHeads: number;
+  headSize: number;
+  intermediateSize: number;
+  vocabSize: number;
+  maxPositions?: number;
+  typeVocabSize?: number;
+  embeddings: Embeddings;
+  layers: EncoderLayer[];
+  pooler?: Pooler;
+  head?: TaskHead;
+}

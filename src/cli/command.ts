@@ -1,0 +1,28 @@
+/**
+ * How a CLI command is declared: a yargs command module whose handler returns an exit code. Commands only parse
+ * flags into typed options, call library functions and print; they hold no compression or evaluation logic.
+ */
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+
+export interface GlobalFlags {
+  verbose?: boolean;
+}
+
+export interface CliCommand<A = object> {
+  /** yargs command string, e.g. 'inspect <model>'. */
+  command: string | readonly string[];
+  describe: string;
+  builder: (y: Argv<GlobalFlags>) => Argv<A>;
+  /** Runs the command; resolves to the process exit code. */
+  run: (args: ArgumentsCamelCase<A & GlobalFlags>) => Promise<number>;
+}
+
+/** Writes a line to stdout. */
+export function out(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+/** Writes a line to stderr. */
+export function err(line: string): void {
+  process.stderr.write(line + '\n');
+}

@@ -1,0 +1,59 @@
+/**
+ * The process side of `compress`: parse argv with yargs, run the matched command, map errors to exit codes.
+ * A UserError prints one line (`compress: <message>`) and exits 1; with --verbose its stack follows. Anything else
+ * is a bug and prints its stack.
+ */
+import yargs, { type Argv } from 'yargs';
+import { isUserError, errorMessage } from '../errors.ts';
+import type { CliCommand, GlobalFlags } from './command.ts';
+import { commands } from './commands/index.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  let verbose = argv.includes('--verbose');
+  let y: Argv<GlobalFlags> = yargs(argv)
+    .scriptName('compress')
+    .usage('$0 <command> [options]\n$0 MODEL [pass flags] -o OUT')
+    .option('verbose', { type: 'boolean', describe: 'Print stack traces on errors', global: true })
+    .strict()
+    .demandCommand(1, 'give a command or a model (see --help)')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, e) => {
+      throw e ?? new UsageError(msg);
+    })
+    .help()
+    .version();
+  for (const c of commands as CliCommand<any>[]) {
+    y = y.command({
+      command: c.command as string | string[],
+      describe: c.describe,
+      builder: c.builder as any,
+      handler: async (args: any) => {
+        verbose = !!args.verbose;
+        code = await c.run(args);
+      },
+    });
+  }
+  try {
+    await y.parseAsync();
+    return code;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`compress: ${e.message}\n`);
+      return 2;
+    }
+    if (isUserError(e)) {
+      process.stderr.write(`compress: ${e.message}\n`);
+      if (verbose && e.stack) process.stderr.write(e.stack + '\n');
+      return 1;
+    }
+    process.stderr.write(`compress: internal error: ${errorMessage(e)}\n`);
+    if (e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+    return 70;
+  }
+}
+
+/** A wrong flag or missing argument, reported by yargs. */
+class UsageError extends Error {}

@@ -1,0 +1,42 @@
+/**
+ * The error classes of bert-compress. A `UserError` is a fault in what the user gave us (a file, a flag, a
+ * model): the CLI prints its one-line message and exits non-zero without a stack trace. Anything else is a bug.
+ */
+
+/** A fault in the user's input. `message` is one line that names the file or argument and the problem. */
+export class UserError extends Error {
+  override name = 'UserError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The file is not a readable ONNX model (missing, truncated, corrupt, unknown opset, cyclic graph…). */
+export class ModelLoadError extends UserError {
+  override name = 'ModelLoadError';
+}
+
+/** The graph is valid ONNX but not a BERT-family encoder we understand. */
+export class NotBertError extends UserError {
+  override name = 'NotBertError';
+}
+
+/** Settings that cannot be applied (ratio out of range, rank above hidden size, unknown task…). */
+export class SettingsError extends UserError {
+  override name = 'SettingsError';
+}
+
+/** Malformed data files (GLUE TSV, config.json, tokenizer files). */
+export class DataError extends UserError {
+  override name = 'DataError';
+}
+
+export function isUserError(e: unknown): e is UserError {
+  return e instanceof UserError;
+}
+
+/** A short string for any thrown value. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,103 @@
+/**
+ * Reading GLUE's tab-separated files exactly as the official loaders do: lines split on '\n' (a trailing '\r' is
+ * dropped), fields split on '\t' with no quote handling (GLUE text holds stray `"` characters that a CSV reader
+ * would swallow), a UTF-8 byte-order mark stripped (MRPC dev/train begin with one) and a missing final newline
+ * accepted (CoLA dev and the diagnostic set end without one).
+ */
+import { readFileSync } from 'node:fs';
+import { DataError } from '../errors.ts';
+
+/** A parsed TSV file: column names and the rows, each with its 1-based line number in the file. */
+export interface TsvTable {
+  /** The path the table was read from, used in error messages. */
+  readonly file: string;
+  /** Column names: the header line, or the names given for a headerless file. */
+  readonly columns: readonly string[];
+  /** Whether `columns` came from a header line in the file. */
+  readonly hasHeader: boolean;
+  readonly rows: readonly TsvRow[];
+}
+
+export interface TsvRow {
+  /** 1-based line number in the file (the header is line 1 when there is one). */
+  readonly line: number;
+  readonly fields: readonly string[];
+}
+
+export interface TsvParseOptions {
+  /**
+   * Names for the columns of a file without a header line (CoLA train/dev), by position. When absent the first
+   * line is the header.
+   */
+  headerlessColumns?: readonly string[];
+}
+
+const BOM = '\ufeff';
+
+/** Splits text into lines the way GLUE files are written: '\n' separators, optional '\r', optional final newline. */
+export function splitLines(text: string): string[] {
+  const body = text.startsWith(BOM) ? text.slice(1) : text;
+  if (body.length === 0) return [];
+  const lines = body.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  }
+  return lines;
+}
+
+/**
+ * Parses TSV text. Every row must have exactly as many fields as there are columns; otherwise a DataError names
+ * `file:line`.
+ */
+export function parseTsv(text: string, file: string, opts: TsvParseOptions = {}): TsvTable {
+  const lines = splitLines(text);
+  let columns: readonly string[];
+  let first = 0;
+  if (opts.headerlessColumns) {
+    columns = opts.headerlessColumns;
+  } else {
+    if (lines.length === 0) throw new DataError(`${file}: empty file, expected a header line`);
+    columns = lines[0]!.split('\t');
+    first = 1;
+  }
+  const rows: TsvRow[] = [];
+  for (let i = first; i < lines.length; i++) {
+    const fields = lines[i]!.split('\t');
+    if (fields.length !== columns.length) {
+      throw new DataError(
+        `${file}:${i + 1}: expected ${columns.length} tab-separated fields (${columns.join(', ')}), found ${fields.length}`,
+      );
+    }
+    rows.push({ line: i + 1, fields });
+  }
+  return { file, columns, hasHeader: !opts.headerlessColumns, rows };
+}
+
+/** Reads and parses a TSV file; a missing or unreadable file is a DataError naming it. */
+export function readTsv(file: string, opts: TsvParseOptions = {}): TsvTable {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? e})`;
+    throw new DataError(`${file}: ${why}`, { cause: e });
+  }
+  return parseTsv(text, file, opts);
+}
+
+/**
+ * Returns the position of a column by header name; a missing column is a DataError that names the file and lists
+ * the columns it has.
+ */
+export function columnIndex(table: TsvTable, name: string): number {
+  const i = table.columns.indexOf(name);
+  if (i < 0) {
+    throw new DataError(
+      `${table.file}:1: missing column '${name}' (the file has: ${table.columns.map((c) => `'${c}'`).join(', ')})`,
+    );
+  }
+  return i;
+}

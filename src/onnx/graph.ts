@@ -1,0 +1,139 @@
+/**
+ * The graph IR: plain typed data that mirrors ONNX's ModelProto without protobuf types. Loading (load.ts) and
+ * saving (save.ts) are the only places that see protobuf. Tensor payloads are raw little-endian bytes, shared
+ * (never mutated) between a graph and the graphs derived from it; a pass that changes a weight makes a new Tensor.
+ */
+
+/** An ONNX tensor: raw little-endian element bytes (or strings for STRING tensors). */
+export interface Tensor {
+  name: string;
+  /** ONNX TensorProto.DataType code (see dtype.ts). */
+  dataType: number;
+  dims: number[];
+  /** Element bytes, little-endian, dense, row-major. Empty for STRING tensors. */
+  data: Uint8Array;
+  /** Elements of a STRING tensor. */
+  strings?: Uint8Array[];
+  docString?: string;
+}
+
+/** One dimension of a value's shape: a fixed size, a symbolic name, or unknown. */
+export type Dim = number | string | null;
+
+/** A graph input, output or intermediate value with its (optional) tensor type. */
+export interface ValueInfo {
+  name: string;
+  /** Element type code for a tensor value; undefined when the type is not a tensor or not recorded. */
+  elemType?: number;
+  /** Shape; undefined = unknown rank. */
+  shape?: Dim[];
+  docString?: string;
+  /** A non-tensor type proto (sequence, map, optional), kept verbatim. */
+  rawType?: unknown;
+}
+
+export type Attribute =
+  | { type: 'float'; value: number }
+  | { type: 'int'; value: number }
+  | { type: 'string'; value: Uint8Array }
+  | { type: 'tensor'; value: Tensor }
+  | { type: 'graph'; value: Graph }
+  | { type: 'floats'; value: number[] }
+  | { type: 'ints'; value: number[] }
+  | { type: 'strings'; value: Uint8Array[] }
+  | { type: 'tensors'; value: Tensor[] }
+  | { type: 'graphs'; value: Graph[] }
+  /** Attribute kinds the IR does not model (sparse tensors, type protos, ref attributes): kept verbatim. */
+  | { type: 'raw'; value: unknown };
+
+export interface Node {
+  name: string;
+  opType: string;
+  /** '' (or 'ai.onnx') for the default domain, e.g. 'com.microsoft' for contrib ops. */
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: Record<string, Attribute>;
+  docString?: string;
+}
+
+export interface Graph {
+  name: string;
+  nodes: Node[];
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** Initializers by name, in file order. */
+  initializers: Map<string, Tensor>;
+  valueInfo: ValueInfo[];
+  docString?: string;
+  /** Sparse initializers and quantization annotations, kept verbatim. */
+  extras?: { sparseInitializers?: unknown[]; quantizationAnnotation?: unknown[] };
+}
+
+export interface OpsetImport {
+  domain: string;
+  version: number;
+}
+
+export interface Model {
+  irVersion: number;
+  opsetImports: OpsetImport[];
+  producerName: string;
+  producerVersion: string;
+  domain: string;
+  modelVersion: number;
+  docString: string;
+  metadataProps: Record<string, string>;
+  graph: Graph;
+  /** Model-local functions and training info, kept verbatim. */
+  extras?: { functions?: unknown[]; trainingInfo?: unknown[] };
+}
+
+/** The opset version imported for a domain ('' and 'ai.onnx' are the same), or undefined. */
+export function opsetVersion(model: Model, domain = ''): number | undefined {
+  const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
+  return model.opsetImports.find((o) => norm(o.domain) === norm(domain))?.version;
+}
+
+/** A shallow copy of a graph whose node list, node objects, initializer map and value lists can be changed freely. */
+export function cloneGraph(g: Graph): Graph {
+  return {
+    ...g,
+    nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attributes: { ...n.attributes } })),
+    inputs: g.inputs.map((v) => ({ ...v, shape: v.shape && [...v.shape] })),
+    outputs: g.outputs.map((v) => ({ ...v, shape: v.shape && [...v.shape] })),
+    initializers: new Map(g.initializers),
+    valueInfo: g.valueInfo.map((v) => ({ ...v })),
+  };
+}
+
+/** A copy of a model with a cloned graph (see cloneGraph). Tensor bytes are shared. */
+export function cloneModel(m: Model): Model {
+  return { ...m, opsetImports: m.opsetImports.map((o) => ({ ...o })), metadataProps: { ...m.metadataProps }, graph: cloneGraph(m.graph) };
+}
+
+/** Reads an int attribute, or `fallback` when absent. */
+export function attrInt(node: Node, name: string, fallback?: number): number | undefined {
+  const a = node.attributes[name];
+  return a && a.type === 'int' ? a.value : fallback;
+}
+
+export function attrFloat(node: Node, name: string, fallback?: number): number | undefined {
+  const a = node.attributes[name];
+  return a && a.type === 'float' ? a.value : fallback;
+}
+
+export function attrInts(node: Node, name: string): number[] | undefined {
+  const a = node.attributes[name];
+  return a && a.type === 'ints' ? a.value : undefined;
+}
+
+export function attrString(node: Node, name: string): string | undefined {
+  const a = node.attributes[name];
+  return a && a.type === 'string' ? new TextDecoder().decode(a.value) : undefined;
+}
+
+export function attrTensor(node: Node, name: string): Tensor | undefined {
+  const a = node.attributes[name];
+  return a && a.type === 'tensor' ? a.value : undefined;
+}

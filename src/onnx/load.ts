@@ -1,0 +1,104 @@
+/**
+ * Reading ONNX models: a file (with external data beside it, as Optimum writes `.onnx` + `.onnx.data`) or bytes.
+ * Every failure is a ModelLoadError whose one-line message names the file and the problem.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
+import { ModelLoadError } from '../errors.ts';
+import type { Model } from './graph.ts';
+import { onnx, modelFromProto, type ExternalReader, type ExternalRef } from './proto.ts';
+import { checkOpsets, validateGraph } from './validate.ts';
+import { topoSort } from './analysis.ts';
+
+export interface LoadOptions {
+  /** Folder that external-data locations are relative to (default: the model file's folder). */
+  baseDir?: string;
+  /** Skip the structural validation (cycles, undefined inputs); for tools that repair graphs. */
+  skipValidation?: boolean;
+}
+
+/** Bytes of external tensor data, read on demand from files in `baseDir`. */
+function externalReader(baseDir: string, label: string): { read: ExternalReader; close(): void } {
+  const fds = new Map<string, { fd: number; size: number }>();
+  const read: ExternalReader = (ref: ExternalRef, tensorName: string) => {
+    const rel = normalize(ref.location);
+    if (isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') {
+      throw new Error(`tensor '${tensorName}': external data location '${ref.location}' leaves the model's folder`);
+    }
+    const path = resolve(baseDir, rel);
+    let f = fds.get(path);
+    if (!f) {
+      if (!existsSync(path)) throw new Error(`tensor '${tensorName}': external data file '${ref.location}' is missing`);
+      const fd = openSync(path, 'r');
+      f = { fd, size: fstatSync(fd).size };
+      fds.set(path, f);
+    }
+    if (ref.offset < 0 || ref.length < 0 || ref.offset + ref.length > f.size) {
+      throw new Error(`tensor '${tensorName}': external data [${ref.offset}, +${ref.length}) is outside '${ref.location}' (${f.size} bytes)`);
+    }
+    const buf = Buffer.allocUnsafe(ref.length);
+    let done = 0;
+    while (done < ref.length) {
+      const n = readSync(f.fd, buf, done, ref.length - done, ref.offset + done);
+      if (n <= 0) throw new Error(`tensor '${tensorName}': short read of '${ref.location}'`);
+      done += n;
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  };
+  void label;
+  return { read, close: () => fds.forEach((f) => closeSync(f.fd)) };
+}
+
+/** Decodes serialized ModelProto bytes. `label` names the source in error messages. */
+export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: string } = {}): Model {
+  const label = opts.label ?? 'model bytes';
+  if (bytes.byteLength === 0) throw new ModelLoadError(`${label}: empty file, not an ONNX model`);
+  let proto;
+  try {
+    proto = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new ModelLoadError(`${label}: not an ONNX model (protobuf decoding failed: ${firstLine(e)})`, { cause: e });
+  }
+  if (!proto.graph) throw new ModelLoadError(`${label}: not an ONNX model (no graph)`);
+  const ext = opts.baseDir !== undefined ? externalReader(opts.baseDir, label) : undefined;
+  let model: Model;
+  try {
+    model = modelFromProto(proto, ext?.read);
+  } catch (e) {
+    throw new ModelLoadError(`${label}: ${firstLine(e)}`, { cause: e });
+  } finally {
+    ext?.close();
+  }
+  if (model.irVersion <= 0 || model.irVersion > 12) {
+    throw new ModelLoadError(`${label}: not an ONNX model (IR version ${model.irVersion})`);
+  }
+  const opsetProblem = checkOpsets(model);
+  if (opsetProblem) throw new ModelLoadError(`${label}: ${opsetProblem}`);
+  if (!opts.skipValidation) {
+    // ONNX requires topological order; an unsorted but acyclic graph is put in order rather than refused.
+    const sorted = topoSort(model.graph);
+    if (sorted.ok) model.graph.nodes = sorted.nodes;
+    const problems = validateGraph(model.graph);
+    if (problems.length) throw new ModelLoadError(`${label}: invalid graph: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
+  }
+  return model;
+}
+
+/** Reads an ONNX model file; external data is resolved relative to the file's folder. */
+export function loadModel(path: string, opts: LoadOptions = {}): Model {
+  let bytes: Buffer;
+  try {
+    if (statSync(path).isDirectory()) throw new ModelLoadError(`${path}: is a folder, not an ONNX file`);
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : firstLine(e);
+    throw new ModelLoadError(`${path}: ${why}`, { cause: e });
+  }
+  return decodeModel(bytes, { ...opts, baseDir: opts.baseDir ?? dirname(resolve(path)), label: path });
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}

@@ -1,0 +1,90 @@
+/**
+ * Writing ONNX models. Files are written to a temporary name and renamed, so a crash never leaves a half-written
+ * model. Large models (or on request) keep their initializers in an external data file beside the `.onnx`, as
+ * onnx's `save_as_external_data` and Optimum do: the only way past protobuf's 2 GB message limit.
+ */
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Model, Tensor } from './graph.ts';
+import { onnx, modelToProto, type ExternalRef } from './proto.ts';
+import { tensorBytes } from './tensor.ts';
+
+/** Protobuf cannot serialize messages of 2 GiB or more; past this many initializer bytes we go external. */
+export const EXTERNAL_DATA_AUTO_THRESHOLD = 1.8 * 1024 ** 3;
+
+export interface SaveOptions {
+  /**
+   * Store initializers in a separate file: `true` (file `<model>.onnx.data` beside the model), a file name, or
+   * 'auto' (default: only when the model would not fit in one protobuf message).
+   */
+  externalData?: boolean | string | 'auto';
+  /** Initializers smaller than this stay inside the .onnx when external data is used (default 1024 bytes). */
+  externalSizeThreshold?: number;
+}
+
+export interface SavedFiles {
+  model: string;
+  data?: string;
+  bytes: number;
+}
+
+/** Serialized ModelProto bytes with every tensor inline (throws past 2 GiB: use saveModel with external data). */
+export function encodeModel(model: Model): Uint8Array {
+  return onnx.ModelProto.encode(modelToProto(model)).finish();
+}
+
+function totalInitializerBytes(model: Model): number {
+  let n = 0;
+  for (const t of model.graph.initializers.values()) n += tensorBytes(t);
+  return n;
+}
+
+/** Writes `bytes` to `path` atomically (temp file, fsync-free rename). */
+export function writeFileAtomic(path: string, chunks: Uint8Array | Uint8Array[]): void {
+  const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const c of Array.isArray(chunks) ? chunks : [chunks]) {
+      let off = 0;
+      while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
+    }
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+/** Saves a model to `path` (and its external data file when used). */
+export function saveModel(model: Model, path: string, opts: SaveOptions = {}): SavedFiles {
+  const mode = opts.externalData ?? 'auto';
+  const external = mode === 'auto' ? totalInitializerBytes(model) > EXTERNAL_DATA_AUTO_THRESHOLD : mode !== false;
+  if (!external) {
+    const bytes = encodeModel(model);
+    writeFileAtomic(path, bytes);
+    return { model: path, bytes: bytes.byteLength };
+  }
+  const location = typeof mode === 'string' && mode !== 'auto' ? mode : `${basename(path)}.data`;
+  const threshold = opts.externalSizeThreshold ?? 1024;
+  const placement = new Map<Tensor, ExternalRef>();
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const ALIGN = 64;
+  for (const t of model.graph.initializers.values()) {
+    const len = tensorBytes(t);
+    if (len < threshold || t.strings) continue;
+    const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
+    if (pad) chunks.push(new Uint8Array(pad));
+    offset += pad;
+    placement.set(t, { location, offset, length: len });
+    chunks.push(t.data);
+    offset += len;
+  }
+  const dataPath = path.slice(0, path.length - basename(path).length) + location;
+  writeFileAtomic(dataPath, chunks);
+  const bytes = onnx.ModelProto.encode(modelToProto(model, (t) => placement.get(t))).finish();
+  writeFileAtomic(path, bytes);
+  return { model: path, data: dataPath, bytes: bytes.byteLength + offset };
+}

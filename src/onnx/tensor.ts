@@ -1,0 +1,177 @@
+/** Making tensors from typed arrays and reading their elements back, for every numeric ONNX type. */
+import { DataType, bytesPerElement, dataTypeName } from './dtype.ts';
+import type { Tensor } from './graph.ts';
+
+export function numElements(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+/** Bytes a tensor's payload takes (string tensors: the sum of their strings). */
+export function tensorBytes(t: Tensor): number {
+  if (t.dataType === DataType.STRING) return (t.strings ?? []).reduce((s, x) => s + x.byteLength, 0);
+  return t.data.byteLength;
+}
+
+/** Copy of `bytes` into a fresh, aligned buffer (typed-array views need aligned offsets). */
+function aligned(bytes: Uint8Array, align: number): ArrayBuffer {
+  if (bytes.byteOffset % align === 0 && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  }
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
+}
+
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function checkLength(t: Tensor): void {
+  const want = Math.ceil(numElements(t.dims) * bytesPerElement(t.dataType));
+  if (t.data.byteLength !== want) {
+    throw new RangeError(`tensor '${t.name}': ${t.data.byteLength} bytes for dims [${t.dims}] of ${dataTypeName(t.dataType)} (want ${want})`);
+  }
+}
+
+const f16Buf = new Float32Array(1);
+const f16Int = new Uint32Array(f16Buf.buffer);
+
+/** IEEE half (as uint16 bits) to number. */
+export function halfToFloat(h: number): number {
+  const s = (h & 0x8000) >> 15;
+  const e = (h & 0x7c00) >> 10;
+  const f = h & 0x03ff;
+  let v: number;
+  if (e === 0) v = f * 2 ** -24;
+  else if (e === 31) v = f ? NaN : Infinity;
+  else v = (1 + f / 1024) * 2 ** (e - 15);
+  return s ? -v : v;
+}
+
+/** number to IEEE half bits, round to nearest even. */
+export function floatToHalf(x: number): number {
+  f16Buf[0] = x;
+  const b = f16Int[0];
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+  return sign | h;
+}
+
+/** Elements of a numeric tensor as float32 (converting from float16, double, and integer types). */
+export function readFloat32(t: Tensor): Float32Array {
+  checkLength(t);
+  switch (t.dataType) {
+    case DataType.FLOAT:
+      return new Float32Array(aligned(t.data, 4));
+    case DataType.FLOAT16: {
+      const h = new Uint16Array(aligned(t.data, 2));
+      const out = new Float32Array(h.length);
+      for (let i = 0; i < h.length; i++) out[i] = halfToFloat(h[i]);
+      return out;
+    }
+    case DataType.DOUBLE:
+      return Float32Array.from(new Float64Array(aligned(t.data, 8)));
+    default:
+      return Float32Array.from(readNumbers(t));
+  }
+}
+
+/** Elements of an integer (or float) tensor as JS numbers; int64 beyond 2^53 lose precision. */
+export function readNumbers(t: Tensor): number[] {
+  checkLength(t);
+  const buf = (align: number) => aligned(t.data, align);
+  switch (t.dataType) {
+    case DataType.INT64: return Array.from(new BigInt64Array(buf(8)), Number);
+    case DataType.UINT64: return Array.from(new BigUint64Array(buf(8)), Number);
+    case DataType.INT32: return Array.from(new Int32Array(buf(4)));
+    case DataType.UINT32: return Array.from(new Uint32Array(buf(4)));
+    case DataType.INT16: return Array.from(new Int16Array(buf(2)));
+    case DataType.UINT16: return Array.from(new Uint16Array(buf(2)));
+    case DataType.INT8: return Array.from(new Int8Array(buf(1)));
+    case DataType.UINT8:
+    case DataType.BOOL: return Array.from(t.data);
+    case DataType.FLOAT: return Array.from(new Float32Array(buf(4)));
+    case DataType.DOUBLE: return Array.from(new Float64Array(buf(8)));
+    case DataType.FLOAT16: return Array.from(new Uint16Array(buf(2)), halfToFloat);
+    default:
+      throw new TypeError(`tensor '${t.name}': cannot read elements of type ${dataTypeName(t.dataType)}`);
+  }
+}
+
+/** A float32 tensor over a copy-free view of `values`. */
+export function float32Tensor(name: string, dims: readonly number[], values: Float32Array | number[]): Tensor {
+  const arr = values instanceof Float32Array ? values : Float32Array.from(values);
+  const t: Tensor = { name, dataType: DataType.FLOAT, dims: [...dims], data: bytesOf(arr) };
+  checkLength(t);
+  return t;
+}
+
+export function float16Tensor(name: string, dims: readonly number[], values: Float32Array | number[]): Tensor {
+  const h = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) h[i] = floatToHalf(values[i]);
+  const t: Tensor = { name, dataType: DataType.FLOAT16, dims: [...dims], data: bytesOf(h) };
+  checkLength(t);
+  return t;
+}
+
+export function int64Tensor(name: string, dims: readonly number[], values: readonly (number | bigint)[]): Tensor {
+  const a = BigInt64Array.from(values, (v) => BigInt(v));
+  const t: Tensor = { name, dataType: DataType.INT64, dims: [...dims], data: bytesOf(a) };
+  checkLength(t);
+  return t;
+}
+
+export function int32Tensor(name: string, dims: readonly number[], values: Int32Array | readonly number[]): Tensor {
+  const a = values instanceof Int32Array ? values : Int32Array.from(values);
+  const t: Tensor = { name, dataType: DataType.INT32, dims: [...dims], data: bytesOf(a) };
+  checkLength(t);
+  return t;
+}
+
+export function int8Tensor(name: string, dims: readonly number[], values: Int8Array | readonly number[]): Tensor {
+  const a = values instanceof Int8Array ? values : Int8Array.from(values);
+  const t: Tensor = { name, dataType: DataType.INT8, dims: [...dims], data: bytesOf(a) };
+  checkLength(t);
+  return t;
+}
+
+export function uint8Tensor(name: string, dims: readonly number[], values: Uint8Array | readonly number[]): Tensor {
+  const a = values instanceof Uint8Array ? values : Uint8Array.from(values);
+  const t: Tensor = { name, dataType: DataType.UINT8, dims: [...dims], data: bytesOf(a) };
+  checkLength(t);
+  return t;
+}
+
+/** A tensor of the same type as `like`, from float values (float32/float16/double only). */
+export function floatTensorLike(like: Pick<Tensor, 'dataType'>, name: string, dims: readonly number[], values: Float32Array): Tensor {
+  switch (like.dataType) {
+    case DataType.FLOAT: return float32Tensor(name, dims, values);
+    case DataType.FLOAT16: return float16Tensor(name, dims, values);
+    case DataType.DOUBLE: return { name, dataType: DataType.DOUBLE, dims: [...dims], data: bytesOf(Float64Array.from(values)) };
+    default: throw new TypeError(`tensor '${name}': not a float type (${dataTypeName(like.dataType)})`);
+  }
+}
+
+/** Same bytes under another name. */
+export function renamed(t: Tensor, name: string): Tensor {
+  return { ...t, name };
+}

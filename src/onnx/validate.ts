@@ -1,0 +1,69 @@
+/** Structural checks of a graph: every input defined, nodes topologically sorted, opsets imported. */
+import type { Graph, Model } from './graph.ts';
+import { nodeReads, topoSort } from './analysis.ts';
+
+/** The highest opset of the default domain that onnxruntime-node 1.30 (and this tool) understands. */
+export const MAX_DEFAULT_OPSET = 24;
+export const MIN_DEFAULT_OPSET = 7;
+
+const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
+
+/** A problem with the model's opset imports, or undefined. */
+export function checkOpsets(model: Model): string | undefined {
+  const def = model.opsetImports.find((o) => norm(o.domain) === '');
+  if (!def) {
+    if (model.graph.nodes.some((n) => norm(n.domain) === '')) return 'the model imports no ai.onnx opset';
+    return undefined;
+  }
+  if (def.version > MAX_DEFAULT_OPSET) return `unknown opset ai.onnx ${def.version} (supported: ${MIN_DEFAULT_OPSET} to ${MAX_DEFAULT_OPSET})`;
+  if (def.version < 1) return `invalid opset ai.onnx ${def.version}`;
+  const domains = new Set(model.opsetImports.map((o) => norm(o.domain)));
+  const missing = model.graph.nodes.find((n) => !domains.has(norm(n.domain)));
+  if (missing) return `node '${missing.name || missing.opType}' uses domain '${missing.domain}', which the model does not import`;
+  return undefined;
+}
+
+/**
+ * Problems in a graph's structure, empty when it is valid: a cycle, values read before (or without) being defined,
+ * values defined twice, graph outputs nobody produces.
+ */
+export function validateGraph(g: Graph, outerScope: ReadonlySet<string> = new Set()): string[] {
+  const problems: string[] = [];
+  const sorted = topoSort(g);
+  if (!sorted.ok) {
+    const n = sorted.cycleAt;
+    problems.push(`the graph has a cycle through node '${n.name || n.opType}' (${n.opType})`);
+    return problems;
+  }
+  const defined = new Set<string>([...outerScope, ...g.inputs.map((v) => v.name), ...g.initializers.keys()]);
+  const producedLater = new Set<string>();
+  for (const n of g.nodes) for (const o of n.outputs) producedLater.add(o);
+  for (const n of g.nodes) {
+    for (const r of nodeReads(n)) {
+      if (!defined.has(r)) {
+        problems.push(
+          producedLater.has(r)
+            ? `node '${n.name || n.opType}' reads '${r}' before it is produced (nodes not topologically sorted)`
+            : `node '${n.name || n.opType}' (${n.opType}) reads '${r}', which nothing defines`,
+        );
+      }
+    }
+    for (const o of n.outputs) {
+      if (!o) continue;
+      if (defined.has(o) && !g.inputs.some((v) => v.name === o)) problems.push(`value '${o}' is defined twice`);
+      defined.add(o);
+    }
+    for (const a of Object.values(n.attributes)) {
+      const subs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
+      for (const sg of subs) problems.push(...validateGraph(sg, defined).map((p) => `in a subgraph of '${n.name || n.opType}': ${p}`));
+    }
+  }
+  for (const o of g.outputs) if (!defined.has(o.name)) problems.push(`graph output '${o.name}' is never produced`);
+  return problems;
+}
+
+/** All problems of a model: opsets and graph structure. */
+export function validateModel(model: Model): string[] {
+  const p = checkOpsets(model);
+  return [...(p ? [p] : []), ...validateGraph(model.graph)];
+}

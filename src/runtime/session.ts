@@ -1,0 +1,75 @@
+/**
+ * The one place that talks to onnxruntime-node. Every command that runs a model (eval, bench, pass validation)
+ * opens sessions here, so threads and optimization level are set the same way everywhere.
+ */
+import * as ort from 'onnxruntime-node';
+import { ModelLoadError } from '../errors.ts';
+
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+export interface RuntimeOptions {
+  /** Intra-op threads; 0 or undefined lets onnxruntime choose (one per core). */
+  threads?: number;
+  /** onnxruntime graph optimization level; default 'all'. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+}
+
+/** A named input or output tensor for `Session.run`. */
+export type Feeds = Record<string, ort.Tensor>;
+
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Element type of each graph input as onnxruntime reports it ('int64', 'int32', 'float32'…). */
+  readonly inputTypes: Readonly<Record<string, string>>;
+  run(feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, ort.Tensor>>;
+  release(): Promise<void>;
+}
+
+function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptions {
+  const o: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    executionProviders: ['cpu'],
+  };
+  if (opts.threads && opts.threads > 0) {
+    o.intraOpNumThreads = opts.threads;
+    o.interOpNumThreads = 1;
+  }
+  return o;
+}
+
+/**
+ * Opens an inference session on a model file path or serialized model bytes. A model with external data must be
+ * opened by path (onnxruntime finds the `.data` file beside it).
+ */
+export async function openSession(model: string | Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
+  let s: ort.InferenceSession;
+  try {
+    s = typeof model === 'string'
+      ? await ort.InferenceSession.create(model, sessionOptions(opts))
+      : await ort.InferenceSession.create(model, sessionOptions(opts));
+  } catch (e) {
+    const where = typeof model === 'string' ? model : 'model bytes';
+    const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    throw new ModelLoadError(`${where}: onnxruntime cannot load the model: ${first}`, { cause: e });
+  }
+  const inputTypes: Record<string, string> = {};
+  const meta = (s as unknown as { inputMetadata?: Array<{ name: string; type?: string; isTensor?: boolean }> }).inputMetadata;
+  if (Array.isArray(meta)) for (const m of meta) if (m.type) inputTypes[m.name] = m.type;
+  return {
+    inputNames: s.inputNames,
+    outputNames: s.outputNames,
+    inputTypes,
+    run: (feeds, outputNames) => (outputNames ? s.run(feeds, outputNames as string[]) : s.run(feeds)) as Promise<Record<string, ort.Tensor>>,
+    release: () => s.release(),
+  };
+}
+
+/** Re-exported so callers build tensors without importing onnxruntime themselves. */
+export const Tensor = ort.Tensor;
+export type Tensor = ort.Tensor;
+
+/** The onnxruntime-node version in use (for bench records). */
+export function runtimeVersion(): string {
+  return (ort.env as unknown as { versions?: { common?: string } }).versions?.common ?? 'unknown';
+}
