@@ -200,3 +200,28 @@ export function uniqueName(g: Graph, base: string): string {
   if (!used.has(base)) return base;
   for (let i = 1; ; i++) if (!used.has(`${base}_${i}`)) return `${base}_${i}`;
 }
+
+/**
+ * Gives every node a unique, non-empty name (`<OpType>_<n>` for unnamed or duplicate ones), so nodes can be
+ * referred to by name. Names do not affect what a model computes. Returns how many nodes were (re)named.
+ */
+export function ensureUniqueNodeNames(g: Graph): number {
+  const seen = new Set<string>();
+  for (const n of g.nodes) if (n.name) seen.add(n.name);
+  const taken = new Set<string>();
+  let renamed = 0;
+  let counter = 0;
+  for (const n of g.nodes) {
+    if (n.name && !taken.has(n.name)) {
+      taken.add(n.name);
+      continue;
+    }
+    let name: string;
+    do name = `${n.opType}_${counter++}`;
+    while (seen.has(name) || taken.has(name));
+    n.name = name;
+    taken.add(name);
+    renamed++;
+  }
+  return renamed;
+}

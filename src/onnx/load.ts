@@ -8,7 +8,7 @@ import { ModelLoadError } from '../errors.ts';
 import type { Model } from './graph.ts';
 import { onnx, modelFromProto, type ExternalReader, type ExternalRef } from './proto.ts';
 import { checkOpsets, validateGraph } from './validate.ts';
-import { topoSort } from './analysis.ts';
+import { ensureUniqueNodeNames, topoSort } from './analysis.ts';
 
 export interface LoadOptions {
   /** Folder that external-data locations are relative to (default: the model file's folder). */
@@ -74,6 +74,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
   }
   const opsetProblem = checkOpsets(model);
   if (opsetProblem) throw new ModelLoadError(`${label}: ${opsetProblem}`);
+  ensureUniqueNodeNames(model.graph);
   if (!opts.skipValidation) {
     // ONNX requires topological order; an unsorted but acyclic graph is put in order rather than refused.
     const sorted = topoSort(model.graph);
