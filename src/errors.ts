@@ -7,8 +7,14 @@
 export class UserError extends Error {
   override name = 'UserError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(oneLine(message), options);
   }
+}
+
+/** Escapes control characters (names read from a corrupt file can hold anything) so a message stays one line. */
+export function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /** The file is not a readable ONNX model (missing, truncated, corrupt, unknown opset, cyclic graph…). */

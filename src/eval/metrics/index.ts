@@ -1,0 +1,38 @@
+/**
+ * The metric registry and the `glue` metric set: each task computes the metrics its definition lists, which are
+ * those Hugging Face `evaluate`'s `glue` metric picks for it (CoLA: matthews_correlation; STS-B: pearson and
+ * spearmanr; MRPC and QQP: accuracy and f1; the others: accuracy).
+ */
+import type { TaskDefinition } from '../../glue/tasks.ts';
+import { accuracyMetric } from './accuracy.ts';
+import { f1Metric } from './f1.ts';
+import { matthewsCorrelationMetric } from './matthews-correlation.ts';
+import type { Metric, MetricName, MetricValues } from './metric.ts';
+import { pearsonMetric } from './pearson.ts';
+import { spearmanrMetric } from './spearmanr.ts';
+
+export type { Metric, MetricName, MetricValues } from './metric.ts';
+export { accuracy } from './accuracy.ts';
+export { f1 } from './f1.ts';
+export { matthewsCorrelation } from './matthews-correlation.ts';
+export { pearson } from './pearson.ts';
+export { spearmanr } from './spearmanr.ts';
+
+export const METRICS: Readonly<Record<MetricName, Metric>> = {
+  accuracy: accuracyMetric,
+  f1: f1Metric,
+  matthews_correlation: matthewsCorrelationMetric,
+  pearson: pearsonMetric,
+  spearmanr: spearmanrMetric,
+};
+
+/** Computes a task's metrics (in its definition's order) from predictions and references. */
+export function computeTaskMetrics(
+  task: TaskDefinition,
+  predictions: ArrayLike<number>,
+  references: ArrayLike<number>,
+): MetricValues {
+  const values: MetricValues = {};
+  for (const name of task.metrics) Object.assign(values, METRICS[name].compute(predictions, references));
+  return values;
+}

@@ -1,0 +1,93 @@
+/**
+ * Builds a Hugging Face `tokenizer.json` for a BERT WordPiece vocabulary (`vocab.txt`), the same structure that
+ * transformers' `convert_slow_tokenizer.BertConverter` writes: BertNormalizer (lower-casing per `do_lower_case`),
+ * BertPreTokenizer, WordPiece with `##` continuation and 100-character words, and the `[CLS] A [SEP] B [SEP]`
+ * template with token types 0/1.
+ */
+import { DataError } from '../errors.ts';
+
+/** The special tokens of a BERT vocabulary; defaults are bert-base's. */
+export interface BertSpecialTokens {
+  unk: string;
+  cls: string;
+  sep: string;
+  pad: string;
+  mask: string;
+}
+
+export const DEFAULT_BERT_SPECIAL_TOKENS: BertSpecialTokens = {
+  unk: '[UNK]',
+  cls: '[CLS]',
+  sep: '[SEP]',
+  pad: '[PAD]',
+  mask: '[MASK]',
+};
+
+export interface WordPieceOptions {
+  doLowerCase: boolean;
+  /** null: strip accents exactly when lower-casing (BERT's default). */
+  stripAccents?: boolean | null;
+  tokenizeChineseChars?: boolean;
+  specialTokens?: BertSpecialTokens;
+}
+
+/** Parses vocab.txt: one token per line, the id is the 0-based line number (as transformers' `load_vocab`). */
+export function parseVocab(text: string, file: string): Map<string, number> {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const vocab = new Map<string, number>();
+  lines.forEach((line, i) => {
+    const token = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (!vocab.has(token)) vocab.set(token, i);
+  });
+  if (vocab.size === 0) throw new DataError(`${file}: empty vocabulary`);
+  return vocab;
+}
+
+/** The tokenizer.json object for a WordPiece vocabulary. */
+export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file: string, opts: WordPieceOptions): object {
+  const special = opts.specialTokens ?? DEFAULT_BERT_SPECIAL_TOKENS;
+  for (const t of [special.unk, special.cls, special.sep]) {
+    if (!vocab.has(t)) throw new DataError(`${file}: the vocabulary has no '${t}' token`);
+  }
+  const addedTokens = [special.pad, special.unk, special.cls, special.sep, special.mask]
+    .filter((t) => vocab.has(t))
+    .map((t) => ({ id: vocab.get(t)!, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .sort((a, b) => a.id - b.id);
+  const cls = { id: special.cls, ids: [vocab.get(special.cls)!], tokens: [special.cls] };
+  const sep = { id: special.sep, ids: [vocab.get(special.sep)!], tokens: [special.sep] };
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: addedTokens,
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: opts.tokenizeChineseChars ?? true,
+      strip_accents: opts.stripAccents ?? null,
+      lowercase: opts.doLowerCase,
+    },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: special.cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: special.sep, type_id: 0 } }],
+      pair: [
+        { SpecialToken: { id: special.cls, type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: special.sep, type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: special.sep, type_id: 1 } },
+      ],
+      special_tokens: { [special.cls]: cls, [special.sep]: sep },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: special.unk,
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(vocab),
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Loading one split of one task into typed examples. Columns are found by header name (CoLA's headerless files
+ * get their names from the task definition), so the reconstructed MNLI/QQP dev files, which have fewer columns
+ * than the official ones, read the same way as the official files.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { DataError, SettingsError } from '../errors.ts';
+import { columnIndex, readTsv, type TsvTable } from './tsv.ts';
+import type { Split, SplitFile, TaskDefinition } from './tasks.ts';
+
+/** One example: its id, its text (one sentence or a pair) and its label when the split has labels. */
+export interface GlueExample {
+  /** The id column's value, or the 0-based row position when the file has no id column. */
+  readonly id: string;
+  readonly textA: string;
+  /** The second sentence of a pair task; null for single-sentence tasks. */
+  readonly textB: string | null;
+  /** Class index into the task's `labels`, the score of a regression task, or null when unlabelled. */
+  readonly label: number | null;
+}
+
+export interface GlueDataset {
+  readonly task: TaskDefinition;
+  readonly split: Split;
+  /** Absolute path of the file read. */
+  readonly file: string;
+  readonly examples: readonly GlueExample[];
+  /** Whether every example has a label (false for test splits). */
+  readonly labelled: boolean;
+}
+
+/** Resolves the file of a task's split under a GLUE folder; SettingsError if the task has no such split. */
+export function splitFile(task: TaskDefinition, split: Split, glueDir: string): { spec: SplitFile; file: string } {
+  const spec = task.splits[split];
+  if (!spec) throw new SettingsError(`task ${task.name} has no ${split} split (it has: ${Object.keys(task.splits).join(', ')})`);
+  const file = isAbsolute(spec.path) ? spec.path : resolve(glueDir, spec.path);
+  return { spec, file };
+}
+
+/** Reads a task's split from the GLUE folder. Malformed files are DataErrors naming file:line. */
+export function loadSplit(task: TaskDefinition, split: Split, glueDir: string): GlueDataset {
+  const { spec, file } = splitFile(task, split, glueDir);
+  const table = readTsv(file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {});
+  return { task, split, file, examples: examplesFromTable(task, spec, table), labelled: spec.labelled };
+}
+
+/** Turns parsed rows into examples according to the task definition. */
+export function examplesFromTable(task: TaskDefinition, spec: SplitFile, table: TsvTable): GlueExample[] {
+  const textA = columnIndex(table, task.textColumns[0]);
+  const textB = task.textColumns[1] === undefined ? -1 : columnIndex(table, task.textColumns[1]);
+  const label = spec.labelled ? columnIndex(table, task.labelColumn) : -1;
+  const id = table.columns.indexOf(task.idColumn);
+  const parseLabel = labelParser(task);
+  return table.rows.map((row, position) => ({
+    id: id >= 0 ? row.fields[id]! : String(position),
+    textA: row.fields[textA]!,
+    textB: textB >= 0 ? row.fields[textB]! : null,
+    label: label >= 0 ? parseLabel(row.fields[label]!, `${table.file}:${row.line}`) : null,
+  }));
+}
+
+/** A function from a label field to a class index or score, throwing DataError (naming `where`) if malformed. */
+function labelParser(task: TaskDefinition): (field: string, where: string) => number {
+  switch (task.labelFormat) {
+    case 'score':
+      return (field, where) => {
+        const v = field.trim() === '' ? NaN : Number(field);
+        if (!Number.isFinite(v)) throw new DataError(`${where}: label '${field}' is not a number`);
+        return v;
+      };
+    case 'index':
+      return (field, where) => {
+        const v = /^\d+$/.test(field) ? Number(field) : NaN;
+        if (!(v >= 0 && v < task.labels.length)) {
+          throw new DataError(`${where}: label '${field}' is not one of ${task.labels.map((_, i) => i).join(', ')}`);
+        }
+        return v;
+      };
+    case 'name':
+      return (field, where) => {
+        const v = task.labels.indexOf(field);
+        if (v < 0) throw new DataError(`${where}: label '${field}' is not one of ${task.labels.join(', ')}`);
+        return v;
+      };
+  }
+}

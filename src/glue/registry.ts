@@ -1,0 +1,104 @@
+/**
+ * Looking tasks up by name. Names are matched case-insensitively and without '-', '_' or spaces, so `sst2`,
+ * `SST-2` and `sst_2` are the same task. `MNLI` names both MNLI-m and MNLI-mm; `all` names every task that has
+ * the requested split. An unknown name is a SettingsError with "did you mean" suggestions, as
+ * lm-evaluation-harness does.
+ */
+import { SettingsError } from '../errors.ts';
+import { GLUE_TASKS, MNLI_M, MNLI_MM, type Split, type TaskDefinition } from './tasks.ts';
+
+/** Names that stand for several tasks. */
+const GROUPS: Readonly<Record<string, readonly TaskDefinition[]>> = {
+  mnli: [MNLI_M, MNLI_MM],
+};
+
+/** Lower-cases and drops '-', '_' and whitespace. */
+export function normalizeTaskName(name: string): string {
+  return name.toLowerCase().replace(/[-_\s]/g, '');
+}
+
+/** Every accepted spelling, normalized, with the tasks it stands for and the name to suggest for it. */
+function lookupTable(): Map<string, { tasks: readonly TaskDefinition[]; display: string }> {
+  const table = new Map<string, { tasks: readonly TaskDefinition[]; display: string }>();
+  for (const t of GLUE_TASKS) {
+    for (const n of [t.name, ...t.aliases]) table.set(normalizeTaskName(n), { tasks: [t], display: t.name });
+  }
+  for (const [n, tasks] of Object.entries(GROUPS)) table.set(n, { tasks, display: n.toUpperCase() });
+  return table;
+}
+
+const TABLE = lookupTable();
+
+/** Returns the task definition for one name (not a group); throws SettingsError with suggestions if unknown. */
+export function getTask(name: string): TaskDefinition {
+  const tasks = lookupTasks(name);
+  if (tasks.length !== 1) {
+    throw new SettingsError(`task '${name}' names ${tasks.map((t) => t.name).join(' and ')}; give one of them`);
+  }
+  return tasks[0]!;
+}
+
+/** Returns the tasks one name stands for (a task, an alias or a group such as MNLI). */
+export function lookupTasks(name: string): readonly TaskDefinition[] {
+  const entry = TABLE.get(normalizeTaskName(name));
+  if (entry) return entry.tasks;
+  const suggestions = suggestTaskNames(name);
+  const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?` : '';
+  throw new SettingsError(`unknown task '${name}'.${hint} Known tasks: ${knownTaskNames().join(', ')}, all`);
+}
+
+/** Display names of every task, and MNLI (both halves). */
+export function knownTaskNames(): string[] {
+  return [...GLUE_TASKS.map((t) => t.name), 'MNLI'];
+}
+
+/**
+ * Resolves the task list of `--task/--tasks`: names (each may be a group, or a comma-separated list) or `all`,
+ * in registry order without duplicates. With `all`, only tasks that have `split` are returned; a named task
+ * without that split is a SettingsError.
+ */
+export function resolveTasks(names: readonly string[] | 'all', split: Split): TaskDefinition[] {
+  const list = names === 'all' ? ['all'] : names.flatMap((n) => n.split(',')).map((n) => n.trim()).filter((n) => n !== '');
+  if (list.length === 0) throw new SettingsError('no task given: use --task NAME or --tasks all');
+  const chosen = new Set<TaskDefinition>();
+  for (const n of list) {
+    if (normalizeTaskName(n) === 'all') {
+      for (const t of GLUE_TASKS) if (t.splits[split]) chosen.add(t);
+      continue;
+    }
+    for (const t of lookupTasks(n)) {
+      if (!t.splits[split]) {
+        const has = Object.keys(t.splits).join(', ');
+        throw new SettingsError(`task ${t.name} has no ${split} split (it has: ${has})`);
+      }
+      chosen.add(t);
+    }
+  }
+  return GLUE_TASKS.filter((t) => chosen.has(t));
+}
+
+/** Up to three known names close to `name` (edit distance, or one containing the other). */
+export function suggestTaskNames(name: string): string[] {
+  const key = normalizeTaskName(name);
+  const scored: Array<{ display: string; distance: number }> = [];
+  for (const [n, entry] of TABLE) {
+    const d = editDistance(key, n);
+    const close = d <= Math.max(1, Math.floor(n.length / 3)) || (key.length >= 3 && (n.includes(key) || key.includes(n)));
+    if (close) scored.push({ display: entry.display, distance: d });
+  }
+  scored.sort((a, b) => a.distance - b.distance);
+  return [...new Set(scored.map((s) => s.display))].slice(0, 3);
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions each cost 1). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
