@@ -61,6 +61,11 @@ export interface HeadShapeConstant {
   meaning: 'num-heads' | 'all-head-size';
   /** The value found. */
   value: number;
+  /**
+   * Nodes of this layer that read the constant directly (optional). When the constant is shared with other layers,
+   * a pass gives these readers their own copy; without this list it works the readers out from the graph.
+   */
+  readers?: string[];
 }
 
 export interface AttentionBlock {

@@ -1,9 +1,9 @@
 /**
  * Longest-first truncation of a sentence pair to a token budget, as Hugging Face `tokenizers` does it
  * (`tokenizers/src/utils/truncation.rs`, `TruncationStrategy::LongestFirst`): if the pair is too long, the shorter
- * sequence keeps min(its length, budget − the other) … concretely, with n1 ≤ n2, n2 becomes max(n1, budget − n1),
- * and if both still do not fit each gets half the budget, the longer one taking the odd token. Tokens are removed
- * from the end (right truncation).
+ * sequence (length n1) is kept whole and the longer one gets max(n1, budget − n1) tokens; if that still does not
+ * fit, each gets half the budget and the longer one takes the odd token. Tokens are removed from the end (right
+ * truncation).
  */
 
 /** The lengths the two sequences keep under `budget` tokens (special tokens already subtracted). */

@@ -6,3 +6,4 @@ export * from './analysis.ts';
 export * from './validate.ts';
 export { loadModel, decodeModel, type LoadOptions } from './load.ts';
 export { saveModel, encodeModel, writeFileAtomic, EXTERNAL_DATA_AUTO_THRESHOLD, type SaveOptions, type SavedFiles } from './save.ts';
+export * from './size.ts';

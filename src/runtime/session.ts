@@ -73,3 +73,28 @@ export type Tensor = ort.Tensor;
 export function runtimeVersion(): string {
   return (ort.env as unknown as { versions?: { common?: string } }).versions?.common ?? 'unknown';
 }
+
+/**
+ * Sessions kept open for reuse, keyed by model path and options: evaluating nine tasks or benchmarking many shapes
+ * opens the model once. `close()` releases them all.
+ */
+export class SessionCache {
+  private sessions = new Map<string, Promise<Session>>();
+
+  get(path: string, opts: RuntimeOptions = {}): Promise<Session> {
+    const key = `${path}\0${opts.threads ?? 0}\0${opts.graphOptimizationLevel ?? 'all'}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = openSession(path, opts);
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s.catch(() => undefined))?.release();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Hugging Face model folders: `config.json` plus `model.safetensors` (or sharded `model-0000N-of-0000M.safetensors`
+ * with `model.safetensors.index.json`), read into a BertConfig and weights by parameter name, and built into the
+ * torch-exporter graph. Pickled checkpoints (`pytorch_model.bin`) cannot be read without Python and are refused
+ * with a message that says so.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, normalize, isAbsolute, sep } from 'node:path';
+import { DataError } from '../errors.ts';
+import type { Model } from '../onnx/index.ts';
+import { writeFileAtomic } from '../onnx/index.ts';
+import { type BertConfig, configFromHuggingFace, configToHuggingFace } from './config.ts';
+import { buildBert, type BuildOptions } from './build.ts';
+import { bertParameters, type RandomInit } from './build-weights.ts';
+import { readSafetensors, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
+
+export interface HuggingFaceFolder {
+  config: BertConfig;
+  /** Every tensor of the checkpoint by its name, as float32 (shape and stored dtype kept). */
+  weights: Map<string, SafetensorsTensor>;
+  /** The safetensors files read. */
+  files: string[];
+}
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new DataError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DataError(`${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`, { cause: e });
+  }
+}
+
+/** The safetensors files of a folder: the single file, or the shards its index names. */
+function weightFiles(dir: string): string[] {
+  const single = join(dir, 'model.safetensors');
+  if (existsSync(single)) return [single];
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  if (existsSync(indexPath)) {
+    const index = readJson(indexPath, 'the safetensors index') as { weight_map?: unknown };
+    const map = index?.weight_map;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new DataError(`${indexPath}: no weight_map object`);
+    const shards = [...new Set(Object.values(map as Record<string, unknown>))];
+    for (const s of shards) {
+      const rel = typeof s === 'string' ? normalize(s) : '';
+      if (!rel || isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') {
+        throw new DataError(`${indexPath}: weight_map names an invalid shard ${JSON.stringify(s)}`);
+      }
+    }
+    return (shards as string[]).map((s) => join(dir, s));
+  }
+  for (const pickled of ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack']) {
+    if (existsSync(join(dir, pickled))) {
+      throw new DataError(`${dir}: has ${pickled} but no model.safetensors; bert-compress reads only safetensors (convert the checkpoint to safetensors first)`);
+    }
+  }
+  throw new DataError(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
+}
+
+/**
+ * Reads a Hugging Face BERT folder: its config (SettingsError when bert-compress cannot build it) and the tensors
+ * of its safetensors file(s) (DataError when missing or malformed).
+ */
+export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
+  if (!existsSync(dir)) throw new DataError(`${dir}: no such folder`);
+  if (!statSync(dir).isDirectory()) throw new DataError(`${dir}: not a folder (a Hugging Face model folder holds config.json and model.safetensors)`);
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) throw new DataError(`${dir}: no config.json`);
+  const config = configFromHuggingFace(readJson(configPath, 'config.json'), configPath);
+  const files = weightFiles(dir);
+  const weights = new Map<string, SafetensorsTensor>();
+  for (const f of files) {
+    for (const [name, t] of readSafetensors(f).tensors) {
+      if (weights.has(name)) throw new DataError(`${f}: tensor '${name}' is also in another shard`);
+      weights.set(name, t);
+    }
+  }
+  return { config, weights, files };
+}
+
+export interface FolderBuildOptions extends BuildOptions {
+  /** Seed the parameters the checkpoint lacks (e.g. the classifier of a bare BertModel), as transformers does. */
+  fillMissing?: RandomInit;
+}
+
+/** Builds the BertForSequenceClassification graph of a Hugging Face folder (see loadHuggingFaceFolder). */
+export function buildFromHuggingFaceFolder(dir: string, opts: FolderBuildOptions = {}): Model {
+  const { config, weights } = loadHuggingFaceFolder(dir);
+  const { fillMissing, ...buildOpts } = opts;
+  return buildBert(config, { kind: 'given', tensors: weights, fillMissing }, buildOpts);
+}
+
+/**
+ * Writes a Hugging Face folder (config.json and model.safetensors, float32) that transformers loads as a
+ * BertForSequenceClassification. `weights` are by Hugging Face parameter name in torch layout (e.g.
+ * randomBertWeights); each must be a parameter of `config`.
+ */
+export function writeHuggingFaceFolder(dir: string, config: BertConfig, weights: ReadonlyMap<string, Float32Array>): void {
+  const dims = new Map(bertParameters(config).map((p) => [p.name, p.dims]));
+  const tensors = new Map([...weights].map(([name, data]) => {
+    const d = dims.get(name);
+    if (!d) throw new RangeError(`writeHuggingFaceFolder: '${name}' is not a parameter of this BERT`);
+    return [name, { dims: d, data }] as const;
+  }));
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(JSON.stringify(configToHuggingFace(config), null, 2) + '\n'));
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+}

@@ -1,0 +1,204 @@
+/**
+ * The parameters of Hugging Face `BertForSequenceClassification`: their state-dict names and torch shapes (Linear
+ * weights are [out, in]), how transformers initializes them, and where the builder gets their values: a seeded
+ * PRNG, or arrays the caller gives (read from a safetensors file, or another model).
+ */
+import { DataError } from '../errors.ts';
+import type { BertConfig } from './config.ts';
+import { Rng } from './random.ts';
+
+/** How transformers' `_init_weights` fills a parameter. */
+export type ParamInit = 'normal' | 'zeros' | 'ones' | 'embedding';
+
+/** One parameter: its Hugging Face name, torch shape and initialization. */
+export interface ParamSpec {
+  name: string;
+  dims: readonly number[];
+  init: ParamInit;
+}
+
+/** A parameter's values: a flat row-major array, optionally with its shape (checked against the config). */
+export type WeightArray = Float32Array | { readonly dims: readonly number[]; readonly data: Float32Array };
+
+/** Parameter values by Hugging Face name. */
+export type NamedWeights = ReadonlyMap<string, WeightArray> | Readonly<Record<string, WeightArray>>;
+
+/** Options of seeded weights. */
+export interface RandomInit {
+  /** PRNG seed (a safe integer). Each parameter has its own stream keyed by (seed, name). */
+  seed: number;
+  /** Standard deviation of matrices and embeddings (transformers' initializer_range, 0.02). */
+  std?: number;
+}
+
+/**
+ * Where the builder takes weights from: seeded random values initialized as transformers does (normal(0, std)
+ * matrices and embeddings with the padding row 0 zeroed, zero biases, LayerNorm ones/zeros); or given arrays by
+ * Hugging Face name, where `fillMissing` seeds the parameters left out (e.g. the classifier of a bare BertModel
+ * checkpoint), as transformers does for newly initialized weights.
+ */
+export type WeightSource =
+  | ({ kind: 'random' } & RandomInit)
+  | { kind: 'given'; tensors: NamedWeights; fillMissing?: RandomInit };
+
+/** Default transformers initializer_range. */
+export const DEFAULT_INIT_STD = 0.02;
+
+/** Hugging Face names of one encoder layer's parameters, by role. */
+export function layerParamNames(i: number) {
+  const p = `bert.encoder.layer.${i}.`;
+  return {
+    query: `${p}attention.self.query`,
+    key: `${p}attention.self.key`,
+    value: `${p}attention.self.value`,
+    attentionOutput: `${p}attention.output.dense`,
+    attentionNorm: `${p}attention.output.LayerNorm`,
+    intermediate: `${p}intermediate.dense`,
+    output: `${p}output.dense`,
+    outputNorm: `${p}output.LayerNorm`,
+  };
+}
+
+/** Every parameter of BertForSequenceClassification for `config`, in transformers' state-dict order. */
+export function bertParameters(c: BertConfig): ParamSpec[] {
+  const h = c.hiddenSize;
+  const specs: ParamSpec[] = [];
+  const linear = (name: string, out: number, inp: number) => {
+    specs.push({ name: `${name}.weight`, dims: [out, inp], init: 'normal' });
+    specs.push({ name: `${name}.bias`, dims: [out], init: 'zeros' });
+  };
+  const norm = (name: string) => {
+    specs.push({ name: `${name}.weight`, dims: [h], init: 'ones' });
+    specs.push({ name: `${name}.bias`, dims: [h], init: 'zeros' });
+  };
+  specs.push({ name: 'bert.embeddings.word_embeddings.weight', dims: [c.vocabSize, h], init: 'embedding' });
+  specs.push({ name: 'bert.embeddings.position_embeddings.weight', dims: [c.maxPositions, h], init: 'normal' });
+  specs.push({ name: 'bert.embeddings.token_type_embeddings.weight', dims: [c.typeVocabSize, h], init: 'normal' });
+  norm('bert.embeddings.LayerNorm');
+  for (let i = 0; i < c.numLayers; i++) {
+    const n = layerParamNames(i);
+    linear(n.query, h, h);
+    linear(n.key, h, h);
+    linear(n.value, h, h);
+    linear(n.attentionOutput, h, h);
+    norm(n.attentionNorm);
+    linear(n.intermediate, c.intermediateSize, h);
+    linear(n.output, h, c.intermediateSize);
+    norm(n.outputNorm);
+  }
+  linear('bert.pooler.dense', h, h);
+  linear('classifier', c.numLabels, h);
+  return specs;
+}
+
+function product(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+/** Seeded values of one parameter, as transformers initializes it. */
+export function randomParameter(spec: ParamSpec, init: RandomInit): Float32Array {
+  const out = new Float32Array(product(spec.dims));
+  switch (spec.init) {
+    case 'ones':
+      out.fill(1);
+      break;
+    case 'zeros':
+      break;
+    case 'normal':
+    case 'embedding':
+      new Rng(init.seed, spec.name).fillNormal(out, 0, init.std ?? DEFAULT_INIT_STD);
+      // nn.Embedding(padding_idx=pad_token_id=0): transformers zeroes the padding row.
+      if (spec.init === 'embedding') out.fill(0, 0, spec.dims[1]);
+      break;
+  }
+  return out;
+}
+
+/** All parameters of `config`, seeded (HF names, torch layout). 110M values for BERT-base: about a second. */
+export function randomBertWeights(config: BertConfig, init: RandomInit): Map<string, Float32Array> {
+  return new Map(bertParameters(config).map((s) => [s.name, randomParameter(s, init)]));
+}
+
+/**
+ * The Hugging Face name a checkpoint key stands for: BertModel checkpoints leave out the `bert.` prefix, and old
+ * ones call LayerNorm parameters gamma/beta.
+ */
+export function canonicalParamName(key: string): string {
+  let k = key;
+  if (/^(embeddings|encoder|pooler)\./.test(k)) k = `bert.${k}`;
+  if (k.includes('LayerNorm.')) k = k.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
+  return k;
+}
+
+/** Given weights resolved against a config: a value for each parameter, and what was left over or seeded. */
+export interface ResolvedWeights {
+  /** The values of a parameter (HF name, torch layout); seeded ones are made on demand, each call anew. */
+  get(name: string): Float32Array;
+  /** Given keys that are not parameters of the model (e.g. `bert.embeddings.position_ids`, MLM heads). */
+  unused: string[];
+  /** Parameters that were not given and were seeded (with `fillMissing`). */
+  seeded: string[];
+}
+
+function entriesOf(w: NamedWeights): Iterable<[string, WeightArray]> {
+  return w instanceof Map ? w.entries() : Object.entries(w as Record<string, WeightArray>);
+}
+
+/**
+ * Checks a weight source against `config` and gives each parameter's values. Given arrays must have the
+ * parameter's shape (when they carry one) and element count; a missing parameter is a DataError unless
+ * `fillMissing` is set.
+ */
+export function resolveWeights(config: BertConfig, source: WeightSource): ResolvedWeights {
+  const specs = bertParameters(config);
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  if (source.kind === 'random') {
+    const init = { seed: source.seed, std: source.std };
+    new Rng(init.seed); // validates the seed now rather than at the first parameter
+    return {
+      get: (name) => randomParameter(specOf(byName, name), init),
+      unused: [],
+      seeded: specs.map((s) => s.name),
+    };
+  }
+  const given = new Map<string, Float32Array>();
+  const unused: string[] = [];
+  for (const [key, value] of entriesOf(source.tensors)) {
+    const name = canonicalParamName(key);
+    const spec = byName.get(name);
+    if (!spec || given.has(name)) {
+      unused.push(key);
+      continue;
+    }
+    const data = value instanceof Float32Array ? value : value.data;
+    if (!(data instanceof Float32Array)) throw new DataError(`weights: '${key}' is not a Float32Array`);
+    if (!(value instanceof Float32Array) && !sameDims(value.dims, spec.dims)) {
+      throw new DataError(`weights: '${key}' has shape [${value.dims.join(', ')}] but the config needs [${spec.dims.join(', ')}]`);
+    }
+    if (data.length !== product(spec.dims)) {
+      throw new DataError(`weights: '${key}' has ${data.length} values but the config needs [${spec.dims.join(', ')}] = ${product(spec.dims)}`);
+    }
+    given.set(name, data);
+  }
+  const missing = specs.filter((s) => !given.has(s.name)).map((s) => s.name);
+  const fill = source.fillMissing;
+  if (missing.length && !fill) {
+    const more = missing.length > 1 ? ` (and ${missing.length - 1} more)` : '';
+    throw new DataError(`weights: parameter '${missing[0]}' is missing${more}`);
+  }
+  return {
+    get: (name) => given.get(name) ?? randomParameter(specOf(byName, name), fill!),
+    unused,
+    seeded: missing,
+  };
+}
+
+function specOf(byName: Map<string, ParamSpec>, name: string): ParamSpec {
+  const s = byName.get(name);
+  if (!s) throw new RangeError(`'${name}' is not a parameter of this BERT`);
+  return s;
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

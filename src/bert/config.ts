@@ -1,0 +1,245 @@
+/**
+ * The shape of a BERT for sequence classification, as bert-compress builds it, and its mapping to Hugging Face's
+ * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
+ * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
+ */
+import { SettingsError } from '../errors.ts';
+
+/** Feed-forward activation: 'gelu' is the exact erf GELU; 'gelu_tanh' is the tanh approximation (HF gelu_new). */
+export type BertActivation = 'gelu' | 'gelu_tanh' | 'relu';
+
+/** How Hugging Face trains the head; it does not change the graph (logits either way). */
+export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
+
+export interface BertConfig {
+  /** Encoder layers (0 is allowed: embeddings straight into the pooler). */
+  numLayers: number;
+  /** Width of the residual stream. */
+  hiddenSize: number;
+  /** Attention heads per layer; must divide hiddenSize. */
+  numHeads: number;
+  /** Width of the feed-forward block. */
+  intermediateSize: number;
+  /** Rows of the word embedding table. */
+  vocabSize: number;
+  /** Rows of the position embedding table (the longest sequence the model accepts). */
+  maxPositions: number;
+  /** Rows of the token type (segment) embedding table. */
+  typeVocabSize: number;
+  /** Width of the logits (1 for regression). */
+  numLabels: number;
+  activation: BertActivation;
+  /** LayerNorm epsilon (HF BERT: 1e-12). */
+  layerNormEps: number;
+  /** Label names by label id, numLabels of them. */
+  id2label?: readonly string[];
+  problemType?: ProblemType;
+}
+
+/** bert-base-uncased with a two-label classifier: 12 layers × 12 heads × 768 (FFN 3072), 110M parameters. */
+export const BERT_BASE: Readonly<BertConfig> = Object.freeze({
+  numLayers: 12,
+  hiddenSize: 768,
+  numHeads: 12,
+  intermediateSize: 3072,
+  vocabSize: 30522,
+  maxPositions: 512,
+  typeVocabSize: 2,
+  numLabels: 2,
+  activation: 'gelu',
+  layerNormEps: 1e-12,
+});
+
+const ACTIVATIONS: readonly BertActivation[] = ['gelu', 'gelu_tanh', 'relu'];
+const PROBLEM_TYPES: readonly ProblemType[] = ['regression', 'single_label_classification', 'multi_label_classification'];
+
+/** Display names of the fields in error messages. */
+type FieldNames = Record<keyof BertConfig, string>;
+
+const TS_NAMES: FieldNames = {
+  numLayers: 'numLayers', hiddenSize: 'hiddenSize', numHeads: 'numHeads', intermediateSize: 'intermediateSize',
+  vocabSize: 'vocabSize', maxPositions: 'maxPositions', typeVocabSize: 'typeVocabSize', numLabels: 'numLabels',
+  activation: 'activation', layerNormEps: 'layerNormEps', id2label: 'id2label', problemType: 'problemType',
+};
+
+/** The Hugging Face config.json key of each field. */
+const HF_NAMES: FieldNames = {
+  numLayers: 'num_hidden_layers', hiddenSize: 'hidden_size', numHeads: 'num_attention_heads',
+  intermediateSize: 'intermediate_size', vocabSize: 'vocab_size', maxPositions: 'max_position_embeddings',
+  typeVocabSize: 'type_vocab_size', numLabels: 'num_labels', activation: 'hidden_act', layerNormEps: 'layer_norm_eps',
+  id2label: 'id2label', problemType: 'problem_type',
+};
+
+const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `an array` : String(v));
+
+function checkConfig(c: BertConfig, where: string, names: FieldNames): void {
+  const fail = (msg: string): never => {
+    throw new SettingsError(`${where}: ${msg}`);
+  };
+  const ints: Array<[keyof BertConfig, number]> = [
+    ['numLayers', 0], ['hiddenSize', 1], ['numHeads', 1], ['intermediateSize', 1], ['vocabSize', 1],
+    ['maxPositions', 1], ['typeVocabSize', 1], ['numLabels', 1],
+  ];
+  for (const [k, min] of ints) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      fail(`${names[k]} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (got ${show(v)})`);
+    }
+  }
+  if (c.hiddenSize % c.numHeads !== 0) {
+    fail(`${names.hiddenSize} (${c.hiddenSize}) is not divisible by ${names.numHeads} (${c.numHeads})`);
+  }
+  if (!ACTIVATIONS.includes(c.activation)) fail(`${names.activation} must be one of ${ACTIVATIONS.join(', ')} (got ${show(c.activation)})`);
+  if (typeof c.layerNormEps !== 'number' || !Number.isFinite(c.layerNormEps) || c.layerNormEps <= 0) {
+    fail(`${names.layerNormEps} must be a positive number (got ${show(c.layerNormEps)})`);
+  }
+  if (c.id2label !== undefined) {
+    if (!Array.isArray(c.id2label) || c.id2label.some((l) => typeof l !== 'string')) fail(`${names.id2label} must be a list of label names`);
+    if (c.id2label.length !== c.numLabels) {
+      fail(`${names.id2label} has ${c.id2label.length} labels but ${names.numLabels} is ${c.numLabels}`);
+    }
+  }
+  if (c.problemType !== undefined && !PROBLEM_TYPES.includes(c.problemType)) {
+    fail(`${names.problemType} must be one of ${PROBLEM_TYPES.join(', ')} (got ${show(c.problemType)})`);
+  }
+}
+
+/** Throws a SettingsError naming the first bad field of `config`; returns the config otherwise. */
+export function validateBertConfig<C extends BertConfig>(config: C): C {
+  checkConfig(config, 'BERT config', TS_NAMES);
+  return config;
+}
+
+/** A validated config: `overrides` over bert-base (with numLabels 2). */
+export function bertConfig(overrides: Partial<BertConfig> = {}): BertConfig {
+  const c: BertConfig = { ...BERT_BASE };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
+  return validateBertConfig(c);
+}
+
+/** Size of one attention head. */
+export function headSize(config: BertConfig): number {
+  return config.hiddenSize / config.numHeads;
+}
+
+/** Parameters of BertForSequenceClassification with this config (embeddings, encoder, pooler, classifier). */
+export function countParameters(c: BertConfig): number {
+  const h = c.hiddenSize;
+  const ln = 2 * h;
+  const embeddings = (c.vocabSize + c.maxPositions + c.typeVocabSize) * h + ln;
+  const layer = 4 * (h * h + h) + (h * c.intermediateSize + c.intermediateSize) + (c.intermediateSize * h + h) + 2 * ln;
+  return embeddings + c.numLayers * layer + (h * h + h) + (c.numLabels * h + c.numLabels);
+}
+
+/** HF `hidden_act` values and the activation each means. */
+const HF_ACTIVATIONS: Record<string, BertActivation> = {
+  gelu: 'gelu',
+  gelu_python: 'gelu',
+  gelu_new: 'gelu_tanh',
+  gelu_pytorch_tanh: 'gelu_tanh',
+  gelu_fast: 'gelu_tanh',
+  relu: 'relu',
+};
+
+/** Defaults of transformers' BertConfig for keys a config.json may leave out. */
+const HF_DEFAULTS = {
+  vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+  hidden_act: 'gelu', max_position_embeddings: 512, type_vocab_size: 2, layer_norm_eps: 1e-12,
+} as const;
+
+/**
+ * Reads a Hugging Face BERT `config.json` (parsed JSON). Keys left out take transformers' BertConfig defaults; the
+ * label count comes from `num_labels`, else `id2label`, else 2 (as transformers does). `label` names the file in
+ * error messages. Throws SettingsError for configs bert-compress cannot build (non-BERT model types, relative
+ * position embeddings, unknown activations, bad sizes).
+ */
+export function configFromHuggingFace(json: unknown, label = 'config.json'): BertConfig {
+  const fail = (msg: string): never => {
+    throw new SettingsError(`${label}: ${msg}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('not a JSON object');
+  const j = json as Record<string, unknown>;
+  if (j.model_type !== undefined && j.model_type !== 'bert') fail(`model_type is '${String(j.model_type)}', not 'bert'`);
+  const pet = j.position_embedding_type;
+  if (pet !== undefined && pet !== null && pet !== 'absolute') fail(`position_embedding_type '${String(pet)}' is not supported (only 'absolute')`);
+  if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
+
+  const get = <K extends keyof typeof HF_DEFAULTS>(k: K): unknown => (j[k] === undefined || j[k] === null ? HF_DEFAULTS[k] : j[k]);
+  const act = get('hidden_act');
+  if (typeof act !== 'string' || !(act in HF_ACTIVATIONS)) {
+    fail(`hidden_act ${show(act)} is not supported (use one of ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+  }
+
+  let id2label: string[] | undefined;
+  if (j.id2label !== undefined && j.id2label !== null) {
+    if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) fail('id2label must be an object of label id to name');
+    const entries = Object.entries(j.id2label as Record<string, unknown>);
+    id2label = new Array<string>(entries.length);
+    for (const [k, v] of entries) {
+      const id = Number(k);
+      if (!Number.isInteger(id) || id < 0 || id >= entries.length || String(id) !== k) {
+        fail(`id2label keys must be the label ids 0..${entries.length - 1} (got '${k}')`);
+      }
+      if (typeof v !== 'string') fail(`id2label['${k}'] must be a string`);
+      id2label[id] = v as string;
+    }
+  }
+  let numLabels: unknown = j.num_labels;
+  if (numLabels === undefined || numLabels === null) numLabels = id2label ? id2label.length : 2;
+  else if (id2label && numLabels !== id2label.length) fail(`num_labels is ${show(numLabels)} but id2label has ${id2label.length} labels`);
+
+  const config: BertConfig = {
+    numLayers: get('num_hidden_layers') as number,
+    hiddenSize: get('hidden_size') as number,
+    numHeads: get('num_attention_heads') as number,
+    intermediateSize: get('intermediate_size') as number,
+    vocabSize: get('vocab_size') as number,
+    maxPositions: get('max_position_embeddings') as number,
+    typeVocabSize: get('type_vocab_size') as number,
+    numLabels: numLabels as number,
+    activation: HF_ACTIVATIONS[act as string],
+    layerNormEps: get('layer_norm_eps') as number,
+  };
+  if (id2label) config.id2label = id2label;
+  if (j.problem_type !== undefined && j.problem_type !== null) config.problemType = j.problem_type as ProblemType;
+  checkConfig(config, label, HF_NAMES);
+  return config;
+}
+
+/**
+ * A Hugging Face `config.json` object for a BertForSequenceClassification with this config, which transformers
+ * loads as is. 'gelu_tanh' is written as 'gelu_new'; labels without names are written as LABEL_0, LABEL_1…
+ */
+export function configToHuggingFace(config: BertConfig): Record<string, unknown> {
+  const c = validateBertConfig(config);
+  const names = c.id2label ?? Array.from({ length: c.numLabels }, (_, i) => `LABEL_${i}`);
+  const id2label: Record<string, string> = {};
+  const label2id: Record<string, number> = {};
+  names.forEach((n, i) => {
+    id2label[String(i)] = n;
+    label2id[n] = i;
+  });
+  const out: Record<string, unknown> = {
+    architectures: ['BertForSequenceClassification'],
+    model_type: 'bert',
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    intermediate_size: c.intermediateSize,
+    hidden_act: c.activation === 'gelu_tanh' ? 'gelu_new' : c.activation,
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    max_position_embeddings: c.maxPositions,
+    type_vocab_size: c.typeVocabSize,
+    initializer_range: 0.02,
+    layer_norm_eps: c.layerNormEps,
+    pad_token_id: 0,
+    position_embedding_type: 'absolute',
+    num_labels: c.numLabels,
+    id2label,
+    label2id,
+  };
+  if (c.problemType) out.problem_type = c.problemType;
+  return out;
+}

@@ -1,0 +1,301 @@
+/**
+ * Finding self-attention blocks. Unfused blocks are anchored on their Softmax:
+ *
+ *   scores = MatMul(Transpose(Reshape(Q)), Transpose(Reshape(K))) [/ scale] [+ mask | Where(mask, −∞, ·)]
+ *   context = MatMul(Softmax(scores), Transpose(Reshape(V))) → Transpose → Reshape → output projection
+ *
+ * The matcher walks back from the Softmax through Div / Mul / Add / Where to the Q·Kᵀ MatMul, through the
+ * Transposes (and any scaling of Q or K) to the head-splitting Reshapes, and on to the Q, K and V projections;
+ * then forward from the context MatMul through Transposes and Reshapes to the output projection. The head count and
+ * head size come from the split Reshape's target shape; every constant holding the head count or the attention width
+ * is recorded (HeadShapeConstant), with the nodes of this layer that read it.
+ * Fused blocks are com.microsoft Attention nodes (packed QKV weight, `num_heads` attribute).
+ */
+import { attrInt, attrInts, type Node } from '../../onnx/graph.ts';
+import type { AttentionBlock, HeadShapeConstant, Linear } from '../structure.ts';
+import type { GraphContext } from './graph-context.ts';
+import { linearProducing, linearsReading, type LinearMatch } from './linear.ts';
+import { shapeSuffix, type ShapeElement } from './shape-vector.ts';
+
+export interface AttentionMatch {
+  block: AttentionBlock;
+  /** The value Q, K and V read (the layer's input on the residual stream). */
+  input: string;
+  /** The Softmax or Attention node (for ordering and messages). */
+  anchor: Node;
+}
+
+/** Result of walking back from Softmax to the Q·Kᵀ MatMul. */
+interface ScoresTrace {
+  qk: Node;
+  /** The scores are divided by this on the way. */
+  scale: number;
+}
+
+/** Result of walking back from a Q·Kᵀ or context MatMul operand to the head-splitting Reshape. */
+interface HeadPath {
+  reshape: Node;
+  /** Composite permutation of the Transposes on the way (output dim i = Reshape output dim perm[i]). */
+  perm: number[];
+  scale: number;
+}
+
+const Q_PERM = [0, 2, 1, 3];
+const K_PERM = [0, 2, 3, 1];
+
+const samePerm = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Walks back from the Softmax input to the Q·Kᵀ MatMul (two non-constant operands). */
+export function traceScores(ctx: GraphContext, value: string, depth = 0): ScoresTrace | undefined {
+  if (depth > 12) return undefined;
+  const p = ctx.producerOf(value);
+  if (!p || p.domain !== '') return undefined;
+  switch (p.opType) {
+    case 'MatMul':
+      return ctx.isConstantValue(p.inputs[0]) || ctx.isConstantValue(p.inputs[1]) ? undefined : { qk: p, scale: 1 };
+    case 'Cast':
+      return traceScores(ctx, p.inputs[0], depth + 1);
+    case 'Div': {
+      const c = ctx.foldScalar(p.inputs[1]);
+      const r = c === undefined ? undefined : traceScores(ctx, p.inputs[0], depth + 1);
+      return r && { ...r, scale: r.scale * c! };
+    }
+    case 'Mul': {
+      for (const [x, s] of [[p.inputs[0], p.inputs[1]], [p.inputs[1], p.inputs[0]]]) {
+        const c = ctx.foldScalar(s);
+        const r = c === undefined ? undefined : traceScores(ctx, x, depth + 1);
+        if (r) return { ...r, scale: r.scale / c! };
+      }
+      return undefined;
+    }
+    case 'Add':
+    case 'Sub':
+      return traceScores(ctx, p.inputs[0], depth + 1) ?? (p.opType === 'Add' ? traceScores(ctx, p.inputs[1], depth + 1) : undefined);
+    case 'Where':
+      return traceScores(ctx, p.inputs[2], depth + 1) ?? traceScores(ctx, p.inputs[1], depth + 1);
+    default:
+      return undefined;
+  }
+}
+
+/** Walks back from an attention MatMul operand through Transposes and scalings to the head-splitting Reshape. */
+function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
+  let perm = [0, 1, 2, 3];
+  let scale = 1;
+  let v = value;
+  for (let i = 0; i < 10; i++) {
+    const p = ctx.producerOf(v);
+    if (!p || p.domain !== '') return undefined;
+    if (p.opType === 'Reshape') return { reshape: p, perm, scale };
+    if (p.opType === 'Transpose') {
+      const pp = attrInts(p, 'perm');
+      if (!pp || pp.length !== 4) return undefined;
+      perm = perm.map((j) => pp[j]);
+      v = p.inputs[0];
+    } else if (p.opType === 'Cast') {
+      v = p.inputs[0];
+    } else if (p.opType === 'Div' || p.opType === 'Mul') {
+      const scalarAt = [0, 1].find((j) => ctx.foldScalar(p.inputs[j]) !== undefined);
+      if (scalarAt === undefined) return undefined;
+      const c = ctx.foldScalar(p.inputs[scalarAt])!;
+      if (p.opType === 'Div' && scalarAt !== 1) return undefined;
+      scale = p.opType === 'Div' ? scale * c : scale / c;
+      v = p.inputs[1 - scalarAt];
+    } else {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** A projection feeding a head-split Reshape, with the head count and size read from the Reshape's shape. */
+interface HeadProjection {
+  match: LinearMatch;
+  path: HeadPath;
+  heads?: number;
+  headSize?: number;
+  shape: ShapeElement[];
+}
+
+function known(e: ShapeElement | undefined): number | undefined {
+  return e?.value !== undefined && e.value > 0 ? e.value : undefined;
+}
+
+export class AttentionMatcher {
+  constructor(private readonly ctx: GraphContext) {}
+
+  /** The attention block around a Softmax, undefined when the Softmax is not attention (no Q·Kᵀ MatMul before it). */
+  matchSoftmax(softmax: Node): AttentionMatch | undefined {
+    const ctx: GraphContext = this.ctx;
+    const scores = traceScores(ctx, softmax.inputs[0]);
+    if (!scores) return undefined;
+    const where = `attention at Softmax '${softmax.name}'`;
+    const qPath = traceHeadPath(ctx, scores.qk.inputs[0]);
+    const kPath = traceHeadPath(ctx, scores.qk.inputs[1]);
+    if (!qPath || !kPath) {
+      ctx.refuse(`${where}: the operands of Q·Kᵀ MatMul '${scores.qk.name}' do not come from Transposes of head-splitting Reshapes`);
+    }
+    if (!samePerm(qPath.perm, Q_PERM) || !samePerm(kPath.perm, K_PERM)) {
+      ctx.refuse(`${where}: Q·Kᵀ MatMul '${scores.qk.name}' has operand layouts [${qPath.perm}] and [${kPath.perm}], expected [${Q_PERM}] and [${K_PERM}]`);
+    }
+    const context = ctx.consumers(softmax.outputs[0]).find((n) => n.opType === 'MatMul' && ctx.source(n.inputs[0]) === ctx.source(softmax.outputs[0]));
+    if (!context) ctx.refuse(`${where}: the attention probabilities are not multiplied with V (no MatMul reads the Softmax)`);
+    const vPath = traceHeadPath(ctx, context.inputs[1]);
+    if (!vPath || !samePerm(vPath.perm, Q_PERM)) {
+      ctx.refuse(`${where}: the V operand of context MatMul '${context.name}' does not come from a Transpose [${Q_PERM}] of a head-splitting Reshape`);
+    }
+
+    const q = this.headProjection(where, 'query', qPath);
+    const k = this.headProjection(where, 'key', kPath);
+    const v = this.headProjection(where, 'value', vPath);
+    const input = ctx.source(q.match.input);
+    for (const [name, p] of [['key', k], ['value', v]] as const) {
+      if (ctx.source(p.match.input) !== input) {
+        ctx.refuse(`${where}: the ${name} projection '${p.match.node.name}' reads '${p.match.input}', not the query's input '${q.match.input}'`);
+      }
+    }
+    const width = q.match.linear.outFeatures;
+    const { heads, headSize } = this.headGeometry(where, [q, k, v], width);
+
+    const out = this.outputProjection(where, context);
+    const constants = new ConstantCollector();
+    for (const p of [q, k, v]) {
+      constants.add(p.shape.at(-2), 'num-heads', heads);
+      if (p.match.unflatten) {
+        constants.add(shapeSuffix(ctx, p.match.unflatten.inputs[1], p.match.unflatten).at(-1), 'all-head-size', width);
+      }
+    }
+    for (const r of out.reshapes) constants.add(shapeSuffix(ctx, r.inputs[1], r).at(-1), 'all-head-size', width);
+
+    return {
+      block: {
+        kind: 'unfused',
+        numHeads: heads,
+        headSize,
+        q: q.match.linear,
+        k: k.match.linear,
+        v: v.match.linear,
+        output: out.linear,
+        softmax: softmax.name,
+        headShapeConstants: constants.list(),
+        scale: scores.scale * qPath.scale * kPath.scale,
+      },
+      input,
+      anchor: softmax,
+    };
+  }
+
+  /** A com.microsoft Attention node with its packed QKV weight. */
+  matchFused(node: Node): AttentionMatch {
+    const ctx: GraphContext = this.ctx;
+    const where = `fused Attention '${node.name}'`;
+    const weight = ctx.initializer(node.inputs[1]);
+    const bias = node.inputs[2] ? ctx.initializer(node.inputs[2]) : undefined;
+    if (!weight || weight.tensor.dims.length !== 2) ctx.refuse(`${where}: the packed QKV weight is not a 2-D initializer`);
+    if (!bias) ctx.refuse(`${where}: the packed QKV bias is not an initializer`);
+    const numHeads = attrInt(node, 'num_heads');
+    if (!numHeads || numHeads <= 0) ctx.refuse(`${where}: no num_heads attribute`);
+    const sizes = attrInts(node, 'qkv_hidden_sizes');
+    if (sizes && !(sizes.length === 3 && sizes[0] === sizes[1] && sizes[1] === sizes[2])) {
+      ctx.refuse(`${where}: unequal qkv_hidden_sizes [${sizes}] are not supported`);
+    }
+    const width = weight.tensor.dims[1] / 3;
+    if (!Number.isInteger(width) || width % numHeads !== 0) {
+      ctx.refuse(`${where}: packed weight [${weight.tensor.dims}] does not split into 3 × ${numHeads} heads`);
+    }
+    const outs = linearsReading(ctx, node.outputs[0]);
+    if (outs.length !== 1) ctx.refuse(`${where}: expected one output projection reading it, found ${outs.length}`);
+    const block: AttentionBlock = {
+      kind: 'fused',
+      numHeads,
+      headSize: width / numHeads,
+      fused: { node: node.name, weight: weight.name, bias: bias.name },
+      output: outs[0].linear,
+      headShapeConstants: [],
+    };
+    const scale = node.attributes.scale;
+    if (scale?.type === 'float' && scale.value > 0) block.scale = 1 / scale.value;
+    return { block, input: node.inputs[0], anchor: node };
+  }
+
+  private headProjection(where: string, role: string, path: HeadPath): HeadProjection {
+    const ctx: GraphContext = this.ctx;
+    const match = linearProducing(ctx, path.reshape.inputs[0]);
+    if (!match) {
+      ctx.refuse(`${where}: the ${role} Reshape '${path.reshape.name}' does not read a dense projection (MatMul/Gemm with a constant weight, then a bias Add)`);
+    }
+    const shape = shapeSuffix(ctx, path.reshape.inputs[1], path.reshape);
+    return { match, path, shape, heads: known(shape.at(-2)), headSize: known(shape.at(-1)) };
+  }
+
+  /** Head count and size, agreed by the Q, K and V Reshapes and the projection width. */
+  private headGeometry(where: string, ps: HeadProjection[], width: number): { heads: number; headSize: number } {
+    const ctx: GraphContext = this.ctx;
+    let heads: number | undefined;
+    let headSize: number | undefined;
+    for (const p of ps) {
+      if (p.match.linear.outFeatures !== width) {
+        ctx.refuse(`${where}: projections have different widths (${width} and ${p.match.linear.outFeatures} at '${p.match.node.name}')`);
+      }
+      const h = p.heads ?? (p.headSize ? width / p.headSize : undefined);
+      const d = p.headSize ?? (p.heads ? width / p.heads : undefined);
+      if (h === undefined || d === undefined) continue;
+      if (h * d !== width) ctx.refuse(`${where}: Reshape '${p.path.reshape.name}' splits ${width} features into ${h} × ${d}`);
+      if (heads !== undefined && (heads !== h || headSize !== d)) {
+        ctx.refuse(`${where}: Q, K and V are split into different head shapes (${heads} × ${headSize} and ${h} × ${d})`);
+      }
+      heads = h;
+      headSize = d;
+    }
+    if (heads === undefined || headSize === undefined || !Number.isInteger(heads) || !Number.isInteger(headSize)) {
+      ctx.refuse(`${where}: cannot read the head count from the shapes of Reshapes ${ps.map((p) => `'${p.path.reshape.name}'`).join(', ')}`);
+    }
+    return { heads, headSize };
+  }
+
+  /** Follows the context through Transposes and Reshapes to the one projection that reads it. */
+  private outputProjection(where: string, context: Node): { linear: Linear; reshapes: Node[] } {
+    const ctx: GraphContext = this.ctx;
+    const found = new Map<Node, LinearMatch>();
+    const reshapes: Node[] = [];
+    const seen = new Set<string>();
+    const stack = [context.outputs[0]];
+    while (stack.length) {
+      const v = stack.pop()!;
+      if (seen.has(v) || seen.size > 32) continue;
+      seen.add(v);
+      for (const m of linearsReading(ctx, v)) found.set(m.node, m);
+      for (const c of ctx.consumers(v)) {
+        if (c.domain !== '' || (c.opType !== 'Transpose' && c.opType !== 'Reshape')) continue;
+        if ([...found.values()].some((m) => m.flatten === c)) continue;
+        if (c.opType === 'Reshape') reshapes.push(c);
+        stack.push(c.outputs[0]);
+      }
+    }
+    if (found.size !== 1) {
+      ctx.refuse(`${where}: expected one output projection after context MatMul '${context.name}', found ${found.size}`);
+    }
+    const m = [...found.values()][0];
+    return { linear: m.linear, reshapes: reshapes.filter((r) => r !== m.flatten) };
+  }
+}
+
+/** Collects HeadShapeConstants without duplicates, merging the readers of one constant element. */
+class ConstantCollector {
+  private readonly items = new Map<string, HeadShapeConstant>();
+
+  add(e: ShapeElement | undefined, meaning: HeadShapeConstant['meaning'], expected: number): void {
+    if (!e?.ref || e.value !== expected) return;
+    const key = `${e.ref.source}\u0000${e.ref.name}\u0000${e.ref.index}\u0000${meaning}`;
+    const existing = this.items.get(key);
+    if (existing) {
+      if (!existing.readers!.includes(e.ref.reader)) existing.readers!.push(e.ref.reader);
+      return;
+    }
+    this.items.set(key, { source: e.ref.source, name: e.ref.name, index: e.ref.index, meaning, value: e.value, readers: [e.ref.reader] });
+  }
+
+  list(): HeadShapeConstant[] {
+    return [...this.items.values()];
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Matching the embeddings block behind the first encoder layer: a LayerNorm (pattern, op or SkipLayerNormalization)
+ * of a sum of table lookups, or one com.microsoft EmbedLayerNormalization node. Lookups are told apart by where their
+ * indices come from, not by names:
+ * - indices that are a graph input (through Cast / Reshape / Unsqueeze): word ids, or token types (the smaller table,
+ *   or the input named like token_type / segment when there are two);
+ * - indices computed with Range or CumSum (RoBERTa's padding-aware positions), or sliced from a constant arange:
+ *   positions; sliced from a constant of zeros (the buffered token_type_ids of torch exports): token types;
+ * - a constant [1, seq, hidden] added directly (keras folded the position lookup): positions.
+ */
+import { attrFloat, type Node } from '../../onnx/graph.ts';
+import { numElements } from '../../onnx/tensor.ts';
+import type { EmbeddingTable, Embeddings, EncoderInputs } from '../structure.ts';
+import type { GraphContext } from './graph-context.ts';
+import type { NormIndex } from './layer-norm.ts';
+
+export interface EmbeddingsMatch {
+  embeddings: Embeddings;
+  /** Ids and token types (the attention mask is found elsewhere). */
+  inputs: Omit<EncoderInputs, 'attentionMask'> & { inputIds: string };
+  /** Positions are computed from the ids with CumSum (RoBERTa's padding_idx scheme). */
+  cumsumPositions: boolean;
+}
+
+/** Ops that carry ids unchanged (apart from shape or type). */
+const ID_CARRIERS = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Identity', 'Flatten']);
+
+type LookupRole = 'ids' | 'position' | 'token-type';
+
+interface Lookup {
+  table: EmbeddingTable;
+  role: LookupRole;
+  /** Graph input of the indices, when they are one. */
+  idsInput?: string;
+  cumsum: boolean;
+  /** The summand value, for messages. */
+  value: string;
+}
+
+/** The graph input the indices are, through id-carrying ops; undefined when they are computed. */
+function directInput(ctx: GraphContext, value: string): string | undefined {
+  let v = value;
+  for (let i = 0; i < 8; i++) {
+    if (ctx.isGraphInput(v)) return v;
+    const p = ctx.producerOf(v);
+    if (!p || !ID_CARRIERS.has(p.opType)) return undefined;
+    v = p.inputs[0];
+  }
+  return undefined;
+}
+
+function isArange(values: number[]): boolean {
+  return values.every((x, i) => x === i);
+}
+
+/** Role of computed indices: positions (Range, CumSum, constant arange) or token types (constant zeros). */
+function computedRole(ctx: GraphContext, indices: string): { role?: LookupRole; cumsum: boolean } {
+  const values = ctx.ancestorValues([indices], 400);
+  let cumsum = false;
+  let range = false;
+  let arange = false;
+  let zeros = false;
+  for (const v of values) {
+    const p = ctx.producer(v);
+    if (p?.opType === 'CumSum') cumsum = true;
+    if (p?.opType === 'Range') range = true;
+    const c = ctx.constant(v);
+    if (c && numElements(c.tensor.dims) > 2) {
+      const nums = ctx.constNumbers(v);
+      if (nums && isArange(nums)) arange = true;
+      else if (nums && nums.every((x) => x === 0)) zeros = true;
+    }
+  }
+  if (cumsum || range || arange) return { role: 'position', cumsum };
+  if (zeros) return { role: 'token-type', cumsum };
+  return { cumsum };
+}
+
+/** The summands of a (tree of) Add(s). */
+function summands(ctx: GraphContext, value: string, depth = 0): string[] {
+  const p = ctx.producerOf(value);
+  if (depth < 6 && p && p.domain === '' && p.opType === 'Add') {
+    return p.inputs.flatMap((i) => summands(ctx, i, depth + 1));
+  }
+  return [value];
+}
+
+function lookupOf(ctx: GraphContext, value: string): Lookup {
+  const c = ctx.initializer(value);
+  if (c && (c.tensor.dims.length === 3 || c.tensor.dims.length === 2)) {
+    const rows = c.tensor.dims.at(-2)!;
+    return { table: { weight: c.name, rows }, role: 'position', cumsum: false, value };
+  }
+  const g = ctx.producerOf(value);
+  const table = g?.opType === 'Gather' && g.domain === '' ? ctx.initializer(g.inputs[0]) : undefined;
+  if (!g || !table || table.tensor.dims.length !== 2 || (g.attributes.axis?.type === 'int' && g.attributes.axis.value !== 0)) {
+    return ctx.refuse(`embeddings: summand '${value}' (${g ? `${g.opType} '${g.name}'` : 'no producer'}) is not a lookup in a constant table`);
+  }
+  const entry: EmbeddingTable = { weight: table.name, gather: g.name, rows: table.tensor.dims[0] };
+  const idsInput = directInput(ctx, g.inputs[1]);
+  if (idsInput) return { table: entry, role: 'ids', idsInput, cumsum: false, value };
+  const { role, cumsum } = computedRole(ctx, g.inputs[1]);
+  if (!role) ctx.refuse(`embeddings: cannot tell what the indices of Gather '${g.name}' are (not a graph input, not positions, not constant token types)`);
+  return { table: entry, role, cumsum, value };
+}
+
+const TOKEN_TYPE_NAME = /token[_-]?type|segment/i;
+
+/** The embeddings whose output is `layerInput` (the first encoder layer's input). */
+export function matchEmbeddings(ctx: GraphContext, norms: NormIndex, layerInput: string): EmbeddingsMatch {
+  const p = ctx.producerOf(layerInput);
+  if (p && p.domain === 'com.microsoft' && p.opType === 'EmbedLayerNormalization') return fusedEmbeddings(ctx, p);
+  const nm = norms.producing(layerInput);
+  if (!nm) {
+    ctx.refuse(`embeddings: the first encoder layer reads '${layerInput}' (${p ? `${p.opType} '${p.name}'` : 'a graph input'}), not the output of an embeddings LayerNorm`);
+  }
+  const parts = [nm.input, ...(nm.skip !== undefined ? [nm.skip] : [])].flatMap((v) => summands(ctx, v));
+  const lookups = parts.map((v) => lookupOf(ctx, v));
+  const ids = lookups.filter((l) => l.role === 'ids');
+  if (ids.length === 0) ctx.refuse('embeddings: no lookup reads a graph input (no word embedding)');
+  if (ids.length > 2) ctx.refuse(`embeddings: ${ids.length} lookups read graph inputs directly (expected word ids and token types)`);
+  let word = ids[0];
+  let tokenType: Lookup | undefined = lookups.find((l) => l.role === 'token-type');
+  if (ids.length === 2) {
+    const named = ids.find((l) => TOKEN_TYPE_NAME.test(l.idsInput!));
+    const tt = named ?? (ids[0].table.rows < ids[1].table.rows ? ids[0] : ids[1]);
+    if (tokenType) ctx.refuse('embeddings: two token type lookups');
+    tokenType = tt;
+    word = ids.find((l) => l !== tt)!;
+  }
+  const positions = lookups.filter((l) => l.role === 'position');
+  if (positions.length > 1) ctx.refuse(`embeddings: ${positions.length} position lookups`);
+  if (lookups.filter((l) => l.role === 'token-type').length > 1) ctx.refuse('embeddings: two token type lookups');
+  const embeddings: Embeddings = { word: word.table, norm: nm.norm, output: nm.norm.output };
+  if (positions[0]) embeddings.position = positions[0].table;
+  if (tokenType) embeddings.tokenType = tokenType.table;
+  const inputs: EmbeddingsMatch['inputs'] = { inputIds: word.idsInput! };
+  if (tokenType?.idsInput) inputs.tokenTypeIds = tokenType.idsInput;
+  return { embeddings, inputs, cumsumPositions: positions.some((l) => l.cumsum) };
+}
+
+/** com.microsoft EmbedLayerNormalization(input_ids, segment_ids, word, position, segment, γ, β, mask, position_ids). */
+function fusedEmbeddings(ctx: GraphContext, node: Node): EmbeddingsMatch {
+  const where = `EmbedLayerNormalization '${node.name}'`;
+  const table = (i: number): EmbeddingTable | undefined => {
+    const t = node.inputs[i] ? ctx.initializer(node.inputs[i]) : undefined;
+    return t && t.tensor.dims.length === 2 ? { weight: t.name, rows: t.tensor.dims[0] } : undefined;
+  };
+  const word = table(2);
+  const position = table(3);
+  const tokenType = table(4);
+  const gamma = ctx.initializer(node.inputs[5]);
+  const beta = ctx.initializer(node.inputs[6]);
+  if (!word || !position || !gamma || !beta) ctx.refuse(`${where}: word/position tables, scale and bias must be initializers`);
+  const inputIds = directInput(ctx, node.inputs[0]);
+  if (!inputIds) ctx.refuse(`${where}: input ids are not a graph input`);
+  const embeddings: Embeddings = {
+    word,
+    position,
+    norm: {
+      kind: 'op',
+      nodes: [node.name],
+      scale: gamma.name,
+      bias: beta.name,
+      epsilon: attrFloat(node, 'epsilon', 1e-12)!,
+      output: node.outputs[0],
+    },
+    output: node.outputs[0],
+    fusedNode: node.name,
+  };
+  if (tokenType) embeddings.tokenType = tokenType;
+  const inputs: EmbeddingsMatch['inputs'] = { inputIds };
+  const tt = node.inputs[1] ? directInput(ctx, node.inputs[1]) : undefined;
+  if (tt) inputs.tokenTypeIds = tt;
+  return { embeddings, inputs, cumsumPositions: false };
+}

@@ -1,0 +1,253 @@
+/**
+ * The read-only view of a graph that the discovery matchers share: who produces and who reads each value,
+ * constant folding of the small constants exporters scatter around (initializers, Constant nodes, and the
+ * Identity / Cast / Sqrt / Reciprocal chains in front of them), and ancestor / descendant queries.
+ * Every matcher refuses through `refuse`, which throws a NotBertError whose one-line message starts with the label.
+ */
+import { NotBertError } from '../../errors.ts';
+import { attrFloat, attrInt, attrInts, attrTensor, type Graph, type Model, type Node, type Tensor } from '../../onnx/graph.ts';
+import { consumers, producers } from '../../onnx/analysis.ts';
+import { DataType } from '../../onnx/dtype.ts';
+import { numElements, readNumbers } from '../../onnx/tensor.ts';
+
+/** A constant tensor and where it lives: an initializer, or the `value` of a Constant node (by node name). */
+export interface ConstRef {
+  tensor: Tensor;
+  source: 'initializer' | 'constant-node';
+  /** Initializer name or Constant node name. */
+  name: string;
+}
+
+/** Ops that pass a value through unchanged at inference time. */
+const PASS_THROUGH = new Set(['Identity', 'Dropout']);
+
+export class GraphContext {
+  readonly model: Model;
+  readonly graph: Graph;
+  readonly label: string;
+  private readonly prod: Map<string, Node>;
+  private readonly cons: Map<string, Node[]>;
+  private readonly order: Map<Node, number>;
+  private readonly graphInputs: Set<string>;
+
+  constructor(model: Model, label: string) {
+    this.model = model;
+    this.graph = model.graph;
+    this.label = label;
+    this.prod = producers(model.graph);
+    this.cons = consumers(model.graph);
+    this.order = new Map(model.graph.nodes.map((n, i) => [n, i]));
+    this.graphInputs = new Set(model.graph.inputs.map((v) => v.name).filter((n) => !model.graph.initializers.has(n)));
+  }
+
+  /** Throws a NotBertError: `<label>: <message>`. */
+  refuse(message: string): never {
+    throw new NotBertError(`${this.label}: ${message}`);
+  }
+
+  producer(value: string): Node | undefined {
+    return this.prod.get(value);
+  }
+
+  /** Nodes reading a value directly. */
+  readers(value: string): Node[] {
+    return this.cons.get(value) ?? [];
+  }
+
+  /**
+   * Nodes reading a value, looking through Identity / Dropout nodes (their readers are returned instead of them).
+   */
+  consumers(value: string): Node[] {
+    const out: Node[] = [];
+    const seen = new Set<string>();
+    const visit = (v: string) => {
+      if (seen.has(v)) return;
+      seen.add(v);
+      for (const n of this.readers(v)) {
+        if (PASS_THROUGH.has(n.opType) && n.domain === '' && n.inputs[0] === v) visit(n.outputs[0]);
+        else out.push(n);
+      }
+    };
+    visit(value);
+    return out;
+  }
+
+  /** The value behind Identity / Dropout chains. */
+  source(value: string): string {
+    let v = value;
+    for (let i = 0; i < 64; i++) {
+      const p = this.prod.get(v);
+      if (!p || !PASS_THROUGH.has(p.opType) || p.domain !== '') return v;
+      v = p.inputs[0];
+    }
+    return v;
+  }
+
+  /** The producer of a value, looking through Identity / Dropout. */
+  producerOf(value: string): Node | undefined {
+    return this.prod.get(this.source(value));
+  }
+
+  /** Position of a node in the (topologically sorted) node list. */
+  position(node: Node): number {
+    return this.order.get(node) ?? -1;
+  }
+
+  isGraphInput(value: string): boolean {
+    return this.graphInputs.has(value);
+  }
+
+  /** The initializer named `value`, looking through Identity (torch 2 exports alias shared initializers that way). */
+  initializer(value: string): { name: string; tensor: Tensor } | undefined {
+    const v = this.sourceThroughIdentity(value);
+    const t = this.graph.initializers.get(v);
+    return t ? { name: v, tensor: t } : undefined;
+  }
+
+  private sourceThroughIdentity(value: string): string {
+    let v = value;
+    for (let i = 0; i < 64; i++) {
+      if (this.graph.initializers.has(v)) return v;
+      const p = this.prod.get(v);
+      if (!p || p.opType !== 'Identity' || p.domain !== '') return v;
+      v = p.inputs[0];
+    }
+    return v;
+  }
+
+  /** A constant: an initializer or a Constant node's value (through Identity), with where it lives. */
+  constant(value: string): ConstRef | undefined {
+    if (!value) return undefined;
+    const init = this.initializer(value);
+    if (init) return { tensor: init.tensor, source: 'initializer', name: init.name };
+    const p = this.prod.get(this.sourceThroughIdentity(value));
+    if (p && p.opType === 'Constant' && p.domain === '') {
+      const t = constantNodeTensor(p);
+      if (t) return { tensor: t, source: 'constant-node', name: p.name };
+    }
+    return undefined;
+  }
+
+  /** True when the value is computed from constants only (no graph input feeds it). Bounded search. */
+  isConstantValue(value: string): boolean {
+    return this.constant(value) !== undefined || this.foldScalar(value) !== undefined;
+  }
+
+  /** Numbers of a constant, or undefined. */
+  constNumbers(value: string): number[] | undefined {
+    const c = this.constant(value);
+    if (!c || c.tensor.dataType === DataType.STRING) return undefined;
+    try {
+      return readNumbers(c.tensor);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A single number computed from constants: a one-element constant, or Sqrt / Reciprocal / Cast / Neg of one, or
+   * a Div / Mul of two (keras writes the attention scale as Sqrt(Cast(head size))). Undefined when not constant.
+   */
+  foldScalar(value: string, depth = 0): number | undefined {
+    if (depth > 8 || !value) return undefined;
+    const nums = this.constNumbers(value);
+    if (nums) return nums.length === 1 ? nums[0] : undefined;
+    const p = this.producerOf(value);
+    if (!p || p.domain !== '') return undefined;
+    const a = () => this.foldScalar(p.inputs[0], depth + 1);
+    const b = () => this.foldScalar(p.inputs[1], depth + 1);
+    switch (p.opType) {
+      case 'Sqrt': { const x = a(); return x === undefined ? undefined : Math.sqrt(x); }
+      case 'Reciprocal': { const x = a(); return x === undefined ? undefined : 1 / x; }
+      case 'Neg': { const x = a(); return x === undefined ? undefined : -x; }
+      case 'Cast': return a();
+      case 'Div': { const x = a(), y = b(); return x === undefined || y === undefined ? undefined : x / y; }
+      case 'Mul': { const x = a(), y = b(); return x === undefined || y === undefined ? undefined : x * y; }
+      default: return undefined;
+    }
+  }
+
+  /** Values (graph inputs included) that `value` is computed from, up to `limit` nodes back. */
+  ancestorValues(values: readonly string[], limit = 100_000): Set<string> {
+    const seen = new Set<string>();
+    const stack = [...values];
+    let steps = 0;
+    while (stack.length && steps++ < limit) {
+      const v = stack.pop()!;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      const p = this.prod.get(v);
+      if (p) for (const i of p.inputs) if (i && !seen.has(i)) stack.push(i);
+    }
+    return seen;
+  }
+
+  /** Nodes the value flows into, transitively. */
+  descendantNodes(value: string): Set<Node> {
+    const seen = new Set<Node>();
+    const stack = [value];
+    const seenValues = new Set<string>();
+    while (stack.length) {
+      const v = stack.pop()!;
+      if (seenValues.has(v)) continue;
+      seenValues.add(v);
+      for (const n of this.readers(v)) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        for (const o of n.outputs) if (o) stack.push(o);
+      }
+    }
+    return seen;
+  }
+
+  /** Nodes that compute the value, transitively. */
+  ancestorNodes(value: string): Set<Node> {
+    const out = new Set<Node>();
+    for (const v of this.ancestorValues([value])) {
+      const p = this.prod.get(v);
+      if (p) out.add(p);
+    }
+    return out;
+  }
+
+  /** The opset of a domain ('' for ai.onnx). */
+  opset(domain = ''): number | undefined {
+    const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
+    return this.model.opsetImports.find((o) => norm(o.domain) === norm(domain))?.version;
+  }
+}
+
+/** The tensor a Constant node holds (`value`, or the scalar/list forms `value_float(s)` / `value_int(s)`). */
+export function constantNodeTensor(node: Node): Tensor | undefined {
+  const t = attrTensor(node, 'value');
+  if (t) return t;
+  const f = attrFloat(node, 'value_float');
+  if (f !== undefined) return floatTensor(node.name, [], [f]);
+  const fs = attrFloats(node, 'value_floats');
+  if (fs) return floatTensor(node.name, [fs.length], fs);
+  const i = attrInt(node, 'value_int');
+  if (i !== undefined) return int64(node.name, [], [i]);
+  const is = attrInts(node, 'value_ints');
+  if (is) return int64(node.name, [is.length], is);
+  return undefined;
+}
+
+function attrFloats(node: Node, name: string): number[] | undefined {
+  const a = node.attributes[name];
+  return a && a.type === 'floats' ? a.value : undefined;
+}
+
+function floatTensor(name: string, dims: number[], values: number[]): Tensor {
+  const a = Float32Array.from(values);
+  return { name, dataType: DataType.FLOAT, dims, data: new Uint8Array(a.buffer) };
+}
+
+function int64(name: string, dims: number[], values: number[]): Tensor {
+  const a = BigInt64Array.from(values, (v) => BigInt(v));
+  return { name, dataType: DataType.INT64, dims, data: new Uint8Array(a.buffer) };
+}
+
+/** Element count of a tensor. */
+export function tensorSize(t: Tensor): number {
+  return numElements(t.dims);
+}

@@ -1,0 +1,110 @@
+/**
+ * Matching what follows the last encoder layer: the pooler and the task head. For every graph output computed from
+ * the encoder output, the projections on its path are listed; a path is "pooled" when it first selects one token
+ * (Gather on the sequence axis, or a one-token Slice as keras writes it), "token-level" otherwise.
+ * - BERT's pooler is the first projection on a pooled path when a Tanh follows it (or a FusedGemm has a Tanh
+ *   activation). DistilBERT (pre_classifier + ReLU) and RoBERTa (dense + Tanh + out_proj) heads have no pooler:
+ *   for those families every projection belongs to the head.
+ * - Head kinds: pooled outputs only → sequence classification; token-level outputs split from one 2-wide
+ *   projection → question answering; other token-level outputs → token classification; a token-level projection
+ *   to the vocabulary beside a pooled output → pretraining (MLM + NSP).
+ */
+import { attrInts, attrString, type Node } from '../../onnx/graph.ts';
+import type { HeadKind, ModelFamily, Pooler, TaskHead } from '../structure.ts';
+import type { GraphContext } from './graph-context.ts';
+import { linearAt, type LinearMatch } from './linear.ts';
+
+export interface HeadMatch {
+  pooler?: Pooler;
+  head?: TaskHead;
+}
+
+interface OutputPath {
+  output: string;
+  linears: LinearMatch[];
+  pooled: boolean;
+}
+
+/** Slice parameters from inputs (opset ≥ 10) or attributes (older). */
+function sliceParams(ctx: GraphContext, n: Node): { starts?: number[]; ends?: number[]; axes?: number[] } {
+  if (n.inputs.length > 1) {
+    return { starts: ctx.constNumbers(n.inputs[1]), ends: ctx.constNumbers(n.inputs[2]), axes: n.inputs[3] ? ctx.constNumbers(n.inputs[3]) : undefined };
+  }
+  return { starts: attrInts(n, 'starts'), ends: attrInts(n, 'ends'), axes: attrInts(n, 'axes') };
+}
+
+/** True for a node that picks one position of the sequence axis (axis 1). */
+function selectsOneToken(ctx: GraphContext, n: Node): boolean {
+  if (n.domain !== '') return false;
+  if (n.opType === 'Gather') {
+    const axis = n.attributes.axis?.type === 'int' ? n.attributes.axis.value : 0;
+    const idx = ctx.constNumbers(n.inputs[1]);
+    return axis === 1 && idx !== undefined && idx.length === 1;
+  }
+  if (n.opType === 'Slice') {
+    const { starts, ends, axes } = sliceParams(ctx, n);
+    if (!starts || !ends) return false;
+    const ax = axes ?? starts.map((_, i) => i);
+    const i = ax.indexOf(1);
+    return i >= 0 && ends[i] - starts[i] === 1;
+  }
+  return false;
+}
+
+function followedByTanh(ctx: GraphContext, m: LinearMatch): boolean {
+  if (m.node.opType === 'FusedGemm') return attrString(m.node, 'activation') === 'Tanh';
+  return ctx.consumers(m.linear.output).some((c) => c.opType === 'Tanh');
+}
+
+/** Pooler and head after `encoderOutput`. */
+export function matchHead(ctx: GraphContext, family: ModelFamily, encoderOutput: string, vocabSize: number): HeadMatch {
+  const downstream = ctx.descendantNodes(encoderOutput);
+  const paths: OutputPath[] = [];
+  for (const o of ctx.graph.outputs) {
+    const nodes = [...ctx.ancestorNodes(o.name)].filter((n) => downstream.has(n)).sort((a, b) => ctx.position(a) - ctx.position(b));
+    const linears = nodes.map((n) => linearAt(ctx, n)).filter((m): m is LinearMatch => m !== undefined);
+    if (!linears.length) continue;
+    const first = ctx.position(linears[0].node);
+    const pooled = nodes.some((n) => ctx.position(n) < first && selectsOneToken(ctx, n));
+    paths.push({ output: o.name, linears, pooled });
+  }
+
+  let pooler: Pooler | undefined;
+  let poolerNode: Node | undefined;
+  if (family === 'bert') {
+    const candidate = paths.find((p) => p.pooled)?.linears[0];
+    if (candidate && followedByTanh(ctx, candidate)) {
+      pooler = { dense: candidate.linear, activation: 'tanh' };
+      poolerNode = candidate.node;
+    }
+  }
+
+  const headPaths = paths.map((p) => ({ ...p, linears: p.linears.filter((m) => m.node !== poolerNode) })).filter((p) => p.linears.length);
+  if (!headPaths.length) return { pooler };
+  const linears: LinearMatch[] = [];
+  for (const p of headPaths) for (const m of p.linears) if (!linears.includes(m) && !linears.some((x) => x.node === m.node)) linears.push(m);
+  const last = linears[linears.length - 1];
+  const head: TaskHead = {
+    kind: headKind(headPaths, vocabSize),
+    linears: linears.map((m) => m.linear),
+    outputs: headPaths.map((p) => p.output),
+    numLabels: last.linear.outFeatures,
+  };
+  return { pooler, head };
+}
+
+function headKind(paths: OutputPath[], vocabSize: number): HeadKind {
+  const pooled = paths.filter((p) => p.pooled);
+  const tokens = paths.filter((p) => !p.pooled);
+  if (tokens.length === 0) return 'sequence-classification';
+  if (pooled.length > 0) {
+    return tokens.some((p) => p.linears.some((m) => m.linear.outFeatures === vocabSize)) ? 'pretraining' : 'unknown';
+  }
+  const lastNodes = new Set(tokens.map((p) => p.linears[p.linears.length - 1].node));
+  if (tokens.length >= 2 && lastNodes.size === 1) {
+    const width = tokens[0].linears[tokens[0].linears.length - 1].linear.outFeatures;
+    return width === tokens.length ? 'question-answering' : 'unknown';
+  }
+  if (tokens.some((p) => p.linears.some((m) => m.linear.outFeatures === vocabSize))) return 'unknown';
+  return 'token-classification';
+}

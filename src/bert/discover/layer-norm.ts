@@ -1,0 +1,221 @@
+/**
+ * Matching LayerNorms: the LayerNormalization op (ai.onnx ≥ 17, or the contrib op ORT writes), com.microsoft
+ * SkipLayerNormalization (residual add + LayerNorm), and the two decompositions exporters emit:
+ * - torch: m = ReduceMean(x); d = x − m; v = ReduceMean(d² | d·d); y = d / Sqrt(v + ε) · γ + β
+ *   (older exporters compute x − m twice);
+ * - keras2onnx (`batchnorm` names): r = Reciprocal(Sqrt(v + ε)); g = r·γ; y = x·g + (β − m·g).
+ * A pattern's `nodes` are its compute nodes (not the Constant nodes holding 2 or ε).
+ */
+import { attrFloat, type Node } from '../../onnx/graph.ts';
+import { isFloatType } from '../../onnx/dtype.ts';
+import type { LayerNorm } from '../structure.ts';
+import type { GraphContext } from './graph-context.ts';
+
+/** A matched LayerNorm with the value(s) it normalizes. */
+export interface NormMatch {
+  norm: LayerNorm;
+  /** The normalized value (for a skip LayerNorm: its first input). */
+  input: string;
+  /** For SkipLayerNormalization: the residual added to `input` before normalizing. */
+  skip?: string;
+}
+
+const DEFAULT_EPSILON = 1e-5;
+
+/** A float initializer (through Identity): the name, or undefined. */
+function floatParam(ctx: GraphContext, value: string): string | undefined {
+  const init = ctx.initializer(value);
+  return init && isFloatType(init.tensor.dataType) ? init.name : undefined;
+}
+
+function op(ctx: GraphContext, value: string, type: string): Node | undefined {
+  const p = ctx.producerOf(value);
+  return p && p.domain === '' && p.opType === type ? p : undefined;
+}
+
+/** Both operand orders of a binary node. */
+function orders(n: Node): Array<[string, string]> {
+  return [[n.inputs[0], n.inputs[1]], [n.inputs[1], n.inputs[0]]];
+}
+
+/** Add(v, ε) in either order: [v, ε]. */
+function varianceAndEpsilon(ctx: GraphContext, add: Node): [string, number] | undefined {
+  for (const [v, e] of orders(add)) {
+    const eps = ctx.foldScalar(e);
+    if (eps !== undefined && !ctx.isConstantValue(v)) return [v, eps];
+  }
+  return undefined;
+}
+
+/** ReduceMean(d²) or ReduceMean(d·d): [the ReduceMean, the square node, d]. */
+function meanOfSquare(ctx: GraphContext, value: string): [Node, Node, string] | undefined {
+  const rm = op(ctx, value, 'ReduceMean');
+  if (!rm) return undefined;
+  const pow = op(ctx, rm.inputs[0], 'Pow');
+  if (pow && ctx.foldScalar(pow.inputs[1]) === 2) return [rm, pow, pow.inputs[0]];
+  const sq = op(ctx, rm.inputs[0], 'Mul');
+  if (sq && ctx.source(sq.inputs[0]) === ctx.source(sq.inputs[1])) return [rm, sq, sq.inputs[0]];
+  return undefined;
+}
+
+/** Sub(x, ReduceMean(x)) (or Sub(ReduceMean(x), x) when `eitherOrder`): [the Sub, the ReduceMean, x]. */
+function centered(ctx: GraphContext, value: string, eitherOrder: boolean): [Node, Node, string] | undefined {
+  const sub = op(ctx, value, 'Sub');
+  if (!sub) return undefined;
+  const pairs = eitherOrder ? orders(sub) : [[sub.inputs[0], sub.inputs[1]] as [string, string]];
+  for (const [x, m] of pairs) {
+    const rm = op(ctx, m, 'ReduceMean');
+    if (rm && ctx.source(rm.inputs[0]) === ctx.source(x)) return [sub, rm, x];
+  }
+  return undefined;
+}
+
+function unique(nodes: Node[]): string[] {
+  return [...new Set(nodes.map((n) => n.name))];
+}
+
+/** The torch decomposition ending in `fin` (the Add of β). */
+function matchTorchPattern(ctx: GraphContext, fin: Node): NormMatch | undefined {
+  for (const [mulOut, betaIn] of orders(fin)) {
+    const beta = floatParam(ctx, betaIn);
+    const mul = beta ? op(ctx, mulOut, 'Mul') : undefined;
+    if (!beta || !mul) continue;
+    for (const [divOut, gammaIn] of orders(mul)) {
+      const gamma = floatParam(ctx, gammaIn);
+      const div = gamma ? op(ctx, divOut, 'Div') : undefined;
+      if (!gamma || !div) continue;
+      const sqrt = op(ctx, div.inputs[1], 'Sqrt');
+      const addEps = sqrt && op(ctx, sqrt.inputs[0], 'Add');
+      const ve = addEps && varianceAndEpsilon(ctx, addEps);
+      const sq = ve && meanOfSquare(ctx, ve[0]);
+      const num = centered(ctx, div.inputs[0], false);
+      const den = sq && centered(ctx, sq[2], false);
+      if (!sqrt || !addEps || !ve || !sq || !num || !den) continue;
+      if (ctx.source(num[2]) !== ctx.source(den[2])) continue;
+      return {
+        norm: {
+          kind: 'pattern',
+          nodes: unique([num[1], num[0], den[0], sq[1], sq[0], addEps, sqrt, div, mul, fin]),
+          scale: gamma,
+          bias: beta,
+          epsilon: ve[1],
+          output: fin.outputs[0],
+        },
+        input: num[2],
+      };
+    }
+  }
+  return undefined;
+}
+
+/** 1 / Sqrt(v + ε) as Reciprocal(Sqrt(…)) or Div(1, Sqrt(…)): [nodes, v, ε]. */
+function inverseStd(ctx: GraphContext, value: string): [Node[], string, number] | undefined {
+  let sqrtIn: string | undefined;
+  const recip = op(ctx, value, 'Reciprocal');
+  const div = op(ctx, value, 'Div');
+  const head: Node[] = [];
+  if (recip) {
+    sqrtIn = recip.inputs[0];
+    head.push(recip);
+  } else if (div && ctx.foldScalar(div.inputs[0]) === 1) {
+    sqrtIn = div.inputs[1];
+    head.push(div);
+  }
+  const sqrt = sqrtIn && op(ctx, sqrtIn, 'Sqrt');
+  const addEps = sqrt && op(ctx, sqrt.inputs[0], 'Add');
+  const ve = addEps && varianceAndEpsilon(ctx, addEps);
+  if (!sqrt || !addEps || !ve) return undefined;
+  return [[...head, sqrt, addEps], ve[0], ve[1]];
+}
+
+/** The keras2onnx `batchnorm` decomposition ending in `fin`: y = x·g + (β − m·g), g = γ / Sqrt(v + ε). */
+function matchKerasPattern(ctx: GraphContext, fin: Node): NormMatch | undefined {
+  for (const [scaledOut, shiftOut] of orders(fin)) {
+    const sub = op(ctx, shiftOut, 'Sub');
+    const beta = sub && floatParam(ctx, sub.inputs[0]);
+    const meanTimesG = sub && op(ctx, sub.inputs[1], 'Mul');
+    const xTimesG = op(ctx, scaledOut, 'Mul');
+    if (!sub || !beta || !meanTimesG || !xTimesG) continue;
+    for (const [gOut, x] of orders(xTimesG)) {
+      const g = op(ctx, gOut, 'Mul');
+      if (!g) continue;
+      const mean = meanTimesG.inputs.find((v) => ctx.source(v) !== ctx.source(gOut));
+      const rm = mean && op(ctx, mean, 'ReduceMean');
+      if (!mean || !rm || ctx.source(rm.inputs[0]) !== ctx.source(x)) continue;
+      for (const [rOut, gammaIn] of orders(g)) {
+        const gamma = floatParam(ctx, gammaIn);
+        const inv = gamma && inverseStd(ctx, rOut);
+        const sq = inv && meanOfSquare(ctx, inv[1]);
+        const d = sq && centered(ctx, sq[2], true);
+        if (!gamma || !inv || !sq || !d || ctx.source(d[2]) !== ctx.source(x)) continue;
+        return {
+          norm: {
+            kind: 'pattern',
+            nodes: unique([rm, d[0], sq[1], sq[0], ...inv[0].reverse(), g, meanTimesG, sub, xTimesG, fin]),
+            scale: gamma,
+            bias: beta,
+            epsilon: inv[2],
+            output: fin.outputs[0],
+          },
+          input: x,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The LayerNorm computed by `node` (as its final node), or undefined. */
+export function matchLayerNorm(ctx: GraphContext, node: Node): NormMatch | undefined {
+  if (node.opType === 'LayerNormalization' && (node.domain === '' || node.domain === 'com.microsoft')) {
+    const scale = floatParam(ctx, node.inputs[1]);
+    const bias = node.inputs[2] ? floatParam(ctx, node.inputs[2]) : undefined;
+    if (!scale || !bias) return undefined;
+    return {
+      norm: { kind: 'op', nodes: [node.name], scale, bias, epsilon: attrFloat(node, 'epsilon', DEFAULT_EPSILON)!, output: node.outputs[0] },
+      input: node.inputs[0],
+    };
+  }
+  if (node.opType === 'SkipLayerNormalization' && node.domain === 'com.microsoft') {
+    const scale = floatParam(ctx, node.inputs[2]);
+    const bias = node.inputs[3] ? floatParam(ctx, node.inputs[3]) : undefined;
+    if (!scale || !bias) return undefined;
+    return {
+      norm: { kind: 'skip-op', nodes: [node.name], scale, bias, epsilon: attrFloat(node, 'epsilon', DEFAULT_EPSILON)!, output: node.outputs[0] },
+      input: node.inputs[0],
+      skip: node.inputs[1],
+    };
+  }
+  if (node.opType === 'Add' && node.domain === '') return matchTorchPattern(ctx, node) ?? matchKerasPattern(ctx, node);
+  return undefined;
+}
+
+/** Every LayerNorm of a graph, found once, looked up by the value it normalizes or by its output. */
+export class NormIndex {
+  private readonly byInput = new Map<string, NormMatch[]>();
+  private readonly byOutput = new Map<string, NormMatch>();
+
+  constructor(private readonly ctx: GraphContext) {
+    for (const n of ctx.graph.nodes) {
+      const m = matchLayerNorm(ctx, n);
+      if (!m) continue;
+      this.byOutput.set(m.norm.output, m);
+      for (const v of m.skip !== undefined ? [m.input, m.skip] : [m.input]) {
+        const key = ctx.source(v);
+        const list = this.byInput.get(key) ?? [];
+        list.push(m);
+        this.byInput.set(key, list);
+      }
+    }
+  }
+
+  /** LayerNorms normalizing `value` (skip LayerNorms: `value` is either summand). */
+  reading(value: string): NormMatch[] {
+    return this.byInput.get(this.ctx.source(value)) ?? [];
+  }
+
+  /** The LayerNorm whose output is `value`. */
+  producing(value: string): NormMatch | undefined {
+    return this.byOutput.get(this.ctx.source(value)) ?? this.byOutput.get(value);
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Hugging Face safetensors files: an 8-byte little-endian header length N, N bytes of JSON
+ * (`{"<name>": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`, offsets
+ * relative to the data section), then the raw little-endian tensor bytes. Reading gives float32 arrays whatever
+ * the stored type; every malformed file is a DataError whose one-line message names the file and the problem.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { DataError } from '../errors.ts';
+import { floatToHalf, halfToFloat, writeFileAtomic } from '../onnx/index.ts';
+
+/** Element types of the safetensors format that bert-compress reads (and, F32/F16/BF16/I64/I32, writes). */
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
+
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+};
+
+/** The format's own limit on the header (100 MB); anything larger is not a safetensors file. */
+const MAX_HEADER_BYTES = 100_000_000;
+
+/** One tensor read from a file: its stored type and shape, and its values as float32. */
+export interface SafetensorsTensor {
+  dtype: SafetensorsDtype;
+  dims: number[];
+  data: Float32Array;
+}
+
+export interface SafetensorsFile {
+  /** Tensors by name, in header order. */
+  tensors: Map<string, SafetensorsTensor>;
+  /** The `__metadata__` strings (empty when absent). */
+  metadata: Record<string, string>;
+}
+
+/** A tensor to write: values are converted to `dtype` (default F32). */
+export interface SafetensorsInput {
+  dims: readonly number[];
+  data: Float32Array | Float64Array | readonly number[] | BigInt64Array;
+  dtype?: 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';
+}
+
+/** Header entry of one tensor, checked. */
+interface Entry {
+  name: string;
+  dtype: SafetensorsDtype;
+  dims: number[];
+  begin: number;
+  end: number;
+}
+
+/** Random access to the bytes of a file or buffer. */
+interface ByteSource {
+  size: number;
+  /** `length` bytes at `offset` into `into` (a fresh buffer, so typed-array views are aligned). */
+  read(offset: number, into: Uint8Array): void;
+}
+
+function isLittleEndian(): boolean {
+  return endianness() === 'LE';
+}
+
+/** Parses and checks the header; `dataStart` is where offsets count from. */
+function parseHeader(src: ByteSource, label: string): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+  const fail = (msg: string): never => {
+    throw new DataError(`${label}: ${msg}`);
+  };
+  if (src.size < 8) fail(`truncated safetensors file (${src.size} bytes; the header length alone takes 8)`);
+  const lenBytes = new Uint8Array(8);
+  src.read(0, lenBytes);
+  const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
+  if (headerLen > MAX_HEADER_BYTES) fail(`not a safetensors file (header length ${headerLen} is over the format's 100 MB limit)`);
+  if (headerLen < 2) fail(`not a safetensors file (header length ${headerLen})`);
+  if (8 + headerLen > src.size) fail(`truncated safetensors file: the header needs ${headerLen} bytes but only ${src.size - 8} follow`);
+  const headerBytes = new Uint8Array(headerLen);
+  src.read(8, headerBytes);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+  } catch (e) {
+    fail(`safetensors header is not valid JSON (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('safetensors header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataSize = src.size - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__ value '${k}' is not a string`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    const where = `tensor '${name}'`;
+    if (typeof raw !== 'object' || raw === null) fail(`${where}: header entry is not an object`);
+    const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
+    if (typeof dtype !== 'string') fail(`${where}: no dtype`);
+    if (!((dtype as string) in DTYPE_BYTES)) fail(`${where}: unsupported dtype '${String(dtype)}'`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${where}: shape must be a list of non-negative integers`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`${where}: data_offsets must be [begin, end]`);
+    }
+    const [begin, end] = offsets as number[];
+    const dims = shape as number[];
+    const want = dims.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype as SafetensorsDtype];
+    if (end < begin) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
+    if (end - begin !== want) fail(`${where}: data_offsets span ${end - begin} bytes but ${dtype}[${dims.join(', ')}] needs ${want}`);
+    if (end > dataSize) fail(`truncated safetensors file: ${where} ends at data byte ${end} but the data section has ${dataSize}`);
+    entries.push({ name, dtype: dtype as SafetensorsDtype, dims, begin, end });
+  }
+  return { entries, metadata, dataStart };
+}
+
+/** Stored bytes of one tensor to float32. */
+function toFloat32(bytes: Uint8Array, dtype: SafetensorsDtype, n: number): Float32Array {
+  const buf = bytes.buffer as ArrayBuffer;
+  const off = bytes.byteOffset;
+  switch (dtype) {
+    case 'F32': return new Float32Array(buf, off, n);
+    case 'F64': return Float32Array.from(new Float64Array(buf, off, n));
+    case 'F16': {
+      const h = new Uint16Array(buf, off, n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(h[i]);
+      return out;
+    }
+    case 'BF16': {
+      const h = new Uint16Array(buf, off, n);
+      const out = new Float32Array(n);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = h[i] << 16;
+      return out;
+    }
+    case 'I64': return Float32Array.from(new BigInt64Array(buf, off, n), Number);
+    case 'U64': return Float32Array.from(new BigUint64Array(buf, off, n), Number);
+    case 'I32': return Float32Array.from(new Int32Array(buf, off, n));
+    case 'U32': return Float32Array.from(new Uint32Array(buf, off, n));
+    case 'I16': return Float32Array.from(new Int16Array(buf, off, n));
+    case 'U16': return Float32Array.from(new Uint16Array(buf, off, n));
+    case 'I8': return Float32Array.from(new Int8Array(buf, off, n));
+    case 'U8':
+    case 'BOOL': return Float32Array.from(new Uint8Array(buf, off, n));
+  }
+}
+
+function readAll(src: ByteSource, label: string): SafetensorsFile {
+  if (!isLittleEndian()) throw new DataError(`${label}: safetensors reading needs a little-endian machine`);
+  const { entries, metadata, dataStart } = parseHeader(src, label);
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const e of entries) {
+    const n = e.dims.reduce((a, b) => a * b, 1);
+    const bytes = new Uint8Array(e.end - e.begin);
+    src.read(dataStart + e.begin, bytes);
+    tensors.set(e.name, { dtype: e.dtype, dims: e.dims, data: toFloat32(bytes, e.dtype, n) });
+  }
+  return { tensors, metadata };
+}
+
+/** Reads safetensors bytes held in memory. `label` names them in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, label = 'safetensors bytes'): SafetensorsFile {
+  return readAll({ size: bytes.byteLength, read: (offset, into) => into.set(bytes.subarray(offset, offset + into.byteLength)) }, label);
+}
+
+/** Reads a safetensors file tensor by tensor (the file is never held in memory whole). */
+export function readSafetensors(path: string): SafetensorsFile {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (e as Error).message}`, { cause: e });
+  }
+  try {
+    const size = fstatSync(fd).size;
+    return readAll({
+      size,
+      read: (offset, into) => {
+        let done = 0;
+        while (done < into.byteLength) {
+          const n = readSync(fd, into, done, into.byteLength - done, offset + done);
+          if (n <= 0) throw new DataError(`${path}: truncated safetensors file (short read at byte ${offset + done})`);
+          done += n;
+        }
+      },
+    }, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** float32 bits to bfloat16 bits, round to nearest even (NaN stays NaN). */
+function floatToBf16(x: number, scratch: Float32Array, bits: Uint32Array): number {
+  scratch[0] = x;
+  const b = bits[0];
+  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff)) return (b >>> 16) | 0x40;
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Bytes of one tensor in its safetensors dtype. */
+function encodeTensor(name: string, t: SafetensorsInput): { dtype: string; bytes: Uint8Array } {
+  const dtype = t.dtype ?? 'F32';
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  if (t.data.length !== n) throw new RangeError(`safetensors: tensor '${name}' has ${t.data.length} values for shape [${t.dims.join(', ')}]`);
+  const values = t.data as ArrayLike<number | bigint>;
+  const num = (i: number) => Number(values[i]);
+  const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  switch (dtype) {
+    case 'F32':
+      return { dtype, bytes: asBytes(t.data instanceof Float32Array ? t.data : Float32Array.from({ length: n }, (_, i) => num(i))) };
+    case 'F16': {
+      const h = new Uint16Array(n);
+      for (let i = 0; i < n; i++) h[i] = floatToHalf(num(i));
+      return { dtype, bytes: asBytes(h) };
+    }
+    case 'BF16': {
+      const h = new Uint16Array(n);
+      const scratch = new Float32Array(1);
+      const bits = new Uint32Array(scratch.buffer);
+      for (let i = 0; i < n; i++) h[i] = floatToBf16(num(i), scratch, bits);
+      return { dtype, bytes: asBytes(h) };
+    }
+    case 'I64':
+      return { dtype, bytes: asBytes(BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.trunc(Number(values[i]))))) };
+    case 'I32':
+      return { dtype, bytes: asBytes(Int32Array.from({ length: n }, (_, i) => num(i))) };
+  }
+}
+
+type NamedInputs = ReadonlyMap<string, SafetensorsInput> | Readonly<Record<string, SafetensorsInput>>;
+
+/**
+ * A safetensors file as byte chunks (header length, header, tensor data in the given order). The header is padded
+ * with spaces to a multiple of 8 bytes, as the reference implementation does, so data starts aligned.
+ */
+export function encodeSafetensors(tensors: NamedInputs, metadata?: Record<string, string>): Uint8Array[] {
+  if (!isLittleEndian()) throw new Error('safetensors writing needs a little-endian machine');
+  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, SafetensorsInput>);
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of entries) {
+    if (name === '__metadata__') throw new RangeError("safetensors: '__metadata__' is not a tensor name");
+    const { dtype, bytes } = encodeTensor(name, t);
+    header[name] = { dtype, shape: [...t.dims], data_offsets: [offset, offset + bytes.byteLength] };
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.byteLength / 8) * 8;
+  if (padded !== json.byteLength) {
+    const p = new Uint8Array(padded).fill(0x20);
+    p.set(json);
+    json = p;
+  }
+  const len = new Uint8Array(8);
+  new DataView(len.buffer).setBigUint64(0, BigInt(json.byteLength), true);
+  return [len, json, ...chunks];
+}
+
+/** Writes a safetensors file (atomically: a temporary name, then renamed). */
+export function writeSafetensors(path: string, tensors: NamedInputs, metadata?: Record<string, string>): void {
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}

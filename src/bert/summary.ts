@@ -1,0 +1,206 @@
+/**
+ * Where a model's weights are: parameters and bytes per component of a discovered BERT (embeddings, each layer's
+ * attention / feed-forward / LayerNorms, pooler, head) and what is left over.
+ *
+ * Definitions (the same as onnx/size.ts `modelSize`, so the totals agree with it):
+ * - bytes: payload bytes of an initializer, for every initializer whatever its type;
+ * - params: elements of an initializer of a weight type — float32/16, bfloat16, float64, int8/uint8, int4/uint4 —
+ *   with rank ≥ 1. Scalars (keras' ε and GELU constants) and int32/int64 initializers (shape constants, indices)
+ *   are not parameters, but their bytes count.
+ * Every initializer is counted once, in the first component that claims it, in this order: embeddings (word,
+ * position, token type, norm), layers in order (Q, K, V or the packed QKV, output projection, attention norm, FFN in,
+ * FFN out, output norm), pooler, head, then `other`. A component claims its weights and biases, the scale/zero-point
+ * initializers of a DequantizeLinear (or the Transpose) in front of a weight, the constants its LayerNorm pattern
+ * and activation nodes read, and (attention) the initializers holding head-shape constants. The head also claims
+ * whatever else is read downstream of the encoder (e.g. the MLM transform's LayerNorm). Constant-node tensors are
+ * not initializers and are not counted.
+ */
+import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { consumers } from '../onnx/analysis.ts';
+import { numElements, tensorBytes } from '../onnx/tensor.ts';
+import type { BertStructure, LayerNorm, Linear } from './structure.ts';
+
+/** Parameters and bytes of a set of initializers. */
+export interface Size {
+  params: number;
+  bytes: number;
+}
+
+export interface EmbeddingsSummary extends Size {
+  word: Size;
+  position?: Size;
+  tokenType?: Size;
+  norm: Size;
+}
+
+export interface AttentionSummary extends Size {
+  q?: Size;
+  k?: Size;
+  v?: Size;
+  /** The packed QKV weight and bias of a fused Attention node. */
+  qkv?: Size;
+  output: Size;
+}
+
+export interface FeedForwardSummary extends Size {
+  in: Size;
+  out: Size;
+}
+
+export interface LayerSummary extends Size {
+  index: number;
+  attention: AttentionSummary;
+  attentionNorm: Size;
+  ffn: FeedForwardSummary;
+  outputNorm: Size;
+}
+
+export interface ModelSummary extends Size {
+  embeddings: EmbeddingsSummary;
+  layers: LayerSummary[];
+  pooler?: Size;
+  head?: Size;
+  /** Initializers no component claims. */
+  other: Size;
+  /** Names of the initializers in `other`. */
+  otherInitializers: string[];
+}
+
+const WEIGHT_TYPES = new Set<number>([
+  DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE, DataType.INT8, DataType.UINT8, DataType.INT4, DataType.UINT4,
+]);
+
+/** Parameter count of one initializer (see the module comment). */
+export function tensorParams(t: Tensor): number {
+  return WEIGHT_TYPES.has(t.dataType) && t.dims.length > 0 ? numElements(t.dims) : 0;
+}
+
+const add = (a: Size, b: Size): Size => ({ params: a.params + b.params, bytes: a.bytes + b.bytes });
+const sum = (parts: Array<Size | undefined>): Size => parts.reduce<Size>((s, p) => (p ? add(s, p) : s), { params: 0, bytes: 0 });
+
+/** Hands out each initializer once. */
+class Ledger {
+  private readonly claimed = new Set<string>();
+  private readonly nodes: Map<string, Node>;
+  private readonly producer = new Map<string, Node>();
+
+  constructor(private readonly graph: Graph) {
+    this.nodes = new Map(graph.nodes.map((n) => [n.name, n]));
+    for (const n of graph.nodes) for (const o of n.outputs) if (o) this.producer.set(o, n);
+  }
+
+  /** Size of the named initializers not claimed yet; claims them. Unknown names count nothing. */
+  claim(names: Iterable<string | undefined>): Size {
+    let params = 0;
+    let bytes = 0;
+    for (const name of names) {
+      if (!name || this.claimed.has(name)) continue;
+      const t = this.graph.initializers.get(name);
+      if (!t) continue;
+      this.claimed.add(name);
+      params += tensorParams(t);
+      bytes += tensorBytes(t);
+    }
+    return { params, bytes };
+  }
+
+  /** Initializers read by the named nodes. */
+  readBy(nodeNames: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const name of nodeNames) {
+      const n = this.nodes.get(name);
+      if (n) for (const i of n.inputs) if (this.graph.initializers.has(i)) out.push(i);
+    }
+    return out;
+  }
+
+  /** A linear's weight and bias, plus initializers feeding its weight operand (Transpose, DequantizeLinear). */
+  linear(l: Linear): Size {
+    const names = [l.weight, l.bias];
+    const n = this.nodes.get(l.node);
+    let p = n ? this.producer.get(n.inputs[1]) : undefined;
+    for (let i = 0; p && i < 4; i++) {
+      if (!['Transpose', 'DequantizeLinear', 'Identity', 'Cast'].includes(p.opType)) break;
+      names.push(...p.inputs.filter((x) => this.graph.initializers.has(x)));
+      p = this.producer.get(p.inputs[0]);
+    }
+    return this.claim(names);
+  }
+
+  norm(n: LayerNorm): Size {
+    return this.claim([n.scale, n.bias, ...this.readBy(n.nodes)]);
+  }
+
+  unclaimed(): string[] {
+    return [...this.graph.initializers.keys()].filter((k) => !this.claimed.has(k));
+  }
+}
+
+/** Initializers read by nodes downstream of `value`. */
+function downstreamInitializers(g: Graph, value: string): string[] {
+  const cons = consumers(g);
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const stack = [value];
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (seen.has(v)) continue;
+    seen.add(v);
+    for (const n of cons.get(v) ?? []) {
+      for (const i of n.inputs) if (g.initializers.has(i)) out.add(i);
+      for (const o of n.outputs) if (o) stack.push(o);
+    }
+  }
+  return [...out];
+}
+
+/** Parameters and bytes per component of `structure` (found on `model`), each initializer counted once. */
+export function summarize(model: Model, structure: BertStructure): ModelSummary {
+  const g = model.graph;
+  const ledger = new Ledger(g);
+  const e = structure.embeddings;
+  const word = ledger.claim([e.word.weight]);
+  const position = e.position && ledger.claim([e.position.weight]);
+  const tokenType = e.tokenType && ledger.claim([e.tokenType.weight]);
+  const norm = ledger.norm(e.norm);
+  const embeddings: EmbeddingsSummary = { ...sum([word, position, tokenType, norm]), word, norm };
+  if (position) embeddings.position = position;
+  if (tokenType) embeddings.tokenType = tokenType;
+
+  const layers = structure.layers.map((layer): LayerSummary => {
+    const a = layer.attention;
+    const q = a.q && ledger.linear(a.q);
+    const k = a.k && ledger.linear(a.k);
+    const v = a.v && ledger.linear(a.v);
+    const qkv = a.fused && ledger.claim([a.fused.weight, a.fused.bias]);
+    const output = ledger.linear(a.output);
+    const shapes = ledger.claim(a.headShapeConstants.filter((c) => c.source === 'initializer').map((c) => c.name));
+    const attention: AttentionSummary = { ...sum([q, k, v, qkv, output, shapes]), output };
+    if (q) attention.q = q;
+    if (k) attention.k = k;
+    if (v) attention.v = v;
+    if (qkv) attention.qkv = qkv;
+    const attentionNorm = ledger.norm(layer.attentionNorm);
+    const fin = ledger.linear(layer.ffn.in);
+    const act = ledger.claim(ledger.readBy(layer.ffn.activationNodes));
+    const fout = ledger.linear(layer.ffn.out);
+    const ffn: FeedForwardSummary = { ...sum([fin, act, fout]), in: fin, out: fout };
+    const outputNorm = ledger.norm(layer.outputNorm);
+    return { ...sum([attention, attentionNorm, ffn, outputNorm]), index: layer.index, attention, attentionNorm, ffn, outputNorm };
+  });
+
+  const pooler = structure.pooler && ledger.linear(structure.pooler.dense);
+  let head: Size | undefined;
+  if (structure.head) {
+    const linears = sum(structure.head.linears.map((l) => ledger.linear(l)));
+    const last = structure.layers[structure.layers.length - 1];
+    head = add(linears, ledger.claim(downstreamInitializers(g, last.output)));
+  }
+  const otherInitializers = ledger.unclaimed();
+  const other = ledger.claim(otherInitializers);
+  const summary: ModelSummary = { ...sum([embeddings, ...layers, pooler, head, other]), embeddings, layers, other, otherInitializers };
+  if (pooler) summary.pooler = pooler;
+  if (head) summary.head = head;
+  return summary;
+}

@@ -1,0 +1,43 @@
+/**
+ * `compress data download --tasks NAMES|all [--dir DIR] [--base-url URL] [--force]`: fetches the official GLUE
+ * files (resumable, sha256-checked) through the library's `downloadGlue`.
+ */
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { SettingsError } from '../../errors.ts';
+import { BASE_URL_ENV, downloadGlue } from '../../glue/download/download.ts';
+import { out, err, type CliCommand } from '../command.ts';
+
+export interface DataArgs {
+  action: 'download';
+  tasks?: string[];
+  dir?: string;
+  'base-url'?: string;
+  force?: boolean;
+}
+
+/** Where downloads go by default: $GLUE_DIR, else ./glue_data (the official script's default). */
+export function defaultDownloadDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.GLUE_DIR && env.GLUE_DIR.trim() !== '' ? env.GLUE_DIR : 'glue_data');
+}
+
+export const dataCommand: CliCommand<DataArgs> = {
+  command: 'data <action>',
+  describe: 'Manage GLUE data: `data download --tasks all` fetches the official files',
+  builder: (y: Argv) =>
+    y
+      .positional('action', { type: 'string', choices: ['download'], demandOption: true, describe: 'download: fetch GLUE task data' })
+      .option('tasks', { alias: 'task', type: 'string', array: true, describe: "tasks to fetch (CoLA, SST-2, MRPC, QQP, STS-B, MNLI, QNLI, RTE, WNLI, AX) or 'all'" })
+      .option('dir', { type: 'string', describe: 'GLUE folder to fill (default $GLUE_DIR, else ./glue_data)' })
+      .option('base-url', { type: 'string', describe: `fetch every file from URL/<name> instead of the official URLs (or set ${BASE_URL_ENV})` })
+      .option('force', { type: 'boolean', default: false, describe: 'download tasks that are already present again' }) as unknown as Argv<DataArgs>,
+  run: async (args) => {
+    if (args.action !== 'download') throw new SettingsError(`unknown data action '${String(args.action)}' (expected download)`);
+    if (!args.tasks || args.tasks.length === 0) throw new SettingsError('no task given: use --tasks NAME[,NAME…] or --tasks all');
+    const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();
+    const done = await downloadGlue({ tasks: args.tasks, dir, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });
+    const installed = done.filter((d) => d.status === 'installed').length;
+    out(`GLUE data in ${dir}: ${installed} task${installed === 1 ? '' : 's'} installed, ${done.length - installed} already present`);
+    return 0;
+  },
+};

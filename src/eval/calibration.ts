@@ -1,0 +1,64 @@
+/**
+ * Calibration data for passes that measure a model (head ablation, quantization ranges and sensitivity): the
+ * first N examples of a GLUE task's train split (dev when the task has no train file here), tokenized with the
+ * model's tokenizer, with labels mapped to the model's output order.
+ */
+import { existsSync } from 'node:fs';
+import { SettingsError } from '../errors.ts';
+import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { loadSplit, splitFile } from '../glue/dataset.ts';
+import { getTask } from '../glue/registry.ts';
+import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
+import { mapModelLabels } from './labels.ts';
+import { locateModel, readModelConfig } from './model-files.ts';
+import { loadTokenizer } from './tokenizer.ts';
+import { DEFAULT_MAX_LENGTH } from './evaluate.ts';
+
+export interface CalibrationOptions {
+  /** The model (.onnx file or folder): its folder gives config.json and the tokenizer. */
+  model: string;
+  task: string;
+  examples: number;
+  glueDir?: string;
+  tokenizer?: string;
+  maxLength?: number;
+  batchSize?: number;
+}
+
+export async function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
+  if (!Number.isInteger(o.examples) || o.examples < 1) throw new SettingsError(`--calibration-examples ${o.examples}: expected a positive integer`);
+  const task = getTask(o.task);
+  const glueDir = o.glueDir ?? defaultGlueDir();
+  const split = task.splits.train && existsSync(splitFile(task, 'train', glueDir).file) ? 'train' : 'dev';
+  const data = loadSplit(task, split, glueDir);
+  const where = locateModel(o.model);
+  const config = readModelConfig(where.dir);
+  const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
+  const maxLength = o.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH;
+  const numOutputs = task.regression ? 1 : config.numLabels ?? task.labels.length;
+  const mapping = mapModelLabels(task, config.id2label, numOutputs);
+  const labelToOutput = new Map(mapping.outputToLabel.map((label, output) => [label, output]));
+  const examples = data.examples.filter((e) => e.label !== null).slice(0, o.examples);
+  if (!examples.length) throw new SettingsError(`--calibrate ${task.name}: the ${split} split has no labelled examples`);
+  const batchSize = o.batchSize ?? 32;
+  const batches: CalibrationBatch[] = [];
+  for (let start = 0; start < examples.length; start += batchSize) {
+    const chunk = examples.slice(start, start + batchSize);
+    const enc = chunk.map((e) => tokenizer.encode(e.textA, e.textB, maxLength));
+    const seq = Math.max(...enc.map((e) => e.ids.length));
+    const n = chunk.length * seq;
+    const ids = new BigInt64Array(n).fill(BigInt(tokenizer.padId));
+    const mask = new BigInt64Array(n);
+    const types = new BigInt64Array(n);
+    enc.forEach((e, r) => {
+      for (let t = 0; t < e.ids.length; t++) {
+        ids[r * seq + t] = BigInt(e.ids[t]);
+        mask[r * seq + t] = 1n;
+        types[r * seq + t] = BigInt(e.typeIds[t] ?? 0);
+      }
+    });
+    const labels = Float32Array.from(chunk, (e) => (task.regression ? e.label! : labelToOutput.get(e.label!) ?? e.label!));
+    batches.push({ inputIds: ids, attentionMask: mask, tokenTypeIds: types, batch: chunk.length, seq, labels, regression: task.regression });
+  }
+  return { task: task.name, batches };
+}

@@ -1,0 +1,227 @@
+/**
+ * The GLUE evaluation harness. `evaluate` takes a model (an .onnx path or model folder, serialized model bytes, or
+ * an opened Session), a task list and a split, and returns per-task metrics, timings, predictions and the GLUE
+ * score. The steps are separate so a sweep can tokenize a task once (`prepareTask`) and score many models on it
+ * (`scoreTask`).
+ */
+import { existsSync } from 'node:fs';
+import { SettingsError, DataError } from '../errors.ts';
+import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { loadSplit, splitFile, type GlueDataset } from '../glue/dataset.ts';
+import { resolveTasks } from '../glue/registry.ts';
+import type { Split, TaskDefinition } from '../glue/tasks.ts';
+import { openSession, type Session } from '../runtime/session.ts';
+import { glueScore, type GlueScore } from './glue-score.ts';
+import { mapModelLabels, type LabelMapping } from './labels.ts';
+import { computeTaskMetrics } from './metrics/index.ts';
+import type { MetricValues } from './metrics/metric.ts';
+import { EMPTY_MODEL_CONFIG, locateModel, readModelConfig, type ModelConfig } from './model-files.ts';
+import { predictRows, type OutputRows } from './predict.ts';
+import { writeSubmission } from './submission.ts';
+import { loadTokenizer, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
+
+/** The splits evaluation runs on (train is for training, not evaluation). */
+export type EvalSplit = Extract<Split, 'dev' | 'test'>;
+
+export const DEFAULT_BATCH_SIZE = 32;
+export const DEFAULT_MAX_LENGTH = 128;
+
+/** Progress of one task: `done` of `total` examples scored (`done` is 0 when the task starts). */
+export interface ProgressEvent {
+  readonly task: TaskDefinition;
+  readonly done: number;
+  readonly total: number;
+}
+export type ProgressListener = (event: ProgressEvent) => void;
+
+export interface EvalOptions {
+  /** An .onnx file or model folder, serialized model bytes, or an opened session (left open). */
+  model: string | Uint8Array | Session;
+  /** Task names (case-insensitive; 'MNLI' means MNLI-m and MNLI-mm) or 'all'. */
+  tasks: readonly string[] | 'all';
+  /** Default 'dev'. */
+  split?: EvalSplit;
+  /** Default: $GLUE_DIR, else ../shared/glue. */
+  glueDir?: string;
+  /** Tokenizer folder or file; defaults to the model's folder (required for bytes or a session). */
+  tokenizer?: string | TextTokenizer;
+  /** config.json path or folder, or parsed config; defaults to the model's folder. */
+  modelConfig?: string | ModelConfig;
+  /** Default 32. */
+  batchSize?: number;
+  /** Default: config.json's max_length, else 128. */
+  maxLength?: number;
+  /** onnxruntime intra-op threads; default one per core. */
+  threads?: number;
+  /** Count WNLI in the GLUE score (default true). */
+  includeWnli?: boolean;
+  /** With split 'test': write GLUE server submission files here. */
+  submissionDir?: string;
+  /** How the model is named in the result (default: its path, or '<in-memory model>'). */
+  modelName?: string;
+  onProgress?: ProgressListener;
+}
+
+export interface TaskResult {
+  readonly task: TaskDefinition;
+  readonly split: EvalSplit;
+  readonly file: string;
+  /** Empty for an unlabelled split (test). */
+  readonly metrics: MetricValues;
+  readonly examples: number;
+  /** Wall time for reading, tokenizing, running and scoring the task. */
+  readonly seconds: number;
+  /** Example ids in file order (the submission's `index` column). */
+  readonly ids: readonly string[];
+  /** Per example: class index into `task.labels`, or the score of a regression task. */
+  readonly predictions: Float64Array;
+  readonly labelMapping: LabelMapping;
+}
+
+export interface EvalResult {
+  readonly model: string;
+  readonly split: EvalSplit;
+  readonly maxLength: number;
+  readonly tasks: readonly TaskResult[];
+  readonly glue: GlueScore;
+  /** Submission files written (empty unless `submissionDir` was given). */
+  readonly submissionFiles: readonly string[];
+}
+
+/** A task's split read and tokenized, ready to be scored by any number of models. */
+export interface PreparedTask {
+  readonly dataset: GlueDataset;
+  readonly encodings: readonly TextEncoding[];
+  readonly maxLength: number;
+  readonly padId: number;
+  /** Seconds spent reading and tokenizing. */
+  readonly seconds: number;
+}
+
+/** Reads and tokenizes one task's split. */
+export function prepareTask(task: TaskDefinition, split: EvalSplit, glueDir: string, tokenizer: TextTokenizer, maxLength: number): PreparedTask {
+  const start = performance.now();
+  const dataset = loadSplit(task, split, glueDir);
+  const encodings = dataset.examples.map((e) => tokenizer.encode(e.textA, e.textB, maxLength));
+  return { dataset, encodings, maxLength, padId: tokenizer.padId, seconds: (performance.now() - start) / 1000 };
+}
+
+export interface ScoreOptions {
+  batchSize?: number;
+  /** config.json's labels, to map outputs to the task's label order. */
+  modelConfig?: ModelConfig;
+  onProgress?: ProgressListener;
+}
+
+/** Runs a session over a prepared task and computes its metrics (none for an unlabelled split). */
+export async function scoreTask(session: Session, prepared: PreparedTask, opts: ScoreOptions = {}): Promise<TaskResult> {
+  const start = performance.now();
+  const { dataset } = prepared;
+  const task = dataset.task;
+  const total = dataset.examples.length;
+  opts.onProgress?.({ task, done: 0, total });
+  const rows = await predictRows(session, prepared.encodings, {
+    batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
+    padId: prepared.padId,
+    onBatch: (done) => opts.onProgress?.({ task, done, total }),
+  });
+  const labelMapping = mapModelLabels(task, (opts.modelConfig ?? EMPTY_MODEL_CONFIG).id2label, rows.width);
+  const predictions = predictionsFromRows(task, rows, labelMapping);
+  let metrics: MetricValues = {};
+  if (dataset.labelled && total > 0) {
+    const references = Float64Array.from(dataset.examples, (e) => e.label!);
+    metrics = computeTaskMetrics(task, predictions, references);
+  }
+  return {
+    task,
+    split: dataset.split as EvalSplit,
+    file: dataset.file,
+    metrics,
+    examples: total,
+    seconds: prepared.seconds + (performance.now() - start) / 1000,
+    ids: dataset.examples.map((e) => e.id),
+    predictions,
+    labelMapping,
+  };
+}
+
+/** Class index (argmax over outputs, mapped to the task's label order) or score, per example. */
+export function predictionsFromRows(task: TaskDefinition, rows: OutputRows, mapping: LabelMapping): Float64Array {
+  const out = new Float64Array(rows.count);
+  const { values, width } = rows;
+  for (let i = 0; i < rows.count; i++) {
+    const base = i * width;
+    if (task.regression) {
+      out[i] = values[base]!;
+      continue;
+    }
+    let best = 0;
+    for (let j = 1; j < width; j++) if (values[base + j]! > values[base + best]!) best = j;
+    out[i] = mapping.outputToLabel[best]!;
+  }
+  return out;
+}
+
+/** Evaluates a model on GLUE tasks: see EvalOptions. */
+export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
+  const split: EvalSplit = opts.split ?? 'dev';
+  if (split !== 'dev' && split !== 'test') throw new SettingsError(`split '${String(split)}' is not dev or test`);
+  if (opts.submissionDir !== undefined && split !== 'test') {
+    throw new SettingsError('--submission writes GLUE server files from test predictions: add --split test');
+  }
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new SettingsError(`--batch-size must be a positive integer, got ${batchSize}`);
+  const tasks = resolveTasks(opts.tasks, split);
+  const glueDir = opts.glueDir ?? defaultGlueDir();
+  for (const task of tasks) {
+    const { file } = splitFile(task, split, glueDir);
+    if (!existsSync(file)) throw new DataError(`${file}: file not found (GLUE ${task.name} ${split}; set --glue-dir or GLUE_DIR)`);
+  }
+
+  const location = typeof opts.model === 'string' ? locateModel(opts.model) : null;
+  const modelConfig = typeof opts.modelConfig === 'object'
+    ? opts.modelConfig
+    : opts.modelConfig !== undefined
+      ? readModelConfig(opts.modelConfig)
+      : location
+        ? readModelConfig(location.dir)
+        : EMPTY_MODEL_CONFIG;
+  const maxLength = opts.maxLength ?? modelConfig.maxLength ?? DEFAULT_MAX_LENGTH;
+  if (!(Number.isInteger(maxLength) && maxLength > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${maxLength}`);
+  if (modelConfig.numLabels !== null) {
+    // Fail before any work when config.json already shows the model cannot do a task.
+    for (const task of tasks) mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels);
+  }
+
+  const tokenizerSource = opts.tokenizer ?? location?.dir;
+  if (tokenizerSource === undefined) {
+    throw new SettingsError('evaluating model bytes or an opened session needs a tokenizer (--tokenizer DIR)');
+  }
+  const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
+
+  const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
+  const session = ownSession ?? (opts.model as Session);
+  const results: TaskResult[] = [];
+  try {
+    for (const task of tasks) {
+      const prepared = prepareTask(task, split, glueDir, tokenizer, maxLength);
+      results.push(await scoreTask(session, prepared, { batchSize, modelConfig, onProgress: opts.onProgress }));
+    }
+  } finally {
+    await ownSession?.release();
+  }
+
+  const submissionFiles = opts.submissionDir !== undefined ? writeSubmission(opts.submissionDir, results) : [];
+  return {
+    model: opts.modelName ?? (location ? location.onnx : '<in-memory model>'),
+    split,
+    maxLength,
+    tasks: results,
+    glue: glueScore(results, { includeWnli: opts.includeWnli ?? true }),
+    submissionFiles,
+  };
+}
+
+function isSession(model: EvalOptions['model']): model is Session {
+  return typeof model === 'object' && !(model instanceof Uint8Array) && typeof (model as Session).run === 'function';
+}

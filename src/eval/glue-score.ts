@@ -1,0 +1,47 @@
+/**
+ * The GLUE score, as the GLUE paper defines it: the unweighted mean over tasks, where a task with several metrics
+ * (MRPC, QQP: accuracy and F1; STS-B: Pearson and Spearman) counts once as the mean of its metrics, and MNLI counts
+ * once as the mean of MNLI-m and MNLI-mm. AX is not part of it. WNLI is included unless asked not to; the result
+ * says whether it was.
+ */
+import type { TaskDefinition } from '../glue/tasks.ts';
+import type { MetricValues } from './metrics/metric.ts';
+
+export interface ScoredTask {
+  readonly task: TaskDefinition;
+  readonly metrics: MetricValues;
+}
+
+export interface GlueScore {
+  /** The macro-average as a fraction, or null when no scored task was evaluated (e.g. the test split). */
+  readonly score: number | null;
+  /** Whether WNLI counted in `score`. */
+  readonly includesWnli: boolean;
+  /** The score of each entry that counted ('MNLI' for MNLI-m/-mm together), in evaluation order. */
+  readonly entries: Readonly<Record<string, number>>;
+}
+
+/** The mean of a task's metrics (in its definition), or null if it has none computed. */
+export function taskScore(task: TaskDefinition, metrics: MetricValues): number | null {
+  const values = task.metrics.map((m) => metrics[m]).filter((v): v is number => v !== undefined);
+  return values.length === task.metrics.length && values.length > 0 ? mean(values) : null;
+}
+
+export function glueScore(results: readonly ScoredTask[], opts: { includeWnli: boolean }): GlueScore {
+  const groups = new Map<string, number[]>();
+  for (const { task, metrics } of results) {
+    if (task.scoreGroup === null) continue;
+    if (task.scoreGroup === 'WNLI' && !opts.includeWnli) continue;
+    const s = taskScore(task, metrics);
+    if (s === null) continue;
+    groups.set(task.scoreGroup, [...(groups.get(task.scoreGroup) ?? []), s]);
+  }
+  const entries: Record<string, number> = {};
+  for (const [g, scores] of groups) entries[g] = mean(scores);
+  const values = Object.values(entries);
+  return { score: values.length > 0 ? mean(values) : null, includesWnli: 'WNLI' in entries, entries };
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}

@@ -1,0 +1,59 @@
+/**
+ * Mapping model outputs to a task's labels. config.json's `id2label` names are matched to the task's label names
+ * case-insensitively (and ignoring '-', '_' and space differences), so a model trained with another class order
+ * (for MNLI, contradiction/entailment/neutral instead of Hugging Face's entailment/neutral/contradiction) is still
+ * scored right. A generic id2label (`LABEL_0`, `LABEL_1`… or bare numbers), or none, means the task's canonical
+ * order (Hugging Face `glue`'s). A regression task (STS-B) needs exactly one output.
+ */
+import { SettingsError } from '../errors.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
+
+export interface LabelMapping {
+  /** For each model output j, the index of the task label it scores. */
+  readonly outputToLabel: readonly number[];
+  /** Whether config.json's names decided the order, or the canonical order was assumed. */
+  readonly from: 'id2label' | 'canonical';
+}
+
+/** Lower-case, with runs of '-', '_' and whitespace made one '_'. */
+function normalizeLabel(name: string): string {
+  return name.trim().toLowerCase().replace(/[-_\s]+/g, '_');
+}
+
+/** True for names that say nothing about the class: LABEL_0, label-1, 2. */
+export function isGenericLabel(name: string): boolean {
+  return /^(label[_\- ]?)?\d+$/i.test(name.trim());
+}
+
+/**
+ * Maps `numOutputs` model outputs to the task's labels, using id2label when it names the classes. Throws
+ * SettingsError when the output count does not fit the task or the names do not match the task's labels.
+ */
+export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numOutputs: number): LabelMapping {
+  if (task.regression) {
+    if (numOutputs !== 1) {
+      throw new SettingsError(`${task.name} is a regression task: the model must have 1 output, it has ${numOutputs}`);
+    }
+    return { outputToLabel: [0], from: 'canonical' };
+  }
+  const n = task.labels.length;
+  if (numOutputs !== n) {
+    throw new SettingsError(
+      `${task.name} has ${n} labels (${task.labels.join(', ')}) but the model has ${numOutputs} output${numOutputs === 1 ? '' : 's'}` +
+        (task.modelTask !== task.name ? ` (${task.name} needs a ${task.modelTask} model)` : ''),
+    );
+  }
+  const canonical: LabelMapping = { outputToLabel: task.labels.map((_, i) => i), from: 'canonical' };
+  if (!id2label || id2label.size === 0) return canonical;
+  const names = Array.from({ length: n }, (_, j) => id2label.get(j));
+  if (names.every((s) => s === undefined || isGenericLabel(s))) return canonical;
+  const wanted = task.labels.map(normalizeLabel);
+  const outputToLabel = names.map((s) => (s === undefined ? -1 : wanted.indexOf(normalizeLabel(s))));
+  if (outputToLabel.some((i) => i < 0) || new Set(outputToLabel).size !== n) {
+    const shown = names.map((s, j) => `${j}: ${s ?? '(missing)'}`).join(', ');
+    throw new SettingsError(
+      `config.json id2label {${shown}} does not name ${task.name}'s labels (${task.labels.join(', ')}); fix id2label or use LABEL_0… for the canonical order`,
+    );
+  }
+  return { outputToLabel, from: 'id2label' };
+}

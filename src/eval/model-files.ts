@@ -1,0 +1,84 @@
+/**
+ * Finding a model's files. MODEL is an .onnx file or a Hugging Face model folder holding `model.onnx` (or
+ * `onnx/model.onnx`), `config.json` and the tokenizer files. The folder (the .onnx file's folder for a file) is
+ * where config.json and the tokenizer are looked for unless given explicitly.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DataError, ModelLoadError } from '../errors.ts';
+
+export interface ModelLocation {
+  /** Path of the .onnx file. */
+  readonly onnx: string;
+  /** The folder config.json and the tokenizer default to. */
+  readonly dir: string;
+}
+
+/** What evaluation reads from config.json; every field is optional there. */
+export interface ModelConfig {
+  /** Path of the config.json read, or null when there was none. */
+  readonly file: string | null;
+  /** Model output index → label name (`id2label`), or null when absent. */
+  readonly id2label: ReadonlyMap<number, string> | null;
+  /** `num_labels`, or the size of id2label, or null. */
+  readonly numLabels: number | null;
+  /** `max_length`: the sequence length the model was trained and evaluated with. */
+  readonly maxLength: number | null;
+  /** `problem_type` ("regression", "single_label_classification"…), or null. */
+  readonly problemType: string | null;
+}
+
+export const EMPTY_MODEL_CONFIG: ModelConfig = { file: null, id2label: null, numLabels: null, maxLength: null, problemType: null };
+
+/** Resolves MODEL (file or folder) to its .onnx file and folder; a ModelLoadError if there is no model. */
+export function locateModel(model: string): ModelLocation {
+  if (!existsSync(model)) throw new ModelLoadError(`${model}: no such file or folder`);
+  if (statSync(model).isFile()) return { onnx: model, dir: dirname(model) };
+  for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
+    if (existsSync(candidate)) return { onnx: candidate, dir: model };
+  }
+  throw new ModelLoadError(`${model}: folder has no model.onnx (nor onnx/model.onnx)`);
+}
+
+/** Reads config.json from a folder (or a config.json path); an absent file gives EMPTY_MODEL_CONFIG. */
+export function readModelConfig(path: string): ModelConfig {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'config.json') : path;
+  if (!existsSync(file)) return EMPTY_MODEL_CONFIG;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new DataError(`${file}: expected a JSON object`);
+  return parseModelConfig(json as Record<string, unknown>, file);
+}
+
+/** Validates the config.json fields evaluation uses. */
+export function parseModelConfig(json: Record<string, unknown>, file: string): ModelConfig {
+  let id2label: Map<number, string> | null = null;
+  if (json.id2label !== undefined) {
+    if (!json.id2label || typeof json.id2label !== 'object' || Array.isArray(json.id2label)) {
+      throw new DataError(`${file}: 'id2label' must be an object mapping ids to label names`);
+    }
+    id2label = new Map();
+    for (const [k, v] of Object.entries(json.id2label as Record<string, unknown>)) {
+      const id = Number(k);
+      if (!Number.isInteger(id) || id < 0 || typeof v !== 'string') {
+        throw new DataError(`${file}: 'id2label' entry ${JSON.stringify(k)}: ${JSON.stringify(v)} is not id → name`);
+      }
+      id2label.set(id, v);
+    }
+  }
+  const numLabels = optionalPositiveInt(json, 'num_labels', file) ?? (id2label ? id2label.size : null);
+  const maxLength = optionalPositiveInt(json, 'max_length', file);
+  const problemType = typeof json.problem_type === 'string' ? json.problem_type : null;
+  return { file, id2label, numLabels, maxLength, problemType };
+}
+
+function optionalPositiveInt(json: Record<string, unknown>, key: string, file: string): number | null {
+  const v = json[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new DataError(`${file}: '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}

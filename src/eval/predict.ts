@@ -1,0 +1,64 @@
+/**
+ * Running a session over encoded examples: length-bucketed batches in, one row of output scores per example out,
+ * in the examples' original order.
+ */
+import { SettingsError } from '../errors.ts';
+import type { Session, Tensor } from '../runtime/session.ts';
+import { buildFeeds, planBatches } from './batching.ts';
+import { modelInputs } from './model-inputs.ts';
+import type { TextEncoding } from './tokenizer.ts';
+
+/** Model scores, row-major: example i's scores are `values[i*width … (i+1)*width)`. */
+export interface OutputRows {
+  readonly values: Float32Array;
+  readonly width: number;
+  readonly count: number;
+}
+
+export interface PredictOptions {
+  batchSize: number;
+  padId: number;
+  /** Called after each batch with the number of examples done so far. */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/** The output holding the class scores: `logits` if the model has one, else its first output. */
+export function scoresOutputName(session: Pick<Session, 'outputNames'>): string {
+  return session.outputNames.includes('logits') ? 'logits' : session.outputNames[0]!;
+}
+
+/** Runs every example through the session and returns the score rows in the examples' order. */
+export async function predictRows(session: Session, encodings: readonly TextEncoding[], opts: PredictOptions): Promise<OutputRows> {
+  const inputs = modelInputs(session);
+  const output = scoresOutputName(session);
+  const batches = planBatches(encodings.map((e) => e.ids.length), opts.batchSize);
+  let values = new Float32Array(0);
+  let width = -1;
+  let done = 0;
+  for (const indices of batches) {
+    const result = await session.run(buildFeeds(encodings, indices, inputs, opts.padId), [output]);
+    const tensor = result[output]!;
+    const w = rowWidth(tensor, indices.length, output);
+    if (width < 0) {
+      width = w;
+      values = new Float32Array(encodings.length * width);
+    } else if (w !== width) {
+      throw new SettingsError(`model output '${output}' changed width between batches (${width} then ${w})`);
+    }
+    const data = tensor.data as Float32Array;
+    indices.forEach((example, r) => values.set(data.subarray(r * width, (r + 1) * width), example * width));
+    done += indices.length;
+    opts.onBatch?.(done, encodings.length);
+  }
+  return { values, width: Math.max(width, 0), count: encodings.length };
+}
+
+/** Scores per example of an output shaped [batch, k], [batch] or [batch, 1]. */
+function rowWidth(tensor: Tensor, rows: number, name: string): number {
+  if (tensor.type !== 'float32') throw new SettingsError(`model output '${name}' is ${tensor.type}; expected float32 scores`);
+  const dims = tensor.dims;
+  if (dims[0] !== rows || dims.length > 2) {
+    throw new SettingsError(`model output '${name}' has shape [${dims.join(', ')}]; expected [batch, labels] for a sequence classifier`);
+  }
+  return dims.length === 1 ? 1 : dims[1]!;
+}

@@ -1,0 +1,92 @@
+/**
+ * Presenting results: the JSON report (`--json`, `--out`) with scores as fractions and metric keys as Hugging Face
+ * `evaluate` names them, and the per-task table for the terminal, which shows scores ×100.
+ */
+import { writeFileAtomic } from '../glue/atomic-write.ts';
+import type { EvalResult } from './evaluate.ts';
+import type { MetricName, MetricValues } from './metrics/metric.ts';
+
+export interface TaskReport {
+  metrics: MetricValues;
+  examples: number;
+  seconds: number;
+}
+
+/** The JSON shape of an evaluation. NaN metrics (e.g. Pearson of constant predictions) become null. */
+export interface EvalReport {
+  model: string;
+  split: string;
+  maxLength: number;
+  tasks: Record<string, TaskReport>;
+  /** GLUE macro-average as a fraction; null when no scored task ran (test split, AX only). */
+  glueScore: number | null;
+  glueScoreIncludesWnli: boolean;
+  /** Submission files written, if any. */
+  submissionFiles?: string[];
+}
+
+export function toReport(result: EvalResult): EvalReport {
+  const tasks: Record<string, TaskReport> = {};
+  for (const t of result.tasks) tasks[t.task.name] = { metrics: t.metrics, examples: t.examples, seconds: round(t.seconds, 3) };
+  const report: EvalReport = {
+    model: result.model,
+    split: result.split,
+    maxLength: result.maxLength,
+    tasks,
+    glueScore: result.glue.score,
+    glueScoreIncludesWnli: result.glue.includesWnli,
+  };
+  if (result.submissionFiles.length > 0) report.submissionFiles = [...result.submissionFiles];
+  return report;
+}
+
+/** The report as pretty JSON text (NaN is written as null, as JSON requires). */
+export function reportJson(report: EvalReport): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
+
+/** Writes the JSON report to a file atomically. */
+export function writeReport(file: string, report: EvalReport): void {
+  writeFileAtomic(file, reportJson(report));
+}
+
+const METRIC_LABELS: Record<MetricName, string> = {
+  accuracy: 'acc',
+  f1: 'F1',
+  matthews_correlation: 'MCC',
+  pearson: 'Pearson',
+  spearmanr: 'Spearman',
+};
+
+/** The terminal table: one row per task with its metrics ×100, then the GLUE score line. */
+export function formatTable(result: EvalResult): string[] {
+  const header = ['task', 'examples', 'metrics (×100)', 'seconds', 'ex/s'];
+  const rows = result.tasks.map((t) => {
+    const metrics = t.task.metrics.length === 0 || Object.keys(t.metrics).length === 0
+      ? '-'
+      : t.task.metrics.map((m) => `${METRIC_LABELS[m]} ${pct(t.metrics[m])}`).join(', ');
+    return [t.task.name, String(t.examples), metrics, t.seconds.toFixed(1), t.seconds > 0 ? (t.examples / t.seconds).toFixed(0) : '-'];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const g = result.glue;
+  if (g.score !== null) {
+    const ranWnli = result.tasks.some((t) => t.task.scoreGroup === 'WNLI');
+    const wnli = g.includesWnli ? 'WNLI included' : ranWnli ? 'WNLI excluded' : 'WNLI not evaluated';
+    out.push('', `GLUE score: ${pct(g.score)} over ${Object.keys(g.entries).join(', ')} (${wnli})`);
+  } else {
+    out.push('', `GLUE score: - (no labelled ${result.split} results)`);
+  }
+  if (result.submissionFiles.length > 0) out.push(`submission files: ${result.submissionFiles.length} written`);
+  return out;
+}
+
+function pct(v: number | undefined): string {
+  return v === undefined || Number.isNaN(v) ? 'n/a' : (v * 100).toFixed(2);
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,44 @@
+/**
+ * GLUE server submission files: one `<task>.tsv` per task (CoLA.tsv, SST-2.tsv, …, MNLI-m.tsv, MNLI-mm.tsv, AX.tsv)
+ * with the header `index\tprediction` and one row per test example in file order. Predictions are written in the
+ * task's own label format, which is what the server expects: 0/1 for CoLA, SST-2, MRPC, QQP and WNLI, label names
+ * for MNLI, QNLI, RTE and AX, and a score with three decimals for STS-B.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../glue/atomic-write.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
+
+export interface TaskPredictions {
+  readonly task: TaskDefinition;
+  readonly ids: readonly string[];
+  /** Class index into the task's labels, or the score of a regression task. */
+  readonly predictions: ArrayLike<number>;
+}
+
+/** One prediction as the GLUE server expects it for this task. */
+export function formatPrediction(task: TaskDefinition, prediction: number): string {
+  switch (task.labelFormat) {
+    case 'score':
+      return prediction.toFixed(3);
+    case 'index':
+      return String(prediction);
+    case 'name':
+      return task.labels[prediction]!;
+  }
+}
+
+/** The submission file's text for one task. */
+export function submissionText(p: TaskPredictions): string {
+  const lines = ['index\tprediction'];
+  for (let i = 0; i < p.ids.length; i++) lines.push(`${p.ids[i]}\t${formatPrediction(p.task, p.predictions[i]!)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Writes `<dir>/<task>.tsv` for each task, atomically; returns the paths written. */
+export function writeSubmission(dir: string, results: readonly TaskPredictions[]): string[] {
+  return results.map((r) => {
+    const file = join(dir, `${r.task.name}.tsv`);
+    writeFileAtomic(file, submissionText(r));
+    return file;
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Text to model ids. A tokenizer is loaded from a folder's `tokenizer.json` through `@huggingface/tokenizers`, or,
+ * when only `vocab.txt` is there, from a WordPiece tokenizer.json built from it (cased or uncased per
+ * `tokenizer_config.json`'s `do_lower_case`). Pairs get the tokenizer's own template (`[CLS] A [SEP] B [SEP]` with
+ * token types 0/1 for BERT, `<s> A </s></s> B </s>` for RoBERTa-style) after longest-first truncation to the
+ * maximum length, counting the special tokens.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { DataError, SettingsError } from '../errors.ts';
+import { truncateLongestFirst } from './truncation.ts';
+import { DEFAULT_BERT_SPECIAL_TOKENS, parseVocab, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
+
+/** Token ids of one example and their token types (all 0 when the template has no second segment type). */
+export interface TextEncoding {
+  readonly ids: readonly number[];
+  readonly typeIds: readonly number[];
+}
+
+export interface TextTokenizer {
+  /** Where the tokenizer came from (a file path), for messages. */
+  readonly source: string;
+  /** The id used to pad a batch. */
+  readonly padId: number;
+  /** Encodes one text or a pair, truncated longest-first so that the result has at most `maxLength` ids. */
+  encode(textA: string, textB: string | null, maxLength: number): TextEncoding;
+}
+
+/** The fields of tokenizer_config.json / special_tokens_map.json that we read. */
+interface TokenizerConfigJson {
+  do_lower_case?: boolean;
+  strip_accents?: boolean | null;
+  tokenize_chinese_chars?: boolean;
+  unk_token?: unknown;
+  cls_token?: unknown;
+  sep_token?: unknown;
+  pad_token?: unknown;
+  mask_token?: unknown;
+  [key: string]: unknown;
+}
+
+/** The tokenizer.json fields read beyond what `@huggingface/tokenizers` handles. */
+interface TokenizerJsonPadding {
+  padding?: { pad_id?: number } | null;
+}
+
+/**
+ * Loads the tokenizer of a model folder (or a tokenizer.json / vocab.txt path): tokenizer.json if present, else
+ * vocab.txt. A folder with neither is a DataError.
+ */
+export function loadTokenizer(path: string): TextTokenizer {
+  const isFile = existsSync(path) && statSync(path).isFile();
+  const dir = isFile ? dirname(path) : path;
+  const config = readConfig(dir);
+  const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
+  if (jsonFile && existsSync(jsonFile)) {
+    return tokenizerFromJson(readJson(jsonFile) as object, config, jsonFile);
+  }
+  const vocabFile = isFile ? path : join(dir, 'vocab.txt');
+  if (!existsSync(vocabFile)) {
+    throw new DataError(`${path}: no tokenizer.json or vocab.txt (give the tokenizer folder with --tokenizer)`);
+  }
+  const vocab = parseVocab(readFileSync(vocabFile, 'utf8'), vocabFile);
+  const json = wordPieceTokenizerJson(vocab, vocabFile, {
+    doLowerCase: config.do_lower_case ?? true,
+    stripAccents: config.strip_accents ?? null,
+    tokenizeChineseChars: config.tokenize_chinese_chars ?? true,
+    specialTokens: bertSpecialTokens(config),
+  });
+  return tokenizerFromJson(json, config, vocabFile);
+}
+
+/** Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer. */
+export function tokenizerFromJson(json: object, config: TokenizerConfigJson, source: string): TextTokenizer {
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(json, config);
+  } catch (e) {
+    throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const post = tokenizer.post_processor;
+  /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
+  const template = (a: string[], b: string[] | null): { tokens: string[]; token_type_ids?: number[] } =>
+    post ? post(a, b, true) : { tokens: b ? [...a, ...b] : a };
+  const specialsSingle = template([], null).tokens.length;
+  const specialsPair = template([], []).tokens.length;
+  const unkId = unknownId(tokenizer, json);
+  const toId = (t: string): number => tokenizer.token_to_id(t) ?? unkId;
+  const padId = padTokenId(tokenizer, json as TokenizerJsonPadding, config);
+
+  return {
+    source,
+    padId,
+    encode(textA, textB, maxLength) {
+      const specials = textB === null ? specialsSingle : specialsPair;
+      if (maxLength < specials + 1) {
+        throw new SettingsError(`--max-length ${maxLength} leaves no room for text after ${specials} special tokens`);
+      }
+      const a = tokenizer.tokenize(textA);
+      const b = textB === null ? null : tokenizer.tokenize(textB);
+      const [ta, tb] = truncateLongestFirst<string>(a, b, maxLength - specials);
+      const out = template(ta, tb);
+      const ids = out.tokens.map(toId);
+      return { ids, typeIds: out.token_type_ids ?? new Array<number>(ids.length).fill(0) };
+    },
+  };
+}
+
+function unknownId(tokenizer: Tokenizer, json: object): number {
+  const unk = (json as { model?: { unk_token?: string } }).model?.unk_token;
+  return (unk !== undefined ? tokenizer.token_to_id(unk) : undefined) ?? tokenizer.token_to_id('[UNK]') ?? tokenizer.token_to_id('<unk>') ?? 0;
+}
+
+/** tokenizer.json's padding.pad_id, else the config's pad_token, else [PAD] or <pad>, else 0. */
+function padTokenId(tokenizer: Tokenizer, json: TokenizerJsonPadding, config: TokenizerConfigJson): number {
+  if (typeof json.padding?.pad_id === 'number') return json.padding.pad_id;
+  const named = tokenName(config.pad_token);
+  return (named !== undefined ? tokenizer.token_to_id(named) : undefined) ?? tokenizer.token_to_id('[PAD]') ?? tokenizer.token_to_id('<pad>') ?? 0;
+}
+
+/** A special token is written either as a string or as `{content: string, …}`. */
+function tokenName(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
+}
+
+function bertSpecialTokens(config: TokenizerConfigJson): BertSpecialTokens {
+  const d = DEFAULT_BERT_SPECIAL_TOKENS;
+  return {
+    unk: tokenName(config.unk_token) ?? d.unk,
+    cls: tokenName(config.cls_token) ?? d.cls,
+    sep: tokenName(config.sep_token) ?? d.sep,
+    pad: tokenName(config.pad_token) ?? d.pad,
+    mask: tokenName(config.mask_token) ?? d.mask,
+  };
+}
+
+/** tokenizer_config.json merged over special_tokens_map.json; both optional. */
+function readConfig(dir: string): TokenizerConfigJson {
+  const merged: TokenizerConfigJson = {};
+  for (const name of ['special_tokens_map.json', 'tokenizer_config.json']) {
+    const file = join(dir, name);
+    if (existsSync(file)) Object.assign(merged, readJson(file));
+  }
+  return merged;
+}
+
+function readJson(file: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DataError(`${file}: expected a JSON object`);
+  return value as Record<string, unknown>;
+}

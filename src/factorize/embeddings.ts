@@ -1,0 +1,134 @@
+/**
+ * The factorize-embeddings pass (ALBERT, Lan et al. 2020): the word embedding W [vocab, hidden] becomes a narrow
+ * table A [vocab, rank] and a projection B [rank, hidden] from the truncated SVD of W, so the graph reads
+ * MatMul(Gather(A, ids), B). The table shrinks to about rank/hidden of its size. The report gives the relative
+ * reconstruction error ‖W − AB‖_F / ‖W‖_F and the bytes before and after.
+ */
+import type { Model } from '../onnx/graph.ts';
+import { cloneModel } from '../onnx/graph.ts';
+import { isFloatType, dataTypeName } from '../onnx/dtype.ts';
+import { floatTensorLike, readFloat32, tensorBytes } from '../onnx/tensor.ts';
+import { pruneGraph } from '../onnx/analysis.ts';
+import { modelSize } from '../onnx/size.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
+import { SettingsError } from '../errors.ts';
+import { lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
+import { factorizeGather, type FactorizedGather } from './rewrite.ts';
+
+export interface FactorizeEmbeddingsOptions {
+  /** Width E of the narrow table (1 ≤ rank < hidden). */
+  rank: number;
+}
+
+/** Numbers the pass reports in `details`. */
+export interface FactorizeEmbeddingsDetails {
+  rank: number;
+  vocab: number;
+  hidden: number;
+  /** ‖W − AB‖_F / ‖W‖_F. */
+  relativeError: number;
+  /** Singular values above 1e-5·σ₁ (a rank at or above it reconstructs W to float32 rounding). */
+  numericalRank: number;
+  /** Bytes of W, and of A plus B. */
+  embeddingBytesBefore: number;
+  embeddingBytesAfter: number;
+  /** Bytes of all initializers before and after. */
+  modelBytesBefore: number;
+  modelBytesAfter: number;
+  /** Nodes besides the Gather that read W (a tied decoder), now reading MatMul(A, B). */
+  tiedReaders: string[];
+  /** Seconds spent in the SVD. */
+  svdSeconds: number;
+}
+
+/** Checks that the word embedding of `s` can be factorized to `rank`; returns the table's [rows, cols]. */
+export function checkFactorizable(model: Model, s: BertStructure, rank: number): [number, number] {
+  const word = s.embeddings.word;
+  if (s.embeddings.fusedNode || !word.gather) {
+    throw new SettingsError(
+      `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '${s.embeddings.fusedNode ?? '?'}'; factorize the unfused model (before onnxruntime's transformer optimizer)`,
+    );
+  }
+  const t = model.graph.initializers.get(word.weight);
+  if (!t) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' is not an initializer`);
+  if (t.dims.length !== 2) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' has dims [${t.dims}], not [vocab, hidden]`);
+  if (!isFloatType(t.dataType)) {
+    throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' is ${dataTypeName(t.dataType)}; factorize before quantizing`);
+  }
+  const [rows, cols] = t.dims;
+  if (rank >= cols) {
+    throw new SettingsError(`factorize-embeddings: rank ${rank} is at or above hidden ${cols}: the rank must be below the embedding width to shrink the table`);
+  }
+  return [rows, cols];
+}
+
+/** The pass's work on a model, without the Pass wrapper: returns the new model, factors and rewrite record. */
+export function factorizeWordEmbedding(model: Model, s: BertStructure, rank: number): { model: Model; factors: LowRankFactors; rewrite: FactorizedGather; svdSeconds: number } {
+  const [rows, cols] = checkFactorizable(model, s, rank);
+  const word = s.embeddings.word;
+  const t = model.graph.initializers.get(word.weight)!;
+  const start = performance.now();
+  const factors = lowRankFactors(readFloat32(t), rows, cols, rank);
+  const svdSeconds = (performance.now() - start) / 1000;
+  const out = cloneModel(model);
+  const g = out.graph;
+  const a = floatTensorLike(t, 'a', [rows, rank], factors.a);
+  const b = floatTensorLike(t, 'b', [rank, cols], factors.b);
+  const rewrite = factorizeGather(g, word.gather!, word.weight, a, b);
+  if (out.irVersion < 4) {
+    // Before IR 4 every initializer must also be a graph input.
+    for (const name of [rewrite.a, rewrite.b]) g.inputs.push({ name, elemType: t.dataType, shape: [...g.initializers.get(name)!.dims] });
+  }
+  pruneGraph(g);
+  return { model: out, factors, rewrite, svdSeconds };
+}
+
+const MB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
+  name: 'factorize-embeddings',
+  description: 'factorize the word embedding V×H into V×E and E×H by truncated SVD (ALBERT, Lan et al. 2020)',
+  parse(settings) {
+    const rank = Number(settings.rank);
+    if (settings.rank === undefined || !Number.isInteger(rank) || rank <= 0) {
+      throw new SettingsError(`--rank ${String(settings.rank)}: the rank of the factorized embedding must be a positive integer`);
+    }
+    return { rank };
+  },
+  async run(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions, ctx: PassContext): Promise<PassResult> {
+    const before = modelSize(model);
+    const weight = model.graph.initializers.get(s.embeddings.word.weight);
+    const { model: out, factors, rewrite, svdSeconds } = factorizeWordEmbedding(model, s, o.rank);
+    ctx.log?.(`factorize-embeddings: SVD of ${factors.rows}×${factors.cols} in ${svdSeconds.toFixed(1)} s`);
+    const after = modelSize(out);
+    const embeddingBytesBefore = tensorBytes(weight!);
+    const embeddingBytesAfter = tensorBytes(out.graph.initializers.get(rewrite.a)!) + tensorBytes(out.graph.initializers.get(rewrite.b)!);
+    const details: FactorizeEmbeddingsDetails = {
+      rank: o.rank,
+      vocab: factors.rows,
+      hidden: factors.cols,
+      relativeError: factors.relativeError,
+      numericalRank: numericalRank(factors.singularValues),
+      embeddingBytesBefore,
+      embeddingBytesAfter,
+      modelBytesBefore: before.bytes,
+      modelBytesAfter: after.bytes,
+      tiedReaders: rewrite.tiedReaders,
+      svdSeconds,
+    };
+    const share = ((100 * embeddingBytesAfter) / embeddingBytesBefore).toFixed(1);
+    return {
+      model: out,
+      report: {
+        pass: 'factorize-embeddings',
+        settings: { ...o },
+        summary:
+          `word embedding ${factors.rows}×${factors.cols} → ${factors.rows}×${o.rank} · ${o.rank}×${factors.cols}: ` +
+          `${MB(embeddingBytesBefore)} → ${MB(embeddingBytesAfter)} (${share}%), relative error ${factors.relativeError.toFixed(4)}` +
+          (rewrite.tiedReaders.length ? `; tied readers use the product: ${rewrite.tiedReaders.join(', ')}` : ''),
+        details: { ...details },
+      },
+    };
+  },
+};

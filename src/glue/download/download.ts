@@ -1,0 +1,138 @@
+/**
+ * `compress data download`: fetches the official GLUE files into a GLUE folder laid out as the official script
+ * lays it out (`<dir>/<TASK>/{train,dev,test}.tsv`, `<dir>/diagnostic/diagnostic.tsv`). Every download is
+ * resumable and sha256-checked; every installed file is written atomically. Tasks already present are skipped
+ * unless `force` is set. A mirror (or a test server) can replace the origin with `baseUrl`, which then serves each
+ * file under its plain name (`<baseUrl>/CoLA.zip`).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError, SettingsError } from '../../errors.ts';
+import { writeFileAtomic } from '../atomic-write.ts';
+import { normalizeTaskName, lookupTasks } from '../registry.ts';
+import { downloadVerified, sha256File, type DownloadEvents } from './http-file.ts';
+import { formatMrpc } from './mrpc.ts';
+import { GLUE_SOURCES, type RemoteFile, type TaskSource } from './sources.ts';
+import { extractZip } from './zip.ts';
+
+/** Environment variable that overrides the download origin, like `baseUrl`. */
+export const BASE_URL_ENV = 'GLUE_BASE_URL';
+
+export interface DownloadOptions {
+  /** Task names as `eval` accepts them (MNLI-m/-mm and MNLI all mean MNLI; AX means diagnostic), or 'all'. */
+  tasks: readonly string[] | 'all';
+  /** The GLUE folder to fill. */
+  dir: string;
+  /** Serve every file from `<baseUrl>/<name>` instead of its official URL (default: $GLUE_BASE_URL). */
+  baseUrl?: string;
+  /** Download even if the task looks installed. */
+  force?: boolean;
+  /** The source table (tests give their own). */
+  sources?: readonly TaskSource[];
+  /** Progress messages, one line each. */
+  log?: (line: string) => void;
+}
+
+export interface DownloadedTask {
+  readonly folder: string;
+  /** 'skipped' when the task's marker file was already there. */
+  readonly status: 'installed' | 'skipped';
+  readonly files: readonly string[];
+}
+
+/** Picks the sources for task names; SettingsError (with suggestions) for unknown names. */
+export function selectSources(tasks: readonly string[] | 'all', sources: readonly TaskSource[] = GLUE_SOURCES): TaskSource[] {
+  const names = tasks === 'all' ? ['all'] : tasks.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  if (names.length === 0) throw new SettingsError('no task given: use --tasks NAME[,NAME…] or --tasks all');
+  const chosen = new Set<TaskSource>();
+  for (const name of names) {
+    const key = normalizeTaskName(name);
+    if (key === 'all') {
+      sources.forEach((s) => chosen.add(s));
+      continue;
+    }
+    const direct = sources.find((s) => normalizeTaskName(s.folder) === key);
+    const folders = direct ? [direct.folder] : lookupTasks(name).map((t) => sourceFolderOf(t.splits.dev?.path ?? t.splits.test!.path));
+    for (const folder of folders) {
+      const s = sources.find((x) => x.folder === folder);
+      if (!s) throw new SettingsError(`no download source for task '${name}'`);
+      chosen.add(s);
+    }
+  }
+  return sources.filter((s) => chosen.has(s));
+}
+
+/** The top folder of a split file path ('MNLI/dev_matched.tsv' → 'MNLI'). */
+function sourceFolderOf(path: string): string {
+  return path.split('/')[0]!;
+}
+
+/** The URL to fetch a file from, honouring a mirror base URL. */
+export function fileUrl(file: RemoteFile, baseUrl: string | undefined): string {
+  return baseUrl ? `${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(file.name)}` : file.url;
+}
+
+/** Downloads and installs the chosen tasks into `dir`. */
+export async function downloadGlue(opts: DownloadOptions): Promise<DownloadedTask[]> {
+  const baseUrl = opts.baseUrl ?? (process.env[BASE_URL_ENV] || undefined);
+  const log = opts.log ?? (() => {});
+  const sources = selectSources(opts.tasks, opts.sources ?? GLUE_SOURCES);
+  mkdirSync(opts.dir, { recursive: true });
+  const cache = join(opts.dir, '.downloads');
+  const events: DownloadEvents = { onStart: (url, from) => log(from > 0 ? `resuming ${url} at byte ${from}` : `downloading ${url}`) };
+  const done: DownloadedTask[] = [];
+  for (const source of sources) {
+    if (!opts.force && existsSync(join(opts.dir, source.marker))) {
+      log(`${source.folder}: already present (${source.marker}), skipped`);
+      done.push({ folder: source.folder, status: 'skipped', files: [] });
+      continue;
+    }
+    const fetched: string[] = [];
+    for (const file of source.files) {
+      const dest = join(cache, file.name);
+      if (!existsSync(dest)) await downloadVerified(fileUrl(file, baseUrl), dest, file, events);
+      fetched.push(dest);
+    }
+    const files = await install(source, fetched, opts.dir);
+    for (const [rel, sha] of Object.entries(source.outputs ?? {})) {
+      const actual = await sha256File(join(opts.dir, rel));
+      if (actual !== sha) throw new DataError(`${join(opts.dir, rel)}: built file has sha256 ${actual}, expected ${sha}`);
+    }
+    fetched.forEach((f) => rmSync(f, { force: true }));
+    log(`${source.folder}: installed ${files.length} file${files.length === 1 ? '' : 's'}`);
+    done.push({ folder: source.folder, status: 'installed', files });
+  }
+  rmSync(cache, { recursive: true, force: true });
+  return done;
+}
+
+/** Puts a task's downloaded files in place; returns the paths written. */
+async function install(source: TaskSource, fetched: readonly string[], dir: string): Promise<string[]> {
+  switch (source.kind) {
+    case 'zip':
+      return extractZip(fetched[0]!, dir);
+    case 'file': {
+      const target = join(dir, source.target ?? source.files[0]!.name);
+      writeFileAtomic(target, readFileSync(fetched[0]!));
+      return [target];
+    }
+    case 'mrpc': {
+      // Fetched in the order the source lists them: MSR train, MSR test, dev ids.
+      const [train, test, devIds] = fetched.map((f) => readFileSync(f)) as [Buffer, Buffer, Buffer];
+      const built = formatMrpc(train.toString('utf8'), test.toString('utf8'), devIds.toString('utf8'));
+      const folder = join(dir, source.folder);
+      const outputs: Array<[string, string | Buffer]> = [
+        ['msr_paraphrase_train.txt', train],
+        ['msr_paraphrase_test.txt', test],
+        ['dev_ids.tsv', devIds],
+        ['train.tsv', built.train],
+        ['dev.tsv', built.dev],
+        ['test.tsv', built.test],
+      ];
+      return outputs.map(([name, data]) => {
+        writeFileAtomic(join(folder, name), data);
+        return join(folder, name);
+      });
+    }
+  }
+}

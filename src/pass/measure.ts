@@ -1,0 +1,93 @@
+/**
+ * Measuring a model on calibration batches, for passes that choose what to remove or quantize by its effect
+ * (head ablation, attention confidence, quantization sensitivity). This is not evaluation: it computes the
+ * training loss on a few calibration examples, never a GLUE metric.
+ */
+import type { Model } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { encodeModel } from '../onnx/save.ts';
+import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { CalibrationBatch, CalibrationSource } from './pass.ts';
+import { SettingsError } from '../errors.ts';
+
+export function requireCalibration(c: CalibrationSource | undefined, pass: string, what: string): CalibrationSource {
+  if (!c || !c.batches.length) throw new SettingsError(`${pass}: ${what} needs calibration data (--calibrate TASK)`);
+  return c;
+}
+
+/** Encoder feeds for one calibration batch, in the element types the model's inputs declare. */
+export function batchFeeds(model: Model, structure: BertStructure, b: CalibrationBatch): Feeds {
+  const typeOf = (name: string) => model.graph.inputs.find((i) => i.name === name)?.elemType;
+  const fixed = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds)?.shape?.[1];
+  if (typeof fixed === 'number' && fixed !== b.seq) {
+    throw new SettingsError(`the model takes sequences of exactly ${fixed} tokens; calibrate with --max-length ${fixed}`);
+  }
+  const make = (name: string, v: BigInt64Array): Tensor =>
+    typeOf(name) === DataType.INT32 ? new Tensor('int32', Int32Array.from(v, Number), [b.batch, b.seq]) : new Tensor('int64', v, [b.batch, b.seq]);
+  const feeds: Feeds = { [structure.inputs.inputIds]: make(structure.inputs.inputIds, b.inputIds) };
+  if (structure.inputs.attentionMask) feeds[structure.inputs.attentionMask] = make(structure.inputs.attentionMask, b.attentionMask);
+  if (structure.inputs.tokenTypeIds) feeds[structure.inputs.tokenTypeIds] = make(structure.inputs.tokenTypeIds, b.tokenTypeIds);
+  return feeds;
+}
+
+/** Mean loss of a batch: cross-entropy over the logits for classification, squared error for regression. */
+export function batchLoss(logits: Float32Array, b: CalibrationBatch): number {
+  const k = logits.length / b.batch;
+  let total = 0;
+  for (let i = 0; i < b.batch; i++) {
+    const row = logits.subarray(i * k, i * k + k);
+    if (b.regression) {
+      const d = row[0] - b.labels[i];
+      total += d * d;
+    } else {
+      let max = -Infinity;
+      for (const v of row) max = Math.max(max, v);
+      let sum = 0;
+      for (const v of row) sum += Math.exp(v - max);
+      total += Math.log(sum) + max - row[b.labels[i]];
+    }
+  }
+  return total / b.batch;
+}
+
+/** The graph output carrying the task logits. */
+export function logitsOutput(model: Model, structure: BertStructure): string {
+  return structure.head?.outputs[0] ?? model.graph.outputs[0].name;
+}
+
+/** A session over an in-memory model, with the calibration batches' feeds ready. */
+export class CalibrationRunner {
+  private constructor(
+    private readonly session: Session,
+    private readonly feeds: Feeds[],
+    private readonly batches: CalibrationBatch[],
+    readonly logits: string,
+  ) {}
+
+  static async open(model: Model, structure: BertStructure, calibration: CalibrationSource): Promise<CalibrationRunner> {
+    const session = await openSession(encodeModel(model), { graphOptimizationLevel: 'all' });
+    const feeds = calibration.batches.map((b) => batchFeeds(model, structure, b));
+    return new CalibrationRunner(session, feeds, calibration.batches, logitsOutput(model, structure));
+  }
+
+  /** Mean loss over all calibration examples, with extra feeds (e.g. head masks) added to every batch. */
+  async loss(extra: Feeds = {}): Promise<number> {
+    let total = 0, n = 0;
+    for (let i = 0; i < this.feeds.length; i++) {
+      const out = await this.session.run({ ...this.feeds[i], ...extra }, [this.logits]);
+      total += batchLoss(out[this.logits].data as Float32Array, this.batches[i]) * this.batches[i].batch;
+      n += this.batches[i].batch;
+    }
+    return total / n;
+  }
+
+  /** Runs every batch and hands each named output to `visit` with its batch. */
+  async forEach(outputs: string[], visit: (out: Record<string, Tensor>, batch: CalibrationBatch) => void): Promise<void> {
+    for (let i = 0; i < this.feeds.length; i++) visit(await this.session.run(this.feeds[i], outputs), this.batches[i]);
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What a compression pass is: a named, typed transformation of a model (with its discovered BERT structure) into a
+ * new model plus a report. Passes never evaluate accuracy (the sweep does) and never write files (the pipeline
+ * does). A pass must not mutate its input model: clone what it changes (`cloneModel`).
+ */
+import type { Model } from '../onnx/graph.ts';
+import type { BertStructure } from '../bert/structure.ts';
+
+/** A JSON-able record of what a pass did. */
+export interface PassReport {
+  /** Pass name, e.g. 'prune-heads'. */
+  pass: string;
+  /** The settings it ran with, after defaults were applied. */
+  settings: Record<string, unknown>;
+  /** One human-readable line, e.g. 'removed 19 of 48 heads'. */
+  summary: string;
+  /** Pass-specific numbers (scores, errors, per-layer counts). */
+  details?: Record<string, unknown>;
+}
+
+export interface PassResult {
+  model: Model;
+  report: PassReport;
+}
+
+/** Services a pass may need beyond the model: calibration batches, logging. */
+export interface PassContext {
+  /** Calibration inputs (already tokenized) for passes that measure the model (importance, sensitivity). */
+  calibration?: CalibrationSource;
+  /** Progress and notes; silent when absent. */
+  log?: (line: string) => void;
+  /** Random seed for passes with a random choice. */
+  seed?: number;
+}
+
+/** Tokenized examples with labels, produced by the GLUE layer and consumed by calibrating passes. */
+export interface CalibrationSource {
+  task: string;
+  /** Batches of encoder inputs: each feed maps an input name to [batch, seq] ids. */
+  batches: CalibrationBatch[];
+}
+
+export interface CalibrationBatch {
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  tokenTypeIds: BigInt64Array;
+  batch: number;
+  seq: number;
+  /** Class index per example (classification) or target score (regression). */
+  labels: Float32Array;
+  regression: boolean;
+}
+
+export interface Pass<O> {
+  /** Registry name, e.g. 'prune-heads'. */
+  readonly name: string;
+  readonly description: string;
+  /** Validates raw settings (from flags or a sweep file) and applies defaults; throws SettingsError. */
+  parse(settings: Record<string, unknown>): O;
+  run(model: Model, structure: BertStructure, options: O, context: PassContext): Promise<PassResult>;
+}
+
+/** One step of a pipeline: a pass by name with raw settings. */
+export interface PassStep {
+  pass: string;
+  settings: Record<string, unknown>;
+}

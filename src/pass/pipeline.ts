@@ -1,0 +1,49 @@
+/**
+ * Runs passes one after another. Before each pass the structure is discovered afresh on the current model, so
+ * passes compose in any order (and across commands: a pass's output is an ordinary exporter graph to the next).
+ */
+import type { Model } from '../onnx/graph.ts';
+import { modelSize, type ModelSize } from '../onnx/size.ts';
+import { findBert } from '../bert/discover.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { PassContext, PassReport, PassStep } from './pass.ts';
+import { getPass } from './registry.ts';
+import { UserError } from '../errors.ts';
+
+export interface PipelineResult {
+  model: Model;
+  /** Structure of the final model. */
+  structure: BertStructure;
+  /** Structure of the input model. */
+  inputStructure: BertStructure;
+  reports: PassReport[];
+  before: ModelSize;
+  after: ModelSize;
+}
+
+/** Parses every step's settings up front, so a bad flag fails before any work is done. */
+export function parseSteps(steps: readonly PassStep[]): Array<{ step: PassStep; options: unknown }> {
+  return steps.map((step) => ({ step, options: getPass(step.pass).parse(step.settings) }));
+}
+
+export async function runPipeline(model: Model, steps: readonly PassStep[], context: PassContext = {}): Promise<PipelineResult> {
+  const parsed = parseSteps(steps);
+  const inputStructure = findBert(model);
+  let current = model;
+  let structure = inputStructure;
+  const reports: PassReport[] = [];
+  for (const { step, options } of parsed) {
+    const pass = getPass(step.pass);
+    context.log?.(`${pass.name}: running`);
+    const res = await pass.run(current, structure, options, context);
+    reports.push(res.report);
+    context.log?.(`${pass.name}: ${res.report.summary}`);
+    current = res.model;
+    try {
+      structure = findBert(current);
+    } catch (e) {
+      throw new UserError(`pass '${pass.name}' produced a graph that discovery no longer understands: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return { model: current, structure, inputStructure, reports, before: modelSize(model), after: modelSize(current) };
+}

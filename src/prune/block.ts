@@ -1,0 +1,66 @@
+/** Finding the nodes of one block (between two projections) and the width constants its Reshapes use. */
+import type { Graph, Node } from '../onnx/graph.ts';
+import { consumers, producers } from '../onnx/analysis.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { int32Tensor, int64Tensor, readNumbers } from '../onnx/tensor.ts';
+import { leadsTo, replaceConstantNodeFor, replaceInitializerFor } from './edit.ts';
+
+/** Names of the nodes on paths from any of `starts` to `end` (both included). */
+export function nodesBetween(g: Graph, starts: readonly string[], end: string): Set<string> {
+  const cons = consumers(g);
+  const prod = producers(g);
+  const byName = new Map(g.nodes.map((n) => [n.name, n]));
+  const fwd = new Set<string>();
+  const stack = starts.map((s) => byName.get(s)).filter((n): n is Node => !!n);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (fwd.has(n.name)) continue;
+    fwd.add(n.name);
+    if (n.name === end) continue;
+    for (const o of n.outputs) for (const c of cons.get(o) ?? []) stack.push(c);
+  }
+  const out = new Set<string>();
+  const b = [byName.get(end)].filter((n): n is Node => !!n);
+  while (b.length) {
+    const n = b.pop()!;
+    if (out.has(n.name) || !fwd.has(n.name)) continue;
+    out.add(n.name);
+    for (const i of n.inputs) {
+      const p = prod.get(i);
+      if (p) b.push(p);
+    }
+  }
+  return out;
+}
+
+/**
+ * Rewrites the constants that give a Reshape inside `block` the width `from` (e.g. a keras Tensordot's
+ * [-1, seq, 3072]), to `to`. Looks through Cast and Concat to initializers and Constant nodes; shared constants
+ * are copied for this block. Returns how many constants changed.
+ */
+export function rewriteReshapeWidths(g: Graph, block: ReadonlySet<string>, from: number, to: number): number {
+  const prod = producers(g);
+  let changed = 0;
+  const visit = (value: string, reader: Node, depth: number) => {
+    const init = g.initializers.get(value);
+    const p = prod.get(value);
+    const t = init ?? (p?.opType === 'Constant' && p.attributes.value?.type === 'tensor' ? p.attributes.value.value : undefined);
+    if (t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32) && t.dims.length <= 1) {
+      const vals = readNumbers(t);
+      if (!vals.includes(from)) return;
+      const next = vals.map((v) => (v === from ? to : v));
+      const nt = t.dataType === DataType.INT32 ? int32Tensor(t.name, t.dims, next) : int64Tensor(t.name, t.dims, next);
+      const only = (r: Node) => r === reader;
+      if (init) replaceInitializerFor(g, value, only, nt);
+      else replaceConstantNodeFor(g, p!.name, only, nt);
+      changed++;
+      return;
+    }
+    if (p && depth > 0 && (p.opType === 'Concat' || p.opType === 'Cast' || p.opType === 'Unsqueeze')) {
+      for (const i of p.inputs) if (i) visit(i, p, depth - 1);
+    }
+  };
+  for (const n of g.nodes) if (block.has(n.name) && n.opType === 'Reshape' && n.inputs[1]) visit(n.inputs[1], n, 4);
+  void leadsTo;
+  return changed;
+}

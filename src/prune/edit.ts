@@ -1,0 +1,119 @@
+/**
+ * Copy-on-write edits of weights and constants in a graph being rewritten: a tensor shared with other nodes (a
+ * shape constant reused by every layer, weights shared ALBERT-style) is copied for the nodes being changed, so
+ * the other readers keep the original.
+ */
+import type { Graph, Node, Tensor } from '../onnx/graph.ts';
+import { consumers, producers, uniqueName } from '../onnx/analysis.ts';
+import type { Linear } from '../bert/structure.ts';
+import { keepColumns, keepEntries, keepRows } from './weights.ts';
+
+/** Nodes reachable forward from `start` (inclusive) within `depth` hops. */
+function forwardClosure(g: Graph, start: Node, depth: number): Set<Node> {
+  const cons = consumers(g);
+  const seen = new Set<Node>([start]);
+  let frontier = [start];
+  for (let d = 0; d < depth && frontier.length; d++) {
+    const next: Node[] = [];
+    for (const n of frontier) for (const o of n.outputs) for (const c of cons.get(o) ?? []) if (!seen.has(c)) (seen.add(c), next.push(c));
+    frontier = next;
+  }
+  return seen;
+}
+
+/** Which readers of a shared tensor belong to the part of the graph being rewritten. */
+export type ReaderFilter = (reader: Node) => boolean;
+
+/** Readers that reach `target` (a node name) within a few hops: a Transpose/Cast/Unsqueeze/Concat chain. */
+export function leadsTo(g: Graph, target: string | ReadonlySet<string>, depth = 5): ReaderFilter {
+  const targets = typeof target === 'string' ? new Set([target]) : target;
+  return (r) => {
+    if (targets.has(r.name)) return true;
+    for (const n of forwardClosure(g, r, depth)) if (targets.has(n.name)) return true;
+    return false;
+  };
+}
+
+const PASSTHROUGH = new Set(['Identity', 'Transpose', 'Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'DequantizeLinear']);
+
+/**
+ * Readers on a weight's own path into `target`: the target node itself, or a chain of pass-through ops (Identity,
+ * Transpose, Cast…) that ends in one of its inputs. A node that merely computes something the target later reads
+ * (an earlier layer's LayerNorm) is not selected.
+ */
+export function feedsInto(g: Graph, target: string): ReaderFilter {
+  const prod = producers(g);
+  const node = g.nodes.find((n) => n.name === target);
+  const path = new Set<string>([target]);
+  const stack = [...(node?.inputs ?? [])];
+  while (stack.length) {
+    const p = prod.get(stack.pop()!);
+    if (p && PASSTHROUGH.has(p.opType) && !path.has(p.name)) {
+      path.add(p.name);
+      stack.push(p.inputs[0]);
+    }
+  }
+  return (r) => path.has(r.name);
+}
+
+/**
+ * Replaces the value of initializer `name` as seen by the readers `mine` selects. If every reader is selected, the
+ * initializer is replaced in place; otherwise the selected readers are rewired to a copy. Returns the name used.
+ */
+export function replaceInitializerFor(g: Graph, name: string, mine: ReaderFilter, tensor: Tensor): string {
+  const readers = consumers(g).get(name) ?? [];
+  const selected = readers.filter(mine);
+  if (selected.length === readers.length || !selected.length) {
+    g.initializers.set(name, { ...tensor, name });
+    return name;
+  }
+  const copy = uniqueName(g, `${name}_copy`);
+  g.initializers.set(copy, { ...tensor, name: copy });
+  for (const r of selected) r.inputs = r.inputs.map((x) => (x === name ? copy : x));
+  return copy;
+}
+
+/** The tensor behind an initializer or Constant node output. */
+export function constantTensor(g: Graph, value: string): Tensor | undefined {
+  const init = g.initializers.get(value);
+  if (init) return init;
+  const p = producers(g).get(value);
+  if (p?.opType === 'Constant' && p.attributes.value?.type === 'tensor') return p.attributes.value.value;
+  return undefined;
+}
+
+/**
+ * Sets a Constant node's tensor as seen by the selected readers; a Constant read by other nodes too is duplicated
+ * first.
+ */
+export function replaceConstantNodeFor(g: Graph, constantNode: string, select: ReaderFilter, tensor: Tensor): void {
+  const node = g.nodes.find((n) => n.name === constantNode);
+  if (!node) throw new Error(`Constant node '${constantNode}' not found`);
+  const out = node.outputs[0];
+  const readers = consumers(g).get(out) ?? [];
+  const mine = readers.filter(select);
+  if (mine.length === readers.length || !mine.length) {
+    node.attributes = { ...node.attributes, value: { type: 'tensor', value: tensor } };
+    return;
+  }
+  const copyOut = uniqueName(g, `${out}_copy`);
+  const copy: Node = { ...node, name: uniqueName(g, `${node.name}_copy`), outputs: [copyOut], attributes: { ...node.attributes, value: { type: 'tensor', value: tensor } } };
+  g.nodes.splice(g.nodes.indexOf(node) + 1, 0, copy);
+  for (const r of mine) r.inputs = r.inputs.map((x) => (x === out ? copyOut : x));
+}
+
+/** Keeps the listed output features of a projection (columns of an [in,out] weight, rows of [out,in]; bias entries). */
+export function keepLinearOutputs(g: Graph, lin: Linear, features: readonly number[]): void {
+  const w = g.initializers.get(lin.weight)!;
+  replaceInitializerFor(g, lin.weight, feedsInto(g, lin.node), lin.layout === 'in_out' ? keepColumns(w, features) : keepRows(w, features));
+  if (lin.bias) {
+    const b = g.initializers.get(lin.bias)!;
+    replaceInitializerFor(g, lin.bias, feedsInto(g, lin.biasNode ?? lin.node), keepEntries(b, features));
+  }
+}
+
+/** Keeps the listed input features of a projection (rows of an [in,out] weight, columns of [out,in]). */
+export function keepLinearInputs(g: Graph, lin: Linear, features: readonly number[]): void {
+  const w = g.initializers.get(lin.weight)!;
+  replaceInitializerFor(g, lin.weight, feedsInto(g, lin.node), lin.layout === 'in_out' ? keepRows(w, features) : keepColumns(w, features));
+}

@@ -1,0 +1,74 @@
+/**
+ * The prune-ffn pass: removes the least important intermediate neurons of every FFN (same fraction per layer).
+ * A neuron's importance is |W_in column| · |W_out row| (magnitude), a standard structured-pruning criterion.
+ */
+import type { Graph, Model } from '../onnx/graph.ts';
+import { cloneModel } from '../onnx/graph.ts';
+import { readFloat32 } from '../onnx/tensor.ts';
+import { pruneGraph } from '../onnx/analysis.ts';
+import type { BertStructure, Linear } from '../bert/structure.ts';
+import type { Pass } from '../pass/pass.ts';
+import { SettingsError } from '../errors.ts';
+import { keepLinearInputs, keepLinearOutputs } from './edit.ts';
+import { nodesBetween, rewriteReshapeWidths } from './block.ts';
+
+export interface PruneFfnOptions {
+  ratio: number;
+}
+
+/** L2 norm of each of `n` features of a projection's outputs (side 'out') or inputs (side 'in'). */
+function featureNorms(g: Graph, lin: Linear, side: 'out' | 'in', n: number): Float64Array {
+  const t = g.initializers.get(lin.weight)!;
+  const w = readFloat32(t);
+  const [r, c] = t.dims;
+  const featureIsColumn = (lin.layout === 'in_out') === (side === 'out');
+  const s = new Float64Array(n);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) s[featureIsColumn ? j : i] += w[i * c + j] ** 2;
+  return s.map(Math.sqrt);
+}
+
+export function ffnNeuronScores(model: Model, s: BertStructure): number[][] {
+  return s.layers.map((l) => {
+    const n = l.ffn.intermediateSize;
+    const a = featureNorms(model.graph, l.ffn.in, 'out', n);
+    const b = featureNorms(model.graph, l.ffn.out, 'in', n);
+    return Array.from(a, (v, i) => v * b[i]);
+  });
+}
+
+export const pruneFfnPass: Pass<PruneFfnOptions> = {
+  name: 'prune-ffn',
+  description: 'remove the least important FFN neurons of every layer (magnitude)',
+  parse(settings) {
+    const ratio = Number(settings.ratio);
+    if (!Number.isFinite(ratio) || ratio < 0 || ratio >= 1) throw new SettingsError(`--prune-ffn ${settings.ratio}: the ratio must be in [0, 1)`);
+    return { ratio };
+  },
+  async run(model, s, o) {
+    const m = cloneModel(model);
+    const g = m.graph;
+    const scores = ffnNeuronScores(model, s);
+    const kept: number[] = [];
+    for (const layer of s.layers) {
+      const n = layer.ffn.intermediateSize;
+      const keepN = Math.max(1, n - Math.round(o.ratio * n));
+      const keep = Array.from({ length: n }, (_, i) => i)
+        .sort((a, b) => scores[layer.index][b] - scores[layer.index][a] || a - b)
+        .slice(0, keepN)
+        .sort((a, b) => a - b);
+      kept.push(keepN);
+      if (keepN === n) continue;
+      const block = nodesBetween(g, [layer.ffn.in.node], layer.ffn.out.node);
+      keepLinearOutputs(g, layer.ffn.in, keep);
+      keepLinearInputs(g, layer.ffn.out, keep);
+      rewriteReshapeWidths(g, block, n, keepN);
+    }
+    pruneGraph(g);
+    const before = s.layers.reduce((a, l) => a + l.ffn.intermediateSize, 0);
+    const after = kept.reduce((a, b) => a + b, 0);
+    return {
+      model: m,
+      report: { pass: 'prune-ffn', settings: { ...o }, summary: `kept ${after} of ${before} FFN neurons`, details: { neuronsPerLayer: kept } },
+    };
+  },
+};

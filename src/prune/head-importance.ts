@@ -1,0 +1,163 @@
+/**
+ * How much each attention head matters, four ways:
+ * - `ablation` (Michel et al. 2019): loss increase on calibration data when the head's output is masked to zero;
+ * - `confidence` (Voita et al. 2019): mean over tokens of the head's largest attention weight;
+ * - `magnitude`: L2 norm of the head's Q, K, V columns and output-projection rows (needs no data);
+ * - `random`: seeded noise, the control every other method must beat.
+ * Scores are per layer [layer][head]; higher means more important.
+ */
+import type { Graph, Model } from '../onnx/graph.ts';
+import { cloneModel } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { readFloat32 } from '../onnx/tensor.ts';
+import { uniqueName } from '../onnx/analysis.ts';
+import { Tensor } from '../runtime/session.ts';
+import type { BertStructure, Linear } from '../bert/structure.ts';
+import type { PassContext } from '../pass/pass.ts';
+import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
+import { SettingsError } from '../errors.ts';
+
+export type HeadImportance = 'ablation' | 'confidence' | 'magnitude' | 'random';
+export const HEAD_IMPORTANCE: readonly HeadImportance[] = ['ablation', 'confidence', 'magnitude', 'random'];
+
+export type HeadScores = number[][];
+
+/** Sum of squares of the features [from, to) of a projection's output (or input, for `side: 'in'`). */
+function featureSquares(g: Graph, lin: Linear, from: number, to: number, side: 'out' | 'in'): number {
+  const w = readFloat32(g.initializers.get(lin.weight)!);
+  const [r, c] = g.initializers.get(lin.weight)!.dims;
+  // the feature axis: columns of [in,out] for outputs, rows for inputs; swapped for [out,in]
+  const featureIsColumn = (lin.layout === 'in_out') === (side === 'out');
+  let s = 0;
+  if (featureIsColumn) {
+    for (let i = 0; i < r; i++) for (let j = from; j < to; j++) s += w[i * c + j] ** 2;
+  } else {
+    for (let i = from; i < to; i++) for (let j = 0; j < c; j++) s += w[i * c + j] ** 2;
+  }
+  return s;
+}
+
+export function magnitudeScores(model: Model, s: BertStructure): HeadScores {
+  const g = model.graph;
+  return s.layers.map((layer) => {
+    const a = layer.attention;
+    const d = a.headSize;
+    return Array.from({ length: a.numHeads }, (_, h) => {
+      let sq = featureSquares(g, a.output, h * d, (h + 1) * d, 'in');
+      if (a.kind === 'unfused') {
+        for (const lin of [a.q!, a.k!, a.v!]) sq += featureSquares(g, lin, h * d, (h + 1) * d, 'out');
+      } else {
+        const w = g.initializers.get(a.fused!.weight)!;
+        const vals = readFloat32(w);
+        const [rows, cols] = w.dims;
+        const width = a.numHeads * d;
+        for (let part = 0; part < 3; part++) for (let i = 0; i < rows; i++) for (let j = part * width + h * d; j < part * width + (h + 1) * d; j++) sq += vals[i * cols + j] ** 2;
+      }
+      return Math.sqrt(sq);
+    });
+  });
+}
+
+export function randomScores(s: BertStructure, seed: number): HeadScores {
+  let x = (seed * 2654435761) >>> 0 || 1;
+  const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return s.layers.map((l) => Array.from({ length: l.attention.numHeads }, rand));
+}
+
+/**
+ * A copy of the model with one float input per layer, `head_mask_L` of shape [heads·headSize], multiplying the
+ * input of the attention output projection: zeros over a head's features silence that head exactly.
+ */
+export function withHeadMasks(model: Model, s: BertStructure): { model: Model; inputs: string[] } {
+  const m = cloneModel(model);
+  const g = m.graph;
+  const inputs: string[] = [];
+  for (const layer of s.layers) {
+    const node = g.nodes.find((n) => n.name === layer.attention.output.node)!;
+    const idx = node.inputs.findIndex((x) => x !== layer.attention.output.weight && !g.initializers.has(x));
+    const ctx = node.inputs[idx];
+    const maskName = uniqueName(g, `head_mask_${layer.index}`);
+    const masked = uniqueName(g, `${ctx}_head_masked`);
+    g.inputs.push({ name: maskName, elemType: DataType.FLOAT, shape: [layer.attention.numHeads * layer.attention.headSize] });
+    g.nodes.splice(g.nodes.indexOf(node), 0, { name: uniqueName(g, `HeadMask_${layer.index}`), opType: 'Mul', domain: '', inputs: [ctx, maskName], outputs: [masked], attributes: {} });
+    node.inputs[idx] = masked;
+    inputs.push(maskName);
+  }
+  return { model: m, inputs };
+}
+
+export async function ablationScores(model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
+  const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'ablation importance');
+  const { model: masked, inputs } = withHeadMasks(model, s);
+  const runner = await CalibrationRunner.open(masked, s, calibration);
+  const ones = s.layers.map((l) => new Float32Array(l.attention.numHeads * l.attention.headSize).fill(1));
+  const feedsOf = (arrays: Float32Array[]) => Object.fromEntries(inputs.map((name, i) => [name, new Tensor('float32', arrays[i], [arrays[i].length])]));
+  try {
+    const base = await runner.loss(feedsOf(ones));
+    const scores: HeadScores = [];
+    for (const layer of s.layers) {
+      const row: number[] = [];
+      for (let h = 0; h < layer.attention.numHeads; h++) {
+        const arrays = ones.map((a) => a.slice());
+        arrays[layer.index].fill(0, h * layer.attention.headSize, (h + 1) * layer.attention.headSize);
+        row.push((await runner.loss(feedsOf(arrays))) - base);
+      }
+      scores.push(row);
+      ctx.log?.(`prune-heads: ablation of layer ${layer.index} done`);
+    }
+    return scores;
+  } finally {
+    await runner.release();
+  }
+}
+
+export async function confidenceScores(model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
+  const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'confidence importance');
+  if (s.layers.some((l) => !l.attention.softmax)) {
+    throw new SettingsError('prune-heads: confidence importance needs the attention probabilities, which a fused Attention op hides: use ablation or magnitude');
+  }
+  const m = cloneModel(model);
+  const probs = s.layers.map((l) => m.graph.nodes.find((n) => n.name === l.attention.softmax)!.outputs[0]);
+  for (const p of probs) if (!m.graph.outputs.some((o) => o.name === p)) m.graph.outputs.push({ name: p, elemType: DataType.FLOAT });
+  const runner = await CalibrationRunner.open(m, s, calibration);
+  const sums = s.layers.map((l) => new Float64Array(l.attention.numHeads));
+  let tokens = 0;
+  try {
+    await runner.forEach(probs, (out, b) => {
+      const mask = b.attentionMask;
+      for (let li = 0; li < probs.length; li++) {
+        const t = out[probs[li]];
+        const [batch, heads, q, k] = t.dims as number[];
+        const data = t.data as Float32Array;
+        for (let i = 0; i < batch; i++) for (let h = 0; h < heads; h++) for (let r = 0; r < q; r++) {
+          if (mask[i * b.seq + r] === 0n) continue;
+          const base = ((i * heads + h) * q + r) * k;
+          let mx = 0;
+          for (let c = 0; c < k; c++) mx = Math.max(mx, data[base + c]);
+          sums[li][h] += mx;
+        }
+      }
+      for (let i = 0; i < mask.length; i++) if (mask[i] !== 0n) tokens++;
+    });
+  } finally {
+    await runner.release();
+  }
+  return sums.map((row) => Array.from(row, (v) => v / Math.max(1, tokens)));
+}
+
+export async function headScores(method: HeadImportance, model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
+  switch (method) {
+    case 'magnitude': return magnitudeScores(model, s);
+    case 'random': return randomScores(s, ctx.seed ?? 0);
+    case 'ablation': return ablationScores(model, s, ctx);
+    case 'confidence': return confidenceScores(model, s, ctx);
+  }
+}
+
+/** Scores divided by their layer's L2 norm (Michel et al.), so layers compare on one scale. */
+export function normalizePerLayer(scores: HeadScores): HeadScores {
+  return scores.map((row) => {
+    const n = Math.sqrt(row.reduce((s, v) => s + v * v, 0));
+    return n > 0 ? row.map((v) => v / n) : row.slice();
+  });
+}

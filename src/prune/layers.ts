@@ -1,0 +1,65 @@
+/**
+ * The drop-layers pass: removes whole encoder layers (DistilBERT's initialisation keeps every other layer of its
+ * teacher). Readers of a dropped layer's output read its input instead; the layer's nodes then fall away.
+ */
+import { cloneModel } from '../onnx/graph.ts';
+import { pruneGraph } from '../onnx/analysis.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { Pass } from '../pass/pass.ts';
+import { SettingsError } from '../errors.ts';
+
+export interface DropLayersOptions {
+  /** Layers to drop (explicit), or… */
+  drop?: number[];
+  /** …layers to keep: a list, or 'every-other' (0, 2, 4, …). */
+  keep?: number[] | 'every-other';
+}
+
+function parseList(v: unknown, flag: string): number[] {
+  const list = Array.isArray(v) ? v.map(Number) : String(v).split(',').filter((x) => x.trim() !== '').map((x) => Number(x.trim()));
+  if (!list.length || list.some((x) => !Number.isInteger(x) || x < 0)) throw new SettingsError(`${flag} '${v}': expected layer indices such as 1,3,5`);
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
+export function layersToDrop(s: BertStructure, o: DropLayersOptions): number[] {
+  const n = s.numLayers;
+  let drop: number[];
+  if (o.drop) drop = o.drop;
+  else if (o.keep === 'every-other') drop = Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 1);
+  else drop = Array.from({ length: n }, (_, i) => i).filter((i) => !(o.keep as number[]).includes(i));
+  const bad = drop.concat(Array.isArray(o.keep) ? o.keep : []).find((i) => i >= n);
+  if (bad !== undefined) throw new SettingsError(`layer ${bad} does not exist: the model has layers 0-${n - 1}`);
+  if (drop.length >= n) throw new SettingsError(`cannot drop all ${n} layers`);
+  return drop;
+}
+
+export const dropLayersPass: Pass<DropLayersOptions> = {
+  name: 'drop-layers',
+  description: 'remove whole encoder layers (--drop-layers 1,3,5 or --keep-layers every-other)',
+  parse(settings) {
+    if (settings.layers !== undefined) return { drop: parseList(settings.layers, '--drop-layers') };
+    if (settings.keep === 'every-other') return { keep: 'every-other' };
+    if (settings.keep !== undefined) return { keep: parseList(settings.keep, '--keep-layers') };
+    throw new SettingsError('drop-layers: give layers to drop or to keep');
+  },
+  async run(model, s, o) {
+    const drop = layersToDrop(s, o);
+    const m = cloneModel(model);
+    const g = m.graph;
+    for (const i of [...drop].sort((a, b) => b - a)) {
+      const layer = s.layers[i];
+      for (const n of g.nodes) n.inputs = n.inputs.map((x) => (x === layer.output ? layer.input : x));
+      for (const out of g.outputs) if (out.name === layer.output) throw new SettingsError(`layer ${i}'s output is a graph output; it cannot be dropped`);
+    }
+    pruneGraph(g);
+    return {
+      model: m,
+      report: {
+        pass: 'drop-layers',
+        settings: { ...o },
+        summary: `dropped layers ${drop.join(', ')}; ${s.numLayers - drop.length} of ${s.numLayers} left`,
+        details: { dropped: drop, kept: s.layers.map((l) => l.index).filter((i) => !drop.includes(i)) },
+      },
+    };
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * Activation ranges for static quantization: the chosen values are added as graph outputs of a copy of the model,
+ * the calibration batches are run through it (CalibrationRunner), and each value's range is taken as its min/max
+ * over all batches, or as the lower and upper percentiles of a bounded sample of its elements.
+ */
+import type { Model } from '../onnx/graph.ts';
+import { cloneModel } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { CalibrationSource } from '../pass/pass.ts';
+import { CalibrationRunner } from '../pass/measure.ts';
+import type { RangeMethod } from './settings.ts';
+
+export interface ActivationRange {
+  min: number;
+  max: number;
+}
+
+/** uint8 asymmetric parameters covering [min(range.min, 0), max(range.max, 0)]: x ≈ (q - zeroPoint) · scale. */
+export function activationQuantParams(r: ActivationRange): { scale: number; zeroPoint: number } {
+  const lo = Math.min(r.min, 0);
+  const hi = Math.max(r.max, 0);
+  const scale = hi > lo ? Math.fround((hi - lo) / 255) : 1;
+  const zeroPoint = Math.max(0, Math.min(255, Math.round(-lo / scale)));
+  return { scale, zeroPoint };
+}
+
+/** Keeps min/max, or a deterministic uniform sample of at most `capacity` values for percentiles. */
+export class RangeCollector {
+  private min = Infinity;
+  private max = -Infinity;
+  private sample: Float32Array;
+  private filled = 0;
+  private seen = 0;
+  private state = 0x9e3779b9;
+
+  constructor(private readonly method: RangeMethod, capacity = 1 << 16) {
+    this.sample = new Float32Array(method.kind === 'percentile' ? capacity : 0);
+  }
+
+  add(values: ArrayLike<number>): void {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) continue;
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+      if (this.method.kind !== 'percentile') continue;
+      // Reservoir sampling (Algorithm R) with a xorshift generator.
+      this.seen++;
+      if (this.filled < this.sample.length) this.sample[this.filled++] = v;
+      else {
+        this.state ^= this.state << 13;
+        this.state ^= this.state >>> 17;
+        this.state ^= this.state << 5;
+        const j = (this.state >>> 0) % this.seen;
+        if (j < this.sample.length) this.sample[j] = v;
+      }
+    }
+  }
+
+  range(): ActivationRange {
+    if (!(this.max >= this.min)) return { min: 0, max: 0 };
+    if (this.method.kind !== 'percentile') return { min: this.min, max: this.max };
+    const s = this.sample.slice(0, this.filled).sort();
+    const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+    const p = this.method.percentile / 100;
+    return { min: at(1 - p), max: at(p) };
+  }
+}
+
+/** Ranges of `values` (float activations of the model) over the calibration batches. */
+export async function collectRanges(model: Model, structure: BertStructure, calibration: CalibrationSource, values: readonly string[], method: RangeMethod): Promise<Map<string, ActivationRange>> {
+  const wanted = [...new Set(values)];
+  const probe = cloneModel(model);
+  const outputs = new Set(probe.graph.outputs.map((o) => o.name));
+  for (const v of wanted) if (!outputs.has(v)) probe.graph.outputs.push({ name: v, elemType: DataType.FLOAT });
+  const collectors = new Map(wanted.map((v) => [v, new RangeCollector(method)]));
+  const runner = await CalibrationRunner.open(probe, structure, calibration);
+  try {
+    await runner.forEach(wanted, (out) => {
+      for (const v of wanted) collectors.get(v)!.add(out[v].data as Float32Array);
+    });
+  } finally {
+    await runner.release();
+  }
+  return new Map(wanted.map((v) => [v, collectors.get(v)!.range()]));
+}

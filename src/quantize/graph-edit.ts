@@ -1,0 +1,117 @@
+/**
+ * The small graph-editing toolkit of the quantizers: fresh names, new nodes and initializers, replacing one node by
+ * a chain of nodes at its position, opset imports, and reading a projection's weight as an [in, out] matrix
+ * whatever layout the exporter stored it in. Edits go to a cloned model; original tensors are never mutated (an
+ * initializer that other nodes still read stays until nobody does, then pruneGraph drops it).
+ */
+import type { Attribute, Graph, Model, Node, Tensor } from '../onnx/graph.ts';
+import { cloneModel, opsetVersion } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { readFloat32 } from '../onnx/tensor.ts';
+import type { Linear } from '../bert/structure.ts';
+
+export const MS_DOMAIN = 'com.microsoft';
+
+/** Attribute helpers. */
+export const attr = {
+  int: (value: number): Attribute => ({ type: 'int', value }),
+  float: (value: number): Attribute => ({ type: 'float', value }),
+  ints: (value: number[]): Attribute => ({ type: 'ints', value }),
+};
+
+export class GraphEditor {
+  readonly model: Model;
+  private readonly used = new Set<string>();
+  private readonly byName = new Map<string, Node>();
+
+  /** Edits a clone of `source` (the source model is left untouched). */
+  constructor(source: Model) {
+    this.model = cloneModel(source);
+    const g = this.model.graph;
+    for (const k of g.initializers.keys()) this.used.add(k);
+    for (const v of [...g.inputs, ...g.outputs, ...g.valueInfo]) this.used.add(v.name);
+    for (const n of g.nodes) {
+      this.used.add(n.name);
+      this.byName.set(n.name, n);
+      for (const o of n.outputs) if (o) this.used.add(o);
+    }
+  }
+
+  get graph(): Graph {
+    return this.model.graph;
+  }
+
+  /** A name used by nothing in the graph (values, nodes, initializers), reserved from now on. */
+  fresh(base: string): string {
+    let name = base;
+    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
+    this.used.add(name);
+    return name;
+  }
+
+  /** The node named `name` (as it was when the editor was made, or added since). */
+  node(name: string): Node | undefined {
+    const n = this.byName.get(name);
+    return n && this.graph.nodes.includes(n) ? n : undefined;
+  }
+
+  /** Adds an initializer under a fresh name made from `base`; returns the name. */
+  addInitializer(base: string, tensor: Tensor): string {
+    const name = this.fresh(base);
+    this.graph.initializers.set(name, { ...tensor, name });
+    return name;
+  }
+
+  /** A new node with a fresh name (not yet in the graph). */
+  makeNode(opType: string, inputs: string[], outputs: string[], attributes: Record<string, Attribute> = {}, domain = ''): Node {
+    const node: Node = { name: this.fresh(`${opType}_q`), opType, domain, inputs, outputs, attributes };
+    this.byName.set(node.name, node);
+    return node;
+  }
+
+  /** Replaces `old` by `nodes`, at its position in the node list. */
+  replaceNode(old: Node, nodes: Node[]): void {
+    const at = this.graph.nodes.indexOf(old);
+    if (at < 0) throw new Error(`node '${old.name}' is not in the graph`);
+    this.graph.nodes.splice(at, 1, ...nodes);
+  }
+
+  /** Inserts `nodes` just before `before`. */
+  insertBefore(before: Node, nodes: Node[]): void {
+    const at = this.graph.nodes.indexOf(before);
+    if (at < 0) throw new Error(`node '${before.name}' is not in the graph`);
+    this.graph.nodes.splice(at, 0, ...nodes);
+  }
+
+  /** The default-domain opset. */
+  opset(): number {
+    return opsetVersion(this.model, '') ?? 0;
+  }
+
+  /** Imports `domain` at `version` unless it is already imported. */
+  importDomain(domain: string, version = 1): void {
+    if (opsetVersion(this.model, domain) === undefined) this.model.opsetImports.push({ domain, version });
+  }
+}
+
+/** The float32 values of a float initializer, or undefined when it is missing or not float32. */
+export function floatInitializer(g: Graph, name: string): Float32Array | undefined {
+  const t = g.initializers.get(name);
+  if (!t || t.dataType !== DataType.FLOAT) return undefined;
+  return readFloat32(t);
+}
+
+/** Transposes a row-major [rows, cols] matrix. */
+export function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
+  return out;
+}
+
+/** A projection's weight as [in, out] (x · W), transposing an [out, in] weight. Undefined when not float32 2-D. */
+export function weightInOut(g: Graph, lin: Linear): Float32Array | undefined {
+  const t = g.initializers.get(lin.weight);
+  if (!t || t.dims.length !== 2 || t.dataType !== DataType.FLOAT) return undefined;
+  const w = readFloat32(t);
+  return lin.layout === 'in_out' ? w : transpose(w, lin.outFeatures, lin.inFeatures);
+}

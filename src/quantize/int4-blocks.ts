@@ -1,0 +1,128 @@
+/**
+ * 4-bit block-wise weights in the layout of onnxruntime's com.microsoft MatMulNBits (bits = 4):
+ * - the weight W is K × N (K input features, N outputs); each output column n is cut along K into
+ *   kBlocks = ceil(K / B) blocks of B weights (the last block padded with code = zero point, i.e. weight 0);
+ * - B (uint8) is [N, kBlocks, B / 2]: the codes of column n, block b, in K order, two per byte, the first of each
+ *   pair in the low nibble;
+ * - scales (float) are [N, kBlocks] (row-major: index n · kBlocks + b);
+ * - zero points, when stored, are uint8 [N, ceil(kBlocks / 2)]: each column's block zero points packed like B
+ *   (low nibble first), every column starting on a new byte. Omitted, the zero point is 8.
+ * w ≈ (code - zero point) · scale.
+ *
+ * Symmetric blocks use the value of largest magnitude v: scale = v / -8, so v maps to code 0 exactly and every
+ * code 0..15 is usable (the scale may be negative, as in onnxruntime's and llama.cpp's Q4_0). Asymmetric blocks
+ * span [min(w, 0), max(w, 0)] with 16 levels and a per-block zero point.
+ */
+
+export interface Int4Blocks {
+  /** Input features (rows of W). */
+  K: number;
+  /** Output features (columns of W). */
+  N: number;
+  blockSize: number;
+  kBlocks: number;
+  /** uint8 [N, kBlocks, blockSize / 2]. */
+  packed: Uint8Array;
+  /** float [N, kBlocks]. */
+  scales: Float32Array;
+  /** uint8 [N, ceil(kBlocks / 2)] packed 4-bit zero points; undefined for symmetric blocks (zero point 8). */
+  zeroPoints?: Uint8Array;
+  /** max |w - dequantized w|. */
+  maxAbsError: number;
+  maxAbs: number;
+}
+
+/** Bytes of the packed codes per column block. */
+export const blobSize = (blockSize: number) => blockSize / 2;
+
+/** Packs 4-bit codes two per byte, low nibble first (an odd count leaves the last high nibble 0). */
+export function packNibbles(codes: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(Math.ceil(codes.length / 2));
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i] & 0x0f;
+    out[i >> 1] |= i & 1 ? c << 4 : c;
+  }
+  return out;
+}
+
+/** The code at `index` of nibble-packed bytes. */
+export function nibble(bytes: Uint8Array, index: number): number {
+  const b = bytes[index >> 1];
+  return index & 1 ? b >> 4 : b & 0x0f;
+}
+
+/** Quantizes W ([K, N], row-major: in × out) into MatMulNBits blocks. */
+export function quantizeInt4Blocks(w: Float32Array, K: number, N: number, blockSize: number, symmetric: boolean): Int4Blocks {
+  if (w.length !== K * N) throw new RangeError(`quantizeInt4Blocks: ${w.length} values for [${K}, ${N}]`);
+  const kBlocks = Math.ceil(K / blockSize);
+  const blob = blobSize(blockSize);
+  const packed = new Uint8Array(N * kBlocks * blob);
+  const scales = new Float32Array(N * kBlocks);
+  const zpRow = Math.ceil(kBlocks / 2);
+  const zeroPoints = symmetric ? undefined : new Uint8Array(N * zpRow);
+  let maxAbsError = 0;
+  let maxAbs = 0;
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < kBlocks; b++) {
+      const k0 = b * blockSize;
+      const k1 = Math.min(K, k0 + blockSize);
+      let scale: number;
+      let zp: number;
+      if (symmetric) {
+        let v = 0;
+        for (let k = k0; k < k1; k++) if (Math.abs(w[k * N + n]) > Math.abs(v)) v = w[k * N + n];
+        scale = v !== 0 ? Math.fround(v / -8) : 1;
+        zp = 8;
+      } else {
+        let lo = 0, hi = 0;
+        for (let k = k0; k < k1; k++) {
+          lo = Math.min(lo, w[k * N + n]);
+          hi = Math.max(hi, w[k * N + n]);
+        }
+        scale = hi > lo ? Math.fround((hi - lo) / 15) : 1;
+        zp = Math.max(0, Math.min(15, Math.round(-lo / scale)));
+        zeroPoints![n * zpRow + (b >> 1)] |= b & 1 ? zp << 4 : zp;
+      }
+      scales[n * kBlocks + b] = scale;
+      const base = (n * kBlocks + b) * blob;
+      for (let i = 0; i < blockSize; i++) {
+        const k = k0 + i;
+        let code = zp;
+        if (k < K) {
+          const x = w[k * N + n];
+          code = Math.max(0, Math.min(15, Math.round(x / scale) + zp));
+          maxAbs = Math.max(maxAbs, Math.abs(x));
+          maxAbsError = Math.max(maxAbsError, Math.abs(x - Math.fround((code - zp) * scale)));
+        }
+        packed[base + (i >> 1)] |= i & 1 ? code << 4 : code;
+      }
+    }
+  }
+  return { K, N, blockSize, kBlocks, packed, scales, zeroPoints, maxAbsError, maxAbs };
+}
+
+/** The [K, N] float weight the blocks stand for (what MatMulNBits multiplies by). */
+export function dequantizeInt4Blocks(q: Int4Blocks): Float32Array {
+  const { K, N, blockSize, kBlocks } = q;
+  const blob = blobSize(blockSize);
+  const zpRow = Math.ceil(kBlocks / 2);
+  const out = new Float32Array(K * N);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < kBlocks; b++) {
+      const scale = q.scales[n * kBlocks + b];
+      const zp = q.zeroPoints ? nibble(q.zeroPoints.subarray(n * zpRow, (n + 1) * zpRow), b) : 8;
+      const block = q.packed.subarray((n * kBlocks + b) * blob, (n * kBlocks + b + 1) * blob);
+      for (let i = 0; i < blockSize; i++) {
+        const k = b * blockSize + i;
+        if (k < K) out[k * N + n] = (nibble(block, i) - zp) * scale;
+      }
+    }
+  }
+  return out;
+}
+
+/** Bytes of a MatMulNBits weight (codes, float scales, packed zero points when asymmetric). */
+export function int4WeightBytes(K: number, N: number, blockSize: number, symmetric: boolean): number {
+  const kBlocks = Math.ceil(K / blockSize);
+  return N * kBlocks * blobSize(blockSize) + 4 * N * kBlocks + (symmetric ? 0 : N * Math.ceil(kBlocks / 2));
+}

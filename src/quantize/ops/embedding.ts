@@ -1,0 +1,71 @@
+/**
+ * int8 embedding tables. The table is stored int8 (symmetric) with one scale per row (per-channel) or one for the
+ * table, and the lookup dequantizes only the rows it reads:
+ * - per row:    Gather(table_int8, ids) → Cast(float) → Mul(·, Gather(row_scales [rows, 1], ids));
+ * - per tensor: Gather(table_int8, ids) → DequantizeLinear(·, scale) (opset >= 10; Cast → Mul below).
+ * Both work at every opset onnxruntime runs (a per-row DequantizeLinear after the Gather would need the scale of
+ * each gathered row, which DequantizeLinear cannot take).
+ */
+import { attrInt } from '../../onnx/graph.ts';
+import { DataType } from '../../onnx/dtype.ts';
+import { float32Tensor, int8Tensor, readFloat32 } from '../../onnx/tensor.ts';
+import { attr } from '../graph-edit.ts';
+import { quantizeInt8 } from '../int8-weights.ts';
+import { schemeName, type OpQuantizer, type TensorRecord, type WeightScheme } from '../registry.ts';
+
+export const int8Gather: OpQuantizer = {
+  check(node, target, scheme, ctx) {
+    if (target.kind !== 'embedding') return 'not an embedding table';
+    if (scheme.kind !== 'int8') return 'embedding tables are stored in int8 only';
+    if (node.opType !== 'Gather' || (node.domain !== '' && node.domain !== 'ai.onnx')) return `${node.opType} is not a Gather`;
+    if ((attrInt(node, 'axis', 0) ?? 0) !== 0) return 'Gather on an axis other than 0';
+    if (node.inputs[0] !== target.table.weight) return `the Gather does not read '${target.table.weight}' directly`;
+    const t = ctx.edit.graph.initializers.get(target.table.weight);
+    if (!t || t.dims.length !== 2) return 'the table is not a 2-D initializer';
+    if (t.dataType !== DataType.FLOAT) return 'the table is not float32';
+    return undefined;
+  },
+  rewrite(node, target, scheme, ctx) {
+    if (target.kind !== 'embedding') throw new Error('int8Gather: not an embedding target');
+    const { edit } = ctx;
+    const s = scheme as WeightScheme & { kind: 'int8' };
+    const name = target.table.weight;
+    const t = edit.graph.initializers.get(name)!;
+    const [rows, width] = t.dims;
+    const perRow = s.granularity.kind !== 'tensor';
+    const q = quantizeInt8(readFloat32(t), rows, width, 0, perRow ? { kind: 'channel' } : { kind: 'tensor' });
+    const table = edit.addInitializer(`${name}_int8`, int8Tensor('', [rows, width], q.values));
+    const ids = node.inputs[1];
+    const out = node.outputs[0];
+    const gathered = edit.fresh(`${out}_int8`);
+    const nodes = [edit.makeNode('Gather', [table, ids], [gathered], { axis: attr.int(0) })];
+    let bytesAfter = q.values.byteLength;
+    if (perRow) {
+      const scales = edit.addInitializer(`${name}_row_scale`, float32Tensor('', [rows, 1], q.scales));
+      const asFloat = edit.fresh(`${out}_float`);
+      const rowScale = edit.fresh(`${out}_row_scale`);
+      nodes.push(
+        edit.makeNode('Cast', [gathered], [asFloat], { to: attr.int(DataType.FLOAT) }),
+        edit.makeNode('Gather', [scales, ids], [rowScale], { axis: attr.int(0) }),
+        edit.makeNode('Mul', [asFloat, rowScale], [out]),
+      );
+      bytesAfter += 4 * rows;
+    } else if (edit.opset() >= 10) {
+      const scale = edit.addInitializer(`${name}_scale`, float32Tensor('', [], q.scales));
+      const zero = edit.addInitializer(`${name}_zero_point`, int8Tensor('', [], [0]));
+      nodes.push(edit.makeNode('DequantizeLinear', [gathered, scale, zero], [out]));
+      bytesAfter += 5;
+    } else {
+      const scale = edit.addInitializer(`${name}_scale`, float32Tensor('', [], q.scales));
+      const asFloat = edit.fresh(`${out}_float`);
+      nodes.push(edit.makeNode('Cast', [gathered], [asFloat], { to: attr.int(DataType.FLOAT) }), edit.makeNode('Mul', [asFloat, scale], [out]));
+      bytesAfter += 4;
+    }
+    edit.replaceNode(node, nodes);
+    const record: TensorRecord = {
+      target: target.id, tensor: name, node: nodes[0].name, op: 'Gather', scheme: perRow ? 'int8 per-row' : schemeName({ kind: 'int8', granularity: { kind: 'tensor' } }),
+      dims: [rows, width], bytesBefore: 4 * rows * width, bytesAfter, maxAbsError: q.maxAbsError, maxAbs: q.maxAbs,
+    };
+    return [record];
+  },
+};

@@ -1,0 +1,206 @@
+/**
+ * The share-layers pass: ALBERT's cross-layer parameter sharing (Lan et al. 2020) applied after training. The
+ * layers of each group read ONE copy of every weight (Q/K/V or packed QKV, attention output, FFN in/out, weights
+ * and biases, both LayerNorms' scales and biases); the shared values are the group's element-wise mean or one
+ * chosen layer's. Readers are rewired to the shared initializers and the per-layer copies removed, so the file
+ * loses (L − groups) / L of the encoder's weight bytes. Shape constants and everything outside the layers stay.
+ */
+import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
+import { cloneModel } from '../onnx/graph.ts';
+import { dataTypeName, isFloatType } from '../onnx/dtype.ts';
+import { consumers, producers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
+import { renamed, tensorBytes } from '../onnx/tensor.ts';
+import { modelSize } from '../onnx/size.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
+import { SettingsError } from '../errors.ts';
+import { formatShareSpec, formatSourceSpec, layerGroups, parseShareSpec, parseSourceSpec, type ShareSpec, type SourceSpec } from './spec.ts';
+import { layerWeights, type LayerWeight } from './roles.ts';
+import { layerRegion, weightReaders, type GraphIndex } from './readers.ts';
+import { meanTensor, squaredNormAndDistance } from './combine.ts';
+
+export interface ShareLayersOptions {
+  /** Which layers share: all of them, or N groups of consecutive layers. */
+  share: ShareSpec;
+  /** Where the shared values come from: the group mean, or the group's K-th layer. */
+  from: SourceSpec;
+}
+
+/** Numbers the pass reports in `details`. */
+export interface ShareLayersDetails {
+  /** Layer indices of each group. */
+  groups: number[][];
+  /** Per layer: ‖W_l − W_shared‖_F / ‖W_l‖_F over all its weights (0 for a source layer). */
+  layerDrift: number[];
+  /** Bytes of the distinct initializers the encoder layers read, before and after. */
+  encoderBytesBefore: number;
+  encoderBytesAfter: number;
+  /** Bytes of all initializers before and after. */
+  modelBytesBefore: number;
+  modelBytesAfter: number;
+  /** Shared initializer names by role, per group. */
+  sharedInitializers: Array<Record<string, string>>;
+}
+
+/**
+ * Throws a SettingsError naming the layers when the layers of a group do not have the same weights with the same
+ * shapes, types and layouts (e.g. after pruning heads or FFN neurons differently), or a weight is not float.
+ */
+export function checkGroupShapes(g: Graph, groups: readonly number[][], weights: readonly LayerWeight[][]): void {
+  for (const group of groups) {
+    const ref = group[0];
+    for (const l of group) {
+      const mine = weights[l];
+      const theirs = weights[ref];
+      const roles = new Set(mine.map((w) => w.role));
+      const missing = theirs.find((w) => !roles.has(w.role)) ?? mine.find((w) => !theirs.some((x) => x.role === w.role));
+      if (missing || mine.length !== theirs.length) {
+        throw new SettingsError(`share-layers: layers ${ref} and ${l} cannot share weights: only one of them has ${missing?.role ?? 'the same weights'}`);
+      }
+      for (const w of mine) {
+        const other = theirs.find((x) => x.role === w.role)!;
+        const t = g.initializers.get(w.initializer);
+        const u = g.initializers.get(other.initializer);
+        if (!t || !u) throw new SettingsError(`share-layers: ${w.role} of layer ${t ? ref : l} ('${t ? other.initializer : w.initializer}') is not an initializer`);
+        if (!isFloatType(t.dataType)) throw new SettingsError(`share-layers: ${w.role} of layer ${l} is ${dataTypeName(t.dataType)}; share layers before quantizing`);
+        if (t.dims.join(',') !== u.dims.join(',') || t.dataType !== u.dataType || w.layout !== other.layout) {
+          const what = (x: Tensor, lw: LayerWeight) => `[${x.dims}] ${dataTypeName(x.dataType)}${lw.layout ? ` ${lw.layout}` : ''}`;
+          throw new SettingsError(
+            `share-layers: layers ${ref} and ${l} differ in ${w.role}: ${what(u, other)} vs ${what(t, w)} (pruned differently?); only layers of identical shapes can share weights`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** Places each tensor of `after` right behind its anchor initializer in file order (at the end when absent). */
+function reorderInitializers(g: Graph, after: ReadonlyMap<string, string[]>): void {
+  const placed = new Set<string>();
+  for (const names of after.values()) for (const n of names) placed.add(n);
+  const entries: Array<[string, Tensor]> = [];
+  for (const [k, v] of g.initializers) {
+    if (placed.has(k)) continue;
+    entries.push([k, v]);
+    for (const n of after.get(k) ?? []) entries.push([n, g.initializers.get(n)!]);
+  }
+  for (const n of placed) if (!entries.some(([k]) => k === n)) entries.push([n, g.initializers.get(n)!]);
+  g.initializers = new Map(entries);
+}
+
+/** Sum of the bytes of the distinct initializers named (those absent are skipped). */
+function distinctBytes(g: Graph, names: Iterable<string>): number {
+  let n = 0;
+  for (const name of new Set(names)) {
+    const t = g.initializers.get(name);
+    if (t) n += tensorBytes(t);
+  }
+  return n;
+}
+
+/** The pass's work without the Pass wrapper: the new model and what was shared. */
+export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOptions): { model: Model; details: ShareLayersDetails } {
+  const groups = layerGroups(s.layers.length, o.share, o.from);
+  const weights = s.layers.map(layerWeights);
+  checkGroupShapes(model.graph, groups, weights);
+
+  const out = cloneModel(model);
+  const g = out.graph;
+  const ix: GraphIndex = { graph: g, producers: producers(g), consumers: consumers(g) };
+  // Find every reader before rewiring anything.
+  const readers = s.layers.map((layer, l) => {
+    let region: Set<string> | undefined;
+    const lazyRegion = () => (region ??= layerRegion(ix, layer));
+    return weights[l].map((w) => {
+      const found = weightReaders(ix, w, lazyRegion);
+      if (!found.length) throw new Error(`share-layers: found no node of layer ${l} that reads ${w.role} '${w.initializer}'`);
+      return found;
+    });
+  });
+  const groupOf = new Map<Node, number>();
+  readers.forEach((perRole, l) => {
+    const gi = groups.findIndex((grp) => grp.includes(l));
+    for (const r of perRole.flat()) {
+      const seen = groupOf.get(r);
+      if (seen !== undefined && seen !== gi) {
+        throw new SettingsError(`share-layers: node '${r.name}' feeds layers of groups ${seen} and ${gi}; it cannot read two different shared weights`);
+      }
+      groupOf.set(r, gi);
+    }
+  });
+
+  const norm2 = new Float64Array(s.layers.length);
+  const dist2 = new Float64Array(s.layers.length);
+  const placeAfter = new Map<string, string[]>();
+  const sharedInitializers: Array<Record<string, string>> = [];
+  groups.forEach((group) => {
+    const names: Record<string, string> = {};
+    weights[group[0]].forEach((w, r) => {
+      const tensors = group.map((l) => model.graph.initializers.get(weights[l][r].initializer)!);
+      const name = uniqueName(g, `shared.layers${group[0]}-${group[group.length - 1]}.${w.role}`);
+      const shared = o.from.kind === 'mean' ? meanTensor(tensors, name) : renamed(tensors[o.from.index], name);
+      g.initializers.set(name, shared);
+      placeAfter.set(w.initializer, [...(placeAfter.get(w.initializer) ?? []), name]);
+      names[w.role] = name;
+      group.forEach((l, k) => {
+        const old = weights[l][r].initializer;
+        for (const node of readers[l][r]) node.inputs = node.inputs.map((x) => (x === old ? name : x));
+        const d = squaredNormAndDistance(tensors[k], shared);
+        norm2[l] += d.norm2;
+        dist2[l] += d.dist2;
+      });
+    });
+    sharedInitializers.push(names);
+  });
+  reorderInitializers(g, placeAfter);
+  if (out.irVersion < 4) {
+    // Before IR 4 every initializer must also be a graph input.
+    for (const names of sharedInitializers) {
+      for (const name of Object.values(names)) {
+        const t = g.initializers.get(name)!;
+        g.inputs.push({ name, elemType: t.dataType, shape: [...t.dims] });
+      }
+    }
+  }
+  pruneGraph(g);
+
+  const oldNames = weights.flat().map((w) => w.initializer);
+  const newNames = sharedInitializers.flatMap((n) => Object.values(n));
+  const details: ShareLayersDetails = {
+    groups,
+    layerDrift: Array.from(norm2, (n, l) => (n > 0 ? Math.sqrt(dist2[l] / n) : 0)),
+    encoderBytesBefore: distinctBytes(model.graph, oldNames),
+    encoderBytesAfter: distinctBytes(g, [...newNames, ...oldNames]),
+    modelBytesBefore: modelSize(model).bytes,
+    modelBytesAfter: modelSize(out).bytes,
+    sharedInitializers,
+  };
+  return { model: out, details };
+}
+
+const MB = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
+
+export const shareLayersPass: Pass<ShareLayersOptions> = {
+  name: 'share-layers',
+  description: 'share one copy of the encoder weights across layers or groups of layers (ALBERT cross-layer sharing)',
+  parse(settings) {
+    return { share: parseShareSpec(settings.share), from: parseSourceSpec(settings.from) };
+  },
+  async run(model: Model, s: BertStructure, o: ShareLayersOptions, ctx: PassContext): Promise<PassResult> {
+    const { model: out, details } = shareLayers(model, s, o);
+    const size = details.groups[0].length;
+    const summary =
+      `shared ${s.layers.length} layers as ${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size} ` +
+      `(${formatSourceSpec(o.from)}): encoder weights ${MB(details.encoderBytesBefore)} → ${MB(details.encoderBytesAfter)}`;
+    ctx.log?.(`share-layers: ${summary}`);
+    return {
+      model: out,
+      report: {
+        pass: 'share-layers',
+        settings: { share: formatShareSpec(o.share), from: formatSourceSpec(o.from) },
+        summary,
+        details: { ...details },
+      },
+    };
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * The settings of share-layers: which layers share weights (`share`) and where the shared values come from
+ * (`from`), and the grouping of layers they imply. Pure functions.
+ */
+import { SettingsError } from '../errors.ts';
+
+/** 'all': one group of every layer; 'groups': `count` groups of consecutive layers, equal in size. */
+export type ShareSpec = { kind: 'all' } | { kind: 'groups'; count: number };
+
+/** 'mean': the element-wise mean of the group's weights; 'layer': the weights of the group's `index`-th layer. */
+export type SourceSpec = { kind: 'mean' } | { kind: 'layer'; index: number };
+
+/** Parses 'all' or 'groups:N' (N ≥ 1). */
+export function parseShareSpec(raw: unknown): ShareSpec {
+  const s = String(raw ?? 'all').trim();
+  if (s === 'all') return { kind: 'all' };
+  const m = /^groups:(\d+)$/.exec(s);
+  if (!m || Number(m[1]) < 1) throw new SettingsError(`--share '${s}': expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers`);
+  return { kind: 'groups', count: Number(m[1]) };
+}
+
+/** Parses 'mean' or 'layer:K' (K ≥ 0, the position of the source layer within each group). */
+export function parseSourceSpec(raw: unknown): SourceSpec {
+  const s = String(raw ?? 'mean').trim();
+  if (s === 'mean') return { kind: 'mean' };
+  const m = /^layer:(\d+)$/.exec(s);
+  if (!m) throw new SettingsError(`--from '${s}': expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)`);
+  return { kind: 'layer', index: Number(m[1]) };
+}
+
+export function formatShareSpec(s: ShareSpec): string {
+  return s.kind === 'all' ? 'all' : `groups:${s.count}`;
+}
+
+export function formatSourceSpec(s: SourceSpec): string {
+  return s.kind === 'mean' ? 'mean' : `layer:${s.index}`;
+}
+
+/**
+ * The layer indices of each group: consecutive runs of equal length. Throws SettingsError when the group count
+ * does not divide the layer count, or when a 'layer:K' source lies outside the groups.
+ */
+export function layerGroups(numLayers: number, share: ShareSpec, from: SourceSpec = { kind: 'mean' }): number[][] {
+  if (numLayers < 1) throw new SettingsError('share-layers: the model has no encoder layers');
+  const count = share.kind === 'all' ? 1 : share.count;
+  if (count > numLayers || numLayers % count !== 0) {
+    throw new SettingsError(`--share groups:${count}: ${count} groups do not divide the model's ${numLayers} layers evenly`);
+  }
+  const size = numLayers / count;
+  if (from.kind === 'layer' && from.index >= size) {
+    throw new SettingsError(`--from layer:${from.index}: each group has ${size} layer${size === 1 ? '' : 's'} (positions 0-${size - 1})`);
+  }
+  return Array.from({ length: count }, (_, gi) => Array.from({ length: size }, (_, k) => gi * size + k));
+}

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  BERT_BASE, bertConfig, configFromHuggingFace, configToHuggingFace, countParameters, headSize, validateBertConfig, type BertConfig,
+} from '../../src/bert/config.ts';
+import { SettingsError } from '../../src/errors.ts';
+
+const TEACHERS = fileURLToPath(new URL('../../../shared/teachers/', import.meta.url));
+
+describe('BertConfig validation', () => {
+  it('accepts bert-base and knows its size', () => {
+    expect(validateBertConfig({ ...BERT_BASE })).toEqual(BERT_BASE);
+    expect(headSize(BERT_BASE)).toBe(64);
+    expect(countParameters(BERT_BASE)).toBe(109_483_778); // BertForSequenceClassification(bert-base-uncased, 2 labels)
+  });
+
+  const bad: Array<[Partial<BertConfig>, string]> = [
+    [{ hiddenSize: 770 }, 'BERT config: hiddenSize (770) is not divisible by numHeads (12)'],
+    [{ numHeads: 0 }, 'BERT config: numHeads must be a positive integer (got 0)'],
+    [{ numLayers: -1 }, 'BERT config: numLayers must be a non-negative integer (got -1)'],
+    [{ intermediateSize: 1.5 }, 'BERT config: intermediateSize must be a positive integer (got 1.5)'],
+    [{ vocabSize: '30522' as unknown as number }, "BERT config: vocabSize must be a positive integer (got '30522')"],
+    [{ maxPositions: NaN }, 'BERT config: maxPositions must be a positive integer (got NaN)'],
+    [{ numLabels: 0 }, 'BERT config: numLabels must be a positive integer (got 0)'],
+    [{ activation: 'swish' as 'gelu' }, "BERT config: activation must be one of gelu, gelu_tanh, relu (got 'swish')"],
+    [{ layerNormEps: 0 }, 'BERT config: layerNormEps must be a positive number (got 0)'],
+    [{ id2label: ['a', 'b', 'c'] }, 'BERT config: id2label has 3 labels but numLabels is 2'],
+    [{ problemType: 'ranking' as 'regression' }, "BERT config: problemType must be one of regression, single_label_classification, multi_label_classification (got 'ranking')"],
+  ];
+  for (const [overrides, message] of bad) {
+    it(`refuses ${JSON.stringify(overrides)} with a one-line SettingsError`, () => {
+      const run = () => bertConfig(overrides);
+      expect(run).toThrow(SettingsError);
+      expect(run).toThrow(message);
+      try {
+        run();
+      } catch (e) {
+        expect((e as Error).message).toBe(message);
+        expect((e as Error).message).not.toContain('\n');
+      }
+    });
+  }
+
+  it('allows 0 layers', () => {
+    expect(bertConfig({ numLayers: 0 }).numLayers).toBe(0);
+  });
+});
+
+describe('Hugging Face config.json', () => {
+  it('reads every field, with labels and problem type', () => {
+    const c = configFromHuggingFace({
+      model_type: 'bert', vocab_size: 1000, hidden_size: 64, num_hidden_layers: 3, num_attention_heads: 4,
+      intermediate_size: 128, hidden_act: 'gelu_new', max_position_embeddings: 128, type_vocab_size: 1,
+      layer_norm_eps: 1e-5, id2label: { 1: 'yes', 0: 'no', 2: 'maybe' }, problem_type: 'single_label_classification',
+    });
+    expect(c).toEqual({
+      numLayers: 3, hiddenSize: 64, numHeads: 4, intermediateSize: 128, vocabSize: 1000, maxPositions: 128,
+      typeVocabSize: 1, numLabels: 3, activation: 'gelu_tanh', layerNormEps: 1e-5, id2label: ['no', 'yes', 'maybe'],
+      problemType: 'single_label_classification',
+    });
+  });
+
+  it('takes transformers’ defaults for left-out keys (num_labels 2, bert-base sizes)', () => {
+    expect(configFromHuggingFace({})).toEqual({ ...BERT_BASE });
+    expect(configFromHuggingFace({ num_labels: 1, problem_type: 'regression' }).numLabels).toBe(1);
+  });
+
+  it('maps hidden_act names', () => {
+    const act = (hidden_act: string) => configFromHuggingFace({ hidden_act }).activation;
+    expect(act('gelu')).toBe('gelu');
+    expect(act('gelu_pytorch_tanh')).toBe('gelu_tanh');
+    expect(act('relu')).toBe('relu');
+    expect(() => act('silu')).toThrow("config.json: hidden_act 'silu' is not supported");
+  });
+
+  it('names the config.json key and the file in errors', () => {
+    expect(() => configFromHuggingFace({ hidden_size: 100, num_attention_heads: 3 }, 'x/config.json')).toThrow(
+      new SettingsError('x/config.json: hidden_size (100) is not divisible by num_attention_heads (3)'),
+    );
+    expect(() => configFromHuggingFace({ num_hidden_layers: 'twelve' })).toThrow("config.json: num_hidden_layers must be a non-negative integer (got 'twelve')");
+    expect(() => configFromHuggingFace({ model_type: 'roberta' })).toThrow("config.json: model_type is 'roberta', not 'bert'");
+    expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow("position_embedding_type 'relative_key' is not supported");
+    expect(() => configFromHuggingFace({ num_labels: 3, id2label: { 0: 'a', 1: 'b' } })).toThrow('num_labels is 3 but id2label has 2 labels');
+    expect(() => configFromHuggingFace({ id2label: { 0: 'a', 2: 'b' } })).toThrow("id2label keys must be the label ids 0..1 (got '2')");
+    expect(() => configFromHuggingFace([1, 2])).toThrow('config.json: not a JSON object');
+  });
+
+  it('round-trips through configToHuggingFace', () => {
+    const c = bertConfig({ numLayers: 2, activation: 'gelu_tanh', numLabels: 3, id2label: ['a', 'b', 'c'], problemType: 'multi_label_classification' });
+    const json = configToHuggingFace(c);
+    expect(json).toMatchObject({
+      architectures: ['BertForSequenceClassification'], model_type: 'bert', num_hidden_layers: 2, hidden_act: 'gelu_new',
+      id2label: { 0: 'a', 1: 'b', 2: 'c' }, label2id: { a: 0, b: 1, c: 2 }, problem_type: 'multi_label_classification',
+    });
+    expect(configFromHuggingFace(JSON.parse(JSON.stringify(json)))).toEqual(c);
+    const plain = configToHuggingFace(bertConfig({ numLabels: 2 }));
+    expect(plain.id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
+  });
+
+  it.skipIf(!existsSync(TEACHERS))('reads the teachers’ config.json files', () => {
+    const sst2 = configFromHuggingFace(JSON.parse(readFileSync(`${TEACHERS}sst2-L4H256/config.json`, 'utf8')));
+    expect(sst2).toMatchObject({ numLayers: 4, hiddenSize: 256, numHeads: 4, intermediateSize: 1024, numLabels: 2, id2label: ['negative', 'positive'] });
+    const stsb = configFromHuggingFace(JSON.parse(readFileSync(`${TEACHERS}stsb-L4H256/config.json`, 'utf8')));
+    expect(stsb.numLabels).toBe(1);
+  });
+});

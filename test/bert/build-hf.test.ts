@@ -1,0 +1,80 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildBert, randomBertWeights, bertParameters } from '../../src/bert/build.ts';
+import { buildFromHuggingFaceFolder, loadHuggingFaceFolder, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { configToHuggingFace } from '../../src/bert/config.ts';
+import { writeSafetensors } from '../../src/bert/safetensors.ts';
+import { DataError, SettingsError } from '../../src/errors.ts';
+import { encodeModel, type Model } from '../../src/onnx/index.ts';
+import { tinyBertConfig } from '../helpers/models.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'bert-compress-hf-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = () => {
+  const d = join(root, `m${n++}`);
+  mkdirSync(d);
+  return d;
+};
+const same = (a: Model, b: Model) => Buffer.from(encodeModel(a)).equals(Buffer.from(encodeModel(b)));
+const config = tinyBertConfig({ numLabels: 3, id2label: ['neg', 'neu', 'pos'] });
+const weights = randomBertWeights(config, { seed: 4 });
+const dims = new Map(bertParameters(config).map((p) => [p.name, p.dims]));
+const writeConfig = (dir: string, json: unknown = configToHuggingFace(config)) => writeFileSync(join(dir, 'config.json'), JSON.stringify(json));
+
+describe('Hugging Face folders', () => {
+  it('loads config.json + model.safetensors and builds the same model as the weights given directly', () => {
+    const dir = freshDir();
+    writeHuggingFaceFolder(dir, config, weights);
+    const folder = loadHuggingFaceFolder(dir);
+    expect(folder.config).toEqual(config);
+    expect(folder.files).toEqual([join(dir, 'model.safetensors')]);
+    expect(folder.weights.get('classifier.weight')).toEqual({ dtype: 'F32', dims: [3, 32], data: weights.get('classifier.weight') });
+    expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
+  });
+
+  it('reads sharded checkpoints through model.safetensors.index.json', () => {
+    const dir = freshDir();
+    writeConfig(dir);
+    const names = [...weights.keys()];
+    const shards = [names.slice(0, 10), names.slice(10)];
+    const weightMap: Record<string, string> = {};
+    shards.forEach((part, i) => {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      writeSafetensors(join(dir, file), new Map(part.map((k) => [k, { dims: dims.get(k)!, data: weights.get(k)! }])));
+      for (const k of part) weightMap[k] = file;
+    });
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
+  });
+
+  it('reads a BertModel checkpoint (no bert. prefix, no classifier) with fillMissing; refuses it without', () => {
+    const dir = freshDir();
+    writeConfig(dir);
+    const bare = new Map<string, { dims: readonly number[]; data: Float32Array; dtype: 'BF16' }>();
+    for (const [k, v] of weights) if (!k.startsWith('classifier.')) bare.set(k.replace(/^bert\./, ''), { dims: dims.get(k)!, data: v, dtype: 'BF16' });
+    writeSafetensors(join(dir, 'model.safetensors'), bare);
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError("weights: parameter 'classifier.weight' is missing (and 1 more)"));
+    const m = buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 4 } });
+    expect(m.graph.initializers.get('classifier.weight')!.dims).toEqual([3, 32]);
+  });
+
+  it('says what is wrong with a folder', () => {
+    const dir = freshDir();
+    expect(() => loadHuggingFaceFolder(join(root, 'absent'))).toThrow(`${join(root, 'absent')}: no such folder`);
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: no config.json`));
+    writeFileSync(join(dir, 'config.json'), '{"hidden_size": ');
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(`${join(dir, 'config.json')}: not valid JSON`);
+    writeConfig(dir, { ...configToHuggingFace(config), num_attention_heads: 5 });
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(SettingsError);
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(`${join(dir, 'config.json')}: hidden_size (32) is not divisible by num_attention_heads (5)`);
+    writeConfig(dir);
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
+    writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(`${dir}: has pytorch_model.bin but no model.safetensors; bert-compress reads only safetensors`);
+    writeFileSync(join(dir, 'model.safetensors'), new Uint8Array(3));
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(`${join(dir, 'model.safetensors')}: truncated safetensors file`);
+  });
+});

@@ -1,0 +1,127 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from '../../src/bert/safetensors.ts';
+import { DataError } from '../../src/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'bert-compress-st-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const concat = (chunks: Uint8Array[]) => {
+  const out = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+};
+
+/** A safetensors file assembled byte by byte: u64 LE header length, JSON header, data. */
+function handMade(header: string, data: number[]): Uint8Array {
+  const json = new TextEncoder().encode(header);
+  const bytes = new Uint8Array(8 + json.byteLength + data.length);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.byteLength), true);
+  bytes.set(json, 8);
+  bytes.set(data, 8 + json.byteLength);
+  return bytes;
+}
+
+describe('safetensors format', () => {
+  it('reads a hand-assembled file: F32, I64, F16, BF16 and __metadata__', () => {
+    const data: number[] = [];
+    const push = (a: ArrayBufferView) => data.push(...new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    push(new Float32Array([1.5, -2.25]));
+    push(new BigInt64Array([-3n]));
+    push(new Uint16Array([0x3c00, 0xc000])); // F16 1, -2
+    push(new Uint16Array([0x3fc0, 0x4049])); // BF16 1.5, 3.140625
+    const header = JSON.stringify({
+      __metadata__: { format: 'pt' },
+      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      b: { dtype: 'I64', shape: [1, 1], data_offsets: [8, 16] },
+      c: { dtype: 'F16', shape: [2], data_offsets: [16, 20] },
+      d: { dtype: 'BF16', shape: [1, 2], data_offsets: [20, 24] },
+      e: { dtype: 'F32', shape: [0], data_offsets: [24, 24] },
+    });
+    const f = decodeSafetensors(handMade(header, data));
+    expect(f.metadata).toEqual({ format: 'pt' });
+    expect([...f.tensors.keys()]).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(f.tensors.get('a')).toEqual({ dtype: 'F32', dims: [2], data: new Float32Array([1.5, -2.25]) });
+    expect(f.tensors.get('b')).toEqual({ dtype: 'I64', dims: [1, 1], data: new Float32Array([-3]) });
+    expect(Array.from(f.tensors.get('c')!.data)).toEqual([1, -2]);
+    expect(Array.from(f.tensors.get('d')!.data)).toEqual([1.5, 3.140625]);
+    expect(f.tensors.get('e')!.data.length).toBe(0);
+  });
+
+  it('writes the layout it reads: u64 LE length, space-padded JSON, data at the offsets', () => {
+    const bytes = concat(encodeSafetensors({ w: { dims: [3], data: new Float32Array([1, 2, 3]) } }, { format: 'pt' }));
+    const len = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect(len % 8).toBe(0);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
+    expect(header).toEqual({ __metadata__: { format: 'pt' }, w: { dtype: 'F32', shape: [3], data_offsets: [0, 12] } });
+    expect(new Float32Array(bytes.slice(8 + len).buffer)).toEqual(new Float32Array([1, 2, 3]));
+    expect(bytes.byteLength).toBe(8 + len + 12);
+  });
+
+  it('round-trips a file through writeSafetensors and readSafetensors (F32 exactly, F16/BF16/I64/I32 converted)', () => {
+    const path = join(dir, 'round.safetensors');
+    const w = Float32Array.from({ length: 6 }, (_, i) => Math.fround(Math.sin(i) * 3));
+    writeSafetensors(path, new Map([
+      ['layer.weight', { dims: [2, 3], data: w }],
+      ['half', { dims: [2], data: [0.5, 1000], dtype: 'F16' as const }],
+      ['brain', { dims: [2], data: [1.5, -0.1], dtype: 'BF16' as const }],
+      ['ids', { dims: [1, 3], data: [0, 1, 511], dtype: 'I64' as const }],
+      ['small', { dims: [1], data: [-7], dtype: 'I32' as const }],
+    ]), { note: 'test' });
+    const f = readSafetensors(path);
+    expect(f.metadata).toEqual({ note: 'test' });
+    expect(f.tensors.get('layer.weight')).toEqual({ dtype: 'F32', dims: [2, 3], data: w });
+    expect(Array.from(f.tensors.get('half')!.data)).toEqual([0.5, 1000]);
+    const bf = f.tensors.get('brain')!.data;
+    expect(bf[0]).toBe(1.5);
+    expect(Math.abs(bf[1] + 0.1)).toBeLessThan(1e-3);
+    expect(f.tensors.get('ids')).toEqual({ dtype: 'I64', dims: [1, 3], data: new Float32Array([0, 1, 511]) });
+    expect(Array.from(f.tensors.get('small')!.data)).toEqual([-7]);
+    expect(decodeSafetensors(readFileSync(path)).tensors.get('layer.weight')!.data).toEqual(w);
+  });
+});
+
+describe('safetensors errors', () => {
+  const good = concat(encodeSafetensors({ w: { dims: [4], data: new Float32Array([1, 2, 3, 4]) } }));
+  const fails = (bytes: Uint8Array, message: string) => {
+    expect(() => decodeSafetensors(bytes, 'm.safetensors')).toThrow(DataError);
+    expect(() => decodeSafetensors(bytes, 'm.safetensors')).toThrow(`m.safetensors: ${message}`);
+  };
+
+  it('refuses truncated files', () => {
+    fails(good.subarray(0, 5), 'truncated safetensors file (5 bytes; the header length alone takes 8)');
+    fails(good.subarray(0, 20), 'truncated safetensors file: the header needs');
+    fails(good.subarray(0, good.byteLength - 1), "truncated safetensors file: tensor 'w' ends at data byte 16 but the data section has 15");
+  });
+
+  it('refuses bad headers', () => {
+    fails(handMade('{"w": ', []), 'safetensors header is not valid JSON');
+    fails(handMade('[1, 2]', []), 'safetensors header is not a JSON object');
+    fails(handMade('{"w": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}}', [0]), "tensor 'w': unsupported dtype 'Q4'");
+    fails(handMade('{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}', [0, 0, 0, 0]), "tensor 'w': shape must be a list of non-negative integers");
+    fails(handMade('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0]}}', []), "tensor 'w': data_offsets must be [begin, end]");
+    fails(handMade('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}', [0, 0, 0, 0]), "tensor 'w': data_offsets span 4 bytes but F32[2] needs 8");
+    fails(handMade('{"__metadata__": {"n": 1}}', []), "__metadata__ value 'n' is not a string");
+    const huge = new Uint8Array(16);
+    new DataView(huge.buffer).setBigUint64(0, 10n ** 12n, true);
+    fails(huge, 'not a safetensors file (header length 1000000000000 is over the format');
+    // an ONNX file given by mistake: its first 8 bytes read as a huge length
+    fails(new Uint8Array([0x08, 0x07, 0x12, 0x07, 0x70, 0x79, 0x74, 0x6f, 0x72, 0x63]), 'not a safetensors file');
+  });
+
+  it('names a missing file', () => {
+    expect(() => readSafetensors(join(dir, 'nope.safetensors'))).toThrow(new DataError(`${join(dir, 'nope.safetensors')}: no such file`));
+  });
+
+  it('reports a file truncated on disk', () => {
+    const path = join(dir, 'cut.safetensors');
+    writeFileSync(path, good.subarray(0, good.byteLength - 4));
+    expect(() => readSafetensors(path)).toThrow(`${path}: truncated safetensors file: tensor 'w' ends at data byte 16 but the data section has 12`);
+  });
+});

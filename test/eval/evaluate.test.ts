@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DataError, ModelLoadError, SettingsError } from '../../src/errors.ts';
+import { evaluate, predictionsFromRows, type ProgressEvent } from '../../src/eval/evaluate.ts';
+import { submissionText } from '../../src/eval/submission.ts';
+import { MNLI_M, QNLI, STSB, SST2 } from '../../src/glue/tasks.ts';
+import { openSession } from '../../src/runtime/session.ts';
+import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+
+const DISTILBERT = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
+const XLMR = join(FIXTURES_DIR, 'xlmroberta-crossencoder-tiny-torch27-op14.onnx');
+
+describe('predictionsFromRows', () => {
+  it('takes the argmax and maps it through id2label order (MNLI contradiction/entailment/neutral model)', () => {
+    // Model outputs are [contradiction, entailment, neutral]; the task order is [entailment, neutral, contradiction].
+    const rows = { values: new Float32Array([5, 1, 0, 0, 3, 1, 0, 1, 2]), width: 3, count: 3 };
+    expect(Array.from(predictionsFromRows(MNLI_M, rows, { outputToLabel: [2, 0, 1], from: 'id2label' }))).toEqual([2, 0, 1]);
+  });
+  it('passes regression scores through', () => {
+    const rows = { values: new Float32Array([4.5, 0.25]), width: 1, count: 2 };
+    expect(Array.from(predictionsFromRows(STSB, rows, { outputToLabel: [0], from: 'canonical' }))).toEqual([4.5, 0.25]);
+  });
+});
+
+describe('submission files', () => {
+  it('write index\\tprediction in the format the GLUE server expects per task', () => {
+    expect(submissionText({ task: SST2, ids: ['0', '1'], predictions: [1, 0] })).toBe('index\tprediction\n0\t1\n1\t0\n');
+    expect(submissionText({ task: QNLI, ids: ['0', '1'], predictions: [1, 0] })).toBe('index\tprediction\n0\tnot_entailment\n1\tentailment\n');
+    expect(submissionText({ task: MNLI_M, ids: ['7'], predictions: [2] })).toBe('index\tprediction\n7\tcontradiction\n');
+    expect(submissionText({ task: STSB, ids: ['0'], predictions: [3.14159] })).toBe('index\tprediction\n0\t3.142\n');
+  });
+});
+
+describe('evaluate: argument checks', () => {
+  it('needs --split test for --submission', async () => {
+    await expect(evaluate({ model: 'x.onnx', tasks: ['sst2'], split: 'dev', submissionDir: '/tmp/x' })).rejects.toThrow(/add --split test/);
+  });
+  it('suggests names for an unknown task', async () => {
+    await expect(evaluate({ model: 'x.onnx', tasks: ['sst-3'], glueDir: GLUE_DIR })).rejects.toThrow(/Did you mean 'SST-2'/);
+  });
+  it('names a missing GLUE file before loading the model', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'glue-'));
+    await expect(evaluate({ model: 'x.onnx', tasks: ['rte'], glueDir: empty })).rejects.toThrow(DataError);
+    await expect(evaluate({ model: 'x.onnx', tasks: ['rte'], glueDir: empty })).rejects.toThrow(/RTE\/dev\.tsv: file not found/);
+  });
+  it.skipIf(!hasGlue)('reports a missing model', async () => {
+    await expect(evaluate({ model: '/nonexistent/model.onnx', tasks: ['rte'], glueDir: GLUE_DIR })).rejects.toThrow(ModelLoadError);
+  });
+  it.skipIf(!hasGlue)('needs a tokenizer for model bytes', async () => {
+    await expect(evaluate({ model: new Uint8Array([1, 2, 3]), tasks: ['rte'], glueDir: GLUE_DIR })).rejects.toThrow(/needs a tokenizer/);
+  });
+});
+
+describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders', () => {
+  it('refuses a task the model cannot do, from config.json, before running', async () => {
+    const start = performance.now();
+    await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['mnli'], glueDir: GLUE_DIR })).rejects.toThrow(
+      /MNLI-m has 3 labels \(entailment, neutral, contradiction\) but the model has 2 outputs/,
+    );
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
+
+  it('writes a GLUE server submission for the test split (no metrics, no GLUE score)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'submission-'));
+    const result = await evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['SST-2'], split: 'test', glueDir: GLUE_DIR, submissionDir: dir });
+    expect(result.tasks[0]!.metrics).toEqual({});
+    expect(result.glue.score).toBeNull();
+    expect(result.submissionFiles).toEqual([join(dir, 'SST-2.tsv')]);
+    const lines = readFileSync(join(dir, 'SST-2.tsv'), 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('index\tprediction');
+    expect(lines).toHaveLength(1822);
+    expect(lines[1]).toMatch(/^0\t[01]$/);
+    expect(lines.slice(1).every((l, i) => l.startsWith(`${i}\t`))).toBe(true);
+  });
+
+  it('refuses AX with a model that is not an MNLI model', async () => {
+    await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['AX'], split: 'test', glueDir: GLUE_DIR })).rejects.toThrow(/AX needs a MNLI model/);
+  });
+});
+
+describe.skipIf(!hasGlue || !hasFixtures)('evaluate: other exporters (random weights: checks plumbing, not accuracy)', () => {
+  it('runs DistilBERT (no token_type_ids input) from model bytes, reporting progress', async () => {
+    const events: ProgressEvent[] = [];
+    const result = await evaluate({
+      model: new Uint8Array(readFileSync(DISTILBERT)),
+      tokenizer: fixtureTokenizer('distilbert-base-uncased'),
+      tasks: ['rte'],
+      glueDir: GLUE_DIR,
+      maxLength: 64,
+      batchSize: 64,
+      onProgress: (e) => events.push(e),
+    });
+    expect(result.model).toBe('<in-memory model>');
+    const rte = result.tasks[0]!;
+    expect(rte.examples).toBe(277);
+    expect(rte.metrics.accuracy).toBeGreaterThanOrEqual(0);
+    expect(events[0]).toMatchObject({ done: 0, total: 277 });
+    expect(events.at(-1)).toMatchObject({ done: 277, total: 277 });
+    expect(events.length).toBe(1 + Math.ceil(277 / 64));
+  });
+
+  it('runs an XLM-R cross-encoder (1 output) on STS-B through an opened session, which it leaves open', async () => {
+    const session = await openSession(XLMR);
+    const result = await evaluate({ model: session, tokenizer: fixtureTokenizer('tiny-xlm-roberta-ce'), tasks: ['STS-B'], glueDir: GLUE_DIR, maxLength: 48 });
+    expect(Number.isFinite(result.tasks[0]!.metrics.pearson)).toBe(true);
+    await expect(
+      evaluate({ model: session, tokenizer: fixtureTokenizer('tiny-xlm-roberta-ce'), tasks: ['SST-2'], glueDir: GLUE_DIR, maxLength: 48 }),
+    ).rejects.toThrow(/SST-2 has 2 labels \(negative, positive\) but the model has 1 output$/);
+    await session.release();
+  });
+
+  it('gives the same predictions whatever the batch size (bucketing restores file order)', async () => {
+    const opts = { model: DISTILBERT, tokenizer: fixtureTokenizer('distilbert-base-uncased'), tasks: ['mrpc'], glueDir: GLUE_DIR, maxLength: 64 } as const;
+    const a = await evaluate({ ...opts, batchSize: 1 });
+    const b = await evaluate({ ...opts, batchSize: 50 });
+    expect(Array.from(b.tasks[0]!.predictions)).toEqual(Array.from(a.tasks[0]!.predictions));
+    expect(existsSync(DISTILBERT)).toBe(true);
+  });
+});

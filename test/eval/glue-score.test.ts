@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { glueScore, taskScore } from '../../src/eval/glue-score.ts';
+import { AX, COLA, MNLI_M, MNLI_MM, MRPC, QNLI, QQP, RTE, SST2, STSB, WNLI } from '../../src/glue/tasks.ts';
+
+/** BERT-base-like dev results (fractions); the expected arithmetic is written out in the test. */
+const RESULTS = [
+  { task: COLA, metrics: { matthews_correlation: 0.52 } },
+  { task: SST2, metrics: { accuracy: 0.93 } },
+  { task: MRPC, metrics: { accuracy: 0.86, f1: 0.9 } },
+  { task: STSB, metrics: { pearson: 0.88, spearmanr: 0.86 } },
+  { task: QQP, metrics: { accuracy: 0.91, f1: 0.88 } },
+  { task: MNLI_M, metrics: { accuracy: 0.84 } },
+  { task: MNLI_MM, metrics: { accuracy: 0.82 } },
+  { task: QNLI, metrics: { accuracy: 0.91 } },
+  { task: RTE, metrics: { accuracy: 0.66 } },
+  { task: WNLI, metrics: { accuracy: 0.56 } },
+  { task: AX, metrics: {} },
+];
+
+describe('GLUE score', () => {
+  it('averages a multi-metric task once, as the mean of its metrics', () => {
+    expect(taskScore(MRPC, { accuracy: 0.86, f1: 0.9 })).toBeCloseTo(0.88, 15);
+    expect(taskScore(SST2, {})).toBeNull();
+  });
+
+  it('is the macro-average over tasks, MNLI once as the mean of m and mm, AX excluded, WNLI included', () => {
+    // CoLA .52, SST-2 .93, MRPC .88, STS-B .87, QQP .895, MNLI .83, QNLI .91, RTE .66, WNLI .56 → 7.055 / 9.
+    const g = glueScore(RESULTS, { includeWnli: true });
+    expect(g.score).toBeCloseTo(7.055 / 9, 12);
+    expect(g.includesWnli).toBe(true);
+    expect(Object.keys(g.entries)).toEqual(['CoLA', 'SST-2', 'MRPC', 'STS-B', 'QQP', 'MNLI', 'QNLI', 'RTE', 'WNLI']);
+    expect(g.entries.MNLI).toBeCloseTo(0.83, 15);
+  });
+
+  it('leaves WNLI out when asked and says so', () => {
+    const g = glueScore(RESULTS, { includeWnli: false });
+    expect(g.score).toBeCloseTo(6.495 / 8, 12);
+    expect(g.includesWnli).toBe(false);
+    expect('WNLI' in g.entries).toBe(false);
+  });
+
+  it('uses MNLI-m alone when MNLI-mm was not run', () => {
+    expect(glueScore([RESULTS[5]!], { includeWnli: true }).score).toBeCloseTo(0.84, 15);
+  });
+
+  it('is null when nothing scored ran (test split)', () => {
+    const g = glueScore([{ task: SST2, metrics: {} }, { task: AX, metrics: {} }], { includeWnli: true });
+    expect(g).toEqual({ score: null, includesWnli: false, entries: {} });
+  });
+});

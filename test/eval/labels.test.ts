@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { isGenericLabel, mapModelLabels } from '../../src/eval/labels.ts';
+import { AX, MNLI_M, QNLI, SST2, STSB } from '../../src/glue/tasks.ts';
+
+const id2label = (...names: string[]) => new Map(names.map((n, i) => [i, n]));
+
+describe('mapModelLabels', () => {
+  it('keeps Hugging Face MNLI order (entailment, neutral, contradiction)', () => {
+    expect(mapModelLabels(MNLI_M, id2label('entailment', 'neutral', 'contradiction'), 3)).toEqual({ outputToLabel: [0, 1, 2], from: 'id2label' });
+  });
+
+  it('maps the other MNLI order (contradiction, entailment, neutral) by name, case-insensitively', () => {
+    const m = mapModelLabels(MNLI_M, id2label('CONTRADICTION', 'Entailment', 'neutral'), 3);
+    expect(m.outputToLabel).toEqual([2, 0, 1]);
+    // An AX model is an MNLI model: same mapping.
+    expect(mapModelLabels(AX, id2label('contradiction', 'entailment', 'neutral'), 3).outputToLabel).toEqual([2, 0, 1]);
+  });
+
+  it('tolerates spelling of separators (not-entailment, not entailment)', () => {
+    expect(mapModelLabels(QNLI, id2label('not entailment', 'entailment'), 2).outputToLabel).toEqual([1, 0]);
+    expect(mapModelLabels(QNLI, id2label('Not-Entailment', 'Entailment'), 2).outputToLabel).toEqual([1, 0]);
+  });
+
+  it('assumes the canonical order for generic names or no id2label', () => {
+    expect(mapModelLabels(SST2, id2label('LABEL_0', 'LABEL_1'), 2)).toEqual({ outputToLabel: [0, 1], from: 'canonical' });
+    expect(mapModelLabels(MNLI_M, null, 3).from).toBe('canonical');
+    expect(isGenericLabel('label-2')).toBe(true);
+    expect(isGenericLabel('7')).toBe(true);
+    expect(isGenericLabel('positive')).toBe(false);
+  });
+
+  it('needs one output for a regression task', () => {
+    expect(mapModelLabels(STSB, id2label('0'), 1).outputToLabel).toEqual([0]);
+    expect(() => mapModelLabels(STSB, null, 2)).toThrow(/STS-B is a regression task: the model must have 1 output, it has 2/);
+  });
+
+  it('refuses a model with the wrong number of outputs', () => {
+    expect(() => mapModelLabels(MNLI_M, id2label('negative', 'positive'), 2)).toThrow(SettingsError);
+    expect(() => mapModelLabels(SST2, null, 3)).toThrow(/SST-2 has 2 labels \(negative, positive\) but the model has 3 outputs/);
+    expect(() => mapModelLabels(AX, null, 2)).toThrow(/AX needs a MNLI model/);
+  });
+
+  it('refuses names that are not the task labels', () => {
+    expect(() => mapModelLabels(SST2, id2label('entailment', 'neutral'), 2)).toThrow(/id2label \{0: entailment, 1: neutral\} does not name SST-2's labels/);
+    expect(() => mapModelLabels(SST2, id2label('positive', 'positive'), 2)).toThrow(SettingsError);
+  });
+});

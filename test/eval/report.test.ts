@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { EvalResult } from '../../src/eval/evaluate.ts';
+import { glueScore } from '../../src/eval/glue-score.ts';
+import { formatTable, reportJson, toReport } from '../../src/eval/report.ts';
+import { MRPC, STSB, WNLI } from '../../src/glue/tasks.ts';
+
+function result(includeWnli: boolean): EvalResult {
+  const tasks = [
+    { task: MRPC, metrics: { accuracy: 0.75, f1: 0.8 }, examples: 408, seconds: 1.23456 },
+    { task: STSB, metrics: { pearson: Number.NaN, spearmanr: Number.NaN }, examples: 1500, seconds: 2 },
+    { task: WNLI, metrics: { accuracy: 0.5 }, examples: 71, seconds: 0.1 },
+  ].map((t) => ({ ...t, split: 'dev' as const, file: 'f', ids: [], predictions: new Float64Array(), labelMapping: { outputToLabel: [], from: 'canonical' as const } }));
+  return { model: 'm.onnx', split: 'dev', maxLength: 128, tasks, glue: glueScore(tasks, { includeWnli }), submissionFiles: [] };
+}
+
+describe('JSON report', () => {
+  it('has the documented shape, fractions, HF metric keys, and the WNLI flag', () => {
+    const r = JSON.parse(reportJson(toReport(result(false))));
+    expect(r).toEqual({
+      model: 'm.onnx',
+      split: 'dev',
+      maxLength: 128,
+      tasks: {
+        MRPC: { metrics: { accuracy: 0.75, f1: 0.8 }, examples: 408, seconds: 1.235 },
+        'STS-B': { metrics: { pearson: null, spearmanr: null }, examples: 1500, seconds: 2 },
+        WNLI: { metrics: { accuracy: 0.5 }, examples: 71, seconds: 0.1 },
+      },
+      glueScore: null,
+      glueScoreIncludesWnli: false,
+    });
+  });
+});
+
+describe('table', () => {
+  it('shows metrics ×100 and whether WNLI counted', () => {
+    const lines = formatTable({ ...result(true), tasks: result(true).tasks.filter((t) => t.task !== STSB), glue: glueScore(result(true).tasks.filter((t) => t.task !== STSB), { includeWnli: true }) });
+    expect(lines.join('\n')).toContain('acc 75.00, F1 80.00');
+    expect(lines.at(-1)).toBe('GLUE score: 63.75 over MRPC, WNLI (WNLI included)');
+    const excluded = result(false);
+    expect(formatTable(excluded).join('\n')).toContain('(WNLI excluded)');
+    const mrpcOnly = { ...excluded, tasks: excluded.tasks.slice(0, 1), glue: glueScore(excluded.tasks.slice(0, 1), { includeWnli: true }) };
+    expect(formatTable(mrpcOnly).at(-1)).toBe('GLUE score: 77.50 over MRPC (WNLI not evaluated)');
+  });
+});

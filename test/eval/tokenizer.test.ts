@@ -1,0 +1,109 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DataError, SettingsError } from '../../src/errors.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { loadSplit } from '../../src/glue/dataset.ts';
+import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
+import { GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+
+/** A folder with only the vocab.txt of the shared bert-base-uncased tokenizer (and optional config). */
+function vocabOnly(config?: object): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vocab-'));
+  copyFileSync(join(fixtureTokenizer('distilbert-base-uncased'), 'vocab.txt'), join(dir, 'vocab.txt'));
+  if (config) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+  return dir;
+}
+
+describe.skipIf(!hasFixtures)('tokenizer: bert-base-uncased ids', () => {
+  const tokenizer = loadTokenizer(fixtureTokenizer('distilbert-base-uncased'));
+
+  it('encodes "hello world" as [CLS] hello world [SEP] = 101 7592 2088 102', () => {
+    // Source: the bert-base-uncased reference sequence given in issue 3 (101 7592 2088 102), which is also what the
+    // vocabulary says: in bert-base-uncased vocab.txt (0-based ids = line − 1) [CLS] is line 102, [SEP] line 103,
+    // "world" line 2089 and "hello" line 7593.
+    expect(tokenizer.encode('Hello world', null, 128)).toEqual({ ids: [101, 7592, 2088, 102], typeIds: [0, 0, 0, 0] });
+  });
+
+  it('encodes a sentence pair with token types 0 then 1', () => {
+    // Source: Hugging Face course, chapter 3 "Processing the data" (bert-base-uncased):
+    // tokenizer("This is the first sentence.", "This is the second one.") →
+    // input_ids [101, 2023, 2003, 1996, 2034, 6251, 1012, 102, 2023, 2003, 1996, 2117, 2028, 1012, 102],
+    // token_type_ids [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1].
+    expect(tokenizer.encode('This is the first sentence.', 'This is the second one.', 128)).toEqual({
+      ids: [101, 2023, 2003, 1996, 2034, 6251, 1012, 102, 2023, 2003, 1996, 2117, 2028, 1012, 102],
+      typeIds: [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1],
+    });
+  });
+
+  it('encodes the transformers quicktour sentence, with [UNK] for the emoji', () => {
+    // Source: transformers quicktour (distilbert-base-uncased tokenizer):
+    // tokenizer("We are very happy to show you the 🤗 Transformers library.") → input_ids
+    // [101, 2057, 2024, 2200, 3407, 2000, 2265, 2017, 1996, 100, 19081, 3075, 1012, 102].
+    expect(tokenizer.encode('We are very happy to show you the 🤗 Transformers library.', null, 128).ids).toEqual([
+      101, 2057, 2024, 2200, 3407, 2000, 2265, 2017, 1996, 100, 19081, 3075, 1012, 102,
+    ]);
+  });
+
+  it('truncates a pair longest-first to max length, counting the 3 special tokens', () => {
+    const long = Array.from({ length: 40 }, () => 'word').join(' ');
+    const e = tokenizer.encode(long, 'short one', 16);
+    expect(e.ids).toHaveLength(16);
+    expect(e.ids.filter((id) => id === 102)).toHaveLength(2);
+    expect(e.typeIds.filter((t) => t === 1)).toHaveLength(3); // "short one" + final [SEP]
+    expect(() => tokenizer.encode('a', 'b', 3)).toThrow(SettingsError);
+  });
+
+  it('builds the same tokenizer from vocab.txt alone (uncased by default)', () => {
+    const fromVocab = loadTokenizer(vocabOnly());
+    for (const [a, b] of [['Hello world', null], ['This is the first sentence.', 'This is the second one.'], ["Ça c'est l'été, naïve café!", 'Ünïcödé 東京 tokens']] as const) {
+      expect(fromVocab.encode(a, b, 64)).toEqual(tokenizer.encode(a, b, 64));
+    }
+    expect(fromVocab.padId).toBe(0);
+  });
+
+  it('keeps case when tokenizer_config.json says do_lower_case: false', () => {
+    const cased = loadTokenizer(vocabOnly({ do_lower_case: false }));
+    // The uncased vocabulary has no "Hello": a cased tokenizer cannot find it.
+    expect(cased.encode('Hello world', null, 16).ids).toEqual([101, 100, 2088, 102]);
+  });
+
+  it('names a folder with no tokenizer files', () => {
+    expect(() => loadTokenizer(mkdtempSync(join(tmpdir(), 'empty-')))).toThrow(DataError);
+    expect(() => loadTokenizer(mkdtempSync(join(tmpdir(), 'empty-')))).toThrow(/no tokenizer\.json or vocab\.txt/);
+  });
+});
+
+describe.skipIf(!hasFixtures || !hasGlue)('tokenizer: vocab.txt and tokenizer.json agree on GLUE text', () => {
+  it('gives identical ids for SST-2 dev and 300 MNLI pairs', () => {
+    const fromJson = loadTokenizer(fixtureTokenizer('distilbert-base-uncased'));
+    const fromVocab = loadTokenizer(vocabOnly());
+    const examples = [...loadSplit(SST2, 'dev', GLUE_DIR).examples, ...loadSplit(MNLI_M, 'dev', GLUE_DIR).examples.slice(0, 300)];
+    for (const e of examples) expect(fromVocab.encode(e.textA, e.textB, 128)).toEqual(fromJson.encode(e.textA, e.textB, 128));
+  });
+});
+
+describe.skipIf(!hasTeachers)('tokenizer: teacher folders', () => {
+  it('loads the teacher tokenizer.json (bert-base-uncased ids)', () => {
+    const t = loadTokenizer(join(TEACHERS_DIR, 'sst2-L4H256'));
+    expect(t.encode('hello world', null, 64).ids).toEqual([101, 7592, 2088, 102]);
+  });
+});
+
+describe.skipIf(!hasFixtures)('tokenizer: XLM-R (RoBERTa template, no token types)', () => {
+  it('pairs as <s> A </s></s> B </s> with all token types 0 and pads with <pad> = 1', () => {
+    // RoBERTa/XLM-R pair format, per the Hugging Face docs of XLMRobertaTokenizer.build_inputs_with_special_tokens:
+    // "pair of sequences: <s> A </s></s> B </s>"; the fixture's tokenizer.json sets <s> = 0, </s> = 2, <pad> = 1.
+    const t = loadTokenizer(fixtureTokenizer('tiny-xlm-roberta-ce'));
+    const e = t.encode('hello world', 'abc', 32);
+    expect(e.ids[0]).toBe(0);
+    expect(e.ids.at(-1)).toBe(2);
+    const seps = e.ids.map((id, i) => (id === 2 ? i : -1)).filter((i) => i >= 0);
+    expect(seps).toHaveLength(3);
+    expect(seps[1]).toBe(seps[0]! + 1);
+    expect(e.typeIds.every((x) => x === 0)).toBe(true);
+    expect(t.padId).toBe(1);
+    expect(t.encode('hello world hello world hello world', 'abc abc', 8).ids).toHaveLength(8);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { DataError } from '../../src/errors.ts';
+import { columnIndex, parseTsv, splitLines } from '../../src/glue/tsv.ts';
+
+describe('splitLines', () => {
+  it('strips a UTF-8 BOM (MRPC dev/train begin with one)', () => {
+    const t = parseTsv('\ufeffQuality\t#1 ID\n1\t42\n', 'MRPC/dev.tsv');
+    expect(t.columns).toEqual(['Quality', '#1 ID']);
+    expect(columnIndex(t, 'Quality')).toBe(0);
+  });
+
+  it('accepts a missing final newline (CoLA dev, diagnostic)', () => {
+    expect(splitLines('a\tb\nc\td')).toEqual(['a\tb', 'c\td']);
+    expect(splitLines('a\tb\nc\td\n')).toEqual(['a\tb', 'c\td']);
+  });
+
+  it('drops a trailing \\r of CRLF line ends', () => {
+    expect(splitLines('a\tb\r\nc\td\r\n')).toEqual(['a\tb', 'c\td']);
+  });
+
+  it('gives no lines for an empty file', () => {
+    expect(splitLines('')).toEqual([]);
+  });
+});
+
+describe('parseTsv', () => {
+  it('reads a headerless file with the given column names (CoLA)', () => {
+    const t = parseTsv('gj04\t1\t\tThe sailors rode the breeze clear of the rocks.\ngj04\t0\t*\tThe more.', 'CoLA/dev.tsv', {
+      headerlessColumns: ['source', 'label', 'original_label', 'sentence'],
+    });
+    expect(t.hasHeader).toBe(false);
+    expect(t.rows).toHaveLength(2);
+    expect(t.rows[0]!.line).toBe(1);
+    expect(t.rows[1]!.fields[columnIndex(t, 'sentence')]).toBe('The more.');
+  });
+
+  it('keeps quote characters and trailing spaces as they are (no CSV quoting)', () => {
+    const text = 'index\tquestion\tsentence\n0\tWhy?\t"quiescent" stance\n1\tA "b\tc" d \n';
+    const t = parseTsv(text, 'QNLI/dev.tsv');
+    expect(t.rows[0]!.fields[2]).toBe('"quiescent" stance');
+    expect(t.rows[1]!.fields).toEqual(['1', 'A "b', 'c" d ']);
+  });
+
+  it('numbers rows by file line (header is line 1)', () => {
+    const t = parseTsv('a\tb\nx\ty\nz\tw\n', 'f.tsv');
+    expect(t.rows.map((r) => r.line)).toEqual([2, 3]);
+  });
+
+  it('rejects a row with the wrong number of fields, naming file:line', () => {
+    expect(() => parseTsv('sentence\tlabel\ngood movie\t1\nbad\tmovie\t0\n', 'SST-2/dev.tsv')).toThrow(DataError);
+    expect(() => parseTsv('sentence\tlabel\ngood movie\t1\nbad\tmovie\t0\n', 'SST-2/dev.tsv')).toThrow(/^SST-2\/dev\.tsv:3: expected 2 tab-separated fields .* found 3$/);
+  });
+
+  it('rejects an empty line in the middle as a malformed row', () => {
+    expect(() => parseTsv('a\tb\nx\ty\n\nz\tw\n', 'f.tsv')).toThrow(/f\.tsv:3: expected 2/);
+  });
+
+  it('names the file and its columns when a column is missing', () => {
+    const t = parseTsv('sentence\tlabel\nx\t1\n', 'SST-2/dev.tsv');
+    expect(() => columnIndex(t, 'sentence1')).toThrow(/SST-2\/dev\.tsv:1: missing column 'sentence1' \(the file has: 'sentence', 'label'\)/);
+  });
+});
