@@ -10,8 +10,10 @@ import { buildBert } from '../../src/bert/build.ts';
 import { bertConfig } from '../../src/bert/config.ts';
 import { NotBertError } from '../../src/errors.ts';
 import {
-  cloneModel, float32Tensor, loadModel, removeDeadNodes, type Graph, type Model, type Node, type Tensor,
+  cloneModel, encodeModel, float32Tensor, loadModel, pruneGraph, removeDeadNodes, type Graph, type Model, type Node, type Tensor,
 } from '../../src/onnx/index.ts';
+import { openSession } from '../../src/runtime/session.ts';
+import { encoderFeeds, runAll } from '../helpers/feeds.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 
 const MS = 'com.microsoft';
@@ -68,15 +70,16 @@ function rewrite(m: Model, f: (n: Node) => Node[] | undefined): Model {
 describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fixture', () => {
   const fused = () => loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
 
-  it('EmbedLayerNormalization holding the whole embeddings block (ids, token types and mask through Casts)', () => {
-    const base = fused();
+  /** The fused fixture with its embeddings (Gathers, Adds, SkipLayerNormalization) folded into one EmbedLayerNormalization. */
+  const withEmbedLayerNorm = (): Model => {
     const eps = { epsilon: { type: 'float' as const, value: 1e-12 } };
-    const m = rewrite(base, (n) => {
+    const toInt32 = { to: { type: 'int' as const, value: 6 } };
+    const m = rewrite(fused(), (n) => {
       if (n.name === 'SkipLayerNormalization') {
         return [
-          node('ids_int32', 'Cast', ['input_ids'], ['input_ids_int32'], { to: { type: 'int', value: 6 } }),
-          node('types_int32', 'Cast', ['token_type_ids'], ['token_type_ids_int32'], { to: { type: 'int', value: 6 } }),
-          node('mask_int32', 'Cast', ['input_mask'], ['input_mask_int32'], { to: { type: 'int', value: 6 } }),
+          node('ids_int32', 'Cast', ['input_ids'], ['input_ids_int32'], toInt32),
+          node('types_int32', 'Cast', ['token_type_ids'], ['token_type_ids_int32'], toInt32),
+          node('mask_int32', 'Cast', ['input_mask'], ['input_mask_int32'], toInt32),
           node('EmbedLayerNorm_0', 'EmbedLayerNormalization', [
             'input_ids_int32', 'token_type_ids_int32',
             'bert.embeddings.word_embeddings.weight', 'bert.embeddings.position_embeddings.weight', 'bert.embeddings.token_type_embeddings.weight',
@@ -87,6 +90,12 @@ describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fi
       if (n.opType === 'Attention') return [{ ...n, inputs: n.inputs.map((x) => (x === 'Mask_Int32' ? 'mask_index' : x)) }];
       return undefined;
     });
+    pruneGraph(m.graph);
+    return m;
+  };
+
+  it('EmbedLayerNormalization holding the whole embeddings block (ids, token types and mask through Casts)', () => {
+    const m = withEmbedLayerNorm();
     expect(m.graph.nodes.some((n) => n.opType === 'Gather' && n.inputs[0].includes('embeddings'))).toBe(false);
     const s = findBert(m);
     expect(s.embeddings.fusedNode).toBe('EmbedLayerNorm_0');
@@ -98,6 +107,22 @@ describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fi
     expect([s.numLayers, s.numHeads, s.headSize, s.hiddenSize, s.intermediateSize, s.vocabSize]).toEqual([5, 4, 8, 32, 37, 99]);
     expect(s.layers[0].input).toBe(s.embeddings.output);
     expect(structureProblems(m, s)).toEqual([]);
+  });
+
+  it('the EmbedLayerNormalization graph is a real one: onnxruntime computes the fixture\'s outputs with it', async () => {
+    const a = await openSession(encodeModel(fused()), { graphOptimizationLevel: 'disabled' });
+    const b = await openSession(encodeModel(withEmbedLayerNorm()), { graphOptimizationLevel: 'disabled' });
+    try {
+      const feeds = encoderFeeds(a, { batch: 2, seq: 9, vocab: 99 });
+      const [ra, rb] = [await runAll(a, feeds), await runAll(b, feeds)];
+      for (const k of Object.keys(ra)) {
+        const diff = ra[k].reduce((d, v, i) => Math.max(d, Math.abs(v - rb[k][i])), 0);
+        expect(diff).toBeLessThan(1e-5);
+      }
+    } finally {
+      await a.release();
+      await b.release();
+    }
   });
 
   it('FastGelu with the FFN bias as its second input', () => {
@@ -230,5 +255,36 @@ describe('findBert refuses broken BERTs, naming the pattern', () => {
     // Layer 1's Q, K and V read the embeddings instead of layer 0's output.
     for (const n of m.graph.nodes) n.inputs = n.inputs.map((x) => (x === s.layers[0].output ? s.embeddings.output : x));
     expect(refusal(m).message).toMatch(/layer 1 \(attention at '[^']+'\) reads '[^']+', not the output '[^']+' of layer 0/);
+  });
+});
+
+describe('findBert: heads on a built encoder', () => {
+  const encoder = () => {
+    const m = buildBert(bertConfig({ numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 50, maxPositions: 16 }), { kind: 'random', seed: 5 });
+    return { m, s: findBert(m) };
+  };
+
+  it('a token classifier on every position: no pooler, token-classification', () => {
+    const { m, s } = encoder();
+    const last = s.layers[1].output;
+    m.graph.nodes.push(node('tok/MatMul', 'MatMul', [last, 'tok.weight'], ['tok_mm']), node('tok/Add', 'Add', ['tok_mm', 'tok.bias'], ['token_logits']));
+    for (const t of [filled('tok.weight', [16, 5]), filled('tok.bias', [5])]) m.graph.initializers.set(t.name, t);
+    m.graph.outputs = [{ name: 'token_logits', elemType: 1 }];
+    removeDeadNodes(m.graph);
+    const found = findBert(m);
+    expect(found.pooler).toBeUndefined();
+    expect(found.head).toMatchObject({ kind: 'token-classification', numLabels: 5, outputs: ['token_logits'] });
+    expect(found.head!.linears[0]).toMatchObject({ node: 'tok/MatMul', bias: 'tok.bias', biasNode: 'tok/Add', layout: 'in_out' });
+  });
+
+  it('an encoder whose outputs are the hidden states and the pooled vector: pooler, no head', () => {
+    const { m, s } = encoder();
+    const pooled = m.graph.nodes.find((n) => n.opType === 'Tanh')!.outputs[0];
+    m.graph.outputs = [{ name: s.layers[1].output, elemType: 1 }, { name: pooled, elemType: 1 }];
+    removeDeadNodes(m.graph);
+    const found = findBert(m);
+    expect(found.pooler?.activation).toBe('tanh');
+    expect(found.head).toBeUndefined();
+    expect(found.numLayers).toBe(2);
   });
 });

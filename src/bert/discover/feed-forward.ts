@@ -77,7 +77,7 @@ function upstreamWithin(ctx: GraphContext, value: string, within: ReadonlySet<No
   const found = new Set<Node>();
   const stack = [value];
   while (stack.length) {
-    const p = ctx.producer(stack.pop()!);
+    const p = ctx.producerOf(stack.pop()!);
     if (!p || found.has(p) || !within.has(p)) continue;
     found.add(p);
     stack.push(...p.inputs);

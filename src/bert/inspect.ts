@@ -1,0 +1,111 @@
+/**
+ * What `compress inspect` reports about a model: exporter, opsets, inputs and outputs, the discovered encoder
+ * shape, and parameters and bytes per component. Plain data, printed as a table or JSON by the CLI.
+ */
+import type { Dim, Model } from '../onnx/graph.ts';
+import { dataTypeName } from '../onnx/dtype.ts';
+import { findBert } from './discover.ts';
+import type { BertStructure, ExporterKind, ModelFamily, Activation } from './structure.ts';
+import { summarize, type ModelSummary } from './summary.ts';
+
+export interface IoInfo {
+  name: string;
+  type: string;
+  shape: Dim[] | null;
+}
+
+export interface LayerInfo {
+  index: number;
+  numHeads: number;
+  headSize: number;
+  intermediateSize: number;
+  activation: Activation;
+  attentionKind: 'unfused' | 'fused';
+  attention: { params: number; bytes: number };
+  ffn: { params: number; bytes: number };
+  params: number;
+  bytes: number;
+}
+
+export interface InspectReport {
+  model: string;
+  exporter: ExporterKind;
+  family: ModelFamily;
+  producer: string;
+  irVersion: number;
+  opset: number;
+  opsets: Record<string, number>;
+  inputs: IoInfo[];
+  outputs: IoInfo[];
+  numLayers: number;
+  /** Heads of the first layer; see layers[] for pruned models whose layers differ. */
+  numHeads: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  vocabSize: number;
+  maxPositions: number | null;
+  typeVocabSize: number | null;
+  head: { kind: string; numLabels: number } | null;
+  params: number;
+  bytes: number;
+  components: {
+    embeddings: { params: number; bytes: number };
+    encoder: { params: number; bytes: number };
+    pooler: { params: number; bytes: number } | null;
+    head: { params: number; bytes: number } | null;
+    other: { params: number; bytes: number };
+  };
+  layers: LayerInfo[];
+}
+
+function io(v: { name: string; elemType?: number; shape?: Dim[] }): IoInfo {
+  return { name: v.name, type: v.elemType !== undefined ? dataTypeName(v.elemType) : 'unknown', shape: v.shape ?? null };
+}
+
+export function inspectModel(model: Model, label: string, structure: BertStructure = findBert(model)): InspectReport {
+  const s = structure;
+  const sum: ModelSummary = summarize(model, s);
+  const initNames = new Set(model.graph.initializers.keys());
+  const size = (x: { params: number; bytes: number }) => ({ params: x.params, bytes: x.bytes });
+  const encoder = sum.layers.reduce((a, l) => ({ params: a.params + l.params, bytes: a.bytes + l.bytes }), { params: 0, bytes: 0 });
+  return {
+    model: label,
+    exporter: s.exporter,
+    family: s.family,
+    producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
+    irVersion: model.irVersion,
+    opset: s.opset,
+    opsets: Object.fromEntries(model.opsetImports.map((o) => [o.domain || 'ai.onnx', o.version])),
+    inputs: model.graph.inputs.filter((i) => !initNames.has(i.name)).map(io),
+    outputs: model.graph.outputs.map(io),
+    numLayers: s.numLayers,
+    numHeads: s.numHeads,
+    hiddenSize: s.hiddenSize,
+    intermediateSize: s.intermediateSize,
+    vocabSize: s.vocabSize,
+    maxPositions: s.maxPositions ?? null,
+    typeVocabSize: s.typeVocabSize ?? null,
+    head: s.head ? { kind: s.head.kind, numLabels: s.head.numLabels } : null,
+    params: sum.params,
+    bytes: sum.bytes,
+    components: {
+      embeddings: size(sum.embeddings),
+      encoder,
+      pooler: sum.pooler ? size(sum.pooler) : null,
+      head: sum.head ? size(sum.head) : null,
+      other: size(sum.other),
+    },
+    layers: s.layers.map((l, i) => ({
+      index: l.index,
+      numHeads: l.attention.numHeads,
+      headSize: l.attention.headSize,
+      intermediateSize: l.ffn.intermediateSize,
+      activation: l.ffn.activation,
+      attentionKind: l.attention.kind,
+      attention: size(sum.layers[i].attention),
+      ffn: size(sum.layers[i].ffn),
+      params: sum.layers[i].params,
+      bytes: sum.layers[i].bytes,
+    })),
+  };
+}

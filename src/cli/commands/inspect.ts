@@ -1,0 +1,57 @@
+/** `compress inspect MODEL [--json]`: what the model is and where its parameters and bytes are. */
+import type { Argv } from 'yargs';
+import { loadModel } from '../../onnx/load.ts';
+import { inspectModel, type InspectReport } from '../../bert/inspect.ts';
+import { locateModel } from '../../eval/model-files.ts';
+import { out, type CliCommand } from '../command.ts';
+
+interface InspectArgs {
+  model: string;
+  json: boolean;
+}
+
+const num = (n: number) => n.toLocaleString('en');
+const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+const shape = (s: InspectReport['inputs'][number]['shape']) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '?');
+
+export function formatInspect(r: InspectReport): string {
+  const lines = [
+    `${r.model}`,
+    `  exporter ${r.exporter} (${r.family}), producer '${r.producer}', IR ${r.irVersion}, opsets ${Object.entries(r.opsets).map(([d, v]) => `${d} ${v}`).join(', ')}`,
+    `  inputs  ${r.inputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
+    `  outputs ${r.outputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
+    `  ${r.numLayers} layers × ${r.numHeads} heads, hidden ${r.hiddenSize}, FFN ${r.intermediateSize}, vocab ${r.vocabSize}` +
+      (r.maxPositions ? `, ${r.maxPositions} positions` : '') + (r.typeVocabSize ? `, ${r.typeVocabSize} token types` : '') +
+      (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} outputs)` : ''),
+    `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
+    '',
+    `  ${'component'.padEnd(22)}${'params'.padStart(14)}${'bytes'.padStart(14)}`,
+  ];
+  const row = (name: string, s: { params: number; bytes: number }) => lines.push(`  ${name.padEnd(22)}${num(s.params).padStart(14)}${num(s.bytes).padStart(14)}`);
+  row('embeddings', r.components.embeddings);
+  for (const l of r.layers) {
+    row(`layer ${l.index} attention`, l.attention);
+    lines[lines.length - 1] += `   ${l.numHeads} heads × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`;
+    row(`layer ${l.index} ffn`, l.ffn);
+    lines[lines.length - 1] += `   ${l.intermediateSize} ${l.activation}`;
+  }
+  if (r.components.pooler) row('pooler', r.components.pooler);
+  if (r.components.head) row('head', r.components.head);
+  if (r.components.other.bytes) row('other', r.components.other);
+  return lines.join('\n');
+}
+
+export const inspectCommand: CliCommand<InspectArgs> = {
+  command: 'inspect <model>',
+  describe: 'Show exporter, opset, inputs/outputs, layers, heads and parameters/bytes per component',
+  builder: (y: Argv) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: 'ONNX file or model folder' })
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<InspectArgs>,
+  run: async (args) => {
+    const where = locateModel(args.model);
+    const report = inspectModel(loadModel(where.onnx), where.onnx);
+    out(args.json ? JSON.stringify(report, null, 2) : formatInspect(report));
+    return 0;
+  },
+};

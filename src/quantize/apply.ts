@@ -1,0 +1,74 @@
+/**
+ * Applying a quantization plan: every target is dispatched to the quantizer its format's table lists for the op of
+ * its node; targets without a quantizer, or whose quantizer declines, stay float with the reason recorded. Then the
+ * node list is re-sorted (shared activation quantizers are placed before their first reader) and the float tensors
+ * nobody reads any more are dropped.
+ */
+import type { Model } from '../onnx/graph.ts';
+import { pruneGraph, topoSort } from '../onnx/analysis.ts';
+import { validateModel } from '../onnx/validate.ts';
+import { tensorBytes } from '../onnx/tensor.ts';
+import { GraphEditor } from './graph-edit.ts';
+import { opKey, type Assignment, type FloatRecord, type RewriteContext, type TensorRecord } from './registry.ts';
+import { REGISTRIES } from './tables.ts';
+import { targetNode, targetWeight, type Target } from './targets.ts';
+import type { QuantizeOptions } from './settings.ts';
+import type { ActivationRange } from './calibrate.ts';
+
+export interface PlanResult {
+  model: Model;
+  quantized: TensorRecord[];
+  kept: FloatRecord[];
+  notes: string[];
+}
+
+/** Rewrites a copy of `model` as `plan` (target id → assignment) says. Targets absent from the plan stay float. */
+export function applyPlan(
+  model: Model,
+  targets: readonly Target[],
+  plan: ReadonlyMap<string, Assignment>,
+  options: QuantizeOptions,
+  ranges: ReadonlyMap<string, ActivationRange> = new Map(),
+): PlanResult {
+  const edit = new GraphEditor(model);
+  const ctx: RewriteContext = { edit, options, ranges, activations: new Map(), weights: new Map(), notes: [] };
+  const quantized: TensorRecord[] = [];
+  const kept: FloatRecord[] = [];
+  const position = new Map(edit.graph.nodes.map((n, i) => [n.name, i]));
+  const ordered = [...targets].sort((a, b) => (position.get(targetNode(a) ?? '') ?? Infinity) - (position.get(targetNode(b) ?? '') ?? Infinity));
+  for (const t of ordered) {
+    const weight = targetWeight(t);
+    const init = edit.graph.initializers.get(weight);
+    const keep = (reason: string, node?: string) => kept.push({ target: t.id, tensor: weight, bytes: init ? tensorBytes(init) : 0, reason, ...(node ? { node } : {}) });
+    const a = plan.get(t.id) ?? { format: 'float' as const, reason: 'not in the plan' };
+    if (a.format === 'float') {
+      keep(a.reason);
+      continue;
+    }
+    const nodeName = targetNode(t);
+    const node = nodeName ? edit.node(nodeName) : undefined;
+    if (!node) {
+      keep(nodeName ? `node '${nodeName}' not found` : 'no Gather reads the table (folded or fused by the exporter)');
+      continue;
+    }
+    const q = REGISTRIES[a.format][opKey(node)];
+    if (!q) {
+      keep(`no ${a.format} quantizer for ${opKey(node)}`, node.name);
+      continue;
+    }
+    const why = q.check(node, t, a.scheme, ctx);
+    if (why) {
+      keep(why, node.name);
+      continue;
+    }
+    quantized.push(...q.rewrite(node, t, a.scheme, ctx));
+  }
+  const g = edit.graph;
+  const sorted = topoSort(g);
+  if (!sorted.ok) throw new Error(`quantize: the rewritten graph has a cycle at '${sorted.cycleAt.name}'`);
+  g.nodes = sorted.nodes;
+  pruneGraph(g);
+  const problems = validateModel(edit.model);
+  if (problems.length) throw new Error(`quantize: the rewritten graph is invalid: ${problems[0]}`);
+  return { model: edit.model, quantized, kept, notes: ctx.notes };
+}

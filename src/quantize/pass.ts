@@ -1,0 +1,208 @@
+/**
+ * The quantize pass. Each mode builds a plan (target → node format and weight scheme, or float with a reason) and
+ * applies it with the per-op quantizer tables:
+ * - int8:          dynamic int8 (DynamicQuantizeMatMul or DynamicQuantizeLinear + MatMulInteger), QAttention;
+ * - int8-group:G:  the same with one scale per G output channels;
+ * - int8-static:   QDQ with calibrated activation ranges (needs calibration data; opset raised to 13 for per-channel);
+ * - int4-block:B:  MatMulNBits 4-bit block-wise weights;
+ * - mixed:BUDGET:  per encoder layer 4 / 8 / 32 bits by measured sensitivity under a size budget.
+ * Embedding tables are stored int8 in every mode unless `embeddings: false`.
+ */
+import type { Model } from '../onnx/graph.ts';
+import { modelSize } from '../onnx/size.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
+import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
+import { SettingsError } from '../errors.ts';
+import { applyPlan } from './apply.ts';
+import { collectRanges } from './calibrate.ts';
+import { GraphEditor } from './graph-edit.ts';
+import { allocateBits, layerCost, layerTargets, type LayerBits } from './mixed.ts';
+import { opsetRaiseBlocker, raiseOpset, type OpsetRaise } from './opset.ts';
+import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
+import type { Assignment, WeightScheme } from './registry.ts';
+import { quantizeReport } from './report.ts';
+import { int8Granularity, modeName, parseQuantizeSettings, type QuantizeOptions } from './settings.ts';
+import { quantizationTargets, targetNode, type Target } from './targets.ts';
+
+export type Plan = Map<string, Assignment>;
+
+const INT8_CHANNEL: WeightScheme = { kind: 'int8', granularity: { kind: 'channel' } };
+
+/** Embedding tables: int8 per row (per table without perChannel), or float. */
+function planEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptions): void {
+  for (const t of targets) {
+    if (t.kind !== 'embedding') continue;
+    plan.set(t.id, o.embeddings
+      ? { format: 'integer', scheme: { kind: 'int8', granularity: o.perChannel ? { kind: 'channel' } : { kind: 'tensor' } } }
+      : { format: 'float', reason: 'embeddings: false' });
+  }
+}
+
+/** int8 and int8-group: dynamic int8 everywhere (group size checked against every encoder projection). */
+function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOptions, notes: string[]): Plan {
+  const plan: Plan = new Map();
+  const g = int8Granularity(o);
+  for (const t of targets) {
+    if (t.kind === 'embedding') continue;
+    let scheme: WeightScheme = { kind: 'int8', granularity: g };
+    if (g.kind === 'group') {
+      const width = t.kind === 'linear' ? t.linear.outFeatures : 3 * s.layers[t.layer].attention.numHeads * s.layers[t.layer].attention.headSize;
+      if (width % g.size !== 0) {
+        const inLayer = t.kind === 'attention' || t.layer !== undefined;
+        if (inLayer) throw new SettingsError(`quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} outputs of ${t.id} (use a divisor, e.g. the head size ${s.headSize})`);
+        notes.push(`${t.id}: ${g.size} does not divide its ${width} outputs: quantized per channel`);
+        scheme = INT8_CHANNEL;
+      }
+    }
+    plan.set(t.id, { format: 'integer', scheme });
+  }
+  planEmbeddings(plan, targets, o);
+  return plan;
+}
+
+function planStatic(targets: readonly Target[], o: QuantizeOptions): Plan {
+  const plan: Plan = new Map();
+  for (const t of targets) {
+    if (t.kind === 'linear') plan.set(t.id, { format: 'qdq', scheme: { kind: 'int8', granularity: int8Granularity(o) } });
+    else if (t.kind === 'attention') plan.set(t.id, { format: 'float', reason: 'int8-static: a fused Attention has no QDQ form here (use mode int8 for QAttention)' });
+  }
+  planEmbeddings(plan, targets, o);
+  return plan;
+}
+
+function planInt4(targets: readonly Target[], o: QuantizeOptions, blockSize: number): Plan {
+  const plan: Plan = new Map();
+  for (const t of targets) {
+    if (t.kind === 'linear') plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize, symmetric: o.symmetric } });
+    else if (t.kind === 'attention') plan.set(t.id, { format: 'float', reason: 'MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float' });
+  }
+  planEmbeddings(plan, targets, o);
+  return plan;
+}
+
+/** Mixed precision: `bits[layer]` for the encoder layers, int8 per channel for pooler, head and fused attention. */
+function planMixed(targets: readonly Target[], o: QuantizeOptions, bits: readonly LayerBits[] | ((layer: number) => LayerBits | undefined)): Plan {
+  const plan: Plan = new Map();
+  const bitsOf = typeof bits === 'function' ? bits : (l: number) => bits[l];
+  for (const t of targets) {
+    if (t.kind === 'embedding') continue;
+    const layer = t.kind === 'attention' ? t.layer : t.layer;
+    const b = layer === undefined ? 8 : bitsOf(layer);
+    if (b === undefined || b === 32) plan.set(t.id, { format: 'float', reason: b === 32 ? `mixed: layer ${layer} kept at 32 bits` : 'mixed: not quantized in this probe' });
+    else if (b === 4 && t.kind === 'linear') plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize: o.mixedBlockSize, symmetric: o.symmetric } });
+    else plan.set(t.id, { format: 'integer', scheme: INT8_CHANNEL });
+  }
+  return plan;
+}
+
+/** int8-static: opset 13 for per-channel weights (raised when safe), calibrated ranges of every projection input. */
+async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
+  const calibration = requireCalibration(ctx.calibration, 'quantize int8-static', 'activation ranges');
+  let input = model;
+  let raised: OpsetRaise | undefined;
+  const opset = s.opset || (model.opsetImports.find((i) => i.domain === '')?.version ?? 0);
+  const need = o.perChannel ? PER_AXIS_OPSET : 10;
+  if (opset < need) {
+    const softmaxes = new Set(s.layers.map((l) => l.attention.softmax).filter((n): n is string => !!n));
+    const blocker = opsetRaiseBlocker(model, need, softmaxes);
+    if (blocker) {
+      throw new SettingsError(`quantize int8-static: ${o.perChannel ? 'per-channel weights need' : 'QDQ needs'} opset ${need}, the model has ${opset}, and it cannot be raised: ${blocker}` +
+        (o.perChannel ? ' (perChannel: false needs only opset 10)' : ''));
+    }
+    const edit = new GraphEditor(model);
+    raised = raiseOpset(edit, need);
+    input = edit.model;
+  }
+  const byName = new Map(input.graph.nodes.map((n) => [n.name, n]));
+  const values = targets.filter((t) => t.kind === 'linear').map((t) => byName.get(targetNode(t)!)?.inputs[0]).filter((v): v is string => !!v);
+  ctx.log?.(`quantize: calibrating ${new Set(values).size} activation ranges on ${calibration.batches.length} batches`);
+  const ranges = await collectRanges(model, s, calibration, values, o.calibration);
+  const result = applyPlan(input, targets, planStatic(targets, o), o, ranges);
+  if (raised) result.notes.push(`opset raised from ${raised.from} to ${raised.to} for per-axis DequantizeLinear${raised.converted.length ? ` (${raised.converted.length} nodes had attributes turned into inputs)` : ''}`);
+  return {
+    model: result.model,
+    report: quantizeReport(o, model, result, {
+      activationRanges: Object.fromEntries([...ranges].map(([k, r]) => [k, [r.min, r.max]])),
+      calibrationBatches: calibration.batches.length,
+    }),
+  };
+}
+
+/** Mixed precision: per-layer 4-bit sensitivity, then greedy bits under the budget. */
+async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
+  if (o.mode.kind !== 'mixed') throw new Error('runMixed: not a mixed mode');
+  const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
+  const perLayer = layerTargets(targets, s);
+  const costs = perLayer.map((l, i) => layerCost(i, l, o.mixedBlockSize, o.symmetric));
+  const fp32Bytes = modelSize(model).bytes;
+  const budget = o.mode.budget.kind === 'fraction' ? Math.floor(o.mode.budget.fraction * fp32Bytes) : o.mode.budget.bytes;
+
+  const measure = async (m: Model) => {
+    const runner = await CalibrationRunner.open(m, s, calibration);
+    try {
+      return await runner.loss();
+    } finally {
+      await runner.release();
+    }
+  };
+  const baseLoss = await measure(model);
+  const sensitivity: number[] = [];
+  for (let l = 0; l < s.layers.length; l++) {
+    const probe = applyPlan(model, targets, planMixed(targets, o, (layer) => (layer === l ? 4 : undefined)), o);
+    sensitivity.push((await measure(probe.model)) - baseLoss);
+    ctx.log?.(`quantize mixed: layer ${l} at 4 bits: loss +${sensitivity[l].toFixed(4)}`);
+  }
+  const allFloat = applyPlan(model, targets, withEmbeddings(planMixed(targets, o, () => 32), targets, o), o);
+  const fixed = modelSize(allFloat.model).bytes - costs.reduce((t, c) => t + c.bytes[32], 0);
+  const alloc = allocateBits(sensitivity, costs, fixed, budget);
+  if (!alloc) {
+    const least = fixed + costs.reduce((t, c) => t + c.bytes[4], 0);
+    throw new SettingsError(`quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${o.embeddings ? ', embeddings int8' : ''})`);
+  }
+  const result = applyPlan(model, targets, withEmbeddings(planMixed(targets, o, alloc.bits), targets, o), o);
+  return {
+    model: result.model,
+    report: quantizeReport(o, model, result, {
+      budgetBytes: budget,
+      predictedBytes: alloc.bytes,
+      baseLoss,
+      layers: s.layers.map((_, l) => ({ layer: l, bits: alloc.bits[l], sensitivity: sensitivity[l], weightBytes: costs[l].bytes[alloc.bits[l]] })),
+    }),
+  };
+}
+
+function withEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptions): Plan {
+  planEmbeddings(plan, targets, o);
+  return plan;
+}
+
+/** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
+export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
+  const targets = quantizationTargets(s);
+  switch (o.mode.kind) {
+    case 'int8':
+    case 'int8-group': {
+      const notes: string[] = [];
+      const plan = planDynamic(targets, s, o, notes);
+      const result = applyPlan(model, targets, plan, o);
+      result.notes.unshift(...notes);
+      return { model: result.model, report: quantizeReport(o, model, result) };
+    }
+    case 'int4-block': {
+      const result = applyPlan(model, targets, planInt4(targets, o, o.mode.blockSize), o);
+      return { model: result.model, report: quantizeReport(o, model, result) };
+    }
+    case 'int8-static':
+      return runStatic(model, s, o, ctx, targets);
+    case 'mixed':
+      return runMixed(model, s, o, ctx, targets);
+  }
+}
+
+export const quantizePass: Pass<QuantizeOptions> = {
+  name: 'quantize',
+  description: 'int8 / int4 weight quantization (dynamic, static QDQ, group-wise, block-wise, mixed precision) of projections and embeddings',
+  parse: parseQuantizeSettings,
+  run: (model, structure, options, context) => quantizeModel(model, structure, options, context),
+};

@@ -1,0 +1,62 @@
+/**
+ * The quantize pass's report: initializer bytes before and after, every quantized tensor with its scheme, bytes and
+ * max abs quantization error, every target left in float with the reason, and the float tensors that remain
+ * (biases, LayerNorm parameters, constants) summarized.
+ */
+import type { Model } from '../onnx/graph.ts';
+import { isFloatType } from '../onnx/dtype.ts';
+import { tensorBytes } from '../onnx/tensor.ts';
+import { modelSize } from '../onnx/size.ts';
+import type { PassReport } from '../pass/pass.ts';
+import type { PlanResult } from './apply.ts';
+import { modeName, type QuantizeOptions } from './settings.ts';
+
+const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e6 ? 3 : 1)} MB`;
+
+/** The settings as plain JSON (the mode as its string). */
+export function settingsRecord(o: QuantizeOptions): Record<string, unknown> {
+  return {
+    mode: modeName(o.mode),
+    perChannel: o.perChannel,
+    embeddings: o.embeddings,
+    format: o.format,
+    calibration: o.calibration.kind === 'minmax' ? 'minmax' : `percentile:${o.calibration.percentile}`,
+    symmetric: o.symmetric,
+    mixedBlockSize: o.mixedBlockSize,
+    attention: o.attention,
+  };
+}
+
+/** Float initializers left in the output, largest first (the quantized targets' originals are gone by now). */
+function remainingFloat(m: Model, keptTensors: ReadonlySet<string>) {
+  const all = [...m.graph.initializers.values()].filter((t) => isFloatType(t.dataType) && !keptTensors.has(t.name));
+  const bytes = all.reduce((s, t) => s + tensorBytes(t), 0);
+  const largest = all.sort((a, b) => tensorBytes(b) - tensorBytes(a)).slice(0, 5).map((t) => ({ tensor: t.name, dims: t.dims, bytes: tensorBytes(t) }));
+  return { tensors: all.length, bytes, largest, reason: 'biases, LayerNorm parameters, quantization scales and other small constants stay float (added or multiplied in float; a few kB)' };
+}
+
+export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanResult, extra: Record<string, unknown> = {}): PassReport {
+  const before = modelSize(input).bytes;
+  const after = modelSize(result.model).bytes;
+  const ratio = before ? after / before : 1;
+  const q = result.quantized;
+  const maxErr = q.reduce((m, r) => Math.max(m, r.maxAbsError), 0);
+  const keptTensors = new Set(result.kept.map((k) => k.tensor));
+  const summary = `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%), ${q.length} tensors quantized` +
+    (result.kept.length ? `, ${result.kept.length} left float` : '') + (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');
+  return {
+    pass: 'quantize',
+    settings: settingsRecord(o),
+    summary,
+    details: {
+      bytesBefore: before,
+      bytesAfter: after,
+      ratio,
+      quantized: q,
+      keptFloat: result.kept,
+      otherFloat: remainingFloat(result.model, keptTensors),
+      notes: result.notes,
+      ...extra,
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * FFN neuron pruning equals zeroing those neurons (GELU(0) = 0, so a neuron with a zero input column and bias
+ * contributes nothing); dropping a layer equals skipping it.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { cloneModel, float32Tensor, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { pruneFfnPass, ffnNeuronScores } from '../../src/prune/ffn.ts';
+import { dropLayersPass, layersToDrop } from '../../src/prune/layers.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { sampleFeeds, outputsOf, maxDiff, maxAbs } from '../helpers/run-model.ts';
+import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
+
+/** A copy of the model with the listed FFN neurons silenced (input column and bias entry zeroed). */
+function zeroNeurons(model: Model, keepPerLayer: Map<number, Set<number>>): Model {
+  const m = cloneModel(model);
+  const s = findBert(model);
+  for (const l of s.layers) {
+    const keep = keepPerLayer.get(l.index)!;
+    const lin = l.ffn.in;
+    const t = m.graph.initializers.get(lin.weight)!;
+    const w = readFloat32(t).slice();
+    const [r, c] = t.dims;
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) {
+      const neuron = lin.layout === 'in_out' ? j : i;
+      if (!keep.has(neuron)) w[i * c + j] = 0;
+    }
+    m.graph.initializers.set(lin.weight, float32Tensor(lin.weight, t.dims, w));
+    if (lin.bias) {
+      const b = readFloat32(m.graph.initializers.get(lin.bias)!).slice();
+      for (let j = 0; j < b.length; j++) if (!keep.has(j)) b[j] = 0;
+      m.graph.initializers.set(lin.bias, float32Tensor(lin.bias, [b.length], b));
+    }
+  }
+  return m;
+}
+
+function keptNeurons(model: Model, ratio: number): Map<number, Set<number>> {
+  const s = findBert(model);
+  const scores = ffnNeuronScores(model, s);
+  return new Map(s.layers.map((l) => {
+    const n = l.ffn.intermediateSize;
+    const k = n - Math.round(ratio * n);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[l.index][b] - scores[l.index][a] || a - b);
+    return [l.index, new Set(order.slice(0, k))];
+  }));
+}
+
+describe('prune-ffn', () => {
+  it('removing neurons equals zeroing them', async () => {
+    const model = tinyBert({}, { std: 0.2 });
+    const s = findBert(model);
+    const res = await pruneFfnPass.run(model, s, pruneFfnPass.parse({ ratio: 0.5 }), {});
+    expect(findBert(res.model).layers.map((l) => l.ffn.intermediateSize)).toEqual([32, 32]);
+    const feeds = sampleFeeds(model, s);
+    const want = await outputsOf(zeroNeurons(model, keptNeurons(model, 0.5)), feeds);
+    expect(maxDiff(want, await outputsOf(res.model, feeds))).toBeLessThan(1e-5 * Math.max(1, maxAbs(want)));
+  });
+
+  it.skipIf(!hasFixtures)('works on keras graphs, whose reshapes hold the FFN width', async () => {
+    const model = loadModel(join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
+    const s = findBert(model);
+    const res = await pruneFfnPass.run(model, s, pruneFfnPass.parse({ ratio: 0.25 }), {});
+    const feeds = sampleFeeds(model, s);
+    const want = await outputsOf(zeroNeurons(model, keptNeurons(model, 0.25)), feeds);
+    expect(maxDiff(want, await outputsOf(res.model, feeds))).toBeLessThan(1e-5);
+  });
+
+  it('refuses a ratio outside [0, 1)', () => {
+    expect(() => pruneFfnPass.parse({ ratio: 1 })).toThrow(SettingsError);
+    expect(() => pruneFfnPass.parse({ ratio: 'x' })).toThrow(SettingsError);
+  });
+});
+
+describe('drop-layers', () => {
+  it('dropping a layer equals a model built without it', async () => {
+    // A 3-layer model minus layer 1 computes what layers 0 and 2 compute in sequence; check via discovery and
+    // against zero-effect: dropping nothing changes nothing, dropping a layer changes the output.
+    const model = tinyBert({ numLayers: 3 }, { std: 0.2 });
+    const s = findBert(model);
+    const res = await dropLayersPass.run(model, s, dropLayersPass.parse({ layers: '1' }), {});
+    const after = findBert(res.model);
+    expect(after.numLayers).toBe(2);
+    expect(after.layers[1].attention.q!.weight).toBe(s.layers[2].attention.q!.weight);
+    const feeds = sampleFeeds(model, s);
+    expect(maxDiff(await outputsOf(model, feeds), await outputsOf(res.model, feeds))).toBeGreaterThan(1e-4);
+  });
+
+  it('keeps every other layer like DistilBERT', () => {
+    const s = findBert(tinyBert({ numLayers: 6 }));
+    expect(layersToDrop(s, dropLayersPass.parse({ keep: 'every-other' }))).toEqual([1, 3, 5]);
+    expect(layersToDrop(s, dropLayersPass.parse({ keep: '0,5' }))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('refuses impossible layer lists', () => {
+    const s = findBert(tinyBert({ numLayers: 2 }));
+    expect(() => layersToDrop(s, { drop: [2] })).toThrow(/layers 0-1/);
+    expect(() => layersToDrop(s, { drop: [0, 1] })).toThrow(/cannot drop all/);
+    expect(() => dropLayersPass.parse({ layers: 'a,b' })).toThrow(SettingsError);
+  });
+});

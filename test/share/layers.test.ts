@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { buildBert } from '../../src/bert/build.ts';
+import { layerParamNames, randomBertWeights } from '../../src/bert/build-weights.ts';
+import type { BertConfig } from '../../src/bert/config.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { encodeModel, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
+import { applyHeadPruning } from '../../src/prune/index.ts';
+import { shareLayersPass, layerWeights, type ShareLayersDetails } from '../../src/share/index.ts';
+import { lcg, maxAbsDiff } from '../helpers/feeds.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { FIXTURE_MODELS, TEACHERS, fixture, hasFixtures, hasTeachers } from '../helpers/paths.ts';
+import { runModel } from '../factorize/run-model.ts';
+
+const pass = shareLayersPass;
+
+async function share(model: Model, settings: Record<string, unknown>) {
+  const r = await pass.run(model, findBert(model), pass.parse(settings), {});
+  return { ...r, details: r.report.details as unknown as ShareLayersDetails };
+}
+
+const CONFIG: BertConfig = tinyBertConfig({ numLayers: 4 });
+const LAYER_ROLES = ['query', 'key', 'value', 'attentionOutput', 'attentionNorm', 'intermediate', 'output', 'outputNorm'] as const;
+
+/** Seeded weights with random (not zero / one) biases and LayerNorm parameters, so averaging them is visible. */
+function weights(config: BertConfig): Map<string, Float32Array> {
+  const w = randomBertWeights(config, { seed: 3 });
+  const r = lcg(9);
+  for (const [name, v] of w) if (/(bias|LayerNorm\.weight)$/.test(name)) for (let i = 0; i < v.length; i++) v[i] += 0.1 * (r() - 0.5);
+  return w;
+}
+
+/** The weights with every layer of each group replaced by the group's element-wise mean (float64, then float32). */
+function groupMeans(config: BertConfig, w: Map<string, Float32Array>, groups: number[][]): Map<string, Float32Array> {
+  const out = new Map(w);
+  for (const group of groups) {
+    for (const role of LAYER_ROLES) {
+      for (const suffix of ['weight', 'bias']) {
+        const names = group.map((l) => `${layerParamNames(l)[role]}.${suffix}`);
+        const acc = new Float64Array(w.get(names[0])!.length);
+        for (const n of names) w.get(n)!.forEach((x, i) => (acc[i] += x));
+        const mean = Float32Array.from(acc, (x) => x / group.length);
+        for (const n of names) out.set(n, mean);
+      }
+    }
+  }
+  return out;
+}
+
+const build = (w: Map<string, Float32Array>) => buildBert(CONFIG, { kind: 'given', tensors: w });
+
+describe('share-layers on a built BERT', () => {
+  const w = weights(CONFIG);
+  const model = build(w);
+
+  it("one group per layer ('groups:L') is a no-op: logits equal within 1e-5", async () => {
+    const { model: out, details } = await share(model, { share: 'groups:4' });
+    expect(details.groups).toEqual([[0], [1], [2], [3]]);
+    expect(details.layerDrift).toEqual([0, 0, 0, 0]);
+    expect(details.encoderBytesAfter).toBe(details.encoderBytesBefore);
+    const [a, b] = [await runModel(model, { vocab: 128 }), await runModel(out, { vocab: 128 })];
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+  });
+
+  it("'all' from mean computes exactly the model whose layers are all the mean layer, with encoder bytes ÷ L", async () => {
+    const { model: out, details, report } = await share(model, { share: 'all', from: 'mean' });
+    const reference = build(groupMeans(CONFIG, w, [[0, 1, 2, 3]]));
+    const [a, b] = [await runModel(reference, { vocab: 128 }), await runModel(out, { vocab: 128 })];
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+    expect(details.encoderBytesAfter).toBe(details.encoderBytesBefore / 4);
+    expect(details.modelBytesBefore - details.modelBytesAfter).toBe((details.encoderBytesBefore * 3) / 4);
+    expect(encodeModel(model).byteLength - encodeModel(out).byteLength).toBeGreaterThan(0.99 * ((details.encoderBytesBefore * 3) / 4));
+    expect(details.layerDrift.every((d) => d > 0 && d < 2)).toBe(true);
+    expect(report.summary).toMatch(/shared 4 layers as 1 group of 4 \(mean\)/);
+  });
+
+  it('every layer of the output reads the same initializers, and discovery still finds 4 layers', async () => {
+    const { model: out, details } = await share(model, { share: 'all' });
+    const s = findBert(out);
+    expect(s.numLayers).toBe(4);
+    const names = s.layers.map((l) => layerWeights(l).map((x) => x.initializer));
+    for (const n of names) expect(n).toEqual(names[0]);
+    expect(names[0]).toEqual(Object.values(details.sharedInitializers[0]));
+    expect(names[0].every((n) => n.startsWith('shared.layers0-3.'))).toBe(true);
+  });
+
+  it("'groups:2' from 'layer:1' copies layers 1 and 3, and matches the model built that way", async () => {
+    const { model: out, details } = await share(model, { share: 'groups:2', from: 'layer:1' });
+    expect(details.groups).toEqual([[0, 1], [2, 3]]);
+    expect(details.layerDrift[1]).toBe(0);
+    expect(details.layerDrift[3]).toBe(0);
+    expect(details.encoderBytesAfter).toBe(details.encoderBytesBefore / 2);
+    const copied = new Map(w);
+    for (const [from, to] of [[1, 0], [3, 2]]) {
+      for (const role of LAYER_ROLES) for (const sfx of ['weight', 'bias']) copied.set(`${layerParamNames(to)[role]}.${sfx}`, w.get(`${layerParamNames(from)[role]}.${sfx}`)!);
+    }
+    const [a, b] = [await runModel(build(copied), { vocab: 128 }), await runModel(out, { vocab: 128 })];
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+    const s = findBert(out);
+    expect(s.layers[0].ffn.in.weight).toBe(s.layers[1].ffn.in.weight);
+    expect(s.layers[1].ffn.in.weight).not.toBe(s.layers[2].ffn.in.weight);
+    expect(Array.from(readFloat32(out.graph.initializers.get(s.layers[0].attentionNorm.scale)!))).toEqual(Array.from(w.get('bert.encoder.layer.1.attention.output.LayerNorm.weight')!));
+  });
+
+  it('identical layers: sharing all of them changes nothing but the size', async () => {
+    const same = new Map(w);
+    for (let l = 1; l < 4; l++) for (const role of LAYER_ROLES) for (const sfx of ['weight', 'bias']) same.set(`${layerParamNames(l)[role]}.${sfx}`, w.get(`${layerParamNames(0)[role]}.${sfx}`)!);
+    const m = build(same);
+    const { model: out, details } = await share(m, { share: 'all' });
+    expect(details.layerDrift).toEqual([0, 0, 0, 0]);
+    const [a, b] = [await runModel(m, { vocab: 128 }), await runModel(out, { vocab: 128 })];
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+  });
+
+  it('leaves the input model untouched', async () => {
+    const nodes = model.graph.nodes.map((n) => n.inputs.join(','));
+    const inits = [...model.graph.initializers.keys()];
+    await share(model, { share: 'all' });
+    expect(model.graph.nodes.map((n) => n.inputs.join(','))).toEqual(nodes);
+    expect([...model.graph.initializers.keys()]).toEqual(inits);
+  });
+
+  it('settings that do not fit the model are SettingsErrors', async () => {
+    await expect(share(model, { share: 'groups:3' })).rejects.toThrow(/3 groups do not divide the model's 4 layers/);
+    await expect(share(model, { share: 'groups:2', from: 'layer:2' })).rejects.toBeInstanceOf(SettingsError);
+  });
+
+  it('layers pruned differently cannot share: the error names the layers', async () => {
+    const m = tinyBert({ numLayers: 4 });
+    const pruned = applyHeadPruning(m, findBert(m), { 2: [0] });
+    await expect(share(pruned, { share: 'all' })).rejects.toThrow(/layers 0 and 2 differ in attention\.q\.weight: \[32,32\] float32 in_out vs \[32,24\] float32 in_out/);
+    await expect(share(pruned, { share: 'groups:2' })).rejects.toThrow(/layers 2 and 3 differ/);
+    // Pruned alike within each group: fine.
+    const alike = applyHeadPruning(m, findBert(m), { 2: [0], 3: [1] });
+    const { model: out } = await share(alike, { share: 'groups:2' });
+    expect((await runModel(out, { vocab: 128 })).logits.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe.skipIf(!hasFixtures)('share-layers on exporter fixtures', () => {
+  for (const f of FIXTURE_MODELS) {
+    it(`${f.file}: groups:L is a no-op; 'all' runs, shrinks and is discovered`, async () => {
+      const m = await loadModel(fixture(f.file));
+      const L = findBert(m).numLayers;
+      const opts = { vocab: f.vocab, seq: f.seq ?? 9 };
+      const before = await runModel(m, opts);
+      const same = await runModel((await share(m, { share: `groups:${L}` })).model, opts);
+      for (const k of Object.keys(before)) expect(maxAbsDiff(before[k], same[k])).toBeLessThan(1e-5);
+
+      const { model: out, details } = await share(m, { share: 'all' });
+      expect(details.encoderBytesAfter).toBeLessThan(details.encoderBytesBefore);
+      expect(details.modelBytesAfter).toBeLessThan(details.modelBytesBefore);
+      const after = await runModel(out, opts);
+      for (const k of Object.keys(before)) expect(after[k].every(Number.isFinite)).toBe(true);
+      const s = findBert(out);
+      expect(s.numLayers).toBe(L);
+      expect(new Set(s.layers.map((l) => l.ffn.in.weight)).size).toBe(1);
+    });
+  }
+});
+
+describe.skipIf(!hasTeachers)('share-layers on the SST-2 teacher (4 layers, hidden 256)', () => {
+  it("'all': encoder bytes ÷ 4, the file shrinks by the rest, runs in onnxruntime, discovery OK", async () => {
+    const m = await loadModel(`${TEACHERS}/sst2-L4H256/model.onnx`);
+    const { model: out, details } = await share(m, { share: 'all' });
+    // 4 × (4·256² + 2·256·1024 + biases + LayerNorms) float32 values.
+    const perLayer = 4 * (4 * 256 * 256 + 2 * 256 * 1024 + 4 * 256 + 1024 + 256 + 4 * 256);
+    expect(details.encoderBytesBefore).toBe(4 * perLayer);
+    expect(details.encoderBytesAfter).toBe(perLayer);
+    const saved = encodeModel(m).byteLength - encodeModel(out).byteLength;
+    expect(Math.abs(saved - 3 * perLayer) / (3 * perLayer)).toBeLessThan(0.01);
+    const logits = (await runModel(out, { vocab: 30522, seq: 16 })).logits;
+    expect(logits.length).toBe(4);
+    expect(logits.every(Number.isFinite)).toBe(true);
+    const s = findBert(out);
+    expect(s.numLayers).toBe(4);
+    expect(new Set(s.layers.map((l) => l.attention.q!.weight)).size).toBe(1);
+  });
+
+  it("'groups:4' leaves the logits equal within 1e-5", async () => {
+    const m = await loadModel(`${TEACHERS}/sst2-L4H256/model.onnx`);
+    const { model: out } = await share(m, { share: 'groups:4', from: 'mean' });
+    const [a, b] = [await runModel(m, { vocab: 30522, seq: 16 }), await runModel(out, { vocab: 30522, seq: 16 })];
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+  });
+});

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { layerGroups, parseShareSpec, parseSourceSpec, formatShareSpec, formatSourceSpec } from '../../src/share/index.ts';
+
+describe('share-layers settings', () => {
+  it('parses share and from, with defaults all / mean', () => {
+    expect(parseShareSpec(undefined)).toEqual({ kind: 'all' });
+    expect(parseShareSpec('all')).toEqual({ kind: 'all' });
+    expect(parseShareSpec('groups:3')).toEqual({ kind: 'groups', count: 3 });
+    expect(parseSourceSpec(undefined)).toEqual({ kind: 'mean' });
+    expect(parseSourceSpec('layer:2')).toEqual({ kind: 'layer', index: 2 });
+    expect(formatShareSpec(parseShareSpec('groups:3'))).toBe('groups:3');
+    expect(formatSourceSpec(parseSourceSpec('layer:0'))).toBe('layer:0');
+  });
+
+  it('refuses malformed specs', () => {
+    for (const s of ['none', 'groups', 'groups:0', 'groups:-1', 'groups:2.5', 'group:2']) expect(() => parseShareSpec(s)).toThrow(SettingsError);
+    for (const s of ['median', 'layer', 'layer:-1', 'layer:x']) expect(() => parseSourceSpec(s)).toThrow(SettingsError);
+  });
+
+  it('groups are consecutive runs of equal size', () => {
+    expect(layerGroups(4, { kind: 'all' })).toEqual([[0, 1, 2, 3]]);
+    expect(layerGroups(6, { kind: 'groups', count: 3 })).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(layerGroups(3, { kind: 'groups', count: 3 })).toEqual([[0], [1], [2]]);
+  });
+
+  it('a group count that does not divide the layers is a SettingsError', () => {
+    expect(() => layerGroups(12, { kind: 'groups', count: 5 })).toThrow(/5 groups do not divide the model's 12 layers/);
+    expect(() => layerGroups(4, { kind: 'groups', count: 8 })).toThrow(SettingsError);
+  });
+
+  it('layer:K must lie inside each group', () => {
+    expect(layerGroups(4, { kind: 'groups', count: 2 }, { kind: 'layer', index: 1 })).toEqual([[0, 1], [2, 3]]);
+    expect(() => layerGroups(4, { kind: 'groups', count: 2 }, { kind: 'layer', index: 2 })).toThrow(/each group has 2 layers \(positions 0-1\)/);
+    expect(() => layerGroups(4, { kind: 'all' }, { kind: 'layer', index: 4 })).toThrow(SettingsError);
+  });
+});
