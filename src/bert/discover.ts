@@ -99,12 +99,12 @@ function findAttentionBlocks(ctx: GraphContext): AttentionMatch[] {
 
 /** The residual width, checked against the embeddings and the first layer. */
 function hiddenWidth(ctx: GraphContext, emb: EmbeddingsMatch, first: EncoderLayer): number {
-  const word = ctx.graph.initializers.get(emb.embeddings.word.weight)!;
-  const width = word.dims[1];
+  const word = emb.embeddings.word;
+  const width = word.projection?.outFeatures ?? ctx.graph.initializers.get(word.weight)!.dims[1];
   const att = first.attention;
   const layerIn = att.q?.inFeatures ?? ctx.graph.initializers.get(att.fused!.weight)!.dims[0];
   if (layerIn !== width) {
-    ctx.refuse(`embeddings: the word table is ${width} wide but layer 0 reads ${layerIn} features (factorized embeddings are not supported)`);
+    ctx.refuse(`embeddings: the word embeddings are ${width} wide but layer 0 reads ${layerIn} features`);
   }
   return width;
 }

@@ -117,6 +117,11 @@ export interface EmbeddingTable {
   /** The Gather node reading it (absent when fused into EmbedLayerNormalization). */
   gather?: string;
   rows: number;
+  /**
+   * Set when the table is factorized (ALBERT layout, or the factorize-embeddings pass): `weight` is then
+   * [rows, rank] and this projection (a MatMul after the Gather) maps each looked-up row to the hidden width.
+   */
+  projection?: Linear;
 }
 
 export interface Embeddings {

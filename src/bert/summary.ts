@@ -8,10 +8,11 @@
  *   with rank ≥ 1. Scalars (keras' ε and GELU constants) and int32/int64 initializers (shape constants, indices)
  *   are not parameters, but their bytes count.
  * Every initializer is counted once, in the first component that claims it, in this order: embeddings (word,
- * position, token type, norm), layers in order (Q, K, V or the packed QKV, output projection, attention norm, FFN in,
- * FFN out, output norm), pooler, head, then `other`. A component claims its weights and biases, the scale/zero-point
- * initializers of a DequantizeLinear (or the Transpose) in front of a weight, the constants its LayerNorm pattern
- * and activation nodes read, and (attention) the initializers holding head-shape constants. The head also claims
+ * position, token type — each with its projection when factorized — then the norm), layers in order (Q, K, V or
+ * the packed QKV, output projection, attention norm, FFN in, FFN out, output norm), pooler, head, then `other`.
+ * A component claims its weights and biases, the scale/zero-point initializers of a DequantizeLinear (or the
+ * Transpose) in front of a weight, the constants its LayerNorm pattern and activation nodes read, and (attention)
+ * the initializers holding head-shape constants. The head also claims
  * whatever else is read downstream of the encoder (e.g. the MLM transform's LayerNorm). Constant-node tensors are
  * not initializers and are not counted.
  */
@@ -19,7 +20,7 @@ import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { consumers } from '../onnx/analysis.ts';
 import { numElements, tensorBytes } from '../onnx/tensor.ts';
-import type { BertStructure, LayerNorm, Linear } from './structure.ts';
+import type { BertStructure, EmbeddingTable, LayerNorm, Linear } from './structure.ts';
 
 /** Parameters and bytes of a set of initializers. */
 export interface Size {
@@ -160,9 +161,10 @@ export function summarize(model: Model, structure: BertStructure): ModelSummary 
   const g = model.graph;
   const ledger = new Ledger(g);
   const e = structure.embeddings;
-  const word = ledger.claim([e.word.weight]);
-  const position = e.position && ledger.claim([e.position.weight]);
-  const tokenType = e.tokenType && ledger.claim([e.tokenType.weight]);
+  const table = (t: EmbeddingTable) => add(ledger.claim([t.weight]), t.projection ? ledger.linear(t.projection) : { params: 0, bytes: 0 });
+  const word = table(e.word);
+  const position = e.position && table(e.position);
+  const tokenType = e.tokenType && table(e.tokenType);
   const norm = ledger.norm(e.norm);
   const embeddings: EmbeddingsSummary = { ...sum([word, position, tokenType, norm]), word, norm };
   if (position) embeddings.position = position;

@@ -6,7 +6,7 @@
  */
 import type { Graph, Node, Tensor } from '../onnx/graph.ts';
 import { attrInt } from '../onnx/graph.ts';
-import { consumers, uniqueName } from '../onnx/analysis.ts';
+import { consumers, producers, removeDeadNodes, uniqueName } from '../onnx/analysis.ts';
 import { SettingsError } from '../errors.ts';
 
 /** What the rewrite did. */
@@ -22,12 +22,25 @@ export interface FactorizedGather {
   product?: string;
 }
 
+/** Whether `value` is `weight` or an Identity chain's copy of it. */
+function readsThroughIdentity(g: Graph, value: string, weight: string): boolean {
+  const prod = producers(g);
+  let v = value;
+  for (let i = 0; i < 8; i++) {
+    if (v === weight) return true;
+    const p = prod.get(v);
+    if (!p || p.opType !== 'Identity') return false;
+    v = p.inputs[0];
+  }
+  return false;
+}
+
 /** Why the Gather cannot be factorized, or undefined when it can. */
 export function gatherProblem(g: Graph, gatherName: string, weight: string): string | undefined {
   const gather = g.nodes.find((n) => n.name === gatherName);
   if (!gather) return `node '${gatherName}' not found`;
   if (gather.opType !== 'Gather' || (gather.domain !== '' && gather.domain !== 'ai.onnx')) return `node '${gatherName}' is a ${gather.opType}, not a Gather`;
-  if (gather.inputs[0] !== weight) return `Gather '${gatherName}' does not read the initializer '${weight}' directly`;
+  if (!readsThroughIdentity(g, gather.inputs[0], weight)) return `Gather '${gatherName}' does not read the initializer '${weight}' (directly or through Identity)`;
   if ((attrInt(gather, 'axis', 0) ?? 0) !== 0) return `Gather '${gatherName}' gathers along axis ${attrInt(gather, 'axis')}, not rows`;
   for (const r of consumers(g).get(weight) ?? []) {
     if (!r.inputs.includes(weight)) return `'${weight}' is read inside a subgraph of '${r.name}'`;
@@ -39,7 +52,8 @@ export function gatherProblem(g: Graph, gatherName: string, weight: string): str
 /**
  * Rewrites graph `g` (a copy: it is changed in place) so that the Gather `gatherName` reads the factor `a`
  * [rows, rank] and its result is multiplied by `b` [rank, cols]. The tensors' names are ignored: fresh names are
- * derived from `weight`. `weight` itself is left in place for `pruneGraph` to remove once nothing reads it.
+ * derived from `weight`. Dead nodes are removed (an Identity chain that fed only the Gather); `weight` itself is
+ * left in place for `pruneGraph` to remove once nothing reads it.
  */
 export function factorizeGather(g: Graph, gatherName: string, weight: string, a: Tensor, b: Tensor): FactorizedGather {
   const problem = gatherProblem(g, gatherName, weight);
@@ -49,13 +63,15 @@ export function factorizeGather(g: Graph, gatherName: string, weight: string, a:
   const bName = uniqueName(g, `${weight}_factor_b`);
   insertInitializersAfter(g, weight, [{ ...a, name: aName }, { ...b, name: bName }]);
 
-  const tied = (consumers(g).get(weight) ?? []).filter((r) => r !== gather);
   const out = gather.outputs[0];
   const narrow = uniqueName(g, `${out}_factor`);
   const matmul: Node = { name: uniqueName(g, `${gatherName}_factor_matmul`), opType: 'MatMul', domain: '', inputs: [narrow, bName], outputs: [out], attributes: {} };
   gather.inputs[0] = aName;
   gather.outputs[0] = narrow;
   g.nodes.splice(g.nodes.indexOf(gather) + 1, 0, matmul);
+  // An Identity chain that fed only the Gather is dead now; whatever still reads W is a tied reader.
+  removeDeadNodes(g);
+  const tied = consumers(g).get(weight) ?? [];
 
   const result: FactorizedGather = { a: aName, b: bName, matmul: matmul.name, tiedReaders: tied.map((r) => r.name) };
   if (tied.length) {

@@ -87,7 +87,7 @@ function planMixed(targets: readonly Target[], o: QuantizeOptions, bits: readonl
   const bitsOf = typeof bits === 'function' ? bits : (l: number) => bits[l];
   for (const t of targets) {
     if (t.kind === 'embedding') continue;
-    const layer = t.kind === 'attention' ? t.layer : t.layer;
+    const layer = t.layer;
     const b = layer === undefined ? 8 : bitsOf(layer);
     if (b === undefined || b === 32) plan.set(t.id, { format: 'float', reason: b === 32 ? `mixed: layer ${layer} kept at 32 bits` : 'mixed: not quantized in this probe' });
     else if (b === 4 && t.kind === 'linear') plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize: o.mixedBlockSize, symmetric: o.symmetric } });

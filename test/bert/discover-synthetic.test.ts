@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import { structureProblems } from '../../src/bert/discover/structure-check.ts';
 import { buildBert } from '../../src/bert/build.ts';
+import { summarize } from '../../src/bert/summary.ts';
 import { bertConfig } from '../../src/bert/config.ts';
 import { NotBertError } from '../../src/errors.ts';
 import {
-  cloneModel, encodeModel, float32Tensor, loadModel, pruneGraph, removeDeadNodes, type Graph, type Model, type Node, type Tensor,
+  cloneModel, encodeModel, float32Tensor, loadModel, modelSize, pruneGraph, removeDeadNodes, type Graph, type Model, type Node, type Tensor,
 } from '../../src/onnx/index.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { encoderFeeds, runAll } from '../helpers/feeds.ts';
@@ -286,5 +287,49 @@ describe('findBert: heads on a built encoder', () => {
     expect(found.pooler?.activation).toBe('tanh');
     expect(found.head).toBeUndefined();
     expect(found.numLayers).toBe(2);
+  });
+});
+
+describe('findBert: factorized embeddings', () => {
+  it('reads MatMul(Gather(A, ids), B) as the word table A with projection B', () => {
+    const m = buildBert(bertConfig({ numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 50, maxPositions: 16 }), { kind: 'random', seed: 5 });
+    const before = findBert(m);
+    const gather = m.graph.nodes.find((n) => n.name === before.embeddings.word.gather)!;
+    const out = gather.outputs[0];
+    m.graph.initializers.set('word_a', filled('word_a', [50, 4]));
+    m.graph.initializers.set('word_b', filled('word_b', [4, 16]));
+    m.graph.initializers.delete(before.embeddings.word.weight);
+    gather.inputs[0] = 'word_a';
+    gather.outputs[0] = 'word_narrow';
+    m.graph.nodes.splice(m.graph.nodes.indexOf(gather) + 1, 0, node('word_factor_matmul', 'MatMul', ['word_narrow', 'word_b'], [out]));
+    const s = findBert(m);
+    expect(s.embeddings.word).toMatchObject({ weight: 'word_a', gather: gather.name, rows: 50 });
+    expect(s.embeddings.word.projection).toMatchObject({ node: 'word_factor_matmul', weight: 'word_b', layout: 'in_out', inFeatures: 4, outFeatures: 16 });
+    expect([s.hiddenSize, s.vocabSize, s.numLayers]).toEqual([16, 50, 2]);
+    expect(structureProblems(m, s)).toEqual([]);
+    const sum = summarize(m, s);
+    expect(sum.embeddings.word.params).toBe(50 * 4 + 4 * 16);
+    expect(sum.params).toBe(modelSize(m).params);
+  });
+
+  it.skipIf(!hasFixtures)('keeps a pretraining head whose tied decoder now reads the product of the factors', () => {
+    const m = loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx'));
+    const before = findBert(m);
+    const word = before.embeddings.word;
+    const gather = m.graph.nodes.find((n) => n.name === word.gather)!;
+    const out = gather.outputs[0];
+    m.graph.initializers.set('word_a', filled('word_a', [99, 8]));
+    m.graph.initializers.set('word_b', filled('word_b', [8, 32]));
+    gather.inputs[0] = 'word_a';
+    gather.outputs[0] = 'word_narrow';
+    m.graph.nodes.splice(m.graph.nodes.indexOf(gather) + 1, 0, node('word_factor_matmul', 'MatMul', ['word_narrow', 'word_b'], [out]));
+    // The decoder read Transpose(W); it now reads Transpose(A·B).
+    m.graph.nodes.splice(0, 0, node('word_product', 'MatMul', ['word_a', 'word_b'], ['word_full']));
+    for (const n of m.graph.nodes) if (n.opType === 'Transpose') n.inputs = n.inputs.map((x) => (x === word.weight ? 'word_full' : x));
+    m.graph.initializers.delete(word.weight);
+    const s = findBert(m);
+    expect(s.embeddings.word).toMatchObject({ weight: 'word_a', rows: 99 });
+    expect(s.head).toMatchObject({ kind: 'pretraining', numLabels: 2, outputs: ['prediction_scores', 'seq_relationship_score'] });
+    expect(structureProblems(m, s)).toEqual([]);
   });
 });

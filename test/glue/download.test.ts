@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -149,7 +149,6 @@ describe('downloadGlue against a local server', () => {
     const zip = buildZip([{ name: 'CoLA/dev.tsv', data: 'src\t1\t\tOk.' }]);
     server = await serveFiles({ 'CoLA.zip': zip });
     const dir = join(tmp(), 'new', 'glue');
-    mkdirSync(join(dir, '..'), { recursive: true });
     const sources: TaskSource[] = [{ folder: 'CoLA', kind: 'zip', files: [{ name: 'CoLA.zip', url: 'x', sha256: sha256(zip) }], marker: 'CoLA/dev.tsv' }];
     await downloadGlue({ tasks: ['cola'], dir, baseUrl: server.baseUrl, sources });
     expect(readFileSync(join(dir, 'CoLA/dev.tsv'), 'utf8')).toBe('src\t1\t\tOk.');

@@ -7,12 +7,15 @@
  * - indices computed with Range or CumSum (RoBERTa's padding-aware positions), or sliced from a constant arange:
  *   positions; sliced from a constant of zeros (the buffered token_type_ids of torch exports): token types;
  * - a constant [1, seq, hidden] added directly (keras folded the position lookup): positions.
+ * A factorized table, MatMul(Gather(A, ids), B) (ALBERT layout, or the factorize-embeddings pass), is the lookup in
+ * A with B as its projection.
  */
 import { attrFloat, type Node } from '../../onnx/graph.ts';
 import { numElements } from '../../onnx/tensor.ts';
 import type { EmbeddingTable, Embeddings, EncoderInputs } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import type { NormIndex } from './layer-norm.ts';
+import { linearProducing } from './linear.ts';
 
 export interface EmbeddingsMatch {
   embeddings: Embeddings;
@@ -92,10 +95,23 @@ function lookupOf(ctx: GraphContext, value: string): Lookup {
     return { table: { weight: c.name, rows }, role: 'position', cumsum: false, value };
   }
   const g = ctx.producerOf(value);
-  const table = g?.opType === 'Gather' && g.domain === '' ? ctx.initializer(g.inputs[0]) : undefined;
-  if (!g || !table || table.tensor.dims.length !== 2 || (g.attributes.axis?.type === 'int' && g.attributes.axis.value !== 0)) {
-    return ctx.refuse(`embeddings: summand '${value}' (${g ? `${g.opType} '${g.name}'` : 'no producer'}) is not a lookup in a constant table`);
+  const direct = g && gatherLookup(ctx, g, value);
+  if (direct) return direct;
+  // A factorized table: MatMul(Gather(A, ids), B).
+  const proj = linearProducing(ctx, value);
+  const inner = proj && !proj.linear.bias && ctx.producerOf(proj.input);
+  const factorized = inner && gatherLookup(ctx, inner, value);
+  if (factorized) {
+    factorized.table.projection = proj.linear;
+    return factorized;
   }
+  return ctx.refuse(`embeddings: summand '${value}' (${g ? `${g.opType} '${g.name}'` : 'no producer'}) is not a lookup in a constant table`);
+}
+
+/** The lookup done by Gather `g` in a constant 2-D table (rows along axis 0), or undefined. */
+function gatherLookup(ctx: GraphContext, g: Node, value: string): Lookup | undefined {
+  const table = g.opType === 'Gather' && g.domain === '' ? ctx.initializer(g.inputs[0]) : undefined;
+  if (!table || table.tensor.dims.length !== 2 || (g.attributes.axis?.type === 'int' && g.attributes.axis.value !== 0)) return undefined;
   const entry: EmbeddingTable = { weight: table.name, gather: g.name, rows: table.tensor.dims[0] };
   const idsInput = directInput(ctx, g.inputs[1]);
   if (idsInput) return { table: entry, role: 'ids', idsInput, cumsum: false, value };

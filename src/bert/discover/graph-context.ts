@@ -8,7 +8,7 @@ import { NotBertError } from '../../errors.ts';
 import { attrFloat, attrInt, attrInts, attrTensor, type Graph, type Model, type Node, type Tensor } from '../../onnx/graph.ts';
 import { consumers, producers } from '../../onnx/analysis.ts';
 import { DataType } from '../../onnx/dtype.ts';
-import { numElements, readNumbers } from '../../onnx/tensor.ts';
+import { readNumbers } from '../../onnx/tensor.ts';
 
 /** A constant tensor and where it lives: an initializer, or the `value` of a Constant node (by node name). */
 export interface ConstRef {
@@ -128,7 +128,7 @@ export class GraphContext {
     return undefined;
   }
 
-  /** True when the value is computed from constants only (no graph input feeds it). Bounded search. */
+  /** True when the value is a constant, or a scalar folded from constants (see foldScalar). */
   isConstantValue(value: string): boolean {
     return this.constant(value) !== undefined || this.foldScalar(value) !== undefined;
   }
@@ -245,9 +245,4 @@ function floatTensor(name: string, dims: number[], values: number[]): Tensor {
 function int64(name: string, dims: number[], values: number[]): Tensor {
   const a = BigInt64Array.from(values, (v) => BigInt(v));
   return { name, dataType: DataType.INT64, dims, data: new Uint8Array(a.buffer) };
-}
-
-/** Element count of a tensor. */
-export function tensorSize(t: Tensor): number {
-  return numElements(t.dims);
 }

@@ -23,6 +23,8 @@ interface OutputPath {
   output: string;
   linears: LinearMatch[];
   pooled: boolean;
+  /** Last dimension of the graph output, when declared. */
+  width?: number;
 }
 
 /** Slice parameters from inputs (opset ≥ 10) or attributes (older). */
@@ -66,7 +68,8 @@ export function matchHead(ctx: GraphContext, family: ModelFamily, encoderOutput:
     if (!linears.length) continue;
     const first = ctx.position(linears[0].node);
     const pooled = nodes.some((n) => ctx.position(n) < first && selectsOneToken(ctx, n));
-    paths.push({ output: o.name, linears, pooled });
+    const last = o.shape?.at(-1);
+    paths.push({ output: o.name, linears, pooled, width: typeof last === 'number' ? last : undefined });
   }
 
   let pooler: Pooler | undefined;
@@ -97,14 +100,14 @@ function headKind(paths: OutputPath[], vocabSize: number): HeadKind {
   const pooled = paths.filter((p) => p.pooled);
   const tokens = paths.filter((p) => !p.pooled);
   if (tokens.length === 0) return 'sequence-classification';
-  if (pooled.length > 0) {
-    return tokens.some((p) => p.linears.some((m) => m.linear.outFeatures === vocabSize)) ? 'pretraining' : 'unknown';
-  }
+  // An MLM output: a projection to the vocabulary (its weight may be a product of factors, so also the declared width).
+  const mlm = (p: OutputPath) => p.width === vocabSize || p.linears.some((m) => m.linear.outFeatures === vocabSize);
+  if (pooled.length > 0) return tokens.some(mlm) ? 'pretraining' : 'unknown';
   const lastNodes = new Set(tokens.map((p) => p.linears[p.linears.length - 1].node));
   if (tokens.length >= 2 && lastNodes.size === 1) {
     const width = tokens[0].linears[tokens[0].linears.length - 1].linear.outFeatures;
     return width === tokens.length ? 'question-answering' : 'unknown';
   }
-  if (tokens.some((p) => p.linears.some((m) => m.linear.outFeatures === vocabSize))) return 'unknown';
+  if (tokens.some(mlm)) return 'unknown';
   return 'token-classification';
 }

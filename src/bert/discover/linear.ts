@@ -4,6 +4,8 @@
  * - Gemm(x, W, b) with transB (torch's nn.Linear on 2-D inputs), com.microsoft FusedGemm;
  * - keras2onnx's Tensordot: Reshape(x → [N, in]) · MatMul(W) · Reshape(→ [..., out]) then Add(b);
  * - ORT-fused graphs where the bias is folded into the next op (BiasGelu, FastGelu, SkipLayerNormalization).
+ *   Then `bias` names it, `biasNode` is absent and `output` is the MatMul's output (no value holds x·W + b).
+ * For a keras Tensordot, `node` is the MatMul and `output` the bias Add after the unflatten Reshape.
  */
 import { attrInt, attrInts, type Node, type Tensor } from '../../onnx/graph.ts';
 import { isFloatType } from '../../onnx/dtype.ts';
@@ -178,4 +180,3 @@ export function linearsReading(ctx: GraphContext, value: string): LinearMatch[] 
   return out.sort((a, b) => ctx.position(a.node) - ctx.position(b.node));
 }
 
-export { isLinearOp };

@@ -80,6 +80,7 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
     if (!t) continue;
     init(t.weight, what);
     node(t.gather, what);
+    if (t.projection) linear(t.projection, `${what} projection`);
   }
   norm(e.norm, 'embeddings norm');
   node(e.fusedNode, 'embeddings');

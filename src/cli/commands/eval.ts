@@ -51,7 +51,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
     try {
       result = await evaluate({
         model: args.model,
-        tasks: args.tasks && args.tasks.length > 0 ? args.tasks : [],
+        tasks: args.tasks ?? [],
         split: args.split ?? 'dev',
         glueDir: args['glue-dir'],
         tokenizer: args.tokenizer,

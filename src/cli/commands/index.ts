@@ -2,5 +2,7 @@
 import type { CliCommand } from '../command.ts';
 import { compressCommand } from './compress.ts';
 import { inspectCommand } from './inspect.ts';
+import { evalCommand } from './eval.ts';
+import { dataCommand } from './data.ts';
 
-export const commands: CliCommand<any>[] = [inspectCommand, compressCommand];
+export const commands: CliCommand<any>[] = [inspectCommand, evalCommand, dataCommand, compressCommand];

@@ -71,20 +71,22 @@ export const dynamicMatMul: OpQuantizer = {
       const acc = edit.fresh(`${p.y}_int32`);
       const asFloat = edit.fresh(`${p.y}_float`);
       const scale = edit.fresh(`${p.y}_rescale`);
+      const mm = edit.makeNode('MatMulInteger', [xq, w.weight, xz], [acc]);
       finishProjection(p, ctx, [
-        edit.makeNode('MatMulInteger', [xq, w.weight, xz], [acc]),
+        mm,
         edit.makeNode('Cast', [acc], [asFloat], { to: attr.int(DataType.FLOAT) }),
         edit.makeNode('Mul', [xs, w.scale], [scale]),
         edit.makeNode('Mul', [asFloat, scale], [product]),
       ], product);
-      return [{ ...w.record, node: p.node.name }];
+      return [{ ...w.record, node: mm.name }];
     }
     if (ctx.options.format === 'standard' && !ctx.notes.some((n) => n.startsWith('format standard'))) {
       ctx.notes.push(`format standard needs opset >= 11 (DynamicQuantizeLinear); opset ${edit.opset()}: used com.microsoft DynamicQuantizeMatMul`);
     }
     edit.importDomain(MS_DOMAIN);
     const w = int8WeightInitializers(p, s, ctx, target.id, 'DynamicQuantizeMatMul');
-    finishProjection(p, ctx, [edit.makeNode('DynamicQuantizeMatMul', [p.x, w.weight, w.scale], [product], {}, MS_DOMAIN)], product);
-    return [w.record];
+    const mm = edit.makeNode('DynamicQuantizeMatMul', [p.x, w.weight, w.scale], [product], {}, MS_DOMAIN);
+    finishProjection(p, ctx, [mm], product);
+    return [{ ...w.record, node: mm.name }];
   },
 };

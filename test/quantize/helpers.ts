@@ -1,0 +1,43 @@
+/** Shared pieces of the quantize tests: running the pass from raw settings, synthetic calibration batches. */
+import type { Model } from '../../src/onnx/index.ts';
+import type { BertStructure } from '../../src/bert/structure.ts';
+import type { CalibrationBatch, CalibrationSource, PassResult } from '../../src/pass/pass.ts';
+import { quantizePass } from '../../src/quantize/index.ts';
+import { paddedBatch } from '../helpers/models.ts';
+
+/** Parses `settings` and runs the quantize pass. */
+export function quantize(model: Model, s: BertStructure, settings: Record<string, unknown>, calibration?: CalibrationSource): Promise<PassResult> {
+  return quantizePass.run(model, s, quantizePass.parse(settings), calibration ? { calibration } : {});
+}
+
+/** `count` padded batches of random ids below `vocab`, with seeded class labels in [0, numLabels). */
+export function syntheticCalibration(vocab: number, numLabels: number, count = 3, seed = 11): CalibrationSource {
+  let s = seed >>> 0;
+  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const batches: CalibrationBatch[] = [];
+  for (let b = 0; b < count; b++) {
+    const lengths = [16, 11, 6, 9].map((l) => l - (b % 3));
+    const t = paddedBatch(lengths, vocab, seed + b);
+    const seq = t.inputIds[0].length;
+    const flat = (rows: number[][]) => BigInt64Array.from(rows.flat(), (v) => BigInt(v));
+    batches.push({
+      inputIds: flat(t.inputIds), attentionMask: flat(t.attentionMask), tokenTypeIds: flat(t.tokenTypeIds),
+      batch: lengths.length, seq,
+      labels: Float32Array.from(lengths, () => Math.floor(rand() * numLabels)),
+      regression: false,
+    });
+  }
+  return { task: 'synthetic', batches };
+}
+
+/** max |a - b| / max |a|. */
+export function relativeDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
+  let d = 0, m = 0;
+  for (const k of Object.keys(a)) {
+    for (let i = 0; i < a[k].length; i++) {
+      d = Math.max(d, Math.abs(a[k][i] - b[k][i]));
+      m = Math.max(m, Math.abs(a[k][i]));
+    }
+  }
+  return d / Math.max(m, 1e-12);
+}
