@@ -3,12 +3,13 @@
  * want a single pass can import it directly from its folder instead.
  */
 import { registerPass, passNames } from './pass/registry.ts';
+import type { Pass } from './pass/pass.ts';
 import { pruneHeadsPass, pruneFfnPass, dropLayersPass } from './prune/index.ts';
+import { factorizeEmbeddingsPass } from './factorize/index.ts';
+import { shareLayersPass } from './share/index.ts';
 
-let done = false;
+export const ALL_PASSES: ReadonlyArray<Pass<any>> = [pruneHeadsPass, pruneFfnPass, dropLayersPass, factorizeEmbeddingsPass, shareLayersPass];
 
 export function registerAllPasses(): void {
-  if (done) return;
-  done = true;
-  for (const p of [pruneHeadsPass, pruneFfnPass, dropLayersPass]) if (!passNames().includes(p.name)) registerPass(p as never);
+  for (const p of ALL_PASSES) if (!passNames().includes(p.name)) registerPass(p);
 }

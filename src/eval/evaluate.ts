@@ -5,7 +5,7 @@
  * (`scoreTask`).
  */
 import { existsSync } from 'node:fs';
-import { SettingsError, DataError } from '../errors.ts';
+import { DataError, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile, type GlueDataset } from '../glue/dataset.ts';
 import { resolveTasks } from '../glue/registry.ts';
@@ -15,7 +15,7 @@ import { glueScore, type GlueScore } from './glue-score.ts';
 import { mapModelLabels, type LabelMapping } from './labels.ts';
 import { computeTaskMetrics } from './metrics/index.ts';
 import type { MetricValues } from './metrics/metric.ts';
-import { EMPTY_MODEL_CONFIG, locateModel, readModelConfig, type ModelConfig } from './model-files.ts';
+import { EMPTY_MODEL_CONFIG, locateModel, readModelConfig, type ModelConfig, type ModelLocation } from './model-files.ts';
 import { predictRows, type OutputRows } from './predict.ts';
 import { writeSubmission } from './submission.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
@@ -179,13 +179,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   }
 
   const location = typeof opts.model === 'string' ? locateModel(opts.model) : null;
-  const modelConfig = typeof opts.modelConfig === 'object'
-    ? opts.modelConfig
-    : opts.modelConfig !== undefined
-      ? readModelConfig(opts.modelConfig)
-      : location
-        ? readModelConfig(location.dir)
-        : EMPTY_MODEL_CONFIG;
+  const modelConfig = resolveModelConfig(opts.modelConfig, location);
   const maxLength = opts.maxLength ?? modelConfig.maxLength ?? DEFAULT_MAX_LENGTH;
   if (!(Number.isInteger(maxLength) && maxLength > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${maxLength}`);
   if (modelConfig.numLabels !== null) {
@@ -220,6 +214,13 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     glue: glueScore(results, { includeWnli: opts.includeWnli ?? true }),
     submissionFiles,
   };
+}
+
+/** The given config (parsed, or a path to read), else config.json beside the model, else an empty config. */
+function resolveModelConfig(given: EvalOptions['modelConfig'], location: ModelLocation | null): ModelConfig {
+  if (typeof given === 'object') return given;
+  if (given !== undefined) return readModelConfig(given);
+  return location ? readModelConfig(location.dir) : EMPTY_MODEL_CONFIG;
 }
 
 function isSession(model: EvalOptions['model']): model is Session {

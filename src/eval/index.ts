@@ -20,5 +20,6 @@ export { mapModelLabels, type LabelMapping } from './labels.ts';
 export { METRICS, computeTaskMetrics, type Metric, type MetricName, type MetricValues } from './metrics/index.ts';
 export { locateModel, readModelConfig, type ModelConfig, type ModelLocation } from './model-files.ts';
 export { toReport, reportJson, writeReport, formatTable, type EvalReport, type TaskReport } from './report.ts';
+export { predictRows, type OutputRows } from './predict.ts';
 export { writeSubmission, submissionText } from './submission.ts';
 export { loadTokenizer, type TextTokenizer, type TextEncoding } from './tokenizer.ts';

@@ -50,6 +50,11 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
       `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '${s.embeddings.fusedNode ?? '?'}'; factorize the unfused model (before onnxruntime's transformer optimizer)`,
     );
   }
+  if (word.projection) {
+    throw new SettingsError(
+      `factorize-embeddings: the word embedding is already factorized ('${word.weight}' then the projection '${word.projection.weight}', rank ${word.projection.inFeatures}); factorize the unfactorized model to the rank you want instead`,
+    );
+  }
   const t = model.graph.initializers.get(word.weight);
   if (!t) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' is not an initializer`);
   if (t.dims.length !== 2) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' has dims [${t.dims}], not [vocab, hidden]`);

@@ -8,7 +8,7 @@
 import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { dataTypeName, isFloatType } from '../onnx/dtype.ts';
-import { consumers, producers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
+import { pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import { renamed, tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -16,7 +16,7 @@ import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { formatShareSpec, formatSourceSpec, layerGroups, parseShareSpec, parseSourceSpec, type ShareSpec, type SourceSpec } from './spec.ts';
 import { layerWeights, type LayerWeight } from './roles.ts';
-import { layerRegion, weightReaders, type GraphIndex } from './readers.ts';
+import { indexGraph, layerRegion, weightReaders } from './readers.ts';
 import { meanTensor, squaredNormAndDistance } from './combine.ts';
 
 export interface ShareLayersOptions {
@@ -106,7 +106,7 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
 
   const out = cloneModel(model);
   const g = out.graph;
-  const ix: GraphIndex = { graph: g, producers: producers(g), consumers: consumers(g) };
+  const ix = indexGraph(g);
   // Find every reader before rewiring anything.
   const readers = s.layers.map((layer, l) => {
     let region: Set<string> | undefined;

@@ -5,22 +5,35 @@
  * output; e.g. a bias folded into a fused op after the projection).
  */
 import type { Graph, Node } from '../onnx/graph.ts';
+import { consumers, producers } from '../onnx/analysis.ts';
 import type { EncoderLayer } from '../bert/structure.ts';
 import type { LayerWeight } from './roles.ts';
 
-/** Producer and consumer maps of a graph, computed once. */
+/** Producer and consumer maps of a graph, and its constant values, computed once. */
 export interface GraphIndex {
   graph: Graph;
   producers: Map<string, Node>;
   consumers: Map<string, Node[]>;
+  /** Values computed from initializers and Constant nodes only (a Transpose of a weight, an Identity of it…). */
+  constants: Set<string>;
+}
+
+/** Indexes graph `g` (its nodes in topological order, as ONNX requires). */
+export function indexGraph(g: Graph): GraphIndex {
+  const constants = new Set<string>(g.initializers.keys());
+  for (const n of g.nodes) {
+    const inputs = n.inputs.filter((x) => x !== '');
+    if (n.opType === 'Constant' || (inputs.length > 0 && inputs.every((x) => constants.has(x)))) for (const o of n.outputs) constants.add(o);
+  }
+  return { graph: g, producers: producers(g), consumers: consumers(g), constants };
 }
 
 /** Hops a constant-only chain (Transpose, Identity, Cast…) may take from a weight to its anchor. */
 const CHAIN_DEPTH = 3;
 
-/** True when every input of `n` is an initializer or the output of a Constant node (so `n` computes a constant). */
+/** True when `n` reads only constant values (so it computes a constant: a Transpose or Identity of a weight). */
 function constantOnly(ix: GraphIndex, n: Node): boolean {
-  return n.inputs.every((x) => x === '' || ix.graph.initializers.has(x) || ix.producers.get(x)?.opType === 'Constant');
+  return n.inputs.every((x) => x === '' || ix.constants.has(x));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import type { BertStructure } from '../../src/bert/structure.ts';
-import { NotBertError, SettingsError } from '../../src/errors.ts';
+import { SettingsError } from '../../src/errors.ts';
 import { cloneModel, float32Tensor, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { factorizeEmbeddingsPass, type FactorizeEmbeddingsDetails } from '../../src/factorize/index.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -56,21 +56,19 @@ function measuredError(before: Model, after: Model, weight: string, a: string, b
   return Math.sqrt(num / den);
 }
 
-/**
- * What discovery says about a factorized graph. Today it refuses the MatMul behind the word Gather (it would need
- * to accept word embedding = MatMul(Gather(A, ids), B)); once it learns the pattern it must still find the table.
- */
-function expectDiscoveryOnFactorized(out: Model, rows: number, layers: number): void {
-  let s: BertStructure;
-  try {
-    s = findBert(out);
-  } catch (e) {
-    expect(e).toBeInstanceOf(NotBertError);
-    expect((e as Error).message).toMatch(/embeddings: summand .* \(MatMul '.*_factor_matmul'\) is not a lookup in a constant table/);
-    return;
-  }
-  expect(s.embeddings.word.rows).toBe(rows);
-  expect(s.numLayers).toBe(layers);
+/** Discovery on a factorized graph finds the narrow table A, its projection B, and everything else as before. */
+function expectDiscoveryOnFactorized(before: BertStructure, out: Model): void {
+  const s = findBert(out);
+  const word = s.embeddings.word;
+  expect(word.weight).toBe(`${before.embeddings.word.weight}_factor_a`);
+  expect(word.gather).toBe(before.embeddings.word.gather);
+  expect(word.rows).toBe(before.vocabSize);
+  expect(word.projection?.weight).toBe(`${before.embeddings.word.weight}_factor_b`);
+  expect(word.projection?.outFeatures).toBe(before.hiddenSize);
+  expect(s.hiddenSize).toBe(before.hiddenSize);
+  expect(s.vocabSize).toBe(before.vocabSize);
+  expect(s.numLayers).toBe(before.numLayers);
+  expect(s.inputs).toEqual(before.inputs);
 }
 
 describe('factorize-embeddings settings', () => {
@@ -88,6 +86,11 @@ describe('factorize-embeddings settings', () => {
     const s = findBert(m);
     for (const rank of [32, 40]) await expect(pass.run(m, s, { rank }, {})).rejects.toThrow(/rank \d+ is at or above hidden 32/);
     await expect(pass.run(m, s, { rank: 32 }, {})).rejects.toBeInstanceOf(SettingsError);
+  });
+
+  it('refuses to factorize an already factorized table', async () => {
+    const { model: once } = await factorize(tinyBert(), 16);
+    await expect(pass.run(once, findBert(once), { rank: 8 }, {})).rejects.toThrow(/already factorized .*rank 16/);
   });
 
   it('refuses embeddings fused into EmbedLayerNormalization', async () => {
@@ -143,7 +146,7 @@ describe('factorize-embeddings on a built BERT', () => {
     const logits = (await runModel(out, { vocab: 128 })).logits;
     expect(logits.length).toBe(4);
     expect(logits.every(Number.isFinite)).toBe(true);
-    expectDiscoveryOnFactorized(out, 128, 2);
+    expectDiscoveryOnFactorized(s, out);
   });
 
   it('the error shrinks as the rank grows', async () => {
@@ -183,13 +186,13 @@ describe.skipIf(!hasFixtures)('factorize-embeddings on exporter fixtures', () =>
         expect(after[k].length).toBe(before[k].length);
         expect(after[k].every(Number.isFinite)).toBe(true);
       }
-      expectDiscoveryOnFactorized(out, s.vocabSize, s.numLayers);
+      expectDiscoveryOnFactorized(s, out);
     });
   }
 });
 
 describe.skipIf(!hasTeachers)('factorize-embeddings on the SST-2 teacher (hidden 256)', () => {
-  it('rank 64: embedding at most 30% of its bytes, runs in onnxruntime, discovery as documented', async () => {
+  it('rank 64: embedding at most 30% of its bytes, runs in onnxruntime, discovered with the projection', async () => {
     const m = await loadModel(`${TEACHERS}/sst2-L4H256/model.onnx`);
     const s = findBert(m);
     const { model: out, details } = await factorize(m, 64, s);
@@ -203,6 +206,6 @@ describe.skipIf(!hasTeachers)('factorize-embeddings on the SST-2 teacher (hidden
     const [before, after] = [await runModel(m, { vocab: 30522, seq: 16 }), await runModel(out, { vocab: 30522, seq: 16 })];
     expect(after.logits.length).toBe(before.logits.length);
     expect(after.logits.every(Number.isFinite)).toBe(true);
-    expectDiscoveryOnFactorized(out, 30522, 4);
+    expectDiscoveryOnFactorized(s, out);
   });
 });

@@ -2,7 +2,10 @@
 import type { Model } from '../../src/onnx/index.ts';
 import type { BertStructure } from '../../src/bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource, PassResult } from '../../src/pass/pass.ts';
-import { quantizePass } from '../../src/quantize/index.ts';
+import { expect } from 'vitest';
+import { readFloat32 } from '../../src/onnx/index.ts';
+import { quantizePass, quantizedEmbeddings, quantizedProjections, type TensorRecord } from '../../src/quantize/index.ts';
+import { weightInOut } from '../../src/quantize/graph-edit.ts';
 import { paddedBatch } from '../helpers/models.ts';
 
 /** Parses `settings` and runs the quantize pass. */
@@ -41,3 +44,30 @@ export function relativeDiff(a: Record<string, Float32Array>, b: Record<string, 
   }
   return d / Math.max(m, 1e-12);
 }
+
+/** Every Linear and table of `s` is quantized in `q` and dequantizes to its original within the reported error. */
+export function expectWeightsReadBack(original: Model, s: BertStructure, q: Model, records: readonly TensorRecord[]): void {
+  const projections = quantizedProjections(q);
+  const linears = [...s.layers.flatMap((l) => [l.attention.q, l.attention.k, l.attention.v, l.attention.output, l.ffn.in, l.ffn.out]), s.pooler?.dense, ...(s.head?.linears ?? [])]
+    .filter((l) => l !== undefined);
+  for (const lin of linears) {
+    const rec = records.find((r) => r.tensor === lin.weight);
+    expect(rec, `record of ${lin.weight}`).toBeDefined();
+    const want = weightInOut(original.graph, lin)!;
+    const p = projections.find((x) => x.inFeatures === lin.inFeatures && x.outFeatures === lin.outFeatures && maxDiff(x.dequantized(), want) <= rec!.maxAbsError * (1 + 1e-5) + 1e-7);
+    expect(p, `a quantized projection for ${lin.node}`).toBeDefined();
+  }
+  for (const e of quantizedEmbeddings(q)) {
+    const rec = records.find((r) => r.node === e.gather)!;
+    expect(rec).toBeDefined();
+    expect(maxDiff(e.dequantized(), readFloat32(original.graph.initializers.get(rec.tensor)!))).toBeLessThanOrEqual(rec.maxAbsError * (1 + 1e-5) + 1e-7);
+  }
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+

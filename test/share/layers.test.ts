@@ -4,9 +4,10 @@ import { layerParamNames, randomBertWeights } from '../../src/bert/build-weights
 import type { BertConfig } from '../../src/bert/config.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { encodeModel, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
+import { cloneModel, encodeModel, float32Tensor, loadModel, modelSize, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { applyHeadPruning } from '../../src/prune/index.ts';
 import { shareLayersPass, layerWeights, type ShareLayersDetails } from '../../src/share/index.ts';
+import { factorizeEmbeddingsPass } from '../../src/factorize/index.ts';
 import { lcg, maxAbsDiff } from '../helpers/feeds.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { FIXTURE_MODELS, TEACHERS, fixture, hasFixtures, hasTeachers } from '../helpers/paths.ts';
@@ -48,6 +49,30 @@ function groupMeans(config: BertConfig, w: Map<string, Float32Array>, groups: nu
 }
 
 const build = (w: Map<string, Float32Array>) => buildBert(CONFIG, { kind: 'given', tensors: w });
+
+/** The model with each layer's query weight stored transposed and read through Identity → Transpose → MatMul. */
+function withChainedQueryWeights(m: Model): Model {
+  const out = cloneModel(m);
+  const g = out.graph;
+  for (const layer of findBert(m).layers) {
+    const q = layer.attention.q!;
+    const t = g.initializers.get(q.weight)!;
+    const [rows, cols] = t.dims;
+    const v = readFloat32(t);
+    const tv = new Float32Array(v.length);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) tv[j * rows + i] = v[i * cols + j];
+    const name = `${q.weight}_t`;
+    g.initializers.set(name, float32Tensor(name, [cols, rows], tv));
+    const mm = g.nodes.find((n) => n.name === q.node)!;
+    const i = layer.index;
+    g.nodes.splice(g.nodes.indexOf(mm), 0,
+      { name: `chain_id_${i}`, opType: 'Identity', domain: '', inputs: [name], outputs: [`chain_id_${i}_out`], attributes: {} },
+      { name: `chain_t_${i}`, opType: 'Transpose', domain: '', inputs: [`chain_id_${i}_out`], outputs: [`chain_t_${i}_out`], attributes: { perm: { type: 'ints', value: [1, 0] } } });
+    mm.inputs = mm.inputs.map((x) => (x === q.weight ? `chain_t_${i}_out` : x));
+    g.initializers.delete(q.weight);
+  }
+  return out;
+}
 
 describe('share-layers on a built BERT', () => {
   const w = weights(CONFIG);
@@ -110,6 +135,19 @@ describe('share-layers on a built BERT', () => {
     expect(details.layerDrift).toEqual([0, 0, 0, 0]);
     const [a, b] = [await runModel(m, { vocab: 128 }), await runModel(out, { vocab: 128 })];
     expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+  });
+
+  it('weights read through Identity → Transpose chains (pre-transposed exports) are shared too', async () => {
+    const chained = withChainedQueryWeights(model);
+    const s = findBert(chained);
+    expect(s.layers[0].attention.q!.weight).toBe(`${findBert(model).layers[0].attention.q!.weight}_t`);
+    const { model: out } = await share(chained, { share: 'all' });
+    const { model: plain } = await share(model, { share: 'all' });
+    const [a, b] = [await runModel(plain, { vocab: 128 }), await runModel(out, { vocab: 128 })];
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+    const transposes = out.graph.nodes.filter((n) => n.opType === 'Transpose' && n.name.startsWith('chain_t_'));
+    expect(transposes).toHaveLength(4);
+    expect(new Set(out.graph.nodes.filter((n) => n.name.startsWith('chain_id_')).map((n) => n.inputs[0])).size).toBe(1);
   });
 
   it('leaves the input model untouched', async () => {
@@ -175,6 +213,17 @@ describe.skipIf(!hasTeachers)('share-layers on the SST-2 teacher (4 layers, hidd
     const s = findBert(out);
     expect(s.numLayers).toBe(4);
     expect(new Set(s.layers.map((l) => l.attention.q!.weight)).size).toBe(1);
+  });
+
+  it('after factorize-embeddings (rank 64): both savings add up, runs, discovery OK', async () => {
+    const m = await loadModel(`${TEACHERS}/sst2-L4H256/model.onnx`);
+    const f = await factorizeEmbeddingsPass.run(m, findBert(m), { rank: 64 }, {});
+    const { model: out, details } = await share(f.model, { share: 'all' });
+    expect(details.modelBytesAfter).toBe(modelSize(m).bytes - (30522 * 192 - 64 * 256) * 4 - (details.encoderBytesBefore * 3) / 4);
+    expect((await runModel(out, { vocab: 30522, seq: 16 })).logits.every(Number.isFinite)).toBe(true);
+    const s = findBert(out);
+    expect(s.embeddings.word.projection?.inFeatures).toBe(64);
+    expect(new Set(s.layers.map((l) => l.ffn.out.weight)).size).toBe(1);
   });
 
   it("'groups:4' leaves the logits equal within 1e-5", async () => {

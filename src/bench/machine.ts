@@ -1,0 +1,75 @@
+/**
+ * What a benchmark ran on: the CPU model and the SIMD flags that decide int8 speed (AVX2, AVX-512, VNNI), the core
+ * count, the onnxruntime and Node versions and the thread setting. Read from /proc/cpuinfo where there is one.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { runtimeVersion } from '../runtime/session.ts';
+
+/** The instruction-set extensions that matter for onnxruntime's CPU kernels. */
+export interface CpuFlags {
+  avx2: boolean;
+  /** AVX-512 Foundation. */
+  avx512: boolean;
+  /** Vector Neural Network Instructions (int8 dot products): AVX512-VNNI or AVX-VNNI. */
+  vnni: boolean;
+}
+
+export interface CpuInfo {
+  /** 'model name' of the first processor, e.g. 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz'. */
+  model: string;
+  /** Logical processors available to this process. */
+  cores: number;
+  flags: CpuFlags;
+}
+
+export interface MachineInfo {
+  cpu: CpuInfo;
+  /** onnxruntime-node version. */
+  onnxruntime: string;
+  node: string;
+  /** Intra-op threads asked for; 0 means onnxruntime's default (one per core). */
+  threads: number;
+}
+
+/** Parses /proc/cpuinfo text: the first processor's model name and flags (an empty text gives unknown/false). */
+export function parseCpuInfo(text: string): { model: string; flags: CpuFlags } {
+  const field = (name: string): string | undefined => {
+    const m = new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(text);
+    return m?.[1]?.trim();
+  };
+  const flags = new Set((field('flags') ?? '').split(/\s+/).filter(Boolean));
+  return {
+    model: field('model name') ?? 'unknown',
+    flags: {
+      avx2: flags.has('avx2'),
+      avx512: flags.has('avx512f'),
+      vnni: flags.has('avx512_vnni') || flags.has('avx_vnni'),
+    },
+  };
+}
+
+/** This machine's CPU. */
+export function cpuInfo(): CpuInfo {
+  let text = '';
+  try {
+    text = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    // Not Linux: the model name still comes from os.cpus(); the flags stay unknown (false).
+  }
+  const parsed = parseCpuInfo(text);
+  const model = parsed.model !== 'unknown' ? parsed.model : (cpus()[0]?.model ?? 'unknown');
+  return { model, cores: availableParallelism(), flags: parsed.flags };
+}
+
+/** The machine record of a benchmark run with `threads` intra-op threads. */
+export function machineInfo(threads = 0): MachineInfo {
+  return { cpu: cpuInfo(), onnxruntime: runtimeVersion(), node: process.versions.node, threads };
+}
+
+/** One line: 'Intel Xeon … (2 cores; avx2 avx512 vnni), onnxruntime 1.30.0, 1 thread'. */
+export function describeMachine(m: MachineInfo): string {
+  const flags = (Object.keys(m.cpu.flags) as Array<keyof CpuFlags>).filter((f) => m.cpu.flags[f]);
+  const threads = m.threads > 0 ? `${m.threads} thread${m.threads === 1 ? '' : 's'}` : 'default threads';
+  return `${m.cpu.model} (${m.cpu.cores} cores; ${flags.join(' ') || 'no avx2/avx512/vnni'}), onnxruntime ${m.onnxruntime}, ${threads}`;
+}

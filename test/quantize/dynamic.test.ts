@@ -1,0 +1,119 @@
+/**
+ * Dynamic int8 (mode int8 and int8-group:G) on a built BERT: the output loads and runs in onnxruntime, its logits
+ * stay close to fp32, every projection and embedding table can be read back and dequantizes to the original within
+ * the reported error, per-tensor and per-channel both work, and the input model is left untouched.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeModel, loadModel, modelSize, readFloat32, saveModel } from '../../src/onnx/index.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import type { BertStructure } from '../../src/bert/structure.ts';
+import { openSession } from '../../src/runtime/session.ts';
+import { NotBertError, SettingsError } from '../../src/errors.ts';
+import { quantizedEmbeddings, quantizedProjections, type TensorRecord } from '../../src/quantize/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
+import { expectWeightsReadBack, quantize, relativeDiff } from './helpers.ts';
+
+describe('quantize int8 (dynamic)', () => {
+  const model = tinyBert({}, { std: 0.1, seed: 3 });
+  const s = findBert(model);
+  const feeds = sampleFeeds(model, s, 3, 12);
+  let ref: Record<string, Float32Array>;
+  beforeAll(async () => {
+    ref = await outputsOf(model, feeds);
+  });
+
+  it.each(['contrib', 'standard'])('format %s: runs in onnxruntime close to fp32, weights read back', async (format) => {
+    const bytes = encodeModel(model);
+    const { model: q, report } = await quantize(model, s, { mode: 'int8', format });
+    expect(encodeModel(model)).toEqual(bytes);
+    const ops = new Set(q.graph.nodes.map((n) => n.opType));
+    if (format === 'contrib') expect(ops.has('DynamicQuantizeMatMul')).toBe(true);
+    else expect([...ops].filter((o) => ['DynamicQuantizeLinear', 'MatMulInteger'].includes(o)).length).toBe(2);
+    expect(q.graph.nodes.filter((n) => n.opType === 'MatMul').length).toBe(2 * s.numLayers); // Q·Kᵀ and P·V only
+    expect(relativeDiff(ref, await outputsOf(q, feeds))).toBeLessThan(0.03);
+    // with onnxruntime's optimizations (fusions) too
+    const session = await openSession(encodeModel(q), { graphOptimizationLevel: 'all' });
+    const fused = (await session.run(feeds)).logits.data as Float32Array;
+    expect(relativeDiff(ref, { logits: Float32Array.from(fused) })).toBeLessThan(0.03);
+    await session.release();
+    const d = report.details as { quantized: TensorRecord[]; keptFloat: unknown[]; bytesBefore: number; bytesAfter: number };
+    expect(d.quantized).toHaveLength(s.numLayers * 6 + 2 + 3);
+    expect(d.keptFloat).toEqual([]);
+    expect(d.bytesAfter).toBe(modelSize(q).bytes);
+    expect(d.bytesAfter / d.bytesBefore).toBeLessThan(0.35);
+    for (const r of d.quantized) expect(r.maxAbsError).toBeLessThanOrEqual(r.maxAbs / 254 + 1e-7);
+    expectWeightsReadBack(model, s, q, d.quantized);
+  });
+
+  it('quantizes per tensor too (more error, same bytes but the scales)', async () => {
+    const perChannel = await quantize(model, s, { mode: 'int8' });
+    const perTensor = await quantize(model, s, { mode: 'int8', perChannel: false });
+    const rc = (perChannel.report.details as { quantized: TensorRecord[] }).quantized;
+    const rt = (perTensor.report.details as { quantized: TensorRecord[] }).quantized;
+    for (const r of rt) {
+      const c = rc.find((x) => x.tensor === r.tensor)!;
+      expect(r.maxAbsError).toBeGreaterThanOrEqual(c.maxAbsError - 1e-9);
+      expect(r.bytesAfter).toBeLessThanOrEqual(c.bytesAfter);
+    }
+    expect(rt.find((r) => r.target === 'embeddings.word')!.scheme).toBe('int8 per-tensor');
+    expect(relativeDiff(ref, await outputsOf(perTensor.model, feeds))).toBeLessThan(0.05);
+    expectWeightsReadBack(model, s, perTensor.model, rt);
+  });
+
+  it('leaves the embedding tables float with embeddings: false, and says so', async () => {
+    const { model: q, report } = await quantize(model, s, { mode: 'int8', embeddings: false });
+    const kept = (report.details as { keptFloat: Array<{ target: string; reason: string }> }).keptFloat;
+    expect(kept.map((k) => k.target).sort()).toEqual(['embeddings.position', 'embeddings.token_type', 'embeddings.word']);
+    expect(kept[0].reason).toBe('embeddings: false');
+    expect(q.graph.initializers.get(s.embeddings.word.weight)).toBe(model.graph.initializers.get(s.embeddings.word.weight));
+    expect(quantizedEmbeddings(q)).toEqual([]);
+  });
+
+  it('int8-group:G uses one scale per G output channels (one group per head)', async () => {
+    const { model: q, report } = await quantize(model, s, { mode: 'int8-group:8' });
+    const d = report.details as { quantized: TensorRecord[]; notes: string[] };
+    expect(d.quantized.find((r) => r.target === 'layer0.attention.q')!.scheme).toBe('int8 group 8');
+    const qproj = quantizedProjections(q).find((p) => p.inFeatures === 32 && p.outFeatures === 32)!;
+    const scales = q.graph.initializers.get(q.graph.nodes.find((n) => n.name === qproj.node)!.inputs[2])!;
+    const values = readFloat32(scales);
+    for (let c = 0; c < 32; c++) expect(values[c]).toBe(values[c - (c % 8)]);
+    expect(d.notes.some((n) => /head\.0: 8 does not divide its 2 outputs/.test(n))).toBe(true);
+    expect(relativeDiff(ref, await outputsOf(q, feeds))).toBeLessThan(0.05);
+  });
+
+  it('rejects a group size that does not divide a layer projection', async () => {
+    await expect(quantize(model, s, { mode: 'int8-group:5' })).rejects.toThrow(SettingsError);
+    await expect(quantize(model, s, { mode: 'int8-group:5' })).rejects.toThrow(/group size 5 does not divide the 32 outputs of layer0\.attention\.q/);
+  });
+
+  it('survives saveModel / loadModel with the same outputs', async () => {
+    const { model: q } = await quantize(model, s, { mode: 'int8' });
+    const dir = mkdtempSync(join(tmpdir(), 'quantize-'));
+    try {
+      saveModel(q, join(dir, 'q.onnx'));
+      const back = loadModel(join(dir, 'q.onnx'));
+      const a = await outputsOf(q, feeds);
+      const b = await outputsOf(back, feeds);
+      expect(relativeDiff(a, b)).toBe(0);
+      expect(modelSize(back)).toEqual(modelSize(q));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('discovery understands the output, or refuses it cleanly (a NotBertError) while the weights stay findable', async () => {
+    const { model: q, report } = await quantize(model, s, { mode: 'int8' });
+    let structure: BertStructure | undefined;
+    try {
+      structure = findBert(q);
+    } catch (e) {
+      expect(e).toBeInstanceOf(NotBertError);
+    }
+    if (structure) expect(structure.numLayers).toBe(s.numLayers);
+    expectWeightsReadBack(model, s, q, (report.details as { quantized: TensorRecord[] }).quantized);
+  });
+});

@@ -1,0 +1,45 @@
+/** 4-bit block-wise projections (mode int4-block:B, com.microsoft MatMulNBits) on a built BERT. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import { quantizedProjections, type TensorRecord } from '../../src/quantize/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
+import { expectWeightsReadBack, quantize, relativeDiff } from './helpers.ts';
+
+describe('quantize int4-block', () => {
+  const model = tinyBert({}, { std: 0.1, seed: 3 });
+  const s = findBert(model);
+  const feeds = sampleFeeds(model, s, 3, 12);
+  let ref: Record<string, Float32Array>;
+  beforeAll(async () => {
+    ref = await outputsOf(model, feeds);
+  });
+
+  it.each([
+    [16, true],
+    [16, false],
+    [32, true],
+    [64, true],
+  ])('block %i (symmetric %s): runs in onnxruntime, looser but close to fp32', async (block, symmetric) => {
+    const { model: q, report } = await quantize(model, s, { mode: `int4-block:${block}`, symmetric });
+    const nbits = q.graph.nodes.filter((n) => n.opType === 'MatMulNBits');
+    expect(nbits).toHaveLength(s.numLayers * 6 + 2);
+    expect(nbits.every((n) => n.attributes.block_size?.type === 'int' && n.attributes.block_size.value === block)).toBe(true);
+    expect(nbits.every((n) => n.inputs.length === (symmetric ? 3 : 4))).toBe(true);
+    expect(relativeDiff(ref, await outputsOf(q, feeds))).toBeLessThan(0.3);
+    const records = (report.details as { quantized: TensorRecord[] }).quantized;
+    expectWeightsReadBack(model, s, q, records);
+    expect(quantizedProjections(q).every((p) => p.op === 'MatMulNBits')).toBe(true);
+  });
+
+  it('is smaller than int8 and less exact', async () => {
+    const int8 = await quantize(model, s, { mode: 'int8', embeddings: false });
+    const int4 = await quantize(model, s, { mode: 'int4-block:32', embeddings: false });
+    const d8 = int8.report.details as { bytesAfter: number; quantized: TensorRecord[] };
+    const d4 = int4.report.details as { bytesAfter: number; quantized: TensorRecord[] };
+    expect(d4.bytesAfter).toBeLessThan(d8.bytesAfter);
+    const err = (d: { quantized: TensorRecord[] }) => Math.max(...d.quantized.map((r) => r.maxAbsError / r.maxAbs));
+    expect(err(d4)).toBeGreaterThan(err(d8));
+    expect(relativeDiff(ref, await outputsOf(int8.model, feeds))).toBeLessThan(relativeDiff(ref, await outputsOf(int4.model, feeds)));
+  });
+});

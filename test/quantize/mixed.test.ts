@@ -1,0 +1,59 @@
+/**
+ * Q-BERT mixed precision (mode mixed:BUDGET): the greedy allocation on hand-made numbers, and the whole mode on a
+ * built BERT with calibration data (per-layer sensitivities and bits in the report, the budget respected).
+ */
+import { describe, expect, it } from 'vitest';
+import { modelSize } from '../../src/onnx/index.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { allocateBits, type LayerCost } from '../../src/quantize/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
+import { quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
+
+const cost = (layer: number): LayerCost => ({ layer, bytes: { 4: 10, 8: 20, 32: 80 } });
+
+describe('mixed precision', () => {
+  it('gives the most sensitive layers more bits, within the budget', () => {
+    const costs = [0, 1, 2].map(cost);
+    // fixed 100 + 3 × 10 = 130 at 4 bits everywhere.
+    expect(allocateBits([0.1, 0.5, 0.2], costs, 100, 129)).toBeUndefined();
+    expect(allocateBits([0.1, 0.5, 0.2], costs, 100, 130)).toEqual({ bits: [4, 4, 4], bytes: 130 });
+    // 20 more bytes: layers 1 then 2 move to 8 bits.
+    expect(allocateBits([0.1, 0.5, 0.2], costs, 100, 150)).toEqual({ bits: [4, 8, 8], bytes: 150 });
+    // enough for all at 8 and one at 32: the most sensitive gets 32.
+    expect(allocateBits([0.1, 0.5, 0.2], costs, 100, 220)).toEqual({ bits: [8, 32, 8], bytes: 220 });
+    expect(allocateBits([0.1, 0.5, 0.2], costs, 100, 1e9)).toEqual({ bits: [32, 32, 32], bytes: 340 });
+  });
+
+  const model = tinyBert({ numLayers: 3 }, { std: 0.1, seed: 4 });
+  const s = findBert(model);
+  const calibration = syntheticCalibration(128, 2);
+
+  it('needs calibration data', async () => {
+    await expect(quantize(model, s, { mode: 'mixed:0.5' })).rejects.toThrow(/calibration/);
+  });
+
+  it('measures each layer at 4 bits and chooses bits under the budget', async () => {
+    const fp32 = modelSize(model).bytes;
+    const { model: q, report } = await quantize(model, s, { mode: 'mixed:0.32', mixedBlockSize: 16 }, calibration);
+    const d = report.details as { layers: Array<{ layer: number; bits: number; sensitivity: number }>; budgetBytes: number; predictedBytes: number; bytesAfter: number };
+    expect(d.layers).toHaveLength(3);
+    expect(d.layers.every((l) => [4, 8, 32].includes(l.bits) && Number.isFinite(l.sensitivity))).toBe(true);
+    expect(d.budgetBytes).toBe(Math.floor(0.32 * fp32));
+    expect(d.bytesAfter).toBe(d.predictedBytes);
+    expect(d.bytesAfter).toBeLessThanOrEqual(d.budgetBytes);
+    // more sensitive layers never get fewer bits than less sensitive ones
+    for (const a of d.layers) for (const b of d.layers) if (a.sensitivity > b.sensitivity) expect(a.bits).toBeGreaterThanOrEqual(b.bits);
+    const ops = new Set(q.graph.nodes.map((n) => n.opType));
+    const bits = new Set(d.layers.map((l) => l.bits));
+    expect(ops.has('MatMulNBits')).toBe(bits.has(4));
+    const f = sampleFeeds(model, s);
+    expect(relativeDiff(await outputsOf(model, f), await outputsOf(q, f))).toBeLessThan(0.3);
+  });
+
+  it('refuses a budget below what 4 bits everywhere reach', async () => {
+    await expect(quantize(model, s, { mode: 'mixed:0.05' }, calibration)).rejects.toThrow(SettingsError);
+    await expect(quantize(model, s, { mode: 'mixed:1kb' }, calibration)).rejects.toThrow(/below the smallest this model reaches/);
+  });
+});

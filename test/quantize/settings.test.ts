@@ -1,0 +1,52 @@
+/** The quantize settings: the mode grammar, defaults, and a one-line SettingsError for every impossible setting. */
+import { describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { parseBudget, parseMode, parseQuantizeSettings, parseRangeMethod } from '../../src/quantize/index.ts';
+
+describe('quantize settings', () => {
+  it('parses every mode', () => {
+    expect(parseMode('int8')).toEqual({ kind: 'int8' });
+    expect(parseMode('int8-static')).toEqual({ kind: 'int8-static' });
+    expect(parseMode('int8-group:64')).toEqual({ kind: 'int8-group', groupSize: 64 });
+    expect(parseMode('int4-block:32')).toEqual({ kind: 'int4-block', blockSize: 32 });
+    expect(parseMode('int4-block')).toEqual({ kind: 'int4-block', blockSize: 32 });
+    expect(parseMode('mixed:0.2')).toEqual({ kind: 'mixed', budget: { kind: 'fraction', fraction: 0.2 } });
+    expect(parseMode('mixed:12mb')).toEqual({ kind: 'mixed', budget: { kind: 'bytes', bytes: 12_000_000 } });
+    expect(parseMode('mixed:2MiB')).toEqual({ kind: 'mixed', budget: { kind: 'bytes', bytes: 2 * 1024 ** 2 } });
+    expect(parseBudget('25%')).toEqual({ kind: 'fraction', fraction: 0.25 });
+  });
+
+  it('applies the defaults: per-channel, embeddings on, one-node dynamic format, min/max ranges', () => {
+    expect(parseQuantizeSettings({ mode: 'int8' })).toEqual({
+      mode: { kind: 'int8' }, perChannel: true, embeddings: true, format: 'contrib', calibration: { kind: 'minmax' },
+      symmetric: true, mixedBlockSize: 32, attention: true,
+    });
+    expect(parseQuantizeSettings({ mode: 'int8', perChannel: 'false', embeddings: false }).perChannel).toBe(false);
+    expect(parseRangeMethod('percentile')).toEqual({ kind: 'percentile', percentile: 99.999 });
+    expect(parseRangeMethod('percentile:99.9')).toEqual({ kind: 'percentile', percentile: 99.9 });
+  });
+
+  it.each([
+    [{}, /a mode is required/],
+    [{ mode: 'int16' }, /unknown mode/],
+    [{ mode: 'int4' }, /int4-block:B/],
+    [{ mode: 'int8-group' }, /group size/],
+    [{ mode: 'int8-group:0' }, /positive integer/],
+    [{ mode: 'int8-group:2.5' }, /positive integer/],
+    [{ mode: 'int4-block:24' }, /power of 2 of at least 16/],
+    [{ mode: 'int4-block:8' }, /power of 2 of at least 16/],
+    [{ mode: 'mixed' }, /size budget/],
+    [{ mode: 'mixed:1.5' }, /\(0, 1\]/],
+    [{ mode: 'mixed:0' }, /\(0, 1\]/],
+    [{ mode: 'mixed:lots' }, /fraction/],
+    [{ mode: 'int8', perChannel: 'maybe' }, /perChannel must be true or false/],
+    [{ mode: 'int8', format: 'qoperator' }, /format/],
+    [{ mode: 'int8', calibration: 'entropy' }, /minmax/],
+    [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],
+    [{ mode: 'int8', mixedBlockSize: 20 }, /power of 2/],
+  ])('rejects %j', (settings, message) => {
+    const run = () => parseQuantizeSettings(settings as Record<string, unknown>);
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(message);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Static int8 in QDQ format (mode int8-static): calibration is required, activation ranges come from the
+ * calibration batches, per-channel weights need opset 13 (raised when every op allows it, refused clearly when not).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadModel, opsetVersion, type Model } from '../../src/onnx/index.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { SettingsError } from '../../src/errors.ts';
+import type { TensorRecord } from '../../src/quantize/index.ts';
+import { opsetRaiseBlocker } from '../../src/quantize/opset.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
+import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
+import { expectWeightsReadBack, quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
+
+describe('quantize int8-static', () => {
+  const model = tinyBert({}, { std: 0.1, seed: 3 });
+  const s = findBert(model);
+  const feeds = sampleFeeds(model, s, 3, 12);
+  const calibration = syntheticCalibration(128, 2);
+  let ref: Record<string, Float32Array>;
+  beforeAll(async () => {
+    ref = await outputsOf(model, feeds);
+  });
+
+  it('needs calibration data', async () => {
+    await expect(quantize(model, s, { mode: 'int8-static' })).rejects.toThrow(SettingsError);
+    await expect(quantize(model, s, { mode: 'int8-static' })).rejects.toThrow(/calibration/);
+  });
+
+  it.each([
+    [{ mode: 'int8-static' }, 0.1],
+    [{ mode: 'int8-static', perChannel: false }, 0.15],
+    [{ mode: 'int8-static', calibration: 'percentile:99.9' }, 0.15],
+  ])('%j: QDQ pairs around every projection, runs in onnxruntime close to fp32', async (settings, tolerance) => {
+    const { model: q, report } = await quantize(model, s, settings, calibration);
+    const ops = q.graph.nodes.map((n) => n.opType);
+    // one Q/DQ pair per distinct projection input: (x → Q,K,V), context, FFN in, FFN out per layer, plus pooler and head
+    expect(ops.filter((o) => o === 'QuantizeLinear')).toHaveLength(4 * s.numLayers + 2);
+    const tableDq = (settings as { perChannel?: boolean }).perChannel === false ? 3 : 0; // per-tensor embedding lookups end in a DequantizeLinear
+    expect(ops.filter((o) => o === 'DequantizeLinear')).toHaveLength(4 * s.numLayers + 2 + 6 * s.numLayers + 2 + tableDq);
+    const d = report.details as { quantized: TensorRecord[]; activationRanges: Record<string, [number, number]> };
+    expect(Object.keys(d.activationRanges)).toHaveLength(4 * s.numLayers + 2);
+    for (const [lo, hi] of Object.values(d.activationRanges)) expect(hi).toBeGreaterThan(lo);
+    expect(relativeDiff(ref, await outputsOf(q, feeds))).toBeLessThan(tolerance);
+    expectWeightsReadBack(model, s, q, d.quantized);
+  });
+
+  it.skipIf(!hasFixtures)('raises opset 11 to 13 for per-channel weights when the graph allows it', async () => {
+    const m = loadModel(join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx'));
+    const fs = findBert(m);
+    const { model: q, report } = await quantize(m, fs, { mode: 'int8-static' }, syntheticCalibration(fs.vocabSize, 2));
+    expect(opsetVersion(q, '')).toBe(13);
+    expect((report.details as { notes: string[] }).notes.join(' ')).toMatch(/opset raised from 11 to 13/);
+    expect(q.graph.nodes.filter((n) => n.opType === 'Unsqueeze').every((n) => !n.attributes.axes && n.inputs.length === 2)).toBe(true);
+    const f = sampleFeeds(m, fs, 2, 9);
+    const before = await outputsOf(m, f);
+    expect(relativeDiff(before, await outputsOf(q, f))).toBeLessThan(0.2);
+  });
+
+  it.skipIf(!hasFixtures)('refuses per-channel on an opset it cannot raise, and works per tensor there', async () => {
+    const m = loadModel(join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx'));
+    const fs = findBert(m);
+    // A Softmax with the opset-11 default axis 1 flattens [batch, heads, seq, seq] to 2-D: not the same at opset 13.
+    const odd: Model = { ...m, graph: { ...m.graph, nodes: m.graph.nodes.map((n) => (n.opType === 'Softmax' ? { ...n, attributes: {} } : n)) } };
+    expect(opsetRaiseBlocker(odd, 13)).toMatch(/Softmax \(axis 1\)/);
+    const cal = syntheticCalibration(fs.vocabSize, 2);
+    await expect(quantize(odd, fs, { mode: 'int8-static' }, cal)).rejects.toThrow(SettingsError);
+    await expect(quantize(odd, fs, { mode: 'int8-static' }, cal)).rejects.toThrow(/cannot be raised: ops Softmax \(axis 1\).*perChannel: false/);
+    const { model: q } = await quantize(odd, fs, { mode: 'int8-static', perChannel: false }, cal);
+    expect(opsetVersion(q, '')).toBe(11);
+    const f = sampleFeeds(m, fs, 2, 9);
+    expect(relativeDiff(await outputsOf(odd, f), await outputsOf(q, f))).toBeLessThan(0.2);
+  });
+});
