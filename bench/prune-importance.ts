@@ -3,7 +3,7 @@
  * to 60%, prune heads by ablation, confidence, magnitude and random (mean of several seeds) importance and
  * evaluate the pruned model on its GLUE dev task, in one run.
  *
- *   node bin/run-ts.mjs bench/prune-importance.ts [--teachers DIR] [--glue-dir DIR] [--calibration 256] [--seeds 3]
+ *   node bin/run-ts.mjs bench/prune-importance.ts [--teachers DIR] [--glue-dir DIR] [--calibration 1024] [--seeds 3]
  *
  * Importance is computed on the task's train split (calibration), never on the dev split it is judged on.
  */
@@ -23,7 +23,7 @@ const arg = (flag: string, fallback: string) => {
 };
 const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
 const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
-const calibrationExamples = Number(arg('--calibration', '256'));
+const calibrationExamples = Number(arg('--calibration', '1024'));
 const seeds = Number(arg('--seeds', '3'));
 const RATIOS = [0.2, 0.3, 0.4, 0.5, 0.6];
 const TEACHERS = [

@@ -23,6 +23,7 @@ import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { getTask } from '../src/glue/registry.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
 import { quantizePass } from '../src/quantize/index.ts';
+import { pearsonR } from '../src/eval/metrics/pearson.ts';
 
 const arg = (flag: string, fallback: string): string => {
   const i = process.argv.indexOf(flag);
@@ -57,13 +58,15 @@ interface Row {
   quantizedMs: number;
   speedup: number;
   summary: string;
+  /** mixed: bits per encoder layer. */
+  layerBits?: number[];
   seconds: number;
 }
 
 /** Mode strings of this bench: a pass mode, optionally ':per-tensor' (perChannel false) or ':no-emb'. */
 function settingsOf(spec: string): Record<string, unknown> {
   const parts = spec.split(':');
-  const flags = new Set(parts.filter((p) => p === 'per-tensor' || p === 'no-emb'));
+  const flags = new Set<string>(parts.filter((p) => p === 'per-tensor' || p === 'no-emb'));
   const mode = parts.filter((p) => !flags.has(p)).join(':');
   return { mode, ...(flags.has('per-tensor') ? { perChannel: false } : {}), ...(flags.has('no-emb') ? { embeddings: false } : {}) };
 }
@@ -73,23 +76,8 @@ function mainMetric(metrics: Record<string, number>): number {
   return v.reduce((a, b) => a + b, 0) / v.length;
 }
 
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) (ma += a[i]), (mb += b[i]);
-  ma /= n;
-  mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
 function agreement(regression: boolean, a: TaskResult, b: TaskResult): number {
-  if (regression) return pearson(a.predictions, b.predictions);
+  if (regression) return pearsonR(a.predictions, b.predictions);
   let same = 0;
   for (let i = 0; i < a.predictions.length; i++) if (a.predictions[i] === b.predictions[i]) same++;
   return same / a.predictions.length;
@@ -166,10 +154,13 @@ async function benchTeacher(t: { dir: string; task: string }): Promise<Row[]> {
       fp32Ms, quantizedMs, speedup: fp32Ms / quantizedMs,
       summary: report.summary, seconds,
     };
+    const layers = (report.details as { layers?: Array<{ bits: number }> }).layers;
+    if (layers) row.layerBits = layers.map((l) => l.bits);
     rows.push(row);
     const m = Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
     console.log(`  ${spec.padEnd(20)} ${m} (${row.deltaPoints >= 0 ? '+' : ''}${row.deltaPoints.toFixed(2)} pt) | agreement ${row.agreement.toFixed(4)} | file ${(100 * row.fileRatio).toFixed(1)}% | ` +
-      `${fp32Ms.toFixed(0)} → ${quantizedMs.toFixed(0)} ms (${row.speedup.toFixed(2)}×) | quantized in ${seconds.toFixed(1)} s`);
+      `${fp32Ms.toFixed(0)} → ${quantizedMs.toFixed(0)} ms (${row.speedup.toFixed(2)}×) | quantized in ${seconds.toFixed(1)} s` +
+      (row.layerBits ? ` | layer bits ${row.layerBits.join('/')}` : ''));
   }
   await fp32.release();
   return rows;

@@ -7,8 +7,9 @@ import type { Pass } from './pass/pass.ts';
 import { pruneHeadsPass, pruneFfnPass, dropLayersPass } from './prune/index.ts';
 import { factorizeEmbeddingsPass } from './factorize/index.ts';
 import { shareLayersPass } from './share/index.ts';
+import { quantizePass } from './quantize/index.ts';
 
-export const ALL_PASSES: ReadonlyArray<Pass<any>> = [pruneHeadsPass, pruneFfnPass, dropLayersPass, factorizeEmbeddingsPass, shareLayersPass];
+export const ALL_PASSES: ReadonlyArray<Pass<any>> = [pruneHeadsPass, pruneFfnPass, dropLayersPass, factorizeEmbeddingsPass, shareLayersPass, quantizePass];
 
 export function registerAllPasses(): void {
   for (const p of ALL_PASSES) if (!passNames().includes(p.name)) registerPass(p);

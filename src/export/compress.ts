@@ -3,7 +3,8 @@
  * result, then write the model and its lineage sidecar (`OUT.json`) atomically.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, createReadStream } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, createReadStream } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { loadModel } from '../onnx/load.ts';
 import { saveModel, writeFileAtomic } from '../onnx/save.ts';
 import type { ModelSize } from '../onnx/size.ts';
@@ -30,6 +31,27 @@ export interface CompressOptions {
   context?: PassContext;
   /** Store weights in `OUT.data` (default: only when over protobuf's 2 GB limit). */
   externalData?: boolean;
+  /**
+   * Copy the input folder's config.json and tokenizer files next to the output when the output folder has none,
+   * so the output is a model folder `compress eval` can use as it is (default true).
+   */
+  copyModelFiles?: boolean;
+}
+
+/** The files of a Hugging Face model folder that describe labels and tokenization. */
+export const MODEL_SIDE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+
+/** Copies the model-folder side files from `fromDir` to `toDir` where `toDir` lacks them; returns the names copied. */
+export function copyModelSideFiles(fromDir: string, toDir: string): string[] {
+  if (resolve(fromDir) === resolve(toDir)) return [];
+  const copied: string[] = [];
+  for (const f of MODEL_SIDE_FILES) {
+    if (existsSync(join(fromDir, f)) && !existsSync(join(toDir, f))) {
+      copyFileSync(join(fromDir, f), join(toDir, f));
+      copied.push(f);
+    }
+  }
+  return copied;
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -71,5 +93,6 @@ export async function compressFile(opts: CompressOptions): Promise<Lineage> {
     output: { path: opts.output, sha256: await sha256File(opts.output), ...(saved.data ? { dataFile: saved.data } : {}) },
   };
   writeFileAtomic(lineagePath(opts.output), Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
+  if (opts.copyModelFiles !== false) copyModelSideFiles(dirname(opts.input), dirname(opts.output));
   return lineage;
 }

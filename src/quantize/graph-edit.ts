@@ -9,6 +9,7 @@ import { cloneModel, opsetVersion } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { readFloat32 } from '../onnx/tensor.ts';
 import type { Linear } from '../bert/structure.ts';
+import { transpose2d } from '../bert/build-graph.ts';
 
 export const MS_DOMAIN = 'com.microsoft';
 
@@ -101,17 +102,10 @@ export function floatInitializer(g: Graph, name: string): Float32Array | undefin
   return readFloat32(t);
 }
 
-/** Transposes a row-major [rows, cols] matrix. */
-export function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
-  return out;
-}
-
 /** A projection's weight as [in, out] (x · W), transposing an [out, in] weight. Undefined when not float32 2-D. */
 export function weightInOut(g: Graph, lin: Linear): Float32Array | undefined {
   const t = g.initializers.get(lin.weight);
   if (!t || t.dims.length !== 2 || t.dataType !== DataType.FLOAT) return undefined;
   const w = readFloat32(t);
-  return lin.layout === 'in_out' ? w : transpose(w, lin.outFeatures, lin.inFeatures);
+  return lin.layout === 'in_out' ? w : transpose2d(w, lin.outFeatures, lin.inFeatures);
 }

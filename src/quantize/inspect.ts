@@ -17,7 +17,7 @@ import { DataType } from '../onnx/dtype.ts';
 import { readFloat32, readNumbers } from '../onnx/tensor.ts';
 import { consumers, producers } from '../onnx/analysis.ts';
 import { dequantizeInt4Blocks } from './int4-blocks.ts';
-import { transpose } from './graph-edit.ts';
+import { transpose2d } from '../bert/build-graph.ts';
 
 export interface QuantizedProjection {
   /** The node doing the product. */
@@ -133,7 +133,7 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
       inFeatures: outIn ? c : r, outFeatures: outIn ? r : c,
       dequantized: () => {
         const m = scaled(w.values, r, c, s, axis, zero);
-        return outIn ? transpose(m, r, c) : m;
+        return outIn ? transpose2d(m, r, c) : m;
       },
     };
   }

@@ -5,7 +5,8 @@
  * layer moves to 8 bits if the budget allows, then (same order) to 32 bits.
  */
 import type { BertStructure } from '../bert/structure.ts';
-import type { LinearTarget, Target } from './targets.ts';
+import type { Model } from '../onnx/graph.ts';
+import type { Target } from './targets.ts';
 import { int8WeightBytes } from './int8-weights.ts';
 import { int4WeightBytes } from './int4-blocks.ts';
 
@@ -17,20 +18,34 @@ export interface LayerCost {
   bytes: Record<LayerBits, number>;
 }
 
-/** The projections of each encoder layer. */
-export function layerTargets(targets: readonly Target[], s: BertStructure): LinearTarget[][] {
-  const out: LinearTarget[][] = s.layers.map(() => []);
-  for (const t of targets) if (t.kind === 'linear' && t.layer !== undefined) out[t.layer].push(t);
+/** A weight matrix of an encoder layer, and whether it can take 4 bits (a fused Attention's packed weight cannot). */
+export interface LayerWeight {
+  inFeatures: number;
+  outFeatures: number;
+  fourBit: boolean;
+}
+
+/** The weights of each encoder layer: its projections, and the packed weight of a fused Attention. */
+export function layerWeights(targets: readonly Target[], s: BertStructure, model: Model): LayerWeight[][] {
+  const out: LayerWeight[][] = s.layers.map(() => []);
+  for (const t of targets) {
+    if (t.kind === 'linear' && t.layer !== undefined) out[t.layer].push({ inFeatures: t.linear.inFeatures, outFeatures: t.linear.outFeatures, fourBit: true });
+    if (t.kind === 'attention') {
+      const dims = model.graph.initializers.get(t.weight)?.dims;
+      if (dims?.length === 2) out[t.layer].push({ inFeatures: dims[0], outFeatures: dims[1], fourBit: false });
+    }
+  }
   return out;
 }
 
-/** Weight bytes of a layer's projections at 32, 8 (per channel) and 4 bits (blocks of `blockSize`). */
-export function layerCost(layer: number, linears: readonly LinearTarget[], blockSize: number, symmetric: boolean): LayerCost {
+/** Weight bytes of a layer at 32, 8 (per channel) and 4 bits (blocks of `blockSize`; int8 where 4 bits cannot go). */
+export function layerCost(layer: number, weights: readonly LayerWeight[], blockSize: number, symmetric: boolean): LayerCost {
   const bytes: Record<LayerBits, number> = { 32: 0, 8: 0, 4: 0 };
-  for (const { linear: l } of linears) {
-    bytes[32] += 4 * l.inFeatures * l.outFeatures;
-    bytes[8] += int8WeightBytes(l.inFeatures, l.outFeatures, { kind: 'channel' });
-    bytes[4] += int4WeightBytes(l.inFeatures, l.outFeatures, blockSize, symmetric);
+  for (const w of weights) {
+    const int8 = int8WeightBytes(w.inFeatures, w.outFeatures, { kind: 'channel' });
+    bytes[32] += 4 * w.inFeatures * w.outFeatures;
+    bytes[8] += int8;
+    bytes[4] += w.fourBit ? int4WeightBytes(w.inFeatures, w.outFeatures, blockSize, symmetric) : int8;
   }
   return { layer, bytes };
 }

@@ -17,7 +17,7 @@ import { SettingsError } from '../errors.ts';
 import { applyPlan } from './apply.ts';
 import { collectRanges } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
-import { allocateBits, layerCost, layerTargets, type LayerBits } from './mixed.ts';
+import { allocateBits, layerCost, layerWeights, type LayerBits } from './mixed.ts';
 import { opsetRaiseBlocker, raiseOpset, type OpsetRaise } from './opset.ts';
 import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
 import type { Assignment, WeightScheme } from './registry.ts';
@@ -81,17 +81,22 @@ function planInt4(targets: readonly Target[], o: QuantizeOptions, blockSize: num
   return plan;
 }
 
-/** Mixed precision: `bits[layer]` for the encoder layers, int8 per channel for pooler, head and fused attention. */
-function planMixed(targets: readonly Target[], o: QuantizeOptions, bits: readonly LayerBits[] | ((layer: number) => LayerBits | undefined)): Plan {
+/**
+ * Mixed precision: `bitsOf(layer)` for the projections of each encoder layer, `bitsOf(undefined)` for pooler and
+ * head (undefined: left float). 4 bits means MatMulNBits; a fused Attention of a 4-bit layer gets int8 (QAttention).
+ */
+function planMixed(targets: readonly Target[], o: QuantizeOptions, bitsOf: (layer: number | undefined) => LayerBits | undefined): Plan {
   const plan: Plan = new Map();
-  const bitsOf = typeof bits === 'function' ? bits : (l: number) => bits[l];
   for (const t of targets) {
     if (t.kind === 'embedding') continue;
-    const layer = t.layer;
-    const b = layer === undefined ? 8 : bitsOf(layer);
-    if (b === undefined || b === 32) plan.set(t.id, { format: 'float', reason: b === 32 ? `mixed: layer ${layer} kept at 32 bits` : 'mixed: not quantized in this probe' });
-    else if (b === 4 && t.kind === 'linear') plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize: o.mixedBlockSize, symmetric: o.symmetric } });
-    else plan.set(t.id, { format: 'integer', scheme: INT8_CHANNEL });
+    const b = bitsOf(t.layer);
+    if (b === undefined || b === 32) {
+      plan.set(t.id, { format: 'float', reason: b === 32 ? `mixed: layer ${t.layer} kept at 32 bits` : 'mixed: not quantized in this probe' });
+    } else if (b === 4 && t.kind === 'linear') {
+      plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize: o.mixedBlockSize, symmetric: o.symmetric } });
+    } else {
+      plan.set(t.id, { format: 'integer', scheme: INT8_CHANNEL });
+    }
   }
   return plan;
 }
@@ -133,8 +138,7 @@ async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx
 async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
   if (o.mode.kind !== 'mixed') throw new Error('runMixed: not a mixed mode');
   const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
-  const perLayer = layerTargets(targets, s);
-  const costs = perLayer.map((l, i) => layerCost(i, l, o.mixedBlockSize, o.symmetric));
+  const costs = layerWeights(targets, s, model).map((w, i) => layerCost(i, w, o.mixedBlockSize, o.symmetric));
   const fp32Bytes = modelSize(model).bytes;
   const budget = o.mode.budget.kind === 'fraction' ? Math.floor(o.mode.budget.fraction * fp32Bytes) : o.mode.budget.bytes;
 
@@ -153,14 +157,14 @@ async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx:
     sensitivity.push((await measure(probe.model)) - baseLoss);
     ctx.log?.(`quantize mixed: layer ${l} at 4 bits: loss +${sensitivity[l].toFixed(4)}`);
   }
-  const allFloat = applyPlan(model, targets, withEmbeddings(planMixed(targets, o, () => 32), targets, o), o);
+  const allFloat = applyPlan(model, targets, withEmbeddings(planMixed(targets, o, (layer) => (layer === undefined ? 8 : 32)), targets, o), o);
   const fixed = modelSize(allFloat.model).bytes - costs.reduce((t, c) => t + c.bytes[32], 0);
   const alloc = allocateBits(sensitivity, costs, fixed, budget);
   if (!alloc) {
     const least = fixed + costs.reduce((t, c) => t + c.bytes[4], 0);
     throw new SettingsError(`quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${o.embeddings ? ', embeddings int8' : ''})`);
   }
-  const result = applyPlan(model, targets, withEmbeddings(planMixed(targets, o, alloc.bits), targets, o), o);
+  const result = applyPlan(model, targets, withEmbeddings(planMixed(targets, o, (layer) => (layer === undefined ? 8 : alloc.bits[layer])), targets, o), o);
   return {
     model: result.model,
     report: quantizeReport(o, model, result, {

@@ -46,6 +46,10 @@ describe('quantize int8 (dynamic)', () => {
     expect(d.bytesAfter).toBe(modelSize(q).bytes);
     expect(d.bytesAfter / d.bytesBefore).toBeLessThan(0.35);
     for (const r of d.quantized) expect(r.maxAbsError).toBeLessThanOrEqual(r.maxAbs / 254 + 1e-7);
+    const other = (report.details as { otherFloat: { bytes: number; tensors: number; reason: string } }).otherFloat;
+    expect(other.tensors).toBeGreaterThan(0);
+    expect(other.reason).toMatch(/biases, LayerNorm/);
+    expect(report.summary).toMatch(/^int8: .* MB → .* MB \(\d+\.\d%\), 17 tensors quantized, max abs error/);
     expectWeightsReadBack(model, s, q, d.quantized);
   });
 
@@ -113,7 +117,10 @@ describe('quantize int8 (dynamic)', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(NotBertError);
     }
-    if (structure) expect(structure.numLayers).toBe(s.numLayers);
+    if (structure) {
+      expect(structure.numLayers).toBe(s.numLayers);
+      for (const l of structure.layers) for (const lin of [l.attention.q!, l.attention.output, l.ffn.in, l.ffn.out]) expect(q.graph.initializers.has(lin.weight)).toBe(true);
+    }
     expectWeightsReadBack(model, s, q, (report.details as { quantized: TensorRecord[] }).quantized);
   });
 });

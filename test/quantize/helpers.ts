@@ -7,19 +7,23 @@ import { readFloat32 } from '../../src/onnx/index.ts';
 import { quantizePass, quantizedEmbeddings, quantizedProjections, type TensorRecord } from '../../src/quantize/index.ts';
 import { weightInOut } from '../../src/quantize/graph-edit.ts';
 import { paddedBatch } from '../helpers/models.ts';
+import { lcg } from '../helpers/feeds.ts';
+import { maxAbs, maxDiff } from '../helpers/run-model.ts';
 
 /** Parses `settings` and runs the quantize pass. */
 export function quantize(model: Model, s: BertStructure, settings: Record<string, unknown>, calibration?: CalibrationSource): Promise<PassResult> {
   return quantizePass.run(model, s, quantizePass.parse(settings), calibration ? { calibration } : {});
 }
 
-/** `count` padded batches of random ids below `vocab`, with seeded class labels in [0, numLabels). */
-export function syntheticCalibration(vocab: number, numLabels: number, count = 3, seed = 11): CalibrationSource {
-  let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+/**
+ * `count` padded batches of random ids below `vocab`, with seeded class labels in [0, numLabels). With `fixedLength`
+ * every batch is exactly that long (keras2onnx graphs fix the sequence length).
+ */
+export function syntheticCalibration(vocab: number, numLabels: number, count = 3, seed = 11, fixedLength?: number): CalibrationSource {
+  const rand = lcg(seed);
   const batches: CalibrationBatch[] = [];
   for (let b = 0; b < count; b++) {
-    const lengths = [16, 11, 6, 9].map((l) => l - (b % 3));
+    const lengths = [16, 11, 6, 9].map((l) => l - (b % 3)).map((l, i) => (fixedLength ? (i === 0 ? fixedLength : Math.min(l, fixedLength)) : l));
     const t = paddedBatch(lengths, vocab, seed + b);
     const seq = t.inputIds[0].length;
     const flat = (rows: number[][]) => BigInt64Array.from(rows.flat(), (v) => BigInt(v));
@@ -33,16 +37,9 @@ export function syntheticCalibration(vocab: number, numLabels: number, count = 3
   return { task: 'synthetic', batches };
 }
 
-/** max |a - b| / max |a|. */
+/** max |a - b| / max |a| over every output. */
 export function relativeDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
-  let d = 0, m = 0;
-  for (const k of Object.keys(a)) {
-    for (let i = 0; i < a[k].length; i++) {
-      d = Math.max(d, Math.abs(a[k][i] - b[k][i]));
-      m = Math.max(m, Math.abs(a[k][i]));
-    }
-  }
-  return d / Math.max(m, 1e-12);
+  return maxDiff(a, b) / Math.max(maxAbs(a), 1e-12);
 }
 
 /** Every Linear and table of `s` is quantized in `q` and dequantizes to its original within the reported error. */
@@ -54,17 +51,17 @@ export function expectWeightsReadBack(original: Model, s: BertStructure, q: Mode
     const rec = records.find((r) => r.tensor === lin.weight);
     expect(rec, `record of ${lin.weight}`).toBeDefined();
     const want = weightInOut(original.graph, lin)!;
-    const p = projections.find((x) => x.inFeatures === lin.inFeatures && x.outFeatures === lin.outFeatures && maxDiff(x.dequantized(), want) <= rec!.maxAbsError * (1 + 1e-5) + 1e-7);
+    const p = projections.find((x) => x.inFeatures === lin.inFeatures && x.outFeatures === lin.outFeatures && arrayDiff(x.dequantized(), want) <= rec!.maxAbsError * (1 + 1e-5) + 1e-7);
     expect(p, `a quantized projection for ${lin.node}`).toBeDefined();
   }
   for (const e of quantizedEmbeddings(q)) {
     const rec = records.find((r) => r.node === e.gather)!;
     expect(rec).toBeDefined();
-    expect(maxDiff(e.dequantized(), readFloat32(original.graph.initializers.get(rec.tensor)!))).toBeLessThanOrEqual(rec.maxAbsError * (1 + 1e-5) + 1e-7);
+    expect(arrayDiff(e.dequantized(), readFloat32(original.graph.initializers.get(rec.tensor)!))).toBeLessThanOrEqual(rec.maxAbsError * (1 + 1e-5) + 1e-7);
   }
 }
 
-function maxDiff(a: Float32Array, b: Float32Array): number {
+function arrayDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));

@@ -3,13 +3,15 @@
  * of a last partial block, and onnxruntime's MatMulNBits computing x · dequantized(W) on what we pack.
  */
 import { describe, expect, it } from 'vitest';
+import { lcg } from '../helpers/feeds.ts';
 import { DataType, encodeModel, float32Tensor, uint8Tensor, type Model } from '../../src/onnx/index.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { dequantizeInt4Blocks, int4WeightBytes, nibble, packNibbles, quantizeInt4Blocks } from '../../src/quantize/index.ts';
 
+/** Uniform values in [-1, 1). */
 const rand = (seed: number) => {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const next = lcg(seed);
+  return () => next() * 2 - 1;
 };
 
 describe('int4 blocks', () => {

@@ -1,10 +1,12 @@
 /** Symmetric int8 weights: scales per tensor, channel and group, the error bound, and the edge cases. */
 import { describe, expect, it } from 'vitest';
+import { lcg } from '../helpers/feeds.ts';
 import { dequantizeInt8, quantizeInt8, int8WeightBytes } from '../../src/quantize/index.ts';
 
+/** Uniform values in [-1, 1). */
 const rand = (seed: number) => {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const next = lcg(seed);
+  return () => next() * 2 - 1;
 };
 
 describe('int8 weights', () => {

@@ -3,7 +3,8 @@
  * built BERT with calibration data (per-layer sensitivities and bits in the report, the budget respected).
  */
 import { describe, expect, it } from 'vitest';
-import { modelSize } from '../../src/onnx/index.ts';
+import { loadModel, modelSize } from '../../src/onnx/index.ts';
+import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { allocateBits, type LayerCost } from '../../src/quantize/index.ts';
@@ -50,6 +51,17 @@ describe('mixed precision', () => {
     expect(ops.has('MatMulNBits')).toBe(bits.has(4));
     const f = sampleFeeds(model, s);
     expect(relativeDiff(await outputsOf(model, f), await outputsOf(q, f))).toBeLessThan(0.3);
+  });
+
+  it.skipIf(!hasFixtures)('predicts the bytes exactly on an onnxruntime-fused graph (packed Attention weights at 8 bits)', async () => {
+    const m = loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
+    const fs = findBert(m);
+    const { model: q, report } = await quantize(m, fs, { mode: 'mixed:0.6', mixedBlockSize: 16 }, syntheticCalibration(fs.vocabSize, 2));
+    const d = report.details as { layers: Array<{ bits: number }>; predictedBytes: number; bytesAfter: number; budgetBytes: number };
+    expect(d.bytesAfter).toBe(d.predictedBytes);
+    expect(d.bytesAfter).toBeLessThanOrEqual(d.budgetBytes);
+    const int8Layers = d.layers.filter((l) => l.bits !== 32).length;
+    expect(q.graph.nodes.filter((n) => n.opType === 'QAttention')).toHaveLength(int8Layers);
   });
 
   it('refuses a budget below what 4 bits everywhere reach', async () => {

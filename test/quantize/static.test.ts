@@ -59,6 +59,16 @@ describe('quantize int8-static', () => {
     expect(relativeDiff(before, await outputsOf(q, f))).toBeLessThan(0.2);
   });
 
+  it.skipIf(!hasFixtures)('raises a keras2onnx opset-10 graph (fixed length 7) to 13', async () => {
+    const m = loadModel(join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
+    const fs = findBert(m);
+    const { model: q, report } = await quantize(m, fs, { mode: 'int8-static' }, syntheticCalibration(fs.vocabSize, 2, 3, 5, 7));
+    expect(opsetVersion(q, '')).toBe(13);
+    expect((report.details as { notes: string[] }).notes.join(' ')).toMatch(/opset raised from 10 to 13/);
+    const f = sampleFeeds(m, fs, 2, 7);
+    expect(relativeDiff(await outputsOf(m, f), await outputsOf(q, f))).toBeLessThan(0.2);
+  });
+
   it.skipIf(!hasFixtures)('refuses per-channel on an opset it cannot raise, and works per tensor there', async () => {
     const m = loadModel(join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx'));
     const fs = findBert(m);

@@ -29,7 +29,11 @@ describe.skipIf(!hasTeachers)('quantize the SST-2 teacher', () => {
     const { model: q, report } = await quantize(model, s, { mode: 'int8' });
     const ratio = modelSize(q).bytes / modelSize(model).bytes;
     expect(ratio).toBeLessThanOrEqual(0.3);
-    expect((report.details as { ratio: number }).ratio).toBeCloseTo(ratio, 10);
+    const d = report.details as { ratio: number; keptFloat: unknown[]; otherFloat: { bytes: number } };
+    expect(d.ratio).toBeCloseTo(ratio, 10);
+    expect(d.keptFloat).toEqual([]);
+    // what stays float (biases, LayerNorm, scales) is a small share of the output
+    expect(d.otherFloat.bytes / modelSize(q).bytes).toBeLessThan(0.02);
     expect(relativeDiff(ref, await outputsOf(q, feeds))).toBeLessThan(0.03);
     expectWeightsReadBack(model, s, q, (report.details as { quantized: TensorRecord[] }).quantized);
   });

@@ -3,9 +3,11 @@
  * passes compose in any order) and calls the library's `compressFile`.
  */
 import type { Argv } from 'yargs';
+import { resolve } from 'node:path';
 import { SettingsError } from '../../errors.ts';
 import type { PassStep } from '../../pass/pass.ts';
 import { compressFile } from '../../export/compress.ts';
+import { locateModel } from '../../eval/model-files.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { loadCalibration } from '../../eval/calibration.ts';
 import { out, err, type CliCommand } from '../command.ts';
@@ -79,7 +81,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       .option('prune-heads', { type: 'string', describe: 'remove this fraction of attention heads (0-1), or an explicit list "LAYER:HEAD,HEAD;LAYER:HEAD"' })
       .option('importance', { type: 'string', choices: ['ablation', 'confidence', 'magnitude', 'random'], describe: 'head importance score' })
       .option('calibrate', { type: 'string', describe: 'GLUE task whose train data calibrates importance / sensitivity' })
-      .option('calibration-examples', { type: 'number', default: 128, describe: 'calibration examples' })
+      .option('calibration-examples', { type: 'number', default: 512, describe: 'calibration examples' })
       .option('prune-ffn', { type: 'number', describe: 'remove this fraction of FFN neurons per layer' })
       .option('drop-layers', { type: 'string', describe: 'remove these layers, e.g. 1,3,5' })
       .option('keep-layers', { type: 'string', describe: "keep these layers ('every-other' or 0,2,4)" })
@@ -100,7 +102,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
     const steps = stepsFromArgv(process.argv.slice(2), args);
     if (!steps.length) throw new SettingsError('no pass given: use --prune-heads, --prune-ffn, --drop-layers, --quantize, --factorize-embeddings or --share-layers (see --help)');
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the compressed model');
-    if (args.output === args.model) throw new SettingsError(`-o ${args.output}: refusing to overwrite the input model`);
+    const input = locateModel(args.model).onnx;
+    if (resolve(args.output) === resolve(input)) throw new SettingsError(`-o ${args.output}: refusing to overwrite the input model`);
     const calibration = args.calibrate
       ? await loadCalibration({
           model: args.model,
@@ -111,8 +114,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
           maxLength: args['max-length'],
         })
       : undefined;
-    const log = args.json ? undefined : (line: string) => err(line);
-    const lineage = await compressFile({ input: args.model, output: args.output, steps, context: { calibration, log, seed: args.seed }, externalData: args['external-data'] });
+    const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
+    const lineage = await compressFile({ input, output: args.output, steps, context: { calibration, log, seed: args.seed }, externalData: args['external-data'] });
     if (args.json) {
       out(JSON.stringify(lineage, null, 2));
       return 0;

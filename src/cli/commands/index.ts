@@ -4,5 +4,8 @@ import { compressCommand } from './compress.ts';
 import { inspectCommand } from './inspect.ts';
 import { evalCommand } from './eval.ts';
 import { dataCommand } from './data.ts';
+import { benchCommand } from './bench.ts';
+import { sweepCommand } from './sweep.ts';
+import { reportCommand } from './report.ts';
 
-export const commands: CliCommand<any>[] = [inspectCommand, evalCommand, dataCommand, compressCommand];
+export const commands: CliCommand<any>[] = [inspectCommand, evalCommand, dataCommand, benchCommand, sweepCommand, reportCommand, compressCommand];

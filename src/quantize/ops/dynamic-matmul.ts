@@ -11,16 +11,16 @@ import type { Node } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor, int8Tensor } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN } from '../graph-edit.ts';
-import { quantizeInt8, type Int8Matrix } from '../int8-weights.ts';
+import { quantizeInt8 } from '../int8-weights.ts';
 import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { finishProjection, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
 
 /** The int8 [in, out] weight and its scales as initializers, quantized once per weight and scheme. */
-export function int8WeightInitializers(p: Projection, scheme: WeightScheme & { kind: 'int8' }, ctx: RewriteContext, target: string, op: string): { weight: string; scale: string; q: Int8Matrix | undefined; record: TensorRecord } {
+function int8WeightInitializers(p: Projection, scheme: WeightScheme & { kind: 'int8' }, ctx: RewriteContext, target: string, op: string): { weight: string; scale: string; record: TensorRecord } {
   const lin = p.linear;
   const key = `int8|${lin.weight}|${lin.layout}|${granularityKey(scheme.granularity)}|${p.alpha}`;
   const cached = ctx.weights.get(key);
-  if (cached) return { weight: cached.names[0], scale: cached.names[1], q: undefined, record: { ...cached.record, target, node: p.node.name, bytesAfter: 0 } };
+  if (cached) return { weight: cached.names[0], scale: cached.names[1], record: { ...cached.record, target, node: p.node.name, bytesAfter: 0 } };
   const w = projectionWeight(p, ctx);
   const q = quantizeInt8(w, lin.inFeatures, lin.outFeatures, 1, scheme.granularity);
   const scales = p.alpha === 1 ? q.scales : q.scales.map((s) => s * p.alpha);
@@ -35,7 +35,7 @@ export function int8WeightInitializers(p: Projection, scheme: WeightScheme & { k
     maxAbsError: q.maxAbsError, maxAbs: q.maxAbs,
   };
   ctx.weights.set(key, { names: [weight, scale], record });
-  return { weight, scale, q, record };
+  return { weight, scale, record };
 }
 
 /** DynamicQuantizeLinear of a value, made once and shared by every projection reading it. */

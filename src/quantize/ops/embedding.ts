@@ -33,39 +33,43 @@ export const int8Gather: OpQuantizer = {
     const t = edit.graph.initializers.get(name)!;
     const [rows, width] = t.dims;
     const perRow = s.granularity.kind !== 'tensor';
-    const q = quantizeInt8(readFloat32(t), rows, width, 0, perRow ? { kind: 'channel' } : { kind: 'tensor' });
-    const table = edit.addInitializer(`${name}_int8`, int8Tensor('', [rows, width], q.values));
+    const key = `emb|${name}|${perRow}`;
+    const cached = ctx.weights.get(key);
+    const q = cached ? undefined : quantizeInt8(readFloat32(t), rows, width, 0, perRow ? { kind: 'channel' } : { kind: 'tensor' });
+    let names = cached?.names;
+    if (!names) {
+      names = [edit.addInitializer(`${name}_int8`, int8Tensor('', [rows, width], q!.values))];
+      if (perRow) names.push(edit.addInitializer(`${name}_row_scale`, float32Tensor('', [rows, 1], q!.scales)));
+      else names.push(edit.addInitializer(`${name}_scale`, float32Tensor('', [], q!.scales)));
+      if (!perRow && edit.opset() >= 10) names.push(edit.addInitializer(`${name}_zero_point`, int8Tensor('', [], [0])));
+    }
+    const [table, scale, zero] = names;
     const ids = node.inputs[1];
     const out = node.outputs[0];
     const gathered = edit.fresh(`${out}_int8`);
     const nodes = [edit.makeNode('Gather', [table, ids], [gathered], { axis: attr.int(0) })];
-    let bytesAfter = q.values.byteLength;
     if (perRow) {
-      const scales = edit.addInitializer(`${name}_row_scale`, float32Tensor('', [rows, 1], q.scales));
       const asFloat = edit.fresh(`${out}_float`);
       const rowScale = edit.fresh(`${out}_row_scale`);
       nodes.push(
         edit.makeNode('Cast', [gathered], [asFloat], { to: attr.int(DataType.FLOAT) }),
-        edit.makeNode('Gather', [scales, ids], [rowScale], { axis: attr.int(0) }),
+        edit.makeNode('Gather', [scale, ids], [rowScale], { axis: attr.int(0) }),
         edit.makeNode('Mul', [asFloat, rowScale], [out]),
       );
-      bytesAfter += 4 * rows;
-    } else if (edit.opset() >= 10) {
-      const scale = edit.addInitializer(`${name}_scale`, float32Tensor('', [], q.scales));
-      const zero = edit.addInitializer(`${name}_zero_point`, int8Tensor('', [], [0]));
+    } else if (zero) {
       nodes.push(edit.makeNode('DequantizeLinear', [gathered, scale, zero], [out]));
-      bytesAfter += 5;
     } else {
-      const scale = edit.addInitializer(`${name}_scale`, float32Tensor('', [], q.scales));
       const asFloat = edit.fresh(`${out}_float`);
       nodes.push(edit.makeNode('Cast', [gathered], [asFloat], { to: attr.int(DataType.FLOAT) }), edit.makeNode('Mul', [asFloat, scale], [out]));
-      bytesAfter += 4;
     }
     edit.replaceNode(node, nodes);
+    if (cached) return [{ ...cached.record, target: target.id, node: nodes[0].name, bytesAfter: 0 }];
     const record: TensorRecord = {
       target: target.id, tensor: name, node: nodes[0].name, op: 'Gather', scheme: perRow ? 'int8 per-row' : schemeName({ kind: 'int8', granularity: { kind: 'tensor' } }),
-      dims: [rows, width], bytesBefore: 4 * rows * width, bytesAfter, maxAbsError: q.maxAbsError, maxAbs: q.maxAbs,
+      dims: [rows, width], bytesBefore: 4 * rows * width, bytesAfter: q!.values.byteLength + 4 * q!.scales.length + (zero ? 1 : 0),
+      maxAbsError: q!.maxAbsError, maxAbs: q!.maxAbs,
     };
+    ctx.weights.set(key, { names, record });
     return [record];
   },
 };

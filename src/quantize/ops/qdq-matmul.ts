@@ -7,7 +7,8 @@
  */
 import { attrInt, type Node } from '../../onnx/graph.ts';
 import { float32Tensor, int8Tensor, uint8Tensor } from '../../onnx/tensor.ts';
-import { transpose, attr } from '../graph-edit.ts';
+import { attr } from '../graph-edit.ts';
+import { transpose2d } from '../../bert/build-graph.ts';
 import { quantizeInt8 } from '../int8-weights.ts';
 import { activationQuantParams } from '../calibrate.ts';
 import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
@@ -41,7 +42,7 @@ function qdqWeight(p: Projection, s: WeightScheme & { kind: 'int8' }, outIn: boo
   const { edit } = ctx;
   const inOut = projectionWeight(p, ctx);
   const [rows, cols] = outIn ? [lin.outFeatures, lin.inFeatures] : [lin.inFeatures, lin.outFeatures];
-  const w = outIn ? transpose(inOut, lin.inFeatures, lin.outFeatures) : inOut;
+  const w = outIn ? transpose2d(inOut, lin.inFeatures, lin.outFeatures) : inOut;
   const axis = outIn ? 0 : 1;
   const q = quantizeInt8(w, rows, cols, axis, s.granularity);
   const perTensor = s.granularity.kind === 'tensor';

@@ -1,0 +1,31 @@
+/** The terminal table of a benchmark: one row per shape, then the machine, memory and overall speed-up. */
+import { describeMachine } from './machine.ts';
+import type { BenchResult } from './run.ts';
+
+const MB = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** Lines of the table for `compress bench` (latencies in ms, throughput in examples/s). */
+export function formatBench(r: BenchResult): string[] {
+  const withBase = r.baseline !== undefined;
+  const header = ['batch', 'seq', 'p50 ms', 'p90 ms', 'p99 ms', 'ex/s', ...(withBase ? ['base p50', 'base ex/s', 'speed-up'] : [])];
+  const rows = r.shapes.map((s) => [
+    String(s.batch),
+    String(s.seq),
+    s.model.p50Ms.toFixed(2),
+    s.model.p90Ms.toFixed(2),
+    s.model.p99Ms.toFixed(2),
+    s.model.throughput.toFixed(0),
+    ...(withBase ? [s.baseline!.p50Ms.toFixed(2), s.baseline!.throughput.toFixed(0), `×${s.speedup!.toFixed(2)}`] : []),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
+  out.push(`machine: ${describeMachine(r.machine)}`);
+  out.push(`runs: ${r.repeats} timed per model and shape after ${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}`);
+  const mem = [`model session ${MB(r.memory.model.sessionRssBytes)}`];
+  if (r.memory.baseline) mem.push(`baseline session ${MB(r.memory.baseline.sessionRssBytes)}`);
+  mem.push(`process peak RSS ${MB(r.memory.peakRssBytes)}`);
+  out.push(`memory: ${mem.join(', ')}`);
+  if (r.speedup !== undefined) out.push(`speed-up over ${r.baseline}: ×${r.speedup.toFixed(2)} (geometric mean over shapes)`);
+  return out;
+}

@@ -1,0 +1,6 @@
+/** Public API of benchmarking: `benchModels` and what it records. */
+export { benchModels, DEFAULT_BATCHES, DEFAULT_SEQS, DEFAULT_REPEATS, DEFAULT_WARMUP, type BenchOptions, type BenchResult, type ShapeResult, type MemoryUse } from './run.ts';
+export { benchShapes, benchFeeds, benchSubject, type Shape, type BenchSubject } from './inputs.ts';
+export { cpuInfo, machineInfo, parseCpuInfo, describeMachine, type CpuFlags, type CpuInfo, type MachineInfo } from './machine.ts';
+export { latencyStats, quantile, median, pairedSpeedup, geometricMean, type LatencyStats } from './stats.ts';
+export { formatBench } from './format.ts';

@@ -1,0 +1,105 @@
+/**
+ * Benchmark inputs: the encoder's graph inputs at each (batch, seq) shape, built by `sampleInputs` from the
+ * discovered BERT structure. A model discovery cannot read (an int8-quantized graph, say) borrows the structure of
+ * its baseline, or of the model its lineage sidecar says it was compressed from: the graph inputs are the same.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { findBert } from '../bert/discover.ts';
+import { fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import { NotBertError, SettingsError } from '../errors.ts';
+import { loadModel } from '../onnx/load.ts';
+import type { Model } from '../onnx/graph.ts';
+import { Tensor, type Feeds } from '../runtime/session.ts';
+
+/** A (batch, seq) input shape. */
+export interface Shape {
+  batch: number;
+  seq: number;
+}
+
+/** A model to benchmark: its graph and the structure whose inputs feed it. */
+export interface BenchSubject {
+  /** The .onnx path onnxruntime opens. */
+  path: string;
+  model: Model;
+  structure: BertStructure;
+}
+
+/**
+ * Loads `path` and finds its encoder inputs: by discovery, else from `fallback` (the baseline's structure), else
+ * from the model its lineage sidecar (`PATH.json`) names as input. A SettingsError when none works.
+ */
+export function benchSubject(path: string, fallback?: BertStructure): BenchSubject {
+  const model = loadModel(path);
+  try {
+    return { path, model, structure: findBert(model, { label: path }) };
+  } catch (e) {
+    if (!(e instanceof NotBertError)) throw e;
+    const borrowed = fallback ?? structureFromLineage(path);
+    if (!borrowed) {
+      throw new SettingsError(`${path}: cannot find the encoder's inputs (${e.message}); give --baseline the model it was compressed from`);
+    }
+    return { path, model, structure: borrowed };
+  }
+}
+
+/** The structure of the first discoverable model up the lineage chain of `path`, if any. */
+function structureFromLineage(path: string): BertStructure | undefined {
+  let sidecar = `${path}.json`;
+  for (let depth = 0; depth < 8 && existsSync(sidecar); depth++) {
+    let parent: string | undefined;
+    try {
+      parent = (JSON.parse(readFileSync(sidecar, 'utf8')) as { input?: { path?: string } }).input?.path;
+    } catch {
+      return undefined;
+    }
+    if (!parent || !existsSync(parent)) return undefined;
+    try {
+      return findBert(loadModel(parent), { label: parent });
+    } catch (e) {
+      if (!(e instanceof NotBertError)) throw e;
+    }
+    sidecar = `${parent}.json`;
+  }
+  return undefined;
+}
+
+/** A fixed batch size the graph demands, or undefined when dynamic. */
+export function fixedBatchSize(model: Model, structure: BertStructure): number | undefined {
+  const d = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds)?.shape?.[0];
+  return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+/**
+ * Every (batch, seq) of `batches` × `seqs`, in that order, with a dimension the graphs fix (keras exports fix the
+ * sequence) replacing the asked values; duplicates removed. Two subjects that fix different sizes cannot be
+ * compared: a SettingsError.
+ */
+export function benchShapes(batches: readonly number[], seqs: readonly number[], subjects: readonly BenchSubject[]): Shape[] {
+  const fixed = (dim: 'batch' | 'seq'): number | undefined => {
+    const sizes = new Set(subjects.map((s) => (dim === 'seq' ? fixedSequenceLength(s.model, s.structure) : fixedBatchSize(s.model, s.structure))).filter((v) => v !== undefined));
+    if (sizes.size > 1) throw new SettingsError(`the models fix different ${dim} sizes (${[...sizes].join(', ')}): they cannot be compared`);
+    return [...sizes][0];
+  };
+  const fixedSeq = fixed('seq');
+  const fixedBatch = fixed('batch');
+  const shapes: Shape[] = [];
+  for (const b of fixedBatch !== undefined ? [fixedBatch] : batches) {
+    for (const s of fixedSeq !== undefined ? [fixedSeq] : seqs) {
+      if (!shapes.some((x) => x.batch === b && x.seq === s)) shapes.push({ batch: b, seq: s });
+    }
+  }
+  return shapes;
+}
+
+/** The subject's inputs at `shape` as onnxruntime tensors (deterministic: the same seed gives the same ids). */
+export function benchFeeds(subject: BenchSubject, shape: Shape, seed = 12345): Feeds {
+  const feeds: Feeds = {};
+  for (const input of sampleInputs(subject.model, subject.structure, { ...shape, seed })) {
+    feeds[input.name] = input.type === 'int32'
+      ? new Tensor('int32', Int32Array.from(input.values), input.dims)
+      : new Tensor('int64', BigInt64Array.from(input.values, (v) => BigInt(v)), input.dims);
+  }
+  return feeds;
+}

@@ -1,0 +1,148 @@
+/**
+ * The benchmark: latency percentiles and throughput of a model per (batch, seq) shape and, with a baseline, the
+ * speed-up measured in the same run. Both sessions are opened first; per shape both are warmed up, then timed runs
+ * alternate A, B, A, B… so that both see the same machine state (clock, caches, other load), and the speed-up is
+ * the median of the paired ratios.
+ */
+import { resolve } from 'node:path';
+import { SettingsError } from '../errors.ts';
+import { locateModel } from '../eval/model-files.ts';
+import { openSession, type Feeds, type Session } from '../runtime/session.ts';
+import { benchFeeds, benchShapes, benchSubject, type BenchSubject, type Shape } from './inputs.ts';
+import { machineInfo, type MachineInfo } from './machine.ts';
+import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
+
+export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
+export const DEFAULT_SEQS: readonly number[] = [32, 128];
+export const DEFAULT_REPEATS = 20;
+export const DEFAULT_WARMUP = 3;
+
+export interface BenchOptions {
+  /** The model: an .onnx file or a model folder. */
+  model: string;
+  /** The model to compare against (usually the uncompressed original). */
+  baseline?: string;
+  /** Batch sizes (default 1, 8, 32). */
+  batches?: readonly number[];
+  /** Sequence lengths (default 32, 128); a graph with a fixed sequence length is run at that length only. */
+  seqs?: readonly number[];
+  /** onnxruntime intra-op threads; 0 or undefined: onnxruntime's default (one per core). */
+  threads?: number;
+  /** Timed runs per model and shape (default 20). */
+  repeats?: number;
+  /** Untimed runs per model and shape before timing (default 3). */
+  warmup?: number;
+  /** Called after each shape. */
+  onShape?: (shape: ShapeResult, index: number, total: number) => void;
+}
+
+export interface ShapeResult extends Shape {
+  model: LatencyStats;
+  baseline?: LatencyStats;
+  /** Baseline latency / model latency: the median over interleaved rounds (> 1: the model is faster). */
+  speedup?: number;
+}
+
+export interface MemoryUse {
+  /** Resident memory the session added when opened and run once at every shape (bytes). */
+  sessionRssBytes: number;
+}
+
+export interface BenchResult {
+  model: string;
+  baseline?: string;
+  machine: MachineInfo;
+  repeats: number;
+  warmup: number;
+  shapes: ShapeResult[];
+  /** Geometric mean of the per-shape speed-ups (with a baseline). */
+  speedup?: number;
+  memory: {
+    model: MemoryUse;
+    baseline?: MemoryUse;
+    /** Peak resident set size of the whole process so far (bytes). */
+    peakRssBytes: number;
+  };
+  seconds: number;
+}
+
+function positiveInts(name: string, values: readonly number[], min = 1): number[] {
+  for (const v of values) if (!Number.isInteger(v) || v < min) throw new SettingsError(`--${name} ${values.join(',')}: expected integers ≥ ${min}`);
+  if (values.length === 0) throw new SettingsError(`--${name}: give at least one value`);
+  return [...values];
+}
+
+/** Opens a session and runs it once at every shape; returns it with the resident memory that added. */
+async function openAndTouch(subject: BenchSubject, feeds: Feeds[], threads: number): Promise<{ session: Session; memory: MemoryUse }> {
+  const before = process.memoryUsage.rss();
+  const session = await openSession(subject.path, { threads });
+  for (const f of feeds) await session.run(f);
+  return { session, memory: { sessionRssBytes: Math.max(0, process.memoryUsage.rss() - before) } };
+}
+
+async function timeRun(session: Session, feeds: Feeds): Promise<number> {
+  const start = performance.now();
+  await session.run(feeds);
+  return performance.now() - start;
+}
+
+/** Benchmarks `model` (and `baseline`, interleaved): see BenchOptions. */
+export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
+  const start = performance.now();
+  const batches = positiveInts('batch', opts.batches ?? DEFAULT_BATCHES);
+  const seqs = positiveInts('seq', opts.seqs ?? DEFAULT_SEQS, 2);
+  const repeats = positiveInts('repeats', [opts.repeats ?? DEFAULT_REPEATS])[0]!;
+  const warmup = positiveInts('warmup', [opts.warmup ?? DEFAULT_WARMUP], 0)[0]!;
+  const threads = opts.threads ?? 0;
+  if (!Number.isInteger(threads) || threads < 0) throw new SettingsError(`--threads ${threads}: expected an integer ≥ 0`);
+
+  const baselineSubject = opts.baseline !== undefined ? benchSubject(locateModel(opts.baseline).onnx) : undefined;
+  const subject = benchSubject(locateModel(opts.model).onnx, baselineSubject?.structure);
+  const shapes = benchShapes(batches, seqs, baselineSubject ? [subject, baselineSubject] : [subject]);
+  const feedsA = shapes.map((s) => benchFeeds(subject, s));
+  const feedsB = baselineSubject ? shapes.map((s) => benchFeeds(baselineSubject, s)) : [];
+
+  const a = await openAndTouch(subject, feedsA, threads);
+  const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads) : undefined;
+  const results: ShapeResult[] = [];
+  try {
+    for (const [i, shape] of shapes.entries()) {
+      for (let w = 0; w < warmup; w++) {
+        await a.session.run(feedsA[i]!);
+        if (b) await b.session.run(feedsB[i]!);
+      }
+      const timesA: number[] = [];
+      const timesB: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        timesA.push(await timeRun(a.session, feedsA[i]!));
+        if (b) timesB.push(await timeRun(b.session, feedsB[i]!));
+      }
+      const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };
+      if (b) {
+        result.baseline = latencyStats(timesB, shape.batch);
+        result.speedup = pairedSpeedup(timesA, timesB);
+      }
+      results.push(result);
+      opts.onShape?.(result, i, shapes.length);
+    }
+  } finally {
+    await a.session.release();
+    await b?.session.release();
+  }
+
+  const out: BenchResult = {
+    model: resolve(subject.path),
+    machine: machineInfo(threads),
+    repeats,
+    warmup,
+    shapes: results,
+    memory: { model: a.memory, peakRssBytes: process.resourceUsage().maxRSS * 1024 },
+    seconds: (performance.now() - start) / 1000,
+  };
+  if (baselineSubject && b) {
+    out.baseline = resolve(baselineSubject.path);
+    out.speedup = geometricMean(results.map((r) => r.speedup!));
+    out.memory.baseline = b.memory;
+  }
+  return out;
+}

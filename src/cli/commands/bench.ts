@@ -1,0 +1,59 @@
+/**
+ * `compress bench MODEL [--baseline MODEL] [--batch 1,8,32] [--seq 32,128] [--threads N] [--repeats N] [--json]`:
+ * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
+ */
+import type { Argv } from 'yargs';
+import { SettingsError } from '../../errors.ts';
+import { benchModels, formatBench, DEFAULT_REPEATS, DEFAULT_WARMUP } from '../../bench/index.ts';
+import { out, err, type CliCommand } from '../command.ts';
+
+interface BenchArgs {
+  model: string;
+  baseline?: string;
+  batch: string;
+  seq: string;
+  threads?: number;
+  repeats: number;
+  warmup: number;
+  json?: boolean;
+}
+
+/** '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32]; a SettingsError naming the flag otherwise. */
+export function parseIntList(flag: string, value: string | number | Array<string | number>): number[] {
+  const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  const nums = parts.map(Number);
+  if (nums.length === 0 || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new SettingsError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
+  }
+  return nums;
+}
+
+export const benchCommand: CliCommand<BenchArgs> = {
+  command: 'bench <model>',
+  describe: 'Measure latency (p50/p90/p99), throughput and memory of MODEL, and its speed-up over --baseline',
+  builder: (y: Argv) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: '.onnx file or model folder' })
+      .option('baseline', { type: 'string', describe: 'the model to compare with (timed in the same run, interleaved)' })
+      .option('batch', { type: 'string', default: '1,8,32', describe: 'batch sizes, comma-separated' })
+      .option('seq', { type: 'string', default: '32,128', describe: 'sequence lengths, comma-separated (a graph with a fixed length uses it)' })
+      .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads (default: one per core)' })
+      .option('repeats', { type: 'number', default: DEFAULT_REPEATS, describe: 'timed runs per model and shape' })
+      .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
+  run: async (args) => {
+    const result = await benchModels({
+      model: args.model,
+      baseline: args.baseline,
+      batches: parseIntList('batch', args.batch),
+      seqs: parseIntList('seq', args.seq),
+      threads: args.threads,
+      repeats: args.repeats,
+      warmup: args.warmup,
+      onShape: args.json ? undefined : (s, i, n) => err(`[${i + 1}/${n}] batch ${s.batch} seq ${s.seq}: p50 ${s.model.p50Ms.toFixed(2)} ms${s.speedup !== undefined ? `, ×${s.speedup.toFixed(2)}` : ''}`),
+    });
+    if (args.json) out(JSON.stringify(result, null, 2));
+    else for (const line of formatBench(result)) out(line);
+    return 0;
+  },
+};

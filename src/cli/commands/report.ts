@@ -1,0 +1,49 @@
+/**
+ * `compress report STORE [--format md|csv|json|html] [--out DIR]`: the variant table of a sweep store. Without
+ * --out the table is printed in the format asked (default md); with --out, `report.<format>` for each format
+ * asked (default all four) and both Pareto charts (`pareto-bytes.svg`, `pareto-latency.svg`) are written there,
+ * and the Markdown table is printed.
+ */
+import type { Argv } from 'yargs';
+import { SettingsError } from '../../errors.ts';
+import { loadReport, renderReport, toMarkdown, writeReportFiles, REPORT_FORMATS, type ReportFormat } from '../../report/index.ts';
+import { out, err, type CliCommand } from '../command.ts';
+
+interface ReportArgs {
+  store: string;
+  format?: string[];
+  out?: string;
+  sweep?: string;
+}
+
+/** '--format md,html' or repeated flags → the formats; a SettingsError for an unknown one. */
+export function parseFormats(values: readonly string[] | undefined): ReportFormat[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  const list = values.flatMap((v) => String(v).split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const f of list) if (!(REPORT_FORMATS as readonly string[]).includes(f)) throw new SettingsError(`--format ${f}: expected one of ${REPORT_FORMATS.join(', ')}`);
+  return [...new Set(list)] as ReportFormat[];
+}
+
+export const reportCommand: CliCommand<ReportArgs> = {
+  command: 'report <store>',
+  describe: 'Table (md, csv, json, html) and Pareto charts of every variant in a sweep store',
+  builder: (y: Argv) =>
+    y
+      .positional('store', { type: 'string', demandOption: true, describe: 'SQLite store written by compress sweep' })
+      .option('format', { type: 'string', array: true, describe: 'md | csv | json | html (comma-separated or repeated)' })
+      .option('out', { type: 'string', describe: 'write report.<format> files and the SVG charts into this folder' })
+      .option('sweep', { type: 'string', describe: 'only the points of this sweep (by name)' }) as unknown as Argv<ReportArgs>,
+  run: async (args) => {
+    const formats = parseFormats(args.format);
+    const data = loadReport({ store: args.store, sweep: args.sweep });
+    if (args.out === undefined) {
+      process.stdout.write(await renderReport(data, formats?.[0] ?? 'md', args.store));
+      return 0;
+    }
+    const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store);
+    process.stdout.write(toMarkdown(data));
+    out();
+    for (const f of files) err(`wrote ${f}`);
+    return 0;
+  },
+};

@@ -1,0 +1,99 @@
+/**
+ * The Pareto charts: GLUE score against size and against latency, one colour per model, every variant labelled
+ * with its pipeline, the front of each model drawn as a line through its (filled, larger) points. Specs are
+ * Vega-Lite, rendered to SVG on the server (vega's headless view, no canvas, no network).
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ReportData, ReportRow } from './rows.ts';
+
+export type ChartKind = 'bytes' | 'latency';
+
+export interface ChartPoint {
+  model: string;
+  label: string;
+  x: number;
+  /** GLUE score ×100. */
+  y: number;
+  front: boolean;
+  /** Position along the front, for drawing it as a line (-1 when not on it). */
+  order: number;
+}
+
+const AXES: Record<ChartKind, { title: string; x: string }> = {
+  bytes: { title: 'GLUE score vs model size', x: 'weights (MB)' },
+  latency: { title: 'GLUE score vs latency', x: 'p50 latency (ms)' },
+};
+
+/** The chart's points: every row with a GLUE score. */
+export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
+  const x = (r: ReportRow) => (kind === 'bytes' ? r.bytes / 1e6 : r.latencyMs);
+  const front = (r: ReportRow) => (kind === 'bytes' ? r.frontBytes : r.frontLatency);
+  const rows = data.rows.filter((r) => r.glue !== null);
+  const points = rows.map((r) => ({ model: r.model, label: r.label, x: x(r), y: 100 * r.glue!, front: front(r), order: -1 }));
+  const byModel = new Map<string, ChartPoint[]>();
+  for (const p of points) if (p.front) byModel.set(p.model, [...(byModel.get(p.model) ?? []), p]);
+  for (const list of byModel.values()) list.sort((a, b) => a.x - b.x).forEach((p, i) => (p.order = i));
+  return points;
+}
+
+/** The Vega-Lite spec of one chart. */
+export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
+  const { title, x } = AXES[kind];
+  const shape = data.rows[0]?.latencyShape;
+  const subtitle = kind === 'latency' && shape
+    ? [`p50 at batch ${shape.batch}; a variant: its baseline's p50 ÷ its speed-up`, "filled: on the model's Pareto front (nothing else is both faster and better)"]
+    : ['weights: bytes of all initializers', "filled: on the model's Pareto front (nothing else is both smaller and better)"];
+  const xEnc = { field: 'x', type: 'quantitative' as const, title: x, scale: { zero: false, nice: true } };
+  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true } };
+  const color = { field: 'model', type: 'nominal' as const, title: 'model' };
+  const layer = [
+    {
+      transform: [{ filter: 'datum.front' }],
+      mark: { type: 'line', strokeWidth: 2, opacity: 0.7 },
+      encoding: { x: xEnc, y: yEnc, color, order: { field: 'order', type: 'quantitative' } },
+    },
+    {
+      mark: { type: 'point', size: 90, strokeWidth: 2 },
+      encoding: {
+        x: xEnc,
+        y: yEnc,
+        color,
+        fill: { condition: { test: 'datum.front', field: 'model', type: 'nominal' }, value: 'white' },
+        size: { condition: { test: 'datum.front', value: 140 }, value: 70 },
+        tooltip: [{ field: 'model' }, { field: 'label', title: 'pipeline' }, { field: 'x', title: x, format: '.2f' }, { field: 'y', title: 'GLUE', format: '.2f' }],
+      },
+    },
+    ...[true, false].map((front) => ({
+      transform: [{ filter: front ? 'datum.front' : '!datum.front' }],
+      mark: { type: 'text', align: 'left', baseline: 'middle', dx: 8, dy: -8, fontSize: 11, fontWeight: front ? 'bold' : 'normal' },
+      encoding: { x: xEnc, y: yEnc, text: { field: 'label' }, color },
+    })),
+  ];
+  // One panel per model, each with its own scales: the models are scored on different tasks.
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, subtitle },
+    background: 'white',
+    data: { values: chartPoints(data, kind) },
+    facet: { row: { field: 'model', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top' } } },
+    spec: { width: 440, height: 220, layer },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+    config: { font: 'sans-serif', legend: { disable: true } },
+  } as unknown as TopLevelSpec;
+}
+
+/** Renders a Vega-Lite spec to SVG text without a browser. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Both charts as SVG. */
+export async function renderCharts(data: ReportData): Promise<Record<ChartKind, string>> {
+  return { bytes: await renderSvg(chartSpec(data, 'bytes')), latency: await renderSvg(chartSpec(data, 'latency')) };
+}

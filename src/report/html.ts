@@ -1,0 +1,78 @@
+/**
+ * The offline HTML report: one self-contained page (no scripts, styles, fonts or images fetched at view time) with
+ * the machine, the variant table and both charts as inline SVG; the report data is embedded as JSON for reuse.
+ */
+import { describeMachine } from '../bench/machine.ts';
+import type { ChartKind } from './charts.ts';
+import type { ReportData } from './rows.ts';
+import { displayTable, toJson } from './table.ts';
+
+export interface HtmlReportOptions {
+  title: string;
+  /** Where the data came from (the store path). */
+  source: string;
+  generatedAt: string;
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const STYLE = `
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 22px; margin: 0 0 4px; } .meta { color: #555; font-size: 13px; margin-bottom: 16px; }
+table { border-collapse: collapse; font-size: 12px; margin: 12px 0 24px; }
+th, td { padding: 3px 6px; border-bottom: 1px solid #ddd; vertical-align: top; white-space: nowrap; }
+td.wrap { white-space: normal; min-width: 180px; }
+th { background: #f3f3f3; text-align: left; white-space: normal; } td.r { text-align: right; font-variant-numeric: tabular-nums; }
+tr.baseline td { background: #fafaf0; } tr.front td:first-child { border-left: 3px solid #2a7; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; } .charts figure { margin: 0; flex: 1 1 520px; max-width: 760px; }
+.charts svg { width: 100%; height: auto; }
+.table { overflow-x: auto; } .note { color: #555; font-size: 12px; max-width: 1100px; }
+`;
+
+/** The page. `charts` holds the SVG text of each chart. */
+export function toHtml(data: ReportData, charts: Record<ChartKind, string>, opts: HtmlReportOptions): string {
+  const { header, rows, align } = displayTable(data);
+  const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = rows
+    .map((cells, i) => {
+      const r = data.rows[i]!;
+      const cls = [r.isBaseline ? 'baseline' : '', r.frontBytes || r.frontLatency ? 'front' : ''].filter(Boolean).join(' ');
+      const tdClass = (j: number) => (align[j] === 'r' ? ' class="r"' : header[j] === 'parameters' ? ' class="wrap"' : '');
+      return `<tr${cls ? ` class="${cls}"` : ''}>${cells.map((c, j) => `<td${tdClass(j)}>${escapeHtml(c)}</td>`).join('')}</tr>`;
+    })
+    .join('\n');
+  const machine = data.machine ? describeMachine(data.machine) : 'unknown';
+  // '<' is escaped so the JSON cannot close the script element.
+  const json = toJson(data).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(opts.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(opts.title)}</h1>
+<div class="meta">${data.rows.length} variants from ${escapeHtml(opts.source)} · generated ${escapeHtml(opts.generatedAt)} · ${escapeHtml(machine)}</div>
+<div class="charts">
+<figure id="pareto-bytes">${charts.bytes}</figure>
+<figure id="pareto-latency">${charts.latency}</figure>
+</div>
+<div class="table"><table>
+<thead><tr>${th}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>
+<p class="note">Scores ×100 on GLUE dev. size and % of original are against the baseline row of the same model. speed-up is the
+baseline's latency over the variant's, measured in the same run with interleaved repetitions (geometric mean over the bench
+shapes). A variant is on a front when no other variant of its model is both smaller (or faster) and better.</p>
+<script type="application/json" id="report-data">${json}</script>
+</body>
+</html>
+`;
+}

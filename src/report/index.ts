@@ -1,0 +1,7 @@
+/** Public API of reports: rows from a store, Pareto fronts, the table formats, the charts and the HTML page. */
+export { dominates, paretoMask, paretoFront, paretoMaskBy, type Objective, type Direction } from './pareto.ts';
+export { buildReport, describeSteps, type ReportRow, type ReportData } from './rows.ts';
+export { toMarkdown, toCsv, toJson, displayTable, formatMetrics } from './table.ts';
+export { chartSpec, chartPoints, renderSvg, renderCharts, type ChartKind, type ChartPoint } from './charts.ts';
+export { toHtml, escapeHtml, type HtmlReportOptions } from './html.ts';
+export { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './write.ts';

@@ -1,0 +1,119 @@
+/**
+ * The report's data: one row per finished sweep point, with its size and GLUE score relative to the baseline row of
+ * the same model (same file hash, no passes), and whether it is on the per-model Pareto fronts of GLUE score vs
+ * bytes and vs latency. Pure functions of the stored points.
+ */
+import type { MetricValues } from '../eval/metrics/metric.ts';
+import type { MachineInfo } from '../bench/machine.ts';
+import type { PassStep } from '../pass/pass.ts';
+import type { StoredPoint } from '../sweep/store.ts';
+import { labelValue } from '../sweep/expand.ts';
+import { paretoMaskBy, type Objective } from './pareto.ts';
+
+export interface ReportRow {
+  key: string;
+  sweep: string;
+  model: string;
+  modelSha256: string;
+  label: string;
+  isBaseline: boolean;
+  steps: PassStep[];
+  /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8' ('' for the baseline). */
+  parameters: string;
+  params: number;
+  bytes: number;
+  /** bytes / the baseline's bytes; null without a baseline row. */
+  bytesOfOriginal: number | null;
+  speedup: number;
+  /** p50 latency (ms) at `latencyShape` as measured in the point's own bench. */
+  measuredLatencyMs: number;
+  /**
+   * The latency the fronts and charts use: for a variant, its baseline's measured p50 divided by the variant's
+   * speed-up at that shape (timed interleaved with the baseline), so that variants measured at different times
+   * compare through the same reference; for a baseline (or without one), the measured p50.
+   */
+  latencyMs: number;
+  latencyShape: { batch: number; seq: number };
+  /** Metrics (fractions) per task name. */
+  tasks: Record<string, MetricValues>;
+  /** GLUE score (fraction) over the point's tasks. */
+  glue: number | null;
+  /** glue / the baseline's glue; null without a baseline row or score. */
+  glueOfOriginal: number | null;
+  frontBytes: boolean;
+  frontLatency: boolean;
+}
+
+export interface ReportData {
+  rows: ReportRow[];
+  /** Every task that appears, in first-seen order. */
+  tasks: string[];
+  /** The machine of the first benchmark (all points of a sweep run on one machine). */
+  machine: MachineInfo | null;
+}
+
+/** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8'. */
+export function describeSteps(steps: readonly PassStep[]): string {
+  return steps.map((s) => [s.pass, ...Object.entries(s.settings).map(([k, v]) => `${k}=${labelValue(v)}`)].join(' ')).join('; ');
+}
+
+const byGlueVsBytes: Objective<ReportRow>[] = [
+  { value: (r) => r.bytes, direction: 'min' },
+  { value: (r) => r.glue ?? NaN, direction: 'max' },
+];
+const byGlueVsLatency: Objective<ReportRow>[] = [
+  { value: (r) => r.latencyMs, direction: 'min' },
+  { value: (r) => r.glue ?? NaN, direction: 'max' },
+];
+
+/** Rows for `points`, ordered by model, baseline first, then by label. */
+export function buildReport(points: readonly StoredPoint[]): ReportData {
+  const baselines = new Map<string, StoredPoint>();
+  for (const p of points) {
+    if (p.steps.length > 0) continue;
+    const k = `${p.modelSha256}\0${p.sweep}`;
+    if (!baselines.has(k)) baselines.set(k, p);
+    if (!baselines.has(p.modelSha256)) baselines.set(p.modelSha256, p);
+  }
+  const rows: ReportRow[] = points.map((p) => {
+    const base = baselines.get(`${p.modelSha256}\0${p.sweep}`) ?? baselines.get(p.modelSha256);
+    const r = p.result;
+    const glueBase = base?.result.glue ?? null;
+    const tasks: Record<string, MetricValues> = {};
+    for (const [name, t] of Object.entries(r.eval.tasks)) tasks[name] = t.metrics;
+    const shape = r.bench.shapes[0]!;
+    const baseShape = base?.result.bench.shapes.find((s) => s.batch === shape.batch && s.seq === shape.seq);
+    return {
+      key: p.key,
+      sweep: p.sweep,
+      model: p.model,
+      modelSha256: p.modelSha256,
+      label: p.label,
+      isBaseline: p.steps.length === 0,
+      steps: p.steps,
+      parameters: describeSteps(p.steps),
+      params: r.params,
+      bytes: r.bytes,
+      bytesOfOriginal: base ? r.bytes / base.result.bytes : null,
+      speedup: r.speedup,
+      measuredLatencyMs: r.latencyMs,
+      latencyMs: baseShape && shape.speedup ? baseShape.model.p50Ms / shape.speedup : r.latencyMs,
+      latencyShape: { batch: shape.batch, seq: shape.seq },
+      tasks,
+      glue: r.glue,
+      glueOfOriginal: glueBase !== null && glueBase > 0 && r.glue !== null ? r.glue / glueBase : null,
+      frontBytes: false,
+      frontLatency: false,
+    };
+  });
+  rows.sort((a, b) => a.model.localeCompare(b.model) || Number(b.isBaseline) - Number(a.isBaseline) || a.label.localeCompare(b.label));
+  const group = (r: ReportRow) => `${r.modelSha256}\0${r.sweep}`;
+  const fb = paretoMaskBy(rows, group, byGlueVsBytes);
+  const fl = paretoMaskBy(rows, group, byGlueVsLatency);
+  rows.forEach((r, i) => {
+    r.frontBytes = fb[i]!;
+    r.frontLatency = fl[i]!;
+  });
+  const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.tasks)))];
+  return { rows, tasks, machine: points[0]?.result.bench.machine ?? null };
+}

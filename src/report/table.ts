@@ -1,0 +1,91 @@
+/**
+ * The variant table in three text forms: Markdown (×100 scores, MB, ratios, for people), CSV (raw numbers, one
+ * column per task metric, for tools) and JSON (the rows as they are). Pure functions of ReportData.
+ */
+import type { MetricName, MetricValues } from '../eval/metrics/metric.ts';
+import type { ReportData, ReportRow } from './rows.ts';
+import { describeMachine } from '../bench/machine.ts';
+
+const SHORT: Record<MetricName, string> = { accuracy: 'acc', f1: 'F1', matthews_correlation: 'MCC', pearson: 'Pearson', spearmanr: 'Spearman' };
+
+const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
+const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
+
+/** 'acc 73.39' or 'Pearson 17.35 / Spearman 17.80'. */
+export function formatMetrics(m: MetricValues | undefined): string {
+  if (!m) return '';
+  const parts = (Object.keys(m) as MetricName[]).map((k) => `${SHORT[k] ?? k} ${x100(m[k])}`);
+  return parts.join(' / ') || '-';
+}
+
+/** Table headers and cells for people (what Markdown and HTML show). */
+export function displayTable(data: ReportData): { header: string[]; rows: string[][]; align: Array<'l' | 'r'> } {
+  const header = ['model', 'pipeline', 'parameters', 'params', 'MB', 'size', 'speed-up', 'p50 ms', 'task metrics', 'GLUE', '% of original', 'front'];
+  const align: Array<'l' | 'r'> = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
+  const rows = data.rows.map((r) => [
+    r.model,
+    r.label,
+    r.parameters || '—',
+    (r.params / 1e6).toFixed(2) + 'M',
+    (r.bytes / 1e6).toFixed(1),
+    pct(r.bytesOfOriginal),
+    `×${r.speedup.toFixed(2)}`,
+    r.measuredLatencyMs.toFixed(2),
+    Object.entries(r.tasks).map(([t, m]) => `${t} ${formatMetrics(m)}`).join('; '),
+    x100(r.glue),
+    pct(r.glueOfOriginal),
+    frontMark(r),
+  ]);
+  return { header, rows, align };
+}
+
+function frontMark(r: ReportRow): string {
+  return [r.frontBytes ? 'size' : '', r.frontLatency ? 'latency' : ''].filter(Boolean).join(', ');
+}
+
+function mdCell(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}
+
+/** The Markdown report: the table, then how to read it. */
+export function toMarkdown(data: ReportData): string {
+  const { header, rows, align } = displayTable(data);
+  const lines = [
+    `| ${header.map(mdCell).join(' | ')} |`,
+    `| ${align.map((a) => (a === 'r' ? '---:' : ':---')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+    '',
+    'Scores ×100 (GLUE dev). size and % of original: against the baseline row of the same model. speed-up: baseline latency / ' +
+      'variant latency, measured in the same run with interleaved repetitions (geometric mean over the bench shapes). p50 ms: as measured ' +
+      `at the first bench shape (batch ${data.rows[0]?.latencyShape.batch ?? '-'}). front: on the per-model Pareto front of GLUE score vs size / ` +
+      "vs latency (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
+  ];
+  if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
+  return lines.join('\n') + '\n';
+}
+
+/** RFC 4180 quoting. */
+function csvCell(v: string | number | boolean | null): string {
+  const s = v === null ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The CSV report: raw numbers (fractions, bytes, ms), one column per task metric. */
+export function toCsv(data: ReportData): string {
+  const metricCols: Array<[string, MetricName]> = [];
+  for (const t of data.tasks) {
+    const names = new Set<MetricName>();
+    for (const r of data.rows) for (const k of Object.keys(r.tasks[t] ?? {}) as MetricName[]) names.add(k);
+    for (const k of names) metricCols.push([t, k]);
+  }
+  const header = ['sweep', 'model', 'pipeline', 'parameters', 'params', 'bytes', 'bytes_of_original', 'speedup', 'latency_ms', 'measured_latency_ms', 'latency_batch', 'latency_seq',
+    ...metricCols.map(([t, k]) => `${t}.${k}`), 'glue', 'glue_of_original', 'front_bytes', 'front_latency', 'key'];
+  const rows = data.rows.map((r) => [r.sweep, r.model, r.label, r.parameters, r.params, r.bytes, r.bytesOfOriginal, r.speedup, r.latencyMs, r.measuredLatencyMs, r.latencyShape.batch, r.latencyShape.seq,
+    ...metricCols.map(([t, k]) => r.tasks[t]?.[k] ?? null), r.glue, r.glueOfOriginal, r.frontBytes, r.frontLatency, r.key]);
+  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+/** The JSON report. */
+export function toJson(data: ReportData): string {
+  return JSON.stringify(data, null, 2) + '\n';
+}

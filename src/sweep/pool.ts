@@ -1,0 +1,106 @@
+/**
+ * Where points run: in this process (`--jobs 1`), or in a pool of forked worker processes (`--jobs N`), each
+ * running one point at a time. Both are a `PointRunner`; the sweep loop does not care which.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { errorMessage } from '../errors.ts';
+import type { SweepPoint } from './plan.ts';
+import { runPoint, type PointResult } from './point.ts';
+
+export interface PointRunner {
+  run(point: SweepPoint): Promise<PointResult>;
+  close(): Promise<void>;
+}
+
+/** Parent → worker. */
+export interface WorkerRequest {
+  point: SweepPoint;
+  threads: number;
+}
+
+/** Worker → parent. */
+export type WorkerReply =
+  | { type: 'log'; key: string; line: string }
+  | { type: 'done'; key: string; result: PointResult }
+  | { type: 'failed'; key: string; error: string };
+
+/** Runs points in this process. */
+export function inProcessRunner(threads: number, log?: (line: string) => void): PointRunner {
+  return { run: (point) => runPoint(point, { threads, log }), close: async () => {} };
+}
+
+/** The failure of a point in a worker, carrying the worker's one-line message. */
+export class PointFailure extends Error {
+  override name = 'PointFailure';
+}
+
+const WORKER = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+/** tsx's `--import` entry, so that the worker can load TypeScript sources. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+interface Slot {
+  child: ChildProcess;
+  busy: boolean;
+}
+
+/** A pool of up to `size` worker processes. */
+export function workerPool(size: number, threads: number, log?: (line: string) => void): PointRunner {
+  const slots: Slot[] = [];
+  const spawn = (): Slot => {
+    const child = fork(WORKER, [], { execArgv: ['--import', TSX_LOADER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const slot: Slot = { child, busy: false };
+    child.on('exit', () => {
+      const i = slots.indexOf(slot);
+      if (i >= 0) slots.splice(i, 1);
+    });
+    slots.push(slot);
+    return slot;
+  };
+  return {
+    run(point) {
+      const slot = slots.find((s) => !s.busy && s.child.connected) ?? (slots.length < size ? spawn() : undefined);
+      if (!slot) return Promise.reject(new Error('worker pool: every worker is busy'));
+      slot.busy = true;
+      return new Promise<PointResult>((resolve, reject) => {
+        const onMessage = (reply: WorkerReply) => {
+          if (reply.key !== point.key) return;
+          if (reply.type === 'log') {
+            log?.(reply.line);
+            return;
+          }
+          cleanup();
+          if (reply.type === 'done') resolve(reply.result);
+          else reject(new PointFailure(reply.error));
+        };
+        const onExit = (code: number | null, signal: string | null) => {
+          cleanup();
+          reject(new PointFailure(`worker process exited (${signal ?? `code ${code}`}) while running the point`));
+        };
+        const cleanup = () => {
+          slot.child.off('message', onMessage);
+          slot.child.off('exit', onExit);
+          slot.busy = false;
+        };
+        slot.child.on('message', onMessage);
+        slot.child.on('exit', onExit);
+        try {
+          slot.child.send({ point, threads } satisfies WorkerRequest);
+        } catch (e) {
+          cleanup();
+          reject(new PointFailure(`cannot send the point to a worker: ${errorMessage(e)}`));
+        }
+      });
+    },
+    async close() {
+      await Promise.all(
+        slots.map((s) => new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+          s.child.once('exit', () => resolve());
+          s.child.disconnect();
+        })),
+      );
+    },
+  };
+}

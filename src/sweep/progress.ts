@@ -1,0 +1,101 @@
+/**
+ * Showing a sweep's progress: on a terminal, a bar with points done, ETA and the current best variant; otherwise
+ * (logs, pipes, CI) one line per finished point. The best variant is the one keeping the highest share of its
+ * model's baseline GLUE score (ties: the smaller one).
+ */
+import cliProgress from 'cli-progress';
+import type { SweepPoint } from './plan.ts';
+import type { PointResult } from './point.ts';
+import type { SweepEvent } from './run.ts';
+
+export interface SweepProgress {
+  readonly listener: (event: SweepEvent) => void;
+  stop(): void;
+}
+
+const MB = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+/** Tracks each model's baseline and the best variant so far. */
+export class BestTracker {
+  private baselines = new Map<string, PointResult>();
+  private best: { point: SweepPoint; kept: number; bytes: number } | undefined;
+
+  /** Adds a finished point; baselines must be added before their variants to count them. */
+  add(point: SweepPoint, result: PointResult): void {
+    if (point.steps.length === 0) {
+      this.baselines.set(point.model.name, result);
+      return;
+    }
+    const base = this.baselines.get(point.model.name);
+    if (!base || base.glue === null || result.glue === null || base.glue <= 0) return;
+    const kept = result.glue / base.glue;
+    if (!this.best || kept > this.best.kept || (kept === this.best.kept && result.bytes < this.best.bytes)) this.best = { point, kept, bytes: result.bytes };
+  }
+
+  baseline(model: string): PointResult | undefined {
+    return this.baselines.get(model);
+  }
+
+  /** 'sst2-L4H256 int8: 99.6% of GLUE at 11.4 MB', or '-'. */
+  describe(): string {
+    return this.best ? `${this.best.point.model.name} ${this.best.point.label}: ${pct(this.best.kept)} of GLUE at ${MB(this.best.bytes)}` : '-';
+  }
+}
+
+/** One line for a finished point, relative to its model's baseline when known. */
+export function pointLine(point: SweepPoint, r: PointResult, base: PointResult | undefined): string {
+  const glue = r.glue === null ? 'GLUE -' : `GLUE ${(100 * r.glue).toFixed(2)}${base?.glue ? ` (${pct(r.glue / base.glue)})` : ''}`;
+  const size = `${MB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
+  return `${point.model.name} · ${point.label}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
+}
+
+/** Progress on `stream`: a bar when it is a TTY, lines otherwise. */
+export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr): SweepProgress {
+  const best = new BestTracker();
+  let total = 0;
+  let finished = 0;
+  const bar = stream.isTTY
+    ? new cliProgress.SingleBar(
+        { stream, format: 'points [{bar}] {value}/{total} | ETA {eta_formatted} | best: {best}', barsize: 24, hideCursor: true, etaBuffer: 6, fps: 5 },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const write = (line: string) => {
+    if (!bar) stream.write(line + '\n');
+  };
+  const listener = (e: SweepEvent): void => {
+    switch (e.type) {
+      case 'plan': {
+        total = e.points.length;
+        for (const p of e.points) {
+          const r = e.previous.get(p.key);
+          if (r) best.add(p, r);
+        }
+        finished = e.previous.size;
+        write(`sweep ${e.spec.name}: ${total} points (${e.spec.models.length} models × ${e.spec.pipelines.length} pipelines), ${finished} already in the store`);
+        bar?.start(total, finished, { best: best.describe() });
+        return;
+      }
+      case 'finished':
+        finished++;
+        best.add(e.point, e.result);
+        write(`[${String(finished).padStart(String(total).length)}/${total}] ${pointLine(e.point, e.result, best.baseline(e.point.model.name))}`);
+        bar?.update(finished, { best: best.describe() });
+        return;
+      case 'skipped':
+        finished++;
+        bar?.update(finished);
+        write(`[${finished}/${total}] ${e.point.model.name} · ${e.point.label}: finished by another sweep`);
+        return;
+      case 'failed':
+        if (bar) bar.stop();
+        stream.write(`FAILED ${e.point.model.name} · ${e.point.label}: ${e.error}\n`);
+        if (bar) bar.start(total, finished, { best: best.describe() });
+        return;
+      default:
+        return;
+    }
+  };
+  return { listener, stop: () => bar?.stop() };
+}

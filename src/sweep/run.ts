@@ -1,0 +1,132 @@
+/**
+ * `runSweep`: plan the points of a sweep file, skip those the store already has, and run the rest (in this process
+ * or in `jobs` worker processes), recording each finished point in the store as it completes. Killed at any
+ * moment and started again, it redoes only the points that had not finished.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { errorMessage } from '../errors.ts';
+import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { planSweep, type SweepPoint } from './plan.ts';
+import type { PointResult } from './point.ts';
+import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
+import { parseSweepFile, type SweepSpec } from './spec.ts';
+import { SweepStore } from './store.ts';
+
+export interface SweepOptions {
+  /** The sweep file (YAML). */
+  file: string;
+  /** The SQLite store (created when absent). */
+  store: string;
+  /** Points run at once, each in its own worker process when > 1 (default 1: in this process). */
+  jobs?: number;
+  /** GLUE folder; overrides the sweep file's `glueDir` (default: $GLUE_DIR, else ../shared/glue). */
+  glueDir?: string;
+  /** Folder for compressed models (default: the store's path without extension + '-models'). */
+  workDir?: string;
+  onEvent?: (event: SweepEvent) => void;
+}
+
+export type SweepEvent =
+  /** `previous`: the results the store already had for this sweep's points, by key. */
+  | { type: 'plan'; spec: SweepSpec; points: readonly SweepPoint[]; previous: ReadonlyMap<string, PointResult> }
+  | { type: 'start'; point: SweepPoint }
+  | { type: 'finished'; point: SweepPoint; result: PointResult }
+  | { type: 'failed'; point: SweepPoint; error: string }
+  /** Another sweep on the same store finished it first. */
+  | { type: 'skipped'; point: SweepPoint }
+  | { type: 'log'; line: string };
+
+export interface SweepSummary {
+  store: string;
+  total: number;
+  /** Points the store had before this run. */
+  alreadyDone: number;
+  /** Points this run finished. */
+  ran: number;
+  failed: Array<{ point: SweepPoint; error: string }>;
+  seconds: number;
+}
+
+/** How often a running sweep refreshes its claims' heartbeat, and re-checks points another sweep is running. */
+const HEARTBEAT_MS = 5_000;
+const RECHECK_MS = 1_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The default folder for a store's compressed models: `out/poster.sqlite` → `out/poster-models`. */
+export function defaultWorkDir(store: string): string {
+  return resolve(store).replace(/\.(sqlite3?|db)$/i, '') + '-models';
+}
+
+/** Runs a sweep: see the module comment. */
+export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
+  const start = performance.now();
+  const emit = opts.onEvent ?? (() => {});
+  const jobs = opts.jobs ?? 1;
+  const spec = parseSweepFile(opts.file);
+  const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
+  const points = await planSweep(spec, { glueDir, workDir: opts.workDir ?? defaultWorkDir(opts.store) });
+
+  const store = SweepStore.open(opts.store);
+  const keys = new Set(points.map((p) => p.key));
+  const previous = new Map(store.finished().filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
+  const queue = points.filter((p) => !previous.has(p.key));
+  const summary: SweepSummary = { store: resolve(opts.store), total: points.length, alreadyDone: previous.size, ran: 0, failed: [], seconds: 0 };
+  emit({ type: 'plan', spec, points, previous });
+
+  const threads = jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : 0;
+  const log = (line: string) => emit({ type: 'log', line });
+  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log) : inProcessRunner(threads, log);
+  const running = new Set<string>();
+  const deferred: SweepPoint[] = [];
+  const heartbeat = setInterval(() => store.heartbeat([...running]), HEARTBEAT_MS);
+  heartbeat.unref();
+
+  /** The next point: from the queue, else (after a pause) one another sweep was running. */
+  const next = async (): Promise<SweepPoint | undefined> => {
+    const p = queue.shift();
+    if (p || deferred.length === 0) return p;
+    await sleep(RECHECK_MS);
+    return deferred.shift();
+  };
+
+  const lane = async (): Promise<void> => {
+    for (let point = await next(); point; point = await next()) {
+      const claim = store.claim(point);
+      if (claim === 'done') {
+        emit({ type: 'skipped', point });
+        continue;
+      }
+      if (claim === 'busy') {
+        deferred.push(point);
+        continue;
+      }
+      running.add(point.key);
+      emit({ type: 'start', point });
+      try {
+        const result = await runner.run(point);
+        store.finish(point, result);
+        summary.ran++;
+        emit({ type: 'finished', point, result });
+      } catch (e) {
+        const error = errorMessage(e).split('\n')[0]!;
+        store.fail(point.key, error);
+        summary.failed.push({ point, error });
+        emit({ type: 'failed', point, error });
+      } finally {
+        running.delete(point.key);
+      }
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, jobs) }, lane));
+  } finally {
+    clearInterval(heartbeat);
+    await runner.close();
+    store.close();
+  }
+  summary.seconds = (performance.now() - start) / 1000;
+  return summary;
+}

@@ -1,0 +1,292 @@
+/**
+ * The sweep file (YAML): which models, which pass pipelines, which GLUE tasks, calibration and bench shapes.
+ * `parseSweepFile` validates it completely before any work starts; every fault is a one-line SettingsError that
+ * names the file and the field, e.g. `poster.yaml: pipelines[2].steps[0].pass: unknown pass 'quantise' (known: …)`.
+ *
+ * ```yaml
+ * name: poster                         # names the sweep in the store (default: the file name)
+ * glueDir: ../glue                     # optional; default --glue-dir, $GLUE_DIR, ../shared/glue
+ * models:                              # paths are relative to this file
+ *   - path: ../../shared/teachers/sst2-L4H256
+ *     tasks: [SST-2]                   # a teacher is trained for one task
+ *     calibration: {task: SST-2, examples: 32}   # optional, overrides the top-level one
+ * calibration: {examples: 64}          # task defaults to the model's first task; `calibration: false` for none
+ * pipelines:
+ *   - baseline                         # no passes (added for every model when absent)
+ *   - name: heads-40                   # a list pipeline: steps run in order, settings as given
+ *     steps:
+ *       - {pass: prune-heads, settings: {ratio: 0.4}}
+ *   - name: heads-{ratio}              # a grid: every setting given as a list is expanded (all combinations);
+ *     grid:                            #   {key} in the name is replaced by the point's value
+ *       - {pass: prune-heads, settings: {ratio: [0.2, 0.4, 0.6]}}
+ * bench: {batch: [1, 8], seq: [64], repeats: 10, warmup: 2, threads: 1}   # seq defaults to max_length
+ * eval: {batchSize: 32}                # optional: batchSize, maxLength, threads
+ * keepModels: false                    # delete compressed .onnx files once measured (lineage kept)
+ * seed: 1
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { SettingsError, UserError, errorMessage } from '../errors.ts';
+import { locateModel } from '../eval/model-files.ts';
+import { lookupTasks } from '../glue/registry.ts';
+import type { PassStep } from '../pass/pass.ts';
+import { getPass } from '../pass/registry.ts';
+import { registerAllPasses } from '../passes.ts';
+import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
+
+export interface CalibrationSpec {
+  /** GLUE task whose train split calibrates (default: the model's first task). */
+  task: string;
+  examples: number;
+}
+
+export interface ModelSpec {
+  /** Display name (default: the folder or file name). */
+  name: string;
+  /** Absolute path of the .onnx file or model folder. */
+  path: string;
+  /** Canonical GLUE task names (MNLI expands to MNLI-m and MNLI-mm). */
+  tasks: string[];
+  /** Calibration for passes that measure the model; null for none. */
+  calibration: CalibrationSpec | null;
+}
+
+export interface PipelineSpec {
+  /** Unique label, used in the store, the table and the charts. */
+  label: string;
+  /** Empty for the baseline. */
+  steps: PassStep[];
+  /** The grid values of this pipeline (empty for a list pipeline), by axis name. */
+  values: Record<string, unknown>;
+}
+
+export interface BenchSpec {
+  batch: number[];
+  /** Sequence lengths; null: each model's max_length from config.json (else 128). */
+  seq: number[] | null;
+  repeats: number;
+  warmup: number;
+  /** onnxruntime threads; 0: one per core divided by the number of jobs. */
+  threads: number;
+}
+
+export interface EvalSpec {
+  batchSize?: number;
+  maxLength?: number;
+  threads?: number;
+}
+
+export interface SweepSpec {
+  /** Absolute path of the sweep file. */
+  file: string;
+  name: string;
+  /** Absolute GLUE folder, when the file names one. */
+  glueDir?: string;
+  models: ModelSpec[];
+  pipelines: PipelineSpec[];
+  bench: BenchSpec;
+  eval: EvalSpec;
+  keepModels: boolean;
+  seed?: number;
+}
+
+export { BASELINE };
+const DEFAULT_BENCH: BenchSpec = { batch: [1, 8], seq: null, repeats: 10, warmup: 2, threads: 0 };
+const DEFAULT_CALIBRATION_EXAMPLES = 128;
+
+/** Reads and validates a sweep file. */
+export function parseSweepFile(file: string): SweepSpec {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new SettingsError(`${file}: cannot read the sweep file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(e)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new SettingsError(`${file}: not valid YAML: ${errorMessage(e).split('\n')[0]}`);
+  }
+  return parseSweep(raw, abs, file);
+}
+
+/** Validates a parsed sweep document; `display` names the file in messages, paths resolve against `file`'s folder. */
+export function parseSweep(raw: unknown, file: string, display = file): SweepSpec {
+  const f = new Fields(display);
+  const doc = f.object(raw, '(top level)');
+  f.known(doc, '', ['name', 'glueDir', 'models', 'pipelines', 'calibration', 'bench', 'eval', 'keepModels', 'seed']);
+  const base = dirname(file);
+  const calibration = parseCalibration(f, doc.calibration, 'calibration', { examples: DEFAULT_CALIBRATION_EXAMPLES });
+  const models = f.list(doc.models, 'models').map((m, i) => parseModel(f, m, `models[${i}]`, base, calibration));
+  f.unique(models.map((m) => m.name), (i) => `models[${i}].name`, 'model name');
+  const spec: SweepSpec = {
+    file,
+    name: doc.name === undefined ? basename(file, extname(file)) : f.string(doc.name, 'name'),
+    models,
+    pipelines: parsePipelines(f, doc.pipelines),
+    bench: parseBench(f, doc.bench),
+    eval: parseEval(f, doc.eval),
+    keepModels: doc.keepModels === undefined ? true : f.boolean(doc.keepModels, 'keepModels'),
+  };
+  if (doc.glueDir !== undefined) spec.glueDir = resolve(base, f.string(doc.glueDir, 'glueDir'));
+  if (doc.seed !== undefined) spec.seed = f.int(doc.seed, 'seed', 0);
+  return spec;
+}
+
+function parseModel(f: Fields, raw: unknown, at: string, base: string, calibration: Partial<CalibrationSpec> | null): ModelSpec {
+  const m = typeof raw === 'string' ? { path: raw } : f.object(raw, at);
+  f.known(m, at, ['path', 'name', 'tasks', 'calibration']);
+  const path = resolve(base, f.string(m.path, `${at}.path`));
+  f.attempt(`${at}.path`, () => locateModel(path));
+  const tasks = f.list(m.tasks, `${at}.tasks`).flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map((d) => d.name)));
+  const own = m.calibration === undefined ? calibration : parseCalibration(f, m.calibration, `${at}.calibration`, calibration ?? {});
+  const spec: ModelSpec = {
+    name: m.name === undefined ? basename(path, '.onnx') : f.string(m.name, `${at}.name`),
+    path,
+    tasks: [...new Set(tasks)],
+    calibration: own ? { task: own.task ?? tasks[0]!, examples: own.examples ?? DEFAULT_CALIBRATION_EXAMPLES } : null,
+  };
+  if (spec.calibration) spec.calibration.task = f.attempt(`${at}.calibration.task`, () => lookupTasks(spec.calibration!.task)[0]!.name);
+  return spec;
+}
+
+function parseCalibration(f: Fields, raw: unknown, at: string, inherited: Partial<CalibrationSpec>): Partial<CalibrationSpec> | null {
+  if (raw === undefined) return inherited;
+  if (raw === false || raw === null) return null;
+  const c = f.object(raw, at);
+  f.known(c, at, ['task', 'examples']);
+  const out: Partial<CalibrationSpec> = { ...inherited };
+  if (c.task !== undefined) out.task = f.string(c.task, `${at}.task`);
+  if (c.examples !== undefined) out.examples = f.int(c.examples, `${at}.examples`, 1);
+  return out;
+}
+
+function parsePipelines(f: Fields, raw: unknown): PipelineSpec[] {
+  registerAllPasses();
+  const out: PipelineSpec[] = [];
+  f.list(raw, 'pipelines').forEach((p, i) => {
+    const at = `pipelines[${i}]`;
+    if (p === BASELINE) {
+      out.push({ label: BASELINE, steps: [], values: {} });
+      return;
+    }
+    const o = f.object(p, at, `a pipeline ({name, steps} or {name, grid}) or '${BASELINE}'`);
+    f.known(o, at, ['name', 'steps', 'grid']);
+    if ((o.steps === undefined) === (o.grid === undefined)) f.fail(at, "give either 'steps' (a list pipeline) or 'grid' (expanded)");
+    const kind = o.steps !== undefined ? 'steps' : 'grid';
+    const steps = f.list(o[kind], `${at}.${kind}`, true).map((s, j) => parseStep(f, s, `${at}.${kind}[${j}]`));
+    const name = o.name === undefined ? undefined : f.string(o.name, `${at}.name`);
+    const expanded = kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
+    for (const [k, p2] of expanded.entries()) {
+      for (const [j, step] of p2.steps.entries()) {
+        const where = `${at}.${kind}[${j}]${expanded.length > 1 ? ` (grid point ${k + 1}: ${p2.label})` : ''}.settings`;
+        f.attempt(where, () => getPass(step.pass).parse(step.settings));
+      }
+    }
+    out.push(...expanded);
+  });
+  if (!out.some((p) => p.steps.length === 0)) out.unshift({ label: BASELINE, steps: [], values: {} });
+  f.unique(out.map((p) => p.label), () => 'pipelines', 'pipeline label');
+  return out;
+}
+
+function parseStep(f: Fields, raw: unknown, at: string): PassStep {
+  const s = f.object(raw, at, 'a step {pass, settings}');
+  f.known(s, at, ['pass', 'settings']);
+  const pass = f.string(s.pass, `${at}.pass`);
+  f.attempt(`${at}.pass`, () => getPass(pass));
+  const settings = s.settings === undefined ? {} : f.object(s.settings, `${at}.settings`);
+  return { pass, settings };
+}
+
+function parseBench(f: Fields, raw: unknown): BenchSpec {
+  if (raw === undefined) return { ...DEFAULT_BENCH };
+  const b = f.object(raw, 'bench');
+  f.known(b, 'bench', ['batch', 'seq', 'repeats', 'warmup', 'threads']);
+  const ints = (v: unknown, at: string, min: number): number[] => (Array.isArray(v) ? v : [v]).map((x, i) => f.int(x, Array.isArray(v) ? `${at}[${i}]` : at, min));
+  return {
+    batch: b.batch === undefined ? DEFAULT_BENCH.batch : ints(b.batch, 'bench.batch', 1),
+    seq: b.seq === undefined ? null : ints(b.seq, 'bench.seq', 2),
+    repeats: b.repeats === undefined ? DEFAULT_BENCH.repeats : f.int(b.repeats, 'bench.repeats', 1),
+    warmup: b.warmup === undefined ? DEFAULT_BENCH.warmup : f.int(b.warmup, 'bench.warmup', 0),
+    threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', 0),
+  };
+}
+
+function parseEval(f: Fields, raw: unknown): EvalSpec {
+  if (raw === undefined) return {};
+  const e = f.object(raw, 'eval');
+  f.known(e, 'eval', ['batchSize', 'maxLength', 'threads']);
+  const out: EvalSpec = {};
+  if (e.batchSize !== undefined) out.batchSize = f.int(e.batchSize, 'eval.batchSize', 1);
+  if (e.maxLength !== undefined) out.maxLength = f.int(e.maxLength, 'eval.maxLength', 2);
+  if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', 0);
+  return out;
+}
+
+/** Typed reads of YAML values; every failure names the file and the field. */
+class Fields {
+  constructor(private readonly file: string) {}
+
+  fail(at: string, message: string): never {
+    throw new SettingsError(`${this.file}: ${at ? `${at}: ` : ''}${message}`);
+  }
+
+  /** Runs `fn`, re-throwing a UserError from it with the file and field in front. */
+  attempt<T>(at: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof UserError) this.fail(at, e.message);
+      throw e;
+    }
+  }
+
+  object(v: unknown, at: string, what = 'a mapping'): Record<string, unknown> {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(at, `expected ${what}, got ${describe(v)}`);
+    return v as Record<string, unknown>;
+  }
+
+  list(v: unknown, at: string, nonEmpty = true): unknown[] {
+    if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${describe(v)}`);
+    if (nonEmpty && v.length === 0) this.fail(at, 'the list is empty');
+    return v;
+  }
+
+  string(v: unknown, at: string): string {
+    if (typeof v !== 'string' || v.trim() === '') this.fail(at, v === undefined ? 'missing (a string)' : `expected a string, got ${describe(v)}`);
+    return v;
+  }
+
+  int(v: unknown, at: string, min: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(at, `expected an integer ≥ ${min}, got ${describe(v)}`);
+    return v;
+  }
+
+  boolean(v: unknown, at: string): boolean {
+    if (typeof v !== 'boolean') this.fail(at, `expected true or false, got ${describe(v)}`);
+    return v;
+  }
+
+  known(o: Record<string, unknown>, at: string, keys: readonly string[]): void {
+    for (const k of Object.keys(o)) if (!keys.includes(k)) this.fail(at ? `${at}.${k}` : k, `unknown field (known: ${keys.join(', ')})`);
+  }
+
+  unique(values: readonly string[], at: (i: number) => string, what: string): void {
+    values.forEach((v, i) => {
+      if (values.indexOf(v) !== i) this.fail(at(i), `${what} '${v}' is used twice`);
+    });
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}

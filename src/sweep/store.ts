@@ -1,0 +1,223 @@
+/**
+ * The sweep store: a SQLite file (better-sqlite3) that holds every point and its result, keyed by the point's hash.
+ *
+ * Crash safety and sharing: WAL journal, a busy timeout so two sweeps can write the same file, and each finished
+ * point written in one transaction (result row + status). A point is claimed ('running', with pid, host and a
+ * heartbeat) before it runs; a claim whose process is gone (or whose heartbeat is stale) is redone by the next
+ * sweep. Results are `INSERT OR IGNORE`d by key, so a point finished by two sweeps at once is stored once.
+ */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { PassStep } from '../pass/pass.ts';
+import type { SweepPoint } from './plan.ts';
+import type { PointResult } from './point.ts';
+
+export type PointStatus = 'running' | 'done' | 'failed';
+
+/** A claim is live while its heartbeat is younger than this (and, on this host, its process exists). */
+export const HEARTBEAT_STALE_MS = 30_000;
+
+/** A finished point as the report reads it. */
+export interface StoredPoint {
+  key: string;
+  sweep: string;
+  model: string;
+  modelPath: string;
+  modelSha256: string;
+  label: string;
+  steps: PassStep[];
+  tasks: string[];
+  toolVersion: string;
+  finishedAt: string;
+  result: PointResult;
+}
+
+export interface StoreCounts {
+  done: number;
+  running: number;
+  failed: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS points (
+  key TEXT PRIMARY KEY,
+  sweep TEXT NOT NULL,
+  model TEXT NOT NULL,
+  model_path TEXT NOT NULL,
+  model_sha256 TEXT NOT NULL,
+  label TEXT NOT NULL,
+  steps TEXT NOT NULL,
+  tasks TEXT NOT NULL,
+  point TEXT NOT NULL,
+  tool_version TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+  pid INTEGER,
+  host TEXT,
+  heartbeat_ms INTEGER,
+  started_at TEXT,
+  finished_at TEXT,
+  error TEXT
+);
+CREATE TABLE IF NOT EXISTS results (
+  key TEXT PRIMARY KEY REFERENCES points(key),
+  params INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  glue REAL,
+  speedup REAL NOT NULL,
+  latency_ms REAL NOT NULL,
+  result TEXT NOT NULL,
+  finished_at TEXT NOT NULL
+);
+`;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface ClaimRow {
+  status: PointStatus;
+  pid: number | null;
+  host: string | null;
+  heartbeat_ms: number | null;
+}
+
+export class SweepStore {
+  private readonly db: Database.Database;
+  private readonly host = hostname();
+
+  private constructor(readonly path: string, readonly readonly: boolean) {
+    if (!readonly) mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { readonly, fileMustExist: readonly, timeout: 30_000 });
+    if (!readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(SCHEMA);
+    }
+  }
+
+  /** Opens (creating when writable) the store at `path`. */
+  static open(path: string, opts: { readonly?: boolean } = {}): SweepStore {
+    return new SweepStore(path, opts.readonly ?? false);
+  }
+
+  /** Whether a claim row belongs to a process other than this one that is still working on it. */
+  private liveElsewhere(row: ClaimRow, now: number): boolean {
+    if (row.status !== 'running' || row.pid === null || row.heartbeat_ms === null) return false;
+    if (row.host === this.host && row.pid === process.pid) return false;
+    if (now - row.heartbeat_ms > HEARTBEAT_STALE_MS) return false;
+    return row.host !== this.host || processAlive(row.pid);
+  }
+
+  /**
+   * Claims a point for this process: 'done' if it has a result, 'busy' if another live sweep is running it,
+   * else it is marked running here and 'claimed' is returned.
+   */
+  claim(point: SweepPoint): 'claimed' | 'done' | 'busy' {
+    const tx = this.db.transaction((): 'claimed' | 'done' | 'busy' => {
+      const now = Date.now();
+      const row = this.db.prepare('SELECT status, pid, host, heartbeat_ms FROM points WHERE key = ?').get(point.key) as ClaimRow | undefined;
+      if (row?.status === 'done') return 'done';
+      if (row && this.liveElsewhere(row, now)) return 'busy';
+      this.db
+        .prepare(
+          `INSERT INTO points (key, sweep, model, model_path, model_sha256, label, steps, tasks, point, tool_version, status, pid, host, heartbeat_ms, started_at)
+           VALUES (@key, @sweep, @model, @modelPath, @sha, @label, @steps, @tasks, @point, @tool, 'running', @pid, @host, @now, @started)
+           ON CONFLICT(key) DO UPDATE SET status = 'running', pid = @pid, host = @host, heartbeat_ms = @now, started_at = @started, error = NULL
+           WHERE points.status <> 'done'`,
+        )
+        .run({
+          key: point.key,
+          sweep: point.sweep,
+          model: point.model.name,
+          modelPath: point.model.onnx,
+          sha: point.model.sha256,
+          label: point.label,
+          steps: JSON.stringify(point.steps),
+          tasks: JSON.stringify(point.tasks),
+          point: JSON.stringify(point),
+          tool: point.toolVersion,
+          pid: process.pid,
+          host: this.host,
+          now,
+          started: new Date(now).toISOString(),
+        });
+      return 'claimed';
+    });
+    return tx.immediate();
+  }
+
+  /** Refreshes the heartbeat of this process's running points. */
+  heartbeat(keys: readonly string[]): void {
+    const stmt = this.db.prepare("UPDATE points SET heartbeat_ms = ? WHERE key = ? AND status = 'running' AND pid = ? AND host = ?");
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const k of keys) stmt.run(now, k, process.pid, this.host);
+    })();
+  }
+
+  /** Records a finished point: its result row and its status, in one transaction. */
+  finish(point: SweepPoint, result: PointResult): void {
+    const finishedAt = new Date().toISOString();
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT OR IGNORE INTO results (key, params, bytes, glue, speedup, latency_ms, result, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(point.key, result.params, result.bytes, result.glue, result.speedup, result.latencyMs, JSON.stringify(result), finishedAt);
+      this.db.prepare("UPDATE points SET status = 'done', finished_at = ?, error = NULL WHERE key = ? AND status <> 'done'").run(finishedAt, point.key);
+    }).immediate();
+  }
+
+  /** Records a failed point (it is retried by the next sweep). */
+  fail(key: string, error: string): void {
+    this.db.prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'").run(error, new Date().toISOString(), key);
+  }
+
+  /** Keys of the points that have a result. */
+  doneKeys(): Set<string> {
+    return new Set((this.db.prepare('SELECT key FROM results').all() as Array<{ key: string }>).map((r) => r.key));
+  }
+
+  counts(): StoreCounts {
+    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM points GROUP BY status').all() as Array<{ status: PointStatus; n: number }>;
+    const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    return { done: by.done ?? 0, running: by.running ?? 0, failed: by.failed ?? 0 };
+  }
+
+  /** Failed points with their error, for the summary. */
+  failures(): Array<{ model: string; label: string; error: string }> {
+    return this.db.prepare("SELECT model, label, error FROM points WHERE status = 'failed' ORDER BY model, label").all() as Array<{ model: string; label: string; error: string }>;
+  }
+
+  /** Every finished point, optionally of one sweep, in finishing order. */
+  finished(sweep?: string): StoredPoint[] {
+    const rows = this.db
+      .prepare(
+        `SELECT p.key, p.sweep, p.model, p.model_path, p.model_sha256, p.label, p.steps, p.tasks, p.tool_version, r.result, r.finished_at
+         FROM results r JOIN points p ON p.key = r.key ${sweep !== undefined ? 'WHERE p.sweep = ?' : ''} ORDER BY r.finished_at, p.key`,
+      )
+      .all(...(sweep !== undefined ? [sweep] : [])) as Array<Record<string, string>>;
+    return rows.map((r) => ({
+      key: r.key!,
+      sweep: r.sweep!,
+      model: r.model!,
+      modelPath: r.model_path!,
+      modelSha256: r.model_sha256!,
+      label: r.label!,
+      steps: JSON.parse(r.steps!) as PassStep[],
+      tasks: JSON.parse(r.tasks!) as string[],
+      toolVersion: r.tool_version!,
+      finishedAt: r.finished_at!,
+      result: JSON.parse(r.result!) as PointResult,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

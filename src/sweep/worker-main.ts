@@ -1,0 +1,19 @@
+/**
+ * The worker process of `compress sweep --jobs N` (started by pool.ts with `child_process.fork`): runs the points
+ * it is sent, one at a time, and answers with the result. It exits when its parent goes away, so a sweep killed
+ * with SIGKILL leaves no orphans working on (and then losing) points.
+ */
+import { errorMessage } from '../errors.ts';
+import { runPoint } from './point.ts';
+import type { WorkerReply, WorkerRequest } from './pool.ts';
+
+const send = (reply: WorkerReply): void => {
+  process.send?.(reply);
+};
+
+process.on('disconnect', () => process.exit(0));
+process.on('message', (req: WorkerRequest) => {
+  runPoint(req.point, { threads: req.threads, log: (line) => send({ type: 'log', key: req.point.key, line }) })
+    .then((result) => send({ type: 'done', key: req.point.key, result }))
+    .catch((e: unknown) => send({ type: 'failed', key: req.point.key, error: errorMessage(e).split('\n')[0]! }));
+});

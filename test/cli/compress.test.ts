@@ -1,0 +1,74 @@
+/** The `compress` command end to end, as a user runs it: a subprocess, files on disk, exit codes. */
+import { describe, expect, it, afterAll } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeTinyBert } from '../helpers/models.ts';
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
+afterAll(() => tiny.cleanup());
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('compress MODEL [passes] -o OUT', () => {
+  it('prunes heads and writes the model, its lineage and the model-folder files', () => {
+    const outDir = join(tiny.dir, 'out');
+    mkdirSync(outDir);
+    writeFileSync(join(tiny.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
+    const out = join(outDir, 'pruned.onnx');
+    const r = run(tiny.path, '--prune-heads', '0.5', '--prune-ffn', '0.25', '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/prune-heads: removed 4 of 8 heads/);
+    const lineage = JSON.parse(readFileSync(`${out}.json`, 'utf8'));
+    expect(lineage.passes.map((p: { step: { pass: string } }) => p.step.pass)).toEqual(['prune-heads', 'prune-ffn']);
+    expect(lineage.after.params).toBeLessThan(lineage.before.params);
+    expect(lineage.input.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(existsSync(join(outDir, 'config.json'))).toBe(true);
+    const inspect = JSON.parse(execFileSync(process.execPath, [BIN, 'inspect', out, '--json'], { encoding: 'utf8' }));
+    expect(inspect.layers.map((l: { numHeads: number }) => l.numHeads).reduce((a: number, b: number) => a + b)).toBe(4);
+    expect(inspect.params).toBe(lineage.after.params);
+  });
+
+  it('inspect --json has the top-level fields machines read', () => {
+    const r = run('inspect', tiny.path, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ numLayers: 2, numHeads: 4, hiddenSize: 32, intermediateSize: 64, vocabSize: 128 });
+    expect(j.params).toBeGreaterThan(0);
+    expect(j.bytes).toBeGreaterThan(j.params);
+  });
+
+  it.each([
+    [['inspect', '/no/such/model.onnx'], /no such file/],
+    [['inspect', BIN], /not an ONNX model/],
+    [[tiny.path, '--prune-heads', '1.5', '-o', '/tmp/x.onnx'], /ratio must be in \[0, 1\)/],
+    [[tiny.path, '--prune-heads', '0.5'], /missing -o/],
+    [[tiny.path, '-o', '/tmp/x.onnx'], /no pass given/],
+    [[tiny.path, '--drop-layers', '7', '-o', '/tmp/x.onnx'], /layer 7 does not exist/],
+    [[tiny.path, '--nonsense', '-o', '/tmp/x.onnx'], /Unknown argument/],
+  ])('bad input %j: one line on stderr, non-zero exit', (args, re) => {
+    const r = run(...(args as string[]));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(re as RegExp);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a failed run writes nothing', () => {
+    const outDir = join(tiny.dir, 'failed');
+    mkdirSync(outDir);
+    const r = run(tiny.path, '--drop-layers', '0,1', '-o', join(outDir, 'x.onnx'));
+    expect(r.code).not.toBe(0);
+    expect(readdirSync(outDir)).toEqual([]);
+  });
+
+  it('--verbose adds the stack trace', () => {
+    const r = run('inspect', '/no/such/model.onnx', '--verbose');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Crash safety of the sweep store, end to end through the CLI: a sweep killed with SIGKILL in the middle and started
+ * again finishes with exactly the rows of an uninterrupted run (none lost, none duplicated, finished points not
+ * redone), and two sweeps writing one store at the same time leave it consistent.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSweep } from '../../src/sweep/run.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+const CLI = resolve('bin/compress.mjs');
+
+function sweepProcess(t: TinySweep, store: string, jobs: number): ChildProcess {
+  return spawn(process.execPath, [CLI, 'sweep', t.sweepFile, '--store', store, '--jobs', String(jobs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function finished(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
+}
+
+/** Rows of a store, read without disturbing a writer (WAL readers do not block). */
+function readStore(path: string): { results: Array<{ key: string; finished_at: string }>; points: Array<{ key: string; status: string }> } {
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 10_000 });
+  try {
+    return {
+      results: db.prepare('SELECT key, finished_at FROM results ORDER BY key').all() as Array<{ key: string; finished_at: string }>,
+      points: db.prepare('SELECT key, status FROM points ORDER BY key').all() as Array<{ key: string; status: string }>,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function integrity(path: string): string {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.pragma('integrity_check', { simple: true }) as string;
+  } finally {
+    db.close();
+  }
+}
+
+function childPids(pid: number): number[] {
+  const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return ps.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function countResults(path: string): number {
+  try {
+    return readStore(path).results.length;
+  } catch {
+    return 0; // not created yet
+  }
+}
+
+describe('sweep store: kill -9 and resume, concurrent writers', () => {
+  let t: TinySweep;
+  let reference: string[];
+
+  beforeAll(async () => {
+    // Enough rows and bench repeats that a point takes a noticeable moment, so the kill lands mid-sweep.
+    t = writeTinySweep({ rows: 150 });
+    const store = join(t.root, 'reference.sqlite');
+    const summary = await runSweep({ file: t.sweepFile, store });
+    expect(summary.failed).toEqual([]);
+    reference = readStore(store).results.map((r) => r.key);
+  });
+  afterAll(() => t?.cleanup());
+
+  it('an uninterrupted run stores every point once', () => {
+    expect(reference).toHaveLength(t.points);
+    expect(new Set(reference).size).toBe(t.points);
+  });
+
+  it('killed with SIGKILL mid-run and rerun: same rows as an uninterrupted run, finished points kept, none redone', async () => {
+    const store = join(t.root, 'killed.sqlite');
+    const child = sweepProcess(t, store, 2);
+    const exited = finished(child);
+    const deadline = Date.now() + 40_000;
+    while (countResults(store) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const workers = childPids(child.pid!);
+    child.kill('SIGKILL');
+    const { code } = await exited;
+    expect(code).toBeNull(); // killed, not finished
+    // Its worker processes notice the parent is gone and exit instead of working on.
+    expect(workers.length).toBeGreaterThan(0);
+    const gone = Date.now() + 10_000;
+    while (workers.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    expect(workers.filter(alive)).toEqual([]);
+    const before = readStore(store);
+    expect(before.results.length).toBeGreaterThanOrEqual(3);
+    expect(before.results.length).toBeLessThan(t.points);
+    expect(before.points.some((p) => p.status === 'running')).toBe(true);
+
+    const rerun = spawnSync(process.execPath, [CLI, 'sweep', t.sweepFile, '--store', store], { encoding: 'utf8' });
+    expect(rerun.stderr).not.toMatch(/FAILED|internal error/);
+    expect(rerun.status).toBe(0);
+    expect(rerun.stdout).toContain(`${t.points} points: ${before.results.length} already in the store, ${t.points - before.results.length} run now, 0 failed`);
+
+    const after = readStore(store);
+    expect(after.results.map((r) => r.key)).toEqual(reference);
+    expect(after.points.every((p) => p.status === 'done')).toBe(true);
+    // Points finished before the kill were not redone: their rows are untouched.
+    for (const r of before.results) expect(after.results.find((a) => a.key === r.key)!.finished_at).toBe(r.finished_at);
+    expect(integrity(store)).toBe('ok');
+  });
+
+  it('two sweeps writing one store at once: every point stored once, store intact', async () => {
+    const store = join(t.root, 'shared.sqlite');
+    const [a, b] = await Promise.all([finished(sweepProcess(t, store, 1)), finished(sweepProcess(t, store, 1))]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const rows = readStore(store);
+    expect(rows.results.map((r) => r.key)).toEqual(reference);
+    expect(rows.points).toHaveLength(t.points);
+    expect(rows.points.every((p) => p.status === 'done')).toBe(true);
+    expect(integrity(store)).toBe('ok');
+  });
+});

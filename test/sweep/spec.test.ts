@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { parseSweep, parseSweepFile } from '../../src/sweep/spec.ts';
+import { canonicalJson, hashOf } from '../../src/sweep/key.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 4 });
+});
+afterAll(() => t?.cleanup());
+
+/** Parses a sweep document with the tiny models, `overrides` replacing top-level fields. */
+function parse(overrides: Record<string, unknown>) {
+  const doc = {
+    models: [{ path: 'models/tiny-sst2', tasks: ['sst2'] }],
+    pipelines: ['baseline', { name: 'heads', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }],
+    ...overrides,
+  };
+  return parseSweep(doc, t.sweepFile, 'tiny.yaml');
+}
+
+describe('sweep file', () => {
+  it('parses the tiny sweep: models with canonical task names, grids expanded, defaults applied', () => {
+    const spec = parseSweepFile(t.sweepFile);
+    expect(spec.name).toBe('tiny');
+    expect(spec.models.map((m) => [m.name, m.tasks, m.calibration])).toEqual([
+      ['tiny-sst2', ['SST-2'], { task: 'SST-2', examples: 8 }],
+      ['tiny-stsb', ['STS-B'], { task: 'STS-B', examples: 8 }],
+    ]);
+    expect(spec.pipelines.map((p) => p.label)).toEqual(['baseline', 'heads-0.25', 'heads-0.5', 'ffn-0.25', 'ffn-0.5', 'drop-1', 'factorized-8', 'shared']);
+    expect(spec.glueDir).toBe(t.glueDir);
+    expect(spec.bench).toEqual({ batch: [1], seq: [8], repeats: 2, warmup: 1, threads: 1 });
+    expect(spec.keepModels).toBe(false);
+  });
+
+  it('adds the baseline when the file does not list it', () => {
+    const spec = parse({ pipelines: [{ steps: [{ pass: 'prune-ffn', settings: { ratio: 0.3 } }] }] });
+    expect(spec.pipelines.map((p) => p.label)).toEqual(['baseline', 'prune-ffn 0.3']);
+  });
+
+  it.each([
+    [{ pipelines: [{ name: 'q', steps: [{ pass: 'quantise', settings: { mode: 'int8' } }] }] }, /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'quantise' \(known: .*prune-heads/],
+    [{ pipelines: [{ name: 'h', steps: [{ pass: 'prune-heads', settings: { ratio: 1.5 } }] }] }, /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: .*ratio must be in \[0, 1\)/],
+    [{ pipelines: [{ name: 'h-{ratio}', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 2] } }] }] }, /pipelines\[0\]\.grid\[0\] \(grid point 2: h-2\)\.settings: /],
+    [{ pipelines: [{ name: 'h' }] }, /^tiny\.yaml: pipelines\[0\]: give either 'steps'/],
+    [{ pipelines: ['baseline', 'baseline'] }, /pipeline label 'baseline' is used twice/],
+    [{ models: [{ path: 'models/none', tasks: ['SST-2'] }] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
+    [{ models: [{ path: 'models/tiny-sst2', tasks: ['sst-3'] }] }, /^tiny\.yaml: models\[0\]\.tasks\[0\]: unknown task 'sst-3'\. Did you mean 'SST-2'/],
+    [{ models: [{ path: 'models/tiny-sst2' }] }, /^tiny\.yaml: models\[0\]\.tasks: missing/],
+    [{ models: [] }, /^tiny\.yaml: models: the list is empty/],
+    [{ bench: { batch: [1, 0] } }, /^tiny\.yaml: bench\.batch\[1\]: expected an integer ≥ 1, got number 0/],
+    [{ bench: { shapes: [1] } }, /^tiny\.yaml: bench\.shapes: unknown field \(known: batch, seq, repeats, warmup, threads\)/],
+    [{ calibration: { examples: 'many' } }, /^tiny\.yaml: calibration\.examples: expected an integer/],
+    [{ jobs: 3 }, /^tiny\.yaml: jobs: unknown field/],
+  ])('refuses %j with one line naming the file and field', (overrides, message) => {
+    let error: unknown;
+    try {
+      parse(overrides);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('names unreadable and malformed files', () => {
+    expect(() => parseSweepFile(join(t.root, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read the sweep file: no such file/);
+    const bad = join(mkdtempSync(join(tmpdir(), 'sweep-')), 'bad.yaml');
+    writeFileSync(bad, 'models: [unclosed\n');
+    expect(() => parseSweepFile(bad)).toThrow(/bad\.yaml: not valid YAML/);
+  });
+
+  it('the CLI prints an invalid sweep file as one line and exits 1', () => {
+    const bad = join(t.root, 'bad-pass.yaml');
+    writeFileSync(bad, 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: x, steps: [{pass: distill, settings: {}}]}\n');
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', join(t.root, 'x.sqlite')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^compress: .*bad-pass\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distill' \(known: /)]);
+  });
+});
+
+describe('point keys', () => {
+  it('canonical JSON sorts keys at every level, so key order does not change the hash', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 3 } })).toBe('{"a":{"c":3,"d":[2,{"y":2,"z":1}]},"b":1}');
+    expect(hashOf({ a: 1, b: [1, 2] })).toBe(hashOf({ b: [1, 2], a: 1 }));
+    expect(hashOf({ a: 1, b: [1, 2] })).not.toBe(hashOf({ a: 1, b: [2, 1] }));
+  });
+});

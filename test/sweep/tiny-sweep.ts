@@ -1,0 +1,99 @@
+/**
+ * A complete, tiny sweep setting built in a temporary folder: two seeded tiny BERTs laid out as Hugging Face
+ * folders (an SST-2 classifier and an STS-B regressor, with config.json and a small vocab.txt), a GLUE-like data
+ * folder with a few dozen SST-2 and STS-B rows, and a sweep file over them. Points take a fraction of a second.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveModel } from '../../src/onnx/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+const WORDS = [
+  'the', 'a', 'movie', 'film', 'is', 'was', 'good', 'bad', 'great', 'awful', 'fun', 'dull', 'story', 'plot', 'acting', 'very',
+  'not', 'quite', 'and', 'but', 'man', 'woman', 'dog', 'cat', 'runs', 'sits', 'plays', 'eats', 'on', 'in', 'with', 'guitar',
+  'ball', 'park', 'street', 'red', 'blue', 'big', 'small', 'child', 'horse', 'rides', 'reads', 'book', 'sings', 'song', '.', ',',
+];
+
+/** A deterministic pseudo-random sentence of 4–9 words. */
+function sentence(i: number): string {
+  let s = (i * 2654435761) >>> 0;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const n = 4 + Math.floor(next() * 6);
+  return Array.from({ length: n }, () => WORDS[Math.floor(next() * WORDS.length)]!).join(' ');
+}
+
+function writeGlue(dir: string, rows: number): void {
+  mkdirSync(join(dir, 'SST-2'), { recursive: true });
+  mkdirSync(join(dir, 'STS-B'), { recursive: true });
+  for (const [split, offset] of [['train', 0], ['dev', 1000]] as const) {
+    const sst = ['sentence\tlabel', ...Array.from({ length: rows }, (_, i) => `${sentence(offset + i)}\t${i % 2}`)];
+    writeFileSync(join(dir, 'SST-2', `${split}.tsv`), sst.join('\n') + '\n');
+    const sts = ['index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore',
+      ...Array.from({ length: rows }, (_, i) => `${i}\tmain-captions\tMSRvid\t2012test\t${i}\tnone\tnone\t${sentence(offset + 2 * i)}\t${sentence(offset + 2 * i + 1)}\t${((i * 7) % 50 / 10).toFixed(3)}`)];
+    writeFileSync(join(dir, 'STS-B', `${split}.tsv`), sts.join('\n') + '\n');
+  }
+}
+
+function writeModelFolder(dir: string, regression: boolean, seed: number): void {
+  mkdirSync(dir, { recursive: true });
+  saveModel(tinyBert({ numLabels: regression ? 1 : 2 }, { seed }), join(dir, 'model.onnx'));
+  const config = regression
+    ? { model_type: 'bert', num_labels: 1, id2label: { 0: 'LABEL_0' }, problem_type: 'regression', max_length: 16 }
+    : { model_type: 'bert', num_labels: 2, id2label: { 0: 'negative', 1: 'positive' }, max_length: 16 };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+}
+
+export interface TinySweep {
+  root: string;
+  glueDir: string;
+  sweepFile: string;
+  /** Points the sweep file expands to. */
+  points: number;
+  cleanup(): void;
+}
+
+/**
+ * Writes the models, data and a sweep file with 2 models × 8 pipelines = 16 points (baseline, prune-heads grid of
+ * 2, prune-ffn grid of 2, drop-layers, factorize-embeddings, share-layers).
+ */
+export function writeTinySweep(opts: { rows?: number; extra?: string } = {}): TinySweep {
+  const root = mkdtempSync(join(tmpdir(), 'tiny-sweep-'));
+  const glueDir = join(root, 'glue');
+  writeGlue(glueDir, opts.rows ?? 40);
+  writeModelFolder(join(root, 'models', 'tiny-sst2'), false, 1);
+  writeModelFolder(join(root, 'models', 'tiny-stsb'), true, 2);
+  const sweepFile = join(root, 'tiny.yaml');
+  writeFileSync(
+    sweepFile,
+    `name: tiny
+glueDir: glue
+models:
+  - {path: models/tiny-sst2, tasks: [SST-2]}
+  - {path: models/tiny-stsb, tasks: [STS-B]}
+calibration: {examples: 8}
+pipelines:
+  - baseline
+  - name: heads-{ratio}
+    grid:
+      - {pass: prune-heads, settings: {ratio: [0.25, 0.5], importance: magnitude}}
+  - name: ffn-{ratio}
+    grid:
+      - {pass: prune-ffn, settings: {ratio: [0.25, 0.5]}}
+  - name: drop-1
+    steps:
+      - {pass: drop-layers, settings: {layers: '1'}}
+  - name: factorized-8
+    steps:
+      - {pass: factorize-embeddings, settings: {rank: 8}}
+  - name: shared
+    steps:
+      - {pass: share-layers, settings: {share: all, from: mean}}
+bench: {batch: [1], seq: [8], repeats: 2, warmup: 1, threads: 1}
+eval: {threads: 1}
+keepModels: false
+${opts.extra ?? ''}`,
+  );
+  return { root, glueDir, sweepFile, points: 16, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
