@@ -20,6 +20,8 @@ export interface SaveOptions {
   externalData?: boolean | string | 'auto';
   /** Initializers smaller than this stay inside the .onnx when external data is used (default 1024 bytes). */
   externalSizeThreshold?: number;
+  /** With 'auto': go external past this many initializer bytes (default EXTERNAL_DATA_AUTO_THRESHOLD, 1.8 GiB). */
+  autoThreshold?: number;
 }
 
 export interface SavedFiles {
@@ -60,7 +62,7 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | Uint8Array[])
 /** Saves a model to `path` (and its external data file when used). */
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): SavedFiles {
   const mode = opts.externalData ?? 'auto';
-  const external = mode === 'auto' ? totalInitializerBytes(model) > EXTERNAL_DATA_AUTO_THRESHOLD : mode !== false;
+  const external = mode === 'auto' ? totalInitializerBytes(model) > (opts.autoThreshold ?? EXTERNAL_DATA_AUTO_THRESHOLD) : mode !== false;
   if (!external) {
     const bytes = encodeModel(model);
     writeFileAtomic(path, bytes);

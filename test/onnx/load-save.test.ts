@@ -163,6 +163,19 @@ describe('external data', () => {
     }
   });
 
+  it("'auto' keeps small models in one file and moves large ones to external data", () => {
+    const dir = tmp();
+    try {
+      const m = linearModel(new Array(8).fill(1), [0, 0]);
+      expect(saveModel(m, join(dir, 'small.onnx')).data).toBeUndefined();
+      const big = saveModel(m, join(dir, 'big.onnx'), { autoThreshold: 16, externalSizeThreshold: 16 });
+      expect(big.data).toBe(join(dir, 'big.onnx.data'));
+      expect(Array.from(readFloat32(loadModel(join(dir, 'big.onnx')).graph.initializers.get('W')!))).toEqual(new Array(8).fill(1));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes atomically: no temporary files are left behind', () => {
     const dir = tmp();
     try {

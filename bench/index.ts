@@ -1,0 +1,35 @@
+/**
+ * `npm run bench [-- NAME ...]`: runs the benchmarks one after another, each in its own process (so one's memory
+ * does not count against the next). Every benchmark measures its baseline in the same run and prints ratios.
+ *
+ *   npm run bench                       # all of them (about 15 minutes on 2 cores)
+ *   npm run bench -- quantize eval      # only those whose name contains one of the words
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const BENCHMARKS: ReadonlyArray<{ name: string; file: string; args?: string[]; what: string }> = [
+  { name: 'load-save', file: 'build-load-save.ts', what: 'load + save of a built BERT-base: < 10 s, peak memory < 2.5x the file' },
+  { name: 'eval-throughput', file: 'eval-throughput.ts', what: 'GLUE harness throughput / direct onnxruntime calls: >= 0.90' },
+  { name: 'quantize', file: 'quantize.ts', what: 'int8/int4/mixed on the teachers: size, GLUE change, speed-up vs fp32' },
+  { name: 'factorize-share', file: 'factorize-share.ts', args: ['--run'], what: 'factorize / share on BERT-base: < 30 s per pass' },
+  { name: 'prune-importance', file: 'prune-importance.ts', what: 'heads pruned by ablation vs random, 20-60%, GLUE dev' },
+  { name: 'passes-speed', file: 'passes-speed.ts', what: 'speed of each pass output against its input, same run' },
+];
+
+const words = process.argv.slice(2);
+const chosen = words.length ? BENCHMARKS.filter((b) => words.some((w) => b.name.includes(w))) : BENCHMARKS;
+if (!chosen.length) {
+  console.error(`no benchmark matches ${words.join(' ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+let failed = 0;
+for (const b of chosen) {
+  console.log(`\n=== ${b.name}: ${b.what}`);
+  const r = spawnSync(process.execPath, [resolve('bin/run-ts.mjs'), resolve('bench', b.file), ...(b.args ?? [])], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed++;
+    console.log(`=== ${b.name} exited with ${r.status ?? r.signal}`);
+  }
+}
+process.exit(failed ? 1 : 0);

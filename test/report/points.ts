@@ -1,0 +1,83 @@
+/** Synthetic finished sweep points for report tests: only the fields the report reads carry meaning. */
+import type { StoredPoint } from '../../src/sweep/store.ts';
+import type { PassStep } from '../../src/pass/pass.ts';
+import type { MetricValues } from '../../src/eval/metrics/metric.ts';
+
+export interface FakePoint {
+  model: string;
+  label: string;
+  steps?: PassStep[];
+  bytes: number;
+  glue: number | null;
+  /** Speed-up at the (single) bench shape; 1 for a baseline. */
+  speedup?: number;
+  /** Measured p50 (ms). */
+  p50?: number;
+  task?: string;
+  metrics?: MetricValues;
+}
+
+const stats = (p50: number) => ({ runs: 5, p50Ms: p50, p90Ms: p50 * 1.1, p99Ms: p50 * 1.2, meanMs: p50, minMs: p50 * 0.9, throughput: 1000 / p50 });
+
+export function fakePoint(f: FakePoint, i = 0): StoredPoint {
+  const steps = f.steps ?? (f.label === 'baseline' ? [] : [{ pass: 'prune-heads', settings: { ratio: 0.4 } }]);
+  const speedup = f.speedup ?? 1;
+  const p50 = f.p50 ?? 10 / speedup;
+  const task = f.task ?? 'SST-2';
+  return {
+    key: `${f.model}-${f.label}-${i}`.padEnd(64, '0'),
+    sweep: 'test',
+    model: f.model,
+    modelPath: `/models/${f.model}/model.onnx`,
+    modelSha256: `sha-${f.model}`,
+    label: f.label,
+    steps,
+    tasks: [task],
+    toolVersion: '0.1.0',
+    finishedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
+    result: {
+      params: Math.round(f.bytes / 4),
+      bytes: f.bytes,
+      fileBytes: f.bytes + 1000,
+      eval: {
+        model: f.model,
+        split: 'dev',
+        maxLength: 64,
+        tasks: { [task]: { metrics: f.metrics ?? (f.glue === null ? {} : { accuracy: f.glue }), examples: 100, seconds: 1 } },
+        glueScore: f.glue,
+        glueScoreIncludesWnli: false,
+      },
+      glue: f.glue,
+      bench: {
+        model: `/out/${f.label}/model.onnx`,
+        machine: { cpu: { model: 'Test CPU', cores: 2, flags: { avx2: true, avx512: false, vnni: false } }, onnxruntime: '1.30.0', node: '20.0.0', threads: 1 },
+        repeats: 5,
+        warmup: 1,
+        shapes: [{ batch: 1, seq: 64, model: stats(p50), ...(steps.length ? { baseline: stats(p50 * speedup), speedup } : {}) }],
+        ...(steps.length ? { speedup } : {}),
+        memory: { model: { sessionRssBytes: 1e6 }, peakRssBytes: 1e8 },
+        seconds: 1,
+      },
+      speedup,
+      latencyMs: p50,
+      passes: steps.map((s) => ({ pass: s.pass, summary: 'did it' })),
+      seconds: { compress: 1, eval: 1, bench: 1, total: 3 },
+      output: null,
+    },
+  };
+}
+
+/** Two models: an SST-2 one with five variants and an STS-B one with three. */
+export function posterPoints(): StoredPoint[] {
+  const list: FakePoint[] = [
+    { model: 'sst2', label: 'baseline', bytes: 44.7e6, glue: 0.734 },
+    { model: 'sst2', label: 'heads-40%', bytes: 42.6e6, glue: 0.72, speedup: 1.2 },
+    { model: 'sst2', label: 'int8', bytes: 11.4e6, glue: 0.731, speedup: 1.8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
+    { model: 'sst2', label: 'factorized', bytes: 21e6, glue: 0.70, speedup: 1.0 },
+    { model: 'sst2', label: 'combined', bytes: 5.6e6, glue: 0.69, speedup: 2.3 },
+    { model: 'stsb', label: 'baseline', bytes: 44.7e6, glue: 0.176, task: 'STS-B', metrics: { pearson: 0.1735, spearmanr: 0.178 } },
+    { model: 'stsb', label: 'int8', bytes: 11.4e6, glue: 0.17, speedup: 1.7, task: 'STS-B', metrics: { pearson: 0.17, spearmanr: 0.17 } },
+    { model: 'stsb', label: 'broken', bytes: 30e6, glue: null, speedup: 1.1, task: 'STS-B', metrics: {} },
+  ];
+  return list.map(fakePoint);
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildReport } from '../../src/report/rows.ts';
+import { toCsv, toMarkdown, formatMetrics } from '../../src/report/table.ts';
+import { chartPoints } from '../../src/report/charts.ts';
+import { escapeHtml } from '../../src/report/html.ts';
+import { writeReportFiles } from '../../src/report/write.ts';
+import { posterPoints } from './points.ts';
+
+describe('report rows', () => {
+  const data = buildReport(posterPoints());
+  const row = (model: string, label: string) => data.rows.find((r) => r.model === model && r.label === label)!;
+
+  it('orders rows by model, baseline first, and relates each to its own baseline', () => {
+    expect(data.rows.map((r) => `${r.model}/${r.label}`)).toEqual([
+      'sst2/baseline', 'sst2/combined', 'sst2/factorized', 'sst2/heads-40%', 'sst2/int8', 'stsb/baseline', 'stsb/broken', 'stsb/int8',
+    ]);
+    expect(row('sst2', 'int8').bytesOfOriginal).toBeCloseTo(11.4 / 44.7, 6);
+    expect(row('sst2', 'int8').glueOfOriginal).toBeCloseTo(0.731 / 0.734, 6);
+    expect(row('stsb', 'int8').glueOfOriginal).toBeCloseTo(0.17 / 0.176, 6);
+    expect(row('stsb', 'broken').glueOfOriginal).toBeNull();
+    expect(data.tasks).toEqual(['SST-2', 'STS-B']);
+  });
+
+  it('marks the per-model fronts of GLUE vs bytes and vs latency', () => {
+    const front = (kind: 'frontBytes' | 'frontLatency') => data.rows.filter((r) => r[kind]).map((r) => `${r.model}/${r.label}`);
+    expect(front('frontBytes')).toEqual(['sst2/baseline', 'sst2/combined', 'sst2/int8', 'stsb/baseline', 'stsb/int8']);
+    // Latency of a variant = its baseline's p50 (10 ms) / its speed-up: combined 4.3 ms, int8 5.6, heads 8.3, factorized 10.
+    expect(row('sst2', 'combined').latencyMs).toBeCloseTo(10 / 2.3, 6);
+    expect(front('frontLatency')).toEqual(['sst2/baseline', 'sst2/combined', 'sst2/int8', 'stsb/baseline', 'stsb/int8']);
+  });
+
+  it('describes pipelines by their settings', () => {
+    expect(row('sst2', 'int8').parameters).toBe('quantize mode=int8');
+    expect(row('sst2', 'baseline').parameters).toBe('');
+  });
+
+  it('writes a Markdown table with scores ×100 and a CSV with raw numbers', () => {
+    const md = toMarkdown(data);
+    expect(md.split('\n')[0]).toBe('| model | pipeline | parameters | params | MB | size | speed-up | p50 ms | task metrics | GLUE | % of original | front |');
+    expect(md).toContain('| sst2 | int8 | quantize mode=int8 | 2.85M | 11.4 | 25.5% | ×1.80 | 5.56 | SST-2 acc 73.10 | 73.10 | 99.6% | size, latency |');
+    expect(md).toContain('STS-B Pearson 17.35 / Spearman 17.80');
+    const csv = toCsv(data).trim().split('\n');
+    expect(csv[0]).toBe('sweep,model,pipeline,parameters,params,bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,front_bytes,front_latency,key');
+    expect(csv).toHaveLength(9);
+    expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,1,1,10,10,1,64,0.734,,,0.734,1,true,true,')).toBe(true);
+  });
+
+  it('formats metrics and escapes HTML', () => {
+    expect(formatMetrics({ pearson: 0.1735, spearmanr: 0.178 })).toBe('Pearson 17.35 / Spearman 17.80');
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('charts every scored point with its front order', () => {
+    const pts = chartPoints(data, 'bytes');
+    expect(pts).toHaveLength(7); // 'broken' has no GLUE score
+    expect(pts.filter((p) => p.model === 'sst2' && p.front).sort((a, b) => a.order - b.order).map((p) => p.label)).toEqual(['combined', 'int8', 'baseline']);
+  });
+});
+
+describe('report files', () => {
+  it('writes the table in every format, both SVG charts, and an offline HTML page with the charts inline', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    const files = await writeReportFiles(buildReport(posterPoints()), out, ['md', 'csv', 'json', 'html'], 'poster.sqlite');
+    expect(files.map((f) => f.slice(out.length + 1))).toEqual(['pareto-bytes.svg', 'pareto-latency.svg', 'report.md', 'report.csv', 'report.json', 'report.html']);
+    for (const kind of ['bytes', 'latency']) {
+      const svg = readFileSync(join(out, `pareto-${kind}.svg`), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      for (const label of ['combined', 'int8', 'baseline', 'heads-40%']) expect(svg).toContain(`>${label}</text>`);
+      expect(svg).toContain('GLUE score');
+    }
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    // Nothing is fetched at view time: no external src/href, no stylesheet or script links.
+    expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/<link\b|<script\b(?![^>]*application\/json)/i);
+    const json = JSON.parse(html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/)![1]!);
+    expect(json.rows).toHaveLength(8);
+  });
+});
