@@ -3,7 +3,7 @@ import type { Graph, Node } from '../onnx/graph.ts';
 import { consumers, producers } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { int32Tensor, int64Tensor, readNumbers } from '../onnx/tensor.ts';
-import { leadsTo, replaceConstantNodeFor, replaceInitializerFor } from './edit.ts';
+import { replaceConstantNodeFor, replaceInitializerFor } from './edit.ts';
 
 /** Names of the nodes on paths from any of `starts` to `end` (both included). */
 export function nodesBetween(g: Graph, starts: readonly string[], end: string): Set<string> {
@@ -61,6 +61,5 @@ export function rewriteReshapeWidths(g: Graph, block: ReadonlySet<string>, from:
     }
   };
   for (const n of g.nodes) if (block.has(n.name) && n.opType === 'Reshape' && n.inputs[1]) visit(n.inputs[1], n, 4);
-  void leadsTo;
   return changed;
 }

@@ -7,12 +7,13 @@ import type { Graph, Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
-import { consumers, producers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
+import { consumers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import type { AttentionBlock, BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { feedsInto, keepLinearInputs, keepLinearOutputs, leadsTo, replaceConstantNodeFor, replaceInitializerFor, type ReaderFilter } from './edit.ts';
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
+import { nodesBetween } from './block.ts';
 import { HEAD_IMPORTANCE, headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 
 export interface PruneHeadsOptions {
@@ -76,30 +77,7 @@ function setConstant(g: Graph, c: HeadShapeConstant, newValue: number, select: R
 
 /** Names of the nodes of an attention block: on paths from the Q/K/V projections to the output projection. */
 function attentionNodes(g: Graph, a: AttentionBlock): Set<string> {
-  const cons = consumers(g);
-  const prod = producers(g);
-  const fwd = new Set<string>();
-  const starts = a.kind === 'fused' ? [a.fused!.node] : [a.q!.node, a.k!.node, a.v!.node];
-  const stack = starts.map((n) => g.nodes.find((x) => x.name === n)!).filter(Boolean);
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (fwd.has(n.name)) continue;
-    fwd.add(n.name);
-    if (n.name === a.output.node) continue;
-    for (const o of n.outputs) for (const c of cons.get(o) ?? []) stack.push(c);
-  }
-  const back = new Set<string>();
-  const bstack = [g.nodes.find((x) => x.name === a.output.node)!];
-  while (bstack.length) {
-    const n = bstack.pop()!;
-    if (back.has(n.name) || !fwd.has(n.name)) continue;
-    back.add(n.name);
-    for (const i of n.inputs) {
-      const p = prod.get(i);
-      if (p) bstack.push(p);
-    }
-  }
-  return back;
+  return nodesBetween(g, a.kind === 'fused' ? [a.fused!.node] : [a.q!.node, a.k!.node, a.v!.node], a.output.node);
 }
 
 /** Replaces the attention block's contribution to the residual stream with its output bias (or zero). */

@@ -1,0 +1,66 @@
+/** The benchmark on small built models: what it records, not how fast anything is (speed is for npm run bench). */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { benchModels, benchShapes, benchSubject } from '../../src/bench/index.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { writeTinyBert } from '../helpers/models.ts';
+import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
+
+const a = writeTinyBert({}, { seed: 1 });
+const b = writeTinyBert({ numLayers: 1 }, { seed: 2 });
+afterAll(() => {
+  a.cleanup();
+  b.cleanup();
+});
+
+describe('benchModels', () => {
+  it('records latency percentiles and throughput per shape, the speed-up over the baseline, memory and the machine', async () => {
+    const seen: string[] = [];
+    const r = await benchModels({ model: b.dir, baseline: a.path, batches: [1, 4], seqs: [8, 16], repeats: 5, warmup: 1, threads: 1, onShape: (s, i, n) => seen.push(`${i + 1}/${n} ${s.batch}x${s.seq}`) });
+    expect(seen).toEqual(['1/4 1x8', '2/4 1x16', '3/4 4x8', '4/4 4x16']);
+    expect(r.shapes.map((s) => [s.batch, s.seq])).toEqual([[1, 8], [1, 16], [4, 8], [4, 16]]);
+    for (const s of r.shapes) {
+      for (const st of [s.model, s.baseline!]) {
+        expect(st.runs).toBe(5);
+        expect(st.minMs).toBeGreaterThan(0);
+        expect(st.p50Ms).toBeLessThanOrEqual(st.p90Ms);
+        expect(st.p90Ms).toBeLessThanOrEqual(st.p99Ms);
+        expect(st.throughput).toBeCloseTo((1000 * s.batch) / st.p50Ms, 9);
+      }
+      expect(s.speedup).toBeGreaterThan(0);
+    }
+    expect(r.speedup).toBeGreaterThan(0);
+    expect(r.model).toBe(b.path);
+    expect(r.baseline).toBe(a.path);
+    expect(r.machine.threads).toBe(1);
+    expect(r.machine.onnxruntime).toMatch(/^\d+\.\d+/);
+    expect(typeof r.machine.cpu.flags.avx2).toBe('boolean');
+    expect(r.memory.model.sessionRssBytes).toBeGreaterThanOrEqual(0);
+    expect(r.memory.baseline).toBeDefined();
+    expect(r.memory.peakRssBytes).toBeGreaterThan(0);
+  });
+
+  it('without a baseline records no speed-up', async () => {
+    const r = await benchModels({ model: a.path, batches: [2], seqs: [8], repeats: 2, warmup: 0 });
+    expect(r.shapes).toHaveLength(1);
+    expect(r.shapes[0]!.speedup).toBeUndefined();
+    expect(r.speedup).toBeUndefined();
+    expect(r.baseline).toBeUndefined();
+  });
+
+  it('refuses bad shapes and counts', async () => {
+    await expect(benchModels({ model: a.path, batches: [0] })).rejects.toThrow(SettingsError);
+    await expect(benchModels({ model: a.path, seqs: [1] })).rejects.toThrow(/--seq 1: expected integers ≥ 2/);
+    await expect(benchModels({ model: a.path, repeats: 0 })).rejects.toThrow(/--repeats/);
+    await expect(benchModels({ model: join(a.dir, 'none.onnx') })).rejects.toThrow(/no such file/);
+  });
+});
+
+describe.skipIf(!hasFixtures)('bench shapes', () => {
+  it('a keras export with a fixed sequence length is run at that length only', () => {
+    const keras = benchSubject(join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
+    expect(benchShapes([1, 8], [32, 128], [keras])).toEqual([{ batch: 1, seq: 7 }, { batch: 8, seq: 7 }]);
+    const torch = benchSubject(a.path);
+    expect(benchShapes([1], [32, 128], [torch])).toEqual([{ batch: 1, seq: 32 }, { batch: 1, seq: 128 }]);
+  });
+});
