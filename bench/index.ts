@@ -15,6 +15,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; file: string; args?: string[]; w
   { name: 'factorize-share', file: 'factorize-share.ts', args: ['--run'], what: 'factorize / share on BERT-base: < 30 s per pass' },
   { name: 'prune-importance', file: 'prune-importance.ts', what: 'heads pruned by ablation vs random, 20-60%, GLUE dev' },
   { name: 'passes-speed', file: 'passes-speed.ts', what: 'speed of each pass output against its input, same run' },
+  { name: 'interleaved-speedup', file: 'interleaved-speedup.ts', what: 'bench speed-up: A/A about 1.00, half the layers about 1.9x' },
   { name: 'passes-base', file: 'passes-base.ts', what: 'every pass on a built BERT-base: < 30 s each' },
 ];
 

@@ -66,7 +66,7 @@ async function main() {
       cells.random = rnd / seeds;
       wins.total++;
       if (cells.ablation > cells.random) wins.ablation++;
-      rows.push(`| ${(ratio * 100).toFixed(0)}% | ${Math.round(ratio * s.layers.reduce((n, l) => n + l.attention.numHeads, 0))} | ${['ablation', 'confidence', 'magnitude', 'random'].map((m) => (100 * cells[m]).toFixed(2)).join(' | ')} |`);
+      rows.push(`| ${(ratio * 100).toFixed(0)}% | ${Math.round(ratio * s.layers.reduce((n, l) => n + (l.attention?.numHeads ?? 0), 0))} | ${['ablation', 'confidence', 'magnitude', 'random'].map((m) => (100 * cells[m]).toFixed(2)).join(' | ')} |`);
     }
     console.log(`\n${t.task} teacher ${t.dir}: baseline ${(100 * base).toFixed(2)} (dev; metric mean ×100; random = mean of ${seeds} seeds; calibration ${calibrationExamples} train examples)`);
     console.log('| heads removed | count | ablation | confidence | magnitude | random |');

@@ -24,7 +24,7 @@ export function formatBench(r: BenchResult): string[] {
   out.push(`runs: ${r.repeats} timed per model and shape after ${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}`);
   const mem = [`model session ${MB(r.memory.model.sessionRssBytes)}`];
   if (r.memory.baseline) mem.push(`baseline session ${MB(r.memory.baseline.sessionRssBytes)}`);
-  mem.push(`process peak RSS ${MB(r.memory.peakRssBytes)}`);
+  mem.push(`peak RSS ${MB(r.memory.peakRssBytes)}${r.memory.peakRssScope === 'process' ? ' (whole process)' : ''}`);
   out.push(`memory: ${mem.join(', ')}`);
   if (r.speedup !== undefined) out.push(`speed-up over ${r.baseline}: ×${r.speedup.toFixed(2)} (geometric mean over shapes)`);
   return out;

@@ -4,3 +4,4 @@ export { benchShapes, benchFeeds, benchSubject, type Shape, type BenchSubject } 
 export { cpuInfo, machineInfo, parseCpuInfo, describeMachine, type CpuFlags, type CpuInfo, type MachineInfo } from './machine.ts';
 export { latencyStats, quantile, median, pairedSpeedup, geometricMean, type LatencyStats } from './stats.ts';
 export { formatBench } from './format.ts';
+export { peakRss, resetPeakRss } from './memory.ts';

@@ -10,6 +10,7 @@ import { locateModel } from '../eval/model-files.ts';
 import { openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchShapes, benchSubject, type BenchSubject, type Shape } from './inputs.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
+import { peakRss, resetPeakRss } from './memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
@@ -60,8 +61,9 @@ export interface BenchResult {
   memory: {
     model: MemoryUse;
     baseline?: MemoryUse;
-    /** Peak resident set size of the whole process so far (bytes). */
+    /** Peak resident set size (bytes) during this benchmark ('bench'), or over the process lifetime ('process'). */
     peakRssBytes: number;
+    peakRssScope: 'bench' | 'process';
   };
   seconds: number;
 }
@@ -96,6 +98,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const threads = opts.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) throw new SettingsError(`--threads ${threads}: expected an integer ≥ 0`);
 
+  const scope = resetPeakRss() ? 'bench' : 'process';
   const baselineSubject = opts.baseline !== undefined ? benchSubject(locateModel(opts.baseline).onnx) : undefined;
   const subject = benchSubject(locateModel(opts.model).onnx, baselineSubject?.structure);
   const shapes = benchShapes(batches, seqs, baselineSubject ? [subject, baselineSubject] : [subject]);
@@ -136,7 +139,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     repeats,
     warmup,
     shapes: results,
-    memory: { model: a.memory, peakRssBytes: process.resourceUsage().maxRSS * 1024 },
+    memory: { model: a.memory, peakRssBytes: peakRss(), peakRssScope: scope },
     seconds: (performance.now() - start) / 1000,
   };
   if (baselineSubject && b) {

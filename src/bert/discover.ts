@@ -2,25 +2,31 @@
  * Discovery: the map of a BERT-family encoder (BertStructure) read from an exporter's graph by its structure.
  *
  * Anchors are the attention blocks: every Softmax that follows a Q·Kᵀ MatMul, and every com.microsoft Attention
- * node. From each block the matchers walk to its projections, head geometry and head-shape constants
- * (discover/attention.ts), then follow the residual stream through the LayerNorms and the feed-forward block
- * (discover/encoder-layer.ts). The layers must chain: each reads the previous one's output. Behind the first layer
- * sit the embeddings (discover/embeddings.ts); after the last, the pooler and the task head (discover/head.ts).
+ * (or QAttention) node. From each block the matchers walk to its projections, head geometry and head-shape
+ * constants (discover/attention.ts), then follow the residual stream through the LayerNorms and the feed-forward
+ * block (discover/encoder-layer.ts). The embeddings (discover/embeddings.ts) are found as the first LayerNorm of a
+ * sum of table lookups (or behind the first attention block); from their output the layers are chained along the
+ * residual stream: each layer reads the previous one's output. A layer whose heads were all pruned has no anchor;
+ * it is recognised on the stream as LayerNorm(x + constant) followed by a feed-forward block
+ * (discover/headless.ts), so a model with no attention left at all is still found. After the last layer sit the
+ * pooler and the task head (discover/head.ts).
  *
  * Understood: unfused torch exports (opsets 10–17; pre-transposed or Gemm weights, DistilBERT and RoBERTa layouts),
- * keras2onnx exports (Tensordot projections, `batchnorm` LayerNorms, constants shared across layers), and graphs
+ * keras2onnx exports (Tensordot projections, `batchnorm` LayerNorms, constants shared across layers), graphs
  * fused by onnxruntime (Attention, SkipLayerNormalization, EmbedLayerNormalization, BiasGelu / FastGelu / Gelu,
- * FusedGemm, LayerNormalization). Anything else is refused with a NotBertError naming the pattern not understood.
- * Names are used only as hints (the family, which of two id inputs holds token types).
+ * FusedGemm, LayerNormalization), and quantized graphs (dynamic int8, QDQ, MatMulNBits projections, QAttention,
+ * int8 embedding tables: discover/product.ts). Anything else is refused with a NotBertError naming the pattern not
+ * understood. Names are used only as hints (the family, which of two id inputs holds token types).
  */
 import type { Model, Node } from '../onnx/graph.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer } from './structure.ts';
 import { AttentionMatcher, type AttentionMatch } from './discover/attention.ts';
-import { matchEmbeddings, type EmbeddingsMatch } from './discover/embeddings.ts';
+import { findEmbeddingsOutput, matchEmbeddings, type EmbeddingsMatch } from './discover/embeddings.ts';
 import { matchEncoderLayer } from './discover/encoder-layer.ts';
 import { detectExporter, detectFamily } from './discover/family.ts';
 import { GraphContext } from './discover/graph-context.ts';
 import { matchHead } from './discover/head.ts';
+import { matchHeadlessLayer } from './discover/headless.ts';
 import { NormIndex } from './discover/layer-norm.ts';
 
 export interface FindBertOptions {
@@ -29,7 +35,7 @@ export interface FindBertOptions {
 }
 
 /** com.microsoft attention variants this discovery does not understand. */
-const UNSUPPORTED_CONTRIB = new Set(['QAttention', 'MultiHeadAttention', 'PackedAttention', 'PackedMultiHeadAttention', 'DecoderAttention', 'GroupQueryAttention', 'QEmbedLayerNormalization']);
+const UNSUPPORTED_CONTRIB = new Set(['MultiHeadAttention', 'PackedAttention', 'PackedMultiHeadAttention', 'DecoderAttention', 'GroupQueryAttention', 'QEmbedLayerNormalization']);
 
 /** The BERT-family encoder in `model`, or a NotBertError saying what was not understood. */
 export function findBert(model: Model, options: FindBertOptions = {}): BertStructure {
@@ -37,25 +43,22 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   const unsupported = model.graph.nodes.find((n) => n.domain === 'com.microsoft' && UNSUPPORTED_CONTRIB.has(n.opType));
   if (unsupported) ctx.refuse(`com.microsoft ${unsupported.opType} node '${unsupported.name}' is not supported`);
 
-  const attention = findAttentionBlocks(ctx);
+  const found = findAttentionBlocks(ctx);
+  const attention = found.blocks;
   const norms = new NormIndex(ctx);
-  const layers: EncoderLayer[] = [];
-  attention.forEach((att, i) => {
-    const layer = matchEncoderLayer(ctx, norms, att, i);
-    const prev = layers[i - 1];
-    if (prev && ctx.source(layer.input) !== ctx.source(prev.output)) {
-      ctx.refuse(`layer ${i} (attention at '${att.anchor.name}') reads '${layer.input}', not the output '${prev.output}' of layer ${i - 1}`);
-    }
-    layers.push(layer);
-  });
+  const embOutput = findEmbeddingsOutput(ctx, norms);
+  if (!embOutput && !attention.length) ctx.refuse(found.why);
+  const emb = matchEmbeddings(ctx, norms, embOutput ?? attention[0].input);
+  const { layers, matches } = chainLayers(ctx, norms, emb.embeddings.output, attention);
+  if (!layers.length) ctx.refuse(found.blocks.length ? `no encoder layer reads the embeddings output '${emb.embeddings.output}'` : found.why);
 
-  const emb = matchEmbeddings(ctx, norms, layers[0].input);
   const hiddenSize = hiddenWidth(ctx, emb, layers[0]);
   const family = detectFamily(model, emb);
   const last = layers[layers.length - 1];
   const { pooler, head } = matchHead(ctx, family, last.output, emb.embeddings.word.rows);
   const inputs: EncoderInputs = { ...emb.inputs };
-  const mask = attentionMaskInput(ctx, attention[0], inputs);
+  const firstAttention = layers.find((l) => l.attention);
+  const mask = matches.length ? attentionMaskInput(ctx, matches[0], inputs) : unusedMaskInput(ctx, inputs);
   if (mask) inputs.attentionMask = mask;
 
   const structure: BertStructure = {
@@ -65,8 +68,8 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
     inputs,
     hiddenSize,
     numLayers: layers.length,
-    numHeads: layers[0].attention.numHeads,
-    headSize: layers[0].attention.headSize,
+    numHeads: firstAttention?.attention?.numHeads ?? 0,
+    headSize: firstAttention?.attention?.headSize ?? 0,
     intermediateSize: layers[0].ffn.intermediateSize,
     vocabSize: emb.embeddings.word.rows,
     embeddings: emb.embeddings,
@@ -79,22 +82,60 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   return structure;
 }
 
-/** Every attention block, in graph order. Softmaxes that do not follow a Q·Kᵀ MatMul are skipped. */
-function findAttentionBlocks(ctx: GraphContext): AttentionMatch[] {
+/**
+ * The encoder layers, following the residual stream from the embeddings output: at each value, the layer of the
+ * attention block that reads it, or else a layer without attention (headless.ts); the chain ends where neither
+ * follows. Every attention block must be on the chain. `matches` are the attention blocks used, in layer order.
+ */
+function chainLayers(ctx: GraphContext, norms: NormIndex, start: string, attention: AttentionMatch[]): { layers: EncoderLayer[]; matches: AttentionMatch[] } {
+  const byInput = new Map<string, AttentionMatch[]>();
+  for (const a of attention) {
+    const key = ctx.source(a.input);
+    byInput.set(key, [...(byInput.get(key) ?? []), a]);
+  }
+  const used = new Set<AttentionMatch>();
+  const layers: EncoderLayer[] = [];
+  const matches: AttentionMatch[] = [];
+  let value = start;
+  for (let i = 0; i <= ctx.graph.nodes.length; i++) {
+    const att = byInput.get(ctx.source(value))?.find((a) => !used.has(a));
+    let layer: EncoderLayer | undefined;
+    if (att) {
+      used.add(att);
+      matches.push(att);
+      layer = matchEncoderLayer(ctx, norms, att, i);
+    } else {
+      layer = matchHeadlessLayer(ctx, norms, value, i);
+    }
+    if (!layer) break;
+    layers.push(layer);
+    value = layer.output;
+  }
+  const stray = attention.find((a) => !used.has(a));
+  if (stray) {
+    const i = layers.length;
+    const prev = i === 0 ? `the embeddings output '${start}'` : `the output '${layers[i - 1].output}' of layer ${i - 1}`;
+    ctx.refuse(`layer ${i} (attention at '${stray.anchor.name}') reads '${stray.input}', not ${prev}`);
+  }
+  return { layers, matches };
+}
+
+/**
+ * Every attention block, in graph order (Softmaxes that do not follow a Q·Kᵀ MatMul are skipped), with the reason
+ * to give when there is none and no layer without attention is found either.
+ */
+function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why: string } {
   const anchors = ctx.graph.nodes.filter(
-    (n) => (n.domain === '' && n.opType === 'Softmax') || (n.domain === 'com.microsoft' && n.opType === 'Attention'),
+    (n) => (n.domain === '' && n.opType === 'Softmax') || (n.domain === 'com.microsoft' && (n.opType === 'Attention' || n.opType === 'QAttention')),
   );
-  if (!anchors.length) ctx.refuse('no attention blocks found (no Softmax or Attention node): not a BERT-family encoder');
+  if (!anchors.length) return { blocks: [], why: 'no attention blocks found (no Softmax or Attention node): not a BERT-family encoder' };
   const matcher = new AttentionMatcher(ctx);
   const blocks: AttentionMatch[] = [];
   for (const a of anchors) {
-    const m = a.opType === 'Attention' ? matcher.matchFused(a) : matcher.matchSoftmax(a);
+    const m = a.opType === 'Softmax' ? matcher.matchSoftmax(a) : matcher.matchFused(a);
     if (m) blocks.push(m);
   }
-  if (!blocks.length) {
-    ctx.refuse(`no attention blocks found (Softmax '${anchors[0].name}' does not follow a Q·Kᵀ MatMul): not a BERT-family encoder`);
-  }
-  return blocks;
+  return { blocks, why: `no attention blocks found (Softmax '${anchors[0].name}' does not follow a Q·Kᵀ MatMul): not a BERT-family encoder` };
 }
 
 /** The residual width, checked against the embeddings and the first layer. */
@@ -102,7 +143,7 @@ function hiddenWidth(ctx: GraphContext, emb: EmbeddingsMatch, first: EncoderLaye
   const word = emb.embeddings.word;
   const width = word.projection?.outFeatures ?? ctx.graph.initializers.get(word.weight)!.dims[1];
   const att = first.attention;
-  const layerIn = att.q?.inFeatures ?? ctx.graph.initializers.get(att.fused!.weight)!.dims[0];
+  const layerIn = att ? (att.q?.inFeatures ?? ctx.graph.initializers.get(att.fused!.weight)!.dims[0]) : first.ffn.in.inFeatures;
   if (layerIn !== width) {
     ctx.refuse(`embeddings: the word embeddings are ${width} wide but layer 0 reads ${layerIn} features`);
   }
@@ -118,8 +159,8 @@ function attentionMaskInput(ctx: GraphContext, att: AttentionMatch, inputs: Enco
   const anchor: Node = att.anchor;
   let maskSide: string | undefined = anchor.inputs[0];
   let viaHidden = new Set<string>();
-  if (anchor.opType === 'Attention') {
-    maskSide = anchor.inputs[3] || undefined;
+  if (anchor.opType === 'Attention' || anchor.opType === 'QAttention') {
+    maskSide = anchor.inputs[anchor.opType === 'Attention' ? 3 : 5] || undefined;
     const embedLn = maskSide ? ctx.producerOf(maskSide) : undefined;
     if (embedLn?.opType === 'EmbedLayerNormalization') maskSide = embedLn.inputs[7] || undefined;
   } else {
@@ -130,4 +171,14 @@ function attentionMaskInput(ctx: GraphContext, att: AttentionMatch, inputs: Enco
   const candidates = [...ctx.ancestorValues([maskSide])].filter((v) => ctx.isGraphInput(v) && !viaHidden.has(v) && !taken.has(v));
   if (candidates.length <= 1) return candidates[0];
   return candidates.find((v) => /mask/i.test(v)) ?? candidates.sort()[0];
+}
+
+/**
+ * With no attention left, the mask input is read by nothing, but a session still wants it fed: the one graph input
+ * that is neither ids nor token types (a name with "mask" in it when there are several).
+ */
+function unusedMaskInput(ctx: GraphContext, inputs: EncoderInputs): string | undefined {
+  const taken = new Set([inputs.inputIds, inputs.tokenTypeIds]);
+  const rest = ctx.graph.inputs.map((v) => v.name).filter((v) => ctx.isGraphInput(v) && !taken.has(v));
+  return rest.length === 1 ? rest[0] : rest.find((v) => /mask/i.test(v));
 }

@@ -5,7 +5,7 @@
 import type { Dim, Model } from '../onnx/graph.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
 import { findBert } from './discover.ts';
-import type { BertStructure, ExporterKind, ModelFamily, Activation } from './structure.ts';
+import type { BertStructure, EncoderLayer, ExporterKind, ModelFamily, Activation, Quantization } from './structure.ts';
 import { summarize, type ModelSummary } from './summary.ts';
 
 export interface IoInfo {
@@ -16,11 +16,15 @@ export interface IoInfo {
 
 export interface LayerInfo {
   index: number;
+  /** 0 (and headSize 0) for a layer without attention. */
   numHeads: number;
   headSize: number;
   intermediateSize: number;
   activation: Activation;
-  attentionKind: 'unfused' | 'fused';
+  /** 'none': every head was pruned; the layer adds a constant in place of attention. */
+  attentionKind: 'unfused' | 'fused' | 'none';
+  /** How the layer's weights are stored: the quantization kinds of its projections, or 'float'. */
+  weights: string;
   attention: { params: number; bytes: number };
   ffn: { params: number; bytes: number };
   params: number;
@@ -56,6 +60,14 @@ export interface InspectReport {
     other: { params: number; bytes: number };
   };
   layers: LayerInfo[];
+}
+
+/** The distinct quantization kinds of a layer's weights ('dynamic-int8', 'matmul-nbits 4-bit'…), or 'float'. */
+export function layerWeightFormat(l: EncoderLayer): string {
+  const a = l.attention;
+  const qs: Array<Quantization | undefined> = [a?.q?.quantization, a?.k?.quantization, a?.v?.quantization, a?.fused?.quantization, a?.output.quantization, l.ffn.in.quantization, l.ffn.out.quantization];
+  const kinds = new Set(qs.map((q) => (q ? `${q.kind}${q.bits !== 8 ? ` ${q.bits}-bit` : ''}` : 'float')));
+  return [...kinds].join(' + ');
 }
 
 function io(v: { name: string; elemType?: number; shape?: Dim[] }): IoInfo {
@@ -97,11 +109,12 @@ export function inspectModel(model: Model, label: string, structure: BertStructu
     },
     layers: s.layers.map((l, i) => ({
       index: l.index,
-      numHeads: l.attention.numHeads,
-      headSize: l.attention.headSize,
+      numHeads: l.attention?.numHeads ?? 0,
+      headSize: l.attention?.headSize ?? 0,
       intermediateSize: l.ffn.intermediateSize,
       activation: l.ffn.activation,
-      attentionKind: l.attention.kind,
+      attentionKind: l.attention?.kind ?? 'none',
+      weights: layerWeightFormat(l),
       attention: size(sum.layers[i].attention),
       ffn: size(sum.layers[i].ffn),
       params: sum.layers[i].params,

@@ -13,13 +13,66 @@ export type ModelFamily = 'bert' | 'distilbert' | 'roberta';
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'tanh';
 
 /**
+ * How a quantized weight is stored and which nodes undo it. The quantize pass writes these forms (onnxruntime's
+ * quantizer writes the same):
+ * - 'dynamic-int8': com.microsoft DynamicQuantizeMatMul(x, W_int8 [in, out], scale[, zero point][, bias]);
+ * - 'matmul-integer': DynamicQuantizeLinear(x) → MatMulInteger(x_q, W_int8 [in, out], x_zp[, w_zp]) → Cast(float)
+ *   → Mul(·, Mul(x_scale, w_scale));
+ * - 'matmul-integer-to-float': DynamicQuantizeLinear(x) → com.microsoft MatMulIntegerToFloat(x_q, W_int8, x_scale,
+ *   w_scale, x_zp, w_zp[, bias]) (what onnxruntime fuses the 'matmul-integer' form into);
+ * - 'qdq': MatMul / Gemm reading DequantizeLinear(W_int8, scale, zero point[, axis]) as its weight, and (static
+ *   quantization) DequantizeLinear(QuantizeLinear(x)) as its activation;
+ * - 'matmul-nbits': com.microsoft MatMulNBits(x, B uint8 [N, K/block, block·bits/8], scales[, zero points]
+ *   [, g_idx][, bias]) with attributes K, N, bits, block_size;
+ * - 'qattention': com.microsoft QAttention (a fused Attention with an int8 packed QKV weight, input from
+ *   DynamicQuantizeLinear);
+ * - embedding tables: 'gather-dequantize', Gather(table_int8, ids) → DequantizeLinear(·, scale, zero point);
+ *   'gather-scale', Gather(table_int8, ids) → Cast(float) → Mul(·, scale), the scale one per table, or one per row
+ *   read by a second Gather(row_scales [rows, 1], ids).
+ */
+export type QuantizationKind =
+  | 'dynamic-int8'
+  | 'matmul-integer'
+  | 'matmul-integer-to-float'
+  | 'qdq'
+  | 'matmul-nbits'
+  | 'qattention'
+  | 'gather-dequantize'
+  | 'gather-scale';
+
+export interface Quantization {
+  kind: QuantizationKind;
+  /**
+   * Nodes of the pattern other than the product node (Linear.node, the fused attention node) or the table's Gather:
+   * activation quantizers (DynamicQuantizeLinear, QuantizeLinear + DequantizeLinear — shared by every projection
+   * that reads the same value), the weight's DequantizeLinear, the Cast and rescaling Muls, the scale Gather.
+   */
+  nodes: string[];
+  /** Bits per stored weight (8, or MatMulNBits' `bits`). */
+  bits: number;
+  /** Initializer of the weight scale(s) (one, per channel, per block or per row). */
+  scale?: string;
+  /** Initializer of the weight zero point(s), when stored. */
+  zeroPoint?: string;
+  /** Weights per scale along the input axis (MatMulNBits' block_size). */
+  blockSize?: number;
+}
+
+/**
  * A dense projection y = x·W + b. `weight` is an initializer (possibly reached through a Transpose / Identity /
- * DequantizeLinear the exporter put in front of it); `layout` says how the weight is stored.
+ * DequantizeLinear the exporter put in front of it); `layout` says how the weight is stored. For a quantized
+ * projection (`quantization` set), `weight` names the stored integer initializer (int8, or MatMulNBits' packed
+ * uint8 blocks), and `layout`, `inFeatures` and `outFeatures` describe the logical matrix it stands for
+ * (MatMulNBits blocks are output-major: 'out_in').
  */
 export interface Linear {
-  /** Name of the MatMul or Gemm node. */
+  /**
+   * Name of the node computing the product: MatMul or Gemm (or com.microsoft FusedGemm); for quantized weights the
+   * node that reads the stored weight: MatMulInteger, DynamicQuantizeMatMul, MatMulIntegerToFloat, MatMulNBits,
+   * or the MatMul / Gemm behind a weight DequantizeLinear.
+   */
   node: string;
-  /** Initializer holding W. */
+  /** Initializer holding W (the stored integer weight when quantized). */
   weight: string;
   /** 'in_out': W is [in, out] (MatMul x·W); 'out_in': W is [out, in] (Gemm with transB=1, or MatMul after Transpose). */
   layout: 'in_out' | 'out_in';
@@ -31,6 +84,8 @@ export interface Linear {
   outFeatures: number;
   /** Value name of the projection's output (after the bias). */
   output: string;
+  /** Set when the weight is stored quantized. */
+  quantization?: Quantization;
 }
 
 /** A LayerNormalization: a LayerNormalization op, a Reduce/Sub/Pow/Sqrt/Div pattern, or a fused skip-LN. */
@@ -76,8 +131,11 @@ export interface AttentionBlock {
   q?: Linear;
   k?: Linear;
   v?: Linear;
-  /** The fused Attention node with its packed weight [hidden, 3·heads·headSize] and bias [3·heads·headSize]. */
-  fused?: { node: string; weight: string; bias: string };
+  /**
+   * The fused Attention (or QAttention) node with its packed weight [hidden, 3·heads·headSize] and bias
+   * [3·heads·headSize]; for a QAttention, `quantization` says how the int8 weight is stored.
+   */
+  fused?: { node: string; weight: string; bias: string; quantization?: Quantization };
   /** Output projection (heads·headSize → hidden). */
   output: Linear;
   /** The Softmax node of the attention probabilities (unfused). */
@@ -102,8 +160,18 @@ export interface EncoderLayer {
   /** Value entering the layer (the residual stream) and leaving it. */
   input: string;
   output: string;
-  attention: AttentionBlock;
-  /** LayerNorm after attention (+ residual). */
+  /**
+   * The self-attention block; absent when the layer has none (every head was pruned: prune-heads then adds a
+   * constant, the old output projection's bias, to the residual stream in its place).
+   */
+  attention?: AttentionBlock;
+  /**
+   * Layers without attention: the float initializer [hidden] added to the layer input in place of the attention
+   * output (the removed output projection's bias), when there is one. It is an operand of the residual Add, of an
+   * Add after a Mul(input, 0), or the bias input of the SkipLayerNormalization.
+   */
+  attentionBias?: string;
+  /** LayerNorm after attention (+ residual); for a layer without attention, the LayerNorm of input + attentionBias. */
   attentionNorm: LayerNorm;
   ffn: FeedForward;
   /** LayerNorm after the FFN (+ residual). */
@@ -112,7 +180,7 @@ export interface EncoderLayer {
 
 /** An embedding table read by a Gather. */
 export interface EmbeddingTable {
-  /** Initializer [rows, hidden]. */
+  /** Initializer [rows, hidden] (int8 when `quantization` is set). */
   weight: string;
   /** The Gather node reading it (absent when fused into EmbedLayerNormalization). */
   gather?: string;
@@ -122,6 +190,8 @@ export interface EmbeddingTable {
    * [rows, rank] and this projection (a MatMul after the Gather) maps each looked-up row to the hidden width.
    */
   projection?: Linear;
+  /** Set when the table is stored int8 and the looked-up rows are dequantized after the Gather. */
+  quantization?: Quantization;
 }
 
 export interface Embeddings {
@@ -167,7 +237,10 @@ export interface BertStructure {
   inputs: EncoderInputs;
   hiddenSize: number;
   numLayers: number;
-  /** Heads of the first layer (layers may differ after pruning: see layers[i].attention.numHeads). */
+  /**
+   * Heads and head size of the first layer that has attention (layers may differ after pruning: see
+   * layers[i].attention); 0 when no layer has attention left.
+   */
   numHeads: number;
   headSize: number;
   intermediateSize: number;

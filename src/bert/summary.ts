@@ -11,8 +11,10 @@
  * position, token type — each with its projection when factorized — then the norm), layers in order (Q, K, V or
  * the packed QKV, output projection, attention norm, FFN in, FFN out, output norm), pooler, head, then `other`.
  * A component claims its weights and biases, the scale/zero-point initializers of a DequantizeLinear (or the
- * Transpose) in front of a weight, the constants its LayerNorm pattern and activation nodes read, and (attention)
- * the initializers holding head-shape constants. The head also claims
+ * Transpose) in front of a weight, every initializer the nodes of a quantized weight read (scales, zero points,
+ * row scales of an int8 table), the constants its LayerNorm pattern and activation nodes read, and (attention)
+ * the initializers holding head-shape constants. A layer without attention claims the bias added in its place
+ * (the zero a Mul(input, 0) reads is left to `other`). The head also claims
  * whatever else is read downstream of the encoder (e.g. the MLM transform's LayerNorm). Constant-node tensors are
  * not initializers and are not counted.
  */
@@ -20,7 +22,7 @@ import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { consumers } from '../onnx/analysis.ts';
 import { numElements, tensorBytes } from '../onnx/tensor.ts';
-import type { BertStructure, EmbeddingTable, LayerNorm, Linear } from './structure.ts';
+import type { AttentionBlock, BertStructure, EmbeddingTable, EncoderLayer, LayerNorm, Linear, Quantization } from './structure.ts';
 
 /** Parameters and bytes of a set of initializers. */
 export interface Size {
@@ -41,7 +43,10 @@ export interface AttentionSummary extends Size {
   v?: Size;
   /** The packed QKV weight and bias of a fused Attention node. */
   qkv?: Size;
-  output: Size;
+  /** The output projection (absent when the layer has no attention). */
+  output?: Size;
+  /** A layer without attention: the bias added in its place. */
+  bias?: Size;
 }
 
 export interface FeedForwardSummary extends Size {
@@ -116,9 +121,14 @@ class Ledger {
     return out;
   }
 
+  /** Initializers the nodes of a quantized weight read (scales, zero points), for `node` and the pattern's nodes. */
+  quantized(q: Quantization | undefined, node?: string): string[] {
+    return q ? [q.scale, q.zeroPoint, ...this.readBy([...(node ? [node] : []), ...q.nodes])].filter((x): x is string => !!x) : [];
+  }
+
   /** A linear's weight and bias, plus initializers feeding its weight operand (Transpose, DequantizeLinear). */
   linear(l: Linear): Size {
-    const names = [l.weight, l.bias];
+    const names = [l.weight, l.bias, ...this.quantized(l.quantization, l.node)];
     const n = this.nodes.get(l.node);
     let p = n ? this.producer.get(n.inputs[1]) : undefined;
     for (let i = 0; p && i < 4; i++) {
@@ -156,12 +166,35 @@ function downstreamInitializers(g: Graph, value: string): string[] {
   return [...out];
 }
 
+/** The attention block's projections (or packed QKV weight) and head-shape constants. */
+function attentionSize(ledger: Ledger, a: AttentionBlock): AttentionSummary {
+  const q = a.q && ledger.linear(a.q);
+  const k = a.k && ledger.linear(a.k);
+  const v = a.v && ledger.linear(a.v);
+  const qkv = a.fused && ledger.claim([a.fused.weight, a.fused.bias, ...ledger.quantized(a.fused.quantization, a.fused.node)]);
+  const output = ledger.linear(a.output);
+  const shapes = ledger.claim(a.headShapeConstants.filter((c) => c.source === 'initializer').map((c) => c.name));
+  const attention: AttentionSummary = { ...sum([q, k, v, qkv, output, shapes]), output };
+  if (q) attention.q = q;
+  if (k) attention.k = k;
+  if (v) attention.v = v;
+  if (qkv) attention.qkv = qkv;
+  return attention;
+}
+
+/** A layer without attention: the bias added in its place. */
+function attentionFreeSize(ledger: Ledger, layer: EncoderLayer): AttentionSummary {
+  const bias = ledger.claim([layer.attentionBias]);
+  return layer.attentionBias ? { ...bias, bias } : { ...bias };
+}
+
 /** Parameters and bytes per component of `structure` (found on `model`), each initializer counted once. */
 export function summarize(model: Model, structure: BertStructure): ModelSummary {
   const g = model.graph;
   const ledger = new Ledger(g);
   const e = structure.embeddings;
-  const table = (t: EmbeddingTable) => add(ledger.claim([t.weight]), t.projection ? ledger.linear(t.projection) : { params: 0, bytes: 0 });
+  const table = (t: EmbeddingTable) =>
+    add(ledger.claim([t.weight, ...ledger.quantized(t.quantization, t.gather)]), t.projection ? ledger.linear(t.projection) : { params: 0, bytes: 0 });
   const word = table(e.word);
   const position = e.position && table(e.position);
   const tokenType = e.tokenType && table(e.tokenType);
@@ -171,18 +204,7 @@ export function summarize(model: Model, structure: BertStructure): ModelSummary 
   if (tokenType) embeddings.tokenType = tokenType;
 
   const layers = structure.layers.map((layer): LayerSummary => {
-    const a = layer.attention;
-    const q = a.q && ledger.linear(a.q);
-    const k = a.k && ledger.linear(a.k);
-    const v = a.v && ledger.linear(a.v);
-    const qkv = a.fused && ledger.claim([a.fused.weight, a.fused.bias]);
-    const output = ledger.linear(a.output);
-    const shapes = ledger.claim(a.headShapeConstants.filter((c) => c.source === 'initializer').map((c) => c.name));
-    const attention: AttentionSummary = { ...sum([q, k, v, qkv, output, shapes]), output };
-    if (q) attention.q = q;
-    if (k) attention.k = k;
-    if (v) attention.v = v;
-    if (qkv) attention.qkv = qkv;
+    const attention = layer.attention ? attentionSize(ledger, layer.attention) : attentionFreeSize(ledger, layer);
     const attentionNorm = ledger.norm(layer.attentionNorm);
     const fin = ledger.linear(layer.ffn.in);
     const act = ledger.claim(ledger.readBy(layer.ffn.activationNodes));

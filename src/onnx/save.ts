@@ -3,8 +3,8 @@
  * model. Large models (or on request) keep their initializers in an external data file beside the `.onnx`, as
  * onnx's `save_as_external_data` and Optimum do: the only way past protobuf's 2 GB message limit.
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Model, Tensor } from './graph.ts';
 import { onnx, modelToProto, type ExternalRef } from './proto.ts';
 import { tensorBytes } from './tensor.ts';
@@ -41,8 +41,9 @@ function totalInitializerBytes(model: Model): number {
   return n;
 }
 
-/** Writes `bytes` to `path` atomically (temp file, fsync-free rename). */
+/** Writes `bytes` to `path` atomically (temp file, then rename), creating its folder if needed. */
 export function writeFileAtomic(path: string, chunks: Uint8Array | Uint8Array[]): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const fd = openSync(tmp, 'w');
   try {

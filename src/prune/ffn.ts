@@ -11,6 +11,7 @@ import type { Pass } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { keepLinearInputs, keepLinearOutputs } from './edit.ts';
 import { nodesBetween, rewriteReshapeWidths } from './block.ts';
+import { feedForwardQuantization, refuseQuantized } from './float-weights.ts';
 
 export interface PruneFfnOptions {
   ratio: number;
@@ -45,6 +46,7 @@ export const pruneFfnPass: Pass<PruneFfnOptions> = {
     return { ratio };
   },
   async run(model, s, o) {
+    for (const l of s.layers) refuseQuantized('prune-ffn', l.index, 'feed-forward', feedForwardQuantization(l), 'prune FFN neurons before quantizing');
     const m = cloneModel(model);
     const g = m.graph;
     const scores = ffnNeuronScores(model, s);

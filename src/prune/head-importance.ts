@@ -4,7 +4,8 @@
  * - `confidence` (Voita et al. 2019): mean over tokens of the head's largest attention weight;
  * - `magnitude`: L2 norm of the head's Q, K, V columns and output-projection rows (needs no data);
  * - `random`: seeded noise, the control every other method must beat.
- * Scores are per layer [layer][head]; higher means more important.
+ * Scores are per layer [layer][head]; higher means more important. A layer without attention (every head pruned)
+ * has an empty row.
  */
 import type { Graph, Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
@@ -41,6 +42,7 @@ export function magnitudeScores(model: Model, s: BertStructure): HeadScores {
   const g = model.graph;
   return s.layers.map((layer) => {
     const a = layer.attention;
+    if (!a) return [];
     const d = a.headSize;
     return Array.from({ length: a.numHeads }, (_, h) => {
       let sq = featureSquares(g, a.output, h * d, (h + 1) * d, 'in');
@@ -61,49 +63,53 @@ export function magnitudeScores(model: Model, s: BertStructure): HeadScores {
 export function randomScores(s: BertStructure, seed: number): HeadScores {
   let x = (seed * 2654435761) >>> 0 || 1;
   const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  return s.layers.map((l) => Array.from({ length: l.attention.numHeads }, rand));
+  return s.layers.map((l) => Array.from({ length: l.attention?.numHeads ?? 0 }, rand));
 }
 
 /**
- * A copy of the model with one float input per layer, `head_mask_L` of shape [heads·headSize], multiplying the
- * input of the attention output projection: zeros over a head's features silence that head exactly.
+ * A copy of the model with one float input per layer that has attention, `head_mask_L` of shape
+ * [heads·headSize], multiplying the input of the attention output projection: zeros over a head's features silence
+ * that head exactly. `inputs[i]` is the mask of layer `layers[i]`.
  */
-export function withHeadMasks(model: Model, s: BertStructure): { model: Model; inputs: string[] } {
+export function withHeadMasks(model: Model, s: BertStructure): { model: Model; inputs: string[]; layers: number[] } {
   const m = cloneModel(model);
   const g = m.graph;
   const inputs: string[] = [];
+  const layers: number[] = [];
   for (const layer of s.layers) {
-    const node = g.nodes.find((n) => n.name === layer.attention.output.node)!;
-    const idx = node.inputs.findIndex((x) => x !== layer.attention.output.weight && !g.initializers.has(x));
+    const a = layer.attention;
+    if (!a) continue;
+    const node = g.nodes.find((n) => n.name === a.output.node)!;
+    const idx = node.inputs.findIndex((x) => x !== a.output.weight && !g.initializers.has(x));
     const ctx = node.inputs[idx];
     const maskName = uniqueName(g, `head_mask_${layer.index}`);
     const masked = uniqueName(g, `${ctx}_head_masked`);
-    g.inputs.push({ name: maskName, elemType: DataType.FLOAT, shape: [layer.attention.numHeads * layer.attention.headSize] });
+    g.inputs.push({ name: maskName, elemType: DataType.FLOAT, shape: [a.numHeads * a.headSize] });
     g.nodes.splice(g.nodes.indexOf(node), 0, { name: uniqueName(g, `HeadMask_${layer.index}`), opType: 'Mul', domain: '', inputs: [ctx, maskName], outputs: [masked], attributes: {} });
     node.inputs[idx] = masked;
     inputs.push(maskName);
+    layers.push(layer.index);
   }
-  return { model: m, inputs };
+  return { model: m, inputs, layers };
 }
 
 export async function ablationScores(model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'ablation importance');
-  const { model: masked, inputs } = withHeadMasks(model, s);
+  const { model: masked, inputs, layers } = withHeadMasks(model, s);
   const runner = await CalibrationRunner.open(masked, s, calibration);
-  const ones = s.layers.map((l) => new Float32Array(l.attention.numHeads * l.attention.headSize).fill(1));
+  const ones = layers.map((l) => new Float32Array(s.layers[l].attention!.numHeads * s.layers[l].attention!.headSize).fill(1));
   const feedsOf = (arrays: Float32Array[]) => Object.fromEntries(inputs.map((name, i) => [name, new Tensor('float32', arrays[i], [arrays[i].length])]));
   try {
     const base = await runner.loss(feedsOf(ones));
-    const scores: HeadScores = [];
-    for (const layer of s.layers) {
-      const row: number[] = [];
-      for (let h = 0; h < layer.attention.numHeads; h++) {
-        const arrays = ones.map((a) => a.slice());
-        arrays[layer.index].fill(0, h * layer.attention.headSize, (h + 1) * layer.attention.headSize);
-        row.push((await runner.loss(feedsOf(arrays))) - base);
+    const scores: HeadScores = s.layers.map(() => []);
+    for (const [i, l] of layers.entries()) {
+      const a = s.layers[l].attention!;
+      for (let h = 0; h < a.numHeads; h++) {
+        const arrays = ones.map((x) => x.slice());
+        arrays[i].fill(0, h * a.headSize, (h + 1) * a.headSize);
+        scores[l].push((await runner.loss(feedsOf(arrays))) - base);
       }
-      scores.push(row);
-      ctx.log?.(`prune-heads: ablation of layer ${layer.index} done`);
+      ctx.log?.(`prune-heads: ablation of layer ${l} done`);
     }
     return scores;
   } finally {
@@ -113,14 +119,15 @@ export async function ablationScores(model: Model, s: BertStructure, ctx: PassCo
 
 export async function confidenceScores(model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'confidence importance');
-  if (s.layers.some((l) => !l.attention.softmax)) {
+  const withAttention = s.layers.filter((l) => l.attention);
+  if (withAttention.some((l) => !l.attention!.softmax)) {
     throw new SettingsError('prune-heads: confidence importance needs the attention probabilities, which a fused Attention op hides: use ablation or magnitude');
   }
   const m = cloneModel(model);
-  const probs = s.layers.map((l) => m.graph.nodes.find((n) => n.name === l.attention.softmax)!.outputs[0]);
+  const probs = withAttention.map((l) => m.graph.nodes.find((n) => n.name === l.attention!.softmax)!.outputs[0]);
   for (const p of probs) if (!m.graph.outputs.some((o) => o.name === p)) m.graph.outputs.push({ name: p, elemType: DataType.FLOAT });
   const runner = await CalibrationRunner.open(m, s, calibration);
-  const sums = s.layers.map((l) => new Float64Array(l.attention.numHeads));
+  const sums = withAttention.map((l) => new Float64Array(l.attention!.numHeads));
   let tokens = 0;
   try {
     await runner.forEach(probs, (out, b) => {
@@ -142,7 +149,9 @@ export async function confidenceScores(model: Model, s: BertStructure, ctx: Pass
   } finally {
     await runner.release();
   }
-  return sums.map((row) => Array.from(row, (v) => v / Math.max(1, tokens)));
+  const scores: HeadScores = s.layers.map(() => []);
+  withAttention.forEach((l, li) => (scores[l.index] = Array.from(sums[li], (v) => v / Math.max(1, tokens))));
+  return scores;
 }
 
 export async function headScores(method: HeadImportance, model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {

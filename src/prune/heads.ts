@@ -1,9 +1,12 @@
 /**
  * The prune-heads pass: physically removes attention heads. Q/K/V output columns and output-projection input rows
  * of removed heads are sliced away, the constants that hold the head count and attention width are rewritten (or
- * a fused Attention's num_heads), and a layer left with no heads loses its attention block.
+ * a fused Attention's num_heads), and a layer left with no heads loses its attention block: the residual stream then
+ * gets the output projection's bias (what the block computes with every head masked) in its place (see
+ * removeAttentionBlock). Layers without attention have 0 heads; quantized attention weights are refused (prune
+ * before quantizing).
  */
-import type { Graph, Model } from '../onnx/graph.ts';
+import type { Graph, Model, Node } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
@@ -15,6 +18,9 @@ import { feedsInto, keepLinearInputs, keepLinearOutputs, leadsTo, replaceConstan
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
 import { nodesBetween } from './block.ts';
 import { HEAD_IMPORTANCE, headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
+import { attentionQuantization, refuseQuantized } from './float-weights.ts';
+
+const PRUNE_FIRST = 'prune heads before quantizing';
 
 export interface PruneHeadsOptions {
   /** Fraction of all heads to remove, ranked globally by normalized importance. */
@@ -80,28 +86,47 @@ function attentionNodes(g: Graph, a: AttentionBlock): Set<string> {
   return nodesBetween(g, a.kind === 'fused' ? [a.fused!.node] : [a.q!.node, a.k!.node, a.v!.node], a.output.node);
 }
 
-/** Replaces the attention block's contribution to the residual stream with its output bias (or zero). */
+/**
+ * Replaces the attention block's contribution to the residual stream by what it computes with every head masked:
+ * the output projection's bias b (or zero). Shape-safe forms, which discovery (bert/discover/headless.ts) reads back:
+ * - the readers are plain Adds (the residual Add): they read b itself, x + b broadcasting the [hidden] vector;
+ * - otherwise (a SkipLayerNormalization needs a 3-D input): Mul(x, 0), then Add(·, b) when b must be added here.
+ * A bias fused into the next op (SkipLayerNormalization's bias input) stays there.
+ */
 function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
-  const a = layer.attention;
-  const zero = uniqueName(g, `L${layer.index}_no_heads_zero`);
-  g.initializers.set(zero, float32Tensor(zero, [], [0]));
-  const zeroed = uniqueName(g, `L${layer.index}_no_heads`);
-  const nodes = [{ name: uniqueName(g, `NoHeads_${layer.index}`), opType: 'Mul', domain: '', inputs: [layer.input, zero], outputs: [zeroed], attributes: {} }];
-  let value = zeroed;
-  if (a.output.bias && a.output.biasNode) {
-    value = uniqueName(g, `L${layer.index}_no_heads_bias`);
-    nodes.push({ name: uniqueName(g, `NoHeadsBias_${layer.index}`), opType: 'Add', domain: '', inputs: [zeroed, a.output.bias], outputs: [value], attributes: {} });
+  const a = layer.attention!;
+  const out = a.output;
+  const proj = g.nodes.find((n) => n.name === out.node);
+  const addedHere = out.biasNode !== undefined || proj?.opType === 'Gemm' || proj?.opType === 'FusedGemm';
+  const bias = out.bias && addedHere ? out.bias : undefined;
+  const readers = consumers(g).get(out.output) ?? [];
+  const plainAdds = readers.length > 0 && readers.every((r) => r.opType === 'Add' && (r.domain === '' || r.domain === 'ai.onnx'));
+  const nodes: Node[] = [];
+  let value: string;
+  if (bias && plainAdds) {
+    value = bias;
+  } else {
+    const zero = uniqueName(g, `L${layer.index}_no_heads_zero`);
+    g.initializers.set(zero, float32Tensor(zero, [], [0]));
+    value = uniqueName(g, `L${layer.index}_no_heads`);
+    nodes.push({ name: uniqueName(g, `NoHeads_${layer.index}`), opType: 'Mul', domain: '', inputs: [layer.input, zero], outputs: [value], attributes: {} });
+    if (bias) {
+      const zeroed = value;
+      value = uniqueName(g, `L${layer.index}_no_heads_bias`);
+      nodes.push({ name: uniqueName(g, `NoHeadsBias_${layer.index}`), opType: 'Add', domain: '', inputs: [zeroed, bias], outputs: [value], attributes: {} });
+    }
   }
-  const readers = consumers(g).get(a.output.output) ?? [];
   const at = Math.min(...readers.map((r) => g.nodes.indexOf(r)));
   g.nodes.splice(at, 0, ...nodes);
-  for (const r of readers) r.inputs = r.inputs.map((x) => (x === a.output.output ? value : x));
+  for (const r of readers) r.inputs = r.inputs.map((x) => (x === out.output ? value : x));
 }
 
 /** Removes `drop` heads from one layer of graph `g` (already a copy). */
 export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly number[]): void {
   const a = layer.attention;
   if (!drop.length) return;
+  if (!a) throw new SettingsError(`layer ${layer.index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
+  refuseQuantized('prune-heads', layer.index, 'attention', attentionQuantization(layer), PRUNE_FIRST);
   for (const h of drop) if (h < 0 || h >= a.numHeads) throw new SettingsError(`layer ${layer.index} has heads 0-${a.numHeads - 1}; cannot remove head ${h}`);
   const keep = Array.from({ length: a.numHeads }, (_, h) => h).filter((h) => !drop.includes(h));
   if (!keep.length) {
@@ -151,7 +176,8 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
     return { ratio, importance, minHeadsPerLayer };
   },
   async run(model, s, o, ctx: PassContext): Promise<PassResult> {
-    const total = s.layers.reduce((n, l) => n + l.attention.numHeads, 0);
+    for (const l of s.layers) refuseQuantized('prune-heads', l.index, 'attention', attentionQuantization(l), PRUNE_FIRST);
+    const total = s.layers.reduce((n, l) => n + (l.attention?.numHeads ?? 0), 0);
     let scores: HeadScores | undefined;
     let drop: Record<number, number[]>;
     if (o.heads) {
@@ -171,7 +197,7 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
         summary: `removed ${removed} of ${total} heads${scores ? ` by ${o.importance} importance` : ''}`,
         details: {
           removed: drop,
-          headsPerLayer: s.layers.map((l) => l.attention.numHeads - (drop[l.index]?.length ?? 0)),
+          headsPerLayer: s.layers.map((l) => (l.attention?.numHeads ?? 0) - (drop[l.index]?.length ?? 0)),
           ...(scores ? { scores } : {}),
         },
       },

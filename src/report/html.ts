@@ -71,7 +71,7 @@ ${body}
 <p class="note">Scores ×100 on GLUE dev. size and % of original are against the baseline row of the same model. speed-up is the
 baseline's latency over the variant's, measured in the same run with interleaved repetitions (geometric mean over the bench
 shapes). A variant is on a front when no other variant of its model is both smaller (or faster) and better.</p>
-<script type="application/json" id="report-data">${json}</script>
+${data.failed.length > 0 ? `<p class="note">Failed (not in the table; a rerun of the sweep retries them):</p>\n<ul class="note">${data.failed.map((f) => `<li>${escapeHtml(`${f.model} · ${f.label}: ${f.error}`)}</li>`).join('')}</ul>\n` : ''}<script type="application/json" id="report-data">${json}</script>
 </body>
 </html>
 `;

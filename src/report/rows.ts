@@ -50,6 +50,14 @@ export interface ReportData {
   tasks: string[];
   /** The machine of the first benchmark (all points of a sweep run on one machine). */
   machine: MachineInfo | null;
+  /** Points that failed (not in `rows`): they are retried by the next sweep. */
+  failed: FailedPoint[];
+}
+
+export interface FailedPoint {
+  model: string;
+  label: string;
+  error: string;
 }
 
 /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8'. */
@@ -67,7 +75,7 @@ const byGlueVsLatency: Objective<ReportRow>[] = [
 ];
 
 /** Rows for `points`, ordered by model, baseline first, then by label. */
-export function buildReport(points: readonly StoredPoint[]): ReportData {
+export function buildReport(points: readonly StoredPoint[], failed: readonly FailedPoint[] = []): ReportData {
   const baselines = new Map<string, StoredPoint>();
   for (const p of points) {
     if (p.steps.length > 0) continue;
@@ -115,5 +123,5 @@ export function buildReport(points: readonly StoredPoint[]): ReportData {
     r.frontLatency = fl[i]!;
   });
   const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.tasks)))];
-  return { rows, tasks, machine: points[0]?.result.bench.machine ?? null };
+  return { rows, tasks, machine: points[0]?.result.bench.machine ?? null, failed: [...failed] };
 }

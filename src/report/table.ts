@@ -61,6 +61,10 @@ export function toMarkdown(data: ReportData): string {
       "vs latency (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
   if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
+  if (data.failed.length > 0) {
+    lines.push('', `Failed (not in the table; a rerun of the sweep retries them):`);
+    for (const f of data.failed) lines.push(`- ${f.model} · ${f.label}: ${f.error}`);
+  }
   return lines.join('\n') + '\n';
 }
 

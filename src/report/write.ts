@@ -29,7 +29,7 @@ export function loadReport(opts: ReportOptions): ReportData {
   try {
     const points = store.finished(opts.sweep);
     if (points.length === 0) throw new SettingsError(`${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}`);
-    return buildReport(points);
+    return buildReport(points, store.failures(opts.sweep));
   } finally {
     store.close();
   }

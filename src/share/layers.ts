@@ -74,6 +74,24 @@ export function checkGroupShapes(g: Graph, groups: readonly number[][], weights:
   }
 }
 
+/**
+ * Throws a SettingsError naming the layers when a group mixes layers without attention (every head pruned) with
+ * layers that have it: they do not have the same structure, so they cannot read one set of weights.
+ */
+export function checkGroupAttention(s: BertStructure, groups: readonly number[][]): void {
+  groups.forEach((group, gi) => {
+    const without = group.filter((l) => !s.layers[l].attention);
+    const withIt = group.filter((l) => s.layers[l].attention);
+    if (without.length && withIt.length) {
+      const list = (ls: number[]) => `${ls.length === 1 ? 'layer' : 'layers'} ${ls.join(', ')}`;
+      throw new SettingsError(
+        `share-layers: group ${gi} mixes ${list(without)} without attention (every head pruned) and ${list(withIt)} with attention; ` +
+          'layers of a group must have the same structure (choose groups that keep them apart, or prune heads alike)',
+      );
+    }
+  });
+}
+
 /** Places each tensor of `after` right behind its anchor initializer in file order (at the end when absent). */
 function reorderInitializers(g: Graph, after: ReadonlyMap<string, string[]>): void {
   const placed = new Set<string>();
@@ -101,6 +119,7 @@ function distinctBytes(g: Graph, names: Iterable<string>): number {
 /** The pass's work without the Pass wrapper: the new model and what was shared. */
 export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOptions): { model: Model; details: ShareLayersDetails } {
   const groups = layerGroups(s.layers.length, o.share, o.from);
+  checkGroupAttention(s, groups);
   const weights = s.layers.map(layerWeights);
   checkGroupShapes(model.graph, groups, weights);
 

@@ -29,11 +29,17 @@ function normWeights(role: string, norm: LayerNorm): LayerWeight[] {
   ];
 }
 
-/** Every weight of `layer`: Q/K/V (or the packed QKV of a fused Attention), output projection, FFN, both LayerNorms. */
+/**
+ * Every weight of `layer`: Q/K/V (or the packed QKV of a fused Attention), output projection, FFN, both LayerNorms.
+ * A layer without attention has, instead of the attention weights, the bias added in their place ('attention.bias',
+ * when there is one).
+ */
 export function layerWeights(layer: EncoderLayer): LayerWeight[] {
   const a = layer.attention;
   const out: LayerWeight[] = [];
-  if (a.kind === 'fused' && a.fused) {
+  if (!a) {
+    if (layer.attentionBias) out.push({ role: 'attention.bias', initializer: layer.attentionBias, anchors: [...layer.attentionNorm.nodes] });
+  } else if (a.kind === 'fused' && a.fused) {
     out.push({ role: 'attention.qkv.weight', initializer: a.fused.weight, anchors: [a.fused.node] });
     out.push({ role: 'attention.qkv.bias', initializer: a.fused.bias, anchors: [a.fused.node] });
   } else {
@@ -41,7 +47,7 @@ export function layerWeights(layer: EncoderLayer): LayerWeight[] {
     if (a.k) out.push(...linearWeights('attention.k', a.k));
     if (a.v) out.push(...linearWeights('attention.v', a.v));
   }
-  out.push(...linearWeights('attention.output', a.output));
+  if (a) out.push(...linearWeights('attention.output', a.output));
   out.push(...normWeights('attentionNorm', layer.attentionNorm));
   out.push(...linearWeights('ffn.in', layer.ffn.in));
   out.push(...linearWeights('ffn.out', layer.ffn.out));

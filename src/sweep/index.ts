@@ -4,6 +4,6 @@ export { expandPipeline, gridAxes, cartesian, autoLabel } from './expand.ts';
 export { planSweep, slug, type SweepPoint, type PointBench, type PlanOptions } from './plan.ts';
 export { runPoint, type PointResult, type RunPointOptions } from './point.ts';
 export { runSweep, defaultWorkDir, type SweepOptions, type SweepEvent, type SweepSummary } from './run.ts';
-export { SweepStore, HEARTBEAT_STALE_MS, type StoredPoint, type StoreCounts, type PointStatus } from './store.ts';
+export { SweepStore, HEARTBEAT_STALE_MS, type StoredPoint, type PointStatus } from './store.ts';
 export { createSweepProgress, BestTracker, pointLine, type SweepProgress } from './progress.ts';
 export { canonicalJson, hashOf, toolVersion } from './key.ts';

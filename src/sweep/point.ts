@@ -1,9 +1,9 @@
 /**
- * Running one sweep point: compress the model with the point's pipeline (into its own folder, with config.json and
- * the tokenizer files copied beside it so it is a complete model folder), evaluate it on the point's GLUE tasks,
- * and benchmark it against the model's baseline. The baseline point evaluates and benchmarks the input model.
+ * Running one sweep point: compress the model with the point's pipeline (into its own folder; `compressFile` copies
+ * config.json and the tokenizer files beside it, so it is a complete model folder), evaluate it on the point's GLUE
+ * tasks, and benchmark it against the model's baseline. The baseline point evaluates and benchmarks the input model.
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchModels, type BenchResult } from '../bench/index.ts';
 import { loadCalibration } from '../eval/calibration.ts';
@@ -43,13 +43,6 @@ export interface RunPointOptions {
   log?: (line: string) => void;
 }
 
-/** Files of a Hugging Face model folder that evaluation reads besides the model. */
-const SIDE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'vocab.json', 'merges.txt', 'sentencepiece.bpe.model', 'spiece.model', 'added_tokens.json'];
-
-function copySideFiles(from: string, to: string): void {
-  for (const name of SIDE_FILES) if (existsSync(join(from, name))) copyFileSync(join(from, name), join(to, name));
-}
-
 function diskBytes(onnx: string, dataFile?: string): number {
   return statSync(onnx).size + (dataFile && existsSync(dataFile) ? statSync(dataFile).size : 0);
 }
@@ -68,7 +61,6 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   let passes: PointResult['passes'] = [];
   if (point.outputDir !== null) {
     mkdirSync(point.outputDir, { recursive: true });
-    copySideFiles(point.model.dir, point.outputDir);
     modelDir = point.outputDir;
     modelFile = join(point.outputDir, 'model.onnx');
     const calibration = point.calibration

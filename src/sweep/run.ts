@@ -44,6 +44,8 @@ export interface SweepSummary {
   alreadyDone: number;
   /** Points this run finished. */
   ran: number;
+  /** Points another sweep on the same store finished while this one waited for them. */
+  byOthers: number;
   failed: Array<{ point: SweepPoint; error: string }>;
   seconds: number;
 }
@@ -72,7 +74,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const keys = new Set(points.map((p) => p.key));
   const previous = new Map(store.finished().filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
   const queue = points.filter((p) => !previous.has(p.key));
-  const summary: SweepSummary = { store: resolve(opts.store), total: points.length, alreadyDone: previous.size, ran: 0, failed: [], seconds: 0 };
+  const summary: SweepSummary = { store: resolve(opts.store), total: points.length, alreadyDone: previous.size, ran: 0, byOthers: 0, failed: [], seconds: 0 };
   emit({ type: 'plan', spec, points, previous });
 
   const threads = jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : 0;
@@ -95,6 +97,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     for (let point = await next(); point; point = await next()) {
       const claim = store.claim(point);
       if (claim === 'done') {
+        summary.byOthers++;
         emit({ type: 'skipped', point });
         continue;
       }

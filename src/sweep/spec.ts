@@ -145,13 +145,19 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
   const tasks = f.list(m.tasks, `${at}.tasks`).flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map((d) => d.name)));
   const own = m.calibration === undefined ? calibration : parseCalibration(f, m.calibration, `${at}.calibration`, calibration ?? {});
   const spec: ModelSpec = {
-    name: m.name === undefined ? basename(path, '.onnx') : f.string(m.name, `${at}.name`),
+    name: m.name === undefined ? defaultModelName(path) : f.string(m.name, `${at}.name`),
     path,
     tasks: [...new Set(tasks)],
     calibration: own ? { task: own.task ?? tasks[0]!, examples: own.examples ?? DEFAULT_CALIBRATION_EXAMPLES } : null,
   };
   if (spec.calibration) spec.calibration.task = f.attempt(`${at}.calibration.task`, () => lookupTasks(spec.calibration!.task)[0]!.name);
   return spec;
+}
+
+/** The folder name for a model folder or a `model.onnx` file, else the file name without `.onnx`. */
+function defaultModelName(path: string): string {
+  const name = basename(path, '.onnx');
+  return name === 'model' ? basename(dirname(path)) : name;
 }
 
 function parseCalibration(f: Fields, raw: unknown, at: string, inherited: Partial<CalibrationSpec>): Partial<CalibrationSpec> | null {
@@ -178,12 +184,12 @@ function parsePipelines(f: Fields, raw: unknown): PipelineSpec[] {
     f.known(o, at, ['name', 'steps', 'grid']);
     if ((o.steps === undefined) === (o.grid === undefined)) f.fail(at, "give either 'steps' (a list pipeline) or 'grid' (expanded)");
     const kind = o.steps !== undefined ? 'steps' : 'grid';
-    const steps = f.list(o[kind], `${at}.${kind}`, true).map((s, j) => parseStep(f, s, `${at}.${kind}[${j}]`));
+    const steps = f.list(o[kind], `${at}.${kind}`).map((s, j) => parseStep(f, s, `${at}.${kind}[${j}]`));
     const name = o.name === undefined ? undefined : f.string(o.name, `${at}.name`);
     const expanded = kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
-    for (const [k, p2] of expanded.entries()) {
-      for (const [j, step] of p2.steps.entries()) {
-        const where = `${at}.${kind}[${j}]${expanded.length > 1 ? ` (grid point ${k + 1}: ${p2.label})` : ''}.settings`;
+    for (const [k, pipeline] of expanded.entries()) {
+      for (const [j, step] of pipeline.steps.entries()) {
+        const where = `${at}.${kind}[${j}]${expanded.length > 1 ? ` (grid point ${k + 1}: ${pipeline.label})` : ''}.settings`;
         f.attempt(where, () => getPass(step.pass).parse(step.settings));
       }
     }
@@ -251,9 +257,10 @@ class Fields {
     return v as Record<string, unknown>;
   }
 
-  list(v: unknown, at: string, nonEmpty = true): unknown[] {
+  /** A non-empty list. */
+  list(v: unknown, at: string): unknown[] {
     if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${describe(v)}`);
-    if (nonEmpty && v.length === 0) this.fail(at, 'the list is empty');
+    if (v.length === 0) this.fail(at, 'the list is empty');
     return v;
   }
 

@@ -16,8 +16,11 @@ import type { PointResult } from './point.ts';
 
 export type PointStatus = 'running' | 'done' | 'failed';
 
-/** A claim is live while its heartbeat is younger than this (and, on this host, its process exists). */
-export const HEARTBEAT_STALE_MS = 30_000;
+/**
+ * A claim from another host is live while its heartbeat is younger than this (a point's synchronous work can hold
+ * off heartbeats for a while); on this host a claim is live while its process exists.
+ */
+export const HEARTBEAT_STALE_MS = 10 * 60_000;
 
 /** A finished point as the report reads it. */
 export interface StoredPoint {
@@ -32,12 +35,6 @@ export interface StoredPoint {
   toolVersion: string;
   finishedAt: string;
   result: PointResult;
-}
-
-export interface StoreCounts {
-  done: number;
-  running: number;
-  failed: number;
 }
 
 const SCHEMA = `
@@ -110,9 +107,8 @@ export class SweepStore {
   /** Whether a claim row belongs to a process other than this one that is still working on it. */
   private liveElsewhere(row: ClaimRow, now: number): boolean {
     if (row.status !== 'running' || row.pid === null || row.heartbeat_ms === null) return false;
-    if (row.host === this.host && row.pid === process.pid) return false;
-    if (now - row.heartbeat_ms > HEARTBEAT_STALE_MS) return false;
-    return row.host !== this.host || processAlive(row.pid);
+    if (row.host === this.host) return row.pid !== process.pid && processAlive(row.pid);
+    return now - row.heartbeat_ms <= HEARTBEAT_STALE_MS;
   }
 
   /**
@@ -178,20 +174,11 @@ export class SweepStore {
     this.db.prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'").run(error, new Date().toISOString(), key);
   }
 
-  /** Keys of the points that have a result. */
-  doneKeys(): Set<string> {
-    return new Set((this.db.prepare('SELECT key FROM results').all() as Array<{ key: string }>).map((r) => r.key));
-  }
-
-  counts(): StoreCounts {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM points GROUP BY status').all() as Array<{ status: PointStatus; n: number }>;
-    const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
-    return { done: by.done ?? 0, running: by.running ?? 0, failed: by.failed ?? 0 };
-  }
-
-  /** Failed points with their error, for the summary. */
-  failures(): Array<{ model: string; label: string; error: string }> {
-    return this.db.prepare("SELECT model, label, error FROM points WHERE status = 'failed' ORDER BY model, label").all() as Array<{ model: string; label: string; error: string }>;
+  /** Failed points with their error, optionally of one sweep. */
+  failures(sweep?: string): Array<{ model: string; label: string; error: string }> {
+    return this.db
+      .prepare(`SELECT model, label, error FROM points WHERE status = 'failed' ${sweep !== undefined ? 'AND sweep = ?' : ''} ORDER BY model, label`)
+      .all(...(sweep !== undefined ? [sweep] : [])) as Array<{ model: string; label: string; error: string }>;
   }
 
   /** Every finished point, optionally of one sweep, in finishing order. */

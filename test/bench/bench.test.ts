@@ -1,4 +1,5 @@
 /** The benchmark on small built models: what it records, not how fast anything is (speed is for npm run bench). */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, benchShapes, benchSubject } from '../../src/bench/index.ts';
@@ -38,6 +39,7 @@ describe('benchModels', () => {
     expect(r.memory.model.sessionRssBytes).toBeGreaterThanOrEqual(0);
     expect(r.memory.baseline).toBeDefined();
     expect(r.memory.peakRssBytes).toBeGreaterThan(0);
+    expect(r.memory.peakRssScope).toBe(process.platform === 'linux' ? 'bench' : 'process');
   });
 
   it('without a baseline records no speed-up', async () => {
@@ -53,6 +55,19 @@ describe('benchModels', () => {
     await expect(benchModels({ model: a.path, seqs: [1] })).rejects.toThrow(/--seq 1: expected integers ≥ 2/);
     await expect(benchModels({ model: a.path, repeats: 0 })).rejects.toThrow(/--repeats/);
     await expect(benchModels({ model: join(a.dir, 'none.onnx') })).rejects.toThrow(/no such file/);
+  });
+});
+
+describe('compress bench', () => {
+  it('prints the result as JSON with --json, and refuses a bad --batch in one line', () => {
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'bench', b.dir, '--baseline', a.dir, '--batch', '1,2', '--seq', '8', '--repeats', '2', '--warmup', '0', '--threads', '1', '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.shapes.map((s: { batch: number }) => s.batch)).toEqual([1, 2]);
+    expect(json.speedup).toBeGreaterThan(0);
+    const bad = spawnSync(process.execPath, ['bin/compress.mjs', 'bench', b.dir, '--batch', '1,x'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('compress: --batch 1,x: expected positive integers separated by commas, e.g. 1,8,32\n');
   });
 });
 

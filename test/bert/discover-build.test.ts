@@ -35,8 +35,8 @@ describe('findBert on built BertForSequenceClassification graphs', () => {
       for (const l of s.layers) {
         expect(l.ffn.activation).toBe(c.activation);
         expect(l.attentionNorm.epsilon).toBe(Math.fround(c.layerNormEps));
-        expect(l.attention.scale).toBeCloseTo(Math.sqrt(c.hiddenSize / c.numHeads), 5);
-        const consts = l.attention.headShapeConstants;
+        expect(l.attention!.scale).toBeCloseTo(Math.sqrt(c.hiddenSize / c.numHeads), 5);
+        const consts = l.attention!.headShapeConstants;
         expect(consts.filter((x) => x.meaning === 'num-heads').map((x) => x.value)).toEqual([c.numHeads, c.numHeads, c.numHeads]);
         expect(consts.filter((x) => x.meaning === 'all-head-size').map((x) => x.value)).toEqual([c.hiddenSize]);
       }

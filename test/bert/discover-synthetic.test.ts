@@ -165,7 +165,7 @@ describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fi
       expect(l.outputNorm.kind).toBe('op');
       expect(l.ffn.activation).toBe('gelu');
       expect(l.ffn.in.biasNode).toBe(`${l.ffn.activationNodes[0]}_add`);
-      expect(l.attention.output.biasNode).toMatch(/_bias$/);
+      expect(l.attention!.output.biasNode).toMatch(/_bias$/);
     }
     expect(structureProblems(m, s)).toEqual([]);
   });
@@ -204,8 +204,16 @@ describe('findBert refuses what is not a BERT-family encoder', () => {
   });
 
   it('an unsupported fused attention op', () => {
-    const m = model([node('qa', 'QAttention', ['x'], ['y'], {}, MS)], [{ name: 'x', elemType: 1 }], ['y'], []);
-    expect(refusal(m).message).toBe("m.onnx: com.microsoft QAttention node 'qa' is not supported");
+    const m = model([node('mha', 'MultiHeadAttention', ['x'], ['y'], {}, MS)], [{ name: 'x', elemType: 1 }], ['y'], []);
+    expect(refusal(m).message).toBe("m.onnx: com.microsoft MultiHeadAttention node 'mha' is not supported");
+  });
+
+  it('a QAttention that does not read a quantized input', () => {
+    const m = model(
+      [node('qa', 'QAttention', ['x', 'w', 'b'], ['y'], { num_heads: { type: 'int', value: 2 } }, MS)],
+      [{ name: 'x', elemType: 1 }], ['y'], [filled('w', [4, 12]), filled('b', [12])],
+    );
+    expect(refusal(m).message).toBe("m.onnx: fused QAttention 'qa': its input is not quantized by a DynamicQuantizeLinear or QuantizeLinear");
   });
 });
 
@@ -215,7 +223,7 @@ describe('findBert refuses broken BERTs, naming the pattern', () => {
   it('a residual Add that is not an Add', () => {
     const m = bert();
     const s = findBert(m);
-    const proj = s.layers[1].attention.output.output;
+    const proj = s.layers[1].attention!.output.output;
     const residual = m.graph.nodes.find((n) => n.opType === 'Add' && n.inputs.includes(proj) && n.inputs.includes(s.layers[1].input))!;
     residual.opType = 'Mul';
     expect(refusal(m).message).toMatch(/^m\.onnx: layer 1 \(attention at '[^']+'\): no residual Add \+ LayerNorm after the attention output projection '[^']+'/);
@@ -230,7 +238,7 @@ describe('findBert refuses broken BERTs, naming the pattern', () => {
   it('a query projection whose weight is not a constant', () => {
     const m = bert();
     const s = findBert(m);
-    const q = m.graph.nodes.find((n) => n.name === s.layers[0].attention.q!.node)!;
+    const q = m.graph.nodes.find((n) => n.name === s.layers[0].attention!.q!.node)!;
     m.graph.inputs.push({ name: 'runtime_weight', elemType: 1, shape: [16, 16] });
     q.inputs[1] = 'runtime_weight';
     expect(refusal(m).message).toMatch(/attention at Softmax '[^']+': the query Reshape '[^']+' does not read a dense projection/);
@@ -239,7 +247,7 @@ describe('findBert refuses broken BERTs, naming the pattern', () => {
   it('a Softmax over Q·K without the head-splitting transposes', () => {
     const m = bert();
     const s = findBert(m);
-    const softmax = m.graph.nodes.find((n) => n.name === s.layers[0].attention.softmax)!;
+    const softmax = m.graph.nodes.find((n) => n.name === s.layers[0].attention!.softmax)!;
     // Walk back Softmax ← Add(mask) ← Div(scale) ← MatMul(Q, Kᵀ), then let the scores come from Q·Q.
     const producer = (v: string) => m.graph.nodes.find((n) => n.outputs.includes(v))!;
     const add = producer(softmax.inputs[0]);

@@ -94,8 +94,8 @@ describe.skipIf(!hasFixtures)('findBert on the exporter fixtures', () => {
         });
         expect(s.layers).toHaveLength(want.layers);
         for (const l of s.layers) {
-          expect([l.attention.numHeads, l.attention.headSize, l.ffn.intermediateSize]).toEqual([want.heads, want.headSize, want.ffn]);
-          expect(l.attention.kind).toBe(want.attention);
+          expect([l.attention!.numHeads, l.attention!.headSize, l.ffn.intermediateSize]).toEqual([want.heads, want.headSize, want.ffn]);
+          expect(l.attention!.kind).toBe(want.attention!);
           expect(l.attentionNorm.kind).toBe(want.normKind);
           expect(l.outputNorm.kind).toBe(want.normKind);
           expect(l.ffn.activation).toBe('gelu');
@@ -122,7 +122,7 @@ describe.skipIf(!hasFixtures)('findBert on the exporter fixtures', () => {
         it('records the head-count and attention-width constants of every layer, and the scale', () => {
           const { s } = discovered(fixture(file));
           for (const l of s.layers) {
-            const a = l.attention;
+            const a = l.attention!;
             const heads = a.headShapeConstants.filter((c) => c.meaning === 'num-heads');
             const width = a.headShapeConstants.filter((c) => c.meaning === 'all-head-size');
             expect(heads.length).toBeGreaterThan(0);
@@ -143,12 +143,12 @@ describe.skipIf(!hasFixtures)('findBert: exporter specifics', () => {
   it('torch 1.1: pre-transposed weights, Constant-node shapes, tied MLM decoder, Gemm pooler', () => {
     const { model, s } = discovered(fixture('bert-toy-pretraining-torch11-op12.onnx'));
     const l0 = s.layers[0];
-    expect(l0.attention.q!.weight).toBe('bert.encoder.layer.0.attention.self.query.weight_transposed');
-    expect(l0.attention.q!.layout).toBe('in_out');
-    expect(l0.attention.q!.bias).toBe('bert.encoder.layer.0.attention.self.query.bias');
+    expect(l0.attention!.q!.weight).toBe('bert.encoder.layer.0.attention.self.query.weight_transposed');
+    expect(l0.attention!.q!.layout).toBe('in_out');
+    expect(l0.attention!.q!.bias).toBe('bert.encoder.layer.0.attention.self.query.bias');
     expect(l0.ffn.in.weight).toBe('bert.encoder.layer.0.intermediate.dense.weight_transposed');
     // One [0, 0, 4, 8] Constant node per Q/K/V Reshape, element 2; one [0, 0, 32] for the merge, element 2.
-    const consts = l0.attention.headShapeConstants;
+    const consts = l0.attention!.headShapeConstants;
     expect(consts.every((c) => c.source === 'constant-node' && c.index === 2)).toBe(true);
     expect(consts.filter((c) => c.meaning === 'num-heads')).toHaveLength(3);
     expect(consts.filter((c) => c.meaning === 'all-head-size').map((c) => c.value)).toEqual([32]);
@@ -165,11 +165,11 @@ describe.skipIf(!hasFixtures)('findBert: exporter specifics', () => {
   it('ORT-fused: packed QKV Attention, SkipLayerNormalization with the projection bias, BiasGelu, FusedGemm pooler', () => {
     const { s } = discovered(fixture('bert-toy-pretraining-ort-fused.onnx'));
     const l1 = s.layers[1];
-    expect(l1.attention.fused).toEqual({ node: 'Attention_token_7', weight: 'qkv_weights_token_5', bias: 'qkv_bias_token_6' });
-    expect(l1.attention.q).toBeUndefined();
-    expect(l1.attention.headShapeConstants).toEqual([]);
-    expect(l1.attention.output).toMatchObject({ node: 'MatMul_217', bias: 'bert.encoder.layer.1.attention.output.dense.bias' });
-    expect(l1.attention.output.biasNode).toBeUndefined();
+    expect(l1.attention!.fused).toEqual({ node: 'Attention_token_7', weight: 'qkv_weights_token_5', bias: 'qkv_bias_token_6' });
+    expect(l1.attention!.q).toBeUndefined();
+    expect(l1.attention!.headShapeConstants).toEqual([]);
+    expect(l1.attention!.output).toMatchObject({ node: 'MatMul_217', bias: 'bert.encoder.layer.1.attention.output.dense.bias' });
+    expect(l1.attention!.output.biasNode).toBeUndefined();
     expect(l1.attentionNorm).toMatchObject({ kind: 'skip-op', nodes: ['SkipLayerNormalization_token_24'] });
     expect(l1.ffn.in).toMatchObject({ node: 'MatMul_233', bias: 'bert.encoder.layer.1.intermediate.dense.bias' });
     expect(l1.ffn.activationNodes).toEqual(['BiasGelu_token_17']);
@@ -181,17 +181,17 @@ describe.skipIf(!hasFixtures)('findBert: exporter specifics', () => {
   it('keras2onnx (MRPC): Tensordot projections, batchnorm LayerNorms, shape constants shared by all layers', () => {
     const { model, s } = discovered(fixture('bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
     const l0 = s.layers[0];
-    expect(nodeByName(model, l0.attention.q!.node).opType).toBe('MatMul');
-    expect(l0.attention.q!.output).toMatch(/query\/BiasAdd:0$/);
+    expect(nodeByName(model, l0.attention!.q!.node).opType).toBe('MatMul');
+    expect(l0.attention!.q!.output).toMatch(/query\/BiasAdd:0$/);
     expect(l0.attentionNorm.nodes.map((n) => nodeByName(model, n).opType)).toContain('Reciprocal');
     expect(s.embeddings.position).toMatchObject({ rows: 7 });
     expect(s.embeddings.position!.gather).toBeUndefined();
     // The same int32 initializers hold the head count and widths for all 12 layers; each layer has its own readers.
-    const names = (i: number) => s.layers[i].attention.headShapeConstants.map((c) => `${c.meaning}:${c.name}`).sort();
+    const names = (i: number) => s.layers[i].attention!.headShapeConstants.map((c) => `${c.meaning}:${c.name}`).sort();
     for (let i = 1; i < 12; i++) expect(names(i)).toEqual(names(0));
-    const readers = new Set(s.layers.flatMap((l) => l.attention.headShapeConstants.flatMap((c) => c.readers!)));
-    expect(readers.size).toBe(12 * l0.attention.headShapeConstants.length);
-    const heads = l0.attention.headShapeConstants.find((c) => c.meaning === 'num-heads')!;
+    const readers = new Set(s.layers.flatMap((l) => l.attention!.headShapeConstants.flatMap((c) => c.readers!)));
+    expect(readers.size).toBe(12 * l0.attention!.headShapeConstants.length);
+    const heads = l0.attention!.headShapeConstants.find((c) => c.meaning === 'num-heads')!;
     expect(heads.source).toBe('initializer');
     expect(model.graph.initializers.get(heads.name)!.dataType).toBe(6);
     expect(s.pooler!.dense.layout).toBe('in_out');
@@ -199,10 +199,10 @@ describe.skipIf(!hasFixtures)('findBert: exporter specifics', () => {
 
   it('keras2onnx (SQuAD): per-layer shape constants, Q/K/V Tensordot widths, split QA outputs', () => {
     const { s } = discovered(fixture('bert-large-qa-squad-tiny-keras2onnx-op11.onnx'));
-    const c0 = s.layers[0].attention.headShapeConstants;
+    const c0 = s.layers[0].attention!.headShapeConstants;
     expect(c0.filter((c) => c.meaning === 'num-heads')).toHaveLength(3);
     expect(c0.filter((c) => c.meaning === 'all-head-size')).toHaveLength(4);
-    const c1 = new Set(s.layers[1].attention.headShapeConstants.map((c) => c.name));
+    const c1 = new Set(s.layers[1].attention!.headShapeConstants.map((c) => c.name));
     expect(c0.some((c) => c1.has(c.name))).toBe(false);
     expect(s.head!.linears[0].outFeatures).toBe(2);
   });
@@ -221,7 +221,7 @@ describe.skipIf(!hasFixtures)('findBert: exporter specifics', () => {
     expect(s.embeddings.position!.rows).toBe(64);
     expect(s.embeddings.tokenType!.rows).toBe(1);
     // torch dedupes equal initializers and aliases them with Identity nodes; the structure names the initializer.
-    const qBias = s.layers[0].attention.q!.bias!;
+    const qBias = s.layers[0].attention!.q!.bias!;
     expect(model.graph.initializers.has(qBias)).toBe(true);
     expect(s.head!.linears.map((l) => l.weight)).toEqual(['classifier.dense.weight', 'classifier.out_proj.weight']);
     expect(s.layers[0].attentionNorm.epsilon).toBeCloseTo(1e-5, 10);
@@ -250,7 +250,7 @@ describe.skipIf(!hasTeachers)('findBert on the teachers', () => {
         expect(l.ffn.activation).toBe('gelu');
         expect(l.attentionNorm.epsilon).toBe(Math.fround(config.layer_norm_eps));
         // torch ≥ 1.10 writes the head count and the merged width as one-element Constant nodes.
-        const consts = l.attention.headShapeConstants;
+        const consts = l.attention!.headShapeConstants;
         expect(consts.every((c) => c.source === 'constant-node')).toBe(true);
         expect(consts.filter((c) => c.meaning === 'num-heads')).toHaveLength(3);
         expect(consts.filter((c) => c.meaning === 'all-head-size').map((c) => c.value)).toEqual([config.hidden_size]);

@@ -83,7 +83,7 @@ describe('drop-layers', () => {
     const res = await dropLayersPass.run(model, s, dropLayersPass.parse({ layers: '1' }), {});
     const after = findBert(res.model);
     expect(after.numLayers).toBe(2);
-    expect(after.layers[1].attention.q!.weight).toBe(s.layers[2].attention.q!.weight);
+    expect(after.layers[1].attention!.q!.weight).toBe(s.layers[2].attention!.q!.weight);
     const feeds = sampleFeeds(model, s);
     expect(maxDiff(await outputsOf(model, feeds), await outputsOf(res.model, feeds))).toBeGreaterThan(1e-4);
   });

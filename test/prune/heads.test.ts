@@ -9,32 +9,55 @@ import { loadModel, type Model } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { Tensor } from '../../src/runtime/session.ts';
 import { applyHeadPruning, parseHeadList, pruneHeadsPass, selectHeads } from '../../src/prune/heads.ts';
-import { withHeadMasks, magnitudeScores, randomScores } from '../../src/prune/head-importance.ts';
+import { withHeadMasks, magnitudeScores, randomScores, headScores } from '../../src/prune/head-importance.ts';
 import { SettingsError } from '../../src/errors.ts';
+import { structureProblems } from '../../src/bert/discover/structure-check.ts';
+import { quantizePass } from '../../src/quantize/index.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { sampleFeeds, outputsOf, maxDiff, maxAbs } from '../helpers/run-model.ts';
 import { FIXTURES, TEACHERS, hasFixtures, hasTeachers } from '../helpers/paths.ts';
+import { syntheticCalibration } from '../quantize/helpers.ts';
 
 async function expectPruningEqualsMasking(model: Model, drop: Record<number, number[]>) {
   const s = findBert(model);
   const pruned = applyHeadPruning(model, s, drop);
   const after = findBert(pruned);
+  expect(structureProblems(pruned, after)).toEqual([]);
   for (const l of s.layers) {
-    expect(after.layers[l.index].attention.numHeads, `layer ${l.index}`).toBe(l.attention.numHeads - (drop[l.index]?.length ?? 0));
+    const left = (l.attention?.numHeads ?? 0) - (drop[l.index]?.length ?? 0);
+    expect(after.layers[l.index].attention?.numHeads ?? 0, `layer ${l.index}`).toBe(left);
+    if (left === 0) expect(after.layers[l.index].attention, `layer ${l.index} has no attention block`).toBeUndefined();
   }
-  const { model: masked, inputs } = withHeadMasks(model, s);
+  const { model: masked, inputs, layers } = withHeadMasks(model, s);
   const feeds = sampleFeeds(model, s);
   const maskFeeds = Object.fromEntries(inputs.map((name, i) => {
-    const l = s.layers[i].attention;
+    const l = s.layers[layers[i]].attention!;
     const m = new Float32Array(l.numHeads * l.headSize).fill(1);
-    for (const h of drop[i] ?? []) m.fill(0, h * l.headSize, (h + 1) * l.headSize);
+    for (const h of drop[layers[i]] ?? []) m.fill(0, h * l.headSize, (h + 1) * l.headSize);
     return [name, new Tensor('float32', m, [m.length])];
   }));
   const want = await outputsOf(masked, { ...feeds, ...maskFeeds });
   const got = await outputsOf(pruned, feeds);
   const original = await outputsOf(model, feeds);
   expect(maxDiff(want, got)).toBeLessThan(1e-5 * Math.max(1, maxAbs(want)));
-  return { original, got, s, pruned };
+  return { original, got, s, pruned, after };
+}
+
+/** Every head of layer 0: the layer loses its attention block, rediscovered with the same FFN and norms. */
+async function expectLayerZeroHeadless(model: Model) {
+  const s = findBert(model);
+  const { after, pruned } = await expectPruningEqualsMasking(model, { 0: Array.from({ length: s.layers[0].attention!.numHeads }, (_, h) => h) });
+  const [l0, was] = [after.layers[0], s.layers[0]];
+  expect(l0.attention).toBeUndefined();
+  expect(l0.input).toBe(after.embeddings.output);
+  expect(l0.ffn.intermediateSize).toBe(was.ffn.intermediateSize);
+  expect(l0.ffn.activation).toBe(was.ffn.activation);
+  expect([l0.ffn.in.weight, l0.ffn.out.weight, l0.attentionNorm.scale, l0.outputNorm.scale]).toEqual([was.ffn.in.weight, was.ffn.out.weight, was.attentionNorm.scale, was.outputNorm.scale]);
+  // the bias that replaces the block is the output projection's
+  expect(l0.attentionBias).toBe(was.attention!.output.bias);
+  expect([after.numLayers, after.numHeads, after.headSize, after.hiddenSize]).toEqual([s.numLayers, s.numHeads, s.headSize, s.hiddenSize]);
+  for (const l of after.layers.slice(1)) expect(l.attention?.numHeads).toBe(s.layers[l.index].attention!.numHeads);
+  return { s, after, pruned };
 }
 
 describe('prune-heads', () => {
@@ -44,8 +67,8 @@ describe('prune-heads', () => {
     expect(maxDiff(original, got)).toBeGreaterThan(1e-4); // it did change the function
     const s0 = findBert(model), s1 = findBert(pruned);
     // q, k, v lose 3 heads × 8 features of width and the output projection as many rows
-    expect(s1.layers[0].attention.q!.outFeatures).toBe(s0.layers[0].attention.q!.outFeatures - 16);
-    expect(s1.layers[0].attention.output.inFeatures).toBe(16);
+    expect(s1.layers[0].attention!.q!.outFeatures).toBe(s0.layers[0].attention!.q!.outFeatures - 16);
+    expect(s1.layers[0].attention!.output.inFeatures).toBe(16);
   });
 
   it('ratio 0 is a no-op within 1e-5', async () => {
@@ -103,9 +126,95 @@ describe('prune-heads', () => {
         const s = findBert(model);
         // one head from every layer that has more than one, two from layer 0 if it has three or more
         const drop: Record<number, number[]> = {};
-        for (const l of s.layers) if (l.attention.numHeads > 1) drop[l.index] = [l.index % l.attention.numHeads];
+        for (const l of s.layers) if (l.attention!.numHeads > 1) drop[l.index] = [l.index % l.attention!.numHeads];
         await expectPruningEqualsMasking(model, drop);
       });
+      it(`${file}: every head of layer 0`, async () => {
+        await expectLayerZeroHeadless(loadModel(join(FIXTURES, file)));
+      });
     }
+  });
+});
+
+describe('prune-heads: every head of a layer', () => {
+  it('built model: layer 0 loses its attention block; outputs equal masking all its heads', async () => {
+    const model = tinyBert({ numLayers: 3 }, { std: 0.2 });
+    const { original, got } = await expectPruningEqualsMasking(model, { 0: [0, 1, 2, 3], 2: [1] });
+    expect(maxDiff(original, got)).toBeGreaterThan(1e-4);
+    await expectLayerZeroHeadless(model);
+  });
+
+  it('built model: the residual Add reads the output bias directly (no Mul by zero)', async () => {
+    const model = tinyBert({ numLayers: 2 }, { std: 0.2 });
+    const s = findBert(model);
+    const pruned = applyHeadPruning(model, s, { 0: [0, 1, 2, 3] });
+    const bias = s.layers[0].attention!.output.bias!;
+    const residual = pruned.graph.nodes.find((n) => n.opType === 'Add' && n.inputs.includes(bias))!;
+    expect(residual.inputs).toContain(s.layers[0].input);
+    expect(pruned.graph.nodes.some((n) => n.name.startsWith('NoHeads_'))).toBe(false);
+  });
+
+  it('every layer: no attention left at all, still discovered and run', async () => {
+    const model = tinyBert({ numLayers: 2 }, { std: 0.2 });
+    const s = findBert(model);
+    const { after } = await expectPruningEqualsMasking(model, { 0: [0, 1, 2, 3], 1: [0, 1, 2, 3] });
+    expect(after.layers.map((l) => l.attention)).toEqual([undefined, undefined]);
+    expect([after.numHeads, after.headSize, after.numLayers, after.intermediateSize]).toEqual([0, 0, 2, s.intermediateSize]);
+    expect(after.inputs).toEqual(s.inputs);
+  });
+
+  it('a layer without attention has no heads to prune: explicit heads are refused, a ratio skips it', async () => {
+    const model = tinyBert({ numLayers: 2 }, { std: 0.2 });
+    const pruned = applyHeadPruning(model, findBert(model), { 0: [0, 1, 2, 3] });
+    const s = findBert(pruned);
+    expect(() => applyHeadPruning(pruned, s, { 0: [1] })).toThrow(SettingsError);
+    expect(() => applyHeadPruning(pruned, s, { 0: [1] })).toThrow(/layer 0 has no attention heads left/);
+    await expect(pruneHeadsPass.run(pruned, s, pruneHeadsPass.parse({ heads: '0:0' }), {})).rejects.toThrow(SettingsError);
+    expect(magnitudeScores(pruned, s).map((r) => r.length)).toEqual([0, 4]);
+    expect(randomScores(s, 3).map((r) => r.length)).toEqual([0, 4]);
+    const res = await pruneHeadsPass.run(pruned, s, pruneHeadsPass.parse({ ratio: 0.5 }), {});
+    expect(res.report.summary).toMatch(/removed 2 of 4 heads/);
+    expect((res.report.details as { headsPerLayer: number[] }).headsPerLayer).toEqual([0, 2]);
+    expect(findBert(res.model).layers.map((l) => l.attention?.numHeads ?? 0)).toEqual([0, 2]);
+  });
+
+  it('ablation and confidence scores leave a layer without attention an empty row', async () => {
+    const model = tinyBert({ numLayers: 2 }, { std: 0.2 });
+    const pruned = applyHeadPruning(model, findBert(model), { 1: [0, 1, 2, 3] });
+    const s = findBert(pruned);
+    const calibration = syntheticCalibration(128, 2, 1);
+    for (const method of ['ablation', 'confidence'] as const) {
+      const scores = await headScores(method, pruned, s, { calibration });
+      expect(scores.map((r) => r.length), method).toEqual([4, 0]);
+      expect(scores[0].every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  it.skipIf(!hasTeachers)('the trained teacher: layer 0 without attention equals masking its heads', async () => {
+    const model = loadModel(join(TEACHERS, 'sst2-L4H256/model.onnx'));
+    await expectLayerZeroHeadless(model);
+  });
+
+  it.skipIf(!hasFixtures)('the ORT-fused fixture: SkipLayerNormalization keeps the bias, reads Mul(input, 0)', async () => {
+    const model = loadModel(join(FIXTURES, 'bert-toy-pretraining-ort-fused.onnx'));
+    const { pruned, after } = await expectLayerZeroHeadless(model);
+    const sln = pruned.graph.nodes.find((n) => n.name === after.layers[0].attentionNorm.nodes[0])!;
+    expect(sln.opType).toBe('SkipLayerNormalization');
+    expect(sln.inputs[4]).toBe(after.layers[0].attentionBias);
+    expect(pruned.graph.nodes.some((n) => n.opType === 'Mul' && n.inputs.includes(after.layers[0].input) && n.outputs.includes(sln.inputs[0]))).toBe(true);
+  });
+});
+
+describe('prune-heads after quantization', () => {
+  it('is refused: prune heads before quantizing', async () => {
+    const model = tinyBert({ numLayers: 2 }, { std: 0.2 });
+    const { model: q } = await quantizePass.run(model, findBert(model), quantizePass.parse({ mode: 'int8' }), {});
+    const s = findBert(q);
+    for (const settings of [{ heads: '0:1' }, { ratio: 0.25 }]) {
+      const run = pruneHeadsPass.run(q, s, pruneHeadsPass.parse(settings), {});
+      await expect(run).rejects.toThrow(SettingsError);
+      await expect(pruneHeadsPass.run(q, s, pruneHeadsPass.parse(settings), {})).rejects.toThrow(/layer 0's attention weights are quantized \(dynamic-int8, 8-bit\).*prune heads before quantizing/);
+    }
+    expect(() => applyHeadPruning(q, s, { 1: [0] })).toThrow(/prune heads before quantizing/);
   });
 });

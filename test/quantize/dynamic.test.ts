@@ -119,7 +119,7 @@ describe('quantize int8 (dynamic)', () => {
     }
     if (structure) {
       expect(structure.numLayers).toBe(s.numLayers);
-      for (const l of structure.layers) for (const lin of [l.attention.q!, l.attention.output, l.ffn.in, l.ffn.out]) expect(q.graph.initializers.has(lin.weight)).toBe(true);
+      for (const l of structure.layers) for (const lin of [l.attention!.q!, l.attention!.output, l.ffn.in, l.ffn.out]) expect(q.graph.initializers.has(lin.weight)).toBe(true);
     }
     expectWeightsReadBack(model, s, q, (report.details as { quantized: TensorRecord[] }).quantized);
   });

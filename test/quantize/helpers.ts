@@ -45,7 +45,7 @@ export function relativeDiff(a: Record<string, Float32Array>, b: Record<string, 
 /** Every Linear and table of `s` is quantized in `q` and dequantizes to its original within the reported error. */
 export function expectWeightsReadBack(original: Model, s: BertStructure, q: Model, records: readonly TensorRecord[]): void {
   const projections = quantizedProjections(q);
-  const linears = [...s.layers.flatMap((l) => [l.attention.q, l.attention.k, l.attention.v, l.attention.output, l.ffn.in, l.ffn.out]), s.pooler?.dense, ...(s.head?.linears ?? [])]
+  const linears = [...s.layers.flatMap((l) => [l.attention?.q, l.attention?.k, l.attention?.v, l.attention?.output, l.ffn.in, l.ffn.out]), s.pooler?.dense, ...(s.head?.linears ?? [])]
     .filter((l) => l !== undefined);
   for (const lin of linears) {
     const rec = records.find((r) => r.tensor === lin.weight);

@@ -17,7 +17,7 @@ describe.skipIf(!hasFixtures)('raising the opset to 13', () => {
   it.each(old.map((f) => [f.file]))('%s computes the same at opset 13', async (file) => {
     const model = loadModel(fixture(file));
     const s = findBert(model);
-    const softmax = new Set(s.layers.map((l) => l.attention.softmax).filter((n): n is string => !!n));
+    const softmax = new Set(s.layers.map((l) => l.attention!.softmax).filter((n): n is string => !!n));
     expect(opsetRaiseBlocker(model, 13, softmax)).toBeUndefined();
     const edit = new GraphEditor(model);
     const r = raiseOpset(edit, 13);

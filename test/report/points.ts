@@ -55,7 +55,7 @@ export function fakePoint(f: FakePoint, i = 0): StoredPoint {
         warmup: 1,
         shapes: [{ batch: 1, seq: 64, model: stats(p50), ...(steps.length ? { baseline: stats(p50 * speedup), speedup } : {}) }],
         ...(steps.length ? { speedup } : {}),
-        memory: { model: { sessionRssBytes: 1e6 }, peakRssBytes: 1e8 },
+        memory: { model: { sessionRssBytes: 1e6 }, peakRssBytes: 1e8, peakRssScope: 'bench' },
         seconds: 1,
       },
       speedup,

@@ -55,7 +55,7 @@ function withChainedQueryWeights(m: Model): Model {
   const out = cloneModel(m);
   const g = out.graph;
   for (const layer of findBert(m).layers) {
-    const q = layer.attention.q!;
+    const q = layer.attention!.q!;
     const t = g.initializers.get(q.weight)!;
     const [rows, cols] = t.dims;
     const v = readFloat32(t);
@@ -140,7 +140,7 @@ describe('share-layers on a built BERT', () => {
   it('weights read through Identity → Transpose chains (pre-transposed exports) are shared too', async () => {
     const chained = withChainedQueryWeights(model);
     const s = findBert(chained);
-    expect(s.layers[0].attention.q!.weight).toBe(`${findBert(model).layers[0].attention.q!.weight}_t`);
+    expect(s.layers[0].attention!.q!.weight).toBe(`${findBert(model).layers[0].attention!.q!.weight}_t`);
     const { model: out } = await share(chained, { share: 'all' });
     const { model: plain } = await share(model, { share: 'all' });
     const [a, b] = [await runModel(plain, { vocab: 128 }), await runModel(out, { vocab: 128 })];
@@ -212,7 +212,7 @@ describe.skipIf(!hasTeachers)('share-layers on the SST-2 teacher (4 layers, hidd
     expect(logits.every(Number.isFinite)).toBe(true);
     const s = findBert(out);
     expect(s.numLayers).toBe(4);
-    expect(new Set(s.layers.map((l) => l.attention.q!.weight)).size).toBe(1);
+    expect(new Set(s.layers.map((l) => l.attention!.q!.weight)).size).toBe(1);
   });
 
   it('after factorize-embeddings (rank 64): both savings add up, runs, discovery OK', async () => {

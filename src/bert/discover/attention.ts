@@ -9,12 +9,14 @@
  * then forward from the context MatMul through Transposes and Reshapes to the output projection. The head count and
  * head size come from the split Reshape's target shape; every constant holding the head count or the attention width
  * is recorded (HeadShapeConstant), with the nodes of this layer that read it.
- * Fused blocks are com.microsoft Attention nodes (packed QKV weight, `num_heads` attribute).
+ * Fused blocks are com.microsoft Attention nodes (packed QKV weight, `num_heads` attribute), or QAttention nodes
+ * (the same with an int8 packed weight, reading DynamicQuantizeLinear(x)).
  */
 import { attrInt, attrInts, type Node } from '../../onnx/graph.ts';
 import type { AttentionBlock, HeadShapeConstant, Linear } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import { linearProducing, linearsReading, type LinearMatch } from './linear.ts';
+import { quantizedActivation } from './product.ts';
 import { shapeSuffix, type ShapeElement } from './shape-vector.ts';
 
 export interface AttentionMatch {
@@ -185,10 +187,14 @@ export class AttentionMatcher {
     };
   }
 
-  /** A com.microsoft Attention node with its packed QKV weight. */
+  /**
+   * A com.microsoft Attention node with its packed QKV weight, or a QAttention: inputs (x_q, W_int8, bias, x_scale,
+   * w_scale, mask, x_zero_point, w_zero_point, past), x_q from DynamicQuantizeLinear(x).
+   */
   matchFused(node: Node): AttentionMatch {
     const ctx: GraphContext = this.ctx;
-    const where = `fused Attention '${node.name}'`;
+    const quantized = node.opType === 'QAttention';
+    const where = `fused ${node.opType} '${node.name}'`;
     const weight = ctx.initializer(node.inputs[1]);
     const bias = node.inputs[2] ? ctx.initializer(node.inputs[2]) : undefined;
     if (!weight || weight.tensor.dims.length !== 2) ctx.refuse(`${where}: the packed QKV weight is not a 2-D initializer`);
@@ -203,19 +209,31 @@ export class AttentionMatcher {
     if (!Number.isInteger(width) || width % numHeads !== 0) {
       ctx.refuse(`${where}: packed weight [${weight.tensor.dims}] does not split into 3 × ${numHeads} heads`);
     }
+    let input = node.inputs[0];
+    const fused: NonNullable<AttentionBlock['fused']> = { node: node.name, weight: weight.name, bias: bias.name };
+    if (quantized) {
+      const act = quantizedActivation(ctx, node.inputs[0]);
+      if (!act) ctx.refuse(`${where}: its input is not quantized by a DynamicQuantizeLinear or QuantizeLinear`);
+      input = act.x;
+      fused.quantization = { kind: 'qattention', nodes: act.nodes.map((n) => n.name), bits: 8 };
+      const scale = node.inputs[4] ? ctx.initializer(node.inputs[4]) : undefined;
+      const zero = node.inputs[7] ? ctx.initializer(node.inputs[7]) : undefined;
+      if (scale) fused.quantization.scale = scale.name;
+      if (zero) fused.quantization.zeroPoint = zero.name;
+    }
     const outs = linearsReading(ctx, node.outputs[0]);
     if (outs.length !== 1) ctx.refuse(`${where}: expected one output projection reading it, found ${outs.length}`);
     const block: AttentionBlock = {
       kind: 'fused',
       numHeads,
       headSize: width / numHeads,
-      fused: { node: node.name, weight: weight.name, bias: bias.name },
+      fused,
       output: outs[0].linear,
       headShapeConstants: [],
     };
     const scale = node.attributes.scale;
     if (scale?.type === 'float' && scale.value > 0) block.scale = 1 / scale.value;
-    return { block, input: node.inputs[0], anchor: node };
+    return { block, input, anchor: node };
   }
 
   private headProjection(where: string, role: string, path: HeadPath): HeadProjection {

@@ -8,11 +8,12 @@
  *   positions; sliced from a constant of zeros (the buffered token_type_ids of torch exports): token types;
  * - a constant [1, seq, hidden] added directly (keras folded the position lookup): positions.
  * A factorized table, MatMul(Gather(A, ids), B) (ALBERT layout, or the factorize-embeddings pass), is the lookup in
- * A with B as its projection.
+ * A with B as its projection. An int8 table is looked up and dequantized after the Gather: Gather → DequantizeLinear,
+ * or Gather → Cast → Mul by the table's scale or by the row scales gathered with the same ids.
  */
 import { attrFloat, type Node } from '../../onnx/graph.ts';
 import { numElements } from '../../onnx/tensor.ts';
-import type { EmbeddingTable, Embeddings, EncoderInputs } from '../structure.ts';
+import type { EmbeddingTable, Embeddings, EncoderInputs, Quantization } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import type { NormIndex } from './layer-norm.ts';
 import { linearProducing } from './linear.ts';
@@ -88,6 +89,50 @@ function summands(ctx: GraphContext, value: string, depth = 0): string[] {
   return [value];
 }
 
+/** A Gather of rows of a constant table (axis 0), default domain. */
+function tableGather(ctx: GraphContext, n: Node | undefined): Node | undefined {
+  if (!n || n.opType !== 'Gather' || n.domain !== '' || (n.attributes.axis?.type === 'int' && n.attributes.axis.value !== 0)) return undefined;
+  const table = ctx.initializer(n.inputs[0]);
+  return table && table.tensor.dims.length === 2 ? n : undefined;
+}
+
+/**
+ * The Gather whose looked-up rows are `value`: its producer, or the Gather of an int8 table behind the
+ * dequantization (Gather → DequantizeLinear(scale, zero point); Gather → Cast → Mul(scale | Gather(row scales))).
+ */
+export function lookupGather(ctx: GraphContext, value: string): { gather: Node; quantization?: Quantization } | undefined {
+  const p = ctx.producerOf(value);
+  if (!p || p.domain !== '') return undefined;
+  const direct = tableGather(ctx, p);
+  if (direct) return { gather: direct };
+  const param = (v: string | undefined) => (v ? ctx.initializer(v)?.name : undefined);
+  if (p.opType === 'DequantizeLinear') {
+    const g = tableGather(ctx, ctx.producerOf(p.inputs[0]));
+    if (!g) return undefined;
+    const q: Quantization = { kind: 'gather-dequantize', nodes: [p.name], bits: 8 };
+    const scale = param(p.inputs[1]);
+    const zero = param(p.inputs[2]);
+    if (scale) q.scale = scale;
+    if (zero) q.zeroPoint = zero;
+    return { gather: g, quantization: q };
+  }
+  if (p.opType !== 'Mul') return undefined;
+  for (const [a, b] of [[p.inputs[0], p.inputs[1]], [p.inputs[1], p.inputs[0]]]) {
+    const cast = ctx.producerOf(a);
+    const g = cast?.opType === 'Cast' && cast.domain === '' ? tableGather(ctx, ctx.producerOf(cast.inputs[0])) : undefined;
+    if (!cast || !g) continue;
+    const q: Quantization = { kind: 'gather-scale', nodes: [cast.name], bits: 8 };
+    const rowScales = ctx.producerOf(b);
+    const scale = param(b) ?? (rowScales && tableGather(ctx, rowScales) && ctx.source(rowScales.inputs[1]) === ctx.source(g.inputs[1]) ? param(rowScales.inputs[0]) : undefined);
+    if (!scale) continue;
+    if (rowScales && !param(b)) q.nodes.push(rowScales.name);
+    q.nodes.push(p.name);
+    q.scale = scale;
+    return { gather: g, quantization: q };
+  }
+  return undefined;
+}
+
 function lookupOf(ctx: GraphContext, value: string): Lookup {
   const c = ctx.initializer(value);
   if (c && (c.tensor.dims.length === 3 || c.tensor.dims.length === 2)) {
@@ -95,24 +140,33 @@ function lookupOf(ctx: GraphContext, value: string): Lookup {
     return { table: { weight: c.name, rows }, role: 'position', cumsum: false, value };
   }
   const g = ctx.producerOf(value);
-  const direct = g && gatherLookup(ctx, g, value);
+  const found = lookupGather(ctx, value);
+  const direct = found && gatherLookup(ctx, found.gather, value, found.quantization);
   if (direct) return direct;
   // A factorized table: MatMul(Gather(A, ids), B).
   const proj = linearProducing(ctx, value);
-  const inner = proj && !proj.linear.bias && ctx.producerOf(proj.input);
-  const factorized = inner && gatherLookup(ctx, inner, value);
+  const inner = proj && !proj.linear.bias ? lookupGather(ctx, proj.input) : undefined;
+  const factorized = inner && gatherLookup(ctx, inner.gather, value, inner.quantization);
   if (factorized) {
-    factorized.table.projection = proj.linear;
+    factorized.table.projection = proj!.linear;
     return factorized;
   }
   return ctx.refuse(`embeddings: summand '${value}' (${g ? `${g.opType} '${g.name}'` : 'no producer'}) is not a lookup in a constant table`);
 }
 
+/** True when `value` is rows looked up in a constant table (float or int8, possibly factorized). */
+export function isTableLookup(ctx: GraphContext, value: string): boolean {
+  if (lookupGather(ctx, value)) return true;
+  const proj = linearProducing(ctx, value);
+  return !!proj && !proj.linear.bias && lookupGather(ctx, proj.input) !== undefined;
+}
+
 /** The lookup done by Gather `g` in a constant 2-D table (rows along axis 0), or undefined. */
-function gatherLookup(ctx: GraphContext, g: Node, value: string): Lookup | undefined {
-  const table = g.opType === 'Gather' && g.domain === '' ? ctx.initializer(g.inputs[0]) : undefined;
-  if (!table || table.tensor.dims.length !== 2 || (g.attributes.axis?.type === 'int' && g.attributes.axis.value !== 0)) return undefined;
+function gatherLookup(ctx: GraphContext, g: Node, value: string, quantization?: Quantization): Lookup | undefined {
+  const table = tableGather(ctx, g) && ctx.initializer(g.inputs[0]);
+  if (!table) return undefined;
   const entry: EmbeddingTable = { weight: table.name, gather: g.name, rows: table.tensor.dims[0] };
+  if (quantization) entry.quantization = quantization;
   const idsInput = directInput(ctx, g.inputs[1]);
   if (idsInput) return { table: entry, role: 'ids', idsInput, cumsum: false, value };
   const { role, cumsum } = computedRole(ctx, g.inputs[1]);
@@ -121,6 +175,25 @@ function gatherLookup(ctx: GraphContext, g: Node, value: string): Lookup | undef
 }
 
 const TOKEN_TYPE_NAME = /token[_-]?type|segment/i;
+
+/**
+ * The output of the embeddings block found without the encoder layers: the first EmbedLayerNormalization, or the
+ * first LayerNorm (in graph order) that normalizes a sum with a table lookup in it. Undefined when there is none.
+ */
+export function findEmbeddingsOutput(ctx: GraphContext, norms: NormIndex): string | undefined {
+  const fused = ctx.graph.nodes.find((n) => n.domain === 'com.microsoft' && n.opType === 'EmbedLayerNormalization');
+  const candidates: Array<{ at: number; output: string }> = [];
+  if (fused) candidates.push({ at: ctx.position(fused), output: fused.outputs[0] });
+  for (const m of norms.all()) {
+    const parts = [m.input, ...(m.skip !== undefined ? [m.skip] : [])].flatMap((v) => summands(ctx, v));
+    if (!parts.some((v) => isTableLookup(ctx, v))) continue;
+    const last = ctx.producerOf(m.norm.output);
+    candidates.push({ at: last ? ctx.position(last) : -1, output: m.norm.output });
+    break;
+  }
+  candidates.sort((a, b) => a.at - b.at);
+  return candidates[0]?.output;
+}
 
 /** The embeddings whose output is `layerInput` (the first encoder layer's input). */
 export function matchEmbeddings(ctx: GraphContext, norms: NormIndex, layerInput: string): EmbeddingsMatch {

@@ -8,9 +8,14 @@ import type { Activation, FeedForward } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import { linearsReading, type LinearMatch } from './linear.ts';
 
-/** Ops the search for the second projection does not walk through (they are not part of an activation). */
+/**
+ * Ops the search for the second projection does not walk through (they are not part of an activation): products,
+ * shape ops, attention and LayerNorm ops, and the quantizers in front of a quantized projection.
+ */
 const NOT_ACTIVATION = new Set([
   'MatMul', 'Gemm', 'FusedGemm', 'Reshape', 'Shape', 'Transpose', 'Softmax', 'LayerNormalization', 'SkipLayerNormalization', 'Attention',
+  'QAttention', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'MatMulNBits', 'DynamicQuantizeLinear', 'QuantizeLinear',
+  'DequantizeLinear',
 ]);
 
 /** Activations written as several ops: the ops each may use, and the op it must contain. */

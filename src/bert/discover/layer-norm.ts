@@ -194,11 +194,13 @@ export function matchLayerNorm(ctx: GraphContext, node: Node): NormMatch | undef
 export class NormIndex {
   private readonly byInput = new Map<string, NormMatch[]>();
   private readonly byOutput = new Map<string, NormMatch>();
+  private readonly inOrder: NormMatch[] = [];
 
   constructor(private readonly ctx: GraphContext) {
     for (const n of ctx.graph.nodes) {
       const m = matchLayerNorm(ctx, n);
       if (!m) continue;
+      this.inOrder.push(m);
       this.byOutput.set(m.norm.output, m);
       for (const v of m.skip !== undefined ? [m.input, m.skip] : [m.input]) {
         const key = ctx.source(v);
@@ -207,6 +209,11 @@ export class NormIndex {
         this.byInput.set(key, list);
       }
     }
+  }
+
+  /** Every LayerNorm, in graph order (of its final node). */
+  all(): readonly NormMatch[] {
+    return this.inOrder;
   }
 
   /** LayerNorms normalizing `value` (skip LayerNorms: `value` is either summand). */

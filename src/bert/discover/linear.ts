@@ -4,54 +4,29 @@
  * - Gemm(x, W, b) with transB (torch's nn.Linear on 2-D inputs), com.microsoft FusedGemm;
  * - keras2onnx's Tensordot: Reshape(x → [N, in]) · MatMul(W) · Reshape(→ [..., out]) then Add(b);
  * - ORT-fused graphs where the bias is folded into the next op (BiasGelu, FastGelu, SkipLayerNormalization).
- *   Then `bias` names it, `biasNode` is absent and `output` is the MatMul's output (no value holds x·W + b).
+ *   Then `bias` names it, `biasNode` is absent and `output` is the MatMul's output (no value holds x·W + b);
+ * - quantized products (int8 dynamic, QDQ, MatMulNBits: see product.ts), each with its Quantization; the bias Add
+ *   after them, or their own bias input.
  * For a keras Tensordot, `node` is the MatMul and `output` the bias Add after the unflatten Reshape.
  */
-import { attrInt, attrInts, type Node, type Tensor } from '../../onnx/graph.ts';
+import type { Node } from '../../onnx/graph.ts';
 import { isFloatType } from '../../onnx/dtype.ts';
 import { numElements } from '../../onnx/tensor.ts';
 import type { Linear } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
+import { activationReaders, productAt, productBehind } from './product.ts';
+
+export { resolveWeight, type WeightRef } from './product.ts';
 
 /** A matched projection plus what the matcher saw around it. */
 export interface LinearMatch {
   linear: Linear;
   node: Node;
-  /** The value the projection reads (in front of a keras Tensordot flatten, when there is one). */
+  /** The value the projection reads (in front of a keras Tensordot flatten and of any activation quantizer). */
   input: string;
   /** The keras Tensordot Reshape nodes around the MatMul, when present. */
   flatten?: Node;
   unflatten?: Node;
-}
-
-/** The weight initializer behind a MatMul/Gemm operand. */
-export interface WeightRef {
-  name: string;
-  tensor: Tensor;
-  /** True when a Transpose sits between the initializer and the op. */
-  transposed: boolean;
-}
-
-const isLinearOp = (n: Node) =>
-  (n.domain === '' && (n.opType === 'MatMul' || n.opType === 'Gemm')) || (n.domain === 'com.microsoft' && n.opType === 'FusedGemm');
-
-/** The 2-D weight initializer behind an operand: directly, through Identity, a [1,0] Transpose or a DequantizeLinear. */
-export function resolveWeight(ctx: GraphContext, value: string): WeightRef | undefined {
-  const direct = ctx.initializer(value);
-  if (direct) return direct.tensor.dims.length === 2 ? { ...direct, transposed: false } : undefined;
-  const p = ctx.producerOf(value);
-  if (!p || p.domain !== '') return undefined;
-  if (p.opType === 'Transpose') {
-    const perm = attrInts(p, 'perm');
-    if (perm && !(perm.length === 2 && perm[0] === 1 && perm[1] === 0)) return undefined;
-    const inner = resolveWeight(ctx, p.inputs[0]);
-    return inner && { ...inner, transposed: !inner.transposed };
-  }
-  if (p.opType === 'DequantizeLinear') {
-    const q = ctx.initializer(p.inputs[0]);
-    return q && q.tensor.dims.length === 2 ? { ...q, transposed: false } : undefined;
-  }
-  return undefined;
 }
 
 /** Consumers of a value other than Shape nodes (keras reads the shape of nearly every activation). */
@@ -66,24 +41,15 @@ function biasInitializer(ctx: GraphContext, value: string, size: number): string
   return numElements(init.tensor.dims) === size ? init.name : undefined;
 }
 
-/** The projection computed by a MatMul / Gemm / FusedGemm node, or undefined when its weight is not a constant. */
+/** The projection computed by a product node (see product.ts), or undefined when its weight is not a constant. */
 export function linearAt(ctx: GraphContext, node: Node): LinearMatch | undefined {
-  if (!isLinearOp(node)) return undefined;
-  const w = resolveWeight(ctx, node.inputs[1]);
-  if (!w) return undefined;
-  const isGemm = node.opType !== 'MatMul';
-  if (isGemm && (attrInt(node, 'transA', 0) ?? 0) !== 0) return undefined;
-  const transB = isGemm ? (attrInt(node, 'transB', 0) ?? 0) === 1 : false;
-  const outIn = transB !== w.transposed;
-  const [d0, d1] = w.tensor.dims;
-  const inFeatures = outIn ? d1 : d0;
-  const outFeatures = outIn ? d0 : d1;
-
-  let input = node.inputs[0];
-  let output = node.outputs[0];
+  const p = productAt(ctx, node);
+  if (!p) return undefined;
+  let input = p.x;
+  let output = p.output;
   let flatten: Node | undefined;
   let unflatten: Node | undefined;
-  if (!isGemm) {
+  if (!p.gemm) {
     // keras Tensordot: Reshape(x) → MatMul → Reshape.
     const before = ctx.producerOf(input);
     const after = dataConsumers(ctx, output);
@@ -97,17 +63,18 @@ export function linearAt(ctx: GraphContext, node: Node): LinearMatch | undefined
 
   const linear: Linear = {
     node: node.name,
-    weight: w.name,
-    layout: outIn ? 'out_in' : 'in_out',
-    inFeatures,
-    outFeatures,
+    weight: p.weight,
+    layout: p.outIn ? 'out_in' : 'in_out',
+    inFeatures: p.inFeatures,
+    outFeatures: p.outFeatures,
     output,
   };
-  if (isGemm && node.inputs[2]) {
-    const b = biasInitializer(ctx, node.inputs[2], outFeatures);
+  if (p.quantization) linear.quantization = p.quantization;
+  if (p.fusedBias) {
+    const b = biasInitializer(ctx, p.fusedBias, p.outFeatures);
     if (b) linear.bias = b;
-  } else {
-    attachBias(ctx, linear, outFeatures);
+  } else if (!p.gemm) {
+    attachBias(ctx, linear, p.outFeatures);
   }
   return { linear, node, input, flatten, unflatten };
 }
@@ -141,17 +108,15 @@ export function linearProducing(ctx: GraphContext, value: string): LinearMatch |
   if (!p) return undefined;
   const candidates: Node[] = [];
   const addCandidate = (v: string) => {
-    const q = ctx.producerOf(v);
-    if (!q) return;
-    if (isLinearOp(q)) candidates.push(q);
-    else if (q.opType === 'Reshape') {
-      const r = ctx.producerOf(q.inputs[0]);
-      if (r && isLinearOp(r)) candidates.push(r);
+    const direct = productBehind(ctx, v);
+    if (direct) candidates.push(direct);
+    else if (ctx.producerOf(v)?.opType === 'Reshape') {
+      const r = productBehind(ctx, ctx.producerOf(v)!.inputs[0]);
+      if (r) candidates.push(r);
     }
   };
-  if (isLinearOp(p)) candidates.push(p);
-  else if (p.opType === 'Reshape') addCandidate(value);
-  else if (p.opType === 'Add' && p.domain === '') p.inputs.forEach(addCandidate);
+  if (p.opType === 'Add' && p.domain === '') p.inputs.forEach(addCandidate);
+  else addCandidate(value);
   const want = ctx.source(value);
   for (const c of candidates) {
     const m = linearAt(ctx, c);
@@ -160,7 +125,7 @@ export function linearProducing(ctx: GraphContext, value: string): LinearMatch |
   return undefined;
 }
 
-/** Projections that read `value` (directly, or through a keras Tensordot flatten). */
+/** Projections that read `value` (directly, through a keras Tensordot flatten, or through an activation quantizer). */
 export function linearsReading(ctx: GraphContext, value: string): LinearMatch[] {
   const out: LinearMatch[] = [];
   const seen = new Set<Node>();
@@ -171,12 +136,9 @@ export function linearsReading(ctx: GraphContext, value: string): LinearMatch[] 
     const m = linearAt(ctx, n);
     if (m && ctx.source(m.input) === want) out.push(m);
   };
+  for (const n of activationReaders(ctx, value)) tryNode(n);
   for (const c of ctx.consumers(value)) {
-    if (isLinearOp(c) && ctx.source(c.inputs[0]) === want) tryNode(c);
-    else if (c.opType === 'Reshape' && c.domain === '') {
-      for (const d of ctx.consumers(c.outputs[0])) if (d.opType === 'MatMul' && d.inputs[0] === c.outputs[0]) tryNode(d);
-    }
+    if (c.opType === 'Reshape' && c.domain === '') for (const d of activationReaders(ctx, c.outputs[0])) tryNode(d);
   }
   return out.sort((a, b) => ctx.position(a.node) - ctx.position(b.node));
 }
-

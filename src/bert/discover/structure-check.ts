@@ -1,12 +1,15 @@
 /**
  * Consistency checks of a BertStructure against the model it describes: every node, initializer and value it names
- * exists; weight shapes agree with each Linear's layout and widths; head geometry agrees with the projections;
- * every HeadShapeConstant holds the value it claims and is read by its readers; the layers chain. Used by tests,
+ * exists; weight shapes agree with each Linear's layout and widths (MatMulNBits blocks: [N, K/block, …] and the
+ * node's K / N); head geometry agrees with the projections; every HeadShapeConstant holds the value it claims and
+ * is read by its readers; a layer without attention has a [hidden] bias, if any; the layers chain. Used by tests,
  * and by passes that want to verify a structure they rewrote by hand.
  */
 import { readNumbers } from '../../onnx/tensor.ts';
 import type { Model } from '../../onnx/graph.ts';
-import type { BertStructure, HeadShapeConstant, LayerNorm, Linear } from '../structure.ts';
+import { attrInt } from '../../onnx/graph.ts';
+import { numElements } from '../../onnx/tensor.ts';
+import type { AttentionBlock, BertStructure, HeadShapeConstant, LayerNorm, Linear, Quantization } from '../structure.ts';
 import { constantNodeTensor } from './graph-context.ts';
 
 /** Problems found, empty when the structure is consistent with the model. */
@@ -26,14 +29,27 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
   const value = (name: string, what: string) => {
     if (!values.has(name)) problems.push(`${what}: no value '${name}'`);
   };
+  const quantization = (q: Quantization | undefined, what: string) => {
+    if (!q) return;
+    q.nodes.forEach((x) => node(x, `${what} quantization`));
+    init(q.scale, `${what} scale`);
+    init(q.zeroPoint, `${what} zero point`);
+  };
   const linear = (l: Linear, what: string) => {
     node(l.node, what);
     node(l.biasNode, `${what} bias`);
     init(l.weight, what);
     init(l.bias, `${what} bias`);
     value(l.output, what);
+    quantization(l.quantization, what);
     const w = g.initializers.get(l.weight);
-    if (w) {
+    if (w && l.quantization?.kind === 'matmul-nbits') {
+      const n = nodes.get(l.node);
+      const [K, N] = n ? [attrInt(n, 'K'), attrInt(n, 'N')] : [l.inFeatures, l.outFeatures];
+      if (l.layout !== 'out_in' || w.dims[0] !== l.outFeatures || K !== l.inFeatures || N !== l.outFeatures) {
+        problems.push(`${what}: MatMulNBits weight '${l.weight}' [${w.dims}] (K ${K}, N ${N}) does not match ${l.layout} ${l.inFeatures} → ${l.outFeatures}`);
+      }
+    } else if (w) {
       const [a, b] = w.dims;
       const [inF, outF] = l.layout === 'in_out' ? [a, b] : [b, a];
       if (w.dims.length !== 2 || inF !== l.inFeatures || outF !== l.outFeatures) {
@@ -80,6 +96,7 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
     if (!t) continue;
     init(t.weight, what);
     node(t.gather, what);
+    quantization(t.quantization, what);
     if (t.projection) linear(t.projection, `${what} projection`);
   }
   norm(e.norm, 'embeddings norm');
@@ -89,14 +106,7 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
     if (i !== undefined && !g.inputs.some((v) => v.name === i)) problems.push(`inputs: '${i}' is not a graph input`);
   }
 
-  s.layers.forEach((layer, i) => {
-    const what = `layer ${i}`;
-    const a = layer.attention;
-    if (layer.index !== i) problems.push(`${what}: index ${layer.index}`);
-    const prev = i === 0 ? e.output : s.layers[i - 1].output;
-    if (layer.input !== prev) problems.push(`${what}: reads '${layer.input}', not '${prev}'`);
-    value(layer.input, what);
-    value(layer.output, what);
+  const attentionProblems = (a: AttentionBlock, what: string) => {
     for (const [l, n] of [[a.q, 'Q'], [a.k, 'K'], [a.v, 'V']] as const) {
       if (l) {
         linear(l, `${what} ${n}`);
@@ -107,6 +117,7 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
       node(a.fused.node, `${what} attention`);
       init(a.fused.weight, `${what} attention`);
       init(a.fused.bias, `${what} attention`);
+      quantization(a.fused.quantization, `${what} attention`);
       const w = g.initializers.get(a.fused.weight);
       if (w && w.dims[1] !== 3 * a.numHeads * a.headSize) problems.push(`${what}: packed weight [${w.dims}] for ${a.numHeads} × ${a.headSize}`);
     }
@@ -116,6 +127,24 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
     linear(a.output, `${what} attention output`);
     if (a.output.inFeatures !== a.numHeads * a.headSize) problems.push(`${what}: output projection reads ${a.output.inFeatures} features`);
     a.headShapeConstants.forEach((c, j) => headConstant(c, `${what} head-shape constant ${j}`));
+  };
+
+  s.layers.forEach((layer, i) => {
+    const what = `layer ${i}`;
+    const a = layer.attention;
+    if (layer.index !== i) problems.push(`${what}: index ${layer.index}`);
+    const prev = i === 0 ? e.output : s.layers[i - 1].output;
+    if (layer.input !== prev) problems.push(`${what}: reads '${layer.input}', not '${prev}'`);
+    value(layer.input, what);
+    value(layer.output, what);
+    if (a) {
+      if (layer.attentionBias !== undefined) problems.push(`${what}: has attention and an attention bias '${layer.attentionBias}'`);
+      attentionProblems(a, what);
+    } else if (layer.attentionBias !== undefined) {
+      init(layer.attentionBias, `${what} attention bias`);
+      const b = g.initializers.get(layer.attentionBias);
+      if (b && numElements(b.dims) !== s.hiddenSize) problems.push(`${what}: attention bias '${layer.attentionBias}' [${b.dims}] is not ${s.hiddenSize} wide`);
+    }
     norm(layer.attentionNorm, `${what} attention norm`);
     linear(layer.ffn.in, `${what} FFN in`);
     linear(layer.ffn.out, `${what} FFN out`);

@@ -31,9 +31,9 @@ export function formatInspect(r: InspectReport): string {
   row('embeddings', r.components.embeddings);
   for (const l of r.layers) {
     row(`layer ${l.index} attention`, l.attention);
-    lines[lines.length - 1] += `   ${l.numHeads} heads × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`;
+    lines[lines.length - 1] += l.attentionKind === 'none' ? '   no attention (all heads pruned)' : `   ${l.numHeads} heads × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`;
     row(`layer ${l.index} ffn`, l.ffn);
-    lines[lines.length - 1] += `   ${l.intermediateSize} ${l.activation}`;
+    lines[lines.length - 1] += `   ${l.intermediateSize} ${l.activation}${l.weights !== 'float' ? `; weights ${l.weights}` : ''}`;
   }
   if (r.components.pooler) row('pooler', r.components.pooler);
   if (r.components.head) row('head', r.components.head);

@@ -27,7 +27,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
   builder: (y: Argv) =>
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'sweep file (YAML): models, pipelines, tasks, calibration, bench shapes' })
-      .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'points run at once, each in a worker process' })
+      .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'points run at once, each in a worker process (they share the CPU: keep 1 for speed numbers you will quote)' })
       .option('store', { type: 'string', describe: 'SQLite results store (default runs/<file name>.sqlite)' })
       .option('glue-dir', { type: 'string', describe: "GLUE data folder (default: the file's glueDir, $GLUE_DIR, ../shared/glue)" })
       .option('work-dir', { type: 'string', describe: 'folder for compressed models (default <store>-models)' }) as unknown as Argv<SweepArgs>,
@@ -41,9 +41,10 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     } finally {
       progress.stop();
     }
-    out(`${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`);
-    for (const f of summary.failed) err(`failed: ${f.point.model.name} · ${f.point.label}: ${f.error}`);
-    out(`store: ${summary.store} (compress report ${store})`);
+    const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
+    out(`${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`);
+    if (summary.failed.length > 0) err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => `${f.point.model.name} · ${f.point.label}`).join(', ')}`);
+    out(`store: ${summary.store} (next: compress report ${store})`);
     return summary.failed.length > 0 ? 1 : 0;
   },
 };

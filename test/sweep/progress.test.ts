@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { BestTracker, pointLine } from '../../src/sweep/progress.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
+import type { PointResult } from '../../src/sweep/point.ts';
+
+const point = (model: string, label: string): SweepPoint => ({
+  key: `${model}-${label}`, toolVersion: '0', sweep: 's', model: { name: model, onnx: '', dir: '', sha256: '' }, label,
+  steps: label === 'baseline' ? [] : [{ pass: 'prune-heads', settings: { ratio: 0.4 } }], tasks: ['SST-2'], calibration: null,
+  bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 }, eval: {}, glueDir: '', outputDir: null, keepModel: false,
+});
+const result = (glue: number | null, bytes: number, speedup = 1): PointResult => ({ glue, bytes, speedup, seconds: { total: 2, compress: 0, eval: 1, bench: 1 } }) as PointResult;
+
+describe('sweep progress', () => {
+  it('the best variant keeps the largest share of its own baseline GLUE score, ties going to the smaller', () => {
+    const best = new BestTracker();
+    expect(best.describe()).toBe('-');
+    best.add(point('sst2', 'baseline'), result(0.8, 40e6));
+    best.add(point('stsb', 'baseline'), result(0.2, 40e6));
+    best.add(point('sst2', 'heads'), result(0.76, 30e6)); // 95%
+    expect(best.describe()).toBe('sst2 heads: 95.0% of GLUE at 30.0 MB');
+    best.add(point('stsb', 'int8'), result(0.198, 10e6)); // 99%: a different task, compared by share kept
+    best.add(point('sst2', 'ffn'), result(0.792, 35e6)); // 99% too, but larger
+    expect(best.describe()).toBe('stsb int8: 99.0% of GLUE at 10.0 MB');
+    best.add(point('sst2', 'broken'), result(null, 1e6));
+    expect(best.describe()).toBe('stsb int8: 99.0% of GLUE at 10.0 MB');
+  });
+
+  it('prints one line per finished point relative to its baseline', () => {
+    expect(pointLine(point('sst2', 'heads'), result(0.76, 30e6, 1.25), result(0.8, 40e6))).toBe('sst2 · heads: GLUE 76.00 (95.0%), 30.0 MB (75.0%), ×1.25, 2.0 s');
+    expect(pointLine(point('sst2', 'baseline'), result(0.8, 40e6), undefined)).toBe('sst2 · baseline: GLUE 80.00, 40.0 MB, ×1.00, 2.0 s');
+  });
+});
