@@ -3,7 +3,7 @@
  * `onnx/model.onnx`), `config.json` and the tokenizer files. The folder (the .onnx file's folder for a file) is
  * where config.json and the tokenizer are looked for unless given explicitly.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DataError, ModelLoadError } from '../errors.ts';
 
@@ -37,7 +37,13 @@ export function locateModel(model: string): ModelLocation {
   for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
     if (existsSync(candidate)) return { onnx: candidate, dir: model };
   }
-  throw new ModelLoadError(`${model}: folder has no model.onnx (nor onnx/model.onnx)`);
+  const onnxFiles = readdirSync(model).filter((f) => f.endsWith('.onnx'));
+  if (onnxFiles.length === 1) return { onnx: join(model, onnxFiles[0]), dir: model };
+  throw new ModelLoadError(
+    onnxFiles.length
+      ? `${model}: folder has no model.onnx and several .onnx files (${onnxFiles.join(', ')}): name one`
+      : `${model}: folder has no model.onnx (nor onnx/model.onnx)`,
+  );
 }
 
 /** Reads config.json from a folder (or a config.json path); an absent file gives EMPTY_MODEL_CONFIG. */

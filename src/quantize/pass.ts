@@ -47,7 +47,7 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
     if (t.kind === 'embedding') continue;
     let scheme: WeightScheme = { kind: 'int8', granularity: g };
     if (g.kind === 'group') {
-      const width = t.kind === 'linear' ? t.linear.outFeatures : 3 * s.layers[t.layer].attention.numHeads * s.layers[t.layer].attention.headSize;
+      const width = t.kind === 'linear' ? t.linear.outFeatures : 3 * s.layers[t.layer].attention!.numHeads * s.layers[t.layer].attention!.headSize;
       if (width % g.size !== 0) {
         const inLayer = t.kind === 'attention' || t.layer !== undefined;
         if (inLayer) throw new SettingsError(`quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} outputs of ${t.id} (use a divisor, e.g. the head size ${s.headSize})`);
@@ -109,7 +109,7 @@ async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx
   const opset = s.opset || (model.opsetImports.find((i) => i.domain === '')?.version ?? 0);
   const need = o.perChannel ? PER_AXIS_OPSET : 10;
   if (opset < need) {
-    const softmaxes = new Set(s.layers.map((l) => l.attention.softmax).filter((n): n is string => !!n));
+    const softmaxes = new Set(s.layers.map((l) => l.attention?.softmax).filter((n): n is string => !!n));
     const blocker = opsetRaiseBlocker(model, need, softmaxes);
     if (blocker) {
       throw new SettingsError(`quantize int8-static: ${o.perChannel ? 'per-channel weights need' : 'QDQ needs'} opset ${need}, the model has ${opset}, and it cannot be raised: ${blocker}` +

@@ -63,14 +63,16 @@ export function quantizationTargets(s: BertStructure): Target[] {
   for (const l of s.layers) {
     const a = l.attention;
     const p = `layer${l.index}`;
-    if (a.kind === 'fused' && a.fused && !seen.has(a.fused.node)) {
-      seen.add(a.fused.node);
-      out.push({ kind: 'attention', id: `${p}.attention.qkv`, layer: l.index, ...a.fused });
+    if (a) {
+      if (a.kind === 'fused' && a.fused && !seen.has(a.fused.node)) {
+        seen.add(a.fused.node);
+        out.push({ kind: 'attention', id: `${p}.attention.qkv`, layer: l.index, ...a.fused });
+      }
+      linear(`${p}.attention.q`, a.q, l.index);
+      linear(`${p}.attention.k`, a.k, l.index);
+      linear(`${p}.attention.v`, a.v, l.index);
+      linear(`${p}.attention.output`, a.output, l.index);
     }
-    linear(`${p}.attention.q`, a.q, l.index);
-    linear(`${p}.attention.k`, a.k, l.index);
-    linear(`${p}.attention.v`, a.v, l.index);
-    linear(`${p}.attention.output`, a.output, l.index);
     linear(`${p}.ffn.in`, l.ffn.in, l.index);
     linear(`${p}.ffn.out`, l.ffn.out, l.index);
   }
