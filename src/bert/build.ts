@@ -13,8 +13,8 @@
  *
  * Given the same config and weights the output is the same, byte for byte.
  */
-import type { Model, ValueInfo } from '../onnx/index.ts';
-import { DataType } from '../onnx/index.ts';
+import type { Graph, Model, ValueInfo } from '../onnx/index.ts';
+import { DataType, createModel } from '../onnx/index.ts';
 import { type BertConfig, headSize, validateBertConfig } from './config.ts';
 import { TorchStyleGraphWriter, attr, transpose2d } from './build-graph.ts';
 import { bertParameters, layerParamNames, resolveWeights, type ResolvedWeights, type WeightSource } from './build-weights.ts';
@@ -68,24 +68,15 @@ export function buildBert(config: BertConfig, weights: WeightSource, opts: Build
   const batch = opts.batchDim ?? 'batch_size';
   const seq = opts.sequenceDim ?? 'sequence_length';
   const inputs: ValueInfo[] = BERT_INPUTS.map((name) => ({ name, elemType: DataType.INT64, shape: [batch, seq] }));
-  return {
-    irVersion: BUILD_IR_VERSION,
-    opsetImports: [{ domain: '', version: BUILD_OPSET }],
-    producerName: 'bert-compress',
-    producerVersion: '',
-    domain: '',
-    modelVersion: 0,
-    docString: '',
-    metadataProps: {},
-    graph: {
-      name: 'main_graph',
-      nodes: ctx.g.nodes,
-      inputs,
-      outputs: [{ name: BERT_OUTPUT, elemType: DataType.FLOAT, shape: [batch, c.numLabels] }],
-      initializers: ctx.g.initializers(bertParameters(c).map((p) => p.name)),
-      valueInfo: [],
-    },
+  const graph: Graph = {
+    name: 'main_graph',
+    nodes: ctx.g.nodes,
+    inputs,
+    outputs: [{ name: BERT_OUTPUT, elemType: DataType.FLOAT, shape: [batch, c.numLabels] }],
+    initializers: ctx.g.initializers(bertParameters(c).map((p) => p.name)),
+    valueInfo: [],
   };
+  return createModel(graph, [{ domain: '', version: BUILD_OPSET }], { irVersion: BUILD_IR_VERSION });
 }
 
 /** A named parameter as an initializer (torch keeps parameters used as they are under their own names). */

@@ -137,3 +137,18 @@ export function attrTensor(node: Node, name: string): Tensor | undefined {
   const a = node.attributes[name];
   return a && a.type === 'tensor' ? a.value : undefined;
 }
+
+/** A model around `graph` with the given opset imports and empty metadata (IR version 8 unless given). */
+export function createModel(graph: Graph, opsetImports: OpsetImport[], opts: { irVersion?: number; producerName?: string } = {}): Model {
+  return {
+    irVersion: opts.irVersion ?? 8,
+    opsetImports,
+    producerName: opts.producerName ?? 'bert-compress',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadataProps: {},
+    graph,
+  };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   consumers, producers, topoSort, removeDeadNodes, removeUnusedInitializers, dedupeInitializers, renameValue,
-  ensureUniqueNodeNames, validateGraph, validateModel, float32Tensor, cloneGraph, uniqueName, loadModel, DataType,
+  ensureUniqueNodeNames, validateGraph, validateModel, createModel, float32Tensor, cloneGraph, uniqueName, loadModel, DataType,
   type Graph, type Model,
 } from '../../src/onnx/index.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
@@ -99,10 +99,7 @@ describe('graph analysis', () => {
   });
 
   it('checks node domains against opset imports', () => {
-    const m: Model = {
-      irVersion: 8, opsetImports: [{ domain: '', version: 14 }], producerName: '', producerVersion: '', domain: '',
-      modelVersion: 0, docString: '', metadataProps: {}, graph: sample(),
-    };
+    const m: Model = createModel(sample(), [{ domain: '', version: 14 }]);
     m.graph.nodes[2].domain = 'com.microsoft';
     expect(validateModel(m)[0]).toMatch(/domain 'com.microsoft'/);
   });

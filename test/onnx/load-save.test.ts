@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel, decodeModel, encodeModel, saveModel, float32Tensor, int64Tensor, readFloat32, readNumbers, DataType, type Model } from '../../src/onnx/index.ts';
+import { loadModel, decodeModel, encodeModel, saveModel, createModel, float32Tensor, int64Tensor, readFloat32, readNumbers, DataType, type Model } from '../../src/onnx/index.ts';
 import { onnx } from '../../src/onnx/proto.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { ModelLoadError } from '../../src/errors.ts';
@@ -13,24 +13,20 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'bc-onnx-'));
 
 /** y = x·W + b on a [1, 4] float input: the smallest model that shows initializers at work. */
 function linearModel(w: number[], b: number[]): Model {
-  return {
-    irVersion: 8, opsetImports: [{ domain: '', version: 14 }], producerName: 'test', producerVersion: '', domain: '',
-    modelVersion: 1, docString: '', metadataProps: {},
-    graph: {
-      name: 'linear',
-      nodes: [
-        { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['xw'], attributes: {} },
-        { name: 'add', opType: 'Add', domain: '', inputs: ['xw', 'b'], outputs: ['y'], attributes: {} },
-      ],
-      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['n', 4] }],
-      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['n', 2] }],
-      initializers: new Map([
-        ['W', float32Tensor('W', [4, 2], w)],
-        ['b', float32Tensor('b', [2], b)],
-      ]),
-      valueInfo: [],
-    },
-  };
+  return createModel({
+    name: 'linear',
+    nodes: [
+      { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['xw'], attributes: {} },
+      { name: 'add', opType: 'Add', domain: '', inputs: ['xw', 'b'], outputs: ['y'], attributes: {} },
+    ],
+    inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['n', 4] }],
+    outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['n', 2] }],
+    initializers: new Map([
+      ['W', float32Tensor('W', [4, 2], w)],
+      ['b', float32Tensor('b', [2], b)],
+    ]),
+    valueInfo: [],
+  }, [{ domain: '', version: 14 }]);
 }
 
 describe.skipIf(!hasFixtures)('load then save keeps every exporter graph bit-identical in onnxruntime', () => {
