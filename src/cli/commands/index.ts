@@ -7,5 +7,6 @@ import { dataCommand } from './data.ts';
 import { benchCommand } from './bench.ts';
 import { sweepCommand } from './sweep.ts';
 import { reportCommand } from './report.ts';
+import { exportCommand } from './export.ts';
 
-export const commands: CliCommand<any>[] = [inspectCommand, evalCommand, dataCommand, benchCommand, sweepCommand, reportCommand, compressCommand];
+export const commands: CliCommand<any>[] = [inspectCommand, evalCommand, dataCommand, benchCommand, sweepCommand, reportCommand, exportCommand, compressCommand];

@@ -1,0 +1,27 @@
+/** `compress export HF_FOLDER -o OUT.onnx`: a Hugging Face safetensors BERT to an ONNX model folder, no Python. */
+import type { Argv } from 'yargs';
+import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
+import { SettingsError } from '../../errors.ts';
+import { out, type CliCommand } from '../command.ts';
+
+interface ExportArgs {
+  folder: string;
+  output?: string;
+  'seed-missing'?: number;
+}
+
+export const exportCommand: CliCommand<ExportArgs> = {
+  command: 'export <folder>',
+  describe: 'Export a Hugging Face BERT folder (config.json + model.safetensors) to ONNX, tokenizer and config beside it',
+  builder: (y: Argv) =>
+    y
+      .positional('folder', { type: 'string', demandOption: true, describe: 'Hugging Face model folder' })
+      .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file' })
+      .option('seed-missing', { type: 'number', describe: 'seed random weights for parameters the checkpoint lacks (e.g. a new classifier)' }) as unknown as Argv<ExportArgs>,
+  run: async (args) => {
+    if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
+    const r = await exportHuggingFaceFolder(args.folder, args.output, { seedMissing: args['seed-missing'] });
+    out(`wrote ${r.saved.model}: ${r.numLayers} layers, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`);
+    return 0;
+  },
+};

@@ -1,0 +1,28 @@
+/**
+ * Exporting a Hugging Face folder (config.json + model.safetensors + tokenizer files) to an ONNX model folder
+ * without Python: the graph torch's exporter would write for BertForSequenceClassification, checked by
+ * onnxruntime, written atomically with the tokenizer and config beside it.
+ */
+import { dirname } from 'node:path';
+import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
+import { findBert } from '../bert/discover.ts';
+import { saveModel, type SavedFiles } from '../onnx/save.ts';
+import { modelSize, type ModelSize } from '../onnx/size.ts';
+import { checkRuns } from './check.ts';
+import { copyModelSideFiles } from './compress.ts';
+
+export interface ExportResult {
+  saved: SavedFiles;
+  size: ModelSize;
+  copied: string[];
+  numLayers: number;
+  hiddenSize: number;
+}
+
+export async function exportHuggingFaceFolder(dir: string, output: string, opts: { seedMissing?: number } = {}): Promise<ExportResult> {
+  const model = buildFromHuggingFaceFolder(dir, opts.seedMissing !== undefined ? { fillMissing: { seed: opts.seedMissing } } : {});
+  const s = findBert(model);
+  await checkRuns(model, model, s, output);
+  const saved = saveModel(model, output);
+  return { saved, size: modelSize(model), copied: copyModelSideFiles(dir, dirname(output)), numLayers: s.numLayers, hiddenSize: s.hiddenSize };
+}
