@@ -1,5 +1,5 @@
 /**
- * Builds the ONNX graph that torch.onnx.export (TorchScript exporter, opset 14, torch 1.13/2.x) writes for
+ * Builds the ONNX graph that torch.onnx.export (TorchScript exporter, torch 1.13/2.x) writes for
  * Hugging Face `BertForSequenceClassification` in eval mode, node for node: position ids from Shape/Gather/Range,
  * embedding Gathers, LayerNorm decomposed into ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add, the extended
  * attention mask (1 - mask) · float32 min, per layer Q/K/V MatMul + Add with [in, out] weights, head split by a
@@ -11,10 +11,21 @@
  * buffer and adds token types first (same values up to float rounding). Node names follow torch's scoped naming
  * with transformers' module paths (`/bert/encoder/layer.0/attention/self/query/MatMul`).
  *
+ * The graph is written at opset 14 by default; `BuildOptions.opset` picks another of 11–17, written as torch's
+ * symbolics for that opset write it:
+ * - below 13, Unsqueeze takes its axes as an attribute (no axes Constant), and Softmax its axis as a positive index
+ *   (torch's opset-9 softmax turns dim -1 into rank - 1 = 3);
+ * - below 14, Reshape has no `allowzero` attribute;
+ * - from 17, nn.LayerNorm is one LayerNormalization node (axis -1, epsilon) instead of the ReduceMean/Sub/Pow/…
+ *   decomposition;
+ * - ReduceMean keeps `axes` as an attribute throughout (an input only from 18);
+ * - the IR version is torch's for the opset (6 at 11, 7 at 12–14, 8 at 15–17).
+ *
  * Given the same config and weights the output is the same, byte for byte.
  */
 import type { Graph, Model, ValueInfo } from '../onnx/index.ts';
 import { DataType, createModel } from '../onnx/index.ts';
+import { SettingsError } from '../errors.ts';
 import { type BertConfig, headSize, validateBertConfig } from './config.ts';
 import { TorchStyleGraphWriter, attr, transpose2d } from './build-graph.ts';
 import { bertParameters, layerParamNames, resolveWeights, type ResolvedWeights, type WeightSource } from './build-weights.ts';
@@ -22,11 +33,22 @@ import { bertParameters, layerParamNames, resolveWeights, type ResolvedWeights, 
 export type { WeightSource, NamedWeights, WeightArray, RandomInit } from './build-weights.ts';
 export { randomBertWeights, bertParameters, resolveWeights } from './build-weights.ts';
 
-/** The opset and IR version of the graph (torch's defaults for opset 14). */
+/** The default opset and its IR version (torch's defaults for opset 14). */
 export const BUILD_OPSET = 14;
 export const BUILD_IR_VERSION = 7;
 
+/** The opsets the builder writes. */
+export const BUILD_OPSETS = [11, 12, 13, 14, 15, 16, 17] as const;
+export type BuildOpset = (typeof BUILD_OPSETS)[number];
+
+/** The IR version torch.onnx.export writes for `opset` (its kOpsetVersionToIRVersion table). */
+export function buildIrVersion(opset: BuildOpset): number {
+  return opset <= 11 ? 6 : opset <= 14 ? 7 : 8;
+}
+
 export interface BuildOptions {
+  /** ai.onnx opset to write, one of 11–17 (default 14); see the module comment for what changes. */
+  opset?: number;
   /** Symbolic name of the batch dimension (default 'batch_size'). */
   batchDim?: string;
   /** Symbolic name of the sequence dimension (default 'sequence_length'). */
@@ -42,11 +64,21 @@ const SQRT2_F32 = Math.fround(Math.SQRT2);
 /** torch.finfo(torch.float32).min: the additive mask of padded positions. */
 const FLOAT32_MIN = -3.4028234663852886e38;
 
-/** The state of the build: the writer, the weights, the config. */
+/** The state of the build: the writer, the weights, the config, the opset. */
 interface Ctx {
   g: TorchStyleGraphWriter;
   w: ResolvedWeights;
   c: BertConfig;
+  opset: BuildOpset;
+}
+
+/** The opset of `opts`, checked: a SettingsError for one the builder does not write. */
+function buildOpset(opts: BuildOptions): BuildOpset {
+  const v = opts.opset ?? BUILD_OPSET;
+  if (!(BUILD_OPSETS as readonly number[]).includes(v)) {
+    throw new SettingsError(`build opset ${v}: expected one of ${BUILD_OPSETS.join(', ')}`);
+  }
+  return v as BuildOpset;
 }
 
 /**
@@ -55,8 +87,9 @@ interface Ctx {
  * for missing or misshapen weights.
  */
 export function buildBert(config: BertConfig, weights: WeightSource, opts: BuildOptions = {}): Model {
+  const opset = buildOpset(opts);
   const c = validateBertConfig(config);
-  const ctx: Ctx = { g: new TorchStyleGraphWriter(), w: resolveWeights(c, weights), c };
+  const ctx: Ctx = { g: new TorchStyleGraphWriter(), w: resolveWeights(c, weights), c, opset };
   const [inputIds, attentionMask, tokenTypeIds] = BERT_INPUTS;
 
   let hidden = embeddings(ctx, inputIds, tokenTypeIds);
@@ -76,7 +109,7 @@ export function buildBert(config: BertConfig, weights: WeightSource, opts: Build
     initializers: ctx.g.initializers(bertParameters(c).map((p) => p.name)),
     valueInfo: [],
   };
-  return createModel(graph, [{ domain: '', version: BUILD_OPSET }], { irVersion: BUILD_IR_VERSION });
+  return createModel(graph, [{ domain: '', version: opset }], { irVersion: buildIrVersion(opset) });
 }
 
 /** A named parameter as an initializer (torch keeps parameters used as they are under their own names). */
@@ -94,7 +127,7 @@ function embeddings(ctx: Ctx, inputIds: string, tokenTypeIds: string): string {
   const seqLen = g.op(s, 'Gather', [shape, g.int64Scalar(s, 1)], { axis: attr.int(0) });
   const seqLenI64 = g.op(s, 'Cast', [seqLen], { to: attr.int(DataType.INT64) });
   const range = g.op(s, 'Range', [g.int64Scalar(s, 0), seqLenI64, g.int64Scalar(s, 1)]);
-  const positionIds = g.op(s, 'Unsqueeze', [range, g.int64Vector(s, [0])]);
+  const positionIds = unsqueeze(ctx, s, range, [0], 'scoped');
 
   const word = param(ctx, 'bert.embeddings.word_embeddings.weight', [c.vocabSize, h]);
   const pos = param(ctx, 'bert.embeddings.position_embeddings.weight', [c.maxPositions, h]);
@@ -113,16 +146,36 @@ function embeddings(ctx: Ctx, inputIds: string, tokenTypeIds: string): string {
 function extendedMask(ctx: Ctx, attentionMask: string): string {
   const { g } = ctx;
   const s = '/bert';
-  const u1 = g.op(s, 'Unsqueeze', [attentionMask, g.int64Vector(s, [1])]);
-  const u2 = g.op(s, 'Unsqueeze', [u1, g.int64Vector(s, [2])]);
+  const u1 = unsqueeze(ctx, s, attentionMask, [1], 'scoped');
+  const u2 = unsqueeze(ctx, s, u1, [2], 'scoped');
   const f = g.op(s, 'Cast', [u2], { to: attr.int(DataType.FLOAT) });
   const inv = g.op(s, 'Sub', [g.floatScalar(s, 1), f]);
   return g.op(s, 'Mul', [inv, g.floatScalar(s, FLOAT32_MIN)]);
 }
 
-/** LayerNorm over the last axis as torch's opset-14 symbolic writes it. */
+/**
+ * x.unsqueeze(axes) as torch's symbolic writes it: below opset 13 with an `axes` attribute; from 13 with an axes
+ * input, a Constant in the node's scope (`scoped`: indexing with None, unsqueeze in module code) or the unscoped
+ * `onnx::Unsqueeze_<id>` Constant torch's helper writes for the dims of a traced `view` (`global`).
+ */
+function unsqueeze(ctx: Ctx, scope: string, x: string, axes: number[], constant: 'scoped' | 'global'): string {
+  const { g } = ctx;
+  if (ctx.opset < 13) return g.op(scope, 'Unsqueeze', [x], { axes: attr.ints(axes) });
+  const axesInput = constant === 'scoped' ? g.int64Vector(scope, axes) : g.unsqueezeAxes(axes);
+  return g.op(scope, 'Unsqueeze', [x, axesInput]);
+}
+
+/**
+ * LayerNorm over the last axis as torch's symbolic writes it: from opset 17 one LayerNormalization node, below it
+ * the opset-9 decomposition.
+ */
 function layerNorm(ctx: Ctx, scope: string, paramName: string, x: string): string {
   const { g, c } = ctx;
+  if (ctx.opset >= 17) {
+    const scale = param(ctx, `${paramName}.weight`, [c.hiddenSize]);
+    const bias = param(ctx, `${paramName}.bias`, [c.hiddenSize]);
+    return g.op(scope, 'LayerNormalization', [x, scale, bias], { epsilon: attr.float(c.layerNormEps), axis: attr.int(-1) });
+  }
   const axes = { axes: attr.ints([-1]) };
   const mean = g.op(scope, 'ReduceMean', [x], axes);
   const centered = g.op(scope, 'Sub', [x, mean]);
@@ -159,10 +212,11 @@ function viewKeepingTwoDims(ctx: Ctx, scope: string, x: string, tail: number[]):
   const { g } = ctx;
   const dim0 = g.op(scope, 'Gather', [g.op(scope, 'Shape', [x]), g.int64Scalar(scope, 0)], { axis: attr.int(0) });
   const dim1 = g.op(scope, 'Gather', [g.op(scope, 'Shape', [x]), g.int64Scalar(scope, 1)], { axis: attr.int(0) });
-  const u0 = g.op(scope, 'Unsqueeze', [dim0, g.unsqueezeAxes([0])]);
-  const u1 = g.op(scope, 'Unsqueeze', [dim1, g.unsqueezeAxes([0])]);
+  const u0 = unsqueeze(ctx, scope, dim0, [0], 'global');
+  const u1 = unsqueeze(ctx, scope, dim1, [0], 'global');
   const shape = g.op(scope, 'Concat', [u0, u1, ...tail.map((t) => g.int64Vector(scope, [t]))], { axis: attr.int(0) });
-  return g.op(scope, 'Reshape', [x, shape], { allowzero: attr.int(0) });
+  // Reshape-14 added allowzero; torch writes it (as 0) only from opset 14.
+  return g.op(scope, 'Reshape', [x, shape], ctx.opset >= 14 ? { allowzero: attr.int(0) } : {});
 }
 
 /** Multi-head self-attention (BertSelfAttention): returns the merged context [batch, seq, hidden]. */
@@ -185,7 +239,9 @@ function selfAttention(ctx: Ctx, i: number, x: string, mask: string): string {
   const scores = g.op(s, 'MatMul', [qT, kT]);
   const scaled = g.op(s, 'Div', [scores, g.floatScalar(s, Math.sqrt(hs))]);
   const masked = g.op(s, 'Add', [scaled, mask]);
-  const probs = g.op(s, 'Softmax', [masked], { axis: attr.int(-1) });
+  // Below opset 13 torch's softmax symbolic writes the last dim of the rank-4 scores as a positive axis (Softmax-1/11
+  // coerce to 2-D at `axis`, the same as Softmax-13 for the last axis).
+  const probs = g.op(s, 'Softmax', [masked], { axis: attr.int(ctx.opset < 13 ? 3 : -1) });
   const context = g.op(s, 'MatMul', [probs, vT]);
   const merged = g.op(s, 'Transpose', [context], { perm: attr.ints([0, 2, 1, 3]) });
   return viewKeepingTwoDims(ctx, s, merged, [h]);
