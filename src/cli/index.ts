@@ -37,6 +37,10 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   try {
+    if (!argv.length) {
+      process.stderr.write(`${await y.getHelp()}\n`);
+      return 2;
+    }
     await y.parseAsync();
     return code;
   } catch (e) {
