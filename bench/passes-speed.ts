@@ -11,7 +11,8 @@ import { sampleInputs } from '../src/bert/sample-inputs.ts';
 import { registerAllPasses } from '../src/passes.ts';
 import { runPipeline } from '../src/pass/pipeline.ts';
 import type { PassStep } from '../src/pass/pass.ts';
-import { openSession, Tensor, type Feeds, type Session } from '../src/runtime/session.ts';
+import { openSession, type Feeds, type Session } from '../src/runtime/session.ts';
+import { idFeeds } from '../src/runtime/feeds.ts';
 
 const arg = (flag: string, fallback: string) => {
   const i = process.argv.indexOf(flag);
@@ -44,10 +45,7 @@ async function main() {
   registerAllPasses();
   const model = loadModel(modelPath);
   const s = findBert(model);
-  const feeds: Feeds = {};
-  for (const i of sampleInputs(model, s, { batch, seq })) {
-    feeds[i.name] = i.type === 'int32' ? new Tensor('int32', Int32Array.from(i.values), i.dims) : new Tensor('int64', BigInt64Array.from(i.values, (v) => BigInt(v)), i.dims);
-  }
+  const feeds = idFeeds(sampleInputs(model, s, { batch, seq }));
   const base = await openSession(encodeModel(model));
   console.log(`model ${modelPath}, batch ${batch} × seq ${seq}, ${rounds} interleaved rounds (median ms)`);
   console.log('| pipeline | weights | input ms | output ms | speed-up |');

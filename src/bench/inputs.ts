@@ -10,7 +10,8 @@ import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
-import { Tensor, type Feeds } from '../runtime/session.ts';
+import type { Feeds } from '../runtime/session.ts';
+import { idFeeds } from '../runtime/feeds.ts';
 
 /** A (batch, seq) input shape. */
 export interface Shape {
@@ -95,11 +96,5 @@ export function benchShapes(batches: readonly number[], seqs: readonly number[],
 
 /** The subject's inputs at `shape` as onnxruntime tensors (deterministic: the same seed gives the same ids). */
 export function benchFeeds(subject: BenchSubject, shape: Shape, seed = 12345): Feeds {
-  const feeds: Feeds = {};
-  for (const input of sampleInputs(subject.model, subject.structure, { ...shape, seed })) {
-    feeds[input.name] = input.type === 'int32'
-      ? new Tensor('int32', Int32Array.from(input.values), input.dims)
-      : new Tensor('int64', BigInt64Array.from(input.values, (v) => BigInt(v)), input.dims);
-  }
-  return feeds;
+  return idFeeds(sampleInputs(subject.model, subject.structure, { ...shape, seed }));
 }

@@ -1,12 +1,10 @@
 /**
  * The check every output passes before it is written: onnxruntime loads it and runs it on sample inputs, and its
- * outputs are compared with the input model's on the same inputs.
+ * outputs are compared with the input model's on the same inputs. Models are given as file paths (so external
+ * data works at any size) or serialized bytes.
  */
-import type { Model } from '../onnx/graph.ts';
-import { encodeModel } from '../onnx/save.ts';
-import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
-import type { BertStructure } from '../bert/structure.ts';
-import { sampleInputs, type SampleInput } from '../bert/sample-inputs.ts';
+import { openSession } from '../runtime/session.ts';
+import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import { UserError } from '../errors.ts';
 
 export interface OutputDrift {
@@ -22,38 +20,28 @@ export interface RunCheck {
   seq: number;
 }
 
-function toFeeds(inputs: SampleInput[]): Feeds {
-  const feeds: Feeds = {};
-  for (const i of inputs) {
-    feeds[i.name] = i.type === 'int32'
-      ? new Tensor('int32', Int32Array.from(i.values), i.dims)
-      : new Tensor('int64', BigInt64Array.from(i.values, (v) => BigInt(v)), i.dims);
-  }
-  return feeds;
-}
-
-async function runModel(bytes: Uint8Array, feeds: Feeds, label: string): Promise<Record<string, Float32Array>> {
-  const session = await openSession(bytes, { graphOptimizationLevel: 'basic' });
+/** Runs a model once on `inputs`; a UserError naming `label` if onnxruntime cannot load or run it. */
+export async function runSample(model: string | Uint8Array, inputs: readonly IdInput[], label: string): Promise<Record<string, Float32Array>> {
+  const session = await openSession(model, { graphOptimizationLevel: 'basic' });
   try {
-    const out = await session.run(feeds);
+    const out = await session.run(idFeeds(inputs));
     const res: Record<string, Float32Array> = {};
     for (const [k, v] of Object.entries(out)) res[k] = Float32Array.from(v.data as ArrayLike<number>);
     return res;
   } catch (e) {
-    throw new UserError(`${label}: onnxruntime cannot run the rewritten model: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new UserError(`${label}: onnxruntime cannot run the model: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   } finally {
     await session.release();
   }
 }
 
 /**
- * Runs `original` and `rewritten` on the same sample inputs (built from the original's structure) and reports
- * the drift per output. Throws a UserError if onnxruntime cannot load or run the rewritten model.
+ * Runs `original` and `rewritten` on the same sample inputs (built from the original's structure with
+ * `sampleInputs`) and reports the drift per output. Throws a UserError if onnxruntime cannot run the rewritten model.
  */
-export async function checkRuns(original: Model, rewritten: Model, structure: BertStructure, label = 'output'): Promise<RunCheck> {
-  const inputs = sampleInputs(original, structure, { batch: 2, seq: 16 });
-  const feeds = toFeeds(inputs);
-  const [a, b] = [await runModel(encodeModel(original), feeds, 'input model'), await runModel(encodeModel(rewritten), feeds, label)];
+export async function checkRuns(original: string | Uint8Array, rewritten: string | Uint8Array, inputs: readonly IdInput[], label = 'output'): Promise<RunCheck> {
+  const a = await runSample(original, inputs, 'input model');
+  const b = await runSample(rewritten, inputs, label);
   const drift: OutputDrift[] = Object.keys(b).map((k) => {
     const x = a[k], y = b[k];
     let m = x && x.length === y.length ? 0 : Infinity;

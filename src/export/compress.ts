@@ -3,14 +3,18 @@
  * result, then write the model and its lineage sidecar (`OUT.json`) atomically.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, createReadStream } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, createReadStream } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadModel } from '../onnx/load.ts';
-import { saveModel, writeFileAtomic } from '../onnx/save.ts';
+import { saveModel, writeFileAtomic, type SavedFiles } from '../onnx/save.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { PassContext, PassReport, PassStep } from '../pass/pass.ts';
 import { runPipeline } from '../pass/pipeline.ts';
-import { checkRuns, type RunCheck } from './check.ts';
+import { toolVersion } from '../version.ts';
+import { checkRuns, runSample, type RunCheck } from './check.ts';
+import { sampleInputs } from '../bert/sample-inputs.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { Model } from '../onnx/graph.ts';
 
 /** The JSON sidecar written beside every output model. */
 export interface Lineage {
@@ -64,22 +68,38 @@ export function lineagePath(modelPath: string): string {
   return `${modelPath}.json`;
 }
 
-const VERSION = (() => {
+/**
+ * Saves `model` into a staging folder beside `output` under its final name, checks it there by path (onnxruntime
+ * reads external data as it will at the final place), then renames the data file and the model into place. A
+ * failed check leaves nothing at `output`.
+ */
+async function saveChecked(model: Model, output: string, externalData: boolean, check: (staged: string) => Promise<RunCheck>): Promise<{ saved: SavedFiles; check: RunCheck }> {
+  mkdirSync(dirname(resolve(output)), { recursive: true });
+  const stage = mkdtempSync(join(dirname(resolve(output)), '.compress-'));
   try {
-    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
-  } catch {
-    return 'unknown';
+    const staged = join(stage, basename(output));
+    const saved = saveModel(model, staged, { externalData: externalData ? true : 'auto' });
+    const result = await check(staged);
+    let data: string | undefined;
+    if (saved.data) {
+      data = join(dirname(output), basename(saved.data));
+      renameSync(saved.data, data);
+    }
+    renameSync(staged, output);
+    return { saved: { ...saved, model: output, ...(data ? { data } : {}) }, check: result };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
   }
-})();
+}
 
 export async function compressFile(opts: CompressOptions): Promise<Lineage> {
   const model = loadModel(opts.input);
   const result = await runPipeline(model, opts.steps, opts.context);
-  const check = await checkRuns(model, result.model, result.inputStructure, opts.output);
-  const saved = saveModel(result.model, opts.output, { externalData: opts.externalData ? true : 'auto' });
+  const inputs = sampleInputs(model, result.inputStructure, { batch: 2, seq: 16 });
+  const { saved, check } = await saveChecked(result.model, opts.output, !!opts.externalData, (staged) => checkRuns(opts.input, staged, inputs, opts.output));
   const parentPath = lineagePath(opts.input);
   const lineage: Lineage = {
-    tool: { name: 'bert-compress', version: VERSION },
+    tool: { name: 'bert-compress', version: toolVersion() },
     createdAt: new Date().toISOString(),
     input: {
       path: opts.input,
@@ -95,4 +115,14 @@ export async function compressFile(opts: CompressOptions): Promise<Lineage> {
   writeFileAtomic(lineagePath(opts.output), Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
   if (opts.copyModelFiles !== false) copyModelSideFiles(dirname(opts.input), dirname(opts.output));
   return lineage;
+}
+
+/** Saves a model that was not rewritten (an export) after checking onnxruntime runs it. */
+export async function saveRunnable(model: Model, structure: BertStructure, output: string): Promise<SavedFiles> {
+  const inputs = sampleInputs(model, structure, { batch: 2, seq: 16 });
+  const { saved } = await saveChecked(model, output, false, async (staged) => {
+    await runSample(staged, inputs, output);
+    return { drift: [], batch: 2, seq: inputs[0].dims[1] };
+  });
+  return saved;
 }

@@ -6,10 +6,9 @@
 import { dirname } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
-import { saveModel, type SavedFiles } from '../onnx/save.ts';
+import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
-import { checkRuns } from './check.ts';
-import { copyModelSideFiles } from './compress.ts';
+import { copyModelSideFiles, saveRunnable } from './compress.ts';
 
 export interface ExportResult {
   saved: SavedFiles;
@@ -22,7 +21,6 @@ export interface ExportResult {
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: { seedMissing?: number } = {}): Promise<ExportResult> {
   const model = buildFromHuggingFaceFolder(dir, opts.seedMissing !== undefined ? { fillMissing: { seed: opts.seedMissing } } : {});
   const s = findBert(model);
-  await checkRuns(model, model, s, output);
-  const saved = saveModel(model, output);
+  const saved = await saveRunnable(model, s, output);
   return { saved, size: modelSize(model), copied: copyModelSideFiles(dir, dirname(output)), numLayers: s.numLayers, hiddenSize: s.hiddenSize };
 }

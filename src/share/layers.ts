@@ -12,7 +12,7 @@ import { pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import { renamed, tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
+import type { Pass, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { formatShareSpec, formatSourceSpec, layerGroups, parseShareSpec, parseSourceSpec, type ShareSpec, type SourceSpec } from './spec.ts';
 import { layerWeights, type LayerWeight } from './roles.ts';
@@ -205,13 +205,12 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
   parse(settings) {
     return { share: parseShareSpec(settings.share), from: parseSourceSpec(settings.from) };
   },
-  async run(model: Model, s: BertStructure, o: ShareLayersOptions, ctx: PassContext): Promise<PassResult> {
+  async run(model: Model, s: BertStructure, o: ShareLayersOptions): Promise<PassResult> {
     const { model: out, details } = shareLayers(model, s, o);
     const size = details.groups[0].length;
     const summary =
       `shared ${s.layers.length} layers as ${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size} ` +
       `(${formatSourceSpec(o.from)}): encoder weights ${MB(details.encoderBytesBefore)} → ${MB(details.encoderBytesAfter)}`;
-    ctx.log?.(`share-layers: ${summary}`);
     return {
       model: out,
       report: {

@@ -4,7 +4,6 @@
  * points in two sweep files, or in two runs of one file, get the same key, so their results are shared.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -21,16 +20,5 @@ export function hashOf(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
-let version: string | undefined;
-
 /** bert-compress's version, from package.json. */
-export function toolVersion(): string {
-  if (version === undefined) {
-    try {
-      version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      version = 'unknown';
-    }
-  }
-  return version;
-}
+export { toolVersion } from '../version.ts';

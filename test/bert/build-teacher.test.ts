@@ -12,9 +12,8 @@ import { buildBert } from '../../src/bert/build.ts';
 import { layerParamNames } from '../../src/bert/build-weights.ts';
 import { transpose2d } from '../../src/bert/build-graph.ts';
 import { configFromHuggingFace, type BertConfig } from '../../src/bert/config.ts';
-import { encodeModel, loadModel, readFloat32, type Attribute, type Model } from '../../src/onnx/index.ts';
-import { openSession } from '../../src/runtime/session.ts';
-import { batchFeeds, type TokenBatch } from '../helpers/models.ts';
+import { loadModel, readFloat32, type Attribute, type Model } from '../../src/onnx/index.ts';
+import { batchLogits, type TokenBatch } from '../helpers/models.ts';
 
 const TEACHER = fileURLToPath(new URL('../../../shared/teachers/sst2-L4H256/', import.meta.url));
 const SST2_DEV = fileURLToPath(new URL('../../../shared/glue/SST-2/dev.tsv', import.meta.url));
@@ -95,17 +94,6 @@ function devBatch(n: number, maxLength: number): { batch: TokenBatch; rows: numb
   };
 }
 
-async function logits(model: Model | string, batch: TokenBatch): Promise<number[][]> {
-  const s = await openSession(typeof model === 'string' ? model : encodeModel(model));
-  try {
-    const t = (await s.run(batchFeeds(batch))).logits;
-    const d = Array.from(t.data as Float32Array);
-    return Array.from({ length: t.dims[0] }, (_, i) => d.slice(i * t.dims[1], (i + 1) * t.dims[1]));
-  } finally {
-    await s.release();
-  }
-}
-
 describe.skipIf(!existsSync(TEACHER))('buildBert reproduces the torch-exported SST-2 teacher', () => {
   let teacher: Model;
   let config: BertConfig;
@@ -131,8 +119,8 @@ describe.skipIf(!existsSync(TEACHER))('buildBert reproduces the torch-exported S
 
   it('gives the teacher’s logits on real SST-2 dev sentences (padded batch), within 1e-4', async () => {
     const { batch, rows } = devBatch(8, config.maxPositions);
-    const got = await logits(rebuilt, batch);
-    const want = await logits(`${TEACHER}model.onnx`, batch);
+    const got = (await batchLogits(rebuilt, batch)).rows;
+    const want = (await batchLogits(`${TEACHER}model.onnx`, batch)).rows;
     const oracle = JSON.parse(readFileSync(`${TEACHER}dev_logits.json`, 'utf8')) as number[][];
     for (let i = 0; i < rows.length; i++) {
       for (let j = 0; j < 2; j++) {

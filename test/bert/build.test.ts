@@ -1,43 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildBert, randomBertWeights, resolveWeights, bertParameters, BERT_INPUTS, type WeightArray } from '../../src/bert/build.ts';
+import { buildBert, randomBertWeights, resolveWeights, BERT_INPUTS, type WeightArray } from '../../src/bert/build.ts';
 import { transpose2d } from '../../src/bert/build-graph.ts';
-import { type BertConfig, countParameters } from '../../src/bert/config.ts';
-import { Rng } from '../../src/bert/random.ts';
+import { countParameters } from '../../src/bert/config.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
-import { encodeModel, loadModel, readFloat32, validateModel, decodeModel, type Model } from '../../src/onnx/index.ts';
-import { openSession } from '../../src/runtime/session.ts';
-import { batchFeeds, paddedBatch, referenceBertLogits, tinyBert, tinyBertConfig, writeTinyBert, type TokenBatch } from '../helpers/models.ts';
-
-async function runLogits(model: Model, batch: TokenBatch): Promise<{ dims: readonly number[]; rows: number[][] }> {
-  const s = await openSession(encodeModel(model));
-  try {
-    const out = await s.run(batchFeeds(batch));
-    const t = out.logits;
-    const data = Array.from(t.data as Float32Array);
-    const n = t.dims[1];
-    return { dims: t.dims, rows: Array.from({ length: t.dims[0] }, (_, i) => data.slice(i * n, (i + 1) * n)) };
-  } finally {
-    await s.release();
-  }
-}
-
-/** Seeded weights with every parameter away from its init: LayerNorm scales near 1, biases non-zero. */
-function perturbedWeights(c: BertConfig, seed: number): Map<string, Float32Array> {
-  const w = randomBertWeights(c, { seed, std: 0.3 });
-  for (const p of bertParameters(c)) {
-    if (p.init === 'ones' || p.init === 'zeros') {
-      const a = w.get(p.name)!;
-      new Rng(seed, `${p.name}#perturb`).fillNormal(a, p.init === 'ones' ? 1 : 0, 0.1);
-    }
-  }
-  return w;
-}
-
-function maxAbsDiff(a: number[][], b: number[][]): number {
-  let m = 0;
-  a.forEach((row, i) => row.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
-  return m;
-}
+import { encodeModel, loadModel, readFloat32, validateModel, decodeModel } from '../../src/onnx/index.ts';
+import { batchLogits, maxRowDiff, paddedBatch, perturbedWeights, referenceBertLogits, tinyBert, tinyBertConfig, writeTinyBert, type TokenBatch } from '../helpers/models.ts';
 
 describe('buildBert: graph', () => {
   it('is a valid opset-14 model with int64 dynamic inputs and [batch_size, numLabels] logits', () => {
@@ -148,7 +115,7 @@ describe('buildBert: graph', () => {
 describe('buildBert: running in onnxruntime', () => {
   it('runs a padded batch of 3 with varied lengths; logits are [3, numLabels]', async () => {
     const m = tinyBert({ numLabels: 3 });
-    const { dims, rows } = await runLogits(m, paddedBatch([5, 12, 1], 128));
+    const { dims, rows } = await batchLogits(m, paddedBatch([5, 12, 1], 128));
     expect(dims).toEqual([3, 3]);
     for (const r of rows) for (const v of r) expect(Number.isFinite(v)).toBe(true);
   });
@@ -158,16 +125,16 @@ describe('buildBert: running in onnxruntime', () => {
       const c = tinyBertConfig({ activation, numLabels: 3 });
       const w = perturbedWeights(c, 21);
       const batch = paddedBatch([7, 16, 3], c.vocabSize, 3);
-      const { rows } = await runLogits(buildBert(c, { kind: 'given', tensors: w }), batch);
+      const { rows } = await batchLogits(buildBert(c, { kind: 'given', tensors: w }), batch);
       const want = referenceBertLogits(c, (n) => w.get(n)!, batch);
-      expect(maxAbsDiff(rows, want)).toBeLessThan(1e-4);
+      expect(maxRowDiff(rows, want)).toBeLessThan(1e-4);
       // the check means something: logits are O(1) and differ between examples
       expect(Math.max(...want.flat().map(Math.abs))).toBeGreaterThan(0.1);
-      expect(maxAbsDiff([want[0]], [want[1]])).toBeGreaterThan(1e-2);
+      expect(maxRowDiff([want[0]], [want[1]])).toBeGreaterThan(1e-2);
       if (activation !== 'relu') {
         // and tells the two GELUs apart
         const other = referenceBertLogits({ ...c, activation: activation === 'gelu' ? 'gelu_tanh' : 'gelu' }, (n) => w.get(n)!, batch);
-        expect(maxAbsDiff(rows, other)).toBeGreaterThan(2e-4);
+        expect(maxRowDiff(rows, other)).toBeGreaterThan(2e-4);
       }
     });
   }
@@ -181,18 +148,18 @@ describe('buildBert: running in onnxruntime', () => {
       attentionMask: [padded.attentionMask[0].slice(0, 4)],
       tokenTypeIds: [padded.tokenTypeIds[0].slice(0, 4)],
     };
-    const a = await runLogits(m, padded);
-    const b = await runLogits(m, alone);
-    expect(maxAbsDiff([a.rows[0]], b.rows)).toBeLessThan(1e-5);
+    const a = await batchLogits(m, padded);
+    const b = await batchLogits(m, alone);
+    expect(maxRowDiff([a.rows[0]], b.rows)).toBeLessThan(1e-5);
   });
 
   it('builds a 0-layer model and a single-label regression head', async () => {
     const c = tinyBertConfig({ numLayers: 0, numLabels: 1, problemType: 'regression' });
     const w = perturbedWeights(c, 2);
     const batch = paddedBatch([3, 6], c.vocabSize);
-    const { dims, rows } = await runLogits(buildBert(c, { kind: 'given', tensors: w }), batch);
+    const { dims, rows } = await batchLogits(buildBert(c, { kind: 'given', tensors: w }), batch);
     expect(dims).toEqual([2, 1]);
-    expect(maxAbsDiff(rows, referenceBertLogits(c, (n) => w.get(n)!, batch))).toBeLessThan(1e-4);
+    expect(maxRowDiff(rows, referenceBertLogits(c, (n) => w.get(n)!, batch))).toBeLessThan(1e-4);
   });
 });
 

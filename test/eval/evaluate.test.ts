@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DataError, ModelLoadError, SettingsError } from '../../src/errors.ts';
+import { DataError, ModelLoadError } from '../../src/errors.ts';
 import { evaluate, predictionsFromRows, type ProgressEvent } from '../../src/eval/evaluate.ts';
 import { predictRows } from '../../src/eval/predict.ts';
 import { submissionText } from '../../src/eval/submission.ts';

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBert, type WeightSource } from '../../src/bert/build.ts';
 import { type BertConfig, bertConfig, headSize } from '../../src/bert/config.ts';
-import { layerParamNames } from '../../src/bert/build-weights.ts';
+import { bertParameters, layerParamNames, randomBertWeights } from '../../src/bert/build-weights.ts';
+import { Rng } from '../../src/bert/random.ts';
 import type { Model } from '../../src/onnx/index.ts';
-import { saveModel } from '../../src/onnx/index.ts';
-import { Tensor, type Feeds } from '../../src/runtime/session.ts';
+import { encodeModel, saveModel } from '../../src/onnx/index.ts';
+import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
 
 /** The tiny config: 2 layers × 4 heads × 32 hidden (FFN 64), vocab 128, 64 positions, 2 labels, erf GELU. */
 export const TINY_CONFIG: Readonly<BertConfig> = Object.freeze({
@@ -186,4 +187,34 @@ export function referenceBertLogits(c: BertConfig, weight: (name: string) => Flo
     const pooled = dense(weight('bert.pooler.dense.weight'), weight('bert.pooler.dense.bias'), x[0]).map(Math.tanh);
     return Array.from(dense(weight('classifier.weight'), weight('classifier.bias'), pooled));
   });
+}
+
+/** Seeded weights with every parameter away from its init (LayerNorm scales near 1, biases non-zero), so a
+ * numeric comparison exercises every parameter. */
+export function perturbedWeights(c: BertConfig, seed: number): Map<string, Float32Array> {
+  const w = randomBertWeights(c, { seed, std: 0.3 });
+  for (const p of bertParameters(c)) {
+    if (p.init === 'ones' || p.init === 'zeros') new Rng(seed, `${p.name}#perturb`).fillNormal(w.get(p.name)!, p.init === 'ones' ? 1 : 0, 0.1);
+  }
+  return w;
+}
+
+/** The `logits` output of a model (path or in-memory) on a token batch, as rows, with its dims. */
+export async function batchLogits(model: Model | string, batch: TokenBatch): Promise<{ dims: readonly number[]; rows: number[][] }> {
+  const s = await openSession(typeof model === 'string' ? model : encodeModel(model));
+  try {
+    const t = (await s.run(batchFeeds(batch))).logits;
+    const data = Array.from(t.data as Float32Array);
+    const n = t.dims[1];
+    return { dims: t.dims, rows: Array.from({ length: t.dims[0] }, (_, i) => data.slice(i * n, (i + 1) * n)) };
+  } finally {
+    await s.release();
+  }
+}
+
+/** Largest |a − b| over two equally shaped row lists. */
+export function maxRowDiff(a: number[][], b: number[][]): number {
+  let m = 0;
+  a.forEach((row, i) => row.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
+  return m;
 }

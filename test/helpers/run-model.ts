@@ -1,18 +1,14 @@
 /** Running in-memory models on the same sample inputs, for before/after comparisons in pass tests. */
 import type { Model } from '../../src/onnx/index.ts';
 import { encodeModel } from '../../src/onnx/index.ts';
-import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
+import { openSession, type Feeds } from '../../src/runtime/session.ts';
+import { idFeeds } from '../../src/runtime/feeds.ts';
+import { encoderFeeds, runAll } from './feeds.ts';
 import { sampleInputs } from '../../src/bert/sample-inputs.ts';
 import type { BertStructure } from '../../src/bert/structure.ts';
 
 export function sampleFeeds(model: Model, s: BertStructure, batch = 3, seq = 12): Feeds {
-  const feeds: Feeds = {};
-  for (const i of sampleInputs(model, s, { batch, seq })) {
-    feeds[i.name] = i.type === 'int32'
-      ? new Tensor('int32', Int32Array.from(i.values), i.dims)
-      : new Tensor('int64', BigInt64Array.from(i.values, (v) => BigInt(v)), i.dims);
-  }
-  return feeds;
+  return idFeeds(sampleInputs(model, s, { batch, seq }));
 }
 
 /** Every output of `model` on `feeds` (plus extra feeds such as head masks), as Float32Arrays. */
@@ -40,4 +36,22 @@ export function maxAbs(a: Record<string, Float32Array>): number {
   let m = 0;
   for (const v of Object.values(a)) for (const x of v) m = Math.max(m, Math.abs(x));
   return m;
+}
+
+/** max |a − b| / max |a| over every output. */
+export function relativeDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
+  return maxDiff(a, b) / Math.max(maxAbs(a), 1e-12);
+}
+
+/**
+ * Every output of `model` on a seeded padded batch whose inputs are chosen by name (ids, mask, token types), for
+ * graphs whose structure is not the point of the test.
+ */
+export async function runModel(model: Model, opts: { vocab: number; batch?: number; seq?: number; seed?: number }): Promise<Record<string, Float32Array>> {
+  const session = await openSession(encodeModel(model));
+  try {
+    return await runAll(session, encoderFeeds(session, { batch: opts.batch ?? 2, seq: opts.seq ?? 9, vocab: opts.vocab, seed: opts.seed }));
+  } finally {
+    await session.release();
+  }
 }

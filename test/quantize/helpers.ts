@@ -8,7 +8,6 @@ import { quantizePass, quantizedEmbeddings, quantizedProjections, type TensorRec
 import { weightInOut } from '../../src/quantize/graph-edit.ts';
 import { paddedBatch } from '../helpers/models.ts';
 import { lcg } from '../helpers/feeds.ts';
-import { maxAbs, maxDiff } from '../helpers/run-model.ts';
 
 /** Parses `settings` and runs the quantize pass. */
 export function quantize(model: Model, s: BertStructure, settings: Record<string, unknown>, calibration?: CalibrationSource): Promise<PassResult> {
@@ -37,10 +36,7 @@ export function syntheticCalibration(vocab: number, numLabels: number, count = 3
   return { task: 'synthetic', batches };
 }
 
-/** max |a - b| / max |a| over every output. */
-export function relativeDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
-  return maxDiff(a, b) / Math.max(maxAbs(a), 1e-12);
-}
+export { relativeDiff } from '../helpers/run-model.ts';
 
 /** Every Linear and table of `s` is quantized in `q` and dequantizes to its original within the reported error. */
 export function expectWeightsReadBack(original: Model, s: BertStructure, q: Model, records: readonly TensorRecord[]): void {

@@ -11,7 +11,7 @@ import { factorizeEmbeddingsPass } from '../../src/factorize/index.ts';
 import { lcg, maxAbsDiff } from '../helpers/feeds.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { FIXTURE_MODELS, TEACHERS, fixture, hasFixtures, hasTeachers } from '../helpers/paths.ts';
-import { runModel } from '../factorize/run-model.ts';
+import { runModel } from '../helpers/run-model.ts';
 
 const pass = shareLayersPass;
 
