@@ -117,10 +117,10 @@ export interface HeadShapeConstant {
   /** The value found. */
   value: number;
   /**
-   * Nodes of this layer that read the constant directly (optional). When the constant is shared with other layers,
-   * a pass gives these readers their own copy; without this list it works the readers out from the graph.
+   * Nodes of this layer that read the constant directly. When the constant is shared with other layers, a pass
+   * gives these readers their own copy.
    */
-  readers?: string[];
+  readers: string[];
 }
 
 export interface AttentionBlock {

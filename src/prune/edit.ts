@@ -8,31 +8,8 @@ import { consumers, producers, uniqueName } from '../onnx/analysis.ts';
 import type { Linear } from '../bert/structure.ts';
 import { keepColumns, keepEntries, keepRows } from './weights.ts';
 
-/** Nodes reachable forward from `start` (inclusive) within `depth` hops. */
-function forwardClosure(g: Graph, start: Node, depth: number): Set<Node> {
-  const cons = consumers(g);
-  const seen = new Set<Node>([start]);
-  let frontier = [start];
-  for (let d = 0; d < depth && frontier.length; d++) {
-    const next: Node[] = [];
-    for (const n of frontier) for (const o of n.outputs) for (const c of cons.get(o) ?? []) if (!seen.has(c)) (seen.add(c), next.push(c));
-    frontier = next;
-  }
-  return seen;
-}
-
 /** Which readers of a shared tensor belong to the part of the graph being rewritten. */
 export type ReaderFilter = (reader: Node) => boolean;
-
-/** Readers that reach `target` (a node name) within a few hops: a Transpose/Cast/Unsqueeze/Concat chain. */
-export function leadsTo(g: Graph, target: string | ReadonlySet<string>, depth = 5): ReaderFilter {
-  const targets = typeof target === 'string' ? new Set([target]) : target;
-  return (r) => {
-    if (targets.has(r.name)) return true;
-    for (const n of forwardClosure(g, r, depth)) if (targets.has(n.name)) return true;
-    return false;
-  };
-}
 
 const PASSTHROUGH = new Set(['Identity', 'Transpose', 'Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'DequantizeLinear']);
 

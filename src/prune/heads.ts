@@ -6,17 +6,16 @@
  * removeAttentionBlock). Layers without attention have 0 heads; quantized attention weights are refused (prune
  * before quantizing).
  */
-import type { Graph, Model, Node } from '../onnx/graph.ts';
+import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
 import { consumers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
-import type { AttentionBlock, BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
+import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
-import { feedsInto, keepLinearInputs, keepLinearOutputs, leadsTo, replaceConstantNodeFor, replaceInitializerFor, type ReaderFilter } from './edit.ts';
+import { feedsInto, keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, type ReaderFilter } from './edit.ts';
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
-import { nodesBetween } from './block.ts';
 import { HEAD_IMPORTANCE, headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { attentionQuantization, refuseQuantized } from './float-weights.ts';
 
@@ -61,14 +60,15 @@ export function selectHeads(scores: HeadScores, ratio: number, minPerLayer = 0):
   return out;
 }
 
-function setConstant(g: Graph, c: HeadShapeConstant, newValue: number, select: ReaderFilter): void {
-  const rewrite = (t: ReturnType<typeof g.initializers.get> & object) => {
+/** Sets a head-shape constant to `newValue` as its readers in this layer see it (copied if other layers read it). */
+function setConstant(g: Graph, c: HeadShapeConstant, newValue: number): void {
+  const rewrite = (t: Tensor) => {
     const vals = readNumbers(t);
     vals[c.index] = newValue;
     return t.dataType === DataType.INT32 ? int32Tensor(t.name, t.dims, vals) : int64Tensor(t.name, t.dims, vals);
   };
-  const readers = c.readers ? new Set(c.readers) : undefined;
-  const filter: ReaderFilter = readers ? (r) => readers.has(r.name) : select;
+  const readers = new Set(c.readers);
+  const filter: ReaderFilter = (r) => readers.has(r.name);
   if (c.source === 'initializer') {
     const t = g.initializers.get(c.name);
     if (!t) throw new Error(`head-shape constant '${c.name}' not found`);
@@ -79,11 +79,6 @@ function setConstant(g: Graph, c: HeadShapeConstant, newValue: number, select: R
     if (!t) throw new Error(`Constant node '${c.name}' not found`);
     replaceConstantNodeFor(g, c.name, filter, rewrite(t));
   }
-}
-
-/** Names of the nodes of an attention block: on paths from the Q/K/V projections to the output projection. */
-function attentionNodes(g: Graph, a: AttentionBlock): Set<string> {
-  return nodesBetween(g, a.kind === 'fused' ? [a.fused!.node] : [a.q!.node, a.k!.node, a.v!.node], a.output.node);
 }
 
 /**
@@ -135,8 +130,6 @@ export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly nu
   }
   const d = a.headSize;
   const feats = unitFeatures(keep, d);
-  const inBlock = attentionNodes(g, a);
-  const select = leadsTo(g, inBlock, 5);
   if (a.kind === 'unfused') {
     for (const lin of [a.q!, a.k!, a.v!]) keepLinearOutputs(g, lin, feats);
   } else {
@@ -150,7 +143,7 @@ export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly nu
     if (node.attributes.qkv_hidden_sizes) node.attributes.qkv_hidden_sizes = { type: 'ints', value: [keep.length * d, keep.length * d, keep.length * d] };
   }
   keepLinearInputs(g, a.output, feats);
-  for (const c of a.headShapeConstants) setConstant(g, c, c.meaning === 'num-heads' ? keep.length : keep.length * d, select);
+  for (const c of a.headShapeConstants) setConstant(g, c, c.meaning === 'num-heads' ? keep.length : keep.length * d);
 }
 
 export function applyHeadPruning(model: Model, s: BertStructure, drop: Record<number, number[]>): Model {

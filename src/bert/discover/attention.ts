@@ -307,7 +307,7 @@ class ConstantCollector {
     const key = `${e.ref.source}\u0000${e.ref.name}\u0000${e.ref.index}\u0000${meaning}`;
     const existing = this.items.get(key);
     if (existing) {
-      if (!existing.readers!.includes(e.ref.reader)) existing.readers!.push(e.ref.reader);
+      if (!existing.readers.includes(e.ref.reader)) existing.readers.push(e.ref.reader);
       return;
     }
     this.items.set(key, { source: e.ref.source, name: e.ref.name, index: e.ref.index, meaning, value: e.value, readers: [e.ref.reader] });
