@@ -2,38 +2,26 @@
  * The prune-ffn pass: removes the least important intermediate neurons of every FFN (same fraction per layer).
  * A neuron's importance is |W_in column| · |W_out row| (magnitude), a standard structured-pruning criterion.
  */
-import type { Graph, Model } from '../onnx/graph.ts';
+import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
-import { readFloat32 } from '../onnx/tensor.ts';
 import { pruneGraph } from '../onnx/analysis.ts';
-import type { BertStructure, Linear } from '../bert/structure.ts';
+import type { BertStructure } from '../bert/structure.ts';
 import type { Pass } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { keepLinearInputs, keepLinearOutputs } from './edit.ts';
 import { nodesBetween, rewriteReshapeWidths } from './block.ts';
+import { featureSquares } from './weights.ts';
 import { feedForwardQuantization, refuseQuantized } from './float-weights.ts';
 
 export interface PruneFfnOptions {
   ratio: number;
 }
 
-/** L2 norm of each of `n` features of a projection's outputs (side 'out') or inputs (side 'in'). */
-function featureNorms(g: Graph, lin: Linear, side: 'out' | 'in', n: number): Float64Array {
-  const t = g.initializers.get(lin.weight)!;
-  const w = readFloat32(t);
-  const [r, c] = t.dims;
-  const featureIsColumn = (lin.layout === 'in_out') === (side === 'out');
-  const s = new Float64Array(n);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) s[featureIsColumn ? j : i] += w[i * c + j] ** 2;
-  return s.map(Math.sqrt);
-}
-
 export function ffnNeuronScores(model: Model, s: BertStructure): number[][] {
   return s.layers.map((l) => {
-    const n = l.ffn.intermediateSize;
-    const a = featureNorms(model.graph, l.ffn.in, 'out', n);
-    const b = featureNorms(model.graph, l.ffn.out, 'in', n);
-    return Array.from(a, (v, i) => v * b[i]);
+    const a = featureSquares(model.graph.initializers.get(l.ffn.in.weight)!, l.ffn.in.layout, 'out');
+    const b = featureSquares(model.graph.initializers.get(l.ffn.out.weight)!, l.ffn.out.layout, 'in');
+    return Array.from(a, (v, i) => Math.sqrt(v * b[i]));
   });
 }
 

@@ -10,7 +10,7 @@
 import type { Graph, Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { readFloat32 } from '../onnx/tensor.ts';
+import { featureSquares, unitSums } from './weights.ts';
 import { uniqueName } from '../onnx/analysis.ts';
 import { Tensor } from '../runtime/session.ts';
 import type { BertStructure, Linear } from '../bert/structure.ts';
@@ -23,40 +23,23 @@ export const HEAD_IMPORTANCE: readonly HeadImportance[] = ['ablation', 'confiden
 
 export type HeadScores = number[][];
 
-/** Sum of squares of the features [from, to) of a projection's output (or input, for `side: 'in'`). */
-function featureSquares(g: Graph, lin: Linear, from: number, to: number, side: 'out' | 'in'): number {
-  const w = readFloat32(g.initializers.get(lin.weight)!);
-  const [r, c] = g.initializers.get(lin.weight)!.dims;
-  // the feature axis: columns of [in,out] for outputs, rows for inputs; swapped for [out,in]
-  const featureIsColumn = (lin.layout === 'in_out') === (side === 'out');
-  let s = 0;
-  if (featureIsColumn) {
-    for (let i = 0; i < r; i++) for (let j = from; j < to; j++) s += w[i * c + j] ** 2;
-  } else {
-    for (let i = from; i < to; i++) for (let j = 0; j < c; j++) s += w[i * c + j] ** 2;
-  }
-  return s;
-}
+/** Squared weight norm per feature of a projection (see featureSquares). */
+const squares = (g: Graph, lin: Linear, side: 'out' | 'in') => featureSquares(g.initializers.get(lin.weight)!, lin.layout, side);
 
 export function magnitudeScores(model: Model, s: BertStructure): HeadScores {
   const g = model.graph;
   return s.layers.map((layer) => {
     const a = layer.attention;
     if (!a) return [];
-    const d = a.headSize;
-    return Array.from({ length: a.numHeads }, (_, h) => {
-      let sq = featureSquares(g, a.output, h * d, (h + 1) * d, 'in');
-      if (a.kind === 'unfused') {
-        for (const lin of [a.q!, a.k!, a.v!]) sq += featureSquares(g, lin, h * d, (h + 1) * d, 'out');
-      } else {
-        const w = g.initializers.get(a.fused!.weight)!;
-        const vals = readFloat32(w);
-        const [rows, cols] = w.dims;
-        const width = a.numHeads * d;
-        for (let part = 0; part < 3; part++) for (let i = 0; i < rows; i++) for (let j = part * width + h * d; j < part * width + (h + 1) * d; j++) sq += vals[i * cols + j] ** 2;
-      }
-      return Math.sqrt(sq);
-    });
+    const per = unitSums(squares(g, a.output, 'in'), a.headSize);
+    if (a.kind === 'unfused') {
+      for (const lin of [a.q!, a.k!, a.v!]) unitSums(squares(g, lin, 'out'), a.headSize).forEach((v, h) => (per[h] += v));
+    } else {
+      // packed [hidden, 3·heads·headSize]: Q, K and V sections, each heads × headSize columns
+      const packed = unitSums(featureSquares(g.initializers.get(a.fused!.weight)!, 'in_out', 'out'), a.headSize);
+      packed.forEach((v, u) => (per[u % a.numHeads] += v));
+    }
+    return Array.from(per, Math.sqrt);
   });
 }
 

@@ -43,3 +43,23 @@ export function unitFeatures(units: readonly number[], size: number, offset = 0)
   for (const u of units) for (let i = 0; i < size; i++) out.push(offset + u * size + i);
   return out;
 }
+
+/**
+ * Sum of squares of every output feature (side 'out') or input feature (side 'in') of a projection's weight: the
+ * columns of an [in, out] matrix for outputs, its rows for inputs, and the other way round for [out, in].
+ */
+export function featureSquares(weight: Tensor, layout: 'in_out' | 'out_in', side: 'out' | 'in'): Float64Array {
+  const w = readFloat32(weight);
+  const [r, c] = weight.dims;
+  const featureIsColumn = (layout === 'in_out') === (side === 'out');
+  const s = new Float64Array(featureIsColumn ? c : r);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) s[featureIsColumn ? j : i] += w[i * c + j] ** 2;
+  return s;
+}
+
+/** Sums `perFeature` over consecutive units of `size` features (e.g. a head's headSize features). */
+export function unitSums(perFeature: ArrayLike<number>, size: number): Float64Array {
+  const out = new Float64Array(Math.floor(perFeature.length / size));
+  for (let i = 0; i < out.length * size; i++) out[Math.floor(i / size)] += perFeature[i];
+  return out;
+}

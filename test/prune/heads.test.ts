@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadModel, type Model } from '../../src/onnx/index.ts';
+import { loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { Tensor } from '../../src/runtime/session.ts';
 import { applyHeadPruning, parseHeadList, pruneHeadsPass, selectHeads } from '../../src/prune/heads.ts';
@@ -99,6 +99,25 @@ describe('prune-heads', () => {
     expect(magnitudeScores(model, s).map((r) => r.length)).toEqual([4, 4]);
     expect(randomScores(s, 1)).toEqual(randomScores(s, 1));
     expect(randomScores(s, 1)).not.toEqual(randomScores(s, 2));
+  });
+
+  it('magnitude is the L2 norm of a head\'s Q, K, V columns and output-projection rows', () => {
+    const model = tinyBert({}, { std: 0.2 });
+    const s = findBert(model);
+    const a = s.layers[1].attention!;
+    const d = a.headSize;
+    let sq = 0;
+    for (const lin of [a.q!, a.k!, a.v!, a.output]) {
+      const t = model.graph.initializers.get(lin.weight)!;
+      const w = readFloat32(t);
+      const [r, c] = t.dims;
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) {
+        // head 2's features: columns of the [in, out] Q/K/V weights, rows of the [in, out] output weight
+        const feature = lin === a.output ? i : j;
+        if (feature >= 2 * d && feature < 3 * d) sq += w[i * c + j] ** 2;
+      }
+    }
+    expect(magnitudeScores(model, s)[1][2]).toBeCloseTo(Math.sqrt(sq), 5);
   });
 
   it('does not change the input model', async () => {
