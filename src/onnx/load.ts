@@ -7,7 +7,7 @@ import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ModelLoadError } from '../errors.ts';
 import type { Model } from './graph.ts';
 import { onnx, modelFromProto, type ExternalReader, type ExternalRef } from './proto.ts';
-import { checkOpsets, validateGraph } from './validate.ts';
+import { checkOpsets, cycleProblem, definitionProblems } from './validate.ts';
 import { ensureUniqueNodeNames, topoSort } from './analysis.ts';
 
 export interface LoadOptions {
@@ -18,7 +18,7 @@ export interface LoadOptions {
 }
 
 /** Bytes of external tensor data, read on demand from files in `baseDir`. */
-function externalReader(baseDir: string, label: string): { read: ExternalReader; close(): void } {
+function externalReader(baseDir: string): { read: ExternalReader; close(): void } {
   const fds = new Map<string, { fd: number; size: number }>();
   const read: ExternalReader = (ref: ExternalRef, tensorName: string) => {
     const rel = normalize(ref.location);
@@ -45,7 +45,6 @@ function externalReader(baseDir: string, label: string): { read: ExternalReader;
     }
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   };
-  void label;
   return { read, close: () => fds.forEach((f) => closeSync(f.fd)) };
 }
 
@@ -60,7 +59,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
     throw new ModelLoadError(`${label}: not an ONNX model (protobuf decoding failed: ${firstLine(e)})`, { cause: e });
   }
   if (!proto.graph) throw new ModelLoadError(`${label}: not an ONNX model (no graph)`);
-  const ext = opts.baseDir !== undefined ? externalReader(opts.baseDir, label) : undefined;
+  const ext = opts.baseDir !== undefined ? externalReader(opts.baseDir) : undefined;
   let model: Model;
   try {
     model = modelFromProto(proto, ext?.read);
@@ -78,8 +77,9 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
   if (!opts.skipValidation) {
     // ONNX requires topological order; an unsorted but acyclic graph is put in order rather than refused.
     const sorted = topoSort(model.graph);
-    if (sorted.ok) model.graph.nodes = sorted.nodes;
-    const problems = validateGraph(model.graph);
+    if (!sorted.ok) throw new ModelLoadError(`${label}: invalid graph: ${cycleProblem(sorted.cycleAt)}`);
+    model.graph.nodes = sorted.nodes;
+    const problems = definitionProblems(model.graph);
     if (problems.length) throw new ModelLoadError(`${label}: invalid graph: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
   }
   return model;

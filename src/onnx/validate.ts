@@ -1,5 +1,5 @@
 /** Structural checks of a graph: every input defined, nodes topologically sorted, opsets imported. */
-import type { Graph, Model } from './graph.ts';
+import type { Graph, Model, Node } from './graph.ts';
 import { nodeReads, topoSort } from './analysis.ts';
 
 /** The highest opset of the default domain that onnxruntime-node 1.30 (and this tool) understands. */
@@ -28,13 +28,22 @@ export function checkOpsets(model: Model): string | undefined {
  * values defined twice, graph outputs nobody produces.
  */
 export function validateGraph(g: Graph, outerScope: ReadonlySet<string> = new Set()): string[] {
-  const problems: string[] = [];
   const sorted = topoSort(g);
-  if (!sorted.ok) {
-    const n = sorted.cycleAt;
-    problems.push(`the graph has a cycle through node '${n.name || n.opType}' (${n.opType})`);
-    return problems;
-  }
+  if (!sorted.ok) return [cycleProblem(sorted.cycleAt)];
+  return definitionProblems(g, outerScope);
+}
+
+/** The message for a cycle found by topoSort. */
+export function cycleProblem(n: Node): string {
+  return `the graph has a cycle through node '${n.name || n.opType}' (${n.opType})`;
+}
+
+/**
+ * Problems with what the nodes read and define, in their current order (no cycle check): reads before or
+ * without a definition, values defined twice, graph outputs nobody produces; subgraphs included.
+ */
+export function definitionProblems(g: Graph, outerScope: ReadonlySet<string> = new Set()): string[] {
+  const problems: string[] = [];
   const defined = new Set<string>([...outerScope, ...g.inputs.map((v) => v.name), ...g.initializers.keys()]);
   const producedLater = new Set<string>();
   for (const n of g.nodes) for (const o of n.outputs) producedLater.add(o);
