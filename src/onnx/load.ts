@@ -13,8 +13,6 @@ import { ensureUniqueNodeNames, topoSort } from './analysis.ts';
 export interface LoadOptions {
   /** Folder that external-data locations are relative to (default: the model file's folder). */
   baseDir?: string;
-  /** Skip the structural validation (cycles, undefined inputs); for tools that repair graphs. */
-  skipValidation?: boolean;
 }
 
 /** Bytes of external tensor data, read on demand from files in `baseDir`. */
@@ -74,14 +72,12 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
   const opsetProblem = checkOpsets(model);
   if (opsetProblem) throw new ModelLoadError(`${label}: ${opsetProblem}`);
   ensureUniqueNodeNames(model.graph);
-  if (!opts.skipValidation) {
-    // ONNX requires topological order; an unsorted but acyclic graph is put in order rather than refused.
-    const sorted = topoSort(model.graph);
-    if (!sorted.ok) throw new ModelLoadError(`${label}: invalid graph: ${cycleProblem(sorted.cycleAt)}`);
-    model.graph.nodes = sorted.nodes;
-    const problems = definitionProblems(model.graph);
-    if (problems.length) throw new ModelLoadError(`${label}: invalid graph: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
-  }
+  // ONNX requires topological order; an unsorted but acyclic graph is put in order rather than refused.
+  const sorted = topoSort(model.graph);
+  if (!sorted.ok) throw new ModelLoadError(`${label}: invalid graph: ${cycleProblem(sorted.cycleAt)}`);
+  model.graph.nodes = sorted.nodes;
+  const problems = definitionProblems(model.graph);
+  if (problems.length) throw new ModelLoadError(`${label}: invalid graph: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
   return model;
 }
 
