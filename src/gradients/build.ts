@@ -1,0 +1,208 @@
+/**
+ * Reverse-mode differentiation on the ONNX IR. From a forward graph with a scalar loss, `buildGradientGraph`
+ * writes a *training graph*: the same forward nodes, then for each node on the path from the parameters to the
+ * loss (in reverse order) the nodes of its op's gradient rule (rules/), contributions to one value summed. The
+ * parameters (initializers) become graph inputs, and the outputs are the loss, any forward values asked for, and
+ * the gradient of every parameter. Only standard ONNX ops are written, so onnxruntime's ordinary CPU build runs
+ * it; no training build is needed.
+ *
+ * Embedding tables listed as `sparse` get no dense gradient: the graph outputs the gradient of the rows each of
+ * their Gathers looked up, with the looked-up ids, and the optimizer adds them into the touched rows only.
+ */
+import type { Model, Node, Tensor, ValueInfo } from '../onnx/graph.ts';
+import { cloneModel, attrTensor } from '../onnx/graph.ts';
+import { DataType, isFloatType } from '../onnx/dtype.ts';
+import { readNumbers } from '../onnx/tensor.ts';
+import type { Feeds } from '../runtime/session.ts';
+import { GradContext, GradientError, floatScalarTensor, at } from './context.ts';
+import { probeValues } from './probe.ts';
+import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
+
+export interface GradientGraphOptions {
+  /** A scalar float value of the graph (usually a graph output). */
+  loss: string;
+  /** Float initializers to differentiate with respect to; they become graph inputs. */
+  parameters: readonly string[];
+  /** Parameters read only by Gather on axis 0 (embedding tables) whose gradient is output as gathered rows. */
+  sparse?: readonly string[];
+  /** Forward values to output as well (e.g. logits). */
+  keep?: readonly string[];
+  /** Inputs for the shape probe (default: symbolic dims 2, 3, 5…, ids 0, floats 0.5). */
+  probeFeeds?: Feeds;
+}
+
+/** The gradient of one Gather of a sparse parameter: output names of the row gradients and of the ids. */
+export interface SparseGradient {
+  parameter: string;
+  /** [...ids dims, width] gradient of the looked-up rows. */
+  rows: string;
+  /** The ids the Gather read (any integer type, any shape). */
+  ids: string;
+}
+
+export interface GradientGraph {
+  model: Model;
+  loss: string;
+  keep: readonly string[];
+  /** Output name of each parameter's dense gradient. */
+  dense: ReadonlyMap<string, string>;
+  sparse: readonly SparseGradient[];
+  /** Parameters the loss does not depend on (no gradient output; their gradient is zero). */
+  unused: readonly string[];
+  /** Shape and type of each parameter input. */
+  parameterInfo: ReadonlyMap<string, { dims: number[]; dataType: number }>;
+}
+
+/** Lowest forward opset the engine reads, and the opset of every training graph it writes (or the model's, if newer). */
+export const MIN_FORWARD_OPSET = 13;
+export const TRAINING_OPSET = 17;
+
+/** Output names the training graph uses. */
+export const gradOutputName = (param: string) => `grad.${param}`;
+
+function defaultOpset(model: Model): number {
+  return model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
+}
+
+/** The int64 values of a constant value: an initializer or a Constant node's tensor. */
+function constantLookup(model: Model): (value: string) => number[] | undefined {
+  const constants = new Map<string, Tensor>();
+  for (const n of model.graph.nodes) {
+    const t = n.opType === 'Constant' ? attrTensor(n, 'value') : undefined;
+    if (t) constants.set(n.outputs[0], t);
+  }
+  return (value) => {
+    const t = model.graph.initializers.get(value) ?? constants.get(value);
+    return t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32) ? readNumbers(t) : undefined;
+  };
+}
+
+export async function buildGradientGraph(forward: Model, options: GradientGraphOptions): Promise<GradientGraph> {
+  const nodeOpset = defaultOpset(forward);
+  if (nodeOpset < MIN_FORWARD_OPSET) {
+    throw new GradientError(`the forward graph has opset ${nodeOpset}; differentiation needs opset ${MIN_FORWARD_OPSET} or later (rebuild the model)`);
+  }
+  const g = forward.graph;
+  const params = new Set(options.parameters);
+  const sparse = new Set(options.sparse ?? []);
+  for (const p of params) {
+    const t = g.initializers.get(p);
+    if (!t) throw new GradientError(`parameter '${p}' is not an initializer of the graph`);
+    if (!isFloatType(t.dataType)) throw new GradientError(`parameter '${p}' is not a float tensor`);
+  }
+  for (const p of sparse) if (!params.has(p)) throw new GradientError(`sparse parameter '${p}' is not among the parameters`);
+
+  const facts = await probeValues(forward, options.probeFeeds);
+  const lossFacts = facts.get(options.loss);
+  if (!lossFacts) throw new GradientError(`loss '${options.loss}' is not a value of the graph`);
+  if (lossFacts.dims.length !== 0) throw new GradientError(`loss '${options.loss}' must be a scalar (it has dims [${lossFacts.dims.join(', ')}])`);
+  const floatType = lossFacts.dataType;
+  const isFloat = (v: string) => {
+    const f = facts.get(v);
+    return !!f && isFloatType(f.dataType);
+  };
+
+  // Values that depend on a parameter through float ops.
+  const varying = new Set<string>(params);
+  for (const n of g.nodes) {
+    if (ZERO_GRADIENT.has(n.opType)) continue;
+    if (!n.inputs.some((i) => i && varying.has(i))) continue;
+    for (const o of n.outputs) if (o && isFloat(o)) varying.add(o);
+  }
+  if (!varying.has(options.loss)) throw new GradientError(`loss '${options.loss}' does not depend on any parameter`);
+
+  const opset = Math.max(nodeOpset, TRAINING_OPSET);
+  const ctx = new GradContext(facts, floatType, opset, nodeOpset, constantLookup(forward));
+  const contributions = new Map<string, string[]>();
+  const add = (value: string, grad: string) => {
+    const list = contributions.get(value);
+    if (list) list.push(grad);
+    else contributions.set(value, [grad]);
+  };
+  const total = (value: string): string | undefined => {
+    const list = contributions.get(value);
+    if (!list?.length) return undefined;
+    if (list.length === 1) return list[0];
+    const summed = ctx.op('Sum', list);
+    contributions.set(value, [summed]);
+    return summed;
+  };
+
+  add(options.loss, ctx.op('Constant', [], { value: at.tensor(floatScalarTensor(floatType, 1)) }));
+  const sparseGrads: Array<{ parameter: string; rows: string; ids: string }> = [];
+  for (let k = g.nodes.length - 1; k >= 0; k--) {
+    const n = g.nodes[k];
+    const dy = n.outputs.map((o) => (o && varying.has(o) ? total(o) : undefined));
+    if (dy.every((d) => d === undefined)) continue;
+    const need = n.inputs.map((i) => !!i && varying.has(i));
+    if (!need.some(Boolean)) continue;
+    if (n.opType === 'Gather' && sparse.has(n.inputs[0]) && (n.domain === '' || n.domain === 'ai.onnx')) {
+      if ((n.attributes.axis?.type === 'int' ? n.attributes.axis.value : 0) !== 0) {
+        throw new GradientError(`sparse parameter '${n.inputs[0]}' is gathered along an axis other than 0 by '${n.name}'`);
+      }
+      sparseGrads.push({ parameter: n.inputs[0], rows: dy[0]!, ids: n.inputs[1] });
+      continue;
+    }
+    const inputGrads = ruleFor(n).grad(ctx, n, dy, need);
+    n.inputs.forEach((input, i) => {
+      const gi = inputGrads[i];
+      if (need[i] && gi) add(input, gi);
+    });
+  }
+
+  const model = cloneModel(forward);
+  const graph = model.graph;
+  const parameterInfo = new Map<string, { dims: number[]; dataType: number }>();
+  const paramInputs: ValueInfo[] = [];
+  for (const p of options.parameters) {
+    const t = graph.initializers.get(p)!;
+    graph.initializers.delete(p);
+    parameterInfo.set(p, { dims: [...t.dims], dataType: t.dataType });
+    paramInputs.push({ name: p, elemType: t.dataType, shape: [...t.dims] });
+  }
+  graph.inputs = [...graph.inputs, ...paramInputs];
+  graph.nodes = [...graph.nodes, ...ctx.nodes];
+
+  const outputs: ValueInfo[] = [];
+  const expose = (value: string, name: string, elemType?: number) => {
+    if (value !== name) graph.nodes.push({ name: `${name}/identity`, opType: 'Identity', domain: '', inputs: [value], outputs: [name], attributes: {} });
+    outputs.push({ name, elemType });
+  };
+  outputs.push({ name: options.loss, elemType: floatType });
+  for (const v of options.keep ?? []) if (v !== options.loss) outputs.push({ name: v, elemType: facts.get(v)?.dataType });
+  const dense = new Map<string, string>();
+  const unused: string[] = [];
+  for (const p of options.parameters) {
+    if (sparse.has(p)) {
+      if (contributions.get(p)?.length) throw new GradientError(`sparse parameter '${p}' is read by nodes other than Gather`);
+      continue;
+    }
+    const grad = total(p);
+    if (!grad) {
+      unused.push(p);
+      continue;
+    }
+    expose(grad, gradOutputName(p), parameterInfo.get(p)!.dataType);
+    dense.set(p, gradOutputName(p));
+  }
+  const sparseOut: SparseGradient[] = [];
+  sparseGrads.reverse().forEach((s, i) => {
+    const rows = `grad_rows.${s.parameter}.${i}`;
+    const ids = `grad_ids.${s.parameter}.${i}`;
+    expose(s.rows, rows, floatType);
+    expose(s.ids, ids, facts.get(s.ids)?.dataType);
+    sparseOut.push({ parameter: s.parameter, rows, ids });
+  });
+  for (const p of sparse) if (!sparseGrads.some((s) => s.parameter === p)) unused.push(p);
+  graph.outputs = outputs;
+  model.opsetImports = model.opsetImports.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version: opset } : o));
+  if (model.irVersion < 8) model.irVersion = 8;
+  return { model, loss: options.loss, keep: options.keep ?? [], dense, sparse: sparseOut, unused, parameterInfo };
+}
+
+function ruleFor(n: Node) {
+  if (n.domain !== '' && n.domain !== 'ai.onnx') throw new GradientError(`node '${n.name}': no gradient rule for ${n.domain} ${n.opType}`);
+  const rule = GRADIENT_RULES.get(n.opType);
+  if (!rule) throw new GradientError(`node '${n.name}': no gradient rule for op ${n.opType}`);
+  return rule;
+}

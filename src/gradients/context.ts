@@ -1,0 +1,163 @@
+/**
+ * What a gradient rule writes with: a node emitter over the training graph under construction, constants of the
+ * graph's float type, run-time shape helpers and the probe's static facts. Every emitted node and value gets a
+ * fresh name under the `grad/` prefix, so the backward part never collides with the forward graph.
+ */
+import type { Attribute, Node, Tensor } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import type { ValueFacts } from './probe.ts';
+
+/** Attribute shorthands for rules. */
+export const at = {
+  int: (value: number): Attribute => ({ type: 'int', value }),
+  ints: (value: number[]): Attribute => ({ type: 'ints', value }),
+  float: (value: number): Attribute => ({ type: 'float', value }),
+  str: (value: string): Attribute => ({ type: 'string', value: new TextEncoder().encode(value) }),
+  tensor: (value: Tensor): Attribute => ({ type: 'tensor', value }),
+};
+
+/** Thrown when a graph needs a gradient the engine has no rule for, or a rule cannot handle a node's form. */
+export class GradientError extends Error {
+  override name = 'GradientError';
+}
+
+export class GradContext {
+  readonly nodes: Node[] = [];
+  private counter = 0;
+  private readonly shapes = new Map<string, string>();
+  private readonly constants = new Map<string, string>();
+
+  constructor(
+    private readonly probe: ReadonlyMap<string, ValueFacts>,
+    /** Element type of the differentiated values (FLOAT, or DOUBLE in float64 tests). */
+    readonly floatType: number,
+    /** The ai.onnx opset of the training graph (what emitted nodes follow). */
+    readonly opset: number,
+    /** The ai.onnx opset of the forward graph (what its nodes' defaults follow). */
+    readonly nodeOpset: number,
+    /** The int64 values of a constant value (initializer or Constant node), or undefined. */
+    readonly constantInts: (value: string) => number[] | undefined = () => undefined,
+  ) {}
+
+  /** A fresh value name. */
+  fresh(hint: string): string {
+    return `grad/${hint}_${this.counter++}`;
+  }
+
+  /** Emits a node; returns its outputs (`count` of them). */
+  opN(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, count = 1, domain = ''): string[] {
+    const outputs = Array.from({ length: count }, () => this.fresh(opType));
+    this.nodes.push({ name: `${outputs[0]}/node`, opType, domain, inputs, outputs, attributes });
+    return outputs;
+  }
+
+  /** Emits a one-output node; returns its output. */
+  op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}): string {
+    return this.opN(opType, inputs, attributes)[0];
+  }
+
+  /** The probe's facts of `value`; a GradientError when the probe did not see it. */
+  facts(value: string): ValueFacts {
+    const f = this.probe.get(value);
+    if (!f) throw new GradientError(`no shape facts for value '${value}'`);
+    return f;
+  }
+
+  rank(value: string): number {
+    return this.facts(value).dims.length;
+  }
+
+  /** Shape(value), emitted once per value. */
+  shapeOf(value: string): string {
+    let s = this.shapes.get(value);
+    if (!s) {
+      s = this.op('Shape', [value]);
+      this.shapes.set(value, s);
+    }
+    return s;
+  }
+
+  private constant(key: string, make: () => Tensor): string {
+    let c = this.constants.get(key);
+    if (!c) {
+      c = this.op('Constant', [], { value: at.tensor(make()) });
+      this.constants.set(key, c);
+    }
+    return c;
+  }
+
+  /** A scalar of the float type. */
+  scalar(v: number): string {
+    return this.constant(`f:${v}`, () => floatScalarTensor(this.floatType, v));
+  }
+
+  /** An int64 vector (or scalar when `scalar`). */
+  ints(values: number[], scalar = false): string {
+    return this.constant(`i:${scalar ? 's' : 'v'}:${values.join(',')}`, () => {
+      const data = new Uint8Array(new BigInt64Array(values.map((x) => BigInt(x))).buffer);
+      return { name: '', dataType: DataType.INT64, dims: scalar ? [] : [values.length], data };
+    });
+  }
+
+  /** ReduceSum over `axes` (axes as an input, opset ≥ 13). */
+  reduceSum(x: string, axes: number[], keepdims: boolean): string {
+    return this.op('ReduceSum', [x, this.ints(axes)], { keepdims: at.int(keepdims ? 1 : 0) });
+  }
+
+  /** ReduceMean over `axes`, keeping them (attribute below opset 18, input from 18). */
+  reduceMean(x: string, axes: number[]): string {
+    return this.opset >= 18
+      ? this.op('ReduceMean', [x, this.ints(axes)], { keepdims: at.int(1) })
+      : this.op('ReduceMean', [x], { axes: at.ints(axes), keepdims: at.int(1) });
+  }
+
+  /** Unsqueeze with an axes input (opset ≥ 13). */
+  unsqueeze(x: string, axes: number[]): string {
+    return this.op('Unsqueeze', [x, this.ints(axes)]);
+  }
+
+  /** x reshaped to the run-time shape of `like`. */
+  reshapeLike(x: string, like: string): string {
+    return this.op('Reshape', [x, this.shapeOf(like)]);
+  }
+
+  /** Zeros shaped like `like` at run time, of the float type. */
+  zerosLike(like: string): string {
+    return this.op('ConstantOfShape', [this.shapeOf(like)], { value: at.tensor(floatScalarTensor(this.floatType, 0, [1])) });
+  }
+
+  /**
+   * The gradient `grad` (shaped like `output`, the result of a broadcasting op) summed back to the shape of
+   * `input`: over the leading axes `input` lacks and the axes where `input` has size 1 and `output` does not.
+   */
+  unbroadcast(grad: string, input: string, output: string): string {
+    const din = this.facts(input).dims;
+    const dout = this.facts(output).dims;
+    const lead = dout.length - din.length;
+    const axes: number[] = [];
+    for (let i = 0; i < dout.length; i++) {
+      if (i < lead) axes.push(i);
+      else if (din[i - lead] === 1 && dout[i] !== 1) axes.push(i);
+    }
+    if (!axes.length) return grad;
+    const summed = this.reduceSum(grad, axes, true);
+    return this.reshapeLike(summed, input);
+  }
+}
+
+/** A float scalar (or `dims`-shaped single value) tensor of `dataType`. */
+export function floatScalarTensor(dataType: number, v: number, dims: number[] = []): Tensor {
+  if (dataType === DataType.DOUBLE) return { name: '', dataType, dims, data: new Uint8Array(new Float64Array([v]).buffer) };
+  if (dataType === DataType.FLOAT) return { name: '', dataType, dims, data: new Uint8Array(new Float32Array([v]).buffer) };
+  throw new GradientError(`gradients of element type ${dataType} are not supported (float32 or float64 only)`);
+}
+
+/** The gradient rule of one ONNX op type. */
+export interface GradientRule {
+  opType: string;
+  /**
+   * Emits the gradients of the node's inputs from those of its outputs (`dy[i]` undefined: output i does not reach
+   * the loss). `need[i]` says whether input i needs a gradient; return undefined for the others.
+   */
+  grad(ctx: GradContext, node: Node, dy: Array<string | undefined>, need: boolean[]): Array<string | undefined>;
+}

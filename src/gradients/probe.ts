@@ -1,0 +1,78 @@
+/**
+ * The shape probe: runs a forward graph once in onnxruntime with every intermediate value exposed as an output and
+ * records each value's element type and dims. Gradient rules need static facts (ranks, which axes an operand was
+ * broadcast along); everything that varies with the batch is computed at run time from Shape ops. Symbolic input
+ * dims are given distinct sizes above 1 (2, 3, 5, 7, …) so that a broadcast axis (size 1) is never confused with
+ * a dynamic one.
+ */
+import type { Model, ValueInfo } from '../onnx/graph.ts';
+import { cloneModel } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { encodeModel } from '../onnx/save.ts';
+import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
+
+/** What the probe saw of one value. */
+export interface ValueFacts {
+  /** ONNX element type code. */
+  dataType: number;
+  /** Dims on the probe inputs. */
+  dims: number[];
+}
+
+const ORT_TYPES: Record<string, number> = {
+  float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, int64: DataType.INT64,
+  int32: DataType.INT32, int8: DataType.INT8, uint8: DataType.UINT8, bool: DataType.BOOL,
+};
+
+const PROBE_SIZES = [2, 3, 5, 7, 11, 13];
+
+/** Probe inputs for a graph's declared inputs: symbolic dims get distinct sizes; ids are 0, floats 0.5. */
+export function probeFeeds(inputs: readonly ValueInfo[]): Feeds {
+  const sizes = new Map<string, number>();
+  const feeds: Feeds = {};
+  for (const v of inputs) {
+    if (!v.shape) throw new TypeError(`gradient probe: input '${v.name}' has no shape`);
+    const dims = v.shape.map((d) => {
+      if (typeof d === 'number') return d;
+      const key = d ?? `?${v.name}`;
+      if (!sizes.has(key)) sizes.set(key, PROBE_SIZES[sizes.size % PROBE_SIZES.length]);
+      return sizes.get(key)!;
+    });
+    const n = dims.reduce((a, b) => a * b, 1);
+    switch (v.elemType) {
+      case DataType.INT64: feeds[v.name] = new Tensor('int64', new BigInt64Array(n), dims); break;
+      case DataType.INT32: feeds[v.name] = new Tensor('int32', new Int32Array(n), dims); break;
+      case DataType.BOOL: feeds[v.name] = new Tensor('bool', new Uint8Array(n), dims); break;
+      case DataType.DOUBLE: feeds[v.name] = new Tensor('float64', new Float64Array(n).fill(0.5), dims); break;
+      case DataType.FLOAT: feeds[v.name] = new Tensor('float32', new Float32Array(n).fill(0.5), dims); break;
+      default: throw new TypeError(`gradient probe: input '${v.name}' has an element type the probe cannot fill (${v.elemType})`);
+    }
+  }
+  return feeds;
+}
+
+/** Runs `model` on `feeds` (default: probeFeeds of its inputs) and returns the facts of every value it computes. */
+export async function probeValues(model: Model, feeds?: Feeds): Promise<Map<string, ValueFacts>> {
+  const m = cloneModel(model);
+  const names = new Set<string>();
+  for (const n of m.graph.nodes) for (const o of n.outputs) if (o) names.add(o);
+  for (const i of m.graph.inputs) names.delete(i.name);
+  m.graph.outputs = [...names].map((name) => ({ name }));
+  const session = await openSession(encodeModel(m), { graphOptimizationLevel: 'disabled', threads: 1 });
+  const input = feeds ?? probeFeeds(model.graph.inputs);
+  try {
+    const out = await session.run(input);
+    const facts = new Map<string, ValueFacts>();
+    for (const [name, t] of Object.entries(out)) {
+      facts.set(name, { dataType: ORT_TYPES[t.type] ?? DataType.UNDEFINED, dims: [...t.dims].map(Number) });
+    }
+    for (const v of model.graph.inputs) {
+      const t = input[v.name];
+      if (t) facts.set(v.name, { dataType: ORT_TYPES[t.type] ?? DataType.UNDEFINED, dims: [...t.dims].map(Number) });
+    }
+    for (const [name, t] of model.graph.initializers) facts.set(name, { dataType: t.dataType, dims: [...t.dims] });
+    return facts;
+  } finally {
+    await session.release();
+  }
+}

@@ -1,0 +1,128 @@
+/** Gradient rules of reductions, Softmax / LogSoftmax and LayerNormalization. */
+import type { Node } from '../../onnx/graph.ts';
+import { attrFloat, attrInt, attrInts } from '../../onnx/graph.ts';
+import { at, GradientError, type GradContext, type GradientRule } from '../context.ts';
+
+/** The reduced axes of a Reduce* node (attribute, or a constant input from opset 18), normalized; all when none. */
+function reducedAxes(ctx: GradContext, n: Node): number[] {
+  const r = ctx.rank(n.inputs[0]);
+  let axes = attrInts(n, 'axes');
+  if (!axes && n.inputs[1]) {
+    const producer = ctx.constantInts(n.inputs[1]);
+    if (!producer) throw new GradientError(`${n.opType} node '${n.name}': axes must be a constant to differentiate`);
+    axes = producer;
+  }
+  if (!axes || !axes.length) {
+    if (attrInt(n, 'noop_with_empty_axes', 0)) return [];
+    return [...Array(r).keys()];
+  }
+  return axes.map((a) => ((a % r) + r) % r).sort((a, b) => a - b);
+}
+
+/** The output gradient with the reduced axes restored (size 1) and broadcast to the input's run-time shape. */
+function expandBack(ctx: GradContext, n: Node, g: string): string {
+  const axes = reducedAxes(ctx, n);
+  const kept = attrInt(n, 'keepdims', 1) ? g : axes.length ? ctx.unsqueeze(g, axes) : g;
+  return ctx.op('Expand', [kept, ctx.shapeOf(n.inputs[0])]);
+}
+
+export const ReduceSum: GradientRule = {
+  opType: 'ReduceSum',
+  grad: (ctx, n, dy, need) => [need[0] ? expandBack(ctx, n, dy[0]!) : undefined, undefined],
+};
+
+export const ReduceMean: GradientRule = {
+  opType: 'ReduceMean',
+  grad(ctx, n, dy, need) {
+    if (!need[0]) return [undefined, undefined];
+    // divide by the count of reduced elements: size(x) / size(y), at run time
+    const count = ctx.op('Div', [
+      ctx.op('Cast', [ctx.op('Size', [n.inputs[0]])], { to: at.int(ctx.floatType) }),
+      ctx.op('Cast', [ctx.op('Size', [n.outputs[0]])], { to: at.int(ctx.floatType) }),
+    ]);
+    return [ctx.op('Div', [expandBack(ctx, n, dy[0]!), count]), undefined];
+  },
+};
+
+/** ReduceMax: the gradient goes to every element equal to the maximum. */
+export const ReduceMax: GradientRule = {
+  opType: 'ReduceMax',
+  grad(ctx, n, dy, need) {
+    if (!need[0]) return [undefined, undefined];
+    const x = n.inputs[0];
+    const y = n.outputs[0];
+    const yb = expandBack(ctx, n, y);
+    const hit = ctx.op('Equal', [x, yb]);
+    return [ctx.op('Where', [hit, expandBack(ctx, n, dy[0]!), ctx.scalar(0)]), undefined];
+  },
+};
+
+/** The softmax axis of a node, normalized; below opset 13 only the last axis (where the semantics agree). */
+function softmaxAxis(ctx: GradContext, n: Node): number {
+  const r = ctx.rank(n.inputs[0]);
+  const axis = (((attrInt(n, 'axis', ctx.nodeOpset < 13 ? 1 : -1)! % r) + r) % r);
+  if (ctx.nodeOpset < 13 && axis !== r - 1) {
+    throw new GradientError(`${n.opType} node '${n.name}': below opset 13 only the last axis is differentiable`);
+  }
+  return axis;
+}
+
+/** dx = y ⊙ (dy − Σ(dy ⊙ y)) along the axis. */
+export const Softmax: GradientRule = {
+  opType: 'Softmax',
+  grad(ctx, n, dy, need) {
+    if (!need[0]) return [undefined];
+    const y = n.outputs[0];
+    const g = dy[0]!;
+    const axis = softmaxAxis(ctx, n);
+    const dot = ctx.reduceSum(ctx.op('Mul', [g, y]), [axis], true);
+    return [ctx.op('Mul', [y, ctx.op('Sub', [g, dot])])];
+  },
+};
+
+/** dx = dy − exp(y) ⊙ Σ dy along the axis. */
+export const LogSoftmax: GradientRule = {
+  opType: 'LogSoftmax',
+  grad(ctx, n, dy, need) {
+    if (!need[0]) return [undefined];
+    const g = dy[0]!;
+    const axis = softmaxAxis(ctx, n);
+    const total = ctx.reduceSum(g, [axis], true);
+    return [ctx.op('Sub', [g, ctx.op('Mul', [ctx.op('Exp', [n.outputs[0]]), total])])];
+  },
+};
+
+/**
+ * LayerNormalization(x, γ, β) over axes [axis, rank): with x̂ = (x − μ)·r, r = 1/√(σ² + ε):
+ * dβ = Σ dy, dγ = Σ dy ⊙ x̂ (over the leading axes), dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂)) with g = dy ⊙ γ.
+ * μ and r are recomputed from x (the node's optional Mean / InvStdDev outputs are not relied on).
+ */
+export const LayerNormalization: GradientRule = {
+  opType: 'LayerNormalization',
+  grad(ctx, n, dy, need) {
+    const g = dy[0];
+    if (!g) return n.inputs.map(() => undefined);
+    const [x, scale, bias] = n.inputs;
+    const r = ctx.rank(x);
+    const axis = ((attrInt(n, 'axis', -1)! % r) + r) % r;
+    const eps = attrFloat(n, 'epsilon', 1e-5)!;
+    const normAxes = [...Array(r - axis).keys()].map((i) => axis + i);
+    const leadAxes = [...Array(axis).keys()];
+    const mean = (v: string) => ctx.reduceMean(v, normAxes);
+    const mu = mean(x);
+    const xc = ctx.op('Sub', [x, mu]);
+    const variance = mean(ctx.op('Mul', [xc, xc]));
+    const rstd = ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.scalar(eps)])])]);
+    const xhat = ctx.op('Mul', [xc, rstd]);
+    const out: Array<string | undefined> = [undefined, undefined, undefined];
+    if (need[0]) {
+      const gs = ctx.op('Mul', [g, scale]);
+      const inner = ctx.op('Sub', [ctx.op('Sub', [gs, mean(gs)]), ctx.op('Mul', [xhat, mean(ctx.op('Mul', [gs, xhat]))])]);
+      out[0] = ctx.op('Mul', [inner, rstd]);
+    }
+    const sumLead = (v: string) => (leadAxes.length ? ctx.reduceSum(v, leadAxes, false) : v);
+    if (need[1]) out[1] = sumLead(ctx.op('Mul', [g, xhat]));
+    if (bias && need[2]) out[2] = sumLead(g);
+    return out;
+  },
+};

@@ -1,0 +1,132 @@
+/** Gradient rules of the ops that move elements without changing them. */
+import { attrInt, attrInts } from '../../onnx/graph.ts';
+import { at, GradientError, type GradientRule } from '../context.ts';
+
+/** Ops whose output holds the input's elements in the same order: the gradient is reshaped back. */
+function reshapeBack(opType: string): GradientRule {
+  return { opType, grad: (ctx, n, dy, need) => n.inputs.map((x, i) => (i === 0 && need[0] ? ctx.reshapeLike(dy[0]!, x) : undefined)) };
+}
+export const Reshape = reshapeBack('Reshape');
+export const Flatten = reshapeBack('Flatten');
+export const Squeeze = reshapeBack('Squeeze');
+export const Unsqueeze = reshapeBack('Unsqueeze');
+
+export const Transpose: GradientRule = {
+  opType: 'Transpose',
+  grad(ctx, n, dy, need) {
+    if (!need[0]) return [undefined];
+    const r = ctx.rank(n.inputs[0]);
+    const perm = attrInts(n, 'perm') ?? [...Array(r).keys()].reverse();
+    const inverse = new Array<number>(r);
+    perm.forEach((p, i) => (inverse[p] = i));
+    return [ctx.op('Transpose', [dy[0]!], { perm: at.ints(inverse) })];
+  },
+};
+
+/** Expand: the gradient summed over the broadcast axes. */
+export const Expand: GradientRule = {
+  opType: 'Expand',
+  grad: (ctx, n, dy, need) => [need[0] ? ctx.unbroadcast(dy[0]!, n.inputs[0], n.outputs[0]) : undefined, undefined],
+};
+
+/** Concat: the gradient split back into the inputs' run-time sizes along the axis. */
+export const Concat: GradientRule = {
+  opType: 'Concat',
+  grad(ctx, n, dy, need) {
+    const r = ctx.rank(n.outputs[0]);
+    const axis = ((attrInt(n, 'axis', 0)! % r) + r) % r;
+    const sizes = n.inputs.map((x) => ctx.op('Slice', [ctx.shapeOf(x), ctx.ints([axis]), ctx.ints([axis + 1])]));
+    const split = sizes.length === 1 ? sizes[0] : ctx.op('Concat', sizes, { axis: at.int(0) });
+    const parts = ctx.opN('Split', [dy[0]!, split], { axis: at.int(axis) }, n.inputs.length);
+    return parts.map((p, i) => (need[i] ? p : undefined));
+  },
+};
+
+/** Split: the output gradients concatenated (zeros for outputs that do not reach the loss). */
+export const Split: GradientRule = {
+  opType: 'Split',
+  grad(ctx, n, dy, need) {
+    if (!need[0]) return n.inputs.map(() => undefined);
+    const r = ctx.rank(n.inputs[0]);
+    const axis = ((attrInt(n, 'axis', 0)! % r) + r) % r;
+    const parts = n.outputs.map((o, i) => dy[i] ?? ctx.zerosLike(o));
+    return [ctx.op('Concat', parts, { axis: at.int(axis) }), ...n.inputs.slice(1).map(() => undefined)];
+  },
+};
+
+/**
+ * Gather(data, indices, axis): the gradient scattered (and added, for repeated indices) into zeros shaped like
+ * the data. The gathered axis is moved to the front so ScatterND can address it. Embedding tables trained
+ * sparsely never get here: the graph builder outputs their gathered rows instead.
+ */
+export const Gather: GradientRule = {
+  opType: 'Gather',
+  grad(ctx, n, dy, need) {
+    if (!need[0]) return [undefined, undefined];
+    const [data, indices] = n.inputs;
+    const rd = ctx.rank(data);
+    const ri = ctx.rank(indices);
+    const axis = ((attrInt(n, 'axis', 0)! % rd) + rd) % rd;
+    if (ctx.opset < 16) throw new GradientError(`Gather node '${n.name}': its gradient needs opset 16 (ScatterND with reduction)`);
+    // dy: data[:axis] + indices + data[axis+1:] → indices + data[:axis] + data[axis+1:]
+    const dyPerm = [...Array(ri).keys()].map((i) => axis + i);
+    for (let i = 0; i < axis; i++) dyPerm.push(i);
+    for (let i = axis + ri; i < rd - 1 + ri; i++) dyPerm.push(i);
+    const identity = dyPerm.every((p, i) => p === i);
+    const updates = identity ? dy[0]! : ctx.op('Transpose', [dy[0]!], { perm: at.ints(dyPerm) });
+    // data with `axis` first
+    const dataPerm = [axis, ...[...Array(rd).keys()].filter((i) => i !== axis)];
+    const moved = axis === 0 ? data : ctx.op('Transpose', [data], { perm: at.ints(dataPerm) });
+    const zeros = ctx.zerosLike(moved);
+    // Negative indices count from the end, as Gather allows.
+    const dimSize = ctx.op('Slice', [ctx.shapeOf(data), ctx.ints([axis]), ctx.ints([axis + 1])]);
+    const idx64 = ctx.facts(indices).dataType === 7 ? indices : ctx.op('Cast', [indices], { to: at.int(7) });
+    const zero = ctx.ints([0], true);
+    const wrapped = ctx.op('Where', [ctx.op('Less', [idx64, zero]), ctx.op('Add', [idx64, ctx.op('Squeeze', [dimSize])]), idx64]);
+    const scattered = ctx.op('ScatterND', [zeros, ctx.unsqueeze(wrapped, [-1]), updates], { reduction: at.str('add') });
+    if (axis === 0) return [scattered, undefined];
+    const back = new Array<number>(rd);
+    dataPerm.forEach((p, i) => (back[p] = i));
+    return [ctx.op('Transpose', [scattered], { perm: at.ints(back) }), undefined];
+  },
+};
+
+/**
+ * Slice with steps of 1 (the only form the builder and the students write): the gradient padded back with zeros.
+ * starts/ends/axes come from the node's inputs; the pads are computed at run time from the clamped bounds.
+ */
+export const Slice: GradientRule = {
+  opType: 'Slice',
+  grad(ctx, n, dy, need) {
+    if (!need[0]) return n.inputs.map(() => undefined);
+    const [data] = n.inputs;
+    const r = ctx.rank(data);
+    if (n.inputs.length > 4 && n.inputs[4]) throw new GradientError(`Slice node '${n.name}': steps are not differentiable here`);
+    const starts = n.inputs[1];
+    const ends = n.inputs[2];
+    const axesIn = n.inputs[3];
+    const shape = ctx.shapeOf(data);
+    const axes = axesIn ? ctx.op('Cast', [axesIn], { to: at.int(7) }) : ctx.op('Range', [ctx.ints([0], true), ctx.op('Size', [starts]), ctx.ints([1], true)]);
+    const axesPos = ctx.op('Where', [ctx.op('Less', [axes, ctx.ints([0], true)]), ctx.op('Add', [axes, ctx.ints([r], true)]), axes]);
+    const dims = ctx.op('Gather', [shape, axesPos]);
+    const clamp = (v: string) => {
+      const v64 = ctx.op('Cast', [v], { to: at.int(7) });
+      const pos = ctx.op('Where', [ctx.op('Less', [v64, ctx.ints([0], true)]), ctx.op('Add', [v64, dims]), v64]);
+      return ctx.op('Min', [ctx.op('Max', [pos, ctx.ints([0], true)]), dims]);
+    };
+    const s = clamp(starts);
+    const e = clamp(ends);
+    const before = ctx.op('ScatterElements', [ctx.op('ConstantOfShape', [ctx.ints([r])], { value: at.tensor(int64One(0)) }), axesPos, s]);
+    const after = ctx.op('ScatterElements', [
+      ctx.op('ConstantOfShape', [ctx.ints([r])], { value: at.tensor(int64One(0)) }),
+      axesPos,
+      ctx.op('Sub', [dims, ctx.op('Max', [e, s])]),
+    ]);
+    const pads = ctx.op('Concat', [before, after], { axis: at.int(0) });
+    return [ctx.op('Pad', [dy[0]!, pads]), ...n.inputs.slice(1).map(() => undefined)];
+  },
+};
+
+function int64One(v: number) {
+  return { name: '', dataType: 7, dims: [1], data: new Uint8Array(new BigInt64Array([BigInt(v)]).buffer) };
+}
