@@ -4,7 +4,7 @@
  * PRNG, or arrays the caller gives (read from a safetensors file, or another model).
  */
 import { DataError } from '../errors.ts';
-import type { BertConfig } from './config.ts';
+import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerSizes } from './config.ts';
 import { Rng } from './random.ts';
 
 /** How transformers' `_init_weights` fills a parameter. */
@@ -44,9 +44,29 @@ export type WeightSource =
 /** Default transformers initializer_range. */
 export const DEFAULT_INIT_STD = 0.02;
 
-/** Hugging Face names of one encoder layer's parameters, by role. */
-export function layerParamNames(i: number) {
-  const p = `bert.encoder.layer.${i}.`;
+/** The state-dict prefix of the encoder of each family. */
+const FAMILY_PREFIX: Record<BertFamily, string> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta' };
+
+/**
+ * Hugging Face names (without `.weight` / `.bias`) of one encoder layer's parameters, by role. For DistilBERT the
+ * roles map to `distilbert.transformer.layer.<i>.attention.{q,k,v,out}_lin`, `sa_layer_norm`, `ffn.lin1`, `ffn.lin2`
+ * and `output_layer_norm`.
+ */
+export function layerParamNames(i: number, family: BertFamily = 'bert') {
+  if (family === 'distilbert') {
+    const p = `distilbert.transformer.layer.${i}.`;
+    return {
+      query: `${p}attention.q_lin`,
+      key: `${p}attention.k_lin`,
+      value: `${p}attention.v_lin`,
+      attentionOutput: `${p}attention.out_lin`,
+      attentionNorm: `${p}sa_layer_norm`,
+      intermediate: `${p}ffn.lin1`,
+      output: `${p}ffn.lin2`,
+      outputNorm: `${p}output_layer_norm`,
+    };
+  }
+  const p = `${FAMILY_PREFIX[family]}.encoder.layer.${i}.`;
   return {
     query: `${p}attention.self.query`,
     key: `${p}attention.self.key`,
@@ -59,9 +79,41 @@ export function layerParamNames(i: number) {
   };
 }
 
-/** Every parameter of BertForSequenceClassification for `config`, in transformers' state-dict order. */
-export function bertParameters(c: BertConfig): ParamSpec[] {
+/**
+ * Hugging Face names of the embeddings' parameters (full names, with `.weight`; `norm` without). `projection` is the
+ * factorized word embedding's [hidden, E] projection (bert-compress's name; ALBERT's is
+ * `albert.encoder.embedding_hidden_mapping_in`, which has a bias). DistilBERT has no token type table.
+ */
+export function embeddingParamNames(family: BertFamily = 'bert') {
+  const p = `${FAMILY_PREFIX[family]}.embeddings.`;
+  return {
+    word: `${p}word_embeddings.weight`,
+    projection: `${p}word_embeddings_projection.weight`,
+    position: `${p}position_embeddings.weight`,
+    tokenType: `${p}token_type_embeddings.weight`,
+    norm: `${p}LayerNorm`,
+  };
+}
+
+/**
+ * Hugging Face names (without `.weight` / `.bias`) of the layers after the encoder, in order: BERT's pooler and
+ * classifier; DistilBERT's pre_classifier and classifier; RoBERTa's classifier.dense and classifier.out_proj.
+ */
+export function headParamNames(family: BertFamily = 'bert'): { first: string; last: string } {
+  switch (family) {
+    case 'bert': return { first: 'bert.pooler.dense', last: 'classifier' };
+    case 'distilbert': return { first: 'pre_classifier', last: 'classifier' };
+    case 'roberta': return { first: 'classifier.dense', last: 'classifier.out_proj' };
+  }
+}
+
+/**
+ * Every parameter of the family's ForSequenceClassification model for `config`, in transformers' state-dict order:
+ * one set of layer parameters per layer group (see ExtendedBertConfig.layerGroups), sized by the group's layer.
+ */
+export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
   const h = c.hiddenSize;
+  const family = familyOf(c);
   const specs: ParamSpec[] = [];
   const linear = (name: string, out: number, inp: number) => {
     specs.push({ name: `${name}.weight`, dims: [out, inp], init: 'normal' });
@@ -71,23 +123,37 @@ export function bertParameters(c: BertConfig): ParamSpec[] {
     specs.push({ name: `${name}.weight`, dims: [h], init: 'ones' });
     specs.push({ name: `${name}.bias`, dims: [h], init: 'zeros' });
   };
-  specs.push({ name: 'bert.embeddings.word_embeddings.weight', dims: [c.vocabSize, h], init: 'embedding' });
-  specs.push({ name: 'bert.embeddings.position_embeddings.weight', dims: [c.maxPositions, h], init: 'normal' });
-  specs.push({ name: 'bert.embeddings.token_type_embeddings.weight', dims: [c.typeVocabSize, h], init: 'normal' });
-  norm('bert.embeddings.LayerNorm');
+  const emb = embeddingParamNames(family);
+  specs.push({ name: emb.word, dims: [c.vocabSize, c.embeddingSize ?? h], init: 'embedding' });
+  if (c.embeddingSize !== undefined) specs.push({ name: emb.projection, dims: [h, c.embeddingSize], init: 'normal' });
+  specs.push({ name: emb.position, dims: [c.maxPositions, h], init: 'normal' });
+  if (family !== 'distilbert') specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, h], init: 'normal' });
+  norm(emb.norm);
+  const hs = attentionHeadSize(c);
+  const seen = new Set<number>();
   for (let i = 0; i < c.numLayers; i++) {
-    const n = layerParamNames(i);
-    linear(n.query, h, h);
-    linear(n.key, h, h);
-    linear(n.value, h, h);
-    linear(n.attentionOutput, h, h);
+    const group = c.layerGroups?.[i] ?? i;
+    if (seen.has(group)) continue;
+    seen.add(group);
+    const n = layerParamNames(group, family);
+    const { numHeads, intermediateSize } = layerSizes(c, i);
+    const width = numHeads * hs;
+    if (numHeads > 0) {
+      linear(n.query, width, h);
+      linear(n.key, width, h);
+      linear(n.value, width, h);
+      linear(n.attentionOutput, h, width);
+    } else {
+      specs.push({ name: `${n.attentionOutput}.bias`, dims: [h], init: 'zeros' });
+    }
     norm(n.attentionNorm);
-    linear(n.intermediate, c.intermediateSize, h);
-    linear(n.output, h, c.intermediateSize);
+    linear(n.intermediate, intermediateSize, h);
+    linear(n.output, h, intermediateSize);
     norm(n.outputNorm);
   }
-  linear('bert.pooler.dense', h, h);
-  linear('classifier', c.numLabels, h);
+  const head = headParamNames(family);
+  linear(head.first, h, h);
+  linear(head.last, c.numLabels, h);
   return specs;
 }
 
@@ -115,7 +181,7 @@ export function randomParameter(spec: ParamSpec, init: RandomInit): Float32Array
 }
 
 /** All parameters of `config`, seeded (HF names, torch layout). 110M values for BERT-base: about a second. */
-export function randomBertWeights(config: BertConfig, init: RandomInit): Map<string, Float32Array> {
+export function randomBertWeights(config: ExtendedBertConfig, init: RandomInit): Map<string, Float32Array> {
   return new Map(bertParameters(config).map((s) => [s.name, randomParameter(s, init)]));
 }
 
@@ -149,7 +215,7 @@ function entriesOf(w: NamedWeights): Iterable<[string, WeightArray]> {
  * parameter's shape (when they carry one) and element count; a missing parameter is a DataError unless
  * `fillMissing` is set.
  */
-export function resolveWeights(config: BertConfig, source: WeightSource): ResolvedWeights {
+export function resolveWeights(config: ExtendedBertConfig, source: WeightSource): ResolvedWeights {
   const specs = bertParameters(config);
   const byName = new Map(specs.map((s) => [s.name, s]));
   if (source.kind === 'random') {

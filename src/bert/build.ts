@@ -22,16 +22,34 @@
  * - the IR version is torch's for the opset (6 at 11, 7 at 12–14, 8 at 15–17).
  *
  * Given the same config and weights the output is the same, byte for byte.
+ *
+ * An ExtendedBertConfig (config.ts) adds the layouts other exporters and the compression passes leave, so that any
+ * discovered model can be rebuilt as this graph (bert/canonical.ts) and differentiated:
+ * - `family` 'distilbert' / 'roberta': Hugging Face's parameter names, embeddings (DistilBERT: word + position;
+ *   RoBERTa: word + token type 0 + padding-aware positions from CumSum) and heads (pre_classifier + ReLU +
+ *   classifier; dense + Tanh + out_proj on token 0); the graph inputs are then input_ids and attention_mask only;
+ * - `layers`: heads and FFN width per layer (head width `attentionHeadSize`); a layer with 0 heads adds its
+ *   `attention.output.dense.bias` to the residual stream in place of attention, Add(x, b), the form prune-heads
+ *   writes and discovery reads as a layer without attention;
+ * - `embeddingSize`: Gather from the [vocab, E] table, then MatMul by the [E, hidden] projection (no bias);
+ * - `layerGroups`: the layers of a group read the same initializers (the transposed `onnx::MatMul_*` ones too),
+ *   so a gradient with respect to a shared weight sums over its uses.
+ * `BuildOptions.dropout` inserts Mul(x, mask) where Hugging Face applies dropout, each mask a float32 graph input
+ * `dropout_mask.<n>` (see dropoutMasks); the initializers are the same as without it.
  */
 import type { Graph, Model, ValueInfo } from '../onnx/index.ts';
-import { DataType, createModel } from '../onnx/index.ts';
+import { DataType, createModel, int64Tensor } from '../onnx/index.ts';
 import { SettingsError } from '../errors.ts';
-import { type BertConfig, headSize, validateBertConfig } from './config.ts';
+import {
+  type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerGroupOf, layerSizes, validateExtendedConfig,
+} from './config.ts';
 import { TorchStyleGraphWriter, attr, transpose2d } from './build-graph.ts';
-import { bertParameters, layerParamNames, resolveWeights, type ResolvedWeights, type WeightSource } from './build-weights.ts';
+import {
+  bertParameters, embeddingParamNames, headParamNames, layerParamNames, resolveWeights, type ResolvedWeights, type WeightSource,
+} from './build-weights.ts';
 
 export type { WeightSource, NamedWeights, WeightArray, RandomInit } from './build-weights.ts';
-export { randomBertWeights, bertParameters, resolveWeights } from './build-weights.ts';
+export { randomBertWeights, bertParameters, resolveWeights, layerParamNames, embeddingParamNames, headParamNames } from './build-weights.ts';
 
 /** The default opset and its IR version (torch's defaults for opset 14). */
 export const BUILD_OPSET = 14;
@@ -53,11 +71,46 @@ export interface BuildOptions {
   batchDim?: string;
   /** Symbolic name of the sequence dimension (default 'sequence_length'). */
   sequenceDim?: string;
+  /**
+   * Insert a dropout site, Mul(x, mask), wherever Hugging Face's model applies dropout in training; each mask is a
+   * float32 graph input `dropout_mask.<n>` (see dropoutMasks). Fed with ones, the graph computes the same logits as
+   * without dropout; the initializers are the same either way. Default false.
+   */
+  dropout?: boolean;
 }
 
-/** Names of the graph's inputs and output. */
+/** Names of the graph's inputs (BERT) and output. */
 export const BERT_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
 export const BERT_OUTPUT = 'logits';
+
+/** The graph inputs of a family's model (DistilBERT and RoBERTa have no token_type_ids), before any dropout mask. */
+export function familyInputNames(family: BertFamily = 'bert'): readonly string[] {
+  return family === 'bert' ? BERT_INPUTS : BERT_INPUTS.slice(0, 2);
+}
+
+/** Prefix of the dropout mask inputs: `dropout_mask.0`, `dropout_mask.1`… in graph order. */
+export const DROPOUT_MASK_PREFIX = 'dropout_mask.';
+
+/** One dropout mask input of a graph built with `dropout: true`. */
+export interface DropoutMask {
+  /** Graph input name, `dropout_mask.<n>`. */
+  name: string;
+  /**
+   * Shape, with the build's batch and sequence symbols ('batch_size', 'sequence_length' by default): hidden states
+   * [batch, seq, hidden]; attention probabilities [batch, heads of the layer, seq, seq]; classifier inputs
+   * [batch, hidden]. Feed the keep mask already scaled, bernoulli(1 − p) / (1 − p); ones turn dropout off.
+   */
+  dims: Array<number | string>;
+  /** Where it applies, e.g. 'embeddings', 'layer 0 attention probabilities', 'layer 0 FFN output', 'classifier input'. */
+  site: string;
+}
+
+/** The dropout mask inputs of a model built with `dropout: true` (none otherwise), in graph-input order. */
+export function dropoutMasks(model: Model): DropoutMask[] {
+  return model.graph.inputs
+    .filter((v) => v.name.startsWith(DROPOUT_MASK_PREFIX))
+    .map((v) => ({ name: v.name, dims: (v.shape ?? []).map((d) => d ?? '?'), site: v.docString ?? '' }));
+}
 
 /** float32 of sqrt(2), as torch writes the GELU divisor. */
 const SQRT2_F32 = Math.fround(Math.SQRT2);
@@ -68,8 +121,17 @@ const FLOAT32_MIN = -3.4028234663852886e38;
 interface Ctx {
   g: TorchStyleGraphWriter;
   w: ResolvedWeights;
-  c: BertConfig;
+  c: ExtendedBertConfig;
+  family: BertFamily;
   opset: BuildOpset;
+  batch: string;
+  seq: string;
+  /** Named parameters already added (shared layers read them again). */
+  params: Set<string>;
+  /** The transposed `onnx::MatMul_*` initializer of each Linear weight already written, by parameter name. */
+  derived: Map<string, string>;
+  /** Dropout mask inputs written so far; undefined when dropout is off. */
+  masks?: ValueInfo[];
 }
 
 /** The opset of `opts`, checked: a SettingsError for one the builder does not write. */
@@ -82,30 +144,38 @@ function buildOpset(opts: BuildOptions): BuildOpset {
 }
 
 /**
- * The BertForSequenceClassification graph for `config` with weights from `weights` (seeded, or given by Hugging
- * Face parameter name with torch's [out, in] Linear layout). Throws SettingsError for a bad config and DataError
- * for missing or misshapen weights.
+ * The ForSequenceClassification graph for `config` (BERT unless `config.family` says otherwise) with weights from
+ * `weights` (seeded, or given by Hugging Face parameter name with torch's [out, in] Linear layout). Throws
+ * SettingsError for a bad config and DataError for missing or misshapen weights.
  */
-export function buildBert(config: BertConfig, weights: WeightSource, opts: BuildOptions = {}): Model {
+export function buildBert(config: ExtendedBertConfig, weights: WeightSource, opts: BuildOptions = {}): Model {
   const opset = buildOpset(opts);
-  const c = validateBertConfig(config);
-  const ctx: Ctx = { g: new TorchStyleGraphWriter(), w: resolveWeights(c, weights), c, opset };
+  const c = validateExtendedConfig(config);
+  const ctx: Ctx = {
+    g: new TorchStyleGraphWriter(),
+    w: resolveWeights(c, weights),
+    c,
+    family: familyOf(c),
+    opset,
+    batch: opts.batchDim ?? 'batch_size',
+    seq: opts.sequenceDim ?? 'sequence_length',
+    params: new Set(),
+    derived: new Map(),
+    masks: opts.dropout ? [] : undefined,
+  };
   const [inputIds, attentionMask, tokenTypeIds] = BERT_INPUTS;
 
   let hidden = embeddings(ctx, inputIds, tokenTypeIds);
   const mask = extendedMask(ctx, attentionMask);
   for (let i = 0; i < c.numLayers; i++) hidden = encoderLayer(ctx, i, hidden, mask);
-  const pooled = pooler(ctx, hidden);
-  gemm(ctx, '/classifier', 'classifier', pooled, c.numLabels, BERT_OUTPUT);
+  classifierHead(ctx, hidden);
 
-  const batch = opts.batchDim ?? 'batch_size';
-  const seq = opts.sequenceDim ?? 'sequence_length';
-  const inputs: ValueInfo[] = BERT_INPUTS.map((name) => ({ name, elemType: DataType.INT64, shape: [batch, seq] }));
+  const inputs: ValueInfo[] = familyInputNames(ctx.family).map((name) => ({ name, elemType: DataType.INT64, shape: [ctx.batch, ctx.seq] }));
   const graph: Graph = {
     name: 'main_graph',
     nodes: ctx.g.nodes,
-    inputs,
-    outputs: [{ name: BERT_OUTPUT, elemType: DataType.FLOAT, shape: [batch, c.numLabels] }],
+    inputs: [...inputs, ...(ctx.masks ?? [])],
+    outputs: [{ name: BERT_OUTPUT, elemType: DataType.FLOAT, shape: [ctx.batch, c.numLabels] }],
     initializers: ctx.g.initializers(bertParameters(c).map((p) => p.name)),
     valueInfo: [],
   };
@@ -114,38 +184,127 @@ export function buildBert(config: BertConfig, weights: WeightSource, opts: Build
 
 /** A named parameter as an initializer (torch keeps parameters used as they are under their own names). */
 function param(ctx: Ctx, name: string, dims: number[]): string {
+  if (ctx.params.has(name)) return name;
+  ctx.params.add(name);
   return ctx.g.param(name, dims, ctx.w.get(name));
 }
 
-/** word + position + token type embeddings, then LayerNorm. */
+/** The [in, out] transpose of Linear weight `name` [out, in], written once however many layers read it. */
+function transposedWeight(ctx: Ctx, name: string, outFeatures: number, inFeatures: number): string {
+  let t = ctx.derived.get(name);
+  if (!t) {
+    t = ctx.g.derived('MatMul', [inFeatures, outFeatures], transpose2d(ctx.w.get(name), outFeatures, inFeatures));
+    ctx.derived.set(name, t);
+  }
+  return t;
+}
+
+/**
+ * A dropout site: Mul(x, mask) with a new float32 mask input of shape `dims` (see DropoutMask); x itself when
+ * dropout is off.
+ */
+function dropout(ctx: Ctx, scope: string, x: string, dims: Array<number | string>, site: string): string {
+  if (!ctx.masks) return x;
+  const name = `${DROPOUT_MASK_PREFIX}${ctx.masks.length}`;
+  ctx.masks.push({ name, elemType: DataType.FLOAT, shape: dims, docString: site });
+  return ctx.g.op(scope, 'Mul', [x, name]);
+}
+
+/** [batch, seq, hidden]: the shape of hidden states, for dropout masks. */
+function hiddenDims(ctx: Ctx): Array<number | string> {
+  return [ctx.batch, ctx.seq, ctx.c.hiddenSize];
+}
+
+/** The state-dict root scope of the encoder ('/bert', '/distilbert', '/roberta'). */
+function rootScope(ctx: Ctx): string {
+  return `/${ctx.family}`;
+}
+
+/**
+ * Word (+ factorized projection), position and token type embeddings, then LayerNorm (and dropout), in the
+ * family's layout.
+ */
 function embeddings(ctx: Ctx, inputIds: string, tokenTypeIds: string): string {
   const { g, c } = ctx;
-  const s = '/bert/embeddings';
+  const s = `${rootScope(ctx)}/embeddings`;
   const h = c.hiddenSize;
-  // position_ids = arange(seq_len).unsqueeze(0)
+  const names = embeddingParamNames(ctx.family);
+  let all: string;
+  if (ctx.family === 'roberta') {
+    all = robertaEmbeddingSum(ctx, s, inputIds);
+  } else {
+    const positionIds = rangePositions(ctx, s, inputIds);
+    const word = param(ctx, names.word, [c.vocabSize, c.embeddingSize ?? h]);
+    const pos = param(ctx, names.position, [c.maxPositions, h]);
+    const type = ctx.family === 'bert' ? param(ctx, names.tokenType, [c.typeVocabSize, h]) : undefined;
+    // (word + position) + token type, in the teachers' order (transformers adds token types first; the sum is the
+    // same up to float rounding).
+    const wordEmb = wordLookup(ctx, s, word, inputIds);
+    const posEmb = g.op(`${s}/position_embeddings`, 'Gather', [pos, positionIds]);
+    all = g.op(s, 'Add', [wordEmb, posEmb]);
+    if (type) {
+      const typeEmb = g.op(`${s}/token_type_embeddings`, 'Gather', [type, tokenTypeIds]);
+      all = g.op(s, 'Add', [all, typeEmb]);
+    }
+  }
+  const normed = layerNorm(ctx, `${s}/LayerNorm`, names.norm, all);
+  return dropout(ctx, `${s}/dropout`, normed, hiddenDims(ctx), 'embeddings');
+}
+
+/** position_ids = arange(seq_len).unsqueeze(0). */
+function rangePositions(ctx: Ctx, s: string, inputIds: string): string {
+  const { g } = ctx;
   const shape = g.op(s, 'Shape', [inputIds]);
   const seqLen = g.op(s, 'Gather', [shape, g.int64Scalar(s, 1)], { axis: attr.int(0) });
   const seqLenI64 = g.op(s, 'Cast', [seqLen], { to: attr.int(DataType.INT64) });
   const range = g.op(s, 'Range', [g.int64Scalar(s, 0), seqLenI64, g.int64Scalar(s, 1)]);
-  const positionIds = unsqueeze(ctx, s, range, [0], 'scoped');
+  return unsqueeze(ctx, s, range, [0], 'scoped');
+}
 
-  const word = param(ctx, 'bert.embeddings.word_embeddings.weight', [c.vocabSize, h]);
-  const pos = param(ctx, 'bert.embeddings.position_embeddings.weight', [c.maxPositions, h]);
-  const type = param(ctx, 'bert.embeddings.token_type_embeddings.weight', [c.typeVocabSize, h]);
-  // (word + position) + token type, in the teachers' order (transformers adds token types first; the sum is the
-  // same up to float rounding).
-  const wordEmb = g.op(`${s}/word_embeddings`, 'Gather', [word, inputIds]);
-  const posEmb = g.op(`${s}/position_embeddings`, 'Gather', [pos, positionIds]);
-  const sum = g.op(s, 'Add', [wordEmb, posEmb]);
+/** Rows of the word table for the ids; a factorized table's rows go through the [E, hidden] projection. */
+function wordLookup(ctx: Ctx, s: string, word: string, inputIds: string): string {
+  const { g, c } = ctx;
+  const rows = g.op(`${s}/word_embeddings`, 'Gather', [word, inputIds]);
+  if (c.embeddingSize === undefined) return rows;
+  const proj = transposedWeight(ctx, embeddingParamNames(ctx.family).projection, c.hiddenSize, c.embeddingSize);
+  return g.op(`${s}/word_embeddings_projection`, 'MatMul', [rows, proj]);
+}
+
+/**
+ * RoBERTa's sum: word + token type 0 (the buffered zeros, sliced to the sequence and expanded to the ids' shape) +
+ * positions cumsum(ids ≠ pad) · (ids ≠ pad) + pad.
+ */
+function robertaEmbeddingSum(ctx: Ctx, s: string, inputIds: string): string {
+  const { g, c } = ctx;
+  const h = c.hiddenSize;
+  const names = embeddingParamNames('roberta');
+  const pad = c.padTokenId ?? 1;
+  const isPad = g.op(s, 'Equal', [inputIds, g.int64Scalar(s, pad)]);
+  const notPad = g.op(s, 'Cast', [g.op(s, 'Not', [isPad])], { to: attr.int(DataType.INT32) });
+  const cumsum = g.op(s, 'CumSum', [notPad, g.int64Scalar(s, 1)]);
+  const counted = g.op(s, 'Cast', [g.op(s, 'Mul', [cumsum, notPad])], { to: attr.int(DataType.INT64) });
+  const positionIds = g.op(s, 'Add', [counted, g.int64Scalar(s, pad)]);
+
+  const shape = g.op(s, 'Shape', [inputIds]);
+  const seqLen = unsqueeze(ctx, s, g.op(s, 'Gather', [shape, g.int64Scalar(s, 1)], { axis: attr.int(0) }), [0], 'scoped');
+  const buffer = g.constant(s, int64Tensor('', [1, c.maxPositions], new Array<number>(c.maxPositions).fill(0)));
+  const sliced = g.op(s, 'Slice', [buffer, g.int64Vector(s, [0]), seqLen, g.int64Vector(s, [1])]);
+  const tokenTypeIds = g.op(s, 'Expand', [sliced, shape]);
+
+  const word = param(ctx, names.word, [c.vocabSize, c.embeddingSize ?? h]);
+  const pos = param(ctx, names.position, [c.maxPositions, h]);
+  const type = param(ctx, names.tokenType, [c.typeVocabSize, h]);
+  const wordEmb = wordLookup(ctx, s, word, inputIds);
   const typeEmb = g.op(`${s}/token_type_embeddings`, 'Gather', [type, tokenTypeIds]);
-  const all = g.op(s, 'Add', [sum, typeEmb]);
-  return layerNorm(ctx, `${s}/LayerNorm`, 'bert.embeddings.LayerNorm', all);
+  const sum = g.op(s, 'Add', [wordEmb, typeEmb]);
+  const posEmb = g.op(`${s}/position_embeddings`, 'Gather', [pos, positionIds]);
+  return g.op(s, 'Add', [sum, posEmb]);
 }
 
 /** mask[:, None, None, :] cast to float, (1 - mask) · float32 min: 0 where attended, -3.4e38 where padded. */
 function extendedMask(ctx: Ctx, attentionMask: string): string {
   const { g } = ctx;
-  const s = '/bert';
+  const s = rootScope(ctx);
   const u1 = unsqueeze(ctx, s, attentionMask, [1], 'scoped');
   const u2 = unsqueeze(ctx, s, u1, [2], 'scoped');
   const f = g.op(s, 'Cast', [u2], { to: attr.int(DataType.FLOAT) });
@@ -193,8 +352,8 @@ function layerNorm(ctx: Ctx, scope: string, paramName: string, x: string): strin
  * then Add(bias, product), bias first as torch writes it.
  */
 function linear(ctx: Ctx, scope: string, paramName: string, x: string, outFeatures: number, inFeatures: number): string {
-  const { g, w } = ctx;
-  const wt = g.derived('MatMul', [inFeatures, outFeatures], transpose2d(w.get(`${paramName}.weight`), outFeatures, inFeatures));
+  const { g } = ctx;
+  const wt = transposedWeight(ctx, `${paramName}.weight`, outFeatures, inFeatures);
   const mm = g.op(scope, 'MatMul', [x, wt]);
   return g.op(scope, 'Add', [param(ctx, `${paramName}.bias`, [outFeatures]), mm]);
 }
@@ -219,20 +378,62 @@ function viewKeepingTwoDims(ctx: Ctx, scope: string, x: string, tail: number[]):
   return g.op(scope, 'Reshape', [x, shape], ctx.opset >= 14 ? { allowzero: attr.int(0) } : {});
 }
 
-/** Multi-head self-attention (BertSelfAttention): returns the merged context [batch, seq, hidden]. */
-function selfAttention(ctx: Ctx, i: number, x: string, mask: string): string {
+/** The module scopes of one encoder layer's nodes, in the family's module paths. */
+interface LayerScopes {
+  /** Scope of the head split / merge and scores (BertSelfAttention, DistilBERT's MultiHeadSelfAttention). */
+  self: string;
+  query: string;
+  key: string;
+  value: string;
+  attentionOutput: string;
+  /** Scope of the residual Add after attention (and of its dropout). */
+  attentionAdd: string;
+  attentionNorm: string;
+  intermediate: string;
+  activation: string;
+  output: string;
+  /** Scope of the residual Add after the FFN. */
+  outputAdd: string;
+  /** Scope of the FFN output's dropout. */
+  outputDropout: string;
+  outputNorm: string;
+}
+
+function layerScopes(family: BertFamily, i: number): LayerScopes {
+  if (family === 'distilbert') {
+    const s = `/distilbert/transformer/layer.${i}`;
+    const a = `${s}/attention`;
+    return {
+      self: a, query: `${a}/q_lin`, key: `${a}/k_lin`, value: `${a}/v_lin`, attentionOutput: `${a}/out_lin`, attentionAdd: s,
+      attentionNorm: `${s}/sa_layer_norm`, intermediate: `${s}/ffn/lin1`, activation: `${s}/ffn/activation`, output: `${s}/ffn/lin2`,
+      outputAdd: s, outputDropout: `${s}/ffn/dropout`, outputNorm: `${s}/output_layer_norm`,
+    };
+  }
+  const s = `/${family}/encoder/layer.${i}`;
+  const self = `${s}/attention/self`;
+  const ao = `${s}/attention/output`;
+  const o = `${s}/output`;
+  return {
+    self, query: `${self}/query`, key: `${self}/key`, value: `${self}/value`, attentionOutput: `${ao}/dense`, attentionAdd: ao,
+    attentionNorm: `${ao}/LayerNorm`, intermediate: `${s}/intermediate/dense`, activation: `${s}/intermediate/intermediate_act_fn`,
+    output: `${o}/dense`, outputAdd: o, outputDropout: `${o}/dropout`, outputNorm: `${o}/LayerNorm`,
+  };
+}
+
+/** Multi-head self-attention (BertSelfAttention) with `heads` heads: returns the merged context [batch, seq, heads·hs]. */
+function selfAttention(ctx: Ctx, i: number, x: string, mask: string, sc: LayerScopes, heads: number): string {
   const { g, c } = ctx;
-  const names = layerParamNames(i);
-  const s = `/bert/encoder/layer.${i}/attention/self`;
+  const names = layerParamNames(layerGroupOf(c, i), ctx.family);
+  const s = sc.self;
   const h = c.hiddenSize;
-  const heads = c.numHeads;
-  const hs = headSize(c);
+  const hs = attentionHeadSize(c);
+  const width = heads * hs;
   const split = (v: string) => viewKeepingTwoDims(ctx, s, v, [heads, hs]);
-  const q = linear(ctx, `${s}/query`, names.query, x, h, h);
+  const q = linear(ctx, sc.query, names.query, x, width, h);
   const qT = g.op(s, 'Transpose', [split(q)], { perm: attr.ints([0, 2, 1, 3]) });
-  const k = linear(ctx, `${s}/key`, names.key, x, h, h);
+  const k = linear(ctx, sc.key, names.key, x, width, h);
   const kSplit = split(k);
-  const v = linear(ctx, `${s}/value`, names.value, x, h, h);
+  const v = linear(ctx, sc.value, names.value, x, width, h);
   const vT = g.op(s, 'Transpose', [split(v)], { perm: attr.ints([0, 2, 1, 3]) });
   // permute(0, 2, 1, 3) then transpose(-1, -2): torch's peephole fuses the two into one Transpose.
   const kT = g.op(s, 'Transpose', [kSplit], { perm: attr.ints([0, 2, 3, 1]) });
@@ -241,10 +442,11 @@ function selfAttention(ctx: Ctx, i: number, x: string, mask: string): string {
   const masked = g.op(s, 'Add', [scaled, mask]);
   // Below opset 13 torch's softmax symbolic writes the last dim of the rank-4 scores as a positive axis (Softmax-1/11
   // coerce to 2-D at `axis`, the same as Softmax-13 for the last axis).
-  const probs = g.op(s, 'Softmax', [masked], { axis: attr.int(ctx.opset < 13 ? 3 : -1) });
+  const softmax = g.op(s, 'Softmax', [masked], { axis: attr.int(ctx.opset < 13 ? 3 : -1) });
+  const probs = dropout(ctx, `${s}/dropout`, softmax, [ctx.batch, heads, ctx.seq, ctx.seq], `layer ${i} attention probabilities`);
   const context = g.op(s, 'MatMul', [probs, vT]);
   const merged = g.op(s, 'Transpose', [context], { perm: attr.ints([0, 2, 1, 3]) });
-  return viewKeepingTwoDims(ctx, s, merged, [h]);
+  return viewKeepingTwoDims(ctx, s, merged, [width]);
 }
 
 /** The activation of the intermediate block, in the scope of HF's `intermediate_act_fn`. */
@@ -273,32 +475,77 @@ function activation(ctx: Ctx, scope: string, x: string): string {
   }
 }
 
-/** One BertLayer: attention, residual + LayerNorm, feed-forward, residual + LayerNorm. */
+/**
+ * One encoder layer: attention (or, with 0 heads, the constant output-projection bias), residual + LayerNorm,
+ * feed-forward, residual + LayerNorm. Layers of a shared group read the group's parameters.
+ */
 function encoderLayer(ctx: Ctx, i: number, x: string, mask: string): string {
   const { g, c } = ctx;
-  const names = layerParamNames(i);
-  const s = `/bert/encoder/layer.${i}`;
+  const names = layerParamNames(layerGroupOf(c, i), ctx.family);
+  const sc = layerScopes(ctx.family, i);
   const h = c.hiddenSize;
-  const context = selfAttention(ctx, i, x, mask);
+  const { numHeads, intermediateSize } = layerSizes(c, i);
 
-  const ao = `${s}/attention/output`;
-  const projected = linear(ctx, `${ao}/dense`, names.attentionOutput, context, h, h);
-  const attnOut = layerNorm(ctx, `${ao}/LayerNorm`, names.attentionNorm, g.op(ao, 'Add', [x, projected]));
+  let branch: string;
+  if (numHeads > 0) {
+    const context = selfAttention(ctx, i, x, mask, sc, numHeads);
+    branch = linear(ctx, sc.attentionOutput, names.attentionOutput, context, h, numHeads * attentionHeadSize(c));
+  } else {
+    branch = param(ctx, `${names.attentionOutput}.bias`, [h]);
+  }
+  // DistilBERT applies no dropout to the attention output projection.
+  if (ctx.family !== 'distilbert') branch = dropout(ctx, `${sc.attentionAdd}/dropout`, branch, hiddenDims(ctx), `layer ${i} attention output`);
+  const attnOut = layerNorm(ctx, sc.attentionNorm, names.attentionNorm, g.op(sc.attentionAdd, 'Add', [x, branch]));
 
-  const inter = `${s}/intermediate`;
-  const up = linear(ctx, `${inter}/dense`, names.intermediate, attnOut, c.intermediateSize, h);
-  const act = activation(ctx, `${inter}/intermediate_act_fn`, up);
+  const up = linear(ctx, sc.intermediate, names.intermediate, attnOut, intermediateSize, h);
+  const act = activation(ctx, sc.activation, up);
+  const down = linear(ctx, sc.output, names.output, act, h, intermediateSize);
+  const dropped = dropout(ctx, sc.outputDropout, down, hiddenDims(ctx), `layer ${i} FFN output`);
+  return layerNorm(ctx, sc.outputNorm, names.outputNorm, g.op(sc.outputAdd, 'Add', [attnOut, dropped]));
+}
 
-  const o = `${s}/output`;
-  const down = linear(ctx, `${o}/dense`, names.output, act, h, c.intermediateSize);
-  return layerNorm(ctx, `${o}/LayerNorm`, names.outputNorm, g.op(o, 'Add', [attnOut, down]));
+/** hidden[:, 0]: the first token's hidden state. */
+function firstToken(ctx: Ctx, scope: string, hidden: string): string {
+  return ctx.g.op(scope, 'Gather', [hidden, ctx.g.int64Scalar(scope, 0)], { axis: attr.int(1) });
+}
+
+/**
+ * The family's sequence-classification head on the first token, writing the `logits` output: BERT's pooler
+ * (dense + Tanh) and classifier; DistilBERT's pre_classifier + ReLU and classifier; RoBERTa's dense + Tanh and
+ * out_proj. Dropout sites where Hugging Face has them.
+ */
+function classifierHead(ctx: Ctx, hidden: string): void {
+  const { g, c } = ctx;
+  const h = c.hiddenSize;
+  const names = headParamNames(ctx.family);
+  const drop = (scope: string, x: string) => dropout(ctx, scope, x, [ctx.batch, h], 'classifier input');
+  switch (ctx.family) {
+    case 'bert': {
+      const pooled = pooler(ctx, hidden);
+      gemm(ctx, '/classifier', names.last, drop('/dropout', pooled), c.numLabels, BERT_OUTPUT);
+      return;
+    }
+    case 'distilbert': {
+      const pre = gemm(ctx, '/pre_classifier', names.first, firstToken(ctx, '', hidden), h);
+      const relu = g.op('/ReLU', 'Relu', [pre]);
+      gemm(ctx, '/classifier', names.last, drop('/dropout', relu), c.numLabels, BERT_OUTPUT);
+      return;
+    }
+    case 'roberta': {
+      const s = '/classifier';
+      const dense = gemm(ctx, `${s}/dense`, names.first, drop(`${s}/dropout`, firstToken(ctx, s, hidden)), h);
+      const tanh = g.op(s, 'Tanh', [dense]);
+      gemm(ctx, `${s}/out_proj`, names.last, drop(`${s}/dropout`, tanh), c.numLabels, BERT_OUTPUT);
+      return;
+    }
+  }
 }
 
 /** BertPooler: tanh(dense(hidden[:, 0])). */
 function pooler(ctx: Ctx, hidden: string): string {
   const { g } = ctx;
   const s = '/bert/pooler';
-  const first = g.op(s, 'Gather', [hidden, g.int64Scalar(s, 0)], { axis: attr.int(1) });
+  const first = firstToken(ctx, s, hidden);
   const dense = gemm(ctx, `${s}/dense`, 'bert.pooler.dense', first, ctx.c.hiddenSize);
   return g.op(`${s}/activation`, 'Tanh', [dense]);
 }

@@ -4,6 +4,7 @@
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
 import { SettingsError } from '../errors.ts';
+import type { ModelFamily } from './structure.ts';
 
 /** Feed-forward activation: 'gelu' is the exact erf GELU; 'gelu_tanh' is the tanh approximation (HF gelu_new). */
 export type BertActivation = 'gelu' | 'gelu_tanh' | 'relu';
@@ -72,12 +73,16 @@ const HF_NAMES: FieldNames = {
 
 const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `an array` : String(v));
 
-function checkConfig(c: BertConfig, where: string, names: FieldNames): void {
+/**
+ * Checks the BertConfig fields. `relaxedHeads` (extended configs with per-layer sizes or an explicit head size):
+ * numHeads may be 0 and need not divide hiddenSize.
+ */
+function checkConfig(c: BertConfig, where: string, names: FieldNames, relaxedHeads = false): void {
   const fail = (msg: string): never => {
     throw new SettingsError(`${where}: ${msg}`);
   };
   const ints: Array<[keyof BertConfig, number]> = [
-    ['numLayers', 0], ['hiddenSize', 1], ['numHeads', 1], ['intermediateSize', 1], ['vocabSize', 1],
+    ['numLayers', 0], ['hiddenSize', 1], ['numHeads', relaxedHeads ? 0 : 1], ['intermediateSize', 1], ['vocabSize', 1],
     ['maxPositions', 1], ['typeVocabSize', 1], ['numLabels', 1],
   ];
   for (const [k, min] of ints) {
@@ -86,7 +91,7 @@ function checkConfig(c: BertConfig, where: string, names: FieldNames): void {
       fail(`${names[k]} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (got ${show(v)})`);
     }
   }
-  if (c.hiddenSize % c.numHeads !== 0) {
+  if (!relaxedHeads && c.hiddenSize % c.numHeads !== 0) {
     fail(`${names.hiddenSize} (${c.hiddenSize}) is not divisible by ${names.numHeads} (${c.numHeads})`);
   }
   if (!ACTIVATIONS.includes(c.activation)) fail(`${names.activation} must be one of ${ACTIVATIONS.join(', ')} (got ${show(c.activation)})`);
@@ -120,6 +125,141 @@ export function bertConfig(overrides: Partial<BertConfig> = {}): BertConfig {
 /** Size of one attention head. */
 export function headSize(config: BertConfig): number {
   return config.hiddenSize / config.numHeads;
+}
+
+/** Layout families the builder writes (discovery's ModelFamily): BERT, DistilBERT, RoBERTa / XLM-R. */
+export type BertFamily = ModelFamily;
+
+export const BERT_FAMILIES: readonly BertFamily[] = ['bert', 'distilbert', 'roberta'];
+
+/** Sizes of one encoder layer; numHeads 0 is a layer without attention (every head pruned). */
+export interface LayerSizes {
+  numHeads: number;
+  intermediateSize: number;
+}
+
+/**
+ * A BertConfig with the layouts that other exporters and the compression passes leave behind, so that any model
+ * discovery reads can be rebuilt by `buildBert` (bert/canonical.ts). Every field is optional; a config without them
+ * is a plain BertConfig and builds byte for byte as before.
+ */
+export interface ExtendedBertConfig extends BertConfig {
+  /**
+   * Layout family (default 'bert'): parameter names, graph inputs, embeddings and head follow Hugging Face's
+   * BertForSequenceClassification, DistilBertForSequenceClassification (no token types, no pooler; head =
+   * pre_classifier + ReLU + classifier; typeVocabSize is ignored) or RobertaForSequenceClassification / XLM-R
+   * (padding-aware positions, no token_type_ids input: token type 0 for every token; head = dense + tanh + out_proj).
+   */
+  family?: BertFamily;
+  /** Width of one attention head (default hiddenSize / numHeads); needed when heads were pruned. */
+  attentionHeadSize?: number;
+  /**
+   * Per-layer sizes, numLayers of them (after pruning heads or FFN neurons unevenly); when given, numHeads and
+   * intermediateSize above are only informational. A layer with numHeads 0 has no attention block: the residual
+   * stream gets its `attention.output.dense.bias` added instead (what prune-heads writes).
+   */
+  layers?: readonly LayerSizes[];
+  /**
+   * Factorized word embedding (ALBERT, the factorize-embeddings pass): the word table is [vocabSize, E] and a
+   * bias-free projection `<prefix>.embeddings.word_embeddings_projection.weight` [hidden, E] (torch Linear layout)
+   * maps each looked-up row to the hidden width.
+   */
+  embeddingSize?: number;
+  /**
+   * Shared layers (ALBERT, the share-layers pass): layer i reads the parameters of group layerGroups[i], stored
+   * under the layer names of index g (`bert.encoder.layer.<g>.…`). Group ids are 0…G−1, numbered in order of first
+   * use; the layers of a group must have the same sizes.
+   */
+  layerGroups?: readonly number[];
+  /** RoBERTa's padding_idx (default 1): positions are cumsum(ids ≠ pad) · (ids ≠ pad) + pad. */
+  padTokenId?: number;
+}
+
+const EXTENSION_KEYS = ['family', 'attentionHeadSize', 'layers', 'embeddingSize', 'layerGroups', 'padTokenId'] as const;
+
+/** True when the config uses any extended field. */
+export function isExtendedConfig(c: ExtendedBertConfig): boolean {
+  return EXTENSION_KEYS.some((k) => c[k] !== undefined);
+}
+
+/** The layout family (default 'bert'). */
+export function familyOf(c: ExtendedBertConfig): BertFamily {
+  return c.family ?? 'bert';
+}
+
+/** The sizes of layer `i`. */
+export function layerSizes(c: ExtendedBertConfig, i: number): LayerSizes {
+  return c.layers?.[i] ?? { numHeads: c.numHeads, intermediateSize: c.intermediateSize };
+}
+
+/** The width of one attention head (0 when no layer has heads and none is given). */
+export function attentionHeadSize(c: ExtendedBertConfig): number {
+  return c.attentionHeadSize ?? (c.numHeads > 0 ? c.hiddenSize / c.numHeads : 0);
+}
+
+/** The parameter group layer `i` reads (its own index unless layers are shared). */
+export function layerGroupOf(c: ExtendedBertConfig, i: number): number {
+  return c.layerGroups?.[i] ?? i;
+}
+
+/** Number of distinct sets of layer parameters. */
+export function numLayerGroups(c: ExtendedBertConfig): number {
+  return c.layerGroups ? new Set(c.layerGroups).size : c.numLayers;
+}
+
+const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+
+/** The checks of the extended fields (the BertConfig fields are checked first). */
+function checkExtensions(c: ExtendedBertConfig, fail: (msg: string) => never): void {
+  if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(`family must be one of ${BERT_FAMILIES.join(', ')} (got ${show(c.family)})`);
+  if (c.attentionHeadSize !== undefined && !isInt(c.attentionHeadSize, 1)) fail(`attentionHeadSize must be a positive integer (got ${show(c.attentionHeadSize)})`);
+  if (c.embeddingSize !== undefined && !isInt(c.embeddingSize, 1)) fail(`embeddingSize must be a positive integer (got ${show(c.embeddingSize)})`);
+  if (c.padTokenId !== undefined && (!isInt(c.padTokenId, 0) || c.padTokenId >= c.vocabSize)) {
+    fail(`padTokenId must be an integer in [0, vocabSize) (got ${show(c.padTokenId)})`);
+  }
+  if (c.layers !== undefined) {
+    if (!Array.isArray(c.layers) || c.layers.length !== c.numLayers) fail(`layers must list numLayers (${c.numLayers}) layer sizes`);
+    c.layers.forEach((l, i) => {
+      if (!isInt(l?.numHeads, 0)) fail(`layers[${i}].numHeads must be a non-negative integer (got ${show(l?.numHeads)})`);
+      if (!isInt(l.intermediateSize, 1)) fail(`layers[${i}].intermediateSize must be a positive integer (got ${show(l.intermediateSize)})`);
+    });
+  }
+  const withHeads = Array.from({ length: c.numLayers }, (_, i) => layerSizes(c, i).numHeads).some((h) => h > 0);
+  if (withHeads && c.attentionHeadSize === undefined && (c.numHeads === 0 || c.hiddenSize % c.numHeads !== 0)) {
+    fail(`hiddenSize (${c.hiddenSize}) is not divisible by numHeads (${c.numHeads}): give attentionHeadSize`);
+  }
+  if (c.layerGroups !== undefined) checkLayerGroups(c, c.layerGroups, fail);
+}
+
+/** Group ids 0…G−1 in order of first use, one per layer; layers of a group have the same sizes. */
+function checkLayerGroups(c: ExtendedBertConfig, groups: readonly number[], fail: (msg: string) => never): void {
+  if (!Array.isArray(groups) || groups.length !== c.numLayers) fail(`layerGroups must list numLayers (${c.numLayers}) group ids`);
+  const first = new Map<number, number>();
+  groups.forEach((g, i) => {
+    if (!isInt(g, 0) || g > first.size) fail(`layerGroups[${i}] must be a known group id or the next new one, ${first.size} (got ${show(g)})`);
+    if (!first.has(g)) first.set(g, i);
+    const a = layerSizes(c, first.get(g)!);
+    const b = layerSizes(c, i);
+    if (a.numHeads !== b.numHeads || a.intermediateSize !== b.intermediateSize) {
+      fail(`layers ${first.get(g)} and ${i} share group ${g} but have different sizes`);
+    }
+  });
+}
+
+/**
+ * Throws a SettingsError naming the first bad field of an extended config; returns the config otherwise. A config
+ * without extended fields is checked exactly as validateBertConfig checks it.
+ */
+export function validateExtendedConfig<C extends ExtendedBertConfig>(config: C): C {
+  const where = 'BERT config';
+  const ext = isExtendedConfig(config);
+  checkConfig(config, where, TS_NAMES, ext && (config.layers !== undefined || config.attentionHeadSize !== undefined));
+  if (ext) {
+    checkExtensions(config, (msg: string): never => {
+      throw new SettingsError(`${where}: ${msg}`);
+    });
+  }
+  return config;
 }
 
 /** Parameters of BertForSequenceClassification with this config (embeddings, encoder, pooler, classifier). */

@@ -3,10 +3,10 @@
  * differences of its loss, at a sample of coordinates of each parameter. Runs in float64 when the graph is float64
  * (onnxruntime's CPU kernels for most ops accept double), else float32 with a looser tolerance.
  */
-import type { Model, Tensor as IrTensor } from '../../src/onnx/index.ts';
-import { DataType, encodeModel } from '../../src/onnx/index.ts';
+import type { Attribute, Model, Node, Tensor as IrTensor, ValueInfo } from '../../src/onnx/index.ts';
+import { createModel, DataType, encodeModel, float32Tensor } from '../../src/onnx/index.ts';
 import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
-import { buildGradientGraph, type GradientGraphOptions } from '../../src/gradients/index.ts';
+import { buildGradientGraph, probeValues, type GradientGraphOptions } from '../../src/gradients/index.ts';
 import { lcg } from './feeds.ts';
 
 export interface GradCheckOptions extends Omit<GradientGraphOptions, 'parameters'> {
@@ -129,4 +129,130 @@ export function toFloat64(model: Model): Model {
       outputs: g.outputs.map((v) => (v.elemType === DataType.FLOAT ? { ...v, elemType: DataType.DOUBLE } : v)),
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tiny one-op graphs for rule-by-rule checks.
+
+/** A node of the default domain, named after its first output unless `name` is given. */
+export function node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, Attribute> = {}, name?: string): Node {
+  return { name: name ?? `${opType}:${outputs[0]}`, opType, domain: '', inputs, outputs, attributes };
+}
+
+/** Attribute shorthands for test graphs. */
+export const attr = {
+  int: (value: number): Attribute => ({ type: 'int', value }),
+  ints: (value: number[]): Attribute => ({ type: 'ints', value }),
+  float: (value: number): Attribute => ({ type: 'float', value }),
+};
+
+export interface RandomOptions {
+  /** Range of the uniform values (default [-1, 1]). */
+  lo?: number;
+  hi?: number;
+  /** Keep every value at least this far from 0 (kinks of Relu, Abs, Sign at 0). */
+  minAbs?: number;
+}
+
+/** Seeded uniform values (see RandomOptions). */
+export function randomValues(n: number, seed: number, opts: RandomOptions = {}): number[] {
+  const { lo = -1, hi = 1, minAbs = 0 } = opts;
+  const rand = lcg(seed * 7919 + 17);
+  rand();
+  const out: number[] = [];
+  while (out.length < n) {
+    const v = lo + (hi - lo) * rand();
+    if (Math.abs(v) >= minAbs) out.push(v);
+  }
+  return out;
+}
+
+/** A seeded random float32 initializer (toFloat64 turns it into float64). */
+export function randomTensor(name: string, dims: number[], seed: number, opts: RandomOptions = {}): IrTensor {
+  return float32Tensor(name, dims, randomValues(dims.reduce((a, b) => a * b, 1), seed, opts));
+}
+
+/** A float64 initializer. */
+export function float64Tensor(name: string, dims: number[], values: number[]): IrTensor {
+  return { name, dataType: DataType.DOUBLE, dims: [...dims], data: new Uint8Array(Float64Array.from(values).buffer) };
+}
+
+/** A bool initializer. */
+export function boolTensor(name: string, dims: number[], values: boolean[]): IrTensor {
+  return { name, dataType: DataType.BOOL, dims: [...dims], data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
+}
+
+export interface WeightedLossGraph {
+  nodes: Node[];
+  initializers: IrTensor[];
+  /** The value(s) the loss reads: loss = Σₖ ReduceSum(outputₖ ⊙ wₖ), wₖ fixed random weights of outputₖ's shape. */
+  outputs: string | string[];
+  /** Graph inputs (fed by the check), default none. */
+  inputs?: ValueInfo[];
+  /** ai.onnx opset (default 17). */
+  opset?: number;
+  /** Seed of the loss weights (default 99). */
+  seed?: number;
+}
+
+/**
+ * A model computing `loss` = Σₖ ReduceSum(Mul(outputₖ, wₖ)) on top of `nodes`, so that every element of every
+ * output gets a distinct, non-trivial gradient. The outputs' shapes and types come from one probe run.
+ */
+export async function weightedLossModel(spec: WeightedLossGraph, probeFeeds?: Feeds): Promise<{ model: Model; loss: string }> {
+  const opset = spec.opset ?? 17;
+  const graph = {
+    name: 'g',
+    nodes: [...spec.nodes],
+    inputs: spec.inputs ?? [],
+    outputs: [] as ValueInfo[],
+    initializers: new Map(spec.initializers.map((t) => [t.name, t])),
+    valueInfo: [],
+  };
+  const outs = typeof spec.outputs === 'string' ? [spec.outputs] : spec.outputs;
+  const facts = await probeValues(createModel({ ...graph, outputs: outs.map((name) => ({ name })) }, [{ domain: '', version: opset }]), probeFeeds);
+  const terms: string[] = [];
+  outs.forEach((o, k) => {
+    const f = facts.get(o);
+    if (!f) throw new Error(`weightedLossModel: '${o}' is not a value of the graph`);
+    const values = randomValues(f.dims.reduce((a, b) => a * b, 1), (spec.seed ?? 99) + k, { lo: -1.5, hi: 1.5 });
+    const w = f.dataType === DataType.DOUBLE ? float64Tensor(`loss_w${k}`, f.dims, values) : float32Tensor(`loss_w${k}`, f.dims, values);
+    graph.initializers.set(w.name, w);
+    graph.nodes.push(node('Mul', [o, w.name], [`loss_mul${k}`]));
+    graph.nodes.push(node('ReduceSum', [`loss_mul${k}`], [`loss_term${k}`], { keepdims: attr.int(0) }));
+    terms.push(`loss_term${k}`);
+  });
+  if (terms.length === 1) graph.nodes.push(node('Identity', terms, ['loss']));
+  else graph.nodes.push(node('Sum', terms, ['loss']));
+  graph.outputs = [{ name: 'loss', elemType: facts.get(outs[0])!.dataType }];
+  return { model: createModel(graph, [{ domain: '', version: opset }]), loss: 'loss' };
+}
+
+/** One finite-difference case of a gradient rule: a tiny graph, the parameters to check, the precision. */
+export interface RuleCase extends WeightedLossGraph {
+  name: string;
+  /** Initializers to differentiate (checked at every coordinate up to `samples`). */
+  params: string[];
+  /**
+   * 'float64' (default): the graph goes through toFloat64; 'float32': run as built, for ops whose onnxruntime CPU
+   * kernel has no double version; 'as-built': mixed-precision graphs (explicit Casts) run unchanged.
+   */
+  precision?: 'float64' | 'float32' | 'as-built';
+  /** Largest accepted relative error (default 1e-6 in float64; float32 cases must state theirs). */
+  tol?: number;
+  eps?: number;
+  atol?: number;
+  /** Coordinates per parameter (default 48: every coordinate of these tiny tensors). */
+  samples?: number;
+  feeds?: Feeds;
+}
+
+/** Runs gradCheck on a RuleCase; returns the result and the tolerance it must meet. */
+export async function checkRuleCase(c: RuleCase): Promise<GradCheckResult & { tol: number }> {
+  const precision = c.precision ?? 'float64';
+  const built = await weightedLossModel(c, c.feeds);
+  const model = precision === 'float64' ? toFloat64(built.model) : built.model;
+  if (precision === 'float32' && c.tol === undefined) throw new Error(`case '${c.name}': float32 cases must state their tolerance`);
+  const r = await gradCheck(model, { loss: built.loss, parameters: c.params, feeds: c.feeds ?? {}, samples: c.samples ?? 48, eps: c.eps, atol: c.atol });
+  return { ...r, tol: c.tol ?? 1e-6 };
 }

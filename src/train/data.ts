@@ -1,0 +1,215 @@
+/**
+ * Training examples from a GLUE task: the split read by the GLUE layer, tokenized with the model's tokenizer (the
+ * evaluation tokenizer, so training and evaluation see the same ids and truncation), labels mapped to the model's
+ * output order through config.json's id2label, as evaluation maps them. Batches are padded to their longest
+ * example by evaluation's `buildFeeds`.
+ *
+ * A set carries a SHA-256 of everything its examples depend on (the file's bytes, the options, and the token ids and
+ * labels themselves, which capture the tokenizer), so outputs computed on it can be cached under that key.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Rng } from '../bert/random.ts';
+import { SettingsError } from '../errors.ts';
+import { buildFeeds } from '../eval/batching.ts';
+import { DEFAULT_MAX_LENGTH } from '../eval/evaluate.ts';
+import { mapModelLabels, type LabelMapping } from '../eval/labels.ts';
+import { EMPTY_MODEL_CONFIG, readModelConfig, type ModelConfig } from '../eval/model-files.ts';
+import type { ModelInput } from '../eval/model-inputs.ts';
+import { loadTokenizer, type TextEncoding, type TextTokenizer } from '../eval/tokenizer.ts';
+import { loadSplit } from '../glue/dataset.ts';
+import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { getTask } from '../glue/registry.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
+import { permutation } from './random.ts';
+
+/** The splits a model can be trained on (test has no labels). */
+export type TrainingSplit = 'train' | 'dev';
+
+export interface TrainingSetOptions {
+  /** A task name (case-insensitive, as `--task`) or definition; one task, not a group. */
+  task: string | TaskDefinition;
+  /** Default 'train'. */
+  split?: TrainingSplit;
+  /** Default: $GLUE_DIR, else ../shared/glue. */
+  glueDir?: string;
+  /** A loaded tokenizer, or the folder / file to load it from. */
+  tokenizer: TextTokenizer | string;
+  /** The student's config.json (path, folder or parsed): its id2label orders the labels. Default: canonical order. */
+  modelConfig?: ModelConfig | string;
+  /** Truncation length in tokens, special tokens included. Default: the config's max_length, else 128. */
+  maxLength?: number;
+  /** Use only the first N examples of a seeded permutation of the split (kept in file order). Default: all. */
+  maxExamples?: number;
+  /** Seed of the `maxExamples` permutation. Default 0. */
+  seed?: number;
+}
+
+/** One tokenized example: token ids and types (no padding) and the target. */
+export interface TrainingExample {
+  readonly ids: Int32Array;
+  readonly typeIds: Int32Array;
+  /** The model output index of the class (classification) or the score (regression). */
+  readonly label: number;
+}
+
+export interface TrainingSet {
+  readonly task: TaskDefinition;
+  readonly split: TrainingSplit;
+  /** Absolute path of the file read. */
+  readonly file: string;
+  readonly regression: boolean;
+  /** Model outputs: 1 for regression, else the number of classes. */
+  readonly numLabels: number;
+  /** Model output j scores task label `labelMapping.outputToLabel[j]`. */
+  readonly labelMapping: LabelMapping;
+  readonly maxLength: number;
+  /** The tokenizer's padding id. */
+  readonly padId: number;
+  readonly examples: readonly TrainingExample[];
+  /** For each example, its 0-based row in the file. */
+  readonly sourceRows: Int32Array;
+  /** Hex SHA-256 of the file's bytes, the options and the examples' ids, types and labels. */
+  readonly sha256: string;
+}
+
+/** Reads, subsets and tokenizes a task's train (or dev) split. */
+export function loadTrainingSet(o: TrainingSetOptions): TrainingSet {
+  const task = typeof o.task === 'string' ? getTask(o.task) : o.task;
+  const split = o.split ?? 'train';
+  if (split !== 'train' && split !== 'dev') throw new SettingsError(`cannot train on split '${String(split)}': use train or dev`);
+  const config = typeof o.modelConfig === 'string' ? readModelConfig(o.modelConfig) : o.modelConfig ?? EMPTY_MODEL_CONFIG;
+  const maxLength = o.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH;
+  if (!(Number.isSafeInteger(maxLength) && maxLength > 0)) throw new SettingsError(`--max-length ${maxLength}: expected a positive integer`);
+  const seed = o.seed ?? 0;
+  const numLabels = task.regression ? 1 : config.numLabels ?? task.labels.length;
+  const labelMapping = mapModelLabels(task, config.id2label, numLabels);
+  const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
+
+  const data = loadSplit(task, split, o.glueDir ?? defaultGlueDir());
+  if (!data.labelled) throw new SettingsError(`${task.name} ${split}: the split has no labels to train on`);
+  const rows = chooseRows(data.examples.length, o.maxExamples, seed);
+  const labelToOutput = new Map(labelMapping.outputToLabel.map((label, output) => [label, output]));
+  const examples = Array.from(rows, (row): TrainingExample => {
+    const e = data.examples[row]!;
+    const enc = tokenizer.encode(e.textA, e.textB, maxLength);
+    return {
+      ids: Int32Array.from(enc.ids),
+      typeIds: Int32Array.from(enc.typeIds),
+      label: task.regression ? e.label! : labelToOutput.get(e.label!)!,
+    };
+  });
+  const options = { format: 'training-set/1', task: task.name, split, maxLength, maxExamples: o.maxExamples ?? null, seed, numLabels, outputToLabel: labelMapping.outputToLabel };
+  return {
+    task,
+    split,
+    file: data.file,
+    regression: task.regression,
+    numLabels,
+    labelMapping,
+    maxLength,
+    padId: tokenizer.padId,
+    examples,
+    sourceRows: rows,
+    sha256: digest(readFileSync(data.file), options, examples),
+  };
+}
+
+/** File rows to use: all, or the first `maxExamples` of a seeded permutation, sorted back into file order. */
+function chooseRows(n: number, maxExamples: number | undefined, seed: number): Int32Array {
+  if (maxExamples !== undefined && !(Number.isSafeInteger(maxExamples) && maxExamples > 0)) {
+    throw new SettingsError(`--max-examples ${maxExamples}: expected a positive integer`);
+  }
+  if (maxExamples === undefined || maxExamples >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  return permutation(n, new Rng(seed, 'train/subset')).slice(0, maxExamples).sort();
+}
+
+/** SHA-256 of the file's bytes, the options (fixed key order) and every example's length, ids, types and label. */
+function digest(fileBytes: Uint8Array, options: object, examples: readonly TrainingExample[]): string {
+  const h = createHash('sha256');
+  h.update(createHash('sha256').update(fileBytes).digest());
+  h.update(JSON.stringify(options));
+  let total = 0;
+  for (const e of examples) total += 1 + 2 * e.ids.length;
+  const ints = new Int32Array(total);
+  const labels = new Float64Array(examples.length);
+  let at = 0;
+  examples.forEach((e, i) => {
+    ints[at++] = e.ids.length;
+    ints.set(e.ids, at);
+    ints.set(e.typeIds, at + e.ids.length);
+    at += 2 * e.ids.length;
+    labels[i] = e.label;
+  });
+  h.update(new Uint8Array(ints.buffer));
+  h.update(new Uint8Array(labels.buffer));
+  return h.digest('hex');
+}
+
+/** The examples as evaluation's encodings (plain arrays), for `buildFeeds` and `predictRows`. */
+export function textEncodings(examples: readonly TrainingExample[]): TextEncoding[] {
+  return examples.map((e) => ({ ids: Array.from(e.ids), typeIds: Array.from(e.typeIds) }));
+}
+
+/** One batch, padded to its longest example; every id tensor is [size, seq] int64, row-major. */
+export interface Batch {
+  /** Examples in the batch. */
+  readonly size: number;
+  /** Padded length: the longest example in the batch. */
+  readonly seq: number;
+  readonly inputIds: BigInt64Array;
+  /** 1 on tokens, 0 on padding. */
+  readonly attentionMask: BigInt64Array;
+  /** 0 on padding. */
+  readonly tokenTypeIds: BigInt64Array;
+  /** Per example: the class's output index, or the score. */
+  readonly labels: Float32Array;
+  /** Indices into `set.examples`, for looking up cached teacher outputs. */
+  readonly indices: Int32Array;
+}
+
+/** The three id inputs a batch holds, as `buildFeeds` fills them (int64; the trainer casts for int32 graphs). */
+const BATCH_INPUTS: readonly ModelInput[] = [
+  { name: 'input_ids', role: 'ids', elementType: 'int64' },
+  { name: 'attention_mask', role: 'mask', elementType: 'int64' },
+  { name: 'token_type_ids', role: 'types', elementType: 'int64' },
+];
+
+/** The batch of the examples at `indices` (into `set.examples`), in that order. */
+export function makeBatch(set: TrainingSet, indices: ArrayLike<number>): Batch {
+  const idx = Int32Array.from(indices);
+  if (idx.length === 0) throw new RangeError('a batch needs at least one example');
+  const chosen = Array.from(idx, (i) => {
+    const e = set.examples[i];
+    if (!e) throw new RangeError(`example index ${i} is outside the set (${set.examples.length} examples)`);
+    return e;
+  });
+  const feeds = buildFeeds(textEncodings(chosen), chosen.map((_, r) => r), BATCH_INPUTS, set.padId);
+  const ids = feeds.input_ids!;
+  return {
+    size: idx.length,
+    seq: ids.dims[1]!,
+    inputIds: ids.data as BigInt64Array,
+    attentionMask: feeds.attention_mask!.data as BigInt64Array,
+    tokenTypeIds: feeds.token_type_ids!.data as BigInt64Array,
+    labels: Float32Array.from(chosen, (e) => e.label),
+    indices: idx,
+  };
+}
+
+export interface BatchOptions {
+  /** Drop a last batch smaller than `batchSize` (default false, as the Trainer's `dataloader_drop_last`). */
+  dropLast?: boolean;
+}
+
+/** Cuts `order` (example indices, e.g. from `shuffledOrder`) into consecutive batches of `batchSize`. */
+export function makeBatches(set: TrainingSet, order: Int32Array, batchSize: number, opts: BatchOptions = {}): Batch[] {
+  if (!(Number.isSafeInteger(batchSize) && batchSize > 0)) throw new RangeError(`'batchSize' must be a positive integer, got ${batchSize}`);
+  const batches: Batch[] = [];
+  for (let start = 0; start < order.length; start += batchSize) {
+    const end = Math.min(start + batchSize, order.length);
+    if (end - start < batchSize && opts.dropLast) break;
+    batches.push(makeBatch(set, order.subarray(start, end)));
+  }
+  return batches;
+}

@@ -1,0 +1,313 @@
+/**
+ * AdamW over named float32 parameters, as `torch.optim.AdamW` computes it (Loshchilov & Hutter's decoupled weight
+ * decay, bias-corrected moments):
+ *
+ *   p ← p·(1 − lr·wd);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
+ *   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
+ *
+ * with t the parameter's own step count (torch's `state['step']`). Each element is computed in float64 and stored
+ * in float32 (torch rounds after every operation, so results agree to float32 rounding, not bit for bit).
+ *
+ * Embedding tables take row-sparse steps (`stepSparse`): only the rows a batch used move, and their moments decay
+ * only when touched, as TensorFlow's LazyAdam does; the decoupled decay is applied to those rows too, as
+ * TensorFlow Addons' decoupled-weight-decay optimizers do for sparse gradients. A row touched at every step moves
+ * exactly as a dense step moves it.
+ */
+
+/** Gradients of some rows of a [rows, width] table: `grads` holds `rows.length × width` values, row-major. */
+export interface RowGradients {
+  /** Row ids, unique (sorted when built by `accumulateRows`). */
+  readonly rows: Int32Array;
+  readonly grads: Float32Array;
+}
+
+export interface AdamWOptions {
+  /** Learning rate used when `step`/`stepSparse` are called without one. */
+  lr: number;
+  /** (β₁, β₂); default (0.9, 0.999). */
+  betas?: readonly [number, number];
+  /** Added to the denominator; default 1e-8. */
+  eps?: number;
+  /** Decoupled weight decay; default 0.01 (torch's AdamW default). */
+  weightDecay?: number;
+  /** Parameters exempt from weight decay; default `defaultNoDecay` (biases and norms, as Hugging Face's Trainer). */
+  noDecay?: (name: string) => boolean;
+}
+
+/**
+ * The optimizer's state, for checkpoints: per parameter with state, its step count and both moments. The moment
+ * arrays are views of the live state (no copy): serialize them before the next step.
+ */
+export interface AdamWState {
+  readonly format: 'adamw/1';
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** Steps taken per parameter (parameters never stepped have no entry). */
+  readonly steps: Readonly<Record<string, number>>;
+  /** First moments (torch's `exp_avg`). */
+  readonly expAvg: ReadonlyMap<string, Float32Array>;
+  /** Second moments (torch's `exp_avg_sq`). */
+  readonly expAvgSq: ReadonlyMap<string, Float32Array>;
+}
+
+/** Hugging Face's convention: no weight decay on biases and normalization weights (any name with 'bias' or 'norm'). */
+export function defaultNoDecay(name: string): boolean {
+  return /bias|norm/i.test(name);
+}
+
+/** Per-parameter moments and step count. */
+interface Slot {
+  m: Float32Array;
+  v: Float32Array;
+  step: number;
+}
+
+/** The scalars of one update of one parameter. */
+interface Coefficients {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 1 − lr·wd (1 without decay). */
+  decay: number;
+  /** lr / (1 − β₁ᵗ). */
+  stepSize: number;
+  /** √(1 − β₂ᵗ). */
+  bc2Sqrt: number;
+}
+
+/** Applies the AdamW update to `len` elements: p, m, v from `at`, gradients from `gAt`. Shared by dense and sparse steps. */
+function update(p: Float32Array, m: Float32Array, v: Float32Array, at: number, g: Float32Array, gAt: number, len: number, k: Coefficients): void {
+  const { beta1, beta2, eps, decay, stepSize, bc2Sqrt } = k;
+  const a1 = 1 - beta1;
+  const a2 = 1 - beta2;
+  for (let i = 0; i < len; i++) {
+    const j = at + i;
+    const gi = g[gAt + i];
+    const mi = beta1 * m[j] + a1 * gi;
+    const vi = beta2 * v[j] + a2 * gi * gi;
+    m[j] = mi;
+    v[j] = vi;
+    p[j] = p[j] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+  }
+}
+
+function checkLr(lr: number): number {
+  if (!(Number.isFinite(lr) && lr >= 0)) throw new RangeError(`learning rate must be a finite number ≥ 0, got ${lr}`);
+  return lr;
+}
+
+export class AdamW {
+  private readonly params: ReadonlyMap<string, Float32Array>;
+  private readonly lr: number;
+  private readonly betas: readonly [number, number];
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private readonly noDecay: (name: string) => boolean;
+  private slots = new Map<string, Slot>();
+
+  /** An optimizer over `params`, which it updates in place (the map's arrays are the model's weights). */
+  constructor(params: ReadonlyMap<string, Float32Array>, opts: AdamWOptions) {
+    const betas = opts.betas ?? [0.9, 0.999];
+    if (!betas.every((b) => b >= 0 && b < 1)) throw new RangeError(`'betas' must be in [0, 1), got [${betas.join(', ')}]`);
+    const eps = opts.eps ?? 1e-8;
+    if (!(eps >= 0)) throw new RangeError(`'eps' must be ≥ 0, got ${eps}`);
+    const weightDecay = opts.weightDecay ?? 0.01;
+    if (!(weightDecay >= 0)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}`);
+    this.params = params;
+    this.lr = checkLr(opts.lr);
+    this.betas = [betas[0], betas[1]];
+    this.eps = eps;
+    this.weightDecay = weightDecay;
+    this.noDecay = opts.noDecay ?? defaultNoDecay;
+  }
+
+  /** One step for every parameter in `grads` (each the parameter's length); parameters without a gradient stay. */
+  step(grads: ReadonlyMap<string, Float32Array>, lr: number = this.lr): void {
+    checkLr(lr);
+    for (const [name, g] of grads) {
+      const p = this.param(name);
+      if (g.length !== p.length) throw new RangeError(`gradient of '${name}' has ${g.length} values; the parameter has ${p.length}`);
+      const slot = this.slot(name, p.length);
+      slot.step++;
+      update(p, slot.m, slot.v, 0, g, 0, p.length, this.coefficients(name, slot.step, lr));
+    }
+  }
+
+  /**
+   * One lazy step of a [rows, width] table: only `rows` (unique ids) move, each by its row of `rowGrads`
+   * (rows.length × width). Duplicated ids must be summed first (`accumulateRows`).
+   */
+  stepSparse(name: string, rows: Int32Array | readonly number[], rowGrads: Float32Array, width: number, lr: number = this.lr): void {
+    checkLr(lr);
+    const p = this.param(name);
+    if (!(Number.isInteger(width) && width > 0 && p.length % width === 0)) {
+      throw new RangeError(`'width' ${width} does not divide '${name}' (${p.length} values) into rows`);
+    }
+    if (rowGrads.length !== rows.length * width) {
+      throw new RangeError(`'rowGrads' has ${rowGrads.length} values; ${rows.length} rows × ${width} need ${rows.length * width}`);
+    }
+    const numRows = p.length / width;
+    const seen = new Uint8Array(numRows);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      if (!(Number.isInteger(row) && row >= 0 && row < numRows)) throw new RangeError(`row ${row} of '${name}' is outside [0, ${numRows})`);
+      if (seen[row]) throw new RangeError(`row ${row} of '${name}' is given twice: sum duplicates with accumulateRows first`);
+      seen[row] = 1;
+    }
+    const slot = this.slot(name, p.length);
+    slot.step++;
+    const k = this.coefficients(name, slot.step, lr);
+    for (let r = 0; r < rows.length; r++) update(p, slot.m, slot.v, rows[r] * width, rowGrads, r * width, width, k);
+  }
+
+  /** The state to checkpoint (views of the live moments; see AdamWState). */
+  state(): AdamWState {
+    const steps: Record<string, number> = {};
+    const expAvg = new Map<string, Float32Array>();
+    const expAvgSq = new Map<string, Float32Array>();
+    for (const [name, s] of this.slots) {
+      steps[name] = s.step;
+      expAvg.set(name, s.m);
+      expAvgSq.set(name, s.v);
+    }
+    return { format: 'adamw/1', betas: this.betas, eps: this.eps, weightDecay: this.weightDecay, steps, expAvg, expAvgSq };
+  }
+
+  /**
+   * Restores moments and step counts (copied). Hyperparameters stay those given to the constructor. Every
+   * parameter named in `state` must exist with the same length; parameters absent from it start fresh.
+   */
+  load(state: AdamWState): void {
+    if (state.format !== 'adamw/1') throw new RangeError(`optimizer state format '${String(state.format)}' is not 'adamw/1'`);
+    const slots = new Map<string, Slot>();
+    for (const [name, step] of Object.entries(state.steps)) {
+      const p = this.param(name);
+      const m = state.expAvg.get(name);
+      const v = state.expAvgSq.get(name);
+      if (!m || !v) throw new RangeError(`optimizer state of '${name}' lacks its moments`);
+      if (m.length !== p.length || v.length !== p.length) {
+        throw new RangeError(`optimizer state of '${name}' has ${m.length}/${v.length} values; the parameter has ${p.length}`);
+      }
+      if (!(Number.isSafeInteger(step) && step >= 0)) throw new RangeError(`optimizer step of '${name}' is ${step}`);
+      slots.set(name, { m: Float32Array.from(m), v: Float32Array.from(v), step });
+    }
+    this.slots = slots;
+  }
+
+  private param(name: string): Float32Array {
+    const p = this.params.get(name);
+    if (!p) throw new RangeError(`'${name}' is not a parameter of this optimizer`);
+    return p;
+  }
+
+  private slot(name: string, length: number): Slot {
+    let s = this.slots.get(name);
+    if (!s) this.slots.set(name, (s = { m: new Float32Array(length), v: new Float32Array(length), step: 0 }));
+    return s;
+  }
+
+  private coefficients(name: string, step: number, lr: number): Coefficients {
+    const [beta1, beta2] = this.betas;
+    const wd = this.noDecay(name) ? 0 : this.weightDecay;
+    return {
+      beta1,
+      beta2,
+      eps: this.eps,
+      decay: 1 - lr * wd,
+      stepSize: lr / (1 - beta1 ** step),
+      bc2Sqrt: Math.sqrt(1 - beta2 ** step),
+    };
+  }
+}
+
+/**
+ * Sums the gradient rows of a lookup (one row per looked-up index, as a Gather's backward gives them) into one
+ * row per distinct index: an embedding row used twice in a batch gets the sum, as torch's dense embedding
+ * gradient has. Rows come back sorted; sums are taken in float64.
+ */
+export function accumulateRows(indices: BigInt64Array | Int32Array, rowGrads: Float32Array, width: number): RowGradients {
+  const n = indices.length;
+  if (!(Number.isInteger(width) && width > 0)) throw new RangeError(`'width' must be a positive integer, got ${width}`);
+  if (rowGrads.length !== n * width) throw new RangeError(`'rowGrads' has ${rowGrads.length} values; ${n} indices × ${width} need ${n * width}`);
+  const ids = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = Number(indices[i]);
+    if (!(id >= 0 && id < 2 ** 31)) throw new RangeError(`index ${id} at position ${i} is not a row id`);
+    ids[i] = id;
+  }
+  const sorted = Int32Array.from(ids).sort();
+  let u = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[u++] = sorted[i];
+  const rows = sorted.slice(0, u);
+  const sums = new Float64Array(u * width);
+  for (let i = 0; i < n; i++) {
+    const r = lowerBound(rows, ids[i]);
+    const to = r * width;
+    const from = i * width;
+    for (let c = 0; c < width; c++) sums[to + c] += rowGrads[from + c];
+  }
+  return { rows, grads: Float32Array.from(sums) };
+}
+
+/** The first position in sorted `a` whose value is ≥ x. */
+function lowerBound(a: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Dense gradients: a map (its values are used) or a list of arrays. */
+export type GradientArrays = ReadonlyMap<string, Float32Array> | Iterable<Float32Array>;
+/** Row-sparse gradients: a map by parameter name or a list. */
+export type SparseGradients = ReadonlyMap<string, RowGradients> | Iterable<RowGradients>;
+
+/** Every gradient array of both kinds, in one list (a generator can be read only once; clipping reads twice). */
+function allArrays(dense: GradientArrays, sparse: SparseGradients): Float32Array[] {
+  const d = dense instanceof Map ? dense.values() : (dense as Iterable<Float32Array>);
+  const s = sparse instanceof Map ? sparse.values() : (sparse as Iterable<RowGradients>);
+  return [...d, ...Array.from(s, (r) => r.grads)];
+}
+
+/** The L2 norm of the concatenation of `arrays`, summed in float64. */
+function l2(arrays: readonly Float32Array[]): number {
+  let s = 0;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}
+
+/**
+ * The L2 norm of all gradients together, dense and row-sparse (give sparse rows after `accumulateRows`, so that the
+ * norm equals that of the dense table gradient).
+ */
+export function globalNorm(dense: GradientArrays, sparse: SparseGradients = []): number {
+  return l2(allArrays(dense, sparse));
+}
+
+/** What `clipByGlobalNorm` measured and did. */
+export interface ClipResult {
+  /** The global norm before clipping (Infinity or NaN if a gradient is not finite). */
+  readonly norm: number;
+  /** The factor the gradients were multiplied by (1 when not clipped or not finite). */
+  readonly scale: number;
+}
+
+/**
+ * Scales all gradients in place so their global norm is at most `maxNorm`, as `torch.nn.utils.clip_grad_norm_`:
+ * scale = maxNorm / (norm + 1e-6), applied when it is below 1. A non-finite norm leaves the gradients as they are
+ * (torch would turn them into NaN); check `norm` and skip the step.
+ */
+export function clipByGlobalNorm(dense: GradientArrays, sparse: SparseGradients, maxNorm: number): ClipResult {
+  if (!(maxNorm > 0)) throw new RangeError(`'maxNorm' must be > 0, got ${maxNorm}`);
+  const arrays = allArrays(dense, sparse);
+  const norm = l2(arrays);
+  const scale = Math.min(1, maxNorm / (norm + 1e-6));
+  if (!Number.isFinite(norm) || scale >= 1) return { norm, scale: 1 };
+  for (const g of arrays) for (let i = 0; i < g.length; i++) g[i] *= scale;
+  return { norm, scale };
+}

@@ -1,0 +1,205 @@
+/**
+ * `compress train` and `compress distill` as library calls: settings checked before any work, the student made
+ * (students/), the training set tokenized, the teacher's logits cached, the loss chosen, the loop run (trainer.ts),
+ * and the best student written as a model folder (model, config.json, tokenizer files) with a lineage sidecar
+ * `OUT.json` recording the settings, the data hash, steps and the dev metric of each epoch.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { saveModel } from '../onnx/save.ts';
+import { writeFileAtomic } from '../onnx/save.ts';
+import { modelSize, type ModelSize } from '../onnx/size.ts';
+import { loadModel } from '../onnx/load.ts';
+import { locateModel, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
+import { loadTokenizer } from '../eval/tokenizer.ts';
+import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { getTask } from '../glue/registry.ts';
+import { sha256File } from '../glue/download/http-file.ts';
+import { SettingsError } from '../errors.ts';
+import { toolVersion } from '../version.ts';
+import { loadTrainingSet } from './data.ts';
+import { teacherLogits } from './teacher-cache.ts';
+import type { LossTerm } from './losses.ts';
+import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainSettings } from './trainer.ts';
+import { makeStudent } from './students/index.ts';
+import { TOKENIZER_FILES } from './students/bilstm.ts';
+
+/** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
+export interface DistillSettings {
+  /** Weight of the hard-label loss; 1 − alpha goes to the teacher term. */
+  alpha: number;
+  /** Softmax temperature of the teacher term (classification with logitLoss 'ce'). */
+  temperature: number;
+  /** 'ce': soft cross-entropy (Hinton, DistilBERT); 'mse': MSE between logits (Distilled BiLSTM). */
+  logitLoss: 'ce' | 'mse';
+}
+
+export const DEFAULT_DISTILL_SETTINGS: Readonly<DistillSettings> = Object.freeze({ alpha: 0.5, temperature: 2, logitLoss: 'ce' });
+
+export interface TrainRunOptions {
+  task: string;
+  /** The student: a model path, or (with a teacher) every-other, bert:…, bilstm:…. */
+  student: string;
+  /** The teacher's model path; absent: plain fine-tuning on the labels. */
+  teacher?: string;
+  /** Output .onnx path (its folder gets config.json and tokenizer files). */
+  output: string;
+  settings?: Partial<TrainSettings>;
+  distill?: Partial<DistillSettings>;
+  /** Use the first N of a seeded permutation of the train split. */
+  maxExamples?: number;
+  /** Default: the model's config.json max_length, else 128. */
+  maxLength?: number;
+  glueDir?: string;
+  /** Teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress). */
+  cacheDir?: string;
+  /** Checkpoints (default OUT.train/ beside the output; removed after success). */
+  workDir?: string;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  onStep?: (p: StepProgress) => void;
+}
+
+/** The lineage sidecar of a trained model. */
+export interface TrainLineage {
+  tool: { name: 'bert-compress'; version: string };
+  createdAt: string;
+  kind: 'train' | 'distill';
+  task: string;
+  student: { spec: string; description: string; sha256?: string };
+  teacher?: { path: string; sha256: string };
+  data: { file: string; sha256: string; examples: number; maxLength: number };
+  settings: TrainSettings;
+  distill?: DistillSettings;
+  loss: LossTerm[];
+  steps: number;
+  examplesSeen: number;
+  epochs: EpochRecord[];
+  bestEpoch: number;
+  examplesPerSecond: number;
+  after: ModelSize;
+  output: { path: string; sha256: string };
+}
+
+export interface TrainRunResult {
+  lineage?: TrainLineage;
+  /** Set when stopped before the end (state checkpointed in workDir). */
+  interrupted: boolean;
+}
+
+export function defaultCacheDir(): string {
+  return process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress');
+}
+
+/** Settings with defaults, each checked (one-line SettingsError naming the flag). */
+export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSettings> | undefined): { settings: TrainSettings; distill?: DistillSettings } {
+  const settings: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, ...dropUndefined(s) };
+  const positiveInt = (v: number, flag: string) => {
+    if (!(Number.isSafeInteger(v) && v > 0)) throw new SettingsError(`${flag} must be a positive integer (got ${v})`);
+  };
+  positiveInt(settings.epochs, '--epochs');
+  positiveInt(settings.batchSize, '--batch-size');
+  if (!(settings.lr > 0 && Number.isFinite(settings.lr))) throw new SettingsError(`--lr must be a positive number (got ${settings.lr})`);
+  if (!(settings.weightDecay >= 0)) throw new SettingsError(`--weight-decay must be ≥ 0 (got ${settings.weightDecay})`);
+  if (!(settings.warmupRatio >= 0 && settings.warmupRatio <= 1)) throw new SettingsError(`--warmup must be in [0, 1] (got ${settings.warmupRatio})`);
+  if (!(settings.maxGradNorm >= 0)) throw new SettingsError(`--clip must be ≥ 0 (got ${settings.maxGradNorm})`);
+  if (!(settings.dropout >= 0 && settings.dropout < 1)) throw new SettingsError(`--dropout must be in [0, 1) (got ${settings.dropout})`);
+  if (!Number.isSafeInteger(settings.seed)) throw new SettingsError(`--seed must be an integer (got ${settings.seed})`);
+  if (!(Number.isSafeInteger(settings.checkpointEvery) && settings.checkpointEvery >= 0)) throw new SettingsError(`--checkpoint-every must be an integer ≥ 0 (got ${settings.checkpointEvery})`);
+  if (!d) return { settings };
+  const distill: DistillSettings = { ...DEFAULT_DISTILL_SETTINGS, ...dropUndefined(d) };
+  if (!(distill.alpha >= 0 && distill.alpha <= 1)) throw new SettingsError(`--alpha must be in [0, 1] (got ${distill.alpha})`);
+  if (!(distill.temperature > 0 && Number.isFinite(distill.temperature))) throw new SettingsError(`--temperature must be > 0 (got ${distill.temperature})`);
+  if (distill.logitLoss !== 'ce' && distill.logitLoss !== 'mse') throw new SettingsError(`--logit-loss must be ce or mse (got ${String(distill.logitLoss)})`);
+  return { settings, distill };
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The loss terms of plain training or prediction-layer distillation. */
+export function lossTerms(regression: boolean, distill: DistillSettings | undefined): LossTerm[] {
+  const gold: LossTerm['kind'] = regression ? 'score-mse' : 'hard-ce';
+  if (!distill) return [{ kind: gold, weight: 1 }];
+  const teacher: LossTerm = regression
+    ? { kind: 'teacher-score-mse', weight: 1 - distill.alpha }
+    : distill.logitLoss === 'mse'
+      ? { kind: 'logit-mse', weight: 1 - distill.alpha }
+      : { kind: 'soft-ce', weight: 1 - distill.alpha, temperature: distill.temperature };
+  return [{ kind: gold, weight: distill.alpha }, teacher].filter((t) => t.weight > 0);
+}
+
+function readJson(path: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+}
+
+export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
+  const task = getTask(o.task);
+  const isDistill = o.teacher !== undefined;
+  const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? o.distill ?? {} : undefined);
+  if (!isDistill && !existsSync(o.student)) throw new SettingsError(`${o.student}: no such model (train needs a model path)`);
+  const log = o.log ?? (() => {});
+  const glueDir = o.glueDir ?? defaultGlueDir();
+
+  // Labels and tokenizer: the teacher's folder when distilling (students share its vocabulary), else the model's.
+  const labelSource = locateModel(o.teacher ?? o.student);
+  const configFile = join(labelSource.dir, 'config.json');
+  const sourceConfig = existsSync(configFile) ? readJson(configFile) : {};
+  const modelConfig = existsSync(configFile) ? readModelConfig(configFile) : parseModelConfig({}, '<none>');
+  const tokenizer = loadTokenizer(labelSource.dir);
+  const maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
+  const { student, folder } = makeStudent({ spec: o.student, teacher: o.teacher, maxLength, seed: settings.seed });
+  if (student.numLabels !== (task.regression ? 1 : task.labels.length)) {
+    throw new SettingsError(`${task.name} needs ${task.regression ? 1 : task.labels.length} outputs; the ${isDistill ? 'teacher' : 'model'} has ${student.numLabels}`);
+  }
+  const set = loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
+  const loss = lossTerms(task.regression, distill);
+  let teacher: Float32Array | undefined;
+  if (o.teacher && loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse')) {
+    log(`teacher outputs on ${set.examples.length} examples (cached)`);
+    teacher = await teacherLogits({ teacherPath: o.teacher, set, cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'), threads: settings.threads || undefined, log });
+  }
+  const workDir = o.workDir ?? `${resolve(o.output)}.train`;
+  const result = await train({
+    student, set, loss, teacherLogits: teacher, settings, workDir, signal: o.signal, log, onStep: o.onStep,
+    dev: { glueDir, tokenizer, modelConfig },
+  });
+  if (result.interrupted) {
+    log(`interrupted at step ${result.steps}; rerun the same command to resume from ${workDir}`);
+    return { interrupted: true };
+  }
+
+  const model = student.export(result.params);
+  mkdirSync(dirname(resolve(o.output)), { recursive: true });
+  saveModel(model, o.output);
+  const outDir = dirname(resolve(o.output));
+  writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(student.configJson({ ...sourceConfig, max_length: maxLength }), null, 2) + '\n'));
+  for (const f of TOKENIZER_FILES) {
+    const from = join(labelSource.dir, f);
+    if (existsSync(from) && resolve(from) !== resolve(join(outDir, f))) copyFileSync(from, join(outDir, f));
+  }
+  const lineage: TrainLineage = {
+    tool: { name: 'bert-compress', version: toolVersion() },
+    createdAt: new Date().toISOString(),
+    kind: isDistill ? 'distill' : 'train',
+    task: task.name,
+    student: { spec: o.student, description: student.description, ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}) },
+    ...(o.teacher ? { teacher: { path: o.teacher, sha256: await sha256File(locateModel(o.teacher).onnx) } } : {}),
+    data: { file: set.file, sha256: set.sha256, examples: set.examples.length, maxLength },
+    settings,
+    ...(distill ? { distill } : {}),
+    loss,
+    steps: result.steps,
+    examplesSeen: result.examplesSeen,
+    epochs: result.epochs,
+    bestEpoch: result.bestEpoch,
+    examplesPerSecond: result.examplesPerSecond,
+    after: modelSize(loadModel(o.output)),
+    output: { path: o.output, sha256: await sha256File(o.output) },
+  };
+  writeFileAtomic(`${o.output}.json`, Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
+  rmSync(workDir, { recursive: true, force: true });
+  return { lineage, interrupted: false };
+}

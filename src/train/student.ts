@@ -1,0 +1,57 @@
+/**
+ * What the trainer trains: a student is a forward graph whose float initializers are its parameters, with dropout
+ * masks as optional inputs, plus how to write the trained model. Two kinds: a canonical BERT (any discovered model
+ * rebuilt by the builder, src/bert) and the Distilled BiLSTM (students/bilstm.ts). The trainer never looks inside.
+ */
+import type { Model } from '../onnx/graph.ts';
+import { cloneModel } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { float32Tensor, readFloat32 } from '../onnx/tensor.ts';
+
+/** A dropout mask input: its name and dims, symbolic dims named 'batch' or 'sequence'. */
+export interface MaskInput {
+  name: string;
+  dims: Array<number | 'batch' | 'sequence'>;
+}
+
+export interface Student {
+  readonly kind: 'bert' | 'bilstm';
+  /** One line: what the student is (for logs and lineage). */
+  readonly description: string;
+  /** Width of the logits. */
+  readonly numLabels: number;
+  /** The forward graph: inputs (ids, mask, types as the model has them, dropout masks when `dropout`), output `logits`. */
+  forward(dropout: boolean): Model;
+  /** The dropout mask inputs of `forward(true)`. */
+  readonly masks: readonly MaskInput[];
+  /** Parameters read only as embedding tables (trained with row-sparse gradients). */
+  readonly sparse: readonly string[];
+  /** Graph id inputs the forward graph reads, by role. */
+  readonly inputs: { ids: string; mask?: string; types?: string };
+  /** Every batch padded to this length (unrolled students); undefined: to the batch's longest example. */
+  readonly fixedLength?: number;
+  /** The model to write: `forward(false)` with these parameter values. */
+  export(params: ReadonlyMap<string, Float32Array>): Model;
+  /** config.json for the output folder, from the source model's (labels kept). */
+  configJson(source: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** The trainable parameters of a forward graph: its float32 initializers, as fresh arrays. */
+export function initialParameters(forward: Model): Map<string, Float32Array> {
+  const params = new Map<string, Float32Array>();
+  for (const [name, t] of forward.graph.initializers) {
+    if (t.dataType === DataType.FLOAT && t.dims.length > 0) params.set(name, readFloat32(t));
+  }
+  return params;
+}
+
+/** `model` with the named initializers' values replaced (same names and dims). */
+export function withParameters(model: Model, params: ReadonlyMap<string, Float32Array>): Model {
+  const m = cloneModel(model);
+  for (const [name, values] of params) {
+    const t = m.graph.initializers.get(name);
+    if (!t) throw new RangeError(`parameter '${name}' is not an initializer of the student`);
+    m.graph.initializers.set(name, float32Tensor(name, t.dims, values));
+  }
+  return m;
+}

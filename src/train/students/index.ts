@@ -1,0 +1,195 @@
+/**
+ * Students from a `--student` spec:
+ * - a model path (any ONNX file or folder the project reads, e.g. the output of `compress --prune-heads 0.5`):
+ *   rebuilt canonically (src/bert/canonical.ts), so its structure is kept (uneven heads, shared layers, a
+ *   factorized embedding);
+ * - `every-other`: the teacher's layers 0, 2, 4, … with everything else of the teacher (DistilBERT's init);
+ * - `bert:layers=L,hidden=H,heads=A,intermediate=I`: a BERT initialized at random (transformers' init) with the
+ *   teacher's vocabulary, positions and labels;
+ * - `bilstm:hidden=H[,embedding=E]`: the Distilled BiLSTM (bilstm.ts), word embedding from the teacher's when the
+ *   widths match.
+ */
+import { dirname } from 'node:path';
+import type { Model } from '../../onnx/graph.ts';
+import { loadModel } from '../../onnx/load.ts';
+import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
+import { buildBert, dropoutMasks } from '../../bert/build.ts';
+import { findBert } from '../../bert/discover.ts';
+import type { ExtendedBertConfig } from '../../bert/config.ts';
+import { locateModel } from '../../eval/model-files.ts';
+import { SettingsError } from '../../errors.ts';
+import { TRAINING_OPSET } from '../../gradients/index.ts';
+import { withParameters, type MaskInput, type Student } from '../student.ts';
+import {
+  bilstmConfigJson, bilstmDropoutMasks, bilstmTrainingGraph, exportBilstm, parseBilstmSpec, randomBilstmWeights,
+  resolveBilstmConfig, teacherWordEmbeddings, type BilstmConfig,
+} from './bilstm.ts';
+
+const SYMBOLS: Record<string, 'batch' | 'sequence'> = { batch_size: 'batch', sequence_length: 'sequence', batch: 'batch', sequence: 'sequence' };
+
+function maskInputs(dims: ReadonlyArray<{ name: string; dims: Array<number | string> }>): MaskInput[] {
+  return dims.map((m) => ({
+    name: m.name,
+    dims: m.dims.map((d) => {
+      if (typeof d === 'number') return d;
+      const s = SYMBOLS[d];
+      if (!s) throw new Error(`dropout mask '${m.name}': unknown dim '${d}'`);
+      return s;
+    }),
+  }));
+}
+
+/** A canonical BERT student from a config and Hugging Face weights. */
+export function bertStudent(c: CanonicalBert | { config: ExtendedBertConfig; weights: Map<string, Float32Array> }, description: string): Student {
+  const source = { kind: 'given' as const, tensors: c.weights };
+  const plain = buildBert(c.config, source, { opset: TRAINING_OPSET });
+  const withDropout = buildBert(c.config, source, { opset: TRAINING_OPSET, dropout: true });
+  const structure = findBert(plain);
+  const word = structure.embeddings.word.weight;
+  const hasTypes = plain.graph.inputs.some((i) => i.name === 'token_type_ids');
+  return {
+    kind: 'bert',
+    description,
+    numLabels: c.config.numLabels,
+    forward: (dropout) => (dropout ? withDropout : plain),
+    masks: maskInputs(dropoutMasks(withDropout)),
+    sparse: [word],
+    inputs: { ids: 'input_ids', mask: 'attention_mask', ...(hasTypes ? { types: 'token_type_ids' } : {}) },
+    export: (params) => withParameters(plain, params),
+    configJson: (src) => ({ ...src, ...bertSizes(c.config) }),
+  };
+}
+
+/** The config.json size fields of a canonical config (per-layer sizes are in the graph itself). */
+function bertSizes(c: ExtendedBertConfig): Record<string, unknown> {
+  return {
+    num_hidden_layers: c.numLayers,
+    hidden_size: c.hiddenSize,
+    num_attention_heads: c.numHeads,
+    intermediate_size: c.intermediateSize,
+    vocab_size: c.vocabSize,
+    max_position_embeddings: c.maxPositions,
+    ...(c.embeddingSize ? { embedding_size: c.embeddingSize } : {}),
+  };
+}
+
+/** The teacher's layers 0, 2, 4, … (DistilBERT's initialization), as a canonical student. */
+export function everyOtherStudent(teacher: CanonicalBert): Student {
+  const c = teacher.config;
+  if (c.layerGroups) throw new SettingsError('every-other: the teacher shares layers; give a student model instead');
+  const keep = [...Array(c.numLayers).keys()].filter((i) => i % 2 === 0);
+  const weights = new Map<string, Float32Array>();
+  const prefix = /^(.*\.layer\.)(\d+)(\..*)$/;
+  for (const [name, v] of teacher.weights) {
+    const m = prefix.exec(name);
+    if (!m) weights.set(name, v);
+    else if (Number(m[2]) % 2 === 0) weights.set(`${m[1]}${Number(m[2]) / 2}${m[3]}`, v);
+  }
+  const config: ExtendedBertConfig = { ...c, numLayers: keep.length, ...(c.layers ? { layers: keep.map((i) => c.layers![i]) } : {}) };
+  return bertStudent({ config, weights }, `every-other layer of the teacher (${keep.length} of ${c.numLayers})`);
+}
+
+/** Parses `bert:layers=L,hidden=H,heads=A,intermediate=I` (each optional: the teacher's value). */
+export function parseBertSpec(spec: string): Partial<Record<'layers' | 'hidden' | 'heads' | 'intermediate', number>> {
+  const body = spec.slice('bert:'.length);
+  const out: Partial<Record<'layers' | 'hidden' | 'heads' | 'intermediate', number>> = {};
+  for (const part of body.split(',').filter(Boolean)) {
+    const [k, v] = part.split('=');
+    if (!['layers', 'hidden', 'heads', 'intermediate'].includes(k)) {
+      throw new SettingsError(`--student ${spec}: unknown key '${k}' (use layers, hidden, heads, intermediate)`);
+    }
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < (k === 'layers' ? 0 : 1)) throw new SettingsError(`--student ${spec}: ${k} must be a positive integer (got '${v}')`);
+    out[k as keyof typeof out] = n;
+  }
+  return out;
+}
+
+/** A randomly initialized BERT with the teacher's vocabulary, positions, token types and labels. */
+export function scratchStudent(teacher: CanonicalBert, spec: string, seed: number): Student {
+  const s = parseBertSpec(spec);
+  const t = teacher.config;
+  const hidden = s.hidden ?? t.hiddenSize;
+  const heads = s.heads ?? Math.max(1, Math.round(hidden / 64));
+  const config: ExtendedBertConfig = {
+    numLayers: s.layers ?? t.numLayers,
+    hiddenSize: hidden,
+    numHeads: heads,
+    intermediateSize: s.intermediate ?? 4 * hidden,
+    vocabSize: t.vocabSize,
+    maxPositions: t.maxPositions,
+    typeVocabSize: t.family && t.family !== 'bert' ? 2 : t.typeVocabSize,
+    numLabels: t.numLabels,
+    activation: t.activation,
+    layerNormEps: t.layerNormEps,
+    ...(t.id2label ? { id2label: t.id2label } : {}),
+  };
+  if (hidden % heads !== 0) throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}`);
+  const model = buildBert(config, { kind: 'random', seed }, { opset: TRAINING_OPSET });
+  const canon = canonicalBert(model);
+  return bertStudent(canon, `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch`);
+}
+
+/** The Distilled BiLSTM student. */
+export function bilstmStudent(config: BilstmConfig, weights: Map<string, Float32Array>): Student {
+  const plain = bilstmTrainingGraph(config, weights);
+  const withDropout = bilstmTrainingGraph(config, weights, { dropout: true });
+  return {
+    kind: 'bilstm',
+    description: `BiLSTM hidden ${config.hiddenSize}, embedding ${config.embeddingSize}, MLP ${config.mlpSize}`,
+    numLabels: config.numLabels,
+    forward: (dropout) => (dropout ? withDropout : plain),
+    masks: maskInputs(bilstmDropoutMasks(config).map((m) => ({ name: m.name, dims: m.shape }))),
+    sparse: ['embedding.weight'],
+    inputs: { ids: 'input_ids', mask: 'attention_mask' },
+    fixedLength: config.maxLength,
+    export: (params) => exportBilstm(config, new Map([...weights, ...params])),
+    configJson: (src) => ({ ...bilstmConfigJson(config, { id2label: id2labelOf(src), problemType: src.problem_type as never }) }),
+  };
+}
+
+function id2labelOf(src: Record<string, unknown>): string[] | undefined {
+  const m = src.id2label as Record<string, string> | undefined;
+  if (!m) return undefined;
+  return Object.keys(m).sort((a, b) => Number(a) - Number(b)).map((k) => m[k]);
+}
+
+export interface StudentSource {
+  /** The student spec (path, every-other, bert:…, bilstm:…). */
+  spec: string;
+  /** The teacher (model path), for every-other / bert: / bilstm: and the vocabulary check. */
+  teacher?: string;
+  /** Max length (BiLSTM's unrolled length). */
+  maxLength: number;
+  seed: number;
+}
+
+/** Loads or makes the student a spec names. */
+export function makeStudent(src: StudentSource): { student: Student; folder?: string } {
+  const { spec } = src;
+  const teacherModel = (): Model => {
+    if (!src.teacher) throw new SettingsError(`--student ${spec} needs a teacher`);
+    return loadModel(locateModel(src.teacher).onnx);
+  };
+  if (spec === 'every-other') return { student: everyOtherStudent(canonicalBert(teacherModel())) };
+  if (spec.startsWith('bert:')) return { student: scratchStudent(canonicalBert(teacherModel()), spec, src.seed) };
+  if (spec.startsWith('bilstm:')) {
+    const teacher = teacherModel();
+    const emb = teacherWordEmbeddings(teacher);
+    const t = canonicalBert(teacher);
+    const sizes = parseBilstmSpec(spec);
+    const config = resolveBilstmConfig(sizes, { vocabSize: emb.vocabSize, numLabels: t.config.numLabels, maxLength: src.maxLength });
+    const weights = randomBilstmWeights(config, src.seed, emb.width === config.embeddingSize ? { embedding: emb.data } : {});
+    return { student: bilstmStudent(config, weights) };
+  }
+  const where = locateModel(spec);
+  const model = loadModel(where.onnx);
+  const canon = canonicalBert(model);
+  if (src.teacher) {
+    const t = findBert(teacherModel());
+    if (t.vocabSize !== canon.config.vocabSize) {
+      throw new SettingsError(`student vocabulary (${canon.config.vocabSize}) differs from the teacher's (${t.vocabSize}): distillation needs the same tokenizer`);
+    }
+  }
+  return { student: bertStudent(canon, `canonical rebuild of ${spec}`), folder: dirname(where.onnx) };
+}

@@ -1,0 +1,171 @@
+/**
+ * Teacher outputs for distillation, computed once with onnxruntime and cached on disk. The teacher does not change
+ * during training, so its logits on every training example are a function of the teacher's bytes and the
+ * tokenized examples only: they are stored under a SHA-256 of the teacher's files (the .onnx and any external data
+ * files), the training set's `sha256` and the maximum length. A later call with the same key reads the file and
+ * runs nothing; a file that is truncated, altered or written for another key is recomputed.
+ *
+ * The file holds the teacher's raw output rows; they are put in the student's output order (config.json id2label
+ * of each) after reading, so a teacher with another class order distils correctly.
+ *
+ * Layout (little-endian): 8 bytes "BCTLOGIT", u32 header length H, H bytes of JSON
+ * `{format, key, count, width, payloadSha256}`, zero padding to a multiple of 4, then count × width float32.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SettingsError } from '../errors.ts';
+import { DEFAULT_BATCH_SIZE } from '../eval/evaluate.ts';
+import { mapModelLabels } from '../eval/labels.ts';
+import { locateModel, readModelConfig } from '../eval/model-files.ts';
+import { predictRows } from '../eval/predict.ts';
+import { sha256File } from '../glue/download/http-file.ts';
+import { onnx } from '../onnx/proto.ts';
+import { writeFileAtomic } from '../onnx/save.ts';
+import { openSession } from '../runtime/session.ts';
+import { textEncodings, type TrainingSet } from './data.ts';
+
+const MAGIC = 'BCTLOGIT';
+const FORMAT = 'teacher-logits/1';
+
+export interface TeacherLogitsOptions {
+  /** The teacher: an .onnx file or a model folder. Its folder's config.json (if any) names its output order. */
+  teacherPath: string;
+  set: TrainingSet;
+  /** Default 32. */
+  batchSize?: number;
+  /** Folder of the cache files (created when needed). */
+  cacheDir: string;
+  /** onnxruntime intra-op threads; default one per core. */
+  threads?: number;
+  /** Called after each batch the teacher runs (never on a cache hit). */
+  onBatch?: (done: number, total: number) => void;
+  /** Notes: cache hit, miss, or a bad cache file recomputed. */
+  log?: (line: string) => void;
+}
+
+/**
+ * The teacher's logits on every example of the set, row-major [examples × set.numLabels], in the set's output order.
+ * Read from the cache when present and intact; otherwise computed and stored atomically.
+ */
+export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Array> {
+  const where = locateModel(o.teacherPath);
+  const key = await teacherCacheKey(where.onnx, o.set);
+  const file = teacherCacheFile(o.cacheDir, key);
+  const count = o.set.examples.length;
+  let rows: { values: Float32Array; width: number } | undefined;
+  if (existsSync(file)) {
+    const read = readCache(file, key, count);
+    if (typeof read === 'string') o.log?.(`${file}: ${read}; recomputing`);
+    else {
+      o.log?.(`teacher logits from cache ${file}`);
+      rows = read;
+    }
+  }
+  if (!rows) {
+    rows = await runTeacher(where.onnx, o);
+    writeFileAtomic(file, encodeCache(key, count, rows.width, rows.values));
+    o.log?.(`teacher logits computed and cached in ${file}`);
+  }
+  return toSetOrder(rows.values, rows.width, readModelConfig(where.dir).id2label, o.set);
+}
+
+/** The cache key: SHA-256 of the teacher's files, the set's hash and the maximum length. */
+export async function teacherCacheKey(onnxPath: string, set: TrainingSet): Promise<string> {
+  const bytes = readFileSync(onnxPath);
+  const external = await Promise.all(externalDataFiles(onnxPath, bytes).map(sha256File));
+  const teacher = [createHash('sha256').update(bytes).digest('hex'), ...external];
+  return createHash('sha256').update(JSON.stringify({ format: FORMAT, teacher, data: set.sha256, maxLength: set.maxLength })).digest('hex');
+}
+
+/** The cache file of a key. */
+export function teacherCacheFile(cacheDir: string, key: string): string {
+  return join(cacheDir, `teacher-logits-${key}.bin`);
+}
+
+/**
+ * The external data files an ONNX model names (its initializers' `location`s, resolved from its folder). Decoding
+ * the protobuf is cheap next to reading the file (initializer bytes are not copied).
+ */
+export function externalDataFiles(onnxPath: string, bytes: Uint8Array = readFileSync(onnxPath)): string[] {
+  const graph = onnx.ModelProto.decode(bytes).graph;
+  const locations = new Set<string>();
+  for (const t of graph?.initializer ?? []) {
+    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) locations.add(e.value);
+  }
+  return [...locations].sort().map((l) => resolve(dirname(onnxPath), l));
+}
+
+/** Runs the teacher over the set (length-bucketed batches, fed through evaluation's `predictRows`). */
+async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ values: Float32Array; width: number }> {
+  const session = await openSession(onnxPath, o.threads !== undefined ? { threads: o.threads } : {});
+  try {
+    const rows = await predictRows(session, textEncodings(o.set.examples), {
+      batchSize: o.batchSize ?? DEFAULT_BATCH_SIZE,
+      padId: o.set.padId,
+      ...(o.onBatch ? { onBatch: o.onBatch } : {}),
+    });
+    return { values: rows.values, width: rows.width };
+  } finally {
+    await session.release();
+  }
+}
+
+/** Reorders teacher output columns into the set's output order (both mapped to the task's labels). */
+function toSetOrder(values: Float32Array, width: number, teacherId2label: ReadonlyMap<number, string> | null, set: TrainingSet): Float32Array {
+  let teacherToLabel: readonly number[];
+  try {
+    teacherToLabel = mapModelLabels(set.task, teacherId2label, width).outputToLabel;
+  } catch (e) {
+    throw new SettingsError(`teacher: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const columns = set.labelMapping.outputToLabel.map((label) => teacherToLabel.indexOf(label));
+  if (columns.every((c, j) => c === j)) return values;
+  const n = values.length / width;
+  const out = new Float32Array(n * set.numLabels);
+  for (let i = 0; i < n; i++) for (let j = 0; j < columns.length; j++) out[i * set.numLabels + j] = values[i * width + columns[j]];
+  return out;
+}
+
+function checkLittleEndian(): void {
+  if (endianness() !== 'LE') throw new Error('the teacher-logits cache needs a little-endian machine');
+}
+
+/** The cache file's bytes. */
+function encodeCache(key: string, count: number, width: number, values: Float32Array): Uint8Array[] {
+  checkLittleEndian();
+  const payload = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const header = new TextEncoder().encode(JSON.stringify({ format: FORMAT, key, count, width, payloadSha256: createHash('sha256').update(payload).digest('hex') }));
+  const prefix = new Uint8Array(Math.ceil((12 + header.byteLength) / 4) * 4);
+  prefix.set(new TextEncoder().encode(MAGIC));
+  new DataView(prefix.buffer).setUint32(8, header.byteLength, true);
+  prefix.set(header, 12);
+  return [prefix, payload];
+}
+
+/** The rows of a cache file, or why it cannot be used. */
+function readCache(file: string, key: string, count: number): { values: Float32Array; width: number } | string {
+  checkLittleEndian();
+  const bytes = readFileSync(file);
+  if (bytes.byteLength < 12 || bytes.subarray(0, 8).toString('latin1') !== MAGIC) return 'not a teacher-logits cache file';
+  const headerLength = bytes.readUInt32LE(8);
+  if (12 + headerLength > bytes.byteLength) return 'truncated header';
+  let header: { format?: unknown; key?: unknown; count?: unknown; width?: unknown; payloadSha256?: unknown };
+  try {
+    header = JSON.parse(bytes.subarray(12, 12 + headerLength).toString('utf8'));
+  } catch {
+    return 'unreadable header';
+  }
+  if (header.format !== FORMAT || header.key !== key) return `written for another key (${basename(file)})`;
+  if (header.count !== count) return `holds ${String(header.count)} rows, the set has ${count}`;
+  const width = header.width;
+  if (!(typeof width === 'number' && Number.isInteger(width) && width > 0)) return 'bad width';
+  const start = Math.ceil((12 + headerLength) / 4) * 4;
+  if (bytes.byteLength - start !== count * width * 4) return `truncated or padded payload (${bytes.byteLength - start} bytes, expected ${count * width * 4})`;
+  const payload = bytes.subarray(start);
+  if (createHash('sha256').update(payload).digest('hex') !== header.payloadSha256) return 'payload checksum mismatch';
+  const values = new Float32Array(count * width);
+  new Uint8Array(values.buffer).set(payload);
+  return { values, width };
+}

@@ -1,0 +1,336 @@
+/**
+ * The training loop: a student's forward graph plus its loss is differentiated once (src/gradients) into a
+ * training graph that onnxruntime runs; each step feeds a batch, the dropout masks of that step, the targets and
+ * the current parameters, reads back the loss and the gradients, clips them, and lets AdamW update the parameters
+ * in TypeScript (embedding tables row-sparse). After each epoch the student is evaluated on the task's dev split
+ * through the GLUE harness and the best epoch is kept. Checkpoints every N steps make a killed run resume where it
+ * was, with the same weights as a run that was never interrupted: batches, dropout masks and the schedule are pure
+ * functions of (seed, step).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Model } from '../onnx/graph.ts';
+import { encodeModel } from '../onnx/save.ts';
+import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { buildGradientGraph, type GradientGraph } from '../gradients/index.ts';
+import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
+import { taskScore } from '../eval/glue-score.ts';
+import type { ModelConfig } from '../eval/model-files.ts';
+import type { TextTokenizer } from '../eval/tokenizer.ts';
+import type { MetricValues } from '../eval/metrics/metric.ts';
+import { SettingsError } from '../errors.ts';
+import { appendLoss, LOSS_INPUTS, type LossTerm } from './losses.ts';
+import { AdamW, accumulateRows, clipByGlobalNorm, type RowGradients } from './optimizer.ts';
+import { lrAt } from './schedule.ts';
+import { dropoutMaskInto } from './dropout.ts';
+import { shuffledOrder } from './random.ts';
+import { makeBatches, type Batch, type TrainingSet } from './data.ts';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { initialParameters, type Student } from './student.ts';
+
+/** Optimization settings (TextBrewer's TrainingConfig + optimizer, as data). */
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  /** Peak learning rate. */
+  lr: number;
+  weightDecay: number;
+  /** Warmup as a fraction of all steps. */
+  warmupRatio: number;
+  /** Clip the global gradient norm to this (0: no clipping). */
+  maxGradNorm: number;
+  /** Dropout probability at every dropout site (0: none). */
+  dropout: number;
+  seed: number;
+  /** Optimizer steps between checkpoints (0: only at epoch ends). */
+  checkpointEvery: number;
+  /** Evaluate on dev after each epoch and keep the best epoch (default true). */
+  evalEachEpoch: boolean;
+  /** onnxruntime intra-op threads (0: one per core). */
+  threads: number;
+}
+
+export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = Object.freeze({
+  epochs: 3,
+  batchSize: 32,
+  lr: 1e-4,
+  weightDecay: 0.01,
+  warmupRatio: 0.1,
+  maxGradNorm: 1,
+  dropout: 0.1,
+  seed: 1,
+  checkpointEvery: 200,
+  evalEachEpoch: true,
+  threads: 0,
+});
+
+export interface EpochRecord {
+  epoch: number;
+  /** Mean training loss over the epoch's steps. */
+  loss: number;
+  /** Dev metrics (HF evaluate names) and their task score (mean of the task's metrics), when evaluated. */
+  metrics?: MetricValues;
+  score?: number;
+  seconds: number;
+}
+
+export interface TrainJob {
+  student: Student;
+  /** Tokenized training examples (the student's label order). */
+  set: TrainingSet;
+  /** The loss terms (from train / distill settings). */
+  loss: readonly LossTerm[];
+  /** Teacher logits per example [examples × numLabels] (needed by soft-ce, logit-mse, teacher-score-mse). */
+  teacherLogits?: Float32Array;
+  settings: TrainSettings;
+  /** Dev split for evaluation after each epoch. */
+  dev?: { glueDir: string; tokenizer: TextTokenizer; modelConfig: ModelConfig };
+  /** Checkpoints go here; resumed from when it holds one of the same job. */
+  workDir: string;
+  /** Stop after the current step and checkpoint (Ctrl-C). */
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** After every step. */
+  onStep?: (p: StepProgress) => void;
+}
+
+export interface StepProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  examplesPerSecond: number;
+}
+
+export interface TrainResult {
+  /** The parameters of the best epoch (the last when not evaluated). */
+  params: Map<string, Float32Array>;
+  epochs: EpochRecord[];
+  /** 1-based epoch whose parameters are returned. */
+  bestEpoch: number;
+  steps: number;
+  examplesSeen: number;
+  /** Training examples per second over the steps this process ran. */
+  examplesPerSecond: number;
+  /** True when stopped by the signal before the end (a checkpoint holds the state). */
+  interrupted: boolean;
+  /** Step the run resumed from (0: fresh). */
+  resumedFrom: number;
+}
+
+/** A short hash of everything that makes two jobs the same run (a checkpoint of another job is never resumed). */
+export function jobKey(job: Pick<TrainJob, 'student' | 'set' | 'loss' | 'settings'>, params: ReadonlyMap<string, Float32Array>): string {
+  const h = createHash('sha256');
+  const { checkpointEvery: _c, threads: _t, evalEachEpoch: _e, ...s } = job.settings;
+  h.update(JSON.stringify({ student: job.student.description, data: job.set.sha256, loss: job.loss, settings: s }));
+  for (const [name, v] of params) {
+    h.update(name);
+    h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The training graph of a student with its loss. */
+export async function trainingGraph(student: Student, loss: readonly LossTerm[], dropout: boolean): Promise<GradientGraph> {
+  const forward = student.forward(dropout);
+  const withLoss = appendLoss(forward, 'logits', student.numLabels, loss);
+  const params = [...initialParameters(forward).keys()];
+  return buildGradientGraph(withLoss.model, { loss: withLoss.loss, parameters: params, sparse: student.sparse, keep: withLoss.terms.map((t) => t.output) });
+}
+
+interface Buffers {
+  masks: Map<string, Float32Array>;
+}
+
+function idTensorOf(values: BigInt64Array, batch: number, seq: number, fixed?: number): Tensor {
+  if (fixed === undefined || fixed === seq) return new Tensor('int64', values, [batch, seq]);
+  if (seq > fixed) throw new RangeError(`batch of length ${seq} exceeds the student's fixed length ${fixed}`);
+  const out = new BigInt64Array(batch * fixed);
+  for (let b = 0; b < batch; b++) out.set(values.subarray(b * seq, (b + 1) * seq), b * fixed);
+  return new Tensor('int64', out, [batch, fixed]);
+}
+
+/** The feeds of one step: ids, dropout masks, targets, parameters. */
+function stepFeeds(job: TrainJob, batch: Batch, step: number, params: ReadonlyMap<string, Float32Array>, buffers: Buffers, gg: GradientGraph, inputNames: ReadonlySet<string>): Feeds {
+  const { student, settings } = job;
+  const seq = student.fixedLength ?? batch.seq;
+  const feeds: Feeds = {};
+  const { ids, mask, types } = student.inputs;
+  feeds[ids] = idTensorOf(batch.inputIds, batch.size, batch.seq, student.fixedLength);
+  if (mask) feeds[mask] = idTensorOf(batch.attentionMask, batch.size, batch.seq, student.fixedLength);
+  if (types) feeds[types] = idTensorOf(batch.tokenTypeIds, batch.size, batch.seq, student.fixedLength);
+  for (const m of student.masks) {
+    if (!inputNames.has(m.name)) continue;
+    const dims = m.dims.map((d) => (d === 'batch' ? batch.size : d === 'sequence' ? seq : d));
+    const size = dims.reduce((a, b) => a * b, 1);
+    let buf = buffers.masks.get(m.name);
+    if (!buf || buf.length !== size) {
+      buf = new Float32Array(size);
+      buffers.masks.set(m.name, buf);
+    }
+    dropoutMaskInto(buf, settings.seed, step, m.name, settings.dropout);
+    feeds[m.name] = new Tensor('float32', buf, dims);
+  }
+  const n = student.numLabels;
+  if (inputNames.has(LOSS_INPUTS.labels)) {
+    const onehot = new Float32Array(batch.size * n);
+    for (let b = 0; b < batch.size; b++) onehot[b * n + batch.labels[b]] = 1;
+    feeds[LOSS_INPUTS.labels] = new Tensor('float32', onehot, [batch.size, n]);
+  }
+  if (inputNames.has(LOSS_INPUTS.scores)) feeds[LOSS_INPUTS.scores] = new Tensor('float32', Float32Array.from(batch.labels), [batch.size, 1]);
+  if (inputNames.has(LOSS_INPUTS.teacher)) {
+    const t = job.teacherLogits;
+    if (!t) throw new SettingsError('this loss needs teacher logits');
+    const out = new Float32Array(batch.size * n);
+    for (let b = 0; b < batch.size; b++) out.set(t.subarray(batch.indices[b] * n, (batch.indices[b] + 1) * n), b * n);
+    feeds[LOSS_INPUTS.teacher] = new Tensor('float32', out, [batch.size, n]);
+  }
+  for (const [name, info] of gg.parameterInfo) feeds[name] = new Tensor('float32', params.get(name)!, info.dims);
+  return feeds;
+}
+
+/** Dev evaluation of the current parameters through the GLUE harness. */
+async function evaluateDev(job: TrainJob, params: ReadonlyMap<string, Float32Array>, prepared: PreparedTask): Promise<{ metrics: MetricValues; score: number }> {
+  const dev = job.dev!;
+  const session = await openSession(encodeModel(job.student.export(params)), { threads: job.settings.threads || undefined });
+  try {
+    const r = await scoreTask(session, prepared, { modelConfig: dev.modelConfig, batchSize: 64 });
+    return { metrics: r.metrics, score: taskScore(r.task, r.metrics) ?? NaN };
+  } finally {
+    await session.release();
+  }
+}
+
+function copyParams(p: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  return new Map([...p].map(([k, v]) => [k, Float32Array.from(v)]));
+}
+
+/** The state kept in a checkpoint beside the tensors. */
+interface ResumeState {
+  key: string;
+  epochs: EpochRecord[];
+  bestEpoch: number;
+  bestScore: number | null;
+  lossSum: number;
+  lossSteps: number;
+  examplesSeen: number;
+}
+
+export async function train(job: TrainJob): Promise<TrainResult> {
+  const { student, set, settings } = job;
+  const log = job.log ?? (() => {});
+  if (!set.examples.length) throw new SettingsError(`${set.task.name}: no training examples`);
+  const params = initialParameters(student.forward(false));
+  const key = jobKey(job, params);
+  const gg = await trainingGraph(student, job.loss, settings.dropout > 0);
+  const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
+  const inputNames = new Set(session.inputNames);
+  const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay });
+  const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
+  const totalSteps = stepsPerEpoch * settings.epochs;
+  const schedule = { lr: settings.lr, totalSteps, warmupRatio: settings.warmupRatio };
+  const prepared = job.dev ? prepareTask(set.task, 'dev', job.dev.glueDir, job.dev.tokenizer, set.maxLength) : undefined;
+  mkdirSync(job.workDir, { recursive: true });
+
+  let state: ResumeState = { key, epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };
+  let best: Map<string, Float32Array> | undefined;
+  let step = 0;
+  const ckpt = loadCheckpoint(job.workDir, { log });
+  if (ckpt && (ckpt.extra as ResumeState | undefined)?.key === key) {
+    for (const [name, v] of ckpt.params) params.get(name)?.set(v);
+    optimizer.load(ckpt.optimizer);
+    state = ckpt.extra as ResumeState;
+    step = ckpt.step;
+    best = readBest(job.workDir, key);
+    log(`resuming from step ${step} (epoch ${ckpt.epoch + 1})`);
+  } else if (ckpt) {
+    log(`${job.workDir}: ignoring a checkpoint of another job`);
+  }
+  const resumedFrom = step;
+
+  const checkpoint = (epoch: number) => {
+    saveCheckpoint(job.workDir, { step, epoch, params, optimizer: optimizer.state(), extra: state });
+  };
+  const buffers: Buffers = { masks: new Map() };
+  let examplesThisRun = 0;
+  const started = performance.now();
+  let interrupted = false;
+
+  for (let epoch = Math.floor(step / stepsPerEpoch); epoch < settings.epochs && !interrupted; epoch++) {
+    const epochStart = performance.now();
+    const batches = makeBatches(set, shuffledOrder(set.examples.length, settings.seed, epoch), settings.batchSize);
+    for (let b = step - epoch * stepsPerEpoch; b < batches.length; b++) {
+      const batch = batches[b];
+      const out = await session.run(stepFeeds(job, batch, step, params, buffers, gg, inputNames));
+      const loss = Number(out[gg.loss].data[0]);
+      const dense = new Map<string, Float32Array>();
+      for (const [p, name] of gg.dense) dense.set(p, out[name].data as Float32Array);
+      const sparse: Array<RowGradients & { parameter: string }> = gg.sparse.map((s) => {
+        const width = gg.parameterInfo.get(s.parameter)!.dims[1];
+        return { parameter: s.parameter, ...accumulateRows(out[s.ids].data as BigInt64Array, out[s.rows].data as Float32Array, width) };
+      });
+      if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
+      if (settings.maxGradNorm > 0) clipByGlobalNorm(dense, sparse, settings.maxGradNorm);
+      const lr = lrAt(step, schedule);
+      optimizer.step(dense, lr);
+      for (const r of sparse) optimizer.stepSparse(r.parameter, r.rows, r.grads, gg.parameterInfo.get(r.parameter)!.dims[1], lr);
+      step++;
+      state.lossSum += loss;
+      state.lossSteps++;
+      state.examplesSeen += batch.size;
+      examplesThisRun += batch.size;
+      job.onStep?.({ step, totalSteps, epoch, loss, examplesPerSecond: examplesThisRun / ((performance.now() - started) / 1000) });
+      if (job.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      if (settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0 && b < batches.length - 1) checkpoint(epoch);
+    }
+    if (interrupted) {
+      checkpoint(epoch);
+      break;
+    }
+    const record: EpochRecord = { epoch: epoch + 1, loss: state.lossSum / Math.max(1, state.lossSteps), seconds: (performance.now() - epochStart) / 1000 };
+    if (prepared && settings.evalEachEpoch) {
+      const { metrics, score } = await evaluateDev(job, params, prepared);
+      record.metrics = metrics;
+      record.score = score;
+      log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}, dev ${set.task.name} ${(score * 100).toFixed(2)}`);
+      if (state.bestScore === null || score > state.bestScore) {
+        state.bestScore = score;
+        state.bestEpoch = epoch + 1;
+        best = copyParams(params);
+        writeBest(job.workDir, key, epoch + 1, best, optimizer);
+      }
+    } else {
+      state.bestEpoch = epoch + 1;
+    }
+    state.epochs.push(record);
+    state.lossSum = 0;
+    state.lossSteps = 0;
+    checkpoint(epoch + 1);
+  }
+  await session.release();
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    params: best && settings.evalEachEpoch && prepared ? best : params,
+    epochs: state.epochs,
+    bestEpoch: state.bestEpoch,
+    steps: step,
+    examplesSeen: state.examplesSeen,
+    examplesPerSecond: examplesThisRun / Math.max(seconds, 1e-9),
+    interrupted,
+    resumedFrom,
+  };
+}
+
+/** The best epoch's parameters, kept in `best/` beside the checkpoints so a resumed run still returns them. */
+function writeBest(dir: string, key: string, epoch: number, params: ReadonlyMap<string, Float32Array>, optimizer: AdamW): void {
+  saveCheckpoint(join(dir, 'best'), { step: 0, epoch, params, optimizer: optimizer.state(), extra: { key } }, { keep: 1 });
+}
+
+function readBest(dir: string, key: string): Map<string, Float32Array> | undefined {
+  const c = loadCheckpoint(join(dir, 'best'));
+  return c && (c.extra as { key?: string } | undefined)?.key === key ? new Map(c.params) : undefined;
+}

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { AdamW, accumulateRows, clipByGlobalNorm, defaultNoDecay, globalNorm } from '../../src/train/optimizer.ts';
+import { bitIdentical, lcg } from '../helpers/feeds.ts';
+
+/** Float32 values from a seeded LCG in [-1, 1). */
+function randomArray(n: number, seed: number): Float32Array {
+  const r = lcg(seed);
+  return Float32Array.from({ length: n }, () => 2 * r() - 1);
+}
+
+describe('AdamW', () => {
+  // Hand-computed in float64 from torch.optim.AdamW's update (bias-corrected, decay p·(1 − lr·wd) first), p0 = 1 or
+  // -2, gradients 0.5 then -0.25. Step 1: p = 0.999 − 1·0.05/(0.5 + 1e-8) = 0.899000002.
+  // Step 2: p = 0.899000002·0.999 − (0.1/0.19)·0.02/(√0.00031225/√0.001999 + 1e-8) = 0.8714672987058463.
+  it('matches hand-computed values over two steps, with and without weight decay', () => {
+    const params = new Map([
+      ['encoder.dense.weight', Float32Array.of(1)],
+      ['encoder.dense.bias', Float32Array.of(-2)],
+      ['frozen', Float32Array.of(3)],
+    ]);
+    const opt = new AdamW(params, { lr: 0.1 });
+    opt.step(new Map([['encoder.dense.weight', Float32Array.of(0.5)], ['encoder.dense.bias', Float32Array.of(0.5)]]));
+    expect(params.get('encoder.dense.weight')![0]).toBeCloseTo(0.899000002, 7);
+    expect(params.get('encoder.dense.bias')![0]).toBeCloseTo(-2.099999998, 6);
+    opt.step(new Map([['encoder.dense.weight', Float32Array.of(-0.25)], ['encoder.dense.bias', Float32Array.of(-0.25)]]));
+    expect(params.get('encoder.dense.weight')![0]).toBeCloseTo(0.8714672987058463, 7);
+    expect(params.get('encoder.dense.bias')![0]).toBeCloseTo(-2.1266337012921537, 6);
+    expect(params.get('frozen')![0]).toBe(3); // no gradient, no step, no decay
+    expect(opt.state().steps).toEqual({ 'encoder.dense.weight': 2, 'encoder.dense.bias': 2 });
+  });
+
+  it('uses the learning rate of each call (decay and step size), as a scheduler sets it', () => {
+    const params = new Map([['w', Float32Array.of(1)]]);
+    const opt = new AdamW(params, { lr: 123 });
+    opt.step(new Map([['w', Float32Array.of(0.5)]]), 0.1);
+    opt.step(new Map([['w', Float32Array.of(-0.25)]]), 0.05);
+    expect(params.get('w')![0]).toBeCloseTo(0.8852336503529232, 7);
+  });
+
+  it('skips weight decay on biases and norms by default (Hugging Face convention)', () => {
+    for (const n of ['bert.encoder.layer.0.output.dense.bias', 'bert.embeddings.LayerNorm.weight', 'layer_norm.gamma', 'final_norm.weight']) {
+      expect(defaultNoDecay(n)).toBe(true);
+    }
+    for (const n of ['bert.embeddings.word_embeddings.weight', 'onnx::MatMul_1234', 'classifier.weight']) expect(defaultNoDecay(n)).toBe(false);
+    // With a zero gradient only the decay moves a parameter: 1 − lr·wd for decayed ones, nothing for the others.
+    const params = new Map([['a.weight', Float32Array.of(1)], ['a.bias', Float32Array.of(1)]]);
+    new AdamW(params, { lr: 0.5, weightDecay: 0.1 }).step(new Map([['a.weight', Float32Array.of(0)], ['a.bias', Float32Array.of(0)]]));
+    expect(params.get('a.weight')![0]).toBeCloseTo(0.95, 7);
+    expect(params.get('a.bias')![0]).toBe(1);
+  });
+
+  it('takes a custom noDecay and hyperparameters', () => {
+    const params = new Map([['a.bias', Float32Array.of(1)]]);
+    new AdamW(params, { lr: 0.5, weightDecay: 0.1, noDecay: () => false }).step(new Map([['a.bias', Float32Array.of(0)]]));
+    expect(params.get('a.bias')![0]).toBeCloseTo(0.95, 7);
+    expect(() => new AdamW(params, { lr: 0.1, betas: [0.9, 1] })).toThrow(RangeError);
+    expect(() => new AdamW(params, { lr: -1 })).toThrow(/learning rate/);
+  });
+
+  it('refuses gradients of unknown parameters or of the wrong length', () => {
+    const opt = new AdamW(new Map([['w', new Float32Array(4)]]), { lr: 0.1 });
+    expect(() => opt.step(new Map([['v', new Float32Array(4)]]))).toThrow(/'v' is not a parameter/);
+    expect(() => opt.step(new Map([['w', new Float32Array(3)]]))).toThrow(/3 values; the parameter has 4/);
+  });
+
+  it('sparse steps with every row touched equal dense steps bit for bit', () => {
+    const rows = 6;
+    const width = 5;
+    const dense = new Map([['emb.weight', randomArray(rows * width, 1)]]);
+    const sparse = new Map([['emb.weight', Float32Array.from(dense.get('emb.weight')!)]]);
+    const a = new AdamW(dense, { lr: 0.01 });
+    const b = new AdamW(sparse, { lr: 0.01 });
+    for (let s = 0; s < 5; s++) {
+      const g = randomArray(rows * width, 100 + s);
+      a.step(new Map([['emb.weight', g]]), 0.01 * (s + 1));
+      // Rows in a scrambled order, their gradient rows permuted alike.
+      const order = [3, 0, 5, 1, 4, 2];
+      const rowGrads = new Float32Array(rows * width);
+      order.forEach((row, r) => rowGrads.set(g.subarray(row * width, (row + 1) * width), r * width));
+      b.stepSparse('emb.weight', Int32Array.from(order), rowGrads, width, 0.01 * (s + 1));
+    }
+    expect(bitIdentical(sparse.get('emb.weight')!, dense.get('emb.weight')!)).toBe(true);
+    expect(bitIdentical(b.state().expAvg.get('emb.weight')!, a.state().expAvg.get('emb.weight')!)).toBe(true);
+    expect(bitIdentical(b.state().expAvgSq.get('emb.weight')!, a.state().expAvgSq.get('emb.weight')!)).toBe(true);
+  });
+
+  it('sparse steps move only the touched rows (lazy: no decay, no moment decay elsewhere)', () => {
+    const width = 3;
+    const table = randomArray(4 * width, 2);
+    const before = Float32Array.from(table);
+    const opt = new AdamW(new Map([['emb', table]]), { lr: 0.1 });
+    opt.stepSparse('emb', [2], Float32Array.of(1, 1, 1), width);
+    const m = Float32Array.from(opt.state().expAvg.get('emb')!);
+    opt.stepSparse('emb', [0], Float32Array.of(1, 1, 1), width);
+    // Rows 1 and 3 never move; row 2 keeps its step-1 value and moment while row 0 is stepped.
+    for (const row of [1, 3]) expect(Array.from(table.subarray(row * width, (row + 1) * width))).toEqual(Array.from(before.subarray(row * width, (row + 1) * width)));
+    expect(Array.from(opt.state().expAvg.get('emb')!.subarray(2 * width, 3 * width))).toEqual(Array.from(m.subarray(2 * width, 3 * width)));
+    expect(table[0]).not.toBe(before[0]);
+    // Lazy Adam's bias correction uses the table's step count (2 here), as TF LazyAdam's global beta powers.
+    expect(opt.state().steps.emb).toBe(2);
+  });
+
+  it('refuses duplicate or out-of-range sparse rows and mismatched sizes', () => {
+    const opt = new AdamW(new Map([['emb', new Float32Array(12)]]), { lr: 0.1 });
+    expect(() => opt.stepSparse('emb', [1, 1], new Float32Array(6), 3)).toThrow(/given twice.*accumulateRows/);
+    expect(() => opt.stepSparse('emb', [4], new Float32Array(3), 3)).toThrow(/outside \[0, 4\)/);
+    expect(() => opt.stepSparse('emb', [1], new Float32Array(4), 3)).toThrow(/rowGrads/);
+    expect(() => opt.stepSparse('emb', [1], new Float32Array(5), 5)).toThrow(/does not divide/);
+  });
+
+  it('resumes from state() exactly: load, then the same steps give the same parameters', () => {
+    const init = randomArray(20, 3);
+    const p1 = new Map([['w', Float32Array.from(init)], ['b.bias', randomArray(4, 4)]]);
+    const a = new AdamW(p1, { lr: 0.01 });
+    const grads = (s: number) => new Map([['w', randomArray(20, 10 + s)], ['b.bias', randomArray(4, 20 + s)]]);
+    for (let s = 0; s < 3; s++) a.step(grads(s));
+    // A copy of the state as a checkpoint would hold it, loaded into a fresh optimizer over copied parameters.
+    const st = a.state();
+    const saved = { ...st, expAvg: new Map([...st.expAvg].map(([k, v]) => [k, Float32Array.from(v)])), expAvgSq: new Map([...st.expAvgSq].map(([k, v]) => [k, Float32Array.from(v)])) };
+    const p2 = new Map([...p1].map(([k, v]) => [k, Float32Array.from(v)]));
+    const b = new AdamW(p2, { lr: 0.01 });
+    b.load(saved);
+    for (let s = 3; s < 6; s++) {
+      a.step(grads(s));
+      b.step(grads(s));
+    }
+    for (const k of p1.keys()) expect(bitIdentical(p2.get(k)!, p1.get(k)!)).toBe(true);
+    expect(() => new AdamW(new Map([['w', new Float32Array(3)]]), { lr: 0.1 }).load(saved)).toThrow(RangeError);
+  });
+});
+
+describe('accumulateRows', () => {
+  it('sums the gradient rows of repeated indices into sorted unique rows', () => {
+    const indices = BigInt64Array.from([7n, 2n, 7n, 0n, 2n, 7n]);
+    const rowGrads = Float32Array.from([1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60]);
+    const { rows, grads } = accumulateRows(indices, rowGrads, 2);
+    expect(Array.from(rows)).toEqual([0, 2, 7]);
+    expect(Array.from(grads)).toEqual([4, 40, 2 + 5, 20 + 50, 1 + 3 + 6, 10 + 30 + 60]);
+    expect(accumulateRows(Int32Array.of(3), Float32Array.of(1.5), 1)).toEqual({ rows: Int32Array.of(3), grads: Float32Array.of(1.5) });
+  });
+
+  it('equals the dense scatter-add, and feeds stepSparse like a dense step', () => {
+    const vocab = 9;
+    const width = 4;
+    const ids = Int32Array.from({ length: 40 }, (_, i) => (i * 7) % vocab);
+    const rowGrads = randomArray(ids.length * width, 5);
+    const denseGrad = new Float32Array(vocab * width);
+    for (let i = 0; i < ids.length; i++) for (let c = 0; c < width; c++) denseGrad[ids[i]! * width + c]! += rowGrads[i * width + c]!;
+    const acc = accumulateRows(ids, rowGrads, width);
+    expect(acc.rows.length).toBe(vocab);
+    for (let k = 0; k < acc.grads.length; k++) expect(acc.grads[k]).toBeCloseTo(denseGrad[k]!, 5);
+    expect(globalNorm([], [acc])).toBeCloseTo(globalNorm([denseGrad]), 5);
+  });
+
+  it('refuses negative ids and mismatched sizes', () => {
+    expect(() => accumulateRows(BigInt64Array.of(-1n), new Float32Array(2), 2)).toThrow(/not a row id/);
+    expect(() => accumulateRows(Int32Array.of(1, 2), new Float32Array(3), 2)).toThrow(/rowGrads/);
+  });
+});
+
+describe('global norm clipping', () => {
+  it('computes the norm over dense and sparse gradients together', () => {
+    expect(globalNorm([Float32Array.of(3)], [{ rows: Int32Array.of(0), grads: Float32Array.of(4) }])).toBe(5);
+    expect(globalNorm(new Map([['a', Float32Array.of(3, 4)]]))).toBe(5);
+  });
+
+  it('scales by maxNorm / (norm + 1e-6) when the norm is above maxNorm (torch clip_grad_norm_)', () => {
+    const a = Float32Array.of(3, 0);
+    const rows = { rows: Int32Array.of(5), grads: Float32Array.of(4) };
+    const { norm, scale } = clipByGlobalNorm(new Map([['a', a]]), new Map([['emb', rows]]), 1);
+    expect(norm).toBe(5);
+    expect(scale).toBeCloseTo(1 / (5 + 1e-6), 12);
+    expect(a[0]).toBeCloseTo(3 / (5 + 1e-6), 6);
+    expect(rows.grads[0]).toBeCloseTo(4 / (5 + 1e-6), 6);
+    expect(globalNorm([a], [rows])).toBeCloseTo(1, 5);
+  });
+
+  it('leaves gradients alone below the threshold, or when the norm is not finite', () => {
+    const a = Float32Array.of(0.3, 0.4);
+    expect(clipByGlobalNorm([a], [], 1)).toEqual({ norm: expect.closeTo(0.5, 6), scale: 1 });
+    expect(Array.from(a)).toEqual([Math.fround(0.3), Math.fround(0.4)]);
+    const b = Float32Array.of(Infinity, 1);
+    expect(clipByGlobalNorm([b], [], 1)).toEqual({ norm: Infinity, scale: 1 });
+    expect(b[1]).toBe(1);
+    expect(() => clipByGlobalNorm([a], [], 0)).toThrow(RangeError);
+  });
+
+  it('reads a generator of gradients once only', () => {
+    const a = Float32Array.of(30, 40);
+    function* gen() {
+      yield a;
+    }
+    expect(clipByGlobalNorm(gen(), [], 5).scale).toBeLessThan(1);
+    expect(a[0]).toBeCloseTo(3, 4);
+  });
+});
