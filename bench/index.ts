@@ -17,6 +17,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; file: string; args?: string[]; w
   { name: 'passes-speed', file: 'passes-speed.ts', what: 'speed of each pass output against its input, same run' },
   { name: 'interleaved-speedup', file: 'interleaved-speedup.ts', what: 'bench speed-up: A/A about 1.00, half the layers about 1.9x' },
   { name: 'passes-base', file: 'passes-base.ts', what: 'every pass on a built BERT-base: < 30 s each' },
+  { name: 'train', file: 'train.ts', what: 'training step / forward pass of the same model (aim <= 4), peak RSS training 4x256 (aim < 2 GB)' },
 ];
 
 const words = process.argv.slice(2);

@@ -15,6 +15,8 @@ export interface ParamSpec {
   name: string;
   dims: readonly number[];
   init: ParamInit;
+  /** 'embedding' tables: the padding row transformers zeroes (default 0; RoBERTa's padding_idx). */
+  paddingIdx?: number;
 }
 
 /** A parameter's values: a flat row-major array, optionally with its shape (checked against the config). */
@@ -124,9 +126,11 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
     specs.push({ name: `${name}.bias`, dims: [h], init: 'zeros' });
   };
   const emb = embeddingParamNames(family);
-  specs.push({ name: emb.word, dims: [c.vocabSize, c.embeddingSize ?? h], init: 'embedding' });
+  // RoBERTa's word and position tables both have padding_idx = pad_token_id.
+  const pad = family === 'roberta' ? { paddingIdx: c.padTokenId ?? 1 } : {};
+  specs.push({ name: emb.word, dims: [c.vocabSize, c.embeddingSize ?? h], init: 'embedding', ...pad });
   if (c.embeddingSize !== undefined) specs.push({ name: emb.projection, dims: [h, c.embeddingSize], init: 'normal' });
-  specs.push({ name: emb.position, dims: [c.maxPositions, h], init: 'normal' });
+  specs.push({ name: emb.position, dims: [c.maxPositions, h], init: family === 'roberta' ? 'embedding' : 'normal', ...pad });
   if (family !== 'distilbert') specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, h], init: 'normal' });
   norm(emb.norm);
   const hs = attentionHeadSize(c);
@@ -173,8 +177,11 @@ export function randomParameter(spec: ParamSpec, init: RandomInit): Float32Array
     case 'normal':
     case 'embedding':
       new Rng(init.seed, spec.name).fillNormal(out, 0, init.std ?? DEFAULT_INIT_STD);
-      // nn.Embedding(padding_idx=pad_token_id=0): transformers zeroes the padding row.
-      if (spec.init === 'embedding') out.fill(0, 0, spec.dims[1]);
+      // nn.Embedding(padding_idx=pad_token_id): transformers zeroes the padding row.
+      if (spec.init === 'embedding') {
+        const row = spec.paddingIdx ?? 0;
+        out.fill(0, row * spec.dims[1], (row + 1) * spec.dims[1]);
+      }
       break;
   }
   return out;

@@ -280,8 +280,9 @@ function checkFusedAttention(model: Model, index: number, nodeName: string, head
   if (qkv && new Set(qkv).size > 1) refuse(`${where} has unequal qkv_hidden_sizes [${qkv.join(', ')}]`);
   const scale = attrFloat(node, 'scale');
   if (scale !== undefined && scale !== 0 && Math.abs(scale - 1 / Math.sqrt(headSize)) > 1e-6) refuse(`${where} scales scores by ${scale}`);
-  if (node.inputs[5] || node.inputs[6]) refuse(`${where} reads an attention bias or past state`);
-  if (attrString(node, 'do_rotary') !== undefined || (attrInt(node, 'do_rotary', 0) ?? 0) !== 0) refuse(`${where} uses rotary embeddings`);
+  // Inputs: x, weight, bias, mask_index, past, attention_bias, past_sequence_length.
+  if (node.inputs[4] || node.inputs[5]) refuse(`${where} reads a past state or an attention bias`);
+  if ((attrInt(node, 'do_rotary', 0) ?? 0) !== 0) refuse(`${where} uses rotary embeddings`);
 }
 
 /** The initializer names of a layer's weight matrices: layers with the same key share their weights. */

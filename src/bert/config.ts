@@ -262,7 +262,10 @@ export function validateExtendedConfig<C extends ExtendedBertConfig>(config: C):
   return config;
 }
 
-/** Parameters of BertForSequenceClassification with this config (embeddings, encoder, pooler, classifier). */
+/**
+ * Parameters of BertForSequenceClassification with this plain config (embeddings, encoder, pooler, classifier); for
+ * an ExtendedBertConfig, sum the sizes of bertParameters (build-weights.ts).
+ */
 export function countParameters(c: BertConfig): number {
   const h = c.hiddenSize;
   const ln = 2 * h;
@@ -351,6 +354,9 @@ export function configFromHuggingFace(json: unknown, label = 'config.json'): Ber
  * loads as is. 'gelu_tanh' is written as 'gelu_new'; labels without names are written as LABEL_0, LABEL_1…
  */
 export function configToHuggingFace(config: BertConfig): Record<string, unknown> {
+  if (isExtendedConfig(config)) {
+    throw new SettingsError(`BERT config: ${EXTENSION_KEYS.filter((k) => (config as ExtendedBertConfig)[k] !== undefined).join(', ')} cannot be written as a Hugging Face BertConfig`);
+  }
   const c = validateBertConfig(config);
   const names = c.id2label ?? Array.from({ length: c.numLabels }, (_, i) => `LABEL_${i}`);
   const id2label: Record<string, string> = {};

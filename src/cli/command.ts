@@ -12,7 +12,8 @@ export interface CliCommand<A = object> {
   /** yargs command string, e.g. 'inspect <model>'. */
   command: string | readonly string[];
   describe: string;
-  builder: (y: Argv<GlobalFlags>) => Argv<A>;
+  /** Declares the flags; may be async (yargs awaits it), e.g. to read defaults from a lazily loaded library. */
+  builder: (y: Argv<GlobalFlags>) => Argv<A> | Promise<Argv<A>>;
   /** Runs the command; resolves to the process exit code. */
   run: (args: ArgumentsCamelCase<A & GlobalFlags>) => Promise<number>;
 }

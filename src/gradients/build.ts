@@ -36,7 +36,7 @@ export interface SparseGradient {
   parameter: string;
   /** [...ids dims, width] gradient of the looked-up rows. */
   rows: string;
-  /** The ids the Gather read (any integer type, any shape). */
+  /** The ids the Gather read (any shape), as int64, negative ones wrapped into [0, rows) as Gather reads them. */
   ids: string;
 }
 
@@ -140,7 +140,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
       if ((n.attributes.axis?.type === 'int' ? n.attributes.axis.value : 0) !== 0) {
         throw new GradientError(`sparse parameter '${n.inputs[0]}' is gathered along an axis other than 0 by '${n.name}'`);
       }
-      sparseGrads.push({ parameter: n.inputs[0], rows: dy[0]!, ids: n.inputs[1] });
+      sparseGrads.push({ parameter: n.inputs[0], rows: dy[0]!, ids: rowIds(ctx, n.inputs[0], n.inputs[1]) });
       continue;
     }
     const inputGrads = ruleFor(n).grad(ctx, n, dy, need);
@@ -148,6 +148,16 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
       const gi = inputGrads[i];
       if (need[i] && gi) add(input, gi);
     });
+  }
+
+  // Sum each parameter's contributions now: the Sum nodes must be emitted before ctx.nodes is copied below.
+  const paramGrads = new Map<string, string | undefined>();
+  for (const p of options.parameters) {
+    if (sparse.has(p)) {
+      if (contributions.get(p)?.length) throw new GradientError(`sparse parameter '${p}' is read by nodes other than Gather`);
+      continue;
+    }
+    paramGrads.set(p, total(p));
   }
 
   const model = cloneModel(forward);
@@ -173,11 +183,8 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   const dense = new Map<string, string>();
   const unused: string[] = [];
   for (const p of options.parameters) {
-    if (sparse.has(p)) {
-      if (contributions.get(p)?.length) throw new GradientError(`sparse parameter '${p}' is read by nodes other than Gather`);
-      continue;
-    }
-    const grad = total(p);
+    if (sparse.has(p)) continue;
+    const grad = paramGrads.get(p);
     if (!grad) {
       unused.push(p);
       continue;
@@ -190,7 +197,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     const rows = `grad_rows.${s.parameter}.${i}`;
     const ids = `grad_ids.${s.parameter}.${i}`;
     expose(s.rows, rows, floatType);
-    expose(s.ids, ids, facts.get(s.ids)?.dataType);
+    expose(s.ids, ids, DataType.INT64);
     sparseOut.push({ parameter: s.parameter, rows, ids });
   });
   for (const p of sparse) if (!sparseGrads.some((s) => s.parameter === p)) unused.push(p);
@@ -198,6 +205,13 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   model.opsetImports = model.opsetImports.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version: opset } : o));
   if (model.irVersion < 8) model.irVersion = 8;
   return { model, loss: options.loss, keep: options.keep ?? [], dense, sparse: sparseOut, unused, parameterInfo };
+}
+
+/** The ids of a Gather of `table` as int64 row numbers: negative ids (counting from the end) wrapped. */
+function rowIds(ctx: GradContext, table: string, ids: string): string {
+  const ids64 = ctx.typeOf(ids) === DataType.INT64 ? ids : ctx.op('Cast', [ids], { to: at.int(DataType.INT64) });
+  const rows = ctx.op('Squeeze', [ctx.op('Slice', [ctx.shapeOf(table), ctx.ints([0]), ctx.ints([1])])]);
+  return ctx.op('Where', [ctx.op('Less', [ids64, ctx.ints([0], true)]), ctx.op('Add', [ids64, rows]), ids64]);
 }
 
 function ruleFor(n: Node) {

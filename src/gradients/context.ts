@@ -63,6 +63,11 @@ export class GradContext {
     return f;
   }
 
+  /** The element type of a value of the forward graph (a gradient has its value's type). */
+  typeOf(value: string): number {
+    return this.facts(value).dataType;
+  }
+
   rank(value: string): number {
     return this.facts(value).dims.length;
   }
@@ -86,9 +91,13 @@ export class GradContext {
     return c;
   }
 
-  /** A scalar of the float type. */
-  scalar(v: number): string {
-    return this.constant(`f:${v}`, () => floatScalarTensor(this.floatType, v));
+  /**
+   * A float scalar of the element type of `like` (a forward value), else of the loss's type. Rules pass the value
+   * they work on, so that a float32 region of a float64 graph (or the reverse, between Casts) gets float32 constants.
+   */
+  scalar(v: number, like?: string): string {
+    const type = like ? this.typeOf(like) : this.floatType;
+    return this.constant(`f:${type}:${v}`, () => floatScalarTensor(type, v));
   }
 
   /** An int64 vector (or scalar when `scalar`). */
@@ -121,9 +130,9 @@ export class GradContext {
     return this.op('Reshape', [x, this.shapeOf(like)]);
   }
 
-  /** Zeros shaped like `like` at run time, of the float type. */
-  zerosLike(like: string): string {
-    return this.op('ConstantOfShape', [this.shapeOf(like)], { value: at.tensor(floatScalarTensor(this.floatType, 0, [1])) });
+  /** Zeros shaped like `like` at run time, of `like`'s element type (give `dataType` when `like` is not a forward value). */
+  zerosLike(like: string, dataType: number = this.typeOf(like)): string {
+    return this.op('ConstantOfShape', [this.shapeOf(like)], { value: at.tensor(floatScalarTensor(dataType, 0, [1])) });
   }
 
   /**

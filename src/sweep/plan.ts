@@ -12,7 +12,10 @@ import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { hashOf, toolVersion } from './key.ts';
-import type { BenchSpec, CalibrationSpec, EvalSpec, SweepSpec } from './spec.ts';
+import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
+import type { TrainingKind } from './train-step.ts';
+import type { TrainSettings } from '../train/trainer.ts';
+import type { DistillSettings } from '../train/run.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -41,12 +44,42 @@ export interface SweepPoint {
   /** Keep the compressed .onnx after measuring it. */
   keepModel: boolean;
   seed?: number;
+  /** Set when a step trains (train / distill): how, resolved for this point. */
+  training?: PointTraining;
+}
+
+/** The train / distill steps of a point, resolved: everything `runTraining` needs besides the student file. */
+export interface PointTraining {
+  /** Teacher logits cache (`runTraining`'s cacheDir; absent: its default). */
+  cacheDir?: string;
+  steps: PointTrainingStep[];
+}
+
+export interface PointTrainingStep {
+  /** Index of the step in `SweepPoint.steps`. */
+  index: number;
+  kind: TrainingKind;
+  /** Canonical task name. */
+  task: string;
+  /** A student spec or absolute model path that replaces the model so far (first step only). */
+  student?: string;
+  /** distill: the teacher's absolute .onnx path. */
+  teacher?: string;
+  teacherSha256?: string;
+  /** The task's train file and its hash (part of the key). */
+  data: { file: string; sha256: string };
+  settings: Partial<TrainSettings>;
+  distill?: Partial<DistillSettings>;
+  maxExamples?: number;
+  maxLength?: number;
 }
 
 export interface PlanOptions {
   glueDir: string;
   /** Folder for compressed models (one subfolder per point). */
   workDir: string;
+  /** Teacher logits cache for train / distill steps (default: runTraining's, ~/.cache/bert-compress). */
+  cacheDir?: string;
 }
 
 /** A file-system-safe version of a label. */
@@ -63,14 +96,24 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     }
   }
   const points: SweepPoint[] = [];
+  const hashes = new Map<string, Promise<string>>();
+  const hash = (file: string): Promise<string> => {
+    if (!hashes.has(file)) hashes.set(file, sha256File(file));
+    return hashes.get(file)!;
+  };
   for (const m of spec.models) {
     const where = locateModel(m.path);
-    const sha256 = await sha256File(where.onnx);
+    const sha256 = await hash(where.onnx);
     const config = readModelConfig(where.dir);
     const bench: PointBench = { ...spec.bench, seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH] };
     for (const p of spec.pipelines) {
+      if (p.models && !p.models.includes(m.name)) continue;
       const calibration = p.steps.length > 0 ? m.calibration : null;
-      const identity = { tool: toolVersion(), model: sha256, steps: p.steps, tasks: m.tasks, calibration, bench, eval: spec.eval, seed: spec.seed ?? null };
+      const training = p.training ? await planTraining(p, m, where.onnx, opts, hash) : undefined;
+      const identity = {
+        tool: toolVersion(), model: sha256, steps: training ? training.keySteps : p.steps, tasks: m.tasks, calibration, bench, eval: spec.eval, seed: spec.seed ?? null,
+        ...(training ? { training: training.identity } : {}),
+      };
       const key = hashOf(identity);
       const point: SweepPoint = {
         key,
@@ -88,8 +131,49 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         keepModel: spec.keepModels,
       };
       if (spec.seed !== undefined) point.seed = spec.seed;
+      if (training) point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training.steps };
       points.push(point);
     }
   }
   return points.sort((a, b) => Number(b.steps.length === 0) - Number(a.steps.length === 0));
+}
+
+/**
+ * The train / distill steps of one pipeline on one model, resolved: task, teacher (default: the model), the train
+ * file. Also what they add to the point key: the steps with model paths replaced by the files' hashes (so moving a
+ * teacher keeps the key, changing it does not), and per training step the teacher's, student's and data's hashes.
+ */
+async function planTraining(
+  p: PipelineSpec, m: ModelSpec, modelOnnx: string, opts: PlanOptions, hash: (file: string) => Promise<string>,
+): Promise<{ steps: PointTrainingStep[]; keySteps: PassStep[]; identity: unknown[] }> {
+  const steps: PointTrainingStep[] = [];
+  const keySteps: PassStep[] = p.steps.map((s) => ({ pass: s.pass, settings: { ...s.settings } }));
+  const identity: unknown[] = [];
+  for (const [index, t] of p.training!.entries()) {
+    if (!t) continue;
+    const task = getTask(t.task ?? m.tasks[0]!);
+    const { file } = splitFile(task, 'train', opts.glueDir);
+    if (!existsSync(file)) throw new DataError(`${file}: file not found (GLUE ${task.name} train, for the ${t.kind} step of '${p.label}' on ${m.name}; set glueDir, --glue-dir or GLUE_DIR)`);
+    const data = { file, sha256: await hash(file) };
+    const step: PointTrainingStep = { index, kind: t.kind, task: task.name, data, settings: t.settings };
+    if (t.distill) step.distill = t.distill;
+    if (t.maxExamples !== undefined) step.maxExamples = t.maxExamples;
+    if (t.maxLength !== undefined) step.maxLength = t.maxLength;
+    let studentSha: string | null = null;
+    if (t.student !== undefined) {
+      step.student = t.student;
+      if (t.studentIsPath) {
+        studentSha = await hash(locateModel(t.student).onnx);
+        keySteps[index]!.settings.student = `sha256:${studentSha}`;
+      }
+    }
+    if (t.kind === 'distill') {
+      step.teacher = t.teacher ? locateModel(t.teacher).onnx : modelOnnx;
+      step.teacherSha256 = await hash(step.teacher);
+      if (t.teacher) keySteps[index]!.settings.teacher = `sha256:${step.teacherSha256}`;
+    }
+    identity.push({ step: index, task: task.name, teacher: step.teacherSha256 ?? null, student: studentSha ?? t.student ?? null, data: data.sha256 });
+    steps.push(step);
+  }
+  return { steps, keySteps, identity };
 }

@@ -2,9 +2,15 @@
  * Running one sweep point: compress the model with the point's pipeline (into its own folder; `compressFile` copies
  * config.json and the tokenizer files beside it, so it is a complete model folder), evaluate it on the point's GLUE
  * tasks, and benchmark it against the model's baseline. The baseline point evaluates and benchmarks the input model.
+ *
+ * A pipeline with train / distill steps runs in stages: the passes before a training step through `compressFile`
+ * (into `stage-N/` of the point's folder), the training step through `runTraining` (student: that output, or the
+ * step's own student; checkpoints in `train-I/` of the point's folder, so rerunning an interrupted sweep resumes
+ * it), then the passes after it through `compressFile` again, on the trained model. The last stage writes the
+ * point's `model.onnx`.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { benchModels, type BenchResult } from '../bench/index.ts';
 import { loadCalibration } from '../eval/calibration.ts';
 import { evaluate } from '../eval/evaluate.ts';
@@ -12,8 +18,11 @@ import { toReport, type EvalReport } from '../eval/report.ts';
 import { compressFile } from '../export/compress.ts';
 import { loadModel } from '../onnx/load.ts';
 import { modelSize } from '../onnx/size.ts';
+import type { PassStep } from '../pass/pass.ts';
 import { registerAllPasses } from '../passes.ts';
-import type { SweepPoint } from './plan.ts';
+import { runTraining } from '../train/run.ts';
+import type { PointTrainingStep, SweepPoint } from './plan.ts';
+import { trainingSummary } from './train-step.ts';
 
 /** What a finished point measured. */
 export interface PointResult {
@@ -32,7 +41,8 @@ export interface PointResult {
   latencyMs: number;
   /** One line per pass. */
   passes: Array<{ pass: string; summary: string }>;
-  seconds: { compress: number; eval: number; bench: number; total: number };
+  /** `compress` includes `train` (the train / distill steps; absent for a pipeline without them). */
+  seconds: { compress: number; train?: number; eval: number; bench: number; total: number };
   /** The compressed model's path (null for the baseline, or when the model was not kept). */
   output: string | null;
 }
@@ -56,20 +66,42 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   const log = opts.log ?? (() => {});
   let modelDir = point.model.dir;
   let modelFile = point.model.onnx;
-  let size: { params: number; bytes: number };
+  let size: { params: number; bytes: number } | undefined;
   let dataFile: string | undefined;
   let passes: PointResult['passes'] = [];
+  let trainSeconds: number | undefined;
   if (point.outputDir !== null) {
     mkdirSync(point.outputDir, { recursive: true });
     modelDir = point.outputDir;
     modelFile = join(point.outputDir, 'model.onnx');
-    const calibration = point.calibration
-      ? await loadCalibration({ model: point.model.dir, task: point.calibration.task, examples: point.calibration.examples, glueDir: point.glueDir, maxLength: point.eval.maxLength })
-      : undefined;
-    const lineage = await compressFile({ input: point.model.onnx, output: modelFile, steps: point.steps, context: { calibration, seed: point.seed, log } });
-    size = lineage.after;
-    dataFile = lineage.output.dataFile;
-    passes = lineage.passes.map((p) => ({ pass: p.report.pass, summary: p.report.summary }));
+    const stages = splitStages(point);
+    let input = point.model.onnx;
+    const intermediate: string[] = [];
+    for (const [i, stage] of stages.entries()) {
+      const output = i === stages.length - 1 ? modelFile : join(point.outputDir, `stage-${i + 1}`, 'model.onnx');
+      if (stage.kind === 'passes') {
+        const calibration = point.calibration
+          ? await loadCalibration({ model: dirname(input), task: point.calibration.task, examples: point.calibration.examples, glueDir: point.glueDir, maxLength: point.eval.maxLength })
+          : undefined;
+        const lineage = await compressFile({ input, output, steps: stage.steps, context: { calibration, seed: point.seed, log } });
+        size = lineage.after;
+        dataFile = lineage.output.dataFile;
+        passes.push(...lineage.passes.map((p) => ({ pass: p.report.pass, summary: p.report.summary })));
+      } else {
+        const t = performance.now();
+        const lineage = await trainStep(point, stage.step, input, output, opts, log);
+        trainSeconds = (trainSeconds ?? 0) + since(t);
+        size = lineage.after;
+        dataFile = undefined;
+        passes.push({ pass: stage.step.kind, summary: trainingSummary(lineage, stage.step.student !== undefined) });
+      }
+      if (output !== modelFile) intermediate.push(output);
+      input = output;
+    }
+    // The intermediate models are inputs of later stages only: drop their weights, keep their lineage and config.
+    for (const f of intermediate) {
+      for (const name of readdirSync(dirname(f))) if (name.endsWith('.onnx') || name.endsWith('.onnx.data') || name.endsWith('.data')) rmSync(join(dirname(f), name), { force: true });
+    }
   } else {
     size = modelSize(loadModel(modelFile));
   }
@@ -98,6 +130,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     rmSync(modelFile, { force: true });
     if (dataFile) rmSync(dataFile, { force: true });
   }
+  if (!size) throw new Error('runPoint: no stage measured the model');
   return {
     params: size.params,
     bytes: size.bytes,
@@ -108,7 +141,46 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     speedup: bench.speedup ?? 1,
     latencyMs: bench.shapes[0]!.model.p50Ms,
     passes,
-    seconds: { compress: compressSeconds, eval: evalSeconds, bench: benchSeconds, total: since(t0) },
+    seconds: { compress: compressSeconds, ...(trainSeconds !== undefined ? { train: trainSeconds } : {}), eval: evalSeconds, bench: benchSeconds, total: since(t0) },
     output: keep ? modelFile : null,
   };
+}
+
+type Stage = { kind: 'passes'; steps: PassStep[] } | { kind: 'train'; step: PointTrainingStep };
+
+/** The point's steps as stages: runs of graph passes, and each train / distill step on its own. */
+function splitStages(point: SweepPoint): Stage[] {
+  const stages: Stage[] = [];
+  point.steps.forEach((step, i) => {
+    const t = point.training?.steps.find((s) => s.index === i);
+    if (t) {
+      stages.push({ kind: 'train', step: t });
+      return;
+    }
+    const last = stages[stages.length - 1];
+    if (last?.kind === 'passes') last.steps.push(step);
+    else stages.push({ kind: 'passes', steps: [step] });
+  });
+  return stages;
+}
+
+/** Runs one train / distill step on `input` (unless the step names its own student) into `output`. */
+async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string, output: string, opts: RunPointOptions, log: (line: string) => void) {
+  const threads = t.settings.threads ?? point.eval.threads ?? opts.threads;
+  const result = await runTraining({
+    task: t.task,
+    student: t.student ?? input,
+    ...(t.teacher !== undefined ? { teacher: t.teacher } : {}),
+    output,
+    settings: { ...t.settings, threads, ...(t.settings.seed === undefined && point.seed !== undefined ? { seed: point.seed } : {}) },
+    ...(t.distill ? { distill: t.distill } : {}),
+    maxExamples: t.maxExamples,
+    maxLength: t.maxLength ?? point.eval.maxLength,
+    glueDir: point.glueDir,
+    cacheDir: point.training?.cacheDir,
+    workDir: join(point.outputDir!, `train-${t.index}`),
+    log,
+  });
+  if (!result.lineage) throw new Error(`${t.kind} step ${t.index} stopped before the end (its checkpoint is kept: rerun the sweep to resume)`);
+  return result.lineage;
 }

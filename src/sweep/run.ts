@@ -24,6 +24,8 @@ export interface SweepOptions {
   glueDir?: string;
   /** Folder for compressed models (default: the store's path without extension + '-models'). */
   workDir?: string;
+  /** Teacher logits cache of train / distill steps (default: the store's path without extension + '-cache'). */
+  cacheDir?: string;
   onEvent?: (event: SweepEvent) => void;
 }
 
@@ -61,6 +63,11 @@ export function defaultWorkDir(store: string): string {
   return resolve(store).replace(/\.(sqlite3?|db)$/i, '') + '-models';
 }
 
+/** The default teacher-logits cache of a store's distill steps: `out/poster.sqlite` → `out/poster-cache`. */
+export function defaultCacheDir(store: string): string {
+  return resolve(store).replace(/\.(sqlite3?|db)$/i, '') + '-cache';
+}
+
 /** Runs a sweep: see the module comment. */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const start = performance.now();
@@ -68,7 +75,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const jobs = opts.jobs ?? 1;
   const spec = parseSweepFile(opts.file);
   const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
-  const points = await planSweep(spec, { glueDir, workDir: opts.workDir ?? defaultWorkDir(opts.store) });
+  const points = await planSweep(spec, { glueDir, workDir: opts.workDir ?? defaultWorkDir(opts.store), cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)) });
 
   const store = SweepStore.open(opts.store);
   const keys = new Set(points.map((p) => p.key));

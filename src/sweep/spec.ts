@@ -19,6 +19,14 @@
  *   - name: heads-{ratio}              # a grid: every setting given as a list is expanded (all combinations);
  *     grid:                            #   {key} in the name is replaced by the point's value
  *       - {pass: prune-heads, settings: {ratio: [0.2, 0.4, 0.6]}}
+ *   - name: ffn50+kd                   # train / distill steps (train-step.ts): the model so far is trained, with
+ *     steps:                           #   the point's input model as teacher unless `teacher` names one
+ *       - {pass: prune-ffn, settings: {ratio: 0.5}}
+ *       - {pass: distill, settings: {epochs: 1, maxExamples: 20000, alpha: 0.5, temperature: 2}}
+ *   - name: tiny-kd
+ *     models: [sst2-L2H256]            # optional: only these models (by name) get this pipeline
+ *     steps:
+ *       - {pass: distill, settings: {student: 'bert:layers=1,hidden=128', teacher: ../teachers/sst2-L2H256}}
  * bench: {batch: [1, 8], seq: [64], repeats: 10, warmup: 2, threads: 1}   # seq defaults to max_length
  * eval: {batchSize: 32}                # optional: batchSize, maxLength, threads
  * keepModels: false                    # delete compressed .onnx files once measured (lineage kept)
@@ -35,6 +43,7 @@ import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
+import { StepSettingError, TRAINING_STEPS, isTrainingStep, oneTrainingTask, parseTrainingStep, type TrainingStepSpec } from './train-step.ts';
 
 export interface CalibrationSpec {
   /** GLUE task whose train split calibrates (default: the model's first task). */
@@ -60,6 +69,10 @@ export interface PipelineSpec {
   steps: PassStep[];
   /** The grid values of this pipeline (empty for a list pipeline), by axis name. */
   values: Record<string, unknown>;
+  /** Set when a step trains: per step, its validated train/distill settings (null for a graph pass). */
+  training?: Array<TrainingStepSpec | null>;
+  /** Set when the pipeline is only for some models: their names. */
+  models?: string[];
 }
 
 export interface BenchSpec {
@@ -127,7 +140,7 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
     file,
     name: doc.name === undefined ? basename(file, extname(file)) : f.string(doc.name, 'name'),
     models,
-    pipelines: parsePipelines(f, doc.pipelines),
+    pipelines: parsePipelines(f, doc.pipelines, base, models),
     bench: parseBench(f, doc.bench),
     eval: parseEval(f, doc.eval),
     keepModels: doc.keepModels === undefined ? true : f.boolean(doc.keepModels, 'keepModels'),
@@ -171,7 +184,7 @@ function parseCalibration(f: Fields, raw: unknown, at: string, inherited: Partia
   return out;
 }
 
-function parsePipelines(f: Fields, raw: unknown): PipelineSpec[] {
+function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly ModelSpec[]): PipelineSpec[] {
   registerAllPasses();
   const out: PipelineSpec[] = [];
   f.list(raw, 'pipelines').forEach((p, i) => {
@@ -181,17 +194,33 @@ function parsePipelines(f: Fields, raw: unknown): PipelineSpec[] {
       return;
     }
     const o = f.object(p, at, `a pipeline ({name, steps} or {name, grid}) or '${BASELINE}'`);
-    f.known(o, at, ['name', 'steps', 'grid']);
+    f.known(o, at, ['name', 'steps', 'grid', 'models']);
     if ((o.steps === undefined) === (o.grid === undefined)) f.fail(at, "give either 'steps' (a list pipeline) or 'grid' (expanded)");
     const kind = o.steps !== undefined ? 'steps' : 'grid';
     const steps = f.list(o[kind], `${at}.${kind}`).map((s, j) => parseStep(f, s, `${at}.${kind}[${j}]`));
     const name = o.name === undefined ? undefined : f.string(o.name, `${at}.name`);
-    const expanded = kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
+    const only = o.models === undefined ? undefined : parsePipelineModels(f, o.models, `${at}.models`, models);
+    const expanded: PipelineSpec[] = kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
     for (const [k, pipeline] of expanded.entries()) {
-      for (const [j, step] of pipeline.steps.entries()) {
-        const where = `${at}.${kind}[${j}]${expanded.length > 1 ? ` (grid point ${k + 1}: ${pipeline.label})` : ''}.settings`;
-        f.attempt(where, () => getPass(step.pass).parse(step.settings));
+      const grid = expanded.length > 1 ? ` (grid point ${k + 1}: ${pipeline.label})` : '';
+      const training = pipeline.steps.map((step, j) => {
+        const where = `${at}.${kind}[${j}]`;
+        if (!isTrainingStep(step.pass)) {
+          f.attempt(`${where}${grid}.settings`, () => getPass(step.pass).parse(step.settings));
+          return null;
+        }
+        try {
+          return parseTrainingStep(step.pass, step.settings, base, j === 0);
+        } catch (e) {
+          if (e instanceof StepSettingError) f.fail(`${where}.settings${e.field ? `.${e.field}` : ''}${grid}`, e.message);
+          throw e;
+        }
+      });
+      if (training.some((t) => t !== null)) {
+        pipeline.training = training;
+        checkTrainingTasks(f, pipeline, only ?? models.map((m) => m.name), models, `${at}.${kind}`);
       }
+      if (only) pipeline.models = only;
     }
     out.push(...expanded);
   });
@@ -200,11 +229,50 @@ function parsePipelines(f: Fields, raw: unknown): PipelineSpec[] {
   return out;
 }
 
+/** A pipeline's `models`: names of models of the file. */
+function parsePipelineModels(f: Fields, raw: unknown, at: string, models: readonly ModelSpec[]): string[] {
+  const names = (Array.isArray(raw) ? raw : [raw]).map((v, i) => f.string(v, Array.isArray(raw) ? `${at}[${i}]` : at));
+  if (names.length === 0) f.fail(at, 'the list is empty');
+  names.forEach((n, i) => {
+    if (!models.some((m) => m.name === n)) f.fail(Array.isArray(raw) ? `${at}[${i}]` : at, `no model named '${n}' (models: ${models.map((m) => m.name).join(', ')})`);
+  });
+  return [...new Set(names)];
+}
+
+/** A train/distill step trains on one task: the model's, unless the step names one of the model's tasks. */
+function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly string[], models: readonly ModelSpec[], at: string): void {
+  for (const [j, t] of pipeline.training!.entries()) {
+    if (!t) continue;
+    for (const m of models.filter((m) => names.includes(m.name))) {
+      const defs = m.tasks.map((name) => lookupTasks(name)[0]!);
+      if (t.task !== undefined) {
+        const trainFile = lookupTasks(t.task)[0]!.splits.train!.path;
+        if (!defs.some((d) => d.splits.train?.path === trainFile)) {
+          f.fail(`${at}[${j}].settings.task`, `${t.task} is not a task of model '${m.name}' (${m.tasks.join(', ')}); the ${t.kind} step trains it for one of its tasks`);
+        }
+      } else if (!oneTrainingTask(defs)) {
+        f.fail(`${at}[${j}].settings`, `model '${m.name}' has several tasks (${m.tasks.join(', ')}): pick the one to ${t.kind} on with settings.task (or list this pipeline for other models with 'models')`);
+      } else if (!defs[0]!.splits.train) {
+        f.fail(`${at}[${j}]`, `${defs[0]!.name} has no train split to ${t.kind} on (model '${m.name}')`);
+      }
+    }
+  }
+}
+
 function parseStep(f: Fields, raw: unknown, at: string): PassStep {
   const s = f.object(raw, at, 'a step {pass, settings}');
   f.known(s, at, ['pass', 'settings']);
   const pass = f.string(s.pass, `${at}.pass`);
-  f.attempt(`${at}.pass`, () => getPass(pass));
+  if (!isTrainingStep(pass)) {
+    f.attempt(`${at}.pass`, () => {
+      try {
+        return getPass(pass);
+      } catch (e) {
+        if (e instanceof UserError) throw new SettingsError(e.message.replace(/\(known: (.*)\)$/, (_, known: string) => `(known: ${known}; and the training steps ${TRAINING_STEPS.join(', ')})`));
+        throw e;
+      }
+    });
+  }
   const settings = s.settings === undefined ? {} : f.object(s.settings, `${at}.settings`);
   return { pass, settings };
 }

@@ -51,6 +51,9 @@ export interface TeacherLogitsOptions {
  */
 export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Array> {
   const where = locateModel(o.teacherPath);
+  const teacherConfig = readModelConfig(where.dir);
+  // A teacher whose config.json says it cannot score this task fails before it runs over the whole set.
+  if (teacherConfig.numLabels !== null) teacherColumns(teacherConfig.id2label, o.set.task.regression ? 1 : teacherConfig.numLabels, o.set);
   const key = await teacherCacheKey(where.onnx, o.set);
   const file = teacherCacheFile(o.cacheDir, key);
   const count = o.set.examples.length;
@@ -68,7 +71,7 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
     writeFileAtomic(file, encodeCache(key, count, rows.width, rows.values));
     o.log?.(`teacher logits computed and cached in ${file}`);
   }
-  return toSetOrder(rows.values, rows.width, readModelConfig(where.dir).id2label, o.set);
+  return reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);
 }
 
 /** The cache key: SHA-256 of the teacher's files, the set's hash and the maximum length. */
@@ -112,19 +115,23 @@ async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ 
   }
 }
 
-/** Reorders teacher output columns into the set's output order (both mapped to the task's labels). */
-function toSetOrder(values: Float32Array, width: number, teacherId2label: ReadonlyMap<number, string> | null, set: TrainingSet): Float32Array {
+/** For each output of the set's model, the teacher output scoring the same task label. */
+function teacherColumns(teacherId2label: ReadonlyMap<number, string> | null, width: number, set: TrainingSet): number[] {
   let teacherToLabel: readonly number[];
   try {
     teacherToLabel = mapModelLabels(set.task, teacherId2label, width).outputToLabel;
   } catch (e) {
     throw new SettingsError(`teacher: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const columns = set.labelMapping.outputToLabel.map((label) => teacherToLabel.indexOf(label));
-  if (columns.every((c, j) => c === j)) return values;
+  return set.labelMapping.outputToLabel.map((label) => teacherToLabel.indexOf(label));
+}
+
+/** Rows of `width` values with their columns picked by `columns` (the rows themselves when it is the identity). */
+function reorder(values: Float32Array, width: number, columns: readonly number[], numLabels: number): Float32Array {
+  if (columns.length === width && columns.every((c, j) => c === j)) return values;
   const n = values.length / width;
-  const out = new Float32Array(n * set.numLabels);
-  for (let i = 0; i < n; i++) for (let j = 0; j < columns.length; j++) out[i * set.numLabels + j] = values[i * width + columns[j]];
+  const out = new Float32Array(n * numLabels);
+  for (let i = 0; i < n; i++) for (let j = 0; j < numLabels; j++) out[i * numLabels + j] = values[i * width + columns[j]];
   return out;
 }
 

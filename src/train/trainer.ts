@@ -152,7 +152,7 @@ function idTensorOf(values: BigInt64Array, batch: number, seq: number, fixed?: n
 }
 
 /** The feeds of one step: ids, dropout masks, targets, parameters. */
-function stepFeeds(job: TrainJob, batch: Batch, step: number, params: ReadonlyMap<string, Float32Array>, buffers: Buffers, gg: GradientGraph, inputNames: ReadonlySet<string>): Feeds {
+function stepFeeds(job: Pick<TrainJob, 'student' | 'settings' | 'teacherLogits'>, batch: Batch, step: number, params: ReadonlyMap<string, Float32Array>, buffers: Buffers, gg: GradientGraph, inputNames: ReadonlySet<string>): Feeds {
   const { student, settings } = job;
   const seq = student.fixedLength ?? batch.seq;
   const feeds: Feeds = {};
@@ -190,6 +190,46 @@ function stepFeeds(job: TrainJob, batch: Batch, step: number, params: ReadonlyMa
   return feeds;
 }
 
+/** One optimizer step at a time over a training graph: what the loop and the `train` benchmark run. */
+export interface Stepper {
+  readonly params: Map<string, Float32Array>;
+  readonly optimizer: AdamW;
+  /** Forward, backward and update on `batch` as optimizer step `step` (its dropout masks); returns the loss. */
+  step(batch: Batch, step: number, lr: number): Promise<number>;
+  release(): Promise<void>;
+}
+
+/** Differentiates the student with its loss and opens the training session. */
+export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'settings' | 'teacherLogits'>): Promise<Stepper> {
+  const { student, settings } = job;
+  const params = initialParameters(student.forward(false));
+  const gg = await trainingGraph(student, job.loss, settings.dropout > 0);
+  const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
+  const inputNames = new Set(session.inputNames);
+  const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay });
+  const buffers: Buffers = { masks: new Map() };
+  return {
+    params,
+    optimizer,
+    async step(batch, step, lr) {
+      const out = await session.run(stepFeeds(job, batch, step, params, buffers, gg, inputNames));
+      const loss = Number(out[gg.loss].data[0]);
+      if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
+      const dense = new Map<string, Float32Array>();
+      for (const [p, name] of gg.dense) dense.set(p, out[name].data as Float32Array);
+      const sparse: Array<RowGradients & { parameter: string }> = gg.sparse.map((s) => {
+        const width = gg.parameterInfo.get(s.parameter)!.dims[1];
+        return { parameter: s.parameter, ...accumulateRows(out[s.ids].data as BigInt64Array, out[s.rows].data as Float32Array, width) };
+      });
+      if (settings.maxGradNorm > 0) clipByGlobalNorm(dense, sparse, settings.maxGradNorm);
+      optimizer.step(dense, lr);
+      for (const r of sparse) optimizer.stepSparse(r.parameter, r.rows, r.grads, gg.parameterInfo.get(r.parameter)!.dims[1], lr);
+      return loss;
+    },
+    release: () => session.release(),
+  };
+}
+
 /** Dev evaluation of the current parameters through the GLUE harness. */
 async function evaluateDev(job: TrainJob, params: ReadonlyMap<string, Float32Array>, prepared: PreparedTask): Promise<{ metrics: MetricValues; score: number }> {
   const dev = job.dev!;
@@ -221,12 +261,9 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const { student, set, settings } = job;
   const log = job.log ?? (() => {});
   if (!set.examples.length) throw new SettingsError(`${set.task.name}: no training examples`);
-  const params = initialParameters(student.forward(false));
+  const stepper = await createStepper(job);
+  const { params, optimizer } = stepper;
   const key = jobKey(job, params);
-  const gg = await trainingGraph(student, job.loss, settings.dropout > 0);
-  const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
-  const inputNames = new Set(session.inputNames);
-  const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay });
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;
   const schedule = { lr: settings.lr, totalSteps, warmupRatio: settings.warmupRatio };
@@ -252,7 +289,6 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const checkpoint = (epoch: number) => {
     saveCheckpoint(job.workDir, { step, epoch, params, optimizer: optimizer.state(), extra: state });
   };
-  const buffers: Buffers = { masks: new Map() };
   let examplesThisRun = 0;
   const started = performance.now();
   let interrupted = false;
@@ -262,19 +298,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     const batches = makeBatches(set, shuffledOrder(set.examples.length, settings.seed, epoch), settings.batchSize);
     for (let b = step - epoch * stepsPerEpoch; b < batches.length; b++) {
       const batch = batches[b];
-      const out = await session.run(stepFeeds(job, batch, step, params, buffers, gg, inputNames));
-      const loss = Number(out[gg.loss].data[0]);
-      const dense = new Map<string, Float32Array>();
-      for (const [p, name] of gg.dense) dense.set(p, out[name].data as Float32Array);
-      const sparse: Array<RowGradients & { parameter: string }> = gg.sparse.map((s) => {
-        const width = gg.parameterInfo.get(s.parameter)!.dims[1];
-        return { parameter: s.parameter, ...accumulateRows(out[s.ids].data as BigInt64Array, out[s.rows].data as Float32Array, width) };
-      });
-      if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
-      if (settings.maxGradNorm > 0) clipByGlobalNorm(dense, sparse, settings.maxGradNorm);
-      const lr = lrAt(step, schedule);
-      optimizer.step(dense, lr);
-      for (const r of sparse) optimizer.stepSparse(r.parameter, r.rows, r.grads, gg.parameterInfo.get(r.parameter)!.dims[1], lr);
+      const loss = await stepper.step(batch, step, lrAt(step, schedule));
       step++;
       state.lossSum += loss;
       state.lossSteps++;
@@ -311,7 +335,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     state.lossSteps = 0;
     checkpoint(epoch + 1);
   }
-  await session.release();
+  await stepper.release();
   const seconds = (performance.now() - started) / 1000;
   return {
     params: best && settings.evalEachEpoch && prepared ? best : params,

@@ -87,6 +87,15 @@ describe.skipIf(!ready)('teacherLogits', () => {
       expect(logits[2 * i + 1]).toBe(first[2 * i]);
     }
   });
+  it('refuses a teacher whose config.json does not fit the task, before running it', async () => {
+    const dir = join(tmp, 'mnli-teacher');
+    mkdirSync(dir);
+    symlinkSync(join(TEACHER, 'model.onnx'), join(dir, 'model.onnx'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_labels: 3 }));
+    let batches = 0;
+    await expect(teacherLogits({ teacherPath: dir, set, cacheDir: join(tmp, 'unused'), onBatch: () => batches++ })).rejects.toThrow(/^teacher: SST-2 has 2 labels/);
+    expect(batches).toBe(0);
+  });
 });
 
 describe('teacher files', () => {

@@ -8,5 +8,7 @@ import { benchCommand } from './bench.ts';
 import { sweepCommand } from './sweep.ts';
 import { reportCommand } from './report.ts';
 import { exportCommand } from './export.ts';
+import { trainCommand } from './train.ts';
+import { distillCommand } from './distill.ts';
 
-export const commands: CliCommand<any>[] = [inspectCommand, evalCommand, dataCommand, benchCommand, sweepCommand, reportCommand, exportCommand, compressCommand];
+export const commands: CliCommand<any>[] = [inspectCommand, evalCommand, dataCommand, benchCommand, sweepCommand, reportCommand, exportCommand, trainCommand, distillCommand, compressCommand];

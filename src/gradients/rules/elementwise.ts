@@ -68,8 +68,8 @@ export const Pow: GradientRule = {
     let dx: string | undefined;
     if (need[0]) {
       // d(x^e)/dx = e · x^(e−1)
-      const eF = ctx.facts(e).dataType === ctx.floatType ? e : ctx.op('Cast', [e], { to: at.int(ctx.floatType) });
-      const pow = ctx.op('Pow', [x, ctx.op('Sub', [eF, ctx.scalar(1)])]);
+      const eF = ctx.typeOf(e) === ctx.typeOf(x) ? e : ctx.op('Cast', [e], { to: at.int(ctx.typeOf(x)) });
+      const pow = ctx.op('Pow', [x, ctx.op('Sub', [eF, ctx.scalar(1, x)])]);
       dx = ctx.unbroadcast(ctx.op('Mul', [g, ctx.op('Mul', [eF, pow])]), x, y);
     }
     // d(x^e)/de = y · ln x
@@ -87,28 +87,28 @@ export const Identity = unary('Identity', (_ctx, _n, g) => g);
 /** Dropout in inference form (no mask output used): the identity. Training dropout is a Mul by a mask input. */
 export const Dropout = unary('Dropout', (_ctx, _n, g) => g);
 /** dy/dx = 1 / (2·√x) = 0.5 / y */
-export const Sqrt = unary('Sqrt', (ctx, n, g) => ctx.op('Div', [ctx.op('Mul', [g, ctx.scalar(0.5)]), n.outputs[0]]));
+export const Sqrt = unary('Sqrt', (ctx, n, g) => ctx.op('Div', [ctx.op('Mul', [g, ctx.scalar(0.5, n.outputs[0])]), n.outputs[0]]));
 /** dy/dx = 1 − y² */
 export const Tanh = unary('Tanh', (ctx, n, g) => {
   const y = n.outputs[0];
-  return ctx.op('Mul', [g, ctx.op('Sub', [ctx.scalar(1), ctx.op('Mul', [y, y])])]);
+  return ctx.op('Mul', [g, ctx.op('Sub', [ctx.scalar(1, y), ctx.op('Mul', [y, y])])]);
 });
 /** dy/dx = y · (1 − y) */
 export const Sigmoid = unary('Sigmoid', (ctx, n, g) => {
   const y = n.outputs[0];
-  return ctx.op('Mul', [g, ctx.op('Mul', [y, ctx.op('Sub', [ctx.scalar(1), y])])]);
+  return ctx.op('Mul', [g, ctx.op('Mul', [y, ctx.op('Sub', [ctx.scalar(1, y), y])])]);
 });
 /** dy/dx = 2/√π · exp(−x²) */
 export const Erf = unary('Erf', (ctx, n, g) => {
   const x = n.inputs[0];
   const e = ctx.op('Exp', [ctx.op('Neg', [ctx.op('Mul', [x, x])])]);
-  return ctx.op('Mul', [g, ctx.op('Mul', [e, ctx.scalar(2 / Math.sqrt(Math.PI))])]);
+  return ctx.op('Mul', [g, ctx.op('Mul', [e, ctx.scalar(2 / Math.sqrt(Math.PI), x)])]);
 });
 export const Exp = unary('Exp', (ctx, n, g) => ctx.op('Mul', [g, n.outputs[0]]));
 export const Log = unary('Log', (ctx, n, g) => ctx.op('Div', [g, n.inputs[0]]));
 export const Abs = unary('Abs', (ctx, n, g) => ctx.op('Mul', [g, ctx.op('Sign', [n.inputs[0]])]));
 /** dy/dx = 1 where x > 0, else 0. */
-export const Relu = unary('Relu', (ctx, n, g) => ctx.op('Where', [ctx.op('Greater', [n.inputs[0], ctx.scalar(0)]), g, ctx.scalar(0)]));
+export const Relu = unary('Relu', (ctx, n, g) => ctx.op('Where', [ctx.op('Greater', [n.inputs[0], ctx.scalar(0, n.inputs[0])]), g, ctx.scalar(0, n.inputs[0])]));
 /** Float-to-float casts pass the gradient back in the input's type; other casts do not reach a float input. */
 export const Cast = unary('Cast', (ctx, n, g) => {
   const from = ctx.facts(n.inputs[0]).dataType;
@@ -122,7 +122,7 @@ export const Where: GradientRule = {
     const g = first(dy)!;
     const [c, x, y] = n.inputs;
     const out = n.outputs[0];
-    const zero = ctx.scalar(0);
+    const zero = ctx.scalar(0, out);
     return [
       undefined,
       need[1] ? ctx.unbroadcast(ctx.op('Where', [c, g, zero]), x, out) : undefined,
@@ -141,7 +141,7 @@ function select(opType: 'Max' | 'Min'): GradientRule {
       const [a, b] = n.inputs;
       const out = n.outputs[0];
       const pickA = ctx.op(opType === 'Max' ? 'GreaterOrEqual' : 'LessOrEqual', [a, b]);
-      const zero = ctx.scalar(0);
+      const zero = ctx.scalar(0, out);
       return [
         need[0] ? ctx.unbroadcast(ctx.op('Where', [pickA, g, zero]), a, out) : undefined,
         need[1] ? ctx.unbroadcast(ctx.op('Where', [pickA, zero, g]), b, out) : undefined,

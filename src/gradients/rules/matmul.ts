@@ -62,7 +62,7 @@ export const Gemm: GradientRule = {
     if (need[1]) db = tb ? gemm(g, a, 1, ta) : gemm(a, g, ta ? 0 : 1, 0);
     let dc: string | undefined;
     if (c && need[2]) {
-      const scaled = beta === 1 ? g : ctx.op('Mul', [g, ctx.scalar(beta)]);
+      const scaled = beta === 1 ? g : ctx.op('Mul', [g, ctx.scalar(beta, n.outputs[0])]);
       dc = ctx.unbroadcast(scaled, c, n.outputs[0]);
     }
     return [da, db, dc];

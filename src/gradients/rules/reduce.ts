@@ -36,9 +36,10 @@ export const ReduceMean: GradientRule = {
   grad(ctx, n, dy, need) {
     if (!need[0]) return [undefined, undefined];
     // divide by the count of reduced elements: size(x) / size(y), at run time
+    const type = ctx.typeOf(n.inputs[0]);
     const count = ctx.op('Div', [
-      ctx.op('Cast', [ctx.op('Size', [n.inputs[0]])], { to: at.int(ctx.floatType) }),
-      ctx.op('Cast', [ctx.op('Size', [n.outputs[0]])], { to: at.int(ctx.floatType) }),
+      ctx.op('Cast', [ctx.op('Size', [n.inputs[0]])], { to: at.int(type) }),
+      ctx.op('Cast', [ctx.op('Size', [n.outputs[0]])], { to: at.int(type) }),
     ]);
     return [ctx.op('Div', [expandBack(ctx, n, dy[0]!), count]), undefined];
   },
@@ -53,7 +54,7 @@ export const ReduceMax: GradientRule = {
     const y = n.outputs[0];
     const yb = expandBack(ctx, n, y);
     const hit = ctx.op('Equal', [x, yb]);
-    return [ctx.op('Where', [hit, expandBack(ctx, n, dy[0]!), ctx.scalar(0)]), undefined];
+    return [ctx.op('Where', [hit, expandBack(ctx, n, dy[0]!), ctx.scalar(0, x)]), undefined];
   },
 };
 
@@ -94,12 +95,16 @@ export const LogSoftmax: GradientRule = {
 
 /**
  * LayerNormalization(x, γ, β) over axes [axis, rank): with x̂ = (x − μ)·r, r = 1/√(σ² + ε):
- * dβ = Σ dy, dγ = Σ dy ⊙ x̂ (over the leading axes), dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂)) with g = dy ⊙ γ.
+ * dβ = Σ dy, dγ = Σ dy ⊙ x̂ (over the leading axes, and any normalized axes γ / β are broadcast along),
+ * dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂)) with g = dy ⊙ γ.
  * μ and r are recomputed from x (the node's optional Mean / InvStdDev outputs are not relied on).
  */
 export const LayerNormalization: GradientRule = {
   opType: 'LayerNormalization',
   grad(ctx, n, dy, need) {
+    if (dy[1] || dy[2]) {
+      throw new GradientError(`LayerNormalization node '${n.name}': its Mean / InvStdDev outputs reach the loss; only the normalized output is differentiable`);
+    }
     const g = dy[0];
     if (!g) return n.inputs.map(() => undefined);
     const [x, scale, bias] = n.inputs;
@@ -107,12 +112,11 @@ export const LayerNormalization: GradientRule = {
     const axis = ((attrInt(n, 'axis', -1)! % r) + r) % r;
     const eps = attrFloat(n, 'epsilon', 1e-5)!;
     const normAxes = [...Array(r - axis).keys()].map((i) => axis + i);
-    const leadAxes = [...Array(axis).keys()];
     const mean = (v: string) => ctx.reduceMean(v, normAxes);
     const mu = mean(x);
     const xc = ctx.op('Sub', [x, mu]);
     const variance = mean(ctx.op('Mul', [xc, xc]));
-    const rstd = ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.scalar(eps)])])]);
+    const rstd = ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.scalar(eps, x)])])]);
     const xhat = ctx.op('Mul', [xc, rstd]);
     const out: Array<string | undefined> = [undefined, undefined, undefined];
     if (need[0]) {
@@ -120,9 +124,10 @@ export const LayerNormalization: GradientRule = {
       const inner = ctx.op('Sub', [ctx.op('Sub', [gs, mean(gs)]), ctx.op('Mul', [xhat, mean(ctx.op('Mul', [gs, xhat]))])]);
       out[0] = ctx.op('Mul', [inner, rstd]);
     }
-    const sumLead = (v: string) => (leadAxes.length ? ctx.reduceSum(v, leadAxes, false) : v);
-    if (need[1]) out[1] = sumLead(ctx.op('Mul', [g, xhat]));
-    if (bias && need[2]) out[2] = sumLead(g);
+    // γ and β broadcast (unidirectionally) to the normalized shape: sum over the leading axes and over the
+    // normalized axes where they have size 1.
+    if (need[1]) out[1] = ctx.unbroadcast(ctx.op('Mul', [g, xhat]), scale, x);
+    if (bias && need[2]) out[2] = ctx.unbroadcast(g, bias, x);
     return out;
   },
 };

@@ -77,7 +77,7 @@ export const Gather: GradientRule = {
     // data with `axis` first
     const dataPerm = [axis, ...[...Array(rd).keys()].filter((i) => i !== axis)];
     const moved = axis === 0 ? data : ctx.op('Transpose', [data], { perm: at.ints(dataPerm) });
-    const zeros = ctx.zerosLike(moved);
+    const zeros = ctx.zerosLike(moved, ctx.typeOf(data));
     // Negative indices count from the end, as Gather allows.
     const dimSize = ctx.op('Slice', [ctx.shapeOf(data), ctx.ints([axis]), ctx.ints([axis + 1])]);
     const idx64 = ctx.facts(indices).dataType === 7 ? indices : ctx.op('Cast', [indices], { to: at.int(7) });

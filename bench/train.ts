@@ -1,0 +1,95 @@
+/**
+ * Speed of a training step (forward, backward, AdamW update with row-sparse embeddings, dropout masks, clipping)
+ * against onnxruntime's forward pass of the same model, measured interleaved in the same run, on the shared SST-2
+ * teachers' shapes (2×256 and 4×256) at batch 32 × 32 and 32 × 64; and the peak RSS of training the 4×256 shape
+ * at 32 × 64. Aim: a step costs ≤ 4 forward passes (the arithmetic ratio is about 3); peak RSS < 2 GB.
+ *
+ *   node bin/run-ts.mjs bench/train.ts [--rounds 7] [--threads 0]
+ */
+import { resolve } from 'node:path';
+import { loadModel, encodeModel } from '../src/onnx/index.ts';
+import { canonicalBert } from '../src/bert/canonical.ts';
+import { openSession, Tensor, type Feeds } from '../src/runtime/session.ts';
+import { bertStudent } from '../src/train/students/index.ts';
+import { createStepper, DEFAULT_TRAIN_SETTINGS } from '../src/train/trainer.ts';
+import type { Batch } from '../src/train/data.ts';
+import { describeMachine, machineInfo } from '../src/bench/machine.ts';
+import { peakRss, resetPeakRss } from '../src/bench/memory.ts';
+
+const arg = (flag: string, fallback: string) => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const rounds = Number(arg('--rounds', '7'));
+const threads = Number(arg('--threads', '0'));
+const TEACHERS = ['sst2-L2H256', 'sst2-L4H256'];
+const SHAPES = [[32, 32], [32, 64]] as const;
+
+function syntheticBatch(batch: number, seq: number, vocab: number, seed: number): Batch {
+  let s = seed;
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const n = batch * seq;
+  return {
+    size: batch,
+    seq,
+    inputIds: BigInt64Array.from({ length: n }, () => BigInt(1 + Math.floor(next() * (vocab - 1)))),
+    attentionMask: new BigInt64Array(n).fill(1n),
+    tokenTypeIds: new BigInt64Array(n),
+    labels: Float32Array.from({ length: batch }, () => (next() < 0.5 ? 0 : 1)),
+    indices: Int32Array.from({ length: batch }, (_, i) => i),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
+
+async function main() {
+  console.log(describeMachine(machineInfo(threads)));
+  console.log(`${rounds} interleaved rounds per shape (median ms); step = forward + backward + AdamW update\n`);
+  console.log('| model | batch × seq | forward ms | step ms | step / forward | train ex/s | forward ex/s |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  const ratios: number[] = [];
+  let rss = 0;
+  for (const name of TEACHERS) {
+    const teacher = loadModel(resolve('../shared/teachers', name, 'model.onnx'));
+    const student = bertStudent(canonicalBert(teacher), name);
+    const teacherLogits = new Float32Array(32 * 2);
+    for (const [batch, seq] of SHAPES) {
+      const measureRss = name === 'sst2-L4H256' && seq === 64;
+      if (measureRss) resetPeakRss();
+      const settings = { ...DEFAULT_TRAIN_SETTINGS, threads };
+      const stepper = await createStepper({ student, settings, teacherLogits, loss: [{ kind: 'hard-ce', weight: 0.5 }, { kind: 'soft-ce', weight: 0.5, temperature: 2 }] });
+      const forward = await openSession(encodeModel(student.forward(false)), { threads: threads || undefined });
+      const b = syntheticBatch(batch, seq, 30522, 7);
+      const feeds: Feeds = {
+        input_ids: new Tensor('int64', b.inputIds, [batch, seq]),
+        attention_mask: new Tensor('int64', b.attentionMask, [batch, seq]),
+        token_type_ids: new Tensor('int64', b.tokenTypeIds, [batch, seq]),
+      };
+      // warm up both
+      await forward.run(feeds);
+      await stepper.step(b, 0, 1e-5);
+      const f: number[] = [];
+      const st: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        let t = process.hrtime.bigint();
+        await forward.run(feeds);
+        f.push(ms(t));
+        t = process.hrtime.bigint();
+        await stepper.step(b, r + 1, 1e-5);
+        st.push(ms(t));
+      }
+      const fm = median(f);
+      const sm = median(st);
+      ratios.push(sm / fm);
+      console.log(`| ${name} | ${batch} × ${seq} | ${fm.toFixed(1)} | ${sm.toFixed(1)} | ${(sm / fm).toFixed(2)} | ${((batch * 1000) / sm).toFixed(0)} | ${((batch * 1000) / fm).toFixed(0)} |`);
+      await forward.release();
+      await stepper.release();
+      if (measureRss) rss = peakRss();
+    }
+  }
+  console.log(`\nworst step / forward: ${Math.max(...ratios).toFixed(2)} (aim ≤ 4)`);
+  console.log(`peak RSS training 4×256 at 32 × 64: ${(rss / 2 ** 20).toFixed(0)} MiB (aim < 2048)`);
+}
+
+await main();

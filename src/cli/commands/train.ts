@@ -1,0 +1,23 @@
+/**
+ * `compress train MODEL --task T -o OUT`: fine-tunes MODEL on a GLUE task's train split (labels only), keeping the
+ * epoch with the best dev score. Flags, checks, progress and the summary are shared with `distill`
+ * (src/cli/training.ts); training is the library's `runTraining` (src/train).
+ */
+import type { Argv } from 'yargs';
+import type { CliCommand } from '../command.ts';
+import { checkTrainingArgs, runTrainingCommand, trainingFlags, type TrainingArgs } from '../training.ts';
+
+interface TrainArgs extends TrainingArgs {
+  model: string;
+}
+
+export const trainCommand: CliCommand<TrainArgs> = {
+  command: 'train <model>',
+  describe: 'Fine-tune MODEL on a GLUE task (best dev epoch kept; Ctrl-C checkpoints, a rerun resumes)',
+  builder: async (y: Argv) =>
+    (await trainingFlags(y.positional('model', { type: 'string', demandOption: true, describe: '.onnx file or model folder (config.json, tokenizer)' }))) as unknown as Argv<TrainArgs>,
+  run: async (args) => {
+    checkTrainingArgs(args, [args.model]);
+    return runTrainingCommand(args, { student: args.model, maxExamples: args['max-examples'], maxLength: args['max-length'], glueDir: args['glue-dir'] });
+  },
+};

@@ -1,0 +1,220 @@
+/**
+ * What `compress train` and `compress distill` share: the training flags (defaults read from the library), the
+ * checks that refuse bad settings before any work, Ctrl-C handling, and the summary. Training itself is the
+ * library's `runTraining` (src/train/run.ts), loaded only when one of these commands runs.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { SettingsError } from '../errors.ts';
+import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
+import type { TrainSettings } from '../train/trainer.ts';
+import { out, err } from './command.ts';
+import { createTrainingProgress } from './training-progress.ts';
+
+/** Flags of both commands. */
+export interface TrainingArgs {
+  task?: string;
+  output?: string;
+  epochs: number;
+  'batch-size': number;
+  lr: number;
+  'weight-decay': number;
+  warmup: number;
+  clip: number;
+  dropout: number;
+  seed: number;
+  'max-examples'?: number;
+  'max-length'?: number;
+  'checkpoint-every': number;
+  threads: number;
+  'glue-dir'?: string;
+  json: boolean;
+}
+
+/** The flags only `compress distill` has. */
+export interface DistillArgs extends TrainingArgs {
+  teacher?: string;
+  student?: string;
+  alpha: number;
+  temperature: number;
+  'logit-loss': string;
+  'cache-dir'?: string;
+}
+
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** Student specs that are not paths (they need a teacher). */
+const GENERATED_STUDENT = /^(every-other$|bert:|bilstm:)/i;
+
+/** The library modules, loaded when a training command runs (or its flags are listed). */
+export async function loadTrainingLibrary() {
+  const [run, trainer] = await Promise.all([import('../train/run.ts'), import('../train/trainer.ts')]);
+  return { ...run, DEFAULT_TRAIN_SETTINGS: trainer.DEFAULT_TRAIN_SETTINGS };
+}
+
+/** Adds the flags of both commands, each defaulting to the library's DEFAULT_TRAIN_SETTINGS. */
+export async function trainingFlags(y: Argv): Promise<Argv> {
+  const { DEFAULT_TRAIN_SETTINGS: d } = await loadTrainingLibrary();
+  return y
+    .option('task', { type: 'string', describe: 'GLUE task to train on (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI)' })
+    .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file (config.json and tokenizer beside it, lineage in OUT.json, checkpoints in OUT.train/)' })
+    .option('epochs', { type: 'number', default: d.epochs, describe: 'passes over the training set' })
+    .option('batch-size', { type: 'number', default: d.batchSize, describe: 'examples per optimizer step' })
+    .option('lr', { type: 'number', default: d.lr, describe: 'peak learning rate (AdamW, linear warmup then linear decay)' })
+    .option('weight-decay', { type: 'number', default: d.weightDecay, describe: 'AdamW weight decay' })
+    .option('warmup', { type: 'number', default: d.warmupRatio, describe: 'warmup steps as a fraction of all steps' })
+    .option('clip', { type: 'number', default: d.maxGradNorm, describe: 'clip the global gradient norm to this (0: no clipping)' })
+    .option('dropout', { type: 'number', default: d.dropout, describe: 'dropout probability (0: none)' })
+    .option('seed', { type: 'number', default: d.seed, describe: 'seed of the data order, dropout, subset and new weights' })
+    .option('max-examples', { type: 'number', describe: 'train on this many examples (a seeded subset; default all)' })
+    .option('max-length', { type: 'number', describe: "maximum tokens per example (default: config.json's max_length, else 128)" })
+    .option('checkpoint-every', { type: 'number', default: d.checkpointEvery, describe: 'steps between checkpoints (0: epoch ends only); a rerun resumes from the last one' })
+    .option('threads', { type: 'number', default: d.threads, describe: 'onnxruntime intra-op threads (0: one per core)' })
+    .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
+}
+
+/** Adds the distillation flags, defaulting to the library's DEFAULT_DISTILL_SETTINGS. */
+export async function distillFlags(y: Argv): Promise<Argv> {
+  const { DEFAULT_DISTILL_SETTINGS: d } = await loadTrainingLibrary();
+  const withModels = y
+    .option('teacher', { type: 'string', describe: 'the teacher: .onnx file or model folder (its tokenizer and labels are used)' })
+    .option('student', { type: 'string', describe: 'a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]' });
+  return (await trainingFlags(withModels))
+    .option('alpha', { type: 'number', default: d.alpha, describe: 'weight of the hard-label loss; 1 - alpha goes to the teacher term' })
+    .option('temperature', { type: 'number', default: d.temperature, describe: 'softmax temperature of the teacher term (--logit-loss ce)' })
+    .option('logit-loss', { type: 'string', default: d.logitLoss, describe: 'teacher term: ce (soft cross-entropy) | mse (MSE between logits)' })
+    .option('cache-dir', { type: 'string', describe: "teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)" });
+}
+
+/** `settings` of TrainRunOptions from the flags. */
+function settingsOf(a: TrainingArgs): Partial<TrainSettings> {
+  return {
+    epochs: a.epochs,
+    batchSize: a['batch-size'],
+    lr: a.lr,
+    weightDecay: a['weight-decay'],
+    warmupRatio: a.warmup,
+    maxGradNorm: a.clip,
+    dropout: a.dropout,
+    seed: a.seed,
+    checkpointEvery: a['checkpoint-every'],
+    threads: a.threads,
+  };
+}
+
+function positiveInt(flag: string, v: number | undefined): void {
+  if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new SettingsError(`--${flag} must be a positive integer (got ${v})`);
+}
+
+/** The model file and folder of an input path, when it is one. */
+function inputLocation(path: string): { onnx: string; dir: string } {
+  const p = resolve(path);
+  return existsSync(p) && statSync(p).isDirectory() ? { onnx: resolve(p, 'model.onnx'), dir: p } : { onnx: p, dir: dirname(p) };
+}
+
+/**
+ * The checks the CLI makes before calling the library (which checks the settings, the student, the vocabulary and
+ * the task's outputs itself, also before any work): flags present, numbers in range, the output not overwriting
+ * an input model or its folder's files.
+ */
+export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>): string {
+  if (!a.task) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
+  if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
+  positiveInt('max-examples', a['max-examples']);
+  positiveInt('max-length', a['max-length']);
+  if (!(Number.isSafeInteger(a.threads) && a.threads >= 0)) throw new SettingsError(`--threads must be an integer ≥ 0 (got ${a.threads})`);
+  const output = resolve(a.output);
+  if (existsSync(output) && statSync(output).isDirectory()) {
+    throw new SettingsError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);
+  }
+  for (const input of inputs) {
+    if (!input || GENERATED_STUDENT.test(input) || !existsSync(input)) continue;
+    const where = inputLocation(input);
+    if (output === where.onnx) throw new SettingsError(`-o ${a.output}: refusing to overwrite the input model ${input}`);
+    if (dirname(output) === where.dir) {
+      throw new SettingsError(`-o ${a.output}: the folder of the input model ${input} would get the output's config.json and tokenizer files; write to another folder`);
+    }
+  }
+  return a.output;
+}
+
+/** The --student spec checked for form: a path that exists, every-other, bert:…, or bilstm:…. */
+export function checkStudentSpec(spec: string): void {
+  if (GENERATED_STUDENT.test(spec) || existsSync(spec)) return;
+  throw new SettingsError(`--student ${spec}: not a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]`);
+}
+
+/** Runs the library with Ctrl-C handling and prints the result; resolves to the exit code. */
+export async function runTrainingCommand(a: TrainingArgs, options: Omit<TrainRunOptions, 'output' | 'task' | 'signal' | 'log' | 'onStep' | 'settings'>): Promise<number> {
+  const lib = await loadTrainingLibrary();
+  const output = a.output!;
+  const settings = settingsOf(a);
+  // The library checks these too, but only after loading the models: refuse at once.
+  lib.checkSettings(settings, options.distill ? options.distill : undefined);
+  const progress = createTrainingProgress(settings.epochs ?? lib.DEFAULT_TRAIN_SETTINGS.epochs);
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (!controller.signal.aborted) {
+      controller.abort();
+      progress.log('stopping after this step to write a checkpoint (Ctrl-C again to quit at once)');
+      return;
+    }
+    progress.stop();
+    err(`compress: stopped; rerun the same command to resume from the last checkpoint in ${output}.train`);
+    process.exit(INTERRUPTED_EXIT_CODE);
+  };
+  process.on('SIGINT', onSigint);
+  let result;
+  try {
+    result = await lib.runTraining({
+      ...options,
+      task: a.task!,
+      output,
+      settings,
+      signal: controller.signal,
+      log: (line) => progress.log(line),
+      onStep: (p) => progress.step(p),
+    });
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSigint);
+  }
+  if (result.interrupted || !result.lineage) return INTERRUPTED_EXIT_CODE;
+  if (a.json) out(JSON.stringify(result.lineage, null, 2));
+  else for (const line of formatSummary(result.lineage, statSync(output).size)) out(line);
+  return 0;
+}
+
+const METRIC_LABELS: Record<string, string> = { accuracy: 'acc', f1: 'F1', matthews_correlation: 'MCC', pearson: 'Pearson', spearmanr: 'Spearman' };
+const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
+
+/** The human summary: what was trained, one row per epoch (loss, dev metrics ×100), the best epoch, the output. */
+export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
+  const metricNames = [...new Set(l.epochs.flatMap((e) => Object.keys(e.metrics ?? {})))];
+  const header = ['epoch', 'train loss', ...metricNames.map((m) => `dev ${METRIC_LABELS[m] ?? m}`), 'seconds', ''];
+  const rows = l.epochs.map((e) => [
+    String(e.epoch),
+    e.loss.toFixed(4),
+    ...metricNames.map((m) => pct(e.metrics?.[m as keyof typeof e.metrics])),
+    e.seconds.toFixed(1),
+    e.epoch === l.bestEpoch && l.epochs.length > 1 ? 'best' : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const teacher = l.teacher ? ` from ${l.teacher.path}` : '';
+  const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
+  const bestScore = best?.score !== undefined ? ` (dev ${l.task} ${pct(best.score)})` : '';
+  return [
+    `${l.kind} ${l.task}: ${l.student.description}${teacher}`,
+    `${l.data.examples.toLocaleString('en')} examples × ${l.settings.epochs} epochs = ${l.steps.toLocaleString('en')} steps, ${l.examplesPerSecond.toFixed(0)} ex/s`,
+    '',
+    line(header),
+    ...rows.map(line),
+    '',
+    `best epoch: ${l.bestEpoch}${bestScore}`,
+    `wrote ${l.output.path} (${(fileBytes / 1e6).toFixed(2)} MB, ${l.after.params.toLocaleString('en')} parameters) and ${l.output.path}.json`,
+  ];
+}

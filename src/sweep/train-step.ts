@@ -1,0 +1,215 @@
+/**
+ * `train` and `distill` as steps of a sweep pipeline. They are not graph passes (src/pass): the point runner
+ * (point.ts) hands them to the training library (`runTraining`, src/train/run.ts) between runs of the passes.
+ *
+ * ```yaml
+ * - {pass: distill, settings: {epochs: 1, maxExamples: 20000, alpha: 0.5, temperature: 2}}   # student: the model so far
+ * - {pass: distill, settings: {student: 'bert:layers=1,hidden=128', teacher: ../teachers/sst2-L2H256}}
+ * - {pass: train, settings: {maxExamples: 20000, seed: 2}}                                     # no teacher: labels only
+ * ```
+ *
+ * Settings: the training settings (epochs, batchSize, lr, weightDecay, warmupRatio, maxGradNorm, dropout, seed,
+ * checkpointEvery, evalEachEpoch, threads), `maxExamples`, `maxLength`, `task` (for a model with several tasks);
+ * distill also takes alpha, temperature, logitLoss, `teacher` (a path; default: the point's input model) and
+ * `student` (every-other, bert:…, bilstm:… or a path: trained instead of the model so far, so only as the first
+ * step). Paths resolve against the sweep file's folder. Ranges are the library's (`checkSettings`).
+ */
+import { resolve } from 'node:path';
+import { SettingsError, UserError } from '../errors.ts';
+import { locateModel } from '../eval/model-files.ts';
+import { lookupTasks } from '../glue/registry.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
+import { checkSettings, type DistillSettings } from '../train/run.ts';
+import type { TrainSettings } from '../train/trainer.ts';
+import { parseBertSpec } from '../train/students/index.ts';
+import { parseBilstmSpec } from '../train/students/bilstm.ts';
+
+export type TrainingKind = 'train' | 'distill';
+
+/** The step names that train instead of rewriting the graph. */
+export const TRAINING_STEPS: readonly TrainingKind[] = ['train', 'distill'];
+
+export function isTrainingStep(pass: string): pass is TrainingKind {
+  return (TRAINING_STEPS as readonly string[]).includes(pass);
+}
+
+/** A validated train/distill step: settings split by their destination, paths absolute. */
+export interface TrainingStepSpec {
+  kind: TrainingKind;
+  /** Canonical task name, when the step names one (default: the model's task). */
+  task?: string;
+  /** distill only: the student to train instead of the model so far (a spec, or an absolute model path). */
+  student?: string;
+  /** True when `student` is a model path (its file hash is then part of the point key). */
+  studentIsPath?: boolean;
+  /** distill only: the teacher's absolute path (default: the point's input model). */
+  teacher?: string;
+  settings: Partial<TrainSettings>;
+  distill?: Partial<DistillSettings>;
+  maxExamples?: number;
+  maxLength?: number;
+}
+
+/** A bad setting: `field` is the settings key it concerns ('' for the settings as a whole). */
+export class StepSettingError extends SettingsError {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+type Kind = 'int' | 'number' | 'boolean' | 'string';
+const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
+  epochs: { kind: 'int', min: 1 },
+  batchSize: { kind: 'int', min: 1 },
+  lr: { kind: 'number' },
+  weightDecay: { kind: 'number' },
+  warmupRatio: { kind: 'number' },
+  maxGradNorm: { kind: 'number' },
+  dropout: { kind: 'number' },
+  seed: { kind: 'int' },
+  checkpointEvery: { kind: 'int', min: 0 },
+  evalEachEpoch: { kind: 'boolean' },
+  threads: { kind: 'int', min: 0 },
+};
+const DISTILL_KEYS: Record<keyof DistillSettings, { kind: Kind }> = {
+  alpha: { kind: 'number' },
+  temperature: { kind: 'number' },
+  logitLoss: { kind: 'string' },
+};
+const OTHER_KEYS = { task: { kind: 'string' }, maxExamples: { kind: 'int', min: 1 }, maxLength: { kind: 'int', min: 2 } } as const;
+const DISTILL_ONLY = ['student', 'teacher'] as const;
+
+/** The settings keys a step of `kind` accepts. */
+export function trainingStepKeys(kind: TrainingKind): string[] {
+  return [...Object.keys(TRAIN_KEYS), ...Object.keys(OTHER_KEYS), ...(kind === 'distill' ? [...Object.keys(DISTILL_KEYS), ...DISTILL_ONLY] : [])];
+}
+
+/** checkSettings names its flags; the sweep names the settings keys. */
+const FLAG_TO_KEY: Record<string, string> = {
+  '--epochs': 'epochs', '--batch-size': 'batchSize', '--lr': 'lr', '--weight-decay': 'weightDecay', '--warmup': 'warmupRatio',
+  '--clip': 'maxGradNorm', '--dropout': 'dropout', '--seed': 'seed', '--checkpoint-every': 'checkpointEvery',
+  '--alpha': 'alpha', '--temperature': 'temperature', '--logit-loss': 'logitLoss',
+};
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function typed(key: string, v: unknown, t: { kind: Kind; min?: number }): unknown {
+  const fail = (what: string): never => {
+    throw new StepSettingError(key, `expected ${what}, got ${describe(v)}`);
+  };
+  switch (t.kind) {
+    case 'int':
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (t.min !== undefined && v < t.min)) fail(t.min === undefined ? 'an integer' : `an integer ≥ ${t.min}`);
+      return v;
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail('a number');
+      return v;
+    case 'boolean':
+      if (typeof v !== 'boolean') fail('true or false');
+      return v;
+    case 'string':
+      if (typeof v !== 'string' || v.trim() === '') fail('a string');
+      return v;
+  }
+}
+
+/** A student spec the training library builds from the teacher (not a path). */
+export function isStudentSpec(s: string): boolean {
+  return s === 'every-other' || s.startsWith('bert:') || s.startsWith('bilstm:');
+}
+
+/**
+ * Validates the settings of a train/distill step. `base` is the folder paths resolve against; `first` says whether
+ * the step is the pipeline's first (a `student` is only allowed there). Throws StepSettingError naming the key.
+ */
+export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknown>, base: string, first: boolean): TrainingStepSpec {
+  const known = trainingStepKeys(kind);
+  for (const k of Object.keys(raw)) {
+    if (!known.includes(k)) {
+      const hint = kind === 'train' && (DISTILL_ONLY as readonly string[]).includes(k) ? `'${k}' is a distill setting; ` : '';
+      throw new StepSettingError(k, `unknown ${kind} setting (${hint}known: ${known.join(', ')})`);
+    }
+  }
+  const out: TrainingStepSpec = { kind, settings: {} };
+  const settings: Record<string, unknown> = {};
+  const distill: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (k in TRAIN_KEYS) settings[k] = typed(k, v, TRAIN_KEYS[k as keyof TrainSettings]);
+    else if (k in DISTILL_KEYS) distill[k] = typed(k, v, DISTILL_KEYS[k as keyof DistillSettings]);
+  }
+  try {
+    checkSettings(settings as Partial<TrainSettings>, kind === 'distill' ? (distill as Partial<DistillSettings>) : undefined);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    const m = /^(--[a-z-]+) (.*)$/.exec(e.message);
+    const key = m ? FLAG_TO_KEY[m[1]!] : undefined;
+    throw key ? new StepSettingError(key, m![2]!) : new StepSettingError('', e.message);
+  }
+  out.settings = settings as Partial<TrainSettings>;
+  if (kind === 'distill') out.distill = distill as Partial<DistillSettings>;
+  if (raw.maxExamples !== undefined) out.maxExamples = typed('maxExamples', raw.maxExamples, OTHER_KEYS.maxExamples) as number;
+  if (raw.maxLength !== undefined) out.maxLength = typed('maxLength', raw.maxLength, OTHER_KEYS.maxLength) as number;
+  if (raw.task !== undefined) {
+    const name = typed('task', raw.task, OTHER_KEYS.task) as string;
+    let tasks: readonly TaskDefinition[];
+    try {
+      tasks = lookupTasks(name);
+    } catch (e) {
+      throw new StepSettingError('task', (e as Error).message);
+    }
+    if (!tasks.every((t) => t.splits.train?.path === tasks[0]!.splits.train?.path) || !tasks[0]!.splits.train) {
+      throw new StepSettingError('task', `'${name}' has no single train split to ${kind} on`);
+    }
+    out.task = tasks[0]!.name;
+  }
+  if (raw.teacher !== undefined) {
+    const teacher = resolve(base, typed('teacher', raw.teacher, { kind: 'string' }) as string);
+    try {
+      locateModel(teacher);
+    } catch (e) {
+      throw new StepSettingError('teacher', (e as Error).message);
+    }
+    out.teacher = teacher;
+  }
+  if (raw.student !== undefined) {
+    const spec = (typed('student', raw.student, { kind: 'string' }) as string).trim();
+    if (!first) throw new StepSettingError('student', `a student replaces the model so far, so this must be the pipeline's first step (or drop 'student' to ${kind} the output of the steps before it)`);
+    try {
+      if (spec.startsWith('bert:')) parseBertSpec(spec);
+      else if (spec.startsWith('bilstm:')) parseBilstmSpec(spec);
+    } catch (e) {
+      throw new StepSettingError('student', (e as Error).message);
+    }
+    if (isStudentSpec(spec)) {
+      out.student = spec;
+    } else {
+      const path = resolve(base, spec);
+      try {
+        locateModel(path);
+      } catch (e) {
+        throw new StepSettingError('student', `${(e as Error).message} (a student is every-other, bert:…, bilstm:… or a model path)`);
+      }
+      out.student = path;
+      out.studentIsPath = true;
+    }
+  }
+  return out;
+}
+
+/** Whether a model's tasks all train on one file (MNLI-m and MNLI-mm share MNLI/train.tsv). */
+export function oneTrainingTask(tasks: readonly TaskDefinition[]): boolean {
+  return tasks.every((t) => t.splits.train?.path === tasks[0]?.splits.train?.path);
+}
+
+/** One line for a finished training step: 'distill: 625 steps, best epoch 1, dev 72.90'. */
+export function trainingSummary(l: { kind: string; steps: number; bestEpoch: number; epochs: ReadonlyArray<{ epoch: number; score?: number }>; student: { description: string } }, studentGiven: boolean): string {
+  const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
+  const dev = best?.score !== undefined && Number.isFinite(best.score) ? `, dev ${(best.score * 100).toFixed(2)}` : '';
+  const student = studentGiven ? ` (student: ${l.student.description})` : '';
+  return `${l.steps} steps, best epoch ${l.bestEpoch} of ${l.epochs.length}${dev}${student}`;
+}

@@ -1,0 +1,127 @@
+/**
+ * Finite-difference checks of the reduction rules (src/gradients/rules/reduce.ts), all in float64: ReduceSum /
+ * ReduceMean / ReduceMax in their attribute (≤ 17) and input (18+) forms, Softmax and LogSoftmax on several axes,
+ * LayerNormalization over the last one or two axes, with and without bias.
+ */
+import { describe, expect, it } from 'vitest';
+import * as reduce from '../../src/gradients/rules/reduce.ts';
+import { int64Tensor } from '../../src/onnx/index.ts';
+import { buildGradientGraph, GradientError } from '../../src/gradients/index.ts';
+import { attr, FLOAT32_AGREEMENT, checkRuleCase, node, randomTensor as r, weightedLossModel, type RuleCase } from '../helpers/gradcheck.ts';
+
+const X = [2, 3, 4];
+
+/** A reduction of x [2, 3, 4]; `axes` as an int64 input (opset 13+ ReduceSum, 18+ others) or an attribute. */
+function red(op: string, axes: number[] | undefined, keepdims: number, form: 'input' | 'attr', opset = 17): RuleCase {
+  const inputs = form === 'input' && axes ? ['x', 'axes'] : ['x'];
+  const attrs = { keepdims: attr.int(keepdims), ...(form === 'attr' && axes ? { axes: attr.ints(axes) } : {}) };
+  return {
+    name: `${op} axes=${axes ? `[${axes}]` : 'none'} (${form}) keepdims=${keepdims} opset ${opset}`,
+    opset,
+    nodes: [node(op, inputs, ['y'], attrs)],
+    // ReduceMax: values spread out so no two candidates for a maximum are within the perturbation of each other.
+    initializers: [r('x', X, 1, { lo: -2, hi: 2 }), ...(form === 'input' && axes ? [int64Tensor('axes', [axes.length], axes)] : [])],
+    params: ['x'],
+    outputs: 'y',
+  };
+}
+
+function softmax(op: string, axis: number | undefined, opset: number, dims = X): RuleCase {
+  return {
+    name: `${op} axis=${axis ?? 'default'} opset ${opset} on [${dims}]`,
+    opset,
+    nodes: [node(op, ['x'], ['y'], axis === undefined ? {} : { axis: attr.int(axis) })],
+    initializers: [r('x', dims, 1, { lo: -2, hi: 2 })],
+    params: ['x'],
+    outputs: 'y',
+  };
+}
+
+/** LayerNormalization of x [2, 3, 4]; γ / β of the normalized shape unless given (smaller: broadcast to it). */
+function layerNorm(axis: number, bias: boolean, opset = 17, epsilon = 1e-5, scaleDims?: number[], biasDims?: number[]): RuleCase {
+  const normDims = X.slice((axis + X.length) % X.length);
+  const sd = scaleDims ?? normDims;
+  const bd = biasDims ?? normDims;
+  return {
+    name: `LayerNormalization axis=${axis} ${bias ? 'with' : 'without'} bias opset ${opset}${scaleDims ? ` γ [${sd}] β [${bd}]` : ''}`,
+    opset,
+    nodes: [node('LayerNormalization', bias ? ['x', 'scale', 'bias'] : ['x', 'scale'], ['y'], { axis: attr.int(axis), epsilon: attr.float(epsilon) })],
+    initializers: [r('x', X, 1, { lo: -2, hi: 2 }), r('scale', sd, 2, { lo: 0.5, hi: 1.5 }), ...(bias ? [r('bias', bd, 3)] : [])],
+    params: bias ? ['x', 'scale', 'bias'] : ['x', 'scale'],
+    outputs: 'y',
+  };
+}
+
+const CASES: RuleCase[] = [
+  red('ReduceSum', [1], 1, 'input', 13),
+  red('ReduceSum', [0, 2], 0, 'input'),
+  red('ReduceSum', [-1, 0], 0, 'input'),
+  red('ReduceSum', undefined, 0, 'input'),
+  red('ReduceSum', undefined, 1, 'input'),
+  { ...red('ReduceSum', undefined, 1, 'input'), name: 'ReduceSum noop_with_empty_axes=1 (identity)', nodes: [node('ReduceSum', ['x'], ['y'], { noop_with_empty_axes: attr.int(1) })] },
+  red('ReduceMean', [1], 0, 'attr'),
+  red('ReduceMean', [-1], 1, 'attr'),
+  red('ReduceMean', [0, 2], 0, 'attr'),
+  red('ReduceMean', undefined, 0, 'attr'),
+  red('ReduceMean', [0, -1], 1, 'input', 18),
+  red('ReduceMean', undefined, 1, 'input', 18),
+  red('ReduceMax', [1], 0, 'attr'),
+  red('ReduceMax', [-1], 1, 'attr'),
+  red('ReduceMax', undefined, 0, 'attr'),
+  red('ReduceMax', [0, 2], 1, 'input', 18),
+  softmax('Softmax', -1, 17),
+  softmax('Softmax', 1, 13),
+  softmax('Softmax', 0, 17),
+  softmax('Softmax', undefined, 13),
+  softmax('Softmax', 1, 13, [3, 5]),
+  softmax('LogSoftmax', -1, 17),
+  softmax('LogSoftmax', 1, 13),
+  softmax('LogSoftmax', undefined, 14, [3, 5]),
+  layerNorm(-1, true),
+  layerNorm(-1, false),
+  layerNorm(1, true),
+  layerNorm(1, false),
+  layerNorm(-1, true, 18, 1e-12),
+  // γ / β smaller than the normalized shape [3, 4]: onnxruntime broadcasts them; their gradients sum over it.
+  layerNorm(1, true, 17, 1e-5, [4], [4]),
+  layerNorm(1, true, 17, 1e-5, [1, 4], [3, 1]),
+  {
+    name: 'LayerNormalization of a computed input (x·W), float64',
+    nodes: [node('MatMul', ['a', 'w'], ['x']), node('LayerNormalization', ['x', 'scale', 'bias'], ['y'], { axis: attr.int(-1) })],
+    initializers: [r('a', [2, 3, 4], 1), r('w', [4, 5], 2), r('scale', [5], 3, { lo: 0.5, hi: 1.5 }), r('bias', [5], 4)],
+    params: ['a', 'w', 'scale', 'bias'],
+    outputs: 'y',
+  },
+];
+
+describe('reduction gradient rules against finite differences', () => {
+  it('covers every rule of the family', () => {
+    const covered = new Set(CASES.flatMap((c) => c.nodes.map((n) => n.opType)));
+    expect(Object.values(reduce).map((rule) => rule.opType).filter((op) => !covered.has(op))).toEqual([]);
+  });
+  for (const c of CASES) {
+    it(`${c.name} (${c.precision ?? 'float64'})`, async () => {
+      const res = await checkRuleCase(c);
+      expect(res.worst, JSON.stringify(res.perParameter)).toBeLessThan(res.tol);
+      // the same graph in float32 (as training runs it) builds, loads and agrees to float32 accuracy
+      if (res.float32Error !== undefined) expect(res.float32Error).toBeLessThan(FLOAT32_AGREEMENT);
+    });
+  }
+
+  it('rejects an opset-11 Softmax graph (forward opset < 13) with a GradientError', async () => {
+    // Opset 11 nodes (ReduceSum/Squeeze/Split axes as attributes) cannot sit in an opset-17 training graph, so the
+    // builder refuses the whole graph up front instead of differentiating Softmax(axis = last) there.
+    const { model, loss } = await weightedLossModel(softmax('Softmax', 2, 11));
+    await expect(buildGradientGraph(model, { loss, parameters: ['x'] })).rejects.toThrow(GradientError);
+    await expect(buildGradientGraph(model, { loss, parameters: ['x'] })).rejects.toThrow(/opset 11.*opset 13/);
+  });
+
+  it('refuses a LayerNormalization whose Mean / InvStdDev outputs reach the loss', async () => {
+    const { model, loss } = await weightedLossModel({
+      nodes: [node('LayerNormalization', ['x', 'scale'], ['y', 'mean', 'inv'], {}, 'ln')],
+      initializers: [r('x', X, 1), r('scale', [4], 2)],
+      outputs: ['y', 'inv'],
+    });
+    await expect(buildGradientGraph(model, { loss, parameters: ['x', 'scale'] })).rejects.toThrow(/^LayerNormalization node 'ln': its Mean \/ InvStdDev outputs reach the loss/);
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * `train` and `distill` as sweep pipeline steps: their settings are checked when the file is parsed (one line naming
+ * the field), the point key follows the teacher's and the training data's bytes, and a pipeline prune-ffn → distill
+ * → quantize runs end to end on the shared 2-layer SST-2 teacher (64 training examples, length 32) into one stored
+ * row whose passes include the training, which a rerun reuses.
+ */
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
+import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 8 });
+});
+afterAll(() => t?.cleanup());
+
+/** Parses a sweep document over the tiny models (paths relative to the tiny sweep's folder). */
+function parse(pipelines: unknown[], models: unknown[] = [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }]) {
+  return parseSweep({ models, pipelines }, t.sweepFile, 'tiny.yaml');
+}
+
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SettingsError);
+    expect((e as Error).message).not.toContain('\n');
+    return (e as Error).message;
+  }
+  throw new Error('expected a SettingsError');
+}
+
+const distill = (settings: Record<string, unknown>) => ({ name: 'kd', steps: [{ pass: 'distill', settings }] });
+
+describe('train / distill steps in a sweep file', () => {
+  it('parses them: settings split for the library, paths resolved against the file, grids over their settings', () => {
+    const spec = parse([
+      { name: 'ffn+kd', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, { pass: 'distill', settings: { epochs: 1, maxExamples: 64, alpha: 0.3, temperature: 2, logitLoss: 'mse', teacher: 'models/tiny-stsb' } }] },
+      { name: 'tiny', steps: [{ pass: 'distill', settings: { student: 'bert:layers=1,hidden=32,heads=2,intermediate=64' } }] },
+      { name: 'eo-train-{seed}', grid: [{ pass: 'drop-layers', settings: { keep: 'every-other' } }, { pass: 'train', settings: { seed: [1, 2, 3], maxLength: 32 } }] },
+    ]);
+    expect(spec.pipelines.map((p) => p.label)).toEqual(['baseline', 'ffn+kd', 'tiny', 'eo-train-1', 'eo-train-2', 'eo-train-3']);
+    const kd = spec.pipelines[1]!;
+    expect(kd.training![0]).toBeNull();
+    expect(kd.training![1]).toEqual({
+      kind: 'distill', teacher: join(t.root, 'models/tiny-stsb'), settings: { epochs: 1 }, distill: { alpha: 0.3, temperature: 2, logitLoss: 'mse' }, maxExamples: 64,
+    });
+    expect(kd.steps[1]!.settings.teacher).toBe('models/tiny-stsb'); // the label and the report keep what the file says
+    expect(spec.pipelines[2]!.training![0]).toMatchObject({ kind: 'distill', student: 'bert:layers=1,hidden=32,heads=2,intermediate=64' });
+    expect(spec.pipelines.slice(3).map((p) => p.training![1]!.settings)).toEqual([{ seed: 1 }, { seed: 2 }, { seed: 3 }]);
+    expect(spec.pipelines[0]!.training).toBeUndefined();
+  });
+
+  it.each([
+    [[distill({ epoch: 1 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.epoch: unknown distill setting \(known: epochs, batchSize/],
+    [[distill({ epochs: 'two' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.epochs: expected an integer ≥ 1, got string "two"$/],
+    [[distill({ lr: 0 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.lr: must be a positive number \(got 0\)$/],
+    [[distill({ alpha: 1.5 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.alpha: must be in \[0, 1\] \(got 1\.5\)$/],
+    [[distill({ logitLoss: 'kl' })], /settings\.logitLoss: must be ce or mse \(got kl\)$/],
+    [[distill({ warmupRatio: 2 })], /settings\.warmupRatio: must be in \[0, 1\] \(got 2\)$/],
+    [[distill({ maxExamples: 0 })], /settings\.maxExamples: expected an integer ≥ 1, got number 0$/],
+    [[distill({ teacher: 'models/none' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.teacher: .*models\/none: no such file or folder$/],
+    [[distill({ student: 'bert:layers=x' })], /settings\.student: --student bert:layers=x: layers must be a positive integer/],
+    [[distill({ student: 'bilstm:width=3' })], /settings\.student: student 'bilstm:width=3': unknown setting/],
+    [[distill({ student: 'models/nothing-here' })], /settings\.student: .*no such file or folder \(a student is every-other, bert:…, bilstm:… or a model path\)$/],
+    [[distill({ task: 'sst-3' })], /settings\.task: unknown task 'sst-3'\. Did you mean 'SST-2'/],
+    [[distill({ task: 'MRPC' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.task: MRPC is not a task of model 'tiny-sst2'/],
+    [[{ name: 't', steps: [{ pass: 'train', settings: { teacher: 'models/tiny-stsb' } }] }], /pipelines\[0\]\.steps\[0\]\.settings\.teacher: unknown train setting \('teacher' is a distill setting; known: /],
+    [[{ name: 'p', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, { pass: 'distill', settings: { student: 'every-other' } }] }], /^tiny\.yaml: pipelines\[0\]\.steps\[1\]\.settings\.student: a student replaces the model so far, so this must be the pipeline's first step/],
+    [[{ name: 's-{seed}', grid: [{ pass: 'train', settings: { seed: [1, 'x'] } }] }], /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.seed \(grid point 2: s-x\): expected an integer, got string "x"$/],
+    [[{ name: 'k', models: ['nope'], steps: [{ pass: 'train', settings: {} }] }], /^tiny\.yaml: pipelines\[0\]\.models\[0\]: no model named 'nope' \(models: tiny-sst2\)$/],
+    [[{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }], /pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: .*; and the training steps train, distill\)$/],
+  ])('refuses %j with one line naming the field', (pipelines, message) => {
+    expect(refusal(() => parse(pipelines))).toMatch(message);
+  });
+
+  it('a model with several tasks needs settings.task (or the pipeline limited to other models)', () => {
+    const models = [{ path: 'models/tiny-sst2', tasks: ['SST-2', 'MRPC'] }, { path: 'models/tiny-stsb', tasks: ['STS-B'] }];
+    expect(refusal(() => parse([distill({})], models))).toMatch(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: model 'tiny-sst2' has several tasks \(SST-2, MRPC\): pick the one to distill on with settings\.task/,
+    );
+    expect(refusal(() => parse([distill({ task: 'SST-2' })], models))).toMatch(/settings\.task: SST-2 is not a task of model 'tiny-stsb'/);
+    expect(parse([{ ...distill({ task: 'sst2' }), models: ['tiny-sst2'] }], models).pipelines[1]!.training![0]!.task).toBe('SST-2');
+    const only = parse([{ ...distill({}), models: ['tiny-stsb'] }], models);
+    expect(only.pipelines[1]!.models).toEqual(['tiny-stsb']);
+    // MNLI-m and MNLI-mm train on one file: one task to train on.
+    expect(() => parse([distill({})], [{ path: 'models/tiny-sst2', tasks: ['MNLI'] }])).not.toThrow();
+  });
+});
+
+describe('point keys of train / distill steps', () => {
+  it('follow the teacher file and the training data, not their paths', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'train-key-'));
+    try {
+      const teacher = join(root, 'teacher');
+      cpSync(join(t.root, 'models/tiny-sst2'), teacher, { recursive: true });
+      const glue = join(root, 'glue');
+      cpSync(t.glueDir, glue, { recursive: true });
+      const spec = (path = 'teacher') => parseSweep({ models: [{ path: join(t.root, 'models/tiny-sst2'), tasks: ['SST-2'] }], pipelines: [distill({ teacher: path, maxExamples: 16 })] }, join(root, 's.yaml'));
+      const key = async (path?: string) => (await planSweep(spec(path), { glueDir: glue, workDir: join(root, 'w') })).find((p) => p.steps.length > 0)!.key;
+      const plan = async () => (await planSweep(spec(), { glueDir: glue, workDir: join(root, 'w'), cacheDir: join(root, 'c') })).find((p) => p.steps.length > 0)!;
+
+      const first = await key();
+      expect(await key()).toBe(first);
+      const point = await plan();
+      expect(point.key).toBe(first);
+      expect(point.training).toMatchObject({ cacheDir: join(root, 'c'), steps: [{ index: 0, kind: 'distill', task: 'SST-2', teacher: join(teacher, 'model.onnx'), data: { file: join(glue, 'SST-2', 'train.tsv') } }] });
+      expect(point.training!.steps[0]!.teacherSha256).toMatch(/^[0-9a-f]{64}$/);
+
+      // Another teacher (same path, other bytes): another key.
+      copyFileSync(join(t.root, 'models/tiny-stsb/model.onnx'), join(teacher, 'model.onnx'));
+      const otherTeacher = await key();
+      expect(otherTeacher).not.toBe(first);
+      // The same teacher moved elsewhere: the same key.
+      cpSync(teacher, join(root, 'moved'), { recursive: true });
+      expect(await key('moved')).toBe(otherTeacher);
+      // Other training data: another key.
+      writeFileSync(join(glue, 'SST-2', 'train.tsv'), readFileSync(join(glue, 'SST-2', 'train.tsv'), 'utf8') + 'one more line\t1\n');
+      expect(await key()).not.toBe(otherTeacher);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('are unchanged for pipelines without training steps', async () => {
+    const spec = parse(['baseline', { name: 'ffn', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] }]);
+    const points = await planSweep(spec, { glueDir: t.glueDir, workDir: join(t.root, 'w') });
+    expect(points.every((p) => p.training === undefined)).toBe(true);
+  });
+});
+
+const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const haveTeacher = hasGlue && hasTeachers && existsSync(join(TEACHER, 'model.onnx'));
+
+describe.skipIf(!haveTeacher)('a pipeline prune-ffn → distill → quantize (shared sst2-L2H256 teacher; skipped without ../shared)', () => {
+  let root: string;
+  let file: string;
+  let store: string;
+  const logs: string[] = [];
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'train-steps-'));
+    // A small GLUE folder: the first 200 SST-2 train rows and 64 dev rows, so that dev evaluations are quick.
+    mkdirSync(join(root, 'glue', 'SST-2'), { recursive: true });
+    for (const [split, rows] of [['train', 200], ['dev', 64]] as const) {
+      const lines = readFileSync(join(GLUE_DIR, 'SST-2', `${split}.tsv`), 'utf8').split('\n');
+      writeFileSync(join(root, 'glue', 'SST-2', `${split}.tsv`), lines.slice(0, rows + 1).join('\n') + '\n');
+    }
+    file = join(root, 'kd.yaml');
+    writeFileSync(file, `name: kd
+glueDir: glue
+models:
+  - {path: ${TEACHER}, name: teacher, tasks: [SST-2]}
+calibration: {examples: 8}
+pipelines:
+  - name: ffn50+kd+int8
+    steps:
+      - {pass: prune-ffn, settings: {ratio: 0.5}}
+      - {pass: distill, settings: {epochs: 1, batchSize: 16, maxExamples: 64, maxLength: 32, alpha: 0.5, temperature: 2, checkpointEvery: 2}}
+      - {pass: quantize, settings: {mode: int8}}
+bench: {batch: [1], seq: [16], repeats: 2, warmup: 1, threads: 1}
+eval: {threads: 1, maxLength: 32}
+keepModels: true
+`);
+    store = join(root, 'kd.sqlite');
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('runs and stores one row whose passes include the training', async () => {
+    const summary = await runSweep({ file, store, onEvent: (e) => e.type === 'log' && logs.push(e.line) });
+    expect(summary.failed).toEqual([]);
+    expect(summary.ran).toBe(2);
+    const s = SweepStore.open(store, { readonly: true });
+    const rows = s.finished();
+    s.close();
+    expect(rows).toHaveLength(2);
+    const base = rows.find((r) => r.label === 'baseline')!;
+    const kd = rows.find((r) => r.label === 'ffn50+kd+int8')!;
+    expect(kd.steps.map((st) => st.pass)).toEqual(['prune-ffn', 'distill', 'quantize']);
+    const r = kd.result;
+    expect(r.passes.map((p) => p.pass)).toEqual(['prune-ffn', 'distill', 'quantize']);
+    expect(r.passes[1]!.summary).toMatch(/^4 steps, best epoch 1 of 1, dev \d+\.\d\d$/);
+    expect(r.bytes).toBeLessThan(base.result.bytes / 3); // FFN halved, then int8
+    expect(r.glue).toBeGreaterThan(0.3);
+    expect(r.seconds.train).toBeGreaterThan(0);
+    expect(r.speedup).toBeGreaterThan(0);
+
+    // The point's folder: the final model (quantized from the trained one), its lineage chaining back to the
+    // distillation, the checkpoints gone, the intermediate models' weights dropped; the teacher logits cached.
+    const dir = join(root, 'kd-models', 'teacher', readdirSync(join(root, 'kd-models', 'teacher')).find((d) => d.startsWith('ffn50'))!);
+    expect(r.output).toBe(join(dir, 'model.onnx'));
+    const lineage = JSON.parse(readFileSync(join(dir, 'model.onnx.json'), 'utf8'));
+    expect(lineage.passes.map((p: { step: { pass: string } }) => p.step.pass)).toEqual(['quantize']);
+    expect(lineage.input.lineage).toMatchObject({ kind: 'distill', task: 'SST-2', steps: 4, teacher: { path: join(TEACHER, 'model.onnx') } });
+    expect(readdirSync(dir).filter((f) => f.startsWith('train-'))).toEqual([]);
+    expect(readdirSync(join(dir, 'stage-1')).filter((f) => f.endsWith('.onnx'))).toEqual([]);
+    expect(readdirSync(join(root, 'kd-cache', 'teacher-logits')).length).toBeGreaterThan(0);
+  });
+
+  it('a rerun reuses the stored point', async () => {
+    const summary = await runSweep({ file, store });
+    expect(summary).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
+  });
+});
