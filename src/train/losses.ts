@@ -10,7 +10,8 @@
  * - `logit-mse`: mean squared error between student and teacher logits (Distilled BiLSTM), mean over elements.
  * - `score-mse`: regression against gold scores (STS-B), and `teacher-score-mse` against the teacher's score.
  */
-import type { Model, Node, ValueInfo } from '../onnx/graph.ts';
+import type { Model, Node, Tensor, ValueInfo } from '../onnx/graph.ts';
+import { Rng } from '../bert/random.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, int64Tensor } from '../onnx/tensor.ts';
@@ -37,17 +38,43 @@ export const LOSS_INPUTS = {
 
 export const LOSS_OUTPUT = 'loss';
 
+/**
+ * An intermediate-layer term (intermediate.ts): a student value against a teacher feature fed as an input. A hidden
+ * feature of another width goes through a learned projection W [student width, teacher width] (TinyBERT's W_h, an
+ * extra parameter of the loss, dropped from the exported student); attention features with different head counts
+ * are compared as their mean over heads.
+ */
+export interface IntermediateTerm {
+  kind: 'mse' | 'cosine' | 'pkd' | 'attention-mse' | 'attention-kl';
+  weight: number;
+  /** Value name in the student graph. */
+  student: string;
+  /** Input name of the teacher feature, and its dims (symbolic batch/sequence). */
+  teacher: string;
+  teacherDims: Array<number | string>;
+  /** Hidden widths (hidden features) or head counts (attention features). */
+  studentWidth: number;
+  teacherWidth: number;
+  /** Attention scores: entries ≤ −100 (masked positions) are zeroed on both sides, as TinyBERT does. */
+  scores?: boolean;
+  /** Names the term's output. */
+  label: string;
+}
+
 export interface LossGraph {
   model: Model;
+  /** Parameters the loss adds (projections), initialized: trained with the student, not exported. */
+  parameters: Map<string, Float32Array>;
   loss: string;
   /** The per-term scalar values (outputs too, for logging). */
-  terms: Array<{ kind: LossKind; output: string }>;
+  terms: Array<{ kind: LossKind | IntermediateTerm['kind']; output: string }>;
   /** Target inputs the trainer must feed. */
   inputs: string[];
 }
 
 class Writer {
   readonly nodes: Node[] = [];
+  readonly initializers: Tensor[] = [];
   private n = 0;
   op(opType: string, inputs: string[], attributes: Node['attributes'] = {}, output?: string): string {
     const out = output ?? `loss/${opType}_${this.n++}`;
@@ -68,6 +95,72 @@ class Writer {
   meanAll(x: string): string {
     return this.op('ReduceMean', [x], { keepdims: { type: 'int', value: 0 } });
   }
+  sumLast(x: string, keep: boolean): string {
+    return this.op('ReduceSum', [x, this.axes([-1])], { keepdims: { type: 'int', value: keep ? 1 : 0 } });
+  }
+  meanAxis(x: string, axis: number): string {
+    return this.op('ReduceMean', [x], { axes: { type: 'ints', value: [axis] }, keepdims: { type: 'int', value: 1 } });
+  }
+  /** x / ‖x‖ along the last axis. */
+  normalize(x: string): string {
+    return this.op('Div', [x, this.op('Add', [this.op('Sqrt', [this.sumLast(this.op('Mul', [x, x]), true)]), this.f(1e-12)])]);
+  }
+  /** TinyBERT's score cleaning: masked entries (≤ −100) become 0. */
+  zeroMasked(x: string): string {
+    return this.op('Where', [this.op('Less', [x, this.f(-100)]), this.f(0), x]);
+  }
+}
+
+/** The fragment of one intermediate term; returns the term's scalar. */
+function intermediateFragment(w: Writer, t: IntermediateTerm, params: Map<string, Float32Array>, seed: number, out: string): void {
+  let s = t.student;
+  let tv = t.teacher;
+  switch (t.kind) {
+    case 'mse':
+    case 'cosine':
+    case 'pkd': {
+      if (t.studentWidth !== t.teacherWidth) {
+        const name = `distill.projection.${t.label}`;
+        const values = new Float32Array(t.studentWidth * t.teacherWidth);
+        new Rng(seed, name).fillNormal(values, 0, 0.02);
+        params.set(name, values);
+        w.initializers.push(float32Tensor(name, [t.studentWidth, t.teacherWidth], values));
+        s = w.op('MatMul', [s, name]);
+      }
+      if (t.kind === 'mse') {
+        const d = w.op('Sub', [s, tv]);
+        w.op('ReduceMean', [w.op('Mul', [d, d])], { keepdims: { type: 'int', value: 0 } }, out);
+      } else if (t.kind === 'cosine') {
+        const cos = w.sumLast(w.op('Mul', [w.normalize(s), w.normalize(tv)]), false);
+        w.op('Sub', [w.f(1), w.meanAll(cos)], {}, out);
+      } else {
+        const cls = (x: string) => w.op('Gather', [x, w.op('Constant', [], { value: { type: 'tensor', value: int64Tensor('', [], [0]) } })], { axis: { type: 'int', value: 1 } });
+        const d = w.op('Sub', [w.normalize(cls(s)), w.normalize(cls(tv))]);
+        w.op('ReduceMean', [w.sumLast(w.op('Mul', [d, d]), false)], { keepdims: { type: 'int', value: 0 } }, out);
+      }
+      return;
+    }
+    case 'attention-mse':
+    case 'attention-kl': {
+      if (t.scores) {
+        s = w.zeroMasked(s);
+        tv = w.zeroMasked(tv);
+      }
+      if (t.studentWidth !== t.teacherWidth) {
+        s = w.meanAxis(s, 1);
+        tv = w.meanAxis(tv, 1);
+      }
+      if (t.kind === 'attention-mse') {
+        const d = w.op('Sub', [s, tv]);
+        w.op('ReduceMean', [w.op('Mul', [d, d])], { keepdims: { type: 'int', value: 0 } }, out);
+      } else {
+        const eps = w.f(1e-12);
+        const logRatio = w.op('Sub', [w.op('Log', [w.op('Add', [tv, eps])]), w.op('Log', [w.op('Add', [s, eps])])]);
+        w.op('ReduceMean', [w.sumLast(w.op('Mul', [tv, logRatio]), false)], { keepdims: { type: 'int', value: 0 } }, out);
+      }
+      return;
+    }
+  }
 }
 
 /**
@@ -75,12 +168,20 @@ class Writer {
  * forward graph must be at opset 13 or later (ReduceSum takes axes as an input); outputs are replaced by
  * the loss, the terms and the logits.
  */
-export function appendLoss(forward: Model, logits: string, numLabels: number, terms: readonly LossTerm[]): LossGraph {
-  if (!terms.length) throw new SettingsError('a loss needs at least one term');
+export function appendLoss(
+  forward: Model,
+  logits: string,
+  numLabels: number,
+  terms: readonly LossTerm[],
+  intermediate: readonly IntermediateTerm[] = [],
+  seed = 1,
+): LossGraph {
+  if (!terms.length && !intermediate.length) throw new SettingsError('a loss needs at least one term');
   const model = cloneModel(forward);
   const w = new Writer();
   const needed = new Set<string>();
-  const termOutputs: Array<{ kind: LossKind; output: string }> = [];
+  const termOutputs: Array<{ kind: LossKind | IntermediateTerm['kind']; output: string }> = [];
+  const parameters = new Map<string, Float32Array>();
   const weighted: string[] = [];
   for (const [i, t] of terms.entries()) {
     if (!(t.weight >= 0) || !Number.isFinite(t.weight)) throw new SettingsError(`loss term ${t.kind}: weight must be a non-negative number`);
@@ -117,6 +218,13 @@ export function appendLoss(forward: Model, logits: string, numLabels: number, te
     termOutputs.push({ kind: t.kind, output: out });
     weighted.push(t.weight === 1 ? out : w.op('Mul', [out, w.f(t.weight)]));
   }
+  for (const t of intermediate) {
+    if (!(t.weight >= 0) || !Number.isFinite(t.weight)) throw new SettingsError(`intermediate term ${t.label}: weight must be a non-negative number`);
+    const out = `loss/intermediate.${t.label}.${t.kind}`;
+    intermediateFragment(w, t, parameters, seed, out);
+    termOutputs.push({ kind: t.kind, output: out });
+    weighted.push(t.weight === 1 ? out : w.op('Mul', [out, w.f(t.weight)]));
+  }
   if (weighted.length === 1) w.op('Identity', [weighted[0]], {}, LOSS_OUTPUT);
   else w.op('Sum', weighted, {}, LOSS_OUTPUT);
 
@@ -128,11 +236,12 @@ export function appendLoss(forward: Model, logits: string, numLabels: number, te
     elemType: DataType.FLOAT,
     shape: [batch, name === LOSS_INPUTS.scores ? 1 : numLabels],
   }));
-  g.inputs = [...g.inputs, ...targetInputs];
+  g.inputs = [...g.inputs, ...targetInputs, ...intermediate.map((t) => ({ name: t.teacher, elemType: DataType.FLOAT, shape: t.teacherDims }))];
+  for (const t of w.initializers) g.initializers.set(t.name, t);
   g.outputs = [
     { name: LOSS_OUTPUT, elemType: DataType.FLOAT, shape: [] },
     ...termOutputs.map((t) => ({ name: t.output, elemType: DataType.FLOAT, shape: [] })),
     ...g.outputs.filter((o) => o.name === logits),
   ];
-  return { model, loss: LOSS_OUTPUT, terms: termOutputs, inputs: [...needed] };
+  return { model, parameters, loss: LOSS_OUTPUT, terms: termOutputs, inputs: [...needed, ...intermediate.map((t) => t.teacher)] };
 }

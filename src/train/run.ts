@@ -21,8 +21,16 @@ import { toolVersion } from '../version.ts';
 import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import type { LossTerm } from './losses.ts';
-import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainSettings } from './trainer.ts';
-import { makeStudent } from './students/index.ts';
+import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
+import { bertStudent, makeStudent } from './students/index.ts';
+import type { Student } from './student.ts';
+import type { Model } from '../onnx/graph.ts';
+import { findBert } from '../bert/discover.ts';
+import { canonicalBert } from '../bert/canonical.ts';
+import { INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type IntermediatePreset, type LayerMapName } from './intermediate.ts';
+import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
+import { corpusSet, glueSentences, readCorpusFile } from './corpus.ts';
+import { withAugmented } from './augment-set.ts';
 import { TOKENIZER_FILES } from './students/bilstm.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
@@ -33,9 +41,51 @@ export interface DistillSettings {
   temperature: number;
   /** 'ce': soft cross-entropy (Hinton, DistilBERT); 'mse': MSE between logits (Distilled BiLSTM). */
   logitLoss: 'ce' | 'mse';
+  /**
+   * 'task' (default): distil on the task's train split, intermediate KD first when matches are given, then
+   * prediction-layer KD (TinyBERT's order); 'general': intermediate KD only, on a plain-text corpus, no labels.
+   */
+  stage: 'task' | 'general';
+  /**
+   * Intermediate-layer matches (intermediate.ts): a preset ('tinybert', 'pkd-skip', 'pkd-last') or explicit
+   * {teacherLayer, studentLayer, feature, loss, weight} entries; none: prediction-layer KD only.
+   */
+  intermediate?: IntermediatePreset | IntermediateMatch[];
+  /** Layer map of a preset (default: uniform for tinybert, skip / last for PKD). */
+  layerMap?: LayerMapName | Array<[number, number]>;
+  /** BERT-PKD's β, the weight of each PKD term. */
+  pkdWeight: number;
+  /** Epochs of the intermediate phase of the task stage (default: epochs). */
+  intermediateEpochs?: number;
+  /** Augmented variants per training example (TinyBERT's data augmentation; 0: none). */
+  augment: number;
+  /** General stage: the corpus file (default: every sentence of the GLUE train and dev files present). */
+  corpus?: string;
 }
 
-export const DEFAULT_DISTILL_SETTINGS: Readonly<DistillSettings> = Object.freeze({ alpha: 0.5, temperature: 2, logitLoss: 'ce' });
+export const DEFAULT_DISTILL_SETTINGS: Readonly<DistillSettings> = Object.freeze({
+  alpha: 0.5, temperature: 2, logitLoss: 'ce', stage: 'task', pkdWeight: 100, augment: 0,
+});
+
+/** One training phase: its loss and intermediate matches. */
+interface Phase {
+  name: string;
+  loss: LossTerm[];
+  /** Resolved against the teacher and student layer counts. */
+  matches: IntermediateMatch[];
+  epochs: number;
+  /** Evaluate on dev after each epoch (not for an intermediate-only phase: the classifier is not trained yet). */
+  evaluate: boolean;
+}
+
+export interface PhaseRecord {
+  name: string;
+  loss: LossTerm[];
+  matches: IntermediateMatch[];
+  steps: number;
+  epochs: EpochRecord[];
+  bestEpoch: number;
+}
 
 export interface TrainRunOptions {
   task: string;
@@ -73,6 +123,8 @@ export interface TrainLineage {
   settings: TrainSettings;
   distill?: DistillSettings;
   loss: LossTerm[];
+  /** Every phase (one unless intermediate KD ran first). */
+  phases: PhaseRecord[];
   steps: number;
   examplesSeen: number;
   epochs: EpochRecord[];
@@ -112,6 +164,19 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (!(distill.alpha >= 0 && distill.alpha <= 1)) throw new SettingsError(`--alpha must be in [0, 1] (got ${distill.alpha})`);
   if (!(distill.temperature > 0 && Number.isFinite(distill.temperature))) throw new SettingsError(`--temperature must be > 0 (got ${distill.temperature})`);
   if (distill.logitLoss !== 'ce' && distill.logitLoss !== 'mse') throw new SettingsError(`--logit-loss must be ce or mse (got ${String(distill.logitLoss)})`);
+  if (distill.stage !== 'task' && distill.stage !== 'general') throw new SettingsError(`--stage must be task or general (got ${String(distill.stage)})`);
+  if (typeof distill.intermediate === 'string' && !(INTERMEDIATE_PRESETS as readonly string[]).includes(distill.intermediate)) {
+    throw new SettingsError(`--intermediate must be one of ${INTERMEDIATE_PRESETS.join(', ')} or a list of matches (got '${distill.intermediate}')`);
+  }
+  if (distill.stage === 'general' && !distill.intermediate) throw new SettingsError('--stage general distils intermediate layers only: give --intermediate');
+  if (!(Number.isSafeInteger(distill.augment) && distill.augment >= 0)) throw new SettingsError(`--augment must be an integer ≥ 0 (got ${distill.augment})`);
+  if (distill.augment > 0 && distill.alpha > 0) {
+    throw new SettingsError('--augment: augmented examples have no gold labels; use --alpha 0 (the teacher is the only target, as in TinyBERT)');
+  }
+  if (!(distill.pkdWeight >= 0)) throw new SettingsError(`--pkd-weight must be ≥ 0 (got ${distill.pkdWeight})`);
+  if (distill.intermediateEpochs !== undefined && !(Number.isSafeInteger(distill.intermediateEpochs) && distill.intermediateEpochs > 0)) {
+    throw new SettingsError(`--intermediate-epochs must be a positive integer (got ${distill.intermediateEpochs})`);
+  }
   return { settings, distill };
 }
 
@@ -129,6 +194,30 @@ export function lossTerms(regression: boolean, distill: DistillSettings | undefi
       ? { kind: 'logit-mse', weight: 1 - distill.alpha }
       : { kind: 'soft-ce', weight: 1 - distill.alpha, temperature: distill.temperature };
   return [{ kind: gold, weight: distill.alpha }, teacher].filter((t) => t.weight > 0);
+}
+
+/**
+ * The phases of a run: plain training or prediction KD (one phase); PKD (prediction and PKD terms together, one
+ * phase, as BERT-PKD trains); TinyBERT's task stage (intermediate KD, then prediction KD); general distillation
+ * (intermediate KD only).
+ */
+function phasePlan(regression: boolean, distill: DistillSettings | undefined, teacher: Model | undefined, student: Student, settings: TrainSettings): Phase[] {
+  const prediction = lossTerms(regression, distill);
+  if (!distill?.intermediate) return [{ name: distill ? 'prediction-layer distillation' : 'fine-tuning', loss: prediction, matches: [], epochs: settings.epochs, evaluate: true }];
+  const n = findBert(teacher!, { label: 'teacher' }).numLayers;
+  const m = findBert(student.forward(false), { label: 'student' }).numLayers;
+  const matches = typeof distill.intermediate === 'string'
+    ? presetMatches(distill.intermediate, n, m, { pkdWeight: distill.pkdWeight, layerMap: distill.layerMap })
+    : distill.intermediate;
+  const intermediateEpochs = distill.intermediateEpochs ?? settings.epochs;
+  if (distill.stage === 'general') return [{ name: 'general distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false }];
+  if (distill.intermediate === 'pkd-skip' || distill.intermediate === 'pkd-last') {
+    return [{ name: `${distill.intermediate} (prediction + patient KD)`, loss: prediction, matches, epochs: settings.epochs, evaluate: true }];
+  }
+  return [
+    { name: 'intermediate-layer distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false },
+    { name: 'prediction-layer distillation', loss: prediction, matches: [], epochs: settings.epochs, evaluate: true },
+  ];
 }
 
 function readJson(path: string): Record<string, unknown> {
@@ -154,24 +243,57 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (student.numLabels !== (task.regression ? 1 : task.labels.length)) {
     throw new SettingsError(`${task.name} needs ${task.regression ? 1 : task.labels.length} outputs; the ${isDistill ? 'teacher' : 'model'} has ${student.numLabels}`);
   }
-  const set = loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
-  const loss = lossTerms(task.regression, distill);
-  let teacher: Float32Array | undefined;
-  if (o.teacher && loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse')) {
-    log(`teacher outputs on ${set.examples.length} examples (cached)`);
-    teacher = await teacherLogits({ teacherPath: o.teacher, set, cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'), threads: settings.threads || undefined, log });
-  }
   const workDir = o.workDir ?? `${resolve(o.output)}.train`;
-  const result = await train({
-    student, set, loss, teacherLogits: teacher, settings, workDir, signal: o.signal, log, onStep: o.onStep,
-    dev: { glueDir, tokenizer, modelConfig },
-  });
-  if (result.interrupted) {
-    log(`interrupted at step ${result.steps}; rerun the same command to resume from ${workDir}`);
-    return { interrupted: true };
+  const threads = settings.threads || undefined;
+  const general = distill?.stage === 'general';
+  const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
+  const set = general
+    ? corpusSet({
+      texts: distill!.corpus ? readCorpusFile(distill!.corpus) : glueSentences(glueDir),
+      tokenizer, maxLength, task, numLabels: student.numLabels, maxExamples: o.maxExamples, seed: settings.seed,
+      labelMapping: loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: 1 }).labelMapping,
+      file: distill!.corpus ?? glueDir,
+    })
+    : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
+  const trainSet = distill && distill.augment > 0 && !general
+    ? await withAugmented(set, { teacher: teacherModel!, tokenizer, n: distill.augment, seed: settings.seed, cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'), log })
+    : set;
+  const phases = phasePlan(task.regression, distill, teacherModel, student, settings);
+  const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
+  let teacher: Float32Array | undefined;
+  if (o.teacher && needsLogits) {
+    log(`teacher outputs on ${trainSet.examples.length} examples (cached)`);
+    teacher = await teacherLogits({ teacherPath: o.teacher, set: trainSet, cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'), threads, log });
   }
-
-  const model = student.export(result.params);
+  let current = student;
+  let result: TrainResult | undefined;
+  const phaseRecords: PhaseRecord[] = [];
+  for (const [i, phase] of phases.entries()) {
+    if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
+    const matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false)) : undefined;
+    const features = matches ? await TeacherFeatures.open(teacherModel!, matches.requests, threads) : undefined;
+    try {
+      result = await train({
+        student: current, set: trainSet, loss: phase.loss, teacherLogits: teacher,
+        intermediate: matches && features ? { terms: matches.terms, teacher: features } : undefined,
+        settings: { ...settings, epochs: phase.epochs, evalEachEpoch: settings.evalEachEpoch && phase.evaluate && !general },
+        workDir: phases.length > 1 ? join(workDir, `phase-${i + 1}`) : workDir,
+        signal: o.signal, log, onStep: o.onStep,
+        dev: general ? undefined : { glueDir, tokenizer, modelConfig },
+      });
+    } finally {
+      await features?.release();
+    }
+    if (result.interrupted) {
+      log(`interrupted at step ${result.steps}; rerun the same command to resume from ${workDir}`);
+      return { interrupted: true };
+    }
+    phaseRecords.push({ name: phase.name, loss: phase.loss, matches: phase.matches, steps: result.steps, epochs: result.epochs, bestEpoch: result.bestEpoch });
+    if (i < phases.length - 1) current = bertStudent(canonicalBert(current.export(result.params)), current.description);
+  }
+  if (!result) throw new Error('no training phase ran');
+  const loss = phases[phases.length - 1].loss;
+  const model = current.export(result.params);
   mkdirSync(dirname(resolve(o.output)), { recursive: true });
   saveModel(model, o.output);
   const outDir = dirname(resolve(o.output));
@@ -187,10 +309,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     task: task.name,
     student: { spec: o.student, description: student.description, ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}) },
     ...(o.teacher ? { teacher: { path: o.teacher, sha256: await sha256File(locateModel(o.teacher).onnx) } } : {}),
-    data: { file: set.file, sha256: set.sha256, examples: set.examples.length, maxLength },
+    data: { file: set.file, sha256: trainSet.sha256, examples: trainSet.examples.length, maxLength },
     settings,
     ...(distill ? { distill } : {}),
     loss,
+    phases: phaseRecords,
     steps: result.steps,
     examplesSeen: result.examplesSeen,
     epochs: result.epochs,

@@ -20,7 +20,8 @@ import type { ModelConfig } from '../eval/model-files.ts';
 import type { TextTokenizer } from '../eval/tokenizer.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError } from '../errors.ts';
-import { appendLoss, LOSS_INPUTS, type LossTerm } from './losses.ts';
+import { appendLoss, LOSS_INPUTS, type IntermediateTerm, type LossTerm } from './losses.ts';
+import type { TeacherFeatures } from './teacher-features.ts';
 import { AdamW, accumulateRows, clipByGlobalNorm, type RowGradients } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { dropoutMaskInto } from './dropout.ts';
@@ -83,6 +84,8 @@ export interface TrainJob {
   loss: readonly LossTerm[];
   /** Teacher logits per example [examples × numLabels] (needed by soft-ce, logit-mse, teacher-score-mse). */
   teacherLogits?: Float32Array;
+  /** Intermediate-layer terms and the teacher run that feeds them (teacher-features.ts). */
+  intermediate?: { terms: readonly IntermediateTerm[]; teacher: TeacherFeatures };
   settings: TrainSettings;
   /** Dev split for evaluation after each epoch. */
   dev?: { glueDir: string; tokenizer: TextTokenizer; modelConfig: ModelConfig };
@@ -104,7 +107,7 @@ export interface StepProgress {
 }
 
 export interface TrainResult {
-  /** The parameters of the best epoch (the last when not evaluated). */
+  /** The student's parameters of the best epoch (the last when not evaluated); projections left out. */
   params: Map<string, Float32Array>;
   epochs: EpochRecord[];
   /** 1-based epoch whose parameters are returned. */
@@ -120,10 +123,11 @@ export interface TrainResult {
 }
 
 /** A short hash of everything that makes two jobs the same run (a checkpoint of another job is never resumed). */
-export function jobKey(job: Pick<TrainJob, 'student' | 'set' | 'loss' | 'settings'>, params: ReadonlyMap<string, Float32Array>): string {
+export function jobKey(job: Pick<TrainJob, 'student' | 'set' | 'loss' | 'settings' | 'intermediate'>, params: ReadonlyMap<string, Float32Array>): string {
   const h = createHash('sha256');
   const { checkpointEvery: _c, threads: _t, evalEachEpoch: _e, ...s } = job.settings;
-  h.update(JSON.stringify({ student: job.student.description, data: job.set.sha256, loss: job.loss, settings: s }));
+  const intermediate = job.intermediate?.terms.map(({ kind, weight, label }) => ({ kind, weight, label })) ?? [];
+  h.update(JSON.stringify({ student: job.student.description, data: job.set.sha256, loss: job.loss, intermediate, settings: s }));
   for (const [name, v] of params) {
     h.update(name);
     h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
@@ -131,12 +135,22 @@ export function jobKey(job: Pick<TrainJob, 'student' | 'set' | 'loss' | 'setting
   return h.digest('hex').slice(0, 16);
 }
 
-/** The training graph of a student with its loss. */
-export async function trainingGraph(student: Student, loss: readonly LossTerm[], dropout: boolean): Promise<GradientGraph> {
+/**
+ * The training graph of a student with its loss, and the initial values of every parameter it trains: the
+ * student's, then those the loss adds (projections).
+ */
+export async function trainingGraph(
+  student: Student,
+  loss: readonly LossTerm[],
+  dropout: boolean,
+  intermediate: readonly IntermediateTerm[] = [],
+  seed = 1,
+): Promise<{ graph: GradientGraph; params: Map<string, Float32Array> }> {
   const forward = student.forward(dropout);
-  const withLoss = appendLoss(forward, 'logits', student.numLabels, loss);
-  const params = [...initialParameters(forward).keys()];
-  return buildGradientGraph(withLoss.model, { loss: withLoss.loss, parameters: params, sparse: student.sparse, keep: withLoss.terms.map((t) => t.output) });
+  const withLoss = appendLoss(forward, 'logits', student.numLabels, loss, intermediate, seed);
+  const params = new Map([...initialParameters(forward), ...withLoss.parameters]);
+  const graph = await buildGradientGraph(withLoss.model, { loss: withLoss.loss, parameters: [...params.keys()], sparse: student.sparse, keep: withLoss.terms.map((t) => t.output) });
+  return { graph, params };
 }
 
 interface Buffers {
@@ -192,6 +206,7 @@ function stepFeeds(job: Pick<TrainJob, 'student' | 'settings' | 'teacherLogits'>
 
 /** One optimizer step at a time over a training graph: what the loop and the `train` benchmark run. */
 export interface Stepper {
+  /** Every trained parameter: the student's and the loss's (projections). */
   readonly params: Map<string, Float32Array>;
   readonly optimizer: AdamW;
   /** Forward, backward and update on `batch` as optimizer step `step` (its dropout masks); returns the loss. */
@@ -200,10 +215,9 @@ export interface Stepper {
 }
 
 /** Differentiates the student with its loss and opens the training session. */
-export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'settings' | 'teacherLogits'>): Promise<Stepper> {
+export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'settings' | 'teacherLogits' | 'intermediate'>): Promise<Stepper> {
   const { student, settings } = job;
-  const params = initialParameters(student.forward(false));
-  const gg = await trainingGraph(student, job.loss, settings.dropout > 0);
+  const { graph: gg, params } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed);
   const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
   const inputNames = new Set(session.inputNames);
   const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay });
@@ -212,7 +226,9 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
     params,
     optimizer,
     async step(batch, step, lr) {
-      const out = await session.run(stepFeeds(job, batch, step, params, buffers, gg, inputNames));
+      const feeds = stepFeeds(job, batch, step, params, buffers, gg, inputNames);
+      if (job.intermediate) Object.assign(feeds, await job.intermediate.teacher.run(batch));
+      const out = await session.run(feeds);
       const loss = Number(out[gg.loss].data[0]);
       if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
       const dense = new Map<string, Float32Array>();
@@ -233,13 +249,19 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
 /** Dev evaluation of the current parameters through the GLUE harness. */
 async function evaluateDev(job: TrainJob, params: ReadonlyMap<string, Float32Array>, prepared: PreparedTask): Promise<{ metrics: MetricValues; score: number }> {
   const dev = job.dev!;
-  const session = await openSession(encodeModel(job.student.export(params)), { threads: job.settings.threads || undefined });
+  const session = await openSession(encodeModel(job.student.export(studentOnly(job.student, params))), { threads: job.settings.threads || undefined });
   try {
     const r = await scoreTask(session, prepared, { modelConfig: dev.modelConfig, batchSize: 64 });
     return { metrics: r.metrics, score: taskScore(r.task, r.metrics) ?? NaN };
   } finally {
     await session.release();
   }
+}
+
+/** The student's own parameters (not the loss's projections). */
+export function studentOnly(student: Student, params: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  const own = student.forward(false).graph.initializers;
+  return new Map([...params].filter(([name]) => own.has(name)));
 }
 
 function copyParams(p: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
@@ -338,7 +360,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   await stepper.release();
   const seconds = (performance.now() - started) / 1000;
   return {
-    params: best && settings.evalEachEpoch && prepared ? best : params,
+    params: studentOnly(student, best && settings.evalEachEpoch && prepared ? best : params),
     epochs: state.epochs,
     bestEpoch: state.bestEpoch,
     steps: step,

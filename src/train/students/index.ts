@@ -105,12 +105,45 @@ export function parseBertSpec(spec: string): Partial<Record<'layers' | 'hidden' 
   return out;
 }
 
-/** A randomly initialized BERT with the teacher's vocabulary, positions, token types and labels. */
-export function scratchStudent(teacher: CanonicalBert, spec: string, seed: number): Student {
+/** What a from-scratch student takes from its teacher (any discovered model, a pretraining graph too). */
+export interface TeacherShape {
+  numLayers: number;
+  hiddenSize: number;
+  vocabSize: number;
+  maxPositions: number;
+  typeVocabSize: number;
+  activation: ExtendedBertConfig['activation'];
+  layerNormEps: number;
+  /** Logits of its classifier; undefined for a teacher without one (a pretraining graph). */
+  numLabels?: number;
+}
+
+/** The shape of a teacher graph, read by discovery. */
+export function teacherShape(teacher: Model): TeacherShape {
+  const s = findBert(teacher, { label: 'teacher' });
+  const act = s.layers[0]?.ffn.activation;
+  return {
+    numLayers: s.numLayers,
+    hiddenSize: s.hiddenSize,
+    vocabSize: s.vocabSize,
+    maxPositions: s.maxPositions ?? 512,
+    typeVocabSize: s.family === 'bert' ? s.typeVocabSize ?? 2 : 2,
+    activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' ? act : 'gelu',
+    layerNormEps: s.layers[0]?.outputNorm.epsilon ?? 1e-12,
+    numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,
+  };
+}
+
+/**
+ * A randomly initialized BERT with the teacher's vocabulary, positions and token types, and `numLabels` outputs
+ * (default: the teacher's).
+ */
+export function scratchStudent(t: TeacherShape, spec: string, seed: number, numLabels?: number): Student {
   const s = parseBertSpec(spec);
-  const t = teacher.config;
   const hidden = s.hidden ?? t.hiddenSize;
   const heads = s.heads ?? Math.max(1, Math.round(hidden / 64));
+  const labels = numLabels ?? t.numLabels;
+  if (labels === undefined) throw new SettingsError(`--student ${spec}: the teacher has no classifier; give --task so the student gets one`);
   const config: ExtendedBertConfig = {
     numLayers: s.layers ?? t.numLayers,
     hiddenSize: hidden,
@@ -118,11 +151,10 @@ export function scratchStudent(teacher: CanonicalBert, spec: string, seed: numbe
     intermediateSize: s.intermediate ?? 4 * hidden,
     vocabSize: t.vocabSize,
     maxPositions: t.maxPositions,
-    typeVocabSize: t.family && t.family !== 'bert' ? 2 : t.typeVocabSize,
-    numLabels: t.numLabels,
+    typeVocabSize: t.typeVocabSize,
+    numLabels: labels,
     activation: t.activation,
     layerNormEps: t.layerNormEps,
-    ...(t.id2label ? { id2label: t.id2label } : {}),
   };
   if (hidden % heads !== 0) throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}`);
   const model = buildBert(config, { kind: 'random', seed }, { opset: TRAINING_OPSET });
@@ -162,6 +194,8 @@ export interface StudentSource {
   /** Max length (BiLSTM's unrolled length). */
   maxLength: number;
   seed: number;
+  /** Outputs of a from-scratch student (default: the teacher's classifier width). */
+  numLabels?: number;
 }
 
 /** Loads or makes the student a spec names. */
@@ -172,7 +206,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     return loadModel(locateModel(src.teacher).onnx);
   };
   if (spec === 'every-other') return { student: everyOtherStudent(canonicalBert(teacherModel())) };
-  if (spec.startsWith('bert:')) return { student: scratchStudent(canonicalBert(teacherModel()), spec, src.seed) };
+  if (spec.startsWith('bert:')) return { student: scratchStudent(teacherShape(teacherModel()), spec, src.seed, src.numLabels) };
   if (spec.startsWith('bilstm:')) {
     const teacher = teacherModel();
     const emb = teacherWordEmbeddings(teacher);

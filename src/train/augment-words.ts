@@ -1,0 +1,228 @@
+/**
+ * Words for data augmentation (augment.ts): a WordPiece vocabulary with its normalization, BERT's basic
+ * tokenization with character offsets into the original text, and which vocabulary tokens are whole words that
+ * may replace, or be replaced by, another word.
+ *
+ * Word splitting follows BERT's BasicTokenizer (and `tokenizers`' BertNormalizer + BertPreTokenizer): words are
+ * separated by whitespace, every punctuation character (ASCII symbols and Unicode category P) is a token of its own,
+ * CJK ideographs are single-character words; lower-casing (an uncased vocabulary) also strips accents, and control
+ * characters are dropped. A word is ONE WordPiece token exactly when its normalized form is in the vocabulary
+ * (WordPiece matches the longest prefix first, so a whole word in the vocabulary is never split).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { DataError, SettingsError } from '../errors.ts';
+import { parseVocab } from '../eval/wordpiece-vocab.ts';
+
+/** A WordPiece vocabulary, as augmentation uses it. */
+export interface WordVocab {
+  /** Token of each id (id = index). */
+  readonly tokens: readonly string[];
+  /** Id of each token (the first, when a token appears twice). */
+  readonly ids: ReadonlyMap<string, number>;
+  /** Whether words are lower-cased and accent-stripped before lookup (an uncased vocabulary). */
+  readonly lowercase: boolean;
+  /** Where it came from, for messages. */
+  readonly source: string;
+}
+
+/**
+ * A vocabulary from tokens in id order; `lowercase` defaults to true (bert-base-uncased and the shared teachers).
+ */
+export function wordVocab(tokens: readonly string[], opts: { lowercase?: boolean; source?: string } = {}): WordVocab {
+  if (tokens.length === 0) throw new SettingsError('augmentation: empty vocabulary');
+  const ids = new Map<string, number>();
+  tokens.forEach((t, i) => {
+    if (!ids.has(t)) ids.set(t, i);
+  });
+  return { tokens, ids, lowercase: opts.lowercase ?? true, source: opts.source ?? 'vocabulary list' };
+}
+
+/**
+ * Loads the WordPiece vocabulary of a model or tokenizer folder, or of a vocab.txt / tokenizer.json path: vocab.txt
+ * when present, else tokenizer.json's WordPiece `model.vocab`. Lower-casing comes from tokenizer_config.json's
+ * `do_lower_case`, else tokenizer.json's `normalizer.lowercase`, else true.
+ */
+export function loadWordVocab(path: string): WordVocab {
+  if (!existsSync(path)) throw new DataError(`${path}: no such file or folder`);
+  const isFile = statSync(path).isFile();
+  const dir = isFile ? dirname(path) : path;
+  const vocabTxt = isFile ? (basename(path).endsWith('.json') ? null : path) : join(dir, 'vocab.txt');
+  const tokenizerJson = isFile ? (basename(path).endsWith('.json') ? path : null) : join(dir, 'tokenizer.json');
+  const json = tokenizerJson && existsSync(tokenizerJson) ? readJsonObject(tokenizerJson) : null;
+  let lowercase = lowercaseSetting(dir, json);
+  if (vocabTxt && existsSync(vocabTxt)) {
+    const map = parseVocab(readFileSync(vocabTxt, 'utf8'), vocabTxt);
+    const tokens: string[] = [];
+    for (const [t, id] of map) tokens[id] = t;
+    // Lines repeated in vocab.txt keep their ids (parseVocab maps the token to its first line).
+    for (let i = 0; i < tokens.length; i++) tokens[i] ??= `[duplicate${i}]`;
+    return wordVocab(tokens, { lowercase: lowercase ?? true, source: vocabTxt });
+  }
+  if (json) {
+    const model = json.model as { type?: unknown; vocab?: unknown } | undefined;
+    if (model?.type !== 'WordPiece' || !model.vocab || typeof model.vocab !== 'object' || Array.isArray(model.vocab)) {
+      throw new SettingsError(`${tokenizerJson}: augmentation needs a WordPiece vocabulary (model.type is ${String(model?.type)})`);
+    }
+    const tokens: string[] = [];
+    for (const [t, id] of Object.entries(model.vocab as Record<string, unknown>)) {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new DataError(`${tokenizerJson}: bad id ${String(id)} for token '${t}'`);
+      tokens[id] = t;
+    }
+    for (let i = 0; i < tokens.length; i++) tokens[i] ??= `[missing${i}]`;
+    lowercase ??= true;
+    return wordVocab(tokens, { lowercase, source: tokenizerJson! });
+  }
+  throw new DataError(`${path}: no vocab.txt or tokenizer.json to read the vocabulary from`);
+}
+
+function lowercaseSetting(dir: string, json: Record<string, unknown> | null): boolean | undefined {
+  const config = join(dir, 'tokenizer_config.json');
+  if (existsSync(config)) {
+    const v = readJsonObject(config).do_lower_case;
+    if (typeof v === 'boolean') return v;
+  }
+  const normalizer = json?.normalizer as { type?: unknown; lowercase?: unknown } | null | undefined;
+  if (normalizer && typeof normalizer.lowercase === 'boolean') return normalizer.lowercase;
+  return undefined;
+}
+
+function readJsonObject(file: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DataError(`${file}: expected a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/** One basic token of a text: [start, end) in UTF-16 units of the original text. */
+export interface BasicToken {
+  readonly start: number;
+  readonly end: number;
+  /** A punctuation character (always a token of its own). */
+  readonly punct: boolean;
+}
+
+const ASCII_PUNCT = /[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/;
+const UNICODE_PUNCT = /\p{P}/u;
+const WHITESPACE = /\s/u;
+
+function isPunct(ch: string): boolean {
+  return ASCII_PUNCT.test(ch) || UNICODE_PUNCT.test(ch);
+}
+
+/** BERT's CJK ideograph ranges (tokenized one character per word). */
+function isCjk(cp: number): boolean {
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
+}
+
+/** BERT's basic tokens of `text` (whitespace dropped), with their offsets in `text`. */
+export function basicTokens(text: string): BasicToken[] {
+  const out: BasicToken[] = [];
+  let start = -1;
+  let i = 0;
+  const flush = (end: number) => {
+    if (start >= 0) out.push({ start, end, punct: false });
+    start = -1;
+  };
+  while (i < text.length) {
+    const cp = text.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    const next = i + ch.length;
+    if (WHITESPACE.test(ch)) {
+      flush(i);
+    } else if (isPunct(ch)) {
+      flush(i);
+      out.push({ start: i, end: next, punct: true });
+    } else if (isCjk(cp)) {
+      flush(i);
+      out.push({ start: i, end: next, punct: false });
+    } else if (start < 0) {
+      start = i;
+    }
+    i = next;
+  }
+  flush(text.length);
+  return out;
+}
+
+/** A word as the vocabulary is looked up: control characters dropped; lower-cased and accents stripped if uncased. */
+export function normalizeWord(word: string, lowercase: boolean): string {
+  const clean = word.replace(/[\p{Cc}\p{Cf}\u0000\ufffd]/gu, '');
+  return lowercase ? clean.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '') : clean;
+}
+
+const SPECIAL = /^\[[^\]]*\]$/;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/**
+ * Whether a vocabulary token is a whole word that augmentation may put in a sentence or replace: not a special token
+ * (`[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`, `[unusedN]`, anything in brackets), not a `##` continuation, with a
+ * letter or digit, and such that the tokenizer maps it back to itself (already normalized, one basic token, no
+ * punctuation).
+ */
+export function isWordToken(token: string, lowercase: boolean): boolean {
+  if (token.length === 0 || token.startsWith('##') || SPECIAL.test(token) || !LETTER_OR_DIGIT.test(token)) return false;
+  if (normalizeWord(token, lowercase) !== token) return false;
+  const parts = basicTokens(token);
+  return parts.length === 1 && !parts[0]!.punct && parts[0]!.start === 0 && parts[0]!.end === token.length;
+}
+
+/** For each id of the vocabulary (and below `limit`), 1 when it is a whole-word token (`isWordToken`). */
+export function wordTokenMask(vocab: WordVocab, limit = vocab.tokens.length): Uint8Array {
+  const mask = new Uint8Array(Math.min(limit, vocab.tokens.length));
+  for (let i = 0; i < mask.length; i++) mask[i] = isWordToken(vocab.tokens[i]!, vocab.lowercase) ? 1 : 0;
+  return mask;
+}
+
+/**
+ * WordPiece ids of one basic token (greedy longest match first, `##` continuations, [UNK] for a word that cannot be
+ * matched or is longer than 100 characters), as BERT's WordpieceTokenizer.
+ */
+export function wordPieceIds(vocab: WordVocab, word: string, unkId: number): number[] {
+  if (word.length === 0) return [];
+  if ([...word].length > 100) return [unkId];
+  const out: number[] = [];
+  let start = 0;
+  while (start < word.length) {
+    let end = word.length;
+    let found = -1;
+    while (end > start) {
+      const piece = (start > 0 ? '##' : '') + word.slice(start, end);
+      const id = vocab.ids.get(piece);
+      if (id !== undefined) {
+        found = id;
+        break;
+      }
+      end--;
+      // Do not cut a surrogate pair.
+      if (end > start && /[\udc00-\udfff]/.test(word[end]!) && /[\ud800-\udbff]/.test(word[end - 1]!)) end--;
+    }
+    if (found < 0) return [unkId];
+    out.push(found);
+    start = end;
+  }
+  return out;
+}
+
+/** Puts `replacement` (a vocabulary word) in the case of the word it replaces: UPPER, Capitalized or as is. */
+export function matchCase(original: string, replacement: string): string {
+  const letters = original.replace(/[^\p{L}]/gu, '');
+  if (letters.length === 0) return replacement;
+  if (letters.length > 1 && letters === letters.toUpperCase() && letters !== letters.toLowerCase()) return replacement.toUpperCase();
+  const first = letters[0]!;
+  if (first !== first.toLowerCase() && first === first.toUpperCase()) return replacement.charAt(0).toUpperCase() + replacement.slice(1);
+  return replacement;
+}

@@ -1,0 +1,103 @@
+/**
+ * Plain-text training data for general distillation (TinyBERT's first stage): a corpus file with one sentence, or a
+ * tab-separated sentence pair, per line; by default every sentence of the GLUE train and dev files present,
+ * deduplicated. Examples have no labels: only intermediate losses train on them.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { DataError, SettingsError } from '../errors.ts';
+import { loadSplit, splitFile } from '../glue/dataset.ts';
+import { resolveTasks } from '../glue/registry.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
+import type { TextTokenizer } from '../eval/tokenizer.ts';
+import type { LabelMapping } from '../eval/labels.ts';
+import { Rng } from '../bert/random.ts';
+import { permutation } from './random.ts';
+import type { TrainingExample, TrainingSet } from './data.ts';
+
+/** One corpus line: a sentence, or a pair. */
+export interface CorpusText {
+  textA: string;
+  textB?: string;
+}
+
+/** Reads a corpus file: one sentence, or a tab-separated pair, per non-empty line. */
+export function readCorpusFile(path: string): CorpusText[] {
+  if (!existsSync(path)) throw new DataError(`${path}: corpus file not found`);
+  const texts: CorpusText[] = [];
+  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const t = line.trim();
+    if (!t) continue;
+    const [a, b] = t.split('\t');
+    texts.push(b ? { textA: a, textB: b } : { textA: a });
+  }
+  if (!texts.length) throw new DataError(`${path}: the corpus is empty`);
+  return texts;
+}
+
+/** Every sentence of the GLUE train and dev files present in `glueDir`, deduplicated, in a stable order. */
+export function glueSentences(glueDir: string): CorpusText[] {
+  const seen = new Set<string>();
+  const out: CorpusText[] = [];
+  for (const split of ['train', 'dev'] as const) {
+    for (const task of resolveTasks('all', split)) {
+      if (!existsSync(splitFile(task, split, glueDir).file)) continue;
+      for (const e of loadSplit(task, split, glueDir).examples) {
+        for (const text of [e.textA, e.textB]) {
+          if (text && !seen.has(text)) {
+            seen.add(text);
+            out.push({ textA: text });
+          }
+        }
+      }
+    }
+  }
+  if (!out.length) throw new DataError(`${glueDir}: no GLUE train or dev file to build a corpus from (give --corpus)`);
+  return out;
+}
+
+/**
+ * A training set of corpus texts (labels NaN), tokenized; the first `maxExamples` of a seeded permutation when
+ * given. `task` only names the set (and sizes nothing): corpus examples carry no labels.
+ */
+export function corpusSet(o: {
+  texts: readonly CorpusText[];
+  tokenizer: TextTokenizer;
+  maxLength: number;
+  task: TaskDefinition;
+  numLabels: number;
+  labelMapping: LabelMapping;
+  maxExamples?: number;
+  seed: number;
+  file: string;
+}): TrainingSet {
+  if (o.maxExamples !== undefined && !(Number.isSafeInteger(o.maxExamples) && o.maxExamples > 0)) {
+    throw new SettingsError(`--max-examples ${o.maxExamples}: expected a positive integer`);
+  }
+  const n = o.texts.length;
+  const rows = o.maxExamples === undefined || o.maxExamples >= n
+    ? Int32Array.from({ length: n }, (_, i) => i)
+    : permutation(n, new Rng(o.seed, 'corpus/subset')).slice(0, o.maxExamples).sort();
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ format: 'corpus-set/1', maxLength: o.maxLength, count: rows.length }));
+  const examples = Array.from(rows, (r): TrainingExample => {
+    const t = o.texts[r];
+    const enc = o.tokenizer.encode(t.textA, t.textB ?? null, o.maxLength);
+    const ids = Int32Array.from(enc.ids);
+    h.update(new Uint8Array(ids.buffer));
+    return { ids, typeIds: Int32Array.from(enc.typeIds), label: Number.NaN };
+  });
+  return {
+    task: o.task,
+    split: 'train',
+    file: o.file,
+    regression: o.task.regression,
+    numLabels: o.numLabels,
+    labelMapping: o.labelMapping,
+    maxLength: o.maxLength,
+    padId: o.tokenizer.padId,
+    examples,
+    sourceRows: rows,
+    sha256: h.digest('hex'),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Intermediate-layer distillation, declared as TextBrewer's `intermediate_matches`: a list of
+ * {teacher layer, student layer, feature, loss, weight}. Layers count from 0 = the embeddings output; layer i ≥ 1
+ * is encoder layer i (1-based, as the papers count). Features: 'embeddings' (layer 0 only), 'hidden' (a layer's
+ * output), 'attention' (its attention probabilities) and 'attention-scores' (the masked scores before Softmax, as
+ * TinyBERT matches them, with masked positions zeroed on both sides). Losses: 'mse', 'cosine', 'pkd' (BERT-PKD:
+ * the [CLS] hidden states normalized, squared distance), 'attention-mse', 'attention-kl'.
+ *
+ * Layer maps give the pairs the papers state: 'uniform' (TinyBERT, g(m) = m·N/M, embeddings 0 → 0), 'skip'
+ * (PKD-skip: student layer j ↔ teacher j·N/M for j < M), 'last' (PKD-last: student j ↔ teacher N − M + j for
+ * j < M), or explicit [teacher, student] pairs. Presets: 'tinybert' (embeddings + hidden MSE with projections and
+ * attention-score MSE over the uniform map), 'pkd-skip' and 'pkd-last' (PKD loss on the mapped layers).
+ */
+import type { BertStructure } from '../bert/structure.ts';
+import type { Graph } from '../onnx/graph.ts';
+import { SettingsError } from '../errors.ts';
+
+export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
+export type MatchLoss = 'mse' | 'cosine' | 'pkd' | 'attention-mse' | 'attention-kl';
+export type LayerMapName = 'uniform' | 'skip' | 'last';
+
+export interface IntermediateMatch {
+  teacherLayer: number;
+  studentLayer: number;
+  feature: MatchFeature;
+  loss: MatchLoss;
+  weight: number;
+}
+
+export const MATCH_FEATURES: readonly MatchFeature[] = ['embeddings', 'hidden', 'attention', 'attention-scores'];
+export const MATCH_LOSSES: readonly MatchLoss[] = ['mse', 'cosine', 'pkd', 'attention-mse', 'attention-kl'];
+export const INTERMEDIATE_PRESETS = ['tinybert', 'pkd-skip', 'pkd-last'] as const;
+export type IntermediatePreset = (typeof INTERMEDIATE_PRESETS)[number];
+
+/**
+ * [teacher, student] layer pairs of a map, for a teacher of `n` and a student of `m` encoder layers (1-based
+ * layers; 'uniform' includes the embeddings pair [0, 0]).
+ */
+export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, number]>, n: number, m: number): Array<[number, number]> {
+  if (!(m >= 1 && n >= 1)) throw new SettingsError(`layer map: teacher (${n}) and student (${m}) need at least one layer each`);
+  if (Array.isArray(map)) {
+    for (const [t, s] of map) {
+      if (!(Number.isInteger(t) && t >= 0 && t <= n)) throw new SettingsError(`layer map: teacher layer ${t} is not in 0..${n}`);
+      if (!(Number.isInteger(s) && s >= 0 && s <= m)) throw new SettingsError(`layer map: student layer ${s} is not in 0..${m}`);
+    }
+    return map.map(([t, s]) => [t, s]);
+  }
+  if (m > n) throw new SettingsError(`layer map '${map as string}': the student (${m} layers) is deeper than the teacher (${n})`);
+  switch (map) {
+    case 'uniform': {
+      if (n % m !== 0) throw new SettingsError(`layer map 'uniform': ${n} teacher layers are not a multiple of ${m} student layers (give explicit pairs)`);
+      return [[0, 0], ...Array.from({ length: m }, (_, j): [number, number] => [((j + 1) * n) / m, j + 1])];
+    }
+    case 'skip': {
+      if (n % m !== 0) throw new SettingsError(`layer map 'skip': ${n} teacher layers are not a multiple of ${m} student layers (give explicit pairs)`);
+      return Array.from({ length: m - 1 }, (_, j): [number, number] => [((j + 1) * n) / m, j + 1]);
+    }
+    case 'last':
+      return Array.from({ length: m - 1 }, (_, j): [number, number] => [n - m + j + 1, j + 1]);
+    default:
+      throw new SettingsError(`unknown layer map '${String(map)}' (use uniform, skip, last or [[teacher, student], …])`);
+  }
+}
+
+/** The matches of a preset for a teacher of `n` and a student of `m` layers. */
+export function presetMatches(preset: IntermediatePreset, n: number, m: number, opts: { pkdWeight?: number; layerMap?: LayerMapName | Array<[number, number]> } = {}): IntermediateMatch[] {
+  switch (preset) {
+    case 'tinybert': {
+      const pairs = layerPairs(opts.layerMap ?? 'uniform', n, m);
+      const out: IntermediateMatch[] = [];
+      for (const [t, s] of pairs) {
+        if (t === 0 || s === 0) {
+          out.push({ teacherLayer: t, studentLayer: s, feature: t === 0 && s === 0 ? 'embeddings' : 'hidden', loss: 'mse', weight: 1 });
+          continue;
+        }
+        out.push({ teacherLayer: t, studentLayer: s, feature: 'hidden', loss: 'mse', weight: 1 });
+        out.push({ teacherLayer: t, studentLayer: s, feature: 'attention-scores', loss: 'attention-mse', weight: 1 });
+      }
+      return out;
+    }
+    case 'pkd-skip':
+    case 'pkd-last': {
+      const pairs = layerPairs(opts.layerMap ?? (preset === 'pkd-skip' ? 'skip' : 'last'), n, m);
+      if (!pairs.length) throw new SettingsError(`${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD)`);
+      return pairs.map(([t, s]) => ({ teacherLayer: t, studentLayer: s, feature: 'hidden', loss: 'pkd', weight: opts.pkdWeight ?? 100 }));
+    }
+  }
+}
+
+/** Checks one match (layer ranges against the models, feature/loss fit); SettingsError naming the entry. */
+export function checkMatch(m: IntermediateMatch, i: number, teacherLayers: number, studentLayers: number): void {
+  const where = `intermediate match ${i + 1}`;
+  if (!MATCH_FEATURES.includes(m.feature)) throw new SettingsError(`${where}: feature '${String(m.feature)}' is not one of ${MATCH_FEATURES.join(', ')}`);
+  if (!MATCH_LOSSES.includes(m.loss)) throw new SettingsError(`${where}: loss '${String(m.loss)}' is not one of ${MATCH_LOSSES.join(', ')}`);
+  if (!(Number.isInteger(m.teacherLayer) && m.teacherLayer >= 0 && m.teacherLayer <= teacherLayers)) {
+    throw new SettingsError(`${where}: teacher layer ${m.teacherLayer} is not in 0..${teacherLayers}`);
+  }
+  if (!(Number.isInteger(m.studentLayer) && m.studentLayer >= 0 && m.studentLayer <= studentLayers)) {
+    throw new SettingsError(`${where}: student layer ${m.studentLayer} is not in 0..${studentLayers}`);
+  }
+  if (!(m.weight >= 0 && Number.isFinite(m.weight))) throw new SettingsError(`${where}: weight must be a non-negative number`);
+  const attention = m.feature === 'attention' || m.feature === 'attention-scores';
+  if (attention !== (m.loss === 'attention-mse' || m.loss === 'attention-kl')) {
+    throw new SettingsError(`${where}: loss '${m.loss}' does not fit feature '${m.feature}' (attention losses for attention features)`);
+  }
+  if (m.loss === 'attention-kl' && m.feature !== 'attention') throw new SettingsError(`${where}: attention-kl compares probabilities: use feature 'attention'`);
+  if (attention && (m.teacherLayer === 0 || m.studentLayer === 0)) throw new SettingsError(`${where}: layer 0 (the embeddings) has no attention`);
+  if (m.feature === 'embeddings' && (m.teacherLayer !== 0 || m.studentLayer !== 0)) throw new SettingsError(`${where}: feature 'embeddings' is layer 0 on both sides`);
+}
+
+/** Where a feature of one layer lives in a discovered graph. */
+export interface FeatureValue {
+  /** Value name in the graph. */
+  value: string;
+  /** Width of hidden features; heads of attention features. */
+  width: number;
+  heads?: number;
+}
+
+/** The value of `feature` at `layer` (0 = embeddings) in a discovered model; SettingsError when it has none. */
+export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeature, layer: number, label: string): FeatureValue {
+  if (feature === 'embeddings' || (feature === 'hidden' && layer === 0)) return { value: s.embeddings.output, width: s.hiddenSize };
+  const l = s.layers[layer - 1];
+  if (!l) throw new SettingsError(`${label} has no layer ${layer} (it has ${s.numLayers})`);
+  if (feature === 'hidden') return { value: l.output, width: s.hiddenSize };
+  const a = l.attention;
+  if (!a) throw new SettingsError(`${label} layer ${layer} has no attention left to match`);
+  if (a.kind === 'fused' || !a.softmax) {
+    throw new SettingsError(`${label} layer ${layer}: attention is a fused com.microsoft Attention whose probabilities are hidden; match hidden states instead`);
+  }
+  const softmax = graph.nodes.find((n) => n.name === a.softmax);
+  if (!softmax) throw new SettingsError(`${label} layer ${layer}: Softmax node '${a.softmax}' not found`);
+  return { value: feature === 'attention' ? softmax.outputs[0] : softmax.inputs[0], width: a.numHeads, heads: a.numHeads };
+}

@@ -1,0 +1,113 @@
+/**
+ * Resuming `compress distill` as a user meets it: the CLI is spawned, stopped once its first checkpoint is on disk
+ * (SIGKILL: no chance to save; SIGINT: checkpoint and exit 130), and rerun with the same command. The resumed
+ * model's initializers must equal, bit for bit, those of a run that was never interrupted (one onnxruntime thread;
+ * batches, dropout masks and the schedule are functions of the seed and the step).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/onnx/load.ts';
+import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
+
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-resume-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** 800 examples × 2 epochs at batch 8 = 200 steps (a few seconds), dropout on, a checkpoint every 20 steps. */
+const args = (output: string) => [
+  BIN, 'distill', '--teacher', TEACHER, '--student', 'bert:layers=1,hidden=32,heads=2,intermediate=64', '--task', 'SST-2',
+  '-o', output, '--max-examples', '800', '--max-length', '32', '--epochs', '2', '--batch-size', '8', '--lr', '1e-3',
+  '--checkpoint-every', '20', '--threads', '1', '--glue-dir', GLUE_DIR, '--cache-dir', join(work, 'cache'),
+];
+
+async function runToEnd(output: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, args(output), { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+const CHECKPOINT = /^checkpoint-\d+\.safetensors$/;
+const checkpoints = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => CHECKPOINT.test(f)) : []);
+
+/** Starts the run, sends `signal` once a checkpoint file is in OUT.train/, and waits for the process to end. */
+async function interruptAfterFirstCheckpoint(output: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; sent: boolean }> {
+  const child = spawn(process.execPath, args(output), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, sig) => done({ code, signal: sig })));
+  let running = true;
+  void exited.then(() => (running = false));
+  let sent = false;
+  while (running) {
+    if (checkpoints(`${output}.train`).length > 0) {
+      sent = child.kill(signal);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { ...(await exited), stderr, sent };
+}
+
+/** Every initializer of the model, name → raw bytes (hex would be slow; compared with Buffer.equals). */
+function initializers(path: string): Map<string, Buffer> {
+  return new Map([...loadModel(path).graph.initializers].map(([name, t]) => [name, Buffer.from(t.data)]));
+}
+
+function expectSameInitializers(actual: string, expected: string): void {
+  const a = initializers(actual);
+  const b = initializers(expected);
+  expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+  const differing = [...b].filter(([name, bytes]) => !a.get(name)!.equals(bytes)).map(([name]) => name);
+  expect(differing).toEqual([]);
+}
+
+describe.skipIf(!haveShared)('compress distill resumes after a kill (shared sst2-L2H256 teacher; skipped without ../shared)', () => {
+  const reference = join(work, 'reference', 'model.onnx');
+
+  beforeAll(async () => {
+    const r = await runToEnd(reference);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('SIGKILL after the first checkpoint, then the same command: the same weights as an uninterrupted run', async () => {
+    const output = join(work, 'killed', 'model.onnx');
+    const killed = await interruptAfterFirstCheckpoint(output, 'SIGKILL');
+    expect(killed.sent, 'the run ended before its first checkpoint could be interrupted').toBe(true);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(output)).toBe(false);
+    expect(checkpoints(`${output}.train`).length).toBeGreaterThan(0);
+
+    const rerun = await runToEnd(output);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/resuming from step [1-9]\d*/);
+    expect(existsSync(`${output}.train`)).toBe(false);
+    expectSameInitializers(output, reference);
+  });
+
+  it('SIGINT checkpoints and exits 130 with how to resume; the rerun completes with the same weights', async () => {
+    const output = join(work, 'interrupted', 'model.onnx');
+    const stopped = await interruptAfterFirstCheckpoint(output, 'SIGINT');
+    expect(stopped.sent, 'the run ended before its first checkpoint could be interrupted').toBe(true);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toMatch(/interrupted at step \d+; rerun the same command to resume/);
+    expect(existsSync(output)).toBe(false);
+    expect(checkpoints(`${output}.train`).length).toBeGreaterThan(0);
+
+    const rerun = await runToEnd(output);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/best epoch: [12]/);
+    expect(existsSync(`${output}.train`)).toBe(false);
+    expectSameInitializers(output, reference);
+  });
+});
