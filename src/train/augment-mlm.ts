@@ -65,7 +65,7 @@ export async function mlmCandidates(
   const batchSize = opts.batchSize ?? 16;
   if (!(Number.isSafeInteger(batchSize) && batchSize > 0)) throw new SettingsError(`MLM augmentation: batchSize must be a positive integer, got ${batchSize}`);
   const sp = mlmSpecialIds(vocab);
-  const result = queries.map((q) => q.positions.map(() => new Int32Array(0)));
+  const result: Int32Array[][] = queries.map((q) => q.positions.map(() => new Int32Array(0)));
 
   // One row per masked word: its encoding, the masked position, and where its answer goes.
   const rows: Array<{ enc: TextEncoding; at: number; self: number; query: number; slot: number }> = [];

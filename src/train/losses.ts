@@ -135,8 +135,10 @@ function intermediateFragment(w: Writer, t: IntermediateTerm, params: Map<string
         w.op('Sub', [w.f(1), w.meanAll(cos)], {}, out);
       } else {
         const cls = (x: string) => w.op('Gather', [x, w.op('Constant', [], { value: { type: 'tensor', value: int64Tensor('', [], [0]) } })], { axis: { type: 'int', value: 1 } });
+        // Mean squared error of the normalized [CLS] states (BERT-PKD's reference code: MSE of F.normalize), so β
+        // takes the paper's scale (10–1000).
         const d = w.op('Sub', [w.normalize(cls(s)), w.normalize(cls(tv))]);
-        w.op('ReduceMean', [w.sumLast(w.op('Mul', [d, d]), false)], { keepdims: { type: 'int', value: 0 } }, out);
+        w.op('ReduceMean', [w.op('Mul', [d, d])], { keepdims: { type: 'int', value: 0 } }, out);
       }
       return;
     }

@@ -1,0 +1,246 @@
+/**
+ * Intermediate-layer distillation: the layer maps of the papers, each loss against a value computed here by hand,
+ * the learned projection (trained, then absent from the exported student), and the teacher's features against a
+ * direct onnxruntime run.
+ */
+import { describe, expect, it } from 'vitest';
+import { createModel, DataType, encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
+import { fixture, hasFixtures } from '../helpers/paths.ts';
+import { openSession, Tensor } from '../../src/runtime/session.ts';
+import { appendLoss, type IntermediateTerm } from '../../src/train/losses.ts';
+import { layerPairs, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
+import { intermediatePlan, TeacherFeatures } from '../../src/train/teacher-features.ts';
+import { createStepper, DEFAULT_TRAIN_SETTINGS, studentOnly } from '../../src/train/trainer.ts';
+import { bertStudent, scratchStudent, teacherShape } from '../../src/train/students/index.ts';
+import { canonicalBert } from '../../src/bert/canonical.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { lcg } from '../helpers/feeds.ts';
+import type { Batch } from '../../src/train/data.ts';
+
+describe('layer maps', () => {
+  it('uniform gives TinyBERT g(m) = m·N/M with the embeddings pair', () => {
+    expect(layerPairs('uniform', 12, 4)).toEqual([[0, 0], [3, 1], [6, 2], [9, 3], [12, 4]]);
+    expect(layerPairs('uniform', 12, 6)).toEqual([[0, 0], [2, 1], [4, 2], [6, 3], [8, 4], [10, 5], [12, 6]]);
+    expect(layerPairs('uniform', 4, 2)).toEqual([[0, 0], [2, 1], [4, 2]]);
+  });
+
+  it('skip and last give BERT-PKD pairs (the last student layer is left to prediction KD)', () => {
+    expect(layerPairs('skip', 12, 6)).toEqual([[2, 1], [4, 2], [6, 3], [8, 4], [10, 5]]);
+    expect(layerPairs('last', 12, 6)).toEqual([[7, 1], [8, 2], [9, 3], [10, 4], [11, 5]]);
+    expect(layerPairs('skip', 12, 4)).toEqual([[3, 1], [6, 2], [9, 3]]);
+    expect(layerPairs('last', 12, 4)).toEqual([[9, 1], [10, 2], [11, 3]]);
+    expect(layerPairs('skip', 4, 2)).toEqual([[2, 1]]);
+    expect(layerPairs('last', 4, 2)).toEqual([[3, 1]]);
+  });
+
+  it('refuses maps that do not fit, in one line', () => {
+    expect(() => layerPairs('uniform', 12, 5)).toThrow(/not a multiple/);
+    expect(() => layerPairs('uniform', 2, 4)).toThrow(/deeper than the teacher/);
+    expect(() => layerPairs([[13, 1]], 12, 4)).toThrow(/teacher layer 13/);
+    expect(() => checkMatch({ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'attention-mse', weight: 1 }, 0, 2, 2)).toThrow(/does not fit/);
+    expect(() => checkMatch({ teacherLayer: 0, studentLayer: 0, feature: 'attention', loss: 'attention-kl', weight: 1 }, 0, 2, 2)).toThrow(/no attention/);
+  });
+
+  it('presets expand to the matches of the papers', () => {
+    const tiny = presetMatches('tinybert', 4, 2);
+    expect(tiny.map((m) => [m.teacherLayer, m.studentLayer, m.feature, m.loss])).toEqual([
+      [0, 0, 'embeddings', 'mse'],
+      [2, 1, 'hidden', 'mse'], [2, 1, 'attention-scores', 'attention-mse'],
+      [4, 2, 'hidden', 'mse'], [4, 2, 'attention-scores', 'attention-mse'],
+    ]);
+    expect(presetMatches('pkd-skip', 12, 6, { pkdWeight: 500 }).map((m) => [m.teacherLayer, m.studentLayer, m.loss, m.weight]))
+      .toEqual([[2, 1, 'pkd', 500], [4, 2, 'pkd', 500], [6, 3, 'pkd', 500], [8, 4, 'pkd', 500], [10, 5, 'pkd', 500]]);
+  });
+});
+
+/** A forward graph whose student value is the input `s` itself, and the loss of one intermediate term on it. */
+async function lossOf(term: Omit<IntermediateTerm, 'student' | 'teacher' | 'label'>, s: Float32Array, t: Float32Array, dims: number[], tDims: number[]) {
+  const g = {
+    name: 'g',
+    nodes: [{ name: 'logits_node', opType: 'ReduceSum', domain: '', inputs: ['s'], outputs: ['logits'], attributes: { keepdims: { type: 'int' as const, value: 0 } } }],
+    inputs: [{ name: 's', elemType: DataType.FLOAT, shape: dims }],
+    outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: [] }],
+    initializers: new Map(),
+    valueInfo: [],
+  };
+  const forward: Model = createModel(g, [{ domain: '', version: 17 }]);
+  const lg = appendLoss(forward, 'logits', 1, [], [{ ...term, student: 's', teacher: 'teacher', label: 'x' }], 3);
+  const session = await openSession(encodeModel(lg.model));
+  const out = await session.run({ s: new Tensor('float32', s, dims), teacher: new Tensor('float32', t, tDims) });
+  await session.release();
+  return { loss: Number(out[lg.loss].data[0]), params: lg.parameters };
+}
+
+function randoms(n: number, seed: number, scale = 1): Float32Array {
+  const r = lcg(seed);
+  return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+}
+
+describe('intermediate losses against hand-computed values', () => {
+  const B = 2, S = 3, H = 4;
+  const s = randoms(B * S * H, 1);
+  const t = randoms(B * S * H, 2);
+  const common = { teacherDims: [B, S, H], studentWidth: H, teacherWidth: H, weight: 1 };
+
+  it('mse: mean of squared differences', async () => {
+    let want = 0;
+    for (let i = 0; i < s.length; i++) want += (s[i] - t[i]) ** 2;
+    want /= s.length;
+    expect((await lossOf({ kind: 'mse', ...common }, s, t, [B, S, H], [B, S, H])).loss).toBeCloseTo(want, 6);
+  });
+
+  it('mse through the projection W [student width, teacher width]', async () => {
+    const Hs = 3;
+    const ss = randoms(B * S * Hs, 4);
+    const r = await lossOf({ kind: 'mse', ...common, studentWidth: Hs }, ss, t, [B, S, Hs], [B, S, H]);
+    const [w] = [...r.params.values()];
+    expect(w.length).toBe(Hs * H);
+    let want = 0;
+    for (let row = 0; row < B * S; row++) {
+      for (let j = 0; j < H; j++) {
+        let p = 0;
+        for (let k = 0; k < Hs; k++) p += ss[row * Hs + k] * w[k * H + j];
+        want += (p - t[row * H + j]) ** 2;
+      }
+    }
+    expect(r.loss).toBeCloseTo(want / (B * S * H), 6);
+  });
+
+  it('cosine: 1 − mean cosine similarity over tokens', async () => {
+    let sum = 0;
+    for (let row = 0; row < B * S; row++) {
+      let dot = 0, na = 0, nb = 0;
+      for (let j = 0; j < H; j++) {
+        dot += s[row * H + j] * t[row * H + j];
+        na += s[row * H + j] ** 2;
+        nb += t[row * H + j] ** 2;
+      }
+      sum += dot / (Math.sqrt(na) * Math.sqrt(nb));
+    }
+    expect((await lossOf({ kind: 'cosine', ...common }, s, t, [B, S, H], [B, S, H])).loss).toBeCloseTo(1 - sum / (B * S), 5);
+  });
+
+  it('pkd: mean squared difference of the normalized [CLS] states', async () => {
+    let want = 0;
+    for (let b = 0; b < B; b++) {
+      const cls = (x: Float32Array) => Array.from({ length: H }, (_, j) => x[b * S * H + j]);
+      const norm = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+      const a = cls(s), c = cls(t);
+      const na = norm(a), nc = norm(c);
+      for (let j = 0; j < H; j++) want += (a[j] / na - c[j] / nc) ** 2;
+    }
+    expect((await lossOf({ kind: 'pkd', ...common }, s, t, [B, S, H], [B, S, H])).loss).toBeCloseTo(want / (B * H), 6);
+  });
+
+  it('attention-mse on scores zeroes masked entries and averages heads when the counts differ', async () => {
+    const A = 2;
+    const ss = randoms(B * A * S * S, 5, 3);
+    const tt = randoms(B * 1 * S * S, 6, 3);
+    ss[1] = -3.4e38; // a masked position on the student side
+    tt[2] = -1e4; // and on the teacher side
+    const clean = (v: number) => (v < -100 ? 0 : v);
+    let want = 0;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < S * S; i++) {
+        const sm = (clean(ss[(b * A) * S * S + i]) + clean(ss[(b * A + 1) * S * S + i])) / 2;
+        want += (sm - clean(tt[b * S * S + i])) ** 2;
+      }
+    }
+    const r = await lossOf({ kind: 'attention-mse', weight: 1, teacherDims: [B, 1, S, S], studentWidth: A, teacherWidth: 1, scores: true }, ss, tt, [B, A, S, S], [B, 1, S, S]);
+    expect(r.loss).toBeCloseTo(want / (B * S * S), 4);
+  });
+
+  it('attention-kl: Σ t·log(t/s) over keys, mean over batch, heads and queries', async () => {
+    const A = 2;
+    const softmaxRows = (x: Float32Array) => {
+      const out = new Float32Array(x.length);
+      for (let r = 0; r < x.length / S; r++) {
+        const m = Math.max(...x.subarray(r * S, r * S + S));
+        let z = 0;
+        for (let j = 0; j < S; j++) z += Math.exp(x[r * S + j] - m);
+        for (let j = 0; j < S; j++) out[r * S + j] = Math.exp(x[r * S + j] - m) / z;
+      }
+      return out;
+    };
+    const ps = softmaxRows(randoms(B * A * S * S, 7, 2));
+    const pt = softmaxRows(randoms(B * A * S * S, 8, 2));
+    let want = 0;
+    for (let i = 0; i < ps.length; i++) want += pt[i] * Math.log(pt[i] / ps[i]);
+    const r = await lossOf({ kind: 'attention-kl', weight: 1, teacherDims: [B, A, S, S], studentWidth: A, teacherWidth: A }, ps, pt, [B, A, S, S], [B, A, S, S]);
+    expect(r.loss).toBeCloseTo(want / (B * A * S), 5);
+  });
+});
+
+function batchOf(vocab: number, size = 3, seq = 6): Batch {
+  const r = lcg(11);
+  const n = size * seq;
+  return {
+    size,
+    seq,
+    inputIds: BigInt64Array.from({ length: n }, () => BigInt(1 + Math.floor(r() * (vocab - 1)))),
+    attentionMask: BigInt64Array.from({ length: n }, (_, i) => (i % seq < seq - (Math.floor(i / seq) % 2) ? 1n : 0n)),
+    tokenTypeIds: new BigInt64Array(n),
+    labels: Float32Array.from({ length: size }, (_, i) => i % 2),
+    indices: Int32Array.from({ length: size }, (_, i) => i),
+  };
+}
+
+describe('teacher features and the projection', () => {
+  const teacher = tinyBert({ numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64, vocabSize: 60, maxPositions: 16 });
+
+  it('teacher features equal the values of a direct onnxruntime run', async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
+    const features = await TeacherFeatures.open(teacher, plan.requests, 1);
+    const batch = batchOf(60);
+    const got = await features.run(batch);
+    await features.release();
+    const direct = { ...teacher, graph: { ...teacher.graph, outputs: plan.requests.map((r) => ({ name: r.value })) } };
+    const session = await openSession(encodeModel(direct));
+    const want = await session.run({
+      input_ids: new Tensor('int64', batch.inputIds, [3, 6]),
+      attention_mask: new Tensor('int64', batch.attentionMask, [3, 6]),
+      token_type_ids: new Tensor('int64', batch.tokenTypeIds, [3, 6]),
+    });
+    await session.release();
+    for (const r of plan.requests) expect(Array.from(got[r.input].data as Float32Array)).toEqual(Array.from(want[r.value].data as Float32Array));
+    const s = findBert(teacher);
+    expect(plan.requests.map((r) => r.value)).toContain(s.layers[1].output);
+  });
+
+  it('trains the projection and leaves it out of the exported student', async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
+    const features = await TeacherFeatures.open(teacher, plan.requests, 1);
+    const stepper = await createStepper({
+      student, loss: [], intermediate: { terms: plan.terms, teacher: features },
+      settings: { ...DEFAULT_TRAIN_SETTINGS, dropout: 0, threads: 1 },
+    });
+    const projections = [...stepper.params.keys()].filter((k) => k.startsWith('distill.projection.'));
+    expect(projections.length).toBeGreaterThan(0);
+    const before = Float32Array.from(stepper.params.get(projections[0])!);
+    const l0 = await stepper.step(batchOf(60), 0, 1e-2);
+    for (let i = 1; i < 20; i++) await stepper.step(batchOf(60), i, 1e-2);
+    const l1 = await stepper.step(batchOf(60), 20, 1e-2);
+    await stepper.release();
+    await features.release();
+    expect(l1).toBeLessThan(l0);
+    expect(Array.from(stepper.params.get(projections[0])!)).not.toEqual(Array.from(before));
+    const exported = student.export(studentOnly(student, stepper.params));
+    expect([...exported.graph.initializers.keys()].some((k) => k.includes('projection'))).toBe(false);
+    // the exported student is a canonical BERT again, with the trained values
+    const again = bertStudent(canonicalBert(exported), 'again');
+    expect(again.numLabels).toBe(2);
+  });
+
+  it.skipIf(!hasFixtures)('refuses attention matching on a fused-attention teacher in one line (needs ../shared fixtures)', () => {
+    const fused = loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
+    const student = scratchStudent(teacherShape(fused), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1, 2).forward(false);
+    expect(() => intermediatePlan([{ teacherLayer: 1, studentLayer: 1, feature: 'attention', loss: 'attention-mse', weight: 1 }], fused, student))
+      .toThrow(/fused com.microsoft Attention/);
+    // hidden states of the same teacher are fine
+    const plan = intermediatePlan([{ teacherLayer: 5, studentLayer: 1, feature: 'hidden', loss: 'mse', weight: 1 }], fused, student);
+    expect(plan.terms[0].teacherWidth).toBe(32);
+  });
+});
