@@ -1,6 +1,8 @@
 /**
- * How much each attention head matters, four ways:
+ * How much each attention head matters, five ways:
  * - `ablation` (Michel et al. 2019): loss increase on calibration data when the head's output is masked to zero;
+ * - `gradient` (Michel et al. 2019, Eq. 2): mean over calibration examples of |∂L/∂ξ_h|, ξ_h a gate of ones on the
+ *   head's output (see head-gradient.ts);
  * - `confidence` (Voita et al. 2019): mean over tokens of the head's largest attention weight;
  * - `magnitude`: L2 norm of the head's Q, K, V columns and output-projection rows (needs no data);
  * - `random`: seeded noise, the control every other method must beat.
@@ -17,9 +19,10 @@ import type { BertStructure, Linear } from '../bert/structure.ts';
 import type { PassContext } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
+import { gradientScores } from './head-gradient.ts';
 
-export type HeadImportance = 'ablation' | 'confidence' | 'magnitude' | 'random';
-export const HEAD_IMPORTANCE: readonly HeadImportance[] = ['ablation', 'confidence', 'magnitude', 'random'];
+export type HeadImportance = 'ablation' | 'gradient' | 'confidence' | 'magnitude' | 'random';
+export const HEAD_IMPORTANCE: readonly HeadImportance[] = ['ablation', 'gradient', 'confidence', 'magnitude', 'random'];
 
 export type HeadScores = number[][];
 
@@ -143,6 +146,7 @@ export async function headScores(method: HeadImportance, model: Model, s: BertSt
     case 'random': return randomScores(s, ctx.seed ?? 0);
     case 'ablation': return ablationScores(model, s, ctx);
     case 'confidence': return confidenceScores(model, s, ctx);
+    case 'gradient': return gradientScores(model, s, ctx);
   }
 }
 

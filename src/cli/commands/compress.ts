@@ -10,6 +10,7 @@ import { compressFile } from '../../export/compress.ts';
 import { locateModel } from '../../eval/model-files.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { loadCalibration } from '../../eval/calibration.ts';
+import { HEAD_IMPORTANCE } from '../../prune/head-importance.ts';
 import { out, err, type CliCommand } from '../command.ts';
 
 interface CompressArgs {
@@ -79,7 +80,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       .positional('model', { type: 'string', demandOption: true, describe: 'input ONNX model' })
       .option('output', { alias: 'o', type: 'string', describe: 'output ONNX file (a lineage sidecar OUT.json is written beside it)' })
       .option('prune-heads', { type: 'string', describe: 'remove this fraction of attention heads (0-1), or an explicit list "LAYER:HEAD,HEAD;LAYER:HEAD"' })
-      .option('importance', { type: 'string', choices: ['ablation', 'confidence', 'magnitude', 'random'], describe: 'head importance score' })
+      .option('importance', { type: 'string', choices: [...HEAD_IMPORTANCE], describe: 'head importance score (ablation, gradient and confidence need --calibrate)' })
       .option('calibrate', { type: 'string', describe: 'GLUE task whose train data calibrates importance / sensitivity' })
       .option('calibration-examples', { type: 'number', default: 512, describe: 'calibration examples' })
       .option('prune-ffn', { type: 'number', describe: 'remove this fraction of FFN neurons per layer' })
