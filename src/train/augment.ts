@@ -37,7 +37,7 @@ import { examplesFromTable } from '../glue/dataset.ts';
 import { readTsv } from '../glue/tsv.ts';
 import { writeFileAtomic } from '../onnx/save.ts';
 import { EmbeddingNeighbours, checkEmbeddings, type WordEmbeddings } from './augment-neighbours.ts';
-import { mlmCandidates, mlmSpecialIds, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
+import { mlmCandidates, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
 import { basicTokens, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab, type WordVocab } from './augment-words.ts';
 import type { TrainingExample, TrainingSet } from './data.ts';
 import { counterState, type Sfc32State } from './random.ts';
@@ -114,10 +114,12 @@ export async function augmentExamples(o: AugmentOptions): Promise<AugmentedExamp
   const parse = (text: string): ParsedText => parseText(text, vocab, candidates, keep, o.mlm ? unkId : null);
   const parsed = o.examples.map((e) => ({ a: parse(e.textA), b: typeof e.textB === 'string' ? parse(e.textB) : null }));
 
-  // Candidates of each slot: per id (embedding neighbours) or per occurrence (MLM).
+  // Candidates of each slot: per id (embedding neighbours) or per occurrence (MLM); none needed when nothing is drawn.
   const started = Date.now();
   let slotCandidates: (text: ParsedText, slot: number) => Int32Array;
-  if (o.mlm) {
+  if (o.n === 0 || s.p === 0) {
+    slotCandidates = () => new Int32Array(0);
+  } else if (o.mlm) {
     const texts = parsed.flatMap((p) => (p.b ? [p.a, p.b] : [p.a]));
     const queries: MlmQuery[] = texts.map((t) => ({ pieces: t.pieces!, positions: t.positions! }));
     const answers = await mlmCandidates(queries, vocab, candidates, s.k, { ...(o.threads !== undefined ? { threads: o.threads } : {}), ...o.mlm });
