@@ -37,10 +37,15 @@ export function createTrainingProgress(epochs: number, stream: NodeJS.WriteStrea
   );
   let bar: cliProgress.SingleBar | undefined;
   let stopped = false;
+  let lastStep = 0;
   const losses: number[] = [];
   return {
     step(p) {
       if (stopped) return;
+      // A new phase (intermediate layers first, then predictions) counts its steps from 1 again.
+      const restart = p.step <= lastStep;
+      lastStep = p.step;
+      if (restart) losses.length = 0;
       losses.push(p.loss);
       if (losses.length > LOSS_WINDOW) losses.shift();
       const payload = {
@@ -50,6 +55,7 @@ export function createTrainingProgress(epochs: number, stream: NodeJS.WriteStrea
         rate: p.examplesPerSecond.toFixed(0),
       };
       if (!bar) bar = multi.create(p.totalSteps, p.step - 1, payload);
+      else if (restart) bar.start(p.totalSteps, p.step - 1, payload);
       bar.update(p.step, payload);
     },
     log(line) {

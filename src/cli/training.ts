@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
-import type { TrainSettings } from '../train/trainer.ts';
+import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
+import type { MetricValues } from '../eval/metrics/metric.ts';
 import { out, err } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 
@@ -40,13 +41,20 @@ export interface DistillArgs extends TrainingArgs {
   temperature: number;
   'logit-loss': string;
   'cache-dir'?: string;
+  stage: string;
+  intermediate?: string;
+  'layer-map'?: string;
+  'pkd-weight': number;
+  'intermediate-epochs'?: number;
+  augment: number;
+  corpus?: string;
 }
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;
 
 /** Student specs that are not paths (they need a teacher). */
-const GENERATED_STUDENT = /^(every-other$|bert:|bilstm:)/i;
+const GENERATED_STUDENT = /^(every-other$|bert:|bilstm:)/;
 
 /** The library modules, loaded when a training command runs (or its flags are listed). */
 export async function loadTrainingLibrary() {
@@ -86,7 +94,14 @@ export async function distillFlags(y: Argv): Promise<Argv> {
     .option('alpha', { type: 'number', default: d.alpha, describe: 'weight of the hard-label loss; 1 - alpha goes to the teacher term' })
     .option('temperature', { type: 'number', default: d.temperature, describe: 'softmax temperature of the teacher term (--logit-loss ce)' })
     .option('logit-loss', { type: 'string', default: d.logitLoss, describe: 'teacher term: ce (soft cross-entropy) | mse (MSE between logits)' })
-    .option('cache-dir', { type: 'string', describe: "teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)" });
+    .option('cache-dir', { type: 'string', describe: "teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)" })
+    .option('stage', { type: 'string', default: d.stage, describe: 'task: on the task (intermediate KD first when --intermediate, then prediction KD); general: intermediate KD on a corpus, no labels' })
+    .option('intermediate', { type: 'string', describe: 'intermediate-layer matches: tinybert, pkd-skip, pkd-last, or a JSON/YAML file of {teacherLayer, studentLayer, feature, loss, weight}' })
+    .option('layer-map', { type: 'string', describe: 'layer map of a preset: uniform | skip | last | teacher:student pairs (3:1,6:2)' })
+    .option('pkd-weight', { type: 'number', default: d.pkdWeight, describe: "BERT-PKD's beta: the weight of each patient (PKD) term" })
+    .option('intermediate-epochs', { type: 'number', describe: 'epochs of the intermediate phase of the task stage (default: --epochs)' })
+    .option('augment', { type: 'number', default: d.augment, describe: "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (needs --alpha 0)" })
+    .option('corpus', { type: 'string', describe: '--stage general: a text file, one sentence (or tab-separated pair) per line (default: every GLUE train/dev sentence present)' });
 }
 
 /** `settings` of TrainRunOptions from the flags. */
@@ -120,7 +135,7 @@ function inputLocation(path: string): { onnx: string; dir: string } {
  * the task's outputs itself, also before any work): flags present, numbers in range, the output not overwriting
  * an input model or its folder's files.
  */
-export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>): string {
+export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>): void {
   if (!a.task) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
   if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
   positiveInt('max-examples', a['max-examples']);
@@ -138,13 +153,31 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
       throw new SettingsError(`-o ${a.output}: the folder of the input model ${input} would get the output's config.json and tokenizer files; write to another folder`);
     }
   }
-  return a.output;
 }
 
-/** The --student spec checked for form: a path that exists, every-other, bert:…, or bilstm:…. */
-export function checkStudentSpec(spec: string): void {
-  if (GENERATED_STUDENT.test(spec) || existsSync(spec)) return;
-  throw new SettingsError(`--student ${spec}: not a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]`);
+/**
+ * The --student spec checked for form before any model is read: a path that exists, every-other, or a bert:… /
+ * bilstm:… spec the library's parsers accept.
+ */
+export async function checkStudentSpec(spec: string): Promise<void> {
+  if (spec.startsWith('bert:')) (await import('../train/students/index.ts')).parseBertSpec(spec);
+  else if (spec.startsWith('bilstm:')) (await import('../train/students/bilstm.ts')).parseBilstmSpec(spec);
+  else if (spec !== 'every-other' && !existsSync(spec)) {
+    throw new SettingsError(`--student ${spec}: not a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]`);
+  }
+}
+
+/** The SIGINT handler: the first Ctrl-C aborts (the run stops after its step and checkpoints), the second quits. */
+export function ctrlC(on: { abort(): void; log(line: string): void; quit(): void }): () => void {
+  let pressed = 0;
+  return () => {
+    if (++pressed === 1) {
+      on.abort();
+      on.log('stopping after this step to write a checkpoint (Ctrl-C again to quit at once)');
+    } else {
+      on.quit();
+    }
+  };
 }
 
 /** Runs the library with Ctrl-C handling and prints the result; resolves to the exit code. */
@@ -152,20 +185,17 @@ export async function runTrainingCommand(a: TrainingArgs, options: Omit<TrainRun
   const lib = await loadTrainingLibrary();
   const output = a.output!;
   const settings = settingsOf(a);
-  // The library checks these too, but only after loading the models: refuse at once.
-  lib.checkSettings(settings, options.distill ? options.distill : undefined);
   const progress = createTrainingProgress(settings.epochs ?? lib.DEFAULT_TRAIN_SETTINGS.epochs);
   const controller = new AbortController();
-  const onSigint = () => {
-    if (!controller.signal.aborted) {
-      controller.abort();
-      progress.log('stopping after this step to write a checkpoint (Ctrl-C again to quit at once)');
-      return;
-    }
-    progress.stop();
-    err(`compress: stopped; rerun the same command to resume from the last checkpoint in ${output}.train`);
-    process.exit(INTERRUPTED_EXIT_CODE);
-  };
+  const onSigint = ctrlC({
+    abort: () => controller.abort(),
+    log: (line) => progress.log(line),
+    quit: () => {
+      progress.stop();
+      err(`compress: stopped; rerun the same command to resume from the last checkpoint in ${output}.train`);
+      process.exit(INTERRUPTED_EXIT_CODE);
+    },
+  });
   process.on('SIGINT', onSigint);
   let result;
   try {
@@ -191,30 +221,41 @@ export async function runTrainingCommand(a: TrainingArgs, options: Omit<TrainRun
 const METRIC_LABELS: Record<string, string> = { accuracy: 'acc', f1: 'F1', matthews_correlation: 'MCC', pearson: 'Pearson', spearmanr: 'Spearman' };
 const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 
-/** The human summary: what was trained, one row per epoch (loss, dev metrics ×100), the best epoch, the output. */
+/** The human summary: what was trained, one row per epoch (loss, dev metrics ×100) of each phase, the best epoch, the output. */
 export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
-  const metricNames = [...new Set(l.epochs.flatMap((e) => Object.keys(e.metrics ?? {})))];
-  const header = ['epoch', 'train loss', ...metricNames.map((m) => `dev ${METRIC_LABELS[m] ?? m}`), 'seconds', ''];
-  const rows = l.epochs.map((e) => [
-    String(e.epoch),
-    e.loss.toFixed(4),
-    ...metricNames.map((m) => pct(e.metrics?.[m as keyof typeof e.metrics])),
-    e.seconds.toFixed(1),
-    e.epoch === l.bestEpoch && l.epochs.length > 1 ? 'best' : '',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const phases = l.phases?.length ? l.phases : [{ name: '', steps: l.steps, epochs: l.epochs, bestEpoch: l.bestEpoch }];
   const teacher = l.teacher ? ` from ${l.teacher.path}` : '';
-  const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
-  const bestScore = best?.score !== undefined ? ` (dev ${l.task} ${pct(best.score)})` : '';
-  return [
+  const lines = [
     `${l.kind} ${l.task}: ${l.student.description}${teacher}`,
     `${l.data.examples.toLocaleString('en')} examples × ${l.settings.epochs} epochs = ${l.steps.toLocaleString('en')} steps, ${l.examplesPerSecond.toFixed(0)} ex/s`,
-    '',
-    line(header),
-    ...rows.map(line),
+  ];
+  for (const [i, phase] of phases.entries()) {
+    lines.push('');
+    if (phases.length > 1) lines.push(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
+    lines.push(...epochTable(phase.epochs, phase.bestEpoch));
+  }
+  const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
+  const bestScore = best?.score !== undefined ? ` (dev ${l.task} ${pct(best.score)})` : '';
+  lines.push(
     '',
     `best epoch: ${l.bestEpoch}${bestScore}`,
     `wrote ${l.output.path} (${(fileBytes / 1e6).toFixed(2)} MB, ${l.after.params.toLocaleString('en')} parameters) and ${l.output.path}.json`,
-  ];
+  );
+  return lines;
+}
+
+/** Epoch, mean training loss, each dev metric ×100, seconds; the best epoch marked when there are several. */
+function epochTable(epochs: readonly EpochRecord[], bestEpoch: number): string[] {
+  const metricNames = [...new Set(epochs.flatMap((e) => Object.keys(e.metrics ?? {})))] as Array<keyof MetricValues>;
+  const header = ['epoch', 'train loss', ...metricNames.map((m) => `dev ${METRIC_LABELS[m] ?? m}`), 'seconds', ''];
+  const rows = epochs.map((e) => [
+    String(e.epoch),
+    e.loss.toFixed(4),
+    ...metricNames.map((m) => pct(e.metrics?.[m])),
+    e.seconds.toFixed(1),
+    e.epoch === bestEpoch && epochs.length > 1 && e.score !== undefined ? 'best' : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
 }

@@ -132,3 +132,49 @@ export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeatu
   if (!softmax) throw new SettingsError(`${label} layer ${layer}: Softmax node '${a.softmax}' not found`);
   return { value: feature === 'attention' ? softmax.outputs[0] : softmax.inputs[0], width: a.numHeads, heads: a.numHeads };
 }
+
+/**
+ * Matches from data (a sweep file's settings, or a JSON/YAML file given to --intermediate): a list of
+ * {teacherLayer, studentLayer, feature, loss, weight?} objects; TextBrewer's keys (layer_T, layer_S) are accepted
+ * too. Weight defaults to 1. Layer ranges are checked later, against the models.
+ */
+export function parseMatches(value: unknown, label: string): IntermediateMatch[] {
+  if (!Array.isArray(value) || !value.length) throw new SettingsError(`${label}: expected a non-empty list of matches`);
+  return value.map((raw, i) => {
+    const where = `${label}[${i}]`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingsError(`${where}: expected an object`);
+    const o = raw as Record<string, unknown>;
+    const known = new Set(['teacherLayer', 'studentLayer', 'layer_T', 'layer_S', 'feature', 'loss', 'weight']);
+    const unknown = Object.keys(o).find((k) => !known.has(k));
+    if (unknown) throw new SettingsError(`${where}: unknown key '${unknown}' (use teacherLayer, studentLayer, feature, loss, weight)`);
+    const int = (v: unknown, name: string): number => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new SettingsError(`${where}.${name}: expected a layer number ≥ 0 (got ${JSON.stringify(v)})`);
+      return v;
+    };
+    const feature = o.feature as MatchFeature;
+    const loss = o.loss as MatchLoss;
+    if (!MATCH_FEATURES.includes(feature)) throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')} (got ${JSON.stringify(o.feature)})`);
+    if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')} (got ${JSON.stringify(o.loss)})`);
+    const weight = o.weight === undefined ? 1 : o.weight;
+    if (typeof weight !== 'number' || !(weight >= 0)) throw new SettingsError(`${where}.weight: expected a number ≥ 0`);
+    return {
+      teacherLayer: int(o.teacherLayer ?? o.layer_T, 'teacherLayer'),
+      studentLayer: int(o.studentLayer ?? o.layer_S, 'studentLayer'),
+      feature,
+      loss,
+      weight,
+    };
+  });
+}
+
+/** A layer map from text: uniform, skip, last, or explicit pairs 'T:S,T:S' (teacher:student). */
+export function parseLayerMap(text: string): LayerMapName | Array<[number, number]> {
+  if (text === 'uniform' || text === 'skip' || text === 'last') return text;
+  const pairs = text.split(',').map((p) => p.trim()).filter(Boolean).map((p): [number, number] => {
+    const m = /^(\d+):(\d+)$/.exec(p);
+    if (!m) throw new SettingsError(`--layer-map '${text}': expected uniform, skip, last or teacher:student pairs like 3:1,6:2`);
+    return [Number(m[1]), Number(m[2])];
+  });
+  if (!pairs.length) throw new SettingsError(`--layer-map '${text}': no pairs`);
+  return pairs;
+}

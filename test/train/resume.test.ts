@@ -20,7 +20,7 @@ const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-resume-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** 800 examples × 2 epochs at batch 8 = 200 steps (a few seconds), dropout on, a checkpoint every 20 steps. */
+/** 800 examples × 2 epochs at batch 8 = 200 steps (100 an epoch; a few seconds), dropout on, a checkpoint every 20 steps. */
 const args = (output: string) => [
   BIN, 'distill', '--teacher', TEACHER, '--student', 'bert:layers=1,hidden=32,heads=2,intermediate=64', '--task', 'SST-2',
   '-o', output, '--max-examples', '800', '--max-length', '32', '--epochs', '2', '--batch-size', '8', '--lr', '1e-3',
@@ -37,11 +37,12 @@ async function runToEnd(output: string): Promise<{ code: number; stdout: string;
   }
 }
 
-const CHECKPOINT = /^checkpoint-\d+\.safetensors$/;
-const checkpoints = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => CHECKPOINT.test(f)) : []);
+const CHECKPOINT = /^checkpoint-(\d+)\.safetensors$/;
+/** The steps of the checkpoint files in a work folder. */
+const checkpoints = (dir: string) => (existsSync(dir) ? readdirSync(dir).map((f) => CHECKPOINT.exec(f)).filter((m) => m !== null).map((m) => Number(m[1])) : []);
 
-/** Starts the run, sends `signal` once a checkpoint file is in OUT.train/, and waits for the process to end. */
-async function interruptAfterFirstCheckpoint(output: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; sent: boolean }> {
+/** Starts the run, sends `signal` once a checkpoint of step ≥ `minStep` is in OUT.train/, and waits for the process to end. */
+async function interruptAfterCheckpoint(output: string, signal: NodeJS.Signals, minStep: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; sent: boolean }> {
   const child = spawn(process.execPath, args(output), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -50,7 +51,7 @@ async function interruptAfterFirstCheckpoint(output: string, signal: NodeJS.Sign
   void exited.then(() => (running = false));
   let sent = false;
   while (running) {
-    if (checkpoints(`${output}.train`).length > 0) {
+    if (checkpoints(`${output}.train`).some((step) => step >= minStep)) {
       sent = child.kill(signal);
       break;
     }
@@ -80,9 +81,9 @@ describe.skipIf(!haveShared)('compress distill resumes after a kill (shared sst2
     expect(r.code, r.stderr).toBe(0);
   });
 
-  it('SIGKILL after the first checkpoint, then the same command: the same weights as an uninterrupted run', async () => {
+  it('SIGKILL after the first checkpoint (epoch 1), then the same command: the same weights as an uninterrupted run', async () => {
     const output = join(work, 'killed', 'model.onnx');
-    const killed = await interruptAfterFirstCheckpoint(output, 'SIGKILL');
+    const killed = await interruptAfterCheckpoint(output, 'SIGKILL', 1);
     expect(killed.sent, 'the run ended before its first checkpoint could be interrupted').toBe(true);
     expect(killed.signal).toBe('SIGKILL');
     expect(existsSync(output)).toBe(false);
@@ -95,9 +96,9 @@ describe.skipIf(!haveShared)('compress distill resumes after a kill (shared sst2
     expectSameInitializers(output, reference);
   });
 
-  it('SIGINT checkpoints and exits 130 with how to resume; the rerun completes with the same weights', async () => {
+  it('SIGINT in epoch 2 checkpoints and exits 130 with how to resume; the rerun (best epoch kept on disk) gives the same weights', async () => {
     const output = join(work, 'interrupted', 'model.onnx');
-    const stopped = await interruptAfterFirstCheckpoint(output, 'SIGINT');
+    const stopped = await interruptAfterCheckpoint(output, 'SIGINT', 120);
     expect(stopped.sent, 'the run ended before its first checkpoint could be interrupted').toBe(true);
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stderr).toMatch(/interrupted at step \d+; rerun the same command to resume/);
@@ -106,6 +107,7 @@ describe.skipIf(!haveShared)('compress distill resumes after a kill (shared sst2
 
     const rerun = await runToEnd(output);
     expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/resuming from step 1[2-9]\d/);
     expect(rerun.stdout).toMatch(/best epoch: [12]/);
     expect(existsSync(`${output}.train`)).toBe(false);
     expectSameInitializers(output, reference);

@@ -5,23 +5,50 @@
  * checks, progress and the summary are shared with `train` (src/cli/training.ts).
  */
 import type { Argv } from 'yargs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { SettingsError } from '../../errors.ts';
+import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
 import type { CliCommand } from '../command.ts';
 import { checkStudentSpec, checkTrainingArgs, distillFlags, runTrainingCommand, type DistillArgs } from '../training.ts';
 
+/** --intermediate: a preset name, or a JSON/YAML file holding a list of matches. */
+function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
+  if ((INTERMEDIATE_PRESETS as readonly string[]).includes(value)) return value as IntermediatePreset;
+  if (!existsSync(value)) throw new SettingsError(`--intermediate '${value}': not a preset (${INTERMEDIATE_PRESETS.join(', ')}) nor a file`);
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(value, 'utf8'));
+  } catch (e) {
+    throw new SettingsError(`${value}: not JSON or YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+  return parseMatches(data, value);
+}
+
 export const distillCommand: CliCommand<DistillArgs> = {
   command: 'distill',
-  describe: 'Distil a teacher into a student on a GLUE task (soft cross-entropy or logit MSE plus the labels)',
+  describe: 'Distil a teacher into a student on a GLUE task: prediction-layer KD (soft cross-entropy or logit MSE plus the labels), intermediate layers (TinyBERT, BERT-PKD), data augmentation, general distillation',
   builder: async (y: Argv) => (await distillFlags(y)) as unknown as Argv<DistillArgs>,
   run: async (args) => {
     if (!args.teacher) throw new SettingsError('missing --teacher: the model to distil from');
     if (!args.student) throw new SettingsError('missing --student: a model path, every-other, bert:… or bilstm:… (see --help)');
     checkTrainingArgs(args, [args.teacher, args.student]);
-    checkStudentSpec(args.student);
+    await checkStudentSpec(args.student);
     return runTrainingCommand(args, {
       teacher: args.teacher,
       student: args.student,
-      distill: { alpha: args.alpha, temperature: args.temperature, logitLoss: args['logit-loss'] as 'ce' | 'mse' },
+      distill: {
+        alpha: args.alpha,
+        temperature: args.temperature,
+        logitLoss: args['logit-loss'] as 'ce' | 'mse',
+        stage: args.stage as 'task' | 'general',
+        ...(args.intermediate ? { intermediate: readIntermediate(args.intermediate) } : {}),
+        ...(args['layer-map'] ? { layerMap: parseLayerMap(args['layer-map']) } : {}),
+        pkdWeight: args['pkd-weight'],
+        ...(args['intermediate-epochs'] !== undefined ? { intermediateEpochs: args['intermediate-epochs'] } : {}),
+        augment: args.augment,
+        ...(args.corpus ? { corpus: args.corpus } : {}),
+      },
       maxExamples: args['max-examples'],
       maxLength: args['max-length'],
       glueDir: args['glue-dir'],

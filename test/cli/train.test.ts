@@ -1,0 +1,239 @@
+/**
+ * `compress train` and `compress distill` as a user runs them: exit codes, one-line refusals made before any work
+ * (nothing written), the flags in --help, the JSON lineage and the human summary. The refusal matrix calls the
+ * CLI's `main` in this process (stdout and stderr captured; a subprocess per case would cost ~1.5 s of start-up
+ * each); a few refusals, --help and the runs spawn bin/compress.mjs.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/index.ts';
+import { ctrlC } from '../../src/cli/training.ts';
+import { createTrainingProgress } from '../../src/cli/training-progress.ts';
+import { PassThrough } from 'node:stream';
+import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { writeTinyBert } from '../helpers/models.ts';
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
+const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-cli-train-'));
+const cache = join(work, 'cache');
+/** Vocabulary 128, no tokenizer: enough for refusals made before any model is read. */
+const tiny = writeTinyBert();
+/** Vocabulary 30522 with the teacher's tokenizer files and SST-2 labels (when the shared teacher is there). */
+const tinyWordPiece = writeTinyBert({ vocabSize: 30522 }, { seed: 3 });
+if (haveShared) for (const f of TOKENIZER_FILES) copyFileSync(join(TEACHER, f), join(tinyWordPiece.dir, f));
+writeFileSync(join(tinyWordPiece.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  tiny.cleanup();
+  tinyWordPiece.cleanup();
+});
+
+async function compress(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, GLUE_DIR, BERT_COMPRESS_CACHE: cache }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+/** `main(args)` in this process, with what it writes to stdout and stderr. */
+async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  // yargs prints --help through console.log.
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += a.join(' ') + '\n'));
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    log.mockRestore();
+  }
+}
+
+let outputs = 0;
+/** A fresh output path whose folder does not exist yet. */
+const freshOutput = () => join(work, `out-${++outputs}`, 'model.onnx');
+
+/** Runs a command that must be refused: non-zero exit, one line on stderr matching `re`, nothing written. */
+async function expectRefused(args: string[], re: RegExp, output?: string, how: 'spawn' | 'in-process' = 'in-process'): Promise<void> {
+  const r = how === 'spawn' ? await compress(...args) : await inProcess(...args);
+  expect(r.code, r.stderr).not.toBe(0);
+  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+  expect(r.stderr).toMatch(/^compress: /);
+  expect(r.stderr).toMatch(re);
+  expect(r.stdout).toBe('');
+  if (output && args.includes(output)) {
+    expect(existsSync(resolve(output, '..')), 'the output folder was created').toBe(false);
+    expect(existsSync(`${output}.train`)).toBe(false);
+  }
+}
+
+const distill = (output: string, ...more: string[]) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'SST-2', '-o', output, ...more];
+
+describe('compress train / distill: --help', () => {
+  it('train --help lists the training flags', async () => {
+    const r = await inProcess('train', '--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--task', '--output', '--epochs', '--batch-size', '--lr', '--weight-decay', '--warmup', '--clip', '--dropout', '--seed',
+      '--max-examples', '--max-length', '--checkpoint-every', '--threads', '--glue-dir', '--json']) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout).not.toContain('--alpha');
+  });
+
+  it('distill --help adds the distillation flags, with the library defaults', async () => {
+    const r = await inProcess('distill', '--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--teacher', '--student', '--task', '--output', '--epochs', '--alpha', '--temperature', '--logit-loss', '--cache-dir', '--checkpoint-every', '--json']) {
+      expect(r.stdout).toContain(flag);
+    }
+    const { DEFAULT_DISTILL_SETTINGS } = await import('../../src/train/run.ts');
+    const { DEFAULT_TRAIN_SETTINGS } = await import('../../src/train/trainer.ts');
+    expect(r.stdout).toMatch(new RegExp(`--alpha[^\\n]*\\n?[^\\n]*\\[default: ${DEFAULT_DISTILL_SETTINGS.alpha}\\]`));
+    expect(r.stdout).toMatch(new RegExp(`--epochs[^\\n]*\\[default: ${DEFAULT_TRAIN_SETTINGS.epochs}\\]`));
+  });
+
+  it('the top-level help lists both commands', async () => {
+    const r = await inProcess('--help');
+    expect(r.stdout).toMatch(/compress train <model>/);
+    expect(r.stdout).toMatch(/compress distill/);
+  });
+});
+
+describe('compress train / distill: refusals before any work, one line each', () => {
+  it.each([
+    ['missing -o', () => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'SST-2'], /missing -o\/--output/],
+    ['missing --task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '-o', o], /missing --task/],
+    ['missing --teacher', (o: string) => ['distill', '--student', 'every-other', '--task', 'SST-2', '-o', o], /missing --teacher/],
+    ['missing --student', (o: string) => ['distill', '--teacher', tiny.dir, '--task', 'SST-2', '-o', o], /missing --student/],
+    ['alpha above 1', (o: string) => distill(o, '--alpha', '1.5'), /--alpha must be in \[0, 1\] \(got 1\.5\)/],
+    ['alpha below 0', (o: string) => distill(o, '--alpha', '-0.1'), /--alpha must be in \[0, 1\]/],
+    ['temperature 0', (o: string) => distill(o, '--temperature', '0'), /--temperature must be > 0 \(got 0\)/],
+    ['negative temperature', (o: string) => distill(o, '--temperature', '-2'), /--temperature must be > 0/],
+    ['unknown logit loss', (o: string) => distill(o, '--logit-loss', 'kl'), /--logit-loss must be ce or mse \(got kl\)/],
+    ['unknown student spec', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'tiny-bert', '--task', 'SST-2', '-o', o], /--student tiny-bert: not a model path, every-other, bert:/],
+    ['bad bert: key', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:depth=2', '--task', 'SST-2', '-o', o], /unknown key 'depth'/],
+    ['bilstm without hidden', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bilstm:embedding=64', '--task', 'SST-2', '-o', o], /needs hidden=H/],
+    ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
+    ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
+    ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],
+    ['warmup above 1', (o: string) => distill(o, '--warmup', '2'), /--warmup must be in \[0, 1\]/],
+    ['dropout 1', (o: string) => distill(o, '--dropout', '1'), /--dropout must be in \[0, 1\)/],
+    ['negative threads', (o: string) => distill(o, '--threads', '-1'), /--threads must be an integer ≥ 0/],
+    ['zero max-examples', (o: string) => distill(o, '--max-examples', '0'), /--max-examples must be a positive integer/],
+    ['train on a spec', (o: string) => ['train', 'every-other', '--task', 'SST-2', '-o', o], /every-other: no such model/],
+    ['-o is the input model', () => ['train', tiny.path, '--task', 'SST-2', '-o', tiny.path], /refusing to overwrite the input model/],
+    ['-o beside the input model', () => ['train', tiny.dir, '--task', 'SST-2', '-o', join(tiny.dir, 'trained.onnx')], /the folder of the input model .* would get the output's config\.json/],
+    ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /Unknown argument: alpah/],
+  ] as Array<[string, (o: string) => string[], RegExp]>)('%s', async (_name, args, re) => {
+    const output = freshOutput();
+    await expectRefused(args(output), re, output);
+  });
+
+  it('spawned: the same refusals from bin/compress.mjs, exit 1', async () => {
+    const output = freshOutput();
+    await expectRefused(distill(output, '--alpha', '2'), /--alpha must be in \[0, 1\] \(got 2\)/, output, 'spawn');
+    await expectRefused(['train', tiny.dir, '--task', 'SST-2'], /missing -o\/--output/, undefined, 'spawn');
+  });
+
+  it.skipIf(!haveShared)('shared teacher (skipped without ../shared): vocabulary mismatch, no head for the task, labels that do not match', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['distill', '--teacher', TEACHER, '--student', tiny.dir, '--task', 'SST-2'], /student vocabulary \(128\) differs from the teacher's \(30522\)/],
+      [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'STS-B'], /STS-B needs 1 outputs; the teacher has 2/],
+      [['distill', '--teacher', TEACHER, '--student', 'bert:layers=1', '--task', 'MNLI-m'], /MNLI-m needs 3 outputs; the teacher has 2/],
+      [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'MRPC'], /id2label .* does not name MRPC's labels/],
+      [['train', tinyWordPiece.dir, '--task', 'STS-B'], /STS-B needs 1 outputs; the model has 2/],
+    ];
+    const refusalCache = join(work, 'refusal-cache');
+    for (const [args, re] of cases) {
+      const output = freshOutput();
+      await expectRefused([...args, '-o', output, ...(args[0] === 'distill' ? ['--cache-dir', refusalCache] : [])], re, output);
+    }
+    expect(existsSync(refusalCache), 'teacher logits were computed').toBe(false);
+  });
+});
+
+describe.skipIf(!haveShared)('compress train / distill runs (shared SST-2 teacher; skipped without ../shared)', () => {
+  const small = ['--max-examples', '32', '--max-length', '32', '--epochs', '2', '--batch-size', '16', '--threads', '1'];
+
+  it('distill --json prints the lineage record and only that on stdout', async () => {
+    const output = freshOutput();
+    const r = await compress('distill', '--teacher', TEACHER, '--student', 'bert:layers=1,hidden=32,heads=2,intermediate=64', '--task', 'sst2', '-o', output, '--alpha', '0.25', '--cache-dir', cache, '--json', ...small);
+    expect(r.code, r.stderr).toBe(0);
+    const lineage = JSON.parse(r.stdout);
+    expect(lineage).toMatchObject({ kind: 'distill', task: 'SST-2', steps: 4, distill: { alpha: 0.25, temperature: 2, logitLoss: 'ce' }, output: { path: output } });
+    expect(lineage.epochs).toHaveLength(2);
+    expect(lineage.settings).toMatchObject({ epochs: 2, batchSize: 16, threads: 1 });
+    expect(JSON.parse(readFileSync(`${output}.json`, 'utf8'))).toEqual(lineage);
+    expect(r.stderr).toMatch(/epoch 2: loss/);
+  });
+
+  it('train prints the epochs with the dev metric, the best epoch, the output and its size', async () => {
+    const output = freshOutput();
+    const r = await compress('train', tinyWordPiece.dir, '--task', 'SST-2', '-o', output, ...small);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^train SST-2: canonical rebuild of /);
+    expect(r.stdout).toMatch(/epoch +train loss +dev acc +seconds/);
+    expect(r.stdout).toMatch(/\n +1 +\d+\.\d{4} +\d+\.\d\d /);
+    expect(r.stdout).toMatch(/\n +2 +\d+\.\d{4} +\d+\.\d\d /);
+    expect(r.stdout).toMatch(/best epoch: [12] \(dev SST-2 \d+\.\d\d\)/);
+    expect(lines.at(-1)).toMatch(new RegExp(`^wrote ${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d\\d MB, [\\d,]+ parameters\\) and .*model\\.onnx\\.json$`));
+    expect(existsSync(`${output}.train`)).toBe(false);
+  });
+});
+
+describe('Ctrl-C and progress', () => {
+  it('the first Ctrl-C aborts (the run checkpoints after its step), the second quits at once', () => {
+    const calls: string[] = [];
+    const handler = ctrlC({ abort: () => calls.push('abort'), log: (l) => calls.push(l), quit: () => calls.push('quit') });
+    handler();
+    expect(calls).toEqual(['abort', expect.stringMatching(/Ctrl-C again to quit/)]);
+    handler();
+    expect(calls.at(-1)).toBe('quit');
+  });
+
+  /** A stream that looks like a terminal (or not) and keeps what is written. */
+  function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
+    const chunks: string[] = [];
+    const s = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
+    Object.assign(s, { isTTY, columns: 160, cursorTo: () => true, clearLine: () => true, moveCursor: () => true, clearScreenDown: () => true });
+    s.on('data', (c: Buffer) => chunks.push(c.toString()));
+    return { stream: s, text: () => chunks.join('') };
+  }
+
+  it('on a terminal: a bar with steps, epoch, mean loss, examples/s and ETA, log lines above it', async () => {
+    const { stream, text } = fakeStream(true);
+    const p = createTrainingProgress(2, stream);
+    p.step({ step: 1, totalSteps: 8, epoch: 0, loss: 0.7, examplesPerSecond: 120 });
+    p.log('epoch 1: loss 0.6931, dev SST-2 50.92');
+    p.step({ step: 5, totalSteps: 8, epoch: 1, loss: 0.5, examplesPerSecond: 130 });
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(text()).toMatch(/5\/8 steps \| epoch 2\/2 \| loss 0\.6000 \| 130 ex\/s \| ETA/);
+    expect(text()).toContain('epoch 1: loss 0.6931, dev SST-2 50.92\n');
+  });
+
+  it('elsewhere: only the log lines', async () => {
+    const { stream, text } = fakeStream(false);
+    const p = createTrainingProgress(2, stream);
+    p.step({ step: 1, totalSteps: 8, epoch: 0, loss: 0.7, examplesPerSecond: 120 });
+    p.log('epoch 1: loss 0.6931');
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(text()).toBe('epoch 1: loss 0.6931\n');
+  });
+});
