@@ -141,13 +141,19 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
 /**
  * The train / distill steps of one pipeline on one model, resolved: task, teacher (default: the model), the train
  * file. Also what they add to the point key: the steps with model paths replaced by the files' hashes (so moving a
- * teacher keeps the key, changing it does not), and per training step the teacher's, student's and data's hashes.
+ * teacher keeps the key, changing it does not) and without threads and checkpointEvery (which change nothing),
+ * and per training step the teacher's, student's and data's hashes.
  */
 async function planTraining(
   p: PipelineSpec, m: ModelSpec, modelOnnx: string, opts: PlanOptions, hash: (file: string) => Promise<string>,
 ): Promise<{ steps: PointTrainingStep[]; keySteps: PassStep[]; identity: unknown[] }> {
   const steps: PointTrainingStep[] = [];
-  const keySteps: PassStep[] = p.steps.map((s) => ({ pass: s.pass, settings: { ...s.settings } }));
+  const keySteps: PassStep[] = p.steps.map((s, i) => {
+    if (!p.training![i]) return s;
+    // Settings that do not change the trained model stay out of the key (as the trainer's own job key does).
+    const { threads: _t, checkpointEvery: _c, ...settings } = s.settings;
+    return { pass: s.pass, settings };
+  });
   const identity: unknown[] = [];
   for (const [index, t] of p.training!.entries()) {
     if (!t) continue;

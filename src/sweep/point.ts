@@ -68,7 +68,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   let modelFile = point.model.onnx;
   let size: { params: number; bytes: number } | undefined;
   let dataFile: string | undefined;
-  let passes: PointResult['passes'] = [];
+  const passes: PointResult['passes'] = [];
   let trainSeconds: number | undefined;
   if (point.outputDir !== null) {
     mkdirSync(point.outputDir, { recursive: true });

@@ -73,7 +73,9 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
           if (r) best.add(p, r);
         }
         finished = e.previous.size;
-        write(`sweep ${e.spec.name}: ${total} points (${e.spec.models.length} models × ${e.spec.pipelines.length} pipelines), ${finished} already in the store`);
+        const grid = e.spec.models.length * e.spec.pipelines.length;
+        const some = total < grid ? `; ${grid - total} model × pipeline pairs left out by pipelines' models lists` : '';
+        write(`sweep ${e.spec.name}: ${total} points (${e.spec.models.length} models × ${e.spec.pipelines.length} pipelines${some}), ${finished} already in the store`);
         bar?.start(total, finished, { best: best.describe() });
         return;
       }

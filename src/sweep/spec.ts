@@ -43,7 +43,7 @@ import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
-import { StepSettingError, TRAINING_STEPS, isTrainingStep, oneTrainingTask, parseTrainingStep, type TrainingStepSpec } from './train-step.ts';
+import { StepSettingError, TRAINING_STEPS, describeValue, isTrainingStep, oneTrainingTask, parseTrainingStep, type TrainingStepSpec } from './train-step.ts';
 
 export interface CalibrationSpec {
   /** GLUE task whose train split calibrates (default: the model's first task). */
@@ -120,7 +120,7 @@ export function parseSweepFile(file: string): SweepSpec {
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, { merge: true }); // `<<: *anchor` merge keys, to share settings between steps
   } catch (e) {
     throw new SettingsError(`${file}: not valid YAML: ${errorMessage(e).split('\n')[0]}`);
   }
@@ -321,29 +321,29 @@ class Fields {
   }
 
   object(v: unknown, at: string, what = 'a mapping'): Record<string, unknown> {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(at, `expected ${what}, got ${describe(v)}`);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(at, `expected ${what}, got ${describeValue(v)}`);
     return v as Record<string, unknown>;
   }
 
   /** A non-empty list. */
   list(v: unknown, at: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${describe(v)}`);
+    if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${describeValue(v)}`);
     if (v.length === 0) this.fail(at, 'the list is empty');
     return v;
   }
 
   string(v: unknown, at: string): string {
-    if (typeof v !== 'string' || v.trim() === '') this.fail(at, v === undefined ? 'missing (a string)' : `expected a string, got ${describe(v)}`);
+    if (typeof v !== 'string' || v.trim() === '') this.fail(at, v === undefined ? 'missing (a string)' : `expected a string, got ${describeValue(v)}`);
     return v;
   }
 
   int(v: unknown, at: string, min: number): number {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(at, `expected an integer ≥ ${min}, got ${describe(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(at, `expected an integer ≥ ${min}, got ${describeValue(v)}`);
     return v;
   }
 
   boolean(v: unknown, at: string): boolean {
-    if (typeof v !== 'boolean') this.fail(at, `expected true or false, got ${describe(v)}`);
+    if (typeof v !== 'boolean') this.fail(at, `expected true or false, got ${describeValue(v)}`);
     return v;
   }
 
@@ -356,12 +356,4 @@ class Fields {
       if (values.indexOf(v) !== i) this.fail(at(i), `${what} '${v}' is used twice`);
     });
   }
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
 }

@@ -10,9 +10,11 @@
  *
  * Settings: the training settings (epochs, batchSize, lr, weightDecay, warmupRatio, maxGradNorm, dropout, seed,
  * checkpointEvery, evalEachEpoch, threads), `maxExamples`, `maxLength`, `task` (for a model with several tasks);
- * distill also takes alpha, temperature, logitLoss, `teacher` (a path; default: the point's input model) and
- * `student` (every-other, bert:…, bilstm:… or a path: trained instead of the model so far, so only as the first
- * step). Paths resolve against the sweep file's folder. Ranges are the library's (`checkSettings`).
+ * distill also takes alpha, temperature, logitLoss, intermediate-layer KD (intermediate: a preset or a list of
+ * matches, layerMap, pkdWeight, intermediateEpochs), augment, `teacher` (a path; default: the point's input model)
+ * and `student` (every-other, bert:…, bilstm:… or a path: trained instead of the model so far, so only as the
+ * first step). Paths resolve against the sweep file's folder. Ranges are the library's (`checkSettings`). The
+ * general stage (stage, corpus) is not a sweep step.
  */
 import { resolve } from 'node:path';
 import { SettingsError, UserError } from '../errors.ts';
@@ -23,6 +25,7 @@ import { checkSettings, type DistillSettings } from '../train/run.ts';
 import type { TrainSettings } from '../train/trainer.ts';
 import { parseBertSpec } from '../train/students/index.ts';
 import { parseBilstmSpec } from '../train/students/bilstm.ts';
+import { parseLayerMap, parseMatches } from '../train/intermediate.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -57,7 +60,7 @@ export class StepSettingError extends SettingsError {
   }
 }
 
-type Kind = 'int' | 'number' | 'boolean' | 'string';
+type Kind = 'int' | 'number' | 'boolean' | 'string' | 'data';
 const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
   epochs: { kind: 'int', min: 1 },
   batchSize: { kind: 'int', min: 1 },
@@ -71,10 +74,19 @@ const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
   evalEachEpoch: { kind: 'boolean' },
   threads: { kind: 'int', min: 0 },
 };
-const DISTILL_KEYS: Record<keyof DistillSettings, { kind: Kind }> = {
+/** The general stage (intermediate KD on a text corpus) is not a sweep step: its data is not the task's. */
+type NotInSweeps = 'stage' | 'corpus';
+const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: Kind; min?: number }> = {
   alpha: { kind: 'number' },
   temperature: { kind: 'number' },
   logitLoss: { kind: 'string' },
+  /** A preset name, or a list of {teacherLayer, studentLayer, feature, loss, weight} (parseMatches). */
+  intermediate: { kind: 'data' },
+  /** uniform | skip | last | 'T:S,T:S', or a list of [teacher, student] pairs. */
+  layerMap: { kind: 'data' },
+  pkdWeight: { kind: 'number' },
+  intermediateEpochs: { kind: 'int', min: 1 },
+  augment: { kind: 'int', min: 0 },
 };
 const OTHER_KEYS = { task: { kind: 'string' }, maxExamples: { kind: 'int', min: 1 }, maxLength: { kind: 'int', min: 2 } } as const;
 const DISTILL_ONLY = ['student', 'teacher'] as const;
@@ -88,10 +100,13 @@ export function trainingStepKeys(kind: TrainingKind): string[] {
 const FLAG_TO_KEY: Record<string, string> = {
   '--epochs': 'epochs', '--batch-size': 'batchSize', '--lr': 'lr', '--weight-decay': 'weightDecay', '--warmup': 'warmupRatio',
   '--clip': 'maxGradNorm', '--dropout': 'dropout', '--seed': 'seed', '--checkpoint-every': 'checkpointEvery',
-  '--alpha': 'alpha', '--temperature': 'temperature', '--logit-loss': 'logitLoss',
+  '--alpha': 'alpha', '--temperature': 'temperature', '--logit-loss': 'logitLoss', '--intermediate': 'intermediate',
+  '--layer-map': 'layerMap', '--pkd-weight': 'pkdWeight', '--intermediate-epochs': 'intermediateEpochs', '--augment': 'augment',
 };
 
-function describe(v: unknown): string {
+/** 'string "x"', 'a list', 'nothing': a YAML value for an error message. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
@@ -100,7 +115,7 @@ function describe(v: unknown): string {
 
 function typed(key: string, v: unknown, t: { kind: Kind; min?: number }): unknown {
   const fail = (what: string): never => {
-    throw new StepSettingError(key, `expected ${what}, got ${describe(v)}`);
+    throw new StepSettingError(key, `expected ${what}, got ${describeValue(v)}`);
   };
   switch (t.kind) {
     case 'int':
@@ -115,6 +130,28 @@ function typed(key: string, v: unknown, t: { kind: Kind; min?: number }): unknow
     case 'string':
       if (typeof v !== 'string' || v.trim() === '') fail('a string');
       return v;
+    case 'data':
+      return parseData(key, v);
+  }
+}
+
+/** `intermediate` and `layerMap`, which take a name or a list. */
+function parseData(key: string, v: unknown): unknown {
+  try {
+    if (key === 'intermediate') {
+      if (typeof v === 'string') return v; // a preset: checkSettings names the known ones
+      return parseMatches(v, 'intermediate');
+    }
+    if (typeof v === 'string') return parseLayerMap(v);
+    if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isSafeInteger(n) && (n as number) >= 0))) {
+      return v.map((p) => [p[0], p[1]] as [number, number]);
+    }
+    throw new StepSettingError(key, `expected uniform, skip, last, 'T:S,T:S' or a list of [teacher, student] layer pairs, got ${describeValue(v)}`);
+  } catch (e) {
+    if (e instanceof StepSettingError || !(e instanceof UserError)) throw e;
+    const m = /^intermediate((?:\[\d+\])?(?:\.\w+)?): (.*)$/.exec(e.message);
+    if (m) throw new StepSettingError(`intermediate${m[1]}`, m[2]!);
+    throw new StepSettingError(key, e.message.replace(/^--layer-map /, ''));
   }
 }
 
@@ -131,7 +168,11 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   const known = trainingStepKeys(kind);
   for (const k of Object.keys(raw)) {
     if (!known.includes(k)) {
-      const hint = kind === 'train' && (DISTILL_ONLY as readonly string[]).includes(k) ? `'${k}' is a distill setting; ` : '';
+      const hint = kind === 'train' && (k in DISTILL_KEYS || (DISTILL_ONLY as readonly string[]).includes(k))
+        ? `'${k}' is a distill setting; `
+        : k === 'stage' || k === 'corpus'
+          ? 'the general stage (intermediate KD on a corpus) is not a sweep step: run compress distill --stage general and list its output as a model; '
+          : '';
       throw new StepSettingError(k, `unknown ${kind} setting (${hint}known: ${known.join(', ')})`);
     }
   }
@@ -140,15 +181,16 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   const distill: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (k in TRAIN_KEYS) settings[k] = typed(k, v, TRAIN_KEYS[k as keyof TrainSettings]);
-    else if (k in DISTILL_KEYS) distill[k] = typed(k, v, DISTILL_KEYS[k as keyof DistillSettings]);
+    else if (k in DISTILL_KEYS) distill[k] = typed(k, v, DISTILL_KEYS[k as keyof typeof DISTILL_KEYS]);
   }
   try {
     checkSettings(settings as Partial<TrainSettings>, kind === 'distill' ? (distill as Partial<DistillSettings>) : undefined);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    const m = /^(--[a-z-]+) (.*)$/.exec(e.message);
+    const m = /^(--[a-z-]+):? (.*)$/.exec(e.message);
     const key = m ? FLAG_TO_KEY[m[1]!] : undefined;
-    throw key ? new StepSettingError(key, m![2]!) : new StepSettingError('', e.message);
+    const named = (text: string) => text.replace(/--[a-z-]+/g, (flag) => FLAG_TO_KEY[flag] ?? flag);
+    throw key ? new StepSettingError(key, named(m![2]!)) : new StepSettingError('', named(e.message));
   }
   out.settings = settings as Partial<TrainSettings>;
   if (kind === 'distill') out.distill = distill as Partial<DistillSettings>;
@@ -162,7 +204,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
     } catch (e) {
       throw new StepSettingError('task', (e as Error).message);
     }
-    if (!tasks.every((t) => t.splits.train?.path === tasks[0]!.splits.train?.path) || !tasks[0]!.splits.train) {
+    if (!oneTrainingTask(tasks) || !tasks[0]!.splits.train) {
       throw new StepSettingError('task', `'${name}' has no single train split to ${kind} on`);
     }
     out.task = tasks[0]!.name;
@@ -206,10 +248,14 @@ export function oneTrainingTask(tasks: readonly TaskDefinition[]): boolean {
   return tasks.every((t) => t.splits.train?.path === tasks[0]?.splits.train?.path);
 }
 
-/** One line for a finished training step: 'distill: 625 steps, best epoch 1, dev 72.90'. */
-export function trainingSummary(l: { kind: string; steps: number; bestEpoch: number; epochs: ReadonlyArray<{ epoch: number; score?: number }>; student: { description: string } }, studentGiven: boolean): string {
+/** One line for a finished training step: '625 steps, best epoch 1 of 1, dev 72.90' (phases: 'intermediate-layer 300 + prediction-layer 625 steps, …'). */
+export function trainingSummary(
+  l: { steps: number; bestEpoch: number; epochs: ReadonlyArray<{ epoch: number; score?: number }>; student: { description: string }; phases?: ReadonlyArray<{ name: string; steps: number }> },
+  studentGiven: boolean,
+): string {
   const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
   const dev = best?.score !== undefined && Number.isFinite(best.score) ? `, dev ${(best.score * 100).toFixed(2)}` : '';
   const student = studentGiven ? ` (student: ${l.student.description})` : '';
-  return `${l.steps} steps, best epoch ${l.bestEpoch} of ${l.epochs.length}${dev}${student}`;
+  const steps = l.phases && l.phases.length > 1 ? l.phases.map((p) => `${p.name.split(' ')[0]} ${p.steps}`).join(' + ') : String(l.steps);
+  return `${steps} steps, best epoch ${l.bestEpoch} of ${l.epochs.length}${dev}${student}`;
 }

@@ -78,10 +78,10 @@ describe('sweep file', () => {
 
   it('the CLI prints an invalid sweep file as one line and exits 1', () => {
     const bad = join(t.root, 'bad-pass.yaml');
-    writeFileSync(bad, 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: x, steps: [{pass: distill, settings: {}}]}\n');
+    writeFileSync(bad, 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: x, steps: [{pass: distil, settings: {}}]}\n');
     const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', join(t.root, 'x.sqlite')], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^compress: .*bad-pass\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distill' \(known: /)]);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^compress: .*bad-pass\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: /)]);
   });
 });
 

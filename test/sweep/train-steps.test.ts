@@ -7,6 +7,7 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
@@ -77,9 +78,30 @@ describe('train / distill steps in a sweep file', () => {
     [[{ name: 'p', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, { pass: 'distill', settings: { student: 'every-other' } }] }], /^tiny\.yaml: pipelines\[0\]\.steps\[1\]\.settings\.student: a student replaces the model so far, so this must be the pipeline's first step/],
     [[{ name: 's-{seed}', grid: [{ pass: 'train', settings: { seed: [1, 'x'] } }] }], /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.seed \(grid point 2: s-x\): expected an integer, got string "x"$/],
     [[{ name: 'k', models: ['nope'], steps: [{ pass: 'train', settings: {} }] }], /^tiny\.yaml: pipelines\[0\]\.models\[0\]: no model named 'nope' \(models: tiny-sst2\)$/],
+    [[distill({ intermediate: 'tiny' })], /settings\.intermediate: must be one of tinybert, pkd-skip, pkd-last or a list of matches \(got 'tiny'\)$/],
+    [[distill({ intermediate: [{ teacherLayer: 1, studentLayer: 1, feature: 'hiden', loss: 'mse' }] })], /settings\.intermediate\[0\]\.feature: expected one of embeddings, hidden/],
+    [[distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })], /settings\.layerMap: 'sideways': expected uniform, skip, last or teacher:student pairs/],
+    [[distill({ augment: 2 })], /settings\.augment: augmented examples have no gold labels; use alpha 0 /],
+    [[distill({ stage: 'general' })], /settings\.stage: unknown distill setting \(the general stage .* is not a sweep step/],
     [[{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }], /pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: .*; and the training steps train, distill\)$/],
   ])('refuses %j with one line naming the field', (pipelines, message) => {
     expect(refusal(() => parse(pipelines))).toMatch(message);
+  });
+
+  it('the CLI prints a bad step setting as one line and exits 1, before any work', () => {
+    const bad = join(t.root, 'bad-distill.yaml');
+    writeFileSync(bad, 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: x, steps: [{pass: distill, settings: {temprature: 2}}]}\n');
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', join(t.root, 'bad.sqlite')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^compress: .*bad-distill\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.temprature: unknown distill setting \(known: /)]);
+    expect(existsSync(join(t.root, 'bad.sqlite'))).toBe(false);
+  });
+
+  it('passes intermediate-layer KD settings through to the library', () => {
+    const spec = parse([distill({ intermediate: 'pkd-skip', layerMap: [[2, 1]], pkdWeight: 50, intermediateEpochs: 2, alpha: 0, augment: 1 })]);
+    expect(spec.pipelines[1]!.training![0]!.distill).toEqual({ intermediate: 'pkd-skip', layerMap: [[2, 1]], pkdWeight: 50, intermediateEpochs: 2, alpha: 0, augment: 1 });
+    const matches = [{ teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
+    expect(parse([distill({ intermediate: matches, layerMap: '2:1' })]).pipelines[1]!.training![0]!.distill).toEqual({ intermediate: [{ ...matches[0], weight: 1 }], layerMap: [[2, 1]] });
   });
 
   it('a model with several tasks needs settings.task (or the pipeline limited to other models)', () => {
@@ -122,6 +144,9 @@ describe('point keys of train / distill steps', () => {
       // The same teacher moved elsewhere: the same key.
       cpSync(teacher, join(root, 'moved'), { recursive: true });
       expect(await key('moved')).toBe(otherTeacher);
+      // Threads and checkpoint spacing change nothing: the same key.
+      const withThreads = parseSweep({ models: [{ path: join(t.root, 'models/tiny-sst2'), tasks: ['SST-2'] }], pipelines: [distill({ teacher: 'moved', maxExamples: 16, threads: 1, checkpointEvery: 5 })] }, join(root, 's.yaml'));
+      expect((await planSweep(withThreads, { glueDir: glue, workDir: join(root, 'w') })).find((p) => p.steps.length > 0)!.key).toBe(otherTeacher);
       // Other training data: another key.
       writeFileSync(join(glue, 'SST-2', 'train.tsv'), readFileSync(join(glue, 'SST-2', 'train.tsv'), 'utf8') + 'one more line\t1\n');
       expect(await key()).not.toBe(otherTeacher);
