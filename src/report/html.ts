@@ -1,11 +1,15 @@
 /**
  * The offline HTML report: one self-contained page (no scripts, styles, fonts or images fetched at view time) with
- * the machine, the variant table and both charts as inline SVG; the report data is embedded as JSON for reuse.
+ * the machine, the variant table and the charts (both Pareto charts, and the teacher-size chart when the report has
+ * one) as inline SVG; the report data is embedded as JSON for reuse.
  */
 import { describeMachine } from '../bench/machine.ts';
 import type { ChartKind } from './charts.ts';
 import type { ReportData } from './rows.ts';
 import { displayTable, toJson } from './table.ts';
+
+/** The SVG text of each chart: both Pareto charts, and the teacher-size chart when there is one. */
+export type ReportCharts = Record<ChartKind, string> & { teacherSize?: string | null };
 
 export interface HtmlReportOptions {
   title: string;
@@ -33,7 +37,7 @@ tr.baseline td { background: #fafaf0; } tr.front td:first-child { border-left: 3
 `;
 
 /** The page. `charts` holds the SVG text of each chart. */
-export function toHtml(data: ReportData, charts: Record<ChartKind, string>, opts: HtmlReportOptions): string {
+export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportOptions): string {
   const { header, rows, align } = displayTable(data);
   const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const body = rows
@@ -61,7 +65,7 @@ export function toHtml(data: ReportData, charts: Record<ChartKind, string>, opts
 <div class="charts">
 <figure id="pareto-bytes">${charts.bytes}</figure>
 <figure id="pareto-latency">${charts.latency}</figure>
-</div>
+${charts.teacherSize ? `<figure id="teacher-size">${charts.teacherSize}</figure>\n` : ''}</div>
 <div class="table"><table>
 <thead><tr>${th}</tr></thead>
 <tbody>

@@ -1,7 +1,8 @@
-/** Public API of reports: rows from a store, Pareto fronts, the table formats, the charts and the HTML page. */
+/** Public API of reports: rows from a store, Pareto fronts, the table formats, the Pareto and teacher-size charts and the HTML page. */
 export { dominates, paretoMask, paretoFront, paretoMaskBy, type Objective, type Direction } from './pareto.ts';
 export { buildReport, describeSteps, type ReportRow, type ReportData } from './rows.ts';
 export { toMarkdown, toCsv, toJson, displayTable, formatMetrics } from './table.ts';
 export { chartSpec, chartPoints, renderSvg, renderCharts, type ChartKind, type ChartPoint } from './charts.ts';
-export { toHtml, escapeHtml, type HtmlReportOptions } from './html.ts';
+export { teacherSizePoints, teacherSizeSpec, renderTeacherSizeChart, teacherPathMatches, TEACHER_SERIES, type TeacherSizePoint } from './teacher-size.ts';
+export { toHtml, escapeHtml, type HtmlReportOptions, type ReportCharts } from './html.ts';
 export { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './write.ts';

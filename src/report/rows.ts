@@ -14,6 +14,8 @@ export interface ReportRow {
   key: string;
   sweep: string;
   model: string;
+  /** The model's .onnx path as the sweep resolved it (to match a distill step's named teacher). */
+  modelPath: string;
   modelSha256: string;
   label: string;
   isBaseline: boolean;
@@ -95,6 +97,7 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       key: p.key,
       sweep: p.sweep,
       model: p.model,
+      modelPath: p.modelPath,
       modelSha256: p.modelSha256,
       label: p.label,
       isBaseline: p.steps.length === 0,

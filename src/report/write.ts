@@ -1,14 +1,15 @@
 /**
  * `compress report` as a library call: read the finished points of a store, build the rows, and write the table
- * in the asked formats plus both Pareto charts (SVG) into a folder.
+ * in the asked formats plus both Pareto charts (SVG), and the teacher-size chart when the points have one, into a folder.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { writeFileAtomic } from '../glue/atomic-write.ts';
 import { SweepStore } from '../sweep/store.ts';
 import { renderCharts } from './charts.ts';
-import { toHtml } from './html.ts';
+import { toHtml, type ReportCharts } from './html.ts';
+import { renderTeacherSizeChart } from './teacher-size.ts';
 import { buildReport, type ReportData } from './rows.ts';
 import { toCsv, toJson, toMarkdown } from './table.ts';
 
@@ -45,19 +46,32 @@ export async function renderReport(data: ReportData, format: ReportFormat, sourc
     case 'json':
       return toJson(data);
     case 'html':
-      return toHtml(data, await renderCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
+      return toHtml(data, await allCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
   }
 }
 
-/** Writes `report.<format>` for each format and `pareto-bytes.svg`, `pareto-latency.svg` into `outDir`; returns the paths. */
+/** Both Pareto charts and the teacher-size chart (null when the points have none). */
+async function allCharts(data: ReportData): Promise<ReportCharts> {
+  return { ...(await renderCharts(data)), teacherSize: await renderTeacherSizeChart(data) };
+}
+
+/**
+ * Writes `report.<format>` for each format, `pareto-bytes.svg`, `pareto-latency.svg` and (when the points have one)
+ * `teacher-size.svg` (else an old one there is removed) into `outDir`; returns the paths written.
+ */
 export async function writeReportFiles(data: ReportData, outDir: string, formats: readonly ReportFormat[], source: string): Promise<string[]> {
   const files: string[] = [];
-  const charts = await renderCharts(data);
-  for (const [kind, svg] of Object.entries(charts)) {
+  const charts = await allCharts(data);
+  for (const kind of ['bytes', 'latency'] as const) {
     const file = join(outDir, `pareto-${kind}.svg`);
-    writeFileAtomic(file, svg);
+    writeFileAtomic(file, charts[kind]);
     files.push(file);
   }
+  const teacherSize = join(outDir, 'teacher-size.svg');
+  if (charts.teacherSize) {
+    writeFileAtomic(teacherSize, charts.teacherSize);
+    files.push(teacherSize);
+  } else rmSync(teacherSize, { force: true }); // not one left from an earlier report into the same folder
   for (const f of formats) {
     const file = join(outDir, `report.${f}`);
     const text = f === 'html' ? toHtml(data, charts, { title: `Compression report: ${basename(source)}`, source: resolve(source), generatedAt: new Date().toISOString() }) : await renderReport(data, f, source);

@@ -1,0 +1,114 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PassStep } from '../../src/pass/pass.ts';
+import { buildReport } from '../../src/report/rows.ts';
+import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec } from '../../src/report/teacher-size.ts';
+import { writeReportFiles } from '../../src/report/write.ts';
+import { fakePoint, posterPoints, type FakePoint } from './points.ts';
+
+const kd = (settings: Record<string, unknown> = {}): PassStep[] => [{ pass: 'distill', settings: { student: 'bert:layers=1,hidden=128', alpha: 0.5, ...settings } }];
+const everyOther: PassStep[] = [{ pass: 'distill', settings: { student: 'every-other', alpha: 0.5 } }];
+
+/** examples/teacher-size.yaml in miniature: two teachers (params = bytes / 4), the same students from each. */
+function teacherSizeList(): FakePoint[] {
+  return [
+    { model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: 0.734 },
+    { model: 'teacher-L4H256', label: 'every-other+kd', bytes: 36e6, glue: 0.70, steps: everyOther },
+    { model: 'teacher-L4H256', label: 'L1H128+kd', bytes: 2e6, glue: 0.68, steps: kd() },
+    { model: 'teacher-L4H256', label: 'int8', bytes: 11e6, glue: 0.73, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
+    { model: 'teacher-L2H256', label: 'baseline', bytes: 40e6, glue: 0.811 },
+    { model: 'teacher-L2H256', label: 'every-other+kd', bytes: 34e6, glue: 0.75, steps: everyOther },
+    { model: 'teacher-L2H256', label: 'L1H128+kd', bytes: 2e6, glue: 0.72, steps: kd() },
+    { model: 'teacher-L2H256', label: 'L1H128-labels', bytes: 2e6, glue: 0.66, steps: kd({ alpha: 1 }) },
+    { model: 'teacher-L2H256', label: 'unscored+kd', bytes: 2e6, glue: null, steps: kd() },
+  ];
+}
+const dataOf = (list: FakePoint[]) => buildReport(list.map(fakePoint));
+const brief = (data: ReturnType<typeof dataOf>) => teacherSizePoints(data).map((p) => `${p.series} ${p.teacher} x=${p.x} y=${p.y.toFixed(1)} #${p.order}`);
+
+describe('teacher-size points', () => {
+  it('puts each distilled student at its teacher\'s size, one line per pipeline sorted by x, and the teachers as their own series', () => {
+    expect(brief(dataOf(teacherSizeList()))).toEqual([
+      'every-other+kd teacher-L2H256 x=10 y=75.0 #0',
+      'every-other+kd teacher-L4H256 x=11 y=70.0 #1',
+      'L1H128-labels teacher-L2H256 x=10 y=66.0 #0', // labels sort as the table's (localeCompare)
+      'L1H128+kd teacher-L2H256 x=10 y=72.0 #0',
+      'L1H128+kd teacher-L4H256 x=11 y=68.0 #1',
+      'teacher teacher-L2H256 x=10 y=81.1 #0',
+      'teacher teacher-L4H256 x=11 y=73.4 #1',
+    ]);
+    const p = teacherSizePoints(dataOf(teacherSizeList()));
+    expect(p[0]).toMatchObject({ kind: 'student', params: 8.5, tasks: 'SST-2' });
+    expect(p.at(-1)).toMatchObject({ kind: 'teacher', params: 11, tasks: 'SST-2' });
+  });
+
+  it('is empty (nothing to draw) with fewer than two teachers or no distill step', () => {
+    expect(teacherSizePoints(dataOf(teacherSizeList().filter((f) => f.model === 'teacher-L2H256')))).toEqual([]);
+    expect(teacherSizePoints(buildReport(posterPoints()))).toEqual([]);
+    expect(teacherSizeSpec(buildReport(posterPoints()))).toBeNull();
+    // A teacher without a baseline row has no size: its students are left out.
+    expect(teacherSizePoints(dataOf(teacherSizeList().filter((f) => !(f.model === 'teacher-L4H256' && f.label === 'baseline'))))).toEqual([]);
+  });
+
+  it('takes a named teacher by model name, path or hash when it is a model of the report, and skips the point otherwise', () => {
+    const list = [
+      ...teacherSizeList().filter((f) => f.model === 'teacher-L2H256'),
+      { model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: 0.734 },
+      { model: 'small', label: 'baseline', bytes: 8e6, glue: 0.6 },
+      { model: 'small', label: 'from-L4 (path)', bytes: 8e6, glue: 0.64, steps: [{ pass: 'prune-heads', settings: { ratio: 0.5 } }, ...kd({ teacher: '../../models/teacher-L4H256' })] },
+      { model: 'small', label: 'from-L4 (file)', bytes: 8e6, glue: 0.641, steps: kd({ teacher: '/models/teacher-L4H256/model.onnx' }) },
+      { model: 'small', label: 'from-L4 (name)', bytes: 8e6, glue: 0.642, steps: kd({ teacher: 'teacher-L4H256' }) },
+      { model: 'small', label: 'from-L2 (hash)', bytes: 8e6, glue: 0.65, steps: kd({ teacher: 'sha256:sha-teacher-L2H256' }) },
+      { model: 'small', label: 'from elsewhere', bytes: 8e6, glue: 0.66, steps: kd({ teacher: '../teachers/unknown' }) },
+      { model: 'small', label: 'ambiguous', bytes: 8e6, glue: 0.67, steps: kd({ teacher: 'model.onnx' }) },
+    ];
+    const p = teacherSizePoints(dataOf(list));
+    const named = p.filter((q) => q.series.startsWith('from'));
+    expect(named.map((q) => `${q.series}: ${q.teacher} x=${q.x}`)).toEqual([
+      'from-L2 (hash): teacher-L2H256 x=10',
+      'from-L4 (file): teacher-L4H256 x=11',
+      'from-L4 (name): teacher-L4H256 x=11',
+      'from-L4 (path): teacher-L4H256 x=11',
+    ]);
+    expect(p.some((q) => q.series === 'ambiguous')).toBe(false);
+    // 'small' is no teacher here (every step names one): only the named teachers are in the teacher series.
+    expect(p.filter((q) => q.kind === 'teacher').map((q) => q.teacher)).toEqual(['teacher-L2H256', 'teacher-L4H256']);
+  });
+
+  it('matches teacher paths as written in a sweep file against the stored .onnx path', () => {
+    expect(teacherPathMatches('../../shared/teachers/sst2-L2H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(true);
+    expect(teacherPathMatches('./sst2-L2H256/', '/work/shared/teachers/sst2-L2H256/onnx/model.onnx')).toBe(true);
+    expect(teacherPathMatches('teachers/x/../sst2-L2H256/model.onnx', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(true);
+    expect(teacherPathMatches('../teachers/sst2-L4H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(false);
+    expect(teacherPathMatches('L2H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(false);
+    expect(teacherPathMatches('..', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(false);
+  });
+});
+
+describe('teacher-size chart', () => {
+  it('renders to SVG with every series', async () => {
+    const svg = (await renderTeacherSizeChart(dataOf(teacherSizeList())))!;
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const name of ['every-other+kd', 'L1H128+kd', 'L1H128-labels', 'teacher', 'teacher-L4H256', 'teacher-L2H256']) expect(svg).toContain(`>${name}</text>`);
+    expect(svg).toContain('teacher parameters (M)');
+    expect(svg).toContain('stroke-dasharray="6,4"');
+  });
+
+  it('is written beside the Pareto charts and embedded in the HTML page, and absent when there is nothing to draw', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-teachers-'));
+    const files = await writeReportFiles(dataOf(teacherSizeList()), out, ['html'], 'teacher-size.sqlite');
+    expect(files.map((f) => f.slice(out.length + 1))).toEqual(['pareto-bytes.svg', 'pareto-latency.svg', 'teacher-size.svg', 'report.html']);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).toContain('<figure id="teacher-size"><svg');
+
+    const other = mkdtempSync(join(tmpdir(), 'report-teachers-'));
+    writeFileSync(join(other, 'teacher-size.svg'), '<svg/>'); // from an earlier report into the same folder
+    const plain = await writeReportFiles(buildReport(posterPoints()), other, ['html'], 'poster.sqlite');
+    expect(plain.map((f) => f.slice(other.length + 1))).toEqual(['pareto-bytes.svg', 'pareto-latency.svg', 'report.html']);
+    expect(existsSync(join(other, 'teacher-size.svg'))).toBe(false);
+    expect(readFileSync(join(other, 'report.html'), 'utf8')).not.toContain('teacher-size');
+  });
+});
