@@ -29,6 +29,7 @@ export interface TrainingArgs {
   'max-length'?: number;
   'checkpoint-every': number;
   threads: number;
+  'dense-embeddings': boolean;
   'glue-dir'?: string;
   json: boolean;
 }
@@ -80,6 +81,7 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
     .option('max-length', { type: 'number', describe: "maximum tokens per example (default: config.json's max_length, else 128)" })
     .option('checkpoint-every', { type: 'number', default: d.checkpointEvery, describe: 'steps between checkpoints (0: epoch ends only); a rerun resumes from the last one' })
     .option('threads', { type: 'number', default: d.threads, describe: 'onnxruntime intra-op threads (0: one per core)' })
+    .option('dense-embeddings', { type: 'boolean', default: !d.sparseEmbeddings, describe: 'dense embedding gradients and AdamW on every row each step (torch semantics; slower) instead of row-sparse lazy updates' })
     .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
@@ -117,6 +119,7 @@ function settingsOf(a: TrainingArgs): Partial<TrainSettings> {
     seed: a.seed,
     checkpointEvery: a['checkpoint-every'],
     threads: a.threads,
+    sparseEmbeddings: !a['dense-embeddings'],
   };
 }
 

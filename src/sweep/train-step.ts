@@ -73,6 +73,7 @@ const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
   checkpointEvery: { kind: 'int', min: 0 },
   evalEachEpoch: { kind: 'boolean' },
   threads: { kind: 'int', min: 0 },
+  sparseEmbeddings: { kind: 'boolean' },
 };
 /** The general stage (intermediate KD on a text corpus) is not a sweep step: its data is not the task's. */
 type NotInSweeps = 'stage' | 'corpus';

@@ -50,6 +50,11 @@ export interface TrainSettings {
   evalEachEpoch: boolean;
   /** onnxruntime intra-op threads (0: one per core). */
   threads: number;
+  /**
+   * Embedding tables get row-sparse gradients and lazy AdamW updates (only the rows a batch touched move), the fast
+   * default; false: dense gradients and AdamW on every row each step, as torch.optim.AdamW does.
+   */
+  sparseEmbeddings: boolean;
 }
 
 export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = Object.freeze({
@@ -64,6 +69,7 @@ export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = Object.freeze({
   checkpointEvery: 200,
   evalEachEpoch: true,
   threads: 0,
+  sparseEmbeddings: true,
 });
 
 export interface EpochRecord {
@@ -145,11 +151,12 @@ export async function trainingGraph(
   dropout: boolean,
   intermediate: readonly IntermediateTerm[] = [],
   seed = 1,
+  sparse = true,
 ): Promise<{ graph: GradientGraph; params: Map<string, Float32Array> }> {
   const forward = student.forward(dropout);
   const withLoss = appendLoss(forward, 'logits', student.numLabels, loss, intermediate, seed);
   const params = new Map([...initialParameters(forward), ...withLoss.parameters]);
-  const graph = await buildGradientGraph(withLoss.model, { loss: withLoss.loss, parameters: [...params.keys()], sparse: student.sparse, keep: withLoss.terms.map((t) => t.output) });
+  const graph = await buildGradientGraph(withLoss.model, { loss: withLoss.loss, parameters: [...params.keys()], sparse: sparse ? student.sparse : [], keep: withLoss.terms.map((t) => t.output) });
   return { graph, params };
 }
 
@@ -217,7 +224,7 @@ export interface Stepper {
 /** Differentiates the student with its loss and opens the training session. */
 export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'settings' | 'teacherLogits' | 'intermediate'>): Promise<Stepper> {
   const { student, settings } = job;
-  const { graph: gg, params } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed);
+  const { graph: gg, params } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed, settings.sparseEmbeddings);
   const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
   const inputNames = new Set(session.inputNames);
   const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay });
