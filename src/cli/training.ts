@@ -47,6 +47,7 @@ export interface DistillArgs extends TrainingArgs {
   'layer-map'?: string;
   'pkd-weight': number;
   'intermediate-epochs'?: number;
+  'intermediate-phase'?: string;
   augment: number;
   corpus?: string;
 }
@@ -102,6 +103,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
     .option('layer-map', { type: 'string', describe: 'layer map of a preset: uniform | skip | last | teacher:student pairs (3:1,6:2)' })
     .option('pkd-weight', { type: 'number', default: d.pkdWeight, describe: "BERT-PKD's beta: the weight of each patient (PKD) term" })
     .option('intermediate-epochs', { type: 'number', describe: 'epochs of the intermediate phase of the task stage (default: --epochs)' })
+    .option('intermediate-phase', { type: 'string', describe: 'first: intermediate KD alone, then prediction KD (TinyBERT; default) | joint: both losses in one phase (BERT-PKD; default of the pkd presets)' })
     .option('augment', { type: 'number', default: d.augment, describe: "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (needs --alpha 0)" })
     .option('corpus', { type: 'string', describe: '--stage general: a text file, one sentence (or tab-separated pair) per line (default: every GLUE train/dev sentence present)' });
 }

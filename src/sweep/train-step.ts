@@ -87,6 +87,7 @@ const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: 
   layerMap: { kind: 'data' },
   pkdWeight: { kind: 'number' },
   intermediateEpochs: { kind: 'int', min: 1 },
+  intermediatePhase: { kind: 'string' },
   augment: { kind: 'int', min: 0 },
 };
 const OTHER_KEYS = { task: { kind: 'string' }, maxExamples: { kind: 'int', min: 1 }, maxLength: { kind: 'int', min: 2 } } as const;
@@ -102,7 +103,7 @@ const FLAG_TO_KEY: Record<string, string> = {
   '--epochs': 'epochs', '--batch-size': 'batchSize', '--lr': 'lr', '--weight-decay': 'weightDecay', '--warmup': 'warmupRatio',
   '--clip': 'maxGradNorm', '--dropout': 'dropout', '--seed': 'seed', '--checkpoint-every': 'checkpointEvery',
   '--alpha': 'alpha', '--temperature': 'temperature', '--logit-loss': 'logitLoss', '--intermediate': 'intermediate',
-  '--layer-map': 'layerMap', '--pkd-weight': 'pkdWeight', '--intermediate-epochs': 'intermediateEpochs', '--augment': 'augment',
+  '--layer-map': 'layerMap', '--pkd-weight': 'pkdWeight', '--intermediate-epochs': 'intermediateEpochs', '--intermediate-phase': 'intermediatePhase', '--augment': 'augment',
 };
 
 /** 'string "x"', 'a list', 'nothing': a YAML value for an error message. */

@@ -57,6 +57,11 @@ export interface DistillSettings {
   pkdWeight: number;
   /** Epochs of the intermediate phase of the task stage (default: epochs). */
   intermediateEpochs?: number;
+  /**
+   * Task stage with intermediate matches: 'first' trains them alone, then prediction KD (TinyBERT's order, the
+   * default); 'joint' trains both losses together in one phase (BERT-PKD's way, the default of the PKD presets).
+   */
+  intermediatePhase?: 'first' | 'joint';
   /** Augmented variants per training example (TinyBERT's data augmentation; 0: none). */
   augment: number;
   /** General stage: the corpus file (default: every sentence of the GLUE train and dev files present). */
@@ -173,6 +178,9 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (distill.augment > 0 && distill.alpha > 0) {
     throw new SettingsError('--augment: augmented examples have no gold labels; use --alpha 0 (the teacher is the only target, as in TinyBERT)');
   }
+  if (distill.intermediatePhase !== undefined && distill.intermediatePhase !== 'first' && distill.intermediatePhase !== 'joint') {
+    throw new SettingsError(`--intermediate-phase must be first or joint (got ${String(distill.intermediatePhase)})`);
+  }
   if (!(distill.pkdWeight >= 0)) throw new SettingsError(`--pkd-weight must be ≥ 0 (got ${distill.pkdWeight})`);
   if (distill.intermediateEpochs !== undefined && !(Number.isSafeInteger(distill.intermediateEpochs) && distill.intermediateEpochs > 0)) {
     throw new SettingsError(`--intermediate-epochs must be a positive integer (got ${distill.intermediateEpochs})`);
@@ -211,8 +219,10 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
     : distill.intermediate;
   const intermediateEpochs = distill.intermediateEpochs ?? settings.epochs;
   if (distill.stage === 'general') return [{ name: 'general distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false }];
-  if (distill.intermediate === 'pkd-skip' || distill.intermediate === 'pkd-last') {
-    return [{ name: `${distill.intermediate} (prediction + patient KD)`, loss: prediction, matches, epochs: settings.epochs, evaluate: true }];
+  const joint = distill.intermediatePhase ?? (distill.intermediate === 'pkd-skip' || distill.intermediate === 'pkd-last' ? 'joint' : 'first');
+  if (joint === 'joint') {
+    const what = typeof distill.intermediate === 'string' ? distill.intermediate : 'intermediate';
+    return [{ name: `prediction + ${what} KD`, loss: prediction, matches, epochs: settings.epochs, evaluate: true }];
   }
   return [
     { name: 'intermediate-layer distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false },

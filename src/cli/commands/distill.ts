@@ -46,6 +46,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
         ...(args['layer-map'] ? { layerMap: parseLayerMap(args['layer-map']) } : {}),
         pkdWeight: args['pkd-weight'],
         ...(args['intermediate-epochs'] !== undefined ? { intermediateEpochs: args['intermediate-epochs'] } : {}),
+        ...(args['intermediate-phase'] !== undefined ? { intermediatePhase: args['intermediate-phase'] as 'first' | 'joint' } : {}),
         augment: args.augment,
         ...(args.corpus ? { corpus: args.corpus } : {}),
       },
