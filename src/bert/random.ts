@@ -36,6 +36,18 @@ export class Rng {
   private c: number;
   private d: number;
 
+  /** A generator started from a raw sfc32 state [a, b, c, d] (e.g. a counter-based stream's, src/train/random.ts). */
+  static fromState(state: readonly [number, number, number, number]): Rng {
+    const r = Object.create(Rng.prototype) as Rng;
+    [r.a, r.b, r.c, r.d] = [state[0] | 0, state[1] | 0, state[2] | 0, state[3] | 0];
+    return r;
+  }
+
+  /** The raw sfc32 state [a, b, c, d]. */
+  state(): [number, number, number, number] {
+    return [this.a, this.b, this.c, this.d];
+  }
+
   /** A generator for `seed` (a safe integer), optionally keyed by a stream name. */
   constructor(seed: number, name = '') {
     let s = streamKey(seed, name);

@@ -40,7 +40,8 @@ import { EmbeddingNeighbours, checkEmbeddings, type WordEmbeddings } from './aug
 import { mlmCandidates, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
 import { basicTokens, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab, type WordVocab } from './augment-words.ts';
 import type { TrainingExample, TrainingSet } from './data.ts';
-import { counterState, type Sfc32State } from './random.ts';
+import { counterState, uniformIndex } from './random.ts';
+import { Rng } from '../bert/random.ts';
 
 export { EmbeddingNeighbours, normalizeRows, type WordEmbeddings } from './augment-neighbours.ts';
 export { type MlmOptions } from './augment-mlm.ts';
@@ -137,8 +138,8 @@ export async function augmentExamples(o: AugmentOptions): Promise<AugmentedExamp
 
   const out: AugmentedExample[] = [];
   parsed.forEach((p, i) => {
-    const va = variants(p.a, o.n, s.p, new Sfc32(counterState(o.seed, 'train/augment/a', i)), slotCandidates, vocab);
-    const vb = p.b ? variants(p.b, o.n, s.p, new Sfc32(counterState(o.seed, 'train/augment/b', i)), slotCandidates, vocab) : null;
+    const va = variants(p.a, o.n, s.p, Rng.fromState(counterState(o.seed, 'train/augment/a', i)), slotCandidates, vocab);
+    const vb = p.b ? variants(p.b, o.n, s.p, Rng.fromState(counterState(o.seed, 'train/augment/b', i)), slotCandidates, vocab) : null;
     for (let v = 0; v < o.n; v++) out.push(vb ? { source: i, textA: va[v]!, textB: vb[v]! } : { source: i, textA: va[v]! });
   });
   return out;
@@ -204,7 +205,7 @@ function variants(
   t: ParsedText,
   n: number,
   p: number,
-  rng: Sfc32,
+  rng: Rng,
   slotCandidates: (t: ParsedText, slot: number) => Int32Array,
   vocab: WordVocab,
 ): string[] {
@@ -216,7 +217,7 @@ function variants(
       if (!(rng.nextFloat() < p)) return;
       const c = slotCandidates(t, i);
       if (c.length === 0) return;
-      const word = vocab.tokens[c[rng.nextIndex(c.length)]!]!;
+      const word = vocab.tokens[c[uniformIndex(rng, c.length)]!]!;
       const original = t.text.slice(slot.start, slot.end);
       text += t.text.slice(at, slot.start) + (vocab.lowercase ? matchCase(original, word) : word);
       at = slot.end;
@@ -224,45 +225,6 @@ function variants(
     out.push(text + t.text.slice(at));
   }
   return out;
-}
-
-/** sfc32 from a `counterState` (the generator of `Rng`, started from a (seed, name, counter) state). */
-class Sfc32 {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor([a, b, c, d]: Sfc32State) {
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
-  }
-
-  nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  nextFloat(): number {
-    return this.nextUint32() / 4294967296;
-  }
-
-  /** Uniform integer in [0, n), without modulo bias. */
-  nextIndex(n: number): number {
-    const limit = 2 ** 32 - (2 ** 32 % n);
-    for (;;) {
-      const u = this.nextUint32();
-      if (u < limit) return u % n;
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -28,19 +28,14 @@ function fmix32(h: number): number {
  */
 export function counterState(seed: number, name: string, counter: number): Sfc32State {
   if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError(`'counter' must be a non-negative safe integer, got ${counter}`);
-  let a = fmix32(streamKey(seed, name));
-  let b = fmix32((counter >>> 0) ^ 0x6a09e667);
-  let c = fmix32(Math.floor(counter / 2 ** 32) ^ 0xbb67ae85);
-  let d = 1;
-  for (let i = 0; i < 12; i++) {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-  }
-  return [a, b, c, d];
+  const rng = Rng.fromState([
+    fmix32(streamKey(seed, name)),
+    fmix32((counter >>> 0) ^ 0x6a09e667),
+    fmix32(Math.floor(counter / 2 ** 32) ^ 0xbb67ae85),
+    1,
+  ]);
+  for (let i = 0; i < 12; i++) rng.nextUint32();
+  return rng.state();
 }
 
 /** A uniform integer in [0, n) from `rng`, without modulo bias (rejection of the top partial range). */

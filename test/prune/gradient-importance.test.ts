@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
+import { encodeModel, type Model } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { applyHeadPruning, pruneHeadsPass, selectHeads } from '../../src/prune/heads.ts';
@@ -16,11 +16,11 @@ import { batchFeeds, batchLoss, logitsOutput } from '../../src/pass/measure.ts';
 import type { CalibrationBatch, CalibrationSource } from '../../src/pass/pass.ts';
 import { quantizePass } from '../../src/quantize/index.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
-import { evaluate } from '../../src/eval/index.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { paddedBatch, tinyBert } from '../helpers/models.ts';
 import { lcg } from '../helpers/feeds.ts';
-import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
+import { GLUE_DIR, hasGlue, hasTeachers } from '../helpers/paths.ts';
+import { sst2TeacherPruning } from '../helpers/teacher-pruning.ts';
 
 /** Calibration batches of the given sizes (uneven, padded), seeded labels: class indices or scores. */
 function calibration(sizes: number[], vocab: number, labels: { classes: number } | 'regression', seed = 5): CalibrationSource {
@@ -151,13 +151,7 @@ describe('gradient head importance', () => {
 
 describe.skipIf(!hasTeachers || !hasGlue)('gradient importance on the SST-2 teacher', () => {
   it('beats the mean of three random choices at 40% of heads removed', async () => {
-    const dir = join(TEACHERS, 'sst2-L4H256');
-    const model = loadModel(join(dir, 'model.onnx'));
-    const s = findBert(model);
-    const accuracy = async (drop: Record<number, number[]>) => {
-      const r = await evaluate({ model: encodeModel(applyHeadPruning(model, s, drop)), tasks: ['SST-2'], glueDir: GLUE_DIR, tokenizer: dir, modelConfig: dir });
-      return r.tasks[0].metrics.accuracy as number;
-    };
+    const { dir, model, s, accuracy } = sst2TeacherPruning();
     const source = await loadCalibration({ model: dir, task: 'SST-2', examples: 256, glueDir: GLUE_DIR });
     const t0 = performance.now();
     const scores = await headScores('gradient', model, s, { calibration: source });

@@ -4,24 +4,15 @@
  * 20–60% and both teachers is `npm run bench -- prune-importance`.
  */
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { loadModel, encodeModel } from '../../src/onnx/index.ts';
-import { findBert } from '../../src/bert/discover.ts';
-import { applyHeadPruning, selectHeads } from '../../src/prune/heads.ts';
+import { selectHeads } from '../../src/prune/heads.ts';
 import { headScores, normalizePerLayer } from '../../src/prune/head-importance.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
-import { evaluate } from '../../src/eval/index.ts';
-import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
+import { GLUE_DIR, hasGlue, hasTeachers } from '../helpers/paths.ts';
+import { sst2TeacherPruning } from '../helpers/teacher-pruning.ts';
 
 describe.skipIf(!hasTeachers || !hasGlue)('head importance on the SST-2 teacher', () => {
   it('ablation beats the mean of three random choices at 40%', async () => {
-    const dir = join(TEACHERS, 'sst2-L4H256');
-    const model = loadModel(join(dir, 'model.onnx'));
-    const s = findBert(model);
-    const accuracy = async (drop: Record<number, number[]>) => {
-      const r = await evaluate({ model: encodeModel(applyHeadPruning(model, s, drop)), tasks: ['SST-2'], glueDir: GLUE_DIR, tokenizer: dir, modelConfig: dir });
-      return r.tasks[0].metrics.accuracy as number;
-    };
+    const { dir, model, s, accuracy } = sst2TeacherPruning();
     const calibration = await loadCalibration({ model: dir, task: 'SST-2', examples: 256, glueDir: GLUE_DIR });
     const ablation = await accuracy(selectHeads(normalizePerLayer(await headScores('ablation', model, s, { calibration })), 0.4));
     let random = 0;
