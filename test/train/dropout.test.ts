@@ -40,19 +40,6 @@ describe('dropoutMask', () => {
     expect(() => dropoutMask(1, 0, 's', 5, 1.5)).toThrow(RangeError);
     expect(() => dropoutMask(1, -1, 's', 5, 0.1)).toThrow(/counter/);
   });
-
-  // About 20 ms for 10M values on an idle 2-core machine; the bound is loose because the suite shares the cores.
-  it('fills 10M values into a reused buffer fast (best of 5 under 300 ms)', () => {
-    const out = new Float32Array(10_000_000);
-    dropoutMaskInto(out, 1, 0, 'warm', 0.1);
-    let best = Infinity;
-    for (let r = 0; r < 5; r++) {
-      const t = performance.now();
-      dropoutMaskInto(out, 1, r + 1, 'layer.3.attention.probs', 0.1);
-      best = Math.min(best, performance.now() - t);
-    }
-    expect(best).toBeLessThan(300);
-  });
 });
 
 describe('counter streams', () => {
