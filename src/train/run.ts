@@ -281,7 +281,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   for (const [i, phase] of phases.entries()) {
     if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
     const matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false)) : undefined;
-    const features = matches ? await TeacherFeatures.open(teacherModel!, matches.requests, threads) : undefined;
+    const features = matches
+      ? await TeacherFeatures.open(teacherModel!, matches.requests, threads, { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features') })
+      : undefined;
     try {
       result = await train({
         student: current, set: trainSet, loss: phase.loss, teacherLogits: teacher,

@@ -1,10 +1,15 @@
 /**
  * The teacher's intermediate features for intermediate-layer distillation: the values discovery finds in the
  * teacher's graph (any exporter: embeddings output, layer outputs, attention probabilities or scores) exposed as
- * extra graph outputs and computed by onnxruntime on each training batch. Matches are turned into loss terms
+ * extra graph outputs and computed by onnxruntime on each training batch (cached on disk per batch while the cache
+ * stays under its budget). Matches are turned into loss terms
  * (losses.ts IntermediateTerm) that name the student's values and the teacher inputs these features feed.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Model } from '../onnx/graph.ts';
+import { writeFileAtomic } from '../onnx/save.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { findBert } from '../bert/discover.ts';
@@ -65,23 +70,55 @@ export function intermediatePlan(
   return { terms, requests };
 }
 
-/** The teacher run on training batches, returning the requested features as training-graph feeds. */
+/** Where teacher features are cached on disk, and how much room they may take. */
+export interface FeatureCacheOptions {
+  dir: string;
+  /** Bytes the cache folder may hold (default 2 GiB); batches past it are computed and not stored. */
+  budgetBytes?: number;
+}
+
+export const DEFAULT_FEATURE_CACHE_BUDGET = 2 * 2 ** 30;
+const FEATURE_CACHE_MAGIC = 'BCTFEAT1';
+
+/**
+ * The teacher run on training batches, returning the requested features as training-graph feeds. With a cache,
+ * each batch's features are stored under a SHA-256 of the teacher's bytes, the requested values and the batch's
+ * ids, mask and token types, while the folder stays under its budget; a later run of the same batch (a resumed
+ * run, or another student trained on the same data in the same order) reads them instead of running the teacher.
+ */
 export class TeacherFeatures {
+  /** Batches served from the cache, and run through the teacher. */
+  readonly stats = { hits: 0, runs: 0 };
+  private cacheBytes = 0;
+
   private constructor(
     private readonly session: Session,
     private readonly inputs: ModelInput[],
     private readonly requests: readonly FeatureRequest[],
-  ) {}
-
-  static async open(teacher: Model, requests: readonly FeatureRequest[], threads?: number): Promise<TeacherFeatures> {
-    const m = cloneModel(teacher);
-    m.graph.outputs = requests.map((r) => ({ name: r.value }));
-    const session = await openSession(encodeModel(m), { threads });
-    return new TeacherFeatures(session, modelInputs(session), requests);
+    private readonly cache?: FeatureCacheOptions & { teacherKey: string },
+  ) {
+    if (cache) this.cacheBytes = folderBytes(cache.dir);
   }
 
-  /** The features of `batch` (ids padded to `seq`), keyed by training-graph input name. */
+  static async open(teacher: Model, requests: readonly FeatureRequest[], threads?: number, cache?: FeatureCacheOptions): Promise<TeacherFeatures> {
+    const m = cloneModel(teacher);
+    m.graph.outputs = requests.map((r) => ({ name: r.value }));
+    const bytes = encodeModel(m);
+    const session = await openSession(bytes, { threads });
+    const teacherKey = cache ? createHash('sha256').update(bytes).digest('hex') : '';
+    return new TeacherFeatures(session, modelInputs(session), requests, cache ? { ...cache, teacherKey } : undefined);
+  }
+
+  /** The features of `batch`, keyed by training-graph input name. */
   async run(batch: Batch): Promise<Feeds> {
+    const file = this.cache ? join(this.cache.dir, `features-${this.batchKey(batch)}.bin`) : undefined;
+    if (file && existsSync(file)) {
+      const read = readFeatures(file, this.requests);
+      if (read) {
+        this.stats.hits++;
+        return read;
+      }
+    }
     const feeds: Feeds = {};
     for (const i of this.inputs) {
       const src = i.role === 'ids' ? batch.inputIds : i.role === 'mask' ? batch.attentionMask : batch.tokenTypeIds;
@@ -90,12 +127,65 @@ export class TeacherFeatures {
         : new Tensor('int64', src, [batch.size, batch.seq]);
     }
     const out = await this.session.run(feeds);
+    this.stats.runs++;
     const result: Feeds = {};
     for (const r of this.requests) result[r.input] = out[r.value];
+    if (file) this.store(file, result);
     return result;
+  }
+
+  private batchKey(batch: Batch): string {
+    const h = createHash('sha256');
+    h.update(JSON.stringify({ format: FEATURE_CACHE_MAGIC, teacher: this.cache!.teacherKey, values: this.requests.map((r) => r.value), size: batch.size, seq: batch.seq }));
+    for (const a of [batch.inputIds, batch.attentionMask, batch.tokenTypeIds]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    return h.digest('hex');
+  }
+
+  private store(file: string, features: Feeds): void {
+    const parts = this.requests.map((r) => features[r.input]);
+    const header = Buffer.from(JSON.stringify(parts.map((t, i) => ({ input: this.requests[i].input, dims: [...t.dims] }))));
+    const payload = parts.map((t) => {
+      const d = t.data as Float32Array;
+      return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    });
+    const size = 12 + header.length + payload.reduce((n, p) => n + p.length, 0);
+    if (this.cacheBytes + size > (this.cache!.budgetBytes ?? DEFAULT_FEATURE_CACHE_BUDGET)) return;
+    mkdirSync(this.cache!.dir, { recursive: true });
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(header.length);
+    writeFileAtomic(file, Buffer.concat([Buffer.from(FEATURE_CACHE_MAGIC), len, header, ...payload]));
+    this.cacheBytes += size;
   }
 
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** The features in a cache file, or undefined when it is not a complete one for these requests. */
+function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds | undefined {
+  try {
+    const buf = readFileSync(file);
+    if (buf.subarray(0, 8).toString() !== FEATURE_CACHE_MAGIC) return undefined;
+    const n = buf.readUInt32LE(8);
+    const header = JSON.parse(buf.subarray(12, 12 + n).toString()) as Array<{ input: string; dims: number[] }>;
+    if (header.length !== requests.length || header.some((h, i) => h.input !== requests[i].input)) return undefined;
+    let at = 12 + n;
+    const out: Feeds = {};
+    for (const h of header) {
+      const count = h.dims.reduce((a, b) => a * b, 1);
+      const bytes = buf.subarray(at, at + 4 * count);
+      if (bytes.length !== 4 * count) return undefined;
+      out[h.input] = new Tensor('float32', new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), h.dims);
+      at += 4 * count;
+    }
+    return at === buf.length ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function folderBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }

@@ -4,6 +4,9 @@
  * direct onnxruntime run.
  */
 import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createModel, DataType, encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
@@ -207,6 +210,36 @@ describe('teacher features and the projection', () => {
     for (const r of plan.requests) expect(Array.from(got[r.input].data as Float32Array)).toEqual(Array.from(want[r.value].data as Float32Array));
     const s = findBert(teacher);
     expect(plan.requests.map((r) => r.value)).toContain(s.layers[1].output);
+  });
+
+  it('caches teacher features per batch: the cached values equal a fresh onnxruntime run, and the budget holds', async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
+    const dir = mkdtempSync(join(tmpdir(), 'bc-features-'));
+    try {
+      const fresh = await TeacherFeatures.open(teacher, plan.requests, 1);
+      const want = await fresh.run(batchOf(60));
+      await fresh.release();
+      const first = await TeacherFeatures.open(teacher, plan.requests, 1, { dir });
+      await first.run(batchOf(60));
+      await first.release();
+      expect(first.stats).toEqual({ hits: 0, runs: 1 });
+      const second = await TeacherFeatures.open(teacher, plan.requests, 1, { dir });
+      const got = await second.run(batchOf(60));
+      await second.release();
+      expect(second.stats).toEqual({ hits: 1, runs: 0 });
+      for (const r of plan.requests) {
+        expect(got[r.input].dims).toEqual(want[r.input].dims);
+        expect(Array.from(got[r.input].data as Float32Array)).toEqual(Array.from(want[r.input].data as Float32Array));
+      }
+      // another batch is another entry; a zero budget stores nothing
+      const full = await TeacherFeatures.open(teacher, plan.requests, 1, { dir: join(dir, 'none'), budgetBytes: 0 });
+      await full.run(batchOf(60));
+      await full.release();
+      expect(existsSync(join(dir, 'none'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('trains the projection and leaves it out of the exported student', async () => {
