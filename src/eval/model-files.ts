@@ -3,8 +3,8 @@
  * `onnx/model.onnx`), `config.json` and the tokenizer files. The folder (the .onnx file's folder for a file) is
  * where config.json and the tokenizer are looked for unless given explicitly.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DataError, ModelLoadError } from '../errors.ts';
 
 export interface ModelLocation {
@@ -26,6 +26,25 @@ export interface ModelConfig {
   readonly maxLength: number | null;
   /** `problem_type` ("regression", "single_label_classification"…), or null. */
   readonly problemType: string | null;
+}
+
+/** The tokenizer files of a Hugging Face model folder. */
+export const TOKENIZER_FILES: readonly string[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+
+/** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */
+export const MODEL_SIDE_FILES: readonly string[] = ['config.json', ...TOKENIZER_FILES];
+
+/**
+ * Copies those of `files` that exist in `fromDir` to `toDir` (only where `toDir` lacks them with `onlyMissing`);
+ * returns the names copied. Nothing is copied onto itself.
+ */
+export function copyModelFiles(fromDir: string, toDir: string, files: readonly string[], opts: { onlyMissing?: boolean } = {}): string[] {
+  if (resolve(fromDir) === resolve(toDir)) return [];
+  return files.filter((f) => {
+    if (!existsSync(join(fromDir, f)) || (opts.onlyMissing && existsSync(join(toDir, f)))) return false;
+    copyFileSync(join(fromDir, f), join(toDir, f));
+    return true;
+  });
 }
 
 export const EMPTY_MODEL_CONFIG: ModelConfig = { file: null, id2label: null, numLabels: null, maxLength: null, problemType: null };

@@ -3,7 +3,7 @@
  * result, then write the model and its lineage sidecar (`OUT.json`) atomically.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, createReadStream } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, createReadStream } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadModel } from '../onnx/load.ts';
 import { saveModel, writeFileAtomic, type SavedFiles } from '../onnx/save.ts';
@@ -11,6 +11,7 @@ import type { ModelSize } from '../onnx/size.ts';
 import type { PassContext, PassReport, PassStep } from '../pass/pass.ts';
 import { runPipeline } from '../pass/pipeline.ts';
 import { toolVersion } from '../version.ts';
+import { MODEL_SIDE_FILES, copyModelFiles } from '../eval/model-files.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -42,20 +43,9 @@ export interface CompressOptions {
   copyModelFiles?: boolean;
 }
 
-/** The files of a Hugging Face model folder that describe labels and tokenization. */
-export const MODEL_SIDE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
-
 /** Copies the model-folder side files from `fromDir` to `toDir` where `toDir` lacks them; returns the names copied. */
 export function copyModelSideFiles(fromDir: string, toDir: string): string[] {
-  if (resolve(fromDir) === resolve(toDir)) return [];
-  const copied: string[] = [];
-  for (const f of MODEL_SIDE_FILES) {
-    if (existsSync(join(fromDir, f)) && !existsSync(join(toDir, f))) {
-      copyFileSync(join(fromDir, f), join(toDir, f));
-      copied.push(f);
-    }
-  }
-  return copied;
+  return copyModelFiles(fromDir, toDir, MODEL_SIDE_FILES, { onlyMissing: true });
 }
 
 export async function sha256File(path: string): Promise<string> {

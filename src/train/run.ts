@@ -4,14 +4,14 @@
  * and the best student written as a model folder (model, config.json, tokenizer files) with a lineage sidecar
  * `OUT.json` recording the settings, the data hash, steps and the dev metric of each epoch.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
 import { writeFileAtomic } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
-import { locateModel, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
+import { TOKENIZER_FILES, copyModelFiles, locateModel, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
@@ -31,7 +31,6 @@ import { INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type Inter
 import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
 import { corpusSet, glueSentences, readCorpusFile } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
-import { TOKENIZER_FILES } from './students/bilstm.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
 export interface DistillSettings {
@@ -310,10 +309,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   saveModel(model, o.output);
   const outDir = dirname(resolve(o.output));
   writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(student.configJson({ ...sourceConfig, max_length: maxLength }), null, 2) + '\n'));
-  for (const f of TOKENIZER_FILES) {
-    const from = join(labelSource.dir, f);
-    if (existsSync(from) && resolve(from) !== resolve(join(outDir, f))) copyFileSync(from, join(outDir, f));
-  }
+  copyModelFiles(labelSource.dir, outDir, TOKENIZER_FILES);
   const lineage: TrainLineage = {
     tool: { name: 'bert-compress', version: toolVersion() },
     createdAt: new Date().toISOString(),

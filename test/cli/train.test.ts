@@ -5,7 +5,8 @@
  * each); a few refusals, --help and the runs spawn bin/compress.mjs.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +21,6 @@ import { writeTinyBert } from '../helpers/models.ts';
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
-const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-cli-train-'));
 const cache = join(work, 'cache');
@@ -28,7 +28,7 @@ const cache = join(work, 'cache');
 const tiny = writeTinyBert();
 /** Vocabulary 30522 with the teacher's tokenizer files and SST-2 labels (when the shared teacher is there). */
 const tinyWordPiece = writeTinyBert({ vocabSize: 30522 }, { seed: 3 });
-if (haveShared) for (const f of TOKENIZER_FILES) copyFileSync(join(TEACHER, f), join(tinyWordPiece.dir, f));
+if (haveShared) copyModelFiles(TEACHER, tinyWordPiece.dir, TOKENIZER_FILES);
 writeFileSync(join(tinyWordPiece.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });

@@ -4,7 +4,8 @@
  * evaluates, alpha = 0 leaves only the teacher term (its first value checked against a soft cross-entropy computed
  * here), and a regression task trains.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,6 @@ import { writeTinyBert } from '../helpers/models.ts';
 const SST2_TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const STSB_TEACHER = join(TEACHERS_DIR, 'stsb-L4H256');
 const haveShared = hasGlue && existsSync(join(SST2_TEACHER, 'model.onnx')) && existsSync(join(STSB_TEACHER, 'model.onnx'));
-const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-trainer-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -29,7 +29,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** A seeded tiny BERT (2 × 32) with the teacher's WordPiece vocabulary, tokenizer files and SST-2 labels. */
 function tinyStudentFolder(): { dir: string; cleanup(): void } {
   const tiny = writeTinyBert({ vocabSize: 30522 }, { seed: 3 });
-  for (const f of TOKENIZER_FILES) copyFileSync(join(SST2_TEACHER, f), join(tiny.dir, f));
+  copyModelFiles(SST2_TEACHER, tiny.dir, TOKENIZER_FILES);
   writeFileSync(join(tiny.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
   return tiny;
 }

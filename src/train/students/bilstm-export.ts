@@ -6,12 +6,9 @@
  *
  * Sentence pairs are read as one sequence, `[CLS] a [SEP] b [SEP]`, exactly as the tokenizer encodes them.
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { attr } from '../../bert/build-graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { createModel, type Model } from '../../onnx/graph.ts';
-import { saveModel, writeFileAtomic } from '../../onnx/save.ts';
 import { SettingsError } from '../../errors.ts';
 import { BILSTM_DIRECTIONS, checkBilstmWeights, type BilstmConfig } from './bilstm-config.ts';
 import {
@@ -123,33 +120,4 @@ export function bilstmConfigJson(
   if (opts.problemType) json.problem_type = opts.problemType;
   if (opts.task) json.finetuning_task = opts.task;
   return json;
-}
-
-/** Tokenizer files copied from the teacher's folder when present. */
-export const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
-
-/**
- * Writes a student model folder: `model.onnx` (exportBilstm), `config.json` (bilstmConfigJson) and the tokenizer
- * files found in `tokenizerDir` (the teacher's folder). Returns the files written.
- */
-export function writeBilstmFolder(
-  dir: string,
-  config: BilstmConfig,
-  weights: ReadonlyMap<string, Float32Array>,
-  opts: { tokenizerDir: string; id2label?: Readonly<Record<number, string>> | readonly string[]; problemType?: string; task?: string },
-): string[] {
-  const copied = TOKENIZER_FILES.filter((f) => existsSync(join(opts.tokenizerDir, f)));
-  if (!copied.includes('tokenizer.json') && !copied.includes('vocab.txt')) {
-    throw new SettingsError(`${opts.tokenizerDir}: no tokenizer.json or vocab.txt to copy beside the student`);
-  }
-  mkdirSync(dir, { recursive: true });
-  const files = [saveModel(exportBilstm(config, weights), join(dir, 'model.onnx')).model];
-  const configFile = join(dir, 'config.json');
-  writeFileAtomic(configFile, new TextEncoder().encode(`${JSON.stringify(bilstmConfigJson(config, opts), null, 2)}\n`));
-  files.push(configFile);
-  for (const f of copied) {
-    copyFileSync(join(opts.tokenizerDir, f), join(dir, f));
-    files.push(join(dir, f));
-  }
-  return files;
 }
