@@ -39,7 +39,7 @@ import { writeFileAtomic } from '../onnx/save.ts';
 import { EmbeddingNeighbours, checkEmbeddings, type WordEmbeddings } from './augment-neighbours.ts';
 import { mlmCandidates, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
 import { basicTokens, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab, type WordVocab } from './augment-words.ts';
-import type { TrainingExample, TrainingSet } from './data.ts';
+import { examplesDigest, tokenizeTexts, type TrainingSet } from './data.ts';
 import { counterState, uniformIndex } from './random.ts';
 import { Rng } from '../bert/random.ts';
 
@@ -344,18 +344,6 @@ export function trainingTexts(set: TrainingSet): AugmentSource[] {
   });
 }
 
-/**
- * Augmented texts tokenized as `loadTrainingSet` tokenizes (the tokenizer's `encode`, truncated longest-first to
- * `maxLength`), with label NaN: their targets are the teacher's outputs.
- */
-export function augmentedTrainingExamples(examples: readonly AugmentedExample[], tokenizer: TextTokenizer | string, maxLength: number): TrainingExample[] {
-  const tok = typeof tokenizer === 'string' ? loadTokenizer(tokenizer) : tokenizer;
-  return examples.map((e) => {
-    const enc = tok.encode(e.textA, e.textB ?? null, maxLength);
-    return { ids: Int32Array.from(enc.ids), typeIds: Int32Array.from(enc.typeIds), label: NaN };
-  });
-}
-
 export interface AugmentedTrainingSetOptions {
   /** Put the base set's examples (with their labels) first, as TinyBERT's augmented files hold them. Default true. */
   includeOriginal?: boolean;
@@ -380,15 +368,9 @@ export function augmentedTrainingSet(
       throw new SettingsError(`augmented example of source ${e.source}: the base set has ${base.examples.length} examples`);
     }
   }
-  const added = augmentedTrainingExamples(augmented, tok, base.maxLength);
+  const added = tokenizeTexts(augmented, tok, base.maxLength, () => Number.NaN);
   const examples = includeOriginal ? [...base.examples, ...added] : added;
   const sourceRows = Int32Array.from([...(includeOriginal ? base.sourceRows : []), ...augmented.map((e) => base.sourceRows[e.source]!)]);
-  const h = createHash('sha256').update(JSON.stringify({ format: 'augmented-training-set/1', base: base.sha256, maxLength: base.maxLength, includeOriginal }));
-  for (const e of examples) {
-    h.update(new Uint8Array(Int32Array.from([e.ids.length]).buffer));
-    h.update(new Uint8Array(e.ids.buffer, e.ids.byteOffset, e.ids.byteLength));
-    h.update(new Uint8Array(e.typeIds.buffer, e.typeIds.byteOffset, e.typeIds.byteLength));
-    h.update(new Uint8Array(Float64Array.from([e.label]).buffer));
-  }
-  return { ...base, padId: tok.padId, examples, sourceRows, sha256: h.digest('hex') };
+  const header = JSON.stringify({ format: 'augmented-training-set/2', base: base.sha256, maxLength: base.maxLength, includeOriginal });
+  return { ...base, padId: tok.padId, examples, sourceRows, sha256: examplesDigest([header], examples) };
 }

@@ -3,17 +3,14 @@
  * tab-separated sentence pair, per line; by default every sentence of the GLUE train and dev files present,
  * deduplicated. Examples have no labels: only intermediate losses train on them.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { DataError, SettingsError } from '../errors.ts';
+import { DataError } from '../errors.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { resolveTasks } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { TextTokenizer } from '../eval/tokenizer.ts';
 import type { LabelMapping } from '../eval/labels.ts';
-import { Rng } from '../bert/random.ts';
-import { permutation } from './random.ts';
-import type { TrainingExample, TrainingSet } from './data.ts';
+import { chooseRows, examplesDigest, tokenizeTexts, type TrainingSet } from './data.ts';
 
 /** One corpus line: a sentence, or a pair. */
 export interface CorpusText {
@@ -71,22 +68,8 @@ export function corpusSet(o: {
   seed: number;
   file: string;
 }): TrainingSet {
-  if (o.maxExamples !== undefined && !(Number.isSafeInteger(o.maxExamples) && o.maxExamples > 0)) {
-    throw new SettingsError(`--max-examples ${o.maxExamples}: expected a positive integer`);
-  }
-  const n = o.texts.length;
-  const rows = o.maxExamples === undefined || o.maxExamples >= n
-    ? Int32Array.from({ length: n }, (_, i) => i)
-    : permutation(n, new Rng(o.seed, 'corpus/subset')).slice(0, o.maxExamples).sort();
-  const h = createHash('sha256');
-  h.update(JSON.stringify({ format: 'corpus-set/1', maxLength: o.maxLength, count: rows.length }));
-  const examples = Array.from(rows, (r): TrainingExample => {
-    const t = o.texts[r];
-    const enc = o.tokenizer.encode(t.textA, t.textB ?? null, o.maxLength);
-    const ids = Int32Array.from(enc.ids);
-    h.update(new Uint8Array(ids.buffer));
-    return { ids, typeIds: Int32Array.from(enc.typeIds), label: Number.NaN };
-  });
+  const rows = chooseRows(o.texts.length, o.maxExamples, o.seed, 'corpus/subset');
+  const examples = tokenizeTexts(Array.from(rows, (r) => o.texts[r]!), o.tokenizer, o.maxLength, () => Number.NaN);
   return {
     task: o.task,
     split: 'train',
@@ -98,6 +81,6 @@ export function corpusSet(o: {
     padId: o.tokenizer.padId,
     examples,
     sourceRows: rows,
-    sha256: h.digest('hex'),
+    sha256: examplesDigest([JSON.stringify({ format: 'corpus-set/2', maxLength: o.maxLength })], examples),
   };
 }

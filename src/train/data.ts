@@ -90,15 +90,8 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet {
   if (!data.labelled) throw new SettingsError(`${task.name} ${split}: the split has no labels to train on`);
   const rows = chooseRows(data.examples.length, o.maxExamples, seed);
   const labelToOutput = new Map(labelMapping.outputToLabel.map((label, output) => [label, output]));
-  const examples = Array.from(rows, (row): TrainingExample => {
-    const e = data.examples[row]!;
-    const enc = tokenizer.encode(e.textA, e.textB, maxLength);
-    return {
-      ids: Int32Array.from(enc.ids),
-      typeIds: Int32Array.from(enc.typeIds),
-      label: task.regression ? e.label! : labelToOutput.get(e.label!)!,
-    };
-  });
+  const chosen = Array.from(rows, (row) => data.examples[row]!);
+  const examples = tokenizeTexts(chosen, tokenizer, maxLength, (i) => (task.regression ? chosen[i]!.label! : labelToOutput.get(chosen[i]!.label!)!));
   const options = { format: 'training-set/1', task: task.name, split, maxLength, maxExamples: o.maxExamples ?? null, seed, numLabels, outputToLabel: labelMapping.outputToLabel };
   return {
     task,
@@ -111,24 +104,42 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet {
     padId: tokenizer.padId,
     examples,
     sourceRows: rows,
-    sha256: digest(readFileSync(data.file), options, examples),
+    sha256: examplesDigest([createHash('sha256').update(readFileSync(data.file)).digest(), JSON.stringify(options)], examples),
   };
 }
 
-/** File rows to use: all, or the first `maxExamples` of a seeded permutation, sorted back into file order. */
-function chooseRows(n: number, maxExamples: number | undefined, seed: number): Int32Array {
+/**
+ * Rows to use of `n`: all, or the first `maxExamples` of a seeded permutation (stream `stream`), sorted back into
+ * file order, so a smaller budget is a subset of a larger one.
+ */
+export function chooseRows(n: number, maxExamples: number | undefined, seed: number, stream = 'train/subset'): Int32Array {
   if (maxExamples !== undefined && !(Number.isSafeInteger(maxExamples) && maxExamples > 0)) {
     throw new SettingsError(`--max-examples ${maxExamples}: expected a positive integer`);
   }
   if (maxExamples === undefined || maxExamples >= n) return Int32Array.from({ length: n }, (_, i) => i);
-  return permutation(n, new Rng(seed, 'train/subset')).slice(0, maxExamples).sort();
+  return permutation(n, new Rng(seed, stream)).slice(0, maxExamples).sort();
 }
 
-/** SHA-256 of the file's bytes, the options (fixed key order) and every example's length, ids, types and label. */
-function digest(fileBytes: Uint8Array, options: object, examples: readonly TrainingExample[]): string {
+/** Texts tokenized as evaluation tokenizes them (longest-first truncation to `maxLength`), with their targets. */
+export function tokenizeTexts(
+  texts: ReadonlyArray<{ textA: string; textB?: string | null }>,
+  tokenizer: TextTokenizer,
+  maxLength: number,
+  label: (index: number) => number,
+): TrainingExample[] {
+  return texts.map((t, i) => {
+    const enc = tokenizer.encode(t.textA, t.textB ?? null, maxLength);
+    return { ids: Int32Array.from(enc.ids), typeIds: Int32Array.from(enc.typeIds), label: label(i) };
+  });
+}
+
+/**
+ * SHA-256 of `header` (strings or bytes: what the examples come from) and every example's length, ids, types and
+ * label: the key of outputs computed on a set.
+ */
+export function examplesDigest(header: ReadonlyArray<string | Uint8Array>, examples: readonly TrainingExample[]): string {
   const h = createHash('sha256');
-  h.update(createHash('sha256').update(fileBytes).digest());
-  h.update(JSON.stringify(options));
+  for (const part of header) h.update(part);
   let total = 0;
   for (const e of examples) total += 1 + 2 * e.ids.length;
   const ints = new Int32Array(total);

@@ -13,6 +13,7 @@ import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
 import { TOKENIZER_FILES, copyModelFiles, locateModel, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
+import { mapModelLabels } from '../eval/labels.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import { sha256File } from '../glue/download/http-file.ts';
@@ -260,7 +261,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     ? corpusSet({
       texts: distill!.corpus ? readCorpusFile(distill!.corpus) : glueSentences(glueDir),
       tokenizer, maxLength, task, numLabels: student.numLabels, maxExamples: o.maxExamples, seed: settings.seed,
-      labelMapping: loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: 1 }).labelMapping,
+      labelMapping: mapModelLabels(task, modelConfig.id2label, student.numLabels),
       file: distill!.corpus ?? glueDir,
     })
     : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });

@@ -2,12 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { tokenizeTexts } from '../../src/train/data.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import {
   augmentCacheKey,
   augmentedSet,
-  augmentedTrainingExamples,
   augmentedTrainingSet,
   augmentExamples,
   EmbeddingNeighbours,
@@ -246,10 +247,10 @@ describe('augmentedSet', () => {
   });
 });
 
-describe.skipIf(!hasFixtures)('augmentedTrainingExamples', () => {
-  it('tokenizes variants with the student tokenizer, label NaN', () => {
+describe.skipIf(!hasFixtures)('augmented variants as training examples', () => {
+  it('are tokenized with the student tokenizer (tokenizeTexts), label NaN', () => {
     const tok = fixtureTokenizer('distilbert-base-uncased');
-    const ex = augmentedTrainingExamples([{ source: 0, textA: 'a fine film' }, { source: 1, textA: 'good', textB: 'bad plot' }], tok, 16);
+    const ex = tokenizeTexts([{ textA: 'a fine film' }, { textA: 'good', textB: 'bad plot' }], loadTokenizer(tok), 16, () => Number.NaN);
     expect(Array.from(ex[0]!.ids)).toEqual([101, 1037, 2986, 2143, 102]);
     expect(Array.from(ex[1]!.typeIds)).toEqual([0, 0, 0, 1, 1, 1]);
     expect(ex.every((e) => Number.isNaN(e.label))).toBe(true);

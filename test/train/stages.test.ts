@@ -1,0 +1,90 @@
+/**
+ * The general-distillation corpus and both stages end to end through `runTraining`, kept tiny: a from-scratch
+ * 1-layer student of the shared 2×256 SST-2 teacher, 48 examples, 32 tokens.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { corpusSet, glueSentences, readCorpusFile } from '../../src/train/corpus.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { mapModelLabels } from '../../src/eval/labels.ts';
+import { getTask } from '../../src/glue/registry.ts';
+import { loadModel } from '../../src/onnx/load.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { DataError } from '../../src/errors.ts';
+import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+
+const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-stages-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('corpus files', () => {
+  it('reads one sentence or a tab-separated pair per line, skipping blank lines', () => {
+    const file = join(work, 'corpus.txt');
+    writeFileSync(file, 'a first sentence\n\n  a question\tits answer  \nlast\n');
+    expect(readCorpusFile(file)).toEqual([{ textA: 'a first sentence' }, { textA: 'a question', textB: 'its answer' }, { textA: 'last' }]);
+  });
+
+  it('refuses a missing or empty corpus in one line', () => {
+    expect(() => readCorpusFile(join(work, 'none.txt'))).toThrow(DataError);
+    const empty = join(work, 'empty.txt');
+    writeFileSync(empty, '\n\n');
+    expect(() => readCorpusFile(empty)).toThrow(/the corpus is empty/);
+  });
+});
+
+describe.skipIf(!haveShared)('general and task stages (shared GLUE and teacher; skipped without ../shared)', () => {
+  it('GLUE sentences are deduplicated; a corpus subset is a seeded subset of a larger one, labels NaN', () => {
+    const sentences = glueSentences(GLUE_DIR);
+    expect(new Set(sentences.map((s) => s.textA)).size).toBe(sentences.length);
+    const task = getTask('SST-2');
+    const common = { texts: sentences, tokenizer: loadTokenizer(TEACHER), maxLength: 32, task, numLabels: 2, labelMapping: mapModelLabels(task, null, 2), seed: 4, file: GLUE_DIR };
+    const small = corpusSet({ ...common, maxExamples: 50 });
+    const large = corpusSet({ ...common, maxExamples: 200 });
+    expect(small.examples).toHaveLength(50);
+    expect(small.examples.every((e) => Number.isNaN(e.label))).toBe(true);
+    const largeRows = new Set(large.sourceRows);
+    expect(Array.from(small.sourceRows).every((r) => largeRows.has(r))).toBe(true);
+    expect(small.sha256).not.toBe(large.sha256);
+  });
+
+  it('general distillation trains intermediate layers only, then the task stage runs intermediate then prediction KD', async () => {
+    const common = {
+      task: 'SST-2', teacher: TEACHER, glueDir: GLUE_DIR, cacheDir: join(work, 'cache'), maxExamples: 48, maxLength: 32,
+      settings: { epochs: 1, batchSize: 16, threads: 1, lr: 1e-3 },
+    };
+    const corpus = join(work, 'gd-corpus.txt');
+    writeFileSync(corpus, 'a gripping, well acted film\nthe plot goes nowhere\na small miracle\tof a movie\n'.repeat(20));
+    const general = await runTraining({
+      ...common,
+      student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
+      output: join(work, 'general', 'model.onnx'),
+      distill: { stage: 'general', intermediate: 'tinybert', corpus },
+    });
+    const g = general.lineage!;
+    expect(g.phases.map((p) => p.name)).toEqual(['general distillation']);
+    expect(g.loss).toEqual([]);
+    expect(g.epochs[0]!.score).toBeUndefined(); // no dev evaluation: the classifier is not trained
+    expect(g.data).toMatchObject({ file: corpus, examples: 48 });
+    expect(g.steps).toBe(3);
+
+    const task = await runTraining({
+      ...common,
+      student: join(work, 'general'),
+      output: join(work, 'task', 'model.onnx'),
+      distill: { intermediate: 'tinybert', alpha: 0 },
+    });
+    const t = task.lineage!;
+    expect(t.phases.map((p) => [p.name, p.steps])).toEqual([['intermediate-layer distillation', 3], ['prediction-layer distillation', 3]]);
+    expect(t.phases[0]!.matches.map((m) => `${m.teacherLayer}:${m.studentLayer}:${m.feature}`)).toEqual(['0:0:embeddings', '2:1:hidden', '2:1:attention-scores']);
+    expect(t.phases[1]!.loss).toEqual([{ kind: 'soft-ce', weight: 1, temperature: 2 }]);
+    expect(t.epochs[0]!.score).toBeGreaterThan(0);
+    // the written student is the 1 × 32 BERT: no projection left in it
+    const s = findBert(loadModel(join(work, 'task', 'model.onnx')));
+    expect([s.numLayers, s.hiddenSize]).toEqual([1, 32]);
+    expect([...loadModel(join(work, 'task', 'model.onnx')).graph.initializers.keys()].some((k) => k.includes('projection'))).toBe(false);
+  });
+});
