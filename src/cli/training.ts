@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
+import { locateModel } from '../eval/model-files.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
@@ -54,9 +55,6 @@ export interface DistillArgs extends TrainingArgs {
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;
-
-/** Student specs that are not paths (they need a teacher). */
-const GENERATED_STUDENT = /^(every-other$|bert:|bilstm:)/;
 
 /** The library modules, loaded when a training command runs (or its flags are listed). */
 export async function loadTrainingLibrary() {
@@ -129,12 +127,6 @@ function positiveInt(flag: string, v: number | undefined): void {
   if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new SettingsError(`--${flag} must be a positive integer (got ${v})`);
 }
 
-/** The model file and folder of an input path, when it is one. */
-function inputLocation(path: string): { onnx: string; dir: string } {
-  const p = resolve(path);
-  return existsSync(p) && statSync(p).isDirectory() ? { onnx: resolve(p, 'model.onnx'), dir: p } : { onnx: p, dir: dirname(p) };
-}
-
 /**
  * The checks the CLI makes before calling the library (which checks the settings, the student, the vocabulary and
  * the task's outputs itself, also before any work): flags present, numbers in range, the output not overwriting
@@ -151,23 +143,23 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
     throw new SettingsError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);
   }
   for (const input of inputs) {
-    if (!input || GENERATED_STUDENT.test(input) || !existsSync(input)) continue;
-    const where = inputLocation(input);
-    if (output === where.onnx) throw new SettingsError(`-o ${a.output}: refusing to overwrite the input model ${input}`);
-    if (dirname(output) === where.dir) {
+    if (!input || !existsSync(input)) continue;
+    const where = locateModel(input);
+    if (output === resolve(where.onnx)) throw new SettingsError(`-o ${a.output}: refusing to overwrite the input model ${input}`);
+    if (dirname(output) === resolve(where.dir)) {
       throw new SettingsError(`-o ${a.output}: the folder of the input model ${input} would get the output's config.json and tokenizer files; write to another folder`);
     }
   }
 }
 
 /**
- * The --student spec checked for form before any model is read: a path that exists, every-other, or a bert:… /
- * bilstm:… spec the library's parsers accept.
+ * The --student spec checked for form before any model is read: a path that exists, or a spec the library builds
+ * from the teacher (every-other, bert:…, bilstm:…) that its parsers accept.
  */
 export async function checkStudentSpec(spec: string): Promise<void> {
-  if (spec.startsWith('bert:')) (await import('../train/students/index.ts')).parseBertSpec(spec);
-  else if (spec.startsWith('bilstm:')) (await import('../train/students/bilstm.ts')).parseBilstmSpec(spec);
-  else if (spec !== 'every-other' && !existsSync(spec)) {
+  const students = await import('../train/students/index.ts');
+  if (students.isStudentSpec(spec)) students.checkStudentSpec(spec);
+  else if (!existsSync(spec)) {
     throw new SettingsError(`--student ${spec}: not a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]`);
   }
 }

@@ -23,8 +23,7 @@ import { lookupTasks } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { checkSettings, type DistillSettings } from '../train/run.ts';
 import type { TrainSettings } from '../train/trainer.ts';
-import { parseBertSpec } from '../train/students/index.ts';
-import { parseBilstmSpec } from '../train/students/bilstm.ts';
+import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches } from '../train/intermediate.ts';
 
 export type TrainingKind = 'train' | 'distill';
@@ -157,11 +156,6 @@ function parseData(key: string, v: unknown): unknown {
   }
 }
 
-/** A student spec the training library builds from the teacher (not a path). */
-export function isStudentSpec(s: string): boolean {
-  return s === 'every-other' || s.startsWith('bert:') || s.startsWith('bilstm:');
-}
-
 /**
  * Validates the settings of a train/distill step. `base` is the folder paths resolve against; `first` says whether
  * the step is the pipeline's first (a `student` is only allowed there). Throws StepSettingError naming the key.
@@ -224,8 +218,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
     const spec = (typed('student', raw.student, { kind: 'string' }) as string).trim();
     if (!first) throw new StepSettingError('student', `a student replaces the model so far, so this must be the pipeline's first step (or drop 'student' to ${kind} the output of the steps before it)`);
     try {
-      if (spec.startsWith('bert:')) parseBertSpec(spec);
-      else if (spec.startsWith('bilstm:')) parseBilstmSpec(spec);
+      checkStudentSpec(spec);
     } catch (e) {
       throw new StepSettingError('student', (e as Error).message);
     }

@@ -23,7 +23,7 @@ import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import type { LossTerm } from './losses.ts';
 import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
-import { bertStudent, makeStudent } from './students/index.ts';
+import { bertStudent, makeStudent, teacherShape } from './students/index.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { findBert } from '../bert/discover.ts';
@@ -249,14 +249,19 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const modelConfig = existsSync(configFile) ? readModelConfig(configFile) : parseModelConfig({}, '<none>');
   const tokenizer = loadTokenizer(labelSource.dir);
   const maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
-  const { student, folder } = makeStudent({ spec: o.student, teacher: o.teacher, maxLength, seed: settings.seed });
-  if (student.numLabels !== (task.regression ? 1 : task.labels.length)) {
-    throw new SettingsError(`${task.name} needs ${task.regression ? 1 : task.labels.length} outputs; the ${isDistill ? 'teacher' : 'model'} has ${student.numLabels}`);
+  const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
+  const outputs = task.regression ? 1 : task.labels.length;
+  if (teacherModel && distill?.stage !== 'general') {
+    const teacherOutputs = teacherShape(teacherModel).numLabels;
+    if (teacherOutputs !== outputs) throw new SettingsError(`${task.name} needs ${outputs} outputs; the teacher has ${teacherOutputs ?? 'no classifier'}`);
+  }
+  const { student, folder } = makeStudent({ spec: o.student, teacher: teacherModel, maxLength, seed: settings.seed, numLabels: outputs });
+  if (student.numLabels !== outputs) {
+    throw new SettingsError(`${task.name} needs ${outputs} outputs; the ${isDistill ? 'teacher' : 'model'} has ${student.numLabels}`);
   }
   const workDir = o.workDir ?? `${resolve(o.output)}.train`;
   const threads = settings.threads || undefined;
   const general = distill?.stage === 'general';
-  const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
   const set = general
     ? corpusSet({
       texts: distill!.corpus ? readCorpusFile(distill!.corpus) : glueSentences(glueDir),
@@ -328,7 +333,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     epochs: result.epochs,
     bestEpoch: result.bestEpoch,
     examplesPerSecond: result.examplesPerSecond,
-    after: modelSize(loadModel(o.output)),
+    after: modelSize(model),
     output: { path: o.output, sha256: await sha256File(o.output) },
   };
   writeFileAtomic(`${o.output}.json`, Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import type { Model } from '../../onnx/graph.ts';
 import { loadModel } from '../../onnx/load.ts';
 import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
-import { buildBert, dropoutMasks } from '../../bert/build.ts';
+import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { ExtendedBertConfig } from '../../bert/config.ts';
 import { locateModel } from '../../eval/model-files.ts';
@@ -157,9 +157,8 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
     layerNormEps: t.layerNormEps,
   };
   if (hidden % heads !== 0) throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}`);
-  const model = buildBert(config, { kind: 'random', seed }, { opset: TRAINING_OPSET });
-  const canon = canonicalBert(model);
-  return bertStudent(canon, `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch`);
+  const weights = randomBertWeights(config, { seed });
+  return bertStudent({ config, weights }, `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch`);
 }
 
 /** The Distilled BiLSTM student. */
@@ -186,11 +185,22 @@ function id2labelOf(src: Record<string, unknown>): string[] | undefined {
   return Object.keys(m).sort((a, b) => Number(a) - Number(b)).map((k) => m[k]);
 }
 
+/** Student specs the library builds from the teacher (every-other, bert:…, bilstm:…), as opposed to model paths. */
+export function isStudentSpec(spec: string): boolean {
+  return spec === 'every-other' || spec.startsWith('bert:') || spec.startsWith('bilstm:');
+}
+
+/** Checks the form of a bert:… or bilstm:… spec before any model is read (SettingsError naming the spec). */
+export function checkStudentSpec(spec: string): void {
+  if (spec.startsWith('bert:')) parseBertSpec(spec);
+  else if (spec.startsWith('bilstm:')) parseBilstmSpec(spec);
+}
+
 export interface StudentSource {
   /** The student spec (path, every-other, bert:…, bilstm:…). */
   spec: string;
-  /** The teacher (model path), for every-other / bert: / bilstm: and the vocabulary check. */
-  teacher?: string;
+  /** The teacher, for every-other / bert: / bilstm: and the vocabulary check. */
+  teacher?: Model;
   /** Max length (BiLSTM's unrolled length). */
   maxLength: number;
   seed: number;
@@ -201,28 +211,26 @@ export interface StudentSource {
 /** Loads or makes the student a spec names. */
 export function makeStudent(src: StudentSource): { student: Student; folder?: string } {
   const { spec } = src;
-  const teacherModel = (): Model => {
+  const teacher = (): Model => {
     if (!src.teacher) throw new SettingsError(`--student ${spec} needs a teacher`);
-    return loadModel(locateModel(src.teacher).onnx);
+    return src.teacher;
   };
-  if (spec === 'every-other') return { student: everyOtherStudent(canonicalBert(teacherModel())) };
-  if (spec.startsWith('bert:')) return { student: scratchStudent(teacherShape(teacherModel()), spec, src.seed, src.numLabels) };
+  if (spec === 'every-other') return { student: everyOtherStudent(canonicalBert(teacher())) };
+  if (spec.startsWith('bert:')) return { student: scratchStudent(teacherShape(teacher()), spec, src.seed, src.numLabels) };
   if (spec.startsWith('bilstm:')) {
-    const teacher = teacherModel();
-    const emb = teacherWordEmbeddings(teacher);
-    const t = canonicalBert(teacher);
-    const sizes = parseBilstmSpec(spec);
-    const config = resolveBilstmConfig(sizes, { vocabSize: emb.vocabSize, numLabels: t.config.numLabels, maxLength: src.maxLength });
+    const emb = teacherWordEmbeddings(teacher());
+    const numLabels = src.numLabels ?? teacherShape(teacher()).numLabels;
+    if (numLabels === undefined) throw new SettingsError(`--student ${spec}: the teacher has no classifier; give --task so the student gets one`);
+    const config = resolveBilstmConfig(parseBilstmSpec(spec), { vocabSize: emb.vocabSize, numLabels, maxLength: src.maxLength });
     const weights = randomBilstmWeights(config, src.seed, emb.width === config.embeddingSize ? { embedding: emb.data } : {});
     return { student: bilstmStudent(config, weights) };
   }
   const where = locateModel(spec);
-  const model = loadModel(where.onnx);
-  const canon = canonicalBert(model);
+  const canon = canonicalBert(loadModel(where.onnx));
   if (src.teacher) {
-    const t = findBert(teacherModel());
-    if (t.vocabSize !== canon.config.vocabSize) {
-      throw new SettingsError(`student vocabulary (${canon.config.vocabSize}) differs from the teacher's (${t.vocabSize}): distillation needs the same tokenizer`);
+    const vocab = teacherShape(src.teacher).vocabSize;
+    if (vocab !== canon.config.vocabSize) {
+      throw new SettingsError(`student vocabulary (${canon.config.vocabSize}) differs from the teacher's (${vocab}): distillation needs the same tokenizer`);
     }
   }
   return { student: bertStudent(canon, `canonical rebuild of ${spec}`), folder: dirname(where.onnx) };
