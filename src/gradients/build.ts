@@ -10,7 +10,7 @@
  * their Gathers looked up, with the looked-up ids, and the optimizer adds them into the touched rows only.
  */
 import type { Model, Node, Tensor, ValueInfo } from '../onnx/graph.ts';
-import { cloneModel, attrTensor } from '../onnx/graph.ts';
+import { attrTensor, cloneModel, opsetVersion } from '../onnx/graph.ts';
 import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
 import type { Feeds } from '../runtime/session.ts';
@@ -60,10 +60,6 @@ export const TRAINING_OPSET = 17;
 /** Output names the training graph uses. */
 export const gradOutputName = (param: string) => `grad.${param}`;
 
-function defaultOpset(model: Model): number {
-  return model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
-}
-
 /** The int64 values of a constant value: an initializer or a Constant node's tensor. */
 function constantLookup(model: Model): (value: string) => number[] | undefined {
   const constants = new Map<string, Tensor>();
@@ -78,7 +74,7 @@ function constantLookup(model: Model): (value: string) => number[] | undefined {
 }
 
 export async function buildGradientGraph(forward: Model, options: GradientGraphOptions): Promise<GradientGraph> {
-  const nodeOpset = defaultOpset(forward);
+  const nodeOpset = opsetVersion(forward) ?? 0;
   if (nodeOpset < MIN_FORWARD_OPSET) {
     throw new GradientError(`the forward graph has opset ${nodeOpset}; differentiation needs opset ${MIN_FORWARD_OPSET} or later (rebuild the model)`);
   }
@@ -112,7 +108,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   if (!varying.has(options.loss)) throw new GradientError(`loss '${options.loss}' does not depend on any parameter`);
 
   const opset = Math.max(nodeOpset, TRAINING_OPSET);
-  const ctx = new GradContext(facts, floatType, opset, nodeOpset, constantLookup(forward));
+  const ctx = new GradContext(facts, floatType, opset, constantLookup(forward));
   const contributions = new Map<string, string[]>();
   const add = (value: string, grad: string) => {
     const list = contributions.get(value);
@@ -209,9 +205,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
 
 /** The ids of a Gather of `table` as int64 row numbers: negative ids (counting from the end) wrapped. */
 function rowIds(ctx: GradContext, table: string, ids: string): string {
-  const ids64 = ctx.typeOf(ids) === DataType.INT64 ? ids : ctx.op('Cast', [ids], { to: at.int(DataType.INT64) });
-  const rows = ctx.op('Squeeze', [ctx.op('Slice', [ctx.shapeOf(table), ctx.ints([0]), ctx.ints([1])])]);
-  return ctx.op('Where', [ctx.op('Less', [ids64, ctx.ints([0], true)]), ctx.op('Add', [ids64, rows]), ids64]);
+  return ctx.wrapNegative(ctx.int64(ids), ctx.dimOf(table, 0));
 }
 
 function ruleFor(n: Node) {

@@ -31,10 +31,8 @@ export class GradContext {
     private readonly probe: ReadonlyMap<string, ValueFacts>,
     /** Element type of the differentiated values (FLOAT, or DOUBLE in float64 tests). */
     readonly floatType: number,
-    /** The ai.onnx opset of the training graph (what emitted nodes follow). */
+    /** The ai.onnx opset of the training graph (what emitted nodes follow; the forward graph's is 13 or later). */
     readonly opset: number,
-    /** The ai.onnx opset of the forward graph (what its nodes' defaults follow). */
-    readonly nodeOpset: number,
     /** The int64 values of a constant value (initializer or Constant node), or undefined. */
     readonly constantInts: (value: string) => number[] | undefined = () => undefined,
   ) {}
@@ -120,6 +118,21 @@ export class GradContext {
       : this.op('ReduceMean', [x], { axes: at.ints(axes), keepdims: at.int(1) });
   }
 
+  /** An integer value as int64 (a Cast unless it is one). */
+  int64(x: string): string {
+    return this.typeOf(x) === DataType.INT64 ? x : this.op('Cast', [x], { to: at.int(DataType.INT64) });
+  }
+
+  /** Dimension `axis` of `x` at run time, as an int64 scalar. */
+  dimOf(x: string, axis: number): string {
+    return this.op('Squeeze', [this.op('Slice', [this.shapeOf(x), this.ints([axis]), this.ints([axis + 1])])]);
+  }
+
+  /** int64 indices with negative ones counted from the end of `size` (as Gather and Slice read them). */
+  wrapNegative(indices: string, size: string): string {
+    return this.op('Where', [this.op('Less', [indices, this.ints([0], true)]), this.op('Add', [indices, size]), indices]);
+  }
+
   /** Unsqueeze with an axes input (opset ≥ 13). */
   unsqueeze(x: string, axes: number[]): string {
     return this.op('Unsqueeze', [x, this.ints(axes)]);
@@ -152,6 +165,11 @@ export class GradContext {
     const summed = this.reduceSum(grad, axes, true);
     return this.reshapeLike(summed, input);
   }
+}
+
+/** An axis attribute in [0, rank) (ONNX counts negative axes from the end). */
+export function normalizeAxis(axis: number, rank: number): number {
+  return ((axis % rank) + rank) % rank;
 }
 
 /** A float scalar (or `dims`-shaped single value) tensor of `dataType`. */

@@ -1,7 +1,7 @@
 /** Gradient rules of reductions, Softmax / LogSoftmax and LayerNormalization. */
 import type { Node } from '../../onnx/graph.ts';
 import { attrFloat, attrInt, attrInts } from '../../onnx/graph.ts';
-import { at, GradientError, type GradContext, type GradientRule } from '../context.ts';
+import { at, GradientError, normalizeAxis, type GradContext, type GradientRule } from '../context.ts';
 
 /** The reduced axes of a Reduce* node (attribute, or a constant input from opset 18), normalized; all when none. */
 function reducedAxes(ctx: GradContext, n: Node): number[] {
@@ -16,7 +16,7 @@ function reducedAxes(ctx: GradContext, n: Node): number[] {
     if (attrInt(n, 'noop_with_empty_axes', 0)) return [];
     return [...Array(r).keys()];
   }
-  return axes.map((a) => ((a % r) + r) % r).sort((a, b) => a - b);
+  return axes.map((a) => normalizeAxis(a, r)).sort((a, b) => a - b);
 }
 
 /** The output gradient with the reduced axes restored (size 1) and broadcast to the input's run-time shape. */
@@ -58,14 +58,9 @@ export const ReduceMax: GradientRule = {
   },
 };
 
-/** The softmax axis of a node, normalized; below opset 13 only the last axis (where the semantics agree). */
+/** The softmax axis of a node (opset 13 semantics: forward graphs are opset 13 or later), normalized. */
 function softmaxAxis(ctx: GradContext, n: Node): number {
-  const r = ctx.rank(n.inputs[0]);
-  const axis = (((attrInt(n, 'axis', ctx.nodeOpset < 13 ? 1 : -1)! % r) + r) % r);
-  if (ctx.nodeOpset < 13 && axis !== r - 1) {
-    throw new GradientError(`${n.opType} node '${n.name}': below opset 13 only the last axis is differentiable`);
-  }
-  return axis;
+  return normalizeAxis(attrInt(n, 'axis', -1)!, ctx.rank(n.inputs[0]));
 }
 
 /** dx = y ⊙ (dy − Σ(dy ⊙ y)) along the axis. */
@@ -109,7 +104,7 @@ export const LayerNormalization: GradientRule = {
     if (!g) return n.inputs.map(() => undefined);
     const [x, scale, bias] = n.inputs;
     const r = ctx.rank(x);
-    const axis = ((attrInt(n, 'axis', -1)! % r) + r) % r;
+    const axis = normalizeAxis(attrInt(n, 'axis', -1)!, r);
     const eps = attrFloat(n, 'epsilon', 1e-5)!;
     const normAxes = [...Array(r - axis).keys()].map((i) => axis + i);
     const mean = (v: string) => ctx.reduceMean(v, normAxes);

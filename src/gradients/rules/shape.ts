@@ -1,6 +1,6 @@
 /** Gradient rules of the ops that move elements without changing them. */
 import { attrInt, attrInts } from '../../onnx/graph.ts';
-import { at, GradientError, type GradientRule } from '../context.ts';
+import { at, GradientError, normalizeAxis, type GradientRule } from '../context.ts';
 
 /** Ops whose output holds the input's elements in the same order: the gradient is reshaped back. */
 function reshapeBack(opType: string): GradientRule {
@@ -34,7 +34,7 @@ export const Concat: GradientRule = {
   opType: 'Concat',
   grad(ctx, n, dy, need) {
     const r = ctx.rank(n.outputs[0]);
-    const axis = ((attrInt(n, 'axis', 0)! % r) + r) % r;
+    const axis = normalizeAxis(attrInt(n, 'axis', 0)!, r);
     const sizes = n.inputs.map((x) => ctx.op('Slice', [ctx.shapeOf(x), ctx.ints([axis]), ctx.ints([axis + 1])]));
     const split = sizes.length === 1 ? sizes[0] : ctx.op('Concat', sizes, { axis: at.int(0) });
     const parts = ctx.opN('Split', [dy[0]!, split], { axis: at.int(axis) }, n.inputs.length);
@@ -48,7 +48,7 @@ export const Split: GradientRule = {
   grad(ctx, n, dy, need) {
     if (!need[0]) return n.inputs.map(() => undefined);
     const r = ctx.rank(n.inputs[0]);
-    const axis = ((attrInt(n, 'axis', 0)! % r) + r) % r;
+    const axis = normalizeAxis(attrInt(n, 'axis', 0)!, r);
     const parts = n.outputs.map((o, i) => dy[i] ?? ctx.zerosLike(o));
     return [ctx.op('Concat', parts, { axis: at.int(axis) }), ...n.inputs.slice(1).map(() => undefined)];
   },
@@ -66,7 +66,7 @@ export const Gather: GradientRule = {
     const [data, indices] = n.inputs;
     const rd = ctx.rank(data);
     const ri = ctx.rank(indices);
-    const axis = ((attrInt(n, 'axis', 0)! % rd) + rd) % rd;
+    const axis = normalizeAxis(attrInt(n, 'axis', 0)!, rd);
     if (ctx.opset < 16) throw new GradientError(`Gather node '${n.name}': its gradient needs opset 16 (ScatterND with reduction)`);
     // dy: data[:axis] + indices + data[axis+1:] → indices + data[:axis] + data[axis+1:]
     const dyPerm = [...Array(ri).keys()].map((i) => axis + i);
@@ -79,10 +79,7 @@ export const Gather: GradientRule = {
     const moved = axis === 0 ? data : ctx.op('Transpose', [data], { perm: at.ints(dataPerm) });
     const zeros = ctx.zerosLike(moved, ctx.typeOf(data));
     // Negative indices count from the end, as Gather allows.
-    const dimSize = ctx.op('Slice', [ctx.shapeOf(data), ctx.ints([axis]), ctx.ints([axis + 1])]);
-    const idx64 = ctx.facts(indices).dataType === 7 ? indices : ctx.op('Cast', [indices], { to: at.int(7) });
-    const zero = ctx.ints([0], true);
-    const wrapped = ctx.op('Where', [ctx.op('Less', [idx64, zero]), ctx.op('Add', [idx64, ctx.op('Squeeze', [dimSize])]), idx64]);
+    const wrapped = ctx.wrapNegative(ctx.int64(indices), ctx.dimOf(data, axis));
     const scattered = ctx.op('ScatterND', [zeros, ctx.unsqueeze(wrapped, [-1]), updates], { reduction: at.str('add') });
     if (axis === 0) return [scattered, undefined];
     const back = new Array<number>(rd);
@@ -105,28 +102,17 @@ export const Slice: GradientRule = {
     const starts = n.inputs[1];
     const ends = n.inputs[2];
     const axesIn = n.inputs[3];
-    const shape = ctx.shapeOf(data);
-    const axes = axesIn ? ctx.op('Cast', [axesIn], { to: at.int(7) }) : ctx.op('Range', [ctx.ints([0], true), ctx.op('Size', [starts]), ctx.ints([1], true)]);
-    const axesPos = ctx.op('Where', [ctx.op('Less', [axes, ctx.ints([0], true)]), ctx.op('Add', [axes, ctx.ints([r], true)]), axes]);
-    const dims = ctx.op('Gather', [shape, axesPos]);
-    const clamp = (v: string) => {
-      const v64 = ctx.op('Cast', [v], { to: at.int(7) });
-      const pos = ctx.op('Where', [ctx.op('Less', [v64, ctx.ints([0], true)]), ctx.op('Add', [v64, dims]), v64]);
-      return ctx.op('Min', [ctx.op('Max', [pos, ctx.ints([0], true)]), dims]);
-    };
+    const axes = axesIn ? ctx.int64(axesIn) : ctx.op('Range', [ctx.ints([0], true), ctx.op('Size', [starts]), ctx.ints([1], true)]);
+    const axesPos = ctx.wrapNegative(axes, ctx.ints([r], true));
+    const dims = ctx.op('Gather', [ctx.shapeOf(data), axesPos]);
+    const clamp = (v: string) => ctx.op('Min', [ctx.op('Max', [ctx.wrapNegative(ctx.int64(v), dims), ctx.ints([0], true)]), dims]);
     const s = clamp(starts);
     const e = clamp(ends);
-    const before = ctx.op('ScatterElements', [ctx.op('ConstantOfShape', [ctx.ints([r])], { value: at.tensor(int64One(0)) }), axesPos, s]);
-    const after = ctx.op('ScatterElements', [
-      ctx.op('ConstantOfShape', [ctx.ints([r])], { value: at.tensor(int64One(0)) }),
-      axesPos,
-      ctx.op('Sub', [dims, ctx.op('Max', [e, s])]),
-    ]);
+    // pads: the slice's start before it, and what follows its end after it, on the sliced axes; 0 elsewhere
+    const zeros = ctx.ints(new Array<number>(r).fill(0));
+    const before = ctx.op('ScatterElements', [zeros, axesPos, s]);
+    const after = ctx.op('ScatterElements', [zeros, axesPos, ctx.op('Sub', [dims, ctx.op('Max', [e, s])])]);
     const pads = ctx.op('Concat', [before, after], { axis: at.int(0) });
     return [ctx.op('Pad', [dy[0]!, pads]), ...n.inputs.slice(1).map(() => undefined)];
   },
 };
-
-function int64One(v: number) {
-  return { name: '', dataType: 7, dims: [1], data: new Uint8Array(new BigInt64Array([BigInt(v)]).buffer) };
-}
