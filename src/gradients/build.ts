@@ -14,7 +14,7 @@ import { attrTensor, cloneModel, opsetVersion } from '../onnx/graph.ts';
 import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
 import type { Feeds } from '../runtime/session.ts';
-import { GradContext, GradientError, floatScalarTensor, at } from './context.ts';
+import { GradContext, GradientError } from './context.ts';
 import { probeValues } from './probe.ts';
 import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 
@@ -124,7 +124,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     return summed;
   };
 
-  add(options.loss, ctx.op('Constant', [], { value: at.tensor(floatScalarTensor(floatType, 1)) }));
+  add(options.loss, ctx.scalar(1));
   const sparseGrads: Array<{ parameter: string; rows: string; ids: string }> = [];
   for (let k = g.nodes.length - 1; k >= 0; k--) {
     const n = g.nodes[k];

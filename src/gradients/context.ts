@@ -4,6 +4,7 @@
  * fresh name under the `grad/` prefix, so the backward part never collides with the forward graph.
  */
 import type { Attribute, Node, Tensor } from '../onnx/graph.ts';
+import { GraphWriter } from '../onnx/writer.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { ValueFacts } from './probe.ts';
 
@@ -22,10 +23,8 @@ export class GradientError extends Error {
 }
 
 export class GradContext {
-  readonly nodes: Node[] = [];
-  private counter = 0;
+  private readonly writer = new GraphWriter('grad');
   private readonly shapes = new Map<string, string>();
-  private readonly constants = new Map<string, string>();
 
   constructor(
     private readonly probe: ReadonlyMap<string, ValueFacts>,
@@ -37,21 +36,19 @@ export class GradContext {
     readonly constantInts: (value: string) => number[] | undefined = () => undefined,
   ) {}
 
-  /** A fresh value name. */
-  fresh(hint: string): string {
-    return `grad/${hint}_${this.counter++}`;
+  /** The nodes emitted so far, in order. */
+  get nodes(): readonly Node[] {
+    return this.writer.nodes;
   }
 
   /** Emits a node; returns its outputs (`count` of them). */
-  opN(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, count = 1, domain = ''): string[] {
-    const outputs = Array.from({ length: count }, () => this.fresh(opType));
-    this.nodes.push({ name: `${outputs[0]}/node`, opType, domain, inputs, outputs, attributes });
-    return outputs;
+  opN(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, count = 1): string[] {
+    return this.writer.opN(opType, inputs, attributes, count);
   }
 
   /** Emits a one-output node; returns its output. */
   op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}): string {
-    return this.opN(opType, inputs, attributes)[0];
+    return this.writer.op(opType, inputs, attributes);
   }
 
   /** The probe's facts of `value`; a GradientError when the probe did not see it. */
@@ -80,30 +77,19 @@ export class GradContext {
     return s;
   }
 
-  private constant(key: string, make: () => Tensor): string {
-    let c = this.constants.get(key);
-    if (!c) {
-      c = this.op('Constant', [], { value: at.tensor(make()) });
-      this.constants.set(key, c);
-    }
-    return c;
-  }
-
   /**
    * A float scalar of the element type of `like` (a forward value), else of the loss's type. Rules pass the value
    * they work on, so that a float32 region of a float64 graph (or the reverse, between Casts) gets float32 constants.
    */
   scalar(v: number, like?: string): string {
     const type = like ? this.typeOf(like) : this.floatType;
-    return this.constant(`f:${type}:${v}`, () => floatScalarTensor(type, v));
+    if (type !== DataType.FLOAT && type !== DataType.DOUBLE) throw new GradientError(`gradients of element type ${type} are not supported (float32 or float64 only)`);
+    return this.writer.floatScalar(v, type);
   }
 
   /** An int64 vector (or scalar when `scalar`). */
   ints(values: number[], scalar = false): string {
-    return this.constant(`i:${scalar ? 's' : 'v'}:${values.join(',')}`, () => {
-      const data = new Uint8Array(new BigInt64Array(values.map((x) => BigInt(x))).buffer);
-      return { name: '', dataType: DataType.INT64, dims: scalar ? [] : [values.length], data };
-    });
+    return scalar ? this.writer.int64Scalar(values[0]!) : this.writer.int64Vector(values);
   }
 
   /** ReduceSum over `axes` (axes as an input, opset ≥ 13). */

@@ -10,11 +10,11 @@
  * - `logit-mse`: mean squared error between student and teacher logits (Distilled BiLSTM), mean over elements.
  * - `score-mse`: regression against gold scores (STS-B), and `teacher-score-mse` against the teacher's score.
  */
-import type { Model, Node, Tensor, ValueInfo } from '../onnx/graph.ts';
+import type { Model, ValueInfo } from '../onnx/graph.ts';
+import { GraphWriter } from '../onnx/writer.ts';
 import { Rng } from '../bert/random.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { float32Tensor, int64Tensor } from '../onnx/tensor.ts';
 import { SettingsError } from '../errors.ts';
 
 export type LossKind = 'hard-ce' | 'soft-ce' | 'logit-mse' | 'score-mse' | 'teacher-score-mse';
@@ -72,47 +72,37 @@ export interface LossGraph {
   inputs: string[];
 }
 
-class Writer {
-  readonly nodes: Node[] = [];
-  readonly initializers: Tensor[] = [];
-  private n = 0;
-  op(opType: string, inputs: string[], attributes: Node['attributes'] = {}, output?: string): string {
-    const out = output ?? `loss/${opType}_${this.n++}`;
-    this.nodes.push({ name: `${out}/node`, opType, domain: '', inputs, outputs: [out], attributes });
-    return out;
-  }
-  f(v: number): string {
-    return this.op('Constant', [], { value: { type: 'tensor', value: float32Tensor('', [], [v]) } });
-  }
-  axes(v: number[]): string {
-    return this.op('Constant', [], { value: { type: 'tensor', value: int64Tensor('', [v.length], v) } });
+/** The graph writer of loss fragments (nodes under `loss/`), with the reductions the terms share. */
+class LossWriter extends GraphWriter {
+  constructor() {
+    super('loss');
   }
   /** mean over the batch of the sum over the last axis. */
   batchMeanOfRowSums(x: string): string {
-    const rows = this.op('ReduceSum', [x, this.axes([-1])], { keepdims: { type: 'int', value: 0 } });
+    const rows = this.op('ReduceSum', [x, this.int64Vector([-1])], { keepdims: { type: 'int', value: 0 } });
     return this.op('ReduceMean', [rows], { keepdims: { type: 'int', value: 0 } });
   }
-  meanAll(x: string): string {
-    return this.op('ReduceMean', [x], { keepdims: { type: 'int', value: 0 } });
+  meanAll(x: string, output?: string): string {
+    return this.op('ReduceMean', [x], { keepdims: { type: 'int', value: 0 } }, output);
   }
   sumLast(x: string, keep: boolean): string {
-    return this.op('ReduceSum', [x, this.axes([-1])], { keepdims: { type: 'int', value: keep ? 1 : 0 } });
+    return this.op('ReduceSum', [x, this.int64Vector([-1])], { keepdims: { type: 'int', value: keep ? 1 : 0 } });
   }
   meanAxis(x: string, axis: number): string {
     return this.op('ReduceMean', [x], { axes: { type: 'ints', value: [axis] }, keepdims: { type: 'int', value: 1 } });
   }
   /** x / ‖x‖ along the last axis. */
   normalize(x: string): string {
-    return this.op('Div', [x, this.op('Add', [this.op('Sqrt', [this.sumLast(this.op('Mul', [x, x]), true)]), this.f(1e-12)])]);
+    return this.op('Div', [x, this.op('Add', [this.op('Sqrt', [this.sumLast(this.op('Mul', [x, x]), true)]), this.floatScalar(1e-12)])]);
   }
   /** TinyBERT's score cleaning: masked entries (≤ −100) become 0. */
   zeroMasked(x: string): string {
-    return this.op('Where', [this.op('Less', [x, this.f(-100)]), this.f(0), x]);
+    return this.op('Where', [this.op('Less', [x, this.floatScalar(-100)]), this.floatScalar(0), x]);
   }
 }
 
 /** The fragment of one intermediate term; returns the term's scalar. */
-function intermediateFragment(w: Writer, t: IntermediateTerm, params: Map<string, Float32Array>, seed: number, out: string): void {
+function intermediateFragment(w: LossWriter, t: IntermediateTerm, params: Map<string, Float32Array>, seed: number, out: string): void {
   let s = t.student;
   let tv = t.teacher;
   switch (t.kind) {
@@ -124,7 +114,7 @@ function intermediateFragment(w: Writer, t: IntermediateTerm, params: Map<string
         const values = new Float32Array(t.studentWidth * t.teacherWidth);
         new Rng(seed, name).fillNormal(values, 0, 0.02);
         params.set(name, values);
-        w.initializers.push(float32Tensor(name, [t.studentWidth, t.teacherWidth], values));
+        w.weight(name, [t.studentWidth, t.teacherWidth], values);
         s = w.op('MatMul', [s, name]);
       }
       if (t.kind === 'mse') {
@@ -132,9 +122,9 @@ function intermediateFragment(w: Writer, t: IntermediateTerm, params: Map<string
         w.op('ReduceMean', [w.op('Mul', [d, d])], { keepdims: { type: 'int', value: 0 } }, out);
       } else if (t.kind === 'cosine') {
         const cos = w.sumLast(w.op('Mul', [w.normalize(s), w.normalize(tv)]), false);
-        w.op('Sub', [w.f(1), w.meanAll(cos)], {}, out);
+        w.op('Sub', [w.floatScalar(1), w.meanAll(cos)], {}, out);
       } else {
-        const cls = (x: string) => w.op('Gather', [x, w.op('Constant', [], { value: { type: 'tensor', value: int64Tensor('', [], [0]) } })], { axis: { type: 'int', value: 1 } });
+        const cls = (x: string) => w.op('Gather', [x, w.int64Scalar(0)], { axis: { type: 'int', value: 1 } });
         // Mean squared error of the normalized [CLS] states (BERT-PKD's reference code: MSE of F.normalize), so β
         // takes the paper's scale (10–1000).
         const d = w.op('Sub', [w.normalize(cls(s)), w.normalize(cls(tv))]);
@@ -156,7 +146,7 @@ function intermediateFragment(w: Writer, t: IntermediateTerm, params: Map<string
         const d = w.op('Sub', [s, tv]);
         w.op('ReduceMean', [w.op('Mul', [d, d])], { keepdims: { type: 'int', value: 0 } }, out);
       } else {
-        const eps = w.f(1e-12);
+        const eps = w.floatScalar(1e-12);
         const logRatio = w.op('Sub', [w.op('Log', [w.op('Add', [tv, eps])]), w.op('Log', [w.op('Add', [s, eps])])]);
         w.op('ReduceMean', [w.sumLast(w.op('Mul', [tv, logRatio]), false)], { keepdims: { type: 'int', value: 0 } }, out);
       }
@@ -180,7 +170,7 @@ export function appendLoss(
 ): LossGraph {
   if (!terms.length && !intermediate.length) throw new SettingsError('a loss needs at least one term');
   const model = cloneModel(forward);
-  const w = new Writer();
+  const w = new LossWriter();
   const needed = new Set<string>();
   const termOutputs: Array<{ kind: LossKind | IntermediateTerm['kind']; output: string }> = [];
   const parameters = new Map<string, Float32Array>();
@@ -199,11 +189,11 @@ export function appendLoss(
         needed.add(LOSS_INPUTS.teacher);
         const temp = t.temperature ?? 1;
         if (!(temp > 0)) throw new SettingsError(`temperature must be > 0 (got ${temp})`);
-        const inv = w.f(1 / temp);
+        const inv = w.floatScalar(1 / temp);
         const p = w.op('Softmax', [w.op('Mul', [LOSS_INPUTS.teacher, inv])], { axis: { type: 'int', value: -1 } });
         const logq = w.op('LogSoftmax', [w.op('Mul', [logits, inv])], { axis: { type: 'int', value: -1 } });
         const ce = w.op('Neg', [w.batchMeanOfRowSums(w.op('Mul', [p, logq]))]);
-        w.op('Mul', [ce, w.f(temp * temp)], {}, out);
+        w.op('Mul', [ce, w.floatScalar(temp * temp)], {}, out);
         break;
       }
       case 'logit-mse':
@@ -212,20 +202,19 @@ export function appendLoss(
         const target = t.kind === 'score-mse' ? LOSS_INPUTS.scores : LOSS_INPUTS.teacher;
         needed.add(target);
         const d = w.op('Sub', [logits, target]);
-        w.meanAll(w.op('Mul', [d, d]));
-        w.nodes[w.nodes.length - 1].outputs[0] = out;
+        w.meanAll(w.op('Mul', [d, d]), out);
         break;
       }
     }
     termOutputs.push({ kind: t.kind, output: out });
-    weighted.push(t.weight === 1 ? out : w.op('Mul', [out, w.f(t.weight)]));
+    weighted.push(t.weight === 1 ? out : w.op('Mul', [out, w.floatScalar(t.weight)]));
   }
   for (const t of intermediate) {
     if (!(t.weight >= 0) || !Number.isFinite(t.weight)) throw new SettingsError(`intermediate term ${t.label}: weight must be a non-negative number`);
     const out = `loss/intermediate.${t.label}.${t.kind}`;
     intermediateFragment(w, t, parameters, seed, out);
     termOutputs.push({ kind: t.kind, output: out });
-    weighted.push(t.weight === 1 ? out : w.op('Mul', [out, w.f(t.weight)]));
+    weighted.push(t.weight === 1 ? out : w.op('Mul', [out, w.floatScalar(t.weight)]));
   }
   if (weighted.length === 1) w.op('Identity', [weighted[0]], {}, LOSS_OUTPUT);
   else w.op('Sum', weighted, {}, LOSS_OUTPUT);
@@ -239,7 +228,7 @@ export function appendLoss(
     shape: [batch, name === LOSS_INPUTS.scores ? 1 : numLabels],
   }));
   g.inputs = [...g.inputs, ...targetInputs, ...intermediate.map((t) => ({ name: t.teacher, elemType: DataType.FLOAT, shape: t.teacherDims }))];
-  for (const t of w.initializers) g.initializers.set(t.name, t);
+  for (const [name, t] of w.initializers) g.initializers.set(name, t);
   g.outputs = [
     { name: LOSS_OUTPUT, elemType: DataType.FLOAT, shape: [] },
     ...termOutputs.map((t) => ({ name: t.output, elemType: DataType.FLOAT, shape: [] })),

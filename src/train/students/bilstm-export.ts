@@ -6,6 +6,7 @@
  *
  * Sentence pairs are read as one sequence, `[CLS] a [SEP] b [SEP]`, exactly as the tokenizer encodes them.
  */
+import { GraphWriter } from '../../onnx/writer.ts';
 import { attr } from '../../bert/build-graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { createModel, type Model } from '../../onnx/graph.ts';
@@ -13,7 +14,6 @@ import { SettingsError } from '../../errors.ts';
 import { BILSTM_DIRECTIONS, checkBilstmWeights, type BilstmConfig } from './bilstm-config.ts';
 import {
   BILSTM_OPSET,
-  BilstmGraphWriter,
   describeBilstm,
   floatMask3,
   floatValue,
@@ -64,7 +64,7 @@ export function onnxLstmWeights(config: BilstmConfig, weights: ReadonlyMap<strin
 export function exportBilstm(config: BilstmConfig, weights: ReadonlyMap<string, Float32Array>): Model {
   checkBilstmWeights(config, weights);
   const { vocabSize: V, embeddingSize: E, hiddenSize: H } = config;
-  const w = new BilstmGraphWriter();
+  const w = new GraphWriter();
   const table = w.weight('embedding.weight', [V, E], weights.get('embedding.weight')!);
   const emb = w.op('Gather', [table, 'input_ids'], {}, 'embeddings', '/embedding');
   const x = w.op('Transpose', [emb], { perm: attr.ints([1, 0, 2]) }, undefined, '/lstm');

@@ -17,6 +17,7 @@
  *   pooled = max_t (s·m + (m−1)·1e9)               [B, 2H]     (padding never wins the max; × dropout_mask.1)
  *   logits = relu(pooled · mlp.0 + b) · mlp.2 + b  [B, numLabels]
  */
+import { GraphWriter } from '../../onnx/writer.ts';
 import { attr } from '../../bert/build-graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { createModel, type Attribute, type Model, type Node, type Tensor, type ValueInfo } from '../../onnx/graph.ts';
@@ -55,62 +56,11 @@ export function bilstmDropoutMasks(config: BilstmConfig): BilstmDropoutMask[] {
   ];
 }
 
-/** A small graph writer: unique node/value names, cached Constant nodes for index and shape values. */
-export class BilstmGraphWriter {
-  readonly nodes: Node[] = [];
-  readonly initializers = new Map<string, Tensor>();
-  private readonly counts = new Map<string, number>();
-  private readonly constants = new Map<string, string>();
-
-  /** Adds a node; returns its output (`output` when given, else `<node name>:0`). */
-  op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, output?: string, scope = ''): string {
-    const key = `${scope}/${opType}`;
-    const n = this.counts.get(key) ?? 0;
-    this.counts.set(key, n + 1);
-    const name = n === 0 ? key : `${key}_${n}`;
-    const out = output ?? `${name}:0`;
-    this.nodes.push({ name, opType, domain: '', inputs, outputs: [out], attributes });
-    return out;
-  }
-
-  /** A Constant node holding `value` (shared by equal requests). */
-  private constant(key: string, make: () => Tensor): string {
-    let out = this.constants.get(key);
-    if (!out) {
-      out = this.op('Constant', [], { value: attr.tensor(make()) }, undefined, '/const');
-      this.constants.set(key, out);
-    }
-    return out;
-  }
-
-  /** An int64 scalar Constant (a Gather index). */
-  int64Scalar(v: number): string {
-    return this.constant(`i64:${v}`, () => int64Tensor('', [], [v]));
-  }
-
-  /** An int64 1-D Constant (axes, shapes). */
-  int64Vector(v: number[]): string {
-    return this.constant(`i64[]:${v.join(',')}`, () => int64Tensor('', [v.length], v));
-  }
-
-  /** A float32 scalar Constant. */
-  floatScalar(v: number): string {
-    return this.constant(`f32:${v}`, () => float32Tensor('', [], [v]));
-  }
-
-  /** A float32 initializer (a weight). */
-  weight(name: string, dims: readonly number[], data: Float32Array): string {
-    if (this.initializers.has(name)) throw new Error(`initializer '${name}' added twice`);
-    this.initializers.set(name, float32Tensor(name, dims, data));
-    return name;
-  }
-}
-
 export const int64Input = (name: string, shape: Array<number | string>): ValueInfo => ({ name, elemType: DataType.INT64, shape });
 export const floatValue = (name: string, shape: Array<number | string>): ValueInfo => ({ name, elemType: DataType.FLOAT, shape });
 
 /** attention_mask as float [B, S, 1]. */
-export function floatMask3(w: BilstmGraphWriter, mask: string): string {
+export function floatMask3(w: GraphWriter, mask: string): string {
   const maskF = w.op('Cast', [mask], { to: attr.int(DataType.FLOAT) }, undefined, '/mask');
   return w.op('Unsqueeze', [maskF, w.int64Vector([2])], {}, undefined, '/mask');
 }
@@ -119,7 +69,7 @@ export function floatMask3(w: BilstmGraphWriter, mask: string): string {
  * The masked max over time of `states` [B, S, 2H] (mask3 [B, S, 1], float 0/1): states·m + (m−1)·1e9, then
  * ReduceMax over axis 1 → [B, 2H]. Exact at real positions (m = 1), −1e9 at padding.
  */
-export function maskedMaxPool(w: BilstmGraphWriter, states: string, mask3: string): string {
+export function maskedMaxPool(w: GraphWriter, states: string, mask3: string): string {
   const kept = w.op('Mul', [states, mask3], {}, undefined, '/pool');
   const off = w.op('Sub', [mask3, w.floatScalar(1)], {}, undefined, '/pool');
   const penalty = w.op('Mul', [off, w.floatScalar(-BILSTM_POOL_MASK_VALUE)], {}, undefined, '/pool');
@@ -128,7 +78,7 @@ export function maskedMaxPool(w: BilstmGraphWriter, states: string, mask3: strin
 }
 
 /** The MLP head: Linear(2H → M) + ReLU + Linear(M → numLabels), writing the graph output `logits`. */
-export function mlpHead(w: BilstmGraphWriter, config: BilstmConfig, weights: ReadonlyMap<string, Float32Array>, pooled: string): string {
+export function mlpHead(w: GraphWriter, config: BilstmConfig, weights: ReadonlyMap<string, Float32Array>, pooled: string): string {
   const { hiddenSize: H, mlpSize: M, numLabels: K } = config;
   const w0 = w.weight('mlp.0.weight', [2 * H, M], weights.get('mlp.0.weight')!);
   const b0 = w.weight('mlp.0.bias', [M], weights.get('mlp.0.bias')!);
@@ -146,7 +96,7 @@ export function mlpHead(w: BilstmGraphWriter, config: BilstmConfig, weights: Rea
 export function bilstmTrainingGraph(config: BilstmConfig, weights: ReadonlyMap<string, Float32Array>, opts: BilstmGraphOptions = {}): Model {
   checkBilstmWeights(config, weights);
   const { vocabSize: V, embeddingSize: E, hiddenSize: H, maxLength: L } = config;
-  const w = new BilstmGraphWriter();
+  const w = new GraphWriter();
   const masks = opts.dropout ? bilstmDropoutMasks(config) : [];
 
   const table = w.weight('embedding.weight', [V, E], weights.get('embedding.weight')!);
