@@ -149,23 +149,6 @@ function buildOpset(opts: BuildOptions): BuildOpset {
  * SettingsError for a bad config and DataError for missing or misshapen weights.
  */
 export function buildBert(config: ExtendedBertConfig, weights: WeightSource, opts: BuildOptions = {}): Model {
-  return buildBertWithParameters(config, weights, opts).model;
-}
-
-/** The parameter an initializer of a built graph holds. */
-export interface ParameterRef {
-  /** Hugging Face parameter name (see bertParameters). */
-  name: string;
-  /** True for an `onnx::MatMul_*` initializer: the parameter [out, in] transposed to [in, out]. */
-  transposed: boolean;
-}
-
-/**
- * buildBert, also telling which parameter each initializer holds: a trainer updates initializers and writes
- * checkpoints by parameter name (a shared layer's parameters are one initializer each, read by every layer of
- * the group).
- */
-export function buildBertWithParameters(config: ExtendedBertConfig, weights: WeightSource, opts: BuildOptions = {}): { model: Model; parameters: Map<string, ParameterRef> } {
   const opset = buildOpset(opts);
   const c = validateExtendedConfig(config);
   const ctx: Ctx = {
@@ -196,10 +179,7 @@ export function buildBertWithParameters(config: ExtendedBertConfig, weights: Wei
     initializers: ctx.g.initializers(bertParameters(c).map((p) => p.name)),
     valueInfo: [],
   };
-  const parameters = new Map<string, ParameterRef>();
-  for (const name of graph.initializers.keys()) if (ctx.params.has(name)) parameters.set(name, { name, transposed: false });
-  for (const [name, t] of ctx.derived) parameters.set(t, { name, transposed: true });
-  return { model: createModel(graph, [{ domain: '', version: opset }], { irVersion: buildIrVersion(opset) }), parameters };
+  return createModel(graph, [{ domain: '', version: opset }], { irVersion: buildIrVersion(opset) });
 }
 
 /** A named parameter as an initializer (torch keeps parameters used as they are under their own names). */

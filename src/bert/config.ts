@@ -202,11 +202,6 @@ export function layerGroupOf(c: ExtendedBertConfig, i: number): number {
   return c.layerGroups?.[i] ?? i;
 }
 
-/** Number of distinct sets of layer parameters. */
-export function numLayerGroups(c: ExtendedBertConfig): number {
-  return c.layerGroups ? new Set(c.layerGroups).size : c.numLayers;
-}
-
 const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 
 /** The checks of the extended fields (the BertConfig fields are checked first). */

@@ -100,7 +100,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     }
     // The intermediate models are inputs of later stages only: drop their weights, keep their lineage and config.
     for (const f of intermediate) {
-      for (const name of readdirSync(dirname(f))) if (name.endsWith('.onnx') || name.endsWith('.onnx.data') || name.endsWith('.data')) rmSync(join(dirname(f), name), { force: true });
+      for (const name of readdirSync(dirname(f))) if (name.endsWith('.onnx') || name.endsWith('.data')) rmSync(join(dirname(f), name), { force: true });
     }
   } else {
     size = modelSize(loadModel(modelFile));

@@ -378,9 +378,13 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   };
 }
 
-/** The best epoch's parameters, kept in `best/` beside the checkpoints so a resumed run still returns them. */
+/**
+ * The best epoch's parameters, kept in `best/` beside the checkpoints so a resumed run still returns them (the
+ * optimizer's moments are not: nothing resumes from the best epoch).
+ */
 function writeBest(dir: string, key: string, epoch: number, params: ReadonlyMap<string, Float32Array>, optimizer: AdamW): void {
-  saveCheckpoint(join(dir, 'best'), { step: 0, epoch, params, optimizer: optimizer.state(), extra: { key } }, { keep: 1 });
+  const settings = { ...optimizer.state(), steps: {}, expAvg: new Map(), expAvgSq: new Map() };
+  saveCheckpoint(join(dir, 'best'), { step: 0, epoch, params, optimizer: settings, extra: { key } }, { keep: 1 });
 }
 
 function readBest(dir: string, key: string): Map<string, Float32Array> | undefined {
