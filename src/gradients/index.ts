@@ -6,3 +6,4 @@ export { buildGradientGraph, gradOutputName, MIN_FORWARD_OPSET, TRAINING_OPSET, 
 export { GradientError, type GradientRule } from './context.ts';
 export { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 export { probeValues, probeFeeds, type ValueFacts } from './probe.ts';
+export { appendLoss, goldTargets, LOSS_INPUTS, LOSS_OUTPUT, type IntermediateTerm, type LossGraph, type LossKind, type LossTerm } from './losses.ts';

@@ -26,16 +26,20 @@ const ORT_TYPES: Record<string, number> = {
 
 const PROBE_SIZES = [2, 3, 5, 7, 11, 13];
 
-/** Probe inputs for a graph's declared inputs: symbolic dims get distinct sizes; ids are 0, floats 0.5. */
-export function probeFeeds(inputs: readonly ValueInfo[]): Feeds {
-  const sizes = new Map<string, number>();
+/**
+ * Probe inputs for a graph's declared inputs: symbolic dims get distinct sizes (`fixed` ones the size given, the
+ * others sizes above 1 that no fixed one uses); ids are 0, floats 0.5.
+ */
+export function probeFeeds(inputs: readonly ValueInfo[], fixed: Readonly<Record<string, number>> = {}): Feeds {
+  const sizes = new Map<string, number>(Object.entries(fixed));
+  const free = PROBE_SIZES.filter((n) => !Object.values(fixed).includes(n));
   const feeds: Feeds = {};
   for (const v of inputs) {
     if (!v.shape) throw new TypeError(`gradient probe: input '${v.name}' has no shape`);
     const dims = v.shape.map((d) => {
       if (typeof d === 'number') return d;
       const key = d ?? `?${v.name}`;
-      if (!sizes.has(key)) sizes.set(key, PROBE_SIZES[sizes.size % PROBE_SIZES.length]);
+      if (!sizes.has(key)) sizes.set(key, free[(sizes.size - Object.keys(fixed).length) % free.length]!);
       return sizes.get(key)!;
     });
     const n = dims.reduce((a, b) => a * b, 1);

@@ -22,13 +22,11 @@ import { cloneModel } from '../onnx/graph.ts';
 import { float32Tensor } from '../onnx/tensor.ts';
 import { consumers, uniqueName } from '../onnx/analysis.ts';
 import { encodeModel } from '../onnx/save.ts';
-import { DataType } from '../onnx/dtype.ts';
 import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import { rebuildCanonical } from '../bert/canonical.ts';
-import { buildGradientGraph } from '../gradients/index.ts';
-import { appendLoss, LOSS_INPUTS } from '../train/losses.ts';
+import { appendLoss, buildGradientGraph, goldTargets, probeFeeds } from '../gradients/index.ts';
 import type { CalibrationBatch, PassContext } from '../pass/pass.ts';
 import { batchFeeds, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
@@ -71,20 +69,6 @@ export function withHeadGates(model: Model, s: BertStructure, rows: number): { m
   return { model: m, masks, layers };
 }
 
-/** Probe feeds with the batch dimension `batch` and every other symbolic dimension a size distinct from it. */
-function probeFeedsFor(model: Model, batch: number): Feeds {
-  const other = batch === 5 ? 7 : 5;
-  const feeds: Feeds = {};
-  for (const v of model.graph.inputs) {
-    const dims = (v.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 ? batch : other));
-    const n = dims.reduce((a, b) => a * b, 1);
-    if (v.elemType === DataType.FLOAT) feeds[v.name] = new Tensor('float32', new Float32Array(n).fill(0.5), dims);
-    else if (v.elemType === DataType.INT64) feeds[v.name] = new Tensor('int64', new BigInt64Array(n), dims);
-    else throw new Error(`gradient importance: unexpected input '${v.name}' of element type ${v.elemType}`);
-  }
-  return feeds;
-}
-
 /** Gradient importance per layer [layer][head] of `model` (structure `s`), on ctx.calibration. */
 export async function gradientScores(model: Model, s: BertStructure, ctx: PassContext, opts: GradientImportanceOptions = {}): Promise<number[][]> {
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'gradient importance');
@@ -109,7 +93,7 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
     const gg = await buildGradientGraph(withLoss.model, {
       loss: withLoss.loss,
       parameters: gated.masks,
-      probeFeeds: perExample ? probeFeedsFor(withLoss.model, rows) : undefined,
+      probeFeeds: perExample ? probeFeeds(withLoss.model.graph.inputs, { batch_size: rows }) : undefined,
     });
     return { gg, masks: gated.masks, layers: gated.layers };
   };
@@ -117,14 +101,11 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
   const sums = s.layers.map((l) => new Float64Array(l.attention?.numHeads ?? 0));
   let count = 0;
   const targetsOf = (b: CalibrationBatch): Feeds => {
-    if (b.regression) return { [LOSS_INPUTS.scores]: new Tensor('float32', Float32Array.from(b.labels), [b.batch, 1]) };
-    const onehot = new Float32Array(b.batch * numLabels);
-    for (let i = 0; i < b.batch; i++) {
-      const k = b.labels[i];
-      if (!Number.isInteger(k) || k < 0 || k >= numLabels) throw new SettingsError(`prune-heads: calibration label ${k} is not one of the model's ${numLabels} outputs`);
-      onehot[i * numLabels + k] = 1;
+    try {
+      return goldTargets(b.labels, numLabels, b.regression);
+    } catch (e) {
+      throw new SettingsError(`prune-heads: calibration ${(e as Error).message}`);
     }
-    return { [LOSS_INPUTS.labels]: new Tensor('float32', onehot, [b.batch, numLabels]) };
   };
 
   // Batches grouped by the rows of their mask, so that one session is open at a time.

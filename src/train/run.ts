@@ -21,7 +21,7 @@ import { SettingsError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
-import type { LossTerm } from './losses.ts';
+import type { LossTerm } from '../gradients/index.ts';
 import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
 import { bertStudent, makeStudent, teacherShape } from './students/index.ts';
 import type { Student } from './student.ts';

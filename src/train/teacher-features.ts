@@ -3,7 +3,7 @@
  * teacher's graph (any exporter: embeddings output, layer outputs, attention probabilities or scores) exposed as
  * extra graph outputs and computed by onnxruntime on each training batch (cached on disk per batch while the cache
  * stays under its budget). Matches are turned into loss terms
- * (losses.ts IntermediateTerm) that name the student's values and the teacher inputs these features feed.
+ * (src/gradients/losses.ts IntermediateTerm) that name the student's values and the teacher inputs these features feed.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { modelInputs, type ModelInput } from '../eval/model-inputs.ts';
 import { SettingsError } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
-import type { IntermediateTerm } from './losses.ts';
+import type { IntermediateTerm } from '../gradients/index.ts';
 
 /** A feature the teacher computes and the input of the training graph it feeds. */
 export interface FeatureRequest {

@@ -13,14 +13,13 @@ import { join } from 'node:path';
 import type { Model } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
-import { buildGradientGraph, type GradientGraph } from '../gradients/index.ts';
 import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
 import { taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import type { TextTokenizer } from '../eval/tokenizer.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError } from '../errors.ts';
-import { appendLoss, LOSS_INPUTS, type IntermediateTerm, type LossTerm } from './losses.ts';
+import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
 import { AdamW, accumulateRows, clipByGlobalNorm, type RowGradients } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
@@ -194,12 +193,8 @@ function stepFeeds(job: Pick<TrainJob, 'student' | 'settings' | 'teacherLogits'>
     feeds[m.name] = new Tensor('float32', buf, dims);
   }
   const n = student.numLabels;
-  if (inputNames.has(LOSS_INPUTS.labels)) {
-    const onehot = new Float32Array(batch.size * n);
-    for (let b = 0; b < batch.size; b++) onehot[b * n + batch.labels[b]] = 1;
-    feeds[LOSS_INPUTS.labels] = new Tensor('float32', onehot, [batch.size, n]);
-  }
-  if (inputNames.has(LOSS_INPUTS.scores)) feeds[LOSS_INPUTS.scores] = new Tensor('float32', Float32Array.from(batch.labels), [batch.size, 1]);
+  const regression = inputNames.has(LOSS_INPUTS.scores);
+  if (regression || inputNames.has(LOSS_INPUTS.labels)) Object.assign(feeds, goldTargets(batch.labels, n, regression));
   if (inputNames.has(LOSS_INPUTS.teacher)) {
     const t = job.teacherLogits;
     if (!t) throw new SettingsError('this loss needs teacher logits');

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildBert } from '../../src/bert/build.ts';
 import { TINY_CONFIG } from '../helpers/models.ts';
-import { appendLoss } from '../../src/train/losses.ts';
+import { appendLoss } from '../../src/gradients/losses.ts';
 import { Tensor } from '../../src/runtime/session.ts';
 import { gradCheck, toFloat64 } from '../helpers/gradcheck.ts';
 import { lcg } from '../helpers/feeds.ts';

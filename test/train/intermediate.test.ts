@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createModel, DataType, encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
-import { appendLoss, type IntermediateTerm } from '../../src/train/losses.ts';
+import { appendLoss, type IntermediateTerm } from '../../src/gradients/losses.ts';
 import { layerPairs, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from '../../src/train/teacher-features.ts';
 import { createStepper, DEFAULT_TRAIN_SETTINGS, studentOnly } from '../../src/train/trainer.ts';

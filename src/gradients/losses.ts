@@ -1,5 +1,5 @@
 /**
- * Losses as graph fragments: each term appends standard ONNX nodes to a forward graph, reading the student's
+ * Losses as graph fragments (graph-level: the trainer and data-driven passes append them): each term appends standard ONNX nodes to a forward graph, reading the student's
  * output and targets fed as extra graph inputs, and the weighted terms are added into one scalar `loss` output the
  * gradient builder differentiates. Targets are fed by the trainer: one-hot labels, regression scores, the cached
  * teacher logits.
@@ -16,6 +16,7 @@ import { Rng } from '../bert/random.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { SettingsError } from '../errors.ts';
+import { Tensor, type Feeds } from '../runtime/session.ts';
 
 export type LossKind = 'hard-ce' | 'soft-ce' | 'logit-mse' | 'score-mse' | 'teacher-score-mse';
 
@@ -37,6 +38,22 @@ export const LOSS_INPUTS = {
 } as const;
 
 export const LOSS_OUTPUT = 'loss';
+
+/**
+ * A batch's gold targets as the loss reads them: one-hot labels [batch, numLabels] (labels are output indices), or
+ * scores [batch, 1] for regression.
+ */
+export function goldTargets(labels: ArrayLike<number>, numLabels: number, regression: boolean): Feeds {
+  const batch = labels.length;
+  if (regression) return { [LOSS_INPUTS.scores]: new Tensor('float32', Float32Array.from(labels), [batch, 1]) };
+  const onehot = new Float32Array(batch * numLabels);
+  for (let i = 0; i < batch; i++) {
+    const k = labels[i]!;
+    if (!(Number.isInteger(k) && k >= 0 && k < numLabels)) throw new SettingsError(`label ${k} is not one of the model's ${numLabels} outputs`);
+    onehot[i * numLabels + k] = 1;
+  }
+  return { [LOSS_INPUTS.labels]: new Tensor('float32', onehot, [batch, numLabels]) };
+}
 
 /**
  * An intermediate-layer term (intermediate.ts): a student value against a teacher feature fed as an input. A hidden
