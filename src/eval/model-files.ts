@@ -69,14 +69,19 @@ export function locateModel(model: string): ModelLocation {
 export function readModelConfig(path: string): ModelConfig {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'config.json') : path;
   if (!existsSync(file)) return EMPTY_MODEL_CONFIG;
-  let json: unknown;
+  return parseModelConfig(readJsonObject(file), file);
+}
+
+/** A JSON file holding an object (config.json, tokenizer files); a one-line DataError otherwise. */
+export function readJsonObject(file: string): Record<string, unknown> {
+  let value: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new DataError(`${file}: expected a JSON object`);
-  return parseModelConfig(json as Record<string, unknown>, file);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DataError(`${file}: expected a JSON object`);
+  return value as Record<string, unknown>;
 }
 
 /** Validates the config.json fields evaluation uses. */

@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
+import { readJsonObject } from './model-files.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, parseVocab, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 
 /** Token ids of one example and their token types (all 0 when the template has no second segment type). */
@@ -55,7 +56,7 @@ export function loadTokenizer(path: string): TextTokenizer {
   const config = readConfig(dir);
   const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
   if (jsonFile && existsSync(jsonFile)) {
-    return tokenizerFromJson(readJson(jsonFile) as object, config, jsonFile);
+    return tokenizerFromJson(readJsonObject(jsonFile) as object, config, jsonFile);
   }
   const vocabFile = isFile ? path : join(dir, 'vocab.txt');
   if (!existsSync(vocabFile)) {
@@ -142,18 +143,7 @@ function readConfig(dir: string): TokenizerConfigJson {
   const merged: TokenizerConfigJson = {};
   for (const name of ['special_tokens_map.json', 'tokenizer_config.json']) {
     const file = join(dir, name);
-    if (existsSync(file)) Object.assign(merged, readJson(file));
+    if (existsSync(file)) Object.assign(merged, readJsonObject(file));
   }
   return merged;
-}
-
-function readJson(file: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DataError(`${file}: expected a JSON object`);
-  return value as Record<string, unknown>;
 }

@@ -13,6 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { parseVocab } from '../eval/wordpiece-vocab.ts';
+import { readJsonObject } from '../eval/model-files.ts';
 
 /** A WordPiece vocabulary, as augmentation uses it. */
 export interface WordVocab {
@@ -85,17 +86,6 @@ function lowercaseSetting(dir: string, json: Record<string, unknown> | null): bo
   const normalizer = json?.normalizer as { type?: unknown; lowercase?: unknown } | null | undefined;
   if (normalizer && typeof normalizer.lowercase === 'boolean') return normalizer.lowercase;
   return undefined;
-}
-
-function readJsonObject(file: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DataError(`${file}: expected a JSON object`);
-  return v as Record<string, unknown>;
 }
 
 /** One basic token of a text: [start, end) in UTF-16 units of the original text. */

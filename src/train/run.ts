@@ -4,14 +4,14 @@
  * and the best student written as a model folder (model, config.json, tokenizer files) with a lineage sidecar
  * `OUT.json` recording the settings, the data hash, steps and the dev metric of each epoch.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
 import { writeFileAtomic } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
-import { TOKENIZER_FILES, copyModelFiles, locateModel, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
+import { TOKENIZER_FILES, copyModelFiles, locateModel, readJsonObject, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
 import { mapModelLabels } from '../eval/labels.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -230,10 +230,6 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   ];
 }
 
-function readJson(path: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-}
-
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = getTask(o.task);
   const isDistill = o.teacher !== undefined;
@@ -245,7 +241,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // Labels and tokenizer: the teacher's folder when distilling (students share its vocabulary), else the model's.
   const labelSource = locateModel(o.teacher ?? o.student);
   const configFile = join(labelSource.dir, 'config.json');
-  const sourceConfig = existsSync(configFile) ? readJson(configFile) : {};
+  const sourceConfig = existsSync(configFile) ? readJsonObject(configFile) : {};
   const modelConfig = existsSync(configFile) ? readModelConfig(configFile) : parseModelConfig({}, '<none>');
   const tokenizer = loadTokenizer(labelSource.dir);
   const maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
