@@ -3,10 +3,9 @@
  * tiny graph whose inputs are random initializers, under loss = ReduceSum(op output ⊙ fixed random weights).
  * float64 (toFloat64) wherever onnxruntime's CPU kernels take double; Erf has only a float kernel.
  */
-import { describe, expect, it } from 'vitest';
 import * as elementwise from '../../src/gradients/rules/elementwise.ts';
 import { DataType, int64Tensor } from '../../src/onnx/index.ts';
-import { attr, FLOAT32_AGREEMENT, boolTensor, checkRuleCase, float64Tensor, node, randomTensor, randomValues, type RuleCase } from '../helpers/gradcheck.ts';
+import { attr, boolTensor, float64Tensor, node, randomTensor, randomValues, type RuleCase, describeRuleFamily } from '../helpers/gradcheck.ts';
 
 const r = randomTensor;
 
@@ -97,18 +96,4 @@ const CASES: RuleCase[] = [
   ]),
 ];
 
-describe('element-wise gradient rules against finite differences', () => {
-  it('covers every rule of the family', () => {
-    const covered = new Set(CASES.flatMap((c) => c.nodes.map((n) => n.opType)));
-    const missing = Object.values(elementwise).map((rule) => rule.opType).filter((op) => !covered.has(op));
-    expect(missing).toEqual([]);
-  });
-  for (const c of CASES) {
-    it(`${c.name} (${c.precision ?? 'float64'})`, async () => {
-      const res = await checkRuleCase(c);
-      expect(res.worst, JSON.stringify(res.perParameter)).toBeLessThan(res.tol);
-      // the same graph in float32 (as training runs it) builds, loads and agrees to float32 accuracy
-      if (res.float32Error !== undefined) expect(res.float32Error).toBeLessThan(FLOAT32_AGREEMENT);
-    });
-  }
-});
+describeRuleFamily('element-wise', elementwise, CASES);

@@ -3,9 +3,8 @@
  * operand-rank pairing the models write (and batch broadcasting both ways), Gemm in all four transpose forms with
  * α/β and every C shape.
  */
-import { describe, expect, it } from 'vitest';
 import * as matmul from '../../src/gradients/rules/matmul.ts';
-import { attr, FLOAT32_AGREEMENT, checkRuleCase, node, randomTensor as r, type RuleCase } from '../helpers/gradcheck.ts';
+import { attr, node, randomTensor as r, type RuleCase, describeRuleFamily } from '../helpers/gradcheck.ts';
 
 function mm(name: string, a: number[], b: number[], params = ['a', 'b']): RuleCase {
   return { name: `MatMul ${name} [${a}]·[${b}]`, nodes: [node('MatMul', ['a', 'b'], ['y'])], initializers: [r('a', a, 1), r('b', b, 2)], params, outputs: 'y' };
@@ -47,17 +46,4 @@ const CASES: RuleCase[] = [
   gemm(1, 1, [N], 1, 1),
 ];
 
-describe('product gradient rules against finite differences', () => {
-  it('covers every rule of the family', () => {
-    const covered = new Set(CASES.flatMap((c) => c.nodes.map((n) => n.opType)));
-    expect(Object.values(matmul).map((rule) => rule.opType).filter((op) => !covered.has(op))).toEqual([]);
-  });
-  for (const c of CASES) {
-    it(`${c.name} (${c.precision ?? 'float64'})`, async () => {
-      const res = await checkRuleCase(c);
-      expect(res.worst, JSON.stringify(res.perParameter)).toBeLessThan(res.tol);
-      // the same graph in float32 (as training runs it) builds, loads and agrees to float32 accuracy
-      if (res.float32Error !== undefined) expect(res.float32Error).toBeLessThan(FLOAT32_AGREEMENT);
-    });
-  }
-});
+describeRuleFamily('product', matmul, CASES);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as reduce from '../../src/gradients/rules/reduce.ts';
 import { int64Tensor } from '../../src/onnx/index.ts';
 import { buildGradientGraph, GradientError } from '../../src/gradients/index.ts';
-import { attr, FLOAT32_AGREEMENT, checkRuleCase, node, randomTensor as r, weightedLossModel, type RuleCase } from '../helpers/gradcheck.ts';
+import { attr, node, randomTensor as r, weightedLossModel, type RuleCase, describeRuleFamily } from '../helpers/gradcheck.ts';
 
 const X = [2, 3, 4];
 
@@ -94,20 +94,9 @@ const CASES: RuleCase[] = [
   },
 ];
 
-describe('reduction gradient rules against finite differences', () => {
-  it('covers every rule of the family', () => {
-    const covered = new Set(CASES.flatMap((c) => c.nodes.map((n) => n.opType)));
-    expect(Object.values(reduce).map((rule) => rule.opType).filter((op) => !covered.has(op))).toEqual([]);
-  });
-  for (const c of CASES) {
-    it(`${c.name} (${c.precision ?? 'float64'})`, async () => {
-      const res = await checkRuleCase(c);
-      expect(res.worst, JSON.stringify(res.perParameter)).toBeLessThan(res.tol);
-      // the same graph in float32 (as training runs it) builds, loads and agrees to float32 accuracy
-      if (res.float32Error !== undefined) expect(res.float32Error).toBeLessThan(FLOAT32_AGREEMENT);
-    });
-  }
+describeRuleFamily('reduction', reduce, CASES);
 
+describe('reduction gradient rules: refusals', () => {
   it('rejects an opset-11 Softmax graph (forward opset < 13) with a GradientError', async () => {
     // Opset 11 nodes (ReduceSum/Squeeze/Split axes as attributes) cannot sit in an opset-17 training graph, so the
     // builder refuses the whole graph up front instead of differentiating Softmax(axis = last) there.

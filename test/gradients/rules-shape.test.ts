@@ -3,10 +3,9 @@
  * float64: reshapes, Transpose, Expand, Concat / Split (some outputs unused), Gather (repeated and negative ids,
  * scalar and 2-D indices, axis 0 and 1), Slice (inputs with negative and out-of-range bounds).
  */
-import { describe, expect, it } from 'vitest';
 import * as shape from '../../src/gradients/rules/shape.ts';
 import { int32Tensor, int64Tensor } from '../../src/onnx/index.ts';
-import { attr, FLOAT32_AGREEMENT, checkRuleCase, node, randomTensor as r, type RuleCase } from '../helpers/gradcheck.ts';
+import { attr, node, randomTensor as r, type RuleCase, describeRuleFamily } from '../helpers/gradcheck.ts';
 
 const i64 = (name: string, values: number[], dims = [values.length]) => int64Tensor(name, dims, values);
 
@@ -77,17 +76,4 @@ const CASES: RuleCase[] = [
   },
 ];
 
-describe('shape gradient rules against finite differences', () => {
-  it('covers every rule of the family', () => {
-    const covered = new Set(CASES.flatMap((c) => c.nodes.map((n) => n.opType)));
-    expect(Object.values(shape).map((rule) => rule.opType).filter((op) => !covered.has(op))).toEqual([]);
-  });
-  for (const c of CASES) {
-    it(`${c.name} (${c.precision ?? 'float64'})`, async () => {
-      const res = await checkRuleCase(c);
-      expect(res.worst, JSON.stringify(res.perParameter)).toBeLessThan(res.tol);
-      // the same graph in float32 (as training runs it) builds, loads and agrees to float32 accuracy
-      if (res.float32Error !== undefined) expect(res.float32Error).toBeLessThan(FLOAT32_AGREEMENT);
-    });
-  }
-});
+describeRuleFamily('shape', shape, CASES);

@@ -3,6 +3,7 @@
  * differences of its loss, at a sample of coordinates of each parameter. Runs in float64 when the graph is float64
  * (onnxruntime's CPU kernels for most ops accept double), else float32 with a looser tolerance.
  */
+import { describe, expect, it } from 'vitest';
 import type { Attribute, Model, Node, Tensor as IrTensor, ValueInfo } from '../../src/onnx/index.ts';
 import { createModel, DataType, encodeModel, float32Tensor } from '../../src/onnx/index.ts';
 import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
@@ -310,3 +311,23 @@ export async function checkRuleCase(c: RuleCase): Promise<GradCheckResult & { to
  * gradient: float32 rounding (6e-8) through the few ops of these tiny graphs stays below 1e-6 (measured 3.5e-7).
  */
 export const FLOAT32_AGREEMENT = 1e-5;
+
+/**
+ * The tests of one family of gradient rules: a case for every rule of the family (`rules`, the module's exports),
+ * and each case against finite differences, then in float32 (as training runs it) against the float64 gradients.
+ */
+export function describeRuleFamily(title: string, rules: Record<string, { opType: string }>, cases: readonly RuleCase[]): void {
+  describe(`${title} gradient rules against finite differences`, () => {
+    it('covers every rule of the family', () => {
+      const covered = new Set(cases.flatMap((c) => c.nodes.map((n) => n.opType)));
+      expect(Object.values(rules).map((rule) => rule.opType).filter((op) => !covered.has(op))).toEqual([]);
+    });
+    for (const c of cases) {
+      it(`${c.name} (${c.precision ?? 'float64'})`, async () => {
+        const res = await checkRuleCase(c);
+        expect(res.worst, JSON.stringify(res.perParameter)).toBeLessThan(res.tol);
+        if (res.float32Error !== undefined) expect(res.float32Error).toBeLessThan(FLOAT32_AGREEMENT);
+      });
+    }
+  });
+}
