@@ -51,6 +51,7 @@ export interface DistillArgs extends TrainingArgs {
   'intermediate-phase'?: string;
   augment: number;
   corpus?: string;
+  'feature-cache-mb': number;
 }
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
@@ -103,6 +104,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
     .option('intermediate-epochs', { type: 'number', describe: 'epochs of the intermediate phase of the task stage (default: --epochs)' })
     .option('intermediate-phase', { type: 'string', describe: 'first: intermediate KD alone, then prediction KD (TinyBERT; default) | joint: both losses in one phase (BERT-PKD; default of the pkd presets)' })
     .option('augment', { type: 'number', default: d.augment, describe: "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (needs --alpha 0)" })
+    .option('feature-cache-mb', { type: 'number', default: 0, describe: 'MB of teacher intermediate features to cache on disk per batch (--cache-dir); pays off when a run is rerun or resumed' })
     .option('corpus', { type: 'string', describe: '--stage general: a text file, one sentence (or tab-separated pair) per line (default: every GLUE train/dev sentence present)' });
 }
 

@@ -109,6 +109,12 @@ export interface TrainRunOptions {
   glueDir?: string;
   /** Teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress). */
   cacheDir?: string;
+  /**
+   * Bytes of teacher intermediate features to cache on disk per batch, under cacheDir (default 0: computed on every
+   * step, not stored). Batches repeat only when a run with the same teacher, data, seed and batch size is rerun or
+   * resumed, since each epoch shuffles anew; the cache saves the teacher's forward pass then.
+   */
+  featureCacheBytes?: number;
   /** Checkpoints (default OUT.train/ beside the output; removed after success). */
   workDir?: string;
   signal?: AbortSignal;
@@ -283,7 +289,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
     const matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false)) : undefined;
     const features = matches
-      ? await TeacherFeatures.open(teacherModel!, matches.requests, threads, { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features') })
+      ? await TeacherFeatures.open(teacherModel!, matches.requests, threads, o.featureCacheBytes
+        ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: o.featureCacheBytes }
+        : undefined)
       : undefined;
     try {
       result = await train({

@@ -1,8 +1,8 @@
 /**
  * The teacher's intermediate features for intermediate-layer distillation: the values discovery finds in the
  * teacher's graph (any exporter: embeddings output, layer outputs, attention probabilities or scores) exposed as
- * extra graph outputs and computed by onnxruntime on each training batch (cached on disk per batch while the cache
- * stays under its budget). Matches are turned into loss terms
+ * extra graph outputs and computed by onnxruntime on each training batch (optionally cached on disk per batch while
+ * the cache stays under its budget). Matches are turned into loss terms
  * (src/gradients/losses.ts IntermediateTerm) that name the student's values and the teacher inputs these features feed.
  */
 import { createHash } from 'node:crypto';
@@ -73,11 +73,9 @@ export function intermediatePlan(
 /** Where teacher features are cached on disk, and how much room they may take. */
 export interface FeatureCacheOptions {
   dir: string;
-  /** Bytes the cache folder may hold (default 2 GiB); batches past it are computed and not stored. */
-  budgetBytes?: number;
+  /** Bytes the cache folder may hold; batches past it are computed and not stored. */
+  budgetBytes: number;
 }
-
-export const DEFAULT_FEATURE_CACHE_BUDGET = 2 * 2 ** 30;
 const FEATURE_CACHE_MAGIC = 'BCTFEAT1';
 
 /**
@@ -149,7 +147,7 @@ export class TeacherFeatures {
       return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
     });
     const size = 12 + header.length + payload.reduce((n, p) => n + p.length, 0);
-    if (this.cacheBytes + size > (this.cache!.budgetBytes ?? DEFAULT_FEATURE_CACHE_BUDGET)) return;
+    if (this.cacheBytes + size > this.cache!.budgetBytes) return;
     mkdirSync(this.cache!.dir, { recursive: true });
     const len = Buffer.alloc(4);
     len.writeUInt32LE(header.length);

@@ -220,11 +220,11 @@ describe('teacher features and the projection', () => {
       const fresh = await TeacherFeatures.open(teacher, plan.requests, 1);
       const want = await fresh.run(batchOf(60));
       await fresh.release();
-      const first = await TeacherFeatures.open(teacher, plan.requests, 1, { dir });
+      const first = await TeacherFeatures.open(teacher, plan.requests, 1, { dir, budgetBytes: 2 ** 26 });
       await first.run(batchOf(60));
       await first.release();
       expect(first.stats).toEqual({ hits: 0, runs: 1 });
-      const second = await TeacherFeatures.open(teacher, plan.requests, 1, { dir });
+      const second = await TeacherFeatures.open(teacher, plan.requests, 1, { dir, budgetBytes: 2 ** 26 });
       const got = await second.run(batchOf(60));
       await second.release();
       expect(second.stats).toEqual({ hits: 1, runs: 0 });
