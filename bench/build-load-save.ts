@@ -76,7 +76,9 @@ function main(): void {
     console.log(`saveModel:             ${c.saveSeconds.toFixed(2)} s`);
     console.log(`process RSS at start:  ${mib(c.baselineRss)}; peak ${mib(c.peakRss)} (${ratio.toFixed(2)}× the file; ${growth.toFixed(2)}× above the start)`);
     console.log(`${total < TARGET_SECONDS ? 'PASS' : 'FAIL'} load+save time: ${total.toFixed(2)} s (target < ${TARGET_SECONDS} s)`);
-    console.log(`${ratio < TARGET_RSS_RATIO ? 'PASS' : 'FAIL'} load+save peak RSS: ${ratio.toFixed(2)}× file size ${mib(fileBytes)} = ${mib(c.peakRss)} (target < ${TARGET_RSS_RATIO}×)`);
+    console.log(
+      `${ratio < TARGET_RSS_RATIO ? 'PASS' : 'FAIL'} load+save peak RSS: ${ratio.toFixed(2)}× file size ${mib(fileBytes)} = ${mib(c.peakRss)} (target < ${TARGET_RSS_RATIO}×)`,
+    );
   } finally {
     if (keep) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

@@ -16,8 +16,9 @@ import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildFeeds, planBatches } from '../src/eval/batching.ts';
 import { prepareTask, scoreTask, type PreparedTask } from '../src/eval/evaluate.ts';
-import { locateModel, readModelConfig } from '../src/eval/model-files.ts';
-import { modelInputs } from '../src/eval/model-inputs.ts';
+import { readModelConfig } from '../src/eval/model-files.ts';
+import { locateModel } from '../src/onnx/locate.ts';
+import { sessionInputs } from '../src/bert/model-inputs.ts';
 import { loadTokenizer } from '../src/eval/tokenizer.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { getTask } from '../src/glue/registry.ts';
@@ -77,16 +78,18 @@ async function main(): Promise<void> {
 
   // The same batches the harness builds, prepared once for the direct side.
   const prepared: PreparedTask = prepareTask(task, 'dev', args.glueDir, tokenizer, maxLength);
-  const inputs = modelInputs(harnessSession);
-  const batches: Feeds[] = planBatches(prepared.encodings.map((e) => e.ids.length), args.batchSize).map((indices) =>
-    buildFeeds(prepared.encodings, indices, inputs, prepared.padId),
-  );
+  const inputs = sessionInputs(harnessSession);
+  const batches: Feeds[] = planBatches(
+    prepared.encodings.map((e) => e.ids.length),
+    args.batchSize,
+  ).map((indices) => buildFeeds(prepared.encodings, indices, inputs, prepared.padId));
   const examples = prepared.encodings.length;
 
   const runDirect = async () => {
     for (const feeds of batches) await direct.run(feeds);
   };
-  const runHarness = async () => scoreTask(harnessSession, prepareTask(task, 'dev', args.glueDir, tokenizer, maxLength), { batchSize: args.batchSize, modelConfig: config });
+  const runHarness = async () =>
+    scoreTask(harnessSession, prepareTask(task, 'dev', args.glueDir, tokenizer, maxLength), { batchSize: args.batchSize, modelConfig: config });
   const runScoring = async () => scoreTask(harnessSession, prepared, { batchSize: args.batchSize, modelConfig: config });
 
   await runDirect();
@@ -104,10 +107,13 @@ async function main(): Promise<void> {
   const rate = (t: number) => examples / t;
   const best = (xs: number[]) => Math.min(...xs);
   const line = (name: string, xs: number[]) => {
-    const ratios = name === 'direct' ? '' : `  ratio median ${(median(times.direct) / median(xs)).toFixed(3)}, best ${(best(times.direct) / best(xs)).toFixed(3)}`;
+    const ratios =
+      name === 'direct' ? '' : `  ratio median ${(median(times.direct) / median(xs)).toFixed(3)}, best ${(best(times.direct) / best(xs)).toFixed(3)}`;
     return `${name.padEnd(24)} median ${median(xs).toFixed(3)} s (${rate(median(xs)).toFixed(0)} ex/s), best ${best(xs).toFixed(3)} s${ratios}`;
   };
-  console.log(`${location.onnx} | ${task.name} dev: ${examples} examples, ${batches.length} batches of ≤${args.batchSize}, max_length ${maxLength}, threads ${threads ?? 'default'}, ${args.rounds} rounds`);
+  console.log(
+    `${location.onnx} | ${task.name} dev: ${examples} examples, ${batches.length} batches of ≤${args.batchSize}, max_length ${maxLength}, threads ${threads ?? 'default'}, ${args.rounds} rounds`,
+  );
   console.log(line('direct onnxruntime-node', times.direct));
   console.log(line('harness (end to end)', times.harness));
   console.log(line('harness (scoring only)', times.scoring));

@@ -65,7 +65,9 @@ async function main(): Promise<void> {
   let start = performance.now();
   const model = buildBert(BERT_BASE, { kind: 'random', seed: 1 });
   const size = modelSize(model);
-  console.log(`built BERT-base: ${(size.params / 1e6).toFixed(1)}M params, ${(size.bytes / 1e6).toFixed(1)} MB in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  console.log(
+    `built BERT-base: ${(size.params / 1e6).toFixed(1)}M params, ${(size.bytes / 1e6).toFixed(1)} MB in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+  );
   start = performance.now();
   const s = findBert(model);
   console.log(`findBert: ${s.numLayers} layers, hidden ${s.hiddenSize} in ${((performance.now() - start) / 1000).toFixed(2)} s`);
@@ -92,7 +94,13 @@ async function main(): Promise<void> {
   await record(shareLayersPass, { share: 'groups:12', from: 'mean' });
 
   const slowest = Math.max(...rows.map((r) => r.seconds));
-  console.log(JSON.stringify({ model: 'bert-base (seeded)', cores: availableParallelism(), slowestPassSeconds: slowest, rows: rows.map(({ details: _d, ...r }) => r) }, null, 2));
+  console.log(
+    JSON.stringify(
+      { model: 'bert-base (seeded)', cores: availableParallelism(), slowestPassSeconds: slowest, rows: rows.map(({ details: _d, ...r }) => r) },
+      null,
+      2,
+    ),
+  );
   if (slowest > 30) {
     console.error(`slowest pass took ${slowest.toFixed(1)} s (budget 30 s)`);
     process.exitCode = 1;

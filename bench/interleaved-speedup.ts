@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchModels, describeMachine } from '../src/bench/index.ts';
 import { compressFile } from '../src/export/compress.ts';
-import { locateModel } from '../src/eval/model-files.ts';
+import { locateModel } from '../src/onnx/locate.ts';
 import { registerAllPasses } from '../src/passes.ts';
 
 function arg(argv: string[], flag: string, fallback: string): string {
@@ -31,7 +31,10 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-speedup-'));
 try {
   const half = join(dir, 'half.onnx');
   await compressFile({ input: model, output: half, steps: [{ pass: 'drop-layers', settings: { keep: 'every-other' } }] });
-  for (const [name, candidate] of [['A/A: teacher vs itself (true ratio 1.00)', model], ['A/B: every other layer dropped vs teacher', half]] as const) {
+  for (const [name, candidate] of [
+    ['A/A: teacher vs itself (true ratio 1.00)', model],
+    ['A/B: every other layer dropped vs teacher', half],
+  ] as const) {
     const ratios: string[] = [];
     let machine = '';
     for (let r = 0; r < rounds; r++) {

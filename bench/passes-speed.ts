@@ -30,7 +30,14 @@ const PIPELINES: Array<{ label: string; steps: PassStep[] }> = [
   { label: 'quantize int8', steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
   { label: 'factorize-embeddings 64', steps: [{ pass: 'factorize-embeddings', settings: { rank: 64 } }] },
   { label: 'share-layers all', steps: [{ pass: 'share-layers', settings: { share: 'all' } }] },
-  { label: 'heads 0.5 + ffn 0.5 + int8', steps: [{ pass: 'prune-heads', settings: { ratio: 0.5 } }, { pass: 'prune-ffn', settings: { ratio: 0.5 } }, { pass: 'quantize', settings: { mode: 'int8' } }] },
+  {
+    label: 'heads 0.5 + ffn 0.5 + int8',
+    steps: [
+      { pass: 'prune-heads', settings: { ratio: 0.5 } },
+      { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      { pass: 'quantize', settings: { mode: 'int8' } },
+    ],
+  },
 ];
 
 async function timeRun(s: Session, feeds: Feeds): Promise<number> {
@@ -61,7 +68,8 @@ async function main() {
     const compressed = await openSession(encodeModel(out));
     await timeRun(base, feeds);
     await timeRun(compressed, feeds);
-    const a: number[] = [], b: number[] = [];
+    const a: number[] = [],
+      b: number[] = [];
     for (let r = 0; r < rounds; r++) {
       if (r % 2) {
         b.push(await timeRun(compressed, feeds));

@@ -1,21 +1,32 @@
 /**
- * Does choosing heads by importance beat choosing them at random? For each shared teacher and each ratio from 20%
- * to 60%, prune heads by ablation, confidence, magnitude and random (mean of several seeds) importance and
- * evaluate the pruned model on its GLUE dev task, in one run.
+ * Does choosing heads by importance beat choosing them at random, on models of several shapes? For the shared
+ * SST-2 teachers and for SST-2 students of two other shapes built and trained here (prediction-layer KD from the
+ * 2×256 teacher, from random initialization), prune 30%, 50% and 70% of the heads by:
+ * - ablation and confidence importance in steps (re-scored after each ~10% of the heads, the pass's default),
+ * - ablation scored once (the one-shot choice, for comparison),
+ * - magnitude (no data),
+ * - random (mean of 5 seeds, the control),
+ * and evaluate each pruned model on SST-2 dev, in one run. Importance is measured on train examples
+ * (calibration), never on the dev examples it is judged on. Trained students are kept under out/bench-heads and
+ * reused by later runs (delete the folder to train them again).
  *
- *   node bin/run-ts.mjs bench/prune-importance.ts [--teachers DIR] [--glue-dir DIR] [--calibration 1024] [--seeds 3]
- *
- * Importance is computed on the task's train split (calibration), never on the dev split it is judged on.
+ *   node bin/run-ts.mjs bench/prune-importance.ts [--teachers DIR] [--glue-dir DIR] [--calibration 512] [--seeds 5]
+ *     [--train-examples 20000] [--only NAME]
  */
-import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadModel, encodeModel } from '../src/onnx/index.ts';
+import type { Model } from '../src/onnx/graph.ts';
 import { findBert } from '../src/bert/discover.ts';
-import { applyHeadPruning, selectHeads } from '../src/prune/heads.ts';
-import { headScores, normalizePerLayer, type HeadImportance } from '../src/prune/head-importance.ts';
+import type { BertStructure } from '../src/bert/structure.ts';
+import { applyHeadPruning } from '../src/prune/heads.ts';
+import { headScores, type HeadImportance } from '../src/prune/head-importance.ts';
+import { lowestHeads, selectHeadsInSteps } from '../src/prune/head-selection.ts';
 import { loadCalibration } from '../src/eval/calibration.ts';
 import { evaluate } from '../src/eval/index.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
+import { runTraining } from '../src/train/run.ts';
+import type { CalibrationSource } from '../src/pass/pass.ts';
 
 const arg = (flag: string, fallback: string) => {
   const i = process.argv.indexOf(flag);
@@ -23,57 +34,129 @@ const arg = (flag: string, fallback: string) => {
 };
 const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
 const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
-const calibrationExamples = Number(arg('--calibration', '1024'));
-const seeds = Number(arg('--seeds', '3'));
-const RATIOS = [0.2, 0.3, 0.4, 0.5, 0.6];
-const TEACHERS = [
-  { dir: 'sst2-L4H256', task: 'SST-2' },
-  { dir: 'stsb-L4H256', task: 'STS-B' },
-];
+const calibrationExamples = Number(arg('--calibration', '512'));
+const seeds = Number(arg('--seeds', '5'));
+const trainExamples = Number(arg('--train-examples', '20000'));
+const only = arg('--only', '');
+const RATIOS = [0.3, 0.5, 0.7];
+const TASK = 'SST-2';
 
-function mainMetric(metrics: Record<string, number>): number {
-  const v = Object.values(metrics);
-  return v.reduce((a, b) => a + b, 0) / v.length;
+interface Subject {
+  name: string;
+  /** The model's folder (model.onnx, config.json, tokenizer). */
+  dir: string;
+  /** How it came to be. */
+  origin: string;
+}
+
+/** A student of the given shape, distilled from the 2×256 teacher from random initialization (reused when present). */
+async function trainedStudent(shape: { layers: number; hidden: number; heads: number; intermediate: number }): Promise<Subject> {
+  const name = `L${shape.layers}H${shape.hidden}A${shape.heads}`;
+  const dir = resolve('out/bench-heads', name);
+  const origin = `bert:${shape.layers}×${shape.hidden}, ${shape.heads} heads, KD from sst2-L2H256 on ${trainExamples} train examples`;
+  if (!existsSync(join(dir, 'model.onnx'))) {
+    console.log(`training ${name} (${origin})…`);
+    await runTraining({
+      task: TASK,
+      teacher: join(teachersDir, 'sst2-L2H256'),
+      student: `bert:layers=${shape.layers},hidden=${shape.hidden},heads=${shape.heads},intermediate=${shape.intermediate}`,
+      output: join(dir, 'model.onnx'),
+      settings: { epochs: 1, lr: 5e-4, batchSize: 32, seed: 1 },
+      distill: { alpha: 0.5, temperature: 2 },
+      maxExamples: trainExamples,
+      glueDir,
+      cacheDir: resolve('out/bench-heads/cache'),
+    });
+  }
+  return { name, dir, origin };
+}
+
+function heads(s: BertStructure): number {
+  return s.layers.reduce((n, l) => n + (l.attention?.numHeads ?? 0), 0);
 }
 
 async function main() {
-  for (const t of TEACHERS) {
-    const dir = join(teachersDir, t.dir);
-    if (!existsSync(dir)) {
-      console.log(`skip ${dir}: not found`);
-      continue;
-    }
-    const model = loadModel(join(dir, 'model.onnx'));
-    const s = findBert(model);
-    const score = async (bytes: Uint8Array) => {
-      const r = await evaluate({ model: bytes, tasks: [t.task], glueDir, tokenizer: dir, modelConfig: dir });
-      return mainMetric(r.tasks[0].metrics as Record<string, number>);
-    };
-    const base = await score(encodeModel(model));
-    const calibration = await loadCalibration({ model: dir, task: t.task, examples: calibrationExamples, glueDir });
-    const methods: HeadImportance[] = ['ablation', 'confidence', 'magnitude'];
-    const scores = new Map<string, number[][]>();
-    for (const m of methods) scores.set(m, normalizePerLayer(await headScores(m, model, s, { calibration })));
-    const rows: string[] = [];
-    const wins = { ablation: 0, total: 0 };
-    for (const ratio of RATIOS) {
-      const cells: Record<string, number> = {};
-      for (const m of methods) cells[m] = await score(encodeModel(applyHeadPruning(model, s, selectHeads(scores.get(m)!, ratio))));
-      let rnd = 0;
-      for (let seed = 1; seed <= seeds; seed++) {
-        rnd += await score(encodeModel(applyHeadPruning(model, s, selectHeads(await headScores('random', model, s, { seed }), ratio))));
-      }
-      cells.random = rnd / seeds;
-      wins.total++;
-      if (cells.ablation > cells.random) wins.ablation++;
-      rows.push(`| ${(ratio * 100).toFixed(0)}% | ${Math.round(ratio * s.layers.reduce((n, l) => n + (l.attention?.numHeads ?? 0), 0))} | ${['ablation', 'confidence', 'magnitude', 'random'].map((m) => (100 * cells[m]).toFixed(2)).join(' | ')} |`);
-    }
-    console.log(`\n${t.task} teacher ${t.dir}: baseline ${(100 * base).toFixed(2)} (dev; metric mean ×100; random = mean of ${seeds} seeds; calibration ${calibrationExamples} train examples)`);
-    console.log('| heads removed | count | ablation | confidence | magnitude | random |');
-    console.log('|---|---|---|---|---|---|');
-    for (const r of rows) console.log(r);
-    console.log(`ablation beats random at ${wins.ablation} of ${wins.total} ratios`);
+  const subjects: Subject[] = [
+    { name: 'sst2-L4H256', dir: join(teachersDir, 'sst2-L4H256'), origin: 'shared teacher' },
+    { name: 'sst2-L2H256', dir: join(teachersDir, 'sst2-L2H256'), origin: 'shared teacher' },
+  ];
+  if (!existsSync(subjects[1].dir)) {
+    console.log(`skip: ${subjects[1].dir} not found (needs ../shared/teachers)`);
+    return;
   }
+  subjects.push(await trainedStudent({ layers: 2, hidden: 128, heads: 4, intermediate: 512 }));
+  subjects.push(await trainedStudent({ layers: 3, hidden: 192, heads: 6, intermediate: 768 }));
+
+  const summary: string[] = [];
+  for (const subject of subjects) {
+    if (only && subject.name !== only) continue;
+    const model = loadModel(join(subject.dir, 'model.onnx'));
+    const s = findBert(model);
+    const accuracy = async (m: Model) => {
+      const r = await evaluate({ model: encodeModel(m), tasks: [TASK], glueDir, tokenizer: subject.dir, modelConfig: subject.dir });
+      return 100 * (r.tasks[0].metrics as Record<string, number>).accuracy;
+    };
+    const base = await accuracy(model);
+    const calibration: CalibrationSource = await loadCalibration({ model: subject.dir, task: TASK, examples: calibrationExamples, glueDir });
+    const total = heads(s);
+    const stepped = async (importance: HeadImportance, ratio: number, steps?: number) => {
+      const t = performance.now();
+      const choice = await selectHeadsInSteps(model, s, { importance, ratio, steps }, { calibration }, applyHeadPruning);
+      return { acc: await accuracy(applyHeadPruning(model, s, choice.drop)), seconds: (performance.now() - t) / 1000, steps: choice.steps.length };
+    };
+    console.log(
+      `\n${subject.name} (${subject.origin}): ${s.numLayers} layers, ${total} heads, SST-2 dev ${base.toFixed(2)}; calibration ${calibrationExamples} train examples; random = mean of ${seeds} seeds`,
+    );
+    console.log('| heads removed | ablation (steps) | ablation (once) | confidence (steps) | magnitude | random (mean ± sd) | ablation − random |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    const hasConfidence = s.layers.every((l) => !l.attention || l.attention.softmax);
+    for (const ratio of RATIOS) {
+      const n = Math.round(ratio * total);
+      const ablation = await stepped('ablation', ratio);
+      const once = await stepped('ablation', ratio, 1);
+      const confidence = hasConfidence ? await stepped('confidence', ratio) : undefined;
+      const magnitude = await accuracy(
+        applyHeadPruning(
+          model,
+          s,
+          lowestHeads(
+            await headScores('magnitude', model, s, {}),
+            n,
+            s.layers.map((l) => l.attention?.numHeads ?? 0),
+          ),
+        ),
+      );
+      const random: number[] = [];
+      for (let seed = 1; seed <= seeds; seed++) {
+        random.push(
+          await accuracy(
+            applyHeadPruning(
+              model,
+              s,
+              lowestHeads(
+                await headScores('random', model, s, { seed }),
+                n,
+                s.layers.map((l) => l.attention?.numHeads ?? 0),
+              ),
+            ),
+          ),
+        );
+      }
+      const mean = random.reduce((a, b) => a + b, 0) / random.length;
+      const sd = Math.sqrt(random.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, random.length - 1));
+      const cell = (r: { acc: number; steps: number } | undefined) => (r ? `${r.acc.toFixed(2)}${r.steps > 1 ? ` (${r.steps})` : ''}` : 'n/a');
+      console.log(
+        `| ${(ratio * 100).toFixed(0)}% (${n}) | ${cell(ablation)} | ${cell(once)} | ${cell(confidence)} | ${magnitude.toFixed(2)} | ${mean.toFixed(2)} ± ${sd.toFixed(2)} | ${(ablation.acc - mean).toFixed(2)} |`,
+      );
+      summary.push(
+        `${subject.name} ${(ratio * 100).toFixed(0)}%: ablation ${ablation.acc > mean ? 'beats' : 'does NOT beat'} random (${ablation.acc.toFixed(2)} vs ${mean.toFixed(2)})` +
+          (confidence
+            ? `; confidence ${confidence.acc > mean ? 'beats' : 'does NOT beat'} it (${confidence.acc.toFixed(2)})`
+            : '; confidence: attention not exposed'),
+      );
+    }
+  }
+  console.log(`\n${summary.join('\n')}`);
 }
 
 await main();

@@ -18,7 +18,7 @@ import { openSession, runtimeVersion, type Feeds, type Session } from '../src/ru
 import { prepareTask, scoreTask, readModelConfig, loadTokenizer, type PreparedTask, type TaskResult } from '../src/eval/index.ts';
 import { loadCalibration } from '../src/eval/calibration.ts';
 import { buildFeeds, planBatches } from '../src/eval/batching.ts';
-import { modelInputs } from '../src/eval/model-inputs.ts';
+import { sessionInputs } from '../src/bert/model-inputs.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { getTask } from '../src/glue/registry.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
@@ -87,10 +87,12 @@ const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 
 /** Median time of one pass over `feeds` for each session, runs interleaved (a, b, a, b, …) after a warm-up. */
 async function interleavedTimes(a: Session, b: Session, feeds: Feeds[]): Promise<[number, number]> {
-  for (const f of feeds.slice(0, 2)) (await a.run(f), await b.run(f));
-  const ta: number[] = [], tb: number[] = [];
+  for (const f of feeds.slice(0, 2)) await a.run(f), await b.run(f);
+  const ta: number[] = [],
+    tb: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    let sa = 0, sb = 0;
+    let sa = 0,
+      sb = 0;
     for (const f of feeds) {
       let t = performance.now();
       await a.run(f);
@@ -106,11 +108,17 @@ async function interleavedTimes(a: Session, b: Session, feeds: Feeds[]): Promise
 }
 
 function speedFeeds(session: Session, prepared: PreparedTask): Feeds[] {
-  const inputs = modelInputs(session);
-  const batches = planBatches(prepared.encodings.map((e) => e.ids.length), 32);
+  const inputs = sessionInputs(session);
+  const batches = planBatches(
+    prepared.encodings.map((e) => e.ids.length),
+    32,
+  );
   // Spread the timed batches over the length range (batches are sorted longest first).
   const step = Math.max(1, Math.floor(batches.length / speedBatches));
-  return batches.filter((_, i) => i % step === 0).slice(0, speedBatches).map((ix) => buildFeeds(prepared.encodings, ix, inputs, prepared.padId));
+  return batches
+    .filter((_, i) => i % step === 0)
+    .slice(0, speedBatches)
+    .map((ix) => buildFeeds(prepared.encodings, ix, inputs, prepared.padId));
 }
 
 async function benchTeacher(t: { dir: string; task: string }): Promise<Row[]> {
@@ -146,28 +154,39 @@ async function benchTeacher(t: { dir: string; task: string }): Promise<Row[]> {
     await session.release();
     const metrics = result.metrics as Record<string, number>;
     const row: Row = {
-      teacher: t.dir, mode: spec, metrics,
+      teacher: t.dir,
+      mode: spec,
+      metrics,
       deltaPoints: 100 * (mainMetric(metrics) - baseMain),
       agreement: agreement(task.regression, base, result),
       fileRatio: bytes.length / fp32Bytes.length,
       bytesRatio: modelSize(q).bytes / modelSize(model).bytes,
-      fp32Ms, quantizedMs, speedup: fp32Ms / quantizedMs,
-      summary: report.summary, seconds,
+      fp32Ms,
+      quantizedMs,
+      speedup: fp32Ms / quantizedMs,
+      summary: report.summary,
+      seconds,
     };
     const layers = (report.details as { layers?: Array<{ bits: number }> }).layers;
     if (layers) row.layerBits = layers.map((l) => l.bits);
     rows.push(row);
-    const m = Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
-    console.log(`  ${spec.padEnd(20)} ${m} (${row.deltaPoints >= 0 ? '+' : ''}${row.deltaPoints.toFixed(2)} pt) | agreement ${row.agreement.toFixed(4)} | file ${(100 * row.fileRatio).toFixed(1)}% | ` +
-      `${fp32Ms.toFixed(0)} → ${quantizedMs.toFixed(0)} ms (${row.speedup.toFixed(2)}×) | quantized in ${seconds.toFixed(1)} s` +
-      (row.layerBits ? ` | layer bits ${row.layerBits.join('/')}` : ''));
+    const m = Object.entries(metrics)
+      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+      .join(', ');
+    console.log(
+      `  ${spec.padEnd(20)} ${m} (${row.deltaPoints >= 0 ? '+' : ''}${row.deltaPoints.toFixed(2)} pt) | agreement ${row.agreement.toFixed(4)} | file ${(100 * row.fileRatio).toFixed(1)}% | ` +
+        `${fp32Ms.toFixed(0)} → ${quantizedMs.toFixed(0)} ms (${row.speedup.toFixed(2)}×) | quantized in ${seconds.toFixed(1)} s` +
+        (row.layerBits ? ` | layer bits ${row.layerBits.join('/')}` : ''),
+    );
   }
   await fp32.release();
   return rows;
 }
 
 async function main(): Promise<void> {
-  console.log(`onnxruntime-node ${runtimeVersion()}, modes ${modes.join(', ')}, speed: ${speedBatches} dev batches of 32 × ${rounds} rounds, threads ${threads || 'default'}`);
+  console.log(
+    `onnxruntime-node ${runtimeVersion()}, modes ${modes.join(', ')}, speed: ${speedBatches} dev batches of 32 × ${rounds} rounds, threads ${threads || 'default'}`,
+  );
   const all: Row[] = [];
   for (const t of TEACHERS) {
     if (!existsSync(join(teachersDir, t.dir, 'model.onnx'))) {

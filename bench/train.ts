@@ -24,7 +24,10 @@ const arg = (flag: string, fallback: string) => {
 const rounds = Number(arg('--rounds', '7'));
 const threads = Number(arg('--threads', '0'));
 const TEACHERS = ['sst2-L2H256', 'sst2-L4H256'];
-const SHAPES = [[32, 32], [32, 64]] as const;
+const SHAPES = [
+  [32, 32],
+  [32, 64],
+] as const;
 
 function syntheticBatch(batch: number, seq: number, vocab: number, seed: number): Batch {
   let s = seed;
@@ -59,7 +62,15 @@ async function main() {
       const measureRss = name === 'sst2-L4H256' && seq === 64;
       if (measureRss) resetPeakRss();
       const settings = { ...DEFAULT_TRAIN_SETTINGS, threads };
-      const stepper = await createStepper({ student, settings, teacherLogits, loss: [{ kind: 'hard-ce', weight: 0.5 }, { kind: 'soft-ce', weight: 0.5, temperature: 2 }] });
+      const stepper = await createStepper({
+        student,
+        settings,
+        teacherLogits,
+        loss: [
+          { kind: 'hard-ce', weight: 0.5 },
+          { kind: 'soft-ce', weight: 0.5, temperature: 2 },
+        ],
+      });
       const forward = await openSession(encodeModel(student.forward(false)), { threads: threads || undefined });
       const b = syntheticBatch(batch, seq, 30522, 7);
       const feeds: Feeds = {
@@ -83,7 +94,9 @@ async function main() {
       const fm = median(f);
       const sm = median(st);
       ratios.push(sm / fm);
-      console.log(`| ${name} | ${batch} × ${seq} | ${fm.toFixed(1)} | ${sm.toFixed(1)} | ${(sm / fm).toFixed(2)} | ${((batch * 1000) / sm).toFixed(0)} | ${((batch * 1000) / fm).toFixed(0)} |`);
+      console.log(
+        `| ${name} | ${batch} × ${seq} | ${fm.toFixed(1)} | ${sm.toFixed(1)} | ${(sm / fm).toFixed(2)} | ${((batch * 1000) / sm).toFixed(0)} | ${((batch * 1000) / fm).toFixed(0)} |`,
+      );
       await forward.release();
       await stepper.release();
       if (measureRss) rss = peakRss();

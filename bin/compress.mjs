@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The `compress` command: load TypeScript sources through tsx, then hand over to the CLI.
-import { register } from 'tsx/esm/api';
+// The `compress` command. The installed package runs the compiled CLI in dist/ (no TypeScript at run time). A
+// checkout, where src/ sits beside bin/, runs the sources through tsx (a dev dependency), so an edit is never
+// shadowed by an older build. `--version` alone is answered from package.json before anything else is loaded.
+import { existsSync, readFileSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/index.ts');
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && argv[0] === '--version') {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const sources = new URL('../src/cli/index.ts', import.meta.url);
+  if (existsSync(sources)) (await import('tsx/esm/api')).register();
+  const { main } = await import(existsSync(sources) ? sources.href : '../dist/cli/index.js');
+  process.exitCode = await main(argv);
+}

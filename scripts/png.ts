@@ -15,7 +15,9 @@ const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
@@ -23,7 +25,9 @@ function paeth(a: number, b: number, c: number): number {
 export function decodePng(buf: Uint8Array): Image {
   if (!SIGNATURE.every((b, i) => buf[i] === b)) throw new Error('not a PNG file');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let width = 0, height = 0, colorType = 0;
+  let width = 0,
+    height = 0,
+    colorType = 0;
   const idat: Uint8Array[] = [];
   for (let off = 8; off < buf.length; ) {
     const len = view.getUint32(off);
@@ -34,7 +38,8 @@ export function decodePng(buf: Uint8Array): Image {
       height = view.getUint32(off + 12);
       const depth = data[8];
       colorType = data[9]!;
-      if (depth !== 8 || data[12] !== 0 || ![0, 2, 4, 6].includes(colorType)) throw new Error(`unsupported PNG (depth ${depth}, colour type ${colorType}, interlace ${data[12]})`);
+      if (depth !== 8 || data[12] !== 0 || ![0, 2, 4, 6].includes(colorType))
+        throw new Error(`unsupported PNG (depth ${depth}, colour type ${colorType}, interlace ${data[12]})`);
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     off += 12 + len;
@@ -59,10 +64,14 @@ export function decodePng(buf: Uint8Array): Image {
   const rgba = new Uint8Array(width * height * 4);
   for (let p = 0; p < width * height; p++) {
     const s = p * channels;
-    const [r, g, b, al] = channels === 1 ? [pixels[s]!, pixels[s]!, pixels[s]!, 255]
-      : channels === 2 ? [pixels[s]!, pixels[s]!, pixels[s]!, pixels[s + 1]!]
-      : channels === 3 ? [pixels[s]!, pixels[s + 1]!, pixels[s + 2]!, 255]
-      : [pixels[s]!, pixels[s + 1]!, pixels[s + 2]!, pixels[s + 3]!];
+    const [r, g, b, al] =
+      channels === 1
+        ? [pixels[s]!, pixels[s]!, pixels[s]!, 255]
+        : channels === 2
+          ? [pixels[s]!, pixels[s]!, pixels[s]!, pixels[s + 1]!]
+          : channels === 3
+            ? [pixels[s]!, pixels[s + 1]!, pixels[s + 2]!, 255]
+            : [pixels[s]!, pixels[s + 1]!, pixels[s + 2]!, pixels[s + 3]!];
     rgba.set([r, g, b, al], p * 4);
   }
   return { width, height, rgba };
@@ -85,7 +94,9 @@ export function pixelStats(img: Image): PixelStats {
   let saturated = 0;
   const n = img.width * img.height;
   for (let p = 0; p < n; p++) {
-    const r = img.rgba[p * 4]!, g = img.rgba[p * 4 + 1]!, b = img.rgba[p * 4 + 2]!;
+    const r = img.rgba[p * 4]!,
+      g = img.rgba[p * 4 + 1]!,
+      b = img.rgba[p * 4 + 2]!;
     const q = ((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4);
     counts.set(q, (counts.get(q) ?? 0) + 1);
     if (Math.max(r, g, b) - Math.min(r, g, b) > 80) saturated++;

@@ -28,8 +28,19 @@ export function screenshot(html: string, png: string, size = { width: 1200, heig
   try {
     const r = spawnSync(
       CHROMIUM,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-        '--hide-scrollbars', `--user-data-dir=${profile}`, `--screenshot=${resolve(png)}`, `--window-size=${size.width},${size.height}`, pathToFileURL(resolve(html)).href],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--hide-scrollbars',
+        `--user-data-dir=${profile}`,
+        `--screenshot=${resolve(png)}`,
+        `--window-size=${size.width},${size.height}`,
+        pathToFileURL(resolve(html)).href,
+      ],
       { encoding: 'utf8', timeout: 90_000 },
     );
     if (r.error) throw new Error(`${CHROMIUM}: ${r.error.message}`);
@@ -67,7 +78,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const c = checkScreenshot(png);
-  process.stdout.write(`${c.png}: ${c.width}×${c.height}, ink ${(100 * c.inkShare).toFixed(1)}%, ${c.colours} colours, ${c.saturated} saturated pixels: ${c.blank ? `BLANK (${c.reasons.join('; ')})` : 'rendered'}\n`);
+  process.stdout.write(
+    `${c.png}: ${c.width}×${c.height}, ink ${(100 * c.inkShare).toFixed(1)}%, ${c.colours} colours, ${c.saturated} saturated pixels: ${c.blank ? `BLANK (${c.reasons.join('; ')})` : 'rendered'}\n`,
+  );
   return c.blank ? 1 : 0;
 }
 

@@ -37,6 +37,11 @@ export class DataError extends UserError {
   override name = 'DataError';
 }
 
+/** The sweep queue (Redis, BullMQ) cannot be used: a bad `redis://` URL, a server that does not answer, a missing driver. */
+export class QueueError extends UserError {
+  override name = 'QueueError';
+}
+
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }

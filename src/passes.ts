@@ -8,8 +8,17 @@ import { pruneHeadsPass, pruneFfnPass, dropLayersPass } from './prune/index.ts';
 import { factorizeEmbeddingsPass } from './factorize/index.ts';
 import { shareLayersPass } from './share/index.ts';
 import { quantizePass } from './quantize/index.ts';
+import { optimizePass } from './optimize/index.ts';
 
-export const ALL_PASSES: ReadonlyArray<Pass<any>> = [pruneHeadsPass, pruneFfnPass, dropLayersPass, factorizeEmbeddingsPass, shareLayersPass, quantizePass];
+export const ALL_PASSES: ReadonlyArray<Pass<any>> = [
+  pruneHeadsPass,
+  pruneFfnPass,
+  dropLayersPass,
+  factorizeEmbeddingsPass,
+  shareLayersPass,
+  quantizePass,
+  optimizePass,
+];
 
 export function registerAllPasses(): void {
   for (const p of ALL_PASSES) if (!passNames().includes(p.name)) registerPass(p);

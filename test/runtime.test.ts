@@ -7,7 +7,7 @@ import { ModelLoadError } from '../src/errors.ts';
 import { fixture, hasFixtures } from './helpers/paths.ts';
 import { encoderFeeds, runAll, bitIdentical } from './helpers/feeds.ts';
 
-describe.skipIf(!hasFixtures)('runtime', () => {
+describe.skipIf(!hasFixtures)('runtime (needs ../shared/fixtures/onnx)', () => {
   it('reports input types and the onnxruntime version', async () => {
     const s = await openSession(fixture('bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
     expect(s.inputTypes.input_ids).toBe('int32');

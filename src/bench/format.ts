@@ -1,5 +1,6 @@
 /** The terminal table of a benchmark: one row per shape, then the machine, memory and overall speed-up. */
 import { describeMachine } from './machine.ts';
+import { describeContention } from './timing-lock.ts';
 import type { BenchResult } from './run.ts';
 
 const MB = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -27,5 +28,7 @@ export function formatBench(r: BenchResult): string[] {
   mem.push(`peak RSS ${MB(r.memory.peakRssBytes)}${r.memory.peakRssScope === 'process' ? ' (whole process)' : ''}`);
   out.push(`memory: ${mem.join(', ')}`);
   if (r.speedup !== undefined) out.push(`speed-up over ${r.baseline}: ×${r.speedup.toFixed(2)} (geometric mean over shapes)`);
+  const contention = describeContention(r.timing);
+  if (contention) out.push(`warning: ${contention}`);
   return out;
 }

@@ -1,7 +1,28 @@
 /** Public API of benchmarking: `benchModels` and what it records. */
-export { benchModels, DEFAULT_BATCHES, DEFAULT_SEQS, DEFAULT_REPEATS, DEFAULT_WARMUP, type BenchOptions, type BenchResult, type ShapeResult, type MemoryUse } from './run.ts';
+export {
+  benchModels,
+  DEFAULT_BATCHES,
+  DEFAULT_SEQS,
+  DEFAULT_REPEATS,
+  DEFAULT_WARMUP,
+  type BenchOptions,
+  type BenchResult,
+  type ShapeResult,
+  type MemoryUse,
+} from './run.ts';
 export { benchShapes, benchFeeds, benchSubject, type Shape, type BenchSubject } from './inputs.ts';
 export { cpuInfo, machineInfo, parseCpuInfo, describeMachine, type CpuFlags, type CpuInfo, type MachineInfo } from './machine.ts';
 export { latencyStats, quantile, median, pairedSpeedup, geometricMean, type LatencyStats } from './stats.ts';
 export { formatBench } from './format.ts';
 export { peakRss, resetPeakRss } from './memory.ts';
+export {
+  acquireTimingLock,
+  describeContention,
+  defaultLockFile,
+  TIMING_LOCK_ENV,
+  DEFAULT_LOCK_WAIT_SECONDS,
+  type TimingContention,
+  type TimingLock,
+  type TimingLockOptions,
+} from './timing-lock.ts';
+export { checkComparable } from './inputs.ts';

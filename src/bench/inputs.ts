@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { findBert } from '../bert/discover.ts';
+import { inputLimits, sequenceProblem } from '../bert/input-limits.ts';
 import { fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
@@ -79,7 +80,9 @@ export function fixedBatchSize(model: Model, structure: BertStructure): number |
  */
 export function benchShapes(batches: readonly number[], seqs: readonly number[], subjects: readonly BenchSubject[]): Shape[] {
   const fixed = (dim: 'batch' | 'seq'): number | undefined => {
-    const sizes = new Set(subjects.map((s) => (dim === 'seq' ? fixedSequenceLength(s.model, s.structure) : fixedBatchSize(s.model, s.structure))).filter((v) => v !== undefined));
+    const sizes = new Set(
+      subjects.map((s) => (dim === 'seq' ? fixedSequenceLength(s.model, s.structure) : fixedBatchSize(s.model, s.structure))).filter((v) => v !== undefined),
+    );
     if (sizes.size > 1) throw new SettingsError(`the models fix different ${dim} sizes (${[...sizes].join(', ')}): they cannot be compared`);
     return [...sizes][0];
   };
@@ -92,6 +95,54 @@ export function benchShapes(batches: readonly number[], seqs: readonly number[],
     }
   }
   return shapes;
+}
+
+/** Throws a SettingsError when a shape's sequence length is beyond a subject's position table. */
+export function checkShapesFit(shapes: readonly Shape[], subjects: readonly BenchSubject[]): void {
+  for (const subject of subjects) {
+    const limits = inputLimits(subject.model, subject.structure);
+    for (const shape of shapes) {
+      const problem = sequenceProblem(shape.seq, limits, `--seq ${shape.seq}`);
+      if (problem) throw new SettingsError(`${subject.path}: ${problem}`);
+    }
+  }
+}
+
+/** The encoder inputs a graph declares (initializers listed as inputs left out), by name, with their element type. */
+function declaredInputs(model: Model): Map<string, number | undefined> {
+  return new Map(model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => [v.name, v.elemType]));
+}
+
+/** The name and (static) width of the scores output: `logits`, else the first output. */
+function scoresOutput(model: Model): { name: string; width: number | undefined } {
+  const out = model.graph.outputs.find((o) => o.name === 'logits') ?? model.graph.outputs[0];
+  const last = out?.shape?.[out.shape.length - 1];
+  return { name: out?.name ?? '', width: out?.shape && out.shape.length >= 2 && typeof last === 'number' ? last : out?.shape?.length === 1 ? 1 : undefined };
+}
+
+/**
+ * Throws a SettingsError when `baseline` is not a model `model` can be compared with: a speed-up compares a model
+ * with the one it was compressed or distilled from, which reads the same inputs (the model may read fewer, as a
+ * BiLSTM student reads no token types), gives the same scores per example, and looks up the same vocabulary.
+ */
+export function checkComparable(model: BenchSubject, baseline: BenchSubject): void {
+  const refuse = (why: string) => {
+    throw new SettingsError(
+      `--baseline ${baseline.path} is not comparable with ${model.path}: ${why}; a speed-up compares a model with the one it was compressed or distilled from`,
+    );
+  };
+  const theirs = declaredInputs(baseline.model);
+  for (const [name, type] of declaredInputs(model.model)) {
+    if (!theirs.has(name)) refuse(`the model reads input '${name}', which the baseline does not have (${[...theirs.keys()].join(', ')})`);
+    if (theirs.get(name) !== type) refuse(`input '${name}' has another element type in the baseline`);
+  }
+  const a = scoresOutput(model.model);
+  const b = scoresOutput(baseline.model);
+  if (a.name !== b.name) refuse(`the model's scores output is '${a.name}', the baseline's '${b.name}'`);
+  if (a.width !== undefined && b.width !== undefined && a.width !== b.width) refuse(`the model gives ${a.width} scores per example, the baseline ${b.width}`);
+  if (model.structure !== baseline.structure && model.structure.vocabSize !== baseline.structure.vocabSize) {
+    refuse(`the model's vocabulary has ${model.structure.vocabSize} tokens, the baseline's ${baseline.structure.vocabSize}`);
+  }
 }
 
 /** The subject's inputs at `shape` as onnxruntime tensors (deterministic: the same seed gives the same ids). */

@@ -2,16 +2,18 @@
  * The benchmark: latency percentiles and throughput of a model per (batch, seq) shape and, with a baseline, the
  * speed-up measured in the same run. Both sessions are opened first; per shape both are warmed up, then timed runs
  * alternate A, B, A, B… so that both see the same machine state (clock, caches, other load), and the speed-up is
- * the median of the paired ratios.
+ * the median of the paired ratios. Timing holds a machine-wide lock, so two benchmarks do not time each other.
+ * A baseline must be comparable (same inputs, scores and vocabulary: see checkComparable).
  */
 import { resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
-import { locateModel } from '../eval/model-files.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { openSession, type Feeds, type Session } from '../runtime/session.ts';
-import { benchFeeds, benchShapes, benchSubject, type BenchSubject, type Shape } from './inputs.ts';
+import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, type BenchSubject, type Shape } from './inputs.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
+import { acquireTimingLock, type TimingContention, type TimingLockOptions } from './timing-lock.ts';
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
 export const DEFAULT_SEQS: readonly number[] = [32, 128];
@@ -35,6 +37,10 @@ export interface BenchOptions {
   warmup?: number;
   /** Called after each shape. */
   onShape?: (shape: ShapeResult, index: number, total: number) => void;
+  /** The machine-wide timing lock: its file and how long to wait for it (see timing-lock.ts). */
+  timingLock?: Omit<TimingLockOptions, 'onWait'>;
+  /** Called when another benchmark holds the timing lock and this one starts waiting. */
+  onLockWait?: (holder: number | undefined) => void;
 }
 
 export interface ShapeResult extends Shape {
@@ -65,6 +71,11 @@ export interface BenchResult {
     peakRssBytes: number;
     peakRssScope: 'bench' | 'process';
   };
+  /**
+   * Whether the timing had the machine to itself (held the machine-wide timing lock). Always set by benchModels;
+   * absent from results stored before it was recorded.
+   */
+  timing?: TimingContention;
   seconds: number;
 }
 
@@ -101,13 +112,17 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const scope = resetPeakRss() ? 'bench' : 'process';
   const baselineSubject = opts.baseline !== undefined ? benchSubject(locateModel(opts.baseline).onnx) : undefined;
   const subject = benchSubject(locateModel(opts.model).onnx, baselineSubject?.structure);
-  const shapes = benchShapes(batches, seqs, baselineSubject ? [subject, baselineSubject] : [subject]);
+  if (baselineSubject) checkComparable(subject, baselineSubject);
+  const subjects = baselineSubject ? [subject, baselineSubject] : [subject];
+  const shapes = benchShapes(batches, seqs, subjects);
+  checkShapesFit(shapes, subjects);
   const feedsA = shapes.map((s) => benchFeeds(subject, s));
   const feedsB = baselineSubject ? shapes.map((s) => benchFeeds(baselineSubject, s)) : [];
 
   const a = await openAndTouch(subject, feedsA, threads);
   const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads) : undefined;
   const results: ShapeResult[] = [];
+  const lock = await acquireTimingLock({ ...opts.timingLock, onWait: opts.onLockWait });
   try {
     for (const [i, shape] of shapes.entries()) {
       for (let w = 0; w < warmup; w++) {
@@ -129,6 +144,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
       opts.onShape?.(result, i, shapes.length);
     }
   } finally {
+    lock.release();
     await a.session.release();
     await b?.session.release();
   }
@@ -140,6 +156,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     warmup,
     shapes: results,
     memory: { model: a.memory, peakRssBytes: peakRss(), peakRssScope: scope },
+    timing: lock.record,
     seconds: (performance.now() - start) / 1000,
   };
   if (baselineSubject && b) {

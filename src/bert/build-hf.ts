@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
-import { writeFileAtomic } from '../onnx/index.ts';
+import { writeFileAtomic } from '../files.ts';
 import { type BertConfig, configFromHuggingFace, configToHuggingFace } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { bertParameters, type RandomInit } from './build-weights.ts';
@@ -56,7 +56,9 @@ function weightFiles(dir: string): string[] {
   }
   for (const pickled of ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack']) {
     if (existsSync(join(dir, pickled))) {
-      throw new DataError(`${dir}: has ${pickled} but no model.safetensors; bert-compress reads only safetensors (convert the checkpoint to safetensors first)`);
+      throw new DataError(
+        `${dir}: has ${pickled} but no model.safetensors; bert-compress reads only safetensors (convert the checkpoint to safetensors first)`,
+      );
     }
   }
   throw new DataError(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
@@ -102,11 +104,13 @@ export function buildFromHuggingFaceFolder(dir: string, opts: FolderBuildOptions
  */
 export function writeHuggingFaceFolder(dir: string, config: BertConfig, weights: ReadonlyMap<string, Float32Array>): void {
   const dims = new Map(bertParameters(config).map((p) => [p.name, p.dims]));
-  const tensors = new Map([...weights].map(([name, data]) => {
-    const d = dims.get(name);
-    if (!d) throw new RangeError(`writeHuggingFaceFolder: '${name}' is not a parameter of this BERT`);
-    return [name, { dims: d, data }] as const;
-  }));
+  const tensors = new Map(
+    [...weights].map(([name, data]) => {
+      const d = dims.get(name);
+      if (!d) throw new RangeError(`writeHuggingFaceFolder: '${name}' is not a parameter of this BERT`);
+      return [name, { dims: d, data }] as const;
+    }),
+  );
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(JSON.stringify(configToHuggingFace(config), null, 2) + '\n'));
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });

@@ -39,9 +39,7 @@ export interface RandomInit {
  * Hugging Face name, where `fillMissing` seeds the parameters left out (e.g. the classifier of a bare BertModel
  * checkpoint), as transformers does for newly initialized weights.
  */
-export type WeightSource =
-  | ({ kind: 'random' } & RandomInit)
-  | { kind: 'given'; tensors: NamedWeights; fillMissing?: RandomInit };
+export type WeightSource = ({ kind: 'random' } & RandomInit) | { kind: 'given'; tensors: NamedWeights; fillMissing?: RandomInit };
 
 /** Default transformers initializer_range. */
 export const DEFAULT_INIT_STD = 0.02;
@@ -103,9 +101,12 @@ export function embeddingParamNames(family: BertFamily = 'bert') {
  */
 export function headParamNames(family: BertFamily = 'bert'): { first: string; last: string } {
   switch (family) {
-    case 'bert': return { first: 'bert.pooler.dense', last: 'classifier' };
-    case 'distilbert': return { first: 'pre_classifier', last: 'classifier' };
-    case 'roberta': return { first: 'classifier.dense', last: 'classifier.out_proj' };
+    case 'bert':
+      return { first: 'bert.pooler.dense', last: 'classifier' };
+    case 'distilbert':
+      return { first: 'pre_classifier', last: 'classifier' };
+    case 'roberta':
+      return { first: 'classifier.dense', last: 'classifier.out_proj' };
   }
 }
 

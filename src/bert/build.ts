@@ -40,12 +40,16 @@
 import type { Graph, Model, ValueInfo } from '../onnx/index.ts';
 import { DataType, createModel, int64Tensor } from '../onnx/index.ts';
 import { SettingsError } from '../errors.ts';
-import {
-  type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerGroupOf, layerSizes, validateExtendedConfig,
-} from './config.ts';
+import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerGroupOf, layerSizes, validateExtendedConfig } from './config.ts';
 import { TorchStyleGraphWriter, attr, transpose2d } from './build-graph.ts';
 import {
-  bertParameters, embeddingParamNames, headParamNames, layerParamNames, resolveWeights, type ResolvedWeights, type WeightSource,
+  bertParameters,
+  embeddingParamNames,
+  headParamNames,
+  layerParamNames,
+  resolveWeights,
+  type ResolvedWeights,
+  type WeightSource,
 } from './build-weights.ts';
 
 export type { WeightSource, NamedWeights, WeightArray, RandomInit } from './build-weights.ts';
@@ -404,9 +408,19 @@ function layerScopes(family: BertFamily, i: number): LayerScopes {
     const s = `/distilbert/transformer/layer.${i}`;
     const a = `${s}/attention`;
     return {
-      self: a, query: `${a}/q_lin`, key: `${a}/k_lin`, value: `${a}/v_lin`, attentionOutput: `${a}/out_lin`, attentionAdd: s,
-      attentionNorm: `${s}/sa_layer_norm`, intermediate: `${s}/ffn/lin1`, activation: `${s}/ffn/activation`, output: `${s}/ffn/lin2`,
-      outputAdd: s, outputDropout: `${s}/ffn/dropout`, outputNorm: `${s}/output_layer_norm`,
+      self: a,
+      query: `${a}/q_lin`,
+      key: `${a}/k_lin`,
+      value: `${a}/v_lin`,
+      attentionOutput: `${a}/out_lin`,
+      attentionAdd: s,
+      attentionNorm: `${s}/sa_layer_norm`,
+      intermediate: `${s}/ffn/lin1`,
+      activation: `${s}/ffn/activation`,
+      output: `${s}/ffn/lin2`,
+      outputAdd: s,
+      outputDropout: `${s}/ffn/dropout`,
+      outputNorm: `${s}/output_layer_norm`,
     };
   }
   const s = `/${family}/encoder/layer.${i}`;
@@ -414,9 +428,19 @@ function layerScopes(family: BertFamily, i: number): LayerScopes {
   const ao = `${s}/attention/output`;
   const o = `${s}/output`;
   return {
-    self, query: `${self}/query`, key: `${self}/key`, value: `${self}/value`, attentionOutput: `${ao}/dense`, attentionAdd: ao,
-    attentionNorm: `${ao}/LayerNorm`, intermediate: `${s}/intermediate/dense`, activation: `${s}/intermediate/intermediate_act_fn`,
-    output: `${o}/dense`, outputAdd: o, outputDropout: `${o}/dropout`, outputNorm: `${o}/LayerNorm`,
+    self,
+    query: `${self}/query`,
+    key: `${self}/key`,
+    value: `${self}/value`,
+    attentionOutput: `${ao}/dense`,
+    attentionAdd: ao,
+    attentionNorm: `${ao}/LayerNorm`,
+    intermediate: `${s}/intermediate/dense`,
+    activation: `${s}/intermediate/intermediate_act_fn`,
+    output: `${o}/dense`,
+    outputAdd: o,
+    outputDropout: `${o}/dropout`,
+    outputNorm: `${o}/LayerNorm`,
   };
 }
 

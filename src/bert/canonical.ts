@@ -20,7 +20,7 @@ import { attrFloat, attrInt, attrInts, attrString, type Model, type Tensor } fro
 import { isFloatType } from '../onnx/dtype.ts';
 import { numElements, readFloat32 } from '../onnx/tensor.ts';
 import { SettingsError } from '../errors.ts';
-import { type BertActivation, type BertFamily, type ExtendedBertConfig, type LayerSizes } from './config.ts';
+import type { BertActivation, BertFamily, ExtendedBertConfig, LayerSizes } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
 import { embeddingParamNames, headParamNames, layerParamNames } from './build-weights.ts';
@@ -106,7 +106,13 @@ function refuseQuantized(s: BertStructure): void {
   for (const l of s.layers) {
     const a = l.attention;
     check(`layer ${l.index} attention`, a?.fused?.quantization);
-    for (const [role, lin] of [['query', a?.q], ['key', a?.k], ['value', a?.v], ['attention output', a?.output]] as const) linear(`layer ${l.index} ${role}`, lin);
+    for (const [role, lin] of [
+      ['query', a?.q],
+      ['key', a?.k],
+      ['value', a?.v],
+      ['attention output', a?.output],
+    ] as const)
+      linear(`layer ${l.index} ${role}`, lin);
     linear(`layer ${l.index} FFN input`, l.ffn.in);
     linear(`layer ${l.index} FFN output`, l.ffn.out);
   }
@@ -241,7 +247,7 @@ function robertaPadding(model: Model, s: BertStructure): number {
   const found = { equal: undefined as number | undefined, add: undefined as number | undefined };
   for (const v of ctx.ancestorValues([gather.inputs[1]], 400)) {
     const p = ctx.producer(v);
-    if (!p || p.domain !== '' || (p.opType !== 'Equal' && p.opType !== 'Add')) continue;
+    if (p?.domain !== '' || (p.opType !== 'Equal' && p.opType !== 'Add')) continue;
     const k = p.inputs.map((i) => ctx.foldScalar(i)).find((x) => x !== undefined);
     if (k === undefined) continue;
     if (p.opType === 'Equal') found.equal ??= k;
@@ -336,7 +342,11 @@ function readLayers(s: BertStructure, reader: WeightReader, config: ExtendedBert
     done.add(groups[i]);
     readLayer(reader, l, layerParamNames(groups[i], s.family), h, weights);
   });
-  setSizes(config, facts.map((f) => f.sizes), hs);
+  setSizes(
+    config,
+    facts.map((f) => f.sizes),
+    hs,
+  );
   if (groups.some((g, i) => g !== i)) config.layerGroups = groups;
 }
 

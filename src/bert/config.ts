@@ -58,17 +58,34 @@ const PROBLEM_TYPES: readonly ProblemType[] = ['regression', 'single_label_class
 type FieldNames = Record<keyof BertConfig, string>;
 
 const TS_NAMES: FieldNames = {
-  numLayers: 'numLayers', hiddenSize: 'hiddenSize', numHeads: 'numHeads', intermediateSize: 'intermediateSize',
-  vocabSize: 'vocabSize', maxPositions: 'maxPositions', typeVocabSize: 'typeVocabSize', numLabels: 'numLabels',
-  activation: 'activation', layerNormEps: 'layerNormEps', id2label: 'id2label', problemType: 'problemType',
+  numLayers: 'numLayers',
+  hiddenSize: 'hiddenSize',
+  numHeads: 'numHeads',
+  intermediateSize: 'intermediateSize',
+  vocabSize: 'vocabSize',
+  maxPositions: 'maxPositions',
+  typeVocabSize: 'typeVocabSize',
+  numLabels: 'numLabels',
+  activation: 'activation',
+  layerNormEps: 'layerNormEps',
+  id2label: 'id2label',
+  problemType: 'problemType',
 };
 
 /** The Hugging Face config.json key of each field. */
 const HF_NAMES: FieldNames = {
-  numLayers: 'num_hidden_layers', hiddenSize: 'hidden_size', numHeads: 'num_attention_heads',
-  intermediateSize: 'intermediate_size', vocabSize: 'vocab_size', maxPositions: 'max_position_embeddings',
-  typeVocabSize: 'type_vocab_size', numLabels: 'num_labels', activation: 'hidden_act', layerNormEps: 'layer_norm_eps',
-  id2label: 'id2label', problemType: 'problem_type',
+  numLayers: 'num_hidden_layers',
+  hiddenSize: 'hidden_size',
+  numHeads: 'num_attention_heads',
+  intermediateSize: 'intermediate_size',
+  vocabSize: 'vocab_size',
+  maxPositions: 'max_position_embeddings',
+  typeVocabSize: 'type_vocab_size',
+  numLabels: 'num_labels',
+  activation: 'hidden_act',
+  layerNormEps: 'layer_norm_eps',
+  id2label: 'id2label',
+  problemType: 'problem_type',
 };
 
 const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `an array` : String(v));
@@ -82,8 +99,14 @@ function checkConfig(c: BertConfig, where: string, names: FieldNames, relaxedHea
     throw new SettingsError(`${where}: ${msg}`);
   };
   const ints: Array<[keyof BertConfig, number]> = [
-    ['numLayers', 0], ['hiddenSize', 1], ['numHeads', relaxedHeads ? 0 : 1], ['intermediateSize', 1], ['vocabSize', 1],
-    ['maxPositions', 1], ['typeVocabSize', 1], ['numLabels', 1],
+    ['numLayers', 0],
+    ['hiddenSize', 1],
+    ['numHeads', relaxedHeads ? 0 : 1],
+    ['intermediateSize', 1],
+    ['vocabSize', 1],
+    ['maxPositions', 1],
+    ['typeVocabSize', 1],
+    ['numLabels', 1],
   ];
   for (const [k, min] of ints) {
     const v = c[k];
@@ -207,7 +230,8 @@ const isInt = (v: unknown, min: number): v is number => typeof v === 'number' &&
 /** The checks of the extended fields (the BertConfig fields are checked first). */
 function checkExtensions(c: ExtendedBertConfig, fail: (msg: string) => never): void {
   if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(`family must be one of ${BERT_FAMILIES.join(', ')} (got ${show(c.family)})`);
-  if (c.attentionHeadSize !== undefined && !isInt(c.attentionHeadSize, 1)) fail(`attentionHeadSize must be a positive integer (got ${show(c.attentionHeadSize)})`);
+  if (c.attentionHeadSize !== undefined && !isInt(c.attentionHeadSize, 1))
+    fail(`attentionHeadSize must be a positive integer (got ${show(c.attentionHeadSize)})`);
   if (c.embeddingSize !== undefined && !isInt(c.embeddingSize, 1)) fail(`embeddingSize must be a positive integer (got ${show(c.embeddingSize)})`);
   if (c.padTokenId !== undefined && (!isInt(c.padTokenId, 0) || c.padTokenId >= c.vocabSize)) {
     fail(`padTokenId must be an integer in [0, vocabSize) (got ${show(c.padTokenId)})`);
@@ -281,8 +305,15 @@ const HF_ACTIVATIONS: Record<string, BertActivation> = {
 
 /** Defaults of transformers' BertConfig for keys a config.json may leave out. */
 const HF_DEFAULTS = {
-  vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
-  hidden_act: 'gelu', max_position_embeddings: 512, type_vocab_size: 2, layer_norm_eps: 1e-12,
+  vocab_size: 30522,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  hidden_act: 'gelu',
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  layer_norm_eps: 1e-12,
 } as const;
 
 /**
@@ -350,7 +381,9 @@ export function configFromHuggingFace(json: unknown, label = 'config.json'): Ber
  */
 export function configToHuggingFace(config: BertConfig): Record<string, unknown> {
   if (isExtendedConfig(config)) {
-    throw new SettingsError(`BERT config: ${EXTENSION_KEYS.filter((k) => (config as ExtendedBertConfig)[k] !== undefined).join(', ')} cannot be written as a Hugging Face BertConfig`);
+    throw new SettingsError(
+      `BERT config: ${EXTENSION_KEYS.filter((k) => (config as ExtendedBertConfig)[k] !== undefined).join(', ')} cannot be written as a Hugging Face BertConfig`,
+    );
   }
   const c = validateBertConfig(config);
   const names = c.id2label ?? Array.from({ length: c.numLabels }, (_, i) => `LABEL_${i}`);

@@ -35,7 +35,14 @@ export interface FindBertOptions {
 }
 
 /** com.microsoft attention variants this discovery does not understand. */
-const UNSUPPORTED_CONTRIB = new Set(['MultiHeadAttention', 'PackedAttention', 'PackedMultiHeadAttention', 'DecoderAttention', 'GroupQueryAttention', 'QEmbedLayerNormalization']);
+const UNSUPPORTED_CONTRIB = new Set([
+  'MultiHeadAttention',
+  'PackedAttention',
+  'PackedMultiHeadAttention',
+  'DecoderAttention',
+  'GroupQueryAttention',
+  'QEmbedLayerNormalization',
+]);
 
 /** The BERT-family encoder in `model`, or a NotBertError saying what was not understood. */
 export function findBert(model: Model, options: FindBertOptions = {}): BertStructure {

@@ -65,7 +65,15 @@ export interface InspectReport {
 /** The distinct quantization kinds of a layer's weights ('dynamic-int8', 'matmul-nbits 4-bit'…), or 'float'. */
 export function layerWeightFormat(l: EncoderLayer): string {
   const a = l.attention;
-  const qs: Array<Quantization | undefined> = [a?.q?.quantization, a?.k?.quantization, a?.v?.quantization, a?.fused?.quantization, a?.output.quantization, l.ffn.in.quantization, l.ffn.out.quantization];
+  const qs: Array<Quantization | undefined> = [
+    a?.q?.quantization,
+    a?.k?.quantization,
+    a?.v?.quantization,
+    a?.fused?.quantization,
+    a?.output.quantization,
+    l.ffn.in.quantization,
+    l.ffn.out.quantization,
+  ];
   const kinds = new Set(qs.map((q) => (q ? `${q.kind}${q.bits !== 8 ? ` ${q.bits}-bit` : ''}` : 'float')));
   return [...kinds].join(' + ');
 }

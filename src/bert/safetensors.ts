@@ -7,13 +7,26 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { DataError } from '../errors.ts';
-import { floatToHalf, halfToFloat, writeFileAtomic } from '../onnx/index.ts';
+import { floatToHalf, halfToFloat } from '../onnx/index.ts';
+import { writeFileAtomic } from '../files.ts';
 
 /** Element types of the safetensors format that bert-compress reads (and, F32/F16/BF16/I64/I32, writes). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** The format's own limit on the header (100 MB); anything larger is not a safetensors file. */
@@ -119,8 +132,10 @@ function toFloat32(bytes: Uint8Array, dtype: SafetensorsDtype, n: number): Float
   const buf = bytes.buffer as ArrayBuffer;
   const off = bytes.byteOffset;
   switch (dtype) {
-    case 'F32': return new Float32Array(buf, off, n);
-    case 'F64': return Float32Array.from(new Float64Array(buf, off, n));
+    case 'F32':
+      return new Float32Array(buf, off, n);
+    case 'F64':
+      return Float32Array.from(new Float64Array(buf, off, n));
     case 'F16': {
       const h = new Uint16Array(buf, off, n);
       const out = new Float32Array(n);
@@ -134,15 +149,23 @@ function toFloat32(bytes: Uint8Array, dtype: SafetensorsDtype, n: number): Float
       for (let i = 0; i < n; i++) bits[i] = h[i] << 16;
       return out;
     }
-    case 'I64': return Float32Array.from(new BigInt64Array(buf, off, n), Number);
-    case 'U64': return Float32Array.from(new BigUint64Array(buf, off, n), Number);
-    case 'I32': return Float32Array.from(new Int32Array(buf, off, n));
-    case 'U32': return Float32Array.from(new Uint32Array(buf, off, n));
-    case 'I16': return Float32Array.from(new Int16Array(buf, off, n));
-    case 'U16': return Float32Array.from(new Uint16Array(buf, off, n));
-    case 'I8': return Float32Array.from(new Int8Array(buf, off, n));
+    case 'I64':
+      return Float32Array.from(new BigInt64Array(buf, off, n), Number);
+    case 'U64':
+      return Float32Array.from(new BigUint64Array(buf, off, n), Number);
+    case 'I32':
+      return Float32Array.from(new Int32Array(buf, off, n));
+    case 'U32':
+      return Float32Array.from(new Uint32Array(buf, off, n));
+    case 'I16':
+      return Float32Array.from(new Int16Array(buf, off, n));
+    case 'U16':
+      return Float32Array.from(new Uint16Array(buf, off, n));
+    case 'I8':
+      return Float32Array.from(new Int8Array(buf, off, n));
     case 'U8':
-    case 'BOOL': return Float32Array.from(new Uint8Array(buf, off, n));
+    case 'BOOL':
+      return Float32Array.from(new Uint8Array(buf, off, n));
   }
 }
 
@@ -175,17 +198,20 @@ export function readSafetensors(path: string): SafetensorsFile {
   }
   try {
     const size = fstatSync(fd).size;
-    return readAll({
-      size,
-      read: (offset, into) => {
-        let done = 0;
-        while (done < into.byteLength) {
-          const n = readSync(fd, into, done, into.byteLength - done, offset + done);
-          if (n <= 0) throw new DataError(`${path}: truncated safetensors file (short read at byte ${offset + done})`);
-          done += n;
-        }
+    return readAll(
+      {
+        size,
+        read: (offset, into) => {
+          let done = 0;
+          while (done < into.byteLength) {
+            const n = readSync(fd, into, done, into.byteLength - done, offset + done);
+            if (n <= 0) throw new DataError(`${path}: truncated safetensors file (short read at byte ${offset + done})`);
+            done += n;
+          }
+        },
       },
-    }, path);
+      path,
+    );
   } finally {
     closeSync(fd);
   }
@@ -195,7 +221,7 @@ export function readSafetensors(path: string): SafetensorsFile {
 function floatToBf16(x: number, scratch: Float32Array, bits: Uint32Array): number {
   scratch[0] = x;
   const b = bits[0];
-  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff)) return (b >>> 16) | 0x40;
+  if ((b & 0x7f800000) === 0x7f800000 && b & 0x7fffff) return (b >>> 16) | 0x40;
   return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
 }
 

@@ -161,6 +161,13 @@ export interface EncoderLayer {
   input: string;
   output: string;
   /**
+   * Set when the layer computes its output for the first token only (the optimize pass's first-token rewrite of
+   * the last layer, whose output only the pooler's token-0 selection reads): the value holding input[:, 0:1], which
+   * the queries and the attention residual read (keys and values still read every token). The output is then
+   * [batch, 1, hidden].
+   */
+  firstToken?: string;
+  /**
    * The self-attention block; absent when the layer has none (every head was pruned: prune-heads then adds a
    * constant, the old output projection's bias, to the residual stream in its place).
    */

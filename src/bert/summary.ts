@@ -74,7 +74,14 @@ export interface ModelSummary extends Size {
 }
 
 const WEIGHT_TYPES = new Set<number>([
-  DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE, DataType.INT8, DataType.UINT8, DataType.INT4, DataType.UINT4,
+  DataType.FLOAT,
+  DataType.FLOAT16,
+  DataType.BFLOAT16,
+  DataType.DOUBLE,
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.INT4,
+  DataType.UINT4,
 ]);
 
 /** Parameter count of one initializer (see the module comment). */

@@ -5,6 +5,8 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
+import { fileSystemError } from '../destination.ts';
+import { refuseRepeatedOrNaN } from './single-values.ts';
 import type { CliCommand, GlobalFlags } from './command.ts';
 import { commands } from './commands/index.ts';
 
@@ -20,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
+    .middleware(refuseRepeatedOrNaN(argv) as never)
     .fail((msg, e) => {
       throw e ?? new UsageError(msg);
     })
@@ -48,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`compress: ${e.message}\n`);
       return 2;
     }
+    const fsError = fileSystemError(e);
+    if (fsError) e = fsError; // a write that failed anyway (full disk, …): one line, not a stack trace
     if (isUserError(e)) {
       process.stderr.write(`compress: ${e.message}\n`);
       if (verbose && e.stack) process.stderr.write(e.stack + '\n');

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
-import { locateModel } from '../eval/model-files.ts';
+import { locateModel } from '../onnx/locate.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
@@ -68,7 +68,11 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
   const { DEFAULT_TRAIN_SETTINGS: d } = await loadTrainingLibrary();
   return y
     .option('task', { type: 'string', describe: 'GLUE task to train on (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI)' })
-    .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file (config.json and tokenizer beside it, lineage in OUT.json, checkpoints in OUT.train/)' })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      describe: 'output .onnx file (config.json and tokenizer beside it, lineage in OUT.json, checkpoints in OUT.train/)',
+    })
     .option('epochs', { type: 'number', default: d.epochs, describe: 'passes over the training set' })
     .option('batch-size', { type: 'number', default: d.batchSize, describe: 'examples per optimizer step' })
     .option('lr', { type: 'number', default: d.lr, describe: 'peak learning rate (AdamW, linear warmup then linear decay)' })
@@ -79,9 +83,17 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
     .option('seed', { type: 'number', default: d.seed, describe: 'seed of the data order, dropout, subset and new weights' })
     .option('max-examples', { type: 'number', describe: 'train on this many examples (a seeded subset; default all)' })
     .option('max-length', { type: 'number', describe: "maximum tokens per example (default: config.json's max_length, else 128)" })
-    .option('checkpoint-every', { type: 'number', default: d.checkpointEvery, describe: 'steps between checkpoints (0: epoch ends only); a rerun resumes from the last one' })
+    .option('checkpoint-every', {
+      type: 'number',
+      default: d.checkpointEvery,
+      describe: 'steps between checkpoints (0: epoch ends only); a rerun resumes from the last one',
+    })
     .option('threads', { type: 'number', default: d.threads, describe: 'onnxruntime intra-op threads (0: one per core)' })
-    .option('dense-embeddings', { type: 'boolean', default: !d.sparseEmbeddings, describe: 'dense embedding gradients and AdamW on every row each step (torch semantics; slower) instead of row-sparse lazy updates' })
+    .option('dense-embeddings', {
+      type: 'boolean',
+      default: !d.sparseEmbeddings,
+      describe: 'dense embedding gradients and AdamW on every row each step (torch semantics; slower) instead of row-sparse lazy updates',
+    })
     .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
@@ -91,21 +103,45 @@ export async function distillFlags(y: Argv): Promise<Argv> {
   const { DEFAULT_DISTILL_SETTINGS: d } = await loadTrainingLibrary();
   const withModels = y
     .option('teacher', { type: 'string', describe: 'the teacher: .onnx file or model folder (its tokenizer and labels are used)' })
-    .option('student', { type: 'string', describe: 'a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]' });
+    .option('student', {
+      type: 'string',
+      describe: 'a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]',
+    });
   return (await trainingFlags(withModels))
     .option('alpha', { type: 'number', default: d.alpha, describe: 'weight of the hard-label loss; 1 - alpha goes to the teacher term' })
     .option('temperature', { type: 'number', default: d.temperature, describe: 'softmax temperature of the teacher term (--logit-loss ce)' })
     .option('logit-loss', { type: 'string', default: d.logitLoss, describe: 'teacher term: ce (soft cross-entropy) | mse (MSE between logits)' })
-    .option('cache-dir', { type: 'string', describe: "teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)" })
-    .option('stage', { type: 'string', default: d.stage, describe: 'task: on the task (intermediate KD first when --intermediate, then prediction KD); general: intermediate KD on a corpus, no labels' })
-    .option('intermediate', { type: 'string', describe: 'intermediate-layer matches: tinybert, pkd-skip, pkd-last, or a JSON/YAML file of {teacherLayer, studentLayer, feature, loss, weight}' })
+    .option('cache-dir', { type: 'string', describe: 'teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)' })
+    .option('stage', {
+      type: 'string',
+      default: d.stage,
+      describe: 'task: on the task (intermediate KD first when --intermediate, then prediction KD); general: intermediate KD on a corpus, no labels',
+    })
+    .option('intermediate', {
+      type: 'string',
+      describe: 'intermediate-layer matches: tinybert, pkd-skip, pkd-last, or a JSON/YAML file of {teacherLayer, studentLayer, feature, loss, weight}',
+    })
     .option('layer-map', { type: 'string', describe: 'layer map of a preset: uniform | skip | last | teacher:student pairs (3:1,6:2)' })
     .option('pkd-weight', { type: 'number', default: d.pkdWeight, describe: "BERT-PKD's beta: the weight of each patient (PKD) term" })
     .option('intermediate-epochs', { type: 'number', describe: 'epochs of the intermediate phase of the task stage (default: --epochs)' })
-    .option('intermediate-phase', { type: 'string', describe: 'first: intermediate KD alone, then prediction KD (TinyBERT; default) | joint: both losses in one phase (BERT-PKD; default of the pkd presets)' })
-    .option('augment', { type: 'number', default: d.augment, describe: "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (needs --alpha 0)" })
-    .option('feature-cache-mb', { type: 'number', default: 0, describe: 'MB of teacher intermediate features to cache on disk per batch (--cache-dir); pays off when a run is rerun or resumed' })
-    .option('corpus', { type: 'string', describe: '--stage general: a text file, one sentence (or tab-separated pair) per line (default: every GLUE train/dev sentence present)' });
+    .option('intermediate-phase', {
+      type: 'string',
+      describe: 'first: intermediate KD alone, then prediction KD (TinyBERT; default) | joint: both losses in one phase (BERT-PKD; default of the pkd presets)',
+    })
+    .option('augment', {
+      type: 'number',
+      default: d.augment,
+      describe: "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (needs --alpha 0)",
+    })
+    .option('feature-cache-mb', {
+      type: 'number',
+      default: 0,
+      describe: 'MB of teacher intermediate features to cache on disk per batch (--cache-dir); pays off when a run is rerun or resumed',
+    })
+    .option('corpus', {
+      type: 'string',
+      describe: '--stage general: a text file, one sentence (or tab-separated pair) per line (default: every GLUE train/dev sentence present)',
+    });
 }
 
 /** `settings` of TrainRunOptions from the flags. */
@@ -149,7 +185,9 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
     const where = locateModel(input);
     if (output === resolve(where.onnx)) throw new SettingsError(`-o ${a.output}: refusing to overwrite the input model ${input}`);
     if (dirname(output) === resolve(where.dir)) {
-      throw new SettingsError(`-o ${a.output}: the folder of the input model ${input} would get the output's config.json and tokenizer files; write to another folder`);
+      throw new SettingsError(
+        `-o ${a.output}: the folder of the input model ${input} would get the output's config.json and tokenizer files; write to another folder`,
+      );
     }
   }
 }
@@ -180,7 +218,10 @@ export function ctrlC(on: { abort(): void; log(line: string): void; quit(): void
 }
 
 /** Runs the library with Ctrl-C handling and prints the result; resolves to the exit code. */
-export async function runTrainingCommand(a: TrainingArgs, options: Omit<TrainRunOptions, 'output' | 'task' | 'signal' | 'log' | 'onStep' | 'settings'>): Promise<number> {
+export async function runTrainingCommand(
+  a: TrainingArgs,
+  options: Omit<TrainRunOptions, 'output' | 'task' | 'signal' | 'log' | 'onStep' | 'settings'>,
+): Promise<number> {
   const lib = await loadTrainingLibrary();
   const output = a.output!;
   const settings = settingsOf(a);
@@ -255,6 +296,10 @@ function epochTable(epochs: readonly EpochRecord[], bestEpoch: number): string[]
     e.epoch === bestEpoch && epochs.length > 1 && e.score !== undefined ? 'best' : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }

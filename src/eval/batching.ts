@@ -3,8 +3,8 @@
  * file order), cut into batches of `batchSize`, and each batch is padded only to its own longest example. Results
  * are put back in file order by the batch's `indices`.
  */
-import { Tensor, type Feeds } from '../runtime/session.ts';
-import type { ModelInput } from './model-inputs.ts';
+import { tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
+import type { Feeds } from '../runtime/session.ts';
 import type { TextEncoding } from './tokenizer.ts';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -26,35 +26,35 @@ export function batchSequenceLength(encodings: readonly TextEncoding[], indices:
 }
 
 /**
- * Builds the feeds of one batch: for each declared input, a [batch, seq] tensor of its element type. Padding
- * positions get `padId` in input_ids, 0 in the mask and 0 in token types.
+ * The token rows of one batch, padded to its longest example (or to `padTo` when longer: a graph that fixes the
+ * sequence length): padding positions get `padId` in the ids, 0 in the mask and 0 in token types.
  */
-export function buildFeeds(
-  encodings: readonly TextEncoding[],
-  indices: readonly number[],
-  inputs: readonly ModelInput[],
-  padId: number,
-): Feeds {
+export function tokenBatch(encodings: readonly TextEncoding[], indices: readonly number[], padId: number, padTo = 0): TokenBatch {
   const rows = indices.length;
-  const seq = batchSequenceLength(encodings, indices);
-  const feeds: Feeds = {};
-  for (const input of inputs) {
-    // On little-endian hosts int64 values are written as (low, high) int32 pairs: ids, mask and types are small
-    // and non-negative, so the high half stays 0. This avoids creating a BigInt per element.
-    const pairs = input.elementType === 'int64' && LITTLE_ENDIAN;
-    const stride = pairs ? 2 : 1;
+  const seq = Math.max(padTo, batchSequenceLength(encodings, indices));
+  // On little-endian hosts int64 values are written as (low, high) int32 pairs: ids, mask and types are small and
+  // non-negative, so the high half stays 0. This avoids creating a BigInt per element.
+  const fill = (value: (e: TextEncoding, t: number) => number, pad: number): BigInt64Array => {
+    const stride = LITTLE_ENDIAN ? 2 : 1;
     const values = new Int32Array(rows * seq * stride);
-    const pad = input.role === 'ids' ? padId : 0;
     indices.forEach((example, r) => {
       const e = encodings[example]!;
-      const source = input.role === 'ids' ? e.ids : input.role === 'types' ? e.typeIds : null;
       const n = e.ids.length;
       let at = r * seq * stride;
-      for (let t = 0; t < seq; t++, at += stride) values[at] = t < n ? (source ? source[t]! : 1) : pad;
+      for (let t = 0; t < seq; t++, at += stride) values[at] = t < n ? value(e, t) : pad;
     });
-    feeds[input.name] = input.elementType === 'int32'
-      ? new Tensor('int32', values, [rows, seq])
-      : new Tensor('int64', pairs ? new BigInt64Array(values.buffer) : BigInt64Array.from(values, (v) => BigInt(v)), [rows, seq]);
-  }
-  return feeds;
+    return LITTLE_ENDIAN ? new BigInt64Array(values.buffer) : BigInt64Array.from(values, (v) => BigInt(v));
+  };
+  return {
+    batch: rows,
+    seq,
+    inputIds: fill((e, t) => e.ids[t]!, padId),
+    attentionMask: fill(() => 1, 0),
+    tokenTypeIds: fill((e, t) => e.typeIds[t]!, 0),
+  };
+}
+
+/** The feeds of one batch for the model's `inputs` (see `tokenBatch`). */
+export function buildFeeds(encodings: readonly TextEncoding[], indices: readonly number[], inputs: readonly ModelInput[], padId: number, padTo = 0): Feeds {
+  return tokenFeeds(inputs, tokenBatch(encodings, indices, padId, padTo));
 }

@@ -1,6 +1,6 @@
 /**
  * Calibration data for passes that measure a model (head ablation, quantization ranges and sensitivity): the
- * first N examples of a GLUE task's train split (dev when the task has no train file here), tokenized with the
+ * first N examples of a GLUE task's train split, tokenized with the
  * model's tokenizer, with labels mapped to the model's output order.
  */
 import { existsSync } from 'node:fs';
@@ -10,8 +10,11 @@ import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { mapModelLabels } from './labels.ts';
-import { locateModel, readModelConfig } from './model-files.ts';
+import { readModelConfig } from './model-files.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from './tokenizer.ts';
+import { checkEncodings, chooseMaxLength, graphFacts } from './graph-checks.ts';
+import { loadModel } from '../onnx/load.ts';
 import { DEFAULT_MAX_LENGTH } from './evaluate.ts';
 
 export interface CalibrationOptions {
@@ -29,23 +32,31 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   if (!Number.isInteger(o.examples) || o.examples < 1) throw new SettingsError(`--calibration-examples ${o.examples}: expected a positive integer`);
   const task = getTask(o.task);
   const glueDir = o.glueDir ?? defaultGlueDir();
-  const split = task.splits.train && existsSync(splitFile(task, 'train', glueDir).file) ? 'train' : 'dev';
-  const data = loadSplit(task, split, glueDir);
+  // Never the dev examples: the model is judged on them, and choosing what to keep by them would flatter it.
+  if (!task.splits.train || !existsSync(splitFile(task, 'train', glueDir).file)) {
+    throw new SettingsError(
+      `--calibrate ${task.name}: no train split in ${glueDir} (calibration never uses the dev examples a model is evaluated on): add ${task.name}'s train.tsv (compress data download --tasks ${task.name})`,
+    );
+  }
+  const data = loadSplit(task, 'train', glueDir);
   const where = locateModel(o.model);
   const config = readModelConfig(where.dir);
   const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
-  const maxLength = o.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH;
-  const numOutputs = task.regression ? 1 : config.numLabels ?? task.labels.length;
+  // The length, ids and token types must fit the graph: checked here, not by an onnxruntime error inside a pass.
+  const { limits } = graphFacts(loadModel(where.onnx));
+  const maxLength = chooseMaxLength(o.maxLength, config, limits, DEFAULT_MAX_LENGTH, where.onnx);
+  const numOutputs = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   const mapping = mapModelLabels(task, config.id2label, numOutputs);
   const labelToOutput = new Map(mapping.outputToLabel.map((label, output) => [label, output]));
   const examples = data.examples.filter((e) => e.label !== null).slice(0, o.examples);
-  if (!examples.length) throw new SettingsError(`--calibrate ${task.name}: the ${split} split has no labelled examples`);
+  if (!examples.length) throw new SettingsError(`--calibrate ${task.name}: the train split has no labelled examples`);
   const batchSize = o.batchSize ?? 32;
   const batches: CalibrationBatch[] = [];
   for (let start = 0; start < examples.length; start += batchSize) {
     const chunk = examples.slice(start, start + batchSize);
     const enc = chunk.map((e) => tokenizer.encode(e.textA, e.textB, maxLength));
-    const seq = Math.max(...enc.map((e) => e.ids.length));
+    checkEncodings(enc, limits, tokenizer.source, where.onnx);
+    const seq = Math.max(limits?.fixedSequence ?? 0, ...enc.map((e) => e.ids.length));
     const n = chunk.length * seq;
     const ids = new BigInt64Array(n).fill(BigInt(tokenizer.padId));
     const mask = new BigInt64Array(n);
@@ -57,7 +68,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
         types[r * seq + t] = BigInt(e.typeIds[t] ?? 0);
       }
     });
-    const labels = Float32Array.from(chunk, (e) => (task.regression ? e.label! : labelToOutput.get(e.label!) ?? e.label!));
+    const labels = Float32Array.from(chunk, (e) => (task.regression ? e.label! : (labelToOutput.get(e.label!) ?? e.label!)));
     batches.push({ inputIds: ids, attentionMask: mask, tokenTypeIds: types, batch: chunk.length, seq, labels, regression: task.regression });
   }
   return { task: task.name, batches };

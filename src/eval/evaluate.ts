@@ -15,7 +15,12 @@ import { glueScore, type GlueScore } from './glue-score.ts';
 import { mapModelLabels, type LabelMapping } from './labels.ts';
 import { computeTaskMetrics } from './metrics/index.ts';
 import type { MetricValues } from './metrics/metric.ts';
-import { EMPTY_MODEL_CONFIG, locateModel, readModelConfig, type ModelConfig, type ModelLocation } from './model-files.ts';
+import { EMPTY_MODEL_CONFIG, readModelConfig, type ModelConfig } from './model-files.ts';
+import { locateModel, type ModelLocation } from '../onnx/locate.ts';
+import { decodeModel, loadModel } from '../onnx/load.ts';
+import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
+import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from './graph-checks.ts';
+import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
 import { writeSubmission } from './submission.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
@@ -108,6 +113,10 @@ export function prepareTask(task: TaskDefinition, split: EvalSplit, glueDir: str
 
 export interface ScoreOptions {
   batchSize?: number;
+  /** The session's encoder inputs (default: by the names exporters use; see `sessionInputs`). */
+  inputs?: readonly ModelInput[];
+  /** Pad every batch to this length (a graph whose inputs fix the sequence length). */
+  padTo?: number;
   /** config.json's labels, to map outputs to the task's label order. */
   modelConfig?: ModelConfig;
   onProgress?: ProgressListener;
@@ -123,9 +132,13 @@ export async function scoreTask(session: Session, prepared: PreparedTask, opts: 
   const rows = await predictRows(session, prepared.encodings, {
     batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
     padId: prepared.padId,
+    ...(opts.inputs ? { inputs: opts.inputs } : {}),
+    ...(opts.padTo !== undefined ? { padTo: opts.padTo } : {}),
     onBatch: (done) => opts.onProgress?.({ task, done, total }),
   });
-  const labelMapping = mapModelLabels(task, (opts.modelConfig ?? EMPTY_MODEL_CONFIG).id2label, rows.width);
+  const config = opts.modelConfig ?? EMPTY_MODEL_CONFIG;
+  checkConfigLabels(config, rows.width, 'the model');
+  const labelMapping = mapModelLabels(task, config.id2label, rows.width);
   const predictions = predictionsFromRows(task, rows, labelMapping);
   let metrics: MetricValues = {};
   if (dataset.labelled && total > 0) {
@@ -180,26 +193,37 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
 
   const location = typeof opts.model === 'string' ? locateModel(opts.model) : null;
   const modelConfig = resolveModelConfig(opts.modelConfig, location);
-  const maxLength = opts.maxLength ?? modelConfig.maxLength ?? DEFAULT_MAX_LENGTH;
-  if (!(Number.isInteger(maxLength) && maxLength > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${maxLength}`);
+  const modelName = opts.modelName ?? (location ? location.onnx : '<in-memory model>');
+  // Fail before any work when config.json or the graph already shows the model cannot do a task or take the inputs.
   if (modelConfig.numLabels !== null) {
-    // Fail before any work when config.json already shows the model cannot do a task.
-    for (const task of tasks) mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels);
+    for (const task of tasks) mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels, modelConfig.file ?? 'config.json');
   }
-
   const tokenizerSource = opts.tokenizer ?? location?.dir;
   if (tokenizerSource === undefined) {
     throw new SettingsError('evaluating model bytes or an opened session needs a tokenizer (--tokenizer DIR)');
   }
+  const bytes = opts.model instanceof Uint8Array ? opts.model : undefined;
+  let graph: Model | undefined;
+  const readGraph = location || bytes ? () => (graph ??= location ? loadModel(location.onnx) : decodeModel(bytes!)) : undefined;
+  const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null };
+  const maxLength = chooseMaxLength(opts.maxLength, modelConfig, facts.limits, DEFAULT_MAX_LENGTH, modelName);
+  checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
+  if (modelConfig.numLabels === null && facts.scoreWidth !== null) for (const task of tasks) mapModelLabels(task, modelConfig.id2label, facts.scoreWidth);
   const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
 
   const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
   const session = ownSession ?? (opts.model as Session);
   const results: TaskResult[] = [];
   try {
+    const inputs = sessionInputs(session, readGraph);
+    graph = undefined; // the weights are in the session now
+    const padTo = facts.limits?.fixedSequence ?? undefined;
     for (const task of tasks) {
       const prepared = prepareTask(task, split, glueDir, tokenizer, maxLength);
-      results.push(await scoreTask(session, prepared, { batchSize, modelConfig, onProgress: opts.onProgress }));
+      checkEncodings(prepared.encodings, facts.limits, tokenizer.source, modelName);
+      results.push(
+        await scoreTask(session, prepared, { batchSize, inputs, modelConfig, ...(padTo !== undefined ? { padTo } : {}), onProgress: opts.onProgress }),
+      );
     }
   } finally {
     await ownSession?.release();
@@ -207,7 +231,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
 
   const submissionFiles = opts.submissionDir !== undefined ? writeSubmission(opts.submissionDir, results) : [];
   return {
-    model: opts.modelName ?? (location ? location.onnx : '<in-memory model>'),
+    model: modelName,
     split,
     maxLength,
     tasks: results,

@@ -18,7 +18,7 @@ export {
 export { glueScore, taskScore, type GlueScore, type ScoredTask } from './glue-score.ts';
 export { mapModelLabels, type LabelMapping } from './labels.ts';
 export { METRICS, computeTaskMetrics, type Metric, type MetricName, type MetricValues } from './metrics/index.ts';
-export { locateModel, readModelConfig, type ModelConfig, type ModelLocation } from './model-files.ts';
+export { readModelConfig, type ModelConfig } from './model-files.ts';
 export { toReport, reportJson, writeReport, formatTable, type EvalReport, type TaskReport } from './report.ts';
 export { predictRows, type OutputRows } from './predict.ts';
 export { writeSubmission, submissionText } from './submission.ts';

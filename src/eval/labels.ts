@@ -17,7 +17,10 @@ export interface LabelMapping {
 
 /** Lower-case, with runs of '-', '_' and whitespace made one '_'. */
 function normalizeLabel(name: string): string {
-  return name.trim().toLowerCase().replace(/[-_\s]+/g, '_');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[-_\s]+/g, '_');
 }
 
 /** True for names that say nothing about the class: LABEL_0, label-1, 2. */
@@ -28,18 +31,26 @@ export function isGenericLabel(name: string): boolean {
 /**
  * Maps `numOutputs` model outputs to the task's labels, using id2label when it names the classes. Throws
  * SettingsError when the output count does not fit the task or the names do not match the task's labels.
+ * `countedBy` names a config.json when the count comes from it rather than from the model's output, so that the
+ * message blames the right file.
  */
-export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numOutputs: number): LabelMapping {
+export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numOutputs: number, countedBy?: string): LabelMapping {
+  const s = numOutputs === 1 ? '' : 's';
+  const counted = countedBy ? `${countedBy} says ${numOutputs} label${s} (num_labels / id2label)` : `the model has ${numOutputs} output${s}`;
   if (task.regression) {
     if (numOutputs !== 1) {
-      throw new SettingsError(`${task.name} is a regression task: the model must have 1 output, it has ${numOutputs}`);
+      throw new SettingsError(
+        countedBy
+          ? `${task.name} is a regression task (1 output) but ${counted}`
+          : `${task.name} is a regression task: the model must have 1 output, it has ${numOutputs}`,
+      );
     }
     return { outputToLabel: [0], from: 'canonical' };
   }
   const n = task.labels.length;
   if (numOutputs !== n) {
     throw new SettingsError(
-      `${task.name} has ${n} labels (${task.labels.join(', ')}) but the model has ${numOutputs} output${numOutputs === 1 ? '' : 's'}` +
+      `${task.name} has ${n} labels (${task.labels.join(', ')}) but ${counted}` +
         (task.modelTask !== task.name ? ` (${task.name} needs a ${task.modelTask} model)` : ''),
     );
   }

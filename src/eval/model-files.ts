@@ -1,18 +1,10 @@
 /**
- * Finding a model's files. MODEL is an .onnx file or a Hugging Face model folder holding `model.onnx` (or
- * `onnx/model.onnx`), `config.json` and the tokenizer files. The folder (the .onnx file's folder for a file) is
- * where config.json and the tokenizer are looked for unless given explicitly.
+ * A model folder's side files: config.json (labels, max length) and the tokenizer files, found in the folder
+ * `locateModel` (src/onnx/locate.ts) gives for MODEL unless given explicitly.
  */
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { DataError, ModelLoadError } from '../errors.ts';
-
-export interface ModelLocation {
-  /** Path of the .onnx file. */
-  readonly onnx: string;
-  /** The folder config.json and the tokenizer default to. */
-  readonly dir: string;
-}
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DataError } from '../errors.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
 export interface ModelConfig {
@@ -48,22 +40,6 @@ export function copyModelFiles(fromDir: string, toDir: string, files: readonly s
 }
 
 export const EMPTY_MODEL_CONFIG: ModelConfig = { file: null, id2label: null, numLabels: null, maxLength: null, problemType: null };
-
-/** Resolves MODEL (file or folder) to its .onnx file and folder; a ModelLoadError if there is no model. */
-export function locateModel(model: string): ModelLocation {
-  if (!existsSync(model)) throw new ModelLoadError(`${model}: no such file or folder`);
-  if (statSync(model).isFile()) return { onnx: model, dir: dirname(model) };
-  for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
-    if (existsSync(candidate)) return { onnx: candidate, dir: model };
-  }
-  const onnxFiles = readdirSync(model).filter((f) => f.endsWith('.onnx'));
-  if (onnxFiles.length === 1) return { onnx: join(model, onnxFiles[0]), dir: model };
-  throw new ModelLoadError(
-    onnxFiles.length
-      ? `${model}: folder has no model.onnx and several .onnx files (${onnxFiles.join(', ')}): name one`
-      : `${model}: folder has no model.onnx (nor onnx/model.onnx)`,
-  );
-}
 
 /** Reads config.json from a folder (or a config.json path); an absent file gives EMPTY_MODEL_CONFIG. */
 export function readModelConfig(path: string): ModelConfig {

@@ -2,10 +2,10 @@
  * Running a session over encoded examples: length-bucketed batches in, one row of output scores per example out,
  * in the examples' original order.
  */
-import { SettingsError } from '../errors.ts';
+import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
+import { SettingsError, UserError } from '../errors.ts';
 import type { Session, Tensor } from '../runtime/session.ts';
 import { buildFeeds, planBatches } from './batching.ts';
-import { modelInputs } from './model-inputs.ts';
 import type { TextEncoding } from './tokenizer.ts';
 
 /** Model scores, row-major: example i's scores are `values[i*width … (i+1)*width)`. */
@@ -18,6 +18,10 @@ export interface OutputRows {
 export interface PredictOptions {
   batchSize: number;
   padId: number;
+  /** The session's encoder inputs (default: `sessionInputs`, by the names exporters use). */
+  inputs?: readonly ModelInput[];
+  /** Pad every batch to this length (a graph whose inputs fix the sequence length); default: its longest example. */
+  padTo?: number;
   /** Called after each batch with the number of examples done so far. */
   onBatch?: (done: number, total: number) => void;
 }
@@ -29,14 +33,27 @@ export function scoresOutputName(session: Pick<Session, 'outputNames'>): string 
 
 /** Runs every example through the session and returns the score rows in the examples' order. */
 export async function predictRows(session: Session, encodings: readonly TextEncoding[], opts: PredictOptions): Promise<OutputRows> {
-  const inputs = modelInputs(session);
+  const inputs = opts.inputs ?? sessionInputs(session);
   const output = scoresOutputName(session);
-  const batches = planBatches(encodings.map((e) => e.ids.length), opts.batchSize);
+  const batches = planBatches(
+    encodings.map((e) => e.ids.length),
+    opts.batchSize,
+  );
   let values = new Float32Array(0);
   let width = -1;
   let done = 0;
   for (const indices of batches) {
-    const result = await session.run(buildFeeds(encodings, indices, inputs, opts.padId), [output]);
+    const feeds = buildFeeds(encodings, indices, inputs, opts.padId, opts.padTo);
+    let result: Awaited<ReturnType<Session['run']>>;
+    try {
+      result = await session.run(feeds, [output]);
+    } catch (e) {
+      const dims = Object.values(feeds)[0]?.dims ?? [];
+      throw new UserError(
+        `onnxruntime cannot run the model on a batch of [${dims.join(', ')}] tokens: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`,
+        { cause: e },
+      );
+    }
     const tensor = result[output]!;
     const w = rowWidth(tensor, indices.length, output);
     if (width < 0) {

@@ -2,7 +2,7 @@
  * Presenting results: the JSON report (`--json`, `--out`) with scores as fractions and metric keys as Hugging Face
  * `evaluate` names them, and the per-task table for the terminal, which shows scores ×100.
  */
-import { writeFileAtomic } from '../glue/atomic-write.ts';
+import { writeFileAtomic } from '../files.ts';
 import type { EvalResult } from './evaluate.ts';
 import type { MetricName, MetricValues } from './metrics/metric.ts';
 
@@ -62,13 +62,18 @@ const METRIC_LABELS: Record<MetricName, string> = {
 export function formatTable(result: EvalResult): string[] {
   const header = ['task', 'examples', 'metrics (×100)', 'seconds', 'ex/s'];
   const rows = result.tasks.map((t) => {
-    const metrics = t.task.metrics.length === 0 || Object.keys(t.metrics).length === 0
-      ? '-'
-      : t.task.metrics.map((m) => `${METRIC_LABELS[m]} ${pct(t.metrics[m])}`).join(', ');
+    const metrics =
+      t.task.metrics.length === 0 || Object.keys(t.metrics).length === 0
+        ? '-'
+        : t.task.metrics.map((m) => `${METRIC_LABELS[m]} ${pct(t.metrics[m])}`).join(', ');
     return [t.task.name, String(t.examples), metrics, t.seconds.toFixed(1), t.seconds > 0 ? (t.examples / t.seconds).toFixed(0) : '-'];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 1 || i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   const g = result.glue;
   if (g.score !== null) {

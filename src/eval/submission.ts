@@ -5,7 +5,7 @@
  * for MNLI, QNLI, RTE and AX, and a score with three decimals for STS-B.
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from '../glue/atomic-write.ts';
+import { writeFileAtomic } from '../files.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 
 export interface TaskPredictions {

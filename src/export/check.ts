@@ -39,11 +39,17 @@ export async function runSample(model: string | Uint8Array, inputs: readonly IdI
  * Runs `original` and `rewritten` on the same sample inputs (built from the original's structure with
  * `sampleInputs`) and reports the drift per output. Throws a UserError if onnxruntime cannot run the rewritten model.
  */
-export async function checkRuns(original: string | Uint8Array, rewritten: string | Uint8Array, inputs: readonly IdInput[], label = 'output'): Promise<RunCheck> {
+export async function checkRuns(
+  original: string | Uint8Array,
+  rewritten: string | Uint8Array,
+  inputs: readonly IdInput[],
+  label = 'output',
+): Promise<RunCheck> {
   const a = await runSample(original, inputs, 'input model');
   const b = await runSample(rewritten, inputs, label);
   const drift: OutputDrift[] = Object.keys(b).map((k) => {
-    const x = a[k], y = b[k];
+    const x = a[k],
+      y = b[k];
     let m = x && x.length === y.length ? 0 : Infinity;
     if (m === 0) for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
     return { output: k, maxAbsDiff: m };

@@ -1,18 +1,21 @@
 /**
- * `compress MODEL [passes] -o OUT` as a library call: load, run the pipeline, check that onnxruntime runs the
- * result, then write the model and its lineage sidecar (`OUT.json`) atomically.
+ * `compress MODEL [passes] -o OUT` as a library call: load, check where the output goes (destination.ts), run the
+ * pipeline, check that onnxruntime runs the result, then write the model and its lineage sidecar (`OUT.json`)
+ * atomically.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, createReadStream } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { loadModel } from '../onnx/load.ts';
-import { saveModel, writeFileAtomic, type SavedFiles } from '../onnx/save.ts';
+import { saveModel, type SavedFiles } from '../onnx/save.ts';
+import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { PassContext, PassReport, PassStep } from '../pass/pass.ts';
 import { runPipeline } from '../pass/pipeline.ts';
 import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles } from '../eval/model-files.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
+import { checkOutputPaths, checkSideFiles, dataPathFor, inputFiles, lineagePath, openStaging, realPathOf, type Staging } from './destination.ts';
+import { fileSystemError } from '../destination.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -48,71 +51,80 @@ export function copyModelSideFiles(fromDir: string, toDir: string): string[] {
   return copyModelFiles(fromDir, toDir, MODEL_SIDE_FILES, { onlyMissing: true });
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
+/** Saves `model` into the staging folder under the output's name (its external data file beside it there). */
+function stage(model: Model, output: string, staging: Staging, externalData: boolean): SavedFiles {
+  return saveModel(model, staging.path(basename(output)), { externalData: externalData ? true : 'auto' });
 }
 
-export function lineagePath(modelPath: string): string {
-  return `${modelPath}.json`;
+/** Where the staged files go: the output and its data file. */
+function finalFiles(staged: SavedFiles, output: string): SavedFiles {
+  return { ...staged, model: output, ...(staged.data ? { data: dataPathFor(output) } : {}) };
 }
 
 /**
- * Saves `model` into a staging folder beside `output` under its final name, checks it there by path (onnxruntime
- * reads external data as it will at the final place), then renames the data file and the model into place. A
- * failed check leaves nothing at `output`.
+ * Renames the staged data file, the model and (when staged) its lineage into place, the model after its data, so
+ * the output never refers to missing data. Checked by onnxruntime before: a failed check leaves nothing at the output.
  */
-async function saveChecked(model: Model, output: string, externalData: boolean, check: (staged: string) => Promise<RunCheck>): Promise<{ saved: SavedFiles; check: RunCheck }> {
-  mkdirSync(dirname(resolve(output)), { recursive: true });
-  const stage = mkdtempSync(join(dirname(resolve(output)), '.compress-'));
+function commit(staged: SavedFiles, output: string): SavedFiles {
+  const final = finalFiles(staged, output);
   try {
-    const staged = join(stage, basename(output));
-    const saved = saveModel(model, staged, { externalData: externalData ? true : 'auto' });
-    const result = await check(staged);
-    let data: string | undefined;
-    if (saved.data) {
-      data = join(dirname(output), basename(saved.data));
-      renameSync(saved.data, data);
-    }
-    renameSync(staged, output);
-    return { saved: { ...saved, model: output, ...(data ? { data } : {}) }, check: result };
-  } finally {
-    rmSync(stage, { recursive: true, force: true });
+    if (staged.data && final.data) renameSync(staged.data, final.data);
+    renameSync(staged.model, output);
+    if (existsSync(lineagePath(staged.model))) renameSync(lineagePath(staged.model), lineagePath(output));
+  } catch (e) {
+    throw fileSystemError(e, output, `-o ${output}`) ?? e;
   }
+  return final;
 }
 
 export async function compressFile(opts: CompressOptions): Promise<Lineage> {
-  const model = loadModel(opts.input);
-  const result = await runPipeline(model, opts.steps, opts.context);
-  const inputs = sampleInputs(model, result.inputStructure, { batch: 2, seq: 16 });
-  const { saved, check } = await saveChecked(result.model, opts.output, !!opts.externalData, (staged) => checkRuns(opts.input, staged, inputs, opts.output));
-  const parentPath = lineagePath(opts.input);
-  const lineage: Lineage = {
-    tool: { name: 'bert-compress', version: toolVersion() },
-    createdAt: new Date().toISOString(),
-    input: {
-      path: opts.input,
-      sha256: await sha256File(opts.input),
-      ...(existsSync(parentPath) ? { lineage: JSON.parse(readFileSync(parentPath, 'utf8')) as Lineage } : {}),
-    },
-    passes: opts.steps.map((step, i) => ({ step, report: result.reports[i] })),
-    before: result.before,
-    after: result.after,
-    check,
-    output: { path: opts.output, sha256: await sha256File(opts.output), ...(saved.data ? { dataFile: saved.data } : {}) },
-  };
-  writeFileAtomic(lineagePath(opts.output), Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
-  if (opts.copyModelFiles !== false) copyModelSideFiles(dirname(opts.input), dirname(opts.output));
-  return lineage;
+  const external: string[] = [];
+  const model = loadModel(opts.input, { onExternalFile: (f) => external.push(f) });
+  checkOutputPaths(opts.output, inputFiles(opts.input, external));
+  if (opts.copyModelFiles !== false) checkSideFiles(dirname(resolve(opts.input)), dirname(resolve(opts.output)));
+  const staging = openStaging(opts.output);
+  try {
+    const result = await runPipeline(model, opts.steps, opts.context);
+    const inputs = sampleInputs(model, result.inputStructure, { batch: 2, seq: 16 });
+    const staged = stage(result.model, opts.output, staging, !!opts.externalData);
+    const check = await checkRuns(opts.input, staged.model, inputs, opts.output);
+    const parentPath = lineagePath(opts.input);
+    const final = finalFiles(staged, opts.output);
+    const lineage: Lineage = {
+      tool: { name: 'bert-compress', version: toolVersion() },
+      createdAt: new Date().toISOString(),
+      input: {
+        path: opts.input,
+        sha256: await sha256File(opts.input),
+        ...(existsSync(parentPath) ? { lineage: JSON.parse(readFileSync(parentPath, 'utf8')) as Lineage } : {}),
+      },
+      passes: result.steps.map((step, i) => ({ step, report: result.reports[i]! })),
+      before: result.before,
+      after: result.after,
+      check,
+      output: { path: opts.output, sha256: await sha256File(staged.model), ...(final.data ? { dataFile: final.data } : {}) },
+    };
+    writeFileAtomic(lineagePath(staged.model), JSON.stringify(lineage, null, 2) + '\n');
+    commit(staged, opts.output);
+    if (opts.copyModelFiles !== false) copyModelSideFiles(dirname(opts.input), dirname(opts.output));
+    return lineage;
+  } finally {
+    staging.remove();
+  }
 }
 
-/** Saves a model that was not rewritten (an export) after checking onnxruntime runs it. */
-export async function saveRunnable(model: Model, structure: BertStructure, output: string): Promise<SavedFiles> {
-  const inputs = sampleInputs(model, structure, { batch: 2, seq: 16 });
-  const { saved } = await saveChecked(model, output, false, async (staged) => {
-    await runSample(staged, inputs, output);
-    return { drift: [], batch: 2, seq: inputs[0].dims[1] };
-  });
-  return saved;
+/**
+ * Saves a model that was not rewritten (an export) after checking onnxruntime runs it; `sources` are the files it
+ * was built from, which the output may not overwrite.
+ */
+export async function saveRunnable(model: Model, structure: BertStructure, output: string, sources: readonly string[] = []): Promise<SavedFiles> {
+  checkOutputPaths(output, sources.map(realPathOf));
+  const staging = openStaging(output);
+  try {
+    const staged = stage(model, output, staging, false);
+    await runSample(staged.model, sampleInputs(model, structure, { batch: 2, seq: 16 }), output);
+    return commit(staged, output);
+  } finally {
+    staging.remove();
+  }
 }

@@ -3,7 +3,8 @@
  * without Python: the graph torch's exporter would write for BertForSequenceClassification, checked by
  * onnxruntime, written atomically with the tokenizer and config beside it.
  */
-import { dirname } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
 import type { SavedFiles } from '../onnx/save.ts';
@@ -21,6 +22,11 @@ export interface ExportResult {
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: { seedMissing?: number } = {}): Promise<ExportResult> {
   const model = buildFromHuggingFaceFolder(dir, opts.seedMissing !== undefined ? { fillMissing: { seed: opts.seedMissing } } : {});
   const s = findBert(model);
-  const saved = await saveRunnable(model, s, output);
+  const saved = await saveRunnable(
+    model,
+    s,
+    output,
+    readdirSync(dir).map((f) => join(dir, f)),
+  );
   return { saved, size: modelSize(model), copied: copyModelSideFiles(dir, dirname(output)), numLayers: s.numLayers, hiddenSize: s.hiddenSize };
 }

@@ -15,6 +15,7 @@ import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
 import { factorizeGather, type FactorizedGather } from './rewrite.ts';
+import { FACTORIZE_EMBEDDINGS } from './settings.ts';
 
 export interface FactorizeEmbeddingsOptions {
   /** Width E of the narrow table (1 ≤ rank < hidden). */
@@ -65,11 +66,21 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
   if (rank >= cols) {
     throw new SettingsError(`factorize-embeddings: rank ${rank} is at or above hidden ${cols}: the rank must be below the embedding width to shrink the table`);
   }
+  if (rows * rank + rank * cols >= rows * cols) {
+    const most = Math.ceil((rows * cols) / (rows + cols)) - 1;
+    throw new SettingsError(
+      `factorize-embeddings: rank ${rank} would make the embedding larger (${rows}×${rank} + ${rank}×${cols} = ${(rows * rank + rank * cols).toLocaleString('en')} values against ${rows}×${cols} = ${(rows * cols).toLocaleString('en')}); the rank must be at most ${most} for this table`,
+    );
+  }
   return [rows, cols];
 }
 
 /** The pass's work on a model, without the Pass wrapper: returns the new model, factors and rewrite record. */
-export function factorizeWordEmbedding(model: Model, s: BertStructure, rank: number): { model: Model; factors: LowRankFactors; rewrite: FactorizedGather; svdSeconds: number } {
+export function factorizeWordEmbedding(
+  model: Model,
+  s: BertStructure,
+  rank: number,
+): { model: Model; factors: LowRankFactors; rewrite: FactorizedGather; svdSeconds: number } {
   const [rows, cols] = checkFactorizable(model, s, rank);
   const word = s.embeddings.word;
   const t = model.graph.initializers.get(word.weight)!;
@@ -92,15 +103,7 @@ export function factorizeWordEmbedding(model: Model, s: BertStructure, rank: num
 const MB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
-  name: 'factorize-embeddings',
-  description: 'factorize the word embedding V×H into V×E and E×H by truncated SVD (ALBERT, Lan et al. 2020)',
-  parse(settings) {
-    const rank = Number(settings.rank);
-    if (settings.rank === undefined || !Number.isInteger(rank) || rank <= 0) {
-      throw new SettingsError(`--rank ${String(settings.rank)}: the rank of the factorized embedding must be a positive integer`);
-    }
-    return { rank };
-  },
+  ...FACTORIZE_EMBEDDINGS,
   async run(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions, ctx: PassContext): Promise<PassResult> {
     const before = modelSize(model);
     const weight = model.graph.initializers.get(s.embeddings.word.weight);

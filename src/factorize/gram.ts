@@ -43,9 +43,15 @@ function accumulateUpper(t: Float64Array, m: number, cols: number, g: Float64Arr
       const j1 = j + 1 < cols ? j + 1 : j;
       const b0 = j * BLOCK;
       const b1 = j1 * BLOCK;
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0;
       for (let k = 0; k < m; k++) {
-        const x0 = t[a0 + k], x1 = t[a1 + k], y0 = t[b0 + k], y1 = t[b1 + k];
+        const x0 = t[a0 + k],
+          x1 = t[a1 + k],
+          y0 = t[b0 + k],
+          y1 = t[b1 + k];
         s00 += x0 * y0;
         s01 += x0 * y1;
         s10 += x1 * y0;

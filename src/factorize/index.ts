@@ -1,5 +1,11 @@
 /** Low-rank factorization passes: the ALBERT factorized word embedding. */
-export { factorizeEmbeddingsPass, factorizeWordEmbedding, checkFactorizable, type FactorizeEmbeddingsOptions, type FactorizeEmbeddingsDetails } from './embeddings.ts';
+export {
+  factorizeEmbeddingsPass,
+  factorizeWordEmbedding,
+  checkFactorizable,
+  type FactorizeEmbeddingsOptions,
+  type FactorizeEmbeddingsDetails,
+} from './embeddings.ts';
 export { lowRankFactors, numericalRank, RANK_TOLERANCE, type LowRankFactors } from './low-rank.ts';
 export { factorizeGather, gatherProblem, type FactorizedGather } from './rewrite.ts';
 export { gramMatrix } from './gram.ts';

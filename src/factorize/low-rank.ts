@@ -85,7 +85,8 @@ function projectRows(w: Float32Array, rows: number, cols: number, basis: Float64
     if (two) x1.set(w.subarray((r + 1) * cols, (r + 2) * cols));
     for (let j = 0; j < k; j++) {
       const o = j * cols;
-      let s0 = 0, s1 = 0;
+      let s0 = 0,
+        s1 = 0;
       for (let c = 0; c < cols; c++) {
         const y = basis[o + c];
         s0 += x0[c] * y;

@@ -29,7 +29,7 @@ function readsThroughIdentity(g: Graph, value: string, weight: string): boolean 
   for (let i = 0; i < 8; i++) {
     if (v === weight) return true;
     const p = prod.get(v);
-    if (!p || p.opType !== 'Identity') return false;
+    if (p?.opType !== 'Identity') return false;
     v = p.inputs[0];
   }
   return false;
@@ -40,7 +40,8 @@ export function gatherProblem(g: Graph, gatherName: string, weight: string): str
   const gather = g.nodes.find((n) => n.name === gatherName);
   if (!gather) return `node '${gatherName}' not found`;
   if (gather.opType !== 'Gather' || (gather.domain !== '' && gather.domain !== 'ai.onnx')) return `node '${gatherName}' is a ${gather.opType}, not a Gather`;
-  if (!readsThroughIdentity(g, gather.inputs[0], weight)) return `Gather '${gatherName}' does not read the initializer '${weight}' (directly or through Identity)`;
+  if (!readsThroughIdentity(g, gather.inputs[0], weight))
+    return `Gather '${gatherName}' does not read the initializer '${weight}' (directly or through Identity)`;
   if ((attrInt(gather, 'axis', 0) ?? 0) !== 0) return `Gather '${gatherName}' gathers along axis ${attrInt(gather, 'axis')}, not rows`;
   for (const r of consumers(g).get(weight) ?? []) {
     if (!r.inputs.includes(weight)) return `'${weight}' is read inside a subgraph of '${r.name}'`;
@@ -61,11 +62,21 @@ export function factorizeGather(g: Graph, gatherName: string, weight: string, a:
   const gather = g.nodes.find((n) => n.name === gatherName)!;
   const aName = uniqueName(g, `${weight}_factor_a`);
   const bName = uniqueName(g, `${weight}_factor_b`);
-  insertInitializersAfter(g, weight, [{ ...a, name: aName }, { ...b, name: bName }]);
+  insertInitializersAfter(g, weight, [
+    { ...a, name: aName },
+    { ...b, name: bName },
+  ]);
 
   const out = gather.outputs[0];
   const narrow = uniqueName(g, `${out}_factor`);
-  const matmul: Node = { name: uniqueName(g, `${gatherName}_factor_matmul`), opType: 'MatMul', domain: '', inputs: [narrow, bName], outputs: [out], attributes: {} };
+  const matmul: Node = {
+    name: uniqueName(g, `${gatherName}_factor_matmul`),
+    opType: 'MatMul',
+    domain: '',
+    inputs: [narrow, bName],
+    outputs: [out],
+    attributes: {},
+  };
   gather.inputs[0] = aName;
   gather.outputs[0] = narrow;
   g.nodes.splice(g.nodes.indexOf(gather) + 1, 0, matmul);
@@ -76,7 +87,14 @@ export function factorizeGather(g: Graph, gatherName: string, weight: string, a:
   const result: FactorizedGather = { a: aName, b: bName, matmul: matmul.name, tiedReaders: tied.map((r) => r.name) };
   if (tied.length) {
     const full = uniqueName(g, `${weight}_reconstructed`);
-    const product: Node = { name: uniqueName(g, `${gatherName}_factor_product`), opType: 'MatMul', domain: '', inputs: [aName, bName], outputs: [full], attributes: {} };
+    const product: Node = {
+      name: uniqueName(g, `${gatherName}_factor_product`),
+      opType: 'MatMul',
+      domain: '',
+      inputs: [aName, bName],
+      outputs: [full],
+      attributes: {},
+    };
     const first = Math.min(...tied.map((r) => g.nodes.indexOf(r)));
     g.nodes.splice(first, 0, product);
     for (const r of tied) r.inputs = r.inputs.map((x) => (x === weight ? full : x));

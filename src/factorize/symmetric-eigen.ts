@@ -146,9 +146,12 @@ function tql2(n: number, e: Float64Array, d: Float64Array, v: Float64Array): voi
         for (let i = l + 2; i < n; i++) d[i] -= h;
         f += h;
         p = d[m];
-        let c = 1, c2 = c, c3 = c;
+        let c = 1,
+          c2 = c,
+          c3 = c;
         const el1 = e[l + 1];
-        let s = 0, s2 = 0;
+        let s = 0,
+          s2 = 0;
         for (let i = m - 1; i >= l; i--) {
           c3 = c2;
           c2 = c;

@@ -37,10 +37,11 @@ export function splitFile(task: TaskDefinition, split: Split, glueDir: string): 
   return { spec, file };
 }
 
-/** Reads a task's split from the GLUE folder. Malformed files are DataErrors naming file:line. */
+/** Reads a task's split from the GLUE folder. Malformed files (and files without examples) are DataErrors naming file:line. */
 export function loadSplit(task: TaskDefinition, split: Split, glueDir: string): GlueDataset {
   const { spec, file } = splitFile(task, split, glueDir);
   const table = readTsv(file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {});
+  if (table.rows.length === 0) throw new DataError(`${file}: no examples${table.hasHeader ? ' (only a header line)' : ''}`);
   return { task, split, file, examples: examplesFromTable(task, spec, table), labelled: spec.labelled };
 }
 
@@ -59,13 +60,19 @@ export function examplesFromTable(task: TaskDefinition, spec: SplitFile, table: 
   }));
 }
 
+/** A decimal number as the GLUE files write scores ('3.800', '5', '-0.5', '1e-3'); not hex, 'Infinity' or ''. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** A function from a label field to a class index or score, throwing DataError (naming `where`) if malformed. */
 function labelParser(task: TaskDefinition): (field: string, where: string) => number {
   switch (task.labelFormat) {
     case 'score':
       return (field, where) => {
-        const v = field.trim() === '' ? NaN : Number(field);
+        const v = DECIMAL.test(field.trim()) ? Number(field) : NaN;
         if (!Number.isFinite(v)) throw new DataError(`${where}: label '${field}' is not a number`);
+        const range = task.scoreRange;
+        if (range && (v < range[0] || v > range[1]))
+          throw new DataError(`${where}: label ${field} is outside ${task.name}'s scores [${range[0]}, ${range[1]}]`);
         return v;
       };
     case 'index':

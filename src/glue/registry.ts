@@ -58,7 +58,13 @@ export function knownTaskNames(): string[] {
  * without that split is a SettingsError.
  */
 export function resolveTasks(names: readonly string[] | 'all', split: Split): TaskDefinition[] {
-  const list = names === 'all' ? ['all'] : names.flatMap((n) => n.split(',')).map((n) => n.trim()).filter((n) => n !== '');
+  const list =
+    names === 'all'
+      ? ['all']
+      : names
+          .flatMap((n) => n.split(','))
+          .map((n) => n.trim())
+          .filter((n) => n !== '');
   if (list.length === 0) throw new SettingsError('no task given: use --task NAME or --tasks all');
   const chosen = new Set<TaskDefinition>();
   for (const n of list) {

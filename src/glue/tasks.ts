@@ -6,7 +6,9 @@
  *
  * A variant overrides only what differs from its parent: MNLI-mm is MNLI-m with the mismatched files.
  */
-import type { MetricName } from '../eval/metrics/metric.ts';
+
+/** The metric keys of Hugging Face `evaluate`'s `glue` metric (src/eval/metrics computes them). */
+export type MetricName = 'accuracy' | 'f1' | 'matthews_correlation' | 'pearson' | 'spearmanr';
 
 export type Split = 'train' | 'dev' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'dev', 'test'];
@@ -44,6 +46,8 @@ export interface TaskDefinition {
   /** Class names in Hugging Face `glue` order; empty for a regression task. */
   readonly labels: readonly string[];
   readonly labelFormat: LabelFormat;
+  /** For `score` labels: the lowest and highest score the task defines (STS-B: 0 to 5). */
+  readonly scoreRange?: readonly [number, number];
   readonly regression: boolean;
   readonly metrics: readonly MetricName[];
   /**
@@ -137,6 +141,7 @@ export const STSB: TaskDefinition = {
   idColumn: 'index',
   labels: [],
   labelFormat: 'score',
+  scoreRange: [0, 5],
   regression: true,
   metrics: ['pearson', 'spearmanr'],
   scoreGroup: 'STS-B',

@@ -2,8 +2,9 @@
  * Reading GLUE's tab-separated files exactly as the official loaders do: lines split on '\n' (a trailing '\r' is
  * dropped), fields split on '\t' with no quote handling (GLUE text holds stray `"` characters that a CSV reader
  * would swallow), a UTF-8 byte-order mark stripped (MRPC dev/train begin with one) and a missing final newline
- * accepted (CoLA dev and the diagnostic set end without one).
+ * accepted (CoLA dev and the diagnostic set end without one). Files must be valid UTF-8.
  */
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { DataError } from '../errors.ts';
 
@@ -66,9 +67,7 @@ export function parseTsv(text: string, file: string, opts: TsvParseOptions = {})
   for (let i = first; i < lines.length; i++) {
     const fields = lines[i]!.split('\t');
     if (fields.length !== columns.length) {
-      throw new DataError(
-        `${file}:${i + 1}: expected ${columns.length} tab-separated fields (${columns.join(', ')}), found ${fields.length}`,
-      );
+      throw new DataError(`${file}:${i + 1}: expected ${columns.length} tab-separated fields (${columns.join(', ')}), found ${fields.length}`);
     }
     rows.push({ line: i + 1, fields });
   }
@@ -77,15 +76,31 @@ export function parseTsv(text: string, file: string, opts: TsvParseOptions = {})
 
 /** Reads and parses a TSV file; a missing or unreadable file is a DataError naming it. */
 export function readTsv(file: string, opts: TsvParseOptions = {}): TsvTable {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? e})`;
     throw new DataError(`${file}: ${why}`, { cause: e });
   }
-  return parseTsv(text, file, opts);
+  return parseTsv(decodeUtf8(bytes, file), file, opts);
+}
+
+/**
+ * The text of UTF-8 bytes; a DataError naming the first line with an invalid byte sequence (a decoder that
+ * replaces them would silently change the examples).
+ */
+export function decodeUtf8(bytes: Buffer, file: string): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  let start = 0;
+  for (let line = 1; ; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end < 0 ? bytes.length : end;
+    if (!isUtf8(bytes.subarray(start, stop))) throw new DataError(`${file}:${line}: not valid UTF-8 text`);
+    if (end < 0) throw new DataError(`${file}: not valid UTF-8 text`);
+    start = end + 1;
+  }
 }
 
 /**
@@ -95,9 +110,7 @@ export function readTsv(file: string, opts: TsvParseOptions = {}): TsvTable {
 export function columnIndex(table: TsvTable, name: string): number {
   const i = table.columns.indexOf(name);
   if (i < 0) {
-    throw new DataError(
-      `${table.file}:1: missing column '${name}' (the file has: ${table.columns.map((c) => `'${c}'`).join(', ')})`,
-    );
+    throw new DataError(`${table.file}:1: missing column '${name}' (the file has: ${table.columns.map((c) => `'${c}'`).join(', ')})`);
   }
   return i;
 }

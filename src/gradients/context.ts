@@ -83,7 +83,8 @@ export class GradContext {
    */
   scalar(v: number, like?: string): string {
     const type = like ? this.typeOf(like) : this.floatType;
-    if (type !== DataType.FLOAT && type !== DataType.DOUBLE) throw new GradientError(`gradients of element type ${type} are not supported (float32 or float64 only)`);
+    if (type !== DataType.FLOAT && type !== DataType.DOUBLE)
+      throw new GradientError(`gradients of element type ${type} are not supported (float32 or float64 only)`);
     return this.writer.floatScalar(v, type);
   }
 

@@ -20,8 +20,14 @@ export interface ValueFacts {
 }
 
 const ORT_TYPES: Record<string, number> = {
-  float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, int64: DataType.INT64,
-  int32: DataType.INT32, int8: DataType.INT8, uint8: DataType.UINT8, bool: DataType.BOOL,
+  float32: DataType.FLOAT,
+  float64: DataType.DOUBLE,
+  float16: DataType.FLOAT16,
+  int64: DataType.INT64,
+  int32: DataType.INT32,
+  int8: DataType.INT8,
+  uint8: DataType.UINT8,
+  bool: DataType.BOOL,
 };
 
 const PROBE_SIZES = [2, 3, 5, 7, 11, 13];
@@ -44,12 +50,23 @@ export function probeFeeds(inputs: readonly ValueInfo[], fixed: Readonly<Record<
     });
     const n = dims.reduce((a, b) => a * b, 1);
     switch (v.elemType) {
-      case DataType.INT64: feeds[v.name] = new Tensor('int64', new BigInt64Array(n), dims); break;
-      case DataType.INT32: feeds[v.name] = new Tensor('int32', new Int32Array(n), dims); break;
-      case DataType.BOOL: feeds[v.name] = new Tensor('bool', new Uint8Array(n), dims); break;
-      case DataType.DOUBLE: feeds[v.name] = new Tensor('float64', new Float64Array(n).fill(0.5), dims); break;
-      case DataType.FLOAT: feeds[v.name] = new Tensor('float32', new Float32Array(n).fill(0.5), dims); break;
-      default: throw new TypeError(`gradient probe: input '${v.name}' has an element type the probe cannot fill (${v.elemType})`);
+      case DataType.INT64:
+        feeds[v.name] = new Tensor('int64', new BigInt64Array(n), dims);
+        break;
+      case DataType.INT32:
+        feeds[v.name] = new Tensor('int32', new Int32Array(n), dims);
+        break;
+      case DataType.BOOL:
+        feeds[v.name] = new Tensor('bool', new Uint8Array(n), dims);
+        break;
+      case DataType.DOUBLE:
+        feeds[v.name] = new Tensor('float64', new Float64Array(n).fill(0.5), dims);
+        break;
+      case DataType.FLOAT:
+        feeds[v.name] = new Tensor('float32', new Float32Array(n).fill(0.5), dims);
+        break;
+      default:
+        throw new TypeError(`gradient probe: input '${v.name}' has an element type the probe cannot fill (${v.elemType})`);
     }
   }
   return feeds;

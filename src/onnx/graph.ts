@@ -2,7 +2,15 @@
  * The graph IR: plain typed data that mirrors ONNX's ModelProto without protobuf types. Loading (load.ts) and
  * saving (save.ts) are the only places that see protobuf. Tensor payloads are raw little-endian bytes, shared
  * (never mutated) between a graph and the graphs derived from it; a pass that changes a weight makes a new Tensor.
+ * Every object also keeps, in `unmodelled`, the fields of its proto message that the IR has no property for, written
+ * back on save (fidelity.ts): load → save loses nothing the schema knows.
  */
+
+/**
+ * The fields of an object's proto message that the IR does not model (node metadata_props, a model's functions…),
+ * by protobufjs field name, as decoded: kept verbatim and written back on save (see fidelity.ts).
+ */
+export type ProtoFields = Readonly<Record<string, unknown>>;
 
 /** An ONNX tensor: raw little-endian element bytes (or strings for STRING tensors). */
 export interface Tensor {
@@ -15,6 +23,8 @@ export interface Tensor {
   /** Elements of a STRING tensor. */
   strings?: Uint8Array[];
   docString?: string;
+  /** TensorProto fields the IR does not model (metadata_props). */
+  unmodelled?: ProtoFields;
 }
 
 /** One dimension of a value's shape: a fixed size, a symbolic name, or unknown. */
@@ -28,11 +38,16 @@ export interface ValueInfo {
   /** Shape; undefined = unknown rank. */
   shape?: Dim[];
   docString?: string;
-  /** A non-tensor type proto (sequence, map, optional), kept verbatim. */
-  rawType?: unknown;
+  /** ValueInfoProto fields the IR does not model: metadata_props, denotations, a non-tensor type (sequence, map…). */
+  unmodelled?: ProtoFields;
 }
 
-export type Attribute =
+export type Attribute = AttributeValue & {
+  /** AttributeProto fields the IR does not model (doc_string, ref_attr_name). */
+  unmodelled?: ProtoFields;
+};
+
+export type AttributeValue =
   | { type: 'float'; value: number }
   | { type: 'int'; value: number }
   | { type: 'string'; value: Uint8Array }
@@ -55,6 +70,8 @@ export interface Node {
   outputs: string[];
   attributes: Record<string, Attribute>;
   docString?: string;
+  /** NodeProto fields the IR does not model: overload, metadata_props, device_configurations. */
+  unmodelled?: ProtoFields;
 }
 
 export interface Graph {
@@ -66,8 +83,8 @@ export interface Graph {
   initializers: Map<string, Tensor>;
   valueInfo: ValueInfo[];
   docString?: string;
-  /** Sparse initializers and quantization annotations, kept verbatim. */
-  extras?: { sparseInitializers?: unknown[]; quantizationAnnotation?: unknown[] };
+  /** GraphProto fields the IR does not model: sparse_initializer, quantization_annotation, metadata_props. */
+  unmodelled?: ProtoFields;
 }
 
 export interface OpsetImport {
@@ -85,8 +102,8 @@ export interface Model {
   docString: string;
   metadataProps: Record<string, string>;
   graph: Graph;
-  /** Model-local functions and training info, kept verbatim. */
-  extras?: { functions?: unknown[]; trainingInfo?: unknown[] };
+  /** ModelProto fields the IR does not model: functions, training_info, configuration. */
+  unmodelled?: ProtoFields;
 }
 
 /** The opset version imported for a domain ('' and 'ai.onnx' are the same), or undefined. */

@@ -1,23 +1,32 @@
 /**
  * Reading ONNX models: a file (with external data beside it, as Optimum writes `.onnx` + `.onnx.data`) or bytes.
- * Every failure is a ModelLoadError whose one-line message names the file and the problem.
+ * Every failure is a ModelLoadError whose one-line message names the file and the problem, including a field the
+ * vendored schema does not know (saving would drop it) and an IR version newer than the schema's.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ModelLoadError } from '../errors.ts';
 import type { Model } from './graph.ts';
 import { onnx, modelFromProto, type ExternalReader, type ExternalRef } from './proto.ts';
+import { SCHEMA_IR_VERSION, SCHEMA_ONNX_RELEASE } from './schema.ts';
+import { unknownFieldProblem } from './fidelity.ts';
 import { checkOpsets, cycleProblem, definitionProblems } from './validate.ts';
 import { ensureUniqueNodeNames, topoSort } from './analysis.ts';
 
 export interface LoadOptions {
   /** Folder that external-data locations are relative to (default: the model file's folder). */
   baseDir?: string;
+  /** Called with the real path of each external data file the model reads, once per file. */
+  onExternalFile?: (realPath: string) => void;
 }
 
-/** Bytes of external tensor data, read on demand from files in `baseDir`. */
-function externalReader(baseDir: string): { read: ExternalReader; close(): void } {
+/**
+ * Bytes of external tensor data, read on demand from files in `baseDir`. A location must stay inside that folder
+ * by its real path too: a symlinked folder or file that leads elsewhere (`etc → /etc`) is refused.
+ */
+function externalReader(baseDir: string, onFile?: (realPath: string) => void): { read: ExternalReader; close(): void } {
   const fds = new Map<string, { fd: number; size: number }>();
+  let realBase: string | undefined;
   const read: ExternalReader = (ref: ExternalRef, tensorName: string) => {
     const rel = normalize(ref.location);
     if (isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') {
@@ -27,9 +36,18 @@ function externalReader(baseDir: string): { read: ExternalReader; close(): void 
     let f = fds.get(path);
     if (!f) {
       if (!existsSync(path)) throw new Error(`tensor '${tensorName}': external data file '${ref.location}' is missing`);
-      const fd = openSync(path, 'r');
+      realBase ??= realpathSync(baseDir);
+      const real = realpathSync(path);
+      if (!real.startsWith(realBase + sep)) {
+        throw new Error(
+          `tensor '${tensorName}': external data location '${ref.location}' leads outside the model's folder (to ${real}) through a symbolic link`,
+        );
+      }
+      if (!statSync(real).isFile()) throw new Error(`tensor '${tensorName}': external data location '${ref.location}' is not a regular file`);
+      const fd = openSync(real, 'r');
       f = { fd, size: fstatSync(fd).size };
       fds.set(path, f);
+      onFile?.(real);
     }
     if (ref.offset < 0 || ref.length < 0 || ref.offset + ref.length > f.size) {
       throw new Error(`tensor '${tensorName}': external data [${ref.offset}, +${ref.length}) is outside '${ref.location}' (${f.size} bytes)`);
@@ -51,13 +69,16 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
   const label = opts.label ?? 'model bytes';
   if (bytes.byteLength === 0) throw new ModelLoadError(`${label}: empty file, not an ONNX model`);
   let proto;
+  let unknown: string | undefined;
   try {
     proto = onnx.ModelProto.decode(bytes);
+    unknown = unknownFieldProblem(bytes);
   } catch (e) {
     throw new ModelLoadError(`${label}: not an ONNX model (protobuf decoding failed: ${firstLine(e)})`, { cause: e });
   }
   if (!proto.graph) throw new ModelLoadError(`${label}: not an ONNX model (no graph)`);
-  const ext = opts.baseDir !== undefined ? externalReader(opts.baseDir) : undefined;
+  if (unknown) throw new ModelLoadError(`${label}: ${unknown}`);
+  const ext = opts.baseDir !== undefined ? externalReader(opts.baseDir, opts.onExternalFile) : undefined;
   let model: Model;
   try {
     model = modelFromProto(proto, ext?.read);
@@ -66,8 +87,11 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
   } finally {
     ext?.close();
   }
-  if (model.irVersion <= 0 || model.irVersion > 12) {
-    throw new ModelLoadError(`${label}: not an ONNX model (IR version ${model.irVersion})`);
+  if (model.irVersion <= 0) throw new ModelLoadError(`${label}: not an ONNX model (IR version ${model.irVersion})`);
+  if (model.irVersion > SCHEMA_IR_VERSION) {
+    throw new ModelLoadError(
+      `${label}: IR version ${model.irVersion} is newer than the ONNX ${SCHEMA_ONNX_RELEASE} schema this reader knows (IR ${SCHEMA_IR_VERSION})`,
+    );
   }
   const opsetProblem = checkOpsets(model);
   if (opsetProblem) throw new ModelLoadError(`${label}: ${opsetProblem}`);

@@ -1,23 +1,76 @@
 /**
- * The protobuf seam: onnx-proto's generated protobufjs classes, and conversion between them and the IR in
- * graph.ts. Nothing outside load.ts/save.ts imports this file.
+ * Conversion between the decoded protos (schema.ts: protobufjs types of the vendored ONNX 1.22 schema) and the IR
+ * in graph.ts. Each message's fields the IR models are listed below (MODELLED); the rest stay in the IR object's
+ * `unmodelled` bag and are merged back on save (fidelity.ts). Nothing outside src/onnx needs this file but `onnx`.
  */
-import onnxProto from 'onnx-proto';
 import Long from 'long';
 import { DataType, bytesPerElement, isKnownDataType, dataTypeName } from './dtype.ts';
-import type { Attribute, Dim, Graph, Model, Node, Tensor, ValueInfo } from './graph.ts';
+import type { Attribute, Dim, Graph, Model, Node, ProtoFields, Tensor, ValueInfo } from './graph.ts';
 import { numElements } from './tensor.ts';
+import { type ModelledSpec, unmodelledFields, withUnmodelled } from './fidelity.ts';
+import {
+  onnx,
+  messageType,
+  type IAttributeProto,
+  type IGraphProto,
+  type IModelProto,
+  type INodeProto,
+  type ITensorProto,
+  type IValueInfoProto,
+} from './schema.ts';
 
-export const onnx = onnxProto.onnx;
-type P = typeof onnxProto.onnx;
-type ITensorProto = import('onnx-proto').onnx.ITensorProto;
-type IGraphProto = import('onnx-proto').onnx.IGraphProto;
-type INodeProto = import('onnx-proto').onnx.INodeProto;
-type IAttributeProto = import('onnx-proto').onnx.IAttributeProto;
-type IValueInfoProto = import('onnx-proto').onnx.IValueInfoProto;
-type IModelProto = import('onnx-proto').onnx.IModelProto;
-
+export { onnx };
 export type { ITensorProto, IModelProto };
+
+const fields = (...names: string[]): ModelledSpec => Object.fromEntries(names.map((n) => [n, true]));
+
+/** The fields of each message that the IR models; anything else a file sets is kept in `unmodelled`. */
+export const MODELLED = {
+  ModelProto: fields('irVersion', 'opsetImport', 'producerName', 'producerVersion', 'domain', 'modelVersion', 'docString', 'graph', 'metadataProps'),
+  GraphProto: fields('node', 'name', 'initializer', 'docString', 'input', 'output', 'valueInfo'),
+  NodeProto: fields('input', 'output', 'name', 'opType', 'domain', 'attribute', 'docString'),
+  AttributeProto: fields('name', 'type', 'f', 'i', 's', 't', 'g', 'floats', 'ints', 'strings', 'tensors', 'graphs'),
+  // segment is refused on load
+  TensorProto: fields(
+    'dims',
+    'dataType',
+    'segment',
+    'floatData',
+    'int32Data',
+    'stringData',
+    'int64Data',
+    'name',
+    'docString',
+    'rawData',
+    'externalData',
+    'dataLocation',
+    'doubleData',
+    'uint64Data',
+  ),
+  /** A tensor-typed value: element type and dimensions (a value or a name each) modelled, denotations kept. */
+  ValueInfoProto: {
+    ...fields('name', 'docString'),
+    type: { tensorType: { elemType: true, shape: { dim: fields('dimValue', 'dimParam') } } },
+  } as ModelledSpec,
+  /** A value whose type the IR does not hold (no tensor type, or an empty one): the whole type is kept. */
+  UntypedValueInfoProto: fields('name', 'docString'),
+} as const;
+
+const TYPES = {
+  ModelProto: messageType('ModelProto'),
+  GraphProto: messageType('GraphProto'),
+  NodeProto: messageType('NodeProto'),
+  AttributeProto: messageType('AttributeProto'),
+  TensorProto: messageType('TensorProto'),
+  ValueInfoProto: messageType('ValueInfoProto'),
+};
+
+/** `target` with the fields of `p` that `spec` leaves out, when there are any. */
+function keepUnmodelled<T extends { unmodelled?: ProtoFields }>(target: T, type: keyof typeof TYPES, p: object, spec: ModelledSpec = MODELLED[type]): T {
+  const rest = unmodelledFields(TYPES[type], p, spec);
+  if (rest) target.unmodelled = rest;
+  return target;
+}
 
 /** Where external tensor data lives, as recorded in the proto. */
 export interface ExternalRef {
@@ -36,9 +89,12 @@ function toNum(v: number | Long | null | undefined): number {
 
 const EXTERNAL = 1;
 
+/** int32_data as raw bytes: one element per int32, or (4- and 2-bit types) one packed byte per int32. */
 function packInt32Field(values: number[], dataType: number): Uint8Array {
   const n = values.length;
   switch (bytesPerElement(dataType)) {
+    case 0.25:
+    case 0.5:
     case 1: {
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) out[i] = values[i] & 0xff;
@@ -61,7 +117,7 @@ export function tensorFromProto(p: ITensorProto, readExternal?: ExternalReader):
   const name = p.name ?? '';
   const dataType = p.dataType ?? 0;
   const dims = (p.dims ?? []).map(toNum);
-  const t: Tensor = { name, dataType, dims, data: new Uint8Array(0) };
+  const t = keepUnmodelled<Tensor>({ name, dataType, dims, data: new Uint8Array(0) }, 'TensorProto', p);
   if (p.docString) t.docString = p.docString;
   if (!isKnownDataType(dataType) || dataType === DataType.UNDEFINED) {
     throw new Error(`tensor '${name}' has unknown data type ${dataType}`);
@@ -98,11 +154,15 @@ export function tensorFromProto(p: ITensorProto, readExternal?: ExternalReader):
         t.data = new Uint8Array(Uint32Array.from(p.uint64Data ?? [], (v) => toNum(v)).buffer);
         break;
       case DataType.UINT64:
-        t.data = new Uint8Array(BigUint64Array.from(p.uint64Data ?? [], (v) => BigInt(Long.fromValue(v as Long | number).toUnsigned().toString())).buffer);
-        break;
-      case DataType.INT4:
-      case DataType.UINT4:
-        if ((p.int32Data ?? []).length) throw new Error(`tensor '${name}': 4-bit values in int32_data are not supported`);
+        t.data = new Uint8Array(
+          BigUint64Array.from(p.uint64Data ?? [], (v) =>
+            BigInt(
+              Long.fromValue(v as Long | number)
+                .toUnsigned()
+                .toString(),
+            ),
+          ).buffer,
+        );
         break;
       default:
         t.data = packInt32Field(p.int32Data ?? [], dataType);
@@ -116,7 +176,7 @@ export function tensorFromProto(p: ITensorProto, readExternal?: ExternalReader):
 }
 
 export function tensorToProto(t: Tensor, external?: ExternalRef): ITensorProto {
-  const p: ITensorProto = { name: t.name, dataType: t.dataType, dims: t.dims.map((d) => Long.fromNumber(d)) };
+  const p: ITensorProto = withUnmodelled({ name: t.name, dataType: t.dataType, dims: t.dims.map((d) => Long.fromNumber(d)) }, t.unmodelled);
   if (t.docString) p.docString = t.docString;
   if (t.dataType === DataType.STRING) {
     p.stringData = t.strings ?? [];
@@ -137,28 +197,22 @@ function valueInfoFromProto(p: IValueInfoProto): ValueInfo {
   const v: ValueInfo = { name: p.name ?? '' };
   if (p.docString) v.docString = p.docString;
   const tt = p.type?.tensorType;
-  if (tt) {
-    if (tt.elemType) v.elemType = tt.elemType;
-    if (tt.shape) {
-      v.shape = (tt.shape.dim ?? []).map((d): Dim => {
-        const which = (d as { value?: string }).value;
-        if (which === 'dimParam' || d.dimParam) return d.dimParam ?? null;
-        if (which === 'dimValue') return toNum(d.dimValue);
-        return null;
-      });
-    }
-  } else if (p.type) {
-    v.rawType = p.type;
+  if (tt?.elemType) v.elemType = tt.elemType;
+  if (tt?.shape) {
+    v.shape = (tt.shape.dim ?? []).map((d): Dim => {
+      if (d.value === 'dimParam' || d.dimParam) return d.dimParam ?? null;
+      if (d.value === 'dimValue') return toNum(d.dimValue);
+      return null;
+    });
   }
-  return v;
+  const typed = v.elemType !== undefined || v.shape !== undefined;
+  return keepUnmodelled(v, 'ValueInfoProto', p, typed ? MODELLED.ValueInfoProto : MODELLED.UntypedValueInfoProto);
 }
 
 function valueInfoToProto(v: ValueInfo): IValueInfoProto {
   const p: IValueInfoProto = { name: v.name };
   if (v.docString) p.docString = v.docString;
-  if (v.rawType) {
-    p.type = v.rawType as IValueInfoProto['type'];
-  } else if (v.elemType !== undefined || v.shape) {
+  if (v.elemType !== undefined || v.shape) {
     p.type = {
       tensorType: {
         elemType: v.elemType ?? 0,
@@ -168,40 +222,71 @@ function valueInfoToProto(v: ValueInfo): IValueInfoProto {
       },
     };
   }
-  return p;
+  return withUnmodelled(p, v.unmodelled);
 }
 
 function attributeFromProto(a: IAttributeProto, readExternal?: ExternalReader): Attribute {
+  const value = attributeValueFromProto(a, readExternal);
+  return value.type === 'raw' ? value : keepUnmodelled(value, 'AttributeProto', a);
+}
+
+function attributeValueFromProto(a: IAttributeProto, readExternal?: ExternalReader): Attribute {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.type) {
-    case T.FLOAT: return { type: 'float', value: a.f ?? 0 };
-    case T.INT: return { type: 'int', value: toNum(a.i) };
-    case T.STRING: return { type: 'string', value: a.s ?? new Uint8Array(0) };
-    case T.TENSOR: return { type: 'tensor', value: tensorFromProto(a.t ?? {}, readExternal) };
-    case T.GRAPH: return { type: 'graph', value: graphFromProto(a.g ?? {}, readExternal) };
-    case T.FLOATS: return { type: 'floats', value: [...(a.floats ?? [])] };
-    case T.INTS: return { type: 'ints', value: (a.ints ?? []).map(toNum) };
-    case T.STRINGS: return { type: 'strings', value: a.strings ?? [] };
-    case T.TENSORS: return { type: 'tensors', value: (a.tensors ?? []).map((t) => tensorFromProto(t, readExternal)) };
-    case T.GRAPHS: return { type: 'graphs', value: (a.graphs ?? []).map((g) => graphFromProto(g, readExternal)) };
-    default: return { type: 'raw', value: a };
+    case T.FLOAT:
+      return { type: 'float', value: a.f ?? 0 };
+    case T.INT:
+      return { type: 'int', value: toNum(a.i) };
+    case T.STRING:
+      return { type: 'string', value: a.s ?? new Uint8Array(0) };
+    case T.TENSOR:
+      return { type: 'tensor', value: tensorFromProto(a.t ?? {}, readExternal) };
+    case T.GRAPH:
+      return { type: 'graph', value: graphFromProto(a.g ?? {}, readExternal) };
+    case T.FLOATS:
+      return { type: 'floats', value: [...(a.floats ?? [])] };
+    case T.INTS:
+      return { type: 'ints', value: (a.ints ?? []).map(toNum) };
+    case T.STRINGS:
+      return { type: 'strings', value: a.strings ?? [] };
+    case T.TENSORS:
+      return { type: 'tensors', value: (a.tensors ?? []).map((t) => tensorFromProto(t, readExternal)) };
+    case T.GRAPHS:
+      return { type: 'graphs', value: (a.graphs ?? []).map((g) => graphFromProto(g, readExternal)) };
+    default:
+      return { type: 'raw', value: a };
   }
 }
 
 function attributeToProto(name: string, a: Attribute): IAttributeProto {
+  return withUnmodelled(attributeValueToProto(name, a), a.unmodelled);
+}
+
+function attributeValueToProto(name: string, a: Attribute): IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.type) {
-    case 'float': return { name, type: T.FLOAT, f: a.value };
-    case 'int': return { name, type: T.INT, i: Long.fromNumber(a.value) };
-    case 'string': return { name, type: T.STRING, s: a.value };
-    case 'tensor': return { name, type: T.TENSOR, t: tensorToProto(a.value) };
-    case 'graph': return { name, type: T.GRAPH, g: graphToProto(a.value) };
-    case 'floats': return { name, type: T.FLOATS, floats: a.value };
-    case 'ints': return { name, type: T.INTS, ints: a.value.map((v) => Long.fromNumber(v)) };
-    case 'strings': return { name, type: T.STRINGS, strings: a.value };
-    case 'tensors': return { name, type: T.TENSORS, tensors: a.value.map((t) => tensorToProto(t)) };
-    case 'graphs': return { name, type: T.GRAPHS, graphs: a.value.map((g) => graphToProto(g)) };
-    case 'raw': return { ...(a.value as IAttributeProto), name };
+    case 'float':
+      return { name, type: T.FLOAT, f: a.value };
+    case 'int':
+      return { name, type: T.INT, i: Long.fromNumber(a.value) };
+    case 'string':
+      return { name, type: T.STRING, s: a.value };
+    case 'tensor':
+      return { name, type: T.TENSOR, t: tensorToProto(a.value) };
+    case 'graph':
+      return { name, type: T.GRAPH, g: graphToProto(a.value) };
+    case 'floats':
+      return { name, type: T.FLOATS, floats: a.value };
+    case 'ints':
+      return { name, type: T.INTS, ints: a.value.map((v) => Long.fromNumber(v)) };
+    case 'strings':
+      return { name, type: T.STRINGS, strings: a.value };
+    case 'tensors':
+      return { name, type: T.TENSORS, tensors: a.value.map((t) => tensorToProto(t)) };
+    case 'graphs':
+      return { name, type: T.GRAPHS, graphs: a.value.map((g) => graphToProto(g)) };
+    case 'raw':
+      return { ...(a.value as IAttributeProto), name };
   }
 }
 
@@ -217,7 +302,7 @@ function nodeFromProto(p: INodeProto, readExternal?: ExternalReader): Node {
     attributes,
   };
   if (p.docString) n.docString = p.docString;
-  return n;
+  return keepUnmodelled(n, 'NodeProto', p);
 }
 
 function nodeToProto(n: Node): INodeProto {
@@ -230,7 +315,7 @@ function nodeToProto(n: Node): INodeProto {
   };
   if (n.domain) p.domain = n.domain;
   if (n.docString) p.docString = n.docString;
-  return p;
+  return withUnmodelled(p, n.unmodelled);
 }
 
 export function graphFromProto(p: IGraphProto, readExternal?: ExternalReader): Graph {
@@ -248,10 +333,7 @@ export function graphFromProto(p: IGraphProto, readExternal?: ExternalReader): G
     valueInfo: (p.valueInfo ?? []).map(valueInfoFromProto),
   };
   if (p.docString) g.docString = p.docString;
-  if (p.sparseInitializer?.length || p.quantizationAnnotation?.length) {
-    g.extras = { sparseInitializers: p.sparseInitializer ?? [], quantizationAnnotation: p.quantizationAnnotation ?? [] };
-  }
-  return g;
+  return keepUnmodelled(g, 'GraphProto', p);
 }
 
 /** Graph to proto; `externalFor` returns the external placement of an initializer, if it is stored outside. */
@@ -265,9 +347,7 @@ export function graphToProto(g: Graph, externalFor?: (t: Tensor) => ExternalRef 
     valueInfo: g.valueInfo.map(valueInfoToProto),
   };
   if (g.docString) p.docString = g.docString;
-  if (g.extras?.sparseInitializers?.length) p.sparseInitializer = g.extras.sparseInitializers as IGraphProto['sparseInitializer'];
-  if (g.extras?.quantizationAnnotation?.length) p.quantizationAnnotation = g.extras.quantizationAnnotation as IGraphProto['quantizationAnnotation'];
-  return p;
+  return withUnmodelled(p, g.unmodelled);
 }
 
 export function modelFromProto(p: IModelProto, readExternal?: ExternalReader): Model {
@@ -284,8 +364,7 @@ export function modelFromProto(p: IModelProto, readExternal?: ExternalReader): M
     metadataProps,
     graph: graphFromProto(p.graph ?? {}, readExternal),
   };
-  if (p.functions?.length || p.trainingInfo?.length) m.extras = { functions: p.functions ?? [], trainingInfo: p.trainingInfo ?? [] };
-  return m;
+  return keepUnmodelled(m, 'ModelProto', p);
 }
 
 export function modelToProto(m: Model, externalFor?: (t: Tensor) => ExternalRef | undefined): IModelProto {
@@ -300,9 +379,5 @@ export function modelToProto(m: Model, externalFor?: (t: Tensor) => ExternalRef 
     graph: graphToProto(m.graph, externalFor),
     metadataProps: Object.entries(m.metadataProps).map(([key, value]) => ({ key, value })),
   };
-  if (m.extras?.functions?.length) p.functions = m.extras.functions as IModelProto['functions'];
-  if (m.extras?.trainingInfo?.length) p.trainingInfo = m.extras.trainingInfo as IModelProto['trainingInfo'];
-  return p;
+  return withUnmodelled(p, m.unmodelled);
 }
-
-export type OnnxNamespace = P;

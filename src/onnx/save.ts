@@ -3,8 +3,8 @@
  * model. Large models (or on request) keep their initializers in an external data file beside the `.onnx`, as
  * onnx's `save_as_external_data` and Optimum do: the only way past protobuf's 2 GB message limit.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
+import { writeFileAtomic } from '../files.ts';
 import type { Model, Tensor } from './graph.ts';
 import { onnx, modelToProto, type ExternalRef } from './proto.ts';
 import { tensorBytes } from './tensor.ts';
@@ -39,25 +39,6 @@ function totalInitializerBytes(model: Model): number {
   let n = 0;
   for (const t of model.graph.initializers.values()) n += tensorBytes(t);
   return n;
-}
-
-/** Writes `bytes` to `path` atomically (temp file, then rename), creating its folder if needed. */
-export function writeFileAtomic(path: string, chunks: Uint8Array | Uint8Array[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const c of Array.isArray(chunks) ? chunks : [chunks]) {
-      let off = 0;
-      while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
-    }
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
 /** Saves a model to `path` (and its external data file when used). */

@@ -11,8 +11,14 @@ export interface ModelSize {
 }
 
 const WEIGHT_TYPES = new Set<number>([
-  DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE, DataType.INT8, DataType.UINT8,
-  DataType.INT4, DataType.UINT4,
+  DataType.FLOAT,
+  DataType.FLOAT16,
+  DataType.BFLOAT16,
+  DataType.DOUBLE,
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.INT4,
+  DataType.UINT4,
 ]);
 
 /**

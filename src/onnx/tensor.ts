@@ -58,7 +58,7 @@ export function floatToHalf(x: number): number {
   const exp = (b >>> 23) & 0xff;
   let mant = b & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 31) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -67,12 +67,12 @@ export function floatToHalf(x: number): number {
     let h = mant >> shift;
     const rem = mant & ((1 << shift) - 1);
     const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
+    if (rem > half || (rem === half && h & 1)) h++;
     return sign | h;
   }
   let h = (e << 10) | (mant >> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
   return sign | h;
 }
 
@@ -100,18 +100,29 @@ export function readNumbers(t: Tensor): number[] {
   checkLength(t);
   const buf = (align: number) => aligned(t.data, align);
   switch (t.dataType) {
-    case DataType.INT64: return Array.from(new BigInt64Array(buf(8)), Number);
-    case DataType.UINT64: return Array.from(new BigUint64Array(buf(8)), Number);
-    case DataType.INT32: return Array.from(new Int32Array(buf(4)));
-    case DataType.UINT32: return Array.from(new Uint32Array(buf(4)));
-    case DataType.INT16: return Array.from(new Int16Array(buf(2)));
-    case DataType.UINT16: return Array.from(new Uint16Array(buf(2)));
-    case DataType.INT8: return Array.from(new Int8Array(buf(1)));
+    case DataType.INT64:
+      return Array.from(new BigInt64Array(buf(8)), Number);
+    case DataType.UINT64:
+      return Array.from(new BigUint64Array(buf(8)), Number);
+    case DataType.INT32:
+      return Array.from(new Int32Array(buf(4)));
+    case DataType.UINT32:
+      return Array.from(new Uint32Array(buf(4)));
+    case DataType.INT16:
+      return Array.from(new Int16Array(buf(2)));
+    case DataType.UINT16:
+      return Array.from(new Uint16Array(buf(2)));
+    case DataType.INT8:
+      return Array.from(new Int8Array(buf(1)));
     case DataType.UINT8:
-    case DataType.BOOL: return Array.from(t.data);
-    case DataType.FLOAT: return Array.from(new Float32Array(buf(4)));
-    case DataType.DOUBLE: return Array.from(new Float64Array(buf(8)));
-    case DataType.FLOAT16: return Array.from(new Uint16Array(buf(2)), halfToFloat);
+    case DataType.BOOL:
+      return Array.from(t.data);
+    case DataType.FLOAT:
+      return Array.from(new Float32Array(buf(4)));
+    case DataType.DOUBLE:
+      return Array.from(new Float64Array(buf(8)));
+    case DataType.FLOAT16:
+      return Array.from(new Uint16Array(buf(2)), halfToFloat);
     default:
       throw new TypeError(`tensor '${t.name}': cannot read elements of type ${dataTypeName(t.dataType)}`);
   }
@@ -164,10 +175,14 @@ export function uint8Tensor(name: string, dims: readonly number[], values: Uint8
 /** A tensor of the same type as `like`, from float values (float32/float16/double only). */
 export function floatTensorLike(like: Pick<Tensor, 'dataType'>, name: string, dims: readonly number[], values: Float32Array): Tensor {
   switch (like.dataType) {
-    case DataType.FLOAT: return float32Tensor(name, dims, values);
-    case DataType.FLOAT16: return float16Tensor(name, dims, values);
-    case DataType.DOUBLE: return { name, dataType: DataType.DOUBLE, dims: [...dims], data: bytesOf(Float64Array.from(values)) };
-    default: throw new TypeError(`tensor '${name}': not a float type (${dataTypeName(like.dataType)})`);
+    case DataType.FLOAT:
+      return float32Tensor(name, dims, values);
+    case DataType.FLOAT16:
+      return float16Tensor(name, dims, values);
+    case DataType.DOUBLE:
+      return { name, dataType: DataType.DOUBLE, dims: [...dims], data: bytesOf(Float64Array.from(values)) };
+    default:
+      throw new TypeError(`tensor '${name}': not a float type (${dataTypeName(like.dataType)})`);
   }
 }
 

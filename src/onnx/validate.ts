@@ -1,6 +1,7 @@
 /** Structural checks of a graph: every input defined, nodes topologically sorted, opsets imported. */
 import type { Graph, Model, Node } from './graph.ts';
 import { nodeReads, topoSort } from './analysis.ts';
+import { sparseInitializerNames } from './fidelity.ts';
 
 /** The highest opset of the default domain that onnxruntime-node 1.30 (and this tool) understands. */
 export const MAX_DEFAULT_OPSET = 24;
@@ -44,7 +45,7 @@ export function cycleProblem(n: Node): string {
  */
 export function definitionProblems(g: Graph, outerScope: ReadonlySet<string> = new Set()): string[] {
   const problems: string[] = [];
-  const defined = new Set<string>([...outerScope, ...g.inputs.map((v) => v.name), ...g.initializers.keys()]);
+  const defined = new Set<string>([...outerScope, ...g.inputs.map((v) => v.name), ...g.initializers.keys(), ...sparseInitializerNames(g)]);
   const producedLater = new Set<string>();
   for (const n of g.nodes) for (const o of n.outputs) producedLater.add(o);
   for (const n of g.nodes) {

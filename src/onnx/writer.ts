@@ -55,9 +55,9 @@ export class GraphWriter {
 
   /** A float scalar Constant (float32 unless `dataType` is DOUBLE). */
   floatScalar(v: number, dataType: number = DataType.FLOAT): string {
-    return this.constant(`f${dataType}:${v}`, () => (dataType === DataType.DOUBLE
-      ? { name: '', dataType, dims: [], data: new Uint8Array(new Float64Array([v]).buffer) }
-      : float32Tensor('', [], [v])));
+    return this.constant(`f${dataType}:${v}`, () =>
+      dataType === DataType.DOUBLE ? { name: '', dataType, dims: [], data: new Uint8Array(new Float64Array([v]).buffer) } : float32Tensor('', [], [v]),
+    );
   }
 
   /** A float32 initializer (a weight). */

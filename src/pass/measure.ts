@@ -4,31 +4,26 @@
  * training loss on a few calibration examples, never a GLUE metric.
  */
 import type { Model } from '../onnx/graph.ts';
-import { DataType } from '../onnx/dtype.ts';
 import { encodeModel } from '../onnx/save.ts';
-import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { openSession, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import type { BertStructure } from '../bert/structure.ts';
+import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
+import { fixedSequenceLength } from '../bert/sample-inputs.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
 import { SettingsError } from '../errors.ts';
 
 export function requireCalibration(c: CalibrationSource | undefined, pass: string, what: string): CalibrationSource {
-  if (!c || !c.batches.length) throw new SettingsError(`${pass}: ${what} needs calibration data (--calibrate TASK)`);
+  if (!c?.batches.length) throw new SettingsError(`${pass}: ${what} needs calibration data (--calibrate TASK)`);
   return c;
 }
 
 /** Encoder feeds for one calibration batch, in the element types the model's inputs declare. */
 export function batchFeeds(model: Model, structure: BertStructure, b: CalibrationBatch): Feeds {
-  const typeOf = (name: string) => model.graph.inputs.find((i) => i.name === name)?.elemType;
-  const fixed = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds)?.shape?.[1];
-  if (typeof fixed === 'number' && fixed !== b.seq) {
+  const fixed = fixedSequenceLength(model, structure);
+  if (fixed !== undefined && fixed !== b.seq) {
     throw new SettingsError(`the model takes sequences of exactly ${fixed} tokens; calibrate with --max-length ${fixed}`);
   }
-  const make = (name: string, v: BigInt64Array): Tensor =>
-    typeOf(name) === DataType.INT32 ? new Tensor('int32', Int32Array.from(v, Number), [b.batch, b.seq]) : new Tensor('int64', v, [b.batch, b.seq]);
-  const feeds: Feeds = { [structure.inputs.inputIds]: make(structure.inputs.inputIds, b.inputIds) };
-  if (structure.inputs.attentionMask) feeds[structure.inputs.attentionMask] = make(structure.inputs.attentionMask, b.attentionMask);
-  if (structure.inputs.tokenTypeIds) feeds[structure.inputs.tokenTypeIds] = make(structure.inputs.tokenTypeIds, b.tokenTypeIds);
-  return feeds;
+  return tokenFeeds(modelInputs(model, structure), b);
 }
 
 /** Mean loss of a batch: cross-entropy over the logits for classification, squared error for regression. */
@@ -73,7 +68,8 @@ export class CalibrationRunner {
 
   /** Mean loss over all calibration examples, with extra feeds (e.g. head masks) added to every batch. */
   async loss(extra: Feeds = {}): Promise<number> {
-    let total = 0, n = 0;
+    let total = 0,
+      n = 0;
     for (let i = 0; i < this.feeds.length; i++) {
       const out = await this.session.run({ ...this.feeds[i], ...extra }, [this.logits]);
       total += batchLoss(out[this.logits].data as Float32Array, this.batches[i]) * this.batches[i].batch;

@@ -1,10 +1,12 @@
 /**
  * What a compression pass is: a named, typed transformation of a model (with its discovered BERT structure) into a
- * new model plus a report. Passes never evaluate accuracy (the sweep does) and never write files (the pipeline
- * does). A pass must not mutate its input model: clone what it changes (`cloneModel`).
+ * new model plus a report. Its settings are declared once, with its version and flags (settings.ts); `run` gets the
+ * typed options parsed from them. Passes never evaluate accuracy (the sweep does) and never write files (the
+ * pipeline does). A pass must not mutate its input model: clone what it changes (`cloneModel`).
  */
 import type { Model } from '../onnx/graph.ts';
 import type { BertStructure } from '../bert/structure.ts';
+import type { PassSettings } from './settings.ts';
 
 /** A JSON-able record of what a pass did. */
 export interface PassReport {
@@ -51,12 +53,8 @@ export interface CalibrationBatch {
   regression: boolean;
 }
 
-export interface Pass<O> {
-  /** Registry name, e.g. 'prune-heads'. */
-  readonly name: string;
-  readonly description: string;
-  /** Validates raw settings (from flags or a sweep file) and applies defaults; throws SettingsError. */
-  parse(settings: Record<string, unknown>): O;
+/** A pass: its settings declaration (name, description, version, settings schema, flags, parsing) and `run`. */
+export interface Pass<O> extends PassSettings<O> {
   run(model: Model, structure: BertStructure, options: O, context: PassContext): Promise<PassResult>;
 }
 
@@ -64,4 +62,9 @@ export interface Pass<O> {
 export interface PassStep {
   pass: string;
   settings: Record<string, unknown>;
+}
+
+/** A step as it ran: canonical settings (defaults applied) and the pass's version. */
+export interface ParsedStep extends PassStep {
+  version: number;
 }

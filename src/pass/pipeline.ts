@@ -4,9 +4,10 @@
  */
 import type { Model } from '../onnx/graph.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
+import { rewriteBlocker } from '../onnx/fidelity.ts';
 import { findBert } from '../bert/discover.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import type { PassContext, PassReport, PassStep } from './pass.ts';
+import type { ParsedStep, PassContext, PassReport, PassStep } from './pass.ts';
 import { getPass } from './registry.ts';
 import { UserError } from '../errors.ts';
 
@@ -16,18 +17,26 @@ export interface PipelineResult {
   structure: BertStructure;
   /** Structure of the input model. */
   inputStructure: BertStructure;
+  /** The steps as they ran: canonical settings and pass versions (what lineage records). */
+  steps: ParsedStep[];
   reports: PassReport[];
   before: ModelSize;
   after: ModelSize;
 }
 
 /** Parses every step's settings up front, so a bad flag fails before any work is done. */
-export function parseSteps(steps: readonly PassStep[]): Array<{ step: PassStep; options: unknown }> {
-  return steps.map((step) => ({ step, options: getPass(step.pass).parse(step.settings) }));
+export function parseSteps(steps: readonly PassStep[]): Array<{ step: ParsedStep; options: unknown }> {
+  return steps.map((raw) => {
+    const pass = getPass(raw.pass);
+    const settings = pass.check(raw.settings);
+    return { step: { pass: pass.name, version: pass.version, settings }, options: pass.options(settings) };
+  });
 }
 
 export async function runPipeline(model: Model, steps: readonly PassStep[], context: PassContext = {}): Promise<PipelineResult> {
   const parsed = parseSteps(steps);
+  const blocker = parsed.length ? rewriteBlocker(model) : undefined;
+  if (blocker) throw new UserError(`cannot rewrite this model faithfully: ${blocker}`);
   const inputStructure = findBert(model);
   let current = model;
   let structure = inputStructure;
@@ -45,5 +54,5 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
       throw new UserError(`pass '${pass.name}' produced a graph that discovery no longer understands: ${(e as Error).message}`, { cause: e });
     }
   }
-  return { model: current, structure, inputStructure, reports, before: modelSize(model), after: modelSize(current) };
+  return { model: current, structure, inputStructure, steps: parsed.map((p) => p.step), reports, before: modelSize(model), after: modelSize(current) };
 }

@@ -74,23 +74,69 @@ export function replaceConstantNodeFor(g: Graph, constantNode: string, select: R
     return;
   }
   const copyOut = uniqueName(g, `${out}_copy`);
-  const copy: Node = { ...node, name: uniqueName(g, `${node.name}_copy`), outputs: [copyOut], attributes: { ...node.attributes, value: { type: 'tensor', value: tensor } } };
+  const copy: Node = {
+    ...node,
+    name: uniqueName(g, `${node.name}_copy`),
+    outputs: [copyOut],
+    attributes: { ...node.attributes, value: { type: 'tensor', value: tensor } },
+  };
   g.nodes.splice(g.nodes.indexOf(node) + 1, 0, copy);
   for (const r of mine) r.inputs = r.inputs.map((x) => (x === out ? copyOut : x));
 }
 
-/** Keeps the listed output features of a projection (columns of an [in,out] weight, rows of [out,in]; bias entries). */
-export function keepLinearOutputs(g: Graph, lin: Linear, features: readonly number[]): void {
-  const w = g.initializers.get(lin.weight)!;
-  replaceInitializerFor(g, lin.weight, feedsInto(g, lin.node), lin.layout === 'in_out' ? keepColumns(w, features) : keepRows(w, features));
-  if (lin.bias) {
-    const b = g.initializers.get(lin.bias)!;
-    replaceInitializerFor(g, lin.bias, feedsInto(g, lin.biasNode ?? lin.node), keepEntries(b, features));
-  }
+/** A filter selecting the readers any of `filters` selects. */
+export function anyOf(filters: readonly ReaderFilter[]): ReaderFilter {
+  return (r) => filters.some((f) => f(r));
 }
 
-/** Keeps the listed input features of a projection (rows of an [in,out] weight, columns of [out,in]). */
-export function keepLinearInputs(g: Graph, lin: Linear, features: readonly number[]): void {
-  const w = g.initializers.get(lin.weight)!;
-  replaceInitializerFor(g, lin.weight, feedsInto(g, lin.node), lin.layout === 'in_out' ? keepRows(w, features) : keepColumns(w, features));
+/**
+ * Replaces each distinct initializer `name` gives for `lins` by `slice` of it, once, for the readers of all the
+ * projections that read it (the same projection of the layers of a sharing group reads one initializer).
+ */
+function sliceEach(
+  g: Graph,
+  lins: readonly Linear[],
+  name: (l: Linear) => string | undefined,
+  node: (l: Linear) => string,
+  slice: (t: Tensor, l: Linear) => Tensor,
+): void {
+  const byName = new Map<string, Linear[]>();
+  for (const l of lins) {
+    const n = name(l);
+    if (n !== undefined) byName.set(n, [...(byName.get(n) ?? []), l]);
+  }
+  for (const [n, readers] of byName) replaceInitializerFor(g, n, anyOf(readers.map((l) => feedsInto(g, node(l)))), slice(g.initializers.get(n)!, readers[0]!));
+}
+
+/**
+ * Keeps the listed output features of a projection (columns of an [in,out] weight, rows of [out,in]; bias entries).
+ * `shared`: the same projection in the other layers of a sharing group, sliced with it (a shared initializer once).
+ */
+export function keepLinearOutputs(g: Graph, lin: Linear, features: readonly number[], shared: readonly Linear[] = []): void {
+  const all = [lin, ...shared];
+  sliceEach(
+    g,
+    all,
+    (l) => l.weight,
+    (l) => l.node,
+    (w, l) => (l.layout === 'in_out' ? keepColumns(w, features) : keepRows(w, features)),
+  );
+  sliceEach(
+    g,
+    all,
+    (l) => l.bias,
+    (l) => l.biasNode ?? l.node,
+    (b) => keepEntries(b, features),
+  );
+}
+
+/** Keeps the listed input features of a projection (rows of an [in,out] weight, columns of [out,in]); `shared` as above. */
+export function keepLinearInputs(g: Graph, lin: Linear, features: readonly number[], shared: readonly Linear[] = []): void {
+  sliceEach(
+    g,
+    [lin, ...shared],
+    (l) => l.weight,
+    (l) => l.node,
+    (w, l) => (l.layout === 'in_out' ? keepRows(w, features) : keepColumns(w, features)),
+  );
 }

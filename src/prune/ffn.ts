@@ -1,17 +1,19 @@
 /**
  * The prune-ffn pass: removes the least important intermediate neurons of every FFN (same fraction per layer).
  * A neuron's importance is |W_in column| · |W_out row| (magnitude), a standard structured-pruning criterion.
+ * Layers that share their FFN weights (share-layers) keep the same neurons, by their summed scores, and stay shared.
  */
 import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { pruneGraph } from '../onnx/analysis.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass } from '../pass/pass.ts';
-import { SettingsError } from '../errors.ts';
 import { keepLinearInputs, keepLinearOutputs } from './edit.ts';
 import { nodesBetween, rewriteReshapeWidths } from './block.ts';
 import { featureSquares } from './weights.ts';
+import { groupScores, sharingGroups } from './sharing.ts';
 import { feedForwardQuantization, refuseQuantized } from './float-weights.ts';
+import { PRUNE_FFN } from './settings.ts';
 
 export interface PruneFfnOptions {
   ratio: number;
@@ -26,33 +28,41 @@ export function ffnNeuronScores(model: Model, s: BertStructure): number[][] {
 }
 
 export const pruneFfnPass: Pass<PruneFfnOptions> = {
-  name: 'prune-ffn',
-  description: 'remove the least important FFN neurons of every layer (magnitude)',
-  parse(settings) {
-    const ratio = Number(settings.ratio);
-    if (!Number.isFinite(ratio) || ratio < 0 || ratio >= 1) throw new SettingsError(`--prune-ffn ${settings.ratio}: the ratio must be in [0, 1)`);
-    return { ratio };
-  },
+  ...PRUNE_FFN,
   async run(model, s, o) {
     for (const l of s.layers) refuseQuantized('prune-ffn', l.index, 'feed-forward', feedForwardQuantization(l), 'prune FFN neurons before quantizing');
     const m = cloneModel(model);
     const g = m.graph;
     const scores = ffnNeuronScores(model, s);
-    const kept: number[] = [];
-    for (const layer of s.layers) {
-      const n = layer.ffn.intermediateSize;
+    const kept = new Array<number>(s.layers.length).fill(0);
+    // Layers sharing FFN weights (share-layers) are pruned as one: the same neurons, by their summed scores.
+    const groups = sharingGroups(s, 'ffn');
+    const summed = groupScores(scores, groups);
+    groups.forEach((group, gi) => {
+      const layers = group.map((i) => s.layers.find((l) => l.index === i)!);
+      const n = layers[0]!.ffn.intermediateSize;
       const keepN = Math.max(1, n - Math.round(o.ratio * n));
       const keep = Array.from({ length: n }, (_, i) => i)
-        .sort((a, b) => scores[layer.index][b] - scores[layer.index][a] || a - b)
+        .sort((a, b) => summed[gi]![b]! - summed[gi]![a]! || a - b)
         .slice(0, keepN)
         .sort((a, b) => a - b);
-      kept.push(keepN);
-      if (keepN === n) continue;
-      const block = nodesBetween(g, [layer.ffn.in.node], layer.ffn.out.node);
-      keepLinearOutputs(g, layer.ffn.in, keep);
-      keepLinearInputs(g, layer.ffn.out, keep);
-      rewriteReshapeWidths(g, block, n, keepN);
-    }
+      for (const l of layers) kept[s.layers.indexOf(l)] = keepN;
+      if (keepN === n) return;
+      const blocks = layers.map((l) => nodesBetween(g, [l.ffn.in.node], l.ffn.out.node));
+      keepLinearOutputs(
+        g,
+        layers[0]!.ffn.in,
+        keep,
+        layers.slice(1).map((l) => l.ffn.in),
+      );
+      keepLinearInputs(
+        g,
+        layers[0]!.ffn.out,
+        keep,
+        layers.slice(1).map((l) => l.ffn.out),
+      );
+      for (const block of blocks) rewriteReshapeWidths(g, block, n, keepN);
+    });
     pruneGraph(g);
     const before = s.layers.reduce((a, l) => a + l.ffn.intermediateSize, 0);
     const after = kept.reduce((a, b) => a + b, 0);

@@ -62,7 +62,14 @@ export function withHeadGates(model: Model, s: BertStructure, rows: number): { m
     g.initializers.set(name, float32Tensor(name, [rows, a.numHeads, 1, 1], new Float32Array(rows * a.numHeads).fill(1)));
     const gated = uniqueName(g, `${context}_head_gated`);
     for (const r of readers.get(context) ?? []) r.inputs = r.inputs.map((x) => (x === context ? gated : x));
-    g.nodes.splice(g.nodes.indexOf(matmul) + 1, 0, { name: uniqueName(g, `HeadGate_${layer.index}`), opType: 'Mul', domain: '', inputs: [context, name], outputs: [gated], attributes: {} });
+    g.nodes.splice(g.nodes.indexOf(matmul) + 1, 0, {
+      name: uniqueName(g, `HeadGate_${layer.index}`),
+      opType: 'Mul',
+      domain: '',
+      inputs: [context, name],
+      outputs: [gated],
+      attributes: {},
+    });
     masks.push(name);
     layers.push(layer.index);
   }
@@ -119,13 +126,18 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
     const { gg, masks, layers } = await graphFor(rows);
     const session = await openSession(encodeModel(gg.model));
     try {
-      const ones = Object.fromEntries(masks.map((name) => {
-        const dims = gg.parameterInfo.get(name)!.dims;
-        return [name, new Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(1), dims)];
-      }));
+      const ones = Object.fromEntries(
+        masks.map((name) => {
+          const dims = gg.parameterInfo.get(name)!.dims;
+          return [name, new Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(1), dims)];
+        }),
+      );
       const wanted = masks.map((name) => gg.dense.get(name));
       for (const b of batches) {
-        const out = await session.run({ ...batchFeeds(canonical, cs, b), ...targetsOf(b), ...ones }, wanted.filter((w): w is string => !!w));
+        const out = await session.run(
+          { ...batchFeeds(canonical, cs, b), ...targetsOf(b), ...ones },
+          wanted.filter((w): w is string => !!w),
+        );
         layers.forEach((l, mi) => {
           const grad = wanted[mi] ? (out[wanted[mi]!].data as Float32Array) : undefined;
           const heads = sums[l].length;
@@ -139,7 +151,9 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
     } finally {
       await session.release();
     }
-    ctx.log?.(`prune-heads: gradient importance of ${batches.length} batch${batches.length === 1 ? '' : 'es'} of ${rows === 1 && !perExample ? 'any size' : rows} done`);
+    ctx.log?.(
+      `prune-heads: gradient importance of ${batches.length} batch${batches.length === 1 ? '' : 'es'} of ${rows === 1 && !perExample ? 'any size' : rows} done`,
+    );
   }
   return sums.map((row) => Array.from(row, (v) => v / Math.max(1, count)));
 }

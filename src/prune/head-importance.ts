@@ -21,8 +21,8 @@ import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
 import { gradientScores } from './head-gradient.ts';
 
-export type HeadImportance = 'ablation' | 'gradient' | 'confidence' | 'magnitude' | 'random';
-export const HEAD_IMPORTANCE: readonly HeadImportance[] = ['ablation', 'gradient', 'confidence', 'magnitude', 'random'];
+import type { HeadImportance } from './settings.ts';
+export { HEAD_IMPORTANCE, type HeadImportance } from './settings.ts';
 
 export type HeadScores = number[][];
 
@@ -48,7 +48,7 @@ export function magnitudeScores(model: Model, s: BertStructure): HeadScores {
 
 export function randomScores(s: BertStructure, seed: number): HeadScores {
   let x = (seed * 2654435761) >>> 0 || 1;
-  const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return s.layers.map((l) => Array.from({ length: l.attention?.numHeads ?? 0 }, rand));
 }
 
@@ -71,7 +71,14 @@ export function withHeadMasks(model: Model, s: BertStructure): { model: Model; i
     const maskName = uniqueName(g, `head_mask_${layer.index}`);
     const masked = uniqueName(g, `${ctx}_head_masked`);
     g.inputs.push({ name: maskName, elemType: DataType.FLOAT, shape: [a.numHeads * a.headSize] });
-    g.nodes.splice(g.nodes.indexOf(node), 0, { name: uniqueName(g, `HeadMask_${layer.index}`), opType: 'Mul', domain: '', inputs: [ctx, maskName], outputs: [masked], attributes: {} });
+    g.nodes.splice(g.nodes.indexOf(node), 0, {
+      name: uniqueName(g, `HeadMask_${layer.index}`),
+      opType: 'Mul',
+      domain: '',
+      inputs: [ctx, maskName],
+      outputs: [masked],
+      attributes: {},
+    });
     node.inputs[idx] = masked;
     inputs.push(maskName);
     layers.push(layer.index);
@@ -107,7 +114,9 @@ export async function confidenceScores(model: Model, s: BertStructure, ctx: Pass
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'confidence importance');
   const withAttention = s.layers.filter((l) => l.attention);
   if (withAttention.some((l) => !l.attention!.softmax)) {
-    throw new SettingsError('prune-heads: confidence importance needs the attention probabilities, which a fused Attention op hides: use ablation or magnitude');
+    throw new SettingsError(
+      'prune-heads: confidence importance needs the attention probabilities, which a fused Attention op hides: use ablation or magnitude',
+    );
   }
   const m = cloneModel(model);
   const probs = withAttention.map((l) => m.graph.nodes.find((n) => n.name === l.attention!.softmax)!.outputs[0]);
@@ -122,13 +131,15 @@ export async function confidenceScores(model: Model, s: BertStructure, ctx: Pass
         const t = out[probs[li]];
         const [batch, heads, q, k] = t.dims as number[];
         const data = t.data as Float32Array;
-        for (let i = 0; i < batch; i++) for (let h = 0; h < heads; h++) for (let r = 0; r < q; r++) {
-          if (mask[i * b.seq + r] === 0n) continue;
-          const base = ((i * heads + h) * q + r) * k;
-          let mx = 0;
-          for (let c = 0; c < k; c++) mx = Math.max(mx, data[base + c]);
-          sums[li][h] += mx;
-        }
+        for (let i = 0; i < batch; i++)
+          for (let h = 0; h < heads; h++)
+            for (let r = 0; r < q; r++) {
+              if (mask[i * b.seq + r] === 0n) continue;
+              const base = ((i * heads + h) * q + r) * k;
+              let mx = 0;
+              for (let c = 0; c < k; c++) mx = Math.max(mx, data[base + c]);
+              sums[li][h] += mx;
+            }
       }
       for (let i = 0; i < mask.length; i++) if (mask[i] !== 0n) tokens++;
     });
@@ -142,11 +153,16 @@ export async function confidenceScores(model: Model, s: BertStructure, ctx: Pass
 
 export async function headScores(method: HeadImportance, model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
   switch (method) {
-    case 'magnitude': return magnitudeScores(model, s);
-    case 'random': return randomScores(s, ctx.seed ?? 0);
-    case 'ablation': return ablationScores(model, s, ctx);
-    case 'confidence': return confidenceScores(model, s, ctx);
-    case 'gradient': return gradientScores(model, s, ctx);
+    case 'magnitude':
+      return magnitudeScores(model, s);
+    case 'random':
+      return randomScores(s, ctx.seed ?? 0);
+    case 'ablation':
+      return ablationScores(model, s, ctx);
+    case 'confidence':
+      return confidenceScores(model, s, ctx);
+    case 'gradient':
+      return gradientScores(model, s, ctx);
   }
 }
 

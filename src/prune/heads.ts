@@ -4,19 +4,23 @@
  * a fused Attention's num_heads), and a layer left with no heads loses its attention block: the residual stream then
  * gets the output projection's bias (what the block computes with every head masked) in its place (see
  * removeAttentionBlock). Layers without attention have 0 heads; quantized attention weights are refused (prune
- * before quantizing).
+ * before quantizing). Layers that share their attention weights (share-layers) lose the same heads, chosen by their
+ * summed scores, so they stay shared (sharing.ts).
  */
 import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
 import { consumers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
-import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
+import type { AttentionBlock, BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
-import { feedsInto, keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, type ReaderFilter } from './edit.ts';
+import { anyOf, feedsInto, keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, type ReaderFilter } from './edit.ts';
+import { checkGroupsAgree, expandToLayers, groupScores, sharingGroups } from './sharing.ts';
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
-import { HEAD_IMPORTANCE, headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
+import type { HeadImportance, HeadScores } from './head-importance.ts';
+import { lowestHeads, selectHeadsInSteps, type HeadSelection } from './head-selection.ts';
+import { PRUNE_HEADS } from './settings.ts';
 import { attentionQuantization, refuseQuantized } from './float-weights.ts';
 
 const PRUNE_FIRST = 'prune heads before quantizing';
@@ -29,35 +33,23 @@ export interface PruneHeadsOptions {
   importance: HeadImportance;
   /** Keep at least this many heads in every layer (default 0: a layer may lose its attention block). */
   minHeadsPerLayer: number;
+  /** Rounds of scoring for a ratio (default: one per 10% of the heads for data-driven importance; see head-selection.ts). */
+  steps?: number;
+  /** Seed of importance 'random' (default: the context's seed). */
+  seed?: number;
 }
 
-/** Parses "0:1,2;3:0" (layer:heads;…) into {0: [1, 2], 3: [0]}. */
-export function parseHeadList(spec: string): Record<number, number[]> {
-  const out: Record<number, number[]> = {};
-  for (const part of spec.split(/[;\s]+/).filter(Boolean)) {
-    const m = /^(\d+):(\d+(?:,\d+)*)$/.exec(part);
-    if (!m) throw new SettingsError(`--prune-heads '${spec}': expected LAYER:HEAD,HEAD;LAYER:HEAD (e.g. 0:1,2;3:0)`);
-    out[Number(m[1])] = [...new Set([...(out[Number(m[1])] ?? []), ...m[2].split(',').map(Number)])].sort((a, b) => a - b);
-  }
-  return out;
-}
+export { parseHeadList } from './settings.ts';
 
-/** Chooses the heads to remove: the `ratio` share of all heads with the lowest normalized scores. */
+/** Chooses the heads to remove in one step: the `ratio` share of all heads with the lowest (comparable) scores. */
 export function selectHeads(scores: HeadScores, ratio: number, minPerLayer = 0): Record<number, number[]> {
-  const all = scores.flatMap((row, l) => row.map((score, h) => ({ l, h, score })));
-  all.sort((a, b) => a.score - b.score || a.l - b.l || a.h - b.h);
-  let n = Math.round(ratio * all.length);
-  const left = scores.map((r) => r.length);
-  const out: Record<number, number[]> = {};
-  for (const c of all) {
-    if (n <= 0) break;
-    if (left[c.l] <= minPerLayer) continue;
-    (out[c.l] ??= []).push(c.h);
-    left[c.l]--;
-    n--;
-  }
-  for (const k of Object.keys(out)) out[Number(k)].sort((a, b) => a - b);
-  return out;
+  const all = scores.reduce((n, row) => n + row.length, 0);
+  return lowestHeads(
+    scores,
+    Math.round(ratio * all),
+    scores.map((r) => r.length),
+    minPerLayer,
+  );
 }
 
 /** Sets a head-shape constant to `newValue` as its readers in this layer see it (copied if other layers read it). */
@@ -116,69 +108,117 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
   for (const r of readers) r.inputs = r.inputs.map((x) => (x === out.output ? value : x));
 }
 
-/** Removes `drop` heads from one layer of graph `g` (already a copy). */
-export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly number[]): void {
+/**
+ * Removes `drop` heads from one layer of graph `g` (already a copy) and from the `shared` layers, the other layers
+ * of its sharing group (they read the same weights, which are sliced once, in place: the sharing survives).
+ */
+export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly number[], shared: readonly EncoderLayer[] = []): void {
   const a = layer.attention;
   if (!drop.length) return;
   if (!a) throw new SettingsError(`layer ${layer.index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
   refuseQuantized('prune-heads', layer.index, 'attention', attentionQuantization(layer), PRUNE_FIRST);
   for (const h of drop) if (h < 0 || h >= a.numHeads) throw new SettingsError(`layer ${layer.index} has heads 0-${a.numHeads - 1}; cannot remove head ${h}`);
+  const group = [layer, ...shared];
+  const blocks = group.map((l) => l.attention!);
   const keep = Array.from({ length: a.numHeads }, (_, h) => h).filter((h) => !drop.includes(h));
   if (!keep.length) {
-    removeAttentionBlock(g, layer);
+    for (const l of group) removeAttentionBlock(g, l);
     return;
   }
   const d = a.headSize;
   const feats = unitFeatures(keep, d);
   if (a.kind === 'unfused') {
-    for (const lin of [a.q!, a.k!, a.v!]) keepLinearOutputs(g, lin, feats);
+    keepLinearOutputs(
+      g,
+      a.q!,
+      feats,
+      blocks.slice(1).map((b) => b.q!),
+    );
+    keepLinearOutputs(
+      g,
+      a.k!,
+      feats,
+      blocks.slice(1).map((b) => b.k!),
+    );
+    keepLinearOutputs(
+      g,
+      a.v!,
+      feats,
+      blocks.slice(1).map((b) => b.v!),
+    );
   } else {
-    const f = a.fused!;
     const width = a.numHeads * d;
     const packed = [0, 1, 2].flatMap((part) => feats.map((x) => part * width + x));
-    replaceInitializerFor(g, f.weight, feedsInto(g, f.node), keepColumns(g.initializers.get(f.weight)!, packed));
-    replaceInitializerFor(g, f.bias, feedsInto(g, f.node), keepEntries(g.initializers.get(f.bias)!, packed));
-    const node = g.nodes.find((n) => n.name === f.node)!;
-    node.attributes = { ...node.attributes, num_heads: { type: 'int', value: keep.length } };
-    if (node.attributes.qkv_hidden_sizes) node.attributes.qkv_hidden_sizes = { type: 'ints', value: [keep.length * d, keep.length * d, keep.length * d] };
+    for (const [name, slice] of [
+      [(b: AttentionBlock) => b.fused!.weight, keepColumns],
+      [(b: AttentionBlock) => b.fused!.bias, keepEntries],
+    ] as const) {
+      for (const w of new Set(blocks.map(name))) {
+        const readers = anyOf(blocks.filter((b) => name(b) === w).map((b) => feedsInto(g, b.fused!.node)));
+        replaceInitializerFor(g, w, readers, slice(g.initializers.get(w)!, packed));
+      }
+    }
+    for (const b of blocks) {
+      const node = g.nodes.find((n) => n.name === b.fused!.node)!;
+      node.attributes = { ...node.attributes, num_heads: { type: 'int', value: keep.length } };
+      if (node.attributes.qkv_hidden_sizes) node.attributes.qkv_hidden_sizes = { type: 'ints', value: [keep.length * d, keep.length * d, keep.length * d] };
+    }
   }
-  keepLinearInputs(g, a.output, feats);
-  for (const c of a.headShapeConstants) setConstant(g, c, c.meaning === 'num-heads' ? keep.length : keep.length * d);
+  keepLinearInputs(
+    g,
+    a.output,
+    feats,
+    blocks.slice(1).map((b) => b.output),
+  );
+  for (const b of blocks) for (const c of b.headShapeConstants) setConstant(g, c, c.meaning === 'num-heads' ? keep.length : keep.length * d);
 }
 
+/**
+ * Removes `drop` heads (per layer index) from a copy of `model`. Layers that share attention weights are pruned
+ * together and must be given the same heads (a SettingsError otherwise).
+ */
 export function applyHeadPruning(model: Model, s: BertStructure, drop: Record<number, number[]>): Model {
+  const groups = sharingGroups(s, 'attention');
+  checkGroupsAgree(drop, groups, 'heads');
   const m = cloneModel(model);
-  for (const layer of s.layers) pruneLayerHeads(m.graph, layer, drop[layer.index] ?? []);
+  for (const group of groups) {
+    const [first, ...rest] = group.map((i) => s.layers.find((l) => l.index === i)!);
+    pruneLayerHeads(m.graph, first!, drop[first!.index] ?? [], rest);
+  }
   pruneGraph(m.graph);
   return m;
 }
 
+/**
+ * The heads to remove in one step: the `ratio` share with the lowest scores; layers that share attention weights
+ * are ranked as one (their scores summed) and lose the same heads.
+ */
+export function chooseHeads(s: BertStructure, scores: HeadScores, ratio: number, minPerLayer: number): Record<number, number[]> {
+  const groups = sharingGroups(s, 'attention');
+  return expandToLayers(selectHeads(groupScores(scores, groups), ratio, minPerLayer), groups);
+}
+
 export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
-  name: 'prune-heads',
-  description: 'remove attention heads (Michel et al. 2019), chosen by importance or listed explicitly',
-  parse(settings) {
-    const importance = (settings.importance ?? 'magnitude') as HeadImportance;
-    if (!HEAD_IMPORTANCE.includes(importance)) throw new SettingsError(`--importance ${importance}: expected one of ${HEAD_IMPORTANCE.join(', ')}`);
-    const minHeadsPerLayer = Number(settings.minHeadsPerLayer ?? 0);
-    if (settings.heads !== undefined) {
-      const heads = typeof settings.heads === 'string' ? parseHeadList(settings.heads) : (settings.heads as Record<number, number[]>);
-      return { heads, importance, minHeadsPerLayer };
-    }
-    const ratio = Number(settings.ratio);
-    if (!Number.isFinite(ratio) || ratio < 0 || ratio >= 1) throw new SettingsError(`--prune-heads ${settings.ratio}: the ratio must be in [0, 1)`);
-    return { ratio, importance, minHeadsPerLayer };
-  },
+  ...PRUNE_HEADS,
   async run(model, s, o, ctx: PassContext): Promise<PassResult> {
     for (const l of s.layers) refuseQuantized('prune-heads', l.index, 'attention', attentionQuantization(l), PRUNE_FIRST);
     const total = s.layers.reduce((n, l) => n + (l.attention?.numHeads ?? 0), 0);
-    let scores: HeadScores | undefined;
+    let selection: HeadSelection | undefined;
     let drop: Record<number, number[]>;
     if (o.heads) {
-      for (const k of Object.keys(o.heads)) if (!s.layers[Number(k)]) throw new SettingsError(`--prune-heads: layer ${k} does not exist (the model has ${s.numLayers})`);
+      for (const k of Object.keys(o.heads))
+        if (!s.layers[Number(k)]) throw new SettingsError(`--prune-heads: layer ${k} does not exist (the model has ${s.numLayers})`);
       drop = o.heads;
     } else {
-      scores = await headScores(o.importance, model, s, ctx);
-      drop = selectHeads(o.importance === 'random' ? scores : normalizePerLayer(scores), o.ratio!, o.minHeadsPerLayer);
+      const scoring = o.seed === undefined ? ctx : { ...ctx, seed: o.seed };
+      selection = await selectHeadsInSteps(
+        model,
+        s,
+        { importance: o.importance, ratio: o.ratio!, steps: o.steps, minHeadsPerLayer: o.minHeadsPerLayer },
+        scoring,
+        applyHeadPruning,
+      );
+      drop = selection.drop;
     }
     const removed = Object.values(drop).reduce((n, l) => n + l.length, 0);
     const out = applyHeadPruning(model, s, drop);
@@ -187,11 +227,12 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
       report: {
         pass: 'prune-heads',
         settings: { ...o },
-        summary: `removed ${removed} of ${total} heads${scores ? ` by ${o.importance} importance` : ''}`,
+        summary: `removed ${removed} of ${total} heads${selection ? ` by ${o.importance} importance${selection.steps.length > 1 ? ` in ${selection.steps.length} steps` : ''}` : ''}`,
         details: {
           removed: drop,
           headsPerLayer: s.layers.map((l) => (l.attention?.numHeads ?? 0) - (drop[l.index]?.length ?? 0)),
-          ...(scores ? { scores } : {}),
+          // per step: the heads it removed and the scores it ranked (original numbering; earlier steps' heads null)
+          ...(selection ? { steps: selection.steps } : {}),
         },
       },
     };

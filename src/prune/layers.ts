@@ -7,18 +7,13 @@ import { pruneGraph } from '../onnx/analysis.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
+import { DROP_LAYERS } from './settings.ts';
 
 export interface DropLayersOptions {
   /** Layers to drop (explicit), or… */
   drop?: number[];
   /** …layers to keep: a list, or 'every-other' (0, 2, 4, …). */
   keep?: number[] | 'every-other';
-}
-
-function parseList(v: unknown, flag: string): number[] {
-  const list = Array.isArray(v) ? v.map(Number) : String(v).split(',').filter((x) => x.trim() !== '').map((x) => Number(x.trim()));
-  if (!list.length || list.some((x) => !Number.isInteger(x) || x < 0)) throw new SettingsError(`${flag} '${v}': expected layer indices such as 1,3,5`);
-  return [...new Set(list)].sort((a, b) => a - b);
 }
 
 export function layersToDrop(s: BertStructure, o: DropLayersOptions): number[] {
@@ -34,14 +29,7 @@ export function layersToDrop(s: BertStructure, o: DropLayersOptions): number[] {
 }
 
 export const dropLayersPass: Pass<DropLayersOptions> = {
-  name: 'drop-layers',
-  description: 'remove whole encoder layers (--drop-layers 1,3,5 or --keep-layers every-other)',
-  parse(settings) {
-    if (settings.layers !== undefined) return { drop: parseList(settings.layers, '--drop-layers') };
-    if (settings.keep === 'every-other') return { keep: 'every-other' };
-    if (settings.keep !== undefined) return { keep: parseList(settings.keep, '--keep-layers') };
-    throw new SettingsError('drop-layers: give layers to drop or to keep');
-  },
+  ...DROP_LAYERS,
   async run(model, s, o) {
     const drop = layersToDrop(s, o);
     const m = cloneModel(model);

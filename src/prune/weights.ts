@@ -34,7 +34,12 @@ export function keepColumns(t: Tensor, cols: readonly number[], name = t.name): 
 export function keepEntries(t: Tensor, idx: readonly number[], name = t.name): Tensor {
   if (t.dims.length !== 1) throw new Error(`keepEntries: '${t.name}' is not a vector (dims [${t.dims}])`);
   const src = readFloat32(t);
-  return floatTensorLike(t, name, [idx.length], Float32Array.from(idx, (i) => src[i]));
+  return floatTensorLike(
+    t,
+    name,
+    [idx.length],
+    Float32Array.from(idx, (i) => src[i]),
+  );
 }
 
 /** Indices of the units (heads, neurons) to keep, expanded to feature indices: unit u covers [u*size, (u+1)*size). */

@@ -22,6 +22,25 @@ export interface PlanResult {
   notes: string[];
 }
 
+/** Why an embedding table that no Gather reads stays float. */
+function tableWithoutGather(edit: GraphEditor, table: string): string {
+  const fused = edit.graph.nodes.find((n) => n.opType === 'EmbedLayerNormalization' && n.inputs.includes(table));
+  return fused
+    ? `the table is read by com.microsoft EmbedLayerNormalization '${fused.name}', which takes float tables (quantize before --optimize to store it int8)`
+    : 'no Gather reads the table (folded or fused by the exporter)';
+}
+
+/** Per activation value, how many targets planned in the 'integer' format read it (embedding lookups excluded). */
+function integerReaders(edit: GraphEditor, targets: readonly Target[], plan: ReadonlyMap<string, Assignment>): Map<string, number> {
+  const readers = new Map<string, number>();
+  for (const t of targets) {
+    if (t.kind === 'embedding' || plan.get(t.id)?.format !== 'integer') continue;
+    const x = edit.node(targetNode(t) ?? '')?.inputs[0];
+    if (x) readers.set(x, (readers.get(x) ?? 0) + 1);
+  }
+  return readers;
+}
+
 /** Rewrites a copy of `model` as `plan` (target id → assignment) says. Targets absent from the plan stay float. */
 export function applyPlan(
   model: Model,
@@ -31,7 +50,15 @@ export function applyPlan(
   ranges: ReadonlyMap<string, ActivationRange> = new Map(),
 ): PlanResult {
   const edit = new GraphEditor(model);
-  const ctx: RewriteContext = { edit, options, ranges, activations: new Map(), weights: new Map(), notes: [] };
+  const ctx: RewriteContext = {
+    edit,
+    options,
+    ranges,
+    activations: new Map(),
+    integerReaders: integerReaders(edit, targets, plan),
+    weights: new Map(),
+    notes: [],
+  };
   const quantized: TensorRecord[] = [];
   const kept: FloatRecord[] = [];
   const position = new Map(edit.graph.nodes.map((n, i) => [n.name, i]));
@@ -39,7 +66,8 @@ export function applyPlan(
   for (const t of ordered) {
     const weight = targetWeight(t);
     const init = edit.graph.initializers.get(weight);
-    const keep = (reason: string, node?: string) => kept.push({ target: t.id, tensor: weight, bytes: init ? tensorBytes(init) : 0, reason, ...(node ? { node } : {}) });
+    const keep = (reason: string, node?: string) =>
+      kept.push({ target: t.id, tensor: weight, bytes: init ? tensorBytes(init) : 0, reason, ...(node ? { node } : {}) });
     const a = plan.get(t.id) ?? { format: 'float' as const, reason: 'not in the plan' };
     if (a.format === 'float') {
       keep(a.reason);
@@ -48,7 +76,7 @@ export function applyPlan(
     const nodeName = targetNode(t);
     const node = nodeName ? edit.node(nodeName) : undefined;
     if (!node) {
-      keep(nodeName ? `node '${nodeName}' not found` : 'no Gather reads the table (folded or fused by the exporter)');
+      keep(nodeName ? `node '${nodeName}' not found` : tableWithoutGather(edit, weight));
       continue;
     }
     const q = REGISTRIES[a.format][opKey(node)];

@@ -34,7 +34,10 @@ export class RangeCollector {
   private seen = 0;
   private state = 0x9e3779b9;
 
-  constructor(private readonly method: RangeMethod, capacity = 1 << 16) {
+  constructor(
+    private readonly method: RangeMethod,
+    capacity = 1 << 16,
+  ) {
     this.sample = new Float32Array(method.kind === 'percentile' ? capacity : 0);
   }
 
@@ -69,7 +72,13 @@ export class RangeCollector {
 }
 
 /** Ranges of `values` (float activations of the model) over the calibration batches. */
-export async function collectRanges(model: Model, structure: BertStructure, calibration: CalibrationSource, values: readonly string[], method: RangeMethod): Promise<Map<string, ActivationRange>> {
+export async function collectRanges(
+  model: Model,
+  structure: BertStructure,
+  calibration: CalibrationSource,
+  values: readonly string[],
+  method: RangeMethod,
+): Promise<Map<string, ActivationRange>> {
   const wanted = [...new Set(values)];
   const probe = cloneModel(model);
   const outputs = new Set(probe.graph.outputs.map((o) => o.name));

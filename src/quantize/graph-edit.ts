@@ -1,8 +1,8 @@
 /**
- * The small graph-editing toolkit of the quantizers: fresh names, new nodes and initializers, replacing one node by
- * a chain of nodes at its position, opset imports, and reading a projection's weight as an [in, out] matrix
- * whatever layout the exporter stored it in. Edits go to a cloned model; original tensors are never mutated (an
- * initializer that other nodes still read stays until nobody does, then pruneGraph drops it).
+ * The small graph-editing toolkit of the quantizers (and of the optimize pass): fresh names, new nodes and
+ * initializers, replacing or removing a node at its position, opset imports, and reading a projection's weight as an
+ * [in, out] matrix whatever layout the exporter stored it in. Edits go to a cloned model; original tensors are never
+ * mutated (an initializer that other nodes still read stays until nobody does, then pruneGraph drops it).
  */
 import type { Attribute, Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel, opsetVersion } from '../onnx/graph.ts';
@@ -63,9 +63,9 @@ export class GraphEditor {
     return name;
   }
 
-  /** A new node with a fresh name (not yet in the graph). */
-  makeNode(opType: string, inputs: string[], outputs: string[], attributes: Record<string, Attribute> = {}, domain = ''): Node {
-    const node: Node = { name: this.fresh(`${opType}_q`), opType, domain, inputs, outputs, attributes };
+  /** A new node with a fresh name made from `base` (not yet in the graph). */
+  makeNode(opType: string, inputs: string[], outputs: string[], attributes: Record<string, Attribute> = {}, domain = '', base = `${opType}_q`): Node {
+    const node: Node = { name: this.fresh(base), opType, domain, inputs, outputs, attributes };
     this.byName.set(node.name, node);
     return node;
   }
@@ -75,6 +75,13 @@ export class GraphEditor {
     const at = this.graph.nodes.indexOf(old);
     if (at < 0) throw new Error(`node '${old.name}' is not in the graph`);
     this.graph.nodes.splice(at, 1, ...nodes);
+  }
+
+  /** Removes `node` from the node list. */
+  removeNode(node: Node): void {
+    const at = this.graph.nodes.indexOf(node);
+    if (at < 0) throw new Error(`node '${node.name}' is not in the graph`);
+    this.graph.nodes.splice(at, 1);
   }
 
   /** Inserts `nodes` just before `before`. */
@@ -105,7 +112,7 @@ export function floatInitializer(g: Graph, name: string): Float32Array | undefin
 /** A projection's weight as [in, out] (x · W), transposing an [out, in] weight. Undefined when not float32 2-D. */
 export function weightInOut(g: Graph, lin: Linear): Float32Array | undefined {
   const t = g.initializers.get(lin.weight);
-  if (!t || t.dims.length !== 2 || t.dataType !== DataType.FLOAT) return undefined;
+  if (t?.dims.length !== 2 || t.dataType !== DataType.FLOAT) return undefined;
   const w = readFloat32(t);
   return lin.layout === 'in_out' ? w : transpose2d(w, lin.outFeatures, lin.inFeatures);
 }

@@ -3,7 +3,9 @@
  * activation it reads, which initializer holds the integer weight, and the float weight it stands for. Tests use
  * this to check every rewrite against the original weights; it is also the map of the patterns a graph matcher
  * (discovery) must understand to see a Linear in a quantized graph:
- * - com.microsoft DynamicQuantizeMatMul(x, W_int8 [in, out], w_scale[, w_zero_point])
+ * - com.microsoft DynamicQuantizeMatMul(x, W_int8 [in, out], w_scale[, w_zero_point][, bias])
+ * - DynamicQuantizeLinear(x) → com.microsoft MatMulIntegerToFloat(x_q, W_int8 [in, out], x_scale, w_scale, x_zp
+ *   [, w_zero_point][, bias])
  * - DynamicQuantizeLinear(x) → MatMulInteger(x_q, W_int8 [in, out], x_zp) → Cast → Mul(·, Mul(x_scale, w_scale))
  * - com.microsoft MatMulNBits(x, B uint8 [N, kBlocks, B/2], scales[, zero_points]) with attributes K, N, block_size
  * - MatMul / Gemm reading DequantizeLinear(W_int8, scale, zero_point[, axis]) as weight, and (static)
@@ -82,7 +84,31 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
     const s = floats(g, n.inputs[2]);
     if (!w || !s) return undefined;
     const [K, N] = w.dims;
-    return { node: n.name, op: n.opType, input: n.inputs[0], weight: n.inputs[1], inFeatures: K, outFeatures: N, dequantized: () => scaled(w.values, K, N, s, 1) };
+    return {
+      node: n.name,
+      op: n.opType,
+      input: n.inputs[0],
+      weight: n.inputs[1],
+      inFeatures: K,
+      outFeatures: N,
+      dequantized: () => scaled(w.values, K, N, s, 1),
+    };
+  }
+  if (ms && n.opType === 'MatMulIntegerToFloat') {
+    const w = int8Values(g, n.inputs[1]);
+    const s = floats(g, n.inputs[3]);
+    const dql = prod.get(n.inputs[0]);
+    if (!w || !s || dql?.opType !== 'DynamicQuantizeLinear') return undefined;
+    const [K, N] = w.dims;
+    return {
+      node: n.name,
+      op: n.opType,
+      input: dql.inputs[0],
+      weight: n.inputs[1],
+      inFeatures: K,
+      outFeatures: N,
+      dequantized: () => scaled(w.values, K, N, s, 1),
+    };
   }
   if (!n.domain && n.opType === 'MatMulInteger') {
     const w = int8Values(g, n.inputs[1]);
@@ -90,20 +116,35 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
     const cast = cons.get(n.outputs[0])?.[0];
     const mul = cast && cons.get(cast.outputs[0])?.[0];
     const scaleMul = mul && prod.get(mul.inputs.find((i) => i !== cast!.outputs[0]) ?? '');
-    const s = scaleMul && scaleMul.inputs.map((i) => floats(g, i)).find(Boolean);
+    const s = scaleMul?.inputs.map((i) => floats(g, i)).find(Boolean);
     if (!w || dql?.opType !== 'DynamicQuantizeLinear' || !s) return undefined;
     const [K, N] = w.dims;
-    return { node: n.name, op: n.opType, input: dql.inputs[0], weight: n.inputs[1], inFeatures: K, outFeatures: N, dequantized: () => scaled(w.values, K, N, s, 1) };
+    return {
+      node: n.name,
+      op: n.opType,
+      input: dql.inputs[0],
+      weight: n.inputs[1],
+      inFeatures: K,
+      outFeatures: N,
+      dequantized: () => scaled(w.values, K, N, s, 1),
+    };
   }
   if (ms && n.opType === 'MatMulNBits') {
     const B = g.initializers.get(n.inputs[1]);
     const scales = floats(g, n.inputs[2]);
     const zp = n.inputs[3] ? g.initializers.get(n.inputs[3]) : undefined;
-    const K = attrInt(n, 'K')!, N = attrInt(n, 'N')!, blockSize = attrInt(n, 'block_size')!;
+    const K = attrInt(n, 'K')!,
+      N = attrInt(n, 'N')!,
+      blockSize = attrInt(n, 'block_size')!;
     if (!B || !scales || (attrInt(n, 'bits', 4) ?? 4) !== 4) return undefined;
     const kBlocks = Math.ceil(K / blockSize);
     return {
-      node: n.name, op: n.opType, input: n.inputs[0], weight: n.inputs[1], inFeatures: K, outFeatures: N,
+      node: n.name,
+      op: n.opType,
+      input: n.inputs[0],
+      weight: n.inputs[1],
+      inFeatures: K,
+      outFeatures: N,
       dequantized: () => dequantizeInt4Blocks({ K, N, blockSize, kBlocks, packed: B.data, scales, zeroPoints: zp?.data, maxAbsError: 0, maxAbs: 0 }),
     };
   }
@@ -113,7 +154,15 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
     const dql = prod.get(n.inputs[0]);
     if (!w || !s || dql?.opType !== 'DynamicQuantizeLinear') return undefined;
     const [K, N] = w.dims;
-    return { node: n.name, op: n.opType, input: dql.inputs[0], weight: n.inputs[1], inFeatures: K, outFeatures: N, dequantized: () => scaled(w.values, K, N, s, 1) };
+    return {
+      node: n.name,
+      op: n.opType,
+      input: dql.inputs[0],
+      weight: n.inputs[1],
+      inFeatures: K,
+      outFeatures: N,
+      dequantized: () => scaled(w.values, K, N, s, 1),
+    };
   }
   if (!n.domain && (n.opType === 'MatMul' || n.opType === 'Gemm')) {
     const dq = prod.get(n.inputs[1]);
@@ -129,8 +178,12 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
     const actQ = actDq?.opType === 'DequantizeLinear' ? prod.get(actDq.inputs[0]) : undefined;
     const input = actQ?.opType === 'QuantizeLinear' ? actQ.inputs[0] : n.inputs[0];
     return {
-      node: n.name, op: n.opType, input, weight: dq.inputs[0],
-      inFeatures: outIn ? c : r, outFeatures: outIn ? r : c,
+      node: n.name,
+      op: n.opType,
+      input,
+      weight: dq.inputs[0],
+      inFeatures: outIn ? c : r,
+      outFeatures: outIn ? r : c,
       dequantized: () => {
         const m = scaled(w.values, r, c, s, axis, zero);
         return outIn ? transpose2d(m, r, c) : m;

@@ -74,7 +74,8 @@ export function quantizeInt4Blocks(w: Float32Array, K: number, N: number, blockS
         scale = v !== 0 ? Math.fround(v / -8) : 1;
         zp = 8;
       } else {
-        let lo = 0, hi = 0;
+        let lo = 0,
+          hi = 0;
         for (let k = k0; k < k1; k++) {
           lo = Math.min(lo, w[k * N + n]);
           hi = Math.max(hi, w[k * N + n]);

@@ -65,7 +65,10 @@ export function quantizeInt8(w: Float32Array, rows: number, cols: number, axis: 
     }
   }
   return {
-    rows, cols, axis, values,
+    rows,
+    cols,
+    axis,
+    values,
     scales: g.kind === 'tensor' ? Float32Array.of(groupScale[0]) : perChannel,
     scaleCount: groups,
     maxAbsError,

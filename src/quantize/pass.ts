@@ -22,7 +22,7 @@ import { opsetRaiseBlocker, raiseOpset, type OpsetRaise } from './opset.ts';
 import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
 import type { Assignment, WeightScheme } from './registry.ts';
 import { quantizeReport } from './report.ts';
-import { int8Granularity, modeName, parseQuantizeSettings, type QuantizeOptions } from './settings.ts';
+import { QUANTIZE, int8Granularity, modeName, type QuantizeOptions } from './settings.ts';
 import { quantizationTargets, targetNode, type Target } from './targets.ts';
 
 export type Plan = Map<string, Assignment>;
@@ -33,9 +33,12 @@ const INT8_CHANNEL: WeightScheme = { kind: 'int8', granularity: { kind: 'channel
 function planEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptions): void {
   for (const t of targets) {
     if (t.kind !== 'embedding') continue;
-    plan.set(t.id, o.embeddings
-      ? { format: 'integer', scheme: { kind: 'int8', granularity: o.perChannel ? { kind: 'channel' } : { kind: 'tensor' } } }
-      : { format: 'float', reason: 'embeddings: false' });
+    plan.set(
+      t.id,
+      o.embeddings
+        ? { format: 'integer', scheme: { kind: 'int8', granularity: o.perChannel ? { kind: 'channel' } : { kind: 'tensor' } } }
+        : { format: 'float', reason: 'embeddings: false' },
+    );
   }
 }
 
@@ -50,7 +53,10 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
       const width = t.kind === 'linear' ? t.linear.outFeatures : 3 * s.layers[t.layer].attention!.numHeads * s.layers[t.layer].attention!.headSize;
       if (width % g.size !== 0) {
         const inLayer = t.kind === 'attention' || t.layer !== undefined;
-        if (inLayer) throw new SettingsError(`quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} outputs of ${t.id} (use a divisor, e.g. the head size ${s.headSize})`);
+        if (inLayer)
+          throw new SettingsError(
+            `quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} outputs of ${t.id} (use a divisor, e.g. the head size ${s.headSize})`,
+          );
         notes.push(`${t.id}: ${g.size} does not divide its ${width} outputs: quantized per channel`);
         scheme = INT8_CHANNEL;
       }
@@ -65,7 +71,8 @@ function planStatic(targets: readonly Target[], o: QuantizeOptions): Plan {
   const plan: Plan = new Map();
   for (const t of targets) {
     if (t.kind === 'linear') plan.set(t.id, { format: 'qdq', scheme: { kind: 'int8', granularity: int8Granularity(o) } });
-    else if (t.kind === 'attention') plan.set(t.id, { format: 'float', reason: 'int8-static: a fused Attention has no QDQ form here (use mode int8 for QAttention)' });
+    else if (t.kind === 'attention')
+      plan.set(t.id, { format: 'float', reason: 'int8-static: a fused Attention has no QDQ form here (use mode int8 for QAttention)' });
   }
   planEmbeddings(plan, targets, o);
   return plan;
@@ -75,7 +82,8 @@ function planInt4(targets: readonly Target[], o: QuantizeOptions, blockSize: num
   const plan: Plan = new Map();
   for (const t of targets) {
     if (t.kind === 'linear') plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize, symmetric: o.symmetric } });
-    else if (t.kind === 'attention') plan.set(t.id, { format: 'float', reason: 'MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float' });
+    else if (t.kind === 'attention')
+      plan.set(t.id, { format: 'float', reason: 'MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float' });
   }
   planEmbeddings(plan, targets, o);
   return plan;
@@ -112,19 +120,27 @@ async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx
     const softmaxes = new Set(s.layers.map((l) => l.attention?.softmax).filter((n): n is string => !!n));
     const blocker = opsetRaiseBlocker(model, need, softmaxes);
     if (blocker) {
-      throw new SettingsError(`quantize int8-static: ${o.perChannel ? 'per-channel weights need' : 'QDQ needs'} opset ${need}, the model has ${opset}, and it cannot be raised: ${blocker}` +
-        (o.perChannel ? ' (perChannel: false needs only opset 10)' : ''));
+      throw new SettingsError(
+        `quantize int8-static: ${o.perChannel ? 'per-channel weights need' : 'QDQ needs'} opset ${need}, the model has ${opset}, and it cannot be raised: ${blocker}` +
+          (o.perChannel ? ' (perChannel: false needs only opset 10)' : ''),
+      );
     }
     const edit = new GraphEditor(model);
     raised = raiseOpset(edit, need);
     input = edit.model;
   }
   const byName = new Map(input.graph.nodes.map((n) => [n.name, n]));
-  const values = targets.filter((t) => t.kind === 'linear').map((t) => byName.get(targetNode(t)!)?.inputs[0]).filter((v): v is string => !!v);
+  const values = targets
+    .filter((t) => t.kind === 'linear')
+    .map((t) => byName.get(targetNode(t)!)?.inputs[0])
+    .filter((v): v is string => !!v);
   ctx.log?.(`quantize: calibrating ${new Set(values).size} activation ranges on ${calibration.batches.length} batches`);
   const ranges = await collectRanges(model, s, calibration, values, o.calibration);
   const result = applyPlan(input, targets, planStatic(targets, o), o, ranges);
-  if (raised) result.notes.push(`opset raised from ${raised.from} to ${raised.to} for per-axis DequantizeLinear${raised.converted.length ? ` (${raised.converted.length} nodes had attributes turned into inputs)` : ''}`);
+  if (raised)
+    result.notes.push(
+      `opset raised from ${raised.from} to ${raised.to} for per-axis DequantizeLinear${raised.converted.length ? ` (${raised.converted.length} nodes had attributes turned into inputs)` : ''}`,
+    );
   return {
     model: result.model,
     report: quantizeReport(o, model, result, {
@@ -153,18 +169,43 @@ async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx:
   const baseLoss = await measure(model);
   const sensitivity: number[] = [];
   for (let l = 0; l < s.layers.length; l++) {
-    const probe = applyPlan(model, targets, planMixed(targets, o, (layer) => (layer === l ? 4 : undefined)), o);
+    const probe = applyPlan(
+      model,
+      targets,
+      planMixed(targets, o, (layer) => (layer === l ? 4 : undefined)),
+      o,
+    );
     sensitivity.push((await measure(probe.model)) - baseLoss);
     ctx.log?.(`quantize mixed: layer ${l} at 4 bits: loss +${sensitivity[l].toFixed(4)}`);
   }
-  const allFloat = applyPlan(model, targets, withEmbeddings(planMixed(targets, o, (layer) => (layer === undefined ? 8 : 32)), targets, o), o);
+  const allFloat = applyPlan(
+    model,
+    targets,
+    withEmbeddings(
+      planMixed(targets, o, (layer) => (layer === undefined ? 8 : 32)),
+      targets,
+      o,
+    ),
+    o,
+  );
   const fixed = modelSize(allFloat.model).bytes - costs.reduce((t, c) => t + c.bytes[32], 0);
   const alloc = allocateBits(sensitivity, costs, fixed, budget);
   if (!alloc) {
     const least = fixed + costs.reduce((t, c) => t + c.bytes[4], 0);
-    throw new SettingsError(`quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${o.embeddings ? ', embeddings int8' : ''})`);
+    throw new SettingsError(
+      `quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${o.embeddings ? ', embeddings int8' : ''})`,
+    );
   }
-  const result = applyPlan(model, targets, withEmbeddings(planMixed(targets, o, (layer) => (layer === undefined ? 8 : alloc.bits[layer])), targets, o), o);
+  const result = applyPlan(
+    model,
+    targets,
+    withEmbeddings(
+      planMixed(targets, o, (layer) => (layer === undefined ? 8 : alloc.bits[layer])),
+      targets,
+      o,
+    ),
+    o,
+  );
   return {
     model: result.model,
     report: quantizeReport(o, model, result, {
@@ -205,8 +246,6 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
 }
 
 export const quantizePass: Pass<QuantizeOptions> = {
-  name: 'quantize',
-  description: 'int8 / int4 weight quantization (dynamic, static QDQ, group-wise, block-wise, mixed precision) of projections and embeddings',
-  parse: parseQuantizeSettings,
+  ...QUANTIZE,
   run: (model, structure, options, context) => quantizeModel(model, structure, options, context),
 };

@@ -11,9 +11,7 @@ import type { Target } from './targets.ts';
 import type { ActivationRange } from './calibrate.ts';
 
 /** How a target's weight is stored. */
-export type WeightScheme =
-  | { kind: 'int8'; granularity: Int8Granularity }
-  | { kind: 'int4'; blockSize: number; symmetric: boolean };
+export type WeightScheme = { kind: 'int8'; granularity: Int8Granularity } | { kind: 'int4'; blockSize: number; symmetric: boolean };
 
 /**
  * The node format a target is rewritten into: 'integer' (dynamic int8: DynamicQuantizeMatMul or
@@ -63,6 +61,11 @@ export interface RewriteContext {
   ranges: ReadonlyMap<string, ActivationRange>;
   /** Per-value activation rewrites (DynamicQuantizeLinear outputs, Q/DQ output), shared by readers of one value. */
   activations: Map<string, string[]>;
+  /**
+   * How many targets the plan quantizes in the 'integer' format read each activation value (Q, K and V read the
+   * same one): a value with several readers gets one shared DynamicQuantizeLinear.
+   */
+  integerReaders: ReadonlyMap<string, number>;
   /** Quantized weights by key, so a weight read by several projections is quantized once. */
   weights: Map<string, { names: string[]; record: TensorRecord }>;
   /** Notes for the report (fallbacks, opset changes). */

@@ -31,8 +31,16 @@ export function settingsRecord(o: QuantizeOptions): Record<string, unknown> {
 function remainingFloat(m: Model, keptTensors: ReadonlySet<string>) {
   const all = [...m.graph.initializers.values()].filter((t) => isFloatType(t.dataType) && !keptTensors.has(t.name));
   const bytes = all.reduce((s, t) => s + tensorBytes(t), 0);
-  const largest = all.sort((a, b) => tensorBytes(b) - tensorBytes(a)).slice(0, 5).map((t) => ({ tensor: t.name, dims: t.dims, bytes: tensorBytes(t) }));
-  return { tensors: all.length, bytes, largest, reason: 'biases, LayerNorm parameters, quantization scales and other small constants stay float (added or multiplied in float; a few kB)' };
+  const largest = all
+    .sort((a, b) => tensorBytes(b) - tensorBytes(a))
+    .slice(0, 5)
+    .map((t) => ({ tensor: t.name, dims: t.dims, bytes: tensorBytes(t) }));
+  return {
+    tensors: all.length,
+    bytes,
+    largest,
+    reason: 'biases, LayerNorm parameters, quantization scales and other small constants stay float (added or multiplied in float; a few kB)',
+  };
 }
 
 export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanResult, extra: Record<string, unknown> = {}): PassReport {
@@ -42,8 +50,10 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
   const q = result.quantized;
   const maxErr = q.reduce((m, r) => Math.max(m, r.maxAbsError), 0);
   const keptTensors = new Set(result.kept.map((k) => k.tensor));
-  const summary = `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%), ${q.length} tensors quantized` +
-    (result.kept.length ? `, ${result.kept.length} left float` : '') + (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');
+  const summary =
+    `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%), ${q.length} tensors quantized` +
+    (result.kept.length ? `, ${result.kept.length} left float` : '') +
+    (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');
   return {
     pass: 'quantize',
     settings: settingsRecord(o),

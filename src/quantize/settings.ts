@@ -1,9 +1,11 @@
 /**
- * Settings of the quantize pass: the mode grammar (`int8`, `int8-static`, `int8-group:G`, `int4-block:B`,
- * `mixed:BUDGET`) and the switches shared by every mode, parsed into typed options. Impossible settings throw a
- * SettingsError whose one-line message names the setting.
+ * Settings of the quantize pass, declared once (see src/pass/settings.ts): the mode grammar (`int8`, `int8-static`,
+ * `int8-group:G`, `int4-block:B`, `mixed:BUDGET`) and the switches shared by every mode, parsed into typed options.
+ * Impossible settings throw a SettingsError whose one-line message names the setting and its flag.
  */
+import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
+import { boolean, declarePass, grammar, integer, oneOf } from '../pass/settings.ts';
 
 /** How the 8-bit weight scales are shared along the output channels of a projection. */
 export type Int8Granularity = { kind: 'tensor' } | { kind: 'channel' } | { kind: 'group'; size: number };
@@ -28,7 +30,11 @@ export type RangeMethod = { kind: 'minmax' } | { kind: 'percentile'; percentile:
 
 /** Node formulation of dynamic int8 projections. */
 export type DynamicFormat =
-  /** One com.microsoft DynamicQuantizeMatMul node per projection (what onnxruntime fuses the standard form into). */
+  /**
+   * com.microsoft ops, what onnxruntime fuses the standard form into: one DynamicQuantizeLinear shared by the
+   * projections that read the same value (Q, K, V) with MatMulIntegerToFloat each, else DynamicQuantizeMatMul; the
+   * bias added by the op.
+   */
   | 'contrib'
   /** DynamicQuantizeLinear + MatMulInteger + Cast + Mul, ONNX standard ops only (opset >= 11). */
   | 'standard';
@@ -54,47 +60,49 @@ export interface QuantizeOptions {
 /** The mode grammar, for messages. */
 export const MODE_SYNTAX = 'int8 | int8-static | int8-group:G | int4-block:B | mixed:BUDGET';
 
-const KNOWN_SETTINGS = new Set(['mode', 'perChannel', 'embeddings', 'format', 'calibration', 'symmetric', 'mixedBlockSize', 'attention']);
-
 /** Parses "0.2", "20%" or "12mb" / "12MiB" into a budget. */
 export function parseBudget(spec: string): SizeBudget {
   const s = spec.trim().toLowerCase();
   const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%|mb|mib|kb|kib|b)?$/.exec(s);
-  if (!m) throw new SettingsError(`quantize mixed:${spec}: the budget must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
+  if (!m) throw new SettingsError(`the budget '${spec}' must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
   const v = Number(m[1]);
   const unit = m[2];
   if (!unit || unit === '%') {
     const fraction = unit === '%' ? v / 100 : v;
-    if (!(fraction > 0 && fraction <= 1)) throw new SettingsError(`quantize mixed:${spec}: the budget fraction must be in (0, 1]`);
+    if (!(fraction > 0 && fraction <= 1)) throw new SettingsError(`the budget fraction ${spec} must be in (0, 1]`);
     return { kind: 'fraction', fraction };
   }
   const scale = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2 }[unit as 'b' | 'kb' | 'kib' | 'mb' | 'mib'];
   const bytes = Math.round(v * scale);
-  if (!(bytes > 0)) throw new SettingsError(`quantize mixed:${spec}: the budget must be more than 0 bytes`);
+  if (!(bytes > 0)) throw new SettingsError(`the budget ${spec} must be more than 0 bytes`);
   return { kind: 'bytes', bytes };
 }
 
-function positiveInt(label: string, spec: string): number {
-  if (!/^\d+$/.test(spec.trim())) throw new SettingsError(`quantize ${label}: expected a positive integer (got '${spec}')`);
+function positiveInt(what: string, spec: string): number {
   const n = Number(spec);
-  if (!(n >= 1)) throw new SettingsError(`quantize ${label}: expected a positive integer (got '${spec}')`);
+  if (!/^\d+$/.test(spec.trim()) || !(n >= 1)) throw new SettingsError(`the ${what} must be a positive integer (got '${spec}')`);
   return n;
 }
 
-/** Checks a MatMulNBits block size: a power of two, at least 16. */
-export function checkBlockSize(label: string, b: number): number {
-  if (!Number.isInteger(b) || b < 16 || (b & (b - 1)) !== 0) {
-    throw new SettingsError(`quantize ${label}: the block size must be a power of 2 of at least 16 (got ${b})`);
+/** Whether `b` is a MatMulNBits block size: a power of two, at least 16. */
+function isBlockSize(b: number): boolean {
+  return Number.isInteger(b) && b >= 16 && (b & (b - 1)) === 0;
+}
+
+/** Checks a MatMulNBits block size (see isBlockSize). */
+export function checkBlockSize(b: number): number {
+  if (!isBlockSize(b)) {
+    throw new SettingsError(`the block size must be a power of 2 of at least 16 (got ${b})`);
   }
   return b;
 }
 
 /** Parses a mode string (see MODE_SYNTAX). */
 export function parseMode(spec: unknown): QuantizeMode {
-  if (typeof spec !== 'string' || !spec.trim()) throw new SettingsError(`quantize: a mode is required (${MODE_SYNTAX})`);
+  if (typeof spec !== 'string' || !spec.trim()) throw new SettingsError(`a mode is required (${MODE_SYNTAX})`);
   const s = spec.trim();
   const [head, arg, ...rest] = s.split(':');
-  if (rest.length) throw new SettingsError(`quantize '${s}': unknown mode (${MODE_SYNTAX})`);
+  if (rest.length) throw new SettingsError(`unknown mode (${MODE_SYNTAX})`);
   switch (head.toLowerCase()) {
     case 'int8':
       if (arg !== undefined) break;
@@ -103,25 +111,17 @@ export function parseMode(spec: unknown): QuantizeMode {
       if (arg !== undefined) break;
       return { kind: 'int8-static' };
     case 'int8-group':
-      if (arg === undefined) throw new SettingsError(`quantize '${s}': give the group size, e.g. int8-group:64 (one group per head of 64)`);
-      return { kind: 'int8-group', groupSize: positiveInt(s, arg) };
+      if (arg === undefined) throw new SettingsError('give the group size, e.g. int8-group:64 (one group per head of 64)');
+      return { kind: 'int8-group', groupSize: positiveInt('group size', arg) };
     case 'int4-block':
-      return { kind: 'int4-block', blockSize: checkBlockSize(s, arg === undefined ? 32 : positiveInt(s, arg)) };
+      return { kind: 'int4-block', blockSize: checkBlockSize(arg === undefined ? 32 : positiveInt('block size', arg)) };
     case 'mixed':
-      if (arg === undefined) throw new SettingsError(`quantize '${s}': give a size budget, e.g. mixed:0.2 (20% of the fp32 bytes) or mixed:8mb`);
+      if (arg === undefined) throw new SettingsError('give a size budget, e.g. mixed:0.2 (20% of the fp32 bytes) or mixed:8mb');
       return { kind: 'mixed', budget: parseBudget(arg) };
     case 'int4':
-      throw new SettingsError(`quantize '${s}': 4-bit weights are block-wise: use int4-block:B (e.g. int4-block:32)`);
+      throw new SettingsError('4-bit weights are block-wise: use int4-block:B (e.g. int4-block:32)');
   }
-  throw new SettingsError(`quantize '${s}': unknown mode (${MODE_SYNTAX})`);
-}
-
-function bool(name: string, v: unknown, fallback: boolean): boolean {
-  if (v === undefined || v === null) return fallback;
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === 1 || v === '1') return true;
-  if (v === 'false' || v === 0 || v === '0') return false;
-  throw new SettingsError(`quantize: ${name} must be true or false (got ${JSON.stringify(v)})`);
+  throw new SettingsError(`unknown mode (${MODE_SYNTAX})`);
 }
 
 /** Parses "minmax" or "percentile" / "percentile:99.99". */
@@ -131,31 +131,68 @@ export function parseRangeMethod(v: unknown): RangeMethod {
     const m = /^percentile(?::(\d+(?:\.\d+)?))?$/.exec(v.trim());
     if (m) {
       const percentile = m[1] === undefined ? 99.999 : Number(m[1]);
-      if (!(percentile > 50 && percentile <= 100)) throw new SettingsError(`quantize: calibration ${v}: the percentile must be in (50, 100]`);
+      if (!(percentile > 50 && percentile <= 100)) throw new SettingsError('the percentile must be in (50, 100]');
       return { kind: 'percentile', percentile };
     }
   }
-  throw new SettingsError(`quantize: calibration must be 'minmax' or 'percentile[:P]' (got ${JSON.stringify(v)})`);
+  throw new SettingsError("expected 'minmax' or 'percentile[:P]'");
 }
 
-/** Validates raw settings and applies defaults. */
+/** The canonical text of a range method: 'minmax' or 'percentile:P'. */
+export function formatRangeMethod(r: RangeMethod): string {
+  return r.kind === 'minmax' ? 'minmax' : `percentile:${r.percentile}`;
+}
+
+/** The quantize pass's settings. */
+export const QUANTIZE = declarePass({
+  name: 'quantize',
+  description: 'store weights in 8 or 4 bits: dynamic int8, static int8 (QDQ), group-wise int8, block-wise int4, mixed precision',
+  version: 2,
+  settings: z
+    .object({
+      mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(
+        'int8 (dynamic), int8-static (QDQ, calibrated), int8-group:G (G output channels per scale), int4-block:B (B weights per scale), mixed:BUDGET (4/8/32 bits per layer by sensitivity, calibrated)',
+      ),
+      perChannel: boolean().default(true).describe('int8 weights: one scale per output channel (false: one per tensor); embeddings: per row or per table'),
+      embeddings: boolean().default(true).describe('store the embedding tables in int8 too'),
+      format: oneOf(['contrib', 'standard'])
+        .default('contrib')
+        .describe(
+          'dynamic int8 nodes: contrib (com.microsoft MatMulIntegerToFloat behind a shared DynamicQuantizeLinear, else DynamicQuantizeMatMul; biases fused) or standard (ONNX ops only)',
+        ),
+      calibration: grammar('minmax | percentile[:P]', parseRangeMethod, formatRangeMethod)
+        .default('minmax')
+        .describe('int8-static: activation ranges from min/max, or a percentile (default P 99.999)'),
+      symmetric: boolean().default(true).describe('4-bit weights: symmetric (zero point 8) or asymmetric with packed zero points'),
+      mixedBlockSize: integer(16, { test: isBlockSize, what: 'a power of 2 of at least 16' })
+        .default(32)
+        .describe('mixed: block size of its 4-bit layers (a power of 2, at least 16)'),
+      attention: boolean().default(true).describe('quantize fused com.microsoft Attention nodes into QAttention (dynamic int8 modes)'),
+    })
+    .strict(),
+  flags: {
+    adds: [{ flag: 'quantize', setting: 'mode' }],
+    modifiers: [
+      { flag: 'per-tensor', setting: 'perChannel', negated: true },
+      { flag: 'quantize-embeddings', setting: 'embeddings' },
+    ],
+  },
+  options: (s): QuantizeOptions => ({
+    mode: parseMode(s.mode),
+    perChannel: s.perChannel,
+    embeddings: s.embeddings,
+    format: s.format,
+    calibration: parseRangeMethod(s.calibration),
+    symmetric: s.symmetric,
+    mixedBlockSize: s.mixedBlockSize,
+    attention: s.attention,
+  }),
+  needsCalibration: (s) => /^(int8-static|mixed)\b/.test(s.mode),
+});
+
+/** Validates raw settings and applies defaults (the quantize declaration's parse). */
 export function parseQuantizeSettings(settings: Record<string, unknown>): QuantizeOptions {
-  const unknown = Object.keys(settings).filter((k) => !KNOWN_SETTINGS.has(k) && settings[k] !== undefined);
-  if (unknown.length) throw new SettingsError(`quantize: unknown setting ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${[...KNOWN_SETTINGS].join(', ')})`);
-  const mode = parseMode(settings.mode);
-  const format = settings.format ?? 'contrib';
-  if (format !== 'contrib' && format !== 'standard') throw new SettingsError(`quantize: format must be 'contrib' or 'standard' (got ${JSON.stringify(format)})`);
-  const mixedBlockSize = checkBlockSize('mixedBlockSize', settings.mixedBlockSize === undefined ? 32 : Number(settings.mixedBlockSize));
-  return {
-    mode,
-    perChannel: bool('perChannel', settings.perChannel, true),
-    embeddings: bool('embeddings', settings.embeddings, true),
-    format,
-    calibration: parseRangeMethod(settings.calibration),
-    symmetric: bool('symmetric', settings.symmetric, true),
-    mixedBlockSize,
-    attention: bool('attention', settings.attention, true),
-  };
+  return QUANTIZE.parse(settings);
 }
 
 /** The weight granularity of the int8 modes. */
@@ -167,10 +204,15 @@ export function int8Granularity(o: QuantizeOptions): Int8Granularity {
 /** One line describing the mode, e.g. 'int8-group:64'. */
 export function modeName(m: QuantizeMode): string {
   switch (m.kind) {
-    case 'int8': return 'int8';
-    case 'int8-static': return 'int8-static';
-    case 'int8-group': return `int8-group:${m.groupSize}`;
-    case 'int4-block': return `int4-block:${m.blockSize}`;
-    case 'mixed': return `mixed:${m.budget.kind === 'fraction' ? m.budget.fraction : `${m.budget.bytes}b`}`;
+    case 'int8':
+      return 'int8';
+    case 'int8-static':
+      return 'int8-static';
+    case 'int8-group':
+      return `int8-group:${m.groupSize}`;
+    case 'int4-block':
+      return `int4-block:${m.blockSize}`;
+    case 'mixed':
+      return `mixed:${m.budget.kind === 'fraction' ? m.budget.fraction : `${m.budget.bytes}b`}`;
   }
 }

@@ -36,18 +36,24 @@ export type Target = LinearTarget | EmbeddingTarget | AttentionTarget;
 /** Name of the node a target rewrites (undefined: an embedding table no Gather reads). */
 export function targetNode(t: Target): string | undefined {
   switch (t.kind) {
-    case 'linear': return t.linear.node;
-    case 'embedding': return t.table.gather;
-    case 'attention': return t.node;
+    case 'linear':
+      return t.linear.node;
+    case 'embedding':
+      return t.table.gather;
+    case 'attention':
+      return t.node;
   }
 }
 
 /** The weight initializer of a target. */
 export function targetWeight(t: Target): string {
   switch (t.kind) {
-    case 'linear': return t.linear.weight;
-    case 'embedding': return t.table.weight;
-    case 'attention': return t.weight;
+    case 'linear':
+      return t.linear.weight;
+    case 'embedding':
+      return t.table.weight;
+    case 'attention':
+      return t.weight;
   }
 }
 

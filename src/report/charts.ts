@@ -41,9 +41,13 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
 export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
   const { title, x } = AXES[kind];
   const shape = data.rows[0]?.latencyShape;
-  const subtitle = kind === 'latency' && shape
-    ? [`p50 at batch ${shape.batch}; a variant: its baseline's p50 ÷ its speed-up`, "filled: on the model's Pareto front (nothing else is both faster and better)"]
-    : ['weights: bytes of all initializers', "filled: on the model's Pareto front (nothing else is both smaller and better)"];
+  const subtitle =
+    kind === 'latency' && shape
+      ? [
+          `p50 at batch ${shape.batch}; a variant: its baseline's p50 ÷ its speed-up`,
+          "filled: on the model's Pareto front (nothing else is both faster and better)",
+        ]
+      : ['weights: bytes of all initializers', "filled: on the model's Pareto front (nothing else is both smaller and better)"];
   const xEnc = { field: 'x', type: 'quantitative' as const, title: x, scale: { zero: false, nice: true } };
   const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true } };
   const color = { field: 'model', type: 'nominal' as const, title: 'model' };
@@ -61,7 +65,12 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
         color,
         fill: { condition: { test: 'datum.front', field: 'model', type: 'nominal' }, value: 'white' },
         size: { condition: { test: 'datum.front', value: 140 }, value: 70 },
-        tooltip: [{ field: 'model' }, { field: 'label', title: 'pipeline' }, { field: 'x', title: x, format: '.2f' }, { field: 'y', title: 'GLUE', format: '.2f' }],
+        tooltip: [
+          { field: 'model' },
+          { field: 'label', title: 'pipeline' },
+          { field: 'x', title: x, format: '.2f' },
+          { field: 'y', title: 'GLUE', format: '.2f' },
+        ],
       },
     },
     ...[true, false].map((front) => ({
@@ -76,7 +85,14 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
     title: { text: title, subtitle },
     background: 'white',
     data: { values: chartPoints(data, kind) },
-    facet: { row: { field: 'model', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top' } } },
+    facet: {
+      row: {
+        field: 'model',
+        type: 'nominal',
+        title: null,
+        header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top' },
+      },
+    },
     spec: { width: 440, height: 220, layer },
     resolve: { scale: { x: 'independent', y: 'independent' } },
     config: { font: 'sans-serif', legend: { disable: true } },

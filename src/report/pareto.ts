@@ -45,7 +45,10 @@ export function paretoMaskBy<T>(items: readonly T[], group: (item: T) => string,
   const groups = new Map<string, number[]>();
   items.forEach((it, i) => groups.set(group(it), [...(groups.get(group(it)) ?? []), i]));
   for (const idx of groups.values()) {
-    const mask = paretoMask(idx.map((i) => items[i]!), objectives);
+    const mask = paretoMask(
+      idx.map((i) => items[i]!),
+      objectives,
+    );
     idx.forEach((i, k) => (out[i] = mask[k]!));
   }
   return out;

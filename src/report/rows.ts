@@ -44,6 +44,11 @@ export interface ReportRow {
   glueOfOriginal: number | null;
   frontBytes: boolean;
   frontLatency: boolean;
+  /**
+   * Whether the point's bench held the machine-wide timing lock (false: another benchmark may have been timing at
+   * the same time, so its speed-up may be off); null for results stored before the lock was recorded.
+   */
+  timingExclusive: boolean | null;
 }
 
 export interface ReportData {
@@ -115,6 +120,7 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       glueOfOriginal: glueBase !== null && glueBase > 0 && r.glue !== null ? r.glue / glueBase : null,
       frontBytes: false,
       frontLatency: false,
+      timingExclusive: r.bench.timing?.exclusive ?? null,
     };
   });
   rows.sort((a, b) => a.model.localeCompare(b.model) || Number(b.isBaseline) - Number(a.isBaseline) || a.label.localeCompare(b.label));

@@ -6,6 +6,9 @@ import type { MetricName, MetricValues } from '../eval/metrics/metric.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
 
+/** Marks a speed-up timed while another benchmark held the machine (see bench/timing-lock.ts). */
+const SHARED_MARK = '†';
+
 const SHORT: Record<MetricName, string> = { accuracy: 'acc', f1: 'F1', matthews_correlation: 'MCC', pearson: 'Pearson', spearmanr: 'Spearman' };
 
 const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
@@ -29,9 +32,11 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
     (r.params / 1e6).toFixed(2) + 'M',
     (r.bytes / 1e6).toFixed(1),
     pct(r.bytesOfOriginal),
-    `×${r.speedup.toFixed(2)}`,
+    `×${r.speedup.toFixed(2)}${r.timingExclusive === false ? SHARED_MARK : ''}`,
     r.measuredLatencyMs.toFixed(2),
-    Object.entries(r.tasks).map(([t, m]) => `${t} ${formatMetrics(m)}`).join('; '),
+    Object.entries(r.tasks)
+      .map(([t, m]) => `${t} ${formatMetrics(m)}`)
+      .join('; '),
     x100(r.glue),
     pct(r.glueOfOriginal),
     frontMark(r),
@@ -61,6 +66,12 @@ export function toMarkdown(data: ReportData): string {
       "vs latency (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
   if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
+  if (data.rows.some((r) => r.timingExclusive === false)) {
+    lines.push(
+      '',
+      `${SHARED_MARK} Timed without the machine-wide timing lock (another benchmark was timing on this machine at the same time): the speed-up and p50 may be off; rerun those points alone.`,
+    );
+  }
   if (data.failed.length > 0) {
     lines.push('', `Failed (not in the table; a rerun of the sweep retries them):`);
     for (const f of data.failed) lines.push(`- ${f.model} · ${f.label}: ${f.error}`);
@@ -82,10 +93,48 @@ export function toCsv(data: ReportData): string {
     for (const r of data.rows) for (const k of Object.keys(r.tasks[t] ?? {}) as MetricName[]) names.add(k);
     for (const k of names) metricCols.push([t, k]);
   }
-  const header = ['sweep', 'model', 'pipeline', 'parameters', 'params', 'bytes', 'bytes_of_original', 'speedup', 'latency_ms', 'measured_latency_ms', 'latency_batch', 'latency_seq',
-    ...metricCols.map(([t, k]) => `${t}.${k}`), 'glue', 'glue_of_original', 'front_bytes', 'front_latency', 'key'];
-  const rows = data.rows.map((r) => [r.sweep, r.model, r.label, r.parameters, r.params, r.bytes, r.bytesOfOriginal, r.speedup, r.latencyMs, r.measuredLatencyMs, r.latencyShape.batch, r.latencyShape.seq,
-    ...metricCols.map(([t, k]) => r.tasks[t]?.[k] ?? null), r.glue, r.glueOfOriginal, r.frontBytes, r.frontLatency, r.key]);
+  const header = [
+    'sweep',
+    'model',
+    'pipeline',
+    'parameters',
+    'params',
+    'bytes',
+    'bytes_of_original',
+    'speedup',
+    'latency_ms',
+    'measured_latency_ms',
+    'latency_batch',
+    'latency_seq',
+    ...metricCols.map(([t, k]) => `${t}.${k}`),
+    'glue',
+    'glue_of_original',
+    'front_bytes',
+    'front_latency',
+    'timing_exclusive',
+    'key',
+  ];
+  const rows = data.rows.map((r) => [
+    r.sweep,
+    r.model,
+    r.label,
+    r.parameters,
+    r.params,
+    r.bytes,
+    r.bytesOfOriginal,
+    r.speedup,
+    r.latencyMs,
+    r.measuredLatencyMs,
+    r.latencyShape.batch,
+    r.latencyShape.seq,
+    ...metricCols.map(([t, k]) => r.tasks[t]?.[k] ?? null),
+    r.glue,
+    r.glueOfOriginal,
+    r.frontBytes,
+    r.frontLatency,
+    r.timingExclusive,
+    r.key,
+  ]);
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
 

@@ -104,15 +104,36 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     const teacher = sha === undefined ? undefined : baselineOf(sha, r.sweep);
     if (!teacher) continue;
     const series = r.label === TEACHER_SERIES ? `${r.label} (student)` : r.label;
-    students.push({ series, kind: 'student', teacher: teacher.model, x: teacher.params / 1e6, y: 100 * r.glue, params: r.params / 1e6, tasks: taskSet(r), order: -1 });
+    students.push({
+      series,
+      kind: 'student',
+      teacher: teacher.model,
+      x: teacher.params / 1e6,
+      y: 100 * r.glue,
+      params: r.params / 1e6,
+      tasks: taskSet(r),
+      order: -1,
+    });
     teachers.set(teacher.modelSha256, teacher);
   }
   if (teachers.size < 2) return [];
 
   const teacherPoints: TeacherSizePoint[] = [...teachers.values()]
     .filter((t) => t.glue !== null && Number.isFinite(t.glue))
-    .map((t) => ({ series: TEACHER_SERIES, kind: 'teacher', teacher: t.model, x: t.params / 1e6, y: 100 * t.glue!, params: t.params / 1e6, tasks: taskSet(t), order: -1 }));
-  const points = [...students.sort((a, b) => a.series.localeCompare(b.series) || a.tasks.localeCompare(b.tasks) || a.x - b.x || a.teacher.localeCompare(b.teacher)), ...teacherPoints.sort((a, b) => a.tasks.localeCompare(b.tasks) || a.x - b.x || a.teacher.localeCompare(b.teacher))];
+    .map((t) => ({
+      series: TEACHER_SERIES,
+      kind: 'teacher',
+      teacher: t.model,
+      x: t.params / 1e6,
+      y: 100 * t.glue!,
+      params: t.params / 1e6,
+      tasks: taskSet(t),
+      order: -1,
+    }));
+  const points = [
+    ...students.sort((a, b) => a.series.localeCompare(b.series) || a.tasks.localeCompare(b.tasks) || a.x - b.x || a.teacher.localeCompare(b.teacher)),
+    ...teacherPoints.sort((a, b) => a.tasks.localeCompare(b.tasks) || a.x - b.x || a.teacher.localeCompare(b.teacher)),
+  ];
   const lines = new Map<string, TeacherSizePoint[]>();
   for (const p of points) {
     const k = `${p.series}\0${p.tasks}`;
@@ -181,7 +202,14 @@ export function teacherSizeSpec(data: ReportData): TopLevelSpec | null {
     },
     background: 'white',
     data: { values: points },
-    facet: { row: { field: 'tasks', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top' } } },
+    facet: {
+      row: {
+        field: 'tasks',
+        type: 'nominal',
+        title: null,
+        header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top' },
+      },
+    },
     spec: { width: 440, height: 240, layer },
     resolve: { scale: { x: 'independent', y: 'independent' } },
     config: { font: 'sans-serif', legend: { orient: 'bottom', direction: 'vertical', labelLimit: 320 } },

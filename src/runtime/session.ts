@@ -45,9 +45,10 @@ function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptio
 export async function openSession(model: string | Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
   let s: ort.InferenceSession;
   try {
-    s = typeof model === 'string'
-      ? await ort.InferenceSession.create(model, sessionOptions(opts))
-      : await ort.InferenceSession.create(model, sessionOptions(opts));
+    s =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, sessionOptions(opts))
+        : await ort.InferenceSession.create(model, sessionOptions(opts));
   } catch (e) {
     const where = typeof model === 'string' ? model : 'model bytes';
     const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];

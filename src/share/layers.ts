@@ -14,7 +14,7 @@ import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
-import { formatShareSpec, formatSourceSpec, layerGroups, parseShareSpec, parseSourceSpec, type ShareSpec, type SourceSpec } from './spec.ts';
+import { SHARE_LAYERS, formatShareSpec, formatSourceSpec, layerGroups, type ShareSpec, type SourceSpec } from './spec.ts';
 import { layerWeights, type LayerWeight } from './roles.ts';
 import { indexGraph, layerRegion, weightReaders } from './readers.ts';
 import { meanTensor, squaredNormAndDistance } from './combine.ts';
@@ -61,8 +61,10 @@ export function checkGroupShapes(g: Graph, groups: readonly number[][], weights:
         const other = theirs.find((x) => x.role === w.role)!;
         const t = g.initializers.get(w.initializer);
         const u = g.initializers.get(other.initializer);
-        if (!t || !u) throw new SettingsError(`share-layers: ${w.role} of layer ${t ? ref : l} ('${t ? other.initializer : w.initializer}') is not an initializer`);
-        if (!isFloatType(t.dataType)) throw new SettingsError(`share-layers: ${w.role} of layer ${l} is ${dataTypeName(t.dataType)}; share layers before quantizing`);
+        if (!t || !u)
+          throw new SettingsError(`share-layers: ${w.role} of layer ${t ? ref : l} ('${t ? other.initializer : w.initializer}') is not an initializer`);
+        if (!isFloatType(t.dataType))
+          throw new SettingsError(`share-layers: ${w.role} of layer ${l} is ${dataTypeName(t.dataType)}; share layers before quantizing`);
         if (t.dims.join(',') !== u.dims.join(',') || t.dataType !== u.dataType || w.layout !== other.layout) {
           const what = (x: Tensor, lw: LayerWeight) => `[${x.dims}] ${dataTypeName(x.dataType)}${lw.layout ? ` ${lw.layout}` : ''}`;
           throw new SettingsError(
@@ -200,11 +202,7 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
 const MB = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
 
 export const shareLayersPass: Pass<ShareLayersOptions> = {
-  name: 'share-layers',
-  description: 'share one copy of the encoder weights across layers or groups of layers (ALBERT cross-layer sharing)',
-  parse(settings) {
-    return { share: parseShareSpec(settings.share), from: parseSourceSpec(settings.from) };
-  },
+  ...SHARE_LAYERS,
   async run(model: Model, s: BertStructure, o: ShareLayersOptions): Promise<PassResult> {
     const { model: out, details } = shareLayers(model, s, o);
     const size = details.groups[0].length;

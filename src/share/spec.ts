@@ -1,8 +1,11 @@
 /**
  * The settings of share-layers: which layers share weights (`share`) and where the shared values come from
- * (`from`), and the grouping of layers they imply. Pure functions.
+ * (`from`), declared once (see src/pass/settings.ts), and the grouping of layers they imply. Pure functions.
  */
+import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
+import { declarePass, grammar, settingError } from '../pass/settings.ts';
+import type { ShareLayersOptions } from './layers.ts';
 
 /** 'all': one group of every layer; 'groups': `count` groups of consecutive layers, equal in size. */
 export type ShareSpec = { kind: 'all' } | { kind: 'groups'; count: number };
@@ -15,7 +18,7 @@ export function parseShareSpec(raw: unknown): ShareSpec {
   const s = String(raw ?? 'all').trim();
   if (s === 'all') return { kind: 'all' };
   const m = /^groups:(\d+)$/.exec(s);
-  if (!m || Number(m[1]) < 1) throw new SettingsError(`--share '${s}': expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers`);
+  if (!m || Number(m[1]) < 1) throw new SettingsError("expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers");
   return { kind: 'groups', count: Number(m[1]) };
 }
 
@@ -24,7 +27,7 @@ export function parseSourceSpec(raw: unknown): SourceSpec {
   const s = String(raw ?? 'mean').trim();
   if (s === 'mean') return { kind: 'mean' };
   const m = /^layer:(\d+)$/.exec(s);
-  if (!m) throw new SettingsError(`--from '${s}': expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)`);
+  if (!m) throw new SettingsError("expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)");
   return { kind: 'layer', index: Number(m[1]) };
 }
 
@@ -44,11 +47,29 @@ export function layerGroups(numLayers: number, share: ShareSpec, from: SourceSpe
   if (numLayers < 1) throw new SettingsError('share-layers: the model has no encoder layers');
   const count = share.kind === 'all' ? 1 : share.count;
   if (count > numLayers || numLayers % count !== 0) {
-    throw new SettingsError(`--share groups:${count}: ${count} groups do not divide the model's ${numLayers} layers evenly`);
+    throw settingError(SHARE_LAYERS, 'share', formatShareSpec(share), `${count} groups do not divide the model's ${numLayers} layers evenly`);
   }
   const size = numLayers / count;
   if (from.kind === 'layer' && from.index >= size) {
-    throw new SettingsError(`--from layer:${from.index}: each group has ${size} layer${size === 1 ? '' : 's'} (positions 0-${size - 1})`);
+    throw settingError(SHARE_LAYERS, 'from', formatSourceSpec(from), `each group has ${size} layer${size === 1 ? '' : 's'} (positions 0-${size - 1})`);
   }
   return Array.from({ length: count }, (_, gi) => Array.from({ length: size }, (_, k) => gi * size + k));
 }
+
+export const SHARE_LAYERS = declarePass({
+  name: 'share-layers',
+  description: 'share one copy of the encoder weights across layers or groups of layers (ALBERT cross-layer sharing)',
+  version: 1,
+  settings: z
+    .object({
+      share: grammar('all | groups:N', parseShareSpec, formatShareSpec)
+        .default('all')
+        .describe('which layers share: all, or groups:N (N equal groups of consecutive layers)'),
+      from: grammar('mean | layer:K', parseSourceSpec, formatSourceSpec)
+        .default('mean')
+        .describe("the shared weights: the mean of the group's layers, or layer:K (the K-th layer of each group, from 0)"),
+    })
+    .strict(),
+  flags: { adds: [{ flag: 'share-layers', setting: 'share' }], modifiers: [{ flag: 'share-from', setting: 'from' }] },
+  options: (s): ShareLayersOptions => ({ share: parseShareSpec(s.share), from: parseSourceSpec(s.from) }),
+});

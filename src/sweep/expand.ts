@@ -59,10 +59,12 @@ export function expandPipeline(steps: readonly PassStep[], name?: string): Pipel
   return cartesian(axes).map((values) => {
     const concrete: PassStep[] = steps.map((s, i) => ({
       pass: s.pass,
-      settings: Object.fromEntries(Object.entries(s.settings).map(([k, v]) => {
-        const axis = axes.find((a) => a.step === i && a.key === k);
-        return [k, axis ? values[axis.name] : v];
-      })),
+      settings: Object.fromEntries(
+        Object.entries(s.settings).map(([k, v]) => {
+          const axis = axes.find((a) => a.step === i && a.key === k);
+          return [k, axis ? values[axis.name] : v];
+        }),
+      ),
     }));
     return { label: gridLabel(name, concrete, values, axes), steps: concrete, values };
   });
@@ -72,7 +74,9 @@ function gridLabel(name: string | undefined, steps: readonly PassStep[], values:
   if (name === undefined) return autoLabel(steps);
   if (/\{[^}]+\}/.test(name)) {
     return name.replace(/\{([^}]+)\}/g, (_, key: string) => {
-      const axis = axes.find((a) => a.name === key || `${steps[a.step]!.pass}.${a.key}` === key || (a.key === key && axes.filter((b) => b.key === key).length === 1));
+      const axis = axes.find(
+        (a) => a.name === key || `${steps[a.step]!.pass}.${a.key}` === key || (a.key === key && axes.filter((b) => b.key === key).length === 1),
+      );
       if (!axis) throw new SettingsError(`name '${name}': {${key}} is not a grid axis (axes: ${axes.map((a) => a.name).join(', ') || 'none'})`);
       return labelValue(values[axis.name]);
     });

@@ -1,10 +1,21 @@
 /** Public API of sweeps: parse a sweep file, plan its points, run them into a store, read the store back. */
-export { parseSweepFile, parseSweep, BASELINE, type SweepSpec, type ModelSpec, type PipelineSpec, type BenchSpec, type EvalSpec, type CalibrationSpec } from './spec.ts';
+export {
+  parseSweepFile,
+  parseSweep,
+  BASELINE,
+  type SweepSpec,
+  type ModelSpec,
+  type PipelineSpec,
+  type BenchSpec,
+  type EvalSpec,
+  type CalibrationSpec,
+} from './spec.ts';
 export { expandPipeline, gridAxes, cartesian, autoLabel } from './expand.ts';
 export { planSweep, slug, type SweepPoint, type PointBench, type PlanOptions, type PointTraining, type PointTrainingStep } from './plan.ts';
 export { runPoint, type PointResult, type RunPointOptions } from './point.ts';
-export { runSweep, defaultWorkDir, defaultCacheDir, type SweepOptions, type SweepEvent, type SweepSummary } from './run.ts';
+export { runSweep, planAgainstStore, defaultWorkDir, defaultCacheDir, type SweepOptions, type SweepEvent, type SweepSummary, type StorePlan } from './run.ts';
 export { SweepStore, HEARTBEAT_STALE_MS, type StoredPoint, type PointStatus } from './store.ts';
 export { createSweepProgress, BestTracker, pointLine, type SweepProgress } from './progress.ts';
-export { canonicalJson, hashOf, toolVersion } from './key.ts';
+export { canonicalJson, hashOf, toolVersion, pointKey, pointFamily, pointIdentity, currentVersions, type PointVersions } from './key.ts';
+export { findStale, type StaleMatch } from './stale.ts';
 export { TRAINING_STEPS, isTrainingStep, parseTrainingStep, trainingStepKeys, type TrainingKind, type TrainingStepSpec } from './train-step.ts';

@@ -1,15 +1,28 @@
 /**
  * Identity of a sweep point: a SHA-256 of canonical JSON (keys sorted) over everything that decides its result
- * (the model file's hash, the pipeline, the tasks, calibration, bench and eval settings, the tool version). Equal
- * points in two sweep files, or in two runs of one file, get the same key, so their results are shared.
+ * (the model file's hash, the pipeline, the tasks, calibration, bench and eval settings) and the versions of the
+ * code that computes it (bert-compress's, and each pass's own). Equal points in two sweep files, or in two runs of
+ * one file, get the same key, so their results are shared.
+ *
+ * Graph passes enter the key with their canonical settings (parsed by the pass's schema: defaults applied, so
+ * `{ratio: 0.4}` and `{ratio: 0.4, importance: magnitude}` are one point). Without the versions, the same hash is
+ * the point's family: a stored point of the same family but another key was computed by other code (stale).
  */
 import { createHash } from 'node:crypto';
+import { getPass } from '../pass/registry.ts';
+import { isTrainingStep } from './train-step.ts';
+import type { PointTrainingStep, SweepPoint } from './plan.ts';
+import { toolVersion } from '../version.ts';
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, (v as Record<string, unknown>)[k]]),
+      );
     }
     return v;
   });
@@ -21,4 +34,90 @@ export function hashOf(value: unknown): string {
 }
 
 /** bert-compress's version, from package.json. */
-export { toolVersion } from '../version.ts';
+export { toolVersion };
+
+/** The versions of the code that computes a point: bert-compress's, and each graph pass's of its pipeline. */
+export interface PointVersions {
+  tool: string;
+  /** By pass name. */
+  passes: Record<string, number>;
+}
+
+/** The versions the code running now gives a pipeline. */
+export function currentVersions(steps: SweepPoint['steps']): PointVersions {
+  const passes: Record<string, number> = {};
+  for (const s of steps) if (!isTrainingStep(s.pass)) passes[s.pass] = getPass(s.pass).version;
+  return { tool: toolVersion(), passes };
+}
+
+/**
+ * A train / distill step's settings as the key sees them: model paths replaced by the files' hashes (moving a
+ * teacher keeps the key, changing it does not), without threads and checkpointEvery (which change nothing).
+ */
+function trainingKeySettings(settings: Record<string, unknown>, t: PointTrainingStep): Record<string, unknown> {
+  const { threads: _t, checkpointEvery: _c, ...rest } = settings;
+  if (rest.student !== undefined && t.studentSha256 !== undefined) rest.student = `sha256:${t.studentSha256}`;
+  if (rest.teacher !== undefined && t.teacherSha256 !== undefined) rest.teacher = `sha256:${t.teacherSha256}`;
+  return rest;
+}
+
+/**
+ * What decides a point's result, without the code's versions. Computed from the point alone (a point read back
+ * from a store, written by older code, included), so throws when its steps no longer parse.
+ */
+export function pointIdentity(p: SweepPoint): Record<string, unknown> {
+  const training = new Map<number, PointTrainingStep>((p.training?.steps ?? []).map((t) => [t.index, t]));
+  let measures = false;
+  const steps = p.steps.map((s, i) => {
+    const t = training.get(i);
+    if (t) return { pass: s.pass, settings: trainingKeySettings(s.settings, t) };
+    const pass = getPass(s.pass);
+    const settings = pass.check(s.settings);
+    measures ||= pass.needsCalibration(settings);
+    return { pass: s.pass, settings };
+  });
+  return {
+    model: p.model.sha256,
+    steps,
+    tasks: p.tasks,
+    // Calibration data changes a result only through a pass that measures the model.
+    calibration: measures ? p.calibration : null,
+    bench: p.bench,
+    eval: p.eval,
+    seed: p.seed ?? null,
+    ...(p.training
+      ? {
+          training: p.training.steps.map((t) => ({
+            step: t.index,
+            task: t.task,
+            teacher: t.teacherSha256 ?? null,
+            student: t.studentSha256 ?? t.student ?? null,
+            data: t.data.sha256,
+          })),
+        }
+      : {}),
+  };
+}
+
+/** A point's key: its identity and the versions it was (or is to be) computed with. */
+export function pointKey(p: SweepPoint): string {
+  return hashOf({ identity: pointIdentity(p), versions: p.versions });
+}
+
+/** A point's family: the hash of its identity alone, equal for points that differ only by the code's versions. */
+export function pointFamily(p: SweepPoint): string {
+  return hashOf(pointIdentity(p));
+}
+
+/** What changed between the code that computed `old` and the code of `now`: 'bert-compress 0.1.0 → 0.2.0, prune-heads v1 → v2'. */
+export function versionChange(old: Partial<SweepPoint>, now: SweepPoint): string {
+  const was = old.versions ?? { tool: old.toolVersion ?? 'unknown', passes: {} };
+  const changes: string[] = [];
+  if (was.tool !== now.versions.tool) changes.push(`bert-compress ${was.tool} → ${now.versions.tool}`);
+  for (const [pass, v] of Object.entries(now.versions.passes)) {
+    const before = was.passes[pass];
+    if (before !== v) changes.push(`${pass} ${before === undefined ? 'unversioned' : `v${before}`} → v${v}`);
+  }
+  if (changes.length) return changes.join(', ');
+  return old.versions === undefined ? `a key without versions (bert-compress ${was.tool})` : 'an earlier key format';
+}

@@ -5,13 +5,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
-import { sha256File } from '../export/compress.ts';
-import { locateModel, readModelConfig } from '../eval/model-files.ts';
+import { sha256File } from '../files.ts';
+import { readModelConfig } from '../eval/model-files.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { DEFAULT_MAX_LENGTH } from '../eval/evaluate.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { PassStep } from '../pass/pass.ts';
-import { hashOf, toolVersion } from './key.ts';
+import { getPass } from '../pass/registry.ts';
+import { currentVersions, pointKey, type PointVersions } from './key.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import type { TrainingKind } from './train-step.ts';
 import type { TrainSettings } from '../train/trainer.ts';
@@ -26,15 +28,17 @@ export interface PointBench extends Omit<BenchSpec, 'seq'> {
 export interface SweepPoint {
   /** Hex SHA-256 identity (see key.ts). */
   key: string;
-  /** bert-compress version that planned it (part of the key). */
+  /** bert-compress version that planned it (part of the key, as versions.tool). */
   toolVersion: string;
+  /** The versions of the code that computes it: bert-compress's and each graph pass's (part of the key). */
+  versions: PointVersions;
   sweep: string;
   model: { name: string; onnx: string; dir: string; sha256: string };
   label: string;
   /** Empty for the baseline. */
   steps: PassStep[];
   tasks: string[];
-  /** Null for the baseline or when calibration is off. */
+  /** Null for the baseline, when calibration is off, or when no pass of the pipeline measures the model. */
   calibration: CalibrationSpec | null;
   bench: PointBench;
   eval: EvalSpec;
@@ -66,6 +70,8 @@ export interface PointTrainingStep {
   /** distill: the teacher's absolute .onnx path. */
   teacher?: string;
   teacherSha256?: string;
+  /** When `student` is a model path: its file's hash (part of the key). */
+  studentSha256?: string;
   /** The task's train file and its hash (part of the key). */
   data: { file: string; sha256: string };
   settings: Partial<TrainSettings>;
@@ -84,7 +90,12 @@ export interface PlanOptions {
 
 /** A file-system-safe version of a label. */
 export function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'point';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._=-]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 80) || 'point'
+  );
 }
 
 /** Every point of the sweep, baselines first. Model hashes are computed here (one read of each model). */
@@ -108,16 +119,13 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const bench: PointBench = { ...spec.bench, seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH] };
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
-      const calibration = p.steps.length > 0 ? m.calibration : null;
+      const calibration = measures(p) ? m.calibration : null;
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash) : undefined;
-      const identity = {
-        tool: toolVersion(), model: sha256, steps: training ? training.keySteps : p.steps, tasks: m.tasks, calibration, bench, eval: spec.eval, seed: spec.seed ?? null,
-        ...(training ? { training: training.identity } : {}),
-      };
-      const key = hashOf(identity);
+      const versions = currentVersions(p.steps);
       const point: SweepPoint = {
-        key,
-        toolVersion: identity.tool,
+        key: '',
+        toolVersion: versions.tool,
+        versions,
         sweep: spec.name,
         model: { name: m.name, onnx: where.onnx, dir: where.dir, sha256 },
         label: p.label,
@@ -127,59 +135,58 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         bench,
         eval: spec.eval,
         glueDir: opts.glueDir,
-        outputDir: p.steps.length > 0 ? join(opts.workDir, slug(m.name), `${slug(p.label)}-${key.slice(0, 8)}`) : null,
+        outputDir: null,
         keepModel: spec.keepModels,
       };
       if (spec.seed !== undefined) point.seed = spec.seed;
-      if (training) point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training.steps };
+      if (training) point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training };
+      point.key = pointKey(point);
+      if (p.steps.length > 0) point.outputDir = join(opts.workDir, slug(m.name), `${slug(p.label)}-${point.key.slice(0, 8)}`);
       points.push(point);
     }
   }
   return points.sort((a, b) => Number(b.steps.length === 0) - Number(a.steps.length === 0));
 }
 
+/** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */
+function measures(p: PipelineSpec): boolean {
+  return p.steps.some((s, i) => !p.training?.[i] && getPass(s.pass).needsCalibration(getPass(s.pass).check(s.settings)));
+}
+
 /**
  * The train / distill steps of one pipeline on one model, resolved: task, teacher (default: the model), the train
- * file. Also what they add to the point key: the steps with model paths replaced by the files' hashes (so moving a
- * teacher keeps the key, changing it does not) and without threads and checkpointEvery (which change nothing),
- * and per training step the teacher's, student's and data's hashes.
+ * file and the hashes of the files they read (which key.ts puts in the point key).
  */
 async function planTraining(
-  p: PipelineSpec, m: ModelSpec, modelOnnx: string, opts: PlanOptions, hash: (file: string) => Promise<string>,
-): Promise<{ steps: PointTrainingStep[]; keySteps: PassStep[]; identity: unknown[] }> {
+  p: PipelineSpec,
+  m: ModelSpec,
+  modelOnnx: string,
+  opts: PlanOptions,
+  hash: (file: string) => Promise<string>,
+): Promise<PointTrainingStep[]> {
   const steps: PointTrainingStep[] = [];
-  const keySteps: PassStep[] = p.steps.map((s, i) => {
-    if (!p.training![i]) return s;
-    // Settings that do not change the trained model stay out of the key (as the trainer's own job key does).
-    const { threads: _t, checkpointEvery: _c, ...settings } = s.settings;
-    return { pass: s.pass, settings };
-  });
-  const identity: unknown[] = [];
   for (const [index, t] of p.training!.entries()) {
     if (!t) continue;
     const task = getTask(t.task ?? m.tasks[0]!);
     const { file } = splitFile(task, 'train', opts.glueDir);
-    if (!existsSync(file)) throw new DataError(`${file}: file not found (GLUE ${task.name} train, for the ${t.kind} step of '${p.label}' on ${m.name}; set glueDir, --glue-dir or GLUE_DIR)`);
+    if (!existsSync(file))
+      throw new DataError(
+        `${file}: file not found (GLUE ${task.name} train, for the ${t.kind} step of '${p.label}' on ${m.name}; set glueDir, --glue-dir or GLUE_DIR)`,
+      );
     const data = { file, sha256: await hash(file) };
     const step: PointTrainingStep = { index, kind: t.kind, task: task.name, data, settings: t.settings };
     if (t.distill) step.distill = t.distill;
     if (t.maxExamples !== undefined) step.maxExamples = t.maxExamples;
     if (t.maxLength !== undefined) step.maxLength = t.maxLength;
-    let studentSha: string | null = null;
     if (t.student !== undefined) {
       step.student = t.student;
-      if (t.studentIsPath) {
-        studentSha = await hash(locateModel(t.student).onnx);
-        keySteps[index]!.settings.student = `sha256:${studentSha}`;
-      }
+      if (t.studentIsPath) step.studentSha256 = await hash(locateModel(t.student).onnx);
     }
     if (t.kind === 'distill') {
       step.teacher = t.teacher ? locateModel(t.teacher).onnx : modelOnnx;
       step.teacherSha256 = await hash(step.teacher);
-      if (t.teacher) keySteps[index]!.settings.teacher = `sha256:${step.teacherSha256}`;
     }
-    identity.push({ step: index, task: task.name, teacher: step.teacherSha256 ?? null, student: studentSha ?? t.student ?? null, data: data.sha256 });
     steps.push(step);
   }
-  return { steps, keySteps, identity };
+  return steps;
 }

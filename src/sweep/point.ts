@@ -81,7 +81,13 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       const output = i === stages.length - 1 ? modelFile : join(point.outputDir, `stage-${i + 1}`, 'model.onnx');
       if (stage.kind === 'passes') {
         const calibration = point.calibration
-          ? await loadCalibration({ model: dirname(input), task: point.calibration.task, examples: point.calibration.examples, glueDir: point.glueDir, maxLength: point.eval.maxLength })
+          ? await loadCalibration({
+              model: dirname(input),
+              task: point.calibration.task,
+              examples: point.calibration.examples,
+              glueDir: point.glueDir,
+              maxLength: point.eval.maxLength,
+            })
           : undefined;
         const lineage = await compressFile({ input, output, steps: stage.steps, context: { calibration, seed: point.seed, log } });
         size = lineage.after;
@@ -109,7 +115,14 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
 
   const t1 = performance.now();
   const threads = point.eval.threads ?? opts.threads;
-  const evaluation = await evaluate({ model: modelDir, tasks: point.tasks, glueDir: point.glueDir, batchSize: point.eval.batchSize, maxLength: point.eval.maxLength, threads });
+  const evaluation = await evaluate({
+    model: modelDir,
+    tasks: point.tasks,
+    glueDir: point.glueDir,
+    batchSize: point.eval.batchSize,
+    maxLength: point.eval.maxLength,
+    threads,
+  });
   const evalSeconds = since(t1);
 
   const t2 = performance.now();
@@ -141,7 +154,13 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     speedup: bench.speedup ?? 1,
     latencyMs: bench.shapes[0]!.model.p50Ms,
     passes,
-    seconds: { compress: compressSeconds, ...(trainSeconds !== undefined ? { train: trainSeconds } : {}), eval: evalSeconds, bench: benchSeconds, total: since(t0) },
+    seconds: {
+      compress: compressSeconds,
+      ...(trainSeconds !== undefined ? { train: trainSeconds } : {}),
+      eval: evalSeconds,
+      bench: benchSeconds,
+      total: since(t0),
+    },
     output: keep ? modelFile : null,
   };
 }

@@ -36,9 +36,11 @@ export class PointFailure extends Error {
   override name = 'PointFailure';
 }
 
-const WORKER = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
-/** tsx's `--import` entry, so that the worker can load TypeScript sources. */
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** Running compiled (dist/, the installed package) or from the TypeScript sources (a checkout, through tsx). */
+const COMPILED = import.meta.url.endsWith('.js');
+const WORKER = fileURLToPath(new URL(COMPILED ? './worker-main.js' : './worker-main.ts', import.meta.url));
+/** From the sources, the worker loads them through tsx's `--import` entry too (tsx is a dev dependency). */
+const WORKER_EXEC_ARGV = COMPILED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
 
 interface Slot {
   child: ChildProcess;
@@ -49,7 +51,7 @@ interface Slot {
 export function workerPool(size: number, threads: number, log?: (line: string) => void): PointRunner {
   const slots: Slot[] = [];
   const spawn = (): Slot => {
-    const child = fork(WORKER, [], { execArgv: ['--import', TSX_LOADER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(WORKER, [], { execArgv: WORKER_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const slot: Slot = { child, busy: false };
     child.on('exit', () => {
       const i = slots.indexOf(slot);
@@ -95,11 +97,14 @@ export function workerPool(size: number, threads: number, log?: (line: string) =
     },
     async close() {
       await Promise.all(
-        slots.map((s) => new Promise<void>((resolve) => {
-          if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-          s.child.once('exit', () => resolve());
-          s.child.disconnect();
-        })),
+        slots.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+              s.child.once('exit', () => resolve());
+              s.child.disconnect();
+            }),
+        ),
       );
     },
   };

@@ -75,7 +75,9 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
         finished = e.previous.size;
         const grid = e.spec.models.length * e.spec.pipelines.length;
         const some = total < grid ? `; ${grid - total} model × pipeline pairs left out by pipelines' models lists` : '';
-        write(`sweep ${e.spec.name}: ${total} points (${e.spec.models.length} models × ${e.spec.pipelines.length} pipelines${some}), ${finished} already in the store`);
+        write(
+          `sweep ${e.spec.name}: ${total} points (${e.spec.models.length} models × ${e.spec.pipelines.length} pipelines${some}), ${finished} already in the store`,
+        );
         bar?.start(total, finished, { best: best.describe() });
         return;
       }

@@ -12,6 +12,7 @@ import type { PointResult } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
 import { SweepStore } from './store.ts';
+import { findStale, type StaleMatch } from './stale.ts';
 
 export interface SweepOptions {
   /** The sweep file (YAML). */
@@ -26,11 +27,16 @@ export interface SweepOptions {
   workDir?: string;
   /** Teacher logits cache of train / distill steps (default: the store's path without extension + '-cache'). */
   cacheDir?: string;
+  /**
+   * Recompute stale points (results the store has from other code: see stale.ts), then forget their old rows.
+   * Default false: their stored results stand, and the summary lists them.
+   */
+  rerunStale?: boolean;
   onEvent?: (event: SweepEvent) => void;
 }
 
 export type SweepEvent =
-  /** `previous`: the results the store already had for this sweep's points, by key. */
+  /** `previous`: the results the store already had for this sweep's points, by key (stale ones unless rerunStale). */
   | { type: 'plan'; spec: SweepSpec; points: readonly SweepPoint[]; previous: ReadonlyMap<string, PointResult> }
   | { type: 'start'; point: SweepPoint }
   | { type: 'finished'; point: SweepPoint; result: PointResult }
@@ -42,8 +48,10 @@ export type SweepEvent =
 export interface SweepSummary {
   store: string;
   total: number;
-  /** Points the store had before this run. */
+  /** Points the store had before this run, computed by the code running now. */
   alreadyDone: number;
+  /** Points the store had from other code: kept as they are, or recomputed now with `rerunStale`. */
+  stale: StaleMatch[];
   /** Points this run finished. */
   ran: number;
   /** Points another sweep on the same store finished while this one waited for them. */
@@ -68,20 +76,58 @@ export function defaultCacheDir(store: string): string {
   return resolve(store).replace(/\.(sqlite3?|db)$/i, '') + '-cache';
 }
 
+/** A sweep file planned against its store: the spec, every point, the results the store already has, the open store. */
+export interface StorePlan {
+  spec: SweepSpec;
+  points: SweepPoint[];
+  /** Results the store has for these points, by key; stale results stand in for theirs unless `rerunStale`. */
+  previous: Map<string, PointResult>;
+  /** Points whose stored results come from other code (see stale.ts), by key. */
+  stale: Map<string, StaleMatch>;
+  /** Opened (created) only once the file is planned, so a bad sweep file leaves no store behind; the caller closes it. */
+  store: SweepStore;
+}
+
+/** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
+export async function planAgainstStore(opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale'>): Promise<StorePlan> {
+  const spec = parseSweepFile(opts.file);
+  const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
+  const points = await planSweep(spec, {
+    glueDir,
+    workDir: opts.workDir ?? defaultWorkDir(opts.store),
+    cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
+  });
+  const store = SweepStore.open(opts.store);
+  const keys = new Set(points.map((p) => p.key));
+  const finished = store.finished();
+  const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
+  const stale = findStale(
+    points.filter((p) => !previous.has(p.key)),
+    finished,
+    store.finishedPlans(),
+  );
+  if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
+  return { spec, points, previous, stale, store };
+}
+
 /** Runs a sweep: see the module comment. */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const start = performance.now();
   const emit = opts.onEvent ?? (() => {});
   const jobs = opts.jobs ?? 1;
-  const spec = parseSweepFile(opts.file);
-  const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
-  const points = await planSweep(spec, { glueDir, workDir: opts.workDir ?? defaultWorkDir(opts.store), cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)) });
-
-  const store = SweepStore.open(opts.store);
-  const keys = new Set(points.map((p) => p.key));
-  const previous = new Map(store.finished().filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
+  const { spec, points, previous, stale, store } = await planAgainstStore(opts);
   const queue = points.filter((p) => !previous.has(p.key));
-  const summary: SweepSummary = { store: resolve(opts.store), total: points.length, alreadyDone: previous.size, ran: 0, byOthers: 0, failed: [], seconds: 0 };
+  const alreadyDone = previous.size - (opts.rerunStale ? 0 : stale.size);
+  const summary: SweepSummary = {
+    store: resolve(opts.store),
+    total: points.length,
+    alreadyDone,
+    stale: [...stale.values()],
+    ran: 0,
+    byOthers: 0,
+    failed: [],
+    seconds: 0,
+  };
   emit({ type: 'plan', spec, points, previous });
 
   const threads = jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : 0;
@@ -117,6 +163,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       try {
         const result = await runner.run(point);
         store.finish(point, result);
+        const replaced = stale.get(point.key);
+        if (replaced) store.forget(replaced.stored.map((s) => s.key));
         summary.ran++;
         emit({ type: 'finished', point, result });
       } catch (e) {

@@ -13,8 +13,8 @@
  * calibration: {examples: 64}          # task defaults to the model's first task; `calibration: false` for none
  * pipelines:
  *   - baseline                         # no passes (added for every model when absent)
- *   - name: heads-40                   # a list pipeline: steps run in order, settings as given
- *     steps:
+ *   - name: heads-40                   # a list pipeline: steps run in order, settings as given (each pass's
+ *     steps:                           #   settings, types and defaults: `compress passes`; unknown keys refused)
  *       - {pass: prune-heads, settings: {ratio: 0.4}}
  *   - name: heads-{ratio}              # a grid: every setting given as a list is expanded (all combinations);
  *     grid:                            #   {key} in the name is replaced by the point's value
@@ -37,7 +37,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SettingsError, UserError, errorMessage } from '../errors.ts';
-import { locateModel } from '../eval/model-files.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
@@ -135,7 +135,11 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
   const base = dirname(file);
   const calibration = parseCalibration(f, doc.calibration, 'calibration', { examples: DEFAULT_CALIBRATION_EXAMPLES });
   const models = f.list(doc.models, 'models').map((m, i) => parseModel(f, m, `models[${i}]`, base, calibration));
-  f.unique(models.map((m) => m.name), (i) => `models[${i}].name`, 'model name');
+  f.unique(
+    models.map((m) => m.name),
+    (i) => `models[${i}].name`,
+    'model name',
+  );
   const spec: SweepSpec = {
     file,
     name: doc.name === undefined ? basename(file, extname(file)) : f.string(doc.name, 'name'),
@@ -155,7 +159,9 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
   f.known(m, at, ['path', 'name', 'tasks', 'calibration']);
   const path = resolve(base, f.string(m.path, `${at}.path`));
   f.attempt(`${at}.path`, () => locateModel(path));
-  const tasks = f.list(m.tasks, `${at}.tasks`).flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map((d) => d.name)));
+  const tasks = f
+    .list(m.tasks, `${at}.tasks`)
+    .flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map((d) => d.name)));
   const own = m.calibration === undefined ? calibration : parseCalibration(f, m.calibration, `${at}.calibration`, calibration ?? {});
   const spec: ModelSpec = {
     name: m.name === undefined ? defaultModelName(path) : f.string(m.name, `${at}.name`),
@@ -200,13 +206,23 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     const steps = f.list(o[kind], `${at}.${kind}`).map((s, j) => parseStep(f, s, `${at}.${kind}[${j}]`));
     const name = o.name === undefined ? undefined : f.string(o.name, `${at}.name`);
     const only = o.models === undefined ? undefined : parsePipelineModels(f, o.models, `${at}.models`, models);
-    const expanded: PipelineSpec[] = kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
+    const expanded: PipelineSpec[] =
+      kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
     for (const [k, pipeline] of expanded.entries()) {
       const grid = expanded.length > 1 ? ` (grid point ${k + 1}: ${pipeline.label})` : '';
       const training = pipeline.steps.map((step, j) => {
         const where = `${at}.${kind}[${j}]`;
         if (!isTrainingStep(step.pass)) {
-          f.attempt(`${where}${grid}.settings`, () => getPass(step.pass).parse(step.settings));
+          const pass = getPass(step.pass);
+          const settings = f.attempt(`${where}${grid}.settings`, () => pass.check(step.settings));
+          if (pass.needsCalibration(settings)) {
+            const off = models.find((m) => m.calibration === null && (!only || only.includes(m.name)));
+            if (off)
+              f.fail(
+                `${where}.settings${grid}`,
+                `${pass.name} with these settings measures the model on calibration data, but model '${off.name}' has calibration: false`,
+              );
+          }
           return null;
         }
         try {
@@ -225,7 +241,11 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     out.push(...expanded);
   });
   if (!out.some((p) => p.steps.length === 0)) out.unshift({ label: BASELINE, steps: [], values: {} });
-  f.unique(out.map((p) => p.label), () => 'pipelines', 'pipeline label');
+  f.unique(
+    out.map((p) => p.label),
+    () => 'pipelines',
+    'pipeline label',
+  );
   return out;
 }
 
@@ -234,7 +254,8 @@ function parsePipelineModels(f: Fields, raw: unknown, at: string, models: readon
   const names = (Array.isArray(raw) ? raw : [raw]).map((v, i) => f.string(v, Array.isArray(raw) ? `${at}[${i}]` : at));
   if (names.length === 0) f.fail(at, 'the list is empty');
   names.forEach((n, i) => {
-    if (!models.some((m) => m.name === n)) f.fail(Array.isArray(raw) ? `${at}[${i}]` : at, `no model named '${n}' (models: ${models.map((m) => m.name).join(', ')})`);
+    if (!models.some((m) => m.name === n))
+      f.fail(Array.isArray(raw) ? `${at}[${i}]` : at, `no model named '${n}' (models: ${models.map((m) => m.name).join(', ')})`);
   });
   return [...new Set(names)];
 }
@@ -248,10 +269,16 @@ function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly s
       if (t.task !== undefined) {
         const trainFile = lookupTasks(t.task)[0]!.splits.train!.path;
         if (!defs.some((d) => d.splits.train?.path === trainFile)) {
-          f.fail(`${at}[${j}].settings.task`, `${t.task} is not a task of model '${m.name}' (${m.tasks.join(', ')}); the ${t.kind} step trains it for one of its tasks`);
+          f.fail(
+            `${at}[${j}].settings.task`,
+            `${t.task} is not a task of model '${m.name}' (${m.tasks.join(', ')}); the ${t.kind} step trains it for one of its tasks`,
+          );
         }
       } else if (!oneTrainingTask(defs)) {
-        f.fail(`${at}[${j}].settings`, `model '${m.name}' has several tasks (${m.tasks.join(', ')}): pick the one to ${t.kind} on with settings.task (or list this pipeline for other models with 'models')`);
+        f.fail(
+          `${at}[${j}].settings`,
+          `model '${m.name}' has several tasks (${m.tasks.join(', ')}): pick the one to ${t.kind} on with settings.task (or list this pipeline for other models with 'models')`,
+        );
       } else if (!defs[0]!.splits.train) {
         f.fail(`${at}[${j}]`, `${defs[0]!.name} has no train split to ${t.kind} on (model '${m.name}')`);
       }
@@ -268,7 +295,10 @@ function parseStep(f: Fields, raw: unknown, at: string): PassStep {
       try {
         return getPass(pass);
       } catch (e) {
-        if (e instanceof UserError) throw new SettingsError(e.message.replace(/\(known: (.*)\)$/, (_, known: string) => `(known: ${known}; and the training steps ${TRAINING_STEPS.join(', ')})`));
+        if (e instanceof UserError)
+          throw new SettingsError(
+            e.message.replace(/\(known: (.*)\)$/, (_, known: string) => `(known: ${known}; and the training steps ${TRAINING_STEPS.join(', ')})`),
+          );
         throw e;
       }
     });
@@ -281,7 +311,8 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
   if (raw === undefined) return { ...DEFAULT_BENCH };
   const b = f.object(raw, 'bench');
   f.known(b, 'bench', ['batch', 'seq', 'repeats', 'warmup', 'threads']);
-  const ints = (v: unknown, at: string, min: number): number[] => (Array.isArray(v) ? v : [v]).map((x, i) => f.int(x, Array.isArray(v) ? `${at}[${i}]` : at, min));
+  const ints = (v: unknown, at: string, min: number): number[] =>
+    (Array.isArray(v) ? v : [v]).map((x, i) => f.int(x, Array.isArray(v) ? `${at}[${i}]` : at, min));
   return {
     batch: b.batch === undefined ? DEFAULT_BENCH.batch : ints(b.batch, 'bench.batch', 1),
     seq: b.seq === undefined ? null : ints(b.seq, 'bench.seq', 2),

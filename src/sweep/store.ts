@@ -6,10 +6,12 @@
  * heartbeat) before it runs; a claim whose process is gone (or whose heartbeat is stale) is redone by the next
  * sweep. Results are `INSERT OR IGNORE`d by key, so a point finished by two sweeps at once is stored once.
  */
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { checkOutputFile } from '../destination.ts';
+import { UserError } from '../errors.ts';
+import { processAlive } from '../processes.ts';
+import { identifyStore, markStore, storeError } from './store-format.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
@@ -69,12 +71,39 @@ CREATE TABLE IF NOT EXISTS results (
 );
 `;
 
-function processAlive(pid: number): boolean {
+/**
+ * Opens the database at `path` as a sweep store: a new file is made one, anything that is not one is refused with
+ * one line before anything is written to it (store-format.ts); SQLite errors (garbage file, read-only folder) are
+ * one line too.
+ */
+function openStoreDatabase(path: string, readonly: boolean): Database.Database {
+  if (!readonly) checkOutputFile(path, `--store ${path}`);
+  let db: Database.Database | undefined;
   try {
-    process.kill(pid, 0);
-    return true;
+    db = new Database(path, { readonly, fileMustExist: readonly, timeout: 30_000 });
+    const identity = identifyStore(db, path);
+    if (readonly) {
+      if (identity === 'empty') throw new UserError(`${path}: an empty database, not a sweep store (run 'compress sweep FILE --store ${path}' first)`);
+      return db;
+    }
+    if (db.readonly) throw new UserError(`${path}: the store is read-only`);
+    const opened = db;
+    if (identity !== 'store') {
+      opened
+        .transaction(() => {
+          if (identifyStore(opened, path) !== 'store') markStore(opened);
+          opened.exec(SCHEMA);
+        })
+        .immediate();
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    return db;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    db?.close();
+    if (e instanceof Database.SqliteError) throw storeError(path, e);
+    throw e;
   }
 }
 
@@ -89,14 +118,11 @@ export class SweepStore {
   private readonly db: Database.Database;
   private readonly host = hostname();
 
-  private constructor(readonly path: string, readonly readonly: boolean) {
-    if (!readonly) mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { readonly, fileMustExist: readonly, timeout: 30_000 });
-    if (!readonly) {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
-    }
+  private constructor(
+    readonly path: string,
+    readonly readonly: boolean,
+  ) {
+    this.db = openStoreDatabase(path, readonly);
   }
 
   /** Opens (creating when writable) the store at `path`. */
@@ -161,17 +187,21 @@ export class SweepStore {
   /** Records a finished point: its result row and its status, in one transaction. */
   finish(point: SweepPoint, result: PointResult): void {
     const finishedAt = new Date().toISOString();
-    this.db.transaction(() => {
-      this.db
-        .prepare('INSERT OR IGNORE INTO results (key, params, bytes, glue, speedup, latency_ms, result, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(point.key, result.params, result.bytes, result.glue, result.speedup, result.latencyMs, JSON.stringify(result), finishedAt);
-      this.db.prepare("UPDATE points SET status = 'done', finished_at = ?, error = NULL WHERE key = ? AND status <> 'done'").run(finishedAt, point.key);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare('INSERT OR IGNORE INTO results (key, params, bytes, glue, speedup, latency_ms, result, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(point.key, result.params, result.bytes, result.glue, result.speedup, result.latencyMs, JSON.stringify(result), finishedAt);
+        this.db.prepare("UPDATE points SET status = 'done', finished_at = ?, error = NULL WHERE key = ? AND status <> 'done'").run(finishedAt, point.key);
+      })
+      .immediate();
   }
 
   /** Records a failed point (it is retried by the next sweep). */
   fail(key: string, error: string): void {
-    this.db.prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'").run(error, new Date().toISOString(), key);
+    this.db
+      .prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'")
+      .run(error, new Date().toISOString(), key);
   }
 
   /** Failed points with their error, optionally of one sweep. */
@@ -202,6 +232,26 @@ export class SweepStore {
       finishedAt: r.finished_at!,
       result: JSON.parse(r.result!) as PointResult,
     }));
+  }
+
+  /** The planned point (as its sweep stored it, possibly by older code) of every finished point, by key. */
+  finishedPlans(): Map<string, unknown> {
+    const rows = this.db.prepare("SELECT key, point FROM points WHERE status = 'done'").all() as Array<{ key: string; point: string }>;
+    return new Map(rows.map((r) => [r.key, JSON.parse(r.point) as unknown]));
+  }
+
+  /** Deletes points and their results (stale points once recomputed), in one transaction. */
+  forget(keys: readonly string[]): void {
+    const results = this.db.prepare('DELETE FROM results WHERE key = ?');
+    const points = this.db.prepare('DELETE FROM points WHERE key = ?');
+    this.db
+      .transaction(() => {
+        for (const k of keys) {
+          results.run(k);
+          points.run(k);
+        }
+      })
+      .immediate();
   }
 
   close(): void {

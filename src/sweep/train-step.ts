@@ -18,7 +18,7 @@
  */
 import { resolve } from 'node:path';
 import { SettingsError, UserError } from '../errors.ts';
-import { locateModel } from '../eval/model-files.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { checkSettings, type DistillSettings } from '../train/run.ts';
@@ -54,7 +54,10 @@ export interface TrainingStepSpec {
 
 /** A bad setting: `field` is the settings key it concerns ('' for the settings as a whole). */
 export class StepSettingError extends SettingsError {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -99,10 +102,24 @@ export function trainingStepKeys(kind: TrainingKind): string[] {
 
 /** checkSettings names its flags; the sweep names the settings keys. */
 const FLAG_TO_KEY: Record<string, string> = {
-  '--epochs': 'epochs', '--batch-size': 'batchSize', '--lr': 'lr', '--weight-decay': 'weightDecay', '--warmup': 'warmupRatio',
-  '--clip': 'maxGradNorm', '--dropout': 'dropout', '--seed': 'seed', '--checkpoint-every': 'checkpointEvery',
-  '--alpha': 'alpha', '--temperature': 'temperature', '--logit-loss': 'logitLoss', '--intermediate': 'intermediate',
-  '--layer-map': 'layerMap', '--pkd-weight': 'pkdWeight', '--intermediate-epochs': 'intermediateEpochs', '--intermediate-phase': 'intermediatePhase', '--augment': 'augment',
+  '--epochs': 'epochs',
+  '--batch-size': 'batchSize',
+  '--lr': 'lr',
+  '--weight-decay': 'weightDecay',
+  '--warmup': 'warmupRatio',
+  '--clip': 'maxGradNorm',
+  '--dropout': 'dropout',
+  '--seed': 'seed',
+  '--checkpoint-every': 'checkpointEvery',
+  '--alpha': 'alpha',
+  '--temperature': 'temperature',
+  '--logit-loss': 'logitLoss',
+  '--intermediate': 'intermediate',
+  '--layer-map': 'layerMap',
+  '--pkd-weight': 'pkdWeight',
+  '--intermediate-epochs': 'intermediateEpochs',
+  '--intermediate-phase': 'intermediatePhase',
+  '--augment': 'augment',
 };
 
 /** 'string "x"', 'a list', 'nothing': a YAML value for an error message. */
@@ -120,7 +137,8 @@ function typed(key: string, v: unknown, t: { kind: Kind; min?: number }): unknow
   };
   switch (t.kind) {
     case 'int':
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (t.min !== undefined && v < t.min)) fail(t.min === undefined ? 'an integer' : `an integer ≥ ${t.min}`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (t.min !== undefined && v < t.min))
+        fail(t.min === undefined ? 'an integer' : `an integer ≥ ${t.min}`);
       return v;
     case 'number':
       if (typeof v !== 'number' || !Number.isFinite(v)) fail('a number');
@@ -144,7 +162,11 @@ function parseData(key: string, v: unknown): unknown {
       return parseMatches(v, 'intermediate');
     }
     if (typeof v === 'string') return parseLayerMap(v);
-    if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isSafeInteger(n) && (n as number) >= 0))) {
+    if (
+      Array.isArray(v) &&
+      v.length > 0 &&
+      v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isSafeInteger(n) && (n as number) >= 0))
+    ) {
       return v.map((p) => [p[0], p[1]] as [number, number]);
     }
     throw new StepSettingError(key, `expected uniform, skip, last, 'T:S,T:S' or a list of [teacher, student] layer pairs, got ${describeValue(v)}`);
@@ -164,11 +186,12 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   const known = trainingStepKeys(kind);
   for (const k of Object.keys(raw)) {
     if (!known.includes(k)) {
-      const hint = kind === 'train' && (k in DISTILL_KEYS || (DISTILL_ONLY as readonly string[]).includes(k))
-        ? `'${k}' is a distill setting; `
-        : k === 'stage' || k === 'corpus'
-          ? 'the general stage (intermediate KD on a corpus) is not a sweep step: run compress distill --stage general and list its output as a model; '
-          : '';
+      const hint =
+        kind === 'train' && (k in DISTILL_KEYS || (DISTILL_ONLY as readonly string[]).includes(k))
+          ? `'${k}' is a distill setting; `
+          : k === 'stage' || k === 'corpus'
+            ? 'the general stage (intermediate KD on a corpus) is not a sweep step: run compress distill --stage general and list its output as a model; '
+            : '';
       throw new StepSettingError(k, `unknown ${kind} setting (${hint}known: ${known.join(', ')})`);
     }
   }
@@ -216,7 +239,11 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   }
   if (raw.student !== undefined) {
     const spec = (typed('student', raw.student, { kind: 'string' }) as string).trim();
-    if (!first) throw new StepSettingError('student', `a student replaces the model so far, so this must be the pipeline's first step (or drop 'student' to ${kind} the output of the steps before it)`);
+    if (!first)
+      throw new StepSettingError(
+        'student',
+        `a student replaces the model so far, so this must be the pipeline's first step (or drop 'student' to ${kind} the output of the steps before it)`,
+      );
     try {
       checkStudentSpec(spec);
     } catch (e) {
@@ -245,7 +272,13 @@ export function oneTrainingTask(tasks: readonly TaskDefinition[]): boolean {
 
 /** One line for a finished training step: '625 steps, best epoch 1 of 1, dev 72.90' (phases: 'intermediate-layer 300 + prediction-layer 625 steps, …'). */
 export function trainingSummary(
-  l: { steps: number; bestEpoch: number; epochs: ReadonlyArray<{ epoch: number; score?: number }>; student: { description: string }; phases?: ReadonlyArray<{ name: string; steps: number }> },
+  l: {
+    steps: number;
+    bestEpoch: number;
+    epochs: ReadonlyArray<{ epoch: number; score?: number }>;
+    student: { description: string };
+    phases?: ReadonlyArray<{ name: string; steps: number }>;
+  },
   studentGiven: boolean,
 ): string {
   const best = l.epochs.find((e) => e.epoch === l.bestEpoch);

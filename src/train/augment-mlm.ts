@@ -10,7 +10,8 @@
  */
 import { SettingsError } from '../errors.ts';
 import { buildFeeds } from '../eval/batching.ts';
-import { modelInputs } from '../eval/model-inputs.ts';
+import { sessionInputs } from '../bert/model-inputs.ts';
+import { decodeModel, loadModel } from '../onnx/load.ts';
 import type { TextEncoding } from '../eval/tokenizer.ts';
 import { openSession } from '../runtime/session.ts';
 import type { WordVocab } from './augment-words.ts';
@@ -89,8 +90,9 @@ export async function mlmCandidates(
 
   const session = await openSession(opts.model, opts.threads !== undefined ? { threads: opts.threads } : {});
   try {
-    const inputs = modelInputs(session);
-    const output = opts.output ?? (['prediction_scores', 'logits'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!);
+    const model = opts.model;
+    const inputs = sessionInputs(session, () => (typeof model === 'string' ? loadModel(model) : decodeModel(model)));
+    const output = opts.output ?? ['prediction_scores', 'logits'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
     if (!session.outputNames.includes(output)) {
       throw new SettingsError(`MLM augmentation: the model has no output '${output}' (outputs: ${session.outputNames.join(', ')})`);
     }

@@ -151,7 +151,12 @@ export function basicTokens(text: string): BasicToken[] {
 /** A word as the vocabulary is looked up: control characters dropped; lower-cased and accents stripped if uncased. */
 export function normalizeWord(word: string, lowercase: boolean): string {
   const clean = word.replace(/[\p{Cc}\p{Cf}\u0000\ufffd]/gu, '');
-  return lowercase ? clean.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '') : clean;
+  return lowercase
+    ? clean
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/\p{Mn}/gu, '')
+    : clean;
 }
 
 const SPECIAL = /^\[[^\]]*\]$/;

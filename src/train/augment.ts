@@ -35,7 +35,7 @@ import { SettingsError } from '../errors.ts';
 import { loadTokenizer, type TextTokenizer } from '../eval/tokenizer.ts';
 import { examplesFromTable } from '../glue/dataset.ts';
 import { readTsv } from '../glue/tsv.ts';
-import { writeFileAtomic } from '../onnx/save.ts';
+import { writeFileAtomic } from '../files.ts';
 import { EmbeddingNeighbours, checkEmbeddings, type WordEmbeddings } from './augment-neighbours.ts';
 import { mlmCandidates, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
 import { basicTokens, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab, type WordVocab } from './augment-words.ts';
@@ -44,7 +44,7 @@ import { counterState, uniformIndex } from './random.ts';
 import { Rng } from '../bert/random.ts';
 
 export { EmbeddingNeighbours, normalizeRows, type WordEmbeddings } from './augment-neighbours.ts';
-export { type MlmOptions } from './augment-mlm.ts';
+export type { MlmOptions } from './augment-mlm.ts';
 export { basicTokens, isWordToken, loadWordVocab, wordVocab, type WordVocab } from './augment-words.ts';
 
 /** TinyBERT's defaults: replacement probability p and candidates per word K. */
@@ -165,7 +165,9 @@ function checkOptions(o: AugmentOptions): CheckedOptions {
     if (!o.embeddings) throw new SettingsError('augmentation: give the teacher word embeddings (or an MLM)');
     checkEmbeddings(o.embeddings);
     if (o.embeddings.vocabSize < vocab.tokens.length) {
-      throw new SettingsError(`augmentation: the vocabulary (${vocab.source}) has ${vocab.tokens.length} tokens, the embedding table only ${o.embeddings.vocabSize} rows`);
+      throw new SettingsError(
+        `augmentation: the vocabulary (${vocab.source}) has ${vocab.tokens.length} tokens, the embedding table only ${o.embeddings.vocabSize} rows`,
+      );
     }
     limit = Math.min(limit, o.embeddings.vocabSize);
   }
@@ -201,14 +203,7 @@ function parseText(text: string, vocab: WordVocab, candidates: Uint8Array, keep:
 }
 
 /** `n` variants of one text. */
-function variants(
-  t: ParsedText,
-  n: number,
-  p: number,
-  rng: Rng,
-  slotCandidates: (t: ParsedText, slot: number) => Int32Array,
-  vocab: WordVocab,
-): string[] {
+function variants(t: ParsedText, n: number, p: number, rng: Rng, slotCandidates: (t: ParsedText, slot: number) => Int32Array, vocab: WordVocab): string[] {
   const out: string[] = [];
   for (let v = 0; v < n; v++) {
     let text = '';
@@ -286,7 +281,11 @@ export function augmentCacheKey(o: AugmentOptions): string {
     format: CACHE_FORMAT,
     source: o.mlm
       ? { mlm: sha(mlmBytes!), output: o.mlm.output ?? null, maxLength: o.mlm.maxLength ?? 128 }
-      : { embeddings: e ? sha(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength)) : null, vocabSize: e?.vocabSize ?? null, width: e?.width ?? null },
+      : {
+          embeddings: e ? sha(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength)) : null,
+          vocabSize: e?.vocabSize ?? null,
+          width: e?.width ?? null,
+        },
     vocab: sha(vocab.tokens.join('\n')),
     lowercase: vocab.lowercase,
     examples: texts.digest('hex'),
@@ -324,7 +323,8 @@ function readAugmentCache(file: string, key: string, count: number): AugmentedEx
     } catch {
       return `line ${i + 1} is not JSON`;
     }
-    if (!e || typeof e.textA !== 'string' || !Number.isInteger(e.source) || (e.textB !== undefined && typeof e.textB !== 'string')) return `line ${i + 1} is not an example`;
+    if (!e || typeof e.textA !== 'string' || !Number.isInteger(e.source) || (e.textB !== undefined && typeof e.textB !== 'string'))
+      return `line ${i + 1} is not an example`;
     out.push(e);
   }
   return out;

@@ -120,13 +120,19 @@ export function readCheckpoint(path: string): Checkpoint {
     return fail('checkpoint metadata is not valid JSON');
   }
   const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(meta) || !Number.isSafeInteger(meta.step) || !Number.isSafeInteger(meta.epoch) || !Array.isArray(meta.params)
-    || !isObject(meta.optimizer) || !isObject(meta.optimizer.steps)) {
+  if (
+    !isObject(meta) ||
+    !Number.isSafeInteger(meta.step) ||
+    !Number.isSafeInteger(meta.epoch) ||
+    !Array.isArray(meta.params) ||
+    !isObject(meta.optimizer) ||
+    !isObject(meta.optimizer.steps)
+  ) {
     fail('checkpoint metadata lacks step, epoch, params or optimizer steps');
   }
   const tensor = (name: string): Float32Array => {
     const t = file.tensors.get(name);
-    if (!t || t.dtype !== 'F32') return fail(`tensor '${name}' is missing or not F32`);
+    if (t?.dtype !== 'F32') return fail(`tensor '${name}' is missing or not F32`);
     return t.data;
   };
   const params = new Map(meta.params.map((name) => [name, tensor(`param/${name}`)]));

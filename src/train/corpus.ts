@@ -69,7 +69,12 @@ export function corpusSet(o: {
   file: string;
 }): TrainingSet {
   const rows = chooseRows(o.texts.length, o.maxExamples, o.seed, 'corpus/subset');
-  const examples = tokenizeTexts(Array.from(rows, (r) => o.texts[r]!), o.tokenizer, o.maxLength, () => Number.NaN);
+  const examples = tokenizeTexts(
+    Array.from(rows, (r) => o.texts[r]!),
+    o.tokenizer,
+    o.maxLength,
+    () => Number.NaN,
+  );
   return {
     task: o.task,
     split: 'train',

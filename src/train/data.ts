@@ -2,7 +2,7 @@
  * Training examples from a GLUE task: the split read by the GLUE layer, tokenized with the model's tokenizer (the
  * evaluation tokenizer, so training and evaluation see the same ids and truncation), labels mapped to the model's
  * output order through config.json's id2label, as evaluation maps them. Batches are padded to their longest
- * example by evaluation's `buildFeeds`.
+ * example by evaluation's `tokenBatch`.
  *
  * A set carries a SHA-256 of everything its examples depend on (the file's bytes, the options, and the token ids and
  * labels themselves, which capture the tokenizer), so outputs computed on it can be cached under that key.
@@ -11,11 +11,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Rng } from '../bert/random.ts';
 import { SettingsError } from '../errors.ts';
-import { buildFeeds } from '../eval/batching.ts';
+import { tokenBatch } from '../eval/batching.ts';
 import { DEFAULT_MAX_LENGTH } from '../eval/evaluate.ts';
 import { mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { EMPTY_MODEL_CONFIG, readModelConfig, type ModelConfig } from '../eval/model-files.ts';
-import type { ModelInput } from '../eval/model-inputs.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from '../eval/tokenizer.ts';
 import { loadSplit } from '../glue/dataset.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -78,11 +77,11 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet {
   const task = typeof o.task === 'string' ? getTask(o.task) : o.task;
   const split = o.split ?? 'train';
   if (split !== 'train' && split !== 'dev') throw new SettingsError(`cannot train on split '${String(split)}': use train or dev`);
-  const config = typeof o.modelConfig === 'string' ? readModelConfig(o.modelConfig) : o.modelConfig ?? EMPTY_MODEL_CONFIG;
+  const config = typeof o.modelConfig === 'string' ? readModelConfig(o.modelConfig) : (o.modelConfig ?? EMPTY_MODEL_CONFIG);
   const maxLength = o.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH;
   if (!(Number.isSafeInteger(maxLength) && maxLength > 0)) throw new SettingsError(`--max-length ${maxLength}: expected a positive integer`);
   const seed = o.seed ?? 0;
-  const numLabels = task.regression ? 1 : config.numLabels ?? task.labels.length;
+  const numLabels = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   const labelMapping = mapModelLabels(task, config.id2label, numLabels);
   const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
 
@@ -92,7 +91,16 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet {
   const labelToOutput = new Map(labelMapping.outputToLabel.map((label, output) => [label, output]));
   const chosen = Array.from(rows, (row) => data.examples[row]!);
   const examples = tokenizeTexts(chosen, tokenizer, maxLength, (i) => (task.regression ? chosen[i]!.label! : labelToOutput.get(chosen[i]!.label!)!));
-  const options = { format: 'training-set/1', task: task.name, split, maxLength, maxExamples: o.maxExamples ?? null, seed, numLabels, outputToLabel: labelMapping.outputToLabel };
+  const options = {
+    format: 'training-set/1',
+    task: task.name,
+    split,
+    maxLength,
+    maxExamples: o.maxExamples ?? null,
+    seed,
+    numLabels,
+    outputToLabel: labelMapping.outputToLabel,
+  };
   return {
     task,
     split,
@@ -157,7 +165,7 @@ export function examplesDigest(header: ReadonlyArray<string | Uint8Array>, examp
   return h.digest('hex');
 }
 
-/** The examples as evaluation's encodings (plain arrays), for `buildFeeds` and `predictRows`. */
+/** The examples as evaluation's encodings (plain arrays), for `tokenBatch` and `predictRows`. */
 export function textEncodings(examples: readonly TrainingExample[]): TextEncoding[] {
   return examples.map((e) => ({ ids: Array.from(e.ids), typeIds: Array.from(e.typeIds) }));
 }
@@ -179,13 +187,6 @@ export interface Batch {
   readonly indices: Int32Array;
 }
 
-/** The three id inputs a batch holds, as `buildFeeds` fills them (int64; the trainer casts for int32 graphs). */
-const BATCH_INPUTS: readonly ModelInput[] = [
-  { name: 'input_ids', role: 'ids', elementType: 'int64' },
-  { name: 'attention_mask', role: 'mask', elementType: 'int64' },
-  { name: 'token_type_ids', role: 'types', elementType: 'int64' },
-];
-
 /** The batch of the examples at `indices` (into `set.examples`), in that order. */
 export function makeBatch(set: TrainingSet, indices: ArrayLike<number>): Batch {
   const idx = Int32Array.from(indices);
@@ -195,14 +196,17 @@ export function makeBatch(set: TrainingSet, indices: ArrayLike<number>): Batch {
     if (!e) throw new RangeError(`example index ${i} is outside the set (${set.examples.length} examples)`);
     return e;
   });
-  const feeds = buildFeeds(textEncodings(chosen), chosen.map((_, r) => r), BATCH_INPUTS, set.padId);
-  const ids = feeds.input_ids!;
+  const rows = tokenBatch(
+    textEncodings(chosen),
+    chosen.map((_, r) => r),
+    set.padId,
+  );
   return {
     size: idx.length,
-    seq: ids.dims[1]!,
-    inputIds: ids.data as BigInt64Array,
-    attentionMask: feeds.attention_mask!.data as BigInt64Array,
-    tokenTypeIds: feeds.token_type_ids!.data as BigInt64Array,
+    seq: rows.seq,
+    inputIds: rows.inputIds,
+    attentionMask: rows.attentionMask,
+    tokenTypeIds: rows.tokenTypeIds,
     labels: Float32Array.from(chosen, (e) => e.label),
     indices: idx,
   };

@@ -30,7 +30,10 @@ export function dropoutMaskInto(out: Float32Array, seed: number, step: number, s
   const threshold = (Math.min(Math.ceil(p * 2 ** 32), 2 ** 32 - 1) - 2 ** 31) | 0;
   const state = counterState(seed, `train/dropout/${site}`, step);
   // `| 0` keeps the state in int32 registers (a double-typed start would make V8 compile the loop in float64).
-  let a = state[0] | 0, b = state[1] | 0, c = state[2] | 0, d = state[3] | 0;
+  let a = state[0] | 0,
+    b = state[1] | 0,
+    c = state[2] | 0,
+    d = state[3] | 0;
   for (let i = 0; i < n; i++) {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;

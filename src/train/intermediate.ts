@@ -63,7 +63,12 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
 }
 
 /** The matches of a preset for a teacher of `n` and a student of `m` layers. */
-export function presetMatches(preset: IntermediatePreset, n: number, m: number, opts: { pkdWeight?: number; layerMap?: LayerMapName | Array<[number, number]> } = {}): IntermediateMatch[] {
+export function presetMatches(
+  preset: IntermediatePreset,
+  n: number,
+  m: number,
+  opts: { pkdWeight?: number; layerMap?: LayerMapName | Array<[number, number]> } = {},
+): IntermediateMatch[] {
   switch (preset) {
     case 'tinybert': {
       const pairs = layerPairs(opts.layerMap ?? 'uniform', n, m);
@@ -81,7 +86,8 @@ export function presetMatches(preset: IntermediatePreset, n: number, m: number, 
     case 'pkd-skip':
     case 'pkd-last': {
       const pairs = layerPairs(opts.layerMap ?? (preset === 'pkd-skip' ? 'skip' : 'last'), n, m);
-      if (!pairs.length) throw new SettingsError(`${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD)`);
+      if (!pairs.length)
+        throw new SettingsError(`${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD)`);
       return pairs.map(([t, s]) => ({ teacherLayer: t, studentLayer: s, feature: 'hidden', loss: 'pkd', weight: opts.pkdWeight ?? 100 }));
     }
   }
@@ -105,7 +111,8 @@ export function checkMatch(m: IntermediateMatch, i: number, teacherLayers: numbe
   }
   if (m.loss === 'attention-kl' && m.feature !== 'attention') throw new SettingsError(`${where}: attention-kl compares probabilities: use feature 'attention'`);
   if (attention && (m.teacherLayer === 0 || m.studentLayer === 0)) throw new SettingsError(`${where}: layer 0 (the embeddings) has no attention`);
-  if (m.feature === 'embeddings' && (m.teacherLayer !== 0 || m.studentLayer !== 0)) throw new SettingsError(`${where}: feature 'embeddings' is layer 0 on both sides`);
+  if (m.feature === 'embeddings' && (m.teacherLayer !== 0 || m.studentLayer !== 0))
+    throw new SettingsError(`${where}: feature 'embeddings' is layer 0 on both sides`);
 }
 
 /** Where a feature of one layer lives in a discovered graph. */
@@ -126,7 +133,9 @@ export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeatu
   const a = l.attention;
   if (!a) throw new SettingsError(`${label} layer ${layer} has no attention left to match`);
   if (a.kind === 'fused' || !a.softmax) {
-    throw new SettingsError(`${label} layer ${layer}: attention is a fused com.microsoft Attention whose probabilities are hidden; match hidden states instead`);
+    throw new SettingsError(
+      `${label} layer ${layer}: attention is a fused com.microsoft Attention whose probabilities are hidden; match hidden states instead`,
+    );
   }
   const softmax = graph.nodes.find((n) => n.name === a.softmax);
   if (!softmax) throw new SettingsError(`${label} layer ${layer}: Softmax node '${a.softmax}' not found`);
@@ -148,12 +157,14 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     const unknown = Object.keys(o).find((k) => !known.has(k));
     if (unknown) throw new SettingsError(`${where}: unknown key '${unknown}' (use teacherLayer, studentLayer, feature, loss, weight)`);
     const int = (v: unknown, name: string): number => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new SettingsError(`${where}.${name}: expected a layer number ≥ 0 (got ${JSON.stringify(v)})`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+        throw new SettingsError(`${where}.${name}: expected a layer number ≥ 0 (got ${JSON.stringify(v)})`);
       return v;
     };
     const feature = o.feature as MatchFeature;
     const loss = o.loss as MatchLoss;
-    if (!MATCH_FEATURES.includes(feature)) throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')} (got ${JSON.stringify(o.feature)})`);
+    if (!MATCH_FEATURES.includes(feature))
+      throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')} (got ${JSON.stringify(o.feature)})`);
     if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')} (got ${JSON.stringify(o.loss)})`);
     const weight = o.weight === undefined ? 1 : o.weight;
     if (typeof weight !== 'number' || !(weight >= 0)) throw new SettingsError(`${where}.weight: expected a number ≥ 0`);
@@ -170,11 +181,15 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
 /** A layer map from text: uniform, skip, last, or explicit pairs 'T:S,T:S' (teacher:student). */
 export function parseLayerMap(text: string): LayerMapName | Array<[number, number]> {
   if (text === 'uniform' || text === 'skip' || text === 'last') return text;
-  const pairs = text.split(',').map((p) => p.trim()).filter(Boolean).map((p): [number, number] => {
-    const m = /^(\d+):(\d+)$/.exec(p);
-    if (!m) throw new SettingsError(`--layer-map '${text}': expected uniform, skip, last or teacher:student pairs like 3:1,6:2`);
-    return [Number(m[1]), Number(m[2])];
-  });
+  const pairs = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p): [number, number] => {
+      const m = /^(\d+):(\d+)$/.exec(p);
+      if (!m) throw new SettingsError(`--layer-map '${text}': expected uniform, skip, last or teacher:student pairs like 3:1,6:2`);
+      return [Number(m[1]), Number(m[2])];
+    });
   if (!pairs.length) throw new SettingsError(`--layer-map '${text}': no pairs`);
   return pairs;
 }

@@ -28,12 +28,7 @@ function fmix32(h: number): number {
  */
 export function counterState(seed: number, name: string, counter: number): Sfc32State {
   if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError(`'counter' must be a non-negative safe integer, got ${counter}`);
-  const rng = Rng.fromState([
-    fmix32(streamKey(seed, name)),
-    fmix32((counter >>> 0) ^ 0x6a09e667),
-    fmix32(Math.floor(counter / 2 ** 32) ^ 0xbb67ae85),
-    1,
-  ]);
+  const rng = Rng.fromState([fmix32(streamKey(seed, name)), fmix32((counter >>> 0) ^ 0x6a09e667), fmix32(Math.floor(counter / 2 ** 32) ^ 0xbb67ae85), 1]);
   for (let i = 0; i < 12; i++) rng.nextUint32();
   return rng.state();
 }

@@ -8,15 +8,15 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
-import { writeFileAtomic } from '../onnx/save.ts';
+import { sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
-import { TOKENIZER_FILES, copyModelFiles, locateModel, readJsonObject, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
+import { TOKENIZER_FILES, copyModelFiles, readJsonObject, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
 import { mapModelLabels } from '../eval/labels.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
-import { sha256File } from '../glue/download/http-file.ts';
 import { SettingsError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { loadTrainingSet } from './data.ts';
@@ -69,7 +69,12 @@ export interface DistillSettings {
 }
 
 export const DEFAULT_DISTILL_SETTINGS: Readonly<DistillSettings> = Object.freeze({
-  alpha: 0.5, temperature: 2, logitLoss: 'ce', stage: 'task', pkdWeight: 100, augment: 0,
+  alpha: 0.5,
+  temperature: 2,
+  logitLoss: 'ce',
+  stage: 'task',
+  pkdWeight: 100,
+  augment: 0,
 });
 
 /** One training phase: its loss and intermediate matches. */
@@ -169,7 +174,8 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (!(settings.maxGradNorm >= 0)) throw new SettingsError(`--clip must be ≥ 0 (got ${settings.maxGradNorm})`);
   if (!(settings.dropout >= 0 && settings.dropout < 1)) throw new SettingsError(`--dropout must be in [0, 1) (got ${settings.dropout})`);
   if (!Number.isSafeInteger(settings.seed)) throw new SettingsError(`--seed must be an integer (got ${settings.seed})`);
-  if (!(Number.isSafeInteger(settings.checkpointEvery) && settings.checkpointEvery >= 0)) throw new SettingsError(`--checkpoint-every must be an integer ≥ 0 (got ${settings.checkpointEvery})`);
+  if (!(Number.isSafeInteger(settings.checkpointEvery) && settings.checkpointEvery >= 0))
+    throw new SettingsError(`--checkpoint-every must be an integer ≥ 0 (got ${settings.checkpointEvery})`);
   if (!d) return { settings };
   const distill: DistillSettings = { ...DEFAULT_DISTILL_SETTINGS, ...dropUndefined(d) };
   if (!(distill.alpha >= 0 && distill.alpha <= 1)) throw new SettingsError(`--alpha must be in [0, 1] (got ${distill.alpha})`);
@@ -217,12 +223,14 @@ export function lossTerms(regression: boolean, distill: DistillSettings | undefi
  */
 function phasePlan(regression: boolean, distill: DistillSettings | undefined, teacher: Model | undefined, student: Student, settings: TrainSettings): Phase[] {
   const prediction = lossTerms(regression, distill);
-  if (!distill?.intermediate) return [{ name: distill ? 'prediction-layer distillation' : 'fine-tuning', loss: prediction, matches: [], epochs: settings.epochs, evaluate: true }];
+  if (!distill?.intermediate)
+    return [{ name: distill ? 'prediction-layer distillation' : 'fine-tuning', loss: prediction, matches: [], epochs: settings.epochs, evaluate: true }];
   const n = findBert(teacher!, { label: 'teacher' }).numLayers;
   const m = findBert(student.forward(false), { label: 'student' }).numLayers;
-  const matches = typeof distill.intermediate === 'string'
-    ? presetMatches(distill.intermediate, n, m, { pkdWeight: distill.pkdWeight, layerMap: distill.layerMap })
-    : distill.intermediate;
+  const matches =
+    typeof distill.intermediate === 'string'
+      ? presetMatches(distill.intermediate, n, m, { pkdWeight: distill.pkdWeight, layerMap: distill.layerMap })
+      : distill.intermediate;
   const intermediateEpochs = distill.intermediateEpochs ?? settings.epochs;
   if (distill.stage === 'general') return [{ name: 'general distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false }];
   const joint = distill.intermediatePhase ?? (distill.intermediate === 'pkd-skip' || distill.intermediate === 'pkd-last' ? 'joint' : 'first');
@@ -239,7 +247,7 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = getTask(o.task);
   const isDistill = o.teacher !== undefined;
-  const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? o.distill ?? {} : undefined);
+  const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
   if (!isDistill && !existsSync(o.student)) throw new SettingsError(`${o.student}: no such model (train needs a model path)`);
   const log = o.log ?? (() => {});
   const glueDir = o.glueDir ?? defaultGlueDir();
@@ -266,15 +274,28 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const general = distill?.stage === 'general';
   const set = general
     ? corpusSet({
-      texts: distill!.corpus ? readCorpusFile(distill!.corpus) : glueSentences(glueDir),
-      tokenizer, maxLength, task, numLabels: student.numLabels, maxExamples: o.maxExamples, seed: settings.seed,
-      labelMapping: mapModelLabels(task, modelConfig.id2label, student.numLabels),
-      file: distill!.corpus ?? glueDir,
-    })
+        texts: distill!.corpus ? readCorpusFile(distill!.corpus) : glueSentences(glueDir),
+        tokenizer,
+        maxLength,
+        task,
+        numLabels: student.numLabels,
+        maxExamples: o.maxExamples,
+        seed: settings.seed,
+        labelMapping: mapModelLabels(task, modelConfig.id2label, student.numLabels),
+        file: distill!.corpus ?? glueDir,
+      })
     : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
-  const trainSet = distill && distill.augment > 0 && !general
-    ? await withAugmented(set, { teacher: teacherModel!, tokenizer, n: distill.augment, seed: settings.seed, cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'), log })
-    : set;
+  const trainSet =
+    distill && distill.augment > 0 && !general
+      ? await withAugmented(set, {
+          teacher: teacherModel!,
+          tokenizer,
+          n: distill.augment,
+          seed: settings.seed,
+          cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'),
+          log,
+        })
+      : set;
   const phases = phasePlan(task.regression, distill, teacherModel, student, settings);
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
@@ -289,17 +310,25 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
     const matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false)) : undefined;
     const features = matches
-      ? await TeacherFeatures.open(teacherModel!, matches.requests, threads, o.featureCacheBytes
-        ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: o.featureCacheBytes }
-        : undefined)
+      ? await TeacherFeatures.open(
+          teacherModel!,
+          matches.requests,
+          threads,
+          o.featureCacheBytes ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: o.featureCacheBytes } : undefined,
+        )
       : undefined;
     try {
       result = await train({
-        student: current, set: trainSet, loss: phase.loss, teacherLogits: teacher,
+        student: current,
+        set: trainSet,
+        loss: phase.loss,
+        teacherLogits: teacher,
         intermediate: matches && features ? { terms: matches.terms, teacher: features } : undefined,
         settings: { ...settings, epochs: phase.epochs, evalEachEpoch: settings.evalEachEpoch && phase.evaluate && !general },
         workDir: phases.length > 1 ? join(workDir, `phase-${i + 1}`) : workDir,
-        signal: o.signal, log, onStep: o.onStep,
+        signal: o.signal,
+        log,
+        onStep: o.onStep,
         dev: general ? undefined : { glueDir, tokenizer, modelConfig },
       });
     } finally {

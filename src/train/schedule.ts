@@ -20,7 +20,8 @@ export interface LinearSchedule {
 /** The warmup length in steps, after checking the schedule (a SettingsError names the bad field). */
 export function warmupStepsOf(s: LinearSchedule): number {
   if (!(Number.isFinite(s.lr) && s.lr >= 0)) throw new SettingsError(`schedule 'lr' must be a finite number ≥ 0, got ${s.lr}`);
-  if (!(Number.isSafeInteger(s.totalSteps) && s.totalSteps > 0)) throw new SettingsError(`schedule 'totalSteps' must be a positive integer, got ${s.totalSteps}`);
+  if (!(Number.isSafeInteger(s.totalSteps) && s.totalSteps > 0))
+    throw new SettingsError(`schedule 'totalSteps' must be a positive integer, got ${s.totalSteps}`);
   if (s.warmupSteps !== undefined && s.warmupRatio !== undefined) throw new SettingsError("give schedule 'warmupSteps' or 'warmupRatio', not both");
   if (s.warmupRatio !== undefined) {
     if (!(s.warmupRatio >= 0 && s.warmupRatio <= 1)) throw new SettingsError(`schedule 'warmupRatio' must be in [0, 1], got ${s.warmupRatio}`);

@@ -18,12 +18,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate.ts';
 import { mapModelLabels } from '../eval/labels.ts';
-import { locateModel, readModelConfig } from '../eval/model-files.ts';
+import { readModelConfig } from '../eval/model-files.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { predictRows } from '../eval/predict.ts';
-import { sha256File } from '../glue/download/http-file.ts';
 import { onnx } from '../onnx/proto.ts';
-import { writeFileAtomic } from '../onnx/save.ts';
+import { sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
+import { loadModel } from '../onnx/load.ts';
+import { sessionInputs } from '../bert/model-inputs.ts';
 import { textEncodings, type TrainingSet } from './data.ts';
 
 const MAGIC = 'BCTLOGIT';
@@ -79,7 +81,9 @@ export async function teacherCacheKey(onnxPath: string, set: TrainingSet): Promi
   const bytes = readFileSync(onnxPath);
   const external = await Promise.all(externalDataFiles(onnxPath, bytes).map(sha256File));
   const teacher = [createHash('sha256').update(bytes).digest('hex'), ...external];
-  return createHash('sha256').update(JSON.stringify({ format: FORMAT, teacher, data: set.sha256, maxLength: set.maxLength })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ format: FORMAT, teacher, data: set.sha256, maxLength: set.maxLength }))
+    .digest('hex');
 }
 
 /** The cache file of a key. */
@@ -105,6 +109,7 @@ async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ 
   const session = await openSession(onnxPath, o.threads !== undefined ? { threads: o.threads } : {});
   try {
     const rows = await predictRows(session, textEncodings(o.set.examples), {
+      inputs: sessionInputs(session, () => loadModel(onnxPath)),
       batchSize: o.batchSize ?? DEFAULT_BATCH_SIZE,
       padId: o.set.padId,
       ...(o.onBatch ? { onBatch: o.onBatch } : {}),
@@ -143,7 +148,9 @@ function checkLittleEndian(): void {
 function encodeCache(key: string, count: number, width: number, values: Float32Array): Uint8Array[] {
   checkLittleEndian();
   const payload = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const header = new TextEncoder().encode(JSON.stringify({ format: FORMAT, key, count, width, payloadSha256: createHash('sha256').update(payload).digest('hex') }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({ format: FORMAT, key, count, width, payloadSha256: createHash('sha256').update(payload).digest('hex') }),
+  );
   const prefix = new Uint8Array(Math.ceil((12 + header.byteLength) / 4) * 4);
   prefix.set(new TextEncoder().encode(MAGIC));
   new DataView(prefix.buffer).setUint32(8, header.byteLength, true);

@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../onnx/graph.ts';
-import { writeFileAtomic } from '../onnx/save.ts';
+import { writeFileAtomic } from '../files.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { findBert } from '../bert/discover.ts';
 import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
-import { modelInputs, type ModelInput } from '../eval/model-inputs.ts';
+import { modelInputs, tokenFeeds, type ModelInput } from '../bert/model-inputs.ts';
 import { SettingsError } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
@@ -104,7 +104,7 @@ export class TeacherFeatures {
     const bytes = encodeModel(m);
     const session = await openSession(bytes, { threads });
     const teacherKey = cache ? createHash('sha256').update(bytes).digest('hex') : '';
-    return new TeacherFeatures(session, modelInputs(session), requests, cache ? { ...cache, teacherKey } : undefined);
+    return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined);
   }
 
   /** The features of `batch`, keyed by training-graph input name. */
@@ -117,14 +117,7 @@ export class TeacherFeatures {
         return read;
       }
     }
-    const feeds: Feeds = {};
-    for (const i of this.inputs) {
-      const src = i.role === 'ids' ? batch.inputIds : i.role === 'mask' ? batch.attentionMask : batch.tokenTypeIds;
-      feeds[i.name] = i.elementType === 'int32'
-        ? new Tensor('int32', Int32Array.from(src, Number), [batch.size, batch.seq])
-        : new Tensor('int64', src, [batch.size, batch.seq]);
-    }
-    const out = await this.session.run(feeds);
+    const out = await this.session.run(tokenFeeds(this.inputs, { ...batch, batch: batch.size }));
     this.stats.runs++;
     const result: Feeds = {};
     for (const r of this.requests) result[r.input] = out[r.value];
@@ -134,7 +127,15 @@ export class TeacherFeatures {
 
   private batchKey(batch: Batch): string {
     const h = createHash('sha256');
-    h.update(JSON.stringify({ format: FEATURE_CACHE_MAGIC, teacher: this.cache!.teacherKey, values: this.requests.map((r) => r.value), size: batch.size, seq: batch.seq }));
+    h.update(
+      JSON.stringify({
+        format: FEATURE_CACHE_MAGIC,
+        teacher: this.cache!.teacherKey,
+        values: this.requests.map((r) => r.value),
+        size: batch.size,
+        seq: batch.seq,
+      }),
+    );
     for (const a of [batch.inputIds, batch.attentionMask, batch.tokenTypeIds]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     return h.digest('hex');
   }

@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Model } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { modelInputs } from '../bert/model-inputs.ts';
 import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
 import { taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
@@ -155,7 +155,12 @@ export async function trainingGraph(
   const forward = student.forward(dropout);
   const withLoss = appendLoss(forward, 'logits', student.numLabels, loss, intermediate, seed);
   const params = new Map([...initialParameters(forward), ...withLoss.parameters]);
-  const graph = await buildGradientGraph(withLoss.model, { loss: withLoss.loss, parameters: [...params.keys()], sparse: sparse ? student.sparse : [], keep: withLoss.terms.map((t) => t.output) });
+  const graph = await buildGradientGraph(withLoss.model, {
+    loss: withLoss.loss,
+    parameters: [...params.keys()],
+    sparse: sparse ? student.sparse : [],
+    keep: withLoss.terms.map((t) => t.output),
+  });
   return { graph, params };
 }
 
@@ -172,7 +177,15 @@ function idTensorOf(values: BigInt64Array, batch: number, seq: number, fixed?: n
 }
 
 /** The feeds of one step: ids, dropout masks, targets, parameters. */
-function stepFeeds(job: Pick<TrainJob, 'student' | 'settings' | 'teacherLogits'>, batch: Batch, step: number, params: ReadonlyMap<string, Float32Array>, buffers: Buffers, gg: GradientGraph, inputNames: ReadonlySet<string>): Feeds {
+function stepFeeds(
+  job: Pick<TrainJob, 'student' | 'settings' | 'teacherLogits'>,
+  batch: Batch,
+  step: number,
+  params: ReadonlyMap<string, Float32Array>,
+  buffers: Buffers,
+  gg: GradientGraph,
+  inputNames: ReadonlySet<string>,
+): Feeds {
   const { student, settings } = job;
   const seq = student.fixedLength ?? batch.seq;
   const feeds: Feeds = {};
@@ -249,11 +262,16 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
 }
 
 /** Dev evaluation of the current parameters through the GLUE harness. */
-async function evaluateDev(job: TrainJob, params: ReadonlyMap<string, Float32Array>, prepared: PreparedTask): Promise<{ metrics: MetricValues; score: number }> {
+async function evaluateDev(
+  job: TrainJob,
+  params: ReadonlyMap<string, Float32Array>,
+  prepared: PreparedTask,
+): Promise<{ metrics: MetricValues; score: number }> {
   const dev = job.dev!;
-  const session = await openSession(encodeModel(job.student.export(studentOnly(job.student, params))), { threads: job.settings.threads || undefined });
+  const student = job.student.export(studentOnly(job.student, params));
+  const session = await openSession(encodeModel(student), { threads: job.settings.threads || undefined });
   try {
-    const r = await scoreTask(session, prepared, { modelConfig: dev.modelConfig, batchSize: 64 });
+    const r = await scoreTask(session, prepared, { modelConfig: dev.modelConfig, batchSize: 64, inputs: modelInputs(student) });
     return { metrics: r.metrics, score: taskScore(r.task, r.metrics) ?? NaN };
   } finally {
     await session.release();

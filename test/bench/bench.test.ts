@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, benchShapes, benchSubject } from '../../src/bench/index.ts';
+import { geometricMean } from '../../src/bench/stats.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
@@ -17,9 +18,23 @@ afterAll(() => {
 describe('benchModels', () => {
   it('records latency percentiles and throughput per shape, the speed-up over the baseline, memory and the machine', async () => {
     const seen: string[] = [];
-    const r = await benchModels({ model: b.dir, baseline: a.path, batches: [1, 4], seqs: [8, 16], repeats: 5, warmup: 1, threads: 1, onShape: (s, i, n) => seen.push(`${i + 1}/${n} ${s.batch}x${s.seq}`) });
+    const r = await benchModels({
+      model: b.dir,
+      baseline: a.path,
+      batches: [1, 4],
+      seqs: [8, 16],
+      repeats: 5,
+      warmup: 1,
+      threads: 1,
+      onShape: (s, i, n) => seen.push(`${i + 1}/${n} ${s.batch}x${s.seq}`),
+    });
     expect(seen).toEqual(['1/4 1x8', '2/4 1x16', '3/4 4x8', '4/4 4x16']);
-    expect(r.shapes.map((s) => [s.batch, s.seq])).toEqual([[1, 8], [1, 16], [4, 8], [4, 16]]);
+    expect(r.shapes.map((s) => [s.batch, s.seq])).toEqual([
+      [1, 8],
+      [1, 16],
+      [4, 8],
+      [4, 16],
+    ]);
     for (const s of r.shapes) {
       for (const st of [s.model, s.baseline!]) {
         expect(st.runs).toBe(5);
@@ -28,16 +43,19 @@ describe('benchModels', () => {
         expect(st.p90Ms).toBeLessThanOrEqual(st.p99Ms);
         expect(st.throughput).toBeCloseTo((1000 * s.batch) / st.p50Ms, 9);
       }
-      expect(s.speedup).toBeGreaterThan(0);
+      // The median of 5 paired ratios B_i/A_i: at least 3 ratios lie on each side of it, which bounds it by the medians and minima.
+      expect(s.speedup).toBeGreaterThanOrEqual(s.baseline!.minMs / s.model.p50Ms);
+      expect(s.speedup).toBeLessThanOrEqual(s.baseline!.p50Ms / s.model.minMs);
     }
-    expect(r.speedup).toBeGreaterThan(0);
+    expect(r.speedup).toBeCloseTo(geometricMean(r.shapes.map((s) => s.speedup!)), 12);
     expect(r.model).toBe(b.path);
     expect(r.baseline).toBe(a.path);
     expect(r.machine.threads).toBe(1);
     expect(r.machine.onnxruntime).toMatch(/^\d+\.\d+/);
     expect(typeof r.machine.cpu.flags.avx2).toBe('boolean');
-    expect(r.memory.model.sessionRssBytes).toBeGreaterThanOrEqual(0);
-    expect(r.memory.baseline).toBeDefined();
+    // What opening a session added to the resident set cannot exceed the peak resident set of the benchmark.
+    expect(r.memory.model.sessionRssBytes).toBeLessThanOrEqual(r.memory.peakRssBytes);
+    expect(r.memory.baseline!.sessionRssBytes).toBeLessThanOrEqual(r.memory.peakRssBytes);
     expect(r.memory.peakRssBytes).toBeGreaterThan(0);
     expect(r.memory.peakRssScope).toBe(process.platform === 'linux' ? 'bench' : 'process');
   });
@@ -60,22 +78,32 @@ describe('benchModels', () => {
 
 describe('compress bench', () => {
   it('prints the result as JSON with --json, and refuses a bad --batch in one line', () => {
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'bench', b.dir, '--baseline', a.dir, '--batch', '1,2', '--seq', '8', '--repeats', '2', '--warmup', '0', '--threads', '1', '--json'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['bin/compress.mjs', 'bench', b.dir, '--baseline', a.dir, '--batch', '1,2', '--seq', '8', '--repeats', '2', '--warmup', '0', '--threads', '1', '--json'],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.shapes.map((s: { batch: number }) => s.batch)).toEqual([1, 2]);
-    expect(json.speedup).toBeGreaterThan(0);
+    expect(json.speedup).toBeCloseTo(geometricMean(json.shapes.map((s: { speedup: number }) => s.speedup)), 12);
     const bad = spawnSync(process.execPath, ['bin/compress.mjs', 'bench', b.dir, '--batch', '1,x'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toBe('compress: --batch 1,x: expected positive integers separated by commas, e.g. 1,8,32\n');
   });
 });
 
-describe.skipIf(!hasFixtures)('bench shapes', () => {
+describe.skipIf(!hasFixtures)('bench shapes (needs ../shared/fixtures/onnx)', () => {
   it('a keras export with a fixed sequence length is run at that length only', () => {
     const keras = benchSubject(join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
-    expect(benchShapes([1, 8], [32, 128], [keras])).toEqual([{ batch: 1, seq: 7 }, { batch: 8, seq: 7 }]);
+    expect(benchShapes([1, 8], [32, 128], [keras])).toEqual([
+      { batch: 1, seq: 7 },
+      { batch: 8, seq: 7 },
+    ]);
     const torch = benchSubject(a.path);
-    expect(benchShapes([1], [32, 128], [torch])).toEqual([{ batch: 1, seq: 32 }, { batch: 1, seq: 128 }]);
+    expect(benchShapes([1], [32, 128], [torch])).toEqual([
+      { batch: 1, seq: 32 },
+      { batch: 1, seq: 128 },
+    ]);
   });
 });

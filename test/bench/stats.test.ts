@@ -40,8 +40,14 @@ describe('latency statistics', () => {
 describe('CPU info', () => {
   it('reads the model name and the avx2 / avx512 / vnni flags of the first processor', () => {
     const text = [
-      'processor\t: 0', 'vendor_id\t: GenuineIntel', 'model name\t: Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
-      'flags\t\t: fpu sse sse2 avx avx2 avx512f avx512bw avx512_vnni', '', 'processor\t: 1', 'model name\t: other', 'flags\t\t: fpu',
+      'processor\t: 0',
+      'vendor_id\t: GenuineIntel',
+      'model name\t: Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
+      'flags\t\t: fpu sse sse2 avx avx2 avx512f avx512bw avx512_vnni',
+      '',
+      'processor\t: 1',
+      'model name\t: other',
+      'flags\t\t: fpu',
     ].join('\n');
     expect(parseCpuInfo(text)).toEqual({ model: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz', flags: { avx2: true, avx512: true, vnni: true } });
     expect(parseCpuInfo('model name : AMD\nflags : avx avx2 avx_vnni').flags).toEqual({ avx2: true, avx512: false, vnni: true });

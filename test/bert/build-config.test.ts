@@ -2,7 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  BERT_BASE, bertConfig, configFromHuggingFace, configToHuggingFace, countParameters, headSize, validateBertConfig, type BertConfig,
+  BERT_BASE,
+  bertConfig,
+  configFromHuggingFace,
+  configToHuggingFace,
+  countParameters,
+  headSize,
+  validateBertConfig,
+  type BertConfig,
 } from '../../src/bert/config.ts';
 import { SettingsError } from '../../src/errors.ts';
 
@@ -26,7 +33,10 @@ describe('BertConfig validation', () => {
     [{ activation: 'swish' as 'gelu' }, "BERT config: activation must be one of gelu, gelu_tanh, relu (got 'swish')"],
     [{ layerNormEps: 0 }, 'BERT config: layerNormEps must be a positive number (got 0)'],
     [{ id2label: ['a', 'b', 'c'] }, 'BERT config: id2label has 3 labels but numLabels is 2'],
-    [{ problemType: 'ranking' as 'regression' }, "BERT config: problemType must be one of regression, single_label_classification, multi_label_classification (got 'ranking')"],
+    [
+      { problemType: 'ranking' as 'regression' },
+      "BERT config: problemType must be one of regression, single_label_classification, multi_label_classification (got 'ranking')",
+    ],
   ];
   for (const [overrides, message] of bad) {
     it(`refuses ${JSON.stringify(overrides)} with a one-line SettingsError`, () => {
@@ -50,13 +60,31 @@ describe('BertConfig validation', () => {
 describe('Hugging Face config.json', () => {
   it('reads every field, with labels and problem type', () => {
     const c = configFromHuggingFace({
-      model_type: 'bert', vocab_size: 1000, hidden_size: 64, num_hidden_layers: 3, num_attention_heads: 4,
-      intermediate_size: 128, hidden_act: 'gelu_new', max_position_embeddings: 128, type_vocab_size: 1,
-      layer_norm_eps: 1e-5, id2label: { 1: 'yes', 0: 'no', 2: 'maybe' }, problem_type: 'single_label_classification',
+      model_type: 'bert',
+      vocab_size: 1000,
+      hidden_size: 64,
+      num_hidden_layers: 3,
+      num_attention_heads: 4,
+      intermediate_size: 128,
+      hidden_act: 'gelu_new',
+      max_position_embeddings: 128,
+      type_vocab_size: 1,
+      layer_norm_eps: 1e-5,
+      id2label: { 1: 'yes', 0: 'no', 2: 'maybe' },
+      problem_type: 'single_label_classification',
     });
     expect(c).toEqual({
-      numLayers: 3, hiddenSize: 64, numHeads: 4, intermediateSize: 128, vocabSize: 1000, maxPositions: 128,
-      typeVocabSize: 1, numLabels: 3, activation: 'gelu_tanh', layerNormEps: 1e-5, id2label: ['no', 'yes', 'maybe'],
+      numLayers: 3,
+      hiddenSize: 64,
+      numHeads: 4,
+      intermediateSize: 128,
+      vocabSize: 1000,
+      maxPositions: 128,
+      typeVocabSize: 1,
+      numLabels: 3,
+      activation: 'gelu_tanh',
+      layerNormEps: 1e-5,
+      id2label: ['no', 'yes', 'maybe'],
       problemType: 'single_label_classification',
     });
   });
@@ -78,7 +106,9 @@ describe('Hugging Face config.json', () => {
     expect(() => configFromHuggingFace({ hidden_size: 100, num_attention_heads: 3 }, 'x/config.json')).toThrow(
       new SettingsError('x/config.json: hidden_size (100) is not divisible by num_attention_heads (3)'),
     );
-    expect(() => configFromHuggingFace({ num_hidden_layers: 'twelve' })).toThrow("config.json: num_hidden_layers must be a non-negative integer (got 'twelve')");
+    expect(() => configFromHuggingFace({ num_hidden_layers: 'twelve' })).toThrow(
+      "config.json: num_hidden_layers must be a non-negative integer (got 'twelve')",
+    );
     expect(() => configFromHuggingFace({ model_type: 'roberta' })).toThrow("config.json: model_type is 'roberta', not 'bert'");
     expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow("position_embedding_type 'relative_key' is not supported");
     expect(() => configFromHuggingFace({ num_labels: 3, id2label: { 0: 'a', 1: 'b' } })).toThrow('num_labels is 3 but id2label has 2 labels');
@@ -90,15 +120,20 @@ describe('Hugging Face config.json', () => {
     const c = bertConfig({ numLayers: 2, activation: 'gelu_tanh', numLabels: 3, id2label: ['a', 'b', 'c'], problemType: 'multi_label_classification' });
     const json = configToHuggingFace(c);
     expect(json).toMatchObject({
-      architectures: ['BertForSequenceClassification'], model_type: 'bert', num_hidden_layers: 2, hidden_act: 'gelu_new',
-      id2label: { 0: 'a', 1: 'b', 2: 'c' }, label2id: { a: 0, b: 1, c: 2 }, problem_type: 'multi_label_classification',
+      architectures: ['BertForSequenceClassification'],
+      model_type: 'bert',
+      num_hidden_layers: 2,
+      hidden_act: 'gelu_new',
+      id2label: { 0: 'a', 1: 'b', 2: 'c' },
+      label2id: { a: 0, b: 1, c: 2 },
+      problem_type: 'multi_label_classification',
     });
     expect(configFromHuggingFace(JSON.parse(JSON.stringify(json)))).toEqual(c);
     const plain = configToHuggingFace(bertConfig({ numLabels: 2 }));
     expect(plain.id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
   });
 
-  it.skipIf(!existsSync(TEACHERS))('reads the teachers’ config.json files', () => {
+  it.skipIf(!existsSync(TEACHERS))('reads the teachers’ config.json files (needs ../shared/teachers)', () => {
     const sst2 = configFromHuggingFace(JSON.parse(readFileSync(`${TEACHERS}sst2-L4H256/config.json`, 'utf8')));
     expect(sst2).toMatchObject({ numLayers: 4, hiddenSize: 256, numHeads: 4, intermediateSize: 1024, numLabels: 2, id2label: ['negative', 'positive'] });
     const stsb = configFromHuggingFace(JSON.parse(readFileSync(`${TEACHERS}stsb-L4H256/config.json`, 'utf8')));

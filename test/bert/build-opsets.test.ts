@@ -116,11 +116,25 @@ describe.each([...BUILD_OPSETS])('buildBert at opset %i', (opset) => {
   it('is discovered with the config’s numbers', () => {
     const s = findBert(model);
     expect({
-      layers: s.numLayers, heads: s.numHeads, hidden: s.hiddenSize, ffn: s.intermediateSize, vocab: s.vocabSize,
-      headSize: s.headSize, positions: s.maxPositions, types: s.typeVocabSize, labels: s.head?.numLabels,
+      layers: s.numLayers,
+      heads: s.numHeads,
+      hidden: s.hiddenSize,
+      ffn: s.intermediateSize,
+      vocab: s.vocabSize,
+      headSize: s.headSize,
+      positions: s.maxPositions,
+      types: s.typeVocabSize,
+      labels: s.head?.numLabels,
     }).toEqual({
-      layers: CONFIG.numLayers, heads: CONFIG.numHeads, hidden: CONFIG.hiddenSize, ffn: CONFIG.intermediateSize, vocab: CONFIG.vocabSize,
-      headSize: CONFIG.hiddenSize / CONFIG.numHeads, positions: CONFIG.maxPositions, types: CONFIG.typeVocabSize, labels: CONFIG.numLabels,
+      layers: CONFIG.numLayers,
+      heads: CONFIG.numHeads,
+      hidden: CONFIG.hiddenSize,
+      ffn: CONFIG.intermediateSize,
+      vocab: CONFIG.vocabSize,
+      headSize: CONFIG.hiddenSize / CONFIG.numHeads,
+      positions: CONFIG.maxPositions,
+      types: CONFIG.typeVocabSize,
+      labels: CONFIG.numLabels,
     });
     expect(s.opset).toBe(opset);
     expect(s.inputs).toEqual({ inputIds: 'input_ids', attentionMask: 'attention_mask', tokenTypeIds: 'token_type_ids' });

@@ -23,8 +23,12 @@ function teacherWeights(m: Model, c: BertConfig): Map<string, Float32Array> {
   const g = m.graph;
   const out = new Map<string, Float32Array>();
   const direct: Record<string, string> = {
-    we: 'bert.embeddings.word_embeddings', pe: 'bert.embeddings.position_embeddings', te: 'bert.embeddings.token_type_embeddings',
-    ln: 'bert.embeddings.LayerNorm', pool: 'bert.pooler.dense', cls: 'classifier',
+    we: 'bert.embeddings.word_embeddings',
+    pe: 'bert.embeddings.position_embeddings',
+    te: 'bert.embeddings.token_type_embeddings',
+    ln: 'bert.embeddings.LayerNorm',
+    pool: 'bert.pooler.dense',
+    cls: 'classifier',
   };
   const roles = (i: number): Record<string, string> => {
     const n = layerParamNames(i);
@@ -65,7 +69,9 @@ function nodeSignatures(m: Model): { nodes: string[]; outputs: string[] } {
   for (const [k, t] of m.graph.initializers) sig.set(k, `init:${t.dataType}[${t.dims}]${sha(t.data)}`);
   const nodes: string[] = [];
   for (const n of m.graph.nodes) {
-    const attrs = Object.keys(n.attributes).sort().map((k) => `${k}=${attrKey(n.attributes[k])}`);
+    const attrs = Object.keys(n.attributes)
+      .sort()
+      .map((k) => `${k}=${attrKey(n.attributes[k])}`);
     const s = sha(`${n.domain}:${n.opType}(${n.inputs.map((i) => sig.get(i) ?? `?${i}`).join(',')}){${attrs.join(';')}}`);
     nodes.push(s);
     n.outputs.forEach((o, i) => sig.set(o, `${s}#${i}`));
@@ -76,7 +82,10 @@ function nodeSignatures(m: Model): { nodes: string[]; outputs: string[] } {
 /** The first `n` SST-2 dev sentences that fit max_length, tokenized as the teacher was evaluated, and their rows. */
 function devBatch(n: number, maxLength: number): { batch: TokenBatch; rows: number[] } {
   const tok = new Tokenizer(JSON.parse(readFileSync(`${TEACHER}tokenizer.json`, 'utf8')), JSON.parse(readFileSync(`${TEACHER}tokenizer_config.json`, 'utf8')));
-  const lines = readFileSync(SST2_DEV, 'utf8').split('\n').slice(1).filter((l) => l.trim());
+  const lines = readFileSync(SST2_DEV, 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim());
   const ids: number[][] = [];
   const rows: number[] = [];
   for (let i = 0; i < lines.length && ids.length < n; i++) {
@@ -94,7 +103,7 @@ function devBatch(n: number, maxLength: number): { batch: TokenBatch; rows: numb
   };
 }
 
-describe.skipIf(!existsSync(TEACHER))('buildBert reproduces the torch-exported SST-2 teacher', () => {
+describe.skipIf(!existsSync(TEACHER))('buildBert reproduces the torch-exported SST-2 teacher (needs ../shared/teachers/sst2-L4H256)', () => {
   let teacher: Model;
   let config: BertConfig;
   let rebuilt: Model;

@@ -4,7 +4,17 @@ import { transpose2d } from '../../src/bert/build-graph.ts';
 import { countParameters } from '../../src/bert/config.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { encodeModel, loadModel, readFloat32, validateModel, decodeModel } from '../../src/onnx/index.ts';
-import { batchLogits, maxRowDiff, paddedBatch, perturbedWeights, referenceBertLogits, tinyBert, tinyBertConfig, writeTinyBert, type TokenBatch } from '../helpers/models.ts';
+import {
+  batchLogits,
+  maxRowDiff,
+  paddedBatch,
+  perturbedWeights,
+  referenceBertLogits,
+  tinyBert,
+  tinyBertConfig,
+  writeTinyBert,
+  type TokenBatch,
+} from '../helpers/models.ts';
 
 describe('buildBert: graph', () => {
   it('is a valid opset-14 model with int64 dynamic inputs and [batch_size, numLabels] logits', () => {
@@ -13,9 +23,7 @@ describe('buildBert: graph', () => {
     expect(m.irVersion).toBe(7);
     expect(m.opsetImports).toEqual([{ domain: '', version: 14 }]);
     expect(m.producerName).toBe('bert-compress');
-    expect(m.graph.inputs.map((v) => [v.name, v.elemType, v.shape])).toEqual(
-      BERT_INPUTS.map((n) => [n, 7, ['batch_size', 'sequence_length']]),
-    );
+    expect(m.graph.inputs.map((v) => [v.name, v.elemType, v.shape])).toEqual(BERT_INPUTS.map((n) => [n, 7, ['batch_size', 'sequence_length']]));
     expect(m.graph.outputs).toEqual([{ name: 'logits', elemType: 1, shape: ['batch_size', 2] }]);
     // survives an encode/decode round trip through the protobuf seam
     expect(validateModel(decodeModel(encodeModel(m)))).toEqual([]);
@@ -159,7 +167,12 @@ describe('buildBert: running in onnxruntime', () => {
     const batch = paddedBatch([3, 6], c.vocabSize);
     const { dims, rows } = await batchLogits(buildBert(c, { kind: 'given', tensors: w }), batch);
     expect(dims).toEqual([2, 1]);
-    expect(maxRowDiff(rows, referenceBertLogits(c, (n) => w.get(n)!, batch))).toBeLessThan(1e-4);
+    expect(
+      maxRowDiff(
+        rows,
+        referenceBertLogits(c, (n) => w.get(n)!, batch),
+      ),
+    ).toBeLessThan(1e-4);
   });
 });
 
@@ -173,9 +186,7 @@ describe('buildBert: weights and errors', () => {
     const c = tinyBertConfig();
     const w = randomBertWeights(c, { seed: 1 });
     w.delete('bert.encoder.layer.1.output.dense.bias');
-    expect(() => buildBert(c, { kind: 'given', tensors: w })).toThrow(
-      new DataError("weights: parameter 'bert.encoder.layer.1.output.dense.bias' is missing"),
-    );
+    expect(() => buildBert(c, { kind: 'given', tensors: w })).toThrow(new DataError("weights: parameter 'bert.encoder.layer.1.output.dense.bias' is missing"));
     const w2 = randomBertWeights(c, { seed: 1 });
     const bad = { dims: [64, 32], data: w2.get('bert.encoder.layer.0.output.dense.weight')! };
     expect(() => buildBert(c, { kind: 'given', tensors: new Map<string, WeightArray>([...w2, ['bert.encoder.layer.0.output.dense.weight', bad]]) })).toThrow(
@@ -191,7 +202,12 @@ describe('buildBert: weights and errors', () => {
     const given: Record<string, Float32Array> = { 'bert.embeddings.position_ids': new Float32Array(64) };
     for (const [k, v] of full) {
       if (k.startsWith('classifier.')) continue;
-      given[k.replace(/^bert\./, '').replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta')] = v;
+      given[
+        k
+          .replace(/^bert\./, '')
+          .replace(/LayerNorm\.weight$/, 'LayerNorm.gamma')
+          .replace(/LayerNorm\.bias$/, 'LayerNorm.beta')
+      ] = v;
     }
     const r = resolveWeights(c, { kind: 'given', tensors: given, fillMissing: { seed: 1 } });
     expect(r.unused).toEqual(['bert.embeddings.position_ids']);

@@ -42,7 +42,7 @@ async function logits(model: Model, o: RunOptions): Promise<Float32Array> {
     const feeds = encoderFeeds(session, { batch: BATCH, seq, vocab: o.vocab, seed: 5 });
     dropoutMasks(model).forEach((m, k) => {
       const dims = m.dims.map((d) => (d === 'batch_size' ? BATCH : d === 'sequence_length' ? seq : Number(d)));
-      const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (typeof o.mask === 'function' ? o.mask(k, i) : o.mask ?? 1));
+      const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (typeof o.mask === 'function' ? o.mask(k, i) : (o.mask ?? 1)));
       feeds[m.name] = new Tensor('float32', data, dims);
     });
     const out = await session.run(feeds);
@@ -88,8 +88,13 @@ function built(c: ExtendedBertConfig, opts: BuildOptions = {}, seed = 3): Model 
 /** Layouts the passes and other exporters produce, as extended configs of the tiny BERT. */
 const EXTENDED: Record<string, ExtendedBertConfig> = {
   'uneven heads with a layer without attention': {
-    ...tinyBertConfig({ numLayers: 3 }), numHeads: 4,
-    layers: [{ numHeads: 0, intermediateSize: 64 }, { numHeads: 2, intermediateSize: 40 }, { numHeads: 4, intermediateSize: 64 }],
+    ...tinyBertConfig({ numLayers: 3 }),
+    numHeads: 4,
+    layers: [
+      { numHeads: 0, intermediateSize: 64 },
+      { numHeads: 2, intermediateSize: 40 },
+      { numHeads: 4, intermediateSize: 64 },
+    ],
   },
   'pruned heads, uniform (3 of 4)': { ...tinyBertConfig(), numHeads: 3, attentionHeadSize: 8 },
   'factorized word embedding': { ...tinyBertConfig(), embeddingSize: 12 },
@@ -97,9 +102,19 @@ const EXTENDED: Record<string, ExtendedBertConfig> = {
   distilbert: { ...tinyBertConfig({ activation: 'gelu', typeVocabSize: 1 }), family: 'distilbert' },
   roberta: { ...tinyBertConfig({ typeVocabSize: 1, layerNormEps: 1e-5, numLabels: 1 }), family: 'roberta', padTokenId: 1 },
   'everything at once (RoBERTa, factorized, shared, uneven)': {
-    ...tinyBertConfig({ numLayers: 4, typeVocabSize: 1, activation: 'gelu_tanh' }), family: 'roberta', padTokenId: 1, embeddingSize: 16,
-    numHeads: 4, intermediateSize: 64, layerGroups: [0, 1, 1, 2],
-    layers: [{ numHeads: 0, intermediateSize: 64 }, { numHeads: 2, intermediateSize: 48 }, { numHeads: 2, intermediateSize: 48 }, { numHeads: 4, intermediateSize: 64 }],
+    ...tinyBertConfig({ numLayers: 4, typeVocabSize: 1, activation: 'gelu_tanh' }),
+    family: 'roberta',
+    padTokenId: 1,
+    embeddingSize: 16,
+    numHeads: 4,
+    intermediateSize: 64,
+    layerGroups: [0, 1, 1, 2],
+    layers: [
+      { numHeads: 0, intermediateSize: 64 },
+      { numHeads: 2, intermediateSize: 48 },
+      { numHeads: 2, intermediateSize: 48 },
+      { numHeads: 4, intermediateSize: 64 },
+    ],
   },
 };
 
@@ -125,7 +140,9 @@ describe('canonical rebuild of built models', () => {
         const canon = canonicalBert(model, s);
         expect(canon.config).toEqual(c);
         expect(bytes(rebuildCanonical(model, { structure: s })).equals(bytes(model))).toBe(true);
-        expect(model.graph.inputs.map((v) => v.name)).toEqual(c.family && c.family !== 'bert' ? ['input_ids', 'attention_mask'] : ['input_ids', 'attention_mask', 'token_type_ids']);
+        expect(model.graph.inputs.map((v) => v.name)).toEqual(
+          c.family && c.family !== 'bert' ? ['input_ids', 'attention_mask'] : ['input_ids', 'attention_mask', 'token_type_ids'],
+        );
       });
 
       it('gives the same logits at opsets 11 and 17 as at 14', async () => {
@@ -146,17 +163,49 @@ describe('canonical rebuild of built models', () => {
     expect(queryWeights[0]).toBe(queryWeights[1]);
     expect(queryWeights[2]).toBe(queryWeights[3]);
     expect(queryWeights[0]).not.toBe(queryWeights[2]);
-    expect([...m.graph.initializers.keys()].filter((k) => k.startsWith('bert.encoder.layer.')).every((k) => /^bert\.encoder\.layer\.[01]\./.test(k))).toBe(true);
+    expect([...m.graph.initializers.keys()].filter((k) => k.startsWith('bert.encoder.layer.')).every((k) => /^bert\.encoder\.layer\.[01]\./.test(k))).toBe(
+      true,
+    );
   });
 
   it('refuses bad extended configs with a one-line SettingsError naming the field', () => {
     const base = tinyBertConfig({ numLayers: 2 });
     const bad: Array<[ExtendedBertConfig, RegExp]> = [
       [{ ...base, layers: [{ numHeads: 4, intermediateSize: 64 }] }, /layers must list numLayers \(2\)/],
-      [{ ...base, layers: [{ numHeads: -1, intermediateSize: 64 }, { numHeads: 4, intermediateSize: 64 }] }, /layers\[0\]\.numHeads must be a non-negative integer/],
-      [{ ...base, numHeads: 3, layers: [{ numHeads: 3, intermediateSize: 64 }, { numHeads: 3, intermediateSize: 64 }] }, /give attentionHeadSize/],
+      [
+        {
+          ...base,
+          layers: [
+            { numHeads: -1, intermediateSize: 64 },
+            { numHeads: 4, intermediateSize: 64 },
+          ],
+        },
+        /layers\[0\]\.numHeads must be a non-negative integer/,
+      ],
+      [
+        {
+          ...base,
+          numHeads: 3,
+          layers: [
+            { numHeads: 3, intermediateSize: 64 },
+            { numHeads: 3, intermediateSize: 64 },
+          ],
+        },
+        /give attentionHeadSize/,
+      ],
       [{ ...base, layerGroups: [1, 0] }, /layerGroups\[0\] must be a known group id or the next new one/],
-      [{ ...base, layerGroups: [0, 0], layers: [{ numHeads: 4, intermediateSize: 64 }, { numHeads: 2, intermediateSize: 64 }], attentionHeadSize: 8 }, /layers 0 and 1 share group 0 but have different sizes/],
+      [
+        {
+          ...base,
+          layerGroups: [0, 0],
+          layers: [
+            { numHeads: 4, intermediateSize: 64 },
+            { numHeads: 2, intermediateSize: 64 },
+          ],
+          attentionHeadSize: 8,
+        },
+        /layers 0 and 1 share group 0 but have different sizes/,
+      ],
       [{ ...base, embeddingSize: 0 }, /embeddingSize must be a positive integer/],
       [{ ...base, family: 'albert' as 'bert' }, /family must be one of bert, distilbert, roberta/],
       [{ ...base, padTokenId: base.vocabSize }, /padTokenId must be an integer in \[0, vocabSize\)/],
@@ -171,7 +220,9 @@ describe('canonical rebuild of built models', () => {
       }
     }
     // A Hugging Face BertConfig cannot say any of it.
-    expect(() => configToHuggingFace({ ...base, embeddingSize: 8 } as ExtendedBertConfig)).toThrow(/embeddingSize cannot be written as a Hugging Face BertConfig/);
+    expect(() => configToHuggingFace({ ...base, embeddingSize: 8 } as ExtendedBertConfig)).toThrow(
+      /embeddingSize cannot be written as a Hugging Face BertConfig/,
+    );
   });
 
   it('seeds RoBERTa tables with their padding row zeroed (padding_idx = padTokenId)', () => {
@@ -179,8 +230,14 @@ describe('canonical rebuild of built models', () => {
     const w = randomBertWeights(c, { seed: 2 });
     for (const name of ['roberta.embeddings.word_embeddings.weight', 'roberta.embeddings.position_embeddings.weight']) {
       const t = w.get(name)!;
-      expect(t.subarray(32, 64).every((v) => v === 0), name).toBe(true);
-      expect(t.subarray(0, 32).some((v) => v !== 0), name).toBe(true);
+      expect(
+        t.subarray(32, 64).every((v) => v === 0),
+        name,
+      ).toBe(true);
+      expect(
+        t.subarray(0, 32).some((v) => v !== 0),
+        name,
+      ).toBe(true);
     }
   });
 });
@@ -227,7 +284,11 @@ describe('dropout sites', () => {
     expect(dropoutMasks(built(c))).toEqual([]);
     const sites = (cc: ExtendedBertConfig) => dropoutMasks(built(cc, { dropout: true, batchDim: 'n', sequenceDim: 't' })).map((m) => m.site);
     // DistilBERT: no dropout after the attention output projection; RoBERTa's head drops out twice.
-    expect(sites(configs.distilbert)).toEqual(['embeddings', ...[0, 1].flatMap((i) => [`layer ${i} attention probabilities`, `layer ${i} FFN output`]), 'classifier input']);
+    expect(sites(configs.distilbert)).toEqual([
+      'embeddings',
+      ...[0, 1].flatMap((i) => [`layer ${i} attention probabilities`, `layer ${i} FFN output`]),
+      'classifier input',
+    ]);
     expect(sites(configs.roberta).filter((s) => s === 'classifier input')).toHaveLength(2);
     expect(dropoutMasks(built(configs.roberta, { dropout: true, batchDim: 'n', sequenceDim: 't' }))[0].dims).toEqual(['n', 't', 32]);
   });
@@ -255,7 +316,7 @@ describe('canonical rebuild refuses what it cannot train', () => {
     }
   });
 
-  it.skipIf(!hasFixtures)('pretraining and question-answering heads (needs ../shared/fixtures)', () => {
+  it.skipIf(!hasFixtures)('pretraining and question-answering heads (needs ../shared/fixtures/onnx)', () => {
     const pre = loadModel(join(FIXTURES, 'bert-toy-pretraining-torch11-op12.onnx'));
     expect(() => canonicalBert(pre)).toThrow(/pretraining heads \(MLM \+ NSP\) are not supported yet/);
     const qa = loadModel(join(FIXTURES, 'bert-large-qa-squad-tiny-keras2onnx-op11.onnx'));
@@ -272,17 +333,25 @@ function nspOnly(m: Model): Model {
   return out;
 }
 
-describe.skipIf(!hasFixtures)('canonical rebuild of the exporter fixtures with a classifier (needs ../shared/fixtures)', () => {
+describe.skipIf(!hasFixtures)('canonical rebuild of the exporter fixtures with a classifier (needs ../shared/fixtures/onnx)', () => {
   const cases: Array<{ file: string; vocab: number; seq?: number; family: string; cut?: boolean; check?: (c: ExtendedBertConfig) => void }> = [
     { file: 'distilbert-seqcls-tiny-torch110-op11.onnx', vocab: 30522, family: 'distilbert' },
     { file: 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx', vocab: 20, seq: 7, family: 'bert', check: (c) => expect(c.maxPositions).toBe(7) },
     {
-      file: 'xlmroberta-crossencoder-tiny-torch27-op14.onnx', vocab: 100, family: 'roberta',
+      file: 'xlmroberta-crossencoder-tiny-torch27-op14.onnx',
+      vocab: 100,
+      family: 'roberta',
       check: (c) => expect([c.padTokenId, c.typeVocabSize, c.layerNormEps, c.numLabels]).toEqual([1, 1, 1e-5, 1]),
     },
     // Not classifiers as stored: cut to the NSP output they are (pre-transposed weights; ORT's packed QKV Attention).
     { file: 'bert-toy-pretraining-torch11-op12.onnx', vocab: 99, family: 'bert', cut: true },
-    { file: 'bert-toy-pretraining-ort-fused.onnx', vocab: 99, family: 'bert', cut: true, check: (c) => expect([c.numHeads, c.intermediateSize, c.typeVocabSize]).toEqual([4, 37, 16]) },
+    {
+      file: 'bert-toy-pretraining-ort-fused.onnx',
+      vocab: 99,
+      family: 'bert',
+      cut: true,
+      check: (c) => expect([c.numHeads, c.intermediateSize, c.typeVocabSize]).toEqual([4, 37, 16]),
+    },
   ];
   for (const k of cases) {
     it(`${k.file}${k.cut ? ' (NSP output only)' : ''}`, async () => {
@@ -321,16 +390,22 @@ describe.skipIf(!hasTeachers)('canonical rebuild of every compression pass on th
   const FACTORIZE: PassStep = { pass: 'factorize-embeddings', settings: { rank: 64 } };
   const cases: Array<{ name: string; steps: PassStep[]; check: (c: ExtendedBertConfig, rebuilt: Model) => void }> = [
     {
-      name: 'prune-heads, uneven, layer 0 without attention', steps: [HEADS],
+      name: 'prune-heads, uneven, layer 0 without attention',
+      steps: [HEADS],
       check: (c) => {
         expect(c.layers?.map((l) => l.numHeads)).toEqual([0, 3, 4, 4]);
         expect(attentionHeadSize(c)).toBe(64);
       },
     },
-    { name: 'prune-ffn 0.3', steps: [FFN], check: (c) => expect(c.layers === undefined ? c.intermediateSize : Math.max(...c.layers.map((l) => l.intermediateSize))).toBeLessThan(1024) },
+    {
+      name: 'prune-ffn 0.3',
+      steps: [FFN],
+      check: (c) => expect(c.layers === undefined ? c.intermediateSize : Math.max(...c.layers.map((l) => l.intermediateSize))).toBeLessThan(1024),
+    },
     { name: 'drop-layers 1,3', steps: [{ pass: 'drop-layers', settings: { layers: '1,3' } }], check: (c) => expect(c.numLayers).toBe(2) },
     {
-      name: 'factorize-embeddings rank 64', steps: [FACTORIZE],
+      name: 'factorize-embeddings rank 64',
+      steps: [FACTORIZE],
       check: (c, rebuilt) => {
         expect(c.embeddingSize).toBe(64);
         expect(rebuilt.graph.initializers.get('bert.embeddings.word_embeddings.weight')!.dims).toEqual([30522, 64]);
@@ -340,11 +415,13 @@ describe.skipIf(!hasTeachers)('canonical rebuild of every compression pass on th
     { name: 'share-layers all', steps: [{ pass: 'share-layers', settings: { share: 'all' } }], check: (c, r) => expectShared(c, r, [0, 0, 0, 0]) },
     { name: 'share-layers groups:2', steps: [{ pass: 'share-layers', settings: { share: 'groups:2' } }], check: (c, r) => expectShared(c, r, [0, 0, 1, 1]) },
     {
-      name: 'prune-heads + prune-ffn + factorize-embeddings', steps: [HEADS, FFN, FACTORIZE],
+      name: 'prune-heads + prune-ffn + factorize-embeddings',
+      steps: [HEADS, FFN, FACTORIZE],
       check: (c) => expect([c.layers?.[0].numHeads, c.embeddingSize]).toEqual([0, 64]),
     },
     {
-      name: 'factorize-embeddings + share-layers groups:2 + drop-layers 3', steps: [FACTORIZE, { pass: 'share-layers', settings: { share: 'groups:2' } }, { pass: 'drop-layers', settings: { layers: '3' } }],
+      name: 'factorize-embeddings + share-layers groups:2 + drop-layers 3',
+      steps: [FACTORIZE, { pass: 'share-layers', settings: { share: 'groups:2' } }, { pass: 'drop-layers', settings: { layers: '3' } }],
       check: (c, r) => {
         expect(c.embeddingSize).toBe(64);
         expectShared(c, r, [0, 0, 1]);
@@ -369,6 +446,10 @@ function expectShared(c: ExtendedBertConfig, rebuilt: Model, groups: number[]): 
   expect(c.layerGroups).toEqual(groups);
   const G = new Set(groups).size;
   expect(rebuilt.graph.initializers.size).toBe(bertParameters(c).length);
-  const matmulWeights = new Set(rebuilt.graph.nodes.filter((n) => n.opType === 'MatMul' && rebuilt.graph.initializers.has(n.inputs[1]) && n.name.includes('/encoder/')).map((n) => n.inputs[1]));
+  const matmulWeights = new Set(
+    rebuilt.graph.nodes
+      .filter((n) => n.opType === 'MatMul' && rebuilt.graph.initializers.has(n.inputs[1]) && n.name.includes('/encoder/'))
+      .map((n) => n.inputs[1]),
+  );
   expect(matmulWeights.size).toBe(6 * G);
 }

@@ -22,11 +22,25 @@ describe('findBert on built BertForSequenceClassification graphs', () => {
       const model = decodeModel(encodeModel(buildBert(c, { kind: 'random', seed: 7 })));
       const s = findBert(model);
       expect({
-        layers: s.numLayers, heads: s.numHeads, headSize: s.headSize, hidden: s.hiddenSize, ffn: s.intermediateSize,
-        vocab: s.vocabSize, positions: s.maxPositions, types: s.typeVocabSize, labels: s.head?.numLabels,
+        layers: s.numLayers,
+        heads: s.numHeads,
+        headSize: s.headSize,
+        hidden: s.hiddenSize,
+        ffn: s.intermediateSize,
+        vocab: s.vocabSize,
+        positions: s.maxPositions,
+        types: s.typeVocabSize,
+        labels: s.head?.numLabels,
       }).toEqual({
-        layers: c.numLayers, heads: c.numHeads, headSize: c.hiddenSize / c.numHeads, hidden: c.hiddenSize, ffn: c.intermediateSize,
-        vocab: c.vocabSize, positions: c.maxPositions, types: c.typeVocabSize, labels: c.numLabels,
+        layers: c.numLayers,
+        heads: c.numHeads,
+        headSize: c.hiddenSize / c.numHeads,
+        hidden: c.hiddenSize,
+        ffn: c.intermediateSize,
+        vocab: c.vocabSize,
+        positions: c.maxPositions,
+        types: c.typeVocabSize,
+        labels: c.numLabels,
       });
       expect([s.family, s.exporter, s.opset]).toEqual(['bert', 'bert-compress', 14]);
       expect(s.head?.kind).toBe('sequence-classification');

@@ -65,7 +65,11 @@ describe('findBert on a layer without attention', () => {
     expect(sum.layers[0].attention).toEqual({ params: 32, bytes: 128, bias: { params: 32, bytes: 128 } });
     expect({ params: sum.params, bytes: sum.bytes }).toEqual(modelSize(pruned));
     const r = inspectModel(pruned, 'pruned', s);
-    expect(r.layers.map((l) => [l.attentionKind, l.numHeads, l.headSize])).toEqual([['none', 0, 0], ['unfused', 4, 8], ['unfused', 4, 8]]);
+    expect(r.layers.map((l) => [l.attentionKind, l.numHeads, l.headSize])).toEqual([
+      ['none', 0, 0],
+      ['unfused', 4, 8],
+      ['unfused', 4, 8],
+    ]);
     expect(r.layers[0].weights).toBe('float');
   });
 
@@ -110,33 +114,36 @@ describe('findBert on a layer without attention', () => {
     expect(Object.values(out)[0].every(Number.isFinite)).toBe(true);
   });
 
-  it.skipIf(!hasFixtures)('ORT-fused: SkipLayerNormalization(Mul(input, 0), input, …, bias); the bias may also come before it', async () => {
-    const model = loadModel(join(FIXTURES, 'bert-toy-pretraining-ort-fused.onnx'));
-    const s0 = findBert(model);
-    const pruned = applyHeadPruning(model, s0, { 0: [0, 1, 2, 3] });
-    const s = findBert(pruned);
-    expect(s.exporter).toBe('ort-fused');
-    expect(s.layers[0].attention).toBeUndefined();
-    expect(s.layers[0].attentionNorm.kind).toBe('skip-op');
-    expect(s.layers[0].attentionBias).toBe(s0.layers[0].attention!.output.bias);
-    expect(s.layers.slice(1).every((l) => l.attention?.kind === 'fused')).toBe(true);
-    expect(structureProblems(pruned, s)).toEqual([]);
-    // The bias added before the SkipLayerNormalization instead of by it.
-    const moved = cloneModel(pruned);
-    const sln = moved.graph.nodes.find((n) => n.name === s.layers[0].attentionNorm.nodes[0])!;
-    const b = sln.inputs[4];
-    moved.graph.nodes.splice(moved.graph.nodes.indexOf(sln), 0, node('addb', 'Add', [sln.inputs[0], b], ['zb']));
-    sln.inputs = [...sln.inputs.slice(0, 4)];
-    sln.inputs[0] = 'zb';
-    const m = findBert(moved);
-    expect(m.layers[0].attentionBias).toBe(b);
-    const feeds = sampleFeeds(pruned, s);
-    expect(maxDiff(await outputsOf(pruned, feeds), await outputsOf(moved, feeds))).toBeLessThan(1e-5);
-    // Both: refused, naming the node.
-    const both = cloneModel(moved);
-    both.graph.nodes.find((n) => n.name === sln.name)!.inputs.push(b);
-    expect(() => findBert(both)).toThrow(/SkipLayerNormalization '[^']+': both '[^']+' and its bias input '[^']+' are added in place of attention/);
-  });
+  it.skipIf(!hasFixtures)(
+    'ORT-fused: SkipLayerNormalization(Mul(input, 0), input, …, bias); the bias may also come before it (needs ../shared/fixtures/onnx)',
+    async () => {
+      const model = loadModel(join(FIXTURES, 'bert-toy-pretraining-ort-fused.onnx'));
+      const s0 = findBert(model);
+      const pruned = applyHeadPruning(model, s0, { 0: [0, 1, 2, 3] });
+      const s = findBert(pruned);
+      expect(s.exporter).toBe('ort-fused');
+      expect(s.layers[0].attention).toBeUndefined();
+      expect(s.layers[0].attentionNorm.kind).toBe('skip-op');
+      expect(s.layers[0].attentionBias).toBe(s0.layers[0].attention!.output.bias);
+      expect(s.layers.slice(1).every((l) => l.attention?.kind === 'fused')).toBe(true);
+      expect(structureProblems(pruned, s)).toEqual([]);
+      // The bias added before the SkipLayerNormalization instead of by it.
+      const moved = cloneModel(pruned);
+      const sln = moved.graph.nodes.find((n) => n.name === s.layers[0].attentionNorm.nodes[0])!;
+      const b = sln.inputs[4];
+      moved.graph.nodes.splice(moved.graph.nodes.indexOf(sln), 0, node('addb', 'Add', [sln.inputs[0], b], ['zb']));
+      sln.inputs = [...sln.inputs.slice(0, 4)];
+      sln.inputs[0] = 'zb';
+      const m = findBert(moved);
+      expect(m.layers[0].attentionBias).toBe(b);
+      const feeds = sampleFeeds(pruned, s);
+      expect(maxDiff(await outputsOf(pruned, feeds), await outputsOf(moved, feeds))).toBeLessThan(1e-5);
+      // Both: refused, naming the node.
+      const both = cloneModel(moved);
+      both.graph.nodes.find((n) => n.name === sln.name)!.inputs.push(b);
+      expect(() => findBert(both)).toThrow(/SkipLayerNormalization '[^']+': both '[^']+' and its bias input '[^']+' are added in place of attention/);
+    },
+  );
 });
 
 describe('findBert refuses broken layers without attention', () => {

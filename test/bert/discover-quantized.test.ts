@@ -29,6 +29,7 @@ registerAllPasses();
 /** The Quantization kind discovery must report for a record of the quantize pass (by the op it wrote). */
 const KIND_OF_OP: Record<string, QuantizationKind[]> = {
   DynamicQuantizeMatMul: ['dynamic-int8'],
+  MatMulIntegerToFloat: ['matmul-integer-to-float'],
   MatMulInteger: ['matmul-integer'],
   MatMulNBits: ['matmul-nbits'],
   MatMul: ['qdq'],
@@ -51,9 +52,17 @@ const MODES: ReadonlyArray<{ settings: Record<string, unknown>; calibrate?: bool
 /** The shape of an encoder, what quantizing must not change. */
 function shape(s: BertStructure) {
   return {
-    family: s.family, numLayers: s.numLayers, numHeads: s.numHeads, headSize: s.headSize, hiddenSize: s.hiddenSize,
-    intermediateSize: s.intermediateSize, vocabSize: s.vocabSize, maxPositions: s.maxPositions, typeVocabSize: s.typeVocabSize,
-    inputs: s.inputs, head: s.head && { kind: s.head.kind, numLabels: s.head.numLabels, outputs: s.head.outputs },
+    family: s.family,
+    numLayers: s.numLayers,
+    numHeads: s.numHeads,
+    headSize: s.headSize,
+    hiddenSize: s.hiddenSize,
+    intermediateSize: s.intermediateSize,
+    vocabSize: s.vocabSize,
+    maxPositions: s.maxPositions,
+    typeVocabSize: s.typeVocabSize,
+    inputs: s.inputs,
+    head: s.head && { kind: s.head.kind, numLabels: s.head.numLabels, outputs: s.head.outputs },
     pooler: s.pooler !== undefined,
     layers: s.layers.map((l) => [l.attention?.kind, l.attention?.numHeads, l.ffn.intermediateSize, l.ffn.activation]),
   };
@@ -72,11 +81,19 @@ function expectDiscovered(q: Model, s: BertStructure, records: TensorRecord[], k
   const before = new Map(quantizationTargets(s).map((x) => [x.id, x]));
   for (const target of quantizationTargets(t)) {
     const rec = records.find((r) => r.target === target.id);
-    const q8n = target.kind === 'linear' ? target.linear.quantization : target.kind === 'embedding' ? target.table.quantization : t.layers[target.layer].attention?.fused?.quantization;
+    const q8n =
+      target.kind === 'linear'
+        ? target.linear.quantization
+        : target.kind === 'embedding'
+          ? target.table.quantization
+          : t.layers[target.layer].attention?.fused?.quantization;
     const weight = target.kind === 'linear' ? target.linear.weight : target.kind === 'embedding' ? target.table.weight : target.weight;
     const init = q.graph.initializers.get(weight)!;
     if (!rec) {
-      expect(kept.some((k) => k.target === target.id), `${target.id} is quantized or kept`).toBe(true);
+      expect(
+        kept.some((k) => k.target === target.id),
+        `${target.id} is quantized or kept`,
+      ).toBe(true);
       expect(q8n, `${target.id} kept float`).toBeUndefined();
       continue;
     }
@@ -109,7 +126,8 @@ describe('findBert on quantized built BERTs', () => {
     it(`${JSON.stringify(mode.settings)}: same encoder, every quantized projection and table recognised`, async () => {
       const { t } = await quantizeAndDiscover(model, s, mode);
       if (mode.settings.mode !== 'mixed:0.45') {
-        for (const l of t.layers) for (const lin of [l.attention!.q!, l.attention!.output, l.ffn.in, l.ffn.out]) expect(lin.quantization, lin.node).toBeDefined();
+        for (const l of t.layers)
+          for (const lin of [l.attention!.q!, l.attention!.output, l.ffn.in, l.ffn.out]) expect(lin.quantization, lin.node).toBeDefined();
         expect(t.embeddings.word.quantization).toBeDefined();
       }
     });
@@ -126,7 +144,7 @@ describe('findBert on quantized built BERTs', () => {
     expect(t.layers[0].attention!.q!.bias).toBe(s.layers[0].attention!.q!.bias);
   });
 
-  it('MatMulIntegerToFloat (onnxruntime\'s fusion of the MatMulInteger form) is read the same way', async () => {
+  it("MatMulIntegerToFloat (onnxruntime's fusion of the MatMulInteger form) is read the same way", async () => {
     const { model: q } = await quantize(model, s, { mode: 'int8', format: 'standard' });
     const fused = toMatMulIntegerToFloat(q);
     expect(fused.graph.nodes.some((n) => n.opType === 'MatMulInteger')).toBe(false);
@@ -152,8 +170,12 @@ function toMatMulIntegerToFloat(m: Model): Model {
     const dql = producerOf(mmi.inputs[0]);
     const wScale = scaleMul.inputs.find((v) => g.initializers.has(v))!;
     const node = {
-      name: `${mmi.name}_to_float`, opType: 'MatMulIntegerToFloat', domain: 'com.microsoft',
-      inputs: [mmi.inputs[0], mmi.inputs[1], dql.outputs[1], wScale, dql.outputs[2]], outputs: [mul.outputs[0]], attributes: {},
+      name: `${mmi.name}_to_float`,
+      opType: 'MatMulIntegerToFloat',
+      domain: 'com.microsoft',
+      inputs: [mmi.inputs[0], mmi.inputs[1], dql.outputs[1], wScale, dql.outputs[2]],
+      outputs: [mul.outputs[0]],
+      attributes: {},
     };
     g.nodes.splice(g.nodes.indexOf(mul), 1, node);
   }
@@ -162,7 +184,7 @@ function toMatMulIntegerToFloat(m: Model): Model {
   return out;
 }
 
-describe.skipIf(!hasTeachers)('findBert on the quantized SST-2 teacher', () => {
+describe.skipIf(!hasTeachers)('findBert on the quantized SST-2 teacher (needs ../shared/teachers)', () => {
   const model = loadModel(join(TEACHERS, 'sst2-L4H256/model.onnx'));
   const s = findBert(model);
   for (const mode of MODES) {
@@ -172,7 +194,7 @@ describe.skipIf(!hasTeachers)('findBert on the quantized SST-2 teacher', () => {
   }
 });
 
-describe.skipIf(!hasFixtures)('findBert on the quantized exporter fixtures', () => {
+describe.skipIf(!hasFixtures)('findBert on the quantized exporter fixtures (needs ../shared/fixtures/onnx)', () => {
   for (const f of FIXTURE_MODELS) {
     it(`${f.file}: int8, int4-block:16 and int8-static`, async () => {
       const model = loadModel(fixture(f.file));
@@ -207,7 +229,9 @@ describe('passes after quantization', () => {
     for (const mode of ['int8', 'int4-block:16']) {
       const q = await quantized({ mode });
       await expect(run(q, 'prune-ffn', { ratio: 0.25 })).rejects.toThrow(SettingsError);
-      await expect(run(q, 'prune-ffn', { ratio: 0.25 })).rejects.toThrow(/prune-ffn: layer 0's feed-forward weights are quantized .*prune FFN neurons before quantizing/);
+      await expect(run(q, 'prune-ffn', { ratio: 0.25 })).rejects.toThrow(
+        /prune-ffn: layer 0's feed-forward weights are quantized .*prune FFN neurons before quantizing/,
+      );
       await expect(run(q, 'prune-heads', { ratio: 0.25 })).rejects.toThrow(/prune heads before quantizing/);
       await expect(run(q, 'factorize-embeddings', { rank: 8 })).rejects.toThrow(/factorize before quantizing/);
       await expect(run(q, 'share-layers', { share: 'all' })).rejects.toThrow(/share layers before quantizing/);
@@ -230,6 +254,6 @@ describe('passes after quantization', () => {
       { pass: 'quantize', settings: { mode: 'int8' } },
     ]);
     expect(res.structure.layers.map((l) => l.attention?.numHeads)).toEqual([2, 4, 3]);
-    expect(res.structure.layers[0].attention!.q!.quantization?.kind).toBe('dynamic-int8');
+    expect(res.structure.layers[0].attention!.q!.quantization?.kind).toBe('matmul-integer-to-float');
   });
 });

@@ -11,7 +11,17 @@ import { summarize } from '../../src/bert/summary.ts';
 import { bertConfig } from '../../src/bert/config.ts';
 import { NotBertError } from '../../src/errors.ts';
 import {
-  cloneModel, encodeModel, float32Tensor, loadModel, modelSize, pruneGraph, removeDeadNodes, type Graph, type Model, type Node, type Tensor,
+  cloneModel,
+  encodeModel,
+  float32Tensor,
+  loadModel,
+  modelSize,
+  pruneGraph,
+  removeDeadNodes,
+  type Graph,
+  type Model,
+  type Node,
+  type Tensor,
 } from '../../src/onnx/index.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { encoderFeeds, runAll } from '../helpers/feeds.ts';
@@ -26,7 +36,10 @@ function node(name: string, opType: string, inputs: string[], outputs: string[],
 function model(nodes: Node[], inputs: Graph['inputs'], outputs: string[], initializers: Tensor[]): Model {
   return {
     irVersion: 8,
-    opsetImports: [{ domain: '', version: 17 }, { domain: MS, version: 1 }],
+    opsetImports: [
+      { domain: '', version: 17 },
+      { domain: MS, version: 1 },
+    ],
     producerName: 'test',
     producerVersion: '',
     domain: '',
@@ -44,7 +57,12 @@ function model(nodes: Node[], inputs: Graph['inputs'], outputs: string[], initia
   };
 }
 
-const filled = (name: string, dims: number[]) => float32Tensor(name, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) * 0.01));
+const filled = (name: string, dims: number[]) =>
+  float32Tensor(
+    name,
+    dims,
+    Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) * 0.01),
+  );
 
 /** Calls findBert and returns the NotBertError it throws. */
 function refusal(m: Model): NotBertError {
@@ -68,7 +86,7 @@ function rewrite(m: Model, f: (n: Node) => Node[] | undefined): Model {
   return out;
 }
 
-describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fixture', () => {
+describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fixture (needs ../shared/fixtures/onnx)', () => {
   const fused = () => loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
 
   /** The fused fixture with its embeddings (Gathers, Adds, SkipLayerNormalization) folded into one EmbedLayerNormalization. */
@@ -81,11 +99,23 @@ describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fi
           node('ids_int32', 'Cast', ['input_ids'], ['input_ids_int32'], toInt32),
           node('types_int32', 'Cast', ['token_type_ids'], ['token_type_ids_int32'], toInt32),
           node('mask_int32', 'Cast', ['input_mask'], ['input_mask_int32'], toInt32),
-          node('EmbedLayerNorm_0', 'EmbedLayerNormalization', [
-            'input_ids_int32', 'token_type_ids_int32',
-            'bert.embeddings.word_embeddings.weight', 'bert.embeddings.position_embeddings.weight', 'bert.embeddings.token_type_embeddings.weight',
-            'bert.embeddings.LayerNorm.weight', 'bert.embeddings.LayerNorm.bias', 'input_mask_int32',
-          ], [n.outputs[0], 'mask_index'], eps, MS),
+          node(
+            'EmbedLayerNorm_0',
+            'EmbedLayerNormalization',
+            [
+              'input_ids_int32',
+              'token_type_ids_int32',
+              'bert.embeddings.word_embeddings.weight',
+              'bert.embeddings.position_embeddings.weight',
+              'bert.embeddings.token_type_embeddings.weight',
+              'bert.embeddings.LayerNorm.weight',
+              'bert.embeddings.LayerNorm.bias',
+              'input_mask_int32',
+            ],
+            [n.outputs[0], 'mask_index'],
+            eps,
+            MS,
+          ),
         ];
       }
       if (n.opType === 'Attention') return [{ ...n, inputs: n.inputs.map((x) => (x === 'Mask_Int32' ? 'mask_index' : x)) }];
@@ -110,7 +140,7 @@ describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fi
     expect(structureProblems(m, s)).toEqual([]);
   });
 
-  it('the EmbedLayerNormalization graph is a real one: onnxruntime computes the fixture\'s outputs with it', async () => {
+  it("the EmbedLayerNormalization graph is a real one: onnxruntime computes the fixture's outputs with it", async () => {
     const a = await openSession(encodeModel(fused()), { graphOptimizationLevel: 'disabled' });
     const b = await openSession(encodeModel(withEmbedLayerNorm()), { graphOptimizationLevel: 'disabled' });
     try {
@@ -153,7 +183,10 @@ describe.skipIf(!hasFixtures)('findBert on ORT fusions derived from the fused fi
         return [
           ...pre,
           node(`${n.name}_residual`, 'Add', [y, skip], [`${n.name}_sum`]),
-          node(n.name, 'LayerNormalization', [`${n.name}_sum`, gamma, beta], [n.outputs[0]], { epsilon: n.attributes.epsilon, axis: { type: 'int', value: -1 } }),
+          node(n.name, 'LayerNormalization', [`${n.name}_sum`, gamma, beta], [n.outputs[0]], {
+            epsilon: n.attributes.epsilon,
+            axis: { type: 'int', value: -1 },
+          }),
         ];
       }
       return undefined;
@@ -175,7 +208,9 @@ describe('findBert refuses what is not a BERT-family encoder', () => {
   it('an MLP of MatMul / Relu', () => {
     const m = model(
       [node('mm1', 'MatMul', ['x', 'w1'], ['h']), node('relu', 'Relu', ['h'], ['r']), node('mm2', 'MatMul', ['r', 'w2'], ['y'])],
-      [{ name: 'x', elemType: 1, shape: [1, 4] }], ['y'], [filled('w1', [4, 8]), filled('w2', [8, 2])],
+      [{ name: 'x', elemType: 1, shape: [1, 4] }],
+      ['y'],
+      [filled('w1', [4, 8]), filled('w2', [8, 2])],
     );
     expect(refusal(m).message).toBe('m.onnx: no attention blocks found (no Softmax or Attention node): not a BERT-family encoder');
   });
@@ -183,7 +218,9 @@ describe('findBert refuses what is not a BERT-family encoder', () => {
   it('an LSTM', () => {
     const m = model(
       [node('lstm', 'LSTM', ['x', 'w', 'r'], ['y'], { hidden_size: { type: 'int', value: 3 } })],
-      [{ name: 'x', elemType: 1, shape: [5, 1, 4] }], ['y'], [filled('w', [1, 12, 4]), filled('r', [1, 12, 3])],
+      [{ name: 'x', elemType: 1, shape: [5, 1, 4] }],
+      ['y'],
+      [filled('w', [1, 12, 4]), filled('r', [1, 12, 3])],
     );
     expect(refusal(m).message).toMatch(/no attention blocks found \(no Softmax or Attention node\): not a BERT-family encoder$/);
   });
@@ -198,7 +235,9 @@ describe('findBert refuses what is not a BERT-family encoder', () => {
         node('fc', 'Gemm', ['f', 'w'], ['z'], { transB: { type: 'int', value: 1 } }),
         node('probs', 'Softmax', ['z'], ['y']),
       ],
-      [{ name: 'x', elemType: 1, shape: [1, 3, 8, 8] }], ['y'], [filled('k', [4, 3, 3, 3]), filled('w', [2, 4])],
+      [{ name: 'x', elemType: 1, shape: [1, 3, 8, 8] }],
+      ['y'],
+      [filled('k', [4, 3, 3, 3]), filled('w', [2, 4])],
     );
     expect(refusal(m).message).toBe("m.onnx: no attention blocks found (Softmax 'probs' does not follow a Q·Kᵀ MatMul): not a BERT-family encoder");
   });
@@ -211,14 +250,17 @@ describe('findBert refuses what is not a BERT-family encoder', () => {
   it('a QAttention that does not read a quantized input', () => {
     const m = model(
       [node('qa', 'QAttention', ['x', 'w', 'b'], ['y'], { num_heads: { type: 'int', value: 2 } }, MS)],
-      [{ name: 'x', elemType: 1 }], ['y'], [filled('w', [4, 12]), filled('b', [12])],
+      [{ name: 'x', elemType: 1 }],
+      ['y'],
+      [filled('w', [4, 12]), filled('b', [12])],
     );
     expect(refusal(m).message).toBe("m.onnx: fused QAttention 'qa': its input is not quantized by a DynamicQuantizeLinear or QuantizeLinear");
   });
 });
 
 describe('findBert refuses broken BERTs, naming the pattern', () => {
-  const bert = () => buildBert(bertConfig({ numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 50, maxPositions: 16 }), { kind: 'random', seed: 3 });
+  const bert = () =>
+    buildBert(bertConfig({ numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 50, maxPositions: 16 }), { kind: 'random', seed: 3 });
 
   it('a residual Add that is not an Add', () => {
     const m = bert();
@@ -226,13 +268,17 @@ describe('findBert refuses broken BERTs, naming the pattern', () => {
     const proj = s.layers[1].attention!.output.output;
     const residual = m.graph.nodes.find((n) => n.opType === 'Add' && n.inputs.includes(proj) && n.inputs.includes(s.layers[1].input))!;
     residual.opType = 'Mul';
-    expect(refusal(m).message).toMatch(/^m\.onnx: layer 1 \(attention at '[^']+'\): no residual Add \+ LayerNorm after the attention output projection '[^']+'/);
+    expect(refusal(m).message).toMatch(
+      /^m\.onnx: layer 1 \(attention at '[^']+'\): no residual Add \+ LayerNorm after the attention output projection '[^']+'/,
+    );
   });
 
   it('an unknown activation between the FFN projections', () => {
     const m = bert();
     m.graph.nodes.find((n) => n.opType === 'Erf')!.opType = 'Sin';
-    expect(refusal(m).message).toMatch(/^m\.onnx: layer 0 .*: feed-forward activation not understood \(ops between the projections: Div, Sin, Add, Mul, Mul\)$/);
+    expect(refusal(m).message).toMatch(
+      /^m\.onnx: layer 0 .*: feed-forward activation not understood \(ops between the projections: Div, Sin, Add, Mul, Mul\)$/,
+    );
   });
 
   it('a query projection whose weight is not a constant', () => {
@@ -269,7 +315,10 @@ describe('findBert refuses broken BERTs, naming the pattern', () => {
 
 describe('findBert: heads on a built encoder', () => {
   const encoder = () => {
-    const m = buildBert(bertConfig({ numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 50, maxPositions: 16 }), { kind: 'random', seed: 5 });
+    const m = buildBert(bertConfig({ numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 50, maxPositions: 16 }), {
+      kind: 'random',
+      seed: 5,
+    });
     return { m, s: findBert(m) };
   };
 
@@ -289,7 +338,10 @@ describe('findBert: heads on a built encoder', () => {
   it('an encoder whose outputs are the hidden states and the pooled vector: pooler, no head', () => {
     const { m, s } = encoder();
     const pooled = m.graph.nodes.find((n) => n.opType === 'Tanh')!.outputs[0];
-    m.graph.outputs = [{ name: s.layers[1].output, elemType: 1 }, { name: pooled, elemType: 1 }];
+    m.graph.outputs = [
+      { name: s.layers[1].output, elemType: 1 },
+      { name: pooled, elemType: 1 },
+    ];
     removeDeadNodes(m.graph);
     const found = findBert(m);
     expect(found.pooler?.activation).toBe('tanh');
@@ -300,7 +352,10 @@ describe('findBert: heads on a built encoder', () => {
 
 describe('findBert: factorized embeddings', () => {
   it('reads MatMul(Gather(A, ids), B) as the word table A with projection B', () => {
-    const m = buildBert(bertConfig({ numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 50, maxPositions: 16 }), { kind: 'random', seed: 5 });
+    const m = buildBert(bertConfig({ numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 50, maxPositions: 16 }), {
+      kind: 'random',
+      seed: 5,
+    });
     const before = findBert(m);
     const gather = m.graph.nodes.find((n) => n.name === before.embeddings.word.gather)!;
     const out = gather.outputs[0];
@@ -320,7 +375,7 @@ describe('findBert: factorized embeddings', () => {
     expect(sum.params).toBe(modelSize(m).params);
   });
 
-  it.skipIf(!hasFixtures)('keeps a pretraining head whose tied decoder now reads the product of the factors', () => {
+  it.skipIf(!hasFixtures)('keeps a pretraining head whose tied decoder now reads the product of the factors (needs ../shared/fixtures/onnx)', () => {
     const m = loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx'));
     const before = findBert(m);
     const word = before.embeddings.word;

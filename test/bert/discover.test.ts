@@ -32,34 +32,129 @@ interface Expected {
 /** The numbers of MANIFEST.md, per fixture. */
 const EXPECTED: Record<string, Expected> = {
   'distilbert-seqcls-tiny-torch110-op11.onnx': {
-    family: 'distilbert', exporter: 'torch', opset: 11, layers: 2, heads: 2, headSize: 1, hidden: 2, ffn: 2, vocab: 30522,
-    maxPositions: 512, pooler: false, head: 'sequence-classification', numLabels: 2, outputs: ['logits'], headLinears: 2,
-    inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask' }, attention: 'unfused', normKind: 'pattern',
+    family: 'distilbert',
+    exporter: 'torch',
+    opset: 11,
+    layers: 2,
+    heads: 2,
+    headSize: 1,
+    hidden: 2,
+    ffn: 2,
+    vocab: 30522,
+    maxPositions: 512,
+    pooler: false,
+    head: 'sequence-classification',
+    numLabels: 2,
+    outputs: ['logits'],
+    headLinears: 2,
+    inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask' },
+    attention: 'unfused',
+    normKind: 'pattern',
   },
   'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx': {
-    family: 'bert', exporter: 'keras2onnx', opset: 10, layers: 12, heads: 2, headSize: 4, hidden: 8, ffn: 32, vocab: 20,
-    maxPositions: 7, typeVocab: 2, pooler: true, head: 'sequence-classification', numLabels: 2, outputs: ['output_1'], headLinears: 1,
-    inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask', tokenTypeIds: 'token_type_ids' }, attention: 'unfused', normKind: 'pattern',
+    family: 'bert',
+    exporter: 'keras2onnx',
+    opset: 10,
+    layers: 12,
+    heads: 2,
+    headSize: 4,
+    hidden: 8,
+    ffn: 32,
+    vocab: 20,
+    maxPositions: 7,
+    typeVocab: 2,
+    pooler: true,
+    head: 'sequence-classification',
+    numLabels: 2,
+    outputs: ['output_1'],
+    headLinears: 1,
+    inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask', tokenTypeIds: 'token_type_ids' },
+    attention: 'unfused',
+    normKind: 'pattern',
   },
   'bert-large-qa-squad-tiny-keras2onnx-op11.onnx': {
-    family: 'bert', exporter: 'keras2onnx', opset: 11, layers: 24, heads: 2, headSize: 4, hidden: 8, ffn: 32, vocab: 20,
-    maxPositions: 10, typeVocab: 2, pooler: false, head: 'question-answering', numLabels: 2, outputs: ['output_1', 'output_2'], headLinears: 1,
-    inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask', tokenTypeIds: 'token_type_ids' }, attention: 'unfused', normKind: 'pattern',
+    family: 'bert',
+    exporter: 'keras2onnx',
+    opset: 11,
+    layers: 24,
+    heads: 2,
+    headSize: 4,
+    hidden: 8,
+    ffn: 32,
+    vocab: 20,
+    maxPositions: 10,
+    typeVocab: 2,
+    pooler: false,
+    head: 'question-answering',
+    numLabels: 2,
+    outputs: ['output_1', 'output_2'],
+    headLinears: 1,
+    inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask', tokenTypeIds: 'token_type_ids' },
+    attention: 'unfused',
+    normKind: 'pattern',
   },
   'bert-toy-pretraining-torch11-op12.onnx': {
-    family: 'bert', exporter: 'torch', opset: 12, layers: 5, heads: 4, headSize: 8, hidden: 32, ffn: 37, vocab: 99,
-    maxPositions: 512, typeVocab: 16, pooler: true, head: 'pretraining', numLabels: 2, outputs: ['prediction_scores', 'seq_relationship_score'], headLinears: 3,
-    inputs: { inputIds: 'input_ids', attentionMask: 'input_mask', tokenTypeIds: 'token_type_ids' }, attention: 'unfused', normKind: 'pattern',
+    family: 'bert',
+    exporter: 'torch',
+    opset: 12,
+    layers: 5,
+    heads: 4,
+    headSize: 8,
+    hidden: 32,
+    ffn: 37,
+    vocab: 99,
+    maxPositions: 512,
+    typeVocab: 16,
+    pooler: true,
+    head: 'pretraining',
+    numLabels: 2,
+    outputs: ['prediction_scores', 'seq_relationship_score'],
+    headLinears: 3,
+    inputs: { inputIds: 'input_ids', attentionMask: 'input_mask', tokenTypeIds: 'token_type_ids' },
+    attention: 'unfused',
+    normKind: 'pattern',
   },
   'bert-toy-pretraining-ort-fused.onnx': {
-    family: 'bert', exporter: 'ort-fused', opset: 12, layers: 5, heads: 4, headSize: 8, hidden: 32, ffn: 37, vocab: 99,
-    maxPositions: 512, typeVocab: 16, pooler: true, head: 'pretraining', numLabels: 2, outputs: ['prediction_scores', 'seq_relationship_score'], headLinears: 3,
-    inputs: { inputIds: 'input_ids', attentionMask: 'input_mask', tokenTypeIds: 'token_type_ids' }, attention: 'fused', normKind: 'skip-op',
+    family: 'bert',
+    exporter: 'ort-fused',
+    opset: 12,
+    layers: 5,
+    heads: 4,
+    headSize: 8,
+    hidden: 32,
+    ffn: 37,
+    vocab: 99,
+    maxPositions: 512,
+    typeVocab: 16,
+    pooler: true,
+    head: 'pretraining',
+    numLabels: 2,
+    outputs: ['prediction_scores', 'seq_relationship_score'],
+    headLinears: 3,
+    inputs: { inputIds: 'input_ids', attentionMask: 'input_mask', tokenTypeIds: 'token_type_ids' },
+    attention: 'fused',
+    normKind: 'skip-op',
   },
   'xlmroberta-crossencoder-tiny-torch27-op14.onnx': {
-    family: 'roberta', exporter: 'torch', opset: 14, layers: 2, heads: 2, headSize: 16, hidden: 32, ffn: 64, vocab: 100,
-    maxPositions: 64, typeVocab: 1, pooler: false, head: 'sequence-classification', numLabels: 1, outputs: ['logits'], headLinears: 2,
-    inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask' }, attention: 'unfused', normKind: 'pattern',
+    family: 'roberta',
+    exporter: 'torch',
+    opset: 14,
+    layers: 2,
+    heads: 2,
+    headSize: 16,
+    hidden: 32,
+    ffn: 64,
+    vocab: 100,
+    maxPositions: 64,
+    typeVocab: 1,
+    pooler: false,
+    head: 'sequence-classification',
+    numLabels: 1,
+    outputs: ['logits'],
+    headLinears: 2,
+    inputs: { inputIds: 'input_ids', attentionMask: 'attention_mask' },
+    attention: 'unfused',
+    normKind: 'pattern',
   },
 };
 
@@ -76,7 +171,7 @@ function discovered(path: string): { model: Model; s: BertStructure } {
 
 const nodeByName = (m: Model, name: string) => m.graph.nodes.find((n) => n.name === name)!;
 
-describe.skipIf(!hasFixtures)('findBert on the exporter fixtures', () => {
+describe.skipIf(!hasFixtures)('findBert on the exporter fixtures (needs ../shared/fixtures/onnx)', () => {
   it('has an expectation for every fixture', () => {
     expect(Object.keys(EXPECTED).sort()).toEqual(FIXTURE_MODELS.map((f) => f.file).sort());
   });
@@ -86,11 +181,29 @@ describe.skipIf(!hasFixtures)('findBert on the exporter fixtures', () => {
       it('finds the numbers of MANIFEST.md', () => {
         const { s } = discovered(fixture(file));
         expect({
-          family: s.family, exporter: s.exporter, opset: s.opset, layers: s.numLayers, heads: s.numHeads, headSize: s.headSize,
-          hidden: s.hiddenSize, ffn: s.intermediateSize, vocab: s.vocabSize, maxPositions: s.maxPositions, typeVocab: s.typeVocabSize,
+          family: s.family,
+          exporter: s.exporter,
+          opset: s.opset,
+          layers: s.numLayers,
+          heads: s.numHeads,
+          headSize: s.headSize,
+          hidden: s.hiddenSize,
+          ffn: s.intermediateSize,
+          vocab: s.vocabSize,
+          maxPositions: s.maxPositions,
+          typeVocab: s.typeVocabSize,
         }).toEqual({
-          family: want.family, exporter: want.exporter, opset: want.opset, layers: want.layers, heads: want.heads, headSize: want.headSize,
-          hidden: want.hidden, ffn: want.ffn, vocab: want.vocab, maxPositions: want.maxPositions, typeVocab: want.typeVocab,
+          family: want.family,
+          exporter: want.exporter,
+          opset: want.opset,
+          layers: want.layers,
+          heads: want.heads,
+          headSize: want.headSize,
+          hidden: want.hidden,
+          ffn: want.ffn,
+          vocab: want.vocab,
+          maxPositions: want.maxPositions,
+          typeVocab: want.typeVocab,
         });
         expect(s.layers).toHaveLength(want.layers);
         for (const l of s.layers) {
@@ -139,7 +252,7 @@ describe.skipIf(!hasFixtures)('findBert on the exporter fixtures', () => {
   }
 });
 
-describe.skipIf(!hasFixtures)('findBert: exporter specifics', () => {
+describe.skipIf(!hasFixtures)('findBert: exporter specifics (needs ../shared/fixtures/onnx)', () => {
   it('torch 1.1: pre-transposed weights, Constant-node shapes, tied MLM decoder, Gemm pooler', () => {
     const { model, s } = discovered(fixture('bert-toy-pretraining-torch11-op12.onnx'));
     const l0 = s.layers[0];
@@ -154,7 +267,13 @@ describe.skipIf(!hasFixtures)('findBert: exporter specifics', () => {
     expect(consts.filter((c) => c.meaning === 'all-head-size').map((c) => c.value)).toEqual([32]);
     expect(s.pooler!.dense).toMatchObject({ weight: 'bert.pooler.dense.weight', layout: 'out_in', inFeatures: 32, outFeatures: 32 });
     const decoder = s.head!.linears[1];
-    expect(decoder).toMatchObject({ weight: 'bert.embeddings.word_embeddings.weight', layout: 'out_in', inFeatures: 32, outFeatures: 99, bias: 'cls.predictions.bias' });
+    expect(decoder).toMatchObject({
+      weight: 'bert.embeddings.word_embeddings.weight',
+      layout: 'out_in',
+      inFeatures: 32,
+      outFeatures: 99,
+      bias: 'cls.predictions.bias',
+    });
     expect(s.embeddings.word.weight).toBe(decoder.weight);
     expect(s.head!.linears.map((l) => l.outFeatures)).toEqual([32, 99, 2]);
     // The LayerNorm pattern computes x − mean twice: both Subs are in it.
@@ -228,18 +347,30 @@ describe.skipIf(!hasFixtures)('findBert: exporter specifics', () => {
   });
 });
 
-describe.skipIf(!hasTeachers)('findBert on the teachers', () => {
+describe.skipIf(!hasTeachers)('findBert on the teachers (needs ../shared/teachers)', () => {
   for (const name of ['sst2-L4H256', 'stsb-L4H256']) {
     it(`${name}: the numbers of config.json`, () => {
       const dir = resolve(TEACHERS, name);
       const config = JSON.parse(readFileSync(resolve(dir, 'config.json'), 'utf8'));
       const { model, s } = discovered(resolve(dir, 'model.onnx'));
       expect({
-        layers: s.numLayers, heads: s.numHeads, hidden: s.hiddenSize, ffn: s.intermediateSize, vocab: s.vocabSize,
-        positions: s.maxPositions, types: s.typeVocabSize, labels: s.head?.numLabels,
+        layers: s.numLayers,
+        heads: s.numHeads,
+        hidden: s.hiddenSize,
+        ffn: s.intermediateSize,
+        vocab: s.vocabSize,
+        positions: s.maxPositions,
+        types: s.typeVocabSize,
+        labels: s.head?.numLabels,
       }).toEqual({
-        layers: config.num_hidden_layers, heads: config.num_attention_heads, hidden: config.hidden_size, ffn: config.intermediate_size,
-        vocab: config.vocab_size, positions: config.max_position_embeddings, types: config.type_vocab_size, labels: config.num_labels,
+        layers: config.num_hidden_layers,
+        heads: config.num_attention_heads,
+        hidden: config.hidden_size,
+        ffn: config.intermediate_size,
+        vocab: config.vocab_size,
+        positions: config.max_position_embeddings,
+        types: config.type_vocab_size,
+        labels: config.num_labels,
       });
       expect(s.headSize).toBe(config.hidden_size / config.num_attention_heads);
       expect([s.family, s.exporter, s.opset]).toEqual(['bert', 'torch', 14]);
@@ -260,7 +391,7 @@ describe.skipIf(!hasTeachers)('findBert on the teachers', () => {
   }
 });
 
-describe.skipIf(!hasFixtures)('findBert is read-only', () => {
+describe.skipIf(!hasFixtures)('findBert is read-only (needs ../shared/fixtures/onnx)', () => {
   it('does not change the model', () => {
     const model = loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx'));
     const before = JSON.stringify(model.graph.nodes.map((n) => [n.name, n.opType, n.inputs, n.outputs]));

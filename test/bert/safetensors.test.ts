@@ -67,13 +67,17 @@ describe('safetensors format', () => {
   it('round-trips a file through writeSafetensors and readSafetensors (F32 exactly, F16/BF16/I64/I32 converted)', () => {
     const path = join(dir, 'round.safetensors');
     const w = Float32Array.from({ length: 6 }, (_, i) => Math.fround(Math.sin(i) * 3));
-    writeSafetensors(path, new Map([
-      ['layer.weight', { dims: [2, 3], data: w }],
-      ['half', { dims: [2], data: [0.5, 1000], dtype: 'F16' as const }],
-      ['brain', { dims: [2], data: [1.5, -0.1], dtype: 'BF16' as const }],
-      ['ids', { dims: [1, 3], data: [0, 1, 511], dtype: 'I64' as const }],
-      ['small', { dims: [1], data: [-7], dtype: 'I32' as const }],
-    ]), { note: 'test' });
+    writeSafetensors(
+      path,
+      new Map([
+        ['layer.weight', { dims: [2, 3], data: w }],
+        ['half', { dims: [2], data: [0.5, 1000], dtype: 'F16' as const }],
+        ['brain', { dims: [2], data: [1.5, -0.1], dtype: 'BF16' as const }],
+        ['ids', { dims: [1, 3], data: [0, 1, 511], dtype: 'I64' as const }],
+        ['small', { dims: [1], data: [-7], dtype: 'I32' as const }],
+      ]),
+      { note: 'test' },
+    );
     const f = readSafetensors(path);
     expect(f.metadata).toEqual({ note: 'test' });
     expect(f.tensors.get('layer.weight')).toEqual({ dtype: 'F32', dims: [2, 3], data: w });
@@ -104,7 +108,10 @@ describe('safetensors errors', () => {
     fails(handMade('{"w": ', []), 'safetensors header is not valid JSON');
     fails(handMade('[1, 2]', []), 'safetensors header is not a JSON object');
     fails(handMade('{"w": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}}', [0]), "tensor 'w': unsupported dtype 'Q4'");
-    fails(handMade('{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}', [0, 0, 0, 0]), "tensor 'w': shape must be a list of non-negative integers");
+    fails(
+      handMade('{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}', [0, 0, 0, 0]),
+      "tensor 'w': shape must be a list of non-negative integers",
+    );
     fails(handMade('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0]}}', []), "tensor 'w': data_offsets must be [begin, end]");
     fails(handMade('{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}', [0, 0, 0, 0]), "tensor 'w': data_offsets span 4 bytes but F32[2] needs 8");
     fails(handMade('{"__metadata__": {"n": 1}}', []), "__metadata__ value 'n' is not a string");

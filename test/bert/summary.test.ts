@@ -36,7 +36,7 @@ function summaryOf(path: string) {
   return hit;
 }
 
-describe.skipIf(!hasFixtures)('summarize on the fixtures', () => {
+describe.skipIf(!hasFixtures)('summarize on the fixtures (needs ../shared/fixtures/onnx)', () => {
   for (const { file } of FIXTURE_MODELS) {
     it(`${file}: totals are every initializer once, and the parts add up`, () => {
       const { model, s } = summaryOf(fixture(file));
@@ -96,7 +96,7 @@ describe.skipIf(!hasFixtures)('summarize on the fixtures', () => {
   });
 });
 
-describe.skipIf(!hasTeachers)('summarize on the teachers', () => {
+describe.skipIf(!hasTeachers)('summarize on the teachers (needs ../shared/teachers)', () => {
   for (const name of ['sst2-L4H256', 'stsb-L4H256']) {
     it(`${name}: params equal oracle.json's, component by component as BERT counts them`, () => {
       const dir = resolve(TEACHERS, name);
@@ -134,9 +134,16 @@ describe('summarize: what counts as a parameter', () => {
   });
 
   it('puts unclaimed initializers in other, with their names', () => {
-    const model = buildBert(bertConfig({ numLayers: 1, hiddenSize: 8, numHeads: 2, intermediateSize: 8, vocabSize: 10, maxPositions: 6 }), { kind: 'random', seed: 1 });
+    const model = buildBert(bertConfig({ numLayers: 1, hiddenSize: 8, numHeads: 2, intermediateSize: 8, vocabSize: 10, maxPositions: 6 }), {
+      kind: 'random',
+      seed: 1,
+    });
     const structure = findBert(model);
-    const extra = [int64Tensor('unused_shape', [4], [0, 0, 2, 4]), float32Tensor('unused_scalar', [], [0.5]), float32Tensor('unused_matrix', [2, 3], new Float32Array(6))];
+    const extra = [
+      int64Tensor('unused_shape', [4], [0, 0, 2, 4]),
+      float32Tensor('unused_scalar', [], [0.5]),
+      float32Tensor('unused_matrix', [2, 3], new Float32Array(6)),
+    ];
     for (const t of extra) model.graph.initializers.set(t.name, t);
     const s = summarize(model, structure);
     expect(s.otherInitializers.sort()).toEqual(['unused_matrix', 'unused_scalar', 'unused_shape']);

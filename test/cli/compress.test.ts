@@ -4,9 +4,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeTinyBert } from '../helpers/models.ts';
+import { PRUNE_FFN, PRUNE_HEADS } from '../../src/prune/settings.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
+/** Where refused runs would write: a folder of its own (no side files of another model in it). */
+const BAD_OUT = join(tiny.dir, 'refused', 'x.onnx');
 afterAll(() => tiny.cleanup());
 
 function run(...args: string[]) {
@@ -24,7 +27,11 @@ describe('compress MODEL [passes] -o OUT', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/prune-heads: removed 4 of 8 heads/);
     const lineage = JSON.parse(readFileSync(`${out}.json`, 'utf8'));
-    expect(lineage.passes.map((p: { step: { pass: string } }) => p.step.pass)).toEqual(['prune-heads', 'prune-ffn']);
+    // the lineage records each step as it ran: canonical settings (defaults applied) and the pass's version
+    expect(lineage.passes.map((p: { step: unknown }) => p.step)).toEqual([
+      { pass: 'prune-heads', version: PRUNE_HEADS.version, settings: PRUNE_HEADS.check({ ratio: 0.5 }) },
+      { pass: 'prune-ffn', version: PRUNE_FFN.version, settings: PRUNE_FFN.check({ ratio: 0.25 }) },
+    ]);
     expect(lineage.after.params).toBeLessThan(lineage.before.params);
     expect(lineage.input.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(existsSync(join(outDir, 'config.json'))).toBe(true);
@@ -45,11 +52,18 @@ describe('compress MODEL [passes] -o OUT', () => {
   it.each([
     [['inspect', '/no/such/model.onnx'], /no such file/],
     [['inspect', BIN], /not an ONNX model/],
-    [[tiny.path, '--prune-heads', '1.5', '-o', '/tmp/x.onnx'], /ratio must be in \[0, 1\)/],
+    [[tiny.path, '--prune-heads', '1.5', '-o', BAD_OUT], /prune-heads: ratio '1\.5': expected a number in \[0, 1\) \(flag --prune-heads\)/],
+    [[tiny.path, '--prune-heads', 'abc', '-o', BAD_OUT], /prune-heads: ratio 'abc': expected a number in \[0, 1\) \(flag --prune-heads\)/],
+    [[tiny.path, '--quantize', 'int8', '--quantize', 'int4', '-o', BAD_OUT], /--quantize given 2 times/],
+    [[tiny.path, '--prune-heads', '0.4', '--calibrate', 'SST-2', '-o', BAD_OUT], /--calibrate SST-2: no pass given uses calibration data/],
+    [
+      [tiny.path, '--share-layers', 'groups:3', '-o', BAD_OUT],
+      /share-layers: share 'groups:3': 3 groups do not divide the model's 2 layers evenly \(flag --share-layers\)/,
+    ],
     [[tiny.path, '--prune-heads', '0.5'], /missing -o/],
-    [[tiny.path, '-o', '/tmp/x.onnx'], /no pass given/],
-    [[tiny.path, '--drop-layers', '7', '-o', '/tmp/x.onnx'], /layer 7 does not exist/],
-    [[tiny.path, '--nonsense', '-o', '/tmp/x.onnx'], /Unknown argument/],
+    [[tiny.path, '-o', BAD_OUT], /no pass given/],
+    [[tiny.path, '--drop-layers', '7', '-o', BAD_OUT], /layer 7 does not exist/],
+    [[tiny.path, '--nonsense', '-o', BAD_OUT], /Unknown argument/],
   ])('bad input %j: one line on stderr, non-zero exit', (args, re) => {
     const r = run(...(args as string[]));
     expect(r.code).not.toBe(0);

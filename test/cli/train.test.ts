@@ -38,7 +38,10 @@ afterAll(() => {
 
 async function compress(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, GLUE_DIR, BERT_COMPRESS_CACHE: cache }, timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      env: { ...process.env, GLUE_DIR, BERT_COMPRESS_CACHE: cache },
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -87,8 +90,24 @@ describe('compress train / distill: --help', () => {
   it('train --help lists the training flags', async () => {
     const r = await inProcess('train', '--help');
     expect(r.code).toBe(0);
-    for (const flag of ['--task', '--output', '--epochs', '--batch-size', '--lr', '--weight-decay', '--warmup', '--clip', '--dropout', '--seed',
-      '--max-examples', '--max-length', '--checkpoint-every', '--threads', '--glue-dir', '--json']) {
+    for (const flag of [
+      '--task',
+      '--output',
+      '--epochs',
+      '--batch-size',
+      '--lr',
+      '--weight-decay',
+      '--warmup',
+      '--clip',
+      '--dropout',
+      '--seed',
+      '--max-examples',
+      '--max-length',
+      '--checkpoint-every',
+      '--threads',
+      '--glue-dir',
+      '--json',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).not.toContain('--alpha');
@@ -97,7 +116,19 @@ describe('compress train / distill: --help', () => {
   it('distill --help adds the distillation flags, with the library defaults', async () => {
     const r = await inProcess('distill', '--help');
     expect(r.code).toBe(0);
-    for (const flag of ['--teacher', '--student', '--task', '--output', '--epochs', '--alpha', '--temperature', '--logit-loss', '--cache-dir', '--checkpoint-every', '--json']) {
+    for (const flag of [
+      '--teacher',
+      '--student',
+      '--task',
+      '--output',
+      '--epochs',
+      '--alpha',
+      '--temperature',
+      '--logit-loss',
+      '--cache-dir',
+      '--checkpoint-every',
+      '--json',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     const { DEFAULT_DISTILL_SETTINGS } = await import('../../src/train/run.ts');
@@ -124,9 +155,17 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['temperature 0', (o: string) => distill(o, '--temperature', '0'), /--temperature must be > 0 \(got 0\)/],
     ['negative temperature', (o: string) => distill(o, '--temperature', '-2'), /--temperature must be > 0/],
     ['unknown logit loss', (o: string) => distill(o, '--logit-loss', 'kl'), /--logit-loss must be ce or mse \(got kl\)/],
-    ['unknown student spec', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'tiny-bert', '--task', 'SST-2', '-o', o], /--student tiny-bert: not a model path, every-other, bert:/],
+    [
+      'unknown student spec',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'tiny-bert', '--task', 'SST-2', '-o', o],
+      /--student tiny-bert: not a model path, every-other, bert:/,
+    ],
     ['bad bert: key', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:depth=2', '--task', 'SST-2', '-o', o], /unknown key 'depth'/],
-    ['bilstm without hidden', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bilstm:embedding=64', '--task', 'SST-2', '-o', o], /needs hidden=H/],
+    [
+      'bilstm without hidden',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bilstm:embedding=64', '--task', 'SST-2', '-o', o],
+      /needs hidden=H/,
+    ],
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
     ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
     ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],
@@ -136,7 +175,11 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['zero max-examples', (o: string) => distill(o, '--max-examples', '0'), /--max-examples must be a positive integer/],
     ['train on a spec', (o: string) => ['train', 'every-other', '--task', 'SST-2', '-o', o], /every-other: no such model/],
     ['-o is the input model', () => ['train', tiny.path, '--task', 'SST-2', '-o', tiny.path], /refusing to overwrite the input model/],
-    ['-o beside the input model', () => ['train', tiny.dir, '--task', 'SST-2', '-o', join(tiny.dir, 'trained.onnx')], /the folder of the input model .* would get the output's config\.json/],
+    [
+      '-o beside the input model',
+      () => ['train', tiny.dir, '--task', 'SST-2', '-o', join(tiny.dir, 'trained.onnx')],
+      /the folder of the input model .* would get the output's config\.json/,
+    ],
     ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /Unknown argument: alpah/],
   ] as Array<[string, (o: string) => string[], RegExp]>)('%s', async (_name, args, re) => {
     const output = freshOutput();
@@ -149,32 +192,57 @@ describe('compress train / distill: refusals before any work, one line each', ()
     await expectRefused(['train', tiny.dir, '--task', 'SST-2'], /missing -o\/--output/, undefined, 'spawn');
   });
 
-  it.skipIf(!haveShared)('shared teacher (skipped without ../shared): vocabulary mismatch, no head for the task, labels that do not match', async () => {
-    const cases: Array<[string[], RegExp]> = [
-      [['distill', '--teacher', TEACHER, '--student', tiny.dir, '--task', 'SST-2'], /student vocabulary \(128\) differs from the teacher's \(30522\)/],
-      [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'STS-B'], /STS-B needs 1 outputs; the teacher has 2/],
-      [['distill', '--teacher', TEACHER, '--student', 'bert:layers=1', '--task', 'MNLI-m'], /MNLI-m needs 3 outputs; the teacher has 2/],
-      [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'MRPC'], /id2label .* does not name MRPC's labels/],
-      [['train', tinyWordPiece.dir, '--task', 'STS-B'], /STS-B needs 1 outputs; the model has 2/],
-    ];
-    const refusalCache = join(work, 'refusal-cache');
-    for (const [args, re] of cases) {
-      const output = freshOutput();
-      await expectRefused([...args, '-o', output, ...(args[0] === 'distill' ? ['--cache-dir', refusalCache] : [])], re, output);
-    }
-    expect(existsSync(refusalCache), 'teacher logits were computed').toBe(false);
-  });
+  it.skipIf(!haveShared)(
+    'shared teacher: vocabulary mismatch, no head for the task, labels that do not match (needs ../shared/glue and ../shared/teachers/sst2-L2H256)',
+    async () => {
+      const cases: Array<[string[], RegExp]> = [
+        [['distill', '--teacher', TEACHER, '--student', tiny.dir, '--task', 'SST-2'], /student vocabulary \(128\) differs from the teacher's \(30522\)/],
+        [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'STS-B'], /STS-B needs 1 outputs; the teacher has 2/],
+        [['distill', '--teacher', TEACHER, '--student', 'bert:layers=1', '--task', 'MNLI-m'], /MNLI-m needs 3 outputs; the teacher has 2/],
+        [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'MRPC'], /id2label .* does not name MRPC's labels/],
+        [['train', tinyWordPiece.dir, '--task', 'STS-B'], /STS-B needs 1 outputs; the model has 2/],
+      ];
+      const refusalCache = join(work, 'refusal-cache');
+      for (const [args, re] of cases) {
+        const output = freshOutput();
+        await expectRefused([...args, '-o', output, ...(args[0] === 'distill' ? ['--cache-dir', refusalCache] : [])], re, output);
+      }
+      expect(existsSync(refusalCache), 'teacher logits were computed').toBe(false);
+    },
+  );
 });
 
-describe.skipIf(!haveShared)('compress train / distill runs (shared SST-2 teacher; skipped without ../shared)', () => {
+describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
   const small = ['--max-examples', '32', '--max-length', '32', '--epochs', '2', '--batch-size', '16', '--threads', '1'];
 
   it('distill --json prints the lineage record and only that on stdout', async () => {
     const output = freshOutput();
-    const r = await compress('distill', '--teacher', TEACHER, '--student', 'bert:layers=1,hidden=32,heads=2,intermediate=64', '--task', 'sst2', '-o', output, '--alpha', '0.25', '--cache-dir', cache, '--json', ...small);
+    const r = await compress(
+      'distill',
+      '--teacher',
+      TEACHER,
+      '--student',
+      'bert:layers=1,hidden=32,heads=2,intermediate=64',
+      '--task',
+      'sst2',
+      '-o',
+      output,
+      '--alpha',
+      '0.25',
+      '--cache-dir',
+      cache,
+      '--json',
+      ...small,
+    );
     expect(r.code, r.stderr).toBe(0);
     const lineage = JSON.parse(r.stdout);
-    expect(lineage).toMatchObject({ kind: 'distill', task: 'SST-2', steps: 4, distill: { alpha: 0.25, temperature: 2, logitLoss: 'ce' }, output: { path: output } });
+    expect(lineage).toMatchObject({
+      kind: 'distill',
+      task: 'SST-2',
+      steps: 4,
+      distill: { alpha: 0.25, temperature: 2, logitLoss: 'ce' },
+      output: { path: output },
+    });
     expect(lineage.epochs).toHaveLength(2);
     expect(lineage.settings).toMatchObject({ epochs: 2, batchSize: 16, threads: 1 });
     expect(JSON.parse(readFileSync(`${output}.json`, 'utf8'))).toEqual(lineage);
@@ -191,7 +259,9 @@ describe.skipIf(!haveShared)('compress train / distill runs (shared SST-2 teache
     expect(r.stdout).toMatch(/\n +1 +\d+\.\d{4} +\d+\.\d\d /);
     expect(r.stdout).toMatch(/\n +2 +\d+\.\d{4} +\d+\.\d\d /);
     expect(r.stdout).toMatch(/best epoch: [12] \(dev SST-2 \d+\.\d\d\)/);
-    expect(lines.at(-1)).toMatch(new RegExp(`^wrote ${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d\\d MB, [\\d,]+ parameters\\) and .*model\\.onnx\\.json$`));
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^wrote ${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d\\d MB, [\\d,]+ parameters\\) and .*model\\.onnx\\.json$`),
+    );
     expect(existsSync(`${output}.train`)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { buildFeeds, planBatches } from '../../src/eval/batching.ts';
-import { modelInputs } from '../../src/eval/model-inputs.ts';
+import { sessionInputs } from '../../src/bert/model-inputs.ts';
 
 const enc = (ids: number[], typeIds?: number[]) => ({ ids, typeIds: typeIds ?? ids.map(() => 0) });
 
@@ -23,7 +23,10 @@ describe('buildFeeds', () => {
   const encodings = [enc([101, 7, 102]), enc([101, 5, 6, 102, 9, 102], [0, 0, 0, 0, 1, 1])];
 
   it('pads each batch to its longest example, mask 0 and type 0 on padding', () => {
-    const inputs = modelInputs({ inputNames: ['input_ids', 'attention_mask', 'token_type_ids'], inputTypes: { input_ids: 'int64', attention_mask: 'int64', token_type_ids: 'int64' } });
+    const inputs = sessionInputs({
+      inputNames: ['input_ids', 'attention_mask', 'token_type_ids'],
+      inputTypes: { input_ids: 'int64', attention_mask: 'int64', token_type_ids: 'int64' },
+    });
     const feeds = buildFeeds(encodings, [1, 0], inputs, 0);
     expect(feeds.input_ids!.dims).toEqual([2, 6]);
     expect(feeds.input_ids!.type).toBe('int64');
@@ -33,7 +36,7 @@ describe('buildFeeds', () => {
   });
 
   it('feeds only declared inputs, in their declared element type, with the pad id', () => {
-    const inputs = modelInputs({ inputNames: ['attention_mask', 'input_ids'], inputTypes: { attention_mask: 'int32', input_ids: 'int32' } });
+    const inputs = sessionInputs({ inputNames: ['attention_mask', 'input_ids'], inputTypes: { attention_mask: 'int32', input_ids: 'int32' } });
     const feeds = buildFeeds(encodings, [0, 1], inputs, 1);
     expect(Object.keys(feeds).sort()).toEqual(['attention_mask', 'input_ids']);
     expect(feeds.input_ids!.type).toBe('int32');
@@ -41,9 +44,13 @@ describe('buildFeeds', () => {
   });
 
   it('recognises other exporters input names and refuses unknown ones', () => {
-    const inputs = modelInputs({ inputNames: ['input_ids', 'token_type_ids', 'input_mask'], inputTypes: {} });
-    expect(inputs.map((i) => [i.role, i.elementType])).toEqual([['ids', 'int64'], ['types', 'int64'], ['mask', 'int64']]);
-    expect(() => modelInputs({ inputNames: ['input_ids', 'pixel_values'], inputTypes: {} })).toThrow(SettingsError);
-    expect(() => modelInputs({ inputNames: ['input_ids'], inputTypes: { input_ids: 'float32' } })).toThrow(/element type float32/);
+    const inputs = sessionInputs({ inputNames: ['input_ids', 'token_type_ids', 'input_mask'], inputTypes: {} });
+    expect(inputs.map((i) => [i.role, i.elementType])).toEqual([
+      ['ids', 'int64'],
+      ['types', 'int64'],
+      ['mask', 'int64'],
+    ]);
+    expect(() => sessionInputs({ inputNames: ['input_ids', 'pixel_values'], inputTypes: {} })).toThrow(SettingsError);
+    expect(() => sessionInputs({ inputNames: ['input_ids'], inputTypes: { input_ids: 'float32' } })).toThrow(/element type float32/);
   });
 });

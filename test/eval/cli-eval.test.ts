@@ -11,7 +11,8 @@ import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-pa
 import { serveFiles } from '../helpers/glue-server.ts';
 
 type RunArgs<A> = Parameters<typeof evalCommand.run>[0] & A;
-const evalArgs = (a: Partial<EvalArgs> & { model: string }) => ({ _: ['eval'], $0: 'compress', split: 'dev', 'include-wnli': true, json: false, ...a }) as unknown as RunArgs<EvalArgs>;
+const evalArgs = (a: Partial<EvalArgs> & { model: string }) =>
+  ({ _: ['eval'], $0: 'compress', split: 'dev', 'include-wnli': true, json: false, ...a }) as unknown as RunArgs<EvalArgs>;
 
 let stdout: string[];
 beforeEach(() => {
@@ -24,7 +25,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-describe.skipIf(!hasGlue || !hasTeachers)('eval command', () => {
+describe.skipIf(!hasGlue || !hasTeachers)('eval command (needs ../shared/glue and ../shared/teachers)', () => {
   const model = join(TEACHERS_DIR, 'sst2-L4H256');
 
   it('--json prints the report and --out writes the same JSON', async () => {
@@ -48,12 +49,15 @@ describe.skipIf(!hasGlue || !hasTeachers)('eval command', () => {
   });
 });
 
-describe.skipIf(!hasGlue)('data command', () => {
+describe.skipIf(!hasGlue)('data command (needs ../shared/glue)', () => {
   it('downloads the diagnostic set from a --base-url mirror', async () => {
     const server = await serveFiles({ 'AX.tsv': readFileSync(join(GLUE_DIR, 'diagnostic/diagnostic.tsv')) });
     try {
       const dir = mkdtempSync(join(tmpdir(), 'data-'));
-      const args = { _: ['data'], $0: 'compress', action: 'download', tasks: ['AX'], dir, 'base-url': server.baseUrl, force: false } as unknown as Parameters<typeof dataCommand.run>[0] & DataArgs;
+      const args = { _: ['data'], $0: 'compress', action: 'download', tasks: ['AX'], dir, 'base-url': server.baseUrl, force: false } as unknown as Parameters<
+        typeof dataCommand.run
+      >[0] &
+        DataArgs;
       expect(await dataCommand.run(args)).toBe(0);
       expect(readFileSync(join(dir, 'diagnostic/diagnostic.tsv')).equals(readFileSync(join(GLUE_DIR, 'diagnostic/diagnostic.tsv')))).toBe(true);
       expect(stdout.join('')).toContain('1 task installed');

@@ -17,7 +17,7 @@ async function compress(...args: string[]): Promise<{ code: number; stdout: stri
   }
 }
 
-describe.skipIf(!hasGlue || !hasTeachers)('compress eval (spawned)', () => {
+describe.skipIf(!hasGlue || !hasTeachers)('compress eval (spawned) (needs ../shared/glue and ../shared/teachers)', () => {
   it('prints the JSON report and exits 0', async () => {
     const r = await compress('eval', join(TEACHERS_DIR, 'sst2-L4H256'), '--task', 'sst2', '--json', '--threads', '1');
     expect(r.code).toBe(0);
@@ -30,6 +30,8 @@ describe.skipIf(!hasGlue || !hasTeachers)('compress eval (spawned)', () => {
   it('exits 1 with a one-line message for an unknown task', async () => {
     const r = await compress('eval', join(TEACHERS_DIR, 'sst2-L4H256'), '--task', 'rtee');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("compress: unknown task 'rtee'. Did you mean 'RTE'? Known tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI-m, MNLI-mm, QNLI, RTE, WNLI, AX, MNLI, all\n");
+    expect(r.stderr).toBe(
+      "compress: unknown task 'rtee'. Did you mean 'RTE'? Known tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI-m, MNLI-mm, QNLI, RTE, WNLI, AX, MNLI, all\n",
+    );
   });
 });

@@ -44,7 +44,13 @@ describe('GLUE score', () => {
   });
 
   it('is null when nothing scored ran (test split)', () => {
-    const g = glueScore([{ task: SST2, metrics: {} }, { task: AX, metrics: {} }], { includeWnli: true });
+    const g = glueScore(
+      [
+        { task: SST2, metrics: {} },
+        { task: AX, metrics: {} },
+      ],
+      { includeWnli: true },
+    );
     expect(g).toEqual({ score: null, includesWnli: false, entries: {} });
   });
 });

@@ -9,7 +9,14 @@ function result(includeWnli: boolean): EvalResult {
     { task: MRPC, metrics: { accuracy: 0.75, f1: 0.8 }, examples: 408, seconds: 1.23456 },
     { task: STSB, metrics: { pearson: Number.NaN, spearmanr: Number.NaN }, examples: 1500, seconds: 2 },
     { task: WNLI, metrics: { accuracy: 0.5 }, examples: 71, seconds: 0.1 },
-  ].map((t) => ({ ...t, split: 'dev' as const, file: 'f', ids: [], predictions: new Float64Array(), labelMapping: { outputToLabel: [], from: 'canonical' as const } }));
+  ].map((t) => ({
+    ...t,
+    split: 'dev' as const,
+    file: 'f',
+    ids: [],
+    predictions: new Float64Array(),
+    labelMapping: { outputToLabel: [], from: 'canonical' as const },
+  }));
   return { model: 'm.onnx', split: 'dev', maxLength: 128, tasks, glue: glueScore(tasks, { includeWnli }), submissionFiles: [] };
 }
 
@@ -33,7 +40,14 @@ describe('JSON report', () => {
 
 describe('table', () => {
   it('shows metrics ×100 and whether WNLI counted', () => {
-    const lines = formatTable({ ...result(true), tasks: result(true).tasks.filter((t) => t.task !== STSB), glue: glueScore(result(true).tasks.filter((t) => t.task !== STSB), { includeWnli: true }) });
+    const lines = formatTable({
+      ...result(true),
+      tasks: result(true).tasks.filter((t) => t.task !== STSB),
+      glue: glueScore(
+        result(true).tasks.filter((t) => t.task !== STSB),
+        { includeWnli: true },
+      ),
+    });
     expect(lines.join('\n')).toContain('acc 75.00, F1 80.00');
     expect(lines.at(-1)).toBe('GLUE score: 63.75 over MRPC, WNLI (WNLI included)');
     const excluded = result(false);

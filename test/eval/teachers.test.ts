@@ -23,7 +23,7 @@ const teacher = (name: string) => join(TEACHERS_DIR, name);
 const oracle = (name: string): Oracle => JSON.parse(readFileSync(join(teacher(name), 'oracle.json'), 'utf8'));
 const devLogits = (name: string): number[][] => JSON.parse(readFileSync(join(teacher(name), 'dev_logits.json'), 'utf8'));
 
-describe.skipIf(!hasGlue || !hasTeachers)('teachers reproduce oracle.json on dev', () => {
+describe.skipIf(!hasGlue || !hasTeachers)('teachers reproduce oracle.json on dev (needs ../shared/glue and ../shared/teachers)', () => {
   it('sst2-L4H256: SST-2 dev accuracy within 0.002 of the oracle, at config.json max_length', async () => {
     const expected = oracle('sst2-L4H256');
     const result = await evaluate({ model: teacher('sst2-L4H256'), tasks: ['SST-2'], glueDir: GLUE_DIR });

@@ -16,7 +16,7 @@ function vocabOnly(config?: object): string {
   return dir;
 }
 
-describe.skipIf(!hasFixtures)('tokenizer: bert-base-uncased ids', () => {
+describe.skipIf(!hasFixtures)('tokenizer: bert-base-uncased ids (needs ../shared/fixtures/onnx)', () => {
   const tokenizer = loadTokenizer(fixtureTokenizer('distilbert-base-uncased'));
 
   it('encodes "hello world" as [CLS] hello world [SEP] = 101 7592 2088 102', () => {
@@ -57,7 +57,11 @@ describe.skipIf(!hasFixtures)('tokenizer: bert-base-uncased ids', () => {
 
   it('builds the same tokenizer from vocab.txt alone (uncased by default)', () => {
     const fromVocab = loadTokenizer(vocabOnly());
-    for (const [a, b] of [['Hello world', null], ['This is the first sentence.', 'This is the second one.'], ["Ça c'est l'été, naïve café!", 'Ünïcödé 東京 tokens']] as const) {
+    for (const [a, b] of [
+      ['Hello world', null],
+      ['This is the first sentence.', 'This is the second one.'],
+      ["Ça c'est l'été, naïve café!", 'Ünïcödé 東京 tokens'],
+    ] as const) {
       expect(fromVocab.encode(a, b, 64)).toEqual(tokenizer.encode(a, b, 64));
     }
     expect(fromVocab.padId).toBe(0);
@@ -75,23 +79,26 @@ describe.skipIf(!hasFixtures)('tokenizer: bert-base-uncased ids', () => {
   });
 });
 
-describe.skipIf(!hasFixtures || !hasGlue)('tokenizer: vocab.txt and tokenizer.json agree on GLUE text', () => {
-  it('gives identical ids for SST-2 dev and 300 MNLI pairs', () => {
-    const fromJson = loadTokenizer(fixtureTokenizer('distilbert-base-uncased'));
-    const fromVocab = loadTokenizer(vocabOnly());
-    const examples = [...loadSplit(SST2, 'dev', GLUE_DIR).examples, ...loadSplit(MNLI_M, 'dev', GLUE_DIR).examples.slice(0, 300)];
-    for (const e of examples) expect(fromVocab.encode(e.textA, e.textB, 128)).toEqual(fromJson.encode(e.textA, e.textB, 128));
-  });
-});
+describe.skipIf(!hasFixtures || !hasGlue)(
+  'tokenizer: vocab.txt and tokenizer.json agree on GLUE text (needs ../shared/fixtures/onnx and ../shared/glue)',
+  () => {
+    it('gives identical ids for SST-2 dev and 300 MNLI pairs', () => {
+      const fromJson = loadTokenizer(fixtureTokenizer('distilbert-base-uncased'));
+      const fromVocab = loadTokenizer(vocabOnly());
+      const examples = [...loadSplit(SST2, 'dev', GLUE_DIR).examples, ...loadSplit(MNLI_M, 'dev', GLUE_DIR).examples.slice(0, 300)];
+      for (const e of examples) expect(fromVocab.encode(e.textA, e.textB, 128)).toEqual(fromJson.encode(e.textA, e.textB, 128));
+    });
+  },
+);
 
-describe.skipIf(!hasTeachers)('tokenizer: teacher folders', () => {
+describe.skipIf(!hasTeachers)('tokenizer: teacher folders (needs ../shared/teachers)', () => {
   it('loads the teacher tokenizer.json (bert-base-uncased ids)', () => {
     const t = loadTokenizer(join(TEACHERS_DIR, 'sst2-L4H256'));
     expect(t.encode('hello world', null, 64).ids).toEqual([101, 7592, 2088, 102]);
   });
 });
 
-describe.skipIf(!hasFixtures)('tokenizer: XLM-R (RoBERTa template, no token types)', () => {
+describe.skipIf(!hasFixtures)('tokenizer: XLM-R (RoBERTa template, no token types) (needs ../shared/fixtures/onnx)', () => {
   it('pairs as <s> A </s></s> B </s> with all token types 0 and pads with <pad> = 1', () => {
     // RoBERTa/XLM-R pair format, per the Hugging Face docs of XLMRobertaTokenizer.build_inputs_with_special_tokens:
     // "pair of sequences: <s> A </s></s> B </s>"; the fixture's tokenizer.json sets <s> = 0, </s> = 2, <pad> = 1.

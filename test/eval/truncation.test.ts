@@ -16,6 +16,9 @@ describe('longest-first truncation (tokenizers TruncationStrategy::LongestFirst)
   });
   it('truncates from the end', () => {
     expect(truncateLongestFirst(['a', 'b', 'c'], null, 2)).toEqual([['a', 'b'], null]);
-    expect(truncateLongestFirst([1, 2, 3, 4], [5, 6], 4)).toEqual([[1, 2], [5, 6]]);
+    expect(truncateLongestFirst([1, 2, 3, 4], [5, 6], 4)).toEqual([
+      [1, 2],
+      [5, 6],
+    ]);
   });
 });

@@ -24,7 +24,8 @@ function matmul(x: ArrayLike<number>, y: ArrayLike<number>, n: number, k: number
 
 /** ‖x − y‖_F / ‖x‖_F. */
 function relativeDistance(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < x.length; i++) {
     num += (x[i] - y[i]) ** 2;
     den += x[i] ** 2;
@@ -34,7 +35,12 @@ function relativeDistance(x: ArrayLike<number>, y: ArrayLike<number>): number {
 
 describe('gramMatrix', () => {
   it('equals WᵀW computed naively, for sizes that are not multiples of the block or the 2×2 tile', () => {
-    for (const [rows, cols] of [[1, 1], [3, 5], [130, 7], [257, 16]]) {
+    for (const [rows, cols] of [
+      [1, 1],
+      [3, 5],
+      [130, 7],
+      [257, 16],
+    ]) {
       const w = randomMatrix(rows, cols, rows + cols);
       const g = gramMatrix(w, rows, cols);
       for (let i = 0; i < cols; i++) {

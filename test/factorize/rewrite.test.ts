@@ -4,7 +4,14 @@ import { DataType, encodeModel, float32Tensor, pruneGraph, type Graph, type Mode
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { factorizeGather, gatherProblem } from '../../src/factorize/index.ts';
 
-const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({ name, opType, domain: '', inputs, outputs, attributes });
+const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
+  name,
+  opType,
+  domain: '',
+  inputs,
+  outputs,
+  attributes,
+});
 
 /** A [4, 2] and B [2, 3] with small integers, so W = A·B is exact in float32. */
 const A = [1, 0, 0, 1, 2, -1, 3, 2];
@@ -34,7 +41,17 @@ function model(opts: { identity?: boolean; tied?: boolean }): Model {
     initializers: new Map([['W', float32Tensor('W', [4, 3], W)]]),
     valueInfo: [],
   };
-  return { irVersion: 8, opsetImports: [{ domain: '', version: 14 }], producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadataProps: {}, graph };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 14 }],
+    producerName: 't',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadataProps: {},
+    graph,
+  };
 }
 
 async function run(m: Model): Promise<Record<string, number[]>> {
@@ -45,7 +62,14 @@ async function run(m: Model): Promise<Record<string, number[]>> {
 }
 
 function factorized(m: Model) {
-  const out = { ...m, graph: { ...m.graph, nodes: m.graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] })), initializers: new Map(m.graph.initializers) } };
+  const out = {
+    ...m,
+    graph: {
+      ...m.graph,
+      nodes: m.graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] })),
+      initializers: new Map(m.graph.initializers),
+    },
+  };
   const r = factorizeGather(out.graph, 'Lookup', 'W', float32Tensor('a', [4, 2], A), float32Tensor('b', [2, 3], B));
   pruneGraph(out.graph);
   return { out, r };

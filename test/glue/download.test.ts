@@ -89,8 +89,14 @@ describe('selectSources', () => {
 describe('downloadGlue against a local server', () => {
   it('installs a zip task (atomically, no temporary files left) and skips it next time', async () => {
     const dev = 'index\tsentence1\tsentence2\tlabel\n0\tA.\tB.\t1\n';
-    const zip = buildZip([{ name: 'WNLI/', data: '', stored: true }, { name: 'WNLI/dev.tsv', data: dev }, { name: 'WNLI/test.tsv', data: 'index\tsentence1\tsentence2\n' }]);
-    const sources: TaskSource[] = [{ folder: 'WNLI', kind: 'zip', files: [{ name: 'WNLI.zip', url: 'https://unused.invalid/WNLI.zip', sha256: sha256(zip) }], marker: 'WNLI/dev.tsv' }];
+    const zip = buildZip([
+      { name: 'WNLI/', data: '', stored: true },
+      { name: 'WNLI/dev.tsv', data: dev },
+      { name: 'WNLI/test.tsv', data: 'index\tsentence1\tsentence2\n' },
+    ]);
+    const sources: TaskSource[] = [
+      { folder: 'WNLI', kind: 'zip', files: [{ name: 'WNLI.zip', url: 'https://unused.invalid/WNLI.zip', sha256: sha256(zip) }], marker: 'WNLI/dev.tsv' },
+    ];
     server = await serveFiles({ 'WNLI.zip': zip });
     const dir = tmp();
     const first = await downloadGlue({ tasks: ['wnli'], dir, baseUrl: server.baseUrl, sources });
@@ -114,7 +120,9 @@ describe('downloadGlue against a local server', () => {
   it('honours the GLUE_BASE_URL environment variable', async () => {
     const zip = buildZip([{ name: 'RTE/dev.tsv', data: 'x' }]);
     server = await serveFiles({ 'RTE.zip': zip });
-    const sources: TaskSource[] = [{ folder: 'RTE', kind: 'zip', files: [{ name: 'RTE.zip', url: 'https://unused.invalid/RTE.zip', sha256: sha256(zip) }], marker: 'RTE/dev.tsv' }];
+    const sources: TaskSource[] = [
+      { folder: 'RTE', kind: 'zip', files: [{ name: 'RTE.zip', url: 'https://unused.invalid/RTE.zip', sha256: sha256(zip) }], marker: 'RTE/dev.tsv' },
+    ];
     process.env.GLUE_BASE_URL = server.baseUrl;
     try {
       await downloadGlue({ tasks: ['rte'], dir: tmp(), sources });
@@ -124,7 +132,7 @@ describe('downloadGlue against a local server', () => {
     expect(server.requests.map((r) => r.path)).toEqual(['RTE.zip']);
   });
 
-  it.skipIf(!hasGlue)('installs MRPC and AX with the official checksums, resuming a dropped transfer', async () => {
+  it.skipIf(!hasGlue)('installs MRPC and AX with the official checksums, resuming a dropped transfer (needs ../shared/glue)', async () => {
     const read = (p: string) => readFileSync(join(GLUE_DIR, p));
     server = await serveFiles({
       'msr_paraphrase_train.txt': read('MRPC/msr_paraphrase_train.txt'),

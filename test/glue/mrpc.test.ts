@@ -23,7 +23,7 @@ describe('formatMrpc', () => {
     expect(() => formatMrpc('h\n1\t2\t3\n', 'h\n', '')).toThrow(/msr_paraphrase_train\.txt:2: expected 5 tab-separated fields, found 3/);
   });
 
-  it.skipIf(!hasGlue)('rebuilds the checksum-verified GLUE MRPC files from the shared MSR files byte for byte', () => {
+  it.skipIf(!hasGlue)('rebuilds the checksum-verified GLUE MRPC files from the shared MSR files byte for byte (needs ../shared/glue)', () => {
     const read = (f: string) => readFileSync(join(GLUE_DIR, 'MRPC', f), 'utf8');
     const built = formatMrpc(read('msr_paraphrase_train.txt'), read('msr_paraphrase_test.txt'), read('dev_ids.tsv'));
     const outputs = GLUE_SOURCES.find((s) => s.folder === 'MRPC')!.outputs!;

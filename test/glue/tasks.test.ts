@@ -37,7 +37,9 @@ describe('task definitions', () => {
   });
 
   it('defines MNLI-mm as MNLI-m with only the split files (and names) changed', () => {
-    const differing = Object.keys(MNLI_M).filter((k) => JSON.stringify(MNLI_M[k as keyof typeof MNLI_M]) !== JSON.stringify(MNLI_MM[k as keyof typeof MNLI_MM]));
+    const differing = Object.keys(MNLI_M).filter(
+      (k) => JSON.stringify(MNLI_M[k as keyof typeof MNLI_M]) !== JSON.stringify(MNLI_MM[k as keyof typeof MNLI_MM]),
+    );
     expect(differing.sort()).toEqual(['aliases', 'description', 'name', 'splits']);
     expect(MNLI_MM.splits.dev!.path).toBe('MNLI/dev_mismatched.tsv');
   });
@@ -68,7 +70,7 @@ describe('task definitions', () => {
   });
 });
 
-describe.skipIf(!hasGlue)('shared GLUE files', () => {
+describe.skipIf(!hasGlue)('shared GLUE files (needs ../shared/glue)', () => {
   for (const [name, rows] of Object.entries(MANIFEST_DEV_ROWS)) {
     it(`${name} dev parses with ${rows} labelled rows`, () => {
       const task = GLUE_TASKS.find((t) => t.name === name)!;
@@ -117,7 +119,16 @@ describe.skipIf(!hasGlue)('shared GLUE files', () => {
     const mm = loadSplit(MNLI_MM, 'dev', GLUE_DIR).examples.map((e) => e.label);
     expect([count(mm, 0), count(mm, 1), count(mm, 2)]).toEqual([3463, 3129, 3240]);
     const qqp = loadSplit(GLUE_TASKS.find((t) => t.name === 'QQP')!, 'dev', GLUE_DIR);
-    expect([count(qqp.examples.map((e) => e.label), 0), count(qqp.examples.map((e) => e.label), 1)]).toEqual([25545, 14885]);
+    expect([
+      count(
+        qqp.examples.map((e) => e.label),
+        0,
+      ),
+      count(
+        qqp.examples.map((e) => e.label),
+        1,
+      ),
+    ]).toEqual([25545, 14885]);
     expect(qqp.examples[0]).toMatchObject({ textA: 'Why are African-Americans so beautiful?', textB: 'Why are hispanics so beautiful?', label: 0 });
   });
 

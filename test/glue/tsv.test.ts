@@ -48,7 +48,9 @@ describe('parseTsv', () => {
 
   it('rejects a row with the wrong number of fields, naming file:line', () => {
     expect(() => parseTsv('sentence\tlabel\ngood movie\t1\nbad\tmovie\t0\n', 'SST-2/dev.tsv')).toThrow(DataError);
-    expect(() => parseTsv('sentence\tlabel\ngood movie\t1\nbad\tmovie\t0\n', 'SST-2/dev.tsv')).toThrow(/^SST-2\/dev\.tsv:3: expected 2 tab-separated fields .* found 3$/);
+    expect(() => parseTsv('sentence\tlabel\ngood movie\t1\nbad\tmovie\t0\n', 'SST-2/dev.tsv')).toThrow(
+      /^SST-2\/dev\.tsv:3: expected 2 tab-separated fields .* found 3$/,
+    );
   });
 
   it('rejects an empty line in the middle as a malformed row', () => {

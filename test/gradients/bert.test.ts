@@ -32,7 +32,16 @@ function feeds(batch: number, seq: number, vocab: number) {
 describe('training graph of a tiny BERT', () => {
   for (const opset of [14, 17]) {
     it(`matches finite differences at opset ${opset} (hard + soft CE)`, async () => {
-      const config = { ...TINY_CONFIG, numLayers: 2, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 40, maxPositions: 16, activation: 'gelu_tanh' as const };
+      const config = {
+        ...TINY_CONFIG,
+        numLayers: 2,
+        hiddenSize: 16,
+        numHeads: 2,
+        intermediateSize: 24,
+        vocabSize: 40,
+        maxPositions: 16,
+        activation: 'gelu_tanh' as const,
+      };
       const forward = buildBert(config, { kind: 'random', seed: 5, std: 0.3 }, { opset });
       const withLoss = appendLoss(forward, 'logits', 2, [
         { kind: 'hard-ce', weight: 0.5 },
@@ -62,8 +71,14 @@ describe('training graph of a tiny BERT', () => {
 
   it('matches finite differences for uneven heads and a layer without attention', async () => {
     const config: ExtendedBertConfig = {
-      ...small, numHeads: 2, numLayers: 2, attentionHeadSize: 8,
-      layers: [{ numHeads: 1, intermediateSize: 24 }, { numHeads: 0, intermediateSize: 10 }],
+      ...small,
+      numHeads: 2,
+      numLayers: 2,
+      attentionHeadSize: 8,
+      layers: [
+        { numHeads: 1, intermediateSize: 24 },
+        { numHeads: 0, intermediateSize: 10 },
+      ],
     };
     const forward = buildBert(config, { kind: 'random', seed: 11, std: 0.3 }, { opset: 17 });
     const withLoss = appendLoss(forward, 'logits', 2, lossTerms);
@@ -74,7 +89,10 @@ describe('training graph of a tiny BERT', () => {
   it('matches finite differences for the BiLSTM (logit MSE)', async () => {
     const config = resolveBilstmConfig({ hiddenSize: 4, embeddingSize: 5, mlpSize: 6 }, { vocabSize: 40, numLabels: 2, maxLength: 5 });
     const forward = bilstmTrainingGraph(config, randomBilstmWeights(config, 3, { embeddingStd: 0.5 }));
-    const withLoss = appendLoss(forward, 'logits', 2, [{ kind: 'hard-ce', weight: 0.5 }, { kind: 'logit-mse', weight: 0.5 }]);
+    const withLoss = appendLoss(forward, 'logits', 2, [
+      { kind: 'hard-ce', weight: 0.5 },
+      { kind: 'logit-mse', weight: 0.5 },
+    ]);
     const f = feeds(3, 5, 40);
     const { token_type_ids: _t, ...rest } = f;
     const r = await gradCheck(toFloat64(withLoss.model), { loss: withLoss.loss, feeds: rest, samples: 4 });

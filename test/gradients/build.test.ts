@@ -43,20 +43,26 @@ describe('sparse embedding gradients', () => {
       ids: new Tensor('int64', BigInt64Array.from(ids, BigInt), [2, 3]),
       tids: new Tensor('int32', Int32Array.from([0, 1, 1, 0, 0, 1]), [2, 3]),
     };
-    const built = await weightedLossModel({
-      inputs: [{ name: 'ids', elemType: DataType.INT64, shape: ['batch', 'seq'] }, { name: 'tids', elemType: DataType.INT32, shape: ['batch', 'seq'] }],
-      nodes: [
-        node('Gather', ['table', 'ids'], ['e1']),
-        node('Gather', ['table', 'pos'], ['e2']),
-        node('Gather', ['types', 'tids'], ['e3']),
-        node('Add', ['e1', 'e2'], ['e12']),
-        node('Add', ['e12', 'e3'], ['h']),
-        node('Tanh', ['h'], ['t']),
-        node('MatMul', ['t', 'w'], ['y']),
-      ],
-      initializers: [r('table', [6, 3], 1), r('types', [2, 3], 2), int64Tensor('pos', [3], [0, 2, -3]), r('w', [3, 2], 3)],
-      outputs: 'y',
-    }, feeds);
+    const built = await weightedLossModel(
+      {
+        inputs: [
+          { name: 'ids', elemType: DataType.INT64, shape: ['batch', 'seq'] },
+          { name: 'tids', elemType: DataType.INT32, shape: ['batch', 'seq'] },
+        ],
+        nodes: [
+          node('Gather', ['table', 'ids'], ['e1']),
+          node('Gather', ['table', 'pos'], ['e2']),
+          node('Gather', ['types', 'tids'], ['e3']),
+          node('Add', ['e1', 'e2'], ['e12']),
+          node('Add', ['e12', 'e3'], ['h']),
+          node('Tanh', ['h'], ['t']),
+          node('MatMul', ['t', 'w'], ['y']),
+        ],
+        initializers: [r('table', [6, 3], 1), r('types', [2, 3], 2), int64Tensor('pos', [3], [0, 2, -3]), r('w', [3, 2], 3)],
+        outputs: 'y',
+      },
+      feeds,
+    );
     const model = toFloat64(built.model);
     const params = ['table', 'types', 'w'];
     const dense = await buildGradientGraph(model, { loss: built.loss, parameters: params, probeFeeds: feeds });
@@ -102,21 +108,32 @@ describe('sparse embedding gradients', () => {
     });
     const gg = await buildGradientGraph(built.model, { loss: built.loss, parameters: ['table', 'other', 'w'], sparse: ['table', 'other'] });
     expect(gg.unused).toEqual(['other']);
-    expect(await errorOf(buildGradientGraph(built.model, { loss: built.loss, parameters: ['w'], sparse: ['table'] }))).toMatch(/sparse parameter 'table' is not among the parameters/);
+    expect(await errorOf(buildGradientGraph(built.model, { loss: built.loss, parameters: ['w'], sparse: ['table'] }))).toMatch(
+      /sparse parameter 'table' is not among the parameters/,
+    );
 
     const axis1 = await weightedLossModel({
       nodes: [node('Gather', ['table', 'ids'], ['y'], { axis: attr.int(1) })],
       initializers: [r('table', [4, 3], 1), int64Tensor('ids', [2], [0, 2])],
       outputs: 'y',
     });
-    expect(await errorOf(buildGradientGraph(axis1.model, { loss: axis1.loss, parameters: ['table'], sparse: ['table'] }))).toMatch(/sparse parameter 'table' is gathered along an axis other than 0 by 'Gather:y'/);
+    expect(await errorOf(buildGradientGraph(axis1.model, { loss: axis1.loss, parameters: ['table'], sparse: ['table'] }))).toMatch(
+      /sparse parameter 'table' is gathered along an axis other than 0 by 'Gather:y'/,
+    );
 
     const dense = await weightedLossModel({
-      nodes: [node('Gather', ['table', 'ids'], ['e']), node('Mul', ['table', 'table'], ['sq']), node('ReduceSum', ['sq'], ['s'], { keepdims: attr.int(1) }), node('Mul', ['e', 's'], ['y'])],
+      nodes: [
+        node('Gather', ['table', 'ids'], ['e']),
+        node('Mul', ['table', 'table'], ['sq']),
+        node('ReduceSum', ['sq'], ['s'], { keepdims: attr.int(1) }),
+        node('Mul', ['e', 's'], ['y']),
+      ],
       initializers: [r('table', [4, 3], 1), int64Tensor('ids', [2], [0, 2])],
       outputs: 'y',
     });
-    expect(await errorOf(buildGradientGraph(dense.model, { loss: dense.loss, parameters: ['table'], sparse: ['table'] }))).toMatch(/sparse parameter 'table' is read by nodes other than Gather/);
+    expect(await errorOf(buildGradientGraph(dense.model, { loss: dense.loss, parameters: ['table'], sparse: ['table'] }))).toMatch(
+      /sparse parameter 'table' is read by nodes other than Gather/,
+    );
   });
 });
 
@@ -160,12 +177,18 @@ describe('gradient graph builder', () => {
   });
 
   it('raises one-line GradientErrors naming what is at fault', async () => {
-    const base = await weightedLossModel({ nodes: [node('Gather', ['x', 'k'], ['xk']), node('Tanh', ['xk'], ['y'])], initializers: [r('x', [2, 3], 1), int64Tensor('k', [2], [1, 0])], outputs: 'y' });
+    const base = await weightedLossModel({
+      nodes: [node('Gather', ['x', 'k'], ['xk']), node('Tanh', ['xk'], ['y'])],
+      initializers: [r('x', [2, 3], 1), int64Tensor('k', [2], [1, 0])],
+      outputs: 'y',
+    });
     // loss not a scalar
     expect(await errorOf(buildGradientGraph(base.model, { loss: 'y', parameters: ['x'] }))).toBe("loss 'y' must be a scalar (it has dims [2, 3])");
     // a non-float parameter, a parameter that is no initializer, a loss that is no value
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['k'] }))).toBe("parameter 'k' is not a float tensor");
-    expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['nope'] }))).toBe("parameter 'nope' is not an initializer of the graph");
+    expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['nope'] }))).toBe(
+      "parameter 'nope' is not an initializer of the graph",
+    );
     expect(await errorOf(buildGradientGraph(base.model, { loss: 'nope', parameters: ['x'] }))).toBe("loss 'nope' is not a value of the graph");
     // an op without a rule
     const sin = await weightedLossModel({ nodes: [node('Sin', ['x'], ['y'], {}, 'the_sine')], initializers: [r('x', [2, 3], 1)], outputs: 'y' });

@@ -58,7 +58,11 @@ const CASES: RuleCase[] = [
   red('ReduceSum', [-1, 0], 0, 'input'),
   red('ReduceSum', undefined, 0, 'input'),
   red('ReduceSum', undefined, 1, 'input'),
-  { ...red('ReduceSum', undefined, 1, 'input'), name: 'ReduceSum noop_with_empty_axes=1 (identity)', nodes: [node('ReduceSum', ['x'], ['y'], { noop_with_empty_axes: attr.int(1) })] },
+  {
+    ...red('ReduceSum', undefined, 1, 'input'),
+    name: 'ReduceSum noop_with_empty_axes=1 (identity)',
+    nodes: [node('ReduceSum', ['x'], ['y'], { noop_with_empty_axes: attr.int(1) })],
+  },
   red('ReduceMean', [1], 0, 'attr'),
   red('ReduceMean', [-1], 1, 'attr'),
   red('ReduceMean', [0, 2], 0, 'attr'),
@@ -111,6 +115,8 @@ describe('reduction gradient rules: refusals', () => {
       initializers: [r('x', X, 1), r('scale', [4], 2)],
       outputs: ['y', 'inv'],
     });
-    await expect(buildGradientGraph(model, { loss, parameters: ['x', 'scale'] })).rejects.toThrow(/^LayerNormalization node 'ln': its Mean \/ InvStdDev outputs reach the loss/);
+    await expect(buildGradientGraph(model, { loss, parameters: ['x', 'scale'] })).rejects.toThrow(
+      /^LayerNormalization node 'ln': its Mean \/ InvStdDev outputs reach the loss/,
+    );
   });
 });

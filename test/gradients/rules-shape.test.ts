@@ -10,7 +10,15 @@ import { attr, node, randomTensor as r, type RuleCase, describeRuleFamily } from
 const i64 = (name: string, values: number[], dims = [values.length]) => int64Tensor(name, dims, values);
 
 /** `op` on x (a parameter), the other inputs int constants; optionally a second float parameter. */
-function one(name: string, op: string, xDims: number[], extra: Array<ReturnType<typeof i64>>, attrs = {}, outputs: string | string[] = 'y', outCount = 1): RuleCase {
+function one(
+  name: string,
+  op: string,
+  xDims: number[],
+  extra: Array<ReturnType<typeof i64>>,
+  attrs = {},
+  outputs: string | string[] = 'y',
+  outCount = 1,
+): RuleCase {
   const outs = outCount === 1 ? ['y'] : Array.from({ length: outCount }, (_, i) => `y${i}`);
   return {
     name: `${op} ${name}`,
@@ -38,13 +46,20 @@ const CASES: RuleCase[] = [
   one('[3,1] → [2,3,4]', 'Expand', [3, 1], [i64('shape', [2, 3, 4])]),
   one('[4] → [2,3,4]', 'Expand', [4], [i64('shape', [2, 3, 4])]),
   one('[2,1,4] → [3,1] (shape broadcast too)', 'Expand', [2, 1, 4], [i64('shape', [3, 1])]),
-  ...[0, -1, 1].map((axis): RuleCase => ({
-    name: `Concat axis ${axis} of three inputs`,
-    nodes: [node('Concat', ['a', 'b', 'c'], ['y'], { axis: attr.int(axis) })],
-    initializers: axis === 0 ? [r('a', [1, 3], 1), r('b', [2, 3], 2), r('c', [3, 3], 3)] : axis === 1 ? [r('a', [2, 1, 2], 1), r('b', [2, 3, 2], 2), r('c', [2, 2, 2], 3)] : [r('a', [2, 1], 1), r('b', [2, 3], 2), r('c', [2, 2], 3)],
-    params: ['a', 'b', 'c'],
-    outputs: 'y',
-  })),
+  ...[0, -1, 1].map(
+    (axis): RuleCase => ({
+      name: `Concat axis ${axis} of three inputs`,
+      nodes: [node('Concat', ['a', 'b', 'c'], ['y'], { axis: attr.int(axis) })],
+      initializers:
+        axis === 0
+          ? [r('a', [1, 3], 1), r('b', [2, 3], 2), r('c', [3, 3], 3)]
+          : axis === 1
+            ? [r('a', [2, 1, 2], 1), r('b', [2, 3, 2], 2), r('c', [2, 2, 2], 3)]
+            : [r('a', [2, 1], 1), r('b', [2, 3], 2), r('c', [2, 2], 3)],
+      params: ['a', 'b', 'c'],
+      outputs: 'y',
+    }),
+  ),
   {
     name: 'Concat with a constant input and one input twice',
     nodes: [node('Concat', ['a', 'k', 'a'], ['y'], { axis: attr.int(-1) })],
@@ -55,7 +70,10 @@ const CASES: RuleCase[] = [
   one('axis 1 into [1, 2, 2] (all outputs used)', 'Split', [2, 5, 3], [i64('split', [1, 2, 2])], { axis: attr.int(1) }, ['y0', 'y1', 'y2'], 3),
   one('axis -1, equal parts, only outputs 0 and 2 used', 'Split', [2, 3, 6], [], { axis: attr.int(-1) }, ['y0', 'y2'], 3),
   one('axis 0 into [1, 3], only output 1 used', 'Split', [4, 3], [i64('split', [1, 3])], {}, ['y1'], 2),
-  { ...one('num_outputs 3 (opset 18), outputs 1 and 2 used', 'Split', [2, 6], [], { axis: attr.int(1), num_outputs: attr.int(3) }, ['y1', 'y2'], 3), opset: 18 },
+  {
+    ...one('num_outputs 3 (opset 18), outputs 1 and 2 used', 'Split', [2, 6], [], { axis: attr.int(1), num_outputs: attr.int(3) }, ['y1', 'y2'], 3),
+    opset: 18,
+  },
   one('axis 0: table lookup, repeated and negative ids', 'Gather', [5, 3], [i64('ids', [1, -1, 1, 4, 0, -5])]),
   one('axis 0 with 2-D ids', 'Gather', [5, 3], [i64('ids', [0, 2, 2, -2], [2, 2])]),
   one('axis 0 with a scalar id', 'Gather', [5, 3], [i64('ids', [3], [])]),

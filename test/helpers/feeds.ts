@@ -28,9 +28,14 @@ export function encoderFeeds(session: Session, opts: { batch: number; seq: numbe
         else vals[i] = pad ? 0 : 1 + Math.floor(rand() * (opts.vocab - 1));
       }
     }
-    feeds[name] = type === 'int32'
-      ? new Tensor('int32', Int32Array.from(vals), [batch, seq])
-      : new Tensor('int64', BigInt64Array.from(vals, (v) => BigInt(v)), [batch, seq]);
+    feeds[name] =
+      type === 'int32'
+        ? new Tensor('int32', Int32Array.from(vals), [batch, seq])
+        : new Tensor(
+            'int64',
+            BigInt64Array.from(vals, (v) => BigInt(v)),
+            [batch, seq],
+          );
   }
   return feeds;
 }

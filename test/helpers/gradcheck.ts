@@ -48,8 +48,9 @@ function ortTensor(dataType: number, values: Float64Array, dims: number[]): Tens
  * Error measure per coordinate: |a − n| / (scale + |n|), scale = 1e-3 · max |n| over the parameter.
  */
 export async function gradCheck(forward: Model, opts: GradCheckOptions): Promise<GradCheckResult> {
-  const params = opts.parameters
-    ?? [...forward.graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE).map((t) => t.name);
+  const params =
+    opts.parameters ??
+    [...forward.graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE).map((t) => t.name);
   const gg = await buildGradientGraph(forward, { ...opts, parameters: params, sparse: [] });
   const session = await openSession(encodeModel(gg.model), { graphOptimizationLevel: 'disabled', threads: 1 });
   const values = new Map(params.map((p) => [p, floatValues(forward.graph.initializers.get(p)!)]));
@@ -178,7 +179,15 @@ export function randomValues(n: number, seed: number, opts: RandomOptions = {}):
 
 /** A seeded random float32 initializer (toFloat64 turns it into float64). */
 export function randomTensor(name: string, dims: number[], seed: number, opts: RandomOptions = {}): IrTensor {
-  return float32Tensor(name, dims, randomValues(dims.reduce((a, b) => a * b, 1), seed, opts));
+  return float32Tensor(
+    name,
+    dims,
+    randomValues(
+      dims.reduce((a, b) => a * b, 1),
+      seed,
+      opts,
+    ),
+  );
 }
 
 /** A float64 initializer. */
@@ -224,7 +233,11 @@ export async function weightedLossModel(spec: WeightedLossGraph, probeFeeds?: Fe
   outs.forEach((o, k) => {
     const f = facts.get(o);
     if (!f) throw new Error(`weightedLossModel: '${o}' is not a value of the graph`);
-    const values = randomValues(f.dims.reduce((a, b) => a * b, 1), (spec.seed ?? 99) + k, { lo: -1.5, hi: 1.5 });
+    const values = randomValues(
+      f.dims.reduce((a, b) => a * b, 1),
+      (spec.seed ?? 99) + k,
+      { lo: -1.5, hi: 1.5 },
+    );
     const w = f.dataType === DataType.DOUBLE ? float64Tensor(`loss_w${k}`, f.dims, values) : float32Tensor(`loss_w${k}`, f.dims, values);
     graph.initializers.set(w.name, w);
     graph.nodes.push(node('Mul', [o, w.name], [`loss_mul${k}`]));
@@ -301,7 +314,9 @@ export async function checkRuleCase(c: RuleCase): Promise<GradCheckResult & { to
   }
   // GRADCHECK_VERBOSE=1 prints each case's worst error next to its tolerance (to size tolerances).
   if (process.env.GRADCHECK_VERBOSE) {
-    console.log(`gradcheck ${c.name} [${precision}]: worst ${r.worst.toExponential(2)} over ${r.checked} (tol ${(c.tol ?? 1e-6).toExponential(0)})${float32Error === undefined ? '' : `; float32 graph off by ${float32Error.toExponential(2)}`}`);
+    console.log(
+      `gradcheck ${c.name} [${precision}]: worst ${r.worst.toExponential(2)} over ${r.checked} (tol ${(c.tol ?? 1e-6).toExponential(0)})${float32Error === undefined ? '' : `; float32 graph off by ${float32Error.toExponential(2)}`}`,
+    );
   }
   return { ...r, tol: c.tol ?? 1e-6, float32Error };
 }
@@ -320,7 +335,11 @@ export function describeRuleFamily(title: string, rules: Record<string, { opType
   describe(`${title} gradient rules against finite differences`, () => {
     it('covers every rule of the family', () => {
       const covered = new Set(cases.flatMap((c) => c.nodes.map((n) => n.opType)));
-      expect(Object.values(rules).map((rule) => rule.opType).filter((op) => !covered.has(op))).toEqual([]);
+      expect(
+        Object.values(rules)
+          .map((rule) => rule.opType)
+          .filter((op) => !covered.has(op)),
+      ).toEqual([]);
     });
     for (const c of cases) {
       it(`${c.name} (${c.precision ?? 'float64'})`, async () => {

@@ -69,7 +69,7 @@ export interface TokenBatch {
 export function paddedBatch(lengths: number[], vocabSize: number, seed = 7, typeVocabSize = 2): TokenBatch {
   const seq = Math.max(...lengths);
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const rows = lengths.map((len) => {
     const ids = Array.from({ length: seq }, (_, j) => (j < len ? 1 + Math.floor(next() * (vocabSize - 1)) : 0));
     const mask = Array.from({ length: seq }, (_, j) => (j < len ? 1 : 0));
@@ -82,7 +82,12 @@ export function paddedBatch(lengths: number[], vocabSize: number, seed = 7, type
 /** onnxruntime feeds (int64 [batch, seq]) for a batch. */
 export function batchFeeds(b: TokenBatch): Feeds {
   const dims = [b.inputIds.length, b.inputIds[0].length];
-  const t = (rows: number[][]) => new Tensor('int64', BigInt64Array.from(rows.flat(), (v) => BigInt(v)), dims);
+  const t = (rows: number[][]) =>
+    new Tensor(
+      'int64',
+      BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
+      dims,
+    );
   return { input_ids: t(b.inputIds), attention_mask: t(b.attentionMask), token_type_ids: t(b.tokenTypeIds) };
 }
 
@@ -90,16 +95,28 @@ export function batchFeeds(b: TokenBatch): Feeds {
 export function erf(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - r : r - 1;
 }
 
 function act(c: BertConfig, x: number): number {
   switch (c.activation) {
-    case 'gelu': return 0.5 * x * (1 + erf(x / Math.SQRT2));
-    case 'gelu_tanh': return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
-    case 'relu': return Math.max(0, x);
+    case 'gelu':
+      return 0.5 * x * (1 + erf(x / Math.SQRT2));
+    case 'gelu_tanh':
+      return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+    case 'relu':
+      return Math.max(0, x);
   }
 }
 
@@ -176,12 +193,22 @@ export function referenceBertLogits(c: BertConfig, weight: (name: string) => Flo
       }
       const attn = x.map((v, i) => {
         const o = lin(n.attentionOutput, context[i]);
-        return layerNorm(v.map((e, j) => e + o[j]), weight(`${n.attentionNorm}.weight`), weight(`${n.attentionNorm}.bias`), c.layerNormEps);
+        return layerNorm(
+          v.map((e, j) => e + o[j]),
+          weight(`${n.attentionNorm}.weight`),
+          weight(`${n.attentionNorm}.bias`),
+          c.layerNormEps,
+        );
       });
       x = attn.map((v) => {
         const up = lin(n.intermediate, v).map((e) => act(c, e));
         const down = lin(n.output, up);
-        return layerNorm(v.map((e, j) => e + down[j]), weight(`${n.outputNorm}.weight`), weight(`${n.outputNorm}.bias`), c.layerNormEps);
+        return layerNorm(
+          v.map((e, j) => e + down[j]),
+          weight(`${n.outputNorm}.weight`),
+          weight(`${n.outputNorm}.bias`),
+          c.layerNormEps,
+        );
       });
     }
     const pooled = dense(weight('bert.pooler.dense.weight'), weight('bert.pooler.dense.bias'), x[0]).map(Math.tanh);

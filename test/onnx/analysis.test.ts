@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
-  consumers, producers, topoSort, removeDeadNodes, removeUnusedInitializers, dedupeInitializers, renameValue,
-  ensureUniqueNodeNames, validateGraph, validateModel, createModel, float32Tensor, cloneGraph, uniqueName, loadModel, DataType,
-  type Graph, type Model,
+  consumers,
+  producers,
+  topoSort,
+  removeDeadNodes,
+  removeUnusedInitializers,
+  dedupeInitializers,
+  renameValue,
+  ensureUniqueNodeNames,
+  validateGraph,
+  validateModel,
+  createModel,
+  float32Tensor,
+  cloneGraph,
+  uniqueName,
+  loadModel,
+  DataType,
+  type Graph,
+  type Model,
 } from '../../src/onnx/index.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 
@@ -28,8 +43,17 @@ describe('graph analysis', () => {
   it('producers and consumers', () => {
     const g = sample();
     expect(producers(g).get('a')!.name).toBe('A');
-    expect(consumers(g).get('a')!.map((n) => n.name).sort()).toEqual(['B', 'D']);
-    expect(consumers(g).get('W1')!.map((n) => n.name)).toEqual(['A']);
+    expect(
+      consumers(g)
+        .get('a')!
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual(['B', 'D']);
+    expect(
+      consumers(g)
+        .get('W1')!
+        .map((n) => n.name),
+    ).toEqual(['A']);
   });
 
   it('topological order is stable and repairs a reversed graph', () => {
@@ -113,7 +137,7 @@ describe('graph analysis', () => {
     expect(g.initializers.has('W1')).toBe(true);
   });
 
-  it.skipIf(!hasFixtures)('real graphs validate and have nothing dead', () => {
+  it.skipIf(!hasFixtures)('real graphs validate and have nothing dead (needs ../shared/fixtures/onnx)', () => {
     for (const f of ['bert-toy-pretraining-torch11-op12.onnx', 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx']) {
       const m = loadModel(fixture(f));
       expect(validateModel(m)).toEqual([]);

@@ -43,7 +43,7 @@ const mutations: Record<string, Mutation> = {
   pureNoise: (b, r) => Uint8Array.from({ length: 1 + int(r, 512) }, () => int(r, 256)),
 };
 
-describe.skipIf(!hasFixtures)('loader fuzz', () => {
+describe.skipIf(!hasFixtures)('loader fuzz (needs ../shared/fixtures/onnx)', () => {
   const seeds = ['xlmroberta-crossencoder-tiny-torch27-op14.onnx', 'bert-toy-pretraining-ort-fused.onnx', 'distilbert-seqcls-tiny-torch110-op11.onnx'];
   const CASES_PER_SEED = 1500;
 

@@ -2,7 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel, decodeModel, encodeModel, saveModel, createModel, float32Tensor, int64Tensor, readFloat32, readNumbers, DataType, type Model } from '../../src/onnx/index.ts';
+import {
+  loadModel,
+  decodeModel,
+  encodeModel,
+  saveModel,
+  createModel,
+  float32Tensor,
+  int64Tensor,
+  readFloat32,
+  readNumbers,
+  DataType,
+  type Model,
+} from '../../src/onnx/index.ts';
 import { onnx } from '../../src/onnx/proto.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { ModelLoadError } from '../../src/errors.ts';
@@ -13,23 +25,26 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'bc-onnx-'));
 
 /** y = x·W + b on a [1, 4] float input: the smallest model that shows initializers at work. */
 function linearModel(w: number[], b: number[]): Model {
-  return createModel({
-    name: 'linear',
-    nodes: [
-      { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['xw'], attributes: {} },
-      { name: 'add', opType: 'Add', domain: '', inputs: ['xw', 'b'], outputs: ['y'], attributes: {} },
-    ],
-    inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['n', 4] }],
-    outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['n', 2] }],
-    initializers: new Map([
-      ['W', float32Tensor('W', [4, 2], w)],
-      ['b', float32Tensor('b', [2], b)],
-    ]),
-    valueInfo: [],
-  }, [{ domain: '', version: 14 }]);
+  return createModel(
+    {
+      name: 'linear',
+      nodes: [
+        { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['xw'], attributes: {} },
+        { name: 'add', opType: 'Add', domain: '', inputs: ['xw', 'b'], outputs: ['y'], attributes: {} },
+      ],
+      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['n', 4] }],
+      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['n', 2] }],
+      initializers: new Map([
+        ['W', float32Tensor('W', [4, 2], w)],
+        ['b', float32Tensor('b', [2], b)],
+      ]),
+      valueInfo: [],
+    },
+    [{ domain: '', version: 14 }],
+  );
 }
 
-describe.skipIf(!hasFixtures)('load then save keeps every exporter graph bit-identical in onnxruntime', () => {
+describe.skipIf(!hasFixtures)('load then save keeps every exporter graph bit-identical in onnxruntime (needs ../shared/fixtures/onnx)', () => {
   for (const f of FIXTURE_MODELS) {
     it(f.file, async () => {
       const path = fixture(f.file);
@@ -47,7 +62,7 @@ describe.skipIf(!hasFixtures)('load then save keeps every exporter graph bit-ide
   }
 });
 
-describe.skipIf(!hasTeachers)('a trained teacher survives load and save', () => {
+describe.skipIf(!hasTeachers)('a trained teacher survives load and save (needs ../shared/teachers)', () => {
   it('sst2 teacher: same logits bit for bit, external-data copy too', async () => {
     const path = join(TEACHERS, 'sst2-L4H256/model.onnx');
     const model = loadModel(path);
@@ -105,7 +120,7 @@ describe('tensor encodings', () => {
     for (const n of ['f', 'i64', 'i8', 'h', 'd']) expect(Buffer.compare(again.graph.initializers.get(n)!.data, get(n).data)).toBe(0);
   });
 
-  it('keeps com.microsoft opset imports and node domains', () => {
+  it.skipIf(!hasFixtures)('keeps com.microsoft opset imports and node domains (needs ../shared/fixtures/onnx)', () => {
     const m = loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
     const again = decodeModel(encodeModel(m));
     expect(again.opsetImports).toContainEqual({ domain: 'com.microsoft', version: 1 });
@@ -149,8 +164,14 @@ describe('external data', () => {
       rmSync(data);
       expect(() => loadModel(path)).toThrow(/external data file 'm.onnx.data' is missing/);
       const evil = onnx.ModelProto.encode({
-        irVersion: 8, opsetImport: [{ domain: '', version: 14 }],
-        graph: { name: 'g', node: [], output: [{ name: 't' }], initializer: [{ name: 't', dataType: 1, dims: [1], dataLocation: 1, externalData: [{ key: 'location', value: '../../etc/passwd' }] }] },
+        irVersion: 8,
+        opsetImport: [{ domain: '', version: 14 }],
+        graph: {
+          name: 'g',
+          node: [],
+          output: [{ name: 't' }],
+          initializer: [{ name: 't', dataType: 1, dims: [1], dataLocation: 1, externalData: [{ key: 'location', value: '../../etc/passwd' }] }],
+        },
       }).finish();
       writeFileSync(path, evil);
       expect(() => loadModel(path)).toThrow(/leaves the model's folder/);

@@ -11,6 +11,7 @@ import { registerAllPasses } from '../../src/passes.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
+import type { BertStructure } from '../../src/bert/structure.ts';
 import { UserError } from '../../src/errors.ts';
 import { tinyBert, writeTinyBert } from '../helpers/models.ts';
 import { sampleFeeds, outputsOf } from '../helpers/run-model.ts';
@@ -26,17 +27,32 @@ const FLOAT_STEPS: Record<string, PassStep> = {
 };
 const INT8: PassStep = { pass: 'quantize', settings: { mode: 'int8' } };
 
+/** What each float step leaves in the model (3 layers × 4 heads, FFN 64 before), checked on the pipeline's output. */
+const EFFECTS: Record<string, (s: BertStructure) => boolean> = {
+  heads: (s) => s.layers.reduce((n, l) => n + (l.attention?.numHeads ?? 0), 0) < 4 * s.numLayers,
+  ffn: (s) => s.layers.some((l) => l.ffn.intermediateSize < 64),
+  layers: (s) => s.numLayers === 2,
+  factorize: (s) => s.embeddings.word.projection?.inFeatures === 16,
+  share: (s) => new Set(s.layers.map((l) => l.ffn.in.weight)).size < s.numLayers,
+};
+
+const input = () => tinyBert({ numLayers: 3 }, { std: 0.2 });
+
 async function expectRuns(steps: PassStep[]) {
-  const model = tinyBert({ numLayers: 3 }, { std: 0.2 });
-  const res = await runPipeline(model, steps);
+  const res = await runPipeline(input(), steps);
   const s = findBert(res.model);
   expect(s.hiddenSize).toBe(32);
   const out = await outputsOf(res.model, sampleFeeds(res.model, s));
   expect(Object.values(out)[0].every(Number.isFinite)).toBe(true);
-  return res;
+  return { ...res, structure: s };
 }
 
 describe('passes compose', () => {
+  it("the input model shows none of the steps' effects", () => {
+    const s = findBert(input());
+    for (const [name, effect] of Object.entries(EFFECTS)) expect(effect(s), name).toBe(false);
+  });
+
   const names = Object.keys(FLOAT_STEPS);
   for (const a of names) {
     for (const b of names) {
@@ -44,7 +60,9 @@ describe('passes compose', () => {
       // share after pruning heads or FFN differently per layer cannot share: that refusal is tested in test/share
       if (b === 'share' && (a === 'heads' || a === 'ffn')) continue;
       it(`${a} then ${b}`, async () => {
-        await expectRuns([FLOAT_STEPS[a], FLOAT_STEPS[b]]);
+        const res = await expectRuns([FLOAT_STEPS[a], FLOAT_STEPS[b]]);
+        expect(EFFECTS[b](res.structure), `${b} after ${a}`).toBe(true);
+        expect(res.after.params).toBeLessThan(res.before.params);
       });
     }
   }

@@ -24,10 +24,11 @@ function zeroNeurons(model: Model, keepPerLayer: Map<number, Set<number>>): Mode
     const t = m.graph.initializers.get(lin.weight)!;
     const w = readFloat32(t).slice();
     const [r, c] = t.dims;
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) {
-      const neuron = lin.layout === 'in_out' ? j : i;
-      if (!keep.has(neuron)) w[i * c + j] = 0;
-    }
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < c; j++) {
+        const neuron = lin.layout === 'in_out' ? j : i;
+        if (!keep.has(neuron)) w[i * c + j] = 0;
+      }
     m.graph.initializers.set(lin.weight, float32Tensor(lin.weight, t.dims, w));
     if (lin.bias) {
       const b = readFloat32(m.graph.initializers.get(lin.bias)!).slice();
@@ -41,12 +42,14 @@ function zeroNeurons(model: Model, keepPerLayer: Map<number, Set<number>>): Mode
 function keptNeurons(model: Model, ratio: number): Map<number, Set<number>> {
   const s = findBert(model);
   const scores = ffnNeuronScores(model, s);
-  return new Map(s.layers.map((l) => {
-    const n = l.ffn.intermediateSize;
-    const k = n - Math.round(ratio * n);
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[l.index][b] - scores[l.index][a] || a - b);
-    return [l.index, new Set(order.slice(0, k))];
-  }));
+  return new Map(
+    s.layers.map((l) => {
+      const n = l.ffn.intermediateSize;
+      const k = n - Math.round(ratio * n);
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[l.index][b] - scores[l.index][a] || a - b);
+      return [l.index, new Set(order.slice(0, k))];
+    }),
+  );
 }
 
 describe('prune-ffn', () => {
@@ -60,7 +63,7 @@ describe('prune-ffn', () => {
     expect(maxDiff(want, await outputsOf(res.model, feeds))).toBeLessThan(1e-5 * Math.max(1, maxAbs(want)));
   });
 
-  it.skipIf(!hasFixtures)('works on keras graphs, whose reshapes hold the FFN width', async () => {
+  it.skipIf(!hasFixtures)('works on keras graphs, whose reshapes hold the FFN width (needs ../shared/fixtures/onnx)', async () => {
     const model = loadModel(join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
     const s = findBert(model);
     const res = await pruneFfnPass.run(model, s, pruneFfnPass.parse({ ratio: 0.25 }), {});

@@ -5,7 +5,6 @@
  * mean of three random choices.
  */
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { encodeModel, type Model } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
@@ -17,32 +16,22 @@ import type { CalibrationBatch, CalibrationSource } from '../../src/pass/pass.ts
 import { quantizePass } from '../../src/quantize/index.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { paddedBatch, tinyBert } from '../helpers/models.ts';
-import { lcg } from '../helpers/feeds.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { syntheticCalibration as calibration } from '../helpers/calibration.ts';
 import { GLUE_DIR, hasGlue, hasTeachers } from '../helpers/paths.ts';
 import { sst2TeacherPruning } from '../helpers/teacher-pruning.ts';
-
-/** Calibration batches of the given sizes (uneven, padded), seeded labels: class indices or scores. */
-function calibration(sizes: number[], vocab: number, labels: { classes: number } | 'regression', seed = 5): CalibrationSource {
-  const rand = lcg(seed);
-  const batches: CalibrationBatch[] = sizes.map((n, b) => {
-    const lengths = Array.from({ length: n }, (_, i) => 4 + ((i * 3 + b) % 6));
-    const t = paddedBatch(lengths, vocab, seed + b);
-    const flat = (rows: number[][]) => BigInt64Array.from(rows.flat(), (v) => BigInt(v));
-    return {
-      inputIds: flat(t.inputIds), attentionMask: flat(t.attentionMask), tokenTypeIds: flat(t.tokenTypeIds),
-      batch: n, seq: t.inputIds[0].length,
-      labels: Float32Array.from(lengths, () => (labels === 'regression' ? rand() * 4 - 2 : Math.floor(rand() * labels.classes))),
-      regression: labels === 'regression',
-    };
-  });
-  return { task: 'synthetic', batches };
-}
 
 /** Example `i` of a batch as a batch of one. */
 function row(b: CalibrationBatch, i: number): CalibrationBatch {
   const cut = (a: BigInt64Array) => a.slice(i * b.seq, (i + 1) * b.seq);
-  return { ...b, inputIds: cut(b.inputIds), attentionMask: cut(b.attentionMask), tokenTypeIds: cut(b.tokenTypeIds), batch: 1, labels: b.labels.slice(i, i + 1) };
+  return {
+    ...b,
+    inputIds: cut(b.inputIds),
+    attentionMask: cut(b.attentionMask),
+    tokenTypeIds: cut(b.tokenTypeIds),
+    batch: 1,
+    labels: b.labels.slice(i, i + 1),
+  };
 }
 
 /**
@@ -62,12 +51,14 @@ async function finiteDifferences(model: Model, source: CalibrationSource, eps = 
         const one = row(b, i);
         const feeds = batchFeeds(masked, s, one);
         const loss = async (layer: number, head: number, scale: number) => {
-          const maskFeeds = Object.fromEntries(inputs.map((name, k) => {
-            const m = new Float32Array(width(layers[k])).fill(1);
-            const d = s.layers[layers[k]].attention!.headSize;
-            if (layers[k] === layer) m.fill(scale, head * d, (head + 1) * d);
-            return [name, new Tensor('float32', m, [m.length])];
-          }));
+          const maskFeeds = Object.fromEntries(
+            inputs.map((name, k) => {
+              const m = new Float32Array(width(layers[k])).fill(1);
+              const d = s.layers[layers[k]].attention!.headSize;
+              if (layers[k] === layer) m.fill(scale, head * d, (head + 1) * d);
+              return [name, new Tensor('float32', m, [m.length])];
+            }),
+          );
           const r = await session.run({ ...feeds, ...maskFeeds }, [logits]);
           return batchLoss(r[logits].data as Float32Array, one);
         };
@@ -87,17 +78,20 @@ async function finiteDifferences(model: Model, source: CalibrationSource, eps = 
 /** Expected scores from per-example derivatives: mean |d| (per example) or the batch-weighted mean of |batch mean d|. */
 function expectedScores(d: number[][][], source: CalibrationSource, perExample: boolean): number[][] {
   const n = d.length;
-  return d[0].map((rowL, l) => rowL.map((_, h) => {
-    if (perExample) return d.reduce((a, e) => a + Math.abs(e[l][h]), 0) / n;
-    let k = 0, total = 0;
-    for (const b of source.batches) {
-      let mean = 0;
-      for (let i = 0; i < b.batch; i++) mean += d[k + i][l][h] / b.batch;
-      total += Math.abs(mean) * b.batch;
-      k += b.batch;
-    }
-    return total / n;
-  }));
+  return d[0].map((rowL, l) =>
+    rowL.map((_, h) => {
+      if (perExample) return d.reduce((a, e) => a + Math.abs(e[l][h]), 0) / n;
+      let k = 0,
+        total = 0;
+      for (const b of source.batches) {
+        let mean = 0;
+        for (let i = 0; i < b.batch; i++) mean += d[k + i][l][h] / b.batch;
+        total += Math.abs(mean) * b.batch;
+        k += b.batch;
+      }
+      return total / n;
+    }),
+  );
 }
 
 function expectClose(got: number[][], want: number[][]): void {
@@ -105,7 +99,8 @@ function expectClose(got: number[][], want: number[][]): void {
   const scale = Math.max(...want.flat().map(Math.abs));
   expect(scale).toBeGreaterThan(1e-3); // the check means something
   for (const [l, r] of want.entries()) {
-    for (const [h, w] of r.entries()) expect(Math.abs(got[l][h] - w), `layer ${l} head ${h}: ${got[l][h]} vs ${w}`).toBeLessThan(5e-4 * scale + 2e-3 * Math.abs(w));
+    for (const [h, w] of r.entries())
+      expect(Math.abs(got[l][h] - w), `layer ${l} head ${h}: ${got[l][h]} vs ${w}`).toBeLessThan(5e-4 * scale + 2e-3 * Math.abs(w));
   }
 }
 
@@ -137,10 +132,16 @@ describe('gradient head importance', () => {
     expect(pruneHeadsPass.parse({ ratio: 0.5, importance: 'gradient' }).importance).toBe('gradient');
     const model = tinyBert({ numLayers: 2 }, { std: 0.2 });
     const s = findBert(model);
-    await expect(pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance: 'gradient' }), {})).rejects.toThrow(/gradient importance needs calibration data/);
+    await expect(pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance: 'gradient' }), {})).rejects.toThrow(
+      /gradient importance needs calibration data/,
+    );
     const source = calibration([4], 128, { classes: 2 });
     const res = await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance: 'gradient' }), { calibration: source });
-    expect(res.report.summary).toBe('removed 4 of 8 heads by gradient importance');
+    // 50% by default in steps of ~10% of the heads: 4 heads, one per step, each step re-scoring the rest
+    expect(res.report.summary).toBe('removed 4 of 8 heads by gradient importance in 4 steps');
+    expect((res.report.details!.steps as unknown[]).length).toBe(4);
+    const once = await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance: 'gradient', steps: 1 }), { calibration: source });
+    expect(once.report.summary).toBe('removed 4 of 8 heads by gradient importance');
     // scores alone (the pass refuses quantized attention before scoring): the rebuild's one-line refusal
     const { model: q } = await quantizePass.run(model, s, quantizePass.parse({ mode: 'int8' }), {});
     const run = headScores('gradient', q, findBert(q), { calibration: source });
@@ -149,7 +150,7 @@ describe('gradient head importance', () => {
   });
 });
 
-describe.skipIf(!hasTeachers || !hasGlue)('gradient importance on the SST-2 teacher', () => {
+describe.skipIf(!hasTeachers || !hasGlue)('gradient importance on the SST-2 teacher (needs ../shared/teachers and ../shared/glue)', () => {
   it('beats the mean of three random choices at 40% of heads removed', async () => {
     const { dir, model, s, accuracy } = sst2TeacherPruning();
     const source = await loadCalibration({ model: dir, task: 'SST-2', examples: 256, glueDir: GLUE_DIR });
@@ -160,7 +161,9 @@ describe.skipIf(!hasTeachers || !hasGlue)('gradient importance on the SST-2 teac
     const random: number[] = [];
     for (const seed of [1, 2, 3]) random.push(await accuracy(selectHeads(await headScores('random', model, s, { seed }), 0.4)));
     const mean = random.reduce((a, b) => a + b, 0) / 3;
-    console.log(`SST-2 teacher, 40% of heads: gradient ${(100 * gradient).toFixed(2)} (scores in ${seconds.toFixed(1)} s), random ${random.map((r) => (100 * r).toFixed(2)).join(' / ')} (mean ${(100 * mean).toFixed(2)})`);
+    console.log(
+      `SST-2 teacher, 40% of heads: gradient ${(100 * gradient).toFixed(2)} (scores in ${seconds.toFixed(1)} s), random ${random.map((r) => (100 * r).toFixed(2)).join(' / ')} (mean ${(100 * mean).toFixed(2)})`,
+    );
     expect(gradient).toBeGreaterThan(mean);
   });
 });

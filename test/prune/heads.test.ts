@@ -30,12 +30,14 @@ async function expectPruningEqualsMasking(model: Model, drop: Record<number, num
   }
   const { model: masked, inputs, layers } = withHeadMasks(model, s);
   const feeds = sampleFeeds(model, s);
-  const maskFeeds = Object.fromEntries(inputs.map((name, i) => {
-    const l = s.layers[layers[i]].attention!;
-    const m = new Float32Array(l.numHeads * l.headSize).fill(1);
-    for (const h of drop[layers[i]] ?? []) m.fill(0, h * l.headSize, (h + 1) * l.headSize);
-    return [name, new Tensor('float32', m, [m.length])];
-  }));
+  const maskFeeds = Object.fromEntries(
+    inputs.map((name, i) => {
+      const l = s.layers[layers[i]].attention!;
+      const m = new Float32Array(l.numHeads * l.headSize).fill(1);
+      for (const h of drop[layers[i]] ?? []) m.fill(0, h * l.headSize, (h + 1) * l.headSize);
+      return [name, new Tensor('float32', m, [m.length])];
+    }),
+  );
   const want = await outputsOf(masked, { ...feeds, ...maskFeeds });
   const got = await outputsOf(pruned, feeds);
   const original = await outputsOf(model, feeds);
@@ -52,7 +54,12 @@ async function expectLayerZeroHeadless(model: Model) {
   expect(l0.input).toBe(after.embeddings.output);
   expect(l0.ffn.intermediateSize).toBe(was.ffn.intermediateSize);
   expect(l0.ffn.activation).toBe(was.ffn.activation);
-  expect([l0.ffn.in.weight, l0.ffn.out.weight, l0.attentionNorm.scale, l0.outputNorm.scale]).toEqual([was.ffn.in.weight, was.ffn.out.weight, was.attentionNorm.scale, was.outputNorm.scale]);
+  expect([l0.ffn.in.weight, l0.ffn.out.weight, l0.attentionNorm.scale, l0.outputNorm.scale]).toEqual([
+    was.ffn.in.weight,
+    was.ffn.out.weight,
+    was.attentionNorm.scale,
+    was.outputNorm.scale,
+  ]);
   // the bias that replaces the block is the output projection's
   expect(l0.attentionBias).toBe(was.attention!.output.bias);
   expect([after.numLayers, after.numHeads, after.headSize, after.hiddenSize]).toEqual([s.numLayers, s.numHeads, s.headSize, s.hiddenSize]);
@@ -65,7 +72,8 @@ describe('prune-heads', () => {
     const model = tinyBert({ numLayers: 3 }, { std: 0.2 });
     const { original, got, pruned } = await expectPruningEqualsMasking(model, { 0: [1, 3], 2: [0] });
     expect(maxDiff(original, got)).toBeGreaterThan(1e-4); // it did change the function
-    const s0 = findBert(model), s1 = findBert(pruned);
+    const s0 = findBert(model),
+      s1 = findBert(pruned);
     // q, k, v lose 3 heads × 8 features of width and the output projection as many rows
     expect(s1.layers[0].attention!.q!.outFeatures).toBe(s0.layers[0].attention!.q!.outFeatures - 16);
     expect(s1.layers[0].attention!.output.inFeatures).toBe(16);
@@ -80,7 +88,10 @@ describe('prune-heads', () => {
   });
 
   it('selects the lowest-scoring heads globally, respecting a per-layer minimum', () => {
-    const scores = [[0.9, 0.1, 0.5], [0.2, 0.8, 0.3]];
+    const scores = [
+      [0.9, 0.1, 0.5],
+      [0.2, 0.8, 0.3],
+    ];
     expect(selectHeads(scores, 0.5)).toEqual({ 0: [1], 1: [0, 2] });
     expect(selectHeads(scores, 0.5, 2)).toEqual({ 0: [1], 1: [0] });
   });
@@ -101,7 +112,7 @@ describe('prune-heads', () => {
     expect(randomScores(s, 1)).not.toEqual(randomScores(s, 2));
   });
 
-  it('magnitude is the L2 norm of a head\'s Q, K, V columns and output-projection rows', () => {
+  it("magnitude is the L2 norm of a head's Q, K, V columns and output-projection rows", () => {
     const model = tinyBert({}, { std: 0.2 });
     const s = findBert(model);
     const a = s.layers[1].attention!;
@@ -111,11 +122,12 @@ describe('prune-heads', () => {
       const t = model.graph.initializers.get(lin.weight)!;
       const w = readFloat32(t);
       const [r, c] = t.dims;
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) {
-        // head 2's features: columns of the [in, out] Q/K/V weights, rows of the [in, out] output weight
-        const feature = lin === a.output ? i : j;
-        if (feature >= 2 * d && feature < 3 * d) sq += w[i * c + j] ** 2;
-      }
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) {
+          // head 2's features: columns of the [in, out] Q/K/V weights, rows of the [in, out] output weight
+          const feature = lin === a.output ? i : j;
+          if (feature >= 2 * d && feature < 3 * d) sq += w[i * c + j] ** 2;
+        }
     }
     expect(magnitudeScores(model, s)[1][2]).toBeCloseTo(Math.sqrt(sq), 5);
   });
@@ -127,11 +139,11 @@ describe('prune-heads', () => {
     expect([...model.graph.initializers.values()].map((t) => t.data.byteLength)).toEqual(before);
   });
 
-  it.skipIf(!hasTeachers)('on the trained teacher: removing heads equals masking them', async () => {
+  it.skipIf(!hasTeachers)('on the trained teacher: removing heads equals masking them (needs ../shared/teachers)', async () => {
     await expectPruningEqualsMasking(loadModel(join(TEACHERS, 'sst2-L4H256/model.onnx')), { 0: [0], 1: [1, 2], 3: [3] });
   });
 
-  describe.skipIf(!hasFixtures)('on every exporter fixture', () => {
+  describe.skipIf(!hasFixtures)('on every exporter fixture (needs ../shared/fixtures/onnx)', () => {
     for (const file of [
       'bert-toy-pretraining-torch11-op12.onnx',
       'bert-toy-pretraining-ort-fused.onnx',
@@ -204,17 +216,20 @@ describe('prune-heads: every head of a layer', () => {
     const calibration = syntheticCalibration(128, 2, 1);
     for (const method of ['ablation', 'confidence'] as const) {
       const scores = await headScores(method, pruned, s, { calibration });
-      expect(scores.map((r) => r.length), method).toEqual([4, 0]);
+      expect(
+        scores.map((r) => r.length),
+        method,
+      ).toEqual([4, 0]);
       expect(scores[0].every(Number.isFinite)).toBe(true);
     }
   });
 
-  it.skipIf(!hasTeachers)('the trained teacher: layer 0 without attention equals masking its heads', async () => {
+  it.skipIf(!hasTeachers)('the trained teacher: layer 0 without attention equals masking its heads (needs ../shared/teachers)', async () => {
     const model = loadModel(join(TEACHERS, 'sst2-L4H256/model.onnx'));
     await expectLayerZeroHeadless(model);
   });
 
-  it.skipIf(!hasFixtures)('the ORT-fused fixture: SkipLayerNormalization keeps the bias, reads Mul(input, 0)', async () => {
+  it.skipIf(!hasFixtures)('the ORT-fused fixture: SkipLayerNormalization keeps the bias, reads Mul(input, 0) (needs ../shared/fixtures/onnx)', async () => {
     const model = loadModel(join(FIXTURES, 'bert-toy-pretraining-ort-fused.onnx'));
     const { pruned, after } = await expectLayerZeroHeadless(model);
     const sln = pruned.graph.nodes.find((n) => n.name === after.layers[0].attentionNorm.nodes[0])!;
@@ -232,7 +247,9 @@ describe('prune-heads after quantization', () => {
     for (const settings of [{ heads: '0:1' }, { ratio: 0.25 }]) {
       const run = pruneHeadsPass.run(q, s, pruneHeadsPass.parse(settings), {});
       await expect(run).rejects.toThrow(SettingsError);
-      await expect(pruneHeadsPass.run(q, s, pruneHeadsPass.parse(settings), {})).rejects.toThrow(/layer 0's attention weights are quantized \(dynamic-int8, 8-bit\).*prune heads before quantizing/);
+      await expect(pruneHeadsPass.run(q, s, pruneHeadsPass.parse(settings), {})).rejects.toThrow(
+        /layer 0's attention weights are quantized \(matmul-integer-to-float, 8-bit\).*prune heads before quantizing/,
+      );
     }
     expect(() => applyHeadPruning(q, s, { 1: [0] })).toThrow(/prune heads before quantizing/);
   });

@@ -10,7 +10,7 @@ import { loadCalibration } from '../../src/eval/calibration.ts';
 import { GLUE_DIR, hasGlue, hasTeachers } from '../helpers/paths.ts';
 import { sst2TeacherPruning } from '../helpers/teacher-pruning.ts';
 
-describe.skipIf(!hasTeachers || !hasGlue)('head importance on the SST-2 teacher', () => {
+describe.skipIf(!hasTeachers || !hasGlue)('head importance on the SST-2 teacher (needs ../shared/teachers and ../shared/glue)', () => {
   it('ablation beats the mean of three random choices at 40%', async () => {
     const { dir, model, s, accuracy } = sst2TeacherPruning();
     const calibration = await loadCalibration({ model: dir, task: 'SST-2', examples: 256, glueDir: GLUE_DIR });

@@ -31,8 +31,17 @@ describe('quantize int8 (dynamic)', () => {
     const { model: q, report } = await quantize(model, s, { mode: 'int8', format });
     expect(encodeModel(model)).toEqual(bytes);
     const ops = new Set(q.graph.nodes.map((n) => n.opType));
-    if (format === 'contrib') expect(ops.has('DynamicQuantizeMatMul')).toBe(true);
-    else expect([...ops].filter((o) => ['DynamicQuantizeLinear', 'MatMulInteger'].includes(o)).length).toBe(2);
+    if (format === 'contrib') {
+      const count = (op: string) => q.graph.nodes.filter((n) => n.opType === op).length;
+      // Q, K and V share one DynamicQuantizeLinear per layer; every other projection quantizes its own input
+      expect(count('DynamicQuantizeLinear')).toBe(s.numLayers);
+      expect(count('MatMulIntegerToFloat')).toBe(3 * s.numLayers);
+      expect(count('DynamicQuantizeMatMul')).toBe(3 * s.numLayers + 2);
+      // and every bias is added by the product op itself
+      const biasAdds = [...s.layers.flatMap((l) => [l.attention!.q!, l.ffn.in, l.ffn.out]), s.pooler!.dense].map((lin) => lin.biasNode).filter(Boolean);
+      expect(biasAdds.length).toBeGreaterThan(0);
+      for (const name of biasAdds) expect(q.graph.nodes.some((n) => n.name === name)).toBe(false);
+    } else expect([...ops].filter((o) => ['DynamicQuantizeLinear', 'MatMulInteger'].includes(o)).length).toBe(2);
     expect(q.graph.nodes.filter((n) => n.opType === 'MatMul').length).toBe(2 * s.numLayers); // Q·Kᵀ and P·V only
     expect(relativeDiff(ref, await outputsOf(q, feeds))).toBeLessThan(0.03);
     // with onnxruntime's optimizations (fusions) too
@@ -82,7 +91,8 @@ describe('quantize int8 (dynamic)', () => {
     const d = report.details as { quantized: TensorRecord[]; notes: string[] };
     expect(d.quantized.find((r) => r.target === 'layer0.attention.q')!.scheme).toBe('int8 group 8');
     const qproj = quantizedProjections(q).find((p) => p.inFeatures === 32 && p.outFeatures === 32)!;
-    const scales = q.graph.initializers.get(q.graph.nodes.find((n) => n.name === qproj.node)!.inputs[2])!;
+    const node = q.graph.nodes.find((n) => n.name === qproj.node)!;
+    const scales = q.graph.initializers.get(node.inputs[node.opType === 'MatMulIntegerToFloat' ? 3 : 2])!;
     const values = readFloat32(scales);
     for (let c = 0; c < 32; c++) expect(values[c]).toBe(values[c - (c % 8)]);
     expect(d.notes.some((n) => /head\.0: 8 does not divide its 2 outputs/.test(n))).toBe(true);
@@ -119,7 +129,8 @@ describe('quantize int8 (dynamic)', () => {
     }
     if (structure) {
       expect(structure.numLayers).toBe(s.numLayers);
-      for (const l of structure.layers) for (const lin of [l.attention!.q!, l.attention!.output, l.ffn.in, l.ffn.out]) expect(q.graph.initializers.has(lin.weight)).toBe(true);
+      for (const l of structure.layers)
+        for (const lin of [l.attention!.q!, l.attention!.output, l.ffn.in, l.ffn.out]) expect(q.graph.initializers.has(lin.weight)).toBe(true);
     }
     expectWeightsReadBack(model, s, q, (report.details as { quantized: TensorRecord[] }).quantized);
   });

@@ -12,13 +12,16 @@ import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { expectWeightsReadBack, quantize, relativeDiff } from './helpers.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
 
-describe.skipIf(!hasFixtures)('quantize the exporter fixtures', () => {
+describe.skipIf(!hasFixtures)('quantize the exporter fixtures (needs ../shared/fixtures/onnx)', () => {
   it.each(FIXTURE_MODELS.map((f) => [f.file]))('%s', async (file) => {
     const model = loadModel(fixture(file));
     const s = findBert(model);
     const feeds = sampleFeeds(model, s, 2, 7);
     const ref = await outputsOf(model, feeds);
-    for (const [settings, tolerance] of [[{ mode: 'int8' }, 0.05], [{ mode: 'int4-block:16' }, 0.3]] as const) {
+    for (const [settings, tolerance] of [
+      [{ mode: 'int8' }, 0.05],
+      [{ mode: 'int4-block:16' }, 0.3],
+    ] as const) {
       const { model: q, report } = await quantize(model, s, settings);
       const d = report.details as { quantized: TensorRecord[]; keptFloat: FloatRecord[] };
       expect(relativeDiff(ref, await outputsOf(q, feeds)), `${file} ${settings.mode}`).toBeLessThan(tolerance);

@@ -27,8 +27,11 @@ export function syntheticCalibration(vocab: number, numLabels: number, count = 3
     const seq = t.inputIds[0].length;
     const flat = (rows: number[][]) => BigInt64Array.from(rows.flat(), (v) => BigInt(v));
     batches.push({
-      inputIds: flat(t.inputIds), attentionMask: flat(t.attentionMask), tokenTypeIds: flat(t.tokenTypeIds),
-      batch: lengths.length, seq,
+      inputIds: flat(t.inputIds),
+      attentionMask: flat(t.attentionMask),
+      tokenTypeIds: flat(t.tokenTypeIds),
+      batch: lengths.length,
+      seq,
       labels: Float32Array.from(lengths, () => Math.floor(rand() * numLabels)),
       regression: false,
     });
@@ -41,13 +44,18 @@ export { relativeDiff } from '../helpers/run-model.ts';
 /** Every Linear and table of `s` is quantized in `q` and dequantizes to its original within the reported error. */
 export function expectWeightsReadBack(original: Model, s: BertStructure, q: Model, records: readonly TensorRecord[]): void {
   const projections = quantizedProjections(q);
-  const linears = [...s.layers.flatMap((l) => [l.attention?.q, l.attention?.k, l.attention?.v, l.attention?.output, l.ffn.in, l.ffn.out]), s.pooler?.dense, ...(s.head?.linears ?? [])]
-    .filter((l) => l !== undefined);
+  const linears = [
+    ...s.layers.flatMap((l) => [l.attention?.q, l.attention?.k, l.attention?.v, l.attention?.output, l.ffn.in, l.ffn.out]),
+    s.pooler?.dense,
+    ...(s.head?.linears ?? []),
+  ].filter((l) => l !== undefined);
   for (const lin of linears) {
     const rec = records.find((r) => r.tensor === lin.weight);
     expect(rec, `record of ${lin.weight}`).toBeDefined();
     const want = weightInOut(original.graph, lin)!;
-    const p = projections.find((x) => x.inFeatures === lin.inFeatures && x.outFeatures === lin.outFeatures && arrayDiff(x.dequantized(), want) <= rec!.maxAbsError * (1 + 1e-5) + 1e-7);
+    const p = projections.find(
+      (x) => x.inFeatures === lin.inFeatures && x.outFeatures === lin.outFeatures && arrayDiff(x.dequantized(), want) <= rec!.maxAbsError * (1 + 1e-5) + 1e-7,
+    );
     expect(p, `a quantized projection for ${lin.node}`).toBeDefined();
   }
   for (const e of quantizedEmbeddings(q)) {
@@ -63,4 +71,3 @@ function arrayDiff(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
-

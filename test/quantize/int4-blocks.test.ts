@@ -38,7 +38,8 @@ describe('int4 blocks', () => {
     // Column 0: block 0 spans [0, 1.5] (w_k = k / 10): scale 0.1, zero point 0, codes k; block 1 = w_16..19 = 1.6..1.9
     // spans [0, 1.9]: scale 1.9 / 15, zero point 0.
     // Column 1: all -0.3: block range [-0.3, 0]: scale 0.02, zero point 15, codes 0; padding uses the zero point 15.
-    const K = 20, N = 2;
+    const K = 20,
+      N = 2;
     const w = new Float32Array(K * N);
     for (let k = 0; k < K; k++) {
       w[k * N] = k / 10;
@@ -77,13 +78,35 @@ describe('int4 blocks', () => {
     const inits = [uint8Tensor('B', [N, q.kBlocks, B / 2], q.packed), float32Tensor('S', [N, q.kBlocks], q.scales)];
     if (q.zeroPoints) inits.push(uint8Tensor('Z', [N, Math.ceil(q.kBlocks / 2)], q.zeroPoints));
     const model: Model = {
-      irVersion: 8, opsetImports: [{ domain: '', version: 14 }, { domain: 'com.microsoft', version: 1 }],
-      producerName: 'test', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadataProps: {},
+      irVersion: 8,
+      opsetImports: [
+        { domain: '', version: 14 },
+        { domain: 'com.microsoft', version: 1 },
+      ],
+      producerName: 'test',
+      producerVersion: '',
+      domain: '',
+      modelVersion: 0,
+      docString: '',
+      metadataProps: {},
       graph: {
-        name: 'g', valueInfo: [],
-        nodes: [{ name: 'mm', opType: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', ...inits.map((t) => t.name)], outputs: ['y'], attributes: {
-          K: { type: 'int', value: K }, N: { type: 'int', value: N }, bits: { type: 'int', value: 4 }, block_size: { type: 'int', value: B },
-        } }],
+        name: 'g',
+        valueInfo: [],
+        nodes: [
+          {
+            name: 'mm',
+            opType: 'MatMulNBits',
+            domain: 'com.microsoft',
+            inputs: ['x', ...inits.map((t) => t.name)],
+            outputs: ['y'],
+            attributes: {
+              K: { type: 'int', value: K },
+              N: { type: 'int', value: N },
+              bits: { type: 'int', value: 4 },
+              block_size: { type: 'int', value: B },
+            },
+          },
+        ],
         inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [M, K] }],
         outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [M, N] }],
         initializers: new Map(inits.map((t) => [t.name, t])),

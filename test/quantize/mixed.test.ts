@@ -38,7 +38,12 @@ describe('mixed precision', () => {
   it('measures each layer at 4 bits and chooses bits under the budget', async () => {
     const fp32 = modelSize(model).bytes;
     const { model: q, report } = await quantize(model, s, { mode: 'mixed:0.32', mixedBlockSize: 16 }, calibration);
-    const d = report.details as { layers: Array<{ layer: number; bits: number; sensitivity: number }>; budgetBytes: number; predictedBytes: number; bytesAfter: number };
+    const d = report.details as {
+      layers: Array<{ layer: number; bits: number; sensitivity: number }>;
+      budgetBytes: number;
+      predictedBytes: number;
+      bytesAfter: number;
+    };
     expect(d.layers).toHaveLength(3);
     expect(d.layers.every((l) => [4, 8, 32].includes(l.bits) && Number.isFinite(l.sensitivity))).toBe(true);
     expect(d.budgetBytes).toBe(Math.floor(0.32 * fp32));
@@ -53,16 +58,19 @@ describe('mixed precision', () => {
     expect(relativeDiff(await outputsOf(model, f), await outputsOf(q, f))).toBeLessThan(0.3);
   });
 
-  it.skipIf(!hasFixtures)('predicts the bytes exactly on an onnxruntime-fused graph (packed Attention weights at 8 bits)', async () => {
-    const m = loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
-    const fs = findBert(m);
-    const { model: q, report } = await quantize(m, fs, { mode: 'mixed:0.6', mixedBlockSize: 16 }, syntheticCalibration(fs.vocabSize, 2));
-    const d = report.details as { layers: Array<{ bits: number }>; predictedBytes: number; bytesAfter: number; budgetBytes: number };
-    expect(d.bytesAfter).toBe(d.predictedBytes);
-    expect(d.bytesAfter).toBeLessThanOrEqual(d.budgetBytes);
-    const int8Layers = d.layers.filter((l) => l.bits !== 32).length;
-    expect(q.graph.nodes.filter((n) => n.opType === 'QAttention')).toHaveLength(int8Layers);
-  });
+  it.skipIf(!hasFixtures)(
+    'predicts the bytes exactly on an onnxruntime-fused graph (packed Attention weights at 8 bits) (needs ../shared/fixtures/onnx)',
+    async () => {
+      const m = loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
+      const fs = findBert(m);
+      const { model: q, report } = await quantize(m, fs, { mode: 'mixed:0.6', mixedBlockSize: 16 }, syntheticCalibration(fs.vocabSize, 2));
+      const d = report.details as { layers: Array<{ bits: number }>; predictedBytes: number; bytesAfter: number; budgetBytes: number };
+      expect(d.bytesAfter).toBe(d.predictedBytes);
+      expect(d.bytesAfter).toBeLessThanOrEqual(d.budgetBytes);
+      const int8Layers = d.layers.filter((l) => l.bits !== 32).length;
+      expect(q.graph.nodes.filter((n) => n.opType === 'QAttention')).toHaveLength(int8Layers);
+    },
+  );
 
   it('refuses a budget below what 4 bits everywhere reach', async () => {
     await expect(quantize(model, s, { mode: 'mixed:0.05' }, calibration)).rejects.toThrow(SettingsError);

@@ -11,7 +11,7 @@ import { FIXTURE_MODELS, fixture, hasFixtures } from '../helpers/paths.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { relativeDiff } from './helpers.ts';
 
-describe.skipIf(!hasFixtures)('raising the opset to 13', () => {
+describe.skipIf(!hasFixtures)('raising the opset to 13 (needs ../shared/fixtures/onnx)', () => {
   const old = FIXTURE_MODELS.filter((f) => (opsetVersion(loadModel(fixture(f.file)), '') ?? 0) < 13);
 
   it.each(old.map((f) => [f.file]))('%s computes the same at opset 13', async (file) => {

@@ -18,8 +18,14 @@ describe('quantize settings', () => {
 
   it('applies the defaults: per-channel, embeddings on, one-node dynamic format, min/max ranges', () => {
     expect(parseQuantizeSettings({ mode: 'int8' })).toEqual({
-      mode: { kind: 'int8' }, perChannel: true, embeddings: true, format: 'contrib', calibration: { kind: 'minmax' },
-      symmetric: true, mixedBlockSize: 32, attention: true,
+      mode: { kind: 'int8' },
+      perChannel: true,
+      embeddings: true,
+      format: 'contrib',
+      calibration: { kind: 'minmax' },
+      symmetric: true,
+      mixedBlockSize: 32,
+      attention: true,
     });
     expect(parseQuantizeSettings({ mode: 'int8', perChannel: 'false', embeddings: false }).perChannel).toBe(false);
     expect(parseRangeMethod('percentile')).toEqual({ kind: 'percentile', percentile: 99.999 });
@@ -39,7 +45,7 @@ describe('quantize settings', () => {
     [{ mode: 'mixed:1.5' }, /\(0, 1\]/],
     [{ mode: 'mixed:0' }, /\(0, 1\]/],
     [{ mode: 'mixed:lots' }, /fraction/],
-    [{ mode: 'int8', perChannel: 'maybe' }, /perChannel must be true or false/],
+    [{ mode: 'int8', perChannel: 'maybe' }, /perChannel 'maybe': expected true or false \(flag --per-tensor\)/],
     [{ mode: 'int8', format: 'qoperator' }, /format/],
     [{ mode: 'int8', calibration: 'entropy' }, /minmax/],
     [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],

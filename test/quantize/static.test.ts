@@ -47,7 +47,7 @@ describe('quantize int8-static', () => {
     expectWeightsReadBack(model, s, q, d.quantized);
   });
 
-  it.skipIf(!hasFixtures)('raises opset 11 to 13 for per-channel weights when the graph allows it', async () => {
+  it.skipIf(!hasFixtures)('raises opset 11 to 13 for per-channel weights when the graph allows it (needs ../shared/fixtures/onnx)', async () => {
     const m = loadModel(join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx'));
     const fs = findBert(m);
     const { model: q, report } = await quantize(m, fs, { mode: 'int8-static' }, syntheticCalibration(fs.vocabSize, 2));
@@ -59,7 +59,7 @@ describe('quantize int8-static', () => {
     expect(relativeDiff(before, await outputsOf(q, f))).toBeLessThan(0.2);
   });
 
-  it.skipIf(!hasFixtures)('raises a keras2onnx opset-10 graph (fixed length 7) to 13', async () => {
+  it.skipIf(!hasFixtures)('raises a keras2onnx opset-10 graph (fixed length 7) to 13 (needs ../shared/fixtures/onnx)', async () => {
     const m = loadModel(join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
     const fs = findBert(m);
     const { model: q, report } = await quantize(m, fs, { mode: 'int8-static' }, syntheticCalibration(fs.vocabSize, 2, 3, 5, 7));
@@ -69,7 +69,7 @@ describe('quantize int8-static', () => {
     expect(relativeDiff(await outputsOf(m, f), await outputsOf(q, f))).toBeLessThan(0.2);
   });
 
-  it.skipIf(!hasFixtures)('refuses per-channel on an opset it cannot raise, and works per tensor there', async () => {
+  it.skipIf(!hasFixtures)('refuses per-channel on an opset it cannot raise, and works per tensor there (needs ../shared/fixtures/onnx)', async () => {
     const m = loadModel(join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx'));
     const fs = findBert(m);
     // A Softmax with the opset-11 default axis 1 flattens [batch, heads, seq, seq] to 2-D: not the same at opset 13.

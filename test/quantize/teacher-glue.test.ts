@@ -15,7 +15,7 @@ const CASES = [
   { dir: 'stsb-L4H256', task: 'STS-B' },
 ];
 
-describe.skipIf(!hasTeachers || !hasGlue)('int8 per-channel with embeddings on the shared teachers', () => {
+describe.skipIf(!hasTeachers || !hasGlue)('int8 per-channel with embeddings on the shared teachers (needs ../shared/teachers and ../shared/glue)', () => {
   for (const c of CASES) {
     it(`${c.task}: at most 1 point lost, at most 30% of the bytes`, async () => {
       const dir = join(TEACHERS, c.dir);

@@ -13,7 +13,7 @@ import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { expectWeightsReadBack, quantize, relativeDiff } from './helpers.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
 
-describe.skipIf(!hasTeachers)('quantize the SST-2 teacher', () => {
+describe.skipIf(!hasTeachers)('quantize the SST-2 teacher (needs ../shared/teachers)', () => {
   let model: Model;
   let s: BertStructure;
   let feeds: Feeds;

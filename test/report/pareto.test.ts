@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { dominates, paretoFront, paretoMask, paretoMaskBy, type Objective } from '../../src/report/pareto.ts';
 
-interface P { name: string; bytes: number; score: number; group?: string }
+interface P {
+  name: string;
+  bytes: number;
+  score: number;
+  group?: string;
+}
 const objectives: Objective<P>[] = [
   { value: (p) => p.bytes, direction: 'min' },
   { value: (p) => p.score, direction: 'max' },

@@ -15,6 +15,8 @@ export interface FakePoint {
   p50?: number;
   task?: string;
   metrics?: MetricValues;
+  /** Whether its bench held the machine-wide timing lock (absent: a result stored before it was recorded). */
+  timingExclusive?: boolean;
 }
 
 const stats = (p50: number) => ({ runs: 5, p50Ms: p50, p90Ms: p50 * 1.1, p99Ms: p50 * 1.2, meanMs: p50, minMs: p50 * 0.9, throughput: 1000 / p50 });
@@ -56,6 +58,15 @@ export function fakePoint(f: FakePoint, i = 0): StoredPoint {
         shapes: [{ batch: 1, seq: 64, model: stats(p50), ...(steps.length ? { baseline: stats(p50 * speedup), speedup } : {}) }],
         ...(steps.length ? { speedup } : {}),
         memory: { model: { sessionRssBytes: 1e6 }, peakRssBytes: 1e8, peakRssScope: 'bench' },
+        ...(f.timingExclusive !== undefined
+          ? {
+              timing: {
+                exclusive: f.timingExclusive,
+                waitedSeconds: f.timingExclusive ? 0 : 600,
+                ...(f.timingExclusive ? {} : { heldBy: 4242, reason: 'busy' }),
+              },
+            }
+          : {}),
         seconds: 1,
       },
       speedup,
@@ -73,7 +84,7 @@ export function posterPoints(): StoredPoint[] {
     { model: 'sst2', label: 'baseline', bytes: 44.7e6, glue: 0.734 },
     { model: 'sst2', label: 'heads-40%', bytes: 42.6e6, glue: 0.72, speedup: 1.2 },
     { model: 'sst2', label: 'int8', bytes: 11.4e6, glue: 0.731, speedup: 1.8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
-    { model: 'sst2', label: 'factorized', bytes: 21e6, glue: 0.70, speedup: 1.0 },
+    { model: 'sst2', label: 'factorized', bytes: 21e6, glue: 0.7, speedup: 1.0 },
     { model: 'sst2', label: 'combined', bytes: 5.6e6, glue: 0.69, speedup: 2.3 },
     { model: 'stsb', label: 'baseline', bytes: 44.7e6, glue: 0.176, task: 'STS-B', metrics: { pearson: 0.1735, spearmanr: 0.178 } },
     { model: 'stsb', label: 'int8', bytes: 11.4e6, glue: 0.17, speedup: 1.7, task: 'STS-B', metrics: { pearson: 0.17, spearmanr: 0.17 } },

@@ -7,7 +7,7 @@ import { toCsv, toMarkdown, formatMetrics } from '../../src/report/table.ts';
 import { chartPoints } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { writeReportFiles } from '../../src/report/write.ts';
-import { posterPoints } from './points.ts';
+import { fakePoint, posterPoints } from './points.ts';
 
 describe('report rows', () => {
   const data = buildReport(posterPoints());
@@ -15,7 +15,14 @@ describe('report rows', () => {
 
   it('orders rows by model, baseline first, and relates each to its own baseline', () => {
     expect(data.rows.map((r) => `${r.model}/${r.label}`)).toEqual([
-      'sst2/baseline', 'sst2/combined', 'sst2/factorized', 'sst2/heads-40%', 'sst2/int8', 'stsb/baseline', 'stsb/broken', 'stsb/int8',
+      'sst2/baseline',
+      'sst2/combined',
+      'sst2/factorized',
+      'sst2/heads-40%',
+      'sst2/int8',
+      'stsb/baseline',
+      'stsb/broken',
+      'stsb/int8',
     ]);
     expect(row('sst2', 'int8').bytesOfOriginal).toBeCloseTo(11.4 / 44.7, 6);
     expect(row('sst2', 'int8').glueOfOriginal).toBeCloseTo(0.731 / 0.734, 6);
@@ -43,9 +50,26 @@ describe('report rows', () => {
     expect(md).toContain('| sst2 | int8 | quantize mode=int8 | 2.85M | 11.4 | 25.5% | ×1.80 | 5.56 | SST-2 acc 73.10 | 73.10 | 99.6% | size, latency |');
     expect(md).toContain('STS-B Pearson 17.35 / Spearman 17.80');
     const csv = toCsv(data).trim().split('\n');
-    expect(csv[0]).toBe('sweep,model,pipeline,parameters,params,bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,front_bytes,front_latency,key');
+    expect(csv[0]).toBe(
+      'sweep,model,pipeline,parameters,params,bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,front_bytes,front_latency,timing_exclusive,key',
+    );
     expect(csv).toHaveLength(9);
     expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,1,1,10,10,1,64,0.734,,,0.734,1,true,true,')).toBe(true);
+  });
+
+  it('marks a speed-up timed without the machine-wide timing lock, and says what the mark means', () => {
+    const points = posterPoints();
+    const shared = fakePoint({ model: 'sst2', label: 'ffn-30%', bytes: 42.2e6, glue: 0.734, speedup: 2.95, timingExclusive: false }, 9);
+    const alone = fakePoint({ model: 'sst2', label: 'ffn-20%', bytes: 43e6, glue: 0.734, speedup: 1.1, timingExclusive: true }, 10);
+    const md = toMarkdown(buildReport([...points, shared, alone]));
+    expect(md).toMatch(/\| sst2 \| ffn-30% \|[^\n]*\| ×2\.95† \|/);
+    expect(md).toMatch(/\| sst2 \| ffn-20% \|[^\n]*\| ×1\.10 \|/);
+    expect(md).toContain('† Timed without the machine-wide timing lock');
+    expect(toMarkdown(buildReport(points))).not.toContain('†');
+    const csv = toCsv(buildReport([shared, alone]))
+      .trim()
+      .split('\n');
+    expect(Object.fromEntries(csv.slice(1).map((l) => [l.split(',')[2], l.split(',').at(-2)]))).toEqual({ 'ffn-30%': 'false', 'ffn-20%': 'true' });
   });
 
   it('formats metrics and escapes HTML', () => {
@@ -56,7 +80,12 @@ describe('report rows', () => {
   it('charts every scored point with its front order', () => {
     const pts = chartPoints(data, 'bytes');
     expect(pts).toHaveLength(7); // 'broken' has no GLUE score
-    expect(pts.filter((p) => p.model === 'sst2' && p.front).sort((a, b) => a.order - b.order).map((p) => p.label)).toEqual(['combined', 'int8', 'baseline']);
+    expect(
+      pts
+        .filter((p) => p.model === 'sst2' && p.front)
+        .sort((a, b) => a.order - b.order)
+        .map((p) => p.label),
+    ).toEqual(['combined', 'int8', 'baseline']);
   });
 });
 
@@ -64,7 +93,14 @@ describe('report files', () => {
   it('writes the table in every format, both SVG charts, and an offline HTML page with the charts inline', async () => {
     const out = mkdtempSync(join(tmpdir(), 'report-'));
     const files = await writeReportFiles(buildReport(posterPoints()), out, ['md', 'csv', 'json', 'html'], 'poster.sqlite');
-    expect(files.map((f) => f.slice(out.length + 1))).toEqual(['pareto-bytes.svg', 'pareto-latency.svg', 'report.md', 'report.csv', 'report.json', 'report.html']);
+    expect(files.map((f) => f.slice(out.length + 1))).toEqual([
+      'pareto-bytes.svg',
+      'pareto-latency.svg',
+      'report.md',
+      'report.csv',
+      'report.json',
+      'report.html',
+    ]);
     for (const kind of ['bytes', 'latency']) {
       const svg = readFileSync(join(out, `pareto-${kind}.svg`), 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);

@@ -8,14 +8,16 @@ import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherS
 import { writeReportFiles } from '../../src/report/write.ts';
 import { fakePoint, posterPoints, type FakePoint } from './points.ts';
 
-const kd = (settings: Record<string, unknown> = {}): PassStep[] => [{ pass: 'distill', settings: { student: 'bert:layers=1,hidden=128', alpha: 0.5, ...settings } }];
+const kd = (settings: Record<string, unknown> = {}): PassStep[] => [
+  { pass: 'distill', settings: { student: 'bert:layers=1,hidden=128', alpha: 0.5, ...settings } },
+];
 const everyOther: PassStep[] = [{ pass: 'distill', settings: { student: 'every-other', alpha: 0.5 } }];
 
 /** examples/teacher-size.yaml in miniature: two teachers (params = bytes / 4), the same students from each. */
 function teacherSizeList(): FakePoint[] {
   return [
     { model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: 0.734 },
-    { model: 'teacher-L4H256', label: 'every-other+kd', bytes: 36e6, glue: 0.70, steps: everyOther },
+    { model: 'teacher-L4H256', label: 'every-other+kd', bytes: 36e6, glue: 0.7, steps: everyOther },
     { model: 'teacher-L4H256', label: 'L1H128+kd', bytes: 2e6, glue: 0.68, steps: kd() },
     { model: 'teacher-L4H256', label: 'int8', bytes: 11e6, glue: 0.73, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
     { model: 'teacher-L2H256', label: 'baseline', bytes: 40e6, glue: 0.811 },
@@ -29,7 +31,7 @@ const dataOf = (list: FakePoint[]) => buildReport(list.map(fakePoint));
 const brief = (data: ReturnType<typeof dataOf>) => teacherSizePoints(data).map((p) => `${p.series} ${p.teacher} x=${p.x} y=${p.y.toFixed(1)} #${p.order}`);
 
 describe('teacher-size points', () => {
-  it('puts each distilled student at its teacher\'s size, one line per pipeline sorted by x, and the teachers as their own series', () => {
+  it("puts each distilled student at its teacher's size, one line per pipeline sorted by x, and the teachers as their own series", () => {
     expect(brief(dataOf(teacherSizeList()))).toEqual([
       'every-other+kd teacher-L2H256 x=10 y=75.0 #0',
       'every-other+kd teacher-L4H256 x=11 y=70.0 #1',
@@ -57,7 +59,13 @@ describe('teacher-size points', () => {
       ...teacherSizeList().filter((f) => f.model === 'teacher-L2H256'),
       { model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: 0.734 },
       { model: 'small', label: 'baseline', bytes: 8e6, glue: 0.6 },
-      { model: 'small', label: 'from-L4 (path)', bytes: 8e6, glue: 0.64, steps: [{ pass: 'prune-heads', settings: { ratio: 0.5 } }, ...kd({ teacher: '../../models/teacher-L4H256' })] },
+      {
+        model: 'small',
+        label: 'from-L4 (path)',
+        bytes: 8e6,
+        glue: 0.64,
+        steps: [{ pass: 'prune-heads', settings: { ratio: 0.5 } }, ...kd({ teacher: '../../models/teacher-L4H256' })],
+      },
       { model: 'small', label: 'from-L4 (file)', bytes: 8e6, glue: 0.641, steps: kd({ teacher: '/models/teacher-L4H256/model.onnx' }) },
       { model: 'small', label: 'from-L4 (name)', bytes: 8e6, glue: 0.642, steps: kd({ teacher: 'teacher-L4H256' }) },
       { model: 'small', label: 'from-L2 (hash)', bytes: 8e6, glue: 0.65, steps: kd({ teacher: 'sha256:sha-teacher-L2H256' }) },
@@ -91,7 +99,8 @@ describe('teacher-size chart', () => {
   it('renders to SVG with every series', async () => {
     const svg = (await renderTeacherSizeChart(dataOf(teacherSizeList())))!;
     expect(svg.startsWith('<svg')).toBe(true);
-    for (const name of ['every-other+kd', 'L1H128+kd', 'L1H128-labels', 'teacher', 'teacher-L4H256', 'teacher-L2H256']) expect(svg).toContain(`>${name}</text>`);
+    for (const name of ['every-other+kd', 'L1H128+kd', 'L1H128-labels', 'teacher', 'teacher-L4H256', 'teacher-L2H256'])
+      expect(svg).toContain(`>${name}</text>`);
     expect(svg).toContain('teacher parameters (M)');
     expect(svg).toContain('stroke-dasharray="6,4"');
   });

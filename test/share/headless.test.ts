@@ -26,7 +26,15 @@ describe('share-layers and layers without attention', () => {
     const pruned = applyHeadPruning(model, findBert(model), { 0: ALL_HEADS });
     const roles = layerWeights(findBert(pruned).layers[0]).map((w) => w.role);
     expect(roles).toEqual([
-      'attention.bias', 'attentionNorm.scale', 'attentionNorm.bias', 'ffn.in.weight', 'ffn.in.bias', 'ffn.out.weight', 'ffn.out.bias', 'outputNorm.scale', 'outputNorm.bias',
+      'attention.bias',
+      'attentionNorm.scale',
+      'attentionNorm.bias',
+      'ffn.in.weight',
+      'ffn.in.bias',
+      'ffn.out.weight',
+      'ffn.out.bias',
+      'outputNorm.scale',
+      'outputNorm.bias',
     ]);
   });
 

@@ -65,9 +65,19 @@ function withChainedQueryWeights(m: Model): Model {
     g.initializers.set(name, float32Tensor(name, [cols, rows], tv));
     const mm = g.nodes.find((n) => n.name === q.node)!;
     const i = layer.index;
-    g.nodes.splice(g.nodes.indexOf(mm), 0,
+    g.nodes.splice(
+      g.nodes.indexOf(mm),
+      0,
       { name: `chain_id_${i}`, opType: 'Identity', domain: '', inputs: [name], outputs: [`chain_id_${i}_out`], attributes: {} },
-      { name: `chain_t_${i}`, opType: 'Transpose', domain: '', inputs: [`chain_id_${i}_out`], outputs: [`chain_t_${i}_out`], attributes: { perm: { type: 'ints', value: [1, 0] } } });
+      {
+        name: `chain_t_${i}`,
+        opType: 'Transpose',
+        domain: '',
+        inputs: [`chain_id_${i}_out`],
+        outputs: [`chain_t_${i}_out`],
+        attributes: { perm: { type: 'ints', value: [1, 0] } },
+      },
+    );
     mm.inputs = mm.inputs.map((x) => (x === q.weight ? `chain_t_${i}_out` : x));
     g.initializers.delete(q.weight);
   }
@@ -111,25 +121,36 @@ describe('share-layers on a built BERT', () => {
 
   it("'groups:2' from 'layer:1' copies layers 1 and 3, and matches the model built that way", async () => {
     const { model: out, details } = await share(model, { share: 'groups:2', from: 'layer:1' });
-    expect(details.groups).toEqual([[0, 1], [2, 3]]);
+    expect(details.groups).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     expect(details.layerDrift[1]).toBe(0);
     expect(details.layerDrift[3]).toBe(0);
     expect(details.encoderBytesAfter).toBe(details.encoderBytesBefore / 2);
     const copied = new Map(w);
-    for (const [from, to] of [[1, 0], [3, 2]]) {
-      for (const role of LAYER_ROLES) for (const sfx of ['weight', 'bias']) copied.set(`${layerParamNames(to)[role]}.${sfx}`, w.get(`${layerParamNames(from)[role]}.${sfx}`)!);
+    for (const [from, to] of [
+      [1, 0],
+      [3, 2],
+    ]) {
+      for (const role of LAYER_ROLES)
+        for (const sfx of ['weight', 'bias']) copied.set(`${layerParamNames(to)[role]}.${sfx}`, w.get(`${layerParamNames(from)[role]}.${sfx}`)!);
     }
     const [a, b] = [await runModel(build(copied), { vocab: 128 }), await runModel(out, { vocab: 128 })];
     expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
     const s = findBert(out);
     expect(s.layers[0].ffn.in.weight).toBe(s.layers[1].ffn.in.weight);
     expect(s.layers[1].ffn.in.weight).not.toBe(s.layers[2].ffn.in.weight);
-    expect(Array.from(readFloat32(out.graph.initializers.get(s.layers[0].attentionNorm.scale)!))).toEqual(Array.from(w.get('bert.encoder.layer.1.attention.output.LayerNorm.weight')!));
+    expect(Array.from(readFloat32(out.graph.initializers.get(s.layers[0].attentionNorm.scale)!))).toEqual(
+      Array.from(w.get('bert.encoder.layer.1.attention.output.LayerNorm.weight')!),
+    );
   });
 
   it('identical layers: sharing all of them changes nothing but the size', async () => {
     const same = new Map(w);
-    for (let l = 1; l < 4; l++) for (const role of LAYER_ROLES) for (const sfx of ['weight', 'bias']) same.set(`${layerParamNames(l)[role]}.${sfx}`, w.get(`${layerParamNames(0)[role]}.${sfx}`)!);
+    for (let l = 1; l < 4; l++)
+      for (const role of LAYER_ROLES)
+        for (const sfx of ['weight', 'bias']) same.set(`${layerParamNames(l)[role]}.${sfx}`, w.get(`${layerParamNames(0)[role]}.${sfx}`)!);
     const m = build(same);
     const { model: out, details } = await share(m, { share: 'all' });
     expect(details.layerDrift).toEqual([0, 0, 0, 0]);
@@ -166,7 +187,9 @@ describe('share-layers on a built BERT', () => {
   it('layers pruned differently cannot share: the error names the layers', async () => {
     const m = tinyBert({ numLayers: 4 });
     const pruned = applyHeadPruning(m, findBert(m), { 2: [0] });
-    await expect(share(pruned, { share: 'all' })).rejects.toThrow(/layers 0 and 2 differ in attention\.q\.weight: \[32,32\] float32 in_out vs \[32,24\] float32 in_out/);
+    await expect(share(pruned, { share: 'all' })).rejects.toThrow(
+      /layers 0 and 2 differ in attention\.q\.weight: \[32,32\] float32 in_out vs \[32,24\] float32 in_out/,
+    );
     await expect(share(pruned, { share: 'groups:2' })).rejects.toThrow(/layers 2 and 3 differ/);
     // Pruned alike within each group: fine.
     const alike = applyHeadPruning(m, findBert(m), { 2: [0], 3: [1] });
@@ -175,7 +198,7 @@ describe('share-layers on a built BERT', () => {
   });
 });
 
-describe.skipIf(!hasFixtures)('share-layers on exporter fixtures', () => {
+describe.skipIf(!hasFixtures)('share-layers on exporter fixtures (needs ../shared/fixtures/onnx)', () => {
   for (const f of FIXTURE_MODELS) {
     it(`${f.file}: groups:L is a no-op; 'all' runs, shrinks and is discovered`, async () => {
       const m = await loadModel(fixture(f.file));
@@ -197,7 +220,7 @@ describe.skipIf(!hasFixtures)('share-layers on exporter fixtures', () => {
   }
 });
 
-describe.skipIf(!hasTeachers)('share-layers on the SST-2 teacher (4 layers, hidden 256)', () => {
+describe.skipIf(!hasTeachers)('share-layers on the SST-2 teacher (4 layers, hidden 256) (needs ../shared/teachers)', () => {
   it("'all': encoder bytes ÷ 4, the file shrinks by the rest, runs in onnxruntime, discovery OK", async () => {
     const m = await loadModel(`${TEACHERS}/sst2-L4H256/model.onnx`);
     const { model: out, details } = await share(m, { share: 'all' });

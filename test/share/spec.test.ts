@@ -20,7 +20,11 @@ describe('share-layers settings', () => {
 
   it('groups are consecutive runs of equal size', () => {
     expect(layerGroups(4, { kind: 'all' })).toEqual([[0, 1, 2, 3]]);
-    expect(layerGroups(6, { kind: 'groups', count: 3 })).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(layerGroups(6, { kind: 'groups', count: 3 })).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
     expect(layerGroups(3, { kind: 'groups', count: 3 })).toEqual([[0], [1], [2]]);
   });
 
@@ -30,7 +34,10 @@ describe('share-layers settings', () => {
   });
 
   it('layer:K must lie inside each group', () => {
-    expect(layerGroups(4, { kind: 'groups', count: 2 }, { kind: 'layer', index: 1 })).toEqual([[0, 1], [2, 3]]);
+    expect(layerGroups(4, { kind: 'groups', count: 2 }, { kind: 'layer', index: 1 })).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     expect(() => layerGroups(4, { kind: 'groups', count: 2 }, { kind: 'layer', index: 2 })).toThrow(/each group has 2 layers \(positions 0-1\)/);
     expect(() => layerGroups(4, { kind: 'all' }, { kind: 'layer', index: 4 })).toThrow(SettingsError);
   });

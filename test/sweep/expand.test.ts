@@ -4,10 +4,13 @@ import { autoLabel, cartesian, expandPipeline, gridAxes } from '../../src/sweep/
 
 describe('grid expansion', () => {
   it('expands every list-valued setting, first axis slowest (prune ratios × quantize modes)', () => {
-    const points = expandPipeline([
-      { pass: 'prune-heads', settings: { ratio: [0.2, 0.4], importance: 'magnitude' } },
-      { pass: 'quantize', settings: { mode: ['int8', 'int4-block:32'] } },
-    ], 'heads-{ratio}-{mode}');
+    const points = expandPipeline(
+      [
+        { pass: 'prune-heads', settings: { ratio: [0.2, 0.4], importance: 'magnitude' } },
+        { pass: 'quantize', settings: { mode: ['int8', 'int4-block:32'] } },
+      ],
+      'heads-{ratio}-{mode}',
+    );
     expect(points.map((p) => p.label)).toEqual(['heads-0.2-int8', 'heads-0.2-int4-block:32', 'heads-0.4-int8', 'heads-0.4-int4-block:32']);
     expect(points[1]!.steps).toEqual([
       { pass: 'prune-heads', settings: { ratio: 0.2, importance: 'magnitude' } },
@@ -23,10 +26,13 @@ describe('grid expansion', () => {
   });
 
   it('appends the values to a name without placeholders, and qualifies axes two steps share', () => {
-    const points = expandPipeline([
-      { pass: 'prune-heads', settings: { ratio: [0.2, 0.4] } },
-      { pass: 'prune-ffn', settings: { ratio: [0.3] } },
-    ], 'both');
+    const points = expandPipeline(
+      [
+        { pass: 'prune-heads', settings: { ratio: [0.2, 0.4] } },
+        { pass: 'prune-ffn', settings: { ratio: [0.3] } },
+      ],
+      'both',
+    );
     expect(points.map((p) => p.label)).toEqual(['both(prune-heads.ratio=0.2, prune-ffn.ratio=0.3)', 'both(prune-heads.ratio=0.4, prune-ffn.ratio=0.3)']);
   });
 
@@ -48,6 +54,11 @@ describe('grid expansion', () => {
 
   it('labels a pipeline by its passes and values', () => {
     expect(autoLabel([])).toBe('baseline');
-    expect(autoLabel([{ pass: 'prune-heads', settings: { ratio: 0.4 } }, { pass: 'quantize', settings: { mode: 'int8' } }])).toBe('prune-heads 0.4 + quantize int8');
+    expect(
+      autoLabel([
+        { pass: 'prune-heads', settings: { ratio: 0.4 } },
+        { pass: 'quantize', settings: { mode: 'int8' } },
+      ]),
+    ).toBe('prune-heads 0.4 + quantize int8');
   });
 });

@@ -4,11 +4,23 @@ import type { SweepPoint } from '../../src/sweep/plan.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
 
 const point = (model: string, label: string): SweepPoint => ({
-  key: `${model}-${label}`, toolVersion: '0', sweep: 's', model: { name: model, onnx: '', dir: '', sha256: '' }, label,
-  steps: label === 'baseline' ? [] : [{ pass: 'prune-heads', settings: { ratio: 0.4 } }], tasks: ['SST-2'], calibration: null,
-  bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 }, eval: {}, glueDir: '', outputDir: null, keepModel: false,
+  key: `${model}-${label}`,
+  toolVersion: '0',
+  versions: { tool: '0', passes: {} },
+  sweep: 's',
+  model: { name: model, onnx: '', dir: '', sha256: '' },
+  label,
+  steps: label === 'baseline' ? [] : [{ pass: 'prune-heads', settings: { ratio: 0.4 } }],
+  tasks: ['SST-2'],
+  calibration: null,
+  bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+  eval: {},
+  glueDir: '',
+  outputDir: null,
+  keepModel: false,
 });
-const result = (glue: number | null, bytes: number, speedup = 1): PointResult => ({ glue, bytes, speedup, seconds: { total: 2, compress: 0, eval: 1, bench: 1 } }) as PointResult;
+const result = (glue: number | null, bytes: number, speedup = 1): PointResult =>
+  ({ glue, bytes, speedup, seconds: { total: 2, compress: 0, eval: 1, bench: 1 } }) as PointResult;
 
 describe('sweep progress', () => {
   it('the best variant keeps the largest share of its own baseline GLUE score, ties going to the smaller', () => {
@@ -26,7 +38,9 @@ describe('sweep progress', () => {
   });
 
   it('prints one line per finished point relative to its baseline', () => {
-    expect(pointLine(point('sst2', 'heads'), result(0.76, 30e6, 1.25), result(0.8, 40e6))).toBe('sst2 · heads: GLUE 76.00 (95.0%), 30.0 MB (75.0%), ×1.25, 2.0 s');
+    expect(pointLine(point('sst2', 'heads'), result(0.76, 30e6, 1.25), result(0.8, 40e6))).toBe(
+      'sst2 · heads: GLUE 76.00 (95.0%), 30.0 MB (75.0%), ×1.25, 2.0 s',
+    );
     expect(pointLine(point('sst2', 'baseline'), result(0.8, 40e6), undefined)).toBe('sst2 · baseline: GLUE 80.00, 40.0 MB, ×1.00, 2.0 s');
   });
 });

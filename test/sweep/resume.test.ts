@@ -48,7 +48,10 @@ function integrity(path: string): string {
 
 function childPids(pid: number): number[] {
   const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return ps.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  return ps.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
 }
 
 function alive(pid: number): boolean {

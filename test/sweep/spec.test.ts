@@ -44,9 +44,38 @@ describe('sweep file', () => {
   });
 
   it.each([
-    [{ pipelines: [{ name: 'q', steps: [{ pass: 'quantise', settings: { mode: 'int8' } }] }] }, /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'quantise' \(known: .*prune-heads/],
-    [{ pipelines: [{ name: 'h', steps: [{ pass: 'prune-heads', settings: { ratio: 1.5 } }] }] }, /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: .*ratio must be in \[0, 1\)/],
-    [{ pipelines: [{ name: 'h-{ratio}', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 2] } }] }] }, /pipelines\[0\]\.grid\[0\] \(grid point 2: h-2\)\.settings: /],
+    [
+      { pipelines: [{ name: 'q', steps: [{ pass: 'quantise', settings: { mode: 'int8' } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'quantise' \(known: .*prune-heads/,
+    ],
+    [
+      { pipelines: [{ name: 'h', steps: [{ pass: 'prune-heads', settings: { ratio: 1.5 } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: prune-heads: ratio 1\.5: expected a number in \[0, 1\) \(flag --prune-heads\)$/,
+    ],
+    [
+      { pipelines: [{ name: 'h', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4, importanse: 'ablation' } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: prune-heads: unknown setting 'importanse' \(known: ratio, heads, importance, /,
+    ],
+    [
+      { pipelines: [{ name: 'h', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4, seed: 3 } }] }] },
+      /settings: prune-heads: seed 3: only importance random uses a seed \(importance is magnitude\) \(flag --seed\)$/,
+    ],
+    [
+      { pipelines: [{ name: 'f', steps: [{ pass: 'factorize-embeddings', settings: { rank: 0 } }] }] },
+      /settings: factorize-embeddings: rank 0: expected an integer ≥ 1 \(flag --factorize-embeddings\)$/,
+    ],
+    [
+      { pipelines: [{ name: 's', steps: [{ pass: 'share-layers', settings: { share: 'none' } }] }] },
+      /settings: share-layers: share 'none': expected 'all' or 'groups:N'.* \(flag --share-layers\)$/,
+    ],
+    [
+      { calibration: false, pipelines: [{ name: 'h', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4, importance: 'ablation' } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: prune-heads with these settings measures the model on calibration data, but model 'tiny-sst2' has calibration: false$/,
+    ],
+    [
+      { pipelines: [{ name: 'h-{ratio}', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 2] } }] }] },
+      /pipelines\[0\]\.grid\[0\] \(grid point 2: h-2\)\.settings: /,
+    ],
     [{ pipelines: [{ name: 'h' }] }, /^tiny\.yaml: pipelines\[0\]: give either 'steps'/],
     [{ pipelines: ['baseline', 'baseline'] }, /pipeline label 'baseline' is used twice/],
     [{ models: [{ path: 'models/none', tasks: ['SST-2'] }] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
@@ -81,7 +110,9 @@ describe('sweep file', () => {
     writeFileSync(bad, 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: x, steps: [{pass: distil, settings: {}}]}\n');
     const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', join(t.root, 'x.sqlite')], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^compress: .*bad-pass\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: /)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^compress: .*bad-pass\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: /),
+    ]);
   });
 });
 

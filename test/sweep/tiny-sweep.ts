@@ -10,15 +10,60 @@ import { saveModel } from '../../src/onnx/index.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 const WORDS = [
-  'the', 'a', 'movie', 'film', 'is', 'was', 'good', 'bad', 'great', 'awful', 'fun', 'dull', 'story', 'plot', 'acting', 'very',
-  'not', 'quite', 'and', 'but', 'man', 'woman', 'dog', 'cat', 'runs', 'sits', 'plays', 'eats', 'on', 'in', 'with', 'guitar',
-  'ball', 'park', 'street', 'red', 'blue', 'big', 'small', 'child', 'horse', 'rides', 'reads', 'book', 'sings', 'song', '.', ',',
+  'the',
+  'a',
+  'movie',
+  'film',
+  'is',
+  'was',
+  'good',
+  'bad',
+  'great',
+  'awful',
+  'fun',
+  'dull',
+  'story',
+  'plot',
+  'acting',
+  'very',
+  'not',
+  'quite',
+  'and',
+  'but',
+  'man',
+  'woman',
+  'dog',
+  'cat',
+  'runs',
+  'sits',
+  'plays',
+  'eats',
+  'on',
+  'in',
+  'with',
+  'guitar',
+  'ball',
+  'park',
+  'street',
+  'red',
+  'blue',
+  'big',
+  'small',
+  'child',
+  'horse',
+  'rides',
+  'reads',
+  'book',
+  'sings',
+  'song',
+  '.',
+  ',',
 ];
 
 /** A deterministic pseudo-random sentence of 4–9 words. */
 function sentence(i: number): string {
   let s = (i * 2654435761) >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const n = 4 + Math.floor(next() * 6);
   return Array.from({ length: n }, () => WORDS[Math.floor(next() * WORDS.length)]!).join(' ');
 }
@@ -26,11 +71,20 @@ function sentence(i: number): string {
 function writeGlue(dir: string, rows: number): void {
   mkdirSync(join(dir, 'SST-2'), { recursive: true });
   mkdirSync(join(dir, 'STS-B'), { recursive: true });
-  for (const [split, offset] of [['train', 0], ['dev', 1000]] as const) {
+  for (const [split, offset] of [
+    ['train', 0],
+    ['dev', 1000],
+  ] as const) {
     const sst = ['sentence\tlabel', ...Array.from({ length: rows }, (_, i) => `${sentence(offset + i)}\t${i % 2}`)];
     writeFileSync(join(dir, 'SST-2', `${split}.tsv`), sst.join('\n') + '\n');
-    const sts = ['index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore',
-      ...Array.from({ length: rows }, (_, i) => `${i}\tmain-captions\tMSRvid\t2012test\t${i}\tnone\tnone\t${sentence(offset + 2 * i)}\t${sentence(offset + 2 * i + 1)}\t${((i * 7) % 50 / 10).toFixed(3)}`)];
+    const sts = [
+      'index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore',
+      ...Array.from(
+        { length: rows },
+        (_, i) =>
+          `${i}\tmain-captions\tMSRvid\t2012test\t${i}\tnone\tnone\t${sentence(offset + 2 * i)}\t${sentence(offset + 2 * i + 1)}\t${(((i * 7) % 50) / 10).toFixed(3)}`,
+      ),
+    ];
     writeFileSync(join(dir, 'STS-B', `${split}.tsv`), sts.join('\n') + '\n');
   }
 }

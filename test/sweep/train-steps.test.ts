@@ -44,15 +44,31 @@ const distill = (settings: Record<string, unknown>) => ({ name: 'kd', steps: [{ 
 describe('train / distill steps in a sweep file', () => {
   it('parses them: settings split for the library, paths resolved against the file, grids over their settings', () => {
     const spec = parse([
-      { name: 'ffn+kd', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, { pass: 'distill', settings: { epochs: 1, maxExamples: 64, alpha: 0.3, temperature: 2, logitLoss: 'mse', teacher: 'models/tiny-stsb' } }] },
+      {
+        name: 'ffn+kd',
+        steps: [
+          { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+          { pass: 'distill', settings: { epochs: 1, maxExamples: 64, alpha: 0.3, temperature: 2, logitLoss: 'mse', teacher: 'models/tiny-stsb' } },
+        ],
+      },
       { name: 'tiny', steps: [{ pass: 'distill', settings: { student: 'bert:layers=1,hidden=32,heads=2,intermediate=64' } }] },
-      { name: 'eo-train-{seed}', grid: [{ pass: 'drop-layers', settings: { keep: 'every-other' } }, { pass: 'train', settings: { seed: [1, 2, 3], maxLength: 32 } }] },
+      {
+        name: 'eo-train-{seed}',
+        grid: [
+          { pass: 'drop-layers', settings: { keep: 'every-other' } },
+          { pass: 'train', settings: { seed: [1, 2, 3], maxLength: 32 } },
+        ],
+      },
     ]);
     expect(spec.pipelines.map((p) => p.label)).toEqual(['baseline', 'ffn+kd', 'tiny', 'eo-train-1', 'eo-train-2', 'eo-train-3']);
     const kd = spec.pipelines[1]!;
     expect(kd.training![0]).toBeNull();
     expect(kd.training![1]).toEqual({
-      kind: 'distill', teacher: join(t.root, 'models/tiny-stsb'), settings: { epochs: 1 }, distill: { alpha: 0.3, temperature: 2, logitLoss: 'mse' }, maxExamples: 64,
+      kind: 'distill',
+      teacher: join(t.root, 'models/tiny-stsb'),
+      settings: { epochs: 1 },
+      distill: { alpha: 0.3, temperature: 2, logitLoss: 'mse' },
+      maxExamples: 64,
     });
     expect(kd.steps[1]!.settings.teacher).toBe('models/tiny-stsb'); // the label and the report keep what the file says
     expect(spec.pipelines[2]!.training![0]).toMatchObject({ kind: 'distill', student: 'bert:layers=1,hidden=32,heads=2,intermediate=64' });
@@ -71,19 +87,48 @@ describe('train / distill steps in a sweep file', () => {
     [[distill({ teacher: 'models/none' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.teacher: .*models\/none: no such file or folder$/],
     [[distill({ student: 'bert:layers=x' })], /settings\.student: --student bert:layers=x: layers must be a positive integer/],
     [[distill({ student: 'bilstm:width=3' })], /settings\.student: student 'bilstm:width=3': unknown setting/],
-    [[distill({ student: 'models/nothing-here' })], /settings\.student: .*no such file or folder \(a student is every-other, bert:…, bilstm:… or a model path\)$/],
+    [
+      [distill({ student: 'models/nothing-here' })],
+      /settings\.student: .*no such file or folder \(a student is every-other, bert:…, bilstm:… or a model path\)$/,
+    ],
     [[distill({ task: 'sst-3' })], /settings\.task: unknown task 'sst-3'\. Did you mean 'SST-2'/],
     [[distill({ task: 'MRPC' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.task: MRPC is not a task of model 'tiny-sst2'/],
-    [[{ name: 't', steps: [{ pass: 'train', settings: { teacher: 'models/tiny-stsb' } }] }], /pipelines\[0\]\.steps\[0\]\.settings\.teacher: unknown train setting \('teacher' is a distill setting; known: /],
-    [[{ name: 'p', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, { pass: 'distill', settings: { student: 'every-other' } }] }], /^tiny\.yaml: pipelines\[0\]\.steps\[1\]\.settings\.student: a student replaces the model so far, so this must be the pipeline's first step/],
-    [[{ name: 's-{seed}', grid: [{ pass: 'train', settings: { seed: [1, 'x'] } }] }], /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.seed \(grid point 2: s-x\): expected an integer, got string "x"$/],
-    [[{ name: 'k', models: ['nope'], steps: [{ pass: 'train', settings: {} }] }], /^tiny\.yaml: pipelines\[0\]\.models\[0\]: no model named 'nope' \(models: tiny-sst2\)$/],
+    [
+      [{ name: 't', steps: [{ pass: 'train', settings: { teacher: 'models/tiny-stsb' } }] }],
+      /pipelines\[0\]\.steps\[0\]\.settings\.teacher: unknown train setting \('teacher' is a distill setting; known: /,
+    ],
+    [
+      [
+        {
+          name: 'p',
+          steps: [
+            { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+            { pass: 'distill', settings: { student: 'every-other' } },
+          ],
+        },
+      ],
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]\.settings\.student: a student replaces the model so far, so this must be the pipeline's first step/,
+    ],
+    [
+      [{ name: 's-{seed}', grid: [{ pass: 'train', settings: { seed: [1, 'x'] } }] }],
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.seed \(grid point 2: s-x\): expected an integer, got string "x"$/,
+    ],
+    [
+      [{ name: 'k', models: ['nope'], steps: [{ pass: 'train', settings: {} }] }],
+      /^tiny\.yaml: pipelines\[0\]\.models\[0\]: no model named 'nope' \(models: tiny-sst2\)$/,
+    ],
     [[distill({ intermediate: 'tiny' })], /settings\.intermediate: must be one of tinybert, pkd-skip, pkd-last or a list of matches \(got 'tiny'\)$/],
-    [[distill({ intermediate: [{ teacherLayer: 1, studentLayer: 1, feature: 'hiden', loss: 'mse' }] })], /settings\.intermediate\[0\]\.feature: expected one of embeddings, hidden/],
+    [
+      [distill({ intermediate: [{ teacherLayer: 1, studentLayer: 1, feature: 'hiden', loss: 'mse' }] })],
+      /settings\.intermediate\[0\]\.feature: expected one of embeddings, hidden/,
+    ],
     [[distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })], /settings\.layerMap: 'sideways': expected uniform, skip, last or teacher:student pairs/],
     [[distill({ augment: 2 })], /settings\.augment: augmented examples have no gold labels; use alpha 0 /],
     [[distill({ stage: 'general' })], /settings\.stage: unknown distill setting \(the general stage .* is not a sweep step/],
-    [[{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }], /pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: .*; and the training steps train, distill\)$/],
+    [
+      [{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }],
+      /pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: .*; and the training steps train, distill\)$/,
+    ],
   ])('refuses %j with one line naming the field', (pipelines, message) => {
     expect(refusal(() => parse(pipelines))).toMatch(message);
   });
@@ -93,19 +138,34 @@ describe('train / distill steps in a sweep file', () => {
     writeFileSync(bad, 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: x, steps: [{pass: distill, settings: {temprature: 2}}]}\n');
     const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', join(t.root, 'bad.sqlite')], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^compress: .*bad-distill\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.temprature: unknown distill setting \(known: /)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^compress: .*bad-distill\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.temprature: unknown distill setting \(known: /),
+    ]);
     expect(existsSync(join(t.root, 'bad.sqlite'))).toBe(false);
   });
 
   it('passes intermediate-layer KD settings through to the library', () => {
     const spec = parse([distill({ intermediate: 'pkd-skip', layerMap: [[2, 1]], pkdWeight: 50, intermediateEpochs: 2, alpha: 0, augment: 1 })]);
-    expect(spec.pipelines[1]!.training![0]!.distill).toEqual({ intermediate: 'pkd-skip', layerMap: [[2, 1]], pkdWeight: 50, intermediateEpochs: 2, alpha: 0, augment: 1 });
+    expect(spec.pipelines[1]!.training![0]!.distill).toEqual({
+      intermediate: 'pkd-skip',
+      layerMap: [[2, 1]],
+      pkdWeight: 50,
+      intermediateEpochs: 2,
+      alpha: 0,
+      augment: 1,
+    });
     const matches = [{ teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
-    expect(parse([distill({ intermediate: matches, layerMap: '2:1' })]).pipelines[1]!.training![0]!.distill).toEqual({ intermediate: [{ ...matches[0], weight: 1 }], layerMap: [[2, 1]] });
+    expect(parse([distill({ intermediate: matches, layerMap: '2:1' })]).pipelines[1]!.training![0]!.distill).toEqual({
+      intermediate: [{ ...matches[0], weight: 1 }],
+      layerMap: [[2, 1]],
+    });
   });
 
   it('a model with several tasks needs settings.task (or the pipeline limited to other models)', () => {
-    const models = [{ path: 'models/tiny-sst2', tasks: ['SST-2', 'MRPC'] }, { path: 'models/tiny-stsb', tasks: ['STS-B'] }];
+    const models = [
+      { path: 'models/tiny-sst2', tasks: ['SST-2', 'MRPC'] },
+      { path: 'models/tiny-stsb', tasks: ['STS-B'] },
+    ];
     expect(refusal(() => parse([distill({})], models))).toMatch(
       /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: model 'tiny-sst2' has several tasks \(SST-2, MRPC\): pick the one to distill on with settings\.task/,
     );
@@ -126,15 +186,23 @@ describe('point keys of train / distill steps', () => {
       cpSync(join(t.root, 'models/tiny-sst2'), teacher, { recursive: true });
       const glue = join(root, 'glue');
       cpSync(t.glueDir, glue, { recursive: true });
-      const spec = (path = 'teacher') => parseSweep({ models: [{ path: join(t.root, 'models/tiny-sst2'), tasks: ['SST-2'] }], pipelines: [distill({ teacher: path, maxExamples: 16 })] }, join(root, 's.yaml'));
+      const spec = (path = 'teacher') =>
+        parseSweep(
+          { models: [{ path: join(t.root, 'models/tiny-sst2'), tasks: ['SST-2'] }], pipelines: [distill({ teacher: path, maxExamples: 16 })] },
+          join(root, 's.yaml'),
+        );
       const key = async (path?: string) => (await planSweep(spec(path), { glueDir: glue, workDir: join(root, 'w') })).find((p) => p.steps.length > 0)!.key;
-      const plan = async () => (await planSweep(spec(), { glueDir: glue, workDir: join(root, 'w'), cacheDir: join(root, 'c') })).find((p) => p.steps.length > 0)!;
+      const plan = async () =>
+        (await planSweep(spec(), { glueDir: glue, workDir: join(root, 'w'), cacheDir: join(root, 'c') })).find((p) => p.steps.length > 0)!;
 
       const first = await key();
       expect(await key()).toBe(first);
       const point = await plan();
       expect(point.key).toBe(first);
-      expect(point.training).toMatchObject({ cacheDir: join(root, 'c'), steps: [{ index: 0, kind: 'distill', task: 'SST-2', teacher: join(teacher, 'model.onnx'), data: { file: join(glue, 'SST-2', 'train.tsv') } }] });
+      expect(point.training).toMatchObject({
+        cacheDir: join(root, 'c'),
+        steps: [{ index: 0, kind: 'distill', task: 'SST-2', teacher: join(teacher, 'model.onnx'), data: { file: join(glue, 'SST-2', 'train.tsv') } }],
+      });
       expect(point.training!.steps[0]!.teacherSha256).toMatch(/^[0-9a-f]{64}$/);
 
       // Another teacher (same path, other bytes): another key.
@@ -145,7 +213,13 @@ describe('point keys of train / distill steps', () => {
       cpSync(teacher, join(root, 'moved'), { recursive: true });
       expect(await key('moved')).toBe(otherTeacher);
       // Threads and checkpoint spacing change nothing: the same key.
-      const withThreads = parseSweep({ models: [{ path: join(t.root, 'models/tiny-sst2'), tasks: ['SST-2'] }], pipelines: [distill({ teacher: 'moved', maxExamples: 16, threads: 1, checkpointEvery: 5 })] }, join(root, 's.yaml'));
+      const withThreads = parseSweep(
+        {
+          models: [{ path: join(t.root, 'models/tiny-sst2'), tasks: ['SST-2'] }],
+          pipelines: [distill({ teacher: 'moved', maxExamples: 16, threads: 1, checkpointEvery: 5 })],
+        },
+        join(root, 's.yaml'),
+      );
       expect((await planSweep(withThreads, { glueDir: glue, workDir: join(root, 'w') })).find((p) => p.steps.length > 0)!.key).toBe(otherTeacher);
       // Other training data: another key.
       writeFileSync(join(glue, 'SST-2', 'train.tsv'), readFileSync(join(glue, 'SST-2', 'train.tsv'), 'utf8') + 'one more line\t1\n');
@@ -165,7 +239,7 @@ describe('point keys of train / distill steps', () => {
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const haveTeacher = hasGlue && hasTeachers && existsSync(join(TEACHER, 'model.onnx'));
 
-describe.skipIf(!haveTeacher)('a pipeline prune-ffn → distill → quantize (shared sst2-L2H256 teacher; skipped without ../shared)', () => {
+describe.skipIf(!haveTeacher)('a pipeline prune-ffn → distill → quantize (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
   let root: string;
   let file: string;
   let store: string;
@@ -175,12 +249,17 @@ describe.skipIf(!haveTeacher)('a pipeline prune-ffn → distill → quantize (sh
     root = mkdtempSync(join(tmpdir(), 'train-steps-'));
     // A small GLUE folder: the first 200 SST-2 train rows and 64 dev rows, so that dev evaluations are quick.
     mkdirSync(join(root, 'glue', 'SST-2'), { recursive: true });
-    for (const [split, rows] of [['train', 200], ['dev', 64]] as const) {
+    for (const [split, rows] of [
+      ['train', 200],
+      ['dev', 64],
+    ] as const) {
       const lines = readFileSync(join(GLUE_DIR, 'SST-2', `${split}.tsv`), 'utf8').split('\n');
       writeFileSync(join(root, 'glue', 'SST-2', `${split}.tsv`), lines.slice(0, rows + 1).join('\n') + '\n');
     }
     file = join(root, 'kd.yaml');
-    writeFileSync(file, `name: kd
+    writeFileSync(
+      file,
+      `name: kd
 glueDir: glue
 models:
   - {path: ${TEACHER}, name: teacher, tasks: [SST-2]}
@@ -194,7 +273,8 @@ pipelines:
 bench: {batch: [1], seq: [16], repeats: 2, warmup: 1, threads: 1}
 eval: {threads: 1, maxLength: 32}
 keepModels: true
-`);
+`,
+    );
     store = join(root, 'kd.sqlite');
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));

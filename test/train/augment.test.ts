@@ -29,15 +29,58 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
  * (the [MASK] row equals it) so that a search that failed to exclude them would return them.
  */
 const TOKENS = [
-  '[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '[unused0]', '##s', '.', ',', '!',
-  'good', 'great', 'fine', 'nice', 'bad', 'awful', 'poor', 'movie', 'film', 'the', 'a', 'is', 'was', 'plot', 'café',
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  '[unused0]',
+  '##s',
+  '.',
+  ',',
+  '!',
+  'good',
+  'great',
+  'fine',
+  'nice',
+  'bad',
+  'awful',
+  'poor',
+  'movie',
+  'film',
+  'the',
+  'a',
+  'is',
+  'was',
+  'plot',
+  'café',
 ];
 const ROWS: Record<string, [number, number, number]> = {
-  '[PAD]': [0, 0, 0], '[UNK]': [1, 0.9, 0.1], '[CLS]': [1, 1, 0.01], '[SEP]': [1, 1, 0.02], '[MASK]': [1, 1, 0], '[unused0]': [1, 1, 0.03],
-  '##s': [1, 1, 0.04], '.': [1, 1, 0.05], ',': [1, 0.95, 0], '!': [1, 0.98, 0.02],
-  good: [1, 1, 0], great: [1, 0.9, 0.05], fine: [1, 0.7, 0.1], nice: [0.9, 1, 0.3], bad: [-1, -1, 0], awful: [-1, -0.8, 0.1],
-  poor: [-0.9, -1, 0.4], movie: [0, 0.2, 1], film: [0.1, 0.25, 1], the: [0.3, -0.5, 0.2], a: [0.35, -0.45, 0.25], is: [-0.4, 0.3, -0.6],
-  was: [-0.45, 0.35, -0.5], plot: [0.05, 0.1, 0.9], café: [0, 0, -1],
+  '[PAD]': [0, 0, 0],
+  '[UNK]': [1, 0.9, 0.1],
+  '[CLS]': [1, 1, 0.01],
+  '[SEP]': [1, 1, 0.02],
+  '[MASK]': [1, 1, 0],
+  '[unused0]': [1, 1, 0.03],
+  '##s': [1, 1, 0.04],
+  '.': [1, 1, 0.05],
+  ',': [1, 0.95, 0],
+  '!': [1, 0.98, 0.02],
+  good: [1, 1, 0],
+  great: [1, 0.9, 0.05],
+  fine: [1, 0.7, 0.1],
+  nice: [0.9, 1, 0.3],
+  bad: [-1, -1, 0],
+  awful: [-1, -0.8, 0.1],
+  poor: [-0.9, -1, 0.4],
+  movie: [0, 0.2, 1],
+  film: [0.1, 0.25, 1],
+  the: [0.3, -0.5, 0.2],
+  a: [0.35, -0.45, 0.25],
+  is: [-0.4, 0.3, -0.6],
+  was: [-0.45, 0.35, -0.5],
+  plot: [0.05, 0.1, 0.9],
+  café: [0, 0, -1],
 };
 const EMB: WordEmbeddings = { vocabSize: TOKENS.length, width: 3, data: Float32Array.from(TOKENS.flatMap((t) => ROWS[t]!)) };
 const VOCAB = wordVocab(TOKENS);
@@ -149,7 +192,10 @@ describe('augmentExamples', () => {
     let replaced = 0;
     for (const e of out) {
       const src = opts.examples[e.source]!;
-      for (const [before, after] of [[src.textA, e.textA], [src.textB ?? null, e.textB ?? null]] as const) {
+      for (const [before, after] of [
+        [src.textA, e.textA],
+        [src.textB ?? null, e.textB ?? null],
+      ] as const) {
         if (before === null) continue;
         const tb = basicTokens(before);
         const ta = basicTokens(after!);
@@ -247,7 +293,7 @@ describe('augmentedSet', () => {
   });
 });
 
-describe.skipIf(!hasFixtures)('augmented variants as training examples', () => {
+describe.skipIf(!hasFixtures)('augmented variants as training examples (needs ../shared/fixtures/onnx)', () => {
   it('are tokenized with the student tokenizer (tokenizeTexts), label NaN', () => {
     const tok = fixtureTokenizer('distilbert-base-uncased');
     const ex = tokenizeTexts([{ textA: 'a fine film' }, { textA: 'good', textB: 'bad plot' }], loadTokenizer(tok), 16, () => Number.NaN);
@@ -261,7 +307,7 @@ describe.skipIf(!hasFixtures)('augmented variants as training examples', () => {
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const hasTeacher = existsSync(join(TEACHER, 'model.onnx')) && existsSync(join(GLUE_DIR, 'SST-2', 'dev.tsv'));
 
-describe.skipIf(!hasTeacher)('on the SST-2 teacher', () => {
+describe.skipIf(!hasTeacher)('on the SST-2 teacher (needs ../shared/teachers/sst2-L2H256 and ../shared/glue)', () => {
   const embeddings = hasTeacher ? teacherWordEmbeddings(loadModel(join(TEACHER, 'model.onnx'))) : undefined!;
 
   it('finds 15 whole-word neighbours of "good" (printed)', async () => {
@@ -293,13 +339,18 @@ describe.skipIf(!hasTeacher)('on the SST-2 teacher', () => {
     expect(Array.from(set.sourceRows.slice(40, 44))).toEqual([base.sourceRows[0], base.sourceRows[0], base.sourceRows[1], base.sourceRows[1]]);
     expect(set.sha256).not.toBe(base.sha256);
     expect(augmentedTrainingSet(base, aug.examples, TEACHER).sha256).toBe(set.sha256);
-    console.log(aug.examples.slice(0, 4).map((e) => `${texts[e.source]!.textA}\n  → ${e.textA}`).join('\n'));
+    console.log(
+      aug.examples
+        .slice(0, 4)
+        .map((e) => `${texts[e.source]!.textA}\n  → ${e.textA}`)
+        .join('\n'),
+    );
   });
 });
 
 const MLM = join(FIXTURES_DIR, 'bert-toy-pretraining-torch11-op12.onnx');
 
-describe.skipIf(!existsSync(MLM))('MLM candidates (toy pretraining graph, 99-token vocabulary)', () => {
+describe.skipIf(!existsSync(MLM))('MLM candidates (toy pretraining graph, 99-token vocabulary) (needs ../shared/fixtures/onnx)', () => {
   // [PAD] [UNK] [CLS] [SEP] [MASK], a ## piece, punctuation, then words w7…w98.
   const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '##s', '.', ...Array.from({ length: 92 }, (_, i) => `w${i + 7}`)];
   const vocab = wordVocab(tokens);

@@ -34,8 +34,31 @@ const hasTeacher = existsSync(join(TEACHER, 'model.onnx'));
 
 /** The ops the reverse-mode differentiator has rules for. */
 const DIFFERENTIABLE_OPS = new Set([
-  'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Sigmoid', 'Tanh', 'Relu', 'Gather', 'Concat', 'Unsqueeze', 'Squeeze',
-  'Reshape', 'Transpose', 'ReduceMax', 'ReduceSum', 'Where', 'Cast', 'Equal', 'Not', 'Less', 'Shape', 'Constant', 'Expand',
+  'MatMul',
+  'Gemm',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Sigmoid',
+  'Tanh',
+  'Relu',
+  'Gather',
+  'Concat',
+  'Unsqueeze',
+  'Squeeze',
+  'Reshape',
+  'Transpose',
+  'ReduceMax',
+  'ReduceSum',
+  'Where',
+  'Cast',
+  'Equal',
+  'Not',
+  'Less',
+  'Shape',
+  'Constant',
+  'Expand',
 ]);
 
 /** Random ids in [1, V) for the first `lengths[r]` positions of each row, pad id 0 (or random ids) after; mask 1/0. */
@@ -54,7 +77,13 @@ function batch(config: BilstmConfig, lengths: number[], seq: number, seed: numbe
   return { ids, mask };
 }
 
-async function run(model: Model, rows: number, seq: number, data: { ids: number[]; mask: number[] }, extra: Record<string, Tensor> = {}): Promise<Float32Array> {
+async function run(
+  model: Model,
+  rows: number,
+  seq: number,
+  data: { ids: number[]; mask: number[] },
+  extra: Record<string, Tensor> = {},
+): Promise<Float32Array> {
   const session = await openSession(encodeModel(model), { threads: 1 });
   try {
     const feeds: Record<string, Tensor> = {
@@ -166,9 +195,16 @@ describe('randomBilstmWeights', () => {
     const w = randomBilstmWeights(config, 1);
     expect([...bilstmWeightShapes(config)]).toEqual([
       ['embedding.weight', [20, 6]],
-      ['lstm.fw.W', [6, 32]], ['lstm.fw.R', [8, 32]], ['lstm.fw.b', [32]],
-      ['lstm.bw.W', [6, 32]], ['lstm.bw.R', [8, 32]], ['lstm.bw.b', [32]],
-      ['mlp.0.weight', [16, 5]], ['mlp.0.bias', [5]], ['mlp.2.weight', [5, 3]], ['mlp.2.bias', [3]],
+      ['lstm.fw.W', [6, 32]],
+      ['lstm.fw.R', [8, 32]],
+      ['lstm.fw.b', [32]],
+      ['lstm.bw.W', [6, 32]],
+      ['lstm.bw.R', [8, 32]],
+      ['lstm.bw.b', [32]],
+      ['mlp.0.weight', [16, 5]],
+      ['mlp.0.bias', [5]],
+      ['mlp.2.weight', [5, 3]],
+      ['mlp.2.bias', [3]],
     ]);
     for (const [name, dims] of bilstmWeightShapes(config)) expect(w.get(name)!.length).toBe(dims.reduce((a, b) => a * b));
     expect(bilstmParameterCount(config)).toBe(120 + 2 * (192 + 256 + 32) + 80 + 5 + 15 + 3);
@@ -184,7 +220,7 @@ describe('randomBilstmWeights', () => {
     expect(randomBilstmWeights(config, 1, { embedding: table }).get('embedding.weight')).toEqual(table);
     expect(() => randomBilstmWeights(config, 1, { embedding: new Float32Array(119) })).toThrow(SettingsError);
   });
-  it.skipIf(!hasTeacher)("reads the teacher's word embeddings", () => {
+  it.skipIf(!hasTeacher)("reads the teacher's word embeddings (needs ../shared/teachers/sst2-L2H256)", () => {
     const t = teacherWordEmbeddings(loadModel(join(TEACHER, 'model.onnx')));
     expect([t.vocabSize, t.width]).toEqual([30522, 256]);
     expect(t.data.length).toBe(30522 * 256);
@@ -273,7 +309,7 @@ describe('training graph and exported model', () => {
   });
 });
 
-describe.skipIf(!hasGlue || !hasTeacher)('exported student folder on GLUE', () => {
+describe.skipIf(!hasGlue || !hasTeacher)('exported student folder on GLUE (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bilstm-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -132,14 +132,17 @@ describe('checkpoints', () => {
     const dir = freshDir();
     const child = join(tmp, 'saver.mts');
     // Saves step 1, says so, then keeps saving 32 MB checkpoints whose every value is the step number.
-    writeFileSync(child, `
+    writeFileSync(
+      child,
+      `
       import { saveCheckpoint } from ${JSON.stringify(resolve('src/train/checkpoint.ts'))};
       const state = (step) => ({ step, epoch: 0, params: new Map([['w', new Float32Array(step === 1 ? 4 : 8_000_000).fill(step)]]),
         optimizer: { format: 'adamw/1', betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, steps: {}, expAvg: new Map(), expAvgSq: new Map() } });
       saveCheckpoint(process.argv[2], state(1));
       console.log('ready');
       for (let step = 2; ; step++) saveCheckpoint(process.argv[2], state(step));
-    `);
+    `,
+    );
     const proc = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((done) => proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && done()));
     await new Promise((r) => setTimeout(r, 400));

@@ -11,12 +11,13 @@ import { GLUE_DIR, TEACHERS_DIR } from '../helpers/glue-paths.ts';
 
 const SST2_TEACHER = join(TEACHERS_DIR, 'sst2-L4H256');
 const STSB_TEACHER = join(TEACHERS_DIR, 'stsb-L4H256');
-const ready = existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')) && existsSync(join(GLUE_DIR, 'STS-B', 'train.tsv')) && existsSync(join(SST2_TEACHER, 'tokenizer.json'));
+const ready =
+  existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')) && existsSync(join(GLUE_DIR, 'STS-B', 'train.tsv')) && existsSync(join(SST2_TEACHER, 'tokenizer.json'));
 
 const tmp = mkdtempSync(join(tmpdir(), 'bert-compress-train-data-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe.skipIf(!ready)('loadTrainingSet', () => {
+describe.skipIf(!ready)('loadTrainingSet (needs ../shared/glue and ../shared/teachers)', () => {
   const tokenizer = ready ? loadTokenizer(SST2_TEACHER) : undefined!;
   const sst2 = (extra: Partial<Parameters<typeof loadTrainingSet>[0]> = {}) =>
     loadTrainingSet({ task: 'sst2', glueDir: GLUE_DIR, tokenizer, modelConfig: SST2_TEACHER, maxExamples: 500, seed: 1, ...extra });
@@ -103,8 +104,10 @@ describe.skipIf(!ready)('loadTrainingSet', () => {
   });
 });
 
-describe.skipIf(!ready)('makeBatches', () => {
-  const set = ready ? loadTrainingSet({ task: 'sst2', glueDir: GLUE_DIR, tokenizer: SST2_TEACHER, modelConfig: SST2_TEACHER, maxExamples: 70, seed: 3 }) : undefined!;
+describe.skipIf(!ready)('makeBatches (needs ../shared/glue and ../shared/teachers)', () => {
+  const set = ready
+    ? loadTrainingSet({ task: 'sst2', glueDir: GLUE_DIR, tokenizer: SST2_TEACHER, modelConfig: SST2_TEACHER, maxExamples: 70, seed: 3 })
+    : undefined!;
 
   it('cuts an order into batches padded to their longest example', () => {
     const order = shuffledOrder(set.examples.length, 3, 0);

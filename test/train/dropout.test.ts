@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/bert/random.ts';
-import { dropoutMask, dropoutMaskInto } from '../../src/train/dropout.ts';
+import { dropoutMask } from '../../src/train/dropout.ts';
 import { counterState, permutation, shuffledOrder, uniformIndex } from '../../src/train/random.ts';
 
 describe('dropoutMask', () => {
@@ -10,7 +10,11 @@ describe('dropoutMask', () => {
     // Drawing other masks in between changes nothing: there is no hidden generator state.
     dropoutMask(7, 13, 'layer.1.ffn', 5000, 0.3);
     expect(dropoutMask(7, 12, 'layer.0.attention', 1000, 0.1)).toEqual(a);
-    for (const other of [dropoutMask(8, 12, 'layer.0.attention', 1000, 0.1), dropoutMask(7, 13, 'layer.0.attention', 1000, 0.1), dropoutMask(7, 12, 'layer.0.ffn', 1000, 0.1)]) {
+    for (const other of [
+      dropoutMask(8, 12, 'layer.0.attention', 1000, 0.1),
+      dropoutMask(7, 13, 'layer.0.attention', 1000, 0.1),
+      dropoutMask(7, 12, 'layer.0.ffn', 1000, 0.1),
+    ]) {
       expect(other).not.toEqual(a);
     }
     // A longer mask starts with the shorter one (the stream is read in order).

@@ -23,16 +23,54 @@ import type { Batch } from '../../src/train/data.ts';
 
 describe('layer maps', () => {
   it('uniform gives TinyBERT g(m) = m·N/M with the embeddings pair', () => {
-    expect(layerPairs('uniform', 12, 4)).toEqual([[0, 0], [3, 1], [6, 2], [9, 3], [12, 4]]);
-    expect(layerPairs('uniform', 12, 6)).toEqual([[0, 0], [2, 1], [4, 2], [6, 3], [8, 4], [10, 5], [12, 6]]);
-    expect(layerPairs('uniform', 4, 2)).toEqual([[0, 0], [2, 1], [4, 2]]);
+    expect(layerPairs('uniform', 12, 4)).toEqual([
+      [0, 0],
+      [3, 1],
+      [6, 2],
+      [9, 3],
+      [12, 4],
+    ]);
+    expect(layerPairs('uniform', 12, 6)).toEqual([
+      [0, 0],
+      [2, 1],
+      [4, 2],
+      [6, 3],
+      [8, 4],
+      [10, 5],
+      [12, 6],
+    ]);
+    expect(layerPairs('uniform', 4, 2)).toEqual([
+      [0, 0],
+      [2, 1],
+      [4, 2],
+    ]);
   });
 
   it('skip and last give BERT-PKD pairs (the last student layer is left to prediction KD)', () => {
-    expect(layerPairs('skip', 12, 6)).toEqual([[2, 1], [4, 2], [6, 3], [8, 4], [10, 5]]);
-    expect(layerPairs('last', 12, 6)).toEqual([[7, 1], [8, 2], [9, 3], [10, 4], [11, 5]]);
-    expect(layerPairs('skip', 12, 4)).toEqual([[3, 1], [6, 2], [9, 3]]);
-    expect(layerPairs('last', 12, 4)).toEqual([[9, 1], [10, 2], [11, 3]]);
+    expect(layerPairs('skip', 12, 6)).toEqual([
+      [2, 1],
+      [4, 2],
+      [6, 3],
+      [8, 4],
+      [10, 5],
+    ]);
+    expect(layerPairs('last', 12, 6)).toEqual([
+      [7, 1],
+      [8, 2],
+      [9, 3],
+      [10, 4],
+      [11, 5],
+    ]);
+    expect(layerPairs('skip', 12, 4)).toEqual([
+      [3, 1],
+      [6, 2],
+      [9, 3],
+    ]);
+    expect(layerPairs('last', 12, 4)).toEqual([
+      [9, 1],
+      [10, 2],
+      [11, 3],
+    ]);
     expect(layerPairs('skip', 4, 2)).toEqual([[2, 1]]);
     expect(layerPairs('last', 4, 2)).toEqual([[3, 1]]);
   });
@@ -49,11 +87,18 @@ describe('layer maps', () => {
     const tiny = presetMatches('tinybert', 4, 2);
     expect(tiny.map((m) => [m.teacherLayer, m.studentLayer, m.feature, m.loss])).toEqual([
       [0, 0, 'embeddings', 'mse'],
-      [2, 1, 'hidden', 'mse'], [2, 1, 'attention-scores', 'attention-mse'],
-      [4, 2, 'hidden', 'mse'], [4, 2, 'attention-scores', 'attention-mse'],
+      [2, 1, 'hidden', 'mse'],
+      [2, 1, 'attention-scores', 'attention-mse'],
+      [4, 2, 'hidden', 'mse'],
+      [4, 2, 'attention-scores', 'attention-mse'],
     ]);
-    expect(presetMatches('pkd-skip', 12, 6, { pkdWeight: 500 }).map((m) => [m.teacherLayer, m.studentLayer, m.loss, m.weight]))
-      .toEqual([[2, 1, 'pkd', 500], [4, 2, 'pkd', 500], [6, 3, 'pkd', 500], [8, 4, 'pkd', 500], [10, 5, 'pkd', 500]]);
+    expect(presetMatches('pkd-skip', 12, 6, { pkdWeight: 500 }).map((m) => [m.teacherLayer, m.studentLayer, m.loss, m.weight])).toEqual([
+      [2, 1, 'pkd', 500],
+      [4, 2, 'pkd', 500],
+      [6, 3, 'pkd', 500],
+      [8, 4, 'pkd', 500],
+      [10, 5, 'pkd', 500],
+    ]);
   });
 });
 
@@ -61,7 +106,16 @@ describe('layer maps', () => {
 async function lossOf(term: Omit<IntermediateTerm, 'student' | 'teacher' | 'label'>, s: Float32Array, t: Float32Array, dims: number[], tDims: number[]) {
   const g = {
     name: 'g',
-    nodes: [{ name: 'logits_node', opType: 'ReduceSum', domain: '', inputs: ['s'], outputs: ['logits'], attributes: { keepdims: { type: 'int' as const, value: 0 } } }],
+    nodes: [
+      {
+        name: 'logits_node',
+        opType: 'ReduceSum',
+        domain: '',
+        inputs: ['s'],
+        outputs: ['logits'],
+        attributes: { keepdims: { type: 'int' as const, value: 0 } },
+      },
+    ],
     inputs: [{ name: 's', elemType: DataType.FLOAT, shape: dims }],
     outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: [] }],
     initializers: new Map(),
@@ -81,7 +135,9 @@ function randoms(n: number, seed: number, scale = 1): Float32Array {
 }
 
 describe('intermediate losses against hand-computed values', () => {
-  const B = 2, S = 3, H = 4;
+  const B = 2,
+    S = 3,
+    H = 4;
   const s = randoms(B * S * H, 1);
   const t = randoms(B * S * H, 2);
   const common = { teacherDims: [B, S, H], studentWidth: H, teacherWidth: H, weight: 1 };
@@ -113,7 +169,9 @@ describe('intermediate losses against hand-computed values', () => {
   it('cosine: 1 − mean cosine similarity over tokens', async () => {
     let sum = 0;
     for (let row = 0; row < B * S; row++) {
-      let dot = 0, na = 0, nb = 0;
+      let dot = 0,
+        na = 0,
+        nb = 0;
       for (let j = 0; j < H; j++) {
         dot += s[row * H + j] * t[row * H + j];
         na += s[row * H + j] ** 2;
@@ -129,8 +187,10 @@ describe('intermediate losses against hand-computed values', () => {
     for (let b = 0; b < B; b++) {
       const cls = (x: Float32Array) => Array.from({ length: H }, (_, j) => x[b * S * H + j]);
       const norm = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
-      const a = cls(s), c = cls(t);
-      const na = norm(a), nc = norm(c);
+      const a = cls(s),
+        c = cls(t);
+      const na = norm(a),
+        nc = norm(c);
       for (let j = 0; j < H; j++) want += (a[j] / na - c[j] / nc) ** 2;
     }
     expect((await lossOf({ kind: 'pkd', ...common }, s, t, [B, S, H], [B, S, H])).loss).toBeCloseTo(want / (B * H), 6);
@@ -146,11 +206,17 @@ describe('intermediate losses against hand-computed values', () => {
     let want = 0;
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < S * S; i++) {
-        const sm = (clean(ss[(b * A) * S * S + i]) + clean(ss[(b * A + 1) * S * S + i])) / 2;
+        const sm = (clean(ss[b * A * S * S + i]) + clean(ss[(b * A + 1) * S * S + i])) / 2;
         want += (sm - clean(tt[b * S * S + i])) ** 2;
       }
     }
-    const r = await lossOf({ kind: 'attention-mse', weight: 1, teacherDims: [B, 1, S, S], studentWidth: A, teacherWidth: 1, scores: true }, ss, tt, [B, A, S, S], [B, 1, S, S]);
+    const r = await lossOf(
+      { kind: 'attention-mse', weight: 1, teacherDims: [B, 1, S, S], studentWidth: A, teacherWidth: 1, scores: true },
+      ss,
+      tt,
+      [B, A, S, S],
+      [B, 1, S, S],
+    );
     expect(r.loss).toBeCloseTo(want / (B * S * S), 4);
   });
 
@@ -170,7 +236,13 @@ describe('intermediate losses against hand-computed values', () => {
     const pt = softmaxRows(randoms(B * A * S * S, 8, 2));
     let want = 0;
     for (let i = 0; i < ps.length; i++) want += pt[i] * Math.log(pt[i] / ps[i]);
-    const r = await lossOf({ kind: 'attention-kl', weight: 1, teacherDims: [B, A, S, S], studentWidth: A, teacherWidth: A }, ps, pt, [B, A, S, S], [B, A, S, S]);
+    const r = await lossOf(
+      { kind: 'attention-kl', weight: 1, teacherDims: [B, A, S, S], studentWidth: A, teacherWidth: A },
+      ps,
+      pt,
+      [B, A, S, S],
+      [B, A, S, S],
+    );
     expect(r.loss).toBeCloseTo(want / (B * A * S), 5);
   });
 });
@@ -247,7 +319,9 @@ describe('teacher features and the projection', () => {
     const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
     const features = await TeacherFeatures.open(teacher, plan.requests, 1);
     const stepper = await createStepper({
-      student, loss: [], intermediate: { terms: plan.terms, teacher: features },
+      student,
+      loss: [],
+      intermediate: { terms: plan.terms, teacher: features },
       settings: { ...DEFAULT_TRAIN_SETTINGS, dropout: 0, threads: 1 },
     });
     const projections = [...stepper.params.keys()].filter((k) => k.startsWith('distill.projection.'));
@@ -267,11 +341,12 @@ describe('teacher features and the projection', () => {
     expect(again.numLabels).toBe(2);
   });
 
-  it.skipIf(!hasFixtures)('refuses attention matching on a fused-attention teacher in one line (needs ../shared fixtures)', () => {
+  it.skipIf(!hasFixtures)('refuses attention matching on a fused-attention teacher in one line (needs ../shared/fixtures/onnx)', () => {
     const fused = loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
     const student = scratchStudent(teacherShape(fused), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1, 2).forward(false);
-    expect(() => intermediatePlan([{ teacherLayer: 1, studentLayer: 1, feature: 'attention', loss: 'attention-mse', weight: 1 }], fused, student))
-      .toThrow(/fused com.microsoft Attention/);
+    expect(() => intermediatePlan([{ teacherLayer: 1, studentLayer: 1, feature: 'attention', loss: 'attention-mse', weight: 1 }], fused, student)).toThrow(
+      /fused com.microsoft Attention/,
+    );
     // hidden states of the same teacher are fine
     const plan = intermediatePlan([{ teacherLayer: 5, studentLayer: 1, feature: 'hidden', loss: 'mse', weight: 1 }], fused, student);
     expect(plan.terms[0].teacherWidth).toBe(32);

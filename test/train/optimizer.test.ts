@@ -19,10 +19,20 @@ describe('AdamW', () => {
       ['frozen', Float32Array.of(3)],
     ]);
     const opt = new AdamW(params, { lr: 0.1 });
-    opt.step(new Map([['encoder.dense.weight', Float32Array.of(0.5)], ['encoder.dense.bias', Float32Array.of(0.5)]]));
+    opt.step(
+      new Map([
+        ['encoder.dense.weight', Float32Array.of(0.5)],
+        ['encoder.dense.bias', Float32Array.of(0.5)],
+      ]),
+    );
     expect(params.get('encoder.dense.weight')![0]).toBeCloseTo(0.899000002, 7);
     expect(params.get('encoder.dense.bias')![0]).toBeCloseTo(-2.099999998, 6);
-    opt.step(new Map([['encoder.dense.weight', Float32Array.of(-0.25)], ['encoder.dense.bias', Float32Array.of(-0.25)]]));
+    opt.step(
+      new Map([
+        ['encoder.dense.weight', Float32Array.of(-0.25)],
+        ['encoder.dense.bias', Float32Array.of(-0.25)],
+      ]),
+    );
     expect(params.get('encoder.dense.weight')![0]).toBeCloseTo(0.8714672987058463, 7);
     expect(params.get('encoder.dense.bias')![0]).toBeCloseTo(-2.1266337012921537, 6);
     expect(params.get('frozen')![0]).toBe(3); // no gradient, no step, no decay
@@ -43,8 +53,16 @@ describe('AdamW', () => {
     }
     for (const n of ['bert.embeddings.word_embeddings.weight', 'onnx::MatMul_1234', 'classifier.weight']) expect(defaultNoDecay(n)).toBe(false);
     // With a zero gradient only the decay moves a parameter: 1 − lr·wd for decayed ones, nothing for the others.
-    const params = new Map([['a.weight', Float32Array.of(1)], ['a.bias', Float32Array.of(1)]]);
-    new AdamW(params, { lr: 0.5, weightDecay: 0.1 }).step(new Map([['a.weight', Float32Array.of(0)], ['a.bias', Float32Array.of(0)]]));
+    const params = new Map([
+      ['a.weight', Float32Array.of(1)],
+      ['a.bias', Float32Array.of(1)],
+    ]);
+    new AdamW(params, { lr: 0.5, weightDecay: 0.1 }).step(
+      new Map([
+        ['a.weight', Float32Array.of(0)],
+        ['a.bias', Float32Array.of(0)],
+      ]),
+    );
     expect(params.get('a.weight')![0]).toBeCloseTo(0.95, 7);
     expect(params.get('a.bias')![0]).toBe(1);
   });
@@ -93,8 +111,16 @@ describe('AdamW', () => {
     const m = Float32Array.from(opt.state().expAvg.get('emb')!);
     opt.stepSparse('emb', [0], Float32Array.of(1, 1, 1), width);
     // Rows 1 and 3 never move; row 2 keeps its step-1 value and moment while row 0 is stepped.
-    for (const row of [1, 3]) expect(Array.from(table.subarray(row * width, (row + 1) * width))).toEqual(Array.from(before.subarray(row * width, (row + 1) * width)));
-    expect(Array.from(opt.state().expAvg.get('emb')!.subarray(2 * width, 3 * width))).toEqual(Array.from(m.subarray(2 * width, 3 * width)));
+    for (const row of [1, 3])
+      expect(Array.from(table.subarray(row * width, (row + 1) * width))).toEqual(Array.from(before.subarray(row * width, (row + 1) * width)));
+    expect(
+      Array.from(
+        opt
+          .state()
+          .expAvg.get('emb')!
+          .subarray(2 * width, 3 * width),
+      ),
+    ).toEqual(Array.from(m.subarray(2 * width, 3 * width)));
     expect(table[0]).not.toBe(before[0]);
     // Lazy Adam's bias correction uses the table's step count (2 here), as TF LazyAdam's global beta powers.
     expect(opt.state().steps.emb).toBe(2);
@@ -110,13 +136,24 @@ describe('AdamW', () => {
 
   it('resumes from state() exactly: load, then the same steps give the same parameters', () => {
     const init = randomArray(20, 3);
-    const p1 = new Map([['w', Float32Array.from(init)], ['b.bias', randomArray(4, 4)]]);
+    const p1 = new Map([
+      ['w', Float32Array.from(init)],
+      ['b.bias', randomArray(4, 4)],
+    ]);
     const a = new AdamW(p1, { lr: 0.01 });
-    const grads = (s: number) => new Map([['w', randomArray(20, 10 + s)], ['b.bias', randomArray(4, 20 + s)]]);
+    const grads = (s: number) =>
+      new Map([
+        ['w', randomArray(20, 10 + s)],
+        ['b.bias', randomArray(4, 20 + s)],
+      ]);
     for (let s = 0; s < 3; s++) a.step(grads(s));
     // A copy of the state as a checkpoint would hold it, loaded into a fresh optimizer over copied parameters.
     const st = a.state();
-    const saved = { ...st, expAvg: new Map([...st.expAvg].map(([k, v]) => [k, Float32Array.from(v)])), expAvgSq: new Map([...st.expAvgSq].map(([k, v]) => [k, Float32Array.from(v)])) };
+    const saved = {
+      ...st,
+      expAvg: new Map([...st.expAvg].map(([k, v]) => [k, Float32Array.from(v)])),
+      expAvgSq: new Map([...st.expAvgSq].map(([k, v]) => [k, Float32Array.from(v)])),
+    };
     const p2 = new Map([...p1].map(([k, v]) => [k, Float32Array.from(v)]));
     const b = new AdamW(p2, { lr: 0.01 });
     b.load(saved);

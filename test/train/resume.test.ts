@@ -22,9 +22,34 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** 800 examples × 2 epochs at batch 8 = 200 steps (100 an epoch; a few seconds), dropout on, a checkpoint every 20 steps. */
 const args = (output: string) => [
-  BIN, 'distill', '--teacher', TEACHER, '--student', 'bert:layers=1,hidden=32,heads=2,intermediate=64', '--task', 'SST-2',
-  '-o', output, '--max-examples', '800', '--max-length', '32', '--epochs', '2', '--batch-size', '8', '--lr', '1e-3',
-  '--checkpoint-every', '20', '--threads', '1', '--glue-dir', GLUE_DIR, '--cache-dir', join(work, 'cache'),
+  BIN,
+  'distill',
+  '--teacher',
+  TEACHER,
+  '--student',
+  'bert:layers=1,hidden=32,heads=2,intermediate=64',
+  '--task',
+  'SST-2',
+  '-o',
+  output,
+  '--max-examples',
+  '800',
+  '--max-length',
+  '32',
+  '--epochs',
+  '2',
+  '--batch-size',
+  '8',
+  '--lr',
+  '1e-3',
+  '--checkpoint-every',
+  '20',
+  '--threads',
+  '1',
+  '--glue-dir',
+  GLUE_DIR,
+  '--cache-dir',
+  join(work, 'cache'),
 ];
 
 async function runToEnd(output: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -39,10 +64,20 @@ async function runToEnd(output: string): Promise<{ code: number; stdout: string;
 
 const CHECKPOINT = /^checkpoint-(\d+)\.safetensors$/;
 /** The steps of the checkpoint files in a work folder. */
-const checkpoints = (dir: string) => (existsSync(dir) ? readdirSync(dir).map((f) => CHECKPOINT.exec(f)).filter((m) => m !== null).map((m) => Number(m[1])) : []);
+const checkpoints = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .map((f) => CHECKPOINT.exec(f))
+        .filter((m) => m !== null)
+        .map((m) => Number(m[1]))
+    : [];
 
 /** Starts the run, sends `signal` once a checkpoint of step ≥ `minStep` is in OUT.train/, and waits for the process to end. */
-async function interruptAfterCheckpoint(output: string, signal: NodeJS.Signals, minStep: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; sent: boolean }> {
+async function interruptAfterCheckpoint(
+  output: string,
+  signal: NodeJS.Signals,
+  minStep: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; sent: boolean }> {
   const child = spawn(process.execPath, args(output), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -73,7 +108,7 @@ function expectSameInitializers(actual: string, expected: string): void {
   expect(differing).toEqual([]);
 }
 
-describe.skipIf(!haveShared)('compress distill resumes after a kill (shared sst2-L2H256 teacher; skipped without ../shared)', () => {
+describe.skipIf(!haveShared)('compress distill resumes after a kill (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
   const reference = join(work, 'reference', 'model.onnx');
 
   beforeAll(async () => {

@@ -36,12 +36,21 @@ describe('corpus files', () => {
   });
 });
 
-describe.skipIf(!haveShared)('general and task stages (shared GLUE and teacher; skipped without ../shared)', () => {
+describe.skipIf(!haveShared)('general and task stages (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
   it('GLUE sentences are deduplicated; a corpus subset is a seeded subset of a larger one, labels NaN', () => {
     const sentences = glueSentences(GLUE_DIR);
     expect(new Set(sentences.map((s) => s.textA)).size).toBe(sentences.length);
     const task = getTask('SST-2');
-    const common = { texts: sentences, tokenizer: loadTokenizer(TEACHER), maxLength: 32, task, numLabels: 2, labelMapping: mapModelLabels(task, null, 2), seed: 4, file: GLUE_DIR };
+    const common = {
+      texts: sentences,
+      tokenizer: loadTokenizer(TEACHER),
+      maxLength: 32,
+      task,
+      numLabels: 2,
+      labelMapping: mapModelLabels(task, null, 2),
+      seed: 4,
+      file: GLUE_DIR,
+    };
     const small = corpusSet({ ...common, maxExamples: 50 });
     const large = corpusSet({ ...common, maxExamples: 200 });
     expect(small.examples).toHaveLength(50);
@@ -53,7 +62,12 @@ describe.skipIf(!haveShared)('general and task stages (shared GLUE and teacher; 
 
   it('general distillation trains intermediate layers only, then the task stage runs intermediate then prediction KD', async () => {
     const common = {
-      task: 'SST-2', teacher: TEACHER, glueDir: GLUE_DIR, cacheDir: join(work, 'cache'), maxExamples: 48, maxLength: 32,
+      task: 'SST-2',
+      teacher: TEACHER,
+      glueDir: GLUE_DIR,
+      cacheDir: join(work, 'cache'),
+      maxExamples: 48,
+      maxLength: 32,
       settings: { epochs: 1, batchSize: 16, threads: 1, lr: 1e-3 },
     };
     const corpus = join(work, 'gd-corpus.txt');
@@ -78,8 +92,15 @@ describe.skipIf(!haveShared)('general and task stages (shared GLUE and teacher; 
       distill: { intermediate: 'tinybert', alpha: 0 },
     });
     const t = task.lineage!;
-    expect(t.phases.map((p) => [p.name, p.steps])).toEqual([['intermediate-layer distillation', 3], ['prediction-layer distillation', 3]]);
-    expect(t.phases[0]!.matches.map((m) => `${m.teacherLayer}:${m.studentLayer}:${m.feature}`)).toEqual(['0:0:embeddings', '2:1:hidden', '2:1:attention-scores']);
+    expect(t.phases.map((p) => [p.name, p.steps])).toEqual([
+      ['intermediate-layer distillation', 3],
+      ['prediction-layer distillation', 3],
+    ]);
+    expect(t.phases[0]!.matches.map((m) => `${m.teacherLayer}:${m.studentLayer}:${m.feature}`)).toEqual([
+      '0:0:embeddings',
+      '2:1:hidden',
+      '2:1:attention-scores',
+    ]);
     expect(t.phases[1]!.loss).toEqual([{ kind: 'soft-ce', weight: 1, temperature: 2 }]);
     expect(t.epochs[0]!.score).toBeGreaterThan(0);
     // the written student is the 1 × 32 BERT: no projection left in it

@@ -16,7 +16,7 @@ const ready = existsSync(join(GLUE_DIR, 'SST-2', 'dev.tsv')) && existsSync(join(
 const tmp = mkdtempSync(join(tmpdir(), 'bert-compress-teacher-cache-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe.skipIf(!ready)('teacherLogits', () => {
+describe.skipIf(!ready)('teacherLogits (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
   const cacheDir = join(tmp, 'cache');
   const set = ready ? loadTrainingSet({ task: 'SST-2', split: 'dev', glueDir: GLUE_DIR, tokenizer: TEACHER, modelConfig: TEACHER }) : undefined!;
   /** Runs teacherLogits and counts the batches the teacher ran. */
@@ -93,7 +93,9 @@ describe.skipIf(!ready)('teacherLogits', () => {
     symlinkSync(join(TEACHER, 'model.onnx'), join(dir, 'model.onnx'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_labels: 3 }));
     let batches = 0;
-    await expect(teacherLogits({ teacherPath: dir, set, cacheDir: join(tmp, 'unused'), onBatch: () => batches++ })).rejects.toThrow(/^teacher: SST-2 has 2 labels/);
+    await expect(teacherLogits({ teacherPath: dir, set, cacheDir: join(tmp, 'unused'), onBatch: () => batches++ })).rejects.toThrow(
+      /^teacher: SST-2 has 2 labels/,
+    );
     expect(batches).toBe(0);
   });
 });
@@ -118,24 +120,44 @@ describe('teacher files', () => {
   });
 });
 
-describe.skipIf(!hasFixtures || !existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')))('teachers of other exporters', () => {
-  it('feeds a model without token_type_ids (DistilBERT)', async () => {
-    const set = loadTrainingSet({ task: 'SST-2', glueDir: GLUE_DIR, tokenizer: fixtureTokenizer('distilbert-base-uncased'), maxLength: 32, maxExamples: 20 });
-    const logits = await teacherLogits({ teacherPath: join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx'), set, cacheDir: join(tmp, 'distil'), batchSize: 8 });
-    expect(logits.length).toBe(40);
-    expect(Array.from(logits).every(Number.isFinite)).toBe(true);
-  });
+describe.skipIf(!hasFixtures || !existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')))(
+  'teachers of other exporters (needs ../shared/fixtures/onnx and ../shared/glue)',
+  () => {
+    it('feeds a model without token_type_ids (DistilBERT)', async () => {
+      const set = loadTrainingSet({ task: 'SST-2', glueDir: GLUE_DIR, tokenizer: fixtureTokenizer('distilbert-base-uncased'), maxLength: 32, maxExamples: 20 });
+      const logits = await teacherLogits({
+        teacherPath: join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx'),
+        set,
+        cacheDir: join(tmp, 'distil'),
+        batchSize: 8,
+      });
+      expect(logits.length).toBe(40);
+      expect(Array.from(logits).every(Number.isFinite)).toBe(true);
+    });
 
-  it('feeds an int32 model (keras2onnx BERT, fixed length 7, vocabulary 20)', async () => {
-    const ids = [0, 1, 2].map((k) => Int32Array.of(1, 2 + k, 3, 4, 5, 6, 7));
-    const set: TrainingSet = {
-      task: getTask('MRPC'), split: 'train', file: 'synthetic', regression: false, numLabels: 2,
-      labelMapping: { outputToLabel: [0, 1], from: 'canonical' }, maxLength: 7, padId: 0,
-      examples: ids.map((i) => ({ ids: i, typeIds: Int32Array.of(0, 0, 0, 0, 1, 1, 1), label: 0 })),
-      sourceRows: Int32Array.of(0, 1, 2), sha256: 'synthetic-int32',
-    };
-    const logits = await teacherLogits({ teacherPath: join(FIXTURES_DIR, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'), set, cacheDir: join(tmp, 'int32'), batchSize: 2 });
-    expect(logits.length).toBe(6);
-    expect(Array.from(logits).every(Number.isFinite)).toBe(true);
-  });
-});
+    it('feeds an int32 model (keras2onnx BERT, fixed length 7, vocabulary 20)', async () => {
+      const ids = [0, 1, 2].map((k) => Int32Array.of(1, 2 + k, 3, 4, 5, 6, 7));
+      const set: TrainingSet = {
+        task: getTask('MRPC'),
+        split: 'train',
+        file: 'synthetic',
+        regression: false,
+        numLabels: 2,
+        labelMapping: { outputToLabel: [0, 1], from: 'canonical' },
+        maxLength: 7,
+        padId: 0,
+        examples: ids.map((i) => ({ ids: i, typeIds: Int32Array.of(0, 0, 0, 0, 1, 1, 1), label: 0 })),
+        sourceRows: Int32Array.of(0, 1, 2),
+        sha256: 'synthetic-int32',
+      };
+      const logits = await teacherLogits({
+        teacherPath: join(FIXTURES_DIR, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'),
+        set,
+        cacheDir: join(tmp, 'int32'),
+        batchSize: 2,
+      });
+      expect(logits.length).toBe(6);
+      expect(Array.from(logits).every(Number.isFinite)).toBe(true);
+    });
+  },
+);

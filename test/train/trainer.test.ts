@@ -34,7 +34,7 @@ function tinyStudentFolder(): { dir: string; cleanup(): void } {
   return tiny;
 }
 
-describe.skipIf(!haveShared)('runTraining (shared GLUE and teachers; skipped without ../shared)', () => {
+describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/teachers)', () => {
   it('lowers the training loss on a fixed small set and writes a model folder that evaluate runs', async () => {
     const student = tinyStudentFolder();
     const output = join(work, 'train', 'model.onnx');
@@ -84,7 +84,15 @@ describe.skipIf(!haveShared)('runTraining (shared GLUE and teachers; skipped wit
     expect(r.lineage!.distill).toMatchObject({ alpha: 0, temperature: T, logitLoss: 'ce' });
 
     // Independently: both models' logits on the 16 examples (one batch, so its order does not matter).
-    const set = loadTrainingSet({ task: 'SST-2', glueDir: GLUE_DIR, tokenizer: SST2_TEACHER, modelConfig: readModelConfig(SST2_TEACHER), maxLength: 32, maxExamples: 16, seed: 1 });
+    const set = loadTrainingSet({
+      task: 'SST-2',
+      glueDir: GLUE_DIR,
+      tokenizer: SST2_TEACHER,
+      modelConfig: readModelConfig(SST2_TEACHER),
+      maxLength: 32,
+      maxExamples: 16,
+      seed: 1,
+    });
     const logits = async (path: string) => {
       const s = await openSession(path, { threads: 1 });
       try {

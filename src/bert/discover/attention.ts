@@ -10,7 +10,9 @@
  * head size come from the split Reshape's target shape; every constant holding the head count or the attention width
  * is recorded (HeadShapeConstant), with the nodes of this layer that read it.
  * Fused blocks are com.microsoft Attention nodes (packed QKV weight, `num_heads` attribute), or QAttention nodes
- * (the same with an int8 packed weight, reading DynamicQuantizeLinear(x)).
+ * (the same with an int8 packed weight, reading DynamicQuantizeLinear(x)). The queries of an unfused block may read
+ * the first token of the layer input only (Slice [:, 0:1], the optimize pass's first-token rewrite of the last
+ * layer): the block then records that slice (`firstToken`).
  */
 import { attrInt, attrInts, type Node } from '../../onnx/graph.ts';
 import type { AttentionBlock, HeadShapeConstant, Linear } from '../structure.ts';
@@ -25,6 +27,8 @@ export interface AttentionMatch {
   input: string;
   /** The Softmax or Attention node (for ordering and messages). */
   anchor: Node;
+  /** The first token of `input` (a Slice [:, 0:1]) when only it is queried (see EncoderLayer.firstToken). */
+  firstToken?: string;
 }
 
 /** Result of walking back from Softmax to the Q·Kᵀ MatMul. */
@@ -42,6 +46,21 @@ interface HeadPath {
   scale: number;
 }
 
+/**
+ * The value `value` is the first token of: Slice(x, starts [0], ends [1], axes [1]) (steps 1), through Identity;
+ * undefined for anything else.
+ */
+export function firstTokenOf(ctx: GraphContext, value: string): string | undefined {
+  const p = ctx.producerOf(value);
+  if (p?.domain !== '' || p.opType !== 'Slice') return undefined;
+  const [starts, ends, axes, steps] =
+    p.inputs.length > 1
+      ? [1, 2, 3, 4].map((i) => (p.inputs[i] ? ctx.constNumbers(p.inputs[i]) : undefined))
+      : [attrInts(p, 'starts'), attrInts(p, 'ends'), attrInts(p, 'axes'), undefined];
+  const one = (xs: number[] | undefined, v: number) => xs !== undefined && xs.length === 1 && xs[0] === v;
+  return one(starts, 0) && one(ends, 1) && one(axes, 1) && (steps === undefined || one(steps, 1)) ? ctx.source(p.inputs[0]) : undefined;
+}
+
 const Q_PERM = [0, 2, 1, 3];
 const K_PERM = [0, 2, 3, 1];
 
@@ -51,7 +70,7 @@ const samePerm = (a: number[], b: number[]) => a.length === b.length && a.every(
 export function traceScores(ctx: GraphContext, value: string, depth = 0): ScoresTrace | undefined {
   if (depth > 12) return undefined;
   const p = ctx.producerOf(value);
-  if (!p || p.domain !== '') return undefined;
+  if (p?.domain !== '') return undefined;
   switch (p.opType) {
     case 'MatMul':
       return ctx.isConstantValue(p.inputs[0]) || ctx.isConstantValue(p.inputs[1]) ? undefined : { qk: p, scale: 1 };
@@ -63,7 +82,10 @@ export function traceScores(ctx: GraphContext, value: string, depth = 0): Scores
       return r && { ...r, scale: r.scale * c! };
     }
     case 'Mul': {
-      for (const [x, s] of [[p.inputs[0], p.inputs[1]], [p.inputs[1], p.inputs[0]]]) {
+      for (const [x, s] of [
+        [p.inputs[0], p.inputs[1]],
+        [p.inputs[1], p.inputs[0]],
+      ]) {
         const c = ctx.foldScalar(s);
         const r = c === undefined ? undefined : traceScores(ctx, x, depth + 1);
         if (r) return { ...r, scale: r.scale / c! };
@@ -87,11 +109,11 @@ function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
   let v = value;
   for (let i = 0; i < 10; i++) {
     const p = ctx.producerOf(v);
-    if (!p || p.domain !== '') return undefined;
+    if (p?.domain !== '') return undefined;
     if (p.opType === 'Reshape') return { reshape: p, perm, scale };
     if (p.opType === 'Transpose') {
       const pp = attrInts(p, 'perm');
-      if (!pp || pp.length !== 4) return undefined;
+      if (pp?.length !== 4) return undefined;
       perm = perm.map((j) => pp[j]);
       v = p.inputs[0];
     } else if (p.opType === 'Cast') {
@@ -150,8 +172,14 @@ export class AttentionMatcher {
     const q = this.headProjection(where, 'query', qPath);
     const k = this.headProjection(where, 'key', kPath);
     const v = this.headProjection(where, 'value', vPath);
-    const input = ctx.source(q.match.input);
-    for (const [name, p] of [['key', k], ['value', v]] as const) {
+    // The queries may read the first token of the keys' input only (the optimize pass's first-token rewrite).
+    const keysInput = ctx.source(k.match.input);
+    const firstToken = ctx.source(q.match.input) !== keysInput && firstTokenOf(ctx, q.match.input) === keysInput ? ctx.source(q.match.input) : undefined;
+    const input = firstToken ? keysInput : ctx.source(q.match.input);
+    for (const [name, p] of [
+      ['key', k],
+      ['value', v],
+    ] as const) {
       if (ctx.source(p.match.input) !== input) {
         ctx.refuse(`${where}: the ${name} projection '${p.match.node.name}' reads '${p.match.input}', not the query's input '${q.match.input}'`);
       }
@@ -184,6 +212,7 @@ export class AttentionMatcher {
       },
       input,
       anchor: softmax,
+      ...(firstToken ? { firstToken } : {}),
     };
   }
 
@@ -197,7 +226,7 @@ export class AttentionMatcher {
     const where = `fused ${node.opType} '${node.name}'`;
     const weight = ctx.initializer(node.inputs[1]);
     const bias = node.inputs[2] ? ctx.initializer(node.inputs[2]) : undefined;
-    if (!weight || weight.tensor.dims.length !== 2) ctx.refuse(`${where}: the packed QKV weight is not a 2-D initializer`);
+    if (weight?.tensor.dims.length !== 2) ctx.refuse(`${where}: the packed QKV weight is not a 2-D initializer`);
     if (!bias) ctx.refuse(`${where}: the packed QKV bias is not an initializer`);
     const numHeads = attrInt(node, 'num_heads');
     if (!numHeads || numHeads <= 0) ctx.refuse(`${where}: no num_heads attribute`);

@@ -72,7 +72,7 @@ function computedRole(ctx: GraphContext, indices: string): { role?: LookupRole; 
     if (c && numElements(c.tensor.dims) > 2) {
       const nums = ctx.constNumbers(v);
       if (nums && isArange(nums)) arange = true;
-      else if (nums && nums.every((x) => x === 0)) zeros = true;
+      else if (nums?.every((x) => x === 0)) zeros = true;
     }
   }
   if (cumsum || range || arange) return { role: 'position', cumsum };
@@ -91,7 +91,7 @@ function summands(ctx: GraphContext, value: string, depth = 0): string[] {
 
 /** A Gather of rows of a constant table (axis 0), default domain. */
 function tableGather(ctx: GraphContext, n: Node | undefined): Node | undefined {
-  if (!n || n.opType !== 'Gather' || n.domain !== '' || (n.attributes.axis?.type === 'int' && n.attributes.axis.value !== 0)) return undefined;
+  if (n?.opType !== 'Gather' || n.domain !== '' || (n.attributes.axis?.type === 'int' && n.attributes.axis.value !== 0)) return undefined;
   const table = ctx.initializer(n.inputs[0]);
   return table && table.tensor.dims.length === 2 ? n : undefined;
 }
@@ -102,7 +102,7 @@ function tableGather(ctx: GraphContext, n: Node | undefined): Node | undefined {
  */
 export function lookupGather(ctx: GraphContext, value: string): { gather: Node; quantization?: Quantization } | undefined {
   const p = ctx.producerOf(value);
-  if (!p || p.domain !== '') return undefined;
+  if (p?.domain !== '') return undefined;
   const direct = tableGather(ctx, p);
   if (direct) return { gather: direct };
   const param = (v: string | undefined) => (v ? ctx.initializer(v)?.name : undefined);
@@ -117,13 +117,18 @@ export function lookupGather(ctx: GraphContext, value: string): { gather: Node; 
     return { gather: g, quantization: q };
   }
   if (p.opType !== 'Mul') return undefined;
-  for (const [a, b] of [[p.inputs[0], p.inputs[1]], [p.inputs[1], p.inputs[0]]]) {
+  for (const [a, b] of [
+    [p.inputs[0], p.inputs[1]],
+    [p.inputs[1], p.inputs[0]],
+  ]) {
     const cast = ctx.producerOf(a);
     const g = cast?.opType === 'Cast' && cast.domain === '' ? tableGather(ctx, ctx.producerOf(cast.inputs[0])) : undefined;
     if (!cast || !g) continue;
     const q: Quantization = { kind: 'gather-scale', nodes: [cast.name], bits: 8 };
     const rowScales = ctx.producerOf(b);
-    const scale = param(b) ?? (rowScales && tableGather(ctx, rowScales) && ctx.source(rowScales.inputs[1]) === ctx.source(g.inputs[1]) ? param(rowScales.inputs[0]) : undefined);
+    const scale =
+      param(b) ??
+      (rowScales && tableGather(ctx, rowScales) && ctx.source(rowScales.inputs[1]) === ctx.source(g.inputs[1]) ? param(rowScales.inputs[0]) : undefined);
     if (!scale) continue;
     if (rowScales && !param(b)) q.nodes.push(rowScales.name);
     q.nodes.push(p.name);
@@ -201,7 +206,9 @@ export function matchEmbeddings(ctx: GraphContext, norms: NormIndex, layerInput:
   if (p && p.domain === 'com.microsoft' && p.opType === 'EmbedLayerNormalization') return fusedEmbeddings(ctx, p);
   const nm = norms.producing(layerInput);
   if (!nm) {
-    ctx.refuse(`embeddings: the first encoder layer reads '${layerInput}' (${p ? `${p.opType} '${p.name}'` : 'a graph input'}), not the output of an embeddings LayerNorm`);
+    ctx.refuse(
+      `embeddings: the first encoder layer reads '${layerInput}' (${p ? `${p.opType} '${p.name}'` : 'a graph input'}), not the output of an embeddings LayerNorm`,
+    );
   }
   const parts = [nm.input, ...(nm.skip !== undefined ? [nm.skip] : [])].flatMap((v) => summands(ctx, v));
   const lookups = parts.map((v) => lookupOf(ctx, v));

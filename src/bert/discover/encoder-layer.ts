@@ -4,7 +4,8 @@
  *   input → attention → output projection (+ input) → LayerNorm → FFN (+ its input) → LayerNorm → output
  *
  * The residual add is an Add of the projection output and the block input, or is folded into a
- * SkipLayerNormalization that reads both.
+ * SkipLayerNormalization that reads both. In a layer that queries the first token only, the residual is that
+ * token (EncoderLayer.firstToken).
  */
 import type { EncoderLayer } from '../structure.ts';
 import type { AttentionMatch } from './attention.ts';
@@ -36,9 +37,12 @@ export function residualNorm(ctx: GraphContext, norms: NormIndex, branch: string
 export function matchEncoderLayer(ctx: GraphContext, norms: NormIndex, att: AttentionMatch, index: number): EncoderLayer {
   const where = `layer ${index} (attention at '${att.anchor.name}')`;
   const proj = att.block.output;
-  const attentionNorm = residualNorm(ctx, norms, proj.output, att.input);
+  const residual = att.firstToken ?? att.input;
+  const attentionNorm = residualNorm(ctx, norms, proj.output, residual);
   if (!attentionNorm) {
-    ctx.refuse(`${where}: no residual Add + LayerNorm after the attention output projection '${proj.node}' (expected LayerNorm('${proj.output}' + '${att.input}'))`);
+    ctx.refuse(
+      `${where}: no residual Add + LayerNorm after the attention output projection '${proj.node}' (expected LayerNorm('${proj.output}' + '${residual}'))`,
+    );
   }
   const ff = matchFeedForward(ctx, where, attentionNorm.norm.output);
   const outputNorm = residualNorm(ctx, norms, ff.out.linear.output, attentionNorm.norm.output);
@@ -49,6 +53,7 @@ export function matchEncoderLayer(ctx: GraphContext, norms: NormIndex, att: Atte
     index,
     input: att.input,
     output: outputNorm.norm.output,
+    ...(att.firstToken ? { firstToken: att.firstToken } : {}),
     attention: att.block,
     attentionNorm: attentionNorm.norm,
     ffn: ff.ffn,

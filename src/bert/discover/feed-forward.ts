@@ -13,8 +13,23 @@ import { linearsReading, type LinearMatch } from './linear.ts';
  * shape ops, attention and LayerNorm ops, and the quantizers in front of a quantized projection.
  */
 const NOT_ACTIVATION = new Set([
-  'MatMul', 'Gemm', 'FusedGemm', 'Reshape', 'Shape', 'Transpose', 'Softmax', 'LayerNormalization', 'SkipLayerNormalization', 'Attention',
-  'QAttention', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'MatMulNBits', 'DynamicQuantizeLinear', 'QuantizeLinear',
+  'MatMul',
+  'Gemm',
+  'FusedGemm',
+  'Reshape',
+  'Shape',
+  'Transpose',
+  'Softmax',
+  'LayerNormalization',
+  'SkipLayerNormalization',
+  'Attention',
+  'QAttention',
+  'MatMulInteger',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'MatMulNBits',
+  'DynamicQuantizeLinear',
+  'QuantizeLinear',
   'DequantizeLinear',
 ]);
 
@@ -63,7 +78,9 @@ export function matchFeedForward(ctx: GraphContext, where: string, input: string
   const nodes = upstreamWithin(ctx, out.input, visited).sort((a, b) => ctx.position(a) - ctx.position(b));
   const activation = classifyActivation(ctx, where, nodes);
   if (out.linear.inFeatures !== first.linear.outFeatures) {
-    ctx.refuse(`${where}: feed-forward projections '${first.node.name}' (→ ${first.linear.outFeatures}) and '${out.node.name}' (${out.linear.inFeatures} →) do not match`);
+    ctx.refuse(
+      `${where}: feed-forward projections '${first.node.name}' (→ ${first.linear.outFeatures}) and '${out.node.name}' (${out.linear.inFeatures} →) do not match`,
+    );
   }
   return {
     ffn: {

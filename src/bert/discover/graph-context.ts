@@ -109,7 +109,7 @@ export class GraphContext {
     for (let i = 0; i < 64; i++) {
       if (this.graph.initializers.has(v)) return v;
       const p = this.prod.get(v);
-      if (!p || p.opType !== 'Identity' || p.domain !== '') return v;
+      if (p?.opType !== 'Identity' || p.domain !== '') return v;
       v = p.inputs[0];
     }
     return v;
@@ -153,17 +153,36 @@ export class GraphContext {
     const nums = this.constNumbers(value);
     if (nums) return nums.length === 1 ? nums[0] : undefined;
     const p = this.producerOf(value);
-    if (!p || p.domain !== '') return undefined;
+    if (p?.domain !== '') return undefined;
     const a = () => this.foldScalar(p.inputs[0], depth + 1);
     const b = () => this.foldScalar(p.inputs[1], depth + 1);
     switch (p.opType) {
-      case 'Sqrt': { const x = a(); return x === undefined ? undefined : Math.sqrt(x); }
-      case 'Reciprocal': { const x = a(); return x === undefined ? undefined : 1 / x; }
-      case 'Neg': { const x = a(); return x === undefined ? undefined : -x; }
-      case 'Cast': return a();
-      case 'Div': { const x = a(), y = b(); return x === undefined || y === undefined ? undefined : x / y; }
-      case 'Mul': { const x = a(), y = b(); return x === undefined || y === undefined ? undefined : x * y; }
-      default: return undefined;
+      case 'Sqrt': {
+        const x = a();
+        return x === undefined ? undefined : Math.sqrt(x);
+      }
+      case 'Reciprocal': {
+        const x = a();
+        return x === undefined ? undefined : 1 / x;
+      }
+      case 'Neg': {
+        const x = a();
+        return x === undefined ? undefined : -x;
+      }
+      case 'Cast':
+        return a();
+      case 'Div': {
+        const x = a(),
+          y = b();
+        return x === undefined || y === undefined ? undefined : x / y;
+      }
+      case 'Mul': {
+        const x = a(),
+          y = b();
+        return x === undefined || y === undefined ? undefined : x * y;
+      }
+      default:
+        return undefined;
     }
   }
 

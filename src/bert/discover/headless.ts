@@ -7,7 +7,8 @@
  *   LayerNorm(x + Mul(x, 0) [+ b])                      (the same, written shape-preserving)
  *   SkipLayerNormalization(Mul(x, 0) [+ b], x[, …, b])  (ORT-fused; the bias may be the op's own bias input)
  *
- * then the feed-forward block and its residual LayerNorm as in any layer (encoder-layer.ts). The layer is found from
+ * (in a last layer that computes the first token only, x[:, 0:1] in place of x: EncoderLayer.firstToken), then the
+ * feed-forward block and its residual LayerNorm as in any layer (encoder-layer.ts). The layer is found from
  * its input value alone, so the discovery can walk the residual stream across layers that have no Softmax or
  * Attention node to anchor on.
  */
@@ -15,6 +16,7 @@ import type { Node } from '../../onnx/graph.ts';
 import { isFloatType } from '../../onnx/dtype.ts';
 import { numElements } from '../../onnx/tensor.ts';
 import type { EncoderLayer } from '../structure.ts';
+import { firstTokenOf } from './attention.ts';
 import { residualNorm } from './encoder-layer.ts';
 import { matchFeedForward } from './feed-forward.ts';
 import type { GraphContext } from './graph-context.ts';
@@ -35,7 +37,7 @@ function biasVector(ctx: GraphContext, value: string, width: number): string | u
 
 /** Mul(x, 0) in either operand order. */
 function isZeroTimes(ctx: GraphContext, node: Node | undefined, x: string): boolean {
-  if (!node || node.opType !== 'Mul' || node.domain !== '') return false;
+  if (node?.opType !== 'Mul' || node.domain !== '') return false;
   const [a, b] = node.inputs;
   return (ctx.source(a) === x && ctx.foldScalar(b) === 0) || (ctx.source(b) === x && ctx.foldScalar(a) === 0);
 }
@@ -46,8 +48,11 @@ function replacementOf(ctx: GraphContext, value: string, x: string, width: numbe
   if (bias) return { bias };
   const p = ctx.producerOf(value);
   if (isZeroTimes(ctx, p, x)) return {};
-  if (!p || p.opType !== 'Add' || p.domain !== '') return undefined;
-  for (const [m, b] of [[p.inputs[0], p.inputs[1]], [p.inputs[1], p.inputs[0]]]) {
+  if (p?.opType !== 'Add' || p.domain !== '') return undefined;
+  for (const [m, b] of [
+    [p.inputs[0], p.inputs[1]],
+    [p.inputs[1], p.inputs[0]],
+  ]) {
     const bv = biasVector(ctx, b, width);
     if (bv && isZeroTimes(ctx, ctx.producerOf(m), x)) return { bias: bv };
   }
@@ -72,7 +77,10 @@ function attentionFreeNorm(ctx: GraphContext, norms: NormIndex, x: string): { no
     if (!r) continue;
     const sln = ctx.producerOf(m.norm.output);
     const own = sln?.inputs[4] ? biasVector(ctx, sln.inputs[4], normWidth(ctx, m)) : undefined;
-    if (r.bias && own) ctx.refuse(`layer without attention at SkipLayerNormalization '${sln!.name}': both '${r.bias}' and its bias input '${own}' are added in place of attention`);
+    if (r.bias && own)
+      ctx.refuse(
+        `layer without attention at SkipLayerNormalization '${sln!.name}': both '${r.bias}' and its bias input '${own}' are added in place of attention`,
+      );
     return { norm: m, bias: r.bias ?? own };
   }
   for (const add of ctx.consumers(x)) {
@@ -91,7 +99,20 @@ function attentionFreeNorm(ctx: GraphContext, norms: NormIndex, x: string): { no
  * follows x. Refuses (NotBertError) when that LayerNorm is there but the rest of the layer is not understood.
  */
 export function matchHeadlessLayer(ctx: GraphContext, norms: NormIndex, x: string, index: number): EncoderLayer | undefined {
-  const found = attentionFreeNorm(ctx, norms, x);
+  let found = attentionFreeNorm(ctx, norms, x);
+  let firstToken: string | undefined;
+  if (!found) {
+    // A last layer that computes the first token only (EncoderLayer.firstToken) adds the constant to x[:, 0:1].
+    for (const c of ctx.consumers(x)) {
+      const slice = c.outputs[0];
+      if (!slice || firstTokenOf(ctx, slice) !== ctx.source(x)) continue;
+      found = attentionFreeNorm(ctx, norms, slice);
+      if (found) {
+        firstToken = slice;
+        break;
+      }
+    }
+  }
   if (!found) return undefined;
   const attentionNorm = found.norm.norm;
   const where = `layer ${index} (no attention; LayerNorm '${attentionNorm.nodes[attentionNorm.nodes.length - 1]}')`;
@@ -107,5 +128,6 @@ export function matchHeadlessLayer(ctx: GraphContext, norms: NormIndex, x: strin
     outputNorm: outputNorm.norm,
   };
   if (found.bias) layer.attentionBias = found.bias;
+  if (firstToken) layer.firstToken = firstToken;
   return layer;
 }

@@ -35,7 +35,10 @@ function op(ctx: GraphContext, value: string, type: string): Node | undefined {
 
 /** Both operand orders of a binary node. */
 function orders(n: Node): Array<[string, string]> {
-  return [[n.inputs[0], n.inputs[1]], [n.inputs[1], n.inputs[0]]];
+  return [
+    [n.inputs[0], n.inputs[1]],
+    [n.inputs[1], n.inputs[0]],
+  ];
 }
 
 /** Add(v, ε) in either order: [v, ε]. */

@@ -52,7 +52,9 @@ const isDefault = (n: Node) => n.domain === '' || n.domain === 'ai.onnx';
 /** Ops that compute a projection's product. */
 export function isProductOp(n: Node): boolean {
   if (isDefault(n)) return n.opType === 'MatMul' || n.opType === 'Gemm' || n.opType === 'MatMulInteger';
-  return n.domain === MS && (n.opType === 'FusedGemm' || n.opType === 'DynamicQuantizeMatMul' || n.opType === 'MatMulIntegerToFloat' || n.opType === 'MatMulNBits');
+  return (
+    n.domain === MS && (n.opType === 'FusedGemm' || n.opType === 'DynamicQuantizeMatMul' || n.opType === 'MatMulIntegerToFloat' || n.opType === 'MatMulNBits')
+  );
 }
 
 /** Bits of a stored weight type. */
@@ -61,8 +63,12 @@ function bitsOf(dataType: number): number {
 }
 
 const isIntegerWeight = (t: Tensor) =>
-  t.dataType === DataType.INT8 || t.dataType === DataType.UINT8 || t.dataType === DataType.INT4 || t.dataType === DataType.UINT4 ||
-  t.dataType === DataType.INT16 || t.dataType === DataType.UINT16;
+  t.dataType === DataType.INT8 ||
+  t.dataType === DataType.UINT8 ||
+  t.dataType === DataType.INT4 ||
+  t.dataType === DataType.UINT4 ||
+  t.dataType === DataType.INT16 ||
+  t.dataType === DataType.UINT16;
 
 /** An initializer name (through Identity) for an optional input, or undefined. */
 function initName(ctx: GraphContext, value: string | undefined): string | undefined {
@@ -114,13 +120,22 @@ export function productAt(ctx: GraphContext, node: Node): Product | undefined {
       return floatProduct(ctx, node);
     case 'DynamicQuantizeMatMul':
       return integerProduct(ctx, node, { x: node.inputs[0], nodes: [] }, node.outputs[0], [], {
-        kind: 'dynamic-int8', scale: node.inputs[2], zeroPoint: node.inputs[3], bias: node.inputs[4],
+        kind: 'dynamic-int8',
+        scale: node.inputs[2],
+        zeroPoint: node.inputs[3],
+        bias: node.inputs[4],
       });
     case 'MatMulIntegerToFloat': {
       const act = quantizedActivation(ctx, node.inputs[0]);
-      return act && integerProduct(ctx, node, act, node.outputs[0], [], {
-        kind: 'matmul-integer-to-float', scale: node.inputs[3], zeroPoint: node.inputs[5], bias: node.inputs[6],
-      });
+      return (
+        act &&
+        integerProduct(ctx, node, act, node.outputs[0], [], {
+          kind: 'matmul-integer-to-float',
+          scale: node.inputs[3],
+          zeroPoint: node.inputs[5],
+          bias: node.inputs[6],
+        })
+      );
     }
     case 'MatMulInteger':
       return matMulIntegerProduct(ctx, node);
@@ -153,7 +168,12 @@ function floatProduct(ctx: GraphContext, node: Node): Product | undefined {
   if (gemm && node.inputs[2]) p.fusedBias = node.inputs[2];
   if (w.dequantize) {
     const dq = w.dequantize;
-    p.quantization = withParams(ctx, { kind: 'qdq', nodes: [...(act?.nodes ?? []), dq].map((n) => n.name), bits: bitsOf(w.tensor.dataType) }, dq.inputs[1], dq.inputs[2]);
+    p.quantization = withParams(
+      ctx,
+      { kind: 'qdq', nodes: [...(act?.nodes ?? []), dq].map((n) => n.name), bits: bitsOf(w.tensor.dataType) },
+      dq.inputs[1],
+      dq.inputs[2],
+    );
   }
   return p;
 }
@@ -177,11 +197,18 @@ function integerProduct(
   o: { kind: Quantization['kind']; scale?: string; zeroPoint?: string; bias?: string },
 ): Product | undefined {
   const w = ctx.initializer(node.inputs[1]);
-  if (!w || w.tensor.dims.length !== 2 || !isIntegerWeight(w.tensor)) return undefined;
+  if (w?.tensor.dims.length !== 2 || !isIntegerWeight(w.tensor)) return undefined;
   const [inFeatures, outFeatures] = w.tensor.dims;
   const nodes = [...act.nodes, ...extra].map((n) => n.name);
   const p: Product = {
-    node, x: act.x, weight: w.name, outIn: false, inFeatures, outFeatures, output, gemm: false,
+    node,
+    x: act.x,
+    weight: w.name,
+    outIn: false,
+    inFeatures,
+    outFeatures,
+    output,
+    gemm: false,
     quantization: withParams(ctx, { kind: o.kind, nodes, bits: bitsOf(w.tensor.dataType) }, o.scale, o.zeroPoint),
   };
   if (o.bias) p.fusedBias = o.bias;
@@ -217,7 +244,14 @@ function nbitsProduct(ctx: GraphContext, node: Node): Product | undefined {
   const bits = attrInt(node, 'bits', 4) ?? 4;
   if (!w || !K || !N || !blockSize || w.tensor.dims[0] !== N) return undefined;
   const p: Product = {
-    node, x: node.inputs[0], weight: w.name, outIn: true, inFeatures: K, outFeatures: N, output: node.outputs[0], gemm: false,
+    node,
+    x: node.inputs[0],
+    weight: w.name,
+    outIn: true,
+    inFeatures: K,
+    outFeatures: N,
+    output: node.outputs[0],
+    gemm: false,
     quantization: withParams(ctx, { kind: 'matmul-nbits', nodes: [], bits, blockSize }, node.inputs[2], node.inputs[3]),
   };
   if (node.inputs[5]) p.fusedBias = node.inputs[5];

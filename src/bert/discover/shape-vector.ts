@@ -54,7 +54,7 @@ function resolve(ctx: GraphContext, value: string, reader: Node, depth: number):
     };
   }
   const p = ctx.producerOf(value);
-  if (!p || p.domain !== '') return UNKNOWN;
+  if (p?.domain !== '') return UNKNOWN;
   switch (p.opType) {
     case 'Cast':
     case 'Squeeze':

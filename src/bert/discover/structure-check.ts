@@ -92,7 +92,11 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
     inputs.some((i) => g.nodes.some((n) => n.opType === 'Identity' && n.outputs[0] === i && n.inputs[0] === v));
 
   const e = s.embeddings;
-  for (const [t, what] of [[e.word, 'word embeddings'], [e.position, 'position embeddings'], [e.tokenType, 'token type embeddings']] as const) {
+  for (const [t, what] of [
+    [e.word, 'word embeddings'],
+    [e.position, 'position embeddings'],
+    [e.tokenType, 'token type embeddings'],
+  ] as const) {
     if (!t) continue;
     init(t.weight, what);
     node(t.gather, what);
@@ -107,7 +111,11 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
   }
 
   const attentionProblems = (a: AttentionBlock, what: string) => {
-    for (const [l, n] of [[a.q, 'Q'], [a.k, 'K'], [a.v, 'V']] as const) {
+    for (const [l, n] of [
+      [a.q, 'Q'],
+      [a.k, 'K'],
+      [a.v, 'V'],
+    ] as const) {
       if (l) {
         linear(l, `${what} ${n}`);
         if (l.outFeatures !== a.numHeads * a.headSize) problems.push(`${what} ${n}: ${l.outFeatures} outputs for ${a.numHeads} × ${a.headSize}`);

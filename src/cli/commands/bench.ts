@@ -20,7 +20,10 @@ interface BenchArgs {
 
 /** '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32]; a SettingsError naming the flag otherwise. */
 export function parseIntList(flag: string, value: string | number | Array<string | number>): number[] {
-  const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  const parts = (Array.isArray(value) ? value : [value])
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const nums = parts.map(Number);
   if (nums.length === 0 || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new SettingsError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
@@ -50,7 +53,13 @@ export const benchCommand: CliCommand<BenchArgs> = {
       threads: args.threads,
       repeats: args.repeats,
       warmup: args.warmup,
-      onShape: args.json ? undefined : (s, i, n) => err(`[${i + 1}/${n}] batch ${s.batch} seq ${s.seq}: p50 ${s.model.p50Ms.toFixed(2)} ms${s.speedup !== undefined ? `, ×${s.speedup.toFixed(2)}` : ''}`),
+      onLockWait: (pid) => err(`waiting for another benchmark${pid !== undefined ? ` (pid ${pid})` : ''} to finish timing on this machine…`),
+      onShape: args.json
+        ? undefined
+        : (s, i, n) =>
+            err(
+              `[${i + 1}/${n}] batch ${s.batch} seq ${s.seq}: p50 ${s.model.p50Ms.toFixed(2)} ms${s.speedup !== undefined ? `, ×${s.speedup.toFixed(2)}` : ''}`,
+            ),
     });
     if (args.json) out(JSON.stringify(result, null, 2));
     else for (const line of formatBench(result)) out(line);

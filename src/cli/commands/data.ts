@@ -27,7 +27,12 @@ export const dataCommand: CliCommand<DataArgs> = {
   builder: (y: Argv) =>
     y
       .positional('action', { type: 'string', choices: ['download'], demandOption: true, describe: 'download: fetch GLUE task data' })
-      .option('tasks', { alias: 'task', type: 'string', array: true, describe: "tasks to fetch (CoLA, SST-2, MRPC, QQP, STS-B, MNLI, QNLI, RTE, WNLI, AX) or 'all'" })
+      .option('tasks', {
+        alias: 'task',
+        type: 'string',
+        array: true,
+        describe: "tasks to fetch (CoLA, SST-2, MRPC, QQP, STS-B, MNLI, QNLI, RTE, WNLI, AX) or 'all'",
+      })
       .option('dir', { type: 'string', describe: 'GLUE folder to fill (default $GLUE_DIR, else ./glue_data)' })
       .option('base-url', { type: 'string', describe: `fetch every file from URL/<name> instead of the official URLs (or set ${BASE_URL_ENV})` })
       .option('force', { type: 'boolean', default: false, describe: 'download tasks that are already present again' }) as unknown as Argv<DataArgs>,

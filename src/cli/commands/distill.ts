@@ -27,7 +27,8 @@ function readIntermediate(value: string): IntermediatePreset | IntermediateMatch
 
 export const distillCommand: CliCommand<DistillArgs> = {
   command: 'distill',
-  describe: 'Distil a teacher into a student on a GLUE task: prediction-layer KD (soft cross-entropy or logit MSE plus the labels), intermediate layers (TinyBERT, BERT-PKD), data augmentation, general distillation',
+  describe:
+    'Distil a teacher into a student on a GLUE task: prediction-layer KD (soft cross-entropy or logit MSE plus the labels), intermediate layers (TinyBERT, BERT-PKD), data augmentation, general distillation',
   builder: async (y: Argv) => (await distillFlags(y)) as unknown as Argv<DistillArgs>,
   run: async (args) => {
     if (!args.teacher) throw new SettingsError('missing --teacher: the model to distil from');

@@ -3,6 +3,7 @@
  * and prints the per-task table (or the JSON report with --json). Evaluation logic lives in src/eval.
  */
 import type { Argv } from 'yargs';
+import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
 import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
@@ -44,8 +45,14 @@ export const evalCommand: CliCommand<EvalArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON instead of a table' })
       .option('out', { type: 'string', describe: 'also write the JSON result to this file' })
       .option('submission', { type: 'string', describe: 'with --split test: write GLUE server submission files to this folder' })
-      .option('include-wnli', { type: 'boolean', default: true, describe: 'count WNLI in the GLUE score (--no-include-wnli to leave it out)' }) as unknown as Argv<EvalArgs>,
+      .option('include-wnli', {
+        type: 'boolean',
+        default: true,
+        describe: 'count WNLI in the GLUE score (--no-include-wnli to leave it out)',
+      }) as unknown as Argv<EvalArgs>,
   run: async (args) => {
+    if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
+    if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     const progress = createProgressBar(process.stderr);
     let result;
     try {

@@ -17,11 +17,16 @@ export const exportCommand: CliCommand<ExportArgs> = {
     y
       .positional('folder', { type: 'string', demandOption: true, describe: 'Hugging Face model folder' })
       .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file' })
-      .option('seed-missing', { type: 'number', describe: 'seed random weights for parameters the checkpoint lacks (e.g. a new classifier)' }) as unknown as Argv<ExportArgs>,
+      .option('seed-missing', {
+        type: 'number',
+        describe: 'seed random weights for parameters the checkpoint lacks (e.g. a new classifier)',
+      }) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
     const r = await exportHuggingFaceFolder(args.folder, args.output, { seedMissing: args['seed-missing'] });
-    out(`wrote ${r.saved.model}: ${r.numLayers} layers, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`);
+    out(
+      `wrote ${r.saved.model}: ${r.numLayers} layers, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`,
+    );
     return 0;
   },
 };

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/load.ts';
 import { inspectModel, type InspectReport } from '../../bert/inspect.ts';
-import { locateModel } from '../../eval/model-files.ts';
+import { locateModel } from '../../onnx/locate.ts';
 import { out, type CliCommand } from '../command.ts';
 
 interface InspectArgs {
@@ -17,21 +17,28 @@ const shape = (s: InspectReport['inputs'][number]['shape']) => (s ? `[${s.map((d
 export function formatInspect(r: InspectReport): string {
   const lines = [
     `${r.model}`,
-    `  exporter ${r.exporter} (${r.family}), producer '${r.producer}', IR ${r.irVersion}, opsets ${Object.entries(r.opsets).map(([d, v]) => `${d} ${v}`).join(', ')}`,
+    `  exporter ${r.exporter} (${r.family}), producer '${r.producer}', IR ${r.irVersion}, opsets ${Object.entries(r.opsets)
+      .map(([d, v]) => `${d} ${v}`)
+      .join(', ')}`,
     `  inputs  ${r.inputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
     `  outputs ${r.outputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
     `  ${r.numLayers} layers × ${r.numHeads} heads, hidden ${r.hiddenSize}, FFN ${r.intermediateSize}, vocab ${r.vocabSize}` +
-      (r.maxPositions ? `, ${r.maxPositions} positions` : '') + (r.typeVocabSize ? `, ${r.typeVocabSize} token types` : '') +
+      (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
+      (r.typeVocabSize ? `, ${r.typeVocabSize} token types` : '') +
       (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} outputs)` : ''),
     `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
     '',
     `  ${'component'.padEnd(22)}${'params'.padStart(14)}${'bytes'.padStart(14)}`,
   ];
-  const row = (name: string, s: { params: number; bytes: number }) => lines.push(`  ${name.padEnd(22)}${num(s.params).padStart(14)}${num(s.bytes).padStart(14)}`);
+  const row = (name: string, s: { params: number; bytes: number }) =>
+    lines.push(`  ${name.padEnd(22)}${num(s.params).padStart(14)}${num(s.bytes).padStart(14)}`);
   row('embeddings', r.components.embeddings);
   for (const l of r.layers) {
     row(`layer ${l.index} attention`, l.attention);
-    lines[lines.length - 1] += l.attentionKind === 'none' ? '   no attention (all heads pruned)' : `   ${l.numHeads} heads × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`;
+    lines[lines.length - 1] +=
+      l.attentionKind === 'none'
+        ? '   no attention (all heads pruned)'
+        : `   ${l.numHeads} heads × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`;
     row(`layer ${l.index} ffn`, l.ffn);
     lines[lines.length - 1] += `   ${l.intermediateSize} ${l.activation}${l.weights !== 'float' ? `; weights ${l.weights}` : ''}`;
   }

@@ -19,8 +19,12 @@ interface ReportArgs {
 /** '--format md,html' or repeated flags → the formats; a SettingsError for an unknown one. */
 export function parseFormats(values: readonly string[] | undefined): ReportFormat[] | undefined {
   if (!values || values.length === 0) return undefined;
-  const list = values.flatMap((v) => String(v).split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
-  for (const f of list) if (!(REPORT_FORMATS as readonly string[]).includes(f)) throw new SettingsError(`--format ${f}: expected one of ${REPORT_FORMATS.join(', ')}`);
+  const list = values
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const f of list)
+    if (!(REPORT_FORMATS as readonly string[]).includes(f)) throw new SettingsError(`--format ${f}: expected one of ${REPORT_FORMATS.join(', ')}`);
   return [...new Set(list)] as ReportFormat[];
 }
 

@@ -1,11 +1,15 @@
 /**
  * `compress sweep SWEEP.yaml [--jobs N] [--store FILE]`: runs every point of a sweep file (models × pipelines:
  * compress, evaluate, bench) into a SQLite store, skipping points the store already has. Logic lives in src/sweep.
+ *
+ * With `--queue redis://HOST:PORT[/DB]` the points are queued for `compress worker`s on any number of machines
+ * instead, and this process collects their results into the same store (`--follow`: only collect, for a sweep
+ * already queued). Logic lives in src/queue.
  */
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { createSweepProgress, runSweep } from '../../sweep/index.ts';
+import { createSweepProgress, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
 import { out, err, type CliCommand } from '../command.ts';
 
 interface SweepArgs {
@@ -14,7 +18,14 @@ interface SweepArgs {
   store?: string;
   'glue-dir'?: string;
   'work-dir'?: string;
+  queue?: string;
+  follow: boolean;
+  'retry-delay': number;
+  'rerun-stale': boolean;
 }
+
+/** Exit code of a coordinator stopped by Ctrl-C (128 + SIGINT). */
+const INTERRUPTED = 130;
 
 /** `runs/<sweep file name>.sqlite`. */
 export function defaultStore(file: string): string {
@@ -27,24 +38,127 @@ export const sweepCommand: CliCommand<SweepArgs> = {
   builder: (y: Argv) =>
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'sweep file (YAML): models, pipelines, tasks, calibration, bench shapes' })
-      .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'points run at once, each in a worker process (they share the CPU: keep 1 for speed numbers you will quote)' })
+      .option('jobs', {
+        alias: 'j',
+        type: 'number',
+        default: 1,
+        describe: 'points run at once, each in a worker process (they share the CPU: keep 1 for speed numbers you will quote)',
+      })
       .option('store', { type: 'string', describe: 'SQLite results store (default runs/<file name>.sqlite)' })
       .option('glue-dir', { type: 'string', describe: "GLUE data folder (default: the file's glueDir, $GLUE_DIR, ../shared/glue)" })
-      .option('work-dir', { type: 'string', describe: 'folder for compressed models (default <store>-models)' }) as unknown as Argv<SweepArgs>,
+      .option('work-dir', { type: 'string', describe: 'folder for compressed models (default <store>-models)' })
+      .option('queue', {
+        type: 'string',
+        describe: 'redis://HOST:PORT[/DB]: queue the points for `compress worker`s (BullMQ) and collect their results into the store',
+      })
+      .option('follow', { type: 'boolean', default: false, describe: 'with --queue: queue nothing, collect the results of a sweep already queued' })
+      .option('retry-delay', {
+        type: 'number',
+        default: 10,
+        describe: 'with --queue: seconds before a failed point is retried (doubled each time; 3 runs in all)',
+      })
+      .option('rerun-stale', {
+        type: 'boolean',
+        default: false,
+        describe: 'recompute stale points (stored by another version of bert-compress or of a pass), replacing their old results',
+      }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
     const store = args.store ?? defaultStore(args.file);
+    if (args.queue !== undefined && args['rerun-stale'])
+      throw new SettingsError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');
+    if (args.queue !== undefined) return queuedSweep(args, store);
+    if (args.follow) throw new SettingsError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
     const progress = createSweepProgress(process.stderr);
     let summary;
     try {
-      summary = await runSweep({ file: args.file, store, jobs: args.jobs, glueDir: args['glue-dir'], workDir: args['work-dir'], onEvent: progress.listener });
+      summary = await runSweep({
+        file: args.file,
+        store,
+        jobs: args.jobs,
+        glueDir: args['glue-dir'],
+        workDir: args['work-dir'],
+        rerunStale: args['rerun-stale'],
+        onEvent: progress.listener,
+      });
     } finally {
       progress.stop();
     }
     const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
-    out(`${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`);
-    if (summary.failed.length > 0) err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => `${f.point.model.name} · ${f.point.label}`).join(', ')}`);
+    out(
+      `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
+    );
+    if (summary.failed.length > 0)
+      err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => `${f.point.model.name} · ${f.point.label}`).join(', ')}`);
+    if (summary.stale.length > 0) (args['rerun-stale'] ? out : err)(staleLine(summary.stale, args['rerun-stale']));
     out(`store: ${summary.store} (next: compress report ${store})`);
     return summary.failed.length > 0 ? 1 : 0;
   },
 };
+
+/** The stale points in one line: kept (the default), or recomputed with --rerun-stale. */
+export function staleLine(stale: SweepSummary['stale'], rerun: boolean): string {
+  const changes = [...new Set(stale.map((s) => s.change))].join('; ');
+  const names =
+    stale
+      .slice(0, 4)
+      .map((s) => `${s.point.model.name} · ${s.point.label}`)
+      .join(', ') + (stale.length > 4 ? `, … (${stale.length - 4} more)` : '');
+  const n = `${stale.length} point${stale.length === 1 ? '' : 's'}`;
+  return rerun
+    ? `${n} stale, recomputed (${changes}): ${names}`
+    : `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${names}; rerun with --rerun-stale to recompute them`;
+}
+
+/** Writes a line above the progress bar (which redraws itself below it) on a TTY, else as a line of the log. */
+function note(line: string): void {
+  process.stderr.write(process.stderr.isTTY ? `\r\x1b[K${line}\n` : `${line}\n`);
+}
+
+/** `--queue`: the coordinator of a distributed sweep (src/queue). */
+async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
+  if (args.jobs !== 1)
+    throw new SettingsError(`--jobs ${args.jobs}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`);
+  if (!(args['retry-delay'] >= 0)) throw new SettingsError(`--retry-delay ${args['retry-delay']}: expected seconds >= 0`);
+  const { runQueuedSweep, parseQueueUrl } = await import('../../queue/index.ts');
+  const queue = parseQueueUrl(args.queue!).display;
+  const progress = createSweepProgress(process.stderr);
+  const onEvent = (e: SweepEvent) => (e.type === 'log' ? note(e.line) : progress.listener(e));
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(INTERRUPTED);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let summary;
+  try {
+    summary = await runQueuedSweep({
+      file: args.file,
+      store,
+      queue: args.queue!,
+      follow: args.follow,
+      retryDelayMs: args['retry-delay'] * 1000,
+      glueDir: args['glue-dir'],
+      workDir: args['work-dir'],
+      onEvent,
+      signal: controller.signal,
+    });
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSigint);
+  }
+  const others = summary.byOthers > 0 ? `, ${summary.byOthers} stored by another coordinator` : '';
+  out(
+    `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} collected from the queue now${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
+  );
+  if (summary.failed.length > 0)
+    err(`failed (errors above; rerun without --follow to retry them): ${summary.failed.map((f) => `${f.point.model.name} · ${f.point.label}`).join(', ')}`);
+  if (summary.stale.length > 0) err(staleLine(summary.stale, false));
+  const again = `compress sweep ${args.file} --queue ${queue} --store ${store} --follow`;
+  if (summary.left > 0) err(`stopped: ${summary.left} points are still queued and the workers go on; collect them with: ${again}`);
+  if (summary.notQueued.length > 0) err(`${summary.notQueued.length} points were not queued: run without --follow to queue them`);
+  if (summary.stale.length > 0) err(staleLine(summary.stale, false));
+  out(`store: ${summary.store} (next: compress report ${store})`);
+  if (summary.left > 0) return INTERRUPTED;
+  return summary.failed.length > 0 || summary.notQueued.length > 0 ? 1 : 0;
+}

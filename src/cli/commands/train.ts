@@ -15,7 +15,9 @@ export const trainCommand: CliCommand<TrainArgs> = {
   command: 'train <model>',
   describe: 'Fine-tune MODEL on a GLUE task (best dev epoch kept; Ctrl-C checkpoints, a rerun resumes)',
   builder: async (y: Argv) =>
-    (await trainingFlags(y.positional('model', { type: 'string', demandOption: true, describe: '.onnx file or model folder (config.json, tokenizer)' }))) as unknown as Argv<TrainArgs>,
+    (await trainingFlags(
+      y.positional('model', { type: 'string', demandOption: true, describe: '.onnx file or model folder (config.json, tokenizer)' }),
+    )) as unknown as Argv<TrainArgs>,
   run: async (args) => {
     checkTrainingArgs(args, [args.model]);
     return runTrainingCommand(args, { student: args.model, maxExamples: args['max-examples'], maxLength: args['max-length'], glueDir: args['glue-dir'] });

@@ -27,11 +27,7 @@ export const METRICS: Readonly<Record<MetricName, Metric>> = {
 };
 
 /** Computes a task's metrics (in its definition's order) from predictions and references. */
-export function computeTaskMetrics(
-  task: TaskDefinition,
-  predictions: ArrayLike<number>,
-  references: ArrayLike<number>,
-): MetricValues {
+export function computeTaskMetrics(task: TaskDefinition, predictions: ArrayLike<number>, references: ArrayLike<number>): MetricValues {
   const values: MetricValues = {};
   for (const name of task.metrics) Object.assign(values, METRICS[name].compute(predictions, references));
   return values;

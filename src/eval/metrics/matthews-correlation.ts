@@ -11,10 +11,7 @@
  */
 import { checkSameLength, type Metric } from './metric.ts';
 
-export function matthewsCorrelation(
-  predictions: ArrayLike<number>,
-  references: ArrayLike<number>,
-): { matthews_correlation: number } {
+export function matthewsCorrelation(predictions: ArrayLike<number>, references: ArrayLike<number>): { matthews_correlation: number } {
   checkSameLength('matthews_correlation', predictions, references);
   const predicted = new Map<number, number>();
   const actual = new Map<number, number>();

@@ -2,9 +2,9 @@
  * What every metric module shares. A metric is a pure function of predictions and references that returns a named
  * result, `{accuracy: 0.91}`, with the key Hugging Face `evaluate` uses; values are fractions, not percentages.
  */
+import type { MetricName } from '../../glue/tasks.ts';
 
-/** The metric keys of Hugging Face `evaluate`'s `glue` metric. */
-export type MetricName = 'accuracy' | 'f1' | 'matthews_correlation' | 'pearson' | 'spearmanr';
+export type { MetricName };
 
 /** Named metric values, e.g. `{pearson: 0.87, spearmanr: 0.86}`. */
 export type MetricValues = Partial<Record<MetricName, number>>;

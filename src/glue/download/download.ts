@@ -1,16 +1,18 @@
 /**
  * `compress data download`: fetches the official GLUE files into a GLUE folder laid out as the official script
  * lays it out (`<dir>/<TASK>/{train,dev,test}.tsv`, `<dir>/diagnostic/diagnostic.tsv`). Every download is
- * resumable and sha256-checked; every installed file is written atomically. Tasks already present are skipped
- * unless `force` is set. A mirror (or a test server) can replace the origin with `baseUrl`, which then serves each
+ * resumable and sha256-checked, and so is every file found in the download cache (`<dir>/.downloads`) before it is
+ * used: one that fails is deleted and fetched again. A task is installed into a staging folder and renamed into
+ * place, its marker file last. Tasks already present (marker file there) are skipped unless `force` is set. A mirror (or a test server) can replace the origin with `baseUrl`, which then serves each
  * file under its plain name (`<baseUrl>/CoLA.zip`).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { checkOutputFolder, ensureFolder, fileSystemError } from '../../destination.ts';
 import { DataError, SettingsError } from '../../errors.ts';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { sha256File, writeFileAtomic } from '../../files.ts';
 import { normalizeTaskName, lookupTasks } from '../registry.ts';
-import { downloadVerified, sha256File, type DownloadEvents } from './http-file.ts';
+import { downloadVerified, type DownloadEvents } from './http-file.ts';
 import { formatMrpc } from './mrpc.ts';
 import { GLUE_SOURCES, type RemoteFile, type TaskSource } from './sources.ts';
 import { extractZip } from './zip.ts';
@@ -42,7 +44,13 @@ export interface DownloadedTask {
 
 /** Picks the sources for task names; SettingsError (with suggestions) for unknown names. */
 export function selectSources(tasks: readonly string[] | 'all', sources: readonly TaskSource[] = GLUE_SOURCES): TaskSource[] {
-  const names = tasks === 'all' ? ['all'] : tasks.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  const names =
+    tasks === 'all'
+      ? ['all']
+      : tasks
+          .flatMap((t) => t.split(','))
+          .map((t) => t.trim())
+          .filter(Boolean);
   if (names.length === 0) throw new SettingsError('no task given: use --tasks NAME[,NAME…] or --tasks all');
   const chosen = new Set<TaskSource>();
   for (const name of names) {
@@ -77,36 +85,84 @@ export async function downloadGlue(opts: DownloadOptions): Promise<DownloadedTas
   const baseUrl = opts.baseUrl ?? (process.env[BASE_URL_ENV] || undefined);
   const log = opts.log ?? (() => {});
   const sources = selectSources(opts.tasks, opts.sources ?? GLUE_SOURCES);
-  mkdirSync(opts.dir, { recursive: true });
+  checkOutputFolder(opts.dir, `--dir ${opts.dir}`);
   const cache = join(opts.dir, '.downloads');
   const events: DownloadEvents = { onStart: (url, from) => log(from > 0 ? `resuming ${url} at byte ${from}` : `downloading ${url}`) };
   const done: DownloadedTask[] = [];
-  for (const source of sources) {
-    if (!opts.force && existsSync(join(opts.dir, source.marker))) {
-      log(`${source.folder}: already present (${source.marker}), skipped`);
-      done.push({ folder: source.folder, status: 'skipped', files: [] });
-      continue;
+  try {
+    for (const source of sources) {
+      if (!opts.force && existsSync(join(opts.dir, source.marker))) {
+        log(`${source.folder}: already present (${source.marker}), skipped`);
+        done.push({ folder: source.folder, status: 'skipped', files: [] });
+        continue;
+      }
+      const fetched: string[] = [];
+      for (const file of source.files) {
+        const dest = join(cache, file.name);
+        if (existsSync(dest) && !(await matchesChecksum(dest, file))) {
+          log(`${file.name}: the cached copy does not match its sha256; removed, downloading again`);
+          rmSync(dest, { force: true });
+        }
+        if (!existsSync(dest)) await downloadVerified(fileUrl(file, baseUrl), dest, file, events);
+        fetched.push(dest);
+      }
+      const files = await installStaged(source, fetched, opts.dir, cache);
+      fetched.forEach((f) => rmSync(f, { force: true }));
+      log(`${source.folder}: installed ${files.length} file${files.length === 1 ? '' : 's'}`);
+      done.push({ folder: source.folder, status: 'installed', files });
     }
-    const fetched: string[] = [];
-    for (const file of source.files) {
-      const dest = join(cache, file.name);
-      if (!existsSync(dest)) await downloadVerified(fileUrl(file, baseUrl), dest, file, events);
-      fetched.push(dest);
-    }
-    const files = await install(source, fetched, opts.dir);
-    for (const [rel, sha] of Object.entries(source.outputs ?? {})) {
-      const actual = await sha256File(join(opts.dir, rel));
-      if (actual !== sha) throw new DataError(`${join(opts.dir, rel)}: built file has sha256 ${actual}, expected ${sha}`);
-    }
-    fetched.forEach((f) => rmSync(f, { force: true }));
-    log(`${source.folder}: installed ${files.length} file${files.length === 1 ? '' : 's'}`);
-    done.push({ folder: source.folder, status: 'installed', files });
+  } finally {
+    // A failure keeps partial downloads (to resume) in the cache, but not an empty cache folder.
+    if (existsSync(cache) && readdirSync(cache).length === 0) rmSync(cache, { recursive: true, force: true });
   }
   rmSync(cache, { recursive: true, force: true });
   return done;
 }
 
-/** Puts a task's downloaded files in place; returns the paths written. */
+/** Whether a file has the sha256 (and size, when known) its source pins. */
+async function matchesChecksum(path: string, file: RemoteFile): Promise<boolean> {
+  if (file.bytes !== undefined && statSync(path).size !== file.bytes) return false;
+  return (await sha256File(path)) === file.sha256.toLowerCase();
+}
+
+/**
+ * Installs a task into a staging folder under `cache`, checks the files whose sha256 the source pins, then renames
+ * every file into `dir`, the marker last, so an interrupted or refused install never looks installed. When the
+ * install or a check fails, the fetched files are deleted (a cached archive that cannot be installed is fetched
+ * again next time) and nothing reaches `dir`. Returns the installed paths.
+ */
+async function installStaged(source: TaskSource, fetched: readonly string[], dir: string, cache: string): Promise<string[]> {
+  const stage = mkdtempSync(join(cache, 'stage-'));
+  try {
+    let staged: string[];
+    try {
+      staged = (await install(source, fetched, stage)).map((f) => relative(stage, f));
+      for (const [rel, sha] of Object.entries(source.outputs ?? {})) {
+        const actual = existsSync(join(stage, rel)) ? await sha256File(join(stage, rel)) : 'missing';
+        if (actual !== sha) throw new DataError(`${join(dir, rel)}: built file has sha256 ${actual}, expected ${sha}`);
+      }
+      if (!staged.includes(normalize(source.marker))) throw new DataError(`${source.folder}: the download has no ${source.marker}`);
+    } catch (e) {
+      fetched.forEach((f) => rmSync(f, { force: true }));
+      throw e;
+    }
+    const marker = normalize(source.marker);
+    for (const rel of [...staged.filter((f) => f !== marker), marker]) {
+      const target = join(dir, rel);
+      ensureFolder(dirname(target), `--dir ${dir}`);
+      try {
+        renameSync(join(stage, rel), target);
+      } catch (e) {
+        throw fileSystemError(e, target, `--dir ${dir}`) ?? e;
+      }
+    }
+    return staged.map((rel) => join(dir, rel));
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** Puts a task's downloaded files under `dir` (a staging folder); returns the paths written. */
 async function install(source: TaskSource, fetched: readonly string[], dir: string): Promise<string[]> {
   switch (source.kind) {
     case 'zip':

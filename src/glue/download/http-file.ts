@@ -3,24 +3,16 @@
  * part's size with an HTTP Range request (a server that answers 200 instead of 206 restarts it). The finished part
  * must have the expected sha256 (and size, when known) before it is renamed to `dest`; on a mismatch it is deleted.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { DataError } from '../../errors.ts';
+import { sha256File } from '../../files.ts';
 
 export interface DownloadEvents {
   /** A request starts: `from` is the byte offset resumed from (0 for a fresh download). */
   onStart?: (url: string, from: number) => void;
-}
-
-/** The sha256 of a file, hex. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
 }
 
 /**
@@ -73,7 +65,16 @@ async function fetchInto(url: string, part: string, from: number, events: Downlo
   if (!response.body) throw new DataError(`${url}: empty response`);
   events.onStart?.(url, append ? from : 0);
   try {
-    await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>), createWriteStream(part, { flags: append ? 'a' : 'w' }));
+    // Each chunk is on disk before the next is read, so a dropped connection keeps every byte received for the resume.
+    const fd = openSync(part, append ? 'a' : 'w');
+    try {
+      for await (const chunk of Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>)) {
+        const bytes = chunk as Uint8Array;
+        for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+      }
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     const got = existsSync(part) ? statSync(part).size : 0;
     throw new DataError(`${url}: download interrupted at ${got} bytes (${causeMessage(e)}); run again to resume`, { cause: e });

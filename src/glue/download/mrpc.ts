@@ -26,7 +26,12 @@ function fields(line: string, file: string, lineNumber: number): string[] {
 }
 
 /** The three GLUE MRPC files from the MSR train/test files and the GLUE dev ids. */
-export function formatMrpc(msrTrain: string, msrTest: string, devIds: string, names = { train: 'msr_paraphrase_train.txt', test: 'msr_paraphrase_test.txt', devIds: 'dev_ids.tsv' }): MrpcFiles {
+export function formatMrpc(
+  msrTrain: string,
+  msrTest: string,
+  devIds: string,
+  names = { train: 'msr_paraphrase_train.txt', test: 'msr_paraphrase_test.txt', devIds: 'dev_ids.tsv' },
+): MrpcFiles {
   const testLines = pythonLines(msrTest);
   const test = ['index\t#1 ID\t#2 ID\t#1 String\t#2 String'];
   testLines.slice(1).forEach((line, i) => {

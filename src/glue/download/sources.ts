@@ -61,8 +61,18 @@ export const GLUE_SOURCES: readonly TaskSource[] = [
     folder: 'MRPC',
     kind: 'mrpc',
     files: [
-      { name: 'msr_paraphrase_train.txt', url: `${SENTEVAL}/msr_paraphrase_train.txt`, sha256: '60a9b09084528f0673eedee2b69cb941920f0b8cd0eeccefc464a98768457f89', bytes: 1047044 },
-      { name: 'msr_paraphrase_test.txt', url: `${SENTEVAL}/msr_paraphrase_test.txt`, sha256: 'a04e271090879aaba6423d65b94950c089298587d9c084bf9cd7439bd785f784', bytes: 441275 },
+      {
+        name: 'msr_paraphrase_train.txt',
+        url: `${SENTEVAL}/msr_paraphrase_train.txt`,
+        sha256: '60a9b09084528f0673eedee2b69cb941920f0b8cd0eeccefc464a98768457f89',
+        bytes: 1047044,
+      },
+      {
+        name: 'msr_paraphrase_test.txt',
+        url: `${SENTEVAL}/msr_paraphrase_test.txt`,
+        sha256: 'a04e271090879aaba6423d65b94950c089298587d9c084bf9cd7439bd785f784',
+        bytes: 441275,
+      },
       {
         name: 'mrpc_dev_ids.tsv',
         url: 'https://firebasestorage.googleapis.com/v0/b/mtl-sentence-representations.appspot.com/o/data%2Fmrpc_dev_ids.tsv?alt=media&token=ec5c0836-31d5-48f4-b431-7480817f1adc',

@@ -14,6 +14,15 @@ export const GRADIENT_RULES: ReadonlyMap<string, GradientRule> = new Map(ALL.map
  * gradient. Ops with integer or boolean outputs (Shape, Equal, ArgMax…) stop it by their type.
  */
 export const ZERO_GRADIENT = new Set([
-  'Sign', 'Floor', 'Ceil', 'Round', 'Constant', 'ConstantOfShape', 'RandomNormal', 'RandomUniform', 'RandomNormalLike',
-  'RandomUniformLike', 'EyeLike',
+  'Sign',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Constant',
+  'ConstantOfShape',
+  'RandomNormal',
+  'RandomUniform',
+  'RandomNormalLike',
+  'RandomUniformLike',
+  'EyeLike',
 ]);

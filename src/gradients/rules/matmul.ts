@@ -54,8 +54,7 @@ export const Gemm: GradientRule = {
     const beta = attrFloat(n, 'beta', 1)!;
     const ta = attrInt(n, 'transA', 0)!;
     const tb = attrInt(n, 'transB', 0)!;
-    const gemm = (x: string, y: string, tx: number, ty: number) =>
-      ctx.op('Gemm', [x, y], { alpha: at.float(alpha), transA: at.int(tx), transB: at.int(ty) });
+    const gemm = (x: string, y: string, tx: number, ty: number) => ctx.op('Gemm', [x, y], { alpha: at.float(alpha), transA: at.int(tx), transB: at.int(ty) });
     let da: string | undefined;
     let db: string | undefined;
     if (need[0]) da = ta ? gemm(b, g, tb, 1) : gemm(g, b, 0, tb ? 0 : 1);

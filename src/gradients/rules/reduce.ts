@@ -12,7 +12,7 @@ function reducedAxes(ctx: GradContext, n: Node): number[] {
     if (!producer) throw new GradientError(`${n.opType} node '${n.name}': axes must be a constant to differentiate`);
     axes = producer;
   }
-  if (!axes || !axes.length) {
+  if (!axes?.length) {
     if (attrInt(n, 'noop_with_empty_axes', 0)) return [];
     return [...Array(r).keys()];
   }

@@ -26,7 +26,7 @@ export const qAttention: OpQuantizer = {
     if (node.inputs.slice(5).some(Boolean)) return 'attention_bias / past_sequence_length inputs have no QAttention equivalent';
     if (!node.inputs[2]) return 'Attention without a bias';
     const w = ctx.edit.graph.initializers.get(node.inputs[1]);
-    if (!w || w.dims.length !== 2 || w.dataType !== DataType.FLOAT) return 'the packed weight is not a float32 2-D initializer';
+    if (w?.dims.length !== 2 || w.dataType !== DataType.FLOAT) return 'the packed weight is not a float32 2-D initializer';
     return undefined;
   },
   rewrite(node, target, scheme, ctx) {
@@ -49,9 +49,19 @@ export const qAttention: OpQuantizer = {
     edit.importDomain(MS_DOMAIN);
     const qa = edit.makeNode('QAttention', inputs, [...node.outputs], attributes, MS_DOMAIN);
     edit.replaceNode(node, [qa]);
-    return [{
-      target: target.id, tensor: name, node: qa.name, op: 'QAttention', scheme: schemeName(s), dims: [rows, cols],
-      bytesBefore: 4 * rows * cols, bytesAfter: q.values.byteLength + 4 * q.scales.length, maxAbsError: q.maxAbsError, maxAbs: q.maxAbs,
-    }];
+    return [
+      {
+        target: target.id,
+        tensor: name,
+        node: qa.name,
+        op: 'QAttention',
+        scheme: schemeName(s),
+        dims: [rows, cols],
+        bytesBefore: 4 * rows * cols,
+        bytesAfter: q.values.byteLength + 4 * q.scales.length,
+        maxAbsError: q.maxAbsError,
+        maxAbs: q.maxAbs,
+      },
+    ];
   },
 };

@@ -1,11 +1,15 @@
 /**
- * Dynamic int8 projections, as onnxruntime's quantize_dynamic writes them: the weight becomes int8 (symmetric:
- * zero point 0) with one scale per tensor, output channel or channel group, and the activation is quantized to
- * uint8 at run time. Two formulations:
- * - 'contrib': one com.microsoft DynamicQuantizeMatMul(x, W_int8, w_scale) node (per-column scales supported);
+ * Dynamic int8 projections: the weight becomes int8 (symmetric: zero point 0) with one scale per tensor, output
+ * channel or channel group, and the activation is quantized to uint8 at run time. Two formulations:
+ * - 'contrib' (the default, the fastest measured: `npm run bench -- int8-formulations`): the graph onnxruntime's
+ *   optimizer makes of the standard form, written directly. An activation read by several quantized projections
+ *   (Q, K and V) is quantized once, DynamicQuantizeLinear(x) (opset >= 11), and each projection is a com.microsoft
+ *   MatMulIntegerToFloat(x_q, W_int8, x_scale, w_scale, x_zp, , bias); an activation with one reader (or any, below
+ *   opset 11) goes into one com.microsoft DynamicQuantizeMatMul(x, W_int8, w_scale, , bias). Both add the bias
+ *   themselves (the bias Add goes) and take per-column scales;
  * - 'standard': DynamicQuantizeLinear(x) → MatMulInteger(x_q, W_int8, x_zp) → Cast(float) → Mul(x_scale · w_scale),
- *   ONNX standard ops (opset >= 11), which onnxruntime fuses into the contrib op anyway.
- * The weight is stored [in, out] (an [out, in] weight is transposed once here). The bias Add stays as it was.
+ *   ONNX standard ops (opset >= 11), the bias Add kept; onnxruntime fuses it into the contrib form when it loads it.
+ * The weight is stored [in, out] (an [out, in] weight is transposed once here).
  */
 import type { Node } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
@@ -13,10 +17,16 @@ import { float32Tensor, int8Tensor } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN } from '../graph-edit.ts';
 import { quantizeInt8 } from '../int8-weights.ts';
 import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
-import { finishProjection, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
+import { finishProjection, fusableBias, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
 
 /** The int8 [in, out] weight and its scales as initializers, quantized once per weight and scheme. */
-function int8WeightInitializers(p: Projection, scheme: WeightScheme & { kind: 'int8' }, ctx: RewriteContext, target: string, op: string): { weight: string; scale: string; record: TensorRecord } {
+function int8WeightInitializers(
+  p: Projection,
+  scheme: WeightScheme & { kind: 'int8' },
+  ctx: RewriteContext,
+  target: string,
+  op: string,
+): { weight: string; scale: string; record: TensorRecord } {
   const lin = p.linear;
   const key = `int8|${lin.weight}|${lin.layout}|${granularityKey(scheme.granularity)}|${p.alpha}`;
   const cached = ctx.weights.get(key);
@@ -28,11 +38,16 @@ function int8WeightInitializers(p: Projection, scheme: WeightScheme & { kind: 'i
   const scaleDims = scheme.granularity.kind === 'tensor' ? [] : [lin.outFeatures];
   const scale = ctx.edit.addInitializer(`${lin.weight}_scale`, float32Tensor('', scaleDims, scales));
   const record: TensorRecord = {
-    target, tensor: lin.weight, node: p.node.name, op, scheme: schemeName(scheme),
+    target,
+    tensor: lin.weight,
+    node: p.node.name,
+    op,
+    scheme: schemeName(scheme),
     dims: [lin.inFeatures, lin.outFeatures],
     bytesBefore: 4 * lin.inFeatures * lin.outFeatures,
     bytesAfter: q.values.byteLength + 4 * scales.length,
-    maxAbsError: q.maxAbsError, maxAbs: q.maxAbs,
+    maxAbsError: q.maxAbsError,
+    maxAbs: q.maxAbs,
   };
   ctx.weights.set(key, { names: [weight, scale], record });
   return { weight, scale, record };
@@ -47,6 +62,13 @@ export function dynamicQuantized(x: string, before: Node, ctx: RewriteContext): 
   const out: [string, string, string] = [edit.fresh(`${x}_quantized`), edit.fresh(`${x}_scale`), edit.fresh(`${x}_zero_point`)];
   edit.insertBefore(before, [edit.makeNode('DynamicQuantizeLinear', [x], [...out])]);
   ctx.activations.set(key, out);
+  return out;
+}
+
+/** Node inputs without the empty (absent optional) ones at the end. */
+function withoutTrailingEmpty(inputs: string[]): string[] {
+  const out = [...inputs];
+  while (out.length && !out[out.length - 1]) out.pop();
   return out;
 }
 
@@ -72,21 +94,37 @@ export const dynamicMatMul: OpQuantizer = {
       const asFloat = edit.fresh(`${p.y}_float`);
       const scale = edit.fresh(`${p.y}_rescale`);
       const mm = edit.makeNode('MatMulInteger', [xq, w.weight, xz], [acc]);
-      finishProjection(p, ctx, [
-        mm,
-        edit.makeNode('Cast', [acc], [asFloat], { to: attr.int(DataType.FLOAT) }),
-        edit.makeNode('Mul', [xs, w.scale], [scale]),
-        edit.makeNode('Mul', [asFloat, scale], [product]),
-      ], product);
+      finishProjection(
+        p,
+        ctx,
+        [
+          mm,
+          edit.makeNode('Cast', [acc], [asFloat], { to: attr.int(DataType.FLOAT) }),
+          edit.makeNode('Mul', [xs, w.scale], [scale]),
+          edit.makeNode('Mul', [asFloat, scale], [product]),
+        ],
+        product,
+      );
       return [{ ...w.record, node: mm.name }];
     }
     if (ctx.options.format === 'standard' && !ctx.notes.some((n) => n.startsWith('format standard'))) {
-      ctx.notes.push(`format standard needs opset >= 11 (DynamicQuantizeLinear); opset ${edit.opset()}: used com.microsoft DynamicQuantizeMatMul`);
+      ctx.notes.push(`format standard needs opset >= 11 (DynamicQuantizeLinear); opset ${edit.opset()}: used the com.microsoft contrib ops`);
     }
     edit.importDomain(MS_DOMAIN);
-    const w = int8WeightInitializers(p, s, ctx, target.id, 'DynamicQuantizeMatMul');
-    const mm = edit.makeNode('DynamicQuantizeMatMul', [p.x, w.weight, w.scale], [product], {}, MS_DOMAIN);
-    finishProjection(p, ctx, [mm], product);
+    const fused = fusableBias(p, ctx);
+    const out = fused ? fused.output : product;
+    const bias = fused?.bias ?? '';
+    // DynamicQuantizeLinear is an opset-11 op: below that, every projection quantizes its own input.
+    const shared = edit.opset() >= 11 && ((ctx.integerReaders.get(p.x) ?? 0) > 1 || ctx.activations.has(`dql|${p.x}`));
+    const w = int8WeightInitializers(p, s, ctx, target.id, shared ? 'MatMulIntegerToFloat' : 'DynamicQuantizeMatMul');
+    let mm: Node;
+    if (shared) {
+      const [xq, xs, xz] = dynamicQuantized(p.x, node, ctx);
+      mm = edit.makeNode('MatMulIntegerToFloat', withoutTrailingEmpty([xq, w.weight, xs, w.scale, xz, '', bias]), [out], {}, MS_DOMAIN);
+    } else {
+      mm = edit.makeNode('DynamicQuantizeMatMul', withoutTrailingEmpty([p.x, w.weight, w.scale, '', bias]), [out], {}, MS_DOMAIN);
+    }
+    finishProjection(p, ctx, [mm], product, fused);
     return [{ ...w.record, node: mm.name }];
   },
 };

@@ -21,7 +21,7 @@ export const int8Gather: OpQuantizer = {
     if ((attrInt(node, 'axis', 0) ?? 0) !== 0) return 'Gather on an axis other than 0';
     if (node.inputs[0] !== target.table.weight) return `the Gather does not read '${target.table.weight}' directly`;
     const t = ctx.edit.graph.initializers.get(target.table.weight);
-    if (!t || t.dims.length !== 2) return 'the table is not a 2-D initializer';
+    if (t?.dims.length !== 2) return 'the table is not a 2-D initializer';
     if (t.dataType !== DataType.FLOAT) return 'the table is not float32';
     return undefined;
   },
@@ -65,9 +65,16 @@ export const int8Gather: OpQuantizer = {
     edit.replaceNode(node, nodes);
     if (cached) return [{ ...cached.record, target: target.id, node: nodes[0].name, bytesAfter: 0 }];
     const record: TensorRecord = {
-      target: target.id, tensor: name, node: nodes[0].name, op: 'Gather', scheme: perRow ? 'int8 per-row' : schemeName({ kind: 'int8', granularity: { kind: 'tensor' } }),
-      dims: [rows, width], bytesBefore: 4 * rows * width, bytesAfter: q!.values.byteLength + 4 * q!.scales.length + (zero ? 1 : 0),
-      maxAbsError: q!.maxAbsError, maxAbs: q!.maxAbs,
+      target: target.id,
+      tensor: name,
+      node: nodes[0].name,
+      op: 'Gather',
+      scheme: perRow ? 'int8 per-row' : schemeName({ kind: 'int8', granularity: { kind: 'tensor' } }),
+      dims: [rows, width],
+      bytesBefore: 4 * rows * width,
+      bytesAfter: q!.values.byteLength + 4 * q!.scales.length + (zero ? 1 : 0),
+      maxAbsError: q!.maxAbsError,
+      maxAbs: q!.maxAbs,
     };
     ctx.weights.set(key, { names, record });
     return [record];

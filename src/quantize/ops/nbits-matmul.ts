@@ -20,7 +20,8 @@ export const nbitsMatMul: OpQuantizer = {
     const s = scheme as WeightScheme & { kind: 'int4' };
     const { edit } = ctx;
     const lin = p.linear;
-    const K = lin.inFeatures, N = lin.outFeatures;
+    const K = lin.inFeatures,
+      N = lin.outFeatures;
     const key = `int4|${lin.weight}|${lin.layout}|${s.blockSize}|${s.symmetric}|${p.alpha}`;
     let names = ctx.weights.get(key)?.names;
     let record: TensorRecord;
@@ -35,17 +36,33 @@ export const nbitsMatMul: OpQuantizer = {
       ];
       if (q.zeroPoints) names.push(edit.addInitializer(`${lin.weight}_zero_points`, uint8Tensor('', [N, Math.ceil(q.kBlocks / 2)], q.zeroPoints)));
       record = {
-        target: target.id, tensor: lin.weight, node: node.name, op: 'MatMulNBits', scheme: schemeName(s), dims: [K, N],
-        bytesBefore: 4 * K * N, bytesAfter: q.packed.byteLength + 4 * scales.length + (q.zeroPoints?.byteLength ?? 0),
-        maxAbsError: q.maxAbsError, maxAbs: q.maxAbs,
+        target: target.id,
+        tensor: lin.weight,
+        node: node.name,
+        op: 'MatMulNBits',
+        scheme: schemeName(s),
+        dims: [K, N],
+        bytesBefore: 4 * K * N,
+        bytesAfter: q.packed.byteLength + 4 * scales.length + (q.zeroPoints?.byteLength ?? 0),
+        maxAbsError: q.maxAbsError,
+        maxAbs: q.maxAbs,
       };
       ctx.weights.set(key, { names, record });
     }
     edit.importDomain(MS_DOMAIN);
     const product = outputFor(p, ctx);
-    const mm = edit.makeNode('MatMulNBits', [p.x, ...names], [product], {
-      K: attr.int(K), N: attr.int(N), bits: attr.int(4), block_size: attr.int(s.blockSize),
-    }, MS_DOMAIN);
+    const mm = edit.makeNode(
+      'MatMulNBits',
+      [p.x, ...names],
+      [product],
+      {
+        K: attr.int(K),
+        N: attr.int(N),
+        bits: attr.int(4),
+        block_size: attr.int(s.blockSize),
+      },
+      MS_DOMAIN,
+    );
     finishProjection(p, ctx, [mm], product);
     return [{ ...record, node: mm.name }];
   },

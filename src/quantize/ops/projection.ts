@@ -1,6 +1,7 @@
 /**
  * What the projection quantizers share: reading a MatMul / Gemm node as y = alpha · x·W (+ beta · C), checking its
- * weight, and putting the quantized product back in its place (with Gemm's C added after it).
+ * weight, and putting the quantized product back in its place (with Gemm's C added after it, or with the bias
+ * taken into the product op).
  */
 import type { Node } from '../../onnx/graph.ts';
 import { attrFloat, attrInt } from '../../onnx/graph.ts';
@@ -55,13 +56,44 @@ export function projectionWeight(p: Projection, ctx: RewriteContext): Float32Arr
 }
 
 /**
- * Replaces the projection node by `nodes`, whose last output is `product` (= alpha · x·W). When the node was a
- * Gemm with C, an Add of (beta ·) C follows. Call `outputFor(p)` first to know where the product must go.
+ * A bias the product op can add itself (the contrib ops' bias input): the float [out] initializer of the Add right
+ * after a MatMul when that Add is the product's only reader, or Gemm's 1-D C with beta 1. The biased product is
+ * written to `output` (the Add's output, or the Gemm's); `add` is the Add node that then goes.
  */
-export function finishProjection(p: Projection, ctx: RewriteContext, nodes: Node[], product: string): void {
+export interface FusedBias {
+  bias: string;
+  output: string;
+  add?: Node;
+}
+
+/** The bias `p` can take into its product op, or undefined (the bias Add, or Gemm's C, then stays after it). */
+export function fusableBias(p: Projection, ctx: RewriteContext): FusedBias | undefined {
+  const g = ctx.edit.graph;
+  const isBias = (v: string) => {
+    const t = g.initializers.get(v);
+    return !!t && t.dataType === DataType.FLOAT && t.dims.length === 1 && t.dims[0] === p.linear.outFeatures;
+  };
+  if (p.c) return p.c.beta === 1 && isBias(p.c.value) ? { bias: p.c.value, output: p.y } : undefined;
+  const add = p.linear.biasNode ? ctx.edit.node(p.linear.biasNode) : undefined;
+  if (add?.opType !== 'Add' || (add.domain !== '' && add.domain !== 'ai.onnx') || add.inputs.length !== 2) return undefined;
+  const at = add.inputs.indexOf(p.y);
+  const bias = add.inputs[1 - at];
+  if (at < 0 || !isBias(bias)) return undefined;
+  const readers = g.nodes.filter((n) => n.inputs.includes(p.y)).length + g.outputs.filter((o) => o.name === p.y).length;
+  return readers === 1 ? { bias, output: add.outputs[0], add } : undefined;
+}
+
+/**
+ * Replaces the projection node by `nodes`, whose last output is `product` (= alpha · x·W). When the node was a
+ * Gemm with C, an Add of (beta ·) C follows, unless the product op took the bias itself (`fused`: its Add goes).
+ * Call `outputFor(p)` first to know where the product must go.
+ */
+export function finishProjection(p: Projection, ctx: RewriteContext, nodes: Node[], product: string, fused?: FusedBias): void {
   const { edit } = ctx;
   const tail: Node[] = [];
-  if (p.c) {
+  if (fused) {
+    if (fused.add) edit.removeNode(fused.add);
+  } else if (p.c) {
     let c = p.c.value;
     if (p.c.beta !== 1) {
       const beta = edit.addInitializer(`${p.node.name}_beta`, float32Tensor('', [], [p.c.beta]));

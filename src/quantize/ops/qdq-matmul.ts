@@ -34,7 +34,14 @@ function qdqActivation(x: string, before: Node, ctx: RewriteContext): string {
 }
 
 /** The int8 weight behind a DequantizeLinear, in the layout the rewritten node reads ([in, out] or [out, in]). */
-function qdqWeight(p: Projection, s: WeightScheme & { kind: 'int8' }, outIn: boolean, before: Node, ctx: RewriteContext, target: string): { value: string; record: TensorRecord } {
+function qdqWeight(
+  p: Projection,
+  s: WeightScheme & { kind: 'int8' },
+  outIn: boolean,
+  before: Node,
+  ctx: RewriteContext,
+  target: string,
+): { value: string; record: TensorRecord } {
   const lin = p.linear;
   const key = `qdq|${lin.weight}|${lin.layout}|${outIn}|${granularityKey(s.granularity)}`;
   const cached = ctx.weights.get(key);
@@ -52,9 +59,16 @@ function qdqWeight(p: Projection, s: WeightScheme & { kind: 'int8' }, outIn: boo
   const dq = edit.fresh(`${lin.weight}_dequantized`);
   edit.insertBefore(before, [edit.makeNode('DequantizeLinear', [values, scale, zero], [dq], perTensor ? {} : { axis: attr.int(axis) })]);
   const record: TensorRecord = {
-    target, tensor: lin.weight, node: p.node.name, op: p.node.opType, scheme: schemeName(s), dims: [rows, cols],
-    bytesBefore: 4 * rows * cols, bytesAfter: q.values.byteLength + 5 * q.scales.length,
-    maxAbsError: q.maxAbsError, maxAbs: q.maxAbs,
+    target,
+    tensor: lin.weight,
+    node: p.node.name,
+    op: p.node.opType,
+    scheme: schemeName(s),
+    dims: [rows, cols],
+    bytesBefore: 4 * rows * cols,
+    bytesAfter: q.values.byteLength + 5 * q.scales.length,
+    maxAbsError: q.maxAbsError,
+    maxAbs: q.maxAbs,
   };
   ctx.weights.set(key, { names: [dq], record });
   return { value: dq, record };
@@ -66,7 +80,8 @@ export const qdqMatMul: OpQuantizer = {
     const p = readProjection(node, target, ctx);
     if (typeof p === 'string') return p;
     if (!ctx.ranges.has(p.x)) return `no calibrated range for its input '${p.x}'`;
-    if (scheme.granularity.kind !== 'tensor' && ctx.edit.opset() < PER_AXIS_OPSET) return `per-channel DequantizeLinear needs opset ${PER_AXIS_OPSET} (the model has ${ctx.edit.opset()})`;
+    if (scheme.granularity.kind !== 'tensor' && ctx.edit.opset() < PER_AXIS_OPSET)
+      return `per-channel DequantizeLinear needs opset ${PER_AXIS_OPSET} (the model has ${ctx.edit.opset()})`;
     if (ctx.edit.opset() < 10) return 'QuantizeLinear / DequantizeLinear need opset 10';
     return undefined;
   },

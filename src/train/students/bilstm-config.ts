@@ -72,7 +72,11 @@ export function parseBilstmSpec(spec: string): Partial<BilstmConfig> {
     const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
     const field = SPEC_KEYS[key];
     if (!field) {
-      throw new SettingsError(`${where}: unknown setting '${part.trim()}' (expected ${Object.keys(SPEC_KEYS).map((k) => `${k}=N`).join(', ')})`);
+      throw new SettingsError(
+        `${where}: unknown setting '${part.trim()}' (expected ${Object.keys(SPEC_KEYS)
+          .map((k) => `${k}=N`)
+          .join(', ')})`,
+      );
     }
     if (out[field] !== undefined) throw new SettingsError(`${where}: '${key}' given twice`);
     const raw = eq < 0 ? '' : part.slice(eq + 1).trim();
@@ -88,10 +92,7 @@ export function parseBilstmSpec(spec: string): Partial<BilstmConfig> {
  * A full config from the sizes a spec sets plus what the task and teacher fix (vocabulary, labels, length), with
  * the defaults (E = 300, mlp = H) filled in; a SettingsError for a size that is not a positive integer.
  */
-export function resolveBilstmConfig(
-  sizes: Partial<BilstmConfig>,
-  fixed: Pick<BilstmConfig, 'vocabSize' | 'numLabels' | 'maxLength'>,
-): BilstmConfig {
+export function resolveBilstmConfig(sizes: Partial<BilstmConfig>, fixed: Pick<BilstmConfig, 'vocabSize' | 'numLabels' | 'maxLength'>): BilstmConfig {
   const hiddenSize = sizes.hiddenSize;
   if (hiddenSize === undefined) throw new SettingsError('BiLSTM student: hiddenSize (hidden=H) is required');
   const config: BilstmConfig = {
@@ -204,6 +205,6 @@ export function teacherWordEmbeddings(teacher: Model): { vocabSize: number; widt
     throw new SettingsError(`teacher word embeddings '${word.weight}' are ${word.quantization ? 'quantized' : 'factorized'}: use an uncompressed teacher`);
   }
   const t = teacher.graph.initializers.get(word.weight);
-  if (!t || t.dims.length !== 2) throw new SettingsError(`teacher word embeddings '${word.weight}' is not a 2-D initializer`);
+  if (t?.dims.length !== 2) throw new SettingsError(`teacher word embeddings '${word.weight}' is not a 2-D initializer`);
   return { vocabSize: t.dims[0], width: t.dims[1], data: readFloat32(t) };
 }

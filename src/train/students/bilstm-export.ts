@@ -12,15 +12,7 @@ import { DataType } from '../../onnx/dtype.ts';
 import { createModel, type Model } from '../../onnx/graph.ts';
 import { SettingsError } from '../../errors.ts';
 import { BILSTM_DIRECTIONS, checkBilstmWeights, type BilstmConfig } from './bilstm-config.ts';
-import {
-  BILSTM_OPSET,
-  describeBilstm,
-  floatMask3,
-  floatValue,
-  int64Input,
-  maskedMaxPool,
-  mlpHead,
-} from './bilstm-graph.ts';
+import { BILSTM_OPSET, describeBilstm, floatMask3, floatValue, int64Input, maskedMaxPool, mlpHead } from './bilstm-graph.ts';
 
 /**
  * ONNX LSTM's gate order is i, o, f, c; ours (torch's) is i, f, g, o. ONNX_GATE_SOURCE[k] is the index in our
@@ -75,7 +67,13 @@ export function exportBilstm(config: BilstmConfig, weights: ReadonlyMap<string, 
   const Rn = w.weight('lstm.R', [2, 4 * H, H], packed.R);
   const Bn = w.weight('lstm.B', [2, 8 * H], packed.B);
   // Y: [seq, 2, batch, H] (zero past each row's length).
-  const y = w.op('LSTM', [x, Wn, Rn, Bn, lengths], { hidden_size: attr.int(H), direction: { type: 'string', value: new TextEncoder().encode('bidirectional') } }, undefined, '/lstm');
+  const y = w.op(
+    'LSTM',
+    [x, Wn, Rn, Bn, lengths],
+    { hidden_size: attr.int(H), direction: { type: 'string', value: new TextEncoder().encode('bidirectional') } },
+    undefined,
+    '/lstm',
+  );
   const byRow = w.op('Transpose', [y], { perm: attr.ints([2, 0, 1, 3]) }, undefined, '/lstm');
   const states = w.op('Reshape', [byRow, w.int64Vector([0, 0, 2 * H])], {}, 'lstm_states', '/lstm');
   const pooled = maskedMaxPool(w, states, floatMask3(w, 'attention_mask'));
@@ -110,7 +108,9 @@ export function bilstmConfigJson(
     max_length: config.maxLength,
   };
   if (opts.id2label) {
-    const entries = Array.isArray(opts.id2label) ? opts.id2label.map((v, i) => [i, v] as const) : Object.entries(opts.id2label).map(([k, v]) => [Number(k), v] as const);
+    const entries = Array.isArray(opts.id2label)
+      ? opts.id2label.map((v, i) => [i, v] as const)
+      : Object.entries(opts.id2label).map(([k, v]) => [Number(k), v] as const);
     if (entries.length !== config.numLabels) {
       throw new SettingsError(`BiLSTM config.json: ${entries.length} labels in id2label for ${config.numLabels} outputs`);
     }

@@ -20,8 +20,7 @@
 import { GraphWriter } from '../../onnx/writer.ts';
 import { attr } from '../../bert/build-graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
-import { createModel, type Attribute, type Model, type Node, type Tensor, type ValueInfo } from '../../onnx/graph.ts';
-import { float32Tensor, int64Tensor } from '../../onnx/tensor.ts';
+import { createModel, type Model, type ValueInfo } from '../../onnx/graph.ts';
 import { BILSTM_DIRECTIONS, checkBilstmWeights, type BilstmConfig } from './bilstm-config.ts';
 
 export const BILSTM_OPSET = 17;

@@ -16,13 +16,20 @@ import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { ExtendedBertConfig } from '../../bert/config.ts';
-import { locateModel } from '../../eval/model-files.ts';
+import { locateModel } from '../../onnx/locate.ts';
 import { SettingsError } from '../../errors.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { withParameters, type MaskInput, type Student } from '../student.ts';
 import {
-  bilstmConfigJson, bilstmDropoutMasks, bilstmTrainingGraph, exportBilstm, parseBilstmSpec, randomBilstmWeights,
-  resolveBilstmConfig, teacherWordEmbeddings, type BilstmConfig,
+  bilstmConfigJson,
+  bilstmDropoutMasks,
+  bilstmTrainingGraph,
+  exportBilstm,
+  parseBilstmSpec,
+  randomBilstmWeights,
+  resolveBilstmConfig,
+  teacherWordEmbeddings,
+  type BilstmConfig,
 } from './bilstm.ts';
 
 const SYMBOLS: Record<string, 'batch' | 'sequence'> = { batch_size: 'batch', sequence_length: 'sequence', batch: 'batch', sequence: 'sequence' };
@@ -127,7 +134,7 @@ export function teacherShape(teacher: Model): TeacherShape {
     hiddenSize: s.hiddenSize,
     vocabSize: s.vocabSize,
     maxPositions: s.maxPositions ?? 512,
-    typeVocabSize: s.family === 'bert' ? s.typeVocabSize ?? 2 : 2,
+    typeVocabSize: s.family === 'bert' ? (s.typeVocabSize ?? 2) : 2,
     activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' ? act : 'gelu',
     layerNormEps: s.layers[0]?.outputNorm.epsilon ?? 1e-12,
     numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,
@@ -182,7 +189,9 @@ export function bilstmStudent(config: BilstmConfig, weights: Map<string, Float32
 function id2labelOf(src: Record<string, unknown>): string[] | undefined {
   const m = src.id2label as Record<string, string> | undefined;
   if (!m) return undefined;
-  return Object.keys(m).sort((a, b) => Number(a) - Number(b)).map((k) => m[k]);
+  return Object.keys(m)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => m[k]);
 }
 
 /** Student specs the library builds from the teacher (every-other, bert:…, bilstm:…), as opposed to model paths. */

@@ -25,7 +25,12 @@ describe('spearmanr', () => {
   it('depends only on order (monotone transforms do not change it)', () => {
     const x = [0.3, 1.7, 0.9, 2.2, 1.1];
     const y = [1, 4, 2, 5, 3];
-    expect(spearmanr(x.map((v) => Math.exp(v)), y).spearmanr).toBeCloseTo(spearmanr(x, y).spearmanr, 15);
+    expect(
+      spearmanr(
+        x.map((v) => Math.exp(v)),
+        y,
+      ).spearmanr,
+    ).toBeCloseTo(spearmanr(x, y).spearmanr, 15);
     expect(spearmanr(x, y).spearmanr).toBe(1);
   });
 });

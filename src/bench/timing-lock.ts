@@ -1,0 +1,145 @@
+/**
+ * A machine-wide lock held while a benchmark times, so that benchmarks on one machine (two `compress bench`, two
+ * sweeps, the workers of one sweep) do not time each other: two sweeps timing at once reported an FFN-pruned model
+ * ×2.95 faster instead of ×1.18. The lock is a file in the temporary folder (or $BERT_COMPRESS_TIMING_LOCK) holding
+ * the holder's pid; a lock whose process is gone is stale and taken over. A benchmark that does not get the lock in
+ * time (or cannot create the file) runs anyway and records that it may have shared the machine, and the bench
+ * table and the sweep report say so. Other programs' load is not covered: only benchmarks of this project take it.
+ */
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processAlive } from '../processes.ts';
+
+/** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
+export const TIMING_LOCK_ENV = 'BERT_COMPRESS_TIMING_LOCK';
+
+/** How long a benchmark waits for the lock before timing anyway (seconds). */
+export const DEFAULT_LOCK_WAIT_SECONDS = 600;
+
+/** Whether a benchmark had the machine to itself while timing. */
+export interface TimingContention {
+  /** true: it held the machine-wide timing lock while it timed. */
+  exclusive: boolean;
+  /** Seconds it waited for the lock. */
+  waitedSeconds: number;
+  /** Without the lock: the pid that held it when the wait ended, if known. */
+  heldBy?: number;
+  /** Without the lock: why ('busy' after the wait, or the error creating the file). */
+  reason?: string;
+}
+
+export interface TimingLock {
+  readonly record: TimingContention;
+  /** Removes the lock file if this process holds it. */
+  release(): void;
+}
+
+export interface TimingLockOptions {
+  /** The lock file (default: $BERT_COMPRESS_TIMING_LOCK, else in the temporary folder). */
+  file?: string;
+  /** Seconds to wait for a lock another live process holds (default 600). */
+  waitSeconds?: number;
+  /** Called once when the lock is busy and the wait begins. */
+  onWait?: (holder: number | undefined) => void;
+}
+
+const POLL_MS = 200;
+
+export function defaultLockFile(): string {
+  return process.env[TIMING_LOCK_ENV] || join(tmpdir(), 'bert-compress-timing.lock');
+}
+
+/** The pid in a lock file; undefined when the file is gone, empty (being written) or unreadable. */
+function holderOf(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Moves a stale lock aside (rename is atomic: of several processes taking it over, one moves it). If what was
+ * moved turns out to be a live process's new lock (it replaced the stale one meanwhile), it is put back.
+ */
+function removeStale(file: string, stalePid: number): void {
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return;
+  }
+  const moved = holderOf(aside);
+  if (moved !== undefined && moved !== stalePid && processAlive(moved)) {
+    try {
+      linkSync(aside, file);
+    } catch {
+      // Someone created a new lock meanwhile: theirs stands.
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+/** Creates the lock file with this pid; false when it exists. Other errors propagate. */
+function tryCreate(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Takes the machine-wide timing lock, waiting for a live holder up to `waitSeconds`; never throws. */
+export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<TimingLock> {
+  const file = opts.file ?? defaultLockFile();
+  const waitMs = 1000 * (opts.waitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS);
+  const start = performance.now();
+  const waited = () => (performance.now() - start) / 1000;
+  let told = false;
+  for (;;) {
+    let created: boolean;
+    try {
+      created = tryCreate(file);
+    } catch (e) {
+      return { record: { exclusive: false, waitedSeconds: waited(), reason: `cannot create ${file}: ${(e as Error).message}` }, release: () => {} };
+    }
+    if (created) {
+      return {
+        record: { exclusive: true, waitedSeconds: waited() },
+        release: () => {
+          if (holderOf(file) === process.pid) rmSync(file, { force: true });
+        },
+      };
+    }
+    const holder = holderOf(file);
+    if (holder !== undefined && holder !== process.pid && !processAlive(holder)) {
+      removeStale(file, holder);
+      continue;
+    }
+    if (performance.now() - start >= waitMs) {
+      return { record: { exclusive: false, waitedSeconds: waited(), ...(holder !== undefined ? { heldBy: holder } : {}), reason: 'busy' }, release: () => {} };
+    }
+    if (!told) {
+      opts.onWait?.(holder);
+      told = true;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** One line for a benchmark that did not have the machine to itself; undefined when it did (or is unknown). */
+export function describeContention(c: TimingContention | undefined): string | undefined {
+  if (!c || c.exclusive) return undefined;
+  const who = c.heldBy !== undefined ? `another benchmark (pid ${c.heldBy}) was timing` : (c.reason ?? 'the timing lock was not taken');
+  return `timed without the machine-wide timing lock (${who}, after waiting ${c.waitedSeconds.toFixed(0)} s): speed-ups may be off`;
+}

@@ -1,0 +1,39 @@
+/**
+ * The ids and lengths a discovered BERT-family graph accepts, so that evaluation and benchmarks refuse what it
+ * cannot run in one line instead of an onnxruntime stack trace: token ids below the word embedding's rows, token
+ * types below the token-type table's, sequences no longer than the position table covers (RoBERTa's positions
+ * start after padding_idx 1, two rows fewer), and the sequence length a graph input fixes (keras exports).
+ */
+import type { Model } from '../onnx/graph.ts';
+import { fixedSequenceLength } from './sample-inputs.ts';
+import type { BertStructure } from './structure.ts';
+
+export interface InputLimits {
+  /** Rows of the word embedding: token ids must be below. */
+  vocabSize: number;
+  /** Rows of the token-type table (token types must be below); null without one. */
+  typeVocabSize: number | null;
+  /** The longest sequence the position table covers; null when positions are not looked up. */
+  maxSequence: number | null;
+  /** The sequence length a graph input fixes; null when dynamic. */
+  fixedSequence: number | null;
+}
+
+/** The limits of `model`, whose structure discovery found. */
+export function inputLimits(model: Model, structure: BertStructure): InputLimits {
+  const rows = structure.maxPositions ?? null;
+  return {
+    vocabSize: structure.vocabSize,
+    typeVocabSize: structure.typeVocabSize ?? null,
+    maxSequence: rows === null ? null : structure.family === 'roberta' ? rows - 2 : rows,
+    fixedSequence: fixedSequenceLength(model, structure) ?? null,
+  };
+}
+
+/** Why a sequence length does not fit (`what` names where it came from, e.g. '--max-length 600'); undefined if it fits. */
+export function sequenceProblem(length: number, limits: InputLimits, what: string): string | undefined {
+  if (limits.fixedSequence !== null && length > limits.fixedSequence)
+    return `${what} is longer than the ${limits.fixedSequence} tokens the model's inputs are fixed to`;
+  if (limits.maxSequence !== null && length > limits.maxSequence) return `${what} is beyond the model's position table (${limits.maxSequence} tokens at most)`;
+  return undefined;
+}

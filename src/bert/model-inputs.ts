@@ -1,0 +1,143 @@
+/**
+ * The one place that finds which inputs of a model carry the token ids, the attention mask (1 = token, 0 = padding)
+ * and the token types, and builds their feeds. Compression, its run check, calibration, benchmarks, evaluation and
+ * the teachers of distillation all feed models through here, so a model that can be compressed can be evaluated.
+ *
+ * Roles come from discovery when it reads the graph: it tells the inputs apart by dataflow (the word-embedding
+ * lookup, the token-type lookup, what the attention scores are masked with), so any names work (`ids`, `mask`,
+ * `segment`). A graph discovery does not read (a BiLSTM student, a masked-LM) is fed by the input names BERT-family
+ * exporters use. An opened session is fed by those names too, and when one is not known the session's graph is
+ * read and discovery decides. Only declared inputs are fed (DistilBERT and XLM-R have no token types), each in its
+ * declared element type (int64, or int32 for some TensorFlow exports).
+ */
+import { NotBertError, SettingsError } from '../errors.ts';
+import { dataTypeName } from '../onnx/dtype.ts';
+import type { Model } from '../onnx/graph.ts';
+import { idFeeds, type IdInput } from '../runtime/feeds.ts';
+import type { Feeds, Session } from '../runtime/session.ts';
+import { findBert } from './discover.ts';
+import type { BertStructure } from './structure.ts';
+
+/** What an input carries: token ids, the attention mask or token types (segments). */
+export type InputRole = 'ids' | 'mask' | 'types';
+export type IdElementType = 'int64' | 'int32';
+
+export interface ModelInput {
+  readonly name: string;
+  readonly role: InputRole;
+  readonly elementType: IdElementType;
+}
+
+/** A batch of token rows, row-major [batch, seq]; padding has mask 0 and token type 0. */
+export interface TokenBatch {
+  readonly batch: number;
+  readonly seq: number;
+  readonly inputIds: BigInt64Array;
+  readonly attentionMask: BigInt64Array;
+  readonly tokenTypeIds: BigInt64Array;
+}
+
+/** Input names used by BERT-family exporters, by role. */
+const ROLE_PATTERNS: ReadonlyArray<[InputRole, RegExp]> = [
+  ['ids', /^(input_ids|input_ids:0|input_word_ids|ids)$/i],
+  ['mask', /^(attention_mask|attention_mask:0|input_mask|input_mask:0|mask)$/i],
+  ['types', /^(token_type_ids|token_type_ids:0|segment_ids|segment_ids:0|input_type_ids)$/i],
+];
+
+/** The declared element type as an id type; a SettingsError for anything else. */
+function idElementType(name: string, declared: string): IdElementType {
+  if (declared !== 'int64' && declared !== 'int32') {
+    throw new SettingsError(`model input '${name}' has element type ${declared}; expected int64 or int32`);
+  }
+  return declared;
+}
+
+/** The ids input must be among `inputs`. */
+function requireIds(inputs: ModelInput[], names: readonly string[]): ModelInput[] {
+  if (!inputs.some((i) => i.role === 'ids')) throw new SettingsError(`model has no token ids input (inputs: ${names.join(', ')})`);
+  return inputs;
+}
+
+/** The role of an input by the names exporters use, or undefined. */
+function roleByName(name: string): InputRole | undefined {
+  return ROLE_PATTERNS.find(([, re]) => re.test(name))?.[0];
+}
+
+/**
+ * The encoder inputs of `model`: those `structure` (default: discovery on the model) names, in graph order; by
+ * exporter names when discovery does not read the graph. With a structure, other graph inputs (head masks a pass
+ * added, say) are left to the caller.
+ */
+export function modelInputs(model: Model, structure?: BertStructure): ModelInput[] {
+  const declared = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name));
+  const typeOf = (name: string): string => {
+    const code = declared.find((v) => v.name === name)?.elemType;
+    return code === undefined ? 'int64' : dataTypeName(code);
+  };
+  const found = structure ?? discovered(model);
+  if (!found)
+    return inputsByName(
+      declared.map((v) => v.name),
+      typeOf,
+    );
+  const roles = new Map<string, InputRole>([[found.inputs.inputIds, 'ids']]);
+  if (found.inputs.attentionMask) roles.set(found.inputs.attentionMask, 'mask');
+  if (found.inputs.tokenTypeIds) roles.set(found.inputs.tokenTypeIds, 'types');
+  const inputs = declared
+    .filter((v) => roles.has(v.name))
+    .map((v): ModelInput => ({ name: v.name, role: roles.get(v.name)!, elementType: idElementType(v.name, typeOf(v.name)) }));
+  return requireIds(
+    inputs,
+    declared.map((v) => v.name),
+  );
+}
+
+/**
+ * The encoder inputs of an opened session, by exporter names. When a name is not one of those, `graph` (the
+ * session's model, read only then) is discovered instead; without it, a SettingsError.
+ */
+export function sessionInputs(session: Pick<Session, 'inputNames' | 'inputTypes'>, graph?: () => Model): ModelInput[] {
+  if (!graph || session.inputNames.every((n) => roleByName(n))) return inputsByName(session.inputNames, (n) => session.inputTypes[n] ?? 'int64');
+  const inputs = modelInputs(graph());
+  const missing = session.inputNames.find((n) => !inputs.some((i) => i.name === n));
+  if (missing !== undefined) throw notFillable(missing);
+  return inputs;
+}
+
+function inputsByName(names: readonly string[], typeOf: (name: string) => string): ModelInput[] {
+  const inputs = names.map((name): ModelInput => {
+    const role = roleByName(name);
+    if (!role) throw notFillable(name);
+    return { name, role, elementType: idElementType(name, typeOf(name)) };
+  });
+  return requireIds(inputs, names);
+}
+
+function notFillable(name: string): SettingsError {
+  return new SettingsError(`model input '${name}' is not one the encoder reads as token ids, attention mask or token types`);
+}
+
+/** Discovery's structure, or undefined for a graph it does not read. */
+function discovered(model: Model): BertStructure | undefined {
+  try {
+    return findBert(model);
+  } catch (e) {
+    if (e instanceof NotBertError) return undefined;
+    throw e;
+  }
+}
+
+/** Each input with its values from `batch`, as [batch, seq] id tensors to be. */
+export function tokenInputs(inputs: readonly ModelInput[], batch: TokenBatch): IdInput[] {
+  return inputs.map((i) => ({
+    name: i.name,
+    type: i.elementType,
+    dims: [batch.batch, batch.seq],
+    values: i.role === 'ids' ? batch.inputIds : i.role === 'mask' ? batch.attentionMask : batch.tokenTypeIds,
+  }));
+}
+
+/** The feeds of `batch` for `inputs`: one [batch, seq] tensor per input, in its element type. */
+export function tokenFeeds(inputs: readonly ModelInput[], batch: TokenBatch): Feeds {
+  return idFeeds(tokenInputs(inputs, batch));
+}

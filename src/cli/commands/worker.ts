@@ -1,0 +1,100 @@
+/**
+ * `compress worker --queue redis://HOST:PORT[/DB] [--concurrency N]`: runs the points that `compress sweep --queue`
+ * queued, on this machine, until stopped (Ctrl-C or SIGTERM: the running points finish first). Start one on each
+ * machine; a point's models and GLUE files are read at the coordinator's paths (a shared filesystem), or where
+ * `--path-map` says (another mount point, or an http(s) URL fetched into the cache and checked by sha256).
+ * Logic lives in src/queue.
+ */
+import type { Argv } from 'yargs';
+import { SettingsError } from '../../errors.ts';
+import { pointLine } from '../../sweep/index.ts';
+import { err, type CliCommand } from '../command.ts';
+
+interface WorkerArgs {
+  queue: string;
+  concurrency: number;
+  threads?: number;
+  'cache-dir'?: string;
+  'work-dir'?: string;
+  'path-map'?: string[];
+  'lock-seconds': number;
+}
+
+/** Exit code of a worker told twice to stop (128 + SIGINT): its running points go back to the queue. */
+const INTERRUPTED = 130;
+
+export const workerCommand: CliCommand<WorkerArgs> = {
+  command: 'worker',
+  describe: 'Run the points of sweeps queued with `compress sweep --queue` (BullMQ on Redis), until stopped',
+  builder: (y: Argv) =>
+    y
+      .option('queue', { type: 'string', demandOption: true, describe: 'redis://HOST:PORT[/DB]: the queue the coordinator used' })
+      .option('concurrency', {
+        alias: 'c',
+        type: 'number',
+        default: 1,
+        describe: 'points run at once, each in its own process (about one per core for single-threaded points)',
+      })
+      .option('threads', { type: 'number', describe: 'onnxruntime threads per point when the sweep file sets none (default: cores / concurrency)' })
+      .option('cache-dir', { type: 'string', describe: 'fetched models and data, training caches (default ~/.cache/bert-compress/worker)' })
+      .option('work-dir', { type: 'string', describe: 'compressed models of the points run here (default <cache-dir>/models)' })
+      .option('path-map', { type: 'string', array: true, describe: 'FROM=TO: find the coordinator folder FROM at the folder or http(s) URL TO (repeatable)' })
+      .option('lock-seconds', {
+        type: 'number',
+        default: 30,
+        describe: "a job's lock; a dead worker's point is rerun elsewhere about this long after it died",
+      }) as unknown as Argv<WorkerArgs>,
+  run: async (args) => {
+    if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new SettingsError(`--concurrency ${args.concurrency}: expected a positive integer`);
+    if (args.threads !== undefined && (!Number.isInteger(args.threads) || args.threads < 1))
+      throw new SettingsError(`--threads ${args.threads}: expected a positive integer`);
+    if (!(args['lock-seconds'] >= 1)) throw new SettingsError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
+    const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
+    const pathMap = (args['path-map'] ?? []).map(parsePathMapping);
+    const controller = new AbortController();
+    const stop = () => {
+      if (controller.signal.aborted) {
+        err('worker: quit; its running points go back to the queue when their locks expire');
+        process.exit(INTERRUPTED);
+      }
+      err('worker: stopping after the running points (Ctrl-C again to quit at once)');
+      controller.abort();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    let summary;
+    try {
+      summary = await runQueueWorker({
+        queue: args.queue,
+        concurrency: args.concurrency,
+        threads: args.threads,
+        cacheDir: args['cache-dir'],
+        workDir: args['work-dir'],
+        pathMap,
+        lockMs: args['lock-seconds'] * 1000,
+        signal: controller.signal,
+        onEvent: (e) => {
+          switch (e.type) {
+            case 'ready':
+              return err(
+                `worker ${process.pid} on ${e.queue}: ${e.concurrency} point${e.concurrency > 1 ? 's' : ''} at once, ${e.threads} thread${e.threads > 1 ? 's' : ''} each; Ctrl-C to stop`,
+              );
+            case 'start':
+              return err(`start ${e.point.key.slice(0, 12)} ${e.point.model.name} · ${e.point.label}${e.attempt > 1 ? ` (run ${e.attempt})` : ''}`);
+            case 'finished':
+              return err(`done  ${e.point.key.slice(0, 12)} ${pointLine(e.point, e.result, undefined)}`);
+            case 'failed':
+              return err(`FAILED ${e.point.key.slice(0, 12)} ${e.point.model.name} · ${e.point.label} (run ${e.attempt}): ${e.error}`);
+            case 'log':
+              return args.verbose || e.line.startsWith('queue ') || e.line.startsWith('fetching ') ? err(e.line) : undefined;
+          }
+        },
+      });
+    } finally {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+    }
+    err(`worker ${process.pid}: stopped after ${summary.ran} points run here (${summary.failed} failed runs)`);
+    return 0;
+  },
+};

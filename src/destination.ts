@@ -1,0 +1,108 @@
+/**
+ * Where outputs go. Every command that writes checks its destinations before any work: an output file must be a
+ * regular file or absent (never a device, pipe or folder), and its folder must accept a new file, which is tried by
+ * creating and removing one (permission bits say nothing for root, and /sys or /proc refuse writes whatever they
+ * say). Missing folders are created one level at a time: `mkdirSync(…, { recursive: true })` never returns for a
+ * path under /proc. A write that fails anyway is a one-line UserError (`fileSystemError`), not a stack trace.
+ */
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UserError } from './errors.ts';
+
+/** Why an fs call failed, in words, by errno code. */
+const REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENOENT: 'no such file or folder',
+  EEXIST: 'already exists',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symbolic links',
+  EMFILE: 'too many open files',
+  EBUSY: 'busy',
+  EXDEV: 'cannot move across file systems',
+  EIO: 'input/output error',
+};
+
+/** The file type of whatever is at `path` (following links), or null when nothing is there. */
+function kindOf(path: string): 'file' | 'folder' | 'special' | null {
+  try {
+    const s = statSync(path);
+    return s.isFile() ? 'file' : s.isDirectory() ? 'folder' : 'special';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // ENOTDIR: a parent is a file, which ensureFolder names
+    throw fileSystemError(e, path) ?? e;
+  }
+}
+
+/**
+ * A one-line UserError for a failed fs call (`label: cannot <syscall> PATH: reason`), or undefined when `e` is not
+ * an fs error we can explain.
+ */
+export function fileSystemError(e: unknown, path?: string, label?: string): UserError | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err !== 'object' || typeof err.code !== 'string' || !(err.code in REASONS) || typeof err.syscall !== 'string') return undefined;
+  const where = err.path ?? path;
+  const verb = err.syscall.startsWith('mkdir')
+    ? 'create folder'
+    : err.syscall.startsWith('rename')
+      ? 'move into'
+      : err.syscall.startsWith('open') || err.syscall.startsWith('write')
+        ? 'write'
+        : err.syscall;
+  return new UserError(`${label ? `${label}: ` : ''}cannot ${verb}${where ? ` ${where}` : ''}: ${REASONS[err.code]}`, { cause: e });
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time (see the module comment); a UserError naming `label`
+ * when a part of the path is a file or cannot be created.
+ */
+export function ensureFolder(dir: string, label = dir): void {
+  const abs = resolve(dir);
+  const kind = kindOf(abs);
+  if (kind === 'folder') return;
+  if (kind !== null) throw new UserError(`${label}: ${abs} is ${kind === 'file' ? 'a file' : 'not a folder'}, not a folder`);
+  const parent = dirname(abs);
+  if (parent !== abs) ensureFolder(parent, label);
+  try {
+    mkdirSync(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(abs) === 'folder') return;
+    throw fileSystemError(e, abs, label) ?? e;
+  }
+}
+
+/** Creates and removes a file in `dir`: the only test of writability that holds for root and read-only mounts. */
+function probeWritable(dir: string, label: string): void {
+  const probe = join(dir, `.bert-compress-probe-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+  } catch (e) {
+    const reason = REASONS[(e as NodeJS.ErrnoException).code ?? ''];
+    if (reason === undefined) throw e;
+    throw new UserError(`${label}: cannot write files in ${dir}: ${reason}`, { cause: e });
+  }
+  rmSync(probe, { force: true });
+}
+
+/** Makes sure files can be written into `dir` (created when missing); a one-line UserError otherwise. */
+export function checkOutputFolder(dir: string, label = dir): void {
+  ensureFolder(dir, label);
+  probeWritable(resolve(dir), label);
+}
+
+/**
+ * Makes sure `path` can be written as a file: absent or a regular file (a folder, device, pipe or socket is
+ * refused), in a folder that accepts new files (created when missing).
+ */
+export function checkOutputFile(path: string, label = path): void {
+  const kind = kindOf(path);
+  if (kind === 'folder') throw new UserError(`${label}: ${path} is a folder; give a file name`);
+  if (kind === 'special') throw new UserError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);
+  checkOutputFolder(dirname(resolve(path)), label);
+}

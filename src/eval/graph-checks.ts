@@ -1,0 +1,82 @@
+/**
+ * What evaluation checks against a model's graph before running it, so that a mismatch is one line naming its
+ * cause instead of an onnxruntime stack trace or a misleading count: the maximum length against the position table
+ * (or the length a keras export fixes), the token ids and types a tokenizer produced against the embedding tables,
+ * and config.json's label count against the scores output's width.
+ */
+import { findBert } from '../bert/discover.ts';
+import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-limits.ts';
+import { DataError, NotBertError, SettingsError } from '../errors.ts';
+import type { Model } from '../onnx/graph.ts';
+import type { ModelConfig } from './model-files.ts';
+import type { TextEncoding } from './tokenizer.ts';
+
+/** What the checks read from a graph. */
+export interface GraphFacts {
+  /** Input limits; null when discovery does not read the graph (a BiLSTM student, say). */
+  limits: InputLimits | null;
+  /** Scores per example of the scores output (`logits`, else the first output) when its shape is static. */
+  scoreWidth: number | null;
+}
+
+/** The facts of `model` (see GraphFacts). */
+export function graphFacts(model: Model): GraphFacts {
+  let limits: InputLimits | null = null;
+  try {
+    limits = inputLimits(model, findBert(model));
+  } catch (e) {
+    if (!(e instanceof NotBertError)) throw e;
+  }
+  const out = model.graph.outputs.find((o) => o.name === 'logits') ?? model.graph.outputs[0];
+  const dims = out?.shape;
+  const last = dims?.[dims.length - 1];
+  const scoreWidth = dims?.length === 1 ? 1 : dims && dims.length === 2 && typeof last === 'number' && last > 0 ? last : null;
+  return { limits, scoreWidth };
+}
+
+/**
+ * The maximum length to evaluate with: the one asked (`--max-length`), else config.json's `max_length`, else the
+ * length the graph fixes, else `fallback` (128) or the position table's size if smaller. A length the graph cannot
+ * take is a SettingsError naming where it came from.
+ */
+export function chooseMaxLength(asked: number | undefined, config: ModelConfig, limits: InputLimits | null, fallback: number, model: string): number {
+  const fromConfig = asked === undefined && config.maxLength !== null;
+  const length = asked ?? config.maxLength ?? limits?.fixedSequence ?? Math.min(fallback, limits?.maxSequence ?? fallback);
+  if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
+  const what = fromConfig ? `${config.file}: max_length ${length}` : `--max-length ${length}`;
+  const problem = limits ? sequenceProblem(length, limits, what) : undefined;
+  if (problem) throw new SettingsError(`${model}: ${problem}`);
+  return length;
+}
+
+/**
+ * Throws a DataError when the tokenizer produced a token id the word embedding has no row for (a vocab.txt larger
+ * than the model's vocabulary) or a token type the token-type table lacks (pairs on a model with one segment).
+ */
+export function checkEncodings(encodings: readonly TextEncoding[], limits: InputLimits | null, tokenizer: string, model: string): void {
+  if (!limits) return;
+  let maxId = -1;
+  let maxType = -1;
+  for (const e of encodings) {
+    for (const id of e.ids) if (id > maxId) maxId = id;
+    for (const t of e.typeIds) if (t > maxType) maxType = t;
+  }
+  if (maxId >= limits.vocabSize) {
+    throw new DataError(
+      `${tokenizer} gives token id ${maxId}, but ${model} has ${limits.vocabSize} rows in its word embedding: the tokenizer's vocabulary is not the model's`,
+    );
+  }
+  if (limits.typeVocabSize !== null && maxType >= limits.typeVocabSize) {
+    throw new DataError(
+      `${tokenizer} gives token type ${maxType}, but ${model} has ${limits.typeVocabSize} token type${limits.typeVocabSize === 1 ? '' : 's'}: the tokenizer's template is not the model's`,
+    );
+  }
+}
+
+/** Throws a SettingsError when config.json's label count and the model's scores per example differ. */
+export function checkConfigLabels(config: ModelConfig, scoreWidth: number | null, model: string): void {
+  if (config.numLabels === null || scoreWidth === null || config.numLabels === scoreWidth) return;
+  throw new SettingsError(
+    `${config.file}: says ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} (num_labels / id2label), but ${model} gives ${scoreWidth} score${scoreWidth === 1 ? '' : 's'} per example: fix config.json`,
+  );
+}

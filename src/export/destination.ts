@@ -1,0 +1,135 @@
+/**
+ * Where a compressed model may be written, checked before any work: the output, its lineage sidecar and its data
+ * file must be regular files or absent, none may be one of the input's own files (the model, its external data,
+ * its sidecar, its config.json and tokenizer files, compared by real path, so `-o in/model.onnx.data` or a link to
+ * the input is refused), and config.json or tokenizer files already in the output folder must be the input's (a
+ * folder holds the side files of one model: a second model compressed there would be evaluated with the first
+ * one's labels). The files are first written into a staging folder beside the output, `.compress-<host>-<pid>-XXXXXX`,
+ * which also proves the folder writable; staging folders left by killed runs on this host are removed.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkOutputFile, fileSystemError } from '../destination.ts';
+import { SettingsError } from '../errors.ts';
+import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
+import { processAlive } from '../processes.ts';
+
+/** The lineage sidecar of a model file: `OUT.json`. */
+export function lineagePath(modelPath: string): string {
+  return `${modelPath}.json`;
+}
+
+/** The external data file `saveModel` writes beside a model: `OUT.data`. */
+export function dataPathFor(modelPath: string): string {
+  return join(dirname(modelPath), `${basename(modelPath)}.data`);
+}
+
+/** The real path of `path`, or of its nearest existing folder joined with the rest when it does not exist yet. */
+export function realPathOf(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(realPathOf(parent), basename(abs));
+  }
+}
+
+/** The files an input model owns, by real path: the model, its external data files, its sidecar and side files. */
+export function inputFiles(input: string, externalFiles: readonly string[]): string[] {
+  const dir = dirname(resolve(input));
+  const candidates = [input, lineagePath(input), ...MODEL_SIDE_FILES.map((f) => join(dir, f))].filter((f) => existsSync(f));
+  return [...new Set([...candidates.map(realPathOf), ...externalFiles.map(realPathOf)])];
+}
+
+/**
+ * Throws a one-line error when `output` (or its sidecar or data file) is not a regular file or absent, cannot be
+ * written, or is one of `owned` (real paths of the input's files).
+ */
+export function checkOutputPaths(output: string, owned: readonly string[]): void {
+  const label = `-o ${output}`;
+  const mine = new Set(owned);
+  for (const [path, what] of [
+    [output, 'the output'],
+    [lineagePath(output), 'its lineage file'],
+    [dataPathFor(output), 'its data file'],
+  ] as const) {
+    checkOutputFile(path, label);
+    if (mine.has(realPathOf(path))) {
+      throw new SettingsError(`${label}: ${what} ${path} is one of the input model's files (${realPathOf(path)}); refusing to overwrite it`);
+    }
+  }
+}
+
+/**
+ * Throws a SettingsError when a config.json or tokenizer file in the output folder differs from the input
+ * folder's: the output would be evaluated with another model's labels or vocabulary.
+ */
+export function checkSideFiles(inputDir: string, outputDir: string): void {
+  if (realPathOf(inputDir) === realPathOf(outputDir)) return;
+  for (const name of MODEL_SIDE_FILES) {
+    const mine = join(inputDir, name);
+    const there = join(outputDir, name);
+    if (!existsSync(mine) || !existsSync(there)) continue;
+    if (!readFileSync(mine).equals(readFileSync(there))) {
+      throw new SettingsError(
+        `${there} belongs to another model (it differs from ${mine}); the output would be evaluated with it: write the output into another folder, or remove that file`,
+      );
+    }
+  }
+}
+
+const STAGING_PREFIX = '.compress-';
+
+/** This host's name as staging folder names hold it. */
+const stagingHost = (): string => hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+
+/** `.compress-<host>-<pid>-XXXXXX` → host and pid; null for a name that is not a staging folder. */
+export function parseStagingName(name: string): { host: string; pid: number } | null {
+  const m = /^\.compress-(.+)-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+  return m ? { host: m[1]!, pid: Number(m[2]) } : null;
+}
+
+/**
+ * Removes the staging folders in `folder` left by runs that died (this host, pid gone) and those of the earlier
+ * unmarked form `.compress-XXXXXX`; returns the names removed.
+ */
+export function removeStaleStaging(folder: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const host = stagingHost();
+  const stale = names.filter((n) => {
+    if (!n.startsWith(STAGING_PREFIX)) return false;
+    const owner = parseStagingName(n);
+    if (!owner) return /^\.compress-[A-Za-z0-9]{6}$/.test(n);
+    return owner.host === host && !processAlive(owner.pid);
+  });
+  for (const n of stale) rmSync(join(folder, n), { recursive: true, force: true });
+  return stale;
+}
+
+/** A staging folder beside an output: files are written there, checked, then renamed into place. */
+export interface Staging {
+  readonly dir: string;
+  /** Where `name` is staged. */
+  path(name: string): string;
+  remove(): void;
+}
+
+/** Creates the staging folder beside `output` (its folder exists and is writable: see checkOutputPaths). */
+export function openStaging(output: string): Staging {
+  const folder = dirname(resolve(output));
+  removeStaleStaging(folder);
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(folder, `${STAGING_PREFIX}${stagingHost()}-${process.pid}-`));
+  } catch (e) {
+    throw fileSystemError(e, folder, `-o ${output}`) ?? e;
+  }
+  return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,43 @@
+/**
+ * Writing and hashing files, for every layer (the one `writeFileAtomic` and the one `sha256File`). A write goes to
+ * a temporary file beside the target, then is renamed over it: rename is atomic within a filesystem, so readers
+ * see the old file or the whole new one, and a failed write leaves neither a half-written target nor the temporary.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+/** A temporary path beside `path`, unique to this process and call: `<path>.<pid>.<random>.tmp`. */
+export function temporaryPathFor(path: string): string {
+  return `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+}
+
+/** Writes `data` (text as UTF-8, bytes, or byte chunks in order) to `path` atomically, creating its folder if needed. */
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+  const tmp = temporaryPathFor(path);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const c of chunks) {
+        let off = 0;
+        while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The sha256 of a file's bytes, hex (read as a stream: any size). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}

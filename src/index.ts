@@ -1,0 +1,17 @@
+/**
+ * bert-compress as a library: the calls the CLI makes (README, "Library"). Each layer is an entry point of its own
+ * too: `bert-compress/onnx`, `/bert`, `/passes`, `/eval`, `/bench`, `/sweep`, `/report`.
+ */
+export { loadModel, saveModel, locateModel, type Model } from './onnx/index.ts';
+export { findBert, inspectModel, modelInputs, type BertStructure } from './bert/index.ts';
+export { runPipeline, registerAllPasses, type PassStep } from './pass/index.ts';
+export { compressFile, type CompressOptions, type Lineage } from './export/compress.ts';
+export { exportHuggingFaceFolder } from './export/from-huggingface.ts';
+export { evaluate, type EvalOptions, type EvalResult } from './eval/index.ts';
+export { benchModels, type BenchOptions, type BenchResult } from './bench/index.ts';
+export { buildGradientGraph } from './gradients/index.ts';
+export { runTraining, type TrainRunOptions, type TrainRunResult } from './train/run.ts';
+export { runSweep, type SweepOptions, type SweepSummary } from './sweep/index.ts';
+export { loadReport, renderReport, writeReportFiles } from './report/index.ts';
+export { UserError, ModelLoadError, NotBertError, SettingsError, DataError } from './errors.ts';
+export { toolVersion } from './version.ts';

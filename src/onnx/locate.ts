@@ -1,0 +1,31 @@
+/**
+ * Finding a model's .onnx file. MODEL is an .onnx file or a Hugging Face model folder holding `model.onnx` (or
+ * `onnx/model.onnx`, or a single .onnx file). The folder (the .onnx file's folder for a file) is where config.json
+ * and the tokenizer are looked for unless given explicitly. Every layer may resolve a model path here.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ModelLoadError } from '../errors.ts';
+
+export interface ModelLocation {
+  /** Path of the .onnx file. */
+  readonly onnx: string;
+  /** The folder config.json and the tokenizer default to. */
+  readonly dir: string;
+}
+
+/** Resolves MODEL (file or folder) to its .onnx file and folder; a ModelLoadError if there is no model. */
+export function locateModel(model: string): ModelLocation {
+  if (!existsSync(model)) throw new ModelLoadError(`${model}: no such file or folder`);
+  if (statSync(model).isFile()) return { onnx: model, dir: dirname(model) };
+  for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
+    if (existsSync(candidate)) return { onnx: candidate, dir: model };
+  }
+  const onnxFiles = readdirSync(model).filter((f) => f.endsWith('.onnx'));
+  if (onnxFiles.length === 1) return { onnx: join(model, onnxFiles[0]), dir: model };
+  throw new ModelLoadError(
+    onnxFiles.length
+      ? `${model}: folder has no model.onnx and several .onnx files (${onnxFiles.join(', ')}): name one`
+      : `${model}: folder has no model.onnx (nor onnx/model.onnx)`,
+  );
+}

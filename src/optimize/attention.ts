@@ -1,0 +1,164 @@
+/**
+ * Attention fusion: the Q, K and V projections, head split, scaled scores, mask, Softmax, context and head merge of
+ * an unfused layer become one com.microsoft node reading the layer input and computing the merged context the
+ * output projection reads:
+ * - float Q/K/V: Attention(x, W_qkv [hidden, 3·width], b_qkv, mask) with the weights packed side by side;
+ * - dynamic int8 Q/K/V (DynamicQuantizeMatMul, MatMulIntegerToFloat or MatMulInteger with int8 [in, out] weights
+ *   and zero zero points): QAttention(DynamicQuantizeLinear(x), W_int8 [hidden, 3·width], b_qkv, x_scale,
+ *   w_scale [3·width], mask, x_zero_point), the int8 weights packed as they are (no requantization) and their
+ *   scales expanded per column. On onnxruntime 1.30's CPU provider QAttention runs about twice as fast as
+ *   Attention over dequantized int8 weights but no faster than the unfused int8 attention
+ *   (`npm run bench -- int8-formulations`), and Attention no faster than the float graph onnxruntime fuses itself:
+ *   this rewrite is in `--optimize all`, not in the default set.
+ * The mask is the raw attention mask as int32 [batch, seq] (1 = attend), which is exact for any padding; the
+ * scale attribute is written only when the graph's scale is not 1/sqrt(head size). Layers that share their
+ * Q/K/V weights (share-layers) share the packed weights too.
+ */
+import { DataType } from '../onnx/dtype.ts';
+import type { Tensor } from '../onnx/graph.ts';
+import { float32Tensor, int8Tensor, readFloat32, readNumbers } from '../onnx/tensor.ts';
+import type { AttentionBlock, EncoderLayer, Linear } from '../bert/structure.ts';
+import { attr, weightInOut } from '../quantize/graph-edit.ts';
+import type { OptimizeContext } from './context.ts';
+
+/** The quantization forms whose int8 [in, out] weight QAttention can take as it is. */
+const DYNAMIC_INT8 = new Set(['dynamic-int8', 'matmul-integer', 'matmul-integer-to-float']);
+
+interface Packed {
+  weight: string;
+  bias: string;
+  /** int8 only: the per-column weight scales. */
+  scale?: string;
+}
+
+/** Columns of row-major [rows, cols_i] matrices side by side: [rows, Σ cols_i]. */
+function sideBySide<T extends Float32Array | Int8Array>(parts: T[], rows: number, make: (n: number) => T): T {
+  const cols = parts.map((p) => p.length / rows);
+  const total = cols.reduce((a, b) => a + b, 0);
+  const out = make(rows * total);
+  for (let r = 0; r < rows; r++) {
+    let at = r * total;
+    parts.forEach((p, i) => {
+      out.set(p.subarray(r * cols[i], (r + 1) * cols[i]), at);
+      at += cols[i];
+    });
+  }
+  return out;
+}
+
+/** The packed bias: each projection's bias (zeros where it has none). */
+function packedBias(oc: OptimizeContext, lins: Linear[]): Float32Array {
+  const g = oc.view.graph;
+  return Float32Array.from(
+    lins.flatMap((l) => {
+      const t = l.bias ? g.initializers.get(l.bias) : undefined;
+      return t && t.dataType === DataType.FLOAT ? [...readFloat32(t)] : new Array<number>(l.outFeatures).fill(0);
+    }),
+  );
+}
+
+/** The int8 weights, per-column scales of Q, K and V as they are stored, or why they cannot be packed. */
+function int8Parts(oc: OptimizeContext, lins: Linear[]): { weights: Int8Array[]; scales: Float32Array } | string {
+  const g = oc.view.graph;
+  const weights: Int8Array[] = [];
+  const scales: number[] = [];
+  for (const l of lins) {
+    const q = l.quantization!;
+    const w = g.initializers.get(l.weight);
+    if (!w || w.dataType !== DataType.INT8 || l.layout !== 'in_out') return `the ${q.kind} weight '${l.weight}' is not int8 [in, out]`;
+    const s = q.scale ? g.initializers.get(q.scale) : undefined;
+    const sv = s && s.dataType === DataType.FLOAT ? readFloat32(s) : undefined;
+    if (!sv || (sv.length !== 1 && sv.length !== l.outFeatures)) return `the scale of '${l.weight}' is not one float or one per column`;
+    const z: Tensor | undefined = q.zeroPoint ? g.initializers.get(q.zeroPoint) : undefined;
+    if (z && readNumbers(z).some((v) => v !== 0)) return `the weight '${l.weight}' has non-zero zero points`;
+    weights.push(new Int8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
+    for (let c = 0; c < l.outFeatures; c++) scales.push(sv.length === 1 ? sv[0] : sv[c]);
+  }
+  return { weights, scales: Float32Array.from(scales) };
+}
+
+/** Packs Q, K and V (once per distinct set of weights), or says why not. */
+function pack(oc: OptimizeContext, a: AttentionBlock, cache: Map<string, Packed>): Packed | string {
+  const lins = [a.q!, a.k!, a.v!];
+  const key = lins.map((l) => `${l.weight}|${l.bias ?? ''}`).join('|');
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const { edit } = oc;
+  const rows = lins[0].inFeatures;
+  const kinds = lins.map((l) => l.quantization?.kind);
+  let packed: Packed;
+  if (kinds.every((k) => k === undefined)) {
+    const parts = lins.map((l) => weightInOut(oc.view.graph, l));
+    if (parts.some((p) => !p)) return 'a Q/K/V weight is not a float32 2-D initializer';
+    const w = sideBySide(parts as Float32Array[], rows, (n) => new Float32Array(n));
+    packed = { weight: edit.addInitializer(`${a.q!.weight}_qkv`, float32Tensor('', [rows, w.length / rows], w)), bias: '' };
+  } else if (kinds.every((k) => k !== undefined && DYNAMIC_INT8.has(k))) {
+    if (edit.opset() < 11) return `QAttention reads a DynamicQuantizeLinear, an opset-11 op (the model has opset ${edit.opset()})`;
+    const parts = int8Parts(oc, lins);
+    if (typeof parts === 'string') return parts;
+    const w = sideBySide(parts.weights, rows, (n) => new Int8Array(n));
+    packed = {
+      weight: edit.addInitializer(`${a.q!.weight}_qkv`, int8Tensor('', [rows, w.length / rows], w)),
+      scale: edit.addInitializer(`${a.q!.weight}_qkv_scale`, float32Tensor('', [parts.scales.length], parts.scales)),
+      bias: '',
+    };
+  } else {
+    return `Q/K/V are stored ${[...new Set(kinds.map((k) => k ?? 'float'))].join(' and ')}: only float or dynamic int8 projections fuse`;
+  }
+  packed.bias = edit.addInitializer(`${a.q!.weight}_qkv_bias`, float32Tensor('', [3 * lins[0].outFeatures], packedBias(oc, lins)));
+  cache.set(key, packed);
+  return packed;
+}
+
+/** The attention mask as int32 [batch, seq] for the fused nodes (a Cast unless it is int32), or '' without a mask. */
+function int32Mask(oc: OptimizeContext): string {
+  const mask = oc.structure.inputs.attentionMask;
+  if (!mask) return '';
+  if (oc.edit.graph.inputs.find((i) => i.name === mask)?.elemType === DataType.INT32) return mask;
+  const { edit } = oc;
+  const out = edit.fresh(`${mask}_int32`);
+  edit.graph.nodes.unshift(edit.makeNode('Cast', [mask], [out], { to: attr.int(DataType.INT32) }, '', `${mask}/Cast_int32`));
+  return out;
+}
+
+/** Fuses the attention block of every layer that has an unfused one. */
+export function fuseAttention(oc: OptimizeContext, layers: readonly EncoderLayer[]): void {
+  const cache = new Map<string, Packed>();
+  let mask: string | undefined;
+  for (const l of layers) {
+    const a = l.attention;
+    if (a?.kind !== 'unfused') continue;
+    const where = `layer ${l.index}`;
+    if (l.firstToken) {
+      oc.skip('attention', where, 'it queries the first token only (first-token), which the fused Attention cannot');
+      continue;
+    }
+    const context = oc.projectionInput(a.output);
+    if (!context) {
+      oc.skip('attention', where, `the input of the output projection '${a.output.node}' is not found`);
+      continue;
+    }
+    const problem = oc.producerProblem(context);
+    if (problem) {
+      oc.skip('attention', where, problem);
+      continue;
+    }
+    const packed = pack(oc, a, cache);
+    if (typeof packed === 'string') {
+      oc.skip('attention', where, packed);
+      continue;
+    }
+    const attributes = { num_heads: attr.int(a.numHeads) };
+    const scale = a.scale ?? Math.sqrt(a.headSize);
+    if (Math.abs(scale - Math.sqrt(a.headSize)) > 1e-6 * Math.sqrt(a.headSize)) Object.assign(attributes, { scale: attr.float(1 / scale) });
+    mask ??= int32Mask(oc);
+    if (!packed.scale) {
+      oc.replaceProducer(context, 'Attention', [l.input, packed.weight, packed.bias, mask], attributes);
+      continue;
+    }
+    const { edit } = oc;
+    const xq: [string, string, string] = [edit.fresh(`${l.input}_quantized`), edit.fresh(`${l.input}_scale`), edit.fresh(`${l.input}_zero_point`)];
+    const node = oc.replaceProducer(context, 'QAttention', [xq[0], packed.weight, packed.bias, xq[1], packed.scale, mask, xq[2]], attributes);
+    edit.insertBefore(node, [edit.makeNode('DynamicQuantizeLinear', [l.input], xq, {}, '', `${node.name}/DynamicQuantizeLinear`)]);
+  }
+}

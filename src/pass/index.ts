@@ -1,0 +1,8 @@
+/** The passes as a library: every compression pass, the registry, and the pipeline that runs them in order. */
+export { ALL_PASSES, registerAllPasses } from '../passes.ts';
+export { runPipeline, parseSteps, type PipelineResult } from './pipeline.ts';
+export { registerPass, getPass, passNames } from './registry.ts';
+export type { CalibrationBatch, CalibrationSource, ParsedStep, Pass, PassContext, PassReport, PassResult, PassStep } from './pass.ts';
+export { declarePass, settingError, type PassDeclaration, type PassFlag, type PassFlags, type PassSettings } from './settings.ts';
+export { describePass, formatPasses, type PassDescription } from './describe.ts';
+export { PASS_DECLARATIONS } from '../pass-declarations.ts';

@@ -1,0 +1,222 @@
+/**
+ * A pass's settings, declared once: a strict zod object whose fields carry their type, default and description,
+ * and the `compress` flags that fill them. Everything else is derived from that declaration: the validation of a
+ * sweep file's step and of the command line (the same parse, so a pipeline means the same thing in both), the
+ * canonical settings that lineage records and sweep keys hash (defaults applied, unknown keys refused), the flags'
+ * help and `compress passes`. Every refusal is one line that names the pass, the setting (the sweep-file key) and
+ * its flag, e.g. `prune-heads: ratio 1.5: expected a number in [0, 1) (flag --prune-heads)`.
+ *
+ * This module and the declarations (e.g. src/prune/settings.ts) import no model code, so the CLI can build its
+ * flags without loading onnxruntime.
+ */
+import { z } from 'zod';
+import { SettingsError } from '../errors.ts';
+
+/** A pass's settings schema: a strict zod object (unknown keys are refused). */
+export type SettingsSchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
+
+/** A `compress` flag and the setting it fills. */
+export interface PassFlag {
+  /** The flag's name without dashes, e.g. 'prune-heads'. */
+  flag: string;
+  /** The setting the flag's value fills. */
+  setting: string;
+  /** A value of this form fills another setting instead (`--prune-heads 0:1,2` fills `heads`, not `ratio`). */
+  alternative?: { setting: string; when: RegExp; form: string };
+  /** A boolean flag that sets its setting to the opposite (`--per-tensor`: perChannel false). */
+  negated?: boolean;
+}
+
+/** The flags of one pass. */
+export interface PassFlags {
+  /** Flags that add the pass to the pipeline, with their value as a setting. */
+  adds: readonly PassFlag[];
+  /** Flags that set one more setting of the pass; they need one of the `adds` flags. */
+  modifiers: readonly PassFlag[];
+}
+
+/** What a pass declares about its settings. */
+export interface PassDeclaration<S extends SettingsSchema, O> {
+  /** Registry name, e.g. 'prune-heads'. */
+  name: string;
+  description: string;
+  /**
+   * Bumped (by one) whenever the pass writes a different model for the same input and settings (a fix, a changed
+   * default): sweep points computed by an older version are then stale instead of silently reused. Starts at 1.
+   */
+  version: number;
+  settings: S;
+  flags: PassFlags;
+  /** The typed options `run` takes, from canonical settings. */
+  options: (settings: z.output<S>) => O;
+  /** Whether a pass with these settings measures the model on calibration data (default: never). */
+  needsCalibration?: (settings: z.output<S>) => boolean;
+}
+
+/** A pass's settings declaration with its parsing; a `Pass` adds `run` to it. */
+export interface PassSettings<O> {
+  readonly name: string;
+  readonly description: string;
+  readonly version: number;
+  readonly settings: SettingsSchema;
+  readonly flags: PassFlags;
+  /** Validates raw settings (from flags, a sweep file or a library call): canonical JSON settings; SettingsError. */
+  check(raw: Record<string, unknown>): Record<string, unknown>;
+  /** The typed options of canonical settings (see `check`). */
+  options(settings: Record<string, unknown>): O;
+  /** `check`, then `options`. */
+  parse(raw: Record<string, unknown>): O;
+  /** Whether canonical settings make the pass measure the model on calibration data. */
+  needsCalibration(settings: Record<string, unknown>): boolean;
+}
+
+/** Checks a declaration's consistency (a bug otherwise) and adds the parsing derived from it. */
+export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O>): PassSettings<O> {
+  if (!Number.isInteger(d.version) || d.version < 1) throw new Error(`pass '${d.name}': version must be a positive integer`);
+  const keys = Object.keys(d.settings.shape);
+  for (const f of [...d.flags.adds, ...d.flags.modifiers]) {
+    for (const s of [f.setting, f.alternative?.setting])
+      if (s !== undefined && !keys.includes(s)) throw new Error(`pass '${d.name}': flag --${f.flag} fills unknown setting '${s}'`);
+  }
+  for (const k of keys) if (!(d.settings.shape[k] as z.ZodType).description) throw new Error(`pass '${d.name}': setting '${k}' has no description`);
+  const check = (raw: Record<string, unknown>): Record<string, unknown> => {
+    const r = d.settings.safeParse(raw);
+    if (!r.success) throw new SettingsError(issueMessage(d, raw, r.error.issues));
+    return r.data as Record<string, unknown>;
+  };
+  const options = (settings: Record<string, unknown>): O => d.options(settings as z.output<S>);
+  return {
+    name: d.name,
+    description: d.description,
+    version: d.version,
+    settings: d.settings,
+    flags: d.flags,
+    check,
+    options,
+    parse: (raw) => options(check(raw)),
+    needsCalibration: (settings) => d.needsCalibration?.(settings as z.output<S>) ?? false,
+  };
+}
+
+/** The flags that fill `key`, for messages: 'flag --prune-heads', or 'no command-line flag'. */
+export function flagNote(flags: PassFlags, key: string): string {
+  const names = [...flags.adds, ...flags.modifiers].filter((f) => f.setting === key || f.alternative?.setting === key).map((f) => `--${f.flag}`);
+  return names.length ? `flag ${names.join(' or ')}` : 'no command-line flag';
+}
+
+/** A value as messages show it: strings quoted, the rest as JSON. */
+export function showValue(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** The one-line message of a setting's fault: `pass: key value: problem (flag --x)`. */
+export function settingMessage(pass: { name: string; flags: PassFlags }, key: string, value: unknown, problem: string): string {
+  return `${pass.name}: ${key}${value === undefined ? '' : ` ${showValue(value)}`}: ${problem} (${flagNote(pass.flags, key)})`;
+}
+
+/** A SettingsError for a setting that cannot be applied (to the model at hand, say), in the same form. */
+export function settingError(pass: { name: string; flags: PassFlags }, key: string, value: unknown, problem: string): SettingsError {
+  return new SettingsError(settingMessage(pass, key, value, problem));
+}
+
+/** The first issue (unknown keys first: a misspelt key explains a missing one), as one line. */
+function issueMessage(d: PassDeclaration<SettingsSchema, unknown>, raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): string {
+  const unknown = issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknown) {
+    const keys = unknown.keys;
+    return `${d.name}: unknown setting${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} (known: ${Object.keys(d.settings.shape).join(', ')})`;
+  }
+  const issue = issues[0]!;
+  const key = issue.path[0];
+  if (typeof key !== 'string') return `${d.name}: ${issue.message}`;
+  return settingMessage(d, key, raw[key], issue.message);
+}
+
+// ---- Field builders: each accepts what a sweep file (YAML) and a flag (a string) give, and says what it expects.
+
+const NUMBER_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+/** Numeric text (a flag's value) as a number; anything else unchanged, for the schema to refuse. */
+function numberFromText(v: unknown): unknown {
+  return typeof v === 'string' && NUMBER_TEXT.test(v) ? Number(v) : v;
+}
+
+/** The error of a field: `missing; expected …` when absent, `expected …` otherwise. */
+function expected(what: string, missing = `missing; expected ${what}`) {
+  return (issue: { input?: unknown }) => (issue.input === undefined ? missing : `expected ${what}`);
+}
+
+/** A number in [0, 1). */
+export function fraction() {
+  const what = 'a number in [0, 1)';
+  return z.preprocess(
+    numberFromText,
+    z
+      .number({ error: expected(what) })
+      .min(0, { error: `expected ${what}` })
+      .lt(1, { error: `expected ${what}` }),
+  );
+}
+
+/** An integer ≥ `min`, and (when given) one that passes `rule.test`, described by `rule.what`. */
+export function integer(min: number, rule?: { test: (n: number) => boolean; what: string }) {
+  const what = rule?.what ?? `an integer ≥ ${min}`;
+  const n = z
+    .number({ error: expected(what) })
+    .int({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` });
+  return z.preprocess(numberFromText, rule ? n.refine(rule.test, { error: `expected ${what}` }) : n);
+}
+
+/** true or false (also 'true'/'false', 1/0 as text or number). */
+export function boolean() {
+  const map = (v: unknown) => (v === 'true' || v === '1' || v === 1 ? true : v === 'false' || v === '0' || v === 0 ? false : v);
+  return z.preprocess(map, z.boolean({ error: expected('true or false') }));
+}
+
+/** One of `values`. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: expected(`one of ${values.join(', ')}`) });
+}
+
+/**
+ * A string in a small grammar (`syntax`, e.g. 'all | groups:N'), canonicalized: `read` parses it (throwing a
+ * SettingsError whose message is the problem) and `write` prints the parsed value back in one canonical form.
+ */
+export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T) => string, missing?: string) {
+  return z
+    .string({ error: expected(`a string (${syntax})`, missing) })
+    .transform((s, ctx) => {
+      try {
+        return write(read(s));
+      } catch (e) {
+        if (!(e instanceof SettingsError)) throw e;
+        ctx.issues.push({ code: 'custom', message: e.message, input: s });
+        return z.NEVER;
+      }
+    })
+    .meta({ syntax });
+}
+
+/** Layer indices, as a list or as text '1,3,5': sorted, without repeats. */
+export function layerList() {
+  const what = 'layer indices such as 1,3,5';
+  const toList = (v: unknown) => {
+    if (typeof v === 'string') return v.split(',').map((x) => numberFromText(x.trim()));
+    if (typeof v === 'number') return [v];
+    return Array.isArray(v) ? v.map(numberFromText) : v;
+  };
+  const index = z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(0, { error: `expected ${what}` });
+  return z
+    .preprocess(toList, z.array(index, { error: expected(what) }).min(1, { error: `expected ${what}` }))
+    .transform((l) => [...new Set(l)].sort((a, b) => a - b));
+}

@@ -1,0 +1,143 @@
+/**
+ * The settings of the pruning passes (prune-heads, prune-ffn, drop-layers), declared once (see src/pass/settings.ts):
+ * types, defaults, descriptions, the flags that fill them, and the typed options the passes run with.
+ */
+import { z } from 'zod';
+import { SettingsError } from '../errors.ts';
+import { declarePass, fraction, grammar, integer, layerList, oneOf } from '../pass/settings.ts';
+import type { PruneHeadsOptions } from './heads.ts';
+import type { PruneFfnOptions } from './ffn.ts';
+import type { DropLayersOptions } from './layers.ts';
+
+export const HEAD_IMPORTANCE = ['ablation', 'gradient', 'confidence', 'magnitude', 'random'] as const;
+export type HeadImportance = (typeof HEAD_IMPORTANCE)[number];
+
+/** Importances that measure the model on calibration data. */
+const MEASURED: readonly HeadImportance[] = ['ablation', 'gradient', 'confidence'];
+
+const HEAD_LIST_SYNTAX = 'LAYER:HEAD,HEAD;LAYER:HEAD';
+
+/** Parses "0:1,2;3:0" (layer:heads;…) into {0: [1, 2], 3: [0]}. */
+export function parseHeadList(spec: string): Record<number, number[]> {
+  const out: Record<number, number[]> = {};
+  for (const part of spec.split(/[;\s]+/).filter(Boolean)) {
+    const m = /^(\d+):(\d+(?:,\d+)*)$/.exec(part);
+    if (!m) throw new SettingsError(`expected ${HEAD_LIST_SYNTAX} (e.g. 0:1,2;3:0)`);
+    out[Number(m[1])] = [...new Set([...(out[Number(m[1])] ?? []), ...m[2]!.split(',').map(Number)])].sort((a, b) => a - b);
+  }
+  if (Object.keys(out).length === 0) throw new SettingsError(`no head is listed (expected ${HEAD_LIST_SYNTAX}, e.g. 0:1,2;3:0)`);
+  return out;
+}
+
+/** The canonical text of a head list: layers in order, each with its heads in order. */
+export function formatHeadList(heads: Record<number, number[]>): string {
+  return Object.keys(heads)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((l) => `${l}:${heads[l]!.join(',')}`)
+    .join(';');
+}
+
+/** A YAML mapping {0: [1, 2]} as head-list text, for the grammar to check. */
+function headMapping(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.entries(v)
+    .map(([l, hs]) => `${l}:${Array.isArray(hs) ? hs.join(',') : String(hs)}`)
+    .join(';');
+}
+
+export const PRUNE_HEADS = declarePass({
+  name: 'prune-heads',
+  description: 'remove attention heads (Michel et al. 2019), chosen by importance or listed explicitly',
+  version: 2, // 2: data-driven importance chosen in steps; ablation and confidence ranked unnormalized
+  settings: z
+    .object({
+      ratio: fraction().optional().describe('fraction of all heads to remove, those of lowest importance; or give heads'),
+      heads: z
+        .preprocess(headMapping, grammar(HEAD_LIST_SYNTAX, parseHeadList, formatHeadList))
+        .optional()
+        .describe('heads to remove, listed (e.g. 0:1,2;3:0, or a mapping {0: [1, 2], 3: [0]}); instead of ratio'),
+      importance: oneOf(HEAD_IMPORTANCE)
+        .default('magnitude')
+        .describe('how heads are ranked for ratio: ablation, gradient and confidence measure the model on calibration data; random is the control'),
+      minHeadsPerLayer: integer(0).default(0).describe('with ratio: keep at least this many heads in every layer (0: a layer may lose its attention block)'),
+      steps: integer(1)
+        .optional()
+        .describe(
+          'with ratio: rounds of scoring, each removing an equal share and re-scoring the heads left (default: one per 10% of the heads for ablation, gradient and confidence; one for magnitude and random)',
+        ),
+      seed: integer(0).optional().describe("seed of importance random (default: the run's seed, else 0)"),
+    })
+    .strict()
+    .superRefine((s, ctx) => {
+      if ((s.ratio === undefined) === (s.heads === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'give either ratio (--prune-heads 0.4) or heads (--prune-heads "0:1,2;3:0"), not both or neither' });
+      } else if (s.heads !== undefined && s.importance !== 'magnitude') {
+        ctx.addIssue({ code: 'custom', path: ['importance'], message: 'ranks heads for a ratio only; here the heads are listed' });
+      } else if (s.heads !== undefined && s.minHeadsPerLayer !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['minHeadsPerLayer'], message: 'applies to a ratio only; here the heads are listed' });
+      } else if (s.heads !== undefined && s.steps !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['steps'], message: 'applies to a ratio only; here the heads are listed' });
+      }
+      if (s.seed !== undefined && s.importance !== 'random')
+        ctx.addIssue({ code: 'custom', path: ['seed'], message: `only importance random uses a seed (importance is ${s.importance})` });
+    }),
+  flags: {
+    adds: [{ flag: 'prune-heads', setting: 'ratio', alternative: { setting: 'heads', when: /:/, form: "a value with ':'" } }],
+    modifiers: [
+      { flag: 'importance', setting: 'importance' },
+      { flag: 'seed', setting: 'seed' },
+      { flag: 'prune-steps', setting: 'steps' },
+    ],
+  },
+  options: (s): PruneHeadsOptions => ({
+    ...(s.heads !== undefined ? { heads: parseHeadList(s.heads) } : { ratio: s.ratio }),
+    importance: s.importance,
+    minHeadsPerLayer: s.minHeadsPerLayer,
+    ...(s.steps !== undefined ? { steps: s.steps } : {}),
+    ...(s.seed !== undefined ? { seed: s.seed } : {}),
+  }),
+  needsCalibration: (s) => s.ratio !== undefined && MEASURED.includes(s.importance),
+});
+
+export const PRUNE_FFN = declarePass({
+  name: 'prune-ffn',
+  description: 'remove the least important FFN neurons of every layer (magnitude)',
+  version: 1,
+  settings: z
+    .object({ ratio: fraction().describe('fraction of the FFN neurons to remove in every layer, those of lowest |W_in column|·|W_out row|') })
+    .strict(),
+  flags: { adds: [{ flag: 'prune-ffn', setting: 'ratio' }], modifiers: [] },
+  options: (s): PruneFfnOptions => ({ ratio: s.ratio }),
+});
+
+export const DROP_LAYERS = declarePass({
+  name: 'drop-layers',
+  description: 'remove whole encoder layers (DistilBERT keeps every other layer of its teacher)',
+  version: 1,
+  settings: z
+    .object({
+      layers: layerList().optional().describe('layers to remove, e.g. 1,3,5; or give keep'),
+      keep: z
+        .union([z.literal('every-other'), layerList()], { error: "expected 'every-other' or layer indices such as 0,2,4" })
+        .optional()
+        .describe('layers to keep: every-other (0, 2, 4, …) or a list such as 0,2,4; instead of layers'),
+    })
+    .strict()
+    .superRefine((s, ctx) => {
+      if ((s.layers === undefined) === (s.keep === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'give either layers to remove (--drop-layers 1,3) or layers to keep (--keep-layers every-other), not both or neither',
+        });
+      }
+    }),
+  flags: {
+    adds: [
+      { flag: 'drop-layers', setting: 'layers' },
+      { flag: 'keep-layers', setting: 'keep' },
+    ],
+    modifiers: [],
+  },
+  options: (s): DropLayersOptions => (s.layers !== undefined ? { drop: s.layers } : { keep: s.keep! }),
+});

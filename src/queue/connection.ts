@@ -1,0 +1,112 @@
+/**
+ * Where the sweep queue lives: a `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` URL (`rediss://` for TLS) turned into
+ * BullMQ connection options, the queue's name, and the checks that make a wrong URL, a server that does not answer
+ * or a missing Redis driver one line instead of a hang or a stack trace.
+ */
+import { createRequire } from 'node:module';
+import type { ConnectionOptions, QueueBase } from 'bullmq';
+import { QueueError, SettingsError, errorMessage } from '../errors.ts';
+
+/** The BullMQ queue every coordinator adds sweep points to and every worker takes them from. */
+export const QUEUE_NAME = 'bert-compress-points';
+
+/** How long opening a connection may take before the URL is reported unreachable. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface QueueAddress {
+  /** The URL as given, with any password masked (for messages). */
+  display: string;
+  /** BullMQ (ioredis) connection options. */
+  connection: ConnectionOptions;
+}
+
+/** Parses a `--queue` URL; a SettingsError naming it when it is not `redis://HOST[:PORT][/DB]`. */
+export function parseQueueUrl(text: string): QueueAddress {
+  const bad = (why: string) => new SettingsError(`--queue '${text}': ${why} (expected redis://HOST:PORT[/DB])`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad('not a URL');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw bad(`unsupported scheme '${url.protocol.replace(/:$/, '')}'`);
+  if (!url.hostname) throw bad('no host');
+  const port = url.port === '' ? 6379 : Number(url.port);
+  const path = url.pathname.replace(/^\/+|\/+$/g, '');
+  if (path !== '' && !/^\d+$/.test(path)) throw bad(`database '${path}' is not a number`);
+  if (url.search || url.hash) throw bad('query or fragment not supported');
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const connection: ConnectionOptions = {
+    host,
+    port,
+    db: path === '' ? 0 : Number(path),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+  };
+  const shown = new URL(url.href);
+  if (shown.password) shown.password = '***';
+  return { display: shown.href.replace(/\/$/, ''), connection };
+}
+
+/**
+ * Throws a QueueError unless BullMQ's Redis driver (ioredis, an optional peer dependency of BullMQ) can be loaded:
+ * BullMQ would otherwise fail on first use with a message about its internals.
+ */
+export function checkRedisDriver(): void {
+  try {
+    createRequire(import.meta.url).resolve('ioredis');
+  } catch {
+    throw new QueueError("the queue needs the 'ioredis' package (BullMQ's Redis driver), which is not installed: npm install ioredis");
+  }
+}
+
+/** A one-line reason from a Redis connection error (ECONNREFUSED, ENOTFOUND, NOAUTH …). */
+export function connectionProblem(e: unknown): string {
+  const err = e as NodeJS.ErrnoException & { errors?: unknown[] };
+  if (err?.code) return err.code;
+  if (Array.isArray(err?.errors) && err.errors.length > 0) return connectionProblem(err.errors[0]);
+  return errorMessage(e).split('\n')[0]!;
+}
+
+/** Connection errors that waiting will not cure: nothing listens there, no such host, wrong credentials. */
+const HOPELESS = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|NOAUTH|WRONGPASS)/;
+
+/**
+ * Waits until a BullMQ queue, worker or queue-events object has connected; a QueueError naming the URL and the
+ * reason at once when the server refuses or does not exist, or after `timeoutMs` when it does not answer.
+ */
+export async function waitConnected(target: QueueBase, address: QueueAddress, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+  let last: unknown;
+  let fail: (e: Error) => void = () => {};
+  const onError = (e: unknown) => {
+    last = e;
+    const problem = connectionProblem(e);
+    if (HOPELESS.test(problem)) fail(new QueueError(`${address.display}: cannot connect (${problem}): is redis-server running there, and the URL right?`));
+  };
+  target.on('error' as never, onError as never);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      target.waitUntilReady(),
+      new Promise<never>((_, reject) => {
+        fail = reject;
+        timer = setTimeout(
+          () =>
+            reject(
+              new QueueError(
+                `${address.display}: no answer within ${timeoutMs / 1000} s${last ? ` (${connectionProblem(last)})` : ''}: is redis-server running there?`,
+              ),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (e) {
+    if (e instanceof QueueError) throw e;
+    throw new QueueError(`${address.display}: cannot connect (${connectionProblem(last ?? e)})`, { cause: e });
+  } finally {
+    clearTimeout(timer);
+    target.off('error' as never, onError as never);
+  }
+}

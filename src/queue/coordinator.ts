@@ -1,0 +1,288 @@
+/**
+ * `compress sweep SWEEP.yaml --queue redis://…` as a library call: the coordinator of a distributed sweep.
+ *
+ * It plans the points as a local sweep does and skips those the store has. Then, unless it only follows, it adds
+ * the rest to the BullMQ queue, one job per point with the point key as job id (a point already queued is not
+ * added again; one that failed before is retried, as a rerun of a local sweep retries it). Then it collects: each
+ * finished job's result (or, after its 3 runs, its error) is written into the same SQLite store a local sweep
+ * writes, so `compress report` reads it unchanged.
+ *
+ * Finished jobs stay in Redis with their result (job.ts), so a coordinator that was stopped, or one started later
+ * with `follow`, collects what finished meanwhile. It learns of finished jobs from BullMQ's queue events, and
+ * looks at every point it still waits for every few seconds as well: a job that vanished (a Redis restarted
+ * without persistence) is queued again; a Redis that stays unreachable ends the call with one line, the store
+ * keeping every point collected so far.
+ */
+import { resolve } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import { QueueError, isUserError } from '../errors.ts';
+import { sha256File } from '../files.ts';
+import type { PointResult } from '../sweep/point.ts';
+import type { SweepPoint } from '../sweep/plan.ts';
+import { planAgainstStore, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
+import { QUEUE_NAME, checkRedisDriver, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
+import { pointFiles } from './files.ts';
+import { ATTEMPTS, jobOptions, pointName, type PointJob } from './job.ts';
+
+export interface QueuedSweepOptions extends Omit<SweepOptions, 'jobs'> {
+  /** `redis://HOST:PORT[/DB]`. */
+  queue: string;
+  /** Only collect the points already queued (add none, retry none). */
+  follow?: boolean;
+  /** Delay before a failed point's first retry; doubled for each next one (default 10 s). */
+  retryDelayMs?: number;
+  /** How long Redis may stay unreachable before the call gives up (default 60 s). */
+  unreachableMs?: number;
+  /** Aborting stops collecting (the queued points stay queued; workers go on). */
+  signal?: AbortSignal;
+}
+
+export interface QueuedSweepSummary extends SweepSummary {
+  /** Points added to the queue (or failed ones queued again) by this call. */
+  added: number;
+  /** Points this call found already queued (waiting, running, or finished and not yet collected). */
+  alreadyQueued: number;
+  /** With `follow`: points not in the queue, which this call did not wait for. */
+  notQueued: SweepPoint[];
+  /** Points still queued when the call was stopped (aborted). */
+  left: number;
+}
+
+/** How often the coordinator looks at every point it waits for, besides the queue's events. */
+const RESCAN_MS = 5_000;
+/** The longest one look at a job may take before Redis counts as unreachable for it. */
+const CALL_TIMEOUT_MS = 5_000;
+const DEFAULT_UNREACHABLE_MS = 60_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((res) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      res();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+const points_ = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)))]).finally(
+    () => clearTimeout(timer),
+  );
+}
+
+/** Waits for a BullMQ close, at most a few seconds (a connection lost for good may never confirm it). */
+async function closeWithin(closing: Promise<void>, ms = 5_000): Promise<void> {
+  await withTimeout(closing, ms).catch(() => {});
+}
+
+/** Runs the coordinator: see the module comment. */
+export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSweepSummary> {
+  const start = performance.now();
+  checkRedisDriver();
+  const address = parseQueueUrl(opts.queue);
+  const emit = opts.onEvent ?? (() => {});
+  const log = (line: string) => emit({ type: 'log', line });
+  const unreachableMs = opts.unreachableMs ?? DEFAULT_UNREACHABLE_MS;
+  let problem = '';
+  let connected = false; // before, waitConnected reports the problem
+  const onError = (e: unknown) => {
+    const p = connectionProblem(e);
+    if (p !== problem && connected) log(`queue ${address.display}: ${p}`);
+    problem = p;
+  };
+  // Redis first: an unreachable queue is reported before any planning, and leaves no store behind.
+  const queue = new Queue<PointJob, PointResult>(QUEUE_NAME, { connection: address.connection });
+  queue.on('error', onError);
+  try {
+    await waitConnected(queue, address);
+  } catch (e) {
+    await closeWithin(queue.close());
+    throw e;
+  }
+  // Created once Redis answers: BullMQ's QueueEvents cannot be closed before its first connection.
+  const events = new QueueEvents(QUEUE_NAME, { connection: address.connection });
+  events.on('error', onError);
+  let plan;
+  try {
+    await waitConnected(events, address);
+    connected = true;
+    problem = '';
+    plan = await planAgainstStore(opts);
+  } catch (e) {
+    await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
+    throw e;
+  }
+  const { spec, points, previous, stale, store } = plan;
+  const summary: QueuedSweepSummary = {
+    store: resolve(opts.store),
+    total: points.length,
+    alreadyDone: previous.size - stale.size,
+    stale: [...stale.values()],
+    ran: 0,
+    byOthers: 0,
+    failed: [],
+    seconds: 0,
+    added: 0,
+    alreadyQueued: 0,
+    notQueued: [],
+    left: 0,
+  };
+
+  /** Points still to collect, by key. */
+  const pending = new Map(points.filter((p) => !previous.has(p.key)).map((p) => [p.key, p]));
+  const started = new Set<string>();
+  /** Per key, the failed runs already reported. */
+  const reportedRuns = new Map<string, number>();
+  const hashes = new Map<string, Promise<string>>();
+  const hash = (file: string) => {
+    if (!hashes.has(file)) hashes.set(file, sha256File(file));
+    return hashes.get(file)!;
+  };
+
+  const add = async (point: SweepPoint): Promise<void> => {
+    await queue.add(pointName(point), { point, files: await pointFiles(point, hash) }, jobOptions(point.key, opts.retryDelayMs));
+  };
+
+  const record = (point: SweepPoint, outcome: { result: PointResult } | { error: string }): void => {
+    pending.delete(point.key);
+    if (store.claim(point) === 'done') {
+      summary.byOthers++;
+      emit({ type: 'skipped', point });
+      return;
+    }
+    if ('result' in outcome) {
+      store.finish(point, outcome.result);
+      summary.ran++;
+      emit({ type: 'finished', point, result: outcome.result });
+    } else {
+      store.fail(point.key, outcome.error);
+      summary.failed.push({ point, error: outcome.error });
+      emit({ type: 'failed', point, error: outcome.error });
+    }
+  };
+
+  /** Looks at one point's job and acts on what it finds. */
+  const check = async (point: SweepPoint): Promise<void> => {
+    if (!pending.has(point.key)) return;
+    const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS);
+    if (!pending.has(point.key)) return; // collected meanwhile (an event and a rescan at once)
+    if (state === 'unknown') {
+      if (opts.follow) {
+        pending.delete(point.key);
+        summary.notQueued.push(point);
+        return;
+      }
+      log(`${pointName(point)}: no longer in the queue (Redis restarted without its data?): queued again`);
+      await add(point);
+      return;
+    }
+    if (state === 'active' && !started.has(point.key)) {
+      started.add(point.key);
+      emit({ type: 'start', point });
+    }
+    if (state !== 'completed' && state !== 'failed' && state !== 'delayed') return;
+    const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS);
+    if (!job || !pending.has(point.key)) return;
+    if (state === 'completed') record(point, { result: job.returnvalue });
+    else if (state === 'failed') record(point, { error: job.failedReason || `failed after ${job.attemptsMade} runs` });
+    else if (job.attemptsMade > (reportedRuns.get(point.key) ?? 0)) {
+      reportedRuns.set(point.key, job.attemptsMade);
+      const delay = typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 0) * 2 ** (job.attemptsMade - 1) : 0;
+      log(`${pointName(point)}: run ${job.attemptsMade} of ${ATTEMPTS} failed (${job.failedReason}); retried in ${(delay / 1000).toFixed(1)} s`);
+    }
+  };
+
+  let lastContact = Date.now();
+  /** Looks at every pending point; a QueueError once Redis has not answered for `unreachableMs`. */
+  const rescan = async (): Promise<void> => {
+    try {
+      for (const point of [...pending.values()]) {
+        if (opts.signal?.aborted) return;
+        await check(point);
+        lastContact = Date.now();
+      }
+    } catch (e) {
+      const why = connectionProblem(e);
+      if (why !== problem) log(`queue ${address.display}: ${why}; waiting for it`);
+      problem = why;
+      if (Date.now() - lastContact > unreachableMs) {
+        throw new QueueError(
+          `${address.display}: no answer for ${Math.round((Date.now() - lastContact) / 1000)} s (${why}); the store keeps the ${summary.ran + previous.size} points finished so far: run the same command again to go on`,
+        );
+      }
+    }
+  };
+
+  let wake: () => void = () => {};
+  const onJobEvent = ({ jobId }: { jobId: string }) => {
+    const point = pending.get(jobId);
+    if (point)
+      void check(point).then(
+        () => (pending.size === 0 ? wake() : undefined),
+        () => {},
+      );
+  };
+  for (const name of ['completed', 'failed', 'delayed', 'active'] as const) events.on(name, onJobEvent);
+  events.on('stalled', ({ jobId }) => {
+    const point = pending.get(jobId);
+    if (point) log(`${pointName(point)}: its worker stopped renewing the lock (killed, or cut off): queued again for another worker`);
+  });
+
+  try {
+    emit({ type: 'plan', spec, points, previous });
+    // Add what is not queued, retry what failed before (unless following); count what is already there.
+    for (const point of [...pending.values()]) {
+      if (opts.signal?.aborted) break;
+      try {
+        const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS);
+        if (state === 'unknown') {
+          if (opts.follow) continue; // the first rescan counts it as not queued
+          await add(point);
+          summary.added++;
+        } else if (state === 'failed' && !opts.follow) {
+          const job = await queue.getJob(point.key);
+          await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+          summary.added++;
+        } else summary.alreadyQueued++;
+      } catch (e) {
+        if (isUserError(e)) throw e; // a file of the point (pointFiles)
+        throw new QueueError(`${address.display}: ${connectionProblem(e)} while queueing the points; nothing is lost: run the same command again`, {
+          cause: e,
+        });
+      }
+    }
+    if (opts.follow && pending.size > 0 && summary.alreadyQueued === 0 && !opts.signal?.aborted) {
+      throw new QueueError(
+        `${address.display}: none of the ${pending.size} points of sweep '${spec.name}' still to do is queued there: run without --follow to queue them`,
+      );
+    }
+    if (pending.size > 0) {
+      log(
+        opts.follow
+          ? `following ${points_(summary.alreadyQueued)} queued at ${address.display}`
+          : `queued ${points_(summary.added)} at ${address.display}${summary.alreadyQueued ? ` (and found ${summary.alreadyQueued} already there)` : ''}; start workers with: compress worker --queue ${address.display}`,
+      );
+    }
+    while (pending.size > 0 && !opts.signal?.aborted) {
+      await rescan();
+      if (pending.size === 0) break;
+      await new Promise<void>((res) => {
+        wake = res;
+        void sleep(RESCAN_MS, opts.signal).then(res);
+      });
+    }
+    if (summary.notQueued.length > 0)
+      log(`${points_(summary.notQueued.length)} not in the queue (run without --follow to queue them): ${summary.notQueued.map(pointName).join(', ')}`);
+  } finally {
+    summary.left = pending.size;
+    await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
+    store.close();
+  }
+  summary.seconds = (performance.now() - start) / 1000;
+  return summary;
+}

@@ -1,0 +1,143 @@
+/**
+ * `compress worker` as a library call: a BullMQ worker that takes sweep points from the queue and runs them, up to
+ * `concurrency` at once, each in a worker process of its own (sweep/pool.ts), so that a long synchronous pass never
+ * keeps this process from renewing the job's lock. A point's files are found by path or fetched (files.ts).
+ *
+ * Failures and lost workers are BullMQ's business: a point that throws is retried with exponential backoff, up to
+ * 3 runs (job.ts); a worker that dies (SIGKILL, power cut) stops renewing its locks, and once a lock expires
+ * (`lockMs`) the stalled-job check of any live worker puts the job back in the queue for another worker. Its late
+ * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
+ * never counted twice.
+ */
+import { availableParallelism, homedir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Worker, type Job } from 'bullmq';
+import { errorMessage } from '../errors.ts';
+import { workerPool } from '../sweep/pool.ts';
+import type { PointResult } from '../sweep/point.ts';
+import type { SweepPoint } from '../sweep/plan.ts';
+import { registerAllPasses } from '../passes.ts';
+import { canonicalJson, currentVersions, versionChange } from '../sweep/key.ts';
+import { QUEUE_NAME, checkRedisDriver, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
+import { localizePoint, type PathMapping } from './files.ts';
+import { ATTEMPTS, type PointJob } from './job.ts';
+
+export interface QueueWorkerOptions {
+  /** `redis://HOST:PORT[/DB]`. */
+  queue: string;
+  /** Points run at once, each in its own process (default 1). */
+  concurrency?: number;
+  /** onnxruntime threads of a point when the sweep file does not set them (default: cores / concurrency). */
+  threads?: number;
+  /** Fetched files and training caches (default: $BERT_COMPRESS_CACHE or ~/.cache/bert-compress, + /worker). */
+  cacheDir?: string;
+  /** Compressed models of the points run here (default: <cacheDir>/models). */
+  workDir?: string;
+  /** Where this machine finds the coordinator's folders that are not at the same path here. */
+  pathMap?: readonly PathMapping[];
+  /** How long a job's lock lasts without renewal (default 30 s): a dead worker's point is rerun after about this. */
+  lockMs?: number;
+  /** Aborting stops taking points; the call returns once the running ones have finished. */
+  signal?: AbortSignal;
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+export type WorkerEvent =
+  | { type: 'ready'; queue: string; concurrency: number; threads: number }
+  | { type: 'start'; point: SweepPoint; attempt: number }
+  | { type: 'finished'; point: SweepPoint; result: PointResult }
+  | { type: 'failed'; point: SweepPoint; attempt: number; error: string }
+  /** A connection problem (logged once until it changes) or a point's own log line. */
+  | { type: 'log'; line: string };
+
+export interface WorkerSummary {
+  ran: number;
+  failed: number;
+}
+
+/** The default cache of a worker: `$BERT_COMPRESS_CACHE/worker`, else `~/.cache/bert-compress/worker`. */
+export function defaultWorkerCacheDir(): string {
+  return join(process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress'), 'worker');
+}
+
+/** Default lock duration: BullMQ's own. */
+export const DEFAULT_LOCK_MS = 30_000;
+
+/** Runs a worker until `signal` aborts: see the module comment. */
+export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSummary> {
+  checkRedisDriver();
+  registerAllPasses(); // for the pass versions a point is checked against
+  const address = parseQueueUrl(opts.queue);
+  const emit = opts.onEvent ?? (() => {});
+  const concurrency = opts.concurrency ?? 1;
+  const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / concurrency));
+  const cacheDir = resolve(opts.cacheDir ?? defaultWorkerCacheDir());
+  const files = {
+    cacheDir,
+    workDir: resolve(opts.workDir ?? join(cacheDir, 'models')),
+    pathMap: opts.pathMap ?? [],
+    log: (line: string) => emit({ type: 'log', line }),
+  };
+  const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
+  const summary: WorkerSummary = { ran: 0, failed: 0 };
+  const runner = workerPool(concurrency, threads, (line) => emit({ type: 'log', line }));
+
+  const processor = async (job: Job<PointJob, PointResult>): Promise<PointResult> => {
+    const { point, files: trees } = job.data;
+    const attempt = job.attemptsMade + 1;
+    emit({ type: 'start', point, attempt });
+    try {
+      const here = currentVersions(point.steps);
+      if (canonicalJson(here) !== canonicalJson(point.versions))
+        throw new Error(
+          `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,
+        );
+      const result = await runner.run(await localizePoint(point, trees, files));
+      summary.ran++;
+      emit({ type: 'finished', point, result });
+      return result;
+    } catch (e) {
+      const error = errorMessage(e).split('\n')[0]!;
+      summary.failed++;
+      emit({ type: 'failed', point, attempt, error });
+      throw new Error(error);
+    }
+  };
+
+  const worker = new Worker<PointJob, PointResult>(QUEUE_NAME, processor, {
+    connection: address.connection,
+    concurrency,
+    autorun: false,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    // A point whose worker died is rerun; one that kills every worker it lands on fails after as many runs as retries allow.
+    maxStalledCount: ATTEMPTS - 1,
+    name: `${hostname()}:${process.pid}`,
+  });
+  let lastProblem = '';
+  let connected = false; // before, waitConnected reports the problem
+  worker.on('error', (e) => {
+    const problem = connectionProblem(e);
+    if (problem !== lastProblem && connected) emit({ type: 'log', line: `queue ${address.display}: ${problem}` });
+    lastProblem = problem;
+  });
+  worker.on('ready', () => {
+    if (lastProblem && connected) emit({ type: 'log', line: `queue ${address.display}: connected again` });
+    lastProblem = '';
+  });
+  try {
+    await waitConnected(worker, address);
+    connected = true;
+    lastProblem = '';
+    emit({ type: 'ready', queue: address.display, concurrency, threads });
+    const running = worker.run();
+    const stop = () => void worker.close().catch(() => {});
+    if (opts.signal?.aborted) stop();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    await running;
+  } finally {
+    await worker.close(true).catch(() => {});
+    await runner.close();
+  }
+  return summary;
+}

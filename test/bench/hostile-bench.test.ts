@@ -1,0 +1,109 @@
+/**
+ * Benchmarks a hostile user runs: a baseline unrelated to the model (other labels, another vocabulary) is refused
+ * instead of reporting a speed-up, a --seq beyond the position table is one line, and two benchmarks on one machine
+ * do not time each other: timing holds a machine-wide lock, and a benchmark that could not get it says so.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { writeTinyBert } from '../helpers/models.ts';
+
+const model = writeTinyBert({ numLayers: 1 }, { seed: 2 });
+const baseline = writeTinyBert({}, { seed: 1 });
+const threeLabels = writeTinyBert({ numLabels: 3 }, { seed: 1 });
+const otherVocab = writeTinyBert({ vocabSize: 96 }, { seed: 1 });
+afterAll(() => [model, baseline, threeLabels, otherVocab].forEach((m) => m.cleanup()));
+const lockFile = () => join(mkdtempSync(join(tmpdir(), 'timing-lock-')), 'timing.lock');
+const quick = { batches: [1], seqs: [8], repeats: 2, warmup: 0, threads: 1 };
+
+/** A process that stays alive until killed, and its pid. */
+function liveProcess() {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
+  return { pid: child.pid!, kill: () => child.kill('SIGKILL') };
+}
+
+describe('bench --baseline must be comparable', () => {
+  it('refuses a baseline with another number of labels, or another vocabulary', async () => {
+    const labels = benchModels({ model: model.path, baseline: threeLabels.path, ...quick });
+    await expect(labels).rejects.toThrow(SettingsError);
+    await expect(benchModels({ model: model.path, baseline: threeLabels.path, ...quick })).rejects.toThrow(
+      /is not comparable with .*: the model gives 2 scores per example, the baseline 3/,
+    );
+    await expect(benchModels({ model: model.path, baseline: otherVocab.path, ...quick })).rejects.toThrow(
+      /the model's vocabulary has 128 tokens, the baseline's 96/,
+    );
+  });
+
+  it('refuses a --seq beyond the position table', async () => {
+    await expect(benchModels({ model: model.path, ...quick, seqs: [8, 65] })).rejects.toThrow(
+      /--seq 65 is beyond the model's position table \(64 tokens at most\)/,
+    );
+  });
+});
+
+describe('the machine-wide timing lock', () => {
+  it('is exclusive: a second taker waits until the first releases it', async () => {
+    const file = lockFile();
+    const first = await acquireTimingLock({ file });
+    expect(first.record.exclusive).toBe(true);
+    let second: Awaited<ReturnType<typeof acquireTimingLock>> | undefined;
+    const waiting = acquireTimingLock({ file, waitSeconds: 30 }).then((l) => (second = l));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(second).toBeUndefined();
+    first.release();
+    await waiting;
+    expect(second!.record.exclusive).toBe(true);
+    expect(second!.record.waitedSeconds).toBeGreaterThan(0);
+    second!.release();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('records and shows a benchmark timed while another process held the lock', async () => {
+    const file = lockFile();
+    const holder = liveProcess();
+    try {
+      writeFileSync(file, `${holder.pid}\n`);
+      const waits: Array<number | undefined> = [];
+      const r = await benchModels({
+        model: model.path,
+        baseline: baseline.path,
+        ...quick,
+        timingLock: { file, waitSeconds: 0.5 },
+        onLockWait: (pid) => waits.push(pid),
+      });
+      expect(waits).toEqual([holder.pid]);
+      expect(r.timing).toMatchObject({ exclusive: false, heldBy: holder.pid, reason: 'busy' });
+      expect(formatBench(r).join('\n')).toMatch(
+        new RegExp(`warning: timed without the machine-wide timing lock \\(another benchmark \\(pid ${holder.pid}\\) was timing`),
+      );
+      expect(existsSync(file)).toBe(true); // not ours to remove
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('takes over a lock whose process is gone, and releases it after timing', async () => {
+    const file = lockFile();
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    writeFileSync(file, `${dead}\n`);
+    const r = await benchModels({ model: model.path, ...quick, timingLock: { file, waitSeconds: 0.5 } });
+    expect(r.timing).toEqual({ exclusive: true, waitedSeconds: expect.any(Number) });
+    expect(formatBench(r).join('\n')).not.toContain('warning');
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('compress bench flags', () => {
+  it('refuses a number flag that is not a number in one line', () => {
+    const r = spawnSync(process.execPath, [resolve(__dirname, '../../bin/compress.mjs'), 'bench', model.path, '--repeats', 'abc'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("compress: --repeats 'abc': expected a number\n");
+  });
+});

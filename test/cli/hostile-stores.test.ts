@@ -1,0 +1,128 @@
+/**
+ * Sweep stores and report folders a hostile user points at: a garbage, truncated or foreign SQLite file is refused
+ * in one line (and a foreign database gets nothing added), a store in a folder that refuses files fails before any
+ * work, and `report --out` onto a file or under /proc is one line, not a stack trace or a hang.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SweepStore, type SweepPoint } from '../../src/sweep/index.ts';
+import { STORE_APPLICATION_ID } from '../../src/sweep/store-format.ts';
+import { fakePoint } from '../report/points.ts';
+import { writeTinySweep } from '../sweep/tiny-sweep.ts';
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'hostile-stores-'));
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+/** A store with one finished point, written the way a sweep writes it. */
+function storeWithOnePoint(path: string): void {
+  const p = fakePoint({ model: 'sst2', label: 'baseline', bytes: 44.7e6, glue: 0.734 });
+  const point = {
+    key: p.key,
+    sweep: p.sweep,
+    model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 },
+    label: p.label,
+    steps: p.steps,
+    tasks: p.tasks,
+    toolVersion: p.toolVersion,
+  } as unknown as SweepPoint;
+  const store = SweepStore.open(path);
+  store.claim(point);
+  store.finish(point, p.result);
+  store.close();
+}
+
+function expectOneLine(r: ReturnType<typeof run>, re: RegExp): void {
+  expect(r.status, r.stderr).toBe(1);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(re);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+}
+
+const good = join(dir, 'good.sqlite');
+storeWithOnePoint(good);
+
+describe('sweep stores that are not ours', () => {
+  it('a new store carries the application id and a format version; a good one reports', () => {
+    const db = new Database(good, { readonly: true });
+    expect(db.pragma('application_id', { simple: true })).toBe(STORE_APPLICATION_ID);
+    expect(db.prepare('SELECT version FROM store_format').get()).toEqual({ version: 1 });
+    db.close();
+    const r = run('report', good);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('| sst2 | baseline |');
+  });
+
+  it('refuses garbage and truncated files in one line', () => {
+    const garbage = join(dir, 'garbage.sqlite');
+    writeFileSync(garbage, 'this is not a database '.repeat(200));
+    expectOneLine(run('report', garbage), /garbage\.sqlite: not a SQLite database/);
+    const truncated = join(dir, 'truncated.sqlite');
+    writeFileSync(truncated, readFileSync(good).subarray(0, 3000));
+    expectOneLine(run('report', truncated), /truncated\.sqlite: a damaged or truncated SQLite file/);
+  });
+
+  it("refuses another program's database and adds nothing to it", () => {
+    const foreign = join(dir, 'foreign.sqlite');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE contacts (name TEXT)');
+    db.close();
+    expectOneLine(run('report', foreign), /foreign\.sqlite: a SQLite database that is not a sweep store \(its tables: contacts\)/);
+    expect(() => SweepStore.open(foreign)).toThrow(/not a sweep store/);
+    const other = join(dir, 'other-app.sqlite');
+    const db2 = new Database(other);
+    db2.pragma('application_id = 1234');
+    db2.exec('CREATE TABLE points (key TEXT)');
+    db2.close();
+    expect(() => SweepStore.open(other)).toThrow(/another program \(application_id 0x4d2\)/);
+    const after = new Database(foreign, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'contacts' }]);
+    expect(after.pragma('application_id', { simple: true })).toBe(0);
+    after.close();
+  });
+
+  it('marks a store written before the format marks when it is opened for writing', () => {
+    const legacy = join(dir, 'legacy.sqlite');
+    storeWithOnePoint(legacy);
+    const db = new Database(legacy);
+    db.pragma('application_id = 0');
+    db.exec('DROP TABLE store_format');
+    db.close();
+    expect(SweepStore.open(legacy, { readonly: true }).finished()).toHaveLength(1);
+    SweepStore.open(legacy).close();
+    const marked = new Database(legacy, { readonly: true });
+    expect(marked.pragma('application_id', { simple: true })).toBe(STORE_APPLICATION_ID);
+    marked.close();
+  });
+
+  it('sweep --store in a folder that refuses files fails in one line before running any point', () => {
+    const tiny = writeTinySweep({ rows: 8 });
+    try {
+      const r = run('sweep', tiny.sweepFile, '--store', '/sys/bert-compress-test.sqlite');
+      expectOneLine(r, /--store \/sys\/bert-compress-test\.sqlite: cannot write files in \/sys/);
+    } finally {
+      tiny.cleanup();
+    }
+  });
+});
+
+describe('report --out destinations', () => {
+  it('refuses a file as the output folder', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    expectOneLine(run('report', good, '--out', file), /--out .*a-file: .*a-file is a file, not a folder/);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('refuses a folder under /proc in one line instead of spinning', () => {
+    const r = run('report', good, '--out', '/proc/bert-compress-report');
+    expect(r.signal).toBeNull();
+    expectOneLine(r, /cannot create folder \/proc\/bert-compress-report/);
+  });
+});
+
+afterAll(() => {});

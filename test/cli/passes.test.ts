@@ -1,0 +1,35 @@
+/** `compress passes [--json]`: the passes, their versions, flags and settings, as the declarations give them. */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
+import type { PassDescription } from '../../src/pass/describe.ts';
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('compress passes', () => {
+  it('--json lists every pass with its version, flags and settings', () => {
+    const r = run('passes', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const passes = JSON.parse(r.stdout) as PassDescription[];
+    expect(passes.map((p) => [p.name, p.version])).toEqual(PASS_DECLARATIONS.map((d) => [d.name, d.version]));
+    for (const [i, p] of passes.entries()) {
+      const d = PASS_DECLARATIONS[i]!;
+      expect(p.settings.map((s) => s.name)).toEqual(Object.keys(d.settings.shape));
+      expect(p.flags.map((f) => f.flag)).toEqual([...d.flags.adds, ...d.flags.modifiers].map((f) => `--${f.flag}`));
+    }
+    const importance = passes.find((p) => p.name === 'prune-heads')!.settings.find((s) => s.name === 'importance')!;
+    expect(importance).toMatchObject({ default: 'magnitude', flags: ['--importance'], type: 'ablation | gradient | confidence | magnitude | random' });
+  });
+
+  it('prints each pass, its flags and its settings as text', () => {
+    const r = run('passes');
+    expect(r.status, r.stderr).toBe(0);
+    for (const d of PASS_DECLARATIONS) {
+      expect(r.stdout).toContain(`${d.name} (version ${d.version})`);
+      for (const f of d.flags.adds) expect(r.stdout).toContain(`--${f.flag}`);
+      for (const key of Object.keys(d.settings.shape)) expect(r.stdout).toMatch(new RegExp(`^  ${key} `, 'm'));
+    }
+  });
+});

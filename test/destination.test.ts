@@ -1,0 +1,48 @@
+/** Output destinations checked before work, and fs failures as one line (src/destination.ts). */
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkOutputFile, checkOutputFolder, ensureFolder, fileSystemError } from '../src/destination.ts';
+import { UserError } from '../src/errors.ts';
+import { evalCommand } from '../src/cli/commands/eval.ts';
+
+describe('destinations', () => {
+  it('creates missing folders level by level, and leaves no probe file behind', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dest-'));
+    checkOutputFolder(join(root, 'a', 'b', 'c'));
+    expect(readdirSync(join(root, 'a', 'b', 'c'))).toEqual([]);
+    checkOutputFile(join(root, 'a', 'x.onnx'));
+    expect(readdirSync(join(root, 'a'))).toEqual(['b']);
+  });
+
+  it('refuses folders, devices and paths through files, each in one line', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dest-'));
+    writeFileSync(join(root, 'f'), 'x');
+    expect(() => checkOutputFile(root, '-o')).toThrow(/-o: .* is a folder; give a file name/);
+    expect(() => checkOutputFile('/dev/null', '-o')).toThrow(/is not a regular file \(a device, pipe or socket\)/);
+    expect(() => checkOutputFolder(join(root, 'f'), '--out')).toThrow(/--out: .*f is a file, not a folder/);
+    expect(() => checkOutputFile(join(root, 'f', 'g', 'x.onnx'), '-o')).toThrow(/f is a file, not a folder/);
+  });
+
+  it('returns at once under /proc, where a recursive mkdir never returns', () => {
+    expect(() => ensureFolder('/proc/bert-compress-x/y', '--out')).toThrow(/--out: cannot create folder \/proc\/bert-compress-x: no such file or folder/);
+  });
+
+  it('maps fs errors to one line and leaves other errors alone', () => {
+    const e = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write', path: '/data/out.onnx' });
+    const mapped = fileSystemError(e);
+    expect(mapped).toBeInstanceOf(UserError);
+    expect(mapped!.message).toBe('cannot write /data/out.onnx: no space left on the device');
+    expect(fileSystemError(new TypeError('x'))).toBeUndefined();
+    expect(fileSystemError(Object.assign(new Error('?'), { code: 'EWHATEVER', syscall: 'open' }))).toBeUndefined();
+  });
+
+  it('eval --out is checked before evaluating', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'dest-'));
+    const args = { _: ['eval'], $0: 'compress', model: '/no/such/model', tasks: ['sst2'], split: 'dev', json: false, out: folder } as unknown as Parameters<
+      typeof evalCommand.run
+    >[0];
+    await expect(evalCommand.run(args)).rejects.toThrow(/--out .*: .* is a folder; give a file name/);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Evaluation checks a model's graph before running it, so that mismatches are one line naming their cause: token
+ * ids beyond the word embedding (a larger vocab.txt), a maximum length beyond the position table or a fixed-length
+ * graph's length, config.json's label count, and a dev file without examples. A fixed-length graph is fed
+ * batches padded to its length.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataError, SettingsError } from '../../src/errors.ts';
+import { loadCalibration } from '../../src/eval/calibration.ts';
+import { evaluate } from '../../src/eval/evaluate.ts';
+import { loadModel, saveModel } from '../../src/onnx/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeTinySweep } from '../sweep/tiny-sweep.ts';
+
+const tiny = writeTinySweep({ rows: 24 });
+afterAll(() => tiny.cleanup());
+const MODEL = join(tiny.root, 'models', 'tiny-sst2');
+let n = 0;
+
+/** A copy of the tiny SST-2 model folder, changed by `edit`. */
+function variant(edit: (dir: string) => void): string {
+  const dir = join(tiny.root, `variant-${n++}`);
+  cpSync(MODEL, dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+const run = (model: string, extra: Partial<Parameters<typeof evaluate>[0]> = {}) =>
+  evaluate({ model, tasks: ['SST-2'], glueDir: tiny.glueDir, threads: 1, ...extra });
+
+describe('evaluate: checks against the graph', () => {
+  it('refuses a tokenizer whose ids go beyond the word embedding (a larger vocab.txt)', async () => {
+    // The same words at ids 200 and up: the model's word embedding has 128 rows.
+    const big = variant((dir) => {
+      const words = readFileSync(join(dir, 'vocab.txt'), 'utf8').trim().split('\n');
+      const filler = Array.from({ length: 200 }, (_, i) => `[unused${i}]`);
+      writeFileSync(join(dir, 'vocab.txt'), [...words.slice(0, 5), ...filler, ...words.slice(5)].join('\n') + '\n');
+    });
+    await expect(run(big)).rejects.toThrow(DataError);
+    await expect(run(big)).rejects.toThrow(/vocab\.txt gives token id \d+, but .*model\.onnx has 128 rows in its word embedding/);
+  });
+
+  it('refuses a maximum length beyond the position table, naming where it came from', async () => {
+    await expect(run(MODEL, { maxLength: 65 })).rejects.toThrow(/--max-length 65 is beyond the model's position table \(64 tokens at most\)/);
+    const config = variant((dir) => {
+      const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, max_length: 512 }));
+    });
+    await expect(run(config)).rejects.toThrow(/config\.json: max_length 512 is beyond the model's position table/);
+    expect((await run(MODEL, { maxLength: 64 })).maxLength).toBe(64);
+  });
+
+  it('blames config.json, not the graph, for a num_labels the graph does not have', async () => {
+    const three = variant((dir) => writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_labels: 3 })));
+    await expect(run(three)).rejects.toThrow(SettingsError);
+    await expect(run(three)).rejects.toThrow(/SST-2 has 2 labels \(negative, positive\) but .*config\.json says 3 labels \(num_labels \/ id2label\)$/);
+    // config.json fits the task but not the graph (3 scores per example): config.json is named, not the task.
+    const graphOfThree = variant((dir) => saveModel(tinyBert({ numLabels: 3 }, { seed: 1 }), join(dir, 'model.onnx')));
+    await expect(run(graphOfThree)).rejects.toThrow(
+      /config\.json: says 2 labels \(num_labels \/ id2label\), but .*model\.onnx gives 3 scores per example: fix config\.json/,
+    );
+  });
+
+  it('refuses a dev file with only a header', async () => {
+    const glue = join(tiny.root, 'glue-empty');
+    cpSync(tiny.glueDir, glue, { recursive: true });
+    writeFileSync(join(glue, 'SST-2', 'dev.tsv'), 'sentence\tlabel\n');
+    await expect(run(MODEL, { glueDir: glue })).rejects.toThrow(/SST-2\/dev\.tsv: no examples/);
+  });
+
+  it('pads batches to the length a graph fixes, scoring as the dynamic graph does, and refuses a longer --max-length', async () => {
+    const fixed = variant((dir) => {
+      const m = loadModel(join(dir, 'model.onnx'));
+      for (const input of m.graph.inputs) input.shape = ['batch', 16];
+      saveModel(m, join(dir, 'model.onnx'));
+    });
+    const dynamic = await run(MODEL);
+    const padded = await run(fixed);
+    expect(padded.maxLength).toBe(16);
+    expect(Array.from(padded.tasks[0]!.predictions)).toEqual(Array.from(dynamic.tasks[0]!.predictions));
+    await expect(run(fixed, { maxLength: 20 })).rejects.toThrow(/--max-length 20 is longer than the 16 tokens the model's inputs are fixed to/);
+  });
+
+  it('calibration (compress --calibrate) checks the same limits', async () => {
+    const calibrate = (model: string, maxLength?: number) =>
+      loadCalibration({ model, task: 'SST-2', examples: 8, glueDir: tiny.glueDir, ...(maxLength ? { maxLength } : {}) });
+    await expect(calibrate(MODEL, 100)).rejects.toThrow(/--max-length 100 is beyond the model's position table/);
+    const big = variant((dir) => {
+      const words = readFileSync(join(dir, 'vocab.txt'), 'utf8').trim().split('\n');
+      writeFileSync(
+        join(dir, 'vocab.txt'),
+        [...words.slice(0, 5), ...Array.from({ length: 200 }, (_, i) => `[unused${i}]`), ...words.slice(5)].join('\n') + '\n',
+      );
+    });
+    await expect(calibrate(big)).rejects.toThrow(/gives token id \d+, but .* has 128 rows in its word embedding/);
+    expect((await calibrate(MODEL)).batches[0]!.seq).toBeLessThanOrEqual(16);
+  });
+
+  it('compress eval prints such a refusal as one line', () => {
+    const r = spawnSync(
+      process.execPath,
+      [resolve(__dirname, '../../bin/compress.mjs'), 'eval', MODEL, '--task', 'sst2', '--glue-dir', tiny.glueDir, '--max-length', '100'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--max-length 100 is beyond the model's position table/);
+  });
+});

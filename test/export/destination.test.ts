@@ -1,0 +1,134 @@
+/**
+ * Where `compress` may write, checked before any work: never onto a device, a folder or one of the input's own
+ * files (by real path), never into a folder holding another model's side files, and staging folders left by
+ * killed runs are removed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SettingsError, UserError } from '../../src/errors.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { parseStagingName, removeStaleStaging } from '../../src/export/destination.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { tinyBert, writeTinyBert } from '../helpers/models.ts';
+
+registerAllPasses();
+const tiny = writeTinyBert({ numLayers: 1 }, { std: 0.2 });
+afterAll(() => tiny.cleanup());
+const FFN = [{ pass: 'prune-ffn', settings: { ratio: 0.25 } }];
+const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+let n = 0;
+const fresh = (name: string) => {
+  const dir = join(tiny.dir, `${name}-${n++}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
+/** A pid that no process has: one of a child that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+describe('compressFile destinations', () => {
+  it('refuses a device or a folder as -o, and leaves the device a device', async () => {
+    await expect(compressFile({ input: tiny.path, output: '/dev/null', steps: FFN })).rejects.toThrow(/\/dev\/null is not a regular file/);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    const dir = fresh('folder');
+    await expect(compressFile({ input: tiny.path, output: dir, steps: FFN })).rejects.toThrow(/is a folder; give a file name/);
+  });
+
+  it("refuses every one of the input's files as output, by real path: model, external data, sidecar, side files, links", async () => {
+    const dir = fresh('external');
+    const input = join(dir, 'model.onnx');
+    saveModel(tinyBert({ numLayers: 1 }, { std: 0.2 }), input, { externalData: true, externalSizeThreshold: 0 });
+    writeFileSync(`${input}.json`, '{}');
+    writeFileSync(join(dir, 'config.json'), '{"num_labels": 2}');
+    symlinkSync(`${input}.data`, join(dir, 'link-to-data'));
+    const before = sha(`${input}.data`);
+    for (const output of [input, `${input}.data`, `${input}.json`, join(dir, 'config.json'), join(dir, 'link-to-data'), join(dir, '.', 'model.onnx')]) {
+      const run = compressFile({ input, output, steps: FFN });
+      await expect(run).rejects.toThrow(SettingsError);
+      await expect(compressFile({ input, output, steps: FFN })).rejects.toThrow(/is one of the input model's files .*refusing to overwrite it/);
+    }
+    expect(sha(`${input}.data`)).toBe(before);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'link-to-data', 'model.onnx', 'model.onnx.data', 'model.onnx.json']);
+  });
+
+  it('refuses an output folder that cannot be written, before any work, in one line', async () => {
+    const file = join(fresh('parent-file'), 'not-a-folder');
+    writeFileSync(file, 'x');
+    await expect(compressFile({ input: tiny.path, output: join(file, 'out.onnx'), steps: FFN })).rejects.toThrow(/not-a-folder is a file, not a folder/);
+    // /sys refuses new files even to root, whatever its permission bits say.
+    const sys = compressFile({ input: tiny.path, output: '/sys/bert-compress-test.onnx', steps: FFN });
+    await expect(sys).rejects.toThrow(UserError);
+    await expect(compressFile({ input: tiny.path, output: '/sys/bert-compress-test.onnx', steps: FFN })).rejects.toThrow(/cannot write files in \/sys/);
+  });
+
+  it('refuses a folder whose config.json or tokenizer belongs to another model, and writes nothing there', async () => {
+    const a = fresh('model-a');
+    const b = fresh('model-b');
+    const out = fresh('shared-out');
+    for (const [dir, labels] of [
+      [a, { 0: 'negative', 1: 'positive' }],
+      [b, { 0: 'entailment', 1: 'not_entailment' }],
+    ] as const) {
+      saveModel(tinyBert({ numLayers: 1 }, { std: 0.2 }), join(dir, 'model.onnx'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ id2label: labels }));
+    }
+    await compressFile({ input: join(a, 'model.onnx'), output: join(out, 'a.onnx'), steps: FFN });
+    expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(readFileSync(join(a, 'config.json'), 'utf8'));
+    await expect(compressFile({ input: join(b, 'model.onnx'), output: join(out, 'b.onnx'), steps: FFN })).rejects.toThrow(
+      /config\.json belongs to another model \(it differs from .*model-b.*config\.json\)/,
+    );
+    expect(readdirSync(out).sort()).toEqual(['a.onnx', 'a.onnx.json', 'config.json']);
+    // The same model's files are no conflict: a second output of model a goes beside the first.
+    await compressFile({ input: join(a, 'model.onnx'), output: join(out, 'a2.onnx'), steps: FFN });
+    expect(existsSync(join(out, 'a2.onnx'))).toBe(true);
+  });
+
+  it('removes staging folders of dead runs on this host (and the unmarked old form), keeps live ones', async () => {
+    const out = fresh('staging');
+    const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+    const dead = `.compress-${host}-${deadPid()}-abc123`;
+    const live = `.compress-${host}-${process.pid}-def456`;
+    const other = `.compress-elsewhere-${deadPid()}-ghi789`;
+    for (const name of [dead, live, other, '.compress-Xy12zW']) mkdirSync(join(out, name));
+    writeFileSync(join(out, dead, 'model.onnx'), 'half-written');
+    expect(parseStagingName(dead)).toEqual({ host, pid: expect.any(Number) });
+    await compressFile({ input: tiny.path, output: join(out, 'm.onnx'), steps: FFN });
+    expect(
+      readdirSync(out)
+        .filter((f) => f.startsWith('.compress-'))
+        .sort(),
+    ).toEqual([live, other].sort());
+    expect(removeStaleStaging(out)).toEqual([]);
+  });
+});
+
+describe('compress (the command): write problems are one line, exit 1, no stack trace', () => {
+  const BIN = join(__dirname, '../../bin/compress.mjs');
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+  it.each([
+    [['-o', '/dev/null'], /-o \/dev\/null: \/dev\/null is not a regular file/],
+    [['-o', '/sys/x.onnx'], /cannot write files in \/sys: /],
+    [['-o', '/proc/bert-compress/x.onnx'], /cannot create folder \/proc\/bert-compress: no such file or folder/],
+    [['-o', 'a.onnx', '-o', 'b.onnx'], /-o\/--output given 2 times \(a\.onnx, b\.onnx\): give it once/],
+  ])('%j', (extra, re) => {
+    const r = run(tiny.path, '--prune-ffn', '0.25', ...(extra as string[]));
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(re as RegExp);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  it('leaves /dev/null a device after an attempt as root', () => {
+    run(tiny.path, '--prune-ffn', '0.25', '-o', '/dev/null');
+    expect(execFileSync('stat', ['-c', '%F', '/dev/null'], { encoding: 'utf8' }).trim()).toBe('character special file');
+  });
+});

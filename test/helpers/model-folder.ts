@@ -1,0 +1,61 @@
+/**
+ * Folders that evaluation reads, written in a test's temporary folder: a model folder (model.onnx, config.json and
+ * a word-level vocab.txt over `WORDS`) and a GLUE task's TSV files with a few rows of those words.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { saveModel, type Model } from '../../src/onnx/index.ts';
+
+/** Every word the generated rows use; the vocabulary has them after BERT's five special tokens. */
+export const WORDS: readonly string[] = [
+  'the',
+  'a',
+  'man',
+  'woman',
+  'dog',
+  'cat',
+  'runs',
+  'sits',
+  'plays',
+  'eats',
+  'on',
+  'in',
+  'park',
+  'good',
+  'bad',
+  'big',
+  'ball',
+  '.',
+];
+
+/** Writes `model` as a model folder `dir` for a 2-class task (SST-2 labels) or a regression (STS-B); returns `dir`. */
+export function writeModelFolder(dir: string, model: Model, opts: { regression?: boolean; maxLength?: number } = {}): string {
+  mkdirSync(dir, { recursive: true });
+  saveModel(model, join(dir, 'model.onnx'));
+  const labels = opts.regression ? { num_labels: 1, problem_type: 'regression' } : { num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', ...labels, max_length: opts.maxLength ?? 16 }));
+  writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+  return dir;
+}
+
+/** A sentence of 3 to 7 of `WORDS`, fixed by `i`. */
+export function sentence(i: number): string {
+  return Array.from({ length: 3 + (i % 5) }, (_, j) => WORDS[(i * 7 + j * 5) % WORDS.length]).join(' ');
+}
+
+/** Writes `rows` rows of SST-2 (sentence, label) or STS-B (sentence pair, score) into `glueDir` for each split. */
+export function writeGlueTask(glueDir: string, task: 'SST-2' | 'STS-B', rows: number, splits: readonly string[] = ['dev']): void {
+  mkdirSync(join(glueDir, task), { recursive: true });
+  const lines =
+    task === 'SST-2'
+      ? ['sentence\tlabel', ...Array.from({ length: rows }, (_, i) => `${sentence(i)}\t${i % 2}`)]
+      : [
+          'index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore',
+          ...Array.from(
+            { length: rows },
+            (_, i) =>
+              `${i}\tmain-captions\tMSRvid\t2012test\t${i}\tnone\tnone\t${sentence(2 * i)}\t${sentence(2 * i + 1)}\t${(((i * 7) % 50) / 10).toFixed(3)}`,
+          ),
+        ];
+  for (const split of splits) writeFileSync(join(glueDir, task, `${split}.tsv`), lines.join('\n') + '\n');
+}

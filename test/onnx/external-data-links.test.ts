@@ -1,0 +1,60 @@
+/**
+ * External data is read only from inside the model's folder, by real path: a location reached through a symbolic
+ * link to a folder or file elsewhere (`etcdir → /etc`) is refused when loading, as `inspect` loads.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelLoadError } from '../../src/errors.ts';
+import { loadModel, saveModel } from '../../src/onnx/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+/** A tiny model whose weights live in `<dir>/weights/model.data` (location 'weights/model.data'). */
+function modelWithDataIn(dir: string): string {
+  mkdirSync(join(dir, 'weights'));
+  const path = join(dir, 'model.onnx');
+  saveModel(tinyBert({ numLayers: 1 }), path, { externalData: 'weights/model.data', externalSizeThreshold: 0 });
+  return path;
+}
+
+describe('external data locations and symbolic links', () => {
+  it('loads data in a subfolder of the model folder, and reports each data file read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ext-ok-'));
+    const seen: string[] = [];
+    loadModel(modelWithDataIn(dir), { onExternalFile: (f) => seen.push(f) });
+    expect(seen).toEqual([join(dir, 'weights', 'model.data')]);
+  });
+
+  it('refuses a location whose folder is a link to a folder outside', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ext-link-'));
+    const path = modelWithDataIn(dir);
+    const outside = mkdtempSync(join(tmpdir(), 'ext-outside-'));
+    renameSync(join(dir, 'weights'), join(outside, 'weights'));
+    symlinkSync(join(outside, 'weights'), join(dir, 'weights'));
+    expect(() => loadModel(path)).toThrow(ModelLoadError);
+    expect(() => loadModel(path)).toThrow(/external data location 'weights\/model\.data' leads outside the model's folder .* through a symbolic link/);
+  });
+
+  it('refuses a location that is a link to a file outside', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ext-file-'));
+    const path = modelWithDataIn(dir);
+    const outside = join(mkdtempSync(join(tmpdir(), 'ext-outside-')), 'model.data');
+    renameSync(join(dir, 'weights', 'model.data'), outside);
+    symlinkSync(outside, join(dir, 'weights', 'model.data'));
+    expect(() => loadModel(path)).toThrow(/leads outside the model's folder/);
+  });
+
+  it('compress inspect refuses it in one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ext-cli-'));
+    const path = modelWithDataIn(dir);
+    const outside = mkdtempSync(join(tmpdir(), 'ext-outside-'));
+    renameSync(join(dir, 'weights'), join(outside, 'weights'));
+    symlinkSync(join(outside, 'weights'), join(dir, 'weights'));
+    const r = spawnSync(process.execPath, [resolve(__dirname, '../../bin/compress.mjs'), 'inspect', path], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/leads outside the model's folder/);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * The package as a user gets it: `npm pack` (whose `prepack` builds dist/ with tsc) in a copy of this checkout, the
+ * tarball unpacked into an empty folder the way npm installs it (node_modules/bert-compress and the `compress` bin
+ * link), then the installed `compress` and library run from there. The test must work offline, so the production
+ * dependencies are linked one by one from this checkout's node_modules instead of fetched; no npm command runs in
+ * that folder, which holds links into this checkout. Neither tsx nor TypeScript can be found from the package.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveModel } from '../src/onnx/index.ts';
+import { writeGlueTask, writeModelFolder } from './helpers/model-folder.ts';
+import { tinyBert } from './helpers/models.ts';
+
+const REPO = resolve(__dirname, '..');
+const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+  exports: Record<string, unknown>;
+};
+/** What `npm pack` needs from the checkout to build and pack. */
+const PACK_SOURCES = ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src'];
+
+const root = mkdtempSync(join(tmpdir(), 'bert-compress-package-'));
+const app = join(root, 'app');
+const installed = join(app, 'node_modules', 'bert-compress');
+const bin = join(app, 'node_modules', '.bin', 'compress');
+let files: string[] = [];
+
+function run(command: string, args: string[], cwd: string) {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 180_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Links `name` (a package folder) from this checkout's node_modules into `app`. */
+function linkDependency(name: string): void {
+  const link = join(app, 'node_modules', name);
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules', name), link);
+}
+
+beforeAll(() => {
+  const pkg = join(root, 'pkg');
+  for (const f of PACK_SOURCES) cpSync(join(REPO, f), join(pkg, f), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'));
+  const pack = run('npm', ['pack', '--json', '--pack-destination', root], pkg);
+  if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
+  const [{ filename, files: packed }] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  files = packed.map((f) => f.path);
+
+  mkdirSync(installed, { recursive: true });
+  const untar = run('tar', ['-xzf', join(root, filename), '-C', installed, '--strip-components=1'], root);
+  if (untar.code !== 0) throw new Error(`tar failed: ${untar.stderr}`);
+  for (const name of Object.keys(PACKAGE.dependencies)) linkDependency(name);
+  linkDependency('@types/node');
+  mkdirSync(dirname(bin), { recursive: true });
+  symlinkSync('../bert-compress/bin/compress.mjs', bin);
+  chmodSync(join(installed, 'bin', 'compress.mjs'), 0o755);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+}, 300_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the packed tarball', () => {
+  it('ships the compiled library with its declarations, the bin and package.json, and no sources or tests', () => {
+    expect(files).toContain('bin/compress.mjs');
+    expect(files).toContain('package.json');
+    expect(files).toContain('dist/cli/index.js');
+    expect(files).toContain('dist/sweep/worker-main.js');
+    for (const entry of Object.values(PACKAGE.exports)) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      for (const target of Object.values(entry as Record<string, string>)) expect(files).toContain(target.replace(/^\.\//, ''));
+    }
+    const stray = files.filter((f) => !(f.startsWith('dist/') || ['bin/compress.mjs', 'package.json', 'README.md'].includes(f)));
+    expect(stray).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+});
+
+describe('installed into an empty folder', () => {
+  it('finds neither tsx nor TypeScript from the package', () => {
+    const from = createRequire(join(installed, 'package.json'));
+    expect(() => from.resolve('tsx')).toThrow(/Cannot find module/);
+    expect(() => from.resolve('typescript')).toThrow(/Cannot find module/);
+  });
+
+  it('compress --version prints the package version', () => {
+    const r = run(bin, ['--version'], app);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${PACKAGE.version}\n`);
+  });
+
+  it('compress inspect and a compression run from the compiled CLI', () => {
+    const model = join(app, 'tiny', 'model.onnx');
+    saveModel(tinyBert({}, { std: 0.2 }), model);
+    const inspect = run(bin, ['inspect', model, '--json'], app);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ numLayers: 2, numHeads: 4, hiddenSize: 32, vocabSize: 128 });
+    const out = join(app, 'out', 'model.onnx');
+    const compress = run(bin, [model, '--prune-heads', '0.5', '-o', out], app);
+    expect(compress.code, compress.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).after.params).toBeLessThan(JSON.parse(inspect.stdout).params);
+  });
+
+  it('runs sweep points in compiled worker processes (--jobs 2)', () => {
+    const dir = join(app, 'sweep');
+    writeGlueTask(join(dir, 'glue'), 'SST-2', 12, ['train', 'dev']);
+    writeModelFolder(join(dir, 'model'), tinyBert({}, { seed: 3 }));
+    writeFileSync(
+      join(dir, 'sweep.yaml'),
+      [
+        'name: packaged',
+        'glueDir: glue',
+        'models:',
+        '  - {path: model, tasks: [SST-2]}',
+        'calibration: false',
+        'pipelines:',
+        '  - baseline',
+        '  - name: ffn-50',
+        '    steps:',
+        '      - {pass: prune-ffn, settings: {ratio: 0.5}}',
+        'bench: {batch: [1], seq: [8], repeats: 2, warmup: 1, threads: 1}',
+        'eval: {threads: 1}',
+      ].join('\n') + '\n',
+    );
+    const store = join(dir, 'sweep.sqlite');
+    const r = run(bin, ['sweep', join(dir, 'sweep.yaml'), '--store', store, '--jobs', '2'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(store)).toBe(true);
+    const report = run(bin, ['report', store, '--format', 'json', '--out', join(dir, 'report')], dir);
+    expect(report.code, report.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')) as { rows: unknown[]; failed: unknown[] };
+    expect(json.failed).toEqual([]);
+    expect(json.rows).toHaveLength(2);
+  });
+
+  it('every library entry point imports, and type-checks from a TypeScript consumer (strict, NodeNext)', () => {
+    const names = Object.keys(PACKAGE.exports)
+      .filter((k) => k !== './package.json')
+      .map((k) => `bert-compress${k.slice(1)}`);
+    const probe = `for (const n of ${JSON.stringify(names)}) { const m = await import(n); if (!Object.keys(m).length) throw new Error(n + ' exports nothing'); }`;
+    const imports = run(process.execPath, ['--input-type=module', '-e', probe], app);
+    expect(imports.code, imports.stderr).toBe(0);
+    writeFileSync(
+      join(app, 'consumer.ts'),
+      `import { findBert, loadModel, locateModel, compressFile, evaluate } from 'bert-compress';
+import { decodeModel } from 'bert-compress/onnx';
+import { modelInputs, type BertStructure } from 'bert-compress/bert';
+import { runPipeline } from 'bert-compress/passes';
+import { scoreTask } from 'bert-compress/eval';
+import { benchModels } from 'bert-compress/bench';
+import { runSweep } from 'bert-compress/sweep';
+import { renderReport } from 'bert-compress/report';
+const structure: BertStructure = findBert(loadModel(locateModel('model.onnx').onnx));
+// @ts-expect-error a structure is not a number: the declarations carry real types, not any
+const wrong: number = findBert(decodeModel(new Uint8Array()));
+export const used = [structure, wrong, compressFile, evaluate, modelInputs, runPipeline, scoreTask, benchModels, runSweep, renderReport];
+`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+          skipLibCheck: false,
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    const tsc = run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], app);
+    expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
+  });
+});

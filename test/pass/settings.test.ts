@@ -1,0 +1,173 @@
+/**
+ * Pass settings declared once: every pass has a version, described settings and flags that fill them; parsing
+ * applies defaults, reads numeric text the way a flag gives it, refuses unknown keys, and names the pass, the
+ * setting, the value and the flag in one line. Canonical settings parse to themselves.
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SettingsError } from '../../src/errors.ts';
+import { ALL_PASSES } from '../../src/passes.ts';
+import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
+import { declarePass, fraction } from '../../src/pass/settings.ts';
+import { describePass } from '../../src/pass/describe.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { pruneHeadsPass } from '../../src/prune/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+/** The least each pass needs; a pass added without an entry here fails the first test. */
+const MINIMAL: Record<string, Record<string, unknown>> = {
+  'prune-heads': { ratio: 0.4 },
+  'prune-ffn': { ratio: 0.3 },
+  'drop-layers': { layers: '1' },
+  'factorize-embeddings': { rank: 8 },
+  'share-layers': {},
+  quantize: { mode: 'int8' },
+  optimize: {},
+};
+
+const byName = (name: string) => PASS_DECLARATIONS.find((d) => d.name === name)!;
+
+function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SettingsError);
+    return (e as Error).message;
+  }
+  throw new Error('not refused');
+}
+
+describe('pass declarations', () => {
+  it('every registered pass is declared once, with a version, described settings and its own flags', () => {
+    expect(ALL_PASSES.map((p) => p.name)).toEqual(PASS_DECLARATIONS.map((d) => d.name));
+    const flags = new Set<string>();
+    for (const [i, pass] of ALL_PASSES.entries()) {
+      const d = PASS_DECLARATIONS[i]!;
+      expect(pass.settings).toBe(d.settings);
+      expect(pass.flags).toBe(d.flags);
+      expect(Number.isInteger(pass.version) && pass.version >= 1).toBe(true);
+      expect(Object.keys(MINIMAL)).toContain(pass.name);
+      const described = describePass(d);
+      expect(described.settings.map((s) => s.name)).toEqual(Object.keys(d.settings.shape));
+      for (const s of described.settings) expect(s.description.length, `${d.name}.${s.name}`).toBeGreaterThan(10);
+      for (const f of described.flags) {
+        expect(flags.has(f.flag), f.flag).toBe(false);
+        flags.add(f.flag);
+      }
+      expect(described.flags.some((f) => f.addsPass)).toBe(true);
+    }
+  });
+
+  it('describes each default as parsing fills it in', () => {
+    for (const d of PASS_DECLARATIONS) {
+      const parsed = d.check(MINIMAL[d.name]!);
+      for (const s of describePass(d).settings) if ('default' in s) expect(parsed[s.name], `${d.name}.${s.name}`).toEqual(s.default);
+    }
+  });
+
+  it('refuses an inconsistent declaration (a bug, caught when the module loads)', () => {
+    const base = { name: 'x', description: 'x', options: (s: unknown) => s };
+    const settings = z.object({ ratio: fraction().describe('a ratio of something') }).strict();
+    expect(() => declarePass({ ...base, version: 0, settings, flags: { adds: [], modifiers: [] } })).toThrow(/version/);
+    expect(() => declarePass({ ...base, version: 1, settings, flags: { adds: [{ flag: 'x', setting: 'rate' }], modifiers: [] } })).toThrow(
+      /unknown setting 'rate'/,
+    );
+    const undescribed = z.object({ ratio: fraction() }).strict();
+    expect(() => declarePass({ ...base, version: 1, settings: undescribed, flags: { adds: [], modifiers: [] } })).toThrow(/no description/);
+  });
+});
+
+describe('parsing settings', () => {
+  it('applies defaults and reads numeric text, so equal pipelines parse equal', () => {
+    const heads = byName('prune-heads');
+    expect(heads.check({ ratio: '0.4' })).toEqual(heads.check({ ratio: 0.4, importance: 'magnitude', minHeadsPerLayer: 0 }));
+    expect(heads.check({ heads: '3:1;0:2,1' })).toEqual(heads.check({ heads: { 0: [1, 2], 3: [1] } }));
+    expect(byName('drop-layers').check({ layers: '3,1,1' })).toEqual({ layers: [1, 3] });
+    expect(byName('quantize').check({ mode: 'INT4-block' })).toEqual(byName('quantize').check({ mode: 'int4-block:32' }));
+    expect(byName('quantize').check({ mode: 'int8', perChannel: 'false' }).perChannel).toBe(false);
+    expect(byName('share-layers').check({})).toEqual({ share: 'all', from: 'mean' });
+  });
+
+  it('canonical settings parse to themselves (lineage and sweep keys can be read back)', () => {
+    const examples: Array<[string, Record<string, unknown>]> = [
+      ...Object.entries(MINIMAL),
+      ['prune-heads', { heads: { 3: [1], 0: [2, 1] } }],
+      ['prune-heads', { ratio: 0.25, importance: 'random', seed: 4, minHeadsPerLayer: 1 }],
+      ['drop-layers', { keep: 'every-other' }],
+      ['drop-layers', { keep: [4, 0, 2] }],
+      ['share-layers', { share: 'groups:2', from: 'layer:1' }],
+      ['quantize', { mode: 'mixed:12mb', calibration: 'percentile', perChannel: 0 }],
+      ['quantize', { mode: 'mixed:20%' }],
+    ];
+    for (const [name, raw] of examples) {
+      const once = byName(name).check(raw);
+      expect(byName(name).check(once), `${name} ${JSON.stringify(raw)}`).toEqual(once);
+      expect(JSON.parse(JSON.stringify(once))).toEqual(once);
+    }
+  });
+
+  it('every pass refuses an unknown key, naming the ones it knows', () => {
+    for (const d of PASS_DECLARATIONS) {
+      expect(refusal(() => d.check({ ...MINIMAL[d.name], importanse: 'ablation' }))).toBe(
+        `${d.name}: unknown setting 'importanse' (known: ${Object.keys(d.settings.shape).join(', ')})`,
+      );
+    }
+  });
+
+  it.each([
+    ['prune-heads', { ratio: 1.5 }, 'prune-heads: ratio 1.5: expected a number in [0, 1) (flag --prune-heads)'],
+    ['prune-heads', { ratio: 'abc' }, "prune-heads: ratio 'abc': expected a number in [0, 1) (flag --prune-heads)"],
+    ['prune-heads', { ratio: '' }, "prune-heads: ratio '': expected a number in [0, 1) (flag --prune-heads)"],
+    ['prune-heads', { heads: '0-1' }, "prune-heads: heads '0-1': expected LAYER:HEAD,HEAD;LAYER:HEAD (e.g. 0:1,2;3:0) (flag --prune-heads)"],
+    [
+      'prune-heads',
+      { ratio: 0.2, importance: 'vibes' },
+      "prune-heads: importance 'vibes': expected one of ablation, gradient, confidence, magnitude, random (flag --importance)",
+    ],
+    [
+      'prune-heads',
+      { heads: '0:1', importance: 'ablation' },
+      "prune-heads: importance 'ablation': ranks heads for a ratio only; here the heads are listed (flag --importance)",
+    ],
+    ['prune-heads', { ratio: 0.2, seed: 3 }, 'prune-heads: seed 3: only importance random uses a seed (importance is magnitude) (flag --seed)'],
+    ['prune-heads', { ratio: 0.2, minHeadsPerLayer: -1 }, 'prune-heads: minHeadsPerLayer -1: expected an integer ≥ 0 (no command-line flag)'],
+    ['prune-ffn', {}, 'prune-ffn: ratio: missing; expected a number in [0, 1) (flag --prune-ffn)'],
+    ['drop-layers', { keep: 'abc' }, "drop-layers: keep 'abc': expected 'every-other' or layer indices such as 0,2,4 (flag --keep-layers)"],
+    ['factorize-embeddings', { rank: 2.5 }, 'factorize-embeddings: rank 2.5: expected an integer ≥ 1 (flag --factorize-embeddings)'],
+    [
+      'share-layers',
+      { from: 'median' },
+      "share-layers: from 'median': expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0) (flag --share-from)",
+    ],
+    ['quantize', { mode: 'int8', perChannel: 'maybe' }, "quantize: perChannel 'maybe': expected true or false (flag --per-tensor)"],
+    ['quantize', { mode: 'int8', format: 'qoperator' }, "quantize: format 'qoperator': expected one of contrib, standard (no command-line flag)"],
+  ])('%s %j: one line naming the pass, setting, value and flag', (name, raw, message) => {
+    expect(refusal(() => byName(name).check(raw))).toBe(message);
+  });
+
+  it('says which settings measure the model on calibration data', () => {
+    const needs = (name: string, raw: Record<string, unknown>) => byName(name).needsCalibration(byName(name).check(raw));
+    for (const importance of ['ablation', 'gradient', 'confidence']) expect(needs('prune-heads', { ratio: 0.2, importance })).toBe(true);
+    for (const importance of ['magnitude', 'random']) expect(needs('prune-heads', { ratio: 0.2, importance })).toBe(false);
+    expect(needs('prune-heads', { heads: '0:1' })).toBe(false);
+    expect(needs('quantize', { mode: 'int8-static' })).toBe(true);
+    expect(needs('quantize', { mode: 'mixed:0.3' })).toBe(true);
+    expect(needs('quantize', { mode: 'int8' })).toBe(false);
+    expect(needs('prune-ffn', { ratio: 0.2 })).toBe(false);
+  });
+});
+
+describe("prune-heads' seed", () => {
+  it('chooses the random heads (it is used, not just keyed)', async () => {
+    const model = tinyBert({ numLayers: 2 }, { std: 0.2 });
+    const s = findBert(model);
+    const removed = async (settings: Record<string, unknown>, seed?: number) =>
+      (await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance: 'random', ...settings }), seed === undefined ? {} : { seed })).report
+        .details!.removed;
+    const seven = await removed({ seed: 7 });
+    expect(seven).toEqual(await removed({}, 7)); // the setting is the run's seed, given per step
+    expect(seven).toEqual(await removed({ seed: 7 }, 1)); // and wins over the run's
+    const others = await Promise.all([1, 2, 3, 4, 5].map((seed) => removed({ seed })));
+    expect(others.some((o) => JSON.stringify(o) !== JSON.stringify(seven))).toBe(true);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * Heads chosen in steps: scores comparable across layers (signed loss deltas ranked as measured, non-negative
+ * sizes normalized per layer), the lowest heads under a per-layer minimum, and the steps themselves: each step
+ * re-scores the model with the earlier steps' heads removed, in the original head numbering.
+ */
+import { describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import { applyHeadPruning } from '../../src/prune/heads.ts';
+import { headScores } from '../../src/prune/head-importance.ts';
+import { comparableScores, defaultSteps, lowestHeads, selectHeadsInSteps } from '../../src/prune/head-selection.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { syntheticCalibration } from '../helpers/calibration.ts';
+
+describe('comparableScores', () => {
+  it('ranks signed ablation deltas as measured, across layers', () => {
+    const scores = [
+      [-0.2, 0.5],
+      [0.001, 0.002],
+    ];
+    expect(comparableScores('ablation', scores)).toEqual(scores);
+    // a per-layer L2 normalization would have stretched layer 1's tiny deltas above layer 0's head 1
+    expect(lowestHeads(comparableScores('ablation', scores), 2, [2, 2])).toEqual({ 0: [0], 1: [0] });
+  });
+
+  it('normalizes non-negative sizes per layer and refuses negative ones', () => {
+    const out = comparableScores('gradient', [
+      [3, 4],
+      [0, 0],
+    ]);
+    expect(out[0][0]).toBeCloseTo(0.6, 12);
+    expect(out[0][1]).toBeCloseTo(0.8, 12);
+    expect(out[1]).toEqual([0, 0]);
+    expect(() => comparableScores('magnitude', [[1, -1]])).toThrow(/non-negative/);
+  });
+});
+
+describe('lowestHeads', () => {
+  it('takes the lowest scores, keeps the per-layer minimum, breaks ties by layer then head', () => {
+    const scores = [
+      [0.1, 0.1, 0.9],
+      [0.0, 0.05],
+    ];
+    expect(lowestHeads(scores, 3, [3, 2])).toEqual({ 0: [0], 1: [0, 1] });
+    expect(lowestHeads(scores, 3, [3, 2], 1)).toEqual({ 0: [0, 1], 1: [0] });
+    expect(lowestHeads(scores, 4, [3, 2], 1)).toEqual({ 0: [0, 1], 1: [0] });
+    expect(lowestHeads(scores, 0, [3, 2])).toEqual({});
+  });
+});
+
+describe('defaultSteps', () => {
+  it('re-scores data-driven importance every 10% of the heads and scores the others once', () => {
+    expect(defaultSteps('ablation', 0.5)).toBe(5);
+    expect(defaultSteps('confidence', 0.3)).toBe(3);
+    expect(defaultSteps('gradient', 0.05)).toBe(1);
+    expect(defaultSteps('magnitude', 0.7)).toBe(1);
+    expect(defaultSteps('random', 0.7)).toBe(1);
+  });
+});
+
+describe('selectHeadsInSteps', () => {
+  const model = tinyBert({ numLayers: 3, numHeads: 4 }, { seed: 3, std: 0.3 });
+  const s = findBert(model);
+  const calibration = syntheticCalibration([6, 5], 128, { classes: 2 });
+
+  it('re-scores the model left by the earlier steps, in the original numbering', async () => {
+    const choice = await selectHeadsInSteps(model, s, { importance: 'ablation', ratio: 0.5, steps: 2 }, { calibration }, applyHeadPruning);
+    expect(choice.steps).toHaveLength(2);
+    const count = (d: Record<number, number[]>) => Object.values(d).reduce((n, h) => n + h.length, 0);
+    expect(count(choice.drop)).toBe(6);
+    expect(count(choice.steps[0].removed)).toBe(3);
+    expect(count(choice.steps[1].removed)).toBe(3);
+    // the union of the steps is the choice, with no head removed twice
+    const union: Record<number, number[]> = {};
+    for (const st of choice.steps)
+      for (const [l, hs] of Object.entries(st.removed)) union[Number(l)] = [...(union[Number(l)] ?? []), ...hs].sort((a, b) => a - b);
+    expect(union).toEqual(choice.drop);
+    // step 1 scored the whole model
+    const first = await headScores('ablation', model, s, { calibration });
+    first.forEach((row, l) => row.forEach((v, h) => expect(choice.steps[0].scores[l][h]).toBeCloseTo(v, 6)));
+    // step 2 scored the model without step 1's heads: the same numbers as ablation measured on that model directly
+    const pruned = applyHeadPruning(model, s, choice.steps[0].removed);
+    const second = await headScores('ablation', pruned, findBert(pruned), { calibration });
+    s.layers.forEach((layer, l) => {
+      const gone = new Set(choice.steps[0].removed[l] ?? []);
+      const kept = Array.from({ length: layer.attention!.numHeads }, (_, h) => h).filter((h) => !gone.has(h));
+      for (const h of gone) expect(choice.steps[1].scores[l][h]).toBeNull();
+      kept.forEach((orig, j) => expect(choice.steps[1].scores[l][orig]).toBeCloseTo(second[l][j], 6));
+    });
+    // and step 2 removed the lowest of those
+    const lowest = lowestHeads(
+      second,
+      3,
+      s.layers.map((l) => l.attention!.numHeads - (choice.steps[0].removed[l.index]?.length ?? 0)),
+    );
+    const mapped: Record<number, number[]> = {};
+    s.layers.forEach((layer, l) => {
+      const gone = new Set(choice.steps[0].removed[l] ?? []);
+      const kept = Array.from({ length: layer.attention!.numHeads }, (_, h) => h).filter((h) => !gone.has(h));
+      if (lowest[l]) mapped[l] = lowest[l].map((j) => kept[j]);
+    });
+    expect(choice.steps[1].removed).toEqual(mapped);
+  });
+
+  it('one step is the one-shot choice; a layer keeps its minimum', async () => {
+    const once = await selectHeadsInSteps(model, s, { importance: 'ablation', ratio: 0.5, steps: 1 }, { calibration }, applyHeadPruning);
+    expect(once.steps).toHaveLength(1);
+    expect(once.drop).toEqual(lowestHeads(await headScores('ablation', model, s, { calibration }), 6, [4, 4, 4]));
+    const kept = await selectHeadsInSteps(model, s, { importance: 'ablation', ratio: 0.9, steps: 3, minHeadsPerLayer: 1 }, { calibration }, applyHeadPruning);
+    for (const l of [0, 1, 2]) expect(kept.drop[l]?.length ?? 0).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('prune-heads steps setting', () => {
+  it('is declared with the pass, has a flag, and applies to a ratio only', async () => {
+    const { pruneHeadsPass } = await import('../../src/prune/heads.ts');
+    expect(pruneHeadsPass.parse({ ratio: 0.5, importance: 'ablation', steps: 2 }).steps).toBe(2);
+    expect(pruneHeadsPass.parse({ ratio: 0.5, importance: 'ablation' }).steps).toBeUndefined();
+    expect(() => pruneHeadsPass.parse({ heads: '0:1', steps: 2 })).toThrow(/steps.*ratio only/);
+    expect(() => pruneHeadsPass.parse({ ratio: 0.5, steps: 0 })).toThrow(/steps/);
+    expect(pruneHeadsPass.flags.modifiers.map((f) => f.flag)).toContain('prune-steps');
+  });
+});

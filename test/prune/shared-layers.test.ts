@@ -1,0 +1,92 @@
+/**
+ * Pruning a model whose layers share weights (share-layers, then prune-heads / prune-ffn): the same units leave
+ * every layer of a sharing group, chosen by their summed scores, and the shared weights are sliced once, so the
+ * model stays shared and gets smaller, computing what per-layer pruning (which un-shares the weights) computes.
+ */
+import { describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import type { BertStructure } from '../../src/bert/structure.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { cloneModel, modelSize, type Model } from '../../src/onnx/index.ts';
+import { pruneGraph } from '../../src/onnx/analysis.ts';
+import { applyHeadPruning, pruneFfnPass, pruneHeadsPass } from '../../src/prune/index.ts';
+import { chooseHeads, pruneLayerHeads } from '../../src/prune/heads.ts';
+import { sharingGroups } from '../../src/prune/sharing.ts';
+import { shareLayersPass } from '../../src/share/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
+
+async function shared(spec: string): Promise<{ model: Model; s: BertStructure }> {
+  const model = tinyBert({ numLayers: 4 }, { std: 0.2 });
+  const r = await shareLayersPass.run(model, findBert(model), shareLayersPass.parse({ share: spec }), {});
+  return { model: r.model, s: findBert(r.model) };
+}
+
+/** Distinct initializers the attention (or FFN) weights of the layers read. */
+const distinct = (s: BertStructure, pick: (l: BertStructure['layers'][number]) => string | undefined) => new Set(s.layers.map(pick)).size;
+
+/** Per-layer pruning as it was before groups: each layer's edit copies the shared weights (the reference result). */
+function prunedLayerByLayer(model: Model, s: BertStructure, drop: Record<number, number[]>): Model {
+  const m = cloneModel(model);
+  for (const layer of s.layers) pruneLayerHeads(m.graph, layer, drop[layer.index] ?? []);
+  pruneGraph(m.graph);
+  return m;
+}
+
+describe('pruning shared layers', () => {
+  it('finds the sharing groups', async () => {
+    expect(sharingGroups((await shared('all')).s, 'attention')).toEqual([[0, 1, 2, 3]]);
+    expect(sharingGroups((await shared('groups:2')).s, 'ffn')).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(sharingGroups(findBert(tinyBert({ numLayers: 3 })), 'attention')).toEqual([[0], [1], [2]]);
+  });
+
+  it('prune-heads keeps the layers shared, shrinks the file, and computes what per-layer pruning computes', async () => {
+    const { model, s } = await shared('all');
+    const r = await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.25, importance: 'magnitude' }), {});
+    const after = findBert(r.model);
+    expect(after.layers.map((l) => l.attention!.numHeads)).toEqual([3, 3, 3, 3]);
+    expect(distinct(after, (l) => l.attention!.q!.weight)).toBe(1);
+    expect(distinct(after, (l) => l.ffn.in.weight)).toBe(1);
+    expect(modelSize(r.model).bytes).toBeLessThan(modelSize(model).bytes);
+    const drop = (r.report.details as { removed: Record<number, number[]> }).removed;
+    const reference = prunedLayerByLayer(model, s, drop);
+    expect(modelSize(reference).bytes).toBeGreaterThan(modelSize(r.model).bytes);
+    const feeds = sampleFeeds(model, s);
+    expect(maxDiff(await outputsOf(reference, feeds), await outputsOf(r.model, feeds))).toBeLessThan(1e-5);
+  });
+
+  it('ranks the heads of a group by their summed scores', async () => {
+    const { s } = await shared('all');
+    const scores = [
+      [0, 1, 1, 1],
+      [1, 0, 1, 1],
+      [1, 1, 0.2, 1],
+      [1, 1, 0.2, 1],
+    ];
+    // Per layer, heads 0 and 1 score lowest; summed over the group, head 2 does (2.4 against 3 and 4).
+    expect(chooseHeads(s, scores, 0.25, 0)).toEqual({ 0: [2], 1: [2], 2: [2], 3: [2] });
+    expect(chooseHeads(findBert(tinyBert({ numLayers: 4 })), scores, 0.125, 0)).toEqual({ 0: [0], 1: [1] });
+  });
+
+  it('prune-ffn keeps the layers of each group shared', async () => {
+    const { model, s } = await shared('groups:2');
+    const r = await pruneFfnPass.run(model, s, pruneFfnPass.parse({ ratio: 0.25 }), {});
+    const after = findBert(r.model);
+    expect(after.layers.map((l) => l.ffn.intermediateSize)).toEqual([48, 48, 48, 48]);
+    expect(distinct(after, (l) => l.ffn.in.weight)).toBe(2);
+    expect(modelSize(r.model).bytes).toBeLessThan(modelSize(model).bytes);
+    const feeds = sampleFeeds(r.model, after);
+    expect(Object.values(await outputsOf(r.model, feeds)).every((v) => v.every(Number.isFinite))).toBe(true);
+  });
+
+  it('refuses an explicit head list that differs between layers of a group', async () => {
+    const { model, s } = await shared('all');
+    expect(() => applyHeadPruning(model, s, { 0: [1] })).toThrow(SettingsError);
+    expect(() => applyHeadPruning(model, s, { 0: [1] })).toThrow(/layers 0, 1, 2, 3 share their weights: list the same heads for each of them/);
+    const same = applyHeadPruning(model, s, { 0: [1], 1: [1], 2: [1], 3: [1] });
+    expect(distinct(findBert(same), (l) => l.attention!.q!.weight)).toBe(1);
+  });
+});

@@ -1,0 +1,57 @@
+/** `--queue` URLs and `--path-map` flags: what is accepted, and the one-line refusals. */
+import { describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { parseQueueUrl } from '../../src/queue/connection.ts';
+import { parsePathMapping } from '../../src/queue/files.ts';
+
+describe('--queue URL', () => {
+  it('reads host, port and database, defaulting to 6379 and 0', () => {
+    expect(parseQueueUrl('redis://10.1.2.3:6380/4').connection).toEqual({ host: '10.1.2.3', port: 6380, db: 4 });
+    expect(parseQueueUrl('redis://queue.lab').connection).toEqual({ host: 'queue.lab', port: 6379, db: 0 });
+    expect(parseQueueUrl('redis://[::1]:7000/').connection).toEqual({ host: '::1', port: 7000, db: 0 });
+  });
+
+  it('passes credentials and TLS on, and masks the password in messages', () => {
+    const a = parseQueueUrl('rediss://alice:s%3Acret@queue.lab:6390/2');
+    expect(a.connection).toEqual({ host: 'queue.lab', port: 6390, db: 2, username: 'alice', password: 's:cret', tls: { servername: 'queue.lab' } });
+    expect(a.display).toBe('rediss://alice:***@queue.lab:6390/2');
+    expect(a.display).not.toContain('cret');
+  });
+
+  it.each([
+    ['localhost:6379', 'unsupported scheme'],
+    ['http://queue.lab:6379', "unsupported scheme 'http'"],
+    ['redis://queue.lab:6379/one', "database 'one' is not a number"],
+    ['redis://queue.lab:6379/0?timeout=3', 'query or fragment'],
+    ['not a url', 'not a URL'],
+  ])('refuses %s with one line naming it', (text, why) => {
+    let error: unknown;
+    try {
+      parseQueueUrl(text);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as Error).message).toContain(`--queue '${text}'`);
+    expect((error as Error).message).toContain(why);
+    expect((error as Error).message).not.toContain('\n');
+  });
+});
+
+describe('--path-map FROM=TO', () => {
+  it('maps a folder to a folder or to an http(s) URL (trailing slashes dropped)', () => {
+    expect(parsePathMapping('/home/a/shared/=/mnt/shared')).toEqual({ from: '/home/a/shared', to: '/mnt/shared' });
+    expect(parsePathMapping('/home/a/models=https://files.lab/models/')).toEqual({ from: '/home/a/models', to: 'https://files.lab/models' });
+  });
+
+  it.each([
+    ['/a', 'expected FROM=TO'],
+    ['relative=/b', 'FROM must be an absolute path'],
+    ['/a=relative', 'TO must be an absolute folder or an http(s) URL'],
+    ['/a=s3://bucket/x', 'only http:// and https://'],
+    ['/a=hf:bert-base-uncased', 'hf: ids are not supported yet'],
+  ])('refuses %s', (text, why) => {
+    expect(() => parsePathMapping(text)).toThrow(SettingsError);
+    expect(() => parsePathMapping(text)).toThrow(why);
+  });
+});

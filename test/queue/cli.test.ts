@@ -1,0 +1,71 @@
+/**
+ * The queue commands refuse bad input with one line and a non-zero exit, before anything is written: a URL that is
+ * not redis://, a server that is not there, flags that do not go together.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
+import { freePort } from './redis.ts';
+
+const CLI = resolve('bin/compress.mjs');
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
+}
+
+describe('compress sweep --queue / compress worker: bad input', () => {
+  let t: TinySweep;
+  let closed: string;
+  beforeAll(async () => {
+    t = writeTinySweep();
+    closed = `redis://127.0.0.1:${await freePort()}`;
+  });
+  afterAll(() => t?.cleanup());
+
+  it('each is refused with one line, exit 1, and no store written', async () => {
+    const store = (name: string) => join(t.root, `${name}.sqlite`);
+    const cases: Array<{ name: string; args: string[]; message: RegExp }> = [
+      {
+        name: 'scheme',
+        args: ['sweep', t.sweepFile, '--store', store('scheme'), '--queue', 'http://queue.lab:6379'],
+        message: /^compress: --queue 'http:\/\/queue\.lab:6379': unsupported scheme 'http' \(expected redis:\/\/HOST:PORT\[\/DB\]\)$/,
+      },
+      {
+        name: 'refused',
+        args: ['sweep', t.sweepFile, '--store', store('refused'), '--queue', closed],
+        message: /^compress: redis:\/\/127\.0\.0\.1:\d+: cannot connect \(ECONNREFUSED\): is redis-server running there, and the URL right\?$/,
+      },
+      { name: 'worker-refused', args: ['worker', '--queue', closed], message: /^compress: redis:\/\/127\.0\.0\.1:\d+: cannot connect \(ECONNREFUSED\)/ },
+      {
+        name: 'path-map',
+        args: ['worker', '--queue', closed, '--path-map', 'models=/mnt/models'],
+        message: /^compress: --path-map 'models=\/mnt\/models': FROM must be an absolute path/,
+      },
+      {
+        name: 'follow',
+        args: ['sweep', t.sweepFile, '--store', store('follow'), '--follow'],
+        message: /^compress: --follow: follows a queued sweep; give --queue redis:\/\/HOST:PORT too$/,
+      },
+      {
+        name: 'jobs',
+        args: ['sweep', t.sweepFile, '--store', store('jobs'), '--queue', closed, '--jobs', '2'],
+        message: /^compress: --jobs 2: points of a queued sweep run on workers/,
+      },
+    ];
+    const runs = await Promise.all(cases.map((c) => run(c.args)));
+    for (const [i, c] of cases.entries()) {
+      const r = runs[i]!;
+      expect(r.code, `${c.name}: ${r.stderr}`).toBe(1);
+      expect(r.stderr.trim().split('\n'), c.name).toHaveLength(1);
+      expect(r.stderr.trim(), c.name).toMatch(c.message);
+      expect(existsSync(store(c.name)), c.name).toBe(false);
+    }
+  }, 180_000);
+});

@@ -1,0 +1,131 @@
+/**
+ * How a worker finds a queued point's files: at the coordinator's paths (a shared filesystem), through a local
+ * `--path-map`, or fetched over HTTP into its cache and verified by sha256, and the point then runs to the same
+ * result as on the coordinator. Wrong or missing files fail with one line.
+ */
+import { readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../src/errors.ts';
+import { sha256File } from '../../src/files.ts';
+import { localizePoint, pointFiles, type FileTree, type WorkerFiles } from '../../src/queue/files.ts';
+import { parseSweepFile } from '../../src/sweep/spec.ts';
+import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
+import { runPoint, type PointResult } from '../../src/sweep/point.ts';
+import { serveFiles, type FileServer } from '../helpers/glue-server.ts';
+import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
+import { measured } from './measured.ts';
+
+describe("a queued point's files on a worker", () => {
+  let t: TinySweep;
+  let moved: string;
+  let point: SweepPoint;
+  let trees: FileTree[];
+  let reference: PointResult;
+  let scratch: string;
+  const files = (over: Partial<WorkerFiles> = {}): WorkerFiles => ({ cacheDir: join(scratch, 'cache'), workDir: join(scratch, 'work'), pathMap: [], ...over });
+
+  beforeAll(async () => {
+    t = writeTinySweep({ rows: 40 });
+    moved = `${t.root}-moved`;
+    scratch = mkdtempSync(join(tmpdir(), 'queue-files-'));
+    const points = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+    point = points.find((p) => p.model.name === 'tiny-sst2' && p.label === 'heads-0.5')!;
+    trees = await pointFiles(point, sha256File);
+    reference = await runPoint(point, { threads: 1 });
+  });
+  afterAll(() => {
+    if (existsSync(moved)) renameSync(moved, t.root);
+    t?.cleanup();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('lists the model folder and the GLUE files the point reads, with their sha256 and sizes', async () => {
+    const byRoot = new Map(trees.map((tree) => [tree.root, tree.files.map((f) => f.path)]));
+    expect(byRoot.get(point.model.dir)).toEqual(['config.json', 'model.onnx', 'vocab.txt']);
+    expect(byRoot.get(t.glueDir)).toEqual(['SST-2/dev.tsv']);
+    for (const tree of trees) {
+      for (const f of tree.files) {
+        expect(f.sha256).toBe(await sha256File(join(tree.root, f.path)));
+        expect(f.bytes).toBe(readFileSync(join(tree.root, f.path)).length);
+      }
+    }
+  });
+
+  it("on a shared filesystem: the same paths, outputs in the worker's own folder", async () => {
+    const local = await localizePoint(point, trees, files());
+    expect(local.model).toEqual(point.model);
+    expect(local.glueDir).toBe(point.glueDir);
+    expect(local.outputDir!.startsWith(join(scratch, 'work'))).toBe(true);
+    expect(local.key).toBe(point.key);
+  });
+
+  it('a file changed since the point was queued is refused with one line', async () => {
+    const vocab = join(point.model.dir, 'vocab.txt');
+    const before = readFileSync(vocab);
+    writeFileSync(vocab, Buffer.concat([before, Buffer.from('extra\n')]));
+    try {
+      await expect(localizePoint(point, trees, files())).rejects.toThrow(/vocab\.txt: differs from the coordinator's/);
+    } finally {
+      writeFileSync(vocab, before);
+    }
+  });
+
+  describe("on a machine without the coordinator's folders", () => {
+    let server: FileServer;
+    beforeAll(async () => {
+      renameSync(t.root, moved);
+      const served: Record<string, Buffer> = {};
+      for (const tree of trees)
+        for (const f of tree.files) served[relative(t.root, join(tree.root, f.path))] = readFileSync(join(moved, relative(t.root, tree.root), f.path));
+      // The same model folder with a wrong model.onnx.
+      for (const name of ['config.json', 'vocab.txt']) served[`corrupt/tiny-sst2/${name}`] = served[`models/tiny-sst2/${name}`]!;
+      served['corrupt/tiny-sst2/model.onnx'] = Buffer.from('not the model');
+      server = await serveFiles(served);
+    });
+    afterAll(async () => {
+      await server?.close();
+      renameSync(moved, t.root);
+    });
+
+    it('without a --path-map the point fails with one line saying what to do', async () => {
+      const e = await localizePoint(point, trees, files()).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DataError);
+      expect((e as Error).message).toMatch(/not found on this worker; share .* at the same path, or map it with --path-map/);
+      expect((e as Error).message).not.toContain('\n');
+    });
+
+    it('a --path-map to another folder finds the same files there', async () => {
+      const local = await localizePoint(point, trees, files({ pathMap: [{ from: t.root, to: moved }] }));
+      expect(local.model.onnx).toBe(join(moved, relative(t.root, point.model.onnx)));
+      expect(local.glueDir).toBe(join(moved, 'glue'));
+    });
+
+    it('a --path-map to a URL fetches each file once into the cache, checked, and the point gives the same result', async () => {
+      const map = { pathMap: [{ from: t.root, to: server.baseUrl }] };
+      const local = await localizePoint(point, trees, files(map));
+      expect(local.model.onnx.startsWith(join(scratch, 'cache', 'trees'))).toBe(true);
+      expect(local.glueDir.startsWith(join(scratch, 'cache', 'trees'))).toBe(true);
+      const fetched = server.requests.length;
+      expect(fetched).toBe(trees.reduce((n, tree) => n + tree.files.length, 0));
+      // A second point over the same files reads them from the cache.
+      await localizePoint(point, trees, files(map));
+      expect(server.requests.length).toBe(fetched);
+      const result = await runPoint(local, { threads: 1 });
+      expect(measured(result)).toEqual(measured(reference));
+    });
+
+    it('a fetched file whose sha256 differs is refused with one line and not kept', async () => {
+      const cacheDir = join(scratch, 'cache-corrupt');
+      const model = trees.find((tree) => tree.root === point.model.dir)!;
+      const onnx = model.files.find((f) => f.path === 'model.onnx')!;
+      const e = await localizePoint(point, trees, files({ cacheDir, pathMap: [{ from: join(t.root, 'models'), to: `${server.baseUrl}/corrupt` }] })).catch(
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(DataError);
+      expect((e as Error).message).toMatch(/corrupt\/tiny-sst2\/model\.onnx: checksum mismatch/);
+      expect(existsSync(join(cacheDir, 'blobs', onnx.sha256))).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * A distributed sweep whose Redis goes away. Restarted mid-sweep without its data, the sweep goes on: the
+ * coordinator queues again the points that vanished, the workers reconnect, and the store ends complete, with the
+ * rows it had before the restart untouched. Gone for good, the coordinator stops with one line, and the store keeps
+ * what it had. Both need a redis-server of the test's own (it is stopped).
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueError } from '../../src/errors.ts';
+import { runQueuedSweep } from '../../src/queue/coordinator.ts';
+import { parseSweepFile } from '../../src/sweep/spec.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
+import { compress, type CliProcess } from './cli-process.ts';
+import { ownRedis, ownRedisSkipReason, type TestRedis } from './redis.ts';
+
+function results(path: string): Array<{ key: string; finished_at: string }> {
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT key, finished_at FROM results ORDER BY key').all() as Array<{ key: string; finished_at: string }>;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return []; // not created yet
+  }
+}
+
+describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${ownRedisSkipReason ? ` (skipped: ${ownRedisSkipReason})` : ''}`, () => {
+  let t: TinySweep;
+  let redis: TestRedis;
+  let keys: string[];
+  const processes: CliProcess[] = [];
+
+  beforeAll(async () => {
+    t = writeTinySweep({ rows: 40 });
+    redis = await ownRedis();
+    keys = (await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') })).map((p) => p.key).sort();
+  });
+  afterAll(async () => {
+    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await redis?.close();
+    t?.cleanup();
+  });
+
+  it('restarted mid-sweep without its data: the sweep goes on and the store ends complete, nothing lost', async () => {
+    const store = join(t.root, 'restart.sqlite');
+    const url = redis.url();
+    const start = (args: string[]) => {
+      const p = compress(args);
+      processes.push(p);
+      return p;
+    };
+    const coordinator = start(['sweep', t.sweepFile, '--queue', url, '--store', store]);
+    await coordinator.waitFor(/queued 16 points/);
+    const workers = [1, 2].map((n) => start(['worker', '--queue', url, '--lock-seconds', '2', '--cache-dir', join(t.root, `worker-${n}`)]));
+    const deadline = Date.now() + 120_000;
+    while (results(store).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const before = results(store);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.length).toBeLessThan(keys.length);
+
+    await redis.kill();
+    await new Promise((r) => setTimeout(r, 1000));
+    await redis.start();
+
+    const { code } = await coordinator.exited;
+    const log = coordinator.output();
+    expect(code, log).toBe(0);
+    expect(log).toMatch(/no longer in the queue \(Redis restarted without its data\?\): queued again/);
+    expect(log).toContain(`16 points: 0 already in the store, 16 collected from the queue now, 0 failed`);
+    const after = results(store);
+    expect(after.map((r) => r.key)).toEqual(keys);
+    for (const r of before) expect(after.find((a) => a.key === r.key)!.finished_at).toBe(r.finished_at);
+
+    for (const w of workers) w.child.kill('SIGTERM');
+    for (const w of workers) expect((await w.exited).code, w.output()).toBe(0);
+  }, 300_000);
+
+  it('gone for good: the coordinator stops with one line, and the store keeps what it had', async () => {
+    // An empty Redis (the first test left its results there, which would be collected at once).
+    await redis.kill();
+    await redis.start();
+    const store = join(t.root, 'gone.sqlite');
+    const lines: string[] = [];
+    const running = runQueuedSweep({
+      file: t.sweepFile,
+      store,
+      queue: redis.url(),
+      unreachableMs: 3_000,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        lines.push(e.line);
+        if (e.line.startsWith('queued')) void redis.kill();
+      },
+    });
+    const error = await running.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error, lines.join('\n')).toBeInstanceOf(QueueError);
+    expect((error as Error).message).toMatch(
+      /^redis:\/\/127\.0\.0\.1:\d+\/0: no answer for \d+ s \(.*\); the store keeps the 0 points finished so far: run the same command again to go on$/,
+    );
+    expect(results(store)).toEqual([]);
+  }, 120_000);
+});

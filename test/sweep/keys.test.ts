@@ -1,0 +1,114 @@
+/**
+ * Sweep point keys: computed from the parsed settings (defaults applied), so equal pipelines are one point however
+ * they are written; they include the code's versions (bert-compress's and each pass's), so a result computed by
+ * other code is found as stale (same family, another key), including a point stored before versions existed.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
+import { pointFamily, pointKey } from '../../src/sweep/key.ts';
+import { findStale } from '../../src/sweep/stale.ts';
+import type { StoredPoint } from '../../src/sweep/store.ts';
+import type { PointResult } from '../../src/sweep/point.ts';
+import { PRUNE_HEADS } from '../../src/prune/settings.ts';
+import { toolVersion } from '../../src/version.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 4 });
+});
+afterAll(() => t?.cleanup());
+
+/** The points of a one-model sweep whose pipelines are `steps` lists (named p0, p1, …), baseline first. */
+async function plan(pipelines: Array<Array<{ pass: string; settings: Record<string, unknown> }>>, extra: Record<string, unknown> = {}): Promise<SweepPoint[]> {
+  const doc = {
+    models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+    pipelines: ['baseline', ...pipelines.map((steps, i) => ({ name: `p${i}`, steps }))],
+    ...extra,
+  };
+  return planSweep(parseSweep(doc, t.sweepFile, 'keys.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work') });
+}
+
+const heads = (settings: Record<string, unknown>) => [{ pass: 'prune-heads', settings }];
+
+describe('point keys', () => {
+  it('come from the parsed settings: defaults and numeric text do not make another point', async () => {
+    const points = await plan([
+      heads({ ratio: 0.4 }),
+      heads({ ratio: 0.4, importance: 'magnitude', minHeadsPerLayer: 0 }),
+      heads({ ratio: '0.4' }),
+      heads({ ratio: 0.5 }),
+    ]);
+    const [, a, b, c, d] = points.map((p) => p.key);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(d).not.toBe(a);
+  });
+
+  it('hold the versions of bert-compress and of each pass of the pipeline', async () => {
+    const [base, pruned] = await plan([heads({ ratio: 0.4 })]);
+    expect(pruned!.versions).toEqual({ tool: toolVersion(), passes: { 'prune-heads': PRUNE_HEADS.version } });
+    expect(base!.versions).toEqual({ tool: toolVersion(), passes: {} });
+    const bumped = { ...pruned!, versions: { ...pruned!.versions, passes: { 'prune-heads': PRUNE_HEADS.version + 1 } } };
+    const released = { ...pruned!, versions: { ...pruned!.versions, tool: `${toolVersion()}-next` } };
+    for (const other of [bumped, released]) {
+      expect(pointKey(other)).not.toBe(pruned!.key);
+      expect(pointFamily(other)).toBe(pointFamily(pruned!));
+    }
+    expect(pointKey(pruned!)).toBe(pruned!.key);
+  });
+
+  it('hold calibration only for a pipeline that measures the model', async () => {
+    const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
+    const few = await plan(pipelines, { calibration: { examples: 4 } });
+    const many = await plan(pipelines, { calibration: { examples: 8 } });
+    expect(few[1]!.calibration).toBeNull();
+    expect(many[1]!.key).toBe(few[1]!.key);
+    expect(few[2]!.calibration).toEqual({ task: 'SST-2', examples: 4 });
+    expect(many[2]!.key).not.toBe(few[2]!.key);
+  });
+});
+
+describe('stale points', () => {
+  const stored = (point: unknown, key: string): { row: StoredPoint; plan: [string, unknown] } => ({
+    row: { key, result: { glue: 0.5 } as PointResult } as StoredPoint,
+    plan: [key, point],
+  });
+
+  it('are found by family: a result of another pass version, or stored before versions existed', async () => {
+    const points = await plan([heads({ ratio: 0.4 }), heads({ ratio: 0.5 })]);
+    const p = points[1]!;
+    const older = { ...p, versions: { ...p.versions, passes: { 'prune-heads': PRUNE_HEADS.version - 1 } } };
+    // as code before pass versions stored it: no versions, raw settings, another key
+    const { versions: _v, ...legacy } = { ...p, steps: [{ pass: 'prune-heads', settings: { ratio: 0.4, importance: 'magnitude' } }] };
+    const rows = [stored(older, 'older-key'), stored(legacy, 'legacy-key'), stored(points[2], points[2]!.key)];
+    const stale = findStale(
+      points,
+      rows.map((r) => r.row),
+      new Map(rows.map((r) => r.plan)),
+    );
+    expect([...stale.keys()]).toEqual([p.key]);
+    expect(stale.get(p.key)!.stored.map((s) => s.key)).toEqual(['older-key', 'legacy-key']);
+    expect(stale.get(p.key)!.change).toBe(`prune-heads unversioned → v${PRUNE_HEADS.version}`);
+    expect(findStale(points, [rows[0]!.row], new Map([rows[0]!.plan])).get(p.key)!.change).toBe(
+      `prune-heads v${PRUNE_HEADS.version - 1} → v${PRUNE_HEADS.version}`,
+    );
+  });
+
+  it('are not matched across different settings, nor from a plan this code cannot read', async () => {
+    const points = await plan([heads({ ratio: 0.4 })]);
+    const p = points[1]!;
+    const other = { ...p, steps: heads({ ratio: 0.45 }), versions: { ...p.versions, tool: 'old' } };
+    const unreadable = { ...p, steps: [{ pass: 'prune-heads', settings: { ratio: 0.4, removedSetting: 1 } }], versions: { ...p.versions, tool: 'old' } };
+    const rows = [stored(other, 'a'), stored(unreadable, 'b'), stored({ nothing: true }, 'c')];
+    expect(
+      findStale(
+        points,
+        rows.map((r) => r.row),
+        new Map(rows.map((r) => r.plan)),
+      ).size,
+    ).toBe(0);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * A store written by older code, end to end: its result for a point whose pass version changed is neither silently
+ * reused as fresh nor silently recomputed: the sweep keeps it and reports it stale; `rerunStale` recomputes it and
+ * forgets the old row, so the store (and the report) holds one row per point.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSweep } from '../../src/sweep/run.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
+import { staleLine } from '../../src/cli/commands/sweep.ts';
+import { PRUNE_HEADS } from '../../src/prune/settings.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+let file: string;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 12 });
+  file = join(t.root, 'stale.yaml');
+  writeFileSync(
+    file,
+    `name: stale
+glueDir: glue
+models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - baseline
+  - {name: heads, steps: [{pass: prune-heads, settings: {ratio: 0.5}}]}
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1}
+keepModels: false
+`,
+  );
+});
+afterAll(() => t?.cleanup());
+
+/** Rewrites the stored 'heads' point as if prune-heads version `version` had computed it, under key `key`. */
+function ageStoredPoint(store: string, key: string, version: number): string {
+  const db = new Database(store);
+  try {
+    db.pragma('foreign_keys = OFF');
+    const row = db.prepare("SELECT key, point FROM points WHERE label = 'heads'").get() as { key: string; point: string };
+    const point = JSON.parse(row.point);
+    point.key = key;
+    point.versions.passes['prune-heads'] = version;
+    db.transaction(() => {
+      db.prepare('UPDATE points SET key = ?, point = ? WHERE key = ?').run(key, JSON.stringify(point), row.key);
+      db.prepare('UPDATE results SET key = ? WHERE key = ?').run(key, row.key);
+    })();
+    return row.key;
+  } finally {
+    db.close();
+  }
+}
+
+function storedKeys(store: string): string[] {
+  const s = SweepStore.open(store, { readonly: true });
+  try {
+    return s
+      .finished()
+      .map((p) => p.key)
+      .sort();
+  } finally {
+    s.close();
+  }
+}
+
+describe('stale points', () => {
+  it('are kept and reported by default, recomputed and replaced with rerunStale', async () => {
+    const store = join(t.root, 'stale.sqlite');
+    const first = await runSweep({ file, store });
+    expect(first.failed).toEqual([]);
+    expect(first.ran).toBe(2);
+    const fresh = ageStoredPoint(store, 'key-of-older-code', PRUNE_HEADS.version - 1);
+    const change = `prune-heads v${PRUNE_HEADS.version - 1} → v${PRUNE_HEADS.version}`;
+
+    const kept = await runSweep({ file, store });
+    expect(kept).toMatchObject({ total: 2, alreadyDone: 1, ran: 0, failed: [] });
+    expect(kept.stale.map((s) => [s.point.label, s.point.key, s.stored.map((o) => o.key), s.change])).toEqual([
+      ['heads', fresh, ['key-of-older-code'], change],
+    ]);
+    expect(storedKeys(store)).toContain('key-of-older-code');
+    expect(staleLine(kept.stale, false)).toBe(
+      `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · heads; rerun with --rerun-stale to recompute them`,
+    );
+
+    const rerun = await runSweep({ file, store, rerunStale: true });
+    expect(rerun).toMatchObject({ total: 2, alreadyDone: 1, ran: 1, failed: [] });
+    expect(rerun.stale.map((s) => s.point.key)).toEqual([fresh]);
+    const keys = storedKeys(store);
+    expect(keys).toHaveLength(2);
+    expect(keys).toContain(fresh);
+    expect(keys).not.toContain('key-of-older-code');
+
+    const again = await runSweep({ file, store });
+    expect(again).toMatchObject({ alreadyDone: 2, ran: 0, stale: [] });
+  });
+});
