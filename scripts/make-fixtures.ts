@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { buildBert, type BuildOptions } from '../src/bert/build.ts';
 import { configToHuggingFace, type ExtendedBertConfig } from '../src/bert/config.ts';
 import { encodeModel, renameValue } from '../src/onnx/index.ts';
+import { TINY_CONFIG } from '../test/helpers/models.ts';
 
 export const FIXTURES_DIR = resolve(fileURLToPath(new URL('../fixtures', import.meta.url)));
 
@@ -38,19 +39,8 @@ export interface FixtureSpec {
   modelFolder?: boolean;
 }
 
-const TINY: ExtendedBertConfig = {
-  numLayers: 2,
-  hiddenSize: 32,
-  numHeads: 4,
-  intermediateSize: 64,
-  vocabSize: 128,
-  maxPositions: 64,
-  typeVocabSize: 2,
-  numLabels: 2,
-  activation: 'gelu',
-  layerNormEps: 1e-12,
-  id2label: ['negative', 'positive'],
-};
+/** The tests' tiny config (2 layers × 4 heads × 32 hidden, vocab 128), with label names. */
+const TINY: ExtendedBertConfig = { ...TINY_CONFIG, id2label: ['negative', 'positive'] };
 
 export const FIXTURE_SPECS: readonly FixtureSpec[] = [
   { name: 'tiny-bert', config: TINY, seed: 11, build: { opset: 14 }, modelFolder: true },

@@ -22,6 +22,7 @@ import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { consumers } from '../onnx/analysis.ts';
 import { numElements, tensorBytes } from '../onnx/tensor.ts';
+import { WEIGHT_TYPES } from '../onnx/size.ts';
 import type { AttentionBlock, BertStructure, EmbeddingTable, EncoderLayer, LayerNorm, Linear, Quantization } from './structure.ts';
 
 /** Parameters and bytes of a set of initializers. */
@@ -72,17 +73,6 @@ export interface ModelSummary extends Size {
   /** Names of the initializers in `other`. */
   otherInitializers: string[];
 }
-
-const WEIGHT_TYPES = new Set<number>([
-  DataType.FLOAT,
-  DataType.FLOAT16,
-  DataType.BFLOAT16,
-  DataType.DOUBLE,
-  DataType.INT8,
-  DataType.UINT8,
-  DataType.INT4,
-  DataType.UINT4,
-]);
 
 /** Parameter count of one initializer (see the module comment). */
 export function tensorParams(t: Tensor): number {

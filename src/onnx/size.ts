@@ -10,7 +10,8 @@ export interface ModelSize {
   bytes: number;
 }
 
-const WEIGHT_TYPES = new Set<number>([
+/** Element types whose initializers count as parameters (weights of any precision; not ids, shapes or flags). */
+export const WEIGHT_TYPES: ReadonlySet<number> = new Set<number>([
   DataType.FLOAT,
   DataType.FLOAT16,
   DataType.BFLOAT16,

@@ -76,6 +76,12 @@ function int8Values(g: Graph, name: string): { values: number[]; dims: number[] 
   return { values: readNumbers(t), dims: t.dims };
 }
 
+/** A projection `n` whose int8 weight (its input 1, [K, N]) has scales `s` per column (or one), reading `input`. */
+function int8Projection(n: Node, input: string, w: { values: number[]; dims: number[] }, s: Float32Array): QuantizedProjection {
+  const [K, N] = w.dims;
+  return { node: n.name, op: n.opType, input, weight: n.inputs[1], inFeatures: K, outFeatures: N, dequantized: () => scaled(w.values, K, N, s, 1) };
+}
+
 function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
   const { g, prod, cons } = v;
   const ms = n.domain === 'com.microsoft';
@@ -83,32 +89,14 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
     const w = int8Values(g, n.inputs[1]);
     const s = floats(g, n.inputs[2]);
     if (!w || !s) return undefined;
-    const [K, N] = w.dims;
-    return {
-      node: n.name,
-      op: n.opType,
-      input: n.inputs[0],
-      weight: n.inputs[1],
-      inFeatures: K,
-      outFeatures: N,
-      dequantized: () => scaled(w.values, K, N, s, 1),
-    };
+    return int8Projection(n, n.inputs[0], w, s);
   }
   if (ms && n.opType === 'MatMulIntegerToFloat') {
     const w = int8Values(g, n.inputs[1]);
     const s = floats(g, n.inputs[3]);
     const dql = prod.get(n.inputs[0]);
     if (!w || !s || dql?.opType !== 'DynamicQuantizeLinear') return undefined;
-    const [K, N] = w.dims;
-    return {
-      node: n.name,
-      op: n.opType,
-      input: dql.inputs[0],
-      weight: n.inputs[1],
-      inFeatures: K,
-      outFeatures: N,
-      dequantized: () => scaled(w.values, K, N, s, 1),
-    };
+    return int8Projection(n, dql.inputs[0], w, s);
   }
   if (!n.domain && n.opType === 'MatMulInteger') {
     const w = int8Values(g, n.inputs[1]);
@@ -118,16 +106,7 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
     const scaleMul = mul && prod.get(mul.inputs.find((i) => i !== cast!.outputs[0]) ?? '');
     const s = scaleMul?.inputs.map((i) => floats(g, i)).find(Boolean);
     if (!w || dql?.opType !== 'DynamicQuantizeLinear' || !s) return undefined;
-    const [K, N] = w.dims;
-    return {
-      node: n.name,
-      op: n.opType,
-      input: dql.inputs[0],
-      weight: n.inputs[1],
-      inFeatures: K,
-      outFeatures: N,
-      dequantized: () => scaled(w.values, K, N, s, 1),
-    };
+    return int8Projection(n, dql.inputs[0], w, s);
   }
   if (ms && n.opType === 'MatMulNBits') {
     const B = g.initializers.get(n.inputs[1]);
@@ -153,16 +132,7 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
     const s = floats(g, n.inputs[4]);
     const dql = prod.get(n.inputs[0]);
     if (!w || !s || dql?.opType !== 'DynamicQuantizeLinear') return undefined;
-    const [K, N] = w.dims;
-    return {
-      node: n.name,
-      op: n.opType,
-      input: dql.inputs[0],
-      weight: n.inputs[1],
-      inFeatures: K,
-      outFeatures: N,
-      dequantized: () => scaled(w.values, K, N, s, 1),
-    };
+    return int8Projection(n, dql.inputs[0], w, s);
   }
   if (!n.domain && (n.opType === 'MatMul' || n.opType === 'Gemm')) {
     const dq = prod.get(n.inputs[1]);

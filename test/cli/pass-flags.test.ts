@@ -10,6 +10,7 @@ import { SettingsError } from '../../src/errors.ts';
 import { checkCalibrationFlag, stepsFromFlags, withPassFlags } from '../../src/cli/pass-flags.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
+import { refusal } from '../helpers/refusal.ts';
 
 /** The steps of a command line, through the same yargs options and step building as `compress`. */
 function steps(...argv: string[]): PassStep[] {
@@ -29,16 +30,6 @@ function steps(...argv: string[]): PassStep[] {
 /** Canonical settings of steps, as the pipeline parses them. */
 function canonical(list: readonly PassStep[]) {
   return list.map((s) => ({ pass: s.pass, settings: PASS_DECLARATIONS.find((d) => d.name === s.pass)!.check(s.settings) }));
-}
-
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
-    return (e as Error).message;
-  }
-  throw new Error('not refused');
 }
 
 describe('pass flags', () => {

@@ -13,6 +13,7 @@ import { describePass } from '../../src/pass/describe.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { pruneHeadsPass } from '../../src/prune/index.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { refusal } from '../helpers/refusal.ts';
 
 /** The least each pass needs; a pass added without an entry here fails the first test. */
 const MINIMAL: Record<string, Record<string, unknown>> = {
@@ -26,16 +27,6 @@ const MINIMAL: Record<string, Record<string, unknown>> = {
 };
 
 const byName = (name: string) => PASS_DECLARATIONS.find((d) => d.name === name)!;
-
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
-    return (e as Error).message;
-  }
-  throw new Error('not refused');
-}
 
 describe('pass declarations', () => {
   it('every registered pass is declared once, with a version, described settings and its own flags', () => {
