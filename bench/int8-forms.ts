@@ -13,18 +13,9 @@
  */
 import type { Model, Node } from '../src/onnx/graph.ts';
 import { DataType } from '../src/onnx/dtype.ts';
-import { pruneGraph, topoSort } from '../src/onnx/analysis.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../src/onnx/tensor.ts';
-import { attr, GraphEditor, MS_DOMAIN } from '../src/quantize/graph-edit.ts';
+import { attr, finishEdit, GraphEditor, MS_DOMAIN } from '../src/quantize/graph-edit.ts';
 import { quantizeInt8 } from '../src/quantize/int8-weights.ts';
-
-function finish(edit: GraphEditor): Model {
-  const sorted = topoSort(edit.graph);
-  if (!sorted.ok) throw new Error(`cycle at '${sorted.cycleAt.name}'`);
-  edit.graph.nodes = sorted.nodes;
-  pruneGraph(edit.graph);
-  return edit.model;
-}
 
 /** onnxruntime quantize_dynamic's graph of `model` (MatMuls with constant weights only; see the module comment). */
 export function ortQuantizeDynamic(model: Model): Model {
@@ -65,7 +56,7 @@ export function ortQuantizeDynamic(model: Model): Model {
       edit.makeNode('Mul', [asFloat, scales], [y]),
     ]);
   }
-  return finish(edit);
+  return finishEdit(edit, 'int8-forms');
 }
 
 /** The pass's former default made from its current one (see the module comment). */
@@ -91,7 +82,7 @@ export function perProjectionDynamicMatMul(model: Model): Model {
     if (bias) nodes.push(edit.makeNode('Add', [product, bias], [y]));
     edit.replaceNode(n, nodes);
   }
-  return finish(edit);
+  return finishEdit(edit, 'int8-forms');
 }
 
 /**
@@ -114,5 +105,5 @@ export function attentionOverInt8(model: Model): Model {
       edit.makeNode('Attention', [dql.inputs[0], w, n.inputs[2], n.inputs[5] ?? ''], [...n.outputs], n.attributes, MS_DOMAIN),
     ]);
   }
-  return finish(edit);
+  return finishEdit(edit, 'int8-forms');
 }

@@ -20,8 +20,8 @@ import type { Model } from '../src/onnx/graph.ts';
 import { findBert } from '../src/bert/discover.ts';
 import type { BertStructure } from '../src/bert/structure.ts';
 import { applyHeadPruning } from '../src/prune/heads.ts';
-import { headScores, type HeadImportance } from '../src/prune/head-importance.ts';
-import { lowestHeads, selectHeadsInSteps } from '../src/prune/head-selection.ts';
+import type { HeadImportance } from '../src/prune/head-importance.ts';
+import { selectHeadsInSteps } from '../src/prune/head-selection.ts';
 import { loadCalibration } from '../src/eval/calibration.ts';
 import { evaluate } from '../src/eval/index.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
@@ -99,9 +99,10 @@ async function main() {
     const base = await accuracy(model);
     const calibration: CalibrationSource = await loadCalibration({ model: subject.dir, task: TASK, examples: calibrationExamples, glueDir });
     const total = heads(s);
-    const stepped = async (importance: HeadImportance, ratio: number, steps?: number) => {
+    // The pass's own choice (comparable scores, steps for data-driven importance), so each column is what prune-heads does.
+    const stepped = async (importance: HeadImportance, ratio: number, steps?: number, seed?: number) => {
       const t = performance.now();
-      const choice = await selectHeadsInSteps(model, s, { importance, ratio, steps }, { calibration }, applyHeadPruning);
+      const choice = await selectHeadsInSteps(model, s, { importance, ratio, steps }, { calibration, seed }, applyHeadPruning);
       return { acc: await accuracy(applyHeadPruning(model, s, choice.drop)), seconds: (performance.now() - t) / 1000, steps: choice.steps.length };
     };
     console.log(
@@ -115,33 +116,9 @@ async function main() {
       const ablation = await stepped('ablation', ratio);
       const once = await stepped('ablation', ratio, 1);
       const confidence = hasConfidence ? await stepped('confidence', ratio) : undefined;
-      const magnitude = await accuracy(
-        applyHeadPruning(
-          model,
-          s,
-          lowestHeads(
-            await headScores('magnitude', model, s, {}),
-            n,
-            s.layers.map((l) => l.attention?.numHeads ?? 0),
-          ),
-        ),
-      );
+      const magnitude = (await stepped('magnitude', ratio)).acc;
       const random: number[] = [];
-      for (let seed = 1; seed <= seeds; seed++) {
-        random.push(
-          await accuracy(
-            applyHeadPruning(
-              model,
-              s,
-              lowestHeads(
-                await headScores('random', model, s, { seed }),
-                n,
-                s.layers.map((l) => l.attention?.numHeads ?? 0),
-              ),
-            ),
-          ),
-        );
-      }
+      for (let seed = 1; seed <= seeds; seed++) random.push((await stepped('random', ratio, undefined, seed)).acc);
       const mean = random.reduce((a, b) => a + b, 0) / random.length;
       const sd = Math.sqrt(random.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, random.length - 1));
       const cell = (r: { acc: number; steps: number } | undefined) => (r ? `${r.acc.toFixed(2)}${r.steps > 1 ? ` (${r.steps})` : ''}` : 'n/a');

@@ -10,9 +10,8 @@
  * machine-wide timing lock (the points' bench phases do, one at a time), so other load on the machine slows it:
  * the load average is printed before and after.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
@@ -21,6 +20,7 @@ import { locateModel } from '../src/onnx/locate.ts';
 import { QUEUE_NAME, parseQueueUrl } from '../src/queue/connection.ts';
 import { runQueuedSweep } from '../src/queue/coordinator.ts';
 import { SweepStore } from '../src/sweep/store.ts';
+import { ownRedis } from '../test/queue/redis.ts';
 
 function arg(flag: string, fallback: string): string {
   const i = process.argv.indexOf(flag);
@@ -32,31 +32,6 @@ const WORKERS = arg('--workers', '1,2,3').split(',').map(Number);
 const MODEL = resolve(arg('--model', '../shared/teachers/sst2-L2H256'));
 const GLUE = resolve(process.env.GLUE_DIR ?? '../shared/glue');
 const CLI = resolve('bin/compress.mjs');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** A redis-server of the benchmark's own; returns its URL base and a stop function. */
-async function ownRedis(dir: string): Promise<{ base: string; stop: () => void }> {
-  if (spawnSync('redis-server', ['--version']).status !== 0) throw new Error('no redis-server on this machine: install it, or pass --redis redis://HOST:PORT');
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (
-    let i = 0;
-    i < 100 &&
-    spawnSync('redis-cli', ['-p', String(port), 'ping'])
-      .stdout?.toString()
-      .trim() !== 'PONG';
-    i++
-  )
-    await new Promise((r) => setTimeout(r, 100));
-  return { base: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
-}
 
 /** Starts a worker and resolves once it is connected and waiting for points. */
 function startWorker(url: string, cacheDir: string): Promise<ChildProcess> {
@@ -97,7 +72,8 @@ keepModels: false
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-queue-'));
   const given = process.argv.includes('--redis') ? arg('--redis', '') : undefined;
-  const redis = given ? { base: given.replace(/\/\d*$/, ''), stop: () => {} } : await ownRedis(dir);
+  const base = given?.replace(/\/\d*$/, '');
+  const redis = base ? { url: (db: number) => `${base}/${db}`, close: async () => {} } : await ownRedis();
   try {
     locateModel(MODEL);
     const file = sweepFile(dir);
@@ -115,7 +91,7 @@ async function main(): Promise<void> {
     let one: number | undefined;
     for (const [i, k] of WORKERS.entries()) {
       // A database of its own per run: results in Redis are shared by point key, and would be collected at once.
-      const url = `${redis.base}/${i + 1}`;
+      const url = redis.url(i + 1);
       const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(url).connection });
       await queue.obliterate({ force: true });
       await queue.close();
@@ -145,7 +121,7 @@ async function main(): Promise<void> {
         .join(', ')}`,
     );
   } finally {
-    redis.stop();
+    await redis.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

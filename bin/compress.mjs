@@ -9,7 +9,8 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
   const sources = new URL('../src/cli/index.ts', import.meta.url);
-  if (existsSync(sources)) (await import('tsx/esm/api')).register();
-  const { main } = await import(existsSync(sources) ? sources.href : '../dist/cli/index.js');
+  const checkout = existsSync(sources);
+  if (checkout) (await import('tsx/esm/api')).register();
+  const { main } = await import(checkout ? sources.href : '../dist/cli/index.js');
   process.exitCode = await main(argv);
 }

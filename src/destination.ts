@@ -101,8 +101,15 @@ export function checkOutputFolder(dir: string, label = dir): void {
  * refused), in a folder that accepts new files (created when missing).
  */
 export function checkOutputFile(path: string, label = path): void {
-  const kind = kindOf(path);
-  if (kind === 'folder') throw new UserError(`${label}: ${path} is a folder; give a file name`);
-  if (kind === 'special') throw new UserError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);
-  checkOutputFolder(dirname(resolve(path)), label);
+  checkOutputFiles([path], label);
+}
+
+/** `checkOutputFile` for several files: each one's type is checked, then each distinct folder once (one probe). */
+export function checkOutputFiles(paths: readonly string[], label: string): void {
+  for (const path of paths) {
+    const kind = kindOf(path);
+    if (kind === 'folder') throw new UserError(`${label}: ${path} is a folder; give a file name`);
+    if (kind === 'special') throw new UserError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);
+  }
+  for (const dir of new Set(paths.map((p) => dirname(resolve(p))))) checkOutputFolder(dir, label);
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkOutputFile, checkOutputFolder, ensureFolder, fileSystemError } from '../src/destination.ts';
+import { checkOutputFile, checkOutputFiles, checkOutputFolder, ensureFolder, fileSystemError } from '../src/destination.ts';
 import { UserError } from '../src/errors.ts';
 import { evalCommand } from '../src/cli/commands/eval.ts';
 
@@ -23,6 +23,14 @@ describe('destinations', () => {
     expect(() => checkOutputFile('/dev/null', '-o')).toThrow(/is not a regular file \(a device, pipe or socket\)/);
     expect(() => checkOutputFolder(join(root, 'f'), '--out')).toThrow(/--out: .*f is a file, not a folder/);
     expect(() => checkOutputFile(join(root, 'f', 'g', 'x.onnx'), '-o')).toThrow(/f is a file, not a folder/);
+  });
+
+  it('checks several files: each one refused by type, their folders created and left empty', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dest-'));
+    checkOutputFiles([join(root, 'a', 'x.onnx'), join(root, 'a', 'x.onnx.json'), join(root, 'b', 'y.txt')], '-o');
+    expect(readdirSync(root).sort()).toEqual(['a', 'b']);
+    expect(readdirSync(join(root, 'a'))).toEqual([]);
+    expect(() => checkOutputFiles([join(root, 'a', 'x.onnx'), join(root, 'b')], '-o')).toThrow(/-o: .*b is a folder; give a file name/);
   });
 
   it('returns at once under /proc, where a recursive mkdir never returns', () => {

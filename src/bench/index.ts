@@ -10,7 +10,7 @@ export {
   type ShapeResult,
   type MemoryUse,
 } from './run.ts';
-export { benchShapes, benchFeeds, benchSubject, type Shape, type BenchSubject } from './inputs.ts';
+export { benchShapes, benchFeeds, benchSubject, checkComparable, type Shape, type BenchSubject } from './inputs.ts';
 export { cpuInfo, machineInfo, parseCpuInfo, describeMachine, type CpuFlags, type CpuInfo, type MachineInfo } from './machine.ts';
 export { latencyStats, quantile, median, pairedSpeedup, geometricMean, type LatencyStats } from './stats.ts';
 export { formatBench } from './format.ts';
@@ -25,4 +25,3 @@ export {
   type TimingLock,
   type TimingLockOptions,
 } from './timing-lock.ts';
-export { checkComparable } from './inputs.ts';

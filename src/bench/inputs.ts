@@ -9,6 +9,7 @@ import { inputLimits, sequenceProblem } from '../bert/input-limits.ts';
 import { fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
+import { scoresOutput } from '../eval/graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import type { Feeds } from '../runtime/session.ts';
@@ -113,13 +114,6 @@ function declaredInputs(model: Model): Map<string, number | undefined> {
   return new Map(model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => [v.name, v.elemType]));
 }
 
-/** The name and (static) width of the scores output: `logits`, else the first output. */
-function scoresOutput(model: Model): { name: string; width: number | undefined } {
-  const out = model.graph.outputs.find((o) => o.name === 'logits') ?? model.graph.outputs[0];
-  const last = out?.shape?.[out.shape.length - 1];
-  return { name: out?.name ?? '', width: out?.shape && out.shape.length >= 2 && typeof last === 'number' ? last : out?.shape?.length === 1 ? 1 : undefined };
-}
-
 /**
  * Throws a SettingsError when `baseline` is not a model `model` can be compared with: a speed-up compares a model
  * with the one it was compressed or distilled from, which reads the same inputs (the model may read fewer, as a
@@ -139,7 +133,7 @@ export function checkComparable(model: BenchSubject, baseline: BenchSubject): vo
   const a = scoresOutput(model.model);
   const b = scoresOutput(baseline.model);
   if (a.name !== b.name) refuse(`the model's scores output is '${a.name}', the baseline's '${b.name}'`);
-  if (a.width !== undefined && b.width !== undefined && a.width !== b.width) refuse(`the model gives ${a.width} scores per example, the baseline ${b.width}`);
+  if (a.width !== null && b.width !== null && a.width !== b.width) refuse(`the model gives ${a.width} scores per example, the baseline ${b.width}`);
   if (model.structure !== baseline.structure && model.structure.vocabSize !== baseline.structure.vocabSize) {
     refuse(`the model's vocabulary has ${model.structure.vocabSize} tokens, the baseline's ${baseline.structure.vocabSize}`);
   }

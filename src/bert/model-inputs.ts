@@ -118,7 +118,7 @@ function notFillable(name: string): SettingsError {
 }
 
 /** Discovery's structure, or undefined for a graph it does not read. */
-function discovered(model: Model): BertStructure | undefined {
+export function discovered(model: Model): BertStructure | undefined {
   try {
     return findBert(model);
   } catch (e) {

@@ -51,15 +51,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`compress: ${e.message}\n`);
       return 2;
     }
-    const fsError = fileSystemError(e);
-    if (fsError) e = fsError; // a write that failed anyway (full disk, …): one line, not a stack trace
-    if (isUserError(e)) {
-      process.stderr.write(`compress: ${e.message}\n`);
-      if (verbose && e.stack) process.stderr.write(e.stack + '\n');
+    const error = fileSystemError(e) ?? e; // a write that failed anyway (full disk, …): one line, not a stack trace
+    if (isUserError(error)) {
+      process.stderr.write(`compress: ${error.message}\n`);
+      if (verbose && error.stack) process.stderr.write(error.stack + '\n');
       return 1;
     }
-    process.stderr.write(`compress: internal error: ${errorMessage(e)}\n`);
-    if (e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+    process.stderr.write(`compress: internal error: ${errorMessage(error)}\n`);
+    if (error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
     return 70;
   }
 }

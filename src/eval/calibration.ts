@@ -13,6 +13,7 @@ import { mapModelLabels } from './labels.ts';
 import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from './tokenizer.ts';
+import { tokenBatch } from './batching.ts';
 import { checkEncodings, chooseMaxLength, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import { DEFAULT_MAX_LENGTH } from './evaluate.ts';
@@ -56,20 +57,14 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     const chunk = examples.slice(start, start + batchSize);
     const enc = chunk.map((e) => tokenizer.encode(e.textA, e.textB, maxLength));
     checkEncodings(enc, limits, tokenizer.source, where.onnx);
-    const seq = Math.max(limits?.fixedSequence ?? 0, ...enc.map((e) => e.ids.length));
-    const n = chunk.length * seq;
-    const ids = new BigInt64Array(n).fill(BigInt(tokenizer.padId));
-    const mask = new BigInt64Array(n);
-    const types = new BigInt64Array(n);
-    enc.forEach((e, r) => {
-      for (let t = 0; t < e.ids.length; t++) {
-        ids[r * seq + t] = BigInt(e.ids[t]);
-        mask[r * seq + t] = 1n;
-        types[r * seq + t] = BigInt(e.typeIds[t] ?? 0);
-      }
-    });
     const labels = Float32Array.from(chunk, (e) => (task.regression ? e.label! : (labelToOutput.get(e.label!) ?? e.label!)));
-    batches.push({ inputIds: ids, attentionMask: mask, tokenTypeIds: types, batch: chunk.length, seq, labels, regression: task.regression });
+    const rows = tokenBatch(
+      enc,
+      enc.map((_, i) => i),
+      tokenizer.padId,
+      limits?.fixedSequence ?? 0,
+    );
+    batches.push({ ...rows, labels, regression: task.regression });
   }
   return { task: task.name, batches };
 }

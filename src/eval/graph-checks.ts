@@ -4,9 +4,9 @@
  * (or the length a keras export fixes), the token ids and types a tokenizer produced against the embedding tables,
  * and config.json's label count against the scores output's width.
  */
-import { findBert } from '../bert/discover.ts';
 import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-limits.ts';
-import { DataError, NotBertError, SettingsError } from '../errors.ts';
+import { discovered } from '../bert/model-inputs.ts';
+import { DataError, SettingsError } from '../errors.ts';
 import type { Model } from '../onnx/graph.ts';
 import type { ModelConfig } from './model-files.ts';
 import type { TextEncoding } from './tokenizer.ts';
@@ -21,17 +21,20 @@ export interface GraphFacts {
 
 /** The facts of `model` (see GraphFacts). */
 export function graphFacts(model: Model): GraphFacts {
-  let limits: InputLimits | null = null;
-  try {
-    limits = inputLimits(model, findBert(model));
-  } catch (e) {
-    if (!(e instanceof NotBertError)) throw e;
-  }
+  const structure = discovered(model);
+  return { limits: structure ? inputLimits(model, structure) : null, scoreWidth: scoresOutput(model).width };
+}
+
+/**
+ * The output holding the class scores (`logits`, else the first output: the graph twin of predict's
+ * `scoresOutputName`) and its scores per example: 1 for [batch], k for a static [batch, k]; null otherwise.
+ */
+export function scoresOutput(model: Model): { name: string; width: number | null } {
   const out = model.graph.outputs.find((o) => o.name === 'logits') ?? model.graph.outputs[0];
   const dims = out?.shape;
   const last = dims?.[dims.length - 1];
-  const scoreWidth = dims?.length === 1 ? 1 : dims && dims.length === 2 && typeof last === 'number' && last > 0 ? last : null;
-  return { limits, scoreWidth };
+  const width = dims?.length === 1 ? 1 : dims && dims.length === 2 && typeof last === 'number' && last > 0 ? last : null;
+  return { name: out?.name ?? '', width };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { loadModel } from '../onnx/load.ts';
-import { saveModel, type SavedFiles } from '../onnx/save.ts';
+import { dataPathFor, saveModel, type SavedFiles } from '../onnx/save.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { PassContext, PassReport, PassStep } from '../pass/pass.ts';
@@ -14,7 +14,7 @@ import { runPipeline } from '../pass/pipeline.ts';
 import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles } from '../eval/model-files.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
-import { checkOutputPaths, checkSideFiles, dataPathFor, inputFiles, lineagePath, openStaging, realPathOf, type Staging } from './destination.ts';
+import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, type Staging } from './destination.ts';
 import { fileSystemError } from '../destination.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';

@@ -10,19 +10,15 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkOutputFile, fileSystemError } from '../destination.ts';
+import { checkOutputFiles, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
+import { dataPathFor } from '../onnx/save.ts';
 import { processAlive } from '../processes.ts';
 
 /** The lineage sidecar of a model file: `OUT.json`. */
 export function lineagePath(modelPath: string): string {
   return `${modelPath}.json`;
-}
-
-/** The external data file `saveModel` writes beside a model: `OUT.data`. */
-export function dataPathFor(modelPath: string): string {
-  return join(dirname(modelPath), `${basename(modelPath)}.data`);
 }
 
 /** The real path of `path`, or of its nearest existing folder joined with the rest when it does not exist yet. */
@@ -50,15 +46,16 @@ export function inputFiles(input: string, externalFiles: readonly string[]): str
 export function checkOutputPaths(output: string, owned: readonly string[]): void {
   const label = `-o ${output}`;
   const mine = new Set(owned);
-  for (const [path, what] of [
+  const paths = [
     [output, 'the output'],
     [lineagePath(output), 'its lineage file'],
     [dataPathFor(output), 'its data file'],
-  ] as const) {
-    checkOutputFile(path, label);
-    if (mine.has(realPathOf(path))) {
-      throw new SettingsError(`${label}: ${what} ${path} is one of the input model's files (${realPathOf(path)}); refusing to overwrite it`);
-    }
+  ] as const;
+  const files = paths.map(([path]) => path);
+  checkOutputFiles(files, label);
+  for (const [path, what] of paths) {
+    const real = realPathOf(path);
+    if (mine.has(real)) throw new SettingsError(`${label}: ${what} ${path} is one of the input model's files (${real}); refusing to overwrite it`);
   }
 }
 

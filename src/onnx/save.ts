@@ -3,7 +3,7 @@
  * model. Large models (or on request) keep their initializers in an external data file beside the `.onnx`, as
  * onnx's `save_as_external_data` and Optimum do: the only way past protobuf's 2 GB message limit.
  */
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../files.ts';
 import type { Model, Tensor } from './graph.ts';
 import { onnx, modelToProto, type ExternalRef } from './proto.ts';
@@ -41,6 +41,11 @@ function totalInitializerBytes(model: Model): number {
   return n;
 }
 
+/** The external data file `saveModel` writes beside a model unless given a name: `<model>.data`. */
+export function dataPathFor(modelPath: string): string {
+  return join(dirname(modelPath), `${basename(modelPath)}.data`);
+}
+
 /** Saves a model to `path` (and its external data file when used). */
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): SavedFiles {
   const mode = opts.externalData ?? 'auto';
@@ -50,7 +55,7 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): S
     writeFileAtomic(path, bytes);
     return { model: path, bytes: bytes.byteLength };
   }
-  const location = typeof mode === 'string' && mode !== 'auto' ? mode : `${basename(path)}.data`;
+  const location = typeof mode === 'string' && mode !== 'auto' ? mode : basename(dataPathFor(path));
   const threshold = opts.externalSizeThreshold ?? 1024;
   const placement = new Map<Tensor, ExternalRef>();
   const chunks: Uint8Array[] = [];

@@ -110,17 +110,6 @@ function pack(oc: OptimizeContext, a: AttentionBlock, cache: Map<string, Packed>
   return packed;
 }
 
-/** The attention mask as int32 [batch, seq] for the fused nodes (a Cast unless it is int32), or '' without a mask. */
-function int32Mask(oc: OptimizeContext): string {
-  const mask = oc.structure.inputs.attentionMask;
-  if (!mask) return '';
-  if (oc.edit.graph.inputs.find((i) => i.name === mask)?.elemType === DataType.INT32) return mask;
-  const { edit } = oc;
-  const out = edit.fresh(`${mask}_int32`);
-  edit.graph.nodes.unshift(edit.makeNode('Cast', [mask], [out], { to: attr.int(DataType.INT32) }, '', `${mask}/Cast_int32`));
-  return out;
-}
-
 /** Fuses the attention block of every layer that has an unfused one. */
 export function fuseAttention(oc: OptimizeContext, layers: readonly EncoderLayer[]): void {
   const cache = new Map<string, Packed>();
@@ -151,7 +140,8 @@ export function fuseAttention(oc: OptimizeContext, layers: readonly EncoderLayer
     const attributes = { num_heads: attr.int(a.numHeads) };
     const scale = a.scale ?? Math.sqrt(a.headSize);
     if (Math.abs(scale - Math.sqrt(a.headSize)) > 1e-6 * Math.sqrt(a.headSize)) Object.assign(attributes, { scale: attr.float(1 / scale) });
-    mask ??= int32Mask(oc);
+    // the attention mask as int32 [batch, seq] for the fused nodes, or '' without a mask
+    mask ??= oc.structure.inputs.attentionMask ? oc.int32Input(oc.structure.inputs.attentionMask) : '';
     if (!packed.scale) {
       oc.replaceProducer(context, 'Attention', [l.input, packed.weight, packed.bias, mask], attributes);
       continue;

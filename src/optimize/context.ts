@@ -10,7 +10,8 @@ import type { BertStructure, Linear } from '../bert/structure.ts';
 import { GraphContext } from '../bert/discover/graph-context.ts';
 import { NormIndex } from '../bert/discover/layer-norm.ts';
 import { linearAt } from '../bert/discover/linear.ts';
-import { GraphEditor, MS_DOMAIN } from '../quantize/graph-edit.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { attr, GraphEditor, MS_DOMAIN, withoutTrailingEmpty } from '../quantize/graph-edit.ts';
 import type { Rewrite } from './settings.ts';
 
 /** A block left as it was, and why. */
@@ -28,6 +29,7 @@ export class OptimizeContext {
   /** Nodes written, by op type (or rewrite), for the report. */
   readonly written = new Map<string, number>();
   readonly skipped: SkippedRewrite[] = [];
+  private readonly inputNodes: Map<string, Node>;
 
   constructor(
     readonly input: Model,
@@ -36,6 +38,21 @@ export class OptimizeContext {
     this.view = new GraphContext(input, 'optimize');
     this.norms = new NormIndex(this.view);
     this.edit = new GraphEditor(input);
+    this.inputNodes = new Map(input.graph.nodes.map((n) => [n.name, n]));
+  }
+
+  /** The node named `name` in the input graph (the view's, not the editor's copy). */
+  inputNode(name: string): Node | undefined {
+    return this.inputNodes.get(name);
+  }
+
+  /** Graph input `name` as int32: itself when it is int32, else the output of a Cast put first in the graph. */
+  int32Input(name: string): string {
+    const { edit } = this;
+    if (edit.graph.inputs.find((i) => i.name === name)?.elemType === DataType.INT32) return name;
+    const out = edit.fresh(`${name}_int32`);
+    edit.graph.nodes.unshift(edit.makeNode('Cast', [name], [out], { to: attr.int(DataType.INT32) }, '', `${name}/Cast_int32`));
+    return out;
   }
 
   count(what: string): void {
@@ -51,9 +68,8 @@ export class OptimizeContext {
     const { edit } = this;
     const old = edit.graph.nodes.find((n) => n.outputs.includes(value));
     if (!old) throw new Error(`optimize: no node computes '${value}'`);
-    while (inputs.length && !inputs[inputs.length - 1]) inputs.pop();
     edit.importDomain(MS_DOMAIN);
-    const node = edit.makeNode(opType, inputs, [value], attributes, MS_DOMAIN, `${old.name}/${opType}`);
+    const node = edit.makeNode(opType, withoutTrailingEmpty(inputs), [value], attributes, MS_DOMAIN, `${old.name}/${opType}`);
     edit.replaceNode(old, [node]);
     this.count(opType);
     return node;
@@ -68,7 +84,7 @@ export class OptimizeContext {
 
   /** The value a projection multiplies (in front of any activation quantizer or keras flatten). */
   projectionInput(lin: Linear): string | undefined {
-    const node = this.view.graph.nodes.find((n) => n.name === lin.node);
+    const node = this.inputNode(lin.node);
     return node ? linearAt(this.view, node)?.input : undefined;
   }
 
@@ -78,7 +94,7 @@ export class OptimizeContext {
    */
   splitBias(lin: Linear): { product: string; bias: string } | undefined {
     if (!lin.bias || !lin.biasNode) return undefined;
-    const add = this.view.graph.nodes.find((n) => n.name === lin.biasNode);
+    const add = this.inputNode(lin.biasNode);
     const t = this.view.graph.initializers.get(lin.bias);
     if (!add || !t || t.dims.length !== 1 || !add.inputs.includes(lin.bias)) return undefined;
     const product = add.inputs.find((i) => i !== lin.bias);

@@ -28,15 +28,6 @@ function summands(oc: OptimizeContext, value: string, depth = 0): string[] {
   return depth < 6 && p && p.domain === '' && p.opType === 'Add' ? p.inputs.flatMap((v) => summands(oc, v, depth + 1)) : [oc.view.source(value)];
 }
 
-/** An id input as int32 (a Cast unless it is int32 already). */
-function int32Ids(oc: OptimizeContext, input: string): string {
-  if (oc.edit.graph.inputs.find((i) => i.name === input)?.elemType === DataType.INT32) return input;
-  const { edit } = oc;
-  const out = edit.fresh(`${input}_int32`);
-  edit.graph.nodes.unshift(edit.makeNode('Cast', [input], [out], { to: attr.int(DataType.INT32) }, '', `${input}/Cast_int32`));
-  return out;
-}
-
 export function fuseEmbeddings(oc: OptimizeContext): void {
   const s = oc.structure;
   const e = s.embeddings;
@@ -57,13 +48,13 @@ export function fuseEmbeddings(oc: OptimizeContext): void {
   }
   const m = oc.norms.producing(e.norm.output);
   const terms = m ? summands(oc, m.input).sort() : [];
-  const lookups = tables.flatMap(([, t]) => (t ? [oc.view.source(oc.view.graph.nodes.find((n) => n.name === t.gather)!.outputs[0])] : [])).sort();
+  const lookups = tables.flatMap(([, t]) => (t ? [oc.view.source(oc.inputNode(t.gather!)!.outputs[0])] : [])).sort();
   if (terms.length !== lookups.length || terms.some((v, i) => v !== lookups[i]))
     return skip('the LayerNorm normalizes a sum with terms other than the table lookups');
   const problem = oc.producerProblem(e.norm.output);
   if (problem) return skip(problem);
-  const ids = int32Ids(oc, s.inputs.inputIds);
-  const types = e.tokenType ? int32Ids(oc, s.inputs.tokenTypeIds!) : '';
+  const ids = oc.int32Input(s.inputs.inputIds);
+  const types = e.tokenType ? oc.int32Input(s.inputs.tokenTypeIds!) : '';
   const node = oc.replaceProducer(
     e.norm.output,
     'EmbedLayerNormalization',

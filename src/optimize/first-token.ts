@@ -16,7 +16,7 @@ import { attrInt } from '../onnx/graph.ts';
 import { int64Tensor } from '../onnx/tensor.ts';
 import { firstTokenOf } from '../bert/discover/attention.ts';
 import { linearAt } from '../bert/discover/linear.ts';
-import { attr, MS_DOMAIN } from '../quantize/graph-edit.ts';
+import { attr, MS_DOMAIN, withoutTrailingEmpty } from '../quantize/graph-edit.ts';
 import type { OptimizeContext } from './context.ts';
 
 /** True for a Gather of index 0 or a Slice [0:1] along the sequence axis (axis 1). */
@@ -68,7 +68,7 @@ export function firstTokenOnly(oc: OptimizeContext): void {
   const readers = view.consumers(l.output);
   if (!readers.length || readers.some((r) => !selectsFirstToken(oc, r))) return skip('something other than a selection of the first token reads its output');
 
-  const qNode = view.graph.nodes.find((n) => n.name === a.q!.node)!;
+  const qNode = oc.inputNode(a.q.node)!;
   const q = linearAt(view, qNode);
   if (!q || q.flatten || view.source(q.input) !== x) return skip(`the query projection '${qNode.name}' does not read the layer input directly`);
   const isDefault = qNode.domain === '' || qNode.domain === 'ai.onnx';
@@ -105,8 +105,7 @@ export function firstTokenOnly(oc: OptimizeContext): void {
   } else {
     // MatMulIntegerToFloat(DynamicQuantizeLinear(x)…) shares the keys' quantized input: the sliced queries get their own.
     const [, w, , scale, , zero, bias] = qEdit.inputs;
-    const inputs = [x0, w, scale, zero ?? '', bias ?? ''];
-    while (!inputs[inputs.length - 1]) inputs.pop();
+    const inputs = withoutTrailingEmpty([x0, w, scale, zero ?? '', bias ?? '']);
     edit.replaceNode(qEdit, [edit.makeNode('DynamicQuantizeMatMul', inputs, [...qEdit.outputs], {}, MS_DOMAIN, `${qNode.name}/first_token`)]);
   }
   const residual = edit.node(residualNode.name)!;

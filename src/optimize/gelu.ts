@@ -13,7 +13,7 @@ export function fuseGelus(oc: OptimizeContext, layers: readonly EncoderLayer[]):
   for (const l of layers) {
     const f = l.ffn;
     if (f.activation !== 'gelu' && f.activation !== 'gelu_tanh') continue;
-    const nodes = f.activationNodes.map((name) => oc.view.graph.nodes.find((n) => n.name === name)!);
+    const nodes = f.activationNodes.map((name) => oc.inputNode(name)!);
     if (nodes.length === 1 && FUSED.has(nodes[0].opType)) continue;
     const where = `layer ${l.index}`;
     const out = oc.projectionInput(f.out);

@@ -14,11 +14,10 @@
  * EmbedLayerNormalization stays float).
  */
 import type { Model } from '../onnx/graph.ts';
-import { pruneGraph, topoSort } from '../onnx/analysis.ts';
-import { validateModel } from '../onnx/validate.ts';
 import { findBert } from '../bert/discover.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassResult } from '../pass/pass.ts';
+import { finishEdit } from '../quantize/graph-edit.ts';
 import { fuseAttention } from './attention.ts';
 import { OptimizeContext, type SkippedRewrite } from './context.ts';
 import { fuseEmbeddings } from './embeddings.ts';
@@ -35,18 +34,6 @@ const APPLY: Record<Rewrite, (oc: OptimizeContext) => void> = {
   'skip-layernorm': (oc) => fuseSkipLayerNorms(oc, oc.structure.layers),
 };
 
-/** The edited graph, sorted and pruned; a bug (not bad input) when it is invalid. */
-function finish(oc: OptimizeContext, rewrite: Rewrite): Model {
-  const g = oc.edit.graph;
-  const sorted = topoSort(g);
-  if (!sorted.ok) throw new Error(`optimize ${rewrite}: the rewritten graph has a cycle at '${sorted.cycleAt.name}'`);
-  g.nodes = sorted.nodes;
-  pruneGraph(g);
-  const problems = validateModel(oc.edit.model);
-  if (problems.length) throw new Error(`optimize ${rewrite}: the rewritten graph is invalid: ${problems[0]}`);
-  return oc.edit.model;
-}
-
 /** Rewrites `model` as `o` says (the pass's run, without the Pass wrapper). */
 export function optimizeModel(model: Model, structure: BertStructure, o: OptimizeOptions): PassResult {
   let current = model;
@@ -60,7 +47,7 @@ export function optimizeModel(model: Model, structure: BertStructure, o: Optimiz
     skipped.push(...oc.skipped);
     if (!oc.written.size) continue;
     for (const [what, n] of oc.written) written[what] = (written[what] ?? 0) + n;
-    current = finish(oc, rewrite);
+    current = finishEdit(oc.edit, `optimize ${rewrite}`);
     s = findBert(current, { label: `optimize ${rewrite}` });
   }
   const parts = Object.entries(written).map(([what, n]) => `${n} ${what}`);

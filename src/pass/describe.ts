@@ -4,7 +4,7 @@
  * `compress passes` prints this; the compress command's flag help is built from it.
  */
 import { z } from 'zod';
-import type { PassFlag, PassSettings } from './settings.ts';
+import { flagsFilling, type PassFlag, type PassSettings } from './settings.ts';
 
 export interface SettingDescription {
   /** The key in a sweep file's `settings` (and in lineage). */
@@ -97,10 +97,6 @@ function defaultOf(p: PassSettings<unknown>, name: string): { default?: unknown 
   return r.success && r.data !== undefined ? { default: r.data } : {};
 }
 
-function fills(f: PassFlag, key: string): boolean {
-  return f.setting === key || f.alternative?.setting === key;
-}
-
 export function describePass(p: PassSettings<unknown>): PassDescription {
   const schema = settingsJsonSchema(p);
   const props = schema.properties ?? {};
@@ -110,7 +106,7 @@ export function describePass(p: PassSettings<unknown>): PassDescription {
     ...defaultOf(p, name),
     required: (schema.required ?? []).includes(name),
     description: s.description ?? '',
-    flags: [...p.flags.adds, ...p.flags.modifiers].filter((f) => fills(f, name)).map((f) => `--${f.flag}`),
+    flags: flagsFilling(p.flags, name),
   }));
   const byName = new Map(settings.map((s) => [s.name, s]));
   const flag = (f: PassFlag, addsPass: boolean): FlagDescription => {

@@ -98,9 +98,14 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
   };
 }
 
+/** The flags that fill `key` (as its value or its alternative's), e.g. ['--prune-heads']. */
+export function flagsFilling(flags: PassFlags, key: string): string[] {
+  return [...flags.adds, ...flags.modifiers].filter((f) => f.setting === key || f.alternative?.setting === key).map((f) => `--${f.flag}`);
+}
+
 /** The flags that fill `key`, for messages: 'flag --prune-heads', or 'no command-line flag'. */
 export function flagNote(flags: PassFlags, key: string): string {
-  const names = [...flags.adds, ...flags.modifiers].filter((f) => f.setting === key || f.alternative?.setting === key).map((f) => `--${f.flag}`);
+  const names = flagsFilling(flags, key);
   return names.length ? `flag ${names.join(' or ')}` : 'no command-line flag';
 }
 

@@ -85,27 +85,28 @@ export function replaceConstantNodeFor(g: Graph, constantNode: string, select: R
 }
 
 /** A filter selecting the readers any of `filters` selects. */
-export function anyOf(filters: readonly ReaderFilter[]): ReaderFilter {
+function anyOf(filters: readonly ReaderFilter[]): ReaderFilter {
   return (r) => filters.some((f) => f(r));
 }
 
 /**
- * Replaces each distinct initializer `name` gives for `lins` by `slice` of it, once, for the readers of all the
- * projections that read it (the same projection of the layers of a sharing group reads one initializer).
+ * Replaces each distinct initializer `name` gives for `parts` (projections, fused attention blocks) by `slice` of
+ * it, once, for the readers of all the parts that read it (the same projection of the layers of a sharing group
+ * reads one initializer).
  */
-function sliceEach(
+export function sliceEach<P>(
   g: Graph,
-  lins: readonly Linear[],
-  name: (l: Linear) => string | undefined,
-  node: (l: Linear) => string,
-  slice: (t: Tensor, l: Linear) => Tensor,
+  parts: readonly P[],
+  name: (p: P) => string | undefined,
+  node: (p: P) => string,
+  slice: (t: Tensor, p: P) => Tensor,
 ): void {
-  const byName = new Map<string, Linear[]>();
-  for (const l of lins) {
-    const n = name(l);
-    if (n !== undefined) byName.set(n, [...(byName.get(n) ?? []), l]);
+  const byName = new Map<string, P[]>();
+  for (const p of parts) {
+    const n = name(p);
+    if (n !== undefined) byName.set(n, [...(byName.get(n) ?? []), p]);
   }
-  for (const [n, readers] of byName) replaceInitializerFor(g, n, anyOf(readers.map((l) => feedsInto(g, node(l)))), slice(g.initializers.get(n)!, readers[0]!));
+  for (const [n, readers] of byName) replaceInitializerFor(g, n, anyOf(readers.map((p) => feedsInto(g, node(p)))), slice(g.initializers.get(n)!, readers[0]!));
 }
 
 /**

@@ -18,7 +18,7 @@ import type { Model } from '../onnx/graph.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import type { PassContext } from '../pass/pass.ts';
-import { headScores, type HeadImportance, type HeadScores } from './head-importance.ts';
+import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { expandToLayers, groupScores, sharingGroups } from './sharing.ts';
 
 /** Importances measured on data, which change as heads are removed; the others are scored once. */
@@ -44,11 +44,8 @@ export interface HeadSelection {
 /** Scores made comparable across layers (see the module comment). */
 export function comparableScores(method: HeadImportance, scores: HeadScores): HeadScores {
   if (method !== 'gradient' && method !== 'magnitude') return scores.map((row) => row.slice());
-  return scores.map((row) => {
-    if (row.some((v) => v < 0)) throw new RangeError(`${method} importance must be non-negative, got ${Math.min(...row)}`);
-    const n = Math.sqrt(row.reduce((s, v) => s + v * v, 0));
-    return n > 0 ? row.map((v) => v / n) : row.slice();
-  });
+  for (const row of scores) if (row.some((v) => v < 0)) throw new RangeError(`${method} importance must be non-negative, got ${Math.min(...row)}`);
+  return normalizePerLayer(scores);
 }
 
 /** The number of steps used when none is given: one per 10% of the heads removed, one for data-free methods. */

@@ -12,10 +12,10 @@ import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
 import { consumers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
-import type { AttentionBlock, BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
+import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
-import { anyOf, feedsInto, keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, type ReaderFilter } from './edit.ts';
+import { keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, sliceEach, type ReaderFilter } from './edit.ts';
 import { checkGroupsAgree, expandToLayers, groupScores, sharingGroups } from './sharing.ts';
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
 import type { HeadImportance, HeadScores } from './head-importance.ts';
@@ -149,15 +149,21 @@ export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly nu
   } else {
     const width = a.numHeads * d;
     const packed = [0, 1, 2].flatMap((part) => feats.map((x) => part * width + x));
-    for (const [name, slice] of [
-      [(b: AttentionBlock) => b.fused!.weight, keepColumns],
-      [(b: AttentionBlock) => b.fused!.bias, keepEntries],
-    ] as const) {
-      for (const w of new Set(blocks.map(name))) {
-        const readers = anyOf(blocks.filter((b) => name(b) === w).map((b) => feedsInto(g, b.fused!.node)));
-        replaceInitializerFor(g, w, readers, slice(g.initializers.get(w)!, packed));
-      }
-    }
+    const fused = blocks.map((b) => b.fused!);
+    sliceEach(
+      g,
+      fused,
+      (f) => f.weight,
+      (f) => f.node,
+      (w) => keepColumns(w, packed),
+    );
+    sliceEach(
+      g,
+      fused,
+      (f) => f.bias,
+      (f) => f.node,
+      (b) => keepEntries(b, packed),
+    );
     for (const b of blocks) {
       const node = g.nodes.find((n) => n.name === b.fused!.node)!;
       node.attributes = { ...node.attributes, num_heads: { type: 'int', value: keep.length } };

@@ -39,11 +39,6 @@ export function sharingGroups(s: BertStructure, part: 'attention' | 'ffn'): numb
   return [...groups.values()].sort((a, b) => a[0]! - b[0]!);
 }
 
-/** Whether any group has more than one layer. */
-export function hasSharing(groups: readonly number[][]): boolean {
-  return groups.some((g) => g.length > 1);
-}
-
 /** Per group, the element-wise sum of its layers' unit scores (`scores` is indexed by layer index). */
 export function groupScores(scores: readonly (readonly number[])[], groups: readonly number[][]): number[][] {
   return groups.map((group) => {

@@ -5,10 +5,8 @@
  * nobody reads any more are dropped.
  */
 import type { Model } from '../onnx/graph.ts';
-import { pruneGraph, topoSort } from '../onnx/analysis.ts';
-import { validateModel } from '../onnx/validate.ts';
 import { tensorBytes } from '../onnx/tensor.ts';
-import { GraphEditor } from './graph-edit.ts';
+import { finishEdit, GraphEditor } from './graph-edit.ts';
 import { opKey, type Assignment, type FloatRecord, type RewriteContext, type TensorRecord } from './registry.ts';
 import { REGISTRIES } from './tables.ts';
 import { targetNode, targetWeight, type Target } from './targets.ts';
@@ -91,12 +89,5 @@ export function applyPlan(
     }
     quantized.push(...q.rewrite(node, t, a.scheme, ctx));
   }
-  const g = edit.graph;
-  const sorted = topoSort(g);
-  if (!sorted.ok) throw new Error(`quantize: the rewritten graph has a cycle at '${sorted.cycleAt.name}'`);
-  g.nodes = sorted.nodes;
-  pruneGraph(g);
-  const problems = validateModel(edit.model);
-  if (problems.length) throw new Error(`quantize: the rewritten graph is invalid: ${problems[0]}`);
-  return { model: edit.model, quantized, kept, notes: ctx.notes };
+  return { model: finishEdit(edit, 'quantize'), quantized, kept, notes: ctx.notes };
 }

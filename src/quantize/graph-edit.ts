@@ -6,6 +6,8 @@
  */
 import type { Attribute, Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel, opsetVersion } from '../onnx/graph.ts';
+import { pruneGraph, topoSort } from '../onnx/analysis.ts';
+import { validateModel } from '../onnx/validate.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { readFloat32 } from '../onnx/tensor.ts';
 import type { Linear } from '../bert/structure.ts';
@@ -100,6 +102,28 @@ export class GraphEditor {
   importDomain(domain: string, version = 1): void {
     if (opsetVersion(this.model, domain) === undefined) this.model.opsetImports.push({ domain, version });
   }
+}
+
+/** Node inputs without the empty (absent optional) ones at the end. */
+export function withoutTrailingEmpty(inputs: readonly string[]): string[] {
+  const out = [...inputs];
+  while (out.length && !out[out.length - 1]) out.pop();
+  return out;
+}
+
+/**
+ * The edited model, its nodes sorted and the values nobody reads pruned; throws (a bug, not bad input) when the
+ * rewritten graph has a cycle or is invalid. `label` names the rewrite in the message.
+ */
+export function finishEdit(edit: GraphEditor, label: string): Model {
+  const g = edit.graph;
+  const sorted = topoSort(g);
+  if (!sorted.ok) throw new Error(`${label}: the rewritten graph has a cycle at '${sorted.cycleAt.name}'`);
+  g.nodes = sorted.nodes;
+  pruneGraph(g);
+  const problems = validateModel(edit.model);
+  if (problems.length) throw new Error(`${label}: the rewritten graph is invalid: ${problems[0]}`);
+  return edit.model;
 }
 
 /** The float32 values of a float initializer, or undefined when it is missing or not float32. */

@@ -90,7 +90,7 @@ function isBlockSize(b: number): boolean {
 }
 
 /** Checks a MatMulNBits block size (see isBlockSize). */
-export function checkBlockSize(b: number): number {
+function checkBlockSize(b: number): number {
   if (!isBlockSize(b)) {
     throw new SettingsError(`the block size must be a power of 2 of at least 16 (got ${b})`);
   }
@@ -187,7 +187,7 @@ export const QUANTIZE = declarePass({
     mixedBlockSize: s.mixedBlockSize,
     attention: s.attention,
   }),
-  needsCalibration: (s) => /^(int8-static|mixed)\b/.test(s.mode),
+  needsCalibration: (s) => ['int8-static', 'mixed'].includes(parseMode(s.mode).kind),
 });
 
 /** Validates raw settings and applies defaults (the quantize declaration's parse). */

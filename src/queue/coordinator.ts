@@ -16,15 +16,16 @@
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { QueueError, isUserError } from '../errors.ts';
-import { sha256File } from '../files.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
+import { pointName } from '../sweep/progress.ts';
 import { planAgainstStore, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
-import { ATTEMPTS, jobOptions, pointName, type PointJob } from './job.ts';
+import { ATTEMPTS, jobOptions, type PointJob } from './job.ts';
 
-export interface QueuedSweepOptions extends Omit<SweepOptions, 'jobs'> {
+/** `rerunStale` is left out: a coordinator keeps stale results (it does not forget the rows a rerun replaces). */
+export interface QueuedSweepOptions extends Omit<SweepOptions, 'jobs' | 'rerunStale'> {
   /** `redis://HOST:PORT[/DB]`. */
   queue: string;
   /** Only collect the points already queued (add none, retry none). */
@@ -117,7 +118,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
     throw e;
   }
-  const { spec, points, previous, stale, store } = plan;
+  const { spec, points, previous, stale, hash, store } = plan;
   const summary: QueuedSweepSummary = {
     store: resolve(opts.store),
     total: points.length,
@@ -138,11 +139,6 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   const started = new Set<string>();
   /** Per key, the failed runs already reported. */
   const reportedRuns = new Map<string, number>();
-  const hashes = new Map<string, Promise<string>>();
-  const hash = (file: string) => {
-    if (!hashes.has(file)) hashes.set(file, sha256File(file));
-    return hashes.get(file)!;
-  };
 
   const add = async (point: SweepPoint): Promise<void> => {
     await queue.add(pointName(point), { point, files: await pointFiles(point, hash) }, jobOptions(point.key, opts.retryDelayMs));

@@ -3,4 +3,4 @@ export { runQueuedSweep, type QueuedSweepOptions, type QueuedSweepSummary } from
 export { runQueueWorker, defaultWorkerCacheDir, DEFAULT_LOCK_MS, type QueueWorkerOptions, type WorkerEvent, type WorkerSummary } from './worker.ts';
 export { parseQueueUrl, checkRedisDriver, QUEUE_NAME, type QueueAddress } from './connection.ts';
 export { pointFiles, localizePoint, parsePathMapping, type FileTree, type ManifestFile, type PathMapping, type WorkerFiles } from './files.ts';
-export { jobOptions, pointName, ATTEMPTS, DEFAULT_RETRY_DELAY_MS, KEEP_FINISHED_S, type PointJob } from './job.ts';
+export { jobOptions, ATTEMPTS, DEFAULT_RETRY_DELAY_MS, KEEP_FINISHED_S, type PointJob } from './job.ts';

@@ -4,7 +4,6 @@
  * finished jobs stay in Redis are BullMQ job options, set here once for every coordinator.
  */
 import type { JobsOptions } from 'bullmq';
-import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import type { FileTree } from './files.ts';
 
@@ -14,9 +13,6 @@ export interface PointJob {
   /** The coordinator's folders and the files of them the point reads (files.ts). */
   files: FileTree[];
 }
-
-/** The job's return value, read back by the coordinator. */
-export type PointJobResult = PointResult;
 
 /** Runs of a point before it is stored as failed. */
 export const ATTEMPTS = 3;
@@ -39,9 +35,4 @@ export function jobOptions(key: string, retryDelayMs = DEFAULT_RETRY_DELAY_MS): 
     removeOnComplete: { age: KEEP_FINISHED_S },
     removeOnFail: { age: KEEP_FINISHED_S },
   };
-}
-
-/** 'sst2 · heads-0.4' for messages. */
-export function pointName(point: SweepPoint): string {
-  return `${point.model.name} · ${point.label}`;
 }

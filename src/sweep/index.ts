@@ -15,7 +15,7 @@ export { planSweep, slug, type SweepPoint, type PointBench, type PlanOptions, ty
 export { runPoint, type PointResult, type RunPointOptions } from './point.ts';
 export { runSweep, planAgainstStore, defaultWorkDir, defaultCacheDir, type SweepOptions, type SweepEvent, type SweepSummary, type StorePlan } from './run.ts';
 export { SweepStore, HEARTBEAT_STALE_MS, type StoredPoint, type PointStatus } from './store.ts';
-export { createSweepProgress, BestTracker, pointLine, type SweepProgress } from './progress.ts';
+export { createSweepProgress, BestTracker, pointLine, pointName, type SweepProgress } from './progress.ts';
 export { canonicalJson, hashOf, toolVersion, pointKey, pointFamily, pointIdentity, currentVersions, type PointVersions } from './key.ts';
 export { findStale, type StaleMatch } from './stale.ts';
 export { TRAINING_STEPS, isTrainingStep, parseTrainingStep, trainingStepKeys, type TrainingKind, type TrainingStepSpec } from './train-step.ts';

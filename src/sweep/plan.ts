@@ -86,6 +86,17 @@ export interface PlanOptions {
   workDir: string;
   /** Teacher logits cache for train / distill steps (default: runTraining's, ~/.cache/bert-compress). */
   cacheDir?: string;
+  /** sha256 of a file, memoized (default: a `memoizedSha256()` of this call's own). */
+  hash?: (file: string) => Promise<string>;
+}
+
+/** sha256File memoized by path: a file read by several points (or by the plan and the queue) is hashed once. */
+export function memoizedSha256(): (file: string) => Promise<string> {
+  const hashes = new Map<string, Promise<string>>();
+  return (file) => {
+    if (!hashes.has(file)) hashes.set(file, sha256File(file));
+    return hashes.get(file)!;
+  };
 }
 
 /** A file-system-safe version of a label. */
@@ -107,11 +118,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     }
   }
   const points: SweepPoint[] = [];
-  const hashes = new Map<string, Promise<string>>();
-  const hash = (file: string): Promise<string> => {
-    if (!hashes.has(file)) hashes.set(file, sha256File(file));
-    return hashes.get(file)!;
-  };
+  const hash = opts.hash ?? memoizedSha256();
   for (const m of spec.models) {
     const where = locateModel(m.path);
     const sha256 = await hash(where.onnx);

@@ -43,11 +43,16 @@ export class BestTracker {
   }
 }
 
+/** 'sst2 · heads-0.4': a point in messages. */
+export function pointName(point: SweepPoint): string {
+  return `${point.model.name} · ${point.label}`;
+}
+
 /** One line for a finished point, relative to its model's baseline when known. */
 export function pointLine(point: SweepPoint, r: PointResult, base: PointResult | undefined): string {
   const glue = r.glue === null ? 'GLUE -' : `GLUE ${(100 * r.glue).toFixed(2)}${base?.glue ? ` (${pct(r.glue / base.glue)})` : ''}`;
   const size = `${MB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
-  return `${point.model.name} · ${point.label}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
+  return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
 }
 
 /** Progress on `stream`: a bar when it is a TTY, lines otherwise. */
@@ -90,11 +95,11 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
       case 'skipped':
         finished++;
         bar?.update(finished);
-        write(`[${finished}/${total}] ${e.point.model.name} · ${e.point.label}: finished by another sweep`);
+        write(`[${finished}/${total}] ${pointName(e.point)}: finished by another sweep`);
         return;
       case 'failed':
         if (bar) bar.stop();
-        stream.write(`FAILED ${e.point.model.name} · ${e.point.label}: ${e.error}\n`);
+        stream.write(`FAILED ${pointName(e.point)}: ${e.error}\n`);
         if (bar) bar.start(total, finished, { best: best.describe() });
         return;
       default:

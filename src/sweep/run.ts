@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { errorMessage } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
-import { planSweep, type SweepPoint } from './plan.ts';
+import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
@@ -84,6 +84,8 @@ export interface StorePlan {
   previous: Map<string, PointResult>;
   /** Points whose stored results come from other code (see stale.ts), by key. */
   stale: Map<string, StaleMatch>;
+  /** The memoized sha256 the plan hashed its files with (a file hashed by the plan is not read again). */
+  hash: (file: string) => Promise<string>;
   /** Opened (created) only once the file is planned, so a bad sweep file leaves no store behind; the caller closes it. */
   store: SweepStore;
 }
@@ -92,7 +94,9 @@ export interface StorePlan {
 export async function planAgainstStore(opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale'>): Promise<StorePlan> {
   const spec = parseSweepFile(opts.file);
   const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
+  const hash = memoizedSha256();
   const points = await planSweep(spec, {
+    hash,
     glueDir,
     workDir: opts.workDir ?? defaultWorkDir(opts.store),
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
@@ -101,13 +105,11 @@ export async function planAgainstStore(opts: Pick<SweepOptions, 'file' | 'store'
   const keys = new Set(points.map((p) => p.key));
   const finished = store.finished();
   const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
-  const stale = findStale(
-    points.filter((p) => !previous.has(p.key)),
-    finished,
-    store.finishedPlans(),
-  );
+  const todo = points.filter((p) => !previous.has(p.key));
+  // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
+  const stale = todo.length > 0 ? findStale(todo, finished, store.finishedPlans()) : new Map<string, StaleMatch>();
   if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
-  return { spec, points, previous, stale, store };
+  return { spec, points, previous, stale, hash, store };
 }
 
 /** Runs a sweep: see the module comment. */

@@ -33,7 +33,10 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
     const plan = plans.get(s.key);
     if (planned.has(s.key) || plan === undefined) continue;
     const family = familyOf(plan);
-    if (family !== undefined) byFamily.set(family, [...(byFamily.get(family) ?? []), s]);
+    if (family === undefined) continue;
+    const same = byFamily.get(family);
+    if (same) same.push(s);
+    else byFamily.set(family, [s]);
   }
   if (byFamily.size === 0) return out;
   for (const p of points) {

@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import yargs from 'yargs';
-import { SettingsError } from '../../src/errors.ts';
 import { checkCalibrationFlag, stepsFromFlags, withPassFlags } from '../../src/cli/pass-flags.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import type { PassStep } from '../../src/pass/pass.ts';

@@ -20,8 +20,12 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
     const tokenizer = loadTokenizer(teacher);
     const b = source.batches[0];
     train.forEach((e, r) => {
-      const ids = tokenizer.encode(e.textA, e.textB, 128).ids;
-      expect(Array.from(b.inputIds.slice(r * b.seq, r * b.seq + ids.length), Number)).toEqual(ids);
+      const { ids, typeIds } = tokenizer.encode(e.textA, e.textB, 128);
+      const row = (a: BigInt64Array) => Array.from(a.slice(r * b.seq, (r + 1) * b.seq), Number);
+      const pad = b.seq - ids.length;
+      expect(row(b.inputIds)).toEqual([...ids, ...Array(pad).fill(tokenizer.padId)]);
+      expect(row(b.attentionMask)).toEqual([...ids.map(() => 1), ...Array(pad).fill(0)]);
+      expect(row(b.tokenTypeIds)).toEqual([...typeIds, ...Array(pad).fill(0)]);
       expect(b.labels[r]).toBe(e.label);
     });
   });

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SettingsError } from '../../src/errors.ts';
 import { ALL_PASSES } from '../../src/passes.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import { declarePass, fraction } from '../../src/pass/settings.ts';

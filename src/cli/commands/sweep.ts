@@ -9,7 +9,7 @@
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { createSweepProgress, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
+import { createSweepProgress, pointName, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
 import { out, err, type CliCommand } from '../command.ts';
 
 interface SweepArgs {
@@ -88,8 +88,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     out(
       `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
     );
-    if (summary.failed.length > 0)
-      err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => `${f.point.model.name} · ${f.point.label}`).join(', ')}`);
+    if (summary.failed.length > 0) err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
     if (summary.stale.length > 0) (args['rerun-stale'] ? out : err)(staleLine(summary.stale, args['rerun-stale']));
     out(`store: ${summary.store} (next: compress report ${store})`);
     return summary.failed.length > 0 ? 1 : 0;
@@ -102,7 +101,7 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean): string 
   const names =
     stale
       .slice(0, 4)
-      .map((s) => `${s.point.model.name} · ${s.point.label}`)
+      .map((s) => pointName(s.point))
       .join(', ') + (stale.length > 4 ? `, … (${stale.length - 4} more)` : '');
   const n = `${stale.length} point${stale.length === 1 ? '' : 's'}`;
   return rerun
@@ -152,8 +151,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
     `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} collected from the queue now${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
   );
   if (summary.failed.length > 0)
-    err(`failed (errors above; rerun without --follow to retry them): ${summary.failed.map((f) => `${f.point.model.name} · ${f.point.label}`).join(', ')}`);
-  if (summary.stale.length > 0) err(staleLine(summary.stale, false));
+    err(`failed (errors above; rerun without --follow to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
   const again = `compress sweep ${args.file} --queue ${queue} --store ${store} --follow`;
   if (summary.left > 0) err(`stopped: ${summary.left} points are still queued and the workers go on; collect them with: ${again}`);
   if (summary.notQueued.length > 0) err(`${summary.notQueued.length} points were not queued: run without --follow to queue them`);

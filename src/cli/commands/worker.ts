@@ -7,7 +7,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { pointLine } from '../../sweep/index.ts';
+import { pointLine, pointName } from '../../sweep/index.ts';
 import { err, type CliCommand } from '../command.ts';
 
 interface WorkerArgs {
@@ -80,11 +80,11 @@ export const workerCommand: CliCommand<WorkerArgs> = {
                 `worker ${process.pid} on ${e.queue}: ${e.concurrency} point${e.concurrency > 1 ? 's' : ''} at once, ${e.threads} thread${e.threads > 1 ? 's' : ''} each; Ctrl-C to stop`,
               );
             case 'start':
-              return err(`start ${e.point.key.slice(0, 12)} ${e.point.model.name} · ${e.point.label}${e.attempt > 1 ? ` (run ${e.attempt})` : ''}`);
+              return err(`start ${e.point.key.slice(0, 12)} ${pointName(e.point)}${e.attempt > 1 ? ` (run ${e.attempt})` : ''}`);
             case 'finished':
               return err(`done  ${e.point.key.slice(0, 12)} ${pointLine(e.point, e.result, undefined)}`);
             case 'failed':
-              return err(`FAILED ${e.point.key.slice(0, 12)} ${e.point.model.name} · ${e.point.label} (run ${e.attempt}): ${e.error}`);
+              return err(`FAILED ${e.point.key.slice(0, 12)} ${pointName(e.point)} (run ${e.attempt}): ${e.error}`);
             case 'log':
               return args.verbose || e.line.startsWith('queue ') || e.line.startsWith('fetching ') ? err(e.line) : undefined;
           }

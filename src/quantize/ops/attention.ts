@@ -7,7 +7,7 @@
 import type { Attribute } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../../onnx/tensor.ts';
-import { MS_DOMAIN } from '../graph-edit.ts';
+import { MS_DOMAIN, withoutTrailingEmpty } from '../graph-edit.ts';
 import { quantizeInt8 } from '../int8-weights.ts';
 import { schemeName, type OpQuantizer, type WeightScheme } from '../registry.ts';
 import { dynamicQuantized } from './dynamic-matmul.ts';
@@ -44,8 +44,7 @@ export const qAttention: OpQuantizer = {
     const attributes: Record<string, Attribute> = {};
     for (const [k, v] of Object.entries(node.attributes)) if (SHARED_ATTRIBUTES.has(k)) attributes[k] = v;
     const past = node.inputs[4] ?? '';
-    const inputs = [xq, weight, node.inputs[2], xs, scale, node.inputs[3] ?? '', xz, '', past];
-    while (inputs.length && !inputs[inputs.length - 1]) inputs.pop();
+    const inputs = withoutTrailingEmpty([xq, weight, node.inputs[2], xs, scale, node.inputs[3] ?? '', xz, '', past]);
     edit.importDomain(MS_DOMAIN);
     const qa = edit.makeNode('QAttention', inputs, [...node.outputs], attributes, MS_DOMAIN);
     edit.replaceNode(node, [qa]);

@@ -14,7 +14,7 @@
 import type { Node } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor, int8Tensor } from '../../onnx/tensor.ts';
-import { attr, MS_DOMAIN } from '../graph-edit.ts';
+import { attr, MS_DOMAIN, withoutTrailingEmpty } from '../graph-edit.ts';
 import { quantizeInt8 } from '../int8-weights.ts';
 import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { finishProjection, fusableBias, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
@@ -62,13 +62,6 @@ export function dynamicQuantized(x: string, before: Node, ctx: RewriteContext): 
   const out: [string, string, string] = [edit.fresh(`${x}_quantized`), edit.fresh(`${x}_scale`), edit.fresh(`${x}_zero_point`)];
   edit.insertBefore(before, [edit.makeNode('DynamicQuantizeLinear', [x], [...out])]);
   ctx.activations.set(key, out);
-  return out;
-}
-
-/** Node inputs without the empty (absent optional) ones at the end. */
-function withoutTrailingEmpty(inputs: string[]): string[] {
-  const out = [...inputs];
-  while (out.length && !out[out.length - 1]) out.pop();
   return out;
 }
 
