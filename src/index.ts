@@ -7,6 +7,8 @@ export { findBert, inspectModel, modelInputs, type BertStructure } from './bert/
 export { runPipeline, registerAllPasses, type PassStep } from './pass/index.ts';
 export { compressFile, type CompressOptions, type Lineage } from './export/compress.ts';
 export { exportHuggingFaceFolder } from './export/from-huggingface.ts';
+export { resolveModelRef, resolveModelSource, type ModelRefOptions, type ResolvedModelRef } from './export/model-ref.ts';
+export { downloadSnapshot, hubSettings, parseHubRef, isHubRef, HubError, type HubRef, type HubSettings, type Snapshot } from './hub/index.ts';
 export { evaluate, type EvalOptions, type EvalResult } from './eval/index.ts';
 export { benchModels, type BenchOptions, type BenchResult } from './bench/index.ts';
 export { buildGradientGraph } from './gradients/index.ts';

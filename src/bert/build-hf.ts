@@ -9,13 +9,14 @@ import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
 import { writeFileAtomic } from '../files.ts';
-import { type BertConfig, configFromHuggingFace, configToHuggingFace } from './config.ts';
+import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { bertParameters, type RandomInit } from './build-weights.ts';
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
 
 export interface HuggingFaceFolder {
-  config: BertConfig;
+  /** The config of the folder's model_type (BERT, DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT: see configFromHuggingFace). */
+  config: ExtendedBertConfig;
   /** Every tensor of the checkpoint by its name, as float32 (shape and stored dtype kept). */
   weights: Map<string, SafetensorsTensor>;
   /** The safetensors files read. */
@@ -65,7 +66,7 @@ function weightFiles(dir: string): string[] {
 }
 
 /**
- * Reads a Hugging Face BERT folder: its config (SettingsError when bert-compress cannot build it) and the tensors
+ * Reads a Hugging Face folder of a BERT-family model: its config (SettingsError when bert-compress cannot build it) and the tensors
  * of its safetensors file(s) (DataError when missing or malformed).
  */
 export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
@@ -90,7 +91,7 @@ export interface FolderBuildOptions extends BuildOptions {
   fillMissing?: RandomInit;
 }
 
-/** Builds the BertForSequenceClassification graph of a Hugging Face folder (see loadHuggingFaceFolder). */
+/** Builds the family's ForSequenceClassification graph of a Hugging Face folder (see loadHuggingFaceFolder). */
 export function buildFromHuggingFaceFolder(dir: string, opts: FolderBuildOptions = {}): Model {
   const { config, weights } = loadHuggingFaceFolder(dir);
   const { fillMissing, ...buildOpts } = opts;

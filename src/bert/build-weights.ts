@@ -45,7 +45,7 @@ export type WeightSource = ({ kind: 'random' } & RandomInit) | { kind: 'given'; 
 export const DEFAULT_INIT_STD = 0.02;
 
 /** The state-dict prefix of the encoder of each family. */
-const FAMILY_PREFIX: Record<BertFamily, string> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta' };
+const FAMILY_PREFIX: Record<BertFamily, string> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta', electra: 'electra', albert: 'albert' };
 
 /**
  * Hugging Face names (without `.weight` / `.bias`) of one encoder layer's parameters, by role. For DistilBERT the
@@ -66,6 +66,20 @@ export function layerParamNames(i: number, family: BertFamily = 'bert') {
       outputNorm: `${p}output_layer_norm`,
     };
   }
+  if (family === 'albert') {
+    // Layer group i's only layer (inner_group_num 1).
+    const p = `albert.encoder.albert_layer_groups.${i}.albert_layers.0.`;
+    return {
+      query: `${p}attention.query`,
+      key: `${p}attention.key`,
+      value: `${p}attention.value`,
+      attentionOutput: `${p}attention.dense`,
+      attentionNorm: `${p}attention.LayerNorm`,
+      intermediate: `${p}ffn`,
+      output: `${p}ffn_output`,
+      outputNorm: `${p}full_layer_layer_norm`,
+    };
+  }
   const p = `${FAMILY_PREFIX[family]}.encoder.layer.${i}.`;
   return {
     query: `${p}attention.self.query`,
@@ -81,14 +95,17 @@ export function layerParamNames(i: number, family: BertFamily = 'bert') {
 
 /**
  * Hugging Face names of the embeddings' parameters (full names, with `.weight`; `norm` without). `projection` is the
- * factorized word embedding's [hidden, E] projection (bert-compress's name; ALBERT's is
- * `albert.encoder.embedding_hidden_mapping_in`, which has a bias). DistilBERT has no token type table.
+ * factorized word embedding's [hidden, E] projection (bert-compress's name); for ALBERT it is the weight of
+ * `albert.encoder.embedding_hidden_mapping_in` (`mapping`, which has a bias and maps the whole normalized E-wide
+ * embeddings). DistilBERT has no token type table.
  */
 export function embeddingParamNames(family: BertFamily = 'bert') {
   const p = `${FAMILY_PREFIX[family]}.embeddings.`;
+  const mapping = family === 'electra' ? 'electra.embeddings_project' : 'albert.encoder.embedding_hidden_mapping_in';
   return {
     word: `${p}word_embeddings.weight`,
-    projection: `${p}word_embeddings_projection.weight`,
+    projection: family === 'albert' ? `${mapping}.weight` : `${p}word_embeddings_projection.weight`,
+    mapping,
     position: `${p}position_embeddings.weight`,
     tokenType: `${p}token_type_embeddings.weight`,
     norm: `${p}LayerNorm`,
@@ -97,7 +114,8 @@ export function embeddingParamNames(family: BertFamily = 'bert') {
 
 /**
  * Hugging Face names (without `.weight` / `.bias`) of the layers after the encoder, in order: BERT's pooler and
- * classifier; DistilBERT's pre_classifier and classifier; RoBERTa's classifier.dense and classifier.out_proj.
+ * classifier; DistilBERT's pre_classifier and classifier; RoBERTa's and ELECTRA's classifier.dense and
+ * classifier.out_proj.
  */
 export function headParamNames(family: BertFamily = 'bert'): { first: string; last: string } {
   switch (family) {
@@ -106,7 +124,10 @@ export function headParamNames(family: BertFamily = 'bert'): { first: string; la
     case 'distilbert':
       return { first: 'pre_classifier', last: 'classifier' };
     case 'roberta':
+    case 'electra':
       return { first: 'classifier.dense', last: 'classifier.out_proj' };
+    case 'albert':
+      return { first: 'albert.pooler', last: 'classifier' };
   }
 }
 
@@ -122,18 +143,21 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
     specs.push({ name: `${name}.weight`, dims: [out, inp], init: 'normal' });
     specs.push({ name: `${name}.bias`, dims: [out], init: 'zeros' });
   };
-  const norm = (name: string) => {
-    specs.push({ name: `${name}.weight`, dims: [h], init: 'ones' });
-    specs.push({ name: `${name}.bias`, dims: [h], init: 'zeros' });
+  const norm = (name: string, width = h) => {
+    specs.push({ name: `${name}.weight`, dims: [width], init: 'ones' });
+    specs.push({ name: `${name}.bias`, dims: [width], init: 'zeros' });
   };
   const emb = embeddingParamNames(family);
-  // RoBERTa's word and position tables both have padding_idx = pad_token_id.
-  const pad = family === 'roberta' ? { paddingIdx: c.padTokenId ?? 1 } : {};
-  specs.push({ name: emb.word, dims: [c.vocabSize, c.embeddingSize ?? h], init: 'embedding', ...pad });
-  if (c.embeddingSize !== undefined) specs.push({ name: emb.projection, dims: [h, c.embeddingSize], init: 'normal' });
-  specs.push({ name: emb.position, dims: [c.maxPositions, h], init: family === 'roberta' ? 'embedding' : 'normal', ...pad });
-  if (family !== 'distilbert') specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, h], init: 'normal' });
-  norm(emb.norm);
+  if (family === 'albert' || (family === 'electra' && c.embeddingSize !== undefined)) albertEmbeddingParameters(c, specs, linear, norm);
+  else {
+    // RoBERTa's word and position tables both have padding_idx = pad_token_id.
+    const pad = family === 'roberta' ? { paddingIdx: c.padTokenId ?? 1 } : {};
+    specs.push({ name: emb.word, dims: [c.vocabSize, c.embeddingSize ?? h], init: 'embedding', ...pad });
+    if (c.embeddingSize !== undefined) specs.push({ name: emb.projection, dims: [h, c.embeddingSize], init: 'normal' });
+    specs.push({ name: emb.position, dims: [c.maxPositions, h], init: family === 'roberta' ? 'embedding' : 'normal', ...pad });
+    if (family !== 'distilbert') specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, h], init: 'normal' });
+    norm(emb.norm);
+  }
   const hs = attentionHeadSize(c);
   const seen = new Set<number>();
   for (let i = 0; i < c.numLayers; i++) {
@@ -160,6 +184,27 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
   linear(head.first, h, h);
   linear(head.last, c.numLabels, h);
   return specs;
+}
+
+/**
+ * ALBERT's embeddings: word, position and token type tables [rows, E], the E-wide LayerNorm, then
+ * `albert.encoder.embedding_hidden_mapping_in` (E → hidden, with a bias), in AlbertForSequenceClassification's
+ * state-dict order (the mapping is the encoder's first parameter).
+ */
+function albertEmbeddingParameters(
+  c: ExtendedBertConfig,
+  specs: ParamSpec[],
+  linear: (name: string, out: number, inp: number) => void,
+  norm: (name: string, width: number) => void,
+): void {
+  const e = c.embeddingSize ?? c.hiddenSize;
+  // ELECTRA (embeddingSize set) has the same layout: `electra.embeddings.*` E-wide, then `electra.embeddings_project`.
+  const emb = embeddingParamNames(familyOf(c));
+  specs.push({ name: emb.word, dims: [c.vocabSize, e], init: 'embedding' });
+  specs.push({ name: emb.position, dims: [c.maxPositions, e], init: 'normal' });
+  specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, e], init: 'normal' });
+  norm(emb.norm, e);
+  linear(emb.mapping, c.hiddenSize, e);
 }
 
 function product(dims: readonly number[]): number {
@@ -193,13 +238,23 @@ export function randomBertWeights(config: ExtendedBertConfig, init: RandomInit):
   return new Map(bertParameters(config).map((s) => [s.name, randomParameter(s, init)]));
 }
 
+/** The top-level modules of each family's base model: a bare base-model checkpoint has their keys unprefixed. */
+const BASE_MODULES: Record<BertFamily, RegExp> = {
+  bert: /^(embeddings|encoder|pooler)\./,
+  distilbert: /^(embeddings|transformer)\./,
+  roberta: /^(embeddings|encoder|pooler)\./,
+  electra: /^(embeddings|embeddings_project|encoder)\./,
+  albert: /^(embeddings|encoder|pooler)\./,
+};
+
 /**
- * The Hugging Face name a checkpoint key stands for: BertModel checkpoints leave out the `bert.` prefix, and old
- * ones call LayerNorm parameters gamma/beta.
+ * The Hugging Face name a checkpoint key stands for: base-model checkpoints (BertModel, DistilBertModel,
+ * RobertaModel, ElectraModel, AlbertModel) leave out the family's prefix (`bert.`, `distilbert.`…), and old ones
+ * call LayerNorm parameters gamma/beta.
  */
-export function canonicalParamName(key: string): string {
+export function canonicalParamName(key: string, family: BertFamily = 'bert'): string {
   let k = key;
-  if (/^(embeddings|encoder|pooler)\./.test(k)) k = `bert.${k}`;
+  if (BASE_MODULES[family].test(k)) k = `${FAMILY_PREFIX[family]}.${k}`;
   if (k.includes('LayerNorm.')) k = k.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
   return k;
 }
@@ -238,7 +293,7 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
   const given = new Map<string, Float32Array>();
   const unused: string[] = [];
   for (const [key, value] of entriesOf(source.tensors)) {
-    const name = canonicalParamName(key);
+    const name = canonicalParamName(key, familyOf(config));
     const spec = byName.get(name);
     if (!spec || given.has(name)) {
       unused.push(key);

@@ -28,6 +28,14 @@
  * - `family` 'distilbert' / 'roberta': Hugging Face's parameter names, embeddings (DistilBERT: word + position;
  *   RoBERTa: word + token type 0 + padding-aware positions from CumSum) and heads (pre_classifier + ReLU +
  *   classifier; dense + Tanh + out_proj on token 0); the graph inputs are then input_ids and attention_mask only;
+ * - `family` 'electra': BERT's embeddings in (word + token type) + position order, under `/electra`; with
+ *   `embeddingSize` the tables and LayerNorm are that wide and `embeddings_project` (MatMul + bias) maps them to the
+ *   hidden width; head classifier.dense + exact GELU + out_proj on token 0 (ElectraClassificationHead), no pooler;
+ * - `family` 'albert': AlbertForSequenceClassification: E-wide tables summed as transformers does (word + token type)
+ *   + position, LayerNorm(E), then `embedding_hidden_mapping_in` (E → hidden, MatMul + bias); each layer runs its
+ *   group's AlbertLayer (`/albert/encoder/albert_layer_groups.<g>/albert_layers.0/…`; a module that runs again gets
+ *   the numbered node names `…/MatMul_1`, as torch writes repeated calls); pooler + Tanh + classifier; no dropout on
+ *   the FFN output (ALBERT's ff_chunk has none);
  * - `layers`: heads and FFN width per layer (head width `attentionHeadSize`); a layer with 0 heads adds its
  *   `attention.output.dense.bias` to the residual stream in place of attention, Add(x, b), the form prune-heads
  *   writes and discovery reads as a layer without attention;
@@ -89,7 +97,7 @@ export const BERT_OUTPUT = 'logits';
 
 /** The graph inputs of a family's model (DistilBERT and RoBERTa have no token_type_ids), before any dropout mask. */
 export function familyInputNames(family: BertFamily = 'bert'): readonly string[] {
-  return family === 'bert' ? BERT_INPUTS : BERT_INPUTS.slice(0, 2);
+  return family === 'bert' || family === 'albert' || family === 'electra' ? BERT_INPUTS : BERT_INPUTS.slice(0, 2);
 }
 
 /** Prefix of the dropout mask inputs: `dropout_mask.0`, `dropout_mask.1`… in graph order. */
@@ -229,6 +237,7 @@ function rootScope(ctx: Ctx): string {
  * family's layout.
  */
 function embeddings(ctx: Ctx, inputIds: string, tokenTypeIds: string): string {
+  if (ctx.family === 'albert' || ctx.family === 'electra') return projectedEmbeddings(ctx, inputIds, tokenTypeIds);
   const { g, c } = ctx;
   const s = `${rootScope(ctx)}/embeddings`;
   const h = c.hiddenSize;
@@ -253,6 +262,28 @@ function embeddings(ctx: Ctx, inputIds: string, tokenTypeIds: string): string {
   }
   const normed = layerNorm(ctx, `${s}/LayerNorm`, names.norm, all);
   return dropout(ctx, `${s}/dropout`, normed, hiddenDims(ctx), 'embeddings');
+}
+
+/**
+ * AlbertEmbeddings / ElectraEmbeddings in E = embeddingSize: (word + token type) + position, as transformers adds
+ * them, LayerNorm(E) and dropout, then the E → hidden Linear with its bias: ALBERT's encoder.embedding_hidden_mapping_in,
+ * ELECTRA's embeddings_project (which ELECTRA has only when embeddingSize is set, i.e. differs from hiddenSize).
+ */
+function projectedEmbeddings(ctx: Ctx, inputIds: string, tokenTypeIds: string): string {
+  const { g, c } = ctx;
+  const s = `${rootScope(ctx)}/embeddings`;
+  const e = c.embeddingSize ?? c.hiddenSize;
+  const names = embeddingParamNames(ctx.family);
+  const positionIds = rangePositions(ctx, s, inputIds);
+  const word = g.op(`${s}/word_embeddings`, 'Gather', [param(ctx, names.word, [c.vocabSize, e]), inputIds]);
+  const type = g.op(`${s}/token_type_embeddings`, 'Gather', [param(ctx, names.tokenType, [c.typeVocabSize, e]), tokenTypeIds]);
+  const pos = g.op(`${s}/position_embeddings`, 'Gather', [param(ctx, names.position, [c.maxPositions, e]), positionIds]);
+  const sum = g.op(s, 'Add', [g.op(s, 'Add', [word, type]), pos]);
+  const normed = layerNorm(ctx, `${s}/LayerNorm`, names.norm, sum, e);
+  const dropped = dropout(ctx, `${s}/dropout`, normed, [ctx.batch, ctx.seq, e], 'embeddings');
+  if (ctx.family === 'electra' && c.embeddingSize === undefined) return dropped;
+  if (ctx.family === 'electra') return linear(ctx, '/electra/embeddings_project', names.mapping, dropped, c.hiddenSize, e);
+  return linear(ctx, '/albert/encoder/embedding_hidden_mapping_in', names.mapping, dropped, c.hiddenSize, e);
 }
 
 /** position_ids = arange(seq_len).unsqueeze(0). */
@@ -332,11 +363,11 @@ function unsqueeze(ctx: Ctx, scope: string, x: string, axes: number[], constant:
  * LayerNorm over the last axis as torch's symbolic writes it: from opset 17 one LayerNormalization node, below it
  * the opset-9 decomposition.
  */
-function layerNorm(ctx: Ctx, scope: string, paramName: string, x: string): string {
+function layerNorm(ctx: Ctx, scope: string, paramName: string, x: string, width = ctx.c.hiddenSize): string {
   const { g, c } = ctx;
   if (ctx.opset >= 17) {
-    const scale = param(ctx, `${paramName}.weight`, [c.hiddenSize]);
-    const bias = param(ctx, `${paramName}.bias`, [c.hiddenSize]);
+    const scale = param(ctx, `${paramName}.weight`, [width]);
+    const bias = param(ctx, `${paramName}.bias`, [width]);
     return g.op(scope, 'LayerNormalization', [x, scale, bias], { epsilon: attr.float(c.layerNormEps), axis: attr.int(-1) });
   }
   const axes = { axes: attr.ints([-1]) };
@@ -347,8 +378,8 @@ function layerNorm(ctx: Ctx, scope: string, paramName: string, x: string): strin
   const plusEps = g.op(scope, 'Add', [variance, g.floatScalar(scope, c.layerNormEps)]);
   const std = g.op(scope, 'Sqrt', [plusEps]);
   const normed = g.op(scope, 'Div', [centered, std]);
-  const scaled = g.op(scope, 'Mul', [normed, param(ctx, `${paramName}.weight`, [c.hiddenSize])]);
-  return g.op(scope, 'Add', [scaled, param(ctx, `${paramName}.bias`, [c.hiddenSize])]);
+  const scaled = g.op(scope, 'Mul', [normed, param(ctx, `${paramName}.weight`, [width])]);
+  return g.op(scope, 'Add', [scaled, param(ctx, `${paramName}.bias`, [width])]);
 }
 
 /**
@@ -398,12 +429,37 @@ interface LayerScopes {
   output: string;
   /** Scope of the residual Add after the FFN. */
   outputAdd: string;
-  /** Scope of the FFN output's dropout. */
-  outputDropout: string;
+  /** Scope of the FFN output's dropout (none in ALBERT). */
+  outputDropout?: string;
+  /** Scope of the attention output's dropout (default `<attentionAdd>/dropout`). */
+  attentionDropout?: string;
+  /** Scope of the attention probabilities' dropout (default `<self>/dropout`). */
+  probsDropout?: string;
   outputNorm: string;
 }
 
 function layerScopes(family: BertFamily, i: number): LayerScopes {
+  if (family === 'albert') {
+    // AlbertLayer of group i (its module runs once per layer of the group: the writer numbers the repeated nodes).
+    const s = `/albert/encoder/albert_layer_groups.${i}/albert_layers.0`;
+    const a = `${s}/attention`;
+    return {
+      self: a,
+      query: `${a}/query`,
+      key: `${a}/key`,
+      value: `${a}/value`,
+      attentionOutput: `${a}/dense`,
+      attentionAdd: a,
+      attentionDropout: `${a}/output_dropout`,
+      probsDropout: `${a}/attention_dropout`,
+      attentionNorm: `${a}/LayerNorm`,
+      intermediate: `${s}/ffn`,
+      activation: `${s}/activation`,
+      output: `${s}/ffn_output`,
+      outputAdd: s,
+      outputNorm: `${s}/full_layer_layer_norm`,
+    };
+  }
   if (family === 'distilbert') {
     const s = `/distilbert/transformer/layer.${i}`;
     const a = `${s}/attention`;
@@ -467,7 +523,7 @@ function selfAttention(ctx: Ctx, i: number, x: string, mask: string, sc: LayerSc
   // Below opset 13 torch's softmax symbolic writes the last dim of the rank-4 scores as a positive axis (Softmax-1/11
   // coerce to 2-D at `axis`, the same as Softmax-13 for the last axis).
   const softmax = g.op(s, 'Softmax', [masked], { axis: attr.int(ctx.opset < 13 ? 3 : -1) });
-  const probs = dropout(ctx, `${s}/dropout`, softmax, [ctx.batch, heads, ctx.seq, ctx.seq], `layer ${i} attention probabilities`);
+  const probs = dropout(ctx, sc.probsDropout ?? `${s}/dropout`, softmax, [ctx.batch, heads, ctx.seq, ctx.seq], `layer ${i} attention probabilities`);
   const context = g.op(s, 'MatMul', [probs, vT]);
   const merged = g.op(s, 'Transpose', [context], { perm: attr.ints([0, 2, 1, 3]) });
   return viewKeepingTwoDims(ctx, s, merged, [width]);
@@ -477,13 +533,8 @@ function selfAttention(ctx: Ctx, i: number, x: string, mask: string, sc: LayerSc
 function activation(ctx: Ctx, scope: string, x: string): string {
   const { g, c } = ctx;
   switch (c.activation) {
-    case 'gelu': {
-      // F.gelu (exact): x · 0.5 · (1 + erf(x / √2)), written as torch's opset-9 symbolic does.
-      const erf = g.op(scope, 'Erf', [g.op(scope, 'Div', [x, g.floatScalar(scope, SQRT2_F32)])]);
-      const onePlus = g.op(scope, 'Add', [erf, g.floatScalar(scope, 1)]);
-      const prod = g.op(scope, 'Mul', [x, onePlus]);
-      return g.op(scope, 'Mul', [prod, g.floatScalar(scope, 0.5)]);
-    }
+    case 'gelu':
+      return exactGelu(ctx, scope, x);
     case 'gelu_tanh': {
       // HF gelu_new: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), as traced.
       const half = g.op(scope, 'Mul', [x, g.floatScalar(scope, 0.5)]);
@@ -499,6 +550,15 @@ function activation(ctx: Ctx, scope: string, x: string): string {
   }
 }
 
+/** F.gelu (exact): x · 0.5 · (1 + erf(x / √2)), written as torch's opset-9 symbolic does. */
+function exactGelu(ctx: Ctx, scope: string, x: string): string {
+  const { g } = ctx;
+  const erf = g.op(scope, 'Erf', [g.op(scope, 'Div', [x, g.floatScalar(scope, SQRT2_F32)])]);
+  const onePlus = g.op(scope, 'Add', [erf, g.floatScalar(scope, 1)]);
+  const prod = g.op(scope, 'Mul', [x, onePlus]);
+  return g.op(scope, 'Mul', [prod, g.floatScalar(scope, 0.5)]);
+}
+
 /**
  * One encoder layer: attention (or, with 0 heads, the constant output-projection bias), residual + LayerNorm,
  * feed-forward, residual + LayerNorm. Layers of a shared group read the group's parameters.
@@ -506,7 +566,7 @@ function activation(ctx: Ctx, scope: string, x: string): string {
 function encoderLayer(ctx: Ctx, i: number, x: string, mask: string): string {
   const { g, c } = ctx;
   const names = layerParamNames(layerGroupOf(c, i), ctx.family);
-  const sc = layerScopes(ctx.family, i);
+  const sc = layerScopes(ctx.family, ctx.family === 'albert' ? layerGroupOf(c, i) : i);
   const h = c.hiddenSize;
   const { numHeads, intermediateSize } = layerSizes(c, i);
 
@@ -518,13 +578,16 @@ function encoderLayer(ctx: Ctx, i: number, x: string, mask: string): string {
     branch = param(ctx, `${names.attentionOutput}.bias`, [h]);
   }
   // DistilBERT applies no dropout to the attention output projection.
-  if (ctx.family !== 'distilbert') branch = dropout(ctx, `${sc.attentionAdd}/dropout`, branch, hiddenDims(ctx), `layer ${i} attention output`);
+  if (ctx.family !== 'distilbert') {
+    branch = dropout(ctx, sc.attentionDropout ?? `${sc.attentionAdd}/dropout`, branch, hiddenDims(ctx), `layer ${i} attention output`);
+  }
   const attnOut = layerNorm(ctx, sc.attentionNorm, names.attentionNorm, g.op(sc.attentionAdd, 'Add', [x, branch]));
 
   const up = linear(ctx, sc.intermediate, names.intermediate, attnOut, intermediateSize, h);
   const act = activation(ctx, sc.activation, up);
   const down = linear(ctx, sc.output, names.output, act, h, intermediateSize);
-  const dropped = dropout(ctx, sc.outputDropout, down, hiddenDims(ctx), `layer ${i} FFN output`);
+  // ALBERT's ff_chunk applies no dropout to the FFN output.
+  const dropped = sc.outputDropout ? dropout(ctx, sc.outputDropout, down, hiddenDims(ctx), `layer ${i} FFN output`) : down;
   return layerNorm(ctx, sc.outputNorm, names.outputNorm, g.op(sc.outputAdd, 'Add', [attnOut, dropped]));
 }
 
@@ -553,6 +616,21 @@ function classifierHead(ctx: Ctx, hidden: string): void {
       const pre = gemm(ctx, '/pre_classifier', names.first, firstToken(ctx, '', hidden), h);
       const relu = g.op('/ReLU', 'Relu', [pre]);
       gemm(ctx, '/classifier', names.last, drop('/dropout', relu), c.numLabels, BERT_OUTPUT);
+      return;
+    }
+    case 'albert': {
+      // AlbertModel: pooler_activation(pooler(sequence_output[:, 0])), the indexing in AlbertModel's scope.
+      const first = firstToken(ctx, '/albert', hidden);
+      const pooled = g.op('/albert/pooler_activation', 'Tanh', [gemm(ctx, '/albert/pooler', names.first, first, h)]);
+      gemm(ctx, '/classifier', names.last, drop('/dropout', pooled), c.numLabels, BERT_OUTPUT);
+      return;
+    }
+    case 'electra': {
+      // ElectraClassificationHead: get_activation('gelu') whatever the config's hidden_act.
+      const s = '/classifier';
+      const dense = gemm(ctx, `${s}/dense`, names.first, drop(`${s}/dropout`, firstToken(ctx, s, hidden)), h);
+      const gelu = exactGelu(ctx, `${s}/activation`, dense);
+      gemm(ctx, `${s}/out_proj`, names.last, drop(`${s}/dropout`, gelu), c.numLabels, BERT_OUTPUT);
       return;
     }
     case 'roberta': {

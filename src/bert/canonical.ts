@@ -16,7 +16,7 @@
  * layouts the builder cannot write (another activation, LayerNorm epsilons that differ, head sizes that differ
  * between layers, a different attention scale).
  */
-import { attrFloat, attrInt, attrInts, attrString, type Model, type Tensor } from '../onnx/graph.ts';
+import { attrFloat, attrInt, attrInts, attrString, type Model, type Node, type Tensor } from '../onnx/graph.ts';
 import { isFloatType } from '../onnx/dtype.ts';
 import { numElements, readFloat32 } from '../onnx/tensor.ts';
 import { SettingsError } from '../errors.ts';
@@ -25,6 +25,7 @@ import { buildBert, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
 import { embeddingParamNames, headParamNames, layerParamNames } from './build-weights.ts';
 import { findBert } from './discover.ts';
+import { classifyActivation } from './discover/feed-forward.ts';
 import { GraphContext } from './discover/graph-context.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer, LayerNorm, Linear, Quantization } from './structure.ts';
 
@@ -101,6 +102,7 @@ function refuseQuantized(s: BertStructure): void {
   const e = s.embeddings;
   check('the word embedding', e.word.quantization);
   linear('the word embedding projection', e.word.projection);
+  linear('the embeddings mapping', e.mapping);
   check('the position embedding', e.position?.quantization);
   check('the token type embedding', e.tokenType?.quantization);
   for (const l of s.layers) {
@@ -127,10 +129,11 @@ function refuseHead(s: BertStructure): void {
   if (head.kind === 'pretraining') refuse('pretraining heads (MLM + NSP) are not supported yet: only sequence classifiers are rebuilt');
   if (head.kind !== 'sequence-classification') refuse(`the model has a ${head.kind} head: only sequence classifiers are rebuilt`);
   if (head.outputs.length !== 1) refuse(`the head writes ${head.outputs.length} outputs; expected one (the logits)`);
-  const expected = s.family === 'bert' ? 1 : 2;
-  if (s.family === 'bert' && !s.pooler) refuse('the BERT classifier has no pooler (dense + tanh on the first token)');
+  const pooled = s.family === 'bert' || s.family === 'albert';
+  const expected = pooled ? 1 : 2;
+  if (pooled && !s.pooler) refuse(`the ${s.family === 'bert' ? 'BERT' : 'ALBERT'} classifier has no pooler (dense + tanh on the first token)`);
   if (head.linears.length !== expected) {
-    refuse(`the ${s.family} head has ${head.linears.length} dense layers${s.family === 'bert' ? ' after the pooler' : ''}; expected ${expected}`);
+    refuse(`the ${s.family} head has ${head.linears.length} dense layers${pooled ? ' after the pooler' : ''}; expected ${expected}`);
   }
 }
 
@@ -202,6 +205,11 @@ function setNorm(weights: Map<string, Float32Array>, reader: WeightReader, name:
 
 /** Word (and its projection), position and token type tables, the embeddings LayerNorm; sizes into `config`. */
 function readEmbeddings(model: Model, s: BertStructure, reader: WeightReader, config: ExtendedBertConfig, weights: Map<string, Float32Array>): void {
+  if (s.family === 'albert' || (s.family === 'electra' && s.embeddings.mapping)) return readAlbertEmbeddings(s, reader, config, weights);
+  if (s.embeddings.mapping)
+    refuse(`the ${s.family} embeddings are mapped to the hidden width by a Linear after their LayerNorm, which only ALBERT and ELECTRA have`);
+  if (s.family === 'electra' && s.embeddings.word.projection)
+    refuse('the ELECTRA word embedding is factorized: the builder writes ELECTRA only with its own embeddings_project');
   const e = s.embeddings;
   const h = s.hiddenSize;
   const names = embeddingParamNames(s.family);
@@ -234,6 +242,31 @@ function readEmbeddings(model: Model, s: BertStructure, reader: WeightReader, co
   }
   if (s.family === 'roberta') config.padTokenId = robertaPadding(model, s);
   setNorm(weights, reader, names.norm, e.norm, h);
+}
+
+/**
+ * ALBERT's (and ELECTRA's, when narrower) E-wide tables and LayerNorm, and the mapping to the hidden width; E into
+ * `config.embeddingSize`.
+ */
+function readAlbertEmbeddings(s: BertStructure, reader: WeightReader, config: ExtendedBertConfig, weights: Map<string, Float32Array>): void {
+  const e = s.embeddings;
+  const names = embeddingParamNames(s.family);
+  if (!e.mapping) refuse('the ALBERT embeddings have no Linear mapping them to the hidden width (embedding_hidden_mapping_in)');
+  if (e.word.projection) refuse('the ALBERT word embedding has its own projection besides the mapping to the hidden width');
+  if (!e.position || !e.tokenType) refuse('the ALBERT embeddings have no position or no token type table');
+  const width = e.mapping.inFeatures;
+  for (const t of [e.word, e.position, e.tokenType]) {
+    const dims = reader.tensor(t.weight).dims;
+    if (dims.length !== 2 || dims[1] !== width) refuse(`embedding table '${t.weight}' has shape [${dims.join(', ')}], not [rows, ${width}]`);
+  }
+  weights.set(names.word, reader.floats(e.word.weight, e.word.rows * width));
+  weights.set(names.position, reader.floats(e.position.weight, e.position.rows * width));
+  weights.set(names.tokenType, reader.floats(e.tokenType.weight, e.tokenType.rows * width));
+  setNorm(weights, reader, names.norm, e.norm, width);
+  setLinear(weights, reader, names.mapping, e.mapping);
+  config.embeddingSize = width;
+  config.maxPositions = e.position.rows;
+  config.typeVocabSize = e.tokenType.rows;
 }
 
 /**
@@ -409,18 +442,42 @@ function headActivation(model: Model, first: Linear): string | undefined {
   return op?.opType.toLowerCase();
 }
 
+/**
+ * The activation computed between two projections (ELECTRA's head: the erf GELU pattern, or a Gelu op), named as
+ * discovery names FFN activations; undefined when the nodes between them are not one it knows.
+ */
+function activationBetween(model: Model, first: Linear, second: Linear): string | undefined {
+  const ctx = new GraphContext(model, 'canonical rebuild');
+  const start = ctx.source(first.output);
+  const node = model.graph.nodes.find((n) => n.name === second.node);
+  const nodes: Node[] = [];
+  const stack = node ? [node.inputs[0]] : [];
+  while (stack.length && nodes.length <= 16) {
+    const v = stack.pop()!;
+    const p = ctx.source(v) === start ? undefined : ctx.producerOf(v);
+    if (!p || p.opType === 'Constant' || nodes.includes(p)) continue;
+    nodes.push(p);
+    stack.push(...p.inputs.filter((i) => i && !ctx.constant(i)));
+  }
+  try {
+    return classifyActivation(ctx, 'head', nodes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pooler and classifier (BERT) or the family's two head projections. */
 function readHead(model: Model, s: BertStructure, reader: WeightReader, weights: Map<string, Float32Array>): void {
   const names = headParamNames(s.family);
   const head = s.head!;
-  if (s.family === 'bert') {
+  if (s.family === 'bert' || s.family === 'albert') {
     if (s.pooler!.activation !== 'tanh') refuse(`the pooler activation is ${s.pooler!.activation}, not tanh`);
     setLinear(weights, reader, names.first, s.pooler!.dense);
     setLinear(weights, reader, names.last, head.linears[0]);
     return;
   }
-  const expected = s.family === 'distilbert' ? 'relu' : 'tanh';
-  const act = headActivation(model, head.linears[0]);
+  const expected = s.family === 'distilbert' ? 'relu' : s.family === 'electra' ? 'gelu' : 'tanh';
+  const act = s.family === 'electra' ? activationBetween(model, head.linears[0], head.linears[1]) : headActivation(model, head.linears[0]);
   if (act !== expected) refuse(`the ${s.family} head applies ${act ?? 'no activation'} between its projections, not ${expected}`);
   setLinear(weights, reader, names.first, head.linears[0]);
   setLinear(weights, reader, names.last, head.linears[1]);

@@ -5,6 +5,7 @@
  */
 import { SettingsError } from '../errors.ts';
 import type { ModelFamily } from './structure.ts';
+import { albertConfigFromHuggingFace } from './albert-config.ts';
 
 /** Feed-forward activation: 'gelu' is the exact erf GELU; 'gelu_tanh' is the tanh approximation (HF gelu_new). */
 export type BertActivation = 'gelu' | 'gelu_tanh' | 'relu';
@@ -150,10 +151,10 @@ export function headSize(config: BertConfig): number {
   return config.hiddenSize / config.numHeads;
 }
 
-/** Layout families the builder writes (discovery's ModelFamily): BERT, DistilBERT, RoBERTa / XLM-R. */
+/** Layout families the builder writes (discovery's ModelFamily): BERT, DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT. */
 export type BertFamily = ModelFamily;
 
-export const BERT_FAMILIES: readonly BertFamily[] = ['bert', 'distilbert', 'roberta'];
+export const BERT_FAMILIES: readonly BertFamily[] = ['bert', 'distilbert', 'roberta', 'electra', 'albert'];
 
 /** Sizes of one encoder layer; numHeads 0 is a layer without attention (every head pruned). */
 export interface LayerSizes {
@@ -172,6 +173,15 @@ export interface ExtendedBertConfig extends BertConfig {
    * BertForSequenceClassification, DistilBertForSequenceClassification (no token types, no pooler; head =
    * pre_classifier + ReLU + classifier; typeVocabSize is ignored) or RobertaForSequenceClassification / XLM-R
    * (padding-aware positions, no token_type_ids input: token type 0 for every token; head = dense + tanh + out_proj).
+   * 'albert' (AlbertForSequenceClassification): `embeddingSize` is then required and is the width of the word,
+   * position and token type tables and of the embeddings LayerNorm, followed by the biased Linear
+   * `albert.encoder.embedding_hidden_mapping_in` to hiddenSize; layers are named
+   * `albert.encoder.albert_layer_groups.<g>.albert_layers.0.…` by their group (layerGroups); head = pooler + Tanh +
+   * classifier.
+   * 'electra' (ElectraForSequenceClassification): BERT's embeddings and encoder under `electra.`; with `embeddingSize`
+   * the word, position and token type tables and the embeddings LayerNorm are that wide, followed by the biased Linear
+   * `electra.embeddings_project` to hiddenSize (transformers has it only when embedding_size ≠ hidden_size); head =
+   * classifier.dense + exact GELU + classifier.out_proj on the first token, no pooler.
    */
   family?: BertFamily;
   /** Width of one attention head (default hiddenSize / numHeads); needed when heads were pruned. */
@@ -233,6 +243,7 @@ function checkExtensions(c: ExtendedBertConfig, fail: (msg: string) => never): v
   if (c.attentionHeadSize !== undefined && !isInt(c.attentionHeadSize, 1))
     fail(`attentionHeadSize must be a positive integer (got ${show(c.attentionHeadSize)})`);
   if (c.embeddingSize !== undefined && !isInt(c.embeddingSize, 1)) fail(`embeddingSize must be a positive integer (got ${show(c.embeddingSize)})`);
+  if (c.family === 'albert' && c.embeddingSize === undefined) fail('embeddingSize is required for family albert (its embeddings are that wide)');
   if (c.padTokenId !== undefined && (!isInt(c.padTokenId, 0) || c.padTokenId >= c.vocabSize)) {
     fail(`padTokenId must be an integer in [0, vocabSize) (got ${show(c.padTokenId)})`);
   }
@@ -303,8 +314,21 @@ const HF_ACTIVATIONS: Record<string, BertActivation> = {
   relu: 'relu',
 };
 
+/** BERT-layout keys of a config.json and transformers' defaults for those a file leaves out. */
+interface HfDefaults {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act: string;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  layer_norm_eps: number;
+}
+
 /** Defaults of transformers' BertConfig for keys a config.json may leave out. */
-const HF_DEFAULTS = {
+const HF_DEFAULTS: Readonly<HfDefaults> = {
   vocab_size: 30522,
   hidden_size: 768,
   num_hidden_layers: 12,
@@ -314,31 +338,83 @@ const HF_DEFAULTS = {
   max_position_embeddings: 512,
   type_vocab_size: 2,
   layer_norm_eps: 1e-12,
+};
+
+/** RobertaConfig's defaults (XLMRobertaConfig keeps BertConfig's vocab_size); both default pad_token_id to 1. */
+const ROBERTA_DEFAULTS: Readonly<HfDefaults> = { ...HF_DEFAULTS, vocab_size: 50265 };
+
+/** ElectraConfig's defaults (electra-small); embedding_size defaults to 128. */
+const ELECTRA_DEFAULTS: Readonly<HfDefaults> = { ...HF_DEFAULTS, hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024 };
+
+/** DistilBertConfig's keys and defaults (its LayerNorms use eps 1e-12, not a config key). */
+const DISTILBERT_DEFAULTS = {
+  vocab_size: 30522,
+  max_position_embeddings: 512,
+  n_layers: 6,
+  n_heads: 12,
+  dim: 768,
+  hidden_dim: 3072,
+  activation: 'gelu',
 } as const;
 
+/** DistilBertConfig's names of the fields, for error messages. */
+const DISTILBERT_NAMES: FieldNames = {
+  ...HF_NAMES,
+  numLayers: 'n_layers',
+  hiddenSize: 'dim',
+  numHeads: 'n_heads',
+  intermediateSize: 'hidden_dim',
+  activation: 'activation',
+};
+
+/** The `model_type` values configFromHuggingFace reads. */
+export const HF_MODEL_TYPES = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'electra', 'albert'] as const;
+
+type Fail = (msg: string) => never;
+
 /**
- * Reads a Hugging Face BERT `config.json` (parsed JSON). Keys left out take transformers' BertConfig defaults; the
- * label count comes from `num_labels`, else `id2label`, else 2 (as transformers does). `label` names the file in
- * error messages. Throws SettingsError for configs bert-compress cannot build (non-BERT model types, relative
- * position embeddings, unknown activations, bad sizes).
+ * Reads a Hugging Face `config.json` (parsed JSON) by its `model_type` (none means 'bert'): BERT, DistilBERT,
+ * RoBERTa, XLM-RoBERTa, ELECTRA and ALBERT (albert-config.ts), into the config of the family's
+ * ForSequenceClassification model (`family` set for all but BERT, which reads exactly as a plain BertConfig). Keys
+ * left out take the defaults of transformers' config class; the label count comes from `num_labels`, else
+ * `id2label`, else 2 (as transformers does). `label` names the file in error messages, which use the config.json key
+ * names. Throws SettingsError for configs bert-compress cannot build (other model types, relative position
+ * embeddings, decoders, unknown activations, bad sizes).
  */
-export function configFromHuggingFace(json: unknown, label = 'config.json'): BertConfig {
-  const fail = (msg: string): never => {
+export function configFromHuggingFace(json: unknown, label = 'config.json'): ExtendedBertConfig {
+  const fail: Fail = (msg: string): never => {
     throw new SettingsError(`${label}: ${msg}`);
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('not a JSON object');
   const j = json as Record<string, unknown>;
-  if (j.model_type !== undefined && j.model_type !== 'bert') fail(`model_type is '${String(j.model_type)}', not 'bert'`);
-  const pet = j.position_embedding_type;
-  if (pet !== undefined && pet !== null && pet !== 'absolute') fail(`position_embedding_type '${String(pet)}' is not supported (only 'absolute')`);
-  if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
-
-  const get = <K extends keyof typeof HF_DEFAULTS>(k: K): unknown => (j[k] === undefined || j[k] === null ? HF_DEFAULTS[k] : j[k]);
-  const act = get('hidden_act');
-  if (typeof act !== 'string' || !(act in HF_ACTIVATIONS)) {
-    fail(`hidden_act ${show(act)} is not supported (use one of ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+  const type = j.model_type ?? 'bert';
+  switch (type) {
+    case 'bert':
+      return bertKeys(j, fail, label, HF_DEFAULTS);
+    case 'distilbert':
+      return distilbertConfig(j, fail, label);
+    case 'roberta':
+    case 'xlm-roberta':
+      return robertaConfig(j, fail, label, type === 'roberta' ? ROBERTA_DEFAULTS : HF_DEFAULTS);
+    case 'electra':
+      return electraConfig(j, fail, label);
+    case 'albert':
+      return albertConfigFromHuggingFace(j, label);
+    default:
+      return fail(`model_type ${show(type)} is not supported (supported: ${HF_MODEL_TYPES.join(', ')})`);
   }
+}
 
+/** The activation a config.json names under `key`. */
+function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
+  if (typeof value !== 'string' || !(value in HF_ACTIVATIONS)) {
+    fail(`${key} ${show(value)} is not supported (use one of ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+  }
+  return HF_ACTIVATIONS[value as string];
+}
+
+/** Label names, label count and problem type of a config.json. */
+function hfLabels(j: Record<string, unknown>, fail: Fail): Pick<BertConfig, 'numLabels' | 'id2label' | 'problemType'> {
   let id2label: string[] | undefined;
   if (j.id2label !== undefined && j.id2label !== null) {
     if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) fail('id2label must be an object of label id to name');
@@ -356,7 +432,21 @@ export function configFromHuggingFace(json: unknown, label = 'config.json'): Ber
   let numLabels: unknown = j.num_labels;
   if (numLabels === undefined || numLabels === null) numLabels = id2label ? id2label.length : 2;
   else if (id2label && numLabels !== id2label.length) fail(`num_labels is ${show(numLabels)} but id2label has ${id2label.length} labels`);
+  const out: Pick<BertConfig, 'numLabels' | 'id2label' | 'problemType'> = { numLabels: numLabels as number };
+  if (id2label) out.id2label = id2label;
+  if (j.problem_type !== undefined && j.problem_type !== null) out.problemType = j.problem_type as ProblemType;
+  return out;
+}
 
+/** The BERT-layout keys (BERT, RoBERTa / XLM-R, ELECTRA) with `defaults` for those left out, checked. */
+function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, defaults: Readonly<HfDefaults>): BertConfig {
+  const pet = j.position_embedding_type;
+  if (pet !== undefined && pet !== null && pet !== 'absolute') fail(`position_embedding_type '${String(pet)}' is not supported (only 'absolute')`);
+  if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
+
+  const get = <K extends keyof HfDefaults>(k: K): unknown => (j[k] === undefined || j[k] === null ? defaults[k] : j[k]);
+  const activation = hfActivation(get('hidden_act'), 'hidden_act', fail);
+  const labels = hfLabels(j, fail);
   const config: BertConfig = {
     numLayers: get('num_hidden_layers') as number,
     hiddenSize: get('hidden_size') as number,
@@ -365,14 +455,60 @@ export function configFromHuggingFace(json: unknown, label = 'config.json'): Ber
     vocabSize: get('vocab_size') as number,
     maxPositions: get('max_position_embeddings') as number,
     typeVocabSize: get('type_vocab_size') as number,
-    numLabels: numLabels as number,
-    activation: HF_ACTIVATIONS[act as string],
+    numLabels: labels.numLabels,
+    activation,
     layerNormEps: get('layer_norm_eps') as number,
   };
-  if (id2label) config.id2label = id2label;
-  if (j.problem_type !== undefined && j.problem_type !== null) config.problemType = j.problem_type as ProblemType;
+  if (labels.id2label) config.id2label = labels.id2label;
+  if (labels.problemType) config.problemType = labels.problemType;
   checkConfig(config, label, HF_NAMES);
   return config;
+}
+
+/** DistilBertConfig: dim, n_layers, n_heads, hidden_dim, activation; LayerNorm eps 1e-12; no token types. */
+function distilbertConfig(j: Record<string, unknown>, fail: Fail, label: string): ExtendedBertConfig {
+  const get = <K extends keyof typeof DISTILBERT_DEFAULTS>(k: K): unknown => (j[k] === undefined || j[k] === null ? DISTILBERT_DEFAULTS[k] : j[k]);
+  const activation = hfActivation(get('activation'), 'activation', fail);
+  const config: ExtendedBertConfig = {
+    numLayers: get('n_layers') as number,
+    hiddenSize: get('dim') as number,
+    numHeads: get('n_heads') as number,
+    intermediateSize: get('hidden_dim') as number,
+    vocabSize: get('vocab_size') as number,
+    maxPositions: get('max_position_embeddings') as number,
+    typeVocabSize: 1,
+    ...hfLabels(j, fail),
+    activation,
+    layerNormEps: 1e-12,
+    family: 'distilbert',
+  };
+  checkConfig(config, label, DISTILBERT_NAMES);
+  return validateExtendedConfig(config);
+}
+
+/** `key` of a config.json as a non-negative integer, `fallback` when left out. */
+function hfInt(j: Record<string, unknown>, key: string, fallback: number, min: number, fail: Fail): number {
+  const v = j[key] === undefined || j[key] === null ? fallback : j[key];
+  if (!isInt(v, min)) fail(`${key} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (got ${show(v)})`);
+  return v as number;
+}
+
+/** RobertaConfig / XLMRobertaConfig: BERT's keys, padding-aware positions from pad_token_id (default 1). */
+function robertaConfig(j: Record<string, unknown>, fail: Fail, label: string, defaults: Readonly<HfDefaults>): ExtendedBertConfig {
+  const config: ExtendedBertConfig = { ...bertKeys(j, fail, label, defaults), family: 'roberta' };
+  const pad = hfInt(j, 'pad_token_id', 1, 0, fail);
+  if (pad >= config.vocabSize) fail(`pad_token_id (${pad}) is not below vocab_size (${config.vocabSize})`);
+  if (pad + 1 >= config.maxPositions) fail(`max_position_embeddings (${config.maxPositions}) leaves no position after pad_token_id + 1 (${pad + 1})`);
+  config.padTokenId = pad;
+  return validateExtendedConfig(config);
+}
+
+/** ElectraConfig: BERT's keys and embedding_size (default 128); embeddingSize is set only when it differs from hidden_size. */
+function electraConfig(j: Record<string, unknown>, fail: Fail, label: string): ExtendedBertConfig {
+  const config: ExtendedBertConfig = { ...bertKeys(j, fail, label, ELECTRA_DEFAULTS), family: 'electra' };
+  const e = hfInt(j, 'embedding_size', 128, 1, fail);
+  if (e !== config.hiddenSize) config.embeddingSize = e;
+  return validateExtendedConfig(config);
 }
 
 /**

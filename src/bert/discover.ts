@@ -21,7 +21,7 @@
 import type { Model, Node } from '../onnx/graph.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer } from './structure.ts';
 import { AttentionMatcher, type AttentionMatch } from './discover/attention.ts';
-import { findEmbeddingsOutput, matchEmbeddings, type EmbeddingsMatch } from './discover/embeddings.ts';
+import { findEmbeddingsOutput, matchEmbeddings, matchEmbeddingsMapping, type EmbeddingsMatch } from './discover/embeddings.ts';
 import { matchEncoderLayer } from './discover/encoder-layer.ts';
 import { detectExporter, detectFamily } from './discover/family.ts';
 import { GraphContext } from './discover/graph-context.ts';
@@ -56,6 +56,7 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   const embOutput = findEmbeddingsOutput(ctx, norms);
   if (!embOutput && !attention.length) ctx.refuse(found.why);
   const emb = matchEmbeddings(ctx, norms, embOutput ?? attention[0].input);
+  matchEmbeddingsMapping(ctx, emb, attention);
   const { layers, matches } = chainLayers(ctx, norms, emb.embeddings.output, attention);
   if (!layers.length) ctx.refuse(found.blocks.length ? `no encoder layer reads the embeddings output '${emb.embeddings.output}'` : found.why);
 
@@ -148,7 +149,7 @@ function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why
 /** The residual width, checked against the embeddings and the first layer. */
 function hiddenWidth(ctx: GraphContext, emb: EmbeddingsMatch, first: EncoderLayer): number {
   const word = emb.embeddings.word;
-  const width = word.projection?.outFeatures ?? ctx.graph.initializers.get(word.weight)!.dims[1];
+  const width = emb.embeddings.mapping?.outFeatures ?? word.projection?.outFeatures ?? ctx.graph.initializers.get(word.weight)!.dims[1];
   const att = first.attention;
   const layerIn = att ? (att.q?.inFeatures ?? ctx.graph.initializers.get(att.fused!.weight)!.dims[0]) : first.ffn.in.inFeatures;
   if (layerIn !== width) {

@@ -49,6 +49,13 @@ export interface InspectReport {
   vocabSize: number;
   maxPositions: number | null;
   typeVocabSize: number | null;
+  /**
+   * Width E of a factorized embedding (the word table projected to the hidden width, or ALBERT / ELECTRA tables and
+   * LayerNorm mapped to it); null when the embeddings are hidden-wide.
+   */
+  embeddingSize: number | null;
+  /** The weight group of each layer: layers with the same group read the same weight matrices (shared layers). */
+  layerGroups: number[];
   head: { kind: string; numLabels: number } | null;
   params: number;
   bytes: number;
@@ -78,6 +85,17 @@ export function layerWeightFormat(l: EncoderLayer): string {
   return [...kinds].join(' + ');
 }
 
+/** Group ids of the layers, numbered in order of first use: layers reading the same weight matrices share one. */
+export function sharedLayerGroups(s: BertStructure): number[] {
+  const ids = new Map<string, number>();
+  return s.layers.map((l) => {
+    const a = l.attention;
+    const key = [a?.fused?.weight, a?.q?.weight, a?.k?.weight, a?.v?.weight, a?.output.weight, l.ffn.in.weight, l.ffn.out.weight].join('\u0000');
+    if (!ids.has(key)) ids.set(key, ids.size);
+    return ids.get(key)!;
+  });
+}
+
 function io(v: { name: string; elemType?: number; shape?: Dim[] }): IoInfo {
   return { name: v.name, type: v.elemType !== undefined ? dataTypeName(v.elemType) : 'unknown', shape: v.shape ?? null };
 }
@@ -105,6 +123,8 @@ export function inspectModel(model: Model, label: string, structure: BertStructu
     vocabSize: s.vocabSize,
     maxPositions: s.maxPositions ?? null,
     typeVocabSize: s.typeVocabSize ?? null,
+    embeddingSize: s.embeddings.mapping?.inFeatures ?? s.embeddings.word.projection?.inFeatures ?? null,
+    layerGroups: sharedLayerGroups(s),
     head: s.head ? { kind: s.head.kind, numLabels: s.head.numLabels } : null,
     params: sum.params,
     bytes: sum.bytes,

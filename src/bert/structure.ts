@@ -8,7 +8,7 @@
 export type ExporterKind = 'torch' | 'keras2onnx' | 'ort-fused' | 'bert-compress' | 'unknown';
 
 /** Layout family of the encoder. */
-export type ModelFamily = 'bert' | 'distilbert' | 'roberta';
+export type ModelFamily = 'bert' | 'distilbert' | 'roberta' | 'electra' | 'albert';
 
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'tanh';
 
@@ -206,7 +206,13 @@ export interface Embeddings {
   position?: EmbeddingTable;
   tokenType?: EmbeddingTable;
   norm: LayerNorm;
-  /** Value name of the embeddings output (after LayerNorm). */
+  /**
+   * Set when the tables and the LayerNorm are narrower than the encoder (ALBERT's
+   * `encoder.embedding_hidden_mapping_in`, ELECTRA's `embeddings_project`): the Linear (with a bias) that maps the
+   * normalized E-wide embeddings to the hidden width. `output` is then its output.
+   */
+  mapping?: Linear;
+  /** Value name of the embeddings output (after LayerNorm, and after `mapping` when there is one): layer 0's input. */
   output: string;
   /** Set when an EmbedLayerNormalization node holds the whole block. */
   fusedNode?: string;

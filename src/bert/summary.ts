@@ -8,8 +8,9 @@
  *   with rank ≥ 1. Scalars (keras' ε and GELU constants) and int32/int64 initializers (shape constants, indices)
  *   are not parameters, but their bytes count.
  * Every initializer is counted once, in the first component that claims it, in this order: embeddings (word,
- * position, token type — each with its projection when factorized — then the norm), layers in order (Q, K, V or
- * the packed QKV, output projection, attention norm, FFN in, FFN out, output norm), pooler, head, then `other`.
+ * position, token type — each with its projection when factorized — then the norm, then the mapping to the hidden
+ * width of ALBERT / ELECTRA), layers in order (Q, K, V or the packed QKV, output projection, attention norm, FFN in,
+ * FFN out, output norm), pooler, head, then `other`.
  * A component claims its weights and biases, the scale/zero-point initializers of a DequantizeLinear (or the
  * Transpose) in front of a weight, every initializer the nodes of a quantized weight read (scales, zero points,
  * row scales of an int8 table), the constants its LayerNorm pattern and activation nodes read, and (attention)
@@ -36,6 +37,8 @@ export interface EmbeddingsSummary extends Size {
   position?: Size;
   tokenType?: Size;
   norm: Size;
+  /** The Linear that maps narrow embeddings to the hidden width (ALBERT, ELECTRA), when there is one. */
+  mapping?: Size;
 }
 
 export interface AttentionSummary extends Size {
@@ -196,7 +199,9 @@ export function summarize(model: Model, structure: BertStructure): ModelSummary 
   const position = e.position && table(e.position);
   const tokenType = e.tokenType && table(e.tokenType);
   const norm = ledger.norm(e.norm);
-  const embeddings: EmbeddingsSummary = { ...sum([word, position, tokenType, norm]), word, norm };
+  const mapping = e.mapping && ledger.linear(e.mapping);
+  const embeddings: EmbeddingsSummary = { ...sum([word, position, tokenType, norm, mapping]), word, norm };
+  if (mapping) embeddings.mapping = mapping;
   if (position) embeddings.position = position;
   if (tokenType) embeddings.tokenType = tokenType;
 

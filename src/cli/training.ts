@@ -102,10 +102,10 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
 export async function distillFlags(y: Argv): Promise<Argv> {
   const { DEFAULT_DISTILL_SETTINGS: d } = await loadTrainingLibrary();
   const withModels = y
-    .option('teacher', { type: 'string', describe: 'the teacher: .onnx file or model folder (its tokenizer and labels are used)' })
+    .option('teacher', { type: 'string', describe: 'the teacher: .onnx file, model folder or hf:org/name[@revision] (its tokenizer and labels are used)' })
     .option('student', {
       type: 'string',
-      describe: 'a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]',
+      describe: 'a model path or hf:org/name[@revision], every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]',
     });
   return (await trainingFlags(withModels))
     .option('alpha', { type: 'number', default: d.alpha, describe: 'weight of the hard-label loss; 1 - alpha goes to the teacher term' })

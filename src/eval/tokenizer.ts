@@ -29,7 +29,7 @@ export interface TextTokenizer {
 }
 
 /** The fields of tokenizer_config.json / special_tokens_map.json that we read. */
-interface TokenizerConfigJson {
+export interface TokenizerConfigJson {
   do_lower_case?: boolean;
   strip_accents?: boolean | null;
   tokenize_chinese_chars?: boolean;
@@ -62,14 +62,21 @@ export function loadTokenizer(path: string): TextTokenizer {
   if (!existsSync(vocabFile)) {
     throw new DataError(`${path}: no tokenizer.json or vocab.txt (give the tokenizer folder with --tokenizer)`);
   }
+  return tokenizerFromJson(vocabTokenizerJson(vocabFile, config), config, vocabFile);
+}
+
+/**
+ * The WordPiece tokenizer.json object for a vocab.txt, cased or uncased per the folder's tokenizer_config.json
+ * (`config`, as `readConfig` gives it): what `loadTokenizer` uses when a folder has no tokenizer.json.
+ */
+export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJson): object {
   const vocab = parseVocab(readFileSync(vocabFile, 'utf8'), vocabFile);
-  const json = wordPieceTokenizerJson(vocab, vocabFile, {
+  return wordPieceTokenizerJson(vocab, vocabFile, {
     doLowerCase: config.do_lower_case ?? true,
     stripAccents: config.strip_accents ?? null,
     tokenizeChineseChars: config.tokenize_chinese_chars ?? true,
     specialTokens: bertSpecialTokens(config),
   });
-  return tokenizerFromJson(json, config, vocabFile);
 }
 
 /** Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer. */
@@ -139,7 +146,7 @@ function bertSpecialTokens(config: TokenizerConfigJson): BertSpecialTokens {
 }
 
 /** tokenizer_config.json merged over special_tokens_map.json; both optional. */
-function readConfig(dir: string): TokenizerConfigJson {
+export function readConfig(dir: string): TokenizerConfigJson {
   const merged: TokenizerConfigJson = {};
   for (const name of ['special_tokens_map.json', 'tokenizer_config.json']) {
     const file = join(dir, name);

@@ -1,7 +1,8 @@
 /**
  * Exporting a Hugging Face folder (config.json + model.safetensors + tokenizer files) to an ONNX model folder
- * without Python: the graph torch's exporter would write for BertForSequenceClassification, checked by
- * onnxruntime, written atomically with the tokenizer and config beside it.
+ * without Python: the graph torch's exporter would write for the model_type's ForSequenceClassification (BERT,
+ * DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT), checked by onnxruntime, written atomically with the tokenizer and
+ * config beside it.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

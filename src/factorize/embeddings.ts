@@ -51,6 +51,12 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
       `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '${s.embeddings.fusedNode ?? '?'}'; factorize the unfused model (before onnxruntime's transformer optimizer)`,
     );
   }
+  const mapping = s.embeddings.mapping;
+  if (mapping) {
+    throw new SettingsError(
+      `factorize-embeddings: the embeddings are already factorized (${mapping.inFeatures}-wide tables and LayerNorm mapped to the hidden width ${mapping.outFeatures} by a Linear, as in ALBERT); factorize an unfactorized model instead`,
+    );
+  }
   if (word.projection) {
     throw new SettingsError(
       `factorize-embeddings: the word embedding is already factorized ('${word.weight}' then the projection '${word.projection.weight}', rank ${word.projection.inFeatures}); factorize the unfactorized model to the rank you want instead`,

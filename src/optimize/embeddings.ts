@@ -34,6 +34,7 @@ export function fuseEmbeddings(oc: OptimizeContext): void {
   if (e.fusedNode) return;
   const skip = (reason: string) => oc.skip('embed-layernorm', 'embeddings', reason);
   if (s.family === 'roberta') return skip('RoBERTa counts positions from the padding id; EmbedLayerNormalization counts from 0');
+  if (e.mapping) return skip('the embeddings are narrower than the encoder (mapped by a Linear after the LayerNorm), which discovery reads only unfused');
   if (!e.position) return skip('no position table is looked up (positions are added as a constant)');
   if (e.tokenType && !s.inputs.tokenTypeIds) return skip('the token types are a constant, not a graph input');
   if (e.norm.kind === 'skip-op') return skip('the embeddings LayerNorm is a SkipLayerNormalization');

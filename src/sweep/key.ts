@@ -78,6 +78,8 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
   });
   return {
     model: p.model.sha256,
+    // An hf: model's commit (absent for local paths, so keys stored before hf: references existed still match).
+    ...(p.model.source ? { source: p.model.source } : {}),
     steps,
     tasks: p.tasks,
     // Calibration data changes a result only through a pass that measures the model.

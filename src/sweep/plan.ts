@@ -8,6 +8,7 @@ import { DataError } from '../errors.ts';
 import { sha256File } from '../files.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
+import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
 import { DEFAULT_MAX_LENGTH } from '../eval/evaluate.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
@@ -33,7 +34,8 @@ export interface SweepPoint {
   /** The versions of the code that computes it: bert-compress's and each graph pass's (part of the key). */
   versions: PointVersions;
   sweep: string;
-  model: { name: string; onnx: string; dir: string; sha256: string };
+  /** `source`: for an hf: model, the reference pinned to the commit it resolved to (part of the key). */
+  model: { name: string; onnx: string; dir: string; sha256: string; source?: string };
   label: string;
   /** Empty for the baseline. */
   steps: PassStep[];
@@ -88,6 +90,17 @@ export interface PlanOptions {
   cacheDir?: string;
   /** sha256 of a file, memoized (default: a `memoizedSha256()` of this call's own). */
   hash?: (file: string) => Promise<string>;
+  /** Notes of hf: model downloads (one line each). */
+  log?: (line: string) => void;
+}
+
+/** Model paths and hf: references to local paths (each reference resolved once per plan: one commit for all its points). */
+function modelResolver(log?: (line: string) => void): (ref: string) => Promise<ResolvedModelRef> {
+  const resolved = new Map<string, Promise<ResolvedModelRef>>();
+  return (ref) => {
+    if (!resolved.has(ref)) resolved.set(ref, resolveModelSource(ref, log ? { log } : {}));
+    return resolved.get(ref)!;
+  };
 }
 
 /** sha256File memoized by path: a file read by several points (or by the plan and the queue) is hashed once. */
@@ -119,22 +132,24 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   }
   const points: SweepPoint[] = [];
   const hash = opts.hash ?? memoizedSha256();
+  const local = modelResolver(opts.log);
   for (const m of spec.models) {
-    const where = locateModel(m.path);
+    const source = await local(m.path);
+    const where = locateModel(source.path);
     const sha256 = await hash(where.onnx);
     const config = readModelConfig(where.dir);
     const bench: PointBench = { ...spec.bench, seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH] };
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;
-      const training = p.training ? await planTraining(p, m, where.onnx, opts, hash) : undefined;
+      const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, local) : undefined;
       const versions = currentVersions(p.steps);
       const point: SweepPoint = {
         key: '',
         toolVersion: versions.tool,
         versions,
         sweep: spec.name,
-        model: { name: m.name, onnx: where.onnx, dir: where.dir, sha256 },
+        model: { name: m.name, onnx: where.onnx, dir: where.dir, sha256, ...(source.hub ? { source: source.hub.pinned } : {}) },
         label: p.label,
         steps: p.steps,
         tasks: m.tasks,
@@ -170,6 +185,7 @@ async function planTraining(
   modelOnnx: string,
   opts: PlanOptions,
   hash: (file: string) => Promise<string>,
+  local: (ref: string) => Promise<ResolvedModelRef>,
 ): Promise<PointTrainingStep[]> {
   const steps: PointTrainingStep[] = [];
   for (const [index, t] of p.training!.entries()) {
@@ -186,11 +202,11 @@ async function planTraining(
     if (t.maxExamples !== undefined) step.maxExamples = t.maxExamples;
     if (t.maxLength !== undefined) step.maxLength = t.maxLength;
     if (t.student !== undefined) {
-      step.student = t.student;
-      if (t.studentIsPath) step.studentSha256 = await hash(locateModel(t.student).onnx);
+      step.student = t.studentIsPath ? (await local(t.student)).path : t.student;
+      if (t.studentIsPath) step.studentSha256 = await hash(locateModel(step.student).onnx);
     }
     if (t.kind === 'distill') {
-      step.teacher = t.teacher ? locateModel(t.teacher).onnx : modelOnnx;
+      step.teacher = t.teacher ? locateModel((await local(t.teacher)).path).onnx : modelOnnx;
       step.teacherSha256 = await hash(step.teacher);
     }
     steps.push(step);

@@ -33,6 +33,8 @@ export interface SweepOptions {
    */
   rerunStale?: boolean;
   onEvent?: (event: SweepEvent) => void;
+  /** Notes of the plan, one line each: hf: models downloaded or found in the cache (default: none). */
+  planLog?: (line: string) => void;
 }
 
 export type SweepEvent =
@@ -91,7 +93,9 @@ export interface StorePlan {
 }
 
 /** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
-export async function planAgainstStore(opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale'>): Promise<StorePlan> {
+export async function planAgainstStore(
+  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'planLog'>,
+): Promise<StorePlan> {
   const spec = parseSweepFile(opts.file);
   const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
   const hash = memoizedSha256();
@@ -100,6 +104,7 @@ export async function planAgainstStore(opts: Pick<SweepOptions, 'file' | 'store'
     glueDir,
     workDir: opts.workDir ?? defaultWorkDir(opts.store),
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
+    ...(opts.planLog ? { log: opts.planLog } : {}),
   });
   const store = SweepStore.open(opts.store);
   const keys = new Set(points.map((p) => p.key));

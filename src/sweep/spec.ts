@@ -6,7 +6,7 @@
  * ```yaml
  * name: poster                         # names the sweep in the store (default: the file name)
  * glueDir: ../glue                     # optional; default --glue-dir, $GLUE_DIR, ../shared/glue
- * models:                              # paths are relative to this file
+ * models:                              # paths are relative to this file; hf:org/name[@revision] from the hub
  *   - path: ../../shared/teachers/sst2-L4H256
  *     tasks: [SST-2]                   # a teacher is trained for one task
  *     calibration: {task: SST-2, examples: 32}   # optional, overrides the top-level one
@@ -37,6 +37,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SettingsError, UserError, errorMessage } from '../errors.ts';
+import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -54,7 +55,7 @@ export interface CalibrationSpec {
 export interface ModelSpec {
   /** Display name (default: the folder or file name). */
   name: string;
-  /** Absolute path of the .onnx file or model folder. */
+  /** Absolute path of the .onnx file or model folder, or an `hf:org/name[@revision]` reference (resolved by the plan). */
   path: string;
   /** Canonical GLUE task names (MNLI expands to MNLI-m and MNLI-mm). */
   tasks: string[];
@@ -157,8 +158,10 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
 function parseModel(f: Fields, raw: unknown, at: string, base: string, calibration: Partial<CalibrationSpec> | null): ModelSpec {
   const m = typeof raw === 'string' ? { path: raw } : f.object(raw, at);
   f.known(m, at, ['path', 'name', 'tasks', 'calibration']);
-  const path = resolve(base, f.string(m.path, `${at}.path`));
-  f.attempt(`${at}.path`, () => locateModel(path));
+  const given = f.string(m.path, `${at}.path`);
+  // An hf:org/name[@revision] reference stays as written; the plan downloads it (and records its commit).
+  const path = isHubRef(given) ? f.attempt(`${at}.path`, () => parseHubRef(given)).text : resolve(base, given);
+  if (!isHubRef(path)) f.attempt(`${at}.path`, () => locateModel(path));
   const tasks = f
     .list(m.tasks, `${at}.tasks`)
     .flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map((d) => d.name)));
@@ -173,8 +176,12 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
   return spec;
 }
 
-/** The folder name for a model folder or a `model.onnx` file, else the file name without `.onnx`. */
+/** The repo name (with its revision) of an hf: reference; the folder name for a model folder or a `model.onnx` file, else the file name without `.onnx`. */
 function defaultModelName(path: string): string {
+  if (isHubRef(path)) {
+    const ref = parseHubRef(path);
+    return ref.repo.split('/').pop()! + (path.includes('@') ? `@${ref.revision}` : '');
+  }
   const name = basename(path, '.onnx');
   return name === 'model' ? basename(dirname(path)) : name;
 }

@@ -23,6 +23,7 @@ import { lookupTasks } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { checkSettings, type DistillSettings } from '../train/run.ts';
 import type { TrainSettings } from '../train/trainer.ts';
+import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches } from '../train/intermediate.ts';
 
@@ -229,9 +230,11 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
     out.task = tasks[0]!.name;
   }
   if (raw.teacher !== undefined) {
-    const teacher = resolve(base, typed('teacher', raw.teacher, { kind: 'string' }) as string);
+    const given = typed('teacher', raw.teacher, { kind: 'string' }) as string;
+    const teacher = isHubRef(given) ? given : resolve(base, given); // hf:org/name[@revision]: resolved by the plan
     try {
-      locateModel(teacher);
+      if (isHubRef(teacher)) parseHubRef(teacher);
+      else locateModel(teacher);
     } catch (e) {
       throw new StepSettingError('teacher', (e as Error).message);
     }
@@ -252,9 +255,10 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
     if (isStudentSpec(spec)) {
       out.student = spec;
     } else {
-      const path = resolve(base, spec);
+      const path = isHubRef(spec) ? spec : resolve(base, spec);
       try {
-        locateModel(path);
+        if (isHubRef(path)) parseHubRef(path);
+        else locateModel(path);
       } catch (e) {
         throw new StepSettingError('student', `${(e as Error).message} (a student is every-other, bert:…, bilstm:… or a model path)`);
       }

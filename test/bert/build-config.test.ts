@@ -109,11 +109,35 @@ describe('Hugging Face config.json', () => {
     expect(() => configFromHuggingFace({ num_hidden_layers: 'twelve' })).toThrow(
       "config.json: num_hidden_layers must be a non-negative integer (got 'twelve')",
     );
-    expect(() => configFromHuggingFace({ model_type: 'roberta' })).toThrow("config.json: model_type is 'roberta', not 'bert'");
+    expect(() => configFromHuggingFace({ model_type: 'gpt2' })).toThrow(
+      "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, electra, albert)",
+    );
     expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow("position_embedding_type 'relative_key' is not supported");
     expect(() => configFromHuggingFace({ num_labels: 3, id2label: { 0: 'a', 1: 'b' } })).toThrow('num_labels is 3 but id2label has 2 labels');
     expect(() => configFromHuggingFace({ id2label: { 0: 'a', 2: 'b' } })).toThrow("id2label keys must be the label ids 0..1 (got '2')");
     expect(() => configFromHuggingFace([1, 2])).toThrow('config.json: not a JSON object');
+  });
+
+  it('dispatches on model_type: the other families read with their own keys and defaults', () => {
+    const tiny = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, vocab_size: 100 };
+    expect(configFromHuggingFace({ model_type: 'bert', ...tiny })).not.toHaveProperty('family');
+    expect(configFromHuggingFace({ model_type: 'distilbert', dim: 32, n_layers: 2, n_heads: 4, hidden_dim: 64, vocab_size: 100 })).toEqual({
+      ...configFromHuggingFace({ ...tiny, layer_norm_eps: 1e-12 }),
+      typeVocabSize: 1,
+      family: 'distilbert',
+    });
+    const roberta = { ...tiny, type_vocab_size: 1, max_position_embeddings: 514, layer_norm_eps: 1e-5, pad_token_id: 1 };
+    expect(configFromHuggingFace({ model_type: 'roberta', ...roberta })).toEqual({ ...configFromHuggingFace(roberta), family: 'roberta', padTokenId: 1 });
+    expect(configFromHuggingFace({ model_type: 'xlm-roberta', ...roberta, pad_token_id: 0 }).padTokenId).toBe(0);
+    expect(configFromHuggingFace({ model_type: 'electra', ...tiny, embedding_size: 16 })).toEqual({
+      ...configFromHuggingFace(tiny),
+      family: 'electra',
+      embeddingSize: 16,
+    });
+    expect(configFromHuggingFace({ model_type: 'electra', ...tiny, embedding_size: 32 })).toEqual({ ...configFromHuggingFace(tiny), family: 'electra' });
+    expect(() => configFromHuggingFace({ model_type: 'distilbert', n_layers: -1 }, 'x/config.json')).toThrow(
+      'x/config.json: n_layers must be a non-negative integer (got -1)',
+    );
   });
 
   it('round-trips through configToHuggingFace', () => {

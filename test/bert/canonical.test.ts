@@ -207,7 +207,7 @@ describe('canonical rebuild of built models', () => {
         /layers 0 and 1 share group 0 but have different sizes/,
       ],
       [{ ...base, embeddingSize: 0 }, /embeddingSize must be a positive integer/],
-      [{ ...base, family: 'albert' as 'bert' }, /family must be one of bert, distilbert, roberta/],
+      [{ ...base, family: 'gpt2' as 'bert' }, /family must be one of bert, distilbert, roberta, electra, albert \(got 'gpt2'\)/],
       [{ ...base, padTokenId: base.vocabSize }, /padTokenId must be an integer in \[0, vocabSize\)/],
     ];
     for (const [c, message] of bad) {

@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBert, type WeightSource } from '../../src/bert/build.ts';
-import { type BertConfig, bertConfig, headSize } from '../../src/bert/config.ts';
+import { type BertConfig, bertConfig } from '../../src/bert/config.ts';
 import { bertParameters, layerParamNames, randomBertWeights } from '../../src/bert/build-weights.ts';
 import { Rng } from '../../src/bert/random.ts';
 import type { Model } from '../../src/onnx/index.ts';
 import { encodeModel, saveModel } from '../../src/onnx/index.ts';
 import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
+import { encoderLayer, layerNorm, linear } from './reference-ops.ts';
 
 /** The tiny config: 2 layers × 4 heads × 32 hidden (FFN 64), vocab 128, 64 positions, 2 labels, erf GELU. */
 export const TINY_CONFIG: Readonly<BertConfig> = Object.freeze({
@@ -91,74 +92,17 @@ export function batchFeeds(b: TokenBatch): Feeds {
   return { input_ids: t(b.inputIds), attention_mask: t(b.attentionMask), token_type_ids: t(b.tokenTypeIds) };
 }
 
-/** erf with |error| < 1.2e-7 (Numerical Recipes' Chebyshev fit of erfc). */
-export function erf(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - r : r - 1;
-}
-
-function act(c: BertConfig, x: number): number {
-  switch (c.activation) {
-    case 'gelu':
-      return 0.5 * x * (1 + erf(x / Math.SQRT2));
-    case 'gelu_tanh':
-      return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
-    case 'relu':
-      return Math.max(0, x);
-  }
-}
-
-/** y = W x + b for torch-layout W [out, in]. */
-function dense(w: Float32Array, b: Float32Array, x: Float64Array): Float64Array {
-  const out = b.length;
-  const inp = x.length;
-  const y = new Float64Array(out);
-  for (let o = 0; o < out; o++) {
-    let s = b[o];
-    const row = o * inp;
-    for (let i = 0; i < inp; i++) s += w[row + i] * x[i];
-    y[o] = s;
-  }
-  return y;
-}
-
-function layerNorm(x: Float64Array, gamma: Float32Array, beta: Float32Array, eps: number): Float64Array {
-  const n = x.length;
-  let mean = 0;
-  for (const v of x) mean += v;
-  mean /= n;
-  let variance = 0;
-  for (const v of x) variance += (v - mean) ** 2;
-  variance /= n;
-  const inv = 1 / Math.sqrt(variance + eps);
-  return x.map((v, i) => (v - mean) * inv * gamma[i] + beta[i]);
-}
-
 /**
  * Logits of BertForSequenceClassification (eval mode) computed directly, in float64: the reference the built graph
  * must match. `weight(name)` gives a parameter by Hugging Face name in torch layout.
  */
 export function referenceBertLogits(c: BertConfig, weight: (name: string) => Float32Array, batch: TokenBatch): number[][] {
   const h = c.hiddenSize;
-  const hs = headSize(c);
   const word = weight('bert.embeddings.word_embeddings.weight');
   const pos = weight('bert.embeddings.position_embeddings.weight');
   const type = weight('bert.embeddings.token_type_embeddings.weight');
+  const act = c.activation === 'gelu_tanh' ? 'gelu_new' : c.activation;
   return batch.inputIds.map((ids, b) => {
-    const seq = ids.length;
-    const mask = batch.attentionMask[b];
     let x = ids.map((id, s) => {
       const t = batch.tokenTypeIds[b][s];
       const v = new Float64Array(h);
@@ -166,53 +110,10 @@ export function referenceBertLogits(c: BertConfig, weight: (name: string) => Flo
       return layerNorm(v, weight('bert.embeddings.LayerNorm.weight'), weight('bert.embeddings.LayerNorm.bias'), c.layerNormEps);
     });
     for (let l = 0; l < c.numLayers; l++) {
-      const n = layerParamNames(l);
-      const lin = (name: string, v: Float64Array) => dense(weight(`${name}.weight`), weight(`${name}.bias`), v);
-      const q = x.map((v) => lin(n.query, v));
-      const k = x.map((v) => lin(n.key, v));
-      const val = x.map((v) => lin(n.value, v));
-      const context = x.map(() => new Float64Array(h));
-      for (let head = 0; head < c.numHeads; head++) {
-        const off = head * hs;
-        for (let i = 0; i < seq; i++) {
-          const scores = new Float64Array(seq);
-          let max = -Infinity;
-          for (let j = 0; j < seq; j++) {
-            let s = 0;
-            for (let d = 0; d < hs; d++) s += q[i][off + d] * k[j][off + d];
-            scores[j] = mask[j] ? s / Math.sqrt(hs) : -Infinity;
-            max = Math.max(max, scores[j]);
-          }
-          let sum = 0;
-          for (let j = 0; j < seq; j++) sum += scores[j] = Math.exp(scores[j] - max);
-          for (let j = 0; j < seq; j++) {
-            const p = scores[j] / sum;
-            for (let d = 0; d < hs; d++) context[i][off + d] += p * val[j][off + d];
-          }
-        }
-      }
-      const attn = x.map((v, i) => {
-        const o = lin(n.attentionOutput, context[i]);
-        return layerNorm(
-          v.map((e, j) => e + o[j]),
-          weight(`${n.attentionNorm}.weight`),
-          weight(`${n.attentionNorm}.bias`),
-          c.layerNormEps,
-        );
-      });
-      x = attn.map((v) => {
-        const up = lin(n.intermediate, v).map((e) => act(c, e));
-        const down = lin(n.output, up);
-        return layerNorm(
-          v.map((e, j) => e + down[j]),
-          weight(`${n.outputNorm}.weight`),
-          weight(`${n.outputNorm}.bias`),
-          c.layerNormEps,
-        );
-      });
+      x = encoderLayer(x, batch.attentionMask[b], { names: layerParamNames(l), weight, numHeads: c.numHeads, act, eps: c.layerNormEps });
     }
-    const pooled = dense(weight('bert.pooler.dense.weight'), weight('bert.pooler.dense.bias'), x[0]).map(Math.tanh);
-    return Array.from(dense(weight('classifier.weight'), weight('classifier.bias'), pooled));
+    const pooled = linear(weight('bert.pooler.dense.weight'), weight('bert.pooler.dense.bias'), x[0]).map(Math.tanh);
+    return Array.from(linear(weight('classifier.weight'), weight('classifier.bias'), pooled));
   });
 }
 

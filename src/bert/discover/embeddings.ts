@@ -16,7 +16,7 @@ import { numElements } from '../../onnx/tensor.ts';
 import type { EmbeddingTable, Embeddings, EncoderInputs, Quantization } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import type { NormIndex } from './layer-norm.ts';
-import { linearProducing } from './linear.ts';
+import { linearProducing, linearsReading } from './linear.ts';
 
 export interface EmbeddingsMatch {
   embeddings: Embeddings;
@@ -233,6 +233,30 @@ export function matchEmbeddings(ctx: GraphContext, norms: NormIndex, layerInput:
   const inputs: EmbeddingsMatch['inputs'] = { inputIds: word.idsInput! };
   if (tokenType?.idsInput) inputs.tokenTypeIds = tokenType.idsInput;
   return { embeddings, inputs, cumsumPositions: positions.some((l) => l.cumsum) };
+}
+
+/**
+ * Narrow embeddings (ALBERT's embedding_hidden_mapping_in, ELECTRA's embeddings_project): when no attention block
+ * reads the embeddings LayerNorm's output but one reads the output of a Linear (with a bias) that reads it, or when
+ * there is no attention block and the one such Linear feeds a residual Add, that Linear is the embeddings' `mapping`
+ * and its output the embeddings output. Leaves `emb` as it is otherwise.
+ */
+export function matchEmbeddingsMapping(ctx: GraphContext, emb: EmbeddingsMatch, attention: ReadonlyArray<{ input: string }>): void {
+  const e = emb.embeddings;
+  if (e.fusedNode) return;
+  const inputs = new Set(attention.map((a) => ctx.source(a.input)));
+  if (inputs.has(ctx.source(e.output))) return;
+  const linears = linearsReading(ctx, e.output).filter((m) => m.linear.bias !== undefined);
+  // Without attention, the first layer's residual Add (or SkipLayerNormalization) must read the Linear's output.
+  const residual = (m: (typeof linears)[number]) => ctx.consumers(m.linear.output).some((n) => n.opType === 'Add' || n.opType === 'SkipLayerNormalization');
+  const mapping = attention.length
+    ? linears.find((m) => inputs.has(ctx.source(m.linear.output)))
+    : linears.length === 1 && residual(linears[0])
+      ? linears[0]
+      : undefined;
+  if (!mapping) return;
+  e.mapping = mapping.linear;
+  e.output = mapping.linear.output;
 }
 
 /** com.microsoft EmbedLayerNormalization(input_ids, segment_ids, word, position, segment, γ, β, mask, position_ids). */

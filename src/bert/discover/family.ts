@@ -17,12 +17,14 @@ export function detectExporter(model: Model): ExporterKind {
 }
 
 /**
- * The layout family. Hints first (Hugging Face names initializers `distilbert.*` / `roberta.*`), then structure:
+ * The layout family. Hints first (Hugging Face names initializers `albert.*` / `distilbert.*` / `electra.*` / `roberta.*`), then structure:
  * positions computed with CumSum from the ids (padding-aware) mean RoBERTa; no token type table means DistilBERT.
  */
 export function detectFamily(model: Model, emb: EmbeddingsMatch): ModelFamily {
   const names = [...model.graph.initializers.keys()];
+  if (names.some((n) => /(^|[./_])albert[./_]/i.test(n))) return 'albert';
   if (names.some((n) => /(^|[./_])distilbert[./_]/i.test(n))) return 'distilbert';
+  if (names.some((n) => /(^|[./_])electra[./_]/i.test(n))) return 'electra';
   if (names.some((n) => /(^|[./_])(xlm[-_]?)?roberta[./_]|camembert[./_]/i.test(n))) return 'roberta';
   if (emb.cumsumPositions) return 'roberta';
   if (!emb.embeddings.tokenType) return 'distilbert';

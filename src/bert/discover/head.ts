@@ -2,8 +2,9 @@
  * Matching what follows the last encoder layer: the pooler and the task head. For every graph output computed from
  * the encoder output, the projections on its path are listed; a path is "pooled" when it first selects one token
  * (Gather on the sequence axis, or a one-token Slice as keras writes it), "token-level" otherwise.
- * - BERT's pooler is the first projection on a pooled path when a Tanh follows it (or a FusedGemm has a Tanh
- *   activation). DistilBERT (pre_classifier + ReLU) and RoBERTa (dense + Tanh + out_proj) heads have no pooler:
+ * - BERT's (and ALBERT's) pooler is the first projection on a pooled path when a Tanh follows it (or a FusedGemm has a Tanh
+ *   activation). DistilBERT (pre_classifier + ReLU), RoBERTa (dense + Tanh + out_proj) and ELECTRA (dense + GELU +
+ *   out_proj) heads have no pooler:
  *   for those families every projection belongs to the head.
  * - Head kinds: pooled outputs only → sequence classification; token-level outputs split from one 2-wide
  *   projection → question answering; other token-level outputs → token classification; a token-level projection
@@ -74,7 +75,7 @@ export function matchHead(ctx: GraphContext, family: ModelFamily, encoderOutput:
 
   let pooler: Pooler | undefined;
   let poolerNode: Node | undefined;
-  if (family === 'bert') {
+  if (family === 'bert' || family === 'albert') {
     const candidate = paths.find((p) => p.pooled)?.linears[0];
     if (candidate && followedByTanh(ctx, candidate)) {
       pooler = { dense: candidate.linear, activation: 'tanh' };

@@ -104,6 +104,7 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
     if (t.projection) linear(t.projection, `${what} projection`);
   }
   norm(e.norm, 'embeddings norm');
+  if (e.mapping) linear(e.mapping, 'embeddings mapping');
   node(e.fusedNode, 'embeddings');
   value(e.output, 'embeddings');
   for (const i of [s.inputs.inputIds, s.inputs.attentionMask, s.inputs.tokenTypeIds]) {

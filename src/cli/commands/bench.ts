@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { benchModels, formatBench, DEFAULT_REPEATS, DEFAULT_WARMUP } from '../../bench/index.ts';
 import { out, err, type CliCommand } from '../command.ts';
+import { localModel } from '../model-ref.ts';
 
 interface BenchArgs {
   model: string;
@@ -36,7 +37,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
   describe: 'Measure latency (p50/p90/p99), throughput and memory of MODEL, and its speed-up over --baseline',
   builder: (y: Argv) =>
     y
-      .positional('model', { type: 'string', demandOption: true, describe: '.onnx file or model folder' })
+      .positional('model', { type: 'string', demandOption: true, describe: '.onnx file, model folder or hf:org/name[@revision]' })
       .option('baseline', { type: 'string', describe: 'the model to compare with (timed in the same run, interleaved)' })
       .option('batch', { type: 'string', default: '1,8,32', describe: 'batch sizes, comma-separated' })
       .option('seq', { type: 'string', default: '32,128', describe: 'sequence lengths, comma-separated (a graph with a fixed length uses it)' })
@@ -46,8 +47,8 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
     const result = await benchModels({
-      model: args.model,
-      baseline: args.baseline,
+      model: await localModel(args.model),
+      baseline: await localModel(args.baseline),
       batches: parseIntList('batch', args.batch),
       seqs: parseIntList('seq', args.seq),
       threads: args.threads,

@@ -6,11 +6,13 @@
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { compressFile } from '../../export/compress.ts';
+import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { out, err, type CliCommand } from '../command.ts';
+import { localModel } from '../model-ref.ts';
 
 interface CompressArgs {
   model: string;
@@ -21,6 +23,7 @@ interface CompressArgs {
   tokenizer?: string;
   'max-length'?: number;
   'external-data'?: boolean;
+  format?: 'onnx' | 'transformers.js';
   json?: boolean;
   /** The pass flags (see withPassFlags). */
   [passFlag: string]: unknown;
@@ -31,7 +34,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
   describe: 'Compress MODEL with the passes given as flags (applied in the order given) and write OUT',
   builder: (y: Argv) =>
     withPassFlags(y)
-      .positional('model', { type: 'string', demandOption: true, describe: 'input ONNX model' })
+      .positional('model', { type: 'string', demandOption: true, describe: 'input ONNX model or model folder, or hf:org/name[@revision] from the hub' })
       .option('output', { alias: 'o', type: 'string', describe: 'output ONNX file (a lineage sidecar OUT.json is written beside it)' })
       .option('calibrate', {
         type: 'string',
@@ -42,6 +45,11 @@ export const compressCommand: CliCommand<CompressArgs> = {
       .option('tokenizer', { type: 'string', describe: "tokenizer folder for calibration (default: the model's folder)" })
       .option('max-length', { type: 'number', describe: 'calibration sequence length' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in OUT.data' })
+      .option('format', {
+        choices: ['onnx', 'transformers.js'] as const,
+        default: 'onnx' as const,
+        describe: 'onnx: OUT is an .onnx file; transformers.js: OUT is a folder @huggingface/transformers loads (config, tokenizer, onnx/model*.onnx)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the lineage record as JSON' }) as unknown as Argv<CompressArgs>,
   run: async (args) => {
     registerAllPasses();
@@ -49,10 +57,11 @@ export const compressCommand: CliCommand<CompressArgs> = {
     if (!steps.length) throw new SettingsError(`no pass given: use ${passFlagList()} (see --help, or compress passes)`);
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the compressed model');
     checkCalibrationFlag(steps, args.calibrate);
-    const input = locateModel(args.model).onnx;
+    const model = await localModel(args.model); // hf:org/name[@revision] too
+    const input = locateModel(model).onnx;
     const calibration = args.calibrate
       ? await loadCalibration({
-          model: args.model,
+          model,
           task: args.calibrate,
           examples: args['calibration-examples'] ?? 128,
           glueDir: args['glue-dir'],
@@ -61,9 +70,11 @@ export const compressCommand: CliCommand<CompressArgs> = {
         })
       : undefined;
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
-    const lineage = await compressFile({ input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'] });
+    const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'] };
+    const folder = args.format === 'transformers.js' ? await compressToTransformersJs({ ...options, modelDir: locateModel(model).dir }) : undefined;
+    const lineage = folder ? folder.lineage : await compressFile(options);
     if (args.json) {
-      out(JSON.stringify(lineage, null, 2));
+      out(JSON.stringify(folder ?? lineage, null, 2));
       return 0;
     }
     const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
@@ -72,7 +83,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       `params ${lineage.before.params.toLocaleString('en')} -> ${lineage.after.params.toLocaleString('en')}, weights ${mb(lineage.before.bytes)} -> ${mb(lineage.after.bytes)} (${((100 * lineage.after.bytes) / lineage.before.bytes).toFixed(1)}%)`,
     );
     out(`check: onnxruntime runs it; max |output drift| ${lineage.check.drift.map((d) => `${d.output} ${d.maxAbsDiff.toExponential(2)}`).join(', ')}`);
-    out(`wrote ${lineage.output.path} and ${lineage.output.path}.json`);
+    out(folder ? `wrote ${folder.folder}: ${folder.files.join(', ')}` : `wrote ${lineage.output.path} and ${lineage.output.path}.json`);
     return 0;
   },
 };

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { SettingsError } from '../../errors.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
 import type { CliCommand } from '../command.ts';
+import { localModel } from '../model-ref.ts';
 import { checkStudentSpec, checkTrainingArgs, distillFlags, runTrainingCommand, type DistillArgs } from '../training.ts';
 
 /** --intermediate: a preset name, or a JSON/YAML file holding a list of matches. */
@@ -33,11 +34,14 @@ export const distillCommand: CliCommand<DistillArgs> = {
   run: async (args) => {
     if (!args.teacher) throw new SettingsError('missing --teacher: the model to distil from');
     if (!args.student) throw new SettingsError('missing --student: a model path, every-other, bert:… or bilstm:… (see --help)');
-    checkTrainingArgs(args, [args.teacher, args.student]);
-    await checkStudentSpec(args.student);
+    checkTrainingArgs(args, []); // the flags, before any download
+    const teacher = await localModel(args.teacher);
+    const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
+    checkTrainingArgs(args, [teacher, student]);
+    await checkStudentSpec(student);
     return runTrainingCommand(args, {
-      teacher: args.teacher,
-      student: args.student,
+      teacher,
+      student,
       distill: {
         alpha: args.alpha,
         temperature: args.temperature,

@@ -8,6 +8,7 @@ import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
 import { out, err, type CliCommand } from '../command.ts';
+import { localModel } from '../model-ref.ts';
 
 export interface EvalArgs {
   model: string;
@@ -29,7 +30,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
   describe: 'Evaluate MODEL (an .onnx file or Hugging Face model folder) on GLUE tasks',
   builder: (y: Argv) =>
     y
-      .positional('model', { type: 'string', demandOption: true, describe: '.onnx file, or folder with model.onnx, config.json and the tokenizer' })
+      .positional('model', { type: 'string', demandOption: true, describe: '.onnx file, model folder or hf:org/name[@revision]' })
       .option('tasks', {
         alias: 'task',
         type: 'string',
@@ -53,11 +54,12 @@ export const evalCommand: CliCommand<EvalArgs> = {
   run: async (args) => {
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
+    const model = await localModel(args.model);
     const progress = createProgressBar(process.stderr);
     let result;
     try {
       result = await evaluate({
-        model: args.model,
+        model,
         tasks: args.tasks ?? [],
         split: args.split ?? 'dev',
         glueDir: args['glue-dir'],

@@ -1,13 +1,16 @@
 /** `compress export HF_FOLDER -o OUT.onnx`: a Hugging Face safetensors BERT to an ONNX model folder, no Python. */
 import type { Argv } from 'yargs';
 import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
+import { exportToTransformersJs } from '../../export/transformers-js.ts';
 import { SettingsError } from '../../errors.ts';
 import { out, type CliCommand } from '../command.ts';
+import { localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
   folder: string;
   output?: string;
   'seed-missing'?: number;
+  format?: 'onnx' | 'transformers.js';
 }
 
 export const exportCommand: CliCommand<ExportArgs> = {
@@ -15,15 +18,25 @@ export const exportCommand: CliCommand<ExportArgs> = {
   describe: 'Export a Hugging Face BERT folder (config.json + model.safetensors) to ONNX, tokenizer and config beside it',
   builder: (y: Argv) =>
     y
-      .positional('folder', { type: 'string', demandOption: true, describe: 'Hugging Face model folder' })
+      .positional('folder', { type: 'string', demandOption: true, describe: 'Hugging Face model folder, or hf:org/name[@revision] (downloaded first)' })
       .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file' })
       .option('seed-missing', {
         type: 'number',
         describe: 'seed random weights for parameters the checkpoint lacks (e.g. a new classifier)',
+      })
+      .option('format', {
+        choices: ['onnx', 'transformers.js'] as const,
+        default: 'onnx' as const,
+        describe: 'onnx: OUT is an .onnx file; transformers.js: OUT is a folder @huggingface/transformers loads (config, tokenizer, onnx/model.onnx)',
       }) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
-    const r = await exportHuggingFaceFolder(args.folder, args.output, { seedMissing: args['seed-missing'] });
+    if (args.format === 'transformers.js') {
+      const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, { seedMissing: args['seed-missing'] });
+      out(`wrote ${folder.folder}: ${folder.files.join(', ')}`);
+      return 0;
+    }
+    const r = await exportHuggingFaceFolder(await localCheckpoint(args.folder), args.output, { seedMissing: args['seed-missing'] });
     out(
       `wrote ${r.saved.model}: ${r.numLayers} layers, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`,
     );

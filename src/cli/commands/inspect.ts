@@ -4,6 +4,7 @@ import { loadModel } from '../../onnx/load.ts';
 import { inspectModel, type InspectReport } from '../../bert/inspect.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { out, type CliCommand } from '../command.ts';
+import { localModel } from '../model-ref.ts';
 
 interface InspectArgs {
   model: string;
@@ -13,6 +14,15 @@ interface InspectArgs {
 const num = (n: number) => n.toLocaleString('en');
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const shape = (s: InspectReport['inputs'][number]['shape']) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '?');
+
+/** The compressed forms the model already has: a factorized embedding, shared layers. */
+function compressedForm(r: InspectReport): string[] {
+  const lines: string[] = [];
+  if (r.embeddingSize !== null) lines.push(`  factorized embedding: width ${r.embeddingSize}, projected to ${r.hiddenSize}`);
+  const groups = new Set(r.layerGroups).size;
+  if (groups < r.layerGroups.length) lines.push(`  shared layers: ${r.layerGroups.length} layers read ${groups} weight groups [${r.layerGroups.join(', ')}]`);
+  return lines;
+}
 
 export function formatInspect(r: InspectReport): string {
   const lines = [
@@ -27,6 +37,7 @@ export function formatInspect(r: InspectReport): string {
       (r.typeVocabSize ? `, ${r.typeVocabSize} token types` : '') +
       (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} outputs)` : ''),
     `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
+    ...compressedForm(r),
     '',
     `  ${'component'.padEnd(22)}${'params'.padStart(14)}${'bytes'.padStart(14)}`,
   ];
@@ -53,10 +64,10 @@ export const inspectCommand: CliCommand<InspectArgs> = {
   describe: 'Show exporter, opset, inputs/outputs, layers, heads and parameters/bytes per component',
   builder: (y: Argv) =>
     y
-      .positional('model', { type: 'string', demandOption: true, describe: 'ONNX file or model folder' })
+      .positional('model', { type: 'string', demandOption: true, describe: 'ONNX file, model folder or hf:org/name[@revision]' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<InspectArgs>,
   run: async (args) => {
-    const where = locateModel(args.model);
+    const where = locateModel(await localModel(args.model));
     const report = inspectModel(loadModel(where.onnx), where.onnx);
     out(args.json ? JSON.stringify(report, null, 2) : formatInspect(report));
     return 0;

@@ -80,6 +80,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         workDir: args['work-dir'],
         rerunStale: args['rerun-stale'],
         onEvent: progress.listener,
+        planLog: note, // hf: models of the sweep file
       });
     } finally {
       progress.stop();

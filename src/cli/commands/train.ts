@@ -5,6 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import type { CliCommand } from '../command.ts';
+import { localModel } from '../model-ref.ts';
 import { checkTrainingArgs, runTrainingCommand, trainingFlags, type TrainingArgs } from '../training.ts';
 
 interface TrainArgs extends TrainingArgs {
@@ -16,10 +17,12 @@ export const trainCommand: CliCommand<TrainArgs> = {
   describe: 'Fine-tune MODEL on a GLUE task (best dev epoch kept; Ctrl-C checkpoints, a rerun resumes)',
   builder: async (y: Argv) =>
     (await trainingFlags(
-      y.positional('model', { type: 'string', demandOption: true, describe: '.onnx file or model folder (config.json, tokenizer)' }),
+      y.positional('model', { type: 'string', demandOption: true, describe: '.onnx file or model folder (config.json, tokenizer), or hf:org/name[@revision]' }),
     )) as unknown as Argv<TrainArgs>,
   run: async (args) => {
-    checkTrainingArgs(args, [args.model]);
-    return runTrainingCommand(args, { student: args.model, maxExamples: args['max-examples'], maxLength: args['max-length'], glueDir: args['glue-dir'] });
+    checkTrainingArgs(args, []); // the flags, before any download
+    const model = await localModel(args.model);
+    checkTrainingArgs(args, [model]);
+    return runTrainingCommand(args, { student: model, maxExamples: args['max-examples'], maxLength: args['max-length'], glueDir: args['glue-dir'] });
   },
 };

@@ -134,7 +134,7 @@ export function teacherShape(teacher: Model): TeacherShape {
     hiddenSize: s.hiddenSize,
     vocabSize: s.vocabSize,
     maxPositions: s.maxPositions ?? 512,
-    typeVocabSize: s.family === 'bert' ? (s.typeVocabSize ?? 2) : 2,
+    typeVocabSize: s.family === 'bert' || s.family === 'albert' || s.family === 'electra' ? (s.typeVocabSize ?? 2) : 2,
     activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' ? act : 'gelu',
     layerNormEps: s.layers[0]?.outputNorm.epsilon ?? 1e-12,
     numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,

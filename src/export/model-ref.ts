@@ -1,0 +1,116 @@
+/**
+ * Model references for every model argument: a local path is returned as it is; `hf:org/name[@revision]` is
+ * downloaded into the Hugging Face cache (src/hub) and becomes a local model folder. A repo with `onnx/model.onnx`
+ * is used as its snapshot folder (config.json and the tokenizer beside it). A safetensors checkpoint is exported to
+ * ONNX once (exportHuggingFaceFolder) into `<HF_HUB_CACHE>/models--org--name/bert-compress/<version>/<commit>/`
+ * (model.onnx, config.json, tokenizer), written to a temporary folder renamed into place, and reused from then on,
+ * offline too. A checkpoint without a classification head (a base model) gets its head seeded with seed 0, as
+ * transformers does ("newly initialized"), and says so through `log`.
+ */
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
+import { configFromHuggingFace, familyOf } from '../bert/config.ts';
+import { temporaryPathFor } from '../files.ts';
+import { type Snapshot, type SnapshotOptions, SAFETENSORS_INDEX, downloadSnapshot, isHubRef } from '../hub/index.ts';
+import { toolVersion } from '../version.ts';
+import { exportHuggingFaceFolder } from './from-huggingface.ts';
+
+export type ModelRefOptions = SnapshotOptions;
+
+/** A model argument resolved to a local path, with the hub commit it came from. */
+export interface ResolvedModelRef {
+  /** Local .onnx file or model folder. */
+  path: string;
+  /** Set for an `hf:` reference. */
+  hub?: {
+    repo: string;
+    revision: string;
+    commit: string;
+    /** `hf:org/name@<commit>`: the reference pinned to the commit. */
+    pinned: string;
+  };
+}
+
+/** The seed of head parameters a base checkpoint lacks. */
+export const HEAD_SEED = 0;
+
+/** A local model path for any model argument (see the module comment). Plain paths are returned unchanged. */
+export async function resolveModelRef(ref: string, opts: ModelRefOptions = {}): Promise<string> {
+  return (await resolveModelSource(ref, opts)).path;
+}
+
+/** Like resolveModelRef, also giving the commit an `hf:` reference resolved to. */
+export async function resolveModelSource(ref: string, opts: ModelRefOptions = {}): Promise<ResolvedModelRef> {
+  if (!isHubRef(ref)) return { path: ref };
+  const snapshot = await downloadSnapshot(ref, opts);
+  const hub = { repo: snapshot.ref.repo, revision: snapshot.ref.revision, commit: snapshot.commit, pinned: `hf:${snapshot.ref.repo}@${snapshot.commit}` };
+  if (snapshot.weights === 'onnx') return { path: snapshot.dir, hub };
+  return { path: await buildFromSnapshot(snapshot, opts.log), hub };
+}
+
+/** Where the ONNX export of a safetensors snapshot goes. */
+export function exportedModelDir(snapshot: Pick<Snapshot, 'repoDir' | 'commit'>): string {
+  return join(snapshot.repoDir, 'bert-compress', toolVersion(), snapshot.commit);
+}
+
+async function buildFromSnapshot(snapshot: Snapshot, log?: (line: string) => void): Promise<string> {
+  const dir = exportedModelDir(snapshot);
+  if (existsSync(join(dir, 'model.onnx'))) return dir;
+  const seeded = missingHeadParameters(snapshot);
+  if (seeded.length) {
+    log?.(
+      `${snapshot.ref.text}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`,
+    );
+  }
+  const tmp = temporaryPathFor(dir);
+  try {
+    await exportHuggingFaceFolder(snapshot.dir, join(tmp, 'model.onnx'), seeded.length ? { seedMissing: HEAD_SEED } : {});
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (existsSync(join(dir, 'model.onnx'))) return dir; // another process built it first
+    throw e;
+  }
+  log?.(`${snapshot.ref.text}: exported the safetensors checkpoint to ${join(dir, 'model.onnx')}`);
+  return dir;
+}
+
+/**
+ * The parameters the checkpoint lacks when they are all head parameters (pooler / classifier): those are seeded.
+ * Empty when nothing is missing, or when encoder parameters are missing too (the export then refuses the checkpoint
+ * naming the first one). Reads only config.json and the safetensors headers.
+ */
+function missingHeadParameters(snapshot: Snapshot): string[] {
+  let config: ReturnType<typeof configFromHuggingFace>;
+  let names: Set<string>;
+  try {
+    config = configFromHuggingFace(JSON.parse(readFileSync(join(snapshot.dir, 'config.json'), 'utf8')), join(snapshot.dir, 'config.json'));
+    const weightFiles = snapshot.files.filter((f) => f.endsWith('.safetensors') && f !== SAFETENSORS_INDEX);
+    names = new Set(weightFiles.flatMap((f) => safetensorsKeys(join(snapshot.dir, ...f.split('/')))).map((k) => canonicalParamName(k, familyOf(config))));
+  } catch {
+    return []; // the export reads the same files and reports what is wrong with them
+  }
+  const head = headParamNames(familyOf(config));
+  const missing = bertParameters(config)
+    .map((p) => p.name)
+    .filter((n) => !names.has(n));
+  const isHead = (n: string) => [head.first, head.last].some((h) => n.startsWith(`${h}.`));
+  return missing.length && missing.every(isHead) ? missing : [];
+}
+
+/** Tensor names in a safetensors file's header (8-byte little-endian length, then JSON). */
+function safetensorsKeys(path: string): string[] {
+  const fd = openSync(path, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    readSync(fd, len, 0, 8, 0);
+    const n = Number(len.readBigUInt64LE());
+    if (!(n > 0 && n < 100e6)) throw new Error(`${path}: bad safetensors header length`);
+    const header = Buffer.alloc(n);
+    readSync(fd, header, 0, n, 8);
+    return Object.keys(JSON.parse(header.toString('utf8')) as object).filter((k) => k !== '__metadata__');
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * `--format transformers.js`: a model written as the folder `@huggingface/transformers` loads with
+ * `pipeline('text-classification', FOLDER)`, no Python: `config.json` (id2label intact, LABEL_i when the source has
+ * none), `tokenizer.json` (built from vocab.txt when the source has only that, as evaluation builds it),
+ * `tokenizer_config.json` (the special tokens transformers.js reads from it, and the evaluation length), and
+ * `onnx/model.onnx`. A quantized pipeline also writes its quantized model under the name transformers.js 4.3 maps
+ * the dtype to (`dtype: 'q8'` → `onnx/model_quantized.onnx`, `'q4'` → `onnx/model_q4.onnx`; see its
+ * `DEFAULT_DTYPE_SUFFIX_MAPPING`) and names that dtype the default in `config.json`'s `transformers.js_config`, which
+ * `pipeline()` reads when no dtype is asked; `onnx/model.onnx` is then the same pipeline without its quantize steps,
+ * so `dtype: 'fp32'` loads the float model. Every model file has its lineage sidecar beside it.
+ *
+ * The graph must take what transformers.js feeds (int64 `input_ids`, `attention_mask`, `token_type_ids` when it
+ * has token types, any sequence length) and give `logits`: inputs and the scores output under other names are
+ * renamed by their role (src/bert/model-inputs.ts) before the passes run; int32 ids or a fixed length are refused.
+ * The folder is built in a staging folder beside the output and renamed into place; an existing output must be an
+ * empty folder.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
+import { findBert } from '../bert/discover.ts';
+import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
+import { inputLimits } from '../bert/input-limits.ts';
+import type { ModelFamily } from '../bert/structure.ts';
+import { checkOutputFolder, fileSystemError } from '../destination.ts';
+import { SettingsError } from '../errors.ts';
+import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
+import { parseModelConfig, readJsonObject } from '../eval/model-files.ts';
+import { readConfig, vocabTokenizerJson, type TokenizerConfigJson } from '../eval/tokenizer.ts';
+import { sha256File, writeFileAtomic } from '../files.ts';
+import { renameValue } from '../onnx/analysis.ts';
+import { cloneModel, type Model } from '../onnx/graph.ts';
+import { loadModel } from '../onnx/load.ts';
+import { saveModel } from '../onnx/save.ts';
+import type { PassStep } from '../pass/pass.ts';
+import { compressFile, saveRunnable, type CompressOptions, type Lineage } from './compress.ts';
+import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
+
+/** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
+export type TransformersJsDtype = 'fp32' | 'q8' | 'q4';
+
+/** Where transformers.js 4.3 looks for each dtype's model in the folder (`onnx/model${suffix}.onnx`). */
+export const TRANSFORMERS_JS_MODEL_FILES: Readonly<Record<TransformersJsDtype, string>> = {
+  fp32: 'onnx/model.onnx',
+  q8: 'onnx/model_quantized.onnx',
+  q4: 'onnx/model_q4.onnx',
+};
+
+/** The input names transformers.js feeds, by role. */
+const INPUT_NAMES: Readonly<Record<InputRole, string>> = { ids: 'input_ids', mask: 'attention_mask', types: 'token_type_ids' };
+
+/** transformers.js model classes by config.json `model_type`, for configs that lack `architectures`. */
+const ARCHITECTURES: Readonly<Record<string, string>> = {
+  bert: 'BertForSequenceClassification',
+  distilbert: 'DistilBertForSequenceClassification',
+  roberta: 'RobertaForSequenceClassification',
+  'xlm-roberta': 'XLMRobertaForSequenceClassification',
+  electra: 'ElectraForSequenceClassification',
+  albert: 'AlbertForSequenceClassification',
+};
+
+/** The model_type of a graph's family, for a source without config.json's. */
+const FAMILY_MODEL_TYPES: Readonly<Record<ModelFamily, string>> = {
+  bert: 'bert',
+  distilbert: 'distilbert',
+  roberta: 'roberta',
+  electra: 'electra',
+  albert: 'albert',
+};
+
+/** What was written. */
+export interface TransformersJsFolder {
+  /** The output folder. */
+  folder: string;
+  /** Its files, relative to the folder, sorted. */
+  files: string[];
+  /** The dtype `pipeline()` loads when none is asked. */
+  defaultDtype: TransformersJsDtype;
+  /** Each model file (relative path) with the dtype that loads it. */
+  models: Array<{ dtype: TransformersJsDtype; file: string }>;
+  /** Graph inputs and outputs renamed to what transformers.js feeds and reads (old name → new). */
+  renamed: Record<string, string>;
+}
+
+/** What `compressToTransformersJs` wrote, with the lineage of the model `pipeline()` loads by default. */
+export interface CompressedTransformersJsFolder extends TransformersJsFolder {
+  lineage: Lineage;
+}
+
+export interface TransformersJsCompressOptions extends CompressOptions {
+  /** The folder holding config.json and the tokenizer files (default: the input model's folder). */
+  modelDir?: string;
+}
+
+/**
+ * `compress MODEL [passes] --format transformers.js -o FOLDER`: runs the pipeline (and, when it quantizes, the
+ * pipeline without its quantize steps for `onnx/model.onnx`) through `compressFile`, each model checked by
+ * onnxruntime and written with its lineage, then writes the config and tokenizer files and moves the folder into place.
+ */
+export async function compressToTransformersJs(opts: TransformersJsCompressOptions): Promise<CompressedTransformersJsFolder> {
+  if (opts.externalData) throw new SettingsError('--external-data: a transformers.js folder keeps the weights in its .onnx files');
+  const sourceDir = opts.modelDir ?? dirname(opts.input);
+  const label = `-o ${opts.output}`;
+  const source = loadModel(opts.input);
+  const plan = transformersJsGraph(source, opts.input);
+  checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
+  const staging = openStaging(opts.output);
+  try {
+    const dir = staging.path(basename(resolve(opts.output)));
+    mkdirSync(join(dir, 'onnx'), { recursive: true });
+    let input = opts.input;
+    if (Object.keys(plan.renamed).length) {
+      input = staging.path('renamed-input.onnx');
+      saveModel(plan.model, input);
+    }
+    const quantized = opts.steps.some(isQuantize);
+    const run = (file: string, steps: PassStep[]): Promise<Lineage> =>
+      compressFile({ ...opts, input, output: join(dir, file), steps, externalData: false, copyModelFiles: false });
+    const models: Array<{ dtype: TransformersJsDtype; file: string; lineage: Lineage }> = [];
+    const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
+    models.push({ dtype: 'fp32', file: fpFile, lineage: await run(fpFile, quantized ? opts.steps.filter((s) => !isQuantize(s)) : opts.steps) });
+    const fp32 = loadModel(join(dir, fpFile));
+    if (quantized) {
+      const staged = join(dir, 'onnx', 'model_staged.onnx');
+      const lineage = await run(relative(dir, staged), opts.steps);
+      const dtype = quantizedDtype(loadModel(staged));
+      const file = TRANSFORMERS_JS_MODEL_FILES[dtype];
+      renameSync(staged, join(dir, file));
+      renameSync(lineagePath(staged), lineagePath(join(dir, file)));
+      models.push({ dtype, file, lineage });
+    }
+    for (const m of models) await finishLineage(m.lineage, dir, m.file, opts, plan.renamed);
+    const last = models[models.length - 1]!;
+    writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input);
+    commitFolder(dir, opts.output, label);
+    return {
+      folder: opts.output,
+      files: listFiles(opts.output),
+      defaultDtype: last.dtype,
+      models: models.map(({ dtype, file }) => ({ dtype, file })),
+      renamed: plan.renamed,
+      lineage: last.lineage,
+    };
+  } finally {
+    staging.remove();
+  }
+}
+
+/**
+ * `compress export HF_FOLDER --format transformers.js -o FOLDER`: the exported model as `onnx/model.onnx` (checked
+ * by onnxruntime) with the folder's config and tokenizer files.
+ */
+export async function exportToTransformersJs(hfDir: string, output: string, opts: { seedMissing?: number } = {}): Promise<TransformersJsFolder> {
+  const label = `-o ${output}`;
+  const built = buildFromHuggingFaceFolder(hfDir, opts.seedMissing !== undefined ? { fillMissing: { seed: opts.seedMissing } } : {});
+  const plan = transformersJsGraph(built, hfDir);
+  const sources = readdirSync(hfDir).map((f) => join(hfDir, f));
+  checkFolderOutput(output, sources.map(realPathOf), label);
+  const staging = openStaging(output);
+  try {
+    const dir = staging.path(basename(resolve(output)));
+    mkdirSync(join(dir, 'onnx'), { recursive: true });
+    await saveRunnable(plan.model, findBert(plan.model), join(dir, TRANSFORMERS_JS_MODEL_FILES.fp32), sources);
+    writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir);
+    commitFolder(dir, output, label);
+    return {
+      folder: output,
+      files: listFiles(output),
+      defaultDtype: 'fp32',
+      models: [{ dtype: 'fp32', file: TRANSFORMERS_JS_MODEL_FILES.fp32 }],
+      renamed: plan.renamed,
+    };
+  } finally {
+    staging.remove();
+  }
+}
+
+/** A quantized model's dtype: q4 when it holds 4-bit block-quantized MatMuls (MatMulNBits), else q8. */
+export function quantizedDtype(model: Model): 'q8' | 'q4' {
+  return model.graph.nodes.some((n) => n.opType === 'MatMulNBits') ? 'q4' : 'q8';
+}
+
+/**
+ * `model` with its inputs and scores output named as transformers.js feeds and reads them (a copy when renamed).
+ * A SettingsError for what transformers.js cannot feed: int32 ids, an input that is not token ids, mask or types,
+ * or a fixed sequence length (it pads each batch to its longest text).
+ */
+export function transformersJsGraph(model: Model, name: string): { model: Model; renamed: Record<string, string> } {
+  const structure = findBert(model);
+  const inputs = modelInputs(model, structure);
+  const declared = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => v.name);
+  const other = declared.find((n) => !inputs.some((i) => i.name === n));
+  if (other !== undefined) {
+    throw new SettingsError(`${name}: input '${other}' is not token ids, attention mask or token types; transformers.js feeds only those`);
+  }
+  const int32 = inputs.find((i) => i.elementType !== 'int64');
+  if (int32) throw new SettingsError(`${name}: input '${int32.name}' is ${int32.elementType}; transformers.js feeds int64 token ids`);
+  const fixed = inputLimits(model, structure).fixedSequence;
+  if (fixed !== null) {
+    throw new SettingsError(`${name}: the graph fixes the sequence length to ${fixed}; transformers.js pads each batch to its longest text`);
+  }
+  const renamed: Record<string, string> = {};
+  for (const i of inputs) if (i.name !== INPUT_NAMES[i.role]) renamed[i.name] = INPUT_NAMES[i.role];
+  const scores = scoresOutput(model).name;
+  if (scores !== 'logits') {
+    const rank = model.graph.outputs.find((o) => o.name === scores)?.shape?.length;
+    if (rank !== undefined && rank !== 2) {
+      throw new SettingsError(
+        `${name}: no 'logits' output, and '${scores}' is not [batch, labels] scores; transformers.js reads the class scores from 'logits'`,
+      );
+    }
+    renamed[scores] = 'logits';
+  }
+  const taken = new Set([...declared, ...model.graph.outputs.map((o) => o.name), ...model.graph.nodes.flatMap((n) => n.outputs)]);
+  for (const [from, to] of Object.entries(renamed)) {
+    if (taken.has(to)) throw new SettingsError(`${name}: cannot rename '${from}' to '${to}' for transformers.js: the graph has a value '${to}'`);
+  }
+  if (!Object.keys(renamed).length) return { model, renamed };
+  const copy = cloneModel(model);
+  for (const [from, to] of Object.entries(renamed)) renameValue(copy.graph, from, to);
+  return { model: copy, renamed };
+}
+
+const isQuantize = (s: PassStep): boolean => s.pass === 'quantize';
+
+/** The config and tokenizer files of a folder that exist. */
+function sideFiles(dir: string): string[] {
+  return ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']
+    .map((f) => join(dir, f))
+    .filter((f) => existsSync(f))
+    .map(realPathOf);
+}
+
+/**
+ * The output must be absent or an empty folder (a folder holds one model: files left there would be mixed with this
+ * one's), none of the input's files, and its parent must accept a new folder.
+ */
+export function checkFolderOutput(output: string, owned: readonly string[], label: string): void {
+  const abs = resolve(output);
+  if (existsSync(abs)) {
+    if (!statSync(abs).isDirectory()) throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
+    if (readdirSync(abs).length) throw new SettingsError(`${label}: the folder ${output} is not empty; give a new or empty folder`);
+  }
+  const real = realPathOf(abs);
+  const inside = owned.find((f) => f === real || f.startsWith(`${real}/`));
+  if (inside) throw new SettingsError(`${label}: ${inside} is one of the input model's files; refusing to write over it`);
+  checkOutputFolder(dirname(abs), label);
+}
+
+/** Renames the staged folder into place (over an empty folder); a one-line UserError if that fails. */
+function commitFolder(staged: string, output: string, label: string): void {
+  try {
+    if (existsSync(output)) rmdirSync(output);
+    renameSync(staged, output);
+  } catch (e) {
+    throw fileSystemError(e, output, label) ?? e;
+  }
+}
+
+/**
+ * Rewrites a model's lineage (written by compressFile in the staging folder) with the path the model will have in
+ * the output folder and, when the input was a renamed copy, the input's own path, hash and lineage and the renaming.
+ */
+async function finishLineage(lineage: Lineage, dir: string, file: string, opts: CompressOptions, renamed: Record<string, string>): Promise<void> {
+  lineage.output = { ...lineage.output, path: join(opts.output, file) };
+  if (Object.keys(renamed).length) {
+    const parent = lineagePath(opts.input);
+    lineage.input = {
+      path: opts.input,
+      sha256: await sha256File(opts.input),
+      ...(existsSync(parent) ? { lineage: JSON.parse(readFileSync(parent, 'utf8')) as Lineage } : {}),
+    };
+    (lineage as Lineage & { renamedForTransformersJs?: Record<string, string> }).renamedForTransformersJs = renamed;
+  }
+  writeFileAtomic(lineagePath(join(dir, file)), JSON.stringify(lineage, null, 2) + '\n');
+}
+
+/**
+ * Writes config.json, tokenizer.json, tokenizer_config.json and special_tokens_map.json (when the source has it)
+ * into `dir` from the source folder `from`; `model` is the float model (its label count and position limit).
+ */
+function writeSideFiles(from: string, dir: string, model: Model, defaultDtype: TransformersJsDtype, name: string): void {
+  const configFile = join(from, 'config.json');
+  const config = existsSync(configFile) ? readJsonObject(configFile) : {};
+  const structure = findBert(model);
+  const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
+  write('config.json', transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name));
+
+  const tokenizerFile = join(from, 'tokenizer.json');
+  const tokenizerConfig = readConfig(from);
+  let tokenizer: Record<string, unknown>;
+  if (existsSync(tokenizerFile)) tokenizer = readJsonObject(tokenizerFile);
+  else if (existsSync(join(from, 'vocab.txt'))) tokenizer = vocabTokenizerJson(join(from, 'vocab.txt'), tokenizerConfig) as Record<string, unknown>;
+  else throw new SettingsError(`${from}: no tokenizer.json or vocab.txt; transformers.js needs the tokenizer`);
+  if (existsSync(tokenizerFile)) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
+  else write('tokenizer.json', tokenizer);
+  const maxLength = parseModelConfig(config, configFile).maxLength;
+  write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));
+  if (existsSync(join(from, 'special_tokens_map.json')))
+    writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(from, 'special_tokens_map.json')));
+}
+
+/**
+ * The source's config.json for transformers.js: `model_type` and `architectures` filled in when absent (from the
+ * graph's family), `id2label`/`label2id` kept, or LABEL_i for each score when absent, and the default dtype of a
+ * quantized folder in `transformers.js_config`.
+ */
+export function transformersJsConfig(
+  config: Record<string, unknown>,
+  file: string,
+  model: Model,
+  family: ModelFamily,
+  defaultDtype: TransformersJsDtype,
+  name: string,
+): Record<string, unknown> {
+  const parsed = parseModelConfig(config, file);
+  const width = scoresOutput(model).width;
+  checkConfigLabels(parsed, width, name);
+  const out: Record<string, unknown> = { ...config };
+  const modelType = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
+  out.model_type = modelType;
+  if (!Array.isArray(config.architectures)) out.architectures = [ARCHITECTURES[modelType] ?? ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!];
+  if (!parsed.id2label) {
+    const count = width ?? parsed.numLabels;
+    if (count === null) throw new SettingsError(`${name}: cannot tell how many labels the model scores (no id2label or num_labels in config.json)`);
+    out.id2label = Object.fromEntries(Array.from({ length: count }, (_, i) => [String(i), `LABEL_${i}`]));
+  }
+  if (config.label2id === undefined) {
+    out.label2id = Object.fromEntries(Object.entries(out.id2label as Record<string, string>).map(([id, label]) => [label, Number(id)]));
+  }
+  if (defaultDtype !== 'fp32') {
+    const current = config['transformers.js_config'];
+    out['transformers.js_config'] = { ...(current && typeof current === 'object' ? current : {}), dtype: defaultDtype };
+  }
+  return out;
+}
+
+/**
+ * tokenizer_config.json for transformers.js, which reads the special tokens only from there (not from
+ * special_tokens_map.json): the merged config evaluation reads, with the pad token named when the source leaves it
+ * implicit, and `model_max_length` (transformers.js's truncation length) capped at config.json's `max_length` (the
+ * length evaluation truncates to) and at the position table.
+ */
+export function transformersJsTokenizerConfig(
+  config: TokenizerConfigJson,
+  tokenizer: Record<string, unknown>,
+  maxLength: number | null,
+  maxPositions: number | null,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  const vocab = ((tokenizer.model as { vocab?: unknown } | undefined)?.vocab ?? {}) as Record<string, unknown>;
+  const known = (t: string) => (Array.isArray(vocab) ? vocab.some((e) => Array.isArray(e) && e[0] === t) : t in vocab);
+  for (const [key, candidates] of [
+    ['pad_token', ['[PAD]', '<pad>']],
+    ['unk_token', ['[UNK]', '<unk>']],
+    ['cls_token', ['[CLS]', '<s>']],
+    ['sep_token', ['[SEP]', '</s>']],
+    ['mask_token', ['[MASK]', '<mask>']],
+  ] as const) {
+    if (out[key] === undefined) {
+      const found = candidates.find(known);
+      if (found) out[key] = found;
+    }
+  }
+  const given = typeof config.model_max_length === 'number' ? config.model_max_length : Infinity;
+  const length = Math.min(given, maxLength ?? Infinity, maxPositions ?? Infinity);
+  if (Number.isFinite(length)) out.model_max_length = length;
+  return out;
+}
+
+/** The files under `dir`, relative, sorted. */
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(dir, join(prefix, e.name)) : [join(prefix, e.name)]))
+    .sort();
+}

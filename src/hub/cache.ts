@@ -1,0 +1,75 @@
+/**
+ * The huggingface_hub cache layout, shared with Python tools: under the cache folder,
+ * `models--org--name/blobs/<sha256 or git blob id>` holds each file's bytes once,
+ * `models--org--name/snapshots/<commit>/<path>` links to the blob (a relative symlink, or a copy where symlinks
+ * cannot be made), and `models--org--name/refs/<revision>` holds the commit a branch or tag pointed to.
+ */
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { writeFileAtomic } from '../files.ts';
+import { isCommitHash, repoFolderName } from './ref.ts';
+
+/** The folders of one repo in the cache. */
+export interface RepoCache {
+  /** `<cache>/models--org--name`. */
+  root: string;
+  blobs: string;
+  snapshots: string;
+  refs: string;
+}
+
+/** The cache folders of `repo` under `cacheDir`. */
+export function repoCache(cacheDir: string, repo: string): RepoCache {
+  const root = join(cacheDir, repoFolderName(repo));
+  return { root, blobs: join(root, 'blobs'), snapshots: join(root, 'snapshots'), refs: join(root, 'refs') };
+}
+
+/** The commit `revision` stands for from the cache alone: itself when a commit hash, else `refs/<revision>`. */
+export function cachedCommit(cache: RepoCache, revision: string): string | undefined {
+  if (isCommitHash(revision)) return revision;
+  const file = join(cache.refs, revision);
+  if (!existsSync(file)) return undefined;
+  const commit = readFileSync(file, 'utf8').trim();
+  return isCommitHash(commit) ? commit : undefined;
+}
+
+/** Records that `revision` (a branch or tag) points to `commit`; nothing for a commit hash. */
+export function writeRef(cache: RepoCache, revision: string, commit: string): void {
+  if (revision === commit) return;
+  const file = join(cache.refs, revision);
+  if (existsSync(file) && readFileSync(file, 'utf8').trim() === commit) return;
+  writeFileAtomic(file, commit);
+}
+
+/** Puts `blob` at `target` (a snapshot path): a relative symlink as huggingface_hub makes, else a copy. */
+export function linkBlob(blob: string, target: string): void {
+  mkdirSync(dirname(target), { recursive: true });
+  if (existsSync(target) || isLink(target)) rmSync(target, { force: true });
+  try {
+    symlinkSync(relative(dirname(target), blob), target);
+  } catch {
+    copyFileSync(blob, target);
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The files of a snapshot folder, as repo paths (`onnx/model.onnx`), skipping broken links. */
+export function snapshotFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (sub: string) => {
+    for (const e of readdirSync(join(dir, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(rel);
+      else if (existsSync(join(dir, rel))) out.push(rel);
+    }
+  };
+  if (existsSync(dir)) walk('');
+  return out.sort();
+}

@@ -1,0 +1,151 @@
+/**
+ * Downloading one blob resumably and verifying it, as huggingface_hub does: bytes go to `blobs/<id>.incomplete`;
+ * an interrupted transfer is resumed with `Range: bytes=N-` (in the same call, a few times, and by any later call),
+ * a server that answers 200 instead of 206 is read from the start again. The finished file must have the expected
+ * size and hash (the LFS sha256, else the git blob sha1) before it is renamed to `blobs/<id>`; on a mismatch it
+ * is deleted and nothing is left behind.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { HubError } from './errors.ts';
+import { type FetchLike, type RequestContext, causeMessage, hubFetch, hubHeaders, httpError } from './http.ts';
+import type { HubSettings } from './settings.ts';
+
+/** What the finished file must be. */
+export interface BlobExpectation {
+  size?: number;
+  /** Hex sha256 of the content (LFS files). */
+  sha256?: string;
+  /** Hex git blob id: sha1 of `blob <size>\0` + content (files not in LFS). */
+  gitSha1?: string;
+}
+
+export interface BlobDownloadOptions {
+  settings: HubSettings;
+  /** Names the reference and the file in messages (`ctx.file` must be set). */
+  ctx: RequestContext;
+  fetchImpl?: FetchLike;
+  log?: (line: string) => void;
+  /** Resumes after an interrupted transfer within this call (default 3). */
+  retries?: number;
+}
+
+/** A transfer that broke off after some bytes (kept in the .incomplete file for a resume). */
+class Interrupted extends HubError {}
+
+/** `.incomplete` beside a blob, as huggingface_hub names it. */
+export function incompletePath(blob: string): string {
+  return `${blob}.incomplete`;
+}
+
+/** Bytes in a human unit. */
+export function formatBytes(n: number): string {
+  if (n < 1e3) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${(n / 1e9).toFixed(2)} GB`;
+}
+
+const sizeOf = (p: string) => (existsSync(p) ? statSync(p).size : 0);
+
+/** Downloads `url` into `blob` (see the module comment); resolves once `blob` is in place and verified. */
+export async function downloadBlob(url: string, blob: string, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
+  mkdirSync(dirname(blob), { recursive: true });
+  const part = incompletePath(blob);
+  const retries = opts.retries ?? 3;
+  let left = retries;
+  for (;;) {
+    let have = sizeOf(part);
+    if (expected.size !== undefined && have > expected.size) {
+      rmSync(part, { force: true });
+      have = 0;
+    }
+    if (have > 0 && have === expected.size) break; // complete before: the checks decide
+    try {
+      await fetchInto(url, part, have, expected, opts);
+      break;
+    } catch (e) {
+      if (!(e instanceof Interrupted) || left-- <= 0 || sizeOf(part) <= have) throw e;
+    }
+  }
+  await verify(part, expected, opts.ctx);
+  renameSync(part, blob);
+}
+
+/** Requests `url` from byte `from` and appends to `part` (or rewrites it on a 200). */
+async function fetchInto(url: string, part: string, from: number, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
+  const { settings, ctx } = opts;
+  const res = await hubFetch(url, { headers: hubHeaders(settings, from > 0 ? { Range: `bytes=${from}-` } : {}) }, settings, ctx, opts.fetchImpl);
+  if (res.status === 416 && from > 0) {
+    await res.body?.cancel().catch(() => {});
+    return; // the part already holds the whole file: the checks decide
+  }
+  let append = false;
+  if (res.status === 206) {
+    const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
+    if (Number(start) !== from) {
+      await res.body?.cancel().catch(() => {});
+      rmSync(part, { force: true });
+      throw new HubError(`${ctx.label} (${ctx.file}): the server answered a resume from byte ${from} with '${res.headers.get('content-range')}'; run again`);
+    }
+    append = true;
+  } else if (!res.ok) {
+    throw await httpError(res, settings, ctx);
+  }
+  if (!res.body) throw new HubError(`${ctx.label} (${ctx.file}): empty answer from ${settings.endpoint}`);
+  const total = expected.size ?? Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? Number.NaN);
+  opts.log?.(
+    append
+      ? `${ctx.label}: resuming ${ctx.file} at ${formatBytes(from)}${Number.isFinite(total) ? ` of ${formatBytes(total)}` : ''}`
+      : `${ctx.label}: downloading ${ctx.file}${Number.isFinite(total) ? ` (${formatBytes(total)})` : ''}`,
+  );
+  const fd = openSync(part, append ? 'a' : 'w');
+  try {
+    // Each chunk is on disk before the next is read, so a dropped connection keeps every byte received for the resume.
+    for await (const chunk of Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>)) {
+      const bytes = chunk as Uint8Array;
+      for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+    }
+  } catch (e) {
+    throw new Interrupted(`${ctx.label} (${ctx.file}): download interrupted at ${formatBytes(sizeOf(part))} (${causeMessage(e)}); run again to resume`, {
+      cause: e,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  if (expected.size !== undefined && sizeOf(part) < expected.size) {
+    throw new Interrupted(
+      `${ctx.label} (${ctx.file}): the connection closed at ${formatBytes(sizeOf(part))} of ${formatBytes(expected.size)}; run again to resume`,
+    );
+  }
+}
+
+/** Checks size and hash of the finished part; removes it and throws on a mismatch. */
+async function verify(part: string, expected: BlobExpectation, ctx: RequestContext): Promise<void> {
+  const size = sizeOf(part);
+  let problem: string | undefined;
+  if (expected.size !== undefined && size !== expected.size) problem = `expected ${expected.size} bytes, got ${size}`;
+  else if (expected.sha256) {
+    const got = await hashFile(part, 'sha256');
+    if (got !== expected.sha256.toLowerCase()) problem = `expected sha256 ${expected.sha256}, got ${got}`;
+  } else if (expected.gitSha1) {
+    const got = await hashFile(part, 'sha1', `blob ${size}\0`);
+    if (got !== expected.gitSha1.toLowerCase()) problem = `expected git blob ${expected.gitSha1}, got ${got}`;
+  }
+  if (problem) {
+    rmSync(part, { force: true });
+    throw new HubError(`${ctx.label} (${ctx.file}): the download does not match the hub's checksum (${problem}); removed it, run again to download it anew`);
+  }
+}
+
+/** Hex hash of a file's bytes after `prefix`. */
+async function hashFile(path: string, algorithm: 'sha256' | 'sha1', prefix = ''): Promise<string> {
+  const hash = createHash(algorithm);
+  if (prefix) hash.update(prefix);
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}

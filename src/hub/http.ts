@@ -1,0 +1,77 @@
+/**
+ * Requests to the hub: the bearer token on every request, connection failures and HTTP errors turned into one-line
+ * HubErrors that say what to do (401: set HF_TOKEN; 403: gated; 404: no such repo, revision or file), from the
+ * status and the hub's `X-Error-Code` header.
+ */
+import { errorMessage } from '../errors.ts';
+import { HubError } from './errors.ts';
+import type { HubSettings } from './settings.ts';
+
+/** The `fetch` used (the global one: undici), replaceable for tests. */
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** What a request was for, so its error can say which repo, revision or file is missing. */
+export interface RequestContext {
+  /** The reference as written. */
+  label: string;
+  repo: string;
+  revision: string;
+  /** Set for a file request. */
+  file?: string;
+}
+
+/** A connection failure (not an HTTP answer): the cause's message, which Node hides under `fetch failed`. */
+export class HubConnectionError extends HubError {
+  override name = 'HubConnectionError';
+}
+
+export function causeMessage(e: unknown): string {
+  const cause = (e as { cause?: unknown })?.cause;
+  const code = (cause as { code?: string })?.code;
+  return code ?? (cause ? errorMessage(cause) : errorMessage(e));
+}
+
+/** Headers of a hub request: the bearer token when set, and any extra ones. */
+export function hubHeaders(settings: HubSettings, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...(settings.token ? { Authorization: `Bearer ${settings.token}` } : {}), 'User-Agent': 'bert-compress', ...extra };
+}
+
+/** Sends a request; a connection failure becomes a HubConnectionError naming the endpoint. */
+export async function hubFetch(url: string, init: RequestInit, settings: HubSettings, ctx: RequestContext, fetchImpl: FetchLike = fetch): Promise<Response> {
+  try {
+    return await fetchImpl(url, init);
+  } catch (e) {
+    throw new HubConnectionError(
+      `${ctx.label}: cannot reach ${settings.endpoint} (${causeMessage(e)}); check HF_ENDPOINT and the network, or set HF_HUB_OFFLINE=1 to use cached models`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/** The HubError for an HTTP answer that is not a success (the body is cancelled). */
+export async function httpError(res: Response, settings: HubSettings, ctx: RequestContext): Promise<HubError> {
+  await res.body?.cancel().catch(() => {});
+  const code = res.headers.get('x-error-code') ?? '';
+  const where = `${ctx.label}${ctx.file ? ` (${ctx.file})` : ''}`;
+  const tokenNote = settings.token ? `the token from ${settings.tokenSource ?? 'HF_TOKEN'} was sent` : 'no token was sent';
+  switch (res.status) {
+    case 401:
+      return new HubError(
+        settings.token
+          ? `${where}: the hub refused the token from ${settings.tokenSource ?? 'HF_TOKEN'} (401): it is invalid or has no access to ${ctx.repo}, or the repo does not exist`
+          : `${where}: the hub answered 401: ${ctx.repo} is private or gated (set HF_TOKEN to a token with access, or write it to $HF_HOME/token) or does not exist`,
+      );
+    case 403:
+      return new HubError(
+        `${where}: access denied (403${code ? ` ${code}` : ''}): ${ctx.repo} is gated or private; request access on the hub and set HF_TOKEN to a token of an account that has it (${tokenNote})`,
+      );
+    case 404:
+      if (code === 'RevisionNotFound') return new HubError(`${where}: no revision '${ctx.revision}' (branch, tag or commit) in ${ctx.repo}`);
+      if (ctx.file || code === 'EntryNotFound') return new HubError(`${where}: no file '${ctx.file ?? '?'}' in ${ctx.repo} at ${ctx.revision}`);
+      return new HubError(`${where}: no such repo '${ctx.repo}' on ${settings.endpoint} (or no revision '${ctx.revision}')`);
+    default:
+      return new HubError(`${where}: ${res.url || settings.endpoint} answered HTTP ${res.status} ${res.statusText}`.trim());
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Hugging Face hub model references: `hf:org/name`, `hf:name` (legacy repos without an organization), each with an
+ * optional `@revision`, a branch, a tag or a 40-hex commit (default `main`). Validated as huggingface_hub
+ * validates repo ids, so a bad reference is a one-line error before any request.
+ */
+import { HubError } from './errors.ts';
+
+/** The prefix that marks a model argument as a hub reference. */
+export const HUB_PREFIX = 'hf:';
+
+/** A parsed `hf:` reference. */
+export interface HubRef {
+  /** `org/name` or `name`. */
+  readonly repo: string;
+  /** Branch, tag or commit (default `main`). */
+  readonly revision: string;
+  /** The reference as written (for messages). */
+  readonly text: string;
+}
+
+const NAME = /^[A-Za-z0-9_](?:[\w.-]{0,94}[A-Za-z0-9_])?$/;
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/** Whether `s` is written as a hub reference (starts with `hf:`). */
+export function isHubRef(s: string): boolean {
+  return s.startsWith(HUB_PREFIX);
+}
+
+/** Whether a revision is a full commit hash (40 lowercase hex digits). */
+export function isCommitHash(revision: string): boolean {
+  return COMMIT.test(revision);
+}
+
+/** Parses and validates `hf:org/name[@revision]`; a HubError naming the fault otherwise. */
+export function parseHubRef(text: string): HubRef {
+  if (!isHubRef(text)) throw new HubError(`${text}: not a hub reference (expected hf:org/name[@revision])`);
+  const body = text.slice(HUB_PREFIX.length);
+  const at = body.indexOf('@');
+  const repo = at < 0 ? body : body.slice(0, at);
+  const revision = at < 0 ? 'main' : body.slice(at + 1);
+  const fail = (why: string): never => {
+    throw new HubError(`${text}: ${why} (expected hf:org/name[@revision], e.g. hf:google-bert/bert-base-uncased@main)`);
+  };
+  if (!repo) fail('no repo name');
+  const parts = repo.split('/');
+  if (parts.length > 2) fail(`repo '${repo}' has more than one '/'`);
+  for (const p of parts) {
+    if (!NAME.test(p)) fail(`'${p}' is not a valid repo or organization name (letters, digits, '-', '_', '.'; at most 96)`);
+    if (p.includes('--') || p.includes('..')) fail(`'${p}' must not contain '--' or '..'`);
+  }
+  if (at >= 0) {
+    if (!revision) fail("empty revision after '@'");
+    if (!/^[\w.\-/]+$/.test(revision) || revision.includes('..') || revision.startsWith('/') || revision.endsWith('/') || revision.endsWith('.lock')) {
+      fail(`'${revision}' is not a valid revision (a branch, tag or 40-hex commit)`);
+    }
+  }
+  return { repo, revision, text };
+}
+
+/** `models--org--name`: the repo's folder in the hub cache, as huggingface_hub names it. */
+export function repoFolderName(repo: string): string {
+  return `models--${repo.replaceAll('/', '--')}`;
+}

@@ -1,0 +1,167 @@
+/**
+ * `downloadSnapshot`: the files bert-compress needs of a hub repo at a revision (see files.ts), in the
+ * huggingface_hub cache (see cache.ts). Online, the API resolves the revision to a commit and lists the files; files
+ * already in the snapshot are not downloaded again. All blobs are downloaded and verified before any is linked into
+ * the snapshot, so a failed download leaves no partial snapshot. Offline (`HF_HUB_OFFLINE=1`), or when the hub
+ * cannot be reached and the revision is cached, the snapshot on disk is used without any request.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type RepoFile, fetchRepoInfo } from './api.ts';
+import { type RepoCache, cachedCommit, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
+import { type BlobExpectation, downloadBlob } from './download.ts';
+import { HubError } from './errors.ts';
+import { SAFETENSORS_INDEX, type WeightsKind, selectFiles, shardsOfIndex } from './files.ts';
+import { type FetchLike, HubConnectionError, hubFetch, hubHeaders, httpError } from './http.ts';
+import { type HubRef, parseHubRef } from './ref.ts';
+import { type HubSettings, hubSettings } from './settings.ts';
+
+export interface SnapshotOptions {
+  /** Hub settings (default: from `env`). */
+  settings?: HubSettings;
+  /** Environment the settings are read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** One line per event (resolution, each file downloaded or resumed); nothing is printed without it. */
+  log?: (line: string) => void;
+  fetch?: FetchLike;
+  /** Which weights to take when a repo has both (default 'onnx': `onnx/model.onnx` over the safetensors). */
+  prefer?: 'onnx' | 'safetensors';
+}
+
+export interface Snapshot {
+  ref: HubRef;
+  /** The commit the revision resolved to. */
+  commit: string;
+  /** `<cache>/models--org--name/snapshots/<commit>`: a model folder. */
+  dir: string;
+  /** The repo's cache folder (`<cache>/models--org--name`). */
+  repoDir: string;
+  /** Repo paths of the files used. */
+  files: string[];
+  weights: WeightsKind;
+  /** Repo paths downloaded by this call (empty when all were cached). */
+  downloaded: string[];
+  /** True when no request was made (offline, or the hub unreachable and the revision cached). */
+  fromCache: boolean;
+}
+
+/** Downloads (or finds in the cache) the files of `ref` bert-compress needs; see the module comment. */
+export async function downloadSnapshot(ref: string | HubRef, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  const r = typeof ref === 'string' ? parseHubRef(ref) : ref;
+  const settings = opts.settings ?? hubSettings(opts.env);
+  const cache = repoCache(settings.cacheDir, r.repo);
+  if (settings.offline) return cachedSnapshot(r, cache, 'HF_HUB_OFFLINE is set', opts.prefer);
+  try {
+    return await onlineSnapshot(r, cache, settings, opts);
+  } catch (e) {
+    if (!(e instanceof HubConnectionError)) throw e;
+    let cached: Snapshot;
+    try {
+      cached = cachedSnapshot(r, cache, 'the hub cannot be reached', opts.prefer);
+    } catch {
+      throw e;
+    }
+    opts.log?.(`${r.text}: ${e.message.replace(/^.*?: /, '')}; using the cached snapshot ${cached.commit.slice(0, 12)}`);
+    return cached;
+  }
+}
+
+/** The cached snapshot of `ref`, without requests; a one-line HubError when it is not cached (completely). */
+export function cachedSnapshot(ref: HubRef, cache: RepoCache, why: string, prefer?: 'onnx' | 'safetensors'): Snapshot {
+  const commit = cachedCommit(cache, ref.revision);
+  const hint = 'run once without HF_HUB_OFFLINE to download it';
+  if (!commit) throw new HubError(`${ref.text}: not in the cache (${why}): no ${join(cache.refs, ref.revision)}; ${hint}`);
+  const dir = join(cache.snapshots, commit);
+  if (!existsSync(dir)) throw new HubError(`${ref.text}: not in the cache (${why}): no snapshot ${dir}; ${hint}`);
+  const present = snapshotFiles(dir);
+  const label = `${ref.text}: cached snapshot ${dir}`;
+  const selection = selectFiles(present, label, prefer);
+  const files = [...selection.files];
+  if (selection.weights === 'sharded') {
+    const shards = shardsOfIndex(readJson(join(dir, SAFETENSORS_INDEX), label), label);
+    const missing = shards.filter((s) => !present.includes(s));
+    if (missing.length) throw new HubError(`${label} lacks shard ${missing[0]} (${why}); ${hint}`);
+    files.push(...shards);
+  }
+  return { ref, commit, dir, repoDir: cache.root, files, weights: selection.weights, downloaded: [], fromCache: true };
+}
+
+async function onlineSnapshot(r: HubRef, cache: RepoCache, settings: HubSettings, opts: SnapshotOptions): Promise<Snapshot> {
+  const info = await fetchRepoInfo(r, settings, opts.fetch);
+  const dir = join(cache.snapshots, info.commit);
+  const byPath = new Map(info.files.map((f) => [f.path, f]));
+  const selection = selectFiles([...byPath.keys()], r.text, opts.prefer);
+  const blobs = new Map<string, string>(); // repo path → blob file
+  const downloaded: string[] = [];
+  const fetchFile = async (path: string) => {
+    const blob = await ensureBlob(r, info.commit, byPath.get(path)!, cache, dir, settings, opts);
+    if (blob.downloaded) downloaded.push(path);
+    blobs.set(path, blob.path);
+  };
+  for (const path of selection.files) await fetchFile(path);
+  const files = [...selection.files];
+  if (selection.weights === 'sharded') {
+    const label = `${r.text} (${SAFETENSORS_INDEX})`;
+    const shards = shardsOfIndex(readJson(blobs.get(SAFETENSORS_INDEX)!, label), label);
+    for (const s of shards) {
+      if (!byPath.has(s)) throw new HubError(`${r.text}: ${SAFETENSORS_INDEX} names shard ${s}, which is not in the repo at ${info.commit.slice(0, 12)}`);
+      await fetchFile(s);
+    }
+    files.push(...shards);
+  }
+  for (const path of files) {
+    const target = join(dir, ...path.split('/'));
+    if (!existsSync(target)) linkBlob(blobs.get(path)!, target);
+  }
+  writeRef(cache, r.revision, info.commit);
+  opts.log?.(
+    downloaded.length
+      ? `${r.text}: ${r.repo} at ${info.commit.slice(0, 12)} in ${dir}`
+      : `${r.text}: ${r.repo} at ${info.commit.slice(0, 12)}, cached (${dir})`,
+  );
+  return { ref: r, commit: info.commit, dir, repoDir: cache.root, files, weights: selection.weights, downloaded, fromCache: false };
+}
+
+/**
+ * The blob of one file, downloaded unless the snapshot or the blob store has it. Its id is the LFS sha256, else the
+ * git blob id of the API, else the `X-Linked-Etag` / `ETag` of a HEAD request (as huggingface_hub names blobs).
+ */
+async function ensureBlob(
+  r: HubRef,
+  commit: string,
+  file: RepoFile,
+  cache: RepoCache,
+  dir: string,
+  settings: HubSettings,
+  opts: SnapshotOptions,
+): Promise<{ path: string; downloaded: boolean }> {
+  const url = `${settings.endpoint}/${r.repo}/resolve/${commit}/${file.path.split('/').map(encodeURIComponent).join('/')}`;
+  const ctx = { label: r.text, repo: r.repo, revision: commit, file: file.path };
+  const inSnapshot = join(dir, ...file.path.split('/'));
+  if (existsSync(inSnapshot)) return { path: inSnapshot, downloaded: false };
+  let id = file.lfs?.sha256 ?? file.blobId;
+  const expected: BlobExpectation = file.lfs ? { size: file.lfs.size, sha256: file.lfs.sha256 } : { size: file.size, gitSha1: file.blobId };
+  if (!id) {
+    const head = await hubFetch(url, { method: 'HEAD', headers: hubHeaders(settings) }, settings, ctx, opts.fetch);
+    if (!head.ok) throw await httpError(head, settings, ctx);
+    const etag = (head.headers.get('x-linked-etag') ?? head.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
+    if (!/^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(etag)) throw new HubError(`${r.text}: the hub gives no checksum (ETag) for ${file.path}`);
+    id = etag;
+    const size = Number(head.headers.get('x-linked-size') ?? head.headers.get('content-length'));
+    if (Number.isSafeInteger(size)) expected.size = size;
+    if (etag.length === 64) expected.sha256 = etag;
+    else expected.gitSha1 = etag;
+  }
+  const blob = join(cache.blobs, id);
+  if (existsSync(blob)) return { path: blob, downloaded: false };
+  await downloadBlob(url, blob, expected, { settings, ctx, fetchImpl: opts.fetch, log: opts.log });
+  return { path: blob, downloaded: true };
+}
+
+function readJson(path: string, label: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new HubError(`${label}: ${path} is not valid JSON (${(e as Error).message.split('\n')[0]})`, { cause: e });
+  }
+}

@@ -1,0 +1,511 @@
+/**
+ * DistilBERT, RoBERTa, XLM-R and ELECTRA (discriminator) Hugging Face folders: config.json + model.safetensors
+ * written from known weights, built without Python and checked against an independent float64 forward pass
+ * (test/helpers/reference-families.ts) on padded batches; base-model checkpoints with a seeded head; discovery, the
+ * canonical rebuild and every compression pass on the built graphs; `compress export` on an ELECTRA folder.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildBert } from '../../src/bert/build.ts';
+import { buildFromHuggingFaceFolder, loadHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { bertParameters, randomBertWeights } from '../../src/bert/build-weights.ts';
+import { canonicalBert, rebuildCanonical } from '../../src/bert/canonical.ts';
+import { configFromHuggingFace, type ExtendedBertConfig } from '../../src/bert/config.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
+import { DataError, SettingsError } from '../../src/errors.ts';
+import { appendLoss } from '../../src/gradients/losses.ts';
+import { DataType, loadModel, type Model } from '../../src/onnx/index.ts';
+import type { PassStep } from '../../src/pass/pass.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { Tensor } from '../../src/runtime/session.ts';
+import { gradCheck, toFloat64 } from '../helpers/gradcheck.ts';
+import { FAMILY_JSONS, familyBatch, familyLogits, writeFamilyFolder } from '../helpers/family-folders.ts';
+import { maxRowDiff, perturbedWeights, type TokenBatch } from '../helpers/models.ts';
+import { referenceFamilyLogits } from '../helpers/reference-families.ts';
+import { fixture, hasFixtures } from '../helpers/paths.ts';
+import { refusal } from '../helpers/refusal.ts';
+import { runModel } from '../helpers/run-model.ts';
+
+registerAllPasses();
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const root = mkdtempSync(join(tmpdir(), 'bert-compress-families-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The message of the one-line DataError `run` must throw. */
+function dataRefusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DataError);
+    expect((e as Error).message).not.toContain('\n');
+    return (e as Error).message;
+  }
+  throw new Error('not refused');
+}
+
+function missing(name: string): never {
+  throw new Error(`the reference reads '${name}', which the checkpoint does not have`);
+}
+
+/** A folder of the family with perturbed weights (seed), its config and weights, and the built model. */
+function built(
+  name: string,
+  seed = 11,
+): { json: (typeof FAMILY_JSONS)[string]; config: ExtendedBertConfig; weights: Map<string, Float32Array>; model: Model; dir: string } {
+  const json = FAMILY_JSONS[name];
+  const config = configFromHuggingFace(json);
+  const weights = perturbedWeights(config, seed);
+  const dir = writeFamilyFolder(root, json, weights, config);
+  return { json, config, weights, model: buildFromHuggingFaceFolder(dir), dir };
+}
+
+/** Writes a checkpoint with the given keys renamed (`rename` returns undefined to leave a key out) and `extra` keys. */
+function writeRenamed(
+  json: object,
+  config: ExtendedBertConfig,
+  weights: Map<string, Float32Array>,
+  rename: (key: string) => string | undefined,
+  extra: Record<string, SafetensorsInput> = {},
+): string {
+  const dir = mkdtempSync(join(root, 'base-'));
+  const dims = new Map(bertParameters(config).map((p) => [p.name, p.dims]));
+  const tensors = new Map<string, SafetensorsInput>();
+  for (const [k, v] of weights) {
+    const to = rename(k);
+    if (to !== undefined) tensors.set(to, { dims: dims.get(k)!, data: v });
+  }
+  for (const [k, v] of Object.entries(extra)) tensors.set(k, v);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(json));
+  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  return dir;
+}
+
+const vec = (n: number) => ({ dims: [n], data: new Float32Array(n).fill(0.5) });
+const mat = (r: number, c: number) => ({ dims: [r, c], data: new Float32Array(r * c).fill(0.01) });
+
+describe('Hugging Face folders of other families: logits', () => {
+  for (const name of Object.keys(FAMILY_JSONS)) {
+    it(`${name}: logits equal the reference forward pass within 1e-4 on a padded batch`, async () => {
+      const json = FAMILY_JSONS[name];
+      const config = configFromHuggingFace(json);
+      const weights = perturbedWeights(config, 11);
+      const extra = new Map<string, SafetensorsInput>();
+      if (config.family === 'roberta') {
+        // What RobertaForSequenceClassification checkpoints may also carry: unused, and harmless.
+        const p = config.maxPositions;
+        extra.set('roberta.embeddings.position_ids', { dims: [1, p], data: Float32Array.from({ length: p }, (_, i) => i), dtype: 'I64' });
+        extra.set('roberta.pooler.dense.weight', mat(32, 32));
+        extra.set('roberta.pooler.dense.bias', vec(32));
+      }
+      const model = buildFromHuggingFaceFolder(writeFamilyFolder(root, json, weights, config, extra));
+      const batch = familyBatch(json);
+      const got = await familyLogits(model, batch);
+      expect([got.length, got[0].length]).toEqual([4, config.numLabels]);
+      expect(
+        maxRowDiff(
+          got,
+          referenceFamilyLogits(json, (k) => weights.get(k) ?? missing(k), batch),
+        ),
+      ).toBeLessThan(1e-4);
+      expect(maxRowDiff([got[0]], [got[1]])).toBeGreaterThan(1e-3);
+      const inputs = model.graph.inputs.map((v) => v.name);
+      expect(inputs).toEqual(config.family === 'electra' ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask']);
+    });
+  }
+
+  it('RoBERTa positions come from the ids: a pad id inside the sequence, more padding, another pad_token_id', async () => {
+    const { json, weights, model, config } = built('roberta', 12);
+    const short = familyBatch(json, [5]);
+    const long: TokenBatch = {
+      inputIds: [[...short.inputIds[0], 1, 1, 1]],
+      attentionMask: [[...short.attentionMask[0], 0, 0, 0]],
+      tokenTypeIds: [[...short.tokenTypeIds[0], 0, 0, 0]],
+    };
+    const a = await familyLogits(model, short);
+    expect(maxRowDiff(a, await familyLogits(model, long))).toBeLessThan(1e-5);
+    // An attended pad id takes position pad_token_id and the tokens after it count on from the one before.
+    const inner: TokenBatch = { ...short, inputIds: [short.inputIds[0].map((id, j) => (j === 2 ? 1 : id))] };
+    const c = await familyLogits(model, inner);
+    expect(
+      maxRowDiff(
+        c,
+        referenceFamilyLogits(json, (k) => weights.get(k)!, inner),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(maxRowDiff(c, a)).toBeGreaterThan(1e-3);
+    expect(
+      maxRowDiff(
+        a,
+        referenceFamilyLogits(json, (k) => weights.get(k)!, long),
+      ),
+    ).toBeLessThan(1e-4);
+    // pad_token_id 3 shifts every position by 2.
+    const shifted = { ...json, pad_token_id: 3 };
+    const other = buildFromHuggingFaceFolder(writeFamilyFolder(root, shifted, weights, { ...config, padTokenId: 3 }));
+    const batch = familyBatch(shifted, [5]);
+    const b = await familyLogits(other, batch);
+    expect(
+      maxRowDiff(
+        b,
+        referenceFamilyLogits(shifted, (k) => weights.get(k)!, batch),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(maxRowDiff(b, await familyLogits(model, batch))).toBeGreaterThan(1e-3);
+  });
+
+  it('ELECTRA: the head is classifier.dense → GELU → out_proj on token 0, whatever hidden_act is', async () => {
+    const { model } = built('electra E=H');
+    const names = model.graph.nodes.map((n) => n.name);
+    expect(names).toContain('/classifier/activation/Erf');
+    expect(names.some((n) => n.startsWith('/electra/pooler') || n.startsWith('/electra/embeddings_project'))).toBe(false);
+    expect(model.graph.nodes.some((n) => n.opType === 'Relu')).toBe(true); // hidden_act relu in the FFN
+    const narrow = built('electra E<H').model;
+    expect(narrow.graph.initializers.get('electra.embeddings_project.weight')).toBeUndefined(); // transposed for MatMul
+    expect(narrow.graph.initializers.get('electra.embeddings_project.bias')!.dims).toEqual([32]);
+    expect(narrow.graph.initializers.get('electra.embeddings.LayerNorm.weight')!.dims).toEqual([16]);
+    expect(narrow.graph.initializers.get('electra.embeddings.token_type_embeddings.weight')!.dims).toEqual([2, 16]);
+  });
+});
+
+describe('config.json of other families', () => {
+  it('reads each family with its keys and defaults', () => {
+    const distil = configFromHuggingFace(FAMILY_JSONS.distilbert);
+    expect(distil).toMatchObject({ family: 'distilbert', numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64, layerNormEps: 1e-12, numLabels: 3 });
+    expect(distil.id2label).toEqual(['neg', 'neu', 'pos']);
+    expect(configFromHuggingFace({ model_type: 'distilbert', activation: 'relu' })).toMatchObject({ hiddenSize: 768, numLayers: 6, activation: 'relu' });
+    expect(configFromHuggingFace(FAMILY_JSONS.roberta)).toMatchObject({
+      family: 'roberta',
+      padTokenId: 1,
+      typeVocabSize: 1,
+      layerNormEps: 1e-5,
+      maxPositions: 66,
+    });
+    expect(configFromHuggingFace({ model_type: 'roberta' })).toMatchObject({ family: 'roberta', vocabSize: 50265, padTokenId: 1 });
+    expect(configFromHuggingFace({ model_type: 'xlm-roberta' })).toMatchObject({ family: 'roberta', vocabSize: 30522, padTokenId: 1 });
+    expect(configFromHuggingFace(FAMILY_JSONS['xlm-roberta'])).toMatchObject({
+      family: 'roberta',
+      activation: 'gelu_tanh',
+      numLabels: 1,
+      problemType: 'regression',
+    });
+    expect(configFromHuggingFace(FAMILY_JSONS['electra E<H'])).toMatchObject({ family: 'electra', embeddingSize: 16, hiddenSize: 32 });
+    expect(configFromHuggingFace(FAMILY_JSONS['electra E=H']).embeddingSize).toBeUndefined();
+    // ElectraConfig's defaults: electra-small (embedding 128, hidden 256, 4 heads, FFN 1024).
+    expect(configFromHuggingFace({ model_type: 'electra' })).toMatchObject({ embeddingSize: 128, hiddenSize: 256, numHeads: 4, intermediateSize: 1024 });
+  });
+
+  it('refuses what it cannot build in one line, in config.json key names', () => {
+    const cases: Array<[unknown, string]> = [
+      [{ model_type: 'gpt2' }, "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, electra, albert)"],
+      [{ model_type: 'distilbert', dim: 30, n_heads: 4 }, 'config.json: dim (30) is not divisible by n_heads (4)'],
+      [{ model_type: 'distilbert', activation: 'swish' }, "config.json: activation 'swish' is not supported"],
+      [{ model_type: 'roberta', pad_token_id: -1 }, 'config.json: pad_token_id must be a non-negative integer (got -1)'],
+      [{ model_type: 'roberta', vocab_size: 10, pad_token_id: 10 }, 'config.json: pad_token_id (10) is not below vocab_size (10)'],
+      [{ model_type: 'xlm-roberta', max_position_embeddings: 2 }, 'config.json: max_position_embeddings (2) leaves no position after pad_token_id + 1 (2)'],
+      [{ model_type: 'electra', embedding_size: 0 }, 'config.json: embedding_size must be a positive integer (got 0)'],
+      [{ model_type: 'electra', position_embedding_type: 'relative_key' }, "config.json: position_embedding_type 'relative_key' is not supported"],
+    ];
+    for (const [json, message] of cases) {
+      expect(() => configFromHuggingFace(json)).toThrow(SettingsError);
+      const m = refusal(() => configFromHuggingFace(json));
+      expect(m.startsWith(message), m).toBe(true);
+      expect(m).not.toContain('\n');
+    }
+  });
+});
+
+describe('base-model checkpoints and other heads', () => {
+  it('ElectraForPreTraining (discriminator_predictions.*) builds with a seeded classifier; refused without', async () => {
+    const { json, config, weights } = built('electra E<H');
+    const dir = writeRenamed(json, config, weights, (k) => (k.startsWith('classifier.') ? undefined : k), {
+      'discriminator_predictions.dense.weight': mat(32, 32),
+      'discriminator_predictions.dense.bias': vec(32),
+      'discriminator_predictions.dense_prediction.weight': mat(1, 32),
+      'discriminator_predictions.dense_prediction.bias': vec(1),
+    });
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError("weights: parameter 'classifier.dense.weight' is missing (and 3 more)"));
+    const model = buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 5 } });
+    // The encoder is the checkpoint's and the head the seeded one: the reference with those weights agrees.
+    const seeded = randomBertWeights(config, { seed: 5 });
+    const all = (k: string) => (k.startsWith('classifier.') ? seeded.get(k)! : weights.get(k)!);
+    const batch = familyBatch(json);
+    expect(maxRowDiff(await familyLogits(model, batch), referenceFamilyLogits(json, all, batch))).toBeLessThan(1e-4);
+  });
+
+  const bases: Array<[string, string, (k: string) => string | undefined, Record<string, SafetensorsInput>]> = [
+    ['ElectraModel', 'electra E<H', (k) => (k.startsWith('classifier.') ? undefined : k.replace(/^electra\./, '')), {}],
+    ['DistilBertModel', 'distilbert', (k) => (/^(pre_)?classifier\./.test(k) ? undefined : k.replace(/^distilbert\./, '')), {}],
+    [
+      'RobertaForMaskedLM',
+      'roberta',
+      (k) => (k.startsWith('classifier.') ? undefined : k),
+      { 'lm_head.dense.weight': mat(32, 32), 'lm_head.dense.bias': vec(32), 'lm_head.bias': vec(128) },
+    ],
+    ['RobertaModel (XLM-R)', 'xlm-roberta', (k) => (k.startsWith('classifier.') ? undefined : k.replace(/^roberta\./, '')), { 'pooler.dense.bias': vec(32) }],
+  ];
+  for (const [what, family, rename, extra] of bases) {
+    it(`${what}: the bare keys are mapped to the family's names; only the head is seeded`, () => {
+      const { json, config, weights, model } = built(family);
+      const dir = writeRenamed(json, config, weights, rename, extra);
+      const head = family === 'distilbert' ? ['pre_classifier', 'classifier'] : ['classifier.dense', 'classifier.out_proj'];
+      const seededNames = head.flatMap((h) => [`${h}.weight`, `${h}.bias`]);
+      expect(dataRefusal(() => buildFromHuggingFaceFolder(dir))).toBe(`weights: parameter '${seededNames[0]}' is missing (and 3 more)`);
+      const rebuilt = buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 5 } });
+      for (const [k, t] of model.graph.initializers) {
+        if (seededNames.includes(k)) continue;
+        expect(Buffer.from(rebuilt.graph.initializers.get(k)!.data).equals(Buffer.from(t.data)), k).toBe(true);
+      }
+    });
+  }
+
+  it('a missing encoder parameter is a one-line error naming it', () => {
+    const { json, config, weights } = built('electra E<H');
+    const dir = writeRenamed(json, config, weights, (k) => (k === 'electra.embeddings_project.bias' ? undefined : k));
+    expect(() => buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 1 } })).not.toThrow(); // fillMissing seeds anything
+    const strict = writeRenamed(json, config, weights, (k) => (k === 'electra.encoder.layer.1.output.dense.weight' ? undefined : k));
+    expect(dataRefusal(() => buildFromHuggingFaceFolder(strict))).toBe("weights: parameter 'electra.encoder.layer.1.output.dense.weight' is missing");
+  });
+
+  it('pytorch_model.bin alone is refused naming safetensors', () => {
+    const dir = mkdtempSync(join(root, 'pickle-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(FAMILY_JSONS['electra E<H']));
+    writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
+    expect(dataRefusal(() => loadHuggingFaceFolder(dir))).toMatch(/has pytorch_model\.bin but no model\.safetensors; bert-compress reads only safetensors/);
+  });
+});
+
+describe('discovery and the canonical rebuild of the built graphs', () => {
+  it('ELECTRA: family, the embeddings projection as the mapping, the GELU head without a pooler', () => {
+    for (const [name, mapped] of [
+      ['electra E<H', true],
+      ['electra E=H', false],
+    ] as const) {
+      const { model, config } = built(name);
+      const s = findBert(model);
+      expect([s.family, s.hiddenSize, s.numLayers, s.numHeads, s.intermediateSize, s.vocabSize]).toEqual(['electra', 32, 2, 4, 64, 128]);
+      expect(s.pooler).toBeUndefined();
+      expect(s.head?.kind).toBe('sequence-classification');
+      expect(s.head?.linears.map((l) => [l.inFeatures, l.outFeatures])).toEqual([
+        [32, 32],
+        [32, config.numLabels],
+      ]);
+      expect(s.inputs).toEqual({ inputIds: 'input_ids', tokenTypeIds: 'token_type_ids', attentionMask: 'attention_mask' });
+      if (mapped)
+        expect([s.embeddings.mapping?.inFeatures, s.embeddings.mapping?.outFeatures, s.embeddings.mapping?.bias]).toEqual([
+          16,
+          32,
+          'electra.embeddings_project.bias',
+        ]);
+      else expect(s.embeddings.mapping).toBeUndefined();
+    }
+    expect(findBert(built('distilbert').model).family).toBe('distilbert');
+    expect(findBert(built('xlm-roberta').model).family).toBe('roberta');
+  });
+
+  for (const name of Object.keys(FAMILY_JSONS)) {
+    it(`${name}: the canonical rebuild (what training differentiates) has the same logits`, async () => {
+      const { json, model } = built(name);
+      const batch = familyBatch(json);
+      const rebuilt = rebuildCanonical(model);
+      expect(maxRowDiff(await familyLogits(rebuilt, batch), await familyLogits(model, batch))).toBeLessThan(1e-5);
+    });
+  }
+});
+
+/**
+ * The float64 graph with each Erf computed in float32 (onnxruntime's CPU Erf has only a float kernel): Cast to
+ * float, Erf, Cast back to double. ELECTRA's head always has the erf GELU.
+ */
+function erfInFloat32(model: Model): Model {
+  const cast = (name: string, input: string, output: string, to: number) => ({
+    name,
+    opType: 'Cast',
+    domain: '',
+    inputs: [input],
+    outputs: [output],
+    attributes: { to: { type: 'int' as const, value: to } },
+  });
+  const nodes = model.graph.nodes.flatMap((n) => {
+    if (n.opType !== 'Erf') return [n];
+    const [x, y] = [`${n.name}/x32`, `${n.name}/y32`];
+    return [
+      cast(`${n.name}/to32`, n.inputs[0], x, DataType.FLOAT),
+      { ...n, inputs: [x], outputs: [y] },
+      cast(`${n.name}/to64`, y, n.outputs[0], DataType.DOUBLE),
+    ];
+  });
+  return { ...model, graph: { ...model.graph, nodes } };
+}
+
+describe('training graphs of the families', () => {
+  for (const name of ['electra E<H', 'distilbert', 'roberta']) {
+    it(`${name}: the gradient graph matches finite differences (opset 17, float64)`, async () => {
+      const { id2label: _, ...read } = configFromHuggingFace(FAMILY_JSONS[name]);
+      const config: ExtendedBertConfig = { ...read, numLabels: 2, vocabSize: 40, hiddenSize: 16, numHeads: 2, intermediateSize: 24, activation: 'gelu_tanh' };
+      if (config.embeddingSize) config.embeddingSize = 8;
+      const forward = buildBert(config, { kind: 'random', seed: 9, std: 0.3 }, { opset: 17 });
+      const withLoss = appendLoss(forward, 'logits', 2, [{ kind: 'hard-ce', weight: 1 }]);
+      const batch = familyBatch(FAMILY_JSONS[name], [5, 3, 4], 3);
+      const ids = (rows: number[][]) =>
+        new Tensor(
+          'int64',
+          BigInt64Array.from(rows.flat(), (v) => BigInt(v % 40)),
+          [3, 5],
+        );
+      const feeds: Record<string, Tensor> = {
+        input_ids: ids(batch.inputIds),
+        attention_mask: ids(batch.attentionMask),
+        'target.labels': new Tensor('float64', Float64Array.from([1, 0, 0, 1, 1, 0]), [3, 2]),
+      };
+      if (config.family === 'electra') feeds.token_type_ids = ids(batch.tokenTypeIds);
+      // ELECTRA's head GELU is an Erf, float32 only: its rounding (about 6e-8 of the loss) calls for eps 1e-2, whose
+      // truncation error (eps² times the third derivative) is a few 1e-3 relative, as on the other families at that eps.
+      const electra = config.family === 'electra';
+      const model = electra ? erfInFloat32(toFloat64(withLoss.model)) : toFloat64(withLoss.model);
+      const r = await gradCheck(model, { loss: withLoss.loss, feeds, samples: 3, ...(electra ? { eps: 1e-2, atol: 1e-4 } : {}) });
+      if (electra) expect(r.perParameter['electra.embeddings_project.bias']).toBeDefined();
+      expect(r.worst).toBeLessThan(electra ? 1e-2 : 1e-3);
+    }, 60_000);
+  }
+});
+
+/** The passes on each family: each either runs (output runs in onnxruntime) or refuses in one line. */
+const PASSES: Array<{ step: PassStep; identity?: number; refused?: Record<string, RegExp> }> = [
+  { step: { pass: 'prune-heads', settings: { ratio: 0.5 } } },
+  { step: { pass: 'prune-heads', settings: { ratio: 0 } }, identity: 1e-6 },
+  { step: { pass: 'prune-ffn', settings: { ratio: 0.5 } } },
+  { step: { pass: 'prune-ffn', settings: { ratio: 0 } }, identity: 1e-6 },
+  { step: { pass: 'drop-layers', settings: { layers: '1' } } },
+  { step: { pass: 'quantize', settings: { mode: 'int8' } }, identity: 5e-2 },
+  {
+    step: { pass: 'factorize-embeddings', settings: { rank: 8 } },
+    refused: { 'electra E<H': /^factorize-embeddings: the embeddings are already factorized \(16-wide tables and LayerNorm mapped to the hidden width 32/ },
+  },
+  { step: { pass: 'share-layers', settings: { share: 'all' } } },
+  { step: { pass: 'optimize', settings: { rewrites: 'all' } }, identity: 1e-4 },
+];
+
+describe('compression passes on the built graphs', () => {
+  for (const name of Object.keys(FAMILY_JSONS)) {
+    it(`${name}: every pass runs (or refuses in one line); identity-like settings keep the logits`, async () => {
+      const json = FAMILY_JSONS[name];
+      const config = configFromHuggingFace(json);
+      // transformers' initialization scale, so that int8 rounding stays small against the logits.
+      const model = buildFromHuggingFaceFolder(writeFamilyFolder(root, json, randomBertWeights(config, { seed: 2 }), config));
+      const batch = familyBatch(json);
+      const base = await familyLogits(model, batch);
+      for (const { step, identity, refused } of PASSES) {
+        const what = `${step.pass} ${JSON.stringify(step.settings)}`;
+        const expectRefusal = refused?.[name];
+        if (expectRefusal) {
+          const m = await runPipeline(model, [step]).then(
+            () => 'ran',
+            (e: Error) => e.message,
+          );
+          expect(m, what).toMatch(expectRefusal);
+          expect(m, what).not.toContain('\n');
+          continue;
+        }
+        const res = await runPipeline(model, [step]);
+        expect(res.structure.family, what).toBe(config.family);
+        const got = await familyLogits(res.model, batch);
+        expect([got.length, got[0].length], what).toEqual([4, config.numLabels]);
+        expect(got.flat().every(Number.isFinite), what).toBe(true);
+        if (identity !== undefined) expect(maxRowDiff(got, base), what).toBeLessThan(identity);
+      }
+    }, 60_000);
+  }
+});
+
+/** A config.json of the family for a canonical config (the keys transformers writes). */
+function hfJson(c: ExtendedBertConfig, modelType: string): Record<string, unknown> {
+  const labels = { num_labels: c.numLabels };
+  const act = c.activation === 'gelu_tanh' ? 'gelu_new' : c.activation;
+  if (c.family === 'distilbert') {
+    return {
+      model_type: modelType,
+      dim: c.hiddenSize,
+      n_layers: c.numLayers,
+      n_heads: c.numHeads,
+      hidden_dim: c.intermediateSize,
+      activation: act,
+      vocab_size: c.vocabSize,
+      max_position_embeddings: c.maxPositions,
+      ...labels,
+    };
+  }
+  return {
+    model_type: modelType,
+    hidden_size: c.hiddenSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    intermediate_size: c.intermediateSize,
+    hidden_act: act,
+    vocab_size: c.vocabSize,
+    max_position_embeddings: c.maxPositions,
+    type_vocab_size: c.typeVocabSize,
+    layer_norm_eps: c.layerNormEps,
+    pad_token_id: c.padTokenId,
+    ...labels,
+  };
+}
+
+describe.skipIf(!hasFixtures)('real exporter graphs as checkpoints (needs ../shared/fixtures/onnx)', () => {
+  for (const [file, modelType, vocab] of [
+    ['distilbert-seqcls-tiny-torch110-op11.onnx', 'distilbert', 30522],
+    ['xlmroberta-crossencoder-tiny-torch27-op14.onnx', 'xlm-roberta', 100],
+  ] as const) {
+    it(`${file}: its state-dict names are the builder's; its weights as a safetensors folder give its logits`, async () => {
+      const source = loadModel(fixture(file));
+      const canon = canonicalBert(source);
+      // torch keeps the names of parameters it uses as they are: transformers' state-dict names.
+      const kept = [...source.graph.initializers.keys()].filter((k) => /\.(weight|bias)$/.test(k));
+      const names = new Set(bertParameters(canon.config).map((p) => p.name));
+      expect(kept.length).toBeGreaterThan(5);
+      expect(kept.filter((k) => !names.has(k))).toEqual([]);
+      const json = hfJson(canon.config, modelType);
+      expect(configFromHuggingFace(json)).toEqual(canon.config);
+      const dir = writeFamilyFolder(root, json, canon.weights, canon.config);
+      const built = buildFromHuggingFaceFolder(dir);
+      const [want] = Object.values(await runModel(source, { vocab, batch: 3, seq: 9 }));
+      const [got] = Object.values(await runModel(built, { vocab, batch: 3, seq: 9 }));
+      expect(got.length).toBe(want.length);
+      expect(maxRowDiff([Array.from(got)], [Array.from(want)])).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('compress export on an ELECTRA folder', () => {
+  it('writes a discoverable model whose logits equal the reference', async () => {
+    const { json, weights, dir } = built('electra E<H', 13);
+    writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'hello'].join('\n'));
+    const out = join(root, 'electra-onnx', 'model.onnx');
+    const r = spawnSync(process.execPath, [BIN, 'export', dir, '-o', out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 layers, hidden 32/);
+    expect(existsSync(join(root, 'electra-onnx', 'vocab.txt'))).toBe(true);
+    expect(findBert(loadModel(out)).family).toBe('electra');
+    const batch = familyBatch(json);
+    expect(
+      maxRowDiff(
+        await familyLogits(out, batch),
+        referenceFamilyLogits(json, (k) => weights.get(k)!, batch),
+      ),
+    ).toBeLessThan(1e-4);
+  });
+
+  it('an unsupported model_type is refused in one line', () => {
+    const dir = mkdtempSync(join(root, 'gpt2-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
+    const r = spawnSync(process.execPath, [BIN, 'export', dir, '-o', join(dir, 'x.onnx')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/model_type 'gpt2' is not supported \(supported: bert, distilbert, roberta, xlm-roberta, electra, albert\)/);
+  });
+});

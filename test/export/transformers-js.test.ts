@@ -1,0 +1,281 @@
+/**
+ * `--format transformers.js`: the folders `compress` and `compress export` write are loaded by
+ * @huggingface/transformers' `pipeline('text-classification', FOLDER)` in Node (remote models off), and its labels
+ * and scores on the first 200 SST-2 dev sentences match the project's own predictions: the softmax of the logits
+ * `compress eval` computes (predictRows over loadTokenizer's encodings, truncated to config.json's max_length).
+ *
+ * Tolerance: both sides run the same graph on the same token ids with the same onnxruntime (one sentence per call,
+ * so dynamic int8 sees the same activation ranges; fp32 is also checked in one padded batch); they differ only in
+ * session options (graph fusions, threads), which move float32 probabilities by rounding: at most 4e-8 measured, for
+ * fp32, int8 and int4 alike. 1e-5 leaves 250× room for that and still catches a wrong tokenizer, label order, mask
+ * or model file: the int8 and fp32 files of the same pruned model differ by 1.4e-2 and disagree on 2 of 200 labels.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { env, pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
+import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { predictRows } from '../../src/eval/predict.ts';
+import { readModelConfig } from '../../src/eval/model-files.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { loadSplit } from '../../src/glue/dataset.ts';
+import { getTask } from '../../src/glue/registry.ts';
+import { renameValue } from '../../src/onnx/analysis.ts';
+import { cloneModel, loadModel } from '../../src/onnx/index.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { openSession } from '../../src/runtime/session.ts';
+import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { sentence, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { refusal } from '../helpers/refusal.ts';
+
+registerAllPasses();
+env.allowRemoteModels = false;
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TOLERANCE = 1e-5;
+const dir = mkdtempSync(join(tmpdir(), 'bc-tjs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sentences = (): string[] =>
+  hasGlue
+    ? loadSplit(getTask('SST-2'), 'dev', GLUE_DIR)
+        .examples.slice(0, 200)
+        .map((e) => e.textA)
+    : [];
+
+/** Per sentence: label name → probability. */
+type Scores = Array<Map<string, number>>;
+
+/** The project's scores: softmax of the logits evaluation computes for `onnx`, tokenized from `sideDir` (one per batch). */
+async function projectScores(onnx: string, sideDir: string, texts: readonly string[]): Promise<Scores> {
+  const tokenizer = loadTokenizer(sideDir);
+  const config = readModelConfig(sideDir);
+  const encodings = texts.map((t) => tokenizer.encode(t, null, config.maxLength ?? 128));
+  const session = await openSession(onnx);
+  try {
+    const rows = await predictRows(session, encodings, { batchSize: 1, padId: tokenizer.padId });
+    return texts.map((_, i) => {
+      const logits = Array.from(rows.values.subarray(i * rows.width, (i + 1) * rows.width));
+      const max = Math.max(...logits);
+      const exp = logits.map((l) => Math.exp(l - max));
+      const sum = exp.reduce((a, b) => a + b, 0);
+      return new Map(exp.map((e, j) => [config.id2label?.get(j) ?? `LABEL_${j}`, e / sum]));
+    });
+  } finally {
+    await session.release();
+  }
+}
+
+/** transformers.js's scores for each text (one call per text, or one batched call), and the dtype it loaded. */
+async function pipelineScores(folder: string, texts: readonly string[], opts: { dtype?: 'fp32' | 'q8' | 'q4'; batched?: boolean } = {}) {
+  const p = (await pipeline('text-classification', folder, opts.dtype ? { dtype: opts.dtype } : {})) as TextClassificationPipeline;
+  try {
+    type Out = Array<{ label: string; score: number }>;
+    const results: Out[] = opts.batched
+      ? ((await p([...texts], { top_k: null })) as unknown as Out[])
+      : await texts.reduce<Promise<Out[]>>(async (acc, t) => [...(await acc), (await p(t, { top_k: null })) as unknown as Out], Promise.resolve([]));
+    const loaded = (p.model.sessions.model as unknown as { config: { dtype: string } }).config.dtype;
+    return { loaded, scores: results.map((r): Map<string, number> => new Map(r.map((x) => [x.label, x.score]))), top: results.map((r) => r[0]!.label) };
+  } finally {
+    await p.dispose();
+  }
+}
+
+/** Largest score difference, and the examples whose top label differs (ties within 2·tolerance excepted). */
+function compare(ours: Scores, theirs: { scores: Scores; top: string[] }): { maxDiff: number; labelMismatches: number[] } {
+  let maxDiff = 0;
+  const labelMismatches: number[] = [];
+  ours.forEach((row, i) => {
+    expect([...theirs.scores[i]!.keys()].sort()).toEqual([...row.keys()].sort());
+    for (const [label, p] of row) maxDiff = Math.max(maxDiff, Math.abs(p - theirs.scores[i]!.get(label)!));
+    const sorted = [...row].sort((a, b) => b[1] - a[1]);
+    if (sorted[0]![0] !== theirs.top[i] && sorted[0]![1] - sorted[1]![1] > 2 * TOLERANCE) labelMismatches.push(i);
+  });
+  return { maxDiff, labelMismatches };
+}
+
+const listFiles = (d: string, prefix = ''): string[] =>
+  readdirSync(join(d, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(d, join(prefix, e.name)) : [join(prefix, e.name)]))
+    .sort();
+
+const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+
+describe.skipIf(!hasGlue || !existsSync(join(TEACHER, 'model.onnx')))('--format transformers.js on the SST-2 teacher', () => {
+  const texts = sentences();
+
+  it('compress --prune-heads 0.5 --quantize int8: model_quantized.onnx by default, model.onnx for fp32, both match the project', async () => {
+    const out = join(dir, 'pruned-int8');
+    const r = spawnSync(
+      process.execPath,
+      [BIN, join(TEACHER, 'model.onnx'), '--prune-heads', '0.5', '--quantize', 'int8', '--format', 'transformers.js', '-o', out],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote .*pruned-int8: config\.json, onnx\/model\.onnx/);
+    expect(listFiles(out)).toEqual([
+      'config.json',
+      'onnx/model.onnx',
+      'onnx/model.onnx.json',
+      'onnx/model_quantized.onnx',
+      'onnx/model_quantized.onnx.json',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+    const config = readJson(join(out, 'config.json'));
+    expect(config.id2label).toEqual({ 0: 'negative', 1: 'positive' });
+    expect(config['transformers.js_config']).toEqual({ dtype: 'q8' });
+    expect(readJson(join(out, 'tokenizer_config.json')).model_max_length).toBe(64); // config.json's max_length
+    const q8Lineage = readJson(join(out, 'onnx/model_quantized.onnx.json'));
+    expect(q8Lineage.passes.map((p: { step: { pass: string } }) => p.step.pass)).toEqual(['prune-heads', 'quantize']);
+    expect(q8Lineage.output.path).toBe(join(out, 'onnx/model_quantized.onnx'));
+    expect(readJson(join(out, 'onnx/model.onnx.json')).passes.map((p: { step: { pass: string } }) => p.step.pass)).toEqual(['prune-heads']);
+
+    const q8 = await pipelineScores(out, texts);
+    expect(q8.loaded).toBe('q8');
+    const q8Ours = await projectScores(join(out, 'onnx/model_quantized.onnx'), TEACHER, texts);
+    const q8Cmp = compare(q8Ours, q8);
+    expect(q8Cmp.labelMismatches).toEqual([]);
+    expect(q8Cmp.maxDiff).toBeLessThan(TOLERANCE);
+    expect(new Set(q8.top)).toEqual(new Set(['negative', 'positive']));
+
+    const fp32 = await pipelineScores(out, texts, { dtype: 'fp32' });
+    expect(fp32.loaded).toBe('fp32');
+    const fpOurs = await projectScores(join(out, 'onnx/model.onnx'), TEACHER, texts);
+    const fpCmp = compare(fpOurs, fp32);
+    expect(fpCmp.labelMismatches).toEqual([]);
+    expect(fpCmp.maxDiff).toBeLessThan(TOLERANCE);
+    // The two files are different models: the fp32 pipeline did load model.onnx, not the int8 one.
+    expect(compare(fpOurs, q8).maxDiff).toBeGreaterThan(10 * TOLERANCE);
+    // One padded batch of all 200: the attention mask reaches the model.
+    const batched = compare(fpOurs, await pipelineScores(out, texts, { dtype: 'fp32', batched: true }));
+    expect(batched.labelMismatches).toEqual([]);
+    expect(batched.maxDiff).toBeLessThan(TOLERANCE);
+  }, 60_000);
+
+  it('--quantize int4-block:32 writes onnx/model_q4.onnx, loaded with dtype q4', async () => {
+    const out = join(dir, 'int4');
+    const res = await compressToTransformersJs({
+      input: join(TEACHER, 'model.onnx'),
+      output: out,
+      steps: [{ pass: 'quantize', settings: { mode: 'int4-block:32' } }],
+    });
+    expect(res.models).toEqual([
+      { dtype: 'fp32', file: 'onnx/model.onnx' },
+      { dtype: 'q4', file: 'onnx/model_q4.onnx' },
+    ]);
+    expect(existsSync(join(out, 'onnx/model_q4.onnx'))).toBe(true);
+    expect(existsSync(join(out, 'onnx/model_quantized.onnx'))).toBe(false);
+    expect(loadModel(join(out, 'onnx/model_q4.onnx')).graph.nodes.some((n) => n.opType === 'MatMulNBits')).toBe(true);
+    expect(readJson(join(out, 'config.json'))['transformers.js_config']).toEqual({ dtype: 'q4' });
+    const q4 = await pipelineScores(out, texts, { dtype: 'q4' });
+    expect(q4.loaded).toBe('q4');
+    const cmp = compare(await projectScores(join(out, 'onnx/model_q4.onnx'), TEACHER, texts), q4);
+    expect(cmp.labelMismatches).toEqual([]);
+    expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
+  }, 60_000);
+
+  it('refuses a non-empty or file destination before any work, leaving it as it was', async () => {
+    const full = join(dir, 'full');
+    mkdirSync(full);
+    writeFileSync(join(full, 'keep.txt'), 'x');
+    const input = join(TEACHER, 'model.onnx');
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+    const msg = await refusalAsync(() => compressToTransformersJs({ input, output: full, steps }));
+    expect(msg).toMatch(/not empty; give a new or empty folder/);
+    expect(readdirSync(full)).toEqual(['keep.txt']);
+    expect(await refusalAsync(() => compressToTransformersJs({ input, output: join(full, 'keep.txt'), steps }))).toMatch(/is a file; .*-o is the folder/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.compress-'))).toEqual([]);
+  });
+});
+
+describe('--format transformers.js from other sources', () => {
+  it('compress export of a safetensors folder with only vocab.txt: tokenizer.json built, LABEL_i, matches the project', async () => {
+    const words = hasGlue ? frequentWords(sentences(), 123) : ['the', 'a', 'film', 'good', 'bad'];
+    const texts = hasGlue ? sentences() : words.map((_, i) => words.slice(i, i + 4).join(' '));
+    const config = tinyBertConfig();
+    const hf = join(dir, 'hf');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 3, std: 0.5 }));
+    const hfConfig = readJson(join(hf, 'config.json'));
+    delete hfConfig.id2label;
+    delete hfConfig.label2id;
+    writeFileSync(join(hf, 'config.json'), JSON.stringify(hfConfig));
+    writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words].join('\n') + '\n');
+    const out = join(dir, 'exported');
+    const r = spawnSync(process.execPath, [BIN, 'export', hf, '--format', 'transformers.js', '-o', out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(listFiles(out)).toEqual(['config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    const written = readJson(join(out, 'config.json'));
+    expect(written.id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
+    expect(written.label2id).toEqual({ LABEL_0: 0, LABEL_1: 1 });
+    expect(written['transformers.js_config']).toBeUndefined();
+    expect(readJson(join(out, 'tokenizer_config.json'))).toMatchObject({ pad_token: '[PAD]', model_max_length: 64 });
+    const theirs = await pipelineScores(out, texts);
+    expect(theirs.loaded).toBe('fp32');
+    const cmp = compare(await projectScores(join(out, 'onnx/model.onnx'), hf, texts), theirs);
+    expect(cmp.labelMismatches).toEqual([]);
+    expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
+    expect(new Set(theirs.top)).toEqual(new Set(['LABEL_0', 'LABEL_1']));
+  }, 30_000);
+
+  it('inputs and scores output under other names are renamed to input_ids, attention_mask, token_type_ids, logits', async () => {
+    const model = cloneModel(tinyBert({}, { std: 0.3 }));
+    const names: Record<string, string> = { input_ids: 'ids', attention_mask: 'mask', token_type_ids: 'segment_ids', logits: 'scores' };
+    for (const [from, to] of Object.entries(names)) renameValue(model.graph, from, to);
+    const src = writeModelFolder(join(dir, 'renamed-src'), model);
+    const out = join(dir, 'renamed');
+    const res = await compressToTransformersJs({ input: join(src, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(res.renamed).toEqual({ ids: 'input_ids', mask: 'attention_mask', segment_ids: 'token_type_ids', scores: 'logits' });
+    const graph = loadModel(join(out, 'onnx/model.onnx')).graph;
+    expect(graph.inputs.map((i) => i.name).sort()).toEqual(['attention_mask', 'input_ids', 'token_type_ids']);
+    expect(graph.outputs.map((o) => o.name)).toContain('logits');
+    const lineage = readJson(join(out, 'onnx/model.onnx.json'));
+    expect(lineage.input.path).toBe(join(src, 'model.onnx'));
+    expect(lineage.renamedForTransformersJs).toEqual(res.renamed);
+    const texts = Array.from({ length: 20 }, (_, i) => sentence(i));
+    const cmp = compare(await projectScores(join(out, 'onnx/model.onnx'), src, texts), await pipelineScores(out, texts));
+    expect(cmp.labelMismatches).toEqual([]);
+    expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
+  }, 30_000);
+});
+
+describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {
+  it('int32 ids and a model without [batch, labels] scores are refused in one line, nothing written', async () => {
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+    const keras = join(FIXTURES_DIR, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx');
+    const out = join(dir, 'refused');
+    expect(await refusalAsync(() => compressToTransformersJs({ input: keras, output: out, steps }))).toMatch(/is int32; transformers\.js feeds int64/);
+    const mlm = join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx');
+    expect(await refusalAsync(() => compressToTransformersJs({ input: mlm, output: out, steps }))).toMatch(/not \[batch, labels\] scores/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+/** The message of the error `run` rejects with. */
+async function refusalAsync(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+  } catch (e) {
+    return refusal(() => {
+      throw e;
+    });
+  }
+  throw new Error('expected a refusal');
+}
+
+/** The `n` most frequent lower-cased words of `texts`: a vocabulary that tokenizes them mostly without [UNK]. */
+function frequentWords(texts: readonly string[], n: number): string[] {
+  const counts = new Map<string, number>();
+  for (const t of texts) for (const w of t.toLowerCase().match(/[a-z]+|[^\sa-z]/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, n)
+    .map(([w]) => w);
+}

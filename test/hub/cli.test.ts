@@ -1,0 +1,142 @@
+/**
+ * hf: references end to end: the compress bin (spawned, so the server in this process answers) and a sweep file,
+ * against a local hub-like server through HF_ENDPOINT, with a temporary HF_HOME.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { findBert } from '../../src/bert/discover.ts';
+import { loadModel } from '../../src/onnx/index.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { serveHub, type HubServer } from '../helpers/hub-server.ts';
+import { writeGlueTask } from '../helpers/model-folder.ts';
+import { tinyCheckpoint } from './repo-files.ts';
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const root = mkdtempSync(join(tmpdir(), 'bc-hub-cli-'));
+const glueDir = join(root, 'glue');
+let hub: HubServer;
+let first: string;
+
+beforeAll(async () => {
+  hub = await serveHub();
+  first = hub.addCommit('org/tiny', tinyCheckpoint(2).files);
+  hub.addCommit('org/private', tinyCheckpoint(2).files, { token: 'hf_secret' });
+  writeGlueTask(glueDir, 'SST-2', 12, ['dev', 'train']);
+});
+afterAll(async () => {
+  await hub.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function compress(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: root, env: { ...process.env, HF_HOME: join(root, 'hf'), HF_ENDPOINT: hub.baseUrl, HF_TOKEN: '', ...env } },
+      (error, stdout, stderr) => done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('compress with hf: models', () => {
+  it('compresses, inspects and exports hf:org/tiny, then works offline', async () => {
+    const out = join(root, 'out', 'm.onnx');
+    const c = await compress(['hf:org/tiny', '--prune-heads', '0.5', '-o', out]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain('hf:org/tiny: downloading model.safetensors');
+    expect(c.stderr).toContain('exported the safetensors checkpoint');
+    expect(findBert(loadModel(out)).layers.reduce((a, l) => a + (l.attention?.numHeads ?? 0), 0)).toBe(4); // of 2 × 4
+
+    const downloads = hub.fileDownloads().length;
+    const i = await compress(['inspect', 'hf:org/tiny'], { HF_HUB_OFFLINE: '1' });
+    expect(i.code, i.stderr).toBe(0);
+    expect(i.stdout).toMatch(/2 layers × 4 heads, hidden 32/);
+    const e = await compress(['export', 'hf:org/tiny', '-o', join(root, 'exported', 'model.onnx')]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/2 layers, hidden 32/);
+    expect(existsSync(join(root, 'exported', 'vocab.txt'))).toBe(true);
+    expect(hub.fileDownloads().length).toBe(downloads);
+
+    const ev = await compress(['eval', `hf:org/tiny@${first}`, '--task', 'SST-2', '--glue-dir', glueDir, '--json'], { HF_HUB_OFFLINE: '1' });
+    expect(ev.code, ev.stderr).toBe(0);
+    const report = JSON.parse(ev.stdout);
+    expect(report.tasks['SST-2'].examples).toBe(12);
+    expect(report.model).toContain(join('models--org--tiny', 'bert-compress'));
+  });
+
+  it('names HF_TOKEN in one line when a private repo answers 401', async () => {
+    const r = await compress(['inspect', 'hf:org/private']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'compress: hf:org/private: the hub answered 401: org/private is private or gated (set HF_TOKEN to a token with access, or write it to $HF_HOME/token) or does not exist',
+    ]);
+    expect((await compress(['inspect', 'hf:org/private'], { HF_TOKEN: 'hf_secret' })).code).toBe(0);
+  });
+});
+
+describe('sweep files with hf: models', () => {
+  it('resolve the reference, key points by its commit, resume, and see @main move', async () => {
+    process.env.HF_HOME = join(root, 'hf-sweep');
+    process.env.HF_ENDPOINT = hub.baseUrl;
+    const file = join(root, 'hub-sweep.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        models: [{ path: 'hf:org/tiny', tasks: ['SST-2'] }],
+        pipelines: ['baseline', { name: 'heads50', steps: [{ pass: 'prune-heads', settings: { ratio: 0.5 } }] }],
+        bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+        glueDir,
+      }),
+    );
+    const store = join(root, 'hub-sweep.sqlite');
+    const notes: string[] = [];
+    const one = await runSweep({ file, store, planLog: (l) => notes.push(l) });
+    expect(one).toMatchObject({ total: 2, ran: 2, failed: [] });
+    expect(notes.some((l) => l.startsWith('hf:org/tiny: '))).toBe(true);
+    const spec = parseSweep(JSON.parse(JSON.stringify({ models: [{ path: 'hf:org/tiny', tasks: ['SST-2'] }], pipelines: ['baseline'] })), file);
+    expect(spec.models[0]).toMatchObject({ name: 'tiny', path: 'hf:org/tiny' });
+    const [point] = await planSweep(spec, { glueDir, workDir: join(root, 'w') });
+    expect(point!.model.source).toBe(`hf:org/tiny@${first}`);
+
+    const again = await runSweep({ file, store });
+    expect(again).toMatchObject({ total: 2, alreadyDone: 2, ran: 0 });
+
+    // main moves to a new commit: new points, planned from the new snapshot.
+    const second = hub.addCommit('org/tiny', tinyCheckpoint(4).files);
+    const [moved] = await planSweep(spec, { glueDir, workDir: join(root, 'w') });
+    expect(moved!.model.source).toBe(`hf:org/tiny@${second}`);
+    expect(moved!.key).not.toBe(point!.key);
+    const after = await runSweep({ file, store });
+    expect(after).toMatchObject({ total: 2, alreadyDone: 0, ran: 2 });
+  });
+
+  it('resolve an hf: teacher of a distill step to the cached model', async () => {
+    process.env.HF_HOME = join(root, 'hf-sweep');
+    process.env.HF_ENDPOINT = hub.baseUrl;
+    const doc = {
+      models: [{ path: 'hf:org/tiny', tasks: ['SST-2'] }],
+      pipelines: [{ name: 'kd', steps: [{ pass: 'distill', settings: { teacher: 'hf:org/tiny', student: 'every-other', epochs: 1 } }] }],
+    };
+    const spec = parseSweep(doc, join(root, 'kd.yaml'));
+    const kd = (await planSweep(spec, { glueDir, workDir: join(root, 'w') })).find((p) => p.label === 'kd')!;
+    const step = kd.training!.steps[0]!;
+    expect(step.teacher).toBe(kd.model.onnx);
+    expect(step.teacher).toContain(join('models--org--tiny', 'bert-compress'));
+    expect(step.teacherSha256).toBe(kd.model.sha256);
+    expect(() => parseSweep({ ...doc, models: [{ path: 'hf:org/a/b', tasks: ['SST-2'] }] }, join(root, 'kd.yaml'))).toThrow(
+      /models\[0\]\.path: hf:org\/a\/b: repo 'org\/a\/b' has more than one '\/'/,
+    );
+  });
+});

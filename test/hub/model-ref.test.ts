@@ -1,0 +1,103 @@
+/** resolveModelRef: hf: references become local model folders (ONNX repos as they are, safetensors exported once). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBert } from '../../src/bert/build.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { exportedModelDir, resolveModelRef, resolveModelSource } from '../../src/export/model-ref.ts';
+import { encodeModel, loadModel } from '../../src/onnx/index.ts';
+import { locateModel } from '../../src/onnx/locate.ts';
+import { serveHub, type HubServer } from '../helpers/hub-server.ts';
+import { maxAbs, maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
+import { sharded, tinyCheckpoint } from './repo-files.ts';
+
+let hub: HubServer;
+const root = mkdtempSync(join(tmpdir(), 'bc-hub-ref-'));
+let n = 0;
+const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ HF_HOME: join(root, `home-${n++}`), HF_ENDPOINT: hub.baseUrl, ...extra });
+
+const ckpt = tinyCheckpoint(5);
+const direct = buildBert(ckpt.config, { kind: 'given', tensors: ckpt.weights });
+
+beforeAll(async () => {
+  hub = await serveHub();
+  hub.addCommit('org/tiny', ckpt.files);
+  hub.addCommit('org/sharded', sharded(ckpt));
+  hub.addCommit('org/base', tinyCheckpoint(5, { withoutHead: true }).files);
+  // An ONNX repo: onnx/model.onnx beside a safetensors checkpoint of other weights (the ONNX graph wins).
+  hub.addCommit('org/onnx', {
+    ...tinyCheckpoint(9).files,
+    'onnx/model.onnx': Buffer.from(encodeModel(direct)),
+  });
+});
+afterAll(async () => {
+  await hub.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Max |logit difference| between the model at `path` and the model built directly from the checkpoint's weights. */
+async function driftFromDirect(path: string): Promise<number> {
+  const model = loadModel(locateModel(path).onnx);
+  const feeds = sampleFeeds(direct, findBert(direct));
+  const want = await outputsOf(direct, feeds);
+  expect(maxAbs(want)).toBeGreaterThan(0);
+  return maxDiff(await outputsOf(model, feeds), want);
+}
+
+describe('resolveModelRef', () => {
+  it('returns plain paths unchanged', async () => {
+    expect(await resolveModelRef('some/model.onnx')).toBe('some/model.onnx');
+  });
+
+  it('uses a repo with onnx/model.onnx as its snapshot folder', async () => {
+    const e = env();
+    const r = await resolveModelSource('hf:org/onnx', { env: e });
+    expect(r.path).toBe(join(e.HF_HOME!, 'hub', 'models--org--onnx', 'snapshots', r.hub!.commit));
+    expect(r.hub!.pinned).toBe(`hf:org/onnx@${r.hub!.commit}`);
+    expect(locateModel(r.path).onnx).toBe(join(r.path, 'onnx', 'model.onnx'));
+    expect(existsSync(join(r.path, 'model.safetensors'))).toBe(false);
+    expect(existsSync(join(r.path, 'vocab.txt'))).toBe(true);
+    expect(await driftFromDirect(r.path)).toBe(0);
+  });
+
+  it('exports a safetensors repo once, with the logits of the model built from the same weights', async () => {
+    const e = env();
+    const lines: string[] = [];
+    const r = await resolveModelSource('hf:org/tiny', { env: e, log: (l) => lines.push(l) });
+    expect(r.path).toBe(exportedModelDir({ repoDir: join(e.HF_HOME!, 'hub', 'models--org--tiny'), commit: r.hub!.commit }));
+    expect(r.path).toContain(join('models--org--tiny', 'bert-compress'));
+    expect(readdirSync(r.path).sort()).toEqual(expect.arrayContaining(['config.json', 'model.onnx', 'vocab.txt']));
+    expect(await driftFromDirect(r.path)).toBeLessThan(1e-5);
+    expect(lines.some((l) => l.includes('exported the safetensors checkpoint'))).toBe(true);
+    expect(lines.some((l) => l.includes('newly initialized'))).toBe(false);
+    // Reused: no rebuild (same file), online and offline; no leftover temporary folders.
+    const mtime = statSync(join(r.path, 'model.onnx')).mtimeMs;
+    const again: string[] = [];
+    expect(await resolveModelRef('hf:org/tiny', { env: e, log: (l) => again.push(l) })).toBe(r.path);
+    expect(await resolveModelRef('hf:org/tiny', { env: { ...e, HF_HUB_OFFLINE: '1' } })).toBe(r.path);
+    expect(statSync(join(r.path, 'model.onnx')).mtimeMs).toBe(mtime);
+    expect(again.some((l) => l.includes('exported'))).toBe(false);
+    expect(readdirSync(join(r.path, '..'))).toEqual([r.hub!.commit]);
+  });
+
+  it('exports a sharded checkpoint', async () => {
+    const path = await resolveModelRef('hf:org/sharded', { env: env() });
+    expect(await driftFromDirect(path)).toBeLessThan(1e-5);
+  });
+
+  it('seeds the head of a base checkpoint (seed 0) and says so', async () => {
+    const lines: string[] = [];
+    const path = await resolveModelRef('hf:org/base', { env: env(), log: (l) => lines.push(l) });
+    expect(lines.filter((l) => l.includes('newly initialized'))).toEqual([
+      'hf:org/base: the checkpoint has no classification head: classifier.weight, classifier.bias newly initialized (seed 0); train or distil it before trusting its predictions',
+    ]);
+    // The checkpoint's encoder with the classifier seeded (seed 0) as the builder's fillMissing does: the same logits.
+    const headless = new Map([...ckpt.weights].filter(([name]) => !name.startsWith('classifier.')));
+    const seeded = buildBert(ckpt.config, { kind: 'given', tensors: headless, fillMissing: { seed: 0 } });
+    const feeds = sampleFeeds(seeded, findBert(seeded));
+    const want = await outputsOf(seeded, feeds);
+    expect(maxDiff(await outputsOf(loadModel(locateModel(path).onnx), feeds), want)).toBeLessThan(1e-5);
+    expect(maxDiff(await outputsOf(direct, feeds), want)).toBeGreaterThan(1e-4);
+  });
+});

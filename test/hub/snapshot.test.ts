@@ -1,0 +1,262 @@
+/** The hub layer against a local hub-like server: refs, settings, the cache layout, offline use, resume, checksums, tokens. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HubError, downloadSnapshot, hubSettings, parseHubRef, type SnapshotOptions } from '../../src/hub/index.ts';
+import { serveHub, type HubServer } from '../helpers/hub-server.ts';
+import { sharded, tinyCheckpoint } from './repo-files.ts';
+
+let hub: HubServer;
+const root = mkdtempSync(join(tmpdir(), 'bc-hub-'));
+let n = 0;
+/** A fresh HF_HOME and the environment pointing at the server. */
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { HF_HOME: join(root, `home-${n++}`), HF_ENDPOINT: hub.baseUrl, ...extra };
+}
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const errorOf = async (p: Promise<unknown>): Promise<Error> => {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+};
+
+const ckpt = tinyCheckpoint(3);
+let main: string;
+let v1: string;
+beforeAll(async () => {
+  hub = await serveHub();
+  v1 = hub.addCommit('org/tiny', { ...tinyCheckpoint(1).files, 'pytorch_model.bin': Buffer.from('pickle') }, { revisions: ['v1'] });
+  main = hub.addCommit('org/tiny', ckpt.files);
+  hub.addCommit('org/sharded', sharded(ckpt));
+  hub.addCommit('org/private', ckpt.files, { token: 'hf_secret' });
+  hub.addCommit('org/pickled', { 'config.json': ckpt.files['config.json']!, 'pytorch_model.bin': Buffer.from('pickle') });
+  hub.addCommit('bare', ckpt.files);
+  hub.addCommit('org/gated', ckpt.files, { gated: true });
+});
+afterAll(async () => {
+  await hub.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('parseHubRef', () => {
+  it('reads org/name, a bare name and a revision', () => {
+    expect(parseHubRef('hf:org/name')).toMatchObject({ repo: 'org/name', revision: 'main' });
+    expect(parseHubRef('hf:bert-base-uncased@v1.0')).toMatchObject({ repo: 'bert-base-uncased', revision: 'v1.0' });
+    expect(parseHubRef(`hf:org/x@${'a'.repeat(40)}`).revision).toBe('a'.repeat(40));
+  });
+  it.each(['hf:', 'hf:a/b/c', 'hf:org/na me', 'hf:org/name@', 'hf:org--x/y', 'hf:org/name@../x', 'hf:-org/x'])('refuses %s in one line', (ref) => {
+    const e = (() => {
+      try {
+        parseHubRef(ref);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(e).toBeInstanceOf(HubError);
+    expect(e!.message).toContain(ref);
+    expect(e!.message).not.toContain('\n');
+  });
+});
+
+describe('hubSettings', () => {
+  it('reads the environment as huggingface_hub does', () => {
+    const home = join(root, 'settings-home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'token'), 'hf_from_file\n');
+    expect(hubSettings({ HF_HOME: home, HF_ENDPOINT: 'http://h/', HF_HUB_OFFLINE: 'yes' })).toMatchObject({
+      endpoint: 'http://h',
+      cacheDir: join(home, 'hub'),
+      offline: true,
+      token: 'hf_from_file',
+    });
+    const s = hubSettings({ HF_HOME: home, HF_HUB_CACHE: '/c', HF_TOKEN: 'hf_env', HF_HUB_OFFLINE: '0' });
+    expect(s).toMatchObject({ endpoint: 'https://huggingface.co', cacheDir: '/c', offline: false, token: 'hf_env' });
+  });
+});
+
+describe('downloadSnapshot', () => {
+  it('downloads config, tokenizer and weights into the huggingface_hub cache layout', async () => {
+    const e = env();
+    const lines: string[] = [];
+    const s = await downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) });
+    const repoDir = join(e.HF_HOME!, 'hub', 'models--org--tiny');
+    expect(s.commit).toBe(main);
+    expect(s.dir).toBe(join(repoDir, 'snapshots', main));
+    expect(s.files).toEqual(['config.json', 'vocab.txt', 'model.safetensors']);
+    expect(readFileSync(join(repoDir, 'refs', 'main'), 'utf8')).toBe(main);
+    // Snapshot entries are relative symlinks to blobs named by sha256 (LFS) or git blob id.
+    const link = join(s.dir, 'model.safetensors');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(join('..', '..', 'blobs', sha256(ckpt.files['model.safetensors']!)));
+    expect(readFileSync(link).equals(ckpt.files['model.safetensors']!)).toBe(true);
+    expect(readFileSync(join(s.dir, 'config.json')).equals(ckpt.files['config.json']!)).toBe(true);
+    expect(readdirSync(join(repoDir, 'blobs'))).toHaveLength(3);
+    expect(existsSync(join(s.dir, 'README.md'))).toBe(false);
+    expect(s.downloaded).toHaveLength(3);
+    expect(lines.some((l) => l.includes('downloading model.safetensors'))).toBe(true);
+
+    // A second run resolves the revision and downloads nothing.
+    const before = hub.requests.length;
+    const again = await downloadSnapshot('hf:org/tiny', { env: e });
+    expect(again.dir).toBe(s.dir);
+    expect(again.downloaded).toEqual([]);
+    expect(hub.requests.slice(before).map((r) => r.kind)).toEqual(['api']);
+
+    // Offline: no request at all, from refs/main.
+    const offline = hub.requests.length;
+    const o = await downloadSnapshot('hf:org/tiny', { env: { ...e, HF_HUB_OFFLINE: '1' } });
+    expect(o).toMatchObject({ dir: s.dir, commit: main, fromCache: true });
+    expect(o.files).toEqual(s.files);
+    expect(hub.requests.length).toBe(offline);
+    // An unreachable hub falls back to the cache too, and says so.
+    const notes: string[] = [];
+    const down = await downloadSnapshot('hf:org/tiny', { env: { ...e, HF_ENDPOINT: 'http://127.0.0.1:9' }, log: (l) => notes.push(l) });
+    expect(down.dir).toBe(s.dir);
+    expect(notes.join('\n')).toMatch(/cannot reach .*using the cached snapshot/);
+  });
+
+  it('offline without a cached copy fails in one line', async () => {
+    const e = await errorOf(downloadSnapshot('hf:org/tiny@v1', { env: env({ HF_HUB_OFFLINE: 'true' }) }));
+    expect(e).toBeInstanceOf(HubError);
+    expect(e.message).toMatch(/^hf:org\/tiny@v1: not in the cache \(HF_HUB_OFFLINE is set\)/);
+    expect(e.message).not.toContain('\n');
+  });
+
+  it('resolves tags and commits', async () => {
+    const e = env();
+    const tag = await downloadSnapshot('hf:org/tiny@v1', { env: e });
+    expect(tag.commit).toBe(v1);
+    expect(readFileSync(join(tag.repoDir, 'refs', 'v1'), 'utf8')).toBe(v1);
+    expect(readFileSync(join(tag.dir, 'model.safetensors')).equals(tinyCheckpoint(1).files['model.safetensors']!)).toBe(true);
+    const byCommit = await downloadSnapshot(`hf:org/tiny@${main}`, { env: e });
+    expect(byCommit.dir).toBe(join(tag.repoDir, 'snapshots', main));
+    expect(existsSync(join(tag.repoDir, 'refs', main))).toBe(false);
+    const offline = await downloadSnapshot(`hf:org/tiny@${v1}`, { env: { ...e, HF_HUB_OFFLINE: '1' } });
+    expect(offline.dir).toBe(tag.dir);
+    const missing = await errorOf(downloadSnapshot('hf:org/tiny@v9', { env: e }));
+    expect(missing.message).toBe("hf:org/tiny@v9: no revision 'v9' (branch, tag or commit) in org/tiny");
+    const noRepo = await errorOf(downloadSnapshot('hf:org/nothing', { env: e }));
+    expect(noRepo.message).toMatch(/^hf:org\/nothing: no such repo 'org\/nothing'/);
+  });
+
+  it('resumes a download cut off halfway with a Range request', async () => {
+    const e = env();
+    const file = 'model.safetensors';
+    const size = ckpt.files[file]!.length;
+    hub.cutNext(file, Math.floor(size / 2));
+    const before = hub.requests.length;
+    const lines: string[] = [];
+    const s = await downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) });
+    const gets = hub.requests.slice(before).filter((r) => r.kind === 'cdn' && r.file === file);
+    expect(gets).toHaveLength(2);
+    expect(gets[0]!.range).toBeUndefined();
+    expect(gets[1]!.range).toBe(`bytes=${Math.floor(size / 2)}-`);
+    expect(readFileSync(join(s.dir, file)).equals(ckpt.files[file]!)).toBe(true);
+    expect(lines.some((l) => l.includes(`resuming ${file}`))).toBe(true);
+    expect(readdirSync(join(s.repoDir, 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(false);
+  });
+
+  it('resumes an .incomplete file left by an earlier run, and starts over when the server ignores Range', async () => {
+    for (const ignoreRange of [false, true]) {
+      const e = env();
+      const file = 'model.safetensors';
+      const blob = join(e.HF_HOME!, 'hub', 'models--org--tiny', 'blobs', sha256(ckpt.files[file]!));
+      mkdirSync(join(blob, '..'), { recursive: true });
+      writeFileSync(`${blob}.incomplete`, ckpt.files[file]!.subarray(0, 1000));
+      hub.ignoreRange = ignoreRange;
+      const before = hub.requests.length;
+      try {
+        const s = await downloadSnapshot('hf:org/tiny', { env: e });
+        expect(readFileSync(join(s.dir, file)).equals(ckpt.files[file]!)).toBe(true);
+      } finally {
+        hub.ignoreRange = false;
+      }
+      const gets = hub.requests.slice(before).filter((r) => r.kind === 'cdn' && r.file === file);
+      expect(gets.map((r) => r.range)).toEqual(['bytes=1000-']);
+      expect(existsSync(`${blob}.incomplete`)).toBe(false);
+    }
+  });
+
+  it('refuses a file whose sha256 does not match and leaves nothing in the snapshot', async () => {
+    const e = env();
+    const bad = Buffer.from(ckpt.files['model.safetensors']!);
+    bad[bad.length - 1] ^= 0xff;
+    hub.tamper('model.safetensors', bad);
+    let err: Error;
+    try {
+      err = await errorOf(downloadSnapshot('hf:org/tiny', { env: e }));
+    } finally {
+      hub.tamper('model.safetensors', ckpt.files['model.safetensors']!);
+    }
+    expect(err).toBeInstanceOf(HubError);
+    expect(err.message).toMatch(/^hf:org\/tiny \(model\.safetensors\): the download does not match the hub's checksum \(expected sha256 [0-9a-f]{64}, got/);
+    expect(err.message).not.toContain('\n');
+    const repoDir = join(e.HF_HOME!, 'hub', 'models--org--tiny');
+    expect(existsSync(join(repoDir, 'snapshots'))).toBe(false);
+    expect(readdirSync(join(repoDir, 'blobs')).filter((f) => f.includes(sha256(ckpt.files['model.safetensors']!)))).toEqual([]);
+    // The next run downloads it anew.
+    const s = await downloadSnapshot('hf:org/tiny', { env: e });
+    expect(readFileSync(join(s.dir, 'model.safetensors')).equals(ckpt.files['model.safetensors']!)).toBe(true);
+  });
+
+  it('sends HF_TOKEN (or $HF_HOME/token) and asks for it on a 401', async () => {
+    const e = env();
+    const err = await errorOf(downloadSnapshot('hf:org/private', { env: e }));
+    expect(err.message).toMatch(/^hf:org\/private: the hub answered 401: org\/private is private or gated \(set HF_TOKEN/);
+    const wrong = await errorOf(downloadSnapshot('hf:org/private', { env: { ...e, HF_TOKEN: 'hf_wrong' } }));
+    expect(wrong.message).toMatch(/refused the token from HF_TOKEN \(401\)/);
+    const before = hub.requests.length;
+    const s = await downloadSnapshot('hf:org/private', { env: { ...e, HF_TOKEN: 'hf_secret' } });
+    expect(s.files).toContain('model.safetensors');
+    const sent = hub.requests.slice(before).filter((r) => r.kind !== 'cdn');
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
+    const fromFile = env();
+    mkdirSync(fromFile.HF_HOME!, { recursive: true });
+    writeFileSync(join(fromFile.HF_HOME!, 'token'), 'hf_secret\n');
+    expect((await downloadSnapshot('hf:org/private', { env: fromFile })).commit).toBe(s.commit);
+  });
+
+  it('says a gated repo needs access and HF_TOKEN on a 403, leaving no snapshot', async () => {
+    const e = env({ HF_TOKEN: 'hf_someone' });
+    const err = await errorOf(downloadSnapshot('hf:org/gated', { env: e }));
+    expect(err.message).toBe(
+      'hf:org/gated (config.json): access denied (403 GatedRepo): org/gated is gated or private; request access on the hub and set HF_TOKEN to a token of an account that has it (the token from HF_TOKEN was sent)',
+    );
+    expect(existsSync(join(e.HF_HOME!, 'hub', 'models--org--gated', 'snapshots'))).toBe(false);
+  });
+
+  it('downloads the shards a safetensors index names', async () => {
+    const e = env();
+    const s = await downloadSnapshot('hf:org/sharded', { env: e });
+    expect(s.weights).toBe('sharded');
+    expect(s.files).toEqual([
+      'config.json',
+      'vocab.txt',
+      'model.safetensors.index.json',
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ]);
+    for (const f of s.files) expect(existsSync(join(s.dir, f))).toBe(true);
+    const o = await downloadSnapshot('hf:org/sharded', { env: { ...e, HF_HUB_OFFLINE: 'on' } } satisfies SnapshotOptions);
+    expect(o.files).toEqual(s.files);
+  });
+
+  it('refuses a repo with only pytorch_model.bin, naming safetensors', async () => {
+    const err = await errorOf(downloadSnapshot('hf:org/pickled', { env: env() }));
+    expect(err.message).toBe(
+      'hf:org/pickled: the repo has pytorch_model.bin but no model.safetensors (nor onnx/model.onnx); bert-compress reads only safetensors or ONNX weights',
+    );
+  });
+
+  it('takes repos without an organization', async () => {
+    const e = env();
+    const s = await downloadSnapshot('hf:bare', { env: e });
+    expect(s.dir).toBe(join(e.HF_HOME!, 'hub', 'models--bare', 'snapshots', s.commit));
+  });
+});
