@@ -368,13 +368,13 @@ const DISTILBERT_NAMES: FieldNames = {
 };
 
 /** The `model_type` values configFromHuggingFace reads. */
-export const HF_MODEL_TYPES = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'electra', 'albert'] as const;
+export const HF_MODEL_TYPES = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'camembert', 'electra', 'albert'] as const;
 
 type Fail = (msg: string) => never;
 
 /**
  * Reads a Hugging Face `config.json` (parsed JSON) by its `model_type` (none means 'bert'): BERT, DistilBERT,
- * RoBERTa, XLM-RoBERTa, ELECTRA and ALBERT (albert-config.ts), into the config of the family's
+ * RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and ALBERT (albert-config.ts), into the config of the family's
  * ForSequenceClassification model (`family` set for all but BERT, which reads exactly as a plain BertConfig). Keys
  * left out take the defaults of transformers' config class; the label count comes from `num_labels`, else
  * `id2label`, else 2 (as transformers does). `label` names the file in error messages, which use the config.json key
@@ -395,6 +395,7 @@ export function configFromHuggingFace(json: unknown, label = 'config.json'): Ext
       return distilbertConfig(j, fail, label);
     case 'roberta':
     case 'xlm-roberta':
+    case 'camembert': // CamemBERT is RoBERTa's model under the same `roberta.` names, with a SentencePiece vocabulary
       return robertaConfig(j, fail, label, type === 'roberta' ? ROBERTA_DEFAULTS : HF_DEFAULTS);
     case 'electra':
       return electraConfig(j, fail, label);

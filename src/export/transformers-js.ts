@@ -55,6 +55,7 @@ const ARCHITECTURES: Readonly<Record<string, string>> = {
   distilbert: 'DistilBertForSequenceClassification',
   roberta: 'RobertaForSequenceClassification',
   'xlm-roberta': 'XLMRobertaForSequenceClassification',
+  camembert: 'CamembertForSequenceClassification',
   electra: 'ElectraForSequenceClassification',
   albert: 'AlbertForSequenceClassification',
 };

@@ -6,8 +6,9 @@
  * is deleted and nothing is left behind.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -52,9 +53,78 @@ export function formatBytes(n: number): string {
 
 const sizeOf = (p: string) => (existsSync(p) ? statSync(p).size : 0);
 
-/** Downloads `url` into `blob` (see the module comment); resolves once `blob` is in place and verified. */
+/**
+ * The lock of a blob, where huggingface_hub keeps its locks: `<cache>/.locks/models--org--name/<id>.lock` for
+ * `<cache>/models--org--name/blobs/<id>`.
+ */
+export function lockPath(blob: string): string {
+  const repoDir = dirname(dirname(blob));
+  return join(dirname(repoDir), '.locks', basename(repoDir), `${basename(blob)}.lock`);
+}
+
+/** True while process `pid` runs on this machine. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` holding the blob's lock file (created exclusively, holding this process's pid), so two processes never
+ * write one `.incomplete` file at once: a process that finds the lock waits until it is gone, and takes over a lock
+ * whose process has died (a killed download).
+ */
+async function withBlobLock<T>(blob: string, opts: BlobDownloadOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = lockPath(blob);
+  mkdirSync(dirname(lock), { recursive: true });
+  let waiting = false;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let owner = Number.NaN;
+    try {
+      owner = Number(readFileSync(lock, 'utf8'));
+    } catch {
+      continue; // released between the two calls
+    }
+    if (Number.isSafeInteger(owner) && owner > 0 && alive(owner)) {
+      if (!waiting) opts.log?.(`${opts.ctx.label}: waiting for process ${owner}, which is downloading ${opts.ctx.file}`);
+      waiting = true;
+      await sleep(200);
+    } else if (Number.isSafeInteger(owner) && owner > 0) {
+      rmSync(lock, { force: true }); // its process is gone
+    } else {
+      await sleep(50); // being written: read it again
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * Downloads `url` into `blob` (see the module comment); resolves once `blob` is in place and verified. Holds the
+ * blob's lock meanwhile; when another process finished the same blob while this one waited, nothing is fetched.
+ */
 export async function downloadBlob(url: string, blob: string, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
   mkdirSync(dirname(blob), { recursive: true });
+  await withBlobLock(blob, opts, async () => {
+    if (!existsSync(blob)) await fetchAndVerify(url, blob, expected, opts);
+  });
+}
+
+async function fetchAndVerify(url: string, blob: string, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
   const part = incompletePath(blob);
   const retries = opts.retries ?? 3;
   let left = retries;

@@ -110,7 +110,7 @@ describe('Hugging Face config.json', () => {
       "config.json: num_hidden_layers must be a non-negative integer (got 'twelve')",
     );
     expect(() => configFromHuggingFace({ model_type: 'gpt2' })).toThrow(
-      "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, electra, albert)",
+      "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)",
     );
     expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow("position_embedding_type 'relative_key' is not supported");
     expect(() => configFromHuggingFace({ num_labels: 3, id2label: { 0: 'a', 1: 'b' } })).toThrow('num_labels is 3 but id2label has 2 labels');

@@ -188,6 +188,7 @@ describe('config.json of other families', () => {
     });
     expect(configFromHuggingFace({ model_type: 'roberta' })).toMatchObject({ family: 'roberta', vocabSize: 50265, padTokenId: 1 });
     expect(configFromHuggingFace({ model_type: 'xlm-roberta' })).toMatchObject({ family: 'roberta', vocabSize: 30522, padTokenId: 1 });
+    expect(configFromHuggingFace({ model_type: 'camembert', vocab_size: 32005 })).toMatchObject({ family: 'roberta', vocabSize: 32005, padTokenId: 1 });
     expect(configFromHuggingFace(FAMILY_JSONS['xlm-roberta'])).toMatchObject({
       family: 'roberta',
       activation: 'gelu_tanh',
@@ -202,7 +203,7 @@ describe('config.json of other families', () => {
 
   it('refuses what it cannot build in one line, in config.json key names', () => {
     const cases: Array<[unknown, string]> = [
-      [{ model_type: 'gpt2' }, "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, electra, albert)"],
+      [{ model_type: 'gpt2' }, "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)"],
       [{ model_type: 'distilbert', dim: 30, n_heads: 4 }, 'config.json: dim (30) is not divisible by n_heads (4)'],
       [{ model_type: 'distilbert', activation: 'swish' }, "config.json: activation 'swish' is not supported"],
       [{ model_type: 'roberta', pad_token_id: -1 }, 'config.json: pad_token_id must be a non-negative integer (got -1)'],
@@ -506,6 +507,6 @@ describe('compress export on an ELECTRA folder', () => {
     const r = spawnSync(process.execPath, [BIN, 'export', dir, '-o', join(dir, 'x.onnx')], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/model_type 'gpt2' is not supported \(supported: bert, distilbert, roberta, xlm-roberta, electra, albert\)/);
+    expect(r.stderr).toMatch(/model_type 'gpt2' is not supported \(supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert\)/);
   });
 });

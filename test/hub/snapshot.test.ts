@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { HubError, downloadSnapshot, hubSettings, parseHubRef, type SnapshotOptions } from '../../src/hub/index.ts';
+import { lockPath } from '../../src/hub/download.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
 import { sharded, tinyCheckpoint } from './repo-files.ts';
 
@@ -159,6 +161,41 @@ describe('downloadSnapshot', () => {
     expect(readFileSync(join(s.dir, file)).equals(ckpt.files[file]!)).toBe(true);
     expect(lines.some((l) => l.includes(`resuming ${file}`))).toBe(true);
     expect(readdirSync(join(s.repoDir, 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(false);
+  });
+
+  it('downloads a blob once when two downloads of it run at the same time (the second waits on its lock)', async () => {
+    const e = env();
+    const file = 'model.safetensors';
+    const before = hub.requests.length;
+    const lines: string[] = [];
+    // The first download's answer for the weights comes late, so the second finds the blob locked and waits.
+    const slow: typeof fetch = async (url, init) => {
+      if (String(url).includes(file)) await new Promise((r) => setTimeout(r, 500));
+      return fetch(url, init);
+    };
+    const blob = join(e.HF_HOME!, 'hub', 'models--org--tiny', 'blobs', sha256(ckpt.files[file]!));
+    const first = downloadSnapshot('hf:org/tiny', { env: e, fetch: slow, log: (l) => lines.push(l) });
+    for (let t = 0; !existsSync(lockPath(blob)); t++) {
+      if (t > 400) throw new Error('the first download never took the lock');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const [a, b] = await Promise.all([first, downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) })]);
+    expect(a.dir).toBe(b.dir);
+    expect(hub.requests.slice(before).filter((r) => r.kind === 'cdn' && r.file === file)).toHaveLength(1);
+    expect(lines.some((l) => l.includes(`which is downloading ${file}`))).toBe(true);
+    expect(readFileSync(join(a.dir, file)).equals(ckpt.files[file]!)).toBe(true);
+    expect(readdirSync(join(a.repoDir, '..', '.locks', 'models--org--tiny'))).toEqual([]);
+  });
+
+  it('takes over the lock of a download whose process has died', async () => {
+    const e = env();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const blob = join(e.HF_HOME!, 'hub', 'models--org--tiny', 'blobs', sha256(ckpt.files['model.safetensors']!));
+    mkdirSync(dirname(lockPath(blob)), { recursive: true });
+    writeFileSync(lockPath(blob), String(dead));
+    const s = await downloadSnapshot('hf:org/tiny', { env: e });
+    expect(readFileSync(join(s.dir, 'model.safetensors')).equals(ckpt.files['model.safetensors']!)).toBe(true);
+    expect(existsSync(lockPath(blob))).toBe(false);
   });
 
   it('resumes an .incomplete file left by an earlier run, and starts over when the server ignores Range', async () => {
