@@ -189,6 +189,16 @@ export function decodeSafetensors(bytes: Uint8Array, label = 'safetensors bytes'
 
 /** Reads a safetensors file tensor by tensor (the file is never held in memory whole). */
 export function readSafetensors(path: string): SafetensorsFile {
+  return withFileSource(path, (src) => readAll(src, path));
+}
+
+/** The tensor names and shapes of a safetensors file, from its header alone (checked as readSafetensors checks it). */
+export function readSafetensorsHeader(path: string): Array<{ name: string; dtype: SafetensorsDtype; dims: number[] }> {
+  return withFileSource(path, (src) => parseHeader(src, path).entries.map(({ name, dtype, dims }) => ({ name, dtype, dims })));
+}
+
+/** Runs `fn` over the bytes of the file at `path`, read on demand. */
+function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -198,20 +208,17 @@ export function readSafetensors(path: string): SafetensorsFile {
   }
   try {
     const size = fstatSync(fd).size;
-    return readAll(
-      {
-        size,
-        read: (offset, into) => {
-          let done = 0;
-          while (done < into.byteLength) {
-            const n = readSync(fd, into, done, into.byteLength - done, offset + done);
-            if (n <= 0) throw new DataError(`${path}: truncated safetensors file (short read at byte ${offset + done})`);
-            done += n;
-          }
-        },
+    return fn({
+      size,
+      read: (offset, into) => {
+        let done = 0;
+        while (done < into.byteLength) {
+          const n = readSync(fd, into, done, into.byteLength - done, offset + done);
+          if (n <= 0) throw new DataError(`${path}: truncated safetensors file (short read at byte ${offset + done})`);
+          done += n;
+        }
       },
-      path,
-    );
+    });
   } finally {
     closeSync(fd);
   }

@@ -7,10 +7,11 @@
  * offline too. A checkpoint without a classification head (a base model) gets its head seeded with seed 0, as
  * transformers does ("newly initialized"), and says so through `log`.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
 import { configFromHuggingFace, familyOf } from '../bert/config.ts';
+import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import { temporaryPathFor } from '../files.ts';
 import { type Snapshot, type SnapshotOptions, SAFETENSORS_INDEX, downloadSnapshot, isHubRef } from '../hub/index.ts';
 import { toolVersion } from '../version.ts';
@@ -87,7 +88,11 @@ function missingHeadParameters(snapshot: Snapshot): string[] {
   try {
     config = configFromHuggingFace(JSON.parse(readFileSync(join(snapshot.dir, 'config.json'), 'utf8')), join(snapshot.dir, 'config.json'));
     const weightFiles = snapshot.files.filter((f) => f.endsWith('.safetensors') && f !== SAFETENSORS_INDEX);
-    names = new Set(weightFiles.flatMap((f) => safetensorsKeys(join(snapshot.dir, ...f.split('/')))).map((k) => canonicalParamName(k, familyOf(config))));
+    names = new Set(
+      weightFiles
+        .flatMap((f) => readSafetensorsHeader(join(snapshot.dir, ...f.split('/'))).map((t) => t.name))
+        .map((k) => canonicalParamName(k, familyOf(config))),
+    );
   } catch {
     return []; // the export reads the same files and reports what is wrong with them
   }
@@ -97,20 +102,4 @@ function missingHeadParameters(snapshot: Snapshot): string[] {
     .filter((n) => !names.has(n));
   const isHead = (n: string) => [head.first, head.last].some((h) => n.startsWith(`${h}.`));
   return missing.length && missing.every(isHead) ? missing : [];
-}
-
-/** Tensor names in a safetensors file's header (8-byte little-endian length, then JSON). */
-function safetensorsKeys(path: string): string[] {
-  const fd = openSync(path, 'r');
-  try {
-    const len = Buffer.alloc(8);
-    readSync(fd, len, 0, 8, 0);
-    const n = Number(len.readBigUInt64LE());
-    if (!(n > 0 && n < 100e6)) throw new Error(`${path}: bad safetensors header length`);
-    const header = Buffer.alloc(n);
-    readSync(fd, header, 0, n, 8);
-    return Object.keys(JSON.parse(header.toString('utf8')) as object).filter((k) => k !== '__metadata__');
-  } finally {
-    closeSync(fd);
-  }
 }
