@@ -87,3 +87,33 @@ export class CalibrationRunner {
     return this.session.release();
   }
 }
+
+/**
+ * The calibration batches with the model's own outputs as their targets: the class it predicts (classification)
+ * or the score it gives (regression), in place of the gold labels. A loss against these measures how far a changed
+ * model strays from what this one computes, rather than how well it fits the calibration labels.
+ */
+export async function predictedTargets(model: Model, structure: BertStructure, calibration: CalibrationSource): Promise<CalibrationSource> {
+  const runner = await CalibrationRunner.open(model, structure, calibration);
+  const batches: CalibrationBatch[] = [];
+  try {
+    await runner.forEach([runner.logits], (out, b) => {
+      const logits = out[runner.logits].data as Float32Array;
+      const k = logits.length / b.batch;
+      const labels = new Float32Array(b.batch);
+      for (let i = 0; i < b.batch; i++) {
+        if (b.regression) {
+          labels[i] = logits[i * k];
+          continue;
+        }
+        let best = 0;
+        for (let c = 1; c < k; c++) if (logits[i * k + c] > logits[i * k + best]) best = c;
+        labels[i] = best;
+      }
+      batches.push({ ...b, labels });
+    });
+  } finally {
+    await runner.release();
+  }
+  return { ...calibration, batches };
+}

@@ -18,6 +18,8 @@ import type { Model } from '../onnx/graph.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import type { PassContext } from '../pass/pass.ts';
+import { predictedTargets, requireCalibration } from '../pass/measure.ts';
+import type { ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { expandToLayers, groupScores, sharingGroups } from './sharing.ts';
 
@@ -81,6 +83,12 @@ export interface HeadSelectionOptions {
   /** Rounds of scoring (default `defaultSteps`). */
   steps?: number;
   minHeadsPerLayer?: number;
+  /**
+   * For ablation and gradient: measure the loss against the unpruned model's predictions on the calibration examples
+   * ('predictions', computed once, so every step keeps to the original model) or against the gold labels ('labels',
+   * the default here).
+   */
+  target?: ImportanceTarget;
 }
 
 /**
@@ -101,6 +109,10 @@ export async function selectHeadsInSteps(
   const total = present.reduce((n, p) => n + p.length, 0);
   const target = Math.round(o.ratio * total);
   const steps = Math.max(1, Math.min(o.steps ?? defaultSteps(o.importance, o.ratio), Math.max(1, target)));
+  if (o.target === 'predictions' && (o.importance === 'ablation' || o.importance === 'gradient')) {
+    const calibration = requireCalibration(ctx.calibration, 'prune-heads', `${o.importance} importance`);
+    ctx = { ...ctx, calibration: await predictedTargets(model, s, calibration) };
+  }
   const dropped = groups.map(() => [] as number[]);
   const record: HeadSelectionStep[] = [];
   let current = model;

@@ -20,7 +20,7 @@ import { checkGroupsAgree, expandToLayers, groupScores, sharingGroups } from './
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
 import type { HeadImportance, HeadScores } from './head-importance.ts';
 import { lowestHeads, selectHeadsInSteps, type HeadSelection } from './head-selection.ts';
-import { PRUNE_HEADS } from './settings.ts';
+import { PRUNE_HEADS, type ImportanceTarget } from './settings.ts';
 import { attentionQuantization, refuseQuantized } from './float-weights.ts';
 
 const PRUNE_FIRST = 'prune heads before quantizing';
@@ -37,6 +37,8 @@ export interface PruneHeadsOptions {
   steps?: number;
   /** Seed of importance 'random' (default: the context's seed). */
   seed?: number;
+  /** What ablation and gradient losses are measured against (see settings.ts; set for those importances only). */
+  target?: ImportanceTarget;
 }
 
 export { parseHeadList } from './settings.ts';
@@ -220,7 +222,7 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
       selection = await selectHeadsInSteps(
         model,
         s,
-        { importance: o.importance, ratio: o.ratio!, steps: o.steps, minHeadsPerLayer: o.minHeadsPerLayer },
+        { importance: o.importance, ratio: o.ratio!, steps: o.steps, minHeadsPerLayer: o.minHeadsPerLayer, target: o.target },
         scoring,
         applyHeadPruning,
       );
@@ -233,7 +235,7 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
       report: {
         pass: 'prune-heads',
         settings: { ...o },
-        summary: `removed ${removed} of ${total} heads${selection ? ` by ${o.importance} importance${selection.steps.length > 1 ? ` in ${selection.steps.length} steps` : ''}` : ''}`,
+        summary: `removed ${removed} of ${total} heads${selection ? ` by ${o.importance} importance${o.target === 'predictions' ? " against the model's own predictions" : ''}${selection.steps.length > 1 ? ` in ${selection.steps.length} steps` : ''}` : ''}`,
         details: {
           removed: drop,
           headsPerLayer: s.layers.map((l) => (l.attention?.numHeads ?? 0) - (drop[l.index]?.length ?? 0)),

@@ -12,6 +12,18 @@ import type { DropLayersOptions } from './layers.ts';
 export const HEAD_IMPORTANCE = ['ablation', 'gradient', 'confidence', 'magnitude', 'random'] as const;
 export type HeadImportance = (typeof HEAD_IMPORTANCE)[number];
 
+/** What the loss of ablation and gradient importance is measured against. */
+export const IMPORTANCE_TARGETS = ['predictions', 'labels'] as const;
+export type ImportanceTarget = (typeof IMPORTANCE_TARGETS)[number];
+
+/** Importances whose scores are a loss (or its gradient), and so have a target. */
+const LOSS_BASED: readonly HeadImportance[] = ['ablation', 'gradient'];
+
+/** The target when none is given: the model's own predictions for ablation (measured better), labels for gradient. */
+export function defaultImportanceTarget(importance: HeadImportance): ImportanceTarget {
+  return importance === 'ablation' ? 'predictions' : 'labels';
+}
+
 /** Importances that measure the model on calibration data. */
 const MEASURED: readonly HeadImportance[] = ['ablation', 'gradient', 'confidence'];
 
@@ -49,7 +61,9 @@ function headMapping(v: unknown): unknown {
 export const PRUNE_HEADS = declarePass({
   name: 'prune-heads',
   description: 'remove attention heads (Michel et al. 2019), chosen by importance or listed explicitly',
-  version: 2, // 2: data-driven importance chosen in steps; ablation and confidence ranked unnormalized
+  // 2: data-driven importance chosen in steps; ablation and confidence ranked unnormalized
+  // 3: ablation measured against the unpruned model's predictions by default (target)
+  version: 3,
   settings: z
     .object({
       ratio: fraction().optional().describe('fraction of all heads to remove, those of lowest importance; or give heads'),
@@ -66,6 +80,11 @@ export const PRUNE_HEADS = declarePass({
         .describe(
           'with ratio: rounds of scoring, each removing an equal share and re-scoring the heads left (default: one per 10% of the heads for ablation, gradient and confidence; one for magnitude and random)',
         ),
+      target: oneOf(IMPORTANCE_TARGETS)
+        .optional()
+        .describe(
+          "what the loss of ablation and gradient importance is measured against: the unpruned model's own predictions on the calibration examples (what pruning should keep) or the gold labels (Michel et al.); default predictions for ablation, labels for gradient",
+        ),
       seed: integer(0).optional().describe("seed of importance random (default: the run's seed, else 0)"),
     })
     .strict()
@@ -79,6 +98,8 @@ export const PRUNE_HEADS = declarePass({
       } else if (s.heads !== undefined && s.steps !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['steps'], message: 'applies to a ratio only; here the heads are listed' });
       }
+      if (s.target !== undefined && (s.heads !== undefined || !LOSS_BASED.includes(s.importance)))
+        ctx.addIssue({ code: 'custom', path: ['target'], message: `applies to ablation and gradient importance only (importance is ${s.heads !== undefined ? 'not used: the heads are listed' : s.importance})` });
       if (s.seed !== undefined && s.importance !== 'random')
         ctx.addIssue({ code: 'custom', path: ['seed'], message: `only importance random uses a seed (importance is ${s.importance})` });
     }),
@@ -88,6 +109,7 @@ export const PRUNE_HEADS = declarePass({
       { flag: 'importance', setting: 'importance' },
       { flag: 'seed', setting: 'seed' },
       { flag: 'prune-steps', setting: 'steps' },
+      { flag: 'importance-target', setting: 'target' },
     ],
   },
   options: (s): PruneHeadsOptions => ({
@@ -96,6 +118,7 @@ export const PRUNE_HEADS = declarePass({
     minHeadsPerLayer: s.minHeadsPerLayer,
     ...(s.steps !== undefined ? { steps: s.steps } : {}),
     ...(s.seed !== undefined ? { seed: s.seed } : {}),
+    ...(s.ratio !== undefined && LOSS_BASED.includes(s.importance) ? { target: s.target ?? defaultImportanceTarget(s.importance) } : {}),
   }),
   needsCalibration: (s) => s.ratio !== undefined && MEASURED.includes(s.importance),
 });

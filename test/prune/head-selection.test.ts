@@ -10,6 +10,7 @@ import { headScores } from '../../src/prune/head-importance.ts';
 import { comparableScores, defaultSteps, lowestHeads, selectHeadsInSteps } from '../../src/prune/head-selection.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { syntheticCalibration } from '../helpers/calibration.ts';
+import { CalibrationRunner, predictedTargets } from '../../src/pass/measure.ts';
 
 describe('comparableScores', () => {
   it('ranks signed ablation deltas as measured, across layers', () => {
@@ -107,6 +108,53 @@ describe('selectHeadsInSteps', () => {
     expect(once.drop).toEqual(lowestHeads(await headScores('ablation', model, s, { calibration }), 6, [4, 4, 4]));
     const kept = await selectHeadsInSteps(model, s, { importance: 'ablation', ratio: 0.9, steps: 3, minHeadsPerLayer: 1 }, { calibration }, applyHeadPruning);
     for (const l of [0, 1, 2]) expect(kept.drop[l]?.length ?? 0).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('importance target', () => {
+  // weights under which the model predicts both classes on the calibration examples
+  const model = tinyBert({ numLayers: 3, numHeads: 4 }, { seed: 6, std: 0.6 });
+  const s = findBert(model);
+  const calibration = syntheticCalibration([6, 5], 128, { classes: 2 });
+  const relabeled = (label: number) => ({ ...calibration, batches: calibration.batches.map((b) => ({ ...b, labels: b.labels.map(() => label) })) });
+
+  it("predictedTargets replaces the labels by the model's predicted classes", async () => {
+    const targets = await predictedTargets(model, s, calibration);
+    const runner = await CalibrationRunner.open(model, s, calibration);
+    const argmax: number[] = [];
+    await runner.forEach([runner.logits], (out) => {
+      const l = out[runner.logits].data as Float32Array;
+      for (let i = 0; i < l.length; i += 2) argmax.push(l[i + 1] > l[i] ? 1 : 0);
+    });
+    await runner.release();
+    expect(targets.batches.flatMap((b) => Array.from(b.labels))).toEqual(argmax);
+    expect(new Set(argmax).size).toBe(2); // both classes occur, so the labels below really differ from the targets
+    expect(targets.batches.map((b) => b.inputIds)).toEqual(calibration.batches.map((b) => b.inputIds));
+  });
+
+  it("against the model's predictions, the choice does not depend on the calibration labels; against labels it does", async () => {
+    const choose = (target: 'predictions' | 'labels', label: number) =>
+      selectHeadsInSteps(model, s, { importance: 'ablation', ratio: 0.5, steps: 2, target }, { calibration: relabeled(label) }, applyHeadPruning);
+    const [p0, p1, l0, l1] = await Promise.all([choose('predictions', 0), choose('predictions', 1), choose('labels', 0), choose('labels', 1)]);
+    expect(p0.drop).toEqual(p1.drop);
+    expect(p0.steps.map((st) => st.scores)).toEqual(p1.steps.map((st) => st.scores));
+    expect(l0.steps[0].scores).not.toEqual(l1.steps[0].scores);
+    // and the first step's scores are ablation against the predicted classes
+    const first = await headScores('ablation', model, s, { calibration: await predictedTargets(model, s, calibration) });
+    first.forEach((row, l) => row.forEach((v, h) => expect(p0.steps[0].scores[l][h]).toBeCloseTo(v, 6)));
+  });
+
+  it('is a prune-heads setting with a flag: predictions by default for ablation, labels for gradient, refused elsewhere', async () => {
+    const { pruneHeadsPass } = await import('../../src/prune/heads.ts');
+    expect(pruneHeadsPass.parse({ ratio: 0.5, importance: 'ablation' }).target).toBe('predictions');
+    expect(pruneHeadsPass.parse({ ratio: 0.5, importance: 'gradient' }).target).toBe('labels');
+    expect(pruneHeadsPass.parse({ ratio: 0.5, importance: 'ablation', target: 'labels' }).target).toBe('labels');
+    expect(pruneHeadsPass.parse({ ratio: 0.5, importance: 'magnitude' }).target).toBeUndefined();
+    expect(() => pruneHeadsPass.parse({ ratio: 0.5, importance: 'confidence', target: 'labels' })).toThrow(/target.*ablation and gradient importance only/);
+    expect(() => pruneHeadsPass.parse({ heads: '0:1', target: 'labels' })).toThrow(/target/);
+    expect(() => pruneHeadsPass.parse({ ratio: 0.5, importance: 'ablation', target: 'gold' })).toThrow(/target/);
+    expect(pruneHeadsPass.flags.modifiers.map((f) => f.flag)).toContain('importance-target');
+    expect(pruneHeadsPass.version).toBe(3);
   });
 });
 
