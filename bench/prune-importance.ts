@@ -111,7 +111,9 @@ async function main() {
     console.log(
       `\n${subject.name} (${subject.origin}): ${s.numLayers} layers, ${total} heads, SST-2 dev ${base.toFixed(2)}; calibration ${calibrationExamples} train examples; random = mean of ${seeds} seeds`,
     );
-    console.log('| heads removed | ablation (steps) | ablation vs gold labels (steps) | confidence (steps) | magnitude | random (mean ± sd) | ablation − random |');
+    console.log(
+      '| heads removed | ablation (steps) | ablation vs gold labels (steps) | confidence (steps) | magnitude | random (mean ± sd) | ablation − random |',
+    );
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     const hasConfidence = s.layers.every((l) => !l.attention || l.attention.softmax);
     for (const ratio of RATIOS) {

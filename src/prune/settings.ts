@@ -99,7 +99,11 @@ export const PRUNE_HEADS = declarePass({
         ctx.addIssue({ code: 'custom', path: ['steps'], message: 'applies to a ratio only; here the heads are listed' });
       }
       if (s.target !== undefined && (s.heads !== undefined || !LOSS_BASED.includes(s.importance)))
-        ctx.addIssue({ code: 'custom', path: ['target'], message: `applies to ablation and gradient importance only (importance is ${s.heads !== undefined ? 'not used: the heads are listed' : s.importance})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['target'],
+          message: `applies to ablation and gradient importance only (importance is ${s.heads !== undefined ? 'not used: the heads are listed' : s.importance})`,
+        });
       if (s.seed !== undefined && s.importance !== 'random')
         ctx.addIssue({ code: 'custom', path: ['seed'], message: `only importance random uses a seed (importance is ${s.importance})` });
     }),

@@ -203,7 +203,10 @@ describe('config.json of other families', () => {
 
   it('refuses what it cannot build in one line, in config.json key names', () => {
     const cases: Array<[unknown, string]> = [
-      [{ model_type: 'gpt2' }, "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)"],
+      [
+        { model_type: 'gpt2' },
+        "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)",
+      ],
       [{ model_type: 'distilbert', dim: 30, n_heads: 4 }, 'config.json: dim (30) is not divisible by n_heads (4)'],
       [{ model_type: 'distilbert', activation: 'swish' }, "config.json: activation 'swish' is not supported"],
       [{ model_type: 'roberta', pad_token_id: -1 }, 'config.json: pad_token_id must be a non-negative integer (got -1)'],

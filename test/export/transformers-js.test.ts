@@ -18,7 +18,9 @@ import { join, resolve } from 'node:path';
 import { env, pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
-import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { compressToTransformersJs, exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { configFromHuggingFace } from '../../src/bert/config.ts';
+import { FAMILY_JSONS, writeFamilyFolder } from '../helpers/family-folders.ts';
 import { predictRows } from '../../src/eval/predict.ts';
 import { readModelConfig } from '../../src/eval/model-files.ts';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
@@ -29,8 +31,8 @@ import { cloneModel, loadModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
-import { sentence, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { WORDS, sentence, writeModelFolder } from '../helpers/model-folder.ts';
+import { perturbedWeights, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { refusal } from '../helpers/refusal.ts';
 
 registerAllPasses();
@@ -244,6 +246,52 @@ describe('--format transformers.js from other sources', () => {
     expect(cmp.labelMismatches).toEqual([]);
     expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
   }, 30_000);
+});
+
+describe('--format transformers.js for every checkpoint family', () => {
+  const albert = {
+    model_type: 'albert',
+    architectures: ['AlbertForSequenceClassification'],
+    vocab_size: 128,
+    embedding_size: 16,
+    hidden_size: 32,
+    num_hidden_layers: 4,
+    num_hidden_groups: 2,
+    num_attention_heads: 4,
+    intermediate_size: 48,
+    inner_group_num: 1,
+    hidden_act: 'gelu_new',
+    max_position_embeddings: 64,
+    type_vocab_size: 2,
+    num_labels: 2,
+  };
+  const families: Array<[string, Record<string, unknown>]> = [
+    ['distilbert', FAMILY_JSONS.distilbert!],
+    ['roberta', FAMILY_JSONS.roberta!],
+    ['electra (E < H)', FAMILY_JSONS['electra E<H']!],
+    ['albert (2 shared groups)', albert],
+  ];
+  it.each(families)(
+    '%s: compress export --format transformers.js loads in pipeline() and matches the project',
+    async (name, json) => {
+      const config = configFromHuggingFace(json);
+      const hf = writeFamilyFolder(dir, json, perturbedWeights(config, 13), config);
+      writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+      const out = join(dir, `family-${name.split(' ')[0]}`);
+      await exportToTransformersJs(hf, out);
+      const written = readJson(join(out, 'config.json'));
+      expect(written.model_type).toBe(json.model_type);
+      const texts = Array.from({ length: 24 }, (_, i) => sentence(i));
+      const theirs = await pipelineScores(out, texts);
+      const cmp = compare(await projectScores(join(out, 'onnx/model.onnx'), hf, texts), theirs);
+      expect(cmp.labelMismatches).toEqual([]);
+      expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
+      // the labels are the config's (DistilBERT's config names three)
+      const labels = json.id2label ? Object.values(json.id2label as Record<string, string>) : ['LABEL_0', 'LABEL_1'];
+      expect([...theirs.scores[0]!.keys()].sort()).toEqual([...labels].sort());
+    },
+    30_000,
+  );
 });
 
 describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {
