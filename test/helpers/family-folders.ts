@@ -9,8 +9,8 @@ import { bertParameters } from '../../src/bert/build-weights.ts';
 import type { ExtendedBertConfig } from '../../src/bert/config.ts';
 import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
 import { encodeModel, type Model } from '../../src/onnx/index.ts';
-import { openSession, Tensor } from '../../src/runtime/session.ts';
-import { paddedBatch, type TokenBatch } from './models.ts';
+import { openSession } from '../../src/runtime/session.ts';
+import { batchFeeds, paddedBatch, type TokenBatch } from './models.ts';
 import type { FamilyJson } from './reference-families.ts';
 
 const bertKeys = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, vocab_size: 128 };
@@ -94,14 +94,7 @@ export function familyBatch(json: FamilyJson, lengths = [7, 4, 1, 6], seed = 7):
 export async function familyLogits(model: Model | string, batch: TokenBatch): Promise<number[][]> {
   const s = await openSession(typeof model === 'string' ? model : encodeModel(model));
   try {
-    const dims = [batch.inputIds.length, batch.inputIds[0].length];
-    const t = (rows: number[][]) =>
-      new Tensor(
-        'int64',
-        BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
-        dims,
-      );
-    const all: Record<string, Tensor> = { input_ids: t(batch.inputIds), attention_mask: t(batch.attentionMask), token_type_ids: t(batch.tokenTypeIds) };
+    const all = batchFeeds(batch);
     const feeds = Object.fromEntries(s.inputNames.map((name) => [name, all[name]]));
     const out = (await s.run(feeds)).logits;
     const data = Array.from(out.data as Float32Array);
