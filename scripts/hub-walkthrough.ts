@@ -85,7 +85,8 @@ async function transformersJsAccuracy(folder: string, dtype: 'fp32' | 'q8' | 'q4
 async function main(): Promise<void> {
   const teacher = arg('--teacher', resolve(ROOT, '../shared/teachers/sst2-L2H256'));
   const out = arg('--out', join(ROOT, 'out/hub-walkthrough'));
-  rmSync(out, { recursive: true, force: true });
+  // Only what this script writes is removed from --out (an earlier run's folders), never the folder itself.
+  for (const made of ['checkpoint', 'hf-home', 'fp32', 'pruned-int8', 'pruned-int4']) rmSync(join(out, made), { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const hub = await serveHub();
   try {
