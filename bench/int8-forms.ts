@@ -11,7 +11,8 @@
  *   per projection (each quantizing its own input) with the bias Add after it, made from the pass's current
  *   default by un-sharing the activation quantizer and un-fusing the bias.
  */
-import type { Model, Node } from '../src/onnx/graph.ts';
+import type { Model } from '../src/onnx/graph.ts';
+import { producers } from '../src/onnx/analysis.ts';
 import { DataType } from '../src/onnx/dtype.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../src/onnx/tensor.ts';
 import { attr, finishEdit, GraphEditor, MS_DOMAIN } from '../src/quantize/graph-edit.ts';
@@ -62,8 +63,7 @@ export function ortQuantizeDynamic(model: Model): Model {
 /** The pass's former default made from its current one (see the module comment). */
 export function perProjectionDynamicMatMul(model: Model): Model {
   const edit = new GraphEditor(model);
-  const producer = new Map<string, Node>();
-  for (const n of edit.graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  const producer = producers(edit.graph);
   for (const n of [...edit.graph.nodes]) {
     if (n.domain !== MS_DOMAIN) continue;
     let x: string, w: string, scale: string, bias: string | undefined;
@@ -92,8 +92,7 @@ export function perProjectionDynamicMatMul(model: Model): Model {
  */
 export function attentionOverInt8(model: Model): Model {
   const edit = new GraphEditor(model);
-  const producer = new Map<string, Node>();
-  for (const n of edit.graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  const producer = producers(edit.graph);
   for (const n of [...edit.graph.nodes]) {
     if (n.domain !== MS_DOMAIN || n.opType !== 'QAttention') continue;
     const dql = producer.get(n.inputs[0]);

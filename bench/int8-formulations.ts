@@ -78,7 +78,8 @@ const quantize = async (m: Model, s: BertStructure, settings: Record<string, unk
 function forms(model: Model, s: BertStructure): Form[] {
   let int8: Model | undefined;
   const defaultInt8 = async () => (int8 ??= await quantize(model, s, { mode: 'int8' }));
-  const withQAttention = async () => optimize(await defaultInt8(), 'first-token,attention,gelu');
+  let qattention: Model | undefined;
+  const withQAttention = async () => (qattention ??= optimize(await defaultInt8(), 'first-token,attention,gelu'));
   const list: Form[] = [
     {
       name: ANCHOR,
@@ -139,8 +140,9 @@ async function timeForms(model: Model, s: BertStructure, dir: string): Promise<T
     const path = join(dir, `${timed.length}.onnx`);
     writeFileSync(path, encodeModel(m));
     sessions.push(await openSession(path, { threads }));
-    timed.push({ name: f.name, what: f.what, bytes: modelSize(m).bytes, fileBytes: statSync(path).size, shapes: [] });
-    console.log(`  ${f.name}: ${(modelSize(m).bytes / 1e6).toFixed(1)} MB`);
+    const bytes = modelSize(m).bytes;
+    timed.push({ name: f.name, what: f.what, bytes, fileBytes: statSync(path).size, shapes: [] });
+    console.log(`  ${f.name}: ${(bytes / 1e6).toFixed(1)} MB`);
   }
   const lock = await acquireTimingLock({ onWait: (pid) => console.log(`waiting for the timing lock (held by ${pid ?? '?'})`) });
   try {

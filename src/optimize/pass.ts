@@ -38,17 +38,23 @@ const APPLY: Record<Rewrite, (oc: OptimizeContext) => void> = {
 export function optimizeModel(model: Model, structure: BertStructure, o: OptimizeOptions): PassResult {
   let current = model;
   let s = structure;
+  // the rewrite whose output `s` has not been discovered on yet (the caller discovers the last one's: the pipeline does)
+  let undiscovered: Rewrite | undefined;
   const written: Record<string, number> = {};
   const skipped: SkippedRewrite[] = [];
   for (const rewrite of REWRITES) {
     if (!o.rewrites.has(rewrite)) continue;
+    if (undiscovered) {
+      s = findBert(current, { label: `optimize ${undiscovered}` });
+      undiscovered = undefined;
+    }
     const oc = new OptimizeContext(current, s);
     APPLY[rewrite](oc);
     skipped.push(...oc.skipped);
     if (!oc.written.size) continue;
     for (const [what, n] of oc.written) written[what] = (written[what] ?? 0) + n;
     current = finishEdit(oc.edit, `optimize ${rewrite}`);
-    s = findBert(current, { label: `optimize ${rewrite}` });
+    undiscovered = rewrite;
   }
   const parts = Object.entries(written).map(([what, n]) => `${n} ${what}`);
   const summary =

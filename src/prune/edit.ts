@@ -50,15 +50,6 @@ export function replaceInitializerFor(g: Graph, name: string, mine: ReaderFilter
   return copy;
 }
 
-/** The tensor behind an initializer or Constant node output. */
-export function constantTensor(g: Graph, value: string): Tensor | undefined {
-  const init = g.initializers.get(value);
-  if (init) return init;
-  const p = producers(g).get(value);
-  if (p?.opType === 'Constant' && p.attributes.value?.type === 'tensor') return p.attributes.value.value;
-  return undefined;
-}
-
 /**
  * Sets a Constant node's tensor as seen by the selected readers; a Constant read by other nodes too is duplicated
  * first.

@@ -16,7 +16,7 @@ import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/str
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, sliceEach, type ReaderFilter } from './edit.ts';
-import { checkGroupsAgree, expandToLayers, groupScores, sharingGroups } from './sharing.ts';
+import { checkGroupsAgree, sharingGroups } from './sharing.ts';
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
 import type { HeadImportance, HeadScores } from './head-importance.ts';
 import { lowestHeads, selectHeadsInSteps, type HeadSelection } from './head-selection.ts';
@@ -195,15 +195,6 @@ export function applyHeadPruning(model: Model, s: BertStructure, drop: Record<nu
   }
   pruneGraph(m.graph);
   return m;
-}
-
-/**
- * The heads to remove in one step: the `ratio` share with the lowest scores; layers that share attention weights
- * are ranked as one (their scores summed) and lose the same heads.
- */
-export function chooseHeads(s: BertStructure, scores: HeadScores, ratio: number, minPerLayer: number): Record<number, number[]> {
-  const groups = sharingGroups(s, 'attention');
-  return expandToLayers(selectHeads(groupScores(scores, groups), ratio, minPerLayer), groups);
 }
 
 export const pruneHeadsPass: Pass<PruneHeadsOptions> = {

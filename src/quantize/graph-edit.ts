@@ -126,13 +126,6 @@ export function finishEdit(edit: GraphEditor, label: string): Model {
   return edit.model;
 }
 
-/** The float32 values of a float initializer, or undefined when it is missing or not float32. */
-export function floatInitializer(g: Graph, name: string): Float32Array | undefined {
-  const t = g.initializers.get(name);
-  if (!t || t.dataType !== DataType.FLOAT) return undefined;
-  return readFloat32(t);
-}
-
 /** A projection's weight as [in, out] (x · W), transposing an [out, in] weight. Undefined when not float32 2-D. */
 export function weightInOut(g: Graph, lin: Linear): Float32Array | undefined {
   const t = g.initializers.get(lin.weight);

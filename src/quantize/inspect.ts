@@ -91,9 +91,10 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
     if (!w || !s) return undefined;
     return int8Projection(n, n.inputs[0], w, s);
   }
-  if (ms && n.opType === 'MatMulIntegerToFloat') {
+  if (ms && (n.opType === 'MatMulIntegerToFloat' || n.opType === 'QAttention')) {
+    // the weight scale: MatMulIntegerToFloat(x_q, W, x_scale, w_scale, …), QAttention(x_q, W, b, x_scale, w_scale, …)
     const w = int8Values(g, n.inputs[1]);
-    const s = floats(g, n.inputs[3]);
+    const s = floats(g, n.inputs[n.opType === 'QAttention' ? 4 : 3]);
     const dql = prod.get(n.inputs[0]);
     if (!w || !s || dql?.opType !== 'DynamicQuantizeLinear') return undefined;
     return int8Projection(n, dql.inputs[0], w, s);
@@ -126,13 +127,6 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
       outFeatures: N,
       dequantized: () => dequantizeInt4Blocks({ K, N, blockSize, kBlocks, packed: B.data, scales, zeroPoints: zp?.data, maxAbsError: 0, maxAbs: 0 }),
     };
-  }
-  if (ms && n.opType === 'QAttention') {
-    const w = int8Values(g, n.inputs[1]);
-    const s = floats(g, n.inputs[4]);
-    const dql = prod.get(n.inputs[0]);
-    if (!w || !s || dql?.opType !== 'DynamicQuantizeLinear') return undefined;
-    return int8Projection(n, dql.inputs[0], w, s);
   }
   if (!n.domain && (n.opType === 'MatMul' || n.opType === 'Gemm')) {
     const dq = prod.get(n.inputs[1]);

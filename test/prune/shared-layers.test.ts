@@ -10,8 +10,15 @@ import { SettingsError } from '../../src/errors.ts';
 import { cloneModel, modelSize, type Model } from '../../src/onnx/index.ts';
 import { pruneGraph } from '../../src/onnx/analysis.ts';
 import { applyHeadPruning, pruneFfnPass, pruneHeadsPass } from '../../src/prune/index.ts';
-import { chooseHeads, pruneLayerHeads } from '../../src/prune/heads.ts';
-import { sharingGroups } from '../../src/prune/sharing.ts';
+import { pruneLayerHeads, selectHeads } from '../../src/prune/heads.ts';
+import { expandToLayers, groupScores, sharingGroups } from '../../src/prune/sharing.ts';
+import type { HeadScores } from '../../src/prune/head-importance.ts';
+
+/** One step's choice as selectHeadsInSteps makes it: groups ranked by their summed scores, expanded to their layers. */
+function chooseHeads(s: BertStructure, scores: HeadScores, ratio: number): Record<number, number[]> {
+  const groups = sharingGroups(s, 'attention');
+  return expandToLayers(selectHeads(groupScores(scores, groups), ratio), groups);
+}
 import { shareLayersPass } from '../../src/share/index.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
@@ -67,8 +74,8 @@ describe('pruning shared layers', () => {
       [1, 1, 0.2, 1],
     ];
     // Per layer, heads 0 and 1 score lowest; summed over the group, head 2 does (2.4 against 3 and 4).
-    expect(chooseHeads(s, scores, 0.25, 0)).toEqual({ 0: [2], 1: [2], 2: [2], 3: [2] });
-    expect(chooseHeads(findBert(tinyBert({ numLayers: 4 })), scores, 0.125, 0)).toEqual({ 0: [0], 1: [1] });
+    expect(chooseHeads(s, scores, 0.25)).toEqual({ 0: [2], 1: [2], 2: [2], 3: [2] });
+    expect(chooseHeads(findBert(tinyBert({ numLayers: 4 })), scores, 0.125)).toEqual({ 0: [0], 1: [1] });
   });
 
   it('prune-ffn keeps the layers of each group shared', async () => {
