@@ -6,29 +6,20 @@
  * are thus already "compressed" in bert-compress's terms (factorized embedding, shared layers) and stay so.
  */
 import { SettingsError } from '../errors.ts';
-import { type ExtendedBertConfig, configFromHuggingFace, validateExtendedConfig } from './config.ts';
+import { type ExtendedBertConfig, type Fail, type HfDefaults, bertKeys, hfInt, validateExtendedConfig } from './config.ts';
 
-/** Defaults of transformers' AlbertConfig (albert-xxlarge) for keys a config.json may leave out. */
-const ALBERT_DEFAULTS: Readonly<Record<string, unknown>> = {
+/** Defaults of transformers' AlbertConfig (albert-xxlarge) for the BERT-layout keys a config.json may leave out. */
+const ALBERT_DEFAULTS: Readonly<HfDefaults> = {
   vocab_size: 30000,
-  embedding_size: 128,
   hidden_size: 4096,
   num_hidden_layers: 12,
-  num_hidden_groups: 1,
   num_attention_heads: 64,
   intermediate_size: 16384,
-  inner_group_num: 1,
   hidden_act: 'gelu_new',
   max_position_embeddings: 512,
   type_vocab_size: 2,
   layer_norm_eps: 1e-12,
 };
-
-/** Keys only ALBERT has; they are checked here and not passed on to the BERT reader. */
-const ALBERT_KEYS = ['embedding_size', 'num_hidden_groups', 'inner_group_num'] as const;
-
-const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
-const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
 
 /** The group AlbertTransformer runs as layer `i` of `layers`, with `groups` groups (float division, as in Python). */
 export function albertLayerGroup(i: number, layers: number, groups: number): number {
@@ -42,32 +33,20 @@ export function albertLayerGroup(i: number, layers: number, groups: number): num
  * layers, relative position embeddings, unknown activations, bad sizes.
  */
 export function albertConfigFromHuggingFace(json: Record<string, unknown>, label: string): ExtendedBertConfig {
-  const fail = (msg: string): never => {
+  const fail: Fail = (msg: string): never => {
     throw new SettingsError(`${label}: ${msg}`);
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('not a JSON object');
-  if (json.model_type !== undefined && json.model_type !== 'albert') fail(`model_type is ${show(json.model_type)}, not 'albert'`);
-  const get = (k: string): unknown => (json[k] === undefined || json[k] === null ? ALBERT_DEFAULTS[k] : json[k]);
-  for (const k of ALBERT_KEYS) {
-    if (!isPositiveInt(get(k))) fail(`${k} must be a positive integer (got ${show(get(k))})`);
-  }
-  const embeddingSize = get('embedding_size') as number;
-  const groups = get('num_hidden_groups') as number;
-  const inner = get('inner_group_num') as number;
+  if (json.model_type !== undefined && json.model_type !== 'albert') fail(`model_type is '${String(json.model_type)}', not 'albert'`);
+  const embeddingSize = hfInt(json, 'embedding_size', 128, 1, fail);
+  const groups = hfInt(json, 'num_hidden_groups', 1, 1, fail);
+  const inner = hfInt(json, 'inner_group_num', 1, 1, fail);
   if (inner !== 1) {
     fail(`inner_group_num is ${inner}: only ALBERT with one layer per group (inner_group_num 1, as every released checkpoint) is supported`);
   }
 
   // The rest is BERT's config.json with ALBERT's defaults.
-  const bertJson: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(ALBERT_DEFAULTS)) if (!(ALBERT_KEYS as readonly string[]).includes(k)) bertJson[k] = v;
-  for (const [k, v] of Object.entries(json)) {
-    if ((ALBERT_KEYS as readonly string[]).includes(k) || v === undefined || v === null) continue;
-    bertJson[k] = v;
-  }
-  bertJson.model_type = 'bert';
-  const base = configFromHuggingFace(bertJson, label);
-
+  const base = bertKeys(json, fail, label, ALBERT_DEFAULTS);
   const layers = base.numLayers;
   if (layers > 0 && groups > layers) fail(`num_hidden_groups (${groups}) is more than num_hidden_layers (${layers})`);
   const config: ExtendedBertConfig = { ...base, family: 'albert', embeddingSize };

@@ -27,6 +27,7 @@ import { embeddingParamNames, headParamNames, layerParamNames } from './build-we
 import { findBert } from './discover.ts';
 import { classifyActivation } from './discover/feed-forward.ts';
 import { GraphContext } from './discover/graph-context.ts';
+import { sharedLayerGroups } from './inspect.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer, LayerNorm, Linear, Quantization } from './structure.ts';
 
 /** A model read into the builder's terms. */
@@ -324,13 +325,6 @@ function checkFusedAttention(model: Model, index: number, nodeName: string, head
   if ((attrInt(node, 'do_rotary', 0) ?? 0) !== 0) refuse(`${where} uses rotary embeddings`);
 }
 
-/** The initializer names of a layer's weight matrices: layers with the same key share their weights. */
-function matrixKey(l: EncoderLayer): string {
-  const a = l.attention;
-  const att = a ? (a.fused ? [a.fused.weight] : [a.q?.weight, a.k?.weight, a.v?.weight]).concat(a.output.weight) : [];
-  return [...att, l.ffn.in.weight, l.ffn.out.weight].join('\u0000');
-}
-
 /** Every initializer name a layer reads as a parameter (matrices, biases, LayerNorms). */
 function parameterNames(l: EncoderLayer): string[] {
   const a = l.attention;
@@ -341,24 +335,20 @@ function parameterNames(l: EncoderLayer): string[] {
 }
 
 /**
- * The group of each layer: layers whose weight matrices are the same initializers share one group, numbered in
- * order of first use. Their biases and LayerNorms must then be shared too.
+ * The group of each layer (sharedLayerGroups: layers whose weight matrices are the same initializers share one).
+ * Their biases and LayerNorms must then be shared too.
  */
 function layerGroups(s: BertStructure): number[] {
-  const byKey = new Map<string, number>();
+  const groups = sharedLayerGroups(s);
   const firstLayer: EncoderLayer[] = [];
-  return s.layers.map((l) => {
-    const key = matrixKey(l);
-    let g = byKey.get(key);
-    if (g === undefined) {
-      g = firstLayer.length;
-      byKey.set(key, g);
-      firstLayer.push(l);
-    } else if (parameterNames(firstLayer[g]).join('\u0000') !== parameterNames(l).join('\u0000')) {
-      refuse(`layers ${firstLayer[g].index} and ${l.index} share their weight matrices but not all their biases and LayerNorms`);
+  s.layers.forEach((l, i) => {
+    const first = firstLayer[groups[i]];
+    if (!first) firstLayer[groups[i]] = l;
+    else if (parameterNames(first).join('\u0000') !== parameterNames(l).join('\u0000')) {
+      refuse(`layers ${first.index} and ${l.index} share their weight matrices but not all their biases and LayerNorms`);
     }
-    return g;
   });
+  return groups;
 }
 
 /** Reads every layer group's parameters; sizes, head size and groups into `config`. */

@@ -315,7 +315,7 @@ const HF_ACTIVATIONS: Record<string, BertActivation> = {
 };
 
 /** BERT-layout keys of a config.json and transformers' defaults for those a file leaves out. */
-interface HfDefaults {
+export interface HfDefaults {
   vocab_size: number;
   hidden_size: number;
   num_hidden_layers: number;
@@ -370,7 +370,7 @@ const DISTILBERT_NAMES: FieldNames = {
 /** The `model_type` values configFromHuggingFace reads. */
 export const HF_MODEL_TYPES = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'camembert', 'electra', 'albert'] as const;
 
-type Fail = (msg: string) => never;
+export type Fail = (msg: string) => never;
 
 /**
  * Reads a Hugging Face `config.json` (parsed JSON) by its `model_type` (none means 'bert'): BERT, DistilBERT,
@@ -440,7 +440,7 @@ function hfLabels(j: Record<string, unknown>, fail: Fail): Pick<BertConfig, 'num
 }
 
 /** The BERT-layout keys (BERT, RoBERTa / XLM-R, ELECTRA) with `defaults` for those left out, checked. */
-function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, defaults: Readonly<HfDefaults>): BertConfig {
+export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, defaults: Readonly<HfDefaults>): BertConfig {
   const pet = j.position_embedding_type;
   if (pet !== undefined && pet !== null && pet !== 'absolute') fail(`position_embedding_type '${String(pet)}' is not supported (only 'absolute')`);
   if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
@@ -487,8 +487,8 @@ function distilbertConfig(j: Record<string, unknown>, fail: Fail, label: string)
   return validateExtendedConfig(config);
 }
 
-/** `key` of a config.json as a non-negative integer, `fallback` when left out. */
-function hfInt(j: Record<string, unknown>, key: string, fallback: number, min: number, fail: Fail): number {
+/** `key` of a config.json as an integer ≥ `min` (0 or 1), `fallback` when left out. */
+export function hfInt(j: Record<string, unknown>, key: string, fallback: number, min: number, fail: Fail): number {
   const v = j[key] === undefined || j[key] === null ? fallback : j[key];
   if (!isInt(v, min)) fail(`${key} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (got ${show(v)})`);
   return v as number;

@@ -4,7 +4,7 @@
  * float64 forward pass (test/helpers/reference-albert.ts), base checkpoints with a seeded head, refusals, discovery
  * and inspect reading the model as already compressed, and the compression passes on it.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -18,7 +18,6 @@ import type { ExtendedBertConfig } from '../../src/bert/config.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { inspectModel } from '../../src/bert/inspect.ts';
 import { formatInspect } from '../../src/cli/commands/inspect.ts';
-import { writeSafetensors } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { exportHuggingFaceFolder } from '../../src/export/from-huggingface.ts';
 import { factorizeEmbeddingsPass } from '../../src/factorize/index.ts';
@@ -32,6 +31,7 @@ import { appendLoss } from '../../src/gradients/losses.ts';
 import { Tensor } from '../../src/runtime/session.ts';
 import { gradCheck, toFloat64 } from '../helpers/gradcheck.ts';
 import { batchLogits, maxRowDiff, paddedBatch, perturbedWeights, tinyBert } from '../helpers/models.ts';
+import { writeFamilyFolder } from '../helpers/family-folders.ts';
 import { referenceAlbertLogits, type AlbertJson } from '../helpers/reference-albert.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-compress-albert-'));
@@ -65,23 +65,8 @@ const albertJson = (groups: number, extra: Record<string, unknown> = {}): Albert
 });
 
 /** Writes config.json and model.safetensors (float32) with `weights` under their names (or `rename`d). */
-function writeFolder(
-  json: unknown,
-  config: ExtendedBertConfig,
-  weights: Map<string, Float32Array>,
-  rename: (k: string) => string | undefined = (k) => k,
-): string {
-  const dir = freshDir();
-  const dims = new Map(bertParameters(config).map((p) => [p.name, p.dims]));
-  const tensors = new Map<string, { dims: readonly number[]; data: Float32Array }>();
-  for (const [k, data] of weights) {
-    const name = rename(k);
-    if (name !== undefined) tensors.set(name, { dims: dims.get(k) ?? [data.length], data });
-  }
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(json));
-  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-  return dir;
-}
+const writeFolder = (json: object, config: ExtendedBertConfig, weights: Map<string, Float32Array>, rename?: (k: string) => string | undefined): string =>
+  writeFamilyFolder(root, json, weights, config, undefined, rename);
 
 const batch = paddedBatch([7, 3, 9, 1], 64, 11);
 const same = (a: Model, b: Model) => Buffer.from(encodeModel(a)).equals(Buffer.from(encodeModel(b)));

@@ -15,7 +15,7 @@ import { bertParameters, randomBertWeights } from '../../src/bert/build-weights.
 import { canonicalBert, rebuildCanonical } from '../../src/bert/canonical.ts';
 import { configFromHuggingFace, type ExtendedBertConfig } from '../../src/bert/config.ts';
 import { findBert } from '../../src/bert/discover.ts';
-import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
+import type { SafetensorsInput } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { appendLoss } from '../../src/gradients/losses.ts';
 import { DataType, loadModel, type Model } from '../../src/onnx/index.ts';
@@ -73,17 +73,7 @@ function writeRenamed(
   rename: (key: string) => string | undefined,
   extra: Record<string, SafetensorsInput> = {},
 ): string {
-  const dir = mkdtempSync(join(root, 'base-'));
-  const dims = new Map(bertParameters(config).map((p) => [p.name, p.dims]));
-  const tensors = new Map<string, SafetensorsInput>();
-  for (const [k, v] of weights) {
-    const to = rename(k);
-    if (to !== undefined) tensors.set(to, { dims: dims.get(k)!, data: v });
-  }
-  for (const [k, v] of Object.entries(extra)) tensors.set(k, v);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(json));
-  writeSafetensors(join(dir, 'model.safetensors'), tensors);
-  return dir;
+  return writeFamilyFolder(root, json, weights, config, new Map(Object.entries(extra)), rename);
 }
 
 const vec = (n: number) => ({ dims: [n], data: new Float32Array(n).fill(0.5) });

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { bertParameters } from '../../src/bert/build-weights.ts';
 import type { ExtendedBertConfig } from '../../src/bert/config.ts';
 import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
-import { encodeModel, type Model } from '../../src/onnx/index.ts';
-import { openSession } from '../../src/runtime/session.ts';
-import { batchFeeds, paddedBatch, type TokenBatch } from './models.ts';
+import type { Model } from '../../src/onnx/index.ts';
+import { batchLogits, paddedBatch, type TokenBatch } from './models.ts';
 import type { FamilyJson } from './reference-families.ts';
 
 const bertKeys = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, vocab_size: 128 };
@@ -92,30 +91,28 @@ export function familyBatch(json: FamilyJson, lengths = [7, 4, 1, 6], seed = 7):
 
 /** The `logits` of a model on a batch, feeding only the inputs the graph has. */
 export async function familyLogits(model: Model | string, batch: TokenBatch): Promise<number[][]> {
-  const s = await openSession(typeof model === 'string' ? model : encodeModel(model));
-  try {
-    const all = batchFeeds(batch);
-    const feeds = Object.fromEntries(s.inputNames.map((name) => [name, all[name]]));
-    const out = (await s.run(feeds)).logits;
-    const data = Array.from(out.data as Float32Array);
-    const w = out.dims[1];
-    return Array.from({ length: out.dims[0] }, (_, i) => data.slice(i * w, (i + 1) * w));
-  } finally {
-    await s.release();
-  }
+  return (await batchLogits(model, batch)).rows;
 }
 
-/** Writes config.json and model.safetensors (the weights, plus `extra` tensors) into a fresh folder under `root`. */
+/**
+ * Writes config.json and model.safetensors into a fresh folder under `root`: the weights (shaped as `config`'s
+ * parameters, 1-D if not one) under their names or `rename`d (undefined leaves one out), plus `extra` tensors.
+ */
 export function writeFamilyFolder(
   root: string,
   json: object,
   weights: ReadonlyMap<string, Float32Array>,
   config: ExtendedBertConfig,
-  extra: Map<string, SafetensorsInput> = new Map(),
+  extra: ReadonlyMap<string, SafetensorsInput> = new Map(),
+  rename: (key: string) => string | undefined = (k) => k,
 ): string {
   const dir = mkdtempSync(join(root, 'hf-'));
   const dims = new Map(bertParameters(config).map((p) => [p.name, p.dims]));
-  const tensors = new Map<string, SafetensorsInput>([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
+  const tensors = new Map<string, SafetensorsInput>();
+  for (const [k, v] of weights) {
+    const to = rename(k);
+    if (to !== undefined) tensors.set(to, { dims: dims.get(k) ?? [v.length], data: v });
+  }
   for (const [k, v] of extra) tensors.set(k, v);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(json));
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });

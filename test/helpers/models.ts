@@ -127,11 +127,15 @@ export function perturbedWeights(c: BertConfig, seed: number): Map<string, Float
   return w;
 }
 
-/** The `logits` output of a model (path or in-memory) on a token batch, as rows, with its dims. */
+/**
+ * The `logits` output of a model (path or in-memory) on a token batch, as rows, with its dims; only the inputs the
+ * graph has are fed (DistilBERT and RoBERTa have no token_type_ids).
+ */
 export async function batchLogits(model: Model | string, batch: TokenBatch): Promise<{ dims: readonly number[]; rows: number[][] }> {
   const s = await openSession(typeof model === 'string' ? model : encodeModel(model));
   try {
-    const t = (await s.run(batchFeeds(batch))).logits;
+    const all = batchFeeds(batch);
+    const t = (await s.run(Object.fromEntries(s.inputNames.filter((n) => n in all).map((n) => [n, all[n]])))).logits;
     const data = Array.from(t.data as Float32Array);
     const n = t.dims[1];
     return { dims: t.dims, rows: Array.from({ length: t.dims[0] }, (_, i) => data.slice(i * n, (i + 1) * n)) };
