@@ -51,3 +51,8 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/** The first line of `errorMessage(e)`, for one-line reports. */
+export function errorLine(e: unknown): string {
+  return errorMessage(e).split('\n')[0]!;
+}

@@ -58,13 +58,7 @@ export function knownTaskNames(): string[] {
  * without that split is a SettingsError.
  */
 export function resolveTasks(names: readonly string[] | 'all', split: Split): TaskDefinition[] {
-  const list =
-    names === 'all'
-      ? ['all']
-      : names
-          .flatMap((n) => n.split(','))
-          .map((n) => n.trim())
-          .filter((n) => n !== '');
+  const list = taskNameList(names);
   if (list.length === 0) throw new SettingsError('no task given: use --task NAME or --tasks all');
   const chosen = new Set<TaskDefinition>();
   for (const n of list) {
@@ -81,6 +75,16 @@ export function resolveTasks(names: readonly string[] | 'all', split: Split): Ta
     }
   }
   return GLUE_TASKS.filter((t) => chosen.has(t));
+}
+
+/** The names of a task list option, each entry split at commas and trimmed, empties dropped; 'all' as ['all']. */
+export function taskNameList(names: readonly string[] | 'all'): string[] {
+  return names === 'all'
+    ? ['all']
+    : names
+        .flatMap((n) => n.split(','))
+        .map((n) => n.trim())
+        .filter((n) => n !== '');
 }
 
 /** Up to three known names close to `name` (edit distance, or one containing the other). */

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
-import { ModelLoadError } from '../errors.ts';
+import { ModelLoadError, errorLine } from '../errors.ts';
 import type { Model } from './graph.ts';
 import { onnx, modelFromProto, type ExternalReader, type ExternalRef } from './proto.ts';
 import { SCHEMA_IR_VERSION, SCHEMA_ONNX_RELEASE } from './schema.ts';
@@ -74,7 +74,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
     proto = onnx.ModelProto.decode(bytes);
     unknown = unknownFieldProblem(bytes);
   } catch (e) {
-    throw new ModelLoadError(`${label}: not an ONNX model (protobuf decoding failed: ${firstLine(e)})`, { cause: e });
+    throw new ModelLoadError(`${label}: not an ONNX model (protobuf decoding failed: ${errorLine(e)})`, { cause: e });
   }
   if (!proto.graph) throw new ModelLoadError(`${label}: not an ONNX model (no graph)`);
   if (unknown) throw new ModelLoadError(`${label}: ${unknown}`);
@@ -83,7 +83,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
   try {
     model = modelFromProto(proto, ext?.read);
   } catch (e) {
-    throw new ModelLoadError(`${label}: ${firstLine(e)}`, { cause: e });
+    throw new ModelLoadError(`${label}: ${errorLine(e)}`, { cause: e });
   } finally {
     ext?.close();
   }
@@ -114,12 +114,8 @@ export function loadModel(path: string, opts: LoadOptions = {}): Model {
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : firstLine(e);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorLine(e);
     throw new ModelLoadError(`${path}: ${why}`, { cause: e });
   }
   return decodeModel(bytes, { ...opts, baseDir: opts.baseDir ?? dirname(resolve(path)), label: path });
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { ConnectionOptions, QueueBase } from 'bullmq';
-import { QueueError, SettingsError, errorMessage } from '../errors.ts';
+import { QueueError, SettingsError, errorLine } from '../errors.ts';
 
 /** The BullMQ queue every coordinator adds sweep points to and every worker takes them from. */
 export const QUEUE_NAME = 'bert-compress-points';
@@ -66,7 +66,41 @@ export function connectionProblem(e: unknown): string {
   const err = e as NodeJS.ErrnoException & { errors?: unknown[] };
   if (err?.code) return err.code;
   if (Array.isArray(err?.errors) && err.errors.length > 0) return connectionProblem(err.errors[0]);
-  return errorMessage(e).split('\n')[0]!;
+  return errorLine(e);
+}
+
+/** Logs the connection problems of BullMQ objects once each until they change: see `connectionLog`. */
+export interface ConnectionLog {
+  /** The last problem seen; '' when connected. */
+  problem: string;
+  /** For their 'error' events. */
+  onError(e: unknown): void;
+  /** For a worker's 'ready' event: says 'connected again' after a problem. */
+  onReady(): void;
+  /** Call once waitConnected has succeeded: problems before it are waitConnected's to report, not logged. */
+  connected(): void;
+}
+
+/** A ConnectionLog writing `queue URL: PROBLEM` lines to `log`. */
+export function connectionLog(address: QueueAddress, log: (line: string) => void): ConnectionLog {
+  let live = false;
+  const state: ConnectionLog = {
+    problem: '',
+    onError: (e) => {
+      const problem = connectionProblem(e);
+      if (problem !== state.problem && live) log(`queue ${address.display}: ${problem}`);
+      state.problem = problem;
+    },
+    onReady: () => {
+      if (state.problem && live) log(`queue ${address.display}: connected again`);
+      state.problem = '';
+    },
+    connected: () => {
+      live = true;
+      state.problem = '';
+    },
+  };
+  return state;
 }
 
 /** Connection errors that waiting will not cure: nothing listens there, no such host, wrong credentials. */

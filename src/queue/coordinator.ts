@@ -19,8 +19,8 @@ import { QueueError, isUserError } from '../errors.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { pointName } from '../sweep/progress.ts';
-import { planAgainstStore, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
-import { QUEUE_NAME, checkRedisDriver, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
+import { planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
+import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
 import { ATTEMPTS, jobOptions, type PointJob } from './job.ts';
 
@@ -89,16 +89,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   const emit = opts.onEvent ?? (() => {});
   const log = (line: string) => emit({ type: 'log', line });
   const unreachableMs = opts.unreachableMs ?? DEFAULT_UNREACHABLE_MS;
-  let problem = '';
-  let connected = false; // before, waitConnected reports the problem
-  const onError = (e: unknown) => {
-    const p = connectionProblem(e);
-    if (p !== problem && connected) log(`queue ${address.display}: ${p}`);
-    problem = p;
-  };
+  const connection = connectionLog(address, log);
   // Redis first: an unreachable queue is reported before any planning, and leaves no store behind.
   const queue = new Queue<PointJob, PointResult>(QUEUE_NAME, { connection: address.connection });
-  queue.on('error', onError);
+  queue.on('error', connection.onError);
   try {
     await waitConnected(queue, address);
   } catch (e) {
@@ -107,12 +101,11 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   }
   // Created once Redis answers: BullMQ's QueueEvents cannot be closed before its first connection.
   const events = new QueueEvents(QUEUE_NAME, { connection: address.connection });
-  events.on('error', onError);
-  let plan;
+  events.on('error', connection.onError);
+  let plan: StorePlan;
   try {
     await waitConnected(events, address);
-    connected = true;
-    problem = '';
+    connection.connected();
     plan = await planAgainstStore(opts);
   } catch (e) {
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
@@ -204,8 +197,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
     } catch (e) {
       const why = connectionProblem(e);
-      if (why !== problem) log(`queue ${address.display}: ${why}; waiting for it`);
-      problem = why;
+      if (why !== connection.problem) log(`queue ${address.display}: ${why}; waiting for it`);
+      connection.problem = why;
       if (Date.now() - lastContact > unreachableMs) {
         throw new QueueError(
           `${address.display}: no answer for ${Math.round((Date.now() - lastContact) / 1000)} s (${why}); the store keeps the ${summary.ran + previous.size} points finished so far: run the same command again to go on`,

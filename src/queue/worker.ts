@@ -12,13 +12,13 @@
 import { availableParallelism, homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, type Job } from 'bullmq';
-import { errorMessage } from '../errors.ts';
+import { errorLine } from '../errors.ts';
 import { workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
 import { canonicalJson, currentVersions, versionChange } from '../sweep/key.ts';
-import { QUEUE_NAME, checkRedisDriver, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
+import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
 import { ATTEMPTS, type PointJob } from './job.ts';
 
@@ -97,7 +97,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       emit({ type: 'finished', point, result });
       return result;
     } catch (e) {
-      const error = errorMessage(e).split('\n')[0]!;
+      const error = errorLine(e);
       summary.failed++;
       emit({ type: 'failed', point, attempt, error });
       throw new Error(error);
@@ -114,21 +114,12 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     maxStalledCount: ATTEMPTS - 1,
     name: `${hostname()}:${process.pid}`,
   });
-  let lastProblem = '';
-  let connected = false; // before, waitConnected reports the problem
-  worker.on('error', (e) => {
-    const problem = connectionProblem(e);
-    if (problem !== lastProblem && connected) emit({ type: 'log', line: `queue ${address.display}: ${problem}` });
-    lastProblem = problem;
-  });
-  worker.on('ready', () => {
-    if (lastProblem && connected) emit({ type: 'log', line: `queue ${address.display}: connected again` });
-    lastProblem = '';
-  });
+  const connection = connectionLog(address, files.log);
+  worker.on('error', connection.onError);
+  worker.on('ready', connection.onReady);
   try {
     await waitConnected(worker, address);
-    connected = true;
-    lastProblem = '';
+    connection.connected();
     emit({ type: 'ready', queue: address.display, concurrency, threads });
     const running = worker.run();
     const stop = () => void worker.close().catch(() => {});

@@ -3,7 +3,7 @@
  * opens sessions here, so threads and optimization level are set the same way everywhere.
  */
 import * as ort from 'onnxruntime-node';
-import { ModelLoadError } from '../errors.ts';
+import { ModelLoadError, errorLine } from '../errors.ts';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -51,7 +51,7 @@ export async function openSession(model: string | Uint8Array, opts: RuntimeOptio
         : await ort.InferenceSession.create(model, sessionOptions(opts));
   } catch (e) {
     const where = typeof model === 'string' ? model : 'model bytes';
-    const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    const first = errorLine(e);
     throw new ModelLoadError(`${where}: onnxruntime cannot load the model: ${first}`, { cause: e });
   }
   const inputTypes: Record<string, string> = {};

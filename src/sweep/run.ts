@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { errorMessage } from '../errors.ts';
+import { errorLine } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
@@ -175,7 +175,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         summary.ran++;
         emit({ type: 'finished', point, result });
       } catch (e) {
-        const error = errorMessage(e).split('\n')[0]!;
+        const error = errorLine(e);
         store.fail(point.key, error);
         summary.failed.push({ point, error });
         emit({ type: 'failed', point, error });

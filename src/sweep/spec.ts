@@ -36,7 +36,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SettingsError, UserError, errorMessage } from '../errors.ts';
+import { SettingsError, UserError, errorLine, errorMessage } from '../errors.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
@@ -123,7 +123,7 @@ export function parseSweepFile(file: string): SweepSpec {
   try {
     raw = parseYaml(text, { merge: true }); // `<<: *anchor` merge keys, to share settings between steps
   } catch (e) {
-    throw new SettingsError(`${file}: not valid YAML: ${errorMessage(e).split('\n')[0]}`);
+    throw new SettingsError(`${file}: not valid YAML: ${errorLine(e)}`);
   }
   return parseSweep(raw, abs, file);
 }

@@ -3,7 +3,7 @@
  * it is sent, one at a time, and answers with the result. It exits when its parent goes away, so a sweep killed
  * with SIGKILL leaves no orphans working on (and then losing) points.
  */
-import { errorMessage } from '../errors.ts';
+import { errorLine } from '../errors.ts';
 import { runPoint } from './point.ts';
 import type { WorkerReply, WorkerRequest } from './pool.ts';
 
@@ -15,5 +15,5 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', (req: WorkerRequest) => {
   runPoint(req.point, { threads: req.threads, log: (line) => send({ type: 'log', key: req.point.key, line }) })
     .then((result) => send({ type: 'done', key: req.point.key, result }))
-    .catch((e: unknown) => send({ type: 'failed', key: req.point.key, error: errorMessage(e).split('\n')[0]! }));
+    .catch((e: unknown) => send({ type: 'failed', key: req.point.key, error: errorLine(e) }));
 });

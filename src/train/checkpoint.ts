@@ -18,7 +18,7 @@ import type { AdamWState } from './optimizer.ts';
 
 const FORMAT = 'bert-compress-checkpoint/1';
 const FILE_PATTERN = /^checkpoint-(\d+)\.safetensors$/;
-/** Temporary files `writeFileAtomic` leaves when killed mid-write: `<name>.<pid>.<time>.tmp`. */
+/** Temporary files `writeFileAtomic` leaves when killed mid-write: `<name>.<pid>.<random>.tmp` (files.ts). */
 const TEMP_PATTERN = /^checkpoint-\d+\.safetensors\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 export interface Checkpoint {

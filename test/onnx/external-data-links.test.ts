@@ -19,6 +19,13 @@ function modelWithDataIn(dir: string): string {
   return path;
 }
 
+/** Moves `<dir>/weights` to a folder outside `dir` and leaves a symbolic link to it in its place. */
+function linkWeightsOutside(dir: string): void {
+  const outside = mkdtempSync(join(tmpdir(), 'ext-outside-'));
+  renameSync(join(dir, 'weights'), join(outside, 'weights'));
+  symlinkSync(join(outside, 'weights'), join(dir, 'weights'));
+}
+
 describe('external data locations and symbolic links', () => {
   it('loads data in a subfolder of the model folder, and reports each data file read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ext-ok-'));
@@ -30,9 +37,7 @@ describe('external data locations and symbolic links', () => {
   it('refuses a location whose folder is a link to a folder outside', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ext-link-'));
     const path = modelWithDataIn(dir);
-    const outside = mkdtempSync(join(tmpdir(), 'ext-outside-'));
-    renameSync(join(dir, 'weights'), join(outside, 'weights'));
-    symlinkSync(join(outside, 'weights'), join(dir, 'weights'));
+    linkWeightsOutside(dir);
     expect(() => loadModel(path)).toThrow(ModelLoadError);
     expect(() => loadModel(path)).toThrow(/external data location 'weights\/model\.data' leads outside the model's folder .* through a symbolic link/);
   });
@@ -49,9 +54,7 @@ describe('external data locations and symbolic links', () => {
   it('compress inspect refuses it in one line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ext-cli-'));
     const path = modelWithDataIn(dir);
-    const outside = mkdtempSync(join(tmpdir(), 'ext-outside-'));
-    renameSync(join(dir, 'weights'), join(outside, 'weights'));
-    symlinkSync(join(outside, 'weights'), join(dir, 'weights'));
+    linkWeightsOutside(dir);
     const r = spawnSync(process.execPath, [resolve(__dirname, '../../bin/compress.mjs'), 'inspect', path], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -1,7 +1,7 @@
 /** `--queue` URLs and `--path-map` flags: what is accepted, and the one-line refusals. */
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
-import { parseQueueUrl } from '../../src/queue/connection.ts';
+import { connectionLog, parseQueueUrl } from '../../src/queue/connection.ts';
 import { parsePathMapping } from '../../src/queue/files.ts';
 
 describe('--queue URL', () => {
@@ -53,5 +53,26 @@ describe('--path-map FROM=TO', () => {
   ])('refuses %s', (text, why) => {
     expect(() => parsePathMapping(text)).toThrow(SettingsError);
     expect(() => parsePathMapping(text)).toThrow(why);
+  });
+});
+
+describe('connection problems in the log', () => {
+  it('logs each problem once until it changes, and the return, only after the first connection', () => {
+    const lines: string[] = [];
+    const c = connectionLog(parseQueueUrl('redis://queue.lab:6390'), (line) => lines.push(line));
+    c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    expect(lines).toEqual([]); // waitConnected's to report
+    c.connected();
+    expect(c.problem).toBe('');
+    c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    c.onError(new Error('Connection is closed.'));
+    c.onReady();
+    c.onReady();
+    expect(lines).toEqual([
+      'queue redis://queue.lab:6390: ECONNREFUSED',
+      'queue redis://queue.lab:6390: Connection is closed.',
+      'queue redis://queue.lab:6390: connected again',
+    ]);
   });
 });

@@ -11,7 +11,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { checkOutputFolder, ensureFolder, fileSystemError } from '../../destination.ts';
 import { DataError, SettingsError } from '../../errors.ts';
 import { sha256File, writeFileAtomic } from '../../files.ts';
-import { normalizeTaskName, lookupTasks } from '../registry.ts';
+import { lookupTasks, normalizeTaskName, taskNameList } from '../registry.ts';
 import { downloadVerified, type DownloadEvents } from './http-file.ts';
 import { formatMrpc } from './mrpc.ts';
 import { GLUE_SOURCES, type RemoteFile, type TaskSource } from './sources.ts';
@@ -44,13 +44,7 @@ export interface DownloadedTask {
 
 /** Picks the sources for task names; SettingsError (with suggestions) for unknown names. */
 export function selectSources(tasks: readonly string[] | 'all', sources: readonly TaskSource[] = GLUE_SOURCES): TaskSource[] {
-  const names =
-    tasks === 'all'
-      ? ['all']
-      : tasks
-          .flatMap((t) => t.split(','))
-          .map((t) => t.trim())
-          .filter(Boolean);
+  const names = taskNameList(tasks);
   if (names.length === 0) throw new SettingsError('no task given: use --tasks NAME[,NAME…] or --tasks all');
   const chosen = new Set<TaskSource>();
   for (const name of names) {
