@@ -94,11 +94,12 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
 
 /**
  * The encoder inputs of an opened session, by exporter names. When a name is not one of those, `graph` (the
- * session's model, read only then) is discovered instead; without it, a SettingsError.
+ * session's model, read only then) is discovered instead (or `structure`, when the caller already discovered it);
+ * without it, a SettingsError.
  */
-export function sessionInputs(session: Pick<Session, 'inputNames' | 'inputTypes'>, graph?: () => Model): ModelInput[] {
+export function sessionInputs(session: Pick<Session, 'inputNames' | 'inputTypes'>, graph?: () => Model, structure?: BertStructure): ModelInput[] {
   if (!graph || session.inputNames.every((n) => roleByName(n))) return inputsByName(session.inputNames, (n) => session.inputTypes[n] ?? 'int64');
-  const inputs = modelInputs(graph());
+  const inputs = modelInputs(graph(), structure);
   const missing = session.inputNames.find((n) => !inputs.some((i) => i.name === n));
   if (missing !== undefined) throw notFillable(missing);
   return inputs;

@@ -215,7 +215,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const session = ownSession ?? (opts.model as Session);
   const results: TaskResult[] = [];
   try {
-    const inputs = sessionInputs(session, readGraph);
+    const inputs = sessionInputs(session, readGraph, facts.structure);
     graph = undefined; // the weights are in the session now
     const padTo = facts.limits?.fixedSequence ?? undefined;
     for (const task of tasks) {

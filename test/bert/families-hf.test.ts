@@ -38,16 +38,7 @@ const root = mkdtempSync(join(tmpdir(), 'bert-compress-families-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The message of the one-line DataError `run` must throw. */
-function dataRefusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('not refused');
-}
+const dataRefusal = (run: () => unknown) => refusal(run, DataError);
 
 function missing(name: string): never {
   throw new Error(`the reference reads '${name}', which the checkpoint does not have`);
