@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
-import { DataError } from '../errors.ts';
+import { DataError, errorLine } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
 import { writeFileAtomic } from '../files.ts';
 import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig } from './config.ts';
@@ -33,7 +33,7 @@ function readJson(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new DataError(`${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`, { cause: e });
+    throw new DataError(`${path}: not valid JSON (${errorLine(e)})`, { cause: e });
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { DataError } from '../errors.ts';
+import { DataError, errorLine } from '../errors.ts';
 import { floatToHalf, halfToFloat } from '../onnx/index.ts';
 import { writeFileAtomic } from '../files.ts';
 
@@ -91,7 +91,7 @@ function parseHeader(src: ByteSource, label: string): { entries: Entry[]; metada
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (e) {
-    fail(`safetensors header is not valid JSON (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
+    fail(`safetensors header is not valid JSON (${errorLine(e)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('safetensors header is not a JSON object');
   const dataStart = 8 + headerLen;
