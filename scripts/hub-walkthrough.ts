@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
 import { canonicalBert } from '../src/bert/canonical.ts';
 import { configFromHuggingFace } from '../src/bert/config.ts';
+import { TOKENIZER_FILES } from '../src/eval/model-files.ts';
 import { loadSplit } from '../src/glue/dataset.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { getTask } from '../src/glue/registry.ts';
@@ -58,7 +59,7 @@ function repoFiles(teacher: string, scratch: string): Record<string, Buffer> {
     'config.json': readFileSync(join(teacher, 'config.json')),
     'model.safetensors': readFileSync(join(scratch, 'model.safetensors')),
   };
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
+  for (const f of TOKENIZER_FILES) {
     if (existsSync(join(teacher, f))) files[f] = readFileSync(join(teacher, f));
   }
   return files;

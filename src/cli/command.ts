@@ -18,6 +18,9 @@ export interface CliCommand<A = object> {
   run: (args: ArgumentsCamelCase<A & GlobalFlags>) => Promise<number>;
 }
 
+/** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
 /** Writes a line to stdout. */
 export function out(line = ''): void {
   process.stdout.write(line + '\n');

@@ -2,27 +2,23 @@
  * Model arguments of the CLI: a local path is used as it is; an `hf:org/name[@revision]` reference is downloaded
  * into the Hugging Face cache (and exported to ONNX once for a safetensors checkpoint) by the library's
  * resolveModelRef, which each command calls here, once per model argument. Progress and notices go to stderr.
- * The hub code is loaded only when a reference is given, so plain paths cost nothing at start-up.
+ * Only the reference syntax (src/hub/ref.ts) is loaded at start-up; the hub code is loaded when a reference is given.
  */
+import { isHubRef } from '../hub/ref.ts';
 import { err } from './command.ts';
-
-/** True for an `hf:` reference. */
-export function isHubModel(arg: string | undefined): boolean {
-  return arg?.startsWith('hf:') === true;
-}
 
 /** The local model path for a model argument (see the module comment). */
 export async function localModel(arg: string): Promise<string>;
 export async function localModel(arg: string | undefined): Promise<string | undefined>;
 export async function localModel(arg: string | undefined): Promise<string | undefined> {
-  if (arg === undefined || !isHubModel(arg)) return arg;
+  if (arg === undefined || !isHubRef(arg)) return arg;
   const { resolveModelRef } = await import('../export/model-ref.ts');
   return resolveModelRef(arg, { log: err });
 }
 
 /** The snapshot folder of an `hf:` reference with its safetensors checkpoint (for `compress export`); paths unchanged. */
 export async function localCheckpoint(arg: string): Promise<string> {
-  if (!isHubModel(arg)) return arg;
+  if (!isHubRef(arg)) return arg;
   const { downloadSnapshot } = await import('../hub/index.ts');
   return (await downloadSnapshot(arg, { log: err, prefer: 'safetensors' })).dir;
 }

@@ -11,7 +11,7 @@ import { locateModel } from '../onnx/locate.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { out, err } from './command.ts';
+import { INTERRUPTED_EXIT_CODE, out, err } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 
 /** Flags of both commands. */
@@ -53,9 +53,6 @@ export interface DistillArgs extends TrainingArgs {
   corpus?: string;
   'feature-cache-mb': number;
 }
-
-/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
-export const INTERRUPTED_EXIT_CODE = 130;
 
 /** The library modules, loaded when a training command runs (or its flags are listed). */
 export async function loadTrainingLibrary() {

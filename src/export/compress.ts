@@ -51,6 +51,16 @@ export function copyModelSideFiles(fromDir: string, toDir: string): string[] {
   return copyModelFiles(fromDir, toDir, MODEL_SIDE_FILES, { onlyMissing: true });
 }
 
+/** The lineage's record of an input model: its path, its sha256 and its own lineage when it has a sidecar. */
+export async function inputRecord(path: string): Promise<Lineage['input']> {
+  const parent = lineagePath(path);
+  return {
+    path,
+    sha256: await sha256File(path),
+    ...(existsSync(parent) ? { lineage: JSON.parse(readFileSync(parent, 'utf8')) as Lineage } : {}),
+  };
+}
+
 /** Saves `model` into the staging folder under the output's name (its external data file beside it there). */
 function stage(model: Model, output: string, staging: Staging, externalData: boolean): SavedFiles {
   return saveModel(model, staging.path(basename(output)), { externalData: externalData ? true : 'auto' });
@@ -88,16 +98,11 @@ export async function compressFile(opts: CompressOptions): Promise<Lineage> {
     const inputs = sampleInputs(model, result.inputStructure, { batch: 2, seq: 16 });
     const staged = stage(result.model, opts.output, staging, !!opts.externalData);
     const check = await checkRuns(opts.input, staged.model, inputs, opts.output);
-    const parentPath = lineagePath(opts.input);
     const final = finalFiles(staged, opts.output);
     const lineage: Lineage = {
       tool: { name: 'bert-compress', version: toolVersion() },
       createdAt: new Date().toISOString(),
-      input: {
-        path: opts.input,
-        sha256: await sha256File(opts.input),
-        ...(existsSync(parentPath) ? { lineage: JSON.parse(readFileSync(parentPath, 'utf8')) as Lineage } : {}),
-      },
+      input: await inputRecord(opts.input),
       passes: result.steps.map((step, i) => ({ step, report: result.reports[i]! })),
       before: result.before,
       after: result.after,

@@ -21,19 +21,19 @@ import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
-import type { ModelFamily } from '../bert/structure.ts';
+import type { BertStructure, ModelFamily } from '../bert/structure.ts';
 import { checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
-import { parseModelConfig, readJsonObject } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import { readConfig, vocabTokenizerJson, type TokenizerConfigJson } from '../eval/tokenizer.ts';
-import { sha256File, writeFileAtomic } from '../files.ts';
+import { writeFileAtomic } from '../files.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
 import { loadModel } from '../onnx/load.ts';
 import { saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
-import { compressFile, saveRunnable, type CompressOptions, type Lineage } from './compress.ts';
+import { compressFile, inputRecord, saveRunnable, type CompressOptions, type Lineage } from './compress.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 
 /** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
@@ -130,7 +130,8 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       renameSync(lineagePath(staged), lineagePath(join(dir, file)));
       models.push({ dtype, file, lineage });
     }
-    for (const m of models) await finishLineage(m.lineage, dir, m.file, opts, plan.renamed);
+    const renamedInput = Object.keys(plan.renamed).length ? await inputRecord(opts.input) : undefined;
+    for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput);
     const last = models[models.length - 1]!;
     writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input);
     commitFolder(dir, opts.output, label);
@@ -161,8 +162,9 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
   try {
     const dir = staging.path(basename(resolve(output)));
     mkdirSync(join(dir, 'onnx'), { recursive: true });
-    await saveRunnable(plan.model, findBert(plan.model), join(dir, TRANSFORMERS_JS_MODEL_FILES.fp32), sources);
-    writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir);
+    const structure = findBert(plan.model);
+    await saveRunnable(plan.model, structure, join(dir, TRANSFORMERS_JS_MODEL_FILES.fp32), sources);
+    writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure);
     commitFolder(dir, output, label);
     return {
       folder: output,
@@ -226,8 +228,7 @@ const isQuantize = (s: PassStep): boolean => s.pass === 'quantize';
 
 /** The config and tokenizer files of a folder that exist. */
 function sideFiles(dir: string): string[] {
-  return ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']
-    .map((f) => join(dir, f))
+  return MODEL_SIDE_FILES.map((f) => join(dir, f))
     .filter((f) => existsSync(f))
     .map(realPathOf);
 }
@@ -260,17 +261,20 @@ function commitFolder(staged: string, output: string, label: string): void {
 
 /**
  * Rewrites a model's lineage (written by compressFile in the staging folder) with the path the model will have in
- * the output folder and, when the input was a renamed copy, the input's own path, hash and lineage and the renaming.
+ * the output folder and, when the input was a renamed copy, the input's own record (`input`, from inputRecord) and
+ * the renaming.
  */
-async function finishLineage(lineage: Lineage, dir: string, file: string, opts: CompressOptions, renamed: Record<string, string>): Promise<void> {
-  lineage.output = { ...lineage.output, path: join(opts.output, file) };
-  if (Object.keys(renamed).length) {
-    const parent = lineagePath(opts.input);
-    lineage.input = {
-      path: opts.input,
-      sha256: await sha256File(opts.input),
-      ...(existsSync(parent) ? { lineage: JSON.parse(readFileSync(parent, 'utf8')) as Lineage } : {}),
-    };
+function finishLineage(
+  lineage: Lineage,
+  dir: string,
+  file: string,
+  output: string,
+  renamed: Record<string, string>,
+  input: Lineage['input'] | undefined,
+): void {
+  lineage.output = { ...lineage.output, path: join(output, file) };
+  if (input) {
+    lineage.input = input;
     (lineage as Lineage & { renamedForTransformersJs?: Record<string, string> }).renamedForTransformersJs = renamed;
   }
   writeFileAtomic(lineagePath(join(dir, file)), JSON.stringify(lineage, null, 2) + '\n');
@@ -280,21 +284,29 @@ async function finishLineage(lineage: Lineage, dir: string, file: string, opts: 
  * Writes config.json, tokenizer.json, tokenizer_config.json and special_tokens_map.json (when the source has it)
  * into `dir` from the source folder `from`; `model` is the float model (its label count and position limit).
  */
-function writeSideFiles(from: string, dir: string, model: Model, defaultDtype: TransformersJsDtype, name: string): void {
+function writeSideFiles(
+  from: string,
+  dir: string,
+  model: Model,
+  defaultDtype: TransformersJsDtype,
+  name: string,
+  structure: BertStructure = findBert(model),
+): void {
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
-  const structure = findBert(model);
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
   write('config.json', transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name));
 
   const tokenizerFile = join(from, 'tokenizer.json');
   const tokenizerConfig = readConfig(from);
   let tokenizer: Record<string, unknown>;
-  if (existsSync(tokenizerFile)) tokenizer = readJsonObject(tokenizerFile);
-  else if (existsSync(join(from, 'vocab.txt'))) tokenizer = vocabTokenizerJson(join(from, 'vocab.txt'), tokenizerConfig) as Record<string, unknown>;
-  else throw new SettingsError(`${from}: no tokenizer.json or vocab.txt; transformers.js needs the tokenizer`);
-  if (existsSync(tokenizerFile)) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
-  else write('tokenizer.json', tokenizer);
+  if (existsSync(tokenizerFile)) {
+    tokenizer = readJsonObject(tokenizerFile);
+    writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
+  } else if (existsSync(join(from, 'vocab.txt'))) {
+    tokenizer = vocabTokenizerJson(join(from, 'vocab.txt'), tokenizerConfig) as Record<string, unknown>;
+    write('tokenizer.json', tokenizer);
+  } else throw new SettingsError(`${from}: no tokenizer.json or vocab.txt; transformers.js needs the tokenizer`);
   const maxLength = parseModelConfig(config, configFile).maxLength;
   write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));
   if (existsSync(join(from, 'special_tokens_map.json')))

@@ -4,7 +4,7 @@
  */
 import { HubError } from './errors.ts';
 import { type FetchLike, hubFetch, hubHeaders, httpError } from './http.ts';
-import type { HubRef } from './ref.ts';
+import { type HubRef, isCommitHash } from './ref.ts';
 import type { HubSettings } from './settings.ts';
 
 /** A file of the repo at the resolved commit. */
@@ -47,7 +47,7 @@ export async function fetchRepoInfo(ref: HubRef, settings: HubSettings, fetchImp
 /** Checks the API's JSON: a 40-hex `sha` and a `siblings` list of `{rfilename}`. */
 export function parseRepoInfo(json: unknown, label: string): RepoInfo {
   const o = json as { sha?: unknown; siblings?: unknown } | null;
-  if (!o || typeof o.sha !== 'string' || !/^[0-9a-f]{40}$/.test(o.sha)) throw new HubError(`${label}: the hub's answer has no 40-hex commit 'sha'`);
+  if (!o || typeof o.sha !== 'string' || !isCommitHash(o.sha)) throw new HubError(`${label}: the hub's answer has no 40-hex commit 'sha'`);
   if (!Array.isArray(o.siblings)) throw new HubError(`${label}: the hub's answer has no 'siblings' file list`);
   const files: RepoFile[] = [];
   for (const s of o.siblings as Array<Record<string, unknown>>) {

@@ -12,6 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { sha256File } from '../files.ts';
+import { processAlive } from '../processes.ts';
 import { HubError } from './errors.ts';
 import { type FetchLike, type RequestContext, causeMessage, hubFetch, hubHeaders, httpError } from './http.ts';
 import type { HubSettings } from './settings.ts';
@@ -62,16 +64,6 @@ export function lockPath(blob: string): string {
   return join(dirname(repoDir), '.locks', basename(repoDir), `${basename(blob)}.lock`);
 }
 
-/** True while process `pid` runs on this machine. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Runs `fn` holding the blob's lock file (created exclusively, holding this process's pid), so two processes never
  * write one `.incomplete` file at once: a process that finds the lock waits until it is gone, and takes over a lock
@@ -96,7 +88,7 @@ async function withBlobLock<T>(blob: string, opts: BlobDownloadOptions, fn: () =
     } catch {
       continue; // released between the two calls
     }
-    if (Number.isSafeInteger(owner) && owner > 0 && alive(owner)) {
+    if (Number.isSafeInteger(owner) && owner > 0 && processAlive(owner)) {
       if (!waiting) opts.log?.(`${opts.ctx.label}: waiting for process ${owner}, which is downloading ${opts.ctx.file}`);
       waiting = true;
       await sleep(200);
@@ -200,10 +192,10 @@ async function verify(part: string, expected: BlobExpectation, ctx: RequestConte
   let problem: string | undefined;
   if (expected.size !== undefined && size !== expected.size) problem = `expected ${expected.size} bytes, got ${size}`;
   else if (expected.sha256) {
-    const got = await hashFile(part, 'sha256');
+    const got = await sha256File(part);
     if (got !== expected.sha256.toLowerCase()) problem = `expected sha256 ${expected.sha256}, got ${got}`;
   } else if (expected.gitSha1) {
-    const got = await hashFile(part, 'sha1', `blob ${size}\0`);
+    const got = await gitBlobSha1(part, size);
     if (got !== expected.gitSha1.toLowerCase()) problem = `expected git blob ${expected.gitSha1}, got ${got}`;
   }
   if (problem) {
@@ -212,10 +204,10 @@ async function verify(part: string, expected: BlobExpectation, ctx: RequestConte
   }
 }
 
-/** Hex hash of a file's bytes after `prefix`. */
-async function hashFile(path: string, algorithm: 'sha256' | 'sha1', prefix = ''): Promise<string> {
-  const hash = createHash(algorithm);
-  if (prefix) hash.update(prefix);
+/** The git blob id of a file of `size` bytes: the hex sha1 of `blob <size>\0` and its bytes. */
+async function gitBlobSha1(path: string, size: number): Promise<string> {
+  const hash = createHash('sha1');
+  hash.update(`blob ${size}\0`);
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
 }

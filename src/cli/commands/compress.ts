@@ -58,7 +58,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the compressed model');
     checkCalibrationFlag(steps, args.calibrate);
     const model = await localModel(args.model); // hf:org/name[@revision] too
-    const input = locateModel(model).onnx;
+    const located = locateModel(model);
+    const input = located.onnx;
     const calibration = args.calibrate
       ? await loadCalibration({
           model,
@@ -71,7 +72,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       : undefined;
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
     const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'] };
-    const folder = args.format === 'transformers.js' ? await compressToTransformersJs({ ...options, modelDir: locateModel(model).dir }) : undefined;
+    const folder = args.format === 'transformers.js' ? await compressToTransformersJs({ ...options, modelDir: located.dir }) : undefined;
     const lineage = folder ? folder.lineage : await compressFile(options);
     if (args.json) {
       out(JSON.stringify(folder ?? lineage, null, 2));

@@ -10,7 +10,7 @@ import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { createSweepProgress, pointName, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
-import { out, err, type CliCommand } from '../command.ts';
+import { INTERRUPTED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 
 interface SweepArgs {
   file: string;
@@ -23,9 +23,6 @@ interface SweepArgs {
   'retry-delay': number;
   'rerun-stale': boolean;
 }
-
-/** Exit code of a coordinator stopped by Ctrl-C (128 + SIGINT). */
-const INTERRUPTED = 130;
 
 /** `runs/<sweep file name>.sqlite`. */
 export function defaultStore(file: string): string {
@@ -126,7 +123,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   const onEvent = (e: SweepEvent) => (e.type === 'log' ? note(e.line) : progress.listener(e));
   const controller = new AbortController();
   const onSigint = () => {
-    if (controller.signal.aborted) process.exit(INTERRUPTED);
+    if (controller.signal.aborted) process.exit(INTERRUPTED_EXIT_CODE);
     controller.abort();
   };
   process.on('SIGINT', onSigint);
@@ -158,6 +155,6 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   if (summary.notQueued.length > 0) err(`${summary.notQueued.length} points were not queued: run without --follow to queue them`);
   if (summary.stale.length > 0) err(staleLine(summary.stale, false));
   out(`store: ${summary.store} (next: compress report ${store})`);
-  if (summary.left > 0) return INTERRUPTED;
+  if (summary.left > 0) return INTERRUPTED_EXIT_CODE;
   return summary.failed.length > 0 || summary.notQueued.length > 0 ? 1 : 0;
 }

@@ -8,7 +8,7 @@
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { pointLine, pointName } from '../../sweep/index.ts';
-import { err, type CliCommand } from '../command.ts';
+import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
 
 interface WorkerArgs {
   queue: string;
@@ -19,9 +19,6 @@ interface WorkerArgs {
   'path-map'?: string[];
   'lock-seconds': number;
 }
-
-/** Exit code of a worker told twice to stop (128 + SIGINT): its running points go back to the queue. */
-const INTERRUPTED = 130;
 
 export const workerCommand: CliCommand<WorkerArgs> = {
   command: 'worker',
@@ -55,7 +52,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     const stop = () => {
       if (controller.signal.aborted) {
         err('worker: quit; its running points go back to the queue when their locks expire');
-        process.exit(INTERRUPTED);
+        process.exit(INTERRUPTED_EXIT_CODE); // told twice to stop: its running points go back to the queue
       }
       err('worker: stopping after the running points (Ctrl-C again to quit at once)');
       controller.abort();
