@@ -17,6 +17,7 @@ import { openSession, Tensor } from '../src/runtime/session.ts';
 import type { Pass, PassResult } from '../src/pass/pass.ts';
 import { factorizeEmbeddingsPass } from '../src/factorize/index.ts';
 import { shareLayersPass } from '../src/share/index.ts';
+import { flagValue as arg } from './args.ts';
 
 interface Row {
   pass: string;
@@ -27,11 +28,6 @@ interface Row {
   modelBytesAfter: number;
   runs?: boolean;
   details: Record<string, unknown>;
-}
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 async function time<O>(pass: Pass<O>, model: Model, s: BertStructure, settings: Record<string, unknown>): Promise<{ r: PassResult; seconds: number }> {

@@ -36,23 +36,20 @@ import { optimizeModel, OPTIMIZE } from '../src/optimize/index.ts';
 import { quantizeModel, parseQuantizeSettings } from '../src/quantize/index.ts';
 import { openSession, type Session } from '../src/runtime/session.ts';
 import { attentionOverInt8, ortQuantizeDynamic, perProjectionDynamicMatMul } from './int8-forms.ts';
+import { arg } from './args.ts';
 
 const argv = process.argv.slice(2);
-const arg = (flag: string, fallback: string): string => {
-  const i = argv.indexOf(flag);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
-};
-const layers = Number(arg('--layers', '12'));
-const batches = arg('--batches', '1,8').split(',').map(Number);
-const seq = Number(arg('--seq', '128'));
+const layers = Number(arg('--layers', '12', argv));
+const batches = arg('--batches', '1,8', argv).split(',').map(Number);
+const seq = Number(arg('--seq', '128', argv));
 /** Rounds of timed runs; default: one per form, so that every form runs once at every position of a round. */
-const roundsArg = arg('--rounds', '');
-const threads = Number(arg('--threads', '1'));
+const roundsArg = arg('--rounds', '', argv);
+const threads = Number(arg('--threads', '1', argv));
 const withFp32 = !argv.includes('--no-fp32');
 const withAccuracy = !argv.includes('--no-accuracy');
-const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
-const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
-const jsonOut = arg('--json', '');
+const teachersDir = resolve(arg('--teachers', '../shared/teachers', argv));
+const glueDir = resolve(arg('--glue-dir', defaultGlueDir(), argv));
+const jsonOut = arg('--json', '', argv);
 
 const ANCHOR = 'quantize_dynamic';
 const DEFAULT = 'int8 (default)';

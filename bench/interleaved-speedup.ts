@@ -14,17 +14,13 @@ import { benchModels, describeMachine } from '../src/bench/index.ts';
 import { compressFile } from '../src/export/compress.ts';
 import { locateModel } from '../src/onnx/locate.ts';
 import { registerAllPasses } from '../src/passes.ts';
-
-function arg(argv: string[], flag: string, fallback: string): string {
-  const i = argv.indexOf(flag);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
-}
+import { arg as flagArg } from './args.ts';
 
 const argv = process.argv.slice(2);
-const model = locateModel(resolve(arg(argv, '--model', '../shared/teachers/sst2-L4H256'))).onnx;
-const threads = Number(arg(argv, '--threads', '1'));
-const repeats = Number(arg(argv, '--repeats', '30'));
-const rounds = Number(arg(argv, '--rounds', '3'));
+const model = locateModel(resolve(flagArg('--model', '../shared/teachers/sst2-L4H256', argv))).onnx;
+const threads = Number(flagArg('--threads', '1', argv));
+const repeats = Number(flagArg('--repeats', '30', argv));
+const rounds = Number(flagArg('--rounds', '3', argv));
 
 registerAllPasses();
 const dir = mkdtempSync(join(tmpdir(), 'bench-speedup-'));

@@ -13,11 +13,8 @@ import { runPipeline } from '../src/pass/pipeline.ts';
 import type { PassStep } from '../src/pass/pass.ts';
 import { openSession, type Feeds, type Session } from '../src/runtime/session.ts';
 import { idFeeds } from '../src/runtime/feeds.ts';
+import { arg } from './args.ts';
 
-const arg = (flag: string, fallback: string) => {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const modelPath = resolve(arg('--model', '../shared/teachers/sst2-L4H256/model.onnx'));
 const batch = Number(arg('--batch', '32'));
 const seq = Number(arg('--seq', '64'));

@@ -29,11 +29,8 @@ import { evaluate } from '../src/eval/index.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { runTraining } from '../src/train/run.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
+import { arg } from './args.ts';
 
-const arg = (flag: string, fallback: string) => {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
 const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
 const calibrationExamples = Number(arg('--calibration', '512'));

@@ -24,11 +24,8 @@ import { getTask } from '../src/glue/registry.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
 import { quantizePass } from '../src/quantize/index.ts';
 import { pearsonR } from '../src/eval/metrics/pearson.ts';
+import { arg } from './args.ts';
 
-const arg = (flag: string, fallback: string): string => {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-};
 const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
 const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
 const modes = arg('--modes', 'int8,int8:per-tensor,int8-group:64,int8-static,int4-block:32,mixed:0.24').split(',').filter(Boolean);

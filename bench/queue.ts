@@ -21,11 +21,7 @@ import { QUEUE_NAME, parseQueueUrl } from '../src/queue/connection.ts';
 import { runQueuedSweep } from '../src/queue/coordinator.ts';
 import { SweepStore } from '../src/sweep/store.ts';
 import { ownRedis } from '../test/queue/redis.ts';
-
-function arg(flag: string, fallback: string): string {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './args.ts';
 
 const N = Number(arg('--points', '12'));
 const WORKERS = arg('--workers', '1,2,3').split(',').map(Number);

@@ -16,11 +16,8 @@ import type { Batch } from '../src/train/data.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { peakRss, resetPeakRss } from '../src/bench/memory.ts';
 import { dropoutMaskInto } from '../src/train/dropout.ts';
+import { arg } from './args.ts';
 
-const arg = (flag: string, fallback: string) => {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const rounds = Number(arg('--rounds', '7'));
 const threads = Number(arg('--threads', '0'));
 const TEACHERS = ['sst2-L2H256', 'sst2-L4H256'];
@@ -50,8 +47,8 @@ const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 async function main() {
   console.log(describeMachine(machineInfo(threads)));
   console.log(`${rounds} interleaved rounds per shape (median ms); step = forward + backward + AdamW update\n`);
-  console.log('| model | batch × seq | forward ms | step ms | step / forward | train ex/s | forward ex/s |');
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  console.log('| model | batch × seq | forward ms | step ms | step / forward | of which graph | of which TypeScript | train ex/s | forward ex/s |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
   const ratios: number[] = [];
   let rss = 0;
   for (const name of TEACHERS) {
@@ -83,6 +80,7 @@ async function main() {
       await stepper.step(b, 0, 1e-5);
       const f: number[] = [];
       const st: number[] = [];
+      const gr: number[] = [];
       for (let r = 0; r < rounds; r++) {
         let t = process.hrtime.bigint();
         await forward.run(feeds);
@@ -90,12 +88,14 @@ async function main() {
         t = process.hrtime.bigint();
         await stepper.step(b, r + 1, 1e-5);
         st.push(ms(t));
+        gr.push(stepper.lastGraphMs);
       }
       const fm = median(f);
       const sm = median(st);
+      const gm = median(gr);
       ratios.push(sm / fm);
       console.log(
-        `| ${name} | ${batch} × ${seq} | ${fm.toFixed(1)} | ${sm.toFixed(1)} | ${(sm / fm).toFixed(2)} | ${((batch * 1000) / sm).toFixed(0)} | ${((batch * 1000) / fm).toFixed(0)} |`,
+        `| ${name} | ${batch} × ${seq} | ${fm.toFixed(1)} | ${sm.toFixed(1)} | ${(sm / fm).toFixed(2)} | ${(gm / fm).toFixed(2)} | ${((sm - gm) / fm).toFixed(2)} | ${((batch * 1000) / sm).toFixed(0)} | ${((batch * 1000) / fm).toFixed(0)} |`,
       );
       await forward.release();
       await stepper.release();

@@ -226,6 +226,8 @@ export interface Stepper {
   readonly optimizer: AdamW;
   /** Forward, backward and update on `batch` as optimizer step `step` (its dropout masks); returns the loss. */
   step(batch: Batch, step: number, lr: number): Promise<number>;
+  /** Milliseconds the last step spent in the training graph (onnxruntime), the rest being TypeScript. */
+  readonly lastGraphMs: number;
   release(): Promise<void>;
 }
 
@@ -237,13 +239,19 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
   const inputNames = new Set(session.inputNames);
   const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay });
   const buffers: Buffers = { masks: new Map() };
+  let lastGraphMs = 0;
   return {
     params,
     optimizer,
+    get lastGraphMs() {
+      return lastGraphMs;
+    },
     async step(batch, step, lr) {
       const feeds = stepFeeds(job, batch, step, params, buffers, gg, inputNames);
       if (job.intermediate) Object.assign(feeds, await job.intermediate.teacher.run(batch));
+      const started = performance.now();
       const out = await session.run(feeds);
+      lastGraphMs = performance.now() - started;
       const loss = Number(out[gg.loss].data[0]);
       if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
       const dense = new Map<string, Float32Array>();
