@@ -6,16 +6,15 @@
  * is deleted and nothing is left behind.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { sha256File } from '../files.ts';
 import { processAlive } from '../processes.ts';
 import { HubError } from './errors.ts';
-import { type FetchLike, type RequestContext, causeMessage, hubFetch, hubHeaders, httpError } from './http.ts';
+import { causeMessage, fetchRangeInto, fileSize } from '../ranged-download.ts';
+import { type FetchLike, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import type { HubSettings } from './settings.ts';
 
 /** What the finished file must be. */
@@ -53,7 +52,7 @@ export function formatBytes(n: number): string {
   return `${(n / 1e9).toFixed(2)} GB`;
 }
 
-const sizeOf = (p: string) => (existsSync(p) ? statSync(p).size : 0);
+const sizeOf = fileSize;
 
 /**
  * The lock of a blob, where huggingface_hub keeps its locks: `<cache>/.locks/models--org--name/<id>.lock` for
@@ -141,48 +140,30 @@ async function fetchAndVerify(url: string, blob: string, expected: BlobExpectati
 /** Requests `url` from byte `from` and appends to `part` (or rewrites it on a 200). */
 async function fetchInto(url: string, part: string, from: number, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
   const { settings, ctx } = opts;
-  const res = await hubFetch(url, { headers: hubHeaders(settings, from > 0 ? { Range: `bytes=${from}-` } : {}) }, settings, ctx, opts.fetchImpl);
-  if (res.status === 416 && from > 0) {
-    await res.body?.cancel().catch(() => {});
-    return; // the part already holds the whole file: the checks decide
-  }
-  let append = false;
-  if (res.status === 206) {
-    const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
-    if (Number(start) !== from) {
-      await res.body?.cancel().catch(() => {});
-      rmSync(part, { force: true });
-      throw new HubError(`${ctx.label} (${ctx.file}): the server answered a resume from byte ${from} with '${res.headers.get('content-range')}'; run again`);
-    }
-    append = true;
-  } else if (!res.ok) {
-    throw await httpError(res, settings, ctx);
-  }
-  if (!res.body) throw new HubError(`${ctx.label} (${ctx.file}): empty answer from ${settings.endpoint}`);
-  const total = expected.size ?? Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? Number.NaN);
-  opts.log?.(
-    append
-      ? `${ctx.label}: resuming ${ctx.file} at ${formatBytes(from)}${Number.isFinite(total) ? ` of ${formatBytes(total)}` : ''}`
-      : `${ctx.label}: downloading ${ctx.file}${Number.isFinite(total) ? ` (${formatBytes(total)})` : ''}`,
+  const where = `${ctx.label} (${ctx.file})`;
+  await fetchRangeInto(
+    part,
+    from,
+    (headers) => hubFetch(url, { headers: hubHeaders(settings, headers) }, settings, ctx, opts.fetchImpl),
+    {
+      http: (res) => httpError(res, settings, ctx),
+      badRange: (start, range) => new HubError(`${where}: the server answered a resume from byte ${start} with '${range}'; run again`),
+      empty: () => new HubError(`${where}: empty answer from ${settings.endpoint}`),
+      interrupted: (bytes, cause) =>
+        new Interrupted(`${where}: download interrupted at ${formatBytes(bytes)} (${causeMessage(cause)}); run again to resume`, { cause }),
+    },
+    (res, appended) => {
+      const total = expected.size ?? Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? Number.NaN);
+      const of = Number.isFinite(total) ? formatBytes(total) : undefined;
+      opts.log?.(
+        appended
+          ? `${ctx.label}: resuming ${ctx.file} at ${formatBytes(from)}${of ? ` of ${of}` : ''}`
+          : `${ctx.label}: downloading ${ctx.file}${of ? ` (${of})` : ''}`,
+      );
+    },
   );
-  const fd = openSync(part, append ? 'a' : 'w');
-  try {
-    // Each chunk is on disk before the next is read, so a dropped connection keeps every byte received for the resume.
-    for await (const chunk of Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>)) {
-      const bytes = chunk as Uint8Array;
-      for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, bytes.byteLength - off);
-    }
-  } catch (e) {
-    throw new Interrupted(`${ctx.label} (${ctx.file}): download interrupted at ${formatBytes(sizeOf(part))} (${causeMessage(e)}); run again to resume`, {
-      cause: e,
-    });
-  } finally {
-    closeSync(fd);
-  }
   if (expected.size !== undefined && sizeOf(part) < expected.size) {
-    throw new Interrupted(
-      `${ctx.label} (${ctx.file}): the connection closed at ${formatBytes(sizeOf(part))} of ${formatBytes(expected.size)}; run again to resume`,
-    );
+    throw new Interrupted(`${where}: the connection closed at ${formatBytes(sizeOf(part))} of ${formatBytes(expected.size)}; run again to resume`);
   }
 }
 

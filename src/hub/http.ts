@@ -3,7 +3,7 @@
  * HubErrors that say what to do (401: set HF_TOKEN; 403: gated; 404: no such repo, revision or file), from the
  * status and the hub's `X-Error-Code` header.
  */
-import { errorMessage } from '../errors.ts';
+import { causeMessage } from '../ranged-download.ts';
 import { HubError } from './errors.ts';
 import type { HubSettings } from './settings.ts';
 
@@ -23,12 +23,6 @@ export interface RequestContext {
 /** A connection failure (not an HTTP answer): the cause's message, which Node hides under `fetch failed`. */
 export class HubConnectionError extends HubError {
   override name = 'HubConnectionError';
-}
-
-export function causeMessage(e: unknown): string {
-  const cause = (e as { cause?: unknown })?.cause;
-  const code = (cause as { code?: string })?.code;
-  return code ?? (cause ? errorMessage(cause) : errorMessage(e));
 }
 
 /** Headers of a hub request: the bearer token when set, and any extra ones. */
