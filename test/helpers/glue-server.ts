@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendRange } from './serve-range.ts';
 
 export interface RecordedRequest {
   path: string;
@@ -30,26 +31,9 @@ export async function serveFiles(files: Readonly<Record<string, Buffer>>, opts: 
       res.writeHead(404).end('not found');
       return;
     }
-    let start = 0;
-    const m = /^bytes=(\d+)-$/.exec(range ?? '');
-    if (m && !opts.ignoreRange) {
-      start = Number(m[1]);
-      if (start >= data.length) {
-        res.writeHead(416, { 'Content-Range': `bytes */${data.length}` }).end();
-        return;
-      }
-      res.writeHead(206, { 'Content-Length': data.length - start, 'Content-Range': `bytes ${start}-${data.length - 1}/${data.length}` });
-    } else {
-      res.writeHead(200, { 'Content-Length': data.length });
-    }
-    const body = data.subarray(start);
     const cut = cuts.get(name);
-    if (cut !== undefined) {
-      cuts.delete(name);
-      res.write(body.subarray(0, cut), () => setTimeout(() => res.socket?.destroy(), 20));
-      return;
-    }
-    res.end(body);
+    cuts.delete(name);
+    sendRange(req, res, data, { ignoreRange: opts.ignoreRange, ...(cut !== undefined ? { cutAt: cut } : {}) });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

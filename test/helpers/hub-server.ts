@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendRange } from './serve-range.ts';
 
 export interface HubRequest {
   method: string;
@@ -85,30 +86,9 @@ export async function serveHub(): Promise<HubServer> {
 
   const sendBytes = (req: IncomingMessage, res: ServerResponse, file: string, data: Buffer, headers: Record<string, string>) => {
     const body = tampered.get(file) ?? data;
-    let start = 0;
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    if (m && !state.ignoreRange) {
-      start = Number(m[1]);
-      if (start >= body.length) {
-        res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
-        return;
-      }
-      res.writeHead(206, { ...headers, 'Content-Length': body.length - start, 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}` });
-    } else {
-      res.writeHead(200, { ...headers, 'Content-Length': body.length, 'Accept-Ranges': 'bytes' });
-    }
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    const rest = body.subarray(start);
     const cut = cuts.get(file);
-    if (cut !== undefined && cut < rest.length) {
-      cuts.delete(file);
-      res.write(rest.subarray(0, cut), () => setTimeout(() => res.socket?.destroy(), 20));
-      return;
-    }
-    res.end(rest);
+    if (cut !== undefined && req.method !== 'HEAD') cuts.delete(file);
+    sendRange(req, res, body, { ignoreRange: state.ignoreRange, headers, ...(cut !== undefined ? { cutAt: cut } : {}) });
   };
 
   const server: Server = createServer((req, res) => {
