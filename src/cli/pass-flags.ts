@@ -98,7 +98,7 @@ export function checkCalibrationFlag(steps: readonly PassStep[], calibrate: stri
   }
   if (calibrate !== undefined && measuring.length === 0) {
     throw new SettingsError(
-      `--calibrate ${calibrate}: no pass given uses calibration data (they are: --prune-heads with --importance ablation, gradient or confidence; --quantize int8-static or mixed:BUDGET)`,
+      `--calibrate ${calibrate}: no pass given uses calibration data (they are: --prune-heads with --importance ablation, gradient or confidence; --quantize int8-static or mixed:BUDGET; --factorize-weighting tokens)`,
     );
   }
 }

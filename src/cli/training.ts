@@ -128,7 +128,8 @@ export async function distillFlags(y: Argv): Promise<Argv> {
     .option('augment', {
       type: 'number',
       default: d.augment,
-      describe: "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (needs --alpha 0)",
+      describe:
+        "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (labels: the teacher's; with --alpha > 0 the hard-label term reads the original examples only)",
     })
     .option('feature-cache-mb', {
       type: 'number',

@@ -1,8 +1,9 @@
 /**
  * The factorize-embeddings pass (ALBERT, Lan et al. 2020): the word embedding W [vocab, hidden] becomes a narrow
  * table A [vocab, rank] and a projection B [rank, hidden] from the truncated SVD of W, so the graph reads
- * MatMul(Gather(A, ids), B). The table shrinks to about rank/hidden of its size. The report gives the relative
- * reconstruction error ‖W − AB‖_F / ‖W‖_F and the bytes before and after.
+ * MatMul(Gather(A, ids), B). The table shrinks to about rank/hidden of its size. The factors are balanced
+ * (A = U√Σ, B = √ΣVᵀ: the same product, scale split evenly) so that distillation afterwards trains both. The report
+ * gives the relative reconstruction error ‖W − AB‖_F / ‖W‖_F and the bytes before and after.
  */
 import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
@@ -13,13 +14,17 @@ import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
-import { lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
+import { balancedFactors, lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
 import { factorizeGather, type FactorizedGather } from './rewrite.ts';
-import { FACTORIZE_EMBEDDINGS } from './settings.ts';
+import { FACTORIZE_EMBEDDINGS, type EmbeddingWeighting } from './settings.ts';
+import { requireCalibration } from '../pass/measure.ts';
+import type { CalibrationSource } from '../pass/pass.ts';
 
 export interface FactorizeEmbeddingsOptions {
   /** Width E of the narrow table (1 ≤ rank < hidden). */
   rank: number;
+  /** uniform: plain truncated SVD; tokens: rows weighted by 1 + their token count in the calibration examples. */
+  weighting?: EmbeddingWeighting;
 }
 
 /** Numbers the pass reports in `details`. */
@@ -27,8 +32,13 @@ export interface FactorizeEmbeddingsDetails {
   rank: number;
   vocab: number;
   hidden: number;
+  weighting: EmbeddingWeighting;
   /** ‖W − AB‖_F / ‖W‖_F. */
   relativeError: number;
+  /** With weighting tokens: the error in the weighted norm, and the calibration tokens and distinct ids counted. */
+  weightedRelativeError?: number;
+  calibrationTokens?: number;
+  distinctTokens?: number;
   /** Singular values above 1e-5·σ₁ (a rank at or above it reconstructs W to float32 rounding). */
   numericalRank: number;
   /** Bytes of W, and of A plus B. */
@@ -81,22 +91,48 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
   return [rows, cols];
 }
 
+/**
+ * Row weights for the SVD from calibration batches: 1 + the number of times each id occurs among the tokens the
+ * attention mask keeps, and the totals counted. Pure.
+ */
+export function tokenRowWeights(calibration: CalibrationSource, rows: number): { weights: Float64Array; tokens: number; distinct: number } {
+  const weights = new Float64Array(rows).fill(1);
+  let tokens = 0;
+  for (const b of calibration.batches) {
+    for (let i = 0; i < b.inputIds.length; i++) {
+      if (b.attentionMask[i] === 0n) continue;
+      const id = Number(b.inputIds[i]);
+      if (!(id >= 0 && id < rows))
+        throw new SettingsError(
+          `factorize-embeddings: calibration token id ${id} is outside the ${rows}-row word embedding (a tokenizer of another vocabulary?)`,
+        );
+      weights[id]! += 1;
+      tokens++;
+    }
+  }
+  let distinct = 0;
+  for (const d of weights) if (d > 1) distinct++;
+  return { weights, tokens, distinct };
+}
+
 /** The pass's work on a model, without the Pass wrapper: returns the new model, factors and rewrite record. */
 export function factorizeWordEmbedding(
   model: Model,
   s: BertStructure,
   rank: number,
+  rowWeights?: Float64Array,
 ): { model: Model; factors: LowRankFactors; rewrite: FactorizedGather; svdSeconds: number } {
   const [rows, cols] = checkFactorizable(model, s, rank);
   const word = s.embeddings.word;
   const t = model.graph.initializers.get(word.weight)!;
   const start = performance.now();
-  const factors = lowRankFactors(readFloat32(t), rows, cols, rank);
+  const factors = lowRankFactors(readFloat32(t), rows, cols, rank, rowWeights);
   const svdSeconds = (performance.now() - start) / 1000;
   const out = cloneModel(model);
   const g = out.graph;
-  const a = floatTensorLike(t, 'a', [rows, rank], factors.a);
-  const b = floatTensorLike(t, 'b', [rank, cols], factors.b);
+  const balanced = balancedFactors(factors);
+  const a = floatTensorLike(t, 'a', [rows, rank], balanced.a);
+  const b = floatTensorLike(t, 'b', [rank, cols], balanced.b);
   const rewrite = factorizeGather(g, word.gather!, word.weight, a, b);
   if (out.irVersion < 4) {
     // Before IR 4 every initializer must also be a graph input.
@@ -113,7 +149,13 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
   async run(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions, ctx: PassContext): Promise<PassResult> {
     const before = modelSize(model);
     const weight = model.graph.initializers.get(s.embeddings.word.weight);
-    const { model: out, factors, rewrite, svdSeconds } = factorizeWordEmbedding(model, s, o.rank);
+    const weighting = o.weighting ?? 'uniform';
+    let counted: ReturnType<typeof tokenRowWeights> | undefined;
+    if (weighting === 'tokens') {
+      const [rows] = checkFactorizable(model, s, o.rank);
+      counted = tokenRowWeights(requireCalibration(ctx.calibration, 'factorize-embeddings', 'weighting tokens'), rows);
+    }
+    const { model: out, factors, rewrite, svdSeconds } = factorizeWordEmbedding(model, s, o.rank, counted?.weights);
     ctx.log?.(`factorize-embeddings: SVD of ${factors.rows}×${factors.cols} in ${svdSeconds.toFixed(1)} s`);
     const after = modelSize(out);
     const embeddingBytesBefore = tensorBytes(weight!);
@@ -122,7 +164,9 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
       rank: o.rank,
       vocab: factors.rows,
       hidden: factors.cols,
+      weighting,
       relativeError: factors.relativeError,
+      ...(counted ? { weightedRelativeError: factors.weightedRelativeError, calibrationTokens: counted.tokens, distinctTokens: counted.distinct } : {}),
       numericalRank: numericalRank(factors.singularValues),
       embeddingBytesBefore,
       embeddingBytesAfter,
@@ -136,10 +180,11 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
       model: out,
       report: {
         pass: 'factorize-embeddings',
-        settings: { ...o },
+        settings: { rank: o.rank, ...(weighting !== 'uniform' ? { weighting } : {}) },
         summary:
           `word embedding ${factors.rows}×${factors.cols} → ${factors.rows}×${o.rank} · ${o.rank}×${factors.cols}: ` +
           `${MB(embeddingBytesBefore)} → ${MB(embeddingBytesAfter)} (${share}%), relative error ${factors.relativeError.toFixed(4)}` +
+          (counted ? ` (${factors.weightedRelativeError!.toFixed(4)} weighted by ${counted.tokens} calibration tokens, ${counted.distinct} distinct)` : '') +
           (rewrite.tiedReaders.length ? `; tied readers use the product: ${rewrite.tiedReaders.join(', ')}` : ''),
         details: { ...details },
       },

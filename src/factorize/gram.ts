@@ -9,27 +9,32 @@
 const BLOCK = 128;
 
 /**
- * WᵀW for W of shape [rows, cols] (row-major), as a dense symmetric [cols, cols] float64 matrix (row-major).
- * Pure: `w` is only read.
+ * WᵀW for W of shape [rows, cols] (row-major), as a dense symmetric [cols, cols] float64 matrix (row-major); with
+ * `rowWeights` (one ≥ 0 per row), Σᵢ dᵢ·wᵢᵀwᵢ = WᵀDW. Pure: `w` is only read.
  */
-export function gramMatrix(w: Float32Array | Float64Array, rows: number, cols: number): Float64Array {
+export function gramMatrix(w: Float32Array | Float64Array, rows: number, cols: number, rowWeights?: Float64Array): Float64Array {
   if (w.length !== rows * cols) throw new RangeError(`gramMatrix: ${w.length} values for a [${rows}, ${cols}] matrix`);
+  if (rowWeights && rowWeights.length !== rows) throw new RangeError(`gramMatrix: ${rowWeights.length} row weights for ${rows} rows`);
   const g = new Float64Array(cols * cols);
   const t = new Float64Array(cols * BLOCK);
   for (let r0 = 0; r0 < rows; r0 += BLOCK) {
     const m = Math.min(BLOCK, rows - r0);
-    transposeBlock(w, r0, m, cols, t);
+    transposeBlock(w, r0, m, cols, t, rowWeights);
     accumulateUpper(t, m, cols, g);
   }
   for (let i = 0; i < cols; i++) for (let j = 0; j < i; j++) g[i * cols + j] = g[j * cols + i];
   return g;
 }
 
-/** Copies rows [r0, r0 + m) of `w` into `t` as [cols, BLOCK] (column i of the block is row i of `t`). */
-function transposeBlock(w: Float32Array | Float64Array, r0: number, m: number, cols: number, t: Float64Array): void {
+/**
+ * Copies rows [r0, r0 + m) of `w` into `t` as [cols, BLOCK] (column i of the block is row i of `t`), each row scaled
+ * by the square root of its weight when weights are given.
+ */
+function transposeBlock(w: Float32Array | Float64Array, r0: number, m: number, cols: number, t: Float64Array, rowWeights?: Float64Array): void {
   for (let k = 0; k < m; k++) {
     const base = (r0 + k) * cols;
-    for (let i = 0; i < cols; i++) t[i * BLOCK + k] = w[base + i];
+    const scale = rowWeights ? Math.sqrt(rowWeights[r0 + k]!) : 1;
+    for (let i = 0; i < cols; i++) t[i * BLOCK + k] = w[base + i] * scale;
   }
 }
 

@@ -4,6 +4,11 @@
  * W ≈ A·B with A = W Vₖ [rows, k] and B = Vₖᵀ [k, cols]. Cost: rows·cols²/2 for the Gram matrix, ~cols³ for the
  * eigen-decomposition, rows·cols·k for A; everything in float64, the factors returned as float32.
  *
+ * Row weights dᵢ ≥ 0 (e.g. how often each token occurs) make it the best rank-k approximation in the weighted norm
+ * Σᵢ dᵢ‖wᵢ − âᵢ‖² (the leading eigenvectors of WᵀDW; each row is still projected on them, its best fit in that
+ * subspace), so frequent rows are kept more exactly than rows never used: the frequency-weighted low-rank
+ * approximation of GroupReduce (Chen et al. 2018), with one rank for all rows.
+ *
  * The Gram route squares the condition number, so singular values below ~1e-7·σ₁ are not resolved; that does not
  * matter for the factors (A is W projected on the leading eigenvectors, which are orthonormal to machine
  * precision: at full rank A·B reproduces W to float32 rounding).
@@ -19,19 +24,22 @@ export interface LowRankFactors {
   a: Float32Array;
   /** Vₖᵀ (orthonormal rows), row-major [rank, cols]. */
   b: Float32Array;
-  /** Singular values of W, largest first (cols of them; tiny ones are resolved only to ~1e-7·σ₁). */
+  /** Singular values of W (of D^½W with row weights D), largest first (cols of them; tiny ones resolved to ~1e-7·σ₁). */
   singularValues: Float64Array;
-  /** ‖W − A·B‖_F / ‖W‖_F of the truncation (0 for an all-zero W): √(Σ_{i≥k} σᵢ² / Σ σᵢ²). */
+  /** ‖W − A·B‖_F / ‖W‖_F of the truncation (0 for an all-zero W); unweighted: √(Σ_{i≥k} σᵢ² / Σ σᵢ²). */
   relativeError: number;
+  /** With row weights: the same error in the weighted norm, ‖D^½(W − A·B)‖_F / ‖D^½W‖_F. */
+  weightedRelativeError?: number;
 }
 
 /** Relative tolerance below which a singular value counts as zero for `numericalRank`. */
 export const RANK_TOLERANCE = 1e-5;
 
-/** The rank-`rank` factors A·B of W [rows, cols] (row-major). Pure. */
-export function lowRankFactors(w: Float32Array, rows: number, cols: number, rank: number): LowRankFactors {
+/** The rank-`rank` factors A·B of W [rows, cols] (row-major), optionally in the norm of row weights. Pure. */
+export function lowRankFactors(w: Float32Array, rows: number, cols: number, rank: number, rowWeights?: Float64Array): LowRankFactors {
   if (!Number.isInteger(rank) || rank < 1 || rank > cols) throw new RangeError(`lowRankFactors: rank ${rank} outside 1..${cols}`);
-  const { values, vectors } = symmetricEigen(gramMatrix(w, rows, cols), cols);
+  if (rowWeights?.some((d) => !(d >= 0 && Number.isFinite(d)))) throw new RangeError('lowRankFactors: row weights must be finite and ≥ 0');
+  const { values, vectors } = symmetricEigen(gramMatrix(w, rows, cols, rowWeights), cols);
   const b = new Float32Array(rank * cols);
   for (let k = 0; k < rank; k++) {
     const v = vectors.subarray(k * cols, (k + 1) * cols);
@@ -47,6 +55,7 @@ export function lowRankFactors(w: Float32Array, rows: number, cols: number, rank
     total += energy[i];
     if (i >= rank) tail += energy[i];
   }
+  const spectral = total > 0 ? Math.sqrt(tail / total) : 0;
   return {
     rows,
     cols,
@@ -54,8 +63,39 @@ export function lowRankFactors(w: Float32Array, rows: number, cols: number, rank
     a,
     b,
     singularValues: energy.map(Math.sqrt),
-    relativeError: total > 0 ? Math.sqrt(tail / total) : 0,
+    ...(rowWeights ? { relativeError: projectionError(w, a), weightedRelativeError: spectral } : { relativeError: spectral }),
   };
+}
+
+/** ‖W − A·B‖_F / ‖W‖_F for A = W·Bᵀ with orthonormal rows of B: √((‖W‖² − ‖A‖²) / ‖W‖²). */
+function projectionError(w: Float32Array, a: Float32Array): number {
+  let total = 0;
+  for (const x of w) total += x * x;
+  let kept = 0;
+  for (const x of a) kept += x * x;
+  return total > 0 ? Math.sqrt(Math.max(0, total - kept) / total) : 0;
+}
+
+/**
+ * The same product A·B with the scale split evenly between the factors: column k of A divided and row k of B
+ * multiplied by √‖A₍:,k₎‖ (√σₖ for the plain SVD), so A = U√Σ and B = √ΣVᵀ. The model computes the same thing, but
+ * training moves both factors at comparable rates: AdamW steps every entry by about the learning rate, and with
+ * B = Vᵀ (rows of norm 1) an entry of A changes a token's vector by that much only, while A holds entries of the
+ * table's own scale. Pure: returns new arrays.
+ */
+export function balancedFactors(f: Pick<LowRankFactors, 'a' | 'b' | 'rows' | 'cols' | 'rank'>): { a: Float32Array; b: Float32Array } {
+  const { rows, cols, rank } = f;
+  const a = Float32Array.from(f.a);
+  const b = Float32Array.from(f.b);
+  for (let k = 0; k < rank; k++) {
+    let s = 0;
+    for (let i = 0; i < rows; i++) s += a[i * rank + k]! ** 2;
+    const c = Math.sqrt(Math.sqrt(s));
+    if (!(c > 0)) continue;
+    for (let i = 0; i < rows; i++) a[i * rank + k] = a[i * rank + k]! / c;
+    for (let j = 0; j < cols; j++) b[k * cols + j] = b[k * cols + j]! * c;
+  }
+  return { a, b };
 }
 
 /** Number of singular values above `tolerance`·σ₁ (0 for an all-zero matrix). */

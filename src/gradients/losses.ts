@@ -4,7 +4,8 @@
  * gradient builder differentiates. Targets are fed by the trainer: one-hot labels, regression scores, the cached
  * teacher logits.
  *
- * - `hard-ce`: cross-entropy with the gold labels, mean over the batch (−Σ y·log softmax(z)).
+ * - `hard-ce`: cross-entropy with the gold labels, mean over the batch (−Σ y·log softmax(z)); an example without a
+ *   gold label (an augmented one) has y = 0 and adds nothing.
  * - `soft-ce`: Hinton's KD term: T² · cross-entropy between softmax(t/T) and log softmax(z/T) (DistilBERT,
  *   TextBrewer's `kd_ce_loss` scaled by T²).
  * - `logit-mse`: mean squared error between student and teacher logits (Distilled BiLSTM), mean over elements.
@@ -41,14 +42,19 @@ export const LOSS_OUTPUT = 'loss';
 
 /**
  * A batch's gold targets as the loss reads them: one-hot labels [batch, numLabels] (labels are output indices), or
- * scores [batch, 1] for regression.
+ * scores [batch, 1] for regression. A NaN label (an augmented example: no gold label) gets an all-zero row, so it adds
+ * nothing to `hard-ce`, which still averages over the whole batch; a regression target must be a number.
  */
 export function goldTargets(labels: ArrayLike<number>, numLabels: number, regression: boolean): Feeds {
   const batch = labels.length;
-  if (regression) return { [LOSS_INPUTS.scores]: new Tensor('float32', Float32Array.from(labels), [batch, 1]) };
+  if (regression) {
+    for (let i = 0; i < batch; i++) if (Number.isNaN(labels[i]!)) throw new SettingsError('an example without a gold score cannot be regressed on');
+    return { [LOSS_INPUTS.scores]: new Tensor('float32', Float32Array.from(labels), [batch, 1]) };
+  }
   const onehot = new Float32Array(batch * numLabels);
   for (let i = 0; i < batch; i++) {
     const k = labels[i]!;
+    if (Number.isNaN(k)) continue;
     if (!(Number.isInteger(k) && k >= 0 && k < numLabels)) throw new SettingsError(`label ${k} is not one of the model's ${numLabels} outputs`);
     onehot[i * numLabels + k] = 1;
   }

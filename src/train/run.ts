@@ -187,9 +187,6 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   }
   if (distill.stage === 'general' && !distill.intermediate) throw new SettingsError('--stage general distils intermediate layers only: give --intermediate');
   if (!(Number.isSafeInteger(distill.augment) && distill.augment >= 0)) throw new SettingsError(`--augment must be an integer ≥ 0 (got ${distill.augment})`);
-  if (distill.augment > 0 && distill.alpha > 0) {
-    throw new SettingsError('--augment: augmented examples have no gold labels; use --alpha 0 (the teacher is the only target, as in TinyBERT)');
-  }
   if (distill.intermediatePhase !== undefined && distill.intermediatePhase !== 'first' && distill.intermediatePhase !== 'joint') {
     throw new SettingsError(`--intermediate-phase must be first or joint (got ${String(distill.intermediatePhase)})`);
   }
@@ -285,6 +282,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         file: distill!.corpus ?? glueDir,
       })
     : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
+  if (distill && distill.augment > 0 && !general && distill.alpha > 0 && task.regression) {
+    throw new SettingsError(
+      `--augment with --alpha ${distill.alpha}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher is the only target, as in TinyBERT)`,
+    );
+  }
   const trainSet =
     distill && distill.augment > 0 && !general
       ? await withAugmented(set, {

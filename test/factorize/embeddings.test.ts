@@ -3,7 +3,8 @@ import { findBert } from '../../src/bert/discover.ts';
 import type { BertStructure } from '../../src/bert/structure.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { cloneModel, float32Tensor, loadModel, modelSize, readFloat32, type Model } from '../../src/onnx/index.ts';
-import { factorizeEmbeddingsPass, type FactorizeEmbeddingsDetails } from '../../src/factorize/index.ts';
+import { factorizeEmbeddingsPass, tokenRowWeights, type FactorizeEmbeddingsDetails } from '../../src/factorize/index.ts';
+import type { CalibrationSource } from '../../src/pass/pass.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { lcg } from '../helpers/feeds.ts';
 import { FIXTURE_MODELS, TEACHERS, fixture, hasFixtures, hasTeachers } from '../helpers/paths.ts';
@@ -74,8 +75,17 @@ function expectDiscoveryOnFactorized(before: BertStructure, out: Model): void {
 
 describe('factorize-embeddings settings', () => {
   it('parses a positive integer rank', () => {
-    expect(pass.parse({ rank: 16 })).toEqual({ rank: 16 });
-    expect(pass.parse({ rank: '8' })).toEqual({ rank: 8 });
+    expect(pass.parse({ rank: 16 })).toEqual({ rank: 16, weighting: 'uniform' });
+    expect(pass.parse({ rank: '8' })).toEqual({ rank: 8, weighting: 'uniform' });
+  });
+
+  it('weighting: uniform (default, no calibration) or tokens (needs calibration); nothing else', () => {
+    expect(pass.parse({ rank: 8, weighting: 'tokens' })).toEqual({ rank: 8, weighting: 'tokens' });
+    expect(pass.check({ rank: 8 })).toEqual({ rank: 8 });
+    expect(pass.needsCalibration(pass.check({ rank: 8 }))).toBe(false);
+    expect(pass.needsCalibration(pass.check({ rank: 8, weighting: 'uniform' }))).toBe(false);
+    expect(pass.needsCalibration(pass.check({ rank: 8, weighting: 'tokens' }))).toBe(true);
+    expect(() => pass.parse({ rank: 8, weighting: 'frequency' })).toThrow(/weighting/);
   });
 
   it('refuses rank <= 0, fractions, text and a missing rank', () => {
@@ -154,6 +164,15 @@ describe('factorize-embeddings on a built BERT', () => {
     expect(details.relativeError).toBeGreaterThan(0);
     expect(details.relativeError).toBeLessThan(1);
     expect(measuredError(m, out, word.weight, a.name, b.name)).toBeCloseTo(details.relativeError, 5);
+    // Balanced factors: column k of A and row k of B have the same norm.
+    const [av, bv] = [readFloat32(a), readFloat32(b)];
+    for (let k = 0; k < 16; k++) {
+      let ca = 0,
+        rb = 0;
+      for (let i = 0; i < 128; i++) ca += av[i * 16 + k] ** 2;
+      for (let j = 0; j < 32; j++) rb += bv[k * 32 + j] ** 2;
+      expect(Math.sqrt(ca) / Math.sqrt(rb)).toBeCloseTo(1, 4);
+    }
     expect(report.summary).toMatch(/128×32 → 128×16 · 16×32/);
 
     const logits = (await runModel(out, { vocab: 128 })).logits;
@@ -167,6 +186,94 @@ describe('factorize-embeddings on a built BERT', () => {
     const errors: number[] = [];
     for (const rank of [2, 8, 16, 25]) errors.push((await factorize(m, rank)).details.relativeError);
     for (let i = 1; i < errors.length; i++) expect(errors[i]).toBeLessThan(errors[i - 1]);
+  });
+});
+
+describe('factorize-embeddings weighted by calibration tokens', () => {
+  /** Calibration batches that use only the ids in `used` (padding after each row's length, masked out). */
+  function calibrationOf(rows: number[][], seq: number): CalibrationSource {
+    const ids = new BigInt64Array(rows.length * seq);
+    const mask = new BigInt64Array(rows.length * seq);
+    rows.forEach((r, b) =>
+      r.forEach((id, t) => {
+        ids[b * seq + t] = BigInt(id);
+        mask[b * seq + t] = 1n;
+      }),
+    );
+    // Padding positions hold id 127: never counted, as the mask drops them.
+    for (let i = 0; i < ids.length; i++) if (mask[i] === 0n) ids[i] = 127n;
+    return {
+      task: 'synthetic',
+      batches: [
+        {
+          inputIds: ids,
+          attentionMask: mask,
+          tokenTypeIds: new BigInt64Array(ids.length),
+          batch: rows.length,
+          seq,
+          labels: new Float32Array(rows.length),
+          regression: false,
+        },
+      ],
+    };
+  }
+
+  it('counts each id the mask keeps (1 + count), refuses ids outside the table', () => {
+    const c = calibrationOf(
+      [
+        [2, 5, 5],
+        [5, 9],
+      ],
+      4,
+    );
+    const { weights, tokens, distinct } = tokenRowWeights(c, 128);
+    expect([weights[2], weights[5], weights[9], weights[127], weights[0]]).toEqual([2, 4, 2, 1, 1]);
+    expect(tokens).toBe(5);
+    expect(distinct).toBe(3);
+    expect(() => tokenRowWeights(calibrationOf([[2, 200]], 3), 128)).toThrow(/token id 200 is outside the 128-row word embedding/);
+  });
+
+  it('needs calibration data', async () => {
+    const m = tinyBert();
+    await expect(pass.run(m, findBert(m), pass.parse({ rank: 8, weighting: 'tokens' }), {})).rejects.toThrow(/weighting tokens needs calibration data/);
+  });
+
+  it('keeps the rows the calibration uses closer to the original than the uniform SVD does, and reports both errors', async () => {
+    const m = tinyBert();
+    const s = findBert(m);
+    const used = [3, 7, 11, 19, 23, 31, 42, 57, 64, 90];
+    const calibration = calibrationOf([used, used.slice(0, 6), used.slice(4)], 12);
+    const run = async (weighting: 'uniform' | 'tokens') => {
+      const r = await pass.run(m, s, pass.parse({ rank: 4, weighting }), { calibration });
+      return { ...r, details: r.report.details as unknown as FactorizeEmbeddingsDetails };
+    };
+    const uniform = await run('uniform');
+    const tokens = await run('tokens');
+    const word = s.embeddings.word.weight;
+    const usedRowsError = (out: Model) => {
+      const w = readFloat32(m.graph.initializers.get(word)!);
+      const a = readFloat32(out.graph.initializers.get(`${word}_factor_a`)!);
+      const b = readFloat32(out.graph.initializers.get(`${word}_factor_b`)!);
+      const cols = 32;
+      let err = 0;
+      for (const r of used)
+        for (let c = 0; c < cols; c++) {
+          let x = 0;
+          for (let k = 0; k < 4; k++) x += a[r * 4 + k] * b[k * cols + c];
+          err += (w[r * cols + c] - x) ** 2;
+        }
+      return err;
+    };
+    expect(usedRowsError(tokens.model)).toBeLessThan(0.8 * usedRowsError(uniform.model));
+    expect(tokens.details.relativeError).toBeGreaterThan(uniform.details.relativeError);
+    expect(tokens.details.weighting).toBe('tokens');
+    expect(tokens.details.calibrationTokens).toBe(used.length + 6 + (used.length - 4));
+    expect(tokens.details.distinctTokens).toBe(used.length);
+    expect(tokens.details.weightedRelativeError).toBeLessThan(tokens.details.relativeError);
+    expect(tokens.report.summary).toMatch(/weighted by 22 calibration tokens, 10 distinct/);
+    expect(tokens.report.settings).toEqual({ rank: 4, weighting: 'tokens' });
+    expect(uniform.report.settings).toEqual({ rank: 4 });
+    expect(uniform.details.weightedRelativeError).toBeUndefined();
   });
 });
 

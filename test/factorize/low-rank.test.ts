@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { gramMatrix, lowRankFactors, numericalRank, symmetricEigen } from '../../src/factorize/index.ts';
+import { balancedFactors, gramMatrix, lowRankFactors, numericalRank, symmetricEigen } from '../../src/factorize/index.ts';
 import { lcg } from '../helpers/feeds.ts';
 
 /** A [rows, cols] matrix with entries uniform in [-0.5, 0.5). */
@@ -162,6 +162,66 @@ describe('lowRankFactors', () => {
     const f = lowRankFactors(w, 3, 8, 3);
     expect(numericalRank(f.singularValues)).toBe(3);
     expect(relativeDistance(w, matmul(f.a, f.b, 3, 3, 8))).toBeLessThan(1e-5);
+  });
+
+  it('row weights: the best fit in the weighted norm (SVD of D^½W), rows projected unweighted, both errors reported', () => {
+    const [rows, cols, rank] = [90, 12, 3];
+    const w = randomMatrix(rows, cols, 21);
+    const weights = Float64Array.from({ length: rows }, (_, r) => (r % 9 === 0 ? 400 : 1));
+    const f = lowRankFactors(w, rows, cols, rank, weights);
+    // Singular values of D^½W, as ml-matrix computes them.
+    const scaled = Array.from({ length: rows }, (_, r) => Array.from(w.subarray(r * cols, (r + 1) * cols), (x) => x * Math.sqrt(weights[r])));
+    const svd = new SingularValueDecomposition(new Matrix(scaled));
+    svd.diagonal.forEach((s, i) => expect(f.singularValues[i]).toBeCloseTo(s, 6));
+    const ab = matmul(f.a, f.b, rows, rank, cols);
+    expect(f.relativeError).toBeCloseTo(relativeDistance(w, ab), 6);
+    const weighted = (x: Float32Array) => {
+      let num = 0,
+        den = 0;
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) {
+          num += weights[r] * (w[r * cols + c] - x[r * cols + c]) ** 2;
+          den += weights[r] * w[r * cols + c] ** 2;
+        }
+      return Math.sqrt(num / den);
+    };
+    expect(f.weightedRelativeError).toBeCloseTo(weighted(ab), 6);
+    // The heavy rows are fitted better than by the unweighted SVD, the unweighted error is worse: a real trade.
+    const plain = lowRankFactors(w, rows, cols, rank);
+    const plainAb = matmul(plain.a, plain.b, rows, rank, cols);
+    expect(plain.weightedRelativeError).toBeUndefined();
+    expect(weighted(ab)).toBeLessThan(weighted(plainAb) - 0.05);
+    expect(f.relativeError).toBeGreaterThan(plain.relativeError);
+    // Equal weights change nothing.
+    const even = lowRankFactors(w, rows, cols, rank, new Float64Array(rows).fill(3));
+    expect(relativeDistance(plainAb, matmul(even.a, even.b, rows, rank, cols))).toBeLessThan(1e-5);
+  });
+
+  it('rejects negative, non-finite or miscounted row weights', () => {
+    const w = randomMatrix(4, 3);
+    expect(() => lowRankFactors(w, 4, 3, 1, Float64Array.from([1, -1, 1, 1]))).toThrow(RangeError);
+    expect(() => lowRankFactors(w, 4, 3, 1, Float64Array.from([1, Number.NaN, 1, 1]))).toThrow(RangeError);
+    expect(() => lowRankFactors(w, 4, 3, 1, Float64Array.from([1, 1]))).toThrow(RangeError);
+  });
+
+  it('balancedFactors: the same product, with ‖A column k‖ = ‖B row k‖ = √σₖ', () => {
+    const [rows, cols, rank] = [70, 12, 5];
+    const w = randomMatrix(rows, cols, 17);
+    const f = lowRankFactors(w, rows, cols, rank);
+    const g = balancedFactors(f);
+    expect(relativeDistance(matmul(f.a, f.b, rows, rank, cols), matmul(g.a, g.b, rows, rank, cols))).toBeLessThan(1e-6);
+    for (let k = 0; k < rank; k++) {
+      let ca = 0,
+        rb = 0;
+      for (let i = 0; i < rows; i++) ca += g.a[i * rank + k] ** 2;
+      for (let j = 0; j < cols; j++) rb += g.b[k * cols + j] ** 2;
+      expect(Math.sqrt(ca)).toBeCloseTo(Math.sqrt(f.singularValues[k]), 4);
+      expect(Math.sqrt(rb)).toBeCloseTo(Math.sqrt(f.singularValues[k]), 4);
+    }
+    // The inputs are not modified; an all-zero column stays zero (no division by zero).
+    expect(Array.from(f.b.subarray(0, cols)).reduce((s, x) => s + x * x, 0)).toBeCloseTo(1, 5);
+    const zero = balancedFactors(lowRankFactors(new Float32Array(20 * 4), 20, 4, 2));
+    expect([...zero.a, ...zero.b].every(Number.isFinite)).toBe(true);
   });
 
   it('rejects ranks outside 1..cols', () => {

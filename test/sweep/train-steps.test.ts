@@ -123,7 +123,6 @@ describe('train / distill steps in a sweep file', () => {
       /settings\.intermediate\[0\]\.feature: expected one of embeddings, hidden/,
     ],
     [[distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })], /settings\.layerMap: 'sideways': expected uniform, skip, last or teacher:student pairs/],
-    [[distill({ augment: 2 })], /settings\.augment: augmented examples have no gold labels; use alpha 0 /],
     [[distill({ stage: 'general' })], /settings\.stage: unknown distill setting \(the general stage .* is not a sweep step/],
     [
       [{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }],

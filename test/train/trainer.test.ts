@@ -120,6 +120,25 @@ describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/te
     expect(Math.abs(steps[0]!.loss - expected)).toBeLessThan(1e-4 * Math.max(1, expected));
   });
 
+  it('refuses augmented examples with a gold-score term (STS-B, alpha > 0) in one line, before any work', async () => {
+    const output = join(work, 'stsb-augment', 'model.onnx');
+    await expect(
+      runTraining({
+        task: 'STS-B',
+        teacher: STSB_TEACHER,
+        student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
+        output,
+        glueDir: GLUE_DIR,
+        cacheDir: join(work, 'cache'),
+        maxExamples: 8,
+        maxLength: 32,
+        settings: { epochs: 1, batchSize: 8, threads: 1 },
+        distill: { alpha: 0.5, augment: 1 },
+      }),
+    ).rejects.toThrow(/^--augment with --alpha 0\.5: augmented STS-B examples have no gold score to regress on; use --alpha 0/);
+    expect(existsSync(join(work, 'stsb-augment'))).toBe(false);
+  });
+
   it('distils a regression task (STS-B): score MSE against gold and teacher, Pearson and Spearman per epoch', async () => {
     const output = join(work, 'stsb', 'model.onnx');
     const r = await runTraining({
