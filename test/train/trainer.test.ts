@@ -34,6 +34,21 @@ function tinyStudentFolder(): { dir: string; cleanup(): void } {
   return tiny;
 }
 
+/** A 1 × 32 student distilled from the STS-B teacher on `examples` train examples into work/`name`/. */
+function stsbJob(name: string, examples: number): Parameters<typeof runTraining>[0] {
+  return {
+    task: 'STS-B',
+    teacher: STSB_TEACHER,
+    student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
+    output: join(work, name, 'model.onnx'),
+    glueDir: GLUE_DIR,
+    cacheDir: join(work, 'cache'),
+    maxExamples: examples,
+    maxLength: 32,
+    settings: { epochs: 1, batchSize: Math.min(16, examples), threads: 1 },
+  };
+}
+
 describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/teachers)', () => {
   it('lowers the training loss on a fixed small set and writes a model folder that evaluate runs', async () => {
     const student = tinyStudentFolder();
@@ -121,37 +136,14 @@ describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/te
   });
 
   it('refuses augmented examples with a gold-score term (STS-B, alpha > 0) in one line, before any work', async () => {
-    const output = join(work, 'stsb-augment', 'model.onnx');
-    await expect(
-      runTraining({
-        task: 'STS-B',
-        teacher: STSB_TEACHER,
-        student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
-        output,
-        glueDir: GLUE_DIR,
-        cacheDir: join(work, 'cache'),
-        maxExamples: 8,
-        maxLength: 32,
-        settings: { epochs: 1, batchSize: 8, threads: 1 },
-        distill: { alpha: 0.5, augment: 1 },
-      }),
-    ).rejects.toThrow(/^--augment with --alpha 0\.5: augmented STS-B examples have no gold score to regress on; use --alpha 0/);
+    await expect(runTraining({ ...stsbJob('stsb-augment', 8), distill: { alpha: 0.5, augment: 1 } })).rejects.toThrow(
+      /^--augment with --alpha 0\.5: augmented STS-B examples have no gold score to regress on; use --alpha 0/,
+    );
     expect(existsSync(join(work, 'stsb-augment'))).toBe(false);
   });
 
   it('distils a regression task (STS-B): score MSE against gold and teacher, Pearson and Spearman per epoch', async () => {
-    const output = join(work, 'stsb', 'model.onnx');
-    const r = await runTraining({
-      task: 'STS-B',
-      teacher: STSB_TEACHER,
-      student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
-      output,
-      glueDir: GLUE_DIR,
-      cacheDir: join(work, 'cache'),
-      maxExamples: 64,
-      maxLength: 32,
-      settings: { epochs: 1, batchSize: 16, threads: 1 },
-    });
+    const r = await runTraining(stsbJob('stsb', 64));
     const l = r.lineage!;
     expect(l.loss.map((t) => t.kind)).toEqual(['score-mse', 'teacher-score-mse']);
     expect(l.epochs).toHaveLength(1);
