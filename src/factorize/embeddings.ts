@@ -150,11 +150,10 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
     const before = modelSize(model);
     const weight = model.graph.initializers.get(s.embeddings.word.weight);
     const weighting = o.weighting ?? 'uniform';
-    let counted: ReturnType<typeof tokenRowWeights> | undefined;
-    if (weighting === 'tokens') {
-      const [rows] = checkFactorizable(model, s, o.rank);
-      counted = tokenRowWeights(requireCalibration(ctx.calibration, 'factorize-embeddings', 'weighting tokens'), rows);
-    }
+    const counted =
+      weighting === 'tokens'
+        ? tokenRowWeights(requireCalibration(ctx.calibration, 'factorize-embeddings', 'weighting tokens'), s.embeddings.word.rows)
+        : undefined;
     const { model: out, factors, rewrite, svdSeconds } = factorizeWordEmbedding(model, s, o.rank, counted?.weights);
     ctx.log?.(`factorize-embeddings: SVD of ${factors.rows}×${factors.cols} in ${svdSeconds.toFixed(1)} s`);
     const after = modelSize(out);

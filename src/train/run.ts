@@ -282,17 +282,18 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         file: distill!.corpus ?? glueDir,
       })
     : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
-  if (distill && distill.augment > 0 && !general && distill.alpha > 0 && task.regression) {
+  const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
+  if (augment > 0 && distill!.alpha > 0 && task.regression) {
     throw new SettingsError(
-      `--augment with --alpha ${distill.alpha}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher is the only target, as in TinyBERT)`,
+      `--augment with --alpha ${distill!.alpha}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher is the only target, as in TinyBERT)`,
     );
   }
   const trainSet =
-    distill && distill.augment > 0 && !general
+    augment > 0
       ? await withAugmented(set, {
           teacher: teacherModel!,
           tokenizer,
-          n: distill.augment,
+          n: augment,
           seed: settings.seed,
           cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'),
           log,
