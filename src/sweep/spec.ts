@@ -44,7 +44,17 @@ import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
-import { StepSettingError, TRAINING_STEPS, describeValue, isTrainingStep, oneTrainingTask, parseTrainingStep, type TrainingStepSpec } from './train-step.ts';
+import {
+  StepSettingError,
+  TRAINING_STEPS,
+  describeValue,
+  isTrainingStep,
+  oneTrainingTask,
+  parseTrainingStep,
+  settingKeys,
+  type TrainingStepSpec,
+} from './train-step.ts';
+import { DEFAULT_DISTILL_SETTINGS, checkTaskSettings } from '../train/run.ts';
 
 export interface CalibrationSpec {
   /** GLUE task whose train split calibrates (default: the model's first task). */
@@ -273,6 +283,15 @@ function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly s
     if (!t) continue;
     for (const m of models.filter((m) => names.includes(m.name))) {
       const defs = m.tasks.map((name) => lookupTasks(name)[0]!);
+      const trained = t.task !== undefined ? lookupTasks(t.task)[0]! : defs.length === 1 ? defs[0]! : undefined;
+      if (trained && t.distill) {
+        try {
+          checkTaskSettings(trained, { ...DEFAULT_DISTILL_SETTINGS, ...t.distill });
+        } catch (e) {
+          if (!(e instanceof SettingsError)) throw e;
+          f.fail(`${at}[${j}].settings`, `model '${m.name}': ${settingKeys(e.message)}`);
+        }
+      }
       if (t.task !== undefined) {
         const trainFile = lookupTasks(t.task)[0]!.splits.train!.path;
         if (!defs.some((d) => d.splits.train?.path === trainFile)) {

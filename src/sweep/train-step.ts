@@ -123,6 +123,11 @@ const FLAG_TO_KEY: Record<string, string> = {
   '--augment': 'augment',
 };
 
+/** A message of the training library with its flags (`--alpha`) named as the sweep's settings keys (`alpha`). */
+export function settingKeys(message: string): string {
+  return message.replace(/--[a-z-]+/g, (flag) => FLAG_TO_KEY[flag] ?? flag);
+}
+
 /** 'string "x"', 'a list', 'nothing': a YAML value for an error message. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
@@ -209,8 +214,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
     if (!(e instanceof UserError)) throw e;
     const m = /^(--[a-z-]+):? (.*)$/.exec(e.message);
     const key = m ? FLAG_TO_KEY[m[1]!] : undefined;
-    const named = (text: string) => text.replace(/--[a-z-]+/g, (flag) => FLAG_TO_KEY[flag] ?? flag);
-    throw key ? new StepSettingError(key, named(m![2]!)) : new StepSettingError('', named(e.message));
+    throw key ? new StepSettingError(key, settingKeys(m![2]!)) : new StepSettingError('', settingKeys(e.message));
   }
   out.settings = settings as Partial<TrainSettings>;
   if (kind === 'distill') out.distill = distill as Partial<DistillSettings>;

@@ -17,6 +17,7 @@ import { loadTokenizer } from '../eval/tokenizer.ts';
 import { mapModelLabels } from '../eval/labels.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
 import { SettingsError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { loadTrainingSet } from './data.ts';
@@ -197,6 +198,18 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   return { settings, distill };
 }
 
+/**
+ * The checks of distillation settings that depend on the task (one-line SettingsError naming the flags): augmented
+ * examples of a regression task have no gold score, so with augmentation the teacher must be the only target.
+ */
+export function checkTaskSettings(task: TaskDefinition, distill: DistillSettings): void {
+  if (distill.stage === 'task' && distill.augment > 0 && distill.alpha > 0 && task.regression) {
+    throw new SettingsError(
+      `--augment with --alpha ${distill.alpha}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher is the only target, as in TinyBERT)`,
+    );
+  }
+}
+
 function dropUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -245,6 +258,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = getTask(o.task);
   const isDistill = o.teacher !== undefined;
   const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
+  if (distill) checkTaskSettings(task, distill);
   if (!isDistill && !existsSync(o.student)) throw new SettingsError(`${o.student}: no such model (train needs a model path)`);
   const log = o.log ?? (() => {});
   const glueDir = o.glueDir ?? defaultGlueDir();
@@ -283,11 +297,6 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       })
     : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
   const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
-  if (augment > 0 && distill!.alpha > 0 && task.regression) {
-    throw new SettingsError(
-      `--augment with --alpha ${distill!.alpha}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher is the only target, as in TinyBERT)`,
-    );
-  }
   const trainSet =
     augment > 0
       ? await withAugmented(set, {
