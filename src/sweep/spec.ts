@@ -40,6 +40,7 @@ import { SettingsError, UserError, errorLine, errorMessage } from '../errors.ts'
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
@@ -283,17 +284,10 @@ function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly s
     if (!t) continue;
     for (const m of models.filter((m) => names.includes(m.name))) {
       const defs = m.tasks.map((name) => lookupTasks(name)[0]!);
-      const trained = t.task !== undefined ? lookupTasks(t.task)[0]! : defs.length === 1 ? defs[0]! : undefined;
-      if (trained && t.distill) {
-        try {
-          checkTaskSettings(trained, { ...DEFAULT_DISTILL_SETTINGS, ...t.distill });
-        } catch (e) {
-          if (!(e instanceof SettingsError)) throw e;
-          f.fail(`${at}[${j}].settings`, `model '${m.name}': ${settingKeys(e.message)}`);
-        }
-      }
+      let trained: TaskDefinition;
       if (t.task !== undefined) {
-        const trainFile = lookupTasks(t.task)[0]!.splits.train!.path;
+        trained = lookupTasks(t.task)[0]!;
+        const trainFile = trained.splits.train!.path;
         if (!defs.some((d) => d.splits.train?.path === trainFile)) {
           f.fail(
             `${at}[${j}].settings.task`,
@@ -307,6 +301,16 @@ function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly s
         );
       } else if (!defs[0]!.splits.train) {
         f.fail(`${at}[${j}]`, `${defs[0]!.name} has no train split to ${t.kind} on (model '${m.name}')`);
+      } else {
+        trained = defs[0]!;
+      }
+      if (t.distill) {
+        try {
+          checkTaskSettings(trained, { ...DEFAULT_DISTILL_SETTINGS, ...t.distill });
+        } catch (e) {
+          if (!(e instanceof SettingsError)) throw e;
+          f.fail(`${at}[${j}].settings`, `model '${m.name}': ${settingKeys(e.message)}`);
+        }
       }
     }
   }
