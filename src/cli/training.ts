@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
+import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
@@ -21,6 +22,7 @@ export interface TrainingArgs {
   epochs: number;
   'batch-size': number;
   lr: number;
+  'embedding-lr'?: string;
   'weight-decay': number;
   warmup: number;
   clip: number;
@@ -73,6 +75,11 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
     .option('epochs', { type: 'number', default: d.epochs, describe: 'passes over the training set' })
     .option('batch-size', { type: 'number', default: d.batchSize, describe: 'examples per optimizer step' })
     .option('lr', { type: 'number', default: d.lr, describe: 'peak learning rate (AdamW, linear warmup then linear decay)' })
+    .option('embedding-lr', {
+      type: 'string',
+      describe:
+        "peak lr of the word-embedding table: a number, or 'scaled' (--lr times the table's RMS over the weight matrices' RMS: for tables initialised far larger than the matrices, as torch's nn.Embedding's N(0,1)); default --lr",
+    })
     .option('weight-decay', { type: 'number', default: d.weightDecay, describe: 'AdamW weight decay' })
     .option('warmup', { type: 'number', default: d.warmupRatio, describe: 'warmup steps as a fraction of all steps' })
     .option('clip', { type: 'number', default: d.maxGradNorm, describe: 'clip the global gradient norm to this (0: no clipping)' })
@@ -148,6 +155,7 @@ function settingsOf(a: TrainingArgs): Partial<TrainSettings> {
     epochs: a.epochs,
     batchSize: a['batch-size'],
     lr: a.lr,
+    embeddingLr: a['embedding-lr'] === undefined ? undefined : parseEmbeddingLr(a['embedding-lr']),
     weightDecay: a['weight-decay'],
     warmupRatio: a.warmup,
     maxGradNorm: a.clip,

@@ -8,7 +8,7 @@
  * - {pass: train, settings: {maxExamples: 20000, seed: 2}}                                     # no teacher: labels only
  * ```
  *
- * Settings: the training settings (epochs, batchSize, lr, weightDecay, warmupRatio, maxGradNorm, dropout, seed,
+ * Settings: the training settings (epochs, batchSize, lr, embeddingLr, weightDecay, warmupRatio, maxGradNorm, dropout, seed,
  * checkpointEvery, evalEachEpoch, threads), `maxExamples`, `maxLength`, `task` (for a model with several tasks);
  * distill also takes alpha, temperature, logitLoss, intermediate-layer KD (intermediate: a preset or a list of
  * matches, layerMap, pkdWeight, intermediateEpochs), augment, `teacher` (a path; default: the point's input model)
@@ -26,6 +26,7 @@ import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches } from '../train/intermediate.ts';
+import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -63,7 +64,7 @@ export class StepSettingError extends SettingsError {
   }
 }
 
-type Kind = 'int' | 'number' | 'boolean' | 'string' | 'data';
+type Kind = 'int' | 'number' | 'boolean' | 'string' | 'data' | 'embeddingLr';
 const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
   epochs: { kind: 'int', min: 1 },
   batchSize: { kind: 'int', min: 1 },
@@ -77,6 +78,8 @@ const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
   evalEachEpoch: { kind: 'boolean' },
   threads: { kind: 'int', min: 0 },
   sparseEmbeddings: { kind: 'boolean' },
+  /** A number or 'scaled'. */
+  embeddingLr: { kind: 'embeddingLr' },
 };
 /** The general stage (intermediate KD on a text corpus) is not a sweep step: its data is not the task's. */
 type NotInSweeps = 'stage' | 'corpus';
@@ -106,6 +109,7 @@ const FLAG_TO_KEY: Record<string, string> = {
   '--epochs': 'epochs',
   '--batch-size': 'batchSize',
   '--lr': 'lr',
+  '--embedding-lr': 'embeddingLr',
   '--weight-decay': 'weightDecay',
   '--warmup': 'warmupRatio',
   '--clip': 'maxGradNorm',
@@ -157,6 +161,12 @@ function typed(key: string, v: unknown, t: { kind: Kind; min?: number }): unknow
       return v;
     case 'data':
       return parseData(key, v);
+    case 'embeddingLr':
+      try {
+        return parseEmbeddingLr(v);
+      } catch {
+        return fail("a positive number or 'scaled'");
+      }
   }
 }
 

@@ -32,6 +32,8 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Parameters exempt from weight decay; default `defaultNoDecay` (biases and norms, as Hugging Face's Trainer). */
   noDecay?: (name: string) => boolean;
+  /** A parameter's lr factor (a param group's lr over the schedule's; default 1), applied to its decay too, as torch does. */
+  lrScale?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -104,6 +106,7 @@ export class AdamW {
   private readonly eps: number;
   private readonly weightDecay: number;
   private readonly noDecay: (name: string) => boolean;
+  private readonly lrScale: ReadonlyMap<string, number>;
   private slots = new Map<string, Slot>();
 
   /** An optimizer over `params`, which it updates in place (the map's arrays are the model's weights). */
@@ -120,6 +123,10 @@ export class AdamW {
     this.eps = eps;
     this.weightDecay = weightDecay;
     this.noDecay = opts.noDecay ?? defaultNoDecay;
+    this.lrScale = new Map(opts.lrScale ?? []);
+    for (const [name, f] of this.lrScale) {
+      if (!(Number.isFinite(f) && f > 0)) throw new RangeError(`lr factor of '${name}' must be a finite number > 0, got ${f}`);
+    }
   }
 
   /** One step for every parameter in `grads` (each the parameter's length); parameters without a gradient stay. */
@@ -207,7 +214,8 @@ export class AdamW {
     return s;
   }
 
-  private coefficients(name: string, step: number, lr: number): Coefficients {
+  private coefficients(name: string, step: number, scheduled: number): Coefficients {
+    const lr = scheduled * (this.lrScale.get(name) ?? 1);
     const [beta1, beta2] = this.betas;
     const wd = this.noDecay(name) ? 0 : this.weightDecay;
     return {

@@ -33,6 +33,7 @@ import { INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type Inter
 import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
 import { corpusSet, glueSentences, readCorpusFile } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
+import { parseEmbeddingLr } from './embedding-lr.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
 export interface DistillSettings {
@@ -170,6 +171,7 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   positiveInt(settings.epochs, '--epochs');
   positiveInt(settings.batchSize, '--batch-size');
   if (!(settings.lr > 0 && Number.isFinite(settings.lr))) throw new SettingsError(`--lr must be a positive number (got ${settings.lr})`);
+  if (settings.embeddingLr !== undefined) settings.embeddingLr = parseEmbeddingLr(settings.embeddingLr);
   if (!(settings.weightDecay >= 0)) throw new SettingsError(`--weight-decay must be ≥ 0 (got ${settings.weightDecay})`);
   if (!(settings.warmupRatio >= 0 && settings.warmupRatio <= 1)) throw new SettingsError(`--warmup must be in [0, 1] (got ${settings.warmupRatio})`);
   if (!(settings.maxGradNorm >= 0)) throw new SettingsError(`--clip must be ≥ 0 (got ${settings.maxGradNorm})`);

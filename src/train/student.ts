@@ -45,6 +45,19 @@ export function initialParameters(forward: Model): Map<string, Float32Array> {
   return params;
 }
 
+/**
+ * The 2-D float parameters a forward graph multiplies by (not those it looks rows up in with Gather: embedding
+ * tables of any kind), the reference scale of `--embedding-lr scaled`.
+ */
+export function weightMatrices(forward: Model): string[] {
+  const tables = new Set(forward.graph.nodes.filter((n) => n.opType === 'Gather').map((n) => n.inputs[0]));
+  const out: string[] = [];
+  for (const [name, t] of forward.graph.initializers) {
+    if (t.dataType === DataType.FLOAT && t.dims.length === 2 && !tables.has(name)) out.push(name);
+  }
+  return out;
+}
+
 /** `model` with the named initializers' values replaced (same names and dims). */
 export function withParameters(model: Model, params: ReadonlyMap<string, Float32Array>): Model {
   const m = cloneModel(model);

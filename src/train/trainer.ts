@@ -27,7 +27,8 @@ import { dropoutMaskInto } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
 import { makeBatches, type Batch, type TrainingSet } from './data.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import { initialParameters, type Student } from './student.ts';
+import { initialParameters, weightMatrices, type Student } from './student.ts';
+import { embeddingLrScales, type EmbeddingLr } from './embedding-lr.ts';
 
 /** Optimization settings (TextBrewer's TrainingConfig + optimizer, as data). */
 export interface TrainSettings {
@@ -54,6 +55,11 @@ export interface TrainSettings {
    * default; false: dense gradients and AdamW on every row each step, as torch.optim.AdamW does.
    */
   sparseEmbeddings: boolean;
+  /**
+   * Peak lr of the word-embedding tables (the student's row-sparse tables), on the same schedule: a number, or
+   * 'scaled' (lr × each table's RMS over the RMS of the student's weight matrices; see embedding-lr.ts). Unset: lr.
+   */
+  embeddingLr?: EmbeddingLr;
 }
 
 export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = Object.freeze({
@@ -141,8 +147,8 @@ export function jobKey(job: Pick<TrainJob, 'student' | 'set' | 'loss' | 'setting
 }
 
 /**
- * The training graph of a student with its loss, and the initial values of every parameter it trains: the
- * student's, then those the loss adds (projections).
+ * The training graph of a student with its loss, the initial values of every parameter it trains (the student's,
+ * then those the loss adds: projections), and the student's weight matrices (`weightMatrices`).
  */
 export async function trainingGraph(
   student: Student,
@@ -151,7 +157,7 @@ export async function trainingGraph(
   intermediate: readonly IntermediateTerm[] = [],
   seed = 1,
   sparse = true,
-): Promise<{ graph: GradientGraph; params: Map<string, Float32Array> }> {
+): Promise<{ graph: GradientGraph; params: Map<string, Float32Array>; matrices: string[] }> {
   const forward = student.forward(dropout);
   const withLoss = appendLoss(forward, 'logits', student.numLabels, loss, intermediate, seed);
   const params = new Map([...initialParameters(forward), ...withLoss.parameters]);
@@ -161,7 +167,7 @@ export async function trainingGraph(
     sparse: sparse ? student.sparse : [],
     keep: withLoss.terms.map((t) => t.output),
   });
-  return { graph, params };
+  return { graph, params, matrices: weightMatrices(forward) };
 }
 
 interface Buffers {
@@ -224,6 +230,8 @@ export interface Stepper {
   /** Every trained parameter: the student's and the loss's (projections). */
   readonly params: Map<string, Float32Array>;
   readonly optimizer: AdamW;
+  /** The lr factor of each parameter trained at a rate of its own (--embedding-lr); the others take the schedule's. */
+  readonly lrScale: ReadonlyMap<string, number>;
   /** Forward, backward and update on `batch` as optimizer step `step` (its dropout masks); returns the loss. */
   step(batch: Batch, step: number, lr: number): Promise<number>;
   /** Milliseconds the last step spent in the training graph (onnxruntime), the rest being TypeScript. */
@@ -234,15 +242,21 @@ export interface Stepper {
 /** Differentiates the student with its loss and opens the training session. */
 export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'settings' | 'teacherLogits' | 'intermediate'>): Promise<Stepper> {
   const { student, settings } = job;
-  const { graph: gg, params } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed, settings.sparseEmbeddings);
+  const {
+    graph: gg,
+    params,
+    matrices,
+  } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed, settings.sparseEmbeddings);
   const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
   const inputNames = new Set(session.inputNames);
-  const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay });
+  const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
+  const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay, lrScale });
   const buffers: Buffers = { masks: new Map() };
   let lastGraphMs = 0;
   return {
     params,
     optimizer,
+    lrScale,
     get lastGraphMs() {
       return lastGraphMs;
     },
@@ -313,6 +327,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (!set.examples.length) throw new SettingsError(`${set.task.name}: no training examples`);
   const stepper = await createStepper(job);
   const { params, optimizer } = stepper;
+  for (const [name, f] of stepper.lrScale) log(`${name}: peak lr ${(settings.lr * f).toPrecision(3)} (×${f.toPrecision(3)} the schedule's)`);
   const key = jobKey(job, params);
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;

@@ -152,6 +152,8 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['missing --student', (o: string) => ['distill', '--teacher', tiny.dir, '--task', 'SST-2', '-o', o], /missing --student/],
     ['alpha above 1', (o: string) => distill(o, '--alpha', '1.5'), /--alpha must be in \[0, 1\] \(got 1\.5\)/],
     ['alpha below 0', (o: string) => distill(o, '--alpha', '-0.1'), /--alpha must be in \[0, 1\]/],
+    ['embedding lr not a number', (o: string) => distill(o, '--embedding-lr', 'fast'), /--embedding-lr must be a positive number or 'scaled' \(got 'fast'\)/],
+    ['embedding lr 0', (o: string) => distill(o, '--embedding-lr', '0'), /--embedding-lr must be a positive number or 'scaled' \(got '0'\)/],
     ['temperature 0', (o: string) => distill(o, '--temperature', '0'), /--temperature must be > 0 \(got 0\)/],
     ['negative temperature', (o: string) => distill(o, '--temperature', '-2'), /--temperature must be > 0/],
     ['unknown logit loss', (o: string) => distill(o, '--logit-loss', 'kl'), /--logit-loss must be ce or mse \(got kl\)/],

@@ -123,6 +123,8 @@ describe('train / distill steps in a sweep file', () => {
       /settings\.intermediate\[0\]\.feature: expected one of embeddings, hidden/,
     ],
     [[distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })], /settings\.layerMap: 'sideways': expected uniform, skip, last or teacher:student pairs/],
+    [[distill({ embeddingLr: 'fast' })], /settings\.embeddingLr: expected a positive number or 'scaled', got string "fast"$/],
+    [[{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: -1 } }] }], /settings\.embeddingLr: expected a positive number or 'scaled', got number -1$/],
     [[distill({ stage: 'general' })], /settings\.stage: unknown distill setting \(the general stage .* is not a sweep step/],
     [
       [{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }],
@@ -141,6 +143,14 @@ describe('train / distill steps in a sweep file', () => {
       expect.stringMatching(/^compress: .*bad-distill\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.temprature: unknown distill setting \(known: /),
     ]);
     expect(existsSync(join(t.root, 'bad.sqlite'))).toBe(false);
+  });
+
+  it('passes embeddingLr (a number or scaled) through to the training settings', () => {
+    expect(parse([distill({ embeddingLr: 'scaled' })]).pipelines[1]!.training![0]!.settings).toEqual({ embeddingLr: 'scaled' });
+    expect(parse([{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: 3e-3, lr: 1e-4 } }] }]).pipelines[1]!.training![0]!.settings).toEqual({
+      embeddingLr: 3e-3,
+      lr: 1e-4,
+    });
   });
 
   it('passes intermediate-layer KD settings through to the library', () => {

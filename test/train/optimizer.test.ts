@@ -126,6 +126,34 @@ describe('AdamW', () => {
     expect(opt.state().steps.emb).toBe(2);
   });
 
+  it("lrScale: a parameter with factor f steps, dense or sparse, exactly as with f × the schedule's lr (decay included)", () => {
+    const width = 4;
+    const scaled = new Map([
+      ['emb', randomArray(3 * width, 4)],
+      ['w', randomArray(6, 5)],
+    ]);
+    const plain = new Map([...scaled].map(([k, v]) => [k, Float32Array.from(v)] as const));
+    const a = new AdamW(scaled, { lr: 0.01, lrScale: new Map([['emb', 30]]) });
+    const b = new AdamW(plain, { lr: 0.01 });
+    for (let s = 0; s < 3; s++) {
+      const lr = 0.01 * (s + 1);
+      const gw = randomArray(6, 50 + s);
+      const ge = randomArray(2 * width, 60 + s);
+      a.step(new Map([['w', gw]]), lr);
+      a.stepSparse('emb', [0, 2], ge, width, lr);
+      b.step(new Map([['w', gw]]), lr);
+      b.stepSparse('emb', [0, 2], ge, width, lr * 30);
+    }
+    expect(bitIdentical(scaled.get('emb')!, plain.get('emb')!)).toBe(true);
+    expect(bitIdentical(scaled.get('w')!, plain.get('w')!)).toBe(true);
+    const dense = new Map([['emb', randomArray(8, 6)]]);
+    const reference = new Map([['emb', Float32Array.from(dense.get('emb')!)]]);
+    new AdamW(dense, { lr: 0.01, lrScale: new Map([['emb', 0.5]]) }).step(new Map([['emb', randomArray(8, 7)]]), 0.02);
+    new AdamW(reference, { lr: 0.01 }).step(new Map([['emb', randomArray(8, 7)]]), 0.01);
+    expect(bitIdentical(dense.get('emb')!, reference.get('emb')!)).toBe(true);
+    expect(() => new AdamW(dense, { lr: 0.01, lrScale: new Map([['emb', 0]]) })).toThrow(/lr factor of 'emb'/);
+  });
+
   it('refuses duplicate or out-of-range sparse rows and mismatched sizes', () => {
     const opt = new AdamW(new Map([['emb', new Float32Array(12)]]), { lr: 0.1 });
     expect(() => opt.stepSparse('emb', [1, 1], new Float32Array(6), 3)).toThrow(/given twice.*accumulateRows/);
