@@ -124,7 +124,10 @@ describe('train / distill steps in a sweep file', () => {
     ],
     [[distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })], /settings\.layerMap: 'sideways': expected uniform, skip, last or teacher:student pairs/],
     [[distill({ embeddingLr: 'fast' })], /settings\.embeddingLr: expected a positive number or 'scaled', got string "fast"$/],
-    [[{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: -1 } }] }], /settings\.embeddingLr: expected a positive number or 'scaled', got number -1$/],
+    [
+      [{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: -1 } }] }],
+      /settings\.embeddingLr: expected a positive number or 'scaled', got number -1$/,
+    ],
     [[distill({ stage: 'general' })], /settings\.stage: unknown distill setting \(the general stage .* is not a sweep step/],
     [
       [{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }],
