@@ -282,11 +282,16 @@ function allArrays(dense: GradientArrays, sparse: SparseGradients): Float32Array
   return [...d, ...Array.from(s, (r) => r.grads)];
 }
 
-/** The L2 norm of the concatenation of `arrays`, summed in float64. */
-function l2(arrays: readonly Float32Array[]): number {
+/** The sum of the squares of all values of `arrays`, in float64, in order. */
+export function sumOfSquares(arrays: readonly Float32Array[]): number {
   let s = 0;
   for (const a of arrays) for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
+  return s;
+}
+
+/** The L2 norm of the concatenation of `arrays`. */
+function l2(arrays: readonly Float32Array[]): number {
+  return Math.sqrt(sumOfSquares(arrays));
 }
 
 /**
