@@ -21,7 +21,7 @@ import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
-import { AdamW, accumulateRows, clipByGlobalNorm, type RowGradients } from './optimizer.ts';
+import { AdamW, accumulateRows, clipFactor, type RowGradients } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { dropoutMaskInto } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
@@ -274,9 +274,9 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
         const width = gg.parameterInfo.get(s.parameter)!.dims[1];
         return { parameter: s.parameter, ...accumulateRows(out[s.ids].data as BigInt64Array, out[s.rows].data as Float32Array, width) };
       });
-      if (settings.maxGradNorm > 0) clipByGlobalNorm(dense, sparse, settings.maxGradNorm);
-      optimizer.step(dense, lr);
-      for (const r of sparse) optimizer.stepSparse(r.parameter, r.rows, r.grads, gg.parameterInfo.get(r.parameter)!.dims[1], lr);
+      const { scale } = settings.maxGradNorm > 0 ? clipFactor(dense, sparse, settings.maxGradNorm) : { scale: 1 };
+      optimizer.step(dense, lr, scale);
+      for (const r of sparse) optimizer.stepSparse(r.parameter, r.rows, r.grads, gg.parameterInfo.get(r.parameter)!.dims[1], lr, scale);
       return loss;
     },
     release: () => session.release(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdamW, accumulateRows, clipByGlobalNorm, defaultNoDecay, globalNorm } from '../../src/train/optimizer.ts';
+import { AdamW, accumulateRows, clipFactor, defaultNoDecay, globalNorm, sumOfSquares } from '../../src/train/optimizer.ts';
 import { bitIdentical, lcg } from '../helpers/feeds.ts';
 
 /** Float32 values from a seeded LCG in [-1, 1). */
@@ -229,25 +229,21 @@ describe('global norm clipping', () => {
     expect(globalNorm(new Map([['a', Float32Array.of(3, 4)]]))).toBe(5);
   });
 
-  it('scales by maxNorm / (norm + 1e-6) when the norm is above maxNorm (torch clip_grad_norm_)', () => {
+  it('scales by maxNorm / (norm + 1e-6) when the norm is above maxNorm (torch clip_grad_norm_), touching nothing', () => {
     const a = Float32Array.of(3, 0);
     const rows = { rows: Int32Array.of(5), grads: Float32Array.of(4) };
-    const { norm, scale } = clipByGlobalNorm(new Map([['a', a]]), new Map([['emb', rows]]), 1);
+    const { norm, scale } = clipFactor(new Map([['a', a]]), new Map([['emb', rows]]), 1);
     expect(norm).toBe(5);
     expect(scale).toBeCloseTo(1 / (5 + 1e-6), 12);
-    expect(a[0]).toBeCloseTo(3 / (5 + 1e-6), 6);
-    expect(rows.grads[0]).toBeCloseTo(4 / (5 + 1e-6), 6);
-    expect(globalNorm([a], [rows])).toBeCloseTo(1, 5);
+    expect(Array.from(a)).toEqual([3, 0]);
+    expect(Array.from(rows.grads)).toEqual([4]);
   });
 
-  it('leaves gradients alone below the threshold, or when the norm is not finite', () => {
-    const a = Float32Array.of(0.3, 0.4);
-    expect(clipByGlobalNorm([a], [], 1)).toEqual({ norm: expect.closeTo(0.5, 6), scale: 1 });
-    expect(Array.from(a)).toEqual([Math.fround(0.3), Math.fround(0.4)]);
-    const b = Float32Array.of(Infinity, 1);
-    expect(clipByGlobalNorm([b], [], 1)).toEqual({ norm: Infinity, scale: 1 });
-    expect(b[1]).toBe(1);
-    expect(() => clipByGlobalNorm([a], [], 0)).toThrow(RangeError);
+  it('gives 1 below the threshold, or when the norm is not finite', () => {
+    expect(clipFactor([Float32Array.of(0.3, 0.4)], [], 1)).toEqual({ norm: expect.closeTo(0.5, 6), scale: 1 });
+    expect(clipFactor([Float32Array.of(Infinity, 1)], [], 1)).toEqual({ norm: Infinity, scale: 1 });
+    expect(clipFactor([Float32Array.of(Number.NaN)], [], 1).scale).toBe(1);
+    expect(() => clipFactor([Float32Array.of(1)], [], 0)).toThrow(RangeError);
   });
 
   it('reads a generator of gradients once only', () => {
@@ -255,7 +251,38 @@ describe('global norm clipping', () => {
     function* gen() {
       yield a;
     }
-    expect(clipByGlobalNorm(gen(), [], 5).scale).toBeLessThan(1);
-    expect(a[0]).toBeCloseTo(3, 4);
+    expect(clipFactor(gen(), [], 5).scale).toBeCloseTo(5 / (50 + 1e-6), 12);
+  });
+
+  it('sums squares over any length (the four partial sums and the tail)', () => {
+    for (const n of [0, 1, 3, 4, 5, 1001]) {
+      const a = randomArray(n, n + 1);
+      let expected = 0;
+      for (const x of a) expected += x * x;
+      expect(sumOfSquares([a, Float32Array.of(2)])).toBeCloseTo(expected + 4, 10);
+    }
+  });
+
+  it('a step with gradScale s equals a step on the gradients multiplied by s, dense and sparse', () => {
+    const scaled = (g: Float32Array, s: number) => Float32Array.from(g, (x) => x * s);
+    const g = randomArray(50, 11);
+    const rowGrads = randomArray(6, 12);
+    const run = (s: number, prescale: boolean) => {
+      const params = new Map([
+        ['w', randomArray(50, 13)],
+        ['emb', randomArray(12, 14)],
+      ]);
+      const opt = new AdamW(params, { lr: 0.01 });
+      for (let t = 0; t < 3; t++) {
+        opt.step(new Map([['w', prescale ? scaled(g, s) : g]]), 0.01, prescale ? 1 : s);
+        opt.stepSparse('emb', [0, 3], prescale ? scaled(rowGrads, s) : rowGrads, 3, 0.01, prescale ? 1 : s);
+      }
+      return [...params.values()].flatMap((v) => Array.from(v));
+    };
+    const a = run(0.25, false);
+    const b = run(0.25, true);
+    a.forEach((x, i) => expect(x).toBeCloseTo(b[i], 6));
+    expect(run(1, false)).toEqual(run(1, true));
+    expect(() => new AdamW(new Map([['w', g]]), { lr: 0.1 }).step(new Map([['w', g]]), 0.1, Number.NaN)).toThrow(/gradScale/);
   });
 });
