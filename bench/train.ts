@@ -46,9 +46,13 @@ const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
 async function main() {
   console.log(describeMachine(machineInfo(threads)));
-  console.log(`${rounds} interleaved rounds per shape (median ms); step = forward + backward + AdamW update\n`);
-  console.log('| model | batch × seq | forward ms | step ms | step / forward | of which graph | of which TypeScript | train ex/s | forward ex/s |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    `${rounds} interleaved rounds per shape (median ms); step = forward + backward + AdamW update; its parts (graph, feeds, update) in forward passes\n`,
+  );
+  console.log(
+    '| model | batch × seq | forward ms | step ms | step / forward | graph | feeds (dropout masks) | update (row sums, clipping, AdamW) | train ex/s | forward ex/s |',
+  );
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const ratios: number[] = [];
   let rss = 0;
   for (const name of TEACHERS) {
@@ -81,6 +85,8 @@ async function main() {
       const f: number[] = [];
       const st: number[] = [];
       const gr: number[] = [];
+      const fe: number[] = [];
+      const up: number[] = [];
       for (let r = 0; r < rounds; r++) {
         let t = process.hrtime.bigint();
         await forward.run(feeds);
@@ -88,14 +94,17 @@ async function main() {
         t = process.hrtime.bigint();
         await stepper.step(b, r + 1, 1e-5);
         st.push(ms(t));
-        gr.push(stepper.lastGraphMs);
+        gr.push(stepper.lastTimings.graph);
+        fe.push(stepper.lastTimings.feeds);
+        up.push(stepper.lastTimings.update);
       }
       const fm = median(f);
       const sm = median(st);
       const gm = median(gr);
       ratios.push(sm / fm);
+      const fwd = (x: number) => (x / fm).toFixed(2);
       console.log(
-        `| ${name} | ${batch} × ${seq} | ${fm.toFixed(1)} | ${sm.toFixed(1)} | ${(sm / fm).toFixed(2)} | ${(gm / fm).toFixed(2)} | ${((sm - gm) / fm).toFixed(2)} | ${((batch * 1000) / sm).toFixed(0)} | ${((batch * 1000) / fm).toFixed(0)} |`,
+        `| ${name} | ${batch} × ${seq} | ${fm.toFixed(1)} | ${sm.toFixed(1)} | ${fwd(sm)} | ${fwd(gm)} | ${fwd(median(fe))} | ${fwd(median(up))} | ${((batch * 1000) / sm).toFixed(0)} | ${((batch * 1000) / fm).toFixed(0)} |`,
       );
       await forward.release();
       await stepper.release();

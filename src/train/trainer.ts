@@ -225,6 +225,16 @@ function stepFeeds(
   return feeds;
 }
 
+/** Milliseconds of one step by part; together they are the whole step. */
+export interface StepTimings {
+  /** Building the feeds: ids, dropout masks, targets (and an intermediate-KD teacher's run). */
+  readonly feeds: number;
+  /** The training graph in onnxruntime. */
+  readonly graph: number;
+  /** Reading the outputs, embedding row sums, clipping's norm and the AdamW updates. */
+  readonly update: number;
+}
+
 /** One optimizer step at a time over a training graph: what the loop and the `train` benchmark run. */
 export interface Stepper {
   /** Every trained parameter: the student's and the loss's (projections). */
@@ -234,8 +244,8 @@ export interface Stepper {
   readonly lrScale: ReadonlyMap<string, number>;
   /** Forward, backward and update on `batch` as optimizer step `step` (its dropout masks); returns the loss. */
   step(batch: Batch, step: number, lr: number): Promise<number>;
-  /** Milliseconds the last step spent in the training graph (onnxruntime), the rest being TypeScript. */
-  readonly lastGraphMs: number;
+  /** Where the last step's time went (the `train` benchmark's split). */
+  readonly lastTimings: StepTimings;
   release(): Promise<void>;
 }
 
@@ -252,20 +262,21 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
   const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
   const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay, lrScale });
   const buffers: Buffers = { masks: new Map() };
-  let lastGraphMs = 0;
+  let lastTimings: StepTimings = { feeds: 0, graph: 0, update: 0 };
   return {
     params,
     optimizer,
     lrScale,
-    get lastGraphMs() {
-      return lastGraphMs;
+    get lastTimings() {
+      return lastTimings;
     },
     async step(batch, step, lr) {
+      const t0 = performance.now();
       const feeds = stepFeeds(job, batch, step, params, buffers, gg, inputNames);
       if (job.intermediate) Object.assign(feeds, await job.intermediate.teacher.run(batch));
-      const started = performance.now();
+      const t1 = performance.now();
       const out = await session.run(feeds);
-      lastGraphMs = performance.now() - started;
+      const t2 = performance.now();
       const loss = Number(out[gg.loss].data[0]);
       if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
       const dense = new Map<string, Float32Array>();
@@ -277,6 +288,7 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
       const { scale } = settings.maxGradNorm > 0 ? clipFactor(dense, sparse, settings.maxGradNorm) : { scale: 1 };
       optimizer.step(dense, lr, scale);
       for (const r of sparse) optimizer.stepSparse(r.parameter, r.rows, r.grads, gg.parameterInfo.get(r.parameter)!.dims[1], lr, scale);
+      lastTimings = { feeds: t1 - t0, graph: t2 - t1, update: performance.now() - t2 };
       return loss;
     },
     release: () => session.release(),
