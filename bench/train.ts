@@ -4,7 +4,7 @@
  * teachers' shapes (2×256 and 4×256) at batch 32 × 32 and 32 × 64; and the peak RSS of training the 4×256 shape
  * at 32 × 64. Aim: a step costs ≤ 4 forward passes (the arithmetic ratio is about 3); peak RSS < 2 GB.
  *
- *   node bin/run-ts.mjs bench/train.ts [--rounds 7] [--threads 0]
+ *   node bin/run-ts.mjs bench/train.ts [--rounds 7] [--threads 0] [--kernel wasm|js]   (AdamW's update kernel)
  */
 import { resolve } from 'node:path';
 import { loadModel, encodeModel } from '../src/onnx/index.ts';
@@ -20,6 +20,9 @@ import { arg } from './args.ts';
 
 const rounds = Number(arg('--rounds', '7'));
 const threads = Number(arg('--threads', '0'));
+const kernelArg = arg('--kernel', 'wasm');
+if (kernelArg !== 'wasm' && kernelArg !== 'js') throw new Error(`--kernel ${kernelArg}: expected wasm or js`);
+const kernel: 'wasm' | 'js' = kernelArg;
 const TEACHERS = ['sst2-L2H256', 'sst2-L4H256'];
 const SHAPES = [
   [32, 32],
@@ -47,7 +50,7 @@ const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 async function main() {
   console.log(describeMachine(machineInfo(threads)));
   console.log(
-    `${rounds} interleaved rounds per shape (median ms); step = forward + backward + AdamW update; its parts (graph, feeds, update) in forward passes\n`,
+    `${rounds} interleaved rounds per shape (median ms); step = forward + backward + AdamW update (${kernel} kernel); its parts (graph, feeds, update) in forward passes\n`,
   );
   console.log(
     '| model | batch × seq | forward ms | step ms | step / forward | graph | feeds (dropout masks) | update (row sums, clipping, AdamW) | train ex/s | forward ex/s |',
@@ -63,15 +66,18 @@ async function main() {
       const measureRss = name === 'sst2-L4H256' && seq === 64;
       if (measureRss) resetPeakRss();
       const settings = { ...DEFAULT_TRAIN_SETTINGS, threads };
-      const stepper = await createStepper({
-        student,
-        settings,
-        teacherLogits,
-        loss: [
-          { kind: 'hard-ce', weight: 0.5 },
-          { kind: 'soft-ce', weight: 0.5, temperature: 2 },
-        ],
-      });
+      const stepper = await createStepper(
+        {
+          student,
+          settings,
+          teacherLogits,
+          loss: [
+            { kind: 'hard-ce', weight: 0.5 },
+            { kind: 'soft-ce', weight: 0.5, temperature: 2 },
+          ],
+        },
+        kernel,
+      );
       const forward = await openSession(encodeModel(student.forward(false)), { threads: threads || undefined });
       const b = syntheticBatch(batch, seq, 30522, 7);
       const feeds: Feeds = {

@@ -21,7 +21,7 @@ import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
-import { AdamW, accumulateRows, clipFactor, type RowGradients } from './optimizer.ts';
+import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { dropoutMaskInto } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
@@ -29,6 +29,7 @@ import { makeBatches, type Batch, type TrainingSet } from './data.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { initialParameters, weightMatrices, type Student } from './student.ts';
 import { embeddingLrScales, type EmbeddingLr } from './embedding-lr.ts';
+import type { KernelName } from './adamw-kernel.ts';
 
 /** Optimization settings (TextBrewer's TrainingConfig + optimizer, as data). */
 export interface TrainSettings {
@@ -249,8 +250,14 @@ export interface Stepper {
   release(): Promise<void>;
 }
 
-/** Differentiates the student with its loss and opens the training session. */
-export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'settings' | 'teacherLogits' | 'intermediate'>): Promise<Stepper> {
+/**
+ * Differentiates the student with its loss and opens the training session. `updateKernel` picks AdamW's kernel
+ * (default 'wasm'; 'js' computes the same bits, for comparing their speed).
+ */
+export async function createStepper(
+  job: Pick<TrainJob, 'student' | 'loss' | 'settings' | 'teacherLogits' | 'intermediate'>,
+  updateKernel?: KernelName,
+): Promise<Stepper> {
   const { student, settings } = job;
   const {
     graph: gg,
@@ -260,8 +267,9 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
   const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
   const inputNames = new Set(session.inputNames);
   const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
-  const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay, lrScale });
+  const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay, lrScale, kernel: updateKernel });
   const buffers: Buffers = { masks: new Map() };
+  const rowWorkspaces = gg.sparse.map((): RowWorkspace => ({}));
   let lastTimings: StepTimings = { feeds: 0, graph: 0, update: 0 };
   return {
     params,
@@ -281,9 +289,9 @@ export async function createStepper(job: Pick<TrainJob, 'student' | 'loss' | 'se
       if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
       const dense = new Map<string, Float32Array>();
       for (const [p, name] of gg.dense) dense.set(p, out[name].data as Float32Array);
-      const sparse: Array<RowGradients & { parameter: string }> = gg.sparse.map((s) => {
+      const sparse: Array<RowGradients & { parameter: string }> = gg.sparse.map((s, i) => {
         const width = gg.parameterInfo.get(s.parameter)!.dims[1];
-        return { parameter: s.parameter, ...accumulateRows(out[s.ids].data as BigInt64Array, out[s.rows].data as Float32Array, width) };
+        return { parameter: s.parameter, ...accumulateRows(out[s.ids].data as BigInt64Array, out[s.rows].data as Float32Array, width, rowWorkspaces[i]) };
       });
       const { scale } = settings.maxGradNorm > 0 ? clipFactor(dense, sparse, settings.maxGradNorm) : { scale: 1 };
       optimizer.step(dense, lr, scale);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdamW, accumulateRows, clipFactor, defaultNoDecay, globalNorm, sumOfSquares } from '../../src/train/optimizer.ts';
+import { AdamW, accumulateRows, clipFactor, defaultNoDecay, globalNorm, sumOfSquares, type RowWorkspace } from '../../src/train/optimizer.ts';
 import { bitIdentical, lcg } from '../helpers/feeds.ts';
 
 /** Float32 values from a seeded LCG in [-1, 1). */
@@ -215,6 +215,32 @@ describe('accumulateRows', () => {
     expect(acc.rows.length).toBe(vocab);
     for (let k = 0; k < acc.grads.length; k++) expect(acc.grads[k]).toBeCloseTo(denseGrad[k]!, 5);
     expect(globalNorm([], [acc])).toBeCloseTo(globalNorm([denseGrad]), 5);
+  });
+
+  it('sums a repeated row in float64, in the order the indices come, rounding once', () => {
+    const ids = Int32Array.from({ length: 64 }, (_, i) => (i * 5) % 3);
+    const rowGrads = randomArray(64 * 3, 8);
+    const acc = accumulateRows(ids, rowGrads, 3);
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let i = 0; i < ids.length; i++) if (ids[i] === r) sum += rowGrads[i * 3 + c]!;
+        expect(acc.grads[r * 3 + c]).toBe(Math.fround(sum));
+      }
+    }
+  });
+
+  it('writes into a workspace, reused while it is large enough and grown when not', () => {
+    const ws: RowWorkspace = {};
+    const a = accumulateRows(Int32Array.of(4, 1, 4), randomArray(3 * 2, 9), 2, ws);
+    expect(a).toEqual(accumulateRows(Int32Array.of(4, 1, 4), randomArray(3 * 2, 9), 2));
+    const buffer = ws.buffer!;
+    expect(a.grads.buffer).toBe(buffer.buffer);
+    const b = accumulateRows(Int32Array.of(0), Float32Array.of(1, 2), 2, ws);
+    expect(ws.buffer).toBe(buffer);
+    expect(Array.from(b.grads)).toEqual([1, 2]);
+    accumulateRows(Int32Array.of(0, 1, 2), randomArray(6, 10), 2, ws);
+    expect(ws.buffer!.length).toBe(6);
   });
 
   it('refuses negative ids and mismatched sizes', () => {

@@ -1,0 +1,167 @@
+/**
+ * How AdamW's element-wise update runs, and where its moments live. Two kernels compute the same values bit for
+ * bit (test/train/adamw-wasm.test.ts):
+ * - `wasm` (the default): the WebAssembly SIMD loop of adamw.wat, four values at a time in float64, about twice as
+ *   fast as the TypeScript loop. Its moments live in one WebAssembly memory sized when the optimizer is made (two
+ *   values per parameter value, plus two scratch areas the size of the largest parameter) and never grown, so the
+ *   views handed out stay valid. Parameters and gradients stay where the caller keeps them: each update copies the
+ *   parameter and its gradient into the scratch areas and the parameter back (native copies, a few bytes per value
+ *   against the kernel's work).
+ * - `js`: the TypeScript loop (`update`), with moments in ordinary arrays. Used when asked for, or when the memory
+ *   would exceed WebAssembly's 4 GiB (over ~450M parameter values).
+ */
+import { ADAMW_WASM_BASE64 } from './adamw-wasm.ts';
+
+/** The scalars of one update of one parameter. */
+export interface Coefficients {
+  beta1: number;
+  beta2: number;
+  /** 1 − lr·wd (1 without decay). */
+  decay: number;
+  /** lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ): the step size with the second moment's bias correction moved into the numerator. */
+  stepSize: number;
+  /** ε·√(1 − β₂ᵗ), the ε of the same rearranged quotient. */
+  epsHat: number;
+  /** Factor applied to every gradient value as it is read (clipping's scale; 1 otherwise). */
+  gradScale: number;
+}
+
+/**
+ * Applies the AdamW update to `len` elements: p, m, v from `at`, gradients from `gAt`. (lr/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ)
+ * + ε) is computed as (lr·√(1−β₂ᵗ)/(1−β₁ᵗ))·m/(√v + ε·√(1−β₂ᵗ)): the same value with one division per element
+ * instead of two (about 30% faster here). Each value in float64, stored as float32.
+ */
+export function update(p: Float32Array, m: Float32Array, v: Float32Array, at: number, g: Float32Array, gAt: number, len: number, k: Coefficients): void {
+  const { beta1, beta2, epsHat, decay, stepSize, gradScale } = k;
+  const a1 = 1 - beta1;
+  const a2 = 1 - beta2;
+  for (let i = 0; i < len; i++) {
+    const j = at + i;
+    const gi = g[gAt + i] * gradScale;
+    const mi = beta1 * m[j] + a1 * gi;
+    const vi = beta2 * v[j] + a2 * gi * gi;
+    m[j] = mi;
+    v[j] = vi;
+    p[j] = p[j] * decay - (stepSize * mi) / (Math.sqrt(vi) + epsHat);
+  }
+}
+
+export type KernelName = 'wasm' | 'js';
+
+/** The first and second moments of one parameter. */
+export interface Moments {
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+}
+
+export interface UpdateKernel {
+  readonly name: KernelName;
+  /** Zeroed moments for a parameter of `length` values (call once per parameter). */
+  moments(length: number): Moments;
+  /** Updates all of `p` (moments `mo`) with `g`. */
+  dense(p: Float32Array, mo: Moments, g: Float32Array, k: Coefficients): void;
+  /** Updates rows `rows` of the [rows, width] table `p` with `rowGrads` (rows.length × width, in `rows`' order). */
+  rows(p: Float32Array, mo: Moments, rows: ArrayLike<number>, rowGrads: Float32Array, width: number, k: Coefficients): void;
+}
+
+function jsKernel(): UpdateKernel {
+  return {
+    name: 'js',
+    moments: (length) => ({ m: new Float32Array(length), v: new Float32Array(length) }),
+    dense: (p, mo, g, k) => update(p, mo.m, mo.v, 0, g, 0, p.length, k),
+    rows(p, mo, rows, rowGrads, width, k) {
+      for (let r = 0; r < rows.length; r++) update(p, mo.m, mo.v, rows[r] * width, rowGrads, r * width, width, k);
+    },
+  };
+}
+
+type AdamwExport = (
+  p: number,
+  m: number,
+  v: number,
+  g: number,
+  groups: number,
+  beta1: number,
+  beta2: number,
+  a1: number,
+  a2: number,
+  decay: number,
+  stepSize: number,
+  epsHat: number,
+  gradScale: number,
+) => void;
+
+let compiled: WebAssembly.Module | undefined;
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+/** Values rounded up to a multiple of 4 (16-byte regions). */
+const padded = (n: number) => Math.ceil(n / 4) * 4;
+
+/** The wasm kernel for parameters of `lengths`, or undefined when their memory does not fit. */
+function wasmKernel(lengths: readonly number[]): UpdateKernel | undefined {
+  const largest = padded(Math.max(0, ...lengths));
+  const values = 2 * largest + 2 * lengths.reduce((s, n) => s + padded(n), 0);
+  const pages = Math.max(1, Math.ceil((values * 4) / PAGE));
+  if (pages > MAX_PAGES) return undefined;
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  } catch {
+    return undefined;
+  }
+  compiled ??= new WebAssembly.Module(Buffer.from(ADAMW_WASM_BASE64, 'base64'));
+  const adamw = new WebAssembly.Instance(compiled, { env: { memory } }).exports.adamw as AdamwExport;
+  const heap = new Float32Array(memory.buffer);
+  const scratchP = 0;
+  const scratchG = largest;
+  let next = 2 * largest;
+  const offsets = new WeakMap<Float32Array, number>();
+  const run = (p: number, m: number, v: number, g: number, groups: number, k: Coefficients) =>
+    adamw(4 * p, 4 * m, 4 * v, 4 * g, groups, k.beta1, k.beta2, 1 - k.beta1, 1 - k.beta2, k.decay, k.stepSize, k.epsHat, k.gradScale);
+  const offsetOf = (a: Float32Array): number => {
+    const o = offsets.get(a);
+    if (o === undefined) throw new Error('moments not made by this kernel');
+    return o;
+  };
+  return {
+    name: 'wasm',
+    moments(length) {
+      const at = next;
+      next += 2 * padded(length);
+      if (next > heap.length) throw new Error(`wasm AdamW: moments beyond the memory sized for the parameters`);
+      const m = heap.subarray(at, at + length);
+      const v = heap.subarray(at + padded(length), at + padded(length) + length);
+      offsets.set(m, at);
+      offsets.set(v, at + padded(length));
+      return { m, v };
+    },
+    dense(p, mo, g, k) {
+      const n = p.length;
+      const full = n - (n % 4);
+      heap.set(p, scratchP);
+      heap.set(g, scratchG);
+      run(scratchP, offsetOf(mo.m), offsetOf(mo.v), scratchG, full / 4, k);
+      p.set(heap.subarray(scratchP, scratchP + full));
+      if (full < n) update(p, mo.m, mo.v, full, g, full, n - full, k);
+    },
+    rows(p, mo, rows, rowGrads, width, k) {
+      const full = width - (width % 4);
+      const m = offsetOf(mo.m);
+      const v = offsetOf(mo.v);
+      for (let r = 0; r < rows.length; r++) heap.set(p.subarray(rows[r] * width, rows[r] * width + width), scratchP + r * width);
+      heap.set(rowGrads, scratchG);
+      for (let r = 0; r < rows.length; r++) {
+        const at = rows[r] * width;
+        run(scratchP + r * width, m + at, v + at, scratchG + r * width, full / 4, k);
+        p.set(heap.subarray(scratchP + r * width, scratchP + r * width + full), at);
+        if (full < width) update(p, mo.m, mo.v, at + full, rowGrads, r * width + full, width - full, k);
+      }
+    },
+  };
+}
+
+/** The kernel asked for, for parameters of `lengths` ('wasm' falls back to 'js' when its memory does not fit). */
+export function updateKernel(name: KernelName, lengths: readonly number[]): UpdateKernel {
+  return (name === 'wasm' ? wasmKernel(lengths) : undefined) ?? jsKernel();
+}

@@ -1,0 +1,116 @@
+/**
+ * The WebAssembly SIMD AdamW kernel: the embedded binary is what adamw.wat compiles to, and it computes the same bits
+ * as the TypeScript loop, dense and row-sparse, at every length (the groups of four and the tail the TypeScript loop
+ * finishes), with clipping's factor, weight decay, lr factors, special values, and across a checkpoint.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { WAT_FILE, WASM_MODULE_FILE, renderAdamwWasm } from '../../scripts/make-adamw-wasm.ts';
+import { updateKernel } from '../../src/train/adamw-kernel.ts';
+import { AdamW, type AdamWOptions } from '../../src/train/optimizer.ts';
+import { bitIdentical, lcg } from '../helpers/feeds.ts';
+
+function randomArray(n: number, seed: number, scale = 1): Float32Array {
+  const r = lcg(seed);
+  return Float32Array.from({ length: n }, () => scale * (2 * r() - 1));
+}
+
+const copy = (m: ReadonlyMap<string, Float32Array>) => new Map([...m].map(([k, v]) => [k, v.slice()]));
+
+/** Runs `steps` on a copy of `params` with each kernel; returns both optimizers and parameter maps. */
+function both(params: Map<string, Float32Array>, opts: Omit<AdamWOptions, 'kernel'>, steps: (opt: AdamW, s: number) => void, count = 4) {
+  const run = (kernel: 'wasm' | 'js') => {
+    const p = copy(params);
+    const opt = new AdamW(p, { ...opts, kernel });
+    expect(opt.kernelName).toBe(kernel);
+    for (let s = 0; s < count; s++) steps(opt, s);
+    return { p, opt };
+  };
+  return { wasm: run('wasm'), js: run('js') };
+}
+
+function expectSameBits(a: ReturnType<typeof both>['wasm'], b: ReturnType<typeof both>['js']): void {
+  for (const [name, v] of b.p) expect(bitIdentical(a.p.get(name)!, v), name).toBe(true);
+  const sa = a.opt.state();
+  const sb = b.opt.state();
+  expect(sa.steps).toEqual(sb.steps);
+  for (const [name, v] of sb.expAvg) expect(bitIdentical(sa.expAvg.get(name)!, v), `m of ${name}`).toBe(true);
+  for (const [name, v] of sb.expAvgSq) expect(bitIdentical(sa.expAvgSq.get(name)!, v), `v of ${name}`).toBe(true);
+}
+
+describe('AdamW WebAssembly kernel', () => {
+  it('src/train/adamw-wasm.ts is what the generator writes for adamw.wat', async () => {
+    expect(await renderAdamwWasm(readFileSync(WAT_FILE, 'utf8'))).toBe(readFileSync(WASM_MODULE_FILE, 'utf8'));
+  });
+
+  it('dense steps give the bits of the TypeScript loop at every length, with decay, gradScale and lr factors', () => {
+    const lengths = [1, 3, 4, 5, 7, 8, 1001, 4096];
+    const params = new Map(lengths.map((n, i) => [i % 2 ? `layer.${i}.weight` : `layer.${i}.bias`, randomArray(n, i + 1)]));
+    const r = both(params, { lr: 0.01, weightDecay: 0.05, lrScale: new Map([['layer.3.weight', 30]]) }, (opt, s) =>
+      opt.step(new Map([...params].map(([k, v], i) => [k, randomArray(v.length, 100 * s + i, 3)])), 0.01 / (s + 1), s % 2 ? 0.37 : 1),
+    );
+    expectSameBits(r.wasm, r.js);
+    expect(bitIdentical(r.wasm.p.get('layer.7.weight')!, params.get('layer.7.weight')!)).toBe(false); // it moved
+  });
+
+  it('row-sparse steps give the same bits, rows in any order, widths with and without a tail', () => {
+    for (const width of [4, 5, 6, 256]) {
+      const rows = 9;
+      const params = new Map([['emb', randomArray(rows * width, width)]]);
+      const orders = [[3, 0, 8], [8, 1, 2, 7, 0], [4]];
+      const r = both(params, { lr: 0.02 }, (opt, s) => {
+        const order = orders[s % orders.length];
+        opt.stepSparse('emb', order, randomArray(order.length * width, 7 * s + width, 2), width, 0.02, s === 2 ? 0.5 : 1);
+      });
+      expectSameBits(r.wasm, r.js);
+    }
+  });
+
+  it('special values go through as the TypeScript loop writes them (±0, subnormals, infinities; NaN stays NaN)', () => {
+    const p = Float32Array.of(0, -0, 1e-45, -1e-40, 3.4e38, 1, -1, 2);
+    const g = Float32Array.of(-0, 0, 1e-45, 1e-38, 3e38, Infinity, -Infinity, Number.NaN);
+    const r = both(new Map([['w', p]]), { lr: 0.1 }, (opt) => opt.step(new Map([['w', g]]), 0.1), 1);
+    const a = r.wasm.p.get('w')!;
+    const b = r.js.p.get('w')!;
+    for (let i = 0; i < a.length; i++) {
+      if (Number.isNaN(b[i])) expect(a[i]).toBeNaN();
+      else expect(Object.is(a[i], b[i]), `value ${i}: ${a[i]} vs ${b[i]}`).toBe(true);
+    }
+  });
+
+  it('a checkpoint of one kernel resumes in the other with the same bits', () => {
+    const params = new Map([
+      ['w', randomArray(37, 1)],
+      ['emb', randomArray(10 * 8, 2)],
+    ]);
+    const grads = (s: number) => new Map([['w', randomArray(37, 50 + s)]]);
+    const first = new AdamW(copy(params), { lr: 0.01, kernel: 'wasm' });
+    for (let s = 0; s < 3; s++) {
+      first.step(grads(s));
+      first.stepSparse('emb', [1, 5], randomArray(16, 70 + s), 8);
+    }
+    const state = first.state();
+    const saved = { ...state, expAvg: copy(state.expAvg), expAvgSq: copy(state.expAvgSq) };
+    const resumed = new Map<string, Map<string, Float32Array>>();
+    for (const kernel of ['wasm', 'js'] as const) {
+      const p = copy(params);
+      const opt = new AdamW(p, { lr: 0.01, kernel });
+      opt.load(saved);
+      for (let s = 3; s < 5; s++) {
+        opt.step(grads(s));
+        opt.stepSparse('emb', [5, 9], randomArray(16, 70 + s), 8);
+      }
+      resumed.set(kernel, p);
+    }
+    for (const name of params.keys()) expect(bitIdentical(resumed.get('wasm')!.get(name)!, resumed.get('js')!.get(name)!)).toBe(true);
+    // Loading an optimizer's own live state into itself keeps it (the moments are copied before the slots reset).
+    first.load(first.state());
+    expect(bitIdentical(first.state().expAvg.get('w')!, saved.expAvg.get('w')!)).toBe(true);
+  });
+
+  it('falls back to the TypeScript loop when the moments would not fit in WebAssembly memory', () => {
+    expect(updateKernel('wasm', [2 ** 30]).name).toBe('js');
+    expect(updateKernel('wasm', [1000]).name).toBe('wasm');
+    expect(updateKernel('js', [1000]).name).toBe('js');
+  });
+});
