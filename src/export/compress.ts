@@ -10,7 +10,7 @@ import { dataPathFor, saveModel, type SavedFiles } from '../onnx/save.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { PassContext, PassReport, PassStep } from '../pass/pass.ts';
-import { runPipeline } from '../pass/pipeline.ts';
+import { runPipeline, type SharedPrefix } from '../pass/pipeline.ts';
 import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles } from '../eval/model-files.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
@@ -44,6 +44,8 @@ export interface CompressOptions {
    * so the output is a model folder `compress eval` can use as it is (default true).
    */
   copyModelFiles?: boolean;
+  /** Share the result of the first steps with another compressFile of the same input (see SharedPrefix). */
+  sharedPrefix?: SharedPrefix;
 }
 
 /** Copies the model-folder side files from `fromDir` to `toDir` where `toDir` lacks them; returns the names copied. */
@@ -94,7 +96,7 @@ export async function compressFile(opts: CompressOptions): Promise<Lineage> {
   if (opts.copyModelFiles !== false) checkSideFiles(dirname(resolve(opts.input)), dirname(resolve(opts.output)));
   const staging = openStaging(opts.output);
   try {
-    const result = await runPipeline(model, opts.steps, opts.context);
+    const result = await runPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
     const inputs = sampleInputs(model, result.inputStructure, { batch: 2, seq: 16 });
     const staged = stage(result.model, opts.output, staging, !!opts.externalData);
     const check = await checkRuns(opts.input, staged.model, inputs, opts.output);

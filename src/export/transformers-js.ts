@@ -95,7 +95,8 @@ export interface TransformersJsCompressOptions extends CompressOptions {
 
 /**
  * `compress MODEL [passes] --format transformers.js -o FOLDER`: runs the pipeline (and, when it quantizes, the
- * pipeline without its quantize steps for `onnx/model.onnx`) through `compressFile`, each model checked by
+ * pipeline without its quantize steps for `onnx/model.onnx`, the steps before the first quantize run once for
+ * both) through `compressFile`, each model checked by
  * onnxruntime and written with its lineage, then writes the config and tokenizer files and moves the folder into place.
  */
 export async function compressToTransformersJs(opts: TransformersJsCompressOptions): Promise<CompressedTransformersJsFolder> {
@@ -115,8 +116,10 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       saveModel(plan.model, input);
     }
     const quantized = opts.steps.some(isQuantize);
+    // The steps before the first quantize run once: the float model's run keeps their result for the quantized one.
+    const sharedPrefix = quantized ? { length: opts.steps.findIndex(isQuantize) } : undefined;
     const run = (file: string, steps: PassStep[]): Promise<Lineage> =>
-      compressFile({ ...opts, input, output: join(dir, file), steps, externalData: false, copyModelFiles: false });
+      compressFile({ ...opts, input, output: join(dir, file), steps, externalData: false, copyModelFiles: false, sharedPrefix });
     const models: Array<{ dtype: TransformersJsDtype; file: string; lineage: Lineage }> = [];
     const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
     models.push({ dtype: 'fp32', file: fpFile, lineage: await run(fpFile, quantized ? opts.steps.filter((s) => !isQuantize(s)) : opts.steps) });

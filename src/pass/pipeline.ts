@@ -33,7 +33,19 @@ export function parseSteps(steps: readonly PassStep[]): Array<{ step: ParsedStep
   });
 }
 
-export async function runPipeline(model: Model, steps: readonly PassStep[], context: PassContext = {}): Promise<PipelineResult> {
+/**
+ * The result of a pipeline's first `length` steps, kept by one run for another that starts with the same steps on the
+ * same input (a transformers.js folder's float and quantized models): the second run starts where the first left
+ * off instead of running those passes again. Filled by the first run that reaches `length` steps.
+ */
+export interface SharedPrefix {
+  readonly length: number;
+  result?: { steps: ParsedStep[]; model: Model; structure: BertStructure; reports: PassReport[] };
+}
+
+const sameSteps = (a: readonly ParsedStep[], b: readonly ParsedStep[]) => JSON.stringify(a) === JSON.stringify(b);
+
+export async function runPipeline(model: Model, steps: readonly PassStep[], context: PassContext = {}, prefix?: SharedPrefix): Promise<PipelineResult> {
   const parsed = parseSteps(steps);
   const blocker = parsed.length ? rewriteBlocker(model) : undefined;
   if (blocker) throw new UserError(`cannot rewrite this model faithfully: ${blocker}`);
@@ -41,7 +53,23 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
   let current = model;
   let structure = inputStructure;
   const reports: PassReport[] = [];
-  for (const { step, options } of parsed) {
+  let start = 0;
+  const kept = prefix?.result;
+  if (
+    kept &&
+    prefix.length <= parsed.length &&
+    sameSteps(
+      kept.steps,
+      parsed.slice(0, prefix.length).map((p) => p.step),
+    )
+  ) {
+    current = kept.model;
+    structure = kept.structure;
+    reports.push(...kept.reports);
+    start = prefix.length;
+    context.log?.(`reusing the first ${start} step(s) of the previous run`);
+  }
+  for (const { step, options } of parsed.slice(start)) {
     const pass = getPass(step.pass);
     context.log?.(`${pass.name}: running`);
     const res = await pass.run(current, structure, options, context);
@@ -52,6 +80,9 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
       structure = findBert(current);
     } catch (e) {
       throw new UserError(`pass '${pass.name}' produced a graph that discovery no longer understands: ${(e as Error).message}`, { cause: e });
+    }
+    if (prefix && !prefix.result && reports.length === prefix.length) {
+      prefix.result = { steps: parsed.slice(0, prefix.length).map((p) => p.step), model: current, structure, reports: [...reports] };
     }
   }
   return { model: current, structure, inputStructure, steps: parsed.map((p) => p.step), reports, before: modelSize(model), after: modelSize(current) };

@@ -19,6 +19,7 @@ import { env, pipeline, type TextClassificationPipeline } from '@huggingface/tra
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { compressToTransformersJs, exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { compressFile } from '../../src/export/compress.ts';
 import { configFromHuggingFace } from '../../src/bert/config.ts';
 import { FAMILY_JSONS, writeFamilyFolder } from '../helpers/family-folders.ts';
 import { predictRows } from '../../src/eval/predict.ts';
@@ -225,6 +226,37 @@ describe('--format transformers.js from other sources', () => {
     expect(cmp.labelMismatches).toEqual([]);
     expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
     expect(new Set(theirs.top)).toEqual(new Set(['LABEL_0', 'LABEL_1']));
+  }, 30_000);
+
+  it('runs the steps before the first quantize once for both models, each the same as its own compress run', async () => {
+    const src = writeModelFolder(join(dir, 'shared-src'), tinyBert({}, { std: 0.3 }));
+    const input = join(src, 'model.onnx');
+    const steps = [
+      { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      { pass: 'prune-heads', settings: { ratio: 0.5 } },
+      { pass: 'quantize', settings: { mode: 'int8' } },
+      { pass: 'drop-layers', settings: { keep: 'every-other' } },
+    ];
+    const lines: string[] = [];
+    const out = join(dir, 'shared');
+    const res = await compressToTransformersJs({ input, output: out, steps, context: { log: (l) => lines.push(l) } });
+    expect(res.models.map((m) => m.dtype)).toEqual(['fp32', 'q8']);
+    expect(lines.filter((l) => l === 'prune-ffn: running')).toHaveLength(1);
+    expect(lines.filter((l) => l === 'prune-heads: running')).toHaveLength(1);
+    expect(lines.filter((l) => l === 'drop-layers: running')).toHaveLength(2);
+    expect(lines).toContain('reusing the first 2 step(s) of the previous run');
+    // Each file is what compressing with its own steps writes, and its lineage lists every pass.
+    const alone = async (name: string, s: typeof steps) => (await compressFile({ input, output: join(dir, name, 'model.onnx'), steps: s })).output.sha256;
+    const fp = readJson(join(out, 'onnx/model.onnx.json'));
+    const q8 = readJson(join(out, 'onnx/model_quantized.onnx.json'));
+    expect(fp.output.sha256).toBe(
+      await alone(
+        'shared-fp',
+        steps.filter((x) => x.pass !== 'quantize'),
+      ),
+    );
+    expect(q8.output.sha256).toBe(await alone('shared-q8', steps));
+    expect(q8.passes.map((x: { step: { pass: string } }) => x.step.pass)).toEqual(['prune-ffn', 'prune-heads', 'quantize', 'drop-layers']);
   }, 30_000);
 
   it('inputs and scores output under other names are renamed to input_ids, attention_mask, token_type_ids, logits', async () => {
