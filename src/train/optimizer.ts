@@ -6,7 +6,9 @@
  *   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
  *
  * with t the parameter's own step count (torch's `state['step']`). Each element is computed in float64 and stored
- * in float32 (torch rounds after every operation, so results agree to float32 rounding, not bit for bit).
+ * in float32 (torch rounds after every operation, so results agree to float32 rounding, not bit for bit). The
+ * element-wise update runs in adamw-kernel.ts: a WebAssembly SIMD kernel by default, bit-identical to its
+ * TypeScript loop.
  *
  * Embedding tables take row-sparse steps (`stepSparse`): only the rows a batch used move, and their moments decay
  * only when touched, as TensorFlow's LazyAdam does; the decoupled decay is applied to those rows too, as
