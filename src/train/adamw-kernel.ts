@@ -116,13 +116,12 @@ function wasmKernel(lengths: readonly number[]): UpdateKernel | undefined {
   const scratchP = 0;
   const scratchG = largest;
   let next = 2 * largest;
-  const offsets = new WeakMap<Float32Array, number>();
   const run = (p: number, m: number, v: number, g: number, groups: number, k: Coefficients) =>
     adamw(4 * p, 4 * m, 4 * v, 4 * g, groups, k.beta1, k.beta2, 1 - k.beta1, 1 - k.beta2, k.decay, k.stepSize, k.epsHat, k.gradScale);
+  /** Where moments made by `moments()` start in the heap, in values. */
   const offsetOf = (a: Float32Array): number => {
-    const o = offsets.get(a);
-    if (o === undefined) throw new Error('moments not made by this kernel');
-    return o;
+    if (a.buffer !== memory.buffer) throw new Error('moments not made by this kernel');
+    return a.byteOffset / 4;
   };
   return {
     name: 'wasm',
@@ -130,11 +129,7 @@ function wasmKernel(lengths: readonly number[]): UpdateKernel | undefined {
       const at = next;
       next += 2 * padded(length);
       if (next > heap.length) throw new Error(`wasm AdamW: moments beyond the memory sized for the parameters`);
-      const m = heap.subarray(at, at + length);
-      const v = heap.subarray(at + padded(length), at + padded(length) + length);
-      offsets.set(m, at);
-      offsets.set(v, at + padded(length));
-      return { m, v };
+      return { m: heap.subarray(at, at + length), v: heap.subarray(at + padded(length), at + padded(length) + length) };
     },
     dense(p, mo, g, k) {
       const n = p.length;

@@ -68,19 +68,10 @@ export function defaultNoDecay(name: string): boolean {
   return /bias|norm/i.test(name);
 }
 
-/** Per-parameter moments (made once per parameter by the kernel) and step count. */
-interface Slot {
-  moments: Moments;
-  step: number;
-}
-
-function checkLr(lr: number): number {
-  if (!(Number.isFinite(lr) && lr >= 0)) throw new RangeError(`learning rate must be a finite number ≥ 0, got ${lr}`);
-  return lr;
-}
-
-function checkGradScale(scale: number): void {
-  if (!(Number.isFinite(scale) && scale >= 0)) throw new RangeError(`'gradScale' must be a finite number ≥ 0, got ${scale}`);
+/** `value`, checked to be a finite number ≥ 0 (a learning rate, a gradient scale). */
+function finiteNonNegative(value: number, what: string): number {
+  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${what} must be a finite number ≥ 0, got ${value}`);
+  return value;
 }
 
 export class AdamW {
@@ -90,11 +81,13 @@ export class AdamW {
   private readonly eps: number;
   private readonly weightDecay: number;
   private readonly noDecay: (name: string) => boolean;
-  private readonly lrScale: ReadonlyMap<string, number>;
+  /** Each parameter's lr factor (`AdamWOptions.lrScale`); parameters absent take the schedule's lr. */
+  readonly lrScale: ReadonlyMap<string, number>;
   private readonly kernel: UpdateKernel;
-  /** Moments by parameter, made on first use and kept (a load copies into them). */
+  /** Moments by parameter, made by the kernel on a parameter's first step and kept (a load copies into them). */
   private readonly moments = new Map<string, Moments>();
-  private slots = new Map<string, Slot>();
+  /** Steps taken by each parameter with state (torch's `state['step']`); the others start fresh. */
+  private steps = new Map<string, number>();
 
   /** An optimizer over `params`, which it updates in place (the map's arrays are the model's weights). */
   constructor(params: ReadonlyMap<string, Float32Array>, opts: AdamWOptions) {
@@ -105,7 +98,7 @@ export class AdamW {
     const weightDecay = opts.weightDecay ?? 0.01;
     if (!(weightDecay >= 0)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}`);
     this.params = params;
-    this.lr = checkLr(opts.lr);
+    this.lr = finiteNonNegative(opts.lr, 'learning rate');
     this.betas = [betas[0], betas[1]];
     this.eps = eps;
     this.weightDecay = weightDecay;
@@ -131,14 +124,13 @@ export class AdamW {
    * of its own.
    */
   step(grads: ReadonlyMap<string, Float32Array>, lr: number = this.lr, gradScale = 1): void {
-    checkLr(lr);
-    checkGradScale(gradScale);
+    finiteNonNegative(lr, 'learning rate');
+    finiteNonNegative(gradScale, "'gradScale'");
     for (const [name, g] of grads) {
       const p = this.param(name);
       if (g.length !== p.length) throw new RangeError(`gradient of '${name}' has ${g.length} values; the parameter has ${p.length}`);
-      const slot = this.slot(name, p.length);
-      slot.step++;
-      this.kernel.dense(p, slot.moments, g, this.coefficients(name, slot.step, lr, gradScale));
+      const moments = this.momentsOf(name, p.length);
+      this.kernel.dense(p, moments, g, this.coefficients(name, this.countStep(name), lr, gradScale));
     }
   }
 
@@ -147,8 +139,8 @@ export class AdamW {
    * (rows.length × width). Duplicated ids must be summed first (`accumulateRows`). `gradScale` as in `step`.
    */
   stepSparse(name: string, rows: Int32Array | readonly number[], rowGrads: Float32Array, width: number, lr: number = this.lr, gradScale = 1): void {
-    checkLr(lr);
-    checkGradScale(gradScale);
+    finiteNonNegative(lr, 'learning rate');
+    finiteNonNegative(gradScale, "'gradScale'");
     const p = this.param(name);
     if (!(Number.isInteger(width) && width > 0 && p.length % width === 0)) {
       throw new RangeError(`'width' ${width} does not divide '${name}' (${p.length} values) into rows`);
@@ -164,9 +156,8 @@ export class AdamW {
       if (seen[row]) throw new RangeError(`row ${row} of '${name}' is given twice: sum duplicates with accumulateRows first`);
       seen[row] = 1;
     }
-    const slot = this.slot(name, p.length);
-    slot.step++;
-    this.kernel.rows(p, slot.moments, rows, rowGrads, width, this.coefficients(name, slot.step, lr, gradScale));
+    const moments = this.momentsOf(name, p.length);
+    this.kernel.rows(p, moments, rows, rowGrads, width, this.coefficients(name, this.countStep(name), lr, gradScale));
   }
 
   /** The state to checkpoint (views of the live moments; see AdamWState). */
@@ -174,10 +165,11 @@ export class AdamW {
     const steps: Record<string, number> = {};
     const expAvg = new Map<string, Float32Array>();
     const expAvgSq = new Map<string, Float32Array>();
-    for (const [name, s] of this.slots) {
-      steps[name] = s.step;
-      expAvg.set(name, s.moments.m);
-      expAvgSq.set(name, s.moments.v);
+    for (const [name, step] of this.steps) {
+      const { m, v } = this.moments.get(name)!;
+      steps[name] = step;
+      expAvg.set(name, m);
+      expAvgSq.set(name, v);
     }
     return { format: 'adamw/1', betas: this.betas, eps: this.eps, weightDecay: this.weightDecay, steps, expAvg, expAvgSq };
   }
@@ -198,15 +190,15 @@ export class AdamW {
         throw new RangeError(`optimizer state of '${name}' has ${m.length}/${v.length} values; the parameter has ${p.length}`);
       }
       if (!(Number.isSafeInteger(step) && step >= 0)) throw new RangeError(`optimizer step of '${name}' is ${step}`);
-      // Copied before any slot is reset: `state` may hold views of this optimizer's own moments.
+      // Copied before any moments are reset: `state` may hold views of this optimizer's own moments.
       loaded.push({ name, step, m: m.slice(), v: v.slice() });
     }
-    this.slots = new Map();
+    this.steps = new Map();
     for (const { name, step, m, v } of loaded) {
-      const slot = this.slot(name, m.length);
-      slot.moments.m.set(m);
-      slot.moments.v.set(v);
-      slot.step = step;
+      const moments = this.momentsOf(name, m.length);
+      moments.m.set(m);
+      moments.v.set(v);
+      this.steps.set(name, step);
     }
   }
 
@@ -216,21 +208,24 @@ export class AdamW {
     return p;
   }
 
-  /** The slot of `name`, fresh (zero moments, step 0) when it has none. */
-  private slot(name: string, length: number): Slot {
-    let s = this.slots.get(name);
-    if (!s) {
-      let moments = this.moments.get(name);
-      if (moments) {
-        moments.m.fill(0);
-        moments.v.fill(0);
-      } else {
-        moments = this.kernel.moments(length);
-        this.moments.set(name, moments);
-      }
-      this.slots.set(name, (s = { moments, step: 0 }));
+  /** The moments of `name`: zero when it has no state (never stepped, or left out of a loaded state). */
+  private momentsOf(name: string, length: number): Moments {
+    let moments = this.moments.get(name);
+    if (!moments) {
+      moments = this.kernel.moments(length);
+      this.moments.set(name, moments);
+    } else if (!this.steps.has(name)) {
+      moments.m.fill(0);
+      moments.v.fill(0);
     }
-    return s;
+    return moments;
+  }
+
+  /** Counts one more step of `name`; returns its step number t. */
+  private countStep(name: string): number {
+    const t = (this.steps.get(name) ?? 0) + 1;
+    this.steps.set(name, t);
+    return t;
   }
 
   private coefficients(name: string, step: number, scheduled: number, gradScale: number): Coefficients {
@@ -262,7 +257,7 @@ export function accumulateRows(indices: BigInt64Array | Int32Array, rowGrads: Fl
   if (!(Number.isInteger(width) && width > 0)) throw new RangeError(`'width' must be a positive integer, got ${width}`);
   if (rowGrads.length !== n * width) throw new RangeError(`'rowGrads' has ${rowGrads.length} values; ${n} indices × ${width} need ${n * width}`);
   if (n >= 2 ** 21) throw new RangeError(`${n} indices: at most 2^21 - 1 per call`);
-  // Sort (id, position) pairs as one exact float64 key each: ids < 2^31, positions < 2^21.
+  // Sort (id, position) pairs as one exact float64 key each (ids < 2^31, positions < 2^21), then split them again.
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const id = Number(indices[i]);
@@ -270,8 +265,14 @@ export function accumulateRows(indices: BigInt64Array | Int32Array, rowGrads: Fl
     keys[i] = id * 2 ** 21 + i;
   }
   keys.sort();
+  const ids = new Int32Array(n);
+  const positions = new Int32Array(n);
   let u = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || Math.floor(keys[i] / 2 ** 21) !== Math.floor(keys[i - 1] / 2 ** 21)) u++;
+  for (let i = 0; i < n; i++) {
+    ids[i] = Math.floor(keys[i] / 2 ** 21);
+    positions[i] = keys[i] - ids[i] * 2 ** 21;
+    if (i === 0 || ids[i] !== ids[i - 1]) u++;
+  }
   const rows = new Int32Array(u);
   let grads: Float32Array;
   if (workspace) {
@@ -281,18 +282,17 @@ export function accumulateRows(indices: BigInt64Array | Int32Array, rowGrads: Fl
     grads = new Float32Array(u * width);
   }
   for (let i = 0, r = 0; i < n; r++) {
-    const id = Math.floor(keys[i] / 2 ** 21);
     let end = i + 1;
-    while (end < n && Math.floor(keys[end] / 2 ** 21) === id) end++;
-    rows[r] = id;
+    while (end < n && ids[end] === ids[i]) end++;
+    rows[r] = ids[i];
     const to = r * width;
-    const first = (keys[i] % 2 ** 21) * width;
+    const first = positions[i] * width;
     if (end === i + 1) {
       grads.set(rowGrads.subarray(first, first + width), to);
     } else {
       for (let c = 0; c < width; c++) {
         let sum = rowGrads[first + c];
-        for (let j = i + 1; j < end; j++) sum += rowGrads[(keys[j] % 2 ** 21) * width + c];
+        for (let j = i + 1; j < end; j++) sum += rowGrads[positions[j] * width + c];
         grads[to + c] = sum;
       }
     }

@@ -241,8 +241,6 @@ export interface Stepper {
   /** Every trained parameter: the student's and the loss's (projections). */
   readonly params: Map<string, Float32Array>;
   readonly optimizer: AdamW;
-  /** The lr factor of each parameter trained at a rate of its own (--embedding-lr); the others take the schedule's. */
-  readonly lrScale: ReadonlyMap<string, number>;
   /** Forward, backward and update on `batch` as optimizer step `step` (its dropout masks); returns the loss. */
   step(batch: Batch, step: number, lr: number): Promise<number>;
   /** Where the last step's time went (the `train` benchmark's split). */
@@ -274,7 +272,6 @@ export async function createStepper(
   return {
     params,
     optimizer,
-    lrScale,
     get lastTimings() {
       return lastTimings;
     },
@@ -347,7 +344,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (!set.examples.length) throw new SettingsError(`${set.task.name}: no training examples`);
   const stepper = await createStepper(job);
   const { params, optimizer } = stepper;
-  for (const [name, f] of stepper.lrScale) log(`${name}: peak lr ${(settings.lr * f).toPrecision(3)} (×${f.toPrecision(3)} the schedule's)`);
+  for (const [name, f] of optimizer.lrScale) log(`${name}: peak lr ${(settings.lr * f).toPrecision(3)} (×${f.toPrecision(3)} the schedule's)`);
   const key = jobKey(job, params);
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;

@@ -102,7 +102,7 @@ describe('--embedding-lr in the trainer', () => {
       const after = stepper.params.get(word)!;
       let most = 0;
       for (let i = 0; i < after.length; i++) most = Math.max(most, Math.abs(after[i] - before[i]));
-      return { factor: stepper.lrScale.get(word), most };
+      return { factor: stepper.optimizer.lrScale.get(word), most };
     };
     const scaled = await moved('scaled');
     const plain = await moved(undefined);

@@ -192,6 +192,30 @@ describe('AdamW', () => {
     for (const k of p1.keys()) expect(bitIdentical(p2.get(k)!, p1.get(k)!)).toBe(true);
     expect(() => new AdamW(new Map([['w', new Float32Array(3)]]), { lr: 0.1 }).load(saved)).toThrow(RangeError);
   });
+
+  it('a parameter left out of a loaded state starts fresh, even one that had stepped before', () => {
+    const grad = new Map([['b.bias', randomArray(4, 31)]]);
+    const used = new Map([
+      ['w', randomArray(6, 1)],
+      ['b.bias', randomArray(4, 2)],
+    ]);
+    const fresh = new Map([...used].map(([k, v]) => [k, v.slice()]));
+    const opt = new AdamW(used, { lr: 0.01 });
+    opt.step(new Map([['w', randomArray(6, 30)], ...grad]));
+    used.get('b.bias')!.set(fresh.get('b.bias')!);
+    const wState = opt.state();
+    opt.load({
+      ...wState,
+      steps: { w: wState.steps.w },
+      expAvg: new Map([['w', wState.expAvg.get('w')!]]),
+      expAvgSq: new Map([['w', wState.expAvgSq.get('w')!]]),
+    });
+    expect(opt.state().steps).toEqual({ w: 1 });
+    opt.step(grad);
+    new AdamW(fresh, { lr: 0.01 }).step(grad);
+    expect(bitIdentical(used.get('b.bias')!, fresh.get('b.bias')!)).toBe(true);
+    expect(opt.state().steps['b.bias']).toBe(1);
+  });
 });
 
 describe('accumulateRows', () => {
