@@ -4,9 +4,11 @@
  *
  *   npm run bench                       # all of them (about 15 minutes on 2 cores)
  *   npm run bench -- quantize eval      # only those whose name contains one of the words
+ *   npm run bench -- train --rounds 15  # flags (from the first --flag on) go to each chosen benchmark
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { splitBenchArgs } from './args.ts';
 
 const BENCHMARKS: ReadonlyArray<{ name: string; file: string; args?: string[]; what: string }> = [
   { name: 'load-save', file: 'build-load-save.ts', what: 'load + save of a built BERT-base: < 10 s, peak memory < 2.5x the file' },
@@ -31,7 +33,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; file: string; args?: string[]; w
   { name: 'startup', file: 'startup.ts', what: 'compress --version, whole process (aim <= 0.3 s); --help compiled vs through tsx' },
 ];
 
-const words = process.argv.slice(2);
+const { names: words, flags } = splitBenchArgs(process.argv.slice(2));
 const chosen = words.length ? BENCHMARKS.filter((b) => words.some((w) => b.name.includes(w))) : BENCHMARKS;
 if (!chosen.length) {
   console.error(`no benchmark matches ${words.join(' ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
@@ -40,7 +42,7 @@ if (!chosen.length) {
 let failed = 0;
 for (const b of chosen) {
   console.log(`\n=== ${b.name}: ${b.what}`);
-  const r = spawnSync(process.execPath, [resolve('bin/run-ts.mjs'), resolve('bench', b.file), ...(b.args ?? [])], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [resolve('bin/run-ts.mjs'), resolve('bench', b.file), ...(b.args ?? []), ...flags], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     console.log(`=== ${b.name} exited with ${r.status ?? r.signal}`);

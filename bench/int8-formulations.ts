@@ -36,15 +36,15 @@ import { optimizeModel, OPTIMIZE } from '../src/optimize/index.ts';
 import { quantizeModel, parseQuantizeSettings } from '../src/quantize/index.ts';
 import { openSession, type Session } from '../src/runtime/session.ts';
 import { attentionOverInt8, ortQuantizeDynamic, perProjectionDynamicMatMul } from './int8-forms.ts';
-import { arg } from './args.ts';
+import { arg, wholeArg } from './args.ts';
 
 const argv = process.argv.slice(2);
-const layers = Number(arg('--layers', '12', argv));
+const layers = wholeArg('--layers', 12, 1, argv);
 const batches = arg('--batches', '1,8', argv).split(',').map(Number);
-const seq = Number(arg('--seq', '128', argv));
+const seq = wholeArg('--seq', 128, 1, argv);
 /** Rounds of timed runs; default: one per form, so that every form runs once at every position of a round. */
 const roundsArg = arg('--rounds', '', argv);
-const threads = Number(arg('--threads', '1', argv));
+const threads = wholeArg('--threads', 1, 0, argv);
 const withFp32 = !argv.includes('--no-fp32');
 const withAccuracy = !argv.includes('--no-accuracy');
 const teachersDir = resolve(arg('--teachers', '../shared/teachers', argv));

@@ -13,12 +13,12 @@ import { runPipeline } from '../src/pass/pipeline.ts';
 import type { PassStep } from '../src/pass/pass.ts';
 import { openSession, type Feeds, type Session } from '../src/runtime/session.ts';
 import { idFeeds } from '../src/runtime/feeds.ts';
-import { arg } from './args.ts';
+import { arg, wholeArg } from './args.ts';
 
 const modelPath = resolve(arg('--model', '../shared/teachers/sst2-L4H256/model.onnx'));
-const batch = Number(arg('--batch', '32'));
-const seq = Number(arg('--seq', '64'));
-const rounds = Number(arg('--rounds', '9'));
+const batch = wholeArg('--batch', 32);
+const seq = wholeArg('--seq', 64);
+const rounds = wholeArg('--rounds', 9);
 
 const PIPELINES: Array<{ label: string; steps: PassStep[] }> = [
   { label: 'prune-heads 0.5', steps: [{ pass: 'prune-heads', settings: { ratio: 0.5 } }] },

@@ -29,13 +29,13 @@ import { evaluate } from '../src/eval/index.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { runTraining } from '../src/train/run.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
-import { arg } from './args.ts';
+import { arg, wholeArg } from './args.ts';
 
 const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
 const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
-const calibrationExamples = Number(arg('--calibration', '512'));
-const seeds = Number(arg('--seeds', '5'));
-const trainExamples = Number(arg('--train-examples', '20000'));
+const calibrationExamples = wholeArg('--calibration', 512);
+const seeds = wholeArg('--seeds', 5);
+const trainExamples = wholeArg('--train-examples', 20000);
 const only = arg('--only', '');
 const RATIOS = [0.3, 0.5, 0.7];
 const TASK = 'SST-2';

@@ -24,15 +24,15 @@ import { getTask } from '../src/glue/registry.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
 import { quantizePass } from '../src/quantize/index.ts';
 import { pearsonR } from '../src/eval/metrics/pearson.ts';
-import { arg } from './args.ts';
+import { arg, wholeArg } from './args.ts';
 
 const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
 const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
 const modes = arg('--modes', 'int8,int8:per-tensor,int8-group:64,int8-static,int4-block:32,mixed:0.24').split(',').filter(Boolean);
-const calibrationExamples = Number(arg('--calibration', '256'));
-const speedBatches = Number(arg('--speed-batches', '8'));
-const rounds = Number(arg('--rounds', '5'));
-const threads = Number(arg('--threads', '0'));
+const calibrationExamples = wholeArg('--calibration', 256);
+const speedBatches = wholeArg('--speed-batches', 8);
+const rounds = wholeArg('--rounds', 5);
+const threads = wholeArg('--threads', 0, 0);
 const jsonOut = arg('--json', '');
 
 const TEACHERS = [

@@ -16,10 +16,10 @@ import type { Batch } from '../src/train/data.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { peakRss, resetPeakRss } from '../src/bench/memory.ts';
 import { dropoutMaskInto } from '../src/train/dropout.ts';
-import { arg } from './args.ts';
+import { arg, wholeArg } from './args.ts';
 
-const rounds = Number(arg('--rounds', '7'));
-const threads = Number(arg('--threads', '0'));
+const rounds = wholeArg('--rounds', 7);
+const threads = wholeArg('--threads', 0, 0);
 const kernelArg = arg('--kernel', 'wasm');
 if (kernelArg !== 'wasm' && kernelArg !== 'js') throw new Error(`--kernel ${kernelArg}: expected wasm or js`);
 const kernel: 'wasm' | 'js' = kernelArg;
