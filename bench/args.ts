@@ -39,3 +39,11 @@ export function wholeArg(flag: string, fallback: number, min = 1, argv: readonly
     process.exit(2);
   }
 }
+
+/** The value after `flag` (else `fallback`), one of `choices`; another ends the benchmark with one line and exit code 2. */
+export function choiceArg<T extends string>(flag: string, fallback: T, choices: readonly T[], argv: readonly string[] = process.argv): T {
+  const value = arg(flag, fallback, argv);
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  console.error(`${flag} ${JSON.stringify(value)}: expected one of ${choices.join(', ')}`);
+  process.exit(2);
+}

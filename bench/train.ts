@@ -16,13 +16,11 @@ import type { Batch } from '../src/train/data.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { peakRss, resetPeakRss } from '../src/bench/memory.ts';
 import { dropoutMaskInto } from '../src/train/dropout.ts';
-import { arg, wholeArg } from './args.ts';
+import { choiceArg, wholeArg } from './args.ts';
 
 const rounds = wholeArg('--rounds', 7);
 const threads = wholeArg('--threads', 0, 0);
-const kernelArg = arg('--kernel', 'wasm');
-if (kernelArg !== 'wasm' && kernelArg !== 'js') throw new Error(`--kernel ${kernelArg}: expected wasm or js`);
-const kernel: 'wasm' | 'js' = kernelArg;
+const kernel = choiceArg('--kernel', 'wasm', ['wasm', 'js'] as const);
 const TEACHERS = ['sst2-L2H256', 'sst2-L4H256'];
 const SHAPES = [
   [32, 32],

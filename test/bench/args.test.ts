@@ -46,4 +46,14 @@ describe('npm run bench', () => {
     expect(r.stdout).toContain('=== train exited with 2');
     expect(r.stderr.trim()).toBe('--rounds "abc": expected a whole number ≥ 1');
   });
+
+  it('refuses a --kernel the training benchmark does not have, with one line', () => {
+    const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, 'bench/train.ts'), '--kernel', 'simd'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('--kernel "simd": expected one of wasm, js');
+  });
 });
