@@ -10,16 +10,12 @@ import type { StoredPoint } from '../sweep/store.ts';
 import { labelValue } from '../sweep/expand.ts';
 import { paretoMaskBy, type Objective } from './pareto.ts';
 
-export interface ReportRow {
-  key: string;
-  sweep: string;
-  model: string;
-  /** The model's .onnx path as the sweep resolved it (to match a distill step's named teacher). */
-  modelPath: string;
-  modelSha256: string;
-  label: string;
+/**
+ * A stored point's identity (`modelPath`: the model's .onnx path as the sweep resolved it, to match a distill step's
+ * named teacher) with what the report derives from its result.
+ */
+export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' | 'modelPath' | 'modelSha256' | 'label' | 'steps'> {
   isBaseline: boolean;
-  steps: PassStep[];
   /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8' ('' for the baseline). */
   parameters: string;
   params: number;
