@@ -104,12 +104,17 @@ export function checkOutputFile(path: string, label = path): void {
   checkOutputFiles([path], label);
 }
 
-/** `checkOutputFile` for several files: each one's type is checked, then each distinct folder once (one probe). */
-export function checkOutputFiles(paths: readonly string[], label: string): void {
+/** Refuses any of `paths` that exists and is not a regular file (a folder, device, pipe or socket); creates nothing. */
+export function checkOutputKinds(paths: readonly string[], label: string): void {
   for (const path of paths) {
     const kind = kindOf(path);
     if (kind === 'folder') throw new UserError(`${label}: ${path} is a folder; give a file name`);
     if (kind === 'special') throw new UserError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);
   }
+}
+
+/** `checkOutputFile` for several files: each one's type is checked, then each distinct folder once (one probe). */
+export function checkOutputFiles(paths: readonly string[], label: string): void {
+  checkOutputKinds(paths, label);
   for (const dir of new Set(paths.map((p) => dirname(resolve(p))))) checkOutputFolder(dir, label);
 }

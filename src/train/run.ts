@@ -7,11 +7,12 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { saveModel } from '../onnx/save.ts';
+import { dataPathFor, saveModel } from '../onnx/save.ts';
+import { checkOutputFolder, checkOutputKinds } from '../destination.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
-import { TOKENIZER_FILES, copyModelFiles, readJsonObject, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles, readJsonObject, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
 import { mapModelLabels } from '../eval/labels.ts';
@@ -256,8 +257,18 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   ];
 }
 
+/** The files a run writes: the model, its lineage, its data file (past 2 GB), config.json and tokenizer files beside it. */
+function outputFiles(output: string): string[] {
+  const dir = dirname(resolve(output));
+  return [output, lineagePath(output), dataPathFor(output), ...MODEL_SIDE_FILES.map((f) => join(dir, f))];
+}
+
+const lineagePath = (output: string): string => `${output}.json`;
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = getTask(o.task);
+  // before any work: every file the run writes is a regular file or absent (never a device such as /dev/null)
+  checkOutputKinds(outputFiles(o.output), `-o ${o.output}`);
   const isDistill = o.teacher !== undefined;
   const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
   if (distill) checkTaskSettings(task, distill);
@@ -298,6 +309,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         file: distill!.corpus ?? glueDir,
       })
     : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
+  // the settings, the student, the task and its labels agree: before the first write (caches, checkpoints), the
+  // output folder is created (when missing) and must take files
+  checkOutputFolder(dirname(resolve(o.output)), `-o ${o.output}`);
   const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
   const trainSet =
     augment > 0
@@ -359,6 +373,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const loss = phases[phases.length - 1].loss;
   const model = current.export(result.params);
   mkdirSync(dirname(resolve(o.output)), { recursive: true });
+  // an earlier run's lineage goes first: a run killed while writing leaves a model without one, never a new model
+  // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)
+  rmSync(lineagePath(o.output), { force: true });
   saveModel(model, o.output);
   const outDir = dirname(resolve(o.output));
   writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(student.configJson({ ...sourceConfig, max_length: maxLength }), null, 2) + '\n'));
@@ -383,7 +400,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     after: modelSize(model),
     output: { path: o.output, sha256: await sha256File(o.output) },
   };
-  writeFileAtomic(`${o.output}.json`, Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
+  writeFileAtomic(lineagePath(o.output), Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
   rmSync(workDir, { recursive: true, force: true });
   return { lineage, interrupted: false };
 }

@@ -4,9 +4,9 @@
  * CLI's `main` in this process (stdout and stderr captured; a subprocess per case would cost ~1.5 s of start-up
  * each); a few refusals, --help and the runs spawn bin/compress.mjs.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -186,6 +186,21 @@ describe('compress train / distill: refusals before any work, one line each', ()
   ] as Array<[string, (o: string) => string[], RegExp]>)('%s', async (_name, args, re) => {
     const output = freshOutput();
     await expectRefused(args(output), re, output);
+  });
+
+  it('-o onto a pipe, or a side file (config.json) that is a pipe: refused, the pipe left as it was', async () => {
+    const dir = join(work, 'fifo');
+    mkdirSync(dir);
+    const pipe = join(dir, 'model.onnx');
+    execFileSync('mkfifo', [pipe, join(dir, 'config.json')]);
+    for (const output of [pipe, join(dir, 'other.onnx')]) {
+      const side = output === pipe ? pipe : join(dir, 'config.json');
+      const r = await inProcess(...distill(output));
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr.trim()).toBe(`compress: -o ${output}: ${side} is not a regular file (a device, pipe or socket); give a file name`);
+      expect(statSync(side).isFIFO()).toBe(true);
+      expect(existsSync(`${output}.json`) || existsSync(`${output}.train`)).toBe(false);
+    }
   });
 
   it('spawned: the same refusals from bin/compress.mjs, exit 1', async () => {
