@@ -250,12 +250,14 @@ export function appendLoss(
     elemType: DataType.FLOAT,
     shape: [batch, name === LOSS_INPUTS.scores ? 1 : numLabels],
   }));
-  g.inputs = [...g.inputs, ...targetInputs, ...intermediate.map((t) => ({ name: t.teacher, elemType: DataType.FLOAT, shape: t.teacherDims }))];
+  // one teacher feature may feed several terms (a teacher layer matched to several student layers): one input each
+  const teacherInputs = [...new Map(intermediate.map((t) => [t.teacher, t.teacherDims])).entries()];
+  g.inputs = [...g.inputs, ...targetInputs, ...teacherInputs.map(([name, shape]) => ({ name, elemType: DataType.FLOAT, shape }))];
   for (const [name, t] of w.initializers) g.initializers.set(name, t);
   g.outputs = [
     { name: LOSS_OUTPUT, elemType: DataType.FLOAT, shape: [] },
     ...termOutputs.map((t) => ({ name: t.output, elemType: DataType.FLOAT, shape: [] })),
     ...g.outputs.filter((o) => o.name === logits),
   ];
-  return { model, parameters, loss: LOSS_OUTPUT, terms: termOutputs, inputs: [...needed, ...intermediate.map((t) => t.teacher)] };
+  return { model, parameters, loss: LOSS_OUTPUT, terms: termOutputs, inputs: [...needed, ...teacherInputs.map(([name]) => name)] };
 }

@@ -341,6 +341,35 @@ describe('teacher features and the projection', () => {
     expect(again.numLabels).toBe(2);
   });
 
+  it('one teacher layer feeds several matches: its feature is requested and declared once, and the step runs', async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=2,hidden=16,heads=2,intermediate=32', 1);
+    const matches = presetMatches('tinybert', 2, 2, {
+      layerMap: [
+        [2, 1],
+        [2, 2],
+        [1, 1],
+        [1, 1],
+      ],
+    });
+    const plan = intermediatePlan(matches, teacher, student.forward(false));
+    expect(new Set(plan.requests.map((r) => r.input)).size).toBe(plan.requests.length);
+    expect(plan.requests).toHaveLength(4); // hidden and scores of teacher layers 2 and 1
+    expect(plan.terms).toHaveLength(matches.length);
+    const features = await TeacherFeatures.open(teacher, plan.requests, 1);
+    const stepper = await createStepper({
+      student,
+      loss: [],
+      intermediate: { terms: plan.terms, teacher: features },
+      settings: { ...DEFAULT_TRAIN_SETTINGS, dropout: 0, threads: 1 },
+    });
+    try {
+      expect(Number.isFinite(await stepper.step(batchOf(60), 0, 1e-2))).toBe(true);
+    } finally {
+      await stepper.release();
+      await features.release();
+    }
+  });
+
   it.skipIf(!hasFixtures)('refuses attention matching on a fused-attention teacher in one line (needs ../shared/fixtures/onnx)', () => {
     const fused = loadModel(fixture('bert-toy-pretraining-ort-fused.onnx'));
     const student = scratchStudent(teacherShape(fused), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1, 2).forward(false);
