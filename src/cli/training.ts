@@ -9,6 +9,7 @@ import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
+import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
@@ -66,7 +67,7 @@ export async function loadTrainingLibrary() {
 export async function trainingFlags(y: Argv): Promise<Argv> {
   const { DEFAULT_TRAIN_SETTINGS: d } = await loadTrainingLibrary();
   return y
-    .option('task', { type: 'string', describe: 'GLUE task to train on (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI)' })
+    .option('task', { type: 'string', describe: `GLUE task to train on (${singleTaskNames('train').join(', ')})` })
     .option('output', {
       alias: 'o',
       type: 'string',
@@ -178,6 +179,7 @@ function positiveInt(flag: string, v: number | undefined): void {
  */
 export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>): void {
   if (!a.task) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
+  getTask(a.task, 'train');
   if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
   positiveInt('max-examples', a['max-examples']);
   positiveInt('max-length', a['max-length']);

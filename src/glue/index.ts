@@ -1,6 +1,6 @@
 /** Public API of the GLUE data layer: task definitions and lookup, reading splits, and downloading the data. */
 export { GLUE_TASKS, SPLITS, type LabelFormat, type Split, type SplitFile, type TaskDefinition, type TaskName } from './tasks.ts';
-export { getTask, lookupTasks, resolveTasks, suggestTaskNames, knownTaskNames, normalizeTaskName } from './registry.ts';
+export { getTask, lookupTasks, resolveTasks, suggestTaskNames, knownTaskNames, normalizeTaskName, singleTaskNames } from './registry.ts';
 export { loadSplit, splitFile, type GlueDataset, type GlueExample } from './dataset.ts';
 export { defaultGlueDir } from './glue-dir.ts';
 export { parseTsv, readTsv, type TsvTable, type TsvRow } from './tsv.ts';

@@ -29,13 +29,29 @@ function lookupTable(): Map<string, { tasks: readonly TaskDefinition[]; display:
 
 const TABLE = lookupTable();
 
-/** Returns the task definition for one name (not a group); throws SettingsError with suggestions if unknown. */
-export function getTask(name: string): TaskDefinition {
-  const tasks = lookupTasks(name);
-  if (tasks.length !== 1) {
-    throw new SettingsError(`task '${name}' names ${tasks.map((t) => t.name).join(' and ')}; give one of them`);
+/**
+ * Returns the task definition for one name (not a group such as MNLI, nor `all`); with `split`, the task must have
+ * that split. Throws a SettingsError listing exactly the names accepted here (with suggestions) otherwise.
+ */
+export function getTask(name: string, split?: Split): TaskDefinition {
+  const known = singleTaskNames(split);
+  const entry = TABLE.get(normalizeTaskName(name));
+  if (!entry) {
+    const suggestions = suggestTaskNames(name).filter((s) => known.includes(s));
+    const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?` : '';
+    throw new SettingsError(`unknown task '${name}'.${hint} Known tasks: ${known.join(', ')}`);
   }
-  return tasks[0]!;
+  if (entry.tasks.length !== 1) {
+    throw new SettingsError(`task '${name}' names ${entry.tasks.map((t) => t.name).join(' and ')}; give one of them`);
+  }
+  const task = entry.tasks[0]!;
+  if (split && !task.splits[split]) throw new SettingsError(`task ${task.name} has no ${split} split; give one of ${known.join(', ')}`);
+  return task;
+}
+
+/** Display names of the single tasks (no groups, no `all`), those with `split` when given: what getTask accepts. */
+export function singleTaskNames(split?: Split): string[] {
+  return GLUE_TASKS.filter((t) => !split || t.splits[split]).map((t) => t.name);
 }
 
 /** Returns the tasks one name stands for (a task, an alias or a group such as MNLI). */

@@ -266,7 +266,7 @@ function outputFiles(output: string): string[] {
 const lineagePath = (output: string): string => `${output}.json`;
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
-  const task = getTask(o.task);
+  const task = getTask(o.task, 'train');
   // before any work: every file the run writes is a regular file or absent (never a device such as /dev/null)
   checkOutputKinds(outputFiles(o.output), `-o ${o.output}`);
   const isDistill = o.teacher !== undefined;

@@ -137,6 +137,19 @@ describe('compress train / distill: --help', () => {
     expect(r.stdout).toMatch(new RegExp(`--epochs[^\\n]*\\[default: ${DEFAULT_TRAIN_SETTINGS.epochs}\\]`));
   });
 
+  it('--help and the unknown-task error list exactly the tasks train accepts (no MNLI group, no all)', async () => {
+    const help = (await inProcess('train', '--help')).stdout.replace(/\s+/g, ' ');
+    const listed = /GLUE task to train on \(([^)]*)\)/.exec(help)?.[1]?.split(', ');
+    const refused = await inProcess('train', tiny.dir, '--task', 'all', '-o', freshOutput());
+    expect(refused.code).not.toBe(0);
+    const known = /Known tasks: (.*)$/m.exec(refused.stderr)?.[1]?.split(', ');
+    expect(known).toEqual(listed);
+    expect(listed).not.toContain('MNLI');
+    expect(listed).not.toContain('all');
+    const { getTask } = await import('../../src/glue/registry.ts');
+    for (const name of listed!) expect(getTask(name, 'train').name).toBe(name);
+  });
+
   it('the top-level help lists both commands', async () => {
     const r = await inProcess('--help');
     expect(r.stdout).toMatch(/compress train <model>/);
@@ -168,6 +181,8 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bilstm:embedding=64', '--task', 'SST-2', '-o', o],
       /needs hidden=H/,
     ],
+    ['a task group (MNLI)', (o: string) => [...distill(o).slice(0, 5), '--task', 'MNLI', '-o', o], /task 'MNLI' names MNLI-m and MNLI-mm; give one of them/],
+    ['a task without a train split (AX)', (o: string) => ['train', tiny.dir, '--task', 'AX', '-o', o], /task AX has no train split/],
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
     ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
     ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],
