@@ -173,14 +173,23 @@ function positiveInt(flag: string, v: number | undefined): void {
 }
 
 /**
+ * The flags of train and distill that name a file or folder (--intermediate: or a preset), where '' would mean the
+ * current folder or be taken as absent (-o, --teacher and --student are 'missing' when empty).
+ */
+const PATH_FLAGS = ['glue-dir', 'cache-dir', 'corpus', 'intermediate'] as const;
+
+/**
  * The checks the CLI makes before calling the library (which checks the settings, the student, the vocabulary and
  * the task's outputs itself, also before any work): flags present, numbers in range, the output not overwriting
- * an input model or its folder's files.
+ * an input model or its folder's files, no path flag empty (which would mean the current folder).
  */
 export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>): void {
   if (!a.task) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
   getTask(a.task, 'train');
   if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
+  for (const flag of PATH_FLAGS) {
+    if ((a as unknown as Record<string, unknown>)[flag] === '') throw new SettingsError(`--${flag} '': an empty path; give one or leave the flag out`);
+  }
   positiveInt('max-examples', a['max-examples']);
   positiveInt('max-length', a['max-length']);
   if (!(Number.isSafeInteger(a.threads) && a.threads >= 0)) throw new SettingsError(`--threads must be an integer ≥ 0 (got ${a.threads})`);

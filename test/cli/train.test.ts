@@ -183,6 +183,12 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ],
     ['a task group (MNLI)', (o: string) => [...distill(o).slice(0, 5), '--task', 'MNLI', '-o', o], /task 'MNLI' names MNLI-m and MNLI-mm; give one of them/],
     ['a task without a train split (AX)', (o: string) => ['train', tiny.dir, '--task', 'AX', '-o', o], /task AX has no train split/],
+    ...['--cache-dir', '--glue-dir', '--corpus', '--intermediate'].map((flag) => [
+      `empty ${flag}`,
+      (o: string) => distill(o, flag, ''),
+      new RegExp(`${flag} '': an empty path`),
+    ]),
+    ['empty --glue-dir (train)', (o: string) => ['train', tiny.dir, '--task', 'SST-2', '-o', o, '--glue-dir='], /--glue-dir '': an empty path/],
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
     ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
     ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],
