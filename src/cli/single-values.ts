@@ -1,7 +1,8 @@
 /**
  * A yargs middleware for every command: a flag that takes one value and was given twice (`-o a -o b`, which yargs
  * turns into an array the command does not expect) and a number flag whose value is not a number (`--seed abc`,
- * which yargs turns into NaN) are refused with one line before the command runs.
+ * which yargs turns into NaN) or is empty (`--epochs ''`, which yargs turns into 0) are refused with one line
+ * before the command runs.
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
@@ -40,9 +41,12 @@ export function checkSingleValues(args: Record<string, unknown>, options: Declar
     if (Array.isArray(value)) {
       throw new SettingsError(`${flagName(key, aliases)} given ${value.length} times (${value.map(String).join(', ')}): give it once`);
     }
-    if (options.number.includes(key) && typeof value === 'number' && Number.isNaN(value)) {
+    if (options.number.includes(key) && typeof value === 'number') {
+      // yargs turns '' (and blanks) into 0: an empty value is not a number either
       const typed = typedValue(argv, [key, ...aliases]);
-      throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
+      if (Number.isNaN(value) || typed?.trim() === '') {
+        throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
+      }
     }
   }
 }

@@ -189,6 +189,8 @@ describe('compress train / distill: refusals before any work, one line each', ()
       new RegExp(`${flag} '': an empty path`),
     ]),
     ['empty --glue-dir (train)', (o: string) => ['train', tiny.dir, '--task', 'SST-2', '-o', o, '--glue-dir='], /--glue-dir '': an empty path/],
+    ['empty --epochs', (o: string) => distill(o, '--epochs', ''), /--epochs '': expected a number/],
+    ['blank --batch-size', (o: string) => distill(o, '--batch-size= '), /--batch-size ' ': expected a number/],
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
     ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
     ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],
