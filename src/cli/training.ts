@@ -142,7 +142,8 @@ export async function distillFlags(y: Argv): Promise<Argv> {
     .option('feature-cache-mb', {
       type: 'number',
       default: 0,
-      describe: 'MB of teacher intermediate features to cache on disk per batch (--cache-dir); pays off when a run is rerun or resumed',
+      describe:
+        'MB the on-disk cache of teacher intermediate features (under --cache-dir) may hold in all; batches past it are computed, not stored (0: no cache); pays off when a run is rerun or resumed',
     })
     .option('corpus', {
       type: 'string',

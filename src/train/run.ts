@@ -118,8 +118,8 @@ export interface TrainRunOptions {
   /** Teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress). */
   cacheDir?: string;
   /**
-   * Bytes of teacher intermediate features to cache on disk per batch, under cacheDir (default 0: computed on every
-   * step, not stored). Batches repeat only when a run with the same teacher, data, seed and batch size is rerun or
+   * Bytes the on-disk cache of teacher intermediate features (under cacheDir) may hold in all, batches past it
+   * computed and not stored (default 0: computed on every step, not stored). Batches repeat only when a run with the same teacher, data, seed and batch size is rerun or
    * resumed, since each epoch shuffles anew; the cache saves the teacher's forward pass then.
    */
   featureCacheBytes?: number;
@@ -272,6 +272,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const isDistill = o.teacher !== undefined;
   const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
   if (distill) checkTaskSettings(task, distill);
+  const cacheBytes = o.featureCacheBytes ?? 0;
+  if (!(cacheBytes >= 0 && Number.isFinite(cacheBytes))) throw new SettingsError(`--feature-cache-mb must be ≥ 0 (got ${cacheBytes / 2 ** 20})`);
   if (!isDistill && !existsSync(o.student)) throw new SettingsError(`${o.student}: no such model (train needs a model path)`);
   const log = o.log ?? (() => {});
   const glueDir = o.glueDir ?? defaultGlueDir();
@@ -342,7 +344,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
           teacherModel!,
           matches.requests,
           threads,
-          o.featureCacheBytes ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: o.featureCacheBytes } : undefined,
+          cacheBytes > 0 ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: cacheBytes } : undefined,
         )
       : undefined;
     try {

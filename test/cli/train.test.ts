@@ -150,6 +150,13 @@ describe('compress train / distill: --help', () => {
     for (const name of listed!) expect(getTask(name, 'train').name).toBe(name);
   });
 
+  it('distill --help says --feature-cache-mb bounds the whole cache, not a batch', async () => {
+    const help = (await inProcess('distill', '--help')).stdout.replace(/\s+/g, ' ');
+    const text = /--feature-cache-mb (.*?)\[number\]/.exec(help)?.[1];
+    expect(text).toMatch(/in all/);
+    expect(text).not.toMatch(/per batch/);
+  });
+
   it('the top-level help lists both commands', async () => {
     const r = await inProcess('--help');
     expect(r.stdout).toMatch(/compress train <model>/);
@@ -191,6 +198,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['empty --glue-dir (train)', (o: string) => ['train', tiny.dir, '--task', 'SST-2', '-o', o, '--glue-dir='], /--glue-dir '': an empty path/],
     ['empty --epochs', (o: string) => distill(o, '--epochs', ''), /--epochs '': expected a number/],
     ['blank --batch-size', (o: string) => distill(o, '--batch-size= '), /--batch-size ' ': expected a number/],
+    ['negative --feature-cache-mb', (o: string) => distill(o, '--feature-cache-mb', '-5'), /--feature-cache-mb must be ≥ 0 \(got -5\)/],
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
     ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
     ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],

@@ -59,7 +59,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
       maxLength: args['max-length'],
       glueDir: args['glue-dir'],
       cacheDir: args['cache-dir'],
-      featureCacheBytes: Math.max(0, args['feature-cache-mb']) * 2 ** 20,
+      featureCacheBytes: args['feature-cache-mb'] * 2 ** 20,
     });
   },
 };
