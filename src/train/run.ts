@@ -190,6 +190,7 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
     throw new SettingsError(`--intermediate must be one of ${INTERMEDIATE_PRESETS.join(', ')} or a list of matches (got '${distill.intermediate}')`);
   }
   if (distill.stage === 'general' && !distill.intermediate) throw new SettingsError('--stage general distils intermediate layers only: give --intermediate');
+  checkStageFlags(distill);
   if (!(Number.isSafeInteger(distill.augment) && distill.augment >= 0)) throw new SettingsError(`--augment must be an integer ≥ 0 (got ${distill.augment})`);
   if (distill.intermediatePhase !== undefined && distill.intermediatePhase !== 'first' && distill.intermediatePhase !== 'joint') {
     throw new SettingsError(`--intermediate-phase must be first or joint (got ${String(distill.intermediatePhase)})`);
@@ -199,6 +200,37 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
     throw new SettingsError(`--intermediate-epochs must be a positive integer (got ${distill.intermediateEpochs})`);
   }
   return { settings, distill };
+}
+
+/**
+ * Settings that only apply with --intermediate or to one stage are refused without it (one line naming both
+ * flags), never silently ignored.
+ */
+function checkStageFlags(d: DistillSettings): void {
+  const general = d.stage === 'general';
+  if (d.layerMap !== undefined && typeof d.intermediate !== 'string') {
+    throw new SettingsError(
+      d.intermediate
+        ? '--layer-map applies to an --intermediate preset; a list of matches names its layers itself'
+        : `--layer-map applies with --intermediate (${INTERMEDIATE_PRESETS.join(', ')})`,
+    );
+  }
+  if (d.intermediatePhase !== undefined && (!d.intermediate || general)) {
+    throw new SettingsError(general ? '--intermediate-phase applies to --stage task' : '--intermediate-phase applies with --intermediate');
+  }
+  if (d.intermediateEpochs !== undefined) {
+    if (!d.intermediate) throw new SettingsError('--intermediate-epochs applies with --intermediate');
+    if (!general && jointPhase(d)) {
+      throw new SettingsError('--intermediate-epochs with --intermediate-phase joint (the default of pkd-skip and pkd-last): the one phase runs --epochs');
+    }
+  }
+  if (d.corpus !== undefined && !general) throw new SettingsError('--corpus applies to --stage general');
+  if (d.augment > 0 && general) throw new SettingsError('--augment applies to --stage task (the general stage reads its corpus as it is)');
+}
+
+/** Whether the task stage trains intermediate and prediction KD together (given, or the default of the PKD presets). */
+function jointPhase(d: DistillSettings): boolean {
+  return (d.intermediatePhase ?? (d.intermediate === 'pkd-skip' || d.intermediate === 'pkd-last' ? 'joint' : 'first')) === 'joint';
 }
 
 /**
@@ -246,8 +278,7 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
       : distill.intermediate;
   const intermediateEpochs = distill.intermediateEpochs ?? settings.epochs;
   if (distill.stage === 'general') return [{ name: 'general distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false }];
-  const joint = distill.intermediatePhase ?? (distill.intermediate === 'pkd-skip' || distill.intermediate === 'pkd-last' ? 'joint' : 'first');
-  if (joint === 'joint') {
+  if (jointPhase(distill)) {
     const what = typeof distill.intermediate === 'string' ? distill.intermediate : 'intermediate';
     return [{ name: `prediction + ${what} KD`, loss: prediction, matches, epochs: settings.epochs, evaluate: true }];
   }

@@ -84,6 +84,9 @@ async function expectRefused(args: string[], re: RegExp, output?: string, how: '
   }
 }
 
+/** An --intermediate file of one explicit match. */
+const MATCHES_FILE = join(work, 'matches.json');
+writeFileSync(MATCHES_FILE, JSON.stringify([{ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse' }]));
 const distill = (output: string, ...more: string[]) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'SST-2', '-o', output, ...more];
 
 describe('compress train / distill: --help', () => {
@@ -199,6 +202,39 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['empty --epochs', (o: string) => distill(o, '--epochs', ''), /--epochs '': expected a number/],
     ['blank --batch-size', (o: string) => distill(o, '--batch-size= '), /--batch-size ' ': expected a number/],
     ['negative --feature-cache-mb', (o: string) => distill(o, '--feature-cache-mb', '-5'), /--feature-cache-mb must be ≥ 0 \(got -5\)/],
+    ['--layer-map without --intermediate', (o: string) => distill(o, '--layer-map', '1:1'), /--layer-map applies with --intermediate/],
+    [
+      '--layer-map with a match list',
+      (o: string) => distill(o, '--intermediate', MATCHES_FILE, '--layer-map', '1:1'),
+      /--layer-map applies to an --intermediate preset/,
+    ],
+    ['empty --layer-map', (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map='), /--layer-map '': no pairs/],
+    [
+      '--intermediate-phase without --intermediate',
+      (o: string) => distill(o, '--intermediate-phase', 'joint'),
+      /--intermediate-phase applies with --intermediate/,
+    ],
+    [
+      '--intermediate-phase with --stage general',
+      (o: string) => distill(o, '--stage', 'general', '--intermediate', 'tinybert', '--intermediate-phase', 'first'),
+      /--intermediate-phase applies to --stage task/,
+    ],
+    [
+      '--intermediate-epochs without --intermediate',
+      (o: string) => distill(o, '--intermediate-epochs', '2'),
+      /--intermediate-epochs applies with --intermediate/,
+    ],
+    [
+      '--intermediate-epochs with a joint phase',
+      (o: string) => distill(o, '--intermediate', 'pkd-skip', '--intermediate-epochs', '2'),
+      /--intermediate-epochs with --intermediate-phase joint/,
+    ],
+    ['--corpus without --stage general', (o: string) => distill(o, '--corpus', MATCHES_FILE), /--corpus applies to --stage general/],
+    [
+      '--augment with --stage general',
+      (o: string) => distill(o, '--stage', 'general', '--intermediate', 'tinybert', '--augment', '1'),
+      /--augment applies to --stage task/,
+    ],
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
     ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
     ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],

@@ -157,20 +157,31 @@ describe('train / distill steps in a sweep file', () => {
   });
 
   it('passes intermediate-layer KD settings through to the library', () => {
-    const spec = parse([distill({ intermediate: 'pkd-skip', layerMap: [[2, 1]], pkdWeight: 50, intermediateEpochs: 2, alpha: 0, augment: 1 })]);
+    const spec = parse([
+      distill({ intermediate: 'pkd-skip', layerMap: [[2, 1]], pkdWeight: 50, intermediatePhase: 'first', intermediateEpochs: 2, alpha: 0, augment: 1 }),
+    ]);
     expect(spec.pipelines[1]!.training![0]!.distill).toEqual({
       intermediate: 'pkd-skip',
       layerMap: [[2, 1]],
       pkdWeight: 50,
+      intermediatePhase: 'first',
       intermediateEpochs: 2,
       alpha: 0,
       augment: 1,
     });
     const matches = [{ teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
-    expect(parse([distill({ intermediate: matches, layerMap: '2:1' })]).pipelines[1]!.training![0]!.distill).toEqual({
+    expect(parse([distill({ intermediate: matches })]).pipelines[1]!.training![0]!.distill).toEqual({
       intermediate: [{ ...matches[0], weight: 1 }],
-      layerMap: [[2, 1]],
     });
+  });
+
+  it('refuses settings that would be ignored: layerMap with a match list, intermediateEpochs with a joint phase', () => {
+    const matches = [{ teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
+    expect(refusal(() => parse([distill({ intermediate: matches, layerMap: '2:1' })]))).toMatch(/settings\.layerMap: applies to an intermediate preset/);
+    expect(refusal(() => parse([distill({ intermediate: 'pkd-skip', intermediateEpochs: 2 })]))).toMatch(
+      /settings\.intermediateEpochs: with intermediatePhase joint/,
+    );
+    expect(refusal(() => parse([distill({ layerMap: '2:1' })]))).toMatch(/settings\.layerMap: applies with intermediate/);
   });
 
   it('a model with several tasks needs settings.task (or the pipeline limited to other models)', () => {

@@ -48,7 +48,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
         logitLoss: args['logit-loss'] as 'ce' | 'mse',
         stage: args.stage as 'task' | 'general',
         ...(args.intermediate ? { intermediate: readIntermediate(args.intermediate) } : {}),
-        ...(args['layer-map'] ? { layerMap: parseLayerMap(args['layer-map']) } : {}),
+        ...(args['layer-map'] !== undefined ? { layerMap: parseLayerMap(args['layer-map']) } : {}),
         pkdWeight: args['pkd-weight'],
         ...(args['intermediate-epochs'] !== undefined ? { intermediateEpochs: args['intermediate-epochs'] } : {}),
         ...(args['intermediate-phase'] !== undefined ? { intermediatePhase: args['intermediate-phase'] as 'first' | 'joint' } : {}),
