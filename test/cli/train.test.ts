@@ -187,6 +187,21 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ],
     ['bad bert: key', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:depth=2', '--task', 'SST-2', '-o', o], /unknown key 'depth'/],
     [
+      'bert: key given twice',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:layers=1,layers=2,hidden=32,heads=2,intermediate=64', '--task', 'SST-2', '-o', o],
+      /--student bert:layers=1,layers=2,hidden=32,heads=2,intermediate=64: key 'layers' given twice/,
+    ],
+    [
+      'bilstm: key given twice',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bilstm:hidden=32,hidden=64', '--task', 'SST-2', '-o', o],
+      /'hidden' given twice/,
+    ],
+    ...['0', ''].map((v) => [
+      `bert: layers=${v}`,
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', `bert:layers=${v},hidden=32,heads=2,intermediate=64`, '--task', 'SST-2', '-o', o],
+      new RegExp(`layers must be a positive integer \\(got '${v}'\\)`),
+    ]),
+    [
       'bilstm without hidden',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bilstm:embedding=64', '--task', 'SST-2', '-o', o],
       /needs hidden=H/,

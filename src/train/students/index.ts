@@ -105,8 +105,9 @@ export function parseBertSpec(spec: string): Partial<Record<'layers' | 'hidden' 
     if (!['layers', 'hidden', 'heads', 'intermediate'].includes(k)) {
       throw new SettingsError(`--student ${spec}: unknown key '${k}' (use layers, hidden, heads, intermediate)`);
     }
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < (k === 'layers' ? 0 : 1)) throw new SettingsError(`--student ${spec}: ${k} must be a positive integer (got '${v}')`);
+    if (out[k as keyof typeof out] !== undefined) throw new SettingsError(`--student ${spec}: key '${k}' given twice`);
+    const n = v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : Number.NaN;
+    if (!(Number.isSafeInteger(n) && n > 0)) throw new SettingsError(`--student ${spec}: ${k} must be a positive integer (got '${v ?? ''}')`);
     out[k as keyof typeof out] = n;
   }
   return out;
