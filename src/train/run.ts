@@ -296,10 +296,26 @@ function outputFiles(output: string): string[] {
 
 const lineagePath = (output: string): string => `${output}.json`;
 
+/** Refuses an output whose files would overwrite one another (-o D/config.json, D/vocab.txt, D/config, …). */
+function checkDistinctOutputs(output: string, files: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const f of files.map((f) => resolve(f))) {
+    if (seen.has(f)) {
+      throw new SettingsError(
+        `-o ${output}: the run writes ${f} twice (the model, its lineage OUT.json and ${MODEL_SIDE_FILES.join(', ')} beside it); give the model another name`,
+      );
+    }
+    seen.add(f);
+  }
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = getTask(o.task, 'train');
-  // before any work: every file the run writes is a regular file or absent (never a device such as /dev/null)
-  checkOutputKinds(outputFiles(o.output), `-o ${o.output}`);
+  // before any work: the files the run writes are distinct (the model is not named like a file written beside it)
+  // and each is a regular file or absent (never a device such as /dev/null)
+  const files = outputFiles(o.output);
+  checkDistinctOutputs(o.output, files);
+  checkOutputKinds(files, `-o ${o.output}`);
   const isDistill = o.teacher !== undefined;
   const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
   if (distill) checkTaskSettings(task, distill);

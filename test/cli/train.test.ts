@@ -250,6 +250,11 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => distill(o, '--stage', 'general', '--intermediate', 'tinybert', '--augment', '1'),
       /--augment applies to --stage task/,
     ],
+    ...['config.json', 'tokenizer.json', 'vocab.txt', 'config'].map((name) => [
+      `-o named like a file written beside it (${name})`,
+      (o: string) => distill(join(o, '..', name)),
+      new RegExp(`-o .*/${name.replace('.', '\\.')}: the run writes .*/${name === 'config' ? 'config\\.json' : name.replace('.', '\\.')} twice`),
+    ]),
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
     ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
     ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],
