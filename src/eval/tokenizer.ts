@@ -66,6 +66,38 @@ export function loadTokenizer(path: string): TextTokenizer {
 }
 
 /**
+ * The vocabulary (token → id) of a model folder's tokenizer files, read as loadTokenizer reads them (tokenizer.json
+ * if present, its model vocabulary and added tokens; else vocab.txt), with the file read; undefined when the folder
+ * has neither. Two folders tokenize alike only if these agree, whatever the files' formatting.
+ */
+export function readVocabulary(dir: string): { file: string; vocab: Map<string, number> } | undefined {
+  const jsonFile = join(dir, 'tokenizer.json');
+  if (existsSync(jsonFile)) {
+    const json = readJsonObject(jsonFile) as { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> };
+    const raw = json.model?.vocab;
+    const vocab = new Map<string, number>(
+      Array.isArray(raw)
+        ? raw.map((e, i): [string, number] => [String(Array.isArray(e) ? e[0] : e), i]) // Unigram: [token, score] by id
+        : Object.entries((raw ?? {}) as Record<string, number>),
+    );
+    for (const t of json.added_tokens ?? []) if (typeof t.content === 'string' && typeof t.id === 'number') vocab.set(t.content, t.id);
+    return { file: jsonFile, vocab };
+  }
+  const vocabFile = join(dir, 'vocab.txt');
+  return existsSync(vocabFile) ? { file: vocabFile, vocab: parseVocab(readFileSync(vocabFile, 'utf8'), vocabFile) } : undefined;
+}
+
+/** The first difference between two vocabularies ('token "x": id 3 against 5'), or undefined when they are equal. */
+export function vocabularyDifference(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): string | undefined {
+  if (a.size !== b.size) return `${a.size} tokens against ${b.size}`;
+  for (const [token, id] of a) {
+    const other = b.get(token);
+    if (other !== id) return `token ${JSON.stringify(token)}: id ${id} against ${other ?? 'none'}`;
+  }
+  return undefined;
+}
+
+/**
  * The WordPiece tokenizer.json object for a vocab.txt, cased or uncased per the folder's tokenizer_config.json
  * (`config`, as `readConfig` gives it): what `loadTokenizer` uses when a folder has no tokenizer.json.
  */

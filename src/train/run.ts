@@ -338,7 +338,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     const teacherOutputs = teacherShape(teacherModel).numLabels;
     if (teacherOutputs !== outputs) throw new SettingsError(`${task.name} needs ${outputs} outputs; the teacher has ${teacherOutputs ?? 'no classifier'}`);
   }
-  const { student, folder } = makeStudent({ spec: o.student, teacher: teacherModel, maxLength, seed: settings.seed, numLabels: outputs });
+  const { student, folder } = makeStudent({
+    spec: o.student,
+    teacher: teacherModel,
+    teacherDir: o.teacher ? labelSource.dir : undefined,
+    maxLength,
+    seed: settings.seed,
+    numLabels: outputs,
+  });
   if (student.numLabels !== outputs) {
     throw new SettingsError(`${task.name} needs ${outputs} outputs; the ${isDistill ? 'teacher' : 'model'} has ${student.numLabels}`);
   }

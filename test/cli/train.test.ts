@@ -305,6 +305,14 @@ describe('compress train / distill: refusals before any work, one line each', ()
         [['distill', '--teacher', TEACHER, '--student', 'bert:layers=1', '--task', 'MNLI-m'], /MNLI-m needs 3 outputs; the teacher has 2/],
         [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'MRPC'], /id2label .* does not name MRPC's labels/],
         [['train', tinyWordPiece.dir, '--task', 'STS-B'], /STS-B needs 1 outputs; the model has 2/],
+        [
+          ['distill', '--teacher', TEACHER, '--student', swappedVocabulary('vocab.txt'), '--task', 'SST-2'],
+          /student vocabulary \(.*vocab\.txt\) differs from the teacher.s \(.*tokenizer\.json\): token "(the|of)": id 199[67] against 199[67]; distillation needs the same tokenizer$/m,
+        ],
+        [
+          ['distill', '--teacher', TEACHER, '--student', swappedVocabulary('tokenizer.json'), '--task', 'SST-2'],
+          /student vocabulary \(.*tokenizer\.json\) differs from the teacher.s \(.*tokenizer\.json\): token "(the|of)": id 199[67] against 199[67]; distillation needs the same tokenizer$/m,
+        ],
       ];
       const refusalCache = join(work, 'refusal-cache');
       for (const [args, re] of cases) {
@@ -315,6 +323,28 @@ describe('compress train / distill: refusals before any work, one line each', ()
     },
   );
 });
+
+/**
+ * A copy of the tiny WordPiece student whose tokenizer has the same size as the teacher's but ids 1996 and 1997
+ * swapped: in vocab.txt alone (`which` = 'vocab.txt'), or in tokenizer.json (then the only tokenizer file).
+ */
+function swappedVocabulary(which: 'vocab.txt' | 'tokenizer.json'): string {
+  const dir = join(work, `swapped-${which}`);
+  mkdirSync(dir, { recursive: true });
+  copyModelFiles(tinyWordPiece.dir, dir, ['model.onnx', 'config.json']);
+  if (which === 'vocab.txt') {
+    const lines = readFileSync(join(TEACHER, 'vocab.txt'), 'utf8').split('\n');
+    [lines[1996], lines[1997]] = [lines[1997]!, lines[1996]!];
+    writeFileSync(join(dir, 'vocab.txt'), lines.join('\n'));
+  } else {
+    const json = JSON.parse(readFileSync(join(TEACHER, 'tokenizer.json'), 'utf8'));
+    const vocab = json.model.vocab as Record<string, number>;
+    const [a, b] = Object.keys(vocab).filter((k) => vocab[k] === 1996 || vocab[k] === 1997);
+    [vocab[a!], vocab[b!]] = [vocab[b!]!, vocab[a!]!];
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+  }
+  return dir;
+}
 
 describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
   const small = ['--max-examples', '32', '--max-length', '32', '--epochs', '2', '--batch-size', '16', '--threads', '1'];

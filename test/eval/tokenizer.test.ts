@@ -1,9 +1,9 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { loadTokenizer, readVocabulary, vocabularyDifference } from '../../src/eval/tokenizer.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
 import { GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
@@ -112,5 +112,32 @@ describe.skipIf(!hasFixtures)('tokenizer: XLM-R (RoBERTa template, no token type
     expect(e.typeIds.every((x) => x === 0)).toBe(true);
     expect(t.padId).toBe(1);
     expect(t.encode('hello world hello world hello world', 'abc abc', 8).ids).toHaveLength(8);
+  });
+});
+
+describe.skipIf(!hasTeachers)('tokenizer: vocabulary of a folder (needs ../shared/teachers/sst2-L2H256)', () => {
+  const teacher = join(TEACHERS_DIR, 'sst2-L2H256');
+
+  it('reads the same vocabulary from tokenizer.json and vocab.txt, whatever the formatting; a swap is a difference', () => {
+    const fromJson = readVocabulary(teacher)!;
+    expect(fromJson.file).toBe(join(teacher, 'tokenizer.json'));
+    const dir = mkdtempSync(join(tmpdir(), 'bc-vocab-'));
+    copyFileSync(join(teacher, 'vocab.txt'), join(dir, 'vocab.txt'));
+    const fromTxt = readVocabulary(dir)!;
+    expect(fromTxt.file).toBe(join(dir, 'vocab.txt'));
+    expect(vocabularyDifference(fromTxt.vocab, fromJson.vocab)).toBeUndefined();
+    // the same JSON, indented: the same vocabulary
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(JSON.parse(readFileSync(join(teacher, 'tokenizer.json'), 'utf8')), null, 2));
+    expect(vocabularyDifference(readVocabulary(dir)!.vocab, fromJson.vocab)).toBeUndefined();
+    // two ids swapped: same size, another vocabulary
+    const lines = readFileSync(join(teacher, 'vocab.txt'), 'utf8').split('\n');
+    [lines[100], lines[101]] = [lines[101]!, lines[100]!];
+    rmSync(join(dir, 'tokenizer.json'));
+    writeFileSync(join(dir, 'vocab.txt'), lines.join('\n'));
+    const swapped = readVocabulary(dir)!.vocab;
+    expect(swapped.size).toBe(fromJson.vocab.size);
+    expect(vocabularyDifference(swapped, fromJson.vocab)).toBe(`token ${JSON.stringify(lines[100])}: id 100 against 101`);
+    rmSync(dir, { recursive: true, force: true });
+    expect(readVocabulary(dir)).toBeUndefined();
   });
 });

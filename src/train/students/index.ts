@@ -18,6 +18,7 @@ import { findBert } from '../../bert/discover.ts';
 import type { ExtendedBertConfig } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { SettingsError } from '../../errors.ts';
+import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { withParameters, type MaskInput, type Student } from '../student.ts';
 import {
@@ -211,11 +212,26 @@ export interface StudentSource {
   spec: string;
   /** The teacher, for every-other / bert: / bilstm: and the vocabulary check. */
   teacher?: Model;
+  /** The teacher's folder: a student folder's tokenizer files must hold the same vocabulary as its. */
+  teacherDir?: string;
   /** Max length (BiLSTM's unrolled length). */
   maxLength: number;
   seed: number;
   /** Outputs of a from-scratch student (default: the teacher's classifier width). */
   numLabels?: number;
+}
+
+/** A student folder with tokenizer files must hold the teacher's vocabulary (the same tokens, the same ids). */
+function checkSameVocabulary(studentDir: string, teacherDir: string): void {
+  const student = readVocabulary(studentDir);
+  const teacher = readVocabulary(teacherDir);
+  if (!student || !teacher) return;
+  const diff = vocabularyDifference(student.vocab, teacher.vocab);
+  if (diff) {
+    throw new SettingsError(
+      `student vocabulary (${student.file}) differs from the teacher's (${teacher.file}): ${diff}; distillation needs the same tokenizer`,
+    );
+  }
 }
 
 /** Loads or makes the student a spec names. */
@@ -242,6 +258,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     if (vocab !== canon.config.vocabSize) {
       throw new SettingsError(`student vocabulary (${canon.config.vocabSize}) differs from the teacher's (${vocab}): distillation needs the same tokenizer`);
     }
+    if (src.teacherDir) checkSameVocabulary(where.dir, src.teacherDir);
   }
   return { student: bertStudent(canon, `canonical rebuild of ${spec}`), folder: dirname(where.onnx) };
 }
