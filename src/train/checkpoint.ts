@@ -3,13 +3,14 @@
  * `checkpoint-<step>.safetensors`, holding the parameters (`param/<name>`), the AdamW moments
  * (`adam/exp_avg/<name>`, `adam/exp_avg_sq/<name>`) as raw float32, and the rest (step, epoch, optimizer step
  * counts and hyperparameters, the caller's `extra` JSON) as JSON in its `__metadata__`. Any safetensors reader can
- * open it.
+ * open it. The metadata also holds a SHA-256 of the tensors, checked on reading.
  *
  * Files are written under a temporary name and renamed (`writeSafetensors` → `writeFileAtomic`), so a kill during a
  * save leaves the previous checkpoints whole and never a half-written file under a checkpoint's name. Older
  * checkpoints are deleted only after the new one is in place; by default the newest two are kept, so a damaged
  * newest file (disk trouble, not a kill) still leaves one to resume from.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
@@ -90,7 +91,8 @@ export function saveCheckpoint(dir: string, c: Checkpoint, opts: SaveCheckpointO
     extra: c.extra ?? null,
   };
   const path = checkpointPath(dir, c.step);
-  writeSafetensors(path, tensors, { format: FORMAT, checkpoint: JSON.stringify(meta) });
+  const sha256 = tensorsSha256([...tensors].map(([name, t]) => [name, t.data as Float32Array]));
+  writeSafetensors(path, tensors, { format: FORMAT, checkpoint: JSON.stringify(meta), sha256 });
   removeSuperseded(dir, c.step, keep);
   return path;
 }
@@ -106,7 +108,20 @@ function removeSuperseded(dir: string, step: number, keep: number): void {
   for (const f of older.filter((f) => f.step < step).slice(keep - 1)) rmSync(f.path, { force: true });
 }
 
-/** Reads one checkpoint file; DataError if it is not a whole checkpoint. */
+/**
+ * SHA-256 of the tensors' names and float32 bytes, by name: stored in the metadata, so that bytes garbled in place
+ * (a whole file of the right length) are found on reading, as the teacher-logits cache finds them.
+ */
+function tensorsSha256(tensors: ReadonlyArray<readonly [string, Float32Array]>): string {
+  const h = createHash('sha256');
+  for (const [name, data] of [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    h.update(`${name}\0`);
+    h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** Reads one checkpoint file; DataError if it is not a whole checkpoint or its tensors fail the checksum. */
 export function readCheckpoint(path: string): Checkpoint {
   const file = readSafetensors(path);
   const fail = (why: string): never => {
@@ -118,6 +133,10 @@ export function readCheckpoint(path: string): Checkpoint {
     meta = JSON.parse(file.metadata.checkpoint ?? '') as CheckpointMeta;
   } catch {
     return fail('checkpoint metadata is not valid JSON');
+  }
+  // checkpoints written before the checksum have none; the others must match it
+  if (file.metadata.sha256 !== undefined && tensorsSha256([...file.tensors].map(([name, t]) => [name, t.data])) !== file.metadata.sha256) {
+    fail('tensor checksum mismatch (bytes changed since it was written)');
   }
   const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (

@@ -116,6 +116,19 @@ describe('checkpoints', () => {
     expect(() => loadCheckpoint(dir)).toThrow(DataError);
   });
 
+  it('skips a checkpoint whose bytes were garbled in place (same length) with a log line, and falls back', () => {
+    const dir = freshDir();
+    saveCheckpoint(dir, trained(10));
+    saveCheckpoint(dir, trained(20));
+    const newest = checkpointPath(dir, 20);
+    const bytes = readFileSync(newest);
+    bytes[bytes.length - 5]! ^= 0x40; // a bit of the last tensor's data
+    writeFileSync(newest, bytes);
+    const logs: string[] = [];
+    expectSame(loadCheckpoint(dir, { log: (l) => logs.push(l) })!, trained(10));
+    expect(logs.join('\n')).toMatch(/skipping unreadable checkpoint: .*checkpoint-20\.safetensors: tensor checksum mismatch/);
+  });
+
   it('drops checkpoints of later steps when a run restarts from an earlier one', () => {
     const dir = freshDir();
     for (const step of [10, 20]) saveCheckpoint(dir, trained(step));
