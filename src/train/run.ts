@@ -398,7 +398,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
           teacherModel!,
           matches.requests,
           threads,
-          cacheBytes > 0 ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: cacheBytes } : undefined,
+          cacheBytes > 0 ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: cacheBytes, log } : undefined,
         )
       : undefined;
     try {

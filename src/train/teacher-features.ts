@@ -75,8 +75,11 @@ export interface FeatureCacheOptions {
   dir: string;
   /** Bytes the cache folder may hold; batches past it are computed and not stored. */
   budgetBytes: number;
+  /** Told when a cache file is unreadable (truncated, garbled) and the batch is recomputed. */
+  log?: (line: string) => void;
 }
-const FEATURE_CACHE_MAGIC = 'BCTFEAT1';
+/** File magic; version 2 added the payload's SHA-256 to the header. */
+const FEATURE_CACHE_MAGIC = 'BCTFEAT2';
 
 /**
  * The teacher run on training batches, returning the requested features as training-graph feeds. With a cache,
@@ -112,10 +115,11 @@ export class TeacherFeatures {
     const file = this.cache ? join(this.cache.dir, `features-${this.batchKey(batch)}.bin`) : undefined;
     if (file && existsSync(file)) {
       const read = readFeatures(file, this.requests);
-      if (read) {
+      if (typeof read !== 'string') {
         this.stats.hits++;
         return read;
       }
+      this.cache!.log?.(`teacher features cache ${file}: ${read}; recomputing`);
     }
     const out = await this.session.run(tokenFeeds(this.inputs, { ...batch, batch: batch.size }));
     this.stats.runs++;
@@ -142,11 +146,16 @@ export class TeacherFeatures {
 
   private store(file: string, features: Feeds): void {
     const parts = this.requests.map((r) => features[r.input]);
-    const header = Buffer.from(JSON.stringify(parts.map((t, i) => ({ input: this.requests[i].input, dims: [...t.dims] }))));
     const payload = parts.map((t) => {
       const d = t.data as Float32Array;
       return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
     });
+    const header = Buffer.from(
+      JSON.stringify({
+        parts: parts.map((t, i) => ({ input: this.requests[i].input, dims: [...t.dims] })),
+        payloadSha256: payloadSha256(payload),
+      }),
+    );
     const size = 12 + header.length + payload.reduce((n, p) => n + p.length, 0);
     if (this.cacheBytes + size > this.cache!.budgetBytes) return;
     mkdirSync(this.cache!.dir, { recursive: true });
@@ -161,26 +170,39 @@ export class TeacherFeatures {
   }
 }
 
-/** The features in a cache file, or undefined when it is not a complete one for these requests. */
-function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds | undefined {
+/** SHA-256 of a cache file's payload (the features' float32 bytes, in request order). */
+function payloadSha256(parts: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+/**
+ * The features in a cache file, or why it is not a whole one for these requests (another format or requests,
+ * truncated, or bytes changed since it was written: the payload checksum).
+ */
+function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds | string {
   try {
     const buf = readFileSync(file);
-    if (buf.subarray(0, 8).toString() !== FEATURE_CACHE_MAGIC) return undefined;
+    if (buf.subarray(0, 8).toString() !== FEATURE_CACHE_MAGIC) return 'not a teacher features file of this version';
     const n = buf.readUInt32LE(8);
-    const header = JSON.parse(buf.subarray(12, 12 + n).toString()) as Array<{ input: string; dims: number[] }>;
-    if (header.length !== requests.length || header.some((h, i) => h.input !== requests[i].input)) return undefined;
+    const header = JSON.parse(buf.subarray(12, 12 + n).toString()) as { parts: Array<{ input: string; dims: number[] }>; payloadSha256: string };
+    const parts = header.parts;
+    if (parts.length !== requests.length || parts.some((h, i) => h.input !== requests[i].input)) return 'written for other features';
+    const size = parts.reduce((a, h) => a + 4 * h.dims.reduce((x, y) => x * y, 1), 0);
+    if (buf.length - 12 - n !== size) return `truncated or padded payload (${buf.length - 12 - n} bytes, expected ${size})`;
+    if (payloadSha256([buf.subarray(12 + n)]) !== header.payloadSha256) return 'payload checksum mismatch';
     let at = 12 + n;
     const out: Feeds = {};
-    for (const h of header) {
+    for (const h of parts) {
       const count = h.dims.reduce((a, b) => a * b, 1);
       const bytes = buf.subarray(at, at + 4 * count);
-      if (bytes.length !== 4 * count) return undefined;
       out[h.input] = new Tensor('float32', new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), h.dims);
       at += 4 * count;
     }
-    return at === buf.length ? out : undefined;
-  } catch {
-    return undefined;
+    return out;
+  } catch (e) {
+    return `unreadable (${(e as Error).message})`;
   }
 }
 

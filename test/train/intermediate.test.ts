@@ -4,7 +4,7 @@
  * direct onnxruntime run.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, DataType, encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
@@ -309,6 +309,35 @@ describe('teacher features and the projection', () => {
       await full.run(batchOf(60));
       await full.release();
       expect(existsSync(join(dir, 'none'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a cached batch garbled in place (same length) fails its checksum: logged, recomputed, stored again', async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
+    const dir = mkdtempSync(join(tmpdir(), 'bc-features-'));
+    try {
+      const first = await TeacherFeatures.open(teacher, plan.requests, 1, { dir, budgetBytes: 2 ** 26 });
+      const want = await first.run(batchOf(60));
+      await first.release();
+      const [name] = readdirSync(dir);
+      const file = join(dir, name!);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 3]! ^= 0x10;
+      writeFileSync(file, bytes);
+      const logs: string[] = [];
+      const second = await TeacherFeatures.open(teacher, plan.requests, 1, { dir, budgetBytes: 2 ** 26, log: (l) => logs.push(l) });
+      const got = await second.run(batchOf(60));
+      await second.release();
+      expect(second.stats).toEqual({ hits: 0, runs: 1 });
+      expect(logs).toEqual([`teacher features cache ${file}: payload checksum mismatch; recomputing`]);
+      for (const r of plan.requests) expect(Array.from(got[r.input].data as Float32Array)).toEqual(Array.from(want[r.input].data as Float32Array));
+      const third = await TeacherFeatures.open(teacher, plan.requests, 1, { dir, budgetBytes: 2 ** 26 });
+      await third.run(batchOf(60));
+      await third.release();
+      expect(third.stats).toEqual({ hits: 1, runs: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
