@@ -4,7 +4,7 @@
  * work, and `report --out` onto a file or under /proc is one line, not a stack trace or a hang.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -122,6 +122,29 @@ describe('report --out destinations', () => {
     const r = run('report', good, '--out', '/proc/bert-compress-report');
     expect(r.signal).toBeNull();
     expectOneLine(r, /cannot create folder \/proc\/bert-compress-report/);
+  });
+});
+
+describe('empty path arguments', () => {
+  it('sweep, report and worker refuse a path given as "" in one line, before any work', () => {
+    const tiny = writeTinySweep({ rows: 8 });
+    const cwd = join(dir, 'cwd');
+    mkdirSync(cwd);
+    const inCwd = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
+    try {
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--store', ''), /^compress: --store "": expected a path, got an empty one$/m);
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--work-dir', ''), /--work-dir "": expected a path/);
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--glue-dir', ''), /--glue-dir "": expected a path/);
+      expectOneLine(inCwd('sweep', ''), /sweep file "": expected a path/);
+      expectOneLine(inCwd('report', good, '--out', ''), /--out "": expected a path/);
+      expectOneLine(inCwd('report', ''), /store "": expected a path/);
+      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--work-dir', ''), /--work-dir "": expected a path/);
+      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--cache-dir', ''), /--cache-dir "": expected a path/);
+      expect(readdirSync(cwd)).toEqual([]);
+      expect(existsSync(`${cwd}-models`)).toBe(false);
+    } finally {
+      tiny.cleanup();
+    }
   });
 });
 

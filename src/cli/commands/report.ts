@@ -8,6 +8,7 @@ import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { loadReport, renderReport, toMarkdown, writeReportFiles, REPORT_FORMATS, type ReportFormat } from '../../report/index.ts';
 import { out, err, type CliCommand } from '../command.ts';
+import { refuseEmptyPaths } from './sweep.ts';
 
 interface ReportArgs {
   store: string;
@@ -38,6 +39,7 @@ export const reportCommand: CliCommand<ReportArgs> = {
       .option('out', { type: 'string', describe: 'write report.<format> files and the SVG charts into this folder' })
       .option('sweep', { type: 'string', describe: 'only the points of this sweep (by name)' }) as unknown as Argv<ReportArgs>,
   run: async (args) => {
+    refuseEmptyPaths({ store: args.store, '--out': args.out });
     const formats = parseFormats(args.format);
     const data = loadReport({ store: args.store, sweep: args.sweep });
     if (args.out === undefined) {
