@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadReport } from '../../src/report/index.ts';
 import { SweepStore, type SweepPoint } from '../../src/sweep/index.ts';
 import { STORE_APPLICATION_ID } from '../../src/sweep/store-format.ts';
 import { fakePoint } from '../report/points.ts';
@@ -122,6 +123,22 @@ describe('report --out destinations', () => {
     const r = run('report', good, '--out', '/proc/bert-compress-report');
     expect(r.signal).toBeNull();
     expectOneLine(r, /cannot create folder \/proc\/bert-compress-report/);
+  });
+});
+
+describe('report reads a store without writing', () => {
+  it('leaves no -wal or -shm file beside a clean store, and reads one a sweep is writing', () => {
+    const clean = join(dir, 'clean.sqlite');
+    storeWithOnePoint(clean);
+    expect(readdirSync(dir).filter((f) => f.startsWith('clean.sqlite'))).toEqual(['clean.sqlite']);
+    expect(loadReport({ store: clean }).rows).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.startsWith('clean.sqlite'))).toEqual(['clean.sqlite']);
+    const writing = SweepStore.open(clean); // a sweep holding the store open: its WAL is read too
+    try {
+      expect(loadReport({ store: clean }).rows).toHaveLength(1);
+    } finally {
+      writing.close();
+    }
   });
 });
 
