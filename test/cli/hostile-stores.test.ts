@@ -142,6 +142,13 @@ describe('report reads a store without writing', () => {
   });
 });
 
+describe('report arguments', () => {
+  it('refuses several formats without --out in one line (stdout takes one)', () => {
+    expectOneLine(run('report', good, '--format', 'md,csv'), /^compress: --format md,csv: one format at a time on stdout; give --out DIR to write several$/m);
+    expectOneLine(run('report', good, '--format', 'md', '--format', 'json'), /--format md,json: one format at a time/);
+  });
+});
+
 describe('empty path arguments', () => {
   it('sweep, report and worker refuse a path given as "" in one line, before any work', () => {
     const tiny = writeTinySweep({ rows: 8 });
