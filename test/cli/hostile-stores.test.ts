@@ -147,6 +147,11 @@ describe('report arguments', () => {
     expectOneLine(run('report', good, '--format', 'md,csv'), /^compress: --format md,csv: one format at a time on stdout; give --out DIR to write several$/m);
     expectOneLine(run('report', good, '--format', 'md', '--format', 'json'), /--format md,json: one format at a time/);
   });
+
+  it('names a device given as --out and a folder given as the store', () => {
+    expectOneLine(run('report', good, '--out', '/dev/null'), /^compress: --out \/dev\/null: \/dev\/null is a device, pipe or socket, not a folder$/m);
+    expect(() => loadReport({ store: dir })).toThrow(new RegExp(`^${dir}: a folder, not a sweep store \\(give the \\.sqlite file a sweep wrote\\)$`));
+  });
 });
 
 describe('empty path arguments', () => {
