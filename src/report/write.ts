@@ -31,8 +31,14 @@ export function loadReport(opts: ReportOptions): ReportData {
   const store = SweepStore.open(opts.store, { readonly: true });
   try {
     const points = store.finished(opts.sweep);
-    if (points.length === 0) throw new SettingsError(`${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}`);
-    return buildReport(points, store.failures(opts.sweep));
+    const failed = store.failures(opts.sweep);
+    if (points.length === 0) {
+      const why = failed.map((f) => `${f.model} · ${f.label}: ${f.error}`).join('; ');
+      throw new SettingsError(
+        `${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}${failed.length > 0 ? `; ${failed.length} failed (a rerun of the sweep retries them): ${why}` : ''}`,
+      );
+    }
+    return buildReport(points, failed);
   } finally {
     store.close();
   }

@@ -154,6 +154,25 @@ describe('report arguments', () => {
   });
 });
 
+describe('report on a store whose every point failed', () => {
+  it('lists the failed points with their reasons in its one line', () => {
+    const failedStore = join(dir, 'all-failed.sqlite');
+    const store = SweepStore.open(failedStore);
+    for (const [label, error] of [
+      ['ffn-50', 'out of memory'],
+      ['heads-40', 'bad graph'],
+    ]) {
+      const p = fakePoint({ model: 'sst2', label, bytes: 1e6, glue: 0.5 });
+      store.claim({ ...p, model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 } } as unknown as SweepPoint);
+      store.fail(p.key, error!);
+    }
+    store.close();
+    expect(() => loadReport({ store: failedStore })).toThrow(
+      /^\S+all-failed\.sqlite: no finished point; 2 failed \(a rerun of the sweep retries them\): sst2 · ffn-50: out of memory; sst2 · heads-40: bad graph$/,
+    );
+  });
+});
+
 describe('empty path arguments', () => {
   it('sweep, report and worker refuse a path given as "" in one line, before any work', () => {
     const tiny = writeTinySweep({ rows: 8 });
