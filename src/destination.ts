@@ -66,7 +66,7 @@ export function ensureFolder(dir: string, label = dir): void {
   const abs = resolve(dir);
   const kind = kindOf(abs);
   if (kind === 'folder') return;
-  if (kind !== null) throw new UserError(`${label}: ${abs} is ${kind === 'file' ? 'a file' : 'not a folder'}, not a folder`);
+  if (kind !== null) throw new UserError(`${label}: ${abs} is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}, not a folder`);
   const parent = dirname(abs);
   if (parent !== abs) ensureFolder(parent, label);
   try {

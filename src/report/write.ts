@@ -2,7 +2,7 @@
  * `compress report` as a library call: read the finished points of a store, build the rows, and write the table
  * in the asked formats plus both Pareto charts (SVG), and the teacher-size chart when the points have one, into a folder.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { checkOutputFile, checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
@@ -27,11 +27,18 @@ export interface ReportOptions {
 /** Reads a store into report data; a SettingsError when it is missing or has no finished point. */
 export function loadReport(opts: ReportOptions): ReportData {
   if (!existsSync(opts.store)) throw new SettingsError(`${opts.store}: no such store (run 'compress sweep FILE --store ${opts.store}' first)`);
+  if (statSync(opts.store).isDirectory()) throw new SettingsError(`${opts.store}: a folder, not a sweep store (give the .sqlite file a sweep wrote)`);
   const store = SweepStore.open(opts.store, { readonly: true });
   try {
     const points = store.finished(opts.sweep);
-    if (points.length === 0) throw new SettingsError(`${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}`);
-    return buildReport(points, store.failures(opts.sweep));
+    const failed = store.failures(opts.sweep);
+    if (points.length === 0) {
+      const why = failed.map((f) => `${f.model} · ${f.label}: ${f.error}`).join('; ');
+      throw new SettingsError(
+        `${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}${failed.length > 0 ? `; ${failed.length} failed (a rerun of the sweep retries them): ${why}` : ''}`,
+      );
+    }
+    return buildReport(points, failed);
   } finally {
     store.close();
   }

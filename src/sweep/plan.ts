@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../errors.ts';
+import { DataError, SettingsError } from '../errors.ts';
 import { sha256File } from '../files.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -163,6 +163,11 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       if (spec.seed !== undefined) point.seed = spec.seed;
       if (training) point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training };
       point.key = pointKey(point);
+      const same = points.find((q) => q.key === point.key);
+      if (same)
+        throw new SettingsError(
+          `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' (the same steps and settings); keep one`,
+        );
       if (p.steps.length > 0) point.outputDir = join(opts.workDir, slug(m.name), `${slug(p.label)}-${point.key.slice(0, 8)}`);
       points.push(point);
     }

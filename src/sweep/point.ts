@@ -64,7 +64,6 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   registerAllPasses();
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
-  let modelDir = point.model.dir;
   let modelFile = point.model.onnx;
   let size: { params: number; bytes: number } | undefined;
   let dataFile: string | undefined;
@@ -72,7 +71,6 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   let trainSeconds: number | undefined;
   if (point.outputDir !== null) {
     mkdirSync(point.outputDir, { recursive: true });
-    modelDir = point.outputDir;
     modelFile = join(point.outputDir, 'model.onnx');
     const stages = splitStages(point);
     let input = point.model.onnx;
@@ -116,7 +114,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   const t1 = performance.now();
   const threads = point.eval.threads ?? opts.threads;
   const evaluation = await evaluate({
-    model: modelDir,
+    model: modelFile, // the file, not its folder: a model given as one .onnx of several in a folder
     tasks: point.tasks,
     glueDir: point.glueDir,
     batchSize: point.eval.batchSize,

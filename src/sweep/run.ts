@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { checkOutputFolder } from '../destination.ts';
 import { errorLine } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
@@ -124,6 +125,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const jobs = opts.jobs ?? 1;
   const { spec, points, previous, stale, store } = await planAgainstStore(opts);
   const queue = points.filter((p) => !previous.has(p.key));
+  if (queue.some((p) => p.outputDir !== null)) {
+    // Before any point runs: a file in the way of the work folder fails here once, not at each point.
+    const workDir = opts.workDir ?? defaultWorkDir(opts.store);
+    try {
+      checkOutputFolder(workDir, opts.workDir !== undefined ? `--work-dir ${opts.workDir}` : `work folder ${workDir}`);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+  }
   const alreadyDone = previous.size - (opts.rerunStale ? 0 : stale.size);
   const summary: SweepSummary = {
     store: resolve(opts.store),

@@ -128,7 +128,9 @@ export function parseSweepFile(file: string): SweepSpec {
   try {
     text = readFileSync(abs, 'utf8');
   } catch (e) {
-    throw new SettingsError(`${file}: cannot read the sweep file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new SettingsError(`${file}: a folder, not a sweep file (give the sweep's YAML file)`);
+    throw new SettingsError(`${file}: cannot read the sweep file: ${code === 'ENOENT' ? 'no such file' : errorMessage(e)}`);
   }
   let raw: unknown;
   try {
@@ -342,7 +344,7 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
   const b = f.object(raw, 'bench');
   f.known(b, 'bench', ['batch', 'seq', 'repeats', 'warmup', 'threads']);
   const ints = (v: unknown, at: string, min: number): number[] =>
-    (Array.isArray(v) ? v : [v]).map((x, i) => f.int(x, Array.isArray(v) ? `${at}[${i}]` : at, min));
+    (Array.isArray(v) ? f.list(v, at) : [v]).map((x, i) => f.int(x, Array.isArray(v) ? `${at}[${i}]` : at, min));
   return {
     batch: b.batch === undefined ? DEFAULT_BENCH.batch : ints(b.batch, 'bench.batch', 1),
     seq: b.seq === undefined ? null : ints(b.seq, 'bench.seq', 2),
@@ -394,7 +396,8 @@ class Fields {
   }
 
   string(v: unknown, at: string): string {
-    if (typeof v !== 'string' || v.trim() === '') this.fail(at, v === undefined ? 'missing (a string)' : `expected a string, got ${describeValue(v)}`);
+    if (typeof v !== 'string' || v.trim() === '')
+      this.fail(at, v === undefined ? 'missing (a string)' : `expected a non-empty string, got ${typeof v === 'string' ? `'${v}'` : describeValue(v)}`);
     return v;
   }
 

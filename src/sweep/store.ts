@@ -6,9 +6,10 @@
  * heartbeat) before it runs; a claim whose process is gone (or whose heartbeat is stale) is redone by the next
  * sweep. Results are `INSERT OR IGNORE`d by key, so a point finished by two sweeps at once is stored once.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
-import { checkOutputFile } from '../destination.ts';
+import { checkOutputFile, fileSystemError } from '../destination.ts';
 import { UserError } from '../errors.ts';
 import { processAlive } from '../processes.ts';
 import { identifyStore, markStore, storeError } from './store-format.ts';
@@ -72,6 +73,26 @@ CREATE TABLE IF NOT EXISTS results (
 `;
 
 /**
+ * The store at `path` read into memory, for reading when no WAL file is beside it (every writer has closed it): a
+ * read-only connection to a WAL database on disk creates `-wal` and `-shm` files it cannot remove (left behind on a
+ * clean store), and fails ('attempt to write a readonly database') where it may not create them. The copy's header
+ * is switched from WAL to rollback mode, which an in-memory database needs. Undefined when a WAL file is there (a
+ * sweep is writing, or was killed): then the file is read in place, with its WAL.
+ */
+function storeSnapshot(path: string): Buffer | undefined {
+  if (existsSync(`${path}-wal`)) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw fileSystemError(e, path) ?? e;
+  }
+  const walHeader = bytes.length >= 100 && bytes.subarray(0, 16).toString('latin1') === 'SQLite format 3\0' && bytes[18] === 2 && bytes[19] === 2;
+  if (walHeader) bytes.fill(1, 18, 20);
+  return bytes;
+}
+
+/**
  * Opens the database at `path` as a sweep store: a new file is made one, anything that is not one is refused with
  * one line before anything is written to it (store-format.ts); SQLite errors (garbage file, read-only folder) are
  * one line too.
@@ -80,7 +101,8 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
   if (!readonly) checkOutputFile(path, `--store ${path}`);
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { readonly, fileMustExist: readonly, timeout: 30_000 });
+    const snapshot = readonly ? storeSnapshot(path) : undefined;
+    db = snapshot ? new Database(snapshot, { readonly: true }) : new Database(path, { readonly, fileMustExist: readonly, timeout: 30_000 });
     const identity = identifyStore(db, path);
     if (readonly) {
       if (identity === 'empty') throw new UserError(`${path}: an empty database, not a sweep store (run 'compress sweep FILE --store ${path}' first)`);

@@ -4,11 +4,12 @@
  * work, and `report --out` onto a file or under /proc is one line, not a stack trace or a hang.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadReport } from '../../src/report/index.ts';
 import { SweepStore, type SweepPoint } from '../../src/sweep/index.ts';
 import { STORE_APPLICATION_ID } from '../../src/sweep/store-format.ts';
 import { fakePoint } from '../report/points.ts';
@@ -122,6 +123,76 @@ describe('report --out destinations', () => {
     const r = run('report', good, '--out', '/proc/bert-compress-report');
     expect(r.signal).toBeNull();
     expectOneLine(r, /cannot create folder \/proc\/bert-compress-report/);
+  });
+});
+
+describe('report reads a store without writing', () => {
+  it('leaves no -wal or -shm file beside a clean store, and reads one a sweep is writing', () => {
+    const clean = join(dir, 'clean.sqlite');
+    storeWithOnePoint(clean);
+    expect(readdirSync(dir).filter((f) => f.startsWith('clean.sqlite'))).toEqual(['clean.sqlite']);
+    expect(loadReport({ store: clean }).rows).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.startsWith('clean.sqlite'))).toEqual(['clean.sqlite']);
+    const writing = SweepStore.open(clean); // a sweep holding the store open: its WAL is read too
+    try {
+      expect(loadReport({ store: clean }).rows).toHaveLength(1);
+    } finally {
+      writing.close();
+    }
+  });
+});
+
+describe('report arguments', () => {
+  it('refuses several formats without --out in one line (stdout takes one)', () => {
+    expectOneLine(run('report', good, '--format', 'md,csv'), /^compress: --format md,csv: one format at a time on stdout; give --out DIR to write several$/m);
+    expectOneLine(run('report', good, '--format', 'md', '--format', 'json'), /--format md,json: one format at a time/);
+  });
+
+  it('names a device given as --out and a folder given as the store', () => {
+    expectOneLine(run('report', good, '--out', '/dev/null'), /^compress: --out \/dev\/null: \/dev\/null is a device, pipe or socket, not a folder$/m);
+    expect(() => loadReport({ store: dir })).toThrow(new RegExp(`^${dir}: a folder, not a sweep store \\(give the \\.sqlite file a sweep wrote\\)$`));
+  });
+});
+
+describe('report on a store whose every point failed', () => {
+  it('lists the failed points with their reasons in its one line', () => {
+    const failedStore = join(dir, 'all-failed.sqlite');
+    const store = SweepStore.open(failedStore);
+    for (const [label, error] of [
+      ['ffn-50', 'out of memory'],
+      ['heads-40', 'bad graph'],
+    ]) {
+      const p = fakePoint({ model: 'sst2', label, bytes: 1e6, glue: 0.5 });
+      store.claim({ ...p, model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 } } as unknown as SweepPoint);
+      store.fail(p.key, error!);
+    }
+    store.close();
+    expect(() => loadReport({ store: failedStore })).toThrow(
+      /^\S+all-failed\.sqlite: no finished point; 2 failed \(a rerun of the sweep retries them\): sst2 · ffn-50: out of memory; sst2 · heads-40: bad graph$/,
+    );
+  });
+});
+
+describe('empty path arguments', () => {
+  it('sweep, report and worker refuse a path given as "" in one line, before any work', () => {
+    const tiny = writeTinySweep({ rows: 8 });
+    const cwd = join(dir, 'cwd');
+    mkdirSync(cwd);
+    const inCwd = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
+    try {
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--store', ''), /^compress: --store "": expected a path, got an empty one$/m);
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--work-dir', ''), /--work-dir "": expected a path/);
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--glue-dir', ''), /--glue-dir "": expected a path/);
+      expectOneLine(inCwd('sweep', ''), /sweep file "": expected a path/);
+      expectOneLine(inCwd('report', good, '--out', ''), /--out "": expected a path/);
+      expectOneLine(inCwd('report', ''), /store "": expected a path/);
+      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--work-dir', ''), /--work-dir "": expected a path/);
+      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--cache-dir', ''), /--cache-dir "": expected a path/);
+      expect(readdirSync(cwd)).toEqual([]);
+      expect(existsSync(`${cwd}-models`)).toBe(false);
+    } finally {
+      tiny.cleanup();
+    }
   });
 });
 

@@ -35,16 +35,17 @@ const heads = (settings: Record<string, unknown>) => [{ pass: 'prune-heads', set
 
 describe('point keys', () => {
   it('come from the parsed settings: defaults and numeric text do not make another point', async () => {
-    const points = await plan([
-      heads({ ratio: 0.4 }),
-      heads({ ratio: 0.4, importance: 'magnitude', minHeadsPerLayer: 0 }),
-      heads({ ratio: '0.4' }),
-      heads({ ratio: 0.5 }),
-    ]);
-    const [, a, b, c, d] = points.map((p) => p.key);
-    expect(b).toBe(a);
-    expect(c).toBe(a);
-    expect(d).not.toBe(a);
+    const key = async (settings: Record<string, unknown>) => (await plan([heads(settings)]))[1]!.key;
+    const a = await key({ ratio: 0.4 });
+    expect(await key({ ratio: 0.4, importance: 'magnitude', minHeadsPerLayer: 0 })).toBe(a);
+    expect(await key({ ratio: '0.4' })).toBe(a);
+    expect(await key({ ratio: 0.5 })).not.toBe(a);
+  });
+
+  it('two pipelines that make the same point are refused in one line naming both', async () => {
+    await expect(plan([heads({ ratio: 0.5 }), heads({ ratio: 0.4 }), heads({ ratio: '0.5', importance: 'magnitude' })])).rejects.toThrow(
+      /^\S*tiny\.yaml: pipelines 'p0' and 'p2' are the same point for model 'tiny-sst2' \(the same steps and settings\); keep one$/,
+    );
   });
 
   it('hold the versions of bert-compress and of each pass of the pipeline', async () => {

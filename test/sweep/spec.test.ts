@@ -83,6 +83,10 @@ describe('sweep file', () => {
     [{ models: [{ path: 'models/tiny-sst2' }] }, /^tiny\.yaml: models\[0\]\.tasks: missing/],
     [{ models: [] }, /^tiny\.yaml: models: the list is empty/],
     [{ bench: { batch: [1, 0] } }, /^tiny\.yaml: bench\.batch\[1\]: expected an integer ≥ 1, got number 0/],
+    [{ bench: { batch: [] } }, /^tiny\.yaml: bench\.batch: the list is empty$/],
+    [{ bench: { seq: [] } }, /^tiny\.yaml: bench\.seq: the list is empty$/],
+    [{ name: '' }, /^tiny\.yaml: name: expected a non-empty string, got ''$/],
+    [{ name: 3 }, /^tiny\.yaml: name: expected a non-empty string, got number 3$/],
     [{ bench: { shapes: [1] } }, /^tiny\.yaml: bench\.shapes: unknown field \(known: batch, seq, repeats, warmup, threads\)/],
     [{ calibration: { examples: 'many' } }, /^tiny\.yaml: calibration\.examples: expected an integer/],
     [{ jobs: 3 }, /^tiny\.yaml: jobs: unknown field/],
@@ -100,6 +104,7 @@ describe('sweep file', () => {
 
   it('names unreadable and malformed files', () => {
     expect(() => parseSweepFile(join(t.root, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read the sweep file: no such file/);
+    expect(() => parseSweepFile(t.root)).toThrow(/^\S+: a folder, not a sweep file \(give the sweep's YAML file\)$/);
     const bad = join(mkdtempSync(join(tmpdir(), 'sweep-')), 'bad.yaml');
     writeFileSync(bad, 'models: [unclosed\n');
     expect(() => parseSweepFile(bad)).toThrow(/bad\.yaml: not valid YAML/);

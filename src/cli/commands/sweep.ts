@@ -24,6 +24,16 @@ interface SweepArgs {
   'rerun-stale': boolean;
 }
 
+/**
+ * Refuses a path argument given as '' (`--store ""`): an empty path names no file, yet SQLite takes it for a
+ * temporary database and a folder for the current one. `paths`: each argument as the user wrote it (`--store`) and
+ * its value (undefined when not given).
+ */
+export function refuseEmptyPaths(paths: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(paths))
+    if (value !== undefined && String(value).trim() === '') throw new SettingsError(`${name} "": expected a path, got an empty one`);
+}
+
 /** `runs/<sweep file name>.sqlite`. */
 export function defaultStore(file: string): string {
   return join('runs', `${basename(file, extname(file))}.sqlite`);
@@ -61,6 +71,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
+    refuseEmptyPaths({ 'sweep file': args.file, '--store': args.store, '--glue-dir': args['glue-dir'], '--work-dir': args['work-dir'] });
     const store = args.store ?? defaultStore(args.file);
     if (args.queue !== undefined && args['rerun-stale'])
       throw new SettingsError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');

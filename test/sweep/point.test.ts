@@ -1,0 +1,39 @@
+/**
+ * Running one point: a model given as one .onnx file of several in a folder is evaluated and benchmarked as that
+ * file, the baseline included (not as its folder, which names no one model).
+ */
+import { copyFileSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { runPoint } from '../../src/sweep/point.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 8 });
+});
+afterAll(() => t?.cleanup());
+
+describe('runPoint', () => {
+  it('evaluates a model given as one of several .onnx files in a folder, baseline included', async () => {
+    const several = join(t.root, 'models', 'several');
+    mkdirSync(several);
+    for (const f of readdirSync(join(t.root, 'models', 'tiny-sst2'))) copyFileSync(join(t.root, 'models', 'tiny-sst2', f), join(several, f));
+    renameSync(join(several, 'model.onnx'), join(several, 'x.onnx'));
+    copyFileSync(join(several, 'x.onnx'), join(several, 'y.onnx'));
+    const doc = {
+      models: [{ path: 'models/several/x.onnx', tasks: ['SST-2'] }],
+      pipelines: ['baseline', { name: 'ffn-50', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] }],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+      calibration: false,
+    };
+    const points = await planSweep(parseSweep(doc, t.sweepFile, 'several.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work') });
+    expect(points.map((p) => p.label)).toEqual(['baseline', 'ffn-50']);
+    for (const point of points) {
+      const result = await runPoint(point, { threads: 1 });
+      expect(result.eval.model).toBe(point.steps.length === 0 ? join(several, 'x.onnx') : join(point.outputDir!, 'model.onnx'));
+    }
+  });
+});
