@@ -40,8 +40,10 @@ export function inputFiles(input: string, externalFiles: readonly string[]): str
 }
 
 /**
- * Throws a one-line error when `output` (or its sidecar or data file) is not a regular file or absent, cannot be
- * written, or is one of `owned` (real paths of the input's files).
+ * Throws a one-line error when `output` (or its sidecar or data file) is named like a model side file
+ * (MODEL_SIDE_FILES: config.json or a tokenizer file, which live beside the model), is not a regular file or absent,
+ * cannot be written, or is one of `owned` (real paths of the input's files). Names are checked before any folder is
+ * created.
  */
 export function checkOutputPaths(output: string, owned: readonly string[]): void {
   const label = `-o ${output}`;
@@ -51,6 +53,12 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
     [lineagePath(output), 'its lineage file'],
     [dataPathFor(output), 'its data file'],
   ] as const;
+  for (const [path, what] of paths) {
+    const name = basename(path);
+    if (MODEL_SIDE_FILES.includes(name)) {
+      throw new SettingsError(`${label}: ${what} would be named ${name}, a side file of the model folder (config or tokenizer); give another name`);
+    }
+  }
   const files = paths.map(([path]) => path);
   checkOutputFiles(files, label);
   for (const [path, what] of paths) {
