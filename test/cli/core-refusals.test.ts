@@ -1,0 +1,41 @@
+/**
+ * Bad input to the core commands (compress, eval, bench, data, export, inspect), as a user runs them: one line on
+ * stderr, a non-zero exit, and nothing written (not even into the current folder).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeTinyBert } from '../helpers/models.ts';
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
+afterAll(() => tiny.cleanup());
+let n = 0;
+
+/** Runs the CLI in a fresh empty folder; returns its exit code, output and what the folder holds afterwards. */
+function run(...args: string[]) {
+  const cwd = join(tiny.dir, `cwd-${n++}`);
+  mkdirSync(cwd);
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, left: readdirSync(cwd) };
+}
+
+describe('core commands refuse bad input in one line, writing nothing', () => {
+  const out = () => join(tiny.dir, `out-${n++}`, 'm.onnx');
+  it.each([
+    ['eval --submission ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'test', '--submission', ''], /--submission '': an empty path/],
+    ['eval --out ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--out', ''], /--out '': an empty path/],
+    ['eval --glue-dir ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--glue-dir', ''], /--glue-dir '': an empty path/],
+    ['compress --tokenizer ""', () => [tiny.path, '--prune-ffn', '0.5', '--tokenizer', '', '-o', out()], /--tokenizer '': an empty path/],
+    ['export -o ""', () => ['export', tiny.dir, '-o', ''], /--output '': an empty path/],
+    ['bench --baseline ""', () => ['bench', tiny.path, '--baseline', ''], /--baseline '': an empty path/],
+    ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty path/],
+  ])('%s', (_name, args, re) => {
+    const r = run(...args());
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(re);
+    expect(r.left).toEqual([]);
+  });
+});
