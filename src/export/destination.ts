@@ -14,6 +14,7 @@ import { checkOutputFiles, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { dataPathFor } from '../onnx/save.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { processAlive } from '../processes.ts';
 
 /** The lineage sidecar of a model file: `OUT.json`. */
@@ -126,7 +127,10 @@ export interface Staging {
   remove(): void;
 }
 
-/** Creates the staging folder beside `output` (its folder exists and is writable: see checkOutputPaths). */
+/**
+ * Creates the staging folder beside `output` (its folder exists and is writable: see checkOutputPaths); it is removed
+ * by `remove()`, or when the process is interrupted before that (see ../interrupt.ts).
+ */
 export function openStaging(output: string): Staging {
   const folder = dirname(resolve(output));
   removeStaleStaging(folder);
@@ -136,5 +140,14 @@ export function openStaging(output: string): Staging {
   } catch (e) {
     throw fileSystemError(e, folder, `-o ${output}`) ?? e;
   }
-  return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  const forget = onInterrupt(remove); // Ctrl-C or SIGTERM while the files are staged removes them too
+  return {
+    dir,
+    path: (name) => join(dir, name),
+    remove: () => {
+      forget();
+      remove();
+    },
+  };
 }
