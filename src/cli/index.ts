@@ -1,11 +1,11 @@
 /**
  * The process side of `compress`: parse argv with yargs, run the matched command, map errors to exit codes.
  * A UserError prints one line (`compress: <message>`) and exits 1; with --verbose its stack follows. Anything else
- * is a bug and prints its stack.
+ * is a bug and prints its stack. A command that fails leaves none of the empty folders it created.
  */
 import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
-import { fileSystemError } from '../destination.ts';
+import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { refuseRepeatedOrNaN } from './single-values.ts';
 import type { CliCommand, GlobalFlags } from './command.ts';
 import { commands } from './commands/index.ts';
@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     await y.parseAsync();
     return code;
   } catch (e) {
+    removeCreatedFolders(); // a failed command leaves none of the empty folders it created for its outputs
     if (e instanceof UsageError) {
       process.stderr.write(`compress: ${e.message}\n`);
       return 2;

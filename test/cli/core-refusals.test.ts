@@ -2,8 +2,10 @@
  * Bad input to the core commands (compress, eval, bench, data, export, inspect), as a user runs them: one line on
  * stderr, a non-zero exit, and nothing written (not even into the current folder).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTinyBert } from '../helpers/models.ts';
@@ -38,4 +40,32 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     expect(r.stderr).toMatch(re);
     expect(r.left).toEqual([]);
   });
+});
+
+describe('a refused command leaves no folder it created', () => {
+  it.each([
+    ['compress refused after the destination check', (d: string) => [tiny.path, '--factorize-embeddings', '300', '-o', join(d, 'a', 'b', 'm.onnx')]],
+    ['eval of an unknown task', (d: string) => ['eval', tiny.dir, '--task', 'FOO', '--out', join(d, 'x', 'r.json')]],
+  ])('%s', (_name, args) => {
+    const d = join(tiny.dir, `made-${n++}`);
+    const r = run(...args(d));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(d)).toBe(false);
+  });
+
+  it('data download answered 404', async () => {
+    const server = createServer((_req, res) => res.writeHead(404).end('not found'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const d = join(tiny.dir, `glue-${n++}`);
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const child = spawn(process.execPath, [BIN, 'data', 'download', '--tasks', 'SST-2', '--dir', d, '--base-url', url], { stdio: 'ignore' });
+      const code = await new Promise((r) => child.on('exit', r));
+      expect(code).toBe(1);
+      expect(existsSync(d)).toBe(false);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
 });
