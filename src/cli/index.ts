@@ -7,6 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { refuseRepeatedOrNaN } from './single-values.ts';
+import { strictBooleans } from './boolean-values.ts';
 import type { CliCommand, GlobalFlags } from './command.ts';
 import { commands } from './commands/index.ts';
 
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .middleware(refuseRepeatedOrNaN(argv) as never)
+    .middleware(strictBooleans(argv) as never)
     .fail((msg, e) => {
       throw e ?? new UsageError(msg);
     })

@@ -32,6 +32,12 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     ['compress --tokenizer ""', () => [tiny.path, '--prune-ffn', '0.5', '--tokenizer', '', '-o', out()], /--tokenizer '': an empty path/],
     ['export -o ""', () => ['export', tiny.dir, '-o', ''], /--output '': an empty path/],
     ['bench --baseline ""', () => ['bench', tiny.path, '--baseline', ''], /--baseline '': an empty path/],
+    [
+      'compress --quantize-embeddings=maybe',
+      () => [tiny.path, '--quantize', 'int8', '--quantize-embeddings=maybe', '-o', out()],
+      /--quantize-embeddings=maybe: expected yes/,
+    ],
+    ['compress --json=2', () => [tiny.path, '--prune-ffn', '0.5', '--json=2', '-o', out()], /--json=2: expected yes/],
     ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty path/],
   ])('%s', (_name, args, re) => {
     const r = run(...args());
