@@ -38,6 +38,10 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       /--quantize-embeddings=maybe: expected yes/,
     ],
     ['compress --json=2', () => [tiny.path, '--prune-ffn', '0.5', '--json=2', '-o', out()], /--json=2: expected yes/],
+    ['eval --threads -3', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '-3'], /--threads -3: expected an integer ≥ 0/],
+    ['eval --threads 1.5', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1.5'], /--threads 1\.5: expected an integer ≥ 0/],
+    ['eval --threads 1000', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1000'], /--threads 1000: at most 256/],
+    ['bench --threads 1000', () => ['bench', tiny.path, '--threads', '1000'], /--threads 1000: at most 256/],
     ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty path/],
   ])('%s', (_name, args, re) => {
     const r = run(...args());
