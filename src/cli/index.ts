@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     .middleware(refuseRepeatedOrNaN(argv) as never)
     .middleware(strictBooleans(argv) as never)
     .fail((msg, e) => {
-      throw e ?? new UsageError(msg);
+      throw e ?? new UsageError(usageLine(msg));
     })
     .help()
     .version();
@@ -64,6 +64,20 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
     return 70;
   }
+}
+
+/**
+ * A yargs message as one line: `Invalid values:` followed by one `Argument: split, Given: "train", Choices: …` line
+ * per argument becomes `split "train": expected one of "dev", "test"`; other messages have their lines joined.
+ */
+export function usageLine(msg: string): string {
+  const lines = msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const choices = lines.map((l) => /^Argument: (.+?), Given: (.+?), Choices: (.+)$/.exec(l)).filter((m) => m !== null);
+  if (choices.length > 0) return choices.map(([, name, given, allowed]) => `${name} ${given}: expected one of ${allowed}`).join('; ');
+  return lines.join(' ');
 }
 
 /** A wrong flag or missing argument, reported by yargs. */

@@ -42,6 +42,13 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     ['eval --threads 1.5', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1.5'], /--threads 1\.5: expected an integer ≥ 0/],
     ['eval --threads 1000', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1000'], /--threads 1000: at most 256/],
     ['bench --threads 1000', () => ['bench', tiny.path, '--threads', '1000'], /--threads 1000: at most 256/],
+    ['eval --split train', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'train'], /^compress: split "train": expected one of "dev", "test"$/m],
+    ['data foo', () => ['data', 'foo'], /^compress: action "foo": expected one of "download"$/m],
+    [
+      'compress --format xml',
+      () => [tiny.path, '--prune-ffn', '0.5', '--format', 'xml', '-o', out()],
+      /format "xml": expected one of "onnx", "transformers\.js"/,
+    ],
     ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty path/],
   ])('%s', (_name, args, re) => {
     const r = run(...args());
