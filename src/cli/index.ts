@@ -8,10 +8,11 @@ import { isUserError, errorMessage } from '../errors.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { refuseRepeatedOrNaN } from './single-values.ts';
 import { strictBooleans } from './boolean-values.ts';
-import type { CliCommand, GlobalFlags } from './command.ts';
+import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedStdout(); // `compress … | head -1`: a quiet end, not an EPIPE stack trace
   let code = 0;
   let verbose = argv.includes('--verbose');
   let y: Argv<GlobalFlags> = yargs(argv)

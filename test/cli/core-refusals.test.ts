@@ -86,3 +86,15 @@ describe('a refused command leaves no folder it created', () => {
     }
   }, 60_000);
 });
+
+describe('a reader that closes stdout early', () => {
+  it.each([
+    ['compress', () => [tiny.path, '--prune-ffn', '0.5', '-o', join(tiny.dir, `piped-${n++}`, 'm.onnx')]],
+    ['inspect', () => ['inspect', tiny.path]],
+  ])('%s | true: a quiet end, exit 0, no stack trace', (_name, args) => {
+    const quoted = [BIN, ...args()].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' ${quoted} | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(r.status, r.stderr).toBe(0);
+  });
+});
