@@ -22,12 +22,10 @@ interface BenchArgs {
 
 /** '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32]; a SettingsError naming the flag otherwise. */
 export function parseIntList(flag: string, value: string | number | Array<string | number>): number[] {
-  const parts = (Array.isArray(value) ? value : [value])
-    .flatMap((v) => String(v).split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
   const nums = parts.map(Number);
-  if (nums.length === 0 || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
+  // An empty item ('1,,2', '') is refused like any other non-number (Number('') would be 0, refused below).
+  if (parts.some((p) => p === '') || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new SettingsError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
   }
   return nums;
