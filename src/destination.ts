@@ -5,7 +5,7 @@
  * say). Missing folders are created one level at a time: `mkdirSync(…, { recursive: true })` never returns for a
  * path under /proc. A write that fails anyway is a one-line UserError (`fileSystemError`), not a stack trace.
  */
-import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 
@@ -58,9 +58,28 @@ export function fileSystemError(e: unknown, path?: string, label?: string): User
   return new UserError(`${label ? `${label}: ` : ''}cannot ${verb}${where ? ` ${where}` : ''}: ${REASONS[err.code]}`, { cause: e });
 }
 
+/** The folders ensureFolder created in this process, parents first: a command that fails removes them (below). */
+const createdFolders: string[] = [];
+
 /**
- * Creates `dir` and its missing parents one level at a time (see the module comment); a UserError naming `label`
- * when a part of the path is a file or cannot be created.
+ * Removes the folders ensureFolder created in this process that are still empty, deepest first, and forgets them
+ * all: a command refused after checking its destinations leaves no empty folders behind. A folder something was
+ * written into is kept.
+ */
+export function removeCreatedFolders(): void {
+  for (const dir of createdFolders.reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (or already gone): keep it
+    }
+  }
+  createdFolders.length = 0;
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time (see the module comment), remembering what it created
+ * (see removeCreatedFolders); a UserError naming `label` when a part of the path is a file or cannot be created.
  */
 export function ensureFolder(dir: string, label = dir): void {
   const abs = resolve(dir);
@@ -71,6 +90,7 @@ export function ensureFolder(dir: string, label = dir): void {
   if (parent !== abs) ensureFolder(parent, label);
   try {
     mkdirSync(abs);
+    createdFolders.push(abs);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(abs) === 'folder') return;
     throw fileSystemError(e, abs, label) ?? e;

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkOutputFile, checkOutputFiles, checkOutputFolder, ensureFolder, fileSystemError } from '../src/destination.ts';
+import { checkOutputFile, checkOutputFiles, checkOutputFolder, ensureFolder, fileSystemError, removeCreatedFolders } from '../src/destination.ts';
 import { UserError } from '../src/errors.ts';
 import { evalCommand } from '../src/cli/commands/eval.ts';
 
@@ -14,6 +14,19 @@ describe('destinations', () => {
     expect(readdirSync(join(root, 'a', 'b', 'c'))).toEqual([]);
     checkOutputFile(join(root, 'a', 'x.onnx'));
     expect(readdirSync(join(root, 'a'))).toEqual(['b']);
+  });
+
+  it('removeCreatedFolders removes the empty folders it created, deepest first, and keeps the rest', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dest-'));
+    removeCreatedFolders(); // forget folders made by earlier tests
+    checkOutputFolder(join(root, 'a', 'b', 'c'));
+    checkOutputFolder(join(root, 'kept', 'inner'));
+    writeFileSync(join(root, 'kept', 'file'), 'x');
+    removeCreatedFolders();
+    expect(readdirSync(root)).toEqual(['kept']);
+    expect(readdirSync(join(root, 'kept'))).toEqual(['file']);
+    removeCreatedFolders(); // forgotten: nothing more is removed
+    expect(readdirSync(root)).toEqual(['kept']);
   });
 
   it('refuses folders, devices and paths through files, each in one line', () => {

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
-import { openSession, type Feeds, type Session } from '../runtime/session.ts';
+import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, type BenchSubject, type Shape } from './inputs.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
@@ -107,7 +107,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const repeats = positiveInts('repeats', [opts.repeats ?? DEFAULT_REPEATS])[0]!;
   const warmup = positiveInts('warmup', [opts.warmup ?? DEFAULT_WARMUP], 0)[0]!;
   const threads = opts.threads ?? 0;
-  if (!Number.isInteger(threads) || threads < 0) throw new SettingsError(`--threads ${threads}: expected an integer ≥ 0`);
+  checkThreads(threads);
 
   const scope = resetPeakRss() ? 'bench' : 'process';
   const baselineSubject = opts.baseline !== undefined ? benchSubject(locateModel(opts.baseline).onnx) : undefined;

@@ -21,9 +21,28 @@ export interface CliCommand<A = object> {
 /** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;
 
-/** Writes a line to stdout. */
+/** Set once the reader of stdout has gone (`compress … | head -1`): output is dropped from then on. */
+let stdoutClosed = false;
+
+/**
+ * Makes a reader that closes `stream` early (EPIPE) a quiet end: the rest of the output is dropped and the command
+ * finishes its work, instead of an unhandled 'error' event's stack trace. Other stream errors are thrown.
+ */
+export function quietOnClosedStdout(stream: NodeJS.WriteStream = process.stdout): void {
+  if (!stream.listeners('error').includes(onStdoutError)) stream.on('error', onStdoutError);
+}
+
+function onStdoutError(e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE' || (stdoutClosed && e.code === 'ERR_STREAM_DESTROYED')) {
+    stdoutClosed = true;
+    return;
+  }
+  throw e;
+}
+
+/** Writes a line to stdout (nothing once its reader has gone: see quietOnClosedStdout). */
 export function out(line = ''): void {
-  process.stdout.write(line + '\n');
+  if (!stdoutClosed) process.stdout.write(line + '\n');
 }
 
 /** Writes a line to stderr. */

@@ -1,16 +1,18 @@
 /**
  * The process side of `compress`: parse argv with yargs, run the matched command, map errors to exit codes.
  * A UserError prints one line (`compress: <message>`) and exits 1; with --verbose its stack follows. Anything else
- * is a bug and prints its stack.
+ * is a bug and prints its stack. A command that fails leaves none of the empty folders it created.
  */
 import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
-import { fileSystemError } from '../destination.ts';
+import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { refuseRepeatedOrNaN } from './single-values.ts';
-import type { CliCommand, GlobalFlags } from './command.ts';
+import { strictBooleans } from './boolean-values.ts';
+import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedStdout(); // `compress … | head -1`: a quiet end, not an EPIPE stack trace
   let code = 0;
   let verbose = argv.includes('--verbose');
   let y: Argv<GlobalFlags> = yargs(argv)
@@ -23,8 +25,9 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .middleware(refuseRepeatedOrNaN(argv) as never)
+    .middleware(strictBooleans(argv) as never)
     .fail((msg, e) => {
-      throw e ?? new UsageError(msg);
+      throw e ?? new UsageError(usageLine(msg));
     })
     .help()
     .version();
@@ -47,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     await y.parseAsync();
     return code;
   } catch (e) {
+    removeCreatedFolders(); // a failed command leaves none of the empty folders it created for its outputs
     if (e instanceof UsageError) {
       process.stderr.write(`compress: ${e.message}\n`);
       return 2;
@@ -61,6 +65,20 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
     return 70;
   }
+}
+
+/**
+ * A yargs message as one line: `Invalid values:` followed by one `Argument: split, Given: "train", Choices: …` line
+ * per argument becomes `split "train": expected one of "dev", "test"`; other messages have their lines joined.
+ */
+export function usageLine(msg: string): string {
+  const lines = msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const choices = lines.map((l) => /^Argument: (.+?), Given: (.+?), Choices: (.+)$/.exec(l)).filter((m) => m !== null);
+  if (choices.length > 0) return choices.map(([, name, given, allowed]) => `${name} ${given}: expected one of ${allowed}`).join('; ');
+  return lines.join(' ');
 }
 
 /** A wrong flag or missing argument, reported by yargs. */

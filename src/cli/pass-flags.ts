@@ -43,12 +43,28 @@ function settingValue(f: PassFlag, value: unknown): [string, unknown] {
 }
 
 /**
+ * Whether `--name` is given an explicit empty value in `argv` (`--name ''` or `--name=`), which yargs cannot tell
+ * from the bare flag (`--optimize` alone: its default), both being ''.
+ */
+function explicitlyEmpty(argv: readonly string[], name: string): boolean {
+  const flag = `--${name}`;
+  return argv.some((t, i) => t === `${flag}=` || (t === flag && argv[i + 1] === ''));
+}
+
+/**
  * The pipeline steps of the pass flags in `args` (yargs' result), in the order their flags appear in `argv`.
- * Refuses a modifier flag whose pass is not given.
+ * Refuses a pass flag given an empty value (`--optimize ''`) and a modifier flag whose pass is not given.
  */
 export function stepsFromFlags(argv: readonly string[], args: Record<string, unknown>, declarations: Declarations = PASS_DECLARATIONS): PassStep[] {
   const adders = new Map<string, { pass: PassSettings<unknown>; flag: PassFlag }>();
   for (const pass of declarations) for (const flag of pass.flags.adds) adders.set(flag.flag, { pass, flag });
+  for (const pass of declarations) {
+    for (const flag of [...pass.flags.adds, ...pass.flags.modifiers]) {
+      if (args[flag.flag] === '' && explicitlyEmpty(argv, flag.flag)) {
+        throw new SettingsError(`--${flag.flag} '': an empty value; give a value (see compress passes)`);
+      }
+    }
+  }
   const order: string[] = [];
   for (const token of argv) {
     const name = flagOf(token);

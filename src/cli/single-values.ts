@@ -55,3 +55,14 @@ export function checkSingleValues(args: Record<string, unknown>, options: Declar
 export function refuseRepeatedOrNaN(argv: readonly string[]) {
   return (args: Record<string, unknown>, y: Argv): void => checkSingleValues(args, (y as unknown as { getOptions(): DeclaredOptions }).getOptions(), argv);
 }
+
+/**
+ * Throws a SettingsError for a path-valued flag given as an empty string (`--out ""`): it would name the current
+ * folder or be taken as absent. `flags` are the option keys as declared ('out', 'glue-dir').
+ */
+export function refuseEmptyPaths(args: Record<string, unknown>, flags: readonly string[]): void {
+  for (const flag of flags) {
+    const value = args[flag];
+    if (typeof value === 'string' && value.trim() === '') throw new SettingsError(`--${flag} '${value}': an empty path; give a file or folder name`);
+  }
+}

@@ -10,7 +10,7 @@ import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile, type GlueDataset } from '../glue/dataset.ts';
 import { resolveTasks } from '../glue/registry.ts';
 import type { Split, TaskDefinition } from '../glue/tasks.ts';
-import { openSession, type Session } from '../runtime/session.ts';
+import { checkThreads, openSession, type Session } from '../runtime/session.ts';
 import { glueScore, type GlueScore } from './glue-score.ts';
 import { mapModelLabels, type LabelMapping } from './labels.ts';
 import { computeTaskMetrics } from './metrics/index.ts';
@@ -184,6 +184,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   }
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new SettingsError(`--batch-size must be a positive integer, got ${batchSize}`);
+  checkThreads(opts.threads);
   const tasks = resolveTasks(opts.tasks, split);
   const glueDir = opts.glueDir ?? defaultGlueDir();
   for (const task of tasks) {

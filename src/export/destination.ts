@@ -14,6 +14,7 @@ import { checkOutputFiles, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { dataPathFor } from '../onnx/save.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { processAlive } from '../processes.ts';
 
 /** The lineage sidecar of a model file: `OUT.json`. */
@@ -40,8 +41,10 @@ export function inputFiles(input: string, externalFiles: readonly string[]): str
 }
 
 /**
- * Throws a one-line error when `output` (or its sidecar or data file) is not a regular file or absent, cannot be
- * written, or is one of `owned` (real paths of the input's files).
+ * Throws a one-line error when `output` (or its sidecar or data file) is named like a model side file
+ * (MODEL_SIDE_FILES: config.json or a tokenizer file, which live beside the model), is not a regular file or absent,
+ * cannot be written, or is one of `owned` (real paths of the input's files). Names are checked before any folder is
+ * created.
  */
 export function checkOutputPaths(output: string, owned: readonly string[]): void {
   const label = `-o ${output}`;
@@ -51,6 +54,12 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
     [lineagePath(output), 'its lineage file'],
     [dataPathFor(output), 'its data file'],
   ] as const;
+  for (const [path, what] of paths) {
+    const name = basename(path);
+    if (MODEL_SIDE_FILES.includes(name)) {
+      throw new SettingsError(`${label}: ${what} would be named ${name}, a side file of the model folder (config or tokenizer); give another name`);
+    }
+  }
   const files = paths.map(([path]) => path);
   checkOutputFiles(files, label);
   for (const [path, what] of paths) {
@@ -118,7 +127,10 @@ export interface Staging {
   remove(): void;
 }
 
-/** Creates the staging folder beside `output` (its folder exists and is writable: see checkOutputPaths). */
+/**
+ * Creates the staging folder beside `output` (its folder exists and is writable: see checkOutputPaths); it is removed
+ * by `remove()`, or when the process is interrupted before that (see ../interrupt.ts).
+ */
 export function openStaging(output: string): Staging {
   const folder = dirname(resolve(output));
   removeStaleStaging(folder);
@@ -128,5 +140,14 @@ export function openStaging(output: string): Staging {
   } catch (e) {
     throw fileSystemError(e, folder, `-o ${output}`) ?? e;
   }
-  return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  const forget = onInterrupt(remove); // Ctrl-C or SIGTERM while the files are staged removes them too
+  return {
+    dir,
+    path: (name) => join(dir, name),
+    remove: () => {
+      forget();
+      remove();
+    },
+  };
 }

@@ -17,7 +17,9 @@ export interface ModelLocation {
 /** Resolves MODEL (file or folder) to its .onnx file and folder; a ModelLoadError if there is no model. */
 export function locateModel(model: string): ModelLocation {
   if (!existsSync(model)) throw new ModelLoadError(`${model}: no such file or folder`);
-  if (statSync(model).isFile()) return { onnx: model, dir: dirname(model) };
+  const stat = statSync(model);
+  if (stat.isFile()) return { onnx: model, dir: dirname(model) };
+  if (!stat.isDirectory()) throw new ModelLoadError(`${model}: not a model file or folder (a device, pipe or socket)`);
   for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
     if (existsSync(candidate)) return { onnx: candidate, dir: model };
   }

@@ -115,7 +115,9 @@ export function describePass(p: PassSettings<unknown>): PassDescription {
     const type = props[f.setting]?.type === 'boolean' ? 'boolean' : 'string';
     const what = f.negated ? `${s.name} false` : type === 'boolean' ? s.name : `${s.name} (${s.type})`;
     const otherwise = alt ? `; ${f.alternative!.form} is its ${alt.name} (${alt.type})` : '';
-    const dflt = !addsPass && s.default !== undefined ? ` [default ${JSON.stringify(s.default)}]` : '';
+    // A negated flag's default is the opposite of its setting's (--per-tensor is off: perChannel true).
+    const shown = f.negated && typeof s.default === 'boolean' ? `false, i.e. ${s.name} ${JSON.stringify(s.default)}` : JSON.stringify(s.default);
+    const dflt = !addsPass && s.default !== undefined ? ` [default ${shown}]` : '';
     return {
       flag: `--${f.flag}`,
       addsPass,

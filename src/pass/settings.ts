@@ -209,7 +209,7 @@ export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T)
     .meta({ syntax });
 }
 
-/** Layer indices, as a list or as text '1,3,5': sorted, without repeats. */
+/** Layer indices, as a list or as text '1,3,5': sorted; a layer given twice ('1,1') is refused. */
 export function layerList() {
   const what = 'layer indices such as 1,3,5';
   const toList = (v: unknown) => {
@@ -221,7 +221,12 @@ export function layerList() {
     .number({ error: `expected ${what}` })
     .int({ error: `expected ${what}` })
     .min(0, { error: `expected ${what}` });
-  return z
-    .preprocess(toList, z.array(index, { error: expected(what) }).min(1, { error: `expected ${what}` }))
-    .transform((l) => [...new Set(l)].sort((a, b) => a - b));
+  return z.preprocess(toList, z.array(index, { error: expected(what) }).min(1, { error: `expected ${what}` })).transform((l, ctx) => {
+    const twice = l.find((x, i) => l.indexOf(x) !== i);
+    if (twice !== undefined) {
+      ctx.issues.push({ code: 'custom', message: `layer ${twice} is given twice`, input: l });
+      return z.NEVER;
+    }
+    return [...l].sort((a, b) => a - b);
+  });
 }

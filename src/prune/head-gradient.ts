@@ -27,7 +27,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import { rebuildCanonical } from '../bert/canonical.ts';
 import { appendLoss, buildGradientGraph, goldTargets, probeFeeds } from '../gradients/index.ts';
-import type { CalibrationBatch, PassContext } from '../pass/pass.ts';
+import type { CalibrationBatch, CalibrationSource, PassContext } from '../pass/pass.ts';
 import { batchFeeds, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
 
@@ -76,6 +76,18 @@ export function withHeadGates(model: Model, s: BertStructure, rows: number): { m
   return { model: m, masks, layers };
 }
 
+/**
+ * Whether the calibration data are regression scores (else class labels); a SettingsError when they are scores and
+ * the model's head (`numLabels` outputs) is not a regressor: the loss would compare scores with class logits.
+ */
+export function checkCalibrationFits(calibration: CalibrationSource, numLabels: number | undefined): boolean {
+  const regression = !!calibration.batches[0]?.regression;
+  if (regression && numLabels !== undefined && numLabels !== 1) {
+    throw new SettingsError(`prune-heads: regression calibration data for a model with ${numLabels} outputs`);
+  }
+  return regression;
+}
+
 /** Gradient importance per layer [layer][head] of `model` (structure `s`), on ctx.calibration. */
 export async function gradientScores(model: Model, s: BertStructure, ctx: PassContext, opts: GradientImportanceOptions = {}): Promise<number[][]> {
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'gradient importance');
@@ -89,8 +101,7 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
   }
   const logits = cs.head!.outputs[0];
   const numLabels = cs.head!.numLabels;
-  const regression = calibration.batches[0].regression;
-  if (regression && numLabels !== 1) throw new SettingsError(`prune-heads: regression calibration data for a model with ${numLabels} outputs`);
+  const regression = checkCalibrationFits(calibration, numLabels);
 
   /** The gradient graph for masks of `rows` rows. */
   const graphFor = async (rows: number) => {

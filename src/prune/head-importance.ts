@@ -19,7 +19,7 @@ import type { BertStructure, Linear } from '../bert/structure.ts';
 import type { PassContext } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
-import { gradientScores } from './head-gradient.ts';
+import { checkCalibrationFits, gradientScores } from './head-gradient.ts';
 
 import type { HeadImportance } from './settings.ts';
 export { HEAD_IMPORTANCE, type HeadImportance } from './settings.ts';
@@ -88,6 +88,7 @@ export function withHeadMasks(model: Model, s: BertStructure): { model: Model; i
 
 export async function ablationScores(model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'ablation importance');
+  checkCalibrationFits(calibration, s.head?.numLabels);
   const { model: masked, inputs, layers } = withHeadMasks(model, s);
   const runner = await CalibrationRunner.open(masked, s, calibration);
   const ones = layers.map((l) => new Float32Array(s.layers[l].attention!.numHeads * s.layers[l].attention!.headSize).fill(1));

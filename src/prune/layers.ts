@@ -45,7 +45,9 @@ export const dropLayersPass: Pass<DropLayersOptions> = {
       report: {
         pass: 'drop-layers',
         settings: { ...o },
-        summary: `dropped layers ${drop.join(', ')}; ${s.numLayers - drop.length} of ${s.numLayers} left`,
+        summary: drop.length
+          ? `dropped layers ${drop.join(', ')}; ${s.numLayers - drop.length} of ${s.numLayers} left`
+          : `no layer dropped (every layer is kept); ${s.numLayers} of ${s.numLayers} left`,
         details: { dropped: drop, kept: s.layers.map((l) => l.index).filter((i) => !drop.includes(i)) },
       },
     };

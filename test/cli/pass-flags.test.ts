@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import yargs from 'yargs';
 import { checkCalibrationFlag, stepsFromFlags, withPassFlags } from '../../src/cli/pass-flags.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
+import { OPTIMIZE } from '../../src/optimize/settings.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { refusal } from '../helpers/refusal.ts';
 
@@ -67,7 +68,11 @@ describe('pass flags', () => {
   it('hands values to the schema as typed: nothing becomes NaN or an empty pipeline step', () => {
     const checked = (...argv: string[]) => refusal(() => canonical(steps(...argv)));
     expect(checked('--prune-heads', 'abc')).toBe("prune-heads: ratio 'abc': expected a number in [0, 1) (flag --prune-heads)");
-    expect(checked('--prune-heads', '')).toBe("prune-heads: ratio '': expected a number in [0, 1) (flag --prune-heads)");
+    expect(checked('--prune-heads', '')).toBe("--prune-heads '': an empty value; give a value (see compress passes)");
+    expect(checked('--optimize', '')).toBe("--optimize '': an empty value; give a value (see compress passes)");
+    expect(checked('--optimize=')).toBe("--optimize '': an empty value; give a value (see compress passes)");
+    expect(checked('--prune-heads', '0.4', '--importance=')).toBe("--importance '': an empty value; give a value (see compress passes)");
+    expect(canonical(steps('--optimize', '--prune-ffn', '0.2'))[0]).toEqual({ pass: 'optimize', settings: OPTIMIZE.check({}) });
     expect(checked('--prune-heads', '0.4', '--seed', 'abc')).toMatch(/^prune-heads: seed 'abc': expected an integer ≥ 0 \(flag --seed\)$/);
     expect(checked('--factorize-embeddings', '1e')).toBe("factorize-embeddings: rank '1e': expected an integer ≥ 1 (flag --factorize-embeddings)");
     expect(checked('--share-layers', 'groups:0')).toMatch(/^share-layers: share 'groups:0': .* \(flag --share-layers\)$/);

@@ -50,7 +50,7 @@ describe('compressFile destinations', () => {
     writeFileSync(join(dir, 'config.json'), '{"num_labels": 2}');
     symlinkSync(`${input}.data`, join(dir, 'link-to-data'));
     const before = sha(`${input}.data`);
-    for (const output of [input, `${input}.data`, `${input}.json`, join(dir, 'config.json'), join(dir, 'link-to-data'), join(dir, '.', 'model.onnx')]) {
+    for (const output of [input, `${input}.data`, `${input}.json`, join(dir, 'link-to-data'), join(dir, '.', 'model.onnx')]) {
       const run = compressFile({ input, output, steps: FFN });
       await expect(run).rejects.toThrow(SettingsError);
       await expect(compressFile({ input, output, steps: FFN })).rejects.toThrow(/is one of the input model's files .*refusing to overwrite it/);
@@ -89,6 +89,26 @@ describe('compressFile destinations', () => {
     // The same model's files are no conflict: a second output of model a goes beside the first.
     await compressFile({ input: join(a, 'model.onnx'), output: join(out, 'a2.onnx'), steps: FFN });
     expect(existsSync(join(out, 'a2.onnx'))).toBe(true);
+  });
+
+  it('refuses an output (or its sidecar or data file) named like a side file of the model folder, before creating anything', async () => {
+    const out = fresh('side-names');
+    await compressFile({ input: tiny.path, output: join(out, 'm.onnx'), steps: FFN });
+    const before = readdirSync(out)
+      .sort()
+      .map((f) => [f, sha(join(out, f))]);
+    for (const name of ['tokenizer.json', 'config.json', 'vocab.txt', 'config', 'tokenizer_config.json']) {
+      await expect(compressFile({ input: tiny.path, output: join(out, name), steps: FFN })).rejects.toThrow(
+        /would be named (tokenizer|config|vocab|tokenizer_config)\.(json|txt), a side file of the model folder/,
+      );
+    }
+    expect(
+      readdirSync(out)
+        .sort()
+        .map((f) => [f, sha(join(out, f))]),
+    ).toEqual(before);
+    await expect(compressFile({ input: tiny.path, output: join(out, 'new', 'config.json'), steps: FFN })).rejects.toThrow(SettingsError);
+    expect(existsSync(join(out, 'new'))).toBe(false);
   });
 
   it('removes staging folders of dead runs on this host (and the unmarked old form), keeps live ones', async () => {

@@ -72,6 +72,19 @@ describe('downloadVerified', () => {
   });
 });
 
+describe('base URL', () => {
+  it.each([
+    ['file:///x', /^--base-url file:\/\/\/x: only http:\/\/ and https:\/\/ URLs can be fetched$/],
+    ['notaurl', /^--base-url notaurl: not a URL; give an http:\/\/ or https:\/\/ URL$/],
+    ['ftp://host/glue', /only http:\/\/ and https:\/\/ URLs/],
+  ])('%s is refused in one line before any folder is made', async (baseUrl, re) => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'glue-url-')), 'glue');
+    await expect(downloadGlue({ tasks: ['SST-2'], dir, baseUrl })).rejects.toThrow(SettingsError);
+    await expect(downloadGlue({ tasks: ['SST-2'], dir, baseUrl })).rejects.toThrow(re);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
 describe('selectSources', () => {
   it('maps eval task names onto download folders', () => {
     expect(selectSources(['mnli-mm', 'AX', 'sst2', 'MNLI']).map((s) => s.folder)).toEqual(['SST-2', 'MNLI', 'diagnostic']);

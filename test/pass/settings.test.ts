@@ -72,7 +72,7 @@ describe('parsing settings', () => {
     const heads = byName('prune-heads');
     expect(heads.check({ ratio: '0.4' })).toEqual(heads.check({ ratio: 0.4, importance: 'magnitude', minHeadsPerLayer: 0 }));
     expect(heads.check({ heads: '3:1;0:2,1' })).toEqual(heads.check({ heads: { 0: [1, 2], 3: [1] } }));
-    expect(byName('drop-layers').check({ layers: '3,1,1' })).toEqual({ layers: [1, 3] });
+    expect(byName('drop-layers').check({ layers: '3,1' })).toEqual({ layers: [1, 3] });
     expect(byName('quantize').check({ mode: 'INT4-block' })).toEqual(byName('quantize').check({ mode: 'int4-block:32' }));
     expect(byName('quantize').check({ mode: 'int8', perChannel: 'false' }).perChannel).toBe(false);
     expect(byName('share-layers').check({})).toEqual({ share: 'all', from: 'mean' });
@@ -122,6 +122,7 @@ describe('parsing settings', () => {
     ['prune-heads', { ratio: 0.2, seed: 3 }, 'prune-heads: seed 3: only importance random uses a seed (importance is magnitude) (flag --seed)'],
     ['prune-heads', { ratio: 0.2, minHeadsPerLayer: -1 }, 'prune-heads: minHeadsPerLayer -1: expected an integer ≥ 0 (no command-line flag)'],
     ['prune-ffn', {}, 'prune-ffn: ratio: missing; expected a number in [0, 1) (flag --prune-ffn)'],
+    ['drop-layers', { layers: '1,1' }, "drop-layers: layers '1,1': layer 1 is given twice (flag --drop-layers)"],
     ['drop-layers', { keep: 'abc' }, "drop-layers: keep 'abc': expected 'every-other' or layer indices such as 0,2,4 (flag --keep-layers)"],
     ['factorize-embeddings', { rank: 2.5 }, 'factorize-embeddings: rank 2.5: expected an integer ≥ 1 (flag --factorize-embeddings)'],
     [

@@ -105,6 +105,12 @@ describe('drop-layers', () => {
     expect(layersToDrop(s, dropLayersPass.parse({ keep: '0,5' }))).toEqual([1, 2, 3, 4]);
   });
 
+  it('keeping every layer drops none, and says so', async () => {
+    const model = tinyBert({ numLayers: 2 });
+    const r = await dropLayersPass.run(model, findBert(model), dropLayersPass.parse({ keep: '1,0' }), {});
+    expect(r.report.summary).toBe('no layer dropped (every layer is kept); 2 of 2 left');
+  });
+
   it('refuses impossible layer lists', () => {
     const s = findBert(tinyBert({ numLayers: 2 }));
     expect(() => layersToDrop(s, { drop: [2] })).toThrow(/layers 0-1/);

@@ -118,6 +118,13 @@ describe('importance target', () => {
   const calibration = syntheticCalibration([6, 5], 128, { classes: 2 });
   const relabeled = (label: number) => ({ ...calibration, batches: calibration.batches.map((b) => ({ ...b, labels: b.labels.map(() => label) })) });
 
+  it.each(['ablation', 'gradient'] as const)('%s refuses regression calibration data for a 2-class model, in one line', async (importance) => {
+    const scores = syntheticCalibration([4, 3], 128, 'regression');
+    await expect(headScores(importance, model, s, { calibration: scores })).rejects.toThrow(
+      /^prune-heads: regression calibration data for a model with 2 outputs$/,
+    );
+  });
+
   it("predictedTargets replaces the labels by the model's predicted classes", async () => {
     const targets = await predictedTargets(model, s, calibration);
     const runner = await CalibrationRunner.open(model, s, calibration);

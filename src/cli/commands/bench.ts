@@ -5,6 +5,7 @@
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { benchModels, formatBench, DEFAULT_REPEATS, DEFAULT_WARMUP } from '../../bench/index.ts';
+import { refuseEmptyPaths } from '../single-values.ts';
 import { out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
@@ -21,12 +22,10 @@ interface BenchArgs {
 
 /** '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32]; a SettingsError naming the flag otherwise. */
 export function parseIntList(flag: string, value: string | number | Array<string | number>): number[] {
-  const parts = (Array.isArray(value) ? value : [value])
-    .flatMap((v) => String(v).split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
   const nums = parts.map(Number);
-  if (nums.length === 0 || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
+  // An empty item ('1,,2', '') is refused like any other non-number (Number('') would be 0, refused below).
+  if (parts.some((p) => p === '') || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new SettingsError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
   }
   return nums;
@@ -46,6 +45,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
+    refuseEmptyPaths(args, ['baseline']);
     const result = await benchModels({
       model: await localModel(args.model),
       baseline: await localModel(args.baseline),

@@ -1,0 +1,100 @@
+/**
+ * Bad input to the core commands (compress, eval, bench, data, export, inspect), as a user runs them: one line on
+ * stderr, a non-zero exit, and nothing written (not even into the current folder).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeTinyBert } from '../helpers/models.ts';
+
+const BIN = resolve(__dirname, '../../bin/compress.mjs');
+const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
+afterAll(() => tiny.cleanup());
+let n = 0;
+
+/** Runs the CLI in a fresh empty folder; returns its exit code, output and what the folder holds afterwards. */
+function run(...args: string[]) {
+  const cwd = join(tiny.dir, `cwd-${n++}`);
+  mkdirSync(cwd);
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, left: readdirSync(cwd) };
+}
+
+describe('core commands refuse bad input in one line, writing nothing', () => {
+  const out = () => join(tiny.dir, `out-${n++}`, 'm.onnx');
+  it.each([
+    ['eval --submission ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'test', '--submission', ''], /--submission '': an empty path/],
+    ['eval --out ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--out', ''], /--out '': an empty path/],
+    ['eval --glue-dir ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--glue-dir', ''], /--glue-dir '': an empty path/],
+    ['compress --tokenizer ""', () => [tiny.path, '--prune-ffn', '0.5', '--tokenizer', '', '-o', out()], /--tokenizer '': an empty path/],
+    ['export -o ""', () => ['export', tiny.dir, '-o', ''], /--output '': an empty path/],
+    ['bench --baseline ""', () => ['bench', tiny.path, '--baseline', ''], /--baseline '': an empty path/],
+    [
+      'compress --quantize-embeddings=maybe',
+      () => [tiny.path, '--quantize', 'int8', '--quantize-embeddings=maybe', '-o', out()],
+      /--quantize-embeddings=maybe: expected yes/,
+    ],
+    ['compress --json=2', () => [tiny.path, '--prune-ffn', '0.5', '--json=2', '-o', out()], /--json=2: expected yes/],
+    ['eval --threads -3', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '-3'], /--threads -3: expected an integer ≥ 0/],
+    ['eval --threads 1.5', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1.5'], /--threads 1\.5: expected an integer ≥ 0/],
+    ['eval --threads 1000', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1000'], /--threads 1000: at most 256/],
+    ['bench --threads 1000', () => ['bench', tiny.path, '--threads', '1000'], /--threads 1000: at most 256/],
+    ['eval --split train', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'train'], /^compress: split "train": expected one of "dev", "test"$/m],
+    ['data foo', () => ['data', 'foo'], /^compress: action "foo": expected one of "download"$/m],
+    [
+      'compress --format xml',
+      () => [tiny.path, '--prune-ffn', '0.5', '--format', 'xml', '-o', out()],
+      /format "xml": expected one of "onnx", "transformers\.js"/,
+    ],
+    ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty path/],
+  ])('%s', (_name, args, re) => {
+    const r = run(...args());
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(re);
+    expect(r.left).toEqual([]);
+  });
+});
+
+describe('a refused command leaves no folder it created', () => {
+  it.each([
+    ['compress refused after the destination check', (d: string) => [tiny.path, '--factorize-embeddings', '300', '-o', join(d, 'a', 'b', 'm.onnx')]],
+    ['eval of an unknown task', (d: string) => ['eval', tiny.dir, '--task', 'FOO', '--out', join(d, 'x', 'r.json')]],
+  ])('%s', (_name, args) => {
+    const d = join(tiny.dir, `made-${n++}`);
+    const r = run(...args(d));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(d)).toBe(false);
+  });
+
+  it('data download answered 404', async () => {
+    const server = createServer((_req, res) => res.writeHead(404).end('not found'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const d = join(tiny.dir, `glue-${n++}`);
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const child = spawn(process.execPath, [BIN, 'data', 'download', '--tasks', 'SST-2', '--dir', d, '--base-url', url], { stdio: 'ignore' });
+      const code = await new Promise((r) => child.on('exit', r));
+      expect(code).toBe(1);
+      expect(existsSync(d)).toBe(false);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+});
+
+describe('a reader that closes stdout early', () => {
+  it.each([
+    ['compress', () => [tiny.path, '--prune-ffn', '0.5', '-o', join(tiny.dir, `piped-${n++}`, 'm.onnx')]],
+    ['inspect', () => ['inspect', tiny.path]],
+  ])('%s | true: a quiet end, exit 0, no stack trace', (_name, args) => {
+    const quoted = [BIN, ...args()].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' ${quoted} | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(r.status, r.stderr).toBe(0);
+  });
+});
