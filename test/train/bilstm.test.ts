@@ -27,6 +27,7 @@ import {
   type BilstmConfig,
 } from '../../src/train/students/bilstm.ts';
 import { Rng } from '../../src/bert/random.ts';
+import { appendLoss, buildGradientGraph } from '../../src/gradients/index.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
@@ -44,6 +45,7 @@ const DIFFERENTIABLE_OPS = new Set([
   'Tanh',
   'Relu',
   'Gather',
+  'Split',
   'Concat',
   'Unsqueeze',
   'Squeeze',
@@ -294,6 +296,18 @@ describe('training graph and exported model', () => {
     expectClose(await run(exportBilstm(config, weights), short.length, 5, d), ref5, 1e-5);
     const one = batch(config, [1], 1, 12);
     expectClose(await run(exportBilstm(config, weights), 1, 1, one), reference(config, weights, [1], one.ids, 1), 1e-5);
+  });
+
+  it('its gradient takes each step and gate back with one Concat, never a scatter into a tensor of all the steps', async () => {
+    const forward = bilstmTrainingGraph(config, weights, { dropout: true });
+    const withLoss = appendLoss(forward, 'logits', config.numLabels, [{ kind: 'hard-ce', weight: 1 }]);
+    // the embedding table left out: its own gradient is a scatter of the looked-up rows (made sparse in training)
+    const parameters = [...bilstmWeightShapes(config).keys()].filter((name) => name !== 'embedding.weight');
+    const gg = await buildGradientGraph(withLoss.model, { loss: withLoss.loss, parameters });
+    const ops = gg.model.graph.nodes.map((n) => n.opType);
+    expect(ops.filter((o) => o === 'ScatterND')).toEqual([]);
+    // per direction: one Split of the steps and one of the gates per step, each undone by one Concat
+    expect(forward.graph.nodes.filter((n) => n.opType === 'Split')).toHaveLength(2 * (1 + config.maxLength));
   });
 
   it('keeps the unrolled graph to a few thousand nodes at L = 64', () => {

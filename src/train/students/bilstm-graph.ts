@@ -1,6 +1,6 @@
 /**
  * The BiLSTM student's TRAINING graph: the LSTM unrolled over the fixed length L with standard ops only (MatMul,
- * Add, Sub, Mul, Sigmoid, Tanh, Relu, Gather, Concat, Unsqueeze, Reshape, ReduceMax, Cast, Constant), so the
+ * Add, Sub, Mul, Sigmoid, Tanh, Relu, Gather, Split, Concat, Unsqueeze, Reshape, ReduceMax, Cast, Constant), so the
  * reverse-mode differentiator can build its gradient graph. Every weight is a float32 initializer under its
  * training-layout name (bilstm-config.ts).
  *
@@ -111,7 +111,12 @@ export function bilstmTrainingGraph(config: BilstmConfig, weights: ReadonlyMap<s
     hold.push(w.op('Sub', [w.floatScalar(1), keep[t]], {}, undefined, '/mask'));
   }
 
-  const gateShape = w.int64Vector([-1, 4, H]);
+  // Steps and gates are taken with Split, whose gradient is one Concat: a Gather per step would scatter each
+  // step's gradient into a zero tensor as large as all the steps (quadratic in L, and thousands of nodes that make
+  // onnxruntime's session creation slow).
+  const stepSizes = w.int64Vector(new Array<number>(L).fill(1));
+  const stepShape = w.int64Vector([-1, 4 * H]);
+  const gateSizes = w.int64Vector([H, H, H, H]);
   const sequences: string[] = [];
   for (const d of BILSTM_DIRECTIONS) {
     const scope = `/lstm.${d}`;
@@ -120,17 +125,17 @@ export function bilstmTrainingGraph(config: BilstmConfig, weights: ReadonlyMap<s
     const b = w.weight(`lstm.${d}.b`, [4 * H], weights.get(`lstm.${d}.b`)!);
     // Input projections of every step in one MatMul: [B, L, 4H].
     const projected = w.op('Add', [w.op('MatMul', [emb, W], {}, undefined, scope), b], {}, undefined, scope);
+    const steps = w.opN('Split', [projected, stepSizes], { axis: attr.int(1) }, L, undefined, scope); // [B, 1, 4H] each
     const states: string[] = new Array(L);
     let h: string | null = null;
     let c: string | null = null;
     for (let k = 0; k < L; k++) {
       const t = d === 'fw' ? k : L - 1 - k;
       const s = `${scope}/t${t}`;
-      const x = w.op('Gather', [projected, w.int64Scalar(t)], { axis: attr.int(1) }, undefined, s);
+      const x = w.op('Reshape', [steps[t]!, stepShape], {}, undefined, s);
       const z = h ? w.op('Add', [x, w.op('MatMul', [h, R], {}, undefined, s)], {}, undefined, s) : x;
-      const gates = w.op('Reshape', [z, gateShape], {}, undefined, s);
-      const gate = (index: number, act: 'Sigmoid' | 'Tanh') =>
-        w.op(act, [w.op('Gather', [gates, w.int64Scalar(index)], { axis: attr.int(1) }, undefined, s)], {}, undefined, s);
+      const gates = w.opN('Split', [z, gateSizes], { axis: attr.int(1) }, 4, undefined, s); // i f g o, [B, H] each
+      const gate = (index: number, act: 'Sigmoid' | 'Tanh') => w.op(act, [gates[index]!], {}, undefined, s);
       const i = gate(0, 'Sigmoid');
       const g = gate(2, 'Tanh');
       const o = gate(3, 'Sigmoid');
