@@ -20,7 +20,17 @@ import { findBert } from '../../src/bert/discover.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { lcg } from '../helpers/feeds.ts';
 import type { Batch } from '../../src/train/data.ts';
+import type { Student } from '../../src/train/student.ts';
 
+/** A stepper training `student` on intermediate terms alone (no dropout, one thread). */
+function intermediateStepper(student: Student, plan: { terms: IntermediateTerm[] }, features: TeacherFeatures) {
+  return createStepper({
+    student,
+    loss: [],
+    intermediate: { terms: plan.terms, teacher: features },
+    settings: { ...DEFAULT_TRAIN_SETTINGS, dropout: 0, threads: 1 },
+  });
+}
 describe('layer maps', () => {
   it('uniform gives TinyBERT g(m) = m·N/M with the embeddings pair', () => {
     expect(layerPairs('uniform', 12, 4)).toEqual([
@@ -347,12 +357,7 @@ describe('teacher features and the projection', () => {
     const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
     const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
     const features = await TeacherFeatures.open(teacher, plan.requests, 1);
-    const stepper = await createStepper({
-      student,
-      loss: [],
-      intermediate: { terms: plan.terms, teacher: features },
-      settings: { ...DEFAULT_TRAIN_SETTINGS, dropout: 0, threads: 1 },
-    });
+    const stepper = await intermediateStepper(student, plan, features);
     const projections = [...stepper.params.keys()].filter((k) => k.startsWith('distill.projection.'));
     expect(projections.length).toBeGreaterThan(0);
     const before = Float32Array.from(stepper.params.get(projections[0])!);
@@ -385,12 +390,7 @@ describe('teacher features and the projection', () => {
     expect(plan.requests).toHaveLength(4); // hidden and scores of teacher layers 2 and 1
     expect(plan.terms).toHaveLength(matches.length);
     const features = await TeacherFeatures.open(teacher, plan.requests, 1);
-    const stepper = await createStepper({
-      student,
-      loss: [],
-      intermediate: { terms: plan.terms, teacher: features },
-      settings: { ...DEFAULT_TRAIN_SETTINGS, dropout: 0, threads: 1 },
-    });
+    const stepper = await intermediateStepper(student, plan, features);
     try {
       expect(Number.isFinite(await stepper.step(batchOf(60), 0, 1e-2))).toBe(true);
     } finally {
