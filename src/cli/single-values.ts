@@ -57,12 +57,13 @@ export function refuseRepeatedOrNaN(argv: readonly string[]) {
 }
 
 /**
- * Throws a SettingsError for a path-valued flag given as an empty string (`--out ""`): it would name the current
- * folder or be taken as absent. `flags` are the option keys as declared ('out', 'glue-dir').
+ * Throws a SettingsError for a path argument given as an empty string (`--out ""`): it would name the current
+ * folder, be taken as absent, or (SQLite) open a temporary database. `names` as the user writes them: flags with
+ * their dashes ('--out', '--glue-dir'), positionals bare ('store').
  */
-export function refuseEmptyPaths(args: Record<string, unknown>, flags: readonly string[]): void {
-  for (const flag of flags) {
-    const value = args[flag];
-    if (typeof value === 'string' && value.trim() === '') throw new SettingsError(`--${flag} '${value}': an empty path; give a file or folder name`);
+export function refuseEmptyPaths(args: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names) {
+    const value = args[name.replace(/^--/, '')];
+    if (typeof value === 'string' && value.trim() === '') throw new SettingsError(`${name} '${value}': an empty path; give a file or folder name`);
   }
 }

@@ -7,8 +7,10 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
+import { refuseEmptyPaths } from './single-values.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
+import { checkThreads } from '../runtime/threads.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
@@ -177,7 +179,7 @@ function positiveInt(flag: string, v: number | undefined): void {
  * The flags of train and distill that name a file or folder (--intermediate: or a preset), where '' would mean the
  * current folder or be taken as absent (-o, --teacher and --student are 'missing' when empty).
  */
-const PATH_FLAGS = ['glue-dir', 'cache-dir', 'corpus', 'intermediate'] as const;
+const PATH_FLAGS = ['--glue-dir', '--cache-dir', '--corpus', '--intermediate'];
 
 /**
  * The checks the CLI makes before calling the library (which checks the settings, the student, the vocabulary and
@@ -188,12 +190,10 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   if (!a.task) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
   getTask(a.task, 'train');
   if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
-  for (const flag of PATH_FLAGS) {
-    if ((a as unknown as Record<string, unknown>)[flag] === '') throw new SettingsError(`--${flag} '': an empty path; give one or leave the flag out`);
-  }
+  refuseEmptyPaths(a as unknown as Record<string, unknown>, PATH_FLAGS);
   positiveInt('max-examples', a['max-examples']);
   positiveInt('max-length', a['max-length']);
-  if (!(Number.isSafeInteger(a.threads) && a.threads >= 0)) throw new SettingsError(`--threads must be an integer ≥ 0 (got ${a.threads})`);
+  checkThreads(a.threads);
   const output = resolve(a.output);
   if (existsSync(output) && statSync(output).isDirectory()) {
     throw new SettingsError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);

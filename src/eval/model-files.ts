@@ -3,8 +3,8 @@
  * `locateModel` (src/onnx/locate.ts) gives for MODEL unless given explicitly.
  */
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { DataError } from '../errors.ts';
+import { basename, join, resolve } from 'node:path';
+import { DataError, SettingsError } from '../errors.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
 export interface ModelConfig {
@@ -25,6 +25,20 @@ export const TOKENIZER_FILES: readonly string[] = ['tokenizer.json', 'tokenizer_
 
 /** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */
 export const MODEL_SIDE_FILES: readonly string[] = ['config.json', ...TOKENIZER_FILES];
+
+/**
+ * Refuses model files (`files`: each path with what it is, e.g. [OUT, 'the output'], [OUT.json, 'its lineage
+ * file']) named like a side file: config.json and the tokenizer files are written beside the model and would
+ * overwrite it, or another model's. `label` starts the one-line error (`-o OUT`).
+ */
+export function checkNotSideFileNames(files: ReadonlyArray<readonly [string, string]>, label: string): void {
+  for (const [path, what] of files) {
+    const name = basename(path);
+    if (MODEL_SIDE_FILES.includes(name)) {
+      throw new SettingsError(`${label}: ${what} would be named ${name}, a side file of the model folder (config or tokenizer); give another name`);
+    }
+  }
+}
 
 /**
  * Copies those of `files` that exist in `fromDir` to `toDir` (only where `toDir` lacks them with `onlyMissing`);

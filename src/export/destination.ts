@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputFiles, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
-import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, checkNotSideFileNames } from '../eval/model-files.ts';
 import { dataPathFor } from '../onnx/save.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { processAlive } from '../processes.ts';
@@ -54,12 +54,7 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
     [lineagePath(output), 'its lineage file'],
     [dataPathFor(output), 'its data file'],
   ] as const;
-  for (const [path, what] of paths) {
-    const name = basename(path);
-    if (MODEL_SIDE_FILES.includes(name)) {
-      throw new SettingsError(`${label}: ${what} would be named ${name}, a side file of the model folder (config or tokenizer); give another name`);
-    }
-  }
+  checkNotSideFileNames(paths, label);
   const files = paths.map(([path]) => path);
   checkOutputFiles(files, label);
   for (const [path, what] of paths) {

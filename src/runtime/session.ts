@@ -3,7 +3,7 @@
  * opens sessions here, so threads and optimization level are set the same way everywhere.
  */
 import * as ort from 'onnxruntime-node';
-import { ModelLoadError, SettingsError, errorLine } from '../errors.ts';
+import { ModelLoadError, errorLine } from '../errors.ts';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -14,15 +14,7 @@ export interface RuntimeOptions {
   graphOptimizationLevel?: GraphOptimizationLevel;
 }
 
-/** The most intra-op threads a session may be given: more only oversubscribes the cores (and can hang). */
-export const MAX_THREADS = 256;
-
-/** Throws a one-line SettingsError unless `threads` (a `--threads` value) is an integer in [0, MAX_THREADS]. */
-export function checkThreads(threads: number | undefined): void {
-  if (threads === undefined) return;
-  if (!Number.isInteger(threads) || threads < 0) throw new SettingsError(`--threads ${threads}: expected an integer ≥ 0`);
-  if (threads > MAX_THREADS) throw new SettingsError(`--threads ${threads}: at most ${MAX_THREADS} (0 lets onnxruntime use one per core)`);
-}
+export { checkThreads, MAX_THREADS } from './threads.ts';
 
 /** A named input or output tensor for `Session.run`. */
 export type Feeds = Record<string, ort.Tensor>;

@@ -12,7 +12,15 @@ import { checkOutputFolder, checkOutputKinds } from '../destination.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
-import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles, readJsonObject, readModelConfig, parseModelConfig } from '../eval/model-files.ts';
+import {
+  MODEL_SIDE_FILES,
+  TOKENIZER_FILES,
+  checkNotSideFileNames,
+  copyModelFiles,
+  readJsonObject,
+  readModelConfig,
+  parseModelConfig,
+} from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
 import { mapModelLabels } from '../eval/labels.ts';
@@ -119,8 +127,9 @@ export interface TrainRunOptions {
   cacheDir?: string;
   /**
    * Bytes the on-disk cache of teacher intermediate features (under cacheDir) may hold in all, batches past it
-   * computed and not stored (default 0: computed on every step, not stored). Batches repeat only when a run with the same teacher, data, seed and batch size is rerun or
-   * resumed, since each epoch shuffles anew; the cache saves the teacher's forward pass then.
+   * computed and not stored (default 0: computed on every step, not stored). Batches repeat only when a run with
+   * the same teacher, data, seed and batch size is rerun or resumed, since each epoch shuffles anew; the cache saves
+   * the teacher's forward pass then.
    */
   featureCacheBytes?: number;
   /** Checkpoints (default OUT.train/ beside the output; removed after success). */
@@ -288,34 +297,26 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   ];
 }
 
-/** The files a run writes: the model, its lineage, its data file (past 2 GB), config.json and tokenizer files beside it. */
-function outputFiles(output: string): string[] {
-  const dir = dirname(resolve(output));
-  return [output, lineagePath(output), dataPathFor(output), ...MODEL_SIDE_FILES.map((f) => join(dir, f))];
+/** The model files a run writes: the model, its lineage and its data file (past 2 GB), each with what it is. */
+function modelFiles(output: string): Array<[string, string]> {
+  return [
+    [output, 'the output'],
+    [lineagePath(output), 'its lineage file'],
+    [dataPathFor(output), 'its data file'],
+  ];
 }
 
 const lineagePath = (output: string): string => `${output}.json`;
 
-/** Refuses an output whose files would overwrite one another (-o D/config.json, D/vocab.txt, D/config, …). */
-function checkDistinctOutputs(output: string, files: readonly string[]): void {
-  const seen = new Set<string>();
-  for (const f of files.map((f) => resolve(f))) {
-    if (seen.has(f)) {
-      throw new SettingsError(
-        `-o ${output}: the run writes ${f} twice (the model, its lineage OUT.json and ${MODEL_SIDE_FILES.join(', ')} beside it); give the model another name`,
-      );
-    }
-    seen.add(f);
-  }
-}
-
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = getTask(o.task, 'train');
-  // before any work: the files the run writes are distinct (the model is not named like a file written beside it)
-  // and each is a regular file or absent (never a device such as /dev/null)
-  const files = outputFiles(o.output);
-  checkDistinctOutputs(o.output, files);
-  checkOutputKinds(files, `-o ${o.output}`);
+  // before any work: the model files are not named like the side files written beside them, and every file the
+  // run writes is a regular file or absent (never a device such as /dev/null)
+  const label = `-o ${o.output}`;
+  const files = modelFiles(o.output);
+  checkNotSideFileNames(files, label);
+  const outDir = dirname(resolve(o.output));
+  checkOutputKinds([...files.map(([path]) => path), ...MODEL_SIDE_FILES.map((f) => join(outDir, f))], label);
   const isDistill = o.teacher !== undefined;
   const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
   if (distill) checkTaskSettings(task, distill);
@@ -367,7 +368,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
   // the settings, the student, the task and its labels agree: before the first write (caches, checkpoints), the
   // output folder is created (when missing) and must take files
-  checkOutputFolder(dirname(resolve(o.output)), `-o ${o.output}`);
+  checkOutputFolder(outDir, label);
   const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
   const trainSet =
     augment > 0
@@ -428,12 +429,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (!result) throw new Error('no training phase ran');
   const loss = phases[phases.length - 1].loss;
   const model = current.export(result.params);
-  mkdirSync(dirname(resolve(o.output)), { recursive: true });
+  mkdirSync(outDir, { recursive: true });
   // an earlier run's lineage goes first: a run killed while writing leaves a model without one, never a new model
   // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)
   rmSync(lineagePath(o.output), { force: true });
   saveModel(model, o.output);
-  const outDir = dirname(resolve(o.output));
   writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(student.configJson({ ...sourceConfig, max_length: maxLength }), null, 2) + '\n'));
   copyModelFiles(labelSource.dir, outDir, TOKENIZER_FILES);
   const lineage: TrainLineage = {

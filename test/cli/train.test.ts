@@ -253,14 +253,16 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ...['config.json', 'tokenizer.json', 'vocab.txt', 'config'].map((name) => [
       `-o named like a file written beside it (${name})`,
       (o: string) => distill(join(o, '..', name)),
-      new RegExp(`-o .*/${name.replace('.', '\\.')}: the run writes .*/${name === 'config' ? 'config\\.json' : name.replace('.', '\\.')} twice`),
+      new RegExp(
+        `-o .*/${name.replace('.', '\\.')}: ${name === 'config' ? 'its lineage file' : 'the output'} would be named ${name === 'config' ? 'config\\.json' : name.replace('.', '\\.')}, a side file`,
+      ),
     ]),
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
     ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
     ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],
     ['warmup above 1', (o: string) => distill(o, '--warmup', '2'), /--warmup must be in \[0, 1\]/],
     ['dropout 1', (o: string) => distill(o, '--dropout', '1'), /--dropout must be in \[0, 1\)/],
-    ['negative threads', (o: string) => distill(o, '--threads', '-1'), /--threads must be an integer ≥ 0/],
+    ['negative threads', (o: string) => distill(o, '--threads', '-1'), /--threads -1: expected an integer ≥ 0/],
     ['zero max-examples', (o: string) => distill(o, '--max-examples', '0'), /--max-examples must be a positive integer/],
     ['train on a spec', (o: string) => ['train', 'every-other', '--task', 'SST-2', '-o', o], /every-other: no such model/],
     ['-o is the input model', () => ['train', tiny.path, '--task', 'SST-2', '-o', tiny.path], /refusing to overwrite the input model/],

@@ -45,7 +45,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['baseline']);
+    refuseEmptyPaths(args, ['--baseline']);
     const result = await benchModels({
       model: await localModel(args.model),
       baseline: await localModel(args.baseline),

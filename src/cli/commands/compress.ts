@@ -53,7 +53,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the lineage record as JSON' }) as unknown as Argv<CompressArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['glue-dir', 'tokenizer']);
+    refuseEmptyPaths(args, ['--glue-dir', '--tokenizer']);
     registerAllPasses();
     const steps = stepsFromFlags(process.argv.slice(2), args);
     if (!steps.length) throw new SettingsError(`no pass given: use ${passFlagList()} (see --help, or compress passes)`);

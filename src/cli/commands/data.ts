@@ -38,7 +38,7 @@ export const dataCommand: CliCommand<DataArgs> = {
       .option('base-url', { type: 'string', describe: `fetch every file from URL/<name> instead of the official URLs (or set ${BASE_URL_ENV})` })
       .option('force', { type: 'boolean', default: false, describe: 'download tasks that are already present again' }) as unknown as Argv<DataArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['dir', 'base-url']);
+    refuseEmptyPaths(args, ['--dir', '--base-url']);
     if (args.action !== 'download') throw new SettingsError(`unknown data action '${String(args.action)}' (expected download)`);
     if (!args.tasks || args.tasks.length === 0) throw new SettingsError('no task given: use --tasks NAME[,NAME…] or --tasks all');
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();

@@ -53,7 +53,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
         describe: 'count WNLI in the GLUE score (--no-include-wnli to leave it out)',
       }) as unknown as Argv<EvalArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['out', 'submission', 'glue-dir', 'tokenizer']);
+    refuseEmptyPaths(args, ['--out', '--submission', '--glue-dir', '--tokenizer']);
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     const model = await localModel(args.model);

@@ -31,7 +31,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
         describe: 'onnx: OUT is an .onnx file; transformers.js: OUT is a folder @huggingface/transformers loads (config, tokenizer, onnx/model.onnx)',
       }) as unknown as Argv<ExportArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['output']);
+    refuseEmptyPaths(args, ['--output']);
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
     if (args.format === 'transformers.js') {
       const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, { seedMissing: args['seed-missing'] });

@@ -9,6 +9,7 @@
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
+import { refuseEmptyPaths } from '../single-values.ts';
 import { createSweepProgress, pointName, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 
@@ -22,16 +23,6 @@ interface SweepArgs {
   follow: boolean;
   'retry-delay': number;
   'rerun-stale': boolean;
-}
-
-/**
- * Refuses a path argument given as '' (`--store ""`): an empty path names no file, yet SQLite takes it for a
- * temporary database and a folder for the current one. `paths`: each argument as the user wrote it (`--store`) and
- * its value (undefined when not given).
- */
-export function refuseEmptyPaths(paths: Record<string, string | undefined>): void {
-  for (const [name, value] of Object.entries(paths))
-    if (value !== undefined && String(value).trim() === '') throw new SettingsError(`${name} "": expected a path, got an empty one`);
 }
 
 /** `runs/<sweep file name>.sqlite`. */
@@ -71,7 +62,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
-    refuseEmptyPaths({ 'sweep file': args.file, '--store': args.store, '--glue-dir': args['glue-dir'], '--work-dir': args['work-dir'] });
+    refuseEmptyPaths(args, ['file', '--store', '--glue-dir', '--work-dir']);
     const store = args.store ?? defaultStore(args.file);
     if (args.queue !== undefined && args['rerun-stale'])
       throw new SettingsError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');
