@@ -36,11 +36,7 @@ const TABLE = lookupTable();
 export function getTask(name: string, split?: Split): TaskDefinition {
   const known = singleTaskNames(split);
   const entry = TABLE.get(normalizeTaskName(name));
-  if (!entry) {
-    const suggestions = suggestTaskNames(name).filter((s) => known.includes(s));
-    const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?` : '';
-    throw new SettingsError(`unknown task '${name}'.${hint} Known tasks: ${known.join(', ')}`);
-  }
+  if (!entry) throw unknownTask(name, known);
   if (entry.tasks.length !== 1) {
     throw new SettingsError(`task '${name}' names ${entry.tasks.map((t) => t.name).join(' and ')}; give one of them`);
   }
@@ -58,9 +54,14 @@ export function singleTaskNames(split?: Split): string[] {
 export function lookupTasks(name: string): readonly TaskDefinition[] {
   const entry = TABLE.get(normalizeTaskName(name));
   if (entry) return entry.tasks;
-  const suggestions = suggestTaskNames(name);
+  throw unknownTask(name, [...knownTaskNames(), 'all']);
+}
+
+/** The error for a name that is no task: the names of `known` it may be a misspelling of, and `known`. */
+function unknownTask(name: string, known: readonly string[]): SettingsError {
+  const suggestions = suggestTaskNames(name).filter((s) => known.includes(s));
   const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?` : '';
-  throw new SettingsError(`unknown task '${name}'.${hint} Known tasks: ${knownTaskNames().join(', ')}, all`);
+  return new SettingsError(`unknown task '${name}'.${hint} Known tasks: ${known.join(', ')}`);
 }
 
 /** Display names of every task, and MNLI (both halves). */
