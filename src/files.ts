@@ -41,3 +41,10 @@ export async function sha256File(path: string): Promise<string> {
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
 }
+
+/** The sha256 of bytes held in memory, taken in order as one stream, hex (a payload checksum). */
+export function sha256Bytes(parts: Iterable<Uint8Array>): string {
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(p);
+  return hash.digest('hex');
+}

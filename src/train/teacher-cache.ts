@@ -22,7 +22,7 @@ import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { predictRows } from '../eval/predict.ts';
 import { onnx } from '../onnx/proto.ts';
-import { sha256File, writeFileAtomic } from '../files.ts';
+import { sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
 import { loadModel } from '../onnx/load.ts';
 import { sessionInputs } from '../bert/model-inputs.ts';
@@ -80,7 +80,7 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
 export async function teacherCacheKey(onnxPath: string, set: TrainingSet): Promise<string> {
   const bytes = readFileSync(onnxPath);
   const external = await Promise.all(externalDataFiles(onnxPath, bytes).map(sha256File));
-  const teacher = [createHash('sha256').update(bytes).digest('hex'), ...external];
+  const teacher = [sha256Bytes([bytes]), ...external];
   return createHash('sha256')
     .update(JSON.stringify({ format: FORMAT, teacher, data: set.sha256, maxLength: set.maxLength }))
     .digest('hex');
@@ -148,9 +148,7 @@ function checkLittleEndian(): void {
 function encodeCache(key: string, count: number, width: number, values: Float32Array): Uint8Array[] {
   checkLittleEndian();
   const payload = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const header = new TextEncoder().encode(
-    JSON.stringify({ format: FORMAT, key, count, width, payloadSha256: createHash('sha256').update(payload).digest('hex') }),
-  );
+  const header = new TextEncoder().encode(JSON.stringify({ format: FORMAT, key, count, width, payloadSha256: sha256Bytes([payload]) }));
   const prefix = new Uint8Array(Math.ceil((12 + header.byteLength) / 4) * 4);
   prefix.set(new TextEncoder().encode(MAGIC));
   new DataView(prefix.buffer).setUint32(8, header.byteLength, true);
@@ -178,7 +176,7 @@ function readCache(file: string, key: string, count: number): { values: Float32A
   const start = Math.ceil((12 + headerLength) / 4) * 4;
   if (bytes.byteLength - start !== count * width * 4) return `truncated or padded payload (${bytes.byteLength - start} bytes, expected ${count * width * 4})`;
   const payload = bytes.subarray(start);
-  if (createHash('sha256').update(payload).digest('hex') !== header.payloadSha256) return 'payload checksum mismatch';
+  if (sha256Bytes([payload]) !== header.payloadSha256) return 'payload checksum mismatch';
   const values = new Float32Array(count * width);
   new Uint8Array(values.buffer).set(payload);
   return { values, width };

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../onnx/graph.ts';
-import { writeFileAtomic } from '../files.ts';
+import { sha256Bytes, writeFileAtomic } from '../files.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { findBert } from '../bert/discover.ts';
@@ -106,7 +106,7 @@ export class TeacherFeatures {
     m.graph.outputs = requests.map((r) => ({ name: r.value }));
     const bytes = encodeModel(m);
     const session = await openSession(bytes, { threads });
-    const teacherKey = cache ? createHash('sha256').update(bytes).digest('hex') : '';
+    const teacherKey = cache ? sha256Bytes([bytes]) : '';
     return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined);
   }
 
@@ -153,7 +153,7 @@ export class TeacherFeatures {
     const header = Buffer.from(
       JSON.stringify({
         parts: parts.map((t, i) => ({ input: this.requests[i].input, dims: [...t.dims] })),
-        payloadSha256: payloadSha256(payload),
+        payloadSha256: sha256Bytes(payload),
       }),
     );
     const size = 12 + header.length + payload.reduce((n, p) => n + p.length, 0);
@@ -170,13 +170,6 @@ export class TeacherFeatures {
   }
 }
 
-/** SHA-256 of a cache file's payload (the features' float32 bytes, in request order). */
-function payloadSha256(parts: readonly Uint8Array[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest('hex');
-}
-
 /**
  * The features in a cache file, or why it is not a whole one for these requests (another format or requests,
  * truncated, or bytes changed since it was written: the payload checksum).
@@ -191,7 +184,7 @@ function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds 
     if (parts.length !== requests.length || parts.some((h, i) => h.input !== requests[i].input)) return 'written for other features';
     const size = parts.reduce((a, h) => a + 4 * h.dims.reduce((x, y) => x * y, 1), 0);
     if (buf.length - 12 - n !== size) return `truncated or padded payload (${buf.length - 12 - n} bytes, expected ${size})`;
-    if (payloadSha256([buf.subarray(12 + n)]) !== header.payloadSha256) return 'payload checksum mismatch';
+    if (sha256Bytes([buf.subarray(12 + n)]) !== header.payloadSha256) return 'payload checksum mismatch';
     let at = 12 + n;
     const out: Feeds = {};
     for (const h of parts) {
