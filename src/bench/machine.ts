@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { runtimeVersion } from '../runtime/session.ts';
+import { defaultThreads, runtimeVersion } from '../runtime/session.ts';
 
 /** The instruction-set extensions that matter for onnxruntime's CPU kernels. */
 export interface CpuFlags {
@@ -28,7 +28,7 @@ export interface MachineInfo {
   /** onnxruntime-node version. */
   onnxruntime: string;
   node: string;
-  /** Intra-op threads asked for; 0 means onnxruntime's default (one per core). */
+  /** Intra-op threads used (one per physical core unless asked otherwise); 0 in older records: onnxruntime's own default. */
   threads: number;
 }
 
@@ -64,7 +64,7 @@ export function cpuInfo(): CpuInfo {
 
 /** The machine record of a benchmark run with `threads` intra-op threads. */
 export function machineInfo(threads = 0): MachineInfo {
-  return { cpu: cpuInfo(), onnxruntime: runtimeVersion(), node: process.versions.node, threads };
+  return { cpu: cpuInfo(), onnxruntime: runtimeVersion(), node: process.versions.node, threads: threads > 0 ? threads : defaultThreads() };
 }
 
 /** One line: 'Intel Xeon … (2 cores; avx2 avx512 vnni), onnxruntime 1.30.0, 1 thread'. */

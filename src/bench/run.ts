@@ -29,7 +29,7 @@ export interface BenchOptions {
   batches?: readonly number[];
   /** Sequence lengths (default 32, 128); a graph with a fixed sequence length is run at that length only. */
   seqs?: readonly number[];
-  /** onnxruntime intra-op threads; 0 or undefined: onnxruntime's default (one per core). */
+  /** onnxruntime intra-op threads; 0 or undefined: one per physical core. */
   threads?: number;
   /** Timed runs per model and shape (default 20). */
   repeats?: number;

@@ -95,7 +95,7 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
       default: d.checkpointEvery,
       describe: 'steps between checkpoints (0: epoch ends only); a rerun resumes from the last one',
     })
-    .option('threads', { type: 'number', default: d.threads, describe: 'onnxruntime intra-op threads (0: one per core)' })
+    .option('threads', { type: 'number', default: d.threads, describe: 'onnxruntime intra-op threads (0: one per physical core)' })
     .option('dense-embeddings', {
       type: 'boolean',
       default: !d.sparseEmbeddings,

@@ -56,7 +56,7 @@ export interface EvalOptions {
   batchSize?: number;
   /** Default: config.json's max_length, else 128. */
   maxLength?: number;
-  /** onnxruntime intra-op threads; default one per core. */
+  /** onnxruntime intra-op threads; default one per physical core. */
   threads?: number;
   /** Count WNLI in the GLUE score (default true). */
   includeWnli?: boolean;

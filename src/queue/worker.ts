@@ -9,10 +9,11 @@
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
  */
-import { availableParallelism, homedir, hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import { errorLine } from '../errors.ts';
+import { defaultThreads } from '../runtime/threads.ts';
 import { workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
@@ -70,7 +71,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   const address = parseQueueUrl(opts.queue);
   const emit = opts.onEvent ?? (() => {});
   const concurrency = opts.concurrency ?? 1;
-  const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / concurrency));
+  const threads = opts.threads ?? Math.max(1, Math.floor(defaultThreads() / concurrency));
   const cacheDir = resolve(opts.cacheDir ?? defaultWorkerCacheDir());
   const files = {
     cacheDir,

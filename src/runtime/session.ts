@@ -4,17 +4,18 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError, errorLine } from '../errors.ts';
+import { defaultThreads } from './threads.ts';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
 export interface RuntimeOptions {
-  /** Intra-op threads; 0 or undefined lets onnxruntime choose (one per core). */
+  /** Intra-op threads; 0 or undefined: one per physical core (`defaultThreads`). */
   threads?: number;
   /** onnxruntime graph optimization level; default 'all'. */
   graphOptimizationLevel?: GraphOptimizationLevel;
 }
 
-export { checkThreads, MAX_THREADS } from './threads.ts';
+export { checkThreads, defaultThreads, MAX_THREADS } from './threads.ts';
 
 /** A named input or output tensor for `Session.run`. */
 export type Feeds = Record<string, ort.Tensor>;
@@ -33,10 +34,8 @@ function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptio
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     executionProviders: ['cpu'],
   };
-  if (opts.threads && opts.threads > 0) {
-    o.intraOpNumThreads = opts.threads;
-    o.interOpNumThreads = 1;
-  }
+  o.intraOpNumThreads = opts.threads && opts.threads > 0 ? opts.threads : defaultThreads();
+  o.interOpNumThreads = 1;
   return o;
 }
 

@@ -48,7 +48,7 @@ export interface PointResult {
 }
 
 export interface RunPointOptions {
-  /** onnxruntime threads for eval and bench when the sweep file does not set them (0: one per core). */
+  /** onnxruntime threads for eval and bench when the sweep file does not set them (0: one per physical core). */
   threads: number;
   log?: (line: string) => void;
 }

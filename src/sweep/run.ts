@@ -3,10 +3,10 @@
  * or in `jobs` worker processes), recording each finished point in the store as it completes. Killed at any
  * moment and started again, it redoes only the points that had not finished.
  */
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { checkOutputFolder } from '../destination.ts';
 import { errorLine } from '../errors.ts';
+import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
@@ -148,7 +148,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   };
   emit({ type: 'plan', spec, points, previous });
 
-  const threads = jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : 0;
+  const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
   const log = (line: string) => emit({ type: 'log', line });
   const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log) : inProcessRunner(threads, log);
   const running = new Set<string>();

@@ -93,7 +93,7 @@ export interface BenchSpec {
   seq: number[] | null;
   repeats: number;
   warmup: number;
-  /** onnxruntime threads; 0: one per core divided by the number of jobs. */
+  /** onnxruntime threads; 0: one per physical core divided by the number of jobs. */
   threads: number;
 }
 

@@ -25,7 +25,7 @@ export interface MlmOptions {
   maxLength?: number;
   /** Rows (masked words) per run, default 16; fewer when the scores of a run would pass 2^24 values. */
   batchSize?: number;
-  /** onnxruntime intra-op threads (default: one per core). */
+  /** onnxruntime intra-op threads (default: one per physical core). */
   threads?: number;
 }
 

@@ -28,7 +28,7 @@ export interface NeighbourOptions {
   candidates?: Uint8Array;
   /** Queries per onnxruntime run (default 256). */
   blockSize?: number;
-  /** onnxruntime intra-op threads (default: one per core). */
+  /** onnxruntime intra-op threads (default: one per physical core). */
   threads?: number;
 }
 

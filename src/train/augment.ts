@@ -85,7 +85,7 @@ export interface AugmentOptions {
   keepWords?: Iterable<string>;
   /** Take candidates from a masked LM instead of the embedding table. */
   mlm?: MlmOptions;
-  /** onnxruntime intra-op threads for the neighbour search / MLM (default: one per core). */
+  /** onnxruntime intra-op threads for the neighbour search / MLM (default: one per physical core). */
   threads?: number;
   /** Progress notes. */
   log?: (line: string) => void;

@@ -39,7 +39,7 @@ export interface TeacherLogitsOptions {
   batchSize?: number;
   /** Folder of the cache files (created when needed). */
   cacheDir: string;
-  /** onnxruntime intra-op threads; default one per core. */
+  /** onnxruntime intra-op threads; default one per physical core. */
   threads?: number;
   /** Called after each batch the teacher runs (never on a cache hit). */
   onBatch?: (done: number, total: number) => void;

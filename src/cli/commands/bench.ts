@@ -40,7 +40,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('baseline', { type: 'string', describe: 'the model to compare with (timed in the same run, interleaved)' })
       .option('batch', { type: 'string', default: '1,8,32', describe: 'batch sizes, comma-separated' })
       .option('seq', { type: 'string', default: '32,128', describe: 'sequence lengths, comma-separated (a graph with a fixed length uses it)' })
-      .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads (default: one per core)' })
+      .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads (default: one per physical core)' })
       .option('repeats', { type: 'number', default: DEFAULT_REPEATS, describe: 'timed runs per model and shape' })
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
