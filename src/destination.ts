@@ -85,7 +85,7 @@ export function ensureFolder(dir: string, label = dir): void {
   const abs = resolve(dir);
   const kind = kindOf(abs);
   if (kind === 'folder') return;
-  if (kind !== null) throw new UserError(`${label}: ${abs} is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}, not a folder`);
+  if (kind !== null) throw notAFolder(label, abs, kind);
   const parent = dirname(abs);
   if (parent !== abs) ensureFolder(parent, label);
   try {
@@ -94,6 +94,23 @@ export function ensureFolder(dir: string, label = dir): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(abs) === 'folder') return;
     throw fileSystemError(e, abs, label) ?? e;
+  }
+}
+
+function notAFolder(label: string, abs: string, kind: 'file' | 'special'): UserError {
+  return new UserError(`${label}: ${abs} is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}, not a folder`);
+}
+
+/**
+ * Refuses `dir` when it, or the nearest part of its path that exists, is not a folder (the message `ensureFolder`
+ * would give); creates nothing. For checks made before other files are written (a sweep's store).
+ */
+export function checkFolderPath(dir: string, label = dir): void {
+  for (let abs = resolve(dir); ; abs = dirname(abs)) {
+    const kind = kindOf(abs);
+    if (kind === 'folder') return;
+    if (kind !== null) throw notAFolder(label, abs, kind);
+    if (dirname(abs) === abs) return;
   }
 }
 

@@ -44,14 +44,14 @@ export interface TrainingArgs {
 export interface DistillArgs extends TrainingArgs {
   teacher?: string;
   student?: string;
-  alpha: number;
-  temperature: number;
-  'logit-loss': string;
+  alpha?: number;
+  temperature?: number;
+  'logit-loss'?: string;
   'cache-dir'?: string;
   stage: string;
   intermediate?: string;
   'layer-map'?: string;
-  'pkd-weight': number;
+  'pkd-weight'?: number;
   'intermediate-epochs'?: number;
   'intermediate-phase'?: string;
   augment: number;
@@ -107,50 +107,58 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
 
 /** Adds the distillation flags, defaulting to the library's DEFAULT_DISTILL_SETTINGS. */
 export async function distillFlags(y: Argv): Promise<Argv> {
-  const { DEFAULT_DISTILL_SETTINGS: d } = await loadTrainingLibrary();
+  const { DEFAULT_DISTILL_SETTINGS: d, DEFAULT_PKD_WEIGHT } = await loadTrainingLibrary();
   const withModels = y
     .option('teacher', { type: 'string', describe: 'the teacher: .onnx file, model folder or hf:org/name[@revision] (its tokenizer and labels are used)' })
     .option('student', {
       type: 'string',
       describe: 'a model path or hf:org/name[@revision], every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]',
     });
-  return (await trainingFlags(withModels))
-    .option('alpha', { type: 'number', default: d.alpha, describe: 'weight of the hard-label loss; 1 - alpha goes to the teacher term' })
-    .option('temperature', { type: 'number', default: d.temperature, describe: 'softmax temperature of the teacher term (--logit-loss ce)' })
-    .option('logit-loss', { type: 'string', default: d.logitLoss, describe: 'teacher term: ce (soft cross-entropy) | mse (MSE between logits)' })
-    .option('cache-dir', { type: 'string', describe: 'teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)' })
-    .option('stage', {
-      type: 'string',
-      default: d.stage,
-      describe: 'task: on the task (intermediate KD first when --intermediate, then prediction KD); general: intermediate KD on a corpus, no labels',
-    })
-    .option('intermediate', {
-      type: 'string',
-      describe: 'intermediate-layer matches: tinybert, pkd-skip, pkd-last, or a JSON/YAML file of {teacherLayer, studentLayer, feature, loss, weight}',
-    })
-    .option('layer-map', { type: 'string', describe: 'layer map of a preset: uniform | skip | last | teacher:student pairs (3:1,6:2)' })
-    .option('pkd-weight', { type: 'number', default: d.pkdWeight, describe: "BERT-PKD's beta: the weight of each patient (PKD) term" })
-    .option('intermediate-epochs', { type: 'number', describe: 'epochs of the intermediate phase of the task stage (default: --epochs)' })
-    .option('intermediate-phase', {
-      type: 'string',
-      describe: 'first: intermediate KD alone, then prediction KD (TinyBERT; default) | joint: both losses in one phase (BERT-PKD; default of the pkd presets)',
-    })
-    .option('augment', {
-      type: 'number',
-      default: d.augment,
-      describe:
-        "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (labels: the teacher's; with --alpha > 0 the hard-label term reads the original examples only)",
-    })
-    .option('feature-cache-mb', {
-      type: 'number',
-      default: 0,
-      describe:
-        'MB the on-disk cache of teacher intermediate features (under --cache-dir) may hold in all; batches past it are computed, not stored (0: no cache); pays off when a run is rerun or resumed',
-    })
-    .option('corpus', {
-      type: 'string',
-      describe: '--stage general: a text file, one sentence (or tab-separated pair) per line (default: every GLUE train/dev sentence present)',
-    });
+  return (
+    (await trainingFlags(withModels))
+      // No yargs defaults for the flags that apply only to some runs: the library fills them, and refuses one given
+      // where it would be ignored (--alpha with --stage general, --pkd-weight without a PKD preset).
+      .option('alpha', { type: 'number', describe: `weight of the hard-label loss; 1 - alpha goes to the teacher term (default ${d.alpha})` })
+      .option('temperature', { type: 'number', describe: `softmax temperature of the teacher term (--logit-loss ce; default ${d.temperature})` })
+      .option('logit-loss', { type: 'string', describe: `teacher term: ce (soft cross-entropy) | mse (MSE between logits) (default ${d.logitLoss})` })
+      .option('cache-dir', { type: 'string', describe: 'teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)' })
+      .option('stage', {
+        type: 'string',
+        default: d.stage,
+        describe: 'task: on the task (intermediate KD first when --intermediate, then prediction KD); general: intermediate KD on a corpus, no labels',
+      })
+      .option('intermediate', {
+        type: 'string',
+        describe: 'intermediate-layer matches: tinybert, pkd-skip, pkd-last, or a JSON/YAML file of {teacherLayer, studentLayer, feature, loss, weight}',
+      })
+      .option('layer-map', { type: 'string', describe: 'layer map of a preset: uniform | skip | last | teacher:student pairs (3:1,6:2)' })
+      .option('pkd-weight', {
+        type: 'number',
+        describe: `BERT-PKD's beta: the weight of each patient (PKD) term of --intermediate pkd-skip / pkd-last (default ${DEFAULT_PKD_WEIGHT})`,
+      })
+      .option('intermediate-epochs', { type: 'number', describe: 'epochs of the intermediate phase of the task stage (default: --epochs)' })
+      .option('intermediate-phase', {
+        type: 'string',
+        describe:
+          'first: intermediate KD alone, then prediction KD (TinyBERT; default) | joint: both losses in one phase (BERT-PKD; default of the pkd presets)',
+      })
+      .option('augment', {
+        type: 'number',
+        default: d.augment,
+        describe:
+          "TinyBERT data augmentation: variants per example from the teacher's word-embedding neighbours (labels: the teacher's; with --alpha > 0 the hard-label term reads the original examples only)",
+      })
+      .option('feature-cache-mb', {
+        type: 'number',
+        default: 0,
+        describe:
+          'MB the on-disk cache of teacher intermediate features (under --cache-dir) may hold in all; batches past it are computed, not stored (0: no cache); pays off when a run is rerun or resumed',
+      })
+      .option('corpus', {
+        type: 'string',
+        describe: '--stage general: a text file, one sentence (or tab-separated pair) per line (default: every GLUE train/dev sentence present)',
+      })
+  );
 }
 
 /** `settings` of TrainRunOptions from the flags. */

@@ -4,7 +4,7 @@
  * moment and started again, it redoes only the points that had not finished.
  */
 import { resolve } from 'node:path';
-import { checkOutputFolder } from '../destination.ts';
+import { checkFolderPath, checkOutputFolder } from '../destination.ts';
 import { errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -93,6 +93,11 @@ export interface StorePlan {
   store: SweepStore;
 }
 
+/** How errors name the work folder: the flag when given, else the default's path. */
+function workDirLabel(opts: Pick<SweepOptions, 'workDir' | 'store'>): string {
+  return opts.workDir !== undefined ? `--work-dir ${opts.workDir}` : `work folder ${defaultWorkDir(opts.store)}`;
+}
+
 /** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
 export async function planAgainstStore(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'planLog'>,
@@ -107,6 +112,8 @@ export async function planAgainstStore(
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
     ...(opts.planLog ? { log: opts.planLog } : {}),
   });
+  // A work folder that cannot be one fails before the store is created (writability is checked once points run).
+  checkFolderPath(opts.workDir ?? defaultWorkDir(opts.store), workDirLabel(opts));
   const store = SweepStore.open(opts.store);
   const keys = new Set(points.map((p) => p.key));
   const finished = store.finished();
@@ -127,9 +134,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const queue = points.filter((p) => !previous.has(p.key));
   if (queue.some((p) => p.outputDir !== null)) {
     // Before any point runs: a file in the way of the work folder fails here once, not at each point.
-    const workDir = opts.workDir ?? defaultWorkDir(opts.store);
     try {
-      checkOutputFolder(workDir, opts.workDir !== undefined ? `--work-dir ${opts.workDir}` : `work folder ${workDir}`);
+      checkOutputFolder(opts.workDir ?? defaultWorkDir(opts.store), workDirLabel(opts));
     } catch (e) {
       store.close();
       throw e;

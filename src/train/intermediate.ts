@@ -62,6 +62,9 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
   }
 }
 
+/** BERT-PKD's β when none is given: the weight of each patient (PKD) term of the pkd presets. */
+export const DEFAULT_PKD_WEIGHT = 100;
+
 /** The matches of a preset for a teacher of `n` and a student of `m` layers. */
 export function presetMatches(
   preset: IntermediatePreset,
@@ -88,7 +91,7 @@ export function presetMatches(
       const pairs = layerPairs(opts.layerMap ?? (preset === 'pkd-skip' ? 'skip' : 'last'), n, m);
       if (!pairs.length)
         throw new SettingsError(`${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD)`);
-      return pairs.map(([t, s]) => ({ teacherLayer: t, studentLayer: s, feature: 'hidden', loss: 'pkd', weight: opts.pkdWeight ?? 100 }));
+      return pairs.map(([t, s]) => ({ teacherLayer: t, studentLayer: s, feature: 'hidden', loss: 'pkd', weight: opts.pkdWeight ?? DEFAULT_PKD_WEIGHT }));
     }
   }
 }

@@ -38,7 +38,8 @@ import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
-import { INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type IntermediatePreset, type LayerMapName } from './intermediate.ts';
+import { DEFAULT_PKD_WEIGHT, INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type IntermediatePreset, type LayerMapName } from './intermediate.ts';
+export { DEFAULT_PKD_WEIGHT } from './intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
 import { corpusSet, glueSentences, readCorpusFile } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
@@ -64,8 +65,8 @@ export interface DistillSettings {
   intermediate?: IntermediatePreset | IntermediateMatch[];
   /** Layer map of a preset (default: uniform for tinybert, skip / last for PKD). */
   layerMap?: LayerMapName | Array<[number, number]>;
-  /** BERT-PKD's β, the weight of each PKD term. */
-  pkdWeight: number;
+  /** BERT-PKD's β, the weight of each PKD term of a pkd-skip / pkd-last preset (default 100, DEFAULT_PKD_WEIGHT). */
+  pkdWeight?: number;
   /** Epochs of the intermediate phase of the task stage (default: epochs). */
   intermediateEpochs?: number;
   /**
@@ -84,7 +85,6 @@ export const DEFAULT_DISTILL_SETTINGS: Readonly<DistillSettings> = Object.freeze
   temperature: 2,
   logitLoss: 'ce',
   stage: 'task',
-  pkdWeight: 100,
   augment: 0,
 });
 
@@ -190,7 +190,10 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (!(Number.isSafeInteger(settings.checkpointEvery) && settings.checkpointEvery >= 0))
     throw new SettingsError(`--checkpoint-every must be an integer ≥ 0 (got ${settings.checkpointEvery})`);
   if (!d) return { settings };
+  checkGivenFlags(dropUndefined(d));
   const distill: DistillSettings = { ...DEFAULT_DISTILL_SETTINGS, ...dropUndefined(d) };
+  // The lineage records the β a PKD preset runs with, given or not.
+  if ((distill.intermediate === 'pkd-skip' || distill.intermediate === 'pkd-last') && distill.pkdWeight === undefined) distill.pkdWeight = DEFAULT_PKD_WEIGHT;
   if (!(distill.alpha >= 0 && distill.alpha <= 1)) throw new SettingsError(`--alpha must be in [0, 1] (got ${distill.alpha})`);
   if (!(distill.temperature > 0 && Number.isFinite(distill.temperature))) throw new SettingsError(`--temperature must be > 0 (got ${distill.temperature})`);
   if (distill.logitLoss !== 'ce' && distill.logitLoss !== 'mse') throw new SettingsError(`--logit-loss must be ce or mse (got ${String(distill.logitLoss)})`);
@@ -204,11 +207,38 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (distill.intermediatePhase !== undefined && distill.intermediatePhase !== 'first' && distill.intermediatePhase !== 'joint') {
     throw new SettingsError(`--intermediate-phase must be first or joint (got ${String(distill.intermediatePhase)})`);
   }
-  if (!(distill.pkdWeight >= 0)) throw new SettingsError(`--pkd-weight must be ≥ 0 (got ${distill.pkdWeight})`);
+  if (distill.pkdWeight !== undefined && !(distill.pkdWeight >= 0 && Number.isFinite(distill.pkdWeight))) {
+    throw new SettingsError(`--pkd-weight must be a number ≥ 0 (got ${distill.pkdWeight})`);
+  }
   if (distill.intermediateEpochs !== undefined && !(Number.isSafeInteger(distill.intermediateEpochs) && distill.intermediateEpochs > 0)) {
     throw new SettingsError(`--intermediate-epochs must be a positive integer (got ${distill.intermediateEpochs})`);
   }
   return { settings, distill };
+}
+
+/**
+ * Settings given that the run would not use, refused (one line) rather than ignored. Checked on the settings as
+ * given, before defaults fill them: the prediction-layer terms with --stage general (which distils intermediate
+ * layers only) and --pkd-weight without a PKD preset. (--temperature with --logit-loss mse or a regression task is
+ * let through: sweep files share one set of KD settings, YAML anchors included, across students and tasks.)
+ */
+function checkGivenFlags(d: Partial<DistillSettings>): void {
+  if (d.stage === 'general') {
+    for (const [key, flag] of [
+      ['alpha', '--alpha'],
+      ['temperature', '--temperature'],
+      ['logitLoss', '--logit-loss'],
+    ] as const) {
+      if (d[key] !== undefined) throw new SettingsError(`${flag} applies to --stage task (the general stage distils intermediate layers only)`);
+    }
+  }
+  if (d.pkdWeight !== undefined && d.intermediate !== 'pkd-skip' && d.intermediate !== 'pkd-last') {
+    throw new SettingsError(
+      Array.isArray(d.intermediate)
+        ? '--pkd-weight applies to the pkd-skip and pkd-last presets; a list of matches gives each its weight'
+        : '--pkd-weight applies with --intermediate pkd-skip or pkd-last',
+    );
+  }
 }
 
 /**
@@ -283,7 +313,7 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   const m = findBert(student.forward(false), { label: 'student' }).numLayers;
   const matches =
     typeof distill.intermediate === 'string'
-      ? presetMatches(distill.intermediate, n, m, { pkdWeight: distill.pkdWeight, layerMap: distill.layerMap })
+      ? presetMatches(distill.intermediate, n, m, { ...(distill.pkdWeight !== undefined ? { pkdWeight: distill.pkdWeight } : {}), layerMap: distill.layerMap })
       : distill.intermediate;
   const intermediateEpochs = distill.intermediateEpochs ?? settings.epochs;
   if (distill.stage === 'general') return [{ name: 'general distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false }];

@@ -2,6 +2,8 @@
  * A worker refuses a point queued by other code (another bert-compress, or another version of one of its passes):
  * its result would not be the one its key names. The refusal is the job's error, after BullMQ's 3 runs.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,4 +64,24 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     );
     expect(events.filter((e) => e.type === 'start').map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2, 3]);
   }, 120_000);
+});
+
+describe('compress worker: folders checked before it connects', () => {
+  it('refuses a --work-dir or --cache-dir that is a file, with one line and no connection', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'worker-dirs-'));
+    try {
+      const file = join(root, 'a-file');
+      writeFileSync(file, 'x');
+      // Port 1: nothing listens there, so reaching the connection would fail otherwise.
+      const queue = 'redis://127.0.0.1:1/0';
+      await expect(runQueueWorker({ queue, cacheDir: join(root, 'cache'), workDir: file })).rejects.toThrow(
+        new RegExp(`^--work-dir ${file}: ${file} is a file, not a folder$`),
+      );
+      await expect(runQueueWorker({ queue, cacheDir: join(file, 'cache') })).rejects.toThrow(
+        new RegExp(`^--cache-dir ${file}/cache: ${file} is a file, not a folder$`),
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

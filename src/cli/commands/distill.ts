@@ -45,11 +45,11 @@ export const distillCommand: CliCommand<DistillArgs> = {
       distill: {
         alpha: args.alpha,
         temperature: args.temperature,
-        logitLoss: args['logit-loss'] as 'ce' | 'mse',
+        logitLoss: args['logit-loss'] as 'ce' | 'mse' | undefined,
         stage: args.stage as 'task' | 'general',
         ...(args.intermediate ? { intermediate: readIntermediate(args.intermediate) } : {}),
         ...(args['layer-map'] !== undefined ? { layerMap: parseLayerMap(args['layer-map']) } : {}),
-        pkdWeight: args['pkd-weight'],
+        ...(args['pkd-weight'] !== undefined ? { pkdWeight: args['pkd-weight'] } : {}),
         ...(args['intermediate-epochs'] !== undefined ? { intermediateEpochs: args['intermediate-epochs'] } : {}),
         ...(args['intermediate-phase'] !== undefined ? { intermediatePhase: args['intermediate-phase'] as 'first' | 'joint' } : {}),
         augment: args.augment,
