@@ -15,7 +15,7 @@ import { createStepper, DEFAULT_TRAIN_SETTINGS } from '../src/train/trainer.ts';
 import type { Batch } from '../src/train/data.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { peakRss, resetPeakRss } from '../src/bench/memory.ts';
-import { dropoutMaskInto } from '../src/train/dropout.ts';
+import { dropoutMaskInto, MaskBuffers } from '../src/train/dropout.ts';
 import { choiceArg, wholeArg } from './args.ts';
 
 const rounds = wholeArg('--rounds', 7);
@@ -117,15 +117,27 @@ async function main() {
   }
   console.log(`\nworst step / forward: ${Math.max(...ratios).toFixed(2)} (aim ≤ 4)`);
   console.log(`peak RSS training 4×256 at 32 × 64: ${(rss / 2 ** 20).toFixed(0)} MiB (aim < 2048)`);
-  const masks = new Float32Array(10_000_000);
+  // The masks' fill loops, interleaved: WebAssembly (what training uses) and the TypeScript reference.
+  const n = 10_000_000;
+  const masks = new Float32Array(n);
+  const buffers = new MaskBuffers();
+  const site = [{ site: 'layer.0.attention.probs', size: n }];
   dropoutMaskInto(masks, 1, 0, 'warm', 0.1);
-  const fills: number[] = [];
+  buffers.fill(site, 1, 0, 0.1);
+  const ts: number[] = [];
+  const wasm: number[] = [];
   for (let r = 0; r < 5; r++) {
-    const t = process.hrtime.bigint();
-    dropoutMaskInto(masks, 1, r + 1, 'layer.0.attention.probs', 0.1);
-    fills.push(ms(t));
+    let t = process.hrtime.bigint();
+    dropoutMaskInto(masks, 1, r + 1, site[0]!.site, 0.1);
+    ts.push(ms(t));
+    t = process.hrtime.bigint();
+    buffers.fill(site, 1, r + 1, 0.1);
+    wasm.push(ms(t));
   }
-  console.log(`dropout masks: 10M values in ${Math.min(...fills).toFixed(1)} ms (best of 5, a reused buffer)`);
+  const best = (xs: number[]) => Math.min(...xs);
+  console.log(
+    `dropout masks, 10M values into reused buffers (best of 5): WebAssembly ${best(wasm).toFixed(1)} ms, TypeScript ${best(ts).toFixed(1)} ms (×${(best(ts) / best(wasm)).toFixed(2)})`,
+  );
 }
 
 await main();

@@ -23,7 +23,7 @@ import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type Gradient
 import type { TeacherFeatures } from './teacher-features.ts';
 import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
-import { dropoutMaskInto } from './dropout.ts';
+import { MaskBuffers } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
 import { makeBatches, type Batch, type TrainingSet } from './data.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -172,7 +172,7 @@ export async function trainingGraph(
 }
 
 interface Buffers {
-  masks: Map<string, Float32Array>;
+  masks: MaskBuffers;
 }
 
 function idTensorOf(values: BigInt64Array, batch: number, seq: number, fixed?: number): Tensor {
@@ -200,18 +200,16 @@ function stepFeeds(
   feeds[ids] = idTensorOf(batch.inputIds, batch.size, batch.seq, student.fixedLength);
   if (mask) feeds[mask] = idTensorOf(batch.attentionMask, batch.size, batch.seq, student.fixedLength);
   if (types) feeds[types] = idTensorOf(batch.tokenTypeIds, batch.size, batch.seq, student.fixedLength);
-  for (const m of student.masks) {
-    if (!inputNames.has(m.name)) continue;
-    const dims = m.dims.map((d) => (d === 'batch' ? batch.size : d === 'sequence' ? seq : d));
-    const size = dims.reduce((a, b) => a * b, 1);
-    let buf = buffers.masks.get(m.name);
-    if (!buf || buf.length !== size) {
-      buf = new Float32Array(size);
-      buffers.masks.set(m.name, buf);
-    }
-    dropoutMaskInto(buf, settings.seed, step, m.name, settings.dropout);
-    feeds[m.name] = new Tensor('float32', buf, dims);
-  }
+  const sites = student.masks
+    .filter((m) => inputNames.has(m.name))
+    .map((m) => {
+      const dims = m.dims.map((d) => (d === 'batch' ? batch.size : d === 'sequence' ? seq : d));
+      return { site: m.name, dims, size: dims.reduce((a, b) => a * b, 1) };
+    });
+  const masks = buffers.masks.fill(sites, settings.seed, step, settings.dropout);
+  sites.forEach((s, i) => {
+    feeds[s.site] = new Tensor('float32', masks[i]!, s.dims);
+  });
   const n = student.numLabels;
   const regression = inputNames.has(LOSS_INPUTS.scores);
   if (regression || inputNames.has(LOSS_INPUTS.labels)) Object.assign(feeds, goldTargets(batch.labels, n, regression));
@@ -266,7 +264,7 @@ export async function createStepper(
   const inputNames = new Set(session.inputNames);
   const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
   const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay, lrScale, kernel: updateKernel });
-  const buffers: Buffers = { masks: new Map() };
+  const buffers: Buffers = { masks: new MaskBuffers() };
   const rowWorkspaces = gg.sparse.map((): RowWorkspace => ({}));
   let lastTimings: StepTimings = { feeds: 0, graph: 0, update: 0 };
   return {

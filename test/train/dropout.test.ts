@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/bert/random.ts';
-import { dropoutMask } from '../../src/train/dropout.ts';
+import { dropoutMask, MaskBuffers } from '../../src/train/dropout.ts';
+import { bitIdentical } from '../helpers/feeds.ts';
 import { counterState, permutation, shuffledOrder, uniformIndex } from '../../src/train/random.ts';
 
 describe('dropoutMask', () => {
@@ -19,6 +20,39 @@ describe('dropoutMask', () => {
     }
     // A longer mask starts with the shorter one (the stream is read in order).
     expect(dropoutMask(7, 12, 'layer.0.attention', 3000, 0.1).subarray(0, 1000)).toEqual(a);
+  });
+
+  it('MaskBuffers (the WebAssembly loop training uses) gives the bits of dropoutMask, in one memory grown as needed', () => {
+    const buffers = new MaskBuffers();
+    // Sizes of every remainder, a large one, the same site twice in a step and a step whose masks outgrow the memory.
+    const steps: Array<Array<{ site: string; size: number }>> = [
+      [
+        { site: 'a', size: 1 },
+        { site: 'b', size: 7 },
+        { site: 'c', size: 1000 },
+      ],
+      [
+        { site: 'c', size: 1000 },
+        { site: 'd', size: 70_001 },
+        { site: 'c', size: 3 },
+      ],
+      [{ site: 'e', size: 300_000 }],
+      [{ site: 'a', size: 0 }],
+    ];
+    for (const p of [0.1, 0.5, 0.999]) {
+      for (const [step, requests] of steps.entries()) {
+        const views = buffers.fill(requests, 11, step, p);
+        expect(views.map((v) => v.length)).toEqual(requests.map((r) => r.size));
+        requests.forEach((r, i) => expect(bitIdentical(views[i]!, dropoutMask(11, step, r.site, r.size, p)), `${r.site} at p=${p}`).toBe(true));
+        // All in the one memory, one after another (the views of a step do not overlap).
+        expect(new Set(views.map((v) => v.buffer)).size).toBeLessThanOrEqual(1);
+        views.slice(1).forEach((v, i) => expect(v.byteOffset).toBe(views[i]!.byteOffset + views[i]!.byteLength));
+      }
+    }
+    // p = 0 and p = 1: every value kept (1) or dropped (0), as dropoutMask gives them.
+    expect([...buffers.fill([{ site: 'a', size: 5 }], 1, 0, 0)[0]!]).toEqual([1, 1, 1, 1, 1]);
+    expect([...buffers.fill([{ site: 'a', size: 5 }], 1, 0, 1)[0]!]).toEqual([0, 0, 0, 0, 0]);
+    expect(() => buffers.fill([{ site: 'a', size: 5 }], 1, 0, 1.5)).toThrow(/must be in \[0, 1\]/);
   });
 
   it('holds 0 or 1/(1−p), kept with probability 1−p', () => {
