@@ -48,11 +48,57 @@ export function readCpuTopology(root = '/sys/devices/system/cpu'): CpuTopology[]
   }
 }
 
+/**
+ * The CPUs a cgroup CPU quota allows this process (quota / period; fractional), or undefined when none is set or
+ * none can be read. cgroup v2 (`cpu.max`: "max 100000" or "200000 100000") and v1 (`cpu.cfs_quota_us`, −1 for none,
+ * with `cpu.cfs_period_us`), looked up at the process's own cgroup (from `procCgroup`) and at the mount's root, as a
+ * container sees it. A container limited with `--cpus 2` on a large host sees every host CPU but runs 2 at a time.
+ */
+export function cgroupCpuLimit(root = '/sys/fs/cgroup', procCgroup = '/proc/self/cgroup'): number | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(procCgroup, 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const read = (path: string): string | undefined => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const limits: number[] = [];
+  for (const line of lines) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const [, controllers, path] = m as unknown as [string, string, string];
+    if (controllers === '') {
+      // cgroup v2
+      for (const dir of [`${root}${path}`, root]) {
+        const max = read(`${dir}/cpu.max`)?.split(/\s+/);
+        if (max?.[0] && max[0] !== 'max' && Number(max[1]) > 0) limits.push(Number(max[0]) / Number(max[1]));
+      }
+    } else if (controllers.split(',').includes('cpu')) {
+      // cgroup v1: the cpu controller's mount is named by its controllers (cpu, or cpu,cpuacct)
+      for (const mount of [`${root}/cpu`, `${root}/${controllers}`, `${root}/cpu,cpuacct`]) {
+        for (const dir of [`${mount}${path}`, mount]) {
+          const quota = Number(read(`${dir}/cpu.cfs_quota_us`));
+          const period = Number(read(`${dir}/cpu.cfs_period_us`));
+          if (quota > 0 && period > 0) limits.push(quota / period);
+        }
+      }
+    }
+  }
+  return limits.length ? Math.min(...limits) : undefined;
+}
+
 let cached: number | undefined;
 
 /**
- * Intra-op threads when none are asked for: one per physical core, at most the CPUs this process may use (from
- * Linux's topology; elsewhere, the CPUs this process may use). Set explicitly rather than left to onnxruntime:
+ * Intra-op threads when none are asked for: one per physical core, at most the CPUs this process may use and at
+ * most its cgroup CPU quota (rounded down, at least 1; from Linux's topology and cgroups; elsewhere, the CPUs this
+ * process may use). Set explicitly rather than left to onnxruntime:
  * onnxruntime-node 1.30's own default ran one compute thread on a 2-vCPU cloud VM whose sysfs lists two cores
  * (a forward pass took as long as with `--threads 1`, and 1.75× as long as with `--threads 2`).
  */
@@ -60,7 +106,8 @@ export function defaultThreads(): number {
   if (cached === undefined) {
     const usable = availableParallelism();
     const topology = readCpuTopology();
-    cached = Math.max(1, Math.min(usable, topology ? countPhysicalCores(topology) : usable));
+    const quota = cgroupCpuLimit();
+    cached = Math.max(1, Math.min(usable, topology ? countPhysicalCores(topology) : usable, quota === undefined ? usable : Math.floor(quota)));
   }
   return cached;
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkThreads, countPhysicalCores, defaultThreads, readCpuTopology } from '../../src/runtime/threads.ts';
+import { cgroupCpuLimit, checkThreads, countPhysicalCores, defaultThreads, readCpuTopology } from '../../src/runtime/threads.ts';
 
 /** A fake sysfs cpu folder: one entry per logical CPU as [package, core, online?]. */
 function fakeSysfs(cpus: Array<[string, string, string?]>): string {
@@ -57,13 +57,47 @@ describe('default onnxruntime threads', () => {
     expect(readCpuTopology(join(root, 'absent'))).toBeUndefined();
   });
 
+  it('reads a cgroup CPU quota, v2 and v1, at the process cgroup or the mount root', () => {
+    const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+    roots.push(root);
+    const write = (path: string, text: string) => {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    const proc = (text: string) => {
+      write('proc-cgroup', text);
+      return join(root, 'proc-cgroup');
+    };
+    const fs = join(root, 'fs');
+    // v2, the process's own cgroup: 2.5 CPUs.
+    write('fs/app/cpu.max', '250000 100000\n');
+    expect(cgroupCpuLimit(fs, proc('0::/app\n'))).toBe(2.5);
+    // v2 without a quota.
+    write('fs/free/cpu.max', 'max 100000\n');
+    expect(cgroupCpuLimit(fs, proc('0::/free\n'))).toBeUndefined();
+    // v1 (cpu,cpuacct mount), seen from inside a container: the path is the host's, the files at the mount's root.
+    write('fs/cpu,cpuacct/cpu.cfs_quota_us', '200000\n');
+    write('fs/cpu,cpuacct/cpu.cfs_period_us', '100000\n');
+    expect(cgroupCpuLimit(fs, proc('12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n'))).toBe(2);
+    // v1 with −1: no quota.
+    write('v1/cpu/cpu.cfs_quota_us', '-1\n');
+    write('v1/cpu/cpu.cfs_period_us', '100000\n');
+    expect(cgroupCpuLimit(join(root, 'v1'), proc('1:cpu:/\n'))).toBeUndefined();
+    write('v1/cpu/cpu.cfs_quota_us', '50000\n');
+    expect(cgroupCpuLimit(join(root, 'v1'), proc('1:cpu:/\n'))).toBe(0.5);
+    // No /proc/self/cgroup (not Linux): no quota.
+    expect(cgroupCpuLimit(fs, join(root, 'absent'))).toBeUndefined();
+  });
+
   it('uses at least one thread and never more than the CPUs this process may use', () => {
     const n = defaultThreads();
     expect(Number.isInteger(n)).toBe(true);
     expect(n).toBeGreaterThanOrEqual(1);
     expect(n).toBeLessThanOrEqual(availableParallelism());
     const topology = readCpuTopology();
-    if (topology) expect(n).toBe(Math.min(availableParallelism(), countPhysicalCores(topology)));
+    const quota = cgroupCpuLimit();
+    if (topology)
+      expect(n).toBe(Math.max(1, Math.min(availableParallelism(), countPhysicalCores(topology), quota === undefined ? Infinity : Math.floor(quota))));
   });
 
   it('checks --threads', () => {
