@@ -136,7 +136,7 @@ async function timeForms(model: Model, s: BertStructure, dir: string): Promise<T
     const m = await f.make();
     const path = join(dir, `${timed.length}.onnx`);
     writeFileSync(path, encodeModel(m));
-    sessions.push(await openSession(path, { threads }));
+    sessions.push(await openSession(path, { threads, spinning: false })); // timed in alternation: see RuntimeOptions.spinning
     const bytes = modelSize(m).bytes;
     timed.push({ name: f.name, what: f.what, bytes, fileBytes: statSync(path).size, shapes: [] });
     console.log(`  ${f.name}: ${(bytes / 1e6).toFixed(1)} MB`);

@@ -50,7 +50,8 @@ async function main() {
   const model = loadModel(modelPath);
   const s = findBert(model);
   const feeds = idFeeds(sampleInputs(model, s, { batch, seq }));
-  const base = await openSession(encodeModel(model));
+  // The two sessions alternate: no spin-waiting threads, which would slow the other one's next run.
+  const base = await openSession(encodeModel(model), { spinning: false });
   console.log(`model ${modelPath}, batch ${batch} × seq ${seq}, ${rounds} interleaved rounds (median ms)`);
   console.log('| pipeline | weights | input ms | output ms | speed-up |');
   console.log('|---|---|---|---|---|');
@@ -62,7 +63,7 @@ async function main() {
       console.log(`| ${p.label} | failed: ${(e as Error).message.slice(0, 120)} | | | |`);
       continue;
     }
-    const compressed = await openSession(encodeModel(out));
+    const compressed = await openSession(encodeModel(out), { spinning: false });
     await timeRun(base, feeds);
     await timeRun(compressed, feeds);
     const a: number[] = [],

@@ -126,7 +126,8 @@ async function benchTeacher(t: { dir: string; task: string }): Promise<Row[]> {
   const config = readModelConfig(dir);
   const tokenizer = loadTokenizer(dir);
   const prepared = prepareTask(task, 'dev', glueDir, tokenizer, config.maxLength ?? 128);
-  const opts = threads > 0 ? { threads } : {};
+  // fp32 and each quantized model are timed in alternation: no spin-waiting threads (see RuntimeOptions.spinning).
+  const opts = { ...(threads > 0 ? { threads } : {}), spinning: false };
   const fp32Bytes = encodeModel(model);
   const fp32 = await openSession(fp32Bytes, opts);
   const base = await scoreTask(fp32, prepared, { modelConfig: config });

@@ -59,6 +59,11 @@ export interface BenchResult {
   model: string;
   baseline?: string;
   machine: MachineInfo;
+  /**
+   * Whether onnxruntime's intra-op threads spin-wait between runs (RuntimeOptions.spinning): off with a baseline,
+   * where the two sessions alternate. Absent from results stored before it was recorded.
+   */
+  spinning?: boolean;
   repeats: number;
   warmup: number;
   shapes: ShapeResult[];
@@ -86,9 +91,9 @@ function positiveInts(name: string, values: readonly number[], min = 1): number[
 }
 
 /** Opens a session and runs it once at every shape; returns it with the resident memory that added. */
-async function openAndTouch(subject: BenchSubject, feeds: Feeds[], threads: number): Promise<{ session: Session; memory: MemoryUse }> {
+async function openAndTouch(subject: BenchSubject, feeds: Feeds[], threads: number, spinning: boolean): Promise<{ session: Session; memory: MemoryUse }> {
   const before = process.memoryUsage.rss();
-  const session = await openSession(subject.path, { threads });
+  const session = await openSession(subject.path, { threads, spinning });
   for (const f of feeds) await session.run(f);
   return { session, memory: { sessionRssBytes: Math.max(0, process.memoryUsage.rss() - before) } };
 }
@@ -119,8 +124,10 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const feedsA = shapes.map((s) => benchFeeds(subject, s));
   const feedsB = baselineSubject ? shapes.map((s) => benchFeeds(baselineSubject, s)) : [];
 
-  const a = await openAndTouch(subject, feedsA, threads);
-  const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads) : undefined;
+  // Two sessions alternate: their intra-op threads do not spin after a run, which would slow the other's next run.
+  const spinning = !baselineSubject;
+  const a = await openAndTouch(subject, feedsA, threads, spinning);
+  const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads, spinning) : undefined;
   const results: ShapeResult[] = [];
   const lock = await acquireTimingLock({ ...opts.timingLock, onWait: opts.onLockWait });
   try {
@@ -152,6 +159,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const out: BenchResult = {
     model: resolve(subject.path),
     machine: machineInfo(threads),
+    spinning,
     repeats,
     warmup,
     shapes: results,

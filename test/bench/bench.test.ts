@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, benchShapes, benchSubject } from '../../src/bench/index.ts';
 import { geometricMean } from '../../src/bench/stats.ts';
 import { SettingsError } from '../../src/errors.ts';
+import { defaultThreads } from '../../src/runtime/threads.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
 
@@ -51,6 +52,8 @@ describe('benchModels', () => {
     expect(r.model).toBe(b.path);
     expect(r.baseline).toBe(a.path);
     expect(r.machine.threads).toBe(1);
+    // The two sessions alternate: their threads do not spin-wait, which would slow the other's next run.
+    expect(r.spinning).toBe(false);
     expect(r.machine.onnxruntime).toMatch(/^\d+\.\d+/);
     expect(typeof r.machine.cpu.flags.avx2).toBe('boolean');
     // What opening a session added to the resident set cannot exceed the peak resident set of the benchmark.
@@ -66,6 +69,10 @@ describe('benchModels', () => {
     expect(r.shapes[0]!.speedup).toBeUndefined();
     expect(r.speedup).toBeUndefined();
     expect(r.baseline).toBeUndefined();
+    // One session alone keeps onnxruntime's default, and the number of threads used is recorded (default: one per
+    // physical core).
+    expect(r.spinning).toBe(true);
+    expect(r.machine.threads).toBe(defaultThreads());
   });
 
   it('refuses bad shapes and counts', async () => {

@@ -108,3 +108,28 @@ describe('default onnxruntime threads', () => {
     expect(() => checkThreads(257)).toThrow(/at most 256 \(0: one per physical core\)/);
   });
 });
+
+describe('sessions without spin-waiting threads', () => {
+  it('run and give the same outputs as with them', async () => {
+    const { openSession, Tensor } = await import('../../src/runtime/session.ts');
+    const { writeTinyBert } = await import('../helpers/models.ts');
+    const m = writeTinyBert();
+    try {
+      const feeds = {
+        input_ids: new Tensor('int64', BigInt64Array.from([1n, 5n, 7n, 2n]), [1, 4]),
+        attention_mask: new Tensor('int64', BigInt64Array.from([1n, 1n, 1n, 1n]), [1, 4]),
+        token_type_ids: new Tensor('int64', new BigInt64Array(4), [1, 4]),
+      };
+      const outputs = [];
+      for (const spinning of [true, false]) {
+        const s = await openSession(m.path, { threads: 2, spinning });
+        const inputs = Object.fromEntries(Object.entries(feeds).filter(([k]) => s.inputNames.includes(k)));
+        outputs.push([...((await s.run(inputs))[s.outputNames[0]!]!.data as Float32Array)]);
+        await s.release();
+      }
+      expect(outputs[1]).toEqual(outputs[0]);
+    } finally {
+      m.cleanup();
+    }
+  });
+});
