@@ -2,7 +2,8 @@
  * Speed of each pass's output against its input, measured in the same run with interleaved repetitions, on the
  * shared SST-2 teacher (or --model). Removing heads and layers must give a speed-up; the table says how much.
  *
- *   node bin/run-ts.mjs bench/passes-speed.ts [--model PATH] [--batch 32] [--seq 64] [--rounds 9]
+ *   node bin/run-ts.mjs bench/passes-speed.ts [--model PATH] [--batch 32] [--seq 64] [--rounds 9] [--threads 0]
+ *   (--threads 0: one per physical core)
  */
 import { resolve } from 'node:path';
 import { loadModel, encodeModel, modelSize, type Model } from '../src/onnx/index.ts';
@@ -13,11 +14,13 @@ import { runPipeline } from '../src/pass/pipeline.ts';
 import type { PassStep } from '../src/pass/pass.ts';
 import { openSession, type Feeds, type Session } from '../src/runtime/session.ts';
 import { idFeeds } from '../src/runtime/feeds.ts';
+import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { arg, wholeArg } from './args.ts';
 
 const modelPath = resolve(arg('--model', '../shared/teachers/sst2-L4H256/model.onnx'));
 const batch = wholeArg('--batch', 32);
 const seq = wholeArg('--seq', 64);
+const threads = wholeArg('--threads', 0, 0);
 const rounds = wholeArg('--rounds', 9);
 
 const PIPELINES: Array<{ label: string; steps: PassStep[] }> = [
@@ -51,8 +54,9 @@ async function main() {
   const s = findBert(model);
   const feeds = idFeeds(sampleInputs(model, s, { batch, seq }));
   // The two sessions alternate: no spin-waiting threads, which would slow the other one's next run.
-  const base = await openSession(encodeModel(model), { spinning: false });
-  console.log(`model ${modelPath}, batch ${batch} × seq ${seq}, ${rounds} interleaved rounds (median ms)`);
+  const base = await openSession(encodeModel(model), { threads, spinning: false });
+  console.log(describeMachine(machineInfo(threads)));
+  console.log(`model ${modelPath}, batch ${batch} × seq ${seq}, ${rounds} interleaved rounds (median ms), threads not spin-waiting`);
   console.log('| pipeline | weights | input ms | output ms | speed-up |');
   console.log('|---|---|---|---|---|');
   for (const p of PIPELINES) {
@@ -63,7 +67,7 @@ async function main() {
       console.log(`| ${p.label} | failed: ${(e as Error).message.slice(0, 120)} | | | |`);
       continue;
     }
-    const compressed = await openSession(encodeModel(out), { spinning: false });
+    const compressed = await openSession(encodeModel(out), { threads, spinning: false });
     await timeRun(base, feeds);
     await timeRun(compressed, feeds);
     const a: number[] = [],
