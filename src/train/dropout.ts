@@ -81,7 +81,8 @@ export interface MaskRequest {
 export class MaskBuffers {
   private memory: WebAssembly.Memory | undefined;
   private fillWasm: FillExport | undefined;
-  private readonly arrays = new Map<string, Float32Array>();
+  /** The fallback's arrays, by request position. */
+  private arrays: Float32Array[] = [];
 
   /** The masks of `step` for each of `requests` (in its order), filled. */
   fill(requests: readonly MaskRequest[], seed: number, step: number, p: number): Float32Array[] {
@@ -99,7 +100,7 @@ export class MaskBuffers {
     return views;
   }
 
-  /** Views for `requests` in the memory (grown to fit), else ordinary arrays kept by site. */
+  /** Views for `requests` in the memory (grown to fit), else ordinary arrays kept by position. */
   private layout(requests: readonly MaskRequest[]): Float32Array[] {
     const values = requests.reduce((s, r) => s + r.size, 0);
     const pages = Math.max(1, Math.ceil((values * 4) / PAGE));
@@ -112,14 +113,11 @@ export class MaskBuffers {
         return view;
       });
     }
-    return requests.map((r) => {
-      let a = this.arrays.get(r.site);
-      if (!a || a.length !== r.size) {
-        a = new Float32Array(r.size);
-        this.arrays.set(r.site, a);
-      }
-      return a;
+    this.arrays = requests.map((r, i) => {
+      const a = this.arrays[i];
+      return a && a.length === r.size ? a : new Float32Array(r.size);
     });
+    return this.arrays.slice();
   }
 
   /** Whether the memory now has at least `pages` pages (made or grown as needed). */
