@@ -245,6 +245,28 @@ export class AdamW {
 }
 
 /**
+ * Adds row i of `rowGrads` (indices.length × width) into row `indices[i]` of the [rows, width] table `target`, for
+ * i in order, in float32 arithmetic: what onnxruntime's ScatterND (reduction 'add') into zeros computes on one
+ * thread, bit for bit. With more threads onnxruntime's ScatterND adds repeated ids concurrently and loses updates
+ * (a token-type table, all ids 0, got a gradient off by up to 1.8 where its values reach 4.3), so a table's
+ * gradient is summed here from the gathered rows the training graph outputs.
+ */
+export function scatterAddRows(target: Float32Array, indices: BigInt64Array | Int32Array, rowGrads: Float32Array, width: number): void {
+  const n = indices.length;
+  if (!(Number.isInteger(width) && width > 0 && target.length % width === 0)) throw new RangeError(`'width' ${width} does not divide the table into rows`);
+  if (rowGrads.length !== n * width) throw new RangeError(`'rowGrads' has ${rowGrads.length} values; ${n} indices × ${width} need ${n * width}`);
+  const rows = target.length / width;
+  for (let i = 0; i < n; i++) {
+    const id = Number(indices[i]);
+    if (!(Number.isInteger(id) && id >= 0 && id < rows)) throw new RangeError(`index ${id} at position ${i} is outside [0, ${rows})`);
+    const to = id * width;
+    const from = i * width;
+    // A float64 sum of two float32 values rounded to float32 is the float32 sum (double rounding is harmless here).
+    for (let c = 0; c < width; c++) target[to + c] = Math.fround(target[to + c] + rowGrads[from + c]);
+  }
+}
+
+/**
  * Sums the gradient rows of a lookup (one row per looked-up index, as a Gather's backward gives them) into one
  * row per distinct index: an embedding row used twice in a batch gets the sum, as torch's dense embedding
  * gradient has. Rows come back sorted; a repeated row's values are summed in float64, in the order the indices

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel } from '../onnx/save.ts';
+import { attrInt, type Model } from '../onnx/graph.ts';
 import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
@@ -21,7 +22,7 @@ import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
-import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
+import { AdamW, accumulateRows, clipFactor, scatterAddRows, type RowGradients, type RowWorkspace } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { MaskBuffers } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
@@ -147,9 +148,30 @@ export function jobKey(job: Pick<TrainJob, 'student' | 'set' | 'loss' | 'setting
   return h.digest('hex').slice(0, 16);
 }
 
+/** The parameters read only by Gather along axis 0: embedding tables (word, position, token type). */
+export function gatheredTables(model: Model, parameters: readonly string[]): string[] {
+  return parameters.filter((p) => {
+    const readers = model.graph.nodes.filter((n) => n.inputs.includes(p));
+    return (
+      readers.length > 0 &&
+      readers.every(
+        (n) =>
+          n.opType === 'Gather' &&
+          (n.domain === '' || n.domain === 'ai.onnx') &&
+          n.inputs[0] === p &&
+          !n.inputs.slice(1).includes(p) &&
+          attrInt(n, 'axis', 0) === 0,
+      )
+    );
+  });
+}
+
 /**
  * The training graph of a student with its loss, the initial values of every parameter it trains (the student's,
- * then those the loss adds: projections), and the student's weight matrices (`weightMatrices`).
+ * then those the loss adds: projections), and the student's weight matrices (`weightMatrices`). Every embedding
+ * table's gradient leaves the graph as the gathered rows and their ids (`graph.sparse`), summed in TypeScript:
+ * onnxruntime's ScatterND loses updates of repeated ids with more than one thread (`scatterAddRows`). `lazy` lists
+ * the tables updated row-sparsely (the student's word tables when `sparse`); the others get dense gradients.
  */
 export async function trainingGraph(
   student: Student,
@@ -158,17 +180,18 @@ export async function trainingGraph(
   intermediate: readonly IntermediateTerm[] = [],
   seed = 1,
   sparse = true,
-): Promise<{ graph: GradientGraph; params: Map<string, Float32Array>; matrices: string[] }> {
+): Promise<{ graph: GradientGraph; params: Map<string, Float32Array>; matrices: string[]; lazy: string[] }> {
   const forward = student.forward(dropout);
   const withLoss = appendLoss(forward, 'logits', student.numLabels, loss, intermediate, seed);
   const params = new Map([...initialParameters(forward), ...withLoss.parameters]);
+  const parameters = [...params.keys()];
   const graph = await buildGradientGraph(withLoss.model, {
     loss: withLoss.loss,
-    parameters: [...params.keys()],
-    sparse: sparse ? student.sparse : [],
+    parameters,
+    sparse: gatheredTables(withLoss.model, parameters),
     keep: withLoss.terms.map((t) => t.output),
   });
-  return { graph, params, matrices: weightMatrices(forward) };
+  return { graph, params, matrices: weightMatrices(forward), lazy: sparse ? [...student.sparse] : [] };
 }
 
 interface Buffers {
@@ -259,7 +282,11 @@ export async function createStepper(
     graph: gg,
     params,
     matrices,
+    lazy: lazyTables,
   } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed, settings.sparseEmbeddings);
+  const lazy = new Set(lazyTables);
+  /** Reused dense gradients of the tables that are not updated lazily, summed from their gathered rows. */
+  const tableGrads = new Map<string, Float32Array>();
   const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
   const inputNames = new Set(session.inputNames);
   const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
@@ -282,12 +309,31 @@ export async function createStepper(
       const t2 = performance.now();
       const loss = Number(out[gg.loss].data[0]);
       if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
-      const dense = new Map<string, Float32Array>();
-      for (const [p, name] of gg.dense) dense.set(p, out[name].data as Float32Array);
-      const sparse: Array<RowGradients & { parameter: string }> = gg.sparse.map((s, i) => {
+      const sparse: Array<RowGradients & { parameter: string }> = [];
+      const fromRows = new Map<string, Float32Array>();
+      gg.sparse.forEach((s, i) => {
         const width = gg.parameterInfo.get(s.parameter)!.dims[1];
-        return { parameter: s.parameter, ...accumulateRows(out[s.ids].data as BigInt64Array, out[s.rows].data as Float32Array, width, rowWorkspaces[i]) };
+        const ids = out[s.ids].data as BigInt64Array;
+        const rows = out[s.rows].data as Float32Array;
+        if (lazy.has(s.parameter)) {
+          sparse.push({ parameter: s.parameter, ...accumulateRows(ids, rows, width, rowWorkspaces[i]) });
+          return;
+        }
+        let g = fromRows.get(s.parameter);
+        if (!g) {
+          g = tableGrads.get(s.parameter) ?? new Float32Array(params.get(s.parameter)!.length);
+          tableGrads.set(s.parameter, g);
+          fromRows.set(s.parameter, g.fill(0));
+        }
+        scatterAddRows(g, ids, rows, width);
       });
+      // In parameter order, as the graph lists its dense gradients: clipping's norm sums them in this order.
+      const dense = new Map<string, Float32Array>();
+      for (const p of params.keys()) {
+        const name = gg.dense.get(p);
+        const g = name !== undefined ? (out[name].data as Float32Array) : fromRows.get(p);
+        if (g) dense.set(p, g);
+      }
       const { scale } = settings.maxGradNorm > 0 ? clipFactor(dense, sparse, settings.maxGradNorm) : { scale: 1 };
       optimizer.step(dense, lr, scale);
       for (const r of sparse) optimizer.stepSparse(r.parameter, r.rows, r.grads, gg.parameterInfo.get(r.parameter)!.dims[1], lr, scale);

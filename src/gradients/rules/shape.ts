@@ -56,8 +56,10 @@ export const Split: GradientRule = {
 
 /**
  * Gather(data, indices, axis): the gradient scattered (and added, for repeated indices) into zeros shaped like
- * the data. The gathered axis is moved to the front so ScatterND can address it. Embedding tables trained
- * sparsely never get here: the graph builder outputs their gathered rows instead.
+ * the data. The gathered axis is moved to the front so ScatterND can address it. onnxruntime 1.30's CPU ScatterND
+ * adds repeated indices concurrently with more than one intra-op thread and loses updates, so a graph that repeats
+ * indices is exact on one thread only: training never sends embedding tables here (they are listed as `sparse`,
+ * the builder outputs their gathered rows, and the trainer sums them: src/train/optimizer.ts `scatterAddRows`).
  */
 export const Gather: GradientRule = {
   opType: 'Gather',
