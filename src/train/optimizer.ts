@@ -261,8 +261,9 @@ export function scatterAddRows(target: Float32Array, indices: BigInt64Array | In
     if (!(Number.isInteger(id) && id >= 0 && id < rows)) throw new RangeError(`index ${id} at position ${i} is outside [0, ${rows})`);
     const to = id * width;
     const from = i * width;
-    // A float64 sum of two float32 values rounded to float32 is the float32 sum (double rounding is harmless here).
-    for (let c = 0; c < width; c++) target[to + c] = Math.fround(target[to + c] + rowGrads[from + c]);
+    // The float64 sum of two float32 values, rounded to float32 by the store, is their float32 sum (double rounding
+    // is harmless for one addition).
+    for (let c = 0; c < width; c++) target[to + c] += rowGrads[from + c];
   }
 }
 
