@@ -18,6 +18,8 @@ export function checkThreads(threads: number | undefined): void {
 
 /** Where one logical CPU sits: its package (socket) and its core within the package. */
 export interface CpuTopology {
+  /** The logical CPU's number (cpuN). */
+  cpu: number;
   package: string;
   core: string;
 }
@@ -40,7 +42,7 @@ export function readCpuTopology(root = '/sys/devices/system/cpu'): CpuTopology[]
       } catch {
         // cpu0 often has no `online` file: it cannot be taken offline.
       }
-      if (online !== '0') cpus.push({ package: read('physical_package_id'), core: read('core_id') });
+      if (online !== '0') cpus.push({ cpu: Number(n.slice(3)), package: read('physical_package_id'), core: read('core_id') });
     }
     return cpus.length > 0 ? cpus : undefined;
   } catch {
@@ -93,21 +95,48 @@ export function cgroupCpuLimit(root = '/sys/fs/cgroup', procCgroup = '/proc/self
   return limits.length ? Math.min(...limits) : undefined;
 }
 
+/** The CPU numbers of a Linux CPU list ("0-3,8,10-11"), or undefined when it does not parse. */
+export function parseCpuList(list: string): Set<number> | undefined {
+  const cpus = new Set<number>();
+  for (const part of list.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return undefined;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from) return undefined;
+    for (let c = from; c <= to; c++) cpus.add(c);
+  }
+  return cpus;
+}
+
+/** The CPUs this process may run on (`Cpus_allowed_list` of `status`), or undefined where it cannot be read. */
+export function allowedCpus(status = '/proc/self/status'): Set<number> | undefined {
+  try {
+    const m = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync(status, 'utf8'));
+    return m ? parseCpuList(m[1]!) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 let cached: number | undefined;
 
 /**
- * Intra-op threads when none are asked for: one per physical core, at most the CPUs this process may use and at
- * most its cgroup CPU quota (rounded down, at least 1; from Linux's topology and cgroups; elsewhere, the CPUs this
- * process may use). Set explicitly rather than left to onnxruntime:
+ * Intra-op threads when none are asked for: one per physical core among the CPUs this process may use (its
+ * affinity), at most its cgroup CPU quota (rounded down), at least 1 (from Linux's topology, status and cgroups;
+ * elsewhere, the CPUs this process may use). Set explicitly rather than left to onnxruntime:
  * onnxruntime-node 1.30's own default ran one compute thread on a 2-vCPU cloud VM whose sysfs lists two cores
  * (a forward pass took as long as with `--threads 1`, and 1.75× as long as with `--threads 2`).
  */
 export function defaultThreads(): number {
   if (cached === undefined) {
     const usable = availableParallelism();
-    const topology = readCpuTopology();
+    // The cores of the CPUs this process may use: two SMT siblings of one core allowed by a cpuset count once.
+    const allowed = allowedCpus();
+    const topology = readCpuTopology()?.filter((c) => !allowed || allowed.has(c.cpu));
     const quota = cgroupCpuLimit();
-    cached = Math.max(1, Math.min(usable, topology ? countPhysicalCores(topology) : usable, quota === undefined ? usable : Math.floor(quota)));
+    const cores = topology?.length ? countPhysicalCores(topology) : usable;
+    cached = Math.max(1, Math.min(usable, cores, quota === undefined ? usable : Math.floor(quota)));
   }
   return cached;
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cgroupCpuLimit, checkThreads, countPhysicalCores, defaultThreads, readCpuTopology } from '../../src/runtime/threads.ts';
+import { allowedCpus, cgroupCpuLimit, checkThreads, countPhysicalCores, defaultThreads, parseCpuList, readCpuTopology } from '../../src/runtime/threads.ts';
 
 /** A fake sysfs cpu folder: one entry per logical CPU as [package, core, online?]. */
 function fakeSysfs(cpus: Array<[string, string, string?]>): string {
@@ -27,10 +27,10 @@ describe('default onnxruntime threads', () => {
     expect(countPhysicalCores([])).toBe(0);
     expect(
       countPhysicalCores([
-        { package: '0', core: '0' },
-        { package: '0', core: '0' },
-        { package: '0', core: '1' },
-        { package: '1', core: '0' },
+        { cpu: 0, package: '0', core: '0' },
+        { cpu: 1, package: '0', core: '0' },
+        { cpu: 2, package: '0', core: '1' },
+        { cpu: 3, package: '1', core: '0' },
       ]),
     ).toBe(3);
   });
@@ -44,8 +44,29 @@ describe('default onnxruntime threads', () => {
     ]);
     roots.push(root);
     const cpus = readCpuTopology(root);
-    expect(cpus).toHaveLength(3);
+    expect(cpus?.map((c) => c.cpu).sort()).toEqual([0, 1, 2]);
     expect(countPhysicalCores(cpus!)).toBe(2);
+  });
+
+  it('reads the CPUs this process may use: Linux CPU lists and Cpus_allowed_list', () => {
+    expect([...parseCpuList('0-3,8,10-11')!]).toEqual([0, 1, 2, 3, 8, 10, 11]);
+    expect([...parseCpuList('5\n')!]).toEqual([5]);
+    for (const bad of ['', 'a', '3-1', '1,,2']) expect(parseCpuList(bad), bad).toBeUndefined();
+    const root = mkdtempSync(join(tmpdir(), 'status-'));
+    roots.push(root);
+    writeFileSync(join(root, 'status'), 'Name:\tnode\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\nMems_allowed:\t1\n');
+    expect([...allowedCpus(join(root, 'status'))!]).toEqual([0, 1]);
+    expect(allowedCpus(join(root, 'absent'))).toBeUndefined();
+    // Two SMT siblings allowed out of a larger machine: one core.
+    const sysfs = fakeSysfs([
+      ['0', '0'],
+      ['0', '0'],
+      ['0', '1'],
+      ['0', '1'],
+    ]);
+    roots.push(sysfs);
+    const allowed = allowedCpus(join(root, 'status'))!;
+    expect(countPhysicalCores(readCpuTopology(sysfs)!.filter((c) => allowed.has(c.cpu)))).toBe(1);
   });
 
   it('gives undefined where sysfs cannot be read', () => {
@@ -94,9 +115,10 @@ describe('default onnxruntime threads', () => {
     expect(Number.isInteger(n)).toBe(true);
     expect(n).toBeGreaterThanOrEqual(1);
     expect(n).toBeLessThanOrEqual(availableParallelism());
-    const topology = readCpuTopology();
+    const allowed = allowedCpus();
+    const topology = readCpuTopology()?.filter((c) => !allowed || allowed.has(c.cpu));
     const quota = cgroupCpuLimit();
-    if (topology)
+    if (topology?.length)
       expect(n).toBe(Math.max(1, Math.min(availableParallelism(), countPhysicalCores(topology), quota === undefined ? Infinity : Math.floor(quota))));
   });
 
