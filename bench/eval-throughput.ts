@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     return `${name.padEnd(24)} median ${median(xs).toFixed(3)} s (${rate(median(xs)).toFixed(0)} ex/s), best ${best(xs).toFixed(3)} s${ratios}`;
   };
   console.log(
-    `${location.onnx} | ${task.name} dev: ${examples} examples, ${batches.length} batches of ≤${args.batchSize}, max_length ${maxLength}, threads ${threads ?? 'default'}, ${args.rounds} rounds`,
+    `${location.onnx} | ${task.name} dev: ${examples} examples, ${batches.length} batches of ≤${args.batchSize}, max_length ${maxLength}, threads ${threads ?? `${defaultThreads()} (one per physical core)`}, ${args.rounds} rounds`,
   );
   console.log(line('direct onnxruntime-node', times.direct));
   console.log(line('harness (end to end)', times.harness));

@@ -14,7 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeModel, loadModel, modelSize, type Model } from '../src/onnx/index.ts';
 import { findBert } from '../src/bert/discover.ts';
-import { openSession, runtimeVersion, type Feeds, type Session } from '../src/runtime/session.ts';
+import { defaultThreads, openSession, runtimeVersion, type Feeds, type Session } from '../src/runtime/session.ts';
 import { prepareTask, scoreTask, readModelConfig, loadTokenizer, type PreparedTask, type TaskResult } from '../src/eval/index.ts';
 import { loadCalibration } from '../src/eval/calibration.ts';
 import { buildFeeds, planBatches } from '../src/eval/batching.ts';
@@ -183,7 +183,7 @@ async function benchTeacher(t: { dir: string; task: string }): Promise<Row[]> {
 
 async function main(): Promise<void> {
   console.log(
-    `onnxruntime-node ${runtimeVersion()}, modes ${modes.join(', ')}, speed: ${speedBatches} dev batches of 32 × ${rounds} rounds, threads ${threads || 'default'}`,
+    `onnxruntime-node ${runtimeVersion()}, modes ${modes.join(', ')}, speed: ${speedBatches} dev batches of 32 × ${rounds} rounds, threads ${threads || `${defaultThreads()} (one per physical core)`}`,
   );
   const all: Row[] = [];
   for (const t of TEACHERS) {
