@@ -3,7 +3,8 @@
  * against onnxruntime's forward pass of the same model, measured interleaved in the same run (each side run twice a
  * round and timed the second time, so that neither is timed while the other's threads still spin), on the shared SST-2
  * teachers' shapes (2×256 and 4×256) at batch 32 × 32 and 32 × 64; and the peak RSS of training the 4×256 shape
- * at 32 × 64. Aim: a step costs ≤ 4 forward passes (the arithmetic ratio is about 3); peak RSS < 2 GB.
+ * at 32 × 64. Aim: a step costs ≤ 4 forward passes (the arithmetic ratio is about 3); peak RSS < 2 GB. Then the
+ * Distilled BiLSTM student at L = 32, 64, 128: its training graph's nodes, the time to a ready stepper, a step.
  *
  *   node bin/run-ts.mjs bench/train.ts [--rounds 7] [--threads 0] [--kernel wasm|js]   (AdamW's update kernel)
  */
@@ -11,8 +12,9 @@ import { resolve } from 'node:path';
 import { loadModel, encodeModel } from '../src/onnx/index.ts';
 import { canonicalBert } from '../src/bert/canonical.ts';
 import { openSession, Tensor, type Feeds } from '../src/runtime/session.ts';
-import { bertStudent } from '../src/train/students/index.ts';
-import { createStepper, DEFAULT_TRAIN_SETTINGS } from '../src/train/trainer.ts';
+import { bertStudent, makeStudent } from '../src/train/students/index.ts';
+import { createStepper, DEFAULT_TRAIN_SETTINGS, trainingGraph } from '../src/train/trainer.ts';
+import type { LossTerm } from '../src/gradients/index.ts';
 import type { Batch } from '../src/train/data.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { peakRss, resetPeakRss } from '../src/bench/memory.ts';
@@ -145,6 +147,30 @@ async function main() {
   console.log(
     `dropout masks, 10M values into reused buffers (best of 5): WebAssembly ${best(wasm).toFixed(1)} ms, TypeScript ${best(ts).toFixed(1)} ms (×${(best(ts) / best(wasm)).toFixed(2)})`,
   );
+
+  // The Distilled BiLSTM student (unrolled over its fixed length L): what making its training session costs (the
+  // gradient graph, then onnxruntime's session creation, which grows faster than the node count) and a step.
+  console.log('\n| BiLSTM student (hidden 64, embedding 64) | L | training graph nodes | stepper ready (s) | step ms (batch 32) |');
+  console.log('|---|---:|---:|---:|---:|');
+  const sst2 = loadModel(resolve('../shared/teachers', 'sst2-L2H256', 'model.onnx'));
+  for (const L of [32, 64, 128]) {
+    const { student } = makeStudent({ spec: 'bilstm:hidden=64,embedding=64', teacher: sst2, maxLength: L, seed: 1, numLabels: 2 });
+    const loss: LossTerm[] = [{ kind: 'soft-ce', weight: 1, temperature: 2 }];
+    const nodes = (await trainingGraph(student, loss, true)).graph.model.graph.nodes.length;
+    let t = process.hrtime.bigint();
+    const stepper = await createStepper({ student, settings: { ...DEFAULT_TRAIN_SETTINGS, threads }, teacherLogits: new Float32Array(32 * 2), loss }, kernel);
+    const ready = ms(t) / 1000;
+    const b = syntheticBatch(32, L, 30522, 11);
+    await stepper.step(b, 0, 1e-5);
+    const steps: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      t = process.hrtime.bigint();
+      await stepper.step(b, r + 1, 1e-5);
+      steps.push(ms(t));
+    }
+    console.log(`| bilstm:hidden=64,embedding=64 | ${L} | ${nodes.toLocaleString('en')} | ${ready.toFixed(1)} | ${median(steps).toFixed(1)} |`);
+    await stepper.release();
+  }
 }
 
 await main();
