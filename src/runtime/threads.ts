@@ -70,6 +70,8 @@ export function cgroupCpuLimit(root = '/sys/fs/cgroup', procCgroup = '/proc/self
       return undefined;
     }
   };
+  // The process's own cgroup under a mount, and the mount's root (what a container sees as its own), each once.
+  const dirs = (mount: string, path: string) => new Set([`${mount}${path}`.replace(/\/+$/, ''), mount]);
   const limits: number[] = [];
   for (const line of lines) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line.trim());
@@ -77,14 +79,14 @@ export function cgroupCpuLimit(root = '/sys/fs/cgroup', procCgroup = '/proc/self
     const [, controllers, path] = m as unknown as [string, string, string];
     if (controllers === '') {
       // cgroup v2
-      for (const dir of [`${root}${path}`, root]) {
+      for (const dir of dirs(root, path)) {
         const max = read(`${dir}/cpu.max`)?.split(/\s+/);
         if (max?.[0] && max[0] !== 'max' && Number(max[1]) > 0) limits.push(Number(max[0]) / Number(max[1]));
       }
     } else if (controllers.split(',').includes('cpu')) {
       // cgroup v1: the cpu controller's mount is named by its controllers (cpu, or cpu,cpuacct)
-      for (const mount of [`${root}/cpu`, `${root}/${controllers}`, `${root}/cpu,cpuacct`]) {
-        for (const dir of [`${mount}${path}`, mount]) {
+      for (const mount of new Set([`${root}/cpu`, `${root}/${controllers}`, `${root}/cpu,cpuacct`])) {
+        for (const dir of dirs(mount, path)) {
           const quota = Number(read(`${dir}/cpu.cfs_quota_us`));
           const period = Number(read(`${dir}/cpu.cfs_period_us`));
           if (quota > 0 && period > 0) limits.push(quota / period);
