@@ -8,6 +8,7 @@
 import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.ts';
+import { dataPathFor } from './onnx/save.ts';
 
 /** Why an fs call failed, in words, by errno code. */
 const REASONS: Readonly<Record<string, string>> = {
@@ -154,4 +155,18 @@ export function checkOutputKinds(paths: readonly string[], label: string): void 
 export function checkOutputFiles(paths: readonly string[], label: string): void {
   checkOutputKinds(paths, label);
   for (const dir of new Set(paths.map((p) => dirname(resolve(p))))) checkOutputFolder(dir, label);
+}
+
+/** The lineage sidecar of a model file: `OUT.json`. */
+export function lineagePath(modelPath: string): string {
+  return `${modelPath}.json`;
+}
+
+/** The files written for a model output, each with what it is: the model, its lineage and its data file (past 2 GB). */
+export function modelOutputFiles(output: string): Array<readonly [string, string]> {
+  return [
+    [output, 'the output'],
+    [lineagePath(output), 'its lineage file'],
+    [dataPathFor(output), 'its data file'],
+  ];
 }

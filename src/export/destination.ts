@@ -10,17 +10,14 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkOutputFiles, fileSystemError } from '../destination.ts';
+import { checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames } from '../eval/model-files.ts';
 import { dataPathFor } from '../onnx/save.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { processAlive } from '../processes.ts';
 
-/** The lineage sidecar of a model file: `OUT.json`. */
-export function lineagePath(modelPath: string): string {
-  return `${modelPath}.json`;
-}
+export { lineagePath };
 
 /** The real path of `path`, or of its nearest existing folder joined with the rest when it does not exist yet. */
 export function realPathOf(path: string): string {
@@ -49,11 +46,7 @@ export function inputFiles(input: string, externalFiles: readonly string[]): str
 export function checkOutputPaths(output: string, owned: readonly string[]): void {
   const label = `-o ${output}`;
   const mine = new Set(owned);
-  const paths = [
-    [output, 'the output'],
-    [lineagePath(output), 'its lineage file'],
-    [dataPathFor(output), 'its data file'],
-  ] as const;
+  const paths = modelOutputFiles(output);
   checkNotSideFileNames(paths, label);
   const files = paths.map(([path]) => path);
   checkOutputFiles(files, label);

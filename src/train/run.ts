@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { dataPathFor, saveModel } from '../onnx/save.ts';
-import { checkOutputFolder, checkOutputKinds } from '../destination.ts';
+import { checkOutputFolder, checkOutputKinds, lineagePath, modelOutputFiles } from '../destination.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -193,7 +193,7 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   checkGivenFlags(dropUndefined(d));
   const distill: DistillSettings = { ...DEFAULT_DISTILL_SETTINGS, ...dropUndefined(d) };
   // The lineage records the β a PKD preset runs with, given or not.
-  if ((distill.intermediate === 'pkd-skip' || distill.intermediate === 'pkd-last') && distill.pkdWeight === undefined) distill.pkdWeight = DEFAULT_PKD_WEIGHT;
+  if (isPkdPreset(distill.intermediate) && distill.pkdWeight === undefined) distill.pkdWeight = DEFAULT_PKD_WEIGHT;
   if (!(distill.alpha >= 0 && distill.alpha <= 1)) throw new SettingsError(`--alpha must be in [0, 1] (got ${distill.alpha})`);
   if (!(distill.temperature > 0 && Number.isFinite(distill.temperature))) throw new SettingsError(`--temperature must be > 0 (got ${distill.temperature})`);
   if (distill.logitLoss !== 'ce' && distill.logitLoss !== 'mse') throw new SettingsError(`--logit-loss must be ce or mse (got ${String(distill.logitLoss)})`);
@@ -216,6 +216,11 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   return { settings, distill };
 }
 
+/** Whether `intermediate` names one of BERT-PKD's presets (patient terms weighted by --pkd-weight, joint phase). */
+function isPkdPreset(intermediate: DistillSettings['intermediate']): boolean {
+  return intermediate === 'pkd-skip' || intermediate === 'pkd-last';
+}
+
 /**
  * Settings given that the run would not use, refused (one line) rather than ignored. Checked on the settings as
  * given, before defaults fill them: the prediction-layer terms with --stage general (which distils intermediate
@@ -232,7 +237,7 @@ function checkGivenFlags(d: Partial<DistillSettings>): void {
       if (d[key] !== undefined) throw new SettingsError(`${flag} applies to --stage task (the general stage distils intermediate layers only)`);
     }
   }
-  if (d.pkdWeight !== undefined && d.intermediate !== 'pkd-skip' && d.intermediate !== 'pkd-last') {
+  if (d.pkdWeight !== undefined && !isPkdPreset(d.intermediate)) {
     throw new SettingsError(
       Array.isArray(d.intermediate)
         ? '--pkd-weight applies to the pkd-skip and pkd-last presets; a list of matches gives each its weight'
@@ -269,7 +274,7 @@ function checkStageFlags(d: DistillSettings): void {
 
 /** Whether the task stage trains intermediate and prediction KD together (given, or the default of the PKD presets). */
 function jointPhase(d: DistillSettings): boolean {
-  return (d.intermediatePhase ?? (d.intermediate === 'pkd-skip' || d.intermediate === 'pkd-last' ? 'joint' : 'first')) === 'joint';
+  return (d.intermediatePhase ?? (isPkdPreset(d.intermediate) ? 'joint' : 'first')) === 'joint';
 }
 
 /**
@@ -313,7 +318,7 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   const m = findBert(student.forward(false), { label: 'student' }).numLayers;
   const matches =
     typeof distill.intermediate === 'string'
-      ? presetMatches(distill.intermediate, n, m, { ...(distill.pkdWeight !== undefined ? { pkdWeight: distill.pkdWeight } : {}), layerMap: distill.layerMap })
+      ? presetMatches(distill.intermediate, n, m, { pkdWeight: distill.pkdWeight, layerMap: distill.layerMap })
       : distill.intermediate;
   const intermediateEpochs = distill.intermediateEpochs ?? settings.epochs;
   if (distill.stage === 'general') return [{ name: 'general distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false }];
@@ -327,23 +332,12 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   ];
 }
 
-/** The model files a run writes: the model, its lineage and its data file (past 2 GB), each with what it is. */
-function modelFiles(output: string): Array<[string, string]> {
-  return [
-    [output, 'the output'],
-    [lineagePath(output), 'its lineage file'],
-    [dataPathFor(output), 'its data file'],
-  ];
-}
-
-const lineagePath = (output: string): string => `${output}.json`;
-
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = getTask(o.task, 'train');
   // before any work: the model files are not named like the side files written beside them, and every file the
   // run writes is a regular file or absent (never a device such as /dev/null)
   const label = `-o ${o.output}`;
-  const files = modelFiles(o.output);
+  const files = modelOutputFiles(o.output);
   checkNotSideFileNames(files, label);
   const outDir = dirname(resolve(o.output));
   checkOutputKinds([...files.map(([path]) => path), ...MODEL_SIDE_FILES.map((f) => join(outDir, f))], label);
