@@ -22,7 +22,7 @@ import { sessionInputs } from '../src/bert/model-inputs.ts';
 import { loadTokenizer } from '../src/eval/tokenizer.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { getTask } from '../src/glue/registry.ts';
-import { defaultThreads, openSession, type Feeds } from '../src/runtime/session.ts';
+import { defaultThreads, openSession, sessionOptions, type Feeds } from '../src/runtime/session.ts';
 
 interface BenchArgs {
   model: string;
@@ -72,12 +72,7 @@ async function main(): Promise<void> {
   // The harness side, through the project's session wrapper.
   const harnessSession = await openSession(location.onnx, { threads });
   // The direct side: onnxruntime-node with the options src/runtime/session.ts uses.
-  const directOptions: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: 'all',
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads ?? defaultThreads(),
-    interOpNumThreads: 1,
-  };
+  const directOptions = sessionOptions({ threads });
   const direct = await ort.InferenceSession.create(location.onnx, directOptions);
 
   // The same batches the harness builds, prepared once for the direct side.

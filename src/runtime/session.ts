@@ -35,7 +35,8 @@ export interface Session {
   release(): Promise<void>;
 }
 
-function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptions {
+/** The onnxruntime session options of `opts`: what every session of the project is opened with. */
+export function sessionOptions(opts: RuntimeOptions = {}): ort.InferenceSession.SessionOptions {
   const o: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     executionProviders: ['cpu'],

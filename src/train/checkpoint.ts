@@ -10,7 +10,7 @@
  * checkpoints are deleted only after the new one is in place; by default the newest two are kept, so a damaged
  * newest file (disk trouble, not a kill) still leaves one to resume from.
  */
-import { createHash } from 'node:crypto';
+import { sha256Bytes } from '../files.ts';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
@@ -113,12 +113,8 @@ function removeSuperseded(dir: string, step: number, keep: number): void {
  * (a whole file of the right length) are found on reading, as the teacher-logits cache finds them.
  */
 function tensorsSha256(tensors: ReadonlyArray<readonly [string, Float32Array]>): string {
-  const h = createHash('sha256');
-  for (const [name, data] of [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    h.update(`${name}\0`);
-    h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
-  return h.digest('hex');
+  const sorted = [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sha256Bytes(sorted.flatMap(([name, data]) => [Buffer.from(`${name}\0`), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]));
 }
 
 /** Reads one checkpoint file; DataError if it is not a whole checkpoint or its tensors fail the checksum. */

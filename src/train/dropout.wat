@@ -1,4 +1,4 @@
-;; The fill loop of dropout.ts's `fillMaskBits`: sfc32 from state (a, b, c, d), one draw per value, each value the
+;; The fill loop of dropout.ts's `dropoutMaskInto`: sfc32 from state (a, b, c, d), one draw per value, each value the
 ;; float32 bits of 1/(1−p) when the draw (as a signed int, xor 2³¹) is at or above `threshold`, else 0. Same
 ;; operations in the same order as the TypeScript loop, so the same bits (test/train/dropout.test.ts checks that),
 ;; about twice as fast (the loop runs at sfc32's dependency chain; the TypeScript one pays V8's loop overhead).

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel } from '../onnx/save.ts';
 import { attrInt, type Model } from '../onnx/graph.ts';
+import { consumers } from '../onnx/analysis.ts';
 import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
@@ -150,8 +151,9 @@ export function jobKey(job: Pick<TrainJob, 'student' | 'set' | 'loss' | 'setting
 
 /** The parameters read only by Gather along axis 0: embedding tables (word, position, token type). */
 export function gatheredTables(model: Model, parameters: readonly string[]): string[] {
+  const readersOf = consumers(model.graph);
   return parameters.filter((p) => {
-    const readers = model.graph.nodes.filter((n) => n.inputs.includes(p));
+    const readers = readersOf.get(p) ?? [];
     return (
       readers.length > 0 &&
       readers.every(

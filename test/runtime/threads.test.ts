@@ -132,8 +132,14 @@ describe('default onnxruntime threads', () => {
 });
 
 describe('sessions without spin-waiting threads', () => {
-  it('run and give the same outputs as with them', async () => {
-    const { openSession, Tensor } = await import('../../src/runtime/session.ts');
+  it('ask onnxruntime for no spinning (only then), and onnxruntime opens and runs them with the same outputs', async () => {
+    const { openSession, sessionOptions, Tensor } = await import('../../src/runtime/session.ts');
+    const config = (o: Parameters<typeof sessionOptions>[0]) => (sessionOptions(o) as { extra?: unknown }).extra;
+    expect(config({ spinning: false })).toEqual({ session: { intra_op: { allow_spinning: '0' } } });
+    expect(config({ spinning: true })).toBeUndefined();
+    expect(config({})).toBeUndefined();
+    expect(sessionOptions({}).intraOpNumThreads).toBe(defaultThreads());
+    expect(sessionOptions({ threads: 3 }).intraOpNumThreads).toBe(3);
     const { writeTinyBert } = await import('../helpers/models.ts');
     const m = writeTinyBert();
     try {
