@@ -170,3 +170,8 @@ export function modelOutputFiles(output: string): Array<readonly [string, string
     [dataPathFor(output), 'its data file'],
   ];
 }
+
+/** How errors name a folder: by its flag when the user gave one (`--work-dir x`), else as `what` and its path. */
+export function folderLabel(flag: string, given: string | undefined, what: string, path: string): string {
+  return given !== undefined ? `${flag} ${given}` : `${what} ${path}`;
+}

@@ -12,7 +12,7 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, type Job } from 'bullmq';
-import { checkOutputFolder } from '../destination.ts';
+import { checkOutputFolder, folderLabel } from '../destination.ts';
 import { errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { workerPool } from '../sweep/pool.ts';
@@ -81,8 +81,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     log: (line: string) => emit({ type: 'log', line }),
   };
   // Both folders are written by every point: checked (created, writable) before the worker takes one.
-  checkOutputFolder(files.cacheDir, opts.cacheDir !== undefined ? `--cache-dir ${opts.cacheDir}` : `cache folder ${files.cacheDir}`);
-  checkOutputFolder(files.workDir, opts.workDir !== undefined ? `--work-dir ${opts.workDir}` : `work folder ${files.workDir}`);
+  checkOutputFolder(files.cacheDir, folderLabel('--cache-dir', opts.cacheDir, 'cache folder', files.cacheDir));
+  checkOutputFolder(files.workDir, folderLabel('--work-dir', opts.workDir, 'work folder', files.workDir));
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
   const summary: WorkerSummary = { ran: 0, failed: 0 };
   const runner = workerPool(concurrency, threads, (line) => emit({ type: 'log', line }));

@@ -4,7 +4,7 @@
  * moment and started again, it redoes only the points that had not finished.
  */
 import { resolve } from 'node:path';
-import { checkFolderPath, checkOutputFolder } from '../destination.ts';
+import { checkFolderPath, checkOutputFolder, folderLabel } from '../destination.ts';
 import { errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -91,11 +91,14 @@ export interface StorePlan {
   hash: (file: string) => Promise<string>;
   /** Opened (created) only once the file is planned, so a bad sweep file leaves no store behind; the caller closes it. */
   store: SweepStore;
+  /** The work folder the points' outputs go under, and how errors name it. */
+  work: { dir: string; label: string };
 }
 
-/** How errors name the work folder: the flag when given, else the default's path. */
-function workDirLabel(opts: Pick<SweepOptions, 'workDir' | 'store'>): string {
-  return opts.workDir !== undefined ? `--work-dir ${opts.workDir}` : `work folder ${defaultWorkDir(opts.store)}`;
+/** The work folder (given, else `<store>-models`) and how errors name it. */
+function workFolder(opts: Pick<SweepOptions, 'workDir' | 'store'>): { dir: string; label: string } {
+  const dir = opts.workDir ?? defaultWorkDir(opts.store);
+  return { dir, label: folderLabel('--work-dir', opts.workDir, 'work folder', dir) };
 }
 
 /** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
@@ -105,15 +108,16 @@ export async function planAgainstStore(
   const spec = parseSweepFile(opts.file);
   const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
   const hash = memoizedSha256();
+  const work = workFolder(opts);
   const points = await planSweep(spec, {
     hash,
     glueDir,
-    workDir: opts.workDir ?? defaultWorkDir(opts.store),
+    workDir: work.dir,
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
     ...(opts.planLog ? { log: opts.planLog } : {}),
   });
   // A work folder that cannot be one fails before the store is created (writability is checked once points run).
-  checkFolderPath(opts.workDir ?? defaultWorkDir(opts.store), workDirLabel(opts));
+  checkFolderPath(work.dir, work.label);
   const store = SweepStore.open(opts.store);
   const keys = new Set(points.map((p) => p.key));
   const finished = store.finished();
@@ -122,7 +126,7 @@ export async function planAgainstStore(
   // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
   const stale = todo.length > 0 ? findStale(todo, finished, store.finishedPlans()) : new Map<string, StaleMatch>();
   if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
-  return { spec, points, previous, stale, hash, store };
+  return { spec, points, previous, stale, hash, store, work };
 }
 
 /** Runs a sweep: see the module comment. */
@@ -130,12 +134,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const start = performance.now();
   const emit = opts.onEvent ?? (() => {});
   const jobs = opts.jobs ?? 1;
-  const { spec, points, previous, stale, store } = await planAgainstStore(opts);
+  const { spec, points, previous, stale, store, work } = await planAgainstStore(opts);
   const queue = points.filter((p) => !previous.has(p.key));
   if (queue.some((p) => p.outputDir !== null)) {
     // Before any point runs: a file in the way of the work folder fails here once, not at each point.
     try {
-      checkOutputFolder(opts.workDir ?? defaultWorkDir(opts.store), workDirLabel(opts));
+      checkOutputFolder(work.dir, work.label);
     } catch (e) {
       store.close();
       throw e;
