@@ -17,7 +17,7 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 
 /** Runs and forgets every registered clean-up; one that throws does not stop the others. */
-export function runCleanups(): void {
+function runCleanups(): void {
   for (const fn of [...cleanups]) {
     cleanups.delete(fn);
     try {
