@@ -6,10 +6,12 @@
 import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
-import { refuseRepeatedOrNaN } from './single-values.ts';
-import { strictBooleans } from './boolean-values.ts';
+import { checkedFlagValues } from './flag-values.ts';
+import { passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
+
+const PASS_FLAGS = passFlagNames();
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedStdout(); // `compress … | head -1`: a quiet end, not an EPIPE stack trace
@@ -24,8 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
-    .middleware(refuseRepeatedOrNaN(argv) as never)
-    .middleware(strictBooleans(argv) as never)
+    .middleware(checkedFlagValues(argv, { bareAllowed: PASS_FLAGS, helpFor: (key) => (PASS_FLAGS.has(key) ? 'compress passes' : '--help') }) as never)
     .fail((msg, e) => {
       throw e ?? new UsageError(usageLine(msg));
     })

@@ -43,28 +43,13 @@ function settingValue(f: PassFlag, value: unknown): [string, unknown] {
 }
 
 /**
- * Whether `--name` is given an explicit empty value in `argv` (`--name ''` or `--name=`), which yargs cannot tell
- * from the bare flag (`--optimize` alone: its default), both being ''.
- */
-function explicitlyEmpty(argv: readonly string[], name: string): boolean {
-  const flag = `--${name}`;
-  return argv.some((t, i) => t === `${flag}=` || (t === flag && argv[i + 1] === ''));
-}
-
-/**
  * The pipeline steps of the pass flags in `args` (yargs' result), in the order their flags appear in `argv`.
- * Refuses a pass flag given an empty value (`--optimize ''`) and a modifier flag whose pass is not given.
+ * Refuses a modifier flag whose pass is not given. (A pass flag given '' explicitly is refused before, by the
+ * flag-value middleware: src/cli/flag-values.ts; a bare one goes to its schema, `--optimize` alone meaning its default.)
  */
 export function stepsFromFlags(argv: readonly string[], args: Record<string, unknown>, declarations: Declarations = PASS_DECLARATIONS): PassStep[] {
   const adders = new Map<string, { pass: PassSettings<unknown>; flag: PassFlag }>();
   for (const pass of declarations) for (const flag of pass.flags.adds) adders.set(flag.flag, { pass, flag });
-  for (const pass of declarations) {
-    for (const flag of [...pass.flags.adds, ...pass.flags.modifiers]) {
-      if (args[flag.flag] === '' && explicitlyEmpty(argv, flag.flag)) {
-        throw new SettingsError(`--${flag.flag} '': an empty value; give a value (see compress passes)`);
-      }
-    }
-  }
   const order: string[] = [];
   for (const token of argv) {
     const name = flagOf(token);
@@ -92,6 +77,11 @@ export function stepsFromFlags(argv: readonly string[], args: Record<string, unk
 }
 
 /** Every flag that adds a pass, for messages: '--prune-heads, --prune-ffn, …'. */
+/** Every pass flag's name ('prune-heads', 'importance', …): a bare one goes to its pass's schema (see stepsFromFlags). */
+export function passFlagNames(declarations: Declarations = PASS_DECLARATIONS): Set<string> {
+  return new Set(declarations.flatMap((d) => [...d.flags.adds, ...d.flags.modifiers].map((f) => f.flag)));
+}
+
 export function passFlagList(declarations: Declarations = PASS_DECLARATIONS): string {
   return declarations.flatMap((d) => d.flags.adds.map((f) => `--${f.flag}`)).join(', ');
 }

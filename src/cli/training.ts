@@ -7,7 +7,6 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
-import { refuseEmptyPaths } from './single-values.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkThreads } from '../runtime/threads.ts';
@@ -184,21 +183,14 @@ function positiveInt(flag: string, v: number | undefined): void {
 }
 
 /**
- * The flags of train and distill that name a file or folder (--intermediate: or a preset), where '' would mean the
- * current folder or be taken as absent (-o, --teacher and --student are 'missing' when empty).
- */
-const PATH_FLAGS = ['--glue-dir', '--cache-dir', '--corpus', '--intermediate'];
-
-/**
  * The checks the CLI makes before calling the library (which checks the settings, the student, the vocabulary and
  * the task's outputs itself, also before any work): flags present, numbers in range, the output not overwriting
- * an input model or its folder's files, no path flag empty (which would mean the current folder).
+ * an input model or its folder's files (an empty value is refused before: src/cli/flag-values.ts).
  */
 export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>): void {
   if (!a.task) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
   getTask(a.task, 'train');
   if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
-  refuseEmptyPaths(a as unknown as Record<string, unknown>, PATH_FLAGS);
   positiveInt('max-examples', a['max-examples']);
   positiveInt('max-length', a['max-length']);
   checkThreads(a.threads);

@@ -26,12 +26,16 @@ function run(...args: string[]) {
 describe('core commands refuse bad input in one line, writing nothing', () => {
   const out = () => join(tiny.dir, `out-${n++}`, 'm.onnx');
   it.each([
-    ['eval --submission ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'test', '--submission', ''], /--submission '': an empty path/],
-    ['eval --out ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--out', ''], /--out '': an empty path/],
-    ['eval --glue-dir ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--glue-dir', ''], /--glue-dir '': an empty path/],
-    ['compress --tokenizer ""', () => [tiny.path, '--prune-ffn', '0.5', '--tokenizer', '', '-o', out()], /--tokenizer '': an empty path/],
-    ['export -o ""', () => ['export', tiny.dir, '-o', ''], /--output '': an empty path/],
-    ['bench --baseline ""', () => ['bench', tiny.path, '--baseline', ''], /--baseline '': an empty path/],
+    ['eval --submission ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'test', '--submission', ''], /--submission '': an empty value/],
+    ['eval --out ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--out', ''], /--out '': an empty value/],
+    ['eval --glue-dir ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--glue-dir', ''], /--glue-dir '': an empty value/],
+    ['compress --tokenizer ""', () => [tiny.path, '--prune-ffn', '0.5', '--tokenizer', '', '-o', out()], /--tokenizer '': an empty value/],
+    ['export -o ""', () => ['export', tiny.dir, '-o', ''], /--output '': an empty value/],
+    ['bench --baseline ""', () => ['bench', tiny.path, '--baseline', ''], /--baseline '': an empty value/],
+    ['bench --seq ""', () => ['bench', tiny.path, '--seq', ''], /--seq '': an empty value/],
+    ['inspect ""', () => ['inspect', ''], /^compress: model '': an empty value; give one \(see --help\)$/m],
+    ['compress -o ""', () => [tiny.path, '--prune-ffn', '0.5', '-o', ''], /-o\/--output '': an empty value/],
+    ['compress --optimize ""', () => [tiny.path, '--optimize', '', '-o', out()], /--optimize '': an empty value; give one \(see compress passes\)/],
     [
       'compress --quantize-embeddings=maybe',
       () => [tiny.path, '--quantize', 'int8', '--quantize-embeddings=maybe', '-o', out()],
@@ -49,7 +53,7 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => [tiny.path, '--prune-ffn', '0.5', '--format', 'xml', '-o', out()],
       /format "xml": expected one of "onnx", "transformers\.js"/,
     ],
-    ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty path/],
+    ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty value/],
   ])('%s', (_name, args, re) => {
     const r = run(...args());
     expect(r.code, r.stderr).not.toBe(0);

@@ -180,14 +180,14 @@ describe('empty path arguments', () => {
     mkdirSync(cwd);
     const inCwd = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
     try {
-      expectOneLine(inCwd('sweep', tiny.sweepFile, '--store', ''), /^compress: --store '': an empty path; give a file or folder name$/m);
-      expectOneLine(inCwd('sweep', tiny.sweepFile, '--work-dir', ''), /--work-dir '': an empty path/);
-      expectOneLine(inCwd('sweep', tiny.sweepFile, '--glue-dir', ''), /--glue-dir '': an empty path/);
-      expectOneLine(inCwd('sweep', ''), /file '': an empty path/);
-      expectOneLine(inCwd('report', good, '--out', ''), /--out '': an empty path/);
-      expectOneLine(inCwd('report', ''), /store '': an empty path/);
-      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--work-dir', ''), /--work-dir '': an empty path/);
-      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--cache-dir', ''), /--cache-dir '': an empty path/);
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--store', ''), /^compress: --store '': an empty value; give one \(see --help\)$/m);
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--work-dir', ''), /--work-dir '': an empty value/);
+      expectOneLine(inCwd('sweep', tiny.sweepFile, '--glue-dir', ''), /--glue-dir '': an empty value/);
+      expectOneLine(inCwd('sweep', ''), /file '': an empty value/);
+      expectOneLine(inCwd('report', good, '--out', ''), /--out '': an empty value/);
+      expectOneLine(inCwd('report', ''), /store '': an empty value/);
+      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--work-dir', ''), /--work-dir '': an empty value/);
+      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--cache-dir', ''), /--cache-dir '': an empty value/);
       expect(readdirSync(cwd)).toEqual([]);
       expect(existsSync(`${cwd}-models`)).toBe(false);
     } finally {

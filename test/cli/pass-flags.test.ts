@@ -6,18 +6,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import yargs from 'yargs';
-import { checkCalibrationFlag, stepsFromFlags, withPassFlags } from '../../src/cli/pass-flags.ts';
+import { checkedFlagValues } from '../../src/cli/flag-values.ts';
+import { checkCalibrationFlag, passFlagNames, stepsFromFlags, withPassFlags } from '../../src/cli/pass-flags.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import { OPTIMIZE } from '../../src/optimize/settings.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { refusal } from '../helpers/refusal.ts';
 
-/** The steps of a command line, through the same yargs options and step building as `compress`. */
+/** The steps of a command line, through the same yargs options, value checks and step building as `compress`. */
 function steps(...argv: string[]): PassStep[] {
   const args = withPassFlags(
     yargs(argv)
       .strict()
       .exitProcess(false)
+      .middleware(checkedFlagValues(argv, { bareAllowed: passFlagNames(), helpFor: () => 'compress passes' }) as never)
       .fail((msg, e) => {
         throw e ?? new Error(msg);
       }),
@@ -68,10 +70,10 @@ describe('pass flags', () => {
   it('hands values to the schema as typed: nothing becomes NaN or an empty pipeline step', () => {
     const checked = (...argv: string[]) => refusal(() => canonical(steps(...argv)));
     expect(checked('--prune-heads', 'abc')).toBe("prune-heads: ratio 'abc': expected a number in [0, 1) (flag --prune-heads)");
-    expect(checked('--prune-heads', '')).toBe("--prune-heads '': an empty value; give a value (see compress passes)");
-    expect(checked('--optimize', '')).toBe("--optimize '': an empty value; give a value (see compress passes)");
-    expect(checked('--optimize=')).toBe("--optimize '': an empty value; give a value (see compress passes)");
-    expect(checked('--prune-heads', '0.4', '--importance=')).toBe("--importance '': an empty value; give a value (see compress passes)");
+    expect(checked('--prune-heads', '')).toBe("--prune-heads '': an empty value; give one (see compress passes)");
+    expect(checked('--optimize', '')).toBe("--optimize '': an empty value; give one (see compress passes)");
+    expect(checked('--optimize=')).toBe("--optimize '': an empty value; give one (see compress passes)");
+    expect(checked('--prune-heads', '0.4', '--importance=')).toBe("--importance '': an empty value; give one (see compress passes)");
     expect(canonical(steps('--optimize', '--prune-ffn', '0.2'))[0]).toEqual({ pass: 'optimize', settings: OPTIMIZE.check({}) });
     expect(checked('--prune-heads', '0.4', '--seed', 'abc')).toMatch(/^prune-heads: seed 'abc': expected an integer ≥ 0 \(flag --seed\)$/);
     expect(checked('--factorize-embeddings', '1e')).toBe("factorize-embeddings: rank '1e': expected an integer ≥ 1 (flag --factorize-embeddings)");

@@ -216,9 +216,9 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ...['--cache-dir', '--glue-dir', '--corpus', '--intermediate'].map((flag) => [
       `empty ${flag}`,
       (o: string) => distill(o, flag, ''),
-      new RegExp(`${flag} '': an empty path`),
+      new RegExp(`${flag} '': an empty value`),
     ]),
-    ['empty --glue-dir (train)', (o: string) => ['train', tiny.dir, '--task', 'SST-2', '-o', o, '--glue-dir='], /--glue-dir '': an empty path/],
+    ['empty --glue-dir (train)', (o: string) => ['train', tiny.dir, '--task', 'SST-2', '-o', o, '--glue-dir='], /--glue-dir '': an empty value/],
     ['empty --epochs', (o: string) => distill(o, '--epochs', ''), /--epochs '': expected a number/],
     ['blank --batch-size', (o: string) => distill(o, '--batch-size= '), /--batch-size ' ': expected a number/],
     ['negative --feature-cache-mb', (o: string) => distill(o, '--feature-cache-mb', '-5'), /--feature-cache-mb must be ≥ 0 \(got -5\)/],
@@ -228,7 +228,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => distill(o, '--intermediate', MATCHES_FILE, '--layer-map', '1:1'),
       /--layer-map applies to an --intermediate preset/,
     ],
-    ['empty --layer-map', (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map='), /--layer-map '': no pairs/],
+    ['empty --layer-map', (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map='), /--layer-map '': an empty value/],
     [
       '--intermediate-phase without --intermediate',
       (o: string) => distill(o, '--intermediate-phase', 'joint'),

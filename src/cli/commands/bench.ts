@@ -5,7 +5,6 @@
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { benchModels, formatBench, DEFAULT_REPEATS, DEFAULT_WARMUP } from '../../bench/index.ts';
-import { refuseEmptyPaths } from '../single-values.ts';
 import { out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
@@ -45,7 +44,6 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['--baseline']);
     const result = await benchModels({
       model: await localModel(args.model),
       baseline: await localModel(args.baseline),

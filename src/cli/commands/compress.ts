@@ -10,7 +10,6 @@ import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { loadCalibration } from '../../eval/calibration.ts';
-import { refuseEmptyPaths } from '../single-values.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -53,7 +52,6 @@ export const compressCommand: CliCommand<CompressArgs> = {
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the lineage record as JSON' }) as unknown as Argv<CompressArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['--glue-dir', '--tokenizer']);
     registerAllPasses();
     const steps = stepsFromFlags(process.argv.slice(2), args);
     if (!steps.length) throw new SettingsError(`no pass given: use ${passFlagList()} (see --help, or compress passes)`);

@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { BASE_URL_ENV, downloadGlue } from '../../glue/download/download.ts';
-import { refuseEmptyPaths } from '../single-values.ts';
 import { out, err, type CliCommand } from '../command.ts';
 
 export interface DataArgs {
@@ -38,7 +37,6 @@ export const dataCommand: CliCommand<DataArgs> = {
       .option('base-url', { type: 'string', describe: `fetch every file from URL/<name> instead of the official URLs (or set ${BASE_URL_ENV})` })
       .option('force', { type: 'boolean', default: false, describe: 'download tasks that are already present again' }) as unknown as Argv<DataArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['--dir', '--base-url']);
     if (args.action !== 'download') throw new SettingsError(`unknown data action '${String(args.action)}' (expected download)`);
     if (!args.tasks || args.tasks.length === 0) throw new SettingsError('no task given: use --tasks NAME[,NAME…] or --tasks all');
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();

@@ -7,7 +7,6 @@ import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
 import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
-import { refuseEmptyPaths } from '../single-values.ts';
 import { out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
@@ -53,7 +52,6 @@ export const evalCommand: CliCommand<EvalArgs> = {
         describe: 'count WNLI in the GLUE score (--no-include-wnli to leave it out)',
       }) as unknown as Argv<EvalArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['--out', '--submission', '--glue-dir', '--tokenizer']);
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     const model = await localModel(args.model);

@@ -3,7 +3,6 @@ import type { Argv } from 'yargs';
 import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
 import { exportToTransformersJs } from '../../export/transformers-js.ts';
 import { SettingsError } from '../../errors.ts';
-import { refuseEmptyPaths } from '../single-values.ts';
 import { out, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
@@ -31,7 +30,6 @@ export const exportCommand: CliCommand<ExportArgs> = {
         describe: 'onnx: OUT is an .onnx file; transformers.js: OUT is a folder @huggingface/transformers loads (config, tokenizer, onnx/model.onnx)',
       }) as unknown as Argv<ExportArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['--output']);
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
     if (args.format === 'transformers.js') {
       const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, { seedMissing: args['seed-missing'] });

@@ -8,7 +8,6 @@ import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { loadReport, renderReport, toMarkdown, writeReportFiles, REPORT_FORMATS, type ReportFormat } from '../../report/index.ts';
 import { out, err, type CliCommand } from '../command.ts';
-import { refuseEmptyPaths } from '../single-values.ts';
 
 interface ReportArgs {
   store: string;
@@ -39,7 +38,6 @@ export const reportCommand: CliCommand<ReportArgs> = {
       .option('out', { type: 'string', describe: 'write report.<format> files and the SVG charts into this folder' })
       .option('sweep', { type: 'string', describe: 'only the points of this sweep (by name)' }) as unknown as Argv<ReportArgs>,
   run: async (args) => {
-    refuseEmptyPaths(args, ['store', '--out']);
     const formats = parseFormats(args.format);
     if (args.out === undefined && formats && formats.length > 1)
       throw new SettingsError(`--format ${formats.join(',')}: one format at a time on stdout; give --out DIR to write several`);

@@ -9,7 +9,6 @@
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { refuseEmptyPaths } from '../single-values.ts';
 import { createSweepProgress, pointName, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 
@@ -62,7 +61,6 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
-    refuseEmptyPaths(args, ['file', '--store', '--glue-dir', '--work-dir']);
     const store = args.store ?? defaultStore(args.file);
     if (args.queue !== undefined && args['rerun-stale'])
       throw new SettingsError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');

@@ -9,7 +9,6 @@ import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { pointLine, pointName } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
-import { refuseEmptyPaths } from '../single-values.ts';
 
 interface WorkerArgs {
   queue: string;
@@ -46,7 +45,6 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new SettingsError(`--concurrency ${args.concurrency}: expected a positive integer`);
     if (args.threads !== undefined && (!Number.isInteger(args.threads) || args.threads < 1))
       throw new SettingsError(`--threads ${args.threads}: expected a positive integer`);
-    refuseEmptyPaths(args, ['--cache-dir', '--work-dir']);
     if (!(args['lock-seconds'] >= 1)) throw new SettingsError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
     const pathMap = (args['path-map'] ?? []).map(parsePathMapping);

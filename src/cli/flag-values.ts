@@ -1,0 +1,130 @@
+/**
+ * The one yargs middleware that checks flag values for every command, before the command runs:
+ * - a boolean flag given a value (`--json=yes`, `--quantize-embeddings=0`) takes it as written, yes/true/1 or
+ *   no/false/0, instead of yargs' reading of anything but `true` as false; any other value is refused;
+ * - a flag that takes one value and was given twice (`-o a -o b`, which yargs turns into an array the command does
+ *   not expect) is refused;
+ * - a number flag whose value is not a number (`--seed abc`, which yargs turns into NaN) or is empty
+ *   (`--epochs ''`, which yargs turns into 0) is refused;
+ * - a string flag or positional argument given an empty value (`--out ''`, `--tasks=`, `report ''`, or a bare
+ *   `--out`) is refused: it would name the current folder, be taken as absent, or (SQLite) open a temporary
+ *   database. Flags whose bare form means something (`--optimize` alone: its default set) take that meaning when
+ *   bare and are refused only when given '' explicitly.
+ * Each refusal is one line (a SettingsError).
+ */
+import type { Argv } from 'yargs';
+import { SettingsError } from '../errors.ts';
+
+/** What the middleware reads of yargs' declared options (`getOptions()`). */
+export interface DeclaredOptions {
+  array: string[];
+  boolean: string[];
+  number: string[];
+  string: string[];
+  alias: Record<string, string[]>;
+  key: Record<string, unknown>;
+}
+
+export interface FlagValueRules {
+  /** String flags whose bare form (`--optimize` alone) has a meaning of its own; only an explicit '' is refused. */
+  bareAllowed?: ReadonlySet<string>;
+  /** Where to look a flag's values up, for the message about an empty one (default: '--help'). */
+  helpFor?: (key: string) => string;
+}
+
+const TRUE = new Set(['yes', 'true', '1']);
+const FALSE = new Set(['no', 'false', '0']);
+
+/** 'yes' → true, 'no' → false (case-insensitive); a SettingsError naming `flag` for anything else. */
+export function parseBooleanValue(flag: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw new SettingsError(`${flag}=${value}: expected yes, true or 1, or no, false or 0`);
+}
+
+const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** '-o/--output' for a flag and its aliases. */
+function flagName(key: string, aliases: readonly string[]): string {
+  return [...aliases.filter((a) => a.length === 1), key].map((k) => (k.length === 1 ? `-${k}` : `--${k}`)).join('/');
+}
+
+/** '--out' or '-o' as written on the command line. */
+const dashed = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
+
+/** The value as typed after `--key`, `--key=` or an alias, for the message (yargs keeps only NaN). */
+function typedValue(argv: readonly string[], names: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    for (const n of names) {
+      const flag = dashed(n);
+      if (argv[i] === flag) return argv[i + 1];
+      if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
+    }
+  }
+  return undefined;
+}
+
+/** Whether `names` (a flag and its aliases) appear in `argv` as flags (a positional argument does not). */
+function givenAsFlag(argv: readonly string[], names: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((t) => names.some((n) => t === dashed(n) || t.startsWith(`${dashed(n)}=`)));
+}
+
+/** Whether `names` are given an explicit empty value in `argv` (`--name ''` or `--name=`), not bare. */
+function explicitlyEmpty(argv: readonly string[], names: readonly string[]): boolean {
+  return names.some((n) => argv.some((t, i) => t === `${dashed(n)}=` || (t === dashed(n) && argv[i + 1] === '')));
+}
+
+/** Sets each boolean flag written `--flag=VALUE` (or `--no-flag=VALUE`, which negates it) on `args`. */
+function applyBooleanValues(args: Record<string, unknown>, options: Pick<DeclaredOptions, 'boolean' | 'alias'>, argv: readonly string[]): void {
+  for (const key of options.boolean) {
+    const names = [key, ...(options.alias[key] ?? [])];
+    for (const token of argv) {
+      if (token === '--') break;
+      const m = /^--(no-)?([^=]+)=(.*)$/s.exec(token);
+      if (!m || !names.includes(m[2]!)) continue;
+      const value = parseBooleanValue(`--${m[1] ?? ''}${m[2]}`, m[3]!) !== !!m[1];
+      for (const n of names) {
+        args[n] = value;
+        args[camel(n)] = value;
+      }
+    }
+  }
+}
+
+/**
+ * Applies boolean values and throws a SettingsError for the first flag or positional argument whose value is
+ * refused (see the module's comment); `args` is yargs' result, `argv` the command line as typed.
+ */
+export function checkFlagValues(args: Record<string, unknown>, options: DeclaredOptions, argv: readonly string[], rules: FlagValueRules = {}): void {
+  applyBooleanValues(args, options, argv);
+  const aliasOf = new Set(Object.values(options.alias).flat());
+  for (const key of Object.keys(options.key)) {
+    if (aliasOf.has(key) || options.array.includes(key) || !(key in args)) continue;
+    const value = args[key];
+    const aliases = options.alias[key] ?? [];
+    const names = [key, ...aliases];
+    if (Array.isArray(value)) {
+      throw new SettingsError(`${flagName(key, aliases)} given ${value.length} times (${value.map(String).join(', ')}): give it once`);
+    }
+    if (options.number.includes(key) && typeof value === 'number') {
+      // yargs turns '' (and blanks) into 0: an empty value is not a number either
+      const typed = typedValue(argv, names);
+      if (Number.isNaN(value) || typed?.trim() === '') {
+        throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
+      }
+    }
+    if (options.string.includes(key) && typeof value === 'string' && value.trim() === '') {
+      if (rules.bareAllowed?.has(key) && !explicitlyEmpty(argv, names)) continue;
+      // not given as a flag: a positional argument, named as its usage line names it
+      const name = givenAsFlag(argv, names) ? flagName(key, aliases) : key;
+      throw new SettingsError(`${name} '${value}': an empty value; give one (see ${rules.helpFor?.(key) ?? '--help'})`);
+    }
+  }
+}
+
+/** The middleware: runs `checkFlagValues` with the options yargs declared for the command being run. */
+export function checkedFlagValues(argv: readonly string[], rules: FlagValueRules = {}) {
+  return (args: Record<string, unknown>, y: Argv): void => checkFlagValues(args, (y as unknown as { getOptions(): DeclaredOptions }).getOptions(), argv, rules);
+}

@@ -1,0 +1,95 @@
+/**
+ * The flag-value middleware of every command: boolean flags given a value (`--json=yes`) taken as written; repeated
+ * single-value flags, numbers that are not numbers and empty strings refused in one line.
+ */
+import { describe, expect, it } from 'vitest';
+import yargs from 'yargs';
+import { checkedFlagValues, checkFlagValues } from '../../src/cli/flag-values.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { describePass } from '../../src/pass/describe.ts';
+import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
+import { refusal } from '../helpers/refusal.ts';
+
+const OPTIONS = { boolean: ['quantize-embeddings', 'json'], alias: { json: ['j'] }, array: [], number: [], string: [], key: {} };
+
+function apply(...argv: string[]): Record<string, unknown> {
+  const args: Record<string, unknown> = { 'quantize-embeddings': false, quantizeEmbeddings: false, json: false, j: false };
+  checkFlagValues(args, OPTIONS, argv);
+  return args;
+}
+
+/** yargs' result for `argv` on a command like the CLI's (a positional, path, number and bare-meaning flags). */
+function parse(...argv: string[]): Record<string, unknown> {
+  return yargs(argv)
+    .strict()
+    .exitProcess(false)
+    .fail((msg, e) => {
+      throw e ?? new Error(msg);
+    })
+    .middleware(checkedFlagValues(argv, { bareAllowed: new Set(['optimize']), helpFor: (k) => (k === 'optimize' ? 'compress passes' : '--help') }) as never)
+    .command('report <store>', '', (y) =>
+      y
+        .positional('store', { type: 'string', demandOption: true })
+        .option('out', { alias: 'o', type: 'string' })
+        .option('tasks', { type: 'string' })
+        .option('seed', { type: 'number' })
+        .option('optimize', { type: 'string' }),
+    )
+    .parseSync() as Record<string, unknown>;
+}
+
+describe('boolean flag values', () => {
+  it.each([
+    ['yes', true],
+    ['1', true],
+    ['true', true],
+    ['YES', true],
+    ['no', false],
+    ['0', false],
+    ['false', false],
+  ])('--quantize-embeddings=%s is %s (kebab and camel-case keys)', (value, expected) => {
+    const args = apply(`--quantize-embeddings=${value}`);
+    expect(args['quantize-embeddings']).toBe(expected);
+    expect(args.quantizeEmbeddings).toBe(expected);
+  });
+
+  it('--no-flag=yes negates, aliases are set too, and words after -- are not flags', () => {
+    expect(apply('--no-json=yes').json).toBe(false);
+    expect(apply('--no-json=no')).toMatchObject({ json: true, j: true });
+    expect(apply('--', '--json=maybe').json).toBe(false);
+  });
+
+  it.each(['maybe', '', '2', 'y'])('--quantize-embeddings=%j is refused in one line', (value) => {
+    expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(SettingsError);
+    expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(/^--quantize-embeddings=.*: expected yes, true or 1, or no, false or 0$/);
+  });
+
+  it("--per-tensor's help gives its own default (off: per-channel), not its setting's", () => {
+    const flag = PASS_DECLARATIONS.flatMap((d) => describePass(d).flags).find((f) => f.flag === '--per-tensor')!;
+    expect(flag.help).toMatch(/\[default false, i\.e\. perChannel true\]$/);
+  });
+});
+
+describe('values of the other flags and positional arguments', () => {
+  it('takes what is given once, a number as a number, and a bare-meaning flag bare', () => {
+    expect(parse('report', 's.db', '-o', 'out', '--seed', '3', '--tasks=sst2')).toMatchObject({ store: 's.db', out: 'out', seed: 3, tasks: 'sst2' });
+    expect(parse('report', 's.db', '--optimize').optimize).toBe('');
+    expect(parse('report', 's.db', '--optimize', '--seed', '1').optimize).toBe('');
+  });
+
+  it.each([
+    [['report', 's.db', '-o', 'a', '-o', 'b'], '-o/--out given 2 times (a, b): give it once'],
+    [['report', 's.db', '--seed', 'abc'], "--seed 'abc': expected a number"],
+    [['report', 's.db', '--seed', ''], "--seed '': expected a number"],
+    [['report', 's.db', '--out', ''], "-o/--out '': an empty value; give one (see --help)"],
+    [['report', 's.db', '-o', ''], "-o/--out '': an empty value; give one (see --help)"],
+    [['report', 's.db', '--tasks='], "--tasks '': an empty value; give one (see --help)"],
+    [['report', 's.db', '--tasks', ' '], "--tasks ' ': an empty value; give one (see --help)"],
+    [['report', 's.db', '--out'], "-o/--out '': an empty value; give one (see --help)"],
+    [['report', 's.db', '--optimize', ''], "--optimize '': an empty value; give one (see compress passes)"],
+    [['report', 's.db', '--optimize='], "--optimize '': an empty value; give one (see compress passes)"],
+    [['report', ''], "store '': an empty value; give one (see --help)"],
+  ])('%j is refused in one line', (argv, message) => {
+    expect(refusal(() => parse(...argv))).toBe(message);
+  });
+});
