@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitProcess(false)
     .middleware(checkedFlagValues(argv, { bareAllowed: PASS_FLAGS, helpFor: (key) => (PASS_FLAGS.has(key) ? 'compress passes' : '--help') }) as never)
     .fail((msg, e) => {
-      throw e ?? new UsageError(usageLine(msg));
+      throw e ?? new UsageError(usageLine(msg, argv));
     })
     .help()
     .version();
@@ -70,9 +70,15 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * A yargs message as one line: `Invalid values:` followed by one `Argument: split, Given: "train", Choices: …` line
- * per argument becomes `split "train": expected one of "dev", "test"`; other messages have their lines joined.
+ * per argument becomes `split "train": expected one of "dev", "test"`; an unknown argument that is a flag's value
+ * starting with '-' (`--layer-map -1:1`) says to write `--layer-map=-1:1`; other messages have their lines joined.
  */
-export function usageLine(msg: string): string {
+export function usageLine(msg: string, argv: readonly string[] = []): string {
+  // `--layer-map -1:1`: yargs reads a value that starts with '-' as flags ('Unknown argument: 1')
+  if (/^Unknown arguments?:/.test(msg)) {
+    const i = argv.findIndex((t, k) => /^--[^=]+$/.test(t) && /^-[\d.]/.test(argv[k + 1] ?? ''));
+    if (i >= 0) return `${argv[i]} ${argv[i + 1]}: a value starting with '-' is read as a flag; write ${argv[i]}=${argv[i + 1]}`;
+  }
   const lines = msg
     .split('\n')
     .map((l) => l.trim())

@@ -33,6 +33,11 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     ['export -o ""', () => ['export', tiny.dir, '-o', ''], /--output '': an empty value/],
     ['bench --baseline ""', () => ['bench', tiny.path, '--baseline', ''], /--baseline '': an empty value/],
     ['bench --seq ""', () => ['bench', tiny.path, '--seq', ''], /--seq '': an empty value/],
+    [
+      'a value starting with - (bench --seq -1,8)',
+      () => ['bench', tiny.path, '--seq', '-1,8'],
+      /^compress: --seq -1,8: a value starting with '-' is read as a flag; write --seq=-1,8$/m,
+    ],
     ['inspect ""', () => ['inspect', ''], /^compress: model '': an empty value; give one \(see --help\)$/m],
     ['compress -o ""', () => [tiny.path, '--prune-ffn', '0.5', '-o', ''], /-o\/--output '': an empty value/],
     ['compress --optimize ""', () => [tiny.path, '--optimize', '', '-o', out()], /--optimize '': an empty value; give one \(see compress passes\)/],
