@@ -42,7 +42,12 @@ function onStdoutError(e: NodeJS.ErrnoException): void {
 
 /** Writes a line to stdout (nothing once its reader has gone: see quietOnClosedStdout). */
 export function out(line = ''): void {
-  if (!stdoutClosed) process.stdout.write(line + '\n');
+  outText(`${line}\n`);
+}
+
+/** Writes `text` to stdout as it is (a rendered report, JSON ending in its own newline). */
+export function outText(text: string): void {
+  if (!stdoutClosed) process.stdout.write(text);
 }
 
 /** Writes a line to stderr. */

@@ -7,7 +7,7 @@ import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
 import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
-import { out, err, type CliCommand } from '../command.ts';
+import { out, outText, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 export interface EvalArgs {
@@ -76,7 +76,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
     }
     const report = toReport(result);
     if (args.out) writeReport(args.out, report);
-    if (args.json) process.stdout.write(reportJson(report));
+    if (args.json) outText(reportJson(report));
     else for (const line of formatTable(result)) out(line);
     if (args.out && !args.json) err(`wrote ${args.out}`);
     return 0;

@@ -7,7 +7,7 @@
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { loadReport, renderReport, toMarkdown, writeReportFiles, REPORT_FORMATS, type ReportFormat } from '../../report/index.ts';
-import { out, err, type CliCommand } from '../command.ts';
+import { out, outText, err, type CliCommand } from '../command.ts';
 
 interface ReportArgs {
   store: string;
@@ -43,11 +43,11 @@ export const reportCommand: CliCommand<ReportArgs> = {
       throw new SettingsError(`--format ${formats.join(',')}: one format at a time on stdout; give --out DIR to write several`);
     const data = loadReport({ store: args.store, sweep: args.sweep });
     if (args.out === undefined) {
-      process.stdout.write(await renderReport(data, formats?.[0] ?? 'md', args.store));
+      outText(await renderReport(data, formats?.[0] ?? 'md', args.store));
       return 0;
     }
     const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store);
-    process.stdout.write(toMarkdown(data));
+    outText(toMarkdown(data));
     out();
     for (const f of files) err(`wrote ${f}`);
     return 0;
