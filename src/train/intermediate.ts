@@ -132,6 +132,12 @@ export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeatu
   if (feature === 'embeddings' || (feature === 'hidden' && layer === 0)) return { value: s.embeddings.output, width: s.hiddenSize };
   const l = s.layers[layer - 1];
   if (!l) throw new SettingsError(`${label} has no layer ${layer} (it has ${s.numLayers})`);
+  // --optimize's first-token rewrite: the layer's queries, attention and output cover token 0 only
+  if (l.firstToken) {
+    throw new SettingsError(
+      `${label} layer ${layer} computes the first token only (--optimize first-token): match another layer, or use the model before --optimize`,
+    );
+  }
   if (feature === 'hidden') return { value: l.output, width: s.hiddenSize };
   const a = l.attention;
   if (!a) throw new SettingsError(`${label} layer ${layer} has no attention left to match`);

@@ -17,6 +17,8 @@ import { createStepper, DEFAULT_TRAIN_SETTINGS, studentOnly } from '../../src/tr
 import { bertStudent, scratchStudent, teacherShape } from '../../src/train/students/index.ts';
 import { canonicalBert } from '../../src/bert/canonical.ts';
 import { findBert } from '../../src/bert/discover.ts';
+import { OPTIMIZE, optimizeModel } from '../../src/optimize/index.ts';
+import { refusal } from '../helpers/refusal.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { lcg } from '../helpers/feeds.ts';
 import type { Batch } from '../../src/train/data.ts';
@@ -292,6 +294,20 @@ describe('teacher features and the projection', () => {
     for (const r of plan.requests) expect(Array.from(got[r.input].data as Float32Array)).toEqual(Array.from(want[r.value].data as Float32Array));
     const s = findBert(teacher);
     expect(plan.requests.map((r) => r.value)).toContain(s.layers[1].output);
+  });
+
+  it("refuses a teacher layer that --optimize's first-token rewrite cut to token 0, and plans the layers before it", () => {
+    const optimized = optimizeModel(teacher, findBert(teacher), OPTIMIZE.parse({ rewrites: 'first-token' })).model;
+    expect(findBert(optimized).layers[1]!.firstToken).toBeDefined();
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=2,hidden=16,heads=2,intermediate=32', 1).forward(false);
+    const match = (layer: number, feature: 'hidden' | 'attention') =>
+      [{ teacherLayer: layer, studentLayer: layer, feature, loss: feature === 'hidden' ? 'mse' : 'attention-mse', weight: 1 }] as const;
+    for (const feature of ['hidden', 'attention'] as const) {
+      expect(refusal(() => intermediatePlan([...match(2, feature)], optimized, student))).toBe(
+        'the teacher layer 2 computes the first token only (--optimize first-token): match another layer, or use the model before --optimize',
+      );
+    }
+    expect(intermediatePlan([...match(1, 'hidden')], optimized, student).requests).toHaveLength(1);
   });
 
   it('caches teacher features per batch: the cached values equal a fresh onnxruntime run, and the budget holds', async () => {
