@@ -29,6 +29,13 @@ import {
 import { Rng } from '../../src/bert/random.ts';
 import { appendLoss, buildGradientGraph } from '../../src/gradients/index.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { quantizeModel, parseQuantizeSettings } from '../../src/quantize/index.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { makeStudent } from '../../src/train/students/index.ts';
+import { initialParameters } from '../../src/train/student.ts';
 
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const hasTeacher = existsSync(join(TEACHER, 'model.onnx'));
@@ -221,6 +228,22 @@ describe('randomBilstmWeights', () => {
     const table = Float32Array.from({ length: 120 }, (_, i) => i);
     expect(randomBilstmWeights(config, 1, { embedding: table }).get('embedding.weight')).toEqual(table);
     expect(() => randomBilstmWeights(config, 1, { embedding: new Float32Array(119) })).toThrow(SettingsError);
+  });
+  it("starts from the teacher's table when the widths agree, and from random embeddings when the teacher's is quantized or factorized", async () => {
+    const teacher = tinyBert({ numLayers: 1, hiddenSize: 16, numHeads: 2, intermediateSize: 32, vocabSize: 40, maxPositions: 12, numLabels: 2 });
+    const spec = 'bilstm:hidden=8,embedding=16';
+    const embeddingOf = (t: Model) =>
+      initialParameters(makeStudent({ spec, teacher: t, maxLength: 8, seed: 1, numLabels: 2 }).student.forward(false)).get('embedding.weight')!;
+    expect(embeddingOf(teacher)).toEqual(teacherWordEmbeddings(teacher).data);
+    const int8 = (await quantizeModel(teacher, findBert(teacher), parseQuantizeSettings({ mode: 'int8' }))).model;
+    registerAllPasses();
+    const factorized = (await runPipeline(teacher, [{ pass: 'factorize-embeddings', settings: { rank: 4 } }])).model;
+    for (const t of [int8, factorized]) {
+      expect(() => teacherWordEmbeddings(t)).toThrow(/are (quantized|factorized)/);
+      const e = embeddingOf(t);
+      expect(e.length).toBe(40 * 16);
+      expect(e).not.toEqual(teacherWordEmbeddings(teacher).data);
+    }
   });
   it.skipIf(!hasTeacher)("reads the teacher's word embeddings (needs ../shared/teachers/sst2-L2H256)", () => {
     const t = teacherWordEmbeddings(loadModel(join(TEACHER, 'model.onnx')));

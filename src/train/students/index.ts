@@ -244,11 +244,15 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   if (spec === 'every-other') return { student: everyOtherStudent(canonicalBert(teacher())) };
   if (spec.startsWith('bert:')) return { student: scratchStudent(teacherShape(teacher()), spec, src.seed, src.numLabels) };
   if (spec.startsWith('bilstm:')) {
-    const emb = teacherWordEmbeddings(teacher());
-    const numLabels = src.numLabels ?? teacherShape(teacher()).numLabels;
+    const shape = teacherShape(teacher());
+    const numLabels = src.numLabels ?? shape.numLabels;
     if (numLabels === undefined) throw new SettingsError(`--student ${spec}: the teacher has no classifier; give --task so the student gets one`);
-    const config = resolveBilstmConfig(parseBilstmSpec(spec), { vocabSize: emb.vocabSize, numLabels, maxLength: src.maxLength });
-    const weights = randomBilstmWeights(config, src.seed, emb.width === config.embeddingSize ? { embedding: emb.data } : {});
+    const config = resolveBilstmConfig(parseBilstmSpec(spec), { vocabSize: shape.vocabSize, numLabels, maxLength: src.maxLength });
+    // The teacher's table initialises the student's when their widths agree; a quantized or factorized table is not
+    // copied (the student then starts from random embeddings, as with any other width).
+    const word = findBert(teacher()).embeddings.word;
+    const emb = word.quantization || word.projection ? undefined : teacherWordEmbeddings(teacher());
+    const weights = randomBilstmWeights(config, src.seed, emb?.width === config.embeddingSize ? { embedding: emb.data } : {});
     return { student: bilstmStudent(config, weights) };
   }
   const where = locateModel(spec);
