@@ -361,7 +361,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const outputs = task.regression ? 1 : task.labels.length;
   if (teacherModel && distill?.stage !== 'general') {
     const teacherOutputs = teacherShape(teacherModel).numLabels;
-    if (teacherOutputs !== outputs) throw new SettingsError(`${task.name} needs ${outputs} outputs; the teacher has ${teacherOutputs ?? 'no classifier'}`);
+    if (teacherOutputs !== outputs) throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the teacher has ${teacherOutputs ?? 'no classifier'}`);
   }
   const { student, folder } = makeStudent({
     spec: o.student,
@@ -372,7 +372,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     numLabels: outputs,
   });
   if (student.numLabels !== outputs) {
-    throw new SettingsError(`${task.name} needs ${outputs} outputs; the ${isDistill ? 'teacher' : 'model'} has ${student.numLabels}`);
+    throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the ${isDistill ? 'student' : 'model'} has ${student.numLabels}`);
   }
   const workDir = o.workDir ?? `${resolve(o.output)}.train`;
   const threads = settings.threads || undefined;

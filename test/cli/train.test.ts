@@ -330,10 +330,11 @@ describe('compress train / distill: refusals before any work, one line each', ()
     async () => {
       const cases: Array<[string[], RegExp]> = [
         [['distill', '--teacher', TEACHER, '--student', tiny.dir, '--task', 'SST-2'], /student vocabulary \(128\) differs from the teacher's \(30522\)/],
-        [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'STS-B'], /STS-B needs 1 outputs; the teacher has 2/],
+        [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'STS-B'], /STS-B needs 1 output; the teacher has 2/],
         [['distill', '--teacher', TEACHER, '--student', 'bert:layers=1', '--task', 'MNLI-m'], /MNLI-m needs 3 outputs; the teacher has 2/],
+        [['distill', '--teacher', TEACHER, '--student', join(TEACHERS_DIR, 'stsb-L4H256'), '--task', 'SST-2'], /SST-2 needs 2 outputs; the student has 1$/m],
         [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'MRPC'], /id2label .* does not name MRPC's labels/],
-        [['train', tinyWordPiece.dir, '--task', 'STS-B'], /STS-B needs 1 outputs; the model has 2/],
+        [['train', tinyWordPiece.dir, '--task', 'STS-B'], /STS-B needs 1 output; the model has 2/],
         [
           ['distill', '--teacher', TEACHER, '--student', swappedVocabulary('vocab.txt'), '--task', 'SST-2'],
           /student vocabulary \(.*vocab\.txt\) differs from the teacher.s \(.*tokenizer\.json\): token "(the|of)": id 199[67] against 199[67]; distillation needs the same tokenizer$/m,

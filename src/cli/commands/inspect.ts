@@ -35,7 +35,7 @@ export function formatInspect(r: InspectReport): string {
     `  ${r.numLayers} layers × ${r.numHeads} heads, hidden ${r.hiddenSize}, FFN ${r.intermediateSize}, vocab ${r.vocabSize}` +
       (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
       (r.typeVocabSize ? `, ${r.typeVocabSize} token types` : '') +
-      (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} outputs)` : ''),
+      (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} output${r.head.numLabels === 1 ? '' : 's'})` : ''),
     `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
     ...compressedForm(r),
     '',
