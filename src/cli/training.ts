@@ -36,6 +36,7 @@ export interface TrainingArgs {
   threads: number;
   'dense-embeddings': boolean;
   'glue-dir'?: string;
+  tokenizer?: string;
   json: boolean;
 }
 
@@ -101,6 +102,10 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
       describe: 'dense embedding gradients and AdamW on every row each step (torch semantics; slower) instead of row-sparse lazy updates',
     })
     .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
+    .option('tokenizer', {
+      type: 'string',
+      describe: "tokenizer folder (tokenizer.json or vocab.txt) for the data and the output folder (default: the teacher's folder, else the model's)",
+    })
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
 

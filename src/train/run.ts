@@ -4,7 +4,7 @@
  * and the best student written as a model folder (model, config.json, tokenizer files) with a lineage sidecar
  * `OUT.json` recording the settings, the data hash, steps and the dev metric of each epoch.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { dataPathFor, saveModel } from '../onnx/save.ts';
@@ -123,6 +123,8 @@ export interface TrainRunOptions {
   /** Default: the model's config.json max_length, else 128. */
   maxLength?: number;
   glueDir?: string;
+  /** Tokenizer folder (or tokenizer.json / vocab.txt); default: the teacher's folder when distilling, else the model's. */
+  tokenizer?: string;
   /** Teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress). */
   cacheDir?: string;
   /**
@@ -350,23 +352,27 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const log = o.log ?? (() => {});
   const glueDir = o.glueDir ?? defaultGlueDir();
 
-  // Labels and tokenizer: the teacher's folder when distilling (students share its vocabulary), else the model's.
+  // Labels and tokenizer: the teacher's folder when distilling (students share its vocabulary), else the model's;
+  // --tokenizer names the tokenizer's folder (a model file alone in its folder has none).
   const labelSource = locateModel(o.teacher ?? o.student);
+  const tokenizerPath = o.tokenizer === undefined ? labelSource.dir : resolve(o.tokenizer);
+  const tokenizerDir = existsSync(tokenizerPath) && statSync(tokenizerPath).isFile() ? dirname(tokenizerPath) : tokenizerPath;
   const configFile = join(labelSource.dir, 'config.json');
   const sourceConfig = existsSync(configFile) ? readJsonObject(configFile) : {};
   const modelConfig = existsSync(configFile) ? readModelConfig(configFile) : parseModelConfig({}, '<none>');
-  const tokenizer = loadTokenizer(labelSource.dir);
+  const tokenizer = loadTokenizer(tokenizerPath);
   const maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
   const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
   const outputs = task.regression ? 1 : task.labels.length;
   if (teacherModel && distill?.stage !== 'general') {
     const teacherOutputs = teacherShape(teacherModel).numLabels;
-    if (teacherOutputs !== outputs) throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the teacher has ${teacherOutputs ?? 'no classifier'}`);
+    if (teacherOutputs !== outputs)
+      throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the teacher has ${teacherOutputs ?? 'no classifier'}`);
   }
   const { student, folder } = makeStudent({
     spec: o.student,
     teacher: teacherModel,
-    teacherDir: o.teacher ? labelSource.dir : undefined,
+    teacherDir: o.teacher ? tokenizerDir : undefined,
     maxLength,
     seed: settings.seed,
     numLabels: outputs,
@@ -459,7 +465,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   rmSync(lineagePath(o.output), { force: true });
   saveModel(model, o.output);
   writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(student.configJson({ ...sourceConfig, max_length: maxLength }), null, 2) + '\n'));
-  copyModelFiles(labelSource.dir, outDir, TOKENIZER_FILES);
+  copyModelFiles(tokenizerDir, outDir, TOKENIZER_FILES);
   const lineage: TrainLineage = {
     tool: { name: 'bert-compress', version: toolVersion() },
     createdAt: new Date().toISOString(),

@@ -428,6 +428,19 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     );
     expect(existsSync(`${output}.train`)).toBe(false);
   });
+
+  it('a model file alone in its folder: refused without a tokenizer, trained with --tokenizer, whose files go beside the output', async () => {
+    const bare = join(work, 'bare');
+    mkdirSync(bare, { recursive: true });
+    writeFileSync(join(bare, 'model.onnx'), readFileSync(tinyWordPiece.path));
+    const refused = await compress('train', join(bare, 'model.onnx'), '--task', 'SST-2', '-o', freshOutput(), ...small);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/no tokenizer\.json or vocab\.txt \(give the tokenizer folder with --tokenizer\)/);
+    const output = freshOutput();
+    const r = await compress('train', join(bare, 'model.onnx'), '--task', 'SST-2', '--tokenizer', tinyWordPiece.dir, '-o', output, ...small);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(output, '..', 'vocab.txt'), 'utf8')).toBe(readFileSync(join(tinyWordPiece.dir, 'vocab.txt'), 'utf8'));
+  });
 });
 
 describe('Ctrl-C and progress', () => {

@@ -58,6 +58,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
       maxExamples: args['max-examples'],
       maxLength: args['max-length'],
       glueDir: args['glue-dir'],
+      tokenizer: args.tokenizer,
       cacheDir: args['cache-dir'],
       featureCacheBytes: args['feature-cache-mb'] * 2 ** 20,
     });

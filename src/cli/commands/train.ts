@@ -23,6 +23,12 @@ export const trainCommand: CliCommand<TrainArgs> = {
     checkTrainingArgs(args, []); // the flags, before any download
     const model = await localModel(args.model);
     checkTrainingArgs(args, [model]);
-    return runTrainingCommand(args, { student: model, maxExamples: args['max-examples'], maxLength: args['max-length'], glueDir: args['glue-dir'] });
+    return runTrainingCommand(args, {
+      student: model,
+      maxExamples: args['max-examples'],
+      maxLength: args['max-length'],
+      glueDir: args['glue-dir'],
+      tokenizer: args.tokenizer,
+    });
   },
 };
