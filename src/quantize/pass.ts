@@ -42,21 +42,33 @@ function planEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptio
   }
 }
 
+/** The largest d ≤ limit dividing every one of `widths` (1 at worst). */
+function largestDivisor(widths: readonly number[], limit: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const common = widths.reduce(gcd, 0);
+  for (let d = Math.min(limit, common); d > 1; d--) if (common % d === 0) return d;
+  return 1;
+}
+
 /** int8 and int8-group: dynamic int8 everywhere (group size checked against every encoder projection). */
 function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOptions, notes: string[]): Plan {
   const plan: Plan = new Map();
   const g = int8Granularity(o);
+  const widthOf = (t: Target) =>
+    t.kind === 'linear' ? t.linear.outFeatures : t.kind === 'attention' ? 3 * s.layers[t.layer].attention!.numHeads * s.layers[t.layer].attention!.headSize : 0;
+  const inLayer = (t: Target) => t.kind === 'attention' || (t.kind === 'linear' && t.layer !== undefined);
   for (const t of targets) {
     if (t.kind === 'embedding') continue;
     let scheme: WeightScheme = { kind: 'int8', granularity: g };
     if (g.kind === 'group') {
-      const width = t.kind === 'linear' ? t.linear.outFeatures : 3 * s.layers[t.layer].attention!.numHeads * s.layers[t.layer].attention!.headSize;
+      const width = widthOf(t);
       if (width % g.size !== 0) {
-        const inLayer = t.kind === 'attention' || t.layer !== undefined;
-        if (inLayer)
+        if (inLayer(t)) {
+          const fits = largestDivisor(targets.filter(inLayer).map(widthOf), g.size);
           throw new SettingsError(
-            `quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} outputs of ${t.id} (use a divisor, e.g. the head size ${s.headSize})`,
+            `quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} outputs of ${t.id} (${fits > 1 ? `the largest group size below it that divides every projection here: ${fits}` : 'no group size above 1 divides every projection here: use int8'})`,
           );
+        }
         notes.push(`${t.id}: ${g.size} does not divide its ${width} outputs: quantized per channel`);
         scheme = INT8_CHANNEL;
       }

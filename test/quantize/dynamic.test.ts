@@ -101,7 +101,13 @@ describe('quantize int8 (dynamic)', () => {
 
   it('rejects a group size that does not divide a layer projection', async () => {
     await expect(quantize(model, s, { mode: 'int8-group:5' })).rejects.toThrow(SettingsError);
-    await expect(quantize(model, s, { mode: 'int8-group:5' })).rejects.toThrow(/group size 5 does not divide the 32 outputs of layer0\.attention\.q/);
+    await expect(quantize(model, s, { mode: 'int8-group:5' })).rejects.toThrow(
+      /group size 5 does not divide the 32 outputs of layer0\.attention\.q \(the largest group size below it that divides every projection here: 4\)$/,
+    );
+    // an FFN width (50) that the head size (12) does not divide: the suggestion divides both
+    const odd = tinyBert({ hiddenSize: 24, numHeads: 2, intermediateSize: 50 }, { seed: 3 });
+    await expect(quantize(odd, findBert(odd), { mode: 'int8-group:16' })).rejects.toThrow(/every projection here: 2\)$/);
+    await expect(quantize(odd, findBert(odd), { mode: 'int8-group:12' })).rejects.toThrow(/does not divide the 50 outputs of layer0\.ffn\.in \(.*: 2\)$/);
   });
 
   it('survives saveModel / loadModel with the same outputs', async () => {
