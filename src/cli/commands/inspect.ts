@@ -24,6 +24,14 @@ function compressedForm(r: InspectReport): string[] {
   return lines;
 }
 
+/** One count when every layer has it, else the range ('1–5') of counts that differ between layers. */
+function perLayer(counts: readonly number[]): string {
+  if (!counts.length) return '0';
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  return lo === hi ? String(lo) : `${lo}–${hi}`;
+}
+
 export function formatInspect(r: InspectReport): string {
   const lines = [
     `${r.model}`,
@@ -32,7 +40,7 @@ export function formatInspect(r: InspectReport): string {
       .join(', ')}`,
     `  inputs  ${r.inputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
     `  outputs ${r.outputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
-    `  ${r.numLayers} layers × ${r.numHeads} heads, hidden ${r.hiddenSize}, FFN ${r.intermediateSize}, vocab ${r.vocabSize}` +
+    `  ${r.numLayers} layers × ${perLayer(r.layers.map((l) => l.numHeads))} heads, hidden ${r.hiddenSize}, FFN ${perLayer(r.layers.map((l) => l.intermediateSize))}, vocab ${r.vocabSize}` +
       (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
       (r.typeVocabSize ? `, ${r.typeVocabSize} token types` : '') +
       (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} output${r.head.numLabels === 1 ? '' : 's'})` : ''),
