@@ -68,13 +68,30 @@ export function bertStudent(c: CanonicalBert | { config: ExtendedBertConfig; wei
   };
 }
 
-/** The config.json size fields of a canonical config (per-layer sizes are in the graph itself). */
+/**
+ * The config.json size fields of a canonical config (per-layer sizes are in the graph itself). Pruned heads (evenly
+ * or not) are written as Hugging Face writes a model it pruned: `num_attention_heads` the full count (hidden / head size,
+ * which transformers takes as the head width) and `pruned_heads` the heads each layer lacks (the last ones; which
+ * of the original heads they were is in the graph's lineage, not in its weights' order). `intermediate_size` is the
+ * widest layer's.
+ */
 function bertSizes(c: ExtendedBertConfig): Record<string, unknown> {
+  const headSize = c.attentionHeadSize ?? c.hiddenSize / c.numHeads;
+  const fullHeads = Number.isInteger(c.hiddenSize / headSize) ? c.hiddenSize / headSize : undefined;
+  const pruned: Record<string, number[]> = {};
+  if (fullHeads !== undefined) {
+    const heads = c.layers?.map((l) => l.numHeads) ?? Array<number>(c.numLayers).fill(c.numHeads);
+    heads.forEach((n, i) => {
+      if (n < fullHeads) pruned[String(i)] = Array.from({ length: fullHeads - n }, (_, k) => n + k);
+    });
+  }
+  const isPruned = Object.keys(pruned).length > 0;
   return {
     num_hidden_layers: c.numLayers,
     hidden_size: c.hiddenSize,
-    num_attention_heads: c.numHeads,
-    intermediate_size: c.intermediateSize,
+    num_attention_heads: isPruned ? fullHeads : c.numHeads,
+    pruned_heads: isPruned ? pruned : undefined, // (undefined: a source's own list is not carried over)
+    intermediate_size: c.layers ? Math.max(...c.layers.map((l) => l.intermediateSize)) : c.intermediateSize,
     vocab_size: c.vocabSize,
     max_position_embeddings: c.maxPositions,
     ...(c.embeddingSize ? { embedding_size: c.embeddingSize } : {}),

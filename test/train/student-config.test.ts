@@ -1,0 +1,28 @@
+/** The config.json a trained student's folder gets: sizes of the student, pruned heads in Hugging Face's form. */
+import { describe, expect, it } from 'vitest';
+import { canonicalBert } from '../../src/bert/canonical.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { bertStudent, everyOtherStudent } from '../../src/train/students/index.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+describe('student config.json', () => {
+  const source = { id2label: { 0: 'negative', 1: 'positive' }, num_attention_heads: 4, pruned_heads: { 1: [3] } };
+
+  it("a student with every head: the full count, and no source's pruned_heads", () => {
+    const c = bertStudent(canonicalBert(tinyBert()), 'tiny').configJson(source);
+    expect(c).toMatchObject({ num_hidden_layers: 2, hidden_size: 32, num_attention_heads: 4, intermediate_size: 64, id2label: source.id2label });
+    expect(JSON.parse(JSON.stringify(c))).not.toHaveProperty('pruned_heads');
+    expect(everyOtherStudent(canonicalBert(tinyBert())).configJson({})).toMatchObject({ num_hidden_layers: 1, num_attention_heads: 4 });
+  });
+
+  it('heads pruned unevenly or evenly: num_attention_heads = hidden / head size, pruned_heads per layer (transformers builds the same shapes)', async () => {
+    registerAllPasses();
+    const uneven = (await runPipeline(tinyBert(), [{ pass: 'prune-heads', settings: { heads: { 0: [0, 1, 2] } } }])).model;
+    expect(bertStudent(canonicalBert(uneven), 'uneven').configJson({})).toMatchObject({ num_attention_heads: 4, pruned_heads: { 0: [1, 2, 3] } });
+    const even = (await runPipeline(tinyBert(), [{ pass: 'prune-heads', settings: { heads: { 0: [0, 1], 1: [2, 3] } } }])).model;
+    const c = bertStudent(canonicalBert(even), 'even').configJson({}) as { hidden_size: number; num_attention_heads: number };
+    expect(c).toMatchObject({ num_attention_heads: 4, pruned_heads: { 0: [2, 3], 1: [2, 3] } });
+    expect(c.hidden_size / c.num_attention_heads).toBe(8); // the head width in both pruned models
+  });
+});
