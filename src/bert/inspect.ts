@@ -4,6 +4,7 @@
  */
 import type { Dim, Model } from '../onnx/graph.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
+import { modelSize } from '../onnx/size.ts';
 import { findBert } from './discover.ts';
 import type { BertStructure, EncoderLayer, ExporterKind, ModelFamily, Activation, Quantization } from './structure.ts';
 import { summarize, type ModelSummary } from './summary.ts';
@@ -98,6 +99,46 @@ export function sharedLayerGroups(s: BertStructure): number[] {
 
 function io(v: { name: string; elemType?: number; shape?: Dim[] }): IoInfo {
   return { name: v.name, type: v.elemType !== undefined ? dataTypeName(v.elemType) : 'unknown', shape: v.shape ?? null };
+}
+
+/**
+ * What inspect says of a graph that is not a BERT-family encoder (a Distilled BiLSTM student, say): opsets, inputs
+ * and outputs, parameters and bytes, node counts by operator, and why discovery did not take it (the compression
+ * passes need the encoder; eval and bench run any classifier).
+ */
+export interface GraphReport {
+  model: string;
+  producer: string;
+  irVersion: number;
+  opsets: Record<string, number>;
+  inputs: IoInfo[];
+  outputs: IoInfo[];
+  params: number;
+  bytes: number;
+  /** Nodes by operator ('com.microsoft.Attention' for other domains), most frequent first. */
+  operators: Record<string, number>;
+  /** Discovery's reason. */
+  notBert: string;
+}
+
+export function inspectGraph(model: Model, label: string, notBert: string): GraphReport {
+  const initNames = new Set(model.graph.initializers.keys());
+  const counts = new Map<string, number>();
+  for (const n of model.graph.nodes) {
+    const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
+    counts.set(op, (counts.get(op) ?? 0) + 1);
+  }
+  return {
+    model: label,
+    producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
+    irVersion: model.irVersion,
+    opsets: Object.fromEntries(model.opsetImports.map((o) => [o.domain || 'ai.onnx', o.version])),
+    inputs: model.graph.inputs.filter((i) => !initNames.has(i.name)).map(io),
+    outputs: model.graph.outputs.map(io),
+    ...modelSize(model),
+    operators: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    notBert,
+  };
 }
 
 export function inspectModel(model: Model, label: string, structure: BertStructure = findBert(model)): InspectReport {

@@ -1,7 +1,8 @@
 /** `compress inspect MODEL [--json]`: what the model is and where its parameters and bytes are. */
 import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/load.ts';
-import { inspectModel, type InspectReport } from '../../bert/inspect.ts';
+import { type GraphReport, inspectGraph, inspectModel, type InspectReport } from '../../bert/inspect.ts';
+import { NotBertError } from '../../errors.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { out, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -67,6 +68,23 @@ export function formatInspect(r: InspectReport): string {
   return lines.join('\n');
 }
 
+/** A graph that is not a BERT-family encoder: what it is, and that the passes do not apply. */
+export function formatGraph(r: GraphReport): string {
+  return [
+    `${r.model}`,
+    `  producer '${r.producer}', IR ${r.irVersion}, opsets ${Object.entries(r.opsets)
+      .map(([d, v]) => `${d} ${v}`)
+      .join(', ')}`,
+    `  inputs  ${r.inputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
+    `  outputs ${r.outputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
+    `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
+    `  operators ${Object.entries(r.operators)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ')}`,
+    `  discovery: ${r.notBert}; the compression passes need one (eval and bench run any classifier)`,
+  ].join('\n');
+}
+
 export const inspectCommand: CliCommand<InspectArgs> = {
   command: 'inspect <model>',
   describe: 'Show exporter, opset, inputs/outputs, layers, heads and parameters/bytes per component',
@@ -76,8 +94,15 @@ export const inspectCommand: CliCommand<InspectArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<InspectArgs>,
   run: async (args) => {
     const where = locateModel(await localModel(args.model));
-    const report = inspectModel(loadModel(where.onnx), where.onnx);
-    out(args.json ? JSON.stringify(report, null, 2) : formatInspect(report));
+    const model = loadModel(where.onnx);
+    let report: InspectReport | GraphReport;
+    try {
+      report = inspectModel(model, where.onnx);
+    } catch (e) {
+      if (!(e instanceof NotBertError)) throw e;
+      report = inspectGraph(model, where.onnx, e.message);
+    }
+    out(args.json ? JSON.stringify(report, null, 2) : 'notBert' in report ? formatGraph(report) : formatInspect(report));
     return 0;
   },
 };
