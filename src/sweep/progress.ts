@@ -98,8 +98,9 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
         write(`[${finished}/${total}] ${pointName(e.point)}: finished by another sweep`);
         return;
       case 'failed':
+        finished++; // done for this run too: the count reaches the total
         if (bar) bar.stop();
-        stream.write(`FAILED ${pointName(e.point)}: ${e.error}\n`);
+        stream.write(`[${String(finished).padStart(String(total).length)}/${total}] FAILED ${pointName(e.point)}: ${e.error}\n`);
         if (bar) bar.start(total, finished, { best: best.describe() });
         return;
       default:

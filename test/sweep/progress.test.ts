@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BestTracker, pointLine } from '../../src/sweep/progress.ts';
+import { BestTracker, createSweepProgress, pointLine } from '../../src/sweep/progress.ts';
+import type { SweepSpec } from '../../src/sweep/spec.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
 
@@ -42,5 +43,19 @@ describe('sweep progress', () => {
       'sst2 · heads: GLUE 76.00 (95.0%), 30.0 MB (75.0%), ×1.25, 2.0 s',
     );
     expect(pointLine(point('sst2', 'baseline'), result(0.8, 40e6), undefined)).toBe('sst2 · baseline: GLUE 80.00, 40.0 MB, ×1.00, 2.0 s');
+  });
+
+  it('numbers failed points with the finished ones, so the count reaches the total', () => {
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (t: string) => lines.push(t.trimEnd()) } as unknown as NodeJS.WriteStream;
+    const { listener } = createSweepProgress(stream);
+    const points = [point('sst2', 'baseline'), point('sst2', 'heads'), point('sst2', 'broken')];
+    const spec = { name: 's', models: [{}], pipelines: [{}, {}, {}] } as unknown as SweepSpec;
+    listener({ type: 'plan', spec, points, previous: new Map() });
+    listener({ type: 'finished', point: points[0]!, result: result(0.8, 40e6) });
+    listener({ type: 'failed', point: points[2]!, error: 'rank 64 is not below the hidden width' });
+    listener({ type: 'finished', point: points[1]!, result: result(0.76, 30e6) });
+    expect(lines.slice(1).map((l) => l.slice(0, 6))).toEqual(['[1/3] ', '[2/3] ', '[3/3] ']);
+    expect(lines[2]).toBe('[2/3] FAILED sst2 · broken: rank 64 is not below the hidden width');
   });
 });
