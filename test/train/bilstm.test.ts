@@ -19,6 +19,7 @@ import {
   bilstmTrainingGraph,
   bilstmWeightShapes,
   exportBilstm,
+  importBilstm,
   parseBilstmSpec,
   randomBilstmWeights,
   resolveBilstmConfig,
@@ -280,6 +281,23 @@ describe('training graph and exported model', () => {
     expectClose(trained, ref, 1e-5);
     expectClose(exported, ref, 1e-5);
     expectClose(exported, trained, 1e-5);
+  });
+
+  it('a saved student reads back bit for bit (trained further as a BiLSTM, also from a folder as --student)', async () => {
+    const back = importBilstm(exportBilstm(config, weights), 9)!;
+    expect(back.config).toEqual(config);
+    expect([...back.weights.keys()].sort()).toEqual([...weights.keys()].sort());
+    for (const [name, w] of weights) expect(back.weights.get(name), name).toEqual(w);
+    const dir = mkdtempSync(join(tmpdir(), 'bilstm-saved-'));
+    try {
+      saveModel(exportBilstm(config, weights), join(dir, 'model.onnx'));
+      const { student } = makeStudent({ spec: dir, maxLength: 9, seed: 1 });
+      expect(student.kind).toBe('bilstm');
+      expectClose(await run(student.forward(false), lengths.length, 9, data), ref, 1e-5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(importBilstm(tinyBert(), 9)).toBeUndefined();
   });
 
   it('ignores what the padding holds, and with all-ones dropout masks is the same function', async () => {

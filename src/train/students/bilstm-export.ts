@@ -11,6 +11,7 @@ import { attr } from '../../bert/build-graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { createModel, type Model } from '../../onnx/graph.ts';
 import { SettingsError } from '../../errors.ts';
+import { readFloat32 } from '../../onnx/tensor.ts';
 import { BILSTM_DIRECTIONS, checkBilstmWeights, type BilstmConfig } from './bilstm-config.ts';
 import { BILSTM_OPSET, describeBilstm, floatMask3, floatValue, int64Input, maskedMaxPool, mlpHead } from './bilstm-graph.ts';
 
@@ -45,6 +46,55 @@ export function onnxLstmWeights(config: BilstmConfig, weights: ReadonlyMap<strin
     }
   });
   return { W, R, B };
+}
+
+/** The initializers `exportBilstm` writes, by name. */
+const EXPORTED = ['embedding.weight', 'lstm.W', 'lstm.R', 'lstm.B', 'mlp.0.weight', 'mlp.0.bias', 'mlp.2.weight', 'mlp.2.bias'] as const;
+
+/**
+ * The inverse of `exportBilstm`: the config and training-layout weights of a saved Distilled BiLSTM student (its
+ * graph holds one bidirectional LSTM node and the initializers exportBilstm names), so that it can be trained
+ * further; `maxLength` is the length the training graph unrolls to. Undefined when `model` is not one. The LSTM's
+ * two biases are summed into the cell's one (they are added together), so a model this project wrote comes back
+ * bit for bit.
+ */
+export function importBilstm(model: Model, maxLength: number): { config: BilstmConfig; weights: Map<string, Float32Array> } | undefined {
+  const init = model.graph.initializers;
+  const lstm = model.graph.nodes.filter((n) => n.opType === 'LSTM');
+  if (lstm.length !== 1 || !EXPORTED.every((n) => init.get(n)?.dataType === DataType.FLOAT)) return undefined;
+  const dims = (n: (typeof EXPORTED)[number]) => init.get(n)!.dims;
+  const [V, E] = dims('embedding.weight');
+  const H = dims('lstm.R')[2];
+  const [twoH, M] = dims('mlp.0.weight');
+  const K = dims('mlp.2.weight')[1];
+  const config: BilstmConfig = { vocabSize: V, embeddingSize: E, hiddenSize: H, mlpSize: M, numLabels: K, maxLength };
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (!(same(dims('lstm.W'), [2, 4 * H, E]) && same(dims('lstm.R'), [2, 4 * H, H]) && same(dims('lstm.B'), [2, 8 * H]) && twoH === 2 * H)) {
+    throw new SettingsError(`${model.graph.name}: LSTM weights of unexpected shapes (not a BiLSTM student this tool wrote)`);
+  }
+  const W = readFloat32(init.get('lstm.W')!);
+  const R = readFloat32(init.get('lstm.R')!);
+  const B = readFloat32(init.get('lstm.B')!);
+  const weights = new Map<string, Float32Array>([['embedding.weight', readFloat32(init.get('embedding.weight')!)]]);
+  BILSTM_DIRECTIONS.forEach((d, dir) => {
+    const w = new Float32Array(E * 4 * H);
+    const r = new Float32Array(H * 4 * H);
+    const b = new Float32Array(4 * H);
+    for (let k = 0; k < 4; k++) {
+      const src = ONNX_GATE_SOURCE[k] * H;
+      for (let j = 0; j < H; j++) {
+        const row = k * H + j;
+        const col = src + j;
+        for (let e = 0; e < E; e++) w[e * 4 * H + col] = W[(dir * 4 * H + row) * E + e];
+        for (let e = 0; e < H; e++) r[e * 4 * H + col] = R[(dir * 4 * H + row) * H + e];
+        b[col] = B[dir * 8 * H + row] + B[dir * 8 * H + 4 * H + row];
+      }
+    }
+    weights.set(`lstm.${d}.W`, w).set(`lstm.${d}.R`, r).set(`lstm.${d}.b`, b);
+  });
+  for (const n of ['mlp.0.weight', 'mlp.0.bias', 'mlp.2.weight', 'mlp.2.bias'] as const) weights.set(n, readFloat32(init.get(n)!));
+  checkBilstmWeights(config, weights);
+  return { config, weights };
 }
 
 /**

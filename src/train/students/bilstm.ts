@@ -34,4 +34,4 @@ export {
   type BilstmDropoutMask,
   type BilstmGraphOptions,
 } from './bilstm-graph.ts';
-export { bilstmConfigJson, exportBilstm, onnxLstmWeights } from './bilstm-export.ts';
+export { bilstmConfigJson, exportBilstm, importBilstm, onnxLstmWeights } from './bilstm-export.ts';

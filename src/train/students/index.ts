@@ -26,6 +26,7 @@ import {
   bilstmDropoutMasks,
   bilstmTrainingGraph,
   exportBilstm,
+  importBilstm,
   parseBilstmSpec,
   randomBilstmWeights,
   resolveBilstmConfig,
@@ -273,13 +274,16 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     return { student: bilstmStudent(config, weights) };
   }
   const where = locateModel(spec);
-  const canon = canonicalBert(loadModel(where.onnx));
+  const model = loadModel(where.onnx);
+  // A Distilled BiLSTM this tool wrote trains further as one; anything else is rebuilt as a canonical BERT.
+  const saved = importBilstm(model, src.maxLength);
+  const canon = saved ? undefined : canonicalBert(model);
   if (src.teacher) {
     const vocab = teacherShape(src.teacher).vocabSize;
-    if (vocab !== canon.config.vocabSize) {
-      throw new SettingsError(`student vocabulary (${canon.config.vocabSize}) differs from the teacher's (${vocab}): distillation needs the same tokenizer`);
-    }
+    const own = saved ? saved.config.vocabSize : canon!.config.vocabSize;
+    if (vocab !== own) throw new SettingsError(`student vocabulary (${own}) differs from the teacher's (${vocab}): distillation needs the same tokenizer`);
     if (src.teacherDir) checkSameVocabulary(where.dir, src.teacherDir);
   }
-  return { student: bertStudent(canon, `canonical rebuild of ${spec}`), folder: dirname(where.onnx) };
+  const student = saved ? bilstmStudent(saved.config, saved.weights) : bertStudent(canon!, `canonical rebuild of ${spec}`);
+  return { student, folder: dirname(where.onnx) };
 }
