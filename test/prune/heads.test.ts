@@ -13,7 +13,8 @@ import { withHeadMasks, magnitudeScores, randomScores, headScores } from '../../
 import { SettingsError } from '../../src/errors.ts';
 import { structureProblems } from '../../src/bert/discover/structure-check.ts';
 import { quantizePass } from '../../src/quantize/index.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { buildBert } from '../../src/bert/build.ts';
 import { sampleFeeds, outputsOf, maxDiff, maxAbs } from '../helpers/run-model.ts';
 import { FIXTURES, TEACHERS, hasFixtures, hasTeachers } from '../helpers/paths.ts';
 import { syntheticCalibration } from '../quantize/helpers.ts';
@@ -173,6 +174,14 @@ describe('prune-heads: every head of a layer', () => {
     const { original, got } = await expectPruningEqualsMasking(model, { 0: [0, 1, 2, 3], 2: [1] });
     expect(maxDiff(original, got)).toBeGreaterThan(1e-4);
     await expectLayerZeroHeadless(model);
+  });
+
+  it('ELECTRA with narrow embeddings (embeddings_project): layer 0 headless, the projection still found as the mapping', async () => {
+    const model = buildBert({ ...tinyBertConfig({ numLayers: 2 }), family: 'electra', embeddingSize: 16 }, { kind: 'random', seed: 2, std: 0.2 });
+    expect(findBert(model).embeddings.mapping).toBeDefined();
+    await expectLayerZeroHeadless(model);
+    const pruned = applyHeadPruning(model, findBert(model), { 0: [0, 1, 2, 3] });
+    expect(findBert(pruned).embeddings.mapping?.weight).toBe(findBert(model).embeddings.mapping?.weight);
   });
 
   it('built model: the residual Add reads the output bias directly (no Mul by zero)', async () => {

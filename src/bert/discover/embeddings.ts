@@ -238,8 +238,8 @@ export function matchEmbeddings(ctx: GraphContext, norms: NormIndex, layerInput:
 /**
  * Narrow embeddings (ALBERT's embedding_hidden_mapping_in, ELECTRA's embeddings_project): when no attention block
  * reads the embeddings LayerNorm's output but one reads the output of a Linear (with a bias) that reads it, or when
- * there is no attention block and the one such Linear feeds a residual Add, that Linear is the embeddings' `mapping`
- * and its output the embeddings output. Leaves `emb` as it is otherwise.
+ * no attention block reads either (no attention at all, or none in layer 0) and the one such Linear feeds a residual
+ * Add, that Linear is the embeddings' `mapping` and its output the embeddings output. Leaves `emb` as it is otherwise.
  */
 export function matchEmbeddingsMapping(ctx: GraphContext, emb: EmbeddingsMatch, attention: ReadonlyArray<{ input: string }>): void {
   const e = emb.embeddings;
@@ -249,11 +249,11 @@ export function matchEmbeddingsMapping(ctx: GraphContext, emb: EmbeddingsMatch, 
   const linears = linearsReading(ctx, e.output).filter((m) => m.linear.bias !== undefined);
   // Without attention, the first layer's residual Add (or SkipLayerNormalization) must read the Linear's output.
   const residual = (m: (typeof linears)[number]) => ctx.consumers(m.linear.output).some((n) => n.opType === 'Add' || n.opType === 'SkipLayerNormalization');
-  const mapping = attention.length
-    ? linears.find((m) => inputs.has(ctx.source(m.linear.output)))
-    : linears.length === 1 && residual(linears[0])
-      ? linears[0]
-      : undefined;
+  // With attention, the Linear one reads; else (no attention, or none in the first layers: every head of layer 0
+  // pruned) the one Linear whose output the first layer's residual Add reads.
+  const mapping =
+    (attention.length ? linears.find((m) => inputs.has(ctx.source(m.linear.output))) : undefined) ??
+    (linears.length === 1 && residual(linears[0]) ? linears[0] : undefined);
   if (!mapping) return;
   e.mapping = mapping.linear;
   e.output = mapping.linear.output;
