@@ -4,10 +4,13 @@
  * DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT), checked by onnxruntime, written atomically with the tokenizer and
  * config beside it.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
+import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
+import { configFromHuggingFace, familyOf } from '../bert/config.ts';
 import { findBert } from '../bert/discover.ts';
+import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
@@ -18,10 +21,74 @@ export interface ExportResult {
   copied: string[];
   numLayers: number;
   hiddenSize: number;
+  /** Head parameters the checkpoint lacked, seeded. */
+  seeded: string[];
 }
 
-export async function exportHuggingFaceFolder(dir: string, output: string, opts: { seedMissing?: number } = {}): Promise<ExportResult> {
-  const model = buildFromHuggingFaceFolder(dir, opts.seedMissing !== undefined ? { fillMissing: { seed: opts.seedMissing } } : {});
+/** The seed of the head parameters a base or pretraining checkpoint lacks. */
+export const HEAD_SEED = 0;
+
+/** transformers' sequence-classification class of each model_type the export reads. */
+export const CLASSIFIER_ARCHITECTURES: Readonly<Record<string, string>> = {
+  bert: 'BertForSequenceClassification',
+  distilbert: 'DistilBertForSequenceClassification',
+  roberta: 'RobertaForSequenceClassification',
+  'xlm-roberta': 'XLMRobertaForSequenceClassification',
+  camembert: 'CamembertForSequenceClassification',
+  electra: 'ElectraForSequenceClassification',
+  albert: 'AlbertForSequenceClassification',
+};
+
+export interface ExportOptions {
+  /** Seed every parameter the checkpoint lacks with this seed. Absent: only a missing head is seeded (HEAD_SEED). */
+  seedMissing?: number;
+  /** Where the "newly initialized" notice goes, and the name it gives the checkpoint. */
+  log?: (line: string) => void;
+  label?: string;
+}
+
+/**
+ * The head parameters (pooler / classifier) the checkpoint in `dir` lacks, when they are all it lacks (a base or
+ * pretraining checkpoint: BertModel, ElectraForPreTraining, …). Empty when nothing is missing, or when encoder
+ * parameters are missing too (the build then refuses the checkpoint naming the first one). Reads only config.json
+ * and the safetensors headers.
+ */
+export function missingHeadParameters(dir: string): string[] {
+  let config: ReturnType<typeof configFromHuggingFace>;
+  let names: Set<string>;
+  try {
+    config = configFromHuggingFace(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), join(dir, 'config.json'));
+    const weightFiles = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
+    names = new Set(weightFiles.flatMap((f) => readSafetensorsHeader(join(dir, f)).map((t) => t.name)).map((k) => canonicalParamName(k, familyOf(config))));
+  } catch {
+    return []; // the build reads the same files and reports what is wrong with them
+  }
+  const head = headParamNames(familyOf(config));
+  const missing = bertParameters(config)
+    .map((p) => p.name)
+    .filter((n) => !names.has(n));
+  const isHead = (n: string) => [head.first, head.last].some((h) => n.startsWith(`${h}.`));
+  return missing.length && missing.every(isHead) ? missing : [];
+}
+
+/**
+ * How to build the checkpoint in `dir`: every missing parameter seeded with `seedMissing` when given; else a missing
+ * head seeded with HEAD_SEED, as transformers does ("newly initialized"), said through `log`. `seeded`: the head
+ * parameters that were missing.
+ */
+export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fillMissing?: { seed: number }; seeded: string[] } {
+  const seeded = missingHeadParameters(dir);
+  if (opts.seedMissing !== undefined) return { fillMissing: { seed: opts.seedMissing }, seeded };
+  if (!seeded.length) return { seeded };
+  opts.log?.(
+    `${opts.label ?? dir}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`,
+  );
+  return { fillMissing: { seed: HEAD_SEED }, seeded };
+}
+
+export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  const { fillMissing, seeded } = checkpointSeeding(dir, opts);
+  const model = buildFromHuggingFaceFolder(dir, fillMissing ? { fillMissing } : {});
   const s = findBert(model);
   const saved = await saveRunnable(
     model,
@@ -29,5 +96,7 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
     output,
     readdirSync(dir).map((f) => join(dir, f)),
   );
-  return { saved, size: modelSize(model), copied: copyModelSideFiles(dir, dirname(output)), numLayers: s.numLayers, hiddenSize: s.hiddenSize };
+  // config.json is copied as it is (the side files an output shares with its input are the input's, byte for byte);
+  // the transformers.js folder writes its own, naming the classifier.
+  return { saved, size: modelSize(model), copied: copyModelSideFiles(dir, dirname(output)), numLayers: s.numLayers, hiddenSize: s.hiddenSize, seeded };
 }

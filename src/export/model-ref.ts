@@ -7,13 +7,10 @@
  * offline too. A checkpoint without a classification head (a base model) gets its head seeded with seed 0, as
  * transformers does ("newly initialized"), and says so through `log`.
  */
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
-import { configFromHuggingFace, familyOf } from '../bert/config.ts';
-import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import { temporaryPathFor } from '../files.ts';
-import { type Snapshot, type SnapshotOptions, SAFETENSORS_INDEX, downloadSnapshot, isHubRef } from '../hub/index.ts';
+import { type Snapshot, type SnapshotOptions, downloadSnapshot, isHubRef } from '../hub/index.ts';
 import { toolVersion } from '../version.ts';
 import { exportHuggingFaceFolder } from './from-huggingface.ts';
 
@@ -32,9 +29,6 @@ export interface ResolvedModelRef {
     pinned: string;
   };
 }
-
-/** The seed of head parameters a base checkpoint lacks. */
-export const HEAD_SEED = 0;
 
 /** A local model path for any model argument (see the module comment). Plain paths are returned unchanged. */
 export async function resolveModelRef(ref: string, opts: ModelRefOptions = {}): Promise<string> {
@@ -58,15 +52,9 @@ export function exportedModelDir(snapshot: Pick<Snapshot, 'repoDir' | 'commit'>)
 async function buildFromSnapshot(snapshot: Snapshot, log?: (line: string) => void): Promise<string> {
   const dir = exportedModelDir(snapshot);
   if (existsSync(join(dir, 'model.onnx'))) return dir;
-  const seeded = missingHeadParameters(snapshot);
-  if (seeded.length) {
-    log?.(
-      `${snapshot.ref.text}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`,
-    );
-  }
   const tmp = temporaryPathFor(dir);
   try {
-    await exportHuggingFaceFolder(snapshot.dir, join(tmp, 'model.onnx'), seeded.length ? { seedMissing: HEAD_SEED } : {});
+    await exportHuggingFaceFolder(snapshot.dir, join(tmp, 'model.onnx'), { log, label: snapshot.ref.text }); // a missing head seeded
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
@@ -75,31 +63,4 @@ async function buildFromSnapshot(snapshot: Snapshot, log?: (line: string) => voi
   }
   log?.(`${snapshot.ref.text}: exported the safetensors checkpoint to ${join(dir, 'model.onnx')}`);
   return dir;
-}
-
-/**
- * The parameters the checkpoint lacks when they are all head parameters (pooler / classifier): those are seeded.
- * Empty when nothing is missing, or when encoder parameters are missing too (the export then refuses the checkpoint
- * naming the first one). Reads only config.json and the safetensors headers.
- */
-function missingHeadParameters(snapshot: Snapshot): string[] {
-  let config: ReturnType<typeof configFromHuggingFace>;
-  let names: Set<string>;
-  try {
-    config = configFromHuggingFace(JSON.parse(readFileSync(join(snapshot.dir, 'config.json'), 'utf8')), join(snapshot.dir, 'config.json'));
-    const weightFiles = snapshot.files.filter((f) => f.endsWith('.safetensors') && f !== SAFETENSORS_INDEX);
-    names = new Set(
-      weightFiles
-        .flatMap((f) => readSafetensorsHeader(join(snapshot.dir, ...f.split('/'))).map((t) => t.name))
-        .map((k) => canonicalParamName(k, familyOf(config))),
-    );
-  } catch {
-    return []; // the export reads the same files and reports what is wrong with them
-  }
-  const head = headParamNames(familyOf(config));
-  const missing = bertParameters(config)
-    .map((p) => p.name)
-    .filter((n) => !names.has(n));
-  const isHead = (n: string) => [head.first, head.last].some((h) => n.startsWith(`${h}.`));
-  return missing.length && missing.every(isHead) ? missing : [];
 }

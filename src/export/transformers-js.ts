@@ -34,6 +34,7 @@ import { loadModel } from '../onnx/load.ts';
 import { saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { compressFile, inputRecord, saveRunnable, type CompressOptions, type Lineage } from './compress.ts';
+import { CLASSIFIER_ARCHITECTURES, checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 
 /** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
@@ -48,17 +49,6 @@ export const TRANSFORMERS_JS_MODEL_FILES: Readonly<Record<TransformersJsDtype, s
 
 /** The input names transformers.js feeds, by role. */
 const INPUT_NAMES: Readonly<Record<InputRole, string>> = { ids: 'input_ids', mask: 'attention_mask', types: 'token_type_ids' };
-
-/** transformers.js model classes by config.json `model_type`, for configs that lack `architectures`. */
-const ARCHITECTURES: Readonly<Record<string, string>> = {
-  bert: 'BertForSequenceClassification',
-  distilbert: 'DistilBertForSequenceClassification',
-  roberta: 'RobertaForSequenceClassification',
-  'xlm-roberta': 'XLMRobertaForSequenceClassification',
-  camembert: 'CamembertForSequenceClassification',
-  electra: 'ElectraForSequenceClassification',
-  albert: 'AlbertForSequenceClassification',
-};
 
 /** The model_type of a graph's family, for a source without config.json's. */
 const FAMILY_MODEL_TYPES: Readonly<Record<ModelFamily, string>> = {
@@ -155,9 +145,10 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
  * `compress export HF_FOLDER --format transformers.js -o FOLDER`: the exported model as `onnx/model.onnx` (checked
  * by onnxruntime) with the folder's config and tokenizer files.
  */
-export async function exportToTransformersJs(hfDir: string, output: string, opts: { seedMissing?: number } = {}): Promise<TransformersJsFolder> {
+export async function exportToTransformersJs(hfDir: string, output: string, opts: ExportOptions = {}): Promise<TransformersJsFolder> {
   const label = `-o ${output}`;
-  const built = buildFromHuggingFaceFolder(hfDir, opts.seedMissing !== undefined ? { fillMissing: { seed: opts.seedMissing } } : {});
+  const { fillMissing } = checkpointSeeding(hfDir, opts); // a missing head seeded
+  const built = buildFromHuggingFaceFolder(hfDir, fillMissing ? { fillMissing } : {});
   const plan = transformersJsGraph(built, hfDir);
   const sources = readdirSync(hfDir).map((f) => join(hfDir, f));
   checkFolderOutput(output, sources.map(realPathOf), label);
@@ -317,8 +308,8 @@ function writeSideFiles(
 }
 
 /**
- * The source's config.json for transformers.js: `model_type` and `architectures` filled in when absent (from the
- * graph's family), `id2label`/`label2id` kept, or LABEL_i for each score when absent, and the default dtype of a
+ * The source's config.json for transformers.js: `model_type` filled in when absent (from the graph's family),
+ * `architectures` the model type's sequence classifier (what the folder holds), `id2label`/`label2id` kept, or LABEL_i for each score when absent, and the default dtype of a
  * quantized folder in `transformers.js_config`.
  */
 export function transformersJsConfig(
@@ -335,7 +326,8 @@ export function transformersJsConfig(
   const out: Record<string, unknown> = { ...config };
   const modelType = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
   out.model_type = modelType;
-  if (!Array.isArray(config.architectures)) out.architectures = [ARCHITECTURES[modelType] ?? ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!];
+  // the folder holds a sequence classifier, whatever class the source was (a base checkpoint whose head was seeded)
+  out.architectures = [CLASSIFIER_ARCHITECTURES[modelType] ?? CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!];
   if (!parsed.id2label) {
     const count = width ?? parsed.numLabels;
     if (count === null) throw new SettingsError(`${name}: cannot tell how many labels the model scores (no id2label or num_labels in config.json)`);

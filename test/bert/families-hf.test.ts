@@ -17,6 +17,7 @@ import { configFromHuggingFace, type ExtendedBertConfig } from '../../src/bert/c
 import { findBert } from '../../src/bert/discover.ts';
 import type { SafetensorsInput } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
+import { HEAD_SEED, checkpointSeeding, exportHuggingFaceFolder } from '../../src/export/from-huggingface.ts';
 import { appendLoss } from '../../src/gradients/losses.ts';
 import { DataType, loadModel, type Model } from '../../src/onnx/index.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
@@ -248,6 +249,28 @@ describe('base-model checkpoints and other heads', () => {
       }
     });
   }
+
+  it('export: a base checkpoint gets its head seeded (seed 0) with a notice, as hf: references do; --seed-missing picks the seed', async () => {
+    const { json, config, weights } = built('electra E<H');
+    const dir = writeRenamed(json, { ...config }, weights, (k) => (k.startsWith('classifier.') ? undefined : k.replace(/^electra\./, '')));
+    const lines: string[] = [];
+    const out = join(mkdtempSync(join(root, 'export-base-')), 'model.onnx');
+    const r = await exportHuggingFaceFolder(dir, out, { log: (l) => lines.push(l), label: 'base' });
+    const seeded = ['classifier.dense.weight', 'classifier.dense.bias', 'classifier.out_proj.weight', 'classifier.out_proj.bias'];
+    expect(r.seeded).toEqual(seeded);
+    expect(lines).toEqual([
+      `base: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`,
+    ]);
+    const same = buildFromHuggingFaceFolder(dir, { fillMissing: { seed: HEAD_SEED } });
+    const written = loadModel(out);
+    for (const k of seeded)
+      expect(Buffer.from(written.graph.initializers.get(k)!.data).equals(Buffer.from(same.graph.initializers.get(k)!.data)), k).toBe(true);
+    expect(checkpointSeeding(dir, { seedMissing: 7 })).toEqual({ fillMissing: { seed: 7 }, seeded });
+    // a checkpoint missing encoder weights is not a base model: nothing seeded, the build names the first one
+    const strict = writeRenamed(json, config, weights, (k) => (k === 'electra.encoder.layer.1.output.dense.weight' ? undefined : k));
+    expect(checkpointSeeding(strict)).toEqual({ seeded: [] });
+    await expect(exportHuggingFaceFolder(strict, join(mkdtempSync(join(root, 'export-strict-')), 'model.onnx'))).rejects.toThrow(/is missing$/);
+  });
 
   it('a missing encoder parameter is a one-line error naming it', () => {
     const { json, config, weights } = built('electra E<H');

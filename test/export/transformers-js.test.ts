@@ -324,6 +324,20 @@ describe('--format transformers.js for every checkpoint family', () => {
     },
     30_000,
   );
+
+  it('a pretraining checkpoint (ElectraForPreTraining, no classifier): the head seeded, config.json names the classifier, pipeline() loads it', async () => {
+    const json = { ...FAMILY_JSONS['electra E<H']!, architectures: ['ElectraForPreTraining'] };
+    const config = configFromHuggingFace(json);
+    const hf = writeFamilyFolder(dir, json, perturbedWeights(config, 14), config, new Map(), (k) => (k.startsWith('classifier.') ? undefined : k));
+    writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+    const out = join(dir, 'electra-pretraining');
+    const notices: string[] = [];
+    await exportToTransformersJs(hf, out, { log: (l) => notices.push(l) });
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/no classification head: classifier\.dense\.weight, .* newly initialized \(seed 0\)/);
+    expect(readJson(join(out, 'config.json')).architectures).toEqual(['ElectraForSequenceClassification']);
+    expect((await pipelineScores(out, [sentence(1)])).scores).toHaveLength(1);
+  }, 30_000);
 });
 
 describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {

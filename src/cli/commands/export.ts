@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
 import { exportToTransformersJs } from '../../export/transformers-js.ts';
 import { SettingsError } from '../../errors.ts';
-import { out, type CliCommand } from '../command.ts';
+import { err, out, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
@@ -22,7 +22,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file' })
       .option('seed-missing', {
         type: 'number',
-        describe: 'seed random weights for parameters the checkpoint lacks (e.g. a new classifier)',
+        describe: 'seed random weights for every parameter the checkpoint lacks (default: only a missing classification head, seed 0, as transformers does)',
       })
       .option('format', {
         choices: ['onnx', 'transformers.js'] as const,
@@ -32,11 +32,19 @@ export const exportCommand: CliCommand<ExportArgs> = {
   run: async (args) => {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
     if (args.format === 'transformers.js') {
-      const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, { seedMissing: args['seed-missing'] });
+      const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, {
+        seedMissing: args['seed-missing'],
+        log: err,
+        label: args.folder,
+      });
       out(`wrote ${folder.folder}: ${folder.files.join(', ')}`);
       return 0;
     }
-    const r = await exportHuggingFaceFolder(await localCheckpoint(args.folder), args.output, { seedMissing: args['seed-missing'] });
+    const r = await exportHuggingFaceFolder(await localCheckpoint(args.folder), args.output, {
+      seedMissing: args['seed-missing'],
+      log: err,
+      label: args.folder,
+    });
     out(
       `wrote ${r.saved.model}: ${r.numLayers} layers, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`,
     );
