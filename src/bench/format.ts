@@ -25,7 +25,8 @@ export function formatBench(r: BenchResult): string[] {
   out.push(
     `runs: ${r.repeats} timed per model and shape after ${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}`,
   );
-  const mem = [`model session ${MB(r.memory.model.sessionRssBytes)}`];
+  const mem: string[] = [];
+  if (r.memory.model) mem.push(`model session ${MB(r.memory.model.sessionRssBytes)}`);
   if (r.memory.baseline) mem.push(`baseline session ${MB(r.memory.baseline.sessionRssBytes)}`);
   mem.push(`peak RSS ${MB(r.memory.peakRssBytes)}${r.memory.peakRssScope === 'process' ? ' (whole process)' : ''}`);
   out.push(`memory: ${mem.join(', ')}`);

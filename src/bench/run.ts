@@ -12,6 +12,7 @@ import { checkThreads, openSession, type Feeds, type Session } from '../runtime/
 import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, type BenchSubject, type Shape } from './inputs.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
+import { sessionMemory } from './session-memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
 import { acquireTimingLock, type TimingContention, type TimingLockOptions } from './timing-lock.ts';
 
@@ -41,6 +42,11 @@ export interface BenchOptions {
   timingLock?: Omit<TimingLockOptions, 'onWait'>;
   /** Called when another benchmark holds the timing lock and this one starts waiting. */
   onLockWait?: (holder: number | undefined) => void;
+  /**
+   * Measure the memory a session of each model adds, each in a fresh process (session-memory.ts): one more process,
+   * session and run per model. Default off (sweeps do not report it).
+   */
+  sessionMemory?: boolean;
 }
 
 export interface ShapeResult extends Shape {
@@ -51,7 +57,10 @@ export interface ShapeResult extends Shape {
 }
 
 export interface MemoryUse {
-  /** Resident memory the session added when opened and run once at every shape (bytes). */
+  /**
+   * Resident memory a session of the model added when opened and run once at every shape, in a fresh process after
+   * onnxruntime's start-up (bytes).
+   */
   sessionRssBytes: number;
 }
 
@@ -70,7 +79,8 @@ export interface BenchResult {
   /** Geometric mean of the per-shape speed-ups (with a baseline). */
   speedup?: number;
   memory: {
-    model: MemoryUse;
+    /** With BenchOptions.sessionMemory (results stored before it was an option have it too, measured in-process). */
+    model?: MemoryUse;
     baseline?: MemoryUse;
     /** Peak resident set size (bytes) during this benchmark ('bench'), or over the process lifetime ('process'). */
     peakRssBytes: number;
@@ -90,12 +100,11 @@ function positiveInts(name: string, values: readonly number[], min = 1): number[
   return [...values];
 }
 
-/** Opens a session and runs it once at every shape; returns it with the resident memory that added. */
-async function openAndTouch(subject: BenchSubject, feeds: Feeds[], threads: number, spinning: boolean): Promise<{ session: Session; memory: MemoryUse }> {
-  const before = process.memoryUsage.rss();
+/** Opens a session and runs it once at every shape. */
+async function openAndTouch(subject: BenchSubject, feeds: Feeds[], threads: number, spinning: boolean): Promise<Session> {
   const session = await openSession(subject.path, { threads, spinning });
   for (const f of feeds) await session.run(f);
-  return { session, memory: { sessionRssBytes: Math.max(0, process.memoryUsage.rss() - before) } };
+  return session;
 }
 
 async function timeRun(session: Session, feeds: Feeds): Promise<number> {
@@ -126,6 +135,12 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
 
   // Two sessions alternate: their intra-op threads do not spin after a run, which would slow the other's next run.
   const spinning = !baselineSubject;
+  const memory = opts.sessionMemory
+    ? {
+        model: { sessionRssBytes: await sessionMemory(subject.path, feedsA, threads, spinning) },
+        ...(baselineSubject ? { baseline: { sessionRssBytes: await sessionMemory(baselineSubject.path, feedsB, threads, spinning) } } : {}),
+      }
+    : {};
   const a = await openAndTouch(subject, feedsA, threads, spinning);
   const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads, spinning) : undefined;
   const results: ShapeResult[] = [];
@@ -133,14 +148,14 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   try {
     for (const [i, shape] of shapes.entries()) {
       for (let w = 0; w < warmup; w++) {
-        await a.session.run(feedsA[i]!);
-        if (b) await b.session.run(feedsB[i]!);
+        await a.run(feedsA[i]!);
+        if (b) await b.run(feedsB[i]!);
       }
       const timesA: number[] = [];
       const timesB: number[] = [];
       for (let r = 0; r < repeats; r++) {
-        timesA.push(await timeRun(a.session, feedsA[i]!));
-        if (b) timesB.push(await timeRun(b.session, feedsB[i]!));
+        timesA.push(await timeRun(a, feedsA[i]!));
+        if (b) timesB.push(await timeRun(b, feedsB[i]!));
       }
       const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };
       if (b) {
@@ -152,8 +167,8 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     }
   } finally {
     lock.release();
-    await a.session.release();
-    await b?.session.release();
+    await a.release();
+    await b?.release();
   }
 
   const out: BenchResult = {
@@ -163,14 +178,13 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     repeats,
     warmup,
     shapes: results,
-    memory: { model: a.memory, peakRssBytes: peakRss(), peakRssScope: scope },
+    memory: { ...memory, peakRssBytes: peakRss(), peakRssScope: scope },
     timing: lock.record,
     seconds: (performance.now() - start) / 1000,
   };
   if (baselineSubject && b) {
     out.baseline = resolve(baselineSubject.path);
     out.speedup = geometricMean(results.map((r) => r.speedup!));
-    out.memory.baseline = b.memory;
   }
   return out;
 }

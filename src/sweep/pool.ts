@@ -3,9 +3,8 @@
  * running one point at a time. Both are a `PointRunner`; the sweep loop does not care which.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { errorMessage } from '../errors.ts';
+import { childEntry } from '../processes.ts';
 import type { SweepPoint } from './plan.ts';
 import { runPoint, type PointResult } from './point.ts';
 
@@ -36,11 +35,7 @@ export class PointFailure extends Error {
   override name = 'PointFailure';
 }
 
-/** Running compiled (dist/, the installed package) or from the TypeScript sources (a checkout, through tsx). */
-const COMPILED = import.meta.url.endsWith('.js');
-const WORKER = fileURLToPath(new URL(COMPILED ? './worker-main.js' : './worker-main.ts', import.meta.url));
-/** From the sources, the worker loads them through tsx's `--import` entry too (tsx is a dev dependency). */
-const WORKER_EXEC_ARGV = COMPILED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+const WORKER = childEntry(import.meta.url, 'worker-main');
 
 interface Slot {
   child: ChildProcess;
@@ -51,7 +46,7 @@ interface Slot {
 export function workerPool(size: number, threads: number, log?: (line: string) => void): PointRunner {
   const slots: Slot[] = [];
   const spawn = (): Slot => {
-    const child = fork(WORKER, [], { execArgv: WORKER_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(WORKER.path, [], { execArgv: WORKER.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const slot: Slot = { child, busy: false };
     child.on('exit', () => {
       const i = slots.indexOf(slot);

@@ -52,6 +52,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
       threads: args.threads,
       repeats: args.repeats,
       warmup: args.warmup,
+      sessionMemory: true,
       onLockWait: (pid) => err(`waiting for another benchmark${pid !== undefined ? ` (pid ${pid})` : ''} to finish timing on this machine…`),
       onShape: args.json
         ? undefined
