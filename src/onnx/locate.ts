@@ -23,11 +23,13 @@ export function locateModel(model: string): ModelLocation {
   for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
     if (existsSync(candidate)) return { onnx: candidate, dir: model };
   }
-  const onnxFiles = readdirSync(model).filter((f) => f.endsWith('.onnx'));
+  const files = readdirSync(model);
+  const onnxFiles = files.filter((f) => f.endsWith('.onnx'));
   if (onnxFiles.length === 1) return { onnx: join(model, onnxFiles[0]), dir: model };
+  const checkpoint = files.some((f) => f.endsWith('.safetensors') || f === 'model.safetensors.index.json');
   throw new ModelLoadError(
     onnxFiles.length
       ? `${model}: folder has no model.onnx and several .onnx files (${onnxFiles.join(', ')}): name one`
-      : `${model}: folder has no model.onnx (nor onnx/model.onnx)`,
+      : `${model}: folder has no model.onnx (nor onnx/model.onnx)${checkpoint ? '; it holds a safetensors checkpoint: export it to ONNX first (compress export FOLDER -o OUT/model.onnx)' : ''}`,
   );
 }

@@ -1,4 +1,7 @@
 /** Finding a model's .onnx file (src/onnx/locate.ts): what is not a file or folder is refused in one line. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/errors.ts';
 import { locateModel } from '../../src/onnx/locate.ts';
@@ -11,5 +14,16 @@ describe('locateModel', () => {
 
   it('refuses a missing path', () => {
     expect(() => locateModel('/no/such/model')).toThrow(/^\/no\/such\/model: no such file or folder$/);
+  });
+
+  it('a folder without ONNX: says so, and points a safetensors checkpoint to compress export', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locate-'));
+    try {
+      expect(() => locateModel(dir)).toThrow(new ModelLoadError(`${dir}: folder has no model.onnx (nor onnx/model.onnx)`));
+      writeFileSync(join(dir, 'model.safetensors'), '');
+      expect(() => locateModel(dir)).toThrow(/; it holds a safetensors checkpoint: export it to ONNX first \(compress export FOLDER -o OUT\/model\.onnx\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
