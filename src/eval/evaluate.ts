@@ -207,6 +207,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   let graph: Model | undefined;
   const readGraph = location || bytes ? () => (graph ??= location ? loadModel(location.onnx) : decodeModel(bytes!)) : undefined;
   const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null };
+  const head = facts.structure?.head?.kind;
+  if (head && head !== 'sequence-classification' && head !== 'unknown') {
+    throw new SettingsError(`${modelName}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression)`);
+  }
   const maxLength = chooseMaxLength(opts.maxLength, modelConfig, facts.limits, DEFAULT_MAX_LENGTH, modelName);
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
   if (modelConfig.numLabels === null && facts.scoreWidth !== null) for (const task of tasks) mapModelLabels(task, modelConfig.id2label, facts.scoreWidth);

@@ -108,6 +108,17 @@ describe.skipIf(!hasGlue || !hasFixtures)(
       expect(events.length).toBe(1 + Math.ceil(277 / 64));
     });
 
+    it('refuses question-answering and pretraining heads in one line, naming the head, before any work', async () => {
+      for (const [file, head] of [
+        ['bert-large-qa-squad-tiny-keras2onnx-op11.onnx', 'question-answering'],
+        ['bert-toy-pretraining-torch11-op12.onnx', 'pretraining'],
+      ] as const) {
+        await expect(
+          evaluate({ model: join(FIXTURES_DIR, file), tokenizer: fixtureTokenizer('distilbert-base-uncased'), tasks: ['SST-2'], glueDir: GLUE_DIR }),
+        ).rejects.toThrow(new RegExp(`${file.replace(/\./g, '\\.')}: a ${head} head; GLUE tasks need a sequence classifier`));
+      }
+    });
+
     it('runs an XLM-R cross-encoder (1 output) on STS-B through an opened session, which it leaves open', async () => {
       const session = await openSession(XLMR);
       const result = await evaluate({ model: session, tokenizer: fixtureTokenizer('tiny-xlm-roberta-ce'), tasks: ['STS-B'], glueDir: GLUE_DIR, maxLength: 48 });
