@@ -15,13 +15,18 @@ const evalArgs = (a: Partial<EvalArgs> & { model: string }) =>
   ({ _: ['eval'], $0: 'compress', split: 'dev', 'include-wnli': true, json: false, ...a }) as unknown as RunArgs<EvalArgs>;
 
 let stdout: string[];
+let stderr: string[];
 beforeEach(() => {
   stdout = [];
+  stderr = [];
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(String(chunk));
     return true;
   });
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr.push(String(chunk));
+    return true;
+  });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -46,6 +51,11 @@ describe.skipIf(!hasGlue || !hasTeachers)('eval command (needs ../shared/glue an
     const text = stdout.join('');
     expect(text).toMatch(/SST-2\s+872\s+acc 73\.\d\d/);
     expect(text).toContain('GLUE score: 73.');
+    // the folder's model file is named (a folder may hold several); a file given as is is not
+    expect(stderr.join('')).toContain(`evaluated ${join(model, 'model.onnx')}\n`);
+    stderr.length = 0;
+    await evalCommand.run(evalArgs({ model: join(model, 'model.onnx'), tasks: ['SST-2'], 'glue-dir': GLUE_DIR, threads: 1 }));
+    expect(stderr.join('')).not.toContain('evaluated');
   });
 });
 

@@ -74,6 +74,8 @@ export const evalCommand: CliCommand<EvalArgs> = {
     } finally {
       progress?.stop();
     }
+    // A folder may hold several models (a transformers.js folder: onnx/model.onnx and its quantized twins): say which.
+    if (result.model !== model && !args.json) err(`evaluated ${result.model}`);
     const report = toReport(result);
     if (args.out) writeReport(args.out, report);
     if (args.json) outText(reportJson(report));
