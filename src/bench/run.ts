@@ -135,17 +135,17 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
 
   // Two sessions alternate: their intra-op threads do not spin after a run, which would slow the other's next run.
   const spinning = !baselineSubject;
-  const memory = opts.sessionMemory
-    ? {
-        model: { sessionRssBytes: await sessionMemory(subject.path, feedsA, threads, spinning) },
-        ...(baselineSubject ? { baseline: { sessionRssBytes: await sessionMemory(baselineSubject.path, feedsB, threads, spinning) } } : {}),
-      }
-    : {};
   const a = await openAndTouch(subject, feedsA, threads, spinning);
   const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads, spinning) : undefined;
   const results: ShapeResult[] = [];
   const lock = await acquireTimingLock({ ...opts.timingLock, onWait: opts.onLockWait });
+  let memory: { model?: MemoryUse; baseline?: MemoryUse } = {};
   try {
+    // under the timing lock: the measuring processes load and run the models too
+    if (opts.sessionMemory) {
+      memory = { model: { sessionRssBytes: await sessionMemory(subject.path, feedsA, threads, spinning) } };
+      if (baselineSubject) memory.baseline = { sessionRssBytes: await sessionMemory(baselineSubject.path, feedsB, threads, spinning) };
+    }
     for (const [i, shape] of shapes.entries()) {
       for (let w = 0; w < warmup; w++) {
         await a.run(feedsA[i]!);

@@ -121,13 +121,9 @@ export interface GraphReport {
   notBert: string;
 }
 
-export function inspectGraph(model: Model, label: string, notBert: string): GraphReport {
+/** What inspect reports of any graph: its label, producer, IR version, opsets, inputs (not initializers) and outputs. */
+function graphBasics(model: Model, label: string): Pick<GraphReport, 'model' | 'producer' | 'irVersion' | 'opsets' | 'inputs' | 'outputs'> {
   const initNames = new Set(model.graph.initializers.keys());
-  const counts = new Map<string, number>();
-  for (const n of model.graph.nodes) {
-    const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
-    counts.set(op, (counts.get(op) ?? 0) + 1);
-  }
   return {
     model: label,
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
@@ -135,6 +131,17 @@ export function inspectGraph(model: Model, label: string, notBert: string): Grap
     opsets: Object.fromEntries(model.opsetImports.map((o) => [o.domain || 'ai.onnx', o.version])),
     inputs: model.graph.inputs.filter((i) => !initNames.has(i.name)).map(io),
     outputs: model.graph.outputs.map(io),
+  };
+}
+
+export function inspectGraph(model: Model, label: string, notBert: string): GraphReport {
+  const counts = new Map<string, number>();
+  for (const n of model.graph.nodes) {
+    const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
+    counts.set(op, (counts.get(op) ?? 0) + 1);
+  }
+  return {
+    ...graphBasics(model, label),
     ...modelSize(model),
     operators: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     notBert,
@@ -144,19 +151,13 @@ export function inspectGraph(model: Model, label: string, notBert: string): Grap
 export function inspectModel(model: Model, label: string, structure: BertStructure = findBert(model)): InspectReport {
   const s = structure;
   const sum: ModelSummary = summarize(model, s);
-  const initNames = new Set(model.graph.initializers.keys());
   const size = (x: { params: number; bytes: number }) => ({ params: x.params, bytes: x.bytes });
   const encoder = sum.layers.reduce((a, l) => ({ params: a.params + l.params, bytes: a.bytes + l.bytes }), { params: 0, bytes: 0 });
   return {
-    model: label,
+    ...graphBasics(model, label),
     exporter: s.exporter,
     family: s.family,
-    producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
-    irVersion: model.irVersion,
     opset: s.opset,
-    opsets: Object.fromEntries(model.opsetImports.map((o) => [o.domain || 'ai.onnx', o.version])),
-    inputs: model.graph.inputs.filter((i) => !initNames.has(i.name)).map(io),
-    outputs: model.graph.outputs.map(io),
     numLayers: s.numLayers,
     numHeads: s.numHeads,
     hiddenSize: s.hiddenSize,

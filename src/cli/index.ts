@@ -76,7 +76,9 @@ export async function main(argv: string[]): Promise<number> {
 export function usageLine(msg: string, argv: readonly string[] = []): string {
   // `--layer-map -1:1`: yargs reads a value that starts with '-' as flags ('Unknown argument: 1')
   if (/^Unknown arguments?:/.test(msg)) {
-    const i = argv.findIndex((t, k) => /^--[^=]+$/.test(t) && /^-[\d.]/.test(argv[k + 1] ?? ''));
+    const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+    // (a negative number yargs reads as a value: -1, -0.5, -.5)
+    const i = argv.findIndex((t, k) => k + 1 < end && /^--[^=]+$/.test(t) && /^-[\d.]/.test(argv[k + 1]!) && !/^-(\d+(\.\d+)?|\.\d+)$/.test(argv[k + 1]!));
     if (i >= 0) return `${argv[i]} ${argv[i + 1]}: a value starting with '-' is read as a flag; write ${argv[i]}=${argv[i + 1]}`;
   }
   const lines = msg

@@ -21,7 +21,7 @@ export interface ExportResult {
   copied: string[];
   numLayers: number;
   hiddenSize: number;
-  /** Head parameters the checkpoint lacked, seeded. */
+  /** The head parameters the checkpoint lacked when the head was all it lacked (seeded); empty otherwise. */
   seeded: string[];
 }
 
@@ -73,21 +73,19 @@ export function missingHeadParameters(dir: string): string[] {
 
 /**
  * How to build the checkpoint in `dir`: every missing parameter seeded with `seedMissing` when given; else a missing
- * head seeded with HEAD_SEED, as transformers does ("newly initialized"), said through `log`. `seeded`: the head
- * parameters that were missing.
+ * head seeded with HEAD_SEED, as transformers does ("newly initialized"). `seeded`: the missing head parameters (when
+ * the head is all that is missing); `notice`: the line to log once the export is written (not before a refusal).
  */
-export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fillMissing?: { seed: number }; seeded: string[] } {
+export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fillMissing?: { seed: number }; seeded: string[]; notice?: string } {
   const seeded = missingHeadParameters(dir);
   if (opts.seedMissing !== undefined) return { fillMissing: { seed: opts.seedMissing }, seeded };
   if (!seeded.length) return { seeded };
-  opts.log?.(
-    `${opts.label ?? dir}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`,
-  );
-  return { fillMissing: { seed: HEAD_SEED }, seeded };
+  const notice = `${opts.label ?? dir}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`;
+  return { fillMissing: { seed: HEAD_SEED }, seeded, notice };
 }
 
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
-  const { fillMissing, seeded } = checkpointSeeding(dir, opts);
+  const { fillMissing, seeded, notice } = checkpointSeeding(dir, opts);
   const model = buildFromHuggingFaceFolder(dir, fillMissing ? { fillMissing } : {});
   const s = findBert(model);
   const saved = await saveRunnable(
@@ -98,5 +96,7 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
   );
   // config.json is copied as it is (the side files an output shares with its input are the input's, byte for byte);
   // the transformers.js folder writes its own, naming the classifier.
-  return { saved, size: modelSize(model), copied: copyModelSideFiles(dir, dirname(output)), numLayers: s.numLayers, hiddenSize: s.hiddenSize, seeded };
+  const copied = copyModelSideFiles(dir, dirname(output));
+  if (notice) opts.log?.(notice);
+  return { saved, size: modelSize(model), copied, numLayers: s.numLayers, hiddenSize: s.hiddenSize, seeded };
 }

@@ -21,7 +21,7 @@ import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
-import type { BertStructure, ModelFamily } from '../bert/structure.ts';
+import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
@@ -147,7 +147,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
  */
 export async function exportToTransformersJs(hfDir: string, output: string, opts: ExportOptions = {}): Promise<TransformersJsFolder> {
   const label = `-o ${output}`;
-  const { fillMissing } = checkpointSeeding(hfDir, opts); // a missing head seeded
+  const { fillMissing, notice } = checkpointSeeding(hfDir, opts); // a missing head seeded
   const built = buildFromHuggingFaceFolder(hfDir, fillMissing ? { fillMissing } : {});
   const plan = transformersJsGraph(built, hfDir);
   const sources = readdirSync(hfDir).map((f) => join(hfDir, f));
@@ -160,6 +160,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
     await saveRunnable(plan.model, structure, join(dir, TRANSFORMERS_JS_MODEL_FILES.fp32), sources);
     writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure);
     commitFolder(dir, output, label);
+    if (notice) opts.log?.(notice);
     return {
       folder: output,
       files: listFiles(output),
@@ -289,7 +290,7 @@ function writeSideFiles(
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
-  write('config.json', transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name));
+  write('config.json', transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name, structure.head?.kind));
 
   const tokenizerFile = join(from, 'tokenizer.json');
   const tokenizerConfig = readConfig(from);
@@ -309,7 +310,8 @@ function writeSideFiles(
 
 /**
  * The source's config.json for transformers.js: `model_type` filled in when absent (from the graph's family),
- * `architectures` the model type's sequence classifier (what the folder holds), `id2label`/`label2id` kept, or LABEL_i for each score when absent, and the default dtype of a
+ * `architectures` the model type's sequence classifier when the source names none, or another class for a
+ * sequence classifier, `id2label`/`label2id` kept, or LABEL_i for each score when absent, and the default dtype of a
  * quantized folder in `transformers.js_config`.
  */
 export function transformersJsConfig(
@@ -319,6 +321,7 @@ export function transformersJsConfig(
   family: ModelFamily,
   defaultDtype: TransformersJsDtype,
   name: string,
+  head?: HeadKind,
 ): Record<string, unknown> {
   const parsed = parseModelConfig(config, file);
   const width = scoresOutput(model).width;
@@ -326,8 +329,12 @@ export function transformersJsConfig(
   const out: Record<string, unknown> = { ...config };
   const modelType = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
   out.model_type = modelType;
-  // the folder holds a sequence classifier, whatever class the source was (a base checkpoint whose head was seeded)
-  out.architectures = [CLASSIFIER_ARCHITECTURES[modelType] ?? CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!];
+  // A sequence classifier whose source names no class or another one (a base checkpoint whose head was seeded) is
+  // named as what it is; any other head keeps the source's class.
+  const named = Array.isArray(config.architectures) ? (config.architectures as unknown[]) : [];
+  if (!named.length || (head === 'sequence-classification' && !named.some((a) => /ForSequenceClassification$/.test(String(a))))) {
+    out.architectures = [CLASSIFIER_ARCHITECTURES[modelType] ?? CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!];
+  }
   if (!parsed.id2label) {
     const count = width ?? parsed.numLabels;
     if (count === null) throw new SettingsError(`${name}: cannot tell how many labels the model scores (no id2label or num_labels in config.json)`);

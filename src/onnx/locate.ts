@@ -30,6 +30,6 @@ export function locateModel(model: string): ModelLocation {
   throw new ModelLoadError(
     onnxFiles.length
       ? `${model}: folder has no model.onnx and several .onnx files (${onnxFiles.join(', ')}): name one`
-      : `${model}: folder has no model.onnx (nor onnx/model.onnx)${checkpoint ? '; it holds a safetensors checkpoint: export it to ONNX first (compress export FOLDER -o OUT/model.onnx)' : ''}`,
+      : `${model}: folder has no model.onnx (nor onnx/model.onnx)${checkpoint ? `; it holds a safetensors checkpoint: export it to ONNX first (compress export ${model} -o OUT/model.onnx)` : ''}`,
   );
 }

@@ -123,7 +123,10 @@ export interface TrainRunOptions {
   /** Default: the model's config.json max_length, else 128. */
   maxLength?: number;
   glueDir?: string;
-  /** Tokenizer folder (or tokenizer.json / vocab.txt); default: the teacher's folder when distilling, else the model's. */
+  /**
+   * Tokenizer folder (tokenizer.json, else vocab.txt; a file given names its folder); default: the teacher's folder
+   * when distilling, else the model's.
+   */
   tokenizer?: string;
   /** Teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress). */
   cacheDir?: string;
@@ -355,12 +358,17 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // Labels and tokenizer: the teacher's folder when distilling (students share its vocabulary), else the model's;
   // --tokenizer names the tokenizer's folder (a model file alone in its folder has none).
   const labelSource = locateModel(o.teacher ?? o.student);
-  const tokenizerPath = o.tokenizer === undefined ? labelSource.dir : resolve(o.tokenizer);
-  const tokenizerDir = existsSync(tokenizerPath) && statSync(tokenizerPath).isFile() ? dirname(tokenizerPath) : tokenizerPath;
+  // (a tokenizer file given names its folder: the data, the vocabulary check and the copied files then agree)
+  const tokenizerDir =
+    o.tokenizer === undefined
+      ? labelSource.dir
+      : existsSync(o.tokenizer) && statSync(o.tokenizer).isFile()
+        ? dirname(resolve(o.tokenizer))
+        : resolve(o.tokenizer);
   const configFile = join(labelSource.dir, 'config.json');
   const sourceConfig = existsSync(configFile) ? readJsonObject(configFile) : {};
   const modelConfig = existsSync(configFile) ? readModelConfig(configFile) : parseModelConfig({}, '<none>');
-  const tokenizer = loadTokenizer(tokenizerPath);
+  const tokenizer = loadTokenizer(tokenizerDir);
   const maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
   const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
   const outputs = task.regression ? 1 : task.labels.length;

@@ -34,6 +34,11 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     ['bench --baseline ""', () => ['bench', tiny.path, '--baseline', ''], /--baseline '': an empty value/],
     ['bench --seq ""', () => ['bench', tiny.path, '--seq', ''], /--seq '': an empty value/],
     [
+      'a negative number is a value: the unknown flag after it is named',
+      () => ['bench', tiny.path, '--threads', '-1', '--bogus'],
+      /^compress: Unknown argument: bogus$/m,
+    ],
+    [
       'a value starting with - (bench --seq -1,8)',
       () => ['bench', tiny.path, '--seq', '-1,8'],
       /^compress: --seq -1,8: a value starting with '-' is read as a flag; write --seq=-1,8$/m,

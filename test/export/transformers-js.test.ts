@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { env, pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
-import { compressToTransformersJs, exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { compressToTransformersJs, exportToTransformersJs, transformersJsConfig } from '../../src/export/transformers-js.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { configFromHuggingFace } from '../../src/bert/config.ts';
 import { FAMILY_JSONS, writeFamilyFolder } from '../helpers/family-folders.ts';
@@ -338,6 +338,19 @@ describe('--format transformers.js for every checkpoint family', () => {
     expect(readJson(join(out, 'config.json')).architectures).toEqual(['ElectraForSequenceClassification']);
     expect((await pipelineScores(out, [sentence(1)])).scores).toHaveLength(1);
   }, 30_000);
+});
+
+describe("transformers.js config.json's architectures", () => {
+  const model = tinyBert();
+  const config = (architectures?: string[]) => ({ model_type: 'bert', id2label: { 0: 'a', 1: 'b' }, ...(architectures ? { architectures } : {}) });
+  const written = (architectures: string[] | undefined, head: 'sequence-classification' | 'token-classification') =>
+    transformersJsConfig(config(architectures), 'config.json', model, 'bert', 'fp32', 'm', head).architectures;
+  it('a sequence classifier is named as one; a class the source names for another head is kept', () => {
+    expect(written(undefined, 'sequence-classification')).toEqual(['BertForSequenceClassification']);
+    expect(written(['BertForPreTraining'], 'sequence-classification')).toEqual(['BertForSequenceClassification']);
+    expect(written(['MyBertForSequenceClassification'], 'sequence-classification')).toEqual(['MyBertForSequenceClassification']);
+    expect(written(['BertForTokenClassification'], 'token-classification')).toEqual(['BertForTokenClassification']);
+  });
 });
 
 describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {

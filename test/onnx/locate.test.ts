@@ -21,7 +21,9 @@ describe('locateModel', () => {
     try {
       expect(() => locateModel(dir)).toThrow(new ModelLoadError(`${dir}: folder has no model.onnx (nor onnx/model.onnx)`));
       writeFileSync(join(dir, 'model.safetensors'), '');
-      expect(() => locateModel(dir)).toThrow(/; it holds a safetensors checkpoint: export it to ONNX first \(compress export FOLDER -o OUT\/model\.onnx\)$/);
+      expect(() => locateModel(dir)).toThrow(
+        new RegExp(`; it holds a safetensors checkpoint: export it to ONNX first \\(compress export ${dir} -o OUT/model\\.onnx\\)$`),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

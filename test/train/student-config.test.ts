@@ -4,7 +4,8 @@ import { canonicalBert } from '../../src/bert/canonical.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { bertStudent, everyOtherStudent } from '../../src/train/students/index.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { buildBert } from '../../src/bert/build.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 
 describe('student config.json', () => {
   const source = { id2label: { 0: 'negative', 1: 'positive' }, num_attention_heads: 4, pruned_heads: { 1: [3] } };
@@ -24,5 +25,20 @@ describe('student config.json', () => {
     const c = bertStudent(canonicalBert(even), 'even').configJson({}) as { hidden_size: number; num_attention_heads: number };
     expect(c).toMatchObject({ num_attention_heads: 4, pruned_heads: { 0: [2, 3], 1: [2, 3] } });
     expect(c.hidden_size / c.num_attention_heads).toBe(8); // the head width in both pruned models
+  });
+
+  it("shared layers (ALBERT): pruned_heads keyed by parameter group, as transformers' AlbertModel prunes them", () => {
+    const layer = { numHeads: 2, intermediateSize: 64 };
+    const config = {
+      ...tinyBertConfig({ numLayers: 4 }),
+      family: 'albert' as const,
+      embeddingSize: 16,
+      layerGroups: [0, 0, 1, 1],
+      attentionHeadSize: 8,
+      layers: [layer, layer, layer, layer],
+    };
+    const c = bertStudent(canonicalBert(buildBert(config, { kind: 'random', seed: 1 })), 'albert').configJson({});
+    expect(c).toMatchObject({ num_hidden_layers: 4, num_attention_heads: 4, pruned_heads: { 0: [2, 3], 1: [2, 3] } });
+    expect(Object.keys((c as { pruned_heads: object }).pruned_heads)).toEqual(['0', '1']);
   });
 });

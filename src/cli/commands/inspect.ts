@@ -25,6 +25,20 @@ function compressedForm(r: InspectReport): string[] {
   return lines;
 }
 
+/** The lines every report starts with: the model, who wrote it (after `exporter`), opsets, inputs and outputs. */
+function headerLines(r: GraphReport | InspectReport, exporter = ''): string[] {
+  const io = (list: GraphReport['inputs']) => list.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ');
+  const opsets = Object.entries(r.opsets)
+    .map(([d, v]) => `${d} ${v}`)
+    .join(', ');
+  return [
+    `${r.model}`,
+    `  ${exporter}producer '${r.producer}', IR ${r.irVersion}, opsets ${opsets}`,
+    `  inputs  ${io(r.inputs)}`,
+    `  outputs ${io(r.outputs)}`,
+  ];
+}
+
 /** One count when every layer has it, else the range ('1–5') of counts that differ between layers. */
 function perLayer(counts: readonly number[]): string {
   if (!counts.length) return '0';
@@ -35,12 +49,7 @@ function perLayer(counts: readonly number[]): string {
 
 export function formatInspect(r: InspectReport): string {
   const lines = [
-    `${r.model}`,
-    `  exporter ${r.exporter} (${r.family}), producer '${r.producer}', IR ${r.irVersion}, opsets ${Object.entries(r.opsets)
-      .map(([d, v]) => `${d} ${v}`)
-      .join(', ')}`,
-    `  inputs  ${r.inputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
-    `  outputs ${r.outputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
+    ...headerLines(r, `exporter ${r.exporter} (${r.family}), `),
     `  ${r.numLayers} layers × ${perLayer(r.layers.map((l) => l.numHeads))} heads, hidden ${r.hiddenSize}, FFN ${perLayer(r.layers.map((l) => l.intermediateSize))}, vocab ${r.vocabSize}` +
       (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
       (r.typeVocabSize ? `, ${r.typeVocabSize} token types` : '') +
@@ -71,12 +80,7 @@ export function formatInspect(r: InspectReport): string {
 /** A graph that is not a BERT-family encoder: what it is, and that the passes do not apply. */
 export function formatGraph(r: GraphReport): string {
   return [
-    `${r.model}`,
-    `  producer '${r.producer}', IR ${r.irVersion}, opsets ${Object.entries(r.opsets)
-      .map(([d, v]) => `${d} ${v}`)
-      .join(', ')}`,
-    `  inputs  ${r.inputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
-    `  outputs ${r.outputs.map((i) => `${i.name} ${i.type}${shape(i.shape)}`).join(', ')}`,
+    ...headerLines(r),
     `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
     `  operators ${Object.entries(r.operators)
       .map(([op, n]) => `${op} ${n}`)

@@ -195,16 +195,23 @@ export function randomBilstmWeights(config: BilstmConfig, seed: number, opts: Bi
   return weights;
 }
 
+/** A teacher's word-embedding table (see teacherWordEmbeddings), or why it cannot be read as one. */
+export function readWordEmbeddings(teacher: Model): { vocabSize: number; width: number; data: Float32Array } | { refused: string } {
+  const word = findBert(teacher).embeddings.word;
+  if (word.quantization || word.projection) {
+    return { refused: `teacher word embeddings '${word.weight}' are ${word.quantization ? 'quantized' : 'factorized'}: use an uncompressed teacher` };
+  }
+  const t = teacher.graph.initializers.get(word.weight);
+  if (t?.dims.length !== 2) return { refused: `teacher word embeddings '${word.weight}' is not a 2-D initializer` };
+  return { vocabSize: t.dims[0], width: t.dims[1], data: readFloat32(t) };
+}
+
 /**
  * The word-embedding table of a BERT-family teacher, for `BilstmInitOptions.embedding` (the student's
  * embeddingSize must then equal `width`). A SettingsError for a quantized or factorized table.
  */
 export function teacherWordEmbeddings(teacher: Model): { vocabSize: number; width: number; data: Float32Array } {
-  const word = findBert(teacher).embeddings.word;
-  if (word.quantization || word.projection) {
-    throw new SettingsError(`teacher word embeddings '${word.weight}' are ${word.quantization ? 'quantized' : 'factorized'}: use an uncompressed teacher`);
-  }
-  const t = teacher.graph.initializers.get(word.weight);
-  if (t?.dims.length !== 2) throw new SettingsError(`teacher word embeddings '${word.weight}' is not a 2-D initializer`);
-  return { vocabSize: t.dims[0], width: t.dims[1], data: readFloat32(t) };
+  const table = readWordEmbeddings(teacher);
+  if ('refused' in table) throw new SettingsError(table.refused);
+  return table;
 }

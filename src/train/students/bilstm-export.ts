@@ -58,7 +58,11 @@ const EXPORTED = ['embedding.weight', 'lstm.W', 'lstm.R', 'lstm.B', 'mlp.0.weigh
  * two biases are summed into the cell's one (they are added together), so a model this project wrote comes back
  * bit for bit.
  */
-export function importBilstm(model: Model, maxLength: number): { config: BilstmConfig; weights: Map<string, Float32Array> } | undefined {
+export function importBilstm(
+  model: Model,
+  maxLength: number,
+  label = `graph '${model.graph.name}'`,
+): { config: BilstmConfig; weights: Map<string, Float32Array> } | undefined {
   const init = model.graph.initializers;
   const lstm = model.graph.nodes.filter((n) => n.opType === 'LSTM');
   if (lstm.length !== 1 || !EXPORTED.every((n) => init.get(n)?.dataType === DataType.FLOAT)) return undefined;
@@ -70,7 +74,7 @@ export function importBilstm(model: Model, maxLength: number): { config: BilstmC
   const config: BilstmConfig = { vocabSize: V, embeddingSize: E, hiddenSize: H, mlpSize: M, numLabels: K, maxLength };
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   if (!(same(dims('lstm.W'), [2, 4 * H, E]) && same(dims('lstm.R'), [2, 4 * H, H]) && same(dims('lstm.B'), [2, 8 * H]) && twoH === 2 * H)) {
-    throw new SettingsError(`${model.graph.name}: LSTM weights of unexpected shapes (not a BiLSTM student this tool wrote)`);
+    throw new SettingsError(`${label}: LSTM weights of unexpected shapes (not a BiLSTM student this tool wrote)`);
   }
   const W = readFloat32(init.get('lstm.W')!);
   const R = readFloat32(init.get('lstm.R')!);

@@ -20,6 +20,7 @@ export {
   parseBilstmSpec,
   randomBilstmWeights,
   resolveBilstmConfig,
+  readWordEmbeddings,
   teacherWordEmbeddings,
   type BilstmConfig,
   type BilstmDirection,

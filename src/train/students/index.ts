@@ -15,7 +15,7 @@ import { loadModel } from '../../onnx/load.ts';
 import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
-import type { ExtendedBertConfig } from '../../bert/config.ts';
+import { attentionHeadSize, layerGroupOf, layerSizes, type ExtendedBertConfig } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { SettingsError } from '../../errors.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
@@ -30,7 +30,7 @@ import {
   parseBilstmSpec,
   randomBilstmWeights,
   resolveBilstmConfig,
-  teacherWordEmbeddings,
+  readWordEmbeddings,
   type BilstmConfig,
 } from './bilstm.ts';
 
@@ -71,20 +71,22 @@ export function bertStudent(c: CanonicalBert | { config: ExtendedBertConfig; wei
 
 /**
  * The config.json size fields of a canonical config (per-layer sizes are in the graph itself). Pruned heads (evenly
- * or not) are written as Hugging Face writes a model it pruned: `num_attention_heads` the full count (hidden / head size,
- * which transformers takes as the head width) and `pruned_heads` the heads each layer lacks (the last ones; which
- * of the original heads they were is in the graph's lineage, not in its weights' order). `intermediate_size` is the
- * widest layer's.
+ * or not) are written as Hugging Face writes a model it pruned: `num_attention_heads` the full count (hidden / head
+ * size, which transformers takes as the head width) and `pruned_heads` the heads each layer lacks (the last ones;
+ * which of the original heads they were is in the graph's lineage, not in its weights' order), keyed by parameter
+ * group when layers are shared (ALBERT's `_prune_heads` indexes its groups). `intermediate_size` is the widest
+ * layer's.
  */
 function bertSizes(c: ExtendedBertConfig): Record<string, unknown> {
-  const headSize = c.attentionHeadSize ?? c.hiddenSize / c.numHeads;
-  const fullHeads = Number.isInteger(c.hiddenSize / headSize) ? c.hiddenSize / headSize : undefined;
+  const headSize = attentionHeadSize(c);
+  const fullHeads = headSize > 0 && Number.isInteger(c.hiddenSize / headSize) ? c.hiddenSize / headSize : undefined;
   const pruned: Record<string, number[]> = {};
   if (fullHeads !== undefined) {
-    const heads = c.layers?.map((l) => l.numHeads) ?? Array<number>(c.numLayers).fill(c.numHeads);
-    heads.forEach((n, i) => {
-      if (n < fullHeads) pruned[String(i)] = Array.from({ length: fullHeads - n }, (_, k) => n + k);
-    });
+    for (let i = 0; i < c.numLayers; i++) {
+      const group = String(layerGroupOf(c, i));
+      const n = layerSizes(c, i).numHeads;
+      if (n < fullHeads && !(group in pruned)) pruned[group] = Array.from({ length: fullHeads - n }, (_, k) => n + k);
+    }
   }
   const isPruned = Object.keys(pruned).length > 0;
   return {
@@ -92,7 +94,7 @@ function bertSizes(c: ExtendedBertConfig): Record<string, unknown> {
     hidden_size: c.hiddenSize,
     num_attention_heads: isPruned ? fullHeads : c.numHeads,
     pruned_heads: isPruned ? pruned : undefined, // (undefined: a source's own list is not carried over)
-    intermediate_size: c.layers ? Math.max(...c.layers.map((l) => l.intermediateSize)) : c.intermediateSize,
+    intermediate_size: c.layers?.length ? Math.max(...c.layers.map((l) => l.intermediateSize)) : c.intermediateSize,
     vocab_size: c.vocabSize,
     max_position_embeddings: c.maxPositions,
     ...(c.embeddingSize ? { embedding_size: c.embeddingSize } : {}),
@@ -266,17 +268,17 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     const numLabels = src.numLabels ?? shape.numLabels;
     if (numLabels === undefined) throw new SettingsError(`--student ${spec}: the teacher has no classifier; give --task so the student gets one`);
     const config = resolveBilstmConfig(parseBilstmSpec(spec), { vocabSize: shape.vocabSize, numLabels, maxLength: src.maxLength });
-    // The teacher's table initialises the student's when their widths agree; a quantized or factorized table is not
-    // copied (the student then starts from random embeddings, as with any other width).
-    const word = findBert(teacher()).embeddings.word;
-    const emb = word.quantization || word.projection ? undefined : teacherWordEmbeddings(teacher());
+    // The teacher's table initialises the student's when their widths agree; a table that cannot be read as one
+    // (quantized, factorized) is not copied: the student then starts from random embeddings, as with any other width.
+    const table = readWordEmbeddings(teacher());
+    const emb = 'refused' in table ? undefined : table;
     const weights = randomBilstmWeights(config, src.seed, emb?.width === config.embeddingSize ? { embedding: emb.data } : {});
     return { student: bilstmStudent(config, weights) };
   }
   const where = locateModel(spec);
   const model = loadModel(where.onnx);
   // A Distilled BiLSTM this tool wrote trains further as one; anything else is rebuilt as a canonical BERT.
-  const saved = importBilstm(model, src.maxLength);
+  const saved = importBilstm(model, src.maxLength, where.onnx);
   const canon = saved ? undefined : canonicalBert(model);
   if (src.teacher) {
     const vocab = teacherShape(src.teacher).vocabSize;
