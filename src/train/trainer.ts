@@ -287,8 +287,10 @@ export async function createStepper(
     lazy: lazyTables,
   } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed, settings.sparseEmbeddings);
   const lazy = new Set(lazyTables);
-  /** Reused dense gradients of the tables that are not updated lazily, summed from their gathered rows. */
-  const tableGrads = new Map<string, Float32Array>();
+  /** The dense gradients of the tables not updated lazily, summed from their gathered rows (reused every step). */
+  const tableGrads = new Map(
+    gg.sparse.filter((s) => !lazy.has(s.parameter)).map((s) => [s.parameter, new Float32Array(params.get(s.parameter)!.length)] as const),
+  );
   const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
   const inputNames = new Set(session.inputNames);
   const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
@@ -312,28 +314,20 @@ export async function createStepper(
       const loss = Number(out[gg.loss].data[0]);
       if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
       const sparse: Array<RowGradients & { parameter: string }> = [];
-      const fromRows = new Map<string, Float32Array>();
+      for (const g of tableGrads.values()) g.fill(0);
       gg.sparse.forEach((s, i) => {
         const width = gg.parameterInfo.get(s.parameter)!.dims[1];
         const ids = out[s.ids].data as BigInt64Array;
         const rows = out[s.rows].data as Float32Array;
-        if (lazy.has(s.parameter)) {
-          sparse.push({ parameter: s.parameter, ...accumulateRows(ids, rows, width, rowWorkspaces[i]) });
-          return;
-        }
-        let g = fromRows.get(s.parameter);
-        if (!g) {
-          g = tableGrads.get(s.parameter) ?? new Float32Array(params.get(s.parameter)!.length);
-          tableGrads.set(s.parameter, g);
-          fromRows.set(s.parameter, g.fill(0));
-        }
-        scatterAddRows(g, ids, rows, width);
+        const table = tableGrads.get(s.parameter);
+        if (table) scatterAddRows(table, ids, rows, width);
+        else sparse.push({ parameter: s.parameter, ...accumulateRows(ids, rows, width, rowWorkspaces[i]) });
       });
       // In parameter order, as the graph lists its dense gradients: clipping's norm sums them in this order.
       const dense = new Map<string, Float32Array>();
       for (const p of params.keys()) {
         const name = gg.dense.get(p);
-        const g = name !== undefined ? (out[name].data as Float32Array) : fromRows.get(p);
+        const g = name !== undefined ? (out[name].data as Float32Array) : tableGrads.get(p);
         if (g) dense.set(p, g);
       }
       const { scale } = settings.maxGradNorm > 0 ? clipFactor(dense, sparse, settings.maxGradNorm) : { scale: 1 };
