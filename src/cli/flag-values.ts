@@ -45,35 +45,27 @@ export function parseBooleanValue(flag: string, value: string): boolean {
 
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-/** '-o/--output' for a flag and its aliases. */
-function flagName(key: string, aliases: readonly string[]): string {
-  return [...aliases.filter((a) => a.length === 1), key].map((k) => (k.length === 1 ? `-${k}` : `--${k}`)).join('/');
-}
-
 /** '--out' or '-o' as written on the command line. */
 const dashed = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
 
-/** The value as typed after `--key`, `--key=` or an alias, for the message (yargs keeps only NaN). */
-function typedValue(argv: readonly string[], names: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    for (const n of names) {
-      const flag = dashed(n);
-      if (argv[i] === flag) return argv[i + 1];
-      if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
+/** '-o/--output' for a flag and its aliases. */
+function flagName(key: string, aliases: readonly string[]): string {
+  return [...aliases.filter((a) => a.length === 1), key].map(dashed).join('/');
+}
+
+/**
+ * Where `names` (a flag and its aliases) first appear in `argv` before `--`: `typed` is the value as written
+ * (`--key=V`, or the word after `--key`; undefined for a bare flag at the end), for messages (yargs keeps only NaN or
+ * ''). Undefined when the flag is absent (a positional argument has no flag).
+ */
+function occurrence(argv: readonly string[], names: readonly string[]): { typed: string | undefined } | undefined {
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    for (const flag of names.map(dashed)) {
+      if (argv[i] === flag) return { typed: argv[i + 1] };
+      if (argv[i]!.startsWith(`${flag}=`)) return { typed: argv[i]!.slice(flag.length + 1) };
     }
   }
   return undefined;
-}
-
-/** Whether `names` (a flag and its aliases) appear in `argv` as flags (a positional argument does not). */
-function givenAsFlag(argv: readonly string[], names: readonly string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end < 0 ? argv : argv.slice(0, end)).some((t) => names.some((n) => t === dashed(n) || t.startsWith(`${dashed(n)}=`)));
-}
-
-/** Whether `names` are given an explicit empty value in `argv` (`--name ''` or `--name=`), not bare. */
-function explicitlyEmpty(argv: readonly string[], names: readonly string[]): boolean {
-  return names.some((n) => argv.some((t, i) => t === `${dashed(n)}=` || (t === dashed(n) && argv[i + 1] === '')));
 }
 
 /** Sets each boolean flag written `--flag=VALUE` (or `--no-flag=VALUE`, which negates it) on `args`. */
@@ -110,15 +102,17 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     }
     if (options.number.includes(key) && typeof value === 'number') {
       // yargs turns '' (and blanks) into 0: an empty value is not a number either
-      const typed = typedValue(argv, names);
+      const typed = occurrence(argv, names)?.typed;
       if (Number.isNaN(value) || typed?.trim() === '') {
         throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
       }
     }
     if (options.string.includes(key) && typeof value === 'string' && value.trim() === '') {
-      if (rules.bareAllowed?.has(key) && !explicitlyEmpty(argv, names)) continue;
+      const given = occurrence(argv, names);
+      // bare (`--optimize` alone, or followed by another flag) is not an explicit '' (`--optimize ''`, `--optimize=`)
+      if (rules.bareAllowed?.has(key) && given?.typed !== '') continue;
       // not given as a flag: a positional argument, named as its usage line names it
-      const name = givenAsFlag(argv, names) ? flagName(key, aliases) : key;
+      const name = given ? flagName(key, aliases) : key;
       throw new SettingsError(`${name} '${value}': an empty value; give one (see ${rules.helpFor?.(key) ?? '--help'})`);
     }
   }
