@@ -18,11 +18,15 @@ import { checkEncodings, chooseMaxLength, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import { DEFAULT_MAX_LENGTH } from './evaluate.ts';
 
+/** Calibration examples when none are asked for: the same on the command line and in a sweep file. */
+export const DEFAULT_CALIBRATION_EXAMPLES = 512;
+
 export interface CalibrationOptions {
   /** The model (.onnx file or folder): its folder gives config.json and the tokenizer. */
   model: string;
   task: string;
-  examples: number;
+  /** How many train examples (default `DEFAULT_CALIBRATION_EXAMPLES`). */
+  examples?: number;
   glueDir?: string;
   tokenizer?: string;
   maxLength?: number;
@@ -30,7 +34,8 @@ export interface CalibrationOptions {
 }
 
 export async function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
-  if (!Number.isInteger(o.examples) || o.examples < 1) throw new SettingsError(`--calibration-examples ${o.examples}: expected a positive integer`);
+  const count = o.examples ?? DEFAULT_CALIBRATION_EXAMPLES;
+  if (!Number.isInteger(count) || count < 1) throw new SettingsError(`--calibration-examples ${count}: expected a positive integer`);
   const task = getTask(o.task);
   const glueDir = o.glueDir ?? defaultGlueDir();
   // Never the dev examples: the model is judged on them, and choosing what to keep by them would flatter it.
@@ -49,7 +54,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const numOutputs = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   const mapping = mapModelLabels(task, config.id2label, numOutputs);
   const labelToOutput = new Map(mapping.outputToLabel.map((label, output) => [label, output]));
-  const examples = data.examples.filter((e) => e.label !== null).slice(0, o.examples);
+  const examples = data.examples.filter((e) => e.label !== null).slice(0, count);
   if (!examples.length) throw new SettingsError(`--calibrate ${task.name}: the train split has no labelled examples`);
   const batchSize = o.batchSize ?? 32;
   const batches: CalibrationBatch[] = [];

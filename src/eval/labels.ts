@@ -32,7 +32,7 @@ export function isGenericLabel(name: string): boolean {
  * Maps `numOutputs` model outputs to the task's labels, using id2label when it names the classes. Throws
  * SettingsError when the output count does not fit the task or the names do not match the task's labels.
  * `countedBy` names a config.json when the count comes from it rather than from the model's output, so that the
- * message blames the right file.
+ * message blames the right file (its id2label too).
  */
 export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numOutputs: number, countedBy?: string): LabelMapping {
   const s = numOutputs === 1 ? '' : 's';
@@ -63,7 +63,7 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   if (outputToLabel.some((i) => i < 0) || new Set(outputToLabel).size !== n) {
     const shown = names.map((s, j) => `${j}: ${s ?? '(missing)'}`).join(', ');
     throw new SettingsError(
-      `config.json id2label {${shown}} does not name ${task.name}'s labels (${task.labels.join(', ')}); fix id2label or use LABEL_0… for the canonical order`,
+      `${countedBy ?? 'config.json'} id2label {${shown}} does not name ${task.name}'s labels (${task.labels.join(', ')}); fix id2label or use LABEL_0… for the canonical order`,
     );
   }
   return { outputToLabel, from: 'id2label' };

@@ -53,7 +53,7 @@ export interface ExportOptions {
  * parameters are missing too (the build then refuses the checkpoint naming the first one). Reads only config.json
  * and the safetensors headers.
  */
-export function missingHeadParameters(dir: string): string[] {
+function missingHeadParameters(dir: string): string[] {
   let config: ReturnType<typeof configFromHuggingFace>;
   let names: Set<string>;
   try {

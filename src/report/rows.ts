@@ -77,24 +77,30 @@ const byGlueVsLatency: Objective<ReportRow>[] = [
   { value: (r) => r.glue ?? NaN, direction: 'max' },
 ];
 
+/** The model a point varies, within its sweep: its file and its tasks. */
+const anySweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks'>) => `${p.modelSha256}\0${[...p.tasks].sort().join(',')}`;
+const inSweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'sweep'>) => `${anySweep(p)}\0${p.sweep}`;
+
 /** Rows for `points`, ordered by model, baseline first, then by label. */
 export function buildReport(points: readonly StoredPoint[], failed: readonly FailedPoint[] = []): ReportData {
+  // A point is compared with the baseline of the same model file on the same tasks: of its own sweep, else of any
+  // sweep in the store. One file listed twice with other tasks (a checkpoint fine-tuned per task) is two models.
   const baselines = new Map<string, StoredPoint>();
   for (const p of points) {
     if (p.steps.length > 0) continue;
-    const k = `${p.modelSha256}\0${p.sweep}`;
-    if (!baselines.has(k)) baselines.set(k, p);
-    if (!baselines.has(p.modelSha256)) baselines.set(p.modelSha256, p);
+    for (const k of [inSweep(p), anySweep(p)]) if (!baselines.has(k)) baselines.set(k, p);
   }
+  /** Each row's Pareto group: the rows of its model in its sweep. */
+  const groupOf = new Map<ReportRow, string>();
   const rows: ReportRow[] = points.map((p) => {
-    const base = baselines.get(`${p.modelSha256}\0${p.sweep}`) ?? baselines.get(p.modelSha256);
+    const base = baselines.get(inSweep(p)) ?? baselines.get(anySweep(p));
     const r = p.result;
     const glueBase = base?.result.glue ?? null;
     const tasks: Record<string, MetricValues> = {};
     for (const [name, t] of Object.entries(r.eval.tasks)) tasks[name] = t.metrics;
     const shape = r.bench.shapes[0]!;
     const baseShape = base?.result.bench.shapes.find((s) => s.batch === shape.batch && s.seq === shape.seq);
-    return {
+    const row: ReportRow = {
       key: p.key,
       sweep: p.sweep,
       model: p.model,
@@ -118,9 +124,11 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,
     };
+    groupOf.set(row, inSweep(p));
+    return row;
   });
   rows.sort((a, b) => a.model.localeCompare(b.model) || Number(b.isBaseline) - Number(a.isBaseline) || a.label.localeCompare(b.label));
-  const group = (r: ReportRow) => `${r.modelSha256}\0${r.sweep}`;
+  const group = (r: ReportRow) => groupOf.get(r)!;
   const fb = paretoMaskBy(rows, group, byGlueVsBytes);
   const fl = paretoMaskBy(rows, group, byGlueVsLatency);
   rows.forEach((r, i) => {

@@ -10,7 +10,7 @@
  *   - path: ../../shared/teachers/sst2-L4H256
  *     tasks: [SST-2]                   # a teacher is trained for one task
  *     calibration: {task: SST-2, examples: 32}   # optional, overrides the top-level one
- * calibration: {examples: 64}          # task defaults to the model's first task; `calibration: false` for none
+ * calibration: {examples: 64}          # task defaults to the model's first task, examples to 512 (as --calibration-examples); `calibration: false` for none
  * pipelines:
  *   - baseline                         # no passes (added for every model when absent)
  *   - name: heads-40                   # a list pipeline: steps run in order, settings as given (each pass's
@@ -40,6 +40,7 @@ import { SettingsError, UserError, errorLine, errorMessage } from '../errors.ts'
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
+import { DEFAULT_CALIBRATION_EXAMPLES } from '../eval/calibration.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
@@ -119,7 +120,6 @@ export interface SweepSpec {
 
 export { BASELINE };
 const DEFAULT_BENCH: BenchSpec = { batch: [1, 8], seq: null, repeats: 10, warmup: 2, threads: 0 };
-const DEFAULT_CALIBRATION_EXAMPLES = 128;
 
 /** Reads and validates a sweep file. */
 export function parseSweepFile(file: string): SweepSpec {

@@ -82,7 +82,7 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet {
   if (!(Number.isSafeInteger(maxLength) && maxLength > 0)) throw new SettingsError(`--max-length ${maxLength}: expected a positive integer`);
   const seed = o.seed ?? 0;
   const numLabels = task.regression ? 1 : (config.numLabels ?? task.labels.length);
-  const labelMapping = mapModelLabels(task, config.id2label, numLabels);
+  const labelMapping = mapModelLabels(task, config.id2label, numLabels, config.numLabels !== null ? (config.file ?? undefined) : undefined);
   const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
 
   const data = loadSplit(task, split, o.glueDir ?? defaultGlueDir());

@@ -18,8 +18,8 @@ import {
   checkNotSideFileNames,
   copyModelFiles,
   readJsonObject,
-  readModelConfig,
   parseModelConfig,
+  type ModelConfig,
 } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
@@ -33,7 +33,7 @@ import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import type { LossTerm } from '../gradients/index.ts';
 import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
-import { bertStudent, makeStudent, teacherShape } from './students/index.ts';
+import { bertStudent, isStudentSpec, makeStudent, teacherShape } from './students/index.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { findBert } from '../bert/discover.ts';
@@ -337,6 +337,29 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   ];
 }
 
+/** The config.json fields that say what a classifier's outputs mean. */
+const LABEL_FIELDS = ['id2label', 'label2id', 'num_labels', 'problem_type'] as const;
+
+/**
+ * The config.json a run reads labels and lengths from, and writes beside the student: the teacher's (or the trained
+ * model's) `json`, except that a student model folder whose config.json has an `id2label` keeps its own labels. Its
+ * head's outputs mean what that id2label says (a checkpoint fine-tuned with another label order): the training set,
+ * the teacher's outputs and the dev evaluation follow its order, and its labels are written with it.
+ */
+function withStudentLabels(
+  json: Record<string, unknown>,
+  file: string,
+  studentDir: string | undefined,
+): { json: Record<string, unknown>; config: ModelConfig } {
+  const studentFile = studentDir === undefined ? undefined : join(studentDir, 'config.json');
+  const own = studentFile !== undefined && existsSync(studentFile) ? readJsonObject(studentFile) : undefined;
+  const config = parseModelConfig(json, existsSync(file) ? file : '<none>');
+  if (!own || own.id2label === undefined) return { json, config };
+  const merged = Object.fromEntries(Object.entries(json).filter(([k]) => !(LABEL_FIELDS as readonly string[]).includes(k)));
+  for (const k of LABEL_FIELDS) if (own[k] !== undefined) merged[k] = own[k];
+  return { json: merged, config: { ...parseModelConfig(own, studentFile!), maxLength: config.maxLength } };
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = getTask(o.task, 'train');
   // before any work: the model files are not named like the side files written beside them, and every file the
@@ -366,8 +389,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         ? dirname(resolve(o.tokenizer))
         : resolve(o.tokenizer);
   const configFile = join(labelSource.dir, 'config.json');
-  const sourceConfig = existsSync(configFile) ? readJsonObject(configFile) : {};
-  const modelConfig = existsSync(configFile) ? readModelConfig(configFile) : parseModelConfig({}, '<none>');
+  const { json: sourceConfig, config: modelConfig } = withStudentLabels(
+    existsSync(configFile) ? readJsonObject(configFile) : {},
+    configFile,
+    isDistill && !isStudentSpec(o.student) ? locateModel(o.student).dir : undefined,
+  );
   const tokenizer = loadTokenizer(tokenizerDir);
   const maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
   const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;

@@ -72,6 +72,27 @@ describe('report rows', () => {
     expect(Object.fromEntries(csv.slice(1).map((l) => [l.split(',')[2], l.split(',').at(-2)]))).toEqual({ 'ffn-30%': 'false', 'ffn-20%': 'true' });
   });
 
+  it('relates a model file listed twice with other tasks to the baseline on the same tasks, fronts apart', () => {
+    // One checkpoint fine-tuned per task is two models: g-cola (CoLA MCC 0.08) and g-sst2 (SST-2 accuracy 0.49).
+    const entry = (model: string, label: string, task: string, glue: number, bytes: number, i: number) => ({
+      ...fakePoint({ model, label, task, glue, bytes, speedup: label === 'baseline' ? 1 : 1.5 }, i),
+      modelSha256: 'sha-same-file',
+    });
+    const data = buildReport([
+      entry('g-cola', 'baseline', 'CoLA', 0.08, 10e6, 1),
+      entry('g-sst2', 'baseline', 'SST-2', 0.49, 10e6, 2),
+      entry('g-cola', 'int8', 'CoLA', 0.07, 3e6, 3),
+      entry('g-sst2', 'int8', 'SST-2', 0.49, 3e6, 4),
+    ]);
+    const at = (model: string, label: string) => data.rows.find((r) => r.model === model && r.label === label)!;
+    expect(at('g-sst2', 'baseline').glueOfOriginal).toBe(1);
+    expect(at('g-sst2', 'int8').glueOfOriginal).toBe(1);
+    expect(at('g-cola', 'int8').glueOfOriginal).toBeCloseTo(0.07 / 0.08, 9);
+    // g-cola's int8 is its smallest row: on its front, not dominated by g-sst2's higher SST-2 accuracy.
+    expect(at('g-cola', 'int8').frontBytes).toBe(true);
+    expect(at('g-cola', 'baseline').frontBytes).toBe(true);
+  });
+
   it('formats metrics and escapes HTML', () => {
     expect(formatMetrics({ pearson: 0.1735, spearmanr: 0.178 })).toBe('Pearson 17.35 / Spearman 17.80');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');

@@ -9,7 +9,7 @@ import { compressFile } from '../../export/compress.ts';
 import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { registerAllPasses } from '../../passes.ts';
-import { loadCalibration } from '../../eval/calibration.ts';
+import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -40,7 +40,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
         type: 'string',
         describe: 'GLUE task whose train data calibrates the passes that measure the model (importance, sensitivity); changes no setting',
       })
-      .option('calibration-examples', { type: 'number', default: 512, describe: 'calibration examples' })
+      .option('calibration-examples', { type: 'number', default: DEFAULT_CALIBRATION_EXAMPLES, describe: 'calibration examples (train split, from its start)' })
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR or ../shared/glue)' })
       .option('tokenizer', { type: 'string', describe: "tokenizer folder for calibration (default: the model's folder)" })
       .option('max-length', { type: 'number', describe: 'calibration sequence length' })
@@ -64,7 +64,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       ? await loadCalibration({
           model,
           task: args.calibrate,
-          examples: args['calibration-examples'] ?? 128,
+          examples: args['calibration-examples'],
           glueDir: args['glue-dir'],
           tokenizer: args.tokenizer,
           maxLength: args['max-length'],

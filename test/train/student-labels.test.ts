@@ -1,0 +1,82 @@
+/**
+ * A student model folder keeps its own labels when distilled: a checkpoint whose classifier orders the labels
+ * otherwise than the teacher's (its config.json id2label says how) is trained and evaluated in its own order, and
+ * written with its own id2label; a student whose id2label names another task's labels is refused, naming its file.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runTraining } from '../../src/train/run.ts';
+import { loadModel } from '../../src/onnx/load.ts';
+import { saveModel } from '../../src/onnx/save.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { float32Tensor, readFloat32 } from '../../src/onnx/tensor.ts';
+import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
+import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+
+const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-student-labels-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The teacher with its two classifier outputs swapped and its config.json saying so: the same function. */
+function swappedTwin(dir: string, id2label: Record<string, string>): string {
+  mkdirSync(dir, { recursive: true });
+  const model = loadModel(join(TEACHER, 'model.onnx'));
+  const last = findBert(model).head!.linears.at(-1)!;
+  const swapColumns = (name: string, rows: number, cols: number, columnsAreOutputs: boolean) => {
+    const t = model.graph.initializers.get(name)!;
+    const v = readFloat32(t);
+    const out = new Float32Array(v.length);
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) {
+        const [rr, cc] = columnsAreOutputs ? [r, 1 - c] : [1 - r, c];
+        out[r * cols + c] = v[rr * cols + cc]!;
+      }
+    model.graph.initializers.set(name, float32Tensor(name, t.dims, out));
+  };
+  if (last.layout === 'in_out') swapColumns(last.weight, last.inFeatures, 2, true);
+  else swapColumns(last.weight, 2, last.inFeatures, false);
+  swapColumns(last.bias!, 1, 2, true);
+  saveModel(model, join(dir, 'model.onnx'));
+  const config = JSON.parse(readFileSync(join(TEACHER, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const label2id = Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)]));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, id2label, label2id }));
+  copyModelFiles(TEACHER, dir, TOKENIZER_FILES);
+  return dir;
+}
+
+describe.skipIf(!haveShared)('distilling into a student model with its own labels (needs ../shared)', () => {
+  const common = {
+    task: 'SST-2',
+    teacher: TEACHER,
+    glueDir: GLUE_DIR,
+    cacheDir: join(work, 'cache'),
+    maxExamples: 32,
+    maxLength: 32,
+    settings: { epochs: 1, batchSize: 16, threads: 1, lr: 1e-12, dropout: 0 },
+  };
+
+  it('a student whose head orders the labels otherwise is trained and scored in its order, and keeps its id2label', async () => {
+    const swapped = { '0': 'positive', '1': 'negative' };
+    const twin = await runTraining({ ...common, student: swappedTwin(join(work, 'twin'), swapped), output: join(work, 'out-twin', 'model.onnx') });
+    const self = await runTraining({ ...common, student: TEACHER, output: join(work, 'out-self', 'model.onnx') });
+    const [t, s] = [twin.lineage!.epochs[0]!, self.lineage!.epochs[0]!];
+    // The same function: the same dev accuracy (the teacher's own, as the step is ~0) and the same loss.
+    expect(t.score).toBe(s.score);
+    expect(t.loss).toBeCloseTo(s.loss, 5);
+    const written = JSON.parse(readFileSync(join(work, 'out-twin', 'config.json'), 'utf8'));
+    expect(written.id2label).toEqual(swapped);
+    expect(written.label2id).toEqual({ positive: 0, negative: 1 });
+  });
+
+  it("a student whose id2label names another task's labels is refused, naming its config.json, before any write", async () => {
+    const other = swappedTwin(join(work, 'other'), { '0': 'entailment', '1': 'not_entailment' });
+    const output = join(work, 'out-other', 'model.onnx');
+    await expect(runTraining({ ...common, student: other, output })).rejects.toThrow(
+      `${join(other, 'config.json')} id2label {0: entailment, 1: not_entailment} does not name SST-2's labels`,
+    );
+    expect(existsSync(output)).toBe(false);
+  });
+});
