@@ -4,9 +4,10 @@
  *
  * Definitions (the same as onnx/size.ts `modelSize`, so the totals agree with it):
  * - bytes: payload bytes of an initializer, for every initializer whatever its type;
- * - params: elements of an initializer of a weight type — float32/16, bfloat16, float64, int8/uint8, int4/uint4 —
- *   with rank ≥ 1. Scalars (keras' ε and GELU constants) and int32/int64 initializers (shape constants, indices)
- *   are not parameters, but their bytes count.
+ * - params: onnx/size.ts `parameterCounts`: elements of an initializer of a weight type — float32/16, bfloat16,
+ *   float64, int8/uint8, int4/uint4 — with rank ≥ 1, a quantized weight counted as the float weight it stores (its
+ *   scales and zero points hold none). Scalars (keras' ε and GELU constants) and int32/int64 initializers (shape
+ *   constants, indices) are not parameters, but their bytes count.
  * Every initializer is counted once, in the first component that claims it, in this order: embeddings (word,
  * position, token type — each with its projection when factorized — then the norm, then the mapping to the hidden
  * width of ALBERT / ELECTRA), layers in order (Q, K, V or the packed QKV, output projection, attention norm, FFN in,
@@ -19,11 +20,11 @@
  * whatever else is read downstream of the encoder (e.g. the MLM transform's LayerNorm). Constant-node tensors are
  * not initializers and are not counted.
  */
-import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
+import type { Graph, Model, Node } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { consumers } from '../onnx/analysis.ts';
-import { numElements, tensorBytes } from '../onnx/tensor.ts';
-import { WEIGHT_TYPES } from '../onnx/size.ts';
+import { tensorBytes } from '../onnx/tensor.ts';
+import { parameterCounts } from '../onnx/size.ts';
 import type { AttentionBlock, BertStructure, EmbeddingTable, EncoderLayer, LayerNorm, Linear, Quantization } from './structure.ts';
 
 /** Parameters and bytes of a set of initializers. */
@@ -77,11 +78,6 @@ export interface ModelSummary extends Size {
   otherInitializers: string[];
 }
 
-/** Parameter count of one initializer (see the module comment). */
-export function tensorParams(t: Tensor): number {
-  return WEIGHT_TYPES.has(t.dataType) && t.dims.length > 0 ? numElements(t.dims) : 0;
-}
-
 const add = (a: Size, b: Size): Size => ({ params: a.params + b.params, bytes: a.bytes + b.bytes });
 const sum = (parts: Array<Size | undefined>): Size => parts.reduce<Size>((s, p) => (p ? add(s, p) : s), { params: 0, bytes: 0 });
 
@@ -90,8 +86,10 @@ class Ledger {
   private readonly claimed = new Set<string>();
   private readonly nodes: Map<string, Node>;
   private readonly producer = new Map<string, Node>();
+  private readonly counts: ReadonlyMap<string, number>;
 
   constructor(private readonly graph: Graph) {
+    this.counts = parameterCounts(graph);
     this.nodes = new Map(graph.nodes.map((n) => [n.name, n]));
     for (const n of graph.nodes) for (const o of n.outputs) if (o) this.producer.set(o, n);
   }
@@ -105,7 +103,7 @@ class Ledger {
       const t = this.graph.initializers.get(name);
       if (!t) continue;
       this.claimed.add(name);
-      params += tensorParams(t);
+      params += this.counts.get(name) ?? 0;
       bytes += tensorBytes(t);
     }
     return { params, bytes };

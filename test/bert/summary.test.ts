@@ -2,10 +2,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
-import { summarize, tensorParams, type ModelSummary, type Size } from '../../src/bert/summary.ts';
+import { summarize, type ModelSummary, type Size } from '../../src/bert/summary.ts';
+import { parameterCounts } from '../../src/onnx/size.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { syntheticCalibration } from '../helpers/calibration.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { bertConfig } from '../../src/bert/config.ts';
-import { float32Tensor, int64Tensor, loadModel, modelSize, numElements, tensorBytes, type Model } from '../../src/onnx/index.ts';
+import { float32Tensor, int64Tensor, loadModel, modelSize, numElements, tensorBytes, type Model, type Tensor } from '../../src/onnx/index.ts';
 import { FIXTURE_MODELS, TEACHERS, fixture, hasFixtures, hasTeachers } from '../helpers/paths.ts';
 
 const plus = (a: Size, b: Size | undefined): Size => (b ? { params: a.params + b.params, bytes: a.bytes + b.bytes } : a);
@@ -40,10 +44,11 @@ describe.skipIf(!hasFixtures)('summarize on the fixtures (needs ../shared/fixtur
   for (const { file } of FIXTURE_MODELS) {
     it(`${file}: totals are every initializer once, and the parts add up`, () => {
       const { model, s } = summaryOf(fixture(file));
+      const counts = parameterCounts(model.graph);
       let params = 0;
       let bytes = 0;
-      for (const t of model.graph.initializers.values()) {
-        params += tensorParams(t);
+      for (const [name, t] of model.graph.initializers) {
+        params += counts.get(name)!;
         bytes += tensorBytes(t);
       }
       expect({ params: s.params, bytes: s.bytes }).toEqual({ params, bytes });
@@ -52,7 +57,7 @@ describe.skipIf(!hasFixtures)('summarize on the fixtures (needs ../shared/fixtur
       // `other` holds no weight matrix: every 2-D parameter belongs to a component.
       for (const name of s.otherInitializers) {
         const t = model.graph.initializers.get(name)!;
-        if (tensorParams(t) > 0) expect(t.dims.length).toBeLessThan(2);
+        if (counts.get(name)! > 0) expect(t.dims.length).toBeLessThan(2);
       }
     });
   }
@@ -127,10 +132,39 @@ describe.skipIf(!hasTeachers)('summarize on the teachers (needs ../shared/teache
 
 describe('summarize: what counts as a parameter', () => {
   it('elements of rank ≥ 1 float / 8-bit initializers; int64 constants and scalars count bytes only', () => {
-    expect(tensorParams(float32Tensor('w', [3, 4], new Float32Array(12)))).toBe(12);
-    expect(tensorParams(float32Tensor('eps', [], [1e-12]))).toBe(0);
-    expect(tensorParams(int64Tensor('shape', [4], [0, 0, 4, 64]))).toBe(0);
-    expect(tensorParams({ name: 'q', dataType: 3, dims: [2, 2], data: new Uint8Array(4) })).toBe(4);
+    const alone = (t: Tensor) =>
+      parameterCounts({ name: 'g', nodes: [], inputs: [], outputs: [], valueInfo: [], initializers: new Map([[t.name, t]]) }).get(t.name);
+    expect(alone(float32Tensor('w', [3, 4], new Float32Array(12)))).toBe(12);
+    expect(alone(float32Tensor('eps', [], [1e-12]))).toBe(0);
+    expect(alone(int64Tensor('shape', [4], [0, 0, 4, 64]))).toBe(0);
+    expect(alone({ name: 'q', dataType: 3, dims: [2, 2], data: new Uint8Array(4) })).toBe(4);
+  });
+
+  it('a quantized model has the parameters of the float model it stores: scales, zero points and packing hold none', async () => {
+    registerAllPasses();
+    const float = buildBert(bertConfig({ numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64, vocabSize: 40, maxPositions: 16 }), {
+      kind: 'random',
+      seed: 2,
+    });
+    const { params } = modelSize(float);
+    const calibration = syntheticCalibration([4, 3], 40, { classes: 2 });
+    const fused = { pass: 'optimize', settings: { rewrites: 'all' } };
+    for (const settings of [
+      { mode: 'int8' },
+      { mode: 'int8', format: 'standard' },
+      { mode: 'int8', perChannel: false },
+      { mode: 'int8-static' },
+      { mode: 'int4-block:16' },
+      { mode: 'int8-group:16' },
+    ]) {
+      for (const before of [[], [fused]]) {
+        const what = JSON.stringify([...before, settings]);
+        const q = (await runPipeline(float, [...before, { pass: 'quantize', settings }], { calibration })).model;
+        expect(modelSize(q).bytes, what).toBeLessThan(modelSize(float).bytes);
+        expect(modelSize(q).params, what).toBe(params);
+        expect(summarize(q, findBert(q)).params, what).toBe(params);
+      }
+    }
   });
 
   it('puts unclaimed initializers in other, with their names', () => {
