@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { DataError, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile, type GlueDataset } from '../glue/dataset.ts';
-import { resolveTasks } from '../glue/registry.ts';
+import { normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
 import type { Split, TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
 import { glueScore, type GlueScore } from './glue-score.ts';
@@ -83,12 +83,19 @@ export interface TaskResult {
   readonly labelMapping: LabelMapping;
 }
 
+export interface SkippedTask {
+  readonly task: string;
+  readonly reason: string;
+}
+
 export interface EvalResult {
   readonly model: string;
   readonly split: EvalSplit;
   readonly maxLength: number;
   readonly tasks: readonly TaskResult[];
   readonly glue: GlueScore;
+  /** Tasks of `all` this model could not be scored on, each with the reason (empty when tasks were named). */
+  readonly skipped: readonly SkippedTask[];
   /** Submission files written (empty unless `submissionDir` was given). */
   readonly submissionFiles: readonly string[];
 }
@@ -185,20 +192,36 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new SettingsError(`--batch-size must be a positive integer, got ${batchSize}`);
   checkThreads(opts.threads);
-  const tasks = resolveTasks(opts.tasks, split);
+  let tasks = resolveTasks(opts.tasks, split);
+  // `all` asks for every task this model can be scored on: a task it cannot (its data absent, its labels not the
+  // model's) is skipped with the reason; a task named is refused instead.
+  const everyTask = taskNameList(opts.tasks).some((n) => normalizeTaskName(n) === 'all');
+  const skipped: SkippedTask[] = [];
+  /** The tasks for which `check` does not throw; with `all`, the others are skipped with its message. */
+  const keep = (check: (task: TaskDefinition) => void) => {
+    tasks = tasks.filter((task) => {
+      try {
+        check(task);
+        return true;
+      } catch (e) {
+        if (!everyTask || !(e instanceof SettingsError || e instanceof DataError)) throw e;
+        skipped.push({ task: task.name, reason: e.message });
+        return false;
+      }
+    });
+    if (!tasks.length) throw new SettingsError(`no GLUE task can be scored on this model: ${skipped.map((s) => `${s.task}: ${s.reason}`).join('; ')}`);
+  };
   const glueDir = opts.glueDir ?? defaultGlueDir();
-  for (const task of tasks) {
+  keep((task) => {
     const { file } = splitFile(task, split, glueDir);
     if (!existsSync(file)) throw new DataError(`${file}: file not found (GLUE ${task.name} ${split}; set --glue-dir or GLUE_DIR)`);
-  }
+  });
 
   const location = typeof opts.model === 'string' ? locateModel(opts.model) : null;
   const modelConfig = resolveModelConfig(opts.modelConfig, location);
   const modelName = opts.modelName ?? (location ? location.onnx : '<in-memory model>');
   // Fail before any work when config.json or the graph already shows the model cannot do a task or take the inputs.
-  if (modelConfig.numLabels !== null) {
-    for (const task of tasks) mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels, modelConfig.file ?? 'config.json');
-  }
+  if (modelConfig.numLabels !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels!, modelConfig.file ?? 'config.json'));
   const tokenizerSource = opts.tokenizer ?? location?.dir;
   if (tokenizerSource === undefined) {
     throw new SettingsError('evaluating model bytes or an opened session needs a tokenizer (--tokenizer DIR)');
@@ -213,7 +236,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   }
   const maxLength = chooseMaxLength(opts.maxLength, modelConfig, facts.limits, DEFAULT_MAX_LENGTH, modelName);
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
-  if (modelConfig.numLabels === null && facts.scoreWidth !== null) for (const task of tasks) mapModelLabels(task, modelConfig.id2label, facts.scoreWidth);
+  if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));
   const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
 
   const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
@@ -241,6 +264,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     maxLength,
     tasks: results,
     glue: glueScore(results, { includeWnli: opts.includeWnli ?? true }),
+    skipped,
     submissionFiles,
   };
 }

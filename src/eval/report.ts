@@ -21,6 +21,8 @@ export interface EvalReport {
   /** GLUE macro-average as a fraction; null when no scored task ran (test split, AX only). */
   glueScore: number | null;
   glueScoreIncludesWnli: boolean;
+  /** Tasks of `all` the model could not be scored on, with the reason (absent when none). */
+  skipped?: Array<{ task: string; reason: string }>;
   /** Submission files written, if any. */
   submissionFiles?: string[];
 }
@@ -36,6 +38,7 @@ export function toReport(result: EvalResult): EvalReport {
     glueScore: result.glue.score,
     glueScoreIncludesWnli: result.glue.includesWnli,
   };
+  if (result.skipped.length > 0) report.skipped = result.skipped.map((t) => ({ ...t }));
   if (result.submissionFiles.length > 0) report.submissionFiles = [...result.submissionFiles];
   return report;
 }
@@ -82,6 +85,10 @@ export function formatTable(result: EvalResult): string[] {
     out.push('', `GLUE score: ${pct(g.score)} over ${Object.keys(g.entries).join(', ')} (${wnli})`);
   } else {
     out.push('', `GLUE score: - (no labelled ${result.split} results)`);
+  }
+  if (result.skipped.length > 0) {
+    out.push(`skipped ${result.skipped.length} task${result.skipped.length === 1 ? '' : 's'} of all that this model cannot be scored on:`);
+    for (const t of result.skipped) out.push(`  ${t.task}: ${t.reason}`);
   }
   if (result.submissionFiles.length > 0) out.push(`submission files: ${result.submissionFiles.length} written`);
   return out;

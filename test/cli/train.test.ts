@@ -268,6 +268,16 @@ describe('compress train / distill: refusals before any work, one line each', ()
       new RegExp(`${flag} applies to --stage task \\(the general stage distils intermediate layers only\\)`),
     ]),
     [
+      '--temperature with --logit-loss mse',
+      (o: string) => distill(o, '--logit-loss', 'mse', '--temperature', '5'),
+      /--temperature applies to --logit-loss ce \(soft cross-entropy\); --logit-loss mse compares raw logits/,
+    ],
+    [
+      '--temperature on a regression task',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'STS-B', '-o', o, '--temperature', '5'],
+      /--temperature applies to classification: STS-B is a regression task/,
+    ],
+    [
       '--logit-loss with --stage general',
       (o: string) => distill(o, '--stage', 'general', '--intermediate', 'tinybert', '--logit-loss', 'mse'),
       /--logit-loss applies to --stage task/,

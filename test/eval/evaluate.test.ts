@@ -6,6 +6,7 @@ import { DataError, ModelLoadError } from '../../src/errors.ts';
 import { evaluate, predictionsFromRows, type ProgressEvent } from '../../src/eval/evaluate.ts';
 import { predictRows } from '../../src/eval/predict.ts';
 import { submissionText } from '../../src/eval/submission.ts';
+import { formatTable } from '../../src/eval/report.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, QNLI, RTE, STSB, SST2 } from '../../src/glue/tasks.ts';
 import { openSession } from '../../src/runtime/session.ts';
@@ -75,6 +76,22 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
     expect(lines).toHaveLength(1822);
     expect(lines[1]).toMatch(/^0\t[01]$/);
     expect(lines.slice(1).every((l, i) => l.startsWith(`${i}\t`))).toBe(true);
+  });
+
+  it('--tasks all scores every task the model can be scored on, and names the others with the reason', async () => {
+    const result = await evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks: ['all'], glueDir: GLUE_DIR });
+    expect(result.tasks.map((t) => t.task.name)).toEqual(['SST-2']);
+    expect(result.glue.score).toBe(result.tasks[0]!.metrics.accuracy);
+    const reasons = Object.fromEntries(result.skipped.map((s) => [s.task, s.reason]));
+    expect(Object.keys(reasons)).toEqual(['CoLA', 'MRPC', 'STS-B', 'QQP', 'MNLI-m', 'MNLI-mm', 'QNLI', 'RTE', 'WNLI']);
+    expect(reasons.CoLA).toMatch(/id2label \{0: negative, 1: positive\} does not name CoLA's labels/);
+    expect(reasons['STS-B']).toMatch(/STS-B is a regression task/);
+    expect(reasons['MNLI-m']).toMatch(/MNLI-m has 3 labels/);
+    expect(formatTable(result).join('\n')).toContain('skipped 9 tasks of all that this model cannot be scored on:\n  CoLA: ');
+    // A task named is refused, not skipped.
+    await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks: ['SST-2', 'CoLA'], glueDir: GLUE_DIR })).rejects.toThrow(
+      /does not name CoLA's labels/,
+    );
   });
 
   it('refuses AX with a model that is not an MNLI model', async () => {

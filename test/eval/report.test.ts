@@ -17,7 +17,7 @@ function result(includeWnli: boolean): EvalResult {
     predictions: new Float64Array(),
     labelMapping: { outputToLabel: [], from: 'canonical' as const },
   }));
-  return { model: 'm.onnx', split: 'dev', maxLength: 128, tasks, glue: glueScore(tasks, { includeWnli }), submissionFiles: [] };
+  return { model: 'm.onnx', split: 'dev', maxLength: 128, tasks, glue: glueScore(tasks, { includeWnli }), skipped: [], submissionFiles: [] };
 }
 
 describe('JSON report', () => {

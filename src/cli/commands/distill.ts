@@ -8,6 +8,7 @@ import type { Argv } from 'yargs';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { SettingsError } from '../../errors.ts';
+import { getTask } from '../../glue/registry.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
 import type { CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -26,6 +27,19 @@ function readIntermediate(value: string): IntermediatePreset | IntermediateMatch
   return parseMatches(data, value);
 }
 
+/**
+ * --temperature given where no soft cross-entropy uses it: refused on the command line (a sweep file lets it through,
+ * since one set of KD settings serves its classification and regression tasks alike).
+ */
+function checkTemperature(args: DistillArgs): void {
+  if (args.temperature === undefined || args.stage === 'general') return; // (the general stage refuses it itself)
+  if (args['logit-loss'] === 'mse')
+    throw new SettingsError('--temperature applies to --logit-loss ce (soft cross-entropy); --logit-loss mse compares raw logits');
+  const task = getTask(args.task!, 'train');
+  if (task.regression)
+    throw new SettingsError(`--temperature applies to classification: ${task.name} is a regression task, its teacher's score distilled by MSE`);
+}
+
 export const distillCommand: CliCommand<DistillArgs> = {
   command: 'distill',
   describe:
@@ -39,6 +53,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
     const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
     checkTrainingArgs(args, [teacher, student]);
     await checkStudentSpec(student);
+    checkTemperature(args);
     return runTrainingCommand(args, {
       teacher,
       student,
