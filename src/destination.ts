@@ -6,7 +6,7 @@
  * path under /proc. A write that fails anyway is a one-line UserError (`fileSystemError`), not a stack trace.
  */
 import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 import { dataPathFor } from './onnx/save.ts';
 
@@ -142,9 +142,24 @@ export function checkOutputFile(path: string, label = path): void {
   checkOutputFiles([path], label);
 }
 
-/** Refuses any of `paths` that exists and is not a regular file (a folder, device, pipe or socket); creates nothing. */
+/** The longest file name most file systems take (NAME_MAX), in bytes. */
+const NAME_MAX = 255;
+/** What a temporary name adds to a file written atomically (`.<pid>.<8 characters>.tmp`, files.ts). */
+const TEMPORARY_SUFFIX = '.4194304.abcdefgh.tmp'.length;
+
+/**
+ * Refuses any of `paths` that exists and is not a regular file (a folder, device, pipe or socket), or whose name is
+ * too long to be written atomically (its temporary name would pass NAME_MAX); creates nothing.
+ */
 export function checkOutputKinds(paths: readonly string[], label: string): void {
   for (const path of paths) {
+    const name = basename(path);
+    const bytes = Buffer.byteLength(name);
+    if (bytes + TEMPORARY_SUFFIX > NAME_MAX) {
+      throw new UserError(
+        `${label}: the file name ${name.slice(0, 24)}… is too long (${bytes} bytes; at most ${NAME_MAX - TEMPORARY_SUFFIX}, as its temporary name adds ${TEMPORARY_SUFFIX})`,
+      );
+    }
     const kind = kindOf(path);
     if (kind === 'folder') throw new UserError(`${label}: ${path} is a folder; give a file name`);
     if (kind === 'special') throw new UserError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);

@@ -46,6 +46,16 @@ describe('destinations', () => {
     expect(() => checkOutputFiles([join(root, 'a', 'x.onnx'), join(root, 'b')], '-o')).toThrow(/-o: .*b is a folder; give a file name/);
   });
 
+  it('refuses a name too long to be written through its temporary name, before creating anything', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dest-'));
+    const longest = `${'n'.repeat(229)}.onnx`; // 234 bytes: + '.<pid>.<8>.tmp' (21) = 255
+    expect(() => checkOutputFiles([join(root, 'sub', `x${longest}`)], '-o X')).toThrow(/-o X: the file name xn{23}… is too long \(235 bytes; at most 234/);
+    expect(readdirSync(root)).toEqual([]);
+    checkOutputFiles([join(root, longest)], '-o X');
+    // multi-byte names count in bytes
+    expect(() => checkOutputFiles([join(root, 'é'.repeat(118))], '-o X')).toThrow(/236 bytes/);
+  });
+
   it('returns at once under /proc, where a recursive mkdir never returns', () => {
     expect(() => ensureFolder('/proc/bert-compress-x/y', '--out')).toThrow(/--out: cannot create folder \/proc\/bert-compress-x: no such file or folder/);
   });

@@ -20,6 +20,8 @@ export interface CliCommand<A = object> {
 
 /** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;
+/** Exit status of a command stopped by SIGTERM (128 + 15), after it saved what it could. */
+export const TERMINATED_EXIT_CODE = 143;
 
 /** Set once the reader of stdout has gone (`compress … | head -1`): output is dropped from then on. */
 let stdoutClosed = false;

@@ -5,6 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { realPathOf } from '../export/destination.ts';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
@@ -14,7 +15,7 @@ import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { INTERRUPTED_EXIT_CODE, out, err } from './command.ts';
+import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 
 /** Flags of both commands. */
@@ -203,11 +204,13 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   if (existsSync(output) && statSync(output).isDirectory()) {
     throw new SettingsError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);
   }
+  // by real paths: a symlinked folder or file leading to an input is that input
+  const realOutput = realPathOf(output);
   for (const input of inputs) {
     if (!input || !existsSync(input)) continue;
     const where = locateModel(input);
-    if (output === resolve(where.onnx)) throw new SettingsError(`-o ${a.output}: refusing to overwrite the input model ${input}`);
-    if (dirname(output) === resolve(where.dir)) {
+    if (realOutput === realPathOf(where.onnx)) throw new SettingsError(`-o ${a.output}: refusing to overwrite the input model ${input}`);
+    if (dirname(realOutput) === realPathOf(where.dir)) {
       throw new SettingsError(
         `-o ${a.output}: the folder of the input model ${input} would get the output's config.json and tokenizer files; write to another folder`,
       );
@@ -250,16 +253,25 @@ export async function runTrainingCommand(
   const settings = settingsOf(a);
   const progress = createTrainingProgress(settings.epochs ?? lib.DEFAULT_TRAIN_SETTINGS.epochs);
   const controller = new AbortController();
-  const onSigint = ctrlC({
+  // SIGTERM (timeout, docker stop, systemd) stops the run as Ctrl-C does, after its step and a checkpoint; the exit
+  // status then says which signal it was (130, 143)
+  let exitCode = INTERRUPTED_EXIT_CODE;
+  const stop = ctrlC({
     abort: () => controller.abort(),
     log: (line) => progress.log(line),
     quit: () => {
       progress.stop();
       err(`compress: stopped; rerun the same command to resume from the last checkpoint in ${output}.train`);
-      process.exit(INTERRUPTED_EXIT_CODE);
+      process.exit(exitCode);
     },
   });
+  const onSigint = () => stop();
+  const onSigterm = () => {
+    exitCode = TERMINATED_EXIT_CODE;
+    stop();
+  };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   let result;
   try {
     result = await lib.runTraining({
@@ -274,8 +286,9 @@ export async function runTrainingCommand(
   } finally {
     progress.stop();
     process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigterm);
   }
-  if (result.interrupted || !result.lineage) return INTERRUPTED_EXIT_CODE;
+  if (result.interrupted || !result.lineage) return exitCode;
   if (a.json) out(JSON.stringify(result.lineage, null, 2));
   else for (const line of formatSummary(result.lineage, statSync(output).size)) out(line);
   return 0;

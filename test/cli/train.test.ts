@@ -6,7 +6,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,9 @@ const tiny = writeTinyBert();
 const tinyWordPiece = writeTinyBert({ vocabSize: 30522 }, { seed: 3 });
 if (haveShared) copyModelFiles(TEACHER, tinyWordPiece.dir, TOKENIZER_FILES);
 writeFileSync(join(tinyWordPiece.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
+/** A link to the tiny model's folder: an output reached through it is still the input's. */
+const linkToTiny = join(work, 'tiny-link');
+symlinkSync(tiny.dir, linkToTiny);
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
   tiny.cleanup();
@@ -306,6 +309,16 @@ describe('compress train / distill: refusals before any work, one line each', ()
     [
       '-o beside the input model',
       () => ['train', tiny.dir, '--task', 'SST-2', '-o', join(tiny.dir, 'trained.onnx')],
+      /the folder of the input model .* would get the output's config\.json/,
+    ],
+    [
+      '-o is the input model through a linked folder',
+      () => ['train', tiny.path, '--task', 'SST-2', '-o', join(linkToTiny, 'model.onnx')],
+      /refusing to overwrite the input model/,
+    ],
+    [
+      '-o beside the input model through a linked folder',
+      () => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'SST-2', '-o', join(linkToTiny, 'student.onnx')],
       /the folder of the input model .* would get the output's config\.json/,
     ],
     ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /Unknown argument: alpah/],

@@ -1,6 +1,6 @@
 /**
  * Resuming `compress distill` as a user meets it: the CLI is spawned, stopped once its first checkpoint is on disk
- * (SIGKILL: no chance to save; SIGINT: checkpoint and exit 130), and rerun with the same command. The resumed
+ * (SIGKILL: no chance to save; SIGINT, SIGTERM: checkpoint and exit 130, 143), and rerun with the same command. The resumed
  * model's initializers must equal, bit for bit, those of a run that was never interrupted (one onnxruntime thread;
  * batches, dropout masks and the schedule are functions of the seed and the step).
  */
@@ -146,5 +146,16 @@ describe.skipIf(!haveShared)('compress distill resumes after a kill (needs ../sh
     expect(rerun.stdout).toMatch(/best epoch: [12]/);
     expect(existsSync(`${output}.train`)).toBe(false);
     expectSameInitializers(output, reference);
+  });
+
+  it('SIGTERM (timeout, docker stop) stops as Ctrl-C does: after its step, with a checkpoint to resume from, exit 143', async () => {
+    const output = join(work, 'terminated', 'model.onnx');
+    const stopped = await interruptAfterCheckpoint(output, 'SIGTERM', 1);
+    expect(stopped.sent, 'the run ended before its first checkpoint could be interrupted').toBe(true);
+    expect(stopped.code, stopped.stderr).toBe(143);
+    expect(stopped.stderr).toMatch(/interrupted at step (\d+); rerun the same command to resume/);
+    const step = Number(/interrupted at step (\d+)/.exec(stopped.stderr)![1]);
+    expect(checkpoints(`${output}.train`)).toContain(step);
+    expect(existsSync(output)).toBe(false);
   });
 });
