@@ -4,8 +4,9 @@
  *   no/false/0, instead of yargs' reading of anything but `true` as false; any other value is refused;
  * - a flag that takes one value and was given twice (`-o a -o b`, which yargs turns into an array the command does
  *   not expect) is refused;
- * - a number flag whose value is not a number (`--seed abc`, which yargs turns into NaN) or is empty
- *   (`--epochs ''`, which yargs turns into 0) is refused;
+ * - a number flag whose value is not a number (`--seed abc`, which yargs turns into NaN), is empty (`--epochs ''`,
+ *   which yargs turns into 0) or is missing (`--epochs` last or before another flag, which yargs takes as absent,
+ *   so the default ran) is refused;
  * - a string flag or positional argument given an empty value (`--out ''`, `--tasks=`, `report ''`, or a bare
  *   `--out`) is refused: it would name the current folder, be taken as absent, or (SQLite) open a temporary
  *   database. Flags whose bare form means something (`--optimize` alone: its default set) take that meaning when
@@ -54,19 +55,27 @@ function flagName(key: string, aliases: readonly string[]): string {
 }
 
 /**
- * Where `names` (a flag and its aliases) first appear in `argv` before `--`: `typed` is the value as written
+ * Where `names` (a flag and its aliases) appear in `argv` before `--`, in order: `typed` is the value as written
  * (`--key=V`, or the word after `--key`; undefined for a bare flag at the end), for messages (yargs keeps only NaN or
- * ''). Undefined when the flag is absent (a positional argument has no flag).
+ * ''); `inline` when written `--key=V`. Empty when the flag is absent (a positional argument has no flag).
  */
-function occurrence(argv: readonly string[], names: readonly string[]): { typed: string | undefined } | undefined {
+function occurrences(argv: readonly string[], names: readonly string[]): Array<{ typed: string | undefined; inline: boolean }> {
+  const found: Array<{ typed: string | undefined; inline: boolean }> = [];
   for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
     for (const flag of names.map(dashed)) {
-      if (argv[i] === flag) return { typed: argv[i + 1] };
-      if (argv[i]!.startsWith(`${flag}=`)) return { typed: argv[i]!.slice(flag.length + 1) };
+      if (argv[i] === flag) found.push({ typed: argv[i + 1], inline: false });
+      else if (argv[i]!.startsWith(`${flag}=`)) found.push({ typed: argv[i]!.slice(flag.length + 1), inline: true });
     }
   }
-  return undefined;
+  return found;
 }
+
+/** The first of `occurrences`, or undefined. */
+const occurrence = (argv: readonly string[], names: readonly string[]) => occurrences(argv, names)[0];
+
+/** A flag written without its value: last on the line, or followed by another flag (not by a negative number). */
+const bare = (o: { typed: string | undefined; inline: boolean }) =>
+  !o.inline && (o.typed === undefined || (o.typed.startsWith('-') && o.typed !== '-' && Number.isNaN(Number(o.typed))));
 
 /** Sets each boolean flag written `--flag=VALUE` (or `--no-flag=VALUE`, which negates it) on `args`. */
 function applyBooleanValues(args: Record<string, unknown>, options: Pick<DeclaredOptions, 'boolean' | 'alias'>, argv: readonly string[]): void {
@@ -98,7 +107,16 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     const aliases = options.alias[key] ?? [];
     const names = [key, ...aliases];
     if (Array.isArray(value)) {
-      throw new SettingsError(`${flagName(key, aliases)} given ${value.length} times (${value.map(String).join(', ')}): give it once`);
+      // as typed (yargs' array of a repeated number flag can lose occurrences)
+      const typed = occurrences(argv, names).map((o) => o.typed ?? '');
+      const shown = typed.length >= value.length ? typed : value.map(String);
+      throw new SettingsError(`${flagName(key, aliases)} given ${shown.length} times (${shown.join(', ')}): give it once`);
+    }
+    if ((options.number.includes(key) || options.string.includes(key)) && !rules.bareAllowed?.has(key)) {
+      // yargs takes a bare flag (`--epochs` last, or before another flag) as absent: its default would run
+      const given = occurrence(argv, names);
+      if (given && bare(given))
+        throw new SettingsError(`${flagName(key, aliases)}: ${options.number.includes(key) ? 'a number' : 'a value'} is needed after it`);
     }
     if (options.number.includes(key) && typeof value === 'number') {
       // yargs turns '' (and blanks) into 0: an empty value is not a number either

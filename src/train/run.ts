@@ -191,7 +191,7 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (!(settings.warmupRatio >= 0 && settings.warmupRatio <= 1)) throw new SettingsError(`--warmup must be in [0, 1] (got ${settings.warmupRatio})`);
   if (!(settings.maxGradNorm >= 0)) throw new SettingsError(`--clip must be ≥ 0 (got ${settings.maxGradNorm})`);
   if (!(settings.dropout >= 0 && settings.dropout < 1)) throw new SettingsError(`--dropout must be in [0, 1) (got ${settings.dropout})`);
-  if (!Number.isSafeInteger(settings.seed)) throw new SettingsError(`--seed must be an integer (got ${settings.seed})`);
+  if (!(Number.isSafeInteger(settings.seed) && settings.seed >= 0)) throw new SettingsError(`--seed must be an integer ≥ 0 (got ${settings.seed})`);
   if (!(Number.isSafeInteger(settings.checkpointEvery) && settings.checkpointEvery >= 0))
     throw new SettingsError(`--checkpoint-every must be an integer ≥ 0 (got ${settings.checkpointEvery})`);
   if (!d) return { settings };
