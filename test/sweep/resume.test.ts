@@ -123,6 +123,25 @@ describe('sweep store: kill -9 and resume, concurrent writers', () => {
     expect(integrity(store)).toBe('ok');
   });
 
+  it('Ctrl-C: one line saying what is kept and how to go on, then the signal ends it; the rerun finishes', async () => {
+    const store = join(t.root, 'interrupted.sqlite');
+    const child = sweepProcess(t, store, 1);
+    const exited = new Promise<{ signal: NodeJS.Signals | null; stderr: string }>((res) => {
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.on('close', (_code, signal) => res({ signal, stderr }));
+    });
+    const deadline = Date.now() + 40_000;
+    while (countResults(store) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const { signal, stderr } = await exited;
+    expect(signal).toBe('SIGINT');
+    expect(stderr).toContain(`compress: interrupted; the points finished are kept in ${store}: rerun the same command to run the rest`);
+    const rerun = spawnSync(process.execPath, [CLI, 'sweep', t.sweepFile, '--store', store], { encoding: 'utf8' });
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(readStore(store).results.map((r) => r.key)).toEqual(reference);
+  });
+
   it('two sweeps writing one store at once: every point stored once, store intact', async () => {
     const store = join(t.root, 'shared.sqlite');
     const [a, b] = await Promise.all([finished(sweepProcess(t, store, 1)), finished(sweepProcess(t, store, 1))]);

@@ -9,6 +9,7 @@
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
+import { onInterrupt } from '../../interrupt.ts';
 import { createSweepProgress, pointName, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 
@@ -67,6 +68,12 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     if (args.queue !== undefined) return queuedSweep(args, store);
     if (args.follow) throw new SettingsError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
     const progress = createSweepProgress(process.stderr);
+    // Ctrl-C or SIGTERM: the terminal gets its cursor back and the user a line on what was kept (the signal then
+    // ends the process as before: staging folders removed, exit 130 or 143)
+    const onStop = onInterrupt(() => {
+      progress.stop();
+      err(`compress: interrupted; the points finished are kept in ${store}: rerun the same command to run the rest`);
+    });
     let summary;
     try {
       summary = await runSweep({
@@ -80,6 +87,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         planLog: note, // hf: models of the sweep file
       });
     } finally {
+      onStop();
       progress.stop();
     }
     const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
