@@ -31,6 +31,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    // a failed write (ENOSPC, EDQUOT) names no file: it is the target's
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err === 'object' && typeof err.code === 'string' && err.path === undefined) err.path = path;
     throw e;
   }
 }

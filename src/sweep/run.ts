@@ -4,7 +4,7 @@
  * moment and started again, it redoes only the points that had not finished.
  */
 import { resolve } from 'node:path';
-import { checkFolderPath, checkOutputFolder, folderLabel } from '../destination.ts';
+import { fileSystemError, checkFolderPath, checkOutputFolder, folderLabel } from '../destination.ts';
 import { errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -196,7 +196,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         summary.ran++;
         emit({ type: 'finished', point, result });
       } catch (e) {
-        const error = errorLine(e);
+        const error = errorLine(fileSystemError(e) ?? e); // (a full disk or a read-only folder in one line naming the file)
         store.fail(point.key, error);
         summary.failed.push({ point, error });
         emit({ type: 'failed', point, error });
