@@ -4,13 +4,44 @@
  * see the old file or the whole new one, and a failed write leaves neither a half-written target nor the temporary.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, createReadStream, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
 
 /** A temporary path beside `path`, unique to this process and call: `<path>.<pid>.<random>.tmp`. */
 export function temporaryPathFor(path: string): string {
   return `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+}
+
+/** How long a temporary file must have gone unwritten before a write of its target may take it for a dead one's. */
+const STALE_TEMPORARY_MS = 60_000;
+
+/**
+ * Removes the temporaries of `path` left by processes killed while writing it (`<path>.<pid>.<random>.tmp` whose pid
+ * is not running here and that nothing has written for a minute: a live writer on another host sharing the folder
+ * keeps its file's mtime fresh). Best effort.
+ */
+function removeStaleTemporaries(path: string): void {
+  const name = basename(path);
+  const pattern = /^\.(\d+)\.[a-z0-9]+\.tmp$/;
+  let entries: string[];
+  try {
+    entries = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(name)) continue;
+    const m = pattern.exec(entry.slice(name.length));
+    if (!m || processAlive(Number(m[1]))) continue;
+    const file = join(dirname(path), entry);
+    try {
+      if (Date.now() - statSync(file).mtimeMs > STALE_TEMPORARY_MS) rmSync(file, { force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
 }
 
 /** Writes `data` (text as UTF-8, bytes, or byte chunks in order) to `path` atomically, creating its folder if needed. */
@@ -29,6 +60,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
       closeSync(fd);
     }
     renameSync(tmp, path);
+    removeStaleTemporaries(path);
   } catch (e) {
     rmSync(tmp, { force: true });
     // a failed write (ENOSPC, EDQUOT) names no file: it is the target's

@@ -1,5 +1,6 @@
 /** writeFileAtomic: a failed write leaves neither the target nor its temporary, and names the file it was writing. */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -33,5 +34,26 @@ describe('writeFileAtomic on a full disk', () => {
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
     expect(fileSystemError(caught)?.message).toBe(`cannot write ${target}: no space left on the device`);
+  });
+});
+
+describe('writeFileAtomic after a writer was killed', () => {
+  it("removes the target's temporaries of dead processes left unwritten for a minute, and no other file", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    const target = join(dir, 'model.onnx');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its pid runs nothing now
+    const old = Date.now() / 1000 - 3600;
+    const file = (name: string, mtime?: number) => {
+      writeFileSync(join(dir, name), 'x');
+      if (mtime !== undefined) utimesSync(join(dir, name), mtime, mtime);
+      return name;
+    };
+    const stale = file(`model.onnx.${dead}.abcdefgh.tmp`, old);
+    const fresh = file(`model.onnx.${dead}.ijklmnop.tmp`); // perhaps a live writer on another host
+    const live = file(`model.onnx.${process.pid}.qrstuvwx.tmp`, old);
+    const other = file(`other.onnx.${dead}.abcdefgh.tmp`, old);
+    writeFileAtomic(target, 'model');
+    expect(existsSync(join(dir, stale))).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual([fresh, live, 'model.onnx', other].sort());
   });
 });
