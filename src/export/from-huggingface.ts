@@ -74,14 +74,18 @@ function missingHeadParameters(dir: string): string[] {
 /**
  * How to build the checkpoint in `dir`: every missing parameter seeded with `seedMissing` when given; else a missing
  * head seeded with HEAD_SEED, as transformers does ("newly initialized"). `seeded`: the missing head parameters (when
- * the head is all that is missing); `notice`: the line to log once the export is written (not before a refusal).
+ * the head is all that is missing); `notice`: the line to log once the export is written (not before a refusal),
+ * naming them and their seed, whichever seeded them.
  */
 export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fillMissing?: { seed: number }; seeded: string[]; notice?: string } {
   const seeded = missingHeadParameters(dir);
-  if (opts.seedMissing !== undefined) return { fillMissing: { seed: opts.seedMissing }, seeded };
+  const seed = opts.seedMissing ?? HEAD_SEED;
+  const notice = seeded.length
+    ? `${opts.label ?? dir}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
+    : undefined;
+  if (opts.seedMissing !== undefined) return { fillMissing: { seed }, seeded, notice };
   if (!seeded.length) return { seeded };
-  const notice = `${opts.label ?? dir}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`;
-  return { fillMissing: { seed: HEAD_SEED }, seeded, notice };
+  return { fillMissing: { seed }, seeded, notice };
 }
 
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {

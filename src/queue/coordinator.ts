@@ -223,7 +223,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   });
 
   try {
-    emit({ type: 'plan', spec, points, previous });
+    emit({ type: 'plan', spec, points, previous, staleKept: stale.size });
     // Add what is not queued, retry what failed before (unless following); count what is already there.
     for (const point of [...pending.values()]) {
       if (opts.signal?.aborted) break;

@@ -40,7 +40,15 @@ export interface SweepOptions {
 
 export type SweepEvent =
   /** `previous`: the results the store already had for this sweep's points, by key (stale ones unless rerunStale). */
-  | { type: 'plan'; spec: SweepSpec; points: readonly SweepPoint[]; previous: ReadonlyMap<string, PointResult> }
+  | {
+      type: 'plan';
+      spec: SweepSpec;
+      points: readonly SweepPoint[];
+      /** Stored results of these points (stale ones kept included). */
+      previous: ReadonlyMap<string, PointResult>;
+      /** Of `previous`, the stale results kept, not recomputed (counted apart, as the summary counts them). */
+      staleKept: number;
+    }
   | { type: 'start'; point: SweepPoint }
   | { type: 'finished'; point: SweepPoint; result: PointResult }
   | { type: 'failed'; point: SweepPoint; error: string }
@@ -156,7 +164,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     failed: [],
     seconds: 0,
   };
-  emit({ type: 'plan', spec, points, previous });
+  emit({ type: 'plan', spec, points, previous, staleKept: previous.size - alreadyDone });
 
   const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
   const log = (line: string) => emit({ type: 'log', line });

@@ -265,7 +265,11 @@ describe('base-model checkpoints and other heads', () => {
     const written = loadModel(out);
     for (const k of seeded)
       expect(Buffer.from(written.graph.initializers.get(k)!.data).equals(Buffer.from(same.graph.initializers.get(k)!.data)), k).toBe(true);
-    expect(checkpointSeeding(dir, { seedMissing: 7 })).toEqual({ fillMissing: { seed: 7 }, seeded });
+    expect(checkpointSeeding(dir, { seedMissing: 7, label: 'base' })).toEqual({
+      fillMissing: { seed: 7 },
+      seeded,
+      notice: `base: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed 7); train or distil it before trusting its predictions`,
+    });
     // a checkpoint missing encoder weights is not a base model: nothing seeded, the build names the first one
     const strict = writeRenamed(json, config, weights, (k) => (k === 'electra.encoder.layer.1.output.dense.weight' ? undefined : k));
     expect(checkpointSeeding(strict)).toEqual({ seeded: [] });

@@ -51,11 +51,22 @@ describe('sweep progress', () => {
     const { listener } = createSweepProgress(stream);
     const points = [point('sst2', 'baseline'), point('sst2', 'heads'), point('sst2', 'broken')];
     const spec = { name: 's', models: [{}], pipelines: [{}, {}, {}] } as unknown as SweepSpec;
-    listener({ type: 'plan', spec, points, previous: new Map() });
+    listener({ type: 'plan', spec, points, previous: new Map(), staleKept: 0 });
     listener({ type: 'finished', point: points[0]!, result: result(0.8, 40e6) });
     listener({ type: 'failed', point: points[2]!, error: 'rank 64 is not below the hidden width' });
     listener({ type: 'finished', point: points[1]!, result: result(0.76, 30e6) });
     expect(lines.slice(1).map((l) => l.slice(0, 6))).toEqual(['[1/3] ', '[2/3] ', '[3/3] ']);
     expect(lines[2]).toBe('[2/3] FAILED sst2 · broken: rank 64 is not below the hidden width');
+  });
+
+  it('counts stale results kept apart from those already in the store, as the summary does', () => {
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (t: string) => lines.push(t.trimEnd()) } as unknown as NodeJS.WriteStream;
+    const { listener } = createSweepProgress(stream);
+    const points = [point('sst2', 'baseline'), point('sst2', 'heads'), point('sst2', 'int8')];
+    const spec = { name: 's', models: [{}], pipelines: [{}, {}, {}] } as unknown as SweepSpec;
+    const previous = new Map(points.map((p) => [p.key, result(0.8, 40e6)]));
+    listener({ type: 'plan', spec, points, previous, staleKept: 2 });
+    expect(lines[0]).toBe('sweep s: 3 points (1 models × 3 pipelines), 1 already in the store, 2 stale (kept)');
   });
 });

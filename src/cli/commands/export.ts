@@ -15,7 +15,8 @@ interface ExportArgs {
 
 export const exportCommand: CliCommand<ExportArgs> = {
   command: 'export <folder>',
-  describe: 'Export a Hugging Face BERT folder (config.json + model.safetensors) to ONNX, tokenizer and config beside it',
+  describe:
+    'Export a Hugging Face folder (config.json + model.safetensors: BERT, DistilBERT, RoBERTa/XLM-R/CamemBERT, ELECTRA, ALBERT) to ONNX, tokenizer and config beside it',
   builder: (y: Argv) =>
     y
       .positional('folder', { type: 'string', demandOption: true, describe: 'Hugging Face model folder, or hf:org/name[@revision] (downloaded first)' })
