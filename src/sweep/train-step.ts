@@ -104,6 +104,25 @@ export function trainingStepKeys(kind: TrainingKind): string[] {
   return [...Object.keys(TRAIN_KEYS), ...Object.keys(OTHER_KEYS), ...(kind === 'distill' ? [...Object.keys(DISTILL_KEYS), ...DISTILL_ONLY] : [])];
 }
 
+/**
+ * The settings a training step of `kind` takes in a sweep file, each with the flag of `compress train` /
+ * `compress distill` whose value it is (none for the step's own keys: the student and the teacher of a pipeline).
+ */
+export function trainingStepSettings(kind: TrainingKind): Array<{ key: string; flag?: string }> {
+  const flagOf = new Map<string, string>([
+    ...Object.entries(FLAG_TO_KEY).map(([flag, key]) => [key, flag] as const),
+    ['task', '--task'],
+    ['maxExamples', '--max-examples'],
+    ['maxLength', '--max-length'],
+    ['threads', '--threads'],
+    ['sparseEmbeddings', 'false: --dense-embeddings'],
+  ]);
+  return trainingStepKeys(kind).map((key) => {
+    const flag = flagOf.get(key);
+    return flag ? { key, flag } : { key };
+  });
+}
+
 /** checkSettings names its flags; the sweep names the settings keys. */
 const FLAG_TO_KEY: Record<string, string> = {
   '--epochs': 'epochs',

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import type { PassDescription } from '../../src/pass/describe.ts';
+import { trainingStepKeys } from '../../src/sweep/train-step.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -31,5 +32,19 @@ describe('compress passes', () => {
       for (const f of d.flags.adds) expect(r.stdout).toContain(`--${f.flag}`);
       for (const key of Object.keys(d.settings.shape)) expect(r.stdout).toMatch(new RegExp(`^  ${key} `, 'm'));
     }
+  });
+
+  it('lists the training steps of sweep files with the flag each setting is the value of; every flag is one the command has', () => {
+    const text = run('passes').stdout;
+    for (const kind of ['train', 'distill'] as const) {
+      const line = new RegExp(`^  ${kind}: (.*)$`, 'm').exec(text)?.[1];
+      expect(line, kind).toBeDefined();
+      const keys = trainingStepKeys(kind);
+      expect(line!.split(', ').map((s) => s.split(' ')[0])).toEqual(keys);
+      const help = run(kind, '--help').stdout;
+      for (const flag of line!.match(/--[a-z-]+/g)!) expect(help, `${kind} ${flag}`).toMatch(new RegExp(`^\\s+${flag}\\b`, 'm'));
+    }
+    expect(text).toContain('temperature (--temperature)');
+    expect(text).toContain('maxGradNorm (--clip)');
   });
 });

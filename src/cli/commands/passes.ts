@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { describePass, formatPasses } from '../../pass/describe.ts';
 import { PASS_DECLARATIONS } from '../../pass-declarations.ts';
 import { out, type CliCommand } from '../command.ts';
+import { trainingStepSettings } from '../../sweep/train-step.ts';
 
 interface PassesArgs {
   json: boolean;
@@ -17,7 +18,21 @@ export const passesCommand: CliCommand<PassesArgs> = {
   builder: (y: Argv) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<PassesArgs>,
   run: async (args) => {
     const passes = PASS_DECLARATIONS.map(describePass);
-    out(args.json ? JSON.stringify(passes, null, 2) : formatPasses(passes));
+    if (args.json) {
+      out(JSON.stringify(passes, null, 2));
+      return 0;
+    }
+    out(formatPasses(passes));
+    // The training steps are not passes (they read GLUE data and a teacher): their settings are the flags of their
+    // commands, whose --help gives meaning and default.
+    out('');
+    out('Training steps of sweep files ({pass: train|distill, settings: {...}}): each setting is the value of the flag');
+    out('named beside it (compress train --help, compress distill --help: meaning and default).');
+    for (const kind of ['train', 'distill'] as const) {
+      const settings = trainingStepSettings(kind).map((s) => `${s.key}${s.flag ? ` (${s.flag})` : ''}`);
+      out(`  ${kind}: ${settings.join(', ')}`);
+    }
+    out('  (evalEachEpoch: dev evaluation after each epoch, default true; student and teacher: paths or specs, relative to the sweep file)');
     return 0;
   },
 };
