@@ -44,8 +44,10 @@ function removeStaleTemporaries(path: string): void {
   }
 }
 
-/** Writes `data` (text as UTF-8, bytes, or byte chunks in order) to `path` atomically, creating its folder if needed. */
-export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+type FileData = string | Uint8Array | readonly Uint8Array[];
+
+/** Writes `data` to a fresh temporary beside `path` (its folder created if needed) and returns the temporary's path. */
+function writeTemporary(path: string, data: FileData): string {
   mkdirSync(dirname(path), { recursive: true });
   const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   const tmp = temporaryPathFor(path);
@@ -59,8 +61,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
-    removeStaleTemporaries(path);
+    return tmp;
   } catch (e) {
     rmSync(tmp, { force: true });
     // a failed write (ENOSPC, EDQUOT) names no file: it is the target's
@@ -68,6 +69,27 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     if (err && typeof err === 'object' && typeof err.code === 'string' && err.path === undefined) err.path = path;
     throw e;
   }
+}
+
+/** Writes `data` (text as UTF-8, bytes, or byte chunks in order) to `path` atomically, creating its folder if needed. */
+export function writeFileAtomic(path: string, data: FileData): void {
+  writeFilesAtomic([[path, data]]);
+}
+
+/**
+ * Writes several files as one: every temporary first, then the renames, so a failure while writing (a full disk)
+ * leaves every target as it was and no temporary behind.
+ */
+export function writeFilesAtomic(files: ReadonlyArray<readonly [string, FileData]>): void {
+  const written: Array<[tmp: string, path: string]> = [];
+  try {
+    for (const [path, data] of files) written.push([writeTemporary(path, data), path]);
+    for (const [tmp, path] of written) renameSync(tmp, path);
+  } catch (e) {
+    for (const [tmp] of written) rmSync(tmp, { force: true });
+    throw e;
+  }
+  for (const [path] of files) removeStaleTemporaries(path);
 }
 
 /** The sha256 of a file's bytes, hex (read as a stream: any size). */

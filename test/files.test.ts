@@ -1,22 +1,22 @@
 /** writeFileAtomic: a failed write leaves neither the target nor its temporary, and names the file it was writing. */
-import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { fileSystemError } from '../src/destination.ts';
 
-const fail = vi.hoisted(() => ({ on: false }));
+const fail = vi.hoisted(() => ({ on: false, skip: 0 }));
 vi.mock('node:fs', async (original) => {
   const fs = await original<typeof import('node:fs')>();
   const writeSync = ((...args: Parameters<typeof fs.writeSync>) => {
-    if (fail.on) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    if (fail.on && fail.skip-- <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
     return (fs.writeSync as (...a: unknown[]) => number)(...args);
   }) as typeof fs.writeSync;
   return { ...fs, default: { ...fs, writeSync }, writeSync };
 });
 
-const { writeFileAtomic } = await import('../src/files.ts');
+const { writeFileAtomic, writeFilesAtomic } = await import('../src/files.ts');
 
 describe('writeFileAtomic on a full disk', () => {
   it('removes its temporary, keeps no target, and the error names the target in one line', () => {
@@ -55,5 +55,32 @@ describe('writeFileAtomic after a writer was killed', () => {
     writeFileAtomic(target, 'model');
     expect(existsSync(join(dir, stale))).toBe(false);
     expect(readdirSync(dir).sort()).toEqual([fresh, live, 'model.onnx', other].sort());
+  });
+});
+
+describe('writeFilesAtomic', () => {
+  it('writes all files or none: the disk filling at the second leaves the first as it was, and no temporary', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    writeFileAtomic(join(dir, 'report.md'), 'old table');
+    fail.on = true;
+    fail.skip = 1; // the first file's write goes through
+    try {
+      expect(() =>
+        writeFilesAtomic([
+          [join(dir, 'report.md'), 'new table'],
+          [join(dir, 'report.csv'), 'a,b'],
+        ]),
+      ).toThrow(/ENOSPC/);
+    } finally {
+      fail.on = false;
+      fail.skip = 0;
+    }
+    expect(readdirSync(dir)).toEqual(['report.md']);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toBe('old table');
+    writeFilesAtomic([
+      [join(dir, 'report.md'), 'new table'],
+      [join(dir, 'report.csv'), 'a,b'],
+    ]);
+    expect(readdirSync(dir).sort()).toEqual(['report.csv', 'report.md']);
   });
 });

@@ -6,7 +6,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { checkOutputFile, checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
-import { writeFileAtomic } from '../files.ts';
+import { writeFilesAtomic } from '../files.ts';
 import { SweepStore } from '../sweep/store.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
@@ -65,40 +65,30 @@ async function allCharts(data: ReportData): Promise<ReportCharts> {
 
 /**
  * Writes `report.<format>` for each format, `pareto-bytes.svg`, `pareto-latency.svg` and (when the points have one)
- * `teacher-size.svg` (else an old one there is removed) into `outDir`; returns the paths written.
+ * `teacher-size.svg` (else an old one there is removed) into `outDir`, all of them or none; returns the paths written.
  */
 export async function writeReportFiles(data: ReportData, outDir: string, formats: readonly ReportFormat[], source: string): Promise<string[]> {
   const label = `--out ${outDir}`;
   checkOutputFolder(outDir, label);
   for (const name of ['pareto-bytes.svg', 'pareto-latency.svg', 'teacher-size.svg', ...formats.map((f) => `report.${f}`)])
     checkOutputFile(join(outDir, name), label);
-  const write = (file: string, text: string): void => {
-    try {
-      writeFileAtomic(file, text);
-    } catch (e) {
-      throw fileSystemError(e, file, label) ?? e;
-    }
-  };
-  const files: string[] = [];
   const charts = await allCharts(data);
-  for (const kind of ['bytes', 'latency'] as const) {
-    const file = join(outDir, `pareto-${kind}.svg`);
-    write(file, charts[kind]);
-    files.push(file);
-  }
+  const files: Array<readonly [string, string]> = (['bytes', 'latency'] as const).map((kind) => [join(outDir, `pareto-${kind}.svg`), charts[kind]] as const);
   const teacherSize = join(outDir, 'teacher-size.svg');
-  if (charts.teacherSize) {
-    write(teacherSize, charts.teacherSize);
-    files.push(teacherSize);
-  } else rmSync(teacherSize, { force: true }); // not one left from an earlier report into the same folder
+  if (charts.teacherSize) files.push([teacherSize, charts.teacherSize]);
   for (const f of formats) {
-    const file = join(outDir, `report.${f}`);
     const text =
       f === 'html'
         ? toHtml(data, charts, { title: `Compression report: ${basename(source)}`, source: resolve(source), generatedAt: new Date().toISOString() })
         : await renderReport(data, f, source);
-    write(file, text);
-    files.push(file);
+    files.push([join(outDir, `report.${f}`), text]);
   }
-  return files;
+  // all files or none: a full disk leaves the folder as it was
+  try {
+    writeFilesAtomic(files);
+  } catch (e) {
+    throw fileSystemError(e, undefined, label) ?? e;
+  }
+  if (!charts.teacherSize) rmSync(teacherSize, { force: true }); // not one left from an earlier report into the same folder
+  return files.map(([file]) => file);
 }
