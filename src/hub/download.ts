@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
 import { sha256File } from '../files.ts';
-import { processAlive } from '../processes.ts';
+import { withFileLock } from '../file-lock.ts';
 import { HubError } from './errors.ts';
 import { causeMessage, fetchRangeInto, fileSize } from '../ranged-download.ts';
 import { type FetchLike, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
@@ -69,39 +69,7 @@ export function lockPath(blob: string): string {
  * whose process has died (a killed download).
  */
 async function withBlobLock<T>(blob: string, opts: BlobDownloadOptions, fn: () => Promise<T>): Promise<T> {
-  const lock = lockPath(blob);
-  mkdirSync(dirname(lock), { recursive: true });
-  let waiting = false;
-  for (;;) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    let owner = Number.NaN;
-    try {
-      owner = Number(readFileSync(lock, 'utf8'));
-    } catch {
-      continue; // released between the two calls
-    }
-    if (Number.isSafeInteger(owner) && owner > 0 && processAlive(owner)) {
-      if (!waiting) opts.log?.(`${opts.ctx.label}: waiting for process ${owner}, which is downloading ${opts.ctx.file}`);
-      waiting = true;
-      await sleep(200);
-    } else if (Number.isSafeInteger(owner) && owner > 0) {
-      rmSync(lock, { force: true }); // its process is gone
-    } else {
-      await sleep(50); // being written: read it again
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { force: true });
-  }
+  return withFileLock(lockPath(blob), (owner) => opts.log?.(`${opts.ctx.label}: waiting for process ${owner}, which is downloading ${opts.ctx.file}`), fn);
 }
 
 /**

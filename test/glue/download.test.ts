@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,28 @@ describe('downloadGlue against a local server', () => {
     const second = await downloadGlue({ tasks: ['WNLI'], dir, baseUrl: server.baseUrl, sources });
     expect(second[0]!.status).toBe('skipped');
     expect(server.requests).toHaveLength(1);
+  });
+
+  it("two downloads into one folder take turns: the second waits, then finds the task installed; a dead one's lock is taken over", async () => {
+    const dev = 'index\tsentence1\tsentence2\tlabel\n0\tA.\tB.\t1\n';
+    const zip = buildZip([{ name: 'WNLI/dev.tsv', data: dev }]);
+    const sources: TaskSource[] = [
+      { folder: 'WNLI', kind: 'zip', files: [{ name: 'WNLI.zip', url: 'https://unused.invalid/WNLI.zip', sha256: sha256(zip) }], marker: 'WNLI/dev.tsv' },
+    ];
+    server = await serveFiles({ 'WNLI.zip': zip });
+    const dir = tmp();
+    const logs: string[][] = [[], []];
+    const runs = await Promise.all(logs.map((log) => downloadGlue({ tasks: ['WNLI'], dir, baseUrl: server!.baseUrl, sources, log: (l) => log.push(l) })));
+    expect(runs.map((r) => r[0]!.status).sort()).toEqual(['installed', 'skipped']);
+    expect(server.requests).toHaveLength(1);
+    expect(logs.flat().filter((l) => l.startsWith('waiting for process'))).toHaveLength(1);
+    expect(readdirSync(dir).sort()).toEqual(['WNLI']);
+
+    const other = tmp();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(other, '.downloads.lock'), String(dead));
+    expect((await downloadGlue({ tasks: ['WNLI'], dir: other, baseUrl: server.baseUrl, sources }))[0]!.status).toBe('installed');
+    expect(readdirSync(other).sort()).toEqual(['WNLI']);
   });
 
   it('rejects an archive whose checksum does not match and installs nothing', async () => {

@@ -11,6 +11,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { checkOutputFolder, ensureFolder, fileSystemError } from '../../destination.ts';
 import { DataError, SettingsError } from '../../errors.ts';
 import { sha256File, writeFileAtomic } from '../../files.ts';
+import { withFileLock } from '../../file-lock.ts';
 import { lookupTasks, normalizeTaskName, taskNameList } from '../registry.ts';
 import { downloadVerified, type DownloadEvents } from './http-file.ts';
 import { formatMrpc } from './mrpc.ts';
@@ -96,6 +97,21 @@ export async function downloadGlue(opts: DownloadOptions): Promise<DownloadedTas
   if (baseUrl !== undefined) checkBaseUrl(baseUrl, opts.baseUrl !== undefined ? '--base-url' : BASE_URL_ENV);
   checkOutputFolder(opts.dir, `--dir ${opts.dir}`);
   const cache = join(opts.dir, '.downloads');
+  // one download into a folder at a time: two would resume the same partial files and corrupt both
+  return withFileLock(
+    join(opts.dir, '.downloads.lock'),
+    (owner) => log(`waiting for process ${owner}, which is downloading into ${opts.dir}`),
+    () => downloadInto(opts, sources, baseUrl, cache, log),
+  );
+}
+
+async function downloadInto(
+  opts: DownloadOptions,
+  sources: readonly TaskSource[],
+  baseUrl: string | undefined,
+  cache: string,
+  log: (line: string) => void,
+): Promise<DownloadedTask[]> {
   const events: DownloadEvents = { onStart: (url, from) => log(from > 0 ? `resuming ${url} at byte ${from}` : `downloading ${url}`) };
   const done: DownloadedTask[] = [];
   try {
