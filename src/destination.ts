@@ -5,6 +5,7 @@
  * say). Missing folders are created one level at a time: `mkdirSync(…, { recursive: true })` never returns for a
  * path under /proc. A write that fails anyway is a one-line UserError (`fileSystemError`), not a stack trace.
  */
+import { onInterrupt } from './interrupt.ts';
 import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.ts';
@@ -61,6 +62,8 @@ export function fileSystemError(e: unknown, path?: string, label?: string): User
 
 /** The folders ensureFolder created in this process, parents first: a command that fails removes them (below). */
 const createdFolders: string[] = [];
+/** Unregisters removeCreatedFolders from the interrupt clean-ups (set while folders are recorded). */
+let stopWatchingInterrupts: (() => void) | undefined;
 
 /**
  * Removes the folders ensureFolder created in this process that are still empty, deepest first, and forgets them
@@ -68,6 +71,8 @@ const createdFolders: string[] = [];
  * written into is kept.
  */
 export function removeCreatedFolders(): void {
+  stopWatchingInterrupts?.();
+  stopWatchingInterrupts = undefined;
   for (const dir of createdFolders.reverse()) {
     try {
       rmdirSync(dir);
@@ -92,6 +97,8 @@ export function ensureFolder(dir: string, label = dir): void {
   try {
     mkdirSync(abs);
     createdFolders.push(abs);
+    // a command stopped by Ctrl-C removes them too, once its other clean-ups (a staging folder inside) have run
+    stopWatchingInterrupts ??= onInterrupt(removeCreatedFolders);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(abs) === 'folder') return;
     throw fileSystemError(e, abs, label) ?? e;

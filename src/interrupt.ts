@@ -16,9 +16,9 @@ function onSignal(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
-/** Runs and forgets every registered clean-up; one that throws does not stop the others. */
+/** Runs and forgets every registered clean-up, the latest first (as nested `finally` blocks would); one that throws does not stop the others. */
 function runCleanups(): void {
-  for (const fn of [...cleanups]) {
+  for (const fn of [...cleanups].reverse()) {
     cleanups.delete(fn);
     try {
       fn();

@@ -8,7 +8,7 @@
  * functions of (seed, step).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { ensureFolder } from '../destination.ts';
 import { join } from 'node:path';
 import { encodeModel } from '../onnx/save.ts';
 import { attrInt, type Model } from '../onnx/graph.ts';
@@ -312,7 +312,11 @@ export async function createStepper(
       const out = await session.run(feeds);
       const t2 = performance.now();
       const loss = Number(out[gg.loss].data[0]);
-      if (!Number.isFinite(loss)) throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
+      if (!Number.isFinite(loss)) {
+        // before the first update the learning rate played no part: the loss itself overflows
+        if (step === 0) throw new SettingsError(`the loss is ${loss} before any update: check the loss settings (e.g. a smaller --temperature)`);
+        throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
+      }
       const sparse: Array<RowGradients & { parameter: string }> = [];
       for (const g of tableGrads.values()) g.fill(0);
       gg.sparse.forEach((s, i) => {
@@ -390,7 +394,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const totalSteps = stepsPerEpoch * settings.epochs;
   const schedule = { lr: settings.lr, totalSteps, warmupRatio: settings.warmupRatio };
   const prepared = job.dev ? prepareTask(set.task, 'dev', job.dev.glueDir, job.dev.tokenizer, set.maxLength) : undefined;
-  mkdirSync(job.workDir, { recursive: true });
+  ensureFolder(job.workDir, `the work folder ${job.workDir}`); // (removed again, when still empty, if the run fails)
 
   let state: ResumeState = { key, epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };
   let best: Map<string, Float32Array> | undefined;

@@ -436,6 +436,29 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     expect(r.stderr).toMatch(/epoch 2: loss/);
   });
 
+  it('a loss that overflows before any update is blamed on the loss settings, and the failed run leaves no folder', async () => {
+    const output = join(work, 'overflow', 'new', 'model.onnx');
+    const r = await compress(
+      'distill',
+      '--teacher',
+      TEACHER,
+      '--student',
+      'every-other',
+      '--task',
+      'SST-2',
+      '-o',
+      output,
+      '--temperature',
+      '1e308',
+      '--cache-dir',
+      cache,
+      ...small,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('compress: the loss is Infinity before any update: check the loss settings (e.g. a smaller --temperature)');
+    expect(existsSync(join(work, 'overflow'))).toBe(false); // nor OUT.train/
+  });
+
   it('train prints the epochs with the dev metric, the best epoch, the output and its size', async () => {
     const output = freshOutput();
     const r = await compress('train', tinyWordPiece.dir, '--task', 'SST-2', '-o', output, ...small);
