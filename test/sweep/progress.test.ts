@@ -45,12 +45,16 @@ describe('sweep progress', () => {
     expect(pointLine(point('sst2', 'baseline'), result(0.8, 40e6), undefined)).toBe('sst2 · baseline: GLUE 80.00, 40.0 MB, ×1.00, 2.0 s');
   });
 
-  it('numbers failed points with the finished ones, so the count reaches the total', () => {
+  /** A progress writer to a non-TTY stream, its lines, and a one-model sweep of three pipelines. */
+  const logged = (labels: string[]) => {
     const lines: string[] = [];
     const stream = { isTTY: false, write: (t: string) => lines.push(t.trimEnd()) } as unknown as NodeJS.WriteStream;
-    const { listener } = createSweepProgress(stream);
-    const points = [point('sst2', 'baseline'), point('sst2', 'heads'), point('sst2', 'broken')];
-    const spec = { name: 's', models: [{}], pipelines: [{}, {}, {}] } as unknown as SweepSpec;
+    const spec = { name: 's', models: [{}], pipelines: labels.map(() => ({})) } as unknown as SweepSpec;
+    return { lines, listener: createSweepProgress(stream).listener, spec, points: labels.map((l) => point('sst2', l)) };
+  };
+
+  it('numbers failed points with the finished ones, so the count reaches the total', () => {
+    const { lines, listener, spec, points } = logged(['baseline', 'heads', 'broken']);
     listener({ type: 'plan', spec, points, previous: new Map(), staleKept: 0 });
     listener({ type: 'finished', point: points[0]!, result: result(0.8, 40e6) });
     listener({ type: 'failed', point: points[2]!, error: 'rank 64 is not below the hidden width' });
@@ -60,11 +64,7 @@ describe('sweep progress', () => {
   });
 
   it('counts stale results kept apart from those already in the store, as the summary does', () => {
-    const lines: string[] = [];
-    const stream = { isTTY: false, write: (t: string) => lines.push(t.trimEnd()) } as unknown as NodeJS.WriteStream;
-    const { listener } = createSweepProgress(stream);
-    const points = [point('sst2', 'baseline'), point('sst2', 'heads'), point('sst2', 'int8')];
-    const spec = { name: 's', models: [{}], pipelines: [{}, {}, {}] } as unknown as SweepSpec;
+    const { lines, listener, spec, points } = logged(['baseline', 'heads', 'int8']);
     const previous = new Map(points.map((p) => [p.key, result(0.8, 40e6)]));
     listener({ type: 'plan', spec, points, previous, staleKept: 2 });
     expect(lines[0]).toBe('sweep s: 3 points (1 models × 3 pipelines), 1 already in the store, 2 stale (kept)');
