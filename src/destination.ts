@@ -9,6 +9,7 @@ import { onInterrupt } from './interrupt.ts';
 import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.ts';
+import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
 import { dataPathFor } from './onnx/save.ts';
 
 /** Why an fs call failed, in words, by errno code. */
@@ -151,8 +152,6 @@ export function checkOutputFile(path: string, label = path): void {
 
 /** The longest file name most file systems take (NAME_MAX), in bytes. */
 const NAME_MAX = 255;
-/** What a temporary name adds to a file written atomically (`.<pid>.<8 characters>.tmp`, files.ts). */
-const TEMPORARY_SUFFIX = '.4194304.abcdefgh.tmp'.length;
 
 /**
  * Refuses any of `paths` that exists and is not a regular file (a folder, device, pipe or socket), or whose name is
@@ -162,9 +161,10 @@ export function checkOutputKinds(paths: readonly string[], label: string): void 
   for (const path of paths) {
     const name = basename(path);
     const bytes = Buffer.byteLength(name);
-    if (bytes + TEMPORARY_SUFFIX > NAME_MAX) {
+    if (bytes + TEMPORARY_SUFFIX_BYTES > NAME_MAX) {
+      // named by its end: the output's sidecar (…onnx.json) shares its start
       throw new UserError(
-        `${label}: the file name ${name.slice(0, 24)}… is too long (${bytes} bytes; at most ${NAME_MAX - TEMPORARY_SUFFIX}, as its temporary name adds ${TEMPORARY_SUFFIX})`,
+        `${label}: the file name …${name.slice(-24)} is too long (${bytes} bytes; at most ${NAME_MAX - TEMPORARY_SUFFIX_BYTES}, as its temporary name adds ${TEMPORARY_SUFFIX_BYTES})`,
       );
     }
     const kind = kindOf(path);

@@ -9,22 +9,36 @@ import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
 
+/** Random characters in a temporary name. */
+const RANDOM_CHARS = 8;
+
 /** A temporary path beside `path`, unique to this process and call: `<path>.<pid>.<random>.tmp`. */
 export function temporaryPathFor(path: string): string {
-  return `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+  return `${path}.${process.pid}.${Math.random()
+    .toString(36)
+    .slice(2, 2 + RANDOM_CHARS)}.tmp`;
 }
 
-/** How long a temporary file must have gone unwritten before a write of its target may take it for a dead one's. */
+/** The most bytes `temporaryPathFor` adds to a file name (a 7-digit pid: Linux's largest is 4194304). */
+export const TEMPORARY_SUFFIX_BYTES = `.${'9'.repeat(7)}.${'x'.repeat(RANDOM_CHARS)}.tmp`.length;
+
+/** The target and writer of a file name `temporaryPathFor` made, or undefined for any other name. */
+export function temporaryTarget(name: string): { target: string; pid: number } | undefined {
+  const m = /^(.+)\.(\d+)\.[0-9a-z]+\.tmp$/.exec(name);
+  return m ? { target: m[1]!, pid: Number(m[2]) } : undefined;
+}
+
+/** How long a temporary file must have gone unwritten before it is taken for a dead writer's. */
 const STALE_TEMPORARY_MS = 60_000;
 
 /**
- * Removes the temporaries of `path` left by processes killed while writing it (`<path>.<pid>.<random>.tmp` whose pid
- * is not running here and that nothing has written for a minute: a live writer on another host sharing the folder
- * keeps its file's mtime fresh). Best effort.
+ * Removes the temporaries of `path` left by processes killed while writing it: `<path>.<pid>.<random>.tmp` whose
+ * pid is not running here and that nothing has written for a minute (a live writer on another host sharing the
+ * folder keeps its file's mtime fresh). Best effort; called where a command writes its output, not on every write
+ * (a folder of cache files would be listed once per file).
  */
-function removeStaleTemporaries(path: string): void {
+export function removeStaleTemporaries(path: string): void {
   const name = basename(path);
-  const pattern = /^\.(\d+)\.[a-z0-9]+\.tmp$/;
   let entries: string[];
   try {
     entries = readdirSync(dirname(path));
@@ -32,9 +46,8 @@ function removeStaleTemporaries(path: string): void {
     return;
   }
   for (const entry of entries) {
-    if (!entry.startsWith(name)) continue;
-    const m = pattern.exec(entry.slice(name.length));
-    if (!m || processAlive(Number(m[1]))) continue;
+    const t = temporaryTarget(entry);
+    if (t?.target !== name || processAlive(t.pid)) continue;
     const file = join(dirname(path), entry);
     try {
       if (Date.now() - statSync(file).mtimeMs > STALE_TEMPORARY_MS) rmSync(file, { force: true });
@@ -89,7 +102,6 @@ export function writeFilesAtomic(files: ReadonlyArray<readonly [string, FileData
     for (const [tmp] of written) rmSync(tmp, { force: true });
     throw e;
   }
-  for (const [path] of files) removeStaleTemporaries(path);
 }
 
 /** The sha256 of a file's bytes, hex (read as a stream: any size). */

@@ -16,7 +16,9 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, writeSync }, writeSync };
 });
 
-const { writeFileAtomic, writeFilesAtomic } = await import('../src/files.ts');
+const { removeStaleTemporaries, writeFileAtomic, writeFilesAtomic } = await import('../src/files.ts');
+const { saveModel } = await import('../src/onnx/save.ts');
+const { tinyBert } = await import('./helpers/models.ts');
 
 describe('writeFileAtomic on a full disk', () => {
   it('removes its temporary, keeps no target, and the error names the target in one line', () => {
@@ -37,8 +39,8 @@ describe('writeFileAtomic on a full disk', () => {
   });
 });
 
-describe('writeFileAtomic after a writer was killed', () => {
-  it("removes the target's temporaries of dead processes left unwritten for a minute, and no other file", () => {
+describe('an output written after a writer was killed', () => {
+  it("removeStaleTemporaries removes the target's temporaries of dead processes left unwritten for a minute, and no other file", () => {
     const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
     const target = join(dir, 'model.onnx');
     const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its pid runs nothing now
@@ -53,6 +55,8 @@ describe('writeFileAtomic after a writer was killed', () => {
     const live = file(`model.onnx.${process.pid}.qrstuvwx.tmp`, old);
     const other = file(`other.onnx.${dead}.abcdefgh.tmp`, old);
     writeFileAtomic(target, 'model');
+    expect(existsSync(join(dir, stale)), 'not on every atomic write (cache folders)').toBe(true);
+    removeStaleTemporaries(target);
     expect(existsSync(join(dir, stale))).toBe(false);
     expect(readdirSync(dir).sort()).toEqual([fresh, live, 'model.onnx', other].sort());
   });
@@ -82,5 +86,17 @@ describe('writeFilesAtomic', () => {
       [join(dir, 'report.csv'), 'a,b'],
     ]);
     expect(readdirSync(dir).sort()).toEqual(['report.csv', 'report.md']);
+  });
+});
+
+describe('saveModel', () => {
+  it("removes a killed earlier writer's temporary beside the model it writes", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const stale = join(dir, `model.onnx.${dead}.abcdefgh.tmp`);
+    writeFileSync(stale, 'x');
+    utimesSync(stale, Date.now() / 1000 - 3600, Date.now() / 1000 - 3600);
+    saveModel(tinyBert(), join(dir, 'model.onnx'));
+    expect(readdirSync(dir)).toEqual(['model.onnx']);
   });
 });

@@ -4,7 +4,7 @@
  * onnx's `save_as_external_data` and Optimum do: the only way past protobuf's 2 GB message limit.
  */
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from '../files.ts';
+import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import type { Model, Tensor } from './graph.ts';
 import { onnx, modelToProto, type ExternalRef } from './proto.ts';
 import { tensorBytes } from './tensor.ts';
@@ -53,6 +53,7 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): S
   if (!external) {
     const bytes = encodeModel(model);
     writeFileAtomic(path, bytes);
+    removeStaleTemporaries(path);
     return { model: path, bytes: bytes.byteLength };
   }
   const location = typeof mode === 'string' && mode !== 'auto' ? mode : basename(dataPathFor(path));
@@ -75,5 +76,6 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): S
   writeFileAtomic(dataPath, chunks);
   const bytes = onnx.ModelProto.encode(modelToProto(model, (t) => placement.get(t))).finish();
   writeFileAtomic(path, bytes);
+  for (const f of [dataPath, path]) removeStaleTemporaries(f); // a killed earlier run's, left beside the output
   return { model: path, data: dataPath, bytes: bytes.byteLength + offset };
 }

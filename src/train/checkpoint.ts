@@ -10,7 +10,7 @@
  * checkpoints are deleted only after the new one is in place; by default the newest two are kept, so a damaged
  * newest file (disk trouble, not a kill) still leaves one to resume from.
  */
-import { sha256Bytes } from '../files.ts';
+import { sha256Bytes, temporaryTarget } from '../files.ts';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
@@ -19,8 +19,6 @@ import type { AdamWState } from './optimizer.ts';
 
 const FORMAT = 'bert-compress-checkpoint/1';
 const FILE_PATTERN = /^checkpoint-(\d+)\.safetensors$/;
-/** Temporary files `writeFileAtomic` leaves when killed mid-write: `<name>.<pid>.<random>.tmp` (files.ts). */
-const TEMP_PATTERN = /^checkpoint-\d+\.safetensors\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 export interface Checkpoint {
   /** Optimizer steps done. */
@@ -99,9 +97,10 @@ export function saveCheckpoint(dir: string, c: Checkpoint, opts: SaveCheckpointO
 
 /** Deletes other processes' temporary files, checkpoints after `step`, and checkpoints beyond the newest `keep`. */
 function removeSuperseded(dir: string, step: number, keep: number): void {
+  // temporaries `writeFileAtomic` left when killed mid-write (the folder is one run's: any other process's)
   for (const name of readdirSync(dir)) {
-    const m = TEMP_PATTERN.exec(name);
-    if (m && Number(m[1]) !== process.pid) rmSync(join(dir, name), { force: true });
+    const t = temporaryTarget(name);
+    if (t && FILE_PATTERN.test(t.target) && t.pid !== process.pid) rmSync(join(dir, name), { force: true });
   }
   const older = listCheckpoints(dir).filter((f) => f.step !== step);
   for (const f of older.filter((f) => f.step > step)) rmSync(f.path, { force: true });
