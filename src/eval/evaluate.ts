@@ -195,7 +195,11 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   let tasks = resolveTasks(opts.tasks, split);
   // `all` asks for every task this model can be scored on: a task it cannot (its data absent, its labels not the
   // model's) is skipped with the reason; a task named is refused instead.
-  const everyTask = taskNameList(opts.tasks).some((n) => normalizeTaskName(n) === 'all');
+  const names = taskNameList(opts.tasks);
+  const isAll = (n: string) => normalizeTaskName(n) === 'all';
+  const explicit = names.filter((n) => !isAll(n));
+  /** With `all`: the tasks also named (refused, never skipped); undefined without `all` (every task is named). */
+  const named = names.some(isAll) ? new Set(explicit.length ? resolveTasks(explicit, split) : []) : undefined;
   const skipped: SkippedTask[] = [];
   /** The tasks for which `check` does not throw; with `all`, the others are skipped with its message. */
   const keep = (check: (task: TaskDefinition) => void) => {
@@ -204,7 +208,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         check(task);
         return true;
       } catch (e) {
-        if (!everyTask || !(e instanceof SettingsError || e instanceof DataError)) throw e;
+        if (!named || named.has(task) || !(e instanceof SettingsError || e instanceof DataError)) throw e;
         skipped.push({ task: task.name, reason: e.message });
         return false;
       }
