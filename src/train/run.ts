@@ -23,7 +23,7 @@ import {
 } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
-import { mapModelLabels } from '../eval/labels.ts';
+import { isGenericLabel, mapModelLabels } from '../eval/labels.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -344,20 +344,28 @@ const LABEL_FIELDS = ['id2label', 'label2id', 'num_labels', 'problem_type'] as c
  * The config.json a run reads labels and lengths from, and writes beside the student: the teacher's (or the trained
  * model's) `json`, except that a student model folder whose config.json has an `id2label` keeps its own labels. Its
  * head's outputs mean what that id2label says (a checkpoint fine-tuned with another label order): the training set,
- * the teacher's outputs and the dev evaluation follow its order, and its labels are written with it.
+ * the teacher's outputs and the dev evaluation follow its order, and its labels are written with it (generic ones,
+ * LABEL_0…, as the task's names in its canonical order).
  */
 function withStudentLabels(
   json: Record<string, unknown>,
   file: string,
   studentDir: string | undefined,
+  task: TaskDefinition,
 ): { json: Record<string, unknown>; config: ModelConfig } {
   const studentFile = studentDir === undefined ? undefined : join(studentDir, 'config.json');
   const own = studentFile !== undefined && existsSync(studentFile) ? readJsonObject(studentFile) : undefined;
   const config = parseModelConfig(json, existsSync(file) ? file : '<none>');
   if (!own || own.id2label === undefined) return { json, config };
+  const labels = parseModelConfig(own, studentFile!);
   const merged = Object.fromEntries(Object.entries(json).filter(([k]) => !(LABEL_FIELDS as readonly string[]).includes(k)));
   for (const k of LABEL_FIELDS) if (own[k] !== undefined) merged[k] = own[k];
-  return { json: merged, config: { ...parseModelConfig(own, studentFile!), maxLength: config.maxLength } };
+  // generic names (LABEL_0…) mean the task's canonical order: written as the task's names in that order
+  if (!task.regression && labels.id2label && [...labels.id2label.values()].every(isGenericLabel) && labels.id2label.size === task.labels.length) {
+    merged.id2label = Object.fromEntries(task.labels.map((l, i) => [String(i), l]));
+    merged.label2id = Object.fromEntries(task.labels.map((l, i) => [l, i]));
+  }
+  return { json: merged, config: { ...labels, maxLength: config.maxLength } };
 }
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
@@ -392,7 +400,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const { json: sourceConfig, config: modelConfig } = withStudentLabels(
     existsSync(configFile) ? readJsonObject(configFile) : {},
     configFile,
-    isDistill && !isStudentSpec(o.student) ? locateModel(o.student).dir : undefined,
+    // (the general stage reads no labels: its student may come from any task)
+    isDistill && distill?.stage !== 'general' && !isStudentSpec(o.student) ? locateModel(o.student).dir : undefined,
+    task,
   );
   const tokenizer = loadTokenizer(tokenizerDir);
   const maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;

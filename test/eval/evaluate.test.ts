@@ -90,7 +90,9 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
     expect(formatTable(result).join('\n')).toContain('skipped 9 tasks of all that this model cannot be scored on:\n  CoLA: ');
     // A task named is refused, not skipped, with `all` beside it too.
     for (const tasks of [['SST-2', 'CoLA'], ['all', 'CoLA'], ['all,CoLA']])
-      await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks, glueDir: GLUE_DIR }), tasks.join(' ')).rejects.toThrow(/does not name CoLA's labels/);
+      await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks, glueDir: GLUE_DIR }), tasks.join(' ')).rejects.toThrow(
+        /does not name CoLA's labels/,
+      );
   });
 
   it('refuses AX with a model that is not an MNLI model', async () => {

@@ -71,12 +71,24 @@ describe.skipIf(!haveShared)('distilling into a student model with its own label
     expect(written.label2id).toEqual({ positive: 0, negative: 1 });
   });
 
-  it("a student whose id2label names another task's labels is refused, naming its config.json, before any write", async () => {
+  it("a student whose id2label names another task's labels is refused, naming its config.json, before any write; the general stage, which reads no labels, takes it", async () => {
     const other = swappedTwin(join(work, 'other'), { '0': 'entailment', '1': 'not_entailment' });
     const output = join(work, 'out-other', 'model.onnx');
     await expect(runTraining({ ...common, student: other, output })).rejects.toThrow(
       `${join(other, 'config.json')} id2label {0: entailment, 1: not_entailment} does not name SST-2's labels`,
     );
     expect(existsSync(output)).toBe(false);
+    const corpus = join(work, 'corpus.txt');
+    writeFileSync(corpus, 'a gripping film\nthe plot goes nowhere\n'.repeat(8));
+    const general = await runTraining({ ...common, student: other, output, distill: { stage: 'general', intermediate: 'tinybert', corpus } });
+    expect(general.lineage!.phases.map((p) => p.name)).toEqual(['general distillation']);
+  });
+
+  it('a student with generic labels (LABEL_0…, the canonical order) is written with the task names in that order', async () => {
+    const generic = swappedTwin(join(work, 'generic'), { '0': 'LABEL_0', '1': 'LABEL_1' }); // (its head's weights do not matter here)
+    await runTraining({ ...common, student: generic, output: join(work, 'out-generic', 'model.onnx') });
+    const written = JSON.parse(readFileSync(join(work, 'out-generic', 'config.json'), 'utf8'));
+    expect(written.id2label).toEqual({ 0: 'negative', 1: 'positive' });
+    expect(written.label2id).toEqual({ negative: 0, positive: 1 });
   });
 });
