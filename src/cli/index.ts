@@ -13,6 +13,12 @@ import { commands } from './commands/index.ts';
 
 const PASS_FLAGS = passFlagNames();
 
+/** Whether `argv` runs the default command (`compress MODEL [pass flags]`): its first word names no command. */
+function runsPasses(argv: readonly string[]): boolean {
+  const first = argv.find((a) => !a.startsWith('-'));
+  return !(commands as CliCommand<any>[]).some((c) => String(c.command).split(' ')[0] === first);
+}
+
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedStdout(); // `compress … | head -1`: a quiet end, not an EPIPE stack trace
   let code = 0;
@@ -26,7 +32,13 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
-    .middleware(checkedFlagValues(argv, { bareAllowed: PASS_FLAGS, helpFor: (key) => (PASS_FLAGS.has(key) ? 'compress passes' : '--help') }) as never)
+    .middleware(
+      checkedFlagValues(argv, {
+        // bare pass flags (`--optimize` alone) mean something on the default command only: train's `--seed` is its own
+        bareAllowed: runsPasses(argv) ? PASS_FLAGS : undefined,
+        helpFor: (key) => (PASS_FLAGS.has(key) ? 'compress passes' : '--help'),
+      }) as never,
+    )
     .fail((msg, e) => {
       throw e ?? new UsageError(usageLine(msg, argv));
     })

@@ -230,13 +230,16 @@ export async function checkStudentSpec(spec: string): Promise<void> {
   }
 }
 
-/** The SIGINT handler: the first Ctrl-C aborts (the run stops after its step and checkpoints), the second quits. */
-export function ctrlC(on: { abort(): void; log(line: string): void; quit(): void }): () => void {
+/**
+ * The SIGINT / SIGTERM handler: the first signal aborts (the run stops after its step and checkpoints), the second
+ * quits. `how` names the signal as the user would send it again.
+ */
+export function ctrlC(on: { abort(): void; log(line: string): void; quit(): void }): (how?: string) => void {
   let pressed = 0;
-  return () => {
+  return (how = 'Ctrl-C') => {
     if (++pressed === 1) {
       on.abort();
-      on.log('stopping after this step to write a checkpoint (Ctrl-C again to quit at once)');
+      on.log(`stopping after this step to write a checkpoint (${how} again to quit at once)`);
     } else {
       on.quit();
     }
@@ -268,7 +271,7 @@ export async function runTrainingCommand(
   const onSigint = () => stop();
   const onSigterm = () => {
     exitCode = TERMINATED_EXIT_CODE;
-    stop();
+    stop('SIGTERM');
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);

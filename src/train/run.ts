@@ -230,7 +230,8 @@ function isPkdPreset(intermediate: DistillSettings['intermediate']): boolean {
  * Settings given that the run would not use, refused (one line) rather than ignored. Checked on the settings as
  * given, before defaults fill them: the prediction-layer terms with --stage general (which distils intermediate
  * layers only) and --pkd-weight without a PKD preset. (--temperature with --logit-loss mse or a regression task is
- * let through: sweep files share one set of KD settings, YAML anchors included, across students and tasks.)
+ * let through here, as sweep files share one set of KD settings, YAML anchors included, across students and tasks;
+ * `compress distill` refuses it itself.)
  */
 function checkGivenFlags(d: Partial<DistillSettings>): void {
   if (d.stage === 'general') {

@@ -321,6 +321,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
       () => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'SST-2', '-o', join(linkToTiny, 'student.onnx')],
       /the folder of the input model .* would get the output's config\.json/,
     ],
+    ['bare --seed (a pass flag elsewhere, a number here)', (o: string) => [...distill(o), '--seed'], /--seed: a number is needed after it/],
     ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /Unknown argument: alpah/],
   ] as Array<[string, (o: string) => string[], RegExp]>)('%s', async (_name, args, re) => {
     const output = freshOutput();

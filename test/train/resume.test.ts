@@ -154,6 +154,7 @@ describe.skipIf(!haveShared)('compress distill resumes after a kill (needs ../sh
     expect(stopped.sent, 'the run ended before its first checkpoint could be interrupted').toBe(true);
     expect(stopped.code, stopped.stderr).toBe(143);
     expect(stopped.stderr).toMatch(/interrupted at step (\d+); rerun the same command to resume/);
+    expect(stopped.stderr).toContain('(SIGTERM again to quit at once)');
     const step = Number(/interrupted at step (\d+)/.exec(stopped.stderr)![1]);
     expect(checkpoints(`${output}.train`)).toContain(step);
     expect(existsSync(output)).toBe(false);
