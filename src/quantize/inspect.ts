@@ -14,7 +14,7 @@
  * - embeddings: Gather(table_int8, ids) → Cast → Mul(·, Gather(row_scales, ids)), or → DequantizeLinear(·, scale)
  */
 import type { Graph, Model, Node } from '../onnx/graph.ts';
-import { attrInt } from '../onnx/graph.ts';
+import { attrInt, attrInts } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { readFloat32, readNumbers } from '../onnx/tensor.ts';
 import { consumers, producers } from '../onnx/analysis.ts';
@@ -76,6 +76,21 @@ function int8Values(g: Graph, name: string): { values: number[]; dims: number[] 
   return { values: readNumbers(t), dims: t.dims };
 }
 
+/** The int8 [K, N] operand `name`: an initializer, or an [N, K] one through a [1, 0] Transpose (a tied MLM decoder). */
+function int8Operand(v: View, name: string): { values: number[]; dims: number[] } | undefined {
+  const direct = int8Values(v.g, name);
+  if (direct) return direct;
+  const t = v.prod.get(name);
+  const perm = t && attrInts(t, 'perm');
+  if (!t || t.domain || t.opType !== 'Transpose' || (perm && !(perm.length === 2 && perm[0] === 1 && perm[1] === 0))) return undefined;
+  const inner = int8Values(v.g, t.inputs[0]);
+  if (!inner) return undefined;
+  const [rows, cols] = inner.dims;
+  const values = new Array<number>(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) values[c * rows + r] = inner.values[r * cols + c];
+  return { values, dims: [cols, rows] };
+}
+
 /** A projection `n` whose int8 weight (its input 1, [K, N]) has scales `s` per column (or one), reading `input`. */
 function int8Projection(n: Node, input: string, w: { values: number[]; dims: number[] }, s: Float32Array): QuantizedProjection {
   const [K, N] = w.dims;
@@ -86,21 +101,21 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
   const { g, prod, cons } = v;
   const ms = n.domain === 'com.microsoft';
   if (ms && n.opType === 'DynamicQuantizeMatMul') {
-    const w = int8Values(g, n.inputs[1]);
+    const w = int8Operand(v, n.inputs[1]);
     const s = floats(g, n.inputs[2]);
     if (!w || !s) return undefined;
     return int8Projection(n, n.inputs[0], w, s);
   }
   if (ms && (n.opType === 'MatMulIntegerToFloat' || n.opType === 'QAttention')) {
     // the weight scale: MatMulIntegerToFloat(x_q, W, x_scale, w_scale, …), QAttention(x_q, W, b, x_scale, w_scale, …)
-    const w = int8Values(g, n.inputs[1]);
+    const w = int8Operand(v, n.inputs[1]);
     const s = floats(g, n.inputs[n.opType === 'QAttention' ? 4 : 3]);
     const dql = prod.get(n.inputs[0]);
     if (!w || !s || dql?.opType !== 'DynamicQuantizeLinear') return undefined;
     return int8Projection(n, dql.inputs[0], w, s);
   }
   if (!n.domain && n.opType === 'MatMulInteger') {
-    const w = int8Values(g, n.inputs[1]);
+    const w = int8Operand(v, n.inputs[1]);
     const dql = prod.get(n.inputs[0]);
     const cast = cons.get(n.outputs[0])?.[0];
     const mul = cast && cons.get(cast.outputs[0])?.[0];

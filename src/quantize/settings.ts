@@ -147,7 +147,7 @@ export function formatRangeMethod(r: RangeMethod): string {
 export const QUANTIZE = declarePass({
   name: 'quantize',
   description: 'store weights in 8 or 4 bits: dynamic int8, static int8 (QDQ), group-wise int8, block-wise int4, mixed precision',
-  version: 2,
+  version: 3,
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

@@ -25,13 +25,16 @@ export { checkThreads, defaultThreads, MAX_THREADS } from './threads.ts';
 
 /** A named input or output tensor for `Session.run`. */
 export type Feeds = Record<string, ort.Tensor>;
+/** The outputs `Session.run` fetches: a tensor onnxruntime writes the output into (its shape), or null to allocate it. */
+export type Fetches = Record<string, ort.Tensor | null>;
 
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /** Element type of each graph input as onnxruntime reports it ('int64', 'int32', 'float32'…). */
   readonly inputTypes: Readonly<Record<string, string>>;
-  run(feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, ort.Tensor>>;
+  /** Runs the model on `feeds`, fetching every output, or those named (a list, or `Fetches` with buffers to fill). */
+  run(feeds: Feeds, outputs?: readonly string[] | Fetches): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -70,7 +73,10 @@ export async function openSession(model: string | Uint8Array, opts: RuntimeOptio
     inputNames: s.inputNames,
     outputNames: s.outputNames,
     inputTypes,
-    run: (feeds, outputNames) => (outputNames ? s.run(feeds, outputNames as string[]) : s.run(feeds)) as Promise<Record<string, ort.Tensor>>,
+    run: (feeds, outputs) =>
+      (outputs ? s.run(feeds, (Array.isArray(outputs) ? [...outputs] : outputs) as ort.InferenceSession.FetchesType) : s.run(feeds)) as Promise<
+        Record<string, ort.Tensor>
+      >,
     release: () => s.release(),
   };
 }

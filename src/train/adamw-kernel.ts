@@ -3,10 +3,11 @@
  * bit (test/train/adamw-wasm.test.ts):
  * - `wasm` (the default): the WebAssembly SIMD loop of adamw.wat, four values at a time in float64, about twice as
  *   fast as the TypeScript loop. Its moments live in one WebAssembly memory sized when the optimizer is made (two
- *   values per parameter value, plus two scratch areas the size of the largest parameter) and never grown, so the
- *   views handed out stay valid. Parameters and gradients stay where the caller keeps them: each update copies the
- *   parameter and its gradient into the scratch areas and the parameter back (native copies, a few bytes per value
- *   against the kernel's work).
+ *   values per parameter value, plus two scratch areas the size of the largest parameter, plus the arrays it is
+ *   asked to host) and never grown, so the views handed out stay valid. A parameter or gradient the kernel hosts
+ *   (`host`: a view of its memory) is updated or read where it is; one kept elsewhere is copied into a scratch area
+ *   and, for a parameter, back (native copies, a few bytes per value against the kernel's work). The trainer hosts
+ *   every parameter and dense gradient, and onnxruntime writes the gradients into their views.
  * - `js`: the TypeScript loop (`update`), with moments in ordinary arrays. Used when asked for, or when the memory
  *   would exceed WebAssembly's 4 GiB (over ~450M parameter values).
  */
@@ -62,6 +63,12 @@ export interface UpdateKernel {
   dense(p: Float32Array, mo: Moments, g: Float32Array, k: Coefficients): void;
   /** Updates rows `rows` of the [rows, width] table `p` with `rowGrads` (rows.length × width, in `rows`' order). */
   rows(p: Float32Array, mo: Moments, rows: ArrayLike<number>, rowGrads: Float32Array, width: number, k: Coefficients): void;
+  /**
+   * A zeroed array of `length` values in the kernel's own memory (64-byte aligned), for a parameter or a gradient
+   * that `dense`/`rows` then read and write in place; undefined when the kernel hosts nothing (js) or its room for
+   * hosted arrays (`hostValues` of `updateKernel`) is used up.
+   */
+  host(length: number): Float32Array | undefined;
 }
 
 function jsKernel(): UpdateKernel {
@@ -72,6 +79,7 @@ function jsKernel(): UpdateKernel {
     rows(p, mo, rows, rowGrads, width, k) {
       for (let r = 0; r < rows.length; r++) update(p, mo.m, mo.v, rows[r] * width, rowGrads, r * width, width, k);
     },
+    host: () => undefined,
   };
 }
 
@@ -97,11 +105,20 @@ const MAX_PAGES = 65536;
 
 /** Values rounded up to a multiple of 4 (16-byte regions). */
 const padded = (n: number) => Math.ceil(n / 4) * 4;
+/** Values rounded up to a multiple of 16 (64-byte regions, the alignment of a hosted array). */
+const aligned = (n: number) => Math.ceil(n / 16) * 16;
 
-/** The wasm kernel for parameters of `lengths`, or undefined when their memory does not fit. */
-function wasmKernel(lengths: readonly number[]): UpdateKernel | undefined {
+/** The room `host` needs for arrays of `lengths` (values, alignment included): `updateKernel`'s `hostValues`. */
+export function hostedValues(lengths: Iterable<number>): number {
+  let sum = 0;
+  for (const n of lengths) sum += aligned(n);
+  return sum;
+}
+
+/** The wasm kernel for parameters of `lengths` (and `hostValues` to host), or undefined when its memory does not fit. */
+function wasmKernel(lengths: readonly number[], hostValues: number): UpdateKernel | undefined {
   const largest = padded(Math.max(0, ...lengths));
-  const values = 2 * largest + 2 * lengths.reduce((s, n) => s + padded(n), 0);
+  const values = aligned(2 * largest + 2 * lengths.reduce((s, n) => s + padded(n), 0)) + hostValues;
   const pages = Math.max(1, Math.ceil((values * 4) / PAGE));
   if (pages > MAX_PAGES) return undefined;
   let memory: WebAssembly.Memory;
@@ -116,11 +133,15 @@ function wasmKernel(lengths: readonly number[]): UpdateKernel | undefined {
   const scratchP = 0;
   const scratchG = largest;
   let next = 2 * largest;
+  /** The hosted arrays come last, from a 64-byte boundary. */
+  let nextHosted = aligned(2 * largest + 2 * lengths.reduce((s, n) => s + padded(n), 0));
+  const hostedEnd = nextHosted + hostValues;
+  const inHeap = (a: Float32Array) => a.buffer === memory.buffer;
   const run = (p: number, m: number, v: number, g: number, groups: number, k: Coefficients) =>
     adamw(4 * p, 4 * m, 4 * v, 4 * g, groups, k.beta1, k.beta2, 1 - k.beta1, 1 - k.beta2, k.decay, k.stepSize, k.epsHat, k.gradScale);
-  /** Where moments made by `moments()` start in the heap, in values. */
+  /** Where an array of the heap (moments made by `moments()`, a hosted array) starts, in values. */
   const offsetOf = (a: Float32Array): number => {
-    if (a.buffer !== memory.buffer) throw new Error('moments not made by this kernel');
+    if (a.buffer !== memory.buffer) throw new Error("array not in this kernel's memory");
     return a.byteOffset / 4;
   };
   return {
@@ -131,32 +152,48 @@ function wasmKernel(lengths: readonly number[]): UpdateKernel | undefined {
       if (next > heap.length) throw new Error(`wasm AdamW: moments beyond the memory sized for the parameters`);
       return { m: heap.subarray(at, at + length), v: heap.subarray(at + padded(length), at + padded(length) + length) };
     },
+    host(length) {
+      if (nextHosted + length > hostedEnd) return undefined;
+      const at = nextHosted;
+      nextHosted += aligned(length);
+      return heap.subarray(at, at + length);
+    },
     dense(p, mo, g, k) {
       const n = p.length;
       const full = n - (n % 4);
-      heap.set(p, scratchP);
-      heap.set(g, scratchG);
-      run(scratchP, offsetOf(mo.m), offsetOf(mo.v), scratchG, full / 4, k);
-      p.set(heap.subarray(scratchP, scratchP + full));
+      const hostedP = inHeap(p);
+      const pAt = hostedP ? offsetOf(p) : scratchP;
+      const gAt = inHeap(g) ? offsetOf(g) : scratchG;
+      if (!hostedP) heap.set(p, scratchP);
+      if (gAt === scratchG) heap.set(g, scratchG);
+      run(pAt, offsetOf(mo.m), offsetOf(mo.v), gAt, full / 4, k);
+      if (!hostedP) p.set(heap.subarray(scratchP, scratchP + full));
       if (full < n) update(p, mo.m, mo.v, full, g, full, n - full, k);
     },
     rows(p, mo, rows, rowGrads, width, k) {
       const full = width - (width % 4);
       const m = offsetOf(mo.m);
       const v = offsetOf(mo.v);
-      for (let r = 0; r < rows.length; r++) heap.set(p.subarray(rows[r] * width, rows[r] * width + width), scratchP + r * width);
-      heap.set(rowGrads, scratchG);
+      const hostedP = inHeap(p);
+      const table = hostedP ? offsetOf(p) : 0;
+      const gAt = inHeap(rowGrads) ? offsetOf(rowGrads) : scratchG;
+      if (!hostedP) for (let r = 0; r < rows.length; r++) heap.set(p.subarray(rows[r] * width, rows[r] * width + width), scratchP + r * width);
+      if (gAt === scratchG) heap.set(rowGrads, scratchG);
       for (let r = 0; r < rows.length; r++) {
         const at = rows[r] * width;
-        run(scratchP + r * width, m + at, v + at, scratchG + r * width, full / 4, k);
-        p.set(heap.subarray(scratchP + r * width, scratchP + r * width + full), at);
+        run(hostedP ? table + at : scratchP + r * width, m + at, v + at, gAt + r * width, full / 4, k);
+        if (!hostedP) p.set(heap.subarray(scratchP + r * width, scratchP + r * width + full), at);
         if (full < width) update(p, mo.m, mo.v, at + full, rowGrads, r * width + full, width - full, k);
       }
     },
   };
 }
 
-/** The kernel asked for, for parameters of `lengths` ('wasm' falls back to 'js' when its memory does not fit). */
-export function updateKernel(name: KernelName, lengths: readonly number[]): UpdateKernel {
-  return (name === 'wasm' ? wasmKernel(lengths) : undefined) ?? jsKernel();
+/**
+ * The kernel asked for, for parameters of `lengths`, with room to host `hostValues` values (`hostedValues`). 'wasm'
+ * falls back to hosting nothing when that room does not fit its memory, and to 'js' when the moments alone do not.
+ */
+export function updateKernel(name: KernelName, lengths: readonly number[], hostValues = 0): UpdateKernel {
+  if (name !== 'wasm') return jsKernel();
+  return (hostValues > 0 ? wasmKernel(lengths, hostValues) : undefined) ?? wasmKernel(lengths, 0) ?? jsKernel();
 }

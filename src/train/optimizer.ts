@@ -15,7 +15,7 @@
  * TensorFlow Addons' decoupled-weight-decay optimizers do for sparse gradients. A row touched at every step moves
  * exactly as a dense step moves it.
  */
-import { type Coefficients, type KernelName, type Moments, type UpdateKernel, updateKernel } from './adamw-kernel.ts';
+import { type Coefficients, hostedValues, type KernelName, type Moments, type UpdateKernel, updateKernel } from './adamw-kernel.ts';
 
 /** A reusable buffer for `accumulateRows`' summed rows. */
 export interface RowWorkspace {
@@ -44,6 +44,14 @@ export interface AdamWOptions {
   lrScale?: ReadonlyMap<string, number>;
   /** The update kernel (adamw-kernel.ts): 'wasm' (default; SIMD) or 'js'; both compute the same bits. */
   kernel?: KernelName;
+  /**
+   * Keep the parameters, and a gradient buffer for each parameter named here, in the kernel's memory, so that the
+   * update reads and writes them where they are (no copies). The parameters are copied there once: the arrays to
+   * train from then on are `parameters`' (the given ones are left as they were), and a step's gradients are written
+   * into `gradientBuffer(name)`. With the 'js' kernel, or when the memory does not fit, nothing is hosted:
+   * `parameters` holds the given arrays and `gradientBuffer` gives fresh arrays.
+   */
+  host?: { gradients: readonly string[] };
 }
 
 /**
@@ -76,6 +84,7 @@ function finiteNonNegative(value: number, what: string): number {
 
 export class AdamW {
   private readonly params: ReadonlyMap<string, Float32Array>;
+  private readonly gradients = new Map<string, Float32Array>();
   private readonly lr: number;
   private readonly betas: readonly [number, number];
   private readonly eps: number;
@@ -97,7 +106,6 @@ export class AdamW {
     if (!(eps >= 0)) throw new RangeError(`'eps' must be ≥ 0, got ${eps}`);
     const weightDecay = opts.weightDecay ?? 0.01;
     if (!(weightDecay >= 0)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}`);
-    this.params = params;
     this.lr = finiteNonNegative(opts.lr, 'learning rate');
     this.betas = [betas[0], betas[1]];
     this.eps = eps;
@@ -107,10 +115,47 @@ export class AdamW {
     for (const [name, f] of this.lrScale) {
       if (!(Number.isFinite(f) && f > 0)) throw new RangeError(`lr factor of '${name}' must be a finite number > 0, got ${f}`);
     }
-    this.kernel = updateKernel(
-      opts.kernel ?? 'wasm',
-      [...params.values()].map((p) => p.length),
-    );
+    const lengths = [...params.values()].map((p) => p.length);
+    const hostGradients = opts.host?.gradients ?? [];
+    for (const name of hostGradients) if (!params.has(name)) throw new RangeError(`'${name}' is not a parameter of this optimizer`);
+    const hostValues = opts.host ? hostedValues([...lengths, ...hostGradients.map((n) => params.get(n)!.length)]) : 0;
+    this.kernel = updateKernel(opts.kernel ?? 'wasm', lengths, hostValues);
+    this.params = opts.host ? this.hostAll(params, hostGradients) : params;
+  }
+
+  /** The parameters copied into the kernel's memory (when it hosts arrays), and the gradient buffers made there. */
+  private hostAll(params: ReadonlyMap<string, Float32Array>, gradients: readonly string[]): ReadonlyMap<string, Float32Array> {
+    const hosted = new Map<string, Float32Array>();
+    for (const [name, p] of params) {
+      const view = this.kernel.host(p.length);
+      if (!view) return params;
+      view.set(p);
+      hosted.set(name, view);
+    }
+    for (const name of gradients) {
+      const view = this.kernel.host(params.get(name)!.length);
+      if (!view) {
+        this.gradients.clear();
+        return params;
+      }
+      this.gradients.set(name, view);
+    }
+    return hosted;
+  }
+
+  /** The arrays this optimizer updates: the given parameters, or their copies in the kernel's memory (`host`). */
+  get parameters(): ReadonlyMap<string, Float32Array> {
+    return this.params;
+  }
+
+  /** Where to put `name`'s gradient for `step`: a buffer in the kernel's memory when hosted (`host`), else a new array kept for reuse. */
+  gradientBuffer(name: string): Float32Array {
+    let g = this.gradients.get(name);
+    if (!g) {
+      g = new Float32Array(this.param(name).length);
+      this.gradients.set(name, g);
+    }
+    return g;
   }
 
   /** The kernel in use ('js' when 'wasm' was asked for but its memory did not fit). */

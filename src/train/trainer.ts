@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { encodeModel } from '../onnx/save.ts';
 import { attrInt, type Model } from '../onnx/graph.ts';
 import { consumers } from '../onnx/analysis.ts';
-import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { openSession, Tensor, type Feeds, type Fetches, type Session } from '../runtime/session.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
 import { taskScore } from '../eval/glue-score.ts';
@@ -287,14 +287,25 @@ export async function createStepper(
     lazy: lazyTables,
   } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed, settings.sparseEmbeddings);
   const lazy = new Set(lazyTables);
-  /** The dense gradients of the tables not updated lazily, summed from their gathered rows (reused every step). */
-  const tableGrads = new Map(
-    gg.sparse.filter((s) => !lazy.has(s.parameter)).map((s) => [s.parameter, new Float32Array(params.get(s.parameter)!.length)] as const),
-  );
   const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
   const inputNames = new Set(session.inputNames);
   const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
-  const optimizer = new AdamW(params, { lr: settings.lr, weightDecay: settings.weightDecay, lrScale, kernel: updateKernel });
+  /** The tables not updated lazily: their dense gradients are summed from the gathered rows the graph outputs. */
+  const summedTables = gg.sparse.filter((s) => !lazy.has(s.parameter)).map((s) => s.parameter);
+  // The optimizer keeps the parameters and the dense gradients in its kernel's memory: onnxruntime reads the
+  // parameters and writes the gradients there, and AdamW updates them in place (no copy either way).
+  const optimizer = new AdamW(params, {
+    lr: settings.lr,
+    weightDecay: settings.weightDecay,
+    lrScale,
+    kernel: updateKernel,
+    host: { gradients: [...gg.dense.keys(), ...summedTables] },
+  });
+  for (const [name, view] of optimizer.parameters) params.set(name, view);
+  const tableGrads = new Map(summedTables.map((name) => [name, optimizer.gradientBuffer(name)] as const));
+  /** Every output; each dense gradient written by onnxruntime into its buffer. */
+  const fetches: Fetches = Object.fromEntries(session.outputNames.map((name) => [name, null]));
+  for (const [name, output] of gg.dense) fetches[output] = new Tensor('float32', optimizer.gradientBuffer(name), gg.parameterInfo.get(name)!.dims);
   const buffers: Buffers = { masks: new MaskBuffers() };
   const rowWorkspaces = gg.sparse.map((): RowWorkspace => ({}));
   let lastTimings: StepTimings = { feeds: 0, graph: 0, update: 0 };
@@ -309,7 +320,7 @@ export async function createStepper(
       const feeds = stepFeeds(job, batch, step, params, buffers, gg, inputNames);
       if (job.intermediate) Object.assign(feeds, await job.intermediate.teacher.run(batch));
       const t1 = performance.now();
-      const out = await session.run(feeds);
+      const out = await session.run(feeds, fetches);
       const t2 = performance.now();
       const loss = Number(out[gg.loss].data[0]);
       if (!Number.isFinite(loss)) {
@@ -331,7 +342,7 @@ export async function createStepper(
       const dense = new Map<string, Float32Array>();
       for (const p of params.keys()) {
         const name = gg.dense.get(p);
-        const g = name !== undefined ? (out[name].data as Float32Array) : tableGrads.get(p);
+        const g = name !== undefined ? optimizer.gradientBuffer(p) : tableGrads.get(p);
         if (g) dense.set(p, g);
       }
       const { scale } = settings.maxGradNorm > 0 ? clipFactor(dense, sparse, settings.maxGradNorm) : { scale: 1 };

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/index.ts';
+import { modelSize } from '../../src/onnx/size.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import type { FloatRecord } from '../../src/quantize/index.ts';
 import { FIXTURE_MODELS, fixture, hasFixtures } from '../helpers/paths.ts';
@@ -35,4 +36,29 @@ describe.skipIf(!hasFixtures)('quantize the exporter fixtures (needs ../shared/f
       }
     }
   });
+});
+
+describe.skipIf(!hasFixtures)('a word table tied to an MLM decoder (needs ../shared/fixtures/onnx)', () => {
+  it.each([[{ mode: 'int8' }], [{ mode: 'int8', perChannel: false }], [{ mode: 'int8', format: 'standard' }]])(
+    'is stored int8 once and read transposed by the decoder (%o)',
+    async (settings) => {
+      const model = loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx'));
+      const s = findBert(model);
+      const table = s.embeddings.word.weight;
+      const decoder = model.graph.nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === table);
+      expect(decoder, 'the fixture ties its decoder to the word table').toBeDefined();
+      const { model: q, report } = await quantize(model, s, settings);
+      const d = report.details as { quantized: TensorRecord[] };
+      const int8Tables = [...q.graph.initializers.values()].filter((t) => t.dims.length === 2 && t.dims[0] * t.dims[1] === 99 * 32);
+      expect(int8Tables.map((t) => t.dims)).toEqual([[99, 32]]);
+      const stored = int8Tables[0]!.name;
+      const transposed = q.graph.nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === stored);
+      expect(transposed).toBeDefined();
+      expect(q.graph.nodes.some((n) => n.inputs.includes(transposed!.outputs[0]) && /MatMul/.test(n.opType))).toBe(true);
+      expect(modelSize(q).params).toBe(modelSize(model).params);
+      expectWeightsReadBack(model, s, q, d.quantized);
+      const feeds = sampleFeeds(model, s, 2, 7);
+      expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.05);
+    },
+  );
 });

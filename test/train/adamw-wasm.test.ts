@@ -27,7 +27,7 @@ function both(params: Map<string, Float32Array>, opts: Omit<AdamWOptions, 'kerne
   return { wasm: run('wasm'), js: run('js') };
 }
 
-function expectSameBits(a: ReturnType<typeof both>['wasm'], b: ReturnType<typeof both>['js']): void {
+function expectSameBits(a: { p: ReadonlyMap<string, Float32Array>; opt: AdamW }, b: { p: ReadonlyMap<string, Float32Array>; opt: AdamW }): void {
   for (const [name, v] of b.p) expect(bitIdentical(a.p.get(name)!, v), name).toBe(true);
   const sa = a.opt.state();
   const sb = b.opt.state();
@@ -102,9 +102,52 @@ describe('AdamW WebAssembly kernel', () => {
     expect(bitIdentical(first.state().expAvg.get('w')!, saved.expAvg.get('w')!)).toBe(true);
   });
 
+  it('hosted parameters and gradients (updated in place in the kernel memory) get the bits of the copying path', () => {
+    const params = new Map([
+      ['layer.0.weight', randomArray(1001, 1)],
+      ['layer.0.bias', randomArray(7, 2)],
+      ['emb', randomArray(9 * 6, 3)],
+    ]);
+    const given = copy(params);
+    const hosted = new AdamW(given, { lr: 0.01, weightDecay: 0.05, host: { gradients: ['layer.0.weight', 'layer.0.bias'] } });
+    const plain = new AdamW(copy(params), { lr: 0.01, weightDecay: 0.05, kernel: 'js' });
+    const views = hosted.parameters;
+    expect([...views.keys()]).toEqual([...params.keys()]);
+    for (const [name, v] of views) {
+      expect(v).not.toBe(given.get(name)); // a copy in the kernel's memory
+      expect(bitIdentical(v, params.get(name)!)).toBe(true);
+    }
+    const gw = hosted.gradientBuffer('layer.0.weight');
+    expect(gw.buffer).toBe(views.get('layer.0.weight')!.buffer);
+    expect(gw.byteOffset % 64).toBe(0);
+    for (let s = 0; s < 4; s++) {
+      const g = new Map([...params].filter(([k]) => k !== 'emb').map(([k, v], i) => [k, randomArray(v.length, 10 * s + i, 3)]));
+      const into = new Map([...g].map(([k, v]) => [k, hosted.gradientBuffer(k)] as const));
+      for (const [k, v] of g) into.get(k)!.set(v); // as onnxruntime writes a step's gradients
+      hosted.step(into, 0.01, s % 2 ? 0.5 : 1);
+      plain.step(g, 0.01, s % 2 ? 0.5 : 1);
+      const rows = s % 2 ? [8, 0, 3] : [4];
+      const rowGrads = randomArray(rows.length * 6, 99 + s);
+      hosted.stepSparse('emb', rows, rowGrads, 6);
+      plain.stepSparse('emb', rows, rowGrads, 6);
+    }
+    expectSameBits({ p: views, opt: hosted }, { p: plain.parameters, opt: plain });
+    for (const [name, v] of given) expect(bitIdentical(v, params.get(name)!), `${name} given, left as it was`).toBe(true);
+    // The js kernel hosts nothing: the given arrays are trained, gradient buffers are plain arrays kept for reuse.
+    const js = new AdamW(given, { lr: 0.01, kernel: 'js', host: { gradients: ['layer.0.bias'] } });
+    expect(js.parameters.get('emb')).toBe(given.get('emb'));
+    expect(js.gradientBuffer('layer.0.bias')).toBe(js.gradientBuffer('layer.0.bias'));
+    expect(() => new AdamW(given, { lr: 0.01, host: { gradients: ['nope'] } })).toThrow(/'nope' is not a parameter/);
+  });
+
   it('falls back to the TypeScript loop when the moments would not fit in WebAssembly memory', () => {
     expect(updateKernel('wasm', [2 ** 30]).name).toBe('js');
     expect(updateKernel('wasm', [1000]).name).toBe('wasm');
     expect(updateKernel('js', [1000]).name).toBe('js');
+    // room to host that does not fit: the kernel stays wasm and hosts nothing
+    const k = updateKernel('wasm', [1000], 2 ** 31);
+    expect(k.name).toBe('wasm');
+    expect(k.host(10)).toBeUndefined();
+    expect(updateKernel('wasm', [1000], 1024).host(1000)).toBeInstanceOf(Float32Array);
   });
 });

@@ -196,17 +196,18 @@ function integerProduct(
   extra: Node[],
   o: { kind: Quantization['kind']; scale?: string; zeroPoint?: string; bias?: string },
 ): Product | undefined {
-  const w = ctx.initializer(node.inputs[1]);
-  if (w?.tensor.dims.length !== 2 || !isIntegerWeight(w.tensor)) return undefined;
-  const [inFeatures, outFeatures] = w.tensor.dims;
+  // the stored [in, out] weight, or an [out, in] one through a Transpose (an MLM decoder reading the int8 word table)
+  const w = resolveWeight(ctx, node.inputs[1]);
+  if (!w || w.dequantize || !isIntegerWeight(w.tensor)) return undefined;
+  const [d0, d1] = w.tensor.dims;
   const nodes = [...act.nodes, ...extra].map((n) => n.name);
   const p: Product = {
     node,
     x: act.x,
     weight: w.name,
-    outIn: false,
-    inFeatures,
-    outFeatures,
+    outIn: w.transposed,
+    inFeatures: w.transposed ? d1 : d0,
+    outFeatures: w.transposed ? d0 : d1,
     output,
     gemm: false,
     quantization: withParams(ctx, { kind: o.kind, nodes, bits: bitsOf(w.tensor.dataType) }, o.scale, o.zeroPoint),

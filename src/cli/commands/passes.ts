@@ -7,6 +7,7 @@ import { describePass, formatPasses } from '../../pass/describe.ts';
 import { PASS_DECLARATIONS } from '../../pass-declarations.ts';
 import { out, type CliCommand } from '../command.ts';
 import { trainingStepSettings } from '../../sweep/train-step.ts';
+import { DEFAULT_TRAIN_SETTINGS } from '../../train/trainer.ts';
 
 interface PassesArgs {
   json: boolean;
@@ -32,7 +33,9 @@ export const passesCommand: CliCommand<PassesArgs> = {
       const settings = trainingStepSettings(kind).map((s) => `${s.key}${s.flag ? ` (${s.flag})` : ''}`);
       out(`  ${kind}: ${settings.join(', ')}`);
     }
-    out('  (evalEachEpoch: dev evaluation after each epoch, default true; student and teacher: paths or specs, relative to the sweep file)');
+    out(
+      `  (evalEachEpoch: dev evaluation after each epoch, default ${DEFAULT_TRAIN_SETTINGS.evalEachEpoch}; student and teacher: paths or specs, relative to the sweep file)`,
+    );
     return 0;
   },
 };

@@ -13,7 +13,7 @@
  */
 import type { Node } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
-import { float32Tensor, int8Tensor } from '../../onnx/tensor.ts';
+import { float32Tensor, int8Tensor, readFloat32 } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN, withoutTrailingEmpty } from '../graph-edit.ts';
 import { quantizeInt8 } from '../int8-weights.ts';
 import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
@@ -31,6 +31,11 @@ function int8WeightInitializers(
   const key = `int8|${lin.weight}|${lin.layout}|${granularityKey(scheme.granularity)}|${p.alpha}`;
   const cached = ctx.weights.get(key);
   if (cached) return { weight: cached.names[0], scale: cached.names[1], record: { ...cached.record, target, node: p.node.name, bytesAfter: 0 } };
+  const tied = tiedTableWeight(p, scheme, ctx, target, op);
+  if (tied) {
+    ctx.weights.set(key, tied);
+    return { weight: tied.names[0], scale: tied.names[1], record: tied.record };
+  }
   const w = projectionWeight(p, ctx);
   const q = quantizeInt8(w, lin.inFeatures, lin.outFeatures, 1, scheme.granularity);
   const scales = p.alpha === 1 ? q.scales : q.scales.map((s) => s * p.alpha);
@@ -51,6 +56,46 @@ function int8WeightInitializers(
   };
   ctx.weights.set(key, { names: [weight, scale], record });
   return { weight, scale, record };
+}
+
+/**
+ * The int8 weight of a projection whose weight is an embedding table read transposed (an MLM decoder tied to the
+ * word embedding), when that table is already stored int8 with the same scales: per output channel against per
+ * row, or one scale for both. Those int8 values are the table's, transposed, so the product reads the table
+ * through a Transpose (onnxruntime folds it when it loads the model) and the file holds it once; only the scales
+ * are stored again, as the product op takes them ([out] rather than [rows, 1]). Undefined when not so.
+ */
+function tiedTableWeight(
+  p: Projection,
+  scheme: WeightScheme & { kind: 'int8' },
+  ctx: RewriteContext,
+  target: string,
+  op: string,
+): { names: string[]; record: TensorRecord } | undefined {
+  const lin = p.linear;
+  const granularity = scheme.granularity.kind;
+  if (lin.layout !== 'out_in' || p.alpha !== 1 || (granularity !== 'channel' && granularity !== 'tensor')) return undefined;
+  const table = ctx.weights.get(`emb|${lin.weight}|${granularity === 'channel'}`);
+  if (!table) return undefined;
+  const { edit } = ctx;
+  const [tableInt8, tableScale] = table.names;
+  const stored = edit.graph.initializers.get(tableInt8);
+  const scales = edit.graph.initializers.get(tableScale);
+  if (!stored || !scales || stored.dims[0] !== lin.outFeatures || stored.dims[1] !== lin.inFeatures) return undefined;
+  const weight = edit.fresh(`${tableInt8}_transposed`);
+  edit.insertBefore(p.node, [edit.makeNode('Transpose', [tableInt8], [weight], { perm: attr.ints([1, 0]) })]);
+  const scale = granularity === 'channel' ? edit.addInitializer(`${lin.weight}_scale`, float32Tensor('', [lin.outFeatures], readFloat32(scales))) : tableScale;
+  const record: TensorRecord = {
+    ...table.record,
+    target,
+    node: p.node.name,
+    op,
+    scheme: schemeName(scheme),
+    dims: [lin.inFeatures, lin.outFeatures],
+    bytesBefore: 0,
+    bytesAfter: granularity === 'channel' ? 4 * lin.outFeatures : 0,
+  };
+  return { names: [weight, scale], record };
 }
 
 /** DynamicQuantizeLinear of a value, made once and shared by every projection reading it. */
