@@ -66,7 +66,7 @@ describe('embedding table gradients', () => {
   });
 
   it.skipIf(!existsSync(TEACHER))(
-    'a training step gives the same weights with 1 and 2 threads, dense or lazy word table (needs ../shared/teachers)',
+    'a training step gives the same weights with 1 and 2 threads and either update kernel, dense or lazy word table (needs ../shared/teachers)',
     async () => {
       const student = bertStudent(canonicalBert(loadModel(TEACHER)), 'sst2-L2H256');
       const forward = student.forward(true);
@@ -89,18 +89,31 @@ describe('embedding table gradients', () => {
       };
       for (const sparseEmbeddings of [true, false]) {
         const after: Array<Map<string, Float32Array>> = [];
-        for (const threads of [1, 2]) {
-          const stepper = await createStepper({
-            student,
-            settings: { ...DEFAULT_TRAIN_SETTINGS, threads, sparseEmbeddings },
-            loss: [{ kind: 'hard-ce', weight: 1 }],
-          });
+        // the wasm kernel hosts parameters and gradients in its memory; the js kernel keeps ordinary arrays
+        for (const [threads, kernel] of [
+          [1, 'wasm'],
+          [2, 'wasm'],
+          [1, 'js'],
+        ] as const) {
+          const stepper = await createStepper(
+            {
+              student,
+              settings: { ...DEFAULT_TRAIN_SETTINGS, threads, sparseEmbeddings },
+              loss: [{ kind: 'hard-ce', weight: 1 }],
+            },
+            kernel,
+          );
+          const buffers = new Set([...stepper.params.values()].map((v) => v.buffer));
+          expect(buffers.size === 1, `${kernel}: parameters in one memory`).toBe(kernel === 'wasm');
           await stepper.step(batch, 0, 1e-3);
           await stepper.step(batch, 1, 1e-3);
           after.push(new Map([...stepper.params].map(([k, v]) => [k, v.slice()])));
           await stepper.release();
         }
-        for (const [name, v] of after[0]!) expect(bitIdentical(v, after[1]!.get(name)!), `${name} (sparse ${sparseEmbeddings})`).toBe(true);
+        for (const [name, v] of after[0]!) {
+          expect(bitIdentical(v, after[1]!.get(name)!), `${name} (sparse ${sparseEmbeddings})`).toBe(true);
+          expect(bitIdentical(v, after[2]!.get(name)!), `${name} (sparse ${sparseEmbeddings}, js kernel)`).toBe(true);
+        }
         // The token-type table did move (its gradient is not lost).
         const types = 'bert.embeddings.token_type_embeddings.weight';
         expect(bitIdentical(after[0]!.get(types)!, initialParameters(student.forward(false)).get(types)!)).toBe(false);
