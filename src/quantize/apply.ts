@@ -6,6 +6,7 @@
  */
 import type { Model } from '../onnx/graph.ts';
 import { tensorBytes } from '../onnx/tensor.ts';
+import { dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { finishEdit, GraphEditor } from './graph-edit.ts';
 import { opKey, type Assignment, type FloatRecord, type RewriteContext, type TensorRecord } from './registry.ts';
 import { REGISTRIES } from './tables.ts';
@@ -27,6 +28,18 @@ function tableWithoutGather(edit: GraphEditor, table: string): string {
     ? `the table is read by com.microsoft EmbedLayerNormalization '${fused.name}', which takes float tables (quantize before --optimize to store it int8)`
     : 'no Gather reads the table (folded or fused by the exporter)';
 }
+
+/** The reason a target stays as it is because its weight is stored quantized already, or undefined when it is float. */
+export function alreadyQuantized(t: Target, dataType: number | undefined): string | undefined {
+  if (t.kind === 'linear' && t.linear.quantization) return `${ALREADY} (${t.linear.quantization.bits} bits, ${t.linear.quantization.kind})`;
+  if (dataType !== undefined && !isFloatType(dataType)) {
+    return `${ALREADY} (${dataTypeName(dataType)})`;
+  }
+  return undefined;
+}
+
+/** How a kept target's reason starts when its weight is stored quantized already. */
+export const ALREADY = 'already quantized';
 
 /** Per activation value, how many targets planned in the 'integer' format read it (embedding lookups excluded). */
 function integerReaders(edit: GraphEditor, targets: readonly Target[], plan: ReadonlyMap<string, Assignment>): Map<string, number> {
@@ -69,6 +82,11 @@ export function applyPlan(
     const a = plan.get(t.id) ?? { format: 'float' as const, reason: 'not in the plan' };
     if (a.format === 'float') {
       keep(a.reason);
+      continue;
+    }
+    const stored = alreadyQuantized(t, init?.dataType);
+    if (stored) {
+      keep(stored);
       continue;
     }
     const nodeName = targetNode(t);

@@ -14,7 +14,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
-import { applyPlan } from './apply.ts';
+import { alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, layerCost, layerWeights, type LayerBits } from './mixed.ts';
@@ -23,7 +23,7 @@ import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
 import type { Assignment, WeightScheme } from './registry.ts';
 import { quantizeReport } from './report.ts';
 import { QUANTIZE, int8Granularity, modeName, type QuantizeOptions } from './settings.ts';
-import { quantizationTargets, targetNode, type Target } from './targets.ts';
+import { quantizationTargets, targetNode, targetWeight, type Target } from './targets.ts';
 
 export type Plan = Map<string, Assignment>;
 
@@ -237,6 +237,10 @@ function withEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptio
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
 export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
   const targets = quantizationTargets(s);
+  const stored = targets.map((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType));
+  if (targets.length > 0 && stored.every((r) => r !== undefined)) {
+    throw new SettingsError(`quantize: every weight is ${stored[0]}: quantize the float model instead`);
+  }
   switch (o.mode.kind) {
     case 'int8':
     case 'int8-group': {

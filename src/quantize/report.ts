@@ -8,7 +8,7 @@ import { isFloatType } from '../onnx/dtype.ts';
 import { tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassReport } from '../pass/pass.ts';
-import type { PlanResult } from './apply.ts';
+import { ALREADY, type PlanResult } from './apply.ts';
 import { modeName, type QuantizeOptions } from './settings.ts';
 
 const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e6 ? 3 : 1)} MB`;
@@ -50,9 +50,11 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
   const q = result.quantized;
   const maxErr = q.reduce((m, r) => Math.max(m, r.maxAbsError), 0);
   const keptTensors = new Set(result.kept.map((k) => k.tensor));
+  const already = result.kept.filter((k) => k.reason.startsWith(ALREADY)).length;
   const summary =
     `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%), ${q.length} tensors quantized` +
-    (result.kept.length ? `, ${result.kept.length} left float` : '') +
+    (already ? `, ${already} already quantized` : '') +
+    (result.kept.length > already ? `, ${result.kept.length - already} left float` : '') +
     (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');
   return {
     pass: 'quantize',

@@ -9,6 +9,7 @@ import { modelSize } from '../../src/onnx/size.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import type { FloatRecord } from '../../src/quantize/index.ts';
 import { FIXTURE_MODELS, fixture, hasFixtures } from '../helpers/paths.ts';
+import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { expectWeightsReadBack, quantize, relativeDiff } from './helpers.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
@@ -61,4 +62,24 @@ describe.skipIf(!hasFixtures)('a word table tied to an MLM decoder (needs ../sha
       expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.05);
     },
   );
+});
+
+describe('an already quantized model', () => {
+  it('is refused in one line when every weight is quantized, and its quantized weights are counted apart otherwise', async () => {
+    const model = tinyBert();
+    const s = findBert(model);
+    const { model: once } = await quantize(model, s, { mode: 'int8', embeddings: false });
+    const s1 = findBert(once);
+    // the embedding tables are still float: only they are quantized now, the projections are named as already quantized
+    const { report } = await quantize(once, s1, { mode: 'int8' });
+    const d = report.details as { quantized: TensorRecord[]; keptFloat: FloatRecord[] };
+    expect(d.quantized.map((r) => r.op)).toEqual(['Gather', 'Gather', 'Gather']);
+    const already = d.keptFloat.filter((k) => k.reason.startsWith('already quantized'));
+    expect(already.length).toBeGreaterThan(0);
+    expect(report.summary).toContain(`${already.length} already quantized`);
+    const { model: twice } = await quantize(once, s1, { mode: 'int8' });
+    await expect(quantize(twice, findBert(twice), { mode: 'int4-block:16' })).rejects.toThrow(
+      /^quantize: every weight is already quantized \(8 bits, .+\): quantize the float model instead$/,
+    );
+  });
 });
