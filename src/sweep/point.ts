@@ -51,6 +51,22 @@ export interface RunPointOptions {
   /** onnxruntime threads for eval and bench when the sweep file does not set them (0: one per physical core). */
   threads: number;
   log?: (line: string) => void;
+  /**
+   * Stops the point (Ctrl-C): a running train / distill step stops after its optimizer step and writes a checkpoint,
+   * which the next run of the point resumes from; the point then ends with `PointInterrupted`, also when the signal
+   * comes between its stages.
+   */
+  signal?: AbortSignal;
+}
+
+/** A point stopped by `RunPointOptions.signal`: not a failure (nothing is recorded; a rerun runs it again). */
+export class PointInterrupted extends Error {
+  override name = 'PointInterrupted';
+}
+
+/** Throws PointInterrupted when `signal` has been aborted. */
+function checkNotStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new PointInterrupted('stopped before its end');
 }
 
 function diskBytes(onnx: string, dataFile?: string): number {
@@ -76,6 +92,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     let input = point.model.onnx;
     const intermediate: string[] = [];
     for (const [i, stage] of stages.entries()) {
+      checkNotStopped(opts.signal);
       const output = i === stages.length - 1 ? modelFile : join(point.outputDir, `stage-${i + 1}`, 'model.onnx');
       if (stage.kind === 'passes') {
         const calibration = point.calibration
@@ -110,6 +127,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     size = modelSize(loadModel(modelFile));
   }
   const compressSeconds = since(t0);
+  checkNotStopped(opts.signal);
 
   const t1 = performance.now();
   const threads = point.eval.threads ?? opts.threads;
@@ -122,6 +140,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     threads,
   });
   const evalSeconds = since(t1);
+  checkNotStopped(opts.signal);
 
   const t2 = performance.now();
   const bench = await benchModels({
@@ -197,7 +216,9 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
     cacheDir: point.training?.cacheDir,
     workDir: join(point.outputDir!, `train-${t.index}`),
     log,
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  if (result.interrupted) throw new PointInterrupted(`${t.kind} step ${t.index} stopped with a checkpoint`);
   if (!result.lineage) throw new Error(`${t.kind} step ${t.index} stopped before the end (its checkpoint is kept: rerun the sweep to resume)`);
   return result.lineage;
 }

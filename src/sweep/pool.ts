@@ -25,9 +25,9 @@ export type WorkerReply =
   | { type: 'done'; key: string; result: PointResult }
   | { type: 'failed'; key: string; error: string };
 
-/** Runs points in this process. */
-export function inProcessRunner(threads: number, log?: (line: string) => void): PointRunner {
-  return { run: (point) => runPoint(point, { threads, log }), close: async () => {} };
+/** Runs points in this process; `signal` stops the running point (see RunPointOptions.signal). */
+export function inProcessRunner(threads: number, log?: (line: string) => void, signal?: AbortSignal): PointRunner {
+  return { run: (point) => runPoint(point, { threads, log, ...(signal ? { signal } : {}) }), close: async () => {} };
 }
 
 /** The failure of a point in a worker, carrying the worker's one-line message. */

@@ -9,10 +9,11 @@ import { errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
-import type { PointResult } from './point.ts';
+import { PointInterrupted, type PointResult } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
 import { SweepStore } from './store.ts';
+import { pointName } from './progress.ts';
 import { findStale, type StaleMatch } from './stale.ts';
 
 export interface SweepOptions {
@@ -36,6 +37,12 @@ export interface SweepOptions {
   onEvent?: (event: SweepEvent) => void;
   /** Notes of the plan, one line each: hf: models downloaded or found in the cache (default: none). */
   planLog?: (line: string) => void;
+  /**
+   * Stops the sweep (Ctrl-C): no point starts after it, and with `jobs` 1 the running point stops too, a train /
+   * distill step after its optimizer step with a checkpoint that the next run resumes from. The stopped point is
+   * not recorded (the summary says `interrupted`); finished points stay stored.
+   */
+  signal?: AbortSignal;
 }
 
 export type SweepEvent =
@@ -68,6 +75,8 @@ export interface SweepSummary {
   /** Points another sweep on the same store finished while this one waited for them. */
   byOthers: number;
   failed: Array<{ point: SweepPoint; error: string }>;
+  /** Set when `signal` stopped the sweep before every point ran. */
+  interrupted?: boolean;
   seconds: number;
 }
 
@@ -168,7 +177,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
   const log = (line: string) => emit({ type: 'log', line });
-  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log) : inProcessRunner(threads, log);
+  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log) : inProcessRunner(threads, log, opts.signal);
   const running = new Set<string>();
   const deferred: SweepPoint[] = [];
   const heartbeat = setInterval(() => store.heartbeat([...running]), HEARTBEAT_MS);
@@ -176,6 +185,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   /** The next point: from the queue, else (after a pause) one another sweep was running. */
   const next = async (): Promise<SweepPoint | undefined> => {
+    if (opts.signal?.aborted) return undefined;
     const p = queue.shift();
     if (p || deferred.length === 0) return p;
     await sleep(RECHECK_MS);
@@ -204,6 +214,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         summary.ran++;
         emit({ type: 'finished', point, result });
       } catch (e) {
+        if (e instanceof PointInterrupted) {
+          // not a failure: its claim ends with this process, and the next run takes the point up again
+          summary.interrupted = true;
+          emit({ type: 'log', line: `${pointName(point)}: ${e.message}` });
+          continue;
+        }
         const error = errorLine(fileSystemError(e) ?? e); // (a full disk or a read-only folder in one line naming the file)
         store.fail(point.key, error);
         summary.failed.push({ point, error });

@@ -11,7 +11,8 @@ import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
 import { onInterrupt } from '../../interrupt.ts';
 import { createSweepProgress, pointName, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
-import { INTERRUPTED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
+import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
+import { ctrlC } from '../training.ts';
 
 interface SweepArgs {
   file: string;
@@ -68,12 +69,36 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     if (args.queue !== undefined) return queuedSweep(args, store);
     if (args.follow) throw new SettingsError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
     const progress = createSweepProgress(process.stderr);
-    // Ctrl-C or SIGTERM: the terminal gets its cursor back and the user a line on what was kept (the signal then
-    // ends the process as before: staging folders removed, exit 130 or 143)
-    const onStop = onInterrupt(() => {
+    const kept = `the points finished are kept in ${store}: rerun the same command to run the rest`;
+    // Ctrl-C or SIGTERM. With --jobs 1 the first stops the sweep after the running point's training step, with a
+    // checkpoint the rerun resumes from (a point in its passes, eval or bench stops at its next stage), the second
+    // quits at once. With worker processes the signal ends the process as before (staging folders removed). Either
+    // way the terminal gets its cursor back and the user a line on what was kept; exit 130 or 143.
+    const controller = new AbortController();
+    let exitCode = INTERRUPTED_EXIT_CODE;
+    const quit = () => {
       progress.stop();
-      err(`compress: interrupted; the points finished are kept in ${store}: rerun the same command to run the rest`);
+      err(`compress: interrupted; ${kept}`);
+    };
+    const stop = ctrlC({
+      abort: () => controller.abort(),
+      log: note,
+      quit: () => {
+        quit();
+        process.exit(exitCode);
+      },
     });
+    const onSigint = () => stop();
+    const onSigterm = () => {
+      exitCode = TERMINATED_EXIT_CODE;
+      stop('SIGTERM');
+    };
+    const inProcess = args.jobs === 1;
+    const onStop = inProcess ? undefined : onInterrupt(quit);
+    if (inProcess) {
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigterm);
+    }
     let summary;
     try {
       summary = await runSweep({
@@ -85,10 +110,17 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         rerunStale: args['rerun-stale'],
         onEvent: progress.listener,
         planLog: note, // hf: models of the sweep file
+        ...(inProcess ? { signal: controller.signal } : {}),
       });
     } finally {
-      onStop();
+      onStop?.();
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
       progress.stop();
+    }
+    if (summary.interrupted) {
+      err(`compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept} (a training step resumes from its checkpoint)`);
+      return exitCode;
     }
     const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
     out(
