@@ -103,6 +103,14 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
         stream.write(`[${String(finished).padStart(String(total).length)}/${total}] FAILED ${pointName(e.point)}: ${e.error}\n`);
         if (bar) bar.start(total, finished, { best: best.describe() });
         return;
+      case 'log':
+        // of the points' own log, only where a training step stopped or resumed from its checkpoint
+        if (/^(resuming from step|interrupted at step)/.test(e.line)) {
+          if (bar) bar.stop();
+          stream.write(`${e.line}\n`);
+          if (bar) bar.start(total, finished, { best: best.describe() });
+        }
+        return;
       default:
         return;
     }

@@ -69,4 +69,17 @@ describe('sweep progress', () => {
     listener({ type: 'plan', spec, points, previous, staleKept: 2 });
     expect(lines[0]).toBe('sweep s: 3 points (1 models × 3 pipelines), 1 already in the store, 2 stale (kept)');
   });
+
+  it("shows, of the points' own log, only where a training step stopped or resumed from its checkpoint", () => {
+    const { lines, listener, spec, points } = logged(['baseline', 'kd']);
+    listener({ type: 'plan', spec, points, previous: new Map(), staleKept: 0 });
+    for (const line of [
+      'prune-ffn: running',
+      'epoch 1: loss 0.5981, dev SST-2 90.63',
+      'resuming from step 52 (epoch 1)',
+      'interrupted at step 60; rerun the same command',
+    ])
+      listener({ type: 'log', line });
+    expect(lines.slice(1)).toEqual(['resuming from step 52 (epoch 1)', 'interrupted at step 60; rerun the same command']);
+  });
 });
