@@ -216,6 +216,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     if (!tasks.length) throw new SettingsError(`no GLUE task can be scored on this model: ${skipped.map((s) => `${s.task}: ${s.reason}`).join('; ')}`);
   };
   const glueDir = opts.glueDir ?? defaultGlueDir();
+  if (named && !existsSync(glueDir)) {
+    // `all` with no GLUE folder: one short line, not one 'file not found' per task
+    throw new DataError(`GLUE folder ${glueDir} not found: set --glue-dir or GLUE_DIR (compress data download fetches the data)`);
+  }
   keep((task) => {
     const { file } = splitFile(task, split, glueDir);
     if (!existsSync(file)) throw new DataError(`${file}: file not found (GLUE ${task.name} ${split}; set --glue-dir or GLUE_DIR)`);

@@ -95,6 +95,15 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
       );
   });
 
+  it('--tasks all without a GLUE folder says so in one short line', async () => {
+    const missing = join(GLUE_DIR, 'no-such-folder');
+    await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks: ['all'], glueDir: missing })).rejects.toThrow(
+      new RegExp(
+        `^GLUE folder ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} not found: set --glue-dir or GLUE_DIR \\(compress data download fetches the data\\)$`,
+      ),
+    );
+  });
+
   it('refuses AX with a model that is not an MNLI model', async () => {
     await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['AX'], split: 'test', glueDir: GLUE_DIR })).rejects.toThrow(
       /AX needs a MNLI model/,
