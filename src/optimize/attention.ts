@@ -77,66 +77,110 @@ function int8Parts(oc: OptimizeContext, lins: Linear[]): { weights: Int8Array[];
   return { weights, scales: Float32Array.from(scales) };
 }
 
-/** Packs Q, K and V (once per distinct set of weights), or says why not. */
-function pack(oc: OptimizeContext, a: AttentionBlock, cache: Map<string, Packed>): Packed | string {
+/** Q, K and V's weights as they will be packed: float [in, out] parts, or int8 parts with per-column scales. */
+type Parts = { kind: 'float'; weights: Float32Array[] } | { kind: 'int8'; weights: Int8Array[]; scales: Float32Array };
+
+/** The weights of Q, K and V ready to pack, or why they cannot be (read only: nothing is written). */
+function packParts(oc: OptimizeContext, a: AttentionBlock): Parts | string {
+  const lins = [a.q!, a.k!, a.v!];
+  const kinds = lins.map((l) => l.quantization?.kind);
+  if (kinds.every((k) => k === undefined)) {
+    const parts = lins.map((l) => weightInOut(oc.view.graph, l));
+    if (parts.some((p) => !p)) return 'a Q/K/V weight is not a float32 2-D initializer';
+    return { kind: 'float', weights: parts as Float32Array[] };
+  }
+  if (kinds.every((k) => k !== undefined && DYNAMIC_INT8.has(k))) {
+    if (oc.edit.opset() < 11) return `QAttention reads a DynamicQuantizeLinear, an opset-11 op (the model has opset ${oc.edit.opset()})`;
+    const parts = int8Parts(oc, lins);
+    return typeof parts === 'string' ? parts : { kind: 'int8', ...parts };
+  }
+  return `Q/K/V are stored ${[...new Set(kinds.map((k) => k ?? 'float'))].join(' and ')}: only float or dynamic int8 projections fuse`;
+}
+
+/** The initializers of Q, K and V, which layers that share weights (share-layers) have in common. */
+const qkvWeights = (a: AttentionBlock) => [a.q!.weight, a.k!.weight, a.v!.weight];
+
+/** Packs Q, K and V (once per distinct set of weights). */
+function pack(oc: OptimizeContext, a: AttentionBlock, parts: Parts, cache: Map<string, Packed>): Packed {
   const lins = [a.q!, a.k!, a.v!];
   const key = lins.map((l) => `${l.weight}|${l.bias ?? ''}`).join('|');
   const cached = cache.get(key);
   if (cached) return cached;
   const { edit } = oc;
   const rows = lins[0].inFeatures;
-  const kinds = lins.map((l) => l.quantization?.kind);
   let packed: Packed;
-  if (kinds.every((k) => k === undefined)) {
-    const parts = lins.map((l) => weightInOut(oc.view.graph, l));
-    if (parts.some((p) => !p)) return 'a Q/K/V weight is not a float32 2-D initializer';
-    const w = sideBySide(parts as Float32Array[], rows, (n) => new Float32Array(n));
+  if (parts.kind === 'float') {
+    const w = sideBySide(parts.weights, rows, (n) => new Float32Array(n));
     packed = { weight: edit.addInitializer(`${a.q!.weight}_qkv`, float32Tensor('', [rows, w.length / rows], w)), bias: '' };
-  } else if (kinds.every((k) => k !== undefined && DYNAMIC_INT8.has(k))) {
-    if (edit.opset() < 11) return `QAttention reads a DynamicQuantizeLinear, an opset-11 op (the model has opset ${edit.opset()})`;
-    const parts = int8Parts(oc, lins);
-    if (typeof parts === 'string') return parts;
+  } else {
     const w = sideBySide(parts.weights, rows, (n) => new Int8Array(n));
     packed = {
       weight: edit.addInitializer(`${a.q!.weight}_qkv`, int8Tensor('', [rows, w.length / rows], w)),
       scale: edit.addInitializer(`${a.q!.weight}_qkv_scale`, float32Tensor('', [parts.scales.length], parts.scales)),
       bias: '',
     };
-  } else {
-    return `Q/K/V are stored ${[...new Set(kinds.map((k) => k ?? 'float'))].join(' and ')}: only float or dynamic int8 projections fuse`;
   }
   packed.bias = edit.addInitializer(`${a.q!.weight}_qkv_bias`, float32Tensor('', [3 * lins[0].outFeatures], packedBias(oc, lins)));
   cache.set(key, packed);
   return packed;
 }
 
-/** Fuses the attention block of every layer that has an unfused one. */
+interface Planned {
+  layer: EncoderLayer;
+  attention: AttentionBlock;
+  /** The merged context the output projection reads, which the fused node computes. */
+  context: string;
+  parts: Parts;
+}
+
+/** What can be fused in each layer, or why not (nothing is written). */
+function plan(oc: OptimizeContext, l: EncoderLayer): Planned | string {
+  const a = l.attention!;
+  if (l.firstToken) return 'it queries the first token only (first-token), which the fused Attention cannot';
+  const context = oc.projectionInput(a.output);
+  if (!context) return `the input of the output projection '${a.output.node}' is not found`;
+  const problem = oc.producerProblem(context);
+  if (problem) return problem;
+  const parts = packParts(oc, a);
+  return typeof parts === 'string' ? parts : { layer: l, attention: a, context, parts };
+}
+
+/**
+ * Fuses the attention block of every layer that has an unfused one. Layers sharing Q/K/V weights fuse together or
+ * not at all: packing the weights of some while another keeps reading them apart would store them twice.
+ */
 export function fuseAttention(oc: OptimizeContext, layers: readonly EncoderLayer[]): void {
+  const planned = new Map<EncoderLayer, Planned>();
+  const reasons = new Map<EncoderLayer, string>();
+  const unfused = new Map<string, number>(); // a weight read by a layer that stays unfused → that layer
+  for (const l of layers) {
+    if (l.attention?.kind !== 'unfused') continue;
+    const p = plan(oc, l);
+    if (typeof p !== 'string') {
+      planned.set(l, p);
+      continue;
+    }
+    reasons.set(l, p);
+    for (const w of qkvWeights(l.attention)) unfused.set(w, l.index);
+  }
+  // a layer that shares a weight with one that stays unfused stays unfused too (and so on, along chains of sharing)
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [l, p] of planned) {
+      const other = qkvWeights(p.attention).find((w) => unfused.has(w));
+      if (other === undefined) continue;
+      reasons.set(l, `its Q/K/V weights are shared with layer ${unfused.get(other)}, which stays unfused (fusing would store them twice)`);
+      for (const w of qkvWeights(p.attention)) if (!unfused.has(w)) unfused.set(w, l.index);
+      planned.delete(l);
+      changed = true;
+    }
+  }
+  for (const l of layers) if (reasons.has(l)) oc.skip('attention', `layer ${l.index}`, reasons.get(l)!);
+
   const cache = new Map<string, Packed>();
   let mask: string | undefined;
-  for (const l of layers) {
-    const a = l.attention;
-    if (a?.kind !== 'unfused') continue;
-    const where = `layer ${l.index}`;
-    if (l.firstToken) {
-      oc.skip('attention', where, 'it queries the first token only (first-token), which the fused Attention cannot');
-      continue;
-    }
-    const context = oc.projectionInput(a.output);
-    if (!context) {
-      oc.skip('attention', where, `the input of the output projection '${a.output.node}' is not found`);
-      continue;
-    }
-    const problem = oc.producerProblem(context);
-    if (problem) {
-      oc.skip('attention', where, problem);
-      continue;
-    }
-    const packed = pack(oc, a, cache);
-    if (typeof packed === 'string') {
-      oc.skip('attention', where, packed);
-      continue;
-    }
+  for (const { layer: l, attention: a, context, parts } of planned.values()) {
+    const packed = pack(oc, a, parts, cache);
     const attributes = { num_heads: attr.int(a.numHeads) };
     const scale = a.scale ?? Math.sqrt(a.headSize);
     if (Math.abs(scale - Math.sqrt(a.headSize)) > 1e-6 * Math.sqrt(a.headSize)) Object.assign(attributes, { scale: attr.float(1 / scale) });

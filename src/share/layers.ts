@@ -40,6 +40,11 @@ export interface ShareLayersDetails {
   modelBytesAfter: number;
   /** Shared initializer names by role, per group. */
   sharedInitializers: Array<Record<string, string>>;
+  /**
+   * Initializers that layers of different groups already read as one copy (an earlier share-layers, or an exporter
+   * that stores equal tensors once): they stay one copy, since splitting them would only copy them.
+   */
+  keptAcrossGroups: string[];
 }
 
 /**
@@ -154,9 +159,19 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
   const dist2 = new Float64Array(s.layers.length);
   const placeAfter = new Map<string, string[]>();
   const sharedInitializers: Array<Record<string, string>> = [];
+  const keptAcrossGroups = new Set<string>();
   groups.forEach((group) => {
     const names: Record<string, string> = {};
     weights[group[0]].forEach((w, r) => {
+      const read = new Set(group.map((l) => weights[l][r].initializer));
+      if (read.size === 1) {
+        // the group already reads one copy: keep it (if other groups read it too, copying it per group would grow the file)
+        const [name] = read;
+        names[w.role] = name;
+        const elsewhere = s.layers.some((_, l) => !group.includes(l) && weights[l].some((x) => x.initializer === name));
+        if (elsewhere) keptAcrossGroups.add(name);
+        return;
+      }
       const tensors = group.map((l) => model.graph.initializers.get(weights[l][r].initializer)!);
       const name = uniqueName(g, `shared.layers${group[0]}-${group[group.length - 1]}.${w.role}`);
       const shared = o.from.kind === 'mean' ? meanTensor(tensors, name) : renamed(tensors[o.from.index], name);
@@ -195,6 +210,7 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
     modelBytesBefore: modelSize(model).bytes,
     modelBytesAfter: modelSize(out).bytes,
     sharedInitializers,
+    keptAcrossGroups: [...keptAcrossGroups],
   };
   return { model: out, details };
 }
@@ -208,7 +224,10 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
     const size = details.groups[0].length;
     const summary =
       `shared ${s.layers.length} layers as ${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size} ` +
-      `(${formatSourceSpec(o.from)}): encoder weights ${MB(details.encoderBytesBefore)} → ${MB(details.encoderBytesAfter)}`;
+      `(${formatSourceSpec(o.from)}): encoder weights ${MB(details.encoderBytesBefore)} → ${MB(details.encoderBytesAfter)}` +
+      (details.keptAcrossGroups.length
+        ? `; ${details.keptAcrossGroups.length} weight${details.keptAcrossGroups.length === 1 ? '' : 's'} that layers of different groups already read as one copy stay shared (splitting would only copy ${details.keptAcrossGroups.length === 1 ? 'it' : 'them'})`
+        : '');
     return {
       model: out,
       report: {

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import type { BertStructure } from '../../src/bert/structure.ts';
 import { encodeModel, type Model } from '../../src/onnx/index.ts';
+import { modelSize } from '../../src/onnx/size.ts';
 import { OPTIMIZE, optimizeModel, parseRewrites, type SkippedRewrite } from '../../src/optimize/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
@@ -180,6 +181,18 @@ describe('optimize a float BERT', () => {
     const weights = new Set(fusedShared.model.graph.nodes.filter((n) => n.opType === 'Attention').map((n) => n.inputs[1]));
     expect(weights.size).toBe(1);
     expect(relativeDiff(await outputsOf(shared, feeds), await outputsOf(fusedShared.model, feeds))).toBeLessThan(1e-5);
+
+    // with the first-token last layer (which keeps Q/K/V apart) no layer packs the shared weights: they are stored once
+    for (const shape of [shared, await int8(shared)]) {
+      const all = optimize(shape, 'all');
+      expect(count(all.model, 'Attention') + count(all.model, 'QAttention')).toBe(0);
+      expect(modelSize(all.model).params).toBe(modelSize(shape).params);
+      expect(skipped(all).filter((k) => k.rewrite === 'attention')).toEqual([
+        { rewrite: 'attention', where: 'layer 0', reason: 'its Q/K/V weights are shared with layer 2, which stays unfused (fusing would store them twice)' },
+        { rewrite: 'attention', where: 'layer 1', reason: 'its Q/K/V weights are shared with layer 2, which stays unfused (fusing would store them twice)' },
+        { rewrite: 'attention', where: 'layer 2', reason: 'it queries the first token only (first-token), which the fused Attention cannot' },
+      ]);
+    }
 
     const pruned = (await runPipeline(model, [{ pass: 'prune-heads', settings: { heads: '0:1;1:0,2,3' } }])).model;
     const fusedPruned = optimize(pruned, 'attention');

@@ -196,6 +196,30 @@ describe('share-layers on a built BERT', () => {
     const { model: out } = await share(alike, { share: 'groups:2' });
     expect((await runModel(out, { vocab: 128 })).logits.every(Number.isFinite)).toBe(true);
   });
+
+  it('weights a shared model reads as one copy stay one copy when asked for more groups (copies would only grow it), and the report says so', async () => {
+    const { model: halves } = await share(model, { share: 'groups:2' });
+    const { model: all } = await share(model, { share: 'all' });
+    for (const [from, more, groups] of [
+      [halves, 'groups:4', 2],
+      [all, 'groups:2', 1],
+      [all, 'groups:4', 1],
+    ] as const) {
+      const r = await share(from, { share: more });
+      expect(modelSize(r.model), more).toEqual(modelSize(from));
+      expect(new Set(findBert(r.model).layers.map((l) => l.ffn.in.weight)).size).toBe(groups);
+      expect(r.details.keptAcrossGroups.length).toBe(16 * groups);
+      expect(r.report.summary).toMatch(
+        /; \d+ weights that layers of different groups already read as one copy stay shared \(splitting would only copy them\)$/,
+      );
+    }
+    // the same or coarser groups: nothing to keep apart
+    for (const same of ['groups:2', 'all']) {
+      const again = await share(halves, { share: same });
+      expect(again.details.keptAcrossGroups).toEqual([]);
+      expect(modelSize(again.model).params).toBeLessThanOrEqual(modelSize(halves).params);
+    }
+  });
 });
 
 describe.skipIf(!hasFixtures)('share-layers on exporter fixtures (needs ../shared/fixtures/onnx)', () => {
