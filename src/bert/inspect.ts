@@ -7,12 +7,20 @@ import { dataTypeName } from '../onnx/dtype.ts';
 import { modelSize } from '../onnx/size.ts';
 import { findBert } from './discover.ts';
 import type { BertStructure, EncoderLayer, ExporterKind, ModelFamily, Activation, Quantization } from './structure.ts';
-import { summarize, type ModelSummary } from './summary.ts';
+import { summarize, type ModelSummary, type Size } from './summary.ts';
 
 export interface IoInfo {
   name: string;
   type: string;
   shape: Dim[] | null;
+}
+
+/** Parameters and bytes of a component, and how its weights are stored. */
+export interface ComponentSize {
+  params: number;
+  bytes: number;
+  /** The storage formats of its weight matrices and tables ('dynamic-int8', 'matmul-nbits 4-bit'…), or 'float'. */
+  weights: string;
 }
 
 export interface LayerInfo {
@@ -24,10 +32,12 @@ export interface LayerInfo {
   activation: Activation;
   /** 'none': every head was pruned; the layer adds a constant in place of attention. */
   attentionKind: 'unfused' | 'fused' | 'none';
-  /** How the layer's weights are stored: the quantization kinds of its projections, or 'float'. */
+  /** How the layer's weights are stored: the formats of its projections, or 'float'. */
   weights: string;
-  attention: { params: number; bytes: number };
-  ffn: { params: number; bytes: number };
+  /** The attention block with the LayerNorm after it; with `ffn`, the layer's parameters and bytes. */
+  attention: ComponentSize;
+  /** The feed-forward block with the LayerNorm after it. */
+  ffn: ComponentSize;
   params: number;
   bytes: number;
 }
@@ -60,30 +70,39 @@ export interface InspectReport {
   head: { kind: string; numLabels: number } | null;
   params: number;
   bytes: number;
+  /** The rows of `compress inspect`: embeddings + encoder + pooler + head + other = params (and bytes). */
   components: {
-    embeddings: { params: number; bytes: number };
-    encoder: { params: number; bytes: number };
-    pooler: { params: number; bytes: number } | null;
-    head: { params: number; bytes: number } | null;
+    embeddings: ComponentSize;
+    encoder: ComponentSize;
+    pooler: ComponentSize | null;
+    head: ComponentSize | null;
     other: { params: number; bytes: number };
   };
   layers: LayerInfo[];
 }
 
+/** How one weight is stored: its quantization kind and width ('dynamic-int8', 'gather-scale int8', 'matmul-nbits 4-bit'…), or 'float'. */
+const formatOf = (q: Quantization | undefined) => (q ? `${q.kind}${q.bits !== 8 ? ` ${q.bits}-bit` : q.kind.includes('int8') ? '' : ' int8'}` : 'float');
+
+/** The distinct formats of some weights, in a fixed order (quantized kinds by name, then float), or 'float'. */
+export function weightFormats(qs: ReadonlyArray<Quantization | undefined>, present = qs.length): string {
+  if (!present) return 'float';
+  const kinds = [...new Set(qs.map(formatOf))].sort((a, b) => Number(a === 'float') - Number(b === 'float') || a.localeCompare(b));
+  return kinds.join(' + ');
+}
+
+/** The formats of a layer's attention projections (none without attention). */
+const attentionFormats = (l: EncoderLayer) => {
+  const a = l.attention;
+  return a ? [a.q, a.k, a.v, a.fused, a.output].filter((x) => x !== undefined).map((x) => x.quantization) : [];
+};
+
+/** The formats of a layer's feed-forward projections. */
+const ffnFormats = (l: EncoderLayer) => [l.ffn.in.quantization, l.ffn.out.quantization];
+
 /** The distinct quantization kinds of a layer's weights ('dynamic-int8', 'matmul-nbits 4-bit'…), or 'float'. */
 export function layerWeightFormat(l: EncoderLayer): string {
-  const a = l.attention;
-  const qs: Array<Quantization | undefined> = [
-    a?.q?.quantization,
-    a?.k?.quantization,
-    a?.v?.quantization,
-    a?.fused?.quantization,
-    a?.output.quantization,
-    l.ffn.in.quantization,
-    l.ffn.out.quantization,
-  ];
-  const kinds = new Set(qs.map((q) => (q ? `${q.kind}${q.bits !== 8 ? ` ${q.bits}-bit` : ''}` : 'float')));
-  return [...kinds].join(' + ');
+  return weightFormats([...attentionFormats(l), ...ffnFormats(l)]);
 }
 
 /** Group ids of the layers, numbered in order of first use: layers reading the same weight matrices share one. */
@@ -151,8 +170,30 @@ export function inspectGraph(model: Model, label: string, notBert: string): Grap
 export function inspectModel(model: Model, label: string, structure: BertStructure = findBert(model)): InspectReport {
   const s = structure;
   const sum: ModelSummary = summarize(model, s);
-  const size = (x: { params: number; bytes: number }) => ({ params: x.params, bytes: x.bytes });
-  const encoder = sum.layers.reduce((a, l) => ({ params: a.params + l.params, bytes: a.bytes + l.bytes }), { params: 0, bytes: 0 });
+  const sized = (x: { params: number; bytes: number }, weights: string): ComponentSize => ({ params: x.params, bytes: x.bytes, weights });
+  const plus = (a: Size, b: Size) => ({ params: a.params + b.params, bytes: a.bytes + b.bytes });
+  const e = s.embeddings;
+  const tables = [e.word, e.position, e.tokenType].filter((t) => t !== undefined);
+  const embeddingFormats = [
+    ...tables.flatMap((t) => [t.quantization, ...(t.projection ? [t.projection.quantization] : [])]),
+    ...(e.mapping ? [e.mapping.quantization] : []),
+  ];
+  const layers = s.layers.map(
+    (l, i): LayerInfo => ({
+      index: l.index,
+      numHeads: l.attention?.numHeads ?? 0,
+      headSize: l.attention?.headSize ?? 0,
+      intermediateSize: l.ffn.intermediateSize,
+      activation: l.ffn.activation,
+      attentionKind: l.attention?.kind ?? 'none',
+      weights: layerWeightFormat(l),
+      attention: sized(plus(sum.layers[i].attention, sum.layers[i].attentionNorm), weightFormats(attentionFormats(l))),
+      ffn: sized(plus(sum.layers[i].ffn, sum.layers[i].outputNorm), weightFormats(ffnFormats(l))),
+      params: sum.layers[i].params,
+      bytes: sum.layers[i].bytes,
+    }),
+  );
+  const encoder = sum.layers.reduce<Size>((a, l) => plus(a, l), { params: 0, bytes: 0 });
   return {
     ...graphBasics(model, label),
     exporter: s.exporter,
@@ -165,30 +206,18 @@ export function inspectModel(model: Model, label: string, structure: BertStructu
     vocabSize: s.vocabSize,
     maxPositions: s.maxPositions ?? null,
     typeVocabSize: s.typeVocabSize ?? null,
-    embeddingSize: s.embeddings.mapping?.inFeatures ?? s.embeddings.word.projection?.inFeatures ?? null,
+    embeddingSize: e.mapping?.inFeatures ?? e.word.projection?.inFeatures ?? null,
     layerGroups: sharedLayerGroups(s),
     head: s.head ? { kind: s.head.kind, numLabels: s.head.numLabels } : null,
     params: sum.params,
     bytes: sum.bytes,
     components: {
-      embeddings: size(sum.embeddings),
-      encoder,
-      pooler: sum.pooler ? size(sum.pooler) : null,
-      head: sum.head ? size(sum.head) : null,
-      other: size(sum.other),
+      embeddings: sized(sum.embeddings, weightFormats(embeddingFormats)),
+      encoder: sized(encoder, weightFormats(s.layers.flatMap((l) => [...attentionFormats(l), ...ffnFormats(l)]))),
+      pooler: sum.pooler ? sized(sum.pooler, weightFormats([s.pooler?.dense.quantization])) : null,
+      head: sum.head ? sized(sum.head, weightFormats(s.head?.linears.map((l) => l.quantization) ?? [])) : null,
+      other: { params: sum.other.params, bytes: sum.other.bytes },
     },
-    layers: s.layers.map((l, i) => ({
-      index: l.index,
-      numHeads: l.attention?.numHeads ?? 0,
-      headSize: l.attention?.headSize ?? 0,
-      intermediateSize: l.ffn.intermediateSize,
-      activation: l.ffn.activation,
-      attentionKind: l.attention?.kind ?? 'none',
-      weights: layerWeightFormat(l),
-      attention: size(sum.layers[i].attention),
-      ffn: size(sum.layers[i].ffn),
-      params: sum.layers[i].params,
-      bytes: sum.layers[i].bytes,
-    })),
+    layers,
   };
 }

@@ -20,6 +20,41 @@ describe('inspect summary', () => {
     expect(formatInspect(inspectModel(pruned, 'pruned'))).toMatch(/^ {2}2 layers × 1–4 heads, hidden 32, FFN 64,/m);
   });
 
+  it('the component rows add up to the parameters and bytes in the header, and every row says how its weights are stored', async () => {
+    registerAllPasses();
+    const model = tinyBert();
+    const int8 = (await runPipeline(model, [{ pass: 'quantize', settings: { mode: 'int8' } }])).model;
+    const shared = (await runPipeline(tinyBert({ numLayers: 4 }), [{ pass: 'share-layers', settings: { share: 'all' } }])).model;
+    for (const m of [model, int8, shared]) {
+      const r = inspectModel(m, 'm');
+      const rows = formatInspect(r)
+        .split('\n')
+        .filter((l) => /^ {2}(embeddings|layer \d+ \w+|pooler|head|other) /.test(l))
+        .map((l) =>
+          l
+            .slice(24)
+            .trim()
+            .split(/\s+/)
+            .slice(0, 2)
+            .map((x) => Number(x.replaceAll(',', ''))),
+        );
+      const c = r.components;
+      expect(rows.length).toBe(1 + 2 * r.numLayers + [c.pooler, c.head, c.other.bytes || null].filter(Boolean).length);
+      expect(rows.reduce((a, [p]) => a + p, 0)).toBe(r.params);
+      expect(rows.reduce((a, [, b]) => a + b, 0)).toBe(r.bytes);
+      expect(r.params).toBe(modelSize(m).params);
+      expect(c.embeddings.params + c.encoder.params + (c.pooler?.params ?? 0) + (c.head?.params ?? 0) + c.other.params).toBe(r.params);
+    }
+    const text = formatInspect(inspectModel(int8, 'int8'));
+    for (const row of ['embeddings', 'layer 0 attention', 'layer 0 ffn', 'layer 1 attention', 'layer 1 ffn', 'pooler', 'head']) {
+      expect(text, row).toMatch(new RegExp(`^ {2}${row} .*weights [a-z -]*int8[^\n]*$`, 'm'));
+    }
+    // the same formats in the same order in every layer
+    const r = inspectModel(int8, 'int8');
+    expect(new Set(r.layers.map((l) => `${l.attention.weights} | ${l.ffn.weights}`)).size).toBe(1);
+    expect(formatInspect(inspectModel(model, 'float'))).not.toMatch(/; weights | {2}weights /);
+  });
+
   it('a graph discovery does not take (a Distilled BiLSTM): its size, operators and the reason, no encoder rows', () => {
     const config = { vocabSize: 50, embeddingSize: 12, hiddenSize: 10, mlpSize: 7, numLabels: 3, maxLength: 9 };
     const model = exportBilstm(config, randomBilstmWeights(config, 1));

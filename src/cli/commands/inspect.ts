@@ -59,21 +59,24 @@ export function formatInspect(r: InspectReport): string {
     '',
     `  ${'component'.padEnd(22)}${'params'.padStart(14)}${'bytes'.padStart(14)}`,
   ];
-  const row = (name: string, s: { params: number; bytes: number }) =>
-    lines.push(`  ${name.padEnd(22)}${num(s.params).padStart(14)}${num(s.bytes).padStart(14)}`);
+  const row = (name: string, s: { params: number; bytes: number; weights?: string }, note = '') => {
+    const stored = s.weights && s.weights !== 'float' ? `weights ${s.weights}` : '';
+    const notes = [note, stored].filter(Boolean).join('; ');
+    lines.push(`  ${name.padEnd(22)}${num(s.params).padStart(14)}${num(s.bytes).padStart(14)}${notes ? `   ${notes}` : ''}`);
+  };
   row('embeddings', r.components.embeddings);
   for (const l of r.layers) {
-    row(`layer ${l.index} attention`, l.attention);
-    lines[lines.length - 1] +=
-      l.attentionKind === 'none'
-        ? '   no attention (all heads pruned)'
-        : `   ${l.numHeads} heads × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`;
-    row(`layer ${l.index} ffn`, l.ffn);
-    lines[lines.length - 1] += `   ${l.intermediateSize} ${l.activation}${l.weights !== 'float' ? `; weights ${l.weights}` : ''}`;
+    row(
+      `layer ${l.index} attention`,
+      l.attention,
+      l.attentionKind === 'none' ? 'no attention (all heads pruned)' : `${l.numHeads} heads × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`,
+    );
+    row(`layer ${l.index} ffn`, l.ffn, `${l.intermediateSize} ${l.activation}`);
   }
   if (r.components.pooler) row('pooler', r.components.pooler);
   if (r.components.head) row('head', r.components.head);
   if (r.components.other.bytes) row('other', r.components.other);
+  lines.push("  (a layer's rows include each block's LayerNorm; a shared weight counts once, in the first layer that reads it)");
   return lines.join('\n');
 }
 
