@@ -1,4 +1,5 @@
 /** The terminal table of a benchmark: one row per shape, then the machine, memory and overall speed-up. */
+import { describeRelation } from './lineage.ts';
 import { describeMachine } from './machine.ts';
 import { describeContention } from './timing-lock.ts';
 import type { BenchResult } from './run.ts';
@@ -30,7 +31,14 @@ export function formatBench(r: BenchResult): string[] {
   if (r.memory.baseline) mem.push(`baseline session ${MB(r.memory.baseline.sessionRssBytes)}`);
   mem.push(`peak RSS ${MB(r.memory.peakRssBytes)}${r.memory.peakRssScope === 'process' ? ' (whole process)' : ''}`);
   out.push(`memory: ${mem.join(', ')}`);
-  if (r.speedup !== undefined) out.push(`speed-up over ${r.baseline}: ×${r.speedup.toFixed(2)} (geometric mean over shapes)`);
+  if (r.speedup !== undefined) {
+    out.push(`speed-up over ${r.baseline}: ×${r.speedup.toFixed(2)} (geometric mean over shapes)`);
+    out.push(
+      "  each shape's speed-up is the median over rounds of the baseline's time ÷ the model's in the same round (interleaved pairs cancel the machine's drift), so it can differ from base p50 ÷ p50",
+    );
+  }
+  const unrelated = r.baseline !== undefined ? describeRelation(r.baselineRelation, r.model, r.baseline) : undefined;
+  if (unrelated) out.push(`warning: ${unrelated}`);
   const contention = describeContention(r.timing);
   if (contention) out.push(`warning: ${contention}`);
   return out;

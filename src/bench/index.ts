@@ -14,6 +14,7 @@ export { benchShapes, benchFeeds, benchSubject, checkComparable, type Shape, typ
 export { cpuInfo, machineInfo, parseCpuInfo, describeMachine, type CpuFlags, type CpuInfo, type MachineInfo } from './machine.ts';
 export { latencyStats, quantile, median, pairedSpeedup, geometricMean, type LatencyStats } from './stats.ts';
 export { formatBench } from './format.ts';
+export { baselineRelation, describeRelation, sourceHashes, type BaselineRelation } from './lineage.ts';
 export { peakRss, resetPeakRss } from './memory.ts';
 export {
   acquireTimingLock,

@@ -10,6 +10,7 @@ import { SettingsError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, type BenchSubject, type Shape } from './inputs.ts';
+import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
 import { sessionMemory } from './session-memory.ts';
@@ -67,6 +68,8 @@ export interface MemoryUse {
 export interface BenchResult {
   model: string;
   baseline?: string;
+  /** How the baseline relates to the model by their lineage files (lineage.ts); absent without a baseline or from older results. */
+  baselineRelation?: BaselineRelation;
   machine: MachineInfo;
   /**
    * Whether onnxruntime's intra-op threads spin-wait between runs (RuntimeOptions.spinning): off with a baseline,
@@ -127,6 +130,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const baselineSubject = opts.baseline !== undefined ? benchSubject(locateModel(opts.baseline).onnx) : undefined;
   const subject = benchSubject(locateModel(opts.model).onnx, baselineSubject?.structure);
   if (baselineSubject) checkComparable(subject, baselineSubject);
+  const relation = baselineSubject ? await baselineRelation(subject.path, baselineSubject.path) : undefined;
   const subjects = baselineSubject ? [subject, baselineSubject] : [subject];
   const shapes = benchShapes(batches, seqs, subjects);
   checkShapesFit(shapes, subjects);
@@ -184,6 +188,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   };
   if (baselineSubject && b) {
     out.baseline = resolve(baselineSubject.path);
+    out.baselineRelation = relation;
     out.speedup = geometricMean(results.map((r) => r.speedup!));
   }
   return out;

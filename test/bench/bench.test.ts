@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { benchModels, benchShapes, benchSubject } from '../../src/bench/index.ts';
+import { benchModels, benchShapes, benchSubject, formatBench } from '../../src/bench/index.ts';
 import { geometricMean } from '../../src/bench/stats.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { defaultThreads } from '../../src/runtime/threads.ts';
@@ -49,6 +49,9 @@ describe('benchModels', () => {
       expect(s.speedup).toBeLessThanOrEqual(s.baseline!.p50Ms / s.model.minMs);
     }
     expect(r.speedup).toBeCloseTo(geometricMean(r.shapes.map((s) => s.speedup!)), 12);
+    expect(formatBench(r).join('\n')).toMatch(
+      /median over rounds of the baseline's time ÷ the model's in the same round[^\n]*can differ from base p50 ÷ p50$/m,
+    );
     expect(r.model).toBe(b.path);
     expect(r.baseline).toBe(a.path);
     expect(r.machine.threads).toBe(1);

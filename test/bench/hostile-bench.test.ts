@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
+import { sourceHashes } from '../../src/bench/lineage.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { sha256File } from '../../src/files.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 
@@ -34,6 +38,42 @@ describe('bench --baseline must be comparable', () => {
     await expect(benchModels({ model: model.path, baseline: otherVocab.path, ...quick })).rejects.toThrow(
       /the model's vocabulary has 128 tokens, the baseline's 96/,
     );
+  });
+
+  it('warns when the lineage files show the baseline is not a model the subject was made from (or the two are swapped)', async () => {
+    registerAllPasses();
+    const out = join(mkdtempSync(join(tmpdir(), 'bench-lineage-')), 'cut', 'model.onnx');
+    await compressFile({ input: baseline.path, output: out, steps: [{ pass: 'drop-layers', settings: { layers: '1' } }] });
+    const twin = writeTinyBert({}, { seed: 7 }); // same shape as the baseline, other weights: not what `out` was cut from
+    try {
+      expect(sourceHashes(baseline.path)).toBeUndefined();
+      expect([...sourceHashes(out)!]).toEqual([await sha256File(baseline.path)]);
+      const cases = [
+        [out, baseline.path, 'ancestor', undefined],
+        [
+          out,
+          twin.path,
+          'unrelated',
+          /^warning: [^\n]* is not among the models [^\n]* was compressed or distilled from \(by its lineage file\): the speed-up compares unrelated models$/m,
+        ],
+        [
+          baseline.path,
+          out,
+          'descendant',
+          /^warning: [^\n]* was made from [^\n]*, not the other way round: the speed-up is inverted \(swap --baseline and the model\?\)$/m,
+        ],
+        [model.path, baseline.path, 'unknown', undefined],
+      ] as const;
+      for (const [m, b, relation, warning] of cases) {
+        const r = await benchModels({ model: m, baseline: b, ...quick });
+        expect(r.baselineRelation, relation).toBe(relation);
+        const text = formatBench(r).join('\n');
+        if (warning) expect(text).toMatch(warning);
+        else expect(text).not.toContain('warning');
+      }
+    } finally {
+      twin.cleanup();
+    }
   });
 
   it('refuses a --seq beyond the position table', async () => {

@@ -1,0 +1,79 @@
+/**
+ * Whether a benchmark's baseline is a model its subject was made from. A speed-up compares a model with the one it
+ * was compressed or distilled from; checkComparable (inputs.ts) refuses baselines that cannot be compared at all,
+ * and this says when the lineage sidecars (`MODEL.onnx.json`, written by compress, train and distill) show the two
+ * are unrelated, e.g. a model cut from one teacher benchmarked against another teacher of the same shape.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { lineagePath } from '../destination.ts';
+import { sha256File } from '../files.ts';
+import { locateModel } from '../onnx/locate.ts';
+
+/**
+ * - 'ancestor': the baseline is the model's input, teacher or student init, or one of theirs;
+ * - 'descendant': the other way round (the arguments swapped?);
+ * - 'unrelated': the model's lineage is known and does not name the baseline (nor the baseline's the model);
+ * - 'unknown': the model has no lineage sidecar (made by another tool).
+ */
+export type BaselineRelation = 'ancestor' | 'descendant' | 'unrelated' | 'unknown';
+
+/** Keys of a lineage record that name models the output was made from (each a { path, sha256 } record). */
+const SOURCE_KEYS = new Set(['input', 'teacher', 'student', 'lineage']);
+
+/** The sha256 of every model the lineage sidecar of `onnx` names as a source, following their own sidecars; undefined without one. */
+export function sourceHashes(onnx: string): Set<string> | undefined {
+  if (!existsSync(lineagePath(onnx))) return undefined;
+  const hashes = new Set<string>();
+  const visited = new Set<string>();
+  const visit = (file: string, depth: number) => {
+    const sidecar = lineagePath(file);
+    if (depth > 16 || visited.has(sidecar) || !existsSync(sidecar)) return;
+    visited.add(sidecar);
+    let record: unknown;
+    try {
+      record = JSON.parse(readFileSync(sidecar, 'utf8'));
+    } catch {
+      return; // an unreadable sidecar names nothing
+    }
+    const walk = (node: unknown) => {
+      if (!node || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (!SOURCE_KEYS.has(key) || !value || typeof value !== 'object') continue;
+        const { sha256, path } = value as { sha256?: unknown; path?: unknown };
+        if (typeof sha256 === 'string') hashes.add(sha256);
+        if (typeof path === 'string') {
+          const at = isAbsolute(path) ? path : resolve(dirname(file), path);
+          for (const candidate of [path, at]) {
+            try {
+              visit(locateModel(candidate).onnx, depth + 1);
+            } catch {
+              // a source that moved or is a spec (bert:…, every-other): its record is all there is
+            }
+          }
+        }
+        walk(value);
+      }
+    };
+    walk(record);
+  };
+  visit(onnx, 0);
+  return hashes;
+}
+
+/** How `baseline` relates to `model` by their lineage sidecars (both .onnx files). */
+export async function baselineRelation(model: string, baseline: string): Promise<BaselineRelation> {
+  const modelSources = sourceHashes(model);
+  if (modelSources?.has(await sha256File(baseline))) return 'ancestor';
+  if (sourceHashes(baseline)?.has(await sha256File(model))) return 'descendant';
+  return modelSources ? 'unrelated' : 'unknown';
+}
+
+/** The warning a benchmark shows for a baseline its lineage does not support, or undefined. */
+export function describeRelation(relation: BaselineRelation | undefined, model: string, baseline: string): string | undefined {
+  if (relation === 'unrelated')
+    return `${baseline} is not among the models ${model} was compressed or distilled from (by its lineage file): the speed-up compares unrelated models`;
+  if (relation === 'descendant')
+    return `${baseline} was made from ${model}, not the other way round: the speed-up is inverted (swap --baseline and the model?)`;
+  return undefined;
+}
