@@ -56,10 +56,19 @@ export function stepsFromFlags(argv: readonly string[], args: Record<string, unk
     if (name !== undefined && adders.has(name) && args[name] !== undefined && !order.includes(name)) order.push(name);
   }
   for (const name of adders.keys()) if (args[name] !== undefined && !order.includes(name)) order.push(name);
-  const steps = order.map((name) => {
+  // flags that add the same pass (--drop-layers, --keep-layers) fill one step: its schema says whether they go together
+  const steps: PassStep[] = [];
+  const added = new Map<string, PassStep>();
+  for (const name of order) {
     const { pass, flag } = adders.get(name)!;
-    return { pass: pass.name, settings: Object.fromEntries([settingValue(flag, args[name])]) };
-  });
+    const [key, value] = settingValue(flag, args[name]);
+    const step = added.get(pass.name);
+    if (step) step.settings[key] = value;
+    else {
+      added.set(pass.name, { pass: pass.name, settings: { [key]: value } });
+      steps.push(added.get(pass.name)!);
+    }
+  }
   for (const pass of declarations) {
     for (const flag of pass.flags.modifiers) {
       if (args[flag.flag] === undefined) continue;

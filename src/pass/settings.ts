@@ -209,11 +209,15 @@ export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T)
     .meta({ syntax });
 }
 
-/** Layer indices, as a list or as text '1,3,5': sorted; a layer given twice ('1,1') is refused. */
-export function layerList() {
-  const what = 'layer indices such as 1,3,5';
+/**
+ * Layer indices, as a list or as text '1,3,5': sorted; a layer given twice ('1,1') is refused. With `word`, that word
+ * ('every-other') is accepted too; with `ascending`, a list out of order ('3,0') is refused instead of sorted, for
+ * lists whose order a reader could take to mean something (the layers kept stay in the model's order).
+ */
+export function layerList<const W extends string = never>(o: { word?: W; ascending?: boolean } = {}) {
+  const what = o.word ? `'${o.word}' or layer indices such as 0,2,4` : 'layer indices such as 1,3,5';
   const toList = (v: unknown) => {
-    if (typeof v === 'string') return v.split(',').map((x) => numberFromText(x.trim()));
+    if (typeof v === 'string') return o.word && v.trim() === o.word ? o.word : v.split(',').map((x) => numberFromText(x.trim()));
     if (typeof v === 'number') return [v];
     return Array.isArray(v) ? v.map(numberFromText) : v;
   };
@@ -221,12 +225,23 @@ export function layerList() {
     .number({ error: `expected ${what}` })
     .int({ error: `expected ${what}` })
     .min(0, { error: `expected ${what}` });
-  return z.preprocess(toList, z.array(index, { error: expected(what) }).min(1, { error: `expected ${what}` })).transform((l, ctx) => {
+  const list = z.array(index, { error: expected(what) }).min(1, { error: `expected ${what}` });
+  const checked = (l: number[], ctx: z.RefinementCtx<number[]>): number[] => {
     const twice = l.find((x, i) => l.indexOf(x) !== i);
     if (twice !== undefined) {
       ctx.issues.push({ code: 'custom', message: `layer ${twice} is given twice`, input: l });
       return z.NEVER;
     }
-    return [...l].sort((a, b) => a - b);
-  });
+    const sorted = [...l].sort((a, b) => a - b);
+    if (o.ascending && sorted.some((x, i) => x !== l[i])) {
+      ctx.issues.push({ code: 'custom', message: `layers stay in the model's order: list them ascending (${sorted.join(',')})`, input: l });
+      return z.NEVER;
+    }
+    return sorted;
+  };
+  if (!o.word) return z.preprocess(toList, list).transform(checked);
+  const word: W = o.word;
+  return z
+    .preprocess(toList, z.union([z.literal(word), list], { error: `expected ${what}` }))
+    .transform((v, ctx): number[] | W => (v === word ? word : checked(v as number[], ctx as z.RefinementCtx<number[]>)));
 }

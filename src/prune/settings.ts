@@ -35,7 +35,12 @@ export function parseHeadList(spec: string): Record<number, number[]> {
   for (const part of spec.split(/[;\s]+/).filter(Boolean)) {
     const m = /^(\d+):(\d+(?:,\d+)*)$/.exec(part);
     if (!m) throw new SettingsError(`expected ${HEAD_LIST_SYNTAX} (e.g. 0:1,2;3:0)`);
-    out[Number(m[1])] = [...new Set([...(out[Number(m[1])] ?? []), ...m[2]!.split(',').map(Number)])].sort((a, b) => a - b);
+    const layer = Number(m[1]);
+    const heads = m[2]!.split(',').map(Number);
+    if (out[layer]) throw new SettingsError(`layer ${layer} is listed twice: give its heads once (${layer}:${[...out[layer]!, ...heads].join(',')})`);
+    const twice = heads.find((h, i) => heads.indexOf(h) !== i);
+    if (twice !== undefined) throw new SettingsError(`head ${twice} of layer ${layer} is given twice`);
+    out[layer] = heads.sort((a, b) => a - b);
   }
   if (Object.keys(out).length === 0) throw new SettingsError(`no head is listed (expected ${HEAD_LIST_SYNTAX}, e.g. 0:1,2;3:0)`);
   return out;
@@ -145,8 +150,7 @@ export const DROP_LAYERS = declarePass({
   settings: z
     .object({
       layers: layerList().optional().describe('layers to remove, e.g. 1,3,5; or give keep'),
-      keep: z
-        .union([z.literal('every-other'), layerList()], { error: "expected 'every-other' or layer indices such as 0,2,4" })
+      keep: layerList({ word: 'every-other', ascending: true })
         .optional()
         .describe('layers to keep: every-other (0, 2, 4, …) or a list such as 0,2,4; instead of layers'),
     })

@@ -107,7 +107,7 @@ describe('drop-layers', () => {
 
   it('keeping every layer drops none, and says so', async () => {
     const model = tinyBert({ numLayers: 2 });
-    const r = await dropLayersPass.run(model, findBert(model), dropLayersPass.parse({ keep: '1,0' }), {});
+    const r = await dropLayersPass.run(model, findBert(model), dropLayersPass.parse({ keep: '0,1' }), {});
     expect(r.report.summary).toBe('no layer dropped (every layer is kept); 2 of 2 left');
   });
 
