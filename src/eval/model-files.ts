@@ -2,9 +2,10 @@
  * A model folder's side files: config.json (labels, max length) and the tokenizer files, found in the folder
  * `locateModel` (src/onnx/locate.ts) gives for MODEL unless given explicitly.
  */
-import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
+import { writeFileAtomic } from '../files.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
 export interface ModelConfig {
@@ -42,13 +43,15 @@ export function checkNotSideFileNames(files: ReadonlyArray<readonly [string, str
 
 /**
  * Copies those of `files` that exist in `fromDir` to `toDir` (only where `toDir` lacks them with `onlyMissing`);
- * returns the names copied. Nothing is copied onto itself.
+ * returns the names copied. Nothing is copied onto itself. The copies are new files of the user's (a read-only
+ * source, such as a shared or cached model folder, does not make the output folder's files read-only), each written
+ * whole or not at all.
  */
 export function copyModelFiles(fromDir: string, toDir: string, files: readonly string[], opts: { onlyMissing?: boolean } = {}): string[] {
   if (resolve(fromDir) === resolve(toDir)) return [];
   return files.filter((f) => {
     if (!existsSync(join(fromDir, f)) || (opts.onlyMissing && existsSync(join(toDir, f)))) return false;
-    copyFileSync(join(fromDir, f), join(toDir, f));
+    writeFileAtomic(join(toDir, f), readFileSync(join(fromDir, f)));
     return true;
   });
 }

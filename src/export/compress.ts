@@ -3,10 +3,10 @@
  * pipeline, check that onnxruntime runs the result, then write the model and its lineage sidecar (`OUT.json`)
  * atomically.
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { loadModel } from '../onnx/load.ts';
-import { dataPathFor, saveModel, type SavedFiles } from '../onnx/save.ts';
+import { dataPathFor, ownDataFile, saveModel, type SavedFiles } from '../onnx/save.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { PassContext, PassReport, PassStep } from '../pass/pass.ts';
@@ -79,9 +79,11 @@ function finalFiles(staged: SavedFiles, output: string): SavedFiles {
  */
 function commit(staged: SavedFiles, output: string): SavedFiles {
   const final = finalFiles(staged, output);
+  const replaced = ownDataFile(output); // the data file of the model this one replaces
   try {
     if (staged.data && final.data) renameSync(staged.data, final.data);
     renameSync(staged.model, output);
+    if (replaced && replaced !== final.data) rmSync(replaced, { force: true });
     if (existsSync(lineagePath(staged.model))) renameSync(lineagePath(staged.model), lineagePath(output));
   } catch (e) {
     throw fileSystemError(e, output, `-o ${output}`) ?? e;

@@ -3,6 +3,7 @@
  * model. Large models (or on request) keep their initializers in an external data file beside the `.onnx`, as
  * onnx's `save_as_external_data` and Optimum do: the only way past protobuf's 2 GB message limit.
  */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import type { Model, Tensor } from './graph.ts';
@@ -46,14 +47,35 @@ export function dataPathFor(modelPath: string): string {
   return join(dirname(modelPath), `${basename(modelPath)}.data`);
 }
 
-/** Saves a model to `path` (and its external data file when used). */
+/**
+ * The data file `<model>.data` beside `path` when the model now at `path` keeps its weights there: replacing that
+ * model by one that does not read it leaves it stale, so the writer removes it. Undefined otherwise (no such file, or
+ * a file the model there does not name, which is someone else's).
+ */
+export function ownDataFile(path: string): string | undefined {
+  const data = dataPathFor(path);
+  if (!existsSync(path) || !existsSync(data)) return undefined;
+  let locations: string[];
+  try {
+    locations = (onnx.ModelProto.decode(readFileSync(path)).graph?.initializer ?? []).flatMap((t) =>
+      (t.externalData ?? []).filter((e) => e.key === 'location' && e.value).map((e) => e.value as string),
+    );
+  } catch {
+    return undefined; // not a model: nothing of it is ours to remove
+  }
+  return locations.some((l) => join(dirname(path), l) === data) ? data : undefined;
+}
+
+/** Saves a model to `path` (and its external data file when used), removing the data file of the model it replaces. */
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): SavedFiles {
   const mode = opts.externalData ?? 'auto';
   const external = mode === 'auto' ? totalInitializerBytes(model) > (opts.autoThreshold ?? EXTERNAL_DATA_AUTO_THRESHOLD) : mode !== false;
+  const replaced = ownDataFile(path);
   if (!external) {
     const bytes = encodeModel(model);
     writeFileAtomic(path, bytes);
     removeStaleTemporaries(path);
+    if (replaced) rmSync(replaced, { force: true });
     return { model: path, bytes: bytes.byteLength };
   }
   const location = typeof mode === 'string' && mode !== 'auto' ? mode : basename(dataPathFor(path));
@@ -77,5 +99,6 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): S
   const bytes = onnx.ModelProto.encode(modelToProto(model, (t) => placement.get(t))).finish();
   writeFileAtomic(path, bytes);
   for (const f of [dataPath, path]) removeStaleTemporaries(f); // a killed earlier run's, left beside the output
+  if (replaced && replaced !== dataPath) rmSync(replaced, { force: true });
   return { model: path, data: dataPath, bytes: bytes.byteLength + offset };
 }

@@ -1,8 +1,9 @@
 /** compressFile stages the output beside its destination, checks it there, then moves it into place. */
 import { describe, expect, it, afterAll } from 'vitest';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadModel } from '../../src/onnx/index.ts';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -20,6 +21,36 @@ describe('compressFile', () => {
     expect(readdirSync(join(tiny.dir, 'out')).sort()).toEqual(['small.onnx', 'small.onnx.data', 'small.onnx.json']);
     expect(lineage.check.drift[0].maxAbsDiff).toBeGreaterThan(0);
     expect(findBert(loadModel(out)).layers.map((l) => l.ffn.intermediateSize)).toEqual([32, 32]);
+  });
+
+  it("rewriting an output without external data removes the data file of the model it replaces (not someone else's)", async () => {
+    const dir = join(tiny.dir, 'rewrite');
+    const out = join(dir, 'model.onnx');
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+    await compressFile({ input: tiny.path, output: out, steps, externalData: true });
+    expect(readdirSync(dir)).toContain('model.onnx.data');
+    await compressFile({ input: tiny.path, output: out, steps });
+    expect(readdirSync(dir)).not.toContain('model.onnx.data');
+    expect(findBert(loadModel(out)).layers.map((l) => l.ffn.intermediateSize)).toEqual([32, 32]);
+    // a file of that name the model there does not read stays
+    writeFileSync(join(dir, 'model.onnx.data'), 'not ours');
+    await compressFile({ input: tiny.path, output: out, steps });
+    expect(readFileSync(join(dir, 'model.onnx.data'), 'utf8')).toBe('not ours');
+    // saveModel (train and export write through it) does the same
+    saveModel(loadModel(tiny.path), out, { externalData: true });
+    saveModel(loadModel(tiny.path), out);
+    expect(readdirSync(dir)).not.toContain('model.onnx.data');
+  });
+
+  it("side files copied from a read-only model folder are the user's to replace (not read-only)", async () => {
+    const src = mkdtempSync(join(tmpdir(), 'read-only-model-'));
+    copyFileSync(tiny.path, join(src, 'model.onnx'));
+    writeFileSync(join(src, 'config.json'), JSON.stringify({ num_labels: 2 }));
+    chmodSync(join(src, 'config.json'), 0o444);
+    const out = join(tiny.dir, 'from-read-only', 'model.onnx');
+    await compressFile({ input: join(src, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(statSync(join(dirname(out), 'config.json')).mode & 0o200).toBe(0o200);
+    rmSync(src, { recursive: true, force: true });
   });
 
   it('a pass with no effect drifts by less than 1e-5', async () => {
