@@ -19,6 +19,14 @@ export interface GlueScore {
   readonly includesWnli: boolean;
   /** The score of each entry that counted ('MNLI' for MNLI-m/-mm together), in evaluation order. */
   readonly entries: Readonly<Record<string, number>>;
+  /** The tasks each entry counted (['MNLI-m', 'MNLI-mm'], or only the one evaluated). */
+  readonly tasks: Readonly<Record<string, readonly string[]>>;
+}
+
+/** How an entry is named: the group, or the one task of it that was evaluated ('MNLI-mm' alone is not MNLI). */
+export function entryLabel(g: GlueScore, entry: string): string {
+  const tasks = g.tasks[entry] ?? [entry];
+  return tasks.length === 1 ? tasks[0]! : entry;
 }
 
 /** The mean of a task's metrics (in its definition), or null if it has none computed. */
@@ -29,17 +37,19 @@ export function taskScore(task: TaskDefinition, metrics: MetricValues): number |
 
 export function glueScore(results: readonly ScoredTask[], opts: { includeWnli: boolean }): GlueScore {
   const groups = new Map<string, number[]>();
+  const tasks: Record<string, string[]> = {};
   for (const { task, metrics } of results) {
     if (task.scoreGroup === null) continue;
     if (task.scoreGroup === 'WNLI' && !opts.includeWnli) continue;
     const s = taskScore(task, metrics);
     if (s === null) continue;
     groups.set(task.scoreGroup, [...(groups.get(task.scoreGroup) ?? []), s]);
+    tasks[task.scoreGroup] = [...(tasks[task.scoreGroup] ?? []), task.name];
   }
   const entries: Record<string, number> = {};
   for (const [g, scores] of groups) entries[g] = mean(scores);
   const values = Object.values(entries);
-  return { score: values.length > 0 ? mean(values) : null, includesWnli: 'WNLI' in entries, entries };
+  return { score: values.length > 0 ? mean(values) : null, includesWnli: 'WNLI' in entries, entries, tasks };
 }
 
 function mean(values: readonly number[]): number {

@@ -4,6 +4,7 @@
  */
 import { writeFileAtomic } from '../files.ts';
 import type { EvalResult } from './evaluate.ts';
+import { entryLabel } from './glue-score.ts';
 import type { MetricName, MetricValues } from './metrics/metric.ts';
 
 export interface TaskReport {
@@ -82,7 +83,12 @@ export function formatTable(result: EvalResult): string[] {
   if (g.score !== null) {
     const ranWnli = result.tasks.some((t) => t.task.scoreGroup === 'WNLI');
     const wnli = g.includesWnli ? 'WNLI included' : ranWnli ? 'WNLI excluded' : 'WNLI not evaluated';
-    out.push('', `GLUE score: ${pct(g.score)} over ${Object.keys(g.entries).join(', ')} (${wnli})`);
+    out.push(
+      '',
+      `GLUE score: ${pct(g.score)} over ${Object.keys(g.entries)
+        .map((e) => entryLabel(g, e))
+        .join(', ')} (${wnli})`,
+    );
   } else {
     out.push('', `GLUE score: - (no labelled ${result.split} results)`);
   }

@@ -51,6 +51,6 @@ describe('GLUE score', () => {
       ],
       { includeWnli: true },
     );
-    expect(g).toEqual({ score: null, includesWnli: false, entries: {} });
+    expect(g).toEqual({ score: null, includesWnli: false, entries: {}, tasks: {} });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EvalResult } from '../../src/eval/evaluate.ts';
 import { glueScore } from '../../src/eval/glue-score.ts';
 import { formatTable, reportJson, toReport } from '../../src/eval/report.ts';
-import { MRPC, STSB, WNLI } from '../../src/glue/tasks.ts';
+import { MNLI_M, MNLI_MM, MRPC, STSB, WNLI } from '../../src/glue/tasks.ts';
 
 function result(includeWnli: boolean): EvalResult {
   const tasks = [
@@ -54,5 +54,14 @@ describe('table', () => {
     expect(formatTable(excluded).join('\n')).toContain('(WNLI excluded)');
     const mrpcOnly = { ...excluded, tasks: excluded.tasks.slice(0, 1), glue: glueScore(excluded.tasks.slice(0, 1), { includeWnli: true }) };
     expect(formatTable(mrpcOnly).at(-1)).toBe('GLUE score: 77.50 over MRPC (WNLI not evaluated)');
+    // MNLI-mm alone is not MNLI (the mean of -m and -mm): the line names the task that counted
+    const mm = [{ ...excluded.tasks[0]!, task: MNLI_MM, metrics: { accuracy: 0.8 } }];
+    expect(formatTable({ ...excluded, tasks: mm, glue: glueScore(mm, { includeWnli: true }) }).at(-1)).toBe(
+      'GLUE score: 80.00 over MNLI-mm (WNLI not evaluated)',
+    );
+    const both = [...mm, { ...mm[0]!, task: MNLI_M, metrics: { accuracy: 0.7 } }];
+    expect(formatTable({ ...excluded, tasks: both, glue: glueScore(both, { includeWnli: true }) }).at(-1)).toBe(
+      'GLUE score: 75.00 over MNLI (WNLI not evaluated)',
+    );
   });
 });
