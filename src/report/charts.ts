@@ -45,9 +45,9 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
     kind === 'latency' && shape
       ? [
           `p50 at batch ${shape.batch}; a variant: its baseline's p50 ÷ its speed-up`,
-          "filled: on the model's Pareto front (nothing else is both faster and better)",
+          "filled: on the Pareto front of its model's variants in its sweep (nothing else is both faster and better)",
         ]
-      : ['weights: bytes of all initializers', "filled: on the model's Pareto front (nothing else is both smaller and better)"];
+      : ['weights: bytes of all initializers', "filled: on the Pareto front of its model's variants in its sweep (nothing else is both smaller and better)"];
   const xEnc = { field: 'x', type: 'quantitative' as const, title: x, scale: { zero: false, nice: true } };
   const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true } };
   const color = { field: 'model', type: 'nominal' as const, title: 'model' };

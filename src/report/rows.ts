@@ -1,7 +1,7 @@
 /**
  * The report's data: one row per finished sweep point, with its size and GLUE score relative to the baseline row of
- * the same model (same file hash, no passes), and whether it is on the per-model Pareto fronts of GLUE score vs
- * bytes and vs latency. Pure functions of the stored points.
+ * the same model (same file hash, no passes), and whether it is on the Pareto fronts of GLUE score vs bytes and vs
+ * latency among the variants of its model in its sweep (a store holding several sweeps of one model has a front per sweep). Pure functions of the stored points.
  */
 import type { MetricValues } from '../eval/metrics/metric.ts';
 import type { MachineInfo } from '../bench/machine.ts';

@@ -62,8 +62,8 @@ export function toMarkdown(data: ReportData): string {
     '',
     'Scores ×100 (GLUE dev). size and % of original: against the baseline row of the same model. speed-up: baseline latency / ' +
       'variant latency, measured in the same run with interleaved repetitions (geometric mean over the bench shapes). p50 ms: as measured ' +
-      `at the first bench shape (batch ${data.rows[0]?.latencyShape.batch ?? '-'}). front: on the per-model Pareto front of GLUE score vs size / ` +
-      "vs latency (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
+      `at the first bench shape (batch ${data.rows[0]?.latencyShape.batch ?? '-'}). front: on the Pareto front of GLUE score vs size / ` +
+      "vs latency among the variants of its model in its sweep (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
   if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
   if (data.rows.some((r) => r.timingExclusive === false)) {
