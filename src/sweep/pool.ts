@@ -6,23 +6,21 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { errorMessage } from '../errors.ts';
 import { childEntry } from '../processes.ts';
 import type { SweepPoint } from './plan.ts';
-import { runPoint, type PointResult } from './point.ts';
+import { PointInterrupted, runPoint, type PointResult } from './point.ts';
 
 export interface PointRunner {
   run(point: SweepPoint): Promise<PointResult>;
   close(): Promise<void>;
 }
 
-/** Parent → worker. */
-export interface WorkerRequest {
-  point: SweepPoint;
-  threads: number;
-}
+/** Parent → worker: a point to run, or the request to stop the running one as `--jobs 1` stops it (Ctrl-C). */
+export type WorkerRequest = { type: 'run'; point: SweepPoint; threads: number } | { type: 'stop' };
 
 /** Worker → parent. */
 export type WorkerReply =
   | { type: 'log'; key: string; line: string }
   | { type: 'done'; key: string; result: PointResult }
+  | { type: 'interrupted'; key: string; message: string }
   | { type: 'failed'; key: string; error: string };
 
 /** Runs points in this process; `signal` stops the running point (see RunPointOptions.signal). */
@@ -42,9 +40,16 @@ interface Slot {
   busy: boolean;
 }
 
-/** A pool of up to `size` worker processes. */
-export function workerPool(size: number, threads: number, log?: (line: string) => void): PointRunner {
+/**
+ * A pool of up to `size` worker processes. When `signal` aborts (Ctrl-C, SIGTERM), every worker is asked to stop its
+ * running point as `--jobs 1` does: a train / distill step stops after its optimizer step with a checkpoint, and the
+ * point is interrupted (PointInterrupted), not failed. Workers ignore the terminal's own Ctrl-C and wait for this.
+ */
+export function workerPool(size: number, threads: number, log?: (line: string) => void, signal?: AbortSignal): PointRunner {
   const slots: Slot[] = [];
+  signal?.addEventListener('abort', () => {
+    for (const s of slots) if (s.child.connected) s.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});
+  });
   const spawn = (): Slot => {
     const child = fork(WORKER.path, [], { execArgv: WORKER.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const slot: Slot = { child, busy: false };
@@ -69,6 +74,7 @@ export function workerPool(size: number, threads: number, log?: (line: string) =
           }
           cleanup();
           if (reply.type === 'done') resolve(reply.result);
+          else if (reply.type === 'interrupted') reject(new PointInterrupted(reply.message));
           else reject(new PointFailure(reply.error));
         };
         const onExit = (code: number | null, signal: string | null) => {
@@ -83,7 +89,8 @@ export function workerPool(size: number, threads: number, log?: (line: string) =
         slot.child.on('message', onMessage);
         slot.child.on('exit', onExit);
         try {
-          slot.child.send({ point, threads } satisfies WorkerRequest);
+          slot.child.send({ type: 'run', point, threads } satisfies WorkerRequest);
+          if (signal?.aborted) slot.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});
         } catch (e) {
           cleanup();
           reject(new PointFailure(`cannot send the point to a worker: ${errorMessage(e)}`));

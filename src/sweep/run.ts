@@ -38,9 +38,9 @@ export interface SweepOptions {
   /** Notes of the plan, one line each: hf: models downloaded or found in the cache (default: none). */
   planLog?: (line: string) => void;
   /**
-   * Stops the sweep (Ctrl-C): no point starts after it, and with `jobs` 1 the running point stops too, a train /
-   * distill step after its optimizer step with a checkpoint that the next run resumes from. The stopped point is
-   * not recorded (the summary says `interrupted`); finished points stay stored.
+   * Stops the sweep (Ctrl-C): no point starts after it, and the running points stop too (in this process, or in
+   * each worker with `jobs` > 1), a train / distill step after its optimizer step with a checkpoint that the next run
+   * resumes from. A stopped point is not recorded (the summary says `interrupted`); finished points stay stored.
    */
   signal?: AbortSignal;
 }
@@ -177,7 +177,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
   const log = (line: string) => emit({ type: 'log', line });
-  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log) : inProcessRunner(threads, log, opts.signal);
+  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log, opts.signal) : inProcessRunner(threads, log, opts.signal);
   const running = new Set<string>();
   const deferred: SweepPoint[] = [];
   const heartbeat = setInterval(() => store.heartbeat([...running]), HEARTBEAT_MS);

@@ -1,12 +1,12 @@
 /**
  * The worker process of `compress sweep --jobs N` (started by pool.ts with `child_process.fork`): runs the points
  * it is sent, one at a time, and answers with the result; after each, the folders the point created and left empty
- * are removed. It exits when its parent goes away, so a sweep killed
- * with SIGKILL leaves no orphans working on (and then losing) points.
+ * are removed. It exits when its parent goes away, so a sweep killed with SIGKILL leaves no orphans working on (and
+ * then losing) points; asked to stop (Ctrl-C in the parent), it stops the running point as `--jobs 1` does.
  */
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { errorLine } from '../errors.ts';
-import { runPoint } from './point.ts';
+import { PointInterrupted, runPoint } from './point.ts';
 import type { WorkerReply, WorkerRequest } from './pool.ts';
 
 const send = (reply: WorkerReply): void => {
@@ -14,11 +14,28 @@ const send = (reply: WorkerReply): void => {
 };
 
 process.on('disconnect', () => process.exit(0));
+// The terminal's Ctrl-C reaches every process of the group: the parent decides (it sends 'stop', and quits on a
+// second Ctrl-C, which disconnects and so ends this worker). A signal sent to this worker alone stops its point too.
+let running: AbortController | undefined;
+const stopRunning = () => running?.abort();
+process.on('SIGINT', stopRunning);
+process.on('SIGTERM', stopRunning);
 process.on('message', (req: WorkerRequest) => {
-  runPoint(req.point, { threads: req.threads, log: (line) => send({ type: 'log', key: req.point.key, line }) })
-    .then((result) => send({ type: 'done', key: req.point.key, result }))
-    .catch((e: unknown) => send({ type: 'failed', key: req.point.key, error: errorLine(fileSystemError(e) ?? e) }))
+  if (req.type === 'stop') return stopRunning();
+  const controller = new AbortController();
+  running = controller;
+  const key = req.point.key;
+  runPoint(req.point, { threads: req.threads, log: (line) => send({ type: 'log', key, line }), signal: controller.signal })
+    .then((result) => send({ type: 'done', key, result }))
+    .catch((e: unknown) =>
+      send(
+        e instanceof PointInterrupted ? { type: 'interrupted', key, message: e.message } : { type: 'failed', key, error: errorLine(fileSystemError(e) ?? e) },
+      ),
+    )
     // the folders this point created: empty ones (a point that failed before writing) go, and the list starts
     // afresh, so a long-running worker does not keep one entry per point
-    .finally(removeCreatedFolders);
+    .finally(() => {
+      if (running === controller) running = undefined;
+      removeCreatedFolders();
+    });
 });

@@ -123,31 +123,34 @@ describe('sweep store: kill -9 and resume, concurrent writers', () => {
     expect(integrity(store)).toBe('ok');
   });
 
-  it('Ctrl-C: the running point stops at its next stage, one line says what is kept and how to go on (exit 130); the rerun finishes', async () => {
-    const store = join(t.root, 'interrupted.sqlite');
-    const child = sweepProcess(t, store, 1);
-    const exited = new Promise<{ code: number | null; stderr: string }>((res) => {
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
-      child.on('close', (code) => res({ code, stderr }));
-    });
-    const deadline = Date.now() + 40_000;
-    while (countResults(store) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGINT');
-    const { code, stderr } = await exited;
-    expect(code, stderr).toBe(130);
-    expect(stderr).toMatch(
-      new RegExp(
-        `compress: interrupted after \\d+ points? run now; the points finished are kept in ${store.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: rerun the same command to run the rest`,
-      ),
-    );
-    expect(stderr).not.toMatch(/internal error|FAILED/);
-    const stopped = readStore(store);
-    expect(stopped.results.length).toBeLessThan(t.points);
-    const rerun = spawnSync(process.execPath, [CLI, 'sweep', t.sweepFile, '--store', store], { encoding: 'utf8' });
-    expect(rerun.status, rerun.stderr).toBe(0);
-    expect(readStore(store).results.map((r) => r.key)).toEqual(reference);
-  });
+  it.each([1, 2])(
+    'Ctrl-C (--jobs %i): the running points stop at their next stage, one line says what is kept and how to go on (exit 130); the rerun finishes',
+    async (jobs) => {
+      const store = join(t.root, `interrupted-${jobs}.sqlite`);
+      const child = sweepProcess(t, store, jobs);
+      const exited = new Promise<{ code: number | null; stderr: string }>((res) => {
+        let stderr = '';
+        child.stderr!.on('data', (d) => (stderr += d));
+        child.on('close', (code) => res({ code, stderr }));
+      });
+      const deadline = Date.now() + 40_000;
+      while (countResults(store) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGINT');
+      const { code, stderr } = await exited;
+      expect(code, stderr).toBe(130);
+      expect(stderr).toMatch(
+        new RegExp(
+          `compress: interrupted after \\d+ points? run now; the points finished are kept in ${store.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: rerun the same command to run the rest`,
+        ),
+      );
+      expect(stderr).not.toMatch(/internal error|FAILED/);
+      const stopped = readStore(store);
+      expect(stopped.results.length).toBeLessThan(t.points);
+      const rerun = spawnSync(process.execPath, [CLI, 'sweep', t.sweepFile, '--store', store], { encoding: 'utf8' });
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(readStore(store).results.map((r) => r.key)).toEqual(reference);
+    },
+  );
 
   it('two sweeps writing one store at once: every point stored once, store intact', async () => {
     const store = join(t.root, 'shared.sqlite');

@@ -9,7 +9,6 @@
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { onInterrupt } from '../../interrupt.ts';
 import { createSweepProgress, pointName, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 import { ctrlC } from '../training.ts';
@@ -70,10 +69,10 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     if (args.follow) throw new SettingsError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
     const progress = createSweepProgress(process.stderr);
     const kept = `the points finished are kept in ${store}: rerun the same command to run the rest`;
-    // Ctrl-C or SIGTERM. With --jobs 1 the first stops the sweep after the running point's training step, with a
-    // checkpoint the rerun resumes from (a point in its passes, eval or bench stops at its next stage), the second
-    // quits at once. With worker processes the signal ends the process as before (staging folders removed). Either
-    // way the terminal gets its cursor back and the user a line on what was kept; exit 130 or 143.
+    // Ctrl-C or SIGTERM: the first stops the sweep after the running points' training steps (in this process, or in
+    // each worker with --jobs N), with checkpoints the rerun resumes from (a point in its passes, eval or bench stops
+    // at its next stage); the second quits at once (workers exit with this process). Either way the terminal gets its
+    // cursor back and the user a line on what was kept; exit 130 or 143.
     const controller = new AbortController();
     let exitCode = INTERRUPTED_EXIT_CODE;
     const quit = () => {
@@ -93,12 +92,8 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       exitCode = TERMINATED_EXIT_CODE;
       stop('SIGTERM');
     };
-    const inProcess = args.jobs === 1;
-    const onStop = inProcess ? undefined : onInterrupt(quit);
-    if (inProcess) {
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigterm);
-    }
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
     let summary;
     try {
       summary = await runSweep({
@@ -110,10 +105,9 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         rerunStale: args['rerun-stale'],
         onEvent: progress.listener,
         planLog: note, // hf: models of the sweep file
-        ...(inProcess ? { signal: controller.signal } : {}),
+        signal: controller.signal,
       });
     } finally {
-      onStop?.();
       process.removeListener('SIGINT', onSigint);
       process.removeListener('SIGTERM', onSigterm);
       progress.stop();
