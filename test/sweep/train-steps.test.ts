@@ -342,78 +342,46 @@ keepModels: true
     expect(readdirSync(join(root, 'kd-cache', 'teacher-logits')).length).toBeGreaterThan(0);
   });
 
-  it('stopped (Ctrl-C) during the distillation: nothing recorded for that point, its checkpoint kept; the rerun resumes it to the same model', async () => {
-    const stopped = join(root, 'stopped.sqlite');
-    const controller = new AbortController();
-    const seen: string[] = [];
-    const first = await runSweep({
-      file,
-      store: stopped,
-      signal: controller.signal,
-      onEvent: (e) => {
-        if (e.type !== 'log') return;
-        seen.push(e.line);
-        if (e.line.startsWith('teacher logits computed')) controller.abort(); // the training steps come next
-      },
-    });
-    expect(first).toMatchObject({ interrupted: true, ran: 1, failed: [] });
-    expect(seen.some((l) => /^interrupted at step \d+/.test(l))).toBe(true);
-    expect(seen.some((l) => /ffn50\+kd\+int8.*: distill step 1 stopped with a checkpoint/.test(l))).toBe(true);
-    const s = SweepStore.open(stopped, { readonly: true });
-    expect(s.finished().map((r) => r.label)).toEqual(['baseline']);
-    s.close();
-    const models = join(root, 'stopped-models', 'teacher');
-    const dir = join(models, readdirSync(models).find((d) => d.startsWith('ffn50'))!);
-    expect(readdirSync(join(dir, 'train-1')).length).toBeGreaterThan(0); // the checkpoint
+  it.each([1, 2])(
+    'stopped (Ctrl-C) during the distillation (--jobs %i): nothing recorded for that point, its checkpoint kept; the rerun resumes it to the same model',
+    async (jobs) => {
+      // with --jobs 2 the stop reaches the worker running the step, which stops with a checkpoint as this process does
+      const stopped = join(root, `stopped-${jobs}.sqlite`);
+      const controller = new AbortController();
+      const seen: string[] = [];
+      const first = await runSweep({
+        file,
+        store: stopped,
+        jobs,
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type !== 'log') return;
+          seen.push(e.line);
+          if (e.line.startsWith('teacher logits computed')) controller.abort(); // the training steps come next
+        },
+      });
+      expect(first).toMatchObject({ interrupted: true, failed: [] });
+      expect(seen.some((l) => /^interrupted at step \d+/.test(l))).toBe(true);
+      expect(seen.some((l) => /ffn50\+kd\+int8.*: distill step 1 stopped with a checkpoint/.test(l))).toBe(true);
+      const s = SweepStore.open(stopped, { readonly: true });
+      expect(s.finished().map((r) => r.label)).toEqual(jobs === 1 ? ['baseline'] : expect.not.arrayContaining(['ffn50+kd+int8']));
+      s.close();
+      const models = join(root, `stopped-${jobs}-models`, 'teacher');
+      const dir = join(models, readdirSync(models).find((d) => d.startsWith('ffn50'))!);
+      expect(readdirSync(join(dir, 'train-1')).length).toBeGreaterThan(0); // the checkpoint
 
-    const again: string[] = [];
-    const rerun = await runSweep({ file, store: stopped, onEvent: (e) => e.type === 'log' && again.push(e.line) });
-    expect(
-      again.some((l) => /^resuming from step [1-9]/.test(l)),
-      again.join('\n'),
-    ).toBe(true);
-    expect(rerun).toMatchObject({ ran: 1, alreadyDone: 1, failed: [] });
-    expect(rerun.interrupted).toBeUndefined();
-    const reference = join(root, 'kd-models', 'teacher', readdirSync(join(root, 'kd-models', 'teacher')).find((d) => d.startsWith('ffn50'))!);
-    expect(readFileSync(join(dir, 'model.onnx')).equals(readFileSync(join(reference, 'model.onnx')))).toBe(true);
-  });
-
-  it('with --jobs 2 too: Ctrl-C reaches the workers, whose training step stops with a checkpoint (interrupted, not failed); the rerun resumes it', async () => {
-    const stopped = join(root, 'stopped-jobs.sqlite');
-    const controller = new AbortController();
-    const seen: string[] = [];
-    const first = await runSweep({
-      file,
-      store: stopped,
-      jobs: 2,
-      signal: controller.signal,
-      onEvent: (e) => {
-        if (e.type !== 'log') return;
-        seen.push(e.line);
-        if (e.line.startsWith('teacher logits computed')) controller.abort();
-      },
-    });
-    expect(first).toMatchObject({ interrupted: true, failed: [] });
-    expect(seen.some((l) => /^interrupted at step \d+/.test(l))).toBe(true);
-    expect(seen.some((l) => /ffn50\+kd\+int8.*: distill step 1 stopped with a checkpoint/.test(l))).toBe(true);
-    const s = SweepStore.open(stopped, { readonly: true });
-    expect(s.finished().map((r) => r.label)).not.toContain('ffn50+kd+int8');
-    s.close();
-    const models = join(root, 'stopped-jobs-models', 'teacher');
-    const dir = join(models, readdirSync(models).find((d) => d.startsWith('ffn50'))!);
-    expect(readdirSync(join(dir, 'train-1')).length).toBeGreaterThan(0); // the checkpoint
-
-    const again: string[] = [];
-    const rerun = await runSweep({ file, store: stopped, jobs: 2, onEvent: (e) => e.type === 'log' && again.push(e.line) });
-    expect(
-      again.some((l) => /^resuming from step [1-9]/.test(l)),
-      again.join('\n'),
-    ).toBe(true);
-    expect(rerun).toMatchObject({ failed: [] });
-    expect(rerun.interrupted).toBeUndefined();
-    const reference = join(root, 'kd-models', 'teacher', readdirSync(join(root, 'kd-models', 'teacher')).find((d) => d.startsWith('ffn50'))!);
-    expect(readFileSync(join(dir, 'model.onnx')).equals(readFileSync(join(reference, 'model.onnx')))).toBe(true);
-  });
+      const again: string[] = [];
+      const rerun = await runSweep({ file, store: stopped, jobs, onEvent: (e) => e.type === 'log' && again.push(e.line) });
+      expect(
+        again.some((l) => /^resuming from step [1-9]/.test(l)),
+        again.join('\n'),
+      ).toBe(true);
+      expect(rerun).toMatchObject({ failed: [] });
+      expect(rerun.interrupted).toBeUndefined();
+      const reference = join(root, 'kd-models', 'teacher', readdirSync(join(root, 'kd-models', 'teacher')).find((d) => d.startsWith('ffn50'))!);
+      expect(readFileSync(join(dir, 'model.onnx')).equals(readFileSync(join(reference, 'model.onnx')))).toBe(true);
+    },
+  );
 
   it('a rerun reuses the stored point', async () => {
     const summary = await runSweep({ file, store });
