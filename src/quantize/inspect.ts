@@ -146,7 +146,7 @@ function projectionAt(v: View, n: Node): QuantizedProjection | undefined {
   if (!n.domain && (n.opType === 'MatMul' || n.opType === 'Gemm')) {
     const dq = prod.get(n.inputs[1]);
     if (dq?.opType !== 'DequantizeLinear') return undefined;
-    const w = int8Values(g, dq.inputs[0]);
+    const w = int8Operand(v, dq.inputs[0]);
     const s = floats(g, dq.inputs[1]);
     if (!w || !s) return undefined;
     const zero = dq.inputs[2] ? readNumbers(g.initializers.get(dq.inputs[2])!) : undefined;

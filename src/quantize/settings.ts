@@ -147,7 +147,8 @@ export function formatRangeMethod(r: RangeMethod): string {
 export const QUANTIZE = declarePass({
   name: 'quantize',
   description: 'store weights in 8 or 4 bits: dynamic int8, static int8 (QDQ), group-wise int8, block-wise int4, mixed precision',
-  version: 3,
+  // 3: a word table tied to an MLM decoder stored int8 once (dynamic int8); 4: the same for static int8 (QDQ)
+  version: 4,
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

@@ -11,7 +11,7 @@ import type { FloatRecord } from '../../src/quantize/index.ts';
 import { FIXTURE_MODELS, fixture, hasFixtures } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
-import { expectWeightsReadBack, quantize, relativeDiff } from './helpers.ts';
+import { expectWeightsReadBack, quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
 
 describe.skipIf(!hasFixtures)('quantize the exporter fixtures (needs ../shared/fixtures/onnx)', () => {
@@ -40,28 +40,35 @@ describe.skipIf(!hasFixtures)('quantize the exporter fixtures (needs ../shared/f
 });
 
 describe.skipIf(!hasFixtures)('a word table tied to an MLM decoder (needs ../shared/fixtures/onnx)', () => {
-  it.each([[{ mode: 'int8' }], [{ mode: 'int8', perChannel: false }], [{ mode: 'int8', format: 'standard' }]])(
-    'is stored int8 once and read transposed by the decoder (%o)',
-    async (settings) => {
-      const model = loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx'));
-      const s = findBert(model);
-      const table = s.embeddings.word.weight;
-      const decoder = model.graph.nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === table);
-      expect(decoder, 'the fixture ties its decoder to the word table').toBeDefined();
-      const { model: q, report } = await quantize(model, s, settings);
-      const d = report.details as { quantized: TensorRecord[] };
-      const int8Tables = [...q.graph.initializers.values()].filter((t) => t.dims.length === 2 && t.dims[0] * t.dims[1] === 99 * 32);
-      expect(int8Tables.map((t) => t.dims)).toEqual([[99, 32]]);
-      const stored = int8Tables[0]!.name;
-      const transposed = q.graph.nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === stored);
-      expect(transposed).toBeDefined();
-      expect(q.graph.nodes.some((n) => n.inputs.includes(transposed!.outputs[0]) && /MatMul/.test(n.opType))).toBe(true);
-      expect(modelSize(q).params).toBe(modelSize(model).params);
-      expectWeightsReadBack(model, s, q, d.quantized);
-      const feeds = sampleFeeds(model, s, 2, 7);
-      expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.05);
-    },
-  );
+  it.each([
+    [{ mode: 'int8' }],
+    [{ mode: 'int8', perChannel: false }],
+    [{ mode: 'int8', format: 'standard' }],
+    [{ mode: 'int8-static' }],
+    [{ mode: 'int8-static', perChannel: false }],
+  ])('is stored int8 once and read transposed by the decoder (%o)', async (settings) => {
+    const model = loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx'));
+    const s = findBert(model);
+    const table = s.embeddings.word.weight;
+    const decoder = model.graph.nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === table);
+    expect(decoder, 'the fixture ties its decoder to the word table').toBeDefined();
+    const calibration = settings.mode === 'int8-static' ? syntheticCalibration(99, 2, 3, 11, 7) : undefined;
+    const { model: q, report } = await quantize(model, s, settings, calibration);
+    const d = report.details as { quantized: TensorRecord[] };
+    const int8Tables = [...q.graph.initializers.values()].filter((t) => t.dims.length === 2 && t.dims[0] * t.dims[1] === 99 * 32);
+    expect(int8Tables.map((t) => t.dims)).toEqual([[99, 32]]);
+    const stored = int8Tables[0]!.name;
+    const transposed = q.graph.nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === stored);
+    expect(transposed).toBeDefined();
+    // read by the product, directly (dynamic) or through its DequantizeLinear (QDQ)
+    const readers = (v: string) => q.graph.nodes.filter((n) => n.inputs.includes(v));
+    const product = readers(transposed!.outputs[0]).flatMap((n) => (n.opType === 'DequantizeLinear' ? readers(n.outputs[0]) : [n]));
+    expect(product.some((n) => /MatMul/.test(n.opType))).toBe(true);
+    expect(modelSize(q).params).toBe(modelSize(model).params);
+    expectWeightsReadBack(model, s, q, d.quantized);
+    const feeds = sampleFeeds(model, s, 2, 7);
+    expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.05);
+  });
 });
 
 describe('an already quantized model', () => {

@@ -88,8 +88,9 @@ export function resolveWeight(ctx: GraphContext, value: string): WeightRef | und
     return inner && { ...inner, transposed: !inner.transposed };
   }
   if (p.opType === 'DequantizeLinear') {
-    const q = ctx.initializer(p.inputs[0]);
-    return q && q.tensor.dims.length === 2 ? { ...q, transposed: false, dequantize: p } : undefined;
+    // the integers are an initializer, or one read transposed (a decoder tied to the int8 word table)
+    const q = resolveWeight(ctx, p.inputs[0]);
+    return q && !q.dequantize ? { ...q, dequantize: p } : undefined;
   }
   return undefined;
 }

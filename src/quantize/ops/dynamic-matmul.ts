@@ -13,11 +13,12 @@
  */
 import type { Node } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
-import { float32Tensor, int8Tensor, readFloat32 } from '../../onnx/tensor.ts';
+import { float32Tensor, int8Tensor } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN, withoutTrailingEmpty } from '../graph-edit.ts';
 import { quantizeInt8 } from '../int8-weights.ts';
 import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { finishProjection, fusableBias, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
+import { tiedTable } from './tied-table.ts';
 
 /** The int8 [in, out] weight and its scales as initializers, quantized once per weight and scheme. */
 function int8WeightInitializers(
@@ -59,11 +60,9 @@ function int8WeightInitializers(
 }
 
 /**
- * The int8 weight of a projection whose weight is an embedding table read transposed (an MLM decoder tied to the
- * word embedding), when that table is already stored int8 with the same scales: per output channel against per
- * row, or one scale for both. Those int8 values are the table's, transposed, so the product reads the table
- * through a Transpose (onnxruntime folds it when it loads the model) and the file holds it once; only the scales
- * are stored again, as the product op takes them ([out] rather than [rows, 1]). Undefined when not so.
+ * The int8 weight of a tied MLM decoder (tied-table.ts): the table's int8 values read through a Transpose
+ * (onnxruntime folds it when it loads the model), so the file holds them once; only per-channel scales are stored
+ * again, as the product op takes them ([out] rather than [rows, 1]). Undefined when not tied.
  */
 function tiedTableWeight(
   p: Projection,
@@ -72,28 +71,22 @@ function tiedTableWeight(
   target: string,
   op: string,
 ): { names: string[]; record: TensorRecord } | undefined {
+  const tied = tiedTable(p, scheme, ctx);
+  if (!tied) return undefined;
   const lin = p.linear;
-  const granularity = scheme.granularity.kind;
-  if (lin.layout !== 'out_in' || p.alpha !== 1 || (granularity !== 'channel' && granularity !== 'tensor')) return undefined;
-  const table = ctx.weights.get(`emb|${lin.weight}|${granularity === 'channel'}`);
-  if (!table) return undefined;
   const { edit } = ctx;
-  const [tableInt8, tableScale] = table.names;
-  const stored = edit.graph.initializers.get(tableInt8);
-  const scales = edit.graph.initializers.get(tableScale);
-  if (!stored || !scales || stored.dims[0] !== lin.outFeatures || stored.dims[1] !== lin.inFeatures) return undefined;
-  const weight = edit.fresh(`${tableInt8}_transposed`);
-  edit.insertBefore(p.node, [edit.makeNode('Transpose', [tableInt8], [weight], { perm: attr.ints([1, 0]) })]);
-  const scale = granularity === 'channel' ? edit.addInitializer(`${lin.weight}_scale`, float32Tensor('', [lin.outFeatures], readFloat32(scales))) : tableScale;
+  const weight = edit.fresh(`${tied.values}_transposed`);
+  edit.insertBefore(p.node, [edit.makeNode('Transpose', [tied.values], [weight], { perm: attr.ints([1, 0]) })]);
+  const scale = typeof tied.scales === 'string' ? tied.scales : edit.addInitializer(`${lin.weight}_scale`, float32Tensor('', [lin.outFeatures], tied.scales));
   const record: TensorRecord = {
-    ...table.record,
+    ...tied.record,
     target,
     node: p.node.name,
     op,
     scheme: schemeName(scheme),
     dims: [lin.inFeatures, lin.outFeatures],
     bytesBefore: 0,
-    bytesAfter: granularity === 'channel' ? 4 * lin.outFeatures : 0,
+    bytesAfter: typeof tied.scales === 'string' ? 0 : 4 * lin.outFeatures,
   };
   return { names: [weight, scale], record };
 }

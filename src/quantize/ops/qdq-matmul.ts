@@ -13,6 +13,7 @@ import { quantizeInt8 } from '../int8-weights.ts';
 import { activationQuantParams } from '../calibrate.ts';
 import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { projectionWeight, readProjection, type Projection } from './projection.ts';
+import { tiedTable } from './tied-table.ts';
 
 /** Opset needed for per-axis DequantizeLinear. */
 export const PER_AXIS_OPSET = 13;
@@ -47,6 +48,31 @@ function qdqWeight(
   const cached = ctx.weights.get(key);
   if (cached) return { value: cached.names[0], record: { ...cached.record, target, node: p.node.name, bytesAfter: 0 } };
   const { edit } = ctx;
+  const tied = tiedTable(p, s, ctx);
+  if (tied) {
+    // the decoder tied to the int8 word table reads it ([out, in]; transposed for a MatMul, which onnxruntime folds)
+    const values = outIn ? tied.values : edit.fresh(`${tied.values}_transposed`);
+    if (!outIn) edit.insertBefore(before, [edit.makeNode('Transpose', [tied.values], [values], { perm: attr.ints([1, 0]) })]);
+    const perTensor = typeof tied.scales === 'string';
+    const scale = perTensor
+      ? (tied.scales as string)
+      : edit.addInitializer(`${lin.weight}_scale`, float32Tensor('', [lin.outFeatures], tied.scales as Float32Array));
+    const dq = edit.fresh(`${lin.weight}_dequantized`);
+    const inputs = perTensor && tied.zeroPoint ? [values, scale, tied.zeroPoint] : [values, scale];
+    edit.insertBefore(before, [edit.makeNode('DequantizeLinear', inputs, [dq], perTensor ? {} : { axis: attr.int(outIn ? 0 : 1) })]);
+    const record: TensorRecord = {
+      ...tied.record,
+      target,
+      node: p.node.name,
+      op: p.node.opType,
+      scheme: schemeName(s),
+      dims: outIn ? [lin.outFeatures, lin.inFeatures] : [lin.inFeatures, lin.outFeatures],
+      bytesBefore: 0,
+      bytesAfter: perTensor ? 0 : 4 * lin.outFeatures,
+    };
+    ctx.weights.set(key, { names: [dq], record });
+    return { value: dq, record };
+  }
   const inOut = projectionWeight(p, ctx);
   const [rows, cols] = outIn ? [lin.outFeatures, lin.inFeatures] : [lin.inFeatures, lin.outFeatures];
   const w = outIn ? transpose2d(inOut, lin.inFeatures, lin.outFeatures) : inOut;
