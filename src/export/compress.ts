@@ -46,7 +46,15 @@ export interface CompressOptions {
   copyModelFiles?: boolean;
   /** Share the result of the first steps with another compressFile of the same input (see SharedPrefix). */
   sharedPrefix?: SharedPrefix;
+  /**
+   * The folder of the input's config.json and tokenizer (default: the .onnx file's folder; a transformers.js
+   * folder keeps them above its `onnx/`).
+   */
+  modelDir?: string;
 }
+
+/** What compressFile wrote: the lineage (also in `OUT.json`) and the side files it copied beside OUT. */
+export type CompressResult = Lineage & { copiedFiles: string[] };
 
 /** Copies the model-folder side files from `fromDir` to `toDir` where `toDir` lacks them; returns the names copied. */
 export function copyModelSideFiles(fromDir: string, toDir: string): string[] {
@@ -91,11 +99,12 @@ function commit(staged: SavedFiles, output: string): SavedFiles {
   return final;
 }
 
-export async function compressFile(opts: CompressOptions): Promise<Lineage> {
+export async function compressFile(opts: CompressOptions): Promise<CompressResult> {
   const external: string[] = [];
   const model = loadModel(opts.input, { onExternalFile: (f) => external.push(f) });
   checkOutputPaths(opts.output, inputFiles(opts.input, external));
-  if (opts.copyModelFiles !== false) checkSideFiles(dirname(resolve(opts.input)), dirname(resolve(opts.output)));
+  const modelDir = opts.modelDir ?? dirname(opts.input);
+  if (opts.copyModelFiles !== false) checkSideFiles(resolve(modelDir), dirname(resolve(opts.output)));
   const staging = openStaging(opts.output);
   try {
     const result = await runPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
@@ -115,8 +124,8 @@ export async function compressFile(opts: CompressOptions): Promise<Lineage> {
     };
     writeFileAtomic(lineagePath(staged.model), JSON.stringify(lineage, null, 2) + '\n');
     commit(staged, opts.output);
-    if (opts.copyModelFiles !== false) copyModelSideFiles(dirname(opts.input), dirname(opts.output));
-    return lineage;
+    const copiedFiles = opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
+    return { ...lineage, copiedFiles };
   } finally {
     staging.remove();
   }

@@ -79,14 +79,15 @@ export function applyPlan(
     const init = edit.graph.initializers.get(weight);
     const keep = (reason: string, node?: string) =>
       kept.push({ target: t.id, tensor: weight, bytes: init ? tensorBytes(init) : 0, reason, ...(node ? { node } : {}) });
-    const a = plan.get(t.id) ?? { format: 'float' as const, reason: 'not in the plan' };
-    if (a.format === 'float') {
-      keep(a.reason);
-      continue;
-    }
+    // a weight stored quantized already is reported so, whatever the plan says of it (not as "left float")
     const stored = alreadyQuantized(t, init?.dataType);
     if (stored) {
       keep(stored);
+      continue;
+    }
+    const a = plan.get(t.id) ?? { format: 'float' as const, reason: 'not in the plan' };
+    if (a.format === 'float') {
+      keep(a.reason);
       continue;
     }
     const nodeName = targetNode(t);

@@ -15,7 +15,7 @@ import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
 import { alreadyQuantized, applyPlan } from './apply.ts';
-import { collectRanges } from './calibrate.ts';
+import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, layerCost, layerWeights, type LayerBits } from './mixed.ts';
 import { opsetRaiseBlocker, raiseOpset, type OpsetRaise } from './opset.ts';
@@ -143,11 +143,14 @@ async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx
   }
   const byName = new Map(input.graph.nodes.map((n) => [n.name, n]));
   const values = targets
-    .filter((t) => t.kind === 'linear')
+    .filter((t) => t.kind === 'linear' && !t.linear.quantization) // the inputs of projections quantized already are not float
     .map((t) => byName.get(targetNode(t)!)?.inputs[0])
     .filter((v): v is string => !!v);
-  ctx.log?.(`quantize: calibrating ${new Set(values).size} activation ranges on ${calibration.batches.length} batches`);
-  const ranges = await collectRanges(model, s, calibration, values, o.calibration);
+  let ranges = new Map<string, ActivationRange>(); // none when every projection is quantized already (only tables left)
+  if (values.length) {
+    ctx.log?.(`quantize: calibrating ${new Set(values).size} activation ranges on ${calibration.batches.length} batches`);
+    ranges = await collectRanges(model, s, calibration, values, o.calibration);
+  }
   const result = applyPlan(input, targets, planStatic(targets, o), o, ranges);
   if (raised)
     result.notes.push(
@@ -162,11 +165,47 @@ async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx
   };
 }
 
+/**
+ * The layers mixed precision chooses bits for together: each layer alone, or layers that read the same weights
+ * (share-layers) as one unit. Layers sharing some weights but not all cannot take one precision per layer or per
+ * unit: refused.
+ */
+function sharingUnits(targets: readonly Target[], s: BertStructure): number[][] {
+  const names = s.layers.map((_, l) => targets.filter((t) => t.kind !== 'embedding' && t.layer === l).map((t) => targetWeight(t)));
+  const units = new Map<string, number[]>();
+  for (const [l, n] of names.entries()) {
+    const key = [...n].sort().join('\0');
+    units.set(key, [...(units.get(key) ?? []), l]);
+  }
+  const groups = [...units.values()];
+  const owner = new Map<string, number>();
+  for (const [u, g] of groups.entries()) {
+    for (const w of names[g[0]]) {
+      const other = owner.get(w);
+      if (other !== undefined && other !== u)
+        throw new SettingsError(
+          `quantize mixed: layers ${groups[other][0]} and ${g[0]} share the weight '${w}' but not all their weights; mixed precision gives each layer (or each group of layers sharing all their weights) one precision`,
+        );
+      owner.set(w, u);
+    }
+  }
+  return groups;
+}
+
 /** Mixed precision: per-layer 4-bit sensitivity, then greedy bits under the budget. */
 async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
   if (o.mode.kind !== 'mixed') throw new Error('runMixed: not a mixed mode');
+  const quantized = targets.filter((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType) !== undefined);
+  if (quantized.length)
+    throw new SettingsError(
+      `quantize ${modeName(o.mode)}: ${quantized.length} weight${quantized.length === 1 ? ' is' : 's are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
+    );
   const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
-  const costs = layerWeights(targets, s, model).map((w, i) => layerCost(i, w, o.mixedBlockSize, o.symmetric));
+  // layers that share their weights (share-layers) get one precision: a unit per group, its weights counted once
+  const units = sharingUnits(targets, s);
+  const unitOf = new Map(units.flatMap((g, u) => g.map((l) => [l, u] as const)));
+  const weights = layerWeights(targets, s, model);
+  const costs = units.map((g, u) => layerCost(u, weights[g[0]], o.mixedBlockSize, o.symmetric));
   const fp32Bytes = modelSize(model).bytes;
   const budget = o.mode.budget.kind === 'fraction' ? Math.floor(o.mode.budget.fraction * fp32Bytes) : o.mode.budget.bytes;
 
@@ -180,15 +219,15 @@ async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx:
   };
   const baseLoss = await measure(model);
   const sensitivity: number[] = [];
-  for (let l = 0; l < s.layers.length; l++) {
+  for (const [u, group] of units.entries()) {
     const probe = applyPlan(
       model,
       targets,
-      planMixed(targets, o, (layer) => (layer === l ? 4 : undefined)),
+      planMixed(targets, o, (layer) => (layer !== undefined && group.includes(layer) ? 4 : undefined)),
       o,
     );
     sensitivity.push((await measure(probe.model)) - baseLoss);
-    ctx.log?.(`quantize mixed: layer ${l} at 4 bits: loss +${sensitivity[l].toFixed(4)}`);
+    ctx.log?.(`quantize mixed: ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits: loss +${sensitivity[u].toFixed(4)}`);
   }
   const allFloat = applyPlan(
     model,
@@ -212,7 +251,7 @@ async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx:
     model,
     targets,
     withEmbeddings(
-      planMixed(targets, o, (layer) => (layer === undefined ? 8 : alloc.bits[layer])),
+      planMixed(targets, o, (layer) => (layer === undefined ? 8 : alloc.bits[unitOf.get(layer)!])),
       targets,
       o,
     ),
@@ -224,7 +263,11 @@ async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx:
       budgetBytes: budget,
       predictedBytes: alloc.bytes,
       baseLoss,
-      layers: s.layers.map((_, l) => ({ layer: l, bits: alloc.bits[l], sensitivity: sensitivity[l], weightBytes: costs[l].bytes[alloc.bits[l]] })),
+      layers: s.layers.map((_, l) => {
+        const u = unitOf.get(l)!;
+        // a shared weight's bytes count in the first layer of its group
+        return { layer: l, bits: alloc.bits[u], sensitivity: sensitivity[u], weightBytes: units[u][0] === l ? costs[u].bytes[alloc.bits[u]] : 0 };
+      }),
     }),
   };
 }

@@ -84,15 +84,19 @@ function positiveInt(what: string, spec: string): number {
   return n;
 }
 
-/** Whether `b` is a MatMulNBits block size: a power of two, at least 16. */
+/** The block sizes onnxruntime's MatMulNBits takes (1.30: "Only block sizes 16, 32, 64, 128, and 256 are supported"). */
+export const BLOCK_SIZES: readonly number[] = [16, 32, 64, 128, 256];
+const BLOCK_SIZE_TEXT = '16, 32, 64, 128 or 256';
+
+/** Whether `b` is a MatMulNBits block size (BLOCK_SIZES). */
 function isBlockSize(b: number): boolean {
-  return Number.isInteger(b) && b >= 16 && (b & (b - 1)) === 0;
+  return BLOCK_SIZES.includes(b);
 }
 
 /** Checks a MatMulNBits block size (see isBlockSize). */
 function checkBlockSize(b: number): number {
   if (!isBlockSize(b)) {
-    throw new SettingsError(`the block size must be a power of 2 of at least 16 (got ${b})`);
+    throw new SettingsError(`the block size must be ${BLOCK_SIZE_TEXT}, the sizes onnxruntime's MatMulNBits takes (got ${b})`);
   }
   return b;
 }
@@ -165,9 +169,9 @@ export const QUANTIZE = declarePass({
         .default('minmax')
         .describe('int8-static: activation ranges from min/max, or a percentile (default P 99.999)'),
       symmetric: boolean().default(true).describe('4-bit weights: symmetric (zero point 8) or asymmetric with packed zero points'),
-      mixedBlockSize: integer(16, { test: isBlockSize, what: 'a power of 2 of at least 16' })
+      mixedBlockSize: integer(16, { test: isBlockSize, what: BLOCK_SIZE_TEXT })
         .default(32)
-        .describe('mixed: block size of its 4-bit layers (a power of 2, at least 16)'),
+        .describe(`mixed: block size of its 4-bit layers (${BLOCK_SIZE_TEXT})`),
       attention: boolean().default(true).describe('quantize fused com.microsoft Attention nodes into QAttention (dynamic int8 modes)'),
     })
     .strict(),

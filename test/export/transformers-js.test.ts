@@ -185,6 +185,19 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHER, 'model.onnx')))('--format 
     expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
   }, 60_000);
 
+  it('a transformers.js folder compressed to a plain .onnx: its config.json and tokenizer (above onnx/) go beside OUT, and the CLI names them', () => {
+    const out = join(dir, 'from-folder', 'm.onnx');
+    const r = spawnSync(process.execPath, [BIN, join(dir, 'int4'), '--prune-ffn', '0.25', '-o', out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'from-folder')).sort()).toEqual(
+      ['config.json', 'm.onnx', 'm.onnx.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].filter(
+        (f) => f.startsWith('m.') || existsSync(join(dir, 'int4', f)),
+      ),
+    );
+    expect(existsSync(join(dir, 'from-folder', 'tokenizer.json')) || existsSync(join(dir, 'from-folder', 'vocab.txt'))).toBe(true);
+    expect(r.stdout).toMatch(/^wrote .*m\.onnx and .*m\.onnx\.json \(and beside them, from the input's folder: config\.json, [^)]*\)$/m);
+  });
+
   it('refuses a non-empty or file destination before any work, leaving it as it was', async () => {
     const full = join(dir, 'full');
     mkdirSync(full);

@@ -1,6 +1,7 @@
 /** 4-bit block-wise projections (mode int4-block:B, com.microsoft MatMulNBits) on a built BERT. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
+import { modelSize } from '../../src/onnx/size.ts';
 import { quantizedProjections, type TensorRecord } from '../../src/quantize/index.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
@@ -13,6 +14,20 @@ describe('quantize int4-block', () => {
   let ref: Record<string, Float32Array>;
   beforeAll(async () => {
     ref = await outputsOf(model, feeds);
+  });
+
+  it('a block so much wider than a projection input that its padding outweighs the floats leaves it float, saying why', async () => {
+    const { model: q, report } = await quantize(model, s, { mode: 'int4-block:256' });
+    const d = report.details as { quantized: TensorRecord[]; keptFloat: Array<{ target: string; reason: string }> };
+    // width 32 (hidden): 4-bit blocks of 256 store 132 bytes a column against 128 in float; width 64 (FFN out): 132 against 256
+    const projections = d.quantized.filter((r) => !r.target.startsWith('embeddings.'));
+    expect(projections.map((r) => r.target)).toEqual(s.layers.map((l) => `layer${l.index}.ffn.out`));
+    expect(projections.every((r) => r.dims[0] === 64)).toBe(true);
+    const wide = d.keptFloat.filter((k) =>
+      /4-bit blocks of 256 on its input width 32 would store more bytes than float \(use a block of at most 32\)/.test(k.reason),
+    );
+    expect(wide.length).toBe(s.numLayers * 5 + 2);
+    expect(modelSize(q).bytes).toBeLessThan(modelSize(model).bytes);
   });
 
   it.each([

@@ -7,7 +7,10 @@ import { loadModel, modelSize } from '../../src/onnx/index.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { allocateBits, type LayerCost } from '../../src/quantize/index.ts';
+import { allocateBits, type FloatRecord, type LayerCost } from '../../src/quantize/index.ts';
+import { inspectModel } from '../../src/bert/inspect.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
@@ -75,5 +78,46 @@ describe('mixed precision', () => {
   it('refuses a budget below what 4 bits everywhere reach', async () => {
     await expect(quantize(model, s, { mode: 'mixed:0.05' }, calibration)).rejects.toThrow(SettingsError);
     await expect(quantize(model, s, { mode: 'mixed:1kb' }, calibration)).rejects.toThrow(/below the smallest this model reaches/);
+  });
+});
+
+describe('mixed precision and models that are not plain float', () => {
+  const model = tinyBert({ numLayers: 4 }, { std: 0.1, seed: 4 });
+  const calibration = syntheticCalibration(128, 2);
+
+  it('layers that share their weights get one precision, counted once: sharing survives and the budget holds', async () => {
+    registerAllPasses();
+    for (const share of ['all', 'groups:2']) {
+      const shared = (await runPipeline(model, [{ pass: 'share-layers', settings: { share } }])).model;
+      const s = findBert(shared);
+      const before = modelSize(shared);
+      for (const budget of [0.3, 0.45, 0.7]) {
+        const { model: q, report } = await quantize(shared, s, { mode: `mixed:${budget}`, mixedBlockSize: 16 }, calibration);
+        const d = report.details as { layers: Array<{ layer: number; bits: number }>; budgetBytes: number; predictedBytes: number };
+        const groups = inspectModel(q, 'q').layerGroups;
+        // one precision per group of layers that share, and every weight stored once
+        expect(groups, `${share} ${budget}`).toEqual(inspectModel(shared, 's').layerGroups);
+        for (const [l, g] of groups.entries()) expect(d.layers[l].bits).toBe(d.layers[groups.indexOf(g)].bits);
+        expect(modelSize(q).params).toBe(before.params);
+        expect(modelSize(q).bytes).toBeLessThanOrEqual(d.budgetBytes);
+        expect(Math.abs(modelSize(q).bytes - d.predictedBytes)).toBeLessThan(0.02 * d.predictedBytes);
+      }
+    }
+  });
+
+  it('refuses a model with quantized weights in one line; int8-static calibrates the float rest of a partly quantized one', async () => {
+    const s = findBert(model);
+    const partly = (await quantize(model, s, { mode: 'int8', embeddings: false })).model;
+    const ps = findBert(partly);
+    await expect(quantize(partly, ps, { mode: 'mixed:0.5' }, calibration)).rejects.toThrow(
+      /^quantize mixed:0\.5: \d+ weights are quantized already \([^)]+\); mixed precision chooses the bits of every layer of a float model: quantize the float model instead$/,
+    );
+    const { model: q, report } = await quantize(partly, ps, { mode: 'int8-static' }, calibration);
+    const kept = (report.details as { keptFloat: FloatRecord[] }).keptFloat;
+    expect(kept.filter((k) => !k.reason.startsWith('already quantized')).map((k) => k.target)).toEqual([]);
+    expect(report.summary).toMatch(/already quantized/);
+    expect(modelSize(q).bytes).toBeLessThan(modelSize(partly).bytes); // the float tables are int8 now
+    const feeds = sampleFeeds(model, s, 2, 7);
+    expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.1);
   });
 });

@@ -39,8 +39,9 @@ describe('quantize settings', () => {
     [{ mode: 'int8-group' }, /group size/],
     [{ mode: 'int8-group:0' }, /positive integer/],
     [{ mode: 'int8-group:2.5' }, /positive integer/],
-    [{ mode: 'int4-block:24' }, /power of 2 of at least 16/],
-    [{ mode: 'int4-block:8' }, /power of 2 of at least 16/],
+    [{ mode: 'int4-block:24' }, /must be 16, 32, 64, 128 or 256, the sizes onnxruntime's MatMulNBits takes \(got 24\)/],
+    [{ mode: 'int4-block:8' }, /must be 16, 32, 64, 128 or 256/],
+    [{ mode: 'int4-block:512' }, /must be 16, 32, 64, 128 or 256, the sizes onnxruntime's MatMulNBits takes \(got 512\)/],
     [{ mode: 'mixed' }, /size budget/],
     [{ mode: 'mixed:1.5' }, /\(0, 1\]/],
     [{ mode: 'mixed:0' }, /\(0, 1\]/],
@@ -49,7 +50,7 @@ describe('quantize settings', () => {
     [{ mode: 'int8', format: 'qoperator' }, /format/],
     [{ mode: 'int8', calibration: 'entropy' }, /minmax/],
     [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],
-    [{ mode: 'int8', mixedBlockSize: 20 }, /power of 2/],
+    [{ mode: 'int8', mixedBlockSize: 20 }, /16, 32, 64, 128 or 256/],
   ])('rejects %j', (settings, message) => {
     const run = () => parseQuantizeSettings(settings as Record<string, unknown>);
     expect(run).toThrow(SettingsError);

@@ -35,7 +35,12 @@ export const compressCommand: CliCommand<CompressArgs> = {
   builder: (y: Argv) =>
     withPassFlags(y)
       .positional('model', { type: 'string', demandOption: true, describe: 'input ONNX model or model folder, or hf:org/name[@revision] from the hub' })
-      .option('output', { alias: 'o', type: 'string', describe: 'output ONNX file (a lineage sidecar OUT.json is written beside it)' })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        describe:
+          "output ONNX file (a lineage sidecar OUT.json is written beside it, and the input folder's config.json and tokenizer files where OUT's folder has none)",
+      })
       .option('calibrate', {
         type: 'string',
         describe: 'GLUE task whose train data calibrates the passes that measure the model (importance, sensitivity); changes no setting',
@@ -71,9 +76,10 @@ export const compressCommand: CliCommand<CompressArgs> = {
         })
       : undefined;
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
-    const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'] };
-    const folder = args.format === 'transformers.js' ? await compressToTransformersJs({ ...options, modelDir: located.dir }) : undefined;
-    const lineage = folder ? folder.lineage : await compressFile(options);
+    const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'], modelDir: located.dir };
+    const folder = args.format === 'transformers.js' ? await compressToTransformersJs(options) : undefined;
+    const file = folder ? undefined : await compressFile(options);
+    const lineage = folder ? folder.lineage : file!;
     if (args.json) {
       out(JSON.stringify(folder ?? lineage, null, 2));
       return 0;
@@ -84,7 +90,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
       `params ${lineage.before.params.toLocaleString('en')} -> ${lineage.after.params.toLocaleString('en')}, weights ${mb(lineage.before.bytes)} -> ${mb(lineage.after.bytes)} (${((100 * lineage.after.bytes) / lineage.before.bytes).toFixed(1)}%)`,
     );
     out(`check: onnxruntime runs it; max |output drift| ${lineage.check.drift.map((d) => `${d.output} ${d.maxAbsDiff.toExponential(2)}`).join(', ')}`);
-    out(folder ? `wrote ${folder.folder}: ${folder.files.join(', ')}` : `wrote ${lineage.output.path} and ${lineage.output.path}.json`);
+    const copied = file?.copiedFiles.length ? ` (and beside them, from the input's folder: ${file.copiedFiles.join(', ')})` : '';
+    out(folder ? `wrote ${folder.folder}: ${folder.files.join(', ')}` : `wrote ${lineage.output.path} and ${lineage.output.path}.json${copied}`);
     return 0;
   },
 };

@@ -5,7 +5,7 @@
  */
 import { uint8Tensor, float32Tensor } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN } from '../graph-edit.ts';
-import { quantizeInt4Blocks } from '../int4-blocks.ts';
+import { int4WeightBytes, quantizeInt4Blocks } from '../int4-blocks.ts';
 import { schemeName, type OpQuantizer, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { finishProjection, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
 
@@ -13,7 +13,12 @@ export const nbitsMatMul: OpQuantizer = {
   check(node, target, scheme, ctx) {
     if (scheme.kind !== 'int4') return 'MatMulNBits takes 4-bit weights only';
     const p = readProjection(node, target, ctx);
-    return typeof p === 'string' ? p : undefined;
+    if (typeof p === 'string') return p;
+    const { inFeatures: K, outFeatures: N } = p.linear;
+    // a block wider than the input pads every column: past some point the blocks hold more bytes than the floats
+    if (int4WeightBytes(K, N, scheme.blockSize, scheme.symmetric) >= 4 * K * N)
+      return `4-bit blocks of ${scheme.blockSize} on its input width ${K} would store more bytes than float (use a block of at most ${K})`;
+    return undefined;
   },
   rewrite(node, target, scheme, ctx) {
     const p = readProjection(node, target, ctx) as Projection;
