@@ -3,7 +3,8 @@
  * first N examples of a GLUE task's train split, tokenized with the
  * model's tokenizer, with labels mapped to the model's output order.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { sha256Bytes } from '../files.ts';
 import { SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
@@ -71,5 +72,13 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     );
     batches.push({ ...rows, labels, regression: task.regression });
   }
-  return { task: task.name, batches };
+  const provenance = {
+    task: task.name,
+    file: data.file,
+    sha256: sha256Bytes([readFileSync(data.file)]),
+    examples: examples.length,
+    requested: count,
+    maxLength,
+  };
+  return { task: task.name, batches, provenance };
 }

@@ -9,7 +9,7 @@ import { loadModel } from '../onnx/load.ts';
 import { dataPathFor, ownDataFile, saveModel, type SavedFiles } from '../onnx/save.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
-import type { PassContext, PassReport, PassStep } from '../pass/pass.ts';
+import type { CalibrationProvenance, PassContext, PassReport, PassStep } from '../pass/pass.ts';
 import { runPipeline, type SharedPrefix } from '../pass/pipeline.ts';
 import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles } from '../eval/model-files.ts';
@@ -26,6 +26,8 @@ export interface Lineage {
   createdAt: string;
   input: { path: string; sha256: string; lineage?: Lineage };
   passes: Array<{ step: PassStep; report: PassReport }>;
+  /** The train examples the passes measured the model on (`--calibrate`), when they did. */
+  calibration?: CalibrationProvenance;
   before: ModelSize;
   after: ModelSize;
   check: RunCheck;
@@ -117,6 +119,7 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
       createdAt: new Date().toISOString(),
       input: await inputRecord(opts.input),
       passes: result.steps.map((step, i) => ({ step, report: result.reports[i]! })),
+      ...(opts.context?.calibration?.provenance ? { calibration: opts.context.calibration.provenance } : {}),
       before: result.before,
       after: result.after,
       check,

@@ -40,6 +40,19 @@ export interface CalibrationSource {
   task: string;
   /** Batches of encoder inputs: each feed maps an input name to [batch, seq] ids. */
   batches: CalibrationBatch[];
+  /** Where the examples come from, for the lineage (absent for calibration made up in code, as tests do). */
+  provenance?: CalibrationProvenance;
+}
+
+/** The calibration data a lineage records: the train file, its sha256, the examples used and their length. */
+export interface CalibrationProvenance {
+  task: string;
+  file: string;
+  sha256: string;
+  /** Examples used, and asked for (fewer are used when the split has fewer labelled examples). */
+  examples: number;
+  requested: number;
+  maxLength: number;
 }
 
 export interface CalibrationBatch {

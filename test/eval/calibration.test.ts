@@ -3,7 +3,12 @@
  * without a train file here is refused in one line instead of falling back to dev.
  */
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { getTask } from '../../src/glue/registry.ts';
@@ -28,6 +33,32 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
       expect(row(b.tokenTypeIds)).toEqual([...typeIds, ...Array(pad).fill(0)]);
       expect(b.labels[r]).toBe(e.label);
     });
+  });
+
+  it('says where its examples come from (file, sha256, how many of how many asked), which the lineage of a compressed model records', async () => {
+    const file = join(GLUE_DIR, 'STS-B', 'train.tsv');
+    const all = await loadCalibration({ model: join(TEACHERS, 'stsb-L4H256'), task: 'STS-B', examples: 100_000, glueDir: GLUE_DIR });
+    const labelled = loadSplit(getTask('STS-B'), 'train', GLUE_DIR).examples.filter((e) => e.label !== null).length;
+    expect(all.provenance).toEqual({
+      task: 'STS-B',
+      file,
+      sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+      examples: labelled,
+      requested: 100_000,
+      maxLength: 128,
+    });
+    const source = await loadCalibration({ model: teacher, task: 'SST-2', examples: 16, glueDir: GLUE_DIR });
+    expect(source.provenance).toMatchObject({ task: 'SST-2', examples: 16, requested: 16 });
+    const out = join(mkdtempSync(join(tmpdir(), 'calibrated-')), 'model.onnx');
+    registerAllPasses();
+    const lineage = await compressFile({
+      input: join(teacher, 'model.onnx'),
+      output: out,
+      steps: [{ pass: 'quantize', settings: { mode: 'int8-static' } }],
+      context: { calibration: source },
+    });
+    expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).calibration).toEqual(source.provenance);
+    expect(lineage.calibration).toEqual(source.provenance);
   });
 
   it('refuses a task whose train split is not here rather than calibrating on dev', async () => {

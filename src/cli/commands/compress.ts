@@ -75,6 +75,9 @@ export const compressCommand: CliCommand<CompressArgs> = {
           maxLength: args['max-length'],
         })
       : undefined;
+    const used = calibration?.provenance;
+    if (used && used.examples < used.requested)
+      err(`compress: --calibration-examples ${used.requested}: ${used.task}'s train split has ${used.examples} labelled examples; calibrating on those`);
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
     const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'], modelDir: located.dir };
     const folder = args.format === 'transformers.js' ? await compressToTransformersJs(options) : undefined;
