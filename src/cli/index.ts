@@ -92,6 +92,22 @@ export function usageLine(msg: string, argv: readonly string[] = []): string {
     // (a negative number yargs reads as a value: -1, -0.5, -.5)
     const i = argv.findIndex((t, k) => k + 1 < end && /^--[^=]+$/.test(t) && /^-[\d.]/.test(argv[k + 1]!) && !/^-(\d+(\.\d+)?|\.\d+)$/.test(argv[k + 1]!));
     if (i >= 0) return `${argv[i]} ${argv[i + 1]}: a value starting with '-' is read as a flag; write ${argv[i]}=${argv[i + 1]}`;
+    // yargs lists an unknown `--quantize-format` twice, as itself and camel-cased: once, as the user wrote it
+    const names = msg
+      .replace(/^Unknown arguments?:\s*/, '')
+      .split(/,\s*/)
+      .filter(Boolean);
+    const written = names.filter((n) => !(/[A-Z]/.test(n) && names.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))));
+    const asFlag = (n: string) => (n.length === 1 ? `-${n}` : `--${n}`);
+    const isFlag = (n: string) => argv.some((t) => t === asFlag(n) || t.startsWith(`${asFlag(n)}=`) || t === `--no-${n}`);
+    const flags = written.filter(isFlag);
+    const words = written.filter((n) => !isFlag(n));
+    return (
+      [
+        ...(flags.length ? [`unknown ${flags.length === 1 ? 'flag' : 'flags'} ${flags.map(asFlag).join(', ')}`] : []),
+        ...(words.length ? [`unexpected ${words.length === 1 ? 'argument' : 'arguments'} ${words.map((w) => `'${w}'`).join(', ')}`] : []),
+      ].join('; ') + ' (see --help)'
+    );
   }
   const lines = msg
     .split('\n')

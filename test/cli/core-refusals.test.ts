@@ -36,7 +36,7 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     [
       'a negative number is a value: the unknown flag after it is named',
       () => ['bench', tiny.path, '--threads', '-1', '--bogus'],
-      /^compress: Unknown argument: bogus$/m,
+      /^compress: unknown flag --bogus \(see --help\)$/m,
     ],
     [
       'a value starting with - (bench --seq -1,8)',
