@@ -119,6 +119,7 @@ export const PRUNE_HEADS = declarePass({
       { flag: 'seed', setting: 'seed' },
       { flag: 'prune-steps', setting: 'steps' },
       { flag: 'importance-target', setting: 'target' },
+      { flag: 'min-heads-per-layer', setting: 'minHeadsPerLayer' },
     ],
   },
   options: (s): PruneHeadsOptions => ({

@@ -180,6 +180,11 @@ export const QUANTIZE = declarePass({
     modifiers: [
       { flag: 'per-tensor', setting: 'perChannel', negated: true },
       { flag: 'quantize-embeddings', setting: 'embeddings' },
+      { flag: 'quantize-format', setting: 'format' },
+      { flag: 'calibration-method', setting: 'calibration' },
+      { flag: 'int4-asymmetric', setting: 'symmetric', negated: true },
+      { flag: 'mixed-block-size', setting: 'mixedBlockSize' },
+      { flag: 'quantize-attention', setting: 'attention' },
     ],
   },
   options: (s): QuantizeOptions => ({

@@ -57,6 +57,29 @@ describe('pass flags', () => {
     [['--prune-heads', '0.4', '--importance', 'random', '--seed', '3'], [{ pass: 'prune-heads', settings: { ratio: 0.4, importance: 'random', seed: 3 } }]],
     [['--prune-heads', '0:1,2;3:0'], [{ pass: 'prune-heads', settings: { heads: { 0: [1, 2], 3: [0] } } }]],
     [['--prune-ffn', '0.3'], [{ pass: 'prune-ffn', settings: { ratio: 0.3 } }]],
+    // every setting a sweep file can give has a flag
+    [
+      [
+        '--quantize',
+        'int4-block:32',
+        '--int4-asymmetric',
+        '--quantize-format',
+        'standard',
+        '--calibration-method',
+        'percentile:99.9',
+        '--mixed-block-size',
+        '64',
+        '--quantize-attention',
+        'false',
+      ],
+      [
+        {
+          pass: 'quantize',
+          settings: { mode: 'int4-block:32', symmetric: false, format: 'standard', calibration: 'percentile:99.9', mixedBlockSize: 64, attention: false },
+        },
+      ],
+    ],
+    [['--prune-heads', '0.5', '--min-heads-per-layer', '1'], [{ pass: 'prune-heads', settings: { ratio: 0.5, minHeadsPerLayer: 1 } }]],
     [['--keep-layers', 'every-other'], [{ pass: 'drop-layers', settings: { keep: 'every-other' } }]],
     [['--drop-layers', '3,1'], [{ pass: 'drop-layers', settings: { layers: [1, 3] } }]],
     [['--factorize-embeddings', '64'], [{ pass: 'factorize-embeddings', settings: { rank: 64 } }]],

@@ -120,7 +120,7 @@ describe('parsing settings', () => {
       "prune-heads: importance 'ablation': ranks heads for a ratio only; here the heads are listed (flag --importance)",
     ],
     ['prune-heads', { ratio: 0.2, seed: 3 }, 'prune-heads: seed 3: only importance random uses a seed (importance is magnitude) (flag --seed)'],
-    ['prune-heads', { ratio: 0.2, minHeadsPerLayer: -1 }, 'prune-heads: minHeadsPerLayer -1: expected an integer ≥ 0 (no command-line flag)'],
+    ['prune-heads', { ratio: 0.2, minHeadsPerLayer: -1 }, 'prune-heads: minHeadsPerLayer -1: expected an integer ≥ 0 (flag --min-heads-per-layer)'],
     ['prune-ffn', {}, 'prune-ffn: ratio: missing; expected a number in [0, 1) (flag --prune-ffn)'],
     ['drop-layers', { layers: '1,1' }, "drop-layers: layers '1,1': layer 1 is given twice (flag --drop-layers)"],
     ['drop-layers', { keep: 'abc' }, "drop-layers: keep 'abc': expected 'every-other' or layer indices such as 0,2,4 (flag --keep-layers)"],
@@ -135,7 +135,7 @@ describe('parsing settings', () => {
       "share-layers: from 'median': expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0) (flag --share-from)",
     ],
     ['quantize', { mode: 'int8', perChannel: 'maybe' }, "quantize: perChannel 'maybe': expected true or false (flag --per-tensor)"],
-    ['quantize', { mode: 'int8', format: 'qoperator' }, "quantize: format 'qoperator': expected one of contrib, standard (no command-line flag)"],
+    ['quantize', { mode: 'int8', format: 'qoperator' }, "quantize: format 'qoperator': expected one of contrib, standard (flag --quantize-format)"],
   ])('%s %j: one line naming the pass, setting, value and flag', (name, raw, message) => {
     expect(refusal(() => byName(name).check(raw))).toBe(message);
   });
