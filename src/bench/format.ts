@@ -21,7 +21,8 @@ export function formatBench(r: BenchResult): string[] {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
+  // the files timed, by name: a folder may hold several (a transformers.js folder: onnx/model.onnx is the one taken)
+  const out = [`model: ${r.model}${withBase ? `; baseline: ${r.baseline}` : ''}`, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
   out.push(`machine: ${describeMachine(r.machine)}`);
   out.push(
     `runs: ${r.repeats} timed per model and shape after ${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}`,

@@ -49,6 +49,7 @@ describe('benchModels', () => {
       expect(s.speedup).toBeLessThanOrEqual(s.baseline!.p50Ms / s.model.minMs);
     }
     expect(r.speedup).toBeCloseTo(geometricMean(r.shapes.map((s) => s.speedup!)), 12);
+    expect(formatBench(r)[0]).toBe(`model: ${b.path}; baseline: ${a.path}`); // the files timed, a folder resolved to its .onnx
     expect(formatBench(r).join('\n')).toMatch(
       /median over rounds of the baseline's time ÷ the model's in the same round[^\n]*can differ from base p50 ÷ p50$/m,
     );
