@@ -79,8 +79,8 @@ export interface CompressedTransformersJsFolder extends TransformersJsFolder {
 }
 
 export interface TransformersJsCompressOptions extends CompressOptions {
-  /** The folder holding config.json and the tokenizer files (default: the input model's folder). */
-  modelDir?: string;
+  /** The folder of the tokenizer files when not the model folder's (`--tokenizer`). */
+  tokenizerDir?: string;
 }
 
 /**
@@ -126,7 +126,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     const renamedInput = Object.keys(plan.renamed).length ? await inputRecord(opts.input) : undefined;
     for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput);
     const last = models[models.length - 1]!;
-    writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input);
+    writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir);
     commitFolder(dir, opts.output, label);
     return {
       folder: opts.output,
@@ -286,26 +286,30 @@ function writeSideFiles(
   defaultDtype: TransformersJsDtype,
   name: string,
   structure: BertStructure = findBert(model),
+  tokenizerFrom: string = from,
 ): void {
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
   write('config.json', transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name, structure.head?.kind));
 
-  const tokenizerFile = join(from, 'tokenizer.json');
-  const tokenizerConfig = readConfig(from);
+  const tokenizerFile = join(tokenizerFrom, 'tokenizer.json');
+  const tokenizerConfig = readConfig(tokenizerFrom);
   let tokenizer: Record<string, unknown>;
   if (existsSync(tokenizerFile)) {
     tokenizer = readJsonObject(tokenizerFile);
     writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
-  } else if (existsSync(join(from, 'vocab.txt'))) {
-    tokenizer = vocabTokenizerJson(join(from, 'vocab.txt'), tokenizerConfig) as Record<string, unknown>;
+  } else if (existsSync(join(tokenizerFrom, 'vocab.txt'))) {
+    tokenizer = vocabTokenizerJson(join(tokenizerFrom, 'vocab.txt'), tokenizerConfig) as Record<string, unknown>;
     write('tokenizer.json', tokenizer);
-  } else throw new SettingsError(`${from}: no tokenizer.json or vocab.txt; transformers.js needs the tokenizer`);
+  } else
+    throw new SettingsError(
+      `${tokenizerFrom}: no tokenizer.json or vocab.txt; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
+    );
   const maxLength = parseModelConfig(config, configFile).maxLength;
   write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));
-  if (existsSync(join(from, 'special_tokens_map.json')))
-    writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(from, 'special_tokens_map.json')));
+  if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
+    writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
 }
 
 /**

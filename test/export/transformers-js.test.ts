@@ -376,6 +376,21 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
     expect(await refusalAsync(() => compressToTransformersJs({ input: mlm, output: out, steps }))).toMatch(/not \[batch, labels\] scores/);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('a bare .onnx without a tokenizer beside it: refused with the way out (--tokenizer), which then gives the folder its tokenizer', async () => {
+    const model = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
+    const tokenizer = join(FIXTURES_DIR, 'tokenizers', 'distilbert-base-uncased');
+    const steps = [{ pass: 'quantize', settings: { mode: 'int8' } }];
+    expect(await refusalAsync(() => compressToTransformersJs({ input: model, output: join(dir, 'no-tokenizer'), steps }))).toMatch(
+      /no tokenizer\.json or vocab\.txt; transformers\.js needs the tokenizer \(give its folder with --tokenizer\)$/,
+    );
+    const out = join(dir, 'given-tokenizer');
+    await compressToTransformersJs({ input: model, output: out, steps, tokenizerDir: tokenizer });
+    const written = readJson(join(out, 'tokenizer.json'));
+    const source = existsSync(join(tokenizer, 'tokenizer.json')) ? readJson(join(tokenizer, 'tokenizer.json')) : undefined;
+    if (source) expect(written).toEqual(source);
+    expect(Object.keys(written)).toContain('model');
+  });
 });
 
 /** The message of the error `run` rejects with. */

@@ -47,7 +47,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       })
       .option('calibration-examples', { type: 'number', default: DEFAULT_CALIBRATION_EXAMPLES, describe: 'calibration examples (train split, from its start)' })
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR or ../shared/glue)' })
-      .option('tokenizer', { type: 'string', describe: "tokenizer folder for calibration (default: the model's folder)" })
+      .option('tokenizer', { type: 'string', describe: "tokenizer folder for calibration and for --format transformers.js (default: the model's folder)" })
       .option('max-length', { type: 'number', describe: 'calibration sequence length' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in OUT.data' })
       .option('format', {
@@ -80,7 +80,10 @@ export const compressCommand: CliCommand<CompressArgs> = {
       err(`compress: --calibration-examples ${used.requested}: ${used.task}'s train split has ${used.examples} labelled examples; calibrating on those`);
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
     const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'], modelDir: located.dir };
-    const folder = args.format === 'transformers.js' ? await compressToTransformersJs(options) : undefined;
+    const folder =
+      args.format === 'transformers.js'
+        ? await compressToTransformersJs({ ...options, ...(args.tokenizer ? { tokenizerDir: args.tokenizer } : {}) })
+        : undefined;
     const file = folder ? undefined : await compressFile(options);
     const lineage = folder ? folder.lineage : file!;
     if (args.json) {
