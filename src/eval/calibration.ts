@@ -40,7 +40,12 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const task = getTask(o.task);
   const glueDir = o.glueDir ?? defaultGlueDir();
   // Never the dev examples: the model is judged on them, and choosing what to keep by them would flatter it.
-  if (!task.splits.train || !existsSync(splitFile(task, 'train', glueDir).file)) {
+  if (!task.splits.train) {
+    throw new SettingsError(
+      `--calibrate ${task.name}: ${task.name} has no train split (calibration never uses the dev examples a model is evaluated on): calibrate on a task with one, e.g. the one the model was trained for`,
+    );
+  }
+  if (!existsSync(splitFile(task, 'train', glueDir).file)) {
     throw new SettingsError(
       `--calibrate ${task.name}: no train split in ${glueDir} (calibration never uses the dev examples a model is evaluated on): add ${task.name}'s train.tsv (compress data download --tasks ${task.name})`,
     );

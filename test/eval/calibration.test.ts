@@ -61,6 +61,12 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
     expect(lineage.calibration).toEqual(source.provenance);
   });
 
+  it('a task that has no train split at all (AX) is refused without sending the user to download one', async () => {
+    await expect(loadCalibration({ model: teacher, task: 'AX', examples: 8, glueDir: GLUE_DIR })).rejects.toThrow(
+      /^--calibrate AX: AX has no train split \(calibration never uses the dev examples a model is evaluated on\): calibrate on a task with one/,
+    );
+  });
+
   it('refuses a task whose train split is not here rather than calibrating on dev', async () => {
     // the shared GLUE folder holds QNLI's dev and test files only
     await expect(loadCalibration({ model: teacher, task: 'QNLI', examples: 8, glueDir: GLUE_DIR })).rejects.toThrow(SettingsError);
