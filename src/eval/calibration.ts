@@ -58,8 +58,19 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const { limits } = graphFacts(loadModel(where.onnx));
   const maxLength = chooseMaxLength(o.maxLength, config, limits, DEFAULT_MAX_LENGTH, where.onnx);
   const numOutputs = task.regression ? 1 : (config.numLabels ?? task.labels.length);
-  const mapping = mapModelLabels(task, config.id2label, numOutputs);
-  const labelToOutput = new Map(mapping.outputToLabel.map((label, output) => [label, output]));
+  // Labels only matter to the passes that measure a loss against them; the others calibrate on any task's text.
+  let unlabelled: string | undefined;
+  let labelToOutput = new Map<string | number, number>();
+  if (task.regression && config.numLabels !== null && config.numLabels > 1) {
+    unlabelled = `${task.name} is scored by regression and the model gives ${config.numLabels} scores`;
+  } else {
+    try {
+      labelToOutput = new Map(mapModelLabels(task, config.id2label, numOutputs).outputToLabel.map((label, output) => [label, output]));
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      unlabelled = e.message;
+    }
+  }
   const examples = data.examples.filter((e) => e.label !== null).slice(0, count);
   if (!examples.length) throw new SettingsError(`--calibrate ${task.name}: the train split has no labelled examples`);
   const batchSize = o.batchSize ?? 32;
@@ -68,7 +79,9 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     const chunk = examples.slice(start, start + batchSize);
     const enc = chunk.map((e) => tokenizer.encode(e.textA, e.textB, maxLength));
     checkEncodings(enc, limits, tokenizer.source, where.onnx);
-    const labels = Float32Array.from(chunk, (e) => (task.regression ? e.label! : (labelToOutput.get(e.label!) ?? e.label!)));
+    const labels = Float32Array.from(chunk, (e) =>
+      unlabelled !== undefined ? Number.NaN : task.regression ? Number(e.label) : (labelToOutput.get(e.label!) ?? Number(e.label)),
+    );
     const rows = tokenBatch(
       enc,
       enc.map((_, i) => i),
@@ -85,5 +98,5 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     requested: count,
     maxLength,
   };
-  return { task: task.name, batches, provenance };
+  return { task: task.name, batches, provenance, ...(unlabelled !== undefined ? { unlabelled } : {}) };
 }

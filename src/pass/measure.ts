@@ -63,11 +63,17 @@ export class CalibrationRunner {
   static async open(model: Model, structure: BertStructure, calibration: CalibrationSource): Promise<CalibrationRunner> {
     const session = await openSession(encodeModel(model), { graphOptimizationLevel: 'all' });
     const feeds = calibration.batches.map((b) => batchFeeds(model, structure, b));
-    return new CalibrationRunner(session, feeds, calibration.batches, logitsOutput(model, structure));
+    const runner = new CalibrationRunner(session, feeds, calibration.batches, logitsOutput(model, structure));
+    runner.source = calibration;
+    return runner;
   }
+
+  /** The calibration the batches come from (for its task and whether its labels can be read). */
+  private source?: CalibrationSource;
 
   /** Mean loss over all calibration examples, with extra feeds (e.g. head masks) added to every batch. */
   async loss(extra: Feeds = {}): Promise<number> {
+    if (this.source) requireLabels(this.source, 'calibration', 'a loss against the labels');
     let total = 0,
       n = 0;
     for (let i = 0; i < this.feeds.length; i++) {
@@ -115,5 +121,11 @@ export async function predictedTargets(model: Model, structure: BertStructure, c
   } finally {
     await runner.release();
   }
-  return { ...calibration, batches };
+  const { unlabelled: _, ...rest } = calibration; // the predictions are the labels now
+  return { ...rest, batches };
+}
+
+/** Throws a SettingsError when the calibration's labels cannot be read (CalibrationSource.unlabelled). */
+export function requireLabels(c: CalibrationSource, pass: string, what: string): void {
+  if (c.unlabelled !== undefined) throw new SettingsError(`${pass}: ${what} needs --calibrate ${c.task}'s labels, but ${c.unlabelled}`);
 }

@@ -42,6 +42,12 @@ export interface CalibrationSource {
   batches: CalibrationBatch[];
   /** Where the examples come from, for the lineage (absent for calibration made up in code, as tests do). */
   provenance?: CalibrationProvenance;
+  /**
+   * Why the batches' labels cannot be read as the model's outputs (its config.json names other labels, or a
+   * regression task for a classifier); they are NaN then, and a pass that measures a loss against them refuses.
+   * Passes that read only the inputs (int8-static ranges) or the model's own predictions do not mind.
+   */
+  unlabelled?: string;
 }
 
 /** The calibration data a lineage records: the train file, its sha256, the examples used and their length. */

@@ -28,7 +28,7 @@ import { findBert } from '../bert/discover.ts';
 import { rebuildCanonical } from '../bert/canonical.ts';
 import { appendLoss, buildGradientGraph, goldTargets, probeFeeds } from '../gradients/index.ts';
 import type { CalibrationBatch, CalibrationSource, PassContext } from '../pass/pass.ts';
-import { batchFeeds, requireCalibration } from '../pass/measure.ts';
+import { batchFeeds, requireCalibration, requireLabels } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
 
 export interface GradientImportanceOptions {
@@ -91,6 +91,7 @@ export function checkCalibrationFits(calibration: CalibrationSource, numLabels: 
 /** Gradient importance per layer [layer][head] of `model` (structure `s`), on ctx.calibration. */
 export async function gradientScores(model: Model, s: BertStructure, ctx: PassContext, opts: GradientImportanceOptions = {}): Promise<number[][]> {
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'gradient importance');
+  requireLabels(calibration, 'prune-heads', 'gradient importance'); // (with target predictions, the predictions are the labels)
   const perExample = opts.perExample ?? true;
   const canonical = rebuildCanonical(model, { opset: 17, structure: s });
   const cs = findBert(canonical);

@@ -12,7 +12,7 @@ import type { Model } from '../onnx/graph.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
-import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
+import { CalibrationRunner, requireCalibration, requireLabels } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
 import { alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
@@ -201,6 +201,7 @@ async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx:
       `quantize ${modeName(o.mode)}: ${quantized.length} weight${quantized.length === 1 ? ' is' : 's are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
     );
   const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
+  requireLabels(calibration, `quantize ${modeName(o.mode)}`, 'the layer sensitivity');
   // layers that share their weights (share-layers) get one precision: a unit per group, its weights counted once
   const units = sharingUnits(targets, s);
   const unitOf = new Map(units.flatMap((g, u) => g.map((l) => [l, u] as const)));

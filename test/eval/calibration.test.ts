@@ -61,6 +61,47 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
     expect(lineage.calibration).toEqual(source.provenance);
   });
 
+  it("another task's text calibrates what needs no labels (int8-static ranges); a loss against its labels is refused in one line", async () => {
+    registerAllPasses();
+    const cola = await loadCalibration({ model: teacher, task: 'CoLA', examples: 32, glueDir: GLUE_DIR });
+    expect(cola.unlabelled).toMatch(/id2label \{0: negative, 1: positive\} does not name CoLA's labels/);
+    expect(cola.batches[0].labels.every(Number.isNaN)).toBe(true);
+    const stsb = await loadCalibration({ model: teacher, task: 'STS-B', examples: 32, glueDir: GLUE_DIR });
+    expect(stsb.unlabelled).toBe('STS-B is scored by regression and the model gives 2 scores');
+    const dir = mkdtempSync(join(tmpdir(), 'unlabelled-'));
+    const input = join(teacher, 'model.onnx');
+    const lineage = await compressFile({
+      input,
+      output: join(dir, 'static.onnx'),
+      steps: [{ pass: 'quantize', settings: { mode: 'int8-static' } }],
+      context: { calibration: cola },
+    });
+    expect(lineage.after.bytes).toBeLessThan(lineage.before.bytes / 3);
+    for (const [step, what] of [
+      [
+        { pass: 'quantize', settings: { mode: 'mixed:0.3' } },
+        /^quantize mixed:0\.3: the layer sensitivity needs --calibrate CoLA's labels, but config\.json id2label/,
+      ],
+      [
+        { pass: 'prune-heads', settings: { ratio: 0.25, importance: 'gradient' } },
+        /^prune-heads: gradient importance against the labels needs --calibrate CoLA's labels, but/,
+      ],
+      [
+        { pass: 'prune-heads', settings: { ratio: 0.25, importance: 'ablation', target: 'labels' } },
+        /^prune-heads: ablation importance against the labels needs --calibrate CoLA's labels, but/,
+      ],
+    ] as const) {
+      await expect(compressFile({ input, output: join(dir, 'refused.onnx'), steps: [step], context: { calibration: cola } })).rejects.toThrow(what);
+    }
+    // against the model's own predictions (ablation's default), the labels are not read
+    await compressFile({
+      input,
+      output: join(dir, 'ablation.onnx'),
+      steps: [{ pass: 'prune-heads', settings: { ratio: 0.25, importance: 'ablation', steps: 1 } }],
+      context: { calibration: cola },
+    });
+  });
+
   it('a task that has no train split at all (AX) is refused without sending the user to download one', async () => {
     await expect(loadCalibration({ model: teacher, task: 'AX', examples: 8, glueDir: GLUE_DIR })).rejects.toThrow(
       /^--calibrate AX: AX has no train split \(calibration never uses the dev examples a model is evaluated on\): calibrate on a task with one/,
