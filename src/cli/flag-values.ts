@@ -109,7 +109,8 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     if (Array.isArray(value)) {
       // as typed (yargs' array of a repeated number flag can lose occurrences)
       const typed = occurrences(argv, names).map((o) => o.typed ?? '');
-      const shown = typed.length >= value.length ? typed : value.map(String);
+      // a "value" that is the next flag (`--optimize --optimize -o x`) was not given one
+      const shown = (typed.length >= value.length ? typed : value.map(String)).map((v) => (v === '' || /^-[^\d.]/.test(v) ? 'without a value' : v));
       throw new SettingsError(`${flagName(key, aliases)} given ${shown.length} times (${shown.join(', ')}): give it once`);
     }
     if ((options.number.includes(key) || options.string.includes(key)) && !rules.bareAllowed?.has(key)) {

@@ -79,6 +79,7 @@ describe('values of the other flags and positional arguments', () => {
 
   it.each([
     [['report', 's.db', '-o', 'a', '-o', 'b'], '-o/--out given 2 times (a, b): give it once'],
+    [['report', 's.db', '--optimize', '--optimize', '-o', 'x'], '--optimize given 2 times (without a value, without a value): give it once'],
     [['report', 's.db', '--seed', 'abc'], "--seed 'abc': expected a number"],
     [['report', 's.db', '--seed', ''], "--seed '': expected a number"],
     [['report', 's.db', '--out', ''], "-o/--out '': an empty value; give one (see --help)"],
