@@ -64,7 +64,7 @@ describe('compress MODEL [passes] -o OUT', () => {
     [[tiny.path, '-o', BAD_OUT], /no pass given/],
     [[tiny.path, '--drop-layers', '7', '-o', BAD_OUT], /layer 7 does not exist/],
     [[tiny.path, '--nonsense', '-o', BAD_OUT], /^compress: unknown flag --nonsense \(see --help\)$/m],
-    [[tiny.path, '--quantize', 'int8', '--quantize-format', 'standard', '-o', BAD_OUT], /^compress: unknown flag --quantize-format \(see --help\)$/m],
+    [[tiny.path, '--quantize', 'int8', '--quantize-mode', 'standard', '-o', BAD_OUT], /^compress: unknown flag --quantize-mode \(see --help\)$/m],
     [['inspect', tiny.path, 'extra'], /^compress: unexpected argument 'extra' \(see --help\)$/m],
   ])('bad input %j: one line on stderr, non-zero exit', (args, re) => {
     const r = run(...(args as string[]));
