@@ -36,6 +36,7 @@ import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, typ
 import { bertStudent, isStudentSpec, makeStudent, teacherShape } from './students/index.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
+import { chooseMaxLength, graphFacts } from '../eval/graph-checks.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
 import { DEFAULT_PKD_WEIGHT, INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type IntermediatePreset, type LayerMapName } from './intermediate.ts';
@@ -406,8 +407,15 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     task,
   );
   const tokenizer = loadTokenizer(tokenizerDir);
-  const maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
   const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
+  // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
+  // given by path: checked here in one line, and a default (config's, else 128) is capped as evaluation caps it.
+  let maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
+  const sized: Array<[Model, string]> = [
+    ...(teacherModel && o.teacher ? [[teacherModel, locateModel(o.teacher).onnx] as [Model, string]] : []),
+    ...(!isDistill || !isStudentSpec(o.student) ? [[loadModel(locateModel(o.student).onnx), locateModel(o.student).onnx] as [Model, string]] : []),
+  ];
+  for (const [m, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, graphFacts(m).limits, maxLength, path));
   const outputs = task.regression ? 1 : task.labels.length;
   if (teacherModel && distill?.stage !== 'general') {
     const teacherOutputs = teacherShape(teacherModel).numLabels;

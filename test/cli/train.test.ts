@@ -359,6 +359,12 @@ describe('compress train / distill: refusals before any work, one line each', ()
         [['distill', '--teacher', TEACHER, '--student', join(TEACHERS_DIR, 'stsb-L4H256'), '--task', 'SST-2'], /SST-2 needs 2 outputs; the student has 1$/m],
         [['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'MRPC'], /id2label .* does not name MRPC's labels/],
         [['train', tinyWordPiece.dir, '--task', 'STS-B'], /STS-B needs 1 output; the model has 2/],
+        // the teacher's logits and the student run at the length: past a position table, one line up front
+        [
+          ['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'SST-2', '--max-length', '600'],
+          /sst2-L2H256\/model\.onnx: --max-length 600 is beyond the model's position table \(512 tokens at most\)$/m,
+        ],
+        [['train', TEACHER, '--task', 'SST-2', '--max-length', '513'], /--max-length 513 is beyond the model's position table \(512 tokens at most\)$/m],
         [
           ['distill', '--teacher', TEACHER, '--student', swappedVocabulary('vocab.txt'), '--task', 'SST-2'],
           /student vocabulary \(.*vocab\.txt\) differs from the teacher.s \(.*tokenizer\.json\): token "(the|of)": id 199[67] against 199[67]; distillation needs the same tokenizer$/m,
