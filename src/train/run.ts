@@ -155,7 +155,8 @@ export interface TrainLineage {
   teacher?: { path: string; sha256: string };
   data: { file: string; sha256: string; examples: number; maxLength: number };
   settings: TrainSettings;
-  distill?: DistillSettings;
+  /** The distillation settings as used (no temperature where none applies; a regression task's loss is mse). */
+  distill?: Omit<DistillSettings, 'temperature'> & { temperature?: number };
   loss: LossTerm[];
   /** Every phase (one unless intermediate KD ran first). */
   phases: PhaseRecord[];
@@ -225,6 +226,17 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
 /** Whether `intermediate` names one of BERT-PKD's presets (patient terms weighted by --pkd-weight, joint phase). */
 function isPkdPreset(intermediate: DistillSettings['intermediate']): boolean {
   return intermediate === 'pkd-skip' || intermediate === 'pkd-last';
+}
+
+/**
+ * The distillation settings as the run used them, for the lineage: a regression task (STS-B) distils the teacher's
+ * score by MSE whatever logitLoss says, and the temperature only scales the soft cross-entropy.
+ */
+function asUsed(d: DistillSettings, regression: boolean): Omit<DistillSettings, 'temperature'> & { temperature?: number } {
+  const logitLoss = regression ? 'mse' : d.logitLoss;
+  if (logitLoss === 'ce' && d.stage !== 'general') return d;
+  const { temperature: _, ...rest } = d;
+  return { ...rest, logitLoss };
 }
 
 /**
@@ -528,7 +540,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     ...(o.teacher ? { teacher: { path: o.teacher, sha256: await sha256File(locateModel(o.teacher).onnx) } } : {}),
     data: { file: set.file, sha256: trainSet.sha256, examples: trainSet.examples.length, maxLength },
     settings,
-    ...(distill ? { distill } : {}),
+    ...(distill ? { distill: asUsed(distill, task.regression) } : {}),
     loss,
     phases: phaseRecords,
     steps: result.steps,

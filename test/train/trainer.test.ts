@@ -146,6 +146,9 @@ describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/te
     const r = await runTraining(stsbJob('stsb', 64));
     const l = r.lineage!;
     expect(l.loss.map((t) => t.kind)).toEqual(['score-mse', 'teacher-score-mse']);
+    // the lineage records the distillation as run: the teacher's score by MSE, no temperature
+    expect(l.distill).toMatchObject({ logitLoss: 'mse' });
+    expect(l.distill).not.toHaveProperty('temperature');
     expect(l.epochs).toHaveLength(1);
     expect(Number.isFinite(l.epochs[0]!.loss)).toBe(true);
     expect(Object.keys(l.epochs[0]!.metrics ?? {}).sort()).toEqual(['pearson', 'spearmanr']);
