@@ -300,13 +300,23 @@ export async function runTrainingCommand(
 const METRIC_LABELS: Record<string, string> = { accuracy: 'acc', f1: 'F1', matthews_correlation: 'MCC', pearson: 'Pearson', spearmanr: 'Spearman' };
 const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 
-/** The human summary: what was trained, one row per epoch (loss, dev metrics ×100) of each phase, the best epoch, the output. */
+/**
+ * The human summary: what was trained, the steps (of all phases, each phase's named), one row per epoch (loss, dev
+ * metrics ×100) of each phase, the best epoch, the output.
+ */
 export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
   const phases = l.phases?.length ? l.phases : [{ name: '', steps: l.steps, epochs: l.epochs, bestEpoch: l.bestEpoch }];
   const teacher = l.teacher ? ` from ${l.teacher.path}` : '';
+  const count = (n: number) => n.toLocaleString('en');
+  // the epochs each phase ran (an intermediate phase runs --intermediate-epochs), and its steps
+  const epochs =
+    phases.length === 1
+      ? `${phases[0]!.epochs.length} epoch${phases[0]!.epochs.length === 1 ? '' : 's'}`
+      : `(${phases.map((p) => p.epochs.length).join(' + ')}) epochs`;
+  const perPhase = phases.length === 1 ? '' : ` (${phases.map((p) => `${count(p.steps)} ${p.name.split(' ')[0]!.replace(/-layer$/, '')}`).join(' + ')})`;
   const lines = [
     `${l.kind} ${l.task}: ${l.student.description}${teacher}`,
-    `${l.data.examples.toLocaleString('en')} examples × ${l.settings.epochs} epochs = ${l.steps.toLocaleString('en')} steps, ${l.examplesPerSecond.toFixed(0)} ex/s`,
+    `${count(l.data.examples)} examples × ${epochs} = ${count(l.steps)} steps${perPhase}, ${l.examplesPerSecond.toFixed(0)} ex/s`,
   ];
   for (const [i, phase] of phases.entries()) {
     lines.push('');

@@ -105,6 +105,7 @@ export interface PhaseRecord {
   loss: LossTerm[];
   matches: IntermediateMatch[];
   steps: number;
+  examplesSeen: number;
   epochs: EpochRecord[];
   bestEpoch: number;
 }
@@ -160,10 +161,14 @@ export interface TrainLineage {
   loss: LossTerm[];
   /** Every phase (one unless intermediate KD ran first). */
   phases: PhaseRecord[];
+  /** Optimizer steps of all phases together (each phase's own in `phases`). */
   steps: number;
+  /** Training examples of all phases together. */
   examplesSeen: number;
+  /** The epochs of the last phase, the one whose model is written (and evaluated on dev). */
   epochs: EpochRecord[];
   bestEpoch: number;
+  /** Over all phases' steps this process ran. */
   examplesPerSecond: number;
   after: ModelSize;
   output: { path: string; sha256: string };
@@ -486,6 +491,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   let current = student;
   let result: TrainResult | undefined;
   const phaseRecords: PhaseRecord[] = [];
+  let examplesThisRun = 0;
+  let trainingSeconds = 0;
   for (const [i, phase] of phases.entries()) {
     if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
     const matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false)) : undefined;
@@ -518,7 +525,17 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       log(`interrupted at step ${result.steps}; rerun the same command to resume from ${workDir}`);
       return { interrupted: true };
     }
-    phaseRecords.push({ name: phase.name, loss: phase.loss, matches: phase.matches, steps: result.steps, epochs: result.epochs, bestEpoch: result.bestEpoch });
+    phaseRecords.push({
+      name: phase.name,
+      loss: phase.loss,
+      matches: phase.matches,
+      steps: result.steps,
+      examplesSeen: result.examplesSeen,
+      epochs: result.epochs,
+      bestEpoch: result.bestEpoch,
+    });
+    examplesThisRun += result.examplesPerSecond * result.seconds;
+    trainingSeconds += result.seconds;
     if (i < phases.length - 1) current = bertStudent(canonicalBert(current.export(result.params)), current.description);
   }
   if (!result) throw new Error('no training phase ran');
@@ -543,11 +560,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     ...(distill ? { distill: asUsed(distill, task.regression) } : {}),
     loss,
     phases: phaseRecords,
-    steps: result.steps,
-    examplesSeen: result.examplesSeen,
+    steps: phaseRecords.reduce((n, p) => n + p.steps, 0),
+    examplesSeen: phaseRecords.reduce((n, p) => n + p.examplesSeen, 0),
     epochs: result.epochs,
     bestEpoch: result.bestEpoch,
-    examplesPerSecond: result.examplesPerSecond,
+    examplesPerSecond: examplesThisRun / Math.max(trainingSeconds, 1e-9),
     after: modelSize(model),
     output: { path: o.output, sha256: await sha256File(o.output) },
   };

@@ -130,6 +130,8 @@ export interface TrainResult {
   examplesSeen: number;
   /** Training examples per second over the steps this process ran. */
   examplesPerSecond: number;
+  /** Seconds this process spent in the training loop (steps and dev evaluations), the time examplesPerSecond is over. */
+  seconds: number;
   /** True when stopped by the signal before the end (a checkpoint holds the state). */
   interrupted: boolean;
   /** Step the run resumed from (0: fresh). */
@@ -481,6 +483,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     steps: step,
     examplesSeen: state.examplesSeen,
     examplesPerSecond: examplesThisRun / Math.max(seconds, 1e-9),
+    seconds,
     interrupted,
     resumedFrom,
   };

@@ -443,6 +443,35 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     expect(r.stderr).toMatch(/epoch 2: loss/);
   });
 
+  it('a TinyBERT task stage (intermediate, then prediction KD) counts the steps of both phases, in the summary and the lineage', async () => {
+    const output = freshOutput();
+    const student = 'bert:layers=1,hidden=32,heads=2,intermediate=64';
+    const r = await compress(
+      'distill',
+      '--teacher',
+      TEACHER,
+      '--student',
+      student,
+      '--task',
+      'SST-2',
+      '-o',
+      output,
+      ...small,
+      ...['--intermediate', 'tinybert', '--intermediate-epochs', '1', '--cache-dir', cache],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lineage = JSON.parse(readFileSync(`${output}.json`, 'utf8'));
+    // 32 examples in batches of 16: 2 steps an epoch; the intermediate phase runs 1 epoch, the prediction phase 2
+    const stepsPerEpoch = Math.ceil(32 / 16);
+    expect(lineage.phases.map((p: { steps: number; examplesSeen: number }) => [p.steps, p.examplesSeen])).toEqual([
+      [stepsPerEpoch * 1, 32 * 1],
+      [stepsPerEpoch * 2, 32 * 2],
+    ]);
+    expect(lineage.steps).toBe(stepsPerEpoch * 3);
+    expect(lineage.examplesSeen).toBe(32 * 3);
+    expect(r.stdout).toContain(`32 examples × (1 + 2) epochs = ${stepsPerEpoch * 3} steps (${stepsPerEpoch} intermediate + ${stepsPerEpoch * 2} prediction), `);
+  });
+
   it('a loss that overflows before any update is blamed on the loss settings, and the failed run leaves no folder', async () => {
     const output = join(work, 'overflow', 'new', 'model.onnx');
     const r = await compress(

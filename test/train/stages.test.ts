@@ -102,6 +102,9 @@ describe.skipIf(!haveShared)('general and task stages (needs ../shared/glue and 
       '2:1:attention-scores',
     ]);
     expect(t.phases[1]!.loss).toEqual([{ kind: 'soft-ce', weight: 1, temperature: 2 }]);
+    // the top-level counts are of both phases
+    expect(t.steps).toBe(3 + 3);
+    expect(t.examplesSeen).toBe(48 + 48);
     expect(t.epochs[0]!.score).toBeGreaterThan(0);
     // the written student is the 1 × 32 BERT: no projection left in it
     const s = findBert(loadModel(join(work, 'task', 'model.onnx')));
