@@ -485,7 +485,6 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {
-    log(`teacher outputs on ${trainSet.examples.length} examples (cached)`);
     teacher = await teacherLogits({ teacherPath: o.teacher, set: trainSet, cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'), threads, log });
   }
   let current = student;

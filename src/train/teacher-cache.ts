@@ -43,7 +43,7 @@ export interface TeacherLogitsOptions {
   threads?: number;
   /** Called after each batch the teacher runs (never on a cache hit). */
   onBatch?: (done: number, total: number) => void;
-  /** Notes: cache hit, miss, or a bad cache file recomputed. */
+  /** Notes: read from the cache, or computing (a miss, or a bad cache file) and then cached. */
   log?: (line: string) => void;
 }
 
@@ -64,14 +64,15 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
     const read = readCache(file, key, count);
     if (typeof read === 'string') o.log?.(`${file}: ${read}; recomputing`);
     else {
-      o.log?.(`teacher logits from cache ${file}`);
+      o.log?.(`teacher outputs on ${count} examples (cached): read from ${file}`);
       rows = read;
     }
   }
   if (!rows) {
+    o.log?.(`teacher outputs on ${count} examples: computing (not in the cache)`);
     rows = await runTeacher(where.onnx, o);
     writeFileAtomic(file, encodeCache(key, count, rows.width, rows.values));
-    o.log?.(`teacher logits computed and cached in ${file}`);
+    o.log?.(`teacher outputs computed and cached in ${file}`);
   }
   return reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);
 }

@@ -85,12 +85,19 @@ describe.skipIf(!haveShared)('general and task stages (needs ../shared/glue and 
     expect(g.data).toMatchObject({ file: corpus, examples: 48 });
     expect(g.steps).toBe(3);
 
+    const logs: string[] = [];
     const task = await runTraining({
       ...common,
       student: join(work, 'general'),
       output: join(work, 'task', 'model.onnx'),
       distill: { intermediate: 'tinybert', alpha: 0 },
+      log: (line) => logs.push(line),
     });
+    // the teacher's outputs, on a cold cache, are said to be computed, not "(cached)"
+    expect(logs.filter((l) => l.startsWith('teacher outputs'))).toEqual([
+      'teacher outputs on 48 examples: computing (not in the cache)',
+      expect.stringMatching(/^teacher outputs computed and cached in /),
+    ]);
     const t = task.lineage!;
     expect(t.phases.map((p) => [p.name, p.steps])).toEqual([
       ['intermediate-layer distillation', 3],

@@ -29,8 +29,12 @@ describe.skipIf(!ready)('teacherLogits (needs ../shared/glue and ../shared/teach
   let first: Float32Array;
 
   it('computes the teacher logits of every example, in example order, equal to the reference logits', async () => {
-    const { logits, batches } = await run();
+    const { logits, batches, logs } = await run();
     first = logits;
+    // a cold cache: said to be computed, then cached; never "(cached)" before it is
+    expect(logs[0]).toBe('teacher outputs on 872 examples: computing (not in the cache)');
+    expect(logs.join('\n')).not.toMatch(/\(cached\)|from the cache|read from/);
+    expect(logs.at(-1)).toMatch(/^teacher outputs computed and cached in .*\.bin$/);
     expect(batches).toBe(Math.ceil(872 / 64));
     expect(logits.length).toBe(872 * 2);
     // dev_logits.json: the teacher's logits on SST-2 dev in file order, computed by the trainers' own torch run.
@@ -42,7 +46,9 @@ describe.skipIf(!ready)('teacherLogits (needs ../shared/glue and ../shared/teach
     const { logits, batches, logs } = await run();
     expect(batches).toBe(0);
     expect(bitIdentical(logits, first)).toBe(true);
-    expect(logs.join('\n')).toMatch(/from cache/);
+    expect(logs).toEqual([
+      `teacher outputs on 872 examples (cached): read from ${teacherCacheFile(cacheDir, await teacherCacheKey(join(TEACHER, 'model.onnx'), set))}`,
+    ]);
   });
 
   it('recomputes a corrupt, truncated or foreign cache file, and rewrites it', async () => {
