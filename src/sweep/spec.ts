@@ -54,6 +54,7 @@ import {
   oneTrainingTask,
   parseTrainingStep,
   settingKeys,
+  untrainableBefore,
   type TrainingStepSpec,
 } from './train-step.ts';
 import { DEFAULT_DISTILL_SETTINGS, checkTaskSettings } from '../train/run.ts';
@@ -251,6 +252,14 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
           if (e instanceof StepSettingError) f.fail(`${where}.settings${e.field ? `.${e.field}` : ''}${grid}`, e.message);
           throw e;
         }
+      });
+      training.forEach((t, j) => {
+        const before = t ? untrainableBefore(pipeline.steps, j) : undefined;
+        if (t && before)
+          f.fail(
+            `${at}.${kind}[${j}]${grid}`,
+            `a ${t.kind} step cannot follow ${before.pass} (${kind}[${before.index}]): ${before.why}; put ${before.pass} after the ${t.kind} step`,
+          );
       });
       if (training.some((t) => t !== null)) {
         pipeline.training = training;

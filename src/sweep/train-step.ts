@@ -14,7 +14,7 @@
  * matches, layerMap, pkdWeight, intermediateEpochs), augment, `teacher` (a path; default: the point's input model)
  * and `student` (every-other, bert:…, bilstm:… or a path: trained instead of the model so far, so only as the
  * first step). Paths resolve against the sweep file's folder. Ranges are the library's (`checkSettings`). The
- * general stage (stage, corpus) is not a sweep step.
+ * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { resolve } from 'node:path';
 import { SettingsError, UserError } from '../errors.ts';
@@ -35,6 +35,24 @@ export const TRAINING_STEPS: readonly TrainingKind[] = ['train', 'distill'];
 
 export function isTrainingStep(pass: string): pass is TrainingKind {
   return (TRAINING_STEPS as readonly string[]).includes(pass);
+}
+
+/**
+ * The graph passes whose output a later train / distill step cannot read, with why. Training rebuilds the model
+ * so far as the float graph it differentiates (bert/canonical.ts), which refuses quantized weights; this is that
+ * rule for pipelines, so a sweep file is refused when it is read, not after the passes before the step have run.
+ */
+const NOT_TRAINABLE_AFTER: Readonly<Record<string, string>> = {
+  quantize: 'training needs float weights, and quantize stores them quantized',
+};
+
+/** The first step before step `index` of `steps` whose output training cannot read (see NOT_TRAINABLE_AFTER). */
+export function untrainableBefore(steps: readonly { pass: string }[], index: number): { index: number; pass: string; why: string } | undefined {
+  for (let i = 0; i < index; i++) {
+    const why = NOT_TRAINABLE_AFTER[steps[i]!.pass];
+    if (why !== undefined) return { index: i, pass: steps[i]!.pass, why };
+  }
+  return undefined;
 }
 
 /** A validated train/distill step: settings split by their destination, paths absolute. */

@@ -130,6 +130,31 @@ describe('train / distill steps in a sweep file', () => {
     ],
     [[distill({ stage: 'general' })], /settings\.stage: unknown distill setting \(the general stage .* is not a sweep step/],
     [
+      [
+        {
+          name: 'q-kd',
+          steps: [
+            { pass: 'quantize', settings: { mode: 'int8' } },
+            { pass: 'distill', settings: {} },
+          ],
+        },
+      ],
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: a distill step cannot follow quantize \(steps\[0\]\): training needs float weights, and quantize stores them quantized; put quantize after the distill step$/,
+    ],
+    [
+      [
+        {
+          name: 'q-{ratio}',
+          grid: [
+            { pass: 'quantize', settings: { mode: 'int8' } },
+            { pass: 'prune-ffn', settings: { ratio: [0.25, 0.5] } },
+            { pass: 'train', settings: {} },
+          ],
+        },
+      ],
+      /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 1: q-0\.25\): a train step cannot follow quantize \(grid\[0\]\)/,
+    ],
+    [
       [{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }],
       /pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: .*; and the training steps train, distill\)$/,
     ],
@@ -146,6 +171,38 @@ describe('train / distill steps in a sweep file', () => {
       expect.stringMatching(/^compress: .*bad-distill\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.temprature: unknown distill setting \(known: /),
     ]);
     expect(existsSync(join(t.root, 'bad.sqlite'))).toBe(false);
+  });
+
+  it('the CLI refuses a training step after quantize when it reads the file: one line, no point run, no store', () => {
+    const bad = join(t.root, 'quantize-then-distill.yaml');
+    writeFileSync(
+      bad,
+      'glueDir: glue\nmodels: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: q-kd, steps: [{pass: quantize, settings: {mode: int8}}, {pass: distill, settings: {epochs: 1, maxExamples: 8}}]}\n',
+    );
+    const store = join(t.root, 'quantize-then-distill.sqlite');
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', store], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^compress: .*quantize-then-distill\.yaml: pipelines\[0\]\.steps\[1\]: a distill step cannot follow quantize/),
+    ]);
+    expect(r.stdout).toBe('');
+    expect(existsSync(store)).toBe(false);
+    expect(existsSync(join(t.root, 'quantize-then-distill-models'))).toBe(false);
+  });
+
+  it('accepts quantize after the training step, and other passes before it', () => {
+    const spec = parse([
+      {
+        name: 'ffn-kd-q',
+        steps: [
+          { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+          { pass: 'optimize', settings: {} },
+          { pass: 'distill', settings: {} },
+          { pass: 'quantize', settings: { mode: 'int8' } },
+        ],
+      },
+    ]);
+    expect(spec.pipelines[1]!.training!.map((x) => x?.kind ?? null)).toEqual([null, null, 'distill', null]);
   });
 
   it('passes embeddingLr (a number or scaled) through to the training settings', () => {
@@ -357,7 +414,7 @@ keepModels: true
         onEvent: (e) => {
           if (e.type !== 'log') return;
           seen.push(e.line);
-          if (e.line.startsWith('teacher logits computed')) controller.abort(); // the training steps come next
+          if (e.line.startsWith('teacher outputs computed')) controller.abort(); // the training steps come next
         },
       });
       expect(first).toMatchObject({ interrupted: true, failed: [] });
