@@ -4,7 +4,8 @@
  * atomically.
  */
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { loadModel } from '../onnx/load.ts';
 import { dataPathFor, ownDataFile, saveModel, type SavedFiles } from '../onnx/save.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
@@ -12,7 +13,8 @@ import type { ModelSize } from '../onnx/size.ts';
 import type { CalibrationProvenance, PassContext, PassReport, PassStep } from '../pass/pass.ts';
 import { runPipeline, type SharedPrefix } from '../pass/pipeline.ts';
 import { toolVersion } from '../version.ts';
-import { MODEL_SIDE_FILES, copyModelFiles } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, copyModelFiles, readJsonObject } from '../eval/model-files.ts';
+import { outputModelConfig } from '../eval/output-config.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
 import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, type Staging } from './destination.ts';
 import { fileSystemError } from '../destination.ts';
@@ -32,6 +34,22 @@ export interface Lineage {
   after: ModelSize;
   check: RunCheck;
   output: { path: string; sha256: string; dataFile?: string };
+  /** The config.json beside the output, when there is one (see ConfigRecord). */
+  config?: ConfigRecord;
+}
+
+/**
+ * The config.json beside an output: written for it from the input's (its shape fields read from the graph,
+ * src/eval/output-config.ts), with what it cannot say (`graphOnly`); or, when the output is written into the input's
+ * own folder, the input's, whose fields that do not describe the output are listed in `stale`.
+ */
+export interface ConfigRecord {
+  path: string;
+  /** true: written for this output; false: the input's own (the output shares the input's folder). */
+  written: boolean;
+  graphOnly: string[];
+  /** The input's fields that do not describe the output (`name: input's value → output's`), when not written. */
+  stale?: string[];
 }
 
 export interface CompressOptions {
@@ -42,8 +60,9 @@ export interface CompressOptions {
   /** Store weights in `OUT.data` (default: only when over protobuf's 2 GB limit). */
   externalData?: boolean;
   /**
-   * Copy the input folder's config.json and tokenizer files next to the output when the output folder has none,
-   * so the output is a model folder `compress eval` can use as it is (default true).
+   * Write the input folder's config.json next to the output with the output's shape (planOutputConfig), and copy its
+   * tokenizer files there when the output folder has none, so the output is a model folder `compress eval` (and
+   * transformers) can use as it is (default true).
    */
   copyModelFiles?: boolean;
   /** Share the result of the first steps with another compressFile of the same input (see SharedPrefix). */
@@ -61,6 +80,24 @@ export type CompressResult = Lineage & { copiedFiles: string[] };
 /** Copies the model-folder side files from `fromDir` to `toDir` where `toDir` lacks them; returns the names copied. */
 export function copyModelSideFiles(fromDir: string, toDir: string): string[] {
   return copyModelFiles(fromDir, toDir, MODEL_SIDE_FILES, { onlyMissing: true });
+}
+
+/**
+ * The config.json an output in `outDir` gets from the input folder `modelDir` (undefined when the input has none):
+ * the input's config with its shape fields read from `model`, written unless `outDir` is `modelDir` (the input's
+ * own file stays; its fields that do not describe the output are listed).
+ */
+export function planOutputConfig(modelDir: string, outDir: string, model: Model): { record: ConfigRecord; json?: Record<string, unknown> } | undefined {
+  const file = join(modelDir, 'config.json');
+  if (!existsSync(file)) return undefined;
+  const source = readJsonObject(file);
+  const { config, graphOnly } = outputModelConfig(source, model);
+  if (realPathOf(modelDir) !== realPathOf(outDir)) return { record: { path: join(outDir, 'config.json'), written: true, graphOnly }, json: config };
+  const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
+  const stale = [...new Set([...Object.keys(config), ...Object.keys(source)])]
+    .filter((k) => !isDeepStrictEqual(config[k], source[k]))
+    .map((k) => `${k}: ${show(source[k])} → ${show(config[k])}`);
+  return { record: { path: file, written: false, graphOnly, ...(stale.length ? { stale } : {}) } };
 }
 
 /** The lineage's record of an input model: its path, its sha256 and its own lineage when it has a sidecar. */
@@ -114,6 +151,7 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
     const staged = stage(result.model, opts.output, staging, !!opts.externalData);
     const check = await checkRuns(opts.input, staged.model, inputs, opts.output);
     const final = finalFiles(staged, opts.output);
+    const config = opts.copyModelFiles !== false ? planOutputConfig(modelDir, dirname(opts.output), result.model) : undefined;
     const lineage: Lineage = {
       tool: { name: 'bert-compress', version: toolVersion() },
       createdAt: new Date().toISOString(),
@@ -124,9 +162,11 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
       after: result.after,
       check,
       output: { path: opts.output, sha256: await sha256File(staged.model), ...(final.data ? { dataFile: final.data } : {}) },
+      ...(config ? { config: config.record } : {}),
     };
     writeFileAtomic(lineagePath(staged.model), JSON.stringify(lineage, null, 2) + '\n');
     commit(staged, opts.output);
+    if (config?.json) writeFileAtomic(config.record.path, JSON.stringify(config.json, null, 2) + '\n');
     const copiedFiles = opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
     return { ...lineage, copiedFiles };
   } finally {

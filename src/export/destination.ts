@@ -12,7 +12,8 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
-import { MODEL_SIDE_FILES, checkNotSideFileNames } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject } from '../eval/model-files.ts';
+import { sameModelConfig } from '../eval/output-config.ts';
 import { dataPathFor } from '../onnx/save.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { processAlive } from '../processes.ts';
@@ -58,7 +59,9 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
 
 /**
  * Throws a SettingsError when a config.json or tokenizer file in the output folder differs from the input
- * folder's: the output would be evaluated with another model's labels or vocabulary.
+ * folder's: the output would be evaluated with another model's labels or vocabulary. A config.json that differs only
+ * in the fields describing the model's shape (written for another output of the same input: see
+ * src/eval/output-config.ts) is the same model's.
  */
 export function checkSideFiles(inputDir: string, outputDir: string): void {
   if (realPathOf(inputDir) === realPathOf(outputDir)) return;
@@ -66,11 +69,20 @@ export function checkSideFiles(inputDir: string, outputDir: string): void {
     const mine = join(inputDir, name);
     const there = join(outputDir, name);
     if (!existsSync(mine) || !existsSync(there)) continue;
-    if (!readFileSync(mine).equals(readFileSync(there))) {
+    if (!readFileSync(mine).equals(readFileSync(there)) && !(name === 'config.json' && sameConfigFile(mine, there))) {
       throw new SettingsError(
         `${there} belongs to another model (it differs from ${mine}); the output would be evaluated with it: write the output into another folder, or remove that file`,
       );
     }
+  }
+}
+
+/** Two config.json files of the same model (sameModelConfig); false when either is not a JSON object. */
+function sameConfigFile(a: string, b: string): boolean {
+  try {
+    return sameModelConfig(readJsonObject(a), readJsonObject(b));
+  } catch {
+    return false;
   }
 }
 

@@ -29,15 +29,7 @@ export interface ExportResult {
 export const HEAD_SEED = 0;
 
 /** transformers' sequence-classification class of each model_type the export reads. */
-export const CLASSIFIER_ARCHITECTURES: Readonly<Record<string, string>> = {
-  bert: 'BertForSequenceClassification',
-  distilbert: 'DistilBertForSequenceClassification',
-  roberta: 'RobertaForSequenceClassification',
-  'xlm-roberta': 'XLMRobertaForSequenceClassification',
-  camembert: 'CamembertForSequenceClassification',
-  electra: 'ElectraForSequenceClassification',
-  albert: 'AlbertForSequenceClassification',
-};
+export { CLASSIFIER_ARCHITECTURES } from '../eval/output-config.ts';
 
 export interface ExportOptions {
   /** Seed every parameter the checkpoint lacks with this seed. Absent: only a missing head is seeded (HEAD_SEED). */

@@ -33,8 +33,9 @@ import { cloneModel, type Model } from '../onnx/graph.ts';
 import { loadModel } from '../onnx/load.ts';
 import { saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
-import { compressFile, inputRecord, saveRunnable, type CompressOptions, type Lineage } from './compress.ts';
-import { CLASSIFIER_ARCHITECTURES, checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
+import { compressFile, inputRecord, saveRunnable, type CompressOptions, type ConfigRecord, type Lineage } from './compress.ts';
+import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
+import { CLASSIFIER_ARCHITECTURES, FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, outputModelConfig } from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 
 /** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
@@ -49,15 +50,6 @@ export const TRANSFORMERS_JS_MODEL_FILES: Readonly<Record<TransformersJsDtype, s
 
 /** The input names transformers.js feeds, by role. */
 const INPUT_NAMES: Readonly<Record<InputRole, string>> = { ids: 'input_ids', mask: 'attention_mask', types: 'token_type_ids' };
-
-/** The model_type of a graph's family, for a source without config.json's. */
-const FAMILY_MODEL_TYPES: Readonly<Record<ModelFamily, string>> = {
-  bert: 'bert',
-  distilbert: 'distilbert',
-  roberta: 'roberta',
-  electra: 'electra',
-  albert: 'albert',
-};
 
 /** What was written. */
 export interface TransformersJsFolder {
@@ -123,10 +115,11 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       renameSync(lineagePath(staged), lineagePath(join(dir, file)));
       models.push({ dtype, file, lineage });
     }
-    const renamedInput = Object.keys(plan.renamed).length ? await inputRecord(opts.input) : undefined;
-    for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput);
     const last = models[models.length - 1]!;
-    writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir);
+    const graphOnly = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir);
+    const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
+    const renamedInput = Object.keys(plan.renamed).length ? await inputRecord(opts.input) : undefined;
+    for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
     commitFolder(dir, opts.output, label);
     return {
       folder: opts.output,
@@ -256,7 +249,7 @@ function commitFolder(staged: string, output: string, label: string): void {
 
 /**
  * Rewrites a model's lineage (written by compressFile in the staging folder) with the path the model will have in
- * the output folder and, when the input was a renamed copy, the input's own record (`input`, from inputRecord) and
+ * the output folder, the folder's config.json and, when the input was a renamed copy, the input's own record (`input`, from inputRecord) and
  * the renaming.
  */
 function finishLineage(
@@ -266,8 +259,10 @@ function finishLineage(
   output: string,
   renamed: Record<string, string>,
   input: Lineage['input'] | undefined,
+  config: ConfigRecord,
 ): void {
   lineage.output = { ...lineage.output, path: join(output, file) };
+  lineage.config = config;
   if (input) {
     lineage.input = input;
     (lineage as Lineage & { renamedForTransformersJs?: Record<string, string> }).renamedForTransformersJs = renamed;
@@ -277,7 +272,8 @@ function finishLineage(
 
 /**
  * Writes config.json, tokenizer.json, tokenizer_config.json and special_tokens_map.json (when the source has it)
- * into `dir` from the source folder `from`; `model` is the float model (its label count and position limit).
+ * into `dir` from the source folder `from`; `model` is the float model (its shape, label count and position limit).
+ * Returns what config.json cannot say of the model (its `graph_only`).
  */
 function writeSideFiles(
   from: string,
@@ -287,11 +283,12 @@ function writeSideFiles(
   name: string,
   structure: BertStructure = findBert(model),
   tokenizerFrom: string = from,
-): void {
+): string[] {
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
-  write('config.json', transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name, structure.head?.kind));
+  const written = transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name, structure.head?.kind);
+  write('config.json', written);
 
   const tokenizerFile = join(tokenizerFrom, 'tokenizer.json');
   const tokenizerConfig = readConfig(tokenizerFrom);
@@ -310,10 +307,12 @@ function writeSideFiles(
   write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));
   if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
     writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
+  return (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [];
 }
 
 /**
- * The source's config.json for transformers.js: `model_type` filled in when absent (from the graph's family),
+ * The source's config.json for transformers.js: its shape fields read from `model` (src/eval/output-config.ts),
+ * `model_type` filled in when absent (from the graph's family),
  * `architectures` the model type's sequence classifier when the source names none, or another class for a
  * sequence classifier, `id2label`/`label2id` kept, or LABEL_i for each score when absent, and the default dtype of a
  * quantized folder in `transformers.js_config`.
@@ -330,7 +329,7 @@ export function transformersJsConfig(
   const parsed = parseModelConfig(config, file);
   const width = scoresOutput(model).width;
   checkConfigLabels(parsed, width, name);
-  const out: Record<string, unknown> = { ...config };
+  const out: Record<string, unknown> = outputModelConfig(config, model).config; // the shape fields from the graph
   const modelType = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
   out.model_type = modelType;
   // A sequence classifier whose source names no class or another one (a base checkpoint whose head was seeded) is

@@ -24,6 +24,7 @@ import {
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
 import { isGenericLabel, mapModelLabels } from '../eval/labels.ts';
+import { outputModelConfig } from '../eval/output-config.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -545,7 +546,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)
   rmSync(lineagePath(o.output), { force: true });
   saveModel(model, o.output);
-  writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(student.configJson({ ...sourceConfig, max_length: maxLength }), null, 2) + '\n'));
+  // config.json describes the written model: its shape read from the graph, the task it was trained on and its labels
+  const fineTuned = general ? null : { task: task!, outputToLabel: set.labelMapping.outputToLabel };
+  const { config } = outputModelConfig(student.configJson({ ...sourceConfig, max_length: maxLength }), model, { fineTuned });
+  writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
   copyModelFiles(tokenizerDir, outDir, TOKENIZER_FILES);
   const lineage: TrainLineage = {
     tool: { name: 'bert-compress', version: toolVersion() },

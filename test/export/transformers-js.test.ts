@@ -195,7 +195,9 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHER, 'model.onnx')))('--format 
       ),
     );
     expect(existsSync(join(dir, 'from-folder', 'tokenizer.json')) || existsSync(join(dir, 'from-folder', 'vocab.txt'))).toBe(true);
-    expect(r.stdout).toMatch(/^wrote .*m\.onnx and .*m\.onnx\.json \(and beside them, from the input's folder: config\.json, [^)]*\)$/m);
+    expect(r.stdout).toMatch(
+      /^wrote .*m\.onnx and .*m\.onnx\.json \(and beside them: config\.json with this model's shape; from the input's folder: [^)]*\)$/m,
+    );
   });
 
   it('refuses a non-empty or file destination before any work, leaving it as it was', async () => {

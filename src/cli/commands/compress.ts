@@ -39,7 +39,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
         alias: 'o',
         type: 'string',
         describe:
-          "output ONNX file (a lineage sidecar OUT.json is written beside it, and the input folder's config.json and tokenizer files where OUT's folder has none)",
+          "output ONNX file (a lineage sidecar OUT.json is written beside it, the input's config.json with this model's shape, and the input folder's tokenizer files where OUT's folder has none)",
       })
       .option('calibrate', {
         type: 'string',
@@ -96,8 +96,18 @@ export const compressCommand: CliCommand<CompressArgs> = {
       `params ${lineage.before.params.toLocaleString('en')} -> ${lineage.after.params.toLocaleString('en')}, weights ${mb(lineage.before.bytes)} -> ${mb(lineage.after.bytes)} (${((100 * lineage.after.bytes) / lineage.before.bytes).toFixed(1)}%)`,
     );
     out(`check: onnxruntime runs it; max |output drift| ${lineage.check.drift.map((d) => `${d.output} ${d.maxAbsDiff.toExponential(2)}`).join(', ')}`);
-    const copied = file?.copiedFiles.length ? ` (and beside them, from the input's folder: ${file.copiedFiles.join(', ')})` : '';
+    const config = lineage.config;
+    const beside = [
+      ...(config?.written && !folder ? ["config.json with this model's shape"] : []),
+      ...(file?.copiedFiles.length ? [`from the input's folder: ${file.copiedFiles.join(', ')}`] : []),
+    ];
+    const copied = beside.length ? ` (and beside them: ${beside.join('; ')})` : '';
     out(folder ? `wrote ${folder.folder}: ${folder.files.join(', ')}` : `wrote ${lineage.output.path} and ${lineage.output.path}.json${copied}`);
+    if (config?.graphOnly.length) out(`${config.path} cannot say (the graph does): ${config.graphOnly.join('; ')}`);
+    if (config?.stale?.length)
+      err(
+        `compress: ${config.path} is the input's and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model`,
+      );
     return 0;
   },
 };

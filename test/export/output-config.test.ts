@@ -1,0 +1,213 @@
+/**
+ * The config.json written beside an output describes the written model: after a structural pass its shape fields
+ * are the output's (as transformers names them for the model type), what a config cannot say is listed in
+ * `graph_only`, and a model trained on a task names that task and its labels. Expectations come from the test's own
+ * settings (layers kept, neurons and heads removed), not from reading the output back the way the code does.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBert } from '../../src/bert/build.ts';
+import { configFromHuggingFace, configToHuggingFace } from '../../src/bert/config.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { GRAPH_ONLY_KEY, outputModelConfig, SHAPE_FIELDS } from '../../src/eval/output-config.ts';
+import { getTask } from '../../src/glue/registry.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import type { PassStep } from '../../src/pass/pass.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { FAMILY_JSONS } from '../helpers/family-folders.ts';
+import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { WORDS } from '../helpers/model-folder.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+
+registerAllPasses();
+const root = mkdtempSync(join(tmpdir(), 'bc-output-config-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const fresh = (name: string): string => {
+  const d = join(root, `${name}-${n++}`);
+  mkdirSync(d, { recursive: true });
+  return d;
+};
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+
+/** The tiny BERT (2 layers × 4 heads × 32 hidden, FFN 64) as a model folder with the config.json transformers writes. */
+function tinyFolder(extra: Record<string, unknown> = {}): { dir: string; input: string; config: Record<string, unknown> } {
+  const dir = fresh('in');
+  const input = join(dir, 'model.onnx');
+  saveModel(tinyBert({}, { std: 0.2 }), input);
+  const config = { ...configToHuggingFace(tinyBertConfig()), max_length: 16, finetuning_task: 'sst-2', ...extra };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+  return { dir, input, config };
+}
+
+const compress = (input: string, output: string, steps: PassStep[]) => compressFile({ input, output, steps });
+
+describe('config.json beside a compressed model', () => {
+  it("after each structural pass its shape fields are the output's; the rest is the input's", async () => {
+    const { input, config } = tinyFolder();
+    const cases: Array<[string, PassStep[], Record<string, unknown>]> = [
+      ['keep-layers', [{ pass: 'drop-layers', settings: { keep: [0] } }], { num_hidden_layers: 1 }],
+      ['prune-ffn', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }], { intermediate_size: 32 }],
+      // 2 of layer 0's 4 heads and 1 of layer 1's: transformers' form, the full count and the heads each layer lacks
+      ['prune-heads', [{ pass: 'prune-heads', settings: { heads: '0:1,2;1:0' } }], { num_attention_heads: 4, pruned_heads: { 0: [2, 3], 1: [3] } }],
+      ['factorize', [{ pass: 'factorize-embeddings', settings: { rank: 8 } }], { embedding_size: 8 }],
+    ];
+    for (const [name, steps, expected] of cases) {
+      const out = join(fresh(name), 'model.onnx');
+      const lineage = await compress(input, out, steps);
+      const written = readJson(join(out, '..', 'config.json'));
+      expect(written, name).toMatchObject(expected);
+      // every other field is the input's
+      for (const [k, v] of Object.entries(config)) if (!(k in expected)) expect(written[k], `${name}: ${k}`).toEqual(v);
+      expect(lineage.config, name).toMatchObject({ path: join(out, '..', 'config.json'), written: true });
+    }
+  });
+
+  it('what a config cannot say is listed in graph_only (and the lineage); a later output that says everything drops it', async () => {
+    const { input } = tinyFolder();
+    const dir = fresh('shared');
+    const out = join(dir, 'model.onnx');
+    const lineage = await compress(input, out, [{ pass: 'share-layers', settings: { share: 'all' } }]);
+    const written = readJson(join(dir, 'config.json'));
+    expect(written.num_hidden_layers).toBe(2);
+    expect(written[GRAPH_ONLY_KEY]).toEqual([expect.stringMatching(/layers share weights/)]);
+    expect(lineage.config?.graphOnly).toEqual(written[GRAPH_ONLY_KEY]);
+    // rewriting the same output with another pipeline is no conflict, and the config follows the new model
+    await compress(input, out, [{ pass: 'drop-layers', settings: { keep: [1] } }]);
+    const again = readJson(join(dir, 'config.json'));
+    expect(again.num_hidden_layers).toBe(1);
+    expect(again).not.toHaveProperty(GRAPH_ONLY_KEY);
+  });
+
+  it("an output in the input's own folder leaves the input's config.json as it is and says what it does not describe", async () => {
+    const { dir, input } = tinyFolder();
+    const before = readFileSync(join(dir, 'config.json'));
+    const lineage = await compress(input, join(dir, 'small.onnx'), [{ pass: 'drop-layers', settings: { keep: [0] } }]);
+    expect(readFileSync(join(dir, 'config.json')).equals(before)).toBe(true);
+    expect(lineage.config).toEqual({ path: join(dir, 'config.json'), written: false, graphOnly: [], stale: ['num_hidden_layers: 2 → 1'] });
+  });
+
+  it("a transformers.js folder: config.json has the output's shape", async () => {
+    const { input } = tinyFolder();
+    const out = join(fresh('tjs'), 'folder');
+    const r = await compressToTransformersJs({
+      input,
+      output: out,
+      steps: [
+        { pass: 'drop-layers', settings: { keep: [1] } },
+        { pass: 'prune-ffn', settings: { ratio: 0.25 } },
+        { pass: 'quantize', settings: { mode: 'int8' } },
+      ],
+    });
+    const written = readJson(join(out, 'config.json'));
+    expect(written).toMatchObject({ num_hidden_layers: 1, intermediate_size: 48, num_attention_heads: 4, finetuning_task: 'sst-2' });
+    expect(r.lineage.config).toEqual({ path: join(out, 'config.json'), written: true, graphOnly: [] });
+  });
+});
+
+describe('outputModelConfig', () => {
+  /** Each family's config.json as transformers writes it, and ALBERT's with shared layers. */
+  const families: Record<string, Record<string, unknown>> = {
+    bert: { ...configToHuggingFace(tinyBertConfig()) },
+    ...FAMILY_JSONS,
+    albert: {
+      model_type: 'albert',
+      architectures: ['AlbertForSequenceClassification'],
+      vocab_size: 64,
+      embedding_size: 16,
+      hidden_size: 32,
+      num_hidden_layers: 4,
+      num_hidden_groups: 2,
+      num_attention_heads: 4,
+      intermediate_size: 48,
+      inner_group_num: 1,
+      hidden_act: 'gelu_new',
+      max_position_embeddings: 32,
+      type_vocab_size: 2,
+      layer_norm_eps: 1e-12,
+      id2label: { 0: 'a', 1: 'b', 2: 'c' },
+    },
+  };
+
+  it.each(Object.keys(families))('%s: the graph of a config reads back as that config (nothing to change, nothing graph-only)', (name) => {
+    const json = families[name]!;
+    const model = buildBert(configFromHuggingFace(json), { kind: 'random', seed: 1 });
+    const { config, graphOnly } = outputModelConfig(json, model);
+    expect(graphOnly).toEqual([]);
+    for (const k of SHAPE_FIELDS) if (k in json) expect(config[k], k).toEqual(json[k]);
+    expect(Object.keys(config).filter((k) => !(k in json))).toEqual([]); // no field of another model type
+  });
+
+  it('a config-less source gets model_type, architectures and the shape; a task gives finetuning_task and its labels in output order', () => {
+    const model = tinyBert({ numLabels: 3 });
+    const mnli = getTask('MNLI-m');
+    const { config } = outputModelConfig({ max_length: 32 }, model, { fineTuned: { task: mnli, outputToLabel: [2, 0, 1] } });
+    expect(config).toEqual({
+      max_length: 32,
+      model_type: 'bert',
+      architectures: ['BertForSequenceClassification'],
+      num_hidden_layers: 2,
+      hidden_size: 32,
+      vocab_size: 128,
+      max_position_embeddings: 64,
+      type_vocab_size: 2,
+      intermediate_size: 64,
+      num_attention_heads: 4,
+      finetuning_task: 'mnli',
+      problem_type: 'single_label_classification',
+      num_labels: 3,
+      id2label: { 0: mnli.labels[2], 1: mnli.labels[0], 2: mnli.labels[1] },
+      label2id: { [mnli.labels[2]!]: 0, [mnli.labels[0]!]: 1, [mnli.labels[1]!]: 2 },
+    });
+  });
+
+  it("a source's finetuning_task gives way to the task trained on; generic labels become the task's, named ones stay", () => {
+    const model = tinyBert();
+    const mrpc = getTask('MRPC');
+    const source = { finetuning_task: 'sst-2', id2label: { 0: 'LABEL_0', 1: 'LABEL_1' }, problem_type: 'single_label_classification' };
+    const { config } = outputModelConfig(source, model, { fineTuned: { task: mrpc, outputToLabel: [0, 1] } });
+    expect(config).toMatchObject({ finetuning_task: 'mrpc', id2label: { 0: mrpc.labels[0], 1: mrpc.labels[1] }, num_labels: 2 });
+    const named = { id2label: { 0: mrpc.labels[1]!.toUpperCase(), 1: mrpc.labels[0]!.toUpperCase() } };
+    expect(outputModelConfig(named, model, { fineTuned: { task: mrpc, outputToLabel: [1, 0] } }).config.id2label).toEqual(named.id2label);
+    // no task (general distillation): no finetuning_task
+    expect(outputModelConfig(source, model, { fineTuned: null }).config).not.toHaveProperty('finetuning_task');
+  });
+});
+
+describe.skipIf(!hasGlue || !existsSync(join(GLUE_DIR, 'MRPC', 'train.tsv')))('a trained model (needs ../shared/glue)', () => {
+  it("names the task it was trained on, from a source fine-tuned on another, and a config-less source's model gets a whole config", async () => {
+    const settings = { epochs: 1, batchSize: 8, threads: 1, lr: 1e-12, dropout: 0 };
+    const { dir } = tinyFolder({ id2label: { 0: 'LABEL_0', 1: 'LABEL_1' }, label2id: { LABEL_0: 0, LABEL_1: 1 } });
+    const out = join(fresh('trained'), 'model.onnx');
+    const common = { task: 'MRPC', glueDir: GLUE_DIR, maxExamples: 8, maxLength: 16, settings, cacheDir: join(root, 'cache') };
+    await runTraining({ ...common, student: dir, output: out });
+    const mrpc = getTask('MRPC');
+    expect(readJson(join(out, '..', 'config.json'))).toMatchObject({
+      finetuning_task: 'mrpc',
+      id2label: { 0: mrpc.labels[0], 1: mrpc.labels[1] },
+      num_hidden_layers: 2,
+      max_length: 16,
+    });
+
+    const bare = fresh('bare');
+    saveModel(tinyBert({}, { std: 0.2 }), join(bare, 'model.onnx'));
+    const out2 = join(fresh('trained-bare'), 'model.onnx');
+    await runTraining({ ...common, student: join(bare, 'model.onnx'), tokenizer: dir, output: out2 });
+    expect(readJson(join(out2, '..', 'config.json'))).toMatchObject({
+      model_type: 'bert',
+      architectures: ['BertForSequenceClassification'],
+      finetuning_task: 'mrpc',
+      num_labels: 2,
+      id2label: { 0: mrpc.labels[0], 1: mrpc.labels[1] },
+      num_hidden_layers: 2,
+      hidden_size: 32,
+      num_attention_heads: 4,
+      intermediate_size: 64,
+    });
+  }, 120_000);
+});
