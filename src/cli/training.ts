@@ -130,7 +130,8 @@ export async function distillFlags(y: Argv): Promise<Argv> {
       .option('stage', {
         type: 'string',
         default: d.stage,
-        describe: 'task: on the task (intermediate KD first when --intermediate, then prediction KD); general: intermediate KD on a corpus, no labels',
+        describe:
+          "task: on the task (intermediate KD first when --intermediate, then prediction KD); general: intermediate KD on a corpus (--corpus), no labels, no --task needed (given, it sets the outputs of the student's classifier, else the teacher's are kept)",
       })
       .option('intermediate', {
         type: 'string',
@@ -191,11 +192,12 @@ function positiveInt(flag: string, v: number | undefined): void {
 /**
  * The checks the CLI makes before calling the library (which checks the settings, the student, the vocabulary and
  * the task's outputs itself, also before any work): flags present, numbers in range, the output not overwriting
- * an input model or its folder's files (an empty value is refused before: src/cli/flag-values.ts).
+ * an input model or its folder's files (an empty value is refused before: src/cli/flag-values.ts). --task may be
+ * left out of general distillation (`general`), which reads a corpus for no task.
  */
-export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>): void {
-  if (!a.task) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
-  getTask(a.task, 'train');
+export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>, general = false): void {
+  if (!a.task && !general) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
+  if (a.task) getTask(a.task, 'train');
   if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
   positiveInt('max-examples', a['max-examples']);
   positiveInt('max-length', a['max-length']);
@@ -279,7 +281,7 @@ export async function runTrainingCommand(
   try {
     result = await lib.runTraining({
       ...options,
-      task: a.task!,
+      ...(a.task ? { task: a.task } : {}),
       output,
       settings,
       signal: controller.signal,
@@ -314,8 +316,9 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
       ? `${phases[0]!.epochs.length} epoch${phases[0]!.epochs.length === 1 ? '' : 's'}`
       : `(${phases.map((p) => p.epochs.length).join(' + ')}) epochs`;
   const perPhase = phases.length === 1 ? '' : ` (${phases.map((p) => `${count(p.steps)} ${p.name.split(' ')[0]!.replace(/-layer$/, '')}`).join(' + ')})`;
+  const what = l.distill?.stage === 'general' ? `general distillation${l.task ? ` (classifier for ${l.task})` : ''}` : l.task;
   const lines = [
-    `${l.kind} ${l.task}: ${l.student.description}${teacher}`,
+    `${l.kind} ${what}: ${l.student.description}${teacher}`,
     `${count(l.data.examples)} examples × ${epochs} = ${count(l.steps)} steps${perPhase}, ${l.examplesPerSecond.toFixed(0)} ex/s`,
   ];
   for (const [i, phase] of phases.entries()) {

@@ -39,7 +39,7 @@ import { writeFileAtomic } from '../files.ts';
 import { EmbeddingNeighbours, checkEmbeddings, type WordEmbeddings } from './augment-neighbours.ts';
 import { mlmCandidates, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
 import { basicTokens, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab, type WordVocab } from './augment-words.ts';
-import { examplesDigest, tokenizeTexts, type TrainingSet } from './data.ts';
+import { examplesDigest, taskOf, tokenizeTexts, type TrainingSet } from './data.ts';
 import { counterState, uniformIndex } from './random.ts';
 import { Rng } from '../bert/random.ts';
 
@@ -335,9 +335,10 @@ function readAugmentCache(file: string, key: string, count: number): AugmentedEx
 
 /** The texts of a training set's examples, in the set's order (re-read from the file the set was read from). */
 export function trainingTexts(set: TrainingSet): AugmentSource[] {
-  const spec = set.task.splits[set.split];
-  if (!spec) throw new SettingsError(`task ${set.task.name} has no ${set.split} split`);
-  const all = examplesFromTable(set.task, spec, readTsv(set.file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {}));
+  const task = taskOf(set, 'augmentation');
+  const spec = task.splits[set.split];
+  if (!spec) throw new SettingsError(`task ${task.name} has no ${set.split} split`);
+  const all = examplesFromTable(task, spec, readTsv(set.file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {}));
   return Array.from(set.sourceRows, (row) => {
     const e = all[row]!;
     return e.textB === null ? { textA: e.textA } : { textA: e.textA, textB: e.textB };

@@ -55,13 +55,13 @@ export function glueSentences(glueDir: string): CorpusText[] {
 
 /**
  * A training set of corpus texts (labels NaN), tokenized; the first `maxExamples` of a seeded permutation when
- * given. `task` only names the set (and sizes nothing): corpus examples carry no labels.
+ * given. `task` (optional) only names the set: corpus examples carry no labels.
  */
 export function corpusSet(o: {
   texts: readonly CorpusText[];
   tokenizer: TextTokenizer;
   maxLength: number;
-  task: TaskDefinition;
+  task?: TaskDefinition;
   numLabels: number;
   labelMapping: LabelMapping;
   maxExamples?: number;
@@ -76,10 +76,10 @@ export function corpusSet(o: {
     () => Number.NaN,
   );
   return {
-    task: o.task,
+    ...(o.task ? { task: o.task } : {}),
     split: 'train',
     file: o.file,
-    regression: o.task.regression,
+    regression: o.task?.regression ?? false,
     numLabels: o.numLabels,
     labelMapping: o.labelMapping,
     maxLength: o.maxLength,

@@ -53,7 +53,8 @@ export interface TrainingExample {
 }
 
 export interface TrainingSet {
-  readonly task: TaskDefinition;
+  /** The task of the examples; absent for a general-distillation corpus read for no task (its examples unlabelled). */
+  readonly task?: TaskDefinition;
   readonly split: TrainingSplit;
   /** Absolute path of the file read. */
   readonly file: string;
@@ -72,8 +73,17 @@ export interface TrainingSet {
   readonly sha256: string;
 }
 
+/**
+ * The set's task, for what needs one (labels, dev evaluation, teacher logits, augmentation from the task's file);
+ * `what` names that use in the error a corpus read for no task gets (the CLI never gets there).
+ */
+export function taskOf(set: TrainingSet, what: string): TaskDefinition {
+  if (!set.task) throw new Error(`${what} needs the task of the examples: ${set.file} was read for no task`);
+  return set.task;
+}
+
 /** Reads, subsets and tokenizes a task's train (or dev) split. */
-export function loadTrainingSet(o: TrainingSetOptions): TrainingSet {
+export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly task: TaskDefinition } {
   const task = typeof o.task === 'string' ? getTask(o.task) : o.task;
   const split = o.split ?? 'train';
   if (split !== 'train' && split !== 'dev') throw new SettingsError(`cannot train on split '${String(split)}': use train or dev`);

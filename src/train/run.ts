@@ -112,7 +112,11 @@ export interface PhaseRecord {
 }
 
 export interface TrainRunOptions {
-  task: string;
+  /**
+   * The GLUE task to train on. General distillation (task-agnostic) needs none: given there, it only sizes a
+   * from-scratch student's classifier (and a student model's must have its outputs).
+   */
+  task?: string;
   /** The student: a model path, or (with a teacher) every-other, bert:…, bilstm:…. */
   student: string;
   /** The teacher's model path; absent: plain fine-tuning on the labels. */
@@ -152,7 +156,8 @@ export interface TrainLineage {
   tool: { name: 'bert-compress'; version: string };
   createdAt: string;
   kind: 'train' | 'distill';
-  task: string;
+  /** Absent for general distillation run for no task. */
+  task?: string;
   student: { spec: string; description: string; sha256?: string };
   teacher?: { path: string; sha256: string };
   data: { file: string; sha256: string; examples: number; maxLength: number };
@@ -370,10 +375,10 @@ const LABEL_FIELDS = ['id2label', 'label2id', 'num_labels', 'problem_type'] as c
 function withStudentLabels(
   json: Record<string, unknown>,
   file: string,
-  studentDir: string | undefined,
-  task: TaskDefinition,
+  student: { dir: string; task: TaskDefinition } | undefined,
 ): { json: Record<string, unknown>; config: ModelConfig } {
-  const studentFile = studentDir === undefined ? undefined : join(studentDir, 'config.json');
+  const studentFile = student === undefined ? undefined : join(student.dir, 'config.json');
+  const task = student?.task;
   const own = studentFile !== undefined && existsSync(studentFile) ? readJsonObject(studentFile) : undefined;
   const config = parseModelConfig(json, existsSync(file) ? file : '<none>');
   if (!own || own.id2label === undefined) return { json, config };
@@ -381,7 +386,7 @@ function withStudentLabels(
   const merged = Object.fromEntries(Object.entries(json).filter(([k]) => !(LABEL_FIELDS as readonly string[]).includes(k)));
   for (const k of LABEL_FIELDS) if (own[k] !== undefined) merged[k] = own[k];
   // generic names (LABEL_0…) mean the task's canonical order: written as the task's names in that order
-  if (!task.regression && labels.id2label && [...labels.id2label.values()].every(isGenericLabel) && labels.id2label.size === task.labels.length) {
+  if (task && !task.regression && labels.id2label && [...labels.id2label.values()].every(isGenericLabel) && labels.id2label.size === task.labels.length) {
     merged.id2label = Object.fromEntries(task.labels.map((l, i) => [String(i), l]));
     merged.label2id = Object.fromEntries(task.labels.map((l, i) => [l, i]));
   }
@@ -389,7 +394,7 @@ function withStudentLabels(
 }
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
-  const task = getTask(o.task, 'train');
+  const task = o.task === undefined ? undefined : getTask(o.task, 'train');
   // before any work: the model files are not named like the side files written beside them, and every file the
   // run writes is a regular file or absent (never a device such as /dev/null)
   const label = `-o ${o.output}`;
@@ -399,7 +404,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   checkOutputKinds([...files.map(([path]) => path), ...MODEL_SIDE_FILES.map((f) => join(outDir, f))], label);
   const isDistill = o.teacher !== undefined;
   const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
-  if (distill) checkTaskSettings(task, distill);
+  const general = distill?.stage === 'general';
+  // general distillation is task-agnostic (a corpus, intermediate layers only); everything else reads a task
+  if (!task && !general) throw new SettingsError('no task given: the GLUE task to train on (only the general distillation stage runs without one)');
+  if (distill && task) checkTaskSettings(task, distill);
   const cacheBytes = o.featureCacheBytes ?? 0;
   if (!(cacheBytes >= 0 && Number.isFinite(cacheBytes))) throw new SettingsError(`--feature-cache-mb must be ≥ 0 (got ${cacheBytes / 2 ** 20})`);
   if (!isDistill && !existsSync(o.student)) throw new SettingsError(`${o.student}: no such model (train needs a model path)`);
@@ -421,8 +429,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     existsSync(configFile) ? readJsonObject(configFile) : {},
     configFile,
     // (the general stage reads no labels: its student may come from any task)
-    isDistill && distill?.stage !== 'general' && !isStudentSpec(o.student) ? locateModel(o.student).dir : undefined,
-    task,
+    isDistill && !general && !isStudentSpec(o.student) ? { dir: locateModel(o.student).dir, task: task! } : undefined,
   );
   const tokenizer = loadTokenizer(tokenizerDir);
   const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
@@ -434,8 +441,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     ...(!isDistill || !isStudentSpec(o.student) ? [[loadModel(locateModel(o.student).onnx), locateModel(o.student).onnx] as [Model, string]] : []),
   ];
   for (const [m, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, graphFacts(m).limits, maxLength, path));
-  const outputs = task.regression ? 1 : task.labels.length;
-  if (teacherModel && distill?.stage !== 'general') {
+  // the student's classifier: the task's outputs; with no task (general distillation), a new student gets the
+  // teacher's and a student model keeps its own
+  const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
+  if (teacherModel && task && !general) {
     const teacherOutputs = teacherShape(teacherModel).numLabels;
     if (teacherOutputs !== outputs)
       throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the teacher has ${teacherOutputs ?? 'no classifier'}`);
@@ -446,27 +455,30 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     teacherDir: o.teacher ? tokenizerDir : undefined,
     maxLength,
     seed: settings.seed,
-    numLabels: outputs,
+    ...(outputs !== undefined ? { numLabels: outputs } : {}),
   });
-  if (student.numLabels !== outputs) {
+  if (task && student.numLabels !== outputs) {
     throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the ${isDistill ? 'student' : 'model'} has ${student.numLabels}`);
   }
   const workDir = o.workDir ?? `${resolve(o.output)}.train`;
   const threads = settings.threads || undefined;
-  const general = distill?.stage === 'general';
   const set = general
     ? corpusSet({
         texts: distill!.corpus ? readCorpusFile(distill!.corpus) : glueSentences(glueDir),
         tokenizer,
         maxLength,
-        task,
+        ...(task ? { task } : {}),
         numLabels: student.numLabels,
         maxExamples: o.maxExamples,
         seed: settings.seed,
-        labelMapping: mapModelLabels(task, modelConfig.id2label, student.numLabels),
+        // (no labels are read; with a task, the teacher's config.json must still name its labels, as the student's
+        // classifier is sized for it and the labels written with it are the teacher's)
+        labelMapping: task
+          ? mapModelLabels(task, modelConfig.id2label, student.numLabels)
+          : { outputToLabel: Array.from({ length: student.numLabels }, (_, j) => j), from: 'canonical' },
         file: distill!.corpus ?? glueDir,
       })
-    : loadTrainingSet({ task, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
+    : loadTrainingSet({ task: task!, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
   // the settings, the student, the task and its labels agree: before the first write (caches, checkpoints), the
   // output folder is created (when missing) and must take files
   checkOutputFolder(outDir, label);
@@ -482,7 +494,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
           log,
         })
       : set;
-  const phases = phasePlan(task.regression, distill, teacherModel, student, settings);
+  const phases = phasePlan(task?.regression ?? false, distill, teacherModel, student, settings);
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {
@@ -555,12 +567,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     tool: { name: 'bert-compress', version: toolVersion() },
     createdAt: new Date().toISOString(),
     kind: isDistill ? 'distill' : 'train',
-    task: task.name,
+    ...(task ? { task: task.name } : {}),
     student: { spec: o.student, description: student.description, ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}) },
     ...(o.teacher ? { teacher: { path: o.teacher, sha256: await sha256File(locateModel(o.teacher).onnx) } } : {}),
     data: { file: set.file, sha256: trainSet.sha256, examples: trainSet.examples.length, maxLength },
     settings,
-    ...(distill ? { distill: asUsed(distill, task.regression) } : {}),
+    ...(distill ? { distill: asUsed(distill, task?.regression ?? false) } : {}),
     loss,
     phases: phaseRecords,
     steps: phaseRecords.reduce((n, p) => n + p.steps, 0),

@@ -26,7 +26,7 @@ import { sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
 import { loadModel } from '../onnx/load.ts';
 import { sessionInputs } from '../bert/model-inputs.ts';
-import { textEncodings, type TrainingSet } from './data.ts';
+import { taskOf, textEncodings, type TrainingSet } from './data.ts';
 
 const MAGIC = 'BCTLOGIT';
 const FORMAT = 'teacher-logits/1';
@@ -55,7 +55,7 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
   const where = locateModel(o.teacherPath);
   const teacherConfig = readModelConfig(where.dir);
   // A teacher whose config.json says it cannot score this task fails before it runs over the whole set.
-  if (teacherConfig.numLabels !== null) teacherColumns(teacherConfig.id2label, o.set.task.regression ? 1 : teacherConfig.numLabels, o.set);
+  if (teacherConfig.numLabels !== null) teacherColumns(teacherConfig.id2label, taskOf(o.set, 'teacher logits').regression ? 1 : teacherConfig.numLabels, o.set);
   const key = await teacherCacheKey(where.onnx, o.set);
   const file = teacherCacheFile(o.cacheDir, key);
   const count = o.set.examples.length;
@@ -125,7 +125,7 @@ async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ 
 function teacherColumns(teacherId2label: ReadonlyMap<number, string> | null, width: number, set: TrainingSet): number[] {
   let teacherToLabel: readonly number[];
   try {
-    teacherToLabel = mapModelLabels(set.task, teacherId2label, width).outputToLabel;
+    teacherToLabel = mapModelLabels(taskOf(set, 'teacher logits'), teacherId2label, width).outputToLabel;
   } catch (e) {
     throw new SettingsError(`teacher: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }

@@ -27,7 +27,7 @@ import { AdamW, accumulateRows, clipFactor, scatterAddRows, type RowGradients, t
 import { lrAt } from './schedule.ts';
 import { MaskBuffers } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
-import { makeBatches, type Batch, type TrainingSet } from './data.ts';
+import { makeBatches, taskOf, type Batch, type TrainingSet } from './data.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { initialParameters, weightMatrices, type Student } from './student.ts';
 import { embeddingLrScales, type EmbeddingLr } from './embedding-lr.ts';
@@ -398,7 +398,7 @@ interface ResumeState {
 export async function train(job: TrainJob): Promise<TrainResult> {
   const { student, set, settings } = job;
   const log = job.log ?? (() => {});
-  if (!set.examples.length) throw new SettingsError(`${set.task.name}: no training examples`);
+  if (!set.examples.length) throw new SettingsError(`${set.task?.name ?? set.file}: no training examples`);
   const stepper = await createStepper(job);
   const { params, optimizer } = stepper;
   for (const [name, f] of optimizer.lrScale) log(`${name}: peak lr ${(settings.lr * f).toPrecision(3)} (×${f.toPrecision(3)} the schedule's)`);
@@ -406,7 +406,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;
   const schedule = { lr: settings.lr, totalSteps, warmupRatio: settings.warmupRatio };
-  const prepared = job.dev ? prepareTask(set.task, 'dev', job.dev.glueDir, job.dev.tokenizer, set.maxLength) : undefined;
+  const prepared = job.dev ? prepareTask(taskOf(set, 'dev evaluation'), 'dev', job.dev.glueDir, job.dev.tokenizer, set.maxLength) : undefined;
   ensureFolder(job.workDir, `the work folder ${job.workDir}`); // (removed again, when still empty, if the run fails)
 
   let state: ResumeState = { key, epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };
@@ -459,7 +459,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       const { metrics, score } = await evaluateDev(job, params, prepared);
       record.metrics = metrics;
       record.score = score;
-      log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}, dev ${set.task.name} ${(score * 100).toFixed(2)}`);
+      log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}, dev ${prepared.dataset.task.name} ${(score * 100).toFixed(2)}`);
       if (state.bestScore === null || score > state.bestScore) {
         state.bestScore = score;
         state.bestEpoch = epoch + 1;

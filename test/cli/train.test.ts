@@ -161,6 +161,11 @@ describe('compress train / distill: --help', () => {
     for (const name of listed!) expect(getTask(name, 'train').name).toBe(name);
   });
 
+  it('distill --help says the general stage needs no --task', async () => {
+    const help = (await inProcess('distill', '--help')).stdout.replace(/\s+/g, ' ');
+    expect(/--stage (.*?)\[string\]/.exec(help)?.[1]).toMatch(/general: intermediate KD on a corpus \(--corpus\), no labels, no --task needed/);
+  });
+
   it('distill --help says --feature-cache-mb bounds the whole cache, not a batch', async () => {
     const help = (await inProcess('distill', '--help')).stdout.replace(/\s+/g, ' ');
     const text = /--feature-cache-mb (.*?)\[number\]/.exec(help)?.[1];
@@ -470,6 +475,28 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     expect(lineage.steps).toBe(stepsPerEpoch * 3);
     expect(lineage.examplesSeen).toBe(32 * 3);
     expect(r.stdout).toContain(`32 examples × (1 + 2) epochs = ${stepsPerEpoch * 3} steps (${stepsPerEpoch} intermediate + ${stepsPerEpoch * 2} prediction), `);
+  });
+
+  it("general distillation runs without --task (task-agnostic): no task in the lineage, the teacher's classifier width kept", async () => {
+    const output = freshOutput();
+    const corpus = join(work, 'general-corpus.txt');
+    writeFileSync(corpus, 'a gripping, well acted film\nthe plot goes nowhere\n'.repeat(16));
+    const student = 'bert:layers=1,hidden=32,heads=2,intermediate=64';
+    const args = ['--teacher', TEACHER, '--student', student, '--stage', 'general', '--intermediate', 'tinybert', '--corpus', corpus];
+    const r = await compress('distill', ...args, '-o', output, ...small);
+    expect(r.code, r.stderr).toBe(0);
+    const lineage = JSON.parse(readFileSync(`${output}.json`, 'utf8'));
+    expect(lineage).not.toHaveProperty('task');
+    expect(lineage.data).toMatchObject({ file: corpus, examples: 32 });
+    expect(r.stdout.split('\n')[0]).toBe(`distill general distillation: BERT 1×32 (2 heads, FFN 64) from scratch from ${TEACHER}`);
+    const { findBert } = await import('../../src/bert/discover.ts');
+    const { loadModel } = await import('../../src/onnx/load.ts');
+    const head = (path: string) => findBert(loadModel(path)).head;
+    const teacherHead = head(join(TEACHER, 'model.onnx'));
+    expect(teacherHead?.kind).toBe('sequence-classification');
+    expect(head(output)).toMatchObject({ kind: 'sequence-classification', numLabels: (teacherHead as { numLabels: number }).numLabels });
+    // the task stage still needs one
+    await expectRefused(['distill', ...args.slice(0, 4), '-o', freshOutput()], /missing --task: the GLUE task to train on/);
   });
 
   it('a loss that overflows before any update is blamed on the loss settings, and the failed run leaves no folder', async () => {

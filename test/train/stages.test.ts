@@ -36,6 +36,23 @@ describe('corpus files', () => {
   });
 });
 
+describe('a run without a task', () => {
+  it('is refused, before any model is read, unless it is general distillation', async () => {
+    const none = join(work, 'no-such-model');
+    const output = join(work, 'no-task', 'model.onnx');
+    for (const distill of [undefined, { stage: 'task' as const }]) {
+      await expect(runTraining({ student: none, ...(distill ? { teacher: none, distill } : {}), output })).rejects.toThrow(
+        'no task given: the GLUE task to train on (only the general distillation stage runs without one)',
+      );
+    }
+    // the general stage gets past it (to the missing model)
+    await expect(runTraining({ student: 'every-other', teacher: none, distill: { stage: 'general', intermediate: 'tinybert' }, output })).rejects.toThrow(
+      /no-such-model/,
+    );
+    expect(existsSync(join(work, 'no-task'))).toBe(false);
+  });
+});
+
 describe.skipIf(!haveShared)('general and task stages (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
   it('GLUE sentences are deduplicated; a corpus subset is a seeded subset of a larger one, labels NaN', () => {
     const sentences = glueSentences(GLUE_DIR);

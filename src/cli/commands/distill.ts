@@ -1,8 +1,9 @@
 /**
  * `compress distill --teacher T --student S --task TASK -o OUT`: trains a student on a GLUE task from the teacher's
  * outputs (cached) and the labels. The student is a model path, `every-other` (the teacher's even layers),
- * `bert:layers=L,hidden=H,heads=A,intermediate=I` (from scratch) or `bilstm:hidden=H[,embedding=E]`. Flags,
- * checks, progress and the summary are shared with `train` (src/cli/training.ts).
+ * `bert:layers=L,hidden=H,heads=A,intermediate=I` (from scratch) or `bilstm:hidden=H[,embedding=E]`. General
+ * distillation (`--stage general --intermediate …`, TinyBERT's task-agnostic first stage) reads a corpus and needs
+ * no --task. Flags, checks, progress and the summary are shared with `train` (src/cli/training.ts).
  */
 import type { Argv } from 'yargs';
 import { existsSync, readFileSync } from 'node:fs';
@@ -48,10 +49,11 @@ export const distillCommand: CliCommand<DistillArgs> = {
   run: async (args) => {
     if (!args.teacher) throw new SettingsError('missing --teacher: the model to distil from');
     if (!args.student) throw new SettingsError('missing --student: a model path, every-other, bert:… or bilstm:… (see --help)');
-    checkTrainingArgs(args, []); // the flags, before any download
+    const general = args.stage === 'general'; // (task-agnostic: --task optional)
+    checkTrainingArgs(args, [], general); // the flags, before any download
     const teacher = await localModel(args.teacher);
     const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
-    checkTrainingArgs(args, [teacher, student]);
+    checkTrainingArgs(args, [teacher, student], general);
     await checkStudentSpec(student);
     checkTemperature(args);
     return runTrainingCommand(args, {
