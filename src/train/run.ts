@@ -163,7 +163,7 @@ export interface TrainLineage {
   data: { file: string; sha256: string; examples: number; maxLength: number };
   settings: TrainSettings;
   /** The distillation settings as used (no temperature where none applies; a regression task's loss is mse). */
-  distill?: Omit<DistillSettings, 'temperature'> & { temperature?: number };
+  distill?: DistillAsUsed;
   loss: LossTerm[];
   /** Every phase (one unless intermediate KD ran first). */
   phases: PhaseRecord[];
@@ -239,13 +239,22 @@ function isPkdPreset(intermediate: DistillSettings['intermediate']): boolean {
   return intermediate === 'pkd-skip' || intermediate === 'pkd-last';
 }
 
+/** The distillation settings of a lineage: the prediction-layer ones only where that loss ran. */
+export type DistillAsUsed = Omit<DistillSettings, 'temperature' | 'alpha' | 'logitLoss'> &
+  Partial<Pick<DistillSettings, 'temperature' | 'alpha' | 'logitLoss'>>;
+
 /**
  * The distillation settings as the run used them, for the lineage: a regression task (STS-B) distils the teacher's
- * score by MSE whatever logitLoss says, and the temperature only scales the soft cross-entropy.
+ * score by MSE whatever logitLoss says, the temperature only scales the soft cross-entropy, and the general stage
+ * (intermediate layers only) has no prediction-layer loss to weigh (alpha) or choose (logitLoss).
  */
-function asUsed(d: DistillSettings, regression: boolean): Omit<DistillSettings, 'temperature'> & { temperature?: number } {
+function asUsed(d: DistillSettings, regression: boolean): DistillAsUsed {
+  if (d.stage === 'general') {
+    const { temperature: _t, alpha: _a, logitLoss: _l, ...rest } = d;
+    return rest;
+  }
   const logitLoss = regression ? 'mse' : d.logitLoss;
-  if (logitLoss === 'ce' && d.stage !== 'general') return d;
+  if (logitLoss === 'ce') return d;
   const { temperature: _, ...rest } = d;
   return { ...rest, logitLoss };
 }

@@ -487,6 +487,9 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     expect(r.code, r.stderr).toBe(0);
     const lineage = JSON.parse(readFileSync(`${output}.json`, 'utf8'));
     expect(lineage).not.toHaveProperty('task');
+    // the settings as used: no prediction-layer loss ran, so none of its settings is recorded
+    expect(lineage.distill).toMatchObject({ stage: 'general', intermediate: 'tinybert', corpus });
+    for (const key of ['alpha', 'temperature', 'logitLoss']) expect(lineage.distill).not.toHaveProperty(key);
     expect(lineage.data).toMatchObject({ file: corpus, examples: 32 });
     expect(r.stdout.split('\n')[0]).toBe(`distill general distillation: BERT 1×32 (2 heads, FFN 64) from scratch from ${TEACHER}`);
     const { findBert } = await import('../../src/bert/discover.ts');
