@@ -327,10 +327,10 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     lines.push(...epochTable(phase.epochs, phase.bestEpoch));
   }
   const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
-  const bestScore = best?.score !== undefined ? ` (dev ${l.task} ${pct(best.score)})` : '';
   lines.push(
     '',
-    `best epoch: ${l.bestEpoch}${bestScore}`,
+    // (no dev score: nothing chose among the epochs, the last one's model is written)
+    best?.score !== undefined ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${pct(best.score)})` : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
     `wrote ${l.output.path} (${(fileBytes / 1e6).toFixed(2)} MB, ${l.after.params.toLocaleString('en')} parameters) and ${l.output.path}.json`,
   );
   return lines;

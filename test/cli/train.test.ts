@@ -483,7 +483,8 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     writeFileSync(corpus, 'a gripping, well acted film\nthe plot goes nowhere\n'.repeat(16));
     const student = 'bert:layers=1,hidden=32,heads=2,intermediate=64';
     const args = ['--teacher', TEACHER, '--student', student, '--stage', 'general', '--intermediate', 'tinybert', '--corpus', corpus];
-    const r = await compress('distill', ...args, '-o', output, ...small);
+    // --intermediate-epochs 1 beside --epochs 2: the general stage's one phase runs the former
+    const r = await compress('distill', ...args, '-o', output, ...small, '--intermediate-epochs', '1');
     expect(r.code, r.stderr).toBe(0);
     const lineage = JSON.parse(readFileSync(`${output}.json`, 'utf8'));
     expect(lineage).not.toHaveProperty('task');
@@ -491,7 +492,12 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     expect(lineage.distill).toMatchObject({ stage: 'general', intermediate: 'tinybert', corpus });
     for (const key of ['alpha', 'temperature', 'logitLoss']) expect(lineage.distill).not.toHaveProperty(key);
     expect(lineage.data).toMatchObject({ file: corpus, examples: 32 });
-    expect(r.stdout.split('\n')[0]).toBe(`distill general distillation: BERT 1×32 (2 heads, FFN 64) from scratch from ${TEACHER}`);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`distill general distillation: BERT 1×32 (2 heads, FFN 64) from scratch from ${TEACHER}`);
+    // the epochs that ran, and the epoch kept said to be the last as nothing was evaluated
+    expect(lines[1]).toMatch(new RegExp(`^32 examples × 1 epoch = ${Math.ceil(32 / 16)} steps, \\d+ ex/s$`));
+    expect(lineage.epochs).toHaveLength(1);
+    expect(lines.at(-2)).toBe('kept the last epoch (1): no dev evaluation');
     const { findBert } = await import('../../src/bert/discover.ts');
     const { loadModel } = await import('../../src/onnx/load.ts');
     const head = (path: string) => findBert(loadModel(path)).head;
