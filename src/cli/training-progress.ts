@@ -18,7 +18,7 @@ export interface TrainingProgress {
 /** Steps whose losses the bar averages. */
 const LOSS_WINDOW = 20;
 
-export function createTrainingProgress(epochs: number, stream: NodeJS.WriteStream = process.stderr): TrainingProgress {
+export function createTrainingProgress(stream: NodeJS.WriteStream = process.stderr): TrainingProgress {
   if (!stream.isTTY) {
     return { step: () => {}, log: (line) => void stream.write(line + '\n'), stop: () => {} };
   }
@@ -50,7 +50,7 @@ export function createTrainingProgress(epochs: number, stream: NodeJS.WriteStrea
       if (losses.length > LOSS_WINDOW) losses.shift();
       const payload = {
         epoch: p.epoch + 1,
-        epochs,
+        epochs: p.epochs, // (the phase's: an intermediate phase runs --intermediate-epochs)
         loss: (losses.reduce((a, b) => a + b, 0) / losses.length).toFixed(4),
         rate: p.examplesPerSecond.toFixed(0),
       };

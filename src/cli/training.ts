@@ -256,7 +256,7 @@ export async function runTrainingCommand(
   const lib = await loadTrainingLibrary();
   const output = a.output!;
   const settings = settingsOf(a);
-  const progress = createTrainingProgress(settings.epochs ?? lib.DEFAULT_TRAIN_SETTINGS.epochs);
+  const progress = createTrainingProgress();
   const controller = new AbortController();
   // SIGTERM (timeout, docker stop, systemd) stops the run as Ctrl-C does, after its step and a checkpoint; the exit
   // status then says which signal it was (130, 143)

@@ -115,7 +115,9 @@ export interface TrainJob {
 export interface StepProgress {
   step: number;
   totalSteps: number;
+  /** 0-based epoch of the step, of `epochs` in this run (a phase: an intermediate phase runs its own count). */
   epoch: number;
+  epochs: number;
   loss: number;
   examplesPerSecond: number;
 }
@@ -443,7 +445,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       state.lossSteps++;
       state.examplesSeen += batch.size;
       examplesThisRun += batch.size;
-      job.onStep?.({ step, totalSteps, epoch, loss, examplesPerSecond: examplesThisRun / ((performance.now() - started) / 1000) });
+      job.onStep?.({ step, totalSteps, epoch, epochs: settings.epochs, loss, examplesPerSecond: examplesThisRun / ((performance.now() - started) / 1000) });
       if (job.signal?.aborted) {
         interrupted = true;
         break;

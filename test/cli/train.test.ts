@@ -582,20 +582,29 @@ describe('Ctrl-C and progress', () => {
 
   it('on a terminal: a bar with steps, epoch, mean loss, examples/s and ETA, log lines above it', async () => {
     const { stream, text } = fakeStream(true);
-    const p = createTrainingProgress(2, stream);
-    p.step({ step: 1, totalSteps: 8, epoch: 0, loss: 0.7, examplesPerSecond: 120 });
+    const p = createTrainingProgress(stream);
+    p.step({ step: 1, totalSteps: 8, epoch: 0, epochs: 2, loss: 0.7, examplesPerSecond: 120 });
     p.log('epoch 1: loss 0.6931, dev SST-2 50.92');
-    p.step({ step: 5, totalSteps: 8, epoch: 1, loss: 0.5, examplesPerSecond: 130 });
+    p.step({ step: 5, totalSteps: 8, epoch: 1, epochs: 2, loss: 0.5, examplesPerSecond: 130 });
     p.stop();
     await new Promise((r) => setImmediate(r));
     expect(text()).toMatch(/5\/8 steps \| epoch 2\/2 \| loss 0\.6000 \| 130 ex\/s \| ETA/);
     expect(text()).toContain('epoch 1: loss 0.6931, dev SST-2 50.92\n');
   });
 
+  it("on a terminal: the bar counts the epochs of the phase running (an intermediate phase's own), not the run's --epochs", async () => {
+    const { stream, text } = fakeStream(true);
+    const p = createTrainingProgress(stream);
+    p.step({ step: 1, totalSteps: 2, epoch: 0, epochs: 1, loss: 0.7, examplesPerSecond: 120 });
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(text()).toMatch(/1\/2 steps \| epoch 1\/1 \|/);
+  });
+
   it('elsewhere: only the log lines', async () => {
     const { stream, text } = fakeStream(false);
-    const p = createTrainingProgress(2, stream);
-    p.step({ step: 1, totalSteps: 8, epoch: 0, loss: 0.7, examplesPerSecond: 120 });
+    const p = createTrainingProgress(stream);
+    p.step({ step: 1, totalSteps: 8, epoch: 0, epochs: 2, loss: 0.7, examplesPerSecond: 120 });
     p.log('epoch 1: loss 0.6931');
     p.stop();
     await new Promise((r) => setImmediate(r));
