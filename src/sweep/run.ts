@@ -136,6 +136,13 @@ export async function planAgainstStore(
   // A work folder that cannot be one fails before the store is created (writability is checked once points run).
   checkFolderPath(work.dir, work.label);
   const store = SweepStore.open(opts.store);
+  // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
+  try {
+    store.addToSweep(points);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const keys = new Set(points.map((p) => p.key));
   const finished = store.finished();
   const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));

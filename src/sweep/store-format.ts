@@ -14,8 +14,9 @@ export const STORE_APPLICATION_ID = 0x42435357;
 /** The store format this code reads and writes. */
 export const STORE_FORMAT_VERSION = 1;
 
-/** The tables of a store (besides `store_format`). */
+/** The tables of a store (besides `store_format`), and those added since that a store may lack. */
 const STORE_TABLES = ['points', 'results'];
+const LATER_TABLES = ['sweep_points'];
 
 /** What an opened database is. */
 export type StoreIdentity = 'store' | 'empty' | 'unmarked-store';
@@ -68,7 +69,8 @@ export function identifyStore(db: Database.Database, path: string): StoreIdentit
     );
   }
   if (tables.length === 0) return 'empty';
-  if (tables.join(',') === STORE_TABLES.join(',') && hasStoreColumns(db)) return 'unmarked-store';
+  const storeTables = STORE_TABLES.every((t) => tables.includes(t)) && tables.every((t) => STORE_TABLES.includes(t) || LATER_TABLES.includes(t));
+  if (storeTables && hasStoreColumns(db)) return 'unmarked-store';
   throw new UserError(`${path}: a SQLite database that is not a sweep store (its tables: ${tables.join(', ')}); give another --store`);
 }
 

@@ -5,6 +5,11 @@
  * point written in one transaction (result row + status). A point is claimed ('running', with pid, host and a
  * heartbeat) before it runs; a claim whose process is gone (or whose heartbeat is stale) is redone by the next
  * sweep. Results are `INSERT OR IGNORE`d by key, so a point finished by two sweeps at once is stored once.
+ *
+ * A point is stored once, under the names of the sweep that ran it first; every sweep that plans it records it as
+ * one of its own in `sweep_points`, with the names it gives it (its model's name and path, its label). A report of
+ * one sweep lists its points by these records: two sweep files naming one model (the same file, or a copy)
+ * differently share its baseline, and each sees it under its own name.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -69,6 +74,14 @@ CREATE TABLE IF NOT EXISTS results (
   latency_ms REAL NOT NULL,
   result TEXT NOT NULL,
   finished_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_points (
+  sweep TEXT NOT NULL,
+  key TEXT NOT NULL,
+  model TEXT NOT NULL,
+  model_path TEXT NOT NULL,
+  label TEXT NOT NULL,
+  PRIMARY KEY (sweep, key)
 );
 `;
 
@@ -197,6 +210,21 @@ export class SweepStore {
     return tx.immediate();
   }
 
+  /**
+   * Records `points` as points of their sweep, under the names it gives them (see the module comment); a point it
+   * already had takes the names it has now.
+   */
+  addToSweep(points: readonly SweepPoint[]): void {
+    const stmt = this.db.prepare(
+      'INSERT OR REPLACE INTO sweep_points (sweep, key, model, model_path, label) VALUES (@sweep, @key, @model, @modelPath, @label)',
+    );
+    this.db
+      .transaction(() => {
+        for (const p of points) stmt.run({ sweep: p.sweep, key: p.key, model: p.model.name, modelPath: p.model.onnx, label: p.label });
+      })
+      .immediate();
+  }
+
   /** Refreshes the heartbeat of this process's running points. */
   heartbeat(keys: readonly string[]): void {
     const stmt = this.db.prepare("UPDATE points SET heartbeat_ms = ? WHERE key = ? AND status = 'running' AND pid = ? AND host = ?");
@@ -233,14 +261,22 @@ export class SweepStore {
       .all(...(sweep !== undefined ? [sweep] : [])) as Array<{ model: string; label: string; error: string }>;
   }
 
-  /** Every finished point, optionally of one sweep, in finishing order. */
+  /**
+   * Every finished point in finishing order. Of one sweep: the points it ran and those it shares with other sweeps
+   * (stored under theirs), each under the names this sweep gives it.
+   */
   finished(sweep?: string): StoredPoint[] {
-    const rows = this.db
-      .prepare(
-        `SELECT p.key, p.sweep, p.model, p.model_path, p.model_sha256, p.label, p.steps, p.tasks, p.tool_version, r.result, r.finished_at
-         FROM results r JOIN points p ON p.key = r.key ${sweep !== undefined ? 'WHERE p.sweep = ?' : ''} ORDER BY r.finished_at, p.key`,
-      )
-      .all(...(sweep !== undefined ? [sweep] : [])) as Array<Record<string, string>>;
+    const columns = 'p.key, p.sweep, p.model, p.model_path, p.model_sha256, p.label, p.steps, p.tasks, p.tool_version, r.result, r.finished_at';
+    const sql =
+      sweep === undefined
+        ? `SELECT ${columns} FROM results r JOIN points p ON p.key = r.key ORDER BY r.finished_at, p.key`
+        : this.hasTable('sweep_points')
+          ? `SELECT p.key, @sweep AS sweep, COALESCE(m.model, p.model) AS model, COALESCE(m.model_path, p.model_path) AS model_path, p.model_sha256,
+               COALESCE(m.label, p.label) AS label, p.steps, p.tasks, p.tool_version, r.result, r.finished_at
+             FROM results r JOIN points p ON p.key = r.key LEFT JOIN sweep_points m ON m.key = r.key AND m.sweep = @sweep
+             WHERE p.sweep = @sweep OR m.sweep IS NOT NULL ORDER BY r.finished_at, p.key`
+          : `SELECT ${columns} FROM results r JOIN points p ON p.key = r.key WHERE p.sweep = @sweep ORDER BY r.finished_at, p.key`; // a store from before sweep_points
+    const rows = this.db.prepare(sql).all(...(sweep !== undefined ? [{ sweep }] : [])) as Array<Record<string, string>>;
     return rows.map((r) => ({
       key: r.key!,
       sweep: r.sweep!,
@@ -266,14 +302,21 @@ export class SweepStore {
   forget(keys: readonly string[]): void {
     const results = this.db.prepare('DELETE FROM results WHERE key = ?');
     const points = this.db.prepare('DELETE FROM points WHERE key = ?');
+    const members = this.db.prepare('DELETE FROM sweep_points WHERE key = ?');
     this.db
       .transaction(() => {
         for (const k of keys) {
           results.run(k);
           points.run(k);
+          members.run(k);
         }
       })
       .immediate();
+  }
+
+  /** Whether the store has `table` (a store written by older code may lack the newer ones; a read-only one keeps them missing). */
+  private hasTable(table: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
   }
 
   close(): void {
