@@ -315,11 +315,12 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     phases.length === 1
       ? `${phases[0]!.epochs.length} epoch${phases[0]!.epochs.length === 1 ? '' : 's'}`
       : `(${phases.map((p) => p.epochs.length).join(' + ')}) epochs`;
+  const augmented = l.data.augmented ? ` (${count(l.data.examples - l.data.augmented)} + ${count(l.data.augmented)} augmented)` : '';
   const perPhase = phases.length === 1 ? '' : ` (${phases.map((p) => `${count(p.steps)} ${p.name.split(' ')[0]!.replace(/-layer$/, '')}`).join(' + ')})`;
   const what = l.distill?.stage === 'general' ? `general distillation${l.task ? ` (classifier for ${l.task})` : ''}` : l.task;
   const lines = [
     `${l.kind} ${what}: ${l.student.description}${teacher}`,
-    `${count(l.data.examples)} examples × ${epochs} = ${count(l.steps)} steps${perPhase}, ${l.examplesPerSecond.toFixed(0)} ex/s`,
+    `${count(l.data.examples)} examples${augmented} × ${epochs} = ${count(l.steps)} steps${perPhase}, ${l.examplesPerSecond.toFixed(0)} ex/s`,
   ];
   for (const [i, phase] of phases.entries()) {
     lines.push('');

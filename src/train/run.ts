@@ -160,7 +160,8 @@ export interface TrainLineage {
   task?: string;
   student: { spec: string; description: string; sha256?: string };
   teacher?: { path: string; sha256: string };
-  data: { file: string; sha256: string; examples: number; maxLength: number };
+  /** The examples trained on: `examples` counts the `augmented` ones (--augment) with the file's. */
+  data: { file: string; sha256: string; examples: number; augmented?: number; maxLength: number };
   settings: TrainSettings;
   /** The distillation settings as used (no temperature where none applies; a regression task's loss is mse). */
   distill?: DistillAsUsed;
@@ -579,7 +580,13 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     ...(task ? { task: task.name } : {}),
     student: { spec: o.student, description: student.description, ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}) },
     ...(o.teacher ? { teacher: { path: o.teacher, sha256: await sha256File(locateModel(o.teacher).onnx) } } : {}),
-    data: { file: set.file, sha256: trainSet.sha256, examples: trainSet.examples.length, maxLength },
+    data: {
+      file: set.file,
+      sha256: trainSet.sha256,
+      examples: trainSet.examples.length,
+      ...(augment > 0 ? { augmented: trainSet.examples.length - set.examples.length } : {}),
+      maxLength,
+    },
     settings,
     ...(distill ? { distill: asUsed(distill, task?.regression ?? false) } : {}),
     loss,

@@ -508,6 +508,37 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     await expectRefused(['distill', ...args.slice(0, 4), '-o', freshOutput()], /missing --task: the GLUE task to train on/);
   });
 
+  it('an augmented run says how many of its examples were added by --augment, in the summary and the lineage', async () => {
+    const output = freshOutput();
+    const student = 'bert:layers=1,hidden=32,heads=2,intermediate=64';
+    const r = await compress(
+      'distill',
+      '--teacher',
+      TEACHER,
+      '--student',
+      student,
+      '--task',
+      'SST-2',
+      '-o',
+      output,
+      ...small,
+      '--augment',
+      '2',
+      '--alpha',
+      '0',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lineage = JSON.parse(readFileSync(`${output}.json`, 'utf8'));
+    // the 32 examples of the file, and what augmentation added (up to 2 variants each)
+    const added = lineage.data.examples - 32;
+    expect(added).toBeGreaterThan(0);
+    expect(added).toBeLessThanOrEqual(64);
+    expect(lineage.data.augmented).toBe(added);
+    expect(r.stdout.split('\n')[1]).toMatch(
+      new RegExp(`^${32 + added} examples \\(32 \\+ ${added} augmented\\) × 2 epochs = ${2 * Math.ceil((32 + added) / 16)} steps, `),
+    );
+  });
+
   it('a loss that overflows before any update is blamed on the loss settings, and the failed run leaves no folder', async () => {
     const output = join(work, 'overflow', 'new', 'model.onnx');
     const r = await compress(
