@@ -1,4 +1,5 @@
 /** The terminal table of a benchmark: one row per shape, then the machine, memory and overall speed-up. */
+import { describeDtype } from '../eval/model-files.ts';
 import { describeRelation } from './lineage.ts';
 import { describeMachine } from './machine.ts';
 import { describeContention } from './timing-lock.ts';
@@ -21,8 +22,9 @@ export function formatBench(r: BenchResult): string[] {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  // the files timed, by name: a folder may hold several (a transformers.js folder: onnx/model.onnx is the one taken)
-  const out = [`model: ${r.model}${withBase ? `; baseline: ${r.baseline}` : ''}`, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
+  // the files timed, by name: a folder may hold several (a transformers.js folder: the file of its dtype)
+  const named = `model: ${r.model}${describeDtype({ transformersJs: r.modelDtype })}${withBase ? `; baseline: ${r.baseline}${describeDtype({ transformersJs: r.baselineDtype })}` : ''}`;
+  const out = [named, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
   out.push(`machine: ${describeMachine(r.machine)}`);
   out.push(
     `runs: ${r.repeats} timed per model and shape after ${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}`,

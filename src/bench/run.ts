@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
-import { locateModel } from '../onnx/locate.ts';
+import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, type BenchSubject, type Shape } from './inputs.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
@@ -27,6 +27,12 @@ export interface BenchOptions {
   model: string;
   /** The model to compare against (usually the uncompressed original). */
   baseline?: string;
+  /**
+   * The model file of a transformers.js folder by dtype (fp32, q8, q4…), for the model and the baseline; default:
+   * the dtype its config.json names, as transformers.js loads it (see locateRunModel).
+   */
+  dtype?: string;
+  baselineDtype?: string;
   /** Batch sizes (default 1, 8, 32). */
   batches?: readonly number[];
   /** Sequence lengths (default 32, 128); a graph with a fixed sequence length is run at that length only. */
@@ -68,6 +74,9 @@ export interface MemoryUse {
 export interface BenchResult {
   model: string;
   baseline?: string;
+  /** For a transformers.js folder: the dtype whose file was timed, and where it came from. */
+  modelDtype?: RunModelLocation['transformersJs'];
+  baselineDtype?: RunModelLocation['transformersJs'];
   /** How the baseline relates to the model by their lineage files (lineage.ts); absent without a baseline or from older results. */
   baselineRelation?: BaselineRelation;
   machine: MachineInfo;
@@ -127,8 +136,11 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   checkThreads(threads);
 
   const scope = resetPeakRss() ? 'bench' : 'process';
-  const baselineSubject = opts.baseline !== undefined ? benchSubject(locateModel(opts.baseline).onnx) : undefined;
-  const subject = benchSubject(locateModel(opts.model).onnx, baselineSubject?.structure);
+  if (opts.baselineDtype !== undefined && opts.baseline === undefined) throw new SettingsError('--baseline-dtype: no --baseline given');
+  const baselineAt = opts.baseline !== undefined ? locateRunModel(opts.baseline, opts.baselineDtype, '--baseline-dtype') : undefined;
+  const modelAt = locateRunModel(opts.model, opts.dtype);
+  const baselineSubject = baselineAt ? benchSubject(baselineAt.onnx) : undefined;
+  const subject = benchSubject(modelAt.onnx, baselineSubject?.structure);
   if (baselineSubject) checkComparable(subject, baselineSubject);
   const relation = baselineSubject ? await baselineRelation(subject.path, baselineSubject.path) : undefined;
   const subjects = baselineSubject ? [subject, baselineSubject] : [subject];
@@ -177,6 +189,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
 
   const out: BenchResult = {
     model: resolve(subject.path),
+    ...(modelAt.transformersJs ? { modelDtype: modelAt.transformersJs } : {}),
     machine: machineInfo(threads),
     spinning,
     repeats,
@@ -188,6 +201,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   };
   if (baselineSubject && b) {
     out.baseline = resolve(baselineSubject.path);
+    if (baselineAt?.transformersJs) out.baselineDtype = baselineAt.transformersJs;
     out.baselineRelation = relation;
     out.speedup = geometricMean(results.map((r) => r.speedup!));
   }

@@ -15,8 +15,8 @@ import { glueScore, type GlueScore } from './glue-score.ts';
 import { mapModelLabels, type LabelMapping } from './labels.ts';
 import { computeTaskMetrics } from './metrics/index.ts';
 import type { MetricValues } from './metrics/metric.ts';
-import { EMPTY_MODEL_CONFIG, readModelConfig, type ModelConfig } from './model-files.ts';
-import { locateModel, type ModelLocation } from '../onnx/locate.ts';
+import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, type RunModelLocation } from './model-files.ts';
+import type { ModelLocation } from '../onnx/locate.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
 import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from './graph-checks.ts';
@@ -64,6 +64,11 @@ export interface EvalOptions {
   submissionDir?: string;
   /** How the model is named in the result (default: its path, or '<in-memory model>'). */
   modelName?: string;
+  /**
+   * A transformers.js folder's model file by its dtype (fp32, q8, q4…); default: the dtype its config.json names, as
+   * transformers.js loads it (see locateRunModel).
+   */
+  dtype?: string;
   onProgress?: ProgressListener;
 }
 
@@ -90,6 +95,8 @@ export interface SkippedTask {
 
 export interface EvalResult {
   readonly model: string;
+  /** For a transformers.js folder: the dtype whose file was evaluated, and where it came from. */
+  readonly transformersJs?: RunModelLocation['transformersJs'];
   readonly split: EvalSplit;
   readonly maxLength: number;
   readonly tasks: readonly TaskResult[];
@@ -225,7 +232,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     if (!existsSync(file)) throw new DataError(`${file}: file not found (GLUE ${task.name} ${split}; set --glue-dir or GLUE_DIR)`);
   });
 
-  const location = typeof opts.model === 'string' ? locateModel(opts.model) : null;
+  if (opts.dtype !== undefined && typeof opts.model !== 'string')
+    throw new SettingsError('--dtype picks a file of a model folder; the model given is not a path');
+  const location: RunModelLocation | null = typeof opts.model === 'string' ? locateRunModel(opts.model, opts.dtype) : null;
   const modelConfig = resolveModelConfig(opts.modelConfig, location);
   const modelName = opts.modelName ?? (location ? location.onnx : '<in-memory model>');
   // Fail before any work when config.json or the graph already shows the model cannot do a task or take the inputs.
@@ -268,6 +277,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const submissionFiles = opts.submissionDir !== undefined ? writeSubmission(opts.submissionDir, results) : [];
   return {
     model: modelName,
+    ...(location?.transformersJs ? { transformersJs: location.transformersJs } : {}),
     split,
     maxLength,
     tasks: results,

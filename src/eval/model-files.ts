@@ -2,10 +2,11 @@
  * A model folder's side files: config.json (labels, max length) and the tokenizer files, found in the folder
  * `locateModel` (src/onnx/locate.ts) gives for MODEL unless given explicitly.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
+import { locateModel, type ModelLocation } from '../onnx/locate.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
 export interface ModelConfig {
@@ -104,4 +105,93 @@ function optionalPositiveInt(json: Record<string, unknown>, key: string, file: s
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new DataError(`${file}: '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/**
+ * The file name suffix transformers.js gives each dtype (`onnx/model${suffix}.onnx`): its
+ * `DEFAULT_DTYPE_SUFFIX_MAPPING` (transformers.js 4.3, src/utils/dtypes.js).
+ */
+export const TRANSFORMERS_JS_DTYPE_SUFFIXES: Readonly<Record<string, string>> = {
+  fp32: '',
+  fp16: '_fp16',
+  int8: '_int8',
+  uint8: '_uint8',
+  q8: '_quantized',
+  q4: '_q4',
+  q2: '_q2',
+  q1: '_q1',
+  q4f16: '_q4f16',
+  q2f16: '_q2f16',
+  q1f16: '_q1f16',
+  bnb4: '_bnb4',
+};
+
+/** A model file to run, and for a transformers.js folder the dtype that picked it and where that came from. */
+export interface RunModelLocation extends ModelLocation {
+  transformersJs?: { dtype: string; from: 'flag' | 'config.json' | 'default' };
+}
+
+/** True for a folder laid out as transformers.js reads it: `onnx/model*.onnx` and no `model.onnx` above. */
+function isTransformersJsFolder(dir: string): boolean {
+  const onnxDir = join(dir, 'onnx');
+  if (!existsSync(onnxDir) || !statSync(onnxDir).isDirectory()) return false;
+  return readdirSync(onnxDir).some((f) => /^model(_[A-Za-z0-9]+)?\.onnx$/.test(f));
+}
+
+/**
+ * The dtype transformers.js loads a folder's `model` in on the CPU (Node) when none is asked: config.json's
+ * `transformers.js_config.dtype` (its `device_config.cpu` first), a string or an object by file name; 'auto', an
+ * unknown name or none is fp32, as transformers.js's `selectDtype` falls back.
+ */
+function configDtype(dir: string): string | undefined {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) return undefined;
+  const section = readJsonObject(file)['transformers.js_config'];
+  if (!section || typeof section !== 'object') return undefined;
+  const custom = section as Record<string, unknown>;
+  const cpu = (custom.device_config as Record<string, Record<string, unknown>> | undefined)?.cpu;
+  const dtype = cpu && typeof cpu === 'object' && cpu.dtype !== undefined ? cpu.dtype : custom.dtype;
+  const picked = dtype && typeof dtype === 'object' ? (dtype as Record<string, unknown>).model : dtype;
+  return typeof picked === 'string' && picked in TRANSFORMERS_JS_DTYPE_SUFFIXES ? picked : undefined;
+}
+
+/**
+ * The .onnx file `compress eval` and `compress bench` run for MODEL: in a transformers.js folder (`onnx/model*.onnx`
+ * and no `model.onnx` above it, or any folder with `onnx/` when `dtype` is given), the file of `dtype`, else of the
+ * dtype config.json names, else fp32 (`onnx/model.onnx`), as transformers.js picks it; any other model as
+ * locateModel finds it. A one-line SettingsError for a dtype transformers.js does not know, one whose file the folder
+ * lacks, or a dtype asked of a model that is not a transformers.js folder. `flag` names the option in messages.
+ */
+export function locateRunModel(model: string, dtype?: string, flag = '--dtype'): RunModelLocation {
+  if (dtype !== undefined && !(dtype in TRANSFORMERS_JS_DTYPE_SUFFIXES)) {
+    throw new SettingsError(`${flag} ${dtype}: not a transformers.js dtype (${Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES).join(', ')})`);
+  }
+  const isDir = existsSync(model) && statSync(model).isDirectory();
+  const folder = isDir && isTransformersJsFolder(model) && (dtype !== undefined || !existsSync(join(model, 'model.onnx')));
+  if (!folder) {
+    if (dtype !== undefined) {
+      throw new SettingsError(`${flag} ${dtype}: picks a model file of a transformers.js folder (onnx/model*.onnx); ${model} is not one`);
+    }
+    return locateModel(model);
+  }
+  const fromConfig = dtype === undefined ? configDtype(model) : undefined;
+  const chosen = dtype ?? fromConfig ?? 'fp32';
+  const from = dtype !== undefined ? 'flag' : fromConfig !== undefined ? 'config.json' : 'default';
+  const file = `onnx/model${TRANSFORMERS_JS_DTYPE_SUFFIXES[chosen]}.onnx`;
+  if (!existsSync(join(model, file))) {
+    const present = readdirSync(join(model, 'onnx')).filter((f) => f.endsWith('.onnx'));
+    const why =
+      from === 'flag' ? `${flag} ${chosen}` : from === 'config.json' ? `config.json's transformers.js_config dtype ${chosen}` : 'the default dtype fp32';
+    throw new SettingsError(
+      `${model}: ${why} is ${file}, which the folder lacks (it has ${present.map((f) => `onnx/${f}`).join(', ')}); pick one with ${flag}`,
+    );
+  }
+  return { onnx: join(model, file), dir: model, transformersJs: { dtype: chosen, from } };
+}
+
+/** How a run names the file of a transformers.js folder it picked: `(dtype q8, from config.json)`. */
+export function describeDtype(location: Pick<RunModelLocation, 'transformersJs'>): string {
+  const t = location.transformersJs;
+  if (!t) return '';
+  return ` (dtype ${t.dtype}${t.from === 'flag' ? '' : t.from === 'config.json' ? ", config.json's transformers.js_config" : ', the default'})`;
 }

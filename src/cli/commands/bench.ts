@@ -17,6 +17,8 @@ interface BenchArgs {
   repeats: number;
   warmup: number;
   json?: boolean;
+  dtype?: string;
+  'baseline-dtype'?: string;
 }
 
 /** '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32]; a SettingsError naming the flag otherwise. */
@@ -39,6 +41,12 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('baseline', { type: 'string', describe: 'the model to compare with (timed in the same run, interleaved)' })
       .option('batch', { type: 'string', default: '1,8,32', describe: 'batch sizes, comma-separated' })
       .option('seq', { type: 'string', default: '32,128', describe: 'sequence lengths, comma-separated (a graph with a fixed length uses it)' })
+      .option('dtype', {
+        type: 'string',
+        describe:
+          "a transformers.js folder's model file by dtype: fp32 (onnx/model.onnx), q8 (onnx/model_quantized.onnx), q4 (onnx/model_q4.onnx)… (default: config.json's transformers.js_config dtype, as transformers.js loads it)",
+      })
+      .option('baseline-dtype', { type: 'string', describe: '--dtype for the baseline' })
       .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads (default: one per physical core)' })
       .option('repeats', { type: 'number', default: DEFAULT_REPEATS, describe: 'timed runs per model and shape' })
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
@@ -47,6 +55,8 @@ export const benchCommand: CliCommand<BenchArgs> = {
     const result = await benchModels({
       model: await localModel(args.model),
       baseline: await localModel(args.baseline),
+      ...(args.dtype !== undefined ? { dtype: args.dtype } : {}),
+      ...(args['baseline-dtype'] !== undefined ? { baselineDtype: args['baseline-dtype'] } : {}),
       batches: parseIntList('batch', args.batch),
       seqs: parseIntList('seq', args.seq),
       threads: args.threads,

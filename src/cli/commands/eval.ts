@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
 import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
+import { describeDtype } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
 import { out, outText, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -23,6 +24,7 @@ export interface EvalArgs {
   out?: string;
   submission?: string;
   'include-wnli'?: boolean;
+  dtype?: string;
 }
 
 export const evalCommand: CliCommand<EvalArgs> = {
@@ -46,6 +48,11 @@ export const evalCommand: CliCommand<EvalArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON instead of a table' })
       .option('out', { type: 'string', describe: 'also write the JSON result to this file' })
       .option('submission', { type: 'string', describe: 'with --split test: write GLUE server submission files to this folder' })
+      .option('dtype', {
+        type: 'string',
+        describe:
+          "a transformers.js folder's model file by dtype: fp32 (onnx/model.onnx), q8 (onnx/model_quantized.onnx), q4 (onnx/model_q4.onnx)… (default: config.json's transformers.js_config dtype, as transformers.js loads it)",
+      })
       .option('include-wnli', {
         type: 'boolean',
         default: true,
@@ -69,13 +76,14 @@ export const evalCommand: CliCommand<EvalArgs> = {
         threads: args.threads,
         includeWnli: args['include-wnli'] ?? true,
         submissionDir: args.submission,
+        ...(args.dtype !== undefined ? { dtype: args.dtype } : {}),
         onProgress: progress?.listener,
       });
     } finally {
       progress?.stop();
     }
     // A folder may hold several models (a transformers.js folder: onnx/model.onnx and its quantized twins): say which.
-    if (result.model !== model && !args.json) err(`evaluated ${result.model}`);
+    if (result.model !== model && !args.json) err(`evaluated ${result.model}${describeDtype(result)}`);
     const report = toReport(result);
     if (args.out) writeReport(args.out, report);
     if (args.json) outText(reportJson(report));
