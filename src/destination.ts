@@ -31,6 +31,12 @@ const REASONS: Readonly<Record<string, string>> = {
   EIO: 'input/output error',
 };
 
+/**
+ * Why a folder that exists refuses a new entry with ENOENT: a virtual file system (/proc, /sys' kin) whose
+ * entries the kernel makes; "no such file or folder" would name the wrong thing.
+ */
+const NO_NEW_ENTRIES = 'takes no new files (a read-only or special file system, such as /proc)';
+
 /** The file type of whatever is at `path` (following links), or null when nothing is there. */
 function kindOf(path: string): 'file' | 'folder' | 'special' | null {
   try {
@@ -101,7 +107,11 @@ export function ensureFolder(dir: string, label = dir): void {
     // a command stopped by Ctrl-C removes them too, once its other clean-ups (a staging folder inside) have run
     stopWatchingInterrupts ??= onInterrupt(removeCreatedFolders);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(abs) === 'folder') return;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && kindOf(abs) === 'folder') return;
+    if (code === 'ENOENT' && parent !== abs && kindOf(parent) === 'folder') {
+      throw new UserError(`${label}: cannot create folder ${abs}: ${parent} ${NO_NEW_ENTRIES}`, { cause: e });
+    }
     throw fileSystemError(e, abs, label) ?? e;
   }
 }
@@ -129,7 +139,9 @@ function probeWritable(dir: string, label: string): void {
   try {
     closeSync(openSync(probe, 'wx'));
   } catch (e) {
-    const reason = REASONS[(e as NodeJS.ErrnoException).code ?? ''];
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    // (the folder exists: ensureFolder made sure of it)
+    const reason = code === 'ENOENT' && kindOf(dir) === 'folder' ? `the folder ${NO_NEW_ENTRIES}` : REASONS[code];
     if (reason === undefined) throw e;
     throw new UserError(`${label}: cannot write files in ${dir}: ${reason}`, { cause: e });
   }

@@ -57,7 +57,15 @@ describe('destinations', () => {
   });
 
   it('returns at once under /proc, where a recursive mkdir never returns', () => {
-    expect(() => ensureFolder('/proc/bert-compress-x/y', '--out')).toThrow(/--out: cannot create folder \/proc\/bert-compress-x: no such file or folder/);
+    expect(() => ensureFolder('/proc/bert-compress-x/y', '--out')).toThrow(
+      /^--out: cannot create folder \/proc\/bert-compress-x: \/proc takes no new files \(a read-only or special file system, such as \/proc\)$/,
+    );
+  });
+
+  it('says a folder of a special file system takes no new files (/proc answers "no such file" to any new one, root or not)', () => {
+    expect(() => checkOutputFile('/proc/bert-compress-x.onnx', '-o /proc/bert-compress-x.onnx')).toThrow(
+      /^-o \/proc\/bert-compress-x\.onnx: cannot write files in \/proc: the folder takes no new files \(a read-only or special file system, such as \/proc\)$/,
+    );
   });
 
   it('maps fs errors to one line and leaves other errors alone', () => {

@@ -137,7 +137,8 @@ describe('compress (the command): write problems are one line, exit 1, no stack 
   it.each([
     [['-o', '/dev/null'], /-o \/dev\/null: \/dev\/null is not a regular file/],
     [['-o', '/sys/x.onnx'], /cannot write files in \/sys: /],
-    [['-o', '/proc/bert-compress/x.onnx'], /cannot create folder \/proc\/bert-compress: no such file or folder/],
+    [['-o', '/proc/bert-compress/x.onnx'], /cannot create folder \/proc\/bert-compress: \/proc takes no new files \(a read-only or special file system/],
+    [['-o', '/proc/x.onnx'], /-o \/proc\/x\.onnx: cannot write files in \/proc: the folder takes no new files \(a read-only or special file system/],
     [['-o', 'a.onnx', '-o', 'b.onnx'], /-o\/--output given 2 times \(a\.onnx, b\.onnx\): give it once/],
   ])('%j', (extra, re) => {
     const r = run(tiny.path, '--prune-ffn', '0.25', ...(extra as string[]));
