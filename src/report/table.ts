@@ -6,7 +6,7 @@ import type { MetricName, MetricValues } from '../eval/metrics/metric.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
 
-/** Marks a speed-up timed while another benchmark held the machine (see bench/timing-lock.ts). */
+/** Marks a speed-up timed while the machine was shared (see bench/timing-lock.ts and sweep/contention.ts). */
 const SHARED_MARK = '†';
 
 const SHORT: Record<MetricName, string> = { accuracy: 'acc', f1: 'F1', matthews_correlation: 'MCC', pearson: 'Pearson', spearmanr: 'Spearman' };
@@ -69,7 +69,7 @@ export function toMarkdown(data: ReportData): string {
   if (data.rows.some((r) => r.timingExclusive === false)) {
     lines.push(
       '',
-      `${SHARED_MARK} Timed without the machine-wide timing lock (another benchmark was timing on this machine at the same time): the speed-up and p50 may be off; rerun those points alone.`,
+      `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another worker of the sweep was compressing, training, evaluating or benchmarking at the same time): the speed-up and p50 may be off; rerun those points alone (--jobs 1).`,
     );
   }
   if (data.failed.length > 0) {

@@ -57,7 +57,15 @@ export interface RunPointOptions {
    * comes between its stages.
    */
   signal?: AbortSignal;
+  /**
+   * Called as each stage starts (graph passes, a train / distill step, the evaluation, the benchmark), and with
+   * null once the benchmark has ended: a pool of workers tells from it whether a benchmark ran alone (contention.ts).
+   */
+  onStage?: (stage: PointStage | null) => void;
 }
+
+/** The stages of a point, as RunPointOptions.onStage reports them. */
+export type PointStage = 'compress' | 'train' | 'eval' | 'bench';
 
 /** A point stopped by `RunPointOptions.signal`: not a failure (nothing is recorded; a rerun runs it again). */
 export class PointInterrupted extends Error {
@@ -80,6 +88,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   registerAllPasses();
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
+  const stageOf = opts.onStage ?? (() => {});
   let modelFile = point.model.onnx;
   let size: { params: number; bytes: number } | undefined;
   let dataFile: string | undefined;
@@ -94,6 +103,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     for (const [i, stage] of stages.entries()) {
       checkNotStopped(opts.signal);
       const output = i === stages.length - 1 ? modelFile : join(point.outputDir, `stage-${i + 1}`, 'model.onnx');
+      stageOf(stage.kind === 'passes' ? 'compress' : 'train');
       if (stage.kind === 'passes') {
         const calibration = point.calibration
           ? await loadCalibration({
@@ -129,6 +139,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   const compressSeconds = since(t0);
   checkNotStopped(opts.signal);
 
+  stageOf('eval');
   const t1 = performance.now();
   const threads = point.eval.threads ?? opts.threads;
   const evaluation = await evaluate({
@@ -142,6 +153,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   const evalSeconds = since(t1);
   checkNotStopped(opts.signal);
 
+  stageOf('bench');
   const t2 = performance.now();
   const bench = await benchModels({
     model: modelFile,
@@ -153,6 +165,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     threads: point.bench.threads || opts.threads,
   });
   const benchSeconds = since(t2);
+  stageOf(null);
 
   const fileBytes = diskBytes(modelFile, dataFile);
   const keep = point.outputDir !== null && point.keepModel;

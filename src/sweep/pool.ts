@@ -1,12 +1,16 @@
 /**
  * Where points run: in this process (`--jobs 1`), or in a pool of forked worker processes (`--jobs N`), each
- * running one point at a time. Both are a `PointRunner`; the sweep loop does not care which.
+ * running one point at a time. Both are a `PointRunner`; the sweep loop does not care which. The pool follows each
+ * worker's stages, and records a point's benchmark as contended when another worker ran a stage during it
+ * (contention.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { errorMessage } from '../errors.ts';
 import { childEntry } from '../processes.ts';
+import { StageTracker, markContended } from './contention.ts';
 import type { SweepPoint } from './plan.ts';
-import { PointInterrupted, runPoint, type PointResult } from './point.ts';
+import { PointInterrupted, runPoint, type PointResult, type PointStage } from './point.ts';
+import { pointName } from './progress.ts';
 
 export interface PointRunner {
   run(point: SweepPoint): Promise<PointResult>;
@@ -19,6 +23,8 @@ export type WorkerRequest = { type: 'run'; point: SweepPoint; threads: number } 
 /** Worker → parent. */
 export type WorkerReply =
   | { type: 'log'; key: string; line: string }
+  /** The point's next stage started (null: its benchmark ended). */
+  | { type: 'stage'; key: string; stage: PointStage | null }
   | { type: 'done'; key: string; result: PointResult }
   | { type: 'interrupted'; key: string; message: string }
   | { type: 'failed'; key: string; error: string };
@@ -36,6 +42,8 @@ export class PointFailure extends Error {
 const WORKER = childEntry(import.meta.url, 'worker-main');
 
 interface Slot {
+  /** Numbers the worker for the stage tracker. */
+  id: number;
   child: ChildProcess;
   busy: boolean;
 }
@@ -47,12 +55,14 @@ interface Slot {
  */
 export function workerPool(size: number, threads: number, log?: (line: string) => void, signal?: AbortSignal): PointRunner {
   const slots: Slot[] = [];
+  const stages = new StageTracker();
+  let spawned = 0;
   signal?.addEventListener('abort', () => {
     for (const s of slots) if (s.child.connected) s.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});
   });
   const spawn = (): Slot => {
     const child = fork(WORKER.path, [], { execArgv: WORKER.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const slot: Slot = { child, busy: false };
+    const slot: Slot = { id: spawned++, child, busy: false };
     child.on('exit', () => {
       const i = slots.indexOf(slot);
       if (i >= 0) slots.splice(i, 1);
@@ -72,8 +82,12 @@ export function workerPool(size: number, threads: number, log?: (line: string) =
             log?.(reply.line);
             return;
           }
+          if (reply.type === 'stage') {
+            stages.set(slot.id, reply.stage, pointName(point));
+            return;
+          }
           cleanup();
-          if (reply.type === 'done') resolve(reply.result);
+          if (reply.type === 'done') resolve(markContended(reply.result, stages.takeCompany(slot.id)));
           else if (reply.type === 'interrupted') reject(new PointInterrupted(reply.message));
           else reject(new PointFailure(reply.error));
         };
@@ -82,6 +96,7 @@ export function workerPool(size: number, threads: number, log?: (line: string) =
           reject(new PointFailure(`worker process exited (${signal ?? `code ${code}`}) while running the point`));
         };
         const cleanup = () => {
+          stages.set(slot.id, null, pointName(point));
           slot.child.off('message', onMessage);
           slot.child.off('exit', onExit);
           slot.busy = false;

@@ -25,7 +25,12 @@ process.on('message', (req: WorkerRequest) => {
   const controller = new AbortController();
   running = controller;
   const key = req.point.key;
-  runPoint(req.point, { threads: req.threads, log: (line) => send({ type: 'log', key, line }), signal: controller.signal })
+  runPoint(req.point, {
+    threads: req.threads,
+    log: (line) => send({ type: 'log', key, line }),
+    signal: controller.signal,
+    onStage: (stage) => send({ type: 'stage', key, stage }),
+  })
     .then((result) => send({ type: 'done', key, result }))
     .catch((e: unknown) =>
       send(

@@ -40,7 +40,8 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         alias: 'j',
         type: 'number',
         default: 1,
-        describe: 'points run at once, each in a worker process (they share the CPU: keep 1 for speed numbers you will quote)',
+        describe:
+          'points run at once, each in a worker process (they share the CPU: keep 1 for speed numbers you will quote; the report marks a speed-up timed while another worker was busy)',
       })
       .option('store', { type: 'string', describe: 'SQLite results store (default runs/<file name>.sqlite)' })
       .option('glue-dir', { type: 'string', describe: "GLUE data folder (default: the file's glueDir, $GLUE_DIR, ../shared/glue)" })

@@ -1,0 +1,114 @@
+/**
+ * A benchmark of a sweep run by several workers (--jobs N) is recorded as contended when another worker ran a stage
+ * of a point meanwhile (a training step, above all): the timing lock alone kept out other benchmarks only.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadReport, toMarkdown } from '../../src/report/index.ts';
+import { StageTracker, markContended } from '../../src/sweep/contention.ts';
+import type { PointResult } from '../../src/sweep/point.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
+import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
+import { fakePoint } from '../report/points.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+describe('StageTracker', () => {
+  it('records what other workers ran during a benchmark: before it started, or starting while it ran', () => {
+    const s = new StageTracker();
+    s.set(0, 'train', 'a · kd');
+    s.set(1, 'eval', 'b · ffn');
+    s.set(1, 'bench', 'b · ffn');
+    s.set(2, 'compress', 'c · heads');
+    s.set(2, 'eval', 'c · heads');
+    s.set(1, null, 'b · ffn');
+    s.set(2, 'bench', 'c · heads'); // after 1's benchmark ended: not its company
+    expect(s.takeCompany(1)).toEqual(['a · kd (train)', 'c · heads (compress)', 'c · heads (eval)']);
+    expect(s.takeCompany(1)).toEqual([]); // taken once
+    expect(s.takeCompany(2)).toEqual(['a · kd (train)']);
+  });
+
+  it('leaves a benchmark that ran alone alone', () => {
+    const s = new StageTracker();
+    s.set(0, 'train', 'a · kd');
+    s.set(0, 'eval', 'a · kd');
+    s.set(0, null, 'a · kd');
+    s.set(1, 'eval', 'b · ffn');
+    s.set(1, 'bench', 'b · ffn');
+    s.set(1, null, 'b · ffn');
+    s.set(0, 'compress', 'a · next'); // after the benchmark
+    expect(s.takeCompany(1)).toEqual([]);
+  });
+
+  it('marks a result contended, keeping what the timing lock recorded', () => {
+    const alone = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: true }).result;
+    expect(markContended(alone, [])).toBe(alone);
+    const shared = markContended(alone, ['m · kd (train)']);
+    expect(shared.bench.timing).toEqual({ ...alone.bench.timing, exclusive: false, reason: 'other workers of the sweep were running m · kd (train)' });
+    expect(alone.bench.timing!.exclusive).toBe(true); // not changed in place
+    const busy: PointResult = { ...alone, bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 600, heldBy: 7, reason: 'busy' } } };
+    expect(markContended(busy, ['m · kd (eval)']).bench.timing).toEqual({
+      exclusive: false,
+      waitedSeconds: 600,
+      heldBy: 7,
+      reason: 'busy; other workers of the sweep were running m · kd (eval)',
+    });
+  });
+});
+
+describe('sweep --jobs 2 with a training step', () => {
+  let t: TinySweep;
+  const lockEnv = process.env[TIMING_LOCK_ENV];
+  beforeAll(() => {
+    t = writeTinySweep({ rows: 8 });
+    process.env[TIMING_LOCK_ENV] = join(t.root, 'timing.lock'); // this test's own lock: no other benchmark takes it
+  });
+  afterAll(() => {
+    if (lockEnv === undefined) delete process.env[TIMING_LOCK_ENV];
+    else process.env[TIMING_LOCK_ENV] = lockEnv;
+    t?.cleanup();
+  });
+
+  it('records a point benchmarked while the other worker trained as contended, and the report marks it', async () => {
+    const file = join(t.root, 'busy.yaml');
+    writeFileSync(
+      file,
+      `name: busy
+glueDir: glue
+models:
+  - {path: models/tiny-sst2, tasks: [SST-2]}
+  - {path: models/tiny-stsb, tasks: [STS-B]}
+pipelines:
+  - baseline
+  - {name: long-train, models: [tiny-sst2], steps: [{pass: train, settings: {epochs: 5000, batchSize: 4, evalEachEpoch: false, checkpointEvery: 0}}]}
+  - {name: ffn, models: [tiny-stsb], steps: [{pass: prune-ffn, settings: {ratio: 0.5}}]}
+bench: {batch: [1], seq: [8], repeats: 2, warmup: 1, threads: 1}
+eval: {threads: 1}
+keepModels: false
+`,
+    );
+    const store = join(t.root, 'busy.sqlite');
+    const controller = new AbortController();
+    // the two baselines first, one per worker; then one worker trains while the other runs ffn from start to end,
+    // after which the sweep is stopped (the training, still running, stops with a checkpoint)
+    const summary = await runSweep({
+      file,
+      store,
+      jobs: 2,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'finished' && e.point.label === 'ffn') controller.abort();
+      },
+    });
+    expect(summary).toMatchObject({ ran: 3, failed: [], interrupted: true }); // the training was still running
+    const s = SweepStore.open(store, { readonly: true });
+    const ffn = s.finished().find((p) => p.label === 'ffn')!;
+    s.close();
+    expect(ffn.result.bench.timing).toMatchObject({ exclusive: false, reason: expect.stringContaining('tiny-sst2 · long-train (train)') });
+
+    const md = toMarkdown(loadReport({ store }));
+    expect(md).toMatch(/^\| tiny-stsb \| ffn \|[^\n]*×\d+\.\d\d† \|/m);
+    expect(md).toContain('† Timed without the machine to itself');
+  });
+});
