@@ -2,7 +2,8 @@
  * GLUE server submission files: one `<task>.tsv` per task (CoLA.tsv, SST-2.tsv, …, MNLI-m.tsv, MNLI-mm.tsv, AX.tsv)
  * with the header `index\tprediction` and one row per test example in file order. Predictions are written in the
  * task's own label format, which is what the server expects: 0/1 for CoLA, SST-2, MRPC, QQP and WNLI, label names
- * for MNLI, QNLI, RTE and AX, and a score with three decimals for STS-B.
+ * for MNLI, QNLI, RTE and AX, and a score with three decimals for STS-B, clipped to the task's range [0, 5] (the
+ * server takes no score outside it; the metrics are computed on the model's own scores).
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files.ts';
@@ -18,8 +19,10 @@ export interface TaskPredictions {
 /** One prediction as the GLUE server expects it for this task. */
 export function formatPrediction(task: TaskDefinition, prediction: number): string {
   switch (task.labelFormat) {
-    case 'score':
-      return prediction.toFixed(3);
+    case 'score': {
+      const [lo, hi] = task.scoreRange ?? [-Infinity, Infinity];
+      return Math.min(hi, Math.max(lo, prediction)).toFixed(3);
+    }
     case 'index':
       return String(prediction);
     case 'name':

@@ -34,6 +34,12 @@ describe('submission files', () => {
     expect(submissionText({ task: MNLI_M, ids: ['7'], predictions: [2] })).toBe('index\tprediction\n7\tcontradiction\n');
     expect(submissionText({ task: STSB, ids: ['0'], predictions: [3.14159] })).toBe('index\tprediction\n0\t3.142\n');
   });
+
+  it("clip STS-B scores to the task's range [0, 5], which the server requires (a regressor may score past it)", () => {
+    const [lo, hi] = STSB.scoreRange!;
+    const text = submissionText({ task: STSB, ids: ['0', '1', '2', '3'], predictions: [-0.4, -0.0004, 5.2, 4.9996] });
+    expect(text).toBe(`index\tprediction\n0\t${lo.toFixed(3)}\n1\t${lo.toFixed(3)}\n2\t${hi.toFixed(3)}\n3\t${hi.toFixed(3)}\n`);
+  });
 });
 
 describe('evaluate: argument checks', () => {
