@@ -65,9 +65,18 @@ async function allCharts(data: ReportData): Promise<ReportCharts> {
 
 /**
  * Writes `report.<format>` for each format, `pareto-bytes.svg`, `pareto-latency.svg` and (when the points have one)
- * `teacher-size.svg` (else an old one there is removed) into `outDir`, all of them or none; returns the paths written.
+ * `teacher-size.svg` into `outDir`, all of them or none; returns the paths written. The files of this command's own
+ * names that an earlier report left there and this one does not rewrite (`report.<format>` of a format not asked
+ * now, `teacher-size.svg` when the points have none) are removed, each named to `onRemoved`: a reader would take
+ * them for the current report. Nothing else in the folder is touched.
  */
-export async function writeReportFiles(data: ReportData, outDir: string, formats: readonly ReportFormat[], source: string): Promise<string[]> {
+export async function writeReportFiles(
+  data: ReportData,
+  outDir: string,
+  formats: readonly ReportFormat[],
+  source: string,
+  onRemoved?: (file: string) => void,
+): Promise<string[]> {
   const label = `--out ${outDir}`;
   checkOutputFolder(outDir, label);
   for (const name of ['pareto-bytes.svg', 'pareto-latency.svg', 'teacher-size.svg', ...formats.map((f) => `report.${f}`)])
@@ -89,6 +98,16 @@ export async function writeReportFiles(data: ReportData, outDir: string, formats
   } catch (e) {
     throw fileSystemError(e, undefined, label) ?? e;
   }
-  if (!charts.teacherSize) rmSync(teacherSize, { force: true }); // not one left from an earlier report into the same folder
+  // not one left from an earlier report into the same folder (only regular files of this command's names)
+  const written = new Set(files.map(([file]) => file));
+  for (const stale of [teacherSize, ...REPORT_FORMATS.map((f) => join(outDir, `report.${f}`))]) {
+    if (written.has(stale) || !existsSync(stale) || !statSync(stale).isFile()) continue;
+    try {
+      rmSync(stale);
+    } catch (e) {
+      throw fileSystemError(e, stale, label) ?? e;
+    }
+    onRemoved?.(stale);
+  }
   return files.map(([file]) => file);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -135,5 +135,18 @@ describe('report files', () => {
     expect(html).not.toMatch(/<link\b|<script\b(?![^>]*application\/json)/i);
     const json = JSON.parse(html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/)![1]!);
     expect(json.rows).toHaveLength(8);
+  });
+
+  it('removes the report files of formats an earlier report left in the folder, naming them, and nothing that is not its own', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    const data = buildReport(posterPoints());
+    await writeReportFiles(data, out, ['md', 'html', 'json'], 'poster.sqlite');
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    writeFileSync(join(out, 'report.txt'), 'mine too');
+    mkdirSync(join(out, 'report.csv')); // not a file: not this command's to remove
+    const removed: string[] = [];
+    await writeReportFiles(data, out, ['md'], 'poster.sqlite', (f) => removed.push(f));
+    expect(removed.sort()).toEqual([join(out, 'report.html'), join(out, 'report.json')]);
+    expect(readdirSync(out).sort()).toEqual(['notes.txt', 'pareto-bytes.svg', 'pareto-latency.svg', 'report.csv', 'report.md', 'report.txt']);
   });
 });

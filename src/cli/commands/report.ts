@@ -2,7 +2,8 @@
  * `compress report STORE [--format md|csv|json|html] [--out DIR]`: the variant table of a sweep store. Without
  * --out the table is printed in the one format asked (default md; several need --out); with --out,
  * `report.<format>` for each format asked (default all four) and both Pareto charts (`pareto-bytes.svg`,
- * `pareto-latency.svg`) are written there, and the Markdown table is printed.
+ * `pareto-latency.svg`) are written there (an earlier report's files of other formats there are removed), and the
+ * Markdown table is printed.
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
@@ -35,7 +36,10 @@ export const reportCommand: CliCommand<ReportArgs> = {
     y
       .positional('store', { type: 'string', demandOption: true, describe: 'SQLite store written by compress sweep' })
       .option('format', { type: 'string', array: true, describe: 'md | csv | json | html (comma-separated or repeated; several need --out)' })
-      .option('out', { type: 'string', describe: 'write report.<format> files and the SVG charts into this folder' })
+      .option('out', {
+        type: 'string',
+        describe: "write report.<format> files and the SVG charts into this folder (an earlier report's files of other formats there are removed)",
+      })
       .option('sweep', { type: 'string', describe: 'only the points of this sweep (by name)' }) as unknown as Argv<ReportArgs>,
   run: async (args) => {
     const formats = parseFormats(args.format);
@@ -46,10 +50,12 @@ export const reportCommand: CliCommand<ReportArgs> = {
       outText(await renderReport(data, formats?.[0] ?? 'md', args.store));
       return 0;
     }
-    const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store);
+    const removed: string[] = [];
+    const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store, (f) => removed.push(f));
     outText(toMarkdown(data));
     out();
     for (const f of files) err(`wrote ${f}`);
+    for (const f of removed) err(`removed ${f} (an earlier report's, not rewritten by this one)`);
     return 0;
   },
 };
