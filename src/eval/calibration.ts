@@ -17,6 +17,7 @@ import { loadTokenizer } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
 import { checkEncodings, chooseMaxLength, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
+import type { Model } from '../onnx/graph.ts';
 import { DEFAULT_MAX_LENGTH } from './evaluate.ts';
 
 /** Calibration examples when none are asked for: the same on the command line and in a sweep file. */
@@ -32,6 +33,8 @@ export interface CalibrationOptions {
   tokenizer?: string;
   maxLength?: number;
   batchSize?: number;
+  /** The model's graph when already loaded (by compress, which runs the passes on it), so it is not read twice. */
+  graph?: Model;
 }
 
 export async function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
@@ -55,7 +58,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const config = readModelConfig(where.dir);
   const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
   // The length, ids and token types must fit the graph: checked here, not by an onnxruntime error inside a pass.
-  const { limits } = graphFacts(loadModel(where.onnx));
+  const { limits } = graphFacts(o.graph ?? loadModel(where.onnx));
   const maxLength = chooseMaxLength(o.maxLength, config, limits, DEFAULT_MAX_LENGTH, where.onnx);
   const numOutputs = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   // Labels only matter to the passes that measure a loss against them; the others calibrate on any task's text.

@@ -72,6 +72,21 @@ export interface CompressOptions {
    * folder keeps them above its `onnx/`).
    */
   modelDir?: string;
+  /** The input already loaded (loadInput(input)), so it is not read again (the passes never change it). */
+  loaded?: LoadedModel;
+}
+
+/** A loaded input model and the external data files it read. */
+export interface LoadedModel {
+  model: Model;
+  externalFiles: readonly string[];
+}
+
+/** Loads an input model, noting its external data files (which an output may not overwrite). */
+export function loadInput(path: string): LoadedModel {
+  const externalFiles: string[] = [];
+  const model = loadModel(path, { onExternalFile: (f) => externalFiles.push(f) });
+  return { model, externalFiles };
 }
 
 /** What compressFile wrote: the lineage (also in `OUT.json`) and the side files it copied beside OUT. */
@@ -139,9 +154,8 @@ function commit(staged: SavedFiles, output: string): SavedFiles {
 }
 
 export async function compressFile(opts: CompressOptions): Promise<CompressResult> {
-  const external: string[] = [];
-  const model = loadModel(opts.input, { onExternalFile: (f) => external.push(f) });
-  checkOutputPaths(opts.output, inputFiles(opts.input, external));
+  const { model, externalFiles } = opts.loaded ?? loadInput(opts.input);
+  checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));
   const modelDir = opts.modelDir ?? dirname(opts.input);
   if (opts.copyModelFiles !== false) checkSideFiles(resolve(modelDir), dirname(resolve(opts.output)));
   const staging = openStaging(opts.output);

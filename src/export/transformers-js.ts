@@ -85,7 +85,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   if (opts.externalData) throw new SettingsError('--external-data: a transformers.js folder keeps the weights in its .onnx files');
   const sourceDir = opts.modelDir ?? dirname(opts.input);
   const label = `-o ${opts.output}`;
-  const source = loadModel(opts.input);
+  const source = opts.loaded?.model ?? loadModel(opts.input);
   const plan = transformersJsGraph(source, opts.input);
   checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
   const staging = openStaging(opts.output);
@@ -101,7 +101,16 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     // The steps before the first quantize run once: the float model's run keeps their result for the quantized one.
     const sharedPrefix = quantized ? { length: opts.steps.findIndex(isQuantize) } : undefined;
     const run = (file: string, steps: PassStep[]): Promise<Lineage> =>
-      compressFile({ ...opts, input, output: join(dir, file), steps, externalData: false, copyModelFiles: false, sharedPrefix });
+      compressFile({
+        ...opts,
+        input,
+        output: join(dir, file),
+        steps,
+        externalData: false,
+        copyModelFiles: false,
+        sharedPrefix,
+        loaded: input === opts.input ? opts.loaded : undefined, // (a renamed copy is another model)
+      });
     const models: Array<{ dtype: TransformersJsDtype; file: string; lineage: Lineage }> = [];
     const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
     models.push({ dtype: 'fp32', file: fpFile, lineage: await run(fpFile, quantized ? opts.steps.filter((s) => !isQuantize(s)) : opts.steps) });

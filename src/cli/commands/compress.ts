@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { compressFile } from '../../export/compress.ts';
+import { compressFile, loadInput } from '../../export/compress.ts';
 import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { registerAllPasses } from '../../passes.ts';
@@ -65,8 +65,10 @@ export const compressCommand: CliCommand<CompressArgs> = {
     const model = await localModel(args.model); // hf:org/name[@revision] too
     const located = locateModel(model);
     const input = located.onnx;
+    const loaded = loadInput(input); // read once: calibration checks the graph, the passes run on it
     const calibration = args.calibrate
       ? await loadCalibration({
+          graph: loaded.model,
           model,
           task: args.calibrate,
           examples: args['calibration-examples'],
@@ -79,7 +81,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
     if (used && used.examples < used.requested)
       err(`compress: --calibration-examples ${used.requested}: ${used.task}'s train split has ${used.examples} labelled examples; calibrating on those`);
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
-    const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'], modelDir: located.dir };
+    const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'], modelDir: located.dir, loaded };
     const folder =
       args.format === 'transformers.js'
         ? await compressToTransformersJs({ ...options, ...(args.tokenizer ? { tokenizerDir: args.tokenizer } : {}) })
