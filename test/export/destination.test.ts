@@ -140,6 +140,8 @@ describe('compress (the command): write problems are one line, exit 1, no stack 
     [['-o', '/proc/bert-compress/x.onnx'], /cannot create folder \/proc\/bert-compress: \/proc takes no new files \(a read-only or special file system/],
     [['-o', '/proc/x.onnx'], /-o \/proc\/x\.onnx: cannot write files in \/proc: the folder takes no new files \(a read-only or special file system/],
     [['-o', 'a.onnx', '-o', 'b.onnx'], /-o\/--output given 2 times \(a\.onnx, b\.onnx\): give it once/],
+    // a bare flag given twice is named, not the flag after it
+    [['--optimize', '--optimize', '-o', 'x.onnx'], /^compress: --optimize given 2 times \(without a value, without a value\): give it once$/m],
   ])('%j', (extra, re) => {
     const r = run(tiny.path, '--prune-ffn', '0.25', ...(extra as string[]));
     expect(r.status).toBe(1);
