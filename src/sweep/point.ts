@@ -8,14 +8,20 @@
  * step's own student; checkpoints in `train-I/` of the point's folder, so rerunning an interrupted sweep resumes
  * it), then the passes after it through `compressFile` again, on the trained model. The last stage writes the
  * point's `model.onnx`.
+ *
+ * Each finished stage leaves a record beside its output (`.sweep-stage.json`: the hash of the model it wrote and what
+ * the point's result takes from it). A rerun of a point that did not end (its worker or sweep killed, or stopped
+ * between stages) goes on after the last stage whose output is still there as recorded: a trained model is not
+ * trained again, whether the point ran in this process or in a worker of `--jobs N`.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { benchModels, type BenchResult } from '../bench/index.ts';
 import { loadCalibration } from '../eval/calibration.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { toReport, type EvalReport } from '../eval/report.ts';
 import { compressFile } from '../export/compress.ts';
+import { sha256File, writeFileAtomic } from '../files.ts';
 import { loadModel } from '../onnx/load.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -45,6 +51,11 @@ export interface PointResult {
   seconds: { compress: number; train?: number; eval: number; bench: number; total: number };
   /** The compressed model's path (null for the baseline, or when the model was not kept). */
   output: string | null;
+  /**
+   * Set when the stages up to this one (1-based) were not run again: an earlier run of the point that did not end
+   * (killed, stopped) had finished them. Their seconds are not counted (a reused training step counts 0).
+   */
+  reused?: number;
 }
 
 export interface RunPointOptions {
@@ -94,15 +105,37 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   let dataFile: string | undefined;
   const passes: PointResult['passes'] = [];
   let trainSeconds: number | undefined;
+  let reused: number | undefined;
   if (point.outputDir !== null) {
     mkdirSync(point.outputDir, { recursive: true });
     modelFile = join(point.outputDir, 'model.onnx');
     const stages = splitStages(point);
-    let input = point.model.onnx;
-    const intermediate: string[] = [];
+    const outputs = stages.map((_, i) => (i === stages.length - 1 ? modelFile : join(point.outputDir!, `stage-${i + 1}`, 'model.onnx')));
+    // An earlier run of this point (killed, or stopped) may have finished some stages: go on after the last of them.
+    let first = 0;
+    for (let i = stages.length - 1; i >= 0; i--) {
+      const done = await finishedStage(point, i, stages.length, outputs[i]!);
+      if (!done) continue;
+      first = i + 1;
+      reused = first;
+      size = done.size;
+      dataFile = done.dataFile;
+      passes.push(...done.passes);
+      if (stages.slice(0, first).some((st) => st.kind === 'train')) trainSeconds = 0;
+      log(
+        `reusing the output of stage${first > 1 ? 's 1 to' : ''} ${first} of ${stages.length} (${stages
+          .slice(0, first)
+          .map(stageName)
+          .join(', ')}) from an earlier run of ${point.label}: ${outputs[i]}`,
+      );
+      break;
+    }
+    let input = first > 0 ? outputs[first - 1]! : point.model.onnx;
     for (const [i, stage] of stages.entries()) {
+      if (i < first) continue;
       checkNotStopped(opts.signal);
-      const output = i === stages.length - 1 ? modelFile : join(point.outputDir, `stage-${i + 1}`, 'model.onnx');
+      const output = outputs[i]!;
+      rmSync(stageRecordPath(output), { force: true }); // (the record of an earlier run's stage no longer holds)
       stageOf(stage.kind === 'passes' ? 'compress' : 'train');
       if (stage.kind === 'passes') {
         const calibration = point.calibration
@@ -126,11 +159,12 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
         dataFile = undefined;
         passes.push({ pass: stage.step.kind, summary: trainingSummary(lineage, stage.step.student !== undefined) });
       }
-      if (output !== modelFile) intermediate.push(output);
+      await recordStage(point, i, stages.length, output, { size: size!, dataFile, passes });
       input = output;
     }
     // The intermediate models are inputs of later stages only: drop their weights, keep their lineage and config.
-    for (const f of intermediate) {
+    for (const f of outputs.slice(0, -1)) {
+      if (!existsSync(dirname(f))) continue;
       for (const name of readdirSync(dirname(f))) if (name.endsWith('.onnx') || name.endsWith('.data')) rmSync(join(dirname(f), name), { force: true });
     }
   } else {
@@ -170,6 +204,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   const fileBytes = diskBytes(modelFile, dataFile);
   const keep = point.outputDir !== null && point.keepModel;
   if (point.outputDir !== null && !point.keepModel) {
+    rmSync(stageRecordPath(modelFile), { force: true });
     rmSync(modelFile, { force: true });
     if (dataFile) rmSync(dataFile, { force: true });
   }
@@ -192,10 +227,63 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       total: since(t0),
     },
     output: keep ? modelFile : null,
+    ...(reused !== undefined ? { reused } : {}),
   };
 }
 
 type Stage = { kind: 'passes'; steps: PassStep[] } | { kind: 'train'; step: PointTrainingStep };
+
+/** 'prune-ffn + quantize', 'distill': a stage in messages. */
+function stageName(stage: Stage): string {
+  return stage.kind === 'passes' ? stage.steps.map((s) => s.pass).join(' + ') : stage.step.kind;
+}
+
+/**
+ * What runPoint keeps of a finished stage beside its output, so that a rerun of a point that did not end (a killed
+ * worker, a stopped sweep) goes on after it: written once the stage has written everything (model, lineage, config,
+ * tokenizer), with the hash of the model it wrote. `passes`: of this stage and those before it.
+ */
+interface StageRecord {
+  key: string;
+  stage: number;
+  stages: number;
+  sha256: string;
+  dataFile?: string;
+  dataBytes?: number;
+  size: { params: number; bytes: number };
+  passes: PointResult['passes'];
+}
+
+/** The stage record beside a stage's output model. */
+function stageRecordPath(output: string): string {
+  return join(dirname(output), '.sweep-stage.json');
+}
+
+async function recordStage(point: SweepPoint, stage: number, stages: number, output: string, done: Pick<StageRecord, 'size' | 'dataFile' | 'passes'>) {
+  const record: StageRecord = {
+    key: point.key,
+    stage,
+    stages,
+    sha256: await sha256File(output),
+    ...(done.dataFile ? { dataFile: done.dataFile, dataBytes: statSync(done.dataFile).size } : {}),
+    size: done.size,
+    passes: done.passes,
+  };
+  writeFileAtomic(stageRecordPath(output), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The record of stage `stage` when an earlier run of this point finished it and its output is still there, as written. */
+async function finishedStage(point: SweepPoint, stage: number, stages: number, output: string): Promise<StageRecord | undefined> {
+  let record: StageRecord;
+  try {
+    record = JSON.parse(readFileSync(stageRecordPath(output), 'utf8')) as StageRecord;
+  } catch {
+    return undefined; // none (or unreadable): the stage runs
+  }
+  if (record.key !== point.key || record.stage !== stage || record.stages !== stages || !existsSync(output)) return undefined;
+  if (record.dataFile && !(existsSync(record.dataFile) && statSync(record.dataFile).size === record.dataBytes)) return undefined;
+  return (await sha256File(output)) === record.sha256 ? record : undefined;
+}
 
 /** The point's steps as stages: runs of graph passes, and each train / distill step on its own. */
 function splitStages(point: SweepPoint): Stage[] {
