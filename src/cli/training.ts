@@ -131,7 +131,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
         type: 'string',
         default: d.stage,
         describe:
-          "task: on the task (intermediate KD first when --intermediate, then prediction KD); general: intermediate KD on a corpus (--corpus), no labels, no --task needed (given, it sets the outputs of the student's classifier, else the teacher's are kept)",
+          "task: on the task (intermediate KD first when --intermediate, then prediction KD; a student with no classifier for the task gets a new one); general: intermediate KD on a corpus (--corpus), no labels, no --task needed (given, it sets the outputs of the student's classifier, else the teacher's are kept)",
       })
       .option('intermediate', {
         type: 'string',

@@ -34,7 +34,7 @@ import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import type { LossTerm } from '../gradients/index.ts';
 import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
-import { bertStudent, isStudentSpec, makeStudent, teacherShape } from './students/index.ts';
+import { bertStudent, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { chooseMaxLength, graphFacts } from '../eval/graph-checks.ts';
@@ -158,7 +158,11 @@ export interface TrainLineage {
   kind: 'train' | 'distill';
   /** Absent for general distillation run for no task. */
   task?: string;
-  student: { spec: string; description: string; sha256?: string };
+  /**
+   * `newClassifier`: the student model had no classifier for the task (none, another width, another task's labels:
+   * `reason`), and was given a new one of `outputs` outputs, seeded by `seed` (the run's --seed).
+   */
+  student: { spec: string; description: string; sha256?: string; newClassifier?: { outputs: number; seed: number; reason: string } };
   teacher?: { path: string; sha256: string };
   /** The examples trained on: `examples` counts the `augmented` ones (--augment) with the file's. */
   data: { file: string; sha256: string; examples: number; augmented?: number; maxLength: number };
@@ -403,6 +407,33 @@ function withStudentLabels(
   return { json: merged, config: { ...labels, maxLength: config.maxLength } };
 }
 
+/** The reason classifierFor gives for a student model with no classifier at all (a bare encoder). */
+const NO_CLASSIFIER = 'it has none';
+
+/**
+ * Why a student model needs a new classifier for `task`, or undefined when it keeps its own: a bare encoder (a
+ * general-distilled student) always gets one; in the task stage (`mode` 'task'), so does a classifier of another
+ * width or one whose config.json names another task's labels (a general student sized for SST-2, distilled on
+ * MNLI). `compress train` and the general stage (`keep`) keep a classifier and refuse one of the wrong width.
+ */
+function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'keep'): string | undefined {
+  const own = studentClassifier(model);
+  if (!own) return undefined; // (not a BERT-family encoder, or another head: makeStudent says why it cannot train it)
+  if (own.kind === 'none') return NO_CLASSIFIER;
+  if (mode === 'keep') return undefined;
+  const outputs = task.regression ? 1 : task.labels.length;
+  if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) return undefined;
+  const { id2label } = parseModelConfig(readJsonObject(file), file);
+  try {
+    mapModelLabels(task, id2label, own.numLabels);
+    return undefined;
+  } catch {
+    return `its labels are ${[...(id2label?.values() ?? [])].join(', ')}`;
+  }
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = o.task === undefined ? undefined : getTask(o.task, 'train');
   // before any work: the model files are not named like the side files written beside them, and every file the
@@ -435,11 +466,15 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         ? dirname(resolve(o.tokenizer))
         : resolve(o.tokenizer);
   const configFile = join(labelSource.dir, 'config.json');
+  // a student model (read once here): a new classifier when it has none for the task (classifierFor)
+  const studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
+  const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
+  const fresh = task && studentModel ? classifierFor(studentModel, locateModel(o.student).dir, task, isDistill && !general ? 'task' : 'keep') : undefined;
   const { json: sourceConfig, config: modelConfig } = withStudentLabels(
     existsSync(configFile) ? readJsonObject(configFile) : {},
     configFile,
-    // (the general stage reads no labels: its student may come from any task)
-    isDistill && !general && !isStudentSpec(o.student) ? { dir: locateModel(o.student).dir, task: task! } : undefined,
+    // (the general stage reads no labels: its student may come from any task; a new classifier has the teacher's)
+    isDistill && !general && !fresh && !isStudentSpec(o.student) ? { dir: locateModel(o.student).dir, task: task! } : undefined,
   );
   const tokenizer = loadTokenizer(tokenizerDir);
   const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
@@ -448,12 +483,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   let maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
   const sized: Array<[Model, string]> = [
     ...(teacherModel && o.teacher ? [[teacherModel, locateModel(o.teacher).onnx] as [Model, string]] : []),
-    ...(!isDistill || !isStudentSpec(o.student) ? [[loadModel(locateModel(o.student).onnx), locateModel(o.student).onnx] as [Model, string]] : []),
+    ...(studentModel ? [[studentModel, locateModel(o.student).onnx] as [Model, string]] : []),
   ];
   for (const [m, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, graphFacts(m).limits, maxLength, path));
   // the student's classifier: the task's outputs; with no task (general distillation), a new student gets the
   // teacher's and a student model keeps its own
-  const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
   if (teacherModel && task && !general) {
     const teacherOutputs = teacherShape(teacherModel).numLabels;
     if (teacherOutputs !== outputs)
@@ -466,7 +500,16 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     maxLength,
     seed: settings.seed,
     ...(outputs !== undefined ? { numLabels: outputs } : {}),
+    ...(fresh ? { newClassifier: true } : {}),
+    ...(studentModel ? { model: studentModel } : {}),
   });
+  const newClassifier = fresh && task ? { outputs: student.numLabels, seed: settings.seed, reason: fresh } : undefined;
+  if (newClassifier) {
+    const n = newClassifier.outputs;
+    log(
+      `the ${isDistill ? 'student' : 'model'} has no classifier for ${task!.name}${fresh === NO_CLASSIFIER ? '' : ` (${fresh})`}: a new one (${n} ${task!.regression ? 'output' : `label${n === 1 ? '' : 's'}`}) is initialised (seed ${settings.seed})`,
+    );
+  }
   if (task && student.numLabels !== outputs) {
     throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the ${isDistill ? 'student' : 'model'} has ${student.numLabels}`);
   }
@@ -570,7 +613,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   saveModel(model, o.output);
   // config.json describes the written model: its shape read from the graph, the task it was trained on and its labels
   const fineTuned = general ? null : { task: task!, outputToLabel: set.labelMapping.outputToLabel };
-  const { config } = outputModelConfig(student.configJson({ ...sourceConfig, max_length: maxLength }), model, { fineTuned });
+  // (a new classifier: the class is the graph's, not a base model's the source config may name)
+  const { architectures: _, ...unnamed } = sourceConfig;
+  const { config } = outputModelConfig(student.configJson({ ...(newClassifier ? unnamed : sourceConfig), max_length: maxLength }), model, { fineTuned });
   writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
   copyModelFiles(tokenizerDir, outDir, TOKENIZER_FILES);
   const lineage: TrainLineage = {
@@ -578,7 +623,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     createdAt: new Date().toISOString(),
     kind: isDistill ? 'distill' : 'train',
     ...(task ? { task: task.name } : {}),
-    student: { spec: o.student, description: student.description, ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}) },
+    student: {
+      spec: o.student,
+      description: student.description,
+      ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}),
+      ...(newClassifier ? { newClassifier } : {}),
+    },
     ...(o.teacher ? { teacher: { path: o.teacher, sha256: await sha256File(locateModel(o.teacher).onnx) } } : {}),
     data: {
       file: set.file,

@@ -1,7 +1,7 @@
 /**
  * A student model folder keeps its own labels when distilled: a checkpoint whose classifier orders the labels
  * otherwise than the teacher's (its config.json id2label says how) is trained and evaluated in its own order, and
- * written with its own id2label; a student whose id2label names another task's labels is refused, naming its file.
+ * written with its own id2label; a student whose id2label names another task's labels gets a new classifier for the task.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,17 +71,20 @@ describe.skipIf(!haveShared)('distilling into a student model with its own label
     expect(written.label2id).toEqual({ positive: 0, negative: 1 });
   });
 
-  it("a student whose id2label names another task's labels is refused, naming its config.json, before any write; the general stage, which reads no labels, takes it", async () => {
+  it("a student whose id2label names another task's labels gets a new classifier for the task (said, recorded; written with the task's labels); the general stage, which reads no labels, keeps its own", async () => {
     const other = swappedTwin(join(work, 'other'), { '0': 'entailment', '1': 'not_entailment' });
     const output = join(work, 'out-other', 'model.onnx');
-    await expect(runTraining({ ...common, student: other, output })).rejects.toThrow(
-      `${join(other, 'config.json')} id2label {0: entailment, 1: not_entailment} does not name SST-2's labels`,
-    );
-    expect(existsSync(output)).toBe(false);
+    const logs: string[] = [];
+    const task = await runTraining({ ...common, student: other, output, log: (line) => logs.push(line) });
+    expect(logs).toContain('the student has no classifier for SST-2 (its labels are entailment, not_entailment): a new one (2 labels) is initialised (seed 1)');
+    expect(task.lineage!.student.newClassifier).toEqual({ outputs: 2, seed: 1, reason: 'its labels are entailment, not_entailment' });
+    expect(JSON.parse(readFileSync(join(work, 'out-other', 'config.json'), 'utf8')).id2label).toEqual({ 0: 'negative', 1: 'positive' });
     const corpus = join(work, 'corpus.txt');
     writeFileSync(corpus, 'a gripping film\nthe plot goes nowhere\n'.repeat(8));
-    const general = await runTraining({ ...common, student: other, output, distill: { stage: 'general', intermediate: 'tinybert', corpus } });
+    const generalOut = join(work, 'out-other-general', 'model.onnx');
+    const general = await runTraining({ ...common, student: other, output: generalOut, distill: { stage: 'general', intermediate: 'tinybert', corpus } });
     expect(general.lineage!.phases.map((p) => p.name)).toEqual(['general distillation']);
+    expect(general.lineage!.student.newClassifier).toBeUndefined();
   });
 
   it('a student with generic labels (LABEL_0…, the canonical order) is written with the task names in that order', async () => {

@@ -15,9 +15,11 @@ import { loadModel } from '../../onnx/load.ts';
 import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
+import type { BertStructure } from '../../bert/structure.ts';
 import { attentionHeadSize, layerGroupOf, layerSizes, type ExtendedBertConfig } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { SettingsError } from '../../errors.ts';
+import { NotBertError, SettingsError } from '../../errors.ts';
+import { isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { withParameters, type MaskInput, type Student } from '../student.ts';
@@ -237,8 +239,31 @@ export interface StudentSource {
   /** Max length (BiLSTM's unrolled length). */
   maxLength: number;
   seed: number;
-  /** Outputs of a from-scratch student (default: the teacher's classifier width). */
+  /** Outputs of a from-scratch student (default: the teacher's classifier width), or of a new classifier. */
   numLabels?: number;
+  /**
+   * A student model path: its classifier replaced by a new one of `numLabels` outputs, seeded by `seed`
+   * (classifier.ts newClassifier): it has none for the task. A bare encoder gets one whenever numLabels is given.
+   */
+  newClassifier?: boolean;
+  /** The student model, when the caller has read it already. */
+  model?: Model;
+}
+
+/**
+ * What a student model's head is, by discovery: none (a bare encoder), a sequence classifier of that width, or
+ * undefined (not a BERT-family encoder, or another head: the rebuild judges).
+ */
+export function studentClassifier(model: Model): { kind: 'none' } | { kind: 'classifier'; numLabels: number } | undefined {
+  let s: BertStructure;
+  try {
+    s = findBert(model, { label: 'student' });
+  } catch (e) {
+    if (e instanceof NotBertError) return undefined;
+    throw e;
+  }
+  if (isBareEncoder(s)) return { kind: 'none' };
+  return s.head?.kind === 'sequence-classification' ? { kind: 'classifier', numLabels: s.head.numLabels } : undefined;
 }
 
 /** A student folder with tokenizer files must hold the teacher's vocabulary (the same tokens, the same ids). */
@@ -276,16 +301,21 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     return { student: bilstmStudent(config, weights) };
   }
   const where = locateModel(spec);
-  const model = loadModel(where.onnx);
+  const model = src.model ?? loadModel(where.onnx);
   // A Distilled BiLSTM this tool wrote trains further as one; anything else is rebuilt as a canonical BERT.
   const saved = importBilstm(model, src.maxLength, where.onnx);
-  const canon = saved ? undefined : canonicalBert(model);
+  // a bare encoder (a BertModel export) with outputs to size is read with a new classifier put on its pooler
+  const bare = !saved && src.numLabels !== undefined && studentClassifier(model)?.kind === 'none';
+  const fresh = !saved && src.numLabels !== undefined && (bare || src.newClassifier === true);
+  const read = bare ? canonicalBert(withClassifier(model, src.numLabels!, `student ${spec}`)) : saved ? undefined : canonicalBert(model);
+  const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
   if (src.teacher) {
     const vocab = teacherShape(src.teacher).vocabSize;
     const own = saved ? saved.config.vocabSize : canon!.config.vocabSize;
     if (vocab !== own) throw new SettingsError(`student vocabulary (${own}) differs from the teacher's (${vocab}): distillation needs the same tokenizer`);
     if (src.teacherDir) checkSameVocabulary(where.dir, src.teacherDir);
   }
-  const student = saved ? bilstmStudent(saved.config, saved.weights) : bertStudent(canon!, `canonical rebuild of ${spec}`);
+  const description = `canonical rebuild of ${spec}${fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : ''}`;
+  const student = saved ? bilstmStudent(saved.config, saved.weights) : bertStudent(canon!, description);
   return { student, folder: dirname(where.onnx) };
 }

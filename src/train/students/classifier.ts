@@ -1,0 +1,88 @@
+/**
+ * A BERT student's classifier, when it has none or none for the task (TinyBERT's workflow: a general-distilled
+ * encoder, then task distillation):
+ * - `withClassifier`: a bare encoder with a pooler (BERT, ALBERT) given a classifier Gemm on the pooler's output, so
+ *   that the canonical rebuild (src/bert/canonical.ts, which rebuilds sequence classifiers only) reads it;
+ * - `newClassifier`: a canonical student whose classifier is replaced by a new one of `numLabels` outputs,
+ *   initialised as a from-scratch student's is (transformers' init, seeded by the parameter's name and the run's
+ *   --seed); the pooler (or DistilBERT's pre_classifier, RoBERTa's dense) is kept, as transformers keeps what a
+ *   checkpoint has and initialises the rest.
+ */
+import { cloneModel, type Model } from '../../onnx/graph.ts';
+import { DataType } from '../../onnx/dtype.ts';
+import { float32Tensor } from '../../onnx/tensor.ts';
+import { removeDeadNodes, removeUnusedInitializers } from '../../onnx/analysis.ts';
+import { attr } from '../../bert/build-graph.ts';
+import { bertParameters, headParamNames, randomParameter } from '../../bert/build-weights.ts';
+import type { CanonicalBert } from '../../bert/canonical.ts';
+import { findBert } from '../../bert/discover.ts';
+import type { BertStructure } from '../../bert/structure.ts';
+import { SettingsError } from '../../errors.ts';
+
+/** The value the pooler's activation writes (its Tanh's output), or undefined when the model has no tanh pooler. */
+function pooledOutput(model: Model, s: BertStructure): string | undefined {
+  const dense = s.pooler?.dense;
+  if (!dense || s.pooler!.activation !== 'tanh') return undefined;
+  return model.graph.nodes.find((n) => n.opType === 'Tanh' && n.inputs[0] === dense.output)?.outputs[0];
+}
+
+/** Whether a discovered model is a bare encoder: no task head of any kind. */
+export function isBareEncoder(s: BertStructure): boolean {
+  return s.head === undefined;
+}
+
+/**
+ * A bare encoder (no head) with a classifier Gemm of `numLabels` outputs (zero weights: `newClassifier` sets them)
+ * on its pooler's output, writing `logits`; refused in one line when it has no tanh pooler to put it on.
+ */
+export function withClassifier(model: Model, numLabels: number, label: string): Model {
+  const m = cloneModel(model);
+  const s = findBert(m, { label });
+  const pooled = pooledOutput(m, s);
+  if (!pooled || (s.family !== 'bert' && s.family !== 'albert')) {
+    throw new SettingsError(
+      `${label} has no classifier and no pooler (dense + tanh on the first token) to put a new one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`,
+    );
+  }
+  const weight = uniqueName(m, 'classifier.weight');
+  const bias = uniqueName(m, 'classifier.bias');
+  m.graph.initializers.set(weight, float32Tensor(weight, [numLabels, s.hiddenSize], new Float32Array(numLabels * s.hiddenSize)));
+  m.graph.initializers.set(bias, float32Tensor(bias, [numLabels], new Float32Array(numLabels)));
+  const logits = uniqueName(m, 'logits');
+  m.graph.nodes.push({
+    name: '/classifier/Gemm',
+    opType: 'Gemm',
+    domain: '',
+    inputs: [pooled, weight, bias],
+    outputs: [logits],
+    attributes: { alpha: attr.float(1), beta: attr.float(1), transB: attr.int(1) },
+  });
+  const batch = m.graph.inputs[0]?.shape?.[0] ?? 'batch_size';
+  m.graph.outputs = [{ name: logits, elemType: DataType.FLOAT, shape: [batch, numLabels] }];
+  removeDeadNodes(m.graph);
+  removeUnusedInitializers(m.graph);
+  return m;
+}
+
+/** `name`, or `name_1`, `name_2`… when the graph already has a value of that name. */
+function uniqueName(m: Model, name: string): string {
+  const taken = new Set<string>([...m.graph.initializers.keys(), ...m.graph.inputs.map((v) => v.name), ...m.graph.nodes.flatMap((n) => n.outputs)]);
+  let out = name;
+  for (let i = 1; taken.has(out); i++) out = `${name}_${i}`;
+  return out;
+}
+
+/**
+ * `c` with a new classifier of `numLabels` outputs: the family's last head projection (BERT's `classifier`,
+ * RoBERTa's `classifier.out_proj`…) seeded as a from-scratch student's (normal(0, 0.02) by the parameter's name and
+ * `seed`, bias zero); every other weight kept.
+ */
+export function newClassifier(c: CanonicalBert, numLabels: number, seed: number): CanonicalBert {
+  const config = { ...c.config, numLabels };
+  const last = headParamNames(c.family).last;
+  const weights = new Map(c.weights);
+  for (const spec of bertParameters(config)) {
+    if (spec.name === `${last}.weight` || spec.name === `${last}.bias`) weights.set(spec.name, randomParameter(spec, { seed }));
+  }
+  return { ...c, config, weights };
+}

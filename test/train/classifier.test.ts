@@ -1,0 +1,190 @@
+/**
+ * The task stage with students that have no classifier for the task, on a self-contained tiny world (a word
+ * vocabulary, a GLUE-like folder with MNLI and RTE, tiny teachers): a student with none for the task (none at all,
+ * another width, another task's labels) gets a new one seeded as a from-scratch student's, says so and records it;
+ * a student whose classifier fits is trained as before.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runTraining } from '../../src/train/run.ts';
+import { newClassifier, withClassifier } from '../../src/train/students/classifier.ts';
+import { bertStudent, makeStudent } from '../../src/train/students/index.ts';
+import { initialParameters } from '../../src/train/student.ts';
+import { canonicalBert } from '../../src/bert/canonical.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
+import { evaluate } from '../../src/eval/evaluate.ts';
+import { cloneModel, type Model } from '../../src/onnx/graph.ts';
+import { removeDeadNodes, removeUnusedInitializers } from '../../src/onnx/analysis.ts';
+import { loadModel } from '../../src/onnx/load.ts';
+import { saveModel } from '../../src/onnx/save.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-classifier-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const WORDS = Array.from({ length: 60 }, (_, i) => `w${i}`);
+const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS];
+const sentence = (i: number) => Array.from({ length: 4 + (i % 3) }, (_, k) => WORDS[(i * 7 + k * 11) % WORDS.length]).join(' ');
+
+/** A GLUE-like folder: MNLI (3 labels) and RTE (2) train and dev files of a few made-up pairs. */
+const glueDir = join(work, 'glue');
+function writeGlue(): void {
+  const mnli = ['entailment', 'neutral', 'contradiction'];
+  const rte = ['entailment', 'not_entailment'];
+  const rows = (n: number, label: (i: number) => string) => Array.from({ length: n }, (_, i) => `${i}\t${sentence(i)}\t${sentence(i + 5)}\t${label(i)}`);
+  mkdirSync(join(glueDir, 'MNLI'), { recursive: true });
+  mkdirSync(join(glueDir, 'RTE'), { recursive: true });
+  const mnliHeader = 'index\tsentence1\tsentence2\tgold_label';
+  writeFileSync(join(glueDir, 'MNLI', 'train.tsv'), [mnliHeader, ...rows(24, (i) => mnli[i % 3]!)].join('\n') + '\n');
+  writeFileSync(join(glueDir, 'MNLI', 'dev_matched.tsv'), [mnliHeader, ...rows(9, (i) => mnli[(i + 1) % 3]!)].join('\n') + '\n');
+  const rteHeader = 'index\tsentence1\tsentence2\tlabel';
+  writeFileSync(join(glueDir, 'RTE', 'train.tsv'), [rteHeader, ...rows(16, (i) => rte[i % 2]!)].join('\n') + '\n');
+  writeFileSync(join(glueDir, 'RTE', 'dev.tsv'), [rteHeader, ...rows(6, (i) => rte[(i + 1) % 2]!)].join('\n') + '\n');
+}
+writeGlue();
+
+/** A model folder: the graph, the word vocabulary, config.json. */
+function folder(name: string, model: Model, config: Record<string, unknown>): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  saveModel(model, join(dir, 'model.onnx'));
+  writeFileSync(join(dir, 'vocab.txt'), VOCAB.join('\n') + '\n');
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ max_length: 24, ...config }));
+  return dir;
+}
+
+const tiny = (numLabels: number, seed: number) => tinyBert({ vocabSize: VOCAB.length, numLabels }, { seed });
+
+/** A bare encoder as an exporter writes BertModel: outputs the last hidden states and the pooled vector, no head. */
+function bareEncoder(seed: number): Model {
+  const m = cloneModel(tiny(2, seed));
+  const s = findBert(m);
+  const pooled = m.graph.nodes.find((n) => n.opType === 'Tanh')!.outputs[0]!;
+  m.graph.outputs = [
+    { name: s.layers.at(-1)!.output, elemType: 1 },
+    { name: pooled, elemType: 1 },
+  ];
+  removeDeadNodes(m.graph);
+  removeUnusedInitializers(m.graph);
+  return m;
+}
+
+const MNLI_LABELS = { id2label: { 0: 'entailment', 1: 'neutral', 2: 'contradiction' } };
+const mnliTeacher = folder('mnli-teacher', tiny(3, 12), MNLI_LABELS);
+const rteTeacher = folder('rte-teacher', tiny(2, 13), { id2label: { 0: 'entailment', 1: 'not_entailment' } });
+const settings = { epochs: 1, batchSize: 8, threads: 1, lr: 1e-3, seed: 5 };
+const common = { glueDir, cacheDir: join(work, 'cache'), maxLength: 24, settings };
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+
+describe('classifier surgery', () => {
+  it("a new classifier is seeded as a from-scratch student's; the encoder and pooler are the source's", () => {
+    const source = tiny(2, 3);
+    const canon = newClassifier(canonicalBert(withClassifier(bareEncoder(3), 3, 'student')), 3, 9);
+    const scratch = randomBertWeights({ ...canon.config, numLabels: 3 }, { seed: 9 });
+    expect(canon.config.numLabels).toBe(3);
+    expect(canon.weights.get('classifier.weight')).toEqual(scratch.get('classifier.weight'));
+    expect(canon.weights.get('classifier.bias')).toEqual(new Float32Array(3));
+    const original = canonicalBert(source).weights;
+    for (const [name, v] of original) if (!name.startsWith('classifier.')) expect(canon.weights.get(name), name).toEqual(v);
+  });
+
+  it('a student model whose classifier fits is the canonical rebuild it was before (same parameters, no new classifier)', () => {
+    const dir = folder('fits', tiny(3, 4), MNLI_LABELS);
+    const model = loadModel(join(dir, 'model.onnx'));
+    const { student } = makeStudent({ spec: dir, maxLength: 24, seed: 1, numLabels: 3 });
+    const before = bertStudent(canonicalBert(model), `canonical rebuild of ${dir}`);
+    expect(student.description).toBe(before.description);
+    expect(initialParameters(student.forward(false))).toEqual(initialParameters(before.forward(false)));
+  });
+
+  it('a bare encoder without a pooler is refused in one line', () => {
+    const m = bareEncoder(6);
+    const s = findBert(m);
+    m.graph.outputs = [{ name: s.layers.at(-1)!.output, elemType: 1 }];
+    removeDeadNodes(m.graph);
+    expect(() => withClassifier(m, 3, 'student x')).toThrow(
+      /^student x has no classifier and no pooler \(dense \+ tanh on the first token\) to put a new one on/,
+    );
+  });
+});
+
+describe('the task stage onto MNLI (3 labels) from students with no classifier for it', () => {
+  it('a bare encoder (BertModel) gets a new classifier (said, recorded in the lineage), and the written model evaluates on MNLI', async () => {
+    const bare = folder('bare-student', bareEncoder(14), { architectures: ['BertModel'] });
+    const logs: string[] = [];
+    const out = join(work, 'task', 'model.onnx');
+    const r = await runTraining({
+      ...common,
+      task: 'MNLI-m',
+      teacher: mnliTeacher,
+      student: bare,
+      output: out,
+      distill: { intermediate: 'tinybert', alpha: 0 },
+      log: (line) => logs.push(line),
+    });
+    expect(logs).toContain('the student has no classifier for MNLI-m: a new one (3 labels) is initialised (seed 5)');
+    const l = r.lineage!;
+    expect(l.student.newClassifier).toEqual({ outputs: 3, seed: 5, reason: 'it has none' });
+    expect(l.student.description).toMatch(/with a new classifier \(3 outputs\)$/);
+    expect(findBert(loadModel(out)).head).toMatchObject({ kind: 'sequence-classification', numLabels: 3 });
+    const config = readJson(join(work, 'task', 'config.json'));
+    expect(config).toMatchObject({ finetuning_task: 'mnli', architectures: ['BertForSequenceClassification'] });
+    expect(config.id2label).toEqual({ 0: 'entailment', 1: 'neutral', 2: 'contradiction' });
+    const result = await evaluate({ model: out, tasks: ['MNLI-m'], glueDir, maxLength: 24 });
+    expect(result.tasks[0]!.examples).toBe(9);
+    expect(result.tasks[0]!.metrics.accuracy).toBeGreaterThanOrEqual(0);
+    expect(l.epochs[0]!.metrics!.accuracy).toBe(result.tasks[0]!.metrics.accuracy);
+  });
+
+  it('a student sized for another task (2 outputs) gets a new classifier for MNLI: the reason said', async () => {
+    const logs: string[] = [];
+    const sst2 = folder('sst2-width', tiny(2, 7), { id2label: { 0: 'negative', 1: 'positive' } });
+    const r = await runTraining({
+      ...common,
+      task: 'MNLI-m',
+      teacher: mnliTeacher,
+      student: sst2,
+      output: join(work, 'task-from-2', 'model.onnx'),
+      distill: { alpha: 0 },
+      log: (line) => logs.push(line),
+    });
+    expect(logs).toContain('the student has no classifier for MNLI-m (its classifier has 2 outputs): a new one (3 labels) is initialised (seed 5)');
+    expect(r.lineage!.student.newClassifier).toEqual({ outputs: 3, seed: 5, reason: 'its classifier has 2 outputs' });
+  });
+
+  it("a student of the same width with another task's labels gets a new one; one whose labels fit keeps its own", async () => {
+    const sst2 = folder('sst2-labels', tiny(2, 8), { id2label: { 0: 'negative', 1: 'positive' } });
+    const logs: string[] = [];
+    const r = await runTraining({
+      ...common,
+      task: 'RTE',
+      teacher: rteTeacher,
+      student: sst2,
+      output: join(work, 'rte-from-sst2', 'model.onnx'),
+      distill: { alpha: 0 },
+      log: (line) => logs.push(line),
+    });
+    expect(logs).toContain('the student has no classifier for RTE (its labels are negative, positive): a new one (2 labels) is initialised (seed 5)');
+    expect(r.lineage!.student.newClassifier?.reason).toBe('its labels are negative, positive');
+    expect(readJson(join(work, 'rte-from-sst2', 'config.json')).id2label).toEqual({ 0: 'entailment', 1: 'not_entailment' });
+
+    const fits = folder('rte-student', tiny(2, 8), { id2label: { 0: 'not_entailment', 1: 'entailment' } });
+    const kept: string[] = [];
+    const k = await runTraining({
+      ...common,
+      task: 'RTE',
+      teacher: rteTeacher,
+      student: fits,
+      output: join(work, 'rte-kept', 'model.onnx'),
+      distill: { alpha: 0 },
+      log: (line) => kept.push(line),
+    });
+    expect(kept.filter((line) => /no classifier/.test(line))).toEqual([]);
+    expect(k.lineage!.student.newClassifier).toBeUndefined();
+    // its own label order is kept
+    expect(readJson(join(work, 'rte-kept', 'config.json')).id2label).toEqual({ 0: 'not_entailment', 1: 'entailment' });
+  });
+});
