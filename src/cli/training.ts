@@ -131,7 +131,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
         type: 'string',
         default: d.stage,
         describe:
-          "task: on the task (intermediate KD first when --intermediate, then prediction KD; a student with no classifier for the task gets a new one); general: intermediate KD on a corpus (--corpus), no labels, no --task needed (given, it sets the outputs of the student's classifier, else the teacher's are kept)",
+          "task: on the task (intermediate KD first when --intermediate, then prediction KD; a student with no classifier for the task gets a new one); general: intermediate KD on a corpus (--corpus), no labels, no --task needed (given, it sets the outputs of the student's classifier, else the teacher's are kept; a teacher without one: the student is written encoder-only)",
       })
       .option('intermediate', {
         type: 'string',
@@ -332,7 +332,7 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     '',
     // (no dev score: nothing chose among the epochs, the last one's model is written)
     best?.score !== undefined ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${pct(best.score)})` : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
-    `wrote ${l.output.path} (${(fileBytes / 1e6).toFixed(2)} MB, ${l.after.params.toLocaleString('en')} parameters) and ${l.output.path}.json`,
+    `wrote ${l.output.path} (${(fileBytes / 1e6).toFixed(2)} MB, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json`,
   );
   return lines;
 }

@@ -182,7 +182,11 @@ export interface TrainLineage {
   /** Over all phases' steps this process ran. */
   examplesPerSecond: number;
   after: ModelSize;
-  output: { path: string; sha256: string };
+  /**
+   * `encoderOnly`: written without a classifier (general distillation from a teacher without one, no task):
+   * transformers' BertModel, outputs `last_hidden_state` and `pooler_output`; its config.json names no labels.
+   */
+  output: { path: string; sha256: string; encoderOnly?: boolean };
 }
 
 export interface TrainRunResult {
@@ -487,7 +491,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   ];
   for (const [m, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, graphFacts(m).limits, maxLength, path));
   // the student's classifier: the task's outputs; with no task (general distillation), a new student gets the
-  // teacher's and a student model keeps its own
+  // teacher's and a student model keeps its own (none: encoder-only, as with a teacher without one)
   if (teacherModel && task && !general) {
     const teacherOutputs = teacherShape(teacherModel).numLabels;
     if (teacherOutputs !== outputs)
@@ -503,6 +507,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     ...(fresh ? { newClassifier: true } : {}),
     ...(studentModel ? { model: studentModel } : {}),
   });
+  if (student.encoderOnly && !general) throw new Error('an encoder-only student trains by general distillation only');
   const newClassifier = fresh && task ? { outputs: student.numLabels, seed: settings.seed, reason: fresh } : undefined;
   if (newClassifier) {
     const n = newClassifier.outputs;
@@ -647,7 +652,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     bestEpoch: result.bestEpoch,
     examplesPerSecond: examplesThisRun / Math.max(trainingSeconds, 1e-9),
     after: modelSize(model),
-    output: { path: o.output, sha256: await sha256File(o.output) },
+    output: { path: o.output, sha256: await sha256File(o.output), ...(student.encoderOnly ? { encoderOnly: true } : {}) },
   };
   writeFileAtomic(lineagePath(o.output), Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
   rmSync(workDir, { recursive: true, force: true });

@@ -20,6 +20,11 @@ export interface Student {
   readonly description: string;
   /** Width of the logits. */
   readonly numLabels: number;
+  /**
+   * Written without a classifier (transformers' BertModel: `last_hidden_state`, `pooler_output`): its logits come
+   * from a placeholder classifier that only general distillation (no loss on the logits) may train it with.
+   */
+  readonly encoderOnly?: boolean;
   /** The forward graph: inputs (ids, mask, types as the model has them, dropout masks when `dropout`), output `logits`. */
   forward(dropout: boolean): Model;
   /** The dropout mask inputs of `forward(true)`. */

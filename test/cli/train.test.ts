@@ -591,6 +591,103 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
   });
 });
 
+describe("TinyBERT's two stages from a teacher without a classifier (a tiny vocabulary and GLUE-like folder)", () => {
+  const words = Array.from({ length: 40 }, (_, i) => `w${i}`);
+  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words];
+  const sentence = (i: number) => Array.from({ length: 3 + (i % 3) }, (_, k) => words[(i * 7 + k * 11) % words.length]).join(' ');
+  const glue = join(work, 'tiny-glue');
+  const mnli = ['entailment', 'neutral', 'contradiction'];
+  const rows = (n: number) => [
+    'index\tsentence1\tsentence2\tgold_label',
+    ...Array.from({ length: n }, (_, i) => `${i}\t${sentence(i)}\t${sentence(i + 3)}\t${mnli[i % 3]}`),
+  ];
+  mkdirSync(join(glue, 'MNLI'), { recursive: true });
+  writeFileSync(join(glue, 'MNLI', 'train.tsv'), rows(16).join('\n') + '\n');
+  writeFileSync(join(glue, 'MNLI', 'dev_matched.tsv'), rows(6).join('\n') + '\n');
+  const corpus = join(work, 'tiny-corpus.txt');
+  writeFileSync(corpus, Array.from({ length: 16 }, (_, i) => sentence(i)).join('\n') + '\n');
+  /** A tiny BERT folder with the word vocabulary; `bare`: its head cut off (an exported BertModel: hidden states, pooled vector). */
+  const teacher = async (name: string, numLabels: number, bare: boolean, config: Record<string, unknown>) => {
+    const { tinyBert } = await import('../helpers/models.ts');
+    const { findBert } = await import('../../src/bert/discover.ts');
+    const { removeDeadNodes } = await import('../../src/onnx/analysis.ts');
+    const { saveModel } = await import('../../src/onnx/save.ts');
+    const m = tinyBert({ vocabSize: vocab.length, numLabels }, { seed: 21 });
+    if (bare) {
+      const s = findBert(m);
+      m.graph.outputs = [
+        { name: s.layers.at(-1)!.output, elemType: 1 },
+        { name: m.graph.nodes.find((n) => n.opType === 'Tanh')!.outputs[0]!, elemType: 1 },
+      ];
+      removeDeadNodes(m.graph);
+    }
+    const dir = join(work, name);
+    mkdirSync(dir, { recursive: true });
+    saveModel(m, join(dir, 'model.onnx'));
+    writeFileSync(join(dir, 'vocab.txt'), vocab.join('\n') + '\n');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ max_length: 16, ...config }));
+    return dir;
+  };
+  const small = ['--epochs', '1', '--batch-size', '8', '--threads', '1', '--glue-dir', glue, '--cache-dir', cache];
+
+  it('general distillation needs no --task and writes an encoder-only student; the task stage gives it a new classifier (said, in the lineage); eval scores it', async () => {
+    const bareTeacher = await teacher('bare-teacher', 2, true, { architectures: ['BertModel'] });
+    const mnliTeacher = await teacher('mnli-teacher', 3, false, { id2label: { 0: 'entailment', 1: 'neutral', 2: 'contradiction' } });
+    const general = freshOutput();
+    const student = 'bert:layers=1,hidden=16,heads=2,intermediate=32';
+    const g = await compress(
+      'distill',
+      '--teacher',
+      bareTeacher,
+      '--student',
+      student,
+      '--stage',
+      'general',
+      '--intermediate',
+      'tinybert',
+      '--corpus',
+      corpus,
+      '-o',
+      general,
+      ...small,
+    );
+    expect(g.code, g.stderr).toBe(0);
+    const lines = g.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`distill general distillation: BERT 1×16 (2 heads, FFN 32) from scratch, encoder only from ${bareTeacher}`);
+    expect(lines.at(-1)).toMatch(/ parameters; encoder only, no classifier: outputs last_hidden_state, pooler_output\) and /);
+    expect(JSON.parse(readFileSync(`${general}.json`, 'utf8')).output.encoderOnly).toBe(true);
+    // eval refuses it: it has no classifier
+    const refused = await compress('eval', join(general, '..'), '--task', 'MNLI-m', '--glue-dir', glue);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/expected \[batch, labels\] for a sequence classifier/);
+
+    const task = freshOutput();
+    const t = await compress(
+      'distill',
+      '--teacher',
+      mnliTeacher,
+      '--student',
+      join(general, '..'),
+      '--task',
+      'MNLI-m',
+      '--intermediate',
+      'tinybert',
+      '-o',
+      task,
+      ...small,
+    );
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr.split('\n')).toContain('the student has no classifier for MNLI-m: a new one (3 labels) is initialised (seed 1)');
+    const lineage = JSON.parse(readFileSync(`${task}.json`, 'utf8'));
+    expect(lineage.student.newClassifier).toEqual({ outputs: 3, seed: 1, reason: 'it has none' });
+    expect(t.stdout.split('\n')[0]).toBe(`distill MNLI-m: canonical rebuild of ${join(general, '..')} with a new classifier (3 outputs) from ${mnliTeacher}`);
+    const e = await compress('eval', join(task, '..'), '--task', 'MNLI-m', '--glue-dir', glue, '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const accuracy = lineage.epochs[0].metrics.accuracy;
+    expect(JSON.stringify(JSON.parse(e.stdout))).toContain(`"accuracy":${accuracy}`);
+  });
+});
+
 describe('Ctrl-C and progress', () => {
   it('the first Ctrl-C aborts (the run checkpoints after its step), the second quits at once', () => {
     const calls: string[] = [];

@@ -1,15 +1,17 @@
 /**
- * The task stage with students that have no classifier for the task, on a self-contained tiny world (a word
- * vocabulary, a GLUE-like folder with MNLI and RTE, tiny teachers): a student with none for the task (none at all,
- * another width, another task's labels) gets a new one seeded as a from-scratch student's, says so and records it;
- * a student whose classifier fits is trained as before.
+ * TinyBERT's workflow with students that have no classifier for the task, on a self-contained tiny world (a word
+ * vocabulary, a GLUE-like folder with MNLI and RTE, tiny teachers): general distillation from a teacher without a
+ * classifier (a bare encoder; the shared MLM fixture when present) writes an encoder-only student (BertModel's
+ * outputs, no labels), and the task stage gives a student with none for the task (none at all, another width,
+ * another task's labels) a new one seeded as a from-scratch student's, says so and records it; a student whose
+ * classifier fits is trained as before.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../../src/train/run.ts';
-import { newClassifier, withClassifier } from '../../src/train/students/classifier.ts';
+import { encoderOnly, newClassifier, withClassifier } from '../../src/train/students/classifier.ts';
 import { bertStudent, makeStudent } from '../../src/train/students/index.ts';
 import { initialParameters } from '../../src/train/student.ts';
 import { canonicalBert } from '../../src/bert/canonical.ts';
@@ -20,7 +22,9 @@ import { cloneModel, type Model } from '../../src/onnx/graph.ts';
 import { removeDeadNodes, removeUnusedInitializers } from '../../src/onnx/analysis.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { saveModel } from '../../src/onnx/save.ts';
+import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { FIXTURES_DIR } from '../helpers/glue-paths.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-classifier-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -45,6 +49,8 @@ function writeGlue(): void {
   writeFileSync(join(glueDir, 'RTE', 'dev.tsv'), [rteHeader, ...rows(6, (i) => rte[(i + 1) % 2]!)].join('\n') + '\n');
 }
 writeGlue();
+const corpus = join(work, 'corpus.txt');
+writeFileSync(corpus, Array.from({ length: 32 }, (_, i) => sentence(i)).join('\n') + '\n');
 
 /** A model folder: the graph, the word vocabulary, config.json. */
 function folder(name: string, model: Model, config: Record<string, unknown>): string {
@@ -73,13 +79,39 @@ function bareEncoder(seed: number): Model {
 }
 
 const MNLI_LABELS = { id2label: { 0: 'entailment', 1: 'neutral', 2: 'contradiction' } };
+const bareTeacher = folder('bare-teacher', bareEncoder(11), { model_type: 'bert', architectures: ['BertModel'] });
 const mnliTeacher = folder('mnli-teacher', tiny(3, 12), MNLI_LABELS);
 const rteTeacher = folder('rte-teacher', tiny(2, 13), { id2label: { 0: 'entailment', 1: 'not_entailment' } });
 const settings = { epochs: 1, batchSize: 8, threads: 1, lr: 1e-3, seed: 5 };
 const common = { glueDir, cacheDir: join(work, 'cache'), maxLength: 24, settings };
+const SPEC = 'bert:layers=1,hidden=16,heads=2,intermediate=32';
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 
 describe('classifier surgery', () => {
+  it('encoderOnly writes BertModel: last_hidden_state and pooler_output, the classifier gone, the values those of the source', async () => {
+    const source = tiny(2, 3);
+    const bare = encoderOnly(source);
+    expect(bare.graph.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['last_hidden_state', ['batch_size', 'sequence_length', 32]],
+      ['pooler_output', ['batch_size', 32]],
+    ]);
+    expect([...bare.graph.initializers.keys()].some((k) => k.startsWith('classifier'))).toBe(false);
+    const s = findBert(bare);
+    expect(s.head).toBeUndefined();
+    expect(s.pooler?.activation).toBe('tanh');
+    // its pooled output is what the source's classifier reads: the source's logits from it
+    const feeds = sampleFeeds(source, findBert(source), 1, 6);
+    const pooled = (await outputsOf(bare, feeds)).pooler_output!;
+    const logits = (await outputsOf(source, feeds)).logits!;
+    const w = initialParameters(source).get('classifier.weight')!;
+    const b = initialParameters(source).get('classifier.bias')!;
+    for (let j = 0; j < 2; j++) {
+      let z = b[j]!;
+      for (let i = 0; i < 32; i++) z += w[j * 32 + i]! * pooled[i]!;
+      expect(z).toBeCloseTo(logits[j]!, 5);
+    }
+  });
+
   it("a new classifier is seeded as a from-scratch student's; the encoder and pooler are the source's", () => {
     const source = tiny(2, 3);
     const canon = newClassifier(canonicalBert(withClassifier(bareEncoder(3), 3, 'student')), 3, 9);
@@ -111,16 +143,38 @@ describe('classifier surgery', () => {
   });
 });
 
-describe('the task stage onto MNLI (3 labels) from students with no classifier for it', () => {
-  it('a bare encoder (BertModel) gets a new classifier (said, recorded in the lineage), and the written model evaluates on MNLI', async () => {
-    const bare = folder('bare-student', bareEncoder(14), { architectures: ['BertModel'] });
+describe('general distillation from a teacher without a classifier, then the task stage onto MNLI (3 labels)', () => {
+  const general = join(work, 'general', 'model.onnx');
+
+  it('the general stage needs no --task: the student is written encoder-only, its config.json names no labels', async () => {
+    const r = await runTraining({
+      ...common,
+      teacher: bareTeacher,
+      student: SPEC,
+      output: general,
+      distill: { stage: 'general', intermediate: 'tinybert', corpus },
+    });
+    const l = r.lineage!;
+    expect(l.task).toBeUndefined();
+    expect(l.output.encoderOnly).toBe(true);
+    expect(l.student.description).toMatch(/from scratch, encoder only$/);
+    const written = loadModel(general);
+    expect(written.graph.outputs.map((o) => o.name)).toEqual(['last_hidden_state', 'pooler_output']);
+    expect(findBert(written).head).toBeUndefined();
+    const config = readJson(join(work, 'general', 'config.json'));
+    expect(config.architectures).toEqual(['BertModel']);
+    for (const k of ['id2label', 'label2id', 'num_labels', 'finetuning_task']) expect(config[k], k).toBeUndefined();
+    expect(config).toMatchObject({ num_hidden_layers: 1, hidden_size: 16 });
+  });
+
+  it('the task stage gives it a new classifier (said, recorded in the lineage), and the written model evaluates on MNLI', async () => {
     const logs: string[] = [];
     const out = join(work, 'task', 'model.onnx');
     const r = await runTraining({
       ...common,
       task: 'MNLI-m',
       teacher: mnliTeacher,
-      student: bare,
+      student: join(work, 'general'),
       output: out,
       distill: { intermediate: 'tinybert', alpha: 0 },
       log: (line) => logs.push(line),
@@ -129,6 +183,7 @@ describe('the task stage onto MNLI (3 labels) from students with no classifier f
     const l = r.lineage!;
     expect(l.student.newClassifier).toEqual({ outputs: 3, seed: 5, reason: 'it has none' });
     expect(l.student.description).toMatch(/with a new classifier \(3 outputs\)$/);
+    expect(l.output.encoderOnly).toBeUndefined();
     expect(findBert(loadModel(out)).head).toMatchObject({ kind: 'sequence-classification', numLabels: 3 });
     const config = readJson(join(work, 'task', 'config.json'));
     expect(config).toMatchObject({ finetuning_task: 'mnli', architectures: ['BertForSequenceClassification'] });
@@ -186,5 +241,26 @@ describe('the task stage onto MNLI (3 labels) from students with no classifier f
     expect(k.lineage!.student.newClassifier).toBeUndefined();
     // its own label order is kept
     expect(readJson(join(work, 'rte-kept', 'config.json')).id2label).toEqual({ 0: 'not_entailment', 1: 'entailment' });
+  });
+});
+
+const MLM = join(FIXTURES_DIR, 'bert-toy-pretraining-torch11-op12.onnx');
+describe.skipIf(!existsSync(MLM))('general distillation from a pretraining (MLM + NSP) teacher (needs ../shared/fixtures/onnx)', () => {
+  it('runs without --task and writes an encoder-only student', async () => {
+    const dir = join(work, 'mlm-teacher');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(MLM, join(dir, 'model.onnx'));
+    // the toy model's 99 ids: the specials, then words
+    writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 94 }, (_, i) => `w${i}`)].join('\n') + '\n');
+    const r = await runTraining({
+      ...common,
+      teacher: dir,
+      student: SPEC,
+      output: join(work, 'mlm-general', 'model.onnx'),
+      distill: { stage: 'general', intermediate: 'tinybert', corpus },
+    });
+    expect(r.lineage!.output.encoderOnly).toBe(true);
+    const s = findBert(loadModel(join(work, 'mlm-general', 'model.onnx')));
+    expect([s.head, s.vocabSize, s.numLayers]).toEqual([undefined, 99, 1]);
   });
 });

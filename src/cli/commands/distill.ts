@@ -3,7 +3,7 @@
  * outputs (cached) and the labels. The student is a model path, `every-other` (the teacher's even layers),
  * `bert:layers=L,hidden=H,heads=A,intermediate=I` (from scratch) or `bilstm:hidden=H[,embedding=E]`. General
  * distillation (`--stage general --intermediate …`, TinyBERT's task-agnostic first stage) reads a corpus and needs
- * no --task; the task stage gives a
+ * no --task (from a teacher without a classifier, the student is written encoder-only); the task stage gives a
  * student model with no classifier for the task a new one. Flags, checks, progress and the summary are shared with `train` (src/cli/training.ts).
  */
 import type { Argv } from 'yargs';

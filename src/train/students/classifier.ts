@@ -1,6 +1,9 @@
 /**
  * A BERT student's classifier, when it has none or none for the task (TinyBERT's workflow: a general-distilled
  * encoder, then task distillation):
+ * - `encoderOnly`: the model written by general distillation from a teacher without a classifier (a pretrained
+ *   BERT: an MLM head or a bare encoder) and with no --task: Hugging Face's BertModel, the encoder and its pooler,
+ *   outputs `last_hidden_state` [batch, seq, hidden] and `pooler_output` [batch, hidden], no classifier;
  * - `withClassifier`: a bare encoder with a pooler (BERT, ALBERT) given a classifier Gemm on the pooler's output, so
  *   that the canonical rebuild (src/bert/canonical.ts, which rebuilds sequence classifiers only) reads it;
  * - `newClassifier`: a canonical student whose classifier is replaced by a new one of `numLabels` outputs,
@@ -11,7 +14,7 @@
 import { cloneModel, type Model } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor } from '../../onnx/tensor.ts';
-import { removeDeadNodes, removeUnusedInitializers } from '../../onnx/analysis.ts';
+import { removeDeadNodes, removeUnusedInitializers, renameValue } from '../../onnx/analysis.ts';
 import { attr } from '../../bert/build-graph.ts';
 import { bertParameters, headParamNames, randomParameter } from '../../bert/build-weights.ts';
 import type { CanonicalBert } from '../../bert/canonical.ts';
@@ -19,11 +22,38 @@ import { findBert } from '../../bert/discover.ts';
 import type { BertStructure } from '../../bert/structure.ts';
 import { SettingsError } from '../../errors.ts';
 
+/** The outputs of an encoder-only model, as transformers' BertModel names them. */
+export const ENCODER_OUTPUTS = ['last_hidden_state', 'pooler_output'] as const;
+
 /** The value the pooler's activation writes (its Tanh's output), or undefined when the model has no tanh pooler. */
 function pooledOutput(model: Model, s: BertStructure): string | undefined {
   const dense = s.pooler?.dense;
   if (!dense || s.pooler!.activation !== 'tanh') return undefined;
   return model.graph.nodes.find((n) => n.opType === 'Tanh' && n.inputs[0] === dense.output)?.outputs[0];
+}
+
+/**
+ * `model` (a BERT with a pooler; its classifier, if any, dropped) as transformers' BertModel: outputs
+ * `last_hidden_state` and `pooler_output`, nothing the classifier read kept.
+ */
+export function encoderOnly(model: Model): Model {
+  const m = cloneModel(model);
+  const s = findBert(m, { label: 'student' });
+  const pooled = pooledOutput(m, s);
+  const last = s.layers.at(-1)?.output;
+  if (!pooled || !last) throw new Error('encoderOnly: the student has no encoder layer or no tanh pooler');
+  const hidden = s.hiddenSize;
+  const batch = m.graph.inputs[0]?.shape?.[0] ?? 'batch_size';
+  const seq = m.graph.inputs[0]?.shape?.[1] ?? 'sequence_length';
+  m.graph.outputs = [
+    { name: last, elemType: DataType.FLOAT, shape: [batch, seq, hidden] },
+    { name: pooled, elemType: DataType.FLOAT, shape: [batch, hidden] },
+  ];
+  removeDeadNodes(m.graph);
+  removeUnusedInitializers(m.graph);
+  renameValue(m.graph, last, ENCODER_OUTPUTS[0]);
+  renameValue(m.graph, pooled, ENCODER_OUTPUTS[1]);
+  return m;
 }
 
 /** Whether a discovered model is a bare encoder: no task head of any kind. */

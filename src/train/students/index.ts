@@ -19,7 +19,7 @@ import type { BertStructure } from '../../bert/structure.ts';
 import { attentionHeadSize, layerGroupOf, layerSizes, type ExtendedBertConfig } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { NotBertError, SettingsError } from '../../errors.ts';
-import { isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
+import { encoderOnly, isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { withParameters, type MaskInput, type Student } from '../student.ts';
@@ -50,8 +50,16 @@ function maskInputs(dims: ReadonlyArray<{ name: string; dims: Array<number | str
   }));
 }
 
-/** A canonical BERT student from a config and Hugging Face weights. */
-export function bertStudent(c: CanonicalBert | { config: ExtendedBertConfig; weights: Map<string, Float32Array> }, description: string): Student {
+/**
+ * A canonical BERT student from a config and Hugging Face weights. `encoderOnly`: its classifier is a placeholder no
+ * loss reads (general distillation with no classifier to size), and the model written is the encoder and its pooler
+ * alone (classifier.ts encoderOnly), its config.json naming no labels.
+ */
+export function bertStudent(
+  c: CanonicalBert | { config: ExtendedBertConfig; weights: Map<string, Float32Array> },
+  description: string,
+  opts: { encoderOnly?: boolean } = {},
+): Student {
   const source = { kind: 'given' as const, tensors: c.weights };
   const plain = buildBert(c.config, source, { opset: TRAINING_OPSET });
   const withDropout = buildBert(c.config, source, { opset: TRAINING_OPSET, dropout: true });
@@ -66,10 +74,23 @@ export function bertStudent(c: CanonicalBert | { config: ExtendedBertConfig; wei
     masks: maskInputs(dropoutMasks(withDropout)),
     sparse: [word],
     inputs: { ids: 'input_ids', mask: 'attention_mask', ...(hasTypes ? { types: 'token_type_ids' } : {}) },
-    export: (params) => withParameters(plain, params),
-    configJson: (src) => ({ ...src, ...bertSizes(c.config) }),
+    ...(opts.encoderOnly ? { encoderOnly: true } : {}),
+    export: (params) => (opts.encoderOnly ? encoderOnly(withParameters(plain, params)) : withParameters(plain, params)),
+    configJson: (src) => (opts.encoderOnly ? encoderConfigJson(src, c.config) : { ...src, ...bertSizes(c.config) }),
   };
 }
+
+/** The config.json fields that say what a classifier's outputs mean (or which task it was trained on). */
+const CLASSIFIER_FIELDS = ['id2label', 'label2id', 'num_labels', 'problem_type', 'finetuning_task'];
+
+/** config.json of an encoder-only student: transformers' base model class, no labels. */
+function encoderConfigJson(src: Record<string, unknown>, c: ExtendedBertConfig): Record<string, unknown> {
+  const out = Object.fromEntries(Object.entries(src).filter(([k]) => !CLASSIFIER_FIELDS.includes(k)));
+  return { ...out, architectures: [c.family === 'albert' ? 'AlbertModel' : 'BertModel'], ...bertSizes(c) };
+}
+
+/** The width of the placeholder classifier of an encoder-only student (never trained, never written). */
+const PLACEHOLDER_LABELS = 1;
 
 /**
  * The config.json size fields of a canonical config (per-layer sizes are in the graph itself). Pruned heads (evenly
@@ -167,14 +188,16 @@ export function teacherShape(teacher: Model): TeacherShape {
 
 /**
  * A randomly initialized BERT with the teacher's vocabulary, positions and token types, and `numLabels` outputs
- * (default: the teacher's).
+ * (default: the teacher's). With neither (general distillation from a teacher without a classifier, no --task) it is
+ * encoder-only: trained with a placeholder classifier no loss reads, written without it.
  */
 export function scratchStudent(t: TeacherShape, spec: string, seed: number, numLabels?: number): Student {
   const s = parseBertSpec(spec);
   const hidden = s.hidden ?? t.hiddenSize;
   const heads = s.heads ?? Math.max(1, Math.round(hidden / 64));
-  const labels = numLabels ?? t.numLabels;
-  if (labels === undefined) throw new SettingsError(`--student ${spec}: the teacher has no classifier; give --task so the student gets one`);
+  // no classifier to size (general distillation, no --task, a teacher without one): an encoder-only student
+  const labels = numLabels ?? t.numLabels ?? PLACEHOLDER_LABELS;
+  const bare = numLabels === undefined && t.numLabels === undefined;
   const config: ExtendedBertConfig = {
     numLayers: s.layers ?? t.numLayers,
     hiddenSize: hidden,
@@ -189,7 +212,8 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
   };
   if (hidden % heads !== 0) throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}`);
   const weights = randomBertWeights(config, { seed });
-  return bertStudent({ config, weights }, `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch`);
+  const description = `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
+  return bertStudent({ config, weights }, description, { encoderOnly: bare });
 }
 
 /** The Distilled BiLSTM student. */
@@ -243,7 +267,8 @@ export interface StudentSource {
   numLabels?: number;
   /**
    * A student model path: its classifier replaced by a new one of `numLabels` outputs, seeded by `seed`
-   * (classifier.ts newClassifier): it has none for the task. A bare encoder gets one whenever numLabels is given.
+   * (classifier.ts newClassifier): it has none for the task. A bare encoder gets one whenever numLabels is given,
+   * and is trained encoder-only (general distillation) when it is not.
    */
   newClassifier?: boolean;
   /** The student model, when the caller has read it already. */
@@ -304,10 +329,12 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   const model = src.model ?? loadModel(where.onnx);
   // A Distilled BiLSTM this tool wrote trains further as one; anything else is rebuilt as a canonical BERT.
   const saved = importBilstm(model, src.maxLength, where.onnx);
-  // a bare encoder (a BertModel export) with outputs to size is read with a new classifier put on its pooler
-  const bare = !saved && src.numLabels !== undefined && studentClassifier(model)?.kind === 'none';
+  // a bare encoder (a general-distilled student) is read with a classifier put on its pooler: a new one, or with no
+  // outputs to size, a placeholder (trained encoder-only)
+  const bare = !saved && studentClassifier(model)?.kind === 'none';
+  const keepBare = bare && src.numLabels === undefined;
   const fresh = !saved && src.numLabels !== undefined && (bare || src.newClassifier === true);
-  const read = bare ? canonicalBert(withClassifier(model, src.numLabels!, `student ${spec}`)) : saved ? undefined : canonicalBert(model);
+  const read = bare ? canonicalBert(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`)) : saved ? undefined : canonicalBert(model);
   const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
   if (src.teacher) {
     const vocab = teacherShape(src.teacher).vocabSize;
@@ -315,7 +342,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     if (vocab !== own) throw new SettingsError(`student vocabulary (${own}) differs from the teacher's (${vocab}): distillation needs the same tokenizer`);
     if (src.teacherDir) checkSameVocabulary(where.dir, src.teacherDir);
   }
-  const description = `canonical rebuild of ${spec}${fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : ''}`;
-  const student = saved ? bilstmStudent(saved.config, saved.weights) : bertStudent(canon!, description);
+  const description = `canonical rebuild of ${spec}${keepBare ? ', encoder only' : fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : ''}`;
+  const student = saved ? bilstmStudent(saved.config, saved.weights) : bertStudent(canon!, description, { encoderOnly: keepBare });
   return { student, folder: dirname(where.onnx) };
 }
