@@ -41,9 +41,9 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
   frontBytes: boolean;
   frontLatency: boolean;
   /**
-   * Whether the point's bench had the machine to itself: it held the machine-wide timing lock, and no other worker
-   * of its sweep ran a stage meanwhile (false: its speed-up may be off); null for results stored before the lock was
-   * recorded.
+   * Whether the point's bench had the machine to itself: it held the machine-wide timing lock, and no other point
+   * on the machine (of its sweep's workers, another sweep, a queue worker) ran a stage meanwhile (false: its speed-up
+   * may be off); null for results stored before the lock was recorded.
    */
   timingExclusive: boolean | null;
 }

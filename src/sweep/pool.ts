@@ -1,13 +1,13 @@
 /**
  * Where points run: in this process (`--jobs 1`), or in a pool of forked worker processes (`--jobs N`), each
- * running one point at a time. Both are a `PointRunner`; the sweep loop does not care which. The pool follows each
- * worker's stages, and records a point's benchmark as contended when another worker ran a stage during it
- * (contention.ts).
+ * running one point at a time. Both are a `PointRunner`; the sweep loop (and a queue worker, which runs a pool)
+ * does not care which. Both follow their points' stages, and record a point's benchmark as contended when another
+ * point ran a stage during it: one of their own, or one of another runner on this machine (contention.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { errorMessage } from '../errors.ts';
 import { childEntry } from '../processes.ts';
-import { StageTracker, markContended } from './contention.ts';
+import { StageTracker, machineStageBoard, markContended } from './contention.ts';
 import type { SweepPoint } from './plan.ts';
 import { PointInterrupted, runPoint, type PointResult, type PointStage } from './point.ts';
 import { pointName } from './progress.ts';
@@ -31,7 +31,20 @@ export type WorkerReply =
 
 /** Runs points in this process; `signal` stops the running point (see RunPointOptions.signal). */
 export function inProcessRunner(threads: number, log?: (line: string) => void, signal?: AbortSignal): PointRunner {
-  return { run: (point) => runPoint(point, { threads, log, ...(signal ? { signal } : {}) }), close: async () => {} };
+  const stages = new StageTracker({ board: machineStageBoard() });
+  return {
+    async run(point) {
+      const name = pointName(point);
+      try {
+        const result = await runPoint(point, { threads, log, ...(signal ? { signal } : {}), onStage: (stage) => stages.set(0, stage, name) });
+        return markContended(result, stages.takeCompany(0));
+      } finally {
+        stages.set(0, null, name);
+        stages.takeCompany(0);
+      }
+    },
+    close: async () => {},
+  };
 }
 
 /** The failure of a point in a worker, carrying the worker's one-line message. */
@@ -55,7 +68,7 @@ interface Slot {
  */
 export function workerPool(size: number, threads: number, log?: (line: string) => void, signal?: AbortSignal): PointRunner {
   const slots: Slot[] = [];
-  const stages = new StageTracker();
+  const stages = new StageTracker({ board: machineStageBoard() });
   let spawned = 0;
   signal?.addEventListener('abort', () => {
     for (const s of slots) if (s.child.connected) s.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});

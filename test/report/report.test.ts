@@ -64,7 +64,7 @@ describe('report rows', () => {
     const md = toMarkdown(buildReport([...points, shared, alone]));
     expect(md).toMatch(/\| sst2 \| ffn-30% \|[^\n]*\| ×2\.95† \|/);
     expect(md).toMatch(/\| sst2 \| ffn-20% \|[^\n]*\| ×1\.10 \|/);
-    expect(md).toContain('† Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another worker of the sweep');
+    expect(md).toContain('† Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing');
     expect(toMarkdown(buildReport(points))).not.toContain('†');
     const csv = toCsv(buildReport([shared, alone]))
       .trim()

@@ -1,8 +1,11 @@
 /**
  * A benchmark of a sweep run by several workers (--jobs N) is recorded as contended when another worker ran a stage
- * of a point meanwhile (a training step, above all): the timing lock alone kept out other benchmarks only.
+ * of a point meanwhile (a training step, above all): the timing lock alone kept out other benchmarks only. With the
+ * machine's stage board, so is one during which another runner on the machine (another sweep, a queue worker) did.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReport, toMarkdown } from '../../src/report/index.ts';
@@ -45,15 +48,72 @@ describe('StageTracker', () => {
     const alone = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: true }).result;
     expect(markContended(alone, [])).toBe(alone);
     const shared = markContended(alone, ['m · kd (train)']);
-    expect(shared.bench.timing).toEqual({ ...alone.bench.timing, exclusive: false, reason: 'other workers of the sweep were running m · kd (train)' });
+    expect(shared.bench.timing).toEqual({ ...alone.bench.timing, exclusive: false, reason: 'other points on this machine were running m · kd (train)' });
     expect(alone.bench.timing!.exclusive).toBe(true); // not changed in place
     const busy: PointResult = { ...alone, bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 600, heldBy: 7, reason: 'busy' } } };
     expect(markContended(busy, ['m · kd (eval)']).bench.timing).toEqual({
       exclusive: false,
       waitedSeconds: 600,
       heldBy: 7,
-      reason: 'busy; other workers of the sweep were running m · kd (eval)',
+      reason: 'busy; other points on this machine were running m · kd (eval)',
     });
+  });
+});
+
+describe('StageTracker with the stage board: other runners on the machine', () => {
+  let board: string;
+  beforeAll(() => {
+    board = join(mkdtempSync(join(tmpdir(), 'stage-board-')), 'stages');
+  });
+  afterAll(() => rmSync(join(board, '..'), { recursive: true, force: true }));
+
+  it('records the stages another runner ran during a benchmark: running when it started, or starting while it ran', () => {
+    // two runners (two queue workers, a sweep beside a worker): trackers that share only the board
+    const a = new StageTracker({ board });
+    const b = new StageTracker({ board });
+    a.set(0, 'train', 'a · kd');
+    b.set(0, 'eval', 'b · ffn');
+    b.set(0, 'bench', 'b · ffn');
+    a.set(1, 'compress', 'c · heads');
+    a.set(1, 'eval', 'c · heads');
+    a.set(1, null, 'c · heads');
+    b.set(0, null, 'b · ffn');
+    a.set(1, 'compress', 'd · heads'); // after b's benchmark ended: not its company
+    const me = process.pid;
+    expect(b.takeCompany(0)).toEqual([`a · kd (train, pid ${me})`, `c · heads (compress, pid ${me})`, `c · heads (eval, pid ${me})`]);
+    expect(b.takeCompany(0)).toEqual([]);
+    // and the other way: a's benchmark while b compresses
+    b.set(0, 'compress', 'e · ffn');
+    a.set(0, 'bench', 'a · kd');
+    a.set(0, null, 'a · kd');
+    expect(a.takeCompany(0)).toEqual(['d · heads (compress)', `e · ffn (compress, pid ${me})`]);
+    a.set(1, null, 'd · heads');
+    b.set(0, null, 'e · ffn');
+    expect(readdirSync(board)).toEqual([]); // idle runners leave nothing on the board
+  });
+
+  it("ignores and removes the files of a runner whose process is gone (killed), and never creates a taken benchmark's file", () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(board, `${dead}-0-0.stage`), JSON.stringify({ stage: 'train', point: 'x · kd' }));
+    writeFileSync(join(board, `${dead}-0-1.bench`), '');
+    const a = new StageTracker({ board });
+    a.set(0, 'bench', 'a · ffn');
+    a.set(0, null, 'a · ffn');
+    expect(a.takeCompany(0)).toEqual([]);
+    a.set(0, 'eval', 'a · next');
+    a.set(0, null, 'a · next');
+    expect(readdirSync(board)).toEqual([]);
+  });
+
+  it('without a usable board folder, follows its own workers as before', () => {
+    const file = join(board, '..', 'a-file');
+    writeFileSync(file, '');
+    const s = new StageTracker({ board: join(file, 'stages') });
+    s.set(0, 'train', 'a · kd');
+    s.set(1, 'bench', 'b · ffn');
+    s.set(1, null, 'b · ffn');
+    expect(s.takeCompany(1)).toEqual(['a · kd (train)']);
+    expect(existsSync(join(file, 'stages'))).toBe(false);
   });
 });
 
