@@ -10,6 +10,12 @@ import { SettingsError } from '../../errors.ts';
 import { pointLine, pointName } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
 
+/**
+ * The log lines shown without --verbose: connection problems, fetches, and where a point goes on from an earlier
+ * run of it (a point re-delivered after a worker died reuses the stages that run finished, or resumes its training).
+ */
+const SHOWN_LOG = /^(queue |fetching |reusing the output of stage|resuming from step|interrupted at step)/;
+
 interface WorkerArgs {
   queue: string;
   concurrency: number;
@@ -83,7 +89,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
             case 'failed':
               return err(`FAILED ${e.point.key.slice(0, 12)} ${pointName(e.point)} (run ${e.attempt}): ${e.error}`);
             case 'log':
-              return args.verbose || e.line.startsWith('queue ') || e.line.startsWith('fetching ') ? err(e.line) : undefined;
+              return args.verbose || SHOWN_LOG.test(e.line) ? err(e.line) : undefined;
           }
         },
       });
