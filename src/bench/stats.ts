@@ -36,7 +36,7 @@ export function latencyStats(samplesMs: readonly number[], batch: number): Laten
     p90Ms: quantile(samplesMs, 0.9),
     p99Ms: quantile(samplesMs, 0.99),
     meanMs: samplesMs.reduce((a, b) => a + b, 0) / samplesMs.length,
-    minMs: Math.min(...samplesMs),
+    minMs: samplesMs.reduce((a, b) => Math.min(a, b), Infinity),
     throughput: p50 > 0 ? (1000 * batch) / p50 : NaN,
   };
 }

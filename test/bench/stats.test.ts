@@ -22,6 +22,14 @@ describe('latency statistics', () => {
     expect(s.throughput).toBeCloseTo((1000 * 8) / 30, 12);
   });
 
+  it('summarizes as many runs as bench --repeats allows (no argument-count limit)', () => {
+    const samples = Array.from({ length: 500_000 }, (_, i) => 1 + (i % 97));
+    samples[123_456] = 0.5;
+    const s = latencyStats(samples, 1);
+    expect(s.runs).toBe(500_000);
+    expect(s.minMs).toBe(0.5);
+  });
+
   it('speed-up is the median of paired baseline/model ratios, robust to a drifting machine', () => {
     // The machine slows down 3× half-way; each pair still shows the model 2× faster.
     const model = [1, 1, 1, 3, 3, 3];
