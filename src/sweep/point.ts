@@ -9,20 +9,25 @@
  * it), then the passes after it through `compressFile` again, on the trained model. The last stage writes the
  * point's `model.onnx`.
  *
- * Each finished stage leaves a record beside its output (`.sweep-stage.json`: the hash of the model it wrote and what
- * the point's result takes from it). A rerun of a point that did not end (its worker or sweep killed, or stopped
- * between stages) goes on after the last stage whose output is still there as recorded: a trained model is not
- * trained again, whether the point ran in this process or in a worker of `--jobs N`.
+ * Each finished stage leaves a record beside its output (`.sweep-stage.json`: the size and sha256 of every file it
+ * wrote that a later stage, the evaluation or the benchmark reads, which of those it did not write, and what the
+ * point's result takes from it). A rerun of a point that did not end (its worker or sweep killed, or stopped between
+ * stages) goes on after the last stage whose files are all still there as recorded: a trained model is not trained
+ * again, whether the point ran in this process or in a worker of `--jobs N`. A stage whose files changed since (a
+ * config.json edited, a data file truncated or rewritten) runs again, and says why.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { benchModels, type BenchResult } from '../bench/index.ts';
 import { loadCalibration } from '../eval/calibration.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { toReport, type EvalReport } from '../eval/report.ts';
 import { compressFile } from '../export/compress.ts';
+import { lineagePath } from '../destination.ts';
+import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { loadModel } from '../onnx/load.ts';
+import { dataPathFor } from '../onnx/save.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { registerAllPasses } from '../passes.ts';
@@ -115,6 +120,10 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     let first = 0;
     for (let i = stages.length - 1; i >= 0; i--) {
       const done = await finishedStage(point, i, stages.length, outputs[i]!);
+      if (typeof done === 'string') {
+        log(`not reusing the output of stage ${i + 1} of ${stages.length} (${stageName(stages[i]!)}) from an earlier run of ${point.label}: ${done}`);
+        continue;
+      }
       if (!done) continue;
       first = i + 1;
       reused = first;
@@ -135,7 +144,10 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       if (i < first) continue;
       checkNotStopped(opts.signal);
       const output = outputs[i]!;
-      rmSync(stageRecordPath(output), { force: true }); // (the record of an earlier run's stage no longer holds)
+      // The record and files of an earlier run's stage no longer hold: the stage writes them all again (a side file
+      // left there would otherwise stay, as the stage copies only those its folder lacks).
+      rmSync(stageRecordPath(output), { force: true });
+      for (const name of stageFileNames(output)) rmSync(join(dirname(output), name), { force: true });
       stageOf(stage.kind === 'passes' ? 'compress' : 'train');
       if (stage.kind === 'passes') {
         const calibration = point.calibration
@@ -241,15 +253,18 @@ function stageName(stage: Stage): string {
 /**
  * What runPoint keeps of a finished stage beside its output, so that a rerun of a point that did not end (a killed
  * worker, a stopped sweep) goes on after it: written once the stage has written everything (model, lineage, config,
- * tokenizer), with the hash of the model it wrote. `passes`: of this stage and those before it.
+ * tokenizer). `passes`: of this stage and those before it.
  */
 interface StageRecord {
   key: string;
   stage: number;
   stages: number;
-  sha256: string;
+  /**
+   * By name, in the output's folder: each file of `stageFileNames` the stage left there, with its size and sha256,
+   * or null for one it did not write (which must not appear there since).
+   */
+  files: Record<string, { bytes: number; sha256: string } | null>;
   dataFile?: string;
-  dataBytes?: number;
   size: { params: number; bytes: number };
   passes: PointResult['passes'];
 }
@@ -259,30 +274,70 @@ function stageRecordPath(output: string): string {
   return join(dirname(output), '.sweep-stage.json');
 }
 
+/**
+ * The files of a stage's output folder that later stages, the evaluation and the benchmark read: the model, its
+ * external data, its lineage (the next stage's lineage includes it; the benchmark reads it), config.json and the
+ * tokenizer files.
+ */
+function stageFileNames(output: string): string[] {
+  return [basename(output), basename(dataPathFor(output)), basename(lineagePath(output)), ...MODEL_SIDE_FILES];
+}
+
 async function recordStage(point: SweepPoint, stage: number, stages: number, output: string, done: Pick<StageRecord, 'size' | 'dataFile' | 'passes'>) {
+  const files: StageRecord['files'] = {};
+  for (const name of stageFileNames(output)) {
+    const file = join(dirname(output), name);
+    files[name] = existsSync(file) ? { bytes: statSync(file).size, sha256: await sha256File(file) } : null;
+  }
   const record: StageRecord = {
     key: point.key,
     stage,
     stages,
-    sha256: await sha256File(output),
-    ...(done.dataFile ? { dataFile: done.dataFile, dataBytes: statSync(done.dataFile).size } : {}),
+    files,
+    ...(done.dataFile ? { dataFile: done.dataFile } : {}),
     size: done.size,
     passes: done.passes,
   };
   writeFileAtomic(stageRecordPath(output), `${JSON.stringify(record, null, 2)}\n`);
 }
 
-/** The record of stage `stage` when an earlier run of this point finished it and its output is still there, as written. */
-async function finishedStage(point: SweepPoint, stage: number, stages: number, output: string): Promise<StageRecord | undefined> {
+/**
+ * The record of stage `stage` when an earlier run of this point finished it and its files are all still there, as
+ * written; undefined when there is no such record (none, another point's or stage's, unreadable); a reason (one line)
+ * when there is one but the files changed since. Sizes are compared first, then the files hashed, smallest first.
+ */
+async function finishedStage(point: SweepPoint, stage: number, stages: number, output: string): Promise<StageRecord | string | undefined> {
   let record: StageRecord;
   try {
     record = JSON.parse(readFileSync(stageRecordPath(output), 'utf8')) as StageRecord;
   } catch {
     return undefined; // none (or unreadable): the stage runs
   }
-  if (record.key !== point.key || record.stage !== stage || record.stages !== stages || !existsSync(output)) return undefined;
-  if (record.dataFile && !(existsSync(record.dataFile) && statSync(record.dataFile).size === record.dataBytes)) return undefined;
-  return (await sha256File(output)) === record.sha256 ? record : undefined;
+  if (!record || typeof record !== 'object' || record.key !== point.key || record.stage !== stage || record.stages !== stages) return undefined;
+  // (no model: its weights were dropped once the point ended, or never kept; nothing to say)
+  if (!existsSync(output)) return undefined;
+  const files = record.files;
+  if (!files || typeof files !== 'object' || !files[basename(output)]) return 'its record (of an older version) does not hold the hashes of its files';
+  const names = stageFileNames(output);
+  const toHash: Array<{ file: string; name: string; sha256: string; bytes: number }> = [];
+  for (const name of names) {
+    const file = join(dirname(output), name);
+    const want = files[name];
+    if (want === undefined) return `its record does not name ${name}`;
+    const there = existsSync(file);
+    if (want === null) {
+      if (there) return `${name} appeared since (${file})`;
+      continue;
+    }
+    if (!there) return `${name} is missing (${file})`;
+    const bytes = statSync(file).size;
+    if (bytes !== want.bytes) return `${name} changed since (${bytes} bytes, ${want.bytes} when written: ${file})`;
+    toHash.push({ file, name, sha256: want.sha256, bytes });
+  }
+  for (const f of toHash.sort((a, b) => a.bytes - b.bytes)) {
+    if ((await sha256File(f.file)) !== f.sha256) return `${f.name} changed since (other bytes than written: ${f.file})`;
+  }
+  return record;
 }
 
 /** The point's steps as stages: runs of graph passes, and each train / distill step on its own. */

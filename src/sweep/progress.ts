@@ -105,8 +105,8 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
         return;
       case 'log':
         // of the points' own log, only where a training step stopped or resumed from its checkpoint, or a point
-        // went on from the stages an earlier run of it had finished
-        if (/^(resuming from step|interrupted at step|reusing the output of stage)/.test(e.line)) {
+        // went on from the stages an earlier run of it had finished (or did not, their files changed since)
+        if (/^(resuming from step|interrupted at step|(not )?reusing the output of stage)/.test(e.line)) {
           if (bar) bar.stop();
           stream.write(`${e.line}\n`);
           if (bar) bar.start(total, finished, { best: best.describe() });

@@ -12,9 +12,10 @@ import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
 
 /**
  * The log lines shown without --verbose: connection problems, fetches, and where a point goes on from an earlier
- * run of it (a point re-delivered after a worker died reuses the stages that run finished, or resumes its training).
+ * run of it (a point re-delivered after a worker died reuses the stages that run finished, or resumes its training;
+ * a stage whose files changed since runs again, and the line says why).
  */
-const SHOWN_LOG = /^(queue |fetching |reusing the output of stage|resuming from step|interrupted at step)/;
+const SHOWN_LOG = /^(queue |fetching |(not )?reusing the output of stage|resuming from step|interrupted at step)/;
 
 interface WorkerArgs {
   queue: string;
