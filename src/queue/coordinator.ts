@@ -24,8 +24,11 @@ import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQu
 import { pointFiles } from './files.ts';
 import { ATTEMPTS, jobOptions, type PointJob } from './job.ts';
 
-/** `rerunStale` is left out: a coordinator keeps stale results (it does not forget the rows a rerun replaces). */
-export interface QueuedSweepOptions extends Omit<SweepOptions, 'jobs' | 'rerunStale'> {
+/**
+ * `rerunStale` and `rerunContended` are left out: a coordinator keeps stale results (it does not forget the rows a
+ * rerun replaces) and contended ones (it does not replace stored results).
+ */
+export interface QueuedSweepOptions extends Omit<SweepOptions, 'jobs' | 'rerunStale' | 'rerunContended'> {
   /** `redis://HOST:PORT[/DB]`. */
   queue: string;
   /** Only collect the points already queued (add none, retry none). */
@@ -111,12 +114,15 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
     throw e;
   }
-  const { spec, points, previous, stale, hash, store } = plan;
+  const { spec, points, previous, stale, contended, hash, store } = plan;
   const summary: QueuedSweepSummary = {
     store: resolve(opts.store),
     total: points.length,
     alreadyDone: previous.size - stale.size,
     stale: [...stale.values()],
+    contended: { kept: [...contended.values()], recomputed: [], again: [] },
+    sweep: spec.name,
+    sweeps: [],
     ran: 0,
     byOthers: 0,
     failed: [],
@@ -270,7 +276,11 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   } finally {
     summary.left = pending.size;
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
-    store.close();
+    try {
+      summary.sweeps = store.sweeps();
+    } finally {
+      store.close();
+    }
   }
   summary.seconds = (performance.now() - start) / 1000;
   return summary;

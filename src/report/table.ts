@@ -69,7 +69,7 @@ export function toMarkdown(data: ReportData): string {
   if (data.rows.some((r) => r.timingExclusive === false)) {
     lines.push(
       '',
-      `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker): the speed-up and p50 may be off; rerun those points alone (--jobs 1, nothing else running).`,
+      `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker): the speed-up and p50 may be off; to time those points again alone, rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.`,
     );
   }
   if (data.failed.length > 0) {

@@ -198,6 +198,15 @@ function appendExisting(path: string, line: string): void {
   }
 }
 
+/**
+ * Whether a stored result's benchmark was timed without the machine to itself (its timing's `exclusive` false: the
+ * timing lock was busy, or other points ran meanwhile), as the report marks it †; `sweep --rerun-contended` times
+ * such points again.
+ */
+export function timedContended(result: Pick<PointResult, 'bench'>): boolean {
+  return result.bench?.timing?.exclusive === false;
+}
+
 /** `result` with its benchmark recorded as contended when other points ran `company` during it. */
 export function markContended(result: PointResult, company: readonly string[]): PointResult {
   if (company.length === 0) return result;

@@ -1,7 +1,8 @@
 /**
  * `runSweep`: plan the points of a sweep file, skip those the store already has, and run the rest (in this process
  * or in `jobs` worker processes), recording each finished point in the store as it completes. Killed at any
- * moment and started again, it redoes only the points that had not finished.
+ * moment and started again, it redoes only the points that had not finished. Points the store has from other code
+ * (stale) or timed while the machine was shared (contended) are kept unless asked to be recomputed.
  */
 import { resolve } from 'node:path';
 import { fileSystemError, checkFolderPath, checkOutputFolder, folderLabel } from '../destination.ts';
@@ -15,6 +16,7 @@ import { parseSweepFile, type SweepSpec } from './spec.ts';
 import { SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
 import { findStale, type StaleMatch } from './stale.ts';
+import { timedContended } from './contention.ts';
 
 export interface SweepOptions {
   /** The sweep file (YAML). */
@@ -34,6 +36,13 @@ export interface SweepOptions {
    * Default false: their stored results stand, and the summary lists them.
    */
   rerunStale?: boolean;
+  /**
+   * Recompute the points whose stored result was timed contended (its benchmark did not have the machine to itself:
+   * see contention.ts), replacing their results. Default false: their stored results stand, and the summary says so.
+   * With kept models the recompute goes on from the stages the earlier run wrote (point.ts): it evaluates and
+   * benchmarks again.
+   */
+  rerunContended?: boolean;
   onEvent?: (event: SweepEvent) => void;
   /** Notes of the plan, one line each: hf: models downloaded or found in the cache (default: none). */
   planLog?: (line: string) => void;
@@ -70,6 +79,14 @@ export interface SweepSummary {
   alreadyDone: number;
   /** Points the store had from other code: kept as they are, or recomputed now with `rerunStale`. */
   stale: StaleMatch[];
+  /**
+   * Points the store had timed contended: `kept` as they are (without `rerunContended`), or `recomputed` now, of
+   * which `again` were timed contended again.
+   */
+  contended: { kept: SweepPoint[]; recomputed: SweepPoint[]; again: SweepPoint[] };
+  /** The sweep's name, and every sweep the store holds points of (this one included), by name. */
+  sweep: string;
+  sweeps: string[];
   /** Points this run finished. */
   ran: number;
   /** Points another sweep on the same store finished while this one waited for them. */
@@ -104,6 +121,11 @@ export interface StorePlan {
   previous: Map<string, PointResult>;
   /** Points whose stored results come from other code (see stale.ts), by key. */
   stale: Map<string, StaleMatch>;
+  /**
+   * Points whose own stored result was timed contended (see contention.ts), by key; with `rerunContended` they are
+   * not in `previous` (they are to be recomputed).
+   */
+  contended: Map<string, SweepPoint>;
   /** The memoized sha256 the plan hashed its files with (a file hashed by the plan is not read again). */
   hash: (file: string) => Promise<string>;
   /** Opened (created) only once the file is planned, so a bad sweep file leaves no store behind; the caller closes it. */
@@ -120,7 +142,7 @@ function workFolder(opts: Pick<SweepOptions, 'workDir' | 'store'>): { dir: strin
 
 /** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
 export async function planAgainstStore(
-  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'planLog'>,
+  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
 ): Promise<StorePlan> {
   const spec = parseSweepFile(opts.file);
   const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
@@ -146,11 +168,13 @@ export async function planAgainstStore(
   const keys = new Set(points.map((p) => p.key));
   const finished = store.finished();
   const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
+  const contended = new Map(points.filter((p) => previous.has(p.key) && timedContended(previous.get(p.key)!)).map((p) => [p.key, p]));
+  if (opts.rerunContended) for (const key of contended.keys()) previous.delete(key);
   const todo = points.filter((p) => !previous.has(p.key));
   // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
   const stale = todo.length > 0 ? findStale(todo, finished, store.finishedPlans()) : new Map<string, StaleMatch>();
   if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
-  return { spec, points, previous, stale, hash, store, work };
+  return { spec, points, previous, stale, contended, hash, store, work };
 }
 
 /** Runs a sweep: see the module comment. */
@@ -158,7 +182,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const start = performance.now();
   const emit = opts.onEvent ?? (() => {});
   const jobs = opts.jobs ?? 1;
-  const { spec, points, previous, stale, store, work } = await planAgainstStore(opts);
+  const { spec, points, previous, stale, contended, store, work } = await planAgainstStore(opts);
+  const recompute = opts.rerunContended ? contended : new Map<string, SweepPoint>();
   const queue = points.filter((p) => !previous.has(p.key));
   if (queue.some((p) => p.outputDir !== null)) {
     // Before any point runs: a file in the way of the work folder fails here once, not at each point.
@@ -175,6 +200,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     total: points.length,
     alreadyDone,
     stale: [...stale.values()],
+    contended: { kept: opts.rerunContended ? [] : [...contended.values()], recomputed: [], again: [] },
+    sweep: spec.name,
+    sweeps: [],
     ran: 0,
     byOthers: 0,
     failed: [],
@@ -201,7 +229,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   const lane = async (): Promise<void> => {
     for (let point = await next(); point; point = await next()) {
-      const claim = store.claim(point);
+      const again = recompute.has(point.key);
+      const claim = store.claim(point, { recompute: again });
       if (claim === 'done') {
         summary.byOthers++;
         emit({ type: 'skipped', point });
@@ -215,14 +244,20 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       emit({ type: 'start', point });
       try {
         const result = await runner.run(point);
-        store.finish(point, result);
+        store.finish(point, result, { recompute: again });
         const replaced = stale.get(point.key);
         if (replaced) store.forget(replaced.stored.map((s) => s.key));
         summary.ran++;
+        if (again) {
+          summary.contended.recomputed.push(point);
+          if (timedContended(result)) summary.contended.again.push(point);
+        }
         emit({ type: 'finished', point, result });
       } catch (e) {
         if (e instanceof PointInterrupted) {
-          // not a failure: its claim ends with this process, and the next run takes the point up again
+          // not a failure: its claim ends with this process, and the next run takes the point up again (a point
+          // being recomputed is done again at once, with its stored result)
+          if (again) store.release(point.key);
           summary.interrupted = true;
           emit({ type: 'log', line: `${pointName(point)}: ${e.message}` });
           continue;
@@ -239,6 +274,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   try {
     await Promise.all(Array.from({ length: Math.max(1, jobs) }, lane));
+    summary.sweeps = store.sweeps();
   } finally {
     clearInterval(heartbeat);
     await runner.close();

@@ -10,6 +10,10 @@
  * one of its own in `sweep_points`, with the names it gives it (its model's name and path, its label). A report of
  * one sweep lists its points by these records: two sweep files naming one model (the same file, or a copy)
  * differently share its baseline, and each sees it under its own name.
+ *
+ * A finished point is recomputed only when its benchmark was timed contended and the sweep asks for it
+ * (`--rerun-contended`): its claim takes the point while its result stays stored (and reported) until the new one
+ * replaces it; a recompute that fails or is stopped leaves the point done with its old result.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,6 +22,7 @@ import { checkOutputFile, fileSystemError } from '../destination.ts';
 import { UserError } from '../errors.ts';
 import { processAlive } from '../processes.ts';
 import { identifyStore, markStore, storeError } from './store-format.ts';
+import { timedContended } from './contention.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
@@ -172,22 +177,32 @@ export class SweepStore {
     return now - row.heartbeat_ms <= HEARTBEAT_STALE_MS;
   }
 
+  /** The stored result of `key`, when it has one. */
+  private storedResult(key: string): PointResult | undefined {
+    const row = this.db.prepare('SELECT result FROM results WHERE key = ?').get(key) as { result: string } | undefined;
+    return row ? (JSON.parse(row.result) as PointResult) : undefined;
+  }
+
   /**
    * Claims a point for this process: 'done' if it has a result, 'busy' if another live sweep is running it,
-   * else it is marked running here and 'claimed' is returned.
+   * else it is marked running here and 'claimed' is returned. With `recompute`, a point whose result was timed
+   * contended is claimed too (its result stays until `finish` replaces it): 'done' only when its result is not
+   * contended (another sweep recomputed it meanwhile).
    */
-  claim(point: SweepPoint): 'claimed' | 'done' | 'busy' {
+  claim(point: SweepPoint, opts: { recompute?: boolean } = {}): 'claimed' | 'done' | 'busy' {
     const tx = this.db.transaction((): 'claimed' | 'done' | 'busy' => {
       const now = Date.now();
       const row = this.db.prepare('SELECT status, pid, host, heartbeat_ms FROM points WHERE key = ?').get(point.key) as ClaimRow | undefined;
-      if (row?.status === 'done') return 'done';
+      if (!opts.recompute && row?.status === 'done') return 'done';
+      const stored = row ? this.storedResult(point.key) : undefined;
+      if (stored && !(opts.recompute && timedContended(stored))) return 'done';
       if (row && this.liveElsewhere(row, now)) return 'busy';
       this.db
         .prepare(
           `INSERT INTO points (key, sweep, model, model_path, model_sha256, label, steps, tasks, point, tool_version, status, pid, host, heartbeat_ms, started_at)
            VALUES (@key, @sweep, @model, @modelPath, @sha, @label, @steps, @tasks, @point, @tool, 'running', @pid, @host, @now, @started)
            ON CONFLICT(key) DO UPDATE SET status = 'running', pid = @pid, host = @host, heartbeat_ms = @now, started_at = @started, error = NULL
-           WHERE points.status <> 'done'`,
+           WHERE points.status <> 'done' OR @recompute = 1`,
         )
         .run({
           key: point.key,
@@ -204,6 +219,7 @@ export class SweepStore {
           host: this.host,
           now,
           started: new Date(now).toISOString(),
+          recompute: opts.recompute && stored ? 1 : 0,
         });
       return 'claimed';
     });
@@ -234,24 +250,59 @@ export class SweepStore {
     })();
   }
 
-  /** Records a finished point: its result row and its status, in one transaction. */
-  finish(point: SweepPoint, result: PointResult): void {
+  /**
+   * Records a finished point: its result row and its status, in one transaction. With `recompute` (a point claimed
+   * to be recomputed), the result replaces a stored one timed contended; otherwise a stored result stands.
+   */
+  finish(point: SweepPoint, result: PointResult, opts: { recompute?: boolean } = {}): void {
     const finishedAt = new Date().toISOString();
+    const values = [result.params, result.bytes, result.glue, result.speedup, result.latencyMs, JSON.stringify(result), finishedAt];
     this.db
       .transaction(() => {
-        this.db
+        const added = this.db
           .prepare('INSERT OR IGNORE INTO results (key, params, bytes, glue, speedup, latency_ms, result, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(point.key, result.params, result.bytes, result.glue, result.speedup, result.latencyMs, JSON.stringify(result), finishedAt);
+          .run(point.key, ...values);
+        if (added.changes === 0 && opts.recompute) {
+          const stored = this.storedResult(point.key);
+          if (stored && timedContended(stored)) {
+            this.db
+              .prepare('UPDATE results SET params = ?, bytes = ?, glue = ?, speedup = ?, latency_ms = ?, result = ?, finished_at = ? WHERE key = ?')
+              .run(...values, point.key);
+          }
+        }
         this.db.prepare("UPDATE points SET status = 'done', finished_at = ?, error = NULL WHERE key = ? AND status <> 'done'").run(finishedAt, point.key);
       })
       .immediate();
   }
 
-  /** Records a failed point (it is retried by the next sweep). */
+  /** Records a failed point (it is retried by the next sweep); one being recomputed stays done, with its stored result. */
   fail(key: string, error: string): void {
     this.db
-      .prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'")
-      .run(error, new Date().toISOString(), key);
+      .transaction(() => {
+        if (this.release(key)) return;
+        this.db
+          .prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'")
+          .run(error, new Date().toISOString(), key);
+      })
+      .immediate();
+  }
+
+  /**
+   * Ends this process's claim of a point being recomputed (stopped, or failed): it is done again, with its stored
+   * result. False (nothing changed) for a point without a stored result.
+   */
+  release(key: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE points SET status = 'done' WHERE key = ? AND status <> 'done' AND EXISTS (SELECT 1 FROM results r WHERE r.key = points.key)")
+        .run(key).changes > 0
+    );
+  }
+
+  /** The sweeps the store holds points of (run by them, or planned by them under their names), by name. */
+  sweeps(): string[] {
+    const members = this.hasTable('sweep_points') ? ' UNION SELECT sweep FROM sweep_points' : '';
+    return (this.db.prepare(`SELECT sweep FROM points${members} ORDER BY sweep`).all() as Array<{ sweep: string }>).map((r) => r.sweep);
   }
 
   /** Failed points with their error, optionally of one sweep. */
@@ -292,9 +343,12 @@ export class SweepStore {
     }));
   }
 
-  /** The planned point (as its sweep stored it, possibly by older code) of every finished point, by key. */
+  /**
+   * The planned point (as its sweep stored it, possibly by older code) of every finished point, by key (a point
+   * whose recompute was killed, still marked running, included: its result stands).
+   */
   finishedPlans(): Map<string, unknown> {
-    const rows = this.db.prepare("SELECT key, point FROM points WHERE status = 'done'").all() as Array<{ key: string; point: string }>;
+    const rows = this.db.prepare('SELECT p.key, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{ key: string; point: string }>;
     return new Map(rows.map((r) => [r.key, JSON.parse(r.point) as unknown]));
   }
 

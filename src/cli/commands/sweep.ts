@@ -23,6 +23,7 @@ interface SweepArgs {
   follow: boolean;
   'retry-delay': number;
   'rerun-stale': boolean;
+  'rerun-contended': boolean;
 }
 
 /** `runs/<sweep file name>.sqlite`. */
@@ -41,7 +42,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         type: 'number',
         default: 1,
         describe:
-          'points run at once, each in a worker process (they share the CPU: keep 1 for speed numbers you will quote; the report marks a speed-up timed while another worker was busy)',
+          'points run at once, each in a worker process (they share the CPU: keep 1 for speed numbers you will quote; the report marks a speed-up timed while another worker was busy, which --jobs 1 --rerun-contended times again)',
       })
       .option('store', { type: 'string', describe: 'SQLite results store (default runs/<file name>.sqlite)' })
       .option('glue-dir', { type: 'string', describe: "GLUE data folder (default: the file's glueDir, $GLUE_DIR, ../shared/glue)" })
@@ -60,12 +61,20 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         type: 'boolean',
         default: false,
         describe: 'recompute stale points (stored by another version of bert-compress or of a pass), replacing their old results',
+      })
+      .option('rerun-contended', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'recompute the points whose speed-up was timed while the machine was shared (marked † in the report), replacing their results; give --jobs 1 and run nothing else meanwhile',
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
     const store = args.store ?? defaultStore(args.file);
     if (args.queue !== undefined && args['rerun-stale'])
       throw new SettingsError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');
+    if (args.queue !== undefined && args['rerun-contended'])
+      throw new SettingsError('--rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)');
     if (args.queue !== undefined) return queuedSweep(args, store);
     if (args.follow) throw new SettingsError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
     const progress = createSweepProgress(process.stderr);
@@ -104,6 +113,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         glueDir: args['glue-dir'],
         workDir: args['work-dir'],
         rerunStale: args['rerun-stale'],
+        rerunContended: args['rerun-contended'],
         onEvent: progress.listener,
         planLog: note, // hf: models of the sweep file
         signal: controller.signal,
@@ -123,23 +133,63 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     );
     if (summary.failed.length > 0) err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
     if (summary.stale.length > 0) (args['rerun-stale'] ? out : err)(staleLine(summary.stale, args['rerun-stale']));
-    out(`store: ${summary.store} (next: compress report ${store})`);
+    const contended = contendedLine(summary.contended);
+    if (contended) (summary.contended.kept.length > 0 || summary.contended.again.length > 0 ? err : out)(contended);
+    out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
     return summary.failed.length > 0 ? 1 : 0;
   },
 };
 
+/** Points by name, the first four: 'tiny-sst2 · ffn, tiny-sst2 · heads, … (3 more)'. */
+function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): string {
+  return (
+    points
+      .slice(0, 4)
+      .map((p) => pointName(p))
+      .join(', ') + (points.length > 4 ? `, … (${points.length - 4} more)` : '')
+  );
+}
+
+const nPoints = (n: number): string => `${n} point${n === 1 ? '' : 's'}`;
+
 /** The stale points in one line: kept (the default), or recomputed with --rerun-stale. */
 export function staleLine(stale: SweepSummary['stale'], rerun: boolean): string {
   const changes = [...new Set(stale.map((s) => s.change))].join('; ');
-  const names =
-    stale
-      .slice(0, 4)
-      .map((s) => pointName(s.point))
-      .join(', ') + (stale.length > 4 ? `, … (${stale.length - 4} more)` : '');
-  const n = `${stale.length} point${stale.length === 1 ? '' : 's'}`;
+  const names = pointNames(stale.map((s) => s.point));
+  const n = nPoints(stale.length);
   return rerun
     ? `${n} stale, recomputed (${changes}): ${names}`
     : `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${names}; rerun with --rerun-stale to recompute them`;
+}
+
+/**
+ * The points stored timed contended (their speed-up measured while the machine was shared, marked † in the report)
+ * in one line: kept (the default), or recomputed with --rerun-contended (and which were timed contended again);
+ * undefined when there were none.
+ */
+export function contendedLine(contended: SweepSummary['contended']): string | undefined {
+  const { kept, recomputed, again } = contended;
+  if (kept.length > 0) {
+    return `${nPoints(kept.length)} timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: ${pointNames(kept)}; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone`;
+  }
+  if (recomputed.length === 0) return undefined;
+  const line = `${nPoints(recomputed.length)} timed contended, recomputed: ${pointNames(recomputed)}`;
+  if (again.length === 0) return line;
+  return `${line}; ${again.length} of them timed contended again (other work ran on this machine meanwhile): ${pointNames(again)}; rerun with --jobs 1 --rerun-contended, nothing else running`;
+}
+
+/**
+ * The report command to run next: `compress report STORE`, with `--sweep NAME` when the store holds other sweeps
+ * too (so that the report shows this sweep's points only).
+ */
+export function reportCommand(store: string, summary: Pick<SweepSummary, 'sweep' | 'sweeps'>): string {
+  const others = summary.sweeps.some((s) => s !== summary.sweep);
+  return `compress report ${shellWord(store)}${others ? ` --sweep ${shellWord(summary.sweep)}` : ''}`;
+}
+
+/** `word` as one word of a shell command: as it is when plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Writes a line above the progress bar (which redraws itself below it) on a TTY, else as a line of the log. */
@@ -189,7 +239,9 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   if (summary.left > 0) err(`stopped: ${summary.left} points are still queued and the workers go on; collect them with: ${again}`);
   if (summary.notQueued.length > 0) err(`${summary.notQueued.length} points were not queued: run without --follow to queue them`);
   if (summary.stale.length > 0) err(staleLine(summary.stale, false));
-  out(`store: ${summary.store} (next: compress report ${store})`);
+  const contended = contendedLine(summary.contended);
+  if (contended) err(contended);
+  out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
   if (summary.left > 0) return INTERRUPTED_EXIT_CODE;
   return summary.failed.length > 0 || summary.notQueued.length > 0 ? 1 : 0;
 }

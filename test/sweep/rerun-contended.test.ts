@@ -1,0 +1,197 @@
+/**
+ * Points stored timed contended (their benchmark did not have the machine to itself: † in the report) are kept by a
+ * rerun of the sweep, which says so in one line; `--rerun-contended` recomputes them and replaces their results (with
+ * kept models, from the stages the earlier run wrote). The sweep's closing hint names its sweep when the store holds
+ * others.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
+import { contendedLine, reportCommand } from '../../src/cli/commands/sweep.ts';
+import { loadReport, toMarkdown } from '../../src/report/index.ts';
+import { planAgainstStore, runSweep } from '../../src/sweep/run.ts';
+import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+const CLI = resolve('bin/compress.mjs');
+
+let t: TinySweep;
+let file: string;
+const lockEnv = process.env[TIMING_LOCK_ENV];
+beforeAll(() => {
+  t = writeTinySweep({ rows: 12 });
+  process.env[TIMING_LOCK_ENV] = join(t.root, 'timing.lock'); // this test's own lock (the CLI inherits it)
+  file = join(t.root, 'contended.yaml');
+  writeFileSync(
+    file,
+    `name: contended
+glueDir: glue
+models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - baseline
+  - {name: ffn, steps: [{pass: prune-ffn, settings: {ratio: 0.5}}]}
+bench: {batch: [1], seq: [8], repeats: 2, warmup: 0, threads: 1}
+eval: {threads: 1}
+keepModels: true
+`,
+  );
+});
+afterAll(() => {
+  if (lockEnv === undefined) delete process.env[TIMING_LOCK_ENV];
+  else process.env[TIMING_LOCK_ENV] = lockEnv;
+  t?.cleanup();
+});
+
+function stored(store: string): StoredPoint[] {
+  const s = SweepStore.open(store, { readonly: true });
+  try {
+    return s.finished();
+  } finally {
+    s.close();
+  }
+}
+
+/** Rewrites the stored result of the point `label` as timed while another benchmark held the timing lock. */
+function markStoredContended(store: string, label: string): void {
+  const db = new Database(store);
+  try {
+    const row = db.prepare('SELECT r.key, r.result FROM results r JOIN points p ON p.key = r.key WHERE p.label = ?').get(label) as {
+      key: string;
+      result: string;
+    };
+    const result = JSON.parse(row.result);
+    result.bench.timing = { exclusive: false, waitedSeconds: 600, heldBy: 4242, reason: 'busy' };
+    db.prepare('UPDATE results SET result = ? WHERE key = ?').run(JSON.stringify(result), row.key);
+  } finally {
+    db.close();
+  }
+}
+
+const exclusive = (store: string, label: string) => stored(store).find((p) => p.label === label)!.result.bench.timing?.exclusive;
+
+describe('contended points', () => {
+  it('are kept and counted by default, recomputed and replaced with rerunContended', async () => {
+    const store = join(t.root, 'contended.sqlite');
+    const first = await runSweep({ file, store });
+    expect(first).toMatchObject({ ran: 2, failed: [], contended: { kept: [], recomputed: [], again: [] } });
+    expect(exclusive(store, 'ffn')).toBe(true);
+    markStoredContended(store, 'ffn');
+    const before = stored(store).find((p) => p.label === 'ffn')!;
+    expect(toMarkdown(loadReport({ store }))).toContain('rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.');
+
+    const kept = await runSweep({ file, store });
+    expect(kept).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
+    expect(kept.contended.kept.map((p) => p.label)).toEqual(['ffn']);
+    expect(contendedLine(kept.contended)).toBe(
+      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone',
+    );
+    expect(stored(store).find((p) => p.label === 'ffn')).toEqual(before);
+
+    const logs: string[] = [];
+    const rerun = await runSweep({ file, store, rerunContended: true, onEvent: (e) => e.type === 'log' && logs.push(e.line) });
+    expect(rerun).toMatchObject({ total: 2, alreadyDone: 1, ran: 1, failed: [] });
+    expect(rerun.contended.recomputed.map((p) => p.label)).toEqual(['ffn']);
+    expect(rerun.contended.again).toEqual([]);
+    expect(contendedLine(rerun.contended)).toBe('1 point timed contended, recomputed: tiny-sst2 · ffn');
+    // the kept model was not compressed again: the recompute evaluated and benchmarked it
+    expect(logs.filter((l) => l.startsWith('reusing the output of stage'))).toHaveLength(1);
+    const after = stored(store);
+    expect(after).toHaveLength(2);
+    const ffn = after.find((p) => p.label === 'ffn')!;
+    expect(ffn.key).toBe(before.key);
+    expect(ffn.result.bench.timing?.exclusive).toBe(true);
+    expect(ffn.finishedAt > before.finishedAt).toBe(true);
+    expect(toMarkdown(loadReport({ store }))).not.toContain('†');
+
+    const again = await runSweep({ file, store, rerunContended: true });
+    expect(again).toMatchObject({ alreadyDone: 2, ran: 0, contended: { kept: [], recomputed: [], again: [] } });
+    expect(contendedLine(again.contended)).toBeUndefined();
+  });
+
+  it('a recompute that fails or is stopped leaves the point done with its stored result; one recomputed meanwhile is done', async () => {
+    const store = join(t.root, 'claims.sqlite');
+    await runSweep({ file, store });
+    markStoredContended(store, 'ffn');
+    const plan = await planAgainstStore({ file, store, rerunContended: true });
+    const point = plan.points.find((p) => p.label === 'ffn')!;
+    const base = plan.points.find((p) => p.label === 'baseline')!;
+    expect([...plan.contended.keys()]).toEqual([point.key]);
+    expect(plan.previous.has(point.key)).toBe(false);
+    const s = plan.store;
+    try {
+      const old = s.finished().find((p) => p.key === point.key)!;
+      expect(s.claim(point)).toBe('done');
+      expect(s.claim(base, { recompute: true })).toBe('done'); // timed alone: nothing to recompute
+      expect(s.claim(point, { recompute: true })).toBe('claimed');
+      expect(s.finished().find((p) => p.key === point.key)).toEqual(old); // still stored (and reported) meanwhile
+      s.fail(point.key, 'boom');
+      expect(s.failures()).toEqual([]);
+      expect(s.finishedPlans().has(point.key)).toBe(true);
+      expect(s.claim(point)).toBe('done');
+
+      expect(s.claim(point, { recompute: true })).toBe('claimed');
+      expect(s.release(point.key)).toBe(true); // stopped (Ctrl-C)
+      expect(s.claim(point)).toBe('done');
+
+      // a result not recomputed does not replace the stored one; a recomputed one does, once
+      const fresh = { ...old.result, latencyMs: 1234, bench: { ...old.result.bench, timing: { exclusive: true, waitedSeconds: 0 } } };
+      s.finish(point, fresh);
+      expect(s.finished().find((p) => p.key === point.key)!.result).toEqual(old.result);
+      expect(s.claim(point, { recompute: true })).toBe('claimed');
+      s.finish(point, fresh, { recompute: true });
+      expect(s.finished().find((p) => p.key === point.key)!.result).toEqual(fresh);
+      expect(s.claim(point, { recompute: true })).toBe('done'); // recomputed meanwhile (by another sweep)
+      s.finish(point, { ...fresh, latencyMs: 1 }, { recompute: true });
+      expect(s.finished().find((p) => p.key === point.key)!.result.latencyMs).toBe(1234);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('compress sweep', () => {
+  it('says how many contended points it kept, and refuses --rerun-contended with --queue in one line', () => {
+    const store = join(t.root, 'cli.sqlite');
+    expect(spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store], { encoding: 'utf8' }).status).toBe(0);
+    markStoredContended(store, 'ffn');
+    const kept = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store], { encoding: 'utf8' });
+    expect(kept.status).toBe(0);
+    expect(kept.stdout).toContain('2 points: 2 already in the store, 0 run now, 0 failed');
+    expect(kept.stderr).toContain('1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed');
+    const queued = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store, '--queue', 'redis://127.0.0.1:1', '--rerun-contended'], {
+      encoding: 'utf8',
+    });
+    expect(queued.status).not.toBe(0);
+    expect(queued.stderr.trim().split('\n')).toEqual([
+      'compress: --rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)',
+    ]);
+  });
+
+  it("names the sweep in the closing report hint when the store holds another sweep's points", () => {
+    const store = join(t.root, 'two sweeps.sqlite');
+    const one = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store], { encoding: 'utf8' });
+    expect(one.status).toBe(0);
+    expect(one.stdout).toContain(`(next: compress report '${store}')\n`);
+    const other = join(t.root, 'other.yaml');
+    writeFileSync(
+      other,
+      `name: my sweep
+glueDir: glue
+models: [{path: models/tiny-stsb, tasks: [STS-B]}]
+calibration: false
+pipelines: [baseline]
+bench: {batch: [1], seq: [8], repeats: 2, warmup: 0, threads: 1}
+eval: {threads: 1}
+`,
+    );
+    const two = spawnSync(process.execPath, [CLI, 'sweep', other, '--store', store], { encoding: 'utf8' });
+    expect(two.status).toBe(0);
+    expect(two.stdout).toContain(`(next: compress report '${store}' --sweep 'my sweep')\n`);
+    expect(reportCommand('runs/a.sqlite', { sweep: 'contended', sweeps: ['contended', 'my sweep'] })).toBe('compress report runs/a.sqlite --sweep contended');
+    expect(reportCommand('runs/a.sqlite', { sweep: 'contended', sweeps: ['contended'] })).toBe('compress report runs/a.sqlite');
+  });
+});
