@@ -5,4 +5,13 @@ export { toMarkdown, toCsv, toJson, displayTable, formatMetrics } from './table.
 export { chartSpec, chartPoints, renderSvg, renderCharts, type ChartKind, type ChartPoint } from './charts.ts';
 export { teacherSizePoints, teacherSizeSpec, renderTeacherSizeChart, teacherPathMatches, TEACHER_SERIES, type TeacherSizePoint } from './teacher-size.ts';
 export { toHtml, escapeHtml, type HtmlReportOptions, type ReportCharts } from './html.ts';
-export { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type ReportFormat, type ReportOptions } from './write.ts';
+export {
+  loadReport,
+  renderReport,
+  writeReportFiles,
+  REPORT_FORMATS,
+  REPORT_RECORD,
+  type EarlierReportFile,
+  type ReportFormat,
+  type ReportOptions,
+} from './write.ts';

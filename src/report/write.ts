@@ -2,11 +2,11 @@
  * `compress report` as a library call: read the finished points of a store, build the rows, and write the table
  * in the asked formats plus both Pareto charts (SVG), and the teacher-size chart when the points have one, into a folder.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { checkOutputFile, checkOutputFolder, fileSystemError } from '../destination.ts';
-import { SettingsError } from '../errors.ts';
-import { writeFilesAtomic } from '../files.ts';
+import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
+import { SettingsError, UserError } from '../errors.ts';
+import { sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { SweepStore } from '../sweep/store.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
@@ -64,23 +64,101 @@ async function allCharts(data: ReportData): Promise<ReportCharts> {
 }
 
 /**
+ * The record `writeReportFiles` keeps in the folder of the files it wrote there (name, bytes, sha256), written with
+ * them in one atomic write: the next report into the folder removes a file of the report's names only when this
+ * record lists it and its bytes are still the ones written.
+ */
+export const REPORT_RECORD = '.compress-report.json';
+
+interface RecordedFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** What became of a file of the report's names that an earlier report (or the user) left and this one does not rewrite. */
+export interface EarlierReportFile {
+  file: string;
+  /** True when it was removed: this command wrote it and it is unchanged since. */
+  removed: boolean;
+  /** Why it was removed or kept, in words. */
+  reason: string;
+}
+
+/** The files the folder's record lists by name; empty when there is no record or it is not one this command wrote. */
+function readRecord(path: string): Map<string, RecordedFile> {
+  const files = new Map<string, RecordedFile>();
+  let parsed: unknown;
+  try {
+    if (!lstatSync(path).isFile()) return files;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return files; // absent or unreadable: no record, so nothing is removed
+  }
+  const list = (parsed as { files?: unknown } | null)?.files;
+  if (!Array.isArray(list)) return files;
+  for (const f of list as Array<Partial<RecordedFile> | null>) {
+    if (typeof f?.name === 'string' && typeof f.bytes === 'number' && typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256))
+      files.set(f.name, { name: f.name, bytes: f.bytes, sha256: f.sha256 });
+  }
+  return files;
+}
+
+/** What lies at `path` without following a link, or null when nothing does. */
+function lstatOrNull(path: string, label: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw fileSystemError(e, path, label) ?? e;
+  }
+}
+
+/** Why an earlier file (`st`, not followed) is not this command's to remove, or undefined when it wrote it and it is unchanged. */
+async function whyKept(path: string, st: Stats, record: ReadonlyMap<string, RecordedFile>, label: string): Promise<string | undefined> {
+  if (st.isSymbolicLink()) return 'a symbolic link, not a file compress report wrote';
+  if (!st.isFile()) return 'not a regular file';
+  const entry = record.get(basename(path));
+  if (!entry) return `not written by compress report (no record of it in ${REPORT_RECORD})`;
+  let sha256: string;
+  try {
+    sha256 = st.size === entry.bytes ? await sha256File(path) : '';
+  } catch (e) {
+    throw fileSystemError(e, path, label) ?? e;
+  }
+  return sha256 === entry.sha256 ? undefined : 'edited since compress report wrote it';
+}
+
+/**
  * Writes `report.<format>` for each format, `pareto-bytes.svg`, `pareto-latency.svg` and (when the points have one)
- * `teacher-size.svg` into `outDir`, all of them or none; returns the paths written. The files of this command's own
- * names that an earlier report left there and this one does not rewrite (`report.<format>` of a format not asked
- * now, `teacher-size.svg` when the points have none) are removed, each named to `onRemoved`: a reader would take
- * them for the current report. Nothing else in the folder is touched.
+ * `teacher-size.svg` into `outDir`, with the record `.compress-report.json` of what was written, all of them or
+ * none; returns the paths written (the record not among them). A symbolic link at one of those names is refused:
+ * the report neither writes through it to another place nor replaces it.
+ *
+ * The files of the report's names that this one does not rewrite (`report.<format>` of a format not asked now,
+ * `teacher-size.svg` when the points have none) are removed only when the folder's record says an earlier report
+ * wrote them and they are regular files with the bytes it wrote: a reader would take them for the current report.
+ * Any other file of those names (the user's own, edited since, a link, one no record lists) is kept. Each is named
+ * to `onEarlier`, removed or kept and why. Nothing else in the folder is touched.
  */
 export async function writeReportFiles(
   data: ReportData,
   outDir: string,
   formats: readonly ReportFormat[],
   source: string,
-  onRemoved?: (file: string) => void,
+  onEarlier?: (earlier: EarlierReportFile) => void,
 ): Promise<string[]> {
   const label = `--out ${outDir}`;
   checkOutputFolder(outDir, label);
-  for (const name of ['pareto-bytes.svg', 'pareto-latency.svg', 'teacher-size.svg', ...formats.map((f) => `report.${f}`)])
-    checkOutputFile(join(outDir, name), label);
+  const recordPath = join(outDir, REPORT_RECORD);
+  const ownPaths = ['pareto-bytes.svg', 'pareto-latency.svg', 'teacher-size.svg', ...formats.map((f) => `report.${f}`), REPORT_RECORD].map((name) =>
+    join(outDir, name),
+  );
+  for (const path of ownPaths)
+    if (lstatOrNull(path, label)?.isSymbolicLink())
+      throw new UserError(`${label}: ${path} is a symbolic link; remove it or give another folder (the report writes no file through a link)`);
+  checkOutputFiles(ownPaths, label);
   const charts = await allCharts(data);
   const files: Array<readonly [string, string]> = (['bytes', 'latency'] as const).map((kind) => [join(outDir, `pareto-${kind}.svg`), charts[kind]] as const);
   const teacherSize = join(outDir, 'teacher-size.svg');
@@ -92,22 +170,37 @@ export async function writeReportFiles(
         : await renderReport(data, f, source);
     files.push([join(outDir, `report.${f}`), text]);
   }
+  const earlierRecord = readRecord(recordPath);
+  const record = {
+    written_by: 'compress report',
+    about: 'The files the last `compress report --out` wrote here; the next one removes those of them it does not rewrite only while unchanged.',
+    files: files.map(([file, text]): RecordedFile => {
+      const bytes = Buffer.from(text, 'utf8');
+      return { name: basename(file), bytes: bytes.byteLength, sha256: sha256Bytes([bytes]) };
+    }),
+  };
   // all files or none: a full disk leaves the folder as it was
   try {
-    writeFilesAtomic(files);
+    writeFilesAtomic([...files, [recordPath, `${JSON.stringify(record, null, 2)}\n`]]);
   } catch (e) {
     throw fileSystemError(e, undefined, label) ?? e;
   }
-  // not one left from an earlier report into the same folder (only regular files of this command's names)
+  // not one left from an earlier report into the same folder, and nothing else: only what it wrote, unchanged
   const written = new Set(files.map(([file]) => file));
   for (const stale of [teacherSize, ...REPORT_FORMATS.map((f) => join(outDir, `report.${f}`))]) {
-    if (written.has(stale) || !existsSync(stale) || !statSync(stale).isFile()) continue;
+    const st = written.has(stale) ? null : lstatOrNull(stale, label);
+    if (!st) continue;
+    const kept = await whyKept(stale, st, earlierRecord, label);
+    if (kept) {
+      onEarlier?.({ file: stale, removed: false, reason: kept });
+      continue;
+    }
     try {
       rmSync(stale);
     } catch (e) {
       throw fileSystemError(e, stale, label) ?? e;
     }
-    onRemoved?.(stale);
+    onEarlier?.({ file: stale, removed: true, reason: "an earlier report's, not rewritten by this one" });
   }
   return files.map(([file]) => file);
 }

@@ -4,7 +4,7 @@
  * work, and `report --out` onto a file or under /proc is one line, not a stack trace or a hang.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -123,6 +123,25 @@ describe('report --out destinations', () => {
     const r = run('report', good, '--out', '/proc/bert-compress-report');
     expect(r.signal).toBeNull();
     expectOneLine(r, /cannot create folder \/proc\/bert-compress-report/);
+  });
+
+  it("keeps the user's own file of a format not asked and says so; refuses a link where it would write, in one line", () => {
+    const out = join(dir, 'report-own-files');
+    mkdirSync(out);
+    writeFileSync(join(out, 'report.csv'), 'my,own\n');
+    const r = run('report', good, '--out', out, '--format', 'md');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `kept ${join(out, 'report.csv')}: not written by compress report (no record of it in .compress-report.json); it is not part of this report`,
+    );
+    expect(readFileSync(join(out, 'report.csv'), 'utf8')).toBe('my,own\n');
+
+    const target = join(dir, 'linked-notes.md');
+    writeFileSync(target, 'my notes');
+    rmSync(join(out, 'report.md'));
+    symlinkSync(target, join(out, 'report.md'));
+    expectOneLine(run('report', good, '--out', out), /^compress: --out .*report-own-files: .*report\.md is a symbolic link; remove it or give another folder/m);
+    expect(readFileSync(target, 'utf8')).toBe('my notes');
   });
 });
 

@@ -1,12 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
 import { toCsv, toMarkdown, formatMetrics } from '../../src/report/table.ts';
 import { chartPoints } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
-import { writeReportFiles } from '../../src/report/write.ts';
+import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
 import { fakePoint, posterPoints } from './points.ts';
 
 describe('report rows', () => {
@@ -137,16 +138,105 @@ describe('report files', () => {
     expect(json.rows).toHaveLength(8);
   });
 
-  it('removes the report files of formats an earlier report left in the folder, naming them, and nothing that is not its own', async () => {
+  const earlierOf = (out: string) => {
+    const seen: EarlierReportFile[] = [];
+    return { seen, on: (e: EarlierReportFile) => seen.push(e), named: () => seen.map((e) => ({ ...e, file: e.file.slice(out.length + 1) })) };
+  };
+
+  it('removes the files of formats an earlier report wrote there and left unchanged, naming them, and nothing that is not its own', async () => {
     const out = mkdtempSync(join(tmpdir(), 'report-'));
     const data = buildReport(posterPoints());
     await writeReportFiles(data, out, ['md', 'html', 'json'], 'poster.sqlite');
     writeFileSync(join(out, 'notes.txt'), 'mine');
     writeFileSync(join(out, 'report.txt'), 'mine too');
     mkdirSync(join(out, 'report.csv')); // not a file: not this command's to remove
-    const removed: string[] = [];
-    await writeReportFiles(data, out, ['md'], 'poster.sqlite', (f) => removed.push(f));
-    expect(removed.sort()).toEqual([join(out, 'report.html'), join(out, 'report.json')]);
-    expect(readdirSync(out).sort()).toEqual(['notes.txt', 'pareto-bytes.svg', 'pareto-latency.svg', 'report.csv', 'report.md', 'report.txt']);
+    const earlier = earlierOf(out);
+    await writeReportFiles(data, out, ['md'], 'poster.sqlite', earlier.on);
+    expect(earlier.named()).toEqual([
+      { file: 'report.csv', removed: false, reason: 'not a regular file' },
+      { file: 'report.json', removed: true, reason: "an earlier report's, not rewritten by this one" },
+      { file: 'report.html', removed: true, reason: "an earlier report's, not rewritten by this one" },
+    ]);
+    expect(readdirSync(out).sort()).toEqual([REPORT_RECORD, 'notes.txt', 'pareto-bytes.svg', 'pareto-latency.svg', 'report.csv', 'report.md', 'report.txt']);
+  });
+
+  it("keeps a file of the report's names that no report wrote there (the user's own), and says so", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    writeFileSync(join(out, 'report.csv'), 'my,own\n1,2\n');
+    writeFileSync(join(out, 'teacher-size.svg'), '<svg/>');
+    const earlier = earlierOf(out);
+    await writeReportFiles(buildReport(posterPoints()), out, ['md'], 'poster.sqlite', earlier.on);
+    const why = `not written by compress report (no record of it in ${REPORT_RECORD})`;
+    expect(earlier.named()).toEqual([
+      { file: 'teacher-size.svg', removed: false, reason: why },
+      { file: 'report.csv', removed: false, reason: why },
+    ]);
+    expect(readFileSync(join(out, 'report.csv'), 'utf8')).toBe('my,own\n1,2\n');
+    expect(readFileSync(join(out, 'teacher-size.svg'), 'utf8')).toBe('<svg/>');
+  });
+
+  it("keeps an earlier report's file the user edited since, and one whose record is not one", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    const data = buildReport(posterPoints());
+    await writeReportFiles(data, out, ['md', 'csv', 'json'], 'poster.sqlite');
+    const csv = join(out, 'report.csv');
+    const edited = readFileSync(csv, 'utf8').replace('baseline', 'Baseline'); // same length, other bytes
+    writeFileSync(csv, edited);
+    const earlier = earlierOf(out);
+    await writeReportFiles(data, out, ['md', 'json'], 'poster.sqlite', earlier.on);
+    expect(earlier.named()).toEqual([{ file: 'report.csv', removed: false, reason: 'edited since compress report wrote it' }]);
+    expect(readFileSync(csv, 'utf8')).toBe(edited);
+
+    writeFileSync(join(out, REPORT_RECORD), 'not json'); // a damaged record lists nothing: nothing is removed
+    const again = earlierOf(out);
+    await writeReportFiles(data, out, ['md'], 'poster.sqlite', again.on);
+    expect(again.seen.map((e) => [basename(e.file), e.removed])).toEqual([
+      ['report.csv', false],
+      ['report.json', false],
+    ]);
+    expect(existsSync(join(out, 'report.json'))).toBe(true);
+  });
+
+  it("keeps a symbolic link of the report's names, even one to a copy of the file it wrote, and leaves its target alone", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    const data = buildReport(posterPoints());
+    await writeReportFiles(data, out, ['md', 'json'], 'poster.sqlite');
+    const outside = join(mkdtempSync(join(tmpdir(), 'report-outside-')), 'kept.json');
+    const text = readFileSync(join(out, 'report.json'), 'utf8');
+    writeFileSync(outside, text); // the bytes the record lists: only the link test tells it apart
+    rmSync(join(out, 'report.json'));
+    symlinkSync(outside, join(out, 'report.json'));
+    const earlier = earlierOf(out);
+    await writeReportFiles(data, out, ['md'], 'poster.sqlite', earlier.on);
+    expect(earlier.named()).toEqual([{ file: 'report.json', removed: false, reason: 'a symbolic link, not a file compress report wrote' }]);
+    expect(lstatSync(join(out, 'report.json')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(outside, 'utf8')).toBe(text);
+  });
+
+  it('refuses a symbolic link where it would write a file, in one line, writing nothing and leaving the target alone', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    const outside = join(mkdtempSync(join(tmpdir(), 'report-outside-')), 'notes.md');
+    writeFileSync(outside, 'my notes');
+    symlinkSync(outside, join(out, 'report.md'));
+    await expect(writeReportFiles(buildReport(posterPoints()), out, ['md', 'csv'], 'poster.sqlite')).rejects.toThrow(
+      new RegExp(`^--out ${out}: ${join(out, 'report.md')} is a symbolic link; remove it or give another folder`),
+    );
+    expect(readFileSync(outside, 'utf8')).toBe('my notes');
+    expect(lstatSync(join(out, 'report.md')).isSymbolicLink()).toBe(true);
+    expect(readdirSync(out)).toEqual(['report.md']);
+  });
+
+  it('records the files it wrote, with their bytes and sha256, replacing the earlier record', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    const data = buildReport(posterPoints());
+    await writeReportFiles(data, out, ['md', 'csv', 'html'], 'poster.sqlite');
+    const files = await writeReportFiles(data, out, ['md', 'json'], 'poster.sqlite');
+    const record = JSON.parse(readFileSync(join(out, REPORT_RECORD), 'utf8'));
+    expect(record.files.map((f: { name: string }) => f.name)).toEqual(files.map((f) => basename(f)));
+    for (const f of record.files) {
+      const bytes = readFileSync(join(out, f.name));
+      expect(f).toEqual({ name: f.name, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
+    }
+    expect(readdirSync(out).sort()).toEqual([REPORT_RECORD, 'pareto-bytes.svg', 'pareto-latency.svg', 'report.json', 'report.md']);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -114,7 +114,8 @@ describe('teacher-size chart', () => {
     expect(html).toContain('<figure id="teacher-size"><svg');
 
     const other = mkdtempSync(join(tmpdir(), 'report-teachers-'));
-    writeFileSync(join(other, 'teacher-size.svg'), '<svg/>'); // from an earlier report into the same folder
+    await writeReportFiles(dataOf(teacherSizeList()), other, ['html'], 'teacher-size.sqlite'); // an earlier report into the same folder
+    expect(existsSync(join(other, 'teacher-size.svg'))).toBe(true);
     const plain = await writeReportFiles(buildReport(posterPoints()), other, ['html'], 'poster.sqlite');
     expect(plain.map((f) => f.slice(other.length + 1))).toEqual(['pareto-bytes.svg', 'pareto-latency.svg', 'report.html']);
     expect(existsSync(join(other, 'teacher-size.svg'))).toBe(false);

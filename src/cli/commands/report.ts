@@ -2,12 +2,13 @@
  * `compress report STORE [--format md|csv|json|html] [--out DIR]`: the variant table of a sweep store. Without
  * --out the table is printed in the one format asked (default md; several need --out); with --out,
  * `report.<format>` for each format asked (default all four) and both Pareto charts (`pareto-bytes.svg`,
- * `pareto-latency.svg`) are written there (an earlier report's files of other formats there are removed), and the
- * Markdown table is printed.
+ * `pareto-latency.svg`) are written there, with `.compress-report.json`, the record of what was written (an earlier
+ * report's files of other formats there are removed when the record lists them unchanged; any other file of those
+ * names is kept and named), and the Markdown table is printed.
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { loadReport, renderReport, toMarkdown, writeReportFiles, REPORT_FORMATS, type ReportFormat } from '../../report/index.ts';
+import { loadReport, renderReport, toMarkdown, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
 import { out, outText, err, type CliCommand } from '../command.ts';
 
 interface ReportArgs {
@@ -38,7 +39,8 @@ export const reportCommand: CliCommand<ReportArgs> = {
       .option('format', { type: 'string', array: true, describe: 'md | csv | json | html (comma-separated or repeated; several need --out)' })
       .option('out', {
         type: 'string',
-        describe: "write report.<format> files and the SVG charts into this folder (an earlier report's files of other formats there are removed)",
+        describe:
+          "write report.<format> files and the SVG charts into this folder (an earlier report's files of other formats there are removed if unchanged; nothing else)",
       })
       .option('sweep', { type: 'string', describe: 'only the points of this sweep (by name)' }) as unknown as Argv<ReportArgs>,
   run: async (args) => {
@@ -50,12 +52,12 @@ export const reportCommand: CliCommand<ReportArgs> = {
       outText(await renderReport(data, formats?.[0] ?? 'md', args.store));
       return 0;
     }
-    const removed: string[] = [];
-    const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store, (f) => removed.push(f));
+    const earlier: EarlierReportFile[] = [];
+    const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store, (e) => earlier.push(e));
     outText(toMarkdown(data));
     out();
     for (const f of files) err(`wrote ${f}`);
-    for (const f of removed) err(`removed ${f} (an earlier report's, not rewritten by this one)`);
+    for (const e of earlier) err(e.removed ? `removed ${e.file} (${e.reason})` : `kept ${e.file}: ${e.reason}; it is not part of this report`);
     return 0;
   },
 };
