@@ -2,6 +2,7 @@
  * Processes: whether one is still running (for locks and claims that hold a pid), and how to fork a child that runs
  * one of the project's own entry modules.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -14,6 +15,40 @@ export function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * When process `pid` started, as an opaque string that tells it from a later process given the same pid (Linux:
+ * field 22 `starttime` of /proc/PID/stat, in clock ticks since boot); undefined where it cannot be read (no /proc,
+ * the process gone, or hidden).
+ */
+export function processStartTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // `PID (COMM) STATE ...`: COMM may hold spaces and parentheses, so the fields start after the last ')'
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 1)
+    .trim()
+    .split(/\s+/);
+  const start = fields[22 - 3]; // fields[0] is field 3 (state)
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+}
+
+/**
+ * True while the process that held pid `pid` when it started at `start` (processStartTime) still runs: false once
+ * the pid belongs to another process (reused after it died). Without `start`, or where the start time cannot be
+ * read, whether any process holds the pid (processAlive).
+ */
+export function processStillRunning(pid: number, start: string | undefined): boolean {
+  if (start === undefined) return processAlive(pid);
+  const now = processStartTime(pid);
+  if (now === undefined) return processAlive(pid);
+  return now === start;
 }
 
 /** Running compiled (dist/, the installed package) or from the TypeScript sources (a checkout, through tsx). */

@@ -17,15 +17,18 @@
  *   stage they start while it exists, and it is taken when the benchmark ends.
  *
  * A runner publishes its own file before reading the others' (its stage before the benchmarks; its benchmark before
- * the stages), so of a stage and a benchmark starting at once, at least one sees the other. `<owner>` starts with
- * the runner's pid: the files of a process that is gone (killed) are removed by whoever lists them. Any trouble
- * with the folder (not writable, full) leaves the benchmark with what the tracker saw itself: a point never fails
- * for it.
+ * the stages), so of a stage and a benchmark starting at once, at least one sees the other. A benchmark is a stage
+ * like the others to a benchmark already running (it opens and runs its sessions before it waits for the timing
+ * lock, beside the other's timing): both are recorded as contended. `<owner>` starts with the runner's pid and,
+ * where it can be read (Linux), the process's start time: the files of a process that is gone (killed, or its pid
+ * since given to another process), and what it left half-written, are removed by whoever lists them. Any trouble
+ * with the folder (not writable, full, another user's files that cannot be removed) leaves the benchmark with what
+ * the tracker saw itself and could read: a point never fails for it.
  */
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultLockFile } from '../bench/timing-lock.ts';
-import { processAlive } from '../processes.ts';
+import { processStartTime, processStillRunning } from '../processes.ts';
 import type { PointResult, PointStage } from './point.ts';
 
 /** The folder where the runners of points on this machine publish their stages: beside the timing lock file. */
@@ -41,7 +44,15 @@ export interface StageTrackerOptions {
 /** Numbers the trackers of this process, so that two of them (two runners in one process) tell their files apart. */
 let trackers = 0;
 
-const BOARD_FILE = /^(\d+)-(\d+)-(\d+)\.(stage|bench)$/;
+/**
+ * `<pid>[@<start>]-<n>-<worker>.<kind>`, and what a write or a take left of it (`.<random>.tmp`, `.taken`): `<start>`,
+ * the process's start time where it can be read (processStartTime), tells it from a later process given its pid.
+ */
+const BOARD_FILE = /^(\d+)(?:@(\d+))?-(\d+)-(\d+)\.(stage|bench)(\.[a-z0-9]+\.tmp|\.taken)?$/;
+
+/** This process on the board: its pid, and its start time where it can be read. */
+const START = processStartTime(process.pid);
+const ME = START !== undefined ? `${process.pid}@${START}` : `${process.pid}`;
 
 export class StageTracker {
   /** The stage each busy worker is running, and of which point. */
@@ -49,8 +60,8 @@ export class StageTracker {
   /** Per worker whose benchmark started: what the other points ran while it benchmarked. */
   private readonly company = new Map<number, Set<string>>();
   private readonly board: string | undefined;
-  /** `<pid>-<n>`: this tracker's files on the board. */
-  private readonly owner = `${process.pid}-${trackers++}`;
+  /** `<pid>[@<start>]-<n>`: this tracker's files on the board. */
+  private readonly owner = `${ME}-${trackers++}`;
   /** false once the board folder could not be created. */
   private boardUsable = true;
 
@@ -68,22 +79,25 @@ export class StageTracker {
       return;
     }
     this.stages.set(worker, { stage, point });
+    // This stage is company to every benchmark running now, a benchmark too: it opens and runs its sessions before
+    // it waits for the timing lock, beside the other's timing. Of this runner's workers first...
     const doing = `${point} (${stage})`;
+    for (const [w, seen] of this.company) if (w !== worker && this.stages.get(w)?.stage === 'bench') seen.add(doing);
     if (stage === 'bench') {
-      const seen = new Set([...this.stages].filter(([w]) => w !== worker).map(([, s]) => `${s.point} (${s.stage})`));
-      this.company.set(worker, seen);
+      this.company.set(worker, new Set([...this.stages].filter(([w]) => w !== worker).map(([, s]) => `${s.point} (${s.stage})`)));
       this.openBench(worker);
-      this.publish(worker, { stage, point });
+    }
+    this.publish(worker, { stage, point });
+    // ...then of the other runners on the machine
+    const line = `${point} (${stage}, pid ${process.pid})\n`;
+    for (const other of this.others('bench')) appendExisting(other.path, line);
+    if (stage === 'bench') {
+      const seen = this.company.get(worker)!;
       for (const other of this.others('stage')) {
         const s = readJson(other.path) as { stage?: string; point?: string } | undefined;
         if (s?.stage && s.point) seen.add(`${s.point} (${s.stage}, pid ${other.pid})`);
       }
-      return;
     }
-    for (const [w, seen] of this.company) if (w !== worker && this.stages.get(w)?.stage === 'bench') seen.add(doing);
-    this.publish(worker, { stage, point });
-    const line = `${point} (${stage}, pid ${process.pid})\n`;
-    for (const other of this.others('bench')) appendExisting(other.path, line);
   }
 
   /** What other points ran during `worker`'s last benchmark (empty: it ran alone); forgets it. */
@@ -112,15 +126,13 @@ export class StageTracker {
   private publish(worker: number, entry: { stage: PointStage; point: string } | null): void {
     if (!this.usable()) return;
     const file = this.file(worker, 'stage');
+    if (entry === null) return removeQuietly(file);
+    const tmp = `${file}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      if (entry === null) rmSync(file, { force: true });
-      else {
-        const tmp = `${file}.${Math.random().toString(36).slice(2)}.tmp`;
-        writeFileSync(tmp, JSON.stringify(entry));
-        renameSync(tmp, file);
-      }
+      writeFileSync(tmp, JSON.stringify(entry));
+      renameSync(tmp, file);
     } catch {
-      // see the module comment: the board is a best effort
+      removeQuietly(tmp); // (a full disk): see the module comment, the board is a best effort
     }
   }
 
@@ -142,16 +154,21 @@ export class StageTracker {
     try {
       renameSync(file, taken); // (a line being appended still lands in it)
       text = readFileSync(taken, 'utf8');
-      rmSync(taken, { force: true });
     } catch {
       return;
     }
+    removeQuietly(taken);
     const seen = this.company.get(worker) ?? new Set<string>();
     this.company.set(worker, seen);
     for (const line of text.split('\n')) if (line) seen.add(line);
   }
 
-  /** The board's files of other trackers of this kind whose process is alive; those of dead processes are removed. */
+  /**
+   * The board's files of other trackers of this kind whose process still runs. The files of processes that are gone
+   * (killed; or whose pid now belongs to another process: the start time in the name differs) are removed, with what
+   * they left half-done (`.tmp`, `.taken`); one that cannot be removed (another user's, a read-only folder) is
+   * ignored all the same.
+   */
   private others(kind: 'stage' | 'bench'): Array<{ path: string; pid: number }> {
     if (!this.usable()) return [];
     let names: string[];
@@ -163,13 +180,24 @@ export class StageTracker {
     const found: Array<{ path: string; pid: number }> = [];
     for (const name of names) {
       const m = BOARD_FILE.exec(name);
-      if (!m || m[4] !== kind || `${m[1]}-${m[2]}` === this.owner) continue;
+      if (!m || `${m[1]}${m[2] !== undefined ? `@${m[2]}` : ''}-${m[3]}` === this.owner) continue;
+      const leftover = m[6] !== undefined;
+      if (!leftover && m[5] !== kind) continue;
       const pid = Number(m[1]);
       const path = join(this.board!, name);
-      if (processAlive(pid)) found.push({ path, pid });
-      else rmSync(path, { force: true });
+      if (!processStillRunning(pid, m[2])) removeQuietly(path);
+      else if (!leftover) found.push({ path, pid });
     }
     return found;
+  }
+}
+
+/** Removes a board file; one that cannot be removed (another user's, a read-only folder) stays: see others(). */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // the board is a best effort (see the module comment)
   }
 }
 

@@ -14,6 +14,7 @@ import type { PointResult } from '../../src/sweep/point.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
+import { processStartTime } from '../../src/processes.ts';
 import { fakePoint } from '../report/points.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
@@ -30,6 +31,16 @@ describe('StageTracker', () => {
     expect(s.takeCompany(1)).toEqual(['a · kd (train)', 'c · heads (compress)', 'c · heads (eval)']);
     expect(s.takeCompany(1)).toEqual([]); // taken once
     expect(s.takeCompany(2)).toEqual(['a · kd (train)']);
+  });
+
+  it('records two benchmarks that overlapped as contended, both: the first too (the second set up beside its timing)', () => {
+    const s = new StageTracker();
+    s.set(1, 'bench', 'b · ffn');
+    s.set(2, 'bench', 'c · heads');
+    s.set(2, null, 'c · heads');
+    s.set(1, null, 'b · ffn');
+    expect(s.takeCompany(1)).toEqual(['c · heads (bench)']);
+    expect(s.takeCompany(2)).toEqual(['b · ffn (bench)']);
   });
 
   it('leaves a benchmark that ran alone alone', () => {
@@ -103,6 +114,51 @@ describe('StageTracker with the stage board: other runners on the machine', () =
     a.set(0, 'eval', 'a · next');
     a.set(0, null, 'a · next');
     expect(readdirSync(board)).toEqual([]);
+  });
+
+  it("records two runners' benchmarks that overlapped as contended, both", () => {
+    const a = new StageTracker({ board });
+    const b = new StageTracker({ board });
+    a.set(0, 'bench', 'a · ffn');
+    b.set(0, 'bench', 'b · heads');
+    b.set(0, null, 'b · heads');
+    a.set(0, null, 'a · ffn');
+    const me = process.pid;
+    expect(a.takeCompany(0)).toEqual([`b · heads (bench, pid ${me})`]);
+    expect(b.takeCompany(0)).toEqual([`a · ffn (bench, pid ${me})`]);
+    expect(readdirSync(board)).toEqual([]);
+  });
+
+  it.runIf(processStartTime(process.pid) !== undefined)(
+    'tells a runner from a later process given its pid by its start time: a file of the earlier one is ignored and removed',
+    () => {
+      const pid = process.ppid; // alive all along, but not the runner that wrote the file
+      const start = processStartTime(pid)!;
+      const reused = `${pid}@${BigInt(start) + 1n}-0-0.stage`;
+      const live = `${pid}@${start}-0-0.stage`;
+      writeFileSync(join(board, reused), JSON.stringify({ stage: 'train', point: 'x · kd' }));
+      writeFileSync(join(board, live), JSON.stringify({ stage: 'eval', point: 'y · ffn' }));
+      const a = new StageTracker({ board });
+      a.set(0, 'bench', 'a · ffn');
+      a.set(0, null, 'a · ffn');
+      expect(a.takeCompany(0)).toEqual([`y · ffn (eval, pid ${pid})`]);
+      expect(readdirSync(board)).toEqual([live]);
+      rmSync(join(board, live));
+    },
+  );
+
+  it('removes what a gone runner left half-written (.tmp, .taken), and leaves those of a running one', () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const running = `${process.ppid}-0-0`;
+    const left = [`${dead}-0-0.stage.k3x9.tmp`, `${dead}-0-1.bench.taken`, `${dead}-0-2.stage`];
+    const kept = [`${running}.stage.k3x9.tmp`, `${running}.bench.taken`];
+    for (const name of [...left, ...kept]) writeFileSync(join(board, name), '');
+    const a = new StageTracker({ board });
+    a.set(0, 'bench', 'a · ffn');
+    a.set(0, null, 'a · ffn');
+    expect(a.takeCompany(0)).toEqual([]); // a leftover is no stage
+    expect(readdirSync(board).sort()).toEqual(kept.sort());
+    for (const name of kept) rmSync(join(board, name));
   });
 
   it('without a usable board folder, follows its own workers as before', () => {
