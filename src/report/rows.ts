@@ -7,6 +7,7 @@ import type { MetricValues } from '../eval/metrics/metric.ts';
 import type { MachineInfo } from '../bench/machine.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { StoredPoint } from '../sweep/store.ts';
+import { contendedBy, type Overlap } from '../sweep/contention.ts';
 import { labelValue } from '../sweep/expand.ts';
 import { paretoMaskBy, type Objective } from './pareto.ts';
 
@@ -46,6 +47,11 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * may be off); null for results stored before the lock was recorded.
    */
   timingExclusive: boolean | null;
+  /**
+   * For a point timed without the machine to itself: what shared it, as far as its record says (sweep/contention.ts
+   * `contendedBy`: 'another benchmark', 'no timing lock', the stages other points ran); empty otherwise.
+   */
+  timingOverlapped: Overlap[];
 }
 
 export interface ReportData {
@@ -124,6 +130,7 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       frontBytes: false,
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,
+      timingOverlapped: contendedBy(r),
     };
     groupOf.set(row, inSweep(p));
     return row;

@@ -5,6 +5,7 @@
 import type { MetricName, MetricValues } from '../eval/metrics/metric.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
+import { OVERLAPS } from '../sweep/contention.ts';
 
 /** Marks a speed-up timed while the machine was shared (see bench/timing-lock.ts and sweep/contention.ts). */
 const SHARED_MARK = '†';
@@ -67,9 +68,11 @@ export function toMarkdown(data: ReportData): string {
   ];
   if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
   if (data.rows.some((r) => r.timingExclusive === false)) {
+    const seen = new Set(data.rows.flatMap((r) => (r.timingExclusive === false ? r.timingOverlapped : [])));
+    const overlapped = seen.size > 0 ? `; overlapped: ${OVERLAPS.filter((o) => seen.has(o)).join(', ')}` : '';
     lines.push(
       '',
-      `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker): the speed-up and p50 may be off; to time those points again alone, rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.`,
+      `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker${overlapped}): the speed-up and p50 may be off; to time those points again alone, rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.`,
     );
   }
   if (data.failed.length > 0) {

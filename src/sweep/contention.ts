@@ -235,13 +235,38 @@ export function timedContended(result: Pick<PointResult, 'bench'>): boolean {
   return result.bench?.timing?.exclusive === false;
 }
 
+const COMPANY_REASON = 'other points on this machine were running ';
+const REASON_SEPARATOR = '; ';
+
 /** `result` with its benchmark recorded as contended when other points ran `company` during it. */
 export function markContended(result: PointResult, company: readonly string[]): PointResult {
   if (company.length === 0) return result;
   const timing = result.bench.timing ?? { exclusive: false, waitedSeconds: 0 };
-  const why = `other points on this machine were running ${company.join(', ')}`;
+  const why = `${COMPANY_REASON}${company.join(', ')}`;
   return {
     ...result,
-    bench: { ...result.bench, timing: { ...timing, exclusive: false, reason: timing.reason ? `${timing.reason}; ${why}` : why } },
+    bench: { ...result.bench, timing: { ...timing, exclusive: false, reason: timing.reason ? `${timing.reason}${REASON_SEPARATOR}${why}` : why } },
   };
+}
+
+/** What timed beside a contended benchmark, as `contendedBy` names it. */
+export type Overlap = 'another benchmark' | 'no timing lock' | PointStage;
+
+/** The kinds of Overlap, in the order they are named. */
+export const OVERLAPS: readonly Overlap[] = ['another benchmark', 'no timing lock', 'compress', 'train', 'eval', 'bench'];
+
+/**
+ * What a stored result's benchmark shared the machine with, by kind, from its timing's reason: 'another benchmark'
+ * (it held the timing lock), 'no timing lock' (the lock file could not be made), and the stages other points ran
+ * meanwhile. Empty for a benchmark that had the machine to itself, or whose record does not say.
+ */
+export function contendedBy(result: Pick<PointResult, 'bench'>): Overlap[] {
+  const timing = result.bench?.timing;
+  if (timing?.exclusive !== false || !timing.reason) return [];
+  const found = new Set<Overlap>();
+  for (const part of timing.reason.split(REASON_SEPARATOR)) {
+    if (part.startsWith(COMPANY_REASON)) for (const m of part.matchAll(/\((compress|train|eval|bench)(?:, pid \d+)?\)/g)) found.add(m[1] as PointStage);
+    else found.add(part === 'busy' ? 'another benchmark' : 'no timing lock');
+  }
+  return OVERLAPS.filter((o) => found.has(o));
 }

@@ -8,6 +8,7 @@ import { toCsv, toMarkdown, formatMetrics } from '../../src/report/table.ts';
 import { chartPoints } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
+import { markContended } from '../../src/sweep/contention.ts';
 import { fakePoint, posterPoints } from './points.ts';
 
 describe('report rows', () => {
@@ -66,6 +67,12 @@ describe('report rows', () => {
     expect(md).toMatch(/\| sst2 \| ffn-30% \|[^\n]*\| ×2\.95† \|/);
     expect(md).toMatch(/\| sst2 \| ffn-20% \|[^\n]*\| ×1\.10 \|/);
     expect(md).toContain('† Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing');
+    expect(md).toContain('a queue worker; overlapped: another benchmark): the speed-up');
+    // a sweep's point timed while other points trained and evaluated (sweep/contention.ts)
+    const p40 = fakePoint({ model: 'sst2', label: 'ffn-40%', bytes: 41e6, glue: 0.73, speedup: 3, timingExclusive: true }, 11);
+    const trained = { ...p40, result: markContended(p40.result, ['sst2 · kd (eval)', 'sst2 · kd (train, pid 7)']) };
+    const withTrained = toMarkdown(buildReport([...points, shared, trained]));
+    expect(withTrained).toContain('a queue worker; overlapped: another benchmark, train, eval): the speed-up');
     expect(toMarkdown(buildReport(points))).not.toContain('†');
     const csv = toCsv(buildReport([shared, alone]))
       .trim()

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReport, toMarkdown } from '../../src/report/index.ts';
-import { StageTracker, markContended } from '../../src/sweep/contention.ts';
+import { StageTracker, contendedBy, markContended } from '../../src/sweep/contention.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
@@ -53,6 +53,17 @@ describe('StageTracker', () => {
     s.set(1, null, 'b · ffn');
     s.set(0, 'compress', 'a · next'); // after the benchmark
     expect(s.takeCompany(1)).toEqual([]);
+  });
+
+  it('tells what a contended benchmark shared the machine with, by kind', () => {
+    const alone = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: true }).result;
+    expect(contendedBy(alone)).toEqual([]);
+    expect(contendedBy(markContended(alone, ['m · kd (train)', 'n · (odd) (eval, pid 7)', 'm · kd (eval)']))).toEqual(['train', 'eval']);
+    const busy = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: false }).result; // the timing lock: 'busy'
+    expect(contendedBy(busy)).toEqual(['another benchmark']);
+    expect(contendedBy(markContended(busy, ['m · x (bench, pid 3)', 'm · y (compress)']))).toEqual(['another benchmark', 'compress', 'bench']);
+    const noLock: PointResult = { ...alone, bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 0, reason: 'cannot create /x/lock: EROFS' } } };
+    expect(contendedBy(noLock)).toEqual(['no timing lock']);
   });
 
   it('marks a result contended, keeping what the timing lock recorded', () => {
@@ -226,5 +237,6 @@ keepModels: false
     const md = toMarkdown(loadReport({ store }));
     expect(md).toMatch(/^\| tiny-stsb \| ffn \|[^\n]*×\d+\.\d\d† \|/m);
     expect(md).toContain('† Timed without the machine to itself');
+    expect(md).toMatch(/a queue worker; overlapped: [a-z, ]*\btrain\b[a-z, ]*\): the speed-up/);
   });
 });
