@@ -51,6 +51,22 @@ export function processStillRunning(pid: number, start: string | undefined): boo
   return now === start;
 }
 
+/**
+ * Sends `message` to the parent process (of a child forked with an IPC channel). A channel that closed meanwhile
+ * (the parent quit: EPIPE, ERR_IPC_CHANNEL_CLOSED) is no error here: the message is dropped, and the child's
+ * 'disconnect' handler decides what happens next.
+ */
+export function sendToParent(message: unknown): void {
+  if (!process.send || !process.connected) return;
+  try {
+    process.send(message, undefined, {}, () => {
+      // an error here: the parent went away (see above)
+    });
+  } catch {
+    // the same, reported at once
+  }
+}
+
 /** Running compiled (dist/, the installed package) or from the TypeScript sources (a checkout, through tsx). */
 const COMPILED = import.meta.url.endsWith('.js');
 

@@ -6,12 +6,12 @@
  */
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { errorLine } from '../errors.ts';
+import { sendToParent } from '../processes.ts';
 import { PointInterrupted, runPoint } from './point.ts';
 import type { WorkerReply, WorkerRequest } from './pool.ts';
 
-const send = (reply: WorkerReply): void => {
-  process.send?.(reply);
-};
+// (a reply sent once the parent has quit, as on a second Ctrl-C, is dropped: this worker then ends on 'disconnect')
+const send = (reply: WorkerReply): void => sendToParent(reply);
 
 process.on('disconnect', () => process.exit(0));
 // The terminal's Ctrl-C reaches every process of the group: the parent decides (it sends 'stop', and quits on a
