@@ -49,8 +49,8 @@ export type WorkerEvent =
   | { type: 'start'; point: SweepPoint; attempt: number }
   | { type: 'finished'; point: SweepPoint; result: PointResult }
   | { type: 'failed'; point: SweepPoint; attempt: number; error: string }
-  /** A connection problem (logged once until it changes) or a point's own log line. */
-  | { type: 'log'; line: string };
+  /** A connection problem (logged once until it changes), or a point's own log line (with the point). */
+  | { type: 'log'; line: string; point?: SweepPoint };
 
 export interface WorkerSummary {
   ran: number;
@@ -60,6 +60,18 @@ export interface WorkerSummary {
 /** The default cache of a worker: `$BERT_COMPRESS_CACHE/worker`, else `~/.cache/bert-compress/worker`. */
 export function defaultWorkerCacheDir(): string {
   return join(process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress'), 'worker');
+}
+
+const INTERRUPTED = /^interrupted at step (\d+); rerun the same command to resume from (.+)$/;
+
+/**
+ * A point's log line as a queue worker says it: a training step stopped with a checkpoint (its worker process sent
+ * SIGTERM) is not for the user to rerun, the queue runs the point again, and a worker that finds the checkpoint
+ * (this one, or one with the same --work-dir) resumes from it.
+ */
+export function queuePointLine(line: string): string {
+  const m = INTERRUPTED.exec(line);
+  return m ? `interrupted at step ${m[1]} with a checkpoint in ${m[2]}; the queue runs the point again, resuming from it where a worker finds it` : line;
 }
 
 /** Default lock duration: BullMQ's own. */
@@ -85,7 +97,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   checkOutputFolder(files.workDir, folderLabel('--work-dir', opts.workDir, 'work folder', files.workDir));
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
   const summary: WorkerSummary = { ran: 0, failed: 0 };
-  const runner = workerPool(concurrency, threads, (line) => emit({ type: 'log', line }));
+  const runner = workerPool(concurrency, threads, (line, point) => emit({ type: 'log', line: queuePointLine(line), point }));
 
   const processor = async (job: Job<PointJob, PointResult>): Promise<PointResult> => {
     const { point, files: trees } = job.data;

@@ -29,14 +29,22 @@ export type WorkerReply =
   | { type: 'interrupted'; key: string; message: string }
   | { type: 'failed'; key: string; error: string };
 
+/** Receives a point's own log lines, with the point they are of (several run at once in a pool). */
+export type PointLog = (line: string, point: SweepPoint) => void;
+
 /** Runs points in this process; `signal` stops the running point (see RunPointOptions.signal). */
-export function inProcessRunner(threads: number, log?: (line: string) => void, signal?: AbortSignal): PointRunner {
+export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortSignal): PointRunner {
   const stages = new StageTracker({ board: machineStageBoard() });
   return {
     async run(point) {
       const name = pointName(point);
       try {
-        const result = await runPoint(point, { threads, log, ...(signal ? { signal } : {}), onStage: (stage) => stages.set(0, stage, name) });
+        const result = await runPoint(point, {
+          threads,
+          ...(log ? { log: (line: string) => log(line, point) } : {}),
+          ...(signal ? { signal } : {}),
+          onStage: (stage) => stages.set(0, stage, name),
+        });
         return markContended(result, stages.takeCompany(0));
       } finally {
         stages.set(0, null, name);
@@ -66,7 +74,7 @@ interface Slot {
  * running point as `--jobs 1` does: a train / distill step stops after its optimizer step with a checkpoint, and the
  * point is interrupted (PointInterrupted), not failed. Workers ignore the terminal's own Ctrl-C and wait for this.
  */
-export function workerPool(size: number, threads: number, log?: (line: string) => void, signal?: AbortSignal): PointRunner {
+export function workerPool(size: number, threads: number, log?: PointLog, signal?: AbortSignal): PointRunner {
   const slots: Slot[] = [];
   const stages = new StageTracker({ board: machineStageBoard() });
   let spawned = 0;
@@ -92,7 +100,7 @@ export function workerPool(size: number, threads: number, log?: (line: string) =
         const onMessage = (reply: WorkerReply) => {
           if (reply.key !== point.key) return;
           if (reply.type === 'log') {
-            log?.(reply.line);
+            log?.(reply.line, point);
             return;
           }
           if (reply.type === 'stage') {

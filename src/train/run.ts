@@ -195,6 +195,11 @@ export interface TrainRunResult {
   interrupted: boolean;
 }
 
+/** The log line of a training run stopped with a checkpoint (a sweep run by a queue worker rewords its advice). */
+export function interruptedLine(steps: number, workDir: string): string {
+  return `interrupted at step ${steps}; rerun the same command to resume from ${workDir}`;
+}
+
 export function defaultCacheDir(): string {
   return process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress');
 }
@@ -592,7 +597,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       await features?.release();
     }
     if (result.interrupted) {
-      log(`interrupted at step ${result.steps}; rerun the same command to resume from ${workDir}`);
+      log(interruptedLine(result.steps, workDir));
       return { interrupted: true };
     }
     phaseRecords.push({

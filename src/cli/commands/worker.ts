@@ -7,7 +7,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { pointLine, pointName } from '../../sweep/index.ts';
+import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
 
 /**
@@ -16,6 +16,11 @@ import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
  * a stage whose files changed since runs again, and the line says why).
  */
 const SHOWN_LOG = /^(queue |fetching |(not )?reusing the output of stage|resuming from step|interrupted at step)/;
+
+/** A log line as the worker shows it: a point's own (several run at once) after the point's key and name, as `start` names it. */
+export function workerLogLine(e: { line: string; point?: SweepPoint }): string {
+  return e.point ? `${e.point.key.slice(0, 12)} ${pointName(e.point)}: ${e.line}` : e.line;
+}
 
 interface WorkerArgs {
   queue: string;
@@ -90,7 +95,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
             case 'failed':
               return err(`FAILED ${e.point.key.slice(0, 12)} ${pointName(e.point)} (run ${e.attempt}): ${e.error}`);
             case 'log':
-              return args.verbose || SHOWN_LOG.test(e.line) ? err(e.line) : undefined;
+              return args.verbose || SHOWN_LOG.test(e.line) ? err(workerLogLine(e)) : undefined;
           }
         },
       });
