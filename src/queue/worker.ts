@@ -97,7 +97,10 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   checkOutputFolder(files.workDir, folderLabel('--work-dir', opts.workDir, 'work folder', files.workDir));
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
   const summary: WorkerSummary = { ran: 0, failed: 0 };
-  const runner = workerPool(concurrency, threads, (line, point) => emit({ type: 'log', line: queuePointLine(line), point }));
+  // (the terminal's Ctrl-C stops taking points, and the running ones finish: it must not reach the workers)
+  const runner = workerPool(concurrency, threads, (line, point) => emit({ type: 'log', line: queuePointLine(line), point }), undefined, {
+    ownProcessGroup: true,
+  });
 
   const processor = async (job: Job<PointJob, PointResult>): Promise<PointResult> => {
     const { point, files: trees } = job.data;

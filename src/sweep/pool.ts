@@ -69,12 +69,22 @@ interface Slot {
   busy: boolean;
 }
 
+export interface WorkerPoolOptions {
+  /**
+   * Starts each worker in a process group of its own, out of the terminal's reach: its Ctrl-C (and a signal sent to
+   * the caller's group) reaches the caller only, which decides. For `compress worker`, whose running points finish
+   * on a first Ctrl-C; without it, the terminal's Ctrl-C reaches the workers too, which stop their running points
+   * as `--jobs 1` does (a signal sent to one worker alone stops its point either way).
+   */
+  ownProcessGroup?: boolean;
+}
+
 /**
  * A pool of up to `size` worker processes. When `signal` aborts (Ctrl-C, SIGTERM), every worker is asked to stop its
  * running point as `--jobs 1` does: a train / distill step stops after its optimizer step with a checkpoint, and the
- * point is interrupted (PointInterrupted), not failed. Workers ignore the terminal's own Ctrl-C and wait for this.
+ * point is interrupted (PointInterrupted), not failed.
  */
-export function workerPool(size: number, threads: number, log?: PointLog, signal?: AbortSignal): PointRunner {
+export function workerPool(size: number, threads: number, log?: PointLog, signal?: AbortSignal, opts: WorkerPoolOptions = {}): PointRunner {
   const slots: Slot[] = [];
   const stages = new StageTracker({ board: machineStageBoard() });
   let spawned = 0;
@@ -82,7 +92,11 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
     for (const s of slots) if (s.child.connected) s.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});
   });
   const spawn = (): Slot => {
-    const child = fork(WORKER.path, [], { execArgv: WORKER.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(WORKER.path, [], {
+      execArgv: WORKER.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...(opts.ownProcessGroup && process.platform !== 'win32' ? { detached: true } : {}),
+    });
     const slot: Slot = { id: spawned++, child, busy: false };
     child.on('exit', () => {
       const i = slots.indexOf(slot);

@@ -14,7 +14,8 @@ import type { WorkerReply, WorkerRequest } from './pool.ts';
 const send = (reply: WorkerReply): void => sendToParent(reply);
 
 process.on('disconnect', () => process.exit(0));
-// The terminal's Ctrl-C reaches every process of the group: the parent decides (it sends 'stop', and quits on a
+// The terminal's Ctrl-C reaches every process of the group (unless the pool started this worker in a group of its
+// own, as `compress worker` does: its running points finish): the parent decides (it sends 'stop', and quits on a
 // second Ctrl-C, which disconnects and so ends this worker). A signal sent to this worker alone stops its point too.
 let running: AbortController | undefined;
 const stopRunning = () => running?.abort();

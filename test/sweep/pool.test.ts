@@ -1,7 +1,9 @@
 /**
  * A point's own log lines reach the runner's log with the point they are of, in this process (`--jobs 1`) and from
- * a pool's worker processes (`--jobs N`, `compress worker`), where several points run at once.
+ * a pool's worker processes (`--jobs N`, `compress worker`), where several points run at once. The workers of
+ * `compress worker` run out of the terminal's reach (its Ctrl-C lets their running points finish).
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
@@ -52,5 +54,58 @@ describe('a runner of points', () => {
         name,
       ).toEqual([]);
     }
+  });
+});
+
+/** The process group of each live worker process (worker-main) this process forked. */
+function workerGroups(): number[] {
+  const children = readdirSync('/proc/self/task').flatMap((tid) =>
+    readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
+  return children
+    .filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker-main'))
+    .map((pid) => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(
+        stat
+          .slice(stat.lastIndexOf(')') + 1)
+          .trim()
+          .split(/\s+/)[2],
+      ); // field 5: pgrp
+    });
+}
+
+/** This process's group. */
+function ownGroup(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  return Number(
+    stat
+      .slice(stat.lastIndexOf(')') + 1)
+      .trim()
+      .split(/\s+/)[2],
+  );
+}
+
+describe.runIf(process.platform === 'linux')("a pool's worker processes", () => {
+  it("run in this process's group by default (the terminal's Ctrl-C stops their points), in their own with ownProcessGroup", async () => {
+    const doc = {
+      models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+      pipelines: ['baseline'],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+    };
+    const [point] = await planSweep(parseSweep(doc, t.sweepFile, 'groups.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'groups') });
+    for (const ownProcessGroup of [false, true]) {
+      const runner = workerPool(1, 1, undefined, undefined, { ownProcessGroup });
+      try {
+        await runner.run(point!); // (its worker stays for the next point until closed)
+        const groups = workerGroups();
+        expect(groups).toHaveLength(1);
+        if (ownProcessGroup) expect(groups[0]).not.toBe(ownGroup());
+        else expect(groups[0]).toBe(ownGroup());
+      } finally {
+        await runner.close();
+      }
+    }
+    expect(workerGroups()).toEqual([]);
   });
 });
