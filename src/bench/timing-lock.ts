@@ -2,14 +2,16 @@
  * A machine-wide lock held while a benchmark times, so that benchmarks on one machine (two `compress bench`, two
  * sweeps, the workers of one sweep) do not time each other: two sweeps timing at once reported an FFN-pruned model
  * ×2.95 faster instead of ×1.18. The lock is a file in the temporary folder (or $BERT_COMPRESS_TIMING_LOCK) holding
- * the holder's pid; a lock whose process is gone is stale and taken over. A benchmark that does not get the lock in
- * time (or cannot create the file) runs anyway and records that it may have shared the machine, and the bench
- * table and the sweep report say so. Other programs' load is not covered: only benchmarks of this project take it.
+ * the holder's pid (and, where it can be read, its start time: a pid given to another process since does not hold
+ * it); a lock whose process is gone is stale and taken over. A benchmark that does not get the lock in time (or
+ * cannot create the file, or remove a stale one) runs anyway and records that it may have shared the machine, and
+ * the bench table and the sweep report say so. Other programs' load is not covered: only benchmarks of this project
+ * take it.
  */
 import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processAlive } from '../processes.ts';
+import { processStartTime, processStillRunning } from '../processes.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
 export const TIMING_LOCK_ENV = 'BERT_COMPRESS_TIMING_LOCK';
@@ -50,36 +52,65 @@ export function defaultLockFile(): string {
   return process.env[TIMING_LOCK_ENV] || join(tmpdir(), 'bert-compress-timing.lock');
 }
 
-/** The pid in a lock file; undefined when the file is gone, empty (being written) or unreadable. */
-function holderOf(file: string): number | undefined {
+/**
+ * The holder in a lock file: its pid, and its start time where the holder recorded it (`PID START`: tells it from a
+ * later process given the pid); undefined when the file is gone, empty (being written) or unreadable.
+ */
+function lockHolder(file: string): { pid: number; start?: string } | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const m = /^(\d+)(?:[ \t]+(\d+))?/.exec(readFileSync(file, 'utf8'));
+    const pid = m ? Number(m[1]) : Number.NaN;
+    if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+    return m![2] !== undefined ? { pid, start: m![2] } : { pid };
   } catch {
     return undefined;
   }
 }
 
+function holderOf(file: string): number | undefined {
+  return lockHolder(file)?.pid;
+}
+
+/** Whether the holder of a lock file still runs (false: gone, or its pid now another process's). */
+function holderRuns(holder: { pid: number; start?: string }): boolean {
+  return processStillRunning(holder.pid, holder.start);
+}
+
+/** This process as a lock file names it: its pid, and its start time where it can be read. */
+const START = processStartTime(process.pid);
+const ME = START !== undefined ? `${process.pid} ${START}` : `${process.pid}`;
+
 /**
  * Moves a stale lock aside (rename is atomic: of several processes taking it over, one moves it). If what was
- * moved turns out to be a live process's new lock (it replaced the stale one meanwhile), it is put back.
+ * moved turns out to be a live process's new lock (it replaced the stale one meanwhile), it is put back. The error
+ * when the lock cannot be moved (another user's in a shared temporary folder, a read-only folder); undefined when it
+ * was, or another taker moved it first.
  */
-function removeStale(file: string, stalePid: number): void {
+function removeStale(file: string, stalePid: number): Error | undefined {
   const aside = `${file}.${process.pid}.stale`;
   try {
     renameSync(file, aside);
-  } catch {
-    return;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (e as Error);
   }
-  const moved = holderOf(aside);
-  if (moved !== undefined && moved !== stalePid && processAlive(moved)) {
+  const moved = lockHolder(aside);
+  if (moved !== undefined && moved.pid !== stalePid && holderRuns(moved)) {
     try {
       linkSync(aside, file);
     } catch {
       // Someone created a new lock meanwhile: theirs stands.
     }
   }
-  rmSync(aside, { force: true });
+  removeQuietly(aside);
+  return undefined;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // (a lock file left behind is stale once this process is gone, and taken over)
+  }
 }
 
 /** Creates the lock file with this pid; false when it exists. Other errors propagate. */
@@ -92,7 +123,7 @@ function tryCreate(file: string): boolean {
     throw e;
   }
   try {
-    writeSync(fd, `${process.pid}\n`);
+    writeSync(fd, `${ME}\n`);
   } finally {
     closeSync(fd);
   }
@@ -117,13 +148,20 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
       return {
         record: { exclusive: true, waitedSeconds: waited() },
         release: () => {
-          if (holderOf(file) === process.pid) rmSync(file, { force: true });
+          if (holderOf(file) === process.pid) removeQuietly(file);
         },
       };
     }
-    const holder = holderOf(file);
-    if (holder !== undefined && holder !== process.pid && !processAlive(holder)) {
-      removeStale(file, holder);
+    const found = lockHolder(file);
+    const holder = found?.pid;
+    if (found !== undefined && !holderRuns(found)) {
+      const error = removeStale(file, found.pid);
+      // (one that cannot be removed now never will be by this process: waiting for it would be in vain)
+      if (error)
+        return {
+          record: { exclusive: false, waitedSeconds: waited(), reason: `cannot remove the stale lock ${file} of pid ${found.pid}, gone: ${error.message}` },
+          release: () => {},
+        };
       continue;
     }
     if (performance.now() - start >= waitMs) {

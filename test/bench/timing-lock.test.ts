@@ -1,0 +1,72 @@
+/**
+ * The machine-wide timing lock and a stale lock file: one whose pid now belongs to another process (its start time
+ * differs) is taken over, and one that cannot be removed (another user's in a shared temporary folder; a read-only
+ * folder) lets the benchmark time at once, recorded as not exclusive, instead of waiting for it in vain (or spinning:
+ * it used to retry without end). Tests may run as root, where permissions do not stop a rename: it is made to fail.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { acquireTimingLock } from '../../src/bench/timing-lock.ts';
+import { processStartTime } from '../../src/processes.ts';
+
+/** Renaming a file named `from` fails with EACCES, `times` times (then succeeds: a taker that retried without end). */
+const denied = vi.hoisted(() => ({ from: undefined as string | undefined, times: 0 }));
+vi.mock('node:fs', async (original) => {
+  const fs = await original<typeof import('node:fs')>();
+  const renameSync = ((from: Parameters<typeof fs.renameSync>[0], to: Parameters<typeof fs.renameSync>[1]) => {
+    if (denied.from !== undefined && String(from) === denied.from && denied.times-- > 0)
+      throw Object.assign(new Error(`EACCES: permission denied, rename '${from}' -> '${to}'`), { code: 'EACCES', errno: -13, syscall: 'rename' });
+    return fs.renameSync(from, to);
+  }) as typeof fs.renameSync;
+  return { ...fs, default: { ...fs, renameSync }, renameSync };
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'timing-lock-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const lockFile = () => join(dir, `lock-${n++}`);
+
+describe('a stale timing lock', () => {
+  it('that cannot be removed: the benchmark times at once, not exclusive, saying why', async () => {
+    const file = lockFile();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(file, `${dead}\n`);
+    denied.from = file;
+    denied.times = 1000;
+    try {
+      const lock = await acquireTimingLock({ file, waitSeconds: 600 });
+      expect(lock.record).toEqual({
+        exclusive: false,
+        waitedSeconds: expect.any(Number),
+        reason: `cannot remove the stale lock ${file} of pid ${dead}, gone: EACCES: permission denied, rename '${file}' -> '${file}.${process.pid}.stale'`,
+      });
+      lock.release();
+    } finally {
+      denied.from = undefined;
+    }
+    expect(readFileSync(file, 'utf8')).toBe(`${dead}\n`); // not ours
+  });
+
+  it.runIf(processStartTime(process.pid) !== undefined)('held by a pid now given to another process: taken over', async () => {
+    const file = lockFile();
+    const pid = process.ppid; // alive, but not the process that took the lock
+    writeFileSync(file, `${pid} ${BigInt(processStartTime(pid)!) + 1n}\n`);
+    const lock = await acquireTimingLock({ file, waitSeconds: 2 });
+    expect(lock.record).toEqual({ exclusive: true, waitedSeconds: expect.any(Number) });
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid} ${processStartTime(process.pid)}\n`);
+    lock.release();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('held by a live process that recorded its start time: waited for', async () => {
+    const file = lockFile();
+    const pid = process.ppid;
+    const start = processStartTime(pid);
+    writeFileSync(file, start !== undefined ? `${pid} ${start}\n` : `${pid}\n`);
+    const lock = await acquireTimingLock({ file, waitSeconds: 0.3 });
+    expect(lock.record).toEqual({ exclusive: false, waitedSeconds: expect.any(Number), heldBy: pid, reason: 'busy' });
+  });
+});
