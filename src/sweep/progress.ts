@@ -108,7 +108,7 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
         // went on from the stages an earlier run of it had finished (or did not, their files changed since)
         if (/^(resuming from step|interrupted at step|(not )?reusing the output of stage)/.test(e.line)) {
           if (bar) bar.stop();
-          stream.write(`${e.line}\n`);
+          stream.write(`${e.point ? `${pointName(e.point)}: ` : ''}${e.line}\n`); // (of which point: --jobs N runs several)
           if (bar) bar.start(total, finished, { best: best.describe() });
         }
         return;

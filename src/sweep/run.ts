@@ -70,7 +70,8 @@ export type SweepEvent =
   | { type: 'failed'; point: SweepPoint; error: string }
   /** Another sweep on the same store finished it first. */
   | { type: 'skipped'; point: SweepPoint }
-  | { type: 'log'; line: string };
+  /** A line of the sweep's, or of a point's own log (with the point: several run at once with --jobs N). */
+  | { type: 'log'; line: string; point?: SweepPoint };
 
 export interface SweepSummary {
   store: string;
@@ -211,7 +212,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   emit({ type: 'plan', spec, points, previous, staleKept: previous.size - alreadyDone });
 
   const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
-  const log = (line: string) => emit({ type: 'log', line });
+  const log = (line: string, point: SweepPoint) => emit({ type: 'log', line, point });
   const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log, opts.signal) : inProcessRunner(threads, log, opts.signal);
   const running = new Set<string>();
   const deferred: SweepPoint[] = [];

@@ -82,4 +82,12 @@ describe('sweep progress', () => {
       listener({ type: 'log', line });
     expect(lines.slice(1)).toEqual(['resuming from step 52 (epoch 1)', 'interrupted at step 60; rerun the same command']);
   });
+
+  it('names the point of a shown line of its own log (several run at once with --jobs N)', () => {
+    const { lines, listener, spec, points } = logged(['baseline', 'kd']);
+    listener({ type: 'plan', spec, points, previous: new Map(), staleKept: 0 });
+    listener({ type: 'log', line: 'epoch 1: loss 0.5981', point: points[1]! });
+    listener({ type: 'log', line: 'resuming from step 52 (epoch 1)', point: points[1]! });
+    expect(lines.slice(1)).toEqual(['sst2 · kd: resuming from step 52 (epoch 1)']);
+  });
 });
