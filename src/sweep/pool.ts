@@ -67,6 +67,8 @@ interface Slot {
   id: number;
   child: ChildProcess;
   busy: boolean;
+  /** While it runs a point: fails it (the worker process could not be started, or reached). */
+  fail?: (error: string) => void;
 }
 
 export interface WorkerPoolOptions {
@@ -98,9 +100,16 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
       ...(opts.ownProcessGroup && process.platform !== 'win32' ? { detached: true } : {}),
     });
     const slot: Slot = { id: spawned++, child, busy: false };
-    child.on('exit', () => {
+    const drop = () => {
       const i = slots.indexOf(slot);
       if (i >= 0) slots.splice(i, 1);
+    };
+    child.on('exit', drop);
+    // A worker that could not be started (spawn: EAGAIN, ENOMEM …) has no 'exit' to wait for; a message that could
+    // not be sent (the worker died meanwhile) is followed by its 'exit'. Either fails the point it runs, if any.
+    child.on('error', (e) => {
+      if (child.pid === undefined) drop();
+      slot.fail?.(child.pid === undefined ? `cannot start a worker process: ${errorMessage(e)}` : `worker process: ${errorMessage(e)}`);
     });
     slots.push(slot);
     return slot;
@@ -130,10 +139,15 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
           cleanup();
           reject(new PointFailure(`worker process exited (${signal ?? `code ${code}`}) while running the point`));
         };
+        slot.fail = (error) => {
+          cleanup();
+          reject(new PointFailure(error));
+        };
         const cleanup = () => {
           stages.set(slot.id, null, pointName(point));
           slot.child.off('message', onMessage);
           slot.child.off('exit', onExit);
+          slot.fail = undefined;
           slot.busy = false;
         };
         slot.child.on('message', onMessage);

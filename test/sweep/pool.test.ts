@@ -5,12 +5,21 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
-import { inProcessRunner, workerPool, type PointRunner } from '../../src/sweep/pool.ts';
+import { PointFailure, inProcessRunner, workerPool, type PointRunner } from '../../src/sweep/pool.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+/** While set, a forked process cannot be started (as with EAGAIN: here ENOENT, from a node binary that is not there). */
+const unstartable = vi.hoisted(() => ({ on: false }));
+vi.mock('node:child_process', async (original) => {
+  const cp = await original<typeof import('node:child_process')>();
+  const fork = ((path: string, args: readonly string[], options: import('node:child_process').ForkOptions) =>
+    cp.fork(path, args, unstartable.on ? { ...options, execPath: '/nonexistent/node' } : options)) as typeof cp.fork;
+  return { ...cp, default: { ...cp, fork }, fork };
+});
 
 let t: TinySweep;
 const lockEnv = process.env[TIMING_LOCK_ENV];
@@ -107,5 +116,26 @@ describe.runIf(process.platform === 'linux')("a pool's worker processes", () => 
       }
     }
     expect(workerGroups()).toEqual([]);
+  });
+});
+
+describe('a pool whose worker process cannot be started', () => {
+  it('fails the point in one line (no crash, no point waiting forever), and the next point too', { timeout: 30_000 }, async () => {
+    const doc = {
+      models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+      pipelines: ['baseline'],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+    };
+    const [point] = await planSweep(parseSweep(doc, t.sweepFile, 'unstartable.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'unstartable') });
+    unstartable.on = true;
+    const runner = workerPool(1, 1);
+    try {
+      for (let i = 0; i < 2; i++) {
+        await expect(runner.run(point!)).rejects.toThrow(new PointFailure('cannot start a worker process: spawn /nonexistent/node ENOENT'));
+      }
+    } finally {
+      unstartable.on = false;
+      await runner.close();
+    }
   });
 });
