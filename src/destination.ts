@@ -8,7 +8,7 @@
 import { onInterrupt } from './interrupt.ts';
 import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from './errors.ts';
+import { SettingsError, UserError } from './errors.ts';
 import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
 import { dataPathFor } from './onnx/save.ts';
 
@@ -189,6 +189,20 @@ export function checkOutputKinds(paths: readonly string[], label: string): void 
 export function checkOutputFiles(paths: readonly string[], label: string): void {
   checkOutputKinds(paths, label);
   for (const dir of new Set(paths.map((p) => dirname(resolve(p))))) checkOutputFolder(dir, label);
+}
+
+/**
+ * Refuses a model output (`-o OUT`) whose name does not end in .onnx (any case): `-o out` (a folder meant, or the
+ * extension forgotten) would otherwise be written as a file named `out`, which nothing would read as a model.
+ */
+export function checkOnnxName(output: string, label = `-o ${output}`): void {
+  const kind = kindOf(output);
+  // (a device or pipe: checkOutputKinds names it as such)
+  if (/\.onnx$/i.test(output) || kind === 'special') return;
+  const bare = output.replace(/[\\/]+$/, '');
+  const folder = kind === 'folder';
+  const example = folder || bare !== output ? `${bare}/model.onnx` : `${bare}.onnx`;
+  throw new SettingsError(`${label}: ${folder ? `${output} is a folder; ` : ''}give a file name ending in .onnx (e.g. ${example})`);
 }
 
 /** The lineage sidecar of a model file: `OUT.json`. */

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { realPathOf } from '../export/destination.ts';
+import { checkModelOutputName, realPathOf } from '../export/destination.ts';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
@@ -38,6 +38,7 @@ export interface TrainingArgs {
   'dense-embeddings': boolean;
   'glue-dir'?: string;
   tokenizer?: string;
+  force: boolean;
   json: boolean;
 }
 
@@ -106,6 +107,11 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
     .option('tokenizer', {
       type: 'string',
       describe: "tokenizer folder (tokenizer.json or vocab.txt) for the data and the output folder (default: the teacher's folder, else the model's)",
+    })
+    .option('force', {
+      type: 'boolean',
+      default: false,
+      describe: "write over another model's config.json and tokenizer files in the output's folder (refused otherwise)",
     })
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
@@ -206,6 +212,7 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   if (existsSync(output) && statSync(output).isDirectory()) {
     throw new SettingsError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);
   }
+  checkModelOutputName(a.output);
   // by real paths: a symlinked folder or file leading to an input is that input
   const realOutput = realPathOf(output);
   for (const input of inputs) {
@@ -283,6 +290,7 @@ export async function runTrainingCommand(
       ...options,
       ...(a.task ? { task: a.task } : {}),
       output,
+      force: a.force,
       settings,
       signal: controller.signal,
       log: (line) => progress.log(line),
@@ -332,9 +340,19 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     '',
     // (no dev score: nothing chose among the epochs, the last one's model is written)
     best?.score !== undefined ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${pct(best.score)})` : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
-    `wrote ${l.output.path} (${(fileBytes / 1e6).toFixed(2)} MB, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json`,
+    `wrote ${l.output.path} (${(fileBytes / 1e6).toFixed(2)} MB, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
   );
   return lines;
+}
+
+/** What `compress` says of the side files it wrote: ` (and beside them: config.json …; tokenizer files from DIR)`. */
+function besideModel(l: TrainLineage): string {
+  const side = l.sideFiles;
+  if (!side) return '';
+  const tokenizer = side.tokenizer.files.length
+    ? [`${side.tokenizer.files.join(', ')} from ${resolve(side.tokenizer.from) === resolve(side.folder) ? 'that folder' : side.tokenizer.from}`]
+    : [];
+  return ` (and beside them: ${[`${side.config} of this model`, ...tokenizer].join('; ')})`;
 }
 
 /** Epoch, mean training loss, each dev metric ×100, seconds; the best epoch marked when there are several. */

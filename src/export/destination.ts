@@ -10,7 +10,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles } from '../destination.ts';
+import { checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject } from '../eval/model-files.ts';
 import { sameModelConfig } from '../eval/output-config.ts';
@@ -36,6 +36,15 @@ export function inputFiles(input: string, externalFiles: readonly string[]): str
   const dir = dirname(resolve(input));
   const candidates = [input, lineagePath(input), ...MODEL_SIDE_FILES.map((f) => join(dir, f))].filter((f) => existsSync(f));
   return [...new Set([...candidates.map(realPathOf), ...externalFiles.map(realPathOf)])];
+}
+
+/**
+ * The name a command line gives a model output (`-o OUT`), checked before anything is read: not named like a side
+ * file (nor its sidecar or data file), and ending in .onnx (checkOnnxName).
+ */
+export function checkModelOutputName(output: string): void {
+  checkNotSideFileNames(modelOutputFiles(output), `-o ${output}`);
+  checkOnnxName(output);
 }
 
 /**

@@ -12,15 +12,7 @@ import { checkOutputFolder, checkOutputKinds, lineagePath, modelOutputFiles } fr
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
-import {
-  MODEL_SIDE_FILES,
-  TOKENIZER_FILES,
-  checkNotSideFileNames,
-  copyModelFiles,
-  readJsonObject,
-  parseModelConfig,
-  type ModelConfig,
-} from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
 import { isGenericLabel, mapModelLabels } from '../eval/labels.ts';
@@ -45,6 +37,7 @@ export { DEFAULT_PKD_WEIGHT } from './intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
 import { corpusSet, glueSentences, readCorpusFile } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
+import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { parseEmbeddingLr } from './embedding-lr.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
@@ -123,6 +116,8 @@ export interface TrainRunOptions {
   teacher?: string;
   /** Output .onnx path (its folder gets config.json and tokenizer files). */
   output: string;
+  /** Write over another model's config.json and tokenizer files in the output's folder (see output-folder.ts). */
+  force?: boolean;
   settings?: Partial<TrainSettings>;
   distill?: Partial<DistillSettings>;
   /** Use the first N of a seeded permutation of the train split. */
@@ -187,6 +182,8 @@ export interface TrainLineage {
    * transformers' BertModel, outputs `last_hidden_state` and `pooler_output`; its config.json names no labels.
    */
   output: { path: string; sha256: string; encoderOnly?: boolean };
+  /** config.json and the tokenizer files written beside the model (absent in lineages of earlier versions). */
+  sideFiles?: SideFilesRecord;
 }
 
 export interface TrainRunResult {
@@ -475,6 +472,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         ? dirname(resolve(o.tokenizer))
         : resolve(o.tokenizer);
   const configFile = join(labelSource.dir, 'config.json');
+  checkOutputSideFiles(o.output, tokenizerDir, o.workDir ?? `${resolve(o.output)}.train`, label, o.force);
   // a student model (read once here): a new classifier when it has none for the task (classifierFor)
   const studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
   const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
@@ -626,8 +624,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // (a new classifier: the class is the graph's, not a base model's the source config may name)
   const { architectures: _, ...unnamed } = sourceConfig;
   const { config } = outputModelConfig(student.configJson({ ...(newClassifier ? unnamed : sourceConfig), max_length: maxLength }), model, { fineTuned });
-  writeFileAtomic(join(outDir, 'config.json'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
-  copyModelFiles(tokenizerDir, outDir, TOKENIZER_FILES);
+  const sideFiles = writeOutputSideFiles(o.output, config, tokenizerDir);
   const lineage: TrainLineage = {
     tool: { name: 'bert-compress', version: toolVersion() },
     createdAt: new Date().toISOString(),
@@ -658,6 +655,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     examplesPerSecond: examplesThisRun / Math.max(trainingSeconds, 1e-9),
     after: modelSize(model),
     output: { path: o.output, sha256: await sha256File(o.output), ...(student.encoderOnly ? { encoderOnly: true } : {}) },
+    sideFiles,
   };
   writeFileAtomic(lineagePath(o.output), Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
   rmSync(workDir, { recursive: true, force: true });

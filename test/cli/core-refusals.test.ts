@@ -64,6 +64,23 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       /format "xml": expected one of "onnx", "transformers\.js"/,
     ],
     ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty value/],
+    // (in the command's empty folder: a file named noext would be left there)
+    [
+      'compress -o noext',
+      () => [tiny.path, '--prune-ffn', '0.5', '-o', 'noext'],
+      /^compress: -o noext: give a file name ending in \.onnx \(e\.g\. noext\.onnx\)$/m,
+    ],
+    [
+      'compress -o FOLDER',
+      () => [tiny.path, '--prune-ffn', '0.5', '-o', '..'],
+      /^compress: -o \.\.: \.\. is a folder; give a file name ending in \.onnx \(e\.g\. \.\.\/model\.onnx\)$/m,
+    ],
+    [
+      'compress -o config.json',
+      () => [tiny.path, '--prune-ffn', '0.5', '-o', 'config.json'],
+      /-o config\.json: the output would be named config\.json, a side file/,
+    ],
+    ['export -o noext', () => ['export', tiny.dir, '-o', 'noext'], /^compress: -o noext: give a file name ending in \.onnx \(e\.g\. noext\.onnx\)$/m],
   ])('%s', (_name, args, re) => {
     const r = run(...args());
     expect(r.code, r.stderr).not.toBe(0);

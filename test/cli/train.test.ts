@@ -326,6 +326,16 @@ describe('compress train / distill: refusals before any work, one line each', ()
       () => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'SST-2', '-o', join(linkToTiny, 'student.onnx')],
       /the folder of the input model .* would get the output's config\.json/,
     ],
+    [
+      '-o without .onnx (a folder meant, or the extension forgotten)',
+      (o: string) => ['train', tiny.dir, '--task', 'SST-2', '-o', o.replace(/\.onnx$/, '')],
+      /-o .*\/model: give a file name ending in \.onnx \(e\.g\. .*\/model\.onnx\)$/m,
+    ],
+    [
+      '-o a folder that does not exist yet (a trailing slash)',
+      (o: string) => distill(`${o.replace(/\.onnx$/, '')}/`),
+      /-o .*\/model\/: give a file name ending in \.onnx \(e\.g\. .*\/model\/model\.onnx\)$/m,
+    ],
     ['bare --seed (a pass flag elsewhere, a number here)', (o: string) => [...distill(o), '--seed'], /--seed: a number is needed after it/],
     ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /unknown flag --alpah \(see --help\)/],
   ] as Array<[string, (o: string) => string[], RegExp]>)('%s', async (_name, args, re) => {
@@ -345,6 +355,24 @@ describe('compress train / distill: refusals before any work, one line each', ()
       expect(r.stderr.trim()).toBe(`compress: -o ${output}: ${side} is not a regular file (a device, pipe or socket); give a file name`);
       expect(statSync(side).isFIFO()).toBe(true);
       expect(existsSync(`${output}.json`) || existsSync(`${output}.train`)).toBe(false);
+    }
+  });
+
+  it.each([
+    ['config.json', /already holds another model's config\.json; write into an empty folder or pass --force$/],
+    ['vocab.txt', /already holds another model's vocab\.txt; write into an empty folder or pass --force$/],
+  ])("-o into a folder holding another model's %s: refused before any work, the file left as it was", async (name, re) => {
+    const dir = join(work, `foreign-${name}`);
+    mkdirSync(dir);
+    const foreign = name === 'config.json' ? JSON.stringify({ model_type: 'bert', id2label: { 0: 'a', 1: 'b', 2: 'c' } }) : '[PAD]\nother\n';
+    writeFileSync(join(dir, name), foreign);
+    const output = join(dir, 'student.onnx');
+    for (const args of [distill(output), ['train', tiny.dir, '--task', 'SST-2', '-o', output]]) {
+      const r = await inProcess(...args);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr.trim()).toMatch(new RegExp(`^compress: -o ${output}: ${dir} ${re.source}`));
+      expect(readFileSync(join(dir, name), 'utf8')).toBe(foreign);
+      expect(existsSync(output) || existsSync(`${output}.json`) || existsSync(`${output}.train`)).toBe(false);
     }
   });
 
@@ -572,9 +600,45 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     expect(r.stdout).toMatch(/\n +2 +\d+\.\d{4} +\d+\.\d\d /);
     expect(r.stdout).toMatch(/best epoch: [12] \(dev SST-2 \d+\.\d\d\)/);
     expect(lines.at(-1)).toMatch(
-      new RegExp(`^wrote ${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d\\d MB, [\\d,]+ parameters\\) and .*model\\.onnx\\.json$`),
+      new RegExp(
+        `^wrote ${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d\\d MB, [\\d,]+ parameters\\) and .*model\\.onnx\\.json \\(and beside them: config\\.json of this model; tokenizer\\.json, tokenizer_config\\.json, special_tokens_map\\.json, vocab\\.txt from .*\\)$`,
+      ),
     );
     expect(existsSync(`${output}.train`)).toBe(false);
+  });
+
+  it("rerun into its own output is written over; another model's config.json and tokenizer files are refused, or replaced with --force", async () => {
+    const output = freshOutput();
+    for (let run = 1; run <= 2; run++) {
+      const r = await compress('train', tinyWordPiece.dir, '--task', 'SST-2', '-o', output, ...small, '--epochs', '1');
+      expect(r.code, `run ${run}: ${r.stderr}`).toBe(0);
+    }
+    const dir = resolve(output, '..');
+    const second = join(dir, 'second.onnx');
+    const ownConfig = readFileSync(join(dir, 'config.json'), 'utf8');
+    await expectRefused(['train', tinyWordPiece.dir, '--task', 'SST-2', '-o', second, ...small], /already holds another model's config\.json/);
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(ownConfig);
+    // --force: this model's config.json, and only its tokenizer's files (another model's vocab.txt is removed)
+    const tokenizerOnly = join(work, 'tokenizer-json-only');
+    mkdirSync(tokenizerOnly, { recursive: true });
+    copyModelFiles(tinyWordPiece.dir, tokenizerOnly, ['tokenizer.json', 'tokenizer_config.json']);
+    const foreign = join(work, 'forced');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'config.json'), JSON.stringify({ model_type: 'bert', id2label: { 0: 'a', 1: 'b', 2: 'c' } }));
+    writeFileSync(join(foreign, 'vocab.txt'), '[PAD]\nother\n');
+    const forced = join(foreign, 'model.onnx');
+    const r = await compress('train', tinyWordPiece.dir, '--task', 'SST-2', '--tokenizer', tokenizerOnly, '-o', forced, ...small, '--epochs', '1', '--force');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(foreign, 'config.json'), 'utf8')).id2label).toEqual({ 0: 'negative', 1: 'positive' });
+    expect(existsSync(join(foreign, 'vocab.txt'))).toBe(false);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(
+      /\(and beside them: config\.json of this model; tokenizer\.json, tokenizer_config\.json from .*tokenizer-json-only\)$/,
+    );
+    expect(JSON.parse(readFileSync(`${forced}.json`, 'utf8')).sideFiles).toEqual({
+      folder: foreign,
+      config: 'config.json',
+      tokenizer: { from: tokenizerOnly, files: ['tokenizer.json', 'tokenizer_config.json'] },
+    });
   });
 
   it('a model file alone in its folder: refused without a tokenizer, trained with --tokenizer, whose files go beside the output', async () => {

@@ -5,6 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
+import { checkModelOutputName } from '../../export/destination.ts';
 import { compressFile, loadInput } from '../../export/compress.ts';
 import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
@@ -61,6 +62,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
     const steps = stepsFromFlags(process.argv.slice(2), args);
     if (!steps.length) throw new SettingsError(`no pass given: use ${passFlagList()} (see --help, or compress passes)`);
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the compressed model');
+    if (args.format !== 'transformers.js') checkModelOutputName(args.output);
     checkCalibrationFlag(steps, args.calibrate);
     const model = await localModel(args.model); // hf:org/name[@revision] too
     const located = locateModel(model);

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
 import { exportToTransformersJs } from '../../export/transformers-js.ts';
 import { SettingsError } from '../../errors.ts';
+import { checkModelOutputName } from '../../export/destination.ts';
 import { err, out, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
@@ -32,6 +33,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       }) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
+    if (args.format !== 'transformers.js') checkModelOutputName(args.output);
     if (args.format === 'transformers.js') {
       const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, {
         seedMissing: args['seed-missing'],

@@ -1,0 +1,78 @@
+/**
+ * The model folder `compress train` / `distill` writes: the model, its lineage `OUT.json`, and beside them
+ * config.json (written for the trained model) and the tokenizer files (copied from the tokenizer's folder). A
+ * folder describes one model: config.json or tokenizer files of another model already there (an unrelated model's
+ * folder, a teacher's or tokenizer's own folder) are refused before any work, as the written model would be read with
+ * them or they would be replaced under the model they describe; `force` writes over them. The run's own earlier
+ * output at the same path (a rerun, a resumed run) is written over as it is.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { lineagePath } from '../destination.ts';
+import { SettingsError } from '../errors.ts';
+import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles } from '../eval/model-files.ts';
+import { writeFileAtomic } from '../files.ts';
+
+/** What was written beside a trained model (recorded in its lineage, said by the CLI). */
+export interface SideFilesRecord {
+  /** The folder holding them: the model's. */
+  folder: string;
+  /** config.json, written for this model. */
+  config: string;
+  /** The tokenizer files beside the model, by name, and the folder they came from. */
+  tokenizer: { from: string; files: string[] };
+}
+
+/** True when `output`'s lineage is bert-compress's: a model this project wrote at that path, with its side files. */
+function ownOutput(output: string): boolean {
+  try {
+    const lineage = JSON.parse(readFileSync(lineagePath(output), 'utf8')) as { tool?: { name?: unknown } } | null;
+    return lineage?.tool?.name === 'bert-compress';
+  } catch {
+    return false;
+  }
+}
+
+/** Two files with the same bytes (false when either cannot be read). */
+function sameBytes(a: string, b: string): boolean {
+  try {
+    return resolve(a) === resolve(b) || readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Throws a one-line SettingsError when the folder of `output` holds another model's config.json or tokenizer files:
+ * a config.json (the run writes its own), or a tokenizer file that is not the same as `tokenizerDir`'s (another
+ * vocabulary, or one the tokenizer has no such file for). Those of this output's earlier run are its own: `output`
+ * has bert-compress's lineage, or `workDir` (its checkpoints) is there, a run of it that stopped before the end.
+ * `force` skips the check.
+ */
+export function checkOutputSideFiles(output: string, tokenizerDir: string, workDir: string, label: string, force = false): void {
+  if (force || ownOutput(output) || existsSync(workDir)) return;
+  const outDir = dirname(resolve(output));
+  const foreign = MODEL_SIDE_FILES.filter((name) => {
+    const there = join(outDir, name);
+    if (!existsSync(there)) return false;
+    return name === 'config.json' || !sameBytes(join(tokenizerDir, name), there);
+  });
+  if (!foreign.length) return;
+  const what = foreign.includes('config.json') ? "another model's config.json" : `another model's ${foreign.join(', ')}`;
+  throw new SettingsError(`${label}: ${outDir} already holds ${what}; write into an empty folder or pass --force`);
+}
+
+/**
+ * Writes `config` as config.json beside `output` and copies the tokenizer files of `tokenizerDir` there; tokenizer
+ * files the tokenizer has none of (another model's, or an earlier run's with another tokenizer) are removed, so the
+ * folder describes this model alone.
+ */
+export function writeOutputSideFiles(output: string, config: Record<string, unknown>, tokenizerDir: string): SideFilesRecord {
+  const folder = dirname(output);
+  writeFileAtomic(join(folder, 'config.json'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
+  copyModelFiles(tokenizerDir, folder, TOKENIZER_FILES);
+  for (const name of TOKENIZER_FILES) {
+    if (!existsSync(join(tokenizerDir, name))) rmSync(join(folder, name), { force: true });
+  }
+  return { folder, config: 'config.json', tokenizer: { from: tokenizerDir, files: TOKENIZER_FILES.filter((f) => existsSync(join(folder, f))) } };
+}
