@@ -5,7 +5,7 @@
  * config beside it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
 import { configFromHuggingFace, familyOf } from '../bert/config.ts';
@@ -14,6 +14,7 @@ import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
+import { checkSideFiles } from './destination.ts';
 
 export interface ExportResult {
   saved: SavedFiles;
@@ -81,6 +82,9 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
 }
 
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  // another model's config.json or tokenizer files in the output's folder would describe the export (they are
+  // copied only where missing): refused before any work, as compress refuses them
+  checkSideFiles(resolve(dir), dirname(resolve(output)));
   const { fillMissing, seeded, notice } = checkpointSeeding(dir, opts);
   const model = buildFromHuggingFaceFolder(dir, fillMissing ? { fillMissing } : {});
   const s = findBert(model);

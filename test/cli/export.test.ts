@@ -1,7 +1,7 @@
 /** `compress export`: a Hugging Face safetensors folder becomes an ONNX model folder that eval and compress use. */
 import { describe, expect, it, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
@@ -28,6 +28,27 @@ describe('compress export', () => {
     expect([s.numLayers, s.numHeads, s.hiddenSize]).toEqual([2, 4, 32]);
     expect(existsSync(join(dir, 'onnx', 'config.json'))).toBe(true);
     expect(existsSync(join(dir, 'onnx', 'vocab.txt'))).toBe(true);
+  });
+
+  it("refuses, before any work, a folder holding another model's config.json (kept beside the export, it would describe it); a rerun writes over its own", () => {
+    const config = tinyBertConfig();
+    const hf = join(dir, 'hf-2');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 4 }));
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    const foreign = JSON.stringify({ model_type: 'bert', num_hidden_layers: 12, id2label: { 0: 'a', 1: 'b', 2: 'c' } });
+    writeFileSync(join(other, 'config.json'), foreign);
+    const refused = spawnSync(process.execPath, [BIN, 'export', hf, '-o', join(other, 'model.onnx')], { encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/other\/config\.json belongs to another model \(it differs from .*hf-2\/config\.json\)/);
+    expect(readFileSync(join(other, 'config.json'), 'utf8')).toBe(foreign);
+    expect(existsSync(join(other, 'model.onnx'))).toBe(false);
+    const out = join(dir, 'own', 'model.onnx');
+    for (let run = 1; run <= 2; run++) {
+      const r = spawnSync(process.execPath, [BIN, 'export', hf, '-o', out], { encoding: 'utf8' });
+      expect(r.status, `run ${run}: ${r.stderr}`).toBe(0);
+    }
   });
 
   it('a folder without safetensors is a one-line error', () => {
