@@ -68,15 +68,22 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
 
 /**
  * Throws a SettingsError when a config.json or tokenizer file in the output folder differs from the input
- * folder's: the output would be evaluated with another model's labels or vocabulary. A config.json that differs only
- * in the fields describing the model's shape (written for another output of the same input: see
- * src/eval/output-config.ts) is the same model's.
+ * folder's, or a config.json is there and the input has none: the output would be evaluated with another model's
+ * labels, shape or vocabulary. (A tokenizer file the input lacks may be there: a bare model's tokenizer, put beside
+ * it on purpose.) A config.json that differs only in the fields describing the model's shape (written for another
+ * output of the same input: see src/eval/output-config.ts) is the same model's.
  */
 export function checkSideFiles(inputDir: string, outputDir: string): void {
   if (realPathOf(inputDir) === realPathOf(outputDir)) return;
   for (const name of MODEL_SIDE_FILES) {
     const mine = join(inputDir, name);
     const there = join(outputDir, name);
+    // (no config.json of the input's to write: the one there would stay beside the output, with its labels and shape)
+    if (name === 'config.json' && !existsSync(mine) && existsSync(there)) {
+      throw new SettingsError(
+        `${there} belongs to another model (the input, in ${inputDir}, has no config.json to write for the output); the output would be evaluated with it: write the output into another folder, or remove that file`,
+      );
+    }
     if (!existsSync(mine) || !existsSync(there)) continue;
     if (!readFileSync(mine).equals(readFileSync(there)) && !(name === 'config.json' && sameConfigFile(mine, there))) {
       throw new SettingsError(

@@ -91,6 +91,24 @@ describe('compressFile destinations', () => {
     expect(existsSync(join(out, 'a2.onnx'))).toBe(true);
   });
 
+  it("refuses a folder holding a config.json when the input has none (it would stay beside the output, with another model's labels and shape)", async () => {
+    const bare = fresh('bare-input');
+    saveModel(tinyBert({ numLayers: 1 }, { std: 0.2 }), join(bare, 'model.onnx'));
+    const out = fresh('other-model');
+    const foreign = JSON.stringify({ num_hidden_layers: 12, id2label: { 0: 'a', 1: 'b', 2: 'c' } });
+    writeFileSync(join(out, 'config.json'), foreign);
+    await expect(compressFile({ input: join(bare, 'model.onnx'), output: join(out, 'm.onnx'), steps: FFN })).rejects.toThrow(
+      /other-model-\d+\/config\.json belongs to another model \(the input, in .*bare-input-\d+, has no config\.json to write for the output\)/,
+    );
+    expect(readdirSync(out)).toEqual(['config.json']);
+    expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(foreign);
+    // a tokenizer the input lacks may be put beside its output on purpose
+    const withTokenizer = fresh('tokenizer-only');
+    writeFileSync(join(withTokenizer, 'vocab.txt'), '[PAD]\n[UNK]\n');
+    await compressFile({ input: join(bare, 'model.onnx'), output: join(withTokenizer, 'm.onnx'), steps: FFN });
+    expect(readdirSync(withTokenizer).sort()).toEqual(['m.onnx', 'm.onnx.json', 'vocab.txt']);
+  });
+
   it('refuses an output (or its sidecar or data file) named like a side file of the model folder, before creating anything', async () => {
     const out = fresh('side-names');
     await compressFile({ input: tiny.path, output: join(out, 'm.onnx'), steps: FFN });
