@@ -345,12 +345,12 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
   return lines;
 }
 
-/** What `compress` says of the side files it wrote: ` (and beside them: config.json …; tokenizer files from DIR)`. */
+/** The side files written beside the model, as `compress` says them: ` (and beside them: config.json …; from DIR: tokenizer files)`. */
 function besideModel(l: TrainLineage): string {
   const side = l.sideFiles;
   if (!side) return '';
   const tokenizer = side.tokenizer.files.length
-    ? [`${side.tokenizer.files.join(', ')} from ${resolve(side.tokenizer.from) === resolve(side.folder) ? 'that folder' : side.tokenizer.from}`]
+    ? [`from ${resolve(side.tokenizer.from) === resolve(side.folder) ? 'that folder' : side.tokenizer.from}: ${side.tokenizer.files.join(', ')}`]
     : [];
   return ` (and beside them: ${[`${side.config} of this model`, ...tokenizer].join('; ')})`;
 }
