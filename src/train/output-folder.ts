@@ -58,8 +58,7 @@ export function checkOutputSideFiles(output: string, tokenizerDir: string, workD
     return name === 'config.json' || !sameBytes(join(tokenizerDir, name), there);
   });
   if (!foreign.length) return;
-  const what = foreign.includes('config.json') ? "another model's config.json" : `another model's ${foreign.join(', ')}`;
-  throw new SettingsError(`${label}: ${outDir} already holds ${what}; write into an empty folder or pass --force`);
+  throw new SettingsError(`${label}: ${outDir} already holds another model's ${foreign.join(', ')}; write into an empty folder or pass --force`);
 }
 
 /**
