@@ -19,7 +19,7 @@ import { isGenericLabel, mapModelLabels } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
-import type { TaskDefinition } from '../glue/tasks.ts';
+import { GLUE_TASKS, type TaskDefinition } from '../glue/tasks.ts';
 import { SettingsError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { loadTrainingSet } from './data.ts';
@@ -418,26 +418,43 @@ const NO_CLASSIFIER = 'it has none';
 
 /**
  * Why a student model needs a new classifier for `task`, or undefined when it keeps its own: a bare encoder (a
- * general-distilled student) always gets one; in the task stage (`mode` 'task'), so does a classifier of another
- * width or one whose config.json names another task's labels (a general student sized for SST-2, distilled on
- * MNLI). `compress train` and the general stage (`keep`) keep a classifier and refuse one of the wrong width.
+ * general-distilled student) always gets one; in the distillation stages (`mode` 'task' or 'general'), so does a
+ * classifier of another width (a general student sized for SST-2, distilled on MNLI; the general stage trains no
+ * head, its --task only sizes it); in the task stage, so does one whose config.json id2label names another GLUE
+ * task's labels (anotherTask). Labels that name no task's (`neg`, `pos` for SST-2) are refused as `compress eval`
+ * refuses them: the classifier is not thrown away for a spelling. `compress train` (`keep`) keeps a classifier and
+ * refuses one of the wrong width.
  */
-function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'keep'): string | undefined {
+function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep'): string | undefined {
   const own = studentClassifier(model);
   if (!own) return undefined; // (not a BERT-family encoder, or another head: makeStudent says why it cannot train it)
   if (own.kind === 'none') return NO_CLASSIFIER;
   if (mode === 'keep') return undefined;
   const outputs = task.regression ? 1 : task.labels.length;
   if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
+  if (mode === 'general') return undefined; // (the general stage reads no labels)
   const file = join(dir, 'config.json');
   if (!existsSync(file)) return undefined;
   const { id2label } = parseModelConfig(readJsonObject(file), file);
   try {
-    mapModelLabels(task, id2label, own.numLabels);
+    mapModelLabels(task, id2label, own.numLabels, file);
     return undefined;
-  } catch {
+  } catch (e) {
+    if (!(e instanceof SettingsError) || !anotherTask(task, id2label, own.numLabels)) throw e;
     return `its labels are ${[...(id2label?.values() ?? [])].join(', ')}`;
   }
+}
+
+/** The GLUE task other than `task` whose labels `id2label` names (all of them, in any order), if any. */
+function anotherTask(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): TaskDefinition | undefined {
+  return GLUE_TASKS.find((t) => {
+    if (t.modelTask === task.modelTask || t.regression || t.labels.length !== numLabels) return false;
+    try {
+      return mapModelLabels(t, id2label, numLabels).from === 'id2label';
+    } catch {
+      return false; // (not this task's labels)
+    }
+  });
 }
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
@@ -476,7 +493,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // a student model (read once here): a new classifier when it has none for the task (classifierFor)
   const studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
   const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
-  const fresh = task && studentModel ? classifierFor(studentModel, locateModel(o.student).dir, task, isDistill && !general ? 'task' : 'keep') : undefined;
+  const fresh =
+    task && studentModel ? classifierFor(studentModel, locateModel(o.student).dir, task, !isDistill ? 'keep' : general ? 'general' : 'task') : undefined;
   const { json: sourceConfig, config: modelConfig } = withStudentLabels(
     existsSync(configFile) ? readJsonObject(configFile) : {},
     configFile,
@@ -620,10 +638,17 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   rmSync(lineagePath(o.output), { force: true });
   saveModel(model, o.output);
   // config.json describes the written model: its shape read from the graph, the task it was trained on and its labels
-  const fineTuned = general ? null : { task: task!, outputToLabel: set.labelMapping.outputToLabel };
-  // (a new classifier: the class is the graph's, not a base model's the source config may name)
+  // (the general stage trains no head: a classifier sized by --task is written with the task's labels in its output
+  // order (the teacher's names where it gives them), but with no finetuning_task)
+  const labelled = { task: task!, outputToLabel: set.labelMapping.outputToLabel };
+  const fineTuned = general ? (task && !student.encoderOnly ? labelled : null) : labelled;
+  // (a new classifier, or one on a student of a teacher without one: the class is the graph's, not a base model's
+  // the source config may name)
+  const headlessTeacher = teacherModel !== undefined && teacherShape(teacherModel).numLabels === undefined;
   const { architectures: _, ...unnamed } = sourceConfig;
-  const { config } = outputModelConfig(student.configJson({ ...(newClassifier ? unnamed : sourceConfig), max_length: maxLength }), model, { fineTuned });
+  const named = newClassifier || (headlessTeacher && !student.encoderOnly) ? unnamed : sourceConfig;
+  const { config } = outputModelConfig(student.configJson({ ...named, max_length: maxLength }), model, { fineTuned });
+  if (general) delete config.finetuning_task;
   const sideFiles = writeOutputSideFiles(o.output, config, tokenizerDir);
   const lineage: TrainLineage = {
     tool: { name: 'bert-compress', version: toolVersion() },

@@ -4,7 +4,8 @@
  * classifier (a bare encoder; the shared MLM fixture when present) writes an encoder-only student (BertModel's
  * outputs, no labels), and the task stage gives a student with none for the task (none at all, another width,
  * another task's labels) a new one seeded as a from-scratch student's, says so and records it; a student whose
- * classifier fits is trained as before.
+ * classifier fits is trained as before, and one whose labels are misspelt is refused as eval refuses it. The general
+ * stage with --task writes a config.json that names the classifier it sized; every-other takes a teacher without one.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -244,6 +245,103 @@ describe('general distillation from a teacher without a classifier, then the tas
   });
 });
 
+describe('the general stage with --task, misspelt labels in the task stage, every-other from a teacher without a classifier', () => {
+  const general = (name: string, teacher: string, student: string, task?: string, log?: (line: string) => void) =>
+    runTraining({
+      ...common,
+      ...(task ? { task } : {}),
+      teacher,
+      student,
+      output: join(work, name, 'model.onnx'),
+      distill: { stage: 'general', intermediate: 'tinybert', corpus },
+      ...(log ? { log } : {}),
+    });
+
+  it("from a teacher without a classifier, --task gives the student one, and config.json names it (the class, the task's labels; no finetuning_task)", async () => {
+    await general('general-rte', bareTeacher, SPEC, 'RTE');
+    expect(findBert(loadModel(join(work, 'general-rte', 'model.onnx'))).head).toMatchObject({ kind: 'sequence-classification', numLabels: 2 });
+    const config = readJson(join(work, 'general-rte', 'config.json'));
+    expect(config).toMatchObject({
+      architectures: ['BertForSequenceClassification'],
+      num_labels: 2,
+      id2label: { 0: 'entailment', 1: 'not_entailment' },
+      label2id: { entailment: 0, not_entailment: 1 },
+      problem_type: 'single_label_classification',
+    });
+    expect(config.finetuning_task).toBeUndefined();
+    await general('general-stsb', bareTeacher, SPEC, 'STS-B');
+    expect(findBert(loadModel(join(work, 'general-stsb', 'model.onnx'))).head).toMatchObject({ numLabels: 1 });
+    expect(readJson(join(work, 'general-stsb', 'config.json'))).toMatchObject({
+      architectures: ['BertForSequenceClassification'],
+      num_labels: 1,
+      id2label: { 0: 'LABEL_0' },
+      problem_type: 'regression',
+    });
+  });
+
+  it("a task-stage student whose id2label misspells the task's labels is refused in one line, as compress eval refuses it (its classifier is not replaced); nothing written", async () => {
+    const misspelt = folder('misspelt', tiny(2, 8), { id2label: { 0: 'ent', 1: 'not_ent' } });
+    const message = `${join(misspelt, 'config.json')} id2label {0: ent, 1: not_ent} does not name RTE's labels (entailment, not_entailment); fix id2label or use LABEL_0… for the canonical order`;
+    await expect(evaluate({ model: misspelt, tasks: ['RTE'], glueDir, maxLength: 24 })).rejects.toThrow(message);
+    const logs: string[] = [];
+    const out = join(work, 'rte-misspelt', 'model.onnx');
+    await expect(
+      runTraining({ ...common, task: 'RTE', teacher: rteTeacher, student: misspelt, output: out, distill: { alpha: 0 }, log: (line) => logs.push(line) }),
+    ).rejects.toThrow(message);
+    expect(logs).toEqual([]);
+    expect(existsSync(join(work, 'rte-misspelt'))).toBe(false);
+  });
+
+  it("every-other from a teacher without a classifier: the teacher's even layers, encoder-only; with --task a new classifier", async () => {
+    const r = await general('every-other-bare', bareTeacher, 'every-other');
+    expect(r.lineage!.student.description).toBe('every-other layer of the teacher (1 of 2), encoder only');
+    expect(r.lineage!.output.encoderOnly).toBe(true);
+    const written = loadModel(join(work, 'every-other-bare', 'model.onnx'));
+    expect(written.graph.outputs.map((o) => o.name)).toEqual(['last_hidden_state', 'pooler_output']);
+    expect([findBert(written).numLayers, findBert(written).head]).toEqual([1, undefined]);
+    expect(readJson(join(work, 'every-other-bare', 'config.json'))).toMatchObject({ architectures: ['BertModel'], num_hidden_layers: 1 });
+    // (an untrained student: --epochs 0 is not a setting, so compare the step-0 student, the teacher's layer 0)
+    const { student } = makeStudent({ spec: 'every-other', teacher: loadModel(join(bareTeacher, 'model.onnx')), maxLength: 24, seed: 1 });
+    const params = initialParameters(student.forward(false));
+    const teacher = canonicalBert(withClassifier(loadModel(join(bareTeacher, 'model.onnx')), 1, 'teacher')).weights;
+    const layer0 = [...params.keys()].filter((k) => /layer\.0\./.test(k));
+    expect(layer0.length).toBeGreaterThan(0);
+    for (const k of layer0) expect(params.get(k), k).toEqual(teacher.get(k));
+
+    const t = await general('every-other-bare-rte', bareTeacher, 'every-other', 'RTE');
+    expect(t.lineage!.student.description).toBe('every-other layer of the teacher (1 of 2), with a new classifier (2 outputs)');
+    expect(findBert(loadModel(join(work, 'every-other-bare-rte', 'model.onnx'))).head).toMatchObject({ kind: 'sequence-classification', numLabels: 2 });
+    expect(readJson(join(work, 'every-other-bare-rte', 'config.json'))).toMatchObject({ architectures: ['BertForSequenceClassification'], num_labels: 2 });
+  });
+
+  it('every-other from a teacher with neither a classifier nor a pooler is refused in one line naming the alternative', async () => {
+    const m = bareEncoder(14);
+    m.graph.outputs = [{ name: findBert(m).layers.at(-1)!.output, elemType: 1 }];
+    removeDeadNodes(m.graph);
+    removeUnusedInitializers(m.graph);
+    const teacher = folder('poolerless-teacher', m, { model_type: 'bert' });
+    await expect(general('every-other-poolerless', teacher, 'every-other')).rejects.toThrow(
+      /^--student every-other: the teacher has no classifier and no pooler .*; give a student from scratch \(bert:layers=L,hidden=H,…\) or a student model$/,
+    );
+    expect(existsSync(join(work, 'every-other-poolerless'))).toBe(false);
+  });
+
+  it('the general stage with --task STS-B gives a student of 2 outputs a new 1-output classifier, as the task stage does (said, recorded)', async () => {
+    const two = folder('two-outputs', tiny(2, 9), { id2label: { 0: 'entailment', 1: 'not_entailment' } });
+    const logs: string[] = [];
+    const r = await general('general-stsb-from-2', bareTeacher, two, 'STS-B', (line) => logs.push(line));
+    expect(logs).toContain('the student has no classifier for STS-B (its classifier has 2 outputs): a new one (1 output) is initialised (seed 5)');
+    expect(r.lineage!.student.newClassifier).toEqual({ outputs: 1, seed: 5, reason: 'its classifier has 2 outputs' });
+    expect(findBert(loadModel(join(work, 'general-stsb-from-2', 'model.onnx'))).head).toMatchObject({ numLabels: 1 });
+    expect(readJson(join(work, 'general-stsb-from-2', 'config.json'))).toMatchObject({ num_labels: 1, problem_type: 'regression' });
+    // every-other of a 2-label teacher, the same
+    const e = await general('general-stsb-every-other', rteTeacher, 'every-other', 'STS-B');
+    expect(e.lineage!.student.description).toBe('every-other layer of the teacher (1 of 2), with a new classifier (1 output)');
+    const config = readJson(join(work, 'general-stsb-every-other', 'config.json'));
+    expect(config).toMatchObject({ architectures: ['BertForSequenceClassification'], num_labels: 1, id2label: { 0: 'LABEL_0' }, problem_type: 'regression' });
+  });
+});
+
 const MLM = join(FIXTURES_DIR, 'bert-toy-pretraining-torch11-op12.onnx');
 describe.skipIf(!existsSync(MLM))('general distillation from a pretraining (MLM + NSP) teacher (needs ../shared/fixtures/onnx)', () => {
   it('runs without --task and writes an encoder-only student', async () => {
@@ -262,5 +360,23 @@ describe.skipIf(!existsSync(MLM))('general distillation from a pretraining (MLM 
     expect(r.lineage!.output.encoderOnly).toBe(true);
     const s = findBert(loadModel(join(work, 'mlm-general', 'model.onnx')));
     expect([s.head, s.vocabSize, s.numLayers]).toEqual([undefined, 99, 1]);
+  });
+
+  it("--student every-other runs without --task and writes the teacher's even layers, encoder-only", async () => {
+    const teacher = join(work, 'mlm-teacher'); // (written by the test before)
+    const teacherLayers = findBert(loadModel(join(teacher, 'model.onnx'))).numLayers;
+    const r = await runTraining({
+      ...common,
+      teacher,
+      student: 'every-other',
+      output: join(work, 'mlm-every-other', 'model.onnx'),
+      // (the toy teacher's 5 layers are no multiple of the student's 3: pkd-last maps the last ones)
+      distill: { stage: 'general', intermediate: 'pkd-last', corpus },
+    });
+    expect(r.lineage!.output.encoderOnly).toBe(true);
+    const written = loadModel(join(work, 'mlm-every-other', 'model.onnx'));
+    expect(written.graph.outputs.map((o) => o.name)).toEqual(['last_hidden_state', 'pooler_output']);
+    const s = findBert(written);
+    expect([s.head, s.vocabSize, s.numLayers]).toEqual([undefined, 99, Math.ceil(teacherLayers / 2)]);
   });
 });

@@ -3,7 +3,9 @@
  * - a model path (any ONNX file or folder the project reads, e.g. the output of `compress --prune-heads 0.5`):
  *   rebuilt canonically (src/bert/canonical.ts), so its structure is kept (uneven heads, shared layers, a
  *   factorized embedding);
- * - `every-other`: the teacher's layers 0, 2, 4, … with everything else of the teacher (DistilBERT's init);
+ * - `every-other`: the teacher's layers 0, 2, 4, … with everything else of the teacher (DistilBERT's init); of a
+ *   teacher without a classifier (a pretrained BERT with its pooler), encoder-only, or with a new classifier for a
+ *   --task;
  * - `bert:layers=L,hidden=H,heads=A,intermediate=I`: a BERT initialized at random (transformers' init) with the
  *   teacher's vocabulary, positions and labels;
  * - `bilstm:hidden=H[,embedding=E]`: the Distilled BiLSTM (bilstm.ts), word embedding from the teacher's when the
@@ -124,8 +126,12 @@ function bertSizes(c: ExtendedBertConfig): Record<string, unknown> {
   };
 }
 
-/** The teacher's layers 0, 2, 4, … (DistilBERT's initialization), as a canonical student. */
-export function everyOtherStudent(teacher: CanonicalBert): Student {
+/**
+ * The teacher's layers 0, 2, 4, … (DistilBERT's initialization), as a canonical student. `encoderOnly`: its
+ * classifier is a placeholder (a teacher without one, no task to size it): written as the encoder and its pooler.
+ * `note` ends the description (the classifier's origin).
+ */
+export function everyOtherStudent(teacher: CanonicalBert, opts: { encoderOnly?: boolean; note?: string } = {}): Student {
   const c = teacher.config;
   if (c.layerGroups) throw new SettingsError('every-other: the teacher shares layers; give a student model instead');
   const keep = [...Array(c.numLayers).keys()].filter((i) => i % 2 === 0);
@@ -137,7 +143,28 @@ export function everyOtherStudent(teacher: CanonicalBert): Student {
     else if (Number(m[2]) % 2 === 0) weights.set(`${m[1]}${Number(m[2]) / 2}${m[3]}`, v);
   }
   const config: ExtendedBertConfig = { ...c, numLayers: keep.length, ...(c.layers ? { layers: keep.map((i) => c.layers![i]) } : {}) };
-  return bertStudent({ config, weights }, `every-other layer of the teacher (${keep.length} of ${c.numLayers})`);
+  const description = `every-other layer of the teacher (${keep.length} of ${c.numLayers})${opts.encoderOnly ? ', encoder only' : (opts.note ?? '')}`;
+  return bertStudent({ config, weights }, description, { encoderOnly: opts.encoderOnly });
+}
+
+/**
+ * The every-other student of `teacher` (a graph): a teacher without a classifier (a pretrained BERT: an MLM head or
+ * a bare encoder, with its pooler) gives an encoder-only student, or with `numLabels` one with a new classifier; so
+ * does a classifier of another width than `numLabels` (general distillation with a --task: the stage trains no
+ * head). The new classifier is seeded from `seed` as a from-scratch student's.
+ */
+function everyOtherOf(teacher: Model, numLabels: number | undefined, seed: number): Student {
+  const headless = teacherShape(teacher).numLabels === undefined;
+  const s = findBert(teacher, { label: 'teacher' });
+  if (headless && !(s.pooler?.activation === 'tanh' && (s.family === 'bert' || s.family === 'albert'))) {
+    throw new SettingsError(
+      '--student every-other: the teacher has no classifier and no pooler (dense + tanh on the first token) for the student to keep; give a student from scratch (bert:layers=L,hidden=H,…) or a student model',
+    );
+  }
+  const read = canonicalBert(headless ? withClassifier(teacher, numLabels ?? PLACEHOLDER_LABELS, 'the teacher') : teacher);
+  const fresh = numLabels !== undefined && (headless || read.config.numLabels !== numLabels);
+  if (!fresh) return everyOtherStudent(read, { encoderOnly: headless });
+  return everyOtherStudent(newClassifier(read, numLabels, seed), { note: `, with a new classifier (${numLabels} output${numLabels === 1 ? '' : 's'})` });
 }
 
 /** Parses `bert:layers=L,hidden=H,heads=A,intermediate=I` (each optional: the teacher's value). */
@@ -311,7 +338,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     if (!src.teacher) throw new SettingsError(`--student ${spec} needs a teacher`);
     return src.teacher;
   };
-  if (spec === 'every-other') return { student: everyOtherStudent(canonicalBert(teacher())) };
+  if (spec === 'every-other') return { student: everyOtherOf(teacher(), src.numLabels, src.seed) };
   if (spec.startsWith('bert:')) return { student: scratchStudent(teacherShape(teacher()), spec, src.seed, src.numLabels) };
   if (spec.startsWith('bilstm:')) {
     const shape = teacherShape(teacher());
