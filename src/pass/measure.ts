@@ -11,6 +11,8 @@ import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
 import { fixedSequenceLength } from '../bert/sample-inputs.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
 import { SettingsError } from '../errors.ts';
+import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
+import type { ClassifierNeed } from './settings.ts';
 
 export function requireCalibration(c: CalibrationSource | undefined, pass: string, what: string): CalibrationSource {
   if (!c?.batches.length) throw new SettingsError(`${pass}: ${what} needs calibration data (--calibrate TASK)`);
@@ -44,6 +46,17 @@ export function batchLoss(logits: Float32Array, b: CalibrationBatch): number {
     }
   }
   return total / b.batch;
+}
+
+/**
+ * Throws a SettingsError when `need` (a setting that measures a loss on the class scores) meets an encoder-only model:
+ * its first output is hidden states, which the loss would read as logits.
+ */
+export function requireClassifier(model: Model, structure: BertStructure, pass: string, need: ClassifierNeed): void {
+  if (!isEncoderOnly(structure)) return;
+  throw new SettingsError(
+    `${pass}: the model is ${encoderOnlyNote(model)}: ${need.what} needs a classifier (it measures a loss on the class scores); give it one with ${GIVE_CLASSIFIER}, or ${need.instead}`,
+  );
 }
 
 /** The graph output carrying the task logits. */

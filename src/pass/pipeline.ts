@@ -10,6 +10,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { ParsedStep, PassContext, PassReport, PassStep } from './pass.ts';
 import { getPass } from './registry.ts';
 import { UserError } from '../errors.ts';
+import { requireClassifier } from './measure.ts';
 
 export interface PipelineResult {
   model: Model;
@@ -50,6 +51,11 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
   const blocker = parsed.length ? rewriteBlocker(model) : undefined;
   if (blocker) throw new UserError(`cannot rewrite this model faithfully: ${blocker}`);
   const inputStructure = findBert(model);
+  // No pass gives a model a classifier: one that measures a loss on the class scores is refused before any runs.
+  for (const { step } of parsed) {
+    const need = getPass(step.pass).needsClassifier(step.settings);
+    if (need) requireClassifier(model, inputStructure, step.pass, need);
+  }
   let current = model;
   let structure = inputStructure;
   const reports: PassReport[] = [];

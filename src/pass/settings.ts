@@ -51,6 +51,18 @@ export interface PassDeclaration<S extends SettingsSchema, O> {
   options: (settings: z.output<S>) => O;
   /** Whether a pass with these settings measures the model on calibration data (default: never). */
   needsCalibration?: (settings: z.output<S>) => boolean;
+  /**
+   * What of these settings reads the model's class scores (a loss on calibration data), and what to use instead on a
+   * model without a classifier; undefined when nothing does (default: never).
+   */
+  needsClassifier?: (settings: z.output<S>) => ClassifierNeed | undefined;
+}
+
+/** A setting that reads the model's class scores: `what` (e.g. "importance 'ablation'") and the way around it. */
+export interface ClassifierNeed {
+  what: string;
+  /** What to use instead on a model without a classifier, e.g. "use importance 'magnitude'". */
+  instead: string;
 }
 
 /** A pass's settings declaration with its parsing; a `Pass` adds `run` to it. */
@@ -68,6 +80,8 @@ export interface PassSettings<O> {
   parse(raw: Record<string, unknown>): O;
   /** Whether canonical settings make the pass measure the model on calibration data. */
   needsCalibration(settings: Record<string, unknown>): boolean;
+  /** What of canonical settings reads the model's class scores (see PassDeclaration.needsClassifier). */
+  needsClassifier(settings: Record<string, unknown>): ClassifierNeed | undefined;
 }
 
 /** Checks a declaration's consistency (a bug otherwise) and adds the parsing derived from it. */
@@ -95,6 +109,7 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
     options,
     parse: (raw) => options(check(raw)),
     needsCalibration: (settings) => d.needsCalibration?.(settings as z.output<S>) ?? false,
+    needsClassifier: (settings) => d.needsClassifier?.(settings as z.output<S>),
   };
 }
 

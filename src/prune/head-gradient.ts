@@ -28,8 +28,9 @@ import { findBert } from '../bert/discover.ts';
 import { rebuildCanonical } from '../bert/canonical.ts';
 import { appendLoss, buildGradientGraph, goldTargets, probeFeeds } from '../gradients/index.ts';
 import type { CalibrationBatch, CalibrationSource, PassContext } from '../pass/pass.ts';
-import { batchFeeds, requireCalibration, requireLabels } from '../pass/measure.ts';
+import { batchFeeds, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
+import { importanceNeed } from './settings.ts';
 
 export interface GradientImportanceOptions {
   /** Per-example |∂L/∂ξ_h| (Michel's Eq. 2; default), or |∂(batch loss)/∂ξ_h| per batch (his released code). */
@@ -90,6 +91,7 @@ export function checkCalibrationFits(calibration: CalibrationSource, numLabels: 
 
 /** Gradient importance per layer [layer][head] of `model` (structure `s`), on ctx.calibration. */
 export async function gradientScores(model: Model, s: BertStructure, ctx: PassContext, opts: GradientImportanceOptions = {}): Promise<number[][]> {
+  requireClassifier(model, s, 'prune-heads', importanceNeed('gradient')!);
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'gradient importance');
   requireLabels(calibration, 'prune-heads', 'gradient importance'); // (with target predictions, the predictions are the labels)
   const perExample = opts.perExample ?? true;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
-import { declarePass, fraction, grammar, integer, layerList, oneOf } from '../pass/settings.ts';
+import { declarePass, fraction, grammar, integer, layerList, oneOf, type ClassifierNeed } from '../pass/settings.ts';
 import type { PruneHeadsOptions } from './heads.ts';
 import type { PruneFfnOptions } from './ffn.ts';
 import type { DropLayersOptions } from './layers.ts';
@@ -22,6 +22,13 @@ const LOSS_BASED: readonly HeadImportance[] = ['ablation', 'gradient'];
 /** The target when none is given: the model's own predictions for ablation (measured better), labels for gradient. */
 export function defaultImportanceTarget(importance: HeadImportance): ImportanceTarget {
   return importance === 'ablation' ? 'predictions' : 'labels';
+}
+
+/** What a loss-based importance needs of the model: a classifier (confidence reads attention probabilities only). */
+export function importanceNeed(importance: HeadImportance): ClassifierNeed | undefined {
+  return LOSS_BASED.includes(importance)
+    ? { what: `importance '${importance}'`, instead: "use importance 'magnitude' (--importance magnitude) or 'confidence'" }
+    : undefined;
 }
 
 /** Importances that measure the model on calibration data. */
@@ -131,6 +138,8 @@ export const PRUNE_HEADS = declarePass({
     ...(s.ratio !== undefined && LOSS_BASED.includes(s.importance) ? { target: s.target ?? defaultImportanceTarget(s.importance) } : {}),
   }),
   needsCalibration: (s) => s.ratio !== undefined && MEASURED.includes(s.importance),
+  // a loss on the class scores; confidence reads the attention probabilities only
+  needsClassifier: (s) => (s.ratio !== undefined ? importanceNeed(s.importance) : undefined),
 });
 
 export const PRUNE_FFN = declarePass({

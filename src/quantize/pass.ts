@@ -12,7 +12,7 @@ import type { Model } from '../onnx/graph.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
-import { CalibrationRunner, requireCalibration, requireLabels } from '../pass/measure.ts';
+import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
 import { alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
@@ -22,7 +22,7 @@ import { opsetRaiseBlocker, raiseOpset, type OpsetRaise } from './opset.ts';
 import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
 import type { Assignment, WeightScheme } from './registry.ts';
 import { quantizeReport } from './report.ts';
-import { QUANTIZE, int8Granularity, modeName, type QuantizeOptions } from './settings.ts';
+import { QUANTIZE, int8Granularity, mixedNeed, modeName, type QuantizeOptions } from './settings.ts';
 import { quantizationTargets, targetNode, targetWeight, type Target } from './targets.ts';
 
 export type Plan = Map<string, Assignment>;
@@ -200,6 +200,7 @@ async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx:
     throw new SettingsError(
       `quantize ${modeName(o.mode)}: ${quantized.length} weight${quantized.length === 1 ? ' is' : 's are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
     );
+  requireClassifier(model, s, 'quantize', mixedNeed(modeName(o.mode)));
   const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
   requireLabels(calibration, `quantize ${modeName(o.mode)}`, 'the layer sensitivity');
   // layers that share their weights (share-layers) get one precision: a unit per group, its weights counted once

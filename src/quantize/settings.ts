@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
-import { boolean, declarePass, grammar, integer, oneOf } from '../pass/settings.ts';
+import { boolean, declarePass, grammar, integer, oneOf, type ClassifierNeed } from '../pass/settings.ts';
 
 /** How the 8-bit weight scales are shared along the output channels of a projection. */
 export type Int8Granularity = { kind: 'tensor' } | { kind: 'channel' } | { kind: 'group'; size: number };
@@ -147,6 +147,11 @@ export function formatRangeMethod(r: RangeMethod): string {
   return r.kind === 'minmax' ? 'minmax' : `percentile:${r.percentile}`;
 }
 
+/** What mixed precision needs of the model: a classifier, its layer sensitivity being a loss on the class scores. */
+export function mixedNeed(mode: string): ClassifierNeed {
+  return { what: `mode '${mode}'`, instead: 'quantize every layer alike (int8, int8-static, int4-block:B)' };
+}
+
 /** The quantize pass's settings. */
 export const QUANTIZE = declarePass({
   name: 'quantize',
@@ -198,6 +203,8 @@ export const QUANTIZE = declarePass({
     attention: s.attention,
   }),
   needsCalibration: (s) => ['int8-static', 'mixed'].includes(parseMode(s.mode).kind),
+  // mixed precision ranks layers by a loss on the class scores; int8-static reads activation ranges only
+  needsClassifier: (s) => (parseMode(s.mode).kind === 'mixed' ? mixedNeed(s.mode) : undefined),
 });
 
 /** Validates raw settings and applies defaults (the quantize declaration's parse). */
