@@ -19,6 +19,7 @@ import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, 
 import type { ModelLocation } from '../onnx/locate.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
+import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from './graph-checks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
@@ -237,8 +238,6 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const location: RunModelLocation | null = typeof opts.model === 'string' ? locateRunModel(opts.model, opts.dtype) : null;
   const modelConfig = resolveModelConfig(opts.modelConfig, location);
   const modelName = opts.modelName ?? (location ? location.onnx : '<in-memory model>');
-  // Fail before any work when config.json or the graph already shows the model cannot do a task or take the inputs.
-  if (modelConfig.numLabels !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels!, modelConfig.file ?? 'config.json'));
   const tokenizerSource = opts.tokenizer ?? location?.dir;
   if (tokenizerSource === undefined) {
     throw new SettingsError('evaluating model bytes or an opened session needs a tokenizer (--tokenizer DIR)');
@@ -247,6 +246,12 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   let graph: Model | undefined;
   const readGraph = location || bytes ? () => (graph ??= location ? loadModel(location.onnx) : decodeModel(bytes!)) : undefined;
   const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null };
+  // A model without a classifier: one line for every task (not a reason per task from its config.json or its shape).
+  if (facts.structure && isEncoderOnly(facts.structure)) {
+    throw new SettingsError(`${modelName}: ${encoderOnlyNote(readGraph!())}: eval needs a classifier; ${GIVE_CLASSIFIER} gives it one`);
+  }
+  // Fail before any work when config.json or the graph already shows the model cannot do a task or take the inputs.
+  if (modelConfig.numLabels !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels!, modelConfig.file ?? 'config.json'));
   const head = facts.structure?.head?.kind;
   if (head && head !== 'sequence-classification' && head !== 'unknown') {
     throw new SettingsError(`${modelName}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression)`);
