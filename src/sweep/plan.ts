@@ -16,7 +16,12 @@ import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { currentVersions, pointKey, type PointVersions } from './key.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
-import type { TrainingKind } from './train-step.ts';
+import { GENERAL_STAGE_STUDENT, type TrainingKind } from './train-step.ts';
+import { loadModel } from '../onnx/load.ts';
+import type { Model } from '../onnx/graph.ts';
+import { discovered } from '../bert/model-inputs.ts';
+import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
+import type { BertStructure } from '../bert/structure.ts';
 import type { TrainSettings } from '../train/trainer.ts';
 import type { DistillSettings } from '../train/run.ts';
 
@@ -136,6 +141,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   for (const m of spec.models) {
     const source = await local(m.path);
     const where = locateModel(source.path);
+    refuseEncoderOnly(spec, m, where.onnx);
     const sha256 = await hash(where.onnx);
     const config = readModelConfig(where.dir);
     const bench: PointBench = { ...spec.bench, seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH] };
@@ -173,6 +179,27 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     }
   }
   return points.sort((a, b) => Number(b.steps.length === 0) - Number(a.steps.length === 0));
+}
+
+/**
+ * Refuses a model of the sweep that is encoder-only (general distillation's output from a teacher without a
+ * classifier): every point evaluates its model, and eval needs a classifier, so every point would fail. Such a model
+ * is a distill step's student instead. A graph that cannot be read here is left to the points to report.
+ */
+function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, onnx: string): void {
+  let graph: Model;
+  let structure: BertStructure | undefined;
+  try {
+    graph = loadModel(onnx);
+    structure = discovered(graph);
+  } catch {
+    return;
+  }
+  if (!structure || !isEncoderOnly(structure)) return;
+  const at = spec.models.indexOf(m);
+  throw new SettingsError(
+    `${spec.file}: models[${at}] '${m.name}' is ${encoderOnlyNote(graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
+  );
 }
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */

@@ -99,6 +99,14 @@ const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
   /** A number or 'scaled'. */
   embeddingLr: { kind: 'embeddingLr' },
 };
+
+/**
+ * How a sweep uses the output of `compress distill --stage general`: as the student of a distill step (the task stage,
+ * which gives an encoder-only student its classifier), not as a model of the sweep (which every point evaluates).
+ */
+export const GENERAL_STAGE_STUDENT =
+  'the student of a distill step that starts a pipeline, {pass: distill, settings: {student: DIR, …}} (the task stage gives it a classifier; see examples/tinybert-sst2.yaml)';
+
 /** The general stage (intermediate KD on a text corpus) is not a sweep step: its data is not the task's. */
 type NotInSweeps = 'stage' | 'corpus';
 const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: Kind; min?: number }> = {
@@ -243,7 +251,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
         kind === 'train' && (k in DISTILL_KEYS || (DISTILL_ONLY as readonly string[]).includes(k))
           ? `'${k}' is a distill setting; `
           : k === 'stage' || k === 'corpus'
-            ? 'the general stage (intermediate KD on a corpus) is not a sweep step: run compress distill --stage general and list its output as a model; '
+            ? `the general stage (intermediate KD on a corpus) is not a sweep step: run compress distill --stage general first and give its output as ${GENERAL_STAGE_STUDENT}; `
             : '';
       throw new StepSettingError(k, `unknown ${kind} setting (${hint}known: ${known.join(', ')})`);
     }
