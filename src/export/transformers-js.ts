@@ -12,6 +12,9 @@
  * The graph must take what transformers.js feeds (int64 `input_ids`, `attention_mask`, `token_type_ids` when it
  * has token types, any sequence length) and give `logits`: inputs and the scores output under other names are
  * renamed by their role (src/bert/model-inputs.ts) before the passes run; int32 ids or a fixed length are refused.
+ * An encoder-only model (transformers' BertModel, as `distill --stage general` writes from a teacher without a
+ * classifier) is written for `pipeline('feature-extraction', FOLDER)` instead: its hidden states as
+ * `last_hidden_state`, config.json with its base class and no labels.
  * The folder is built in a staging folder beside the output and renamed into place; an existing output must be an
  * empty folder.
  */
@@ -19,6 +22,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
+import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
@@ -201,6 +205,36 @@ export function transformersJsGraph(model: Model, name: string): { model: Model;
   }
   const renamed: Record<string, string> = {};
   for (const i of inputs) if (i.name !== INPUT_NAMES[i.role]) renamed[i.name] = INPUT_NAMES[i.role];
+  const outputs = model.graph.outputs.map((o) => o.name);
+  if (isEncoderOnly(structure)) {
+    // an encoder-only model (BertModel): pipeline('feature-extraction') reads its hidden states as last_hidden_state
+    const hidden = structure.layers.at(-1)?.output;
+    if (!outputs.includes(ENCODER_OUTPUT)) {
+      if (hidden === undefined || !outputs.includes(hidden)) {
+        throw new SettingsError(
+          `${name}: ${encoderOnlyNote(model)}, and none of its outputs is the last layer's hidden states; transformers.js's feature-extraction pipeline reads them from '${ENCODER_OUTPUT}'`,
+        );
+      }
+      renamed[hidden] = ENCODER_OUTPUT;
+    }
+  } else {
+    renameScores(model, name, renamed);
+  }
+  const taken = new Set([...declared, ...outputs, ...model.graph.nodes.flatMap((n) => n.outputs)]);
+  for (const [from, to] of Object.entries(renamed)) {
+    if (taken.has(to)) throw new SettingsError(`${name}: cannot rename '${from}' to '${to}' for transformers.js: the graph has a value '${to}'`);
+  }
+  if (!Object.keys(renamed).length) return { model, renamed };
+  const copy = cloneModel(model);
+  for (const [from, to] of Object.entries(renamed)) renameValue(copy.graph, from, to);
+  return { model: copy, renamed };
+}
+
+/** The output transformers.js's feature-extraction pipeline reads the hidden states from (transformers' BertModel's). */
+const ENCODER_OUTPUT = 'last_hidden_state';
+
+/** Adds the renaming of a classifier's scores output to 'logits' (what transformers.js reads the class scores from). */
+function renameScores(model: Model, name: string, renamed: Record<string, string>): void {
   const scores = scoresOutput(model).name;
   if (scores !== 'logits') {
     const rank = model.graph.outputs.find((o) => o.name === scores)?.shape?.length;
@@ -211,14 +245,6 @@ export function transformersJsGraph(model: Model, name: string): { model: Model;
     }
     renamed[scores] = 'logits';
   }
-  const taken = new Set([...declared, ...model.graph.outputs.map((o) => o.name), ...model.graph.nodes.flatMap((n) => n.outputs)]);
-  for (const [from, to] of Object.entries(renamed)) {
-    if (taken.has(to)) throw new SettingsError(`${name}: cannot rename '${from}' to '${to}' for transformers.js: the graph has a value '${to}'`);
-  }
-  if (!Object.keys(renamed).length) return { model, renamed };
-  const copy = cloneModel(model);
-  for (const [from, to] of Object.entries(renamed)) renameValue(copy.graph, from, to);
-  return { model: copy, renamed };
 }
 
 const isQuantize = (s: PassStep): boolean => s.pass === 'quantize';
@@ -324,7 +350,8 @@ function writeSideFiles(
  * `model_type` filled in when absent (from the graph's family),
  * `architectures` the model type's sequence classifier when the source names none, or another class for a
  * sequence classifier, `id2label`/`label2id` kept, or LABEL_i for each score when absent, and the default dtype of a
- * quantized folder in `transformers.js_config`.
+ * quantized folder in `transformers.js_config`. Without a head (`head` undefined: encoder-only), no labels, and the
+ * model type's base class (BertModel) when the source names none.
  */
 export function transformersJsConfig(
   config: Record<string, unknown>,
@@ -344,8 +371,14 @@ export function transformersJsConfig(
   // A sequence classifier whose source names no class or another one (a base checkpoint whose head was seeded) is
   // named as what it is; any other head keeps the source's class.
   const named = Array.isArray(config.architectures) ? (config.architectures as unknown[]) : [];
+  const classifier = CLASSIFIER_ARCHITECTURES[modelType] ?? CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!;
+  if (head === undefined) {
+    // encoder-only (transformers' BertModel): no labels to name; its base class when the source names none
+    if (!named.length) out.architectures = [classifier.replace(/ForSequenceClassification$/, 'Model')];
+    return withDefaultDtype(out, config, defaultDtype);
+  }
   if (!named.length || (head === 'sequence-classification' && !named.some((a) => /ForSequenceClassification$/.test(String(a))))) {
-    out.architectures = [CLASSIFIER_ARCHITECTURES[modelType] ?? CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!];
+    out.architectures = [classifier];
   }
   if (!parsed.id2label) {
     const count = width ?? parsed.numLabels;
@@ -355,6 +388,11 @@ export function transformersJsConfig(
   if (config.label2id === undefined) {
     out.label2id = Object.fromEntries(Object.entries(out.id2label as Record<string, string>).map(([id, label]) => [label, Number(id)]));
   }
+  return withDefaultDtype(out, config, defaultDtype);
+}
+
+/** `out` with the default dtype of a quantized folder in `transformers.js_config` (the source's other keys kept). */
+function withDefaultDtype(out: Record<string, unknown>, config: Record<string, unknown>, defaultDtype: TransformersJsDtype): Record<string, unknown> {
   if (defaultDtype !== 'fp32') {
     const current = config['transformers.js_config'];
     out['transformers.js_config'] = { ...(current && typeof current === 'object' ? current : {}), dtype: defaultDtype };
