@@ -3,12 +3,13 @@
  * sweeps, the workers of one sweep) do not time each other: two sweeps timing at once reported an FFN-pruned model
  * ×2.95 faster instead of ×1.18. The lock is a file in the temporary folder (or $BERT_COMPRESS_TIMING_LOCK) holding
  * the holder's pid (and, where it can be read, its start time: a pid given to another process since does not hold
- * it); a lock whose process is gone is stale and taken over. A benchmark that does not get the lock in time (or
+ * it); a lock whose process is gone is stale and taken over, and so is one naming no holder (left empty by a writer
+ * killed midway) after a few seconds. A benchmark that does not get the lock in time (or
  * cannot create the file, or remove a stale one) runs anyway and records that it may have shared the machine, and
  * the bench table and the sweep report say so. Other programs' load is not covered: only benchmarks of this project
  * take it.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processStartTime, processStillRunning } from '../processes.ts';
@@ -54,25 +55,48 @@ export function defaultLockFile(): string {
 
 /**
  * The holder in a lock file: its pid, and its start time where the holder recorded it (`PID START`: tells it from a
- * later process given the pid); undefined when the file is gone, empty (being written) or unreadable.
+ * later process given the pid); undefined when the file is gone, empty or unreadable.
  */
-function lockHolder(file: string): { pid: number; start?: string } | undefined {
+function lockHolder(file: string): Holder | undefined {
+  const found = readLock(file);
+  return found?.holder;
+}
+
+/** A lock's holder: its pid, and its start time where it was recorded. */
+interface Holder {
+  pid: number;
+  start?: string;
+}
+
+/**
+ * What a lock file holds: its holder, or (`holder` undefined) nothing a holder wrote (empty, garbled), with the
+ * file's age in milliseconds; undefined when the file is gone or cannot be read.
+ */
+function readLock(file: string): { holder?: Holder; ageMs: number } | undefined {
   try {
-    const m = /^(\d+)(?:[ \t]+(\d+))?/.exec(readFileSync(file, 'utf8'));
+    const ageMs = Date.now() - statSync(file).mtimeMs;
+    const m = /^(\d+)(?:[ \t]+(\d+))?\n/.exec(readFileSync(file, 'utf8'));
     const pid = m ? Number(m[1]) : Number.NaN;
-    if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-    return m![2] !== undefined ? { pid, start: m![2] } : { pid };
+    if (!Number.isSafeInteger(pid) || pid <= 0) return { ageMs };
+    return { holder: m![2] !== undefined ? { pid, start: m![2] } : { pid }, ageMs };
   } catch {
     return undefined;
   }
 }
+
+/**
+ * How long a lock file holding no holder (empty or garbled: its writer was killed, or the disk was full, between
+ * creating it and writing it, as earlier versions could leave it) is taken for one being written, before it is
+ * taken for stale and taken over.
+ */
+export const UNWRITTEN_LOCK_GRACE_MS = 5000;
 
 function holderOf(file: string): number | undefined {
   return lockHolder(file)?.pid;
 }
 
 /** Whether the holder of a lock file still runs (false: gone, or its pid now another process's). */
-function holderRuns(holder: { pid: number; start?: string }): boolean {
+function holderRuns(holder: Holder): boolean {
   return processStillRunning(holder.pid, holder.start);
 }
 
@@ -82,19 +106,24 @@ const ME = START !== undefined ? `${process.pid} ${START}` : `${process.pid}`;
 
 /**
  * Moves a stale lock aside (rename is atomic: of several processes taking it over, one moves it). If what was
- * moved turns out to be a live process's new lock (it replaced the stale one meanwhile), it is put back. The error
- * when the lock cannot be moved (another user's in a shared temporary folder, a read-only folder); undefined when it
- * was, or another taker moved it first.
+ * moved turns out to be another lock than the stale one (a live process's new lock that replaced it meanwhile: another
+ * pid, or the same pid with another start time; or one still being written), it is put back. The error when the lock
+ * cannot be moved (another user's in a shared temporary folder, a read-only folder); undefined when it was, or
+ * another taker moved it first. `stale`: the holder found gone, or undefined for a lock that held none.
  */
-function removeStale(file: string, stalePid: number): Error | undefined {
+function removeStale(file: string, stale: Holder | undefined): Error | undefined {
   const aside = `${file}.${process.pid}.stale`;
   try {
     renameSync(file, aside);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (e as Error);
   }
-  const moved = lockHolder(aside);
-  if (moved !== undefined && moved.pid !== stalePid && holderRuns(moved)) {
+  const moved = readLock(aside);
+  const another =
+    moved?.holder !== undefined
+      ? (stale === undefined || moved.holder.pid !== stale.pid || moved.holder.start !== stale.start) && holderRuns(moved.holder)
+      : moved !== undefined && moved.ageMs < UNWRITTEN_LOCK_GRACE_MS;
+  if (another) {
     try {
       linkSync(aside, file);
     } catch {
@@ -113,8 +142,26 @@ function removeQuietly(file: string): void {
   }
 }
 
-/** Creates the lock file with this pid; false when it exists. Other errors propagate. */
+/**
+ * Creates the lock file with this process's pid in it, whole or not at all: written beside it first, then linked in
+ * place (a process killed, or a disk full, midway leaves no empty lock that no one could tell stale); false when it
+ * exists. Where the file system has no hard links, it is created in place and then written. Other errors propagate.
+ */
 function tryCreate(file: string): boolean {
+  const written = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(written, `${ME}\n`);
+    try {
+      linkSync(written, file);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
+    }
+  } finally {
+    removeQuietly(written);
+  }
   let fd: number;
   try {
     fd = openSync(file, 'wx');
@@ -152,16 +199,20 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
         },
       };
     }
-    const found = lockHolder(file);
+    const lock = readLock(file);
+    const found = lock?.holder;
     const holder = found?.pid;
-    if (found !== undefined && !holderRuns(found)) {
-      const error = removeStale(file, found.pid);
+    const unwritten = lock !== undefined && found === undefined && lock.ageMs >= UNWRITTEN_LOCK_GRACE_MS;
+    if ((found !== undefined && !holderRuns(found)) || unwritten) {
+      const error = removeStale(file, found);
       // (one that cannot be removed now never will be by this process: waiting for it would be in vain)
-      if (error)
+      if (error) {
+        const what = found !== undefined ? `of pid ${found.pid}, gone` : 'that names no holder';
         return {
-          record: { exclusive: false, waitedSeconds: waited(), reason: `cannot remove the stale lock ${file} of pid ${found.pid}, gone: ${error.message}` },
+          record: { exclusive: false, waitedSeconds: waited(), reason: `cannot remove the stale lock ${file} ${what}: ${error.message}` },
           release: () => {},
         };
+      }
       continue;
     }
     if (performance.now() - start >= waitMs) {

@@ -4,19 +4,24 @@
  * folder) lets the benchmark time at once, recorded as not exclusive, instead of waiting for it in vain (or spinning:
  * it used to retry without end). Tests may run as root, where permissions do not stop a rename: it is made to fail.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { acquireTimingLock } from '../../src/bench/timing-lock.ts';
+import { acquireTimingLock, UNWRITTEN_LOCK_GRACE_MS } from '../../src/bench/timing-lock.ts';
 import { processStartTime } from '../../src/processes.ts';
 
 /** Renaming a file named `from` fails with EACCES, `times` times (then succeeds: a taker that retried without end). */
-const denied = vi.hoisted(() => ({ from: undefined as string | undefined, times: 0 }));
+const denied = vi.hoisted(() => ({ from: undefined as string | undefined, times: 0, before: undefined as (() => void) | undefined }));
 vi.mock('node:fs', async (original) => {
   const fs = await original<typeof import('node:fs')>();
   const renameSync = ((from: Parameters<typeof fs.renameSync>[0], to: Parameters<typeof fs.renameSync>[1]) => {
+    if (denied.from !== undefined && String(from) === denied.from && denied.before) {
+      const before = denied.before;
+      denied.before = undefined;
+      before();
+    }
     if (denied.from !== undefined && String(from) === denied.from && denied.times-- > 0)
       throw Object.assign(new Error(`EACCES: permission denied, rename '${from}' -> '${to}'`), { code: 'EACCES', errno: -13, syscall: 'rename' });
     return fs.renameSync(from, to);
@@ -68,5 +73,61 @@ describe('a stale timing lock', () => {
     writeFileSync(file, start !== undefined ? `${pid} ${start}\n` : `${pid}\n`);
     const lock = await acquireTimingLock({ file, waitSeconds: 0.3 });
     expect(lock.record).toEqual({ exclusive: false, waitedSeconds: expect.any(Number), heldBy: pid, reason: 'busy' });
+  });
+
+  it('left empty or garbled (its writer killed between creating and writing it) and old: taken over', async () => {
+    for (const content of ['', 'garbage', '12']) {
+      const file = lockFile();
+      writeFileSync(file, content);
+      const old = (Date.now() - UNWRITTEN_LOCK_GRACE_MS - 60_000) / 1000;
+      utimesSync(file, old, old);
+      const lock = await acquireTimingLock({ file, waitSeconds: 2 });
+      expect(lock.record).toEqual({ exclusive: true, waitedSeconds: expect.any(Number) });
+      expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid}( \\d+)?\n$`));
+      lock.release();
+      expect(existsSync(file)).toBe(false);
+    }
+  });
+
+  it('empty but just created (maybe being written): waited for, not taken over', async () => {
+    const file = lockFile();
+    writeFileSync(file, '');
+    const lock = await acquireTimingLock({ file, waitSeconds: 0.3 });
+    expect(lock.record).toEqual({ exclusive: false, waitedSeconds: expect.any(Number), reason: 'busy' });
+    expect(readFileSync(file, 'utf8')).toBe('');
+  });
+
+  it.runIf(processStartTime(process.pid) !== undefined)(
+    'replaced, while being taken over, by a new holder with the same pid and another start time: put back',
+    async () => {
+      const file = lockFile();
+      const pid = process.ppid; // alive
+      const start = processStartTime(pid)!;
+      const stale = `${pid} ${BigInt(start) + 1n}\n`; // its pid since given to another process
+      writeFileSync(file, stale);
+      // between reading the stale lock and moving it aside, the live process with that pid takes the lock
+      denied.from = file;
+      denied.times = 0;
+      denied.before = () => writeFileSync(file, `${pid} ${start}\n`);
+      try {
+        const lock = await acquireTimingLock({ file, waitSeconds: 0.5 });
+        expect(lock.record).toEqual({ exclusive: false, waitedSeconds: expect.any(Number), heldBy: pid, reason: 'busy' });
+      } finally {
+        denied.from = undefined;
+        denied.before = undefined;
+      }
+      expect(readFileSync(file, 'utf8')).toBe(`${pid} ${start}\n`);
+    },
+  );
+
+  it('leaves no file but the lock beside it', async () => {
+    const sub = join(dir, `alone-${n++}`);
+    mkdirSync(sub);
+    const file = join(sub, 'lock');
+    const lock = await acquireTimingLock({ file, waitSeconds: 1 });
+    expect(lock.record.exclusive).toBe(true);
+    expect(readdirSync(sub)).toEqual(['lock']);
+    lock.release();
+    expect(readdirSync(sub)).toEqual([]);
   });
 });
