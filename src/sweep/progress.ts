@@ -81,7 +81,7 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
         const grid = e.spec.models.length * e.spec.pipelines.length;
         const some = total < grid ? `; ${grid - total} model × pipeline pairs left out by pipelines' models lists` : '';
         write(
-          `sweep ${e.spec.name}: ${total} points (${e.spec.models.length} models × ${e.spec.pipelines.length} pipelines${some}), ${finished - e.staleKept} already in the store${e.staleKept ? `, ${e.staleKept} stale (kept)` : ''}`,
+          `sweep ${e.spec.name}: ${total} points (${e.spec.models.length} models × ${e.spec.pipelines.length} pipelines${some}), ${finished - e.staleKept} already in the store${e.staleKept ? `, ${e.staleKept} stale (kept)` : ''}${e.recomputing ? `, ${e.recomputing} more stored timed contended, to time again` : ''}`,
         );
         bar?.start(total, finished, { best: best.describe() });
         return;

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { fileSystemError, checkFolderPath, checkOutputFolder, folderLabel } from '../destination.ts';
-import { errorLine } from '../errors.ts';
+import { errorLine, SettingsError } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
@@ -64,6 +64,11 @@ export type SweepEvent =
       previous: ReadonlyMap<string, PointResult>;
       /** Of `previous`, the stale results kept, not recomputed (counted apart, as the summary counts them). */
       staleKept: number;
+      /**
+       * Points stored timed contended that this run times again (`rerunContended`): in the store, but not in
+       * `previous` (they are run now).
+       */
+      recomputing?: number;
     }
   | { type: 'start'; point: SweepPoint }
   | { type: 'finished'; point: SweepPoint; result: PointResult }
@@ -178,11 +183,19 @@ export async function planAgainstStore(
   return { spec, points, previous, stale, contended, hash, store, work };
 }
 
+/**
+ * Why `rerunContended` runs one point at a time: points run at once share the machine, so each would be timed
+ * contended again.
+ */
+export const RERUN_CONTENDED_JOBS =
+  '--rerun-contended: times contended points again alone, one at a time: give --jobs 1 (points run at once time each other, and would be contended again)';
+
 /** Runs a sweep: see the module comment. */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const start = performance.now();
   const emit = opts.onEvent ?? (() => {});
   const jobs = opts.jobs ?? 1;
+  if (opts.rerunContended && jobs > 1) throw new SettingsError(RERUN_CONTENDED_JOBS);
   const { spec, points, previous, stale, contended, store, work } = await planAgainstStore(opts);
   const recompute = opts.rerunContended ? contended : new Map<string, SweepPoint>();
   const queue = points.filter((p) => !previous.has(p.key));
@@ -209,7 +222,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     failed: [],
     seconds: 0,
   };
-  emit({ type: 'plan', spec, points, previous, staleKept: previous.size - alreadyDone });
+  emit({ type: 'plan', spec, points, previous, staleKept: previous.size - alreadyDone, recomputing: recompute.size });
 
   const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
   const log = (line: string, point: SweepPoint) => emit({ type: 'log', line, point });

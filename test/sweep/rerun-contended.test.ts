@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
 import { contendedLine, reportCommand } from '../../src/cli/commands/sweep.ts';
 import { loadReport, toMarkdown } from '../../src/report/index.ts';
-import { planAgainstStore, runSweep } from '../../src/sweep/run.ts';
+import { planAgainstStore, RERUN_CONTENDED_JOBS, runSweep } from '../../src/sweep/run.ts';
 import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
@@ -107,6 +107,7 @@ describe('contended points', () => {
     expect(ffn.finishedAt > before.finishedAt).toBe(true);
     expect(toMarkdown(loadReport({ store }))).not.toContain('†');
 
+    await expect(runSweep({ file, store, rerunContended: true, jobs: 2 })).rejects.toThrow(RERUN_CONTENDED_JOBS);
     const again = await runSweep({ file, store, rerunContended: true });
     expect(again).toMatchObject({ alreadyDone: 2, ran: 0, contended: { kept: [], recomputed: [], again: [] } });
     expect(contendedLine(again.contended)).toBeUndefined();
@@ -154,7 +155,7 @@ describe('contended points', () => {
 });
 
 describe('compress sweep', () => {
-  it('says how many contended points it kept, and refuses --rerun-contended with --queue in one line', () => {
+  it('says how many contended points it kept, refuses --rerun-contended with --queue or --jobs N in one line, and counts those it times again', () => {
     const store = join(t.root, 'cli.sqlite');
     expect(spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store], { encoding: 'utf8' }).status).toBe(0);
     markStoredContended(store, 'ffn');
@@ -169,6 +170,15 @@ describe('compress sweep', () => {
     expect(queued.stderr.trim().split('\n')).toEqual([
       'compress: --rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)',
     ]);
+    const jobs = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store, '--jobs', '2', '--rerun-contended'], { encoding: 'utf8' });
+    expect(jobs.status).not.toBe(0);
+    expect(jobs.stderr.trim().split('\n')).toEqual([`compress: ${RERUN_CONTENDED_JOBS}`]);
+    expect(stored(store).find((p) => p.label === 'ffn')!.result.bench.timing?.exclusive).toBe(false); // untouched
+    const rerun = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store, '--rerun-contended'], { encoding: 'utf8' });
+    expect(rerun.status).toBe(0);
+    // the contended point is in the store (and reported) until timed again: counted so at the start and the end
+    expect(rerun.stderr).toContain('1 already in the store, 1 more stored timed contended, to time again');
+    expect(rerun.stdout).toContain('2 points: 1 already in the store, 1 run now (1 of them stored timed contended, timed again), 0 failed');
   });
 
   it("names the sweep in the closing report hint when the store holds another sweep's points", () => {

@@ -66,7 +66,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         type: 'boolean',
         default: false,
         describe:
-          'recompute the points whose speed-up was timed while the machine was shared (marked † in the report), replacing their results; give --jobs 1 and run nothing else meanwhile',
+          'recompute the points whose speed-up was timed while the machine was shared (marked † in the report), replacing their results; runs with --jobs 1 only: run nothing else meanwhile',
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
@@ -128,8 +128,9 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       return exitCode;
     }
     const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
+    const timedAgain = summary.contended.recomputed.length > 0 ? ` (${summary.contended.recomputed.length} of them stored timed contended, timed again)` : '';
     out(
-      `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
+      `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${timedAgain}${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
     );
     if (summary.failed.length > 0) err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
     if (summary.stale.length > 0) (args['rerun-stale'] ? out : err)(staleLine(summary.stale, args['rerun-stale']));
