@@ -27,7 +27,7 @@
  */
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultLockFile } from '../bench/timing-lock.ts';
+import { defaultLockFile, type TimingContention } from '../bench/timing-lock.ts';
 import { processStartTime, processStillRunning } from '../processes.ts';
 import type { PointResult, PointStage } from './point.ts';
 
@@ -238,14 +238,38 @@ export function timedContended(result: Pick<PointResult, 'bench'>): boolean {
 const COMPANY_REASON = 'other points on this machine were running ';
 const REASON_SEPARATOR = '; ';
 
+/** A stored benchmark timing, with what the sweep found overlapped it (markContended). */
+interface ContendedTiming extends TimingContention {
+  /** What shared the machine with it, by kind (see contendedBy); absent in results stored before it was recorded. */
+  overlapped?: Overlap[];
+}
+
+/** The stage a company entry (`POINT (STAGE)` or `POINT (STAGE, pid N)`, as StageTracker writes it) names. */
+const COMPANY_STAGE = /\((compress|train|eval|bench)(?:, pid \d+)?\)$/;
+
+/** What the timing lock's own record says shared the machine ('busy': another benchmark held the lock). */
+function lockOverlap(timing: TimingContention | undefined): Overlap[] {
+  if (!timing || timing.exclusive !== false || !timing.reason) return [];
+  return [timing.reason === 'busy' ? 'another benchmark' : 'no timing lock'];
+}
+
 /** `result` with its benchmark recorded as contended when other points ran `company` during it. */
 export function markContended(result: PointResult, company: readonly string[]): PointResult {
   if (company.length === 0) return result;
-  const timing = result.bench.timing ?? { exclusive: false, waitedSeconds: 0 };
+  const timing: ContendedTiming = result.bench.timing ?? { exclusive: false, waitedSeconds: 0 };
   const why = `${COMPANY_REASON}${company.join(', ')}`;
+  const found = new Set<Overlap>(timing.overlapped ?? lockOverlap(timing));
+  for (const entry of company) {
+    const m = COMPANY_STAGE.exec(entry);
+    if (m) found.add(m[1] as PointStage);
+  }
+  const overlapped = OVERLAPS.filter((o) => found.has(o));
   return {
     ...result,
-    bench: { ...result.bench, timing: { ...timing, exclusive: false, reason: timing.reason ? `${timing.reason}${REASON_SEPARATOR}${why}` : why } },
+    bench: {
+      ...result.bench,
+      timing: { ...timing, exclusive: false, reason: timing.reason ? `${timing.reason}${REASON_SEPARATOR}${why}` : why, overlapped } as ContendedTiming,
+    },
   };
 }
 
@@ -256,13 +280,17 @@ export type Overlap = 'another benchmark' | 'no timing lock' | PointStage;
 export const OVERLAPS: readonly Overlap[] = ['another benchmark', 'no timing lock', 'compress', 'train', 'eval', 'bench'];
 
 /**
- * What a stored result's benchmark shared the machine with, by kind, from its timing's reason: 'another benchmark'
- * (it held the timing lock), 'no timing lock' (the lock file could not be made), and the stages other points ran
- * meanwhile. Empty for a benchmark that had the machine to itself, or whose record does not say.
+ * What a stored result's benchmark shared the machine with, by kind: 'another benchmark' (it held the timing lock),
+ * 'no timing lock' (the lock file could not be made), and the stages other points ran meanwhile. Empty for a
+ * benchmark that had the machine to itself, or whose record does not say. Read from what markContended recorded; a
+ * result stored before that was recorded is read from its timing's reason (where a point name holding '; ' or
+ * '(eval)' could mislead it).
  */
 export function contendedBy(result: Pick<PointResult, 'bench'>): Overlap[] {
-  const timing = result.bench?.timing;
-  if (timing?.exclusive !== false || !timing.reason) return [];
+  const timing = result.bench?.timing as ContendedTiming | undefined;
+  if (timing?.exclusive !== false) return [];
+  if (Array.isArray(timing.overlapped)) return OVERLAPS.filter((o) => timing.overlapped!.includes(o));
+  if (!timing.reason) return [];
   const found = new Set<Overlap>();
   for (const part of timing.reason.split(REASON_SEPARATOR)) {
     if (part.startsWith(COMPANY_REASON)) for (const m of part.matchAll(/\((compress|train|eval|bench)(?:, pid \d+)?\)/g)) found.add(m[1] as PointStage);

@@ -70,7 +70,12 @@ describe('StageTracker', () => {
     const alone = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: true }).result;
     expect(markContended(alone, [])).toBe(alone);
     const shared = markContended(alone, ['m · kd (train)']);
-    expect(shared.bench.timing).toEqual({ ...alone.bench.timing, exclusive: false, reason: 'other points on this machine were running m · kd (train)' });
+    expect(shared.bench.timing).toEqual({
+      ...alone.bench.timing,
+      exclusive: false,
+      reason: 'other points on this machine were running m · kd (train)',
+      overlapped: ['train'],
+    });
     expect(alone.bench.timing!.exclusive).toBe(true); // not changed in place
     const busy: PointResult = { ...alone, bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 600, heldBy: 7, reason: 'busy' } } };
     expect(markContended(busy, ['m · kd (eval)']).bench.timing).toEqual({
@@ -78,7 +83,22 @@ describe('StageTracker', () => {
       waitedSeconds: 600,
       heldBy: 7,
       reason: 'busy; other points on this machine were running m · kd (eval)',
+      overlapped: ['another benchmark', 'eval'],
     });
+  });
+
+  it('records what overlapped by kind, whatever the points are named', () => {
+    const alone = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: true }).result;
+    // user-chosen names holding the reason's separator and a stage in parentheses
+    const odd = markContended(alone, ['m · a; b (eval) c (compress)', 'm · x; busy (train, pid 4)']);
+    expect(contendedBy(odd)).toEqual(['compress', 'train']);
+    expect(contendedBy(markContended(odd, ['m · y (bench)']))).toEqual(['compress', 'train', 'bench']);
+    // a result stored before the kinds were recorded is still read from its reason
+    const old: PointResult = {
+      ...alone,
+      bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 0, reason: 'busy; other points on this machine were running m · kd (eval)' } },
+    };
+    expect(contendedBy(old)).toEqual(['another benchmark', 'eval']);
   });
 });
 
