@@ -120,7 +120,7 @@ async function whyKept(path: string, st: Stats, record: ReadonlyMap<string, Reco
   if (st.isSymbolicLink()) return 'a symbolic link, not a file compress report wrote';
   if (!st.isFile()) return 'not a regular file';
   const entry = record.get(basename(path));
-  if (!entry) return `not written by compress report (no record of it in ${REPORT_RECORD})`;
+  if (!entry) return `no record of it in ${REPORT_RECORD} (an older compress report's, or your own): remove it if it is an old report`;
   let sha256: string;
   try {
     sha256 = st.size === entry.bytes ? await sha256File(path) : '';
@@ -155,9 +155,12 @@ export async function writeReportFiles(
   const ownPaths = ['pareto-bytes.svg', 'pareto-latency.svg', 'teacher-size.svg', ...formats.map((f) => `report.${f}`), REPORT_RECORD].map((name) =>
     join(outDir, name),
   );
-  for (const path of ownPaths)
-    if (lstatOrNull(path, label)?.isSymbolicLink())
+  for (const path of ownPaths) {
+    const st = lstatOrNull(path, label);
+    if (st?.isSymbolicLink())
       throw new UserError(`${label}: ${path} is a symbolic link; remove it or give another folder (the report writes no file through a link)`);
+    if (st?.isDirectory()) throw new UserError(`${label}: ${path} is a folder; remove it or give another folder (the report writes a file of that name)`);
+  }
   checkOutputFiles(ownPaths, label);
   const charts = await allCharts(data);
   const files: Array<readonly [string, string]> = (['bytes', 'latency'] as const).map((kind) => [join(outDir, `pareto-${kind}.svg`), charts[kind]] as const);

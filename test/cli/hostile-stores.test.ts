@@ -132,7 +132,7 @@ describe('report --out destinations', () => {
     const r = run('report', good, '--out', out, '--format', 'md');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(
-      `kept ${join(out, 'report.csv')}: not written by compress report (no record of it in .compress-report.json); it is not part of this report`,
+      `kept ${join(out, 'report.csv')}, not part of this report: no record of it in .compress-report.json (an older compress report's, or your own): remove it if it is an old report`,
     );
     expect(readFileSync(join(out, 'report.csv'), 'utf8')).toBe('my,own\n');
 

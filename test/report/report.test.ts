@@ -173,7 +173,7 @@ describe('report files', () => {
     writeFileSync(join(out, 'teacher-size.svg'), '<svg/>');
     const earlier = earlierOf(out);
     await writeReportFiles(buildReport(posterPoints()), out, ['md'], 'poster.sqlite', earlier.on);
-    const why = `not written by compress report (no record of it in ${REPORT_RECORD})`;
+    const why = `no record of it in ${REPORT_RECORD} (an older compress report's, or your own): remove it if it is an old report`;
     expect(earlier.named()).toEqual([
       { file: 'teacher-size.svg', removed: false, reason: why },
       { file: 'report.csv', removed: false, reason: why },
@@ -231,6 +231,17 @@ describe('report files', () => {
     expect(readFileSync(outside, 'utf8')).toBe('my notes');
     expect(lstatSync(join(out, 'report.md')).isSymbolicLink()).toBe(true);
     expect(readdirSync(out)).toEqual(['report.md']);
+  });
+
+  it('refuses a folder where it would write a file, the record too, in one line naming the way out, writing nothing', async () => {
+    for (const name of [REPORT_RECORD, 'pareto-bytes.svg', 'report.md']) {
+      const out = mkdtempSync(join(tmpdir(), 'report-'));
+      mkdirSync(join(out, name));
+      await expect(writeReportFiles(buildReport(posterPoints()), out, ['md', 'csv'], 'poster.sqlite')).rejects.toThrow(
+        new RegExp(`^--out ${out}: ${join(out, name).replaceAll('.', '\\.')} is a folder; remove it or give another folder`),
+      );
+      expect(readdirSync(out)).toEqual([name]);
+    }
   });
 
   it('records the files it wrote, with their bytes and sha256, replacing the earlier record', async () => {

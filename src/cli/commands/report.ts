@@ -57,7 +57,7 @@ export const reportCommand: CliCommand<ReportArgs> = {
     outText(toMarkdown(data));
     out();
     for (const f of files) err(`wrote ${f}`);
-    for (const e of earlier) err(e.removed ? `removed ${e.file} (${e.reason})` : `kept ${e.file}: ${e.reason}; it is not part of this report`);
+    for (const e of earlier) err(e.removed ? `removed ${e.file} (${e.reason})` : `kept ${e.file}, not part of this report: ${e.reason}`);
     return 0;
   },
 };
