@@ -30,6 +30,12 @@ export interface TimingContention {
   heldBy?: number;
   /** Without the lock: why ('busy' after the wait, or the error creating the file). */
   reason?: string;
+  /**
+   * Other work of this project on the machine while it timed, each as `WHAT (STAGE, pid N)`: a sweep's points
+   * compressing, training or evaluating, which the lock does not keep out (`exclusive` is then false). Recorded by a
+   * caller that watches the machine's stage board (`compress bench`; a sweep records its own in `reason`).
+   */
+  alongside?: string[];
 }
 
 export interface TimingLock {
@@ -229,6 +235,13 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
 /** One line for a benchmark that did not have the machine to itself; undefined when it did (or is unknown). */
 export function describeContention(c: TimingContention | undefined): string | undefined {
   if (!c || c.exclusive) return undefined;
+  const alongside = c.alongside?.length ? `other work ran on this machine (${c.alongside.join(', ')})` : undefined;
+  // (with other work alongside and no reason, it held the lock)
+  const withoutLock = c.heldBy !== undefined || c.reason !== undefined || !alongside;
   const who = c.heldBy !== undefined ? `another benchmark (pid ${c.heldBy}) was timing` : (c.reason ?? 'the timing lock was not taken');
-  return `timed without the machine-wide timing lock (${who}, after waiting ${c.waitedSeconds.toFixed(0)} s): speed-ups may be off`;
+  const parts = [
+    ...(withoutLock ? [`timed without the machine-wide timing lock (${who}, after waiting ${c.waitedSeconds.toFixed(0)} s)`] : []),
+    ...(alongside ? [`timed while ${alongside}`] : []),
+  ];
+  return `${parts.join('; ')}: speed-ups may be off`;
 }

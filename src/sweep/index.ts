@@ -19,3 +19,4 @@ export { createSweepProgress, BestTracker, pointLine, pointName, type SweepProgr
 export { canonicalJson, hashOf, toolVersion, pointKey, pointFamily, pointIdentity, currentVersions, type PointVersions } from './key.ts';
 export { findStale, type StaleMatch } from './stale.ts';
 export { TRAINING_STEPS, isTrainingStep, parseTrainingStep, trainingStepKeys, type TrainingKind, type TrainingStepSpec } from './train-step.ts';
+export { StageTracker, machineStageBoard, contendedBy, timedContended, type Overlap } from './contention.ts';

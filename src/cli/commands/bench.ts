@@ -4,7 +4,8 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { benchModels, formatBench, DEFAULT_REPEATS, DEFAULT_WARMUP } from '../../bench/index.ts';
+import { benchModels, formatBench, DEFAULT_REPEATS, DEFAULT_WARMUP, type BenchResult } from '../../bench/index.ts';
+import { StageTracker, machineStageBoard } from '../../sweep/index.ts';
 import { out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
@@ -52,27 +53,47 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
-    const result = await benchModels({
-      model: await localModel(args.model),
-      baseline: await localModel(args.baseline),
-      ...(args.dtype !== undefined ? { dtype: args.dtype } : {}),
-      ...(args['baseline-dtype'] !== undefined ? { baselineDtype: args['baseline-dtype'] } : {}),
-      batches: parseIntList('batch', args.batch),
-      seqs: parseIntList('seq', args.seq),
-      threads: args.threads,
-      repeats: args.repeats,
-      warmup: args.warmup,
-      sessionMemory: true,
-      onLockWait: (pid) => err(`waiting for another benchmark${pid !== undefined ? ` (pid ${pid})` : ''} to finish timing on this machine…`),
-      onShape: args.json
-        ? undefined
-        : (s, i, n) =>
-            err(
-              `[${i + 1}/${n}] batch ${s.batch} seq ${s.seq}: p50 ${s.model.p50Ms.toFixed(2)} ms${s.speedup !== undefined ? `, ×${s.speedup.toFixed(2)}` : ''}`,
-            ),
-    });
+    // On the machine's stage board for the while: a sweep's benchmark meanwhile records this one as company, and this
+    // one records the sweep points' stages it ran beside (the timing lock keeps out their benchmarks only).
+    const board = new StageTracker({ board: machineStageBoard() });
+    const me = `compress bench ${args.model}`;
+    board.set(0, 'bench', me);
+    let alongside: string[];
+    let timed: BenchResult;
+    try {
+      timed = await benchModels({
+        model: await localModel(args.model),
+        baseline: await localModel(args.baseline),
+        ...(args.dtype !== undefined ? { dtype: args.dtype } : {}),
+        ...(args['baseline-dtype'] !== undefined ? { baselineDtype: args['baseline-dtype'] } : {}),
+        batches: parseIntList('batch', args.batch),
+        seqs: parseIntList('seq', args.seq),
+        threads: args.threads,
+        repeats: args.repeats,
+        warmup: args.warmup,
+        sessionMemory: true,
+        onLockWait: (pid) => err(`waiting for another benchmark${pid !== undefined ? ` (pid ${pid})` : ''} to finish timing on this machine…`),
+        onShape: args.json
+          ? undefined
+          : (s, i, n) =>
+              err(
+                `[${i + 1}/${n}] batch ${s.batch} seq ${s.seq}: p50 ${s.model.p50Ms.toFixed(2)} ms${s.speedup !== undefined ? `, ×${s.speedup.toFixed(2)}` : ''}`,
+              ),
+      });
+    } finally {
+      alongside = board.takeCompany(0);
+      board.set(0, null, me);
+    }
+    const result = withAlongside(timed, alongside);
     if (args.json) out(JSON.stringify(result, null, 2));
     else for (const line of formatBench(result)) out(line);
     return 0;
   },
 };
+
+/** `result` with the other work that ran on the machine while it timed recorded in its timing (not exclusive). */
+export function withAlongside(result: BenchResult, alongside: readonly string[]): BenchResult {
+  if (alongside.length === 0) return result;
+  const timing = result.timing ?? { exclusive: false, waitedSeconds: 0 };
+  return { ...result, timing: { ...timing, exclusive: false, alongside: [...alongside] } };
+}
