@@ -249,13 +249,21 @@ const COMPANY_STAGE = /\((compress|train|eval|bench)(?:, pid \d+)?\)$/;
 
 /** What the timing lock's own record says shared the machine ('busy': another benchmark held the lock). */
 function lockOverlap(timing: TimingContention | undefined): Overlap[] {
-  if (!timing || timing.exclusive !== false || !timing.reason) return [];
+  if (timing?.exclusive !== false || !timing.reason) return [];
   return [timing.reason === 'busy' ? 'another benchmark' : 'no timing lock'];
 }
 
-/** `result` with its benchmark recorded as contended when other points ran `company` during it. */
+/**
+ * `result` with its benchmark recorded as contended when other points ran `company` during it, and with what it
+ * overlapped recorded by kind (`overlapped`, read by contendedBy) whenever it was contended: by `company`, or by
+ * the timing lock alone (busy, or its file not made: a reason naming the file, which the user may name oddly).
+ */
 export function markContended(result: PointResult, company: readonly string[]): PointResult {
-  if (company.length === 0) return result;
+  if (company.length === 0) {
+    const timing = result.bench.timing as ContendedTiming | undefined;
+    if (timing?.exclusive !== false || Array.isArray(timing.overlapped)) return result;
+    return { ...result, bench: { ...result.bench, timing: { ...timing, overlapped: lockOverlap(timing) } as ContendedTiming } };
+  }
   const timing: ContendedTiming = result.bench.timing ?? { exclusive: false, waitedSeconds: 0 };
   const why = `${COMPANY_REASON}${company.join(', ')}`;
   const found = new Set<Overlap>(timing.overlapped ?? lockOverlap(timing));

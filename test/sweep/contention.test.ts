@@ -100,6 +100,18 @@ describe('StageTracker', () => {
     };
     expect(contendedBy(old)).toEqual(['another benchmark', 'eval']);
   });
+
+  it('records what overlapped by kind for a benchmark contended by the timing lock alone, whatever its file is named', () => {
+    const alone = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: true }).result;
+    // a lock file the user named holding the reason's separator and a stage in parentheses
+    const reason = 'cannot create /x; other points on this machine were running y (eval)/lock: EROFS';
+    const noLock = markContended({ ...alone, bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 0, reason } } }, []);
+    expect(noLock.bench.timing).toEqual({ exclusive: false, waitedSeconds: 0, reason, overlapped: ['no timing lock'] });
+    expect(contendedBy(noLock)).toEqual(['no timing lock']);
+    const busy = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: false }).result;
+    expect(contendedBy(markContended(busy, []))).toEqual(['another benchmark']);
+    expect(markContended(markContended(busy, []), ['m · kd (train)']).bench.timing).toMatchObject({ overlapped: ['another benchmark', 'train'] });
+  });
 });
 
 describe('StageTracker with the stage board: other runners on the machine', () => {
