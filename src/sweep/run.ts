@@ -86,8 +86,9 @@ export interface SweepSummary {
   /** Points the store had from other code: kept as they are, or recomputed now with `rerunStale`. */
   stale: StaleMatch[];
   /**
-   * Points the store had timed contended: `kept` as they are (without `rerunContended`), or `recomputed` now, of
-   * which `again` were timed contended again.
+   * Points the store had timed contended: `kept` as they are (without `rerunContended`, or when their recompute
+   * failed or was stopped: their stored result stands), or `recomputed` now, of which `again` were timed contended
+   * again.
    */
   contended: { kept: SweepPoint[]; recomputed: SweepPoint[]; again: SweepPoint[] };
   /** The sweep's name, and every sweep the store holds points of (this one included), by name. */
@@ -271,14 +272,18 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         if (e instanceof PointInterrupted) {
           // not a failure: its claim ends with this process, and the next run takes the point up again (a point
           // being recomputed is done again at once, with its stored result)
-          if (again) store.release(point.key);
+          if (again) {
+            store.release(point.key);
+            summary.contended.kept.push(point);
+          }
           summary.interrupted = true;
           emit({ type: 'log', line: `${pointName(point)}: ${e.message}` });
           continue;
         }
         const error = errorLine(fileSystemError(e) ?? e); // (a full disk or a read-only folder in one line naming the file)
-        store.fail(point.key, error);
+        store.fail(point.key, error); // (one being recomputed stays done, with its stored result)
         summary.failed.push({ point, error });
+        if (again) summary.contended.kept.push(point);
         emit({ type: 'failed', point, error });
       } finally {
         running.delete(point.key);

@@ -5,12 +5,14 @@
  * others.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
 import { contendedLine, reportCommand } from '../../src/cli/commands/sweep.ts';
+import { splitFile } from '../../src/glue/dataset.ts';
+import { getTask } from '../../src/glue/registry.ts';
 import { loadReport, toMarkdown } from '../../src/report/index.ts';
 import { planAgainstStore, RERUN_CONTENDED_JOBS, runSweep } from '../../src/sweep/run.ts';
 import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
@@ -111,6 +113,29 @@ describe('contended points', () => {
     const again = await runSweep({ file, store, rerunContended: true });
     expect(again).toMatchObject({ alreadyDone: 2, ran: 0, contended: { kept: [], recomputed: [], again: [] } });
     expect(contendedLine(again.contended)).toBeUndefined();
+  });
+
+  it('counts a point whose recompute failed as kept, with its stored result', async () => {
+    const store = join(t.root, 'failing.sqlite');
+    await runSweep({ file, store });
+    markStoredContended(store, 'ffn');
+    const before = stored(store).find((p) => p.label === 'ffn')!;
+    // GLUE data the evaluation cannot read (the plan only checks that the file is there)
+    const glueDir = join(t.root, 'broken-glue');
+    cpSync(join(t.root, 'glue'), glueDir, { recursive: true });
+    writeFileSync(splitFile(getTask('SST-2'), 'dev', glueDir).file, 'not\ta\tglue\tfile\n');
+    const rerun = await runSweep({ file, store, glueDir, rerunContended: true });
+    expect(rerun).toMatchObject({ total: 2, alreadyDone: 1, ran: 0, contended: { recomputed: [], again: [] } });
+    expect(rerun.failed.map((f) => f.point.label)).toEqual(['ffn']);
+    expect(rerun.contended.kept.map((p) => p.label)).toEqual(['ffn']);
+    expect(contendedLine(rerun.contended)).toBe(
+      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone',
+    );
+    expect(stored(store).find((p) => p.label === 'ffn')).toEqual(before);
+    // with another recomputed: both said
+    expect(contendedLine({ ...rerun.contended, recomputed: rerun.contended.kept })).toMatch(
+      /^1 point timed contended, recomputed: tiny-sst2 · ffn; 1 point timed contended \(.*\) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone$/,
+    );
   });
 
   it('a recompute that fails or is stopped leaves the point done with its stored result; one recomputed meanwhile is done', async () => {

@@ -165,18 +165,23 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean): string 
 
 /**
  * The points stored timed contended (their speed-up measured while the machine was shared, marked † in the report)
- * in one line: kept (the default), or recomputed with --rerun-contended (and which were timed contended again);
- * undefined when there were none.
+ * in one line: recomputed with --rerun-contended (and which were timed contended again), and kept (the default, or
+ * where the recompute failed); undefined when there were none.
  */
 export function contendedLine(contended: SweepSummary['contended']): string | undefined {
   const { kept, recomputed, again } = contended;
+  const parts: string[] = [];
+  if (recomputed.length > 0) parts.push(`${nPoints(recomputed.length)} timed contended, recomputed: ${pointNames(recomputed)}`);
+  if (again.length > 0) parts.push(`${again.length} of them timed contended again (other work ran on this machine meanwhile): ${pointNames(again)}`);
   if (kept.length > 0) {
-    return `${nPoints(kept.length)} timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: ${pointNames(kept)}; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone`;
+    parts.push(
+      `${nPoints(kept.length)} timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: ${pointNames(kept)}`,
+    );
   }
-  if (recomputed.length === 0) return undefined;
-  const line = `${nPoints(recomputed.length)} timed contended, recomputed: ${pointNames(recomputed)}`;
-  if (again.length === 0) return line;
-  return `${line}; ${again.length} of them timed contended again (other work ran on this machine meanwhile): ${pointNames(again)}; rerun with --jobs 1 --rerun-contended, nothing else running`;
+  if (parts.length === 0) return undefined;
+  if (kept.length > 0) parts.push('rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone');
+  else if (again.length > 0) parts.push('rerun with --jobs 1 --rerun-contended, nothing else running');
+  return parts.join('; ');
 }
 
 /**
