@@ -137,7 +137,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
         type: 'string',
         default: d.stage,
         describe:
-          "task: on the task (intermediate KD first when --intermediate, then prediction KD; a student with no classifier for the task gets a new one); general: intermediate KD on a corpus (--corpus), no labels, no --task needed (given, it sets the outputs of the student's classifier, else the teacher's are kept; a teacher without one: the student is written encoder-only)",
+          "task: KD on --task (intermediate KD first when --intermediate, then prediction KD); a student with no classifier for the task (a bare encoder, another width, another task's labels) gets a new one, seeded from --seed. general: intermediate KD only, on --corpus, no labels, no --task needed; a --task given only sizes the student's classifier (a new one where it has none or another width, which config.json names with the task's labels); with no --task the student keeps the teacher's classifier (a student model its own), and from a teacher without a classifier it is written encoder-only (BertModel)",
       })
       .option('intermediate', {
         type: 'string',

@@ -161,9 +161,15 @@ describe('compress train / distill: --help', () => {
     for (const name of listed!) expect(getTask(name, 'train').name).toBe(name);
   });
 
-  it('distill --help says the general stage needs no --task', async () => {
+  it('distill --help says the general stage needs no --task, what each stage does with a classifier, and the seed of a new one', async () => {
     const help = (await inProcess('distill', '--help')).stdout.replace(/\s+/g, ' ');
-    expect(/--stage (.*?)\[string\]/.exec(help)?.[1]).toMatch(/general: intermediate KD on a corpus \(--corpus\), no labels, no --task needed/);
+    const stage = /--stage (.*?)\[string\]/.exec(help)?.[1];
+    expect(stage).toMatch(
+      /a student with no classifier for the task \(a bare encoder, another width, another task's labels\) gets a new one, seeded from --seed\./,
+    );
+    expect(stage).toMatch(/general: intermediate KD only, on --corpus, no labels, no --task needed; a --task given only sizes the student's classifier/);
+    expect(stage).toMatch(/which config\.json names with the task's labels/);
+    expect(stage).toMatch(/from a teacher without a classifier it is written encoder-only \(BertModel\)/);
   });
 
   it('distill --help says --feature-cache-mb bounds the whole cache, not a batch', async () => {
