@@ -26,8 +26,21 @@ vi.mock('node:fs', async (original) => {
       throw Object.assign(new Error(`EACCES: permission denied, rename '${from}' -> '${to}'`), { code: 'EACCES', errno: -13, syscall: 'rename' });
     return fs.renameSync(from, to);
   }) as typeof fs.renameSync;
-  return { ...fs, default: { ...fs, renameSync }, renameSync };
+  // a full disk: writing a file under `full.under` (or to an open file) fails with ENOSPC
+  const enospc = (what: string) =>
+    Object.assign(new Error(`ENOSPC: no space left on device, write '${what}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  const writeFileSync = ((path: Parameters<typeof fs.writeFileSync>[0], ...rest: unknown[]) => {
+    if (full.under !== undefined && String(path).startsWith(full.under)) throw enospc(String(path));
+    return (fs.writeFileSync as (...a: unknown[]) => void)(path, ...rest);
+  }) as typeof fs.writeFileSync;
+  const writeSync = ((fd: number, ...rest: unknown[]) => {
+    if (full.under !== undefined) throw enospc(`fd ${fd}`);
+    return (fs.writeSync as (...a: unknown[]) => number)(fd, ...rest);
+  }) as typeof fs.writeSync;
+  const mocked = { renameSync, writeFileSync, writeSync };
+  return { ...fs, default: { ...fs, ...mocked }, ...mocked };
 });
+const full = vi.hoisted(() => ({ under: undefined as string | undefined }));
 
 const dir = mkdtempSync(join(tmpdir(), 'timing-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -119,6 +132,33 @@ describe('a stale timing lock', () => {
       expect(readFileSync(file, 'utf8')).toBe(`${pid} ${start}\n`);
     },
   );
+
+  it('a disk full while the lock is made: no empty lock left behind (it would be waited on), the benchmark times anyway saying why', async () => {
+    const sub = join(dir, `full-${n++}`);
+    mkdirSync(sub);
+    const file = join(sub, 'lock');
+    full.under = sub;
+    try {
+      const lock = await acquireTimingLock({ file, waitSeconds: 1 });
+      expect(lock.record).toEqual({ exclusive: false, waitedSeconds: expect.any(Number), reason: expect.stringMatching(/^cannot create .*ENOSPC/) });
+      lock.release();
+    } finally {
+      full.under = undefined;
+    }
+    expect(readdirSync(sub)).toEqual([]);
+  });
+
+  it('busy: leaves no file beside the lock', async () => {
+    const sub = join(dir, `busy-${n++}`);
+    mkdirSync(sub);
+    const file = join(sub, 'lock');
+    const pid = process.ppid;
+    const start = processStartTime(pid);
+    writeFileSync(file, start !== undefined ? `${pid} ${start}\n` : `${pid}\n`);
+    const lock = await acquireTimingLock({ file, waitSeconds: 0.3 });
+    expect(lock.record.reason).toBe('busy');
+    expect(readdirSync(sub)).toEqual(['lock']);
+  });
 
   it('leaves no file but the lock beside it', async () => {
     const sub = join(dir, `alone-${n++}`);
