@@ -205,6 +205,16 @@ export function checkOnnxName(output: string, label = `-o ${output}`): void {
   throw new SettingsError(`${label}: ${folder ? `${output} is a folder; ` : ''}give a file name ending in .onnx (e.g. ${example})`);
 }
 
+/**
+ * Refuses, in one line, a model output whose folder already holds `names`, another model's config.json or tokenizer
+ * files (a folder describes one model: the output would be read with them). compress, export, train and distill say
+ * it alike; each takes --force to write over them.
+ */
+export function refuseForeignSideFiles(outDir: string, names: readonly string[], label: string): void {
+  if (names.length)
+    throw new SettingsError(`${label}: ${outDir} already holds another model's ${names.join(', ')}; write into an empty folder or pass --force`);
+}
+
 /** The lineage sidecar of a model file: `OUT.json`. */
 export function lineagePath(modelPath: string): string {
   return `${modelPath}.json`;

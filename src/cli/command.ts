@@ -3,6 +3,7 @@
  * flags into typed options, call library functions and print; they hold no compression or evaluation logic.
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { SettingsError } from '../errors.ts';
 
 export interface GlobalFlags {
   verbose?: boolean;
@@ -16,6 +17,25 @@ export interface CliCommand<A = object> {
   builder: (y: Argv<GlobalFlags>) => Argv<A> | Promise<Argv<A>>;
   /** Runs the command; resolves to the process exit code. */
   run: (args: ArgumentsCamelCase<A & GlobalFlags>) => Promise<number>;
+}
+
+/**
+ * --force of the commands that write a model folder (compress, export, train, distill): without it, an output folder
+ * holding another model's config.json or tokenizer files is refused before any work.
+ */
+export const FORCE_FLAG = {
+  type: 'boolean',
+  default: false,
+  describe: "write over another model's config.json and tokenizer files in the output's folder (refused otherwise)",
+} as const;
+
+/**
+ * Refuses --force with --format transformers.js in one line: that -o is a new or empty folder, so there is nothing
+ * of another model's for --force to write over.
+ */
+export function checkForceFormat(force: boolean | undefined, format: string | undefined): void {
+  if (force && format === 'transformers.js')
+    throw new SettingsError('--force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force');
 }
 
 /** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */

@@ -15,7 +15,7 @@ import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err } from './command.ts';
+import { FORCE_FLAG, INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 
 /** Flags of both commands. */
@@ -108,11 +108,7 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
       type: 'string',
       describe: "tokenizer folder (tokenizer.json or vocab.txt) for the data and the output folder (default: the teacher's folder, else the model's)",
     })
-    .option('force', {
-      type: 'boolean',
-      default: false,
-      describe: "write over another model's config.json and tokenizer files in the output's folder (refused otherwise)",
-    })
+    .option('force', FORCE_FLAG)
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
 

@@ -16,7 +16,7 @@ import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles, readJsonObject } from '../eval/model-files.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
-import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, type Staging } from './destination.ts';
+import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, removeSideFiles, type Staging } from './destination.ts';
 import { fileSystemError } from '../destination.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -65,6 +65,11 @@ export interface CompressOptions {
    * transformers) can use as it is (default true).
    */
   copyModelFiles?: boolean;
+  /**
+   * Write over another model's config.json and tokenizer files in the output's folder (refused otherwise, before any
+   * work: see checkSideFiles): they are removed once the output is written, and the input's written in their place.
+   */
+  force?: boolean;
   /** Share the result of the first steps with another compressFile of the same input (see SharedPrefix). */
   sharedPrefix?: SharedPrefix;
   /**
@@ -157,7 +162,8 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
   const { model, externalFiles } = opts.loaded ?? loadInput(opts.input);
   checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));
   const modelDir = opts.modelDir ?? dirname(opts.input);
-  if (opts.copyModelFiles !== false) checkSideFiles(resolve(modelDir), dirname(resolve(opts.output)));
+  const label = `-o ${opts.output}`;
+  const foreign = opts.copyModelFiles !== false ? checkSideFiles(resolve(modelDir), dirname(resolve(opts.output)), label, opts.force) : [];
   const staging = openStaging(opts.output);
   try {
     const result = await runPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
@@ -180,6 +186,7 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
     };
     writeFileAtomic(lineagePath(staged.model), JSON.stringify(lineage, null, 2) + '\n');
     commit(staged, opts.output);
+    removeSideFiles(dirname(opts.output), foreign, label);
     if (config?.json) writeFileAtomic(config.record.path, JSON.stringify(config.json, null, 2) + '\n');
     const copiedFiles = opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
     return { ...lineage, copiedFiles };

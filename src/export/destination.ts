@@ -10,11 +10,10 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles } from '../destination.ts';
+import { checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles, refuseForeignSideFiles } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject } from '../eval/model-files.ts';
 import { sameModelConfig } from '../eval/output-config.ts';
-import { dataPathFor } from '../onnx/save.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { processAlive } from '../processes.ts';
 
@@ -67,28 +66,34 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
 }
 
 /**
- * Throws a SettingsError when a config.json or tokenizer file in the output folder differs from the input
- * folder's, or a config.json is there and the input has none: the output would be evaluated with another model's
- * labels, shape or vocabulary. (A tokenizer file the input lacks may be there: a bare model's tokenizer, put beside
- * it on purpose.) A config.json that differs only in the fields describing the model's shape (written for another
- * output of the same input: see src/eval/output-config.ts) is the same model's.
+ * The config.json and tokenizer files in the output folder that belong to another model: a file that differs from
+ * the input folder's, or a config.json when the input has none (it would stay beside the output, with another
+ * model's labels and shape). The output would be evaluated with them, so they are refused in one line (`label`:
+ * `-o OUT`) unless `force`; with `force` they are returned, for removeSideFiles to clear before the output's own are
+ * written. (A tokenizer file the input lacks may be there: a bare model's tokenizer, put beside it on purpose.) A
+ * config.json that differs only in the fields describing the model's shape (written for another output of the same
+ * input: see src/eval/output-config.ts) is the same model's.
  */
-export function checkSideFiles(inputDir: string, outputDir: string): void {
-  if (realPathOf(inputDir) === realPathOf(outputDir)) return;
-  for (const name of MODEL_SIDE_FILES) {
+export function checkSideFiles(inputDir: string, outputDir: string, label: string, force = false): string[] {
+  if (realPathOf(inputDir) === realPathOf(outputDir)) return [];
+  const foreign = MODEL_SIDE_FILES.filter((name) => {
     const mine = join(inputDir, name);
     const there = join(outputDir, name);
-    // (no config.json of the input's to write: the one there would stay beside the output, with its labels and shape)
-    if (name === 'config.json' && !existsSync(mine) && existsSync(there)) {
-      throw new SettingsError(
-        `${there} belongs to another model (the input, in ${inputDir}, has no config.json to write for the output); the output would be evaluated with it: write the output into another folder, or remove that file`,
-      );
-    }
-    if (!existsSync(mine) || !existsSync(there)) continue;
-    if (!readFileSync(mine).equals(readFileSync(there)) && !(name === 'config.json' && sameConfigFile(mine, there))) {
-      throw new SettingsError(
-        `${there} belongs to another model (it differs from ${mine}); the output would be evaluated with it: write the output into another folder, or remove that file`,
-      );
+    if (!existsSync(there)) return false;
+    if (!existsSync(mine)) return name === 'config.json';
+    return !readFileSync(mine).equals(readFileSync(there)) && !(name === 'config.json' && sameConfigFile(mine, there));
+  });
+  if (!force) refuseForeignSideFiles(outputDir, foreign, label);
+  return foreign;
+}
+
+/** Removes `names` (another model's side files, given --force: see checkSideFiles) from `outputDir`. */
+export function removeSideFiles(outputDir: string, names: readonly string[], label: string): void {
+  for (const name of names) {
+    try {
+      rmSync(join(outputDir, name), { force: true });
+    } catch (e) {
+      throw fileSystemError(e, join(outputDir, name), label) ?? e;
     }
   }
 }

@@ -14,7 +14,7 @@ import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
-import { checkSideFiles } from './destination.ts';
+import { checkSideFiles, removeSideFiles } from './destination.ts';
 
 export interface ExportResult {
   saved: SavedFiles;
@@ -38,6 +38,8 @@ export interface ExportOptions {
   /** Where the "newly initialized" notice goes, and the name it gives the checkpoint. */
   log?: (line: string) => void;
   label?: string;
+  /** Write over another model's config.json and tokenizer files in the output's folder (exportHuggingFaceFolder; refused otherwise). */
+  force?: boolean;
 }
 
 /**
@@ -83,8 +85,10 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
 
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
   // another model's config.json or tokenizer files in the output's folder would describe the export (they are
-  // copied only where missing): refused before any work, as compress refuses them
-  checkSideFiles(resolve(dir), dirname(resolve(output)));
+  // copied only where missing): refused before any work, as compress refuses them; --force removes them once the
+  // export is written, and the checkpoint's are copied in their place
+  const label = `-o ${output}`;
+  const foreign = checkSideFiles(resolve(dir), dirname(resolve(output)), label, opts.force);
   const { fillMissing, seeded, notice } = checkpointSeeding(dir, opts);
   const model = buildFromHuggingFaceFolder(dir, fillMissing ? { fillMissing } : {});
   const s = findBert(model);
@@ -96,6 +100,7 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
   );
   // config.json is copied as it is (the side files an output shares with its input are the input's, byte for byte);
   // the transformers.js folder writes its own, naming the classifier.
+  removeSideFiles(dirname(output), foreign, label);
   const copied = copyModelSideFiles(dir, dirname(output));
   if (notice) opts.log?.(notice);
   return { saved, size: modelSize(model), copied, numLayers: s.numLayers, hiddenSize: s.hiddenSize, seeded };

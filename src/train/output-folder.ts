@@ -8,8 +8,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { lineagePath } from '../destination.ts';
-import { SettingsError } from '../errors.ts';
+import { lineagePath, refuseForeignSideFiles } from '../destination.ts';
 import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles } from '../eval/model-files.ts';
 import { writeFileAtomic } from '../files.ts';
 
@@ -57,8 +56,7 @@ export function checkOutputSideFiles(output: string, tokenizerDir: string, workD
     if (!existsSync(there)) return false;
     return name === 'config.json' || !sameBytes(join(tokenizerDir, name), there);
   });
-  if (!foreign.length) return;
-  throw new SettingsError(`${label}: ${outDir} already holds another model's ${foreign.join(', ')}; write into an empty folder or pass --force`);
+  refuseForeignSideFiles(outDir, foreign, label);
 }
 
 /**

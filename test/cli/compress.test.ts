@@ -82,6 +82,50 @@ describe('compress MODEL [passes] -o OUT', () => {
     expect(readdirSync(outDir)).toEqual([]);
   });
 
+  it("refuses a folder holding another model's config.json and tokenizer files, naming them and --force; --force writes over them", () => {
+    const input = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
+    try {
+      const labels = { 0: 'entailment', 1: 'not_entailment' };
+      writeFileSync(join(input.dir, 'config.json'), JSON.stringify({ id2label: labels, max_length: 32 }));
+      writeFileSync(join(input.dir, 'vocab.txt'), '[PAD]\n[UNK]\nmine\n');
+      const outDir = join(input.dir, 'other-model');
+      mkdirSync(outDir);
+      const theirs = JSON.stringify({ num_hidden_layers: 12, id2label: { 0: 'a', 1: 'b', 2: 'c' } });
+      writeFileSync(join(outDir, 'config.json'), theirs);
+      writeFileSync(join(outDir, 'vocab.txt'), '[PAD]\n[UNK]\ntheirs\n');
+      const out = join(outDir, 'model.onnx');
+      const refused = run(input.path, '--prune-ffn', '0.25', '-o', out);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toEqual([
+        `compress: -o ${out}: ${outDir} already holds another model's config.json, vocab.txt; write into an empty folder or pass --force`,
+      ]);
+      expect(readdirSync(outDir).sort()).toEqual(['config.json', 'vocab.txt']);
+      expect(readFileSync(join(outDir, 'config.json'), 'utf8')).toBe(theirs);
+
+      const forced = run(input.path, '--prune-ffn', '0.25', '-o', out, '--force');
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stdout).toContain("(and beside them: config.json with this model's shape; from the input's folder: vocab.txt)");
+      expect(readdirSync(outDir).sort()).toEqual(['config.json', 'model.onnx', 'model.onnx.json', 'vocab.txt']);
+      const config = JSON.parse(readFileSync(join(outDir, 'config.json'), 'utf8'));
+      expect(config.id2label).toEqual(labels);
+      expect(config.num_hidden_layers).toBe(2);
+      expect(readFileSync(join(outDir, 'vocab.txt'), 'utf8')).toBe('[PAD]\n[UNK]\nmine\n');
+
+      // with --format transformers.js, -o is a new or empty folder: nothing for --force to write over
+      const folder = run(input.path, '--prune-ffn', '0.25', '--format', 'transformers.js', '-o', join(input.dir, 'tjs'), '--force');
+      expect(folder.code).toBe(1);
+      expect(folder.stderr.trim().split('\n')).toEqual([
+        'compress: --force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force',
+      ]);
+      expect(existsSync(join(input.dir, 'tjs'))).toBe(false);
+      expect(run('--help').stdout.replace(/\s+/g, ' ')).toContain(
+        "--force write over another model's config.json and tokenizer files in the output's folder (refused otherwise)",
+      );
+    } finally {
+      input.cleanup();
+    }
+  });
+
   it('--verbose adds the stack trace', () => {
     const r = run('inspect', '/no/such/model.onnx', '--verbose');
     expect(r.code).toBe(1);

@@ -41,9 +41,19 @@ describe('compress export', () => {
     const refused = spawnSync(process.execPath, [BIN, 'export', hf, '-o', join(other, 'model.onnx')], { encoding: 'utf8' });
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-    expect(refused.stderr).toMatch(/other\/config\.json belongs to another model \(it differs from .*hf-2\/config\.json\)/);
+    expect(refused.stderr).toMatch(/other already holds another model's config\.json; write into an empty folder or pass --force$/m);
     expect(readFileSync(join(other, 'config.json'), 'utf8')).toBe(foreign);
     expect(existsSync(join(other, 'model.onnx'))).toBe(false);
+    // --force writes over it: the config.json beside the export is then the checkpoint's
+    const forced = spawnSync(process.execPath, [BIN, 'export', hf, '-o', join(other, 'model.onnx'), '--force'], { encoding: 'utf8' });
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/; copied config\.json$/m);
+    expect(readFileSync(join(other, 'config.json'), 'utf8')).toBe(readFileSync(join(hf, 'config.json'), 'utf8'));
+    expect(existsSync(join(other, 'model.onnx'))).toBe(true);
+    // (with --format transformers.js, -o is a new or empty folder: --force is refused there)
+    const folder = spawnSync(process.execPath, [BIN, 'export', hf, '--format', 'transformers.js', '-o', join(dir, 'tjs'), '--force'], { encoding: 'utf8' });
+    expect(folder.status).toBe(1);
+    expect(folder.stderr.trim()).toMatch(/^[^\n]*--force: with --format transformers\.js, -o is a new or empty folder.*drop --force$/);
     const out = join(dir, 'own', 'model.onnx');
     for (let run = 1; run <= 2; run++) {
       const r = spawnSync(process.execPath, [BIN, 'export', hf, '-o', out], { encoding: 'utf8' });

@@ -83,12 +83,23 @@ describe('compressFile destinations', () => {
     await compressFile({ input: join(a, 'model.onnx'), output: join(out, 'a.onnx'), steps: FFN });
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).id2label).toEqual({ 0: 'negative', 1: 'positive' }); // a's
     await expect(compressFile({ input: join(b, 'model.onnx'), output: join(out, 'b.onnx'), steps: FFN })).rejects.toThrow(
-      /config\.json belongs to another model \(it differs from .*model-b.*config\.json\)/,
+      new RegExp(`^-o ${join(out, 'b.onnx')}: ${out} already holds another model's config\\.json; write into an empty folder or pass --force$`),
     );
     expect(readdirSync(out).sort()).toEqual(['a.onnx', 'a.onnx.json', 'config.json']);
     // The same model's files are no conflict: a second output of model a goes beside the first.
     await compressFile({ input: join(a, 'model.onnx'), output: join(out, 'a2.onnx'), steps: FFN });
     expect(existsSync(join(out, 'a2.onnx'))).toBe(true);
+    // --force writes over them: the config.json and tokenizer files beside the outputs are then b's
+    writeFileSync(join(out, 'vocab.txt'), '[PAD]\n[UNK]\na\n');
+    writeFileSync(join(b, 'vocab.txt'), '[PAD]\n[UNK]\nb\n');
+    await expect(compressFile({ input: join(b, 'model.onnx'), output: join(out, 'b.onnx'), steps: FFN })).rejects.toThrow(
+      /already holds another model's config\.json, vocab\.txt; write into an empty folder or pass --force$/,
+    );
+    const result = await compressFile({ input: join(b, 'model.onnx'), output: join(out, 'b.onnx'), steps: FFN, force: true });
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).id2label).toEqual({ 0: 'entailment', 1: 'not_entailment' });
+    expect(readFileSync(join(out, 'vocab.txt'), 'utf8')).toBe('[PAD]\n[UNK]\nb\n');
+    expect(result.copiedFiles).toEqual(['vocab.txt']);
+    expect(result.config).toMatchObject({ path: join(out, 'config.json'), written: true });
   });
 
   it("refuses a folder holding a config.json when the input has none (it would stay beside the output, with another model's labels and shape)", async () => {
@@ -98,10 +109,13 @@ describe('compressFile destinations', () => {
     const foreign = JSON.stringify({ num_hidden_layers: 12, id2label: { 0: 'a', 1: 'b', 2: 'c' } });
     writeFileSync(join(out, 'config.json'), foreign);
     await expect(compressFile({ input: join(bare, 'model.onnx'), output: join(out, 'm.onnx'), steps: FFN })).rejects.toThrow(
-      /other-model-\d+\/config\.json belongs to another model \(the input, in .*bare-input-\d+, has no config\.json to write for the output\)/,
+      /other-model-\d+ already holds another model's config\.json; write into an empty folder or pass --force$/,
     );
     expect(readdirSync(out)).toEqual(['config.json']);
     expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(foreign);
+    // --force: the output is written and the other model's config.json, which would describe it, removed
+    await compressFile({ input: join(bare, 'model.onnx'), output: join(out, 'm.onnx'), steps: FFN, force: true });
+    expect(readdirSync(out).sort()).toEqual(['m.onnx', 'm.onnx.json']);
     // a tokenizer the input lacks may be put beside its output on purpose
     const withTokenizer = fresh('tokenizer-only');
     writeFileSync(join(withTokenizer, 'vocab.txt'), '[PAD]\n[UNK]\n');

@@ -12,7 +12,7 @@ import { locateModel } from '../../onnx/locate.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
-import { out, err, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkForceFormat, out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 interface CompressArgs {
@@ -26,6 +26,7 @@ interface CompressArgs {
   'external-data'?: boolean;
   format?: 'onnx' | 'transformers.js';
   json?: boolean;
+  force?: boolean;
   /** The pass flags (see withPassFlags). */
   [passFlag: string]: unknown;
 }
@@ -56,6 +57,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
         default: 'onnx' as const,
         describe: 'onnx: OUT is an .onnx file; transformers.js: OUT is a folder @huggingface/transformers loads (config, tokenizer, onnx/model*.onnx)',
       })
+      .option('force', FORCE_FLAG)
       .option('json', { type: 'boolean', default: false, describe: 'print the lineage record as JSON' }) as unknown as Argv<CompressArgs>,
   run: async (args) => {
     registerAllPasses();
@@ -63,6 +65,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
     if (!steps.length) throw new SettingsError(`no pass given: use ${passFlagList()} (see --help, or compress passes)`);
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the compressed model');
     if (args.format !== 'transformers.js') checkModelOutputName(args.output);
+    checkForceFormat(args.force, args.format);
     checkCalibrationFlag(steps, args.calibrate);
     const model = await localModel(args.model); // hf:org/name[@revision] too
     const located = locateModel(model);
@@ -88,7 +91,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       args.format === 'transformers.js'
         ? await compressToTransformersJs({ ...options, ...(args.tokenizer ? { tokenizerDir: args.tokenizer } : {}) })
         : undefined;
-    const file = folder ? undefined : await compressFile(options);
+    const file = folder ? undefined : await compressFile({ ...options, force: args.force });
     const lineage = folder ? folder.lineage : file!;
     if (args.json) {
       out(JSON.stringify(folder ?? lineage, null, 2));

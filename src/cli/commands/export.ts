@@ -4,7 +4,7 @@ import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
 import { exportToTransformersJs } from '../../export/transformers-js.ts';
 import { SettingsError } from '../../errors.ts';
 import { checkModelOutputName } from '../../export/destination.ts';
-import { err, out, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkForceFormat, err, out, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
@@ -12,6 +12,7 @@ interface ExportArgs {
   output?: string;
   'seed-missing'?: number;
   format?: 'onnx' | 'transformers.js';
+  force?: boolean;
 }
 
 export const exportCommand: CliCommand<ExportArgs> = {
@@ -30,10 +31,12 @@ export const exportCommand: CliCommand<ExportArgs> = {
         choices: ['onnx', 'transformers.js'] as const,
         default: 'onnx' as const,
         describe: 'onnx: OUT is an .onnx file; transformers.js: OUT is a folder @huggingface/transformers loads (config, tokenizer, onnx/model.onnx)',
-      }) as unknown as Argv<ExportArgs>,
+      })
+      .option('force', FORCE_FLAG) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
     if (args.format !== 'transformers.js') checkModelOutputName(args.output);
+    checkForceFormat(args.force, args.format);
     if (args.format === 'transformers.js') {
       const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, {
         seedMissing: args['seed-missing'],
@@ -47,6 +50,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       seedMissing: args['seed-missing'],
       log: err,
       label: args.folder,
+      force: args.force,
     });
     out(
       `wrote ${r.saved.model}: ${r.numLayers} layers, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`,
