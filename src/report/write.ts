@@ -85,23 +85,38 @@ export interface EarlierReportFile {
   reason: string;
 }
 
-/** The files the folder's record lists by name; empty when there is no record or it is not one this command wrote. */
-function readRecord(path: string): Map<string, RecordedFile> {
+/**
+ * The folder's record: the files it lists by name, empty when there is none or it is not one this command wrote
+ * (nothing is then removed); `damaged` says what was wrong with a record file that is there but lists nothing.
+ */
+interface EarlierRecord {
+  files: Map<string, RecordedFile>;
+  damaged?: string;
+}
+
+function readRecord(path: string): EarlierRecord {
   const files = new Map<string, RecordedFile>();
+  let text: string;
+  try {
+    if (!lstatSync(path).isFile()) return { files };
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { files } : { files, damaged: `unreadable (${code ?? 'error'})` };
+  }
   let parsed: unknown;
   try {
-    if (!lstatSync(path).isFile()) return files;
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(text);
   } catch {
-    return files; // absent or unreadable: no record, so nothing is removed
+    return { files, damaged: 'not valid JSON' };
   }
   const list = (parsed as { files?: unknown } | null)?.files;
-  if (!Array.isArray(list)) return files;
+  if (!Array.isArray(list)) return { files, damaged: 'a record with no list of files' };
   for (const f of list as Array<Partial<RecordedFile> | null>) {
     if (typeof f?.name === 'string' && typeof f.bytes === 'number' && typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256))
       files.set(f.name, { name: f.name, bytes: f.bytes, sha256: f.sha256 });
   }
-  return files;
+  return { files };
 }
 
 /** What lies at `path` without following a link, or null when nothing does. */
@@ -116,10 +131,11 @@ function lstatOrNull(path: string, label: string): Stats | null {
 }
 
 /** Why an earlier file (`st`, not followed) is not this command's to remove, or undefined when it wrote it and it is unchanged. */
-async function whyKept(path: string, st: Stats, record: ReadonlyMap<string, RecordedFile>, label: string): Promise<string | undefined> {
+async function whyKept(path: string, st: Stats, record: EarlierRecord, label: string): Promise<string | undefined> {
   if (st.isSymbolicLink()) return 'a symbolic link, not a file compress report wrote';
   if (!st.isFile()) return 'not a regular file';
-  const entry = record.get(basename(path));
+  const entry = record.files.get(basename(path));
+  if (!entry && record.damaged) return `${REPORT_RECORD} was ${record.damaged} (now replaced), so nothing records this file; remove it if it is an old report`;
   if (!entry) return `no record of it in ${REPORT_RECORD} (an older compress report's, or your own): remove it if it is an old report`;
   let sha256: string;
   try {

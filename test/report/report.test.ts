@@ -201,7 +201,15 @@ describe('report files', () => {
       ['report.csv', false],
       ['report.json', false],
     ]);
+    // (said as what it is: the record was there but damaged, not missing)
+    expect(again.seen[1]!.reason).toBe(`${REPORT_RECORD} was not valid JSON (now replaced), so nothing records this file; remove it if it is an old report`);
     expect(existsSync(join(out, 'report.json'))).toBe(true);
+    writeFileSync(join(out, REPORT_RECORD), '{"files": "all"}');
+    const listless = earlierOf(out);
+    await writeReportFiles(data, out, ['md'], 'poster.sqlite', listless.on);
+    expect(listless.seen[1]!.reason).toBe(
+      `${REPORT_RECORD} was a record with no list of files (now replaced), so nothing records this file; remove it if it is an old report`,
+    );
   });
 
   it("keeps a symbolic link of the report's names, even one to a copy of the file it wrote, and leaves its target alone", async () => {
