@@ -40,7 +40,8 @@ export interface SweepOptions {
    * Recompute the points whose stored result was timed contended (its benchmark did not have the machine to itself:
    * see contention.ts), replacing their results. Default false: their stored results stand, and the summary says so.
    * With kept models the recompute goes on from the stages the earlier run wrote (point.ts): it evaluates and
-   * benchmarks again.
+   * benchmarks again. Only with `jobs` 1: with more, runSweep throws a SettingsError (RERUN_CONTENDED_JOBS) before
+   * it opens the store (points run at once time each other, and would come out contended again).
    */
   rerunContended?: boolean;
   onEvent?: (event: SweepEvent) => void;
@@ -81,7 +82,11 @@ export type SweepEvent =
 export interface SweepSummary {
   store: string;
   total: number;
-  /** Points the store had before this run, computed by the code running now. */
+  /**
+   * Points the store had before this run, computed by the code running now, and kept as they are. With
+   * `rerunContended`, those stored timed contended are not counted here but where their recompute ends: `ran` (and
+   * `contended.recomputed`), `failed`, `byOthers`, or none when the sweep was stopped first.
+   */
   alreadyDone: number;
   /** Points the store had from other code: kept as they are, or recomputed now with `rerunStale`. */
   stale: StaleMatch[];
