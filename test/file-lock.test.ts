@@ -1,0 +1,146 @@
+/**
+ * The download lock (file-lock.ts) and a lock file that names no owner: one left empty or garbled (an earlier version
+ * killed, or out of disk space, between creating and writing it) used to be waited on without end, hanging every
+ * later download into that folder; it is taken over once a few seconds old. The lock is written whole, so a full
+ * disk leaves none behind.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { UNWRITTEN_FILE_LOCK_GRACE_MS, withFileLock } from '../src/file-lock.ts';
+
+/** A full disk: writing a file under `full.under` (or to an open file) fails with ENOSPC. */
+const full = vi.hoisted(() => ({ under: undefined as string | undefined }));
+vi.mock('node:fs', async (original) => {
+  const fs = await original<typeof import('node:fs')>();
+  const enospc = (what: string) =>
+    Object.assign(new Error(`ENOSPC: no space left on device, write '${what}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  const writeFileSync = ((path: Parameters<typeof fs.writeFileSync>[0], ...rest: unknown[]) => {
+    if (full.under !== undefined && String(path).startsWith(full.under)) throw enospc(String(path));
+    return (fs.writeFileSync as (...a: unknown[]) => void)(path, ...rest);
+  }) as typeof fs.writeFileSync;
+  const writeSync = ((fd: number, ...rest: unknown[]) => {
+    if (full.under !== undefined) throw enospc(`fd ${fd}`);
+    return (fs.writeSync as (...a: unknown[]) => number)(fd, ...rest);
+  }) as typeof fs.writeSync;
+  const mocked = { writeFileSync, writeSync };
+  return { ...fs, default: { ...fs, ...mocked }, ...mocked };
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'file-lock-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+/** A fresh folder for one test's lock. */
+const folder = () => {
+  const sub = join(dir, `case-${n++}`);
+  mkdirSync(sub);
+  return sub;
+};
+
+/** Runs withFileLock on `lock`, recording what the folder held while it ran and whether it waited. */
+async function locked(lock: string): Promise<{ during: string[]; content: string; waitedFor?: number }> {
+  let waitedFor: number | undefined;
+  return withFileLock(
+    lock,
+    (owner) => {
+      waitedFor = owner;
+    },
+    async () => ({ during: readdirSync(join(lock, '..')).sort(), content: readFileSync(lock, 'utf8'), waitedFor }),
+  );
+}
+
+describe('withFileLock', () => {
+  it('leaves no file but the lock beside it while it runs, and nothing after', async () => {
+    const sub = folder();
+    const lock = join(sub, '.lock');
+    const seen = await locked(lock);
+    expect(seen.during).toEqual(['.lock']);
+    expect(seen.content).toBe(String(process.pid));
+    expect(readdirSync(sub)).toEqual([]);
+  });
+
+  it('a lock left empty or garbled and old: taken over at once', async () => {
+    for (const content of ['', 'garbage', '12 garbage']) {
+      const sub = folder();
+      const lock = join(sub, '.lock');
+      writeFileSync(lock, content);
+      const old = (Date.now() - UNWRITTEN_FILE_LOCK_GRACE_MS - 60_000) / 1000;
+      utimesSync(lock, old, old);
+      const seen = await locked(lock);
+      expect(seen).toEqual({ during: ['.lock'], content: String(process.pid), waitedFor: undefined });
+      expect(readdirSync(sub)).toEqual([]);
+    }
+  });
+
+  it('an empty lock just created (maybe being written): waited for, not taken over', async () => {
+    const sub = folder();
+    const lock = join(sub, '.lock');
+    writeFileSync(lock, '');
+    let ran = false;
+    const done = withFileLock(
+      lock,
+      () => {},
+      async () => {
+        ran = true;
+      },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ran).toBe(false);
+    expect(readFileSync(lock, 'utf8')).toBe('');
+    rmSync(lock); // its writer finishes and releases it
+    await done;
+    expect(ran).toBe(true);
+  });
+
+  it('a lock of a process that is gone: taken over', async () => {
+    const sub = folder();
+    const lock = join(sub, '.lock');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(lock, String(dead));
+    const seen = await locked(lock);
+    expect(seen).toEqual({ during: ['.lock'], content: String(process.pid), waitedFor: undefined });
+  });
+
+  it('a lock of a live process: waited for', async () => {
+    const sub = folder();
+    const lock = join(sub, '.lock');
+    writeFileSync(lock, String(process.ppid));
+    let waitedFor: number | undefined;
+    let ran = false;
+    const done = withFileLock(
+      lock,
+      (owner) => {
+        waitedFor = owner;
+      },
+      async () => {
+        ran = true;
+      },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ran).toBe(false);
+    expect(waitedFor).toBe(process.ppid);
+    rmSync(lock);
+    await done;
+    expect(ran).toBe(true);
+  });
+
+  it('a disk full while the lock is made: the error, and no empty lock left behind (it would be waited on)', async () => {
+    const sub = folder();
+    const lock = join(sub, '.lock');
+    full.under = sub;
+    try {
+      await expect(
+        withFileLock(
+          lock,
+          () => {},
+          async () => 'ran',
+        ),
+      ).rejects.toThrow(/ENOSPC/);
+    } finally {
+      full.under = undefined;
+    }
+    expect(readdirSync(sub)).toEqual([]);
+  });
+});
