@@ -59,17 +59,17 @@ function readLock(lock: string): { owner?: number; ageMs: number } | undefined {
 }
 
 /**
- * Creates the lock file with this process's pid in it, whole or not at all: written beside it first, then linked in
- * place (a process killed, or a disk full, midway leaves no empty lock behind); false when it exists. Where the file
- * system has no hard links, it is created in place and then written (removed again if the write fails). Other errors
- * propagate.
+ * Creates `path` holding `content`, whole or not at all: written beside it first, then linked in place (a process
+ * killed, or a disk full, midway leaves no empty file behind, as a lock file no one could tell stale); false when
+ * `path` exists. Where the file system has no hard links, it is created in place and then written (removed again if
+ * the write fails). Other errors propagate.
  */
-function tryCreate(lock: string): boolean {
-  const written = `${lock}.${process.pid}.tmp`;
+export function createFileWhole(path: string, content: string): boolean {
+  const written = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(written, String(process.pid));
+    writeFileSync(written, content);
     try {
-      linkSync(written, lock);
+      linkSync(written, path);
       return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -81,20 +81,25 @@ function tryCreate(lock: string): boolean {
   }
   let fd: number;
   try {
-    fd = openSync(lock, 'wx');
+    fd = openSync(path, 'wx');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }
   try {
-    writeSync(fd, String(process.pid));
+    writeSync(fd, content);
   } catch (e) {
     closeSync(fd);
-    rmSync(lock, { force: true });
+    rmSync(path, { force: true });
     throw e;
   }
   closeSync(fd);
   return true;
+}
+
+/** Creates the lock file with this process's pid in it (createFileWhole); false when it exists. */
+function tryCreate(lock: string): boolean {
+  return createFileWhole(lock, String(process.pid));
 }
 
 /**

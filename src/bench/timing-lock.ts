@@ -9,9 +9,10 @@
  * the bench table and the sweep report say so. Other programs' load is not covered: only benchmarks of this project
  * take it.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createFileWhole } from '../file-lock.ts';
 import { processStartTime, processStillRunning } from '../processes.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
@@ -149,38 +150,11 @@ function removeQuietly(file: string): void {
 }
 
 /**
- * Creates the lock file with this process's pid in it, whole or not at all: written beside it first, then linked in
- * place (a process killed, or a disk full, midway leaves no empty lock that no one could tell stale); false when it
- * exists. Where the file system has no hard links, it is created in place and then written. Other errors propagate.
+ * Creates the lock file with this process's pid (and start time) in it, whole or not at all (createFileWhole: a kill
+ * or a full disk midway leaves no empty lock that no one could tell stale); false when it exists.
  */
 function tryCreate(file: string): boolean {
-  const written = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(written, `${ME}\n`);
-    try {
-      linkSync(written, file);
-      return true;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
-    }
-  } finally {
-    removeQuietly(written);
-  }
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
-  try {
-    writeSync(fd, `${ME}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
+  return createFileWhole(file, `${ME}\n`);
 }
 
 /** Takes the machine-wide timing lock, waiting for a live holder up to `waitSeconds`; never throws. */
