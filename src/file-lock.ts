@@ -1,5 +1,7 @@
 /**
- * A lock between processes on one machine: a file created exclusively that holds its owner's pid. A process that
+ * A lock between processes on one machine: a file created exclusively that holds its owner's pid (and start time,
+ * where it can be read). The one lock-file mechanism of the project: downloads wait on it here, and the benchmarks'
+ * timing lock (bench/timing-lock.ts) builds its waiting policy on the same primitives. A process that
  * finds the lock waits until it is gone, and takes over a lock whose process has died (a killed run), and one that
  * names no owner (left empty by an earlier version killed, or out of disk space, between creating and writing it)
  * once it is a few seconds old. Used where two runs would write the same partial file (a download resumed by both
@@ -8,27 +10,45 @@
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive } from './processes.ts';
+import { processStartTime, processStillRunning } from './processes.ts';
 
 /**
- * How long a lock file naming no owner (empty or garbled) is taken for one being written, before it is taken for
- * stale and taken over.
+ * How long a lock file naming no holder (empty or garbled: its writer was killed, or the disk was full, between
+ * creating and writing it, as earlier versions could leave it) is taken for one being written, before it is taken
+ * for stale and taken over.
  */
-export const UNWRITTEN_FILE_LOCK_GRACE_MS = 5000;
+export const UNWRITTEN_LOCK_GRACE_MS = 5000;
+
+/** A lock's holder: its pid, and its start time where it was recorded (tells it from a later process given the pid). */
+export interface LockHolder {
+  pid: number;
+  start?: string;
+}
+
+/** What a lock file holds: its holder, or (`holder` undefined) nothing a holder wrote, and the file's age. */
+export interface LockFileState {
+  holder?: LockHolder;
+  ageMs: number;
+}
+
+/** This process as a lock file names it: `PID START\n` (its start time where it can be read). */
+const START = processStartTime(process.pid);
+const ME = `${START !== undefined ? `${process.pid} ${START}` : `${process.pid}`}\n`;
 
 /** Runs `fn` holding the lock file `lock`; `onWait(pid)` is called once if another live process holds it first. */
 export async function withFileLock<T>(lock: string, onWait: (owner: number) => void, fn: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(lock), { recursive: true });
   let waiting = false;
-  while (!tryCreate(lock)) {
-    const found = readLock(lock);
+  while (!createLockFile(lock)) {
+    const found = readLockFile(lock);
     if (found === undefined) continue; // released between the two calls
-    if (found.owner !== undefined && processAlive(found.owner)) {
-      if (!waiting) onWait(found.owner);
+    if (lockIsStale(found)) {
+      const error = takeOverStaleLock(lock, found.holder); // its process is gone, or it was never written
+      if (error) throw error;
+    } else if (found.holder !== undefined) {
+      if (!waiting) onWait(found.holder.pid);
       waiting = true;
       await sleep(200);
-    } else if (found.owner !== undefined || found.ageMs >= UNWRITTEN_FILE_LOCK_GRACE_MS) {
-      removeStale(lock, found.owner); // its process is gone, or it was never written
     } else {
       await sleep(50); // being written: read it again
     }
@@ -41,21 +61,32 @@ export async function withFileLock<T>(lock: string, onWait: (owner: number) => v
 }
 
 /**
- * What a lock file holds: its owner's pid, or (`owner` undefined) nothing an owner wrote (empty, garbled), with the
- * file's age in milliseconds; undefined when the file is gone.
+ * What the lock file `file` holds (`PID[ START]\n`); undefined when it is gone. Other errors reading it propagate.
  */
-function readLock(lock: string): { owner?: number; ageMs: number } | undefined {
+export function readLockFile(file: string): LockFileState | undefined {
   let text: string;
   let ageMs: number;
   try {
-    ageMs = Date.now() - statSync(lock).mtimeMs;
-    text = readFileSync(lock, 'utf8');
+    ageMs = Date.now() - statSync(file).mtimeMs;
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const owner = /^\d+\n?$/.test(text) ? Number(text) : Number.NaN;
-  return Number.isSafeInteger(owner) && owner > 0 ? { owner, ageMs } : { ageMs };
+  const m = /^(\d+)(?:[ \t]+(\d+))?\n/.exec(text);
+  const pid = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isSafeInteger(pid) || pid <= 0) return { ageMs };
+  return { holder: m![2] !== undefined ? { pid, start: m![2] } : { pid }, ageMs };
+}
+
+/** Whether a lock's holder still runs (false: gone, or its pid now another process's). */
+export function lockHolderRuns(holder: LockHolder): boolean {
+  return processStillRunning(holder.pid, holder.start);
+}
+
+/** Whether a lock is stale: its holder is gone, or it names none and is older than UNWRITTEN_LOCK_GRACE_MS. */
+export function lockIsStale(found: LockFileState): boolean {
+  return found.holder !== undefined ? !lockHolderRuns(found.holder) : found.ageMs >= UNWRITTEN_LOCK_GRACE_MS;
 }
 
 /**
@@ -97,37 +128,61 @@ export function createFileWhole(path: string, content: string): boolean {
   return true;
 }
 
-/** Creates the lock file with this process's pid in it (createFileWhole); false when it exists. */
-function tryCreate(lock: string): boolean {
-  return createFileWhole(lock, String(process.pid));
+/** Creates the lock file naming this process (createFileWhole); false when it exists. */
+export function createLockFile(file: string): boolean {
+  return createFileWhole(file, ME);
+}
+
+/** Whether the lock file `file` names this process (so it is this process's to remove). */
+export function holdsLockFile(file: string): boolean {
+  try {
+    const h = readLockFile(file)?.holder;
+    return h !== undefined && h.pid === process.pid && (START === undefined || h.start === START);
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Moves a stale lock aside (rename is atomic: of several processes taking it over, one moves it) and removes it. If
  * what was moved turns out to be another lock than the stale one (a live process's new lock that replaced it
- * meanwhile, or one still being written), it is put back. `stale`: the owner found gone, or undefined for a lock
- * that named none. A lock that cannot be moved (a read-only folder) throws.
+ * meanwhile: another pid, or the same pid with another start time; or one still being written), it is put back.
+ * `stale`: the holder found gone, or undefined for a lock that named none. The error when the lock cannot be moved
+ * (another user's in a shared temporary folder, a read-only folder); undefined when it was, or another taker moved
+ * it first.
  */
-function removeStale(lock: string, stale: number | undefined): void {
-  const aside = `${lock}.${process.pid}.stale`;
+export function takeOverStaleLock(file: string, stale: LockHolder | undefined): Error | undefined {
+  const aside = `${file}.${process.pid}.stale`;
   try {
-    renameSync(lock, aside);
+    renameSync(file, aside);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // another taker moved it first
-    throw e;
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (e as Error);
   }
   try {
-    const moved = readLock(aside);
+    let moved: LockFileState | undefined;
+    try {
+      moved = readLockFile(aside);
+    } catch {
+      moved = undefined;
+    }
+    const h = moved?.holder;
     const another =
-      moved?.owner !== undefined ? moved.owner !== stale && processAlive(moved.owner) : moved !== undefined && moved.ageMs < UNWRITTEN_FILE_LOCK_GRACE_MS;
+      h !== undefined
+        ? (stale === undefined || h.pid !== stale.pid || h.start !== stale.start) && lockHolderRuns(h)
+        : moved !== undefined && moved.ageMs < UNWRITTEN_LOCK_GRACE_MS;
     if (another) {
       try {
-        linkSync(aside, lock);
+        linkSync(aside, file);
       } catch {
         // someone created a new lock meanwhile: theirs stands
       }
     }
   } finally {
-    rmSync(aside, { force: true });
+    try {
+      rmSync(aside, { force: true });
+    } catch {
+      // (a lock left aside is no lock: nothing waits on it)
+    }
   }
+  return undefined;
 }

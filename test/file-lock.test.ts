@@ -9,7 +9,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { UNWRITTEN_FILE_LOCK_GRACE_MS, withFileLock } from '../src/file-lock.ts';
+import { UNWRITTEN_LOCK_GRACE_MS, withFileLock } from '../src/file-lock.ts';
+import { processStartTime } from '../src/processes.ts';
+
+/** The lock as this process writes it: its pid and, where it can be read, its start time. */
+const ME = `${process.pid}${processStartTime(process.pid) !== undefined ? ` ${processStartTime(process.pid)}` : ''}\n`;
 
 /** A full disk: writing a file under `full.under` (or to an open file) fails with ENOSPC. */
 const full = vi.hoisted(() => ({ under: undefined as string | undefined }));
@@ -57,7 +61,7 @@ describe('withFileLock', () => {
     const lock = join(sub, '.lock');
     const seen = await locked(lock);
     expect(seen.during).toEqual(['.lock']);
-    expect(seen.content).toBe(String(process.pid));
+    expect(seen.content).toBe(ME);
     expect(readdirSync(sub)).toEqual([]);
   });
 
@@ -66,10 +70,10 @@ describe('withFileLock', () => {
       const sub = folder();
       const lock = join(sub, '.lock');
       writeFileSync(lock, content);
-      const old = (Date.now() - UNWRITTEN_FILE_LOCK_GRACE_MS - 60_000) / 1000;
+      const old = (Date.now() - UNWRITTEN_LOCK_GRACE_MS - 60_000) / 1000;
       utimesSync(lock, old, old);
       const seen = await locked(lock);
-      expect(seen).toEqual({ during: ['.lock'], content: String(process.pid), waitedFor: undefined });
+      expect(seen).toEqual({ during: ['.lock'], content: ME, waitedFor: undefined });
       expect(readdirSync(sub)).toEqual([]);
     }
   });
@@ -98,15 +102,15 @@ describe('withFileLock', () => {
     const sub = folder();
     const lock = join(sub, '.lock');
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
-    writeFileSync(lock, String(dead));
+    writeFileSync(lock, `${dead}\n`);
     const seen = await locked(lock);
-    expect(seen).toEqual({ during: ['.lock'], content: String(process.pid), waitedFor: undefined });
+    expect(seen).toEqual({ during: ['.lock'], content: ME, waitedFor: undefined });
   });
 
   it('a lock of a live process: waited for', async () => {
     const sub = folder();
     const lock = join(sub, '.lock');
-    writeFileSync(lock, String(process.ppid));
+    writeFileSync(lock, `${process.ppid}\n`);
     let waitedFor: number | undefined;
     let ran = false;
     const done = withFileLock(

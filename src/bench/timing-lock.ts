@@ -9,11 +9,10 @@
  * the bench table and the sweep report say so. Other programs' load is not covered: only benchmarks of this project
  * take it.
  */
-import { linkSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileWhole } from '../file-lock.ts';
-import { processStartTime, processStillRunning } from '../processes.ts';
+import { UNWRITTEN_LOCK_GRACE_MS, createLockFile, holdsLockFile, lockIsStale, readLockFile, takeOverStaleLock, type LockFileState } from '../file-lock.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
 export const TIMING_LOCK_ENV = 'BERT_COMPRESS_TIMING_LOCK';
@@ -60,101 +59,16 @@ export function defaultLockFile(): string {
   return process.env[TIMING_LOCK_ENV] || join(tmpdir(), 'bert-compress-timing.lock');
 }
 
-/**
- * The holder in a lock file: its pid, and its start time where the holder recorded it (`PID START`: tells it from a
- * later process given the pid); undefined when the file is gone, empty or unreadable.
- */
-function lockHolder(file: string): Holder | undefined {
-  const found = readLock(file);
-  return found?.holder;
-}
+/** (The lock file's format, staleness and take-over are file-lock.ts's: one mechanism for every lock.) */
+export { UNWRITTEN_LOCK_GRACE_MS };
 
-/** A lock's holder: its pid, and its start time where it was recorded. */
-interface Holder {
-  pid: number;
-  start?: string;
-}
-
-/**
- * What a lock file holds: its holder, or (`holder` undefined) nothing a holder wrote (empty, garbled), with the
- * file's age in milliseconds; undefined when the file is gone or cannot be read.
- */
-function readLock(file: string): { holder?: Holder; ageMs: number } | undefined {
+/** What the lock file holds; undefined when it is gone or cannot be read (a benchmark never fails for its lock). */
+function readLock(file: string): LockFileState | undefined {
   try {
-    const ageMs = Date.now() - statSync(file).mtimeMs;
-    const m = /^(\d+)(?:[ \t]+(\d+))?\n/.exec(readFileSync(file, 'utf8'));
-    const pid = m ? Number(m[1]) : Number.NaN;
-    if (!Number.isSafeInteger(pid) || pid <= 0) return { ageMs };
-    return { holder: m![2] !== undefined ? { pid, start: m![2] } : { pid }, ageMs };
+    return readLockFile(file);
   } catch {
     return undefined;
   }
-}
-
-/**
- * How long a lock file holding no holder (empty or garbled: its writer was killed, or the disk was full, between
- * creating it and writing it, as earlier versions could leave it) is taken for one being written, before it is
- * taken for stale and taken over.
- */
-export const UNWRITTEN_LOCK_GRACE_MS = 5000;
-
-function holderOf(file: string): number | undefined {
-  return lockHolder(file)?.pid;
-}
-
-/** Whether the holder of a lock file still runs (false: gone, or its pid now another process's). */
-function holderRuns(holder: Holder): boolean {
-  return processStillRunning(holder.pid, holder.start);
-}
-
-/** This process as a lock file names it: its pid, and its start time where it can be read. */
-const START = processStartTime(process.pid);
-const ME = START !== undefined ? `${process.pid} ${START}` : `${process.pid}`;
-
-/**
- * Moves a stale lock aside (rename is atomic: of several processes taking it over, one moves it). If what was
- * moved turns out to be another lock than the stale one (a live process's new lock that replaced it meanwhile: another
- * pid, or the same pid with another start time; or one still being written), it is put back. The error when the lock
- * cannot be moved (another user's in a shared temporary folder, a read-only folder); undefined when it was, or
- * another taker moved it first. `stale`: the holder found gone, or undefined for a lock that held none.
- */
-function removeStale(file: string, stale: Holder | undefined): Error | undefined {
-  const aside = `${file}.${process.pid}.stale`;
-  try {
-    renameSync(file, aside);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (e as Error);
-  }
-  const moved = readLock(aside);
-  const another =
-    moved?.holder !== undefined
-      ? (stale === undefined || moved.holder.pid !== stale.pid || moved.holder.start !== stale.start) && holderRuns(moved.holder)
-      : moved !== undefined && moved.ageMs < UNWRITTEN_LOCK_GRACE_MS;
-  if (another) {
-    try {
-      linkSync(aside, file);
-    } catch {
-      // Someone created a new lock meanwhile: theirs stands.
-    }
-  }
-  removeQuietly(aside);
-  return undefined;
-}
-
-function removeQuietly(file: string): void {
-  try {
-    rmSync(file, { force: true });
-  } catch {
-    // (a lock file left behind is stale once this process is gone, and taken over)
-  }
-}
-
-/**
- * Creates the lock file with this process's pid (and start time) in it, whole or not at all (createFileWhole: a kill
- * or a full disk midway leaves no empty lock that no one could tell stale); false when it exists.
- */
-function tryCreate(file: string): boolean {
-  return createFileWhole(file, `${ME}\n`);
 }
 
 /** Takes the machine-wide timing lock, waiting for a live holder up to `waitSeconds`; never throws. */
@@ -167,7 +81,7 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
   for (;;) {
     let created: boolean;
     try {
-      created = tryCreate(file);
+      created = createLockFile(file);
     } catch (e) {
       return { record: { exclusive: false, waitedSeconds: waited(), reason: `cannot create ${file}: ${(e as Error).message}` }, release: () => {} };
     }
@@ -175,16 +89,19 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
       return {
         record: { exclusive: true, waitedSeconds: waited() },
         release: () => {
-          if (holderOf(file) === process.pid) removeQuietly(file);
+          try {
+            if (holdsLockFile(file)) rmSync(file, { force: true });
+          } catch {
+            // (a lock file left behind is stale once this process is gone, and taken over)
+          }
         },
       };
     }
     const lock = readLock(file);
     const found = lock?.holder;
     const holder = found?.pid;
-    const unwritten = lock !== undefined && found === undefined && lock.ageMs >= UNWRITTEN_LOCK_GRACE_MS;
-    if ((found !== undefined && !holderRuns(found)) || unwritten) {
-      const error = removeStale(file, found);
+    if (lock !== undefined && lockIsStale(lock)) {
+      const error = takeOverStaleLock(file, found);
       // (one that cannot be removed now never will be by this process: waiting for it would be in vain)
       if (error) {
         const what = found !== undefined ? `of pid ${found.pid}, gone` : 'that names no holder';
