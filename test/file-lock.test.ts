@@ -19,17 +19,8 @@ const ME = `${process.pid}${processStartTime(process.pid) !== undefined ? ` ${pr
 const full = vi.hoisted(() => ({ under: undefined as string | undefined }));
 vi.mock('node:fs', async (original) => {
   const fs = await original<typeof import('node:fs')>();
-  const enospc = (what: string) =>
-    Object.assign(new Error(`ENOSPC: no space left on device, write '${what}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
-  const writeFileSync = ((path: Parameters<typeof fs.writeFileSync>[0], ...rest: unknown[]) => {
-    if (full.under !== undefined && String(path).startsWith(full.under)) throw enospc(String(path));
-    return (fs.writeFileSync as (...a: unknown[]) => void)(path, ...rest);
-  }) as typeof fs.writeFileSync;
-  const writeSync = ((fd: number, ...rest: unknown[]) => {
-    if (full.under !== undefined) throw enospc(`fd ${fd}`);
-    return (fs.writeSync as (...a: unknown[]) => number)(fd, ...rest);
-  }) as typeof fs.writeSync;
-  const mocked = { writeFileSync, writeSync };
+  const { fullDiskFs } = await import('./helpers/full-disk.ts');
+  const mocked = fullDiskFs(fs, full);
   return { ...fs, default: { ...fs, ...mocked }, ...mocked };
 });
 

@@ -26,18 +26,9 @@ vi.mock('node:fs', async (original) => {
       throw Object.assign(new Error(`EACCES: permission denied, rename '${from}' -> '${to}'`), { code: 'EACCES', errno: -13, syscall: 'rename' });
     return fs.renameSync(from, to);
   }) as typeof fs.renameSync;
-  // a full disk: writing a file under `full.under` (or to an open file) fails with ENOSPC
-  const enospc = (what: string) =>
-    Object.assign(new Error(`ENOSPC: no space left on device, write '${what}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
-  const writeFileSync = ((path: Parameters<typeof fs.writeFileSync>[0], ...rest: unknown[]) => {
-    if (full.under !== undefined && String(path).startsWith(full.under)) throw enospc(String(path));
-    return (fs.writeFileSync as (...a: unknown[]) => void)(path, ...rest);
-  }) as typeof fs.writeFileSync;
-  const writeSync = ((fd: number, ...rest: unknown[]) => {
-    if (full.under !== undefined) throw enospc(`fd ${fd}`);
-    return (fs.writeSync as (...a: unknown[]) => number)(fd, ...rest);
-  }) as typeof fs.writeSync;
-  const mocked = { renameSync, writeFileSync, writeSync };
+  // a full disk while `full.under` is set (test/helpers/full-disk.ts)
+  const { fullDiskFs } = await import('../helpers/full-disk.ts');
+  const mocked = { renameSync, ...fullDiskFs(fs, full) };
   return { ...fs, default: { ...fs, ...mocked }, ...mocked };
 });
 const full = vi.hoisted(() => ({ under: undefined as string | undefined }));
