@@ -19,6 +19,7 @@ export { peakRss, resetPeakRss } from './memory.ts';
 export {
   acquireTimingLock,
   describeContention,
+  timingAlongside,
   defaultLockFile,
   TIMING_LOCK_ENV,
   DEFAULT_LOCK_WAIT_SECONDS,

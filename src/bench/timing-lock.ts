@@ -31,9 +31,9 @@ export interface TimingContention {
   /** Without the lock: why ('busy' after the wait, or the error creating the file). */
   reason?: string;
   /**
-   * Other work of this project on the machine while it timed, each as `WHAT (STAGE, pid N)`: a sweep's points
-   * compressing, training or evaluating, which the lock does not keep out (`exclusive` is then false). Recorded by a
-   * caller that watches the machine's stage board (`compress bench`; a sweep records its own in `reason`).
+   * Other work of this project on the machine while it timed, each as `WHAT (STAGE[, pid N])`: other points
+   * compressing, training, evaluating or benchmarking, which the lock does not keep out (`exclusive` is then false).
+   * Recorded from the machine's stage board by whoever ran the benchmark (a sweep's points, `compress bench`).
    */
   alongside?: string[];
 }
@@ -121,6 +121,15 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/**
+ * `timing` with `alongside` (other work that ran on the machine while it timed) added to what it recorded: not
+ * exclusive when there was any.
+ */
+export function timingAlongside(timing: TimingContention | undefined, alongside: readonly string[]): TimingContention {
+  const t = timing ?? { exclusive: false, waitedSeconds: 0 };
+  return { ...t, exclusive: t.exclusive && alongside.length === 0, alongside: [...(t.alongside ?? []), ...alongside] };
 }
 
 /** One line for a benchmark that did not have the machine to itself; undefined when it did (or is unknown). */

@@ -27,7 +27,7 @@
  */
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultLockFile, type TimingContention } from '../bench/timing-lock.ts';
+import { defaultLockFile, timingAlongside, type TimingContention } from '../bench/timing-lock.ts';
 import { processStartTime, processStillRunning } from '../processes.ts';
 import type { PointResult, PointStage } from './point.ts';
 
@@ -235,50 +235,29 @@ export function timedContended(result: Pick<PointResult, 'bench'>): boolean {
   return result.bench?.timing?.exclusive === false;
 }
 
+/** How results stored before `alongside` was recorded named the other points in their timing's reason. */
 const COMPANY_REASON = 'other points on this machine were running ';
 const REASON_SEPARATOR = '; ';
 
-/** A stored benchmark timing, with what the sweep found overlapped it (markContended). */
-interface ContendedTiming extends TimingContention {
-  /** What shared the machine with it, by kind (see contendedBy); absent in results stored before it was recorded. */
-  overlapped?: Overlap[];
-}
-
-/** The stage a company entry (`POINT (STAGE)` or `POINT (STAGE, pid N)`, as StageTracker writes it) names. */
+/** The stage an `alongside` entry (`POINT (STAGE)` or `POINT (STAGE, pid N)`, as StageTracker writes it) names. */
 const COMPANY_STAGE = /\((compress|train|eval|bench)(?:, pid \d+)?\)$/;
 
 /** What the timing lock's own record says shared the machine ('busy': another benchmark held the lock). */
-function lockOverlap(timing: TimingContention | undefined): Overlap[] {
-  if (timing?.exclusive !== false || !timing.reason) return [];
+function lockOverlap(timing: TimingContention): Overlap[] {
+  if (timing.exclusive !== false || !timing.reason) return [];
   return [timing.reason === 'busy' ? 'another benchmark' : 'no timing lock'];
 }
 
 /**
- * `result` with its benchmark recorded as contended when other points ran `company` during it, and with what it
- * overlapped recorded by kind (`overlapped`, read by contendedBy) whenever it was contended: by `company`, or by
- * the timing lock alone (busy, or its file not made: a reason naming the file, which the user may name oddly).
+ * `result` with the other points that ran `company` during its benchmark recorded in its timing's `alongside` (as
+ * `compress bench` records them: see timingAlongside), contended when there were any. A benchmark the sweep saw
+ * alone gets an empty `alongside` too when it is contended by the timing lock only, so contendedBy reads it as this
+ * version's record, not an older one's reason text.
  */
 export function markContended(result: PointResult, company: readonly string[]): PointResult {
-  if (company.length === 0) {
-    const timing = result.bench.timing as ContendedTiming | undefined;
-    if (timing?.exclusive !== false || Array.isArray(timing.overlapped)) return result;
-    return { ...result, bench: { ...result.bench, timing: { ...timing, overlapped: lockOverlap(timing) } as ContendedTiming } };
-  }
-  const timing: ContendedTiming = result.bench.timing ?? { exclusive: false, waitedSeconds: 0 };
-  const why = `${COMPANY_REASON}${company.join(', ')}`;
-  const found = new Set<Overlap>(timing.overlapped ?? lockOverlap(timing));
-  for (const entry of company) {
-    const m = COMPANY_STAGE.exec(entry);
-    if (m) found.add(m[1] as PointStage);
-  }
-  const overlapped = OVERLAPS.filter((o) => found.has(o));
-  return {
-    ...result,
-    bench: {
-      ...result.bench,
-      timing: { ...timing, exclusive: false, reason: timing.reason ? `${timing.reason}${REASON_SEPARATOR}${why}` : why, overlapped } as ContendedTiming,
-    },
-  };
+  const timing = result.bench.timing;
+  if (company.length === 0 && (timing?.exclusive !== false || Array.isArray(timing.alongside))) return result;
+  return { ...result, bench: { ...result.bench, timing: timingAlongside(timing, company) } };
 }
 
 /** What timed beside a contended benchmark, as `contendedBy` names it. */
@@ -289,20 +268,26 @@ export const OVERLAPS: readonly Overlap[] = ['another benchmark', 'no timing loc
 
 /**
  * What a stored result's benchmark shared the machine with, by kind: 'another benchmark' (it held the timing lock),
- * 'no timing lock' (the lock file could not be made), and the stages other points ran meanwhile. Empty for a
- * benchmark that had the machine to itself, or whose record does not say. Read from what markContended recorded; a
- * result stored before that was recorded is read from its timing's reason (where a point name holding '; ' or
- * '(eval)' could mislead it).
+ * 'no timing lock' (the lock file could not be made), and the stages other points ran meanwhile (its `alongside`
+ * entries). Empty for a benchmark that had the machine to itself, or whose record does not say. A result stored
+ * before `alongside` was recorded is read from its timing's reason (where a point name holding '; ' or '(eval)'
+ * could mislead it).
  */
 export function contendedBy(result: Pick<PointResult, 'bench'>): Overlap[] {
-  const timing = result.bench?.timing as ContendedTiming | undefined;
+  const timing = result.bench?.timing;
   if (timing?.exclusive !== false) return [];
-  if (Array.isArray(timing.overlapped)) return OVERLAPS.filter((o) => timing.overlapped!.includes(o));
-  if (!timing.reason) return [];
   const found = new Set<Overlap>();
-  for (const part of timing.reason.split(REASON_SEPARATOR)) {
-    if (part.startsWith(COMPANY_REASON)) for (const m of part.matchAll(/\((compress|train|eval|bench)(?:, pid \d+)?\)/g)) found.add(m[1] as PointStage);
-    else found.add(part === 'busy' ? 'another benchmark' : 'no timing lock');
+  if (Array.isArray(timing.alongside)) {
+    for (const o of lockOverlap(timing)) found.add(o);
+    for (const entry of timing.alongside) {
+      const m = COMPANY_STAGE.exec(String(entry));
+      if (m) found.add(m[1] as PointStage);
+    }
+  } else {
+    for (const part of timing.reason?.split(REASON_SEPARATOR) ?? []) {
+      if (part.startsWith(COMPANY_REASON)) for (const m of part.matchAll(/\((compress|train|eval|bench)(?:, pid \d+)?\)/g)) found.add(m[1] as PointStage);
+      else found.add(part === 'busy' ? 'another benchmark' : 'no timing lock');
+    }
   }
   return OVERLAPS.filter((o) => found.has(o));
 }

@@ -73,8 +73,7 @@ describe('StageTracker', () => {
     expect(shared.bench.timing).toEqual({
       ...alone.bench.timing,
       exclusive: false,
-      reason: 'other points on this machine were running m · kd (train)',
-      overlapped: ['train'],
+      alongside: ['m · kd (train)'],
     });
     expect(alone.bench.timing!.exclusive).toBe(true); // not changed in place
     const busy: PointResult = { ...alone, bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 600, heldBy: 7, reason: 'busy' } } };
@@ -82,8 +81,8 @@ describe('StageTracker', () => {
       exclusive: false,
       waitedSeconds: 600,
       heldBy: 7,
-      reason: 'busy; other points on this machine were running m · kd (eval)',
-      overlapped: ['another benchmark', 'eval'],
+      reason: 'busy',
+      alongside: ['m · kd (eval)'],
     });
   });
 
@@ -93,7 +92,7 @@ describe('StageTracker', () => {
     const odd = markContended(alone, ['m · a; b (eval) c (compress)', 'm · x; busy (train, pid 4)']);
     expect(contendedBy(odd)).toEqual(['compress', 'train']);
     expect(contendedBy(markContended(odd, ['m · y (bench)']))).toEqual(['compress', 'train', 'bench']);
-    // a result stored before the kinds were recorded is still read from its reason
+    // a result stored before `alongside` was recorded is still read from its reason
     const old: PointResult = {
       ...alone,
       bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 0, reason: 'busy; other points on this machine were running m · kd (eval)' } },
@@ -106,11 +105,11 @@ describe('StageTracker', () => {
     // a lock file the user named holding the reason's separator and a stage in parentheses
     const reason = 'cannot create /x; other points on this machine were running y (eval)/lock: EROFS';
     const noLock = markContended({ ...alone, bench: { ...alone.bench, timing: { exclusive: false, waitedSeconds: 0, reason } } }, []);
-    expect(noLock.bench.timing).toEqual({ exclusive: false, waitedSeconds: 0, reason, overlapped: ['no timing lock'] });
+    expect(noLock.bench.timing).toEqual({ exclusive: false, waitedSeconds: 0, reason, alongside: [] });
     expect(contendedBy(noLock)).toEqual(['no timing lock']);
     const busy = fakePoint({ model: 'm', label: 'ffn', bytes: 1e6, glue: 0.5, timingExclusive: false }).result;
     expect(contendedBy(markContended(busy, []))).toEqual(['another benchmark']);
-    expect(markContended(markContended(busy, []), ['m · kd (train)']).bench.timing).toMatchObject({ overlapped: ['another benchmark', 'train'] });
+    expect(contendedBy(markContended(markContended(busy, []), ['m · kd (train)']))).toEqual(['another benchmark', 'train']);
   });
 });
 
@@ -264,7 +263,10 @@ keepModels: false
     const s = SweepStore.open(store, { readonly: true });
     const ffn = s.finished().find((p) => p.label === 'ffn')!;
     s.close();
-    expect(ffn.result.bench.timing).toMatchObject({ exclusive: false, reason: expect.stringContaining('tiny-sst2 · long-train (train)') });
+    expect(ffn.result.bench.timing).toMatchObject({
+      exclusive: false,
+      alongside: expect.arrayContaining([expect.stringContaining('tiny-sst2 · long-train (train')]),
+    });
 
     const md = toMarkdown(loadReport({ store }));
     expect(md).toMatch(/^\| tiny-stsb \| ffn \|[^\n]*×\d+\.\d\d† \|/m);

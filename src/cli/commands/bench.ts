@@ -4,7 +4,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { benchModels, formatBench, DEFAULT_REPEATS, DEFAULT_WARMUP, type BenchResult } from '../../bench/index.ts';
+import { benchModels, formatBench, timingAlongside, DEFAULT_REPEATS, DEFAULT_WARMUP, type BenchResult } from '../../bench/index.ts';
 import { StageTracker, machineStageBoard } from '../../sweep/index.ts';
 import { out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -84,16 +84,9 @@ export const benchCommand: CliCommand<BenchArgs> = {
       alongside = board.takeCompany(0);
       board.set(0, null, me);
     }
-    const result = withAlongside(timed, alongside);
+    const result = alongside.length > 0 ? { ...timed, timing: timingAlongside(timed.timing, alongside) } : timed;
     if (args.json) out(JSON.stringify(result, null, 2));
     else for (const line of formatBench(result)) out(line);
     return 0;
   },
 };
-
-/** `result` with the other work that ran on the machine while it timed recorded in its timing (not exclusive). */
-export function withAlongside(result: BenchResult, alongside: readonly string[]): BenchResult {
-  if (alongside.length === 0) return result;
-  const timing = result.timing ?? { exclusive: false, waitedSeconds: 0 };
-  return { ...result, timing: { ...timing, exclusive: false, alongside: [...alongside] } };
-}
