@@ -48,9 +48,14 @@ export function pointName(point: SweepPoint): string {
   return `${point.model.name} · ${point.label}`;
 }
 
-/** One line for a finished point, relative to its model's baseline when known. */
+/**
+ * One line for a finished point, relative to its model's baseline when known. A baseline GLUE score of 0 or below (a
+ * weak CoLA model's Matthews correlation) gives no share, as in the report's '% of original' (-127% would read as a
+ * loss where the variant gained).
+ */
 export function pointLine(point: SweepPoint, r: PointResult, base: PointResult | undefined): string {
-  const glue = r.glue === null ? 'GLUE -' : `GLUE ${(100 * r.glue).toFixed(2)}${base?.glue ? ` (${pct(r.glue / base.glue)})` : ''}`;
+  const share = base?.glue != null && base.glue > 0 && r.glue !== null ? ` (${pct(r.glue / base.glue)})` : '';
+  const glue = r.glue === null ? 'GLUE -' : `GLUE ${(100 * r.glue).toFixed(2)}${share}`;
   const size = `${MB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
 }

@@ -45,6 +45,11 @@ describe('sweep progress', () => {
     expect(pointLine(point('sst2', 'baseline'), result(0.8, 40e6), undefined)).toBe('sst2 · baseline: GLUE 80.00, 40.0 MB, ×1.00, 2.0 s');
   });
 
+  it('gives no share of a baseline scoring 0 or below (a CoLA MCC), as the report leaves % of original out', () => {
+    expect(pointLine(point('cola', 'heads'), result(0.0392, 30e6, 1.25), result(-0.0309, 40e6))).toBe('cola · heads: GLUE 3.92, 30.0 MB (75.0%), ×1.25, 2.0 s');
+    expect(pointLine(point('cola', 'heads'), result(0.05, 30e6, 1.25), result(0, 40e6))).toBe('cola · heads: GLUE 5.00, 30.0 MB (75.0%), ×1.25, 2.0 s');
+  });
+
   /** A progress writer to a non-TTY stream, its lines, and a one-model sweep of three pipelines. */
   const logged = (labels: string[]) => {
     const lines: string[] = [];
