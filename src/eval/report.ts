@@ -4,7 +4,7 @@
  */
 import { writeFileAtomic } from '../files.ts';
 import type { EvalResult } from './evaluate.ts';
-import { entryLabel } from './glue-score.ts';
+import { entryLabel, taskScore } from './glue-score.ts';
 import type { MetricName, MetricValues } from './metrics/metric.ts';
 
 export interface TaskReport {
@@ -90,7 +90,9 @@ export function formatTable(result: EvalResult): string[] {
         .join(', ')} (${wnli})`,
     );
   } else {
-    out.push('', `GLUE score: - (no labelled ${result.split} results)`);
+    // (WNLI scored, but left out by --no-include-wnli, is the only task of the score: it is not 'no labelled results')
+    const wnliLeftOut = result.tasks.some((t) => t.task.scoreGroup === 'WNLI' && taskScore(t.task, t.metrics) !== null);
+    out.push('', wnliLeftOut ? 'GLUE score: - (WNLI excluded, no other task scored)' : `GLUE score: - (no labelled ${result.split} results)`);
   }
   if (result.skipped.length > 0) {
     out.push(`skipped ${result.skipped.length} task${result.skipped.length === 1 ? '' : 's'} of all that this model cannot be scored on:`);

@@ -64,4 +64,15 @@ describe('table', () => {
       'GLUE score: 75.00 over MNLI (WNLI not evaluated)',
     );
   });
+
+  it('says WNLI was left out when it is the only task scored (--tasks WNLI --no-include-wnli), not that nothing was', () => {
+    const wnli = result(false).tasks.filter((t) => t.task === WNLI);
+    expect(formatTable({ ...result(false), tasks: wnli, glue: glueScore(wnli, { includeWnli: false }) }).at(-1)).toBe(
+      'GLUE score: - (WNLI excluded, no other task scored)',
+    );
+    const unlabelled = wnli.map((t) => ({ ...t, split: 'test' as const, metrics: {} }));
+    expect(formatTable({ ...result(false), split: 'test', tasks: unlabelled, glue: glueScore(unlabelled, { includeWnli: false }) }).at(-1)).toBe(
+      'GLUE score: - (no labelled test results)',
+    );
+  });
 });
