@@ -178,7 +178,7 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
   if (!isHubRef(path)) f.attempt(`${at}.path`, () => locateModel(path));
   const tasks = f
     .list(m.tasks, `${at}.tasks`)
-    .flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map((d) => d.name)));
+    .flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map(sweptTask)));
   const own = m.calibration === undefined ? calibration : parseCalibration(f, m.calibration, `${at}.calibration`, calibration ?? {});
   const spec: ModelSpec = {
     name: m.name === undefined ? defaultModelName(path) : f.string(m.name, `${at}.name`),
@@ -188,6 +188,16 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
   };
   if (spec.calibration) spec.calibration.task = f.attempt(`${at}.calibration.task`, () => lookupTasks(spec.calibration!.task)[0]!.name);
   return spec;
+}
+
+/** A model's task in a sweep, which scores every point on dev: AX (test only) is refused here, where the file names it. */
+function sweptTask(task: TaskDefinition): string {
+  if (!task.splits.dev) {
+    throw new SettingsError(
+      `task ${task.name} has no dev split (it has: ${Object.keys(task.splits).join(', ')}); a sweep scores its points on dev (predict ${task.name} with compress eval --split test)`,
+    );
+  }
+  return task.name;
 }
 
 /** The repo name (with its revision) of an hf: reference; the folder name for a model folder or a `model.onnx` file, else the file name without `.onnx`. */

@@ -81,6 +81,11 @@ describe('sweep file', () => {
     [{ models: [{ path: 'models/none', tasks: ['SST-2'] }] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
     [{ models: [{ path: 'models/tiny-sst2', tasks: ['sst-3'] }] }, /^tiny\.yaml: models\[0\]\.tasks\[0\]: unknown task 'sst-3'\. Did you mean 'SST-2'/],
     [{ models: [{ path: 'models/tiny-sst2' }] }, /^tiny\.yaml: models\[0\]\.tasks: missing/],
+    // (AX beside MNLI, as an MNLI model is used for it: refused where it is named, not as a second task to train on)
+    [
+      { models: [{ path: 'models/tiny-sst2', tasks: ['MNLI', 'AX'] }], pipelines: [{ name: 'kd', steps: [{ pass: 'distill', settings: { epochs: 1 } }] }] },
+      /^tiny\.yaml: models\[0\]\.tasks\[1\]: task AX has no dev split \(it has: test\); a sweep scores its points on dev \(predict AX with compress eval --split test\)$/,
+    ],
     [{ models: [] }, /^tiny\.yaml: models: the list is empty/],
     [{ bench: { batch: [1, 0] } }, /^tiny\.yaml: bench\.batch\[1\]: expected an integer ≥ 1, got number 0/],
     [{ bench: { batch: [] } }, /^tiny\.yaml: bench\.batch: the list is empty$/],
