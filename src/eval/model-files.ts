@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { DataError, SettingsError } from '../errors.ts';
+import { DataError, errorLine, SettingsError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { locateModel, type ModelLocation } from '../onnx/locate.ts';
 
@@ -43,18 +43,36 @@ export function checkNotSideFileNames(files: ReadonlyArray<readonly [string, str
 }
 
 /**
+ * The bytes of those of `files` that exist in `fromDir`, each read now: a command reads them before it writes
+ * anything, so that one it cannot read (permission denied) is a one-line DataError, not an output with half its
+ * side files.
+ */
+export function readModelFiles(fromDir: string, files: readonly string[]): Array<readonly [string, Buffer]> {
+  return files.filter((f) => existsSync(join(fromDir, f))).map((f) => [f, readModelFile(join(fromDir, f))] as const);
+}
+
+/**
  * Copies those of `files` that exist in `fromDir` to `toDir` (only where `toDir` lacks them with `onlyMissing`);
  * returns the names copied. Nothing is copied onto itself. The copies are new files of the user's (a read-only
  * source, such as a shared or cached model folder, does not make the output folder's files read-only), each written
- * whole or not at all.
+ * whole or not at all, and all of them are read (or `read` gives them, as readModelFiles read them earlier) before
+ * the first is written.
  */
-export function copyModelFiles(fromDir: string, toDir: string, files: readonly string[], opts: { onlyMissing?: boolean } = {}): string[] {
+export function copyModelFiles(
+  fromDir: string,
+  toDir: string,
+  files: readonly string[],
+  opts: { onlyMissing?: boolean; read?: ReadonlyArray<readonly [string, Buffer]> } = {},
+): string[] {
   if (resolve(fromDir) === resolve(toDir)) return [];
-  return files.filter((f) => {
-    if (!existsSync(join(fromDir, f)) || (opts.onlyMissing && existsSync(join(toDir, f)))) return false;
-    writeFileAtomic(join(toDir, f), readFileSync(join(fromDir, f)));
-    return true;
-  });
+  const read = (opts.read ?? readModelFiles(fromDir, files)).filter(([f]) => files.includes(f));
+  return read
+    .filter(([f, bytes]) => {
+      if (opts.onlyMissing && existsSync(join(toDir, f))) return false;
+      writeFileAtomic(join(toDir, f), bytes);
+      return true;
+    })
+    .map(([f]) => f);
 }
 
 export const EMPTY_MODEL_CONFIG: ModelConfig = { file: null, id2label: null, numLabels: null, maxLength: null, problemType: null };
@@ -66,11 +84,33 @@ export function readModelConfig(path: string): ModelConfig {
   return parseModelConfig(readJsonObject(file), file);
 }
 
+/**
+ * The bytes of a model folder's file (config.json, a tokenizer file); a one-line DataError naming the file when it
+ * cannot be read (permission denied, a folder by that name), not a JSON complaint or a 'cannot write' about it.
+ */
+export function readModelFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'is a folder, not a file'
+          : code === 'ENOENT'
+            ? 'no such file'
+            : errorLine(e);
+    throw new DataError(`${file}: cannot read it: ${why}`, { cause: e });
+  }
+}
+
 /** A JSON file holding an object (config.json, tokenizer files); a one-line DataError otherwise. */
 export function readJsonObject(file: string): Record<string, unknown> {
+  const text = readModelFile(file).toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
+    value = JSON.parse(text);
   } catch (e) {
     throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }

@@ -5,12 +5,12 @@
  * token types 0/1 for BERT, `<s> A </s></s> B </s>` for RoBERTa-style) after longest-first truncation to the
  * maximum length, counting the special tokens.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
-import { readJsonObject } from './model-files.ts';
+import { readJsonObject, readModelFile } from './model-files.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, parseVocab, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 
 /** Token ids of one example and their token types (all 0 when the template has no second segment type). */
@@ -84,7 +84,7 @@ export function readVocabulary(dir: string): { file: string; vocab: Map<string, 
     return { file: jsonFile, vocab };
   }
   const vocabFile = join(dir, 'vocab.txt');
-  return existsSync(vocabFile) ? { file: vocabFile, vocab: parseVocab(readFileSync(vocabFile, 'utf8'), vocabFile) } : undefined;
+  return existsSync(vocabFile) ? { file: vocabFile, vocab: parseVocab(readModelFile(vocabFile).toString('utf8'), vocabFile) } : undefined;
 }
 
 /** The first difference between two vocabularies ('token "x": id 3 against 5'), or undefined when they are equal. */
@@ -102,7 +102,7 @@ export function vocabularyDifference(a: ReadonlyMap<string, number>, b: Readonly
  * (`config`, as `readConfig` gives it): what `loadTokenizer` uses when a folder has no tokenizer.json.
  */
 export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJson): object {
-  const vocab = parseVocab(readFileSync(vocabFile, 'utf8'), vocabFile);
+  const vocab = parseVocab(readModelFile(vocabFile).toString('utf8'), vocabFile);
   return wordPieceTokenizerJson(vocab, vocabFile, {
     doLowerCase: config.do_lower_case ?? true,
     stripAccents: config.strip_accents ?? null,

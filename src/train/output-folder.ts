@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { lineagePath, refuseForeignSideFiles } from '../destination.ts';
-import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles, readModelFiles } from '../eval/model-files.ts';
 import { writeFileAtomic } from '../files.ts';
 
 /** What was written beside a trained model (recorded in its lineage, said by the CLI). */
@@ -46,9 +46,10 @@ function sameBytes(a: string, b: string): boolean {
  * a config.json (the run writes its own), or a tokenizer file that is not the same as `tokenizerDir`'s (another
  * vocabulary, or one the tokenizer has no such file for). Those of this output's earlier run are its own: `output`
  * has bert-compress's lineage, or `workDir` (its checkpoints) is there, a run of it that stopped before the end.
- * `force` skips the check.
+ * `force` skips the check. A tokenizer file of `tokenizerDir` that cannot be read is a one-line DataError.
  */
 export function checkOutputSideFiles(output: string, tokenizerDir: string, workDir: string, label: string, force = false): void {
+  readModelFiles(tokenizerDir, TOKENIZER_FILES); // the run copies them at its end: one it cannot read refuses it now
   if (force || ownOutput(output) || existsSync(workDir)) return;
   const outDir = dirname(resolve(output));
   const foreign = MODEL_SIDE_FILES.filter((name) => {

@@ -1,0 +1,65 @@
+/**
+ * A model folder's config.json or tokenizer file that cannot be read (here a folder by that name, which fails for
+ * root too; permission denied takes the same path) is one line naming the file and why, before anything is written:
+ * not a JSON complaint, not 'cannot write' about the file read, and not an output with half its side files.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataError } from '../../src/errors.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { readModelConfig } from '../../src/eval/model-files.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { checkOutputSideFiles } from '../../src/train/output-folder.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { writeTinyBert } from '../helpers/models.ts';
+
+registerAllPasses();
+const tiny = writeTinyBert({ numLayers: 1 }, { std: 0.2 });
+const root = mkdtempSync(join(tmpdir(), 'side-file-reads-'));
+afterAll(() => {
+  tiny.cleanup();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A model folder whose `unreadable` file is a folder instead. */
+function folderWith(name: string, unreadable: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(tiny.path, join(dir, 'model.onnx'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_labels: 2 }));
+  writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'bad'].join('\n') + '\n');
+  rmSync(join(dir, unreadable), { force: true });
+  mkdirSync(join(dir, unreadable));
+  return dir;
+}
+
+describe('side files that cannot be read', () => {
+  it('tokenizer.json, vocab.txt and config.json: the file and why, as a DataError', () => {
+    const json = folderWith('json', 'tokenizer.json');
+    expect(() => loadTokenizer(json)).toThrow(new DataError(`${join(json, 'tokenizer.json')}: cannot read it: is a folder, not a file`));
+    const vocab = folderWith('vocab', 'vocab.txt');
+    expect(() => loadTokenizer(vocab)).toThrow(new DataError(`${join(vocab, 'vocab.txt')}: cannot read it: is a folder, not a file`));
+    const config = folderWith('config', 'config.json');
+    expect(() => readModelConfig(config)).toThrow(new DataError(`${join(config, 'config.json')}: cannot read it: is a folder, not a file`));
+  });
+
+  it('compress refuses before writing the output, not after it with half the side files', async () => {
+    const dir = folderWith('compress', 'vocab.txt');
+    const out = join(root, 'compress-out', 'model.onnx');
+    await expect(compressFile({ input: join(dir, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] })).rejects.toThrow(
+      `${join(dir, 'vocab.txt')}: cannot read it: is a folder, not a file`,
+    );
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(root, 'compress-out', 'config.json'))).toBe(false);
+  });
+
+  it('train and distill refuse before training, whatever the output folder holds', () => {
+    const dir = folderWith('train', 'vocab.txt');
+    const out = join(root, 'train-out', 'model.onnx');
+    expect(() => checkOutputSideFiles(out, dir, `${out}.train`, `-o ${out}`, true)).toThrow(
+      new DataError(`${join(dir, 'vocab.txt')}: cannot read it: is a folder, not a file`),
+    );
+  });
+});
