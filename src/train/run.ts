@@ -27,6 +27,7 @@ import { teacherLogits } from './teacher-cache.ts';
 import type { LossTerm } from '../gradients/index.ts';
 import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
 import { bertStudent, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
+import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { chooseMaxLength, graphFacts } from '../eval/graph-checks.ts';
@@ -433,15 +434,41 @@ function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 't
   const outputs = task.regression ? 1 : task.labels.length;
   if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
   if (mode === 'general') return undefined; // (the general stage reads no labels)
+  return otherTaskLabels(dir, task, own.numLabels);
+}
+
+/**
+ * 'its labels are …' when the config.json in `dir` names another GLUE task's labels for a classifier of `numLabels`
+ * outputs (as wide as `task` needs); undefined when they fit `task` (or there is no config.json); labels that name no
+ * task's are refused as `compress eval` refuses them.
+ */
+function otherTaskLabels(dir: string, task: TaskDefinition, numLabels: number): string | undefined {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) return undefined;
   const { id2label } = parseModelConfig(readJsonObject(file), file);
   try {
-    mapModelLabels(task, id2label, own.numLabels, file);
+    mapModelLabels(task, id2label, numLabels, file);
     return undefined;
   } catch (e) {
-    if (!(e instanceof SettingsError) || !anotherTask(task, id2label, own.numLabels)) throw e;
+    if (!(e instanceof SettingsError) || !anotherTask(task, id2label, numLabels)) throw e;
     return `its labels are ${[...(id2label?.values() ?? [])].join(', ')}`;
+  }
+}
+
+/**
+ * A Distilled BiLSTM student given by path keeps its classifier (a new one is for BERT-family students): in the task
+ * stage, one that is not for `task` (another width, another GLUE task's labels) is refused in one line that says so
+ * and what to give instead, not with the label or width check's advice to fix its config.json.
+ */
+function checkBilstmClassifier(model: Model, spec: string, task: TaskDefinition): void {
+  const width = savedBilstmOutputs(model);
+  if (width === undefined) return;
+  const outputs = task.regression ? 1 : task.labels.length;
+  const why = width !== outputs ? `its classifier has ${width} output${width === 1 ? '' : 's'}` : otherTaskLabels(locateModel(spec).dir, task, width);
+  if (why) {
+    throw new SettingsError(
+      `--student ${spec}: a Distilled BiLSTM student keeps its own classifier, which is not for ${task.name} (${why}); distil a new one with --student bilstm:hidden=H`,
+    );
   }
 }
 
@@ -495,6 +522,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
   const fresh =
     task && studentModel ? classifierFor(studentModel, locateModel(o.student).dir, task, !isDistill ? 'keep' : general ? 'general' : 'task') : undefined;
+  if (isDistill && !general && task && studentModel) checkBilstmClassifier(studentModel, o.student, task);
   const { json: sourceConfig, config: modelConfig } = withStudentLabels(
     existsSync(configFile) ? readJsonObject(configFile) : {},
     configFile,

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../../src/train/run.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { encoderOnly, newClassifier, withClassifier } from '../../src/train/students/classifier.ts';
 import { bertStudent, makeStudent } from '../../src/train/students/index.ts';
 import { initialParameters } from '../../src/train/student.ts';
@@ -290,6 +292,25 @@ describe('the general stage with --task, misspelt labels in the task stage, ever
     ).rejects.toThrow(message);
     expect(logs).toEqual([]);
     expect(existsSync(join(work, 'rte-misspelt'))).toBe(false);
+  });
+
+  it("a saved BiLSTM student whose classifier is another task's (labels, width) is refused in one line saying it keeps its own; nothing written", async () => {
+    const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=4,embedding=4'), { vocabSize: VOCAB.length, numLabels: 2, maxLength: 24 });
+    const lstm = folder('bilstm-sst2', exportBilstm(config, randomBilstmWeights(config, 3)), {
+      model_type: 'bilstm',
+      id2label: { 0: 'negative', 1: 'positive' },
+    });
+    const refused = async (task: string, teacher: string, why: string) => {
+      const out = join(work, `bilstm-${task}`, 'model.onnx');
+      await expect(runTraining({ ...common, task, teacher, student: lstm, output: out, distill: { alpha: 0 } })).rejects.toThrow(
+        new SettingsError(
+          `--student ${lstm}: a Distilled BiLSTM student keeps its own classifier, which is not for ${task} (${why}); distil a new one with --student bilstm:hidden=H`,
+        ),
+      );
+      expect(existsSync(join(work, `bilstm-${task}`))).toBe(false);
+    };
+    await refused('RTE', rteTeacher, 'its labels are negative, positive');
+    await refused('MNLI-m', mnliTeacher, 'its classifier has 2 outputs');
   });
 
   it("every-other from a teacher without a classifier: the teacher's even layers, encoder-only; with --task a new classifier", async () => {

@@ -52,6 +52,16 @@ export function onnxLstmWeights(config: BilstmConfig, weights: ReadonlyMap<strin
 const EXPORTED = ['embedding.weight', 'lstm.W', 'lstm.R', 'lstm.B', 'mlp.0.weight', 'mlp.0.bias', 'mlp.2.weight', 'mlp.2.bias'] as const;
 
 /**
+ * The classifier width of a saved Distilled BiLSTM student (the graph importBilstm reads), undefined for any other
+ * model; read from the shapes alone, without the weights.
+ */
+export function savedBilstmOutputs(model: Model): number | undefined {
+  const init = model.graph.initializers;
+  if (model.graph.nodes.filter((n) => n.opType === 'LSTM').length !== 1 || !EXPORTED.every((n) => init.get(n)?.dataType === DataType.FLOAT)) return undefined;
+  return init.get('mlp.2.weight')!.dims[1];
+}
+
+/**
  * The inverse of `exportBilstm`: the config and training-layout weights of a saved Distilled BiLSTM student (its
  * graph holds one bidirectional LSTM node and the initializers exportBilstm names), so that it can be trained
  * further; `maxLength` is the length the training graph unrolls to. Undefined when `model` is not one. The LSTM's

@@ -35,4 +35,4 @@ export {
   type BilstmDropoutMask,
   type BilstmGraphOptions,
 } from './bilstm-graph.ts';
-export { bilstmConfigJson, exportBilstm, importBilstm, onnxLstmWeights } from './bilstm-export.ts';
+export { bilstmConfigJson, exportBilstm, importBilstm, onnxLstmWeights, savedBilstmOutputs } from './bilstm-export.ts';
