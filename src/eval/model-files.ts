@@ -105,12 +105,15 @@ export function readModelFile(file: string): Buffer {
   }
 }
 
-/** A JSON file holding an object (config.json, tokenizer files); a one-line DataError otherwise. */
+/**
+ * A JSON file holding an object (config.json, tokenizer files); a one-line DataError otherwise. A UTF-8 byte-order
+ * mark before the JSON (as some Windows editors save it) is skipped, not reported as an invisible unexpected token.
+ */
 export function readJsonObject(file: string): Record<string, unknown> {
   const text = readModelFile(file).toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }

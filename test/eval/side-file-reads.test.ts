@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError } from '../../src/errors.ts';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { loadTokenizer, readConfig, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { readModelConfig } from '../../src/eval/model-files.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { checkOutputSideFiles } from '../../src/train/output-folder.ts';
@@ -61,5 +61,21 @@ describe('side files that cannot be read', () => {
     expect(() => checkOutputSideFiles(out, dir, `${out}.train`, `-o ${out}`, true)).toThrow(
       new DataError(`${join(dir, 'vocab.txt')}: cannot read it: is a folder, not a file`),
     );
+  });
+});
+
+describe('side files saved with a UTF-8 byte-order mark', () => {
+  it('config.json, tokenizer_config.json and tokenizer.json are read as without it', () => {
+    const dir = folderWith('bom', 'unused');
+    const bom = '\ufeff';
+    writeFileSync(join(dir, 'config.json'), `${bom}${JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' } })}`);
+    writeFileSync(join(dir, 'tokenizer_config.json'), `${bom}${JSON.stringify({ do_lower_case: false })}`);
+    writeFileSync(join(dir, 'tokenizer.json'), `${bom}${JSON.stringify(vocabTokenizerJson(join(dir, 'vocab.txt'), readConfig(dir)))}`);
+    expect([...(readModelConfig(dir).id2label ?? [])]).toEqual([
+      [0, 'negative'],
+      [1, 'positive'],
+    ]);
+    expect(readConfig(dir).do_lower_case).toBe(false);
+    expect(loadTokenizer(dir).encode('good Bad', null, 8).ids).toEqual([2, 5, 1, 3]);
   });
 });
