@@ -27,9 +27,30 @@ export function locateModel(model: string): ModelLocation {
   const onnxFiles = files.filter((f) => f.endsWith('.onnx'));
   if (onnxFiles.length === 1) return { onnx: join(model, onnxFiles[0]), dir: model };
   const checkpoint = files.some((f) => f.endsWith('.safetensors') || f === 'model.safetensors.index.json');
+  const inOnnx = onnxFolderModels(model);
+  const held =
+    inOnnx.length === 1
+      ? `; onnx/ holds ${inOnnx[0]}: give that file (${join(model, 'onnx', inOnnx[0]!)})`
+      : inOnnx.length > 1
+        ? `; onnx/ holds ${inOnnx.join(', ')}: give one of those files`
+        : '';
   throw new ModelLoadError(
     onnxFiles.length
       ? `${model}: folder has no model.onnx and several .onnx files (${onnxFiles.join(', ')}): name one`
-      : `${model}: folder has no model.onnx (nor onnx/model.onnx)${checkpoint ? `; it holds a safetensors checkpoint: export it to ONNX first (compress export ${model} -o OUT/model.onnx)` : ''}`,
+      : `${model}: folder has no model.onnx (nor onnx/model.onnx)${held}${checkpoint ? `; it holds a safetensors checkpoint: export it to ONNX first (compress export ${model} -o OUT/model.onnx)` : ''}`,
   );
+}
+
+/** The .onnx files of a folder's `onnx/` (as Optimum and transformers.js lay out other dtypes: model_quantized.onnx…). */
+function onnxFolderModels(model: string): string[] {
+  const dir = join(model, 'onnx');
+  try {
+    return statSync(dir).isDirectory()
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.onnx'))
+          .sort()
+      : [];
+  } catch {
+    return [];
+  }
 }

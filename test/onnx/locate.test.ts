@@ -1,5 +1,5 @@
 /** Finding a model's .onnx file (src/onnx/locate.ts): what is not a file or folder is refused in one line. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,27 @@ describe('locateModel', () => {
       writeFileSync(join(dir, 'model.safetensors'), '');
       expect(() => locateModel(dir)).toThrow(
         new RegExp(`; it holds a safetensors checkpoint: export it to ONNX first \\(compress export ${dir} -o OUT/model\\.onnx\\)$`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a folder whose onnx/ holds only other dtypes (model_quantized.onnx): names them, not "no model"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locate-'));
+    try {
+      mkdirSync(join(dir, 'onnx'));
+      writeFileSync(join(dir, 'onnx', 'model_quantized.onnx'), '');
+      expect(() => locateModel(dir)).toThrow(
+        new ModelLoadError(
+          `${dir}: folder has no model.onnx (nor onnx/model.onnx); onnx/ holds model_quantized.onnx: give that file (${join(dir, 'onnx', 'model_quantized.onnx')})`,
+        ),
+      );
+      writeFileSync(join(dir, 'onnx', 'model_fp16.onnx'), '');
+      expect(() => locateModel(dir)).toThrow(
+        new ModelLoadError(
+          `${dir}: folder has no model.onnx (nor onnx/model.onnx); onnx/ holds model_fp16.onnx, model_quantized.onnx: give one of those files`,
+        ),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
