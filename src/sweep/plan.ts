@@ -148,6 +148,14 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;
+      // (before any point runs, as a training step's train file: not a failed point saying '--calibrate', a CLI flag)
+      if (calibration) {
+        const { file } = splitFile(getTask(calibration.task), 'train', opts.glueDir);
+        if (!existsSync(file))
+          throw new DataError(
+            `${file}: file not found (GLUE ${calibration.task} train, the calibration data of '${p.label}' on ${m.name}; set glueDir, --glue-dir or GLUE_DIR, or name a task with a train split in calibration.task)`,
+          );
+      }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, local) : undefined;
       const versions = currentVersions(p.steps);
       const point: SweepPoint = {

@@ -70,6 +70,14 @@ describe('point keys', () => {
     expect(few[2]!.calibration).toEqual({ task: 'SST-2', examples: 4 });
     expect(many[2]!.key).not.toBe(few[2]!.key);
   });
+
+  it('refuse a pipeline that measures the model when its calibration task has no train file, before any point runs', async () => {
+    const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
+    await expect(plan(pipelines.slice(0, 1), { calibration: { task: 'RTE', examples: 4 } })).resolves.toHaveLength(2);
+    await expect(plan(pipelines, { calibration: { task: 'RTE', examples: 4 } })).rejects.toThrow(
+      /^\S*RTE\/train\.tsv: file not found \(GLUE RTE train, the calibration data of 'p1' on tiny-sst2; set glueDir, --glue-dir or GLUE_DIR, or name a task with a train split in calibration\.task\)$/,
+    );
+  });
 });
 
 describe('stale points', () => {
