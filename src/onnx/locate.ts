@@ -1,10 +1,11 @@
 /**
  * Finding a model's .onnx file. MODEL is an .onnx file or a Hugging Face model folder holding `model.onnx` (or
- * `onnx/model.onnx`, or a single .onnx file). The folder (the .onnx file's folder for a file) is where config.json
- * and the tokenizer are looked for unless given explicitly. Every layer may resolve a model path here.
+ * `onnx/model.onnx`, or a single .onnx file). The folder (for a file, the file's folder, or the folder above an `onnx/`
+ * folder that has no config.json or tokenizer files of its own) is where config.json and the tokenizer are looked for
+ * unless given explicitly. Every layer may resolve a model path here.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ModelLoadError } from '../errors.ts';
 
 export interface ModelLocation {
@@ -18,7 +19,7 @@ export interface ModelLocation {
 export function locateModel(model: string): ModelLocation {
   if (!existsSync(model)) throw new ModelLoadError(`${model}: no such file or folder`);
   const stat = statSync(model);
-  if (stat.isFile()) return { onnx: model, dir: dirname(model) };
+  if (stat.isFile()) return { onnx: model, dir: sideFilesDir(model) };
   if (!stat.isDirectory()) throw new ModelLoadError(`${model}: not a model file or folder (a device, pipe or socket)`);
   for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
     if (existsSync(candidate)) return { onnx: candidate, dir: model };
@@ -53,4 +54,20 @@ function onnxFolderModels(model: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Files that mark a folder as holding a model's config and tokenizer. */
+const SIDE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'];
+
+/**
+ * The folder of a model file's config.json and tokenizer: its own, or for a file in an `onnx/` folder that has none
+ * of them (Optimum's and transformers.js's layout: DIR/onnx/model.onnx, DIR/onnx/model_quantized.onnx), the folder
+ * above it when that has them, as for the folder given as MODEL.
+ */
+function sideFilesDir(file: string): string {
+  const dir = dirname(file);
+  const has = (d: string): boolean => SIDE_FILES.some((f) => existsSync(join(d, f)));
+  if (basename(resolve(dir)) !== 'onnx' || has(dir)) return dir;
+  const parent = dirname(dir);
+  return has(parent) ? parent : dir;
 }

@@ -49,4 +49,21 @@ describe('locateModel', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a file in an onnx/ folder (Optimum, transformers.js) reads config.json and the tokenizer from the folder above', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locate-'));
+    try {
+      mkdirSync(join(dir, 'onnx'));
+      const file = join(dir, 'onnx', 'model_quantized.onnx');
+      writeFileSync(file, '');
+      expect(locateModel(file)).toEqual({ onnx: file, dir: join(dir, 'onnx') }); // nothing above either
+      writeFileSync(join(dir, 'config.json'), '{}');
+      writeFileSync(join(dir, 'tokenizer.json'), '{}');
+      expect(locateModel(file)).toEqual({ onnx: file, dir });
+      writeFileSync(join(dir, 'onnx', 'vocab.txt'), '[PAD]\n');
+      expect(locateModel(file)).toEqual({ onnx: file, dir: join(dir, 'onnx') }); // its own tokenizer comes first
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
