@@ -31,9 +31,13 @@ export interface WordPieceOptions {
   specialTokens?: BertSpecialTokens;
 }
 
-/** Parses vocab.txt: one token per line, the id is the 0-based line number (as transformers' `load_vocab`). */
+/**
+ * Parses vocab.txt: one token per line, the id is the 0-based line number (as transformers' `load_vocab`). Line ends
+ * may be CRLF; a UTF-8 byte-order mark before the first token (a file saved on Windows) is no part of it, so that
+ * `[PAD]` keeps its id 0 and the vocabulary equals the same one in tokenizer.json.
+ */
 export function parseVocab(text: string, file: string): Map<string, number> {
-  const lines = text.split('\n');
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const vocab = new Map<string, number>();
   lines.forEach((line, i) => {

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError } from '../../src/errors.ts';
-import { loadTokenizer, readConfig, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
+import { loadTokenizer, readConfig, readVocabulary, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { readModelConfig } from '../../src/eval/model-files.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { checkOutputSideFiles } from '../../src/train/output-folder.ts';
@@ -77,5 +77,15 @@ describe('side files saved with a UTF-8 byte-order mark', () => {
     ]);
     expect(readConfig(dir).do_lower_case).toBe(false);
     expect(loadTokenizer(dir).encode('good Bad', null, 8).ids).toEqual([2, 5, 1, 3]);
+  });
+
+  it('vocab.txt: the mark is no part of the first token ([PAD] keeps id 0)', () => {
+    const dir = folderWith('bom-vocab', 'unused');
+    const plain = readVocabulary(dir)!.vocab;
+    writeFileSync(join(dir, 'vocab.txt'), `\ufeff${['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'bad'].join('\r\n')}\r\n`);
+    expect(readVocabulary(dir)!.vocab).toEqual(plain);
+    expect(plain.get('[PAD]')).toBe(0);
+    expect(loadTokenizer(dir).padId).toBe(0);
+    expect(loadTokenizer(dir).encode('good bad', null, 8).ids).toEqual([2, 5, 6, 3]);
   });
 });
