@@ -292,6 +292,11 @@ describe('compress train / distill: refusals before any work, one line each', ()
       /--temperature applies to classification: STS-B is a regression task/,
     ],
     [
+      '--logit-loss ce on a regression task',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'STS-B', '-o', o, '--logit-loss', 'ce'],
+      /--logit-loss ce applies to classification: STS-B is a regression task, its teacher's score distilled by MSE/,
+    ],
+    [
       '--logit-loss with --stage general',
       (o: string) => distill(o, '--stage', 'general', '--intermediate', 'tinybert', '--logit-loss', 'mse'),
       /--logit-loss applies to --stage task/,

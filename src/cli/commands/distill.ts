@@ -30,16 +30,17 @@ function readIntermediate(value: string): IntermediatePreset | IntermediateMatch
 }
 
 /**
- * --temperature given where no soft cross-entropy uses it: refused on the command line (a sweep file lets it through,
- * since one set of KD settings serves its classification and regression tasks alike).
+ * --temperature given where no soft cross-entropy uses it, and --logit-loss ce on a regression task (one output has
+ * no softmax): refused on the command line (a sweep file lets them through, since one set of KD settings serves its
+ * classification and regression tasks alike).
  */
 function checkTemperature(args: DistillArgs): void {
-  if (args.temperature === undefined || args.stage === 'general') return; // (the general stage refuses it itself)
-  if (args['logit-loss'] === 'mse')
+  if (args.stage === 'general' || (args.temperature === undefined && args['logit-loss'] !== 'ce')) return; // (the general stage refuses both itself)
+  if (args.temperature !== undefined && args['logit-loss'] === 'mse')
     throw new SettingsError('--temperature applies to --logit-loss ce (soft cross-entropy); --logit-loss mse compares raw logits');
   const task = getTask(args.task!, 'train');
-  if (task.regression)
-    throw new SettingsError(`--temperature applies to classification: ${task.name} is a regression task, its teacher's score distilled by MSE`);
+  const flag = args.temperature !== undefined ? '--temperature' : '--logit-loss ce';
+  if (task.regression) throw new SettingsError(`${flag} applies to classification: ${task.name} is a regression task, its teacher's score distilled by MSE`);
 }
 
 export const distillCommand: CliCommand<DistillArgs> = {
