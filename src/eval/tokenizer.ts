@@ -56,13 +56,30 @@ export function loadTokenizer(path: string): TextTokenizer {
   const config = readConfig(dir);
   const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
   if (jsonFile && existsSync(jsonFile)) {
-    return tokenizerFromJson(readJsonObject(jsonFile) as object, config, jsonFile);
+    return tokenizerFromJson(withConfigNormalizer(readJsonObject(jsonFile), config), config, jsonFile);
   }
   const vocabFile = isFile ? path : join(dir, 'vocab.txt');
   if (!existsSync(vocabFile)) {
     throw new DataError(`${path}: no tokenizer.json or vocab.txt (give the tokenizer folder with --tokenizer)`);
   }
   return tokenizerFromJson(vocabTokenizerJson(vocabFile, config), config, vocabFile);
+}
+
+/**
+ * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says where it says otherwise (do_lower_case,
+ * strip_accents, tokenize_chinese_chars), as transformers' BERT-family fast tokenizers rebuild it on loading: a folder
+ * whose tokenizer_config.json says do_lower_case false keeps case even when its tokenizer.json lower-cases.
+ */
+function withConfigNormalizer(json: Record<string, unknown>, config: TokenizerConfigJson): object {
+  const norm = json.normalizer as Record<string, unknown> | null | undefined;
+  if (norm?.type !== 'BertNormalizer') return json;
+  const wanted = {
+    lowercase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : norm.lowercase,
+    strip_accents: typeof config.strip_accents === 'boolean' || config.strip_accents === null ? config.strip_accents : norm.strip_accents,
+    handle_chinese_chars: typeof config.tokenize_chinese_chars === 'boolean' ? config.tokenize_chinese_chars : norm.handle_chinese_chars,
+  };
+  const same = (Object.keys(wanted) as Array<keyof typeof wanted>).every((k) => (norm[k] ?? null) === (wanted[k] ?? null));
+  return same ? json : { ...json, normalizer: { ...norm, ...wanted } };
 }
 
 /**

@@ -89,3 +89,15 @@ describe('side files saved with a UTF-8 byte-order mark', () => {
     expect(loadTokenizer(dir).encode('good bad', null, 8).ids).toEqual([2, 5, 6, 3]);
   });
 });
+
+describe('tokenizer_config.json over tokenizer.json', () => {
+  it("do_lower_case false keeps case though tokenizer.json's BertNormalizer lower-cases, as transformers loads it", () => {
+    const dir = folderWith('cased-config', 'unused');
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(vocabTokenizerJson(join(dir, 'vocab.txt'), {})));
+    expect(loadTokenizer(dir).encode('good Bad', null, 8).ids).toEqual([2, 5, 6, 3]);
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false }));
+    expect(loadTokenizer(dir).encode('good Bad', null, 8).ids).toEqual([2, 5, 1, 3]);
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true }));
+    expect(loadTokenizer(dir).encode('good Bad', null, 8).ids).toEqual([2, 5, 6, 3]);
+  });
+});
