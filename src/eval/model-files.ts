@@ -16,7 +16,10 @@ export interface ModelConfig {
   readonly id2label: ReadonlyMap<number, string> | null;
   /** `num_labels`, or the size of id2label, or null. */
   readonly numLabels: number | null;
-  /** `max_length`: the sequence length the model was trained and evaluated with. */
+  /**
+   * `max_length`: the sequence length the model was trained and evaluated with. Null when absent, and when it is
+   * transformers' generation default (20) in a config.json written with all of transformers' generation settings.
+   */
   readonly maxLength: number | null;
   /** `problem_type` ("regression", "single_label_classification"…), or null. */
   readonly problemType: string | null;
@@ -138,9 +141,19 @@ export function parseModelConfig(json: Record<string, unknown>, file: string): M
     }
   }
   const numLabels = optionalPositiveInt(json, 'num_labels', file) ?? (id2label ? id2label.size : null);
-  const maxLength = optionalPositiveInt(json, 'max_length', file);
+  const maxLength = isGenerationDefaultMaxLength(json) ? null : optionalPositiveInt(json, 'max_length', file);
   const problemType = typeof json.problem_type === 'string' ? json.problem_type : null;
   return { file, id2label, numLabels, maxLength, problemType };
+}
+
+/**
+ * True when config.json's `max_length` is transformers' generation setting at its default (20, the most tokens to
+ * generate), not a sequence length: a config written whole (`config.to_dict()`) holds it beside the other generation
+ * settings (num_beams, min_length, do_sample…). Read as the length to evaluate at, it would cut every example to 20
+ * tokens.
+ */
+function isGenerationDefaultMaxLength(json: Record<string, unknown>): boolean {
+  return json.max_length === 20 && ['num_beams', 'min_length', 'do_sample'].some((k) => k in json);
 }
 
 function optionalPositiveInt(json: Record<string, unknown>, key: string, file: string): number | null {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError } from '../../src/errors.ts';
 import { loadTokenizer, readConfig, readVocabulary, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
-import { readModelConfig } from '../../src/eval/model-files.ts';
+import { parseModelConfig, readModelConfig } from '../../src/eval/model-files.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { checkOutputSideFiles } from '../../src/train/output-folder.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -99,5 +99,13 @@ describe('tokenizer_config.json over tokenizer.json', () => {
     expect(loadTokenizer(dir).encode('good Bad', null, 8).ids).toEqual([2, 5, 1, 3]);
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true }));
     expect(loadTokenizer(dir).encode('good Bad', null, 8).ids).toEqual([2, 5, 6, 3]);
+  });
+});
+
+describe("config.json's max_length", () => {
+  it("is not the generation default (20) of a config written with transformers' generation settings", () => {
+    expect(parseModelConfig({ max_length: 20, min_length: 0, num_beams: 1, do_sample: false }, 'config.json').maxLength).toBeNull();
+    expect(parseModelConfig({ max_length: 20 }, 'config.json').maxLength).toBe(20);
+    expect(parseModelConfig({ max_length: 64, num_beams: 1 }, 'config.json').maxLength).toBe(64);
   });
 });
