@@ -45,6 +45,16 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
   return { header, rows, align };
 }
 
+/**
+ * Why some rows have no '% of original' although scored: their baseline's GLUE score is 0 or below (a weak CoLA
+ * model's Matthews correlation), of which no share means anything; null when no baseline scores so.
+ */
+export function nonPositiveBaselineNote(data: ReportData): string | null {
+  const models = data.rows.filter((r) => r.isBaseline && r.glue !== null && r.glue <= 0).map((r) => r.model);
+  if (models.length === 0) return null;
+  return `% of original is - for ${[...new Set(models)].join(', ')}: its baseline's GLUE score is 0 or below (a Matthews correlation can be), of which no share means anything; compare the GLUE scores.`;
+}
+
 function frontMark(r: ReportRow): string {
   return [r.frontBytes ? 'size' : '', r.frontLatency ? 'latency' : ''].filter(Boolean).join(', ');
 }
@@ -66,6 +76,8 @@ export function toMarkdown(data: ReportData): string {
       `at the first bench shape (batch ${data.rows[0]?.latencyShape.batch ?? '-'}). front: on the Pareto front of GLUE score vs size / ` +
       "vs latency among the variants of its model in its sweep (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
+  const nonPositive = nonPositiveBaselineNote(data);
+  if (nonPositive) lines.push('', nonPositive);
   if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
   if (data.rows.some((r) => r.timingExclusive === false)) {
     const seen = new Set(data.rows.flatMap((r) => (r.timingExclusive === false ? r.timingOverlapped : [])));

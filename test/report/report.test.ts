@@ -46,6 +46,26 @@ describe('report rows', () => {
     expect(row('sst2', 'baseline').parameters).toBe('');
   });
 
+  it('says why % of original is - for a model whose baseline scores 0 or below (a CoLA MCC), in Markdown and HTML', async () => {
+    const cola = [
+      fakePoint({ model: 'cola', label: 'baseline', bytes: 4e7, glue: -0.0309, task: 'CoLA', metrics: { matthews_correlation: -0.0309 } }, 1),
+      fakePoint({ model: 'cola', label: 'eo', bytes: 3e7, glue: 0.0392, task: 'CoLA', metrics: { matthews_correlation: 0.0392 } }, 2),
+    ];
+    const note =
+      "% of original is - for cola: its baseline's GLUE score is 0 or below (a Matthews correlation can be), of which no share means anything; compare the GLUE scores.";
+    const withCola = buildReport([...posterPoints(), ...cola]);
+    expect(withCola.rows.find((r) => r.model === 'cola' && r.label === 'eo')!.glueOfOriginal).toBeNull();
+    expect(toMarkdown(withCola).split('\n')).toContain(note);
+    expect(toMarkdown(data)).not.toContain('% of original is -');
+    const out = mkdtempSync(join(tmpdir(), 'report-cola-'));
+    try {
+      await writeReportFiles(withCola, out, ['html'], 'cola.sqlite');
+      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(escapeHtml(note));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('writes a Markdown table with scores ×100 and a CSV with raw numbers', () => {
     const md = toMarkdown(data);
     expect(md.split('\n')[0]).toBe('| model | pipeline | parameters | params | MB | size | speed-up | p50 ms | task metrics | GLUE | % of original | front |');
