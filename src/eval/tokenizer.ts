@@ -68,9 +68,10 @@ export function loadTokenizer(path: string): TextTokenizer {
 /**
  * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says where it says otherwise (do_lower_case,
  * strip_accents, tokenize_chinese_chars), as transformers' BERT-family fast tokenizers rebuild it on loading: a folder
- * whose tokenizer_config.json says do_lower_case false keeps case even when its tokenizer.json lower-cases.
+ * whose tokenizer_config.json says do_lower_case false keeps case even when its tokenizer.json lower-cases. `json`
+ * itself when they agree.
  */
-function withConfigNormalizer(json: Record<string, unknown>, config: TokenizerConfigJson): object {
+export function withConfigNormalizer(json: Record<string, unknown>, config: TokenizerConfigJson): Record<string, unknown> {
   const norm = json.normalizer as Record<string, unknown> | null | undefined;
   if (norm?.type !== 'BertNormalizer') return json;
   const wanted = {

@@ -30,7 +30,7 @@ import { checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
-import { readConfig, vocabTokenizerJson, type TokenizerConfigJson } from '../eval/tokenizer.ts';
+import { readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
 import { writeFileAtomic } from '../files.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
@@ -329,8 +329,10 @@ function writeSideFiles(
   const tokenizerConfig = readConfig(tokenizerFrom);
   let tokenizer: Record<string, unknown>;
   if (existsSync(tokenizerFile)) {
-    tokenizer = readJsonObject(tokenizerFile);
-    writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
+    const read = readJsonObject(tokenizerFile);
+    tokenizer = withConfigNormalizer(read, tokenizerConfig); // transformers.js reads only tokenizer.json's normalizer
+    if (tokenizer === read) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
+    else write('tokenizer.json', tokenizer);
   } else if (existsSync(join(tokenizerFrom, 'vocab.txt'))) {
     tokenizer = vocabTokenizerJson(join(tokenizerFrom, 'vocab.txt'), tokenizerConfig) as Record<string, unknown>;
     write('tokenizer.json', tokenizer);

@@ -24,7 +24,7 @@ import { configFromHuggingFace } from '../../src/bert/config.ts';
 import { FAMILY_JSONS, writeFamilyFolder } from '../helpers/family-folders.ts';
 import { predictRows } from '../../src/eval/predict.ts';
 import { readModelConfig } from '../../src/eval/model-files.ts';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { loadTokenizer, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { getTask } from '../../src/glue/registry.ts';
 import { renameValue } from '../../src/onnx/analysis.ts';
@@ -392,6 +392,19 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
     const source = existsSync(join(tokenizer, 'tokenizer.json')) ? readJson(join(tokenizer, 'tokenizer.json')) : undefined;
     if (source) expect(written).toEqual(source);
     expect(Object.keys(written)).toContain('model');
+  });
+
+  it("tokenizer.json's BertNormalizer is written as tokenizer_config.json says (do_lower_case false), which transformers.js alone would not read", async () => {
+    const model = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
+    const tokenizer = join(dir, 'cased-tokenizer');
+    mkdirSync(tokenizer, { recursive: true });
+    writeFileSync(join(tokenizer, 'vocab.txt'), readFileSync(join(FIXTURES_DIR, 'tokenizers', 'distilbert-base-uncased', 'vocab.txt')));
+    writeFileSync(join(tokenizer, 'tokenizer.json'), JSON.stringify(vocabTokenizerJson(join(tokenizer, 'vocab.txt'), {})));
+    writeFileSync(join(tokenizer, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false }));
+    const out = join(dir, 'cased-tokenizer-out');
+    await compressToTransformersJs({ input: model, output: out, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }], tokenizerDir: tokenizer });
+    expect((readJson(join(out, 'tokenizer.json')) as { normalizer: { lowercase: boolean } }).normalizer.lowercase).toBe(false);
+    expect(loadTokenizer(out).encode('Hello', null, 8).ids).toEqual(loadTokenizer(tokenizer).encode('Hello', null, 8).ids);
   });
 });
 
