@@ -15,7 +15,7 @@ import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
-import { isGenericLabel, mapModelLabels } from '../eval/labels.ts';
+import { isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
@@ -472,6 +472,24 @@ function checkBilstmClassifier(model: Model, spec: string, task: TaskDefinition)
   }
 }
 
+/**
+ * The output order of the classifier the general stage sizes for `task`: the teacher's config.json names, which are
+ * written beside it. A teacher whose labels are another GLUE task's (an SST-2 teacher with --task MRPC) is refused in
+ * one line naming its config.json and the way through: without --task the student keeps the teacher's classifier,
+ * and the task stage on `task` gives it a new one.
+ */
+function generalStageLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number, file: string): LabelMapping {
+  try {
+    return mapModelLabels(task, id2label, numLabels);
+  } catch (e) {
+    const other = e instanceof SettingsError && id2label ? anotherTask(task, id2label, id2label.size) : undefined;
+    if (!other) throw e;
+    throw new SettingsError(
+      `--stage general --task ${task.name}: the teacher's labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other.name}'s, and the general stage writes the teacher's labels beside the student's classifier; leave out --task (the student keeps the teacher's classifier, and the task stage on ${task.name} gives it a new one)`,
+    );
+  }
+}
+
 /** The GLUE task other than `task` whose labels `id2label` names (all of them, in any order), if any. */
 function anotherTask(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): TaskDefinition | undefined {
   return GLUE_TASKS.find((t) => {
@@ -569,6 +587,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   const workDir = o.workDir ?? `${resolve(o.output)}.train`;
   const threads = settings.threads || undefined;
+  // (before the corpus is read: the whole GLUE text when no --corpus is given)
+  const generalLabels = general && task ? generalStageLabels(task, modelConfig.id2label, student.numLabels, configFile) : undefined;
   const set = general
     ? corpusSet({
         texts: distill!.corpus ? readCorpusFile(distill!.corpus) : glueSentences(glueDir),
@@ -580,9 +600,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         seed: settings.seed,
         // (no labels are read; with a task, the teacher's config.json must still name its labels, as the student's
         // classifier is sized for it and the labels written with it are the teacher's)
-        labelMapping: task
-          ? mapModelLabels(task, modelConfig.id2label, student.numLabels)
-          : { outputToLabel: Array.from({ length: student.numLabels }, (_, j) => j), from: 'canonical' },
+        labelMapping: task ? generalLabels! : { outputToLabel: Array.from({ length: student.numLabels }, (_, j) => j), from: 'canonical' },
         file: distill!.corpus ?? glueDir,
       })
     : loadTrainingSet({ task: task!, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });

@@ -281,6 +281,30 @@ describe('the general stage with --task, misspelt labels in the task stage, ever
     });
   });
 
+  it("--task with a teacher whose labels are another task's is refused in one line naming its config.json and the way through; without --task the task stage gives the student a new classifier", async () => {
+    const sst2Teacher = folder('sst2-teacher', tiny(2, 14), { id2label: { 0: 'negative', 1: 'positive' } });
+    for (const task of ['RTE', 'MNLI-m']) {
+      await expect(general(`general-sst2-${task}`, sst2Teacher, SPEC, task)).rejects.toThrow(
+        new SettingsError(
+          `--stage general --task ${task}: the teacher's labels (${join(sst2Teacher, 'config.json')}: negative, positive) are SST-2's, and the general stage writes the teacher's labels beside the student's classifier; leave out --task (the student keeps the teacher's classifier, and the task stage on ${task} gives it a new one)`,
+        ),
+      );
+      expect(existsSync(join(work, `general-sst2-${task}`))).toBe(false);
+    }
+    await general('general-sst2', sst2Teacher, SPEC);
+    const logs: string[] = [];
+    await runTraining({
+      ...common,
+      task: 'RTE',
+      teacher: rteTeacher,
+      student: join(work, 'general-sst2'),
+      output: join(work, 'general-sst2-rte', 'model.onnx'),
+      distill: { alpha: 0 },
+      log: (line) => logs.push(line),
+    });
+    expect(logs).toContain('the student has no classifier for RTE (its labels are negative, positive): a new one (2 labels) is initialised (seed 5)');
+  });
+
   it("a task-stage student whose id2label misspells the task's labels is refused in one line, as compress eval refuses it (its classifier is not replaced); nothing written", async () => {
     const misspelt = folder('misspelt', tiny(2, 8), { id2label: { 0: 'ent', 1: 'not_ent' } });
     const message = `${join(misspelt, 'config.json')} id2label {0: ent, 1: not_ent} does not name RTE's labels (entailment, not_entailment); fix id2label or use LABEL_0… for the canonical order`;
