@@ -21,8 +21,22 @@ export interface LoadOptions {
 }
 
 /**
+ * True when `real` is a file of the Hugging Face hub cache repo that the snapshot folder `realBase` lies in
+ * (`…/models--org--name/snapshots/REV/…` → `…/models--org--name/blobs/…`), where huggingface_hub and our own hub
+ * cache link every snapshot file: a model downloaded so reads its external data through those links.
+ */
+function inHubCacheBlobs(realBase: string, real: string): boolean {
+  const parts = realBase.split(sep);
+  const i = parts.lastIndexOf('snapshots');
+  if (i < 1 || i + 1 >= parts.length || !/^(models|datasets|spaces)--./.test(parts[i - 1]!)) return false;
+  const blobs = [...parts.slice(0, i), 'blobs'].join(sep);
+  return dirname(real) === blobs;
+}
+
+/**
  * Bytes of external tensor data, read on demand from files in `baseDir`. A location must stay inside that folder
- * by its real path too: a symlinked folder or file that leads elsewhere (`etc → /etc`) is refused.
+ * by its real path too: a symlinked folder or file that leads elsewhere (`etc → /etc`) is refused, except a file of
+ * the hub cache's blobs that a snapshot folder links to (inHubCacheBlobs).
  */
 function externalReader(baseDir: string, onFile?: (realPath: string) => void): { read: ExternalReader; close(): void } {
   const fds = new Map<string, { fd: number; size: number }>();
@@ -38,7 +52,7 @@ function externalReader(baseDir: string, onFile?: (realPath: string) => void): {
       if (!existsSync(path)) throw new Error(`tensor '${tensorName}': external data file '${ref.location}' is missing`);
       realBase ??= realpathSync(baseDir);
       const real = realpathSync(path);
-      if (!real.startsWith(realBase + sep)) {
+      if (!real.startsWith(realBase + sep) && !inHubCacheBlobs(realBase, real)) {
         throw new Error(
           `tensor '${tensorName}': external data location '${ref.location}' leads outside the model's folder (to ${real}) through a symbolic link`,
         );

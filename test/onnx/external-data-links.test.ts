@@ -3,7 +3,7 @@
  * link to a folder or file elsewhere (`etcdir → /etc`) is refused when loading, as `inspect` loads.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,27 @@ describe('external data locations and symbolic links', () => {
     const outside = join(mkdtempSync(join(tmpdir(), 'ext-outside-')), 'model.data');
     renameSync(join(dir, 'weights', 'model.data'), outside);
     symlinkSync(outside, join(dir, 'weights', 'model.data'));
+    expect(() => loadModel(path)).toThrow(/leads outside the model's folder/);
+  });
+
+  it("loads a Hugging Face hub cache snapshot, whose files link to the repo's blobs (and only to those)", () => {
+    const repo = join(mkdtempSync(join(tmpdir(), 'ext-hub-')), 'models--org--name');
+    const snapshot = join(repo, 'snapshots', 'abc123');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
+    mkdirSync(snapshot, { recursive: true });
+    const path = modelWithDataIn(snapshot);
+    renameSync(join(snapshot, 'weights', 'model.data'), join(repo, 'blobs', 'd1'));
+    symlinkSync('../../../blobs/d1', join(snapshot, 'weights', 'model.data'));
+    renameSync(path, join(repo, 'blobs', 'm1'));
+    symlinkSync('../../blobs/m1', path);
+    const seen: string[] = [];
+    loadModel(path, { onExternalFile: (f) => seen.push(f) });
+    expect(seen).toEqual([join(repo, 'blobs', 'd1')]);
+    // a link elsewhere in the repo (not a blob) is still refused
+    mkdirSync(join(repo, 'other'));
+    renameSync(join(repo, 'blobs', 'd1'), join(repo, 'other', 'd1'));
+    rmSync(join(snapshot, 'weights', 'model.data'));
+    symlinkSync('../../../other/d1', join(snapshot, 'weights', 'model.data'));
     expect(() => loadModel(path)).toThrow(/leads outside the model's folder/);
   });
 
