@@ -1,12 +1,12 @@
 /** resolveModelRef: hf: references become local model folders (ONNX repos as they are, safetensors exported once). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBert } from '../../src/bert/build.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { exportedModelDir, resolveModelRef, resolveModelSource } from '../../src/export/model-ref.ts';
-import { encodeModel, loadModel } from '../../src/onnx/index.ts';
+import { encodeModel, loadModel, saveModel } from '../../src/onnx/index.ts';
 import { locateModel } from '../../src/onnx/locate.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
 import { maxAbs, maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
@@ -29,6 +29,14 @@ beforeAll(async () => {
   hub.addCommit('org/onnx', {
     ...tinyCheckpoint(9).files,
     'onnx/model.onnx': Buffer.from(encodeModel(direct)),
+  });
+  // An ONNX repo with its weights in onnx/model.onnx_data, as Optimum writes large models.
+  const ext = join(mkdtempSync(join(root, 'ext-')), 'model.onnx');
+  saveModel(direct, ext, { externalData: 'model.onnx_data', externalSizeThreshold: 0 });
+  hub.addCommit('org/onnx-ext', {
+    ...tinyCheckpoint(9).files,
+    'onnx/model.onnx': readFileSync(ext),
+    'onnx/model.onnx_data': readFileSync(join(ext, '..', 'model.onnx_data')),
   });
 });
 afterAll(async () => {
@@ -58,6 +66,14 @@ describe('resolveModelRef', () => {
     expect(locateModel(r.path).onnx).toBe(join(r.path, 'onnx', 'model.onnx'));
     expect(existsSync(join(r.path, 'model.safetensors'))).toBe(false);
     expect(existsSync(join(r.path, 'vocab.txt'))).toBe(true);
+    expect(await driftFromDirect(r.path)).toBe(0);
+  });
+
+  it("reads an ONNX repo whose weights are in onnx/model.onnx_data, a link to the cache's blobs", async () => {
+    const e = env();
+    const r = await resolveModelSource('hf:org/onnx-ext', { env: e });
+    const data = join(r.path, 'onnx', 'model.onnx_data');
+    if (!lstatSync(data).isSymbolicLink()) return; // a file system without symbolic links holds copies
     expect(await driftFromDirect(r.path)).toBe(0);
   });
 
