@@ -563,6 +563,24 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     const teacherOutputs = teacherShape(teacherModel).numLabels;
     if (teacherOutputs !== outputs)
       throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the teacher has ${teacherOutputs ?? 'no classifier'}`);
+    // a teacher fine-tuned on another GLUE task (an SST-2 teacher for MRPC): said so, not 'fix id2label' (whose
+    // LABEL_0… would distil its SST-2 outputs as MRPC's)
+    const teacherLabels = !task.regression && existsSync(configFile) ? parseModelConfig(readJsonObject(configFile), configFile).id2label : null;
+    const fits = (id2label: ReadonlyMap<number, string>) => {
+      try {
+        mapModelLabels(task, id2label, outputs!);
+        return true;
+      } catch {
+        return false; // (not this task's labels: refused below when another task's, else by the label check as before)
+      }
+    };
+    // (RTE, QNLI and WNLI share their label names: a teacher whose labels fit the task is taken)
+    const other = teacherLabels && !fits(teacherLabels) ? anotherTask(task, teacherLabels, outputs!) : undefined;
+    if (other) {
+      throw new SettingsError(
+        `--teacher ${o.teacher}: its labels (${configFile}: ${[...teacherLabels!.values()].join(', ')}) are ${other.name}'s, not ${task.name}'s: distil ${task.name} from a teacher fine-tuned on it`,
+      );
+    }
   }
   const { student, folder } = makeStudent({
     spec: o.student,

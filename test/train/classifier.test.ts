@@ -305,6 +305,27 @@ describe('the general stage with --task, misspelt labels in the task stage, ever
     expect(logs).toContain('the student has no classifier for RTE (its labels are negative, positive): a new one (2 labels) is initialised (seed 5)');
   });
 
+  it("a task-stage teacher fine-tuned on another task is refused in one line naming it, before any data is read; one whose labels fit the task (WNLI's names for RTE) is taken", async () => {
+    const sst2Teacher = folder('sst2-teacher-task', tiny(2, 15), { id2label: { 0: 'negative', 1: 'positive' } });
+    const out = join(work, 'rte-from-sst2-teacher', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'RTE', teacher: sst2Teacher, student: SPEC, output: out, distill: { alpha: 0 } })).rejects.toThrow(
+      new SettingsError(
+        `--teacher ${sst2Teacher}: its labels (${join(sst2Teacher, 'config.json')}: negative, positive) are SST-2's, not RTE's: distil RTE from a teacher fine-tuned on it`,
+      ),
+    );
+    expect(existsSync(join(work, 'rte-from-sst2-teacher'))).toBe(false);
+    const wnliTeacher = folder('wnli-teacher', tiny(2, 16), { id2label: { 0: 'not_entailment', 1: 'entailment' } });
+    const r = await runTraining({
+      ...common,
+      task: 'RTE',
+      teacher: wnliTeacher,
+      student: SPEC,
+      output: join(work, 'rte-from-wnli', 'model.onnx'),
+      distill: { alpha: 0 },
+    });
+    expect(r.lineage!.task).toBe('RTE');
+  });
+
   it("a task-stage student whose id2label misspells the task's labels is refused in one line, as compress eval refuses it (its classifier is not replaced); nothing written", async () => {
     const misspelt = folder('misspelt', tiny(2, 8), { id2label: { 0: 'ent', 1: 'not_ent' } });
     const message = `${join(misspelt, 'config.json')} id2label {0: ent, 1: not_ent} does not name RTE's labels (entailment, not_entailment); fix id2label or use LABEL_0… for the canonical order`;
