@@ -152,8 +152,9 @@ export function teacherSizeSpec(data: ReportData): TopLevelSpec | null {
   const points = teacherSizePoints(data);
   if (points.length === 0) return null;
   const series = [...new Set(points.filter((p) => p.kind === 'student').map((p) => p.series))];
-  const xEnc = { field: 'x', type: 'quantitative' as const, title: 'teacher parameters (M)', scale: { zero: false, nice: true } };
-  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true } };
+  // three significant digits: with one teacher size in a task's panel, the axis would print it whole (9.591554)
+  const xEnc = { field: 'x', type: 'quantitative' as const, title: 'teacher parameters (M)', scale: { zero: false, nice: true }, axis: { format: '.3~r' } };
+  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true }, axis: { format: '.3~r' } };
   const color = {
     field: 'series',
     type: 'nominal' as const,

@@ -105,6 +105,17 @@ describe('teacher-size chart', () => {
     expect(svg).toContain('stroke-dasharray="6,4"');
   });
 
+  it("labels a task's axis with three significant digits when it has one teacher size (not 9.591554)", async () => {
+    const list: FakePoint[] = [
+      ...teacherSizeList(),
+      { model: 'teacher-stsb', label: 'baseline', bytes: 38366216, glue: 0.8, task: 'STS-B' },
+      { model: 'teacher-stsb', label: 'every-other+kd', bytes: 30e6, glue: 0.75, steps: everyOther, task: 'STS-B' },
+    ];
+    const svg = (await renderTeacherSizeChart(dataOf(list)))!;
+    expect(svg).toContain('>9.59</text>');
+    expect(svg).not.toMatch(/>\d+\.\d{4,}</);
+  });
+
   it('is written beside the Pareto charts and embedded in the HTML page, and absent when there is nothing to draw', async () => {
     const out = mkdtempSync(join(tmpdir(), 'report-teachers-'));
     const files = await writeReportFiles(dataOf(teacherSizeList()), out, ['html'], 'teacher-size.sqlite');
