@@ -335,7 +335,7 @@ function jointPhase(d: DistillSettings): boolean {
 export function checkTaskSettings(task: TaskDefinition, distill: DistillSettings): void {
   if (distill.stage === 'task' && distill.augment > 0 && distill.alpha > 0 && task.regression) {
     throw new SettingsError(
-      `--augment with --alpha ${distill.alpha}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher is the only target, as in TinyBERT)`,
+      `--augment with --alpha ${distill.alpha}${distill.alpha === DEFAULT_DISTILL_SETTINGS.alpha ? ' (the default)' : ''}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher is the only target, as in TinyBERT)`,
     );
   }
 }

@@ -260,8 +260,9 @@ describe('train / distill steps in a sweep file', () => {
   it('refuses augmentation with a hard-label term on a regression task before any point runs, as the library does', () => {
     const models = [{ path: 'models/tiny-stsb', tasks: ['STS-B'] }];
     expect(refusal(() => parse([distill({ augment: 2 })], models))).toMatch(
-      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: model 'tiny-stsb': augment with alpha 0\.5: augmented STS-B examples have no gold score to regress on; use alpha 0/,
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: model 'tiny-stsb': augment with alpha 0\.5 \(the default\): augmented STS-B examples have no gold score to regress on; use alpha 0/,
     );
+    expect(refusal(() => parse([distill({ augment: 2, alpha: 0.3 })], models))).toMatch(/augment with alpha 0\.3: augmented STS-B/);
     expect(() => parse([distill({ augment: 2, alpha: 0 })], models)).not.toThrow();
     // Classification keeps the labels of the original examples, so alpha > 0 stays allowed there.
     expect(() => parse([distill({ augment: 2, alpha: 0.5 })], [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }])).not.toThrow();
