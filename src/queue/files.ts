@@ -90,7 +90,10 @@ export async function pointFiles(point: SweepPoint, hash: (file: string) => Prom
   if (point.calibration) wanted.push({ root: point.glueDir, file: splitFile(getTask(point.calibration.task), 'train', point.glueDir).file });
   for (const step of point.training?.steps ?? []) {
     wanted.push({ root: point.glueDir, file: step.data.file });
-    if (step.teacher) for (const f of modelFiles(step.teacher, dirname(step.teacher))) wanted.push({ root: dirname(step.teacher), file: f });
+    if (step.teacher) {
+      const where = locateModel(step.teacher); // its config.json and tokenizer may sit above onnx/, as training reads them
+      for (const f of modelFiles(where.onnx, where.dir)) wanted.push({ root: where.dir, file: f });
+    }
     if (step.student && isAbsolute(step.student)) {
       const where = locateModel(step.student);
       for (const f of modelFiles(where.onnx, where.dir)) wanted.push({ root: where.dir, file: f });
