@@ -1,9 +1,11 @@
 /**
  * Benchmark inputs: the encoder's graph inputs at each (batch, seq) shape, built by `sampleInputs` from the
- * discovered BERT structure. A model discovery cannot read (an int8-quantized graph, say) borrows the structure of
- * its baseline, or of the model its lineage sidecar says it was compressed from: the graph inputs are the same.
+ * discovered BERT structure. A model discovery cannot read (an int8-quantized graph, a BiLSTM student) borrows the
+ * structure of its baseline, or of the model its lineage sidecar says it was compressed, trained or distilled from
+ * (the teacher, whose tokenizer and vocabulary a student reads): the graph inputs are the same.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { findBert } from '../bert/discover.ts';
 import { inputLimits, sequenceProblem } from '../bert/input-limits.ts';
 import { fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
@@ -47,16 +49,21 @@ export function benchSubject(path: string, fallback?: BertStructure): BenchSubje
   }
 }
 
-/** The structure of the first discoverable model up the lineage chain of `path`, if any. */
+/**
+ * The structure of the first discoverable model up the lineage chain of `path` (each record's input, else its
+ * teacher: a distilled student's), if any. A folder stands for its model.onnx.
+ */
 function structureFromLineage(path: string): BertStructure | undefined {
   let sidecar = `${path}.json`;
   for (let depth = 0; depth < 8 && existsSync(sidecar); depth++) {
     let parent: string | undefined;
     try {
-      parent = (JSON.parse(readFileSync(sidecar, 'utf8')) as { input?: { path?: string } }).input?.path;
+      const record = JSON.parse(readFileSync(sidecar, 'utf8')) as { input?: { path?: string }; teacher?: { path?: string } };
+      parent = record.input?.path ?? record.teacher?.path;
     } catch {
       return undefined;
     }
+    if (parent && existsSync(parent) && statSync(parent).isDirectory()) parent = join(parent, 'model.onnx');
     if (!parent || !existsSync(parent)) return undefined;
     try {
       return findBert(loadModel(parent), { label: parent });

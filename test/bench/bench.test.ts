@@ -1,11 +1,14 @@
 /** The benchmark on small built models: what it records, not how fast anything is (speed is for npm run bench). */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, benchShapes, benchSubject, formatBench } from '../../src/bench/index.ts';
 import { geometricMean } from '../../src/bench/stats.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { defaultThreads } from '../../src/runtime/threads.ts';
+import { saveModel } from '../../src/onnx/save.ts';
+import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
 
@@ -97,6 +100,19 @@ describe('benchModels', () => {
     await expect(benchModels({ model: a.path, seqs: [1] })).rejects.toThrow(/--seq 1: expected integers ≥ 2/);
     await expect(benchModels({ model: a.path, repeats: 0 })).rejects.toThrow(/--repeats/);
     await expect(benchModels({ model: join(a.dir, 'none.onnx') })).rejects.toThrow(/no such file/);
+  });
+});
+
+describe('benchSubject of a BiLSTM student', () => {
+  it('borrows the inputs of the teacher its distill lineage names (a folder), and refuses in one line without one', () => {
+    const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
+    const path = join(b.dir, 'bilstm.onnx');
+    saveModel(exportBilstm(config, randomBilstmWeights(config, 1)), path);
+    expect(() => benchSubject(path)).toThrow(/cannot find the encoder's inputs .*give --baseline/);
+    writeFileSync(`${path}.json`, JSON.stringify({ kind: 'distill', student: { spec: 'bilstm:hidden=8' }, teacher: { path: a.dir } }));
+    const subject = benchSubject(path);
+    expect(subject.structure.vocabSize).toBe(128);
+    expect(benchShapes([1], [8], [subject])).toEqual([{ batch: 1, seq: 8 }]);
   });
 });
 
