@@ -3,13 +3,14 @@ import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/load.ts';
 import { type GraphReport, inspectGraph, inspectModel, type InspectReport } from '../../bert/inspect.ts';
 import { NotBertError } from '../../errors.ts';
-import { locateModel } from '../../onnx/locate.ts';
+import { describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { out, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 interface InspectArgs {
   model: string;
   json: boolean;
+  dtype?: string;
 }
 
 const num = (n: number) => n.toLocaleString('en');
@@ -98,9 +99,15 @@ export const inspectCommand: CliCommand<InspectArgs> = {
   builder: (y: Argv) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'ONNX file, model folder or hf:org/name[@revision]' })
-      .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<InspectArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .option('dtype', {
+        type: 'string',
+        describe:
+          "a transformers.js folder's model file by dtype: fp32 (onnx/model.onnx), q8 (onnx/model_quantized.onnx), q4 (onnx/model_q4.onnx)… (default: config.json's transformers.js_config dtype, as transformers.js loads it, and as eval and bench pick it)",
+      }) as unknown as Argv<InspectArgs>,
   run: async (args) => {
-    const where = locateModel(await localModel(args.model));
+    const where = locateRunModel(await localModel(args.model), args.dtype);
+    if (!args.json && where.transformersJs) out(`inspected ${where.onnx}${describeDtype(where)}`);
     const model = loadModel(where.onnx);
     let report: InspectReport | GraphReport;
     try {
