@@ -91,7 +91,10 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
     .option('dropout', { type: 'number', default: d.dropout, describe: 'dropout probability (0: none)' })
     .option('seed', { type: 'number', default: d.seed, describe: 'seed of the data order, dropout, subset and new weights' })
     .option('max-examples', { type: 'number', describe: 'train on this many examples (a seeded subset; default all)' })
-    .option('max-length', { type: 'number', describe: "maximum tokens per example (default: config.json's max_length, else 128)" })
+    .option('max-length', {
+      type: 'number',
+      describe: "maximum tokens per example (default: config.json's max_length, else 128 or the tokenizer's smaller model_max_length)",
+    })
     .option('checkpoint-every', {
       type: 'number',
       default: d.checkpointEvery,

@@ -18,7 +18,7 @@ import { tokenBatch } from './batching.ts';
 import { checkEncodings, chooseMaxLength, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
-import { DEFAULT_MAX_LENGTH } from './evaluate.ts';
+import { defaultMaxLength } from './evaluate.ts';
 
 /** Calibration examples when none are asked for: the same on the command line and in a sweep file. */
 export const DEFAULT_CALIBRATION_EXAMPLES = 512;
@@ -59,7 +59,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
   // The length, ids and token types must fit the graph: checked here, not by an onnxruntime error inside a pass.
   const { limits } = graphFacts(o.graph ?? loadModel(where.onnx));
-  const maxLength = chooseMaxLength(o.maxLength, config, limits, DEFAULT_MAX_LENGTH, where.onnx);
+  const maxLength = chooseMaxLength(o.maxLength, config, limits, defaultMaxLength(tokenizer.modelMaxLength), where.onnx);
   const numOutputs = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   // Labels only matter to the passes that measure a loss against them; the others calibrate on any task's text.
   let unlabelled: string | undefined;

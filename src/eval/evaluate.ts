@@ -32,6 +32,14 @@ export type EvalSplit = Extract<Split, 'dev' | 'test'>;
 export const DEFAULT_BATCH_SIZE = 32;
 export const DEFAULT_MAX_LENGTH = 128;
 
+/**
+ * The length to tokenize at when neither the user nor config.json's `max_length` gives one: 128, capped at the
+ * tokenizer's `model_max_length` (tokenizer_config.json) when that is smaller, as Hugging Face's run_glue does.
+ */
+export function defaultMaxLength(modelMaxLength: number | null | undefined): number {
+  return Math.min(DEFAULT_MAX_LENGTH, modelMaxLength ?? DEFAULT_MAX_LENGTH);
+}
+
 /** Progress of one task: `done` of `total` examples scored (`done` is 0 when the task starts). */
 export interface ProgressEvent {
   readonly task: TaskDefinition;
@@ -55,7 +63,7 @@ export interface EvalOptions {
   modelConfig?: string | ModelConfig;
   /** Default 32. */
   batchSize?: number;
-  /** Default: config.json's max_length, else 128. */
+  /** Default: config.json's max_length, else 128 capped at the tokenizer's model_max_length. */
   maxLength?: number;
   /** onnxruntime intra-op threads; default one per physical core. */
   threads?: number;
@@ -256,10 +264,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   if (head && head !== 'sequence-classification' && head !== 'unknown') {
     throw new SettingsError(`${modelName}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression)`);
   }
-  const maxLength = chooseMaxLength(opts.maxLength, modelConfig, facts.limits, DEFAULT_MAX_LENGTH, modelName);
+  const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
+  const maxLength = chooseMaxLength(opts.maxLength, modelConfig, facts.limits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
   if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));
-  const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
 
   const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
   const session = ownSession ?? (opts.model as Session);

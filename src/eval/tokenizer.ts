@@ -24,6 +24,11 @@ export interface TextTokenizer {
   readonly source: string;
   /** The id used to pad a batch. */
   readonly padId: number;
+  /**
+   * tokenizer_config.json's `model_max_length` (the most ids the model takes), or null when absent: a length not
+   * given caps at it, as Hugging Face's run_glue does (`defaultMaxLength`).
+   */
+  readonly modelMaxLength?: number | null;
   /** Encodes one text or a pair, truncated longest-first so that the result has at most `maxLength` ids. */
   encode(textA: string, textB: string | null, maxLength: number): TextEncoding;
 }
@@ -150,6 +155,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   return {
     source,
     padId,
+    modelMaxLength: modelMaxLengthOf(config),
     encode(textA, textB, maxLength) {
       const specials = textB === null ? specialsSingle : specialsPair;
       if (maxLength < specials + 1) {
@@ -196,6 +202,17 @@ function bertSpecialTokens(config: TokenizerConfigJson): BertSpecialTokens {
 }
 
 /** tokenizer_config.json merged over special_tokens_map.json; both optional. */
+/** `model_max_length` of a tokenizer config as a whole number of ids, or null when absent or not a positive number. */
+export function modelMaxLengthOf(config: TokenizerConfigJson): number | null {
+  const v = config.model_max_length;
+  return typeof v === 'number' && Number.isFinite(v) && v >= 1 ? Math.floor(v) : null;
+}
+
+/** `model_max_length` of the tokenizer_config.json in `dir` (see `modelMaxLengthOf`), without loading the tokenizer. */
+export function tokenizerMaxLength(dir: string): number | null {
+  return modelMaxLengthOf(readConfig(dir));
+}
+
 export function readConfig(dir: string): TokenizerConfigJson {
   const merged: TokenizerConfigJson = {};
   for (const name of ['special_tokens_map.json', 'tokenizer_config.json']) {

@@ -9,7 +9,8 @@ import { sha256File } from '../files.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
-import { DEFAULT_MAX_LENGTH } from '../eval/evaluate.ts';
+import { defaultMaxLength } from '../eval/evaluate.ts';
+import { tokenizerMaxLength } from '../eval/tokenizer.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -144,7 +145,10 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     refuseEncoderOnly(spec, m, where.onnx);
     const sha256 = await hash(where.onnx);
     const config = readModelConfig(where.dir);
-    const bench: PointBench = { ...spec.bench, seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH] };
+    const bench: PointBench = {
+      ...spec.bench,
+      seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizerMaxLength(where.dir))],
+    };
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;

@@ -91,7 +91,7 @@ export interface PipelineSpec {
 
 export interface BenchSpec {
   batch: number[];
-  /** Sequence lengths; null: each model's max_length from config.json (else 128). */
+  /** Sequence lengths; null: each model's max_length from config.json (else 128, capped at its tokenizer's model_max_length). */
   seq: number[] | null;
   repeats: number;
   warmup: number;

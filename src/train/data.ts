@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Rng } from '../bert/random.ts';
 import { SettingsError } from '../errors.ts';
 import { tokenBatch } from '../eval/batching.ts';
-import { DEFAULT_MAX_LENGTH } from '../eval/evaluate.ts';
+import { defaultMaxLength } from '../eval/evaluate.ts';
 import { mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { EMPTY_MODEL_CONFIG, readModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from '../eval/tokenizer.ts';
@@ -36,7 +36,7 @@ export interface TrainingSetOptions {
   tokenizer: TextTokenizer | string;
   /** The student's config.json (path, folder or parsed): its id2label orders the labels. Default: canonical order. */
   modelConfig?: ModelConfig | string;
-  /** Truncation length in tokens, special tokens included. Default: the config's max_length, else 128. */
+  /** Truncation length in tokens, special tokens included. Default: the config's max_length, else 128 capped at the tokenizer's model_max_length. */
   maxLength?: number;
   /** Use only the first N examples of a seeded permutation of the split (kept in file order). Default: all. */
   maxExamples?: number;
@@ -88,12 +88,12 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
   const split = o.split ?? 'train';
   if (split !== 'train' && split !== 'dev') throw new SettingsError(`cannot train on split '${String(split)}': use train or dev`);
   const config = typeof o.modelConfig === 'string' ? readModelConfig(o.modelConfig) : (o.modelConfig ?? EMPTY_MODEL_CONFIG);
-  const maxLength = o.maxLength ?? config.maxLength ?? DEFAULT_MAX_LENGTH;
+  const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
+  const maxLength = o.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
   if (!(Number.isSafeInteger(maxLength) && maxLength > 0)) throw new SettingsError(`--max-length ${maxLength}: expected a positive integer`);
   const seed = o.seed ?? 0;
   const numLabels = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   const labelMapping = mapModelLabels(task, config.id2label, numLabels, config.numLabels !== null ? (config.file ?? undefined) : undefined);
-  const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
 
   const data = loadSplit(task, split, o.glueDir ?? defaultGlueDir());
   if (!data.labelled) throw new SettingsError(`${task.name} ${split}: the split has no labels to train on`);

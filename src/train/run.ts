@@ -31,6 +31,7 @@ import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { chooseMaxLength, graphFacts } from '../eval/graph-checks.ts';
+import { defaultMaxLength } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
 import { DEFAULT_PKD_WEIGHT, INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type IntermediatePreset, type LayerMapName } from './intermediate.ts';
@@ -123,7 +124,7 @@ export interface TrainRunOptions {
   distill?: Partial<DistillSettings>;
   /** Use the first N of a seeded permutation of the train split. */
   maxExamples?: number;
-  /** Default: the model's config.json max_length, else 128. */
+  /** Default: the model's config.json max_length, else 128 (capped at tokenizer_config.json's model_max_length). */
   maxLength?: number;
   glueDir?: string;
   /**
@@ -550,8 +551,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const tokenizer = loadTokenizer(tokenizerDir);
   const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
   // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
-  // given by path: checked here in one line, and a default (config's, else 128) is capped as evaluation caps it.
-  let maxLength = o.maxLength ?? modelConfig.maxLength ?? 128;
+  // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
+  let maxLength = o.maxLength ?? modelConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
   const sized: Array<[Model, string]> = [
     ...(teacherModel && o.teacher ? [[teacherModel, locateModel(o.teacher).onnx] as [Model, string]] : []),
     ...(studentModel ? [[studentModel, locateModel(o.student).onnx] as [Model, string]] : []),

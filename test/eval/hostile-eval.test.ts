@@ -5,13 +5,14 @@
  * batches padded to its length.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
+import { loadTrainingSet } from '../../src/train/data.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeTinySweep } from '../sweep/tiny-sweep.ts';
 
@@ -51,6 +52,25 @@ describe('evaluate: checks against the graph', () => {
     });
     await expect(run(config)).rejects.toThrow(/config\.json: max_length 512 is beyond the model's position table/);
     expect((await run(MODEL, { maxLength: 64 })).maxLength).toBe(64);
+  });
+
+  it("cuts at the tokenizer's model_max_length when it is below 128 and config.json names no max_length (as run_glue)", async () => {
+    const withLimit = (modelMaxLength: number) =>
+      variant((dir) => {
+        const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+        delete c.max_length;
+        writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+        const file = join(dir, 'tokenizer_config.json');
+        const t = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+        writeFileSync(file, JSON.stringify({ ...t, model_max_length: modelMaxLength }));
+      });
+    const short = withLimit(24);
+    expect((await run(short)).maxLength).toBe(24);
+    expect((await run(short, { maxLength: 32 })).maxLength).toBe(32); // a length given still wins
+    expect((await loadCalibration({ model: short, task: 'SST-2', examples: 8, glueDir: tiny.glueDir })).provenance?.maxLength).toBe(24);
+    expect(loadTrainingSet({ task: 'SST-2', glueDir: tiny.glueDir, tokenizer: short, modelConfig: short }).maxLength).toBe(24); // train / distill
+    // transformers' "no limit" (1e30) leaves the default: 128, capped at the position table (64)
+    expect((await run(withLimit(1e30))).maxLength).toBe(64);
   });
 
   it('blames config.json, not the graph, for a num_labels the graph does not have', async () => {

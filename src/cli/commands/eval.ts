@@ -43,7 +43,10 @@ export const evalCommand: CliCommand<EvalArgs> = {
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
       .option('tokenizer', { type: 'string', describe: "tokenizer folder: tokenizer.json or vocab.txt (default: the model's folder)" })
       .option('batch-size', { type: 'number', default: 32, describe: 'examples per batch' })
-      .option('max-length', { type: 'number', describe: "maximum tokens per example (default: config.json's max_length, else 128)" })
+      .option('max-length', {
+        type: 'number',
+        describe: "maximum tokens per example (default: config.json's max_length, else 128 or the tokenizer's smaller model_max_length)",
+      })
       .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads (default: one per physical core)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON instead of a table' })
       .option('out', { type: 'string', describe: 'also write the JSON result to this file' })
