@@ -10,6 +10,7 @@ import type { ReportData, ReportRow } from './rows.ts';
 export type ChartKind = 'bytes' | 'latency';
 
 export interface ChartPoint {
+  /** The row's group (its model's name, with its sweep when the report holds that name for several fronts): one panel each. */
   model: string;
   label: string;
   x: number;
@@ -30,7 +31,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
   const x = (r: ReportRow) => (kind === 'bytes' ? r.bytes / 1e6 : r.latencyMs);
   const front = (r: ReportRow) => (kind === 'bytes' ? r.frontBytes : r.frontLatency);
   const rows = data.rows.filter((r) => r.glue !== null);
-  const points = rows.map((r) => ({ model: r.model, label: r.label, x: x(r), y: 100 * r.glue!, front: front(r), order: -1 }));
+  const points = rows.map((r) => ({ model: r.group, label: r.label, x: x(r), y: 100 * r.glue!, front: front(r), order: -1 }));
   const byModel = new Map<string, ChartPoint[]>();
   for (const p of points) if (p.front) byModel.set(p.model, [...(byModel.get(p.model) ?? []), p]);
   for (const list of byModel.values()) list.sort((a, b) => a.x - b.x).forEach((p, i) => (p.order = i));

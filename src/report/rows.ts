@@ -16,6 +16,12 @@ import { paretoMaskBy, type Objective } from './pareto.ts';
  * named teacher) with what the report derives from its result.
  */
 export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' | 'modelPath' | 'modelSha256' | 'label' | 'steps'> {
+  /**
+   * The model as the table and the charts name it, one name per Pareto front: the model's name, or, when the
+   * report holds that name for several fronts (the points of several sweeps, or of another file of that name), the
+   * name with its sweep ('sst2 (sweep a)') and, if that is not enough, its file ('sst2 (sweep a, file 3f2a9c1b)').
+   */
+  group: string;
   isBaseline: boolean;
   /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8' ('' for the baseline). */
   parameters: string;
@@ -114,6 +120,7 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       modelPath: p.modelPath,
       modelSha256: p.modelSha256,
       label: p.label,
+      group: p.model,
       isBaseline: p.steps.length === 0,
       steps: p.steps,
       parameters: describeSteps(p.steps),
@@ -135,7 +142,8 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
     groupOf.set(row, inSweep(p));
     return row;
   });
-  rows.sort((a, b) => a.model.localeCompare(b.model) || Number(b.isBaseline) - Number(a.isBaseline) || a.label.localeCompare(b.label));
+  nameGroups(rows, groupOf);
+  rows.sort((a, b) => a.group.localeCompare(b.group) || Number(b.isBaseline) - Number(a.isBaseline) || a.label.localeCompare(b.label));
   const group = (r: ReportRow) => groupOf.get(r)!;
   const fb = paretoMaskBy(rows, group, byGlueVsBytes);
   const fl = paretoMaskBy(rows, group, byGlueVsLatency);
@@ -145,4 +153,20 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
   });
   const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.tasks)))];
   return { rows, tasks, machine: points[0]?.result.bench.machine ?? null, failed: [...failed] };
+}
+
+/**
+ * Sets each row's `group`: its model's name, with its sweep when other rows of that name are on another front, and
+ * its file's hash too when the sweep does not tell them apart (a model file replaced between runs of one sweep).
+ */
+function nameGroups(rows: readonly ReportRow[], groupOf: ReadonlyMap<ReportRow, string>): void {
+  const fronts = new Map<string, Set<string>>();
+  const add = (name: string, r: ReportRow) => fronts.set(name, (fronts.get(name) ?? new Set()).add(groupOf.get(r)!));
+  for (const r of rows) add(r.model, r);
+  const withSweep = (r: ReportRow) => `${r.model} (sweep ${r.sweep})`;
+  for (const r of rows) if (fronts.get(r.model)!.size > 1) add(withSweep(r), r);
+  for (const r of rows) {
+    if (fronts.get(r.model)!.size === 1) continue;
+    r.group = fronts.get(withSweep(r))!.size === 1 ? withSweep(r) : `${r.model} (sweep ${r.sweep}, file ${r.modelSha256.slice(0, 8)})`;
+  }
 }

@@ -27,7 +27,7 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
   const header = ['model', 'pipeline', 'parameters', 'params', 'MB', 'size', 'speed-up', 'p50 ms', 'task metrics', 'GLUE', '% of original', 'front'];
   const align: Array<'l' | 'r'> = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
   const rows = data.rows.map((r) => [
-    r.model,
+    r.group,
     r.label,
     r.parameters || '—',
     (r.params / 1e6).toFixed(2) + 'M',
@@ -50,7 +50,7 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
  * model's Matthews correlation), of which no share means anything; null when no baseline scores so.
  */
 export function nonPositiveBaselineNote(data: ReportData): string | null {
-  const models = data.rows.filter((r) => r.isBaseline && r.glue !== null && r.glue <= 0).map((r) => r.model);
+  const models = data.rows.filter((r) => r.isBaseline && r.glue !== null && r.glue <= 0).map((r) => r.group);
   if (models.length === 0) return null;
   return `% of original is - for ${[...new Set(models)].join(', ')}: its baseline's GLUE score is 0 or below (a Matthews correlation can be), of which no share means anything; compare the GLUE scores.`;
 }

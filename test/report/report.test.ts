@@ -121,6 +121,45 @@ describe('report rows', () => {
     expect(at('g-cola', 'baseline').frontBytes).toBe(true);
   });
 
+  it('keeps the fronts of one model name in two sweeps apart in the table and the charts, naming each sweep', () => {
+    // sweep a: baseline 10 MB 80.0, int8 5 MB 78.0; sweep b (other settings, other points): baseline 10 MB 80.0,
+    // ffn 4 MB 79.0. Each sweep has its own front: a's int8 is on a's, although b's ffn is smaller and better.
+    const inSweep = (sweep: string, label: string, bytes: number, glue: number, i: number) => ({
+      ...fakePoint({ model: 'sst2', label, bytes, glue, speedup: label === 'baseline' ? 1 : 2 }, i),
+      sweep,
+    });
+    const data = buildReport([
+      inSweep('a', 'baseline', 10e6, 0.8, 1),
+      inSweep('a', 'int8', 5e6, 0.78, 2),
+      inSweep('b', 'baseline', 10e6, 0.8, 3),
+      inSweep('b', 'ffn', 4e6, 0.79, 4),
+    ]);
+    expect(data.rows.map((r) => `${r.group}/${r.label}/${r.frontBytes}`)).toEqual([
+      'sst2 (sweep a)/baseline/true',
+      'sst2 (sweep a)/int8/true',
+      'sst2 (sweep b)/baseline/true',
+      'sst2 (sweep b)/ffn/true',
+    ]);
+    expect(toMarkdown(data)).toContain('| sst2 (sweep a) | int8 |');
+    // each chart panel holds one sweep's points, its front line through its own front only
+    const pts = chartPoints(data, 'bytes');
+    const panel = (name: string) =>
+      pts
+        .filter((p) => p.model === name)
+        .sort((a, b) => a.order - b.order)
+        .map((p) => `${p.label}@${p.order}`);
+    expect(panel('sst2 (sweep a)')).toEqual(['int8@0', 'baseline@1']);
+    expect(panel('sst2 (sweep b)')).toEqual(['ffn@0', 'baseline@1']);
+    // one sweep alone: the model's name as before
+    expect(buildReport([inSweep('a', 'baseline', 10e6, 0.8, 1)]).rows[0]!.group).toBe('sst2');
+    // one sweep run again after its model file changed: two fronts, told apart by the file
+    const retrained = { ...inSweep('a', 'baseline', 10e6, 0.82, 5), modelSha256: '3f2a9c1b'.padEnd(64, '0') };
+    expect(buildReport([inSweep('a', 'baseline', 10e6, 0.8, 1), retrained]).rows.map((r) => r.group)).toEqual([
+      'sst2 (sweep a, file 3f2a9c1b)',
+      'sst2 (sweep a, file sha-sst2)',
+    ]);
+  });
+
   it('formats metrics and escapes HTML', () => {
     expect(formatMetrics({ pearson: 0.1735, spearmanr: 0.178 })).toBe('Pearson 17.35 / Spearman 17.80');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
