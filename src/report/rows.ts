@@ -43,6 +43,8 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
   tasks: Record<string, MetricValues>;
   /** GLUE score (fraction) over the point's tasks. */
   glue: number | null;
+  /** Whether WNLI counted in `glue` (the evaluation's glueScoreIncludesWnli). */
+  glueIncludesWnli: boolean;
   /** glue / the baseline's glue; null without a baseline row or score. */
   glueOfOriginal: number | null;
   frontBytes: boolean;
@@ -133,6 +135,7 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       latencyShape: { batch: shape.batch, seq: shape.seq },
       tasks,
       glue: r.glue,
+      glueIncludesWnli: r.eval.glueScoreIncludesWnli === true,
       glueOfOriginal: glueBase !== null && glueBase > 0 && r.glue !== null ? r.glue / glueBase : null,
       frontBytes: false,
       frontLatency: false,

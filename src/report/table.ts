@@ -55,6 +55,17 @@ export function nonPositiveBaselineNote(data: ReportData): string | null {
   return `% of original is - for ${[...new Set(models)].join(', ')}: its baseline's GLUE score is 0 or below (a Matthews correlation can be), of which no share means anything; compare the GLUE scores.`;
 }
 
+/**
+ * How the GLUE column is made, when a row's score is over several tasks or counts WNLI (of which readers compare with
+ * numbers that leave it out); null when every row is scored on one task without WNLI.
+ */
+export function glueAggregationNote(data: ReportData): string | null {
+  const wnli = [...new Set(data.rows.filter((r) => r.glue !== null && r.glueIncludesWnli).map((r) => r.group))];
+  if (wnli.length === 0 && !data.rows.some((r) => Object.keys(r.tasks).length > 1)) return null;
+  const counted = wnli.length > 0 ? `, WNLI included (${wnli.join(', ')}), as the GLUE leaderboard counts it (the BERT paper leaves WNLI out)` : '';
+  return `GLUE: a row's unweighted mean over its tasks of each task's score (the mean of its metrics; MNLI-m and MNLI-mm count as one task, MNLI)${counted}.`;
+}
+
 function frontMark(r: ReportRow): string {
   return [r.frontBytes ? 'size' : '', r.frontLatency ? 'latency' : ''].filter(Boolean).join(', ');
 }
@@ -76,6 +87,8 @@ export function toMarkdown(data: ReportData): string {
       `at the first bench shape (batch ${data.rows[0]?.latencyShape.batch ?? '-'}). front: on the Pareto front of GLUE score vs size / ` +
       "vs latency among the variants of its model in its sweep (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
+  const aggregation = glueAggregationNote(data);
+  if (aggregation) lines.push('', aggregation);
   const nonPositive = nonPositiveBaselineNote(data);
   if (nonPositive) lines.push('', nonPositive);
   if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);

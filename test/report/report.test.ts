@@ -160,6 +160,29 @@ describe('report rows', () => {
     ]);
   });
 
+  it('says how a GLUE score over several tasks is made, and that WNLI counts in it, in Markdown and HTML', async () => {
+    const rteWnli = (label: string, rte: number, wnli: number, i: number) => {
+      const p = fakePoint({ model: 'nli', label, bytes: 1e7, glue: (rte + wnli) / 2, task: 'RTE', metrics: { accuracy: rte } }, i);
+      p.tasks = ['RTE', 'WNLI'];
+      p.result.eval.tasks.WNLI = { metrics: { accuracy: wnli }, examples: 71, seconds: 1 };
+      p.result.eval.glueScoreIncludesWnli = true;
+      return p;
+    };
+    const note =
+      "GLUE: a row's unweighted mean over its tasks of each task's score (the mean of its metrics; MNLI-m and MNLI-mm count as one task, MNLI), WNLI included (nli), as the GLUE leaderboard counts it (the BERT paper leaves WNLI out).";
+    const data = buildReport([rteWnli('baseline', 0.6, 0.56, 1), rteWnli('int8', 0.58, 0.56, 2)]);
+    expect(toMarkdown(data).split('\n')).toContain(note);
+    // one task per row, no WNLI: nothing to say
+    expect(toMarkdown(buildReport(posterPoints()))).not.toContain('GLUE: ');
+    const out = mkdtempSync(join(tmpdir(), 'report-wnli-'));
+    try {
+      await writeReportFiles(data, out, ['html'], 'nli.sqlite');
+      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(escapeHtml(note));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('formats metrics and escapes HTML', () => {
     expect(formatMetrics({ pearson: 0.1735, spearmanr: 0.178 })).toBe('Pearson 17.35 / Spearman 17.80');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
