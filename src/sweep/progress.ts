@@ -16,6 +16,12 @@ export interface SweepProgress {
 const MB = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
+/**
+ * A point's GLUE score, or null when none could be computed: none scored, or NaN (Pearson of constant STS-B
+ * predictions), which the store keeps as null (JSON) and the report shows as -.
+ */
+const scored = (r: PointResult | undefined): number | null => (r?.glue != null && Number.isFinite(r.glue) ? r.glue : null);
+
 /** Tracks each model's baseline and the best variant so far. */
 export class BestTracker {
   private baselines = new Map<string, PointResult>();
@@ -27,9 +33,10 @@ export class BestTracker {
       this.baselines.set(point.model.name, result);
       return;
     }
-    const base = this.baselines.get(point.model.name);
-    if (!base || base.glue === null || result.glue === null || base.glue <= 0) return;
-    const kept = result.glue / base.glue;
+    const baseGlue = scored(this.baselines.get(point.model.name));
+    const glue = scored(result);
+    if (baseGlue === null || glue === null || baseGlue <= 0) return;
+    const kept = glue / baseGlue;
     if (!this.best || kept > this.best.kept || (kept === this.best.kept && result.bytes < this.best.bytes)) this.best = { point, kept, bytes: result.bytes };
   }
 
@@ -54,8 +61,10 @@ export function pointName(point: SweepPoint): string {
  * loss where the variant gained).
  */
 export function pointLine(point: SweepPoint, r: PointResult, base: PointResult | undefined): string {
-  const share = base?.glue != null && base.glue > 0 && r.glue !== null ? ` (${pct(r.glue / base.glue)})` : '';
-  const glue = r.glue === null ? 'GLUE -' : `GLUE ${(100 * r.glue).toFixed(2)}${share}`;
+  const score = scored(r);
+  const baseScore = scored(base);
+  const share = baseScore !== null && baseScore > 0 && score !== null ? ` (${pct(score / baseScore)})` : '';
+  const glue = score === null ? 'GLUE -' : `GLUE ${(100 * score).toFixed(2)}${share}`;
   const size = `${MB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
 }

@@ -50,6 +50,17 @@ describe('sweep progress', () => {
     expect(pointLine(point('cola', 'heads'), result(0.05, 30e6, 1.25), result(0, 40e6))).toBe('cola · heads: GLUE 5.00, 30.0 MB (75.0%), ×1.25, 2.0 s');
   });
 
+  it('shows a GLUE score that could not be computed (Pearson of constant STS-B predictions: NaN) as -, as the report does, and never as the best', () => {
+    expect(pointLine(point('stsb', 'broken'), result(NaN, 30e6, 1.25), result(0.2, 40e6))).toBe('stsb · broken: GLUE -, 30.0 MB (75.0%), ×1.25, 2.0 s');
+    expect(pointLine(point('stsb', 'int8'), result(0.19, 30e6, 1.25), result(NaN, 40e6))).toBe('stsb · int8: GLUE 19.00, 30.0 MB (75.0%), ×1.25, 2.0 s');
+    const best = new BestTracker();
+    best.add(point('stsb', 'baseline'), result(0.2, 40e6));
+    best.add(point('stsb', 'broken'), result(NaN, 1e6));
+    expect(best.describe()).toBe('-');
+    best.add(point('stsb', 'int8'), result(0.19, 10e6));
+    expect(best.describe()).toBe('stsb int8: 95.0% of GLUE at 10.0 MB');
+  });
+
   /** A progress writer to a non-TTY stream, its lines, and a one-model sweep of three pipelines. */
   const logged = (labels: string[]) => {
     const lines: string[] = [];
