@@ -5,7 +5,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { ReportData, ReportRow } from './rows.ts';
+import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 
 export type ChartKind = 'bytes' | 'latency';
 
@@ -41,11 +41,10 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
 /** The Vega-Lite spec of one chart. */
 export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
   const { title, x } = AXES[kind];
-  const shape = data.rows[0]?.latencyShape;
   const subtitle =
-    kind === 'latency' && shape
+    kind === 'latency' && data.rows.length > 0
       ? [
-          `p50 at batch ${shape.batch}; a variant: its baseline's p50 ÷ its speed-up`,
+          `p50 at ${describeLatencyShapes(data.rows)}; a variant: its baseline's p50 ÷ its speed-up`,
           "filled: on the Pareto front of its model's variants in its sweep (nothing else is both faster and better)",
         ]
       : ['weights: bytes of all initializers', "filled: on the Pareto front of its model's variants in its sweep (nothing else is both smaller and better)"];

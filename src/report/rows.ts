@@ -173,3 +173,18 @@ function nameGroups(rows: readonly ReportRow[], groupOf: ReadonlyMap<ReportRow, 
     r.group = fronts.get(withSweep(r))!.size === 1 ? withSweep(r) : `${r.model} (sweep ${r.sweep}, file ${r.modelSha256.slice(0, 8)})`;
   }
 }
+
+/**
+ * The bench shape each row's p50 was measured at, in words: 'batch 1 × 64 tokens' when every row shares it, else
+ * each shape with the models measured at it ('batch 1 × 64 tokens: sst2; batch 1 × 128 tokens: stsb'), as a sweep
+ * benchmarks each model at its own max_length unless told a length.
+ */
+export function describeLatencyShapes(rows: readonly ReportRow[]): string {
+  const shapes = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const shape = `batch ${r.latencyShape.batch} × ${r.latencyShape.seq} tokens`;
+    shapes.set(shape, (shapes.get(shape) ?? new Set()).add(r.group));
+  }
+  if (shapes.size <= 1) return [...shapes.keys()][0] ?? '-';
+  return [...shapes].map(([shape, groups]) => `${shape}: ${[...groups].join(', ')}`).join('; ');
+}

@@ -3,7 +3,7 @@
  * column per task metric, for tools) and JSON (the rows as they are). Pure functions of ReportData.
  */
 import type { MetricName, MetricValues } from '../eval/metrics/metric.ts';
-import type { ReportData, ReportRow } from './rows.ts';
+import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
 import { OVERLAPS } from '../sweep/contention.ts';
 
@@ -84,7 +84,7 @@ export function toMarkdown(data: ReportData): string {
     '',
     'Scores ×100 (GLUE dev). size and % of original: against the baseline row of the same model. speed-up: baseline latency / ' +
       'variant latency, measured in the same run with interleaved repetitions (geometric mean over the bench shapes). p50 ms: as measured ' +
-      `at the first bench shape (batch ${data.rows[0]?.latencyShape.batch ?? '-'}). front: on the Pareto front of GLUE score vs size / ` +
+      `at the first bench shape (${describeLatencyShapes(data.rows)}). front: on the Pareto front of GLUE score vs size / ` +
       "vs latency among the variants of its model in its sweep (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
   const aggregation = glueAggregationNote(data);

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
 import { toCsv, toMarkdown, formatMetrics } from '../../src/report/table.ts';
-import { chartPoints } from '../../src/report/charts.ts';
+import { chartPoints, chartSpec } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
 import { markContended } from '../../src/sweep/contention.ts';
@@ -181,6 +181,20 @@ describe('report rows', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it("names the bench shape of each model's p50 (batch and tokens), in the Markdown note and the latency chart", () => {
+    // as examples/poster.yaml runs: each model benchmarked at its own max_length (SST-2 64 tokens, STS-B 128)
+    const points = posterPoints().map((p) => {
+      if (p.model !== 'stsb') return p;
+      const shapes = p.result.bench.shapes.map((s) => ({ ...s, seq: 128 }));
+      return { ...p, result: { ...p.result, bench: { ...p.result.bench, shapes } } };
+    });
+    const data = buildReport(points);
+    expect(toMarkdown(data)).toContain('p50 ms: as measured at the first bench shape (batch 1 × 64 tokens: sst2; batch 1 × 128 tokens: stsb).');
+    expect(JSON.stringify(chartSpec(data, 'latency'))).toContain('p50 at batch 1 × 64 tokens: sst2; batch 1 × 128 tokens: stsb');
+    // one shape for every row: said once
+    expect(toMarkdown(buildReport(posterPoints()))).toContain('p50 ms: as measured at the first bench shape (batch 1 × 64 tokens).');
   });
 
   it('formats metrics and escapes HTML', () => {
