@@ -39,6 +39,12 @@ export interface BenchOptions {
   seqs?: readonly number[];
   /** onnxruntime intra-op threads; 0 or undefined: one per physical core. */
   threads?: number;
+  /**
+   * Whether onnxruntime's intra-op threads spin-wait between runs: by default on for a model timed alone, and always
+   * off with a baseline (the two sessions alternate). A sweep turns it off for its baseline point too, so that the
+   * baseline's p50 is timed as its variants' are.
+   */
+  spinning?: boolean;
   /** Timed runs per model and shape (default 20). */
   repeats?: number;
   /** Untimed runs per model and shape before timing (default 3). */
@@ -150,7 +156,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const feedsB = baselineSubject ? shapes.map((s) => benchFeeds(baselineSubject, s)) : [];
 
   // Two sessions alternate: their intra-op threads do not spin after a run, which would slow the other's next run.
-  const spinning = !baselineSubject;
+  const spinning = !baselineSubject && (opts.spinning ?? true);
   const a = await openAndTouch(subject, feedsA, threads, spinning);
   const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads, spinning) : undefined;
   const results: ShapeResult[] = [];

@@ -36,4 +36,17 @@ describe('runPoint', () => {
       expect(result.eval.model).toBe(point.steps.length === 0 ? join(several, 'x.onnx') : join(point.outputDir!, 'model.onnx'));
     }
   });
+
+  it("times the baseline as its variants are timed beside it (onnxruntime threads not spin-waiting), so the report's p50s compare", async () => {
+    const doc = {
+      models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+      pipelines: ['baseline', { name: 'ffn-50', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] }],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 2 },
+      calibration: false,
+    };
+    const points = await planSweep(parseSweep(doc, t.sweepFile, 'spin.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work-spin') });
+    const spinning = [];
+    for (const point of points) spinning.push((await runPoint(point, { threads: 1 })).bench.spinning);
+    expect(spinning).toEqual([false, false]);
+  });
 });
