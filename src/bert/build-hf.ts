@@ -37,8 +37,12 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-/** The safetensors files of a folder: the single file, or the shards its index names. */
-function weightFiles(dir: string): string[] {
+/**
+ * The safetensors files of a folder's checkpoint: the single file, or the shards its index names (other
+ * `.safetensors` files in the folder, an adapter's or a training state's, are not the checkpoint's). A DataError when
+ * there are none (naming a pickled checkpoint when the folder has one).
+ */
+export function checkpointWeightFiles(dir: string): string[] {
   const single = join(dir, 'model.safetensors');
   if (existsSync(single)) return [single];
   const indexPath = join(dir, 'model.safetensors.index.json');
@@ -75,7 +79,7 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) throw new DataError(`${dir}: no config.json`);
   const config = configFromHuggingFace(readJson(configPath, 'config.json'), configPath);
-  const files = weightFiles(dir);
+  const files = checkpointWeightFiles(dir);
   const weights = new Map<string, SafetensorsTensor>();
   for (const f of files) {
     for (const [name, t] of readSafetensors(f).tensors) {

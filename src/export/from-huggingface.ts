@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
+import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build-hf.ts';
 import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
 import { configFromHuggingFace, familyOf } from '../bert/config.ts';
 import { findBert } from '../bert/discover.ts';
@@ -53,8 +53,12 @@ function missingHeadParameters(dir: string): string[] {
   let names: Set<string>;
   try {
     config = configFromHuggingFace(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), join(dir, 'config.json'));
-    const weightFiles = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
-    names = new Set(weightFiles.flatMap((f) => readSafetensorsHeader(join(dir, f)).map((t) => t.name)).map((k) => canonicalParamName(k, familyOf(config))));
+    // the files the build reads (not every .safetensors of the folder: an adapter's would hide a missing head)
+    names = new Set(
+      checkpointWeightFiles(dir)
+        .flatMap((f) => readSafetensorsHeader(f).map((t) => t.name))
+        .map((k) => canonicalParamName(k, familyOf(config))),
+    );
   } catch {
     return []; // the build reads the same files and reports what is wrong with them
   }

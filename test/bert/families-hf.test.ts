@@ -15,7 +15,7 @@ import { bertParameters, randomBertWeights } from '../../src/bert/build-weights.
 import { canonicalBert, rebuildCanonical } from '../../src/bert/canonical.ts';
 import { configFromHuggingFace, type ExtendedBertConfig } from '../../src/bert/config.ts';
 import { findBert } from '../../src/bert/discover.ts';
-import type { SafetensorsInput } from '../../src/bert/safetensors.ts';
+import { encodeSafetensors, type SafetensorsInput } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { HEAD_SEED, checkpointSeeding, exportHuggingFaceFolder } from '../../src/export/from-huggingface.ts';
 import { appendLoss } from '../../src/gradients/losses.ts';
@@ -274,6 +274,22 @@ describe('base-model checkpoints and other heads', () => {
     const strict = writeRenamed(json, config, weights, (k) => (k === 'electra.encoder.layer.1.output.dense.weight' ? undefined : k));
     expect(checkpointSeeding(strict)).toEqual({ seeded: [] });
     await expect(exportHuggingFaceFolder(strict, join(mkdtempSync(join(root, 'export-strict-')), 'model.onnx'))).rejects.toThrow(/is missing$/);
+  });
+
+  it('export: a base checkpoint beside another .safetensors (an adapter, a broken file) still gets its head seeded from model.safetensors alone', async () => {
+    const { json, config, weights } = built('electra E<H');
+    const dir = writeRenamed(json, config, weights, (k) => (k.startsWith('classifier.') ? undefined : k.replace(/^electra\./, '')));
+    const seeded = ['classifier.dense.weight', 'classifier.dense.bias', 'classifier.out_proj.weight', 'classifier.out_proj.bias'];
+    // an adapter holding a head the build never reads must not hide that model.safetensors has none
+    writeFileSync(
+      join(dir, 'adapter_model.safetensors'),
+      Buffer.concat(encodeSafetensors({ 'classifier.out_proj.weight': mat(2, 32), 'classifier.out_proj.bias': vec(2) })),
+    );
+    expect(checkpointSeeding(dir).seeded).toEqual(seeded);
+    const out = join(mkdtempSync(join(root, 'export-adapter-')), 'model.onnx');
+    expect((await exportHuggingFaceFolder(dir, out)).seeded).toEqual(seeded);
+    writeFileSync(join(dir, 'adapter_model.safetensors'), 'not safetensors');
+    expect(checkpointSeeding(dir).seeded).toEqual(seeded);
   });
 
   it('a missing encoder parameter is a one-line error naming it', () => {
