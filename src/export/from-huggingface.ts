@@ -4,7 +4,7 @@
  * DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT), checked by onnxruntime, written atomically with the tokenizer and
  * config beside it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build-hf.ts';
 import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
@@ -15,6 +15,7 @@ import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, removeSideFiles } from './destination.ts';
+import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 
 export interface ExportResult {
   saved: SavedFiles;
@@ -87,6 +88,16 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   return { fillMissing: { seed }, seeded, notice };
 }
 
+/**
+ * The files an export reads from the checkpoint folder, which its output must not overwrite: config.json, the
+ * safetensors index and weight files, and the tokenizer files. An earlier export's model.onnx in the folder is not
+ * one of them: exporting again with the same -o replaces it.
+ */
+function checkpointInputs(dir: string): string[] {
+  const named = [...MODEL_SIDE_FILES, 'model.safetensors.index.json'].map((f) => join(dir, f)).filter((f) => existsSync(f));
+  return [...named, ...checkpointWeightFiles(dir)];
+}
+
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
   // another model's config.json or tokenizer files in the output's folder would describe the export (they are
   // copied only where missing): refused before any work, as compress refuses them; --force removes them once the
@@ -96,12 +107,7 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
   const { fillMissing, seeded, notice } = checkpointSeeding(dir, opts);
   const model = buildFromHuggingFaceFolder(dir, fillMissing ? { fillMissing } : {});
   const s = findBert(model);
-  const saved = await saveRunnable(
-    model,
-    s,
-    output,
-    readdirSync(dir).map((f) => join(dir, f)),
-  );
+  const saved = await saveRunnable(model, s, output, checkpointInputs(dir));
   // config.json is copied as it is (the side files an output shares with its input are the input's, byte for byte);
   // the transformers.js folder writes its own, naming the classifier.
   removeSideFiles(dirname(output), foreign, label);

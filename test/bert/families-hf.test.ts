@@ -5,7 +5,7 @@
  * canonical rebuild and every compression pass on the built graphs; `compress export` on an ELECTRA folder.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -290,6 +290,18 @@ describe('base-model checkpoints and other heads', () => {
     expect((await exportHuggingFaceFolder(dir, out)).seeded).toEqual(seeded);
     writeFileSync(join(dir, 'adapter_model.safetensors'), 'not safetensors');
     expect(checkpointSeeding(dir).seeded).toEqual(seeded);
+  });
+
+  it('export into the checkpoint folder twice: the second replaces the first model.onnx (not an input of the export)', async () => {
+    const { json, config, weights } = built('roberta');
+    const dir = writeRenamed(json, config, weights, (k) => k);
+    const out = join(dir, 'model.onnx');
+    await exportHuggingFaceFolder(dir, out);
+    const first = readFileSync(out);
+    const r = await exportHuggingFaceFolder(dir, out);
+    expect(r.saved.model).toBe(out);
+    expect(readFileSync(out).equals(first)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.onnx', 'model.safetensors']);
   });
 
   it('a missing encoder parameter is a one-line error naming it', () => {
