@@ -183,7 +183,7 @@ describe('report rows', () => {
     }
   });
 
-  it("names the bench shape of each model's p50 (batch and tokens), in the Markdown note and the latency chart", () => {
+  it("names the bench shape of each model's p50 (batch and tokens), in the Markdown and HTML notes and the latency chart", async () => {
     // as examples/poster.yaml runs: each model benchmarked at its own max_length (SST-2 64 tokens, STS-B 128)
     const points = posterPoints().map((p) => {
       if (p.model !== 'stsb') return p;
@@ -195,6 +195,15 @@ describe('report rows', () => {
     expect(JSON.stringify(chartSpec(data, 'latency'))).toContain('p50 at batch 1 × 64 tokens: sst2; batch 1 × 128 tokens: stsb');
     // one shape for every row: said once
     expect(toMarkdown(buildReport(posterPoints()))).toContain('p50 ms: as measured at the first bench shape (batch 1 × 64 tokens).');
+    const out = mkdtempSync(join(tmpdir(), 'report-shapes-'));
+    try {
+      await writeReportFiles(data, out, ['html'], 'poster.sqlite');
+      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(
+        'p50 ms: as measured at the first bench shape (batch 1 × 64 tokens: sst2; batch 1 × 128 tokens: stsb).',
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('formats metrics and escapes HTML', () => {
