@@ -13,6 +13,7 @@ import { findBert } from '../bert/discover.ts';
 import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
+import { DataError } from '../errors.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, removeSideFiles } from './destination.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
@@ -43,17 +44,28 @@ export interface ExportOptions {
   force?: boolean;
 }
 
+/** What a checkpoint lacks of its config's parameters (see checkpointCoverage). */
+interface Coverage {
+  /** Every parameter of config.json's model the checkpoint lacks, in state-dict order. */
+  missing: string[];
+  /** The missing head parameters (pooler / classifier), when they are all it lacks; empty otherwise. */
+  head: string[];
+  /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (see refuseForeign). */
+  foreign?: { modelType?: string; needs: string; has: string[] };
+}
+
 /**
- * The head parameters (pooler / classifier) the checkpoint in `dir` lacks, when they are all it lacks (a base or
- * pretraining checkpoint: BertModel, ElectraForPreTraining, …). Empty when nothing is missing, or when encoder
- * parameters are missing too (the build then refuses the checkpoint naming the first one). Reads only config.json
- * and the safetensors headers.
+ * What the checkpoint in `dir` lacks: its missing parameters, and whether they are only the head (a base or
+ * pretraining checkpoint: BertModel, ElectraForPreTraining, …). Undefined when the files cannot be read (the build
+ * reads them again and reports what is wrong). Reads only config.json and the safetensors headers.
  */
-function missingHeadParameters(dir: string): string[] {
+function checkpointCoverage(dir: string): Coverage | undefined {
   let config: ReturnType<typeof configFromHuggingFace>;
+  let json: Record<string, unknown>;
   let names: Set<string>;
   try {
-    config = configFromHuggingFace(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), join(dir, 'config.json'));
+    json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    config = configFromHuggingFace(json, join(dir, 'config.json'));
     // the files the build reads (not every .safetensors of the folder: an adapter's would hide a missing head)
     names = new Set(
       checkpointWeightFiles(dir)
@@ -61,28 +73,52 @@ function missingHeadParameters(dir: string): string[] {
         .map((k) => canonicalParamName(k, familyOf(config))),
     );
   } catch {
-    return []; // the build reads the same files and reports what is wrong with them
+    return undefined;
   }
   const head = headParamNames(familyOf(config));
-  const missing = bertParameters(config)
-    .map((p) => p.name)
-    .filter((n) => !names.has(n));
+  const params = bertParameters(config).map((p) => p.name);
+  const missing = params.filter((n) => !names.has(n));
   const isHead = (n: string) => [head.first, head.last].some((h) => n.startsWith(`${h}.`));
-  return missing.length && missing.every(isHead) ? missing : [];
+  const coverage: Coverage = { missing, head: missing.length && missing.every(isHead) ? missing : [] };
+  const body = params.filter((n) => !isHead(n));
+  if (names.size && body.every((n) => !names.has(n))) {
+    const has = [...new Set([...names].map((n) => n.split('.')[0]))].slice(0, 3);
+    coverage.foreign = { modelType: typeof json.model_type === 'string' ? json.model_type : undefined, needs: body[0], has };
+  }
+  return coverage;
+}
+
+/** Parameter names for a notice: all of them when few, else the first ones and a count. */
+function someNames(names: readonly string[], max = 4): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
 }
 
 /**
  * How to build the checkpoint in `dir`: every missing parameter seeded with `seedMissing` when given; else a missing
  * head seeded with HEAD_SEED, as transformers does ("newly initialized"). `seeded`: the missing head parameters (when
  * the head is all that is missing); `notice`: the line to log once the export is written (not before a refusal),
- * naming them and their seed, whichever seeded them.
+ * naming what was seeded and the seed, whichever seeded it. A checkpoint with none of the embeddings' and encoder's
+ * parameters (another family's, config.json's model_type wrong or absent) is refused in one line, --seed-missing or
+ * not: seeding would make a random model.
  */
 export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fillMissing?: { seed: number }; seeded: string[]; notice?: string } {
-  const seeded = missingHeadParameters(dir);
+  const coverage = checkpointCoverage(dir);
+  const label = opts.label ?? dir;
+  if (coverage?.foreign) {
+    const { modelType, needs, has } = coverage.foreign;
+    const type = modelType ? `'${modelType}'` : "'bert' (config.json names none)";
+    throw new DataError(
+      `${label}: the checkpoint's tensors (${has.map((p) => `${p}.…`).join(', ')}) have none of the embeddings and encoder parameters of config.json's model_type ${type} (${needs}, …): is model_type right?`,
+    );
+  }
+  const seeded = coverage?.head ?? [];
   const seed = opts.seedMissing ?? HEAD_SEED;
+  const missing = coverage?.missing ?? [];
   const notice = seeded.length
-    ? `${opts.label ?? dir}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
-    : undefined;
+    ? `${label}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
+    : opts.seedMissing !== undefined && missing.length
+      ? `${label}: the checkpoint lacks ${missing.length} parameter${missing.length > 1 ? 's' : ''}: ${someNames(missing)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
+      : undefined;
   if (opts.seedMissing !== undefined) return { fillMissing: { seed }, seeded, notice };
   if (!seeded.length) return { seeded };
   return { fillMissing: { seed }, seeded, notice };

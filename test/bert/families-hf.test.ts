@@ -292,6 +292,27 @@ describe('base-model checkpoints and other heads', () => {
     expect(checkpointSeeding(dir).seeded).toEqual(seeded);
   });
 
+  it("export: another family's tensors under config.json's model_type are refused in one line, --seed-missing or not; a seeded encoder parameter is named", async () => {
+    const { json, config, weights } = built('roberta');
+    const { model_type: _, ...untyped } = json;
+    const asBert = writeRenamed({ ...untyped, model_type: 'bert' }, config, weights, (k) => k);
+    const out = join(mkdtempSync(join(root, 'export-foreign-')), 'model.onnx');
+    const refused = `x: the checkpoint's tensors (roberta.…, classifier.…) have none of the embeddings and encoder parameters of config.json's model_type 'bert' (bert.embeddings.word_embeddings.weight, …): is model_type right?`;
+    for (const seedMissing of [undefined, 3])
+      await expect(exportHuggingFaceFolder(asBert, out, { seedMissing, label: 'x' })).rejects.toThrow(new DataError(refused));
+    expect(existsSync(out)).toBe(false);
+    const noType = writeRenamed(untyped, config, weights, (k) => k);
+    await expect(exportHuggingFaceFolder(noType, out, { seedMissing: 3, label: 'x' })).rejects.toThrow(
+      new DataError(refused.replace("model_type 'bert'", "model_type 'bert' (config.json names none)")),
+    );
+    const lacking = writeRenamed(json, config, weights, (k) => (k === 'roberta.encoder.layer.1.output.dense.weight' ? undefined : k));
+    const lines: string[] = [];
+    await exportHuggingFaceFolder(lacking, out, { seedMissing: 3, label: 'x', log: (l) => lines.push(l) });
+    expect(lines).toEqual([
+      'x: the checkpoint lacks 1 parameter: roberta.encoder.layer.1.output.dense.weight newly initialized (seed 3); train or distil it before trusting its predictions',
+    ]);
+  });
+
   it('export into the checkpoint folder twice: the second replaces the first model.onnx (not an input of the export)', async () => {
     const { json, config, weights } = built('roberta');
     const dir = writeRenamed(json, config, weights, (k) => k);
