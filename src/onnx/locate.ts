@@ -28,6 +28,8 @@ export function locateModel(model: string): ModelLocation {
   const onnxFiles = files.filter((f) => f.endsWith('.onnx'));
   if (onnxFiles.length === 1) return { onnx: join(model, onnxFiles[0]), dir: model };
   const checkpoint = files.some((f) => f.endsWith('.safetensors') || f === 'model.safetensors.index.json');
+  // weights bert-compress cannot read (pickled, TensorFlow, Flax), named as the hub download names them
+  const unreadable = files.filter((f) => ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'].includes(f));
   const inOnnx = onnxFolderModels(model);
   const held =
     inOnnx.length === 1
@@ -38,7 +40,13 @@ export function locateModel(model: string): ModelLocation {
   throw new ModelLoadError(
     onnxFiles.length
       ? `${model}: folder has no model.onnx and several .onnx files (${onnxFiles.join(', ')}): name one`
-      : `${model}: folder has no model.onnx (nor onnx/model.onnx)${held}${checkpoint ? `; it holds a safetensors checkpoint: export it to ONNX first (compress export ${model} -o OUT/model.onnx)` : ''}`,
+      : `${model}: folder has no model.onnx (nor onnx/model.onnx)${held}${
+          checkpoint
+            ? `; it holds a safetensors checkpoint: export it to ONNX first (compress export ${model} -o OUT/model.onnx)`
+            : unreadable.length
+              ? `; it holds ${unreadable.join(', ')}, which bert-compress cannot read: save the model as safetensors (or ONNX) first`
+              : ''
+        }`,
   );
 }
 

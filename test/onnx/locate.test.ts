@@ -20,6 +20,12 @@ describe('locateModel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'locate-'));
     try {
       expect(() => locateModel(dir)).toThrow(new ModelLoadError(`${dir}: folder has no model.onnx (nor onnx/model.onnx)`));
+      writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
+      expect(() => locateModel(dir)).toThrow(
+        new ModelLoadError(
+          `${dir}: folder has no model.onnx (nor onnx/model.onnx); it holds pytorch_model.bin, which bert-compress cannot read: save the model as safetensors (or ONNX) first`,
+        ),
+      );
       writeFileSync(join(dir, 'model.safetensors'), '');
       expect(() => locateModel(dir)).toThrow(
         new RegExp(`; it holds a safetensors checkpoint: export it to ONNX first \\(compress export ${dir} -o OUT/model\\.onnx\\)$`),
