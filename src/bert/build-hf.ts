@@ -59,7 +59,7 @@ export function checkpointWeightFiles(dir: string): string[] {
     }
     return (shards as string[]).map((s) => join(dir, s));
   }
-  for (const pickled of ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack']) {
+  for (const pickled of ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack']) {
     if (existsSync(join(dir, pickled))) {
       throw new DataError(
         `${dir}: has ${pickled} but no model.safetensors; bert-compress reads only safetensors (convert the checkpoint to safetensors first)`,

@@ -338,6 +338,13 @@ describe('base-model checkpoints and other heads', () => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify(FAMILY_JSONS['electra E<H']));
     writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
     expect(dataRefusal(() => loadHuggingFaceFolder(dir))).toMatch(/has pytorch_model\.bin but no model\.safetensors; bert-compress reads only safetensors/);
+    const sharded = mkdtempSync(join(root, 'pickle-'));
+    writeFileSync(join(sharded, 'config.json'), JSON.stringify(FAMILY_JSONS['electra E<H']));
+    writeFileSync(join(sharded, 'pytorch_model.bin.index.json'), '{"weight_map": {}}');
+    writeFileSync(join(sharded, 'pytorch_model-00001-of-00001.bin'), 'pickle');
+    expect(dataRefusal(() => loadHuggingFaceFolder(sharded))).toMatch(
+      /has pytorch_model\.bin\.index\.json but no model\.safetensors; bert-compress reads only safetensors/,
+    );
   });
 });
 
