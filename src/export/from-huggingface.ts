@@ -50,6 +50,8 @@ interface Coverage {
   missing: string[];
   /** The missing head parameters (pooler / classifier), when they are all it lacks; empty otherwise. */
   head: string[];
+  /** What the checkpoint lacks when `head` is set, for the notice (default: 'no classification head'). */
+  lacks?: string;
   /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (see refuseForeign). */
   foreign?: { modelType?: string; needs: string; has: string[] };
 }
@@ -80,6 +82,8 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   const missing = params.filter((n) => !names.has(n));
   const isHead = (n: string) => [head.first, head.last].some((h) => n.startsWith(`${h}.`));
   const coverage: Coverage = { missing, head: missing.length && missing.every(isHead) ? missing : [] };
+  // a token-classification or question-answering checkpoint's classifier comes without BERT's pooler
+  if (coverage.head.length && !missing.some((n) => n.startsWith(`${head.last}.`))) coverage.lacks = `no ${head.first} before its classifier`;
   const body = params.filter((n) => !isHead(n));
   if (names.size && body.every((n) => !names.has(n))) {
     const has = [...new Set([...names].map((n) => n.split('.')[0]))].slice(0, 3);
@@ -115,7 +119,7 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   const seed = opts.seedMissing ?? HEAD_SEED;
   const missing = coverage?.missing ?? [];
   const notice = seeded.length
-    ? `${label}: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
+    ? `${label}: the checkpoint has ${coverage?.lacks ?? 'no classification head'}: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
     : opts.seedMissing !== undefined && missing.length
       ? `${label}: the checkpoint lacks ${missing.length} parameter${missing.length > 1 ? 's' : ''}: ${someNames(missing)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
       : undefined;

@@ -13,7 +13,7 @@ import { buildBert } from '../../src/bert/build.ts';
 import { buildFromHuggingFaceFolder, loadHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { bertParameters, randomBertWeights } from '../../src/bert/build-weights.ts';
 import { canonicalBert, rebuildCanonical } from '../../src/bert/canonical.ts';
-import { configFromHuggingFace, type ExtendedBertConfig } from '../../src/bert/config.ts';
+import { configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig } from '../../src/bert/config.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { encodeSafetensors, type SafetensorsInput } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
@@ -26,7 +26,7 @@ import { registerAllPasses } from '../../src/passes.ts';
 import { Tensor } from '../../src/runtime/session.ts';
 import { gradCheck, toFloat64 } from '../helpers/gradcheck.ts';
 import { FAMILY_JSONS, familyBatch, familyLogits, writeFamilyFolder } from '../helpers/family-folders.ts';
-import { maxRowDiff, perturbedWeights, type TokenBatch } from '../helpers/models.ts';
+import { maxRowDiff, perturbedWeights, tinyBertConfig, type TokenBatch } from '../helpers/models.ts';
 import { referenceFamilyLogits } from '../helpers/reference-families.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { refusal } from '../helpers/refusal.ts';
@@ -310,6 +310,18 @@ describe('base-model checkpoints and other heads', () => {
     await exportHuggingFaceFolder(lacking, out, { seedMissing: 3, label: 'x', log: (l) => lines.push(l) });
     expect(lines).toEqual([
       'x: the checkpoint lacks 1 parameter: roberta.encoder.layer.1.output.dense.weight newly initialized (seed 3); train or distil it before trusting its predictions',
+    ]);
+  });
+
+  it('export: a classifier without the pooler before it (BertForTokenClassification) gets the pooler seeded, and the notice says that is what it lacks', async () => {
+    const config = tinyBertConfig({ numLabels: 3 });
+    const weights = perturbedWeights(config, 2);
+    const dir = writeRenamed(configToHuggingFace(config), config, weights, (k) => (k.startsWith('bert.pooler.') ? undefined : k));
+    const lines: string[] = [];
+    const r = await exportHuggingFaceFolder(dir, join(mkdtempSync(join(root, 'export-pooler-')), 'model.onnx'), { label: 'ner', log: (l) => lines.push(l) });
+    expect(r.seeded).toEqual(['bert.pooler.dense.weight', 'bert.pooler.dense.bias']);
+    expect(lines).toEqual([
+      'ner: the checkpoint has no bert.pooler.dense before its classifier: bert.pooler.dense.weight, bert.pooler.dense.bias newly initialized (seed 0); train or distil it before trusting its predictions',
     ]);
   });
 
