@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../files.ts';
 import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { bertParameters, type RandomInit } from './build-weights.ts';
-import { readSafetensors, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
+import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
 
 export interface HuggingFaceFolder {
   /** The config of the folder's model_type (BERT, DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT: see configFromHuggingFace). */
@@ -69,6 +69,23 @@ export function checkpointWeightFiles(dir: string): string[] {
   throw new DataError(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
 }
 
+/** The frameworks whose safetensors files name and lay out tensors otherwise than PyTorch's state dict. */
+const OTHER_FORMATS: Record<string, string> = { tf: 'TensorFlow', flax: 'Flax', mlx: 'MLX' };
+
+/**
+ * Refuses a safetensors file saved by TensorFlow or Flax (`__metadata__` format 'tf' / 'flax'): its tensors have
+ * Keras or Flax names and layouts (kernels [in, out]), not the PyTorch state dict the build reads. A file without a
+ * format is taken as PyTorch's.
+ */
+export function checkPyTorchFormat(file: string, metadata: Readonly<Record<string, string>> = readSafetensorsMetadata(file)): void {
+  const other = OTHER_FORMATS[metadata.format ?? 'pt'];
+  if (other) {
+    throw new DataError(
+      `${file}: saved by ${other} (__metadata__ format '${metadata.format}'); bert-compress reads PyTorch safetensors (format 'pt'): load it in transformers' PyTorch class and save_pretrained it again`,
+    );
+  }
+}
+
 /**
  * Reads a Hugging Face folder of a BERT-family model: its config (SettingsError when bert-compress cannot build it) and the tensors
  * of its safetensors file(s) (DataError when missing or malformed).
@@ -82,7 +99,9 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   const files = checkpointWeightFiles(dir);
   const weights = new Map<string, SafetensorsTensor>();
   for (const f of files) {
-    for (const [name, t] of readSafetensors(f).tensors) {
+    const read = readSafetensors(f);
+    checkPyTorchFormat(f, read.metadata);
+    for (const [name, t] of read.tensors) {
       if (weights.has(name)) throw new DataError(`${f}: tensor '${name}' is also in another shard`);
       weights.set(name, t);
     }

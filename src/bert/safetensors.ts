@@ -197,6 +197,11 @@ export function readSafetensorsHeader(path: string): Array<{ name: string; dtype
   return withFileSource(path, (src) => parseHeader(src, path).entries.map(({ name, dtype, dims }) => ({ name, dtype, dims })));
 }
 
+/** The `__metadata__` strings of a safetensors file (empty when absent), from its header alone. */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  return withFileSource(path, (src) => parseHeader(src, path).metadata);
+}
+
 /** Runs `fn` over the bytes of the file at `path`, read on demand. */
 function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
   let fd: number;

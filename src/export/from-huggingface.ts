@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build-hf.ts';
+import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles } from '../bert/build-hf.ts';
 import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
 import { configFromHuggingFace, familyOf } from '../bert/config.ts';
 import { findBert } from '../bert/discover.ts';
@@ -69,11 +69,9 @@ function checkpointCoverage(dir: string): Coverage | undefined {
     json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     config = configFromHuggingFace(json, join(dir, 'config.json'));
     // the files the build reads (not every .safetensors of the folder: an adapter's would hide a missing head)
-    names = new Set(
-      checkpointWeightFiles(dir)
-        .flatMap((f) => readSafetensorsHeader(f).map((t) => t.name))
-        .map((k) => canonicalParamName(k, familyOf(config))),
-    );
+    const files = checkpointWeightFiles(dir);
+    for (const f of files) checkPyTorchFormat(f); // the build refuses another framework's files
+    names = new Set(files.flatMap((f) => readSafetensorsHeader(f).map((t) => t.name)).map((k) => canonicalParamName(k, familyOf(config))));
   } catch {
     return undefined;
   }

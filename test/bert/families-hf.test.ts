@@ -325,6 +325,18 @@ describe('base-model checkpoints and other heads', () => {
     ]);
   });
 
+  it('export: safetensors saved by TensorFlow (format tf) are refused naming the format, not as another model_type', async () => {
+    const { json } = built('roberta');
+    const dir = mkdtempSync(join(root, 'tf-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(json));
+    const kernel = 'tf_roberta_for_sequence_classification/roberta/embeddings/word_embeddings/weight:0';
+    writeFileSync(join(dir, 'model.safetensors'), Buffer.concat(encodeSafetensors({ [kernel]: mat(128, 32) }, { format: 'tf' })));
+    const out = join(mkdtempSync(join(root, 'export-tf-')), 'model.onnx');
+    const refused = `${join(dir, 'model.safetensors')}: saved by TensorFlow (__metadata__ format 'tf'); bert-compress reads PyTorch safetensors (format 'pt'): load it in transformers' PyTorch class and save_pretrained it again`;
+    await expect(exportHuggingFaceFolder(dir, out, { seedMissing: 1 })).rejects.toThrow(new DataError(refused));
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('export into the checkpoint folder twice: the second replaces the first model.onnx (not an input of the export)', async () => {
     const { json, config, weights } = built('roberta');
     const dir = writeRenamed(json, config, weights, (k) => k);
