@@ -92,14 +92,18 @@ const byGlueVsLatency: Objective<ReportRow>[] = [
   { value: (r) => r.glue ?? NaN, direction: 'max' },
 ];
 
-/** The model a point varies, within its sweep: its file and its tasks. */
-const anySweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks'>) => `${p.modelSha256}\0${[...p.tasks].sort().join(',')}`;
-const inSweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'sweep'>) => `${anySweep(p)}\0${p.sweep}`;
+/**
+ * The model a point varies, within its sweep: its file, its tasks and the length its examples were cut at (a score
+ * of examples cut at 64 tokens is no share of one at 128; one sweep evaluates all its points at one length).
+ */
+const anySweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'result'>) => `${p.modelSha256}\0${[...p.tasks].sort().join(',')}\0${p.result.eval.maxLength}`;
+const inSweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'sweep' | 'result'>) => `${anySweep(p)}\0${p.sweep}`;
 
 /** Rows for `points`, ordered by model, baseline first, then by label. */
 export function buildReport(points: readonly StoredPoint[], failed: readonly FailedPoint[] = []): ReportData {
-  // A point is compared with the baseline of the same model file on the same tasks: of its own sweep, else of any
-  // sweep in the store. One file listed twice with other tasks (a checkpoint fine-tuned per task) is two models.
+  // A point is compared with the baseline of the same model file on the same tasks, evaluated at the same max length:
+  // of its own sweep, else of any sweep in the store. One file listed twice with other tasks (a checkpoint
+  // fine-tuned per task) is two models.
   const baselines = new Map<string, StoredPoint>();
   for (const p of points) {
     if (p.steps.length > 0) continue;

@@ -206,6 +206,20 @@ describe('report rows', () => {
     }
   });
 
+  it("relates a variant of a sweep without a baseline to another sweep's baseline only when evaluated at the same max length", () => {
+    const at = (sweep: string, label: string, glue: number, maxLength: number, i: number) => {
+      const p = { ...fakePoint({ model: 'sst2', label, bytes: label === 'baseline' ? 10e6 : 5e6, glue, speedup: 1.5 }, i), sweep };
+      p.result.eval.maxLength = maxLength;
+      return p;
+    };
+    const data = buildReport([at('a', 'baseline', 0.8, 128, 1), at('b', 'int8', 0.7, 64, 2), at('c', 'ffn', 0.76, 128, 3)]);
+    const row = (sweep: string) => data.rows.find((r) => r.sweep === sweep)!;
+    // b scored its examples cut at 64 tokens, a's baseline at 128: no share of a score measured otherwise
+    expect(row('b').glueOfOriginal).toBeNull();
+    expect(row('b').bytesOfOriginal).toBeNull();
+    expect(row('c').glueOfOriginal).toBeCloseTo(0.76 / 0.8, 12);
+  });
+
   it('formats metrics and escapes HTML', () => {
     expect(formatMetrics({ pearson: 0.1735, spearmanr: 0.178 })).toBe('Pearson 17.35 / Spearman 17.80');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
