@@ -39,7 +39,15 @@ export interface RandomInit {
  * Hugging Face name, where `fillMissing` seeds the parameters left out (e.g. the classifier of a bare BertModel
  * checkpoint), as transformers does for newly initialized weights.
  */
-export type WeightSource = ({ kind: 'random' } & RandomInit) | { kind: 'given'; tensors: NamedWeights; fillMissing?: RandomInit };
+export type WeightSource =
+  | ({ kind: 'random' } & RandomInit)
+  | {
+      kind: 'given';
+      tensors: NamedWeights;
+      fillMissing?: RandomInit;
+      /** What errors name the tensors' source by (default 'weights'; a Hugging Face folder's path). */
+      label?: string;
+    };
 
 /** Default transformers initializer_range. */
 export const DEFAULT_INIT_STD = 0.02;
@@ -292,6 +300,7 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
   }
   const given = new Map<string, Float32Array>();
   const unused: string[] = [];
+  const label = source.label ?? 'weights';
   for (const [key, value] of entriesOf(source.tensors)) {
     const name = canonicalParamName(key, familyOf(config));
     const spec = byName.get(name);
@@ -300,12 +309,12 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
       continue;
     }
     const data = value instanceof Float32Array ? value : value.data;
-    if (!(data instanceof Float32Array)) throw new DataError(`weights: '${key}' is not a Float32Array`);
+    if (!(data instanceof Float32Array)) throw new DataError(`${label}: '${key}' is not a Float32Array`);
     if (!(value instanceof Float32Array) && !sameDims(value.dims, spec.dims)) {
-      throw new DataError(`weights: '${key}' has shape [${value.dims.join(', ')}] but the config needs [${spec.dims.join(', ')}]`);
+      throw new DataError(`${label}: '${key}' has shape [${value.dims.join(', ')}] but the config needs [${spec.dims.join(', ')}]`);
     }
     if (data.length !== product(spec.dims)) {
-      throw new DataError(`weights: '${key}' has ${data.length} values but the config needs [${spec.dims.join(', ')}] = ${product(spec.dims)}`);
+      throw new DataError(`${label}: '${key}' has ${data.length} values but the config needs [${spec.dims.join(', ')}] = ${product(spec.dims)}`);
     }
     given.set(name, data);
   }
@@ -313,7 +322,7 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
   const fill = source.fillMissing;
   if (missing.length && !fill) {
     const more = missing.length > 1 ? ` (and ${missing.length - 1} more)` : '';
-    throw new DataError(`weights: parameter '${missing[0]}' is missing${more}`);
+    throw new DataError(`${label}: parameter '${missing[0]}' is missing${more}`);
   }
   return {
     get: (name) => given.get(name) ?? randomParameter(specOf(byName, name), fill!),

@@ -56,9 +56,18 @@ describe('Hugging Face folders', () => {
     const bare = new Map<string, { dims: readonly number[]; data: Float32Array; dtype: 'BF16' }>();
     for (const [k, v] of weights) if (!k.startsWith('classifier.')) bare.set(k.replace(/^bert\./, ''), { dims: dims.get(k)!, data: v, dtype: 'BF16' });
     writeSafetensors(join(dir, 'model.safetensors'), bare);
-    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError("weights: parameter 'classifier.weight' is missing (and 1 more)"));
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: parameter 'classifier.weight' is missing (and 1 more)`));
     const m = buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 4 } });
     expect(m.graph.initializers.get('classifier.weight')!.dims).toEqual([3, 32]);
+  });
+
+  it('a tensor of the wrong shape is refused in one line naming the folder and the tensor', () => {
+    const dir = freshDir();
+    writeConfig(dir);
+    const tensors = new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
+    tensors.set('classifier.weight', { dims: [2, 32], data: new Float32Array(64) });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: 'classifier.weight' has shape [2, 32] but the config needs [3, 32]`));
   });
 
   it('says what is wrong with a folder', () => {

@@ -215,7 +215,7 @@ describe('base-model checkpoints and other heads', () => {
       'discriminator_predictions.dense_prediction.weight': mat(1, 32),
       'discriminator_predictions.dense_prediction.bias': vec(1),
     });
-    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError("weights: parameter 'classifier.dense.weight' is missing (and 3 more)"));
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: parameter 'classifier.dense.weight' is missing (and 3 more)`));
     const model = buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 5 } });
     // The encoder is the checkpoint's and the head the seeded one: the reference with those weights agrees.
     const seeded = randomBertWeights(config, { seed: 5 });
@@ -241,7 +241,7 @@ describe('base-model checkpoints and other heads', () => {
       const dir = writeRenamed(json, config, weights, rename, extra);
       const head = family === 'distilbert' ? ['pre_classifier', 'classifier'] : ['classifier.dense', 'classifier.out_proj'];
       const seededNames = head.flatMap((h) => [`${h}.weight`, `${h}.bias`]);
-      expect(dataRefusal(() => buildFromHuggingFaceFolder(dir))).toBe(`weights: parameter '${seededNames[0]}' is missing (and 3 more)`);
+      expect(dataRefusal(() => buildFromHuggingFaceFolder(dir))).toBe(`${dir}: parameter '${seededNames[0]}' is missing (and 3 more)`);
       const rebuilt = buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 5 } });
       for (const [k, t] of model.graph.initializers) {
         if (seededNames.includes(k)) continue;
@@ -354,7 +354,7 @@ describe('base-model checkpoints and other heads', () => {
     const dir = writeRenamed(json, config, weights, (k) => (k === 'electra.embeddings_project.bias' ? undefined : k));
     expect(() => buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 1 } })).not.toThrow(); // fillMissing seeds anything
     const strict = writeRenamed(json, config, weights, (k) => (k === 'electra.encoder.layer.1.output.dense.weight' ? undefined : k));
-    expect(dataRefusal(() => buildFromHuggingFaceFolder(strict))).toBe("weights: parameter 'electra.encoder.layer.1.output.dense.weight' is missing");
+    expect(dataRefusal(() => buildFromHuggingFaceFolder(strict))).toBe(`${strict}: parameter 'electra.encoder.layer.1.output.dense.weight' is missing`);
   });
 
   it('pytorch_model.bin alone is refused naming safetensors', () => {
