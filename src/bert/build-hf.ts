@@ -4,7 +4,7 @@
  * torch-exporter graph. Pickled checkpoints (`pytorch_model.bin`) cannot be read without Python and are refused
  * with a message that says so.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, errorLine } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
@@ -86,15 +86,27 @@ export function checkPyTorchFormat(file: string, metadata: Readonly<Record<strin
   }
 }
 
+/** A path's stat, undefined when it does not exist; a one-line DataError when it cannot be looked at (permission denied). */
+function statOrAbsent(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new DataError(`${path}: cannot read (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? errorLine(e))})`, { cause: e });
+  }
+}
+
 /**
  * Reads a Hugging Face folder of a BERT-family model: its config (SettingsError when bert-compress cannot build it) and the tensors
  * of its safetensors file(s) (DataError when missing or malformed).
  */
 export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
-  if (!existsSync(dir)) throw new DataError(`${dir}: no such folder`);
-  if (!statSync(dir).isDirectory()) throw new DataError(`${dir}: not a folder (a Hugging Face model folder holds config.json and model.safetensors)`);
+  const stat = statOrAbsent(dir);
+  if (!stat) throw new DataError(`${dir}: no such folder`);
+  if (!stat.isDirectory()) throw new DataError(`${dir}: not a folder (a Hugging Face model folder holds config.json and model.safetensors)`);
   const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) throw new DataError(`${dir}: no config.json`);
+  if (!statOrAbsent(configPath)) throw new DataError(`${dir}: no config.json`);
   const config = configFromHuggingFace(readJson(configPath, 'config.json'), configPath);
   const files = checkpointWeightFiles(dir);
   const weights = new Map<string, SafetensorsTensor>();

@@ -209,7 +209,15 @@ function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
     fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (e as Error).message}`, { cause: e });
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a folder'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'cannot read (permission denied)'
+            : (e as Error).message;
+    throw new DataError(`${path}: ${why}`, { cause: e });
   }
   try {
     const size = fstatSync(fd).size;
