@@ -8,28 +8,9 @@
 import { onInterrupt } from './interrupt.ts';
 import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SettingsError, UserError } from './errors.ts';
+import { FS_REASONS, SettingsError, UserError } from './errors.ts';
 import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
 import { dataPathFor } from './onnx/save.ts';
-
-/** Why an fs call failed, in words, by errno code. */
-const REASONS: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EISDIR: 'is a folder',
-  ENOTDIR: 'a part of the path is not a folder',
-  ENOENT: 'no such file or folder',
-  EEXIST: 'already exists',
-  ENAMETOOLONG: 'name too long',
-  ELOOP: 'too many symbolic links',
-  EMFILE: 'too many open files',
-  EBUSY: 'busy',
-  EXDEV: 'cannot move across file systems',
-  EIO: 'input/output error',
-};
 
 /**
  * Why a folder that exists refuses a new entry with ENOENT: a virtual file system (/proc, /sys' kin) whose
@@ -55,7 +36,7 @@ function kindOf(path: string): 'file' | 'folder' | 'special' | null {
  */
 export function fileSystemError(e: unknown, path?: string, label?: string): UserError | undefined {
   const err = e as NodeJS.ErrnoException;
-  if (!err || typeof err !== 'object' || typeof err.code !== 'string' || !(err.code in REASONS) || typeof err.syscall !== 'string') return undefined;
+  if (!err || typeof err !== 'object' || typeof err.code !== 'string' || !(err.code in FS_REASONS) || typeof err.syscall !== 'string') return undefined;
   const where = err.path ?? path;
   const verb = err.syscall.startsWith('mkdir')
     ? 'create folder'
@@ -64,7 +45,7 @@ export function fileSystemError(e: unknown, path?: string, label?: string): User
       : err.syscall.startsWith('open') || err.syscall.startsWith('write')
         ? 'write'
         : err.syscall;
-  return new UserError(`${label ? `${label}: ` : ''}cannot ${verb}${where ? ` ${where}` : ''}: ${REASONS[err.code]}`, { cause: e });
+  return new UserError(`${label ? `${label}: ` : ''}cannot ${verb}${where ? ` ${where}` : ''}: ${FS_REASONS[err.code]}`, { cause: e });
 }
 
 /** The folders ensureFolder created in this process, parents first: a command that fails removes them (below). */
@@ -141,7 +122,7 @@ function probeWritable(dir: string, label: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     // (the folder exists: ensureFolder made sure of it)
-    const reason = code === 'ENOENT' && kindOf(dir) === 'folder' ? `the folder ${NO_NEW_ENTRIES}` : REASONS[code];
+    const reason = code === 'ENOENT' && kindOf(dir) === 'folder' ? `the folder ${NO_NEW_ENTRIES}` : FS_REASONS[code];
     if (reason === undefined) throw e;
     throw new UserError(`${label}: cannot write files in ${dir}: ${reason}`, { cause: e });
   }

@@ -56,3 +56,28 @@ export function errorMessage(e: unknown): string {
 export function errorLine(e: unknown): string {
   return errorMessage(e).split('\n')[0]!;
 }
+
+/** Why an fs call failed, in words, by errno code. */
+export const FS_REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENOENT: 'no such file or folder',
+  EEXIST: 'already exists',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symbolic links',
+  EMFILE: 'too many open files',
+  EBUSY: 'busy',
+  EXDEV: 'cannot move across file systems',
+  EIO: 'input/output error',
+};
+
+/** Why an fs call failed, in words (FS_REASONS by its errno code), else the error's first line. */
+export function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return (code && FS_REASONS[code]) || errorLine(e);
+}

@@ -6,8 +6,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
-import { DataError, errorLine } from '../errors.ts';
+import { DataError, errorLine, fsReason } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
+import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { writeFileAtomic } from '../files.ts';
 import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
@@ -59,7 +60,7 @@ export function checkpointWeightFiles(dir: string): string[] {
     }
     return (shards as string[]).map((s) => join(dir, s));
   }
-  for (const pickled of ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack']) {
+  for (const pickled of UNREADABLE_WEIGHT_FILES) {
     if (existsSync(join(dir, pickled))) {
       throw new DataError(
         `${dir}: has ${pickled} but no model.safetensors; bert-compress reads only safetensors (convert the checkpoint to safetensors first)`,
@@ -93,7 +94,7 @@ function statOrAbsent(path: string): Stats | undefined {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new DataError(`${path}: cannot read (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? errorLine(e))})`, { cause: e });
+    throw new DataError(`${path}: cannot read it: ${fsReason(e)}`, { cause: e });
   }
 }
 

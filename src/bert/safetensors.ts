@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { DataError, errorLine } from '../errors.ts';
+import { DataError, errorLine, fsReason } from '../errors.ts';
 import { floatToHalf, halfToFloat } from '../onnx/index.ts';
 import { writeFileAtomic } from '../files.ts';
 
@@ -208,16 +208,7 @@ function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a folder'
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'cannot read (permission denied)'
-            : (e as Error).message;
-    throw new DataError(`${path}: ${why}`, { cause: e });
+    throw new DataError(`${path}: cannot read it: ${fsReason(e)}`, { cause: e });
   }
   try {
     const size = fstatSync(fd).size;

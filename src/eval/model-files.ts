@@ -4,9 +4,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { DataError, errorLine, SettingsError } from '../errors.ts';
+import { DataError, fsReason, SettingsError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
-import { locateModel, type ModelLocation } from '../onnx/locate.ts';
+import { locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
 export interface ModelConfig {
@@ -25,11 +25,7 @@ export interface ModelConfig {
   readonly problemType: string | null;
 }
 
-/** The tokenizer files of a Hugging Face model folder. */
-export const TOKENIZER_FILES: readonly string[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
-
-/** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */
-export const MODEL_SIDE_FILES: readonly string[] = ['config.json', ...TOKENIZER_FILES];
+export { MODEL_SIDE_FILES, TOKENIZER_FILES } from '../onnx/locate.ts';
 
 /**
  * Refuses model files (`files`: each path with what it is, e.g. [OUT, 'the output'], [OUT.json, 'its lineage
@@ -58,18 +54,11 @@ export function readModelFiles(fromDir: string, files: readonly string[]): Array
  * Copies those of `files` that exist in `fromDir` to `toDir` (only where `toDir` lacks them with `onlyMissing`);
  * returns the names copied. Nothing is copied onto itself. The copies are new files of the user's (a read-only
  * source, such as a shared or cached model folder, does not make the output folder's files read-only), each written
- * whole or not at all, and all of them are read (or `read` gives them, as readModelFiles read them earlier) before
- * the first is written.
+ * whole or not at all, and all of them are read before the first is written.
  */
-export function copyModelFiles(
-  fromDir: string,
-  toDir: string,
-  files: readonly string[],
-  opts: { onlyMissing?: boolean; read?: ReadonlyArray<readonly [string, Buffer]> } = {},
-): string[] {
+export function copyModelFiles(fromDir: string, toDir: string, files: readonly string[], opts: { onlyMissing?: boolean } = {}): string[] {
   if (resolve(fromDir) === resolve(toDir)) return [];
-  const read = (opts.read ?? readModelFiles(fromDir, files)).filter(([f]) => files.includes(f));
-  return read
+  return readModelFiles(fromDir, files)
     .filter(([f, bytes]) => {
       if (opts.onlyMissing && existsSync(join(toDir, f))) return false;
       writeFileAtomic(join(toDir, f), bytes);
@@ -95,16 +84,7 @@ export function readModelFile(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'is a folder, not a file'
-          : code === 'ENOENT'
-            ? 'no such file'
-            : errorLine(e);
-    throw new DataError(`${file}: cannot read it: ${why}`, { cause: e });
+    throw new DataError(`${file}: cannot read it: ${fsReason(e)}`, { cause: e });
   }
 }
 

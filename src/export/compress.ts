@@ -97,12 +97,9 @@ export function loadInput(path: string): LoadedModel {
 /** What compressFile wrote: the lineage (also in `OUT.json`) and the side files it copied beside OUT. */
 export type CompressResult = Lineage & { copiedFiles: string[] };
 
-/**
- * Copies the model-folder side files from `fromDir` to `toDir` where `toDir` lacks them; returns the names copied.
- * `read`: their bytes as readModelFiles read them before the output was written (default: read now).
- */
-export function copyModelSideFiles(fromDir: string, toDir: string, read?: ReadonlyArray<readonly [string, Buffer]>): string[] {
-  return copyModelFiles(fromDir, toDir, MODEL_SIDE_FILES, { onlyMissing: true, ...(read ? { read } : {}) });
+/** Copies the model-folder side files from `fromDir` to `toDir` where `toDir` lacks them; returns the names copied. */
+export function copyModelSideFiles(fromDir: string, toDir: string): string[] {
+  return copyModelFiles(fromDir, toDir, MODEL_SIDE_FILES, { onlyMissing: true });
 }
 
 /**
@@ -167,7 +164,7 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
   const modelDir = opts.modelDir ?? dirname(opts.input);
   const label = `-o ${opts.output}`;
   const foreign = opts.copyModelFiles !== false ? checkSideFiles(resolve(modelDir), dirname(resolve(opts.output)), label, opts.force) : [];
-  const sideFiles = opts.copyModelFiles !== false ? readModelFiles(modelDir, MODEL_SIDE_FILES) : []; // one it cannot read refuses the run now
+  if (opts.copyModelFiles !== false) readModelFiles(modelDir, MODEL_SIDE_FILES); // copied at the end: one it cannot read refuses the run now
   const staging = openStaging(opts.output);
   try {
     const result = await runPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
@@ -192,7 +189,7 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
     commit(staged, opts.output);
     removeSideFiles(dirname(opts.output), foreign, label);
     if (config?.json) writeFileAtomic(config.record.path, JSON.stringify(config.json, null, 2) + '\n');
-    const copiedFiles = opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output), sideFiles) : [];
+    const copiedFiles = opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
     return { ...lineage, copiedFiles };
   } finally {
     staging.remove();

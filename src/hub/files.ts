@@ -4,6 +4,7 @@
  * else `model.safetensors.index.json` (its shards are added once it is read). A repo with only pickled or other
  * framework weights is refused.
  */
+import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { HubError } from './errors.ts';
 
 export const TOKENIZER_FILES = [
@@ -46,7 +47,7 @@ export function selectFiles(available: readonly string[], label: string, prefer:
   }
   if (has.has(SAFETENSORS_FILE)) return { files: [...files, SAFETENSORS_FILE], weights: 'safetensors' };
   if (has.has(SAFETENSORS_INDEX)) return { files: [...files, SAFETENSORS_INDEX], weights: 'sharded' };
-  const other = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'].find((f) => has.has(f));
+  const other = UNREADABLE_WEIGHT_FILES.find((f) => has.has(f));
   throw new HubError(
     other
       ? `${label}: the repo has ${other} but no model.safetensors (nor onnx/model.onnx); bert-compress reads only safetensors or ONNX weights`

@@ -8,6 +8,15 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ModelLoadError } from '../errors.ts';
 
+/** The tokenizer files of a Hugging Face model folder. */
+export const TOKENIZER_FILES: readonly string[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+
+/** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */
+export const MODEL_SIDE_FILES: readonly string[] = ['config.json', ...TOKENIZER_FILES];
+
+/** Weight files bert-compress cannot read (pickled, TensorFlow, Flax), as Hugging Face names them. */
+export const UNREADABLE_WEIGHT_FILES: readonly string[] = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'];
+
 export interface ModelLocation {
   /** Path of the .onnx file. */
   readonly onnx: string;
@@ -28,8 +37,7 @@ export function locateModel(model: string): ModelLocation {
   const onnxFiles = files.filter((f) => f.endsWith('.onnx'));
   if (onnxFiles.length === 1) return { onnx: join(model, onnxFiles[0]), dir: model };
   const checkpoint = files.some((f) => f.endsWith('.safetensors') || f === 'model.safetensors.index.json');
-  // weights bert-compress cannot read (pickled, TensorFlow, Flax), named as the hub download names them
-  const unreadable = files.filter((f) => ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'].includes(f));
+  const unreadable = files.filter((f) => UNREADABLE_WEIGHT_FILES.includes(f));
   const inOnnx = onnxFolderModels(model);
   const held =
     inOnnx.length === 1
@@ -64,9 +72,6 @@ function onnxFolderModels(model: string): string[] {
   }
 }
 
-/** Files that mark a folder as holding a model's config and tokenizer. */
-const SIDE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'];
-
 /**
  * The folder of a model file's config.json and tokenizer: its own, or for a file in an `onnx/` folder that has none
  * of them (Optimum's and transformers.js's layout: DIR/onnx/model.onnx, DIR/onnx/model_quantized.onnx), the folder
@@ -74,7 +79,7 @@ const SIDE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'v
  */
 function sideFilesDir(file: string): string {
   const dir = dirname(file);
-  const has = (d: string): boolean => SIDE_FILES.some((f) => existsSync(join(d, f)));
+  const has = (d: string): boolean => MODEL_SIDE_FILES.some((f) => existsSync(join(d, f)));
   if (basename(resolve(dir)) !== 'onnx' || has(dir)) return dir;
   const parent = dirname(dir);
   return has(parent) ? parent : dir;

@@ -42,9 +42,9 @@ describe('Hugging Face folders that cannot be read', () => {
     writeHuggingFaceFolder(dir, config, randomBertWeights(config, { seed: 1 }));
     expect(loadHuggingFaceFolder(dir).config.numLayers).toBe(2);
     for (const [path, why] of [
-      [dir, 'cannot read (permission denied)'],
-      [join(dir, 'config.json'), 'cannot read (permission denied)'],
-      [join(dir, 'model.safetensors'), 'cannot read (permission denied)'],
+      [dir, 'cannot read it: permission denied'],
+      [join(dir, 'config.json'), 'cannot read it: permission denied'],
+      [join(dir, 'model.safetensors'), 'cannot read it: permission denied'],
     ]) {
       locked.clear();
       locked.add(path);

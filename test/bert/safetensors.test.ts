@@ -123,7 +123,9 @@ describe('safetensors errors', () => {
   });
 
   it('names a missing file', () => {
-    expect(() => readSafetensors(join(dir, 'nope.safetensors'))).toThrow(new DataError(`${join(dir, 'nope.safetensors')}: no such file`));
+    expect(() => readSafetensors(join(dir, 'nope.safetensors'))).toThrow(
+      new DataError(`${join(dir, 'nope.safetensors')}: cannot read it: no such file or folder`),
+    );
   });
 
   it('reports a file truncated on disk', () => {

@@ -38,18 +38,18 @@ function folderWith(name: string, unreadable: string): string {
 describe('side files that cannot be read', () => {
   it('tokenizer.json, vocab.txt and config.json: the file and why, as a DataError', () => {
     const json = folderWith('json', 'tokenizer.json');
-    expect(() => loadTokenizer(json)).toThrow(new DataError(`${join(json, 'tokenizer.json')}: cannot read it: is a folder, not a file`));
+    expect(() => loadTokenizer(json)).toThrow(new DataError(`${join(json, 'tokenizer.json')}: cannot read it: is a folder`));
     const vocab = folderWith('vocab', 'vocab.txt');
-    expect(() => loadTokenizer(vocab)).toThrow(new DataError(`${join(vocab, 'vocab.txt')}: cannot read it: is a folder, not a file`));
+    expect(() => loadTokenizer(vocab)).toThrow(new DataError(`${join(vocab, 'vocab.txt')}: cannot read it: is a folder`));
     const config = folderWith('config', 'config.json');
-    expect(() => readModelConfig(config)).toThrow(new DataError(`${join(config, 'config.json')}: cannot read it: is a folder, not a file`));
+    expect(() => readModelConfig(config)).toThrow(new DataError(`${join(config, 'config.json')}: cannot read it: is a folder`));
   });
 
   it('compress refuses before writing the output, not after it with half the side files', async () => {
     const dir = folderWith('compress', 'vocab.txt');
     const out = join(root, 'compress-out', 'model.onnx');
     await expect(compressFile({ input: join(dir, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] })).rejects.toThrow(
-      `${join(dir, 'vocab.txt')}: cannot read it: is a folder, not a file`,
+      `${join(dir, 'vocab.txt')}: cannot read it: is a folder`,
     );
     expect(existsSync(out)).toBe(false);
     expect(existsSync(join(root, 'compress-out', 'config.json'))).toBe(false);
@@ -59,7 +59,7 @@ describe('side files that cannot be read', () => {
     const dir = folderWith('train', 'vocab.txt');
     const out = join(root, 'train-out', 'model.onnx');
     expect(() => checkOutputSideFiles(out, dir, `${out}.train`, `-o ${out}`, true)).toThrow(
-      new DataError(`${join(dir, 'vocab.txt')}: cannot read it: is a folder, not a file`),
+      new DataError(`${join(dir, 'vocab.txt')}: cannot read it: is a folder`),
     );
   });
 });
