@@ -23,6 +23,16 @@ export interface GlueScore {
   readonly tasks: Readonly<Record<string, readonly string[]>>;
 }
 
+/**
+ * A score as a share of its baseline's (`score / baseline`), or null when either is missing or not a number (NaN:
+ * Pearson of constant predictions), or when the baseline is 0 or below (a Matthews correlation can be), of which no
+ * share means anything: what the report's '% of original' and a sweep's progress lines show.
+ */
+export function shareOfBaseline(score: number | null | undefined, baseline: number | null | undefined): number | null {
+  if (score == null || baseline == null || !Number.isFinite(score) || !Number.isFinite(baseline) || baseline <= 0) return null;
+  return score / baseline;
+}
+
 /** How an entry is named: the group, or the one task of it that was evaluated ('MNLI-mm' alone is not MNLI). */
 export function entryLabel(g: GlueScore, entry: string): string {
   const tasks = g.tasks[entry] ?? [entry];

@@ -4,6 +4,7 @@
  * latency among the variants of its model in its sweep (a store holding several sweeps of one model has a front per sweep). Pure functions of the stored points.
  */
 import type { MetricValues } from '../eval/metrics/metric.ts';
+import { shareOfBaseline } from '../eval/glue-score.ts';
 import type { MachineInfo } from '../bench/machine.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { StoredPoint } from '../sweep/store.ts';
@@ -140,7 +141,7 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       tasks,
       glue: r.glue,
       glueIncludesWnli: r.eval.glueScoreIncludesWnli === true,
-      glueOfOriginal: glueBase !== null && glueBase > 0 && r.glue !== null ? r.glue / glueBase : null,
+      glueOfOriginal: shareOfBaseline(r.glue, glueBase),
       frontBytes: false,
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,

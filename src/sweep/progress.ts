@@ -7,6 +7,7 @@ import cliProgress from 'cli-progress';
 import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { SweepEvent } from './run.ts';
+import { shareOfBaseline } from '../eval/glue-score.ts';
 
 export interface SweepProgress {
   readonly listener: (event: SweepEvent) => void;
@@ -15,12 +16,6 @@ export interface SweepProgress {
 
 const MB = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-
-/**
- * A point's GLUE score, or null when none could be computed: none scored, or NaN (Pearson of constant STS-B
- * predictions), which the store keeps as null (JSON) and the report shows as -.
- */
-const scored = (r: PointResult | undefined): number | null => (r?.glue != null && Number.isFinite(r.glue) ? r.glue : null);
 
 /** Tracks each model's baseline and the best variant so far. */
 export class BestTracker {
@@ -33,10 +28,8 @@ export class BestTracker {
       this.baselines.set(point.model.name, result);
       return;
     }
-    const baseGlue = scored(this.baselines.get(point.model.name));
-    const glue = scored(result);
-    if (baseGlue === null || glue === null || baseGlue <= 0) return;
-    const kept = glue / baseGlue;
+    const kept = shareOfBaseline(result.glue, this.baselines.get(point.model.name)?.glue);
+    if (kept === null) return;
     if (!this.best || kept > this.best.kept || (kept === this.best.kept && result.bytes < this.best.bytes)) this.best = { point, kept, bytes: result.bytes };
   }
 
@@ -61,9 +54,10 @@ export function pointName(point: SweepPoint): string {
  * loss where the variant gained).
  */
 export function pointLine(point: SweepPoint, r: PointResult, base: PointResult | undefined): string {
-  const score = scored(r);
-  const baseScore = scored(base);
-  const share = baseScore !== null && baseScore > 0 && score !== null ? ` (${pct(score / baseScore)})` : '';
+  // (none scored, or NaN: Pearson of constant STS-B predictions, which the store keeps as null and the report shows as -)
+  const score = r.glue != null && Number.isFinite(r.glue) ? r.glue : null;
+  const kept = shareOfBaseline(r.glue, base?.glue);
+  const share = kept !== null ? ` (${pct(kept)})` : '';
   const glue = score === null ? 'GLUE -' : `GLUE ${(100 * score).toFixed(2)}${share}`;
   const size = `${MB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;

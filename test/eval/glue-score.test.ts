@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { glueScore, taskScore } from '../../src/eval/glue-score.ts';
+import { glueScore, shareOfBaseline, taskScore } from '../../src/eval/glue-score.ts';
 import { AX, COLA, MNLI_M, MNLI_MM, MRPC, QNLI, QQP, RTE, SST2, STSB, WNLI } from '../../src/glue/tasks.ts';
 
 /** BERT-base-like dev results (fractions); the expected arithmetic is written out in the test. */
@@ -52,5 +52,17 @@ describe('GLUE score', () => {
       { includeWnli: true },
     );
     expect(g).toEqual({ score: null, includesWnli: false, entries: {}, tasks: {} });
+  });
+});
+
+describe('shareOfBaseline', () => {
+  it('is score / baseline, and null when either is missing or NaN or the baseline is 0 or below', () => {
+    expect(shareOfBaseline(0.6, 0.8)).toBeCloseTo(0.75, 12);
+    expect(shareOfBaseline(0.05, -0.02)).toBeNull(); // a weak CoLA baseline's MCC: no share means anything
+    expect(shareOfBaseline(0.05, 0)).toBeNull();
+    expect(shareOfBaseline(Number.NaN, 0.8)).toBeNull(); // Pearson of constant predictions
+    expect(shareOfBaseline(0.6, Number.NaN)).toBeNull();
+    expect(shareOfBaseline(null, 0.8)).toBeNull();
+    expect(shareOfBaseline(0.6, undefined)).toBeNull();
   });
 });
