@@ -447,13 +447,9 @@ function otherTaskLabels(dir: string, task: TaskDefinition, numLabels: number): 
   const file = join(dir, 'config.json');
   if (!existsSync(file)) return undefined;
   const { id2label } = parseModelConfig(readJsonObject(file), file);
-  try {
-    mapModelLabels(task, id2label, numLabels, file);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof SettingsError) || !anotherTask(task, id2label, numLabels)) throw e;
-    return `its labels are ${[...(id2label?.values() ?? [])].join(', ')}`;
-  }
+  if (anotherTasksLabels(task, id2label, numLabels)) return `its labels are ${[...id2label!.values()].join(', ')}`;
+  mapModelLabels(task, id2label, numLabels, file); // (labels that name no task's: refused as eval refuses them)
+  return undefined;
 }
 
 /**
@@ -483,7 +479,8 @@ function generalStageLabels(task: TaskDefinition, id2label: ReadonlyMap<number, 
   try {
     return mapModelLabels(task, id2label, numLabels);
   } catch (e) {
-    const other = e instanceof SettingsError && id2label ? anotherTask(task, id2label, id2label.size) : undefined;
+    // (by the labels' own count: the classifier is sized for `task`, the names are the teacher's)
+    const other = e instanceof SettingsError ? anotherTasksLabels(task, id2label, id2label?.size ?? numLabels) : undefined;
     if (!other) throw e;
     throw new SettingsError(
       `--stage general --task ${task.name}: the teacher's labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other.name}'s, and the general stage writes the teacher's labels beside the student's classifier; leave out --task (the student keeps the teacher's classifier, and the task stage on ${task.name} gives it a new one)`,
@@ -491,8 +488,18 @@ function generalStageLabels(task: TaskDefinition, id2label: ReadonlyMap<number, 
   }
 }
 
-/** The GLUE task other than `task` whose labels `id2label` names (all of them, in any order), if any. */
-function anotherTask(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): TaskDefinition | undefined {
+/**
+ * The GLUE task other than `task` whose labels `id2label` names (all of them, in any order), when they are not
+ * `task`'s own (RTE, QNLI and WNLI share their label names: labels that fit `task` are its own); undefined otherwise.
+ */
+function anotherTasksLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): TaskDefinition | undefined {
+  if (!id2label) return undefined;
+  try {
+    mapModelLabels(task, id2label, numLabels);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+  }
   return GLUE_TASKS.find((t) => {
     if (t.modelTask === task.modelTask || t.regression || t.labels.length !== numLabels) return false;
     try {
@@ -542,8 +549,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const fresh =
     task && studentModel ? classifierFor(studentModel, locateModel(o.student).dir, task, !isDistill ? 'keep' : general ? 'general' : 'task') : undefined;
   if (isDistill && !general && task && studentModel) checkBilstmClassifier(studentModel, o.student, task);
+  const configJson = existsSync(configFile) ? readJsonObject(configFile) : undefined;
   const { json: sourceConfig, config: modelConfig } = withStudentLabels(
-    existsSync(configFile) ? readJsonObject(configFile) : {},
+    configJson ?? {},
     configFile,
     // (the general stage reads no labels: its student may come from any task; a new classifier has the teacher's)
     isDistill && !general && !fresh && !isStudentSpec(o.student) ? { dir: locateModel(o.student).dir, task: task! } : undefined,
@@ -566,17 +574,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the teacher has ${teacherOutputs ?? 'no classifier'}`);
     // a teacher fine-tuned on another GLUE task (an SST-2 teacher for MRPC): said so, not 'fix id2label' (whose
     // LABEL_0… would distil its SST-2 outputs as MRPC's)
-    const teacherLabels = !task.regression && existsSync(configFile) ? parseModelConfig(readJsonObject(configFile), configFile).id2label : null;
-    const fits = (id2label: ReadonlyMap<number, string>) => {
-      try {
-        mapModelLabels(task, id2label, outputs!);
-        return true;
-      } catch {
-        return false; // (not this task's labels: refused below when another task's, else by the label check as before)
-      }
-    };
-    // (RTE, QNLI and WNLI share their label names: a teacher whose labels fit the task is taken)
-    const other = teacherLabels && !fits(teacherLabels) ? anotherTask(task, teacherLabels, outputs!) : undefined;
+    // (labels that fit no task are refused by the label check, as before)
+    const teacherLabels = !task.regression && configJson ? parseModelConfig(configJson, configFile).id2label : null;
+    const other = anotherTasksLabels(task, teacherLabels, outputs!);
     if (other) {
       throw new SettingsError(
         `--teacher ${o.teacher}: its labels (${configFile}: ${[...teacherLabels!.values()].join(', ')}) are ${other.name}'s, not ${task.name}'s: distil ${task.name} from a teacher fine-tuned on it`,
