@@ -4,9 +4,9 @@
  * structure of its baseline, or of the model its lineage sidecar says it was compressed, trained or distilled from
  * (the teacher, whose tokenizer and vocabulary a student reads): the graph inputs are the same.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { findBert } from '../bert/discover.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { inputLimits, sequenceProblem } from '../bert/input-limits.ts';
 import { fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -63,8 +63,12 @@ function structureFromLineage(path: string): BertStructure | undefined {
     } catch {
       return undefined;
     }
-    if (parent && existsSync(parent) && statSync(parent).isDirectory()) parent = join(parent, 'model.onnx');
     if (!parent || !existsSync(parent)) return undefined;
+    try {
+      parent = locateModel(parent).onnx; // (a folder: its model.onnx, or onnx/model.onnx)
+    } catch {
+      return undefined;
+    }
     try {
       return findBert(loadModel(parent), { label: parent });
     } catch (e) {

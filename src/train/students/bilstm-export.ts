@@ -56,9 +56,13 @@ const EXPORTED = ['embedding.weight', 'lstm.W', 'lstm.R', 'lstm.B', 'mlp.0.weigh
  * model; read from the shapes alone, without the weights.
  */
 export function savedBilstmOutputs(model: Model): number | undefined {
+  return isSavedBilstm(model) ? model.graph.initializers.get('mlp.2.weight')!.dims[1] : undefined;
+}
+
+/** Whether `model` is a graph exportBilstm wrote: one LSTM node and the float initializers it names. */
+function isSavedBilstm(model: Model): boolean {
   const init = model.graph.initializers;
-  if (model.graph.nodes.filter((n) => n.opType === 'LSTM').length !== 1 || !EXPORTED.every((n) => init.get(n)?.dataType === DataType.FLOAT)) return undefined;
-  return init.get('mlp.2.weight')!.dims[1];
+  return model.graph.nodes.filter((n) => n.opType === 'LSTM').length === 1 && EXPORTED.every((n) => init.get(n)?.dataType === DataType.FLOAT);
 }
 
 /**
@@ -73,9 +77,8 @@ export function importBilstm(
   maxLength: number,
   label = `graph '${model.graph.name}'`,
 ): { config: BilstmConfig; weights: Map<string, Float32Array> } | undefined {
+  if (!isSavedBilstm(model)) return undefined;
   const init = model.graph.initializers;
-  const lstm = model.graph.nodes.filter((n) => n.opType === 'LSTM');
-  if (lstm.length !== 1 || !EXPORTED.every((n) => init.get(n)?.dataType === DataType.FLOAT)) return undefined;
   const dims = (n: (typeof EXPORTED)[number]) => init.get(n)!.dims;
   const [V, E] = dims('embedding.weight');
   const H = dims('lstm.R')[2];
