@@ -92,6 +92,14 @@ describe.skipIf(!hasGlue)('shared GLUE files (needs ../shared/glue)', () => {
     });
   }
 
+  it('SST-2 dev has 428 negative and 444 positive sentences: one class for all scores 49.08 or 50.92 (README)', () => {
+    const ds = loadSplit(GLUE_TASKS.find((t) => t.name === 'SST-2')!, 'dev', GLUE_DIR);
+    const positive = ds.examples.filter((e) => e.label === 1).length;
+    expect([ds.examples.length - positive, positive]).toEqual([428, 444]);
+    const n = ds.examples.length;
+    expect([n - positive, positive].map((k) => ((100 * k) / n).toFixed(2))).toEqual(['49.08', '50.92']);
+  });
+
   it('reads CoLA dev (no header, no final newline) by position, first and last row included', () => {
     const ds = loadSplit(GLUE_TASKS[0]!, 'dev', GLUE_DIR);
     expect(ds.examples[0]).toEqual({ id: '0', textA: 'The sailors rode the breeze clear of the rocks.', textB: null, label: 1 });
