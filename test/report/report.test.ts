@@ -11,6 +11,16 @@ import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../s
 import { markContended } from '../../src/sweep/contention.ts';
 import { fakePoint, posterPoints } from './points.ts';
 
+/** The report.html `writeReportFiles` writes for `data` (into a folder removed afterwards). */
+async function writtenHtml(data: ReturnType<typeof buildReport>, store: string): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'report-html-'));
+  try {
+    await writeReportFiles(data, out, ['html'], store);
+    return readFileSync(join(out, 'report.html'), 'utf8');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
 describe('report rows', () => {
   const data = buildReport(posterPoints());
   const row = (model: string, label: string) => data.rows.find((r) => r.model === model && r.label === label)!;
@@ -57,13 +67,7 @@ describe('report rows', () => {
     expect(withCola.rows.find((r) => r.model === 'cola' && r.label === 'eo')!.glueOfOriginal).toBeNull();
     expect(toMarkdown(withCola).split('\n')).toContain(note);
     expect(toMarkdown(data)).not.toContain('% of original is -');
-    const out = mkdtempSync(join(tmpdir(), 'report-cola-'));
-    try {
-      await writeReportFiles(withCola, out, ['html'], 'cola.sqlite');
-      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(escapeHtml(note));
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    expect(await writtenHtml(withCola, 'cola.sqlite')).toContain(escapeHtml(note));
   });
 
   it('writes a Markdown table with scores ×100 and a CSV with raw numbers', () => {
@@ -174,13 +178,7 @@ describe('report rows', () => {
     expect(toMarkdown(data).split('\n')).toContain(note);
     // one task per row, no WNLI: nothing to say
     expect(toMarkdown(buildReport(posterPoints()))).not.toContain('GLUE: ');
-    const out = mkdtempSync(join(tmpdir(), 'report-wnli-'));
-    try {
-      await writeReportFiles(data, out, ['html'], 'nli.sqlite');
-      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(escapeHtml(note));
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    expect(await writtenHtml(data, 'nli.sqlite')).toContain(escapeHtml(note));
   });
 
   it("names the bench shape of each model's p50 (batch and tokens), in the Markdown and HTML notes and the latency chart", async () => {
@@ -195,15 +193,9 @@ describe('report rows', () => {
     expect(JSON.stringify(chartSpec(data, 'latency'))).toContain('p50 at batch 1 × 64 tokens: sst2; batch 1 × 128 tokens: stsb');
     // one shape for every row: said once
     expect(toMarkdown(buildReport(posterPoints()))).toContain('p50 ms: as measured at the first bench shape (batch 1 × 64 tokens).');
-    const out = mkdtempSync(join(tmpdir(), 'report-shapes-'));
-    try {
-      await writeReportFiles(data, out, ['html'], 'poster.sqlite');
-      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(
-        'p50 ms: as measured at the first bench shape (batch 1 × 64 tokens: sst2; batch 1 × 128 tokens: stsb).',
-      );
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    expect(await writtenHtml(data, 'poster.sqlite')).toContain(
+      'p50 ms: as measured at the first bench shape (batch 1 × 64 tokens: sst2; batch 1 × 128 tokens: stsb).',
+    );
   });
 
   it("relates a variant of a sweep without a baseline to another sweep's baseline only when evaluated at the same max length", () => {
