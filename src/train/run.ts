@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { dataPathFor, saveModel } from '../onnx/save.ts';
+import { saveModel } from '../onnx/save.ts';
 import { checkOutputFolder, checkOutputKinds, lineagePath, modelOutputFiles } from '../destination.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
