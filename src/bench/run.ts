@@ -1,8 +1,8 @@
 /**
  * The benchmark: latency percentiles and throughput of a model per (batch, seq) shape and, with a baseline, the
  * speed-up measured in the same run. Both sessions are opened first; per shape both are warmed up, then timed runs
- * alternate A, B, A, B… so that both see the same machine state (clock, caches, other load), and the speed-up is
- * the median of the paired ratios. Timing holds a machine-wide lock, so two benchmarks do not time each other.
+ * alternate in rounds A B, B A, A B… (neither side always runs first: see timedRounds) so that both see the same
+ * machine state (clock, caches, other load), and the speed-up is the median of the paired ratios. Timing holds a machine-wide lock, so two benchmarks do not time each other.
  * A baseline must be comparable (same inputs, scores and vocabulary: see checkComparable).
  */
 import { resolve } from 'node:path';
@@ -125,10 +125,32 @@ async function openAndTouch(subject: BenchSubject, feeds: Feeds[], threads: numb
   return session;
 }
 
-async function timeRun(session: Session, feeds: Feeds): Promise<number> {
+async function timeRun(session: Pick<Session, 'run'>, feeds: Feeds): Promise<number> {
   const start = performance.now();
   await session.run(feeds);
   return performance.now() - start;
+}
+
+/**
+ * Times `repeats` rounds of `a` (and `b`): round r runs both once, `a` first in even rounds and `b` first in odd
+ * ones (A B, B A, A B…), so that neither side always runs right after the other or always first. Returns each
+ * side's times in round order, so that times[r] of both are a pair.
+ */
+export async function timedRounds(
+  a: Pick<Session, 'run'>,
+  feedsA: Feeds,
+  b: Pick<Session, 'run'> | undefined,
+  feedsB: Feeds | undefined,
+  repeats: number,
+): Promise<{ timesA: number[]; timesB: number[] }> {
+  const timesA: number[] = [];
+  const timesB: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    if (b && r % 2 === 1) timesB.push(await timeRun(b, feedsB!));
+    timesA.push(await timeRun(a, feedsA));
+    if (b && r % 2 === 0) timesB.push(await timeRun(b, feedsB!));
+  }
+  return { timesA, timesB };
 }
 
 /** Benchmarks `model` (and `baseline`, interleaved): see BenchOptions. */
@@ -173,12 +195,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
         await a.run(feedsA[i]!);
         if (b) await b.run(feedsB[i]!);
       }
-      const timesA: number[] = [];
-      const timesB: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        timesA.push(await timeRun(a, feedsA[i]!));
-        if (b) timesB.push(await timeRun(b, feedsB[i]!));
-      }
+      const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], repeats);
       const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };
       if (b) {
         result.baseline = latencyStats(timesB, shape.batch);
