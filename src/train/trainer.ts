@@ -414,12 +414,17 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   let state: ResumeState = { key, epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };
   let best: Map<string, Float32Array> | undefined;
   let step = 0;
+  let firstEpoch = 0;
   const ckpt = loadCheckpoint(job.workDir, { log });
   if (ckpt && (ckpt.extra as ResumeState | undefined)?.key === key) {
     for (const [name, v] of ckpt.params) params.get(name)?.set(v);
     optimizer.load(ckpt.optimizer);
     state = ckpt.extra as ResumeState;
     step = ckpt.step;
+    // the epoch in progress as the checkpoint names it: stopped after an epoch's last step, that epoch's end (its
+    // evaluation, its record, the best epoch) has not run yet, though the step count is the next epoch's start
+    firstEpoch = Math.floor(step / stepsPerEpoch);
+    if (ckpt.epoch === firstEpoch - 1 && step === firstEpoch * stepsPerEpoch) firstEpoch = ckpt.epoch;
     best = readBest(job.workDir, key);
     log(`resuming from step ${step} (epoch ${ckpt.epoch + 1})`);
   } else if (ckpt) {
@@ -434,7 +439,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const started = performance.now();
   let interrupted = false;
 
-  for (let epoch = Math.floor(step / stepsPerEpoch); epoch < settings.epochs && !interrupted; epoch++) {
+  for (let epoch = firstEpoch; epoch < settings.epochs && !interrupted; epoch++) {
     const epochStart = performance.now();
     const batches = makeBatches(set, shuffledOrder(set.examples.length, settings.seed, epoch), settings.batchSize);
     for (let b = step - epoch * stepsPerEpoch; b < batches.length; b++) {

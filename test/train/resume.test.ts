@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.ts';
+import { runTraining } from '../../src/train/run.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
@@ -158,5 +159,40 @@ describe.skipIf(!haveShared)('compress distill resumes after a kill (needs ../sh
     const step = Number(/interrupted at step (\d+)/.exec(stopped.stderr)![1]);
     expect(checkpoints(`${output}.train`)).toContain(step);
     expect(existsSync(output)).toBe(false);
+  });
+});
+
+describe.skipIf(!haveShared)('runTraining stopped after the last step of an epoch (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
+  /** 32 examples at batch 8: 4 steps an epoch, 2 epochs, a dev evaluation after each. */
+  const job = (name: string): Parameters<typeof runTraining>[0] => ({
+    task: 'SST-2',
+    teacher: TEACHER,
+    student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
+    output: join(work, name, 'model.onnx'),
+    glueDir: GLUE_DIR,
+    cacheDir: join(work, 'cache'),
+    maxExamples: 32,
+    maxLength: 32,
+    settings: { epochs: 2, batchSize: 8, lr: 1e-3, threads: 1 },
+  });
+
+  it('the rerun still ends that epoch (its dev score, its record, the best epoch): the same epochs and weights as an uninterrupted run', async () => {
+    const reference = await runTraining(job('epoch-end-reference'));
+    const controller = new AbortController();
+    const stopped = await runTraining({
+      ...job('epoch-end'),
+      signal: controller.signal,
+      onStep: (s) => {
+        if (s.step === 4) controller.abort(); // epoch 1's last step
+      },
+    });
+    expect(stopped.interrupted).toBe(true);
+    const logs: string[] = [];
+    const resumed = await runTraining({ ...job('epoch-end'), log: (l) => logs.push(l) });
+    expect(logs).toContain('resuming from step 4 (epoch 1)');
+    const epochs = (r: typeof resumed) => r.lineage!.epochs.map(({ epoch, loss, score }) => ({ epoch, loss, score }));
+    expect(epochs(resumed)).toEqual(epochs(reference));
+    expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
+    expectSameInitializers(join(work, 'epoch-end', 'model.onnx'), join(work, 'epoch-end-reference', 'model.onnx'));
   });
 });
