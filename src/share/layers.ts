@@ -129,6 +129,26 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
   checkGroupAttention(s, groups);
   const weights = s.layers.map(layerWeights);
   checkGroupShapes(model.graph, groups, weights);
+  const names = weights.flat().map((w) => w.initializer);
+  if (groups.every((group) => group.length === 1) && new Set(names).size === names.length) {
+    // Every layer is a group of its own (a 1-layer model, or groups:L) and reads weights of its own: nothing to
+    // share; the model stays as it is. (Layers that already read one copy go the long way, which keeps it.)
+    const bytes = modelSize(model).bytes;
+    const encoderBytes = distinctBytes(model.graph, names);
+    return {
+      model: cloneModel(model),
+      details: {
+        groups,
+        layerDrift: groups.map(() => 0),
+        encoderBytesBefore: encoderBytes,
+        encoderBytesAfter: encoderBytes,
+        modelBytesBefore: bytes,
+        modelBytesAfter: bytes,
+        sharedInitializers: [],
+        keptAcrossGroups: [],
+      },
+    };
+  }
 
   const out = cloneModel(model);
   const g = out.graph;
@@ -222,12 +242,15 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
   async run(model: Model, s: BertStructure, o: ShareLayersOptions): Promise<PassResult> {
     const { model: out, details } = shareLayers(model, s, o);
     const size = details.groups[0].length;
+    const L = s.layers.length;
     const summary =
-      `shared ${s.layers.length} layers as ${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size} ` +
-      `(${formatSourceSpec(o.from)}): encoder weights ${MB(details.encoderBytesBefore)} → ${MB(details.encoderBytesAfter)}` +
-      (details.keptAcrossGroups.length
-        ? `; ${details.keptAcrossGroups.length} weight${details.keptAcrossGroups.length === 1 ? '' : 's'} that layers of different groups already read as one copy stay shared (splitting would only copy ${details.keptAcrossGroups.length === 1 ? 'it' : 'them'})`
-        : '');
+      size === 1 && !details.keptAcrossGroups.length
+        ? `nothing to share: ${L === 1 ? 'the model has 1 encoder layer' : `${formatShareSpec(o.share)} makes each of the model's ${L} layers a group of its own`}; model unchanged`
+        : `shared ${s.layers.length} layers as ${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size} ` +
+          `(${formatSourceSpec(o.from)}): encoder weights ${MB(details.encoderBytesBefore)} → ${MB(details.encoderBytesAfter)}` +
+          (details.keptAcrossGroups.length
+            ? `; ${details.keptAcrossGroups.length} weight${details.keptAcrossGroups.length === 1 ? '' : 's'} that layers of different groups already read as one copy stay shared (splitting would only copy ${details.keptAcrossGroups.length === 1 ? 'it' : 'them'})`
+            : '');
     return {
       model: out,
       report: {

@@ -97,6 +97,16 @@ describe('share-layers on a built BERT', () => {
     expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
   });
 
+  it('groups of one layer each share nothing: the report says so and the model is unchanged', async () => {
+    const { model: out, report } = await share(model, { share: 'groups:4' });
+    expect(report.summary).toBe("nothing to share: groups:4 makes each of the model's 4 layers a group of its own; model unchanged");
+    expect([...out.graph.initializers.keys()]).toEqual([...model.graph.initializers.keys()]);
+    const one = buildBert(tinyBertConfig({ numLayers: 1 }), { kind: 'random', seed: 1 });
+    const r = await share(one, { share: 'all' });
+    expect(r.report.summary).toBe('nothing to share: the model has 1 encoder layer; model unchanged');
+    expect(encodeModel(r.model)).toEqual(encodeModel(one));
+  });
+
   it("'all' from mean computes exactly the model whose layers are all the mean layer, with encoder bytes ÷ L", async () => {
     const { model: out, details, report } = await share(model, { share: 'all', from: 'mean' });
     const reference = build(groupMeans(CONFIG, w, [[0, 1, 2, 3]]));
