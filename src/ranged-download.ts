@@ -4,10 +4,12 @@
  * chunk, each on disk before the next is read, so a dropped connection keeps every byte received for the next
  * resume. A 206 appends (its Content-Range must start at `from`), a 200 rewrites the part (a server that ignores
  * Range), a 416 means the part already holds the whole file. Checking the finished part (size, hash) and moving it
- * into place stay with the callers, which know what to expect.
+ * into place stay with the callers, which know what to expect. `fetchRetrying` sends a request again, after a pause,
+ * while the server answers that it is busy or briefly failing (429, 500, 502, 503, 504).
  */
 import { closeSync, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { errorMessage } from './errors.ts';
 
@@ -35,6 +37,56 @@ export function causeMessage(e: unknown): string {
   const cause = (e as { cause?: unknown })?.cause;
   const code = (cause as { code?: string })?.code;
   return code ?? (cause ? errorMessage(cause) : errorMessage(e));
+}
+
+/** Statuses of a server that is busy or briefly failing: rate limiting (429), 500, 502, 503 and 504. */
+export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
+export interface RetryOptions {
+  /** Tries after the first (default 3). */
+  retries?: number;
+  /** Pause before the n-th try again when the answer has no Retry-After: base · 2^(n-1) ms (default 1000). */
+  baseDelayMs?: number;
+  /** Longest pause taken; an answer asking for a longer one is returned at once (default 30 000). */
+  maxDelayMs?: number;
+  /** Called before each pause: the answer, the pause, and the number of the try that follows (2, 3…). */
+  onRetry?: (response: Response, waitMs: number, nextTry: number) => void;
+}
+
+const triesTaken = new WeakMap<Response, number>();
+
+/** How many requests `fetchRetrying` sent to get `response` (1 for one it did not return). */
+export function triesOf(response: Response): number {
+  return triesTaken.get(response) ?? 1;
+}
+
+/** A Retry-After header (seconds, or an HTTP date) in milliseconds from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * Sends `send()` until its answer is not a transient status (TRANSIENT_STATUSES), at most `retries` times more,
+ * pausing as the answer's Retry-After says (else 1, 2, 4 s); returns the last answer (its tries: `triesOf`). An
+ * answer asking for a pause longer than `maxDelayMs` is returned at once, for the caller to say how long to wait.
+ */
+export async function fetchRetrying(send: () => Promise<Response>, opts: RetryOptions = {}): Promise<Response> {
+  const retries = opts.retries ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const response = await send();
+    const wait = retryAfterMs(response.headers.get('retry-after')) ?? (opts.baseDelayMs ?? 1000) * 2 ** (attempt - 1);
+    if (!TRANSIENT_STATUSES.has(response.status) || attempt > retries || wait > (opts.maxDelayMs ?? 30_000)) {
+      triesTaken.set(response, attempt);
+      return response;
+    }
+    await response.body?.cancel().catch(() => {});
+    opts.onRetry?.(response, wait, attempt + 1);
+    await sleep(wait);
+  }
 }
 
 /** Bytes in a file, 0 when it is absent. */

@@ -30,10 +30,10 @@ export function revisionUrl(settings: HubSettings, ref: HubRef): string {
   return `${settings.endpoint}/api/models/${ref.repo}/revision/${encodeURIComponent(ref.revision)}?blobs=true`;
 }
 
-/** Resolves `ref`'s revision to a commit and lists the repo's files there. */
-export async function fetchRepoInfo(ref: HubRef, settings: HubSettings, fetchImpl?: FetchLike): Promise<RepoInfo> {
+/** Resolves `ref`'s revision to a commit and lists the repo's files there (`log`: a line per try again). */
+export async function fetchRepoInfo(ref: HubRef, settings: HubSettings, fetchImpl?: FetchLike, log?: (line: string) => void): Promise<RepoInfo> {
   const ctx = { label: ref.text, repo: ref.repo, revision: ref.revision };
-  const res = await hubFetch(revisionUrl(settings, ref), { headers: hubHeaders(settings, { Accept: 'application/json' }) }, settings, ctx, fetchImpl);
+  const res = await hubFetch(revisionUrl(settings, ref), { headers: hubHeaders(settings, { Accept: 'application/json' }) }, settings, ctx, fetchImpl, log);
   if (!res.ok) throw await httpError(res, settings, ctx);
   let json: unknown;
   try {

@@ -112,7 +112,7 @@ async function fetchInto(url: string, part: string, from: number, expected: Blob
   await fetchRangeInto(
     part,
     from,
-    (headers) => hubFetch(url, { headers: hubHeaders(settings, headers) }, settings, ctx, opts.fetchImpl),
+    (headers) => hubFetch(url, { headers: hubHeaders(settings, headers) }, settings, ctx, opts.fetchImpl, opts.log),
     {
       http: (res) => httpError(res, settings, ctx),
       badRange: (start, range) => new HubError(`${where}: the server answered a resume from byte ${start} with '${range}'; run again`),

@@ -1,9 +1,10 @@
 /**
  * Requests to the hub: the bearer token on every request, connection failures and HTTP errors turned into one-line
  * HubErrors that say what to do (401: set HF_TOKEN; 403: gated; 404: no such repo, revision or file), from the
- * status and the hub's `X-Error-Code` header.
+ * status and the hub's `X-Error-Code` header. A busy or briefly failing hub (429, 5xx) is asked again a few times,
+ * after the pause its Retry-After asks for (else 1, 2, 4 s), before its answer becomes the error.
  */
-import { causeMessage } from '../ranged-download.ts';
+import { causeMessage, fetchRetrying, retryAfterMs, triesOf } from '../ranged-download.ts';
 import { HubError } from './errors.ts';
 import type { HubSettings } from './settings.ts';
 
@@ -30,10 +31,34 @@ export function hubHeaders(settings: HubSettings, extra: Record<string, string> 
   return { ...(settings.token ? { Authorization: `Bearer ${settings.token}` } : {}), 'User-Agent': 'bert-compress', ...extra };
 }
 
-/** Sends a request; a connection failure becomes a HubConnectionError naming the endpoint. */
-export async function hubFetch(url: string, init: RequestInit, settings: HubSettings, ctx: RequestContext, fetchImpl: FetchLike = fetch): Promise<Response> {
+/** Tries after the first while the hub answers 429 or 5xx. */
+const RETRIES = 3;
+
+/** Where a request's messages start: the reference, and the file when it is a file's. */
+function whereOf(ctx: RequestContext): string {
+  return `${ctx.label}${ctx.file ? ` (${ctx.file})` : ''}`;
+}
+
+/**
+ * Sends a request, again after a pause while the hub answers 429 or 5xx (each pause logged on `log`); a connection
+ * failure becomes a HubConnectionError naming the endpoint.
+ */
+export async function hubFetch(
+  url: string,
+  init: RequestInit,
+  settings: HubSettings,
+  ctx: RequestContext,
+  fetchImpl: FetchLike = fetch,
+  log?: (line: string) => void,
+): Promise<Response> {
   try {
-    return await fetchImpl(url, init);
+    return await fetchRetrying(() => fetchImpl(url, init), {
+      retries: RETRIES,
+      onRetry: (res, waitMs, nextTry) =>
+        log?.(
+          `${whereOf(ctx)}: the hub answered HTTP ${res.status} ${res.statusText}; trying again in ${Math.round(waitMs / 1000)} s (try ${nextTry} of ${RETRIES + 1})`,
+        ),
+    });
   } catch (e) {
     throw new HubConnectionError(
       `${ctx.label}: cannot reach ${settings.endpoint} (${causeMessage(e)}); check HF_ENDPOINT and the network, or set HF_HUB_OFFLINE=1 to use cached models`,
@@ -48,7 +73,7 @@ export async function hubFetch(url: string, init: RequestInit, settings: HubSett
 export async function httpError(res: Response, settings: HubSettings, ctx: RequestContext): Promise<HubError> {
   await res.body?.cancel().catch(() => {});
   const code = res.headers.get('x-error-code') ?? '';
-  const where = `${ctx.label}${ctx.file ? ` (${ctx.file})` : ''}`;
+  const where = whereOf(ctx);
   const tokenNote = settings.token ? `the token from ${settings.tokenSource ?? 'HF_TOKEN'} was sent` : 'no token was sent';
   switch (res.status) {
     case 401:
@@ -65,6 +90,22 @@ export async function httpError(res: Response, settings: HubSettings, ctx: Reque
       if (code === 'RevisionNotFound') return new HubError(`${where}: no revision '${ctx.revision}' (branch, tag or commit) in ${ctx.repo}`);
       if (ctx.file || code === 'EntryNotFound') return new HubError(`${where}: no file '${ctx.file ?? '?'}' in ${ctx.repo} at ${ctx.revision}`);
       return new HubError(`${where}: no such repo '${ctx.repo}' on ${settings.endpoint} (or no revision '${ctx.revision}')`);
+    case 429: {
+      const wait = retryAfterMs(res.headers.get('retry-after'));
+      return new HubError(
+        `${where}: the hub is limiting the rate of requests (HTTP 429${triesOf(res) > 1 ? `, ${triesOf(res)} tries` : ''}): wait ${wait ? `${Math.ceil(wait / 1000)} s` : 'a few minutes'} and run again${settings.token ? '' : ', or set HF_TOKEN (requests with a token get a higher limit)'}`,
+      );
+    }
+    case 500:
+    case 502:
+    case 503:
+    case 504: {
+      const wait = retryAfterMs(res.headers.get('retry-after'));
+      const tries = triesOf(res);
+      return new HubError(
+        `${where}: the hub answered HTTP ${res.status} ${res.statusText}${tries > 1 ? ` ${tries} times` : ''} (${res.url ? new URL(res.url).origin : settings.endpoint}); ${wait ? `run again in ${Math.ceil(wait / 1000)} s` : 'it may be down, run again later'}`,
+      );
+    }
     default:
       return new HubError(`${where}: ${res.url || settings.endpoint} answered HTTP ${res.status} ${res.statusText}`.trim());
   }

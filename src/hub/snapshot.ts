@@ -87,7 +87,7 @@ export function cachedSnapshot(ref: HubRef, cache: RepoCache, why: string, prefe
 }
 
 async function onlineSnapshot(r: HubRef, cache: RepoCache, settings: HubSettings, opts: SnapshotOptions): Promise<Snapshot> {
-  const info = await fetchRepoInfo(r, settings, opts.fetch);
+  const info = await fetchRepoInfo(r, settings, opts.fetch, opts.log);
   const dir = join(cache.snapshots, info.commit);
   const byPath = new Map(info.files.map((f) => [f.path, f]));
   const selection = selectFiles([...byPath.keys()], r.text, opts.prefer);
@@ -142,7 +142,7 @@ async function ensureBlob(
   let id = file.lfs?.sha256 ?? file.blobId;
   const expected: BlobExpectation = file.lfs ? { size: file.lfs.size, sha256: file.lfs.sha256 } : { size: file.size, gitSha1: file.blobId };
   if (!id) {
-    const head = await hubFetch(url, { method: 'HEAD', headers: hubHeaders(settings) }, settings, ctx, opts.fetch);
+    const head = await hubFetch(url, { method: 'HEAD', headers: hubHeaders(settings) }, settings, ctx, opts.fetch, opts.log);
     if (!head.ok) throw await httpError(head, settings, ctx);
     const etag = (head.headers.get('x-linked-etag') ?? head.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
     if (!/^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(etag)) throw new HubError(`${r.text}: the hub gives no checksum (ETag) for ${file.path}`);

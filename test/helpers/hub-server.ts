@@ -41,6 +41,11 @@ export interface HubServer {
   addCommit(repo: string, files: Readonly<Record<string, Buffer>>, opts?: RepoOptions): string;
   /** The next GET of `file` sends `bytes` bytes of its body, then drops the connection. */
   cutNext(file: string, bytes: number): void;
+  /**
+   * The next `times` requests of `file` (a resolve or cdn request for it), or of the API when `file` is 'api', are
+   * answered `status` with `headers` (e.g. 503, or 429 with Retry-After) instead.
+   */
+  failNext(file: string, status: number, times: number, headers?: Record<string, string>): void;
   /** Serve these bytes for `file` instead of the committed ones (the API still advertises the committed checksum). */
   tamper(file: string, bytes: Buffer): void;
   /** Answer range requests with 200 and the whole file. */
@@ -73,6 +78,15 @@ export async function serveHub(): Promise<HubServer> {
   const refs = new Map<string, Map<string, string>>(); // repo → revision → sha
   const cuts = new Map<string, number>();
   const tampered = new Map<string, Buffer>();
+  const failures = new Map<string, { status: number; times: number; headers: Record<string, string> }>();
+  /** Answers with the failure set for `key` by failNext, if any is left; true when it did. */
+  const failed = (res: ServerResponse, key: string | undefined): boolean => {
+    const f = key === undefined ? undefined : failures.get(key);
+    if (!f || f.times <= 0) return false;
+    f.times--;
+    res.writeHead(f.status, f.headers).end(`HTTP ${f.status}`);
+    return true;
+  };
   const byLfs = new Map<string, Entry>(); // sha256 → entry, for the cdn
   const state = { ignoreRange: false };
 
@@ -101,6 +115,7 @@ export async function serveHub(): Promise<HubServer> {
     let m = /^\/api\/models\/(.+)\/revision\/(.+)$/.exec(path);
     if (m) {
       record.kind = 'api';
+      if (failed(res, 'api')) return;
       const [, repo, rev] = m;
       if (!refs.has(repo!)) return fail(res, 404, 'RepoNotFound');
       const c = commitOf(repo!, rev!);
@@ -128,6 +143,7 @@ export async function serveHub(): Promise<HubServer> {
       if (!e) return fail(res, 404, 'EntryNotFound');
       const file = [...commits.values()].flatMap((c) => [...c.files].filter(([, x]) => x === e).map(([n]) => n))[0]!;
       record.file = file;
+      if (failed(res, file)) return;
       return sendBytes(req, res, file, e.bytes, { ETag: `"${e.sha256}"` });
     }
     m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(path);
@@ -135,6 +151,7 @@ export async function serveHub(): Promise<HubServer> {
       record.kind = 'resolve';
       const [, repo, rev, file] = m;
       record.file = file;
+      if (failed(res, file)) return;
       const c = commitOf(repo!, rev!);
       if (!c) return fail(res, refs.has(repo!) ? 404 : 401, refs.has(repo!) ? 'RevisionNotFound' : 'RepoNotFound');
       if (!authorized(c, req)) return fail(res, 401, 'RepoNotFound');
@@ -180,6 +197,7 @@ export async function serveHub(): Promise<HubServer> {
       return sha;
     },
     cutNext: (file, bytes) => cuts.set(file, bytes),
+    failNext: (file, status, times, headers = {}) => failures.set(file, { status, times, headers }),
     tamper: (file, bytes) => tampered.set(file, bytes),
     get ignoreRange() {
       return state.ignoreRange;

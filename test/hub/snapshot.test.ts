@@ -259,6 +259,41 @@ describe('downloadSnapshot', () => {
     expect((await downloadSnapshot('hf:org/private', { env: fromFile })).commit).toBe(s.commit);
   });
 
+  it('tries again after a 503 of the API and a 429 of a file (Retry-After honoured), saying so, and downloads', async () => {
+    const e = env();
+    hub.failNext('api', 503, 1, { 'Retry-After': '0' });
+    hub.failNext('model.safetensors', 429, 2, { 'Retry-After': '0' });
+    const lines: string[] = [];
+    const before = hub.requests.length;
+    const s = await downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) });
+    expect(readFileSync(join(s.dir, 'model.safetensors')).equals(ckpt.files['model.safetensors']!)).toBe(true);
+    const sent = hub.requests.slice(before);
+    expect(sent.filter((r) => r.kind === 'api')).toHaveLength(2);
+    expect(sent.filter((r) => r.kind === 'resolve' && r.file === 'model.safetensors')).toHaveLength(3);
+    expect(lines.filter((l) => /trying again/.test(l))).toEqual([
+      'hf:org/tiny: the hub answered HTTP 503 Service Unavailable; trying again in 0 s (try 2 of 4)',
+      'hf:org/tiny (model.safetensors): the hub answered HTTP 429 Too Many Requests; trying again in 0 s (try 2 of 4)',
+      'hf:org/tiny (model.safetensors): the hub answered HTTP 429 Too Many Requests; trying again in 0 s (try 3 of 4)',
+    ]);
+  });
+
+  it('a 5xx that lasts is one line after 4 tries, a 429 asking for a long wait at once; no snapshot', async () => {
+    const e = env();
+    hub.failNext('config.json', 502, 10, { 'Retry-After': '0' });
+    const before = hub.requests.length;
+    const err = await errorOf(downloadSnapshot('hf:org/tiny', { env: e }));
+    hub.failNext('config.json', 502, 0);
+    expect(err).toBeInstanceOf(HubError);
+    expect(err.message).toBe(`hf:org/tiny (config.json): the hub answered HTTP 502 Bad Gateway 4 times (${hub.baseUrl}); it may be down, run again later`);
+    expect(hub.requests.slice(before).filter((r) => r.file === 'config.json')).toHaveLength(4);
+    hub.failNext('api', 429, 1, { 'Retry-After': '3600' });
+    const limited = await errorOf(downloadSnapshot('hf:org/tiny', { env: e }));
+    expect(limited.message).toBe(
+      'hf:org/tiny: the hub is limiting the rate of requests (HTTP 429): wait 3600 s and run again, or set HF_TOKEN (requests with a token get a higher limit)',
+    );
+    expect(existsSync(join(e.HF_HOME!, 'hub', 'models--org--tiny', 'snapshots'))).toBe(false);
+  });
+
   it('says a gated repo needs access and HF_TOKEN on a 403, leaving no snapshot', async () => {
     const e = env({ HF_TOKEN: 'hf_someone' });
     const err = await errorOf(downloadSnapshot('hf:org/gated', { env: e }));
