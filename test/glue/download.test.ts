@@ -67,6 +67,25 @@ describe('downloadVerified', () => {
     expect(readFileSync(dest).equals(payload)).toBe(true);
   });
 
+  it('asks again while the server answers 429 or 503 (Retry-After honoured), and says how often when it lasts', async () => {
+    server = await serveFiles({ 'f.txt': payload });
+    server.failNext('f.txt', 503, 1, { 'Retry-After': '0' });
+    const dest = join(tmp(), 'f.txt');
+    const retries: string[] = [];
+    const onRetry = (url: string, status: number, waitMs: number, nextTry: number) => retries.push(`${url.split('/').pop()} ${status} ${waitMs} ${nextTry}`);
+    await downloadVerified(`${server.baseUrl}/f.txt`, dest, { sha256: sha256(payload), bytes: payload.length }, { onRetry });
+    expect(readFileSync(dest).equals(payload)).toBe(true);
+    expect(retries).toEqual(['f.txt 503 0 2']);
+    server.failNext('f.txt', 429, 10, { 'Retry-After': '0' });
+    const before = server.requests.length;
+    const again = join(tmp(), 'f.txt');
+    await expect(downloadVerified(`${server.baseUrl}/f.txt`, again, { sha256: sha256(payload) })).rejects.toThrow(
+      new DataError(`${server.baseUrl}/f.txt: HTTP 429 Too Many Requests (4 tries); the server is busy or failing, run again later`),
+    );
+    expect(server.requests.length - before).toBe(4);
+    expect(existsSync(again)).toBe(false);
+  });
+
   it('reports HTTP errors with the URL', async () => {
     server = await serveFiles({});
     await expect(downloadVerified(`${server.baseUrl}/missing.zip`, join(tmp(), 'm'), { sha256: '0' })).rejects.toThrow(/missing\.zip: HTTP 404/);

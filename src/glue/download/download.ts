@@ -112,7 +112,10 @@ async function downloadInto(
   cache: string,
   log: (line: string) => void,
 ): Promise<DownloadedTask[]> {
-  const events: DownloadEvents = { onStart: (url, from) => log(from > 0 ? `resuming ${url} at byte ${from}` : `downloading ${url}`) };
+  const events: DownloadEvents = {
+    onStart: (url, from) => log(from > 0 ? `resuming ${url} at byte ${from}` : `downloading ${url}`),
+    onRetry: (url, status, waitMs, nextTry) => log(`${url}: HTTP ${status}; trying again in ${Math.round(waitMs / 1000)} s (try ${nextTry})`),
+  };
   const done: DownloadedTask[] = [];
   try {
     for (const source of sources) {

@@ -2,16 +2,20 @@
  * Downloading one file resumably and verifying it. Bytes go to `<dest>.part`; a later call continues from the
  * part's size with an HTTP Range request (a server that answers 200 instead of 206 restarts it). The finished part
  * must have the expected sha256 (and size, when known) before it is renamed to `dest`; on a mismatch it is deleted.
+ * A server that answers 429 or 5xx is asked again a few times, after the pause its Retry-After asks for (else 1, 2,
+ * 4 s).
  */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataError } from '../../errors.ts';
 import { sha256File } from '../../files.ts';
-import { causeMessage, fetchRangeInto, fileSize } from '../../ranged-download.ts';
+import { TRANSIENT_STATUSES, causeMessage, fetchRangeInto, fetchRetrying, fileSize, triesOf } from '../../ranged-download.ts';
 
 export interface DownloadEvents {
   /** A request starts: `from` is the byte offset resumed from (0 for a fresh download). */
   onStart?: (url: string, from: number) => void;
+  /** The server answered 429 or 5xx: the request is sent again after `waitMs`, as try number `nextTry`. */
+  onRetry?: (url: string, status: number, waitMs: number, nextTry: number) => void;
 }
 
 /**
@@ -43,13 +47,20 @@ async function fetchInto(url: string, part: string, from: number, events: Downlo
     from,
     async (headers) => {
       try {
-        return await fetch(url, { headers });
+        return await fetchRetrying(() => fetch(url, { headers }), { onRetry: (res, waitMs, nextTry) => events.onRetry?.(url, res.status, waitMs, nextTry) });
       } catch (e) {
         throw new DataError(`${url}: cannot connect: ${causeMessage(e)}`, { cause: e });
       }
     },
     {
-      http: (response) => new DataError(`${url}: HTTP ${response.status} ${response.statusText}`),
+      http: (response) =>
+        new DataError(
+          `${url}: HTTP ${response.status} ${response.statusText}${
+            TRANSIENT_STATUSES.has(response.status)
+              ? ` (${triesOf(response)} ${triesOf(response) === 1 ? 'try' : 'tries'}); the server is busy or failing, run again later`
+              : ''
+          }`,
+        ),
       badRange: (start, range) => new DataError(`${url}: server answered a resume from byte ${start} with range '${range}'`),
       empty: () => new DataError(`${url}: empty response`),
       interrupted: (bytes, cause) => new DataError(`${url}: download interrupted at ${bytes} bytes (${causeMessage(cause)}); run again to resume`, { cause }),
