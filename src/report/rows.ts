@@ -27,7 +27,10 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
   /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8' ('' for the baseline). */
   parameters: string;
   params: number;
+  /** Bytes of all initializers (the weights; what `bytesOfOriginal` and the size front compare). */
   bytes: number;
+  /** Bytes of the .onnx file and its external data on disk: what a user ships. */
+  fileBytes: number;
   /** bytes / the baseline's bytes; null without a baseline row. */
   bytesOfOriginal: number | null;
   speedup: number;
@@ -133,6 +136,7 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       parameters: describeSteps(p.steps),
       params: r.params,
       bytes: r.bytes,
+      fileBytes: r.fileBytes,
       bytesOfOriginal: base ? r.bytes / base.result.bytes : null,
       speedup: r.speedup,
       measuredLatencyMs: r.latencyMs,

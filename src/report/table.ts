@@ -24,14 +24,29 @@ export function formatMetrics(m: MetricValues | undefined): string {
 
 /** Table headers and cells for people (what Markdown and HTML show). */
 export function displayTable(data: ReportData): { header: string[]; rows: string[][]; align: Array<'l' | 'r'> } {
-  const header = ['model', 'pipeline', 'parameters', 'params', 'MB', 'size', 'speed-up', 'p50 ms', 'task metrics', 'GLUE', '% of original', 'front'];
-  const align: Array<'l' | 'r'> = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
+  const header = [
+    'model',
+    'pipeline',
+    'parameters',
+    'params',
+    'weights MB',
+    'file MB',
+    'size',
+    'speed-up',
+    'p50 ms',
+    'task metrics',
+    'GLUE',
+    '% of original',
+    'front',
+  ];
+  const align: Array<'l' | 'r'> = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
   const rows = data.rows.map((r) => [
     r.group,
     r.label,
     r.parameters || '—',
     (r.params / 1e6).toFixed(2) + 'M',
     (r.bytes / 1e6).toFixed(1),
+    (r.fileBytes / 1e6).toFixed(1),
     pct(r.bytesOfOriginal),
     `×${r.speedup.toFixed(2)}${r.timingExclusive === false ? SHARED_MARK : ''}`,
     r.measuredLatencyMs.toFixed(2),
@@ -44,6 +59,11 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
   ]);
   return { header, rows, align };
 }
+
+/** What the two MB columns and size measure (the Markdown and HTML notes). */
+export const SIZE_NOTE =
+  "weights MB: the bytes of all initializers (the weights), which size compares with the baseline row's and the size front ranks; " +
+  'file MB: the .onnx file with its external data on disk, what you ship (the weights plus the graph, names and padding).';
 
 /**
  * Why some rows have no '% of original' although scored: their baseline's GLUE score is 0 or below (a weak CoLA
@@ -87,6 +107,7 @@ export function toMarkdown(data: ReportData): string {
       `at the first bench shape (${describeLatencyShapes(data.rows)}). front: on the Pareto front of GLUE score vs size / ` +
       "vs latency among the variants of its model in its sweep (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
+  lines.push('', SIZE_NOTE);
   const aggregation = glueAggregationNote(data);
   if (aggregation) lines.push('', aggregation);
   const nonPositive = nonPositiveBaselineNote(data);
@@ -128,6 +149,7 @@ export function toCsv(data: ReportData): string {
     'parameters',
     'params',
     'bytes',
+    'file_bytes',
     'bytes_of_original',
     'speedup',
     'latency_ms',
@@ -149,6 +171,7 @@ export function toCsv(data: ReportData): string {
     r.parameters,
     r.params,
     r.bytes,
+    r.fileBytes,
     r.bytesOfOriginal,
     r.speedup,
     r.latencyMs,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
-import { toCsv, toMarkdown, formatMetrics } from '../../src/report/table.ts';
+import { SIZE_NOTE, toCsv, toMarkdown, formatMetrics } from '../../src/report/table.ts';
 import { chartPoints, chartSpec } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
@@ -70,17 +70,27 @@ describe('report rows', () => {
     expect(await writtenHtml(withCola, 'cola.sqlite')).toContain(escapeHtml(note));
   });
 
+  it('shows both the weights and the file on disk in MB, and says which is which (HTML too)', async () => {
+    expect(row('sst2', 'int8').fileBytes).toBe(11.7e6);
+    const html = await writtenHtml(data, 'poster.sqlite');
+    expect(html).toContain('<th>weights MB</th><th>file MB</th>');
+    expect(html).toContain(escapeHtml(SIZE_NOTE));
+  });
+
   it('writes a Markdown table with scores ×100 and a CSV with raw numbers', () => {
     const md = toMarkdown(data);
-    expect(md.split('\n')[0]).toBe('| model | pipeline | parameters | params | MB | size | speed-up | p50 ms | task metrics | GLUE | % of original | front |');
-    expect(md).toContain('| sst2 | int8 | quantize mode=int8 | 2.85M | 11.4 | 25.5% | ×1.80 | 5.56 | SST-2 acc 73.10 | 73.10 | 99.6% | size, latency |');
+    expect(md.split('\n')[0]).toBe(
+      '| model | pipeline | parameters | params | weights MB | file MB | size | speed-up | p50 ms | task metrics | GLUE | % of original | front |',
+    );
+    expect(md).toContain('| sst2 | int8 | quantize mode=int8 | 2.85M | 11.4 | 11.7 | 25.5% | ×1.80 | 5.56 | SST-2 acc 73.10 | 73.10 | 99.6% | size, latency |');
+    expect(md.split('\n')).toContain(SIZE_NOTE);
     expect(md).toContain('STS-B Pearson 17.35 / Spearman 17.80');
     const csv = toCsv(data).trim().split('\n');
     expect(csv[0]).toBe(
-      'sweep,model,pipeline,parameters,params,bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,front_bytes,front_latency,timing_exclusive,key',
+      'sweep,model,pipeline,parameters,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,front_bytes,front_latency,timing_exclusive,key',
     );
     expect(csv).toHaveLength(9);
-    expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,1,1,10,10,1,64,0.734,,,0.734,1,true,true,')).toBe(true);
+    expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,true,true,')).toBe(true);
   });
 
   it('marks a speed-up timed without the machine to itself, and says what the mark means', () => {
