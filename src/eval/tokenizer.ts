@@ -148,6 +148,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
     post ? post(a, b, true) : { tokens: b ? [...a, ...b] : a };
   const specialsSingle = template([], null).tokens.length;
   const specialsPair = template([], []).tokens.length;
+  if (specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenizer, config, source);
   const unkId = unknownId(tokenizer, json);
   const toId = (t: string): number => tokenizer.token_to_id(t) ?? unkId;
   const padId = padTokenId(tokenizer, json as TokenizerJsonPadding, config);
@@ -169,6 +170,23 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
       return { ids, typeIds: out.token_type_ids ?? new Array<number>(ids.length).fill(0) };
     },
   };
+}
+
+/** Sources already warned about (once per file and process). */
+const warnedNoSpecials = new Set<string>();
+
+/**
+ * The one line on stderr for a tokenizer of the BERT family (its vocabulary has the [CLS] and [SEP] tokens, or those
+ * its config names) whose tokenizer.json adds no special tokens (`"post_processor": null`): its ids are what
+ * transformers and transformers.js give too, but a BERT-family model expects [CLS] … [SEP], so its scores suffer.
+ */
+function warnNoSpecialTokens(tokenizer: Tokenizer, config: TokenizerConfigJson, source: string): void {
+  const { cls, sep } = bertSpecialTokens(config);
+  if (tokenizer.token_to_id(cls) === undefined || tokenizer.token_to_id(sep) === undefined || warnedNoSpecials.has(source)) return;
+  warnedNoSpecials.add(source);
+  process.stderr.write(
+    `warning: ${source}: the tokenizer adds no special tokens (tokenizer.json's post_processor is null or adds none), so inputs have no ${cls} … ${sep} although its vocabulary has them, as BERT-family models expect; transformers tokenizes the same way, but scores will suffer unless the model was trained so (restore the post_processor to add them)\n`,
+  );
 }
 
 function unknownId(tokenizer: Tokenizer, json: object): number {

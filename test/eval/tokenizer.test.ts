@@ -1,9 +1,10 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { loadTokenizer, readVocabulary, vocabularyDifference } from '../../src/eval/tokenizer.ts';
+import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
 import { GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
@@ -139,5 +140,45 @@ describe.skipIf(!hasTeachers)('tokenizer: vocabulary of a folder (needs ../share
     expect(vocabularyDifference(swapped, fromJson.vocab)).toBe(`token ${JSON.stringify(lines[100])}: id 100 against 101`);
     rmSync(dir, { recursive: true, force: true });
     expect(readVocabulary(dir)).toBeUndefined();
+  });
+});
+
+describe('tokenizer.json without special tokens', () => {
+  const vocab = new Map(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world'].map((t, i) => [t, i]));
+  const folder = (postProcessor: unknown) => {
+    const dir = mkdtempSync(join(tmpdir(), 'no-specials-'));
+    const json = { ...(wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true, stripAccents: null, tokenizeChineseChars: true }) as object) };
+    if (postProcessor !== 'keep') Object.assign(json, { post_processor: postProcessor });
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    return dir;
+  };
+
+  it('warns once on stderr, in one line, when a BERT vocabulary gets no [CLS] / [SEP] (post_processor null); ids as transformers gives them', () => {
+    const dir = folder(null);
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const tok = loadTokenizer(dir);
+      expect(tok.encode('hello world', null, 16).ids).toEqual([5, 6]);
+      loadTokenizer(dir); // the same file again: no second line
+      const lines = spy.mock.calls.map((c) => String(c[0]));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^warning: .*tokenizer\.json: the tokenizer adds no special tokens .*no \[CLS\] … \[SEP\]/);
+      expect(lines[0]!.trimEnd().includes('\n')).toBe(false);
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says nothing when the template adds them', () => {
+    const dir = folder('keep');
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(loadTokenizer(dir).encode('hello world', null, 16).ids).toEqual([2, 5, 6, 3]);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
