@@ -5,9 +5,10 @@
  * batches padded to its length.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { evalCommand, type EvalArgs } from '../../src/cli/commands/eval.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
@@ -128,5 +129,46 @@ describe('evaluate: checks against the graph', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--max-length 100 is beyond the model's position table/);
+  });
+});
+
+describe('compress eval --out', () => {
+  const evalRun = (model: string, out: string, extra: Partial<EvalArgs> = {}) =>
+    evalCommand.run({
+      _: ['eval'],
+      $0: 'compress',
+      model,
+      tasks: ['SST-2'],
+      split: 'dev',
+      'include-wnli': true,
+      json: false,
+      'glue-dir': tiny.glueDir,
+      threads: 1,
+      out,
+      ...extra,
+    } as unknown as Parameters<typeof evalCommand.run>[0]);
+
+  it("refuses to write the JSON report over a file the evaluation reads (the model, its side files, the tokenizer's, the GLUE data), by real path", async () => {
+    const dir = variant(() => {});
+    const before = (f: string) => readFileSync(f);
+    const guarded = [join(dir, 'model.onnx'), join(dir, 'config.json'), join(dir, 'vocab.txt'), join(tiny.glueDir, 'SST-2', 'dev.tsv')];
+    const saved = guarded.map(before);
+    for (const out of guarded) {
+      await expect(evalRun(dir, out)).rejects.toThrow(SettingsError);
+      await expect(evalRun(dir, out)).rejects.toThrow(/refusing to overwrite it$/);
+    }
+    await expect(evalRun(join(dir, 'model.onnx'), join(dir, 'model.onnx'))).rejects.toThrow(/is one of the evaluated model's files/);
+    await expect(evalRun(dir, join(tiny.glueDir, 'SST-2', 'dev.tsv'))).rejects.toThrow(/is a file of the GLUE folder/);
+    // a link to the model, and the --tokenizer folder's files
+    const link = join(tiny.root, `link-${n++}.json`);
+    symlinkSync(join(dir, 'model.onnx'), link);
+    await expect(evalRun(dir, link)).rejects.toThrow(/is one of the evaluated model's files/);
+    const tokenizer = variant(() => {});
+    await expect(evalRun(dir, join(tokenizer, 'vocab.txt'), { tokenizer })).rejects.toThrow(/is one of the evaluated model's files/);
+    guarded.forEach((f, i) => expect(readFileSync(f).equals(saved[i]!)).toBe(true));
+    // a report file beside the model is written as before
+    const out = join(dir, 'eval.json');
+    expect(await evalRun(dir, out)).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).tasks['SST-2'].examples).toBe(24);
   });
 });

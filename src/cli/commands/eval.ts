@@ -2,11 +2,17 @@
  * `compress eval MODEL --task SST-2 | --tasks all`: parses flags into EvalOptions, calls the library's `evaluate`,
  * and prints the per-task table (or the JSON report with --json). Evaluation logic lives in src/eval.
  */
+import { existsSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import type { Argv } from 'yargs';
 import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
+import { SettingsError } from '../../errors.ts';
+import { inputFiles, realPathOf } from '../../export/destination.ts';
+import { defaultGlueDir } from '../../glue/glue-dir.ts';
+import { externalDataFiles } from '../../train/teacher-cache.ts';
 import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
-import { describeDtype } from '../../eval/model-files.ts';
+import { TOKENIZER_FILES, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
 import { out, outText, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -65,6 +71,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     const model = await localModel(args.model);
+    if (args.out) checkNotAnInput(args.out, model, args);
     const progress = createProgressBar(process.stderr);
     let result;
     try {
@@ -95,3 +102,36 @@ export const evalCommand: CliCommand<EvalArgs> = {
     return 0;
   },
 };
+
+/**
+ * Refuses `--out` when it is a file the evaluation reads, by real path: the model (its .onnx file, external data,
+ * lineage sidecar, config.json and tokenizer files), the --tokenizer folder's files, or a file of the GLUE folder.
+ * The JSON report would replace it. A model that cannot be located is left for evaluate to name.
+ */
+function checkNotAnInput(out: string, model: string, args: EvalArgs): void {
+  const label = `--out ${out}`;
+  const target = realPathOf(out);
+  const owned = new Set<string>();
+  try {
+    const { onnx } = locateRunModel(model, args.dtype);
+    let external: string[] = [];
+    try {
+      external = externalDataFiles(onnx);
+    } catch {
+      // not an ONNX model: evaluate says so
+    }
+    for (const f of inputFiles(onnx, external)) owned.add(f);
+  } catch {
+    // no model there: evaluate says so
+  }
+  if (args.tokenizer !== undefined) {
+    const tok = args.tokenizer;
+    const names = existsSync(tok) && statSync(tok).isDirectory() ? TOKENIZER_FILES.map((f) => join(tok, f)) : [tok];
+    for (const f of names) if (existsSync(f)) owned.add(realPathOf(f));
+  }
+  if (owned.has(target)) throw new SettingsError(`${label}: ${out} is one of the evaluated model's files (${target}); refusing to overwrite it`);
+  const glue = realPathOf(args['glue-dir'] ?? defaultGlueDir());
+  if (existsSync(target) && target.startsWith(glue + sep)) {
+    throw new SettingsError(`${label}: ${out} is a file of the GLUE folder ${glue}; refusing to overwrite it`);
+  }
+}
