@@ -117,3 +117,23 @@ export function sha256Bytes(parts: Iterable<Uint8Array>): string {
   for (const p of parts) hash.update(p);
   return hash.digest('hex');
 }
+
+/** How a Git LFS pointer file starts (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md). */
+const LFS_POINTER_START = 'version https://git-lfs.github.com/spec/v1\n';
+
+/** Pointer files are small (the spec caps them at 1024 bytes). */
+export const LFS_POINTER_MAX_BYTES = 1024;
+
+/**
+ * Why bytes (a file's first `LFS_POINTER_MAX_BYTES` or all of a smaller one) are not the file a model needs when
+ * they are a Git LFS pointer: what a repository cloned without git-lfs holds instead of its weights. Undefined for
+ * any other bytes.
+ */
+export function lfsPointerProblem(bytes: Uint8Array): string | undefined {
+  if (bytes.byteLength > LFS_POINTER_MAX_BYTES || bytes.byteLength < LFS_POINTER_START.length) return undefined;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (!text.startsWith(LFS_POINTER_START)) return undefined;
+  const size = Number(/^size (\d+)$/m.exec(text)?.[1]);
+  const of = !Number.isSafeInteger(size) ? '' : size < 1e9 ? ` to a ${(size / 1e6).toFixed(1)} MB file` : ` to a ${(size / 1e9).toFixed(2)} GB file`;
+  return `a Git LFS pointer${of}, not the file itself (cloned without Git LFS): run 'git lfs pull' in its repository, or give the model as hf:ORG/NAME`;
+}

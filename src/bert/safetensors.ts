@@ -8,7 +8,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { DataError, errorLine, fsReason } from '../errors.ts';
 import { floatToHalf, halfToFloat } from '../onnx/index.ts';
-import { writeFileAtomic } from '../files.ts';
+import { LFS_POINTER_MAX_BYTES, lfsPointerProblem, writeFileAtomic } from '../files.ts';
 
 /** Element types of the safetensors format that bert-compress reads (and, F32/F16/BF16/I64/I32, writes). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
@@ -82,6 +82,12 @@ function parseHeader(src: ByteSource, label: string): { entries: Entry[]; metada
   const lenBytes = new Uint8Array(8);
   src.read(0, lenBytes);
   const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
+  if (headerLen > MAX_HEADER_BYTES && src.size <= LFS_POINTER_MAX_BYTES) {
+    const head = new Uint8Array(src.size);
+    src.read(0, head);
+    const pointer = lfsPointerProblem(head);
+    if (pointer) fail(pointer);
+  }
   if (headerLen > MAX_HEADER_BYTES) fail(`not a safetensors file (header length ${headerLen} is over the format's 100 MB limit)`);
   if (headerLen < 2) fail(`not a safetensors file (header length ${headerLen})`);
   if (8 + headerLen > src.size) fail(`truncated safetensors file: the header needs ${headerLen} bytes but only ${src.size - 8} follow`);

@@ -6,6 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ModelLoadError, errorLine } from '../errors.ts';
+import { LFS_POINTER_MAX_BYTES, lfsPointerProblem } from '../files.ts';
 import type { Model } from './graph.ts';
 import { onnx, modelFromProto, type ExternalReader, type ExternalRef } from './proto.ts';
 import { SCHEMA_IR_VERSION, SCHEMA_ONNX_RELEASE } from './schema.ts';
@@ -61,6 +62,12 @@ function externalReader(baseDir: string, onFile?: (realPath: string) => void): {
       const fd = openSync(real, 'r');
       f = { fd, size: fstatSync(fd).size };
       fds.set(path, f);
+      if (f.size <= LFS_POINTER_MAX_BYTES) {
+        const head = Buffer.alloc(f.size);
+        readSync(fd, head, 0, f.size, 0);
+        const pointer = lfsPointerProblem(head);
+        if (pointer) throw new Error(`tensor '${tensorName}': external data file '${ref.location}' is ${pointer}`);
+      }
       onFile?.(real);
     }
     if (ref.offset < 0 || ref.length < 0 || ref.offset + ref.length > f.size) {
@@ -82,6 +89,8 @@ function externalReader(baseDir: string, onFile?: (realPath: string) => void): {
 export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: string } = {}): Model {
   const label = opts.label ?? 'model bytes';
   if (bytes.byteLength === 0) throw new ModelLoadError(`${label}: empty file, not an ONNX model`);
+  const pointer = lfsPointerProblem(bytes);
+  if (pointer) throw new ModelLoadError(`${label}: ${pointer}`);
   let proto;
   let unknown: string | undefined;
   try {

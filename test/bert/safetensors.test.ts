@@ -120,6 +120,11 @@ describe('safetensors errors', () => {
     fails(huge, 'not a safetensors file (header length 1000000000000 is over the format');
     // an ONNX file given by mistake: its first 8 bytes read as a huge length
     fails(new Uint8Array([0x08, 0x07, 0x12, 0x07, 0x70, 0x79, 0x74, 0x6f, 0x72, 0x63]), 'not a safetensors file');
+    // a repository cloned without git-lfs holds the pointer, not the weights
+    fails(
+      new TextEncoder().encode(`version https://git-lfs.github.com/spec/v1\noid sha256:${'ef'.repeat(32)}\nsize 438000000\n`),
+      "a Git LFS pointer to a 438.0 MB file, not the file itself (cloned without Git LFS): run 'git lfs pull' in its repository, or give the model as hf:ORG/NAME",
+    );
   });
 
   it('names a missing file', () => {

@@ -161,6 +161,8 @@ describe('external data', () => {
       const data = join(dir, 'm.onnx.data');
       writeFileSync(data, readFileSync(data).subarray(0, 10));
       expect(() => loadModel(path)).toThrow(/outside 'm.onnx.data'/);
+      writeFileSync(data, `version https://git-lfs.github.com/spec/v1\noid sha256:${'cd'.repeat(32)}\nsize 2500000000\n`);
+      expect(() => loadModel(path)).toThrow(/external data file 'm.onnx.data' is a Git LFS pointer to a 2\.50 GB file, not the file itself .*git lfs pull/);
       rmSync(data);
       expect(() => loadModel(path)).toThrow(/external data file 'm.onnx.data' is missing/);
       const evil = onnx.ModelProto.encode({
@@ -228,6 +230,11 @@ describe('bad input gets a one-line ModelLoadError naming the file', () => {
   it('missing file', () => expectLoadError(join(dir, 'nope.onnx'), /no such file/));
   it('empty file', () => expectLoadError(write('empty.onnx', new Uint8Array(0)), /empty file/));
   it('a text file', () => expectLoadError(write('readme.onnx', 'hello, this is not a model\n'), /not an ONNX model/));
+  it('a Git LFS pointer (a repository cloned without git-lfs)', () =>
+    expectLoadError(
+      write('lfs.onnx', `version https://git-lfs.github.com/spec/v1\noid sha256:${'ab'.repeat(32)}\nsize 38400000\n`),
+      /lfs\.onnx: a Git LFS pointer to a 38\.4 MB file, not the file itself \(cloned without Git LFS\): run 'git lfs pull' in its repository, or give the model as hf:ORG\/NAME$/,
+    ));
   it('truncated model', () => {
     const bytes = encodeModel(linearModel(new Array(8).fill(1), [0, 0]));
     expectLoadError(write('trunc.onnx', bytes.subarray(0, bytes.length - 7)), /not an ONNX model|holds \d+ bytes/);
