@@ -118,6 +118,20 @@ export function sha256Bytes(parts: Iterable<Uint8Array>): string {
   return hash.digest('hex');
 }
 
+/**
+ * Text without a leading UTF-8 byte-order mark (as some Windows editors save JSON and text files): every reader of
+ * Hugging Face files (config.json, tokenizer files, vocab.txt, a safetensors index) and GLUE files goes through it, so
+ * that a BOM is skipped rather than reported as an invisible unexpected token.
+ */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** JSON.parse of `text` without its byte-order mark (see withoutBom); throws what JSON.parse throws. */
+export function parseJsonText(text: string): unknown {
+  return JSON.parse(withoutBom(text));
+}
+
 /** How a Git LFS pointer file starts (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md). */
 const LFS_POINTER_START = 'version https://git-lfs.github.com/spec/v1\n';
 

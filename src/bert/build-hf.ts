@@ -9,7 +9,7 @@ import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, errorLine, fsReason } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
 import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
-import { writeFileAtomic } from '../files.ts';
+import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { bertParameters, type RandomInit } from './build-weights.ts';
@@ -32,7 +32,7 @@ function readJson(path: string, what: string): unknown {
     throw new DataError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (e) {
     throw new DataError(`${path}: not valid JSON (${errorLine(e)})`, { cause: e });
   }

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DataError, fsReason, SettingsError } from '../errors.ts';
-import { writeFileAtomic } from '../files.ts';
+import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
@@ -96,7 +96,7 @@ export function readJsonObject(file: string): Record<string, unknown> {
   const text = readModelFile(file).toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    value = parseJsonText(text);
   } catch (e) {
     throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }

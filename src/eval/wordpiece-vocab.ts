@@ -5,6 +5,7 @@
  * template with token types 0/1.
  */
 import { DataError } from '../errors.ts';
+import { withoutBom } from '../files.ts';
 
 /** The special tokens of a BERT vocabulary; defaults are bert-base's. */
 export interface BertSpecialTokens {
@@ -37,7 +38,7 @@ export interface WordPieceOptions {
  * `[PAD]` keeps its id 0 and the vocabulary equals the same one in tokenizer.json.
  */
 export function parseVocab(text: string, file: string): Map<string, number> {
-  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
+  const lines = withoutBom(text).split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const vocab = new Map<string, number>();
   lines.forEach((line, i) => {

@@ -14,6 +14,7 @@ import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { DataError } from '../errors.ts';
+import { parseJsonText } from '../files.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, removeSideFiles } from './destination.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
@@ -66,7 +67,7 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   let json: Record<string, unknown>;
   let names: Set<string>;
   try {
-    json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    json = parseJsonText(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     config = configFromHuggingFace(json, join(dir, 'config.json'));
     // the files the build reads (not every .safetensors of the folder: an adapter's would hide a missing head)
     const files = checkpointWeightFiles(dir);

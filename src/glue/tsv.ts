@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { DataError } from '../errors.ts';
+import { withoutBom } from '../files.ts';
 
 /** A parsed TSV file: column names and the rows, each with its 1-based line number in the file. */
 export interface TsvTable {
@@ -33,11 +34,9 @@ export interface TsvParseOptions {
   headerlessColumns?: readonly string[];
 }
 
-const BOM = '\ufeff';
-
 /** Splits text into lines the way GLUE files are written: '\n' separators, optional '\r', optional final newline. */
 export function splitLines(text: string): string[] {
-  const body = text.startsWith(BOM) ? text.slice(1) : text;
+  const body = withoutBom(text);
   if (body.length === 0) return [];
   const lines = body.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseJsonText } from '../files.ts';
 import { type RepoFile, fetchRepoInfo } from './api.ts';
 import { type RepoCache, cachedCommit, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
 import { type BlobExpectation, downloadBlob } from './download.ts';
@@ -160,7 +161,7 @@ async function ensureBlob(
 
 function readJson(path: string, label: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return parseJsonText(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new HubError(`${label}: ${path} is not valid JSON (${(e as Error).message.split('\n')[0]})`, { cause: e });
   }

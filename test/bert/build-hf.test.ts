@@ -50,6 +50,17 @@ describe('Hugging Face folders', () => {
     expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
   });
 
+  it('reads config.json and model.safetensors.index.json saved with a UTF-8 byte-order mark', () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'config.json'), `\ufeff${JSON.stringify(configToHuggingFace(config))}`);
+    const names = [...weights.keys()];
+    const weightMap: Record<string, string> = {};
+    writeSafetensors(join(dir, 'model-00001-of-00001.safetensors'), new Map(names.map((k) => [k, { dims: dims.get(k)!, data: weights.get(k)! }])));
+    for (const k of names) weightMap[k] = 'model-00001-of-00001.safetensors';
+    writeFileSync(join(dir, 'model.safetensors.index.json'), `\ufeff${JSON.stringify({ metadata: {}, weight_map: weightMap })}`);
+    expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
+  });
+
   it('reads a BertModel checkpoint (no bert. prefix, no classifier) with fillMissing; refuses it without', () => {
     const dir = freshDir();
     writeConfig(dir);
