@@ -86,6 +86,18 @@ describe('downloadVerified', () => {
     expect(existsSync(again)).toBe(false);
   });
 
+  it('a resumed part that does not check out (garbage left before) is downloaded again from byte 0 in the same call', async () => {
+    server = await serveFiles({ 'f.txt': payload });
+    const dest = join(tmp(), 'f.txt');
+    writeFileSync(`${dest}.part`, Buffer.alloc(1234, 0x7a));
+    const starts: number[] = [];
+    await downloadVerified(`${server.baseUrl}/f.txt`, dest, { sha256: sha256(payload), bytes: payload.length }, { onStart: (_url, from) => starts.push(from) });
+    expect(readFileSync(dest).equals(payload)).toBe(true);
+    expect(server.requests.map((r) => r.range)).toEqual(['bytes=1234-', undefined]);
+    expect(starts).toEqual([1234, 0]);
+    expect(existsSync(`${dest}.part`)).toBe(false);
+  });
+
   it('reports HTTP errors with the URL', async () => {
     server = await serveFiles({});
     await expect(downloadVerified(`${server.baseUrl}/missing.zip`, join(tmp(), 'm'), { sha256: '0' })).rejects.toThrow(/missing\.zip: HTTP 404/);

@@ -1,7 +1,8 @@
 /**
  * Downloading one file resumably and verifying it. Bytes go to `<dest>.part`; a later call continues from the
  * part's size with an HTTP Range request (a server that answers 200 instead of 206 restarts it). The finished part
- * must have the expected sha256 (and size, when known) before it is renamed to `dest`; on a mismatch it is deleted.
+ * must have the expected sha256 (and size, when known) before it is renamed to `dest`; on a mismatch it is deleted
+ * (and when the part held bytes from an earlier call, downloaded once more from byte 0).
  * A server that answers 429 or 5xx is asked again a few times, after the pause its Retry-After asks for (else 1, 2,
  * 4 s).
  */
@@ -25,14 +26,20 @@ export interface DownloadEvents {
 export async function downloadVerified(url: string, dest: string, expected: { sha256: string; bytes?: number }, events: DownloadEvents = {}): Promise<void> {
   mkdirSync(dirname(dest), { recursive: true });
   const part = `${dest}.part`;
-  let have = existsSync(part) ? statSync(part).size : 0;
-  if (expected.bytes === undefined || have < expected.bytes) {
-    have = await fetchInto(url, part, have, events);
-  }
-  const size = statSync(part).size;
-  const actual = await sha256File(part);
-  if (actual !== expected.sha256.toLowerCase() || (expected.bytes !== undefined && size !== expected.bytes)) {
+  // bytes left by an earlier call may not be this file's (another version, a broken disk): if the result does not
+  // check out, they are dropped and the file downloaded once more from byte 0
+  let earlier = existsSync(part) ? statSync(part).size : 0;
+  for (;;) {
+    const have = existsSync(part) ? statSync(part).size : 0;
+    if (expected.bytes === undefined || have < expected.bytes) await fetchInto(url, part, have, events);
+    const size = statSync(part).size;
+    const actual = await sha256File(part);
+    if (actual === expected.sha256.toLowerCase() && (expected.bytes === undefined || size === expected.bytes)) break;
     rmSync(part, { force: true });
+    if (earlier > 0) {
+      earlier = 0;
+      continue;
+    }
     throw new DataError(
       `${url}: checksum mismatch: expected sha256 ${expected.sha256}${expected.bytes !== undefined ? ` (${expected.bytes} bytes)` : ''}, got ${actual} (${size} bytes); the download was removed`,
     );
