@@ -3,7 +3,8 @@
  * an interrupted transfer is resumed with `Range: bytes=N-` (in the same call, a few times, and by any later call),
  * a server that answers 200 instead of 206 is read from the start again. The finished file must have the expected
  * size and hash (the LFS sha256, else the git blob sha1) before it is renamed to `blobs/<id>`; on a mismatch it
- * is deleted and nothing is left behind.
+ * is deleted and nothing is left behind (when it held bytes from an earlier call, it is downloaded once more from
+ * byte 0 first).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -85,24 +86,42 @@ export async function downloadBlob(url: string, blob: string, expected: BlobExpe
 
 async function fetchAndVerify(url: string, blob: string, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
   const part = incompletePath(blob);
-  const retries = opts.retries ?? 3;
-  let left = retries;
+  // bytes an earlier call left may not be this blob's: if the result does not check out, it is downloaded once more
+  // from byte 0
+  let earlier = sizeOf(part) > 0;
+  for (;;) {
+    await fetchWhole(url, part, expected, opts);
+    try {
+      await verify(part, expected, opts.ctx);
+      break;
+    } catch (e) {
+      if (!earlier) throw e;
+      earlier = false;
+      opts.log?.(
+        `${opts.ctx.label} (${opts.ctx.file}): the part an earlier download left does not match the hub's checksum; downloading it again from the start`,
+      );
+    }
+  }
+  renameSync(part, blob);
+}
+
+/** Fetches into `part` until it holds `expected.size` bytes (resuming a few times after a broken transfer). */
+async function fetchWhole(url: string, part: string, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
+  let left = opts.retries ?? 3;
   for (;;) {
     let have = sizeOf(part);
     if (expected.size !== undefined && have > expected.size) {
       rmSync(part, { force: true });
       have = 0;
     }
-    if (have > 0 && have === expected.size) break; // complete before: the checks decide
+    if (have > 0 && have === expected.size) return; // complete before: the checks decide
     try {
       await fetchInto(url, part, have, expected, opts);
-      break;
+      return;
     } catch (e) {
       if (!(e instanceof Interrupted) || left-- <= 0 || sizeOf(part) <= have) throw e;
     }
   }
-  await verify(part, expected, opts.ctx);
-  renameSync(part, blob);
 }
 
 /** Requests `url` from byte `from` and appends to `part` (or rewrites it on a 200). */

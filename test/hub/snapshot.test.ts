@@ -219,6 +219,20 @@ describe('downloadSnapshot', () => {
     }
   });
 
+  it('an .incomplete file of other bytes (garbage left before) is dropped and the blob downloaded again from byte 0 in the same call', async () => {
+    const e = env();
+    const file = 'model.safetensors';
+    const blob = join(e.HF_HOME!, 'hub', 'models--org--tiny', 'blobs', sha256(ckpt.files[file]!));
+    mkdirSync(join(blob, '..'), { recursive: true });
+    writeFileSync(`${blob}.incomplete`, Buffer.alloc(1000, 0x7a));
+    const before = hub.requests.length;
+    const s = await downloadSnapshot('hf:org/tiny', { env: e });
+    expect(readFileSync(join(s.dir, file)).equals(ckpt.files[file]!)).toBe(true);
+    const gets = hub.requests.slice(before).filter((r) => r.kind === 'cdn' && r.file === file);
+    expect(gets.map((r) => r.range)).toEqual(['bytes=1000-', undefined]);
+    expect(existsSync(`${blob}.incomplete`)).toBe(false);
+  });
+
   it('refuses a file whose sha256 does not match and leaves nothing in the snapshot', async () => {
     const e = env();
     const bad = Buffer.from(ckpt.files['model.safetensors']!);
