@@ -13,7 +13,7 @@ import { type RepoCache, cachedCommit, linkBlob, repoCache, snapshotFiles, write
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
 import { SAFETENSORS_INDEX, type WeightsKind, selectFiles, shardsOfIndex } from './files.ts';
-import { type FetchLike, HubConnectionError, hubFetch, hubHeaders, httpError } from './http.ts';
+import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import { type HubRef, parseHubRef } from './ref.ts';
 import { type HubSettings, hubSettings } from './settings.ts';
 
@@ -143,8 +143,8 @@ async function ensureBlob(
   let id = file.lfs?.sha256 ?? file.blobId;
   const expected: BlobExpectation = file.lfs ? { size: file.lfs.size, sha256: file.lfs.sha256 } : { size: file.size, gitSha1: file.blobId };
   if (!id) {
-    const head = await hubFetch(url, { method: 'HEAD', headers: hubHeaders(settings) }, settings, ctx, opts.fetch, opts.log);
-    if (!head.ok) throw await httpError(head, settings, ctx);
+    const head = await headOfFile(url, settings, ctx, opts);
+    if (!head.ok && !isRedirect(head)) throw await httpError(head, settings, ctx);
     const etag = (head.headers.get('x-linked-etag') ?? head.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
     if (!/^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(etag)) throw new HubError(`${r.text}: the hub gives no checksum (ETag) for ${file.path}`);
     id = etag;
@@ -157,6 +157,27 @@ async function ensureBlob(
   if (existsSync(blob)) return { path: blob, downloaded: false };
   await downloadBlob(url, blob, expected, { settings, ctx, fetchImpl: opts.fetch, log: opts.log });
   return { path: blob, downloaded: true };
+}
+
+function isRedirect(res: Response): boolean {
+  return res.status >= 300 && res.status < 400;
+}
+
+/**
+ * The HEAD answer that describes a file, as huggingface_hub reads it: redirects are not followed to the CDN, whose
+ * ETag is its own (an MD5), since the hub's answer pointing there carries the file's X-Linked-Etag and
+ * X-Linked-Size; a redirect without them to the same host (a renamed repo) is followed, at most 5 times.
+ */
+async function headOfFile(url: string, settings: HubSettings, ctx: RequestContext, opts: SnapshotOptions): Promise<Response> {
+  let current = url;
+  for (let hops = 0; ; hops++) {
+    const head = await hubFetch(current, { method: 'HEAD', headers: hubHeaders(settings), redirect: 'manual' }, settings, ctx, opts.fetch, opts.log);
+    const location = head.headers.get('location');
+    if (!isRedirect(head) || !location || head.headers.has('x-linked-etag') || head.headers.has('etag') || hops >= 5) return head;
+    const next = new URL(location, current);
+    if (next.origin !== new URL(current).origin) return head; // the token goes to the hub only
+    current = next.href;
+  }
 }
 
 function readJson(path: string, label: string): unknown {

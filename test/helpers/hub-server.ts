@@ -32,6 +32,8 @@ export interface RepoOptions {
   token?: string;
   /** A gated repo: its API answers, its files get 403 GatedRepo (as for an account that has not been granted access). */
   gated?: boolean;
+  /** The API lists file names only, as a mirror that ignores `?blobs=true` (checksums then come from HEAD requests). */
+  namesOnly?: boolean;
 }
 
 export interface HubServer {
@@ -46,8 +48,8 @@ export interface HubServer {
    * answered `status` with `headers` (e.g. 503, or 429 with Retry-After) instead.
    */
   failNext(file: string, status: number, times: number, headers?: Record<string, string>): void;
-  /** Serve these bytes for `file` instead of the committed ones (the API still advertises the committed checksum). */
-  tamper(file: string, bytes: Buffer): void;
+  /** Serve these bytes for `file` instead of the committed ones (the API still advertises the committed checksum); undefined: the committed ones again. */
+  tamper(file: string, bytes: Buffer | undefined): void;
   /** Answer range requests with 200 and the whole file. */
   ignoreRange: boolean;
   /** Requests for file contents (GET resolve without redirect, or GET cdn), optionally of one file. */
@@ -68,6 +70,7 @@ interface Commit {
   files: Map<string, Entry>;
   token?: string;
   gated?: boolean;
+  namesOnly?: boolean;
 }
 
 const defaultLfs = (p: string) => /\.(safetensors|onnx|onnx_data|bin)$/.test(p);
@@ -122,7 +125,7 @@ export async function serveHub(): Promise<HubServer> {
       const any = [...commits.values()].find((x) => x.repo === repo);
       if (any && !authorized(c ?? any, req)) return fail(res, 401, 'RepoNotFound');
       if (!c) return fail(res, 404, 'RevisionNotFound');
-      const blobs = url.searchParams.get('blobs') === 'true';
+      const blobs = url.searchParams.get('blobs') === 'true' && !c.namesOnly;
       const siblings = [...c.files].map(([name, e]) =>
         blobs
           ? {
@@ -144,7 +147,8 @@ export async function serveHub(): Promise<HubServer> {
       const file = [...commits.values()].flatMap((c) => [...c.files].filter(([, x]) => x === e).map(([n]) => n))[0]!;
       record.file = file;
       if (failed(res, file)) return;
-      return sendBytes(req, res, file, e.bytes, { ETag: `"${e.sha256}"` });
+      // a CDN's own ETag (S3's: the MD5), not the hub's checksum
+      return sendBytes(req, res, file, e.bytes, { ETag: `"${createHash('md5').update(e.bytes).digest('hex')}"` });
     }
     m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     if (m) {
@@ -191,14 +195,21 @@ export async function serveHub(): Promise<HubServer> {
       const sha = createHash('sha1')
         .update(`${repo}\0${commits.size}\0${[...entries].map(([n, e]) => `${n}:${e.gitSha1}`).join(',')}`)
         .digest('hex');
-      commits.set(sha, { repo, sha, files: entries, ...(opts.token ? { token: opts.token } : {}), ...(opts.gated ? { gated: true } : {}) });
+      commits.set(sha, {
+        repo,
+        sha,
+        files: entries,
+        ...(opts.token ? { token: opts.token } : {}),
+        ...(opts.gated ? { gated: true } : {}),
+        ...(opts.namesOnly ? { namesOnly: true } : {}),
+      });
       if (!refs.has(repo)) refs.set(repo, new Map());
       for (const r of opts.revisions ?? ['main']) refs.get(repo)!.set(r, sha);
       return sha;
     },
     cutNext: (file, bytes) => cuts.set(file, bytes),
     failNext: (file, status, times, headers = {}) => failures.set(file, { status, times, headers }),
-    tamper: (file, bytes) => tampered.set(file, bytes),
+    tamper: (file, bytes) => (bytes ? tampered.set(file, bytes) : tampered.delete(file)),
     get ignoreRange() {
       return state.ignoreRange;
     },

@@ -39,6 +39,7 @@ beforeAll(async () => {
   hub.addCommit('org/pickled', { 'config.json': ckpt.files['config.json']!, 'pytorch_model.bin': Buffer.from('pickle') });
   hub.addCommit('bare', ckpt.files);
   hub.addCommit('org/gated', ckpt.files, { gated: true });
+  hub.addCommit('org/mirror', ckpt.files, { namesOnly: true });
 });
 afterAll(async () => {
   await hub.close();
@@ -231,6 +232,26 @@ describe('downloadSnapshot', () => {
     const gets = hub.requests.slice(before).filter((r) => r.kind === 'cdn' && r.file === file);
     expect(gets.map((r) => r.range)).toEqual(['bytes=1000-', undefined]);
     expect(existsSync(`${blob}.incomplete`)).toBe(false);
+  });
+
+  it("a mirror whose API lists names only: each file's checksum is the X-Linked-Etag of its HEAD, not the CDN's ETag it redirects to", async () => {
+    const e = env();
+    const before = hub.requests.length;
+    const s = await downloadSnapshot('hf:org/mirror', { env: e });
+    expect(readFileSync(join(s.dir, 'model.safetensors')).equals(ckpt.files['model.safetensors']!)).toBe(true);
+    expect(lstatSync(join(s.dir, 'model.safetensors')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(s.dir, 'model.safetensors'))).toBe(`../../blobs/${sha256(ckpt.files['model.safetensors']!)}`);
+    const heads = hub.requests.slice(before).filter((r) => r.method === 'HEAD');
+    expect(heads.map((r) => r.kind)).toEqual(s.files.map(() => 'resolve'));
+    hub.tamper('model.safetensors', Buffer.alloc(ckpt.files['model.safetensors']!.length, 1));
+    try {
+      const err = await errorOf(downloadSnapshot('hf:org/mirror', { env: env() }));
+      expect(err.message).toMatch(
+        `hf:org/mirror (model.safetensors): the download does not match the hub's checksum (expected sha256 ${sha256(ckpt.files['model.safetensors']!)}, got `,
+      );
+    } finally {
+      hub.tamper('model.safetensors', undefined);
+    }
   });
 
   it('refuses a file whose sha256 does not match and leaves nothing in the snapshot', async () => {
