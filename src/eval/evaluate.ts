@@ -13,8 +13,8 @@ import type { Split, TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
 import { glueScore, type GlueScore } from './glue-score.ts';
 import { mapModelLabels, type LabelMapping } from './labels.ts';
-import { computeTaskMetrics } from './metrics/index.ts';
-import type { MetricValues } from './metrics/metric.ts';
+import { computeTaskMetrics, undefinedMetrics } from './metrics/index.ts';
+import type { MetricValues, UndefinedMetrics } from './metrics/metric.ts';
 import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, type RunModelLocation } from './model-files.ts';
 import type { ModelLocation } from '../onnx/locate.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
@@ -87,6 +87,8 @@ export interface TaskResult {
   readonly file: string;
   /** Empty for an unlabelled split (test). */
   readonly metrics: MetricValues;
+  /** Why a metric of `metrics` is NaN: 'constant predictions' (absent when every metric is a number). */
+  readonly undefinedMetrics?: UndefinedMetrics;
   readonly examples: number;
   /** Wall time for reading, tokenizing, running and scoring the task. */
   readonly seconds: number;
@@ -164,15 +166,18 @@ export async function scoreTask(session: Session, prepared: PreparedTask, opts: 
   const labelMapping = mapModelLabels(task, config.id2label, rows.width);
   const predictions = predictionsFromRows(task, rows, labelMapping);
   let metrics: MetricValues = {};
+  let undefinedOnes: UndefinedMetrics = {};
   if (dataset.labelled && total > 0) {
     const references = Float64Array.from(dataset.examples, (e) => e.label!);
     metrics = computeTaskMetrics(task, predictions, references);
+    undefinedOnes = undefinedMetrics(metrics, predictions, references);
   }
   return {
     task,
     split: dataset.split as EvalSplit,
     file: dataset.file,
     metrics,
+    ...(Object.keys(undefinedOnes).length > 0 ? { undefinedMetrics: undefinedOnes } : {}),
     examples: total,
     seconds: prepared.seconds + (performance.now() - start) / 1000,
     ids: dataset.examples.map((e) => e.id),

@@ -5,19 +5,30 @@
  * says whether it was.
  */
 import type { TaskDefinition } from '../glue/tasks.ts';
-import type { MetricValues } from './metrics/metric.ts';
+import { METRIC_SHORT_NAMES, type MetricName, type MetricValues, type UndefinedMetrics } from './metrics/metric.ts';
 
 export interface ScoredTask {
   readonly task: TaskDefinition;
   readonly metrics: MetricValues;
+  /** Why a metric of `metrics` is NaN (absent when none is). */
+  readonly undefinedMetrics?: UndefinedMetrics;
 }
 
 export interface GlueScore {
-  /** The macro-average as a fraction, or null when no scored task was evaluated (e.g. the test split). */
+  /**
+   * The macro-average as a fraction, or null: when no scored task was evaluated (e.g. the test split), or when a task
+   * that counts has an undefined metric (then `undefinedReason` says which and why).
+   */
   readonly score: number | null;
+  /**
+   * Why the score is undefined: the tasks that count whose metric is undefined ('STS-B: Pearson and Spearman
+   * undefined (constant predictions)'). Such a task is neither dropped from the mean nor counted as 0: either would
+   * give a number that is not the GLUE score of the tasks asked for. Null when the score is a number or no task scored.
+   */
+  readonly undefinedReason: string | null;
   /** Whether WNLI counted in `score`. */
   readonly includesWnli: boolean;
-  /** The score of each entry that counted ('MNLI' for MNLI-m/-mm together), in evaluation order. */
+  /** The score of each entry that counted (with a number) ('MNLI' for MNLI-m/-mm together), in evaluation order. */
   readonly entries: Readonly<Record<string, number>>;
   /** The tasks each entry counted (['MNLI-m', 'MNLI-mm'], or only the one evaluated). */
   readonly tasks: Readonly<Record<string, readonly string[]>>;
@@ -45,21 +56,40 @@ export function taskScore(task: TaskDefinition, metrics: MetricValues): number |
   return values.length === task.metrics.length && values.length > 0 ? mean(values) : null;
 }
 
+/**
+ * 'STS-B: Pearson and Spearman undefined (constant predictions)': a task's undefined metrics and why, for the GLUE
+ * score's reason and the tables; metrics without a recorded reason are named as undefined.
+ */
+export function describeUndefinedMetrics(taskName: string, metrics: MetricValues, reasons: UndefinedMetrics = {}): string | null {
+  const names = (Object.keys(metrics) as MetricName[]).filter((m) => metrics[m] === null || Number.isNaN(metrics[m]));
+  if (names.length === 0) return null;
+  const why = [...new Set(names.map((m) => reasons[m] ?? 'not a number'))].join(', ');
+  const list = names.map((m) => METRIC_SHORT_NAMES[m] ?? m);
+  const joined = list.length === 1 ? list[0] : `${list.slice(0, -1).join(', ')} and ${list[list.length - 1]}`;
+  return `${taskName}: ${joined} undefined (${why})`;
+}
+
 export function glueScore(results: readonly ScoredTask[], opts: { includeWnli: boolean }): GlueScore {
   const groups = new Map<string, number[]>();
   const tasks: Record<string, string[]> = {};
-  for (const { task, metrics } of results) {
+  const undefinedTasks: string[] = [];
+  for (const { task, metrics, undefinedMetrics } of results) {
     if (task.scoreGroup === null) continue;
     if (task.scoreGroup === 'WNLI' && !opts.includeWnli) continue;
     const s = taskScore(task, metrics);
     if (s === null) continue;
+    if (Number.isNaN(s)) {
+      undefinedTasks.push(describeUndefinedMetrics(task.name, metrics, undefinedMetrics) ?? `${task.name}: undefined`);
+      continue;
+    }
     groups.set(task.scoreGroup, [...(groups.get(task.scoreGroup) ?? []), s]);
     tasks[task.scoreGroup] = [...(tasks[task.scoreGroup] ?? []), task.name];
   }
   const entries: Record<string, number> = {};
   for (const [g, scores] of groups) entries[g] = mean(scores);
   const values = Object.values(entries);
-  return { score: values.length > 0 ? mean(values) : null, includesWnli: 'WNLI' in entries, entries, tasks };
+  if (undefinedTasks.length > 0) return { score: null, undefinedReason: undefinedTasks.join('; '), includesWnli: 'WNLI' in entries, entries, tasks };
+  return { score: values.length > 0 ? mean(values) : null, undefinedReason: null, includesWnli: 'WNLI' in entries, entries, tasks };
 }
 
 function mean(values: readonly number[]): number {

@@ -5,10 +5,12 @@
 import { writeFileAtomic } from '../files.ts';
 import type { EvalResult } from './evaluate.ts';
 import { entryLabel, taskScore } from './glue-score.ts';
-import type { MetricName, MetricValues } from './metrics/metric.ts';
+import { METRIC_SHORT_NAMES, type MetricValues, type UndefinedMetrics } from './metrics/metric.ts';
 
 export interface TaskReport {
   metrics: MetricValues;
+  /** Why a metric is null: 'constant predictions' (a correlation of constant values is undefined); absent when none is. */
+  undefinedMetrics?: UndefinedMetrics;
   examples: number;
   seconds: number;
 }
@@ -19,8 +21,13 @@ export interface EvalReport {
   split: string;
   maxLength: number;
   tasks: Record<string, TaskReport>;
-  /** GLUE macro-average as a fraction; null when no scored task ran (test split, AX only). */
+  /**
+   * GLUE macro-average as a fraction; null when no scored task ran (test split, AX only), or when a task that counts
+   * has an undefined metric: then `glueScoreUndefined` says which and why.
+   */
   glueScore: number | null;
+  /** Why glueScore is undefined ('STS-B: Pearson and Spearman undefined (constant predictions)'); absent otherwise. */
+  glueScoreUndefined?: string;
   glueScoreIncludesWnli: boolean;
   /** Tasks of `all` the model could not be scored on, with the reason (absent when none). */
   skipped?: Array<{ task: string; reason: string }>;
@@ -30,7 +37,14 @@ export interface EvalReport {
 
 export function toReport(result: EvalResult): EvalReport {
   const tasks: Record<string, TaskReport> = {};
-  for (const t of result.tasks) tasks[t.task.name] = { metrics: t.metrics, examples: t.examples, seconds: round(t.seconds, 3) };
+  for (const t of result.tasks) {
+    tasks[t.task.name] = {
+      metrics: t.metrics,
+      ...(t.undefinedMetrics ? { undefinedMetrics: { ...t.undefinedMetrics } } : {}),
+      examples: t.examples,
+      seconds: round(t.seconds, 3),
+    };
+  }
   const report: EvalReport = {
     model: result.model,
     split: result.split,
@@ -38,6 +52,7 @@ export function toReport(result: EvalResult): EvalReport {
     tasks,
     glueScore: result.glue.score,
     glueScoreIncludesWnli: result.glue.includesWnli,
+    ...(result.glue.undefinedReason !== null ? { glueScoreUndefined: result.glue.undefinedReason } : {}),
   };
   if (result.skipped.length > 0) report.skipped = result.skipped.map((t) => ({ ...t }));
   if (result.submissionFiles.length > 0) report.submissionFiles = [...result.submissionFiles];
@@ -54,14 +69,6 @@ export function writeReport(file: string, report: EvalReport): void {
   writeFileAtomic(file, reportJson(report));
 }
 
-const METRIC_LABELS: Record<MetricName, string> = {
-  accuracy: 'acc',
-  f1: 'F1',
-  matthews_correlation: 'MCC',
-  pearson: 'Pearson',
-  spearmanr: 'Spearman',
-};
-
 /** The terminal table: one row per task with its metrics ×100, then the GLUE score line. */
 export function formatTable(result: EvalResult): string[] {
   const header = ['task', 'examples', 'metrics (×100)', 'seconds', 'ex/s'];
@@ -69,7 +76,12 @@ export function formatTable(result: EvalResult): string[] {
     const metrics =
       t.task.metrics.length === 0 || Object.keys(t.metrics).length === 0
         ? '-'
-        : t.task.metrics.map((m) => `${METRIC_LABELS[m]} ${pct(t.metrics[m])}`).join(', ');
+        : t.task.metrics
+            .map((m) => {
+              const why = t.undefinedMetrics?.[m];
+              return `${METRIC_SHORT_NAMES[m]} ${why !== undefined ? `undefined (${why})` : pct(t.metrics[m])}`;
+            })
+            .join(', ');
     return [t.task.name, String(t.examples), metrics, t.seconds.toFixed(1), t.seconds > 0 ? (t.examples / t.seconds).toFixed(0) : '-'];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -89,6 +101,8 @@ export function formatTable(result: EvalResult): string[] {
         .map((e) => entryLabel(g, e))
         .join(', ')} (${wnli})`,
     );
+  } else if (g.undefinedReason !== null) {
+    out.push('', `GLUE score: undefined: ${g.undefinedReason}`);
   } else {
     // (WNLI scored, but left out by --no-include-wnli, is the only task of the score: it is not 'no labelled results')
     const wnliLeftOut = result.tasks.some((t) => t.task.scoreGroup === 'WNLI' && taskScore(t.task, t.metrics) !== null);

@@ -3,7 +3,7 @@
  * the same model (same file hash, no passes), and whether it is on the Pareto fronts of GLUE score vs bytes and vs
  * latency among the variants of its model in its sweep (a store holding several sweeps of one model has a front per sweep). Pure functions of the stored points.
  */
-import type { MetricValues } from '../eval/metrics/metric.ts';
+import type { MetricValues, UndefinedMetrics } from '../eval/metrics/metric.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
 import type { MachineInfo } from '../bench/machine.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -43,10 +43,14 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    */
   latencyMs: number;
   latencyShape: { batch: number; seq: number };
-  /** Metrics (fractions) per task name. */
+  /** Metrics (fractions) per task name; an undefined metric is null. */
   tasks: Record<string, MetricValues>;
-  /** GLUE score (fraction) over the point's tasks. */
+  /** Per task with an undefined metric: why, by metric ('constant predictions'). */
+  undefinedMetrics: Record<string, UndefinedMetrics>;
+  /** GLUE score (fraction) over the point's tasks; null when none was scored or it is undefined (`glueUndefined`). */
   glue: number | null;
+  /** Why the GLUE score is undefined ('STS-B: Pearson and Spearman undefined (constant predictions)'), else null. */
+  glueUndefined: string | null;
   /** Whether WNLI counted in `glue` (the evaluation's glueScoreIncludesWnli). */
   glueIncludesWnli: boolean;
   /** glue / the baseline's glue; null without a baseline row or score. */
@@ -120,7 +124,11 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
     const r = p.result;
     const glueBase = base?.result.glue ?? null;
     const tasks: Record<string, MetricValues> = {};
-    for (const [name, t] of Object.entries(r.eval.tasks)) tasks[name] = t.metrics;
+    const undefinedMetrics: Record<string, UndefinedMetrics> = {};
+    for (const [name, t] of Object.entries(r.eval.tasks)) {
+      tasks[name] = t.metrics;
+      if (t.undefinedMetrics) undefinedMetrics[name] = t.undefinedMetrics;
+    }
     const shape = r.bench.shapes[0]!;
     const baseShape = base?.result.bench.shapes.find((s) => s.batch === shape.batch && s.seq === shape.seq);
     const row: ReportRow = {
@@ -143,7 +151,9 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       latencyMs: baseShape && shape.speedup ? baseShape.model.p50Ms / shape.speedup : r.latencyMs,
       latencyShape: { batch: shape.batch, seq: shape.seq },
       tasks,
+      undefinedMetrics,
       glue: r.glue,
+      glueUndefined: r.eval.glueScoreUndefined ?? null,
       glueIncludesWnli: r.eval.glueScoreIncludesWnli === true,
       glueOfOriginal: shareOfBaseline(r.glue, glueBase),
       frontBytes: false,

@@ -2,7 +2,7 @@
  * The variant table in three text forms: Markdown (×100 scores, MB, ratios, for people), CSV (raw numbers, one
  * column per task metric, for tools) and JSON (the rows as they are). Pure functions of ReportData.
  */
-import type { MetricName, MetricValues } from '../eval/metrics/metric.ts';
+import { METRIC_SHORT_NAMES, type MetricName, type MetricValues, type UndefinedMetrics } from '../eval/metrics/metric.ts';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
 import { OVERLAPS } from '../sweep/contention.ts';
@@ -10,15 +10,13 @@ import { OVERLAPS } from '../sweep/contention.ts';
 /** Marks a speed-up timed while the machine was shared (see bench/timing-lock.ts and sweep/contention.ts). */
 const SHARED_MARK = '†';
 
-const SHORT: Record<MetricName, string> = { accuracy: 'acc', f1: 'F1', matthews_correlation: 'MCC', pearson: 'Pearson', spearmanr: 'Spearman' };
-
 const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
 
-/** 'acc 73.39' or 'Pearson 17.35 / Spearman 17.80'. */
-export function formatMetrics(m: MetricValues | undefined): string {
+/** 'acc 73.39', 'Pearson 17.35 / Spearman 17.80', or 'Pearson undefined (constant predictions) / …' with `why`. */
+export function formatMetrics(m: MetricValues | undefined, why: UndefinedMetrics = {}): string {
   if (!m) return '';
-  const parts = (Object.keys(m) as MetricName[]).map((k) => `${SHORT[k] ?? k} ${x100(m[k])}`);
+  const parts = (Object.keys(m) as MetricName[]).map((k) => `${METRIC_SHORT_NAMES[k] ?? k} ${why[k] !== undefined ? `undefined (${why[k]})` : x100(m[k])}`);
   return parts.join(' / ') || '-';
 }
 
@@ -51,9 +49,9 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
     `×${r.speedup.toFixed(2)}${r.timingExclusive === false ? SHARED_MARK : ''}`,
     r.measuredLatencyMs.toFixed(2),
     Object.entries(r.tasks)
-      .map(([t, m]) => `${t} ${formatMetrics(m)}`)
+      .map(([t, m]) => `${t} ${formatMetrics(m, r.undefinedMetrics[t])}`)
       .join('; '),
-    x100(r.glue),
+    r.glueUndefined !== null ? 'undefined' : x100(r.glue),
     pct(r.glueOfOriginal),
     frontMark(r),
   ]);
@@ -64,6 +62,20 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
 export const SIZE_NOTE =
   "weights MB: the bytes of all initializers (the weights), which size compares with the baseline row's and the size front ranks; " +
   'file MB: the .onnx file with its external data on disk, what you ship (the weights plus the graph, names and padding).';
+
+/**
+ * Which rows' GLUE score is undefined and why, and the rule; null when every row's is a number or absent. A task
+ * with an undefined metric (a correlation of constant predictions) leaves the mean undefined: dropping the task, or
+ * counting it as 0, would give a number that is not the GLUE score of the row's tasks.
+ */
+export function undefinedGlueNote(data: ReportData): string | null {
+  const rows = data.rows.filter((r) => r.glueUndefined !== null);
+  if (rows.length === 0) return null;
+  return (
+    `GLUE undefined: ${rows.map((r) => `${r.group} · ${r.label} (${r.glueUndefined})`).join('; ')}. ` +
+    "A task whose metric is undefined leaves its row's GLUE score undefined: it is not dropped from the mean nor counted as 0."
+  );
+}
 
 /**
  * Why some rows have no '% of original' although scored: their baseline's GLUE score is 0 or below (a weak CoLA
@@ -108,6 +120,8 @@ export function toMarkdown(data: ReportData): string {
       "vs latency among the variants of its model in its sweep (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
   lines.push('', SIZE_NOTE);
+  const undefinedGlue = undefinedGlueNote(data);
+  if (undefinedGlue) lines.push('', undefinedGlue);
   const aggregation = glueAggregationNote(data);
   if (aggregation) lines.push('', aggregation);
   const nonPositive = nonPositiveBaselineNote(data);
@@ -159,6 +173,7 @@ export function toCsv(data: ReportData): string {
     ...metricCols.map(([t, k]) => `${t}.${k}`),
     'glue',
     'glue_of_original',
+    'glue_undefined',
     'front_bytes',
     'front_latency',
     'timing_exclusive',
@@ -181,6 +196,7 @@ export function toCsv(data: ReportData): string {
     ...metricCols.map(([t, k]) => r.tasks[t]?.[k] ?? null),
     r.glue,
     r.glueOfOriginal,
+    r.glueUndefined,
     r.frontBytes,
     r.frontLatency,
     r.timingExclusive,

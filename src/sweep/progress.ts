@@ -54,11 +54,12 @@ export function pointName(point: SweepPoint): string {
  * loss where the variant gained).
  */
 export function pointLine(point: SweepPoint, r: PointResult, base: PointResult | undefined): string {
-  // (none scored, or NaN: Pearson of constant STS-B predictions, which the store keeps as null and the report shows as -)
+  // (none scored: -; undefined, e.g. Pearson of constant STS-B predictions: says why, as the report does)
   const score = r.glue != null && Number.isFinite(r.glue) ? r.glue : null;
   const kept = shareOfBaseline(r.glue, base?.glue);
   const share = kept !== null ? ` (${pct(kept)})` : '';
-  const glue = score === null ? 'GLUE -' : `GLUE ${(100 * score).toFixed(2)}${share}`;
+  const undefinedWhy = r.eval.glueScoreUndefined;
+  const glue = score !== null ? `GLUE ${(100 * score).toFixed(2)}${share}` : undefinedWhy ? `GLUE undefined (${undefinedWhy})` : 'GLUE -';
   const size = `${MB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
 }

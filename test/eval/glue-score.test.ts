@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { glueScore, shareOfBaseline, taskScore } from '../../src/eval/glue-score.ts';
+import { computeTaskMetrics, undefinedMetrics } from '../../src/eval/metrics/index.ts';
 import { AX, COLA, MNLI_M, MNLI_MM, MRPC, QNLI, QQP, RTE, SST2, STSB, WNLI } from '../../src/glue/tasks.ts';
 
 /** BERT-base-like dev results (fractions); the expected arithmetic is written out in the test. */
@@ -51,7 +52,29 @@ describe('GLUE score', () => {
       ],
       { includeWnli: true },
     );
-    expect(g).toEqual({ score: null, includesWnli: false, entries: {}, tasks: {} });
+    expect(g).toEqual({ score: null, undefinedReason: null, includesWnli: false, entries: {}, tasks: {} });
+  });
+
+  it('is undefined, with the tasks and reasons, when a task that counts has an undefined metric (not dropped, not 0)', () => {
+    const stsb = { pearson: Number.NaN, spearmanr: Number.NaN };
+    const g = glueScore(
+      [
+        { task: SST2, metrics: { accuracy: 0.9 } },
+        { task: STSB, metrics: stsb, undefinedMetrics: { pearson: 'constant predictions', spearmanr: 'constant predictions' } },
+      ],
+      { includeWnli: true },
+    );
+    expect(g.score).toBeNull();
+    expect(g.undefinedReason).toBe('STS-B: Pearson and Spearman undefined (constant predictions)');
+    expect(g.entries).toEqual({ 'SST-2': 0.9 });
+    // computed from the predictions: constant STS-B predictions have no correlation
+    const predictions = [3, 3, 3, 3];
+    const references = [1, 2, 3, 4];
+    expect(undefinedMetrics(computeTaskMetrics(STSB, predictions, references), predictions, references)).toEqual({
+      pearson: 'constant predictions',
+      spearmanr: 'constant predictions',
+    });
+    expect(undefinedMetrics(computeTaskMetrics(STSB, references, references), references, references)).toEqual({});
   });
 });
 

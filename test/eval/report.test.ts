@@ -7,7 +7,13 @@ import { MNLI_M, MNLI_MM, MRPC, STSB, WNLI } from '../../src/glue/tasks.ts';
 function result(includeWnli: boolean): EvalResult {
   const tasks = [
     { task: MRPC, metrics: { accuracy: 0.75, f1: 0.8 }, examples: 408, seconds: 1.23456 },
-    { task: STSB, metrics: { pearson: Number.NaN, spearmanr: Number.NaN }, examples: 1500, seconds: 2 },
+    {
+      task: STSB,
+      metrics: { pearson: Number.NaN, spearmanr: Number.NaN },
+      undefinedMetrics: { pearson: 'constant predictions', spearmanr: 'constant predictions' },
+      examples: 1500,
+      seconds: 2,
+    },
     { task: WNLI, metrics: { accuracy: 0.5 }, examples: 71, seconds: 0.1 },
   ].map((t) => ({
     ...t,
@@ -29,12 +35,26 @@ describe('JSON report', () => {
       maxLength: 128,
       tasks: {
         MRPC: { metrics: { accuracy: 0.75, f1: 0.8 }, examples: 408, seconds: 1.235 },
-        'STS-B': { metrics: { pearson: null, spearmanr: null }, examples: 1500, seconds: 2 },
+        'STS-B': {
+          metrics: { pearson: null, spearmanr: null },
+          undefinedMetrics: { pearson: 'constant predictions', spearmanr: 'constant predictions' },
+          examples: 1500,
+          seconds: 2,
+        },
         WNLI: { metrics: { accuracy: 0.5 }, examples: 71, seconds: 0.1 },
       },
       glueScore: null,
+      glueScoreUndefined: 'STS-B: Pearson and Spearman undefined (constant predictions)',
       glueScoreIncludesWnli: false,
     });
+  });
+
+  it('keeps null for "no scored task", without glueScoreUndefined', () => {
+    const r = result(false);
+    const wnliOnly = r.tasks.filter((t) => t.task === WNLI);
+    const json = JSON.parse(reportJson(toReport({ ...r, tasks: wnliOnly, glue: glueScore(wnliOnly, { includeWnli: false }) })));
+    expect(json.glueScore).toBeNull();
+    expect('glueScoreUndefined' in json).toBe(false);
   });
 });
 
@@ -51,7 +71,8 @@ describe('table', () => {
     expect(lines.join('\n')).toContain('acc 75.00, F1 80.00');
     expect(lines.at(-1)).toBe('GLUE score: 63.75 over MRPC, WNLI (WNLI included)');
     const excluded = result(false);
-    expect(formatTable(excluded).join('\n')).toContain('(WNLI excluded)');
+    const scored = excluded.tasks.filter((t) => t.task !== STSB);
+    expect(formatTable({ ...excluded, tasks: scored, glue: glueScore(scored, { includeWnli: false }) }).join('\n')).toContain('(WNLI excluded)');
     const mrpcOnly = { ...excluded, tasks: excluded.tasks.slice(0, 1), glue: glueScore(excluded.tasks.slice(0, 1), { includeWnli: true }) };
     expect(formatTable(mrpcOnly).at(-1)).toBe('GLUE score: 77.50 over MRPC (WNLI not evaluated)');
     // MNLI-mm alone is not MNLI (the mean of -m and -mm): the line names the task that counted
@@ -63,6 +84,12 @@ describe('table', () => {
     expect(formatTable({ ...excluded, tasks: both, glue: glueScore(both, { includeWnli: true }) }).at(-1)).toBe(
       'GLUE score: 75.00 over MNLI (WNLI not evaluated)',
     );
+  });
+
+  it('shows why an undefined metric is undefined, and the GLUE score as undefined with the reason (not as no scored task)', () => {
+    const lines = formatTable(result(true));
+    expect(lines.join('\n')).toMatch(/STS-B +1500 +Pearson undefined \(constant predictions\), Spearman undefined \(constant predictions\)/);
+    expect(lines.at(-1)).toBe('GLUE score: undefined: STS-B: Pearson and Spearman undefined (constant predictions)');
   });
 
   it('says WNLI was left out when it is the only task scored (--tasks WNLI --no-include-wnli), not that nothing was', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
-import { SIZE_NOTE, toCsv, toMarkdown, formatMetrics } from '../../src/report/table.ts';
+import { SIZE_NOTE, toCsv, toJson, toMarkdown, formatMetrics } from '../../src/report/table.ts';
 import { chartPoints, chartSpec } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
@@ -77,6 +77,34 @@ describe('report rows', () => {
     expect(html).toContain(escapeHtml(SIZE_NOTE));
   });
 
+  it('shows an undefined task metric and GLUE score as undefined, with why, in every format (not as no scored task)', async () => {
+    const constant = fakePoint(
+      { model: 'stsb', label: 'constant', bytes: 20e6, glue: null, speedup: 1.5, task: 'STS-B', metrics: { pearson: NaN, spearmanr: NaN } },
+      12,
+    );
+    const why = 'STS-B: Pearson and Spearman undefined (constant predictions)';
+    constant.result.eval.tasks['STS-B']!.undefinedMetrics = { pearson: 'constant predictions', spearmanr: 'constant predictions' };
+    constant.result.eval.glueScoreUndefined = why;
+    const withConstant = buildReport([...posterPoints(), JSON.parse(JSON.stringify(constant))]);
+    const r = withConstant.rows.find((x) => x.label === 'constant')!;
+    expect([r.glue, r.glueUndefined]).toEqual([null, why]);
+    expect(withConstant.rows.find((x) => x.label === 'broken')!.glueUndefined).toBeNull();
+    const md = toMarkdown(withConstant);
+    expect(md).toContain('| STS-B Pearson undefined (constant predictions) / Spearman undefined (constant predictions) | undefined | - |');
+    expect(md).toMatch(/\| stsb \| broken \|.*\| STS-B - \| - \|/); // no scored task: still -
+    const note = `GLUE undefined: stsb · constant (${why}). A task whose metric is undefined leaves its row's GLUE score undefined: it is not dropped from the mean nor counted as 0.`;
+    expect(md.split('\n')).toContain(note);
+    expect(toMarkdown(data)).not.toContain('GLUE undefined');
+    const csv = toCsv(withConstant).trim().split('\n');
+    expect(csv.find((l) => l.startsWith('test,stsb,constant,'))).toContain(`,${why},`);
+    expect(JSON.parse(toJson(withConstant)).rows.find((x: { label: string }) => x.label === 'constant')).toMatchObject({
+      glue: null,
+      glueUndefined: why,
+      undefinedMetrics: { 'STS-B': { pearson: 'constant predictions' } },
+    });
+    expect(await writtenHtml(withConstant, 'poster.sqlite')).toContain(escapeHtml(note));
+  });
+
   it('writes a Markdown table with scores ×100 and a CSV with raw numbers', () => {
     const md = toMarkdown(data);
     expect(md.split('\n')[0]).toBe(
@@ -87,10 +115,10 @@ describe('report rows', () => {
     expect(md).toContain('STS-B Pearson 17.35 / Spearman 17.80');
     const csv = toCsv(data).trim().split('\n');
     expect(csv[0]).toBe(
-      'sweep,model,pipeline,parameters,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,front_bytes,front_latency,timing_exclusive,key',
+      'sweep,model,pipeline,parameters,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,glue_undefined,front_bytes,front_latency,timing_exclusive,key',
     );
     expect(csv).toHaveLength(9);
-    expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,true,true,')).toBe(true);
+    expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,,true,true,')).toBe(true);
   });
 
   it('marks a speed-up timed without the machine to itself, and says what the mark means', () => {

@@ -20,8 +20,14 @@ const point = (model: string, label: string): SweepPoint => ({
   outputDir: null,
   keepModel: false,
 });
-const result = (glue: number | null, bytes: number, speedup = 1): PointResult =>
-  ({ glue, bytes, speedup, seconds: { total: 2, compress: 0, eval: 1, bench: 1 } }) as PointResult;
+const result = (glue: number | null, bytes: number, speedup = 1, undefinedWhy?: string): PointResult =>
+  ({
+    glue,
+    bytes,
+    speedup,
+    eval: undefinedWhy ? { glueScoreUndefined: undefinedWhy } : {},
+    seconds: { total: 2, compress: 0, eval: 1, bench: 1 },
+  }) as PointResult;
 
 describe('sweep progress', () => {
   it('the best variant keeps the largest share of its own baseline GLUE score, ties going to the smaller', () => {
@@ -52,6 +58,10 @@ describe('sweep progress', () => {
 
   it('shows a GLUE score that could not be computed (Pearson of constant STS-B predictions: NaN) as -, as the report does, and never as the best', () => {
     expect(pointLine(point('stsb', 'broken'), result(NaN, 30e6, 1.25), result(0.2, 40e6))).toBe('stsb · broken: GLUE -, 30.0 MB (75.0%), ×1.25, 2.0 s');
+    const why = 'STS-B: Pearson and Spearman undefined (constant predictions)';
+    expect(pointLine(point('stsb', 'constant'), result(null, 30e6, 1.25, why), result(0.2, 40e6))).toBe(
+      `stsb · constant: GLUE undefined (${why}), 30.0 MB (75.0%), ×1.25, 2.0 s`,
+    );
     expect(pointLine(point('stsb', 'int8'), result(0.19, 30e6, 1.25), result(NaN, 40e6))).toBe('stsb · int8: GLUE 19.00, 30.0 MB (75.0%), ×1.25, 2.0 s');
     const best = new BestTracker();
     best.add(point('stsb', 'baseline'), result(0.2, 40e6));

@@ -7,11 +7,12 @@ import type { TaskDefinition } from '../../glue/tasks.ts';
 import { accuracyMetric } from './accuracy.ts';
 import { f1Metric } from './f1.ts';
 import { matthewsCorrelationMetric } from './matthews-correlation.ts';
-import type { Metric, MetricName, MetricValues } from './metric.ts';
+import type { Metric, MetricName, MetricValues, UndefinedMetrics } from './metric.ts';
 import { pearsonMetric } from './pearson.ts';
 import { spearmanrMetric } from './spearmanr.ts';
 
-export type { Metric, MetricName, MetricValues } from './metric.ts';
+export type { Metric, MetricName, MetricValues, UndefinedMetrics } from './metric.ts';
+export { METRIC_SHORT_NAMES } from './metric.ts';
 export { accuracy } from './accuracy.ts';
 export { f1 } from './f1.ts';
 export { matthewsCorrelation } from './matthews-correlation.ts';
@@ -31,4 +32,24 @@ export function computeTaskMetrics(task: TaskDefinition, predictions: ArrayLike<
   const values: MetricValues = {};
   for (const name of task.metrics) Object.assign(values, METRICS[name].compute(predictions, references));
   return values;
+}
+
+const isConstant = (v: ArrayLike<number>): boolean => {
+  for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) return false;
+  return true;
+};
+
+/**
+ * Why each of `values` that is NaN has no value: a correlation (Pearson, Spearman) of constant predictions or
+ * references is undefined ('constant predictions', 'constant references'), as scipy's is. Empty when all are numbers.
+ */
+export function undefinedMetrics(values: MetricValues, predictions: ArrayLike<number>, references: ArrayLike<number>): UndefinedMetrics {
+  const out: UndefinedMetrics = {};
+  for (const [name, v] of Object.entries(values) as Array<[MetricName, number]>) {
+    if (!Number.isNaN(v)) continue;
+    const p = isConstant(predictions);
+    const r = isConstant(references);
+    out[name] = p && r ? 'constant predictions and references' : p ? 'constant predictions' : r ? 'constant references' : 'not a number';
+  }
+  return out;
 }

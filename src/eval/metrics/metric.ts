@@ -9,6 +9,18 @@ export type { MetricName };
 /** Named metric values, e.g. `{pearson: 0.87, spearmanr: 0.86}`. */
 export type MetricValues = Partial<Record<MetricName, number>>;
 
+/** Why a metric has no value (NaN), by metric name: 'constant predictions' (see undefinedMetrics). */
+export type UndefinedMetrics = Partial<Record<MetricName, string>>;
+
+/** How tables name the metrics ('acc', 'F1', 'MCC', 'Pearson', 'Spearman'). */
+export const METRIC_SHORT_NAMES: Readonly<Record<MetricName, string>> = {
+  accuracy: 'acc',
+  f1: 'F1',
+  matthews_correlation: 'MCC',
+  pearson: 'Pearson',
+  spearmanr: 'Spearman',
+};
+
 /** A metric over class indices (classification) or real scores (regression). */
 export interface Metric {
   readonly name: MetricName;
