@@ -5,6 +5,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
+import { editDistance } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues } from './flag-values.ts';
 import { passFlagNames } from './pass-flags.ts';
@@ -40,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
       }) as never,
     )
     .fail((msg, e) => {
-      throw e ?? new UsageError(usageLine(msg, argv));
+      // (yargs builds the matched command's options into this same instance)
+      throw e ?? new UsageError(usageLine(msg, argv, declaredFlags(y)));
     })
     .help()
     .version();
@@ -80,12 +82,37 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The long flags the failing command declares (as written: `max-length`, not `maxLength`), for suggestions. */
+function declaredFlags(parser: Argv<GlobalFlags>): string[] {
+  try {
+    const keys = Object.keys((parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+    return keys.filter((k) => k.length > 1 && !/[A-Z]/.test(k) && k !== '$0' && k !== '_');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The declared flag an unknown one is a likely misspelling of (`prune-head` → `prune-heads`, `max-lenght` →
+ * `max-length`): the nearest by edit distance, within 1 edit for short names and 2 for names of 5 letters or more.
+ */
+export function nearestFlag(name: string, known: readonly string[]): string | undefined {
+  const limit = name.length >= 5 ? 2 : 1;
+  let best: { flag: string; d: number } | undefined;
+  for (const flag of known) {
+    const d = editDistance(name, flag);
+    if (d > 0 && d <= limit && (!best || d < best.d)) best = { flag, d };
+  }
+  return best?.flag;
+}
+
 /**
  * A yargs message as one line: `Invalid values:` followed by one `Argument: split, Given: "train", Choices: …` line
  * per argument becomes `split "train": expected one of "dev", "test"`; an unknown argument that is a flag's value
- * starting with '-' (`--layer-map -1:1`) says to write `--layer-map=-1:1`; other messages have their lines joined.
+ * starting with '-' (`--layer-map -1:1`) says to write `--layer-map=-1:1`; an unknown flag close to one of `known`
+ * (the command's flags) asks whether that one was meant; other messages have their lines joined.
  */
-export function usageLine(msg: string, argv: readonly string[] = []): string {
+export function usageLine(msg: string, argv: readonly string[] = [], known: readonly string[] = []): string {
   // `--layer-map -1:1`: yargs reads a value that starts with '-' as flags ('Unknown argument: 1')
   if (/^Unknown arguments?:/.test(msg)) {
     const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
@@ -101,10 +128,14 @@ export function usageLine(msg: string, argv: readonly string[] = []): string {
     const asFlag = (n: string) => (n.length === 1 ? `-${n}` : `--${n}`);
     const isFlag = (n: string) => argv.some((t) => t === asFlag(n) || t.startsWith(`${asFlag(n)}=`) || t === `--no-${n}`);
     const flags = written.filter(isFlag);
+    const withSuggestion = (n: string) => {
+      const near = n.length > 1 ? nearestFlag(n, known) : undefined;
+      return near === undefined ? asFlag(n) : `${asFlag(n)} (did you mean --${near}?)`;
+    };
     const words = written.filter((n) => !isFlag(n));
     return (
       [
-        ...(flags.length ? [`unknown ${flags.length === 1 ? 'flag' : 'flags'} ${flags.map(asFlag).join(', ')}`] : []),
+        ...(flags.length ? [`unknown ${flags.length === 1 ? 'flag' : 'flags'} ${flags.map(withSuggestion).join(', ')}`] : []),
         ...(words.length ? [`unexpected ${words.length === 1 ? 'argument' : 'arguments'} ${words.map((w) => `'${w}'`).join(', ')}`] : []),
       ].join('; ') + ' (see --help)'
     );

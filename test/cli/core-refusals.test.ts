@@ -39,6 +39,17 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       /^compress: unknown flag --bogus \(see --help\)$/m,
     ],
     [
+      'an unknown flag one or two edits from a declared one is asked about (compress --prune-head)',
+      () => [tiny.path, '--prune-head', '0.25', '-o', out()],
+      /^compress: unknown flag --prune-head \(did you mean --prune-heads\?\) \(see --help\)$/m,
+    ],
+    [
+      "the matched command's own flags are suggested (eval --max-lenght, bench --seqs), each of several",
+      () => ['eval', tiny.dir, '--task', 'SST-2', '--max-lenght', '64', '--jsn'],
+      /^compress: unknown flags --max-lenght \(did you mean --max-length\?\), --jsn \(did you mean --json\?\) \(see --help\)$/m,
+    ],
+    ['bench --seqs', () => ['bench', tiny.path, '--seqs', '8'], /^compress: unknown flag --seqs \(did you mean --seq\?\) \(see --help\)$/m],
+    [
       'a value starting with - (bench --seq -1,8)',
       () => ['bench', tiny.path, '--seq', '-1,8'],
       /^compress: --seq -1,8: a value starting with '-' is read as a flag; write --seq=-1,8$/m,

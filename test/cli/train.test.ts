@@ -348,7 +348,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
       /-o .*\/model\/: give a file name ending in \.onnx \(e\.g\. .*\/model\/model\.onnx\)$/m,
     ],
     ['bare --seed (a pass flag elsewhere, a number here)', (o: string) => [...distill(o), '--seed'], /--seed: a number is needed after it/],
-    ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /unknown flag --alpah \(see --help\)/],
+    ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /unknown flag --alpah \(did you mean --alpha\?\) \(see --help\)/],
   ] as Array<[string, (o: string) => string[], RegExp]>)('%s', async (_name, args, re) => {
     const output = freshOutput();
     await expectRefused(args(output), re, output);
