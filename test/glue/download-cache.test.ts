@@ -1,9 +1,10 @@
 /** `data download` never trusts its cache folder: cached files are checked, installs are staged, failures deleted. */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DataError } from '../../src/errors.ts';
 import { downloadGlue } from '../../src/glue/download/download.ts';
 import type { TaskSource } from '../../src/glue/download/sources.ts';
 import { serveFiles, type FileServer } from '../helpers/glue-server.ts';
@@ -37,6 +38,33 @@ describe('data download with a hostile cache folder', () => {
     expect(readFileSync(join(dir, 'WNLI/dev.tsv'), 'utf8')).toBe(DEV);
     expect(log.some((l) => /WNLI\.zip: the cached copy does not match its sha256; removed/.test(l))).toBe(true);
     expect(server.requests.map((r) => r.path)).toEqual(['WNLI.zip']);
+  });
+
+  it('a folder where the cached archive or its .part belongs is removed and the file fetched; a .downloads that is a file is refused in one line', async () => {
+    server = await serveFiles({ 'WNLI.zip': good });
+    for (const name of ['WNLI.zip', 'WNLI.zip.part']) {
+      const dir = tmp();
+      mkdirSync(join(dir, '.downloads', name, 'inside'), { recursive: true });
+      const done = await downloadGlue({ tasks: ['wnli'], dir, baseUrl: server.baseUrl, sources: wnli(good) });
+      expect(done[0]!.status).toBe('installed');
+      expect(readFileSync(join(dir, 'WNLI/dev.tsv'), 'utf8')).toBe(DEV);
+      expect(existsSync(join(dir, '.downloads'))).toBe(false);
+    }
+    // a .part that is a link: removed, not appended to (the file it leads to is left as it was)
+    const linked = tmp();
+    const outside = join(tmp(), 'outside.txt');
+    writeFileSync(outside, 'keep');
+    mkdirSync(join(linked, '.downloads'));
+    symlinkSync(outside, join(linked, '.downloads', 'WNLI.zip.part'));
+    await downloadGlue({ tasks: ['wnli'], dir: linked, baseUrl: server.baseUrl, sources: wnli(good) });
+    expect(readFileSync(join(linked, 'WNLI/dev.tsv'), 'utf8')).toBe(DEV);
+    expect(readFileSync(outside, 'utf8')).toBe('keep');
+    const dir = tmp();
+    writeFileSync(join(dir, '.downloads'), 'not a folder');
+    await expect(downloadGlue({ tasks: ['wnli'], dir, baseUrl: server.baseUrl, sources: wnli(good) })).rejects.toThrow(
+      new DataError(`--dir ${dir}: ${join(dir, '.downloads')} (the download cache) is a file, not a folder; remove it`),
+    );
+    expect(readdirSync(dir).sort()).toEqual(['.downloads']);
   });
 
   it('recovers from a garbage cached archive, with or without --force', async () => {

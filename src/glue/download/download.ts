@@ -97,6 +97,9 @@ export async function downloadGlue(opts: DownloadOptions): Promise<DownloadedTas
   if (baseUrl !== undefined) checkBaseUrl(baseUrl, opts.baseUrl !== undefined ? '--base-url' : BASE_URL_ENV);
   checkOutputFolder(opts.dir, `--dir ${opts.dir}`);
   const cache = join(opts.dir, '.downloads');
+  if (existsSync(cache) && !statSync(cache).isDirectory()) {
+    throw new DataError(`--dir ${opts.dir}: ${cache} (the download cache) is a file, not a folder; remove it`);
+  }
   // one download into a folder at a time: two would resume the same partial files and corrupt both
   return withFileLock(
     join(opts.dir, '.downloads.lock'),
@@ -127,7 +130,10 @@ async function downloadInto(
       const fetched: string[] = [];
       for (const file of source.files) {
         const dest = join(cache, file.name);
-        if (existsSync(dest) && !(await matchesChecksum(dest, file))) {
+        if (existsSync(dest) && !statSync(dest).isFile()) {
+          log(`${file.name}: the cached copy is not a file; removed, downloading again`);
+          rmSync(dest, { recursive: true, force: true });
+        } else if (existsSync(dest) && !(await matchesChecksum(dest, file))) {
           log(`${file.name}: the cached copy does not match its sha256; removed, downloading again`);
           rmSync(dest, { force: true });
         }

@@ -6,7 +6,7 @@
  * A server that answers 429 or 5xx is asked again a few times, after the pause its Retry-After asks for (else 1, 2,
  * 4 s).
  */
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataError } from '../../errors.ts';
 import { sha256File } from '../../files.ts';
@@ -26,6 +26,8 @@ export interface DownloadEvents {
 export async function downloadVerified(url: string, dest: string, expected: { sha256: string; bytes?: number }, events: DownloadEvents = {}): Promise<void> {
   mkdirSync(dirname(dest), { recursive: true });
   const part = `${dest}.part`;
+  // a folder or link where the part belongs is not an earlier download's bytes (and a link could lead the write out)
+  if (lstatSync(part, { throwIfNoEntry: false })?.isFile() === false) rmSync(part, { recursive: true, force: true });
   // bytes left by an earlier call may not be this file's (another version, a broken disk): if the result does not
   // check out, they are dropped and the file downloaded once more from byte 0
   let earlier = existsSync(part) ? statSync(part).size : 0;
