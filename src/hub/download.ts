@@ -7,7 +7,7 @@
  * byte 0 first).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
@@ -86,6 +86,8 @@ export async function downloadBlob(url: string, blob: string, expected: BlobExpe
 
 async function fetchAndVerify(url: string, blob: string, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
   const part = incompletePath(blob);
+  // a folder or link where the part belongs is not an earlier download's bytes (and a link could lead the write out)
+  if (lstatSync(part, { throwIfNoEntry: false })?.isFile() === false) rmSync(part, { recursive: true, force: true });
   // bytes an earlier call left may not be this blob's: if the result does not check out, it is downloaded once more
   // from byte 0
   let earlier = sizeOf(part) > 0;

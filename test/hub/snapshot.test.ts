@@ -1,7 +1,7 @@
 /** The hub layer against a local hub-like server: refs, settings, the cache layout, offline use, resume, checksums, tokens. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -251,6 +251,21 @@ describe('downloadSnapshot', () => {
       );
     } finally {
       hub.tamper('model.safetensors', undefined);
+    }
+  });
+
+  it('a folder or link where blobs/<id>.incomplete belongs is removed, never written through, and the blob downloaded', async () => {
+    const outside = join(root, 'outside.txt');
+    writeFileSync(outside, 'keep');
+    for (const make of [(p: string) => mkdirSync(join(p, 'inside'), { recursive: true }), (p: string) => symlinkSync(outside, p)]) {
+      const e = env();
+      const file = 'model.safetensors';
+      const blob = join(e.HF_HOME!, 'hub', 'models--org--tiny', 'blobs', sha256(ckpt.files[file]!));
+      mkdirSync(join(blob, '..'), { recursive: true });
+      make(`${blob}.incomplete`);
+      const s = await downloadSnapshot('hf:org/tiny', { env: e });
+      expect(readFileSync(join(s.dir, file)).equals(ckpt.files[file]!)).toBe(true);
+      expect(readFileSync(outside, 'utf8')).toBe('keep');
     }
   });
 
