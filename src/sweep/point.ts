@@ -33,7 +33,8 @@ import type { PassStep } from '../pass/pass.ts';
 import { registerAllPasses } from '../passes.ts';
 import { runTraining } from '../train/run.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
-import { trainingSummary } from './train-step.ts';
+import { trainingSettingNames, trainingSummary } from './train-step.ts';
+import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
 
 /** What a finished point measured. */
 export interface PointResult {
@@ -188,31 +189,35 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   stageOf('eval');
   const t1 = performance.now();
   const threads = point.eval.threads ?? opts.threads;
-  const evaluation = await evaluate({
-    model: modelFile, // the file, not its folder: a model given as one .onnx of several in a folder
-    tasks: point.tasks,
-    glueDir: point.glueDir,
-    batchSize: point.eval.batchSize,
-    maxLength: point.eval.maxLength,
-    threads,
-  });
+  const evaluation = await namingSettings(EVAL_SETTING_NAMES, () =>
+    evaluate({
+      model: modelFile, // the file, not its folder: a model given as one .onnx of several in a folder
+      tasks: point.tasks,
+      glueDir: point.glueDir,
+      batchSize: point.eval.batchSize,
+      maxLength: point.eval.maxLength,
+      threads,
+    }),
+  );
   const evalSeconds = since(t1);
   checkNotStopped(opts.signal);
 
   stageOf('bench');
   const t2 = performance.now();
-  const bench = await benchModels({
-    model: modelFile,
-    baseline: point.outputDir !== null ? point.model.onnx : undefined,
-    batches: point.bench.batch,
-    seqs: point.bench.seq,
-    repeats: point.bench.repeats,
-    warmup: point.bench.warmup,
-    threads: point.bench.threads || opts.threads,
-    // the baseline point times its model alone: without spin-waiting, as its variants time it beside them, so that
-    // the report's p50 of every row (and a variant's latency from its baseline's p50) is timed the same way
-    spinning: false,
-  });
+  const bench = await namingSettings(BENCH_SETTING_NAMES, () =>
+    benchModels({
+      model: modelFile,
+      baseline: point.outputDir !== null ? point.model.onnx : undefined,
+      batches: point.bench.batch,
+      seqs: point.bench.seq,
+      repeats: point.bench.repeats,
+      warmup: point.bench.warmup,
+      threads: point.bench.threads || opts.threads,
+      // the baseline point times its model alone: without spin-waiting, as its variants time it beside them, so that
+      // the report's p50 of every row (and a variant's latency from its baseline's p50) is timed the same way
+      spinning: false,
+    }),
+  );
   const benchSeconds = since(t2);
   stageOf(null);
 
@@ -362,21 +367,23 @@ function splitStages(point: SweepPoint): Stage[] {
 /** Runs one train / distill step on `input` (unless the step names its own student) into `output`. */
 async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string, output: string, opts: RunPointOptions, log: (line: string) => void) {
   const threads = t.settings.threads ?? point.eval.threads ?? opts.threads;
-  const result = await runTraining({
-    task: t.task,
-    student: t.student ?? input,
-    ...(t.teacher !== undefined ? { teacher: t.teacher } : {}),
-    output,
-    settings: { ...t.settings, threads, ...(t.settings.seed === undefined && point.seed !== undefined ? { seed: point.seed } : {}) },
-    ...(t.distill ? { distill: t.distill } : {}),
-    maxExamples: t.maxExamples,
-    maxLength: t.maxLength ?? point.eval.maxLength,
-    glueDir: point.glueDir,
-    cacheDir: point.training?.cacheDir,
-    workDir: join(point.outputDir!, `train-${t.index}`),
-    log,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  const result = await namingSettings(trainingSettingNames(t.kind), () =>
+    runTraining({
+      task: t.task,
+      student: t.student ?? input,
+      ...(t.teacher !== undefined ? { teacher: t.teacher } : {}),
+      output,
+      settings: { ...t.settings, threads, ...(t.settings.seed === undefined && point.seed !== undefined ? { seed: point.seed } : {}) },
+      ...(t.distill ? { distill: t.distill } : {}),
+      maxExamples: t.maxExamples,
+      maxLength: t.maxLength ?? point.eval.maxLength,
+      glueDir: point.glueDir,
+      cacheDir: point.training?.cacheDir,
+      workDir: join(point.outputDir!, `train-${t.index}`),
+      log,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }),
+  );
   if (result.interrupted) throw new PointInterrupted(`${t.kind} step ${t.index} stopped with a checkpoint`);
   if (!result.lineage) throw new Error(`${t.kind} step ${t.index} stopped before the end (its checkpoint is kept: rerun the sweep to resume)`);
   return result.lineage;

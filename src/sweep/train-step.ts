@@ -172,6 +172,24 @@ const FLAG_TO_KEY: Record<string, string> = {
   '--augment': 'augment',
 };
 
+/**
+ * The sweep file's name of each flag of `compress train` / `compress distill` that a step of `kind` sets, for errors
+ * raised while the step runs: '--teacher' → 'distill.teacher', '--max-examples' → 'distill.maxExamples'.
+ */
+export function trainingSettingNames(kind: TrainingKind): Record<string, string> {
+  const keys = trainingStepKeys(kind);
+  const flags: Record<string, string> = {
+    ...FLAG_TO_KEY,
+    '--teacher': 'teacher',
+    '--student': 'student',
+    '--task': 'task',
+    '--max-examples': 'maxExamples',
+    '--max-length': 'maxLength',
+    '--threads': 'threads',
+  };
+  return Object.fromEntries(Object.entries(flags).flatMap(([flag, key]) => (keys.includes(key) ? [[flag, `${kind}.${key}`]] : [])));
+}
+
 /** A message of the training library with its flags (`--alpha`) named as the sweep's settings keys (`alpha`). */
 export function settingKeys(message: string): string {
   return message.replace(/--[a-z-]+/g, (flag) => FLAG_TO_KEY[flag] ?? flag);

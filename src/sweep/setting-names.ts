@@ -1,0 +1,37 @@
+/**
+ * Errors raised while a sweep point runs name the settings as the sweep file writes them (`distill.teacher`,
+ * `eval.maxLength`), not the flags of the commands whose libraries raised them (`--teacher`, `--max-length`): the
+ * libraries name flags, as the CLI shows them, and a point's stage renames them on the way out.
+ */
+import { isUserError } from '../errors.ts';
+
+/** The sweep file's `eval` settings, by the flag of `compress eval` that the evaluation library names. */
+export const EVAL_SETTING_NAMES: Readonly<Record<string, string>> = {
+  '--max-length': 'eval.maxLength',
+  '--batch-size': 'eval.batchSize',
+  '--threads': 'eval.threads',
+};
+
+/** The sweep file's `bench` settings, by the flag of `compress bench` that the bench library names. */
+export const BENCH_SETTING_NAMES: Readonly<Record<string, string>> = {
+  '--batch': 'bench.batch',
+  '--seq': 'bench.seq',
+  '--repeats': 'bench.repeats',
+  '--warmup': 'bench.warmup',
+  '--threads': 'bench.threads',
+};
+
+/** `message` with each flag of `names` ('--teacher') replaced by its setting ('distill.teacher'); other text as it is. */
+export function renameFlags(message: string, names: Readonly<Record<string, string>>): string {
+  return message.replace(/(?<![\w-])--[a-z][a-z0-9-]*/g, (flag) => names[flag] ?? flag);
+}
+
+/** Runs `stage`; a UserError it throws leaves with its flags renamed as `names` says (same class, same cause). */
+export async function namingSettings<T>(names: Readonly<Record<string, string>>, stage: () => Promise<T>): Promise<T> {
+  try {
+    return await stage();
+  } catch (e) {
+    if (isUserError(e)) e.message = renameFlags(e.message, names);
+    throw e;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Errors raised while a sweep point runs name the sweep file's settings (distill.teacher, eval.maxLength), not the
+ * flags of the commands (--teacher, --max-length), which the CLI keeps naming.
+ */
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { EVAL_SETTING_NAMES, namingSettings, renameFlags } from '../../src/sweep/setting-names.ts';
+import { trainingSettingNames } from '../../src/sweep/train-step.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 8 });
+});
+afterAll(() => t?.cleanup());
+
+describe('setting names in errors of sweep points', () => {
+  it('renames the flags a step sets to its settings, and leaves other text alone', () => {
+    const names = trainingSettingNames('distill');
+    expect(names['--teacher']).toBe('distill.teacher');
+    expect(names['--alpha']).toBe('distill.alpha');
+    expect(names['--max-examples']).toBe('distill.maxExamples');
+    expect(trainingSettingNames('train')['--teacher']).toBeUndefined(); // not a train setting
+    expect(trainingSettingNames('train')['--epochs']).toBe('train.epochs');
+    expect(renameFlags("--teacher t: its labels are RTE's; --stage general, x--alpha", names)).toBe(
+      "distill.teacher t: its labels are RTE's; --stage general, x--alpha",
+    );
+  });
+
+  it('keeps the error class and renames only user errors', async () => {
+    const thrown = namingSettings(EVAL_SETTING_NAMES, async () => {
+      throw new SettingsError('--max-length 1 leaves no room for text after 2 special tokens');
+    });
+    await expect(thrown).rejects.toThrow(new SettingsError('eval.maxLength 1 leaves no room for text after 2 special tokens'));
+    await expect(thrown).rejects.toBeInstanceOf(SettingsError);
+    await expect(namingSettings(EVAL_SETTING_NAMES, async () => Promise.reject(new Error('--max-length bug')))).rejects.toThrow('--max-length bug');
+  });
+
+  it("a distill step whose teacher is another task's fails naming distill.teacher, not --teacher", async () => {
+    cpSync(join(t.root, 'models', 'tiny-sst2'), join(t.root, 'models', 'rte-teacher'), { recursive: true });
+    writeFileSync(
+      join(t.root, 'models', 'rte-teacher', 'config.json'),
+      JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'entailment', 1: 'not_entailment' }, max_length: 16 }),
+    );
+    const file = join(t.root, 'teacher.yaml');
+    writeFileSync(
+      file,
+      `name: teacher
+glueDir: glue
+models:
+  - {path: models/tiny-sst2, tasks: [SST-2]}
+calibration: false
+pipelines:
+  - name: kd
+    steps:
+      - {pass: distill, settings: {teacher: models/rte-teacher, epochs: 1, batchSize: 8, maxExamples: 8, maxLength: 16}}
+`,
+    );
+    const summary = await runSweep({ file, store: join(t.root, 'teacher.sqlite') });
+    expect(summary.failed).toHaveLength(1);
+    const error = summary.failed[0]!.error;
+    expect(error).toMatch(/^distill\.teacher .*rte-teacher\/model\.onnx: its labels \(.*\) are (QNLI|RTE)'s, not SST-2's/);
+    expect(error).not.toContain('--teacher');
+  }, 120_000);
+});
