@@ -130,7 +130,7 @@ async function fetchWhole(url: string, part: string, expected: BlobExpectation, 
 async function fetchInto(url: string, part: string, from: number, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
   const { settings, ctx } = opts;
   const where = `${ctx.label} (${ctx.file})`;
-  await fetchRangeInto(
+  const outcome = await fetchRangeInto(
     part,
     from,
     (headers) => hubFetch(url, { headers: hubHeaders(settings, headers) }, settings, ctx, opts.fetchImpl, opts.log),
@@ -151,6 +151,14 @@ async function fetchInto(url: string, part: string, from: number, expected: Blob
       );
     },
   );
+  if (outcome.kind === 'complete' && expected.size !== undefined && sizeOf(part) < expected.size) {
+    // the server says the part already holds all of its file: its file is shorter than the hub's listing says
+    const got = sizeOf(part);
+    rmSync(part, { force: true });
+    throw new HubError(
+      `${where}: the server's file ends at ${formatBytes(got)} but the hub lists ${formatBytes(expected.size)}; removed the download, run again (if it recurs, the server or mirror at ${settings.endpoint} serves another file)`,
+    );
+  }
   if (expected.size !== undefined && sizeOf(part) < expected.size) {
     throw new Interrupted(`${where}: the connection closed at ${formatBytes(sizeOf(part))} of ${formatBytes(expected.size)}; run again to resume`);
   }

@@ -269,6 +269,24 @@ describe('downloadSnapshot', () => {
     }
   });
 
+  it("a server whose file is shorter than the hub's listing (its answer complete) is one line, the download removed, not 'run again to resume'", async () => {
+    const e = env();
+    const file = 'model.safetensors';
+    hub.tamper(file, ckpt.files[file]!.subarray(0, 500));
+    try {
+      const err = await errorOf(downloadSnapshot('hf:org/tiny', { env: e }));
+      expect(err.message).toBe(
+        `hf:org/tiny (${file}): the server's file ends at 500 B but the hub lists ${(ckpt.files[file]!.length / 1e3).toFixed(1)} kB; removed the download, run again (if it recurs, the server or mirror at ${hub.baseUrl} serves another file)`,
+      );
+    } finally {
+      hub.tamper(file, undefined);
+    }
+    const blobs = join(e.HF_HOME!, 'hub', 'models--org--tiny', 'blobs');
+    expect(readdirSync(blobs).filter((f) => f.endsWith('.incomplete'))).toEqual([]);
+    const s = await downloadSnapshot('hf:org/tiny', { env: e });
+    expect(readFileSync(join(s.dir, file)).equals(ckpt.files[file]!)).toBe(true);
+  });
+
   it('refuses a file whose sha256 does not match and leaves nothing in the snapshot', async () => {
     const e = env();
     const bad = Buffer.from(ckpt.files['model.safetensors']!);
