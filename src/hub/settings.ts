@@ -2,7 +2,8 @@
  * Hub settings from the environment, read as huggingface_hub reads them: `HF_ENDPOINT` (default
  * https://huggingface.co), `HF_TOKEN` (else the file `$HF_HOME/token`), the cache `HF_HUB_CACHE`, else
  * `$HF_HOME/hub`, else `~/.cache/huggingface/hub` (`$XDG_CACHE_HOME/huggingface/hub` when set), and
- * `HF_HUB_OFFLINE` (1/true/yes/on: never touch the network, use the cache only).
+ * `HF_HUB_OFFLINE` (1/true/yes/on: never touch the network, use the cache only); the older names huggingface_hub
+ * still reads, `HUGGINGFACE_HUB_CACHE` and `TRANSFORMERS_OFFLINE`, when the new ones are unset.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -33,8 +34,8 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   const home = nonEmpty(env.HF_HOME) ?? join(nonEmpty(env.XDG_CACHE_HOME) ?? join(homedir(), '.cache'), 'huggingface');
   const settings: HubSettings = {
     endpoint: (nonEmpty(env.HF_ENDPOINT) ?? DEFAULT_ENDPOINT).replace(/\/+$/, ''),
-    cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? join(home, 'hub'),
-    offline: envFlag(env.HF_HUB_OFFLINE),
+    cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? join(home, 'hub'),
+    offline: envFlag(nonEmpty(env.HF_HUB_OFFLINE) ?? env.TRANSFORMERS_OFFLINE),
   };
   const token = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN);
   if (token) {

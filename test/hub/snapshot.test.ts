@@ -79,6 +79,12 @@ describe('hubSettings', () => {
     });
     const s = hubSettings({ HF_HOME: home, HF_HUB_CACHE: '/c', HF_TOKEN: 'hf_env', HF_HUB_OFFLINE: '0' });
     expect(s).toMatchObject({ endpoint: 'https://huggingface.co', cacheDir: '/c', offline: false, token: 'hf_env' });
+    // the older names huggingface_hub still reads, below the new ones
+    expect(hubSettings({ HF_HOME: home, HUGGINGFACE_HUB_CACHE: '/old', TRANSFORMERS_OFFLINE: '1' })).toMatchObject({ cacheDir: '/old', offline: true });
+    expect(hubSettings({ HF_HUB_CACHE: '/new', HUGGINGFACE_HUB_CACHE: '/old', HF_HUB_OFFLINE: '0', TRANSFORMERS_OFFLINE: '1' })).toMatchObject({
+      cacheDir: '/new',
+      offline: false,
+    });
   });
 });
 
