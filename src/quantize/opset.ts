@@ -127,28 +127,28 @@ export function opsetRaiseBlocker(model: Model, to: number, lastAxisSoftmax: Rea
 /** Ops converted by moving attributes to inputs. */
 const CONVERTIBLE = new Set(['Squeeze', 'Unsqueeze', 'ReduceSum', 'Split', 'Dropout']);
 
-function convertNode(n: Node, from: number, edit: GraphEditor): boolean {
+function convertNode(n: Node, from: number, to: number, edit: GraphEditor): boolean {
   const int64Input = (base: string, values: number[]) => edit.addInitializer(`${n.name}_${base}`, int64Tensor('', [values.length], values));
   const without = (names: string[]) => Object.fromEntries(Object.entries(n.attributes).filter(([k]) => !names.includes(k)));
   switch (n.opType) {
     case 'Squeeze':
     case 'Unsqueeze':
     case 'ReduceSum': {
-      if (from >= 13) return false;
+      if (from >= 13 || to < 13) return false;
       const axes = attrInts(n, 'axes');
       n.attributes = without(['axes']);
       if (axes) n.inputs = [n.inputs[0], int64Input('axes', axes)];
       return true;
     }
     case 'Split': {
-      if (from >= 13) return false;
+      if (from >= 13 || to < 13) return false;
       const split = attrInts(n, 'split');
       n.attributes = without(['split']);
       if (split) n.inputs = [n.inputs[0], int64Input('split', split)];
       return true;
     }
     case 'Dropout': {
-      if (from >= 12) return false;
+      if (from >= 12 || to < 12) return false;
       const ratio = attrFloat(n, 'ratio');
       n.attributes = without(['ratio', 'is_test']);
       if (ratio !== undefined) n.inputs = [n.inputs[0], edit.addInitializer(`${n.name}_ratio`, float32Tensor('', [], [ratio]))];
@@ -166,7 +166,7 @@ export function raiseOpset(edit: GraphEditor, to: number): OpsetRaise {
   const converted: string[] = [];
   if (from >= to) return { from, to: from, converted };
   for (const n of m.graph.nodes) {
-    if ((n.domain === '' || n.domain === 'ai.onnx') && convertNode(n, from, edit)) converted.push(n.name);
+    if ((n.domain === '' || n.domain === 'ai.onnx') && convertNode(n, from, to, edit)) converted.push(n.name);
   }
   if (imp) imp.version = to;
   else m.opsetImports.push({ domain: '', version: to });

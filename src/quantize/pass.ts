@@ -279,6 +279,27 @@ function withEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptio
   return plan;
 }
 
+/**
+ * Format standard writes DynamicQuantizeLinear, an opset-11 op: a model below opset 11 has its opset raised when
+ * every op means the same there, and is refused otherwise (rather than given the com.microsoft ops it asked not to get).
+ */
+function standardOpset(model: Model, s: BertStructure, o: QuantizeOptions): { input: Model; raised?: OpsetRaise } {
+  const opset = s.opset || (model.opsetImports.find((i) => i.domain === '')?.version ?? 0);
+  if (o.format !== 'standard' || opset >= STANDARD_OPSET) return { input: model };
+  const softmaxes = new Set(s.layers.map((l) => l.attention?.softmax).filter((n): n is string => !!n));
+  const blocker = opsetRaiseBlocker(model, STANDARD_OPSET, softmaxes);
+  if (blocker) {
+    throw new SettingsError(
+      `quantize ${modeName(o.mode)}: format standard needs opset ${STANDARD_OPSET} (DynamicQuantizeLinear), the model has ${opset}, and it cannot be raised: ${blocker} (format contrib runs at opset ${opset})`,
+    );
+  }
+  const edit = new GraphEditor(model);
+  const raised = raiseOpset(edit, STANDARD_OPSET);
+  return { input: edit.model, raised };
+}
+
+const STANDARD_OPSET = 11;
+
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
 export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
   const targets = quantizationTargets(s);
@@ -291,7 +312,9 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
     case 'int8-group': {
       const notes: string[] = [];
       const plan = planDynamic(targets, s, o, notes);
-      const result = applyPlan(model, targets, plan, o);
+      const { input, raised } = standardOpset(model, s, o);
+      const result = applyPlan(input, targets, plan, o);
+      if (raised) notes.push(`opset raised from ${raised.from} to ${raised.to} for format standard (DynamicQuantizeLinear)`);
       result.notes.unshift(...notes);
       return { model: result.model, report: quantizeReport(o, model, result) };
     }

@@ -9,7 +9,7 @@ import { GraphEditor } from '../../src/quantize/graph-edit.ts';
 import { opsetRaiseBlocker, raiseOpset } from '../../src/quantize/opset.ts';
 import { FIXTURE_MODELS, fixture, hasFixtures } from '../helpers/paths.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
-import { relativeDiff } from './helpers.ts';
+import { quantize, relativeDiff } from './helpers.ts';
 
 describe.skipIf(!hasFixtures)('raising the opset to 13 (needs ../shared/fixtures/onnx)', () => {
   const old = FIXTURE_MODELS.filter((f) => (opsetVersion(loadModel(fixture(f.file)), '') ?? 0) < 13);
@@ -37,5 +37,42 @@ describe.skipIf(!hasFixtures)('raising the opset to 13 (needs ../shared/fixtures
     const model = loadModel(fixture('bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
     // Without knowing which Softmax is the rank-4 attention one, axis 3 is not provably the last axis.
     expect(opsetRaiseBlocker(model, 13)).toMatch(/Softmax \(axis 3\) change meaning between opset 10 and 13/);
+  });
+});
+
+describe.skipIf(!hasFixtures)('quantize format standard below opset 11 (needs ../shared/fixtures/onnx)', () => {
+  const file = 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx';
+
+  it('raises the opset to 11 and writes ONNX ops only, instead of falling back to com.microsoft ones', async () => {
+    const model = loadModel(fixture(file));
+    const s = findBert(model);
+    const { model: q, report } = await quantize(model, s, { mode: 'int8', format: 'standard' });
+    expect(opsetVersion(q, '')).toBe(11);
+    expect(q.graph.nodes.filter((n) => n.domain === 'com.microsoft').map((n) => n.opType)).toEqual([]);
+    expect(q.graph.nodes.some((n) => n.opType === 'MatMulInteger')).toBe(true);
+    // raised to 11, not 13: Squeeze / Unsqueeze keep their axes attribute
+    const squeezes = q.graph.nodes.filter((n) => n.opType === 'Unsqueeze' || n.opType === 'Squeeze');
+    for (const n of squeezes) expect(n.inputs).toHaveLength(1);
+    expect((report.details as { notes: string[] }).notes).toContain('opset raised from 10 to 11 for format standard (DynamicQuantizeLinear)');
+    expect(validateModel(q)).toEqual([]);
+    const feeds = sampleFeeds(model, s, 2, 7);
+    expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.05);
+  });
+
+  it('is refused in one line when an op would change meaning at opset 11', async () => {
+    const model = loadModel(fixture(file));
+    const s = findBert(model);
+    const x = s.layers[0]!.attention!.softmax!;
+    model.graph.nodes.push({
+      name: 'extra_clip',
+      opType: 'Clip',
+      domain: '',
+      inputs: [model.graph.nodes.find((n) => n.name === x)!.outputs[0]!],
+      outputs: ['clipped'],
+      attributes: {},
+    });
+    await expect(quantize(model, s, { mode: 'int8', format: 'standard' })).rejects.toThrow(
+      /^quantize int8: format standard needs opset 11 \(DynamicQuantizeLinear\), the model has 10, and it cannot be raised: ops Clip change meaning between opset 10 and 11 \(format contrib runs at opset 10\)$/,
+    );
   });
 });
