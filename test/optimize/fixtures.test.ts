@@ -9,6 +9,7 @@ import type { BertStructure } from '../../src/bert/structure.ts';
 import { loadModel, type Model } from '../../src/onnx/index.ts';
 import { OPTIMIZE, optimizeModel, type SkippedRewrite } from '../../src/optimize/index.ts';
 import { quantizeModel, parseQuantizeSettings } from '../../src/quantize/index.ts';
+import { applyHeadPruning } from '../../src/prune/heads.ts';
 import { FIXTURE_MODELS, fixture, hasFixtures } from '../helpers/paths.ts';
 import { outputsOf, relativeDiff, sampleFeeds } from '../helpers/run-model.ts';
 
@@ -44,5 +45,21 @@ describe.skipIf(!hasFixtures)('optimize the exporter fixtures (needs ../shared/f
           file,
         ).toBe(false);
     }
+  });
+});
+
+describe.skipIf(!hasFixtures)('pruning heads after --optimize all on a keras2onnx graph (needs ../shared/fixtures/onnx)', () => {
+  it('rewrites the head-merge Reshape the fusion left, so the pruned model runs and matches pruning before fusing', async () => {
+    const model = loadModel(fixture('bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
+    const fused = optimizeModel(model, findBert(model), OPTIMIZE.parse({ rewrites: 'all' })).model;
+    const s = findBert(fused);
+    expect(s.layers[0]!.attention!.kind).toBe('fused');
+    // the leftover Reshape [batch, -1, 8] behind each Attention is known as the attention width
+    expect(s.layers[0]!.attention!.headShapeConstants.map((c) => [c.meaning, c.value])).toEqual([['all-head-size', 8]]);
+    const drop = { 0: [1], 3: [0] };
+    const feeds = sampleFeeds(model, findBert(model), 2, 7);
+    const expected = await outputsOf(applyHeadPruning(model, findBert(model), drop), feeds);
+    const pruned = applyHeadPruning(fused, s, drop);
+    expect(relativeDiff(expected, await outputsOf(pruned, feeds))).toBeLessThan(1e-4);
   });
 });

@@ -252,13 +252,19 @@ export class AttentionMatcher {
     }
     const outs = linearsReading(ctx, node.outputs[0]);
     if (outs.length !== 1) ctx.refuse(`${where}: expected one output projection reading it, found ${outs.length}`);
+    // A head-merge Reshape the fusion left reading the merged context (a keras graph's, feeding its Tensordot's
+    // Shape) holds the attention width: pruning heads rewrites it as it does an unfused block's.
+    const constants = new ConstantCollector();
+    for (const r of ctx.consumers(node.outputs[0])) {
+      if (r.opType === 'Reshape' && r.domain === '' && r !== outs[0].flatten) constants.add(shapeSuffix(ctx, r.inputs[1], r).at(-1), 'all-head-size', width);
+    }
     const block: AttentionBlock = {
       kind: 'fused',
       numHeads,
       headSize: width / numHeads,
       fused,
       output: outs[0].linear,
-      headShapeConstants: [],
+      headShapeConstants: constants.list(),
     };
     const scale = node.attributes.scale;
     if (scale?.type === 'float' && scale.value > 0) block.scale = 1 / scale.value;
