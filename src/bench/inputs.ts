@@ -5,6 +5,7 @@
  * (the teacher, whose tokenizer and vocabulary a student reads): the graph inputs are the same.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { findBert } from '../bert/discover.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { inputLimits, sequenceProblem } from '../bert/input-limits.ts';
@@ -109,15 +110,34 @@ export function benchShapes(batches: readonly number[], seqs: readonly number[],
   return shapes;
 }
 
-/** Throws a SettingsError when a shape's sequence length is beyond a subject's position table. */
-export function checkShapesFit(shapes: readonly Shape[], subjects: readonly BenchSubject[]): void {
+/**
+ * Throws a SettingsError when a shape's sequence length is beyond a subject's position table, or when one of its
+ * activations alone (FFN units, attention scores or hidden states, float32, for the whole batch) would not fit in
+ * `memoryBytes` (the machine's memory): such a run cannot finish, and building its inputs would first exhaust the
+ * memory (`--batch 100000000` ran until killed).
+ */
+export function checkShapesFit(shapes: readonly Shape[], subjects: readonly BenchSubject[], memoryBytes: number = totalmem()): void {
   for (const subject of subjects) {
     const limits = inputLimits(subject.model, subject.structure);
+    const { intermediateSize, numHeads, hiddenSize } = subject.structure;
     for (const shape of shapes) {
       const problem = sequenceProblem(shape.seq, limits, `--seq ${shape.seq}`);
       if (problem) throw new SettingsError(`${subject.path}: ${problem}`);
+      const tokens = shape.batch * shape.seq;
+      const largest = 4 * Math.max(tokens * intermediateSize, tokens * numHeads * shape.seq, tokens * hiddenSize, 2 * tokens);
+      if (largest > memoryBytes) {
+        throw new SettingsError(
+          `--batch ${shape.batch} --seq ${shape.seq}: one activation of ${subject.path} would take ${gigabytes(largest)}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch or --seq`,
+        );
+      }
     }
   }
+}
+
+/** Bytes as GB with two significant digits at least (`3300 GB`, `24 GB`, `0.52 GB`). */
+function gigabytes(bytes: number): string {
+  const gb = bytes / 1e9;
+  return `${gb >= 10 ? Math.round(gb).toLocaleString('en-US') : gb.toPrecision(2)} GB`;
 }
 
 /** The encoder inputs a graph declares (initializers listed as inputs left out), by name, with their element type. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
+import { benchSubject, checkShapesFit } from '../../src/bench/inputs.ts';
 import { sourceHashes } from '../../src/bench/lineage.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { sha256File } from '../../src/files.ts';
@@ -80,6 +81,19 @@ describe('bench --baseline must be comparable', () => {
     await expect(benchModels({ model: model.path, ...quick, seqs: [8, 65] })).rejects.toThrow(
       /--seq 65 is beyond the model's position table \(64 tokens at most\)/,
     );
+  });
+
+  it('refuses, before building any input, a shape one of whose activations alone is larger than the memory', async () => {
+    // (a --batch of 100000000 ran until killed, building its inputs)
+    await expect(benchModels({ model: model.path, ...quick, batches: [1, 1e12] })).rejects.toThrow(
+      /^--batch 1000000000000 --seq 8: one activation of .*model\.onnx would take [\d,]+ GB, more than this machine's [\d.,]+ GB of memory; give a smaller --batch or --seq$/,
+    );
+    const subject = benchSubject(model.path);
+    const { intermediateSize } = subject.structure;
+    // at the memory's edge: the FFN activation of batch 4 × seq 8 is 32 × intermediate × 4 bytes
+    const edge = 32 * intermediateSize * 4;
+    expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge)).not.toThrow();
+    expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge - 1)).toThrow(SettingsError);
   });
 });
 
