@@ -380,6 +380,8 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
       glueDir: point.glueDir,
       cacheDir: point.training?.cacheDir,
       workDir: join(point.outputDir!, `train-${t.index}`),
+      // (checkpoints of the step on another input: a stage before it ran again, as its files had changed)
+      otherJob: 'start-over',
       log,
       ...(opts.signal ? { signal: opts.signal } : {}),
     }),

@@ -143,6 +143,12 @@ export interface TrainRunOptions {
   featureCacheBytes?: number;
   /** Checkpoints (default OUT.train/ beside the output; removed after success). */
   workDir?: string;
+  /**
+   * Checkpoints in workDir of a run with other settings, data, teacher or student: refused in one line saying what
+   * differs, the checkpoints kept ('refuse', the default), or ignored and replaced ('start-over': a sweep's point,
+   * whose stage before the step was run again).
+   */
+  otherJob?: 'refuse' | 'start-over';
   signal?: AbortSignal;
   log?: (line: string) => void;
   onStep?: (p: StepProgress) => void;
@@ -644,6 +650,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (o.teacher && needsLogits) {
     teacher = await teacherLogits({ teacherPath: o.teacher, set: trainSet, cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'), threads, log });
   }
+  // (the teacher is part of what makes a run the one its checkpoints are of)
+  const teacherSha256 = o.teacher ? await sha256File(locateModel(o.teacher).onnx) : undefined;
   let current = student;
   let result: TrainResult | undefined;
   const phaseRecords: PhaseRecord[] = [];
@@ -668,7 +676,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         teacherLogits: teacher,
         intermediate: matches && features ? { terms: matches.terms, teacher: features } : undefined,
         settings: { ...settings, epochs: phase.epochs, evalEachEpoch: settings.evalEachEpoch && phase.evaluate && !general },
+        ...(teacherSha256 ? { teacher: teacherSha256 } : {}),
         workDir: phases.length > 1 ? join(workDir, `phase-${i + 1}`) : workDir,
+        ...(o.otherJob ? { otherJob: o.otherJob } : {}),
         signal: o.signal,
         log,
         onStep: o.onStep,
@@ -726,7 +736,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}),
       ...(newClassifier ? { newClassifier } : {}),
     },
-    ...(o.teacher ? { teacher: { path: o.teacher, sha256: await sha256File(locateModel(o.teacher).onnx) } } : {}),
+    ...(o.teacher ? { teacher: { path: o.teacher, sha256: teacherSha256! } } : {}),
     data: {
       file: set.file,
       sha256: trainSet.sha256,

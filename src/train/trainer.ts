@@ -103,8 +103,19 @@ export interface TrainJob {
   settings: TrainSettings;
   /** Dev split for evaluation after each epoch. */
   dev?: { glueDir: string; tokenizer: TextTokenizer; modelConfig: ModelConfig };
+  /**
+   * The teacher the loss terms learn from, as an identity (its model file's sha256): part of what makes two jobs
+   * the same run, so that a run is never resumed with another teacher.
+   */
+  teacher?: string;
   /** Checkpoints go here; resumed from when it holds one of the same job. */
   workDir: string;
+  /**
+   * What to do with checkpoints of another job in `workDir` (other settings, data, teacher or student): 'refuse'
+   * (default; a SettingsError saying what differs, and the checkpoints stay), or 'start-over' (they are ignored,
+   * and replaced as this run writes its own).
+   */
+  otherJob?: 'refuse' | 'start-over';
   /** Stop after the current step and checkpoint (Ctrl-C). */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -140,12 +151,36 @@ export interface TrainResult {
   resumedFrom: number;
 }
 
-/** A short hash of everything that makes two jobs the same run (a checkpoint of another job is never resumed). */
-export function jobKey(job: Pick<TrainJob, 'student' | 'set' | 'loss' | 'settings' | 'intermediate'>, params: ReadonlyMap<string, Float32Array>): string {
-  const h = createHash('sha256');
+type JobIdentity = Pick<TrainJob, 'student' | 'set' | 'loss' | 'settings' | 'intermediate' | 'teacher'>;
+
+/** What makes two jobs the same run, besides the student's initial weights: kept in checkpoints, to say what differs. */
+interface JobFacts {
+  student: string;
+  data: string;
+  loss: readonly LossTerm[];
+  intermediate: Array<Pick<IntermediateTerm, 'kind' | 'weight' | 'label'>>;
+  settings: Partial<TrainSettings>;
+  teacher?: string;
+}
+
+function jobFacts(job: JobIdentity): JobFacts {
   const { checkpointEvery: _c, threads: _t, evalEachEpoch: _e, ...s } = job.settings;
   const intermediate = job.intermediate?.terms.map(({ kind, weight, label }) => ({ kind, weight, label })) ?? [];
-  h.update(JSON.stringify({ student: job.student.description, data: job.set.sha256, loss: job.loss, intermediate, settings: s }));
+  // (no teacher: the facts of a job without one hash as they did before it was one of them)
+  return {
+    student: job.student.description,
+    data: job.set.sha256,
+    loss: job.loss,
+    intermediate,
+    settings: s,
+    ...(job.teacher ? { teacher: job.teacher } : {}),
+  };
+}
+
+/** A short hash of everything that makes two jobs the same run (a checkpoint of another job is never resumed). */
+export function jobKey(job: JobIdentity, params: ReadonlyMap<string, Float32Array>): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify(jobFacts(job)));
   for (const [name, v] of params) {
     h.update(name);
     h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
@@ -389,6 +424,8 @@ function copyParams(p: ReadonlyMap<string, Float32Array>): Map<string, Float32Ar
 /** The state kept in a checkpoint beside the tensors. */
 interface ResumeState {
   key: string;
+  /** The job's facts (absent from checkpoints written before they were kept). */
+  job?: JobFacts;
   epochs: EpochRecord[];
   bestEpoch: number;
   bestScore: number | null;
@@ -411,7 +448,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const prepared = job.dev ? prepareTask(taskOf(set, 'dev evaluation'), 'dev', job.dev.glueDir, job.dev.tokenizer, set.maxLength) : undefined;
   ensureFolder(job.workDir, `the work folder ${job.workDir}`); // (removed again, when still empty, if the run fails)
 
-  let state: ResumeState = { key, epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };
+  let state: ResumeState = { key, job: jobFacts(job), epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };
   let best: Map<string, Float32Array> | undefined;
   let step = 0;
   let firstEpoch = 0;
@@ -428,7 +465,14 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     best = readBest(job.workDir, key);
     log(`resuming from step ${step} (epoch ${ckpt.epoch + 1})`);
   } else if (ckpt) {
-    log(`${job.workDir}: ignoring a checkpoint of another job`);
+    const differs = jobDifference(ckpt.extra as Partial<ResumeState> | undefined, jobFacts(job));
+    if ((job.otherJob ?? 'refuse') === 'refuse') {
+      await stepper.release();
+      throw new SettingsError(
+        `${job.workDir} holds the checkpoints (step ${ckpt.step}) of a run ${differs}: rerun with the settings it was started with to resume it, or remove ${job.workDir} to start over`,
+      );
+    }
+    log(`${job.workDir}: not resuming the checkpoints (step ${ckpt.step}) of a run ${differs}: starting over`);
   }
   const resumedFrom = step;
 
@@ -494,6 +538,27 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     interrupted,
     resumedFrom,
   };
+}
+
+/** 'with lr 0.001 (this run: 0.0005)': how the job of a checkpoint differs from this one. */
+function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts): string {
+  const was = saved?.job;
+  if (!was) return 'of another job (other settings, data, teacher or student, or another version of bert-compress)';
+  const show = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
+  const out: string[] = [];
+  const keys = [...new Set([...Object.keys(was.settings ?? {}), ...Object.keys(now.settings)])].sort();
+  for (const k of keys) {
+    const a = (was.settings as Record<string, unknown>)[k];
+    const b = (now.settings as Record<string, unknown>)[k];
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k} ${show(a)} (this run: ${show(b)})`);
+  }
+  if (was.student !== now.student) out.push(`student ${was.student} (this run: ${now.student})`);
+  if (was.teacher !== now.teacher) out.push('another teacher');
+  // (the seed picks the examples of --max-examples: a seed that differs says it)
+  if (was.data !== now.data && was.settings?.seed === now.settings.seed) out.push('other training data (file, --max-examples, --max-length or augmentation)');
+  if (JSON.stringify(was.loss) !== JSON.stringify(now.loss)) out.push('another loss (alpha, temperature or logit loss)');
+  if (JSON.stringify(was.intermediate) !== JSON.stringify(now.intermediate)) out.push('other intermediate-layer matches');
+  return out.length > 0 ? `with ${out.join(', ')}` : "from another student's initial weights";
 }
 
 /**

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.ts';
 import { runTraining } from '../../src/train/run.ts';
+import { SettingsError } from '../../src/errors.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
@@ -194,5 +195,53 @@ describe.skipIf(!haveShared)('runTraining stopped after the last step of an epoc
     expect(epochs(resumed)).toEqual(epochs(reference));
     expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
     expectSameInitializers(join(work, 'epoch-end', 'model.onnx'), join(work, 'epoch-end-reference', 'model.onnx'));
+  });
+});
+
+describe.skipIf(!haveShared)('runTraining on the checkpoints of another run (needs ../shared/glue and ../shared/teachers)', () => {
+  const job = (teacher: string, lr: number): Parameters<typeof runTraining>[0] => ({
+    task: 'SST-2',
+    teacher: join(TEACHERS_DIR, teacher),
+    student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
+    output: join(work, 'other-run', 'model.onnx'),
+    glueDir: GLUE_DIR,
+    cacheDir: join(work, 'cache'),
+    maxExamples: 32,
+    maxLength: 32,
+    settings: { epochs: 1, batchSize: 8, lr, threads: 1, evalEachEpoch: false },
+  });
+  const workDir = join(work, 'other-run', 'model.onnx.train');
+
+  it('refuses to resume them with another teacher or other settings, in one line saying what differs, and keeps them', async () => {
+    const controller = new AbortController();
+    const stopped = await runTraining({
+      ...job('sst2-L2H256', 1e-3),
+      signal: controller.signal,
+      onStep: (s) => (s.step === 2 ? controller.abort() : undefined),
+    });
+    expect(stopped.interrupted).toBe(true);
+    expect(checkpoints(workDir)).toEqual([2]);
+
+    const anotherTeacher = runTraining(job('sst2-L4H256', 1e-3));
+    await expect(anotherTeacher).rejects.toThrow(SettingsError);
+    await expect(anotherTeacher).rejects.toThrow(
+      `${workDir} holds the checkpoints (step 2) of a run with another teacher: rerun with the settings it was started with to resume it, or remove ${workDir} to start over`,
+    );
+    await expect(runTraining(job('sst2-L2H256', 2e-3))).rejects.toThrow(/of a run with lr 0\.001 \(this run: 0\.002\): rerun/);
+    expect(checkpoints(workDir)).toEqual([2]);
+
+    const logs: string[] = [];
+    const resumed = await runTraining({ ...job('sst2-L2H256', 1e-3), log: (l) => logs.push(l) });
+    expect(logs).toContain('resuming from step 2 (epoch 1)');
+    expect(resumed.lineage!.steps).toBe(4);
+  });
+
+  it("a sweep's step (otherJob 'start-over') starts over instead, and says so", async () => {
+    const controller = new AbortController();
+    await runTraining({ ...job('sst2-L2H256', 1e-3), signal: controller.signal, onStep: (s) => (s.step === 2 ? controller.abort() : undefined) });
+    const logs: string[] = [];
+    const r = await runTraining({ ...job('sst2-L4H256', 1e-3), otherJob: 'start-over', log: (l) => logs.push(l) });
+    expect(logs).toContain(`${workDir}: not resuming the checkpoints (step 2) of a run with another teacher: starting over`);
+    expect(r.lineage!.steps).toBe(4);
   });
 });
