@@ -220,13 +220,16 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
       drop = selection.drop;
     }
     const removed = Object.values(drop).reduce((n, l) => n + l.length, 0);
+    // the per-layer minimum can stop a ratio short of its share: say so rather than let the count look like the ratio's
+    const asked = selection ? Math.round(o.ratio! * total) : removed;
+    const short = removed < asked ? ` (ratio ${o.ratio} asks for ${asked}; at least ${o.minHeadsPerLayer} per layer stay)` : '';
     const out = applyHeadPruning(model, s, drop);
     return {
       model: out,
       report: {
         pass: 'prune-heads',
         settings: { ...o },
-        summary: `removed ${removed} of ${total} heads${selection ? ` by ${o.importance} importance${o.target === 'predictions' ? " against the model's own predictions" : ''}${selection.steps.length > 1 ? ` in ${selection.steps.length} steps` : ''}` : ''}`,
+        summary: `removed ${removed} of ${total} heads${selection ? ` by ${o.importance} importance${o.target === 'predictions' ? " against the model's own predictions" : ''}${selection.steps.length > 1 ? ` in ${selection.steps.length} steps` : ''}` : ''}${short}`,
         details: {
           removed: drop,
           headsPerLayer: s.layers.map((l) => (l.attention?.numHeads ?? 0) - (drop[l.index]?.length ?? 0)),

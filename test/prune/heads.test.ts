@@ -88,6 +88,15 @@ describe('prune-heads', () => {
     expect(maxDiff(await outputsOf(model, feeds), await outputsOf(res.model, feeds))).toBeLessThan(1e-5);
   });
 
+  it('says when the per-layer minimum keeps a ratio from removing its share of the heads', async () => {
+    const model = tinyBert({}, { std: 0.2 });
+    const s = findBert(model);
+    const capped = await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.9, minHeadsPerLayer: 2 }), {});
+    expect(capped.report.summary).toBe('removed 4 of 8 heads by magnitude importance (ratio 0.9 asks for 7; at least 2 per layer stay)');
+    const met = await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, minHeadsPerLayer: 1 }), {});
+    expect(met.report.summary).toBe('removed 4 of 8 heads by magnitude importance');
+  });
+
   it('selects the lowest-scoring heads globally, respecting a per-layer minimum', () => {
     const scores = [
       [0.9, 0.1, 0.5],
