@@ -1,0 +1,185 @@
+/**
+ * `--format transformers.js` folders in the browser's runtime: every .onnx a compressed export writes (fp32 and its
+ * quantized file) loads in onnxruntime-web's wasm backend, run here in Node (one thread, no proxy worker, the wasm
+ * binary read from the onnxruntime-web package in node_modules: nothing is fetched), and its logits on a padded batch
+ * match onnxruntime-node's on the same file. An export that writes an op the wasm build lacks fails here: the wasm
+ * session refuses it (the control below shows the check does refuse such a graph, one the CPU build of Node runs).
+ *
+ * Tolerances, per form: both sides run the same graph on the same ids; they differ in kernels (wasm SIMD128 against
+ * x64 MLAS) and fusions, which move float32 logits by rounding. Measured on this tiny model (logits of order 1):
+ * at most 1.5e-6 for the float files (--optimize's), 9.6e-7 for int4, 2.4e-7 for the int8 forms (the SST-2 teacher:
+ * 1.9e-6 for every form). Float and int4 files (4-bit weights, float activations) get FLOAT, 1e-5. Forms that quantize
+ * activations (dynamic int8 at run time, int8-static by calibrated ranges, mixed) get INT8, 1e-4: a rounding
+ * difference before a quantizer can move one activation by a whole step, and onnxruntime-node's u8s8 kernels differ
+ * by CPU (VNNI here; AVX2 without it sums in saturating 16-bit pairs). The int8 and fp32 files of one model differ
+ * by more than 10× the tolerance, so a wrong file or a wrong kernel does not pass.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as web from 'onnxruntime-web';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { cloneModel, loadModel, saveModel } from '../../src/onnx/index.ts';
+import type { CalibrationSource, PassStep } from '../../src/pass/pass.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { syntheticCalibration } from '../helpers/calibration.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { batchLogits, maxRowDiff, paddedBatch, type TokenBatch, tinyBert, TINY_CONFIG } from '../helpers/models.ts';
+
+registerAllPasses();
+
+// The wasm backend as a page gets it, minus the threads: one thread and no proxy worker, the binary read from the
+// package's dist folder (the `./ort-wasm-simd-threaded.wasm` export names it), so the test needs no network.
+web.env.wasm.numThreads = 1;
+web.env.wasm.proxy = false;
+web.env.wasm.wasmPaths = `${pathToFileURL(dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'))).href}/`;
+
+const dir = mkdtempSync(join(tmpdir(), 'bc-ort-web-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const batch = paddedBatch([5, 12, 3, 9], TINY_CONFIG.vocabSize, 17);
+const calibration: CalibrationSource = syntheticCalibration([4, 4, 4], TINY_CONFIG.vocabSize, { classes: 2 });
+const source = writeModelFolder(join(dir, 'source'), tinyBert({}, { std: 0.3, seed: 4 }));
+
+function quantize(settings: Record<string, unknown>): PassStep {
+  return { pass: 'quantize', settings };
+}
+
+/** The logits onnxruntime-web's wasm backend computes for `file` on `b`, as rows. */
+async function webLogits(file: string, b: TokenBatch): Promise<number[][]> {
+  const session = await web.InferenceSession.create(file, { executionProviders: ['wasm'] });
+  try {
+    const dims = [b.inputIds.length, b.inputIds[0]!.length];
+    const t = (rows: number[][]) => new web.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), dims);
+    const all: Record<string, web.Tensor> = { input_ids: t(b.inputIds), attention_mask: t(b.attentionMask), token_type_ids: t(b.tokenTypeIds) };
+    const out = (await session.run(Object.fromEntries(session.inputNames.map((n) => [n, all[n]!])))).logits!;
+    const data = Array.from(out.data as Float32Array);
+    const n = out.dims[1]!;
+    return Array.from({ length: out.dims[0]! }, (_, i) => data.slice(i * n, (i + 1) * n));
+  } finally {
+    await session.release();
+  }
+}
+
+const FLOAT = 1e-5;
+/** Forms that quantize activations (dynamic int8 at run time, int8-static by calibrated ranges): see above. */
+const INT8 = 1e-4;
+
+/**
+ * Each export: its name, the steps `compress` runs, the ONNX files it writes, the ops its last file must hold (so
+ * the form is what it says), and the tolerance of that file (the fp32 model.onnx of a quantized form: FLOAT).
+ */
+const FORMS: Array<{ name: string; steps: PassStep[]; files: string[]; ops?: string[]; tolerance: number }> = [
+  { name: 'int8', steps: [quantize({ mode: 'int8' })], files: ['model.onnx', 'model_quantized.onnx'], ops: ['MatMulIntegerToFloat'], tolerance: INT8 },
+  {
+    name: 'int8 --per-tensor',
+    steps: [quantize({ mode: 'int8', perChannel: false })],
+    files: ['model.onnx', 'model_quantized.onnx'],
+    ops: ['MatMulIntegerToFloat'],
+    tolerance: INT8,
+  },
+  {
+    name: 'int8-group:16',
+    steps: [quantize({ mode: 'int8-group:16' })],
+    files: ['model.onnx', 'model_quantized.onnx'],
+    ops: ['MatMulIntegerToFloat'],
+    tolerance: INT8,
+  },
+  {
+    name: 'int8-static',
+    steps: [quantize({ mode: 'int8-static' })],
+    files: ['model.onnx', 'model_quantized.onnx'],
+    ops: ['QuantizeLinear', 'DequantizeLinear'],
+    tolerance: INT8,
+  },
+  // mixed:0.5 keeps both layers of this tiny model at 8 bits (its embeddings weigh more than the teacher's); 0.3 mixes
+  // 4-bit and 8-bit layers, as mixed:0.5 does on the teacher
+  {
+    name: 'mixed:0.3',
+    steps: [quantize({ mode: 'mixed:0.3' })],
+    files: ['model.onnx', 'model_q4.onnx'],
+    ops: ['MatMulNBits', 'MatMulIntegerToFloat'],
+    tolerance: INT8,
+  },
+  { name: 'int4-block:32', steps: [quantize({ mode: 'int4-block:32' })], files: ['model.onnx', 'model_q4.onnx'], ops: ['MatMulNBits'], tolerance: FLOAT },
+  {
+    name: 'uneven pruned heads (3 of 4, 1 of 4) + int8',
+    steps: [{ pass: 'prune-heads', settings: { heads: '0:1,2,3;1:0' } }, quantize({ mode: 'int8' })],
+    files: ['model.onnx', 'model_quantized.onnx'],
+    ops: ['MatMulIntegerToFloat'],
+    tolerance: INT8,
+  },
+  { name: '--share-layers all', steps: [{ pass: 'share-layers', settings: { share: 'all' } }], files: ['model.onnx'], tolerance: FLOAT },
+  // the teacher's 64 is a quarter of its hidden size; 16 is half of this model's 32
+  { name: '--factorize-embeddings 16', steps: [{ pass: 'factorize-embeddings', settings: { rank: 16 } }], files: ['model.onnx'], tolerance: FLOAT },
+  { name: '--optimize', steps: [{ pass: 'optimize', settings: {} }], files: ['model.onnx'], tolerance: FLOAT },
+  // beyond the default: every fused com.microsoft op the optimize pass writes (EmbedLayerNormalization and Attention
+  // in model.onnx, QAttention over the int8 Q/K/V in model_quantized.onnx)
+  {
+    name: 'int8 --optimize all',
+    steps: [quantize({ mode: 'int8' }), { pass: 'optimize', settings: { rewrites: 'all' } }],
+    files: ['model.onnx', 'model_quantized.onnx'],
+    ops: ['QAttention', 'SkipLayerNormalization', 'MatMulIntegerToFloat'],
+    tolerance: INT8,
+  },
+  {
+    name: '--prune-ffn 0.5 --drop-layers 1',
+    steps: [
+      { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      { pass: 'drop-layers', settings: { layers: '1' } },
+    ],
+    files: ['model.onnx'],
+    tolerance: FLOAT,
+  },
+];
+
+describe('--format transformers.js exports run in onnxruntime-web (wasm) as in onnxruntime-node', () => {
+  const compared = new Map<string, number[][]>(); // sha256 → wasm logits: the quantize forms share one model.onnx
+  it.each(FORMS)('$name', async ({ name, steps, files, ops, tolerance }) => {
+    const out = join(dir, name.replace(/[^a-z0-9]+/gi, '-'));
+    await compressToTransformersJs({ input: join(source, 'model.onnx'), output: out, steps, context: { calibration } });
+    expect(readdirSync(join(out, 'onnx')).filter((f) => f.endsWith('.onnx'))).toEqual(files);
+    const last = loadModel(join(out, 'onnx', files.at(-1)!)).graph.nodes.map((n) => n.opType);
+    for (const op of ops ?? []) expect(last).toContain(op);
+    const logits: number[][][] = [];
+    for (const f of files) {
+      const file = join(out, 'onnx', f);
+      const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+      let theirs = compared.get(sha);
+      if (!theirs) {
+        theirs = await webLogits(file, batch);
+        expect(maxRowDiff((await batchLogits(file, batch)).rows, theirs), f).toBeLessThan(f === 'model.onnx' ? FLOAT : tolerance);
+        compared.set(sha, theirs);
+      }
+      logits.push(theirs);
+    }
+    // the quantized file is another model than the float one: the wasm session did load each
+    if (logits.length === 2) expect(maxRowDiff(logits[0]!, logits[1]!)).toBeGreaterThan(10 * tolerance);
+  });
+
+  it('refuses a graph with an op the wasm build lacks (com.microsoft MatMulFpQ4, x64 only) that onnxruntime-node runs', async () => {
+    const model = cloneModel(loadModel(join(source, 'model.onnx')));
+    const shape = new Uint8Array(BigInt64Array.from([2n, 2n]).buffer);
+    // a 2×2 weight packed as MLAS's BlkQ4Sym: one block of 32 per column, 21 bytes each (scale + 16 bytes + zero point)
+    model.graph.initializers.set('q4', { name: 'q4', dataType: 2, dims: [42], data: new Uint8Array(42) });
+    model.graph.initializers.set('q4_shape', { name: 'q4_shape', dataType: 7, dims: [2], data: shape });
+    model.graph.nodes.push({
+      name: 'q4_matmul',
+      opType: 'MatMulFpQ4',
+      domain: 'com.microsoft',
+      inputs: ['logits', 'q4', 'q4_shape'],
+      outputs: ['q4_out'],
+      attributes: {},
+    });
+    model.graph.outputs.push({ name: 'q4_out' });
+    if (!model.opsetImports.some((o) => o.domain === 'com.microsoft')) model.opsetImports.push({ domain: 'com.microsoft', version: 1 });
+    const file = join(dir, 'matmulfpq4.onnx');
+    saveModel(model, file);
+    expect((await batchLogits(file, batch)).rows).toHaveLength(4);
+    await expect(webLogits(file, batch)).rejects.toThrow(/4b quantization not yet supported on this hardware platform/);
+  });
+});
