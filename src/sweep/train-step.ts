@@ -201,6 +201,8 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
+  // (1e400 reads as Infinity, .nan as NaN: JSON would write both as null)
+  if (typeof v === 'number' && !Number.isFinite(v)) return `number ${v}${Number.isNaN(v) ? '' : ' (too large)'}`;
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 

@@ -92,6 +92,9 @@ describe('sweep file', () => {
     [{ bench: { seq: [] } }, /^tiny\.yaml: bench\.seq: the list is empty$/],
     [{ name: '' }, /^tiny\.yaml: name: expected a non-empty string, got ''$/],
     [{ name: 3 }, /^tiny\.yaml: name: expected a non-empty string, got number 3$/],
+    // (YAML reads 1e400 as Infinity and .nan as NaN, which JSON would write as null)
+    [{ seed: Number.POSITIVE_INFINITY }, /^tiny\.yaml: seed: expected an integer ≥ 0, got number Infinity \(too large\)$/],
+    [{ bench: { repeats: Number.NaN } }, /^tiny\.yaml: bench\.repeats: expected an integer ≥ 1, got number NaN$/],
     [{ bench: { shapes: [1] } }, /^tiny\.yaml: bench\.shapes: unknown field \(known: batch, seq, repeats, warmup, threads\)/],
     [{ calibration: { examples: 'many' } }, /^tiny\.yaml: calibration\.examples: expected an integer/],
     [{ jobs: 3 }, /^tiny\.yaml: jobs: unknown field/],
