@@ -19,6 +19,8 @@ export interface HubSettings {
   /** The hub cache folder (holding `models--org--name/`). */
   cacheDir: string;
   offline: boolean;
+  /** The variable that turned offline mode on (`HF_HUB_OFFLINE`, or the older `TRANSFORMERS_OFFLINE`), for messages. */
+  offlineVariable?: string;
 }
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -37,6 +39,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? join(home, 'hub'),
     offline: envFlag(nonEmpty(env.HF_HUB_OFFLINE) ?? env.TRANSFORMERS_OFFLINE),
   };
+  if (settings.offline) settings.offlineVariable = nonEmpty(env.HF_HUB_OFFLINE) !== undefined ? 'HF_HUB_OFFLINE' : 'TRANSFORMERS_OFFLINE';
   const token = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN);
   if (token) {
     settings.token = token;

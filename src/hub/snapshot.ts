@@ -51,7 +51,10 @@ export async function downloadSnapshot(ref: string | HubRef, opts: SnapshotOptio
   const r = typeof ref === 'string' ? parseHubRef(ref) : ref;
   const settings = opts.settings ?? hubSettings(opts.env);
   const cache = repoCache(settings.cacheDir, r.repo);
-  if (settings.offline) return cachedSnapshot(r, cache, 'HF_HUB_OFFLINE is set', opts.prefer);
+  if (settings.offline) {
+    const variable = settings.offlineVariable ?? 'HF_HUB_OFFLINE';
+    return cachedSnapshot(r, cache, `${variable} is set`, opts.prefer, `run once without ${variable} to download it`);
+  }
   try {
     return await onlineSnapshot(r, cache, settings, opts);
   } catch (e) {
@@ -68,9 +71,14 @@ export async function downloadSnapshot(ref: string | HubRef, opts: SnapshotOptio
 }
 
 /** The cached snapshot of `ref`, without requests; a one-line HubError when it is not cached (completely). */
-export function cachedSnapshot(ref: HubRef, cache: RepoCache, why: string, prefer?: 'onnx' | 'safetensors'): Snapshot {
+export function cachedSnapshot(
+  ref: HubRef,
+  cache: RepoCache,
+  why: string,
+  prefer?: 'onnx' | 'safetensors',
+  hint = 'run once without HF_HUB_OFFLINE to download it',
+): Snapshot {
   const commit = cachedCommit(cache, ref.revision);
-  const hint = 'run once without HF_HUB_OFFLINE to download it';
   if (!commit) throw new HubError(`${ref.text}: not in the cache (${why}): no ${join(cache.refs, ref.revision)}; ${hint}`);
   const dir = join(cache.snapshots, commit);
   if (!existsSync(dir)) throw new HubError(`${ref.text}: not in the cache (${why}): no snapshot ${dir}; ${hint}`);

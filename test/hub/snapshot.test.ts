@@ -136,6 +136,13 @@ describe('downloadSnapshot', () => {
     expect(e.message).not.toContain('\n');
   });
 
+  it('offline through the older TRANSFORMERS_OFFLINE names that variable, not HF_HUB_OFFLINE', async () => {
+    const e = await errorOf(downloadSnapshot('hf:org/tiny@v1', { env: env({ TRANSFORMERS_OFFLINE: '1' }) }));
+    expect(e).toBeInstanceOf(HubError);
+    expect(e.message).toMatch(/^hf:org\/tiny@v1: not in the cache \(TRANSFORMERS_OFFLINE is set\): .*; run once without TRANSFORMERS_OFFLINE to download it$/);
+    expect(e.message).not.toContain('HF_HUB_OFFLINE');
+  });
+
   it('resolves tags and commits', async () => {
     const e = env();
     const tag = await downloadSnapshot('hf:org/tiny@v1', { env: e });
