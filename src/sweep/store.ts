@@ -15,7 +15,7 @@
  * (`--rerun-contended`): its claim takes the point while its result stays stored (and reported) until the new one
  * replaces it; a recompute that fails or is stopped leaves the point done with its old result.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { checkOutputFile, fileSystemError } from '../destination.ts';
@@ -157,12 +157,34 @@ interface ClaimRow {
 export class SweepStore {
   private readonly db: Database.Database;
   private readonly host = hostname();
+  /** The store file opened for writing, to find it removed or replaced meanwhile (SQLite goes on writing a removed file). */
+  private file: { dev: number; ino: number } | undefined;
+
+  /** Throws a one-line UserError when the store file is no longer the one opened (removed with its folder, replaced). */
+  private checkStillThere(): void {
+    if (!this.file) return;
+    let st: { dev: number; ino: number } | undefined;
+    try {
+      st = statSync(this.path);
+    } catch {
+      st = undefined;
+    }
+    if (!st || st.dev !== this.file.dev || st.ino !== this.file.ino) {
+      throw new UserError(
+        `${this.path}: the store was ${st ? 'replaced' : 'removed'} while the sweep ran, so no result can be kept in it: run the same command again to run the points it lacks`,
+      );
+    }
+  }
 
   private constructor(
     readonly path: string,
     readonly readonly: boolean,
   ) {
     this.db = openStoreDatabase(path, readonly);
+    if (!readonly) {
+      const st = statSync(path);
+      this.file = { dev: st.dev, ino: st.ino };
+    }
   }
 
   /** Opens (creating when writable) the store at `path`. */
@@ -190,6 +212,7 @@ export class SweepStore {
    * contended (another sweep recomputed it meanwhile).
    */
   claim(point: SweepPoint, opts: { recompute?: boolean } = {}): 'claimed' | 'done' | 'busy' {
+    this.checkStillThere();
     const tx = this.db.transaction((): 'claimed' | 'done' | 'busy' => {
       const now = Date.now();
       const row = this.db.prepare('SELECT status, pid, host, heartbeat_ms FROM points WHERE key = ?').get(point.key) as ClaimRow | undefined;
@@ -255,6 +278,7 @@ export class SweepStore {
    * to be recomputed), the result replaces a stored one timed contended; otherwise a stored result stands.
    */
   finish(point: SweepPoint, result: PointResult, opts: { recompute?: boolean } = {}): void {
+    this.checkStillThere();
     const finishedAt = new Date().toISOString();
     const values = [result.params, result.bytes, result.glue, result.speedup, result.latencyMs, JSON.stringify(result), finishedAt];
     this.db

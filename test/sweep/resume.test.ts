@@ -4,6 +4,7 @@
  * redone), and two sweeps writing one store at the same time leave it consistent.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,5 +163,33 @@ describe('sweep store: kill -9 and resume, concurrent writers', () => {
     expect(rows.points).toHaveLength(t.points);
     expect(rows.points.every((p) => p.status === 'done')).toBe(true);
     expect(integrity(store)).toBe('ok');
+  });
+});
+
+describe('sweep whose store is removed while it runs', () => {
+  it('stops with one line saying so, instead of reporting points stored in a file that is gone', async () => {
+    const t = writeTinySweep();
+    try {
+      const folder = join(t.root, 'runs');
+      mkdirSync(folder);
+      const store = join(folder, 'gone.sqlite');
+      const ran: string[] = [];
+      const sweep = runSweep({
+        file: t.sweepFile,
+        store,
+        workDir: join(t.root, 'work'),
+        onEvent: (e) => {
+          if (e.type !== 'finished') return;
+          ran.push(e.point.key);
+          if (ran.length === 1) rmSync(folder, { recursive: true, force: true });
+        },
+      });
+      await expect(sweep).rejects.toThrow(
+        `${store}: the store was removed while the sweep ran, so no result can be kept in it: run the same command again to run the points it lacks`,
+      );
+      expect(ran).toHaveLength(1);
+    } finally {
+      t.cleanup();
+    }
   });
 });
