@@ -193,22 +193,24 @@ function sharingUnits(targets: readonly Target[], s: BertStructure): number[][] 
 }
 
 /** Mixed precision: per-layer 4-bit sensitivity, then greedy bits under the budget. */
-async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
+async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
   if (o.mode.kind !== 'mixed') throw new Error('runMixed: not a mixed mode');
-  const quantized = targets.filter((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType) !== undefined);
+  const quantized = targets.filter((t) => alreadyQuantized(t, original.graph.initializers.get(targetWeight(t))?.dataType) !== undefined);
   if (quantized.length)
     throw new SettingsError(
       `quantize ${modeName(o.mode)}: ${quantized.length} weight${quantized.length === 1 ? ' is' : 's are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
     );
-  requireClassifier(model, s, 'quantize', mixedNeed(modeName(o.mode)));
+  requireClassifier(original, s, 'quantize', mixedNeed(modeName(o.mode)));
   const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
   requireLabels(calibration, `quantize ${modeName(o.mode)}`, 'the layer sensitivity');
+  // the int8 layers of format standard need opset 11, as plain int8 does: raised here (or refused) before measuring
+  const { input: model, raised } = standardOpset(original, s, o);
   // layers that share their weights (share-layers) get one precision: a unit per group, its weights counted once
   const units = sharingUnits(targets, s);
   const unitOf = new Map(units.flatMap((g, u) => g.map((l) => [l, u] as const)));
   const weights = layerWeights(targets, s, model);
   const costs = units.map((g, u) => layerCost(u, weights[g[0]], o.mixedBlockSize, o.symmetric));
-  const fp32Bytes = modelSize(model).bytes;
+  const fp32Bytes = modelSize(original).bytes;
   const budget = o.mode.budget.kind === 'fraction' ? Math.floor(o.mode.budget.fraction * fp32Bytes) : o.mode.budget.bytes;
 
   const measure = async (m: Model) => {
@@ -259,9 +261,10 @@ async function runMixed(model: Model, s: BertStructure, o: QuantizeOptions, ctx:
     ),
     o,
   );
+  if (raised) result.notes.unshift(`opset raised from ${raised.from} to ${raised.to} for format standard (DynamicQuantizeLinear)`);
   return {
     model: result.model,
-    report: quantizeReport(o, model, result, {
+    report: quantizeReport(o, original, result, {
       budgetBytes: budget,
       predictedBytes: alloc.bytes,
       baseLoss,

@@ -9,7 +9,7 @@ import { GraphEditor } from '../../src/quantize/graph-edit.ts';
 import { opsetRaiseBlocker, raiseOpset } from '../../src/quantize/opset.ts';
 import { FIXTURE_MODELS, fixture, hasFixtures } from '../helpers/paths.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
-import { quantize, relativeDiff } from './helpers.ts';
+import { quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
 
 describe.skipIf(!hasFixtures)('raising the opset to 13 (needs ../shared/fixtures/onnx)', () => {
   const old = FIXTURE_MODELS.filter((f) => (opsetVersion(loadModel(fixture(f.file)), '') ?? 0) < 13);
@@ -59,6 +59,25 @@ describe.skipIf(!hasFixtures)('quantize format standard below opset 11 (needs ..
     expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.05);
   });
 
+  it('mixed precision raises the opset the same way: its int8 layers are ONNX ops, only MatMulNBits is com.microsoft', async () => {
+    const model = loadModel(fixture(file));
+    const s = findBert(model);
+    const calibration = syntheticCalibration(s.vocabSize, 2, 3, 11, 7); // the graph takes 7 tokens exactly
+    const { model: q, report } = await quantize(model, s, { mode: 'mixed:0.5', format: 'standard', mixedBlockSize: 16 }, calibration);
+    const d = report.details as { notes: string[]; layers: Array<{ bits: number }> };
+    expect(d.layers.some((l) => l.bits === 8)).toBe(true);
+    expect(opsetVersion(q, '')).toBe(11);
+    expect(new Set(q.graph.nodes.filter((n) => n.domain === 'com.microsoft').map((n) => n.opType))).toEqual(
+      new Set(d.layers.some((l) => l.bits === 4) ? ['MatMulNBits'] : []),
+    );
+    expect(q.graph.nodes.some((n) => n.opType === 'DynamicQuantizeLinear')).toBe(true);
+    expect(d.notes).toContain('opset raised from 10 to 11 for format standard (DynamicQuantizeLinear)');
+    expect(d.notes.join('\n')).not.toMatch(/contrib ops/);
+    expect(validateModel(q)).toEqual([]);
+    const feeds = sampleFeeds(model, s, 2, 7);
+    expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.3);
+  });
+
   it('is refused in one line when an op would change meaning at opset 11', async () => {
     const model = loadModel(fixture(file));
     const s = findBert(model);
@@ -73,6 +92,9 @@ describe.skipIf(!hasFixtures)('quantize format standard below opset 11 (needs ..
     });
     await expect(quantize(model, s, { mode: 'int8', format: 'standard' })).rejects.toThrow(
       /^quantize int8: format standard needs opset 11 \(DynamicQuantizeLinear\), the model has 10, and it cannot be raised: ops Clip change meaning between opset 10 and 11 \(format contrib runs at opset 10\)$/,
+    );
+    await expect(quantize(model, s, { mode: 'mixed:0.5', format: 'standard' }, syntheticCalibration(s.vocabSize, 2, 3, 11, 7))).rejects.toThrow(
+      /^quantize mixed:0\.5: format standard needs opset 11 \(DynamicQuantizeLinear\), the model has 10, and it cannot be raised: ops Clip change meaning between opset 10 and 11 \(format contrib runs at opset 10\)$/,
     );
   });
 });
