@@ -11,11 +11,12 @@
  * with `follow`, collects what finished meanwhile. It learns of finished jobs from BullMQ's queue events, and
  * looks at every point it still waits for every few seconds as well: a job that vanished (a Redis restarted
  * without persistence) is queued again; a Redis that stays unreachable ends the call with one line, the store
- * keeping every point collected so far.
+ * keeping every point collected so far. A store removed or replaced meanwhile ends it at once, with the one line a
+ * local sweep gives (SweepStore), not taken for a Redis problem; the workers go on, and the queue keeps their results.
  */
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { QueueError, isUserError } from '../errors.ts';
+import { QueueError, isUserError, type UserError } from '../errors.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { pointName } from '../sweep/progress.ts';
@@ -202,6 +203,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         lastContact = Date.now();
       }
     } catch (e) {
+      if (isUserError(e)) throw e; // the store (removed while the sweep ran), a file of a point queued again: no Redis problem
       const why = connectionProblem(e);
       if (why !== connection.problem) log(`queue ${address.display}: ${why}; waiting for it`);
       connection.problem = why;
@@ -214,12 +216,19 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   };
 
   let wake: () => void = () => {};
+  /** A UserError met while checking a point on a queue event (the store removed meanwhile): it ends the call at once. */
+  let fatal: UserError | undefined;
   const onJobEvent = ({ jobId }: { jobId: string }) => {
     const point = pending.get(jobId);
     if (point)
       void check(point).then(
         () => (pending.size === 0 ? wake() : undefined),
-        () => {},
+        (e: unknown) => {
+          // A Redis problem is the next rescan's to see and report.
+          if (!isUserError(e)) return;
+          fatal ??= e;
+          wake();
+        },
       );
   };
   for (const name of ['completed', 'failed', 'delayed', 'active'] as const) events.on(name, onJobEvent);
@@ -263,14 +272,15 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
           : `queued ${points_(summary.added)} at ${address.display}${summary.alreadyQueued ? ` (and found ${summary.alreadyQueued} already there)` : ''}; start workers with: compress worker --queue ${address.display}`,
       );
     }
-    while (pending.size > 0 && !opts.signal?.aborted) {
+    while (pending.size > 0 && !opts.signal?.aborted && !fatal) {
       await rescan();
-      if (pending.size === 0) break;
+      if (pending.size === 0 || fatal) break;
       await new Promise<void>((res) => {
         wake = res;
         void sleep(RESCAN_MS, opts.signal).then(res);
       });
     }
+    if (fatal) throw fatal;
     if (summary.notQueued.length > 0)
       log(`${points_(summary.notQueued.length)} not in the queue (run without --follow to queue them): ${summary.notQueued.map(pointName).join(', ')}`);
   } finally {
