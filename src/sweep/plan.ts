@@ -24,6 +24,11 @@ import { discovered } from '../bert/model-inputs.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { TrainSettings } from '../train/trainer.ts';
+import { inputLimits } from '../bert/input-limits.ts';
+import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
+import { chooseMaxLength } from '../eval/graph-checks.ts';
+import type { ModelConfig } from '../eval/model-files.ts';
+import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import type { DistillSettings } from '../train/run.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
@@ -142,13 +147,15 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   for (const m of spec.models) {
     const source = await local(m.path);
     const where = locateModel(source.path);
-    refuseEncoderOnly(spec, m, where.onnx);
+    const graph = readGraph(where.onnx);
+    refuseEncoderOnly(spec, m, graph);
     const sha256 = await hash(where.onnx);
     const config = readModelConfig(where.dir);
     const bench: PointBench = {
       ...spec.bench,
       seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizerMaxLength(where.dir))],
     };
+    checkShapes(spec, m, graph, config, bench, where.dir);
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;
@@ -193,25 +200,60 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   return points.sort((a, b) => Number(b.steps.length === 0) - Number(a.steps.length === 0));
 }
 
+/** A sweep model's graph and the structure discovery finds in it; undefined when either cannot be read here. */
+interface ModelGraph {
+  graph: Model;
+  structure: BertStructure;
+}
+
+/** The graph of `onnx` and its discovered structure; undefined when it cannot be read (left to the points to report). */
+function readGraph(onnx: string): ModelGraph | undefined {
+  try {
+    const graph = loadModel(onnx);
+    const structure = discovered(graph);
+    return structure ? { graph, structure } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Refuses a model of the sweep that is encoder-only (general distillation's output from a teacher without a
  * classifier): every point evaluates its model, and eval needs a classifier, so every point would fail. Such a model
  * is a distill step's student instead. A graph that cannot be read here is left to the points to report.
  */
-function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, onnx: string): void {
-  let graph: Model;
-  let structure: BertStructure | undefined;
-  try {
-    graph = loadModel(onnx);
-    structure = discovered(graph);
-  } catch {
-    return;
-  }
-  if (!structure || !isEncoderOnly(structure)) return;
+function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined): void {
+  if (!read || !isEncoderOnly(read.structure)) return;
   const at = spec.models.indexOf(m);
   throw new SettingsError(
-    `${spec.file}: models[${at}] '${m.name}' is ${encoderOnlyNote(graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
+    `${spec.file}: models[${at}] '${m.name}' is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
   );
+}
+
+/**
+ * Refuses, before any point runs, an eval length or bench shape that a sweep model cannot take: the evaluation's
+ * maximum length beyond its position table (the model's own points evaluate it; its graph passes keep the table), and
+ * a bench shape beyond the table or whose activation would not fit in memory (every point of the model benchmarks it,
+ * as the baseline of its variants). Each point would otherwise fail the same way after compressing and evaluating.
+ * Named as the sweep file names them (`bench.seq`, `eval.maxLength`). A graph that cannot be read is left to the points.
+ */
+function checkShapes(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, config: ModelConfig, bench: PointBench, dir: string): void {
+  if (!read) return;
+  const label = `models[${spec.models.indexOf(m)}] '${m.name}'`;
+  try {
+    const limits = inputLimits(read.graph, read.structure);
+    chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
+  } catch (e) {
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
+    throw e;
+  }
+  try {
+    const subject = { path: label, model: read.graph, structure: read.structure };
+    checkShapesFit(benchShapes(bench.batch, bench.seq, [subject]), [subject]);
+  } catch (e) {
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
+    throw e;
+  }
 }
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */

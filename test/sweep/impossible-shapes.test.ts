@@ -1,0 +1,84 @@
+/**
+ * A bench shape or eval length a sweep model cannot take (bench.seq beyond its position table, a bench.batch ×
+ * bench.seq whose activation would not fit in memory, eval.maxLength beyond the table) failed every point, each only
+ * after compressing and evaluating it. The sweep now refuses it in one line, naming the sweep file's setting and the
+ * model, before any point runs and before the store is created.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweepFile } from '../../src/sweep/spec.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 8 });
+});
+afterAll(() => t?.cleanup());
+
+function writeSweep(name: string, bench: string, evalSettings = ''): string {
+  const file = join(t.root, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}
+glueDir: glue
+models:
+  - {path: models/tiny-sst2, tasks: [SST-2]}
+  - {path: models/tiny-stsb, tasks: [STS-B]}
+calibration: false
+pipelines:
+  - baseline
+  - name: ffn
+    steps: [{pass: prune-ffn, settings: {ratio: 0.5}}]
+bench: {${bench}, repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1${evalSettings}}
+`,
+  );
+  return file;
+}
+
+/** runSweep's refusal: a SettingsError with `line`, no event, no store. */
+async function refused(name: string, file: string, line: string | RegExp): Promise<void> {
+  const store = join(t.root, `${name}.sqlite`);
+  const events: string[] = [];
+  const run = runSweep({ file, store, onEvent: (e) => events.push(e.type) });
+  await expect(run).rejects.toThrow(SettingsError);
+  await expect(run).rejects.toThrow(line);
+  expect(events).toEqual([]);
+  expect(existsSync(store)).toBe(false);
+  expect(existsSync(join(t.root, `${name}-models`))).toBe(false);
+}
+
+describe('a sweep whose bench shape or eval length its models cannot take', () => {
+  it('bench.seq beyond the position table: refused before any point runs, naming the setting and the model', async () => {
+    const file = writeSweep('seq', 'batch: [1], seq: [8, 65]');
+    await refused('seq', file, `${file}: models[0] 'tiny-sst2': bench.seq 65 is beyond the model's position table (64 tokens at most)`);
+  });
+
+  it('a bench.batch × bench.seq whose activation would not fit in memory: refused the same way', async () => {
+    const file = writeSweep('memory', 'batch: [1, 1000000000000], seq: [8]');
+    await refused(
+      'memory',
+      file,
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: bench\\.batch 1000000000000 bench\\.seq 8: one activation of models\\[0\\] 'tiny-sst2' would take [\\d,]+ GB, more than this machine's [\\d.,]+ GB of memory; give a smaller bench\\.batch or bench\\.seq$`,
+      ),
+    );
+  });
+
+  it('eval.maxLength beyond the position table: refused the same way', async () => {
+    const file = writeSweep('eval', 'batch: [1], seq: [8]', ', maxLength: 100');
+    await refused('eval', file, `${file}: models[0] 'tiny-sst2': eval.maxLength 100 is beyond the model's position table (64 tokens at most)`);
+  });
+
+  it('planSweep refuses it too (the queue coordinator plans the same way); shapes the models take are planned', async () => {
+    const bad = parseSweepFile(writeSweep('plan-bad', 'batch: [1], seq: [65]'));
+    await expect(planSweep(bad, { glueDir: t.glueDir, workDir: join(t.root, 'w') })).rejects.toThrow(/bench\.seq 65 is beyond/);
+    const edge = parseSweepFile(writeSweep('plan-edge', 'batch: [1, 4], seq: [64]', ', maxLength: 64'));
+    const points = await planSweep(edge, { glueDir: t.glueDir, workDir: join(t.root, 'w') });
+    expect(points).toHaveLength(4);
+  });
+});
