@@ -31,9 +31,24 @@ export interface LockFileState {
   ageMs: number;
 }
 
-/** This process as a lock file names it: `PID START\n` (its start time where it can be read). */
+/** This process as a lock names its holder: its pid, and its start time where it can be read. */
 const START = processStartTime(process.pid);
-const ME = `${START !== undefined ? `${process.pid} ${START}` : `${process.pid}`}\n`;
+export const THIS_PROCESS: LockHolder = START !== undefined ? { pid: process.pid, start: START } : { pid: process.pid };
+/** This process as a lock file names it: `PID START\n`. */
+const ME = `${holderText(THIS_PROCESS)}\n`;
+
+/** A lock's holder as text: `PID START`, or `PID` where its start time was not read (as lock files and store claims record it). */
+export function holderText(holder: LockHolder): string {
+  return holder.start !== undefined ? `${holder.pid} ${holder.start}` : `${holder.pid}`;
+}
+
+/** The holder a `PID[ START]` text (holderText) names; undefined when it names none (empty, garbled). */
+export function parseHolder(text: string): LockHolder | undefined {
+  const m = /^(\d+)(?:[ \t]+(\d+))?$/.exec(text);
+  const pid = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return m![2] !== undefined ? { pid, start: m![2] } : { pid };
+}
 
 /** Runs `fn` holding the lock file `lock`; `onWait(pid)` is called once if another live process holds it first. */
 export async function withFileLock<T>(lock: string, onWait: (owner: number) => void, fn: () => Promise<T>): Promise<T> {
@@ -73,10 +88,9 @@ export function readLockFile(file: string): LockFileState | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const m = /^(\d+)(?:[ \t]+(\d+))?\n/.exec(text);
-  const pid = m ? Number(m[1]) : Number.NaN;
-  if (!Number.isSafeInteger(pid) || pid <= 0) return { ageMs };
-  return { holder: m![2] !== undefined ? { pid, start: m![2] } : { pid }, ageMs };
+  const line = /^([^\n]*)\n/.exec(text)?.[1]; // a holder is written whole, with its newline
+  const holder = line !== undefined ? parseHolder(line) : undefined;
+  return holder ? { holder, ageMs } : { ageMs };
 }
 
 /** Whether a lock's holder still runs (false: gone, or its pid now another process's). */

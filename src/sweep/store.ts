@@ -2,9 +2,10 @@
  * The sweep store: a SQLite file (better-sqlite3) that holds every point and its result, keyed by the point's hash.
  *
  * Crash safety and sharing: WAL journal, a busy timeout so two sweeps can write the same file, and each finished
- * point written in one transaction (result row + status). A point is claimed ('running', with pid, host and a
- * heartbeat) before it runs; a claim whose process is gone (or whose heartbeat is stale) is redone by the next
- * sweep. Results are `INSERT OR IGNORE`d by key, so a point finished by two sweeps at once is stored once.
+ * point written in one transaction (result row + status). A point is claimed ('running', with pid, the process's
+ * start time as a lock file records it (file-lock.ts), host and a heartbeat) before it runs; a claim whose process
+ * is gone (or whose pid another process now has, or whose heartbeat is stale) is redone by the next sweep. Results
+ * are `INSERT OR IGNORE`d by key, so a point finished by two sweeps at once is stored once.
  *
  * A point is stored once, under the names of the sweep that ran it first; every sweep that plans it records it as
  * one of its own in `sweep_points`, with the names it gives it (its model's name and path, its label). A report of
@@ -20,7 +21,7 @@ import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { checkOutputFile, fileSystemError } from '../destination.ts';
 import { UserError } from '../errors.ts';
-import { processAlive } from '../processes.ts';
+import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import { identifyStore, markStore, storeError } from './store-format.ts';
 import { timedContended } from './contention.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -66,6 +67,7 @@ CREATE TABLE IF NOT EXISTS points (
   pid INTEGER,
   host TEXT,
   heartbeat_ms INTEGER,
+  holder TEXT,
   started_at TEXT,
   finished_at TEXT,
   error TEXT
@@ -139,6 +141,7 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
+    addHolderColumn(db);
     return db;
   } catch (e) {
     db?.close();
@@ -147,11 +150,35 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
   }
 }
 
+/**
+ * Gives the `points` table of a store written before claims recorded their process's start time its `holder`
+ * column (checked again inside the write transaction: two sweeps may open the store at once).
+ */
+function addHolderColumn(db: Database.Database): void {
+  const has = () => (db.prepare('PRAGMA table_info(points)').all() as Array<{ name: string }>).some((c) => c.name === 'holder');
+  if (has()) return;
+  db.transaction(() => {
+    if (!has()) db.exec('ALTER TABLE points ADD COLUMN holder TEXT');
+  }).immediate();
+}
+
 interface ClaimRow {
   status: PointStatus;
   pid: number | null;
   host: string | null;
   heartbeat_ms: number | null;
+  /** The claiming process as a lock file names it (`PID START`, file-lock.ts); null in a claim made by older code. */
+  holder: string | null;
+}
+
+/**
+ * The process that holds a claim: its pid, with its start time when the claim recorded it. A holder naming another
+ * pid than the row's was left by an earlier claim (the row claimed since by older code, which does not set it): the
+ * pid alone then.
+ */
+function claimHolder(row: ClaimRow & { pid: number }): LockHolder {
+  const recorded = row.holder !== null ? parseHolder(row.holder) : undefined;
+  return recorded?.pid === row.pid ? recorded : { pid: row.pid };
 }
 
 export class SweepStore {
@@ -192,10 +219,14 @@ export class SweepStore {
     return new SweepStore(path, opts.readonly ?? false);
   }
 
-  /** Whether a claim row belongs to a process other than this one that is still working on it. */
+  /**
+   * Whether a claim row belongs to a process other than this one that is still working on it. On this host, the
+   * claiming process still runs: its pid, and its start time where recorded (a pid reused by a later process, a
+   * long-lived one, holds no claim).
+   */
   private liveElsewhere(row: ClaimRow, now: number): boolean {
     if (row.status !== 'running' || row.pid === null || row.heartbeat_ms === null) return false;
-    if (row.host === this.host) return row.pid !== process.pid && processAlive(row.pid);
+    if (row.host === this.host) return row.pid !== process.pid && lockHolderRuns(claimHolder({ ...row, pid: row.pid }));
     return now - row.heartbeat_ms <= HEARTBEAT_STALE_MS;
   }
 
@@ -215,16 +246,16 @@ export class SweepStore {
     this.checkStillThere();
     const tx = this.db.transaction((): 'claimed' | 'done' | 'busy' => {
       const now = Date.now();
-      const row = this.db.prepare('SELECT status, pid, host, heartbeat_ms FROM points WHERE key = ?').get(point.key) as ClaimRow | undefined;
+      const row = this.db.prepare('SELECT status, pid, host, heartbeat_ms, holder FROM points WHERE key = ?').get(point.key) as ClaimRow | undefined;
       if (!opts.recompute && row?.status === 'done') return 'done';
       const stored = row ? this.storedResult(point.key) : undefined;
       if (stored && !(opts.recompute && timedContended(stored))) return 'done';
       if (row && this.liveElsewhere(row, now)) return 'busy';
       this.db
         .prepare(
-          `INSERT INTO points (key, sweep, model, model_path, model_sha256, label, steps, tasks, point, tool_version, status, pid, host, heartbeat_ms, started_at)
-           VALUES (@key, @sweep, @model, @modelPath, @sha, @label, @steps, @tasks, @point, @tool, 'running', @pid, @host, @now, @started)
-           ON CONFLICT(key) DO UPDATE SET status = 'running', pid = @pid, host = @host, heartbeat_ms = @now, started_at = @started, error = NULL
+          `INSERT INTO points (key, sweep, model, model_path, model_sha256, label, steps, tasks, point, tool_version, status, pid, host, heartbeat_ms, holder, started_at)
+           VALUES (@key, @sweep, @model, @modelPath, @sha, @label, @steps, @tasks, @point, @tool, 'running', @pid, @host, @now, @holder, @started)
+           ON CONFLICT(key) DO UPDATE SET status = 'running', pid = @pid, host = @host, heartbeat_ms = @now, holder = @holder, started_at = @started, error = NULL
            WHERE points.status <> 'done' OR @recompute = 1`,
         )
         .run({
@@ -240,6 +271,7 @@ export class SweepStore {
           tool: point.toolVersion,
           pid: process.pid,
           host: this.host,
+          holder: holderText(THIS_PROCESS),
           now,
           started: new Date(now).toISOString(),
           recompute: opts.recompute && stored ? 1 : 0,
