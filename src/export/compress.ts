@@ -1,7 +1,7 @@
 /**
  * `compress MODEL [passes] -o OUT` as a library call: load, check where the output goes (destination.ts), run the
  * pipeline, check that onnxruntime runs the result, then write the model and its lineage sidecar (`OUT.json`)
- * atomically.
+ * atomically, holding the output folder's lock (withOutputLock) while they and config.json are put in place.
  */
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { outputModelConfig } from '../eval/output-config.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
 import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, removeSideFiles, type Staging } from './destination.ts';
 import { fileSystemError } from '../destination.ts';
+import { withFileLock } from '../file-lock.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -158,6 +159,24 @@ function commit(staged: SavedFiles, output: string): SavedFiles {
   return final;
 }
 
+/** The lock file, in an output's folder, that runs writing into that folder hold while they put their files in place. */
+export const OUTPUT_LOCK = '.bert-compress-output.lock';
+
+/**
+ * Runs `fn` (the renames and writes that put an output's files in place) holding the output folder's lock
+ * (file-lock.ts), so that two runs writing the same output, or into one folder, put their model, lineage and
+ * config.json in place one after the other: the folder ends with one run's files, never a mix. Work before it
+ * (passes, the onnxruntime check) runs side by side.
+ */
+export function withOutputLock<T>(output: string, log: ((line: string) => void) | undefined, fn: () => T): Promise<T> {
+  const folder = dirname(resolve(output));
+  return withFileLock(
+    join(folder, OUTPUT_LOCK),
+    (owner) => log?.(`-o ${output}: waiting for process ${owner}, which is writing its output into ${folder}`),
+    async () => fn(),
+  );
+}
+
 export async function compressFile(opts: CompressOptions): Promise<CompressResult> {
   const { model, externalFiles } = opts.loaded ?? loadInput(opts.input);
   checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));
@@ -186,10 +205,12 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
       ...(config ? { config: config.record } : {}),
     };
     writeFileAtomic(lineagePath(staged.model), JSON.stringify(lineage, null, 2) + '\n');
-    commit(staged, opts.output);
-    removeSideFiles(dirname(opts.output), foreign, label);
-    if (config?.json) writeFileAtomic(config.record.path, JSON.stringify(config.json, null, 2) + '\n');
-    const copiedFiles = opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
+    const copiedFiles = await withOutputLock(opts.output, opts.context?.log, () => {
+      commit(staged, opts.output);
+      removeSideFiles(dirname(opts.output), foreign, label);
+      if (config?.json) writeFileAtomic(config.record.path, JSON.stringify(config.json, null, 2) + '\n');
+      return opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
+    });
     return { ...lineage, copiedFiles };
   } finally {
     staging.remove();
@@ -206,7 +227,7 @@ export async function saveRunnable(model: Model, structure: BertStructure, outpu
   try {
     const staged = stage(model, output, staging, false);
     await runSample(staged.model, sampleInputs(model, structure, { batch: 2, seq: 16 }), output);
-    return commit(staged, output);
+    return await withOutputLock(output, undefined, () => commit(staged, output));
   } finally {
     staging.remove();
   }

@@ -1,11 +1,13 @@
 /** compressFile stages the output beside its destination, checks it there, then moves it into place. */
 import { describe, expect, it, afterAll } from 'vitest';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
-import { compressFile } from '../../src/export/compress.ts';
+import { OUTPUT_LOCK, compressFile } from '../../src/export/compress.ts';
+import { withFileLock } from '../../src/file-lock.ts';
+import { sha256File } from '../../src/files.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 
@@ -58,5 +60,45 @@ describe('compressFile', () => {
     const lineage = await compressFile({ input: tiny.path, output: out, steps: [{ pass: 'prune-heads', settings: { ratio: 0 } }] });
     expect(lineage.check.drift.every((d) => d.maxAbsDiff < 1e-5)).toBe(true);
     expect(readdirSync(tiny.dir).filter((f) => f.startsWith('.compress-'))).toEqual([]);
+  });
+});
+
+describe('compressFile beside another run writing the same output', () => {
+  it("waits for the other run's lock before putting its files in place, so the folder never mixes the two runs' files", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'output-lock-'));
+    const out = join(dir, 'model.onnx');
+    const lines: string[] = [];
+    let running: Promise<Awaited<ReturnType<typeof compressFile>>> | undefined;
+    try {
+      // The other run: holds the output folder's lock, as a run putting its files in place does.
+      await withFileLock(
+        join(dir, OUTPUT_LOCK),
+        () => {},
+        async () => {
+          running = compressFile({
+            input: tiny.path,
+            output: out,
+            steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }],
+            context: { log: (l) => lines.push(l) },
+          });
+          running.catch(() => {}); // (awaited below)
+          const deadline = Date.now() + 60_000;
+          while (!lines.some((l) => l.includes('waiting for process')) && !existsSync(out) && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 20));
+          expect(lines.filter((l) => l.includes('waiting'))).toEqual([
+            `-o ${out}: waiting for process ${process.pid}, which is writing its output into ${dir}`,
+          ]);
+          expect(existsSync(out)).toBe(false);
+          expect(existsSync(`${out}.json`)).toBe(false);
+        },
+      );
+      const lineage = await running!;
+      expect(lineage.output.sha256).toBe(await sha256File(out));
+      expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).output.sha256).toBe(lineage.output.sha256);
+      expect(readdirSync(dir)).not.toContain(OUTPUT_LOCK);
+    } finally {
+      await running?.catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
