@@ -42,7 +42,7 @@ export function alreadyQuantized(t: Target, dataType: number | undefined): strin
 export const ALREADY = 'already quantized';
 
 /** Per activation value, how many targets planned in the 'integer' format read it (embedding lookups excluded). */
-function integerReaders(edit: GraphEditor, targets: readonly Target[], plan: ReadonlyMap<string, Assignment>): Map<string, number> {
+function integerReaders(edit: GraphEditor, targets: readonly Target[], plan: ReadonlyMap<string, Assignment | undefined>): Map<string, number> {
   const readers = new Map<string, number>();
   for (const t of targets) {
     if (t.kind === 'embedding' || plan.get(t.id)?.format !== 'integer') continue;
@@ -66,15 +66,24 @@ export function applyPlan(
     options,
     ranges,
     activations: new Map(),
-    integerReaders: integerReaders(edit, targets, plan),
+    integerReaders: new Map(),
     weights: new Map(),
     notes: [],
   };
   const quantized: TensorRecord[] = [];
   const kept: FloatRecord[] = [];
   const position = new Map(edit.graph.nodes.map((n, i) => [n.name, i]));
-  const ordered = [...targets].sort((a, b) => (position.get(targetNode(a) ?? '') ?? Infinity) - (position.get(targetNode(b) ?? '') ?? Infinity));
-  for (const t of ordered) {
+  const byPosition = [...targets].sort((a, b) => (position.get(targetNode(a) ?? '') ?? Infinity) - (position.get(targetNode(b) ?? '') ?? Infinity));
+  // the tables first: a projection tied to one (an MLM decoder reading the word table) then follows what became of it
+  const tables = byPosition.filter((t) => t.kind === 'embedding');
+  for (const t of tables) apply(t, plan.get(t.id));
+  const rest = byPosition.filter((t) => t.kind !== 'embedding');
+  const tied = new Map(rest.map((t) => [t.id, tiedAssignment(t, plan.get(t.id), tables, ctx)]));
+  ctx.integerReaders = integerReaders(edit, rest, tied);
+  for (const t of rest) apply(t, tied.get(t.id));
+  return { model: finishEdit(edit, 'quantize'), quantized, kept, notes: ctx.notes };
+
+  function apply(t: Target, assignment: Assignment | undefined): void {
     const weight = targetWeight(t);
     const init = edit.graph.initializers.get(weight);
     const keep = (reason: string, node?: string) =>
@@ -83,30 +92,51 @@ export function applyPlan(
     const stored = alreadyQuantized(t, init?.dataType);
     if (stored) {
       keep(stored);
-      continue;
+      return;
     }
-    const a = plan.get(t.id) ?? { format: 'float' as const, reason: 'not in the plan' };
+    const a = assignment ?? { format: 'float' as const, reason: 'not in the plan' };
     if (a.format === 'float') {
       keep(a.reason);
-      continue;
+      return;
     }
     const nodeName = targetNode(t);
     const node = nodeName ? edit.node(nodeName) : undefined;
     if (!node) {
       keep(nodeName ? `node '${nodeName}' not found` : tableWithoutGather(edit, weight));
-      continue;
+      return;
     }
     const q = REGISTRIES[a.format][opKey(node)];
     if (!q) {
       keep(`no ${a.format} quantizer for ${opKey(node)}`, node.name);
-      continue;
+      return;
     }
     const why = q.check(node, t, a.scheme, ctx);
     if (why) {
       keep(why, node.name);
-      continue;
+      return;
     }
     quantized.push(...q.rewrite(node, t, a.scheme, ctx));
   }
-  return { model: finishEdit(edit, 'quantize'), quantized, kept, notes: ctx.notes };
+}
+
+/**
+ * The assignment of a projection whose weight is an embedding table (an MLM decoder tied to the word table), so that
+ * the file stores the table once: a table left float keeps the projection float (a quantized copy would be stored
+ * beside it); a table stored int8 is read by the projection as int8 with the table's scales, whatever int8
+ * granularity or int4 the plan said (MatMulNBits cannot read it: it would store a second, 4-bit copy).
+ */
+function tiedAssignment(t: Target, a: Assignment | undefined, tables: readonly Target[], ctx: RewriteContext): Assignment | undefined {
+  if (t.kind !== 'linear' || !a || a.format === 'float') return a;
+  const table = tables.find((e) => targetWeight(e) === t.linear.weight);
+  if (!table) return a;
+  const perRow = ctx.weights.has(`emb|${t.linear.weight}|true`);
+  if (perRow || ctx.weights.has(`emb|${t.linear.weight}|false`)) {
+    const granularity = perRow ? ({ kind: 'channel' } as const) : ({ kind: 'tensor' } as const);
+    if (a.scheme.kind === 'int8' && a.scheme.granularity.kind === granularity.kind) return a;
+    ctx.notes.push(
+      `${t.id}: reads ${table.id} (tied), stored int8 ${perRow ? 'per row' : 'per tensor'}: quantized int8 ${perRow ? 'per channel' : 'per tensor'} from the same values instead of storing the table a second time${a.scheme.kind === 'int4' ? ' in int4' : ''}`,
+    );
+    return { format: a.format === 'nbits' ? 'integer' : a.format, scheme: { kind: 'int8', granularity } };
+  }
+  return { format: 'float', reason: `tied to ${table.id}, which stays float: a quantized copy would store the table twice` };
 }

@@ -4,7 +4,10 @@
  * reached through a Transpose or Gemm transB and tied embeddings included; what stays float is reported.
  */
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../../src/onnx/index.ts';
+import { loadModel, type Model } from '../../src/onnx/index.ts';
+import { DataType } from '../../src/onnx/dtype.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
 import { modelSize } from '../../src/onnx/size.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import type { FloatRecord } from '../../src/quantize/index.ts';
@@ -68,6 +71,47 @@ describe.skipIf(!hasFixtures)('a word table tied to an MLM decoder (needs ../sha
     expectWeightsReadBack(model, s, q, d.quantized);
     const feeds = sampleFeeds(model, s, 2, 7);
     expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.05);
+  });
+});
+
+describe.skipIf(!hasFixtures)('a word table tied to an MLM decoder, not stored twice (needs ../shared/fixtures/onnx)', () => {
+  const tableSize = 99 * 32;
+  const tables = (m: Model) => [...m.graph.initializers.values()].filter((t) => t.dims.length === 2 && t.dims[0] * t.dims[1] === tableSize);
+
+  it.each([
+    [{ mode: 'int8', embeddings: false }, false],
+    [{ mode: 'int8-static', embeddings: false }, false],
+    [{ mode: 'int4-block:32' }, true],
+  ] as const)('%o: one table (int8: %s), read by the Gather and the decoder', async (settings, int8) => {
+    const model = loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx'));
+    const s = findBert(model);
+    const calibration = settings.mode === 'int8-static' ? syntheticCalibration(99, 2, 3, 11, 7) : undefined;
+    const { model: q, report } = await quantize(model, s, settings, calibration);
+    const d = report.details as { quantized: TensorRecord[]; keptFloat: FloatRecord[]; notes: string[] };
+    expect(tables(q).map((t) => t.dataType)).toEqual([int8 ? DataType.INT8 : DataType.FLOAT]);
+    expect(modelSize(q).params).toBe(modelSize(model).params);
+    const decoder = s.head!.linears.findIndex((l) => l.weight === s.embeddings.word.weight);
+    if (int8) expect(d.notes.join('\n')).toMatch(new RegExp(`head\\.${decoder}: reads embeddings\\.word \\(tied\\), stored int8 per row`));
+    else
+      expect(d.keptFloat).toContainEqual(
+        expect.objectContaining({
+          target: `head.${decoder}`,
+          reason: 'tied to embeddings.word, which stays float: a quantized copy would store the table twice',
+        }),
+      );
+    const feeds = sampleFeeds(model, s, 2, 7);
+    expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.1);
+  });
+
+  it('after --optimize all (the table read by EmbedLayerNormalization, float): the decoder stays float too', async () => {
+    registerAllPasses();
+    const model = (await runPipeline(loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx')), [{ pass: 'optimize', settings: { rewrites: 'all' } }]))
+      .model;
+    const s = findBert(model);
+    const { model: q } = await quantize(model, s, { mode: 'int8' });
+    expect(tables(q)).toHaveLength(1);
+    expect(modelSize(q).params).toBe(modelSize(model).params);
+    expect(modelSize(q).bytes).toBeLessThan(modelSize(model).bytes);
   });
 });
 
