@@ -137,7 +137,8 @@ export function parseSweepFile(file: string): SweepSpec {
   try {
     raw = parseYaml(text, { merge: true }); // `<<: *anchor` merge keys, to share settings between steps
   } catch (e) {
-    throw new SettingsError(`${file}: not valid YAML: ${errorLine(e)}`);
+    // (the parser's first line ends with a ':' that introduced its code frame, which one line leaves out)
+    throw new SettingsError(`${file}: not valid YAML: ${errorLine(e).replace(/:\s*$/, '')}`);
   }
   return parseSweep(raw, abs, file);
 }

@@ -116,6 +116,9 @@ describe('sweep file', () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'sweep-')), 'bad.yaml');
     writeFileSync(bad, 'models: [unclosed\n');
     expect(() => parseSweepFile(bad)).toThrow(/bad\.yaml: not valid YAML/);
+    // one line, without the colon that introduced the parser's code frame
+    writeFileSync(bad, 'name: x\nmodels: [\n');
+    expect(() => parseSweepFile(bad)).toThrow(/bad\.yaml: not valid YAML: .* at line 3, column 1$/);
   });
 
   it('the CLI prints an invalid sweep file as one line and exits 1', () => {
