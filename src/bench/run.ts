@@ -5,6 +5,7 @@
  * machine state (clock, caches, other load), and the speed-up is the median of the paired ratios. Timing holds a machine-wide lock, so two benchmarks do not time each other.
  * A baseline must be comparable (same inputs, scores and vocabulary: see checkComparable).
  */
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
@@ -118,6 +119,20 @@ function positiveInts(name: string, values: readonly number[], min = 1): number[
   return [...values];
 }
 
+/**
+ * Throws a SettingsError when the latencies of `repeats` runs (a float64 each, per model timed) could not be held:
+ * beyond a JavaScript array's length (2^32 − 1), or beyond `memoryBytes` (the machine's memory). Such a run cannot
+ * finish, and would hold the machine-wide timing lock until it failed (`--repeats 1e12`).
+ */
+export function checkRepeats(repeats: number, models: number, memoryBytes: number = totalmem()): void {
+  const most = Math.min(2 ** 32 - 1, Math.floor(memoryBytes / (8 * models)));
+  if (repeats > most) {
+    throw new SettingsError(
+      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${most.toLocaleString('en-US')} with ${(memoryBytes / 1e9).toPrecision(2)} GB of memory); give a smaller --repeats`,
+    );
+  }
+}
+
 /** Opens a session and runs it once at every shape. */
 async function openAndTouch(subject: BenchSubject, feeds: Feeds[], threads: number, spinning: boolean): Promise<Session> {
   const session = await openSession(subject.path, { threads, spinning });
@@ -172,6 +187,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   if (baselineSubject) checkComparable(subject, baselineSubject);
   const relation = baselineSubject ? await baselineRelation(subject.path, baselineSubject.path) : undefined;
   const subjects = baselineSubject ? [subject, baselineSubject] : [subject];
+  checkRepeats(repeats, subjects.length);
   const shapes = benchShapes(batches, seqs, subjects);
   checkShapesFit(shapes, subjects);
   const feedsA = shapes.map((s) => benchFeeds(subject, s));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
+import { checkRepeats } from '../../src/bench/run.ts';
 import { benchSubject, checkShapesFit } from '../../src/bench/inputs.ts';
 import { sourceHashes } from '../../src/bench/lineage.ts';
 import { compressFile } from '../../src/export/compress.ts';
@@ -94,6 +95,16 @@ describe('bench --baseline must be comparable', () => {
     const edge = 32 * intermediateSize * 4;
     expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge)).not.toThrow();
     expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge - 1)).toThrow(SettingsError);
+  });
+
+  it('refuses, before taking the timing lock, --repeats whose latencies could not be kept (it ran for ever holding the lock)', async () => {
+    await expect(benchModels({ model: model.path, ...quick, repeats: 1e12 })).rejects.toThrow(
+      /^--repeats 1000000000000: the latencies of that many runs could not be kept \(at most [\d,]+ with [\d.]+ GB of memory\); give a smaller --repeats$/,
+    );
+    // one float64 per run and model timed, and never beyond a JavaScript array's length
+    expect(() => checkRepeats(1000, 2, 16_000)).not.toThrow();
+    expect(() => checkRepeats(1001, 2, 16_000)).toThrow(/^--repeats 1001: .*\(at most 1,000 with /);
+    expect(() => checkRepeats(2 ** 32, 1, 1e15)).toThrow(/at most 4,294,967,295/);
   });
 });
 
