@@ -18,6 +18,8 @@ export { baselineRelation, describeRelation, sourceHashes, type BaselineRelation
 export { peakRss, resetPeakRss } from './memory.ts';
 export {
   acquireTimingLock,
+  BenchStopped,
+  timingLockWaitLine,
   describeContention,
   timingAlongside,
   defaultLockFile,

@@ -16,7 +16,7 @@ import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
 import { sessionMemory } from './session-memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
-import { acquireTimingLock, type TimingContention, type TimingLockOptions } from './timing-lock.ts';
+import { BenchStopped, acquireTimingLock, type TimingContention, type TimingLock, type TimingLockOptions } from './timing-lock.ts';
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
 export const DEFAULT_SEQS: readonly number[] = [32, 128];
@@ -54,8 +54,13 @@ export interface BenchOptions {
   onShape?: (shape: ShapeResult, index: number, total: number) => void;
   /** The machine-wide timing lock: its file and how long to wait for it (see timing-lock.ts). */
   timingLock?: Omit<TimingLockOptions, 'onWait'>;
-  /** Called when another benchmark holds the timing lock and this one starts waiting. */
+  /** Called when another benchmark holds the timing lock and this one starts waiting (timingLockWaitLine words it). */
   onLockWait?: (holder: number | undefined) => void;
+  /**
+   * Stops the benchmark (Ctrl-C, SIGTERM) while it waits for the timing lock; benchModels then releases its sessions
+   * and throws BenchStopped.
+   */
+  signal?: AbortSignal;
   /**
    * Measure the memory a session of each model adds, each in a fresh process (session-memory.ts): one more process,
    * session and run per model. Default off (sweeps do not report it).
@@ -146,6 +151,11 @@ async function timeRun(session: Pick<Session, 'run'>, feeds: Feeds): Promise<num
   return performance.now() - start;
 }
 
+/** Throws BenchStopped when `signal` has been aborted. */
+function checkNotStopped(signal: AbortSignal | undefined, when: string): void {
+  if (signal?.aborted) throw new BenchStopped(`stopped ${when}`);
+}
+
 /**
  * Times `repeats` rounds of `a` (and `b`): round r runs both once, `a` first in even rounds and `b` first in odd
  * ones (A B, B A, A B…), so that neither side always runs right after the other or always first. Returns each
@@ -198,7 +208,15 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const a = await openAndTouch(subject, feedsA, threads, spinning);
   const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads, spinning) : undefined;
   const results: ShapeResult[] = [];
-  const lock = await acquireTimingLock({ ...opts.timingLock, onWait: opts.onLockWait });
+  let lock: TimingLock;
+  try {
+    checkNotStopped(opts.signal, 'before timing');
+    lock = await acquireTimingLock({ ...opts.timingLock, onWait: opts.onLockWait, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (e) {
+    await a.release();
+    await b?.release();
+    throw e;
+  }
   let memory: { model?: MemoryUse; baseline?: MemoryUse } = {};
   try {
     // under the timing lock: the measuring processes load and run the models too

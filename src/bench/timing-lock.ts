@@ -51,6 +51,36 @@ export interface TimingLockOptions {
   waitSeconds?: number;
   /** Called once when the lock is busy and the wait begins. */
   onWait?: (holder: number | undefined) => void;
+  /** Stops the wait (Ctrl-C, SIGTERM): acquireTimingLock then throws BenchStopped, holding nothing. */
+  signal?: AbortSignal;
+}
+
+/** A benchmark stopped by its signal (Ctrl-C, SIGTERM): while waiting for the timing lock, or between timed runs. */
+export class BenchStopped extends Error {
+  override name = 'BenchStopped';
+}
+
+/**
+ * The line that says a benchmark waits for the timing lock (the `onWait` of TimingLockOptions): which process
+ * holds it, and what happens at the end of the wait.
+ */
+export function timingLockWaitLine(holder: number | undefined, waitSeconds: number = DEFAULT_LOCK_WAIT_SECONDS): string {
+  const who = holder !== undefined ? `held by process ${holder}` : 'held by another process';
+  const wait = waitSeconds % 60 === 0 ? `${waitSeconds / 60} min` : `${waitSeconds} s`;
+  return `waiting for the timing lock ${who} (another benchmark timing on this machine; after ${wait} this one times without it, marked as timed on a shared machine)…`;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 const POLL_MS = 200;
@@ -71,7 +101,10 @@ function readLock(file: string): LockFileState | undefined {
   }
 }
 
-/** Takes the machine-wide timing lock, waiting for a live holder up to `waitSeconds`; never throws. */
+/**
+ * Takes the machine-wide timing lock, waiting for a live holder up to `waitSeconds`. Throws only when `signal`
+ * aborts (BenchStopped, holding nothing); a lock it cannot take is recorded, not thrown.
+ */
 export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<TimingLock> {
   const file = opts.file ?? defaultLockFile();
   const waitMs = 1000 * (opts.waitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS);
@@ -79,6 +112,7 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
   const waited = () => (performance.now() - start) / 1000;
   let told = false;
   for (;;) {
+    if (opts.signal?.aborted) throw new BenchStopped('stopped while waiting for the timing lock');
     let created: boolean;
     try {
       created = createLockFile(file);
@@ -119,7 +153,7 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
       opts.onWait?.(holder);
       told = true;
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await pause(POLL_MS, opts.signal);
   }
 }
 

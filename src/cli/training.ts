@@ -239,15 +239,21 @@ export async function checkStudentSpec(spec: string): Promise<void> {
 }
 
 /**
- * The SIGINT / SIGTERM handler: the first signal aborts (the run stops after its step and checkpoints), the second
- * quits. `how` names the signal as the user would send it again.
+ * The SIGINT / SIGTERM handler: the first signal aborts (a training run stops after its step and checkpoints; `stopping`
+ * words what stops for other commands), the second quits. `how` names the signal as the user would send it again.
  */
-export function ctrlC(on: { abort(): void; log(line: string): void; quit(): void }): (how?: string) => void {
+export function ctrlC(on: {
+  abort(): void;
+  log(line: string): void;
+  quit(): void;
+  /** The line the first signal prints (default: a training run's, which stops after its step with a checkpoint). */
+  stopping?: (how: string) => string;
+}): (how?: string) => void {
   let pressed = 0;
   return (how = 'Ctrl-C') => {
     if (++pressed === 1) {
       on.abort();
-      on.log(`stopping after this step to write a checkpoint (${how} again to quit at once)`);
+      on.log(on.stopping ? on.stopping(how) : `stopping after this step to write a checkpoint (${how} again to quit at once)`);
     } else {
       on.quit();
     }

@@ -18,7 +18,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { benchModels, type BenchResult } from '../bench/index.ts';
+import { BenchStopped, benchModels, timingLockWaitLine, type BenchResult } from '../bench/index.ts';
 import { loadCalibration } from '../eval/calibration.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { toReport, type EvalReport } from '../eval/report.ts';
@@ -70,8 +70,9 @@ export interface RunPointOptions {
   log?: (line: string) => void;
   /**
    * Stops the point (Ctrl-C): a running train / distill step stops after its optimizer step and writes a checkpoint,
-   * which the next run of the point resumes from; the point then ends with `PointInterrupted`, also when the signal
-   * comes between its stages.
+   * which the next run of the point resumes from; its benchmark stops waiting for the timing lock, or timing between
+   * two runs (releasing the lock); the point then ends with `PointInterrupted`, also when the signal comes between
+   * its stages.
    */
   signal?: AbortSignal;
   /**
@@ -206,6 +207,8 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   const t2 = performance.now();
   const bench = await namingSettings(BENCH_SETTING_NAMES, () =>
     benchModels({
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onLockWait: (holder) => log(timingLockWaitLine(holder)),
       model: modelFile,
       baseline: point.outputDir !== null ? point.model.onnx : undefined,
       batches: point.bench.batch,
@@ -217,7 +220,9 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       // the report's p50 of every row (and a variant's latency from its baseline's p50) is timed the same way
       spinning: false,
     }),
-  );
+  ).catch((e: unknown) => {
+    throw e instanceof BenchStopped ? new PointInterrupted(e.message) : e;
+  });
   const benchSeconds = since(t2);
   stageOf(null);
 

@@ -32,8 +32,11 @@ export type WorkerReply =
 /** Receives a point's own log lines, with the point they are of (several run at once in a pool). */
 export type PointLog = (line: string, point: SweepPoint) => void;
 
+/** Receives the stage a point runs now (null: its benchmark ended), with the point. */
+export type PointStageLog = (stage: PointStage | null, point: SweepPoint) => void;
+
 /** Runs points in this process; `signal` stops the running point (see RunPointOptions.signal). */
-export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortSignal): PointRunner {
+export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortSignal, onStage?: PointStageLog): PointRunner {
   const stages = new StageTracker({ board: machineStageBoard() });
   return {
     async run(point) {
@@ -43,7 +46,10 @@ export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortS
           threads,
           ...(log ? { log: (line: string) => log(line, point) } : {}),
           ...(signal ? { signal } : {}),
-          onStage: (stage) => stages.set(0, stage, name),
+          onStage: (stage) => {
+            stages.set(0, stage, name);
+            onStage?.(stage, point);
+          },
         });
         return markContended(result, stages.takeCompany(0));
       } finally {
@@ -79,6 +85,8 @@ export interface WorkerPoolOptions {
    * as `--jobs 1` does (a signal sent to one worker alone stops its point either way).
    */
   ownProcessGroup?: boolean;
+  /** Told each stage a point starts in its worker (as inProcessRunner's `onStage`). */
+  onStage?: PointStageLog;
 }
 
 /**
@@ -128,6 +136,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
           }
           if (reply.type === 'stage') {
             stages.set(slot.id, reply.stage, pointName(point));
+            opts.onStage?.(reply.stage, point);
             return;
           }
           cleanup();

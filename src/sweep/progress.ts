@@ -114,8 +114,9 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
         return;
       case 'log':
         // of the points' own log, only where a training step stopped or resumed from its checkpoint, or a point
-        // went on from the stages an earlier run of it had finished (or did not, their files changed since)
-        if (/^(resuming from step|interrupted at step|(not )?reusing the output of stage)/.test(e.line)) {
+        // went on from the stages an earlier run of it had finished (or did not, their files changed since), or its
+        // benchmark waits for the machine-wide timing lock
+        if (/^(resuming from step|interrupted at step|(not )?reusing the output of stage|waiting for the timing lock)/.test(e.line)) {
           if (bar) bar.stop();
           stream.write(`${e.point ? `${pointName(e.point)}: ` : ''}${e.line}\n`); // (of which point: --jobs N runs several)
           if (bar) bar.start(total, finished, { best: best.describe() });

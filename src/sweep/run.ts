@@ -10,7 +10,7 @@ import { errorLine, SettingsError } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
-import { PointInterrupted, type PointResult } from './point.ts';
+import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
 import { SweepStore } from './store.ts';
@@ -76,6 +76,8 @@ export type SweepEvent =
   | { type: 'failed'; point: SweepPoint; error: string }
   /** Another sweep on the same store finished it first. */
   | { type: 'skipped'; point: SweepPoint }
+  /** A running point started a stage (null: its benchmark ended): what a Ctrl-C would stop. */
+  | { type: 'stage'; point: SweepPoint; stage: PointStage | null }
   /** A line of the sweep's, or of a point's own log (with the point: several run at once with --jobs N). */
   | { type: 'log'; line: string; point?: SweepPoint };
 
@@ -232,7 +234,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
   const log = (line: string, point: SweepPoint) => emit({ type: 'log', line, point });
-  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log, opts.signal) : inProcessRunner(threads, log, opts.signal);
+  const onStage = (stage: PointStage | null, point: SweepPoint) => emit({ type: 'stage', point, stage });
+  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log, opts.signal, { onStage }) : inProcessRunner(threads, log, opts.signal, onStage);
   const running = new Set<string>();
   const deferred: SweepPoint[] = [];
   const heartbeat = setInterval(() => store.heartbeat([...running]), HEARTBEAT_MS);

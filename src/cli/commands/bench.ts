@@ -4,9 +4,18 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { benchModels, formatBench, timingAlongside, DEFAULT_REPEATS, DEFAULT_WARMUP, type BenchResult } from '../../bench/index.ts';
+import {
+  BenchStopped,
+  benchModels,
+  formatBench,
+  timingAlongside,
+  timingLockWaitLine,
+  DEFAULT_REPEATS,
+  DEFAULT_WARMUP,
+  type BenchResult,
+} from '../../bench/index.ts';
 import { StageTracker, machineStageBoard } from '../../sweep/index.ts';
-import { out, err, type CliCommand } from '../command.ts';
+import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 interface BenchArgs {
@@ -53,6 +62,9 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
+    // (downloads first: Ctrl-C during them ends the command as before)
+    const model = await localModel(args.model);
+    const baseline = await localModel(args.baseline);
     // On the machine's stage board for the while: a sweep's benchmark meanwhile records this one as company, and this
     // one records the sweep points' stages it ran beside (the timing lock keeps out their benchmarks only).
     const board = new StageTracker({ board: machineStageBoard() });
@@ -60,10 +72,22 @@ export const benchCommand: CliCommand<BenchArgs> = {
     board.set(0, 'bench', me);
     let alongside: string[];
     let timed: BenchResult;
+    // Ctrl-C or SIGTERM stops the wait for the timing lock, or the timing between two runs (the lock is released):
+    // one line, exit 130 or 143, nothing printed as a result.
+    const controller = new AbortController();
+    let exitCode = INTERRUPTED_EXIT_CODE;
+    const onSigint = () => controller.abort();
+    const onSigterm = () => {
+      exitCode = TERMINATED_EXIT_CODE;
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
     try {
       timed = await benchModels({
-        model: await localModel(args.model),
-        baseline: await localModel(args.baseline),
+        signal: controller.signal,
+        model,
+        baseline,
         ...(args.dtype !== undefined ? { dtype: args.dtype } : {}),
         ...(args['baseline-dtype'] !== undefined ? { baselineDtype: args['baseline-dtype'] } : {}),
         batches: parseIntList('batch', args.batch),
@@ -72,7 +96,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
         repeats: args.repeats,
         warmup: args.warmup,
         sessionMemory: true,
-        onLockWait: (pid) => err(`waiting for another benchmark${pid !== undefined ? ` (pid ${pid})` : ''} to finish timing on this machine…`),
+        onLockWait: (pid) => err(timingLockWaitLine(pid)),
         onShape: args.json
           ? undefined
           : (s, i, n) =>
@@ -80,7 +104,13 @@ export const benchCommand: CliCommand<BenchArgs> = {
                 `[${i + 1}/${n}] batch ${s.batch} seq ${s.seq}: p50 ${s.model.p50Ms.toFixed(2)} ms${s.speedup !== undefined ? `, ×${s.speedup.toFixed(2)}` : ''}`,
               ),
       });
+    } catch (e) {
+      if (!(e instanceof BenchStopped)) throw e;
+      err(`compress: ${e.message}; nothing was measured to the end`);
+      return exitCode;
     } finally {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
       alongside = board.takeCompany(0);
       board.set(0, null, me);
     }

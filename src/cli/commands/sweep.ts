@@ -9,7 +9,7 @@
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { createSweepProgress, pointName, runSweep, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
+import { createSweepProgress, pointName, runSweep, type PointStage, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 import { ctrlC } from '../training.ts';
 
@@ -24,6 +24,21 @@ interface SweepArgs {
   'retry-delay': number;
   'rerun-stale': boolean;
   'rerun-contended': boolean;
+}
+
+/**
+ * The line a sweep's first Ctrl-C (or SIGTERM, `how`) prints: what stops, by the stages its running points are in
+ * (a training step after its optimizer step with a checkpoint, a benchmark at once, passes and eval at their end).
+ */
+export function stoppingLine(stages: Iterable<PointStage | null>, how: string): string {
+  const running = new Set(stages);
+  const parts = [
+    ...(running.has('train') ? ['a training step after its step, writing a checkpoint'] : []),
+    ...(running.has('bench') ? ['a benchmark at once'] : []),
+    ...(running.has('compress') ? ['compressing at the end of its passes'] : []),
+    ...(running.has('eval') ? ['an evaluation at its end'] : []),
+  ];
+  return `stopping${parts.length > 0 ? ` the running points (${parts.join('; ')})` : ''}; ${how} again to quit at once`;
 }
 
 /** `runs/<sweep file name>.sqlite`. */
@@ -80,10 +95,18 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     const progress = createSweepProgress(process.stderr);
     const kept = `the points finished are kept in ${store}: rerun the same command to run the rest`;
     // Ctrl-C or SIGTERM: the first stops the sweep after the running points' training steps (in this process, or in
-    // each worker with --jobs N), with checkpoints the rerun resumes from (a point in its passes, eval or bench stops
-    // at its next stage); the second quits at once (workers exit with this process). Either way the terminal gets its
-    // cursor back and the user a line on what was kept; exit 130 or 143.
+    // each worker with --jobs N), with checkpoints the rerun resumes from (a benchmark stops at once, waiting for the
+    // timing lock or between timed runs; a point in its passes or eval at its next stage); the second quits at once
+    // (workers exit with this process). Either way the terminal gets its cursor back and the user a line on what was
+    // kept; exit 130 or 143. The first signal's line says what stops, by the running points' stages.
     const controller = new AbortController();
+    const stages = new Map<string, PointStage | null>();
+    let training = false; // (whether a training step ran when the sweep was stopped: it resumes from its checkpoint)
+    const onEvent = (e: SweepEvent) => {
+      if (e.type === 'stage') stages.set(e.point.key, e.stage);
+      else if (e.type === 'finished' || e.type === 'failed') stages.delete(e.point.key);
+      progress.listener(e);
+    };
     let exitCode = INTERRUPTED_EXIT_CODE;
     const quit = () => {
       progress.stop();
@@ -95,6 +118,10 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       quit: () => {
         quit();
         process.exit(exitCode);
+      },
+      stopping: (how) => {
+        training = [...stages.values()].includes('train');
+        return stoppingLine(stages.values(), how);
       },
     });
     const onSigint = () => stop();
@@ -114,7 +141,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         workDir: args['work-dir'],
         rerunStale: args['rerun-stale'],
         rerunContended: args['rerun-contended'],
-        onEvent: progress.listener,
+        onEvent,
         planLog: note, // hf: models of the sweep file
         signal: controller.signal,
       });
@@ -124,7 +151,9 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       progress.stop();
     }
     if (summary.interrupted) {
-      err(`compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept} (a training step resumes from its checkpoint)`);
+      err(
+        `compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept}${training ? ' (a training step resumes from its checkpoint)' : ''}`,
+      );
       return exitCode;
     }
     const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';

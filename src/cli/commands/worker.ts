@@ -15,7 +15,7 @@ import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
  * run of it (a point re-delivered after a worker died reuses the stages that run finished, or resumes its training;
  * a stage whose files changed since runs again, and the line says why).
  */
-const SHOWN_LOG = /^(queue |fetching |(not )?reusing the output of stage|resuming from step|interrupted at step)/;
+const SHOWN_LOG = /^(queue |fetching |(not )?reusing the output of stage|resuming from step|interrupted at step|waiting for the timing lock)/;
 
 /** A log line as the worker shows it: a point's own (several run at once) after the point's key and name, as `start` names it. */
 export function workerLogLine(e: { line: string; point?: SweepPoint }): string {
