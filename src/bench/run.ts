@@ -57,8 +57,8 @@ export interface BenchOptions {
   /** Called when another benchmark holds the timing lock and this one starts waiting (timingLockWaitLine words it). */
   onLockWait?: (holder: number | undefined) => void;
   /**
-   * Stops the benchmark (Ctrl-C, SIGTERM) while it waits for the timing lock; benchModels then releases its sessions
-   * and throws BenchStopped.
+   * Stops the benchmark (Ctrl-C, SIGTERM): its wait for the timing lock, or its timing between two runs; benchModels
+   * then releases the lock and its sessions and throws BenchStopped.
    */
   signal?: AbortSignal;
   /**
@@ -159,7 +159,8 @@ function checkNotStopped(signal: AbortSignal | undefined, when: string): void {
 /**
  * Times `repeats` rounds of `a` (and `b`): round r runs both once, `a` first in even rounds and `b` first in odd
  * ones (A B, B A, A B…), so that neither side always runs right after the other or always first. Returns each
- * side's times in round order, so that times[r] of both are a pair.
+ * side's times in round order, so that times[r] of both are a pair. Throws BenchStopped before a round once
+ * `signal` aborts.
  */
 export async function timedRounds(
   a: Pick<Session, 'run'>,
@@ -167,10 +168,12 @@ export async function timedRounds(
   b: Pick<Session, 'run'> | undefined,
   feedsB: Feeds | undefined,
   repeats: number,
+  signal?: AbortSignal,
 ): Promise<{ timesA: number[]; timesB: number[] }> {
   const timesA: number[] = [];
   const timesB: number[] = [];
   for (let r = 0; r < repeats; r++) {
+    checkNotStopped(signal, 'while timing');
     if (b && r % 2 === 1) timesB.push(await timeRun(b, feedsB!));
     timesA.push(await timeRun(a, feedsA));
     if (b && r % 2 === 0) timesB.push(await timeRun(b, feedsB!));
@@ -226,10 +229,11 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     }
     for (const [i, shape] of shapes.entries()) {
       for (let w = 0; w < warmup; w++) {
+        checkNotStopped(opts.signal, 'while timing');
         await a.run(feedsA[i]!);
         if (b) await b.run(feedsB[i]!);
       }
-      const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], repeats);
+      const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], repeats, opts.signal);
       const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };
       if (b) {
         result.baseline = latencyStats(timesB, shape.batch);

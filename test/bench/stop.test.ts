@@ -1,19 +1,31 @@
 /**
  * Stopping a benchmark (Ctrl-C, SIGTERM): its wait for the machine-wide timing lock says what it waits for and
- * stops at once. It used to wait up to 10 minutes in silence.
+ * stops at once, and a long timing stops between two timed runs, releasing the lock. It used to wait up to 10
+ * minutes in silence, and to time on to the end (holding the lock) after a SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BenchStopped, acquireTimingLock, benchModels, timingLockWaitLine } from '../../src/bench/index.ts';
+import { timedRounds } from '../../src/bench/run.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const model = writeTinyBert({ numLayers: 1 }, { seed: 2 });
-afterAll(() => model.cleanup());
-const lockFile = () => join(mkdtempSync(join(tmpdir(), 'timing-stop-')), 'timing.lock');
+const dirs: string[] = [];
+/** Processes these tests started: killed at the end, should one outlive its test. */
+const children: ChildProcess[] = [];
+afterAll(() => {
+  model.cleanup();
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const lockFile = () => {
+  dirs.push(mkdtempSync(join(tmpdir(), 'timing-stop-')));
+  return join(dirs.at(-1)!, 'timing.lock');
+};
 const quick = { batches: [1], seqs: [8], warmup: 0, threads: 1 };
 
 /** A process that stays alive until killed, and its pid. */
@@ -32,6 +44,7 @@ async function until(test: () => boolean, ms = 60_000): Promise<void> {
 }
 
 function collect(child: ChildProcess): { stderr: () => string; done: Promise<{ code: number | null; signal: string | null }> } {
+  children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return { stderr: () => stderr, done: new Promise((res) => child.on('close', (code, signal) => res({ code, signal }))) };
@@ -91,6 +104,37 @@ describe('the wait for the timing lock', () => {
   });
 });
 
+describe('a long timing', () => {
+  it('stops between two timed rounds once its signal aborts', async () => {
+    const controller = new AbortController();
+    let runs = 0;
+    const fake = {
+      run: async () => {
+        if (++runs === 5) controller.abort();
+        return {};
+      },
+    };
+    await expect(timedRounds(fake, {}, fake, {}, 1e9, controller.signal)).rejects.toThrow(/^stopped while timing$/);
+    expect(runs).toBeLessThanOrEqual(6);
+  });
+
+  it('of benchModels releases the timing lock when stopped (a huge --repeats no longer runs on holding it)', async () => {
+    const file = lockFile();
+    const controller = new AbortController();
+    const timing = benchModels({
+      model: model.path,
+      ...quick,
+      repeats: 1e8,
+      timingLock: { file, waitSeconds: 600 },
+      signal: controller.signal,
+    });
+    await until(() => existsSync(file));
+    controller.abort();
+    await expect(timing).rejects.toThrow(BenchStopped);
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
 describe('compress bench stopped', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('by %s while waiting for the timing lock: says what it waited for, then stops in one line', async (signal) => {
     const file = lockFile();
@@ -111,5 +155,20 @@ describe('compress bench stopped', () => {
     } finally {
       holder.kill();
     }
+  });
+
+  it('by SIGTERM during a long timing: stops between runs, releases the lock, one line', async () => {
+    const file = lockFile();
+    const child = spawn(process.execPath, [BIN, 'bench', model.path, '--batch', '1', '--seq', '8', '--threads', '1', '--repeats', '100000000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BERT_COMPRESS_TIMING_LOCK: file },
+    });
+    const r = collect(child);
+    await until(() => existsSync(file));
+    child.kill('SIGTERM');
+    const { code } = await r.done;
+    expect(code).toBe(143);
+    expect(r.stderr()).toBe('compress: stopped while timing; nothing was measured to the end\n');
+    expect(existsSync(file)).toBe(false);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * A sweep point's benchmark stopped (Ctrl-C, SIGTERM): waiting for the machine-wide timing lock another benchmark
- * holds, the point says so once and stops at once: interrupted, not recorded, and the stop line says what stops
- * (no training checkpoint where none trains). It used to wait up to 10 minutes in silence.
+ * holds, the point says so once and stops at once; timing a huge bench.repeats, it stops between runs and releases
+ * the lock. Either way the point is interrupted, not recorded, and the stop line says what stops (no training
+ * checkpoint where none trains). It used to wait up to 10 minutes in silence, and to time on holding the lock.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,7 +22,18 @@ let t: TinySweep;
 beforeAll(() => {
   t = writeTinySweep({ rows: 8 });
 });
-afterAll(() => t?.cleanup());
+const dirs: string[] = [];
+/** Processes these tests started: killed at the end, should one outlive its test. */
+const children: ChildProcess[] = [];
+afterAll(() => {
+  t?.cleanup();
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const lockFile = () => {
+  dirs.push(mkdtempSync(join(tmpdir(), 'point-stop-')));
+  return join(dirs.at(-1)!, 'timing.lock');
+};
 
 /** A process that stays alive until killed, and its pid. */
 function liveProcess() {
@@ -38,6 +50,7 @@ async function until(test: () => boolean, ms = 90_000): Promise<void> {
 }
 
 function collect(child: ChildProcess): { stderr: () => string; done: Promise<number | null> } {
+  children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return { stderr: () => stderr, done: new Promise((res) => child.on('close', (code) => res(code))) };
@@ -80,7 +93,7 @@ describe('stopping a sweep point in its benchmark', () => {
   });
 
   it('runPoint: waiting for the timing lock is logged once and stopped by the signal, as an interrupted point', async () => {
-    const lock = join(mkdtempSync(join(tmpdir(), 'point-stop-')), 'timing.lock');
+    const lock = lockFile();
     const holder = liveProcess();
     const before = process.env.BERT_COMPRESS_TIMING_LOCK;
     process.env.BERT_COMPRESS_TIMING_LOCK = lock;
@@ -126,7 +139,7 @@ describe('stopping a sweep point in its benchmark', () => {
   it.each([1, 2])(
     'compress sweep --jobs %i: SIGTERM while the point waits for the timing lock stops it at once, unrecorded, with no checkpoint line',
     async (jobs) => {
-      const lock = join(mkdtempSync(join(tmpdir(), 'point-stop-')), 'timing.lock');
+      const lock = lockFile();
       const store = join(t.root, `wait-${jobs}.sqlite`);
       const holder = liveProcess();
       try {
@@ -152,4 +165,19 @@ describe('stopping a sweep point in its benchmark', () => {
       }
     },
   );
+
+  it('compress sweep: SIGTERM during a huge bench.repeats stops between runs and releases the timing lock', async () => {
+    const lock = lockFile();
+    const store = join(t.root, 'long.sqlite');
+    const child = spawn(process.execPath, [CLI, 'sweep', oneBaseline('long', 100_000_000), '--store', store], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BERT_COMPRESS_TIMING_LOCK: lock },
+    });
+    const r = collect(child);
+    await until(() => existsSync(lock));
+    child.kill('SIGTERM');
+    expect(await r.done).toBe(143);
+    expect(existsSync(lock)).toBe(false);
+    expect(results(store)).toBe(0);
+  });
 });
