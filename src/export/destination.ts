@@ -15,6 +15,7 @@ import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject } from '../eval/model-files.ts';
 import { sameModelConfig } from '../eval/output-config.ts';
 import { onInterrupt } from '../interrupt.ts';
+import { createLockFile, lockHolderRuns, readLockFile, type LockHolder } from '../file-lock.ts';
 import { processAlive } from '../processes.ts';
 
 export { lineagePath };
@@ -119,7 +120,26 @@ export function parseStagingName(name: string): { host: string; pid: number } | 
 }
 
 /**
- * Removes the staging folders in `folder` left by runs that died (this host, pid gone) and those of the earlier
+ * The file in a staging folder naming the process that writes there, as a lock file names its holder (file-lock.ts:
+ * `PID START`): a later process given the pid is not taken for it.
+ */
+const STAGING_HOLDER = '.holder';
+
+/** Whether the run that made the staging folder `dir` (of this host, its pid `pid` in the name) is gone. */
+function stagingRunGone(dir: string, pid: number): boolean {
+  let holder: LockHolder | undefined;
+  try {
+    holder = readLockFile(join(dir, STAGING_HOLDER))?.holder;
+  } catch {
+    holder = undefined;
+  }
+  // (folders of earlier versions, or one whose holder file is not written yet: by the pid in the name)
+  return holder !== undefined ? !lockHolderRuns(holder) : !processAlive(pid);
+}
+
+/**
+ * Removes the staging folders in `folder` left by runs that died (this host, and its holder file names a process
+ * gone, or one whose pid another process has now; without the file, by the pid in its name) and those of the earlier
  * unmarked form `.compress-XXXXXX`; returns the names removed.
  */
 export function removeStaleStaging(folder: string): string[] {
@@ -134,7 +154,7 @@ export function removeStaleStaging(folder: string): string[] {
     if (!n.startsWith(STAGING_PREFIX)) return false;
     const owner = parseStagingName(n);
     if (!owner) return /^\.compress-[A-Za-z0-9]{6}$/.test(n);
-    return owner.host === host && !processAlive(owner.pid);
+    return owner.host === host && stagingRunGone(join(folder, n), owner.pid);
   });
   for (const n of stale) rmSync(join(folder, n), { recursive: true, force: true });
   return stale;
@@ -160,6 +180,11 @@ export function openStaging(output: string): Staging {
     dir = mkdtempSync(join(folder, `${STAGING_PREFIX}${stagingHost()}-${process.pid}-`));
   } catch (e) {
     throw fileSystemError(e, folder, `-o ${output}`) ?? e;
+  }
+  try {
+    createLockFile(join(dir, STAGING_HOLDER));
+  } catch {
+    // (a best effort: without it, the pid in the folder's name tells whether its run is gone)
   }
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   const forget = onInterrupt(remove); // Ctrl-C or SIGTERM while the files are staged removes them too

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SettingsError, UserError } from '../../src/errors.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { parseStagingName, removeStaleStaging } from '../../src/export/destination.ts';
+import { processStartTime } from '../../src/processes.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert, writeTinyBert } from '../helpers/models.ts';
@@ -159,6 +160,20 @@ describe('compressFile destinations', () => {
         .sort(),
     ).toEqual([live, other].sort());
     expect(removeStaleStaging(out)).toEqual([]);
+  });
+
+  it("removes a staging folder whose holder file names a live pid with another start time (the pid reused), keeps this run's", () => {
+    const out = fresh('staging-reused');
+    const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+    const start = processStartTime(process.pid);
+    if (start === undefined) return; // (no start times on this system: the pid alone decides, as before)
+    const reused = `.compress-${host}-${process.pid}-rpid01`;
+    const mine = `.compress-${host}-${process.pid}-mine01`;
+    for (const name of [reused, mine]) mkdirSync(join(out, name));
+    writeFileSync(join(out, reused, '.holder'), `${process.pid} ${Number(start) + 1}\n`);
+    writeFileSync(join(out, mine, '.holder'), `${process.pid} ${start}\n`);
+    expect(removeStaleStaging(out)).toEqual([reused]);
+    expect(readdirSync(out)).toEqual([mine]);
   });
 });
 
