@@ -28,7 +28,7 @@
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultLockFile, timingAlongside, type TimingContention } from '../bench/timing-lock.ts';
-import { processStartTime, processStillRunning } from '../processes.ts';
+import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import type { PointResult, PointStage } from './point.ts';
 
 /** The folder where the runners of points on this machine publish their stages: beside the timing lock file. */
@@ -50,9 +50,14 @@ let trackers = 0;
  */
 const BOARD_FILE = /^(\d+)(?:@(\d+))?-(\d+)-(\d+)\.(stage|bench)(\.[a-z0-9]+\.tmp|\.taken)?$/;
 
+/**
+ * A process as board file names name it: as a lock names its holder (file-lock.ts's holderText, `PID START`), with
+ * `@` for the space (`PID@START`), as earlier versions wrote it too.
+ */
+const boardHolder = (holder: LockHolder): string => holderText(holder).replace(' ', '@');
+
 /** This process on the board: its pid, and its start time where it can be read. */
-const START = processStartTime(process.pid);
-const ME = START !== undefined ? `${process.pid}@${START}` : `${process.pid}`;
+const ME = boardHolder(THIS_PROCESS);
 
 export class StageTracker {
   /** The stage each busy worker is running, and of which point. */
@@ -180,13 +185,13 @@ export class StageTracker {
     const found: Array<{ path: string; pid: number }> = [];
     for (const name of names) {
       const m = BOARD_FILE.exec(name);
-      if (!m || `${m[1]}${m[2] !== undefined ? `@${m[2]}` : ''}-${m[3]}` === this.owner) continue;
+      const holder = m ? parseHolder(m[2] !== undefined ? `${m[1]} ${m[2]}` : m[1]!) : undefined;
+      if (!m || !holder || `${boardHolder(holder)}-${m[3]}` === this.owner) continue;
       const leftover = m[6] !== undefined;
       if (!leftover && m[5] !== kind) continue;
-      const pid = Number(m[1]);
       const path = join(this.board!, name);
-      if (!processStillRunning(pid, m[2])) removeQuietly(path);
-      else if (!leftover) found.push({ path, pid });
+      if (!lockHolderRuns(holder)) removeQuietly(path);
+      else if (!leftover) found.push({ path, pid: holder.pid });
     }
     return found;
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
 import { StageTracker } from '../../src/sweep/contention.ts';
+import { processStartTime } from '../../src/processes.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
@@ -60,6 +61,19 @@ describe('a stage board whose files cannot be removed', () => {
     } finally {
       denied.under = undefined;
     }
+    for (const name of readdirSync(board)) rmSync(join(board, name));
+  });
+
+  it("takes a file named by a live pid with another start time (the pid reused) for a gone runner's, as a lock would", () => {
+    const start = processStartTime(process.pid);
+    if (start === undefined) return; // (no start times on this system: the pid alone decides)
+    const reused = join(board, `${process.pid}@${Number(start) + 1}-0-0.stage`);
+    writeFileSync(reused, JSON.stringify({ stage: 'train', point: 'x · kd' }));
+    const a = new StageTracker({ board });
+    a.set(0, 'bench', 'a · ffn');
+    a.set(0, null, 'a · ffn');
+    expect(a.takeCompany(0)).toEqual([]);
+    expect(existsSync(reused)).toBe(false);
     for (const name of readdirSync(board)) rmSync(join(board, name));
   });
 
