@@ -37,3 +37,16 @@ export function onInterrupt(fn: () => void): () => void {
     if (cleanups.size === 0) for (const s of SIGNALS) process.removeListener(s, onSignal);
   };
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects: the caller checks `signal.aborted`). */
+export function pauseUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

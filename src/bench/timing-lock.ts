@@ -13,6 +13,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UNWRITTEN_LOCK_GRACE_MS, createLockFile, holdsLockFile, lockIsStale, readLockFile, takeOverStaleLock, type LockFileState } from '../file-lock.ts';
+import { pauseUnlessAborted } from '../interrupt.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
 export const TIMING_LOCK_ENV = 'BERT_COMPRESS_TIMING_LOCK';
@@ -68,19 +69,6 @@ export function timingLockWaitLine(holder: number | undefined, waitSeconds: numb
   const who = holder !== undefined ? `held by process ${holder}` : 'held by another process';
   const wait = waitSeconds % 60 === 0 ? `${waitSeconds / 60} min` : `${waitSeconds} s`;
   return `waiting for the timing lock ${who} (another benchmark timing on this machine; after ${wait} this one times without it, marked as timed on a shared machine)…`;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 const POLL_MS = 200;
@@ -153,7 +141,7 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
       opts.onWait?.(holder);
       told = true;
     }
-    await pause(POLL_MS, opts.signal);
+    await pauseUnlessAborted(POLL_MS, opts.signal);
   }
 }
 

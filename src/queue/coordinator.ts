@@ -17,6 +17,7 @@
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { QueueError, isUserError, type UserError } from '../errors.ts';
+import { pauseUnlessAborted } from '../interrupt.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { pointName } from '../sweep/progress.ts';
@@ -58,18 +59,6 @@ const RESCAN_MS = 5_000;
 /** The longest one look at a job may take before Redis counts as unreachable for it. */
 const CALL_TIMEOUT_MS = 5_000;
 const DEFAULT_UNREACHABLE_MS = 60_000;
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((res) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      res();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 const points_ = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
 
@@ -277,7 +266,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       if (pending.size === 0 || fatal) break;
       await new Promise<void>((res) => {
         wake = res;
-        void sleep(RESCAN_MS, opts.signal).then(res);
+        void pauseUnlessAborted(RESCAN_MS, opts.signal).then(res);
       });
     }
     if (fatal) throw fatal;
