@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
-import { checkOutputFolder, checkOutputKinds, lineagePath, modelOutputFiles } from '../destination.ts';
+import { checkOutputFolder, checkOutputKinds, folderLabel, lineagePath, modelOutputFiles } from '../destination.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -630,7 +630,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       })
     : loadTrainingSet({ task: task!, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
   // the settings, the student, the task and its labels agree: before the first write (caches, checkpoints), the
-  // output folder is created (when missing) and must take files
+  // cache folder of a distillation and the output folder are created (when missing) and must take files (checked
+  // one level at a time: Node's recursive mkdir spins for ever under /proc)
+  if (o.teacher) {
+    const cacheRoot = o.cacheDir ?? defaultCacheDir();
+    checkOutputFolder(cacheRoot, folderLabel('--cache-dir', o.cacheDir, 'cache folder', cacheRoot));
+  }
   checkOutputFolder(outDir, label);
   const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
   const trainSet =

@@ -187,6 +187,21 @@ describe('compress train / distill: --help', () => {
 });
 
 describe('compress train / distill: refusals before any work, one line each', () => {
+  // (spawned: without the check, Node's recursive mkdir spins for ever under /proc, deaf to signals)
+  it.skipIf(!haveShared || !existsSync('/proc/self'))(
+    'distill --cache-dir onto a folder that takes no new files (/proc): refused in one line (needs ../shared)',
+    async () => {
+      const output = freshOutput();
+      const args = ['distill', '--teacher', tinyWordPiece.dir, '--student', 'every-other', '--task', 'SST-2', '--max-examples', '16', '-o', output];
+      await expectRefused(
+        [...args, '--cache-dir', '/proc'],
+        /--cache-dir \/proc: cannot write files in \/proc: the folder takes no new files/,
+        output,
+        'spawn',
+      );
+    },
+  );
+
   it.each([
     ['missing -o', () => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'SST-2'], /missing -o\/--output/],
     ['missing --task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '-o', o], /missing --task/],
