@@ -105,7 +105,10 @@ describe('sweep files with hf: models', () => {
     const one = await runSweep({ file, store, planLog: (l) => notes.push(l) });
     expect(one).toMatchObject({ total: 2, ran: 2, failed: [] });
     expect(notes.some((l) => l.startsWith('hf:org/tiny: '))).toBe(true);
-    const spec = parseSweep(JSON.parse(JSON.stringify({ models: [{ path: 'hf:org/tiny', tasks: ['SST-2'] }], pipelines: ['baseline'] })), file);
+    const spec = parseSweep(
+      JSON.parse(JSON.stringify({ models: [{ path: 'hf:org/tiny', tasks: ['SST-2'] }], pipelines: ['baseline'], bench: { seq: [8] } })),
+      file,
+    );
     expect(spec.models[0]).toMatchObject({ name: 'tiny', path: 'hf:org/tiny' });
     const [point] = await planSweep(spec, { glueDir, workDir: join(root, 'w') });
     expect(point!.model.source).toBe(`hf:org/tiny@${first}`);
@@ -128,6 +131,8 @@ describe('sweep files with hf: models', () => {
     const doc = {
       models: [{ path: 'hf:org/tiny', tasks: ['SST-2'] }],
       pipelines: [{ name: 'kd', steps: [{ pass: 'distill', settings: { teacher: 'hf:org/tiny', student: 'every-other', epochs: 1 } }] }],
+      // (the tiny model has 64 positions: the default bench length, 128, is refused when the sweep is planned)
+      bench: { seq: [8] },
     };
     const spec = parseSweep(doc, join(root, 'kd.yaml'));
     const kd = (await planSweep(spec, { glueDir, workDir: join(root, 'w') })).find((p) => p.label === 'kd')!;
