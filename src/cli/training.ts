@@ -14,7 +14,7 @@ import { checkThreads } from '../runtime/threads.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
-import type { MetricValues } from '../eval/metrics/metric.ts';
+import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
 import { FORCE_FLAG, INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 
@@ -312,7 +312,6 @@ export async function runTrainingCommand(
   return 0;
 }
 
-const METRIC_LABELS: Record<string, string> = { accuracy: 'acc', f1: 'F1', matthews_correlation: 'MCC', pearson: 'Pearson', spearmanr: 'Spearman' };
 const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 
 /**
@@ -363,7 +362,7 @@ function besideModel(l: TrainLineage): string {
 /** Epoch, mean training loss, each dev metric ×100, seconds; the best epoch marked when there are several. */
 function epochTable(epochs: readonly EpochRecord[], bestEpoch: number): string[] {
   const metricNames = [...new Set(epochs.flatMap((e) => Object.keys(e.metrics ?? {})))] as Array<keyof MetricValues>;
-  const header = ['epoch', 'train loss', ...metricNames.map((m) => `dev ${METRIC_LABELS[m] ?? m}`), 'seconds', ''];
+  const header = ['epoch', 'train loss', ...metricNames.map((m) => `dev ${METRIC_SHORT_NAMES[m] ?? m}`), 'seconds', ''];
   const rows = epochs.map((e) => [
     String(e.epoch),
     e.loss.toFixed(4),

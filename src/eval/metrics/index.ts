@@ -45,11 +45,11 @@ const isConstant = (v: ArrayLike<number>): boolean => {
  */
 export function undefinedMetrics(values: MetricValues, predictions: ArrayLike<number>, references: ArrayLike<number>): UndefinedMetrics {
   const out: UndefinedMetrics = {};
-  for (const [name, v] of Object.entries(values) as Array<[MetricName, number]>) {
-    if (!Number.isNaN(v)) continue;
-    const p = isConstant(predictions);
-    const r = isConstant(references);
-    out[name] = p && r ? 'constant predictions and references' : p ? 'constant predictions' : r ? 'constant references' : 'not a number';
-  }
+  const names = (Object.entries(values) as Array<[MetricName, number]>).filter(([, v]) => Number.isNaN(v)).map(([name]) => name);
+  if (names.length === 0) return out;
+  const p = isConstant(predictions);
+  const r = isConstant(references);
+  const why = p && r ? 'constant predictions and references' : p ? 'constant predictions' : r ? 'constant references' : 'not a number';
+  for (const name of names) out[name] = why;
   return out;
 }
