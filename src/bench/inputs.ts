@@ -135,7 +135,7 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
 }
 
 /** Bytes as GB with two significant digits at least (`3300 GB`, `24 GB`, `0.52 GB`). */
-function gigabytes(bytes: number): string {
+export function gigabytes(bytes: number): string {
   const gb = bytes / 1e9;
   return `${gb >= 10 ? Math.round(gb).toLocaleString('en-US') : gb.toPrecision(2)} GB`;
 }

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
-import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, type BenchSubject, type Shape } from './inputs.ts';
+import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, gigabytes, type BenchSubject, type Shape } from './inputs.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
@@ -133,7 +133,7 @@ export function checkRepeats(repeats: number, models: number, memoryBytes: numbe
   const most = Math.min(2 ** 32 - 1, Math.floor(memoryBytes / (8 * models)));
   if (repeats > most) {
     throw new SettingsError(
-      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${most.toLocaleString('en-US')} with ${(memoryBytes / 1e9).toPrecision(2)} GB of memory); give a smaller --repeats`,
+      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${most.toLocaleString('en-US')} with ${gigabytes(memoryBytes)} of memory); give a smaller --repeats`,
     );
   }
 }

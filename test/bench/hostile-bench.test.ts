@@ -99,7 +99,7 @@ describe('bench --baseline must be comparable', () => {
 
   it('refuses, before taking the timing lock, --repeats whose latencies could not be kept (it ran for ever holding the lock)', async () => {
     await expect(benchModels({ model: model.path, ...quick, repeats: 1e12 })).rejects.toThrow(
-      /^--repeats 1000000000000: the latencies of that many runs could not be kept \(at most [\d,]+ with [\d.]+ GB of memory\); give a smaller --repeats$/,
+      /^--repeats 1000000000000: the latencies of that many runs could not be kept \(at most [\d,]+ with [\d.,]+ GB of memory\); give a smaller --repeats$/,
     );
     // one float64 per run and model timed, and never beyond a JavaScript array's length
     expect(() => checkRepeats(1000, 2, 16_000)).not.toThrow();
