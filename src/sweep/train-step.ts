@@ -27,6 +27,7 @@ import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches } from '../train/intermediate.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
+import { renameFlags } from './setting-names.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -192,7 +193,7 @@ export function trainingSettingNames(kind: TrainingKind): Record<string, string>
 
 /** A message of the training library with its flags (`--alpha`) named as the sweep's settings keys (`alpha`). */
 export function settingKeys(message: string): string {
-  return message.replace(/--[a-z-]+/g, (flag) => FLAG_TO_KEY[flag] ?? flag);
+  return renameFlags(message, FLAG_TO_KEY);
 }
 
 /** 'string "x"', 'a list', 'nothing': a YAML value for an error message. */
