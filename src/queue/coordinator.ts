@@ -12,11 +12,12 @@
  * looks at every point it still waits for every few seconds as well: a job that vanished (a Redis restarted
  * without persistence) is queued again; a Redis that stays unreachable ends the call with one line, the store
  * keeping every point collected so far. A store removed or replaced meanwhile ends it at once, with the one line a
- * local sweep gives (SweepStore), not taken for a Redis problem; the workers go on, and the queue keeps their results.
+ * local sweep gives (SweepStore), not taken for a Redis problem; a store that cannot be written (a full disk, an I/O
+ * error) ends it at once too, with one line. The workers go on, and the queue keeps their results.
  */
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { QueueError, isUserError, type UserError } from '../errors.ts';
+import { QueueError, UserError, errorLine, isUserError } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
@@ -72,6 +73,19 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /** Waits for a BullMQ close, at most a few seconds (a connection lost for good may never confirm it). */
 async function closeWithin(closing: Promise<void>, ms = 5_000): Promise<void> {
   await withTimeout(closing, ms).catch(() => {});
+}
+
+/**
+ * The one line for a store that could not take a collected point (an SQLite error such as SQLITE_FULL or
+ * SQLITE_IOERR): what it keeps, and that the same command goes on (the queue keeps the workers' results).
+ */
+function storeWriteError(path: string, e: unknown, kept: number): UserError {
+  const code = (e as { code?: unknown }).code;
+  const why = `${typeof code === 'string' ? `${code}: ` : ''}${errorLine(e)}`;
+  return new UserError(
+    `${path}: cannot write to the store (${why}); it keeps the ${points_(kept)} finished so far, and the queue keeps the workers' results: run the same command again once the store can be written`,
+    { cause: e },
+  );
 }
 
 /** Runs the coordinator: see the module comment. */
@@ -133,19 +147,28 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     await queue.add(pointName(point), { point, files: await pointFiles(point, hash) }, jobOptions(point.key, opts.retryDelayMs));
   };
 
+  /**
+   * Writes one collected point into the store. A store that cannot be written (a full disk, an I/O error, made
+   * read-only) throws a one-line UserError, which ends the call at once: the point stays to collect, by the next run.
+   */
   const record = (point: SweepPoint, outcome: { result: PointResult } | { error: string }): void => {
+    let skipped = false;
+    try {
+      if (store.claim(point) === 'done') skipped = true;
+      else if ('result' in outcome) store.finish(point, outcome.result);
+      else store.fail(point.key, outcome.error);
+    } catch (e) {
+      if (isUserError(e)) throw e; // (the store removed or replaced meanwhile)
+      throw storeWriteError(store.path, e, summary.ran + previous.size);
+    }
     pending.delete(point.key);
-    if (store.claim(point) === 'done') {
+    if (skipped) {
       summary.byOthers++;
       emit({ type: 'skipped', point });
-      return;
-    }
-    if ('result' in outcome) {
-      store.finish(point, outcome.result);
+    } else if ('result' in outcome) {
       summary.ran++;
       emit({ type: 'finished', point, result: outcome.result });
     } else {
-      store.fail(point.key, outcome.error);
       summary.failed.push({ point, error: outcome.error });
       emit({ type: 'failed', point, error: outcome.error });
     }
@@ -205,7 +228,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   };
 
   let wake: () => void = () => {};
-  /** A UserError met while checking a point on a queue event (the store removed meanwhile): it ends the call at once. */
+  /** A UserError met while checking a point on a queue event (the store removed meanwhile, or not writable): it ends the call at once. */
   let fatal: UserError | undefined;
   const onJobEvent = ({ jobId }: { jobId: string }) => {
     const point = pending.get(jobId);
