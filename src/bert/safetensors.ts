@@ -130,7 +130,27 @@ function parseHeader(src: ByteSource, label: string): { entries: Entry[]; metada
     if (end > dataSize) fail(`truncated safetensors file: ${where} ends at data byte ${end} but the data section has ${dataSize}`);
     entries.push({ name, dtype: dtype as SafetensorsDtype, dims, begin, end });
   }
+  checkLayout(entries, dataSize, fail);
   return { entries, metadata, dataStart };
+}
+
+/**
+ * The tensors must tile the data section, as the reference implementation requires: in offset order each begins
+ * where the one before ends, the first at 0 and the last at the section's end. A header whose offsets overlap, leave
+ * a gap or stop short would have tensors read another's bytes (or bytes of none).
+ */
+function checkLayout(entries: readonly Entry[], dataSize: number, fail: (msg: string) => never): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let before: Entry | undefined;
+  const span = (e: Entry) => `tensor '${e.name}' (data_offsets [${e.begin}, ${e.end}])`;
+  for (const e of sorted) {
+    if (e.begin < at && before) fail(`${span(e)} overlaps ${span(before)}: the header's offsets do not match the data`);
+    if (e.begin > at) fail(`no tensor holds data bytes ${at} to ${e.begin} (${span(e)} begins after a gap): the header's offsets do not match the data`);
+    at = e.end;
+    if (e.end > e.begin) before = e;
+  }
+  if (at < dataSize) fail(`the data section has ${dataSize} bytes but its tensors end at byte ${at}: the header's offsets do not match the data`);
 }
 
 /** Stored bytes of one tensor to float32. */

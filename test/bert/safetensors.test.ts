@@ -127,6 +127,29 @@ describe('safetensors errors', () => {
     );
   });
 
+  it('refuses a header whose offsets overlap, leave a gap or stop short of the data (as the reference implementation does)', () => {
+    const f32 = (n: number) => Array.from(new Uint8Array(new Float32Array(n).fill(1).buffer));
+    // b claims a's bytes: read as they stand, b would be a copy of a
+    fails(
+      handMade('{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', f32(3)),
+      "tensor 'a' (data_offsets [0, 8]) overlaps tensor 'b' (data_offsets [0, 4]): the header's offsets do not match the data",
+    );
+    fails(
+      handMade('{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}', f32(3)),
+      "no tensor holds data bytes 4 to 8 (tensor 'b' (data_offsets [8, 12]) begins after a gap): the header's offsets do not match the data",
+    );
+    fails(
+      handMade('{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', f32(2)),
+      "the data section has 8 bytes but its tensors end at byte 4: the header's offsets do not match the data",
+    );
+    // empty tensors take no bytes, wherever they sit
+    const ok = handMade(
+      '{"e": {"dtype": "F32", "shape": [0], "data_offsets": [4, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "z": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}',
+      f32(1),
+    );
+    expect([...decodeSafetensors(ok).tensors.keys()]).toEqual(['e', 'a', 'z']);
+  });
+
   it('names a missing file', () => {
     expect(() => readSafetensors(join(dir, 'nope.safetensors'))).toThrow(
       new DataError(`${join(dir, 'nope.safetensors')}: cannot read it: no such file or folder`),
