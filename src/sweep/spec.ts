@@ -31,6 +31,7 @@
  * eval: {batchSize: 32}                # optional: batchSize, maxLength, threads
  * keepModels: false                    # delete compressed .onnx files once measured (lineage kept)
  * seed: 1
+ * x-kd: &kd {epochs: 1, alpha: 0.5}    # top-level keys starting with x- are ignored: they hold anchors (`<<: *kd`)
  * ```
  */
 import { readFileSync } from 'node:fs';
@@ -143,11 +144,20 @@ export function parseSweepFile(file: string): SweepSpec {
   return parseSweep(raw, abs, file);
 }
 
+/** Top-level keys that start with this are ignored (docker-compose's extension fields): they hold YAML anchors. */
+const EXTENSION_PREFIX = 'x-';
+
 /** Validates a parsed sweep document; `display` names the file in messages, paths resolve against `file`'s folder. */
 export function parseSweep(raw: unknown, file: string, display = file): SweepSpec {
   const f = new Fields(display);
   const doc = f.object(raw, '(top level)');
-  f.known(doc, '', ['name', 'glueDir', 'models', 'pipelines', 'calibration', 'bench', 'eval', 'keepModels', 'seed']);
+  // `x-…` keys are ignored: they hold YAML anchors (`x-defaults: &d …`, then `<<: *d`), as in docker-compose files
+  f.known(
+    Object.fromEntries(Object.entries(doc).filter(([k]) => !k.startsWith(EXTENSION_PREFIX))),
+    '',
+    ['name', 'glueDir', 'models', 'pipelines', 'calibration', 'bench', 'eval', 'keepModels', 'seed'],
+    `; top-level keys starting with '${EXTENSION_PREFIX}' are ignored, to hold YAML anchors`,
+  );
   const base = dirname(file);
   const calibration = parseCalibration(f, doc.calibration, 'calibration', { examples: DEFAULT_CALIBRATION_EXAMPLES });
   const models = f.list(doc.models, 'models').map((m, i) => parseModel(f, m, `models[${i}]`, base, calibration));
@@ -431,8 +441,9 @@ class Fields {
     return v;
   }
 
-  known(o: Record<string, unknown>, at: string, keys: readonly string[]): void {
-    for (const k of Object.keys(o)) if (!keys.includes(k)) this.fail(at ? `${at}.${k}` : k, `unknown field (known: ${keys.join(', ')})`);
+  /** Refuses a key of `o` not in `keys`; `hint` ends the message's parenthesis. */
+  known(o: Record<string, unknown>, at: string, keys: readonly string[], hint = ''): void {
+    for (const k of Object.keys(o)) if (!keys.includes(k)) this.fail(at ? `${at}.${k}` : k, `unknown field (known: ${keys.join(', ')}${hint})`);
   }
 
   unique(values: readonly string[], at: (i: number) => string, what: string): void {

@@ -110,6 +110,35 @@ describe('sweep file', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('ignores top-level x-… keys, which hold YAML anchors for merge keys; other unknown top-level keys stay refused', () => {
+    const file = join(t.root, 'anchors.yaml');
+    writeFileSync(
+      file,
+      [
+        'x-heads: &heads {pass: prune-heads, settings: {ratio: 0.4}}',
+        'x-models: [not, a, field]',
+        'models: [{path: models/tiny-sst2, tasks: [sst2]}]',
+        'pipelines:',
+        '  - name: heads',
+        '    steps: [{<<: *heads}]',
+        '  - name: heads-magnitude',
+        '    steps: [{<<: *heads, settings: {ratio: 0.4, importance: magnitude}}]',
+        '',
+      ].join('\n'),
+    );
+    const spec = parseSweepFile(file);
+    expect(spec.pipelines.map((p) => p.label)).toEqual(['baseline', 'heads', 'heads-magnitude']);
+    const steps = spec.pipelines.map((p) => p.steps.map((s) => [s.pass, s.settings]));
+    expect(steps).toEqual([[], [['prune-heads', { ratio: 0.4 }]], [['prune-heads', { ratio: 0.4, importance: 'magnitude' }]]]);
+    writeFileSync(
+      file,
+      'defaults: &heads {pass: prune-heads}\nmodels: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [{name: h, steps: [{<<: *heads}]}]\n',
+    );
+    expect(() => parseSweepFile(file)).toThrow(
+      /\/anchors\.yaml: defaults: unknown field \(known: name, .*, seed; top-level keys starting with 'x-' are ignored, to hold YAML anchors\)$/,
+    );
+  });
+
   it('names unreadable and malformed files', () => {
     expect(() => parseSweepFile(join(t.root, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read the sweep file: no such file/);
     expect(() => parseSweepFile(t.root)).toThrow(/^\S+: a folder, not a sweep file \(give the sweep's YAML file\)$/);
