@@ -224,8 +224,8 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   try {
     // under the timing lock: the measuring processes load and run the models too
     if (opts.sessionMemory) {
-      memory = { model: { sessionRssBytes: await sessionMemory(subject.path, feedsA, threads, spinning) } };
-      if (baselineSubject) memory.baseline = { sessionRssBytes: await sessionMemory(baselineSubject.path, feedsB, threads, spinning) };
+      memory = { model: { sessionRssBytes: await sessionMemory(subject.path, feedsA, threads, spinning, opts.signal) } };
+      if (baselineSubject) memory.baseline = { sessionRssBytes: await sessionMemory(baselineSubject.path, feedsB, threads, spinning, opts.signal) };
     }
     for (const [i, shape] of shapes.entries()) {
       for (let w = 0; w < warmup; w++) {

@@ -1,4 +1,4 @@
-/** The child process of session-memory.ts: measures one model's session memory, replies, and exits. */
+/** The child process of session-memory.ts: measures one model's session memory, replies, and exits (at once when its parent goes away). */
 import { buildBert } from '../bert/build.ts';
 import { bertConfig } from '../bert/config.ts';
 import { errorMessage } from '../errors.ts';
@@ -26,6 +26,8 @@ async function measure(req: SessionMemoryRequest): Promise<number> {
   return grew;
 }
 
+// A parent gone (killed outright) leaves nothing to measure for: this process ends too, mid-measurement.
+process.on('disconnect', () => process.exit(0));
 process.once('message', (req: SessionMemoryRequest) => {
   measure(req)
     .then((bytes): SessionMemoryReply => ({ ok: true, sessionRssBytes: bytes }))

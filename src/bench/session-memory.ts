@@ -9,6 +9,7 @@ import { fork } from 'node:child_process';
 import { errorMessage } from '../errors.ts';
 import { childEntry } from '../processes.ts';
 import type { Feeds } from '../runtime/session.ts';
+import { BenchStopped } from './timing-lock.ts';
 
 /** What the parent sends: the model, the feeds of every shape (as plain typed arrays) and the session settings. */
 export interface SessionMemoryRequest {
@@ -22,8 +23,14 @@ export type SessionMemoryReply = { ok: true; sessionRssBytes: number } | { ok: f
 
 const CHILD = childEntry(import.meta.url, 'session-memory-main');
 
-/** The resident memory a session of the model at `path` adds once opened and run on each of `feeds` (bytes). */
-export function sessionMemory(path: string, feeds: readonly Feeds[], threads: number, spinning: boolean): Promise<number> {
+const STOPPED = 'stopped while measuring the session memory';
+
+/**
+ * The resident memory a session of the model at `path` adds once opened and run on each of `feeds` (bytes).
+ * Aborting `signal` (Ctrl-C, SIGTERM) ends the measuring process and throws BenchStopped once it has exited.
+ */
+export function sessionMemory(path: string, feeds: readonly Feeds[], threads: number, spinning: boolean, signal?: AbortSignal): Promise<number> {
+  if (signal?.aborted) return Promise.reject(new BenchStopped(STOPPED));
   const request: SessionMemoryRequest = {
     path,
     feeds: feeds.map((f) =>
@@ -34,17 +41,22 @@ export function sessionMemory(path: string, feeds: readonly Feeds[], threads: nu
   };
   return new Promise((resolve, reject) => {
     const child = fork(CHILD.path, [], { execArgv: CHILD.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    // (a Ctrl-C in the terminal reaches the child too; a SIGTERM sent to this process alone does not)
+    const stop = () => child.kill('SIGTERM');
+    signal?.addEventListener('abort', stop, { once: true });
     let reply: SessionMemoryReply | undefined;
     child.on('message', (m: SessionMemoryReply) => {
       reply = m;
     });
     child.on('error', reject);
-    child.on('exit', (code) => {
+    child.on('exit', (code, killedBy) => {
+      signal?.removeEventListener('abort', stop);
       if (reply?.ok) resolve(reply.sessionRssBytes);
-      else reject(new Error(`measuring the session memory of ${path}: ${reply && !reply.ok ? reply.error : `the process exited with ${code}`}`));
+      else if (signal?.aborted) reject(new BenchStopped(STOPPED));
+      else reject(new Error(`measuring the session memory of ${path}: ${reply && !reply.ok ? reply.error : `the process exited with ${code ?? killedBy}`}`));
     });
     child.send(request, (e) => {
-      if (e) reject(new Error(`measuring the session memory of ${path}: ${errorMessage(e)}`));
+      if (e && !signal?.aborted) reject(new Error(`measuring the session memory of ${path}: ${errorMessage(e)}`));
     });
   });
 }

@@ -3,13 +3,14 @@
  * stops at once, and a long timing stops between two timed runs, releasing the lock. It used to wait up to 10
  * minutes in silence, and to time on to the end (holding the lock) after a SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BenchStopped, acquireTimingLock, benchModels, timingLockWaitLine } from '../../src/bench/index.ts';
 import { timedRounds } from '../../src/bench/run.ts';
+import { processAlive } from '../../src/processes.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
@@ -164,11 +165,40 @@ describe('compress bench stopped', () => {
       env: { ...process.env, BERT_COMPRESS_TIMING_LOCK: file },
     });
     const r = collect(child);
-    await until(() => existsSync(file));
+    // the timing starts once the session memory is measured (in a process of its own, under the lock)
+    let measured = false;
+    await until(() => existsSync(file) && (measured ||= measuringChildren(child.pid!).length > 0) && measuringChildren(child.pid!).length === 0);
     child.kill('SIGTERM');
     const { code } = await r.done;
     expect(code).toBe(143);
     expect(r.stderr()).toBe('compress: stopped while timing; nothing was measured to the end\n');
     expect(existsSync(file)).toBe(false);
   });
+
+  it('by SIGTERM while the session memory is measured: the measuring process ends too, one line', async () => {
+    const file = lockFile();
+    const child = spawn(process.execPath, [BIN, 'bench', model.path, '--batch', '1', '--seq', '8', '--threads', '1', '--repeats', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BERT_COMPRESS_TIMING_LOCK: file },
+    });
+    children.push(child);
+    const r = collect(child);
+    let measuring: number[] = [];
+    await until(() => (measuring = measuringChildren(child.pid!)).length > 0);
+    child.kill('SIGTERM'); // (to the parent alone, as a service manager would)
+    const { code } = await r.done;
+    expect(code).toBe(143);
+    expect(r.stderr()).toBe('compress: stopped while measuring the session memory; nothing was measured to the end\n');
+    expect(existsSync(file)).toBe(false);
+    expect(measuring.filter(processAlive)).toEqual([]);
+  });
 });
+
+/** Pids of the children of `pid` that measure a session's memory (session-memory-main). */
+function measuringChildren(pid: number): number[] {
+  const r = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes('session-memory-main'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
