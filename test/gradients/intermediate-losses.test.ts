@@ -4,7 +4,7 @@
  * in float64, on a tiny case: the student value is a parameter, the teacher feature an input.
  */
 import { describe, expect, it } from 'vitest';
-import { createModel, DataType, float32Tensor, type Model } from '../../src/onnx/index.ts';
+import { createModel, DataType, float32Tensor, type Model, type Node } from '../../src/onnx/index.ts';
 import { appendLoss, type IntermediateTerm } from '../../src/gradients/losses.ts';
 import { Tensor } from '../../src/runtime/session.ts';
 import { gradCheck, toFloat64 } from '../helpers/gradcheck.ts';
@@ -17,7 +17,7 @@ function randoms(n: number, seed: number, scale = 1): Float32Array {
 
 /** A forward graph with the parameter `p` (dims `dims`), the student value `s` = p or Softmax(p), and one term on it. */
 function termGraph(term: Omit<IntermediateTerm, 'student' | 'teacher' | 'label'>, p: Float32Array, dims: number[], softmax: boolean) {
-  const nodes = [
+  const nodes: Node[] = [
     {
       name: 's_node',
       opType: softmax ? 'Softmax' : 'Identity',
