@@ -33,13 +33,19 @@ export interface FileSelection {
 
 /**
  * Picks the files to download from a repo's file list; `label` names the repo in errors. `prefer: 'safetensors'`
- * takes the checkpoint even where the repo has an ONNX export (for `compress export`).
+ * takes the checkpoint even where the repo has an ONNX export, and refuses a repo with only an ONNX export (for
+ * `compress export`, which reads the checkpoint: nothing is downloaded to fail on afterwards).
  */
 export function selectFiles(available: readonly string[], label: string, prefer: 'onnx' | 'safetensors' = 'onnx'): FileSelection {
   const has = new Set(available);
   if (!has.has('config.json')) throw new HubError(`${label}: the repo has no config.json`);
   const files = ['config.json', ...TOKENIZER_FILES.filter((f) => has.has(f))];
   const hasCheckpoint = has.has(SAFETENSORS_FILE) || has.has(SAFETENSORS_INDEX);
+  if (has.has(ONNX_FILE) && prefer === 'safetensors' && !hasCheckpoint) {
+    throw new HubError(
+      `${label}: the repo has ${ONNX_FILE} but no ${SAFETENSORS_FILE} (nor ${SAFETENSORS_INDEX}) to export; it is ONNX already: give the reference to compress, eval or inspect as it is`,
+    );
+  }
   if (has.has(ONNX_FILE) && !(prefer === 'safetensors' && hasCheckpoint)) {
     files.push(ONNX_FILE);
     if (has.has(`${ONNX_FILE}_data`)) files.push(`${ONNX_FILE}_data`);

@@ -86,6 +86,20 @@ describe('compress with hf: models', () => {
   });
 });
 
+describe('compress export with hf: models', () => {
+  it('refuses a repo with only an ONNX export in one line, before downloading it', async () => {
+    hub.addCommit('org/onnx-only', { 'config.json': Buffer.from('{"model_type": "bert"}'), 'onnx/model.onnx': Buffer.alloc(4096, 1) });
+    const out = join(root, 'onnx-only', 'model.onnx');
+    const r = await compress(['export', 'hf:org/onnx-only', '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'compress: hf:org/onnx-only: the repo has onnx/model.onnx but no model.safetensors (nor model.safetensors.index.json) to export; it is ONNX already: give the reference to compress, eval or inspect as it is',
+    ]);
+    expect(hub.fileDownloads('onnx/model.onnx')).toEqual([]);
+    expect(existsSync(join(root, 'onnx-only'))).toBe(false);
+  });
+});
+
 describe('sweep files with hf: models', () => {
   it('resolve the reference, key points by its commit, resume, and see @main move', async () => {
     process.env.HF_HOME = join(root, 'hf-sweep');
