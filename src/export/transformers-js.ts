@@ -37,7 +37,7 @@ import { cloneModel, type Model } from '../onnx/graph.ts';
 import { loadModel } from '../onnx/load.ts';
 import { saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
-import { compressFile, inputRecord, saveRunnable, type CompressOptions, type ConfigRecord, type Lineage } from './compress.ts';
+import { compressFile, inputRecord, saveRunnable, withOutputLock, type CompressOptions, type ConfigRecord, type Lineage } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
 import { CLASSIFIER_ARCHITECTURES, FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, outputModelConfig } from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
@@ -133,7 +133,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
     const renamedInput = Object.keys(plan.renamed).length ? await inputRecord(opts.input) : undefined;
     for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
-    commitFolder(dir, opts.output, label);
+    await commitFolder(dir, opts.output, label, opts.context?.log);
     return {
       folder: opts.output,
       files: listFiles(opts.output),
@@ -165,7 +165,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
     const structure = findBert(plan.model);
     await saveRunnable(plan.model, structure, join(dir, TRANSFORMERS_JS_MODEL_FILES.fp32), sources);
     writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure);
-    commitFolder(dir, output, label);
+    await commitFolder(dir, output, label, opts.log);
     if (notice) opts.log?.(notice);
     return {
       folder: output,
@@ -262,24 +262,36 @@ function sideFiles(dir: string): string[] {
  */
 export function checkFolderOutput(output: string, owned: readonly string[], label: string): void {
   const abs = resolve(output);
-  if (existsSync(abs)) {
-    if (!statSync(abs).isDirectory()) throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
-    if (readdirSync(abs).length) throw new SettingsError(`${label}: the folder ${output} is not empty; give a new or empty folder`);
-  }
+  checkFolderFree(output, label);
   const real = realPathOf(abs);
   const inside = owned.find((f) => f === real || f.startsWith(`${real}/`));
   if (inside) throw new SettingsError(`${label}: ${inside} is one of the input model's files; refusing to write over it`);
   checkOutputFolder(dirname(abs), label);
 }
 
-/** Renames the staged folder into place (over an empty folder); a one-line UserError if that fails. */
-function commitFolder(staged: string, output: string, label: string): void {
-  try {
-    if (existsSync(output)) rmdirSync(output);
-    renameSync(staged, output);
-  } catch (e) {
-    throw fileSystemError(e, output, label) ?? e;
-  }
+/** The output must be absent or an empty folder. */
+function checkFolderFree(output: string, label: string): void {
+  const abs = resolve(output);
+  if (!existsSync(abs)) return;
+  if (!statSync(abs).isDirectory()) throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
+  if (readdirSync(abs).length) throw new SettingsError(`${label}: the folder ${output} is not empty; give a new or empty folder`);
+}
+
+/**
+ * Renames the staged folder into place (over an empty folder), holding the output folder's lock (withOutputLock)
+ * as every run putting its output in place does: a run writing the same folder meanwhile is waited for, and the
+ * folder it filled is then refused as at the start, not mixed or half-replaced. A one-line UserError if that fails.
+ */
+async function commitFolder(staged: string, output: string, label: string, log: ((line: string) => void) | undefined): Promise<void> {
+  await withOutputLock(output, log, () => {
+    checkFolderFree(output, label);
+    try {
+      if (existsSync(output)) rmdirSync(output);
+      renameSync(staged, output);
+    } catch (e) {
+      throw fileSystemError(e, output, label) ?? e;
+    }
+  });
 }
 
 /**
