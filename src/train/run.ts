@@ -610,6 +610,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (task && student.numLabels !== outputs) {
     throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the ${isDistill ? 'student' : 'model'} has ${student.numLabels}`);
   }
+  // the phases and their intermediate matches, checked against both models before any work (data, augmentation,
+  // teacher logits): a match the models cannot serve is refused in one line here, not when its phase starts
+  const phases = phasePlan(task?.regression ?? false, distill, teacherModel, student, settings);
+  for (const phase of phases) if (phase.matches.length) intermediatePlan(phase.matches, teacherModel!, student.forward(false));
   const workDir = o.workDir ?? `${resolve(o.output)}.train`;
   const threads = settings.threads || undefined;
   // (before the corpus is read: the whole GLUE text when no --corpus is given)
@@ -649,7 +653,6 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
           log,
         })
       : set;
-  const phases = phasePlan(task?.regression ?? false, distill, teacherModel, student, settings);
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {

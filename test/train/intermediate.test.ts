@@ -23,6 +23,8 @@ import { tinyBert } from '../helpers/models.ts';
 import { lcg } from '../helpers/feeds.ts';
 import type { Batch } from '../../src/train/data.ts';
 import type { Student } from '../../src/train/student.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 
 /** A stepper training `student` on intermediate terms alone (no dropout, one thread). */
 function intermediateStepper(student: Student, plan: { terms: IntermediateTerm[] }, features: TeacherFeatures) {
@@ -424,5 +426,34 @@ describe('teacher features and the projection', () => {
     // hidden states of the same teacher are fine
     const plan = intermediatePlan([{ teacherLayer: 5, studentLayer: 1, feature: 'hidden', loss: 'mse', weight: 1 }], fused, student);
     expect(plan.terms[0].teacherWidth).toBe(32);
+  });
+});
+
+describe.skipIf(!hasGlue || !existsSync(join(TEACHERS_DIR, 'sst2-L2H256', 'model.onnx')))('matches refused before any work (needs ../shared)', () => {
+  it('a match the models cannot serve is refused in one line before the data, the teacher logits or any folder', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'bc-match-refusal-'));
+    try {
+      const logs: string[] = [];
+      const cacheDir = join(work, 'cache');
+      await expect(
+        runTraining({
+          teacher: join(TEACHERS_DIR, 'sst2-L2H256'),
+          student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
+          task: 'SST-2',
+          glueDir: GLUE_DIR,
+          maxExamples: 8,
+          maxLength: 16,
+          cacheDir,
+          distill: { intermediate: [{ teacherLayer: 5, studentLayer: 1, feature: 'hidden', loss: 'mse', weight: 1 }] },
+          output: join(work, 'out', 'model.onnx'),
+          log: (l) => logs.push(l),
+        }),
+      ).rejects.toThrow('intermediate match 1: teacher layer 5 is not in 0..2');
+      expect(logs).toEqual([]);
+      expect(existsSync(cacheDir)).toBe(false);
+      expect(existsSync(join(work, 'out'))).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
