@@ -38,6 +38,18 @@ export function checkForceFormat(force: boolean | undefined, format: string | un
     throw new SettingsError('--force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force');
 }
 
+/**
+ * Refuses, with --format transformers.js, an -o named like an .onnx file: that -o is the folder written (config.json,
+ * tokenizer, onnx/model.onnx), and `-o web/model.onnx` would make a folder model.onnx holding onnx/model.onnx.
+ */
+export function checkFormatOutput(output: string, format: string | undefined): void {
+  if (format !== 'transformers.js' || !/\.onnx$/i.test(output.replace(/[\\/]+$/, ''))) return;
+  const folder = output.replace(/[\\/]+$/, '').replace(/\.onnx$/i, '') || 'web';
+  throw new SettingsError(
+    `-o ${output}: with --format transformers.js, -o is the folder to write (config.json, tokenizer, onnx/model.onnx), not an .onnx file; give a folder, e.g. ${folder}`,
+  );
+}
+
 /** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;
 /** Exit status of a command stopped by SIGTERM (128 + 15), after it saved what it could. */

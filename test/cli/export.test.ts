@@ -66,4 +66,22 @@ describe('compress export', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('--format transformers.js refuses an -o named like an .onnx file (it is the folder written), in compress export and compress, before any work', () => {
+    const config = tinyBertConfig();
+    const hf = join(dir, 'hf-tjs');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
+    const out = join(dir, 'web', 'model.onnx');
+    for (const args of [
+      ['export', hf],
+      [hf, '--quantize', 'int8'],
+    ]) {
+      const r = spawnSync(process.execPath, [BIN, ...args, '--format', 'transformers.js', '-o', out], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `compress: -o ${out}: with --format transformers.js, -o is the folder to write (config.json, tokenizer, onnx/model.onnx), not an .onnx file; give a folder, e.g. ${join(dir, 'web', 'model')}`,
+      ]);
+      expect(existsSync(join(dir, 'web'))).toBe(false);
+    }
+  });
 });

@@ -12,7 +12,7 @@ import { locateModel } from '../../onnx/locate.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
-import { FORCE_FLAG, checkForceFormat, out, err, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkForceFormat, checkFormatOutput, out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 interface CompressArgs {
@@ -66,6 +66,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the compressed model');
     if (args.format !== 'transformers.js') checkModelOutputName(args.output);
     checkForceFormat(args.force, args.format);
+    checkFormatOutput(args.output, args.format);
     checkCalibrationFlag(steps, args.calibrate);
     const model = await localModel(args.model); // hf:org/name[@revision] too
     const located = locateModel(model);

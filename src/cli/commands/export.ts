@@ -4,7 +4,7 @@ import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
 import { exportToTransformersJs } from '../../export/transformers-js.ts';
 import { SettingsError } from '../../errors.ts';
 import { checkModelOutputName } from '../../export/destination.ts';
-import { FORCE_FLAG, checkForceFormat, err, out, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkForceFormat, checkFormatOutput, err, out, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
@@ -37,6 +37,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
     if (args.format !== 'transformers.js') checkModelOutputName(args.output);
     checkForceFormat(args.force, args.format);
+    checkFormatOutput(args.output, args.format);
     if (args.format === 'transformers.js') {
       const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, {
         seedMissing: args['seed-missing'],
