@@ -10,9 +10,9 @@ import { DataError, errorLine, fsReason } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
 import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
-import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig } from './config.ts';
+import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
-import { bertParameters, type RandomInit } from './build-weights.ts';
+import { bertParameters, canonicalParamName, type RandomInit } from './build-weights.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
 
 export interface HuggingFaceFolder {
@@ -111,16 +111,25 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   const config = configFromHuggingFace(readJson(configPath, 'config.json'), configPath);
   const files = checkpointWeightFiles(dir);
   const weights = new Map<string, SafetensorsTensor>();
+  const params = new Set(bertParameters(config).map((p) => p.name));
   for (const f of files) {
     const read = readSafetensors(f);
     checkPyTorchFormat(f, read.metadata);
     for (const [name, t] of read.tensors) {
       if (weights.has(name)) throw new DataError(`${f}: tensor '${name}' is also in another shard`);
+      if (!FLOAT_DTYPES.has(t.dtype) && params.has(canonicalParamName(name, familyOf(config)))) {
+        throw new DataError(
+          `${f}: tensor '${name}' is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
+        );
+      }
       weights.set(name, t);
     }
   }
   return { config, weights, files };
 }
+
+/** The stored types of model parameters (integer tensors are quantized weights, or ids such as position_ids). */
+const FLOAT_DTYPES: ReadonlySet<string> = new Set(['F64', 'F32', 'F16', 'BF16']);
 
 export interface FolderBuildOptions extends BuildOptions {
   /** Seed the parameters the checkpoint lacks (e.g. the classifier of a bare BertModel), as transformers does. */

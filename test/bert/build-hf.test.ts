@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildBert, randomBertWeights, bertParameters } from '../../src/bert/build.ts';
 import { buildFromHuggingFaceFolder, loadHuggingFaceFolder, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { configToHuggingFace } from '../../src/bert/config.ts';
-import { writeSafetensors } from '../../src/bert/safetensors.ts';
+import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { encodeModel, type Model } from '../../src/onnx/index.ts';
 import { tinyBertConfig } from '../helpers/models.ts';
@@ -79,6 +79,23 @@ describe('Hugging Face folders', () => {
     tensors.set('classifier.weight', { dims: [2, 32], data: new Float32Array(64) });
     writeSafetensors(join(dir, 'model.safetensors'), tensors);
     expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: 'classifier.weight' has shape [2, 32] but the config needs [3, 32]`));
+  });
+
+  it('a parameter stored as integers (a quantized checkpoint) is refused in one line; integer ids such as position_ids are not parameters and pass', () => {
+    const dir = freshDir();
+    writeConfig(dir);
+    const tensors = new Map<string, SafetensorsInput>([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
+    tensors.set('bert.embeddings.position_ids', { dims: [1, 64], data: Float32Array.from({ length: 64 }, (_, i) => i), dtype: 'I64' });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).not.toThrow();
+    const query = 'bert.encoder.layer.1.attention.self.query.weight';
+    tensors.set(query, { dims: dims.get(query)!, data: Float32Array.from(weights.get(query)!, (x) => Math.round(x * 100)), dtype: 'I32' });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+      new DataError(
+        `${join(dir, 'model.safetensors')}: tensor '${query}' is stored as I32, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
+      ),
+    );
   });
 
   it('says what is wrong with a folder', () => {
