@@ -70,9 +70,9 @@ export interface RunPointOptions {
   log?: (line: string) => void;
   /**
    * Stops the point (Ctrl-C): a running train / distill step stops after its optimizer step and writes a checkpoint,
-   * which the next run of the point resumes from; its benchmark stops waiting for the timing lock, or timing between
-   * two runs (releasing the lock); the point then ends with `PointInterrupted`, also when the signal comes between
-   * its stages.
+   * which the next run of the point resumes from; its evaluation stops between two batches; its benchmark stops
+   * waiting for the timing lock, or timing between two runs (releasing the lock); the point then ends with
+   * `PointInterrupted`, also when the signal comes between its stages.
    */
   signal?: AbortSignal;
   /**
@@ -91,8 +91,8 @@ export class PointInterrupted extends Error {
 }
 
 /** Throws PointInterrupted when `signal` has been aborted. */
-function checkNotStopped(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new PointInterrupted('stopped before its end');
+function checkNotStopped(signal: AbortSignal | undefined, when = 'before its end'): void {
+  if (signal?.aborted) throw new PointInterrupted(`stopped ${when}`);
 }
 
 function diskBytes(onnx: string, dataFile?: string): number {
@@ -198,6 +198,8 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       batchSize: point.eval.batchSize,
       maxLength: point.eval.maxLength,
       threads,
+      // stopped between two batches: a listener that throws ends the evaluation (its session released)
+      ...(opts.signal ? { onProgress: () => checkNotStopped(opts.signal, 'during its evaluation') } : {}),
     }),
   );
   const evalSeconds = since(t1);

@@ -14,6 +14,7 @@ import { timingLockWaitLine } from '../../src/bench/index.ts';
 import { stoppingLine } from '../../src/cli/commands/sweep.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { PointInterrupted, runPoint } from '../../src/sweep/point.ts';
+import { runSweep } from '../../src/sweep/run.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
@@ -87,7 +88,7 @@ describe('stopping a sweep point in its benchmark', () => {
   it('the first signal says what stops, by the running points stages', () => {
     expect(stoppingLine(['bench'], 'SIGTERM')).toBe('stopping the running points (a benchmark at once); SIGTERM again to quit at once');
     expect(stoppingLine(['train', 'eval'], 'Ctrl-C')).toBe(
-      'stopping the running points (a training step after its step, writing a checkpoint; an evaluation at its end); Ctrl-C again to quit at once',
+      'stopping the running points (a training step after its step, writing a checkpoint; an evaluation between two batches); Ctrl-C again to quit at once',
     );
     expect(stoppingLine([], 'Ctrl-C')).toBe('stopping; Ctrl-C again to quit at once');
   });
@@ -165,6 +166,32 @@ describe('stopping a sweep point in its benchmark', () => {
       }
     },
   );
+
+  it('a stop during the evaluation ends it between two batches: the point is interrupted, unrecorded, and the rerun runs it', async () => {
+    const store = join(t.root, 'eval-stop.sqlite');
+    const file = oneBaseline('eval-stop', 1);
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const stages: Array<string | null> = [];
+    const summary = await runSweep({
+      file,
+      store,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'log') lines.push(e.line);
+        if (e.type !== 'stage') return;
+        stages.push(e.stage);
+        if (e.stage === 'eval') controller.abort();
+      },
+    });
+    expect([summary.ran, summary.failed.length, summary.interrupted]).toEqual([0, 0, true]);
+    expect(lines).toEqual(['tiny-sst2 · baseline: stopped during its evaluation']);
+    expect(stages).toEqual(['eval']);
+    expect(results(store)).toBe(0);
+    const again = await runSweep({ file, store });
+    expect([again.alreadyDone, again.ran, again.failed.length]).toEqual([0, 1, 0]);
+    expect(results(store)).toBe(1);
+  });
 
   it('compress sweep: SIGTERM during a huge bench.repeats stops between runs and releases the timing lock', async () => {
     const lock = lockFile();

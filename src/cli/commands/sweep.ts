@@ -28,7 +28,8 @@ interface SweepArgs {
 
 /**
  * The line a sweep's first Ctrl-C (or SIGTERM, `how`) prints: what stops, by the stages its running points are in
- * (a training step after its optimizer step with a checkpoint, a benchmark at once, passes and eval at their end).
+ * (a training step after its optimizer step with a checkpoint, a benchmark at once, an evaluation between two
+ * batches, passes at their end).
  */
 export function stoppingLine(stages: Iterable<PointStage | null>, how: string): string {
   const running = new Set(stages);
@@ -36,7 +37,7 @@ export function stoppingLine(stages: Iterable<PointStage | null>, how: string): 
     ...(running.has('train') ? ['a training step after its step, writing a checkpoint'] : []),
     ...(running.has('bench') ? ['a benchmark at once'] : []),
     ...(running.has('compress') ? ['compressing at the end of its passes'] : []),
-    ...(running.has('eval') ? ['an evaluation at its end'] : []),
+    ...(running.has('eval') ? ['an evaluation between two batches'] : []),
   ];
   return `stopping${parts.length > 0 ? ` the running points (${parts.join('; ')})` : ''}; ${how} again to quit at once`;
 }
