@@ -186,12 +186,22 @@ export async function scoreTask(session: Session, prepared: PreparedTask, opts: 
   };
 }
 
-/** Class index (argmax over outputs, mapped to the task's label order) or score, per example. */
+/**
+ * Class index (argmax over outputs, mapped to the task's label order) or score, per example; NaN for an example whose
+ * scores are not all finite (NaN or ±Infinity: an overflowing or broken model), which has no prediction: an argmax
+ * over NaN would silently pick a class, and metrics and submissions must not count it as one.
+ */
 export function predictionsFromRows(task: TaskDefinition, rows: OutputRows, mapping: LabelMapping): Float64Array {
   const out = new Float64Array(rows.count);
   const { values, width } = rows;
   for (let i = 0; i < rows.count; i++) {
     const base = i * width;
+    let finite = true;
+    for (let j = 0; j < width; j++) if (!Number.isFinite(values[base + j]!)) finite = false;
+    if (!finite) {
+      out[i] = NaN;
+      continue;
+    }
     if (task.regression) {
       out[i] = values[base]!;
       continue;

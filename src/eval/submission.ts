@@ -6,6 +6,7 @@
  * server takes no score outside it; the metrics are computed on the model's own scores).
  */
 import { join } from 'node:path';
+import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 
@@ -37,8 +38,26 @@ export function submissionText(p: TaskPredictions): string {
   return lines.join('\n') + '\n';
 }
 
-/** Writes `<dir>/<task>.tsv` for each task, atomically; returns the paths written. */
+/**
+ * Writes `<dir>/<task>.tsv` for each task, atomically; returns the paths written. A task with an example the model gave
+ * non-finite scores for (a NaN prediction) is a UserError before any file is written: the server takes no 'NaN' row,
+ * and any label put in its place would be made up.
+ */
 export function writeSubmission(dir: string, results: readonly TaskPredictions[]): string[] {
+  for (const r of results) {
+    let missing = 0;
+    let first = -1;
+    for (let i = 0; i < r.predictions.length; i++) {
+      if (!Number.isNaN(r.predictions[i])) continue;
+      missing++;
+      if (first < 0) first = i;
+    }
+    if (missing > 0) {
+      throw new UserError(
+        `${r.task.name}: the model gave non-finite scores (NaN or Infinity) for ${missing} of ${r.predictions.length} test examples (the first: index ${r.ids[first]}); no submission written`,
+      );
+    }
+  }
   return results.map((r) => {
     const file = join(dir, `${r.task.name}.tsv`);
     writeFileAtomic(file, submissionText(r));

@@ -27,9 +27,24 @@ export const METRICS: Readonly<Record<MetricName, Metric>> = {
   spearmanr: spearmanrMetric,
 };
 
-/** Computes a task's metrics (in its definition's order) from predictions and references. */
+/** How many of `predictions` are NaN (examples the model gave non-finite scores for: no prediction). */
+export function countMissingPredictions(predictions: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < predictions.length; i++) if (Number.isNaN(predictions[i])) n++;
+  return n;
+}
+
+/**
+ * Computes a task's metrics (in its definition's order) from predictions and references. A NaN prediction (an example
+ * the model gave non-finite scores for) is no prediction: then every metric is NaN, not a score that counts it as
+ * one class or ranks it anywhere.
+ */
 export function computeTaskMetrics(task: TaskDefinition, predictions: ArrayLike<number>, references: ArrayLike<number>): MetricValues {
   const values: MetricValues = {};
+  if (countMissingPredictions(predictions) > 0) {
+    for (const name of task.metrics) Object.assign(values, { [name]: NaN });
+    return values;
+  }
   for (const name of task.metrics) Object.assign(values, METRICS[name].compute(predictions, references));
   return values;
 }
@@ -40,13 +55,19 @@ const isConstant = (v: ArrayLike<number>): boolean => {
 };
 
 /**
- * Why each of `values` that is NaN has no value: a correlation (Pearson, Spearman) of constant predictions or
- * references is undefined ('constant predictions', 'constant references'), as scipy's is. Empty when all are numbers.
+ * Why each of `values` that is NaN has no value: the model gave non-finite scores for some examples ('non-finite model
+ * scores for 3 of 872 examples'), or a correlation (Pearson, Spearman) of constant predictions or references is
+ * undefined ('constant predictions', 'constant references'), as scipy's is. Empty when all are numbers.
  */
 export function undefinedMetrics(values: MetricValues, predictions: ArrayLike<number>, references: ArrayLike<number>): UndefinedMetrics {
   const out: UndefinedMetrics = {};
   const names = (Object.entries(values) as Array<[MetricName, number]>).filter(([, v]) => Number.isNaN(v)).map(([name]) => name);
   if (names.length === 0) return out;
+  const missing = countMissingPredictions(predictions);
+  if (missing > 0) {
+    for (const name of names) out[name] = `non-finite model scores for ${missing} of ${predictions.length} examples`;
+    return out;
+  }
   const p = isConstant(predictions);
   const r = isConstant(references);
   const why = p && r ? 'constant predictions and references' : p ? 'constant predictions' : r ? 'constant references' : 'not a number';
