@@ -145,7 +145,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
       .option('layer-map', { type: 'string', describe: 'layer map of a preset: uniform | skip | last | teacher:student pairs (3:1,6:2)' })
       .option('pkd-weight', {
         type: 'number',
-        describe: `BERT-PKD's beta: the weight of each patient (PKD) term of --intermediate pkd-skip / pkd-last (default ${DEFAULT_PKD_WEIGHT})`,
+        describe: `BERT-PKD's beta: the weight of the patient loss (the mean of the PKD terms over the matched layers) of --intermediate pkd-skip / pkd-last (default ${DEFAULT_PKD_WEIGHT})`,
       })
       .option('intermediate-epochs', { type: 'number', describe: 'epochs of the intermediate phase of the task stage (default: --epochs)' })
       .option('intermediate-phase', {

@@ -148,8 +148,9 @@ function intermediateFragment(w: LossWriter, t: IntermediateTerm, params: Map<st
         w.op('Sub', [w.floatScalar(1), w.meanAll(cos)], {}, out);
       } else {
         const cls = (x: string) => w.op('Gather', [x, w.int64Scalar(0)], { axis: { type: 'int', value: 1 } });
-        // Mean squared error of the normalized [CLS] states (BERT-PKD's reference code: MSE of F.normalize), so β
-        // takes the paper's scale (10–1000).
+        // Mean squared error of the normalized [CLS] states (BERT-PKD's reference code: MSE of F.normalize; TextBrewer's
+        // pkd_loss sums over the width instead): the pkd presets weigh the mean of these terms over the layers by β,
+        // as that code does, so β takes the paper's scale (10–1000).
         const d = w.op('Sub', [w.normalize(cls(s)), w.normalize(cls(tv))]);
         w.op('ReduceMean', [w.op('Mul', [d, d])], { keepdims: { type: 'int', value: 0 } }, out);
       }

@@ -9,7 +9,8 @@
  * Layer maps give the pairs the papers state: 'uniform' (TinyBERT, g(m) = m·N/M, embeddings 0 → 0), 'skip'
  * (PKD-skip: student layer j ↔ teacher j·N/M for j < M), 'last' (PKD-last: student j ↔ teacher N − M + j for
  * j < M), or explicit [teacher, student] pairs. Presets: 'tinybert' (embeddings + hidden MSE with projections and
- * attention-score MSE over the uniform map), 'pkd-skip' and 'pkd-last' (PKD loss on the mapped layers).
+ * attention-score MSE over the uniform map), 'pkd-skip' and 'pkd-last' (PKD loss on the mapped layers, β over their
+ * mean).
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
@@ -62,7 +63,10 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
   }
 }
 
-/** BERT-PKD's β when none is given: the weight of each patient (PKD) term of the pkd presets. */
+/**
+ * BERT-PKD's β when none is given: the weight of the patient loss of the pkd presets, the mean of their PKD terms
+ * over the matched layers (BERT-PKD's code takes one MSE over batch, layers and width), so each of k terms weighs β/k.
+ */
 export const DEFAULT_PKD_WEIGHT = 100;
 
 /** The matches of a preset for a teacher of `n` and a student of `m` layers. */
@@ -91,7 +95,10 @@ export function presetMatches(
       const pairs = layerPairs(opts.layerMap ?? (preset === 'pkd-skip' ? 'skip' : 'last'), n, m);
       if (!pairs.length)
         throw new SettingsError(`${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD)`);
-      return pairs.map(([t, s]) => ({ teacherLayer: t, studentLayer: s, feature: 'hidden', loss: 'pkd', weight: opts.pkdWeight ?? DEFAULT_PKD_WEIGHT }));
+      // β weighs the mean over the layers, as BERT-PKD's patience_loss (F.mse_loss of the stacked [batch, layers,
+      // width] states): each layer's term (a mean over batch and width) weighs β/k
+      const weight = (opts.pkdWeight ?? DEFAULT_PKD_WEIGHT) / pairs.length;
+      return pairs.map(([t, s]) => ({ teacherLayer: t, studentLayer: s, feature: 'hidden', loss: 'pkd', weight }));
     }
   }
 }

@@ -11,7 +11,7 @@ import { createModel, DataType, encodeModel, loadModel, type Model } from '../..
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { appendLoss, type IntermediateTerm } from '../../src/gradients/losses.ts';
-import { layerPairs, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
+import { DEFAULT_PKD_WEIGHT, layerPairs, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from '../../src/train/teacher-features.ts';
 import { createStepper, DEFAULT_TRAIN_SETTINGS, studentOnly } from '../../src/train/trainer.ts';
 import { bertStudent, scratchStudent, teacherShape } from '../../src/train/students/index.ts';
@@ -106,13 +106,15 @@ describe('layer maps', () => {
       [4, 2, 'hidden', 'mse'],
       [4, 2, 'attention-scores', 'attention-mse'],
     ]);
+    // β weighs the mean of the patient terms over the layers, as BERT-PKD's code (one MSE over batch, layers, width)
     expect(presetMatches('pkd-skip', 12, 6, { pkdWeight: 500 }).map((m) => [m.teacherLayer, m.studentLayer, m.loss, m.weight])).toEqual([
-      [2, 1, 'pkd', 500],
-      [4, 2, 'pkd', 500],
-      [6, 3, 'pkd', 500],
-      [8, 4, 'pkd', 500],
-      [10, 5, 'pkd', 500],
+      [2, 1, 'pkd', 100],
+      [4, 2, 'pkd', 100],
+      [6, 3, 'pkd', 100],
+      [8, 4, 'pkd', 100],
+      [10, 5, 'pkd', 100],
     ]);
+    expect(presetMatches('pkd-last', 12, 3).map((m) => m.weight)).toEqual([DEFAULT_PKD_WEIGHT / 2, DEFAULT_PKD_WEIGHT / 2]);
   });
 });
 
@@ -194,6 +196,53 @@ describe('intermediate losses against hand-computed values', () => {
       sum += dot / (Math.sqrt(na) * Math.sqrt(nb));
     }
     expect((await lossOf({ kind: 'cosine', ...common }, s, t, [B, S, H], [B, S, H])).loss).toBeCloseTo(1 - sum / (B * S), 5);
+  });
+
+  it("the pkd presets' patient loss is β times BERT-PKD's MSE over the stacked [batch, layers, width] [CLS] states", async () => {
+    const matches = presetMatches('pkd-skip', 6, 3, { pkdWeight: 70 });
+    expect(matches).toHaveLength(2);
+    const students = [randoms(B * S * H, 11), randoms(B * S * H, 12)];
+    const teachers = [randoms(B * S * H, 13), randoms(B * S * H, 14)];
+    const identity = (i: number) => ({ name: `id${i}`, opType: 'Identity', domain: '', inputs: [`s${i}`], outputs: [`v${i}`], attributes: {} });
+    const g = {
+      name: 'g',
+      nodes: [identity(0), identity(1), { name: 'logits_node', opType: 'Add', domain: '', inputs: ['v0', 'v1'], outputs: ['logits'], attributes: {} }],
+      inputs: [0, 1].map((i) => ({ name: `s${i}`, elemType: DataType.FLOAT, shape: [B, S, H] })),
+      outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: [B, S, H] }],
+      initializers: new Map(),
+      valueInfo: [],
+    };
+    const terms: IntermediateTerm[] = matches.map((m, i) => ({
+      kind: 'pkd',
+      weight: m.weight,
+      student: `v${i}`,
+      teacher: `t${i}`,
+      teacherDims: [B, S, H],
+      studentWidth: H,
+      teacherWidth: H,
+      label: String(i),
+    }));
+    const lg = appendLoss(createModel(g, [{ domain: '', version: 17 }]), 'logits', 1, [], terms, 3);
+    const session = await openSession(encodeModel(lg.model));
+    const feeds = Object.fromEntries(
+      [0, 1].flatMap((i) => [
+        [`s${i}`, new Tensor('float32', students[i]!, [B, S, H])],
+        [`t${i}`, new Tensor('float32', teachers[i]!, [B, S, H])],
+      ]),
+    );
+    const got = Number((await session.run(feeds))[lg.loss].data[0]);
+    await session.release();
+    // patience_loss: F.mse_loss of F.normalize(stacked [CLS] states, dim=2), times β
+    let sum = 0;
+    for (let b = 0; b < B; b++) {
+      for (let l = 0; l < 2; l++) {
+        const cls = (x: Float32Array) => Array.from({ length: H }, (_, j) => x[b * S * H + j]!);
+        const [a, c] = [cls(students[l]!), cls(teachers[l]!)];
+        const [na, nc] = [Math.hypot(...a), Math.hypot(...c)];
+        for (let j = 0; j < H; j++) sum += (a[j]! / na - c[j]! / nc) ** 2;
+      }
+    }
+    expect(got).toBeCloseTo((70 * sum) / (B * 2 * H), 4);
   });
 
   it('pkd: mean squared difference of the normalized [CLS] states', async () => {
