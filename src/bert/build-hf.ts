@@ -117,15 +117,36 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
     checkPyTorchFormat(f, read.metadata);
     for (const [name, t] of read.tensors) {
       if (weights.has(name)) throw new DataError(`${f}: tensor '${name}' is also in another shard`);
-      if (!FLOAT_DTYPES.has(t.dtype) && params.has(canonicalParamName(name, familyOf(config)))) {
-        throw new DataError(
-          `${f}: tensor '${name}' is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
-        );
+      if (params.has(canonicalParamName(name, familyOf(config)))) {
+        if (!FLOAT_DTYPES.has(t.dtype)) {
+          throw new DataError(
+            `${f}: tensor '${name}' is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
+          );
+        }
+        checkFinite(f, name, t);
       }
       weights.set(name, t);
     }
   }
   return { config, weights, files };
+}
+
+/** Refuses a parameter holding NaN or infinite values: the model would compute NaN logits. */
+function checkFinite(file: string, name: string, t: SafetensorsTensor): void {
+  let bad = 0;
+  let infinite = false;
+  const data = t.data;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (Number.isFinite(x)) continue;
+    bad++;
+    if (!Number.isNaN(x)) infinite = true;
+  }
+  if (!bad) return;
+  const hint = infinite && t.dtype === 'F16' ? " (values past F16's range when it was saved?)" : '';
+  throw new DataError(
+    `${file}: tensor '${name}' holds ${bad.toLocaleString('en')} NaN or infinite value${bad > 1 ? 's' : ''} (of ${t.data.length.toLocaleString('en')}): the checkpoint is broken${hint}`,
+  );
 }
 
 /** The stored types of model parameters (integer tensors are quantized weights, or ids such as position_ids). */

@@ -98,6 +98,31 @@ describe('Hugging Face folders', () => {
     );
   });
 
+  it('a parameter holding NaN or infinite values is refused in one line naming it (an F16 overflow hinted at)', () => {
+    const dir = freshDir();
+    writeConfig(dir);
+    const tensors = new Map<string, SafetensorsInput>([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v, dtype: 'F16' as const }]));
+    const bias = 'bert.encoder.layer.0.output.dense.bias';
+    const data = Float32Array.from(weights.get(bias)!);
+    data[3] = 1e6; // past F16's largest value: stored as infinity
+    data[5] = -1e6;
+    tensors.set(bias, { dims: dims.get(bias)!, data, dtype: 'F16' });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+      new DataError(
+        `${join(dir, 'model.safetensors')}: tensor '${bias}' holds 2 NaN or infinite values (of 32): the checkpoint is broken (values past F16's range when it was saved?)`,
+      ),
+    );
+    data[3] = Number.NaN;
+    data[5] = 0;
+    tensors.set('classifier.weight', { dims: dims.get('classifier.weight')!, data: weights.get('classifier.weight')! });
+    tensors.set(bias, { dims: dims.get(bias)!, data });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+      new DataError(`${join(dir, 'model.safetensors')}: tensor '${bias}' holds 1 NaN or infinite value (of 32): the checkpoint is broken`),
+    );
+  });
+
   it('says what is wrong with a folder', () => {
     const dir = freshDir();
     expect(() => loadHuggingFaceFolder(join(root, 'absent'))).toThrow(`${join(root, 'absent')}: no such folder`);
