@@ -14,7 +14,8 @@ import { cloneModel } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { findBert } from '../bert/discover.ts';
 import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
-import { modelInputs, tokenFeeds, type ModelInput } from '../bert/model-inputs.ts';
+import { modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
+import { fixedSequenceLength } from '../bert/sample-inputs.ts';
 import { SettingsError } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
@@ -26,6 +27,8 @@ export interface FeatureRequest {
   value: string;
   /** Input name in the training graph. */
   input: string;
+  /** Attention probabilities or scores [batch, heads, seq, seq] (else a hidden state [batch, seq, width]). */
+  attention?: boolean;
 }
 
 /** Loss terms and teacher requests for `matches` between two discovered models. */
@@ -45,13 +48,13 @@ export function intermediatePlan(
     checkMatch(m, i, ts.numLayers, ss.numLayers);
     const t = featureValue(ts, teacher.graph, m.feature, m.teacherLayer, 'the teacher');
     const s = featureValue(ss, student.graph, m.feature, m.studentLayer, 'the student');
+    const attention = m.feature === 'attention' || m.feature === 'attention-scores';
     let input = byValue.get(t.value);
     if (!input) {
       input = `target.teacher.${m.feature}.${m.teacherLayer}`;
       byValue.set(t.value, input);
-      requests.push({ value: t.value, input });
+      requests.push({ value: t.value, input, ...(attention ? { attention } : {}) });
     }
-    const attention = m.feature === 'attention' || m.feature === 'attention-scores';
     if (m.loss === 'pkd' || m.loss === 'mse' || m.loss === 'cosine') {
       if (attention) throw new SettingsError(`intermediate match ${i + 1}: ${m.loss} compares hidden states`);
     }
@@ -97,6 +100,8 @@ export class TeacherFeatures {
     private readonly inputs: ModelInput[],
     private readonly requests: readonly FeatureRequest[],
     private readonly cache?: FeatureCacheOptions & { teacherKey: string },
+    /** The sequence length the teacher's graph fixes (keras exports): batches are padded to it, features cut back. */
+    private readonly fixedSeq?: number,
   ) {
     if (cache) this.cacheBytes = folderBytes(cache.dir);
   }
@@ -107,7 +112,8 @@ export class TeacherFeatures {
     const bytes = encodeModel(m);
     const session = await openSession(bytes, { threads });
     const teacherKey = cache ? sha256Bytes([bytes]) : '';
-    return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined);
+    const fixedSeq = fixedSequenceLength(teacher, findBert(teacher, { label: 'teacher' }));
+    return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq);
   }
 
   /** The features of `batch`, keyed by training-graph input name. */
@@ -121,10 +127,13 @@ export class TeacherFeatures {
       }
       this.cache!.log?.(`teacher features cache ${file}: ${read}; recomputing`);
     }
-    const out = await this.session.run(tokenFeeds(this.inputs, { ...batch, batch: batch.size }));
+    const fixed = this.fixedSeq !== undefined && this.fixedSeq !== batch.seq ? this.fixedSeq : undefined;
+    if (fixed !== undefined && batch.seq > fixed) throw new SettingsError(`a batch of ${batch.seq} tokens is longer than the teacher's fixed ${fixed}`);
+    const tokens = fixed === undefined ? { ...batch, batch: batch.size } : padBatch(batch, fixed);
+    const out = await this.session.run(tokenFeeds(this.inputs, tokens));
     this.stats.runs++;
     const result: Feeds = {};
-    for (const r of this.requests) result[r.input] = out[r.value];
+    for (const r of this.requests) result[r.input] = fixed === undefined ? out[r.value] : cropFeature(out[r.value], batch.seq, r.attention === true);
     if (file) this.store(file, result);
     return result;
   }
@@ -197,6 +206,40 @@ function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds 
   } catch (e) {
     return `unreadable (${(e as Error).message})`;
   }
+}
+
+/** `batch`'s rows padded to `seq` tokens (ids, mask and token types 0 past each row's end). */
+function padBatch(batch: Batch, seq: number): TokenBatch {
+  const pad = (a: BigInt64Array) => {
+    const out = new BigInt64Array(batch.size * seq);
+    for (let b = 0; b < batch.size; b++) out.set(a.subarray(b * batch.seq, (b + 1) * batch.seq), b * seq);
+    return out;
+  };
+  return { batch: batch.size, seq, inputIds: pad(batch.inputIds), attentionMask: pad(batch.attentionMask), tokenTypeIds: pad(batch.tokenTypeIds) };
+}
+
+/**
+ * A teacher feature computed at a longer padded length cut back to the batch's `seq` tokens: a hidden state
+ * [batch, fixed, width] to its first `seq` positions, attention [batch, heads, fixed, fixed] to its first `seq` queries
+ * and keys (the positions past `seq` are masked padding, so the others are what a run at `seq` computes).
+ */
+function cropFeature(t: Tensor, seq: number, attention: boolean): Tensor {
+  const dims = t.dims.map(Number);
+  const data = t.data as Float32Array;
+  if (!attention) {
+    if (dims.length !== 3) throw new SettingsError(`teacher hidden state of dims [${dims.join(', ')}]: expected [batch, sequence, width]`);
+    const [b, fixed, w] = dims as [number, number, number];
+    const out = new Float32Array(b * seq * w);
+    for (let i = 0; i < b; i++) out.set(data.subarray(i * fixed * w, (i * fixed + seq) * w), i * seq * w);
+    return new Tensor('float32', out, [b, seq, w]);
+  }
+  if (dims.length !== 4) throw new SettingsError(`teacher attention of dims [${dims.join(', ')}]: expected [batch, heads, sequence, sequence]`);
+  const [b, h, fixed] = dims as [number, number, number];
+  const out = new Float32Array(b * h * seq * seq);
+  for (let m = 0; m < b * h; m++) {
+    for (let q = 0; q < seq; q++) out.set(data.subarray((m * fixed + q) * fixed, (m * fixed + q) * fixed + seq), (m * seq + q) * seq);
+  }
+  return new Tensor('float32', out, [b, h, seq, seq]);
 }
 
 function folderBytes(dir: string): number {

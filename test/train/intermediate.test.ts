@@ -391,6 +391,28 @@ describe('teacher features and the projection', () => {
     }
   });
 
+  it('a teacher whose graph fixes the sequence length (keras exports) gets batches padded to it, its features cut back to the batch', async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const matches = [
+      ...presetMatches('tinybert', 2, 1),
+      { teacherLayer: 1, studentLayer: 1, feature: 'attention' as const, loss: 'attention-kl' as const, weight: 1 },
+    ];
+    const plan = intermediatePlan(matches, teacher, student.forward(false));
+    const fixed: Model = { ...teacher, graph: { ...teacher.graph, inputs: teacher.graph.inputs.map((i) => ({ ...i, shape: ['batch', 9] })) } };
+    const batch = batchOf(60); // 6 tokens, the last row padded
+    const dynamic = await TeacherFeatures.open(teacher, plan.requests, 1);
+    const want = await dynamic.run(batch);
+    await dynamic.release();
+    const padded = await TeacherFeatures.open(fixed, plan.requests, 1);
+    const got = await padded.run(batch);
+    await padded.release();
+    for (const r of plan.requests) {
+      expect(got[r.input].dims).toEqual(want[r.input].dims);
+      const [g, w] = [got[r.input].data as Float32Array, want[r.input].data as Float32Array];
+      for (let i = 0; i < w.length; i++) expect(g[i]).toBeCloseTo(w[i]!, 4);
+    }
+  });
+
   it('a cached batch garbled in place (same length) fails its checksum: logged, recomputed, stored again', async () => {
     const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
     const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
