@@ -84,4 +84,15 @@ describe('compress export', () => {
       expect(existsSync(join(dir, 'web'))).toBe(false);
     }
   });
+
+  it('--seed-missing that is not an integer ≥ 0 is refused in one line before any work, as train refuses --seed', () => {
+    for (const seed of ['1.5', '-1', '1e20']) {
+      const r = spawnSync(process.execPath, [BIN, 'export', join(dir, 'absent'), '--seed-missing', seed, '-o', join(dir, 'seeded', 'model.onnx')], {
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([`compress: --seed-missing must be an integer ≥ 0 (got ${Number(seed)})`]);
+    }
+    expect(existsSync(join(dir, 'seeded'))).toBe(false);
+  });
 });

@@ -38,6 +38,8 @@ export const exportCommand: CliCommand<ExportArgs> = {
     if (args.format !== 'transformers.js') checkModelOutputName(args.output);
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
+    const seed = args['seed-missing'];
+    if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new SettingsError(`--seed-missing must be an integer ≥ 0 (got ${seed})`);
     if (args.format === 'transformers.js') {
       const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, {
         seedMissing: args['seed-missing'],
