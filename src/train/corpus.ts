@@ -3,8 +3,8 @@
  * tab-separated sentence pair, per line; by default every sentence of the GLUE train and dev files present,
  * deduplicated. Examples have no labels: only intermediate losses train on them.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { DataError } from '../errors.ts';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { DataError, fsReason } from '../errors.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { resolveTasks } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -21,8 +21,15 @@ export interface CorpusText {
 /** Reads a corpus file: one sentence, or a tab-separated pair, per non-empty line. */
 export function readCorpusFile(path: string): CorpusText[] {
   if (!existsSync(path)) throw new DataError(`${path}: corpus file not found`);
+  if (statSync(path).isDirectory()) throw new DataError(`${path}: a folder, not a corpus file (one sentence, or a tab-separated pair, per line)`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new DataError(`${path}: the corpus file cannot be read (${fsReason(e)})`, { cause: e });
+  }
   const texts: CorpusText[] = [];
-  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+  for (const line of text.split(/\r?\n/)) {
     const t = line.trim();
     if (!t) continue;
     const [a, b] = t.split('\t');

@@ -2,7 +2,7 @@
  * The general-distillation corpus and both stages end to end through `runTraining`, kept tiny: a from-scratch
  * 1-layer student of the shared 2×256 SST-2 teacher, 48 examples, 32 tokens.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,12 @@ describe('corpus files', () => {
     const empty = join(work, 'empty.txt');
     writeFileSync(empty, '\n\n');
     expect(() => readCorpusFile(empty)).toThrow(/the corpus is empty/);
+  });
+
+  it('refuses a folder given as the corpus in one line naming it', () => {
+    const folder = join(work, 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    expect(() => readCorpusFile(folder)).toThrow(new DataError(`${folder}: a folder, not a corpus file (one sentence, or a tab-separated pair, per line)`));
   });
 });
 
