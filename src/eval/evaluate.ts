@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { DataError, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
-import { loadSplit, splitFile, type GlueDataset } from '../glue/dataset.ts';
+import { loadSplit, officialRowsNote, splitFile, type GlueDataset } from '../glue/dataset.ts';
 import { normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
 import type { Split, TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
@@ -116,6 +116,11 @@ export interface EvalResult {
   readonly skipped: readonly SkippedTask[];
   /** Submission files written (empty unless `submissionDir` was given). */
   readonly submissionFiles: readonly string[];
+  /**
+   * What the user should know about the data (absent when nothing): a file whose example count is not the official
+   * GLUE split's (a dev file replaced by the train file, a cut test file), whose scores do not compare with GLUE's.
+   */
+  readonly warnings?: readonly string[];
 }
 
 /** A task's split read and tokenized, ready to be scored by any number of models. */
@@ -287,12 +292,15 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
   const session = ownSession ?? (opts.model as Session);
   const results: TaskResult[] = [];
+  const warnings: string[] = [];
   try {
     const inputs = sessionInputs(session, readGraph, facts.structure);
     graph = undefined; // the weights are in the session now
     const padTo = facts.limits?.fixedSequence ?? undefined;
     for (const task of tasks) {
       const prepared = prepareTask(task, split, glueDir, tokenizer, maxLength);
+      const note = officialRowsNote(prepared.dataset);
+      if (note !== undefined) warnings.push(note);
       checkEncodings(prepared.encodings, facts.limits, tokenizer.source, modelName);
       results.push(
         await scoreTask(session, prepared, { batchSize, inputs, modelConfig, ...(padTo !== undefined ? { padTo } : {}), onProgress: opts.onProgress }),
@@ -312,6 +320,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     glue: glueScore(results, { includeWnli: opts.includeWnli ?? true }),
     skipped,
     submissionFiles,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 

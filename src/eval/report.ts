@@ -33,6 +33,8 @@ export interface EvalReport {
   skipped?: Array<{ task: string; reason: string }>;
   /** Submission files written, if any. */
   submissionFiles?: string[];
+  /** What the user should know about the data: a file that is not the official GLUE split (absent when none). */
+  warnings?: string[];
 }
 
 export function toReport(result: EvalResult): EvalReport {
@@ -56,6 +58,7 @@ export function toReport(result: EvalResult): EvalReport {
   };
   if (result.skipped.length > 0) report.skipped = result.skipped.map((t) => ({ ...t }));
   if (result.submissionFiles.length > 0) report.submissionFiles = [...result.submissionFiles];
+  if (result.warnings?.length) report.warnings = [...result.warnings];
   return report;
 }
 

@@ -91,3 +91,21 @@ function labelParser(task: TaskDefinition): (field: string, where: string) => nu
       };
   }
 }
+
+/**
+ * Why `dataset` is not the official GLUE file of its split, from its example count: 'SST-2 dev: …/dev.tsv has 67349
+ * examples where GLUE's has 872 (the train file?), so its scores do not compare with published GLUE dev scores';
+ * undefined when the count is GLUE's, or the task states none for the split. For the test split the note says that the
+ * GLUE server takes only complete submissions.
+ */
+export function officialRowsNote(dataset: GlueDataset): string | undefined {
+  const { task, split, file } = dataset;
+  const expected = task.officialRows?.[split];
+  const found = dataset.examples.length;
+  if (expected === undefined || found === expected) return undefined;
+  const train = task.officialRows?.train;
+  const guess = split !== 'train' && train !== undefined && found === train ? ' (the train file?)' : '';
+  const consequence =
+    split === 'test' ? ': the GLUE server takes no submission of a different length' : `, so its scores do not compare with published GLUE ${split} scores`;
+  return `${task.name} ${split}: ${file} has ${found} examples where GLUE's has ${expected}${guess}${consequence}`;
+}

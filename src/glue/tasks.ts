@@ -57,6 +57,11 @@ export interface TaskDefinition {
   readonly scoreGroup: string | null;
   /** The task whose fine-tuned model this task is evaluated with (AX uses an MNLI model); itself otherwise. */
   readonly modelTask: string;
+  /**
+   * How many examples each split of the official GLUE release has (what the GLUE server expects in a test
+   * submission), to notice a file that is not GLUE's: a dev file replaced by the train file, a cut test file.
+   */
+  readonly officialRows?: Readonly<Partial<Record<Split, number>>>;
 }
 
 /** Builds a variant from its parent: only the fields given change (lm-evaluation-harness's `include:`). */
@@ -85,6 +90,7 @@ export const COLA: TaskDefinition = {
   metrics: ['matthews_correlation'],
   scoreGroup: 'CoLA',
   modelTask: 'CoLA',
+  officialRows: { train: 8551, dev: 1043, test: 1063 },
 };
 
 export const SST2: TaskDefinition = {
@@ -105,6 +111,7 @@ export const SST2: TaskDefinition = {
   metrics: ['accuracy'],
   scoreGroup: 'SST-2',
   modelTask: 'SST-2',
+  officialRows: { train: 67349, dev: 872, test: 1821 },
 };
 
 export const MRPC: TaskDefinition = {
@@ -125,6 +132,7 @@ export const MRPC: TaskDefinition = {
   metrics: ['accuracy', 'f1'],
   scoreGroup: 'MRPC',
   modelTask: 'MRPC',
+  officialRows: { train: 3668, dev: 408, test: 1725 },
 };
 
 export const STSB: TaskDefinition = {
@@ -146,6 +154,7 @@ export const STSB: TaskDefinition = {
   metrics: ['pearson', 'spearmanr'],
   scoreGroup: 'STS-B',
   modelTask: 'STS-B',
+  officialRows: { train: 5749, dev: 1500, test: 1379 },
 };
 
 export const QQP: TaskDefinition = {
@@ -166,6 +175,7 @@ export const QQP: TaskDefinition = {
   metrics: ['accuracy', 'f1'],
   scoreGroup: 'QQP',
   modelTask: 'QQP',
+  officialRows: { train: 363846, dev: 40430, test: 390965 },
 };
 
 export const MNLI_M: TaskDefinition = {
@@ -186,6 +196,7 @@ export const MNLI_M: TaskDefinition = {
   metrics: ['accuracy'],
   scoreGroup: 'MNLI',
   modelTask: 'MNLI',
+  officialRows: { train: 392702, dev: 9815, test: 9796 },
 };
 
 export const MNLI_MM: TaskDefinition = variant(MNLI_M, {
@@ -197,6 +208,7 @@ export const MNLI_MM: TaskDefinition = variant(MNLI_M, {
     dev: { path: 'MNLI/dev_mismatched.tsv', labelled: true },
     test: { path: 'MNLI/test_mismatched.tsv', labelled: false },
   },
+  officialRows: { train: 392702, dev: 9832, test: 9847 },
 });
 
 export const QNLI: TaskDefinition = {
@@ -217,6 +229,7 @@ export const QNLI: TaskDefinition = {
   metrics: ['accuracy'],
   scoreGroup: 'QNLI',
   modelTask: 'QNLI',
+  officialRows: { train: 104743, dev: 5463, test: 5463 },
 };
 
 export const RTE: TaskDefinition = {
@@ -237,6 +250,7 @@ export const RTE: TaskDefinition = {
   metrics: ['accuracy'],
   scoreGroup: 'RTE',
   modelTask: 'RTE',
+  officialRows: { train: 2490, dev: 277, test: 3000 },
 };
 
 export const WNLI: TaskDefinition = {
@@ -257,6 +271,7 @@ export const WNLI: TaskDefinition = {
   metrics: ['accuracy'],
   scoreGroup: 'WNLI',
   modelTask: 'WNLI',
+  officialRows: { train: 635, dev: 71, test: 146 },
 };
 
 /** The diagnostic set: test only, no labels, scored by the GLUE server; predicted with an MNLI model. */
@@ -267,6 +282,7 @@ export const AX: TaskDefinition = variant(MNLI_M, {
   splits: { test: { path: 'diagnostic/diagnostic.tsv', labelled: false } },
   metrics: [],
   scoreGroup: null,
+  officialRows: { test: 1104 },
 });
 
 /** Every task, in the GLUE paper's order (AX last). */

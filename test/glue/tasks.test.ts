@@ -36,11 +36,11 @@ describe('task definitions', () => {
     expect(GLUE_TASKS.map((t) => t.name)).toEqual(['CoLA', 'SST-2', 'MRPC', 'STS-B', 'QQP', 'MNLI-m', 'MNLI-mm', 'QNLI', 'RTE', 'WNLI', 'AX']);
   });
 
-  it('defines MNLI-mm as MNLI-m with only the split files (and names) changed', () => {
+  it('defines MNLI-mm as MNLI-m with only the split files (their official row counts) and names changed', () => {
     const differing = Object.keys(MNLI_M).filter(
       (k) => JSON.stringify(MNLI_M[k as keyof typeof MNLI_M]) !== JSON.stringify(MNLI_MM[k as keyof typeof MNLI_MM]),
     );
-    expect(differing.sort()).toEqual(['aliases', 'description', 'name', 'splits']);
+    expect(differing.sort()).toEqual(['aliases', 'description', 'name', 'officialRows', 'splits']);
     expect(MNLI_MM.splits.dev!.path).toBe('MNLI/dev_mismatched.tsv');
   });
 

@@ -92,6 +92,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
     } finally {
       progress?.stop();
     }
+    for (const w of result.warnings ?? []) err(`warning: ${w}`);
     // A folder may hold several models (a transformers.js folder: onnx/model.onnx and its quantized twins): say which.
     if (result.model !== model && !args.json) err(`evaluated ${result.model}${describeDtype(result)}`);
     const report = toReport(result);
