@@ -48,11 +48,14 @@ export function splitLines(text: string): string[] {
 }
 
 /**
- * Parses TSV text. Every row must have exactly as many fields as there are columns; otherwise a DataError names
- * `file:line`.
+ * Parses TSV text. Every row must have exactly as many fields as there are columns, and no blank line may stand
+ * between rows; otherwise a DataError names `file:line`. Blank lines at the end are ignored.
  */
 export function parseTsv(text: string, file: string, opts: TsvParseOptions = {}): TsvTable {
   const lines = splitLines(text);
+  // Blank lines after the last row (an editor's extra newline) hold nothing: dropped, as csv.DictReader (Hugging Face's
+  // GLUE loader) skips them. A blank line between rows is refused below: it may stand for a lost example.
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   let columns: readonly string[];
   let first = 0;
   if (opts.headerlessColumns) {
@@ -64,6 +67,8 @@ export function parseTsv(text: string, file: string, opts: TsvParseOptions = {})
   }
   const rows: TsvRow[] = [];
   for (let i = first; i < lines.length; i++) {
+    if (lines[i] === '')
+      throw new DataError(`${file}:${i + 1}: empty line between rows (expected ${columns.length} tab-separated fields: ${columns.join(', ')})`);
     const fields = lines[i]!.split('\t');
     if (fields.length !== columns.length) {
       throw new DataError(`${file}:${i + 1}: expected ${columns.length} tab-separated fields (${columns.join(', ')}), found ${fields.length}`);

@@ -53,8 +53,14 @@ describe('parseTsv', () => {
     );
   });
 
-  it('rejects an empty line in the middle as a malformed row', () => {
-    expect(() => parseTsv('a\tb\nx\ty\n\nz\tw\n', 'f.tsv')).toThrow(/f\.tsv:3: expected 2/);
+  it('rejects an empty line in the middle, saying so', () => {
+    expect(() => parseTsv('a\tb\nx\ty\n\nz\tw\n', 'f.tsv')).toThrow(/^f\.tsv:3: empty line between rows \(expected 2 tab-separated fields: a, b\)$/);
+    expect(() => parseTsv('a\tb\r\nx\ty\r\n\r\nz\tw\r\n', 'f.tsv')).toThrow(/^f\.tsv:3: empty line between rows/);
+  });
+
+  it("ignores blank lines after the last row (an editor's extra newline), as Hugging Face's csv.DictReader does", () => {
+    expect(parseTsv('a\tb\nx\ty\n\n\r\n', 'f.tsv').rows.map((r) => r.fields)).toEqual([['x', 'y']]);
+    expect(parseTsv('x\ty\n\n', 'f.tsv', { headerlessColumns: ['a', 'b'] }).rows).toHaveLength(1);
   });
 
   it('names the file and its columns when a column is missing', () => {
