@@ -39,6 +39,20 @@ function readJson(path: string, what: string): unknown {
 }
 
 /**
+ * The config of a Hugging Face config.json (SettingsError when bert-compress cannot build it, DataError when it is
+ * not JSON), checked as loadHuggingFaceFolder checks it; `label` names it in errors.
+ */
+export function readHuggingFaceConfig(path: string, label = path): ExtendedBertConfig {
+  let json: unknown;
+  try {
+    json = parseJsonText(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new DataError(`${label}: ${(e as NodeJS.ErrnoException).code ? `cannot read it: ${fsReason(e)}` : `not valid JSON (${errorLine(e)})`}`, { cause: e });
+  }
+  return configFromHuggingFace(json, label);
+}
+
+/**
  * The safetensors files of a folder's checkpoint: the single file, or the shards its index names (other
  * `.safetensors` files in the folder, an adapter's or a training state's, are not the checkpoint's). A DataError when
  * there are none (naming a pickled checkpoint when the folder has one).

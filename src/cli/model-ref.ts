@@ -19,6 +19,6 @@ export async function localModel(arg: string | undefined): Promise<string | unde
 /** The snapshot folder of an `hf:` reference with its safetensors checkpoint (for `compress export`); paths unchanged. */
 export async function localCheckpoint(arg: string): Promise<string> {
   if (!isHubRef(arg)) return arg;
-  const { downloadSnapshot } = await import('../hub/index.ts');
-  return (await downloadSnapshot(arg, { log: err, prefer: 'safetensors' })).dir;
+  const { downloadCheckpoint } = await import('../export/model-ref.ts');
+  return (await downloadCheckpoint(arg, { log: err })).dir;
 }

@@ -10,7 +10,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporaryPathFor } from '../files.ts';
-import { type Snapshot, type SnapshotOptions, downloadSnapshot, isHubRef } from '../hub/index.ts';
+import { readHuggingFaceConfig } from '../bert/build-hf.ts';
+import { type Snapshot, type SnapshotOptions, type WeightsKind, downloadSnapshot, isHubRef } from '../hub/index.ts';
 import { toolVersion } from '../version.ts';
 import { exportHuggingFaceFolder } from './from-huggingface.ts';
 
@@ -38,10 +39,28 @@ export async function resolveModelRef(ref: string, opts: ModelRefOptions = {}): 
 /** Like resolveModelRef, also giving the commit an `hf:` reference resolved to. */
 export async function resolveModelSource(ref: string, opts: ModelRefOptions = {}): Promise<ResolvedModelRef> {
   if (!isHubRef(ref)) return { path: ref };
-  const snapshot = await downloadSnapshot(ref, opts);
+  const snapshot = await downloadSnapshot(ref, { ...opts, checkConfig: checkpointConfigCheck(ref) });
   const hub = { repo: snapshot.ref.repo, revision: snapshot.ref.revision, commit: snapshot.commit, pinned: `hf:${snapshot.ref.repo}@${snapshot.commit}` };
   if (snapshot.weights === 'onnx') return { path: snapshot.dir, hub };
   return { path: await buildFromSnapshot(snapshot, opts.log), hub };
+}
+
+/**
+ * The snapshot folder of an `hf:` reference with its safetensors checkpoint, even where the repo also has an ONNX
+ * export (for `compress export`, which reads the checkpoint).
+ */
+export async function downloadCheckpoint(ref: string, opts: ModelRefOptions = {}): Promise<Snapshot> {
+  return downloadSnapshot(ref, { ...opts, prefer: 'safetensors', checkConfig: checkpointConfigCheck(ref) });
+}
+
+/**
+ * SnapshotOptions.checkConfig of a reference: a safetensors checkpoint's config.json must be one the export builds
+ * (refused in the export's words, naming the reference), checked before the weights are downloaded.
+ */
+function checkpointConfigCheck(ref: string): (file: string, weights: WeightsKind) => void {
+  return (file, weights) => {
+    if (weights !== 'onnx') readHuggingFaceConfig(file, `${ref} (config.json)`);
+  };
 }
 
 /** Where the ONNX export of a safetensors snapshot goes. */

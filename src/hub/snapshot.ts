@@ -27,6 +27,12 @@ export interface SnapshotOptions {
   fetch?: FetchLike;
   /** Which weights to take when a repo has both (default 'onnx': `onnx/model.onnx` over the safetensors). */
   prefer?: 'onnx' | 'safetensors';
+  /**
+   * Checks the downloaded config.json (its file, and the weights the repo is used through) before any weights are
+   * downloaded; what it throws ends the download. A safetensors checkpoint that cannot be built is so refused before
+   * its gigabytes are fetched.
+   */
+  checkConfig?: (configFile: string, weights: WeightsKind) => void;
 }
 
 export interface Snapshot {
@@ -107,7 +113,10 @@ async function onlineSnapshot(r: HubRef, cache: RepoCache, settings: HubSettings
     if (blob.downloaded) downloaded.push(path);
     blobs.set(path, blob.path);
   };
-  for (const path of selection.files) await fetchFile(path);
+  for (const path of selection.files) {
+    await fetchFile(path);
+    if (path === 'config.json') opts.checkConfig?.(blobs.get(path)!, selection.weights); // selectFiles puts it first
+  }
   const files = [...selection.files];
   if (selection.weights === 'sharded') {
     const label = `${r.text} (${SAFETENSORS_INDEX})`;

@@ -98,6 +98,28 @@ describe('compress export with hf: models', () => {
     expect(hub.fileDownloads('onnx/model.onnx')).toEqual([]);
     expect(existsSync(join(root, 'onnx-only'))).toBe(false);
   });
+
+  it('refuses a checkpoint whose config.json it cannot build in one line naming the reference, before downloading the weights (export, and any command given the reference)', async () => {
+    const files = tinyCheckpoint(3).files;
+    const config = { ...JSON.parse(files['config.json'].toString()), position_embedding_type: 'relative_key' };
+    hub.addCommit('org/relative', { ...files, 'config.json': Buffer.from(JSON.stringify(config)) });
+    const before = hub.fileDownloads('model.safetensors').length;
+    for (const args of [
+      ['export', 'hf:org/relative', '-o', join(root, 'relative', 'model.onnx')],
+      ['inspect', 'hf:org/relative'],
+    ]) {
+      const r = await compress(args);
+      expect(r.code).toBe(1);
+      expect(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('compress:')),
+      ).toEqual(["compress: hf:org/relative (config.json): position_embedding_type 'relative_key' is not supported (only 'absolute')"]);
+    }
+    expect(hub.fileDownloads('model.safetensors').length).toBe(before);
+    expect(existsSync(join(root, 'relative'))).toBe(false);
+  });
 });
 
 describe('sweep files with hf: models', () => {
