@@ -46,7 +46,11 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
     }
     return map.map(([t, s]) => [t, s]);
   }
-  if (m > n) throw new SettingsError(`layer map '${map as string}': the student (${m} layers) is deeper than the teacher (${n})`);
+  if (m > n) {
+    throw new SettingsError(
+      `layer map '${map as string}': the student (${m} layers) is deeper than the teacher (${n}): give explicit teacher:student pairs (one teacher layer may feed several student layers)`,
+    );
+  }
   switch (map) {
     case 'uniform': {
       if (n % m !== 0) throw new SettingsError(`layer map 'uniform': ${n} teacher layers are not a multiple of ${m} student layers (give explicit pairs)`);
@@ -94,7 +98,9 @@ export function presetMatches(
     case 'pkd-last': {
       const pairs = layerPairs(opts.layerMap ?? (preset === 'pkd-skip' ? 'skip' : 'last'), n, m);
       if (!pairs.length)
-        throw new SettingsError(`${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD)`);
+        throw new SettingsError(
+          `${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD): give an explicit teacher:student pair (e.g. ${Math.max(1, Math.floor(n / 2))}:1)`,
+        );
       // β weighs the mean over the layers, as BERT-PKD's patience_loss (F.mse_loss of the stacked [batch, layers,
       // width] states): each layer's term (a mean over batch and width) weighs β/k
       const weight = (opts.pkdWeight ?? DEFAULT_PKD_WEIGHT) / pairs.length;

@@ -91,7 +91,13 @@ describe('layer maps', () => {
 
   it('refuses maps that do not fit, in one line', () => {
     expect(() => layerPairs('uniform', 12, 5)).toThrow(/not a multiple/);
-    expect(() => layerPairs('uniform', 2, 4)).toThrow(/deeper than the teacher/);
+    expect(refusal(() => layerPairs('uniform', 2, 4))).toBe(
+      "layer map 'uniform': the student (4 layers) is deeper than the teacher (2): give explicit teacher:student pairs (one teacher layer may feed several student layers)",
+    );
+    expect(refusal(() => presetMatches('pkd-skip', 2, 1))).toBe(
+      'pkd-skip: a student of 1 layer has no intermediate layer to match (PKD leaves the last to prediction KD): give an explicit teacher:student pair (e.g. 1:1)',
+    );
+    expect(presetMatches('pkd-skip', 2, 1, { layerMap: [[1, 1]] }).map((m) => [m.teacherLayer, m.studentLayer])).toEqual([[1, 1]]);
     expect(() => layerPairs([[13, 1]], 12, 4)).toThrow(/teacher layer 13/);
     expect(() => checkMatch({ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'attention-mse', weight: 1 }, 0, 2, 2)).toThrow(/does not fit/);
     expect(() => checkMatch({ teacherLayer: 0, studentLayer: 0, feature: 'attention', loss: 'attention-kl', weight: 1 }, 0, 2, 2)).toThrow(/no attention/);
