@@ -4,7 +4,7 @@
  * torch-exporter graph. Pickled checkpoints (`pytorch_model.bin`) cannot be read without Python and are refused
  * with a message that says so.
  */
-import { existsSync, mkdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, errorLine, fsReason } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
@@ -61,6 +61,12 @@ export function checkpointWeightFiles(dir: string): string[] {
   const single = join(dir, 'model.safetensors');
   if (existsSync(single)) return [single];
   const indexPath = join(dir, 'model.safetensors.index.json');
+  for (const path of [single, indexPath]) {
+    // a link to nothing (a hub cache snapshot whose blobs were removed): named, not taken for an absent file
+    if (isLink(path)) {
+      throw new DataError(`${path}: a link to ${readlinkSync(path)}, which does not exist (a hub cache snapshot whose blobs were removed?)`);
+    }
+  }
   if (existsSync(indexPath)) {
     const index = readJson(indexPath, 'the safetensors index') as { weight_map?: unknown };
     const map = index?.weight_map;
@@ -82,6 +88,14 @@ export function checkpointWeightFiles(dir: string): string[] {
     }
   }
   throw new DataError(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** The frameworks whose safetensors files name and lay out tensors otherwise than PyTorch's state dict. */

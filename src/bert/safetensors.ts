@@ -237,13 +237,20 @@ function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
     throw new DataError(`${path}: cannot read it: ${fsReason(e)}`, { cause: e });
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new DataError(`${path}: a folder, not a safetensors file`);
+    const size = stat.size;
     return fn({
       size,
       read: (offset, into) => {
         let done = 0;
         while (done < into.byteLength) {
-          const n = readSync(fd, into, done, into.byteLength - done, offset + done);
+          let n: number;
+          try {
+            n = readSync(fd, into, done, into.byteLength - done, offset + done);
+          } catch (e) {
+            throw new DataError(`${path}: cannot read it: ${fsReason(e)}`, { cause: e });
+          }
           if (n <= 0) throw new DataError(`${path}: truncated safetensors file (short read at byte ${offset + done})`);
           done += n;
         }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,5 +138,16 @@ describe('Hugging Face folders', () => {
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${dir}: has pytorch_model.bin but no model.safetensors; bert-compress reads only safetensors`);
     writeFileSync(join(dir, 'model.safetensors'), new Uint8Array(3));
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${join(dir, 'model.safetensors')}: truncated safetensors file`);
+    rmSync(join(dir, 'model.safetensors'));
+    mkdirSync(join(dir, 'model.safetensors'));
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(new DataError(`${join(dir, 'model.safetensors')}: a folder, not a safetensors file`));
+    rmSync(join(dir, 'model.safetensors'), { recursive: true });
+    // a hub cache snapshot whose blob was removed: the link is named, not taken for a missing file
+    symlinkSync(join(root, 'blobs', 'gone'), join(dir, 'model.safetensors'));
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new DataError(
+        `${join(dir, 'model.safetensors')}: a link to ${join(root, 'blobs', 'gone')}, which does not exist (a hub cache snapshot whose blobs were removed?)`,
+      ),
+    );
   });
 });
