@@ -309,6 +309,14 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   } finally {
     await ownSession?.release();
   }
+  const guessed = results.filter((r) => r.labelMapping.from === 'canonical' && r.task.labels.length > 2);
+  if (guessed.length > 0)
+    warnings.push(
+      canonicalOrderNote(
+        guessed.map((r) => r.task),
+        modelConfig,
+      ),
+    );
 
   const submissionFiles = opts.submissionDir !== undefined ? writeSubmission(opts.submissionDir, results) : [];
   return {
@@ -322,6 +330,21 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     submissionFiles,
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/**
+ * The note for tasks of more than two classes (MNLI, AX) scored by a model whose config names no classes: its outputs
+ * were read in GLUE's order, but MNLI models come in several orders (contradiction, neutral, entailment for
+ * roberta-large-mnli), and a wrong one scores near chance with nothing else to show it.
+ */
+export function canonicalOrderNote(tasks: readonly TaskDefinition[], config: ModelConfig): string {
+  const where = config.file ?? 'the model (no config.json)';
+  const names = config.id2label && config.id2label.size > 0 ? "'s id2label names no classes (LABEL_0…)" : ' has no id2label';
+  const labels = tasks[0]!.labels;
+  return (
+    `${tasks.map((t) => t.name).join(', ')}: ${where}${names}, so the model's ${labels.length} outputs were read in GLUE's order ` +
+    `${labels.join(', ')}; models are trained in other orders too: if the scores are near chance, name the classes in id2label`
+  );
 }
 
 /** The given config (parsed, or a path to read), else config.json beside the model, else an empty config. */
