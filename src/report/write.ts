@@ -157,6 +157,10 @@ async function whyKept(path: string, st: Stats, record: EarlierRecord, label: st
  * wrote them and they are regular files with the bytes it wrote: a reader would take them for the current report.
  * Any other file of those names (the user's own, edited since, a link, one no record lists) is kept. Each is named
  * to `onEarlier`, removed or kept and why. Nothing else in the folder is touched.
+ *
+ * Likewise a file it would rewrite (`report.<format>` of a format asked, a chart) is written over only when the
+ * record lists it unchanged: one edited since, or that no record lists (the user's own), is refused in one line
+ * naming each, writing nothing, unless `opts.force`.
  */
 export async function writeReportFiles(
   data: ReportData,
@@ -164,6 +168,7 @@ export async function writeReportFiles(
   formats: readonly ReportFormat[],
   source: string,
   onEarlier?: (earlier: EarlierReportFile) => void,
+  opts: { force?: boolean } = {},
 ): Promise<string[]> {
   const label = `--out ${outDir}`;
   checkOutputFolder(outDir, label);
@@ -190,6 +195,23 @@ export async function writeReportFiles(
     files.push([join(outDir, `report.${f}`), text]);
   }
   const earlierRecord = readRecord(recordPath);
+  if (!opts.force) {
+    const edited: string[] = [];
+    for (const [file] of files) {
+      const st = lstatOrNull(file, label);
+      if (!st?.isFile()) continue;
+      const why = await whyKept(file, st, earlierRecord, label);
+      if (why === undefined) continue;
+      const entry = earlierRecord.files.get(basename(file));
+      edited.push(
+        `${basename(file)} (${entry ? why : earlierRecord.damaged ? `${REPORT_RECORD} is ${earlierRecord.damaged}, so nothing records it` : `no record of it in ${REPORT_RECORD}: your own, or an older report's`})`,
+      );
+    }
+    if (edited.length > 0)
+      throw new UserError(
+        `${label}: would write over ${edited.join(', ')}; move ${edited.length > 1 ? 'them' : 'it'} away, give another folder, or pass --force to write over ${edited.length > 1 ? 'them' : 'it'}`,
+      );
+  }
   const record = {
     written_by: 'compress report',
     about: 'The files the last `compress report --out` wrote here; the next one removes those of them it does not rewrite only while unchanged.',

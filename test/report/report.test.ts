@@ -9,6 +9,7 @@ import { chartPoints, chartSpec } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
 import { markContended } from '../../src/sweep/contention.ts';
+import { UserError } from '../../src/errors.ts';
 import { fakePoint, posterPoints } from './points.ts';
 
 /** The report.html `writeReportFiles` writes for `data` (into a folder removed afterwards). */
@@ -344,8 +345,9 @@ describe('report files', () => {
     expect(readFileSync(csv, 'utf8')).toBe(edited);
 
     writeFileSync(join(out, REPORT_RECORD), 'not json'); // a damaged record lists nothing: nothing is removed
+    await expect(writeReportFiles(data, out, ['md'], 'poster.sqlite')).rejects.toThrow(`report.md (${REPORT_RECORD} is not valid JSON, so nothing records it)`);
     const again = earlierOf(out);
-    await writeReportFiles(data, out, ['md'], 'poster.sqlite', again.on);
+    await writeReportFiles(data, out, ['md'], 'poster.sqlite', again.on, { force: true });
     expect(again.seen.map((e) => [basename(e.file), e.removed])).toEqual([
       ['report.csv', false],
       ['report.json', false],
@@ -355,10 +357,37 @@ describe('report files', () => {
     expect(existsSync(join(out, 'report.json'))).toBe(true);
     writeFileSync(join(out, REPORT_RECORD), '{"files": "all"}');
     const listless = earlierOf(out);
-    await writeReportFiles(data, out, ['md'], 'poster.sqlite', listless.on);
+    await writeReportFiles(data, out, ['md'], 'poster.sqlite', listless.on, { force: true });
     expect(listless.seen[1]!.reason).toBe(
       `${REPORT_RECORD} was a record with no list of files (now replaced), so nothing records this file; remove it if it is an old report`,
     );
+  });
+
+  it('refuses to write over a file of the asked formats or a chart edited since, or that it did not write, naming each, unless forced', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    const data = buildReport(posterPoints());
+    await writeReportFiles(data, out, ['md', 'csv', 'html'], 'poster.sqlite');
+    const before = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]));
+    const html = readFileSync(join(out, 'report.html'), 'utf8').replace('<h1>', '<h1>My poster: ');
+    writeFileSync(join(out, 'report.html'), html);
+    writeFileSync(join(out, 'report.json'), '{"mine": true}\n');
+    for (const formats of [['html'], ['csv', 'json', 'html']] as const) {
+      await expect(writeReportFiles(data, out, formats, 'poster.sqlite')).rejects.toThrow(UserError);
+      await expect(writeReportFiles(data, out, formats, 'poster.sqlite')).rejects.toThrow(
+        formats.length === 1
+          ? `--out ${out}: would write over report.html (edited since compress report wrote it); move it away, give another folder, or pass --force to write over it`
+          : `--out ${out}: would write over report.json (no record of it in ${REPORT_RECORD}: your own, or an older report's), report.html (edited since compress report wrote it); move them away`,
+      );
+      expect(readFileSync(join(out, 'report.html'), 'utf8')).toBe(html);
+      expect(readFileSync(join(out, 'report.json'), 'utf8')).toBe('{"mine": true}\n');
+      expect(readdirSync(out).sort()).toEqual([...Object.keys(before), 'report.json'].sort());
+      expect(readFileSync(join(out, REPORT_RECORD), 'utf8')).toBe(before[REPORT_RECORD]);
+    }
+    // unchanged files of the last report (report.md, report.csv, the charts) are rewritten as before
+    await writeReportFiles(data, out, ['md', 'csv'], 'poster.sqlite', undefined);
+    await writeReportFiles(data, out, ['json', 'html'], 'poster.sqlite', undefined, { force: true });
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).not.toContain('My poster');
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).rows).toHaveLength(8);
   });
 
   it("keeps a symbolic link of the report's names, even one to a copy of the file it wrote, and leaves its target alone", async () => {

@@ -4,7 +4,8 @@
  * `report.<format>` for each format asked (default all four) and both Pareto charts (`pareto-bytes.svg`,
  * `pareto-latency.svg`) are written there, with `.compress-report.json`, the record of what was written (an earlier
  * report's files of other formats there are removed when the record lists them unchanged; any other file of those
- * names is kept and named), and the Markdown table is printed.
+ * names is kept and named; one it would rewrite that was edited since, or that it did not write, is refused unless
+ * --force), and the Markdown table is printed.
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
@@ -16,6 +17,7 @@ interface ReportArgs {
   format?: string[];
   out?: string;
   sweep?: string;
+  force?: boolean;
 }
 
 /** '--format md,html' or repeated flags → the formats; a SettingsError for an unknown one. */
@@ -42,6 +44,10 @@ export const reportCommand: CliCommand<ReportArgs> = {
         describe:
           "write report.<format> files and the SVG charts into this folder (an earlier report's files of other formats there are removed if unchanged; nothing else)",
       })
+      .option('force', {
+        type: 'boolean',
+        describe: 'with --out: write over report files and charts there that were edited since compress report wrote them, or that it did not write',
+      })
       .option('sweep', { type: 'string', describe: 'only the points of this sweep (by name)' }) as unknown as Argv<ReportArgs>,
   run: async (args) => {
     const formats = parseFormats(args.format);
@@ -53,7 +59,7 @@ export const reportCommand: CliCommand<ReportArgs> = {
       return 0;
     }
     const earlier: EarlierReportFile[] = [];
-    const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store, (e) => earlier.push(e));
+    const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store, (e) => earlier.push(e), { force: args.force === true });
     outText(toMarkdown(data));
     out();
     for (const f of files) err(`wrote ${f}`);
