@@ -12,7 +12,7 @@ import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
-import { bertParameters, canonicalParamName, type RandomInit } from './build-weights.ts';
+import { bertParameters, canonicalParamName, headParamNames, type RandomInit } from './build-weights.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
 
 export interface HuggingFaceFolder {
@@ -156,7 +156,24 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
       weights.set(name, t);
     }
   }
+  checkLabelCount(dir, config, weights);
   return { config, weights, files };
+}
+
+/**
+ * Refuses a classifier whose outputs are not config.json's label count, in config.json's terms (the shape check of
+ * the build would name only the tensor's shape): the config's labels would be another model's.
+ */
+function checkLabelCount(dir: string, config: ExtendedBertConfig, weights: ReadonlyMap<string, SafetensorsTensor>): void {
+  const family = familyOf(config);
+  const classifier = `${headParamNames(family).last}.weight`;
+  for (const [name, t] of weights) {
+    if (canonicalParamName(name, family) !== classifier || t.dims.length !== 2 || t.dims[0] === config.numLabels) continue;
+    const [rows] = t.dims;
+    throw new DataError(
+      `${dir}: the checkpoint's classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'} but config.json gives ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} (num_labels, else the size of id2label, else 2); give config.json the classifier's ${rows} label${rows === 1 ? '' : 's'} (num_labels and id2label)`,
+    );
+  }
 }
 
 /** Refuses a parameter holding NaN or infinite values: the model would compute NaN logits. */

@@ -76,9 +76,23 @@ describe('Hugging Face folders', () => {
     const dir = freshDir();
     writeConfig(dir);
     const tensors = new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
-    tensors.set('classifier.weight', { dims: [2, 32], data: new Float32Array(64) });
+    tensors.set('bert.pooler.dense.weight', { dims: [32, 16], data: new Float32Array(512) });
     writeSafetensors(join(dir, 'model.safetensors'), tensors);
-    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: 'classifier.weight' has shape [2, 32] but the config needs [3, 32]`));
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: 'bert.pooler.dense.weight' has shape [32, 16] but the config needs [32, 32]`));
+  });
+
+  it("a classifier with another label count than config.json's is refused in config.json's terms", () => {
+    const dir = freshDir();
+    writeConfig(dir);
+    const tensors = new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
+    tensors.set('classifier.weight', { dims: [1, 32], data: new Float32Array(32) });
+    tensors.set('classifier.bias', { dims: [1], data: new Float32Array(1) });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+      new DataError(
+        `${dir}: the checkpoint's classifier 'classifier.weight' has 1 output but config.json gives 3 labels (num_labels, else the size of id2label, else 2); give config.json the classifier's 1 label (num_labels and id2label)`,
+      ),
+    );
   });
 
   it('a parameter stored as integers (a quantized checkpoint) is refused in one line; integer ids such as position_ids are not parameters and pass', () => {
