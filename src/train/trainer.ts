@@ -399,12 +399,14 @@ async function evaluateDev(
   job: TrainJob,
   params: ReadonlyMap<string, Float32Array>,
   prepared: PreparedTask,
-): Promise<{ metrics: MetricValues; score: number }> {
+): Promise<{ metrics: MetricValues; score: number; nonFinite?: number; examples?: number }> {
   const dev = job.dev!;
   const student = job.student.export(studentOnly(job.student, params));
   const session = await openSession(encodeModel(student), { threads: job.settings.threads || undefined });
   try {
     const r = await scoreTask(session, prepared, { modelConfig: dev.modelConfig, batchSize: 64, inputs: modelInputs(student) });
+    const broken = r.predictions.reduce((n, p) => (Number.isNaN(p) ? n + 1 : n), 0);
+    if (broken > 0) return { metrics: r.metrics, score: NaN, nonFinite: broken, examples: r.examples };
     return { metrics: r.metrics, score: taskScore(r.task, r.metrics) ?? NaN };
   } finally {
     await session.release();
@@ -415,6 +417,14 @@ async function evaluateDev(
 export function studentOnly(student: Student, params: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   const own = student.forward(false).graph.initializers;
   return new Map([...params].filter(([name]) => own.has(name)));
+}
+
+/** The name of the first parameter holding a NaN or an infinity, if any. */
+function nonFiniteParameter(params: ReadonlyMap<string, Float32Array>): string | undefined {
+  for (const [name, p] of params) {
+    for (let i = 0; i < p.length; i++) if (!Number.isFinite(p[i])) return name;
+  }
+  return undefined;
 }
 
 function copyParams(p: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
@@ -505,9 +515,22 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       checkpoint(epoch);
       break;
     }
+    // a step's loss is checked before its update, so the last update of an epoch could leave weights that are not
+    // finite (a huge --lr without clipping): refused here, before they are evaluated, checkpointed or written
+    const broken = nonFiniteParameter(params);
+    if (broken !== undefined) {
+      await stepper.release();
+      throw new SettingsError(`training diverged at step ${step} ('${broken}' is no longer finite): lower --lr`);
+    }
     const record: EpochRecord = { epoch: epoch + 1, loss: state.lossSum / Math.max(1, state.lossSteps), seconds: (performance.now() - epochStart) / 1000 };
     if (prepared && settings.evalEachEpoch) {
-      const { metrics, score } = await evaluateDev(job, params, prepared);
+      const { metrics, score, nonFinite, examples } = await evaluateDev(job, params, prepared);
+      if (nonFinite) {
+        await stepper.release();
+        throw new SettingsError(
+          `training diverged at step ${step} (the student's outputs are not finite on ${nonFinite} of ${examples} dev examples): lower --lr`,
+        );
+      }
       record.metrics = metrics;
       record.score = score;
       log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}, dev ${prepared.dataset.task.name} ${(score * 100).toFixed(2)}`);

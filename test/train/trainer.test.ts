@@ -142,6 +142,26 @@ describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/te
     expect(existsSync(join(work, 'stsb-augment'))).toBe(false);
   });
 
+  it('refuses a run whose last update leaves a student with outputs that are not finite (huge --lr, no clipping) and writes nothing', async () => {
+    // every step's loss is finite here (each is checked before its update); after the last update the weights are
+    // finite but so large that the student's logits overflow on the dev set
+    const output = join(work, 'diverged', 'model.onnx');
+    await expect(
+      runTraining({
+        task: 'SST-2',
+        teacher: SST2_TEACHER,
+        student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
+        output,
+        glueDir: GLUE_DIR,
+        cacheDir: join(work, 'cache'),
+        maxExamples: 16,
+        settings: { epochs: 1, batchSize: 4, lr: 1e6, maxGradNorm: 0, threads: 1 },
+      }),
+    ).rejects.toThrow(/^training diverged at step 4 \(the student's outputs are not finite on \d+ of 872 dev examples\): lower --lr$/);
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(`${output}.json`)).toBe(false);
+  });
+
   it('distils a regression task (STS-B): score MSE against gold and teacher, Pearson and Spearman per epoch', async () => {
     const r = await runTraining(stsbJob('stsb', 64));
     const l = r.lineage!;
