@@ -87,7 +87,10 @@ export function checkpointWeightFiles(dir: string): string[] {
       );
     }
   }
-  throw new DataError(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
+  const onnx = ['model.onnx', join('onnx', 'model.onnx')].find((f) => existsSync(join(dir, f)));
+  throw new DataError(
+    `${dir}: no model.safetensors (nor model.safetensors.index.json)${onnx ? `; it holds an ONNX model (${onnx}): give the folder to compress, eval or inspect as it is` : ''}`,
+  );
 }
 
 function isLink(path: string): boolean {

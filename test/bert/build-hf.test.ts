@@ -148,6 +148,14 @@ describe('Hugging Face folders', () => {
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${join(dir, 'config.json')}: hidden_size (32) is not divisible by num_attention_heads (5)`);
     writeConfig(dir);
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
+    mkdirSync(join(dir, 'onnx'));
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), 'onnx');
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new DataError(
+        `${dir}: no model.safetensors (nor model.safetensors.index.json); it holds an ONNX model (${join('onnx', 'model.onnx')}): give the folder to compress, eval or inspect as it is`,
+      ),
+    );
+    rmSync(join(dir, 'onnx'), { recursive: true });
     writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${dir}: has pytorch_model.bin but no model.safetensors; bert-compress reads only safetensors`);
     writeFileSync(join(dir, 'model.safetensors'), new Uint8Array(3));
