@@ -102,8 +102,12 @@ function frontMark(r: ReportRow): string {
   return [r.frontBytes ? 'size' : '', r.frontLatency ? 'latency' : ''].filter(Boolean).join(', ');
 }
 
-function mdCell(s: string): string {
-  return s.replace(/\|/g, '\\|');
+/**
+ * A Markdown table cell showing `s` as it is: a line break is a space (it would end the row), and `\`, `|` (the cell
+ * separator) and `<` (raw HTML: `<b>` would turn the rest bold) are escaped, each as a backslash escape.
+ */
+export function mdCell(s: string): string {
+  return s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\|<]/g, (c) => `\\${c}`);
 }
 
 /** The Markdown report: the table, then how to read it. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
-import { SIZE_NOTE, toCsv, toJson, toMarkdown, formatMetrics } from '../../src/report/table.ts';
+import { SIZE_NOTE, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
 import { chartPoints, chartSpec } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
@@ -254,6 +254,21 @@ describe('report rows', () => {
   it('formats metrics and escapes HTML', () => {
     expect(formatMetrics({ pearson: 0.1735, spearmanr: 0.178 })).toBe('Pearson 17.35 / Spearman 17.80');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('keeps a Markdown row on one line and its cells as named: line breaks, backslashes, pipes and raw HTML in names escaped', () => {
+    const model = 'back\\|slash\n<b>bold</b>';
+    const md = toMarkdown(
+      buildReport([fakePoint({ model, label: 'baseline', bytes: 4e8, glue: 0.9 }, 0), fakePoint({ model, label: 'a|b\r\nc', bytes: 2e8, glue: 0.8 }, 1)]),
+    ).split('\n');
+    const rows = md.filter((l) => l.startsWith('| back'));
+    expect(rows).toHaveLength(2);
+    // GFM splits the row at each | not preceded by a backslash, then reads \\, \| and \< as \, | and <
+    const cells = (line: string) => line.slice(2, -2).split(/(?<!\\) \| /);
+    for (const line of rows) expect(cells(line)).toHaveLength(13);
+    expect(cells(rows[0]!)[0]).toBe('back\\\\\\|slash \\<b>bold\\</b>');
+    expect(cells(rows[1]!)[1]).toBe('a\\|b c');
+    expect(mdCell(cells(rows[1]!)[1]!.replace(/\\(.)/g, '$1'))).toBe(cells(rows[1]!)[1]);
   });
 
   it('charts every scored point with its front order', () => {
