@@ -107,6 +107,24 @@ const byGlueVsLatency: Objective<ReportRow>[] = [
 const anySweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'result'>) => `${p.modelSha256}\0${[...p.tasks].sort().join(',')}\0${p.result.eval.maxLength}`;
 const inSweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'sweep' | 'result'>) => `${anySweep(p)}\0${p.sweep}`;
 
+/**
+ * What a stored result lacks that the report reads (a benchmark shape, a size, the scored tasks), in words, or
+ * undefined when it has it all: a result written by other code or edited by hand, of which the report could only
+ * show garbage or fail half-way.
+ */
+export function unreadableResult(p: Pick<StoredPoint, 'result'>): string | undefined {
+  const r = p.result as Partial<StoredPoint['result']> | null | undefined;
+  if (r === null || typeof r !== 'object') return 'no result object';
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  for (const k of ['params', 'bytes', 'speedup', 'latencyMs'] as const) if (!finite(r[k])) return `no ${k} (a finite number)`;
+  if (r.glue !== null && !finite(r.glue)) return 'a glue score that is neither a number nor null';
+  if (typeof r.eval?.tasks !== 'object' || r.eval.tasks === null) return 'no eval.tasks';
+  const shape = Array.isArray(r.bench?.shapes) ? r.bench.shapes[0] : undefined;
+  if (!shape || !finite(shape.batch) || !finite(shape.seq) || !finite(shape.model?.p50Ms))
+    return 'no benchmark (bench.shapes[0] with batch, seq and model.p50Ms)';
+  return undefined;
+}
+
 /** Rows for `points`, ordered by model, baseline first, then by label. */
 export function buildReport(points: readonly StoredPoint[], failed: readonly FailedPoint[] = []): ReportData {
   // A point is compared with the baseline of the same model file on the same tasks, evaluated at the same max length:

@@ -11,7 +11,7 @@ import { SweepStore } from '../sweep/store.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { renderTeacherSizeChart } from './teacher-size.ts';
-import { buildReport, type ReportData } from './rows.ts';
+import { buildReport, unreadableResult, type ReportData } from './rows.ts';
 import { toCsv, toJson, toMarkdown } from './table.ts';
 
 export const REPORT_FORMATS = ['md', 'csv', 'json', 'html'] as const;
@@ -37,6 +37,13 @@ export function loadReport(opts: ReportOptions): ReportData {
       throw new SettingsError(
         `${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}${failed.length > 0 ? `; ${failed.length} failed (a rerun of the sweep retries them): ${why}` : ''}`,
       );
+    }
+    for (const p of points) {
+      const why = unreadableResult(p);
+      if (why)
+        throw new SettingsError(
+          `${opts.store}: the stored result of ${p.model} · ${p.label} (sweep ${p.sweep}, key ${p.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
+        );
     }
     return buildReport(points, failed);
   } finally {

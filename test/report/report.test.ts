@@ -9,7 +9,10 @@ import { chartPoints, chartSpec } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
 import { markContended } from '../../src/sweep/contention.ts';
-import { UserError } from '../../src/errors.ts';
+import Database from 'better-sqlite3';
+import { SettingsError, UserError } from '../../src/errors.ts';
+import { loadReport } from '../../src/report/write.ts';
+import { SweepStore, type SweepPoint } from '../../src/sweep/index.ts';
 import { fakePoint, posterPoints } from './points.ts';
 
 /** The report.html `writeReportFiles` writes for `data` (into a folder removed afterwards). */
@@ -280,6 +283,54 @@ describe('report rows', () => {
         .sort((a, b) => a.order - b.order)
         .map((p) => p.label),
     ).toEqual(['combined', 'int8', 'baseline']);
+  });
+});
+
+describe('report of a store', () => {
+  /** A store holding `points`, written the way a sweep writes them. */
+  function storeOf(points: ReturnType<typeof fakePoint>[]): string {
+    const path = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
+    const store = SweepStore.open(path);
+    for (const p of points) {
+      const point = {
+        key: p.key,
+        sweep: p.sweep,
+        model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 },
+        label: p.label,
+        steps: p.steps,
+        tasks: p.tasks,
+        toolVersion: p.toolVersion,
+      } as unknown as SweepPoint;
+      store.claim(point);
+      store.finish(point, p.result);
+    }
+    store.close();
+    return path;
+  }
+
+  it('refuses a stored result without what the report reads (a benchmark, a speed-up), in one line naming the point', () => {
+    const good = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 1),
+    ];
+    expect(loadReport({ store: storeOf(good) }).rows).toHaveLength(2);
+    const cases: Array<[string, (r: Record<string, unknown> & { bench: { shapes: unknown[] } }) => void]> = [
+      ['no benchmark (bench.shapes[0] with batch, seq and model.p50Ms)', (r) => (r.bench.shapes = [])],
+      ['no speedup (a finite number)', (r) => (r.speedup = null)],
+      ['no eval.tasks', (r) => delete r.eval],
+    ];
+    for (const [why, edit] of cases) {
+      const store = storeOf(good);
+      const result = structuredClone(good[1]!.result);
+      edit(result as never);
+      const db = new Database(store); // edited by hand, or written by other code
+      db.prepare('UPDATE results SET result = ? WHERE key = ?').run(JSON.stringify(result), good[1]!.key);
+      db.close();
+      expect(() => loadReport({ store }), why).toThrow(SettingsError);
+      expect(() => loadReport({ store })).toThrow(
+        `${store}: the stored result of sst2 · int8 (sweep test, key ${good[1]!.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
+      );
+    }
   });
 });
 
