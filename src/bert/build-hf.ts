@@ -10,15 +10,15 @@ import { DataError, errorLine, fsReason } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
 import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
-import { type BertConfig, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
+import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
-import { bertParameters, canonicalParamName, headParamNames, type RandomInit } from './build-weights.ts';
+import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames, type RandomInit } from './build-weights.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
 
 export interface HuggingFaceFolder {
   /** The config of the folder's model_type (BERT, DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT: see configFromHuggingFace). */
   config: ExtendedBertConfig;
-  /** Every tensor of the checkpoint by its name, as float32 (shape and stored dtype kept). */
+  /** Every tensor of the checkpoint by its name, as float32 (shape and stored dtype kept); a tied MLM decoder saved in place of the word table also under the word table's name. */
   weights: Map<string, SafetensorsTensor>;
   /** The safetensors files read. */
   files: string[];
@@ -143,24 +143,46 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   const files = checkpointWeightFiles(dir);
   const weights = new Map<string, SafetensorsTensor>();
   const params = new Set(bertParameters(config).map((p) => p.name));
+  let decoderFile = '';
   for (const f of files) {
     const read = readSafetensors(f);
     checkPyTorchFormat(f, read.metadata);
     for (const [name, t] of read.tensors) {
       if (weights.has(name)) throw new DataError(`${f}: tensor '${name}' is also in another shard`);
-      if (params.has(canonicalParamName(name, familyOf(config)))) {
-        if (!FLOAT_DTYPES.has(t.dtype)) {
-          throw new DataError(
-            `${f}: tensor '${name}' is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
-          );
-        }
-        checkFinite(f, name, t);
-      }
+      if (params.has(canonicalParamName(name, familyOf(config)))) checkParameter(f, name, t);
+      if (name === TIED_DECODERS[familyOf(config)]) decoderFile = f;
       weights.set(name, t);
     }
   }
   checkLabelCount(dir, config, weights);
+  const tied = tiedWordTable(weights.keys(), familyOf(config));
+  if (tied) {
+    checkParameter(decoderFile, tied, weights.get(tied)!);
+    weights.set(embeddingParamNames(familyOf(config)).word, weights.get(tied)!);
+  }
   return { config, weights, files };
+}
+
+/** The masked-LM decoder each family ties to its word table (transformers' _tied_weights_keys). */
+const TIED_DECODERS: Readonly<Record<BertFamily, string>> = {
+  bert: 'cls.predictions.decoder.weight',
+  distilbert: 'vocab_projector.weight',
+  roberta: 'lm_head.decoder.weight',
+  electra: 'generator_lm_head.weight',
+  albert: 'predictions.decoder.weight',
+};
+
+/**
+ * The key of a masked-LM decoder saved in place of the word table it is tied to (safetensors keeps one name of
+ * tensors that share memory: `safetensors.torch.save_model` keeps the first in sorted order, `lm_head.decoder.weight`
+ * before `roberta.embeddings.…`), when the checkpoint has no word table; undefined otherwise. Its values are the
+ * word table's.
+ */
+export function tiedWordTable(keys: Iterable<string>, family: BertFamily): string | undefined {
+  const names = [...keys];
+  const word = embeddingParamNames(family).word;
+  if (names.some((k) => canonicalParamName(k, family) === word)) return undefined;
+  return names.find((k) => k === TIED_DECODERS[family]);
 }
 
 /**
@@ -179,8 +201,13 @@ function checkLabelCount(dir: string, config: ExtendedBertConfig, weights: Reado
   }
 }
 
-/** Refuses a parameter holding NaN or infinite values: the model would compute NaN logits. */
-function checkFinite(file: string, name: string, t: SafetensorsTensor): void {
+/** Refuses a parameter stored as integers (quantized) or holding NaN or infinite values (the logits would be NaN). */
+function checkParameter(file: string, name: string, t: SafetensorsTensor): void {
+  if (!FLOAT_DTYPES.has(t.dtype)) {
+    throw new DataError(
+      `${file}: tensor '${name}' is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
+    );
+  }
   let bad = 0;
   let infinite = false;
   const data = t.data;

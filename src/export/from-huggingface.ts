@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles } from '../bert/build-hf.ts';
-import { bertParameters, canonicalParamName, headParamNames } from '../bert/build-weights.ts';
+import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles, tiedWordTable } from '../bert/build-hf.ts';
+import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames } from '../bert/build-weights.ts';
 import { configFromHuggingFace, familyOf } from '../bert/config.ts';
 import { findBert } from '../bert/discover.ts';
 import { readSafetensorsHeader } from '../bert/safetensors.ts';
@@ -72,7 +72,9 @@ function checkpointCoverage(dir: string): Coverage | undefined {
     // the files the build reads (not every .safetensors of the folder: an adapter's would hide a missing head)
     const files = checkpointWeightFiles(dir);
     for (const f of files) checkPyTorchFormat(f); // the build refuses another framework's files
-    names = new Set(files.flatMap((f) => readSafetensorsHeader(f).map((t) => t.name)).map((k) => canonicalParamName(k, familyOf(config))));
+    const keys = files.flatMap((f) => readSafetensorsHeader(f).map((t) => t.name));
+    names = new Set(keys.map((k) => canonicalParamName(k, familyOf(config))));
+    if (tiedWordTable(keys, familyOf(config))) names.add(embeddingParamNames(familyOf(config)).word); // read as the word table
   } catch {
     return undefined;
   }

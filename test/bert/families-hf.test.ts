@@ -233,6 +233,13 @@ describe('base-model checkpoints and other heads', () => {
       (k) => (k.startsWith('classifier.') ? undefined : k),
       { 'lm_head.dense.weight': mat(32, 32), 'lm_head.dense.bias': vec(32), 'lm_head.bias': vec(128) },
     ],
+    [
+      // safetensors.torch.save_model keeps one name of tied tensors, the first in sorted order: the decoder's
+      'RobertaForMaskedLM with its word table saved as the tied lm_head.decoder.weight',
+      'roberta',
+      (k) => (k.startsWith('classifier.') ? undefined : k === 'roberta.embeddings.word_embeddings.weight' ? 'lm_head.decoder.weight' : k),
+      { 'lm_head.dense.weight': mat(32, 32), 'lm_head.dense.bias': vec(32), 'lm_head.bias': vec(128) },
+    ],
     ['RobertaModel (XLM-R)', 'xlm-roberta', (k) => (k.startsWith('classifier.') ? undefined : k.replace(/^roberta\./, '')), { 'pooler.dense.bias': vec(32) }],
   ];
   for (const [what, family, rename, extra] of bases) {
