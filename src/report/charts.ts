@@ -48,8 +48,11 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
           "filled: on the Pareto front of its model's variants in its sweep (nothing else is both faster and better)",
         ]
       : ['weights: bytes of all initializers', "filled: on the Pareto front of its model's variants in its sweep (nothing else is both smaller and better)"];
-  const xEnc = { field: 'x', type: 'quantitative' as const, title: x, scale: { zero: false, nice: true } };
-  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true } };
+  // at most six significant digits, trailing zeros trimmed: a panel of one point (or one x) has a one-value domain,
+  // of which vega's own tick format printed '40.000000'
+  const axis = { format: ',~r' };
+  const xEnc = { field: 'x', type: 'quantitative' as const, title: x, scale: { zero: false, nice: true }, axis };
+  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true }, axis };
   const color = { field: 'model', type: 'nominal' as const, title: 'model' };
   const layer = [
     {

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
 import { SIZE_NOTE, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
-import { chartPoints, chartSpec } from '../../src/report/charts.ts';
+import { chartPoints, chartSpec, renderCharts } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
 import { markContended } from '../../src/sweep/contention.ts';
@@ -272,6 +272,15 @@ describe('report rows', () => {
     expect(cells(rows[0]!)[0]).toBe('back\\\\\\|slash \\<b>bold\\</b>');
     expect(cells(rows[1]!)[1]).toBe('a\\|b c');
     expect(mdCell(cells(rows[1]!)[1]!.replace(/\\(.)/g, '$1'))).toBe(cells(rows[1]!)[1]);
+  });
+
+  it('labels the axes of a panel of one point with its values, not 40.000000', async () => {
+    const one = buildReport([fakePoint({ model: 'sst2', label: 'baseline', bytes: 40e6, glue: 0.8, p50: 2.5 }, 0)]);
+    const charts = await renderCharts(one);
+    const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(texts(charts.bytes)).toEqual(expect.arrayContaining(['40', '80', 'weights (MB)', 'GLUE score (dev, ×100)']));
+    expect(texts(charts.latency)).toEqual(expect.arrayContaining(['2.5', '80', 'p50 latency (ms)']));
+    for (const svg of [charts.bytes, charts.latency]) expect(texts(svg).filter((t) => /\.\d*0{3}$/.test(t!))).toEqual([]);
   });
 
   it('charts every scored point with its front order', () => {
