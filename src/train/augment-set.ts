@@ -1,9 +1,34 @@
 /** Training sets extended with augmented examples (TinyBERT's data augmentation, augment.ts). */
+import { getHeapStatistics } from 'node:v8';
 import type { Model } from '../onnx/graph.ts';
 import type { TextTokenizer } from '../eval/tokenizer.ts';
 import type { TrainingSet } from './data.ts';
 import { augmentedSet, augmentedTrainingSet, trainingTexts } from './augment.ts';
 import { teacherWordEmbeddings } from './students/bilstm.ts';
+import { SettingsError } from '../errors.ts';
+
+/**
+ * A lower bound of the memory one variant takes while the set is built (its texts, its tokenized example, its cache
+ * line): about 300 bytes plus 8 per token of its source. Held by this process's heap.
+ */
+const VARIANT_BYTES = 300;
+const VARIANT_BYTES_PER_TOKEN = 8;
+
+/**
+ * Refuses, before any variant is made, an `n` whose variants could not all be kept: at least their lower-bound size
+ * past the heap this process may use (an --augment of 10⁹ ran for minutes, then died out of memory).
+ */
+export function checkAugmentFits(set: TrainingSet, n: number, heapBytes = getHeapStatistics().heap_size_limit): void {
+  let tokens = 0;
+  for (const e of set.examples) tokens += e.ids.length;
+  const count = set.examples.length * n;
+  const bytes = n * (set.examples.length * VARIANT_BYTES + tokens * VARIANT_BYTES_PER_TOKEN);
+  if (bytes <= heapBytes) return;
+  const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
+  throw new SettingsError(
+    `--augment ${n}: ${count.toLocaleString('en-US')} variants of ${set.examples.length.toLocaleString('en-US')} examples would take at least ${gb(bytes)} of memory, more than the ${gb(heapBytes)} this process may use; give a smaller --augment or --max-examples`,
+  );
+}
 
 export interface AugmentSetOptions {
   /** The teacher whose word-embedding space gives the neighbours. */
@@ -22,6 +47,7 @@ export interface AugmentSetOptions {
  * their only target).
  */
 export async function withAugmented(set: TrainingSet, o: AugmentSetOptions): Promise<TrainingSet> {
+  checkAugmentFits(set, o.n);
   const aug = await augmentedSet({
     examples: trainingTexts(set),
     tokenizer: o.tokenizer.source,

@@ -17,7 +17,9 @@ import {
   type WordEmbeddings,
 } from '../../src/train/augment.ts';
 import { basicTokens, isWordToken, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab } from '../../src/train/augment-words.ts';
-import { loadTrainingSet } from '../../src/train/data.ts';
+import { loadTrainingSet, type TrainingSet } from '../../src/train/data.ts';
+import { checkAugmentFits, withAugmented } from '../../src/train/augment-set.ts';
+import { refusal } from '../helpers/refusal.ts';
 import { teacherWordEmbeddings } from '../../src/train/students/bilstm-config.ts';
 import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures } from '../helpers/glue-paths.ts';
 
@@ -390,5 +392,36 @@ describe.skipIf(!existsSync(MLM))('MLM candidates (toy pretraining graph, 99-tok
     }
     // 30 draws from 3 candidates: each candidate shows up.
     expect(seen.map((s) => s.size)).toEqual([3, 3, 3]);
+  });
+});
+
+describe('an --augment that cannot fit in memory', () => {
+  const set = {
+    examples: Array.from({ length: 10 }, () => ({ ids: new Int32Array(20), typeIds: new Int32Array(20), label: 0 })),
+  } as unknown as TrainingSet;
+
+  it('is refused in one line with its lower-bound size', () => {
+    // 10 examples × 4 variants × (300 + 20 tokens × 8) bytes = 18,400 bytes
+    expect(() => checkAugmentFits(set, 4, 18_400)).not.toThrow();
+    expect(refusal(() => checkAugmentFits(set, 4, 18_399))).toBe(
+      '--augment 4: 40 variants of 10 examples would take at least 0.0 GB of memory, more than the 0.0 GB this process may use; give a smaller --augment or --max-examples',
+    );
+  });
+
+  it('is refused by withAugmented before any variant is made (an --augment of 10⁹ ran out of memory after minutes)', async () => {
+    const logs: string[] = [];
+    const o = {
+      teacher: undefined as never,
+      tokenizer: undefined as never,
+      n: 1e9,
+      seed: 1,
+      cacheDir: join(tmpdir(), 'bc-augment-none'),
+      log: (l: string) => logs.push(l),
+    };
+    await expect(withAugmented(set, o)).rejects.toThrow(
+      /^--augment 1000000000: 10,000,000,000 variants of 10 examples would take at least 4284\.1 GB of memory/,
+    );
+    expect(logs).toEqual([]);
+    expect(existsSync(o.cacheDir)).toBe(false);
   });
 });
