@@ -63,7 +63,7 @@ export function checkpointWeightFiles(dir: string): string[] {
   const indexPath = join(dir, 'model.safetensors.index.json');
   for (const path of [single, indexPath]) {
     // a link to nothing (a hub cache snapshot whose blobs were removed): named, not taken for an absent file
-    if (isLink(path)) {
+    if (!existsSync(path) && isLink(path)) {
       throw new DataError(`${path}: a link to ${readlinkSync(path)}, which does not exist (a hub cache snapshot whose blobs were removed?)`);
     }
   }
