@@ -11,6 +11,10 @@ import { OVERLAPS } from '../sweep/contention.ts';
 const SHARED_MARK = '†';
 
 const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
+/** `v` with `decimals` decimals, or, where those would give under two significant digits (0.0), two significant digits. */
+const small = (v: number, decimals: number): string => (Math.abs(v) >= 10 ** (1 - decimals) || v === 0 ? v.toFixed(decimals) : v.toPrecision(2));
+/** '2.85M', or for a tiny model '37.4K' / '812' (not '0.00M'). */
+const paramCount = (n: number): string => (n >= 1e5 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n));
 const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
 
 /** 'acc 73.39', 'Pearson 17.35 / Spearman 17.80', or 'Pearson undefined (constant predictions) / …' with `why`. */
@@ -42,12 +46,12 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
     r.group,
     r.label,
     r.parameters || '—',
-    (r.params / 1e6).toFixed(2) + 'M',
-    (r.bytes / 1e6).toFixed(1),
-    (r.fileBytes / 1e6).toFixed(1),
+    paramCount(r.params),
+    small(r.bytes / 1e6, 1),
+    small(r.fileBytes / 1e6, 1),
     pct(r.bytesOfOriginal),
     `×${r.speedup.toFixed(2)}${r.timingExclusive === false ? SHARED_MARK : ''}`,
-    r.measuredLatencyMs.toFixed(2),
+    small(r.measuredLatencyMs, 2),
     Object.entries(r.tasks)
       .map(([t, m]) => `${t} ${formatMetrics(m, r.undefinedMetrics[t])}`)
       .join('; '),

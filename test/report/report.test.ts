@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
-import { SIZE_NOTE, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
+import { SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
 import { chartPoints, chartSpec, renderCharts } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
@@ -272,6 +272,20 @@ describe('report rows', () => {
     expect(cells(rows[0]!)[0]).toBe('back\\\\\\|slash \\<b>bold\\</b>');
     expect(cells(rows[1]!)[1]).toBe('a\\|b c');
     expect(mdCell(cells(rows[1]!)[1]!.replace(/\\(.)/g, '$1'))).toBe(cells(rows[1]!)[1]);
+  });
+
+  it("shows a tiny model's parameters, MB and p50 in digits that tell them apart, not 0.00M / 0.0 / 0.00", () => {
+    const tiny = buildReport([
+      fakePoint({ model: 'toy', label: 'baseline', bytes: 149_600, glue: 0.6, p50: 0.042 }, 0),
+      fakePoint({ model: 'toy', label: 'int8', bytes: 37_600, glue: 0.58, speedup: 1.5, p50: 0.028 }, 1),
+      fakePoint({ model: 'toy', label: 'heads-90%', bytes: 3_200, glue: 0.5, speedup: 2, p50: 0.021 }, 2),
+    ]);
+    const cells = Object.fromEntries(displayTable(tiny).rows.map((r) => [r[1], r.slice(3, 9)]));
+    expect(cells).toEqual({
+      baseline: ['37.4K', '0.15', '0.45', '100.0%', '×1.00', '0.042'],
+      'heads-90%': ['800', '0.0032', '0.30', '2.1%', '×2.00', '0.021'],
+      int8: ['9.4K', '0.038', '0.34', '25.1%', '×1.50', '0.028'],
+    });
   });
 
   it('labels the axes of a panel of one point with its values, not 40.000000', async () => {
