@@ -17,12 +17,13 @@
  */
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { QueueError, UserError, errorLine, isUserError } from '../errors.ts';
+import { QueueError, isUserError, type UserError } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { pointName } from '../sweep/progress.ts';
 import { planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
+import { StoreWriteError } from '../sweep/store.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
 import { ATTEMPTS, jobOptions, type PointJob } from './job.ts';
@@ -75,18 +76,8 @@ async function closeWithin(closing: Promise<void>, ms = 5_000): Promise<void> {
   await withTimeout(closing, ms).catch(() => {});
 }
 
-/**
- * The one line for a store that could not take a collected point (an SQLite error such as SQLITE_FULL or
- * SQLITE_IOERR): what it keeps, and that the same command goes on (the queue keeps the workers' results).
- */
-function storeWriteError(path: string, e: unknown, kept: number): UserError {
-  const code = (e as { code?: unknown }).code;
-  const why = `${typeof code === 'string' ? `${code}: ` : ''}${errorLine(e)}`;
-  return new UserError(
-    `${path}: cannot write to the store (${why}); it keeps the ${points_(kept)} finished so far, and the queue keeps the workers' results: run the same command again once the store can be written`,
-    { cause: e },
-  );
-}
+/** What a store that cannot take a collected point keeps besides the points stored (SweepStore's StoreWriteError). */
+const QUEUE_KEEPS = "and the queue keeps the workers' results";
 
 /** Runs the coordinator: see the module comment. */
 export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSweepSummary> {
@@ -158,8 +149,9 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       else if ('result' in outcome) store.finish(point, outcome.result);
       else store.fail(point.key, outcome.error);
     } catch (e) {
-      if (isUserError(e)) throw e; // (the store removed or replaced meanwhile)
-      throw storeWriteError(store.path, e, summary.ran + previous.size);
+      // (SweepStore says a write it could not make in one line, to which this adds what is kept)
+      if (e instanceof StoreWriteError) throw e.keeping(summary.ran + previous.size, QUEUE_KEEPS);
+      throw e; // (the store removed or replaced meanwhile: one line too)
     }
     pending.delete(point.key);
     if (skipped) {

@@ -13,7 +13,7 @@ import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
 import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
-import { SweepStore } from './store.ts';
+import { StoreWriteError, SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
 import { findStale, type StaleMatch } from './stale.ts';
 import { timedContended } from './contention.ts';
@@ -172,23 +172,27 @@ export async function planAgainstStore(
   // A work folder that cannot be one fails before the store is created (writability is checked once points run).
   checkFolderPath(work.dir, work.label);
   const store = SweepStore.open(opts.store);
-  // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
   try {
-    store.addToSweep(points);
+    const keys = new Set(points.map((p) => p.key));
+    const finished = store.finished();
+    const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
+    // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
+    try {
+      store.addToSweep(points);
+    } catch (e) {
+      throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;
+    }
+    const contended = new Map(points.filter((p) => previous.has(p.key) && timedContended(previous.get(p.key)!)).map((p) => [p.key, p]));
+    if (opts.rerunContended) for (const key of contended.keys()) previous.delete(key);
+    const todo = points.filter((p) => !previous.has(p.key));
+    // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
+    const stale = todo.length > 0 ? findStale(todo, finished, store.finishedPlans()) : new Map<string, StaleMatch>();
+    if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
+    return { spec, points, previous, stale, contended, hash, store, work };
   } catch (e) {
     store.close();
     throw e;
   }
-  const keys = new Set(points.map((p) => p.key));
-  const finished = store.finished();
-  const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
-  const contended = new Map(points.filter((p) => previous.has(p.key) && timedContended(previous.get(p.key)!)).map((p) => [p.key, p]));
-  if (opts.rerunContended) for (const key of contended.keys()) previous.delete(key);
-  const todo = points.filter((p) => !previous.has(p.key));
-  // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
-  const stale = todo.length > 0 ? findStale(todo, finished, store.finishedPlans()) : new Map<string, StaleMatch>();
-  if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
-  return { spec, points, previous, stale, contended, hash, store, work };
 }
 
 /**

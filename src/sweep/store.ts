@@ -15,12 +15,16 @@
  * A finished point is recomputed only when its benchmark was timed contended and the sweep asks for it
  * (`--rerun-contended`): its claim takes the point while its result stays stored (and reported) until the new one
  * replaces it; a recompute that fails or is stopped leaves the point done with its old result.
+ *
+ * A write the store cannot make (a full disk, an I/O error, the file made read-only, or locked by another process
+ * past the busy timeout) throws a one-line StoreWriteError: SQLite rolled it back, and every point stored before
+ * stays; the caller adds what it keeps (`keeping`).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { checkOutputFile, fileSystemError } from '../destination.ts';
-import { UserError } from '../errors.ts';
+import { UserError, errorLine } from '../errors.ts';
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import { identifyStore, markStore, storeError } from './store-format.ts';
 import { timedContended } from './contention.ts';
@@ -35,6 +39,9 @@ export type PointStatus = 'running' | 'done' | 'failed';
  * off heartbeats for a while); on this host a claim is live while its process exists.
  */
 export const HEARTBEAT_STALE_MS = 10 * 60_000;
+
+/** How long a write waits for another process's write to end (SQLITE_BUSY after it). */
+const BUSY_TIMEOUT_MS = 30_000;
 
 /** A finished point as the report reads it. */
 export interface StoredPoint {
@@ -122,7 +129,7 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
   let db: Database.Database | undefined;
   try {
     const snapshot = readonly ? storeSnapshot(path) : undefined;
-    db = snapshot ? new Database(snapshot, { readonly: true }) : new Database(path, { readonly, fileMustExist: readonly, timeout: 30_000 });
+    db = snapshot ? new Database(snapshot, { readonly: true }) : new Database(path, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
     const identity = identifyStore(db, path);
     if (readonly) {
       if (identity === 'empty') throw new UserError(`${path}: an empty database, not a sweep store (run 'compress sweep FILE --store ${path}' first)`);
@@ -160,6 +167,62 @@ function addHolderColumn(db: Database.Database): void {
   db.transaction(() => {
     if (!has()) db.exec('ALTER TABLE points ADD COLUMN holder TEXT');
   }).immediate();
+}
+
+/**
+ * SQLite result codes (and their extended codes, `SQLITE_IOERR_WRITE` …) of a store that cannot be written now: a
+ * fault of the machine or of another process, not of this code. Any other SQLite error (a constraint, misuse) is a bug.
+ */
+const WRITE_FAULTS = [
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_READONLY',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_CANTOPEN',
+  'SQLITE_PERM',
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+];
+
+/** `SQLITE_FULL: database or disk is full`: why SQLite refused a write (`SQLITE_BUSY` with how long it waited). */
+function writeFaultWhy(e: Error & { code: string }): string {
+  const waited = e.code.startsWith('SQLITE_BUSY') ? `, by another process for over ${BUSY_TIMEOUT_MS / 1000} s` : '';
+  return `${e.code}: ${errorLine(e)}${waited}`;
+}
+
+/** A write fault of SQLite (WRITE_FAULTS) at `path` as a StoreWriteError; anything else as it is. */
+function writeError(path: string, e: unknown): unknown {
+  if (!(e instanceof Database.SqliteError)) return e;
+  const fault = e as Error & { code: string };
+  if (!WRITE_FAULTS.some((c) => fault.code === c || fault.code.startsWith(`${c}_`))) return e;
+  return new StoreWriteError(path, writeFaultWhy(fault), { cause: e });
+}
+
+const points_ = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
+
+/**
+ * The store could not take a write (see the module comment): `path: cannot write to the store (SQLITE_FULL:
+ * database or disk is full); run the same command again once the store can be written`. `keeping` says what the
+ * store keeps, as the caller knows it.
+ */
+export class StoreWriteError extends UserError {
+  override name = 'StoreWriteError';
+  constructor(
+    readonly path: string,
+    /** The SQLite code and message. */
+    readonly why: string,
+    options?: { cause?: unknown },
+    kept?: { points: number; also?: string },
+  ) {
+    const keeps = kept ? `; it keeps the ${points_(kept.points)} finished so far${kept.also ? `, ${kept.also}` : ''}:` : ';';
+    super(`${path}: cannot write to the store (${why})${keeps} run the same command again once the store can be written`, options);
+  }
+
+  /** This error, saying the store keeps `points` finished points (and `also`: what else keeps what). */
+  keeping(points: number, also?: string): StoreWriteError {
+    return new StoreWriteError(this.path, this.why, { cause: this.cause }, { points, ...(also !== undefined ? { also } : {}) });
+  }
 }
 
 interface ClaimRow {
@@ -211,6 +274,15 @@ export class SweepStore {
     if (!readonly) {
       const st = statSync(path);
       this.file = { dev: st.dev, ino: st.ino };
+    }
+  }
+
+  /** Runs a write of the store: a write SQLite refuses (a full disk …) throws a one-line StoreWriteError. */
+  private write<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      throw writeError(this.path, e);
     }
   }
 
@@ -278,7 +350,7 @@ export class SweepStore {
         });
       return 'claimed';
     });
-    return tx.immediate();
+    return this.write(() => tx.immediate());
   }
 
   /**
@@ -286,23 +358,27 @@ export class SweepStore {
    * already had takes the names it has now.
    */
   addToSweep(points: readonly SweepPoint[]): void {
-    const stmt = this.db.prepare(
-      'INSERT OR REPLACE INTO sweep_points (sweep, key, model, model_path, label) VALUES (@sweep, @key, @model, @modelPath, @label)',
-    );
-    this.db
-      .transaction(() => {
-        for (const p of points) stmt.run({ sweep: p.sweep, key: p.key, model: p.model.name, modelPath: p.model.onnx, label: p.label });
-      })
-      .immediate();
+    this.write(() => {
+      const stmt = this.db.prepare(
+        'INSERT OR REPLACE INTO sweep_points (sweep, key, model, model_path, label) VALUES (@sweep, @key, @model, @modelPath, @label)',
+      );
+      this.db
+        .transaction(() => {
+          for (const p of points) stmt.run({ sweep: p.sweep, key: p.key, model: p.model.name, modelPath: p.model.onnx, label: p.label });
+        })
+        .immediate();
+    });
   }
 
   /** Refreshes the heartbeat of this process's running points. */
   heartbeat(keys: readonly string[]): void {
-    const stmt = this.db.prepare("UPDATE points SET heartbeat_ms = ? WHERE key = ? AND status = 'running' AND pid = ? AND host = ?");
-    const now = Date.now();
-    this.db.transaction(() => {
-      for (const k of keys) stmt.run(now, k, process.pid, this.host);
-    })();
+    this.write(() => {
+      const stmt = this.db.prepare("UPDATE points SET heartbeat_ms = ? WHERE key = ? AND status = 'running' AND pid = ? AND host = ?");
+      const now = Date.now();
+      this.db.transaction(() => {
+        for (const k of keys) stmt.run(now, k, process.pid, this.host);
+      })();
+    });
   }
 
   /**
@@ -313,34 +389,32 @@ export class SweepStore {
     this.checkStillThere();
     const finishedAt = new Date().toISOString();
     const values = [result.params, result.bytes, result.glue, result.speedup, result.latencyMs, JSON.stringify(result), finishedAt];
-    this.db
-      .transaction(() => {
-        const added = this.db
-          .prepare('INSERT OR IGNORE INTO results (key, params, bytes, glue, speedup, latency_ms, result, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(point.key, ...values);
-        if (added.changes === 0 && opts.recompute) {
-          const stored = this.storedResult(point.key);
-          if (stored && timedContended(stored)) {
-            this.db
-              .prepare('UPDATE results SET params = ?, bytes = ?, glue = ?, speedup = ?, latency_ms = ?, result = ?, finished_at = ? WHERE key = ?')
-              .run(...values, point.key);
-          }
+    const tx = this.db.transaction(() => {
+      const added = this.db
+        .prepare('INSERT OR IGNORE INTO results (key, params, bytes, glue, speedup, latency_ms, result, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(point.key, ...values);
+      if (added.changes === 0 && opts.recompute) {
+        const stored = this.storedResult(point.key);
+        if (stored && timedContended(stored)) {
+          this.db
+            .prepare('UPDATE results SET params = ?, bytes = ?, glue = ?, speedup = ?, latency_ms = ?, result = ?, finished_at = ? WHERE key = ?')
+            .run(...values, point.key);
         }
-        this.db.prepare("UPDATE points SET status = 'done', finished_at = ?, error = NULL WHERE key = ? AND status <> 'done'").run(finishedAt, point.key);
-      })
-      .immediate();
+      }
+      this.db.prepare("UPDATE points SET status = 'done', finished_at = ?, error = NULL WHERE key = ? AND status <> 'done'").run(finishedAt, point.key);
+    });
+    this.write(() => tx.immediate());
   }
 
   /** Records a failed point (it is retried by the next sweep); one being recomputed stays done, with its stored result. */
   fail(key: string, error: string): void {
-    this.db
-      .transaction(() => {
-        if (this.release(key)) return;
-        this.db
-          .prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'")
-          .run(error, new Date().toISOString(), key);
-      })
-      .immediate();
+    const tx = this.db.transaction(() => {
+      if (this.release(key)) return;
+      this.db
+        .prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'")
+        .run(error, new Date().toISOString(), key);
+    });
+    this.write(() => tx.immediate());
   }
 
   /**
@@ -348,10 +422,11 @@ export class SweepStore {
    * result. False (nothing changed) for a point without a stored result.
    */
   release(key: string): boolean {
-    return (
-      this.db
-        .prepare("UPDATE points SET status = 'done' WHERE key = ? AND status <> 'done' AND EXISTS (SELECT 1 FROM results r WHERE r.key = points.key)")
-        .run(key).changes > 0
+    return this.write(
+      () =>
+        this.db
+          .prepare("UPDATE points SET status = 'done' WHERE key = ? AND status <> 'done' AND EXISTS (SELECT 1 FROM results r WHERE r.key = points.key)")
+          .run(key).changes > 0,
     );
   }
 
@@ -410,18 +485,20 @@ export class SweepStore {
 
   /** Deletes points and their results (stale points once recomputed), in one transaction. */
   forget(keys: readonly string[]): void {
-    const results = this.db.prepare('DELETE FROM results WHERE key = ?');
-    const points = this.db.prepare('DELETE FROM points WHERE key = ?');
-    const members = this.db.prepare('DELETE FROM sweep_points WHERE key = ?');
-    this.db
-      .transaction(() => {
-        for (const k of keys) {
-          results.run(k);
-          points.run(k);
-          members.run(k);
-        }
-      })
-      .immediate();
+    this.write(() => {
+      const results = this.db.prepare('DELETE FROM results WHERE key = ?');
+      const points = this.db.prepare('DELETE FROM points WHERE key = ?');
+      const members = this.db.prepare('DELETE FROM sweep_points WHERE key = ?');
+      this.db
+        .transaction(() => {
+          for (const k of keys) {
+            results.run(k);
+            points.run(k);
+            members.run(k);
+          }
+        })
+        .immediate();
+    });
   }
 
   /** Whether the store has `table` (a store written by older code may lack the newer ones; a read-only one keeps them missing). */

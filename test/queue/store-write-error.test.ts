@@ -5,7 +5,6 @@
  * for a Redis problem. The same command run again collects the rest.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
@@ -13,6 +12,7 @@ import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { runQueueWorker } from '../../src/queue/worker.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
+import { failWrites } from '../sweep/store-faults.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
 import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
 
@@ -40,12 +40,12 @@ describe.skipIf(redisSkipReason !== null)(`a queued sweep whose store cannot be 
   it('the coordinator stops at once with one line, keeping the points stored before', async () => {
     expect(t.points).toBeGreaterThan(1);
     const store = join(t.root, 'queued.sqlite');
-    // The first collected point is written; every later write fails as on a full disk.
+    // The first collected point is written; every later write fails as on a full disk (SQLite's error, from below
+    // the store: the store says it in one line, to which the coordinator adds what is kept).
     const finish = SweepStore.prototype.finish;
-    let writes = 0;
-    const spy = vi.spyOn(SweepStore.prototype, 'finish').mockImplementation(function (this: SweepStore, ...args) {
-      if (writes++ === 0) return finish.apply(this, args);
-      throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+    const spy = vi.spyOn(SweepStore.prototype, 'finish').mockImplementationOnce(function (this: SweepStore, ...args) {
+      finish.apply(this, args);
+      failWrites(this);
     });
     const lines: string[] = [];
     const stop = new AbortController();
