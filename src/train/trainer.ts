@@ -419,6 +419,18 @@ export function studentOnly(student: Student, params: ReadonlyMap<string, Float3
   return new Map([...params].filter(([name]) => own.has(name)));
 }
 
+/**
+ * Whether an epoch's dev score replaces the best epoch so far (`bestEpoch` 0: none yet; `best` null: the best has no
+ * score). An undefined score (NaN: Pearson of constant STS-B predictions) is kept only while no epoch is, and any
+ * defined score replaces an undefined best; otherwise a score must be strictly higher (the first of equal epochs
+ * stays, as the Trainer's `load_best_model_at_end`). The best score is checkpointed as null when undefined, so a
+ * resumed run decides as the uninterrupted one does.
+ */
+export function beatsBest(score: number, best: number | null, bestEpoch: number): boolean {
+  if (Number.isNaN(score)) return bestEpoch === 0;
+  return best === null || Number.isNaN(best) || score > best;
+}
+
 /** The name of the first parameter holding a NaN or an infinity, if any. */
 function nonFiniteParameter(params: ReadonlyMap<string, Float32Array>): string | undefined {
   for (const [name, p] of params) {
@@ -534,8 +546,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       record.metrics = metrics;
       record.score = score;
       log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}, dev ${prepared.dataset.task.name} ${(score * 100).toFixed(2)}`);
-      if (state.bestScore === null || score > state.bestScore) {
-        state.bestScore = score;
+      if (beatsBest(score, state.bestScore, state.bestEpoch)) {
+        state.bestScore = Number.isNaN(score) ? null : score;
         state.bestEpoch = epoch + 1;
         best = copyParams(params);
         writeBest(job.workDir, key, epoch + 1, best, optimizer);
