@@ -2,7 +2,9 @@
  * `runSweep`: plan the points of a sweep file, skip those the store already has, and run the rest (in this process
  * or in `jobs` worker processes), recording each finished point in the store as it completes. Killed at any
  * moment and started again, it redoes only the points that had not finished. Points the store has from other code
- * (stale) or timed while the machine was shared (contended) are kept unless asked to be recomputed.
+ * (stale) or timed while the machine was shared (contended) are kept unless asked to be recomputed. A store that
+ * stops taking writes (a full disk, an I/O error …: SweepStore's StoreWriteError) ends it with one line saying what
+ * the store keeps: no point starts after it, and the running ones stop as on Ctrl-C (their results could not be kept).
  */
 import { resolve } from 'node:path';
 import { fileSystemError, checkFolderPath, checkOutputFolder, folderLabel } from '../destination.ts';
@@ -239,25 +241,49 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
   const log = (line: string, point: SweepPoint) => emit({ type: 'log', line, point });
   const onStage = (stage: PointStage | null, point: SweepPoint) => emit({ type: 'stage', point, stage });
-  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log, opts.signal, { onStage }) : inProcessRunner(threads, log, opts.signal, onStage);
+  // Stops the running points (as `signal` does) when the store can no longer take their results: see storeFault.
+  const stopping = new AbortController();
+  const stopAll = () => stopping.abort();
+  if (opts.signal?.aborted) stopAll();
+  opts.signal?.addEventListener('abort', stopAll);
+  const runner: PointRunner = jobs > 1 ? workerPool(jobs, threads, log, stopping.signal, { onStage }) : inProcessRunner(threads, log, stopping.signal, onStage);
   const running = new Set<string>();
   const deferred: SweepPoint[] = [];
-  const heartbeat = setInterval(() => store.heartbeat([...running]), HEARTBEAT_MS);
+  /** This sweep's points the store has a result of: what it keeps, should it stop taking writes. */
+  const kept = new Set([...previous.keys(), ...recompute.keys()]);
+  /**
+   * The first error of a store write (a StoreWriteError: a full disk …; the store removed or replaced): no point
+   * starts after it, the running ones stop as on Ctrl-C (their results could not be kept), and the sweep ends with it.
+   */
+  let storeFault: { error: unknown } | undefined;
+  /** Runs a write of the store; false (and the sweep stopping) when it fails. */
+  const write = (run: () => void): boolean => {
+    try {
+      run();
+      return true;
+    } catch (e) {
+      storeFault ??= { error: e };
+      stopAll();
+      return false;
+    }
+  };
+  const heartbeat = setInterval(() => write(() => store.heartbeat([...running])), HEARTBEAT_MS);
   heartbeat.unref();
 
   /** The next point: from the queue, else (after a pause) one another sweep was running. */
   const next = async (): Promise<SweepPoint | undefined> => {
-    if (opts.signal?.aborted) return undefined;
+    if (stopping.signal.aborted) return undefined;
     const p = queue.shift();
     if (p || deferred.length === 0) return p;
     await sleep(RECHECK_MS);
-    return deferred.shift();
+    return stopping.signal.aborted ? undefined : deferred.shift();
   };
 
   const lane = async (): Promise<void> => {
     for (let point = await next(); point; point = await next()) {
       const again = recompute.has(point.key);
-      const claim = store.claim(point, { recompute: again });
+      let claim: ReturnType<SweepStore['claim']> | undefined;
+      if (!write(() => (claim = store.claim(point, { recompute: again })))) return;
       if (claim === 'done') {
         summary.byOthers++;
         emit({ type: 'skipped', point });
@@ -269,23 +295,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       }
       running.add(point.key);
       emit({ type: 'start', point });
+      let result: PointResult;
       try {
-        const result = await runner.run(point);
-        store.finish(point, result, { recompute: again });
-        const replaced = stale.get(point.key);
-        if (replaced) store.forget(replaced.stored.map((s) => s.key));
-        summary.ran++;
-        if (again) {
-          summary.contended.recomputed.push(point);
-          if (timedContended(result)) summary.contended.again.push(point);
-        }
-        emit({ type: 'finished', point, result });
+        result = await runner.run(point);
       } catch (e) {
+        running.delete(point.key);
         if (e instanceof PointInterrupted) {
           // not a failure: its claim ends with this process, and the next run takes the point up again (a point
           // being recomputed is done again at once, with its stored result)
           if (again) {
-            store.release(point.key);
+            write(() => store.release(point.key));
             summary.contended.kept.push(point);
           }
           summary.interrupted = true;
@@ -293,24 +312,37 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
           continue;
         }
         const error = errorLine(fileSystemError(e) ?? e); // (a full disk or a read-only folder in one line naming the file)
-        store.fail(point.key, error); // (one being recomputed stays done, with its stored result)
+        write(() => store.fail(point.key, error)); // (one being recomputed stays done, with its stored result)
         summary.failed.push({ point, error });
         if (again) summary.contended.kept.push(point);
         emit({ type: 'failed', point, error });
-      } finally {
-        running.delete(point.key);
+        continue;
       }
+      running.delete(point.key);
+      // A result the store cannot take is lost (the point stays to do, for the next run): the sweep stops.
+      if (!write(() => store.finish(point, result, { recompute: again }))) return;
+      kept.add(point.key);
+      const replaced = stale.get(point.key);
+      if (replaced) write(() => store.forget(replaced.stored.map((s) => s.key)));
+      summary.ran++;
+      if (again) {
+        summary.contended.recomputed.push(point);
+        if (timedContended(result)) summary.contended.again.push(point);
+      }
+      emit({ type: 'finished', point, result });
     }
   };
 
   try {
     await Promise.all(Array.from({ length: Math.max(1, jobs) }, lane));
-    summary.sweeps = store.sweeps();
+    if (!storeFault) summary.sweeps = store.sweeps();
   } finally {
     clearInterval(heartbeat);
+    opts.signal?.removeEventListener('abort', stopAll);
     await runner.close();
     store.close();
   }
+  if (storeFault) throw storeFault.error instanceof StoreWriteError ? storeFault.error.keeping(kept.size) : storeFault.error;
   summary.seconds = (performance.now() - start) / 1000;
   return summary;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
-import { planAgainstStore, runSweep } from '../../src/sweep/run.ts';
+import { planAgainstStore, runSweep, type SweepEvent } from '../../src/sweep/run.ts';
 import { StoreWriteError, SweepStore } from '../../src/sweep/store.ts';
 import { failWrites, refuseWrites, watchStores } from './store-faults.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
@@ -113,4 +113,48 @@ describe('a sweep store that cannot be written', () => {
     const again = await runSweep({ file: t.sweepFile, store });
     expect([again.alreadyDone, again.ran, again.failed.length]).toEqual([3, t.points - 3, 0]);
   }, 120_000);
+});
+
+describe('a sweep whose store stops taking writes while points run', () => {
+  for (const jobs of [1, 2]) {
+    it(`--jobs ${jobs}: stops at once with one line saying what the store keeps; the same command goes on later`, async () => {
+      const store = join(t.root, `running-${jobs}.sqlite`);
+      let open: SweepStore | undefined;
+      ({ restore } = watchStores((s) => (open = s)));
+      const events: SweepEvent[] = [];
+      let started = 0;
+      const sweep = runSweep({
+        file: t.sweepFile,
+        store,
+        jobs,
+        onEvent: (e) => {
+          events.push(e);
+          // The disk fills up once the third point has started: its result (and any other's) cannot be stored.
+          if (e.type === 'start' && ++started === 3) failWrites(open!);
+        },
+      });
+      const error = await sweep.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      restore();
+      const finished = events.filter((e) => e.type === 'finished').map((e) => (e as { point: { key: string } }).point.key);
+      expect(finished.length).toBeGreaterThanOrEqual(3 - jobs);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toBe(
+        cannotWrite(
+          store,
+          'SQLITE_FULL: database or disk is full',
+          ` it keeps the ${finished.length} point${finished.length === 1 ? '' : 's'} finished so far:`,
+        ),
+      );
+      // No point is taken for failed for it, and none starts after it.
+      expect(events.filter((e) => e.type === 'failed')).toEqual([]);
+      expect(events.filter((e) => e.type === 'start').length).toBeLessThanOrEqual(3 + jobs - 1);
+      expect(storedKeys(store).sort()).toEqual([...finished].sort());
+
+      const again = await runSweep({ file: t.sweepFile, store, jobs });
+      expect([again.alreadyDone, again.ran, again.failed.length]).toEqual([finished.length, t.points - finished.length, 0]);
+    }, 180_000);
+  }
 });
