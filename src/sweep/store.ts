@@ -122,7 +122,7 @@ function storeSnapshot(path: string): Buffer | undefined {
 /**
  * Opens the database at `path` as a sweep store: a new file is made one, anything that is not one is refused with
  * one line before anything is written to it (store-format.ts); SQLite errors (garbage file, read-only folder) are
- * one line too.
+ * one line too, and a store that cannot be written now (a full disk, an I/O error, locked) a StoreWriteError.
  */
 function openStoreDatabase(path: string, readonly: boolean): Database.Database {
   if (!readonly) checkOutputFile(path, `--store ${path}`);
@@ -152,8 +152,11 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
     return db;
   } catch (e) {
     db?.close();
-    if (e instanceof Database.SqliteError) throw storeError(path, e);
-    throw e;
+    if (!(e instanceof Database.SqliteError)) throw e;
+    // (a store that cannot be written now, as a full disk, is the store's write error, not an unusable store)
+    const fault = readonly ? e : writeError(path, e);
+    if (fault instanceof StoreWriteError && /^SQLITE_(FULL|IOERR|BUSY)/.test((e as { code?: string }).code ?? '')) throw fault;
+    throw storeError(path, e);
   }
 }
 

@@ -5,7 +5,8 @@
  * the same command run again once the store can be written goes on from there.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
 import { planAgainstStore, runSweep, type SweepEvent } from '../../src/sweep/run.ts';
@@ -157,4 +158,18 @@ describe('a sweep whose store stops taking writes while points run', () => {
       expect([again.alreadyDone, again.ran, again.failed.length]).toEqual([finished.length, t.points - finished.length, 0]);
     }, 180_000);
   }
+});
+
+describe('a new store on a full disk', () => {
+  it('is the one line of a store that cannot be written, not an unusable store', () => {
+    const path = join(t.root, 'new-on-full.sqlite');
+    const pragma = Database.prototype.pragma;
+    // SQLite's error on the first write of a new store (its format mark), as a full disk gives it.
+    const spy = vi.spyOn(Database.prototype, 'pragma').mockImplementation(function (this: Database.Database, source: string, options?: Database.PragmaOptions) {
+      if (source.startsWith('application_id =')) throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+      return pragma.call(this, source, options);
+    });
+    restore = () => spy.mockRestore();
+    expect(() => SweepStore.open(path)).toThrow(cannotWrite(path, 'SQLITE_FULL: database or disk is full'));
+  });
 });
