@@ -335,6 +335,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
   try {
     await Promise.all(Array.from({ length: Math.max(1, jobs) }, lane));
+    // A stop that came between two points (or before the first) left points unrun: the sweep was interrupted too
+    if (opts.signal?.aborted && (queue.length > 0 || deferred.length > 0)) summary.interrupted = true;
     if (!storeFault) summary.sweeps = store.sweeps();
   } finally {
     clearInterval(heartbeat);

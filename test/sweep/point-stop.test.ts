@@ -193,6 +193,21 @@ describe('stopping a sweep point in its benchmark', () => {
     expect(results(store)).toBe(1);
   });
 
+  it('a stop between two points leaves the rest unrun and the sweep interrupted (not a finished sweep)', async () => {
+    const store = join(t.root, 'between.sqlite');
+    const controller = new AbortController();
+    const summary = await runSweep({
+      file: t.sweepFile,
+      store,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'finished') controller.abort();
+      },
+    });
+    expect([summary.ran, summary.failed.length, summary.interrupted]).toEqual([1, 0, true]);
+    expect(results(store)).toBe(1);
+  });
+
   it('compress sweep: SIGTERM during a huge bench.repeats stops between runs and releases the timing lock', async () => {
     const lock = lockFile();
     const store = join(t.root, 'long.sqlite');
