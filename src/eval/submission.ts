@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
+import { countMissingPredictions } from './metrics/index.ts';
 
 export interface TaskPredictions {
   readonly task: TaskDefinition;
@@ -45,14 +46,9 @@ export function submissionText(p: TaskPredictions): string {
  */
 export function writeSubmission(dir: string, results: readonly TaskPredictions[]): string[] {
   for (const r of results) {
-    let missing = 0;
-    let first = -1;
-    for (let i = 0; i < r.predictions.length; i++) {
-      if (!Number.isNaN(r.predictions[i])) continue;
-      missing++;
-      if (first < 0) first = i;
-    }
+    const missing = countMissingPredictions(r.predictions);
     if (missing > 0) {
+      const first = Array.prototype.findIndex.call(r.predictions, (p: number) => Number.isNaN(p));
       throw new UserError(
         `${r.task.name}: the model gave non-finite scores (NaN or Infinity) for ${missing} of ${r.predictions.length} test examples (the first: index ${r.ids[first]}); no submission written`,
       );
