@@ -20,6 +20,7 @@ const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as 
   version: string;
   dependencies: Record<string, string>;
   exports: Record<string, unknown>;
+  engines: { node: string };
 };
 /** What `npm pack` needs from the checkout to build and pack. */
 const PACK_SOURCES = ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src'];
@@ -77,6 +78,26 @@ describe('the packed tarball', () => {
     const stray = files.filter((f) => !(f.startsWith('dist/') || ['bin/compress.mjs', 'package.json', 'README.md'].includes(f)));
     expect(stray).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+});
+
+describe('package.json', () => {
+  it('admits only the Node versions every production dependency supports (no EBADENGINE warning on install)', () => {
+    const semver = createRequire(join(REPO, 'package.json'))('semver') as {
+      satisfies(version: string, range: string): boolean;
+    };
+    const majors = Array.from({ length: 8 }, (_, i) => 20 + i);
+    const versions = [...majors.flatMap((m) => [`${m}.0.0`, `${m}.11.0`, `${m}.12.0`, `${m}.18.0`, `${m}.19.0`]), process.versions.node];
+    const admitted = versions.filter((v) => semver.satisfies(v, PACKAGE.engines.node));
+    expect(admitted).toContain(process.versions.node);
+    const refused: string[] = [];
+    for (const name of Object.keys(PACKAGE.dependencies)) {
+      const range = (JSON.parse(readFileSync(join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { engines?: { node?: string } }).engines?.node;
+      // better-sqlite3 lists the majors it has prebuilt binaries for: past the newest, it builds from source
+      if (!range || name === 'better-sqlite3') continue;
+      for (const v of admitted) if (!semver.satisfies(v, range)) refused.push(`${name} (${range}) refuses Node ${v}`);
+    }
+    expect(refused).toEqual([]);
   });
 });
 
