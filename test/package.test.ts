@@ -23,7 +23,7 @@ const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as 
   engines: { node: string };
 };
 /** What `npm pack` needs from the checkout to build and pack. */
-const PACK_SOURCES = ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src'];
+const PACK_SOURCES = ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src'];
 
 const root = mkdtempSync(join(tmpdir(), 'bert-compress-package-'));
 const app = join(root, 'app');
@@ -71,11 +71,14 @@ describe('the packed tarball', () => {
     expect(files).toContain('package.json');
     expect(files).toContain('dist/cli/index.js');
     expect(files).toContain('dist/sweep/worker-main.js');
+    expect(files).toContain('LICENSE');
+    // the ONNX schema compiled into dist/onnx/onnx-schema.js is Apache-2.0: its license travels with it
+    expect(files).toContain('dist/onnx/onnx-ml.proto.LICENSE');
     for (const entry of Object.values(PACKAGE.exports)) {
       if (typeof entry !== 'object' || entry === null) continue;
       for (const target of Object.values(entry as Record<string, string>)) expect(files).toContain(target.replace(/^\.\//, ''));
     }
-    const stray = files.filter((f) => !(f.startsWith('dist/') || ['bin/compress.mjs', 'package.json', 'README.md'].includes(f)));
+    const stray = files.filter((f) => !(f.startsWith('dist/') || ['bin/compress.mjs', 'package.json', 'README.md', 'LICENSE'].includes(f)));
     expect(stray).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
