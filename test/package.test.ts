@@ -23,7 +23,7 @@ const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as 
   engines: { node: string };
 };
 /** What `npm pack` needs from the checkout to build and pack. */
-const PACK_SOURCES = ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src'];
+const PACK_SOURCES = ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'scripts'];
 
 const root = mkdtempSync(join(tmpdir(), 'bert-compress-package-'));
 const app = join(root, 'app');
@@ -81,6 +81,16 @@ describe('the packed tarball', () => {
     const stray = files.filter((f) => !(f.startsWith('dist/') || ['bin/compress.mjs', 'package.json', 'README.md', 'LICENSE'].includes(f)));
     expect(stray).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('has declarations whose relative imports name the shipped .js files, not the .ts sources', () => {
+    const declarations = files.filter((f) => f.endsWith('.d.ts'));
+    expect(declarations).toContain('dist/glue/index.d.ts');
+    const sourceImports = declarations.flatMap((f) =>
+      (readFileSync(join(installed, f), 'utf8').match(/(?:from\s*|import\s*\(\s*|import\s+)['"]\.\.?\/[^'"\n]*\.ts['"]/g) ?? []).map((m) => `${f}: ${m}`),
+    );
+    expect(sourceImports).toEqual([]);
+    expect(readFileSync(join(installed, 'dist', 'glue', 'index.d.ts'), 'utf8')).toContain("from './tasks.js'");
   });
 });
 
