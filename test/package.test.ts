@@ -114,6 +114,14 @@ describe('package.json', () => {
   });
 });
 
+describe('production dependencies', () => {
+  it('are each loaded by the compiled package (one only the tests use is a dev dependency, not installed for users)', () => {
+    const compiled = files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(installed, f), 'utf8'));
+    const unused = Object.keys(PACKAGE.dependencies).filter((name) => !compiled.some((text) => text.includes(`'${name}'`) || text.includes(`'${name}/`)));
+    expect(unused).toEqual([]);
+  });
+});
+
 describe('installed into an empty folder', () => {
   it('finds neither tsx nor TypeScript from the package', () => {
     const from = createRequire(join(installed, 'package.json'));
