@@ -13,8 +13,11 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-/** `from './x.ts'`, `import('../y.ts')`, `import './z.ts'` with a relative path: the quote and path before `.ts`. */
-const RELATIVE_TS = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.\.?\/[^'"\n]*?)\.ts\2/g;
+/**
+ * `from './x.ts'`, `import('../y.ts')`, `import './z.ts'` with a relative path: the quote and path before `.ts` (a
+ * `.d.ts` path is left as it is).
+ */
+const RELATIVE_TS = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.\.?\/[^'"\n]*?)(?<!\.d)\.ts\2/g;
 
 /** A declaration file's text with its relative `.ts` module specifiers ending in `.js`. */
 export function rewriteDeclarationImports(text: string): string {
