@@ -23,7 +23,7 @@ const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as 
   engines: { node: string };
 };
 /** What `npm pack` needs from the checkout to build and pack. */
-const PACK_SOURCES = ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'scripts'];
+const PACK_SOURCES = ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'scripts', 'examples'];
 
 const root = mkdtempSync(join(tmpdir(), 'bert-compress-package-'));
 const app = join(root, 'app');
@@ -78,9 +78,21 @@ describe('the packed tarball', () => {
       if (typeof entry !== 'object' || entry === null) continue;
       for (const target of Object.values(entry as Record<string, string>)) expect(files).toContain(target.replace(/^\.\//, ''));
     }
-    const stray = files.filter((f) => !(f.startsWith('dist/') || ['bin/compress.mjs', 'package.json', 'README.md', 'LICENSE'].includes(f)));
+    const stray = files.filter(
+      (f) => !(f.startsWith('dist/') || /^examples\/[\w.-]+\.yaml$/.test(f) || ['bin/compress.mjs', 'package.json', 'README.md', 'LICENSE'].includes(f)),
+    );
     expect(stray).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('ships the example sweep files that the README and the messages of compress name', () => {
+    const text = [
+      readFileSync(join(installed, 'README.md'), 'utf8'),
+      ...files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(installed, f), 'utf8')),
+    ];
+    const named = [...new Set(text.flatMap((t) => t.match(/\bexamples\/[\w.-]+\.yaml\b/g) ?? []))];
+    expect(named).toContain('examples/tinybert-sst2.yaml');
+    expect(named.filter((f) => !files.includes(f))).toEqual([]);
   });
 
   it('has declarations whose relative imports name the shipped .js files, not the .ts sources', () => {
