@@ -13,7 +13,9 @@ import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { SettingsError } from '../errors.ts';
+import { ModelLoadError, SettingsError } from '../errors.ts';
+import { readFloat32 } from '../onnx/tensor.ts';
+import { DataType } from '../onnx/dtype.ts';
 import { alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
@@ -303,6 +305,31 @@ function standardOpset(model: Model, s: BertStructure, o: QuantizeOptions): { in
 
 const STANDARD_OPSET = 11;
 
+/**
+ * Refuses a float weight holding NaN or Infinity: its scale would be NaN or Infinity, so the quantized weight would
+ * silently lose the value (NaN is stored as 0) or its whole channel (an Infinity makes every other value 0).
+ */
+const READABLE_FLOAT = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE]);
+
+function requireFiniteWeights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): void {
+  for (const [i, t] of targets.entries()) {
+    const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
+    if (!tensor || !READABLE_FLOAT.has(tensor.dataType)) continue;
+    const values = readFloat32(tensor);
+    let bad = 0;
+    let first = -1;
+    for (let j = 0; j < values.length; j++) {
+      if (Number.isFinite(values[j])) continue;
+      if (bad++ === 0) first = j;
+    }
+    if (bad > 0) {
+      throw new ModelLoadError(
+        `quantize: weight '${targetWeight(t)}' (${t.id}) holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or Infinity; the first at index ${first}, ${values[first]}): the float model computes with it already; fix or retrain the model before quantizing it`,
+      );
+    }
+  }
+}
+
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
 export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
   const targets = quantizationTargets(s);
@@ -310,6 +337,7 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
   if (targets.length > 0 && stored.every((r) => r !== undefined)) {
     throw new SettingsError(`quantize: every weight is ${stored[0]}: quantize the float model instead`);
   }
+  requireFiniteWeights(model, targets, stored);
   switch (o.mode.kind) {
     case 'int8':
     case 'int8-group': {

@@ -11,7 +11,9 @@ import { encodeModel, loadModel, modelSize, readFloat32, saveModel } from '../..
 import { findBert } from '../../src/bert/discover.ts';
 import type { BertStructure } from '../../src/bert/structure.ts';
 import { openSession } from '../../src/runtime/session.ts';
-import { NotBertError, SettingsError } from '../../src/errors.ts';
+import { ModelLoadError, NotBertError, SettingsError } from '../../src/errors.ts';
+import { cloneModel } from '../../src/onnx/graph.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { quantizedEmbeddings, quantizedProjections, type TensorRecord } from '../../src/quantize/index.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
@@ -97,6 +99,23 @@ describe('quantize int8 (dynamic)', () => {
     for (let c = 0; c < 32; c++) expect(values[c]).toBe(values[c - (c % 8)]);
     expect(d.notes.some((n) => /head\.0: 8 does not divide its 2 outputs/.test(n))).toBe(true);
     expect(relativeDiff(ref, await outputsOf(q, feeds))).toBeLessThan(0.05);
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+  ])('refuses a weight holding %s in one line (not stored as 0, nor its channel zeroed)', async (_, bad) => {
+    const broken = cloneModel(model);
+    const name = s.layers[0].attention!.q!.weight;
+    const values = readFloat32(broken.graph.initializers.get(name)!).slice();
+    values[5] = bad;
+    broken.graph.initializers.set(name, float32Tensor(name, broken.graph.initializers.get(name)!.dims, values));
+    for (const mode of ['int8', 'int8-group:4', 'int4-block:16']) {
+      await expect(quantize(broken, s, { mode })).rejects.toThrow(ModelLoadError);
+      await expect(quantize(broken, s, { mode })).rejects.toThrow(
+        new RegExp(`^quantize: weight '${name}' \\(layer0\\.attention\\.q\\) holds 1 non-finite value \\(NaN or Infinity; the first at index 5, ${bad}\\)`),
+      );
+    }
   });
 
   it('rejects a group size that does not divide a layer projection', async () => {
