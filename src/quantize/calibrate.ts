@@ -1,13 +1,16 @@
 /**
  * Activation ranges for static quantization: the chosen values are added as graph outputs of a copy of the model,
  * the calibration batches are run through it (CalibrationRunner), and each value's range is taken as its min/max
- * over all batches, or as the lower and upper percentiles of a bounded sample of its elements.
+ * over all batches, or as the lower and upper percentiles of a bounded sample of its elements. Values laid out per
+ * token ([batch, seq, …] or [batch · seq, …]) count the real tokens only: the padding positions of a batch (most of
+ * a batch of short sentences) compute values the model never uses, which would widen the min/max and, for
+ * percentiles, make up most of the sample.
  */
 import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import type { CalibrationSource } from '../pass/pass.ts';
+import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { CalibrationRunner } from '../pass/measure.ts';
 import type { RangeMethod } from './settings.ts';
 
@@ -86,11 +89,23 @@ export async function collectRanges(
   const collectors = new Map(wanted.map((v) => [v, new RangeCollector(method)]));
   const runner = await CalibrationRunner.open(probe, structure, calibration);
   try {
-    await runner.forEach(wanted, (out) => {
-      for (const v of wanted) collectors.get(v)!.add(out[v].data as Float32Array);
+    await runner.forEach(wanted, (out, batch) => {
+      for (const v of wanted) addRealTokens(collectors.get(v)!, out[v].data as Float32Array, out[v].dims, batch);
     });
   } finally {
     await runner.release();
   }
   return new Map(wanted.map((v) => [v, collectors.get(v)!.range()]));
+}
+
+/** Adds a value's elements to `c`, leaving out the padding positions when the value is laid out per token. */
+export function addRealTokens(c: RangeCollector, data: Float32Array, dims: readonly number[], b: CalibrationBatch): void {
+  const tokens = b.batch * b.seq;
+  const perToken = (dims.length >= 2 && dims[0] === b.batch && dims[1] === b.seq) || (dims.length >= 1 && dims[0] === tokens);
+  if (!perToken || data.length % tokens !== 0 || !b.attentionMask.includes(0n)) {
+    c.add(data);
+    return;
+  }
+  const width = data.length / tokens;
+  for (let t = 0; t < tokens; t++) if (b.attentionMask[t] !== 0n) c.add(data.subarray(t * width, (t + 1) * width));
 }

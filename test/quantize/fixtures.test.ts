@@ -55,7 +55,8 @@ describe.skipIf(!hasFixtures)('a word table tied to an MLM decoder (needs ../sha
     const table = s.embeddings.word.weight;
     const decoder = model.graph.nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === table);
     expect(decoder, 'the fixture ties its decoder to the word table').toBeDefined();
-    const calibration = settings.mode === 'int8-static' ? syntheticCalibration(99, 2, 3, 11, 7) : undefined;
+    // 6 batches: the ranges count real tokens only, and 3 batches of this fixture's short rows leave too few
+    const calibration = settings.mode === 'int8-static' ? syntheticCalibration(99, 2, 6, 11, 7) : undefined;
     const { model: q, report } = await quantize(model, s, settings, calibration);
     const d = report.details as { quantized: TensorRecord[] };
     const int8Tables = [...q.graph.initializers.values()].filter((t) => t.dims.length === 2 && t.dims[0] * t.dims[1] === 99 * 32);

@@ -4,7 +4,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadModel, opsetVersion, type Model } from '../../src/onnx/index.ts';
+import { encodeModel, loadModel, opsetVersion, readFloat32, type Model } from '../../src/onnx/index.ts';
+import { cloneModel } from '../../src/onnx/graph.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
+import type { CalibrationBatch, CalibrationSource } from '../../src/pass/pass.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
@@ -22,6 +25,46 @@ describe('quantize int8-static', () => {
   let ref: Record<string, Float32Array>;
   beforeAll(async () => {
     ref = await outputsOf(model, feeds);
+  });
+
+  it('leaves the padding positions out of the activation ranges, and writes the same model twice from the same data', async () => {
+    // a padding id whose embedding is a spike: the padding positions compute values far outside the real tokens'
+    const spiked = cloneModel(model);
+    const table = spiked.graph.initializers.get(s.embeddings.word.weight)!;
+    const rows = readFloat32(table).slice();
+    const width = table.dims[1];
+    rows.fill(0, 0, width);
+    rows[0] = 1000;
+    spiked.graph.initializers.set(table.name, float32Tensor(table.name, table.dims, rows));
+    // the same examples one per batch: no padding at all
+    const unpadded: CalibrationSource = {
+      task: calibration.task,
+      batches: calibration.batches.flatMap((b) =>
+        Array.from({ length: b.batch }, (_, i): CalibrationBatch => {
+          const row = (a: BigInt64Array) => a.subarray(i * b.seq, (i + 1) * b.seq);
+          const len = row(b.attentionMask).filter((m) => m !== 0n).length;
+          return {
+            inputIds: row(b.inputIds).slice(0, len),
+            attentionMask: row(b.attentionMask).slice(0, len),
+            tokenTypeIds: row(b.tokenTypeIds).slice(0, len),
+            batch: 1,
+            seq: len,
+            labels: b.labels.slice(i, i + 1),
+            regression: false,
+          };
+        }),
+      ),
+    };
+    const scales = (q: Model) => q.graph.nodes.filter((n) => n.opType === 'QuantizeLinear').map((n) => readFloat32(q.graph.initializers.get(n.inputs[1])!)[0]);
+    const padded = (await quantize(spiked, s, { mode: 'int8-static' }, calibration)).model;
+    const alone = (await quantize(spiked, s, { mode: 'int8-static' }, unpadded)).model;
+    const [a, b] = [scales(padded), scales(alone)];
+    expect(a).toHaveLength(4 * s.numLayers + 2);
+    for (const [i, x] of a.entries()) expect(Math.abs(x - b[i]) / b[i], `activation scale ${i}`).toBeLessThan(1e-4);
+    for (const settings of [{ mode: 'int8-static' }, { mode: 'int8-static', calibration: 'percentile:99.9' }]) {
+      const once = encodeModel((await quantize(model, s, settings, calibration)).model);
+      expect(encodeModel((await quantize(model, s, settings, calibration)).model)).toEqual(once);
+    }
   });
 
   it('needs calibration data', async () => {
