@@ -48,6 +48,9 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
           "filled: on the Pareto front of its model's variants in its sweep (nothing else is both faster and better)",
         ]
       : ['weights: bytes of all initializers', "filled: on the Pareto front of its model's variants in its sweep (nothing else is both smaller and better)"];
+  // a model with no scored point has no panel (and a chart of none only its title): say so, not leave it out unsaid
+  const unscored = [...new Set(data.rows.map((r) => r.group))].filter((g) => !data.rows.some((r) => r.group === g && r.glue !== null));
+  if (unscored.length > 0) subtitle.push(`no scored point (no GLUE score, so no panel): ${unscored.join(', ')}`);
   // at most six significant digits, trailing zeros trimmed: a panel of one point (or one x) has a one-value domain,
   // of which vega's own tick format printed '40.000000'
   const axis = { format: ',~r' };

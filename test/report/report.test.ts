@@ -297,6 +297,14 @@ describe('report rows', () => {
     for (const svg of [charts.bytes, charts.latency]) expect(texts(svg).filter((t) => /\.\d*0{3}$/.test(t!))).toEqual([]);
   });
 
+  it('says in each chart which models have no scored point (no panel), even when none has one', async () => {
+    const unscored = fakePoint({ model: 'b', label: 'baseline', bytes: 4e7, glue: null }, 1);
+    for (const points of [[fakePoint({ model: 'a', label: 'baseline', bytes: 4e7, glue: 0.8 }), unscored], [unscored]]) {
+      const charts = await renderCharts(buildReport(points));
+      for (const svg of [charts.bytes, charts.latency]) expect(svg).toContain('>no scored point (no GLUE score, so no panel): b<');
+    }
+  });
+
   it('charts every scored point with its front order', () => {
     const pts = chartPoints(data, 'bytes');
     expect(pts).toHaveLength(7); // 'broken' has no GLUE score
