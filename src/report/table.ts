@@ -150,9 +150,14 @@ export function toMarkdown(data: ReportData): string {
   return lines.join('\n') + '\n';
 }
 
-/** RFC 4180 quoting. */
+/**
+ * RFC 4180 quoting. A text cell that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR: a
+ * model or pipeline named so) gets a leading apostrophe, as OWASP advises against CSV injection; numbers (-0.5) never.
+ * Lines end in LF, not RFC 4180's CRLF: every CSV reader we know (spreadsheets, pandas, Python's csv, R) reads LF,
+ * Unix tools and diffs want it, and the committed reports use it; no BOM, which many readers take for data.
+ */
 function csvCell(v: string | number | boolean | null): string {
-  const s = v === null ? '' : String(v);
+  const s = v === null ? '' : typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -297,6 +297,17 @@ describe('report rows', () => {
     for (const svg of [charts.bytes, charts.latency]) expect(texts(svg).filter((t) => /\.\d*0{3}$/.test(t!))).toEqual([]);
   });
 
+  it('guards CSV text cells a spreadsheet would run as formulas with an apostrophe, never numbers', () => {
+    const evil = fakePoint({ model: '=HYPERLINK("x")', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0);
+    const variant = fakePoint({ model: '=HYPERLINK("x")', label: '-int8', bytes: 1e7, glue: -0.5, speedup: 2 }, 1);
+    const lines = toCsv(buildReport([evil, variant]))
+      .trim()
+      .split('\n');
+    expect(lines[1]!.split(',')[1]).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(lines[2]!.split(',')[2]).toBe("'-int8");
+    expect(lines[2]).toContain(',-0.5,');
+  });
+
   it('says in each chart which models have no scored point (no panel), even when none has one', async () => {
     const unscored = fakePoint({ model: 'b', label: 'baseline', bytes: 4e7, glue: null }, 1);
     for (const points of [[fakePoint({ model: 'a', label: 'baseline', bytes: 4e7, glue: 0.8 }), unscored], [unscored]]) {
