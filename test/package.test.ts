@@ -198,6 +198,14 @@ describe('installed into an empty folder', () => {
     const probe = `for (const n of ${JSON.stringify(names)}) { const m = await import(n); if (!Object.keys(m).length) throw new Error(n + ' exports nothing'); }`;
     const imports = run(process.execPath, ['--input-type=module', '-e', probe], app);
     expect(imports.code, imports.stderr).toBe(0);
+    // CommonJS apps require() the ES modules (Node ≥ 20.19): a top-level await anywhere in an entry point's module
+    // graph (vega-canvas's) makes that fail with ERR_REQUIRE_ASYNC_MODULE
+    writeFileSync(
+      join(app, 'require-all.cjs'),
+      `for (const n of ${JSON.stringify(names)}) { const m = require(n); if (!Object.keys(m).length) throw new Error(n + ' exports nothing'); }\n`,
+    );
+    const required = run(process.execPath, ['require-all.cjs'], app);
+    expect(required.code, required.stderr).toBe(0);
     writeFileSync(
       join(app, 'consumer.ts'),
       `import { findBert, loadModel, locateModel, compressFile, evaluate } from 'bert-compress';

@@ -3,8 +3,7 @@
  * with its pipeline, the front of each model drawn as a line through its (filled, larger) points. Specs are
  * Vega-Lite, rendered to SVG on the server (vega's headless view, no canvas, no network).
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 
 export type ChartKind = 'bytes' | 'latency';
@@ -105,8 +104,13 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
   } as unknown as TopLevelSpec;
 }
 
-/** Renders a Vega-Lite spec to SVG text without a browser. */
+/**
+ * Renders a Vega-Lite spec to SVG text without a browser. vega and vega-lite are loaded here, not at the module's top:
+ * vega-canvas awaits `import('canvas')` at its top level, and a module graph holding a top-level await cannot be
+ * `require`d (ERR_REQUIRE_ASYNC_MODULE), so a static import made `require('bert-compress')` fail in CommonJS apps.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
