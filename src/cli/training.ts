@@ -77,7 +77,7 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
       type: 'string',
       describe: 'output .onnx file (config.json and tokenizer beside it, lineage in OUT.json, checkpoints in OUT.train/)',
     })
-    .option('epochs', { type: 'number', default: d.epochs, describe: 'passes over the training set' })
+    .option('epochs', { type: 'number', default: d.epochs, describe: 'passes over the training set (a whole number)' })
     .option('batch-size', { type: 'number', default: d.batchSize, describe: 'examples per optimizer step' })
     .option('lr', { type: 'number', default: d.lr, describe: 'peak learning rate (AdamW, linear warmup then linear decay)' })
     .option('embedding-lr', {

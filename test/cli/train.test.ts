@@ -117,6 +117,8 @@ describe('compress train / distill: --help', () => {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).not.toContain('--alpha');
+    // --epochs 0.5 is refused: the help says what it takes
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/--epochs passes over the training set \(a whole number\)/);
   });
 
   it('distill --help adds the distillation flags, with the library defaults', async () => {
