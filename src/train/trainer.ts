@@ -19,6 +19,7 @@ import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
 import { taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import type { TextTokenizer } from '../eval/tokenizer.ts';
+import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
@@ -405,7 +406,7 @@ async function evaluateDev(
   const session = await openSession(encodeModel(student), { threads: job.settings.threads || undefined });
   try {
     const r = await scoreTask(session, prepared, { modelConfig: dev.modelConfig, batchSize: 64, inputs: modelInputs(student) });
-    const broken = r.predictions.reduce((n, p) => (Number.isNaN(p) ? n + 1 : n), 0);
+    const broken = countMissingPredictions(r.predictions);
     if (broken > 0) return { metrics: r.metrics, score: NaN, nonFinite: broken, examples: r.examples };
     return { metrics: r.metrics, score: taskScore(r.task, r.metrics) ?? NaN };
   } finally {
