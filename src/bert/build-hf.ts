@@ -9,6 +9,7 @@ import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, errorLine, fsReason } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
 import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
+import { nonFiniteValues } from '../onnx/tensor.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
@@ -208,19 +209,11 @@ function checkParameter(file: string, name: string, t: SafetensorsTensor): void 
       `${file}: tensor '${name}' is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
     );
   }
-  let bad = 0;
-  let infinite = false;
-  const data = t.data;
-  for (let i = 0; i < data.length; i++) {
-    const x = data[i];
-    if (Number.isFinite(x)) continue;
-    bad++;
-    if (!Number.isNaN(x)) infinite = true;
-  }
+  const bad = nonFiniteValues(t.data);
   if (!bad) return;
-  const hint = infinite && t.dtype === 'F16' ? " (values past F16's range when it was saved?)" : '';
+  const hint = bad.infinite && t.dtype === 'F16' ? " (values past F16's range when it was saved?)" : '';
   throw new DataError(
-    `${file}: tensor '${name}' holds ${bad.toLocaleString('en')} NaN or infinite value${bad > 1 ? 's' : ''} (of ${t.data.length.toLocaleString('en')}): the checkpoint is broken${hint}`,
+    `${file}: tensor '${name}' holds ${bad.count.toLocaleString('en')} NaN or infinite value${bad.count > 1 ? 's' : ''} (of ${t.data.length.toLocaleString('en')}): the checkpoint is broken${hint}`,
   );
 }
 

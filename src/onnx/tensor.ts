@@ -95,6 +95,20 @@ export function readFloat32(t: Tensor): Float32Array {
   }
 }
 
+/** The values of `values` that are not finite (NaN, ±Infinity): how many, the first's index, and whether one is infinite; undefined when all are finite. */
+export function nonFiniteValues(values: ArrayLike<number>): { count: number; first: number; infinite: boolean } | undefined {
+  let count = 0;
+  let first = -1;
+  let infinite = false;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (Number.isFinite(x)) continue;
+    if (count++ === 0) first = i;
+    if (!Number.isNaN(x)) infinite = true;
+  }
+  return count > 0 ? { count, first, infinite } : undefined;
+}
+
 /** Elements of an integer (or float) tensor as JS numbers; int64 beyond 2^53 lose precision. */
 export function readNumbers(t: Tensor): number[] {
   checkLength(t);

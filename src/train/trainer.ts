@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { encodeModel } from '../onnx/save.ts';
 import { attrInt, type Model } from '../onnx/graph.ts';
 import { consumers } from '../onnx/analysis.ts';
+import { nonFiniteValues } from '../onnx/tensor.ts';
 import { openSession, Tensor, type Feeds, type Fetches, type Session } from '../runtime/session.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
@@ -434,9 +435,7 @@ export function beatsBest(score: number, best: number | null, bestEpoch: number)
 
 /** The name of the first parameter holding a NaN or an infinity, if any. */
 function nonFiniteParameter(params: ReadonlyMap<string, Float32Array>): string | undefined {
-  for (const [name, p] of params) {
-    for (let i = 0; i < p.length; i++) if (!Number.isFinite(p[i])) return name;
-  }
+  for (const [name, p] of params) if (nonFiniteValues(p)) return name;
   return undefined;
 }
 
