@@ -14,7 +14,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
 import { ModelLoadError, SettingsError } from '../errors.ts';
-import { readFloat32 } from '../onnx/tensor.ts';
+import { nonFiniteValues, readFloat32 } from '../onnx/tensor.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
@@ -316,15 +316,10 @@ function requireFiniteWeights(model: Model, targets: readonly Target[], stored: 
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
     if (!tensor || !READABLE_FLOAT.has(tensor.dataType)) continue;
     const values = readFloat32(tensor);
-    let bad = 0;
-    let first = -1;
-    for (let j = 0; j < values.length; j++) {
-      if (Number.isFinite(values[j])) continue;
-      if (bad++ === 0) first = j;
-    }
-    if (bad > 0) {
+    const bad = nonFiniteValues(values);
+    if (bad) {
       throw new ModelLoadError(
-        `quantize: weight '${targetWeight(t)}' (${t.id}) holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or Infinity; the first at index ${first}, ${values[first]}): the float model computes with it already; fix or retrain the model before quantizing it`,
+        `quantize: weight '${targetWeight(t)}' (${t.id}) holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (NaN or Infinity; the first at index ${bad.first}, ${values[bad.first]}): the float model computes with it already; fix or retrain the model before quantizing it`,
       );
     }
   }
