@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadReport } from '../../src/report/index.ts';
 import { SweepStore, type SweepPoint } from '../../src/sweep/index.ts';
 import { STORE_APPLICATION_ID } from '../../src/sweep/store-format.ts';
-import { fakePoint } from '../report/points.ts';
+import { fakePoint, storePoints } from '../report/points.ts';
 import { writeTinySweep } from '../sweep/tiny-sweep.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
@@ -21,20 +21,7 @@ const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], {
 
 /** A store with one finished point, written the way a sweep writes it. */
 function storeWithOnePoint(path: string): void {
-  const p = fakePoint({ model: 'sst2', label: 'baseline', bytes: 44.7e6, glue: 0.734 });
-  const point = {
-    key: p.key,
-    sweep: p.sweep,
-    model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 },
-    label: p.label,
-    steps: p.steps,
-    tasks: p.tasks,
-    toolVersion: p.toolVersion,
-  } as unknown as SweepPoint;
-  const store = SweepStore.open(path);
-  store.claim(point);
-  store.finish(point, p.result);
-  store.close();
+  storePoints(path, [fakePoint({ model: 'sst2', label: 'baseline', bytes: 44.7e6, glue: 0.734 })]);
 }
 
 function expectOneLine(r: ReturnType<typeof run>, re: RegExp): void {

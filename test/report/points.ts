@@ -1,5 +1,6 @@
 /** Synthetic finished sweep points for report tests: only the fields the report reads carry meaning. */
-import type { StoredPoint } from '../../src/sweep/store.ts';
+import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
 import type { MetricValues } from '../../src/eval/metrics/metric.ts';
 
@@ -92,4 +93,23 @@ export function posterPoints(): StoredPoint[] {
     { model: 'stsb', label: 'broken', bytes: 30e6, glue: null, speedup: 1.1, task: 'STS-B', metrics: {} },
   ];
   return list.map(fakePoint);
+}
+
+/** Writes `points` into the store at `path` (created when absent) the way a sweep writes them: claimed, then finished. */
+export function storePoints(path: string, points: readonly StoredPoint[]): void {
+  const store = SweepStore.open(path);
+  for (const p of points) {
+    const point = {
+      key: p.key,
+      sweep: p.sweep,
+      model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 },
+      label: p.label,
+      steps: p.steps,
+      tasks: p.tasks,
+      toolVersion: p.toolVersion,
+    } as unknown as SweepPoint;
+    store.claim(point);
+    store.finish(point, p.result);
+  }
+  store.close();
 }

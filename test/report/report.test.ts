@@ -12,8 +12,7 @@ import { markContended } from '../../src/sweep/contention.ts';
 import Database from 'better-sqlite3';
 import { SettingsError, UserError } from '../../src/errors.ts';
 import { loadReport } from '../../src/report/write.ts';
-import { SweepStore, type SweepPoint } from '../../src/sweep/index.ts';
-import { fakePoint, posterPoints } from './points.ts';
+import { fakePoint, posterPoints, storePoints } from './points.ts';
 
 /** The report.html `writeReportFiles` writes for `data` (into a folder removed afterwards). */
 async function writtenHtml(data: ReturnType<typeof buildReport>, store: string): Promise<string> {
@@ -332,21 +331,7 @@ describe('report of a store', () => {
   /** A store holding `points`, written the way a sweep writes them. */
   function storeOf(points: ReturnType<typeof fakePoint>[]): string {
     const path = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
-    const store = SweepStore.open(path);
-    for (const p of points) {
-      const point = {
-        key: p.key,
-        sweep: p.sweep,
-        model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 },
-        label: p.label,
-        steps: p.steps,
-        tasks: p.tasks,
-        toolVersion: p.toolVersion,
-      } as unknown as SweepPoint;
-      store.claim(point);
-      store.finish(point, p.result);
-    }
-    store.close();
+    storePoints(path, points);
     return path;
   }
 
