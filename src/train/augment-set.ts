@@ -5,6 +5,7 @@ import type { TextTokenizer } from '../eval/tokenizer.ts';
 import type { TrainingSet } from './data.ts';
 import { augmentedSet, augmentedTrainingSet, trainingTexts } from './augment.ts';
 import { teacherWordEmbeddings } from './students/bilstm.ts';
+import { gigabytes } from '../bench/inputs.ts';
 import { SettingsError } from '../errors.ts';
 
 /**
@@ -24,9 +25,8 @@ export function checkAugmentFits(set: TrainingSet, n: number, heapBytes = getHea
   const count = set.examples.length * n;
   const bytes = n * (set.examples.length * VARIANT_BYTES + tokens * VARIANT_BYTES_PER_TOKEN);
   if (bytes <= heapBytes) return;
-  const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
   throw new SettingsError(
-    `--augment ${n}: ${count.toLocaleString('en-US')} variants of ${set.examples.length.toLocaleString('en-US')} examples would take at least ${gb(bytes)} of memory, more than the ${gb(heapBytes)} this process may use; give a smaller --augment or --max-examples`,
+    `--augment ${n}: ${count.toLocaleString('en-US')} variants of ${set.examples.length.toLocaleString('en-US')} examples would take at least ${gigabytes(bytes)} of memory, more than the ${gigabytes(heapBytes)} this process may use; give a smaller --augment or --max-examples`,
   );
 }
 

@@ -404,7 +404,7 @@ describe('an --augment that cannot fit in memory', () => {
     // 10 examples × 4 variants × (300 + 20 tokens × 8) bytes = 18,400 bytes
     expect(() => checkAugmentFits(set, 4, 18_400)).not.toThrow();
     expect(refusal(() => checkAugmentFits(set, 4, 18_399))).toBe(
-      '--augment 4: 40 variants of 10 examples would take at least 0.0 GB of memory, more than the 0.0 GB this process may use; give a smaller --augment or --max-examples',
+      '--augment 4: 40 variants of 10 examples would take at least 0.000018 GB of memory, more than the 0.000018 GB this process may use; give a smaller --augment or --max-examples',
     );
   });
 
@@ -419,7 +419,7 @@ describe('an --augment that cannot fit in memory', () => {
       log: (l: string) => logs.push(l),
     };
     await expect(withAugmented(set, o)).rejects.toThrow(
-      /^--augment 1000000000: 10,000,000,000 variants of 10 examples would take at least 4284\.1 GB of memory/,
+      /^--augment 1000000000: 10,000,000,000 variants of 10 examples would take at least 4,600 GB of memory/,
     );
     expect(logs).toEqual([]);
     expect(existsSync(o.cacheDir)).toBe(false);
