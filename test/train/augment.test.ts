@@ -418,9 +418,7 @@ describe('an --augment that cannot fit in memory', () => {
       cacheDir: join(tmpdir(), 'bc-augment-none'),
       log: (l: string) => logs.push(l),
     };
-    await expect(withAugmented(set, o)).rejects.toThrow(
-      /^--augment 1000000000: 10,000,000,000 variants of 10 examples would take at least 4,600 GB of memory/,
-    );
+    await expect(withAugmented(set, o)).rejects.toThrow(/^--augment 1000000000: 10,000,000,000 variants of 10 examples would take at least 4,600 GB of memory/);
     expect(logs).toEqual([]);
     expect(existsSync(o.cacheDir)).toBe(false);
   });
