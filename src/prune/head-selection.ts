@@ -41,6 +41,13 @@ export interface HeadSelection {
   /** Every head to remove, per layer, in the original numbering (sorted). */
   drop: Record<number, number[]>;
   steps: HeadSelectionStep[];
+  /**
+   * Heads the ratio asks for, of `total`, and heads chosen (at most `asked`: fewer when every layer is at its
+   * minimum), all counted as ratio counts them: a head of layers that share their attention weights once.
+   */
+  asked: number;
+  chosen: number;
+  total: number;
 }
 
 /** Scores made comparable across layers (see the module comment). */
@@ -158,5 +165,5 @@ export async function selectHeadsInSteps(
     }
   }
   const drop = expandToLayers(Object.fromEntries(dropped.map((d, gi) => [gi, d.slice().sort((a, b) => a - b)])), groups);
-  return { drop, steps: record };
+  return { drop, steps: record, asked: target, chosen: removedSoFar, total };
 }

@@ -221,8 +221,12 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
     }
     const removed = Object.values(drop).reduce((n, l) => n + l.length, 0);
     // the per-layer minimum can stop a ratio short of its share: say so rather than let the count look like the ratio's
-    const asked = selection ? Math.round(o.ratio! * total) : removed;
-    const short = removed < asked ? ` (ratio ${o.ratio} asks for ${asked}; at least ${o.minHeadsPerLayer} per layer stay)` : '';
+    // (counted as the selection counts: a head of layers sharing their weights once, so its ratio and count differ)
+    const counted = selection && selection.total !== total ? ` of ${selection.total} heads, those of layers sharing their weights counted once` : '';
+    const short =
+      selection && selection.chosen < selection.asked
+        ? ` (ratio ${o.ratio} asks for ${selection.asked}${counted}; at least ${o.minHeadsPerLayer} per layer stay)`
+        : '';
     const out = applyHeadPruning(model, s, drop);
     return {
       model: out,

@@ -78,6 +78,17 @@ describe('pruning shared layers', () => {
     expect(chooseHeads(findBert(tinyBert({ numLayers: 4 })), scores, 0.125)).toEqual({ 0: [0], 1: [1] });
   });
 
+  it('says a ratio fell short only when the per-layer minimum stopped it, counting a shared head once as the ratio does', async () => {
+    const { model, s } = await shared('groups:2');
+    const summary = async (settings: Record<string, unknown>) => (await pruneHeadsPass.run(model, s, pruneHeadsPass.parse(settings), {})).report.summary;
+    // 2 groups of 2 layers sharing 4 heads: 0.3 of 8 is 2, each removed from 2 layers (4 of the 16 heads of the layers)
+    expect(await summary({ ratio: 0.3 })).toBe('removed 4 of 16 heads by magnitude importance');
+    expect(await summary({ ratio: 0.3, minHeadsPerLayer: 3 })).toBe('removed 4 of 16 heads by magnitude importance');
+    expect(await summary({ ratio: 0.5, minHeadsPerLayer: 3 })).toBe(
+      'removed 4 of 16 heads by magnitude importance (ratio 0.5 asks for 4 of 8 heads, those of layers sharing their weights counted once; at least 3 per layer stay)',
+    );
+  });
+
   it('prune-ffn keeps the layers of each group shared', async () => {
     const { model, s } = await shared('groups:2');
     const r = await pruneFfnPass.run(model, s, pruneFfnPass.parse({ ratio: 0.25 }), {});
