@@ -6,7 +6,7 @@
 import { describeMachine } from '../bench/machine.ts';
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
-import { displayTable, glueAggregationNote, nonPositiveBaselineNote, SIZE_NOTE, toJson, undefinedGlueNote } from './table.ts';
+import { displayTable, glueAggregationNote, nonPositiveBaselineNote, SIZE_NOTE, staleNote, toJson, undefinedGlueNote } from './table.ts';
 
 /** The SVG text of each chart: both Pareto charts, and the teacher-size chart when there is one. */
 export type ReportCharts = Record<ChartKind, string> & { teacherSize?: string | null };
@@ -30,7 +30,7 @@ table { border-collapse: collapse; font-size: 12px; margin: 12px 0 24px; }
 th, td { padding: 3px 6px; border-bottom: 1px solid #ddd; vertical-align: top; white-space: nowrap; }
 td.wrap { white-space: normal; min-width: 180px; }
 th { background: #f3f3f3; text-align: left; white-space: normal; } td.r { text-align: right; font-variant-numeric: tabular-nums; }
-tr.baseline td { background: #fafaf0; } tr.front td:first-child { border-left: 3px solid #2a7; }
+tr.baseline td { background: #fafaf0; } tr.stale td { color: #777; } tr.front td:first-child { border-left: 3px solid #2a7; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; } .charts figure { margin: 0; flex: 1 1 520px; max-width: 760px; }
 .charts svg { width: 100%; height: auto; }
 .table { overflow-x: auto; } .note { color: #555; font-size: 12px; max-width: 1100px; }
@@ -43,10 +43,11 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
   const nonPositive = nonPositiveBaselineNote(data);
   const aggregation = glueAggregationNote(data);
   const undefinedGlue = undefinedGlueNote(data);
+  const stale = staleNote(data);
   const body = rows
     .map((cells, i) => {
       const r = data.rows[i]!;
-      const cls = [r.isBaseline ? 'baseline' : '', r.frontBytes || r.frontLatency ? 'front' : ''].filter(Boolean).join(' ');
+      const cls = [r.isBaseline ? 'baseline' : '', r.frontBytes || r.frontLatency ? 'front' : '', r.stale !== null ? 'stale' : ''].filter(Boolean).join(' ');
       const tdClass = (j: number) => (align[j] === 'r' ? ' class="r"' : header[j] === 'parameters' ? ' class="wrap"' : '');
       return `<tr${cls ? ` class="${cls}"` : ''}>${cells.map((c, j) => `<td${tdClass(j)}>${escapeHtml(c)}</td>`).join('')}</tr>`;
     })
@@ -79,7 +80,7 @@ ${body}
 baseline's latency over the variant's, measured in the same run with interleaved repetitions (geometric mean over the bench
 shapes). p50 ms: as measured at the first bench shape (${escapeHtml(describeLatencyShapes(data.rows))}). A variant is on a front when no other variant of its model is both smaller (or faster) and better.</p>
 <p class="note">${escapeHtml(SIZE_NOTE)}</p>
-${undefinedGlue ? `<p class="note">${escapeHtml(undefinedGlue)}</p>\n` : ''}${aggregation ? `<p class="note">${escapeHtml(aggregation)}</p>\n` : ''}${nonPositive ? `<p class="note">${escapeHtml(nonPositive)}</p>\n` : ''}${data.failed.length > 0 ? `<p class="note">Failed (not in the table; a rerun of the sweep retries them):</p>\n<ul class="note">${data.failed.map((f) => `<li>${escapeHtml(`${f.model} · ${f.label}: ${f.error}`)}</li>`).join('')}</ul>\n` : ''}<script type="application/json" id="report-data">${json}</script>
+${undefinedGlue ? `<p class="note">${escapeHtml(undefinedGlue)}</p>\n` : ''}${aggregation ? `<p class="note">${escapeHtml(aggregation)}</p>\n` : ''}${nonPositive ? `<p class="note">${escapeHtml(nonPositive)}</p>\n` : ''}${stale ? `<p class="note">${escapeHtml(stale)}</p>\n` : ''}${data.failed.length > 0 ? `<p class="note">Failed (not in the table; a rerun of the sweep retries them):</p>\n<ul class="note">${data.failed.map((f) => `<li>${escapeHtml(`${f.model} · ${f.label}: ${f.error}`)}</li>`).join('')}</ul>\n` : ''}<script type="application/json" id="report-data">${json}</script>
 </body>
 </html>
 `;

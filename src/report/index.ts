@@ -7,6 +7,7 @@ export { teacherSizePoints, teacherSizeSpec, renderTeacherSizeChart, teacherPath
 export { toHtml, escapeHtml, type HtmlReportOptions, type ReportCharts } from './html.ts';
 export {
   loadReport,
+  staleChanges,
   renderReport,
   writeReportFiles,
   REPORT_FORMATS,

@@ -68,6 +68,12 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * `contendedBy`: 'another benchmark', 'no timing lock', the stages other points ran); empty otherwise.
    */
   timingOverlapped: Overlap[];
+  /**
+   * For a stale point (computed by other code than the code running now, so a rerun of its sweep would redo it with
+   * `--rerun-stale`, and keeps it without; sweep/stale.ts `staleChange`): what changed ('quantize v4 → v5'); null
+   * when it is current.
+   */
+  stale: string | null;
 }
 
 export interface ReportData {
@@ -125,8 +131,11 @@ export function unreadableResult(p: Pick<StoredPoint, 'result'>): string | undef
   return undefined;
 }
 
-/** Rows for `points`, ordered by model, baseline first, then by label. */
-export function buildReport(points: readonly StoredPoint[], failed: readonly FailedPoint[] = []): ReportData {
+/**
+ * Rows for `points`, ordered by model, baseline first, then by label. `stale`: by key, what changed since the stale
+ * points among them were computed (`staleChanges`; a point not in it is current).
+ */
+export function buildReport(points: readonly StoredPoint[], failed: readonly FailedPoint[] = [], stale: ReadonlyMap<string, string> = new Map()): ReportData {
   // A point is compared with the baseline of the same model file on the same tasks, evaluated at the same max length:
   // of its own sweep, else of any sweep in the store. One file listed twice with other tasks (a checkpoint
   // fine-tuned per task) is two models.
@@ -178,6 +187,7 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,
       timingOverlapped: contendedBy(r),
+      stale: stale.get(p.key) ?? null,
     };
     groupOf.set(row, inSweep(p));
     return row;

@@ -9,6 +9,8 @@ import { OVERLAPS } from '../sweep/contention.ts';
 
 /** Marks a speed-up timed while the machine was shared (see bench/timing-lock.ts and sweep/contention.ts). */
 const SHARED_MARK = '†';
+/** Marks a stale row's pipeline: computed by other code than the code running now (see sweep/stale.ts). */
+const STALE_MARK = '‡';
 
 const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 /** `v` with `decimals` decimals, or, where those would give under two significant digits (0.0), two significant digits. */
@@ -44,7 +46,7 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
   const align: Array<'l' | 'r'> = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
   const rows = data.rows.map((r) => [
     r.group,
-    r.label,
+    `${r.label}${r.stale !== null ? STALE_MARK : ''}`,
     r.parameters || '—',
     paramCount(r.params),
     small(r.bytes / 1e6, 1),
@@ -102,6 +104,21 @@ export function glueAggregationNote(data: ReportData): string | null {
   return `GLUE: a row's unweighted mean over its tasks of each task's score (the mean of its metrics; MNLI-m and MNLI-mm count as one task, MNLI)${counted}.`;
 }
 
+/**
+ * The stale rows (marked ‡) and what changed since each was computed, with what a sweep does with them; null when
+ * every row is current. A stale result is shown (a sweep keeps it too) but not as if the code running now made it.
+ */
+export function staleNote(data: ReportData): string | null {
+  const byChange = new Map<string, string[]>();
+  for (const r of data.rows) if (r.stale !== null) byChange.set(r.stale, [...(byChange.get(r.stale) ?? []), `${r.group} · ${r.label}`]);
+  if (byChange.size === 0) return null;
+  const rows = [...byChange].map(([change, names]) => `${names.join(', ')} (${change})`).join('; ');
+  return (
+    `${STALE_MARK} Stale: computed by other code than the bert-compress running now: ${rows}. ` +
+    'A rerun of the sweep keeps such a result and says so; compress sweep FILE --rerun-stale recomputes it.'
+  );
+}
+
 function frontMark(r: ReportRow): string {
   return [r.frontBytes ? 'size' : '', r.frontLatency ? 'latency' : ''].filter(Boolean).join(', ');
 }
@@ -143,6 +160,8 @@ export function toMarkdown(data: ReportData): string {
       `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker${overlapped}): the speed-up and p50 may be off; to time those points again alone, rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.`,
     );
   }
+  const stale = staleNote(data);
+  if (stale) lines.push('', stale);
   if (data.failed.length > 0) {
     lines.push('', `Failed (not in the table; a rerun of the sweep retries them):`);
     for (const f of data.failed) lines.push(`- ${f.model} · ${f.label}: ${f.error}`);
@@ -191,6 +210,7 @@ export function toCsv(data: ReportData): string {
     'front_latency',
     'timing_exclusive',
     'key',
+    'stale',
   ];
   const rows = data.rows.map((r) => [
     r.sweep,
@@ -214,6 +234,7 @@ export function toCsv(data: ReportData): string {
     r.frontLatency,
     r.timingExclusive,
     r.key,
+    r.stale,
   ]);
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }

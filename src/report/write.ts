@@ -7,7 +7,8 @@ import { basename, join, resolve } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError, UserError } from '../errors.ts';
 import { sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
-import { SweepStore } from '../sweep/store.ts';
+import { SweepStore, type StoredPoint } from '../sweep/store.ts';
+import { staleChange } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { renderTeacherSizeChart } from './teacher-size.ts';
@@ -45,10 +46,23 @@ export function loadReport(opts: ReportOptions): ReportData {
           `${opts.store}: the stored result of ${p.model} · ${p.label} (sweep ${p.sweep}, key ${p.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
         );
     }
-    return buildReport(points, failed);
+    return buildReport(points, failed, staleChanges(points, store.finishedPlans()));
   } finally {
     store.close();
   }
+}
+
+/**
+ * The stale points among `points` (by key: what changed since they were computed), by the rule of the sweep
+ * (sweep/stale.ts `staleChange`), from the plans the store holds (`SweepStore.finishedPlans`).
+ */
+export function staleChanges(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of points) {
+    const change = plans.has(p.key) ? staleChange(plans.get(p.key), p.key) : undefined;
+    if (change !== undefined) out.set(p.key, change);
+  }
+  return out;
 }
 
 /** The report in one text format (HTML renders the charts). */

@@ -17,6 +17,6 @@ export { runSweep, planAgainstStore, defaultWorkDir, defaultCacheDir, type Sweep
 export { SweepStore, StoreWriteError, HEARTBEAT_STALE_MS, type StoredPoint, type PointStatus } from './store.ts';
 export { createSweepProgress, BestTracker, pointLine, pointName, type SweepProgress } from './progress.ts';
 export { canonicalJson, hashOf, toolVersion, pointKey, pointFamily, pointIdentity, currentVersions, type PointVersions } from './key.ts';
-export { findStale, type StaleMatch } from './stale.ts';
+export { findStale, staleChange, type StaleMatch } from './stale.ts';
 export { TRAINING_STEPS, isTrainingStep, parseTrainingStep, trainingStepKeys, type TrainingKind, type TrainingStepSpec } from './train-step.ts';
 export { StageTracker, machineStageBoard, contendedBy, timedContended, type Overlap } from './contention.ts';

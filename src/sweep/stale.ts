@@ -3,11 +3,15 @@
  * by the versions in it (bert-compress's, or a pass's: see key.ts), so the same family. A sweep keeps the stale
  * result and says so (it is not silently reused, and a long sweep is not silently recomputed after an upgrade);
  * `--rerun-stale` recomputes the point and then forgets the stale rows it replaces.
+ *
+ * One rule decides it for the sweep and the report (`staleChange`): a stored point is stale when the key the code
+ * running now gives its stored plan is not the key it is stored under.
  */
 import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
-import { pointFamily, versionChange } from './key.ts';
+import { currentVersions, pointFamily, pointKey, versionChange } from './key.ts';
+import { registerAllPasses } from '../passes.ts';
 
 export interface StaleMatch {
   point: SweepPoint;
@@ -28,31 +32,45 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
   const out = new Map<string, StaleMatch>();
   if (points.length === 0) return out;
   const planned = new Set(points.map((p) => p.key));
-  const byFamily = new Map<string, StoredPoint[]>();
+  const byFamily = new Map<string, Array<{ stored: StoredPoint; change: string }>>();
   for (const s of finished) {
     const plan = plans.get(s.key);
     if (planned.has(s.key) || plan === undefined) continue;
-    const family = familyOf(plan);
-    if (family === undefined) continue;
+    const change = staleChange(plan, s.key);
+    if (change === undefined) continue;
+    const family = pointFamily(plan as SweepPoint); // (staleChange read it)
     const same = byFamily.get(family);
-    if (same) same.push(s);
-    else byFamily.set(family, [s]);
+    if (same) same.push({ stored: s, change });
+    else byFamily.set(family, [{ stored: s, change }]);
   }
   if (byFamily.size === 0) return out;
   for (const p of points) {
     const stored = byFamily.get(pointFamily(p));
     if (!stored) continue;
     const newest = stored[stored.length - 1]!;
-    out.set(p.key, { point: p, stored, result: newest.result, change: versionChange(plans.get(newest.key) as Partial<SweepPoint>, p) });
+    out.set(p.key, { point: p, stored: stored.map((s) => s.stored), result: newest.stored.result, change: newest.change });
   }
   return out;
 }
 
-/** The family of a stored plan; undefined when it cannot be read by the code running now. */
-function familyOf(plan: unknown): string | undefined {
+/**
+ * Whether the point stored under `key`, as its sweep planned it (`plan`, by any code), is stale, and why: what
+ * changed between the code that computed it and the code running now ('quantize v4 → v5', 'a key without versions
+ * (bert-compress 0.1.0)' for a plan stored before keys held versions), or undefined when it is current (the code
+ * running now gives its plan the key it is stored under: a rerun of its sweep reuses it) or not comparable (a plan
+ * this code cannot read, a pass or setting since removed: no rerun plans it again). A sweep's rerun would call it
+ * stale (findStale), as `compress report` marks it.
+ */
+export function staleChange(plan: unknown, key: string): string | undefined {
+  registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
+  let now: SweepPoint;
   try {
-    return pointFamily(plan as SweepPoint);
+    const p = plan as SweepPoint;
+    const versions = currentVersions(p.steps);
+    now = { ...p, toolVersion: versions.tool, versions };
+    now.key = pointKey(now);
   } catch {
     return undefined; // written by code whose points or settings this code no longer reads: not comparable
   }
+  return now.key === key ? undefined : versionChange(plan as Partial<SweepPoint>, now);
 }

@@ -479,11 +479,12 @@ export class SweepStore {
 
   /**
    * The planned point (as its sweep stored it, possibly by older code) of every finished point, by key (a point
-   * whose recompute was killed, still marked running, included: its result stands).
+   * whose recompute was killed, still marked running, included: its result stands); undefined for one whose stored
+   * plan is not JSON (edited by hand): no code can compare it.
    */
   finishedPlans(): Map<string, unknown> {
     const rows = this.db.prepare('SELECT p.key, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{ key: string; point: string }>;
-    return new Map(rows.map((r) => [r.key, JSON.parse(r.point) as unknown]));
+    return new Map(rows.map((r) => [r.key, parsedOrUndefined(r.point)]));
   }
 
   /** Deletes points and their results (stale points once recomputed), in one transaction. */
@@ -511,5 +512,14 @@ export class SweepStore {
 
   close(): void {
     this.db.close();
+  }
+}
+
+/** `text` parsed as JSON, or undefined when it is not JSON. */
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

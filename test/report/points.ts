@@ -1,6 +1,8 @@
 /** Synthetic finished sweep points for report tests: only the fields the report reads carry meaning. */
 import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { currentVersions, pointKey, type PointVersions } from '../../src/sweep/key.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
 import type { MetricValues } from '../../src/eval/metrics/metric.ts';
 
@@ -95,21 +97,42 @@ export function posterPoints(): StoredPoint[] {
   return list.map(fakePoint);
 }
 
-/** Writes `points` into the store at `path` (created when absent) the way a sweep writes them: claimed, then finished. */
-export function storePoints(path: string, points: readonly StoredPoint[]): void {
+/**
+ * Writes `points` into the store at `path` (created when absent) the way a sweep of the code running now writes them:
+ * each planned point with the versions of its code, claimed, then finished, under the key of its plan (not the fake
+ * point's: the report, as a sweep, calls a point stored under another key stale). `versions(p)` gives other versions
+ * (an older pass's: a stale point), or null for a plan stored before keys held versions (then stored under the fake
+ * point's key). Returns the points as stored, with their keys.
+ */
+export function storePoints(path: string, points: readonly StoredPoint[], versions?: (p: StoredPoint) => PointVersions | null): StoredPoint[] {
+  registerAllPasses();
   const store = SweepStore.open(path);
-  for (const p of points) {
-    const point = {
-      key: p.key,
-      sweep: p.sweep,
-      model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 },
-      label: p.label,
-      steps: p.steps,
-      tasks: p.tasks,
-      toolVersion: p.toolVersion,
-    } as unknown as SweepPoint;
-    store.claim(point);
-    store.finish(point, p.result);
+  const stored: StoredPoint[] = [];
+  try {
+    for (const p of points) {
+      const point = {
+        key: p.key,
+        sweep: p.sweep,
+        model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 },
+        label: p.label,
+        steps: p.steps,
+        tasks: p.tasks,
+        toolVersion: p.toolVersion,
+      } as unknown as SweepPoint;
+      const v = versions ? versions(p) : currentVersions(p.steps);
+      if (v !== null) {
+        point.versions = v;
+        point.toolVersion = v.tool;
+        point.key = pointKey(point);
+      }
+      const same = stored.find((s) => s.key === point.key);
+      if (same) throw new Error(`storePoints: ${same.model} · ${same.label} and ${p.model} · ${p.label} are one point (the same model, steps and tasks)`);
+      store.claim(point);
+      store.finish(point, p.result);
+      stored.push({ ...p, key: point.key, toolVersion: point.toolVersion });
+    }
+  } finally {
+    store.close();
   }
-  store.close();
+  return stored;
 }

@@ -12,6 +12,12 @@ import { markContended } from '../../src/sweep/contention.ts';
 import Database from 'better-sqlite3';
 import { SettingsError, UserError } from '../../src/errors.ts';
 import { loadReport } from '../../src/report/write.ts';
+import { findStale, staleChange } from '../../src/sweep/stale.ts';
+import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
+import { currentVersions, pointKey, type PointVersions } from '../../src/sweep/key.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { getPass } from '../../src/pass/registry.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 import { fakePoint, posterPoints, storePoints } from './points.ts';
 
 /** The report.html `writeReportFiles` writes for `data` (into a folder removed afterwards). */
@@ -118,7 +124,7 @@ describe('report rows', () => {
     expect(md).toContain('STS-B Pearson 17.35 / Spearman 17.80');
     const csv = toCsv(data).trim().split('\n');
     expect(csv[0]).toBe(
-      'sweep,model,pipeline,parameters,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,glue_undefined,front_bytes,front_latency,timing_exclusive,key',
+      'sweep,model,pipeline,parameters,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,glue_undefined,front_bytes,front_latency,timing_exclusive,key,stale',
     );
     expect(csv).toHaveLength(9);
     expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,,true,true,')).toBe(true);
@@ -142,7 +148,7 @@ describe('report rows', () => {
     const csv = toCsv(buildReport([shared, alone]))
       .trim()
       .split('\n');
-    expect(Object.fromEntries(csv.slice(1).map((l) => [l.split(',')[2], l.split(',').at(-2)]))).toEqual({ 'ffn-30%': 'false', 'ffn-20%': 'true' });
+    expect(Object.fromEntries(csv.slice(1).map((l) => [l.split(',')[2], l.split(',').at(-3)]))).toEqual({ 'ffn-30%': 'false', 'ffn-20%': 'true' });
   });
 
   it('relates a model file listed twice with other tasks to the baseline on the same tasks, fronts apart', () => {
@@ -328,11 +334,10 @@ describe('report rows', () => {
 });
 
 describe('report of a store', () => {
-  /** A store holding `points`, written the way a sweep writes them. */
-  function storeOf(points: ReturnType<typeof fakePoint>[]): string {
+  /** A store holding `points`, written the way a sweep writes them (`versions`: see storePoints), and the points as stored. */
+  function storeOf(points: StoredPoint[], versions?: (p: StoredPoint) => PointVersions | null): { store: string; stored: StoredPoint[] } {
     const path = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
-    storePoints(path, points);
-    return path;
+    return { store: path, stored: storePoints(path, points, versions) };
   }
 
   it('refuses a stored result without what the report reads (a benchmark, a speed-up), in one line naming the point', () => {
@@ -340,24 +345,91 @@ describe('report of a store', () => {
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
       fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 1),
     ];
-    expect(loadReport({ store: storeOf(good) }).rows).toHaveLength(2);
+    expect(loadReport({ store: storeOf(good).store }).rows).toHaveLength(2);
     const cases: Array<[string, (r: Record<string, unknown> & { bench: { shapes: unknown[] } }) => void]> = [
       ['no benchmark (bench.shapes[0] with batch, seq and model.p50Ms)', (r) => (r.bench.shapes = [])],
       ['no speedup (a finite number)', (r) => (r.speedup = null)],
       ['no eval.tasks', (r) => delete r.eval],
     ];
     for (const [why, edit] of cases) {
-      const store = storeOf(good);
+      const { store, stored } = storeOf(good);
       const result = structuredClone(good[1]!.result);
       edit(result as never);
       const db = new Database(store); // edited by hand, or written by other code
-      db.prepare('UPDATE results SET result = ? WHERE key = ?').run(JSON.stringify(result), good[1]!.key);
+      db.prepare('UPDATE results SET result = ? WHERE key = ?').run(JSON.stringify(result), stored[1]!.key);
       db.close();
       expect(() => loadReport({ store }), why).toThrow(SettingsError);
       expect(() => loadReport({ store })).toThrow(
-        `${store}: the stored result of sst2 · int8 (sweep test, key ${good[1]!.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
+        `${store}: the stored result of sst2 · int8 (sweep test, key ${stored[1]!.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
       );
     }
+  });
+
+  it('marks a point stale by the rule of the sweep (another pass version, a plan stored before keys held versions), in every format', async () => {
+    registerAllPasses();
+    const quantize = getPass('quantize').version;
+    const heads = getPass('prune-heads').version;
+    const points = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] }, 1),
+      fakePoint({ model: 'sst2', label: 'heads', bytes: 3e7, glue: 0.78, speedup: 1.2 }, 2),
+    ];
+    // int8: computed by the quantize of the version before; heads: by code whose keys held no versions
+    const { store, stored } = storeOf(points, (p) =>
+      p.label === 'int8' ? { tool: currentVersions(p.steps).tool, passes: { quantize: quantize - 1 } } : p.label === 'heads' ? null : currentVersions(p.steps),
+    );
+    const data = loadReport({ store });
+    const stale = Object.fromEntries(data.rows.map((r) => [r.label, r.stale]));
+    expect(stale).toEqual({ baseline: null, int8: `quantize v${quantize - 1} → v${quantize}`, heads: `prune-heads unversioned → v${heads}` });
+
+    // the very rule of a sweep: the sweep of these plans, rerun by the code running now, calls the same points stale
+    const s = SweepStore.open(store, { readonly: true });
+    const plans = s.finishedPlans();
+    const finished = s.finished();
+    s.close();
+    const rerun = stored.map((p) => {
+      const plan = plans.get(p.key) as SweepPoint;
+      const versions = currentVersions(plan.steps);
+      const now = { ...plan, versions, toolVersion: versions.tool };
+      return { ...now, key: pointKey(now) };
+    });
+    const found = findStale(rerun, finished, plans);
+    expect(Object.fromEntries([...found.values()].map((m) => [m.point.label, m.change]))).toEqual({ int8: stale.int8, heads: stale.heads });
+    expect(staleChange({ steps: [{ pass: 'quantize', settings: { mode: 'int8', removedSetting: 1 } }] }, 'k')).toBeUndefined(); // not comparable
+
+    const md = toMarkdown(data);
+    expect(md).toMatch(/^\| sst2 \| int8‡ \| quantize mode=int8 \|/m);
+    expect(md).toMatch(/^\| sst2 \| heads‡ \|/m);
+    expect(md).toMatch(/^\| sst2 \| baseline \|/m);
+    const note = `‡ Stale: computed by other code than the bert-compress running now: sst2 · heads (${stale.heads}); sst2 · int8 (${stale.int8}). A rerun of the sweep keeps such a result and says so; compress sweep FILE --rerun-stale recomputes it.`;
+    expect(md.split('\n')).toContain(note);
+    const csv = toCsv(data).trim().split('\n');
+    expect(csv[0]!.split(',').at(-1)).toBe('stale');
+    expect(Object.fromEntries(csv.slice(1).map((l) => [l.split(',')[2], l.slice(l.lastIndexOf(',') + 1)]))).toEqual({
+      baseline: '',
+      int8: stale.int8,
+      heads: stale.heads,
+    });
+    expect(JSON.parse(toJson(data)).rows.map((r: { stale: string | null }) => r.stale)).toEqual(data.rows.map((r) => r.stale));
+    const html = await writtenHtml(data, store);
+    expect(html).toContain(`<p class="note">${escapeHtml(note)}</p>`);
+    expect(html).toMatch(/<tr class="[^"]*\bstale"><td>sst2<\/td><td>int8‡<\/td>/);
+    expect(html).toMatch(/<tr class="baseline[^s"]*"><td>sst2<\/td><td>baseline<\/td>/);
+
+    // a plan edited by hand into no JSON: no code can compare it, so not marked (nor does the report fail)
+    const db = new Database(store);
+    db.prepare("UPDATE points SET point = '{' WHERE label = 'heads'").run();
+    db.close();
+    expect(loadReport({ store }).rows.map((r) => [r.label, r.stale])).toEqual([
+      ['baseline', null],
+      ['heads', null],
+      ['int8', stale.int8],
+    ]);
+
+    // a store written by the code running now: nothing marked
+    const current = loadReport({ store: storeOf(points).store });
+    expect(current.rows.map((r) => r.stale)).toEqual([null, null, null]);
+    expect(toMarkdown(current)).not.toContain('‡');
   });
 });
 
