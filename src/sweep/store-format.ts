@@ -3,7 +3,7 @@
  * the project's `application_id` and which has a `store_format` table with its format version. A new (empty) file
  * becomes a store; a store written before these marks existed (exactly the `points` and `results` tables) is marked
  * when opened for writing; anything else (another program's database, a garbage, truncated or damaged file, a
- * newer format) is refused with one line, and nothing is written to it.
+ * newer format, a store whose tables were dropped) is refused with one line, and nothing is written to it.
  */
 import type Database from 'better-sqlite3';
 import { UserError } from '../errors.ts';
@@ -60,6 +60,13 @@ export function identifyStore(db: Database.Database, path: string): StoreIdentit
     if (typeof version !== 'number') throw new UserError(`${path}: a sweep store without a format version; not a usable sweep store`);
     if (version > STORE_FORMAT_VERSION) {
       throw new UserError(`${path}: a sweep store of format ${version}, written by a newer bert-compress (this one reads format ${STORE_FORMAT_VERSION})`);
+    }
+    // (a store is marked in the transaction that creates its tables: one without them was damaged or edited)
+    const missing = STORE_TABLES.filter((t) => !tables.includes(t));
+    if (missing.length > 0) {
+      throw new UserError(
+        `${path}: a sweep store without its ${missing.join(' and ')} table${missing.length > 1 ? 's' : ''} (damaged or edited); not a usable sweep store`,
+      );
     }
     return 'store';
   }

@@ -4,9 +4,9 @@
  * work, and `report --out` onto a file or under /proc is one line, not a stack trace or a hang.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadReport } from '../../src/report/index.ts';
@@ -95,6 +95,89 @@ describe('sweep stores that are not ours', () => {
     } finally {
       tiny.cleanup();
     }
+  });
+});
+
+/** A copy of the store `from` at `to`, changed by `edit` (run on an SQLite connection) and left without a WAL. */
+function editedStore(from: string, to: string, edit: (db: Database.Database) => void): string {
+  writeFileSync(to, readFileSync(from));
+  const db = new Database(to);
+  edit(db);
+  db.pragma('journal_mode = DELETE');
+  db.close();
+  return to;
+}
+
+describe('stores damaged or edited after a sweep wrote them', () => {
+  const many = join(dir, 'many.sqlite');
+  storePoints(
+    many,
+    Array.from({ length: 30 }, (_, i) =>
+      fakePoint({ model: 'sst2', label: `p${i}`, steps: i === 0 ? [] : [{ pass: 'prune-ffn', settings: { ratio: i / 100 } }], bytes: 44.7e6, glue: 0.7 }, i),
+    ),
+  );
+
+  it('a damaged page of the results, read in place or as a snapshot, is one line for report and sweep', () => {
+    const damaged = join(dir, 'damaged-page.sqlite');
+    const bytes = Buffer.from(readFileSync(many));
+    const db = new Database(many, { readonly: true });
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'results'").get() as { rootpage: number };
+    db.close();
+    bytes.fill(0x55, (rootpage - 1) * pageSize, rootpage * pageSize); // (the store's header and tables stay readable)
+    writeFileSync(damaged, bytes);
+    expectOneLine(
+      run('report', damaged),
+      /damaged-page\.sqlite: a damaged or truncated SQLite file \(database disk image is malformed\); not a usable sweep store/,
+    );
+    writeFileSync(`${damaged}-wal`, ''); // (a sweep killed while writing: the store is read in place)
+    expectOneLine(run('report', damaged), /damaged-page\.sqlite: a damaged or truncated SQLite file/);
+    rmSync(`${damaged}-wal`);
+    const tiny = writeTinySweep({ rows: 8 });
+    try {
+      expectOneLine(run('sweep', tiny.sweepFile, '--store', damaged), /damaged-page\.sqlite: a damaged or truncated SQLite file/);
+    } finally {
+      tiny.cleanup();
+    }
+  });
+
+  it('a store without its results or points table, or a column, is one line', () => {
+    const noResults = editedStore(many, join(dir, 'no-results.sqlite'), (db) => db.exec('DROP TABLE results'));
+    expectOneLine(run('report', noResults), /no-results\.sqlite: a sweep store without its results table \(damaged or edited\); not a usable sweep store$/m);
+    expect(() => SweepStore.open(noResults)).toThrow(/without its results table/); // (a sweep would not make it again, empty)
+    const noPoints = editedStore(many, join(dir, 'no-points.sqlite'), (db) => {
+      db.pragma('foreign_keys = OFF');
+      db.exec('DROP TABLE points');
+    });
+    expectOneLine(run('report', noPoints), /no-points\.sqlite: a sweep store without its points table/);
+    const noColumn = editedStore(many, join(dir, 'no-column.sqlite'), (db) => db.exec('ALTER TABLE results DROP COLUMN finished_at'));
+    expectOneLine(run('report', noColumn), /no-column\.sqlite: cannot use it as a sweep store \(no such column: r\.finished_at\); not a usable sweep store$/m);
+  });
+
+  it('a stored result that is not JSON is one line naming the point, for report and sweep', () => {
+    const badJson = editedStore(many, join(dir, 'bad-json.sqlite'), (db) =>
+      db.prepare("UPDATE results SET result = '{oops' WHERE key = (SELECT key FROM points WHERE label = 'p3')").run(),
+    );
+    expectOneLine(
+      run('report', badJson),
+      /bad-json\.sqlite: the stored result of sst2 · p3 \(key [0-9a-f]{12}\) is not valid JSON \(.*\): written by other code or edited; rerun its sweep into a new store$/m,
+    );
+    expect(() => SweepStore.open(badJson).finished()).toThrow(/the stored result of sst2 · p3/);
+  });
+
+  it('a store the user may not read is one line saying so', () => {
+    const locked = join(dir, 'unreadable', 'store.sqlite');
+    mkdirSync(dirname(locked));
+    writeFileSync(locked, readFileSync(many));
+    chmodSync(locked, 0o000);
+    // (root reads any file: run as nobody then, in a folder it may enter)
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    chmodSync(dir, 0o755);
+    chmodSync(dirname(locked), 0o777);
+    const report = () => spawnSync(process.execPath, [BIN, 'report', locked], { encoding: 'utf8', timeout: 120_000, ...asUser });
+    expectOneLine(report(), /unreadable\/store\.sqlite: cannot read the store \(permission denied\)$/m);
+    writeFileSync(`${locked}-wal`, ''); // (read in place)
+    expectOneLine(report(), /unreadable\/store\.sqlite: cannot read the store \(permission denied\)$/m);
   });
 });
 
