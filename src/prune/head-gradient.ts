@@ -79,12 +79,19 @@ export function withHeadGates(model: Model, s: BertStructure, rows: number): { m
 
 /**
  * Whether the calibration data are regression scores (else class labels); a SettingsError when they are scores and
- * the model's head (`numLabels` outputs) is not a regressor: the loss would compare scores with class logits.
+ * the model's head (`numLabels` outputs) is not a regressor (the loss would compare scores with class logits), or
+ * when a class label is not one of the model's outputs (another task's labels: the loss would read no logit, NaN).
  */
 export function checkCalibrationFits(calibration: CalibrationSource, numLabels: number | undefined): boolean {
   const regression = !!calibration.batches[0]?.regression;
   if (regression && numLabels !== undefined && numLabels !== 1) {
     throw new SettingsError(`prune-heads: regression calibration data for a model with ${numLabels} outputs`);
+  }
+  if (!regression && numLabels !== undefined) {
+    for (const b of calibration.batches)
+      for (const k of b.labels)
+        if (!Number.isNaN(k) && !(Number.isInteger(k) && k >= 0 && k < numLabels))
+          throw new SettingsError(`prune-heads: calibration label ${k} is not one of the model's ${numLabels} outputs`);
   }
   return regression;
 }

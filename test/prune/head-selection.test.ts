@@ -125,6 +125,27 @@ describe('importance target', () => {
     );
   });
 
+  it('ablation and gradient against the labels refuse a label the model has no output for (another task), in one line', async () => {
+    // before, ablation read no logit for label 2 of this 2-class model: every score NaN, heads removed at random
+    for (const importance of ['ablation', 'gradient'] as const) {
+      await expect(headScores(importance, model, s, { calibration: relabeled(2) })).rejects.toThrow(
+        /^prune-heads: calibration label 2 is not one of the model's 2 outputs$/,
+      );
+      await expect(selectHeadsInSteps(model, s, { importance, ratio: 0.5, target: 'labels' }, { calibration: relabeled(2) }, applyHeadPruning)).rejects.toThrow(
+        /calibration label 2/,
+      );
+    }
+    // against the model's own predictions the labels are not read
+    const p = await selectHeadsInSteps(
+      model,
+      s,
+      { importance: 'ablation', ratio: 0.25, steps: 1, target: 'predictions' },
+      { calibration: relabeled(2) },
+      applyHeadPruning,
+    );
+    expect(p.steps[0].scores.flat().every(Number.isFinite)).toBe(true);
+  });
+
   it("predictedTargets replaces the labels by the model's predicted classes", async () => {
     const targets = await predictedTargets(model, s, calibration);
     const runner = await CalibrationRunner.open(model, s, calibration);
