@@ -20,11 +20,11 @@
  * past the busy timeout) throws a one-line StoreWriteError: SQLite rolled it back, and every point stored before
  * stays; the caller adds what it keeps (`keeping`).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
-import { checkOutputFile, fileSystemError } from '../destination.ts';
-import { UserError, errorLine } from '../errors.ts';
+import { checkOutputFile } from '../destination.ts';
+import { FS_REASONS, UserError, errorLine, fsReason } from '../errors.ts';
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import { identifyStore, markStore, storeError } from './store-format.ts';
 import { timedContended } from './contention.ts';
@@ -107,16 +107,31 @@ CREATE TABLE IF NOT EXISTS sweep_points (
  * sweep is writing, or was killed): then the file is read in place, with its WAL.
  */
 function storeSnapshot(path: string): Buffer | undefined {
-  if (existsSync(`${path}-wal`)) return undefined;
   let bytes: Buffer;
   try {
+    if (existsSync(`${path}-wal`)) {
+      accessSync(path, constants.R_OK); // (SQLite would say only 'unable to open database file')
+      return undefined;
+    }
     bytes = readFileSync(path);
   } catch (e) {
-    throw fileSystemError(e, path) ?? e;
+    throw storeReadError(path, e);
   }
   const walHeader = bytes.length >= 100 && bytes.subarray(0, 16).toString('latin1') === 'SQLite format 3\0' && bytes[18] === 2 && bytes[19] === 2;
   if (walHeader) bytes.fill(1, 18, 20);
   return bytes;
+}
+
+/**
+ * A read of the store at `path` that failed as a one-line UserError: a file the system will not let us read
+ * (`PATH: cannot read the store (permission denied)`), an SQLite error (a damaged file, a table or column missing:
+ * store-format.ts storeError); anything else as it is.
+ */
+function storeReadError(path: string, e: unknown): unknown {
+  if (e instanceof Database.SqliteError) return storeError(path, e);
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code && code in FS_REASONS) return new UserError(`${path}: cannot read the store (${fsReason(e)})`, { cause: e });
+  return e;
 }
 
 /**
@@ -280,6 +295,34 @@ export class SweepStore {
     }
   }
 
+  /**
+   * Runs a read of the store: an SQLite error (a damaged page, a table or column missing from a store edited or
+   * written by other code) throws a one-line UserError naming the store (store-format.ts storeError).
+   */
+  private read<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      throw storeReadError(this.path, e);
+    }
+  }
+
+  /**
+   * The JSON text `text` of the point `row` stored, parsed: one that is not JSON (edited, or written by other code)
+   * throws a one-line UserError naming the store and the point.
+   */
+  private parsed<T>(text: string, what: string, row: { key: string; model?: string; label?: string }): T {
+    try {
+      return JSON.parse(text) as T;
+    } catch (e) {
+      const point = row.model !== undefined ? `${row.model} · ${row.label} (key ${row.key.slice(0, 12)})` : `point ${row.key.slice(0, 12)}`;
+      throw new UserError(
+        `${this.path}: the stored ${what} of ${point} is not valid JSON (${errorLine(e)}): written by other code or edited; rerun its sweep into a new store`,
+        { cause: e },
+      );
+    }
+  }
+
   /** Runs a write of the store: a write SQLite refuses (a full disk …) throws a one-line StoreWriteError. */
   private write<T>(run: () => T): T {
     try {
@@ -308,7 +351,7 @@ export class SweepStore {
   /** The stored result of `key`, when it has one. */
   private storedResult(key: string): PointResult | undefined {
     const row = this.db.prepare('SELECT result FROM results WHERE key = ?').get(key) as { result: string } | undefined;
-    return row ? (JSON.parse(row.result) as PointResult) : undefined;
+    return row ? this.parsed<PointResult>(row.result, 'result', { key }) : undefined;
   }
 
   /**
@@ -435,15 +478,20 @@ export class SweepStore {
 
   /** The sweeps the store holds points of (run by them, or planned by them under their names), by name. */
   sweeps(): string[] {
-    const members = this.hasTable('sweep_points') ? ' UNION SELECT sweep FROM sweep_points' : '';
-    return (this.db.prepare(`SELECT sweep FROM points${members} ORDER BY sweep`).all() as Array<{ sweep: string }>).map((r) => r.sweep);
+    return this.read(() => {
+      const members = this.hasTable('sweep_points') ? ' UNION SELECT sweep FROM sweep_points' : '';
+      return (this.db.prepare(`SELECT sweep FROM points${members} ORDER BY sweep`).all() as Array<{ sweep: string }>).map((r) => r.sweep);
+    });
   }
 
   /** Failed points with their error, optionally of one sweep. */
   failures(sweep?: string): Array<{ model: string; label: string; error: string }> {
-    return this.db
-      .prepare(`SELECT model, label, error FROM points WHERE status = 'failed' ${sweep !== undefined ? 'AND sweep = ?' : ''} ORDER BY model, label`)
-      .all(...(sweep !== undefined ? [sweep] : [])) as Array<{ model: string; label: string; error: string }>;
+    return this.read(
+      () =>
+        this.db
+          .prepare(`SELECT model, label, error FROM points WHERE status = 'failed' ${sweep !== undefined ? 'AND sweep = ?' : ''} ORDER BY model, label`)
+          .all(...(sweep !== undefined ? [sweep] : [])) as Array<{ model: string; label: string; error: string }>,
+    );
   }
 
   /**
@@ -452,7 +500,7 @@ export class SweepStore {
    */
   finished(sweep?: string): StoredPoint[] {
     const columns = 'p.key, p.sweep, p.model, p.model_path, p.model_sha256, p.label, p.steps, p.tasks, p.tool_version, r.result, r.finished_at';
-    const sql =
+    const sql = () =>
       sweep === undefined
         ? `SELECT ${columns} FROM results r JOIN points p ON p.key = r.key ORDER BY r.finished_at, p.key`
         : this.hasTable('sweep_points')
@@ -461,7 +509,7 @@ export class SweepStore {
              FROM results r JOIN points p ON p.key = r.key LEFT JOIN sweep_points m ON m.key = r.key AND m.sweep = @sweep
              WHERE p.sweep = @sweep OR m.sweep IS NOT NULL ORDER BY r.finished_at, p.key`
           : `SELECT ${columns} FROM results r JOIN points p ON p.key = r.key WHERE p.sweep = @sweep ORDER BY r.finished_at, p.key`; // a store from before sweep_points
-    const rows = this.db.prepare(sql).all(...(sweep !== undefined ? [{ sweep }] : [])) as Array<Record<string, string>>;
+    const rows = this.read(() => this.db.prepare(sql()).all(...(sweep !== undefined ? [{ sweep }] : [])) as Array<Record<string, string>>);
     return rows.map((r) => ({
       key: r.key!,
       sweep: r.sweep!,
@@ -469,11 +517,11 @@ export class SweepStore {
       modelPath: r.model_path!,
       modelSha256: r.model_sha256!,
       label: r.label!,
-      steps: JSON.parse(r.steps!) as PassStep[],
-      tasks: JSON.parse(r.tasks!) as string[],
+      steps: this.parsed<PassStep[]>(r.steps!, 'steps', r as { key: string }),
+      tasks: this.parsed<string[]>(r.tasks!, 'tasks', r as { key: string }),
       toolVersion: r.tool_version!,
       finishedAt: r.finished_at!,
-      result: JSON.parse(r.result!) as PointResult,
+      result: this.parsed<PointResult>(r.result!, 'result', r as { key: string }),
     }));
   }
 
@@ -483,7 +531,9 @@ export class SweepStore {
    * plan is not JSON (edited by hand): no code can compare it.
    */
   finishedPlans(): Map<string, unknown> {
-    const rows = this.db.prepare('SELECT p.key, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{ key: string; point: string }>;
+    const rows = this.read(
+      () => this.db.prepare('SELECT p.key, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{ key: string; point: string }>,
+    );
     return new Map(rows.map((r) => [r.key, parsedOrUndefined(r.point)]));
   }
 
