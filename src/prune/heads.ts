@@ -22,6 +22,7 @@ import type { HeadImportance, HeadScores } from './head-importance.ts';
 import { lowestHeads, selectHeadsInSteps, type HeadSelection } from './head-selection.ts';
 import { PRUNE_HEADS, type ImportanceTarget } from './settings.ts';
 import { attentionQuantization, refuseQuantized } from './float-weights.ts';
+import { layerRange } from './layers.ts';
 
 const PRUNE_FIRST = 'prune heads before quantizing';
 
@@ -117,9 +118,10 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
 export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly number[], shared: readonly EncoderLayer[] = []): void {
   const a = layer.attention;
   if (!drop.length) return;
-  if (!a) throw new SettingsError(`layer ${layer.index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
+  if (!a) throw new SettingsError(`prune-heads: layer ${layer.index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
   refuseQuantized('prune-heads', layer.index, 'attention', attentionQuantization(layer), PRUNE_FIRST);
-  for (const h of drop) if (h < 0 || h >= a.numHeads) throw new SettingsError(`layer ${layer.index} has heads 0-${a.numHeads - 1}; cannot remove head ${h}`);
+  for (const h of drop)
+    if (h < 0 || h >= a.numHeads) throw new SettingsError(`prune-heads: layer ${layer.index} has heads 0-${a.numHeads - 1}; cannot remove head ${h}`);
   const group = [layer, ...shared];
   const blocks = group.map((l) => l.attention!);
   const keep = Array.from({ length: a.numHeads }, (_, h) => h).filter((h) => !drop.includes(h));
@@ -206,7 +208,7 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
     let drop: Record<number, number[]>;
     if (o.heads) {
       for (const k of Object.keys(o.heads))
-        if (!s.layers[Number(k)]) throw new SettingsError(`--prune-heads: layer ${k} does not exist (the model has ${s.numLayers})`);
+        if (!s.layers[Number(k)]) throw new SettingsError(`prune-heads: layer ${k} does not exist: the model has ${layerRange(s.numLayers)}`);
       drop = o.heads;
     } else {
       const scoring = o.seed === undefined ? ctx : { ...ctx, seed: o.seed };

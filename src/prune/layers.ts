@@ -16,6 +16,11 @@ export interface DropLayersOptions {
   keep?: number[] | 'every-other';
 }
 
+/** The layers a model has, for messages: 'layers 0-11', 'layer 0' or 'no encoder layer'. */
+export function layerRange(n: number): string {
+  return n === 0 ? 'no encoder layer' : n === 1 ? 'layer 0' : `layers 0-${n - 1}`;
+}
+
 export function layersToDrop(s: BertStructure, o: DropLayersOptions): number[] {
   const n = s.numLayers;
   let drop: number[];
@@ -23,8 +28,8 @@ export function layersToDrop(s: BertStructure, o: DropLayersOptions): number[] {
   else if (o.keep === 'every-other') drop = Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 1);
   else drop = Array.from({ length: n }, (_, i) => i).filter((i) => !(o.keep as number[]).includes(i));
   const bad = drop.concat(Array.isArray(o.keep) ? o.keep : []).find((i) => i >= n);
-  if (bad !== undefined) throw new SettingsError(`layer ${bad} does not exist: the model has layers 0-${n - 1}`);
-  if (drop.length >= n) throw new SettingsError(`cannot drop all ${n} layers`);
+  if (bad !== undefined) throw new SettingsError(`drop-layers: layer ${bad} does not exist: the model has ${layerRange(n)}`);
+  if (drop.length >= n) throw new SettingsError(`drop-layers: cannot drop all ${n} layers (keep at least one)`);
   return drop;
 }
 
@@ -37,7 +42,8 @@ export const dropLayersPass: Pass<DropLayersOptions> = {
     for (const i of [...drop].sort((a, b) => b - a)) {
       const layer = s.layers[i];
       for (const n of g.nodes) n.inputs = n.inputs.map((x) => (x === layer.output ? layer.input : x));
-      for (const out of g.outputs) if (out.name === layer.output) throw new SettingsError(`layer ${i}'s output is a graph output; it cannot be dropped`);
+      for (const out of g.outputs)
+        if (out.name === layer.output) throw new SettingsError(`drop-layers: layer ${i}'s output is a graph output; it cannot be dropped`);
     }
     pruneGraph(g);
     return {

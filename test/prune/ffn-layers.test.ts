@@ -111,10 +111,20 @@ describe('drop-layers', () => {
     expect(r.report.summary).toBe('no layer dropped (every layer is kept); 2 of 2 left');
   });
 
+  it('refuses to drop a layer whose output is a graph output (hidden states exported), naming the pass', async () => {
+    const model = cloneModel(tinyBert({ numLayers: 2 }));
+    model.graph.outputs.push({ name: findBert(model).layers[0].output, elemType: 1 });
+    const s = findBert(model);
+    await expect(dropLayersPass.run(model, s, dropLayersPass.parse({ layers: '0' }), {})).rejects.toThrow(
+      /^drop-layers: layer 0's output is a graph output; it cannot be dropped$/,
+    );
+  });
+
   it('refuses impossible layer lists', () => {
     const s = findBert(tinyBert({ numLayers: 2 }));
-    expect(() => layersToDrop(s, { drop: [2] })).toThrow(/layers 0-1/);
-    expect(() => layersToDrop(s, { drop: [0, 1] })).toThrow(/cannot drop all/);
+    expect(() => layersToDrop(s, { drop: [2] })).toThrow(/^drop-layers: layer 2 does not exist: the model has layers 0-1$/);
+    expect(() => layersToDrop(s, { keep: [0, 3] })).toThrow(/^drop-layers: layer 3 does not exist: the model has layers 0-1$/);
+    expect(() => layersToDrop(s, { drop: [0, 1] })).toThrow(/^drop-layers: cannot drop all 2 layers \(keep at least one\)$/);
     expect(() => dropLayersPass.parse({ layers: 'a,b' })).toThrow(SettingsError);
   });
 });

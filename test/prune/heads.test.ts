@@ -114,6 +114,18 @@ describe('prune-heads', () => {
     expect(() => pruneHeadsPass.parse({ ratio: 0.2, importance: 'vibes' })).toThrow(/expected one of/);
   });
 
+  it('refuses heads and layers the model lacks in one line naming the pass and what the model has', async () => {
+    const model = tinyBert({ numLayers: 3 });
+    const s = findBert(model);
+    const run = (heads: string) => pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ heads }), {});
+    await expect(run('0:9')).rejects.toThrow(/^prune-heads: layer 0 has heads 0-3; cannot remove head 9$/);
+    await expect(run('7:0')).rejects.toThrow(/^prune-heads: layer 7 does not exist: the model has layers 0-2$/);
+    const one = tinyBert({ numLayers: 1 });
+    await expect(pruneHeadsPass.run(one, findBert(one), pruneHeadsPass.parse({ heads: '1:0' }), {})).rejects.toThrow(
+      /^prune-heads: layer 1 does not exist: the model has layer 0$/,
+    );
+  });
+
   it('magnitude and random scores have one score per head', () => {
     const model = tinyBert();
     const s = findBert(model);
@@ -217,7 +229,9 @@ describe('prune-heads: every head of a layer', () => {
     const pruned = applyHeadPruning(model, findBert(model), { 0: [0, 1, 2, 3] });
     const s = findBert(pruned);
     expect(() => applyHeadPruning(pruned, s, { 0: [1] })).toThrow(SettingsError);
-    expect(() => applyHeadPruning(pruned, s, { 0: [1] })).toThrow(/layer 0 has no attention heads left/);
+    expect(() => applyHeadPruning(pruned, s, { 0: [1] })).toThrow(
+      /^prune-heads: layer 0 has no attention heads left \(all were pruned\); cannot remove head 1$/,
+    );
     await expect(pruneHeadsPass.run(pruned, s, pruneHeadsPass.parse({ heads: '0:0' }), {})).rejects.toThrow(SettingsError);
     expect(magnitudeScores(pruned, s).map((r) => r.length)).toEqual([0, 4]);
     expect(randomScores(s, 3).map((r) => r.length)).toEqual([0, 4]);
