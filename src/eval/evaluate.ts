@@ -315,6 +315,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
       canonicalOrderNote(
         guessed.map((r) => r.task),
         modelConfig,
+        guessed[0]!.labelMapping.outputToLabel,
       ),
     );
 
@@ -337,13 +338,17 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
  * were read in GLUE's order, but MNLI models come in several orders (contradiction, neutral, entailment for
  * roberta-large-mnli), and a wrong one scores near chance with nothing else to show it.
  */
-export function canonicalOrderNote(tasks: readonly TaskDefinition[], config: ModelConfig): string {
+export function canonicalOrderNote(tasks: readonly TaskDefinition[], config: ModelConfig, outputToLabel?: readonly number[]): string {
   const where = config.file ?? 'the model (no config.json)';
   const names = config.id2label && config.id2label.size > 0 ? "'s id2label names no classes (LABEL_0…)" : ' has no id2label';
   const labels = tasks[0]!.labels;
+  const permuted = outputToLabel?.some((label, j) => label !== j);
+  const read = permuted
+    ? `read by their LABEL_k numbers in GLUE's order ${labels.join(', ')}, as ${outputToLabel!.map((l) => labels[l]).join(', ')}`
+    : `read in GLUE's order ${labels.join(', ')}`;
   return (
-    `${tasks.map((t) => t.name).join(', ')}: ${where}${names}, so the model's ${labels.length} outputs were read in GLUE's order ` +
-    `${labels.join(', ')}; models are trained in other orders too: if the scores are near chance, name the classes in id2label`
+    `${tasks.map((t) => t.name).join(', ')}: ${where}${names}, so the model's ${labels.length} outputs were ${read}; ` +
+    'models are trained in other orders too: if the scores are near chance, name the classes in id2label'
   );
 }
 

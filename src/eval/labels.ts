@@ -3,7 +3,9 @@
  * case-insensitively (and ignoring '-', '_' and space differences), so a model trained with another class order
  * (for MNLI, contradiction/entailment/neutral instead of Hugging Face's entailment/neutral/contradiction) is still
  * scored right. A generic id2label (`LABEL_0`, `LABEL_1`… or bare numbers), or none, means the task's canonical
- * order (Hugging Face `glue`'s). A regression task (STS-B) needs exactly one output.
+ * order (Hugging Face `glue`'s): a generic name `LABEL_k` is the task's label k, whichever output it names (so
+ * `{0: LABEL_1, 1: LABEL_0}` is the canonical order reversed), and a generic name whose number is no label's, or
+ * that two outputs share, is refused. A regression task (STS-B) needs exactly one output.
  */
 import { SettingsError } from '../errors.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -11,7 +13,10 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 export interface LabelMapping {
   /** For each model output j, the index of the task label it scores. */
   readonly outputToLabel: readonly number[];
-  /** Whether config.json's names decided the order, or the canonical order was assumed. */
+  /**
+   * Whether config.json's names decided the order, or the canonical order was assumed (no names, or generic ones:
+   * LABEL_k read as the task's label k).
+   */
   readonly from: 'id2label' | 'canonical';
 }
 
@@ -26,6 +31,11 @@ function normalizeLabel(name: string): string {
 /** True for names that say nothing about the class: LABEL_0, label-1, 2. */
 export function isGenericLabel(name: string): boolean {
   return /^(label[_\- ]?)?\d+$/i.test(name.trim());
+}
+
+/** The number of a generic name (LABEL_1 → 1). */
+function genericNumber(name: string): number {
+  return Number(/\d+$/.exec(name.trim())![0]);
 }
 
 /**
@@ -57,13 +67,24 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   const canonical: LabelMapping = { outputToLabel: task.labels.map((_, i) => i), from: 'canonical' };
   if (!id2label || id2label.size === 0) return canonical;
   const names = Array.from({ length: n }, (_, j) => id2label.get(j));
-  if (names.every((s) => s === undefined || isGenericLabel(s))) return canonical;
+  const shown = () => names.map((s, j) => `${j}: ${s ?? '(missing)'}`).join(', ');
+  const file = countedBy ?? 'config.json';
+  if (names.every((s) => s === undefined || isGenericLabel(s))) {
+    // LABEL_k is the task's label k (an output without a name: its own index)
+    const outputToLabel = names.map((s, j) => (s === undefined ? j : genericNumber(s)));
+    if (outputToLabel.every((label, j) => label === j)) return canonical;
+    if (outputToLabel.some((label) => label >= n) || new Set(outputToLabel).size !== n) {
+      throw new SettingsError(
+        `${file} id2label {${shown()}} numbers ${task.name}'s ${n} labels ambiguously: generic names (LABEL_k: the task's label k of ${task.labels.join(', ')}) must be LABEL_0 to LABEL_${n - 1}, each once; fix id2label or name the classes`,
+      );
+    }
+    return { outputToLabel, from: 'canonical' };
+  }
   const wanted = task.labels.map(normalizeLabel);
-  const outputToLabel = names.map((s) => (s === undefined ? -1 : wanted.indexOf(normalizeLabel(s))));
-  if (outputToLabel.some((i) => i < 0) || new Set(outputToLabel).size !== n) {
-    const shown = names.map((s, j) => `${j}: ${s ?? '(missing)'}`).join(', ');
+  const outputToLabel = names.map((s) => (s === undefined ? -1 : isGenericLabel(s) ? genericNumber(s) : wanted.indexOf(normalizeLabel(s))));
+  if (outputToLabel.some((i) => i < 0 || i >= n) || new Set(outputToLabel).size !== n) {
     throw new SettingsError(
-      `${countedBy ?? 'config.json'} id2label {${shown}} does not name ${task.name}'s labels (${task.labels.join(', ')}); fix id2label or use LABEL_0… for the canonical order`,
+      `${file} id2label {${shown()}} does not name ${task.name}'s labels (${task.labels.join(', ')}); fix id2label or use LABEL_0… for the canonical order`,
     );
   }
   return { outputToLabel, from: 'id2label' };

@@ -398,7 +398,7 @@ const LABEL_FIELDS = ['id2label', 'label2id', 'num_labels', 'problem_type'] as c
  * model's) `json`, except that a student model folder whose config.json has an `id2label` keeps its own labels. Its
  * head's outputs mean what that id2label says (a checkpoint fine-tuned with another label order): the training set,
  * the teacher's outputs and the dev evaluation follow its order, and its labels are written with it (generic ones,
- * LABEL_0…, as the task's names in its canonical order).
+ * LABEL_k, as the name of the task's label k).
  */
 function withStudentLabels(
   json: Record<string, unknown>,
@@ -413,10 +413,11 @@ function withStudentLabels(
   const labels = parseModelConfig(own, studentFile!);
   const merged = Object.fromEntries(Object.entries(json).filter(([k]) => !(LABEL_FIELDS as readonly string[]).includes(k)));
   for (const k of LABEL_FIELDS) if (own[k] !== undefined) merged[k] = own[k];
-  // generic names (LABEL_0…) mean the task's canonical order: written as the task's names in that order
+  // generic names (LABEL_k: the task's label k) are written as the task's names, in the outputs' order
   if (task && !task.regression && labels.id2label && [...labels.id2label.values()].every(isGenericLabel) && labels.id2label.size === task.labels.length) {
-    merged.id2label = Object.fromEntries(task.labels.map((l, i) => [String(i), l]));
-    merged.label2id = Object.fromEntries(task.labels.map((l, i) => [l, i]));
+    const names = mapModelLabels(task, labels.id2label, task.labels.length, studentFile).outputToLabel.map((l) => task.labels[l]!);
+    merged.id2label = Object.fromEntries(names.map((l, j) => [String(j), l]));
+    merged.label2id = Object.fromEntries(names.map((l, j) => [l, j]));
   }
   return { json: merged, config: { ...labels, maxLength: config.maxLength } };
 }

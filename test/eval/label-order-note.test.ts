@@ -45,6 +45,18 @@ describe('MNLI with a model that names no classes', () => {
     expect(about((await evaluate({ model: bare, tasks: ['MNLI-m'], glueDir, threads: 1 })).warnings)[0]).toMatch(/^MNLI-m: .*config\.json has no id2label, so/);
   });
 
+  it('reads generic names out of order by their numbers (LABEL_k: GLUE label k), as the classes they number', async () => {
+    const generic = model('generic-reordered', { id2label: { 0: 'LABEL_2', 1: 'LABEL_0', 2: 'LABEL_1' } });
+    const named = model('named-reordered', { id2label: { 0: 'contradiction', 1: 'entailment', 2: 'neutral' } });
+    const r = await evaluate({ model: generic, tasks: ['MNLI-m'], glueDir, threads: 1 });
+    const byName = await evaluate({ model: named, tasks: ['MNLI-m'], glueDir, threads: 1 });
+    expect(r.tasks[0]!.labelMapping.outputToLabel).toEqual([2, 0, 1]);
+    expect(r.tasks[0]!.metrics).toEqual(byName.tasks[0]!.metrics);
+    expect(about(r.warnings)).toEqual([
+      `MNLI-m: ${join(generic, 'config.json')}'s id2label names no classes (LABEL_0…), so the model's 3 outputs were read by their LABEL_k numbers in GLUE's order entailment, neutral, contradiction, as contradiction, entailment, neutral; models are trained in other orders too: if the scores are near chance, name the classes in id2label`,
+    ]);
+  });
+
   it('says nothing when id2label names the classes, in any order', async () => {
     const dir = model('named', { id2label: { 0: 'CONTRADICTION', 1: 'NEUTRAL', 2: 'ENTAILMENT' } });
     expect(about((await evaluate({ model: dir, tasks: ['MNLI'], glueDir, threads: 1 })).warnings)).toEqual([]);

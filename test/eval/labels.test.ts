@@ -30,6 +30,24 @@ describe('mapModelLabels', () => {
     expect(isGenericLabel('positive')).toBe(false);
   });
 
+  it('reads a generic name LABEL_k as the task label k, whichever output it names', () => {
+    expect(mapModelLabels(SST2, id2label('LABEL_1', 'LABEL_0'), 2)).toEqual({ outputToLabel: [1, 0], from: 'canonical' });
+    expect(mapModelLabels(MNLI_M, id2label('label-2', 'LABEL_0', '1'), 3).outputToLabel).toEqual([2, 0, 1]);
+    // a name beside generic ones: each by what it says
+    expect(mapModelLabels(SST2, id2label('positive', 'LABEL_0'), 2)).toEqual({ outputToLabel: [1, 0], from: 'id2label' });
+    expect(mapModelLabels(SST2, id2label('negative', 'LABEL_1'), 2).outputToLabel).toEqual([0, 1]);
+  });
+
+  it('refuses generic names numbered ambiguously (one number twice, a number beyond the labels)', () => {
+    expect(() => mapModelLabels(SST2, id2label('LABEL_1', 'LABEL_1'), 2)).toThrow(
+      /^config\.json id2label \{0: LABEL_1, 1: LABEL_1\} numbers SST-2's 2 labels ambiguously: generic names \(LABEL_k: the task's label k of negative, positive\) must be LABEL_0 to LABEL_1, each once; fix id2label or name the classes$/,
+    );
+    expect(() => mapModelLabels(SST2, id2label('LABEL_0', 'LABEL_2'), 2)).toThrow(/numbers SST-2's 2 labels ambiguously/);
+    expect(() => mapModelLabels(SST2, new Map([[0, 'LABEL_1']]), 2)).toThrow(/\{0: LABEL_1, 1: \(missing\)\} numbers SST-2's 2 labels ambiguously/);
+    expect(() => mapModelLabels(SST2, id2label('positive', 'LABEL_1'), 2)).toThrow(/does not name SST-2's labels/);
+    expect(() => mapModelLabels(SST2, id2label('negative', 'LABEL_5'), 2)).toThrow(/does not name SST-2's labels/);
+  });
+
   it('needs one output for a regression task', () => {
     expect(mapModelLabels(STSB, id2label('0'), 1).outputToLabel).toEqual([0]);
     expect(() => mapModelLabels(STSB, null, 2)).toThrow(/STS-B is a regression task: the model must have 1 output, it has 2/);

@@ -94,4 +94,14 @@ describe.skipIf(!haveShared)('distilling into a student model with its own label
     expect(written.id2label).toEqual({ 0: 'negative', 1: 'positive' });
     expect(written.label2id).toEqual({ negative: 0, positive: 1 });
   });
+
+  it('a student with generic labels out of order (LABEL_1, LABEL_0) is read by their numbers: trained and scored as its head orders them, written with the task names in that order', async () => {
+    const reversed = swappedTwin(join(work, 'generic-reversed'), { '0': 'LABEL_1', '1': 'LABEL_0' });
+    const twin = await runTraining({ ...common, student: reversed, output: join(work, 'out-generic-reversed', 'model.onnx') });
+    const self = await runTraining({ ...common, student: TEACHER, output: join(work, 'out-self-2', 'model.onnx') });
+    expect(twin.lineage!.epochs[0]!.score).toBe(self.lineage!.epochs[0]!.score);
+    const written = JSON.parse(readFileSync(join(work, 'out-generic-reversed', 'config.json'), 'utf8'));
+    expect(written.id2label).toEqual({ 0: 'positive', 1: 'negative' });
+    expect(written.label2id).toEqual({ positive: 0, negative: 1 });
+  });
 });
