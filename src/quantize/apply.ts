@@ -10,6 +10,7 @@ import { dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { finishEdit, GraphEditor } from './graph-edit.ts';
 import { opKey, type Assignment, type FloatRecord, type RewriteContext, type TensorRecord } from './registry.ts';
 import { REGISTRIES } from './tables.ts';
+import { tableKey } from './ops/embedding.ts';
 import { targetNode, targetWeight, type Target } from './targets.ts';
 import type { QuantizeOptions } from './settings.ts';
 import type { ActivationRange } from './calibrate.ts';
@@ -76,8 +77,14 @@ export function applyPlan(
   const byPosition = [...targets].sort((a, b) => (position.get(targetNode(a) ?? '') ?? Infinity) - (position.get(targetNode(b) ?? '') ?? Infinity));
   // the tables first: a projection tied to one (an MLM decoder reading the word table) then follows what became of it
   const tables = byPosition.filter((t) => t.kind === 'embedding');
-  for (const t of tables) apply(t, plan.get(t.id));
   const rest = byPosition.filter((t) => t.kind !== 'embedding');
+  for (const t of tables) {
+    const { assignment, decoder } = tableAssignment(t, plan, rest, ctx);
+    apply(t, assignment);
+    const stored = [true, false].some((perRow) => ctx.weights.has(tableKey(targetWeight(t), perRow, true)));
+    if (decoder && stored)
+      ctx.notes.push(`${t.id}: stored in 7 bits ([-64, 64], reduceRange) because ${decoder.id} reads it too (tied) and multiplies with it`);
+  }
   const tied = new Map(rest.map((t) => [t.id, tiedAssignment(t, plan.get(t.id), tables, ctx)]));
   ctx.integerReaders = integerReaders(edit, rest, tied);
   for (const t of rest) apply(t, tied.get(t.id));
@@ -120,6 +127,25 @@ export function applyPlan(
 }
 
 /**
+ * A table's assignment: as planned, but with a reduced range when `reduceRange` is on and a quantized projection reads
+ * the table too (an MLM decoder tied to the word table), so that the decoder's products stay within 7-bit weights
+ * and the file still stores the table once (a lookup alone keeps the full range).
+ */
+function tableAssignment(
+  t: Target,
+  plan: ReadonlyMap<string, Assignment>,
+  rest: readonly Target[],
+  ctx: RewriteContext,
+): { assignment: Assignment | undefined; decoder?: Target } {
+  const a = plan.get(t.id);
+  if (!ctx.options.reduceRange || !a || a.format === 'float' || a.scheme.kind !== 'int8' || a.scheme.reduceRange) return { assignment: a };
+  const weight = targetWeight(t);
+  const decoder = rest.find((r) => r.kind === 'linear' && r.linear.weight === weight && (plan.get(r.id)?.format ?? 'float') !== 'float');
+  if (!decoder) return { assignment: a };
+  return { assignment: { ...a, scheme: { ...a.scheme, reduceRange: true } }, decoder };
+}
+
+/**
  * The assignment of a projection whose weight is an embedding table (an MLM decoder tied to the word table), so that
  * the file stores the table once: a table left float keeps the projection float (a quantized copy would be stored
  * beside it); a table stored int8 is read by the projection as int8 with the table's scales, whatever int8
@@ -129,14 +155,15 @@ function tiedAssignment(t: Target, a: Assignment | undefined, tables: readonly T
   if (t.kind !== 'linear' || !a || a.format === 'float') return a;
   const table = tables.find((e) => targetWeight(e) === t.linear.weight);
   if (!table) return a;
-  const perRow = ctx.weights.has(`emb|${t.linear.weight}|true`);
-  if (perRow || ctx.weights.has(`emb|${t.linear.weight}|false`)) {
+  const reduceRange = ctx.options.reduceRange;
+  const perRow = ctx.weights.has(tableKey(t.linear.weight, true, reduceRange));
+  if (perRow || ctx.weights.has(tableKey(t.linear.weight, false, reduceRange))) {
     const granularity = perRow ? ({ kind: 'channel' } as const) : ({ kind: 'tensor' } as const);
-    if (a.scheme.kind === 'int8' && a.scheme.granularity.kind === granularity.kind) return a;
+    if (a.scheme.kind === 'int8' && a.scheme.granularity.kind === granularity.kind && a.scheme.reduceRange === reduceRange) return a;
     ctx.notes.push(
       `${t.id}: reads ${table.id} (tied), stored int8 ${perRow ? 'per row' : 'per tensor'}: quantized int8 ${perRow ? 'per channel' : 'per tensor'} from the same values instead of storing the table a second time${a.scheme.kind === 'int4' ? ' in int4' : ''}`,
     );
-    return { format: a.format === 'nbits' ? 'integer' : a.format, scheme: { kind: 'int8', granularity } };
+    return { format: a.format === 'nbits' ? 'integer' : a.format, scheme: { kind: 'int8', granularity, reduceRange } };
   }
   return { format: 'float', reason: `tied to ${table.id}, which stays float: a quantized copy would store the table twice` };
 }

@@ -2,6 +2,9 @@
  * Symmetric int8 quantization of a row-major matrix: q = clamp(round(w / s), -127, 127), w ≈ q · s, with one
  * scale per tensor, per channel, or per group of channels (Q-BERT). Zero points are 0, so integer kernels need
  * none. -128 is never used, as onnxruntime's symmetric quantizer does (keeps the range symmetric).
+ * With a reduced range (onnxruntime's `reduce_range`), the values lie in [-64, 64] (7 bits): x86 U8S8 kernels
+ * without VNNI add pairs of uint8 · int8 products in 16 bits, which full-range weights can overflow
+ * (2 · 255 · 127 > 32767); 2 · 255 · 64 cannot.
  */
 import type { Int8Granularity } from './settings.ts';
 
@@ -22,13 +25,25 @@ export interface Int8Matrix {
   maxAbs: number;
 }
 
-/** A scale for values in [-maxAbs, maxAbs]; 1 for an all-zero group (its values quantize to 0 either way). */
-export function int8Scale(maxAbs: number): number {
-  return maxAbs > 0 ? Math.fround(maxAbs / 127) : 1;
+/** The largest |q| of full-range symmetric int8 weights. */
+export const INT8_QMAX = 127;
+
+/** The largest |q| of reduced-range int8 weights (onnxruntime's ONNX_INT_TYPE_REDUCED_RANGE for int8: [-64, 64]). */
+export const INT8_REDUCED_QMAX = 64;
+
+/** The largest |q| of int8 weights quantized with or without a reduced range. */
+export function int8Qmax(reduceRange: boolean): number {
+  return reduceRange ? INT8_REDUCED_QMAX : INT8_QMAX;
 }
 
-/** Quantizes `w` ([rows, cols], row-major) with channels along `axis`. */
-export function quantizeInt8(w: Float32Array, rows: number, cols: number, axis: 0 | 1, g: Int8Granularity): Int8Matrix {
+/** A scale for values in [-maxAbs, maxAbs] onto [-qmax, qmax]; 1 for an all-zero group (its values quantize to 0 either way). */
+export function int8Scale(maxAbs: number, qmax = INT8_QMAX): number {
+  return maxAbs > 0 ? Math.fround(maxAbs / qmax) : 1;
+}
+
+/** Quantizes `w` ([rows, cols], row-major) with channels along `axis`, onto [-qmax, qmax]. */
+export function quantizeInt8(w: Float32Array, rows: number, cols: number, axis: 0 | 1, g: Int8Granularity, qmax = INT8_QMAX): Int8Matrix {
+  if (!Number.isInteger(qmax) || qmax < 1 || qmax > INT8_QMAX) throw new RangeError(`quantizeInt8: qmax ${qmax} is not in [1, ${INT8_QMAX}]`);
   if (w.length !== rows * cols) throw new RangeError(`quantizeInt8: ${w.length} values for [${rows}, ${cols}]`);
   const channels = axis === 0 ? rows : cols;
   const groupSize = g.kind === 'tensor' ? channels : g.kind === 'group' ? g.size : 1;
@@ -47,7 +62,7 @@ export function quantizeInt8(w: Float32Array, rows: number, cols: number, axis: 
   for (let gi = 0; gi < groups; gi++) {
     let m = 0;
     for (let ch = gi * groupSize; ch < (gi + 1) * groupSize; ch++) m = Math.max(m, channelMax[ch]);
-    groupScale[gi] = int8Scale(m);
+    groupScale[gi] = int8Scale(m, qmax);
     maxAbs = Math.max(maxAbs, m);
   }
   const perChannel = new Float32Array(channels);
@@ -58,7 +73,7 @@ export function quantizeInt8(w: Float32Array, rows: number, cols: number, axis: 
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
       const s = perChannel[axis === 0 ? r : c];
-      const q = Math.max(-127, Math.min(127, Math.round(w[i] / s)));
+      const q = Math.max(-qmax, Math.min(qmax, Math.round(w[i] / s)));
       values[i] = q;
       const err = Math.abs(w[i] - Math.fround(q * s));
       if (err > maxAbsError) maxAbsError = err;

@@ -6,7 +6,8 @@
  * - int8-static:   QDQ with calibrated activation ranges (needs calibration data; opset raised to 13 for per-channel);
  * - int4-block:B:  MatMulNBits 4-bit block-wise weights;
  * - mixed:BUDGET:  per encoder layer 4 / 8 / 32 bits by measured sensitivity under a size budget.
- * Embedding tables are stored int8 in every mode unless `embeddings: false`.
+ * Embedding tables are stored int8 in every mode unless `embeddings: false`. With `reduceRange`, every int8
+ * projection weight is stored in [-64, 64] (7 bits); tables keep [-127, 127] unless a decoder multiplies with one.
  */
 import type { Model } from '../onnx/graph.ts';
 import { modelSize } from '../onnx/size.ts';
@@ -29,16 +30,19 @@ import { quantizationTargets, targetNode, targetWeight, type Target } from './ta
 
 export type Plan = Map<string, Assignment>;
 
-const INT8_CHANNEL: WeightScheme = { kind: 'int8', granularity: { kind: 'channel' } };
+/** int8 per output channel, in the range the options ask for (mixed mode's 8-bit layers, int8-group's fallback). */
+function int8Channel(o: QuantizeOptions): WeightScheme {
+  return { kind: 'int8', granularity: { kind: 'channel' }, reduceRange: o.reduceRange };
+}
 
-/** Embedding tables: int8 per row (per table without perChannel), or float. */
+/** Embedding tables: int8 per row (per table without perChannel), or float; full range (see applyPlan for tied ones). */
 function planEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptions): void {
   for (const t of targets) {
     if (t.kind !== 'embedding') continue;
     plan.set(
       t.id,
       o.embeddings
-        ? { format: 'integer', scheme: { kind: 'int8', granularity: o.perChannel ? { kind: 'channel' } : { kind: 'tensor' } } }
+        ? { format: 'integer', scheme: { kind: 'int8', granularity: o.perChannel ? { kind: 'channel' } : { kind: 'tensor' }, reduceRange: false } }
         : { format: 'float', reason: 'embeddings: false' },
     );
   }
@@ -61,7 +65,7 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
   const inLayer = (t: Target) => t.kind === 'attention' || (t.kind === 'linear' && t.layer !== undefined);
   for (const t of targets) {
     if (t.kind === 'embedding') continue;
-    let scheme: WeightScheme = { kind: 'int8', granularity: g };
+    let scheme: WeightScheme = { kind: 'int8', granularity: g, reduceRange: o.reduceRange };
     if (g.kind === 'group') {
       const width = widthOf(t);
       if (width % g.size !== 0) {
@@ -72,7 +76,7 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
           );
         }
         notes.push(`${t.id}: ${g.size} does not divide its ${width} outputs: quantized per channel`);
-        scheme = INT8_CHANNEL;
+        scheme = int8Channel(o);
       }
     }
     plan.set(t.id, { format: 'integer', scheme });
@@ -84,7 +88,7 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
 function planStatic(targets: readonly Target[], o: QuantizeOptions): Plan {
   const plan: Plan = new Map();
   for (const t of targets) {
-    if (t.kind === 'linear') plan.set(t.id, { format: 'qdq', scheme: { kind: 'int8', granularity: int8Granularity(o) } });
+    if (t.kind === 'linear') plan.set(t.id, { format: 'qdq', scheme: { kind: 'int8', granularity: int8Granularity(o), reduceRange: o.reduceRange } });
     else if (t.kind === 'attention')
       plan.set(t.id, { format: 'float', reason: 'int8-static: a fused Attention has no QDQ form here (use mode int8 for QAttention)' });
   }
@@ -117,7 +121,7 @@ function planMixed(targets: readonly Target[], o: QuantizeOptions, bitsOf: (laye
     } else if (b === 4 && t.kind === 'linear') {
       plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize: o.mixedBlockSize, symmetric: o.symmetric } });
     } else {
-      plan.set(t.id, { format: 'integer', scheme: INT8_CHANNEL });
+      plan.set(t.id, { format: 'integer', scheme: int8Channel(o) });
     }
   }
   return plan;

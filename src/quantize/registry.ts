@@ -10,8 +10,11 @@ import type { GraphEditor } from './graph-edit.ts';
 import type { Target } from './targets.ts';
 import type { ActivationRange } from './calibrate.ts';
 
-/** How a target's weight is stored. */
-export type WeightScheme = { kind: 'int8'; granularity: Int8Granularity } | { kind: 'int4'; blockSize: number; symmetric: boolean };
+/**
+ * How a target's weight is stored. int8 with `reduceRange`: values in [-64, 64] (7 bits, onnxruntime's reduce_range)
+ * instead of [-127, 127].
+ */
+export type WeightScheme = { kind: 'int8'; granularity: Int8Granularity; reduceRange: boolean } | { kind: 'int4'; blockSize: number; symmetric: boolean };
 
 /**
  * The node format a target is rewritten into: 'integer' (dynamic int8: DynamicQuantizeMatMul or
@@ -91,10 +94,12 @@ export function opKey(node: Node): string {
 export function schemeName(s: WeightScheme): string {
   if (s.kind === 'int4') return `int4 block ${s.blockSize} ${s.symmetric ? 'symmetric' : 'asymmetric'}`;
   const g = s.granularity;
-  return g.kind === 'tensor' ? 'int8 per-tensor' : g.kind === 'channel' ? 'int8 per-channel' : `int8 group ${g.size}`;
+  const name = g.kind === 'tensor' ? 'int8 per-tensor' : g.kind === 'channel' ? 'int8 per-channel' : `int8 group ${g.size}`;
+  return s.reduceRange ? `${name} reduced-range` : name;
 }
 
-/** A key for a granularity, for weight caches. */
-export function granularityKey(g: Int8Granularity): string {
-  return g.kind === 'group' ? `group${g.size}` : g.kind;
+/** A key for an int8 scheme's granularity and range, for weight caches. */
+export function int8SchemeKey(s: WeightScheme & { kind: 'int8' }): string {
+  const g = s.granularity;
+  return `${g.kind === 'group' ? `group${g.size}` : g.kind}${s.reduceRange ? '|reduced' : ''}`;
 }

@@ -24,6 +24,8 @@ export function settingsRecord(o: QuantizeOptions): Record<string, unknown> {
     symmetric: o.symmetric,
     mixedBlockSize: o.mixedBlockSize,
     attention: o.attention,
+    // as the canonical settings: absent unless true
+    ...(o.reduceRange ? { reduceRange: true } : {}),
   };
 }
 

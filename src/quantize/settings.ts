@@ -55,6 +55,11 @@ export interface QuantizeOptions {
   mixedBlockSize: number;
   /** Quantize fused com.microsoft Attention nodes into QAttention (dynamic int8 modes only). */
   attention: boolean;
+  /**
+   * int8 projection weights in 7 bits, [-64, 64] (onnxruntime's reduce_range): x86 U8S8 kernels without VNNI add
+   * pairs of products in 16 bits, which full-range weights can saturate. Not for int4-block (no int8 product).
+   */
+  reduceRange: boolean;
 }
 
 /** The mode grammar, for messages. */
@@ -179,8 +184,25 @@ export const QUANTIZE = declarePass({
         .default(32)
         .describe(`mixed: block size of its 4-bit layers (${BLOCK_SIZE_TEXT})`),
       attention: boolean().default(true).describe('quantize fused com.microsoft Attention nodes into QAttention (dynamic int8 modes)'),
+      // Absent unless true (false reads as absent), so the canonical settings, and with them the sweep keys and
+      // lineage of every quantize step written before the setting existed, stay as they were.
+      reduceRange: boolean()
+        .transform((v) => v || undefined)
+        .optional()
+        .describe(
+          "int8 weights in 7 bits, [-64, 64] (onnxruntime's reduce_range), for x86 CPUs without AVX-512 VNNI / AVX-VNNI, whose int8 kernels can saturate with full-range weights; default false (embedding tables read by no int8 product keep the full range)",
+        ),
     })
-    .strict(),
+    .strict()
+    .superRefine((s, ctx) => {
+      if (s.reduceRange && parseMode(s.mode).kind === 'int4-block') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reduceRange'],
+          message: `applies to int8 weights; mode ${s.mode} stores its projections in 4 bits (MatMulNBits)`,
+        });
+      }
+    }),
   flags: {
     adds: [{ flag: 'quantize', setting: 'mode' }],
     modifiers: [
@@ -191,6 +213,7 @@ export const QUANTIZE = declarePass({
       { flag: 'int4-asymmetric', setting: 'symmetric', negated: true },
       { flag: 'mixed-block-size', setting: 'mixedBlockSize' },
       { flag: 'quantize-attention', setting: 'attention' },
+      { flag: 'quantize-reduce-range', setting: 'reduceRange' },
     ],
   },
   options: (s): QuantizeOptions => ({
@@ -202,6 +225,7 @@ export const QUANTIZE = declarePass({
     symmetric: s.symmetric,
     mixedBlockSize: s.mixedBlockSize,
     attention: s.attention,
+    reduceRange: s.reduceRange === true,
   }),
   needsCalibration: (s) => ['int8-static', 'mixed'].includes(parseMode(s.mode).kind),
   // mixed precision ranks layers by a loss on the class scores; int8-static reads activation ranges only

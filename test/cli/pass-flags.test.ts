@@ -87,6 +87,9 @@ describe('pass flags', () => {
     [['--quantize', 'int8', '--per-tensor'], [{ pass: 'quantize', settings: { mode: 'int8', perChannel: false } }]],
     [['--quantize', 'int8', '--no-quantize-embeddings'], [{ pass: 'quantize', settings: { mode: 'int8', embeddings: false } }]],
     [['--quantize', 'mixed:20%'], [{ pass: 'quantize', settings: { mode: 'mixed:0.2' } }]],
+    [['--quantize', 'int8-static', '--quantize-reduce-range'], [{ pass: 'quantize', settings: { mode: 'int8-static', reduceRange: true } }]],
+    // false is the default, and absent from the canonical settings as before the flag existed
+    [['--quantize', 'int8', '--no-quantize-reduce-range'], [{ pass: 'quantize', settings: { mode: 'int8' } }]],
   ])('%j means what the same steps mean in a sweep file', (argv, sweep) => {
     expect(canonical(steps(...(argv as string[])))).toEqual(canonical(sweep as PassStep[]));
   });

@@ -22,6 +22,10 @@ describe('compress passes', () => {
     }
     const importance = passes.find((p) => p.name === 'prune-heads')!.settings.find((s) => s.name === 'importance')!;
     expect(importance).toMatchObject({ default: 'magnitude', flags: ['--importance'], type: 'ablation | gradient | confidence | magnitude | random' });
+    const quantize = passes.find((p) => p.name === 'quantize')!;
+    expect(quantize.settings.find((s) => s.name === 'reduceRange')).toMatchObject({ flags: ['--quantize-reduce-range'], type: 'boolean', required: false });
+    expect(quantize.flags.find((f) => f.flag === '--quantize-reduce-range')).toMatchObject({ addsPass: false, type: 'boolean', setting: 'reduceRange' });
+    expect(quantize.flags.find((f) => f.flag === '--quantize-reduce-range')!.help).toMatch(/\[-64, 64\].*VNNI.*default false/);
   });
 
   it('prints each pass, its flags and its settings as text', () => {

@@ -26,6 +26,7 @@ describe('quantize settings', () => {
       symmetric: true,
       mixedBlockSize: 32,
       attention: true,
+      reduceRange: false,
     });
     expect(parseQuantizeSettings({ mode: 'int8', perChannel: 'false', embeddings: false }).perChannel).toBe(false);
     expect(parseRangeMethod('percentile')).toEqual({ kind: 'percentile', percentile: 99.999 });
@@ -51,6 +52,8 @@ describe('quantize settings', () => {
     [{ mode: 'int8', calibration: 'entropy' }, /minmax/],
     [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],
     [{ mode: 'int8', mixedBlockSize: 20 }, /16, 32, 64, 128 or 256/],
+    [{ mode: 'int8', reduceRange: 'yes' }, /reduceRange 'yes': expected true or false \(flag --quantize-reduce-range\)/],
+    [{ mode: 'int4-block:64', reduceRange: true }, /reduceRange true: applies to int8 weights; mode int4-block:64 stores its projections in 4 bits/],
   ])('rejects %j', (settings, message) => {
     const run = () => parseQuantizeSettings(settings as Record<string, unknown>);
     expect(run).toThrow(SettingsError);

@@ -8,7 +8,7 @@ import type { Attribute } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../../onnx/tensor.ts';
 import { MS_DOMAIN, withoutTrailingEmpty } from '../graph-edit.ts';
-import { quantizeInt8 } from '../int8-weights.ts';
+import { int8Qmax, quantizeInt8 } from '../int8-weights.ts';
 import { schemeName, type OpQuantizer, type WeightScheme } from '../registry.ts';
 import { dynamicQuantized } from './dynamic-matmul.ts';
 
@@ -36,7 +36,7 @@ export const qAttention: OpQuantizer = {
     const name = node.inputs[1];
     const t = edit.graph.initializers.get(name)!;
     const [rows, cols] = t.dims;
-    const q = quantizeInt8(readFloat32(t), rows, cols, 1, s.granularity);
+    const q = quantizeInt8(readFloat32(t), rows, cols, 1, s.granularity, int8Qmax(s.reduceRange));
     const weight = edit.addInitializer(`${name}_int8`, int8Tensor('', [rows, cols], q.values));
     const perTensor = s.granularity.kind === 'tensor';
     const scale = edit.addInitializer(`${name}_scale`, float32Tensor('', perTensor ? [] : [cols], q.scales));

@@ -15,8 +15,8 @@ import type { Node } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor, int8Tensor } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN, withoutTrailingEmpty } from '../graph-edit.ts';
-import { quantizeInt8 } from '../int8-weights.ts';
-import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
+import { int8Qmax, quantizeInt8 } from '../int8-weights.ts';
+import { int8SchemeKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { finishProjection, fusableBias, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
 import { tiedTable } from './tied-table.ts';
 
@@ -29,7 +29,7 @@ function int8WeightInitializers(
   op: string,
 ): { weight: string; scale: string; record: TensorRecord } {
   const lin = p.linear;
-  const key = `int8|${lin.weight}|${lin.layout}|${granularityKey(scheme.granularity)}|${p.alpha}`;
+  const key = `int8|${lin.weight}|${lin.layout}|${int8SchemeKey(scheme)}|${p.alpha}`;
   const cached = ctx.weights.get(key);
   if (cached) return { weight: cached.names[0], scale: cached.names[1], record: { ...cached.record, target, node: p.node.name, bytesAfter: 0 } };
   const tied = tiedTableWeight(p, scheme, ctx, target, op);
@@ -38,7 +38,7 @@ function int8WeightInitializers(
     return { weight: tied.names[0], scale: tied.names[1], record: tied.record };
   }
   const w = projectionWeight(p, ctx);
-  const q = quantizeInt8(w, lin.inFeatures, lin.outFeatures, 1, scheme.granularity);
+  const q = quantizeInt8(w, lin.inFeatures, lin.outFeatures, 1, scheme.granularity, int8Qmax(scheme.reduceRange));
   const scales = p.alpha === 1 ? q.scales : q.scales.map((s) => s * p.alpha);
   const weight = ctx.edit.addInitializer(`${lin.weight}_int8`, int8Tensor('', [lin.inFeatures, lin.outFeatures], q.values));
   const scaleDims = scheme.granularity.kind === 'tensor' ? [] : [lin.outFeatures];

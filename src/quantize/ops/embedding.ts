@@ -4,14 +4,21 @@
  * - per row:    Gather(table_int8, ids) → Cast(float) → Mul(·, Gather(row_scales [rows, 1], ids));
  * - per tensor: Gather(table_int8, ids) → DequantizeLinear(·, scale) (opset >= 10; Cast → Mul below).
  * Both work at every opset onnxruntime runs (a per-row DequantizeLinear after the Gather would need the scale of
- * each gathered row, which DequantizeLinear cannot take).
+ * each gathered row, which DequantizeLinear cannot take). A lookup multiplies nothing in int8, so a table keeps the
+ * full range [-127, 127] with reduceRange, unless the plan gives it a reduced range (a table an int8 MLM decoder
+ * reads too: apply.ts).
  */
 import { attrInt } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../../onnx/tensor.ts';
 import { attr } from '../graph-edit.ts';
-import { quantizeInt8 } from '../int8-weights.ts';
+import { int8Qmax, quantizeInt8 } from '../int8-weights.ts';
 import { schemeName, type OpQuantizer, type TensorRecord, type WeightScheme } from '../registry.ts';
+
+/** The weight-cache key of an int8 table: its name, per row or per table, full or reduced range. */
+export function tableKey(name: string, perRow: boolean, reduceRange: boolean): string {
+  return `emb|${name}|${perRow}${reduceRange ? '|reduced' : ''}`;
+}
 
 export const int8Gather: OpQuantizer = {
   check(node, target, scheme, ctx) {
@@ -33,9 +40,9 @@ export const int8Gather: OpQuantizer = {
     const t = edit.graph.initializers.get(name)!;
     const [rows, width] = t.dims;
     const perRow = s.granularity.kind !== 'tensor';
-    const key = `emb|${name}|${perRow}`;
+    const key = tableKey(name, perRow, s.reduceRange);
     const cached = ctx.weights.get(key);
-    const q = cached ? undefined : quantizeInt8(readFloat32(t), rows, width, 0, perRow ? { kind: 'channel' } : { kind: 'tensor' });
+    const q = cached ? undefined : quantizeInt8(readFloat32(t), rows, width, 0, perRow ? { kind: 'channel' } : { kind: 'tensor' }, int8Qmax(s.reduceRange));
     let names = cached?.names;
     if (!names) {
       names = [edit.addInitializer(`${name}_int8`, int8Tensor('', [rows, width], q!.values))];
@@ -69,7 +76,9 @@ export const int8Gather: OpQuantizer = {
       tensor: name,
       node: nodes[0].name,
       op: 'Gather',
-      scheme: perRow ? 'int8 per-row' : schemeName({ kind: 'int8', granularity: { kind: 'tensor' } }),
+      scheme: perRow
+        ? `int8 per-row${s.reduceRange ? ' reduced-range' : ''}`
+        : schemeName({ kind: 'int8', granularity: { kind: 'tensor' }, reduceRange: s.reduceRange }),
       dims: [rows, width],
       bytesBefore: 4 * rows * width,
       bytesAfter: q!.values.byteLength + 4 * q!.scales.length + (zero ? 1 : 0),

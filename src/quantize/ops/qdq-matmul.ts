@@ -9,9 +9,9 @@ import { attrInt, type Node } from '../../onnx/graph.ts';
 import { float32Tensor, int8Tensor, uint8Tensor } from '../../onnx/tensor.ts';
 import { attr } from '../graph-edit.ts';
 import { transpose2d } from '../../bert/build-graph.ts';
-import { quantizeInt8 } from '../int8-weights.ts';
+import { int8Qmax, quantizeInt8 } from '../int8-weights.ts';
 import { activationQuantParams } from '../calibrate.ts';
-import { granularityKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
+import { int8SchemeKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { projectionWeight, readProjection, type Projection } from './projection.ts';
 import { tiedTable } from './tied-table.ts';
 
@@ -44,7 +44,7 @@ function qdqWeight(
   target: string,
 ): { value: string; record: TensorRecord } {
   const lin = p.linear;
-  const key = `qdq|${lin.weight}|${lin.layout}|${outIn}|${granularityKey(s.granularity)}`;
+  const key = `qdq|${lin.weight}|${lin.layout}|${outIn}|${int8SchemeKey(s)}`;
   const cached = ctx.weights.get(key);
   if (cached) return { value: cached.names[0], record: { ...cached.record, target, node: p.node.name, bytesAfter: 0 } };
   const { edit } = ctx;
@@ -77,7 +77,7 @@ function qdqWeight(
   const [rows, cols] = outIn ? [lin.outFeatures, lin.inFeatures] : [lin.inFeatures, lin.outFeatures];
   const w = outIn ? transpose2d(inOut, lin.inFeatures, lin.outFeatures) : inOut;
   const axis = outIn ? 0 : 1;
-  const q = quantizeInt8(w, rows, cols, axis, s.granularity);
+  const q = quantizeInt8(w, rows, cols, axis, s.granularity, int8Qmax(s.reduceRange));
   const perTensor = s.granularity.kind === 'tensor';
   const values = edit.addInitializer(`${lin.weight}_int8`, int8Tensor('', [rows, cols], q.values));
   const scale = edit.addInitializer(`${lin.weight}_scale`, float32Tensor('', perTensor ? [] : [q.scales.length], q.scales));

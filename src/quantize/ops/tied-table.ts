@@ -7,6 +7,7 @@
 import { readFloat32 } from '../../onnx/tensor.ts';
 import type { RewriteContext, TensorRecord, WeightScheme } from '../registry.ts';
 import type { Projection } from './projection.ts';
+import { tableKey } from './embedding.ts';
 
 export interface TiedTable {
   /** The table's int8 initializer, [out, in] for the projection. */
@@ -19,12 +20,12 @@ export interface TiedTable {
   record: TensorRecord;
 }
 
-/** The int8 table `p` can read instead of a copy of its own, or undefined. */
+/** The int8 table `p` can read instead of a copy of its own (stored with the scheme's range), or undefined. */
 export function tiedTable(p: Projection, scheme: WeightScheme & { kind: 'int8' }, ctx: RewriteContext): TiedTable | undefined {
   const lin = p.linear;
   const granularity = scheme.granularity.kind;
   if (lin.layout !== 'out_in' || p.alpha !== 1 || (granularity !== 'channel' && granularity !== 'tensor')) return undefined;
-  const table = ctx.weights.get(`emb|${lin.weight}|${granularity === 'channel'}`);
+  const table = ctx.weights.get(tableKey(lin.weight, granularity === 'channel', scheme.reduceRange));
   if (!table) return undefined;
   const [values, scale, zeroPoint] = table.names;
   const stored = ctx.edit.graph.initializers.get(values);
