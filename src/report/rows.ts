@@ -5,6 +5,9 @@
  */
 import type { MetricValues, UndefinedMetrics } from '../eval/metrics/metric.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
+import { getTask } from '../glue/registry.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
+import type { PointResult } from '../sweep/point.ts';
 import type { MachineInfo } from '../bench/machine.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { StoredPoint } from '../sweep/store.ts';
@@ -53,8 +56,17 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
   glueUndefined: string | null;
   /** Whether WNLI counted in `glue` (the evaluation's glueScoreIncludesWnli). */
   glueIncludesWnli: boolean;
-  /** glue / the baseline's glue; null without a baseline row or score. */
+  /**
+   * glue / the baseline's glue; null without a baseline row or score, or when the two scores average different
+   * tasks (`glueTaskMismatch`).
+   */
   glueOfOriginal: number | null;
+  /**
+   * When the tasks this row's GLUE score averages are not those its baseline's averages (a partial or hand-edited
+   * result): both lists (`glueTasks`), and `glueOfOriginal` is null, as a share of a mean over other tasks is no share
+   * of the original; null otherwise.
+   */
+  glueTaskMismatch: { tasks: string[]; baseline: string[] } | null;
   frontBytes: boolean;
   frontLatency: boolean;
   /**
@@ -132,6 +144,27 @@ export function unreadableResult(p: Pick<StoredPoint, 'result'>): string | undef
 }
 
 /**
+ * The tasks a stored result's GLUE score averages, by name, sorted: those of its evaluation with a metric, AX never
+ * (no part of the score), WNLI only when it counted; a task name this code does not know counts as it is.
+ */
+export function glueTasks(r: Pick<PointResult, 'eval'>): string[] {
+  const out = new Set<string>();
+  for (const [name, t] of Object.entries(r.eval.tasks)) {
+    if (Object.keys(t?.metrics ?? {}).length === 0) continue; // not scored (a test split)
+    let task: TaskDefinition | undefined;
+    try {
+      task = getTask(name);
+    } catch {
+      task = undefined; // (edited, or a task since renamed)
+    }
+    if (task?.scoreGroup === null) continue;
+    if (task?.scoreGroup === 'WNLI' && r.eval.glueScoreIncludesWnli !== true) continue;
+    out.add(task?.name ?? name);
+  }
+  return [...out].sort();
+}
+
+/**
  * Rows for `points`, ordered by model, baseline first, then by label. `stale`: by key, what changed since the stale
  * points among them were computed (`staleChanges`; a point not in it is current).
  */
@@ -158,6 +191,15 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
     }
     const shape = r.bench.shapes[0]!;
     const baseShape = base?.result.bench.shapes.find((s) => s.batch === shape.batch && s.seq === shape.seq);
+    let glueOfOriginal = shareOfBaseline(r.glue, glueBase);
+    let glueTaskMismatch: ReportRow['glueTaskMismatch'] = null;
+    if (base && glueOfOriginal !== null) {
+      const [own, baseline] = [glueTasks(r), glueTasks(base.result)];
+      if (own.join('\0') !== baseline.join('\0')) {
+        glueOfOriginal = null;
+        glueTaskMismatch = { tasks: own, baseline };
+      }
+    }
     const row: ReportRow = {
       key: p.key,
       sweep: p.sweep,
@@ -182,7 +224,8 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       glue: r.glue,
       glueUndefined: r.eval.glueScoreUndefined ?? null,
       glueIncludesWnli: r.eval.glueScoreIncludesWnli === true,
-      glueOfOriginal: shareOfBaseline(r.glue, glueBase),
+      glueOfOriginal,
+      glueTaskMismatch,
       frontBytes: false,
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,

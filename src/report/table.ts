@@ -94,6 +94,22 @@ export function nonPositiveBaselineNote(data: ReportData): string | null {
 }
 
 /**
+ * Why some rows have no '% of original' although they and their baseline are scored: their GLUE score averages other
+ * tasks than the baseline's (a partial or hand-edited result), so their ratio is no share of the original; null when
+ * no row's does. The share over the tasks they have in common is not shown instead: it would be another quantity
+ * under the column's name, one the GLUE column does not give.
+ */
+export function glueTaskMismatchNote(data: ReportData): string | null {
+  const rows = data.rows.filter((r) => r.glueTaskMismatch !== null);
+  if (rows.length === 0) return null;
+  const list = (tasks: readonly string[]) => tasks.join(', ') || 'none';
+  const named = rows.map(
+    (r) => `${r.group} · ${r.label} (GLUE over ${list(r.glueTaskMismatch!.tasks)}; its baseline's over ${list(r.glueTaskMismatch!.baseline)})`,
+  );
+  return `% of original is - for ${named.join('; ')}: a GLUE score is a mean over tasks, and these are over other tasks than their baseline's (a partial or edited result), so their ratio is no share of the original; compare the task metrics.`;
+}
+
+/**
  * How the GLUE column is made, when a row's score is over several tasks or counts WNLI (of which readers compare with
  * numbers that leave it out); null when every row is scored on one task without WNLI.
  */
@@ -151,6 +167,8 @@ export function toMarkdown(data: ReportData): string {
   if (aggregation) lines.push('', aggregation);
   const nonPositive = nonPositiveBaselineNote(data);
   if (nonPositive) lines.push('', nonPositive);
+  const mismatch = glueTaskMismatchNote(data);
+  if (mismatch) lines.push('', mismatch);
   if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
   if (data.rows.some((r) => r.timingExclusive === false)) {
     const seen = new Set(data.rows.flatMap((r) => (r.timingExclusive === false ? r.timingOverlapped : [])));

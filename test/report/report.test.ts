@@ -259,6 +259,41 @@ describe('report rows', () => {
     expect(row('c').glueOfOriginal).toBeCloseTo(0.76 / 0.8, 12);
   });
 
+  it('leaves % of original blank, saying why, for a variant whose GLUE score averages other tasks than its baseline (a partial or edited result)', async () => {
+    /** A point planned on SST-2 and STS-B, with the STS-B score when it has one (else scored on SST-2 alone). */
+    const point = (label: string, sst2: number, stsb: number | null, i: number) => {
+      const p = fakePoint({ model: 'm', label, bytes: label === 'baseline' ? 4e7 : 1e7, glue: sst2, speedup: 1.5 }, i);
+      p.tasks = ['SST-2', 'STS-B'];
+      if (stsb !== null) {
+        p.result.eval.tasks['STS-B'] = { metrics: { pearson: stsb, spearmanr: stsb }, examples: 100, seconds: 1 };
+        p.result.glue = p.result.eval.glueScore = (sst2 + stsb) / 2;
+      }
+      return p;
+    };
+    const withAx = point('ax', 0.78, 0.38, 4); // AX is no part of a GLUE score: it changes nothing
+    withAx.result.eval.tasks.AX = { metrics: {}, examples: 1104, seconds: 1 };
+    const data = buildReport([point('baseline', 0.8, 0.4, 1), point('full', 0.78, 0.38, 2), point('partial', 0.79, null, 3), withAx]);
+    const row = (label: string) => data.rows.find((r) => r.label === label)!;
+    expect(row('full').glueOfOriginal).toBeCloseTo(0.58 / 0.6, 12);
+    expect(row('ax').glueOfOriginal).toBeCloseTo(0.58 / 0.6, 12);
+    // 0.79 (SST-2 alone) over 0.6 (SST-2 and STS-B) would read 131.7% of original
+    expect(row('partial').glueOfOriginal).toBeNull();
+    expect(row('partial').glueTaskMismatch).toEqual({ tasks: ['SST-2'], baseline: ['SST-2', 'STS-B'] });
+    expect(row('full').glueTaskMismatch).toBeNull();
+    const md = toMarkdown(data);
+    expect(md).toMatch(/^\| m \| partial \|[^\n]*\| 79\.00 \| - \|/m);
+    expect(md).not.toContain('131.');
+    const note =
+      "% of original is - for m · partial (GLUE over SST-2; its baseline's over SST-2, STS-B): a GLUE score is a mean over tasks, and these are over other tasks than their baseline's (a partial or edited result), so their ratio is no share of the original; compare the task metrics.";
+    expect(md.split('\n')).toContain(note);
+    expect(await writtenHtml(data, 'm.sqlite')).toContain(`<p class="note">${escapeHtml(note)}</p>`);
+    expect(JSON.parse(toJson(data)).rows.find((r: { label: string }) => r.label === 'partial')).toMatchObject({
+      glueOfOriginal: null,
+      glueTaskMismatch: { tasks: ['SST-2'], baseline: ['SST-2', 'STS-B'] },
+    });
+    expect(toMarkdown(buildReport([point('baseline', 0.8, 0.4, 1), point('full', 0.78, 0.38, 2)]))).not.toContain('% of original is -');
+  });
+
   it('formats metrics and escapes HTML', () => {
     expect(formatMetrics({ pearson: 0.1735, spearmanr: 0.178 })).toBe('Pearson 17.35 / Spearman 17.80');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
