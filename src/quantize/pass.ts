@@ -270,16 +270,22 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
   if (raised) result.notes.unshift(`opset raised from ${raised.from} to ${raised.to} for format standard (DynamicQuantizeLinear)`);
   return {
     model: result.model,
-    report: quantizeReport(o, original, result, {
-      budgetBytes: budget,
-      predictedBytes: alloc.bytes,
-      baseLoss,
-      layers: s.layers.map((_, l) => {
-        const u = unitOf.get(l)!;
-        // a shared weight's bytes count in the first layer of its group
-        return { layer: l, bits: alloc.bits[u], sensitivity: sensitivity[u], weightBytes: units[u][0] === l ? costs[u].bytes[alloc.bits[u]] : 0 };
-      }),
-    }),
+    report: quantizeReport(
+      o,
+      original,
+      result,
+      {
+        budgetBytes: budget,
+        predictedBytes: alloc.bytes,
+        baseLoss,
+        layers: s.layers.map((_, l) => {
+          const u = unitOf.get(l)!;
+          // a shared weight's bytes count in the first layer of its group
+          return { layer: l, bits: alloc.bits[u], sensitivity: sensitivity[u], weightBytes: units[u][0] === l ? costs[u].bytes[alloc.bits[u]] : 0 };
+        }),
+      },
+      { budgetBytes: budget, bits: s.layers.map((_, l) => alloc.bits[unitOf.get(l)!]!) },
+    ),
   };
 }
 

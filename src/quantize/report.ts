@@ -45,7 +45,17 @@ function remainingFloat(m: Model, keptTensors: ReadonlySet<string>) {
   };
 }
 
-export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanResult, extra: Record<string, unknown> = {}): PassReport {
+/** What mixed precision chose, for the summary line: its budget in bytes and the bits of each encoder layer. */
+export interface MixedChoice {
+  budgetBytes: number;
+  bits: readonly number[];
+}
+
+/**
+ * The pass report. With `mixed` (mode mixed:BUDGET), the summary line says the budget in bytes and the bits each
+ * layer got ('mixed:0.5: 0.098 MB → 0.030 MB (30.2%) within a budget of 0.049 MB, layers at 8, 4 bits, …').
+ */
+export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanResult, extra: Record<string, unknown> = {}, mixed?: MixedChoice): PassReport {
   const before = modelSize(input).bytes;
   const after = modelSize(result.model).bytes;
   const ratio = before ? after / before : 1;
@@ -54,7 +64,9 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
   const keptTensors = new Set(result.kept.map((k) => k.tensor));
   const already = result.kept.filter((k) => k.reason.startsWith(ALREADY)).length;
   const summary =
-    `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%), ${q.length} tensors quantized` +
+    `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%)` +
+    (mixed ? ` within a budget of ${MB(mixed.budgetBytes)}, layers at ${mixed.bits.join(', ')} bits` : '') +
+    `, ${q.length} tensors quantized` +
     (already ? `, ${already} already quantized` : '') +
     (result.kept.length > already ? `, ${result.kept.length - already} left float` : '') +
     (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');

@@ -52,6 +52,10 @@ describe('mixed precision', () => {
     expect(d.budgetBytes).toBe(Math.floor(0.32 * fp32));
     expect(d.bytesAfter).toBe(d.predictedBytes);
     expect(d.bytesAfter).toBeLessThanOrEqual(d.budgetBytes);
+    // the one-line summary says the budget (in bytes, as resolved) and the bits each layer got
+    const mb = (b: number) => `${(b / 1e6).toFixed(b < 1e6 ? 3 : 1)} MB`;
+    expect(report.summary).toContain(`mixed:0.32: ${mb(fp32)} → ${mb(d.bytesAfter)} (`);
+    expect(report.summary).toContain(`) within a budget of ${mb(d.budgetBytes)}, layers at ${d.layers.map((l) => l.bits).join(', ')} bits, `);
     // more sensitive layers never get fewer bits than less sensitive ones
     for (const a of d.layers) for (const b of d.layers) if (a.sensitivity > b.sensitivity) expect(a.bits).toBeGreaterThanOrEqual(b.bits);
     const ops = new Set(q.graph.nodes.map((n) => n.opType));
