@@ -23,7 +23,7 @@ import { float32Tensor } from '../onnx/tensor.ts';
 import { consumers, uniqueName } from '../onnx/analysis.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
-import type { BertStructure } from '../bert/structure.ts';
+import type { BertStructure, HeadKind } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import { rebuildCanonical } from '../bert/canonical.ts';
 import { appendLoss, buildGradientGraph, goldTargets, probeFeeds } from '../gradients/index.ts';
@@ -77,6 +77,29 @@ export function withHeadGates(model: Model, s: BertStructure, rows: number): { m
   return { model: m, masks, layers };
 }
 
+/** The heads whose first output is not one row of class scores per example, in words. */
+const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification'>, string> = {
+  pretraining: 'a pretraining head (MLM + NSP)',
+  'question-answering': 'a question-answering head (span start and end scores per token)',
+  'token-classification': 'a token-classification head (scores per token)',
+  unknown: 'a head that is not a sequence classifier',
+};
+
+/**
+ * Throws a SettingsError unless the model ends in a sequence classifier: a loss-based importance (ablation,
+ * gradient) reads the first head output as one row of class scores per example, which an MLM's, a span's or a token
+ * tagger's output is not (the loss would be taken over every token's scores as if they were one example's classes).
+ */
+export function requireSequenceClassifier(model: Model, s: BertStructure, importance: 'ablation' | 'gradient'): void {
+  const need = importanceNeed(importance)!;
+  requireClassifier(model, s, 'prune-heads', need);
+  const head = s.head!;
+  if (head.kind === 'sequence-classification') return;
+  throw new SettingsError(
+    `prune-heads: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${NOT_A_CLASSIFIER[head.kind]}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
+  );
+}
+
 /**
  * Whether the calibration data are regression scores (else class labels); a SettingsError when they are scores and
  * the model's head (`numLabels` outputs) is not a regressor (the loss would compare scores with class logits), or
@@ -98,7 +121,7 @@ export function checkCalibrationFits(calibration: CalibrationSource, numLabels: 
 
 /** Gradient importance per layer [layer][head] of `model` (structure `s`), on ctx.calibration. */
 export async function gradientScores(model: Model, s: BertStructure, ctx: PassContext, opts: GradientImportanceOptions = {}): Promise<number[][]> {
-  requireClassifier(model, s, 'prune-heads', importanceNeed('gradient')!);
+  requireSequenceClassifier(model, s, 'gradient');
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'gradient importance');
   requireLabels(calibration, 'prune-heads', 'gradient importance'); // (with target predictions, the predictions are the labels)
   const perExample = opts.perExample ?? true;

@@ -17,11 +17,11 @@ import { uniqueName } from '../onnx/analysis.ts';
 import { Tensor } from '../runtime/session.ts';
 import type { BertStructure, Linear } from '../bert/structure.ts';
 import type { PassContext } from '../pass/pass.ts';
-import { CalibrationRunner, requireCalibration, requireClassifier } from '../pass/measure.ts';
+import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
-import { checkCalibrationFits, gradientScores } from './head-gradient.ts';
+import { checkCalibrationFits, gradientScores, requireSequenceClassifier } from './head-gradient.ts';
 
-import { importanceNeed, type HeadImportance } from './settings.ts';
+import type { HeadImportance } from './settings.ts';
 export { HEAD_IMPORTANCE, type HeadImportance } from './settings.ts';
 
 export type HeadScores = number[][];
@@ -87,7 +87,7 @@ export function withHeadMasks(model: Model, s: BertStructure): { model: Model; i
 }
 
 export async function ablationScores(model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
-  requireClassifier(model, s, 'prune-heads', importanceNeed('ablation')!);
+  requireSequenceClassifier(model, s, 'ablation');
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'ablation importance');
   checkCalibrationFits(calibration, s.head?.numLabels);
   const { model: masked, inputs, layers } = withHeadMasks(model, s);

@@ -18,8 +18,9 @@ import type { Model } from '../onnx/graph.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import type { PassContext } from '../pass/pass.ts';
-import { predictedTargets, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { importanceNeed, type ImportanceTarget } from './settings.ts';
+import { predictedTargets, requireCalibration, requireLabels } from '../pass/measure.ts';
+import { requireSequenceClassifier } from './head-gradient.ts';
+import type { ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { expandToLayers, groupScores, sharingGroups } from './sharing.ts';
 
@@ -116,8 +117,7 @@ export async function selectHeadsInSteps(
   const total = present.reduce((n, p) => n + p.length, 0);
   const target = Math.round(o.ratio * total);
   const steps = Math.max(1, Math.min(o.steps ?? defaultSteps(o.importance, o.ratio), Math.max(1, target)));
-  const need = importanceNeed(o.importance);
-  if (need) requireClassifier(model, s, 'prune-heads', need);
+  if (o.importance === 'ablation' || o.importance === 'gradient') requireSequenceClassifier(model, s, o.importance);
   if (o.target === 'labels' && ctx.calibration) requireLabels(ctx.calibration, 'prune-heads', `${o.importance} importance against the labels`);
   if (o.target === 'predictions' && (o.importance === 'ablation' || o.importance === 'gradient')) {
     const calibration = requireCalibration(ctx.calibration, 'prune-heads', `${o.importance} importance`);

@@ -18,6 +18,7 @@ import { buildBert } from '../../src/bert/build.ts';
 import { sampleFeeds, outputsOf, maxDiff, maxAbs } from '../helpers/run-model.ts';
 import { FIXTURES, TEACHERS, hasFixtures, hasTeachers } from '../helpers/paths.ts';
 import { syntheticCalibration } from '../quantize/helpers.ts';
+import { syntheticCalibration as classCalibration } from '../helpers/calibration.ts';
 
 async function expectPruningEqualsMasking(model: Model, drop: Record<number, number[]>) {
   const s = findBert(model);
@@ -186,6 +187,25 @@ describe('prune-heads', () => {
         await expectLayerZeroHeadless(loadModel(join(FIXTURES, file)));
       });
     }
+  });
+});
+
+describe.skipIf(!hasFixtures)('loss-based importance needs a sequence classifier (needs ../shared/fixtures/onnx)', () => {
+  it.each([
+    ['bert-toy-pretraining-torch11-op12.onnx', 'a pretraining head (MLM + NSP), outputs prediction_scores, seq_relationship_score'],
+    ['bert-large-qa-squad-tiny-keras2onnx-op11.onnx', 'a question-answering head (span start and end scores per token), outputs output_1, output_2'],
+  ])('%s: ablation and gradient are refused in one line (before, ablation took a loss over every token of the first output)', async (file, what) => {
+    const model = loadModel(join(FIXTURES, file));
+    const s = findBert(model);
+    const calibration = classCalibration([3, 2], 20, { classes: 2 });
+    for (const importance of ['ablation', 'gradient'] as const) {
+      const message = `prune-heads: importance '${importance}' measures a loss on a sequence classifier's class scores, but the model has ${what}; use importance 'magnitude' (--importance magnitude) or 'confidence'`;
+      await expect(pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance }), { calibration })).rejects.toThrow(message);
+      await expect(headScores(importance, model, s, { calibration })).rejects.toThrow(message);
+    }
+    expect((await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5 }), {})).report.summary).toMatch(
+      /^removed \d+ of \d+ heads by magnitude importance$/,
+    );
   });
 });
 
