@@ -20,6 +20,7 @@ import { findBert } from '../bert/discover.ts';
 import type { PassContext } from '../pass/pass.ts';
 import { predictedTargets, requireCalibration, requireLabels } from '../pass/measure.ts';
 import { requireSequenceClassifier } from './head-gradient.ts';
+import { ModelLoadError } from '../errors.ts';
 import type { ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { expandToLayers, groupScores, sharingGroups } from './sharing.ts';
@@ -53,6 +54,14 @@ export interface HeadSelection {
 
 /** Scores made comparable across layers (see the module comment). */
 export function comparableScores(method: HeadImportance, scores: HeadScores): HeadScores {
+  // NaN has no rank: sorting by it would remove heads in an arbitrary order
+  for (const [l, row] of scores.entries()) {
+    const h = row.findIndex((v) => !Number.isFinite(v));
+    if (h >= 0) {
+      const where = method === 'magnitude' ? 'its attention weights hold NaN or Infinity' : 'it computes NaN or Infinity on the calibration examples';
+      throw new ModelLoadError(`prune-heads: ${method} importance of layer ${l} head ${h} is ${row[h]}: ${where}; fix or retrain the model before pruning it`);
+    }
+  }
   if (method !== 'gradient' && method !== 'magnitude') return scores.map((row) => row.slice());
   for (const row of scores) if (row.some((v) => v < 0)) throw new RangeError(`${method} importance must be non-negative, got ${Math.min(...row)}`);
   return normalizePerLayer(scores);

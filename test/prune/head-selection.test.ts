@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
-import { applyHeadPruning } from '../../src/prune/heads.ts';
+import { applyHeadPruning, pruneHeadsPass } from '../../src/prune/heads.ts';
+import { cloneModel, float32Tensor, readFloat32 } from '../../src/onnx/index.ts';
 import { headScores } from '../../src/prune/head-importance.ts';
 import { comparableScores, defaultSteps, lowestHeads, selectHeadsInSteps } from '../../src/prune/head-selection.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -32,6 +33,23 @@ describe('comparableScores', () => {
     expect(out[0][1]).toBeCloseTo(0.8, 12);
     expect(out[1]).toEqual([0, 0]);
     expect(() => comparableScores('magnitude', [[1, -1]])).toThrow(/non-negative/);
+  });
+});
+
+describe('non-finite importance', () => {
+  it('is refused in one line naming the head, where NaN scores removed heads in an arbitrary order', async () => {
+    expect(() => comparableScores('ablation', [[0.1, Number.NaN]])).toThrow(
+      /^prune-heads: ablation importance of layer 0 head 1 is NaN: it computes NaN or Infinity on the calibration examples; fix or retrain the model before pruning it$/,
+    );
+    const model = cloneModel(tinyBert({ numLayers: 2 }, { std: 0.2 }));
+    const s = findBert(model);
+    const q = s.layers[1].attention!.q!;
+    const w = readFloat32(model.graph.initializers.get(q.weight)!).slice();
+    w[q.layout === 'in_out' ? 2 * q.outFeatures + 9 : 9 * q.inFeatures + 2] = Number.NaN; // an entry of head 1's columns (head size 8)
+    model.graph.initializers.set(q.weight, float32Tensor(q.weight, model.graph.initializers.get(q.weight)!.dims, w));
+    await expect(pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.25 }), {})).rejects.toThrow(
+      /^prune-heads: magnitude importance of layer 1 head 1 is NaN: its attention weights hold NaN or Infinity; fix or retrain the model before pruning it$/,
+    );
   });
 });
 
