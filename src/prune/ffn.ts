@@ -14,6 +14,7 @@ import { featureSquares } from './weights.ts';
 import { groupScores, sharingGroups } from './sharing.ts';
 import { feedForwardQuantization, refuseQuantized } from './float-weights.ts';
 import { PRUNE_FFN } from './settings.ts';
+import { ModelLoadError } from '../errors.ts';
 
 export interface PruneFfnOptions {
   ratio: number;
@@ -34,6 +35,14 @@ export const pruneFfnPass: Pass<PruneFfnOptions> = {
     const m = cloneModel(model);
     const g = m.graph;
     const scores = ffnNeuronScores(model, s);
+    // NaN has no rank: sorting by it would keep neurons in an arbitrary order
+    for (const [l, row] of scores.entries()) {
+      const n = row.findIndex((v) => !Number.isFinite(v));
+      if (n >= 0)
+        throw new ModelLoadError(
+          `prune-ffn: neuron ${n} of layer ${s.layers[l]!.index} scores ${row[n]}: its FFN weights hold NaN or Infinity; fix or retrain the model before pruning it`,
+        );
+    }
     const kept = new Array<number>(s.layers.length).fill(0);
     // Layers sharing FFN weights (share-layers) are pruned as one: the same neurons, by their summed scores.
     const groups = sharingGroups(s, 'ffn');

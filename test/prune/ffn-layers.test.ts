@@ -72,6 +72,19 @@ describe('prune-ffn', () => {
     expect(maxDiff(want, await outputsOf(res.model, feeds))).toBeLessThan(1e-5);
   });
 
+  it('refuses FFN weights holding NaN in one line, where the neurons were ranked by NaN', async () => {
+    const model = cloneModel(tinyBert({}, { std: 0.2 }));
+    const s = findBert(model);
+    const out = s.layers[1].ffn.out;
+    const t = model.graph.initializers.get(out.weight)!;
+    const w = readFloat32(t).slice();
+    w[out.layout === 'in_out' ? 5 * out.outFeatures : 5] = Number.NaN; // neuron 5's weight
+    model.graph.initializers.set(out.weight, float32Tensor(out.weight, t.dims, w));
+    await expect(pruneFfnPass.run(model, s, pruneFfnPass.parse({ ratio: 0.5 }), {})).rejects.toThrow(
+      /^prune-ffn: neuron 5 of layer 1 scores NaN: its FFN weights hold NaN or Infinity; fix or retrain the model before pruning it$/,
+    );
+  });
+
   it('refuses a ratio outside [0, 1)', () => {
     expect(() => pruneFfnPass.parse({ ratio: 1 })).toThrow(SettingsError);
     expect(() => pruneFfnPass.parse({ ratio: 'x' })).toThrow(SettingsError);
