@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { findBert } from '../bert/discover.ts';
 import { locateModel } from '../onnx/locate.ts';
-import { inputLimits, sequenceProblem } from '../bert/input-limits.ts';
+import { gigabytes, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
@@ -119,12 +119,10 @@ export function benchShapes(batches: readonly number[], seqs: readonly number[],
 export function checkShapesFit(shapes: readonly Shape[], subjects: readonly BenchSubject[], memoryBytes: number = totalmem()): void {
   for (const subject of subjects) {
     const limits = inputLimits(subject.model, subject.structure);
-    const { intermediateSize, numHeads, hiddenSize } = subject.structure;
     for (const shape of shapes) {
       const problem = sequenceProblem(shape.seq, limits, `--seq ${shape.seq}`);
       if (problem) throw new SettingsError(`${subject.path}: ${problem}`);
-      const tokens = shape.batch * shape.seq;
-      const largest = 4 * Math.max(tokens * intermediateSize, tokens * numHeads * shape.seq, tokens * hiddenSize, 2 * tokens);
+      const largest = largestActivationBytes(subject.structure, shape.batch, shape.seq);
       if (largest > memoryBytes) {
         throw new SettingsError(
           `--batch ${shape.batch} --seq ${shape.seq}: one activation of ${subject.path} would take ${gigabytes(largest)}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch or --seq`,
@@ -134,11 +132,8 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
   }
 }
 
-/** Bytes as GB with two significant digits at least (`3300 GB`, `24 GB`, `0.52 GB`). */
-export function gigabytes(bytes: number): string {
-  const gb = bytes / 1e9;
-  return `${gb >= 10 ? Math.round(gb).toLocaleString('en-US') : gb.toPrecision(2)} GB`;
-}
+/** Bytes as GB (bert/input-limits.ts, shared with eval's batch check). */
+export { gigabytes };
 
 /** The encoder inputs a graph declares (initializers listed as inputs left out), by name, with their element type. */
 function declaredInputs(model: Model): Map<string, number | undefined> {

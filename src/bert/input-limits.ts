@@ -2,7 +2,8 @@
  * The ids and lengths a discovered BERT-family graph accepts, so that evaluation and benchmarks refuse what it
  * cannot run in one line instead of an onnxruntime stack trace: token ids below the word embedding's rows, token
  * types below the token-type table's, sequences no longer than the position table covers (RoBERTa's positions
- * start after padding_idx 1, two rows fewer), and the sequence length a graph input fixes (keras exports).
+ * start after padding_idx 1, two rows fewer), and the sequence length a graph input fixes (keras exports). And how
+ * much memory one activation of a batch takes, so that a batch too large for the machine is refused before it is built.
  */
 import type { Model } from '../onnx/graph.ts';
 import { fixedSequenceLength } from './sample-inputs.ts';
@@ -17,6 +18,23 @@ export interface InputLimits {
   maxSequence: number | null;
   /** The sequence length a graph input fixes; null when dynamic. */
   fixedSequence: number | null;
+}
+
+/**
+ * Bytes of the largest single activation of the encoder on `batch` sequences of `seq` tokens: FFN units, attention
+ * scores or hidden states (float32, for the whole batch), or the int64 ids. A batch where this alone exceeds the
+ * machine's memory cannot run, and building its inputs would exhaust the memory first.
+ */
+export function largestActivationBytes(structure: Pick<BertStructure, 'intermediateSize' | 'numHeads' | 'hiddenSize'>, batch: number, seq: number): number {
+  const tokens = batch * seq;
+  const { intermediateSize, numHeads, hiddenSize } = structure;
+  return 4 * Math.max(tokens * intermediateSize, tokens * numHeads * seq, tokens * hiddenSize, 2 * tokens);
+}
+
+/** Bytes as GB with two significant digits at least (`3300 GB`, `24 GB`, `0.52 GB`). */
+export function gigabytes(bytes: number): string {
+  const gb = bytes / 1e9;
+  return `${gb >= 10 ? Math.round(gb).toLocaleString('en-US') : gb.toPrecision(2)} GB`;
 }
 
 /** The limits of `model`, whose structure discovery found. */

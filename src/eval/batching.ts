@@ -3,11 +3,40 @@
  * file order), cut into batches of `batchSize`, and each batch is padded only to its own longest example. Results
  * are put back in file order by the batch's `indices`.
  */
+import { totalmem } from 'node:os';
+import { gigabytes, largestActivationBytes } from '../bert/input-limits.ts';
 import { tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import { SettingsError } from '../errors.ts';
 import type { Feeds } from '../runtime/session.ts';
 import type { TextEncoding } from './tokenizer.ts';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Throws a SettingsError when the largest batch of `lengths` (the examples' token counts; `padTo`: a length the graph
+ * fixes) would have one activation larger than `memoryBytes` (the machine's memory), as bench refuses a shape
+ * (bench/inputs.ts checkShapesFit): a batch holds at most `batchSize` examples, as many as there are, padded to the
+ * longest. `what` names the examples ('SST-2 dev'), `model` the model.
+ */
+export function checkBatchFits(
+  structure: Pick<BertStructure, 'intermediateSize' | 'numHeads' | 'hiddenSize'>,
+  batchSize: number,
+  lengths: ArrayLike<number>,
+  padTo: number | undefined,
+  labels: { what: string; model: string },
+  memoryBytes: number = totalmem(),
+): void {
+  const rows = Math.min(batchSize, lengths.length);
+  let seq = padTo ?? 0;
+  if (padTo === undefined) for (let i = 0; i < lengths.length; i++) seq = Math.max(seq, lengths[i]!);
+  const bytes = largestActivationBytes(structure, rows, seq);
+  if (bytes > memoryBytes) {
+    throw new SettingsError(
+      `--batch-size ${batchSize}: a batch of ${rows.toLocaleString('en-US')} ${labels.what} examples of up to ${seq} tokens would take ${gigabytes(bytes)} in one activation of ${labels.model}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch-size`,
+    );
+  }
+}
 
 /** Example indices of each batch, longest examples first. */
 export function planBatches(lengths: ArrayLike<number>, batchSize: number): number[][] {

@@ -23,6 +23,7 @@ import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly } from '../bert/classif
 import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from './graph-checks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
+import { checkBatchFits } from './batching.ts';
 import { writeSubmission } from './submission.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
 
@@ -302,6 +303,11 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
       const note = officialRowsNote(prepared.dataset);
       if (note !== undefined) warnings.push(note);
       checkEncodings(prepared.encodings, facts.limits, tokenizer.source, modelName);
+      // (a --batch-size of the whole dev set, QQP's 40,430 examples, would be one batch)
+      if (facts.structure) {
+        const lengths = prepared.encodings.map((e) => e.ids.length);
+        checkBatchFits(facts.structure, batchSize, lengths, padTo, { what: `${task.name} ${split}`, model: modelName });
+      }
       results.push(
         await scoreTask(session, prepared, { batchSize, inputs, modelConfig, ...(padTo !== undefined ? { padTo } : {}), onProgress: opts.onProgress }),
       );
