@@ -14,6 +14,8 @@ import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibr
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { FORCE_FLAG, checkForceFormat, checkFormatOutput, out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
+import { cpuInfo } from '../../bench/machine.ts';
+import { reduceRangeNote } from '../reduce-range-note.ts';
 
 interface CompressArgs {
   model: string;
@@ -116,6 +118,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
       err(
         `compress: ${config.path} is the input's and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model`,
       );
+    const note = reduceRangeNote(steps, cpuInfo().flags);
+    if (note) err(note);
     return 0;
   },
 };
