@@ -485,7 +485,12 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     firstEpoch = Math.floor(step / stepsPerEpoch);
     if (ckpt.epoch === firstEpoch - 1 && step === firstEpoch * stepsPerEpoch) firstEpoch = ckpt.epoch;
     best = readBest(job.workDir, key);
-    log(`resuming from step ${step} (epoch ${ckpt.epoch + 1})`);
+    // killed after the last epoch's end (its checkpoint written, the model not yet): nothing is left to train
+    log(
+      firstEpoch >= settings.epochs
+        ? `resuming from step ${step}: all ${settings.epochs} epoch${settings.epochs === 1 ? ' was' : 's were'} done, nothing is left to train`
+        : `resuming from step ${step} (epoch ${firstEpoch + 1})`,
+    );
   } else if (ckpt) {
     const differs = jobDifference(ckpt.extra as Partial<ResumeState> | undefined, jobFacts(job));
     if ((job.otherJob ?? 'refuse') === 'refuse') {

@@ -1,0 +1,72 @@
+/**
+ * Resuming `runTraining` at the edges of a run: killed after the final checkpoint but before the model is written
+ * (simulated: the model write throws once, leaving the work folder as a kill there would).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { loadModel } from '../../src/onnx/load.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+
+/** Set to make the next model write fail as a kill before it would (the checkpoints stay). */
+const killBeforeWrite = vi.hoisted(() => ({ armed: false }));
+vi.mock('../../src/onnx/save.ts', async (original) => {
+  const m = await original<typeof import('../../src/onnx/save.ts')>();
+  return {
+    ...m,
+    saveModel: (...args: Parameters<typeof m.saveModel>) => {
+      if (killBeforeWrite.armed) {
+        killBeforeWrite.armed = false;
+        throw new Error('killed before the model was written');
+      }
+      return m.saveModel(...args);
+    },
+  };
+});
+
+const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-resume-edges-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** 32 examples at batch 16: 2 steps an epoch. */
+const job = (name: string, more: Partial<Parameters<typeof runTraining>[0]> = {}): Parameters<typeof runTraining>[0] => ({
+  task: 'SST-2',
+  teacher: TEACHER,
+  student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
+  output: join(work, name, 'model.onnx'),
+  glueDir: GLUE_DIR,
+  cacheDir: join(work, 'cache'),
+  maxExamples: 32,
+  maxLength: 32,
+  settings: { epochs: 2, batchSize: 16, lr: 1e-3, threads: 1 },
+  ...more,
+});
+
+const epochs = (r: Awaited<ReturnType<typeof runTraining>>) => r.lineage!.phases.map((p) => p.epochs.map(({ epoch, loss, score }) => ({ epoch, loss, score })));
+
+function expectSameInitializers(actual: string, expected: string): void {
+  const bytes = (path: string) => new Map([...loadModel(path).graph.initializers].map(([name, t]) => [name, Buffer.from(t.data)]));
+  const a = bytes(actual);
+  const b = bytes(expected);
+  expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+  expect([...b].filter(([name, v]) => !a.get(name)!.equals(v)).map(([name]) => name)).toEqual([]);
+}
+
+describe.skipIf(!haveShared)('runTraining resumed at the edges of a run (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
+  it('killed after the final checkpoint, before the write: the rerun says every epoch was done and writes the same model', async () => {
+    const reference = await runTraining(job('written-reference'));
+    killBeforeWrite.armed = true;
+    await expect(runTraining(job('killed-before-write'))).rejects.toThrow('killed before the model was written');
+    expect(existsSync(join(work, 'killed-before-write', 'model.onnx.train'))).toBe(true);
+
+    const logs: string[] = [];
+    const resumed = await runTraining(job('killed-before-write', { log: (l) => logs.push(l) }));
+    expect(logs.filter((l) => l.startsWith('resuming'))).toEqual(['resuming from step 4: all 2 epochs were done, nothing is left to train']);
+    expect(epochs(resumed)).toEqual(epochs(reference));
+    expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
+    expectSameInitializers(join(work, 'killed-before-write', 'model.onnx'), join(work, 'written-reference', 'model.onnx'));
+  });
+});
