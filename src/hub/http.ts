@@ -6,6 +6,7 @@
  */
 import { causeMessage, fetchRetrying, retryAfterMs, triesOf } from '../ranged-download.ts';
 import { HubError } from './errors.ts';
+import { shortCommitHint } from './ref.ts';
 import type { HubSettings } from './settings.ts';
 
 /** The `fetch` used (the global one: undici), replaceable for tests. */
@@ -87,9 +88,10 @@ export async function httpError(res: Response, settings: HubSettings, ctx: Reque
         `${where}: access denied (403${code ? ` ${code}` : ''}): ${ctx.repo} is gated or private; request access on the hub and set HF_TOKEN to a token of an account that has it (${tokenNote})`,
       );
     case 404:
-      if (code === 'RevisionNotFound') return new HubError(`${where}: no revision '${ctx.revision}' (branch, tag or commit) in ${ctx.repo}`);
+      if (code === 'RevisionNotFound')
+        return new HubError(`${where}: no revision '${ctx.revision}' (branch, tag or commit) in ${ctx.repo}${shortCommitHint(ctx.revision)}`);
       if (ctx.file || code === 'EntryNotFound') return new HubError(`${where}: no file '${ctx.file ?? '?'}' in ${ctx.repo} at ${ctx.revision}`);
-      return new HubError(`${where}: no such repo '${ctx.repo}' on ${settings.endpoint} (or no revision '${ctx.revision}')`);
+      return new HubError(`${where}: no such repo '${ctx.repo}' on ${settings.endpoint} (or no revision '${ctx.revision}'${shortCommitHint(ctx.revision)})`);
     case 429: {
       const wait = retryAfterMs(res.headers.get('retry-after'));
       return new HubError(

@@ -31,6 +31,20 @@ export function isCommitHash(revision: string): boolean {
   return COMMIT.test(revision);
 }
 
+/**
+ * Whether a revision looks like a short commit hash (`2d0429d`: 4 to 39 lowercase hex digits). The hub's file URLs
+ * take a full 40-hex commit, a branch or a tag; a revision the hub does not know that looks like this is most likely
+ * an abbreviated commit, and the user is told to give it in full.
+ */
+export function isShortCommitHash(revision: string): boolean {
+  return /^[0-9a-f]{4,39}$/.test(revision);
+}
+
+/** What to say of a revision the hub or the cache does not know: for a short commit hash, to give it in full. */
+export function shortCommitHint(revision: string): string {
+  return isShortCommitHash(revision) ? `; if '${revision}' is a short commit hash, use the full 40-character commit hash` : '';
+}
+
 /** Parses and validates `hf:org/name[@revision]`; a HubError naming the fault otherwise. */
 export function parseHubRef(text: string): HubRef {
   if (!isHubRef(text)) throw new HubError(`${text}: not a hub reference (expected hf:org/name[@revision])`);

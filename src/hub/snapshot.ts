@@ -14,7 +14,7 @@ import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
 import { SAFETENSORS_INDEX, type WeightsKind, selectFiles, shardsOfIndex } from './files.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
-import { type HubRef, parseHubRef } from './ref.ts';
+import { type HubRef, parseHubRef, shortCommitHint } from './ref.ts';
 import { type HubSettings, hubSettings } from './settings.ts';
 
 export interface SnapshotOptions {
@@ -85,7 +85,7 @@ export function cachedSnapshot(
   hint = 'run once without HF_HUB_OFFLINE to download it',
 ): Snapshot {
   const commit = cachedCommit(cache, ref.revision);
-  if (!commit) throw new HubError(`${ref.text}: not in the cache (${why}): no ${join(cache.refs, ref.revision)}; ${hint}`);
+  if (!commit) throw new HubError(`${ref.text}: not in the cache (${why}): no ${join(cache.refs, ref.revision)}${shortCommitHint(ref.revision)}; ${hint}`);
   const dir = join(cache.snapshots, commit);
   if (!existsSync(dir)) throw new HubError(`${ref.text}: not in the cache (${why}): no snapshot ${dir}; ${hint}`);
   const present = snapshotFiles(dir);

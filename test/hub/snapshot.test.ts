@@ -156,6 +156,18 @@ describe('downloadSnapshot', () => {
     expect(offline.dir).toBe(tag.dir);
     const missing = await errorOf(downloadSnapshot('hf:org/tiny@v9', { env: e }));
     expect(missing.message).toBe("hf:org/tiny@v9: no revision 'v9' (branch, tag or commit) in org/tiny");
+    // a short commit hash (the hub's file URLs take a full one): said, with what to give instead
+    const short = main.slice(0, 7);
+    const abbreviated = await errorOf(downloadSnapshot(`hf:org/tiny@${short}`, { env: e }));
+    expect(abbreviated.message).toBe(
+      `hf:org/tiny@${short}: no revision '${short}' (branch, tag or commit) in org/tiny; if '${short}' is a short commit hash, use the full 40-character commit hash`,
+    );
+    const offlineShort = await errorOf(downloadSnapshot(`hf:org/tiny@${short}`, { env: { ...e, HF_HUB_OFFLINE: '1' } }));
+    expect(offlineShort.message).toMatch(
+      new RegExp(
+        `^hf:org/tiny@${short}: not in the cache \\(HF_HUB_OFFLINE is set\\): no \\S+; if '${short}' is a short commit hash, use the full 40-character commit hash; run once without HF_HUB_OFFLINE`,
+      ),
+    );
     const noRepo = await errorOf(downloadSnapshot('hf:org/nothing', { env: e }));
     expect(noRepo.message).toMatch(/^hf:org\/nothing: no such repo 'org\/nothing'/);
   });
