@@ -1,6 +1,7 @@
 /**
  * Resuming `runTraining` at the edges of a run: killed after the final checkpoint but before the model is written
- * (simulated: the model write throws once, leaving the work folder as a kill there would).
+ * (simulated: the model write throws once, leaving the work folder as a kill there would), and stopped after the last
+ * step of TinyBERT's intermediate phase (phase 1 of `--stage task`).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,5 +69,34 @@ describe.skipIf(!haveShared)('runTraining resumed at the edges of a run (needs .
     expect(epochs(resumed)).toEqual(epochs(reference));
     expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
     expectSameInitializers(join(work, 'killed-before-write', 'model.onnx'), join(work, 'written-reference', 'model.onnx'));
+  });
+
+  it("stopped after the last step of the task stage's intermediate phase: the rerun keeps phase 1's epochs as an uninterrupted run has them", async () => {
+    // phase 1 (intermediate KD, no dev evaluation) 1 epoch of 2 steps, then phase 2 (prediction KD) 1 epoch
+    const twoPhases = (name: string, more: Partial<Parameters<typeof runTraining>[0]> = {}) =>
+      job(name, { settings: { epochs: 1, batchSize: 16, lr: 1e-3, threads: 1 }, distill: { intermediate: 'tinybert' }, ...more });
+    const reference = await runTraining(twoPhases('phases-reference'));
+    expect(reference.lineage!.phases.map((p) => [p.name, p.epochs.length])).toEqual([
+      ['intermediate-layer distillation', 1],
+      ['prediction-layer distillation', 1],
+    ]);
+    const controller = new AbortController();
+    let phase = 0;
+    const stopped = await runTraining(
+      twoPhases('phases-stopped', {
+        signal: controller.signal,
+        log: (l) => (l.startsWith('phase ') ? phase++ : undefined),
+        onStep: (s) => (phase === 1 && s.step === 2 ? controller.abort() : undefined), // phase 1's last step
+      }),
+    );
+    expect(stopped.interrupted).toBe(true);
+
+    const logs: string[] = [];
+    const resumed = await runTraining(twoPhases('phases-stopped', { log: (l) => logs.push(l) }));
+    expect(logs).toContain('resuming from step 2 (epoch 1)');
+    expect(epochs(resumed)).toEqual(epochs(reference));
+    const counts = (r: typeof resumed) => r.lineage!.phases.map((p) => ({ steps: p.steps, examplesSeen: p.examplesSeen, bestEpoch: p.bestEpoch }));
+    expect(counts(resumed)).toEqual(counts(reference));
+    expectSameInitializers(join(work, 'phases-stopped', 'model.onnx'), join(work, 'phases-reference', 'model.onnx'));
   });
 });
