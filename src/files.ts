@@ -1,10 +1,12 @@
 /**
- * Writing and hashing files, for every layer (the one `writeFileAtomic` and the one `sha256File`). A write goes to
- * a temporary file beside the target, then is renamed over it: rename is atomic within a filesystem, so readers
- * see the old file or the whole new one, and a failed write leaves neither a half-written target nor the temporary.
+ * Writing, reading and hashing files, for every layer (the one `writeFileAtomic`, the one `readLines` and the one
+ * `sha256File`). A write goes to a temporary file beside the target, then is renamed over it: rename is atomic
+ * within a filesystem, so readers see the old file or the whole new one, and a failed write leaves neither a
+ * half-written target nor the temporary. A file too large to be one string (V8 caps strings at about 512M
+ * characters) is written from pieces (`writeFileAtomic` takes an iterable of byte chunks) and read line by line.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
@@ -57,7 +59,12 @@ export function removeStaleTemporaries(path: string): void {
   }
 }
 
-type FileData = string | Uint8Array | readonly Uint8Array[];
+/**
+ * What a file is written from: text (as UTF-8), bytes, or byte chunks in order: an array, or any iterable (a
+ * generator), whose chunks are written one by one as it yields them, so the whole file need never be in memory as
+ * one string or buffer.
+ */
+export type FileData = string | Uint8Array | Iterable<Uint8Array>;
 
 /** Writes `data` to a fresh temporary beside `path` (its folder created if needed) and returns the temporary's path. */
 function writeTemporary(path: string, data: FileData): string {
@@ -84,7 +91,10 @@ function writeTemporary(path: string, data: FileData): string {
   }
 }
 
-/** Writes `data` (text as UTF-8, bytes, or byte chunks in order) to `path` atomically, creating its folder if needed. */
+/**
+ * Writes `data` (text as UTF-8, bytes, or byte chunks in order, see FileData) to `path` atomically, creating its
+ * folder if needed. An iterable that throws leaves no target and no temporary, as a failed write does.
+ */
 export function writeFileAtomic(path: string, data: FileData): void {
   writeFilesAtomic([[path, data]]);
 }
@@ -101,6 +111,41 @@ export function writeFilesAtomic(files: ReadonlyArray<readonly [string, FileData
   } catch (e) {
     for (const [tmp] of written) rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/** Bytes `readLines` reads at a time. */
+export const READ_CHUNK_BYTES = 1 << 20;
+
+/**
+ * The lines of a UTF-8 text file, without their '\n', read `chunkBytes` at a time (any size of file: no line is
+ * longer than V8's strings allow, the file as a whole may be). As `text.split('\n')` with a last empty line (after
+ * the final '\n') left out; a last line without '\n' (a truncated file) is given as it is. The file is closed when
+ * the lines are all read or the caller stops early.
+ */
+export function* readLines(path: string, chunkBytes = READ_CHUNK_BYTES): Generator<string, void, undefined> {
+  if (!(Number.isSafeInteger(chunkBytes) && chunkBytes > 0)) throw new RangeError(`chunkBytes must be a positive integer, got ${chunkBytes}`);
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    /** The start of the line in progress, from earlier chunks (copied: the buffer is reused). */
+    let pending: Buffer[] = [];
+    for (let read = readSync(fd, buffer, 0, chunkBytes, null); read > 0; read = readSync(fd, buffer, 0, chunkBytes, null)) {
+      const chunk = buffer.subarray(0, read);
+      let start = 0;
+      // (a '\n' byte is never part of a multi-byte UTF-8 character: a line's bytes are whole before they are decoded)
+      for (let end = chunk.indexOf(0x0a, start); end !== -1; end = chunk.indexOf(0x0a, start)) {
+        const tail = chunk.subarray(start, end);
+        const line = pending.length > 0 ? Buffer.concat([...pending, tail]) : tail;
+        pending = [];
+        start = end + 1;
+        yield line.toString('utf8');
+      }
+      if (start < read) pending.push(Buffer.from(chunk.subarray(start)));
+    }
+    if (pending.length > 0) yield Buffer.concat(pending).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,5 +1,5 @@
 /** writeFileAtomic: a failed write leaves neither the target nor its temporary, and names the file it was writing. */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, writeSync }, writeSync };
 });
 
-const { removeStaleTemporaries, writeFileAtomic, writeFilesAtomic } = await import('../src/files.ts');
+const { readLines, removeStaleTemporaries, writeFileAtomic, writeFilesAtomic } = await import('../src/files.ts');
 const { saveModel } = await import('../src/onnx/save.ts');
 const { tinyBert } = await import('./helpers/models.ts');
 
@@ -86,6 +86,60 @@ describe('writeFilesAtomic', () => {
       [join(dir, 'report.csv'), 'a,b'],
     ]);
     expect(readdirSync(dir).sort()).toEqual(['report.csv', 'report.md']);
+  });
+});
+
+describe('writeFileAtomic from pieces (a file too large to be one string)', () => {
+  it('writes the chunks of an iterable in order as it yields them, never the whole at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    const target = join(dir, 'cache.jsonl');
+    const written: number[] = [];
+    function* pieces(): Generator<Uint8Array> {
+      for (const text of ['{"a":1}\n', '{"b":"café"}\n', '{"c":3}\n']) {
+        yield Buffer.from(text);
+        // what the temporary holds when the next piece is asked for
+        const tmp = readdirSync(dir).find((n) => n.endsWith('.tmp'))!;
+        written.push(statSync(join(dir, tmp)).size);
+      }
+    }
+    writeFileAtomic(target, pieces());
+    expect(written).toEqual([8, 8 + 14, 8 + 14 + 8]);
+    expect(readFileSync(target, 'utf8')).toBe('{"a":1}\n{"b":"café"}\n{"c":3}\n');
+    expect(readdirSync(dir)).toEqual(['cache.jsonl']);
+  });
+
+  it('an iterable that throws part way leaves the target as it was and no temporary', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    const target = join(dir, 'cache.jsonl');
+    writeFileAtomic(target, 'old\n');
+    function* failing(): Generator<Uint8Array> {
+      yield Buffer.from('new\n');
+      throw new RangeError('Invalid string length');
+    }
+    expect(() => writeFileAtomic(target, failing())).toThrow('Invalid string length');
+    expect(readdirSync(dir)).toEqual(['cache.jsonl']);
+    expect(readFileSync(target, 'utf8')).toBe('old\n');
+  });
+});
+
+describe('readLines', () => {
+  it("gives a file's lines as split('\\n') does (no last empty line), whatever the chunk size: lines and UTF-8 characters split across chunks", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lines-'));
+    const texts = ['', '\n', 'one', 'one\n', 'one\ntwo', 'one\n\ntwo\n', '\n\nx\n\n', 'café 🙂 naïve\nπ≈3.14\n🙂🙂🙂\n', `${'long line '.repeat(50)}\nshort\n`];
+    for (const [i, text] of texts.entries()) {
+      const file = join(dir, `f${i}.txt`);
+      writeFileSync(file, text);
+      const expected = text.split('\n');
+      if (expected.at(-1) === '') expected.pop();
+      for (const chunkBytes of [1, 2, 3, 5, 7, 64, 1 << 20])
+        expect([...readLines(file, chunkBytes)], `${JSON.stringify(text)} at ${chunkBytes}`).toEqual(expected);
+    }
+  });
+
+  it('refuses a chunk size that is not a positive integer', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lines-')), 'f.txt');
+    writeFileSync(file, 'x\n');
+    expect(() => [...readLines(file, 0)]).toThrow(RangeError);
   });
 });
 

@@ -35,7 +35,7 @@ import { SettingsError } from '../errors.ts';
 import { loadTokenizer, type TextTokenizer } from '../eval/tokenizer.ts';
 import { examplesFromTable } from '../glue/dataset.ts';
 import { readTsv } from '../glue/tsv.ts';
-import { writeFileAtomic } from '../files.ts';
+import { READ_CHUNK_BYTES, readLines, writeFileAtomic } from '../files.ts';
 import { EmbeddingNeighbours, checkEmbeddings, type WordEmbeddings } from './augment-neighbours.ts';
 import { mlmCandidates, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
 import { basicTokens, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab, type WordVocab } from './augment-words.ts';
@@ -244,7 +244,8 @@ export interface AugmentedSet {
 /**
  * `augmentExamples`, computed once and stored as JSON lines (a header `{format, key, count}`, then one example per
  * line) in `cacheDir/augmented-KEY.jsonl`, written atomically; a later call with the same inputs reads the file.
- * A file that is truncated or written for another key is recomputed.
+ * A file that is truncated or written for another key is recomputed. The file is written piece by piece and read
+ * line by line: never one string, so any size of file works (past V8's ~512M characters of a string).
  */
 export async function augmentedSet(options: AugmentedSetOptions): Promise<AugmentedSet> {
   const o = { ...options, tokenizer: resolveVocab(options.tokenizer) };
@@ -260,8 +261,7 @@ export async function augmentedSet(options: AugmentedSetOptions): Promise<Augmen
     o.log?.(`${file}: ${read}; recomputing`);
   }
   const examples = await augmentExamples(o);
-  const lines = [JSON.stringify({ format: CACHE_FORMAT, key, count: examples.length }), ...examples.map((e) => JSON.stringify(e))];
-  writeFileAtomic(file, new TextEncoder().encode(lines.join('\n') + '\n'));
+  writeAugmentCache(file, key, examples);
   o.log?.(`${examples.length} augmented examples computed and cached in ${file}`);
   return { examples, key, file, cached: false };
 }
@@ -303,31 +303,70 @@ export function augmentCacheFile(cacheDir: string, key: string): string {
   return join(cacheDir, `augmented-${key}.jsonl`);
 }
 
-/** The examples of a cache file, or why it cannot be used. */
-function readAugmentCache(file: string, key: string, count: number): AugmentedExample[] | string {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+/** Characters of cache lines joined into one piece of the file as it is written. */
+export const CACHE_CHUNK_CHARS = 1 << 20;
+
+/**
+ * The cache file's bytes, in pieces of whole lines of about `chunkChars` characters each: the header
+ * `{format, key, count}`, then one example per line. Never the whole file as one string, which past V8's limit on
+ * strings (about 512M characters: MNLI with --augment 10) cannot be made.
+ */
+export function* augmentCacheChunks(
+  key: string,
+  examples: readonly AugmentedExample[],
+  chunkChars = CACHE_CHUNK_CHARS,
+): Generator<Uint8Array, void, undefined> {
+  const encoder = new TextEncoder();
+  let piece = `${JSON.stringify({ format: CACHE_FORMAT, key, count: examples.length })}\n`;
+  for (const e of examples) {
+    if (piece.length >= chunkChars) {
+      yield encoder.encode(piece);
+      piece = '';
+    }
+    piece += `${JSON.stringify(e)}\n`;
+  }
+  yield encoder.encode(piece);
+}
+
+/** Writes the cache file of `key` atomically, piece by piece (`augmentCacheChunks`). */
+export function writeAugmentCache(file: string, key: string, examples: readonly AugmentedExample[], chunkChars = CACHE_CHUNK_CHARS): void {
+  writeFileAtomic(file, augmentCacheChunks(key, examples, chunkChars));
+}
+
+/** The examples of a cache file (read line by line, `chunkBytes` at a time), or why it cannot be used. */
+export function readAugmentCache(file: string, key: string, count: number, chunkBytes = READ_CHUNK_BYTES): AugmentedExample[] | string {
+  const lines = readLines(file, chunkBytes);
   let header: { format?: unknown; key?: unknown; count?: unknown };
   try {
-    header = JSON.parse(lines[0] ?? '');
+    header = JSON.parse(lines.next().value ?? '');
   } catch {
+    lines.return();
     return 'unreadable header';
   }
-  if (header.format !== CACHE_FORMAT || header.key !== key) return 'written for another key';
-  if (header.count !== count || lines.length !== count + 1) return `holds ${lines.length - 1} examples, expected ${count}`;
+  if (header.format !== CACHE_FORMAT || header.key !== key) {
+    lines.return();
+    return 'written for another key';
+  }
+  if (header.count !== count) {
+    lines.return();
+    return `holds ${String(header.count)} examples, expected ${count}`;
+  }
   const out: AugmentedExample[] = [];
-  for (let i = 1; i < lines.length; i++) {
+  let examples = 0;
+  // (a return from the loop closes the file)
+  for (const line of lines) {
+    if (++examples > count) continue; // (counted only, for the message)
     let e: AugmentedExample;
     try {
-      e = JSON.parse(lines[i]!);
+      e = JSON.parse(line);
     } catch {
-      return `line ${i + 1} is not JSON`;
+      return `line ${examples + 1} is not JSON`;
     }
     if (!e || typeof e.textA !== 'string' || !Number.isInteger(e.source) || (e.textB !== undefined && typeof e.textB !== 'string'))
-      return `line ${i + 1} is not an example`;
+      return `line ${examples + 1} is not an example`;
     out.push(e);
   }
-  return out;
+  return examples === count ? out : `holds ${examples} examples, expected ${count}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ import { tokenizeTexts } from '../../src/train/data.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import {
+  augmentCacheChunks,
   augmentCacheKey,
   augmentedSet,
+  readAugmentCache,
+  writeAugmentCache,
   augmentedTrainingSet,
   augmentExamples,
   EmbeddingNeighbours,
@@ -292,6 +295,44 @@ describe('augmentedSet', () => {
       expect(again.examples).toEqual(first.examples);
       expect(readFileSync(first.file, 'utf8')).toBe(good);
     }
+  });
+});
+
+describe('the augmentation cache file, past what one string holds (V8: ~512M characters, MNLI with --augment 10)', () => {
+  const examples = [
+    { source: 0, textA: 'The café was good!' },
+    { source: 0, textA: 'The café was fine 🙂' },
+    { source: 1, textA: 'A nice film.', textB: 'the goodness of naïve cafés' },
+    { source: 1, textA: 'A great movie.', textB: 'π ≈ 3.14' },
+  ];
+  const key = 'k'.repeat(64);
+  /** The file as it has always been written: the header line, then one example per line. */
+  const format = `${[JSON.stringify({ format: 'augmented-examples/1', key, count: 4 }), ...examples.map((e) => JSON.stringify(e))].join('\n')}\n`;
+
+  it('is written in pieces of whole lines, never as one string, in the same format', () => {
+    const pieces = [...augmentCacheChunks(key, examples, 40)].map((p) => Buffer.from(p).toString('utf8'));
+    expect(pieces.length).toBe(5);
+    for (const p of pieces) expect(p.endsWith('\n')).toBe(true);
+    expect(pieces.join('')).toBe(format);
+    expect([...augmentCacheChunks(key, examples)].length).toBe(1); // (1M characters a piece by default)
+  });
+
+  it('is read back line by line, whatever the chunk size; augmentedSet takes a file written so as its cache', async () => {
+    const file = join(tmp, 'pieces', 'augmented.jsonl');
+    writeAugmentCache(file, key, examples, 40);
+    expect(readFileSync(file, 'utf8')).toBe(format);
+    for (const chunkBytes of [1, 3, 7, 1 << 20]) expect(readAugmentCache(file, key, 4, chunkBytes)).toEqual(examples);
+    writeFileSync(file, `${format}${JSON.stringify(examples[0])}\n`);
+    expect(readAugmentCache(file, key, 4, 5)).toBe('holds 5 examples, expected 4');
+    writeFileSync(file, format.slice(0, -20));
+    expect(readAugmentCache(file, key, 4, 5)).toBe('line 5 is not JSON');
+
+    const cacheDir = join(tmp, 'cache-pieces');
+    const first = await augmentedSet({ ...baseOptions(), cacheDir });
+    writeAugmentCache(first.file, first.key, first.examples, 16);
+    const again = await augmentedSet({ ...baseOptions(), cacheDir });
+    expect(again.cached).toBe(true);
+    expect(again.examples).toEqual(first.examples);
   });
 });
 
