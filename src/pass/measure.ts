@@ -6,7 +6,7 @@
 import type { Model } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { openSession, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
-import type { BertStructure } from '../bert/structure.ts';
+import type { BertStructure, HeadKind } from '../bert/structure.ts';
 import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
 import { fixedSequenceLength } from '../bert/sample-inputs.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
@@ -48,14 +48,29 @@ export function batchLoss(logits: Float32Array, b: CalibrationBatch): number {
   return total / b.batch;
 }
 
+/** The heads whose first output is not one row of class scores per example, in words. */
+const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification'>, string> = {
+  pretraining: 'a pretraining head (MLM + NSP)',
+  'question-answering': 'a question-answering head (span start and end scores per token)',
+  'token-classification': 'a token-classification head (scores per token)',
+  unknown: 'a head that is not a sequence classifier',
+};
+
 /**
- * Throws a SettingsError when `need` (a setting that measures a loss on the class scores) meets an encoder-only model:
- * its first output is hidden states, which the loss would read as logits.
+ * Throws a SettingsError when `need` (a setting that measures a loss on the class scores) meets a model that does not
+ * end in a sequence classifier: an encoder-only model's first output is hidden states, and an MLM's, a span's or a
+ * token tagger's is scores per token; the loss would read either as one example's class scores.
  */
 export function requireClassifier(model: Model, structure: BertStructure, pass: string, need: ClassifierNeed): void {
-  if (!isEncoderOnly(structure)) return;
+  if (isEncoderOnly(structure)) {
+    throw new SettingsError(
+      `${pass}: the model is ${encoderOnlyNote(model)}: ${need.what} needs a classifier (it measures a loss on the class scores); give it one with ${GIVE_CLASSIFIER}, or ${need.instead}`,
+    );
+  }
+  const head = structure.head!;
+  if (head.kind === 'sequence-classification') return;
   throw new SettingsError(
-    `${pass}: the model is ${encoderOnlyNote(model)}: ${need.what} needs a classifier (it measures a loss on the class scores); give it one with ${GIVE_CLASSIFIER}, or ${need.instead}`,
+    `${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${NOT_A_CLASSIFIER[head.kind]}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
   );
 }
 

@@ -23,7 +23,7 @@ import { float32Tensor } from '../onnx/tensor.ts';
 import { consumers, uniqueName } from '../onnx/analysis.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
-import type { BertStructure, HeadKind } from '../bert/structure.ts';
+import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import { rebuildCanonical } from '../bert/canonical.ts';
 import { appendLoss, buildGradientGraph, goldTargets, probeFeeds } from '../gradients/index.ts';
@@ -77,27 +77,9 @@ export function withHeadGates(model: Model, s: BertStructure, rows: number): { m
   return { model: m, masks, layers };
 }
 
-/** The heads whose first output is not one row of class scores per example, in words. */
-const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification'>, string> = {
-  pretraining: 'a pretraining head (MLM + NSP)',
-  'question-answering': 'a question-answering head (span start and end scores per token)',
-  'token-classification': 'a token-classification head (scores per token)',
-  unknown: 'a head that is not a sequence classifier',
-};
-
-/**
- * Throws a SettingsError unless the model ends in a sequence classifier: a loss-based importance (ablation,
- * gradient) reads the first head output as one row of class scores per example, which an MLM's, a span's or a token
- * tagger's output is not (the loss would be taken over every token's scores as if they were one example's classes).
- */
+/** Throws a SettingsError unless the model ends in a sequence classifier (a loss-based importance reads its class scores). */
 export function requireSequenceClassifier(model: Model, s: BertStructure, importance: 'ablation' | 'gradient'): void {
-  const need = importanceNeed(importance)!;
-  requireClassifier(model, s, 'prune-heads', need);
-  const head = s.head!;
-  if (head.kind === 'sequence-classification') return;
-  throw new SettingsError(
-    `prune-heads: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${NOT_A_CLASSIFIER[head.kind]}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
-  );
+  requireClassifier(model, s, 'prune-heads', importanceNeed(importance)!);
 }
 
 /**
