@@ -3,8 +3,7 @@
  * built BERT with calibration data (per-layer sensitivities and bits in the report, the budget respected).
  */
 import { describe, expect, it } from 'vitest';
-import { loadModel, modelSize } from '../../src/onnx/index.ts';
-import { fixture, hasFixtures } from '../helpers/paths.ts';
+import { modelSize } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { allocateBits, type FloatRecord, type LayerCost } from '../../src/quantize/index.ts';
