@@ -8,10 +8,16 @@
  * names none, else the model of the report its `teacher` setting names (by model name, path or `sha256:` hash); a
  * teacher's size and score are its baseline row's. A point whose teacher has no baseline row in the report (or
  * names no model of it, or several) is left out, as is one without a GLUE score.
+ *
+ * A line is one student recipe: the points' label, steps and tasks, less the distill step's `teacher` and any `seed`
+ * (and their grid values in the label, 'kd(teacher=…, seed=2)'), so a teacher or seed grid axis still draws one
+ * line, and one label run with another budget in another sweep draws its own, named by what sets it apart. Points of one line under one teacher (seeds, reruns) are drawn as their mean, with
+ * how many runs it averages (`runs`).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from './charts.ts';
 import type { ReportData, ReportRow } from './rows.ts';
+import { labelValue } from '../sweep/expand.ts';
 
 /** The series of the teachers themselves. */
 export const TEACHER_SERIES = 'teacher';
@@ -28,6 +34,12 @@ export interface TeacherSizePoint {
   y: number;
   /** The point's own parameters, in millions (for a teacher point, x). */
   params: number;
+  /** How many finished points (seeds, reruns of one recipe under one teacher) `y` averages (1 for a teacher point). */
+  runs: number;
+  /** 'n=3' beside a student point when the chart's points average different numbers of runs or more than one; else ''. */
+  runsLabel: string;
+  /** A student's score as a percentage of its teacher's (null when the teacher has no score); 100 for a teacher point. */
+  ofTeacher: number | null;
   /** The tasks scored ('SST-2'): scores of different tasks do not compare, so each task set is its own panel. */
   tasks: string;
   /** Position along its line (by x), for drawing it. */
@@ -74,6 +86,63 @@ function distillTeacher(row: ReportRow): string | null | undefined {
 
 const taskSet = (r: ReportRow): string => Object.keys(r.tasks).join(', ');
 
+/** Settings that vary the run but not the student recipe: a line holds every value of them. */
+const RUN_SETTINGS = new Set(['seed']);
+
+/** A row's student recipe: its steps without the last distill step's `teacher` or any run setting (see the file comment). */
+function recipeSteps(row: ReportRow): Array<{ pass: string; settings: Record<string, unknown> }> {
+  const last = row.steps.map((s) => s.pass).lastIndexOf('distill');
+  return row.steps.map((s, i) => ({
+    pass: s.pass,
+    settings: Object.fromEntries(
+      Object.entries(s.settings as Record<string, unknown>).filter(([k]) => !RUN_SETTINGS.has(k) && !(i === last && k === 'teacher')),
+    ),
+  }));
+}
+
+/** A label without the grid values of the settings a line ignores: 'kd(teacher=../t, seed=2, lr=0.001)' → 'kd(lr=0.001)'. */
+function recipeLabel(label: string): string {
+  const m = /^(.*)\(([^()]*)\)$/.exec(label);
+  if (!m) return label;
+  const kept = m[2]!.split(', ').filter((part) => {
+    const key = part.slice(0, part.indexOf('=')).split('.').at(-1)!;
+    return !(part.includes('=') && (key === 'teacher' || RUN_SETTINGS.has(key)));
+  });
+  return kept.length > 0 ? `${m[1]}(${kept.join(', ')})` : m[1]!;
+}
+
+/** Each setting of the steps, by 'pass.key' (or 'pass#step.key' for a pass the steps run twice), as its label value. */
+const flatSettings = (steps: ReturnType<typeof recipeSteps>): Map<string, string> =>
+  new Map(
+    steps.flatMap((s, i) =>
+      Object.entries(s.settings).map(
+        ([k, v]) => [`${steps.filter((t) => t.pass === s.pass).length > 1 ? `${s.pass}#${i}` : s.pass}.${k}`, labelValue(v)] as const,
+      ),
+    ),
+  );
+
+/**
+ * A name per line (key → name): its label less the teacher and seed grid values; a name two lines would share (one
+ * label, other settings) gets the settings that set each apart ('kd (distill.maxExamples=500)').
+ */
+function recipeNames(recipes: Map<string, { label: string; steps: ReturnType<typeof recipeSteps> }>): Map<string, string> {
+  const base = new Map([...recipes].map(([key, r]) => [key, r.label]));
+  const names = new Map<string, string>();
+  for (const [key, name] of base) {
+    const same = [...base].filter(([, n]) => n === name).map(([k]) => k);
+    if (same.length === 1) {
+      names.set(key, name === TEACHER_SERIES ? `${name} (student)` : name);
+      continue;
+    }
+    const all = same.map((k) => flatSettings(recipes.get(k)!.steps));
+    const own = all[same.indexOf(key)]!;
+    const differ = [...new Set(all.flatMap((m) => [...m.keys()]))].filter((k) => new Set(all.map((m) => m.get(k))).size > 1).sort();
+    // the same label and settings for other tasks: the panels keep them apart already
+    names.set(key, differ.length > 0 ? `${name} (${differ.map((k) => `${k}=${own.get(k) ?? 'default'}`).join(', ')})` : name);
+  }
+  return names;
+}
+
 /**
  * The chart's points: per scored distilled row, a student point at its teacher's size; per teacher (and task set)
  * a teacher point. Empty (nothing to draw) unless the students have at least two different teachers. Sorted by
@@ -94,7 +163,9 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     return unique(baselines.filter((b) => b.model === teacher)) ?? unique(baselines.filter((b) => teacherPathMatches(teacher, b.modelPath)));
   };
 
-  const students: TeacherSizePoint[] = [];
+  /** Per recipe and teacher, the student scores it averages. */
+  const cells = new Map<string, { recipe: string; teacher: ReportRow; rows: ReportRow[] }>();
+  const recipes = new Map<string, { label: string; steps: ReturnType<typeof recipeSteps> }>();
   const teachers = new Map<string, ReportRow>();
   for (const r of data.rows) {
     if (r.isBaseline || r.glue === null || !Number.isFinite(r.glue)) continue;
@@ -103,20 +174,37 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     const sha = setting === null ? r.modelSha256 : named(setting);
     const teacher = sha === undefined ? undefined : baselineOf(sha, r.sweep);
     if (!teacher) continue;
-    const series = r.label === TEACHER_SERIES ? `${r.label} (student)` : r.label;
-    students.push({
-      series,
+    const steps = recipeSteps(r);
+    const label = recipeLabel(r.label);
+    const recipe = JSON.stringify([label, steps, taskSet(r)]);
+    if (!recipes.has(recipe)) recipes.set(recipe, { label, steps });
+    const cellKey = `${recipe}\0${teacher.modelSha256}`;
+    const cell = cells.get(cellKey);
+    if (cell) cell.rows.push(r);
+    else cells.set(cellKey, { recipe, teacher, rows: [r] });
+    teachers.set(teacher.modelSha256, teacher);
+  }
+  const names = recipeNames(recipes);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const students: TeacherSizePoint[] = [...cells.values()].map(({ recipe, teacher, rows }) => {
+    const y = 100 * mean(rows.map((r) => r.glue!));
+    const teacherScore = teacher.glue !== null && Number.isFinite(teacher.glue) && teacher.glue !== 0 ? 100 * teacher.glue : null;
+    return {
+      series: names.get(recipe)!,
       kind: 'student',
       teacher: teacher.model,
       x: teacher.params / 1e6,
-      y: 100 * r.glue,
-      params: r.params / 1e6,
-      tasks: taskSet(r),
+      y,
+      params: mean(rows.map((r) => r.params)) / 1e6,
+      runs: rows.length,
+      runsLabel: '',
+      ofTeacher: teacherScore === null ? null : (100 * y) / teacherScore,
+      tasks: taskSet(rows[0]!),
       order: -1,
-    });
-    teachers.set(teacher.modelSha256, teacher);
-  }
+    };
+  });
   if (teachers.size < 2) return [];
+  if (students.some((p) => p.runs > 1)) for (const p of students) p.runsLabel = `n=${p.runs}`;
 
   const teacherPoints: TeacherSizePoint[] = [...teachers.values()]
     .filter((t) => t.glue !== null && Number.isFinite(t.glue))
@@ -127,6 +215,9 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
       x: t.params / 1e6,
       y: 100 * t.glue!,
       params: t.params / 1e6,
+      runs: 1,
+      runsLabel: '',
+      ofTeacher: 100,
       tasks: taskSet(t),
       order: -1,
     }));
@@ -186,8 +277,15 @@ export function teacherSizeSpec(data: ReportData): TopLevelSpec | null {
           { field: 'x', title: 'teacher params (M)', format: '.2f' },
           { field: 'params', title: 'params (M)', format: '.2f' },
           { field: 'y', title: 'GLUE', format: '.2f' },
+          { field: 'ofTeacher', title: "% of teacher's GLUE", format: '.1f' },
+          { field: 'runs', title: 'runs averaged' },
         ],
       },
+    },
+    {
+      transform: [{ filter: `datum.runsLabel !== ''` }],
+      mark: { type: 'text', align: 'left', baseline: 'top', dx: 6, dy: 4, fontSize: 9 },
+      encoding: { x: xEnc, y: yEnc, color, text: { field: 'runsLabel' } },
     },
     {
       transform: [{ filter: `datum.kind === 'teacher'` }],
@@ -199,7 +297,10 @@ export function teacherSizeSpec(data: ReportData): TopLevelSpec | null {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Student score vs teacher size',
-      subtitle: ["x: the teacher's parameters (its baseline row); one line per student pipeline", "dashed: the teachers' own scores"],
+      subtitle: [
+        "x: the teacher's parameters (its baseline row); one line per student recipe, a point the mean of its runs (seeds)",
+        "dashed: the teachers' own scores",
+      ],
     },
     background: 'white',
     data: { values: points },

@@ -85,6 +85,50 @@ describe('teacher-size points', () => {
     expect(p.filter((q) => q.kind === 'teacher').map((q) => q.teacher)).toEqual(['teacher-L2H256', 'teacher-L4H256']);
   });
 
+  it('keeps one label run with other settings (another sweep, another budget) on its own line, named by what differs', () => {
+    const budget = (f: FakePoint, i: number, sweep: string) => ({ ...fakePoint(f, i), sweep });
+    const points = [
+      ...teacherSizeList()
+        .filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd')
+        .map((f, i) => budget(f, i, 'big')),
+      budget({ model: 'teacher-L4H256', label: 'L1H128+kd', bytes: 2e6, glue: 0.6, steps: kd({ maxExamples: 500 }) }, 10, 'small'),
+      budget({ model: 'teacher-L2H256', label: 'L1H128+kd', bytes: 2e6, glue: 0.61, steps: kd({ maxExamples: 500 }) }, 11, 'small'),
+    ];
+    expect(brief(buildReport(points)).filter((l) => !l.startsWith('teacher '))).toEqual([
+      'L1H128+kd (distill.maxExamples=500) teacher-L2H256 x=10 y=61.0 #0',
+      'L1H128+kd (distill.maxExamples=500) teacher-L4H256 x=11 y=60.0 #1',
+      'L1H128+kd (distill.maxExamples=default) teacher-L2H256 x=10 y=72.0 #0',
+      'L1H128+kd (distill.maxExamples=default) teacher-L4H256 x=11 y=68.0 #1',
+    ]);
+  });
+
+  it('draws a teacher grid axis (labels kd(teacher=…)) as one line', () => {
+    const list: FakePoint[] = [
+      ...teacherSizeList().filter((f) => f.label === 'baseline'),
+      { model: 'small', label: 'kd(teacher=../models/teacher-L4H256)', bytes: 2e6, glue: 0.68, steps: kd({ teacher: '../models/teacher-L4H256' }) },
+      { model: 'small', label: 'kd(teacher=../models/teacher-L2H256)', bytes: 2e6, glue: 0.72, steps: kd({ teacher: '../models/teacher-L2H256' }) },
+    ];
+    expect(brief(dataOf(list)).filter((l) => l.startsWith('kd'))).toEqual(['kd teacher-L2H256 x=10 y=72.0 #0', 'kd teacher-L4H256 x=11 y=68.0 #1']);
+  });
+
+  it("averages the seeds of one recipe under one teacher, says how many, and gives the student's % of its teacher", async () => {
+    const list: FakePoint[] = [
+      ...teacherSizeList().filter((f) => f.label === 'baseline'),
+      { model: 'teacher-L4H256', label: 'kd(seed=1)', bytes: 2e6, glue: 0.7, steps: kd({ seed: 1 }) },
+      ...[0.7, 0.72, 0.74].map((glue, i) => ({ model: 'teacher-L2H256', label: `kd(seed=${i + 1})`, bytes: 2e6, glue, steps: kd({ seed: i + 1 }) })),
+    ];
+    const p = teacherSizePoints(dataOf(list)).filter((q) => q.kind === 'student');
+    expect(p.map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} ${q.runsLabel} of=${q.ofTeacher!.toFixed(1)}`)).toEqual([
+      'kd teacher-L2H256 y=72.0 n=3 n=3 of=88.8',
+      'kd teacher-L4H256 y=70.0 n=1 n=1 of=95.4',
+    ]);
+    const svg = (await renderTeacherSizeChart(dataOf(list)))!;
+    expect(svg).toContain('>n=3</text>');
+    expect(svg).toContain('>n=1</text>');
+    // one run per point: no counts drawn
+    expect(teacherSizePoints(dataOf(teacherSizeList())).every((q) => q.runs === 1 && q.runsLabel === '')).toBe(true);
+  });
+
   it('matches teacher paths as written in a sweep file against the stored .onnx path', () => {
     expect(teacherPathMatches('../../shared/teachers/sst2-L2H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(true);
     expect(teacherPathMatches('./sst2-L2H256/', '/work/shared/teachers/sst2-L2H256/onnx/model.onnx')).toBe(true);
