@@ -26,6 +26,11 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * name with its sweep ('sst2 (sweep a)') and, if that is not enough, its file ('sst2 (sweep a, file 3f2a9c1b)').
    */
   group: string;
+  /**
+   * The file hash of the teacher its last distill step trained from, as its sweep resolved it (read from the stored
+   * plan by `loadReport`); absent without a distill step or a stored plan that says.
+   */
+  teacherSha256?: string;
   isBaseline: boolean;
   /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8' ('' for the baseline). */
   parameters: string;

@@ -4,8 +4,11 @@
  * points have at least two different teachers (e.g. examples/teacher-size.yaml: the same student pipelines
  * distilled from several teacher models). Vega-Lite, rendered to SVG like the Pareto charts.
  *
- * A point's teacher is the last `distill` step's: the pipeline's input model (the point's own model) when the step
- * names none, else the model of the report its `teacher` setting names (by model name, path or `sha256:` hash); a
+ * A point's teacher is the last `distill` step's: the file (by hash) its sweep resolved and trained from, as the
+ * stored plan says (`ReportRow.teacherSha256`), so that two teachers of one folder name in different places, or one
+ * teacher under two paths, are told apart by their files; for a point without it, the pipeline's input model (the
+ * point's own model) when the step names none, else the model of the report its `teacher` setting names (by model
+ * name, path or `sha256:` hash); a
  * teacher's size and score are its baseline row's. A point whose teacher has no baseline row in the report (or
  * names no model of it, or several) is left out, as is one without a GLUE score.
  *
@@ -16,6 +19,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from './charts.ts';
+import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { labelValue } from '../sweep/expand.ts';
 
@@ -74,6 +78,20 @@ export function teacherPathMatches(teacher: string, modelPath: string): boolean 
   const forms = [m, m.slice(0, -1)];
   if (m.length >= 2 && m[m.length - 2] === 'onnx') forms.push(m.slice(0, -2));
   return forms.some((f) => endsWith(f, t));
+}
+
+/**
+ * The hash of the teacher file the last distill step of `steps` trained from, from the point's stored plan (its
+ * `training.steps`, as the sweep resolved the `teacher` setting or the input model); undefined when the plan does
+ * not say (no distill step, a store from before plans held it, a plan that is not JSON).
+ */
+export function plannedTeacherSha256(plan: unknown, steps: readonly PassStep[]): string | undefined {
+  const index = steps.map((s) => s.pass).lastIndexOf('distill');
+  if (index < 0 || typeof plan !== 'object' || plan === null) return undefined;
+  const training = (plan as { training?: { steps?: unknown } }).training?.steps;
+  if (!Array.isArray(training)) return undefined;
+  const step = training.find((t): t is { teacherSha256?: unknown } => typeof t === 'object' && t !== null && (t as { index?: unknown }).index === index);
+  return typeof step?.teacherSha256 === 'string' && step.teacherSha256 !== '' ? step.teacherSha256 : undefined;
 }
 
 /** The teacher setting of a point's last distill step: undefined without one, null when it names none (its own model). */
@@ -171,7 +189,8 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     if (r.isBaseline || r.glue === null || !Number.isFinite(r.glue)) continue;
     const setting = distillTeacher(r);
     if (setting === undefined) continue;
-    const sha = setting === null ? r.modelSha256 : named(setting);
+    // the teacher the sweep trained from, by its hash; by the setting only for a point whose stored plan does not say
+    const sha = r.teacherSha256 ?? (setting === null ? r.modelSha256 : named(setting));
     const teacher = sha === undefined ? undefined : baselineOf(sha, r.sweep);
     if (!teacher) continue;
     const steps = recipeSteps(r);

@@ -11,7 +11,7 @@ import { SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { staleChange } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
-import { renderTeacherSizeChart } from './teacher-size.ts';
+import { plannedTeacherSha256, renderTeacherSizeChart } from './teacher-size.ts';
 import { buildReport, unreadableResult, type ReportData } from './rows.ts';
 import { toCsv, toJson, toMarkdown } from './table.ts';
 
@@ -46,7 +46,13 @@ export function loadReport(opts: ReportOptions): ReportData {
           `${opts.store}: the stored result of ${p.model} · ${p.label} (sweep ${p.sweep}, key ${p.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
         );
     }
-    return buildReport(points, failed, staleChanges(points, store.finishedPlans()));
+    const plans = store.finishedPlans();
+    const data = buildReport(points, failed, staleChanges(points, plans));
+    for (const row of data.rows) {
+      const teacher = plannedTeacherSha256(plans.get(row.key), row.steps);
+      if (teacher !== undefined) row.teacherSha256 = teacher;
+    }
+    return data;
   } finally {
     store.close();
   }

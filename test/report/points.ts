@@ -102,9 +102,15 @@ export function posterPoints(): StoredPoint[] {
  * each planned point with the versions of its code, claimed, then finished, under the key of its plan (not the fake
  * point's: the report, as a sweep, calls a point stored under another key stale). `versions(p)` gives other versions
  * (an older pass's: a stale point), or null for a plan stored before keys held versions (then stored under the fake
- * point's key). Returns the points as stored, with their keys.
+ * point's key). `plan(p)` adds to the planned point what a sweep resolved (its `training`, with the teacher's hash).
+ * Returns the points as stored, with their keys.
  */
-export function storePoints(path: string, points: readonly StoredPoint[], versions?: (p: StoredPoint) => PointVersions | null): StoredPoint[] {
+export function storePoints(
+  path: string,
+  points: readonly StoredPoint[],
+  versions?: (p: StoredPoint) => PointVersions | null,
+  plan?: (p: StoredPoint) => Partial<SweepPoint> | undefined,
+): StoredPoint[] {
   registerAllPasses();
   const store = SweepStore.open(path);
   const stored: StoredPoint[] = [];
@@ -118,6 +124,7 @@ export function storePoints(path: string, points: readonly StoredPoint[], versio
         steps: p.steps,
         tasks: p.tasks,
         toolVersion: p.toolVersion,
+        ...plan?.(p),
       } as unknown as SweepPoint;
       const v = versions ? versions(p) : currentVersions(p.steps);
       if (v !== null) {

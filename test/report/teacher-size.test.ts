@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { buildReport } from '../../src/report/rows.ts';
 import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec } from '../../src/report/teacher-size.ts';
-import { writeReportFiles } from '../../src/report/write.ts';
-import { fakePoint, posterPoints, type FakePoint } from './points.ts';
+import { loadReport, writeReportFiles } from '../../src/report/write.ts';
+import { fakePoint, posterPoints, storePoints, type FakePoint } from './points.ts';
 
 const kd = (settings: Record<string, unknown> = {}): PassStep[] => [
   { pass: 'distill', settings: { student: 'bert:layers=1,hidden=128', alpha: 0.5, ...settings } },
@@ -127,6 +127,46 @@ describe('teacher-size points', () => {
     expect(svg).toContain('>n=1</text>');
     // one run per point: no counts drawn
     expect(teacherSizePoints(dataOf(teacherSizeList())).every((q) => q.runs === 1 && q.runsLabel === '')).toBe(true);
+  });
+
+  it('takes the teacher a stored point trained from by its hash: one folder name in two places, one teacher under two paths', () => {
+    const at = (f: FakePoint, modelPath: string, i: number) => ({ ...fakePoint(f, i), modelPath });
+    const distilled = (label: string, teacher: string, glue: number, i: number) =>
+      at({ model: 'small', label, bytes: 2e6, glue, steps: kd({ teacher, epochs: i }) }, '/w/small/model.onnx', i);
+    const points = [
+      at({ model: 'a-sst2', label: 'baseline', bytes: 44e6, glue: 0.73 }, '/w/a/teachers/sst2/model.onnx', 0),
+      at({ model: 'b-sst2', label: 'baseline', bytes: 40e6, glue: 0.81 }, '/w/b/teachers/sst2/model.onnx', 1),
+      at({ model: 'small', label: 'baseline', bytes: 2e6, glue: 0.6 }, '/w/small/model.onnx', 2),
+      distilled('kd-a', '../teachers/sst2', 0.7, 3), // both teachers' folders end in teachers/sst2: the plan says which
+      distilled('kd-b', '../teachers/sst2', 0.72, 4),
+      distilled('kd-copy', '../copies/b-sst2', 0.71, 5), // b's file under a path that no model of the report has
+    ];
+    const teacherOf: Record<string, string> = { 'kd-a': 'sha-a-sst2', 'kd-b': 'sha-b-sst2', 'kd-copy': 'sha-b-sst2' };
+    const store = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
+    storePoints(store, points, undefined, (p) =>
+      teacherOf[p.label]
+        ? {
+            training: {
+              steps: [
+                { index: 0, kind: 'distill', task: 'SST-2', teacherSha256: teacherOf[p.label], data: { file: 'train.tsv', sha256: 'data' }, settings: {} },
+              ],
+            },
+          }
+        : undefined,
+    );
+    const data = loadReport({ store });
+    expect(data.rows.filter((r) => r.teacherSha256).map((r) => `${r.label} ${r.teacherSha256}`)).toEqual([
+      'kd-a sha-a-sst2',
+      'kd-b sha-b-sst2',
+      'kd-copy sha-b-sst2',
+    ]);
+    expect(brief(data)).toEqual([
+      'kd-a a-sst2 x=11 y=70.0 #0',
+      'kd-b b-sst2 x=10 y=72.0 #0',
+      'kd-copy b-sst2 x=10 y=71.0 #0',
+      'teacher b-sst2 x=10 y=81.0 #0',
+      'teacher a-sst2 x=11 y=73.0 #1',
+    ]);
   });
 
   it('matches teacher paths as written in a sweep file against the stored .onnx path', () => {
