@@ -3,14 +3,16 @@
  * and output folder. Baselines come first, so every model's reference is measured before its variants.
  */
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { sha256File } from '../files.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
-import { defaultMaxLength } from '../eval/evaluate.ts';
-import { tokenizerMaxLength } from '../eval/tokenizer.ts';
+import { DEFAULT_BATCH_SIZE, defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
+import { checkBatchFits } from '../eval/batching.ts';
+import { loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/tokenizer.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -24,7 +26,7 @@ import { discovered } from '../bert/model-inputs.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { TrainSettings } from '../train/trainer.ts';
-import { inputLimits } from '../bert/input-limits.ts';
+import { inputLimits, largestActivationBytes } from '../bert/input-limits.ts';
 import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
 import { chooseMaxLength } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
@@ -155,7 +157,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       ...spec.bench,
       seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizerMaxLength(where.dir))],
     };
-    checkShapes(spec, m, graph, config, bench, where.dir);
+    checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;
@@ -231,18 +233,20 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
 }
 
 /**
- * Refuses, before any point runs, an eval length or bench shape that a sweep model cannot take: the evaluation's
- * maximum length beyond its position table (the model's own points evaluate it; its graph passes keep the table), and
- * a bench shape beyond the table or whose activation would not fit in memory (every point of the model benchmarks it,
- * as the baseline of its variants). Each point would otherwise fail the same way after compressing and evaluating.
+ * Refuses, before any point runs, an eval length, eval batch or bench shape that a sweep model cannot take: the
+ * evaluation's maximum length beyond its position table and an eval.batchSize whose batch would not fit in memory (the
+ * model's baseline point evaluates it with these settings, as eval checks them: checkBatchFits), and a bench shape
+ * beyond the table or whose activation would not fit in memory (every point of the model benchmarks it, as the
+ * baseline of its variants). Each point would otherwise fail the same way after compressing (and evaluating) it.
  * Named as the sweep file names them (`bench.seq`, `eval.maxLength`). A graph that cannot be read is left to the points.
  */
-function checkShapes(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, config: ModelConfig, bench: PointBench, dir: string): void {
+function checkShapes(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, config: ModelConfig, bench: PointBench, dir: string, glueDir: string): void {
   if (!read) return;
   const label = `models[${spec.models.indexOf(m)}] '${m.name}'`;
   try {
     const limits = inputLimits(read.graph, read.structure);
-    chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
+    const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
+    checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
     throw e;
@@ -253,6 +257,40 @@ function checkShapes(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
+  }
+}
+
+/**
+ * Throws eval's SettingsError (checkBatchFits, naming --batch-size) when the eval batch of one of the model's tasks
+ * would not fit in memory, as its baseline point's evaluation would. A batch holds at most eval.batchSize examples of
+ * at most `maxLength` tokens (or `padTo`, a length the graph fixes): only when that bound does not fit (a batch size
+ * near a dev set's size) are the dev sets read and tokenized, as eval reads them, to check the batch eval would build.
+ * Data or a tokenizer that cannot be read here is left to the points to report.
+ */
+function checkEvalBatch(
+  spec: SweepSpec,
+  m: ModelSpec,
+  structure: BertStructure,
+  padTo: number | undefined,
+  maxLength: number,
+  dir: string,
+  glueDir: string,
+  label: string,
+): void {
+  const batchSize = spec.eval.batchSize ?? DEFAULT_BATCH_SIZE;
+  const memory = totalmem();
+  if (largestActivationBytes(structure, batchSize, padTo ?? maxLength) <= memory) return;
+  let tokenizer: TextTokenizer | undefined;
+  for (const name of m.tasks) {
+    const task = getTask(name);
+    let lengths: number[];
+    try {
+      tokenizer ??= loadTokenizer(dir);
+      lengths = prepareTask(task, 'dev', glueDir, tokenizer, maxLength).encodings.map((e) => e.ids.length);
+    } catch {
+      return;
+    }
+    checkBatchFits(structure, batchSize, lengths, padTo, { what: `${task.name} dev`, model: label }, memory);
   }
 }
 

@@ -2,16 +2,28 @@
  * A bench shape or eval length a sweep model cannot take (bench.seq beyond its position table, a bench.batch ×
  * bench.seq whose activation would not fit in memory, eval.maxLength beyond the table) failed every point, each only
  * after compressing and evaluating it. The sweep now refuses it in one line, naming the sweep file's setting and the
- * model, before any point runs and before the store is created.
+ * model, before any point runs and before the store is created. So is an eval.batchSize whose batch would not fit in
+ * memory (as compress eval refuses its --batch-size), which failed every point naming the batch only as it evaluated.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { largestActivationBytes } from '../../src/bert/input-limits.ts';
+import { discovered } from '../../src/bert/model-inputs.ts';
 import { SettingsError } from '../../src/errors.ts';
+import { loadModel } from '../../src/onnx/load.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+/** The machine's memory as the checks read it (node:os totalmem), set per test. */
+const memory = vi.hoisted(() => ({ bytes: undefined as number | undefined }));
+vi.mock('node:os', async (original) => {
+  const os = await original<typeof import('node:os')>();
+  const totalmem = () => memory.bytes ?? os.totalmem();
+  return { ...os, totalmem, default: { ...os, totalmem } };
+});
 
 let t: TinySweep;
 beforeAll(() => {
@@ -80,5 +92,27 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
     const edge = parseSweepFile(writeSweep('plan-edge', 'batch: [1, 4], seq: [64]', ', maxLength: 64'));
     const points = await planSweep(edge, { glueDir: t.glueDir, workDir: join(t.root, 'w') });
     expect(points).toHaveLength(4);
+  });
+
+  it("an eval.batchSize whose batch would not fit in memory: refused the same way, naming eval.batchSize, not eval's --batch-size", async () => {
+    // memory for one example of up to 16 tokens (config.json's max_length), and the bench shape (1 × 8): a batch of
+    // the 8 SST-2 dev examples (4 to 9 words each) does not fit, a batch of one does
+    const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
+    memory.bytes = largestActivationBytes(structure, 1, 16);
+    try {
+      const file = writeSweep('eval-batch', 'batch: [1], seq: [8]', ', batchSize: 100000');
+      const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      await refused(
+        'eval-batch',
+        file,
+        new RegExp(
+          `^${escaped}: eval\\.batchSize 100000: a batch of 8 SST-2 dev examples of up to \\d+ tokens would take [\\d.]+ GB in one activation of models\\[0\\] 'tiny-sst2', more than this machine's [\\d.]+ GB of memory; give a smaller eval\\.batchSize$`,
+        ),
+      );
+      const fits = parseSweepFile(writeSweep('eval-batch-1', 'batch: [1], seq: [8]', ', batchSize: 1'));
+      expect(await planSweep(fits, { glueDir: t.glueDir, workDir: join(t.root, 'w') })).toHaveLength(4);
+    } finally {
+      memory.bytes = undefined;
+    }
   });
 });
