@@ -121,6 +121,17 @@ export function glueAggregationNote(data: ReportData): string | null {
 }
 
 /**
+ * What † on a speed-up means (the row was timed while the machine was shared, and what overlapped it), and how to time
+ * those rows again alone; null when every row was timed with the machine to itself.
+ */
+export function sharedTimingNote(data: ReportData): string | null {
+  if (!data.rows.some((r) => r.timingExclusive === false)) return null;
+  const seen = new Set(data.rows.flatMap((r) => (r.timingExclusive === false ? r.timingOverlapped : [])));
+  const overlapped = seen.size > 0 ? `; overlapped: ${OVERLAPS.filter((o) => seen.has(o)).join(', ')}` : '';
+  return `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker${overlapped}): the speed-up and p50 may be off; to time those points again alone, rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.`;
+}
+
+/**
  * The stale rows (marked ‡) and what changed since each was computed, with what a sweep does with them; null when
  * every row is current. A stale result is shown (a sweep keeps it too) but not as if the code running now made it.
  */
@@ -170,14 +181,8 @@ export function toMarkdown(data: ReportData): string {
   const mismatch = glueTaskMismatchNote(data);
   if (mismatch) lines.push('', mismatch);
   if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
-  if (data.rows.some((r) => r.timingExclusive === false)) {
-    const seen = new Set(data.rows.flatMap((r) => (r.timingExclusive === false ? r.timingOverlapped : [])));
-    const overlapped = seen.size > 0 ? `; overlapped: ${OVERLAPS.filter((o) => seen.has(o)).join(', ')}` : '';
-    lines.push(
-      '',
-      `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker${overlapped}): the speed-up and p50 may be off; to time those points again alone, rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.`,
-    );
-  }
+  const shared = sharedTimingNote(data);
+  if (shared) lines.push('', shared);
   const stale = staleNote(data);
   if (stale) lines.push('', stale);
   if (data.failed.length > 0) {

@@ -130,7 +130,7 @@ describe('report rows', () => {
     expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,,true,true,')).toBe(true);
   });
 
-  it('marks a speed-up timed without the machine to itself, and says what the mark means', () => {
+  it('marks a speed-up timed without the machine to itself, and says what the mark means', async () => {
     const points = posterPoints();
     const shared = fakePoint({ model: 'sst2', label: 'ffn-30%', bytes: 42.2e6, glue: 0.734, speedup: 2.95, timingExclusive: false }, 9);
     const alone = fakePoint({ model: 'sst2', label: 'ffn-20%', bytes: 43e6, glue: 0.734, speedup: 1.1, timingExclusive: true }, 10);
@@ -145,6 +145,12 @@ describe('report rows', () => {
     const withTrained = toMarkdown(buildReport([...points, shared, trained]));
     expect(withTrained).toContain('a queue worker; overlapped: another benchmark, train, eval): the speed-up');
     expect(toMarkdown(buildReport(points))).not.toContain('†');
+    // the HTML page says it too, in the same words (before, it showed the mark with no note)
+    const note = md.split('\n').find((l) => l.startsWith('† '))!;
+    const html = await writtenHtml(buildReport([...points, shared, alone]), 'shared.sqlite');
+    expect(html).toMatch(/<td>ffn-30%<\/td>.*<td class="r">×2\.95†<\/td>/);
+    expect(html).toContain(`<p class="note">${escapeHtml(note)}</p>`);
+    expect(await writtenHtml(buildReport(points), 'alone.sqlite')).not.toContain('†');
     const csv = toCsv(buildReport([shared, alone]))
       .trim()
       .split('\n');
