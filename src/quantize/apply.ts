@@ -4,10 +4,10 @@
  * node list is re-sorted (shared activation quantizers are placed before their first reader) and the float tensors
  * nobody reads any more are dropped.
  */
-import type { Model } from '../onnx/graph.ts';
+import type { Model, Node } from '../onnx/graph.ts';
 import { tensorBytes } from '../onnx/tensor.ts';
-import { dataTypeName, isFloatType } from '../onnx/dtype.ts';
-import { finishEdit, GraphEditor } from './graph-edit.ts';
+import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
+import { attr, finishEdit, GraphEditor } from './graph-edit.ts';
 import { opKey, type Assignment, type FloatRecord, type RewriteContext, type TensorRecord } from './registry.ts';
 import { REGISTRIES } from './tables.ts';
 import { tableKey } from './ops/embedding.ts';
@@ -88,6 +88,7 @@ export function applyPlan(
   const tied = new Map(rest.map((t) => [t.id, tiedAssignment(t, plan.get(t.id), tables, ctx)]));
   ctx.integerReaders = integerReaders(edit, rest, tied);
   for (const t of rest) apply(t, tied.get(t.id));
+  for (const t of tables) readStoredTableWhole(t, ctx);
   return { model: finishEdit(edit, 'quantize'), quantized, kept, notes: ctx.notes };
 
   function apply(t: Target, assignment: Assignment | undefined): void {
@@ -124,6 +125,36 @@ export function applyPlan(
     }
     quantized.push(...q.rewrite(node, t, a.scheme, ctx));
   }
+}
+
+/**
+ * A table stored int8 that nodes besides its lookups still read whole in float (the product MatMul(A, B) a tied MLM
+ * decoder reads after factorize-embeddings) would be stored twice, int8 and float: those nodes read the int8 table
+ * dequantized instead (Cast → Mul by the row scales, or DequantizeLinear), a constant subgraph onnxruntime folds
+ * when the session opens, so the file stores the table once.
+ */
+function readStoredTableWhole(t: Target, ctx: RewriteContext): void {
+  const name = targetWeight(t);
+  const { edit } = ctx;
+  const readers = edit.graph.nodes.filter((n) => n.inputs.includes(name));
+  if (!readers.length) return;
+  const keys = [true, false].flatMap((perRow) => [false, true].map((reduced) => ({ perRow, key: tableKey(name, perRow, reduced) })));
+  const found = keys.find((k) => ctx.weights.has(k.key));
+  if (!found) return;
+  const [table, scale, zero] = ctx.weights.get(found.key)!.names;
+  const whole = edit.fresh(`${name}_dequantized`);
+  const nodes: Node[] = [];
+  if (!found.perRow && zero) nodes.push(edit.makeNode('DequantizeLinear', [table, scale, zero], [whole]));
+  else {
+    const asFloat = edit.fresh(`${name}_float`);
+    nodes.push(edit.makeNode('Cast', [table], [asFloat], { to: attr.int(DataType.FLOAT) }), edit.makeNode('Mul', [asFloat, scale], [whole]));
+  }
+  edit.insertBefore(readers[0], nodes);
+  for (const r of readers) r.inputs = r.inputs.map((x) => (x === name ? whole : x));
+  const list = readers.map((r) => `${r.opType} '${r.name}'`).join(', ');
+  ctx.notes.push(
+    `${t.id}: ${list} ${readers.length === 1 ? 'reads' : 'read'} the whole table too (a tied decoder's product of the factorized table): ${readers.length === 1 ? 'it reads' : 'they read'} the int8 table dequantized, so the file stores it once`,
+  );
 }
 
 /**

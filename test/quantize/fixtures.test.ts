@@ -104,6 +104,32 @@ describe.skipIf(!hasFixtures)('a word table tied to an MLM decoder, not stored t
     expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(0.1);
   });
 
+  it.each([[{ mode: 'int8' }], [{ mode: 'int8', perChannel: false }], [{ mode: 'int8-static' }], [{ mode: 'int4-block:32' }]])(
+    'after factorize-embeddings (%o): the narrow table is stored int8 once, the tied decoder reads its product dequantized',
+    async (settings) => {
+      registerAllPasses();
+      const model = (await runPipeline(loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx')), [{ pass: 'factorize-embeddings', settings: { rank: 8 } }]))
+        .model;
+      const s = findBert(model);
+      const narrow = s.embeddings.word.weight;
+      expect(
+        model.graph.nodes.some((n) => n.opType === 'MatMul' && n.inputs[0] === narrow),
+        'the tied decoder reads MatMul(A, B)',
+      ).toBe(true);
+      const calibration = settings.mode === 'int8-static' ? syntheticCalibration(99, 2, 6, 11, 7) : undefined;
+      const { model: q, report } = await quantize(model, s, settings, calibration);
+      const d = report.details as { notes: string[] };
+      // one copy of A [99, 8], int8: none left float beside it for the decoder's product
+      const copies = [...q.graph.initializers.values()].filter((t) => t.dims.join(',') === '99,8');
+      expect(copies.map((t) => t.dataType)).toEqual([DataType.INT8]);
+      expect(modelSize(q).params).toBe(modelSize(model).params);
+      expect(d.notes.join('\n')).toMatch(/embeddings\.word: .* reads? the whole table too .* dequantized, so the file stores it once/);
+      const feeds = sampleFeeds(model, s, 2, 7);
+      // int4: the tolerance of the 4-bit projections, as for every fixture above
+      expect(relativeDiff(await outputsOf(model, feeds), await outputsOf(q, feeds))).toBeLessThan(settings.mode.startsWith('int4') ? 0.3 : 0.1);
+    },
+  );
+
   it('after --optimize all (the table read by EmbedLayerNormalization, float): the decoder stays float too', async () => {
     registerAllPasses();
     const model = (await runPipeline(loadModel(fixture('bert-toy-pretraining-torch11-op12.onnx')), [{ pass: 'optimize', settings: { rewrites: 'all' } }]))
