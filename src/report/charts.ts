@@ -1,10 +1,13 @@
 /**
  * The Pareto charts: GLUE score against size and against latency, one colour per model, every variant labelled
- * with its pipeline, the front of each model drawn as a line through its (filled, larger) points. Specs are
- * Vega-Lite, rendered to SVG on the server (vega's headless view, no canvas, no network).
+ * with its pipeline, the front of each model drawn as a line through its (filled, larger) points; a stale point
+ * (computed by other code than the code running now, marked ‡ in the table) is a diamond labelled with ‡, and stays
+ * in its front as the sweep ranks it. Specs are Vega-Lite, rendered to SVG on the server (vega's headless view, no
+ * canvas, no network).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
+import { STALE_MARK } from './table.ts';
 
 export type ChartKind = 'bytes' | 'latency';
 
@@ -16,6 +19,10 @@ export interface ChartPoint {
   /** GLUE score ×100. */
   y: number;
   front: boolean;
+  /** A stale row's point (see ReportRow.stale): drawn as a diamond, its label marked ‡ (`text`). */
+  stale: boolean;
+  /** What the point's label shows: its pipeline, with ‡ when stale (as the table's pipeline cell). */
+  text: string;
   /** Position along the front, for drawing it as a line (-1 when not on it). */
   order: number;
 }
@@ -30,7 +37,16 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
   const x = (r: ReportRow) => (kind === 'bytes' ? r.bytes / 1e6 : r.latencyMs);
   const front = (r: ReportRow) => (kind === 'bytes' ? r.frontBytes : r.frontLatency);
   const rows = data.rows.filter((r) => r.glue !== null);
-  const points = rows.map((r) => ({ model: r.group, label: r.label, x: x(r), y: 100 * r.glue!, front: front(r), order: -1 }));
+  const points = rows.map((r) => ({
+    model: r.group,
+    label: r.label,
+    x: x(r),
+    y: 100 * r.glue!,
+    front: front(r),
+    stale: r.stale !== null,
+    text: `${r.label}${r.stale !== null ? STALE_MARK : ''}`,
+    order: -1,
+  }));
   const byModel = new Map<string, ChartPoint[]>();
   for (const p of points) if (p.front) byModel.set(p.model, [...(byModel.get(p.model) ?? []), p]);
   for (const list of byModel.values()) list.sort((a, b) => a.x - b.x).forEach((p, i) => (p.order = i));
@@ -50,6 +66,10 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
   // a model with no scored point has no panel (and a chart of none only its title): say so, not leave it out unsaid
   const unscored = [...new Set(data.rows.map((r) => r.group))].filter((g) => !data.rows.some((r) => r.group === g && r.glue !== null));
   if (unscored.length > 0) subtitle.push(`no scored point (no GLUE score, so no panel): ${unscored.join(', ')}`);
+  const points = chartPoints(data, kind);
+  // the chart's legend for its one shape besides the circle, as 'filled:' is for the front
+  if (points.some((p) => p.stale))
+    subtitle.push(`diamond, ${STALE_MARK}: stale, computed by other code than the bert-compress running now (see the table's ${STALE_MARK} note)`);
   // at most six significant digits, trailing zeros trimmed: a panel of one point (or one x) has a one-value domain,
   // of which vega's own tick format printed '40.000000'
   const axis = { format: ',~r' };
@@ -70,9 +90,10 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
         color,
         fill: { condition: { test: 'datum.front', field: 'model', type: 'nominal' }, value: 'white' },
         size: { condition: { test: 'datum.front', value: 140 }, value: 70 },
+        shape: { condition: { test: 'datum.stale', value: 'diamond' }, value: 'circle' },
         tooltip: [
           { field: 'model' },
-          { field: 'label', title: 'pipeline' },
+          { field: 'text', title: 'pipeline' },
           { field: 'x', title: x, format: '.2f' },
           { field: 'y', title: 'GLUE', format: '.2f' },
         ],
@@ -81,7 +102,7 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
     ...[true, false].map((front) => ({
       transform: [{ filter: front ? 'datum.front' : '!datum.front' }],
       mark: { type: 'text', align: 'left', baseline: 'middle', dx: 8, dy: -8, fontSize: 11, fontWeight: front ? 'bold' : 'normal' },
-      encoding: { x: xEnc, y: yEnc, text: { field: 'label' }, color },
+      encoding: { x: xEnc, y: yEnc, text: { field: 'text' }, color },
     })),
   ];
   // One panel per model, each with its own scales: the models are scored on different tasks.
@@ -89,7 +110,7 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, subtitle },
     background: 'white',
-    data: { values: chartPoints(data, kind) },
+    data: { values: points },
     facet: {
       row: {
         field: 'model',

@@ -10,7 +10,7 @@ import { OVERLAPS } from '../sweep/contention.ts';
 /** Marks a speed-up timed while the machine was shared (see bench/timing-lock.ts and sweep/contention.ts). */
 const SHARED_MARK = '†';
 /** Marks a stale row's pipeline: computed by other code than the code running now (see sweep/stale.ts). */
-const STALE_MARK = '‡';
+export const STALE_MARK = '‡';
 
 const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 /** `v` with `decimals` decimals, or, where those would give under two significant digits (0.0), two significant digits. */

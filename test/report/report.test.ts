@@ -362,6 +362,52 @@ describe('report rows', () => {
     }
   });
 
+  it('marks stale points in both charts (a diamond labelled ‡, said in the subtitle), kept in their front as the sweep ranks them', async () => {
+    const points = posterPoints();
+    const key = (label: string) => points.find((p) => p.model === 'sst2' && p.label === label)!.key;
+    // int8 is on both fronts, factorized on neither
+    const stale = new Map([
+      [key('int8'), 'quantize v4 → v5'],
+      [key('factorized'), 'factorize-embeddings v1 → v2'],
+    ]);
+    const marked = buildReport(points, [], stale);
+    for (const kind of ['bytes', 'latency'] as const) {
+      const spec = chartSpec(marked, kind) as unknown as {
+        title: { subtitle: string[] };
+        data: { values: Array<{ model: string; label: string; stale: boolean; text: string; front: boolean }> };
+        spec: { layer: Array<{ mark: { type: string }; encoding: Record<string, unknown> }> };
+      };
+      const values = spec.data.values.filter((v) => v.model === 'sst2');
+      expect(Object.fromEntries(values.map((v) => [v.label, [v.stale, v.text]]))).toEqual({
+        baseline: [false, 'baseline'],
+        'heads-40%': [false, 'heads-40%'],
+        int8: [true, 'int8‡'],
+        factorized: [true, 'factorized‡'],
+        combined: [false, 'combined'],
+      });
+      // the fronts are the sweep's, stale points kept
+      expect(values.map((v) => v.front)).toEqual(
+        chartPoints(data, kind)
+          .filter((v) => v.model === 'sst2')
+          .map((v) => v.front),
+      );
+      expect(values.find((v) => v.label === 'int8')!.front).toBe(true);
+      const point = spec.spec.layer.find((l) => l.mark.type === 'point')!;
+      expect(point.encoding.shape).toEqual({ condition: { test: 'datum.stale', value: 'diamond' }, value: 'circle' });
+      for (const text of spec.spec.layer.filter((l) => l.mark.type === 'text')) expect(text.encoding.text).toEqual({ field: 'text' });
+      expect(spec.title.subtitle).toContain("diamond, ‡: stale, computed by other code than the bert-compress running now (see the table's ‡ note)");
+      // a report with nothing stale: no diamond named, every point a circle
+      const current = chartSpec(data, kind) as unknown as typeof spec;
+      expect(current.title.subtitle.join('\n')).not.toContain('‡');
+      expect(current.data.values.every((v) => !v.stale && v.text === v.label)).toBe(true);
+    }
+    const charts = await renderCharts(marked);
+    for (const svg of [charts.bytes, charts.latency]) {
+      expect(svg).toContain('>int8‡</text>');
+      expect(svg).toContain('>factorized‡</text>');
+    }
+  });
+
   it('charts every scored point with its front order', () => {
     const pts = chartPoints(data, 'bytes');
     expect(pts).toHaveLength(7); // 'broken' has no GLUE score
