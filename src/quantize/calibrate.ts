@@ -1,7 +1,8 @@
 /**
  * Activation ranges for static quantization: the chosen values are added as graph outputs of a copy of the model,
  * the calibration batches are run through it (CalibrationRunner), and each value's range is taken as its min/max
- * over all batches, or as the lower and upper percentiles of a bounded sample of its elements. Values laid out per
+ * over all batches, as the lower and upper percentiles of a bounded sample of its elements, or by onnxruntime's
+ * entropy calibration over a histogram that each batch is added to (src/quantize/entropy.ts). Values laid out per
  * token ([batch, seq, …] or [batch · seq, …]) count the real tokens only: the padding positions of a batch (most of
  * a batch of short sentences) compute values the model never uses, which would widen the min/max and, for
  * percentiles, make up most of the sample.
@@ -13,6 +14,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { CalibrationRunner } from '../pass/measure.ts';
 import type { RangeMethod } from './settings.ts';
+import { addToHistogram, entropyRange, type EntropyHistogram } from './entropy.ts';
 
 export interface ActivationRange {
   min: number;
@@ -28,7 +30,10 @@ export function activationQuantParams(r: ActivationRange): { scale: number; zero
   return { scale, zeroPoint };
 }
 
-/** Keeps min/max, or a deterministic uniform sample of at most `capacity` values for percentiles. */
+/**
+ * Keeps min/max, a deterministic uniform sample of at most `capacity` values for percentiles, or the entropy
+ * histogram (one collect per batch, as onnxruntime's).
+ */
 export class RangeCollector {
   private min = Infinity;
   private max = -Infinity;
@@ -36,6 +41,7 @@ export class RangeCollector {
   private filled = 0;
   private seen = 0;
   private state = 0x9e3779b9;
+  private histogram: EntropyHistogram | undefined;
 
   constructor(
     private readonly method: RangeMethod,
@@ -44,7 +50,13 @@ export class RangeCollector {
     this.sample = new Float32Array(method.kind === 'percentile' ? capacity : 0);
   }
 
-  add(values: ArrayLike<number>): void {
+  /** Adds one calibration batch's values, given as chunks. */
+  addBatch(chunks: readonly ArrayLike<number>[]): void {
+    if (this.method.kind === 'entropy') this.histogram = addToHistogram(this.histogram, chunks, this.method.bins);
+    else for (const c of chunks) this.add(c);
+  }
+
+  private add(values: ArrayLike<number>): void {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (!Number.isFinite(v)) continue;
@@ -65,6 +77,7 @@ export class RangeCollector {
   }
 
   range(): ActivationRange {
+    if (this.method.kind === 'entropy') return this.histogram ? entropyRange(this.histogram) : { min: 0, max: 0 };
     if (!(this.max >= this.min)) return { min: 0, max: 0 };
     if (this.method.kind !== 'percentile') return { min: this.min, max: this.max };
     const s = this.sample.slice(0, this.filled).sort();
@@ -98,14 +111,16 @@ export async function collectRanges(
   return new Map(wanted.map((v) => [v, collectors.get(v)!.range()]));
 }
 
-/** Adds a value's elements to `c`, leaving out the padding positions when the value is laid out per token. */
+/** Adds a batch of a value to `c`, leaving out the padding positions when the value is laid out per token. */
 export function addRealTokens(c: RangeCollector, data: Float32Array, dims: readonly number[], b: CalibrationBatch): void {
   const tokens = b.batch * b.seq;
   const perToken = (dims.length >= 2 && dims[0] === b.batch && dims[1] === b.seq) || (dims.length >= 1 && dims[0] === tokens);
   if (!perToken || data.length % tokens !== 0 || !b.attentionMask.includes(0n)) {
-    c.add(data);
+    c.addBatch([data]);
     return;
   }
   const width = data.length / tokens;
-  for (let t = 0; t < tokens; t++) if (b.attentionMask[t] !== 0n) c.add(data.subarray(t * width, (t + 1) * width));
+  const real: Float32Array[] = [];
+  for (let t = 0; t < tokens; t++) if (b.attentionMask[t] !== 0n) real.push(data.subarray(t * width, (t + 1) * width));
+  c.addBatch(real);
 }

@@ -9,7 +9,7 @@ import { tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassReport } from '../pass/pass.ts';
 import { ALREADY, type PlanResult } from './apply.ts';
-import { modeName, type QuantizeOptions } from './settings.ts';
+import { formatRangeMethod, modeName, type QuantizeOptions } from './settings.ts';
 
 const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e6 ? 3 : 1)} MB`;
 
@@ -20,7 +20,7 @@ export function settingsRecord(o: QuantizeOptions): Record<string, unknown> {
     perChannel: o.perChannel,
     embeddings: o.embeddings,
     format: o.format,
-    calibration: o.calibration.kind === 'minmax' ? 'minmax' : `percentile:${o.calibration.percentile}`,
+    calibration: formatRangeMethod(o.calibration),
     symmetric: o.symmetric,
     mixedBlockSize: o.mixedBlockSize,
     attention: o.attention,
@@ -60,13 +60,16 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
   const after = modelSize(result.model).bytes;
   const ratio = before ? after / before : 1;
   const q = result.quantized;
+  // one record per reader: a weight that layers share (share-layers) or a decoder ties is stored once, counted once
+  const distinct = new Set(q.map((r) => r.tensor)).size;
   const maxErr = q.reduce((m, r) => Math.max(m, r.maxAbsError), 0);
   const keptTensors = new Set(result.kept.map((k) => k.tensor));
   const already = result.kept.filter((k) => k.reason.startsWith(ALREADY)).length;
   const summary =
     `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%)` +
     (mixed ? ` within a budget of ${MB(mixed.budgetBytes)}, layers at ${mixed.bits.join(', ')} bits` : '') +
-    `, ${q.length} tensors quantized` +
+    `, ${distinct} tensors quantized` +
+    (q.length > distinct ? ` (read by ${q.length} nodes: shared or tied weights are stored once)` : '') +
     (already ? `, ${already} already quantized` : '') +
     (result.kept.length > already ? `, ${result.kept.length - already} left float` : '') +
     (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');

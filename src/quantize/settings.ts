@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
 import { boolean, declarePass, grammar, integer, oneOf, type ClassifierNeed } from '../pass/settings.ts';
+import { ENTROPY_DEFAULT_BINS, ENTROPY_MAX_BINS, ENTROPY_QUANTIZED_BINS } from './entropy.ts';
 
 /** How the 8-bit weight scales are shared along the output channels of a projection. */
 export type Int8Granularity = { kind: 'tensor' } | { kind: 'channel' } | { kind: 'group'; size: number };
@@ -26,7 +27,11 @@ export type QuantizeMode =
   | { kind: 'mixed'; budget: SizeBudget };
 
 /** How activation ranges are taken from calibration batches (int8-static). */
-export type RangeMethod = { kind: 'minmax' } | { kind: 'percentile'; percentile: number };
+export type RangeMethod =
+  | { kind: 'minmax' }
+  | { kind: 'percentile'; percentile: number }
+  /** onnxruntime's entropy (KL-divergence) calibration over a histogram of `bins` bins (src/quantize/entropy.ts). */
+  | { kind: 'entropy'; bins: number };
 
 /** Node formulation of dynamic int8 projections. */
 export type DynamicFormat =
@@ -133,7 +138,10 @@ export function parseMode(spec: unknown): QuantizeMode {
   throw new SettingsError(`unknown mode (${MODE_SYNTAX})`);
 }
 
-/** Parses "minmax" or "percentile" / "percentile:99.99". */
+/** The range-method grammar, for messages. */
+export const RANGE_METHOD_SYNTAX = 'minmax | percentile[:P] | entropy[:BINS]';
+
+/** Parses "minmax", "percentile" / "percentile:99.99" or "entropy" / "entropy:2048". */
 export function parseRangeMethod(v: unknown): RangeMethod {
   if (v === undefined || v === null || v === 'minmax') return { kind: 'minmax' };
   if (typeof v === 'string') {
@@ -143,13 +151,30 @@ export function parseRangeMethod(v: unknown): RangeMethod {
       if (!(percentile > 50 && percentile <= 100)) throw new SettingsError('the percentile must be in (50, 100]');
       return { kind: 'percentile', percentile };
     }
+    const e = /^entropy(?::(.*))?$/.exec(v.trim());
+    if (e) {
+      const bins = e[1] === undefined ? ENTROPY_DEFAULT_BINS : /^\d+$/.test(e[1]) ? Number(e[1]) : Number.NaN;
+      if (!(bins >= ENTROPY_QUANTIZED_BINS && bins <= ENTROPY_MAX_BINS && bins % 2 === 0)) {
+        throw new SettingsError(
+          `the entropy histogram bins must be an even number from ${ENTROPY_QUANTIZED_BINS} (the quantized bins) to ${ENTROPY_MAX_BINS} (got '${e[1]}')`,
+        );
+      }
+      return { kind: 'entropy', bins };
+    }
   }
-  throw new SettingsError("expected 'minmax' or 'percentile[:P]'");
+  throw new SettingsError("expected 'minmax', 'percentile[:P]' or 'entropy[:BINS]'");
 }
 
-/** The canonical text of a range method: 'minmax' or 'percentile:P'. */
+/** The canonical text of a range method: 'minmax', 'percentile:P' or 'entropy:BINS'. */
 export function formatRangeMethod(r: RangeMethod): string {
-  return r.kind === 'minmax' ? 'minmax' : `percentile:${r.percentile}`;
+  switch (r.kind) {
+    case 'minmax':
+      return 'minmax';
+    case 'percentile':
+      return `percentile:${r.percentile}`;
+    case 'entropy':
+      return `entropy:${r.bins}`;
+  }
 }
 
 /** What mixed precision needs of the model: a classifier, its layer sensitivity being a loss on the class scores. */
@@ -176,9 +201,11 @@ export const QUANTIZE = declarePass({
         .describe(
           'dynamic int8 nodes: contrib (com.microsoft MatMulIntegerToFloat behind a shared DynamicQuantizeLinear, else DynamicQuantizeMatMul; biases fused) or standard (ONNX ops only)',
         ),
-      calibration: grammar('minmax | percentile[:P]', parseRangeMethod, formatRangeMethod)
+      calibration: grammar(RANGE_METHOD_SYNTAX, parseRangeMethod, formatRangeMethod)
         .default('minmax')
-        .describe('int8-static: activation ranges from min/max, or a percentile (default P 99.999)'),
+        .describe(
+          "int8-static: activation ranges from min/max, a percentile (default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's) widened by later batches that reach further; 128 bins never widened give the min/max, more bins clip more",
+        ),
       symmetric: boolean().default(true).describe('4-bit weights: symmetric (zero point 8) or asymmetric with packed zero points'),
       mixedBlockSize: integer(16, { test: isBlockSize, what: BLOCK_SIZE_TEXT })
         .default(32)

@@ -26,6 +26,9 @@ describe('compress passes', () => {
     expect(quantize.settings.find((s) => s.name === 'reduceRange')).toMatchObject({ flags: ['--quantize-reduce-range'], type: 'boolean', required: false });
     expect(quantize.flags.find((f) => f.flag === '--quantize-reduce-range')).toMatchObject({ addsPass: false, type: 'boolean', setting: 'reduceRange' });
     expect(quantize.flags.find((f) => f.flag === '--quantize-reduce-range')!.help).toMatch(/\[-64, 64\].*VNNI.*default false/);
+    const calibration = quantize.settings.find((s) => s.name === 'calibration')!;
+    expect(calibration).toMatchObject({ default: 'minmax', flags: ['--calibration-method'], type: 'minmax | percentile[:P] | entropy[:BINS]' });
+    expect(calibration.description).toMatch(/entropy: onnxruntime's KL-divergence .* default 128/);
   });
 
   it('prints each pass, its flags and its settings as text', () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { parseBudget, parseMode, parseQuantizeSettings, parseRangeMethod } from '../../src/quantize/index.ts';
+import { QUANTIZE } from '../../src/quantize/settings.ts';
 
 describe('quantize settings', () => {
   it('parses every mode', () => {
@@ -31,6 +32,18 @@ describe('quantize settings', () => {
     expect(parseQuantizeSettings({ mode: 'int8', perChannel: 'false', embeddings: false }).perChannel).toBe(false);
     expect(parseRangeMethod('percentile')).toEqual({ kind: 'percentile', percentile: 99.999 });
     expect(parseRangeMethod('percentile:99.9')).toEqual({ kind: 'percentile', percentile: 99.9 });
+    expect(parseRangeMethod('entropy')).toEqual({ kind: 'entropy', bins: 128 });
+    expect(parseRangeMethod('entropy:2048')).toEqual({ kind: 'entropy', bins: 2048 });
+  });
+
+  it('writes every range method in its canonical text, the old ones as before', () => {
+    const calibration = (v: string) => QUANTIZE.check({ mode: 'int8-static', calibration: v }).calibration;
+    expect(calibration('minmax')).toBe('minmax');
+    expect(calibration('percentile')).toBe('percentile:99.999');
+    expect(calibration('percentile:99.9')).toBe('percentile:99.9');
+    expect(calibration('entropy')).toBe('entropy:128');
+    expect(calibration('entropy:2048')).toBe('entropy:2048');
+    expect(QUANTIZE.check({ mode: 'int8-static' }).calibration).toBe('minmax');
   });
 
   it.each([
@@ -49,7 +62,11 @@ describe('quantize settings', () => {
     [{ mode: 'mixed:lots' }, /fraction/],
     [{ mode: 'int8', perChannel: 'maybe' }, /perChannel 'maybe': expected true or false \(flag --per-tensor\)/],
     [{ mode: 'int8', format: 'qoperator' }, /format/],
-    [{ mode: 'int8', calibration: 'entropy' }, /minmax/],
+    [{ mode: 'int8', calibration: 'kl' }, /calibration 'kl': expected 'minmax', 'percentile\[:P\]' or 'entropy\[:BINS\]' \(flag --calibration-method\)/],
+    [{ mode: 'int8', calibration: 'entropy:100' }, /even number from 128 \(the quantized bins\) to 2048 \(got '100'\)/],
+    [{ mode: 'int8', calibration: 'entropy:129' }, /even number from 128/],
+    [{ mode: 'int8', calibration: 'entropy:4096' }, /to 2048 \(got '4096'\)/],
+    [{ mode: 'int8', calibration: 'entropy:lots' }, /entropy histogram bins/],
     [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],
     [{ mode: 'int8', mixedBlockSize: 20 }, /16, 32, 64, 128 or 256/],
     [{ mode: 'int8', reduceRange: 'yes' }, /reduceRange 'yes': expected true or false \(flag --quantize-reduce-range\)/],

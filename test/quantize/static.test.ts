@@ -61,10 +61,35 @@ describe('quantize int8-static', () => {
     const [a, b] = [scales(padded), scales(alone)];
     expect(a).toHaveLength(4 * s.numLayers + 2);
     for (const [i, x] of a.entries()) expect(Math.abs(x - b[i]) / b[i], `activation scale ${i}`).toBeLessThan(1e-4);
-    for (const settings of [{ mode: 'int8-static' }, { mode: 'int8-static', calibration: 'percentile:99.9' }]) {
+    for (const settings of [
+      { mode: 'int8-static' },
+      { mode: 'int8-static', calibration: 'percentile:99.9' },
+      { mode: 'int8-static', calibration: 'entropy' },
+    ]) {
       const once = encodeModel((await quantize(model, s, settings, calibration)).model);
       expect(encodeModel((await quantize(model, s, settings, calibration)).model)).toEqual(once);
     }
+  });
+
+  it('entropy ranges lie within the min/max of the same real tokens, and 2048 bins clip some', async () => {
+    const ranges = async (method: string) => {
+      const { report } = await quantize(model, s, { mode: 'int8-static', calibration: method }, calibration);
+      expect(report.settings).toMatchObject({ calibration: method === 'entropy' ? 'entropy:128' : method });
+      return (report.details as { activationRanges: Record<string, [number, number]> }).activationRanges;
+    };
+    const minmax = await ranges('minmax');
+    let narrower = 0;
+    for (const method of ['entropy', 'entropy:2048']) {
+      const entropy = await ranges(method);
+      expect(Object.keys(entropy).sort()).toEqual(Object.keys(minmax).sort());
+      for (const [v, [lo, hi]] of Object.entries(entropy)) {
+        expect(lo, `${method} ${v}`).toBeGreaterThanOrEqual(minmax[v][0]);
+        expect(hi, `${method} ${v}`).toBeLessThanOrEqual(minmax[v][1]);
+        expect(hi, `${method} ${v}`).toBeGreaterThan(lo);
+        if (method === 'entropy:2048' && (lo > minmax[v][0] || hi < minmax[v][1])) narrower++;
+      }
+    }
+    expect(narrower).toBeGreaterThan(0);
   });
 
   it('needs calibration data', async () => {
@@ -76,6 +101,8 @@ describe('quantize int8-static', () => {
     [{ mode: 'int8-static' }, 0.1],
     [{ mode: 'int8-static', perChannel: false }, 0.15],
     [{ mode: 'int8-static', calibration: 'percentile:99.9' }, 0.15],
+    [{ mode: 'int8-static', calibration: 'entropy' }, 0.1],
+    [{ mode: 'int8-static', calibration: 'entropy:2048' }, 0.15],
   ])('%j: QDQ pairs around every projection, runs in onnxruntime close to fp32', async (settings, tolerance) => {
     const { model: q, report } = await quantize(model, s, settings, calibration);
     const ops = q.graph.nodes.map((n) => n.opType);
