@@ -12,6 +12,9 @@ import { lcg, maxAbsDiff } from '../helpers/feeds.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { FIXTURE_MODELS, TEACHERS, fixture, hasFixtures, hasTeachers } from '../helpers/paths.ts';
 import { runModel } from '../helpers/run-model.ts';
+import { DataType } from '../../src/onnx/dtype.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
 
 const pass = shareLayersPass;
 
@@ -229,6 +232,22 @@ describe('share-layers on a built BERT', () => {
       expect(again.details.keptAcrossGroups).toEqual([]);
       expect(modelSize(again.model).params).toBeLessThanOrEqual(modelSize(halves).params);
     }
+  });
+});
+
+describe('share-layers, then quantize', () => {
+  it('int8: each shared weight is quantized and stored once, and the summary counts it once, with its readers', async () => {
+    registerAllPasses();
+    const model = tinyBert({ numLayers: 4 });
+    const { model: q, reports } = await runPipeline(model, [
+      { pass: 'share-layers', settings: { share: 'all' } },
+      { pass: 'quantize', settings: { mode: 'int8' } },
+    ]);
+    const int8 = [...q.graph.initializers.values()].filter((t) => t.dataType === DataType.INT8 && t.dims.length === 2);
+    // 6 shared projections, pooler, classifier, 3 embedding tables; read by 4 × 6 + 2 + 3 = 29 nodes
+    expect(int8).toHaveLength(11);
+    const quantize = reports.find((r) => r.pass === 'quantize')!;
+    expect(quantize.summary).toMatch(/, 11 tensors quantized \(read by 29 nodes: shared or tied weights are stored once\), /);
   });
 });
 
