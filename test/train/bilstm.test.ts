@@ -35,7 +35,7 @@ import { findBert } from '../../src/bert/discover.ts';
 import { quantizeModel, parseQuantizeSettings } from '../../src/quantize/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { makeStudent } from '../../src/train/students/index.ts';
+import { checkStudentFits, makeStudent } from '../../src/train/students/index.ts';
 import { initialParameters } from '../../src/train/student.ts';
 
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
@@ -196,6 +196,38 @@ describe('parseBilstmSpec', () => {
   it('resolves defaults: embedding 300, mlp = hidden', () => {
     const c = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=64'), { vocabSize: 100, numLabels: 2, maxLength: 32 });
     expect(c).toEqual({ vocabSize: 100, embeddingSize: 300, hiddenSize: 64, mlpSize: 64, numLabels: 2, maxLength: 32 });
+  });
+});
+
+describe('a student too large for the machine', () => {
+  it.each([
+    ['bilstm:hidden=1000000', /^--student bilstm:hidden=1000000: [\d,]+ parameters would take [\d,]+ GB as float32 weights alone, more than this machine's/],
+    [
+      'bert:layers=1,hidden=99999999999,heads=1',
+      /^--student bert:layers=1,hidden=99999999999,heads=1: [\d,]+ parameters would take [\d,]+ GB as float32 weights alone/,
+    ],
+  ])('%s is refused in one line before its weights are allocated', (spec, message) => {
+    const teacher = tinyBert({ numLayers: 1, hiddenSize: 16, numHeads: 2, intermediateSize: 32, vocabSize: 40, maxPositions: 12, numLabels: 2 });
+    let err: unknown;
+    try {
+      makeStudent({ spec, teacher, maxLength: 8, seed: 1, numLabels: 2 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SettingsError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).toMatch(/of memory; give smaller sizes$/);
+  });
+  it('counts what it checks: a student that fits is made, one a byte over is refused', () => {
+    const teacher = tinyBert({ numLayers: 1, hiddenSize: 16, numHeads: 2, intermediateSize: 32, vocabSize: 40, maxPositions: 12, numLabels: 2 });
+    for (const spec of ['bilstm:hidden=8,embedding=16', 'bert:layers=1,hidden=8,heads=2,intermediate=16']) {
+      const params = [...initialParameters(makeStudent({ spec, teacher, maxLength: 8, seed: 1, numLabels: 2 }).student.forward(false)).values()].reduce(
+        (n, w) => n + w.length,
+        0,
+      );
+      expect(() => checkStudentFits(spec, params, 4 * params)).not.toThrow();
+      expect(() => checkStudentFits(spec, params, 4 * params - 1)).toThrow(/give smaller sizes/);
+    }
   });
 });
 

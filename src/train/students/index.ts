@@ -11,7 +11,9 @@
  * - `bilstm:hidden=H[,embedding=E]`: the Distilled BiLSTM (bilstm.ts), word embedding from the teacher's when the
  *   widths match.
  */
+import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
+import { gigabytes } from '../../bert/input-limits.ts';
 import type { Model } from '../../onnx/graph.ts';
 import { loadModel } from '../../onnx/load.ts';
 import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
@@ -27,6 +29,7 @@ import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { withParameters, type MaskInput, type Student } from '../student.ts';
 import {
   bilstmConfigJson,
+  bilstmParameterCount,
   bilstmDropoutMasks,
   bilstmTrainingGraph,
   exportBilstm,
@@ -238,6 +241,7 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
     layerNormEps: t.layerNormEps,
   };
   if (hidden % heads !== 0) throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}`);
+  checkStudentFits(spec, bertParameterCount(config));
   const weights = randomBertWeights(config, { seed });
   const description = `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
   return bertStudent({ config, weights }, description, { encoderOnly: bare });
@@ -331,6 +335,28 @@ function checkSameVocabulary(studentDir: string, teacherDir: string): void {
   }
 }
 
+/**
+ * Refuses, in one line, a student made from sizes (`bert:`, `bilstm:`) whose float32 weights alone would take more
+ * than `memoryBytes` (the machine's memory), before any of them is allocated (where a typed array of that length
+ * fails as an internal error, or the process runs out of memory).
+ */
+export function checkStudentFits(spec: string, params: number, memoryBytes: number = totalmem()): void {
+  const bytes = 4 * params;
+  if (bytes <= memoryBytes) return;
+  throw new SettingsError(
+    `--student ${spec}: ${params.toLocaleString('en-US')} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
+  );
+}
+
+/** Parameters of a BERT of `config` (embeddings, layers, pooler, classifier). */
+function bertParameterCount(c: ExtendedBertConfig): number {
+  const H = c.hiddenSize;
+  const I = c.intermediateSize;
+  const embeddings = (c.vocabSize + c.maxPositions + c.typeVocabSize) * H + 2 * H;
+  const layer = 4 * (H * H + H) + 2 * H + (H * I + I) + (I * H + H) + 2 * H;
+  return embeddings + c.numLayers * layer + (H * H + H) + (H * c.numLabels + c.numLabels);
+}
+
 /** Loads or makes the student a spec names. */
 export function makeStudent(src: StudentSource): { student: Student; folder?: string } {
   const { spec } = src;
@@ -345,6 +371,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     const numLabels = src.numLabels ?? shape.numLabels;
     if (numLabels === undefined) throw new SettingsError(`--student ${spec}: the teacher has no classifier; give --task so the student gets one`);
     const config = resolveBilstmConfig(parseBilstmSpec(spec), { vocabSize: shape.vocabSize, numLabels, maxLength: src.maxLength });
+    checkStudentFits(spec, bilstmParameterCount(config));
     // The teacher's table initialises the student's when their widths agree; a table that cannot be read as one
     // (quantized, factorized) is not copied: the student then starts from random embeddings, as with any other width.
     const table = readWordEmbeddings(teacher());
