@@ -15,7 +15,10 @@ export const FACTORIZE_EMBEDDINGS = declarePass({
   settings: z
     .object({
       rank: integer(1).describe('width E of the narrow table (below the hidden size H, so the table shrinks)'),
+      // Absent unless tokens (uniform, the default, reads as absent), so that giving it or not is one canonical form:
+      // one sweep key and lineage, those of every factorize-embeddings step written before the setting existed.
       weighting: oneOf(EMBEDDING_WEIGHTINGS)
+        .transform((v) => (v === 'uniform' ? undefined : v))
         .optional()
         .describe(
           'rows the SVD fits best: uniform (every row alike, the default) or tokens (each row weighted by 1 + how often its token occurs in the calibration examples, so the tokens a task uses keep their vectors; GroupReduce, Chen et al. 2018)',

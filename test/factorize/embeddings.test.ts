@@ -88,6 +88,13 @@ describe('factorize-embeddings settings', () => {
     expect(() => pass.parse({ rank: 8, weighting: 'frequency' })).toThrow(/weighting/);
   });
 
+  it('weighting uniform, given or not, has one canonical form (so one sweep key and lineage): without the setting', () => {
+    expect(pass.check({ rank: 8, weighting: 'uniform' })).toEqual({ rank: 8 });
+    expect(pass.check({ rank: 8, weighting: 'uniform' })).toEqual(pass.check({ rank: 8 }));
+    expect(pass.parse({ rank: 8, weighting: 'uniform' })).toEqual({ rank: 8, weighting: 'uniform' });
+    expect(pass.check({ rank: 8, weighting: 'tokens' })).toEqual({ rank: 8, weighting: 'tokens' });
+  });
+
   it('refuses rank <= 0, fractions, text and a missing rank', () => {
     for (const rank of [0, -3, 2.5, 'abc', undefined, null]) expect(() => pass.parse({ rank })).toThrow(SettingsError);
   });
