@@ -13,7 +13,7 @@ import { pruneGraph } from '../onnx/analysis.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
-import { SettingsError } from '../errors.ts';
+import { ModelLoadError, SettingsError } from '../errors.ts';
 import { balancedFactors, lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
 import { factorizeGather, type FactorizedGather } from './rewrite.ts';
 import { FACTORIZE_EMBEDDINGS, type EmbeddingWeighting } from './settings.ts';
@@ -125,8 +125,17 @@ export function factorizeWordEmbedding(
   const [rows, cols] = checkFactorizable(model, s, rank);
   const word = s.embeddings.word;
   const t = model.graph.initializers.get(word.weight)!;
+  const w = readFloat32(t);
+  // One NaN or Infinity reaches every entry of WᵀW, so every row's factors: the lookups of all tokens would break.
+  const bad = w.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    const row = Math.floor(bad / cols);
+    throw new ModelLoadError(
+      `factorize-embeddings: row ${row} (token id ${row}) of the word embedding '${word.weight}' holds ${w[bad]} at column ${bad % cols}: the SVD would spread it to the factors of every row; fix or retrain the model before factorizing it`,
+    );
+  }
   const start = performance.now();
-  const factors = lowRankFactors(readFloat32(t), rows, cols, rank, rowWeights);
+  const factors = lowRankFactors(w, rows, cols, rank, rowWeights);
   const svdSeconds = (performance.now() - start) / 1000;
   const out = cloneModel(model);
   const g = out.graph;

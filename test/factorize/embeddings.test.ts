@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import type { BertStructure } from '../../src/bert/structure.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { SettingsError, UserError } from '../../src/errors.ts';
 import { cloneModel, float32Tensor, loadModel, modelSize, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { factorizeEmbeddingsPass, tokenRowWeights, type FactorizeEmbeddingsDetails } from '../../src/factorize/index.ts';
 import type { CalibrationSource } from '../../src/pass/pass.ts';
@@ -119,6 +119,24 @@ describe('factorize-embeddings settings', () => {
     const { model: once } = await factorize(tinyBert(), 16);
     await expect(pass.run(once, findBert(once), { rank: 8 }, {})).rejects.toThrow(/already factorized .*rank 16/);
   });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses a word embedding holding %s in one line naming the row, instead of spreading it to every row',
+    async (bad) => {
+      const m = tinyBert();
+      const s = findBert(m);
+      const t = m.graph.initializers.get(s.embeddings.word.weight)!;
+      const w = Float32Array.from(readFloat32(t));
+      w[5 * 32 + 3] = bad;
+      m.graph.initializers.set(t.name, float32Tensor(t.name, t.dims, w));
+      await expect(pass.run(m, s, { rank: 8 }, {})).rejects.toThrow(
+        new RegExp(
+          `^factorize-embeddings: row 5 \\(token id 5\\) of the word embedding '${t.name}' holds ${bad} at column 3: .*fix or retrain the model before factorizing it$`,
+        ),
+      );
+      await expect(pass.run(m, s, { rank: 8 }, {})).rejects.toThrow(UserError);
+    },
+  );
 
   it('refuses embeddings fused into EmbedLayerNormalization', async () => {
     const m = tinyBert();
