@@ -15,7 +15,8 @@
  * A line is one student recipe: the points' label, steps and tasks, less the distill step's `teacher` and any `seed`
  * (and their grid values in the label, 'kd(teacher=…, seed=2)'), so a teacher or seed grid axis still draws one
  * line, and one label run with another budget in another sweep draws its own, named by what sets it apart. Points of one line under one teacher (seeds, reruns) are drawn as their mean, with
- * how many runs it averages (`runs`).
+ * how many runs it averages (`runs`). Each point's tooltip gives its score as a % of its own teacher's and of the
+ * panel's largest teacher's (one reference for every student).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from './charts.ts';
@@ -44,6 +45,14 @@ export interface TeacherSizePoint {
   runsLabel: string;
   /** A student's score as a percentage of its teacher's (null when the teacher has no score); 100 for a teacher point. */
   ofTeacher: number | null;
+  /**
+   * The score as a percentage of one reference shared by every point of its task panel, the largest scored teacher
+   * there (most parameters; of equal ones the better): students of different teachers compare on one scale (null
+   * when the panel has no scored teacher).
+   */
+  ofLargestTeacher: number | null;
+  /** That reference teacher's model name ('' when none). */
+  largestTeacher: string;
   /** The tasks scored ('SST-2'): scores of different tasks do not compare, so each task set is its own panel. */
   tasks: string;
   /** Position along its line (by x), for drawing it. */
@@ -218,6 +227,8 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
       runs: rows.length,
       runsLabel: '',
       ofTeacher: teacherScore === null ? null : (100 * y) / teacherScore,
+      ofLargestTeacher: null,
+      largestTeacher: '',
       tasks: taskSet(rows[0]!),
       order: -1,
     };
@@ -237,9 +248,20 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
       runs: 1,
       runsLabel: '',
       ofTeacher: 100,
+      ofLargestTeacher: null,
+      largestTeacher: '',
       tasks: taskSet(t),
       order: -1,
     }));
+  for (const ref of teacherPoints) {
+    const panel = teacherPoints.filter((t) => t.tasks === ref.tasks);
+    if (panel.some((t) => t.x > ref.x || (t.x === ref.x && (t.y > ref.y || (t.y === ref.y && t.teacher < ref.teacher))))) continue;
+    for (const p of [...students, ...teacherPoints]) {
+      if (p.tasks !== ref.tasks || ref.y === 0) continue;
+      p.ofLargestTeacher = (100 * p.y) / ref.y;
+      p.largestTeacher = ref.teacher;
+    }
+  }
   const points = [
     ...students.sort((a, b) => a.series.localeCompare(b.series) || a.tasks.localeCompare(b.tasks) || a.x - b.x || a.teacher.localeCompare(b.teacher)),
     ...teacherPoints.sort((a, b) => a.tasks.localeCompare(b.tasks) || a.x - b.x || a.teacher.localeCompare(b.teacher)),
@@ -297,6 +319,8 @@ export function teacherSizeSpec(data: ReportData): TopLevelSpec | null {
           { field: 'params', title: 'params (M)', format: '.2f' },
           { field: 'y', title: 'GLUE', format: '.2f' },
           { field: 'ofTeacher', title: "% of teacher's GLUE", format: '.1f' },
+          { field: 'ofLargestTeacher', title: "% of largest teacher's GLUE", format: '.1f' },
+          { field: 'largestTeacher', title: 'largest teacher' },
           { field: 'runs', title: 'runs averaged' },
         ],
       },

@@ -111,7 +111,7 @@ describe('teacher-size points', () => {
     expect(brief(dataOf(list)).filter((l) => l.startsWith('kd'))).toEqual(['kd teacher-L2H256 x=10 y=72.0 #0', 'kd teacher-L4H256 x=11 y=68.0 #1']);
   });
 
-  it("averages the seeds of one recipe under one teacher, says how many, and gives the student's % of its teacher", async () => {
+  it("averages the seeds of one recipe under one teacher, says how many, and gives the student's % of its teacher and of the largest", async () => {
     const list: FakePoint[] = [
       ...teacherSizeList().filter((f) => f.label === 'baseline'),
       { model: 'teacher-L4H256', label: 'kd(seed=1)', bytes: 2e6, glue: 0.7, steps: kd({ seed: 1 }) },
@@ -125,6 +125,10 @@ describe('teacher-size points', () => {
     const svg = (await renderTeacherSizeChart(dataOf(list)))!;
     expect(svg).toContain('>n=3</text>');
     expect(svg).toContain('>n=1</text>');
+    // one common reference per panel: the largest teacher (L4H256, 73.4)
+    expect(p.map((q) => `${q.largestTeacher} ${q.ofLargestTeacher!.toFixed(1)}`)).toEqual(['teacher-L4H256 98.1', 'teacher-L4H256 95.4']);
+    const own = teacherSizePoints(dataOf(list)).filter((q) => q.kind === 'teacher');
+    expect(own.map((q) => `${q.teacher} ${q.ofTeacher} ${q.ofLargestTeacher!.toFixed(1)}`)).toEqual(['teacher-L2H256 100 110.5', 'teacher-L4H256 100 100.0']);
     // one run per point: no counts drawn
     expect(teacherSizePoints(dataOf(teacherSizeList())).every((q) => q.runs === 1 && q.runsLabel === '')).toBe(true);
   });
