@@ -59,6 +59,13 @@ export function checkGroupShapes(g: Graph, groups: readonly number[][], weights:
       const theirs = weights[ref];
       const roles = new Set(mine.map((w) => w.role));
       const missing = theirs.find((w) => !roles.has(w.role)) ?? mine.find((w) => !theirs.some((x) => x.role === w.role));
+      const fused = (ws: readonly LayerWeight[]) => ws.some((w) => w.role === 'attention.qkv.weight');
+      if (fused(mine) !== fused(theirs) && mine.some((w) => w.role.startsWith('attention.')) && theirs.some((w) => w.role.startsWith('attention.'))) {
+        const [f, u] = fused(theirs) ? [ref, l] : [l, ref];
+        throw new SettingsError(
+          `share-layers: layers ${ref} and ${l} cannot share weights: layer ${f}'s attention is fused (com.microsoft Attention, packed QKV) and layer ${u}'s is not (--optimize leaves a first-token last layer, or a layer it cannot fuse, unfused); share layers before --optimize`,
+        );
+      }
       if (missing || mine.length !== theirs.length) {
         throw new SettingsError(`share-layers: layers ${ref} and ${l} cannot share weights: only one of them has ${missing?.role ?? 'the same weights'}`);
       }
