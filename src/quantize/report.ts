@@ -60,13 +60,16 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
   const after = modelSize(result.model).bytes;
   const ratio = before ? after / before : 1;
   const q = result.quantized;
+  // one record per reader: a weight that layers share (share-layers) or a decoder ties is stored once, counted once
+  const distinct = new Set(q.map((r) => r.tensor)).size;
   const maxErr = q.reduce((m, r) => Math.max(m, r.maxAbsError), 0);
   const keptTensors = new Set(result.kept.map((k) => k.tensor));
   const already = result.kept.filter((k) => k.reason.startsWith(ALREADY)).length;
   const summary =
     `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%)` +
     (mixed ? ` within a budget of ${MB(mixed.budgetBytes)}, layers at ${mixed.bits.join(', ')} bits` : '') +
-    `, ${q.length} tensors quantized` +
+    `, ${distinct} tensors quantized` +
+    (q.length > distinct ? ` (read by ${q.length} nodes: shared or tied weights are stored once)` : '') +
     (already ? `, ${already} already quantized` : '') +
     (result.kept.length > already ? `, ${result.kept.length - already} left float` : '') +
     (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');
