@@ -226,6 +226,15 @@ describe('share-layers on a built BERT', () => {
         /; \d+ weights that layers of different groups already read as one copy stay shared \(splitting would only copy them\)$/,
       );
     }
+    // the same groups again: nothing to share, and the report says so instead of 'shared'
+    for (const [from, same, text] of [
+      [all, 'all', '1 group of 4'],
+      [halves, 'groups:2', '2 groups of 2'],
+    ] as const) {
+      const again = await share(from, { share: same });
+      expect(again.report.summary).toBe(`nothing to share: the model's 4 layers already read one copy of each weight as ${text}; model unchanged`);
+      expect(modelSize(again.model)).toEqual(modelSize(from));
+    }
     // the same or coarser groups: nothing to keep apart
     for (const same of ['groups:2', 'all']) {
       const again = await share(halves, { share: same });
