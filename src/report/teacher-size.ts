@@ -275,6 +275,48 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   return points;
 }
 
+const pct = (v: number | null): string => (v === null ? '–' : `${v.toFixed(1)}%`);
+const mdText = (t: string): string =>
+  t
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ');
+
+/**
+ * The chart as Markdown tables, one per task panel: a row per student recipe, a column per teacher (by size, with its
+ * parameters and own score), each cell the student's mean score with its % of that teacher, its % of the panel's
+ * largest teacher, and how many runs (seeds) it averages; null when there is no chart.
+ */
+export function teacherSizeMarkdown(data: ReportData): string | null {
+  const points = teacherSizePoints(data);
+  if (points.length === 0) return null;
+  const out: string[] = ['## Teacher size', ''];
+  for (const tasks of [...new Set(points.map((p) => p.tasks))]) {
+    const panel = points.filter((p) => p.tasks === tasks);
+    const teachers = new Map<string, { x: number; score: number | null }>();
+    for (const p of [...panel].sort((a, b) => a.x - b.x || a.teacher.localeCompare(b.teacher)))
+      if (!teachers.has(p.teacher)) teachers.set(p.teacher, { x: p.x, score: null });
+    for (const p of panel) if (p.kind === 'teacher') teachers.get(p.teacher)!.score = p.y;
+    const students = panel.filter((p) => p.kind === 'student');
+    const largest = panel.find((p) => p.largestTeacher !== '')?.largestTeacher;
+    out.push(
+      `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher${largest ? ` (${mdText(largest)})` : ''}`,
+      '',
+      `| student | ${[...teachers].map(([name, t]) => `${mdText(name)} (${t.x.toFixed(2)}M, ${t.score === null ? 'no score' : t.score.toFixed(2)})`).join(' | ')} |`,
+      `| :--- | ${[...teachers].map(() => '---:').join(' | ')} |`,
+    );
+    for (const series of [...new Set(students.map((p) => p.series))]) {
+      const cells = [...teachers.keys()].map((name) => {
+        const p = students.find((q) => q.series === series && q.teacher === name);
+        return p ? `${p.y.toFixed(2)} · ${pct(p.ofTeacher)} · ${pct(p.ofLargestTeacher)} · n=${p.runs}` : '';
+      });
+      out.push(`| ${mdText(series)} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
 /** Vega's tableau10 without its grey (the teachers' colour). */
 const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d'];
 const TEACHER_COLOUR = '#555555';

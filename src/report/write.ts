@@ -11,7 +11,7 @@ import { SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { staleChange } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
-import { plannedTeacherSha256, renderTeacherSizeChart } from './teacher-size.ts';
+import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown } from './teacher-size.ts';
 import { buildReport, unreadableResult, type ReportData } from './rows.ts';
 import { toCsv, toJson, toMarkdown } from './table.ts';
 
@@ -74,8 +74,10 @@ export function staleChanges(points: readonly StoredPoint[], plans: ReadonlyMap<
 /** The report in one text format (HTML renders the charts). */
 export async function renderReport(data: ReportData, format: ReportFormat, source: string): Promise<string> {
   switch (format) {
-    case 'md':
-      return toMarkdown(data);
+    case 'md': {
+      const teachers = teacherSizeMarkdown(data);
+      return teachers ? `${toMarkdown(data)}\n${teachers}` : toMarkdown(data);
+    }
     case 'csv':
       return toCsv(data);
     case 'json':

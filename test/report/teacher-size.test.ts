@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { buildReport } from '../../src/report/rows.ts';
 import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec } from '../../src/report/teacher-size.ts';
-import { loadReport, writeReportFiles } from '../../src/report/write.ts';
+import { loadReport, renderReport, writeReportFiles } from '../../src/report/write.ts';
 import { fakePoint, posterPoints, storePoints, type FakePoint } from './points.ts';
 
 const kd = (settings: Record<string, unknown> = {}): PassStep[] => [
@@ -180,6 +180,33 @@ describe('teacher-size points', () => {
     expect(teacherPathMatches('../teachers/sst2-L4H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(false);
     expect(teacherPathMatches('L2H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(false);
     expect(teacherPathMatches('..', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(false);
+  });
+});
+
+describe('teacher-size table (Markdown report)', () => {
+  it('has a row per student recipe and a column per teacher by size with its own score; a cell: mean, % of its teacher, % of the largest, runs', async () => {
+    const list: FakePoint[] = [
+      { model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: 0.734 },
+      { model: 'teacher-L2H256', label: 'baseline', bytes: 40e6, glue: 0.811 },
+      { model: 'no|score', label: 'baseline', bytes: 36e6, glue: null },
+      { model: 'teacher-L4H256', label: 'kd(seed=1)', bytes: 2e6, glue: 0.7, steps: kd({ seed: 1 }) },
+      ...[0.7, 0.72, 0.74].map((glue, i) => ({ model: 'teacher-L2H256', label: `kd(seed=${i + 1})`, bytes: 2e6, glue, steps: kd({ seed: i + 1 }) })),
+      { model: 'no|score', label: 'kd(seed=1)', bytes: 2e6, glue: 0.69, steps: kd({ seed: 1 }) },
+    ];
+    const md = await renderReport(dataOf(list), 'md', 'teacher-size.sqlite');
+    expect(md.slice(md.indexOf('## Teacher size'))).toBe(
+      [
+        '## Teacher size',
+        '',
+        'SST-2, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher (teacher-L4H256)',
+        '',
+        '| student | no\\|score (9.00M, no score) | teacher-L2H256 (10.00M, 81.10) | teacher-L4H256 (11.00M, 73.40) |',
+        '| :--- | ---: | ---: | ---: |',
+        '| kd | 69.00 · – · 94.0% · n=1 | 72.00 · 88.8% · 98.1% · n=3 | 70.00 · 95.4% · 95.4% · n=1 |',
+        '',
+      ].join('\n'),
+    );
+    expect(await renderReport(buildReport(posterPoints()), 'md', 'poster.sqlite')).not.toContain('Teacher size');
   });
 });
 
