@@ -217,9 +217,12 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
   });
   reorderInitializers(g, placeAfter);
   if (out.irVersion < 4) {
-    // Before IR 4 every initializer must also be a graph input.
+    // Before IR 4 every initializer must also be a graph input, once (a weight groups already read is one already).
+    const inputs = new Set(g.inputs.map((i) => i.name));
     for (const names of sharedInitializers) {
       for (const name of Object.values(names)) {
+        if (inputs.has(name)) continue;
+        inputs.add(name);
         const t = g.initializers.get(name)!;
         g.inputs.push({ name, elemType: t.dataType, shape: [...t.dims] });
       }

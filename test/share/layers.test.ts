@@ -244,6 +244,24 @@ describe('share-layers on a built BERT', () => {
   });
 });
 
+describe('share-layers on an IR 3 model (every initializer is also a graph input)', () => {
+  it('lists each shared weight once among the graph inputs, also when groups already read one copy', async () => {
+    const m = tinyBert({ numLayers: 4 });
+    m.irVersion = 3;
+    for (const [name, t] of m.graph.initializers) m.graph.inputs.push({ name, elemType: t.dataType, shape: [...t.dims] });
+    const { model: halves } = await share(m, { share: 'groups:2' });
+    for (const again of ['groups:2', 'groups:4', 'all']) {
+      const { model: out } = await share(halves, { share: again });
+      const names = out.graph.inputs.map((i) => i.name);
+      expect(
+        names.filter((n, i) => names.indexOf(n) !== i),
+        again,
+      ).toEqual([]);
+      for (const name of out.graph.initializers.keys()) expect(names, again).toContain(name);
+    }
+  });
+});
+
 describe('share-layers, then quantize', () => {
   it('int8: each shared weight is quantized and stored once, and the summary counts it once, with its readers', async () => {
     registerAllPasses();
