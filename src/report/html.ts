@@ -6,6 +6,7 @@
 import { describeMachine } from '../bench/machine.ts';
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
+import { teacherSizeTables } from './teacher-size.ts';
 import {
   displayTable,
   glueAggregationNote,
@@ -64,6 +65,14 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
       return `<tr${cls ? ` class="${cls}"` : ''}>${cells.map((c, j) => `<td${tdClass(j)}>${escapeHtml(c)}</td>`).join('')}</tr>`;
     })
     .join('\n');
+  const teacherTables = teacherSizeTables(data)
+    .map(
+      (t) =>
+        `<div class="table teacher-size"><p class="note">${escapeHtml(t.caption)}</p><table>\n<thead><tr>${t.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${t.rows
+          .map((r) => `<tr>${r.map((c, j) => `<td${j > 0 ? ' class="r"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+          .join('\n')}\n</tbody>\n</table></div>\n`,
+    )
+    .join('');
   const machine = data.machine ? describeMachine(data.machine) : 'unknown';
   // '<' is escaped so the JSON cannot close the script element.
   const json = toJson(data).replace(/</g, '\\u003c');
@@ -82,7 +91,7 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
 <figure id="pareto-bytes">${charts.bytes}</figure>
 <figure id="pareto-latency">${charts.latency}</figure>
 ${charts.teacherSize ? `<figure id="teacher-size">${charts.teacherSize}</figure>\n` : ''}</div>
-<div class="table"><table>
+${teacherTables}<div class="table"><table>
 <thead><tr>${th}</tr></thead>
 <tbody>
 ${body}

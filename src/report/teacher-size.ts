@@ -282,16 +282,24 @@ const mdText = (t: string): string =>
     .replace(/\|/g, '\\|')
     .replace(/[\r\n]+/g, ' ');
 
+/** One task panel of the chart as a table (see teacherSizeTables). */
+export interface TeacherSizeTable {
+  /** 'SST-2, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher (NAME)'. */
+  caption: string;
+  /** 'student', then each teacher by size: 'NAME (9.59M, 81.08)' ('no score' for an unscored one). */
+  header: string[];
+  /** Per student recipe: its name, then per teacher '72.00 · 88.8% · 98.1% · n=3' ('' where it has no run). */
+  rows: string[][];
+}
+
 /**
- * The chart as Markdown tables, one per task panel: a row per student recipe, a column per teacher (by size, with its
+ * The chart as tables, one per task panel: a row per student recipe, a column per teacher (by size, with its
  * parameters and own score), each cell the student's mean score with its % of that teacher, its % of the panel's
- * largest teacher, and how many runs (seeds) it averages; null when there is no chart.
+ * largest teacher, and how many runs (seeds) it averages; empty when there is no chart.
  */
-export function teacherSizeMarkdown(data: ReportData): string | null {
+export function teacherSizeTables(data: ReportData): TeacherSizeTable[] {
   const points = teacherSizePoints(data);
-  if (points.length === 0) return null;
-  const out: string[] = ['## Teacher size', ''];
-  for (const tasks of [...new Set(points.map((p) => p.tasks))]) {
+  return [...new Set(points.map((p) => p.tasks))].map((tasks) => {
     const panel = points.filter((p) => p.tasks === tasks);
     const teachers = new Map<string, { x: number; score: number | null }>();
     for (const p of [...panel].sort((a, b) => a.x - b.x || a.teacher.localeCompare(b.teacher)))
@@ -299,19 +307,36 @@ export function teacherSizeMarkdown(data: ReportData): string | null {
     for (const p of panel) if (p.kind === 'teacher') teachers.get(p.teacher)!.score = p.y;
     const students = panel.filter((p) => p.kind === 'student');
     const largest = panel.find((p) => p.largestTeacher !== '')?.largestTeacher;
+    return {
+      caption: `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher${largest ? ` (${largest})` : ''}`,
+      header: ['student', ...[...teachers].map(([name, t]) => `${name} (${t.x.toFixed(2)}M, ${t.score === null ? 'no score' : t.score.toFixed(2)})`)],
+      rows: [...new Set(students.map((p) => p.series))].map((series) => [
+        series,
+        ...[...teachers.keys()].map((name) => {
+          const p = students.find((q) => q.series === series && q.teacher === name);
+          return p ? `${p.y.toFixed(2)} · ${pct(p.ofTeacher)} · ${pct(p.ofLargestTeacher)} · n=${p.runs}` : '';
+        }),
+      ]),
+    };
+  });
+}
+
+/** The tables of teacherSizeTables as a Markdown section; null when there is no chart. */
+export function teacherSizeMarkdown(data: ReportData): string | null {
+  const tables = teacherSizeTables(data);
+  if (tables.length === 0) return null;
+  const out: string[] = ['## Teacher size', ''];
+  for (const t of tables) {
     out.push(
-      `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher${largest ? ` (${mdText(largest)})` : ''}`,
+      mdText(t.caption),
       '',
-      `| student | ${[...teachers].map(([name, t]) => `${mdText(name)} (${t.x.toFixed(2)}M, ${t.score === null ? 'no score' : t.score.toFixed(2)})`).join(' | ')} |`,
-      `| :--- | ${[...teachers].map(() => '---:').join(' | ')} |`,
+      `| ${t.header.map(mdText).join(' | ')} |`,
+      `| :--- | ${t.header
+        .slice(1)
+        .map(() => '---:')
+        .join(' | ')} |`,
     );
-    for (const series of [...new Set(students.map((p) => p.series))]) {
-      const cells = [...teachers.keys()].map((name) => {
-        const p = students.find((q) => q.series === series && q.teacher === name);
-        return p ? `${p.y.toFixed(2)} · ${pct(p.ofTeacher)} · ${pct(p.ofLargestTeacher)} · n=${p.runs}` : '';
-      });
-      out.push(`| ${mdText(series)} | ${cells.join(' | ')} |`);
-    }
+    for (const r of t.rows) out.push(`| ${r.map(mdText).join(' | ')} |`);
     out.push('');
   }
   return out.join('\n');

@@ -207,6 +207,10 @@ describe('teacher-size table (Markdown report)', () => {
       ].join('\n'),
     );
     expect(await renderReport(buildReport(posterPoints()), 'md', 'poster.sqlite')).not.toContain('Teacher size');
+    const html = await renderReport(dataOf(list), 'html', 'teacher-size.sqlite');
+    expect(html).toContain('<th>no|score (9.00M, no score)</th><th>teacher-L2H256 (10.00M, 81.10)</th>');
+    expect(html).toContain('<tr><td>kd</td><td class="r">69.00 · – · 94.0% · n=1</td><td class="r">72.00 · 88.8% · 98.1% · n=3</td>');
+    expect(await renderReport(buildReport(posterPoints()), 'html', 'poster.sqlite')).not.toContain('teacher-size');
   });
 });
 
