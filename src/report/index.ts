@@ -3,7 +3,18 @@ export { dominates, paretoMask, paretoFront, paretoMaskBy, type Objective, type 
 export { buildReport, describeSteps, type ReportRow, type ReportData } from './rows.ts';
 export { toMarkdown, toCsv, toJson, displayTable, formatMetrics } from './table.ts';
 export { chartSpec, chartPoints, renderSvg, renderCharts, type ChartKind, type ChartPoint } from './charts.ts';
-export { teacherSizePoints, teacherSizeSpec, renderTeacherSizeChart, teacherPathMatches, TEACHER_SERIES, type TeacherSizePoint } from './teacher-size.ts';
+export {
+  teacherSizePoints,
+  teacherSizeSpec,
+  teacherSizeTables,
+  teacherSizeMarkdown,
+  renderTeacherSizeChart,
+  teacherPathMatches,
+  plannedTeacherSha256,
+  TEACHER_SERIES,
+  type TeacherSizePoint,
+  type TeacherSizeTable,
+} from './teacher-size.ts';
 export { toHtml, escapeHtml, type HtmlReportOptions, type ReportCharts } from './html.ts';
 export {
   loadReport,
