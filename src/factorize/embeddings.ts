@@ -64,7 +64,7 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
   const mapping = s.embeddings.mapping;
   if (mapping) {
     throw new SettingsError(
-      `factorize-embeddings: the embeddings are already factorized (${mapping.inFeatures}-wide tables and LayerNorm mapped to the hidden width ${mapping.outFeatures} by a Linear, as in ALBERT); factorize an unfactorized model instead`,
+      `factorize-embeddings: the embeddings are already factorized (${mapping.inFeatures}-wide tables and LayerNorm mapped to the hidden width ${mapping.outFeatures} by a Linear, as in ALBERT and ELECTRA); factorize-embeddings narrows a word embedding as wide as the hidden size, and this model's has no wider form to start from`,
     );
   }
   if (word.projection) {

@@ -295,7 +295,7 @@ describe('compression passes on a built ALBERT model', () => {
     expect(r.rows.flat().every(Number.isFinite)).toBe(true);
     await expect(factorizeEmbeddingsPass.run(model, s, factorizeEmbeddingsPass.parse({ rank: 8 }), {})).rejects.toThrow(
       new SettingsError(
-        'factorize-embeddings: the embeddings are already factorized (16-wide tables and LayerNorm mapped to the hidden width 32 by a Linear, as in ALBERT); factorize an unfactorized model instead',
+        "factorize-embeddings: the embeddings are already factorized (16-wide tables and LayerNorm mapped to the hidden width 32 by a Linear, as in ALBERT and ELECTRA); factorize-embeddings narrows a word embedding as wide as the hidden size, and this model's has no wider form to start from",
       ),
     );
   });
