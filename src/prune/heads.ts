@@ -189,7 +189,7 @@ export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly nu
  */
 export function applyHeadPruning(model: Model, s: BertStructure, drop: Record<number, number[]>): Model {
   const groups = sharingGroups(s, 'attention');
-  checkGroupsAgree(drop, groups, 'heads');
+  checkGroupsAgree(drop, groups, 'heads', 'prune-heads');
   const m = cloneModel(model);
   for (const group of groups) {
     const [first, ...rest] = group.map((i) => s.layers.find((l) => l.index === i)!);

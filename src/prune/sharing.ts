@@ -59,17 +59,17 @@ export function expandToLayers(perGroup: Readonly<Record<number, readonly number
 }
 
 /**
- * Throws a SettingsError when an explicit per-layer list gives the layers of a sharing group different units:
- * removing them would undo the sharing.
+ * Throws a SettingsError (its message starting with the pass's name) when an explicit per-layer list gives the layers
+ * of a sharing group different units: removing them would undo the sharing.
  */
-export function checkGroupsAgree(drop: Readonly<Record<number, readonly number[]>>, groups: readonly number[][], what: string): void {
+export function checkGroupsAgree(drop: Readonly<Record<number, readonly number[]>>, groups: readonly number[][], what: string, pass: string): void {
   for (const group of groups) {
     if (group.length < 2) continue;
     const key = (l: number) => [...(drop[l] ?? [])].sort((a, b) => a - b).join(',');
     const differs = group.find((l) => key(l) !== key(group[0]!));
     if (differs !== undefined) {
       throw new SettingsError(
-        `layers ${group.join(', ')} share their weights: list the same ${what} for each of them (layer ${group[0]}: [${key(group[0]!)}], layer ${differs}: [${key(differs)}]), or prune before sharing`,
+        `${pass}: layers ${group.join(', ')} share their weights: list the same ${what} for each of them (layer ${group[0]}: [${key(group[0]!)}], layer ${differs}: [${key(differs)}]), or prune before sharing`,
       );
     }
   }

@@ -103,7 +103,7 @@ describe('pruning shared layers', () => {
   it('refuses an explicit head list that differs between layers of a group', async () => {
     const { model, s } = await shared('all');
     expect(() => applyHeadPruning(model, s, { 0: [1] })).toThrow(SettingsError);
-    expect(() => applyHeadPruning(model, s, { 0: [1] })).toThrow(/layers 0, 1, 2, 3 share their weights: list the same heads for each of them/);
+    expect(() => applyHeadPruning(model, s, { 0: [1] })).toThrow(/^prune-heads: layers 0, 1, 2, 3 share their weights: list the same heads for each of them/);
     const same = applyHeadPruning(model, s, { 0: [1], 1: [1], 2: [1], 3: [1] });
     expect(distinct(findBert(same), (l) => l.attention!.q!.weight)).toBe(1);
   });
