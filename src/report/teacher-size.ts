@@ -23,6 +23,7 @@ import { renderSvg } from './charts.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { labelValue } from '../sweep/expand.ts';
+import { mdCell } from './table.ts';
 
 /** The series of the teachers themselves. */
 export const TEACHER_SERIES = 'teacher';
@@ -276,11 +277,6 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
 }
 
 const pct = (v: number | null): string => (v === null ? '–' : `${v.toFixed(1)}%`);
-const mdText = (t: string): string =>
-  t
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/[\r\n]+/g, ' ');
 
 /** One task panel of the chart as a table (see teacherSizeTables). */
 export interface TeacherSizeTable {
@@ -328,15 +324,15 @@ export function teacherSizeMarkdown(data: ReportData): string | null {
   const out: string[] = ['## Teacher size', ''];
   for (const t of tables) {
     out.push(
-      mdText(t.caption),
+      mdCell(t.caption),
       '',
-      `| ${t.header.map(mdText).join(' | ')} |`,
+      `| ${t.header.map(mdCell).join(' | ')} |`,
       `| :--- | ${t.header
         .slice(1)
         .map(() => '---:')
         .join(' | ')} |`,
     );
-    for (const r of t.rows) out.push(`| ${r.map(mdText).join(' | ')} |`);
+    for (const r of t.rows) out.push(`| ${r.map(mdCell).join(' | ')} |`);
     out.push('');
   }
   return out.join('\n');

@@ -188,10 +188,10 @@ describe('teacher-size table (Markdown report)', () => {
     const list: FakePoint[] = [
       { model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: 0.734 },
       { model: 'teacher-L2H256', label: 'baseline', bytes: 40e6, glue: 0.811 },
-      { model: 'no|score', label: 'baseline', bytes: 36e6, glue: null },
+      { model: 'no|<b>score', label: 'baseline', bytes: 36e6, glue: null },
       { model: 'teacher-L4H256', label: 'kd(seed=1)', bytes: 2e6, glue: 0.7, steps: kd({ seed: 1 }) },
       ...[0.7, 0.72, 0.74].map((glue, i) => ({ model: 'teacher-L2H256', label: `kd(seed=${i + 1})`, bytes: 2e6, glue, steps: kd({ seed: i + 1 }) })),
-      { model: 'no|score', label: 'kd(seed=1)', bytes: 2e6, glue: 0.69, steps: kd({ seed: 1 }) },
+      { model: 'no|<b>score', label: 'kd(seed=1)', bytes: 2e6, glue: 0.69, steps: kd({ seed: 1 }) },
     ];
     const md = await renderReport(dataOf(list), 'md', 'teacher-size.sqlite');
     expect(md.slice(md.indexOf('## Teacher size'))).toBe(
@@ -200,7 +200,7 @@ describe('teacher-size table (Markdown report)', () => {
         '',
         'SST-2, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher (teacher-L4H256)',
         '',
-        '| student | no\\|score (9.00M, no score) | teacher-L2H256 (10.00M, 81.10) | teacher-L4H256 (11.00M, 73.40) |',
+        '| student | no\\|\\<b>score (9.00M, no score) | teacher-L2H256 (10.00M, 81.10) | teacher-L4H256 (11.00M, 73.40) |',
         '| :--- | ---: | ---: | ---: |',
         '| kd | 69.00 · – · 94.0% · n=1 | 72.00 · 88.8% · 98.1% · n=3 | 70.00 · 95.4% · 95.4% · n=1 |',
         '',
@@ -208,7 +208,7 @@ describe('teacher-size table (Markdown report)', () => {
     );
     expect(await renderReport(buildReport(posterPoints()), 'md', 'poster.sqlite')).not.toContain('Teacher size');
     const html = await renderReport(dataOf(list), 'html', 'teacher-size.sqlite');
-    expect(html).toContain('<th>no|score (9.00M, no score)</th><th>teacher-L2H256 (10.00M, 81.10)</th>');
+    expect(html).toContain('<th>no|&lt;b&gt;score (9.00M, no score)</th><th>teacher-L2H256 (10.00M, 81.10)</th>');
     expect(html).toContain('<tr><td>kd</td><td class="r">69.00 · – · 94.0% · n=1</td><td class="r">72.00 · 88.8% · 98.1% · n=3</td>');
     expect(await renderReport(buildReport(posterPoints()), 'html', 'poster.sqlite')).not.toContain('teacher-size');
   });
