@@ -20,7 +20,7 @@ import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { BertStructure } from '../../bert/structure.ts';
-import { attentionHeadSize, layerGroupOf, layerSizes, type ExtendedBertConfig } from '../../bert/config.ts';
+import { attentionHeadSize, countParameters, layerGroupOf, layerSizes, type ExtendedBertConfig } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { NotBertError, SettingsError } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
@@ -241,7 +241,7 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
     layerNormEps: t.layerNormEps,
   };
   if (hidden % heads !== 0) throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}`);
-  checkStudentFits(spec, bertParameterCount(config));
+  checkStudentFits(spec, countParameters(config));
   const weights = randomBertWeights(config, { seed });
   const description = `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
   return bertStudent({ config, weights }, description, { encoderOnly: bare });
@@ -346,15 +346,6 @@ export function checkStudentFits(spec: string, params: number, memoryBytes: numb
   throw new SettingsError(
     `--student ${spec}: ${params.toLocaleString('en-US')} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
   );
-}
-
-/** Parameters of a BERT of `config` (embeddings, layers, pooler, classifier). */
-function bertParameterCount(c: ExtendedBertConfig): number {
-  const H = c.hiddenSize;
-  const I = c.intermediateSize;
-  const embeddings = (c.vocabSize + c.maxPositions + c.typeVocabSize) * H + 2 * H;
-  const layer = 4 * (H * H + H) + 2 * H + (H * I + I) + (I * H + H) + 2 * H;
-  return embeddings + c.numLayers * layer + (H * H + H) + (H * c.numLabels + c.numLabels);
 }
 
 /** Loads or makes the student a spec names. */
