@@ -8,7 +8,7 @@
 import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { isFloatType, dataTypeName } from '../onnx/dtype.ts';
-import { floatTensorLike, readFloat32, tensorBytes } from '../onnx/tensor.ts';
+import { floatTensorLike, nonFiniteValues, readFloat32, tensorBytes } from '../onnx/tensor.ts';
 import { pruneGraph } from '../onnx/analysis.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -127,8 +127,8 @@ export function factorizeWordEmbedding(
   const t = model.graph.initializers.get(word.weight)!;
   const w = readFloat32(t);
   // One NaN or Infinity reaches every entry of WᵀW, so every row's factors: the lookups of all tokens would break.
-  const bad = w.findIndex((x) => !Number.isFinite(x));
-  if (bad >= 0) {
+  const bad = nonFiniteValues(w)?.first;
+  if (bad !== undefined) {
     const row = Math.floor(bad / cols);
     throw new ModelLoadError(
       `factorize-embeddings: row ${row} (token id ${row}) of the word embedding '${word.weight}' holds ${w[bad]} at column ${bad % cols}: the SVD would spread it to the factors of every row; fix or retrain the model before factorizing it`,

@@ -3,6 +3,7 @@
  * A neuron's importance is |W_in column| · |W_out row| (magnitude), a standard structured-pruning criterion.
  * Layers that share their FFN weights (share-layers) keep the same neurons, by their summed scores, and stay shared.
  */
+import { nonFiniteValues } from '../onnx/tensor.ts';
 import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { pruneGraph } from '../onnx/analysis.ts';
@@ -37,8 +38,8 @@ export const pruneFfnPass: Pass<PruneFfnOptions> = {
     const scores = ffnNeuronScores(model, s);
     // NaN has no rank: sorting by it would keep neurons in an arbitrary order
     for (const [l, row] of scores.entries()) {
-      const n = row.findIndex((v) => !Number.isFinite(v));
-      if (n >= 0)
+      const n = nonFiniteValues(row)?.first;
+      if (n !== undefined)
         throw new ModelLoadError(
           `prune-ffn: neuron ${n} of layer ${s.layers[l]!.index} scores ${row[n]}: its FFN weights hold NaN or Infinity; fix or retrain the model before pruning it`,
         );

@@ -14,6 +14,7 @@
  * Layers that share attention weights (share-layers) are one unit of choice: a head's score is the sum over the
  * group's layers, the group loses the same heads in every layer, and ratio counts heads of groups (sharing.ts).
  */
+import { nonFiniteValues } from '../onnx/tensor.ts';
 import type { Model } from '../onnx/graph.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
@@ -56,8 +57,8 @@ export interface HeadSelection {
 export function comparableScores(method: HeadImportance, scores: HeadScores): HeadScores {
   // NaN has no rank: sorting by it would remove heads in an arbitrary order
   for (const [l, row] of scores.entries()) {
-    const h = row.findIndex((v) => !Number.isFinite(v));
-    if (h >= 0) {
+    const h = nonFiniteValues(row)?.first;
+    if (h !== undefined) {
       const where = method === 'magnitude' ? 'its attention weights hold NaN or Infinity' : 'it computes NaN or Infinity on the calibration examples';
       throw new ModelLoadError(`prune-heads: ${method} importance of layer ${l} head ${h} is ${row[h]}: ${where}; fix or retrain the model before pruning it`);
     }
