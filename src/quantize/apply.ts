@@ -10,7 +10,7 @@ import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { attr, finishEdit, GraphEditor } from './graph-edit.ts';
 import { opKey, type Assignment, type FloatRecord, type RewriteContext, type TensorRecord } from './registry.ts';
 import { REGISTRIES } from './tables.ts';
-import { tableKey } from './ops/embedding.ts';
+import { storedTable, tableKey } from './ops/embedding.ts';
 import { targetNode, targetWeight, type Target } from './targets.ts';
 import type { QuantizeOptions } from './settings.ts';
 import type { ActivationRange } from './calibrate.ts';
@@ -81,8 +81,7 @@ export function applyPlan(
   for (const t of tables) {
     const { assignment, decoder } = tableAssignment(t, plan, rest, ctx);
     apply(t, assignment);
-    const stored = [true, false].some((perRow) => ctx.weights.has(tableKey(targetWeight(t), perRow, true)));
-    if (decoder && stored)
+    if (decoder && storedTable(ctx.weights, targetWeight(t))?.reduceRange)
       ctx.notes.push(`${t.id}: stored in 7 bits ([-64, 64], reduceRange) because ${decoder.id} reads it too (tied) and multiplies with it`);
   }
   const tied = new Map(rest.map((t) => [t.id, tiedAssignment(t, plan.get(t.id), tables, ctx)]));
@@ -138,10 +137,9 @@ function readStoredTableWhole(t: Target, ctx: RewriteContext): void {
   const { edit } = ctx;
   const readers = edit.graph.nodes.filter((n) => n.inputs.includes(name));
   if (!readers.length) return;
-  const keys = [true, false].flatMap((perRow) => [false, true].map((reduced) => ({ perRow, key: tableKey(name, perRow, reduced) })));
-  const found = keys.find((k) => ctx.weights.has(k.key));
+  const found = storedTable(ctx.weights, name);
   if (!found) return;
-  const [table, scale, zero] = ctx.weights.get(found.key)!.names;
+  const [table, scale, zero] = found.names;
   const whole = edit.fresh(`${name}_dequantized`);
   const nodes: Node[] = [];
   if (!found.perRow && zero) nodes.push(edit.makeNode('DequantizeLinear', [table, scale, zero], [whole]));

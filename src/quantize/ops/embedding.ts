@@ -13,11 +13,24 @@ import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../../onnx/tensor.ts';
 import { attr } from '../graph-edit.ts';
 import { int8Qmax, quantizeInt8 } from '../int8-weights.ts';
-import { schemeName, type OpQuantizer, type TensorRecord, type WeightScheme } from '../registry.ts';
+import { schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
 
 /** The weight-cache key of an int8 table: its name, per row or per table, full or reduced range. */
 export function tableKey(name: string, perRow: boolean, reduceRange: boolean): string {
   return `emb|${name}|${perRow}${reduceRange ? '|reduced' : ''}`;
+}
+
+/** The int8 form the table `name` was stored in (by int8Gather, in `weights`), whichever it is; undefined when none. */
+export function storedTable(
+  weights: RewriteContext['weights'],
+  name: string,
+): { perRow: boolean; reduceRange: boolean; names: string[] } | undefined {
+  for (const perRow of [true, false])
+    for (const reduceRange of [false, true]) {
+      const stored = weights.get(tableKey(name, perRow, reduceRange));
+      if (stored) return { perRow, reduceRange, names: stored.names };
+    }
+  return undefined;
 }
 
 export const int8Gather: OpQuantizer = {
