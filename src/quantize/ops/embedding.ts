@@ -21,10 +21,7 @@ export function tableKey(name: string, perRow: boolean, reduceRange: boolean): s
 }
 
 /** The int8 form the table `name` was stored in (by int8Gather, in `weights`), whichever it is; undefined when none. */
-export function storedTable(
-  weights: RewriteContext['weights'],
-  name: string,
-): { perRow: boolean; reduceRange: boolean; names: string[] } | undefined {
+export function storedTable(weights: RewriteContext['weights'], name: string): { perRow: boolean; reduceRange: boolean; names: string[] } | undefined {
   for (const perRow of [true, false])
     for (const reduceRange of [false, true]) {
       const stored = weights.get(tableKey(name, perRow, reduceRange));
