@@ -132,9 +132,6 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
   }
 }
 
-/** Bytes as GB (bert/input-limits.ts, shared with eval's batch check). */
-export { gigabytes };
-
 /** The encoder inputs a graph declares (initializers listed as inputs left out), by name, with their element type. */
 function declaredInputs(model: Model): Map<string, number | undefined> {
   return new Map(model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => [v.name, v.elemType]));
