@@ -16,10 +16,16 @@
  * Deliberately as onnxruntime does, quirks included: q's averaged counts are truncated to integers (onnxruntime
  * stores them in an int64 array), q is not zeroed where p is zero, and the bins past the last whole merged group
  * are left empty in q. With `bins` equal to `quantizedBins` and a histogram that never grew there is a single
- * window, the whole histogram: the range is then the min/max. Differences: sums run in float64 (numpy's in float32
- * for the smoothed distributions), non-finite values are skipped, and a histogram that would grow past
- * MAX_HISTOGRAM_BINS has its bins merged in pairs first (onnxruntime keeps growing; its search is quadratic in the
- * bin count), which needs a value to grow more than MAX_HISTOGRAM_BINS / bins times after its first batch.
+ * window, the whole histogram: the range is then the min/max.
+ *
+ * The arithmetic is numpy's float32 where onnxruntime's is (NumPy 2 promotion rules): the threshold, bin width
+ * and growth, the bin edges (numpy.linspace in float32) and the bin of each value (numpy.histogram's float32
+ * index with its edge correction); the smoothed distributions, their normalization and scipy.stats.entropy's
+ * terms and sums (numpy's pairwise float32 summation). Divergences of neighbouring windows often differ in the
+ * 7th digit, so float64 sums pick another window on many ordinary histograms. Differences: non-finite values
+ * are skipped, and a histogram that would grow past MAX_HISTOGRAM_BINS has its bins merged in pairs first
+ * (onnxruntime keeps growing; its search is quadratic in the bin count), which needs a value to grow more than
+ * MAX_HISTOGRAM_BINS / bins times after its first batch.
  */
 import type { ActivationRange } from './calibrate.ts';
 
@@ -40,19 +46,47 @@ export interface EntropyHistogram {
   max: number;
 }
 
-/** Counts the values of `chunks` into `n` bins over [-t, t] (numpy.histogram's rule: the last bin is closed). */
+const f32 = Math.fround;
+
+/**
+ * numpy.linspace(-t, t, n + 1) in float32 (NumPy 2: the step and each edge rounded to float32, the last edge t):
+ * edge `k` of a histogram of `n` bins over [-t, t].
+ */
+function edgeAt(t: number, n: number, k: number): number {
+  if (t === 0) return k === n ? 0.5 : f32(f32(k * f32(1 / n)) - 0.5); // numpy widens a zero range to ±0.5
+  return k === n ? t : f32(f32(k * f32((2 * t) / n)) - t);
+}
+
+/**
+ * Counts the values of `chunks` into `n` bins over [-t, t] as numpy.histogram does in float32: the index
+ * ((v + t) / 2t) * n rounded at each step, moved by one where the float32 edges say otherwise, the last bin
+ * closed; values outside [-t, t] are left out, as numpy leaves them.
+ */
 function countInto(counts: Float64Array, offset: number, n: number, t: number, chunks: readonly ArrayLike<number>[]): void {
+  const first = t > 0 ? -t : -0.5;
+  const last = t > 0 ? t : 0.5;
+  const width = f32(last - first);
+  const edges = new Float64Array(n + 1);
+  for (let k = 0; k <= n; k++) edges[k] = edgeAt(t, n, k);
   for (const c of chunks) {
     for (let k = 0; k < c.length; k++) {
-      const v = c[k];
-      if (!Number.isFinite(v)) continue;
-      // a zero threshold: every value is 0, counted in the bin starting at 0 (numpy widens such a range to ±0.5)
-      let i = t > 0 ? Math.floor(((v + t) / (2 * t)) * n) : n >> 1;
-      if (i >= n) i = n - 1;
-      else if (i < 0) i = 0;
+      const v = f32(c[k]);
+      if (!(v >= first && v <= last)) continue; // NaN and ±Infinity too
+      let i = Math.trunc(f32(f32(f32(v - first) / width) * n));
+      if (i === n) i--;
+      if (v < edges[i]) i--;
+      if (v >= edges[i + 1] && i !== n - 1) i++;
       counts[offset + i]++;
     }
   }
+}
+
+/** numpy's float32 floor_divide (npy_divmodf) of a >= 0 by b > 0: the quotient of a - fmod(a, b), snapped. */
+function floorDivide32(a: number, b: number): number {
+  const div = f32(f32(a - (a % b)) / b);
+  if (div === 0) return 0;
+  const floor = Math.floor(div);
+  return f32(div - floor) > 0.5 ? floor + 1 : floor;
 }
 
 /** Merges adjacent bins in pairs, padding one empty bin on each side first when the halves are odd (zero stays an edge). */
@@ -62,7 +96,7 @@ function halve(h: EntropyHistogram): EntropyHistogram {
   if ((counts.length / 2) % 2 !== 0) {
     const padded = new Float64Array(counts.length + 2);
     padded.set(counts, 1);
-    threshold += (2 * h.threshold) / counts.length;
+    threshold = f32(threshold + f32(f32(2 * h.threshold) / counts.length));
     counts = padded;
   }
   const merged = new Float64Array(counts.length / 2);
@@ -86,7 +120,7 @@ export function addToHistogram(h: EntropyHistogram | undefined, chunks: readonly
     }
   }
   if (!(max >= min)) return h; // nothing finite in this batch
-  const t = Math.max(Math.abs(min), Math.abs(max));
+  const t = f32(Math.max(Math.abs(min), Math.abs(max)));
   if (!h) {
     const counts = new Float64Array(bins);
     countInto(counts, 0, bins, t, chunks);
@@ -107,15 +141,14 @@ export function addToHistogram(h: EntropyHistogram | undefined, chunks: readonly
   }
   let old = h;
   let half = 0;
+  const strideOf = (g: EntropyHistogram) => f32(f32(2 * g.threshold) / g.counts.length);
   for (;;) {
-    const stride = (2 * old.threshold) / old.counts.length;
-    half = Math.floor((t - old.threshold) / stride) + 1;
+    half = floorDivide32(f32(t - old.threshold), strideOf(old)) + 1;
     if (old.counts.length + 2 * half <= MAX_HISTOGRAM_BINS) break;
     old = halve(old);
   }
-  const stride = (2 * old.threshold) / old.counts.length;
   const n = old.counts.length + 2 * half;
-  const threshold = half * stride + old.threshold;
+  const threshold = f32(f32(half * strideOf(old)) + old.threshold);
   const counts = new Float64Array(n);
   countInto(counts, 0, n, threshold, chunks);
   for (let i = 0; i < old.counts.length; i++) counts[half + i] += old.counts[i];
@@ -134,20 +167,42 @@ function smooth(p: Float64Array): boolean {
   return true;
 }
 
-/** scipy.stats.entropy(p, q): KL(p ‖ q) in nats of the normalized distributions. */
+/** numpy's pairwise summation of float32 values (np.sum of a float32 array), each step rounded to float32. */
+export function pairwiseSum32(a: ArrayLike<number>, from = 0, n = a.length - from): number {
+  if (n < 8) {
+    let res = -0;
+    for (let i = 0; i < n; i++) res = f32(res + a[from + i]);
+    return res;
+  }
+  if (n <= 128) {
+    const r = [a[from], a[from + 1], a[from + 2], a[from + 3], a[from + 4], a[from + 5], a[from + 6], a[from + 7]];
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = f32(r[j] + a[from + i + j]);
+    let res = f32(f32(f32(r[0] + r[1]) + f32(r[2] + r[3])) + f32(f32(r[4] + r[5]) + f32(r[6] + r[7])));
+    for (; i < n; i++) res = f32(res + a[from + i]);
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return f32(pairwiseSum32(a, from, n2) + pairwiseSum32(a, from + n2, n - n2));
+}
+
+/**
+ * scipy.stats.entropy(p, q) of float32 p and q: KL(p ‖ q) in nats of the normalized distributions, as scipy
+ * computes it in float32 (each distribution divided by its float32 sum, each rel_entr term rounded to float32,
+ * the terms summed pairwise in float32).
+ */
 function klDivergence(p: Float64Array, q: Float64Array): number {
-  let sp = 0;
-  let sq = 0;
+  const sp = pairwiseSum32(p);
+  const sq = pairwiseSum32(q);
+  const terms = new Float64Array(p.length);
   for (let i = 0; i < p.length; i++) {
-    sp += p[i];
-    sq += q[i];
+    const a = f32(p[i] / sp);
+    const b = f32(q[i] / sq);
+    // scipy.special.rel_entr: x log(x / y) for x, y > 0; 0 for x = 0, y >= 0; +inf otherwise
+    terms[i] = a > 0 && b > 0 ? f32(a * Math.log(a / b)) : a === 0 && b >= 0 ? 0 : Infinity;
   }
-  let kl = 0;
-  for (let i = 0; i < p.length; i++) {
-    const a = p[i] / sp;
-    if (a > 0) kl += a * Math.log(a / (q[i] / sq));
-  }
-  return kl;
+  return pairwiseSum32(terms);
 }
 
 /** The range of least KL divergence over a histogram (onnxruntime's get_entropy_threshold). */
@@ -156,7 +211,7 @@ export function entropyRange(h: EntropyHistogram, quantizedBins = ENTROPY_QUANTI
   const n = hist.length;
   const zero = n >> 1;
   const halfQuantized = quantizedBins >> 1;
-  const edge = (k: number) => -h.threshold + (k * 2 * h.threshold) / n;
+  const edge = (k: number) => edgeAt(h.threshold, n, k);
   // prefix sums of the counts, for the outliers outside a window
   const before = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) before[i + 1] = before[i] + hist[i];

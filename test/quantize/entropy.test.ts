@@ -5,7 +5,7 @@
  * get_entropy_threshold run on the same histograms and batches).
  */
 import { describe, expect, it } from 'vitest';
-import { addToHistogram, entropyRange, MAX_HISTOGRAM_BINS, type EntropyHistogram } from '../../src/quantize/entropy.ts';
+import { addToHistogram, entropyRange, MAX_HISTOGRAM_BINS, pairwiseSum32, type EntropyHistogram } from '../../src/quantize/entropy.ts';
 import { addRealTokens, RangeCollector } from '../../src/quantize/calibrate.ts';
 import type { CalibrationBatch } from '../../src/pass/pass.ts';
 
@@ -115,5 +115,53 @@ describe('entropy histogram', () => {
     addRealTokens(c, values, [2, 3, 2], batch);
     // one batch in as many bins as quantized bins: the min/max of the real tokens
     expect(c.range()).toEqual({ min: -0.5, max: Math.fround(0.9) });
+  });
+});
+
+/**
+ * numpy's float32 arithmetic, as onnxruntime computes. Neighbouring windows' divergences differ in the 7th digit, so
+ * float64 sums pick another window. The expected values are onnxruntime's routines run with NumPy 2.4 / SciPy 1.17.
+ */
+describe('entropy in float32, as numpy', () => {
+  it('sums pairwise in float32 as numpy.sum does', () => {
+    const tenths = (n: number) => Float32Array.from({ length: n }, (_, k) => Math.fround(k * Math.fround(0.1)));
+    // np.sum(np.arange(n, dtype=np.float32) * np.float32(0.1))
+    expect(pairwiseSum32(tenths(7))).toBe(2.0999999046325684);
+    expect(pairwiseSum32(tenths(9))).toBe(3.5999996662139893);
+    expect(pairwiseSum32(tenths(127))).toBe(800.0999755859375);
+    expect(pairwiseSum32(tenths(128))).toBe(812.800048828125);
+    expect(pairwiseSum32(tenths(129))).toBe(825.5999755859375);
+    expect(pairwiseSum32(tenths(1000))).toBe(49950);
+    // by hand: 1 + 2^-24 rounds back to 1 in float32, but the pairs of 2^-24 add up first
+    const e = 2 ** -24;
+    expect(pairwiseSum32([1, e, e, e, e, e, e, e, e])).toBe(1 + 2 ** -21);
+  });
+
+  it("picks onnxruntime's window on near-ties where float64 sums pick another", () => {
+    const a = bell(256, 127.5, 15, 5000);
+    a[0] += 1;
+    a[255] += 1;
+    // onnxruntime: window 16 (float64 sums: window 18, ±0.640625)
+    expect(entropyRange(histogram(a, 1))).toEqual({ min: -0.625, max: 0.6328125 });
+    const b = bell(256, 127.5, 12, 5000);
+    b[0] += 2;
+    b[255] += 2;
+    // onnxruntime: window 15 (float64 sums: window 28, ±0.71875)
+    expect(entropyRange(histogram(b, 1))).toEqual({ min: -0.6171875, max: 0.625 });
+  });
+
+  it("grows, bins and places the range in float32 as numpy.histogram and onnxruntime's merge do", () => {
+    // values that are exact in both languages: whole numbers divided once, rounded to float32
+    const batch = (n: number, mult: number, mod: number, div: number, off = 0) =>
+      Float32Array.from({ length: n }, (_, k) => (((k * mult + off) % mod) - Math.floor(mod / 2)) / div);
+    let h: EntropyHistogram | undefined;
+    for (const b of [batch(700, 7919, 2001, 337), batch(300, 104729, 1999, 97, 5), batch(500, 31, 401, 61, 2)]) h = addToHistogram(h, [b], 128);
+    expect(h!.counts.length).toBe(444);
+    expect(h!.threshold).toBe(10.2930269241333);
+    expect(total(h!)).toBe(1500);
+    expect([...h!.counts.slice(148, 160)]).toEqual([0, 1, 0, 5, 3, 6, 5, 6, 5, 3, 10, 9]);
+    expect([...h!.counts.slice(286, 300)]).toEqual([5, 5, 5, 3, 4, 2, 4, 0, 2, 0, 1, 0, 1, 0]);
+    // onnxruntime: window 129 of 159, its float32 edges
+    expect(entropyRange(h!)).toEqual({ min: -8.948442459106445, max: 8.994807243347168 });
   });
 });
