@@ -10,7 +10,6 @@ import type { BertStructure } from '../bert/structure.ts';
 import { DataError, SettingsError } from '../errors.ts';
 import type { Model } from '../onnx/graph.ts';
 import type { ModelConfig } from './model-files.ts';
-import type { TextEncoding } from './tokenizer.ts';
 
 /** What the checks read from a graph. */
 export interface GraphFacts {
@@ -59,7 +58,12 @@ export function chooseMaxLength(asked: number | undefined, config: ModelConfig, 
  * Throws a DataError when the tokenizer produced a token id the word embedding has no row for (a vocab.txt larger
  * than the model's vocabulary) or a token type the token-type table lacks (pairs on a model with one segment).
  */
-export function checkEncodings(encodings: readonly TextEncoding[], limits: InputLimits | null, tokenizer: string, model: string): void {
+export function checkEncodings(
+  encodings: ReadonlyArray<{ readonly ids: Iterable<number>; readonly typeIds: Iterable<number> }>,
+  limits: InputLimits | null,
+  tokenizer: string,
+  model: string,
+): void {
   if (!limits) return;
   let maxId = -1;
   let maxType = -1;

@@ -30,7 +30,7 @@ import { bertStudent, isStudentSpec, makeStudent, studentClassifier, teacherShap
 import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
-import { chooseMaxLength, graphFacts } from '../eval/graph-checks.ts';
+import { checkEncodings, chooseMaxLength, graphFacts } from '../eval/graph-checks.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
@@ -634,6 +634,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         file: distill!.corpus ?? glueDir,
       })
     : loadTrainingSet({ task: task!, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
+  // the tokenizer's ids and token types fit the embedding tables of the teacher and of a student model (a --tokenizer
+  // of another vocabulary): refused in one line, as evaluation refuses it, not by onnxruntime's Gather mid-run
+  for (const [m, path] of sized) checkEncodings(set.examples, graphFacts(m).limits, tokenizer.source, path);
   // the settings, the student, the task and its labels agree: before the first write (caches, checkpoints), the
   // cache folder of a distillation and the output folder are created (when missing) and must take files (checked
   // one level at a time: Node's recursive mkdir spins for ever under /proc)
