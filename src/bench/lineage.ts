@@ -11,7 +11,9 @@ import { sha256File } from '../files.ts';
 import { locateModel } from '../onnx/locate.ts';
 
 /**
- * - 'ancestor': the baseline is the model's input, teacher or student init, or one of theirs;
+ * - 'ancestor': the baseline is the model's input, teacher or student init, or one of theirs; or the same input
+ *   through a part of the model's passes (a transformers.js folder's onnx/model.onnx beside its q8 file, written from
+ *   one input by the model's pipeline without its quantize steps);
  * - 'descendant': the other way round (the arguments swapped?);
  * - 'unrelated': the model's lineage is known and does not name the baseline (nor the baseline's the model);
  * - 'unknown': the model has no lineage sidecar (made by another tool).
@@ -61,11 +63,38 @@ export function sourceHashes(onnx: string): Set<string> | undefined {
   return hashes;
 }
 
+/** The input hash and the pass steps (each as JSON) of the compress lineage sidecar of `onnx`, if it has one. */
+function compressSteps(onnx: string): { input: string; steps: string[] } | undefined {
+  try {
+    const record = JSON.parse(readFileSync(lineagePath(onnx), 'utf8')) as { input?: { sha256?: unknown }; passes?: unknown };
+    if (typeof record.input?.sha256 !== 'string' || !Array.isArray(record.passes)) return undefined;
+    return { input: record.input.sha256, steps: record.passes.map((p) => JSON.stringify((p as { step?: unknown } | null)?.step ?? null)) };
+  } catch {
+    return undefined; // no sidecar, an unreadable one, or not compress's
+  }
+}
+
+/** Whether `part` is `whole` with some steps left out (in the same order). */
+function isSubsequence(part: readonly string[], whole: readonly string[]): boolean {
+  let i = 0;
+  for (const step of whole) if (i < part.length && part[i] === step) i++;
+  return i === part.length;
+}
+
 /** How `baseline` relates to `model` by their lineage sidecars (both .onnx files). */
 export async function baselineRelation(model: string, baseline: string): Promise<BaselineRelation> {
   const modelSources = sourceHashes(model);
   if (modelSources?.has(await sha256File(baseline))) return 'ancestor';
   if (sourceHashes(baseline)?.has(await sha256File(model))) return 'descendant';
+  // Two outputs of one input, one through a part of the other's passes: the fp32 file of a transformers.js folder
+  // beside its q8 file (both written from the input, the fp32 one without the quantize steps), or a pipeline's
+  // output beside the output of its first steps.
+  const ours = compressSteps(model);
+  const theirs = compressSteps(baseline);
+  if (ours && theirs && ours.input === theirs.input) {
+    if (isSubsequence(theirs.steps, ours.steps)) return 'ancestor';
+    if (isSubsequence(ours.steps, theirs.steps)) return 'descendant';
+  }
   return modelSources ? 'unrelated' : 'unknown';
 }
 

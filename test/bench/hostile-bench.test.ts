@@ -4,14 +4,14 @@
  * do not time each other: timing holds a machine-wide lock, and a benchmark that could not get it says so.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
 import { checkRepeats } from '../../src/bench/run.ts';
 import { benchSubject, checkShapesFit } from '../../src/bench/inputs.ts';
-import { sourceHashes } from '../../src/bench/lineage.ts';
+import { baselineRelation, sourceHashes } from '../../src/bench/lineage.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { sha256File } from '../../src/files.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -75,6 +75,27 @@ describe('bench --baseline must be comparable', () => {
       }
     } finally {
       twin.cleanup();
+    }
+  });
+
+  it("takes an output of the same input through a part of the model's passes for what it was made from (a transformers.js folder's fp32 file beside its q8)", async () => {
+    // compress --format transformers.js writes onnx/model.onnx and onnx/model_quantized.onnx from one input, the fp32
+    // one without the quantize steps: benchmarking q8 against fp32 warned 'the speed-up compares unrelated models'
+    registerAllPasses();
+    const dir = mkdtempSync(join(tmpdir(), 'bench-siblings-'));
+    const prune = { pass: 'prune-ffn', settings: { ratio: 0.5 } };
+    const fp32 = join(dir, 'fp32', 'model.onnx');
+    const q8 = join(dir, 'q8', 'model.onnx');
+    const other = join(dir, 'other', 'model.onnx');
+    try {
+      await compressFile({ input: baseline.path, output: fp32, steps: [prune] });
+      await compressFile({ input: baseline.path, output: q8, steps: [prune, { pass: 'quantize', settings: { mode: 'int8' } }] });
+      await compressFile({ input: baseline.path, output: other, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.25 } }] });
+      expect(await baselineRelation(q8, fp32)).toBe('ancestor');
+      expect(await baselineRelation(fp32, q8)).toBe('descendant');
+      expect(await baselineRelation(q8, other)).toBe('unrelated');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
