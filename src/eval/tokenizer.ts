@@ -10,8 +10,8 @@ import { basename, dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
-import { readJsonObject, readModelFile } from './model-files.ts';
-import { DEFAULT_BERT_SPECIAL_TOKENS, parseVocab, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
+import { readJsonObject } from './model-files.ts';
+import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 
 /** Token ids of one example and their token types (all 0 when the template has no second segment type). */
 export interface TextEncoding {
@@ -107,7 +107,7 @@ export function readVocabulary(dir: string): { file: string; vocab: Map<string, 
     return { file: jsonFile, vocab };
   }
   const vocabFile = join(dir, 'vocab.txt');
-  return existsSync(vocabFile) ? { file: vocabFile, vocab: parseVocab(readModelFile(vocabFile).toString('utf8'), vocabFile) } : undefined;
+  return existsSync(vocabFile) ? { file: vocabFile, vocab: readVocabFile(vocabFile) } : undefined;
 }
 
 /** The first difference between two vocabularies ('token "x": id 3 against 5'), or undefined when they are equal. */
@@ -125,7 +125,7 @@ export function vocabularyDifference(a: ReadonlyMap<string, number>, b: Readonly
  * (`config`, as `readConfig` gives it): what `loadTokenizer` uses when a folder has no tokenizer.json.
  */
 export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJson): object {
-  const vocab = parseVocab(readModelFile(vocabFile).toString('utf8'), vocabFile);
+  const vocab = readVocabFile(vocabFile);
   return wordPieceTokenizerJson(vocab, vocabFile, {
     doLowerCase: config.do_lower_case ?? true,
     stripAccents: config.strip_accents ?? null,

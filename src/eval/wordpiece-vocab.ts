@@ -4,8 +4,8 @@
  * BertPreTokenizer, WordPiece with `##` continuation and 100-character words, and the `[CLS] A [SEP] B [SEP]`
  * template with token types 0/1.
  */
-import { DataError } from '../errors.ts';
-import { withoutBom } from '../files.ts';
+import { DataError, fsReason } from '../errors.ts';
+import { READ_CHUNK_BYTES, readLines, withoutBom } from '../files.ts';
 
 /** The special tokens of a BERT vocabulary; defaults are bert-base's. */
 export interface BertSpecialTokens {
@@ -33,18 +33,31 @@ export interface WordPieceOptions {
 }
 
 /**
- * Parses vocab.txt: one token per line, the id is the 0-based line number (as transformers' `load_vocab`). Line ends
+ * Reads vocab.txt: one token per line, the id is the 0-based line number (as transformers' `load_vocab`). Line ends
  * may be CRLF; a UTF-8 byte-order mark before the first token (a file saved on Windows) is no part of it, so that
- * `[PAD]` keeps its id 0 and the vocabulary equals the same one in tokenizer.json.
+ * `[PAD]` keeps its id 0 and the vocabulary equals the same one in tokenizer.json. The file is read line by line
+ * (`readLines`, `chunkBytes` at a time), never held as one string; a file that cannot be read is a one-line
+ * DataError.
  */
-export function parseVocab(text: string, file: string): Map<string, number> {
-  const lines = withoutBom(text).split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+export function readVocabFile(file: string, chunkBytes = READ_CHUNK_BYTES): Map<string, number> {
+  try {
+    return vocabFromLines(readLines(file, chunkBytes), file);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    throw new DataError(`${file}: cannot read it: ${fsReason(e)}`, { cause: e });
+  }
+}
+
+/** The vocabulary of vocab.txt's lines (without their '\n'; a last empty line after the final '\n' left out). */
+function vocabFromLines(lines: Iterable<string>, file: string): Map<string, number> {
   const vocab = new Map<string, number>();
-  lines.forEach((line, i) => {
-    const token = line.endsWith('\r') ? line.slice(0, -1) : line;
+  let i = 0;
+  for (const line of lines) {
+    const text = i === 0 ? withoutBom(line) : line;
+    const token = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (!vocab.has(token)) vocab.set(token, i);
-  });
+    i++;
+  }
   if (vocab.size === 0) throw new DataError(`${file}: empty vocabulary`);
   return vocab;
 }

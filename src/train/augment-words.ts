@@ -9,10 +9,10 @@
  * characters are dropped. A word is ONE WordPiece token exactly when its normalized form is in the vocabulary
  * (WordPiece matches the longest prefix first, so a whole word in the vocabulary is never split).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
-import { parseVocab } from '../eval/wordpiece-vocab.ts';
+import { readVocabFile } from '../eval/wordpiece-vocab.ts';
 import { readJsonObject } from '../eval/model-files.ts';
 
 /** A WordPiece vocabulary, as augmentation uses it. */
@@ -53,10 +53,10 @@ export function loadWordVocab(path: string): WordVocab {
   const json = tokenizerJson && existsSync(tokenizerJson) ? readJsonObject(tokenizerJson) : null;
   let lowercase = lowercaseSetting(dir, json);
   if (vocabTxt && existsSync(vocabTxt)) {
-    const map = parseVocab(readFileSync(vocabTxt, 'utf8'), vocabTxt);
+    const map = readVocabFile(vocabTxt);
     const tokens: string[] = [];
     for (const [t, id] of map) tokens[id] = t;
-    // Lines repeated in vocab.txt keep their ids (parseVocab maps the token to its first line).
+    // Lines repeated in vocab.txt keep their ids (readVocabFile maps the token to its first line).
     for (let i = 0; i < tokens.length; i++) tokens[i] ??= `[duplicate${i}]`;
     return wordVocab(tokens, { lowercase: lowercase ?? true, source: vocabTxt });
   }

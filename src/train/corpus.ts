@@ -3,8 +3,9 @@
  * tab-separated sentence pair, per line; by default every sentence of the GLUE train and dev files present,
  * deduplicated. Examples have no labels: only intermediate losses train on them.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { DataError, fsReason } from '../errors.ts';
+import { READ_CHUNK_BYTES, readLines } from '../files.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { resolveTasks } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -18,22 +19,24 @@ export interface CorpusText {
   textB?: string;
 }
 
-/** Reads a corpus file: one sentence, or a tab-separated pair, per non-empty line. */
-export function readCorpusFile(path: string): CorpusText[] {
+/**
+ * Reads a corpus file: one sentence, or a tab-separated pair, per non-empty line (LF or CRLF). The file is read line
+ * by line (`readLines`, `chunkBytes` at a time), never held as one string, so a corpus of several GB is read
+ * whole.
+ */
+export function readCorpusFile(path: string, chunkBytes = READ_CHUNK_BYTES): CorpusText[] {
   if (!existsSync(path)) throw new DataError(`${path}: corpus file not found`);
   if (statSync(path).isDirectory()) throw new DataError(`${path}: a folder, not a corpus file (one sentence, or a tab-separated pair, per line)`);
-  let text: string;
+  const texts: CorpusText[] = [];
   try {
-    text = readFileSync(path, 'utf8');
+    for (const line of readLines(path, chunkBytes)) {
+      const t = line.trim();
+      if (!t) continue;
+      const [a, b] = t.split('\t');
+      texts.push(b ? { textA: a, textB: b } : { textA: a });
+    }
   } catch (e) {
     throw new DataError(`${path}: the corpus file cannot be read (${fsReason(e)})`, { cause: e });
-  }
-  const texts: CorpusText[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const t = line.trim();
-    if (!t) continue;
-    const [a, b] = t.split('\t');
-    texts.push(b ? { textA: a, textB: b } : { textA: a });
   }
   if (!texts.length) throw new DataError(`${path}: the corpus is empty`);
   return texts;
