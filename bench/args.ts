@@ -1,4 +1,6 @@
-/** Command-line flags of the benchmarks: `--name VALUE`. */
+/** Command-line flags of the benchmarks: `--name VALUE`, checked against the flags each declares (suites.ts). */
+import { editDistance } from '../src/glue/registry.ts';
+import { type FlagKind, suite } from './suites.ts';
 
 /** The value after `flag` on the command line (`argv`, default this process's), or undefined. */
 export function flagValue(flag: string, argv: readonly string[] = process.argv): string | undefined {
@@ -30,6 +32,17 @@ export function parseWhole(flag: string, text: string, min: number): number {
   return value;
 }
 
+/** The comma-separated whole numbers after `flag` (else `fallback`), each ≥ `min`; a bad one ends the benchmark with one line and exit code 2. */
+export function wholeListArg(flag: string, fallback: string, min = 1, argv: readonly string[] = process.argv): number[] {
+  const text = arg(flag, fallback, argv);
+  try {
+    return text.split(',').map((part) => parseWhole(flag, part, min));
+  } catch {
+    console.error(`${flag} ${JSON.stringify(text)}: expected whole numbers ≥ ${min} separated by commas`);
+    process.exit(2);
+  }
+}
+
 /** The whole number after `flag` (else `fallback`); a bad value ends the benchmark with one line and exit code 2. */
 export function wholeArg(flag: string, fallback: number, min = 1, argv: readonly string[] = process.argv): number {
   try {
@@ -45,5 +58,71 @@ export function choiceArg<T extends string>(flag: string, fallback: T, choices: 
   const value = arg(flag, fallback, argv);
   if ((choices as readonly string[]).includes(value)) return value as T;
   console.error(`${flag} ${JSON.stringify(value)}: expected one of ${choices.join(', ')}`);
+  process.exit(2);
+}
+
+/** The known flag closest to `flag` (one or two edits away), if any. */
+function nearest(flag: string, known: readonly string[]): string | undefined {
+  const limit = flag.length >= 7 ? 2 : 1;
+  let best: { flag: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(flag, k);
+    if (d > 0 && d <= limit && (!best || d < best.d)) best = { flag: k, d };
+  }
+  return best?.flag;
+}
+
+/**
+ * What is wrong with the flags `argv` gives against the `known` ones (`whose`: whose flags they are, for the
+ * message), in one line, or undefined: a flag not among them (with the nearest one), `--flag=value`, a value flag
+ * without its value, a flag given twice, a word that belongs to no flag.
+ */
+export function flagProblem(argv: readonly string[], known: Readonly<Record<string, FlagKind>>, whose: string): string | undefined {
+  const names = Object.keys(known);
+  const listed = names.length ? `the flags of ${whose}: ${names.join(', ')}` : `${whose} takes no flags`;
+  const seen = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (!token.startsWith('--')) return `unexpected argument '${token}' (${listed})`;
+    const [name, value] = token.includes('=') ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)] : [token, undefined];
+    const kind = known[name];
+    if (kind === undefined) {
+      const near = nearest(name, names);
+      return `unknown flag ${name}${near ? ` (did you mean ${near}?)` : ''}; ${listed}`;
+    }
+    if (value !== undefined) return kind === 'value' ? `${token}: write ${name} ${value}` : `${token}: ${name} takes no value`;
+    if (seen.has(name)) return `${name} given twice: give it once`;
+    seen.add(name);
+    if (kind === 'value') {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) return `${name}: a value is needed after it`;
+      i++;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The flags of `argv` (with their values) that `wanted` names, in their order; `argv` has passed flagProblem against
+ * `all`, which says which flags take a value.
+ */
+export function flagsOf(argv: readonly string[], all: Readonly<Record<string, FlagKind>>, wanted: Readonly<Record<string, FlagKind>>): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const take = all[argv[i]!] === 'value' ? 2 : 1;
+    if (wanted[argv[i]!] !== undefined) kept.push(...argv.slice(i, i + take));
+    i += take - 1;
+  }
+  return kept;
+}
+
+/**
+ * Checks this benchmark's command line (`argv`, default this process's) against the flags suites.ts declares for
+ * `name`: a problem ends it with one line and exit code 2 (see flagProblem).
+ */
+export function checkFlags(name: string, argv: readonly string[] = process.argv.slice(2)): void {
+  const problem = flagProblem(argv, suite(name).flags, name);
+  if (problem === undefined) return;
+  console.error(problem);
   process.exit(2);
 }

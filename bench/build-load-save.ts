@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { buildBert } from '../src/bert/build.ts';
 import { BERT_BASE, countParameters } from '../src/bert/config.ts';
 import { loadModel, saveModel } from '../src/onnx/index.ts';
+import { checkFlags } from './args.ts';
 
 const TARGET_SECONDS = 10;
 const TARGET_RSS_RATIO = 2.5;
@@ -87,5 +88,8 @@ function main(): void {
 
 const childAt = process.argv.indexOf('--child');
 if (childAt >= 0) child(process.argv[childAt + 1], process.argv[childAt + 2]);
-else main();
+else {
+  checkFlags('load-save');
+  main();
+}
 process.exitCode = 0;

@@ -23,6 +23,9 @@ import { loadTokenizer } from '../src/eval/tokenizer.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { getTask } from '../src/glue/registry.ts';
 import { defaultThreads, openSession, sessionOptions, type Feeds } from '../src/runtime/session.ts';
+import { arg, checkFlags, wholeArg } from './args.ts';
+
+checkFlags('eval-throughput');
 
 interface BenchArgs {
   model: string;
@@ -34,17 +37,13 @@ interface BenchArgs {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
   return {
-    model: resolve(value('--model') ?? '../shared/teachers/sst2-L4H256'),
-    task: value('--task') ?? 'SST-2',
-    glueDir: resolve(value('--glue-dir') ?? defaultGlueDir()),
-    batchSize: Number(value('--batch-size') ?? 32),
-    threads: Number(value('--threads') ?? 0),
-    rounds: Number(value('--rounds') ?? 11),
+    model: resolve(arg('--model', '../shared/teachers/sst2-L4H256', argv)),
+    task: arg('--task', 'SST-2', argv),
+    glueDir: resolve(arg('--glue-dir', defaultGlueDir(), argv)),
+    batchSize: wholeArg('--batch-size', 32, 1, argv),
+    threads: wholeArg('--threads', 0, 0, argv),
+    rounds: wholeArg('--rounds', 11, 1, argv),
   };
 }
 

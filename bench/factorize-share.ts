@@ -17,7 +17,9 @@ import { openSession, Tensor } from '../src/runtime/session.ts';
 import type { Pass, PassResult } from '../src/pass/pass.ts';
 import { factorizeEmbeddingsPass } from '../src/factorize/index.ts';
 import { shareLayersPass } from '../src/share/index.ts';
-import { flagValue as arg } from './args.ts';
+import { checkFlags, wholeListArg } from './args.ts';
+
+checkFlags('factorize-share');
 
 interface Row {
   pass: string;
@@ -54,7 +56,7 @@ async function runs(model: Model): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const ranks = (arg('--ranks') ?? '64,128,256').split(',').map(Number);
+  const ranks = wholeListArg('--ranks', '64,128,256');
   const check = process.argv.includes('--run');
   console.log(`node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'})`);
 

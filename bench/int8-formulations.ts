@@ -36,14 +36,15 @@ import { optimizeModel, OPTIMIZE } from '../src/optimize/index.ts';
 import { quantizeModel, parseQuantizeSettings } from '../src/quantize/index.ts';
 import { openSession, type Session } from '../src/runtime/session.ts';
 import { attentionOverInt8, ortQuantizeDynamic, perProjectionDynamicMatMul } from './int8-forms.ts';
-import { arg, wholeArg } from './args.ts';
+import { arg, checkFlags, flagValue, wholeArg, wholeListArg } from './args.ts';
 
 const argv = process.argv.slice(2);
+checkFlags('int8-formulations', argv);
 const layers = wholeArg('--layers', 12, 1, argv);
-const batches = arg('--batches', '1,8', argv).split(',').map(Number);
+const batches = wholeListArg('--batches', '1,8', 1, argv);
 const seq = wholeArg('--seq', 128, 1, argv);
 /** Rounds of timed runs; default: one per form, so that every form runs once at every position of a round. */
-const roundsArg = arg('--rounds', '', argv);
+const roundsArg = flagValue('--rounds', argv) !== undefined ? wholeArg('--rounds', 1, 1, argv) : undefined;
 const threads = wholeArg('--threads', 1, 0, argv);
 const withFp32 = !argv.includes('--no-fp32');
 const withAccuracy = !argv.includes('--no-accuracy');
@@ -129,7 +130,7 @@ function forms(model: Model, s: BertStructure): Form[] {
 
 async function timeForms(model: Model, s: BertStructure, dir: string): Promise<Timed[]> {
   const list = forms(model, s);
-  const rounds = roundsArg ? Number(roundsArg) : list.length;
+  const rounds = roundsArg ?? list.length;
   const sessions: Session[] = [];
   const timed: Timed[] = [];
   for (const f of list) {

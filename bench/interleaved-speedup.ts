@@ -14,13 +14,14 @@ import { benchModels, describeMachine } from '../src/bench/index.ts';
 import { compressFile } from '../src/export/compress.ts';
 import { locateModel } from '../src/onnx/locate.ts';
 import { registerAllPasses } from '../src/passes.ts';
-import { arg as flagArg } from './args.ts';
+import { arg as flagArg, checkFlags, wholeArg } from './args.ts';
 
 const argv = process.argv.slice(2);
+checkFlags('interleaved-speedup', argv);
 const model = locateModel(resolve(flagArg('--model', '../shared/teachers/sst2-L4H256', argv))).onnx;
-const threads = Number(flagArg('--threads', '1', argv));
-const repeats = Number(flagArg('--repeats', '30', argv));
-const rounds = Number(flagArg('--rounds', '3', argv));
+const threads = wholeArg('--threads', 1, 0, argv);
+const repeats = wholeArg('--repeats', 30, 1, argv);
+const rounds = wholeArg('--rounds', 3, 1, argv);
 
 registerAllPasses();
 const dir = mkdtempSync(join(tmpdir(), 'bench-speedup-'));

@@ -11,6 +11,9 @@ import { modelSize } from '../src/onnx/index.ts';
 import { registerAllPasses } from '../src/passes.ts';
 import { getPass } from '../src/pass/registry.ts';
 import type { PassStep } from '../src/pass/pass.ts';
+import { checkFlags } from './args.ts';
+
+checkFlags('passes-base');
 
 const STEPS: PassStep[] = [
   { pass: 'prune-heads', settings: { ratio: 0.4, importance: 'magnitude' } },

@@ -15,8 +15,9 @@ import type { PassStep } from '../src/pass/pass.ts';
 import { openSession, type Feeds, type Session } from '../src/runtime/session.ts';
 import { idFeeds } from '../src/runtime/feeds.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
-import { arg, wholeArg } from './args.ts';
+import { arg, checkFlags, wholeArg } from './args.ts';
 
+checkFlags('passes-speed');
 const modelPath = resolve(arg('--model', '../shared/teachers/sst2-L4H256/model.onnx'));
 const batch = wholeArg('--batch', 32);
 const seq = wholeArg('--seq', 64);

@@ -29,8 +29,9 @@ import { evaluate } from '../src/eval/index.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { runTraining } from '../src/train/run.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
-import { arg, wholeArg } from './args.ts';
+import { arg, checkFlags, wholeArg } from './args.ts';
 
+checkFlags('prune-importance');
 const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
 const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
 const calibrationExamples = wholeArg('--calibration', 512);

@@ -24,8 +24,9 @@ import { getTask } from '../src/glue/registry.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
 import { quantizePass } from '../src/quantize/index.ts';
 import { pearsonR } from '../src/eval/metrics/pearson.ts';
-import { arg, wholeArg } from './args.ts';
+import { arg, checkFlags, wholeArg } from './args.ts';
 
+checkFlags('quantize');
 const teachersDir = resolve(arg('--teachers', '../shared/teachers'));
 const glueDir = resolve(arg('--glue-dir', defaultGlueDir()));
 const modes = arg('--modes', 'int8,int8:per-tensor,int8-group:64,int8-static,int4-block:32,mixed:0.24').split(',').filter(Boolean);

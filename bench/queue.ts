@@ -21,10 +21,11 @@ import { QUEUE_NAME, parseQueueUrl } from '../src/queue/connection.ts';
 import { runQueuedSweep } from '../src/queue/coordinator.ts';
 import { SweepStore } from '../src/sweep/store.ts';
 import { ownRedis } from '../test/queue/redis.ts';
-import { arg, wholeArg } from './args.ts';
+import { arg, checkFlags, wholeArg, wholeListArg } from './args.ts';
 
+checkFlags('queue');
 const N = wholeArg('--points', 12);
-const WORKERS = arg('--workers', '1,2,3').split(',').map(Number);
+const WORKERS = wholeListArg('--workers', '1,2,3');
 const MODEL = resolve(arg('--model', '../shared/teachers/sst2-L2H256'));
 const GLUE = resolve(process.env.GLUE_DIR ?? '../shared/glue');
 const CLI = resolve('bin/compress.mjs');

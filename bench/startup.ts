@@ -12,9 +12,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { median, quantile } from '../src/bench/stats.ts';
+import { checkFlags } from './args.ts';
 
 const VERSION_AIM_S = 0.3;
 const argv = process.argv.slice(2);
+checkFlags('startup', argv);
 const runsAt = argv.indexOf('--runs');
 const runs = runsAt >= 0 ? Number(argv[runsAt + 1]) : 15;
 if (!(Number.isInteger(runs) && runs > 0)) {

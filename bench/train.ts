@@ -19,8 +19,9 @@ import type { Batch } from '../src/train/data.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { peakRss, resetPeakRss } from '../src/bench/memory.ts';
 import { dropoutMaskInto, MaskBuffers } from '../src/train/dropout.ts';
-import { choiceArg, wholeArg } from './args.ts';
+import { checkFlags, choiceArg, wholeArg } from './args.ts';
 
+checkFlags('train');
 const rounds = wholeArg('--rounds', 7);
 const threads = wholeArg('--threads', 0, 0);
 const kernel = choiceArg('--kernel', 'wasm', ['wasm', 'js'] as const);

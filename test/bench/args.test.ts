@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseWhole, splitBenchArgs } from '../../bench/args.ts';
+import { flagProblem, flagsOf, parseWhole, splitBenchArgs } from '../../bench/args.ts';
+import { BENCHMARKS } from '../../bench/suites.ts';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -35,6 +37,46 @@ describe('parseWhole', () => {
   });
 });
 
+describe('flagProblem', () => {
+  const train = { '--rounds': 'value', '--threads': 'value', '--kernel': 'value' } as const;
+  const problem = (...argv: string[]) => flagProblem(argv, train, 'train');
+  it('accepts the declared flags with their values, negative values included (refused later by their parser)', () => {
+    expect(problem()).toBeUndefined();
+    expect(problem('--rounds', '15', '--kernel', 'js')).toBeUndefined();
+    expect(problem('--threads', '-1')).toBeUndefined();
+    expect(flagProblem(['--keep'], { '--keep': 'switch' }, 'load-save')).toBeUndefined();
+  });
+  it('refuses, in one line, what the benchmark used to ignore: an unknown or misspelt flag, a missing value, a repeated flag, a stray word', () => {
+    expect(problem('--roundz', '3')).toBe('unknown flag --roundz (did you mean --rounds?); the flags of train: --rounds, --threads, --kernel');
+    expect(problem('--seed', '3')).toBe('unknown flag --seed; the flags of train: --rounds, --threads, --kernel');
+    expect(flagProblem(['--rounds', '2'], {}, 'passes-base')).toBe('unknown flag --rounds; passes-base takes no flags');
+    expect(problem('--rounds')).toBe('--rounds: a value is needed after it');
+    expect(problem('--rounds', '--threads', '1')).toBe('--rounds: a value is needed after it');
+    expect(problem('--rounds', '3', '--rounds', '5')).toBe('--rounds given twice: give it once');
+    expect(problem('--rounds=3')).toBe('--rounds=3: write --rounds 3');
+    expect(flagProblem(['--keep=1'], { '--keep': 'switch' }, 'load-save')).toBe('--keep=1: --keep takes no value');
+    expect(problem('--rounds', '3', 'extra')).toBe("unexpected argument 'extra' (the flags of train: --rounds, --threads, --kernel)");
+  });
+  it('flagsOf keeps the flags one benchmark reads, with their values', () => {
+    const all = { ...train, '--modes': 'value', '--no-fp32': 'switch' } as const;
+    const argv = ['--modes', 'int8', '--rounds', '3', '--no-fp32', '--kernel', 'js'];
+    expect(flagsOf(argv, all, train)).toEqual(['--rounds', '3', '--kernel', 'js']);
+    expect(flagsOf(argv, all, { '--modes': 'value', '--no-fp32': 'switch' })).toEqual(['--modes', 'int8', '--no-fp32']);
+  });
+});
+
+describe('bench/suites.ts', () => {
+  it('declares exactly the flags each benchmark reads, and each benchmark checks its command line against them', () => {
+    for (const b of BENCHMARKS) {
+      const source = readFileSync(resolve(ROOT, 'bench', b.file), 'utf8');
+      expect(source, b.file).toContain(`checkFlags('${b.name}'`);
+      const read = new Set([...source.matchAll(/(?:arg|Arg|flagValue|includes|indexOf)\('(--[a-z0-9-]+)'/g)].map((m) => m[1]!));
+      read.delete('--child'); // load-save's own child process
+      expect([...read].sort(), b.file).toEqual(Object.keys(b.flags).sort());
+    }
+  });
+});
+
 describe('npm run bench', () => {
   it('passes flags to the chosen benchmark: a bad --rounds reaches it and ends it with one line', () => {
     const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, 'bench/index.ts'), 'train', '--rounds', 'abc'], {
@@ -55,5 +97,33 @@ describe('npm run bench', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('--kernel "simd": expected one of wasm, js');
+  });
+
+  it('refuses, before running anything, a word that names no benchmark beside one that does, and a flag the chosen ones do not read', () => {
+    // ('quantise train' ran train alone, '--roundz 3' was ignored)
+    for (const [args, line] of [
+      [['quantise', 'train'], /^no benchmark matches quantise; known: load-save, eval-throughput, /],
+      [['train', '--roundz', '3'], /^unknown flag --roundz \(did you mean --rounds\?\); the flags of train: --rounds, --threads, --kernel$/],
+      [['train', 'quantize', '--modes', 'int8', '--bogus'], /^unknown flag --bogus; the flags of quantize, train together: /],
+    ] as const) {
+      const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, 'bench/index.ts'), ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr.trim(), args.join(' ')).toMatch(line);
+    }
+  });
+
+  it('a benchmark run on its own refuses a flag it does not read, with one line', () => {
+    const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, 'bench/passes-base.ts'), '--rounds', '2'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('unknown flag --rounds; passes-base takes no flags');
   });
 });
