@@ -10,6 +10,7 @@ import { pruneFfnPass, ffnNeuronScores } from '../../src/prune/ffn.ts';
 import { dropLayersPass, layersToDrop } from '../../src/prune/layers.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { encoderOnly } from '../../src/train/students/classifier.ts';
 import { buildBert, randomBertWeights } from '../../src/bert/build.ts';
 import { sampleFeeds, outputsOf, maxDiff, maxAbs } from '../helpers/run-model.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
@@ -124,13 +125,45 @@ describe('drop-layers', () => {
     expect(r.report.summary).toBe('no layer dropped (every layer is kept); 2 of 2 left');
   });
 
-  it('refuses to drop a layer whose output is a graph output (hidden states exported), naming the pass', async () => {
-    const model = cloneModel(tinyBert({ numLayers: 2 }));
-    model.graph.outputs.push({ name: findBert(model).layers[0].output, elemType: 1 });
+  it("keeps a graph output that was a dropped layer's output: an encoder-only model's last_hidden_state now gives the layer below", async () => {
+    const three = tinyBertConfig({ numLayers: 3 });
+    const weights = randomBertWeights(three, { seed: 5, std: 0.2 });
+    const model = encoderOnly(buildBert(three, { kind: 'given', tensors: weights }));
     const s = findBert(model);
-    await expect(dropLayersPass.run(model, s, dropLayersPass.parse({ layers: '0' }), {})).rejects.toThrow(
-      /^drop-layers: layer 0's output is a graph output; it cannot be dropped$/,
+    expect(model.graph.outputs.map((o) => o.name)).toContain(s.layers[2].output);
+    const res = await dropLayersPass.run(model, s, dropLayersPass.parse({ layers: '2' }), {});
+    expect(res.report.summary).toBe(`dropped layers 2; 2 of 3 left; graph output '${s.layers[2].output}' now gives layer 1's output`);
+    expect(res.model.graph.outputs.map((o) => o.name)).toEqual(model.graph.outputs.map((o) => o.name));
+    expect(findBert(res.model).numLayers).toBe(2);
+    // as the same model built with 2 layers gives them
+    const two = new Map([...weights].filter(([name]) => !name.includes('encoder.layer.2.')));
+    const expected = encoderOnly(buildBert(tinyBertConfig({ numLayers: 2 }), { kind: 'given', tensors: two }));
+    const feeds = sampleFeeds(model, s);
+    const want = await outputsOf(expected, feeds);
+    expect(Object.keys(want).sort()).toEqual(res.model.graph.outputs.map((o) => o.name).sort());
+    expect(maxDiff(want, await outputsOf(res.model, feeds))).toBeLessThan(1e-5 * Math.max(1, maxAbs(want)));
+    expect(maxDiff(want, await outputsOf(model, feeds))).toBeGreaterThan(1e-4);
+  });
+
+  it('keeps every exported hidden state: a dropped one gives the kept layer below it, or the embeddings', async () => {
+    const model = cloneModel(tinyBert({ numLayers: 3 }, { std: 0.2 }));
+    const s = findBert(model);
+    for (const l of s.layers) model.graph.outputs.push({ name: l.output, elemType: 1 });
+    model.graph.outputs.push({ name: s.layers[0].input, elemType: 1 });
+    const res = await dropLayersPass.run(model, s, dropLayersPass.parse({ layers: '0,1' }), {});
+    expect(res.report.summary).toBe(
+      `dropped layers 0, 1; 1 of 3 left; graph output '${s.layers[0].output}' now gives the embeddings; graph output '${s.layers[1].output}' now gives the embeddings`,
     );
+    expect(res.model.graph.outputs.map((o) => o.name)).toEqual(model.graph.outputs.map((o) => o.name));
+    const feeds = sampleFeeds(model, s);
+    const got = await outputsOf(res.model, feeds);
+    const before = await outputsOf(model, feeds);
+    const embeddings = s.layers[0].input;
+    expect([...got[s.layers[0].output]]).toEqual([...before[embeddings]]);
+    expect([...got[s.layers[1].output]]).toEqual([...before[embeddings]]);
+    expect([...got[embeddings]]).toEqual([...before[embeddings]]);
+    expect(maxDiff({ x: got[s.layers[2].output] }, { x: before[s.layers[2].output] })).toBeGreaterThan(1e-4); // layer 2 now reads the embeddings
+    expect(findBert(res.model).numLayers).toBe(1);
   });
 
   it('refuses impossible layer lists', () => {
