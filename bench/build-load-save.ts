@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { buildBert } from '../src/bert/build.ts';
 import { BERT_BASE, countParameters } from '../src/bert/config.ts';
 import { loadModel, saveModel } from '../src/onnx/index.ts';
+import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { checkFlags } from './args.ts';
 
 const TARGET_SECONDS = 10;
@@ -50,6 +51,7 @@ function main(): void {
   const keep = process.argv.includes('--keep');
   const dir = mkdtempSync(join(tmpdir(), 'bert-compress-bench-'));
   try {
+    console.log(`machine: ${describeMachine(machineInfo())}`);
     console.log(`BERT-base: ${BERT_BASE.numLayers} layers × ${BERT_BASE.hiddenSize} hidden, ${(countParameters(BERT_BASE) / 1e6).toFixed(1)}M parameters`);
     let t0 = performance.now();
     const model = buildBert(BERT_BASE, { kind: 'random', seed: 1 });

@@ -23,6 +23,7 @@ import { loadTokenizer } from '../src/eval/tokenizer.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { getTask } from '../src/glue/registry.ts';
 import { defaultThreads, openSession, sessionOptions, type Feeds } from '../src/runtime/session.ts';
+import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { arg, checkFlags, wholeArg } from './args.ts';
 
 checkFlags('eval-throughput');
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
   console.log(
     `${location.onnx} | ${task.name} dev: ${examples} examples, ${batches.length} batches of ≤${args.batchSize}, max_length ${maxLength}, threads ${threads ?? `${defaultThreads()} (one per physical core)`}, ${args.rounds} rounds`,
   );
+  console.log(`machine: ${describeMachine(machineInfo(args.threads))}`);
   console.log(line('direct onnxruntime-node', times.direct));
   console.log(line('harness (end to end)', times.harness));
   console.log(line('harness (scoring only)', times.scoring));

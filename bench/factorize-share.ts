@@ -7,7 +7,7 @@
  * `--run` also opens every output in onnxruntime and runs one batch (slower: a few seconds per model).
  * Prints one line per pass and a JSON summary.
  */
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { buildBert } from '../src/bert/build.ts';
 import { BERT_BASE } from '../src/bert/config.ts';
 import { findBert } from '../src/bert/discover.ts';
@@ -17,6 +17,7 @@ import { openSession, Tensor } from '../src/runtime/session.ts';
 import type { Pass, PassResult } from '../src/pass/pass.ts';
 import { factorizeEmbeddingsPass } from '../src/factorize/index.ts';
 import { shareLayersPass } from '../src/share/index.ts';
+import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { checkFlags, wholeListArg } from './args.ts';
 
 checkFlags('factorize-share');
@@ -58,7 +59,7 @@ async function runs(model: Model): Promise<boolean> {
 async function main(): Promise<void> {
   const ranks = wholeListArg('--ranks', '64,128,256');
   const check = process.argv.includes('--run');
-  console.log(`node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'})`);
+  console.log(`node ${process.version}; machine: ${describeMachine(machineInfo())}`);
 
   let start = performance.now();
   const model = buildBert(BERT_BASE, { kind: 'random', seed: 1 });
@@ -94,7 +95,13 @@ async function main(): Promise<void> {
   const slowest = Math.max(...rows.map((r) => r.seconds));
   console.log(
     JSON.stringify(
-      { model: 'bert-base (seeded)', cores: availableParallelism(), slowestPassSeconds: slowest, rows: rows.map(({ details: _d, ...r }) => r) },
+      {
+        model: 'bert-base (seeded)',
+        cores: availableParallelism(),
+        machine: machineInfo(),
+        slowestPassSeconds: slowest,
+        rows: rows.map(({ details: _d, ...r }) => r),
+      },
       null,
       2,
     ),

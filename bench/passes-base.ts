@@ -11,6 +11,7 @@ import { modelSize } from '../src/onnx/index.ts';
 import { registerAllPasses } from '../src/passes.ts';
 import { getPass } from '../src/pass/registry.ts';
 import type { PassStep } from '../src/pass/pass.ts';
+import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { checkFlags } from './args.ts';
 
 checkFlags('passes-base');
@@ -27,6 +28,7 @@ const STEPS: PassStep[] = [
 
 async function main() {
   registerAllPasses();
+  console.log(`machine: ${describeMachine(machineInfo())}`);
   let t = performance.now();
   const model = buildBert({ ...BERT_BASE, numLabels: 2 }, { kind: 'random', seed: 1 });
   console.log(`built BERT-base: ${modelSize(model).params.toLocaleString('en')} params in ${((performance.now() - t) / 1000).toFixed(1)} s`);

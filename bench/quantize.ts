@@ -24,6 +24,7 @@ import { getTask } from '../src/glue/registry.ts';
 import type { CalibrationSource } from '../src/pass/pass.ts';
 import { quantizePass } from '../src/quantize/index.ts';
 import { pearsonR } from '../src/eval/metrics/pearson.ts';
+import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { arg, checkFlags, wholeArg } from './args.ts';
 
 checkFlags('quantize');
@@ -186,6 +187,8 @@ async function main(): Promise<void> {
   console.log(
     `onnxruntime-node ${runtimeVersion()}, modes ${modes.join(', ')}, speed: ${speedBatches} dev batches of 32 × ${rounds} rounds, threads ${threads || `${defaultThreads()} (one per physical core)`}`,
   );
+  // int8 speed depends on the CPU's AVX-512 and VNNI: every speed-up below is this machine's
+  console.log(`machine: ${describeMachine(machineInfo(threads))}`);
   const all: Row[] = [];
   for (const t of TEACHERS) {
     if (!existsSync(join(teachersDir, t.dir, 'model.onnx'))) {
@@ -199,7 +202,7 @@ async function main(): Promise<void> {
     const worst = Math.min(...int8.map((r) => r.deltaPoints));
     console.log(`\nint8 per-channel with int8 embeddings: worst dev metric change ${worst.toFixed(2)} points (limit -1): ${worst >= -1 ? 'PASS' : 'FAIL'}`);
   }
-  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ runtime: runtimeVersion(), rows: all }, null, 2));
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ runtime: runtimeVersion(), machine: machineInfo(threads), rows: all }, null, 2));
 }
 
 await main();

@@ -12,6 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { median, quantile } from '../src/bench/stats.ts';
+import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { checkFlags } from './args.ts';
 
 const VERSION_AIM_S = 0.3;
@@ -58,6 +59,7 @@ try {
       if (round > 0) seconds[i]!.push(s); // round 0 warms the file cache
     }
   }
+  console.log(`node ${process.version}; machine: ${describeMachine(machineInfo())}`);
   console.log(`${runs} interleaved runs each, whole process (spawn to exit), seconds:`);
   console.log(`  ${'command'.padEnd(46)}${'median'.padStart(8)}${'p90'.padStart(8)}${'min'.padStart(8)}`);
   for (const [i, c] of commands.entries()) {

@@ -75,6 +75,13 @@ describe('bench/suites.ts', () => {
       expect([...read].sort(), b.file).toEqual(Object.keys(b.flags).sort());
     }
   });
+
+  it('every benchmark that prints times or speed-ups prints the machine (CPU model, AVX2/AVX-512/VNNI, onnxruntime, threads) with them', () => {
+    // (quantize printed int8 speed-ups, whose size depends on VNNI, without the CPU's flags)
+    for (const b of BENCHMARKS.filter((b) => b.name !== 'prune-importance')) {
+      expect(readFileSync(resolve(ROOT, 'bench', b.file), 'utf8'), b.file).toMatch(/describeMachine\(/);
+    }
+  });
 });
 
 describe('npm run bench', () => {
