@@ -80,7 +80,8 @@ function setConstant(g: Graph, c: HeadShapeConstant, newValue: number): void {
  * Replaces the attention block's contribution to the residual stream by what it computes with every head masked:
  * the output projection's bias b (or zero). Shape-safe forms, which discovery (bert/discover/headless.ts) reads back:
  * - the readers are plain Adds (the residual Add): they read b itself, x + b broadcasting the [hidden] vector;
- * - otherwise (a SkipLayerNormalization needs a 3-D input): Mul(x, 0), then Add(·, b) when b must be added here.
+ * - otherwise (a SkipLayerNormalization needs a 3-D input): Mul(x, 0), then Add(·, b) when b must be added here
+ *   (x[:, 0:1] in a last layer that computes the first token only, the shape of the residual it is added to).
  * A bias fused into the next op (SkipLayerNormalization's bias input) stays there.
  */
 function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
@@ -99,7 +100,9 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
     const zero = uniqueName(g, `L${layer.index}_no_heads_zero`);
     g.initializers.set(zero, float32Tensor(zero, [], [0]));
     value = uniqueName(g, `L${layer.index}_no_heads`);
-    nodes.push({ name: uniqueName(g, `NoHeads_${layer.index}`), opType: 'Mul', domain: '', inputs: [layer.input, zero], outputs: [value], attributes: {} });
+    // a first-token last layer adds the constant to x[:, 0:1] (EncoderLayer.firstToken), so it must take that shape
+    const x = layer.firstToken ?? layer.input;
+    nodes.push({ name: uniqueName(g, `NoHeads_${layer.index}`), opType: 'Mul', domain: '', inputs: [x, zero], outputs: [value], attributes: {} });
     if (bias) {
       const zeroed = value;
       value = uniqueName(g, `L${layer.index}_no_heads_bias`);
