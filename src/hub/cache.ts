@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from '../files.ts';
-import { isCommitHash, repoFolderName } from './ref.ts';
+import { isCommitHash, isShortCommitHash, repoFolderName } from './ref.ts';
 
 /** The folders of one repo in the cache. */
 export interface RepoCache {
@@ -24,13 +24,29 @@ export function repoCache(cacheDir: string, repo: string): RepoCache {
   return { root, blobs: join(root, 'blobs'), snapshots: join(root, 'snapshots'), refs: join(root, 'refs') };
 }
 
-/** The commit `revision` stands for from the cache alone: itself when a commit hash, else `refs/<revision>`. */
+/**
+ * The commit `revision` stands for from the cache alone: itself when a commit hash, else `refs/<revision>`, else
+ * (a short commit hash, `2d0429d`) the one cached snapshot whose commit starts with it. Undefined when none is
+ * cached, or when several snapshots start with it (see cachedCommitsStartingWith).
+ */
 export function cachedCommit(cache: RepoCache, revision: string): string | undefined {
   if (isCommitHash(revision)) return revision;
   const file = join(cache.refs, revision);
-  if (!existsSync(file)) return undefined;
-  const commit = readFileSync(file, 'utf8').trim();
-  return isCommitHash(commit) ? commit : undefined;
+  if (existsSync(file)) {
+    const commit = readFileSync(file, 'utf8').trim();
+    return isCommitHash(commit) ? commit : undefined;
+  }
+  const matches = cachedCommitsStartingWith(cache, revision);
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The commits of the cached snapshots that start with `prefix`, a short commit hash (none for another revision), sorted. */
+export function cachedCommitsStartingWith(cache: RepoCache, prefix: string): string[] {
+  if (!isShortCommitHash(prefix) || !existsSync(cache.snapshots)) return [];
+  return readdirSync(cache.snapshots, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && isCommitHash(e.name) && e.name.startsWith(prefix))
+    .map((e) => e.name)
+    .sort();
 }
 
 /** Records that `revision` (a branch or tag) points to `commit`; nothing for a commit hash. */

@@ -3,13 +3,14 @@
  * huggingface_hub cache (see cache.ts). Online, the API resolves the revision to a commit and lists the files; files
  * already in the snapshot are not downloaded again. All blobs are downloaded and verified before any is linked into
  * the snapshot, so a failed download leaves no partial snapshot. Offline (`HF_HUB_OFFLINE=1`), or when the hub
- * cannot be reached and the revision is cached, the snapshot on disk is used without any request.
+ * cannot be reached and the revision is cached, the snapshot on disk is used without any request; there a short
+ * commit hash (`@2d0429d`) names the one cached snapshot whose commit starts with it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonText } from '../files.ts';
 import { type RepoFile, fetchRepoInfo } from './api.ts';
-import { type RepoCache, cachedCommit, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
+import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
 import { SAFETENSORS_INDEX, type WeightsKind, selectFiles, shardsOfIndex } from './files.ts';
@@ -85,6 +86,13 @@ export function cachedSnapshot(
   hint = 'run once without HF_HUB_OFFLINE to download it',
 ): Snapshot {
   const commit = cachedCommit(cache, ref.revision);
+  const several = commit ? [] : cachedCommitsStartingWith(cache, ref.revision);
+  if (several.length > 1) {
+    const listed = several.length > 3 ? `${several.slice(0, 3).join(', ')} and ${several.length - 3} more` : several.join(', ');
+    throw new HubError(
+      `${ref.text}: the short commit hash '${ref.revision}' is ambiguous in the cache (${why}): snapshots ${listed}; give more of it, or the full 40-character commit hash`,
+    );
+  }
   if (!commit) throw new HubError(`${ref.text}: not in the cache (${why}): no ${join(cache.refs, ref.revision)}${shortCommitHint(ref.revision)}; ${hint}`);
   const dir = join(cache.snapshots, commit);
   if (!existsSync(dir)) throw new HubError(`${ref.text}: not in the cache (${why}): no snapshot ${dir}; ${hint}`);

@@ -162,14 +162,44 @@ describe('downloadSnapshot', () => {
     expect(abbreviated.message).toBe(
       `hf:org/tiny@${short}: no revision '${short}' (branch, tag or commit) in org/tiny; if '${short}' is a short commit hash, use the full 40-character commit hash`,
     );
-    const offlineShort = await errorOf(downloadSnapshot(`hf:org/tiny@${short}`, { env: { ...e, HF_HUB_OFFLINE: '1' } }));
-    expect(offlineShort.message).toMatch(
+    // offline, a short commit hash names the one cached snapshot whose commit starts with it
+    const offlineShort = await downloadSnapshot(`hf:org/tiny@${short}`, { env: { ...e, HF_HUB_OFFLINE: '1' } });
+    expect(offlineShort).toMatchObject({ commit: main, dir: byCommit.dir, fromCache: true });
+    expect(offlineShort.files).toEqual(byCommit.files);
+    // …and one no cached snapshot starts with is still refused, with the same hint
+    const other = [...'0123456789abcdef'].map((c) => c.repeat(7)).find((x) => !main.startsWith(x) && !v1.startsWith(x))!;
+    const offlineUnknown = await errorOf(downloadSnapshot(`hf:org/tiny@${other}`, { env: { ...e, HF_HUB_OFFLINE: '1' } }));
+    expect(offlineUnknown.message).toMatch(
       new RegExp(
-        `^hf:org/tiny@${short}: not in the cache \\(HF_HUB_OFFLINE is set\\): no \\S+; if '${short}' is a short commit hash, use the full 40-character commit hash; run once without HF_HUB_OFFLINE`,
+        `^hf:org/tiny@${other}: not in the cache \\(HF_HUB_OFFLINE is set\\): no \\S+; if '${other}' is a short commit hash, use the full 40-character commit hash; run once without HF_HUB_OFFLINE`,
       ),
     );
     const noRepo = await errorOf(downloadSnapshot('hf:org/nothing', { env: e }));
     expect(noRepo.message).toMatch(/^hf:org\/nothing: no such repo 'org\/nothing'/);
+  });
+
+  it('offline, refuses a short commit hash that several cached snapshots start with, in one line naming them', async () => {
+    // a cache folder made by hand, as huggingface_hub lays it out (no request is made offline)
+    const home = join(root, `home-${n++}`);
+    const repo = join(home, 'hub', 'models--org--fake');
+    const a = `abc1234${'0'.repeat(33)}`;
+    const b = `abc1234${'f'.repeat(33)}`;
+    for (const c of [a, b]) {
+      mkdirSync(join(repo, 'snapshots', c), { recursive: true });
+      for (const [name, bytes] of Object.entries(ckpt.files)) writeFileSync(join(repo, 'snapshots', c, name), bytes!);
+    }
+    const offline = { HF_HOME: home, HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_OFFLINE: '1' };
+    const ambiguous = await errorOf(downloadSnapshot('hf:org/fake@abc1234', { env: offline }));
+    expect(ambiguous).toBeInstanceOf(HubError);
+    expect(ambiguous.message).toBe(
+      `hf:org/fake@abc1234: the short commit hash 'abc1234' is ambiguous in the cache (HF_HUB_OFFLINE is set): snapshots ${a}, ${b}; give more of it, or the full 40-character commit hash`,
+    );
+    // more of the hash picks one; a branch of that name in refs/ wins over the prefix, as it does online
+    expect((await downloadSnapshot('hf:org/fake@abc12340', { env: offline })).commit).toBe(a);
+    expect((await downloadSnapshot('hf:org/fake@abc1234f', { env: offline })).commit).toBe(b);
+    mkdirSync(join(repo, 'refs'), { recursive: true });
+    writeFileSync(join(repo, 'refs', 'abc1234'), b);
+    expect((await downloadSnapshot('hf:org/fake@abc1234', { env: offline })).commit).toBe(b);
   });
 
   it('resumes a download cut off halfway with a Range request', async () => {
