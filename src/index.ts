@@ -1,6 +1,7 @@
 /**
  * bert-compress as a library: the calls the CLI makes (README, "Library"). Each layer is an entry point of its own
- * too: `bert-compress/onnx`, `/bert`, `/passes`, `/eval`, `/bench`, `/sweep`, `/report`.
+ * too: `bert-compress/onnx`, `/bert`, `/passes`, `/eval`, `/bench`, `/sweep`, `/report`,
+ * `/gradients`.
  */
 export { loadModel, saveModel, locateModel, type Model } from './onnx/index.ts';
 export { findBert, inspectModel, modelInputs, type BertStructure } from './bert/index.ts';

@@ -216,10 +216,12 @@ import { scoreTask } from 'bert-compress/eval';
 import { benchModels } from 'bert-compress/bench';
 import { runSweep } from 'bert-compress/sweep';
 import { renderReport } from 'bert-compress/report';
+import { appendLoss, buildGradientGraph, type GradientGraph } from 'bert-compress/gradients';
 const structure: BertStructure = findBert(loadModel(locateModel('model.onnx').onnx));
 // @ts-expect-error a structure is not a number: the declarations carry real types, not any
 const wrong: number = findBert(decodeModel(new Uint8Array()));
-export const used = [structure, wrong, compressFile, evaluate, modelInputs, runPipeline, scoreTask, benchModels, runSweep, renderReport];
+const gradients: (graph: GradientGraph) => unknown = (g) => g;
+export const used = [structure, wrong, compressFile, evaluate, modelInputs, runPipeline, scoreTask, benchModels, runSweep, renderReport, appendLoss, buildGradientGraph, gradients];
 `,
     );
     writeFileSync(
