@@ -10,10 +10,22 @@ const MB = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 /** Lines of the table for `compress bench` (latencies in ms, throughput in examples/s). */
 export function formatBench(r: BenchResult): string[] {
   const withBase = r.baseline !== undefined;
-  const header = ['batch', 'seq', 'p50 ms', 'p90 ms', 'p99 ms', 'ex/s', ...(withBase ? ['base p50', 'base ex/s', 'speed-up'] : [])];
+  // with a time budget, the runs each shape took (fewer than --repeats once its share was spent)
+  const budget = r.maxSeconds !== undefined;
+  const header = [
+    'batch',
+    'seq',
+    ...(budget ? ['runs'] : []),
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'ex/s',
+    ...(withBase ? ['base p50', 'base ex/s', 'speed-up'] : []),
+  ];
   const rows = r.shapes.map((s) => [
     String(s.batch),
     String(s.seq),
+    ...(budget ? [String(s.model.runs)] : []),
     s.model.p50Ms.toFixed(2),
     s.model.p90Ms.toFixed(2),
     s.model.p99Ms.toFixed(2),
@@ -26,8 +38,9 @@ export function formatBench(r: BenchResult): string[] {
   const named = `model: ${r.model}${describeDtype({ transformersJs: r.modelDtype })}${withBase ? `; baseline: ${r.baseline}${describeDtype({ transformersJs: r.baselineDtype })}` : ''}`;
   const out = [named, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
   out.push(`machine: ${describeMachine(r.machine)}`);
+  const budgetNote = budget ? `; --max-time ${r.maxSeconds} s: a shape's runs stopped once its share was spent (runs column)` : '';
   out.push(
-    `runs: ${r.repeats} timed per model and shape after ${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}`,
+    `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
   );
   const mem: string[] = [];
   if (r.memory.model) mem.push(`model session ${MB(r.memory.model.sessionRssBytes)}`);

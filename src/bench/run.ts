@@ -51,6 +51,12 @@ export interface BenchOptions {
   repeats?: number;
   /** Untimed runs per model and shape before timing (default 3). */
   warmup?: number;
+  /**
+   * A time budget in seconds (`--max-time`): each shape's timed rounds stop once its share is spent (the budget left
+   * when the shape starts, split evenly among the shapes left; its warm-up included), after at least one round, so
+   * that fewer than `repeats` may be taken (each shape's LatencyStats.runs). Default: no budget, `repeats` rounds.
+   */
+  maxSeconds?: number;
   /** Called after each shape. */
   onShape?: (shape: ShapeResult, index: number, total: number) => void;
   /** The machine-wide timing lock: its file and how long to wait for it (see timing-lock.ts). */
@@ -100,6 +106,8 @@ export interface BenchResult {
   spinning?: boolean;
   repeats: number;
   warmup: number;
+  /** The time budget given (BenchOptions.maxSeconds); absent without one. */
+  maxSeconds?: number;
   shapes: ShapeResult[];
   /** Geometric mean of the per-shape speed-ups (with a baseline). */
   speedup?: number;
@@ -161,7 +169,7 @@ function checkNotStopped(signal: AbortSignal | undefined, when: string): void {
  * Times `repeats` rounds of `a` (and `b`): round r runs both once, `a` first in even rounds and `b` first in odd
  * ones (A B, B A, A B…), so that neither side always runs right after the other or always first. Returns each
  * side's times in round order, so that times[r] of both are a pair. Throws BenchStopped before a round once
- * `signal` aborts.
+ * `signal` aborts. With a `deadline` (a performance.now() time), stops after the first round that ends past it.
  */
 export async function timedRounds(
   a: Pick<Session, 'run'>,
@@ -170,6 +178,7 @@ export async function timedRounds(
   feedsB: Feeds | undefined,
   repeats: number,
   signal?: AbortSignal,
+  deadline?: number,
 ): Promise<{ timesA: number[]; timesB: number[] }> {
   const timesA: number[] = [];
   const timesB: number[] = [];
@@ -178,6 +187,7 @@ export async function timedRounds(
     if (b && r % 2 === 1) timesB.push(await timeRun(b, feedsB!));
     timesA.push(await timeRun(a, feedsA));
     if (b && r % 2 === 0) timesB.push(await timeRun(b, feedsB!));
+    if (deadline !== undefined && performance.now() >= deadline) break;
   }
   return { timesA, timesB };
 }
@@ -191,6 +201,10 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const warmup = positiveInts('warmup', [opts.warmup ?? DEFAULT_WARMUP], 0)[0]!;
   const threads = opts.threads ?? 0;
   checkThreads(threads);
+  const maxSeconds = opts.maxSeconds;
+  if (maxSeconds !== undefined && !(Number.isFinite(maxSeconds) && maxSeconds > 0)) {
+    throw new SettingsError(`--max-time ${maxSeconds}: expected a number of seconds > 0`);
+  }
 
   const scope = resetPeakRss() ? 'bench' : 'process';
   if (opts.baselineDtype !== undefined && opts.baseline === undefined) throw new SettingsError('--baseline-dtype: no --baseline given');
@@ -228,13 +242,17 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
       memory = { model: { sessionRssBytes: await sessionMemory(subject.path, feedsA, threads, spinning, opts.signal) } };
       if (baselineSubject) memory.baseline = { sessionRssBytes: await sessionMemory(baselineSubject.path, feedsB, threads, spinning, opts.signal) };
     }
+    const timingStart = performance.now();
     for (const [i, shape] of shapes.entries()) {
+      // this shape's share of the budget left: what the shapes before it did not spend, split among those left
+      const shapeStart = performance.now();
+      const deadline = maxSeconds === undefined ? undefined : shapeStart + Math.max(0, maxSeconds * 1000 - (shapeStart - timingStart)) / (shapes.length - i);
       for (let w = 0; w < warmup; w++) {
         checkNotStopped(opts.signal, 'while timing');
         await a.run(feedsA[i]!);
         if (b) await b.run(feedsB[i]!);
       }
-      const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], repeats, opts.signal);
+      const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], repeats, opts.signal, deadline);
       const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };
       if (b) {
         result.baseline = latencyStats(timesB, shape.batch);
@@ -256,6 +274,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     spinning,
     repeats,
     warmup,
+    ...(maxSeconds !== undefined ? { maxSeconds } : {}),
     shapes: results,
     memory: { ...memory, peakRssBytes: peakRss(), peakRssScope: scope },
     timing: lock.record,

@@ -118,6 +118,39 @@ describe('benchSubject of a BiLSTM student', () => {
   });
 });
 
+describe('bench --max-time', () => {
+  it('stops each shape once its share of the budget is spent, after one round at least, and says how many runs each took', async () => {
+    // --repeats was the only bound: a large one ran until done; a budget spent at once leaves each shape one round
+    const r = await benchModels({ model: b.path, baseline: a.path, batches: [1, 2], seqs: [8], repeats: 1000, warmup: 0, threads: 1, maxSeconds: 1e-9 });
+    expect(r.maxSeconds).toBe(1e-9);
+    expect(r.shapes.map((s) => [s.model.runs, s.baseline!.runs])).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+    const text = formatBench(r);
+    expect(text[1]).toMatch(/^batch {2}seq {2}runs {2}p50 ms/);
+    expect(text[3]).toMatch(/^ +1 +8 +1 +\d/);
+    expect(text.join('\n')).toMatch(
+      /^runs: at most 1000 timed per model and shape after 0 warm-up, .*; --max-time 1e-9 s: a shape's runs stopped once its share was spent \(runs column\)$/m,
+    );
+    // without a budget: no runs column, no note
+    const plain = formatBench({ ...r, maxSeconds: undefined });
+    expect(plain[1]).not.toContain('runs');
+    expect(plain.join('\n')).not.toContain('--max-time');
+  });
+
+  it('refuses a budget that is not a positive number of seconds', async () => {
+    for (const maxSeconds of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(benchModels({ model: b.path, batches: [1], seqs: [8], repeats: 2, warmup: 0, maxSeconds })).rejects.toThrow(
+        new SettingsError(`--max-time ${maxSeconds}: expected a number of seconds > 0`),
+      );
+    }
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'bench', b.dir, '--max-time', '0'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('compress: --max-time 0: expected a number of seconds > 0\n');
+  });
+});
+
 describe('compress bench', () => {
   it('prints the result as JSON with --json, and refuses a bad --batch in one line', () => {
     const r = spawnSync(

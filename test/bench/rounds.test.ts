@@ -17,4 +17,14 @@ describe('bench rounds', () => {
     expect(order).toEqual(['A', 'A', 'A']);
     expect([timesA.length, timesB.length]).toEqual([3, 0]);
   });
+
+  it('stops after the first round that ends past its deadline (--max-time), and takes every round without one', async () => {
+    const order: string[] = [];
+    const session = (name: string) => ({ run: async () => (order.push(name), {}) });
+    const past = await timedRounds(session('A'), {}, session('B'), {}, 1000, undefined, performance.now());
+    expect(order).toEqual(['A', 'B']);
+    expect([past.timesA.length, past.timesB.length]).toEqual([1, 1]);
+    const far = await timedRounds(session('A'), {}, undefined, undefined, 5, undefined, Number.POSITIVE_INFINITY);
+    expect(far.timesA).toHaveLength(5);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * `compress bench MODEL [--baseline MODEL] [--batch 1,8,32] [--seq 32,128] [--threads N] [--repeats N] [--json]`:
+ * `compress bench MODEL [--baseline MODEL] [--batch 1,8,32] [--seq 32,128] [--threads N] [--repeats N] [--max-time S] [--json]`:
  * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
  */
 import type { Argv } from 'yargs';
@@ -26,6 +26,7 @@ interface BenchArgs {
   threads?: number;
   repeats: number;
   warmup: number;
+  'max-time'?: number;
   json?: boolean;
   dtype?: string;
   'baseline-dtype'?: string;
@@ -60,6 +61,11 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads (default: one per physical core)' })
       .option('repeats', { type: 'number', default: DEFAULT_REPEATS, describe: 'timed runs per model and shape' })
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
+      .option('max-time', {
+        type: 'number',
+        describe:
+          "seconds to spend timing at most: each shape stops its runs (after one at least) once its share is spent (what the shapes before it left, split among those left); the table's runs column says how many it took",
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
     // (downloads first: Ctrl-C during them ends the command as before)
@@ -95,6 +101,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
         threads: args.threads,
         repeats: args.repeats,
         warmup: args.warmup,
+        ...(args['max-time'] !== undefined ? { maxSeconds: args['max-time'] } : {}),
         sessionMemory: true,
         onLockWait: (pid) => err(timingLockWaitLine(pid)),
         onShape: args.json
