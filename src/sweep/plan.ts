@@ -191,10 +191,18 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       if (training) point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training };
       point.key = pointKey(point);
       const same = points.find((q) => q.key === point.key);
-      if (same)
+      if (same) {
+        // (the same file given twice under two names: every pipeline both get is one point, the baseline first)
+        if (same.model.name !== m.name) {
+          const at = (name: string) => `models[${spec.models.findIndex((n) => n.name === name)}] '${name}'`;
+          throw new SettingsError(
+            `${spec.file}: ${at(m.name)} is the same model as ${at(same.model.name)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their '${p.label}' points are one; keep one of them`,
+          );
+        }
         throw new SettingsError(
           `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' (the same steps and settings); keep one`,
         );
+      }
       if (p.steps.length > 0) point.outputDir = join(opts.workDir, slug(m.name), `${slug(p.label)}-${point.key.slice(0, 8)}`);
       points.push(point);
     }

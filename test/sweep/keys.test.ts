@@ -48,6 +48,19 @@ describe('point keys', () => {
     );
   });
 
+  it('one model file given twice under two names is refused in one line naming both models, not as two pipelines', async () => {
+    const doc = {
+      models: [
+        { path: 'models/tiny-sst2', tasks: ['SST-2'] },
+        { path: 'models/tiny-sst2/model.onnx', name: 'again', tasks: ['SST-2'] },
+      ],
+      pipelines: ['baseline'],
+    };
+    await expect(planSweep(parseSweep(doc, t.sweepFile, 'keys.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work') })).rejects.toThrow(
+      /^\S*tiny\.yaml: models\[1\] 'again' is the same model as models\[0\] 'tiny-sst2' \(the same file, sha256 [0-9a-f]{12}…, and tasks\), so their 'baseline' points are one; keep one of them$/,
+    );
+  });
+
   it('hold the versions of bert-compress and of each pass of the pipeline', async () => {
     const [base, pruned] = await plan([heads({ ratio: 0.4 })]);
     expect(pruned!.versions).toEqual({ tool: toolVersion(), passes: { 'prune-heads': PRUNE_HEADS.version } });
