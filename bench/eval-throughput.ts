@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   const best = (xs: number[]) => Math.min(...xs);
   const line = (name: string, xs: number[]) => {
     const ratios =
-      name === 'direct' ? '' : `  ratio median ${(median(times.direct) / median(xs)).toFixed(3)}, best ${(best(times.direct) / best(xs)).toFixed(3)}`;
+      xs === times.direct ? '' : `  ratio median ${(median(times.direct) / median(xs)).toFixed(3)}, best ${(best(times.direct) / best(xs)).toFixed(3)}`;
     return `${name.padEnd(24)} median ${median(xs).toFixed(3)} s (${rate(median(xs)).toFixed(0)} ex/s), best ${best(xs).toFixed(3)} s${ratios}`;
   };
   console.log(

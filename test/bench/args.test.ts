@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flagProblem, flagsOf, parseWhole, splitBenchArgs } from '../../bench/args.ts';
 import { BENCHMARKS } from '../../bench/suites.ts';
+import { TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -132,5 +133,30 @@ describe('npm run bench', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('unknown flag --rounds; passes-base takes no flags');
+  });
+});
+
+describe.skipIf(!hasTeachers || !hasGlue)('the eval-throughput benchmark (needs ../shared)', () => {
+  it('gives ratios to the direct calls for the harness lines only, and prints the machine', () => {
+    // ('direct onnxruntime-node … ratio median 1.000, best 1.000': the direct line was compared with itself)
+    const r = spawnSync(
+      process.execPath,
+      [
+        resolve(ROOT, 'bin/run-ts.mjs'),
+        resolve(ROOT, 'bench/eval-throughput.ts'),
+        '--model',
+        resolve(TEACHERS, 'sst2-L2H256'),
+        '--rounds',
+        '1',
+        '--threads',
+        '1',
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.find((l) => l.startsWith('direct onnxruntime-node'))).not.toContain('ratio');
+    expect(lines.find((l) => l.startsWith('harness (end to end)'))).toMatch(/ratio median \d/);
+    expect(lines.find((l) => l.startsWith('machine: '))).toMatch(/cores; .*\), onnxruntime .*, 1 thread$/);
   });
 });
