@@ -41,10 +41,14 @@ export function isTrainingStep(pass: string): pass is TrainingKind {
 /**
  * The graph passes whose output a later train / distill step cannot read, with why. Training rebuilds the model
  * so far as the float graph it differentiates (bert/canonical.ts), which refuses quantized weights; this is that
- * rule for pipelines, so a sweep file is refused when it is read, not after the passes before the step have run.
+ * rule for pipelines, so a sweep file is refused when it is read, not after the passes before the step have run;
+ * and the rewrites the rebuild drops (optimize's), whose pipeline would otherwise name a model it does not write.
  */
 const NOT_TRAINABLE_AFTER: Readonly<Record<string, string>> = {
   quantize: 'training needs float weights, and quantize stores them quantized',
+  // (the rebuild reads an optimized graph, so the step would run, but its output is the plain graph: the point would
+  // be named and benchmarked as optimized without being so)
+  optimize: "training rebuilds the plain graph, so optimize's fused ops and first-token layer would not reach the trained model",
 };
 
 /** The first step before step `index` of `steps` whose output training cannot read (see NOT_TRAINABLE_AFTER). */

@@ -155,6 +155,19 @@ describe('train / distill steps in a sweep file', () => {
       /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 1: q-0\.25\): a train step cannot follow quantize \(grid\[0\]\)/,
     ],
     [
+      [
+        {
+          name: 'opt-kd',
+          steps: [
+            { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+            { pass: 'optimize', settings: {} },
+            { pass: 'distill', settings: {} },
+          ],
+        },
+      ],
+      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: a distill step cannot follow optimize \(steps\[1\]\): training rebuilds the plain graph, so optimize's fused ops and first-token layer would not reach the trained model; put optimize after the distill step$/,
+    ],
+    [
       [{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }],
       /pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: .*; and the training steps train, distill\)$/,
     ],
@@ -196,13 +209,13 @@ describe('train / distill steps in a sweep file', () => {
         name: 'ffn-kd-q',
         steps: [
           { pass: 'prune-ffn', settings: { ratio: 0.5 } },
-          { pass: 'optimize', settings: {} },
           { pass: 'distill', settings: {} },
           { pass: 'quantize', settings: { mode: 'int8' } },
+          { pass: 'optimize', settings: {} },
         ],
       },
     ]);
-    expect(spec.pipelines[1]!.training!.map((x) => x?.kind ?? null)).toEqual([null, null, 'distill', null]);
+    expect(spec.pipelines[1]!.training!.map((x) => x?.kind ?? null)).toEqual([null, 'distill', null, null]);
   });
 
   it('passes embeddingLr (a number or scaled) through to the training settings', () => {
