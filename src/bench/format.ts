@@ -40,7 +40,7 @@ export function formatBench(r: BenchResult): string[] {
   out.push(`machine: ${describeMachine(r.machine)}`);
   const budgetNote = budget ? `; --max-time ${r.maxSeconds} s: a shape's runs stopped once its share was spent (runs column)` : '';
   out.push(
-    `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
+    `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${budget ? 'at most ' : ''}${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
   );
   const mem: string[] = [];
   if (r.memory.model) mem.push(`model session ${MB(r.memory.model.sessionRssBytes)}`);

@@ -53,8 +53,9 @@ export interface BenchOptions {
   warmup?: number;
   /**
    * A time budget in seconds (`--max-time`): each shape's timed rounds stop once its share is spent (the budget left
-   * when the shape starts, split evenly among the shapes left; its warm-up included), after at least one round, so
-   * that fewer than `repeats` may be taken (each shape's LatencyStats.runs). Default: no budget, `repeats` rounds.
+   * when the shape starts, split evenly among the shapes left), after at least one round, so that fewer than
+   * `repeats` may be taken (each shape's LatencyStats.runs); its warm-up runs count against the share and stop once
+   * it is spent too. Default: no budget, `warmup` and `repeats` runs.
    */
   maxSeconds?: number;
   /** Called after each shape. */
@@ -251,6 +252,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
         checkNotStopped(opts.signal, 'while timing');
         await a.run(feedsA[i]!);
         if (b) await b.run(feedsB[i]!);
+        if (deadline !== undefined && performance.now() >= deadline) break; // (--warmup 1e9 would not end)
       }
       const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], repeats, opts.signal, deadline);
       const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };

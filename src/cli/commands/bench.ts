@@ -64,7 +64,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .option('max-time', {
         type: 'number',
         describe:
-          "seconds to spend timing at most: each shape stops its runs (after one at least) once its share is spent (what the shapes before it left, split among those left); the table's runs column says how many it took",
+          "seconds to spend timing at most: each shape stops its warm-up and timed runs (after one timed run at least) once its share is spent (what the shapes before it left, split among those left); the table's runs column says how many it took",
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
