@@ -13,6 +13,9 @@ import type { TextTokenizer } from '../eval/tokenizer.ts';
 import type { LabelMapping } from '../eval/labels.ts';
 import { chooseRows, examplesDigest, tokenizeTexts, type TrainingSet } from './data.ts';
 
+/** The random stream that chooses a corpus subset. */
+const CORPUS_STREAM = 'corpus/subset';
+
 /** One corpus line: a sentence, or a pair. */
 export interface CorpusText {
   textA: string;
@@ -25,21 +28,61 @@ export interface CorpusText {
  * whole.
  */
 export function readCorpusFile(path: string, chunkBytes = READ_CHUNK_BYTES): CorpusText[] {
+  const texts: CorpusText[] = [];
+  eachCorpusText(path, chunkBytes, (t) => texts.push(t));
+  return texts;
+}
+
+/**
+ * The texts of a corpus file that `corpusSet` keeps with `maxExamples` and `seed` (all of them without
+ * `maxExamples`), with their rows among the file's texts: the file is read twice, once to count its texts and once
+ * to keep the chosen ones, so that a corpus of several GB trained on a subset holds only that subset. Give both to
+ * `corpusSet` as `texts` and `rows`.
+ */
+export function readCorpusChoice(
+  path: string,
+  maxExamples: number | undefined,
+  seed: number,
+  chunkBytes = READ_CHUNK_BYTES,
+): { texts: CorpusText[]; rows: Int32Array } {
+  if (maxExamples === undefined) {
+    const texts = readCorpusFile(path, chunkBytes);
+    return { texts, rows: chooseRows(texts.length, undefined, seed, CORPUS_STREAM) };
+  }
+  let count = 0;
+  eachCorpusText(path, chunkBytes, () => count++);
+  const rows = chooseRows(count, maxExamples, seed, CORPUS_STREAM); // (ascending)
+  const texts: CorpusText[] = [];
+  let row = 0;
+  eachCorpusText(path, chunkBytes, (t) => {
+    if (texts.length < rows.length && rows[texts.length] === row) texts.push(t);
+    row++;
+  });
+  if (texts.length !== rows.length) throw new DataError(`${path}: the corpus file changed while it was read (${count} texts, then ${row})`);
+  return { texts, rows };
+}
+
+/** Calls `each` with every text of a corpus file in order; one-line DataErrors for a missing, unreadable or empty file. */
+function eachCorpusText(path: string, chunkBytes: number, each: (t: CorpusText) => void): void {
   if (!existsSync(path)) throw new DataError(`${path}: corpus file not found`);
   if (statSync(path).isDirectory()) throw new DataError(`${path}: a folder, not a corpus file (one sentence, or a tab-separated pair, per line)`);
-  const texts: CorpusText[] = [];
-  try {
-    for (const line of readLines(path, chunkBytes)) {
-      const t = line.trim();
-      if (!t) continue;
-      const [a, b] = t.split('\t');
-      texts.push(b ? { textA: a, textB: b } : { textA: a });
+  let any = false;
+  const lines = readLines(path, chunkBytes); // (opens the file at the first next())
+  for (;;) {
+    let next: IteratorResult<string>;
+    try {
+      next = lines.next();
+    } catch (e) {
+      throw new DataError(`${path}: the corpus file cannot be read (${fsReason(e)})`, { cause: e });
     }
-  } catch (e) {
-    throw new DataError(`${path}: the corpus file cannot be read (${fsReason(e)})`, { cause: e });
+    if (next.done) break;
+    const t = next.value.trim();
+    if (!t) continue;
+    const [a, b] = t.split('\t');
+    any = true;
+    each(b ? { textA: a, textB: b } : { textA: a });
   }
-  if (!texts.length) throw new DataError(`${path}: the corpus is empty`);
-  return texts;
+  if (!any) throw new DataError(`${path}: the corpus is empty`);
 }
 
 /** Every sentence of the GLUE train and dev files present in `glueDir`, deduplicated, in a stable order. */
@@ -65,10 +108,12 @@ export function glueSentences(glueDir: string): CorpusText[] {
 
 /**
  * A training set of corpus texts (labels NaN), tokenized; the first `maxExamples` of a seeded permutation when
- * given. `task` (optional) only names the set: corpus examples carry no labels.
+ * given. With `rows` (from `readCorpusChoice`), `texts` are already the chosen ones, `rows` their places in the
+ * corpus. `task` (optional) only names the set: corpus examples carry no labels.
  */
 export function corpusSet(o: {
   texts: readonly CorpusText[];
+  rows?: Int32Array;
   tokenizer: TextTokenizer;
   maxLength: number;
   task?: TaskDefinition;
@@ -78,13 +123,8 @@ export function corpusSet(o: {
   seed: number;
   file: string;
 }): TrainingSet {
-  const rows = chooseRows(o.texts.length, o.maxExamples, o.seed, 'corpus/subset');
-  const examples = tokenizeTexts(
-    Array.from(rows, (r) => o.texts[r]!),
-    o.tokenizer,
-    o.maxLength,
-    () => Number.NaN,
-  );
+  const rows = o.rows ?? chooseRows(o.texts.length, o.maxExamples, o.seed, CORPUS_STREAM);
+  const examples = tokenizeTexts(o.rows ? o.texts : Array.from(rows, (r) => o.texts[r]!), o.tokenizer, o.maxLength, () => Number.NaN);
   return {
     ...(o.task ? { task: o.task } : {}),
     split: 'train',

@@ -37,7 +37,7 @@ import { canonicalBert } from '../bert/canonical.ts';
 import { DEFAULT_PKD_WEIGHT, INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type IntermediatePreset, type LayerMapName } from './intermediate.ts';
 export { DEFAULT_PKD_WEIGHT } from './intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
-import { corpusSet, glueSentences, readCorpusFile } from './corpus.ts';
+import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { parseEmbeddingLr } from './embedding-lr.ts';
@@ -517,6 +517,17 @@ function anotherTasksLabels(task: TaskDefinition, id2label: ReadonlyMap<number, 
   });
 }
 
+/**
+ * What an optimizer wrote into a BERT model that the canonical rebuild leaves out: its com.microsoft fused ops (by
+ * type) and a last layer computing the first token only; undefined for a plain graph.
+ */
+function optimizedForm(model: Model): string | undefined {
+  const fused = [...new Set(model.graph.nodes.filter((n) => n.domain === 'com.microsoft').map((n) => n.opType))];
+  const firstToken = findBert(model).layers.some((l) => l.firstToken !== undefined);
+  const parts = [...(fused.length ? [`com.microsoft ${fused.join(', ')}`] : []), ...(firstToken ? ['a first-token last layer'] : [])];
+  return parts.length ? parts.join('; ') : undefined;
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = o.task === undefined ? undefined : getTask(o.task, 'train');
   // before any work: the model files are not named like the side files written beside them, and every file the
@@ -601,6 +612,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     ...(studentModel ? { model: studentModel } : {}),
   });
   if (student.encoderOnly && !general) throw new Error('an encoder-only student trains by general distillation only');
+  // a student model --optimize (or onnxruntime's optimizer) rewrote is trained as the plain graph: said, as its output
+  // is not optimized, which would otherwise surface only as a slower benchmark
+  const optimized = studentModel && student.kind === 'bert' ? optimizedForm(studentModel) : undefined;
+  if (optimized) {
+    log(
+      `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: run compress ${o.output} --optimize … on it`,
+    );
+  }
   const newClassifier = fresh && task ? { outputs: student.numLabels, seed: settings.seed, reason: fresh } : undefined;
   if (newClassifier) {
     const n = newClassifier.outputs;
@@ -619,9 +638,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const threads = settings.threads || undefined;
   // (before the corpus is read: the whole GLUE text when no --corpus is given)
   const generalLabels = general && task ? generalStageLabels(task, modelConfig.id2label, student.numLabels, configFile) : undefined;
+  // (a corpus file: only the texts --max-examples keeps are held)
+  const corpus = general && distill!.corpus ? readCorpusChoice(distill!.corpus, o.maxExamples, settings.seed) : undefined;
   const set = general
     ? corpusSet({
-        texts: distill!.corpus ? readCorpusFile(distill!.corpus) : glueSentences(glueDir),
+        ...(corpus ?? { texts: glueSentences(glueDir) }),
         tokenizer,
         maxLength,
         ...(task ? { task } : {}),

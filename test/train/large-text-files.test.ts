@@ -25,12 +25,25 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, readFileSync }, readFileSync };
 });
 
-const { readCorpusFile } = await import('../../src/train/corpus.ts');
+const { corpusSet, readCorpusChoice, readCorpusFile } = await import('../../src/train/corpus.ts');
+const { loadTokenizer } = await import('../../src/eval/tokenizer.ts');
 const { readVocabFile } = await import('../../src/eval/wordpiece-vocab.ts');
 const { loadWordVocab } = await import('../../src/train/augment-words.ts');
 const { readVocabulary } = await import('../../src/eval/tokenizer.ts');
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// a BOM, CRLF ends, a repeated token (keeps its first id), multi-byte tokens, no final '\n'
+const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 600 }, (_, i) => `wörd${i}日🙂`), 'the', 'the', 'last'];
+const vocabDir = join(work, 'model');
+mkdirSync(vocabDir, { recursive: true });
+writeFileSync(
+  join(vocabDir, 'vocab.txt'),
+  `\ufeff${tokens
+    .map((t, i) => (i % 2 ? `${t}\r\n` : `${t}\n`))
+    .join('')
+    .replace(/\r?\n$/, '')}`,
+);
 
 /** Sentences with 2-, 3- and 4-byte UTF-8 characters, some pairs, blank lines and CRLF ends; no final '\n'. */
 function corpusText(lines: number): { text: string; expected: Array<{ textA: string; textB?: string }> } {
@@ -60,6 +73,30 @@ describe('corpus files, read line by line', () => {
     expect(readCorpusFile(file)).toEqual(expected);
     // chunks of 1 to 7 bytes: every multi-byte character and every CRLF is cut somewhere
     for (const chunkBytes of [1, 2, 3, 5, 7, 4096]) expect(readCorpusFile(file, chunkBytes), `chunks of ${chunkBytes}`).toEqual(expected);
+  });
+});
+
+describe('a corpus subset (--max-examples), read in two passes', () => {
+  it('holds only the chosen texts, and gives the training set the whole corpus gives', () => {
+    const file = join(work, 'corpus-subset.txt');
+    const { text, expected } = corpusText(300);
+    writeFileSync(file, text);
+    const chosen = readCorpusChoice(file, 40, 7, 5);
+    expect(chosen.texts).toHaveLength(40);
+    expect(chosen.texts).toEqual(Array.from(chosen.rows, (r) => expected[r]));
+    expect(new Set(chosen.rows).size).toBe(40);
+    // without --max-examples: every text, in order
+    const all = readCorpusChoice(file, undefined, 7, 5);
+    expect(all.texts).toEqual(expected);
+    expect([...all.rows]).toEqual(expected.map((_, i) => i));
+    // the same examples, rows and digest as choosing among the whole corpus held in memory
+    const tokenizer = loadTokenizer(vocabDir);
+    const common = { tokenizer, maxLength: 16, numLabels: 2, labelMapping: { outputToLabel: [0, 1], from: 'canonical' as const }, seed: 7, file };
+    const whole = corpusSet({ ...common, texts: expected, maxExamples: 40 });
+    const two = corpusSet({ ...common, ...chosen, maxExamples: 40 });
+    expect([...two.sourceRows]).toEqual([...whole.sourceRows]);
+    expect(two.examples).toEqual(whole.examples);
+    expect(two.sha256).toBe(whole.sha256);
   });
 });
 
