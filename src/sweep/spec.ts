@@ -282,6 +282,14 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
             `a ${t.kind} step cannot follow ${before.pass} (${kind}[${before.index}]): ${before.why}; put ${before.pass} after the ${t.kind} step`,
           );
       });
+      pipeline.steps.forEach((step, j) => {
+        const q = quantizedBefore(pipeline.steps, j);
+        if (q !== undefined)
+          f.fail(
+            `${at}.${kind}[${j}]${grid}`,
+            `${step.pass} cannot follow quantize (${kind}[${q}]): ${step.pass} slices float weights, and quantize stores them quantized; put ${step.pass} before quantize`,
+          );
+      });
       if (training.some((t) => t !== null)) {
         pipeline.training = training;
         checkTrainingTasks(f, pipeline, only ?? models.map((m) => m.name), models, `${at}.${kind}`);
@@ -297,6 +305,22 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     'pipeline label',
   );
   return out;
+}
+
+/**
+ * The passes that slice weights, which refuse a model whose projections are stored quantized (prune/float-weights.ts):
+ * after a quantize step they would fail at every point, once the steps before them had run.
+ */
+const SLICING_PASSES: readonly string[] = ['prune-heads', 'prune-ffn'];
+
+/**
+ * The index of a quantize step before step `index` when that step slices weights; undefined otherwise. A mixed:
+ * quantize is let through: it may keep every layer in float, as its budget decides on the model.
+ */
+function quantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
+  if (!SLICING_PASSES.includes(steps[index]!.pass)) return undefined;
+  const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && !/^\s*mixed/i.test(String(getPass(s.pass).check(s.settings).mode)));
+  return q < 0 ? undefined : q;
 }
 
 /** A pipeline's `models`: names of models of the file. */

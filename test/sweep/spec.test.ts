@@ -110,6 +110,25 @@ describe('sweep file', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('refuses a pruning step after quantize when the file is read (it slices float weights), and lets one after a mixed: quantize through', () => {
+    const steps = (mode: unknown, prune: string) => [
+      { pass: 'quantize', settings: { mode } },
+      { pass: 'drop-layers', settings: { keep: '0' } },
+      { pass: prune, settings: { ratio: 0.5 } },
+    ];
+    expect(() => parse({ pipelines: [{ name: 'q+h', steps: steps('int8', 'prune-heads') }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: prune-heads cannot follow quantize \(steps\[0\]\): prune-heads slices float weights, and quantize stores them quantized; put prune-heads before quantize$/,
+    );
+    expect(() => parse({ pipelines: [{ name: 'q-{mode}', grid: steps(['mixed:0.5', 'int4-block:32'], 'prune-ffn') }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 2: q-int4-block:32\): prune-ffn cannot follow quantize \(grid\[0\]\)/,
+    );
+    expect(parse({ pipelines: [{ name: 'm', steps: steps('mixed:0.5', 'prune-ffn') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm']);
+    expect(parse({ pipelines: [{ name: 'h+q', steps: [...steps('int8', 'prune-heads')].reverse() }] }).pipelines.map((p) => p.label)).toEqual([
+      'baseline',
+      'h+q',
+    ]);
+  });
+
   it('ignores top-level x-… keys, which hold YAML anchors for merge keys; other unknown top-level keys stay refused', () => {
     const file = join(t.root, 'anchors.yaml');
     writeFileSync(
