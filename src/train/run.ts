@@ -617,7 +617,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const optimized = studentModel && student.kind === 'bert' ? optimizedForm(studentModel) : undefined;
   if (optimized) {
     log(
-      `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: run compress ${o.output} --optimize … on it`,
+      `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: optimize it again (compress ${o.output} --optimize -o …)`,
     );
   }
   const newClassifier = fresh && task ? { outputs: student.numLabels, seed: settings.seed, reason: fresh } : undefined;
