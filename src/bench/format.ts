@@ -53,6 +53,13 @@ export function formatBench(r: BenchResult): string[] {
       "  each shape's speed-up is the median over rounds of the baseline's time ÷ the model's in the same round (interleaved pairs cancel the machine's drift), so it can differ from base p50 ÷ p50",
     );
   }
+  for (const [dim, what, flag] of [
+    ['seq', 'sequence length', '--seq'],
+    ['batch', 'batch size', '--batch'],
+  ] as const) {
+    const f = r.fixed?.[dim];
+    if (f) out.push(`note: the graph fixes the ${what} at ${f.size}, so every shape runs at ${f.size}: ${flag} ${f.asked.join(',')} was not used`);
+  }
   const unrelated = r.baseline !== undefined ? describeRelation(r.baselineRelation, r.model, r.baseline) : undefined;
   if (unrelated) out.push(`warning: ${unrelated}`);
   const contention = describeContention(r.timing);

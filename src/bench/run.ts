@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
-import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, type BenchSubject, type Shape } from './inputs.ts';
+import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, fixedBatchSize, type BenchSubject, type Shape } from './inputs.ts';
+import { fixedSequenceLength } from '../bert/sample-inputs.ts';
 import { gigabytes } from '../bert/input-limits.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
@@ -76,6 +77,12 @@ export interface BenchOptions {
   sessionMemory?: boolean;
 }
 
+/** A size a graph fixes, and the sizes asked instead. */
+export interface FixedSize {
+  size: number;
+  asked: number[];
+}
+
 export interface ShapeResult extends Shape {
   model: LatencyStats;
   baseline?: LatencyStats;
@@ -109,6 +116,11 @@ export interface BenchResult {
   warmup: number;
   /** The time budget given (BenchOptions.maxSeconds); absent without one. */
   maxSeconds?: number;
+  /**
+   * A dimension the graphs fix (a keras export's sequence length), which replaced the sizes asked for it (BenchOptions
+   * seqs or batches): absent when none is fixed, or when only the fixed size was asked.
+   */
+  fixed?: { seq?: FixedSize; batch?: FixedSize };
   shapes: ShapeResult[];
   /** Geometric mean of the per-shape speed-ups (with a baseline). */
   speedup?: number;
@@ -193,6 +205,22 @@ export async function timedRounds(
   return { timesA, timesB };
 }
 
+/** The dimensions the subjects' graphs fix where other sizes were asked (BenchResult.fixed), or undefined. */
+function fixedSizes(subjects: readonly BenchSubject[], batches: readonly number[], seqs: readonly number[]): BenchResult['fixed'] {
+  const entry = (size: number | undefined, asked: readonly number[]): FixedSize | undefined =>
+    size !== undefined && asked.some((v) => v !== size) ? { size, asked: [...asked] } : undefined;
+  // (benchShapes has refused subjects that fix a dimension at different sizes)
+  const seq = entry(
+    subjects.map((s) => fixedSequenceLength(s.model, s.structure)).find((v) => v !== undefined),
+    seqs,
+  );
+  const batch = entry(
+    subjects.map((s) => fixedBatchSize(s.model, s.structure)).find((v) => v !== undefined),
+    batches,
+  );
+  return seq || batch ? { ...(seq ? { seq } : {}), ...(batch ? { batch } : {}) } : undefined;
+}
+
 /** Benchmarks `model` (and `baseline`, interleaved): see BenchOptions. */
 export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const start = performance.now();
@@ -218,6 +246,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const subjects = baselineSubject ? [subject, baselineSubject] : [subject];
   checkRepeats(repeats, subjects.length);
   const shapes = benchShapes(batches, seqs, subjects);
+  const fixed = fixedSizes(subjects, batches, seqs);
   checkShapesFit(shapes, subjects);
   const feedsA = shapes.map((s) => benchFeeds(subject, s));
   const feedsB = baselineSubject ? shapes.map((s) => benchFeeds(baselineSubject, s)) : [];
@@ -277,6 +306,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     repeats,
     warmup,
     ...(maxSeconds !== undefined ? { maxSeconds } : {}),
+    ...(fixed ? { fixed } : {}),
     shapes: results,
     memory: { ...memory, peakRssBytes: peakRss(), peakRssScope: scope },
     timing: lock.record,

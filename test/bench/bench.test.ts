@@ -182,4 +182,16 @@ describe.skipIf(!hasFixtures)('bench shapes (needs ../shared/fixtures/onnx)', ()
       { batch: 1, seq: 128 },
     ]);
   });
+
+  it("says so when the graph's fixed length replaced the --seq asked (the table alone showed seq 7 for --seq 32,128)", async () => {
+    const keras = join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx');
+    const quick = { batches: [1], repeats: 1, warmup: 0, threads: 1 };
+    const r = await benchModels({ model: keras, seqs: [32, 128], ...quick });
+    expect(r.shapes.map((s) => s.seq)).toEqual([7]);
+    expect(r.fixed).toEqual({ seq: { size: 7, asked: [32, 128] } });
+    expect(formatBench(r)).toContain('note: the graph fixes the sequence length at 7, so every shape runs at 7: --seq 32,128 was not used');
+    const asked = await benchModels({ model: keras, seqs: [7], ...quick });
+    expect(asked.fixed).toBeUndefined();
+    expect(formatBench(asked).join('\n')).not.toContain('note:');
+  });
 });
