@@ -14,6 +14,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
+import { dataTypeName } from '../onnx/dtype.ts';
 import type { Model } from '../onnx/graph.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { idFeeds } from '../runtime/feeds.ts';
@@ -151,7 +152,10 @@ export function checkComparable(model: BenchSubject, baseline: BenchSubject): vo
   const theirs = declaredInputs(baseline.model);
   for (const [name, type] of declaredInputs(model.model)) {
     if (!theirs.has(name)) refuse(`the model reads input '${name}', which the baseline does not have (${[...theirs.keys()].join(', ')})`);
-    if (theirs.get(name) !== type) refuse(`input '${name}' has another element type in the baseline`);
+    if (theirs.get(name) !== type) {
+      const typeName = (t: number | undefined) => (t === undefined ? 'of no declared type' : dataTypeName(t));
+      refuse(`input '${name}' is ${typeName(type)} in the model and ${typeName(theirs.get(name))} in the baseline`);
+    }
   }
   const a = scoresOutput(model.model);
   const b = scoresOutput(baseline.model);

@@ -10,13 +10,14 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
 import { checkRepeats } from '../../src/bench/run.ts';
-import { benchSubject, checkShapesFit } from '../../src/bench/inputs.ts';
+import { benchSubject, checkComparable, checkShapesFit } from '../../src/bench/inputs.ts';
 import { baselineRelation, sourceHashes } from '../../src/bench/lineage.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { sha256File } from '../../src/files.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { writeTinyBert } from '../helpers/models.ts';
+import { FIXTURES, TEACHERS, hasFixtures, hasTeachers } from '../helpers/paths.ts';
 
 const model = writeTinyBert({ numLayers: 1 }, { seed: 2 });
 const baseline = writeTinyBert({}, { seed: 1 });
@@ -97,6 +98,12 @@ describe('bench --baseline must be comparable', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.skipIf(!hasFixtures || !hasTeachers)('names both element types of an input the baseline declares otherwise (a keras export reads int32 ids)', () => {
+    const keras = benchSubject(join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
+    const teacher = benchSubject(join(TEACHERS, 'sst2-L2H256', 'model.onnx'));
+    expect(() => checkComparable(keras, teacher)).toThrow(/: input '\w+' is int32 in the model and int64 in the baseline; a speed-up compares /);
   });
 
   it('refuses a --seq beyond the position table', async () => {
