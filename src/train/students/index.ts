@@ -136,16 +136,28 @@ function bertSizes(c: ExtendedBertConfig): Record<string, unknown> {
  */
 export function everyOtherStudent(teacher: CanonicalBert, opts: { encoderOnly?: boolean; note?: string } = {}): Student {
   const c = teacher.config;
-  if (c.layerGroups) throw new SettingsError('every-other: the teacher shares layers; give a student model instead');
   const keep = [...Array(c.numLayers).keys()].filter((i) => i % 2 === 0);
+  // a layer's parameters are stored under its group's index (the layer's own where none share): the kept layers'
+  // groups, renumbered in order of first use, so layers that shared weights in the teacher share them in the student
+  const groupOf = (i: number) => c.layerGroups?.[i] ?? i;
+  const renumber = new Map<number, number>();
+  for (const i of keep) if (!renumber.has(groupOf(i))) renumber.set(groupOf(i), renumber.size);
+  const groups = keep.map((i) => renumber.get(groupOf(i))!);
   const weights = new Map<string, Float32Array>();
-  const prefix = /^(.*\.layer\.)(\d+)(\..*)$/;
+  const prefix = /^(.*\.(?:layer|albert_layer_groups)\.)(\d+)(\..*)$/;
   for (const [name, v] of teacher.weights) {
     const m = prefix.exec(name);
+    const g = m ? renumber.get(Number(m[2])) : undefined;
     if (!m) weights.set(name, v);
-    else if (Number(m[2]) % 2 === 0) weights.set(`${m[1]}${Number(m[2]) / 2}${m[3]}`, v);
+    else if (g !== undefined) weights.set(`${m[1]}${g}${m[3]}`, v);
   }
-  const config: ExtendedBertConfig = { ...c, numLayers: keep.length, ...(c.layers ? { layers: keep.map((i) => c.layers![i]) } : {}) };
+  const { layerGroups: _, ...rest } = c;
+  const config: ExtendedBertConfig = {
+    ...rest,
+    numLayers: keep.length,
+    ...(c.layers ? { layers: keep.map((i) => c.layers![i]) } : {}),
+    ...(c.layerGroups && (groups.some((g, j) => g !== j) || c.family === 'albert') ? { layerGroups: groups } : {}),
+  };
   const description = `every-other layer of the teacher (${keep.length} of ${c.numLayers})${opts.encoderOnly ? ', encoder only' : (opts.note ?? '')}`;
   return bertStudent({ config, weights }, description, { encoderOnly: opts.encoderOnly });
 }
