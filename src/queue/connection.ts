@@ -64,7 +64,8 @@ export function checkRedisDriver(): void {
 /** A one-line reason from a Redis connection error (ECONNREFUSED, ENOTFOUND, NOAUTH …). */
 export function connectionProblem(e: unknown): string {
   const err = e as NodeJS.ErrnoException & { errors?: unknown[] };
-  if (err?.code) return err.code;
+  // (a system error's code, ECONNREFUSED …; not the numeric code of an error of BullMQ's, -1, which says nothing alone)
+  if (typeof err?.code === 'string' && err.code) return err.code;
   if (Array.isArray(err?.errors) && err.errors.length > 0) return connectionProblem(err.errors[0]);
   return errorLine(e);
 }

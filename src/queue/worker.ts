@@ -74,6 +74,27 @@ export function queuePointLine(line: string): string {
   return m ? `interrupted at step ${m[1]} with a checkpoint in ${m[2]}; the queue runs the point again, resuming from it where a worker finds it` : line;
 }
 
+/** BullMQ's errors about one job a worker holds: its lock not renewed, or its result refused (the job no longer its). */
+const LOCK_NOT_RENEWED = /^could not renew lock for job (\S+)$/;
+const RESULT_REFUSED = /^(?:Missing key|Missing lock|Lock mismatch) for job (\S+?)\.? (?:Cmd )?(?:moveToFinished|moveToDelayed|retryJob)\b/;
+
+/**
+ * A worker 'error' of BullMQ's about one of its points, as a line saying what happens to the point; undefined for
+ * any other error (a connection problem, for connectionLog). A result refused (Redis lost the job, restarted without
+ * its data, or the lock expired while Redis was away and the point was given out again) is not lost work: the queue
+ * runs the point again, from the stages this run kept where it lands on a worker with the same --work-dir.
+ */
+export function jobErrorLine(e: unknown): string | undefined {
+  const message = e instanceof Error ? e.message : String(e);
+  const renew = LOCK_NOT_RENEWED.exec(message);
+  if (renew)
+    return `point ${renew[1]!.slice(0, 12)}: its lock could not be renewed (Redis unreachable?); should it expire first, the queue gives the point to another worker`;
+  const refused = RESULT_REFUSED.exec(message);
+  if (refused)
+    return `point ${refused[1]!.slice(0, 12)}: the queue refused its result (the job is no longer this worker's: Redis lost it, or its lock expired while Redis was away); the queue runs the point again`;
+  return undefined;
+}
+
 /** Default lock duration: BullMQ's own. */
 export const DEFAULT_LOCK_MS = 30_000;
 
@@ -135,7 +156,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     name: `${hostname()}:${process.pid}`,
   });
   const connection = connectionLog(address, files.log);
-  worker.on('error', connection.onError);
+  worker.on('error', (e) => {
+    const line = jobErrorLine(e);
+    if (line === undefined) connection.onError(e);
+    else files.log(line);
+  });
   worker.on('ready', connection.onReady);
   try {
     await waitConnected(worker, address);

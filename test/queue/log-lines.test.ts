@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { workerLogLine } from '../../src/cli/commands/worker.ts';
-import { queuePointLine } from '../../src/queue/worker.ts';
+import { connectionLog, connectionProblem, parseQueueUrl } from '../../src/queue/connection.ts';
+import { jobErrorLine, queuePointLine } from '../../src/queue/worker.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { interruptedLine } from '../../src/train/run.ts';
 
@@ -17,6 +18,29 @@ describe("a queue worker's log lines", () => {
     );
     expect(line).not.toContain('rerun');
     expect(queuePointLine('resuming from step 12 (epoch 2)')).toBe('resuming from step 12 (epoch 2)');
+  });
+
+  it("says what happens to a point whose lock BullMQ could not renew or whose result it refused, where it showed the error's code ('-1')", () => {
+    const key = 'ab'.repeat(32);
+    // (as BullMQ 6 builds them: finished-errors.js, with the numeric code; lock-manager.js)
+    const refused = Object.assign(new Error(`Missing key for job ${key}. moveToFinished`), { code: -1 });
+    const mismatch = Object.assign(new Error(`Lock mismatch for job ${key}. Cmd moveToFinished from active`), { code: -6 });
+    expect(connectionProblem(refused)).toBe(`Missing key for job ${key}. moveToFinished`);
+    for (const e of [refused, mismatch])
+      expect(jobErrorLine(e)).toBe(
+        `point ${key.slice(0, 12)}: the queue refused its result (the job is no longer this worker's: Redis lost it, or its lock expired while Redis was away); the queue runs the point again`,
+      );
+    expect(jobErrorLine(new Error(`could not renew lock for job ${key}`))).toBe(
+      `point ${key.slice(0, 12)}: its lock could not be renewed (Redis unreachable?); should it expire first, the queue gives the point to another worker`,
+    );
+    const refusedConnection = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+    expect(jobErrorLine(refusedConnection)).toBeUndefined();
+    expect(connectionProblem(refusedConnection)).toBe('ECONNREFUSED');
+    const lines: string[] = [];
+    const log = connectionLog(parseQueueUrl('redis://h:6379'), (l) => lines.push(l));
+    log.connected();
+    log.onError(refused);
+    expect(lines).toEqual([`queue redis://h:6379: Missing key for job ${key}. moveToFinished`]);
   });
 
   it("names the point of a point's own line as the start line does, and leaves the worker's own lines as they are", () => {
