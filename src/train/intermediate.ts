@@ -153,7 +153,12 @@ export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeatu
   }
   if (feature === 'hidden') return { value: l.output, width: s.hiddenSize };
   const a = l.attention;
-  if (!a) throw new SettingsError(`${label} layer ${layer} has no attention left to match`);
+  if (!a) {
+    // (layer numbers count the embeddings as 0 here; compress inspect counts encoder layers from 0)
+    throw new SettingsError(
+      `${label} layer ${layer} (compress inspect's layer ${layer - 1}) has no attention left to match: all its heads were pruned; match its hidden states only (an --intermediate file of matches)`,
+    );
+  }
   if (a.kind === 'fused' || !a.softmax) {
     throw new SettingsError(
       `${label} layer ${layer}: attention is a fused com.microsoft Attention whose probabilities are hidden; match hidden states instead`,

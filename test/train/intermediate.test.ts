@@ -19,7 +19,8 @@ import { canonicalBert } from '../../src/bert/canonical.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { OPTIMIZE, optimizeModel } from '../../src/optimize/index.ts';
 import { refusal } from '../helpers/refusal.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { buildBert } from '../../src/bert/build.ts';
 import { lcg } from '../helpers/feeds.ts';
 import type { Batch } from '../../src/train/data.ts';
 import type { Student } from '../../src/train/student.ts';
@@ -365,6 +366,19 @@ describe('teacher features and the projection', () => {
       );
     }
     expect(intermediatePlan([...match(1, 'hidden')], optimized, student).requests).toHaveLength(1);
+  });
+
+  it('refuses attention of a student layer whose heads were all pruned, naming it as compress inspect does too', () => {
+    const layers = [
+      { numHeads: 0, intermediateSize: 64 },
+      { numHeads: 4, intermediateSize: 64 },
+    ];
+    const student = buildBert({ ...tinyBertConfig(), layers }, { kind: 'random', seed: 2 });
+    const match = (layer: number) => [{ teacherLayer: layer, studentLayer: layer, feature: 'attention', loss: 'attention-mse', weight: 1 }] as const;
+    expect(refusal(() => intermediatePlan([...match(1)], teacher, student))).toBe(
+      "the student layer 1 (compress inspect's layer 0) has no attention left to match: all its heads were pruned; match its hidden states only (an --intermediate file of matches)",
+    );
+    expect(intermediatePlan([...match(2)], teacher, student).requests).toHaveLength(1);
   });
 
   it('caches teacher features per batch: the cached values equal a fresh onnxruntime run, and the budget holds', async () => {
