@@ -176,7 +176,10 @@ function everyOtherOf(teacher: Model, numLabels: number | undefined, seed: numbe
       '--student every-other: the teacher has no classifier and no pooler (dense + tanh on the first token) for the student to keep; give a student from scratch (bert:layers=L,hidden=H,…) or a student model',
     );
   }
-  const read = canonicalBert(headless ? withClassifier(teacher, numLabels ?? PLACEHOLDER_LABELS, 'the teacher') : teacher);
+  const read = rebuilt(
+    headless ? withClassifier(teacher, numLabels ?? PLACEHOLDER_LABELS, 'the teacher') : teacher,
+    "--student every-other copies the teacher's layers",
+  );
   const fresh = numLabels !== undefined && (headless || read.config.numLabels !== numLabels);
   if (!fresh) return everyOtherStudent(read, { encoderOnly: headless });
   return everyOtherStudent(newClassifier(read, numLabels, seed), { note: `, with a new classifier (${numLabels} output${numLabels === 1 ? '' : 's'})` });
@@ -360,6 +363,20 @@ export function checkStudentFits(spec: string, params: number, memoryBytes: numb
   );
 }
 
+/**
+ * canonicalBert, its one-line refusal naming the model it was about (`who`: the student's path, or every-other's
+ * teacher), as a student and a teacher refused alike ('canonical rebuild: the word embedding is stored quantized')
+ * could not be told apart.
+ */
+function rebuilt(model: Model, who: string): CanonicalBert {
+  try {
+    return canonicalBert(model);
+  } catch (e) {
+    if (e instanceof SettingsError) throw new SettingsError(`${who}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Loads or makes the student a spec names. */
 export function makeStudent(src: StudentSource): { student: Student; folder?: string } {
   const { spec } = src;
@@ -391,7 +408,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   const bare = !saved && studentClassifier(model)?.kind === 'none';
   const keepBare = bare && src.numLabels === undefined;
   const fresh = !saved && src.numLabels !== undefined && (bare || src.newClassifier === true);
-  const read = bare ? canonicalBert(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`)) : saved ? undefined : canonicalBert(model);
+  const read = bare ? rebuilt(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`), spec) : saved ? undefined : rebuilt(model, spec);
   const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
   if (src.teacher) {
     const vocab = teacherShape(src.teacher).vocabSize;
