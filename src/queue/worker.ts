@@ -9,6 +9,7 @@
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
  */
+import type { EventEmitter } from 'node:events';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, type Job } from 'bullmq';
@@ -161,10 +162,12 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     if (line === undefined) connection.onError(e);
     else files.log(line);
   });
-  worker.on('ready', connection.onReady);
   try {
     await waitConnected(worker, address);
     connection.connected();
+    // (the worker's own 'ready' comes once, at its start; its Redis backend's, after each reconnection too: so that a
+    // return says 'connected again', and the next outage is logged again)
+    (worker.backend as unknown as Pick<EventEmitter, 'on'>).on('ready', connection.onReady);
     emit({ type: 'ready', queue: address.display, concurrency, threads });
     const running = worker.run();
     const stop = () => void worker.close().catch(() => {});
