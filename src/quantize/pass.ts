@@ -17,7 +17,7 @@ import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { nonFiniteValues, readFloat32 } from '../onnx/tensor.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { alreadyQuantized, applyPlan } from './apply.ts';
+import { ALREADY, alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, layerCost, layerWeights, type LayerBits } from './mixed.ts';
@@ -253,8 +253,12 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
   const alloc = allocateBits(sensitivity, costs, fixed, budget);
   if (!alloc) {
     const least = fixed + costs.reduce((t, c) => t + c.bytes[4], 0);
+    // tables that stay float whatever the plan (inside --optimize's EmbedLayerNormalization) are said so, with why:
+    // 'embeddings int8' would hide what keeps the floor high
+    const floatTables = allFloat.kept.filter((k) => k.target.startsWith('embeddings.') && !k.reason.startsWith(ALREADY));
+    const tables = !o.embeddings ? '' : floatTables.length ? `, embeddings float: ${floatTables[0].reason}` : ', embeddings int8';
     throw new SettingsError(
-      `quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${o.embeddings ? ', embeddings int8' : ''})`,
+      `quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${tables})`,
     );
   }
   const result = applyPlan(

@@ -83,7 +83,17 @@ describe('mixed precision', () => {
 
   it('refuses a budget below what 4 bits everywhere reach', async () => {
     await expect(quantize(model, s, { mode: 'mixed:0.05' }, calibration)).rejects.toThrow(SettingsError);
-    await expect(quantize(model, s, { mode: 'mixed:1kb' }, calibration)).rejects.toThrow(/below the smallest this model reaches/);
+    await expect(quantize(model, s, { mode: 'mixed:1kb' }, calibration)).rejects.toThrow(
+      /below the smallest this model reaches \(\d+ bytes: every layer 4-bit, embeddings int8\)$/,
+    );
+  });
+
+  it('after --optimize all, says the tables inside EmbedLayerNormalization stay float (not "embeddings int8")', async () => {
+    const m = optimizeModel(model, s, { rewrites: new Set(['embed-layernorm']) }).model;
+    expect(m.graph.nodes.filter((n) => n.opType === 'EmbedLayerNormalization')).toHaveLength(1);
+    await expect(quantize(m, findBert(m), { mode: 'mixed:1kb' }, calibration)).rejects.toThrow(
+      /below the smallest this model reaches \(\d+ bytes: every layer 4-bit, embeddings float: the table is read by com\.microsoft EmbedLayerNormalization '[^']+', which takes float tables \(quantize before --optimize to store it int8\)\)$/,
+    );
   });
 });
 
