@@ -6,7 +6,9 @@ import { dirname, join } from 'node:path';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { OUTPUT_LOCK, compressFile } from '../../src/export/compress.ts';
-import { withFileLock } from '../../src/file-lock.ts';
+import { holderText, withFileLock } from '../../src/file-lock.ts';
+import { processStartTime } from '../../src/processes.ts';
+import { spawn } from 'node:child_process';
 import { sha256File } from '../../src/files.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { writeTinyBert } from '../helpers/models.ts';
@@ -98,6 +100,33 @@ describe('compressFile beside another run writing the same output', () => {
       expect(readdirSync(dir)).not.toContain(OUTPUT_LOCK);
     } finally {
       await running?.catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over the lock a run killed with SIGKILL in its locked step left behind, without waiting, and removes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'output-lock-killed-'));
+    const out = join(dir, 'model.onnx');
+    const lines: string[] = [];
+    try {
+      // The killed run: a live process named in the lock as withFileLock names its holder (pid and start time), then kill -9.
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const pid = child.pid!;
+      writeFileSync(join(dir, OUTPUT_LOCK), `${holderText({ pid, ...(processStartTime(pid) ? { start: processStartTime(pid)! } : {}) })}\n`);
+      await new Promise((r) => {
+        child.once('exit', r);
+        child.kill('SIGKILL');
+      });
+      const lineage = await compressFile({
+        input: tiny.path,
+        output: out,
+        steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }],
+        context: { log: (l) => lines.push(l) },
+      });
+      expect(lineage.output.sha256).toBe(await sha256File(out));
+      expect(lines.filter((l) => l.includes('waiting'))).toEqual([]);
+      expect(readdirSync(dir)).not.toContain(OUTPUT_LOCK);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
