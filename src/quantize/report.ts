@@ -9,6 +9,7 @@ import { tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassReport } from '../pass/pass.ts';
 import { ALREADY, type PlanResult } from './apply.ts';
+import type { FloatRecord } from './registry.ts';
 import { formatRangeMethod, modeName, type QuantizeOptions } from './settings.ts';
 
 const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e6 ? 3 : 1)} MB`;
@@ -45,6 +46,19 @@ function remainingFloat(m: Model, keptTensors: ReadonlySet<string>) {
   };
 }
 
+/**
+ * Why targets stay float, for the summary line: the first reason with the targets it applies to, '; …' when others
+ * follow (the report's keptFloat has every one): ' (embeddings.word, embeddings.position: the table is read by …)'.
+ */
+function floatWhy(kept: readonly FloatRecord[]): string {
+  const left = kept.filter((k) => !k.reason.startsWith(ALREADY));
+  if (!left.length) return '';
+  const reason = left[0].reason;
+  const targets = [...new Set(left.filter((k) => k.reason === reason).map((k) => k.target))];
+  const listed = targets.length > 3 ? `${targets.slice(0, 3).join(', ')}, …` : targets.join(', ');
+  return ` (${listed}: ${reason}${left.some((k) => k.reason !== reason) ? '; …' : ''})`;
+}
+
 /** What mixed precision chose, for the summary line: its budget in bytes and the bits of each encoder layer. */
 export interface MixedChoice {
   budgetBytes: number;
@@ -71,7 +85,7 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
     `, ${distinct} tensors quantized` +
     (q.length > distinct ? ` (read by ${q.length} nodes: shared or tied weights are stored once)` : '') +
     (already ? `, ${already} already quantized` : '') +
-    (result.kept.length > already ? `, ${result.kept.length - already} left float` : '') +
+    (result.kept.length > already ? `, ${result.kept.length - already} left float${floatWhy(result.kept)}` : '') +
     (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');
   return {
     pass: 'quantize',

@@ -176,6 +176,10 @@ describe('optimize a float BERT', () => {
     const kept = (q.report.details as { keptFloat: FloatRecord[] }).keptFloat;
     expect(kept.map((k) => k.target).sort()).toEqual(['embeddings.position', 'embeddings.token_type', 'embeddings.word']);
     expect(kept[0].reason).toMatch(/EmbedLayerNormalization[^\n]*quantize before --optimize/);
+    // the summary line says why, not only how many
+    expect(q.report.summary).toMatch(
+      /, 3 left float \(embeddings\.word, embeddings\.position, embeddings\.token_type: the table is read by com\.microsoft EmbedLayerNormalization '[^']+', which takes float tables \(quantize before --optimize to store it int8\)\), max abs error /,
+    );
     expect(relativeDiff(ref, await outputsOf(q.model, feeds))).toBeLessThan(0.03);
   });
 
