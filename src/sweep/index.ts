@@ -13,7 +13,17 @@ export {
 export { expandPipeline, gridAxes, cartesian, autoLabel } from './expand.ts';
 export { planSweep, slug, type SweepPoint, type PointBench, type PlanOptions, type PointTraining, type PointTrainingStep } from './plan.ts';
 export { runPoint, type PointResult, type PointStage, type RunPointOptions } from './point.ts';
-export { runSweep, planAgainstStore, defaultWorkDir, defaultCacheDir, type SweepOptions, type SweepEvent, type SweepSummary, type StorePlan } from './run.ts';
+export {
+  runSweep,
+  planAgainstStore,
+  planSweepFile,
+  defaultWorkDir,
+  defaultCacheDir,
+  type SweepOptions,
+  type SweepEvent,
+  type SweepSummary,
+  type StorePlan,
+} from './run.ts';
 export { SweepStore, StoreWriteError, HEARTBEAT_STALE_MS, type StoredPoint, type PointStatus } from './store.ts';
 export { createSweepProgress, BestTracker, pointLine, pointName, type SweepProgress } from './progress.ts';
 export { canonicalJson, hashOf, toolVersion, pointKey, pointFamily, pointIdentity, currentVersions, type PointVersions } from './key.ts';

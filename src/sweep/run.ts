@@ -156,10 +156,13 @@ function workFolder(opts: Pick<SweepOptions, 'workDir' | 'store'>): { dir: strin
   return { dir, label: folderLabel('--work-dir', opts.workDir, 'work folder', dir) };
 }
 
-/** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
-export async function planAgainstStore(
-  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
-): Promise<StorePlan> {
+/**
+ * Parses and plans the sweep file as a run against `opts.store` would (GLUE, work and cache folders resolved from
+ * `opts`, so the points and keys are the run's), creating nothing: no store, no folder (`compress sweep --dry-run`).
+ */
+export async function planSweepFile(
+  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'planLog'>,
+): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'>> {
   const spec = parseSweepFile(opts.file);
   const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
   const hash = memoizedSha256();
@@ -171,6 +174,14 @@ export async function planAgainstStore(
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
     ...(opts.planLog ? { log: opts.planLog } : {}),
   });
+  return { spec, points, hash, work };
+}
+
+/** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
+export async function planAgainstStore(
+  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
+): Promise<StorePlan> {
+  const { spec, points, hash, work } = await planSweepFile(opts);
   // A work folder that cannot be one fails before the store is created (writability is checked once points run).
   checkFolderPath(work.dir, work.label);
   const store = SweepStore.open(opts.store);

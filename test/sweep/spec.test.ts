@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -167,6 +167,20 @@ describe('sweep file', () => {
     // one line, without the colon that introduced the parser's code frame
     writeFileSync(bad, 'name: x\nmodels: [\n');
     expect(() => parseSweepFile(bad)).toThrow(/bad\.yaml: not valid YAML: .* at line 3, column 1$/);
+  });
+
+  it('compress sweep --dry-run lists the points, baselines first, and runs none: no store, no work folder', () => {
+    const store = join(t.root, 'dry', 'dry.sqlite');
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', t.sweepFile, '--dry-run', '--store', store], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`sweep tiny: ${t.points} points (2 models × 8 pipelines); dry run: none run, nothing written`);
+    expect(lines.slice(1, 3)).toEqual([
+      expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · baseline$/),
+      expect.stringMatching(/^[0-9a-f]{12} tiny-stsb · baseline$/),
+    ]);
+    expect(lines).toHaveLength(t.points + 1);
+    expect(existsSync(join(t.root, 'dry'))).toBe(false);
   });
 
   it('the CLI prints an invalid sweep file as one line and exits 1', () => {

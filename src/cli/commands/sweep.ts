@@ -9,7 +9,7 @@
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { createSweepProgress, pointName, runSweep, type PointStage, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
+import { createSweepProgress, planSweepFile, pointName, runSweep, type PointStage, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 import { ctrlC } from '../training.ts';
 
@@ -24,6 +24,7 @@ interface SweepArgs {
   'retry-delay': number;
   'rerun-stale': boolean;
   'rerun-contended': boolean;
+  'dry-run': boolean;
 }
 
 /**
@@ -83,10 +84,16 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         default: false,
         describe:
           'recompute the points whose speed-up was timed while the machine was shared (marked † in the report), replacing their results; runs with --jobs 1 only: run nothing else meanwhile',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'check and plan the sweep file, and list its points (models × pipelines, grids expanded), running none and creating nothing',
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
     const store = args.store ?? defaultStore(args.file);
+    if (args['dry-run']) return dryRun(args, store);
     if (args.queue !== undefined && args['rerun-stale'])
       throw new SettingsError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');
     if (args.queue !== undefined && args['rerun-contended'])
@@ -170,6 +177,21 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     return summary.failed.length > 0 ? 1 : 0;
   },
 };
+
+/**
+ * `--dry-run`: the sweep file checked and planned as the run would plan it (hf: models downloaded), its points listed,
+ * one a line (baselines first), after the count; no point runs, and no store or folder is created.
+ */
+async function dryRun(args: SweepArgs, store: string): Promise<number> {
+  const { spec, points } = await planSweepFile({ file: args.file, store, glueDir: args['glue-dir'], workDir: args['work-dir'], planLog: note });
+  const pairs = spec.models.length * spec.pipelines.length;
+  const some = points.length < pairs ? `; ${pairs - points.length} model × pipeline pairs left out by pipelines' models lists` : '';
+  out(
+    `sweep ${spec.name}: ${nPoints(points.length)} (${spec.models.length} models × ${spec.pipelines.length} pipelines${some}); dry run: none run, nothing written`,
+  );
+  for (const p of points) out(`${p.key.slice(0, 12)} ${pointName(p)}`);
+  return 0;
+}
 
 /** Points by name, the first four: 'tiny-sst2 · ffn, tiny-sst2 · heads, … (3 more)'. */
 function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): string {
