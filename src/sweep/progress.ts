@@ -64,6 +64,19 @@ export function pointLine(point: SweepPoint, r: PointResult, base: PointResult |
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
 }
 
+/** A count and its noun: '1 model', '2 models'. */
+export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/**
+ * The plan's first words, as a run and `--dry-run` print them: 'sweep poster: 16 points (2 models × 8 pipelines)',
+ * with the model × pipeline pairs that pipelines' models lists leave out.
+ */
+export function planLine(spec: { name: string; models: readonly unknown[]; pipelines: readonly unknown[] }, points: number): string {
+  const pairs = spec.models.length * spec.pipelines.length;
+  const some = points < pairs ? `; ${pairs - points} model × pipeline pairs left out by pipelines' models lists` : '';
+  return `sweep ${spec.name}: ${counted(points, 'point')} (${counted(spec.models.length, 'model')} × ${counted(spec.pipelines.length, 'pipeline')}${some})`;
+}
+
 /** Progress on `stream`: a bar when it is a TTY, lines otherwise. */
 export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr): SweepProgress {
   const best = new BestTracker();
@@ -87,10 +100,8 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
           if (r) best.add(p, r);
         }
         finished = e.previous.size;
-        const grid = e.spec.models.length * e.spec.pipelines.length;
-        const some = total < grid ? `; ${grid - total} model × pipeline pairs left out by pipelines' models lists` : '';
         write(
-          `sweep ${e.spec.name}: ${total} points (${e.spec.models.length} models × ${e.spec.pipelines.length} pipelines${some}), ${finished - e.staleKept} already in the store${e.staleKept ? `, ${e.staleKept} stale (kept)` : ''}${e.recomputing ? `, ${e.recomputing} more stored timed contended, to time again` : ''}`,
+          `${planLine(e.spec, total)}, ${finished - e.staleKept} already in the store${e.staleKept ? `, ${e.staleKept} stale (kept)` : ''}${e.recomputing ? `, ${e.recomputing} more stored timed contended, to time again` : ''}`,
         );
         bar?.start(total, finished, { best: best.describe() });
         return;

@@ -93,7 +93,7 @@ describe('sweep progress', () => {
     const { lines, listener, spec, points } = logged(['baseline', 'heads', 'int8']);
     const previous = new Map(points.map((p) => [p.key, result(0.8, 40e6)]));
     listener({ type: 'plan', spec, points, previous, staleKept: 2 });
-    expect(lines[0]).toBe('sweep s: 3 points (1 models × 3 pipelines), 1 already in the store, 2 stale (kept)');
+    expect(lines[0]).toBe('sweep s: 3 points (1 model × 3 pipelines), 1 already in the store, 2 stale (kept)');
   });
 
   it("shows, of the points' own log, only where a training step stopped or resumed from its checkpoint", () => {

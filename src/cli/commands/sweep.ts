@@ -9,7 +9,17 @@
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { createSweepProgress, planSweepFile, pointName, runSweep, type PointStage, type SweepEvent, type SweepSummary } from '../../sweep/index.ts';
+import {
+  counted,
+  createSweepProgress,
+  planLine,
+  planSweepFile,
+  pointName,
+  runSweep,
+  type PointStage,
+  type SweepEvent,
+  type SweepSummary,
+} from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
 import { ctrlC } from '../training.ts';
 
@@ -184,11 +194,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
  */
 async function dryRun(args: SweepArgs, store: string): Promise<number> {
   const { spec, points } = await planSweepFile({ file: args.file, store, glueDir: args['glue-dir'], workDir: args['work-dir'], planLog: note });
-  const pairs = spec.models.length * spec.pipelines.length;
-  const some = points.length < pairs ? `; ${pairs - points.length} model × pipeline pairs left out by pipelines' models lists` : '';
-  out(
-    `sweep ${spec.name}: ${nPoints(points.length)} (${spec.models.length} models × ${spec.pipelines.length} pipelines${some}); dry run: none run, nothing written`,
-  );
+  out(`${planLine(spec, points.length)}; dry run: none run, nothing written`);
   for (const p of points) out(`${p.key.slice(0, 12)} ${pointName(p)}`);
   return 0;
 }
@@ -203,13 +209,11 @@ function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): str
   );
 }
 
-const nPoints = (n: number): string => `${n} point${n === 1 ? '' : 's'}`;
-
 /** The stale points in one line: kept (the default), or recomputed with --rerun-stale. */
 export function staleLine(stale: SweepSummary['stale'], rerun: boolean): string {
   const changes = [...new Set(stale.map((s) => s.change))].join('; ');
   const names = pointNames(stale.map((s) => s.point));
-  const n = nPoints(stale.length);
+  const n = counted(stale.length, 'point');
   return rerun
     ? `${n} stale, recomputed (${changes}): ${names}`
     : `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${names}; rerun with --rerun-stale to recompute them`;
@@ -223,11 +227,11 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean): string 
 export function contendedLine(contended: SweepSummary['contended']): string | undefined {
   const { kept, recomputed, again } = contended;
   const parts: string[] = [];
-  if (recomputed.length > 0) parts.push(`${nPoints(recomputed.length)} timed contended, recomputed: ${pointNames(recomputed)}`);
+  if (recomputed.length > 0) parts.push(`${counted(recomputed.length, 'point')} timed contended, recomputed: ${pointNames(recomputed)}`);
   if (again.length > 0) parts.push(`${again.length} of them timed contended again (other work ran on this machine meanwhile): ${pointNames(again)}`);
   if (kept.length > 0) {
     parts.push(
-      `${nPoints(kept.length)} timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: ${pointNames(kept)}`,
+      `${counted(kept.length, 'point')} timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: ${pointNames(kept)}`,
     );
   }
   if (parts.length === 0) return undefined;
