@@ -58,7 +58,7 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
   const word = s.embeddings.word;
   if (s.embeddings.fusedNode || !word.gather) {
     throw new SettingsError(
-      `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '${s.embeddings.fusedNode ?? '?'}'; factorize the unfused model (before onnxruntime's transformer optimizer)`,
+      `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '${s.embeddings.fusedNode ?? '?'}'; factorize before --optimize all (its embed-layernorm rewrite fuses the table) or onnxruntime's transformer optimizer`,
     );
   }
   const mapping = s.embeddings.mapping;
