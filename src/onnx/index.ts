@@ -8,5 +8,6 @@ export { loadModel, decodeModel, type LoadOptions } from './load.ts';
 export { locateModel, type ModelLocation } from './locate.ts';
 export { saveModel, encodeModel, EXTERNAL_DATA_AUTO_THRESHOLD, type SaveOptions, type SavedFiles } from './save.ts';
 export * from './size.ts';
+export { externalDataFiles, modelSha256 } from './identity.ts';
 export { rewriteBlocker, unknownFieldProblem } from './fidelity.ts';
 export { SCHEMA_IR_VERSION, SCHEMA_ONNX_RELEASE } from './schema.ts';

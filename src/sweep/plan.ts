@@ -9,6 +9,7 @@ import { DataError, SettingsError } from '../errors.ts';
 import { sha256File } from '../files.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
+import { modelSha256 } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
 import { DEFAULT_BATCH_SIZE, defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { checkBatchFits } from '../eval/batching.ts';
@@ -151,7 +152,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const where = locateModel(source.path);
     const graph = readGraph(where.onnx);
     refuseEncoderOnly(spec, m, graph);
-    const sha256 = await hash(where.onnx);
+    const sha256 = await modelSha256(where.onnx, hash);
     const config = readModelConfig(where.dir);
     const bench: PointBench = {
       ...spec.bench,
@@ -335,11 +336,11 @@ async function planTraining(
     if (t.maxLength !== undefined) step.maxLength = t.maxLength;
     if (t.student !== undefined) {
       step.student = t.studentIsPath ? (await local(t.student)).path : t.student;
-      if (t.studentIsPath) step.studentSha256 = await hash(locateModel(step.student).onnx);
+      if (t.studentIsPath) step.studentSha256 = await modelSha256(locateModel(step.student).onnx, hash);
     }
     if (t.kind === 'distill') {
       step.teacher = t.teacher ? locateModel((await local(t.teacher)).path).onnx : modelOnnx;
-      step.teacherSha256 = await hash(step.teacher);
+      step.teacherSha256 = await modelSha256(step.teacher, hash);
     }
     steps.push(step);
   }

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
 import { checkOutputFolder, checkOutputKinds, folderLabel, lineagePath, modelOutputFiles } from '../destination.ts';
-import { sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
+import { sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
@@ -23,7 +23,8 @@ import { GLUE_TASKS, type TaskDefinition } from '../glue/tasks.ts';
 import { SettingsError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { loadTrainingSet } from './data.ts';
-import { externalDataFiles, teacherLogits } from './teacher-cache.ts';
+import { teacherLogits } from './teacher-cache.ts';
+import { modelSha256 } from '../onnx/identity.ts';
 import type { LossTerm } from '../gradients/index.ts';
 import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
 import { bertStudent, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
@@ -685,12 +686,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   // (the teacher is part of what makes a run the one its checkpoints are of)
   const teacherSha256 = o.teacher ? await sha256File(locateModel(o.teacher).onnx) : undefined;
-  // (a teacher with external data: its .onnx holds the graph only, so its weights' files are part of its identity;
-  // the teacher-logits cache keys it so too)
-  const teacherData = o.teacher ? externalDataFiles(locateModel(o.teacher).onnx) : [];
-  const teacherIdentity = teacherData.length
-    ? sha256Bytes([new TextEncoder().encode(JSON.stringify([teacherSha256, ...(await Promise.all(teacherData.map(sha256File)))]))])
-    : teacherSha256;
+  // (with external data, the weights' files too: the .onnx holds the graph only; the teacher-logits cache keys it so too)
+  const teacherIdentity = o.teacher ? await modelSha256(locateModel(o.teacher).onnx) : undefined;
   let current = student;
   let result: TrainResult | undefined;
   const phaseRecords: PhaseRecord[] = [];

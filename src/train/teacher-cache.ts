@@ -21,7 +21,7 @@ import { mapModelLabels } from '../eval/labels.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { predictRows } from '../eval/predict.ts';
-import { onnx } from '../onnx/proto.ts';
+import { externalDataFiles } from '../onnx/identity.ts';
 import { sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -90,19 +90,6 @@ export async function teacherCacheKey(onnxPath: string, set: TrainingSet): Promi
 /** The cache file of a key. */
 export function teacherCacheFile(cacheDir: string, key: string): string {
   return join(cacheDir, `teacher-logits-${key}.bin`);
-}
-
-/**
- * The external data files an ONNX model names (its initializers' `location`s, resolved from its folder). Decoding
- * the protobuf is cheap next to reading the file (initializer bytes are not copied).
- */
-export function externalDataFiles(onnxPath: string, bytes: Uint8Array = readFileSync(onnxPath)): string[] {
-  const graph = onnx.ModelProto.decode(bytes).graph;
-  const locations = new Set<string>();
-  for (const t of graph?.initializer ?? []) {
-    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) locations.add(e.value);
-  }
-  return [...locations].sort().map((l) => resolve(dirname(onnxPath), l));
 }
 
 /** Runs the teacher over the set (length-bucketed batches, fed through evaluation's `predictRows`). */

@@ -3,6 +3,7 @@
  * they are written; they include the code's versions (bert-compress's and each pass's), so a result computed by
  * other code is found as stale (same family, another key), including a point stored before versions existed.
  */
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/sweep/spec.ts';
@@ -13,6 +14,8 @@ import type { StoredPoint } from '../../src/sweep/store.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
 import { PRUNE_HEADS } from '../../src/prune/settings.ts';
 import { toolVersion } from '../../src/version.ts';
+import { loadModel, saveModel } from '../../src/onnx/index.ts';
+import { sha256File } from '../../src/files.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
@@ -90,6 +93,30 @@ describe('point keys', () => {
     await expect(plan(pipelines, { calibration: { task: 'RTE', examples: 4 } })).rejects.toThrow(
       /^\S*RTE\/train\.tsv: file not found \(GLUE RTE train, the calibration data of 'p1' on tiny-sst2; set glueDir, --glue-dir or GLUE_DIR, or name a task with a train split in calibration\.task\)$/,
     );
+  });
+
+  it('of a model with external data change with its weights (the same .onnx, other .data); an inline model keeps its file hash', async () => {
+    const dir = join(t.root, 'models', 'external');
+    cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+    saveModel(loadModel(join(dir, 'model.onnx')), join(dir, 'model.onnx'), { externalData: true });
+    const planOf = async () =>
+      (
+        await planSweep(parseSweep({ models: [{ path: 'models/external', tasks: ['SST-2'] }], pipelines: ['baseline'] }, t.sweepFile, 'keys.yaml'), {
+          glueDir: t.glueDir,
+          workDir: join(t.root, 'work'),
+        })
+      )[0]!;
+    const before = await planOf();
+    const onnx = readFileSync(join(dir, 'model.onnx'));
+    const data = readFileSync(join(dir, 'model.onnx.data'));
+    for (let i = 0; i + 4 <= data.length; i += 4) data.writeFloatLE(data.readFloatLE(i) * 1.5, i);
+    writeFileSync(join(dir, 'model.onnx.data'), data);
+    expect(readFileSync(join(dir, 'model.onnx')).equals(onnx)).toBe(true);
+    const after = await planOf();
+    expect(after.model.sha256).not.toBe(before.model.sha256);
+    expect(after.key).not.toBe(before.key);
+    const inline = (await plan([]))[0]!;
+    expect(inline.model.sha256).toBe(await sha256File(join(t.root, 'models', 'tiny-sst2', 'model.onnx')));
   });
 });
 

@@ -9,7 +9,7 @@ import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
 import { SettingsError } from '../../errors.ts';
 import { inputFiles, realPathOf } from '../../export/destination.ts';
 import { defaultGlueDir } from '../../glue/glue-dir.ts';
-import { externalDataFiles } from '../../train/teacher-cache.ts';
+import { externalDataFiles } from '../../onnx/identity.ts';
 import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { TOKENIZER_FILES, describeDtype, locateRunModel } from '../../eval/model-files.ts';
