@@ -97,6 +97,31 @@ function packParts(oc: OptimizeContext, a: AttentionBlock): Parts | string {
   return `Q/K/V are stored ${[...new Set(kinds.map((k) => k ?? 'float'))].join(' and ')}: only float or dynamic int8 projections fuse`;
 }
 
+/**
+ * The value the graph adds to the scores of padded positions ((1 - mask) · c, c a negative constant), when it is
+ * below the fused ops' default mask_filter_value (-10000): torch exports use float32 min, which a row whose mask is
+ * all zeros turns into even attention over every position, where -10000 keeps the scores' differences. Undefined
+ * when the graph adds the mask otherwise (the default then stands).
+ */
+function maskFilterValue(oc: OptimizeContext, a: AttentionBlock): number | undefined {
+  const mask = oc.structure.inputs.attentionMask;
+  const softmax = a.softmax ? oc.inputNode(a.softmax) : undefined;
+  const add = softmax ? oc.view.producerOf(softmax.inputs[0]) : undefined;
+  if (!mask || add?.opType !== 'Add') return undefined;
+  for (const input of add.inputs) {
+    const nodes = oc.view.ancestorNodes(input);
+    if (![...nodes].some((n) => n.inputs.includes(mask))) continue;
+    for (const n of nodes) {
+      if (n.opType !== 'Mul') continue;
+      for (const i of n.inputs) {
+        const c = oc.view.foldScalar(i);
+        if (c !== undefined && Number.isFinite(c) && c < -10000) return c;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The initializers of Q, K and V, which layers that share weights (share-layers) have in common. */
 const qkvWeights = (a: AttentionBlock) => [a.q!.weight, a.k!.weight, a.v!.weight];
 
@@ -184,6 +209,8 @@ export function fuseAttention(oc: OptimizeContext, layers: readonly EncoderLayer
     const attributes = { num_heads: attr.int(a.numHeads) };
     const scale = a.scale ?? Math.sqrt(a.headSize);
     if (Math.abs(scale - Math.sqrt(a.headSize)) > 1e-6 * Math.sqrt(a.headSize)) Object.assign(attributes, { scale: attr.float(1 / scale) });
+    const filter = maskFilterValue(oc, a);
+    if (filter !== undefined) Object.assign(attributes, { mask_filter_value: attr.float(filter) });
     // the attention mask as int32 [batch, seq] for the fused nodes, or '' without a mask
     mask ??= oc.structure.inputs.attentionMask ? oc.int32Input(oc.structure.inputs.attentionMask) : '';
     if (!packed.scale) {

@@ -13,7 +13,8 @@ import { OPTIMIZE, optimizeModel, parseRewrites, type SkippedRewrite } from '../
 import { registerAllPasses } from '../../src/passes.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { quantizeModel, parseQuantizeSettings, type FloatRecord } from '../../src/quantize/index.ts';
-import { openSession, type Feeds } from '../../src/runtime/session.ts';
+import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
+import { attr } from '../../src/quantize/graph-edit.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, relativeDiff, sampleFeeds } from '../helpers/run-model.ts';
@@ -100,6 +101,28 @@ describe('optimize a float BERT', () => {
     expect(r.report.summary).toMatch(
       /^wrote 1 first-token last layer, 2 Attention, 3 BiasGelu, 1 EmbedLayerNormalization, 6 SkipLayerNormalization; 1 left as they were/,
     );
+  });
+
+  it("the fused Attention masks padding with the graph's own constant: a row whose mask is all zeros gives the same logits", async () => {
+    // the built graph adds (1 - mask) · float32 min; the fused ops' default mask_filter_value is -10000, which on a
+    // fully masked row keeps the scores' differences where float32 min evens them out
+    const mask = s.inputs.attentionMask!;
+    const data = BigInt64Array.from(feeds[mask].data as BigInt64Array);
+    const seq = feeds[mask].dims[1];
+    data.fill(0n, seq, 2 * seq); // row 1: nothing to attend
+    const padded = { ...feeds, [mask]: new Tensor('int64', data, feeds[mask].dims) };
+    const r = optimize(model, 'attention', s);
+    expect(r.model.graph.nodes.filter((n) => n.opType === 'Attention').map((n) => n.attributes.mask_filter_value)).toEqual([
+      attr.float(-3.4028234663852886e38),
+      attr.float(-3.4028234663852886e38),
+      attr.float(-3.4028234663852886e38),
+    ]);
+    const want = await outputsOf(model, padded);
+    expect(relativeDiff(want, await outputsOf(r.model, padded))).toBeLessThan(1e-5);
+    const q = await int8(model);
+    const qFused = optimize(q, 'attention');
+    expect(count(qFused.model, 'QAttention')).toBe(3);
+    expect(relativeDiff(await outputsOf(q, padded), await outputsOf(qFused.model, padded))).toBeLessThan(1e-5);
   });
 
   it('first-token: the last layer computes the pooled token only, with the same logits', async () => {
