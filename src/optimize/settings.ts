@@ -56,7 +56,8 @@ export const OPTIMIZE = declarePass({
   name: 'optimize',
   description:
     "rewrite the encoder for onnxruntime: the last layer for the pooled token only, and onnxruntime's fused com.microsoft ops (Attention / QAttention, Gelu, EmbedLayerNormalization, SkipLayerNormalization)",
-  version: 1,
+  // 2: the fused Attention / QAttention mask padding with the graph's own constant (mask_filter_value)
+  version: 2,
   settings: z
     .object({
       rewrites: z
