@@ -55,6 +55,28 @@ export const INTERRUPTED_EXIT_CODE = 130;
 /** Exit status of a command stopped by SIGTERM (128 + 15), after it saved what it could. */
 export const TERMINATED_EXIT_CODE = 143;
 
+/**
+ * Listens for Ctrl-C and SIGTERM (timeout, docker stop, systemd) until `remove()`: each calls `stop` with how it came;
+ * `exitCode()` is the status to end with, 130, or 143 once a SIGTERM came.
+ */
+export function listenForStop(stop: (how: 'Ctrl-C' | 'SIGTERM') => void): { exitCode(): number; remove(): void } {
+  let code = INTERRUPTED_EXIT_CODE;
+  const onSigint = () => stop('Ctrl-C');
+  const onSigterm = () => {
+    code = TERMINATED_EXIT_CODE;
+    stop('SIGTERM');
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  return {
+    exitCode: () => code,
+    remove: () => {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
+    },
+  };
+}
+
 /** Set once the reader of stdout has gone (`compress … | head -1`): output is dropped from then on. */
 let stdoutClosed = false;
 

@@ -15,7 +15,7 @@ import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
-import { FORCE_FLAG, INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err } from './command.ts';
+import { FORCE_FLAG, listenForStop, out, err } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 
 /** Flags of both commands. */
@@ -272,23 +272,16 @@ export async function runTrainingCommand(
   const controller = new AbortController();
   // SIGTERM (timeout, docker stop, systemd) stops the run as Ctrl-C does, after its step and a checkpoint; the exit
   // status then says which signal it was (130, 143)
-  let exitCode = INTERRUPTED_EXIT_CODE;
   const stop = ctrlC({
     abort: () => controller.abort(),
     log: (line) => progress.log(line),
     quit: () => {
       progress.stop();
       err(`compress: stopped; rerun the same command to resume from the last checkpoint in ${output}.train`);
-      process.exit(exitCode);
+      process.exit(signals.exitCode());
     },
   });
-  const onSigint = () => stop();
-  const onSigterm = () => {
-    exitCode = TERMINATED_EXIT_CODE;
-    stop('SIGTERM');
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
+  const signals = listenForStop(stop);
   let result;
   try {
     result = await lib.runTraining({
@@ -303,10 +296,9 @@ export async function runTrainingCommand(
     });
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigterm);
+    signals.remove();
   }
-  if (result.interrupted || !result.lineage) return exitCode;
+  if (result.interrupted || !result.lineage) return signals.exitCode();
   if (a.json) out(JSON.stringify(result.lineage, null, 2));
   else for (const line of formatSummary(result.lineage, statSync(output).size)) out(line);
   return 0;

@@ -15,7 +15,7 @@ import {
   type BenchResult,
 } from '../../bench/index.ts';
 import { StageTracker, machineStageBoard } from '../../sweep/index.ts';
-import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
+import { listenForStop, out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 interface BenchArgs {
@@ -81,14 +81,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
     // Ctrl-C or SIGTERM stops the wait for the timing lock, or the timing between two runs (the lock is released):
     // one line, exit 130 or 143, nothing printed as a result.
     const controller = new AbortController();
-    let exitCode = INTERRUPTED_EXIT_CODE;
-    const onSigint = () => controller.abort();
-    const onSigterm = () => {
-      exitCode = TERMINATED_EXIT_CODE;
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
+    const signals = listenForStop(() => controller.abort());
     try {
       timed = await benchModels({
         signal: controller.signal,
@@ -114,10 +107,9 @@ export const benchCommand: CliCommand<BenchArgs> = {
     } catch (e) {
       if (!(e instanceof BenchStopped)) throw e;
       err(`compress: ${e.message}; nothing was measured to the end`);
-      return exitCode;
+      return signals.exitCode();
     } finally {
-      process.removeListener('SIGINT', onSigint);
-      process.removeListener('SIGTERM', onSigterm);
+      signals.remove();
       alongside = board.takeCompany(0);
       board.set(0, null, me);
     }

@@ -20,7 +20,7 @@ import {
   type SweepEvent,
   type SweepSummary,
 } from '../../sweep/index.ts';
-import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE, out, err, type CliCommand } from '../command.ts';
+import { INTERRUPTED_EXIT_CODE, listenForStop, out, err, type CliCommand } from '../command.ts';
 import { ctrlC } from '../training.ts';
 
 interface SweepArgs {
@@ -125,7 +125,6 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       else if (e.type === 'finished' || e.type === 'failed') stages.delete(e.point.key);
       progress.listener(e);
     };
-    let exitCode = INTERRUPTED_EXIT_CODE;
     const quit = () => {
       progress.stop();
       err(`compress: interrupted; ${kept}`);
@@ -135,20 +134,14 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       log: note,
       quit: () => {
         quit();
-        process.exit(exitCode);
+        process.exit(signals.exitCode());
       },
       stopping: (how) => {
         training = [...stages.values()].includes('train');
         return stoppingLine(stages.values(), how);
       },
     });
-    const onSigint = () => stop();
-    const onSigterm = () => {
-      exitCode = TERMINATED_EXIT_CODE;
-      stop('SIGTERM');
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
+    const signals = listenForStop(stop);
     let summary;
     try {
       summary = await runSweep({
@@ -164,15 +157,14 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         signal: controller.signal,
       });
     } finally {
-      process.removeListener('SIGINT', onSigint);
-      process.removeListener('SIGTERM', onSigterm);
+      signals.remove();
       progress.stop();
     }
     if (summary.interrupted) {
       err(
         `compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept}${training ? ' (a training step resumes from its checkpoint)' : ''}`,
       );
-      return exitCode;
+      return signals.exitCode();
     }
     const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
     const timedAgain = summary.contended.recomputed.length > 0 ? ` (${summary.contended.recomputed.length} of them stored timed contended, timed again)` : '';
