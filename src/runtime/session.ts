@@ -38,6 +38,16 @@ export interface Session {
   release(): Promise<void>;
 }
 
+/**
+ * onnxruntime's own log level: fatal only (4) unless `BERT_COMPRESS_ORT_LOG_LEVEL` says 0 (verbose) to 3 (error). Its
+ * errors reach the caller as exceptions, which the commands turn into one line; printed too, they came first as a
+ * red `[E:onnxruntime:…]` line with a source location.
+ */
+export function ortLogLevel(env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 | 3 | 4 {
+  const v = env.BERT_COMPRESS_ORT_LOG_LEVEL;
+  return v !== undefined && /^[0-4]$/.test(v.trim()) ? (Number(v) as 0 | 1 | 2 | 3 | 4) : 4;
+}
+
 /** The onnxruntime session options of `opts`: what every session of the project is opened with. */
 export function sessionOptions(opts: RuntimeOptions = {}): ort.InferenceSession.SessionOptions {
   const o: ort.InferenceSession.SessionOptions = {
@@ -46,6 +56,7 @@ export function sessionOptions(opts: RuntimeOptions = {}): ort.InferenceSession.
   };
   o.intraOpNumThreads = opts.threads && opts.threads > 0 ? opts.threads : defaultThreads();
   o.interOpNumThreads = 1;
+  o.logSeverityLevel = ortLogLevel();
   if (opts.spinning === false) o.extra = { session: { intra_op: { allow_spinning: '0' } } };
   return o;
 }

@@ -1,7 +1,9 @@
 /** Session.run's outputs: all, some by name, or written into buffers the caller gives (what the trainer does). */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx/save.ts';
-import { openSession, Tensor } from '../../src/runtime/session.ts';
+import { openSession, ortLogLevel, Tensor } from '../../src/runtime/session.ts';
 import { batchFeeds, paddedBatch, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 
 describe('Session.run', () => {
@@ -22,5 +24,30 @@ describe('Session.run', () => {
     } finally {
       await s.release();
     }
+  });
+});
+
+describe("onnxruntime's own log", () => {
+  const ROOT = resolve(import.meta.dirname, '../..');
+  const failingRun = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(import.meta.dirname, 'failing-run.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+
+  it('stays quiet on a failed run: the error reaches the caller, without a red [E:onnxruntime] line first', () => {
+    const quiet = failingRun({ BERT_COMPRESS_ORT_LOG_LEVEL: '' });
+    expect(quiet.stdout).toMatch(/^failed: .*MatMul/);
+    expect(quiet.stderr).not.toMatch(/\[E:onnxruntime/);
+    const loud = failingRun({ BERT_COMPRESS_ORT_LOG_LEVEL: '3' });
+    expect(loud.stdout).toMatch(/^failed: .*MatMul/);
+    expect(loud.stderr).toMatch(/\[E:onnxruntime/);
+  });
+
+  it('is fatal only unless BERT_COMPRESS_ORT_LOG_LEVEL names a level 0-4', () => {
+    expect(ortLogLevel({})).toBe(4);
+    expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: '0' })).toBe(0);
+    expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: 'verbose' })).toBe(4);
   });
 });
