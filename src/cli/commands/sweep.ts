@@ -20,7 +20,7 @@ import {
   type SweepEvent,
   type SweepSummary,
 } from '../../sweep/index.ts';
-import { INTERRUPTED_EXIT_CODE, listenForStop, out, err, type CliCommand } from '../command.ts';
+import { listenForStop, out, err, type CliCommand } from '../command.ts';
 import { ctrlC } from '../training.ts';
 
 interface SweepArgs {
@@ -260,12 +260,13 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   const queue = parseQueueUrl(args.queue!).display;
   const progress = createSweepProgress(process.stderr);
   const onEvent = (e: SweepEvent) => (e.type === 'log' ? note(e.line) : progress.listener(e));
+  // Ctrl-C or SIGTERM: the first stops collecting (the queued points stay queued; the workers go on), the second
+  // quits at once; exit 130 or 143
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(INTERRUPTED_EXIT_CODE);
+  const signals = listenForStop(() => {
+    if (controller.signal.aborted) process.exit(signals.exitCode());
     controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  });
   let summary;
   try {
     summary = await runQueuedSweep({
@@ -281,7 +282,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
     });
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
+    signals.remove();
   }
   const others = summary.byOthers > 0 ? `, ${summary.byOthers} stored by another coordinator` : '';
   out(
@@ -296,6 +297,6 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   const contended = contendedLine(summary.contended);
   if (contended) err(contended);
   out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
-  if (summary.left > 0) return INTERRUPTED_EXIT_CODE;
+  if (summary.left > 0) return signals.exitCode();
   return summary.failed.length > 0 || summary.notQueued.length > 0 ? 1 : 0;
 }

@@ -1,0 +1,51 @@
+/**
+ * A coordinator (`compress sweep --queue`) stopped by SIGTERM (timeout, docker stop, systemd) stops as Ctrl-C stops
+ * it: it stops collecting, says that the queued points stay queued and how to collect them, and exits 143 (130 for
+ * Ctrl-C). SIGTERM used to end it at once, without a line or its progress bar's clean-up.
+ */
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
+import { compress, type CliProcess } from './cli-process.ts';
+import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
+
+/** This file's database on a shared Redis. */
+const DB = 6;
+
+describe.skipIf(redisSkipReason !== null)(`a queued sweep's coordinator stopped${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
+  let t: TinySweep;
+  let redis: TestRedis;
+  let queue: Queue;
+  const processes: CliProcess[] = [];
+
+  beforeAll(async () => {
+    t = writeTinySweep({ rows: 4 });
+    redis = await anyRedis();
+    queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url(DB)).connection });
+    await queue.obliterate({ force: true });
+  });
+
+  afterAll(async () => {
+    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await queue?.obliterate({ force: true }).catch(() => {});
+    await queue?.close();
+    await redis?.close();
+    t?.cleanup();
+  });
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('by %s, with no worker: one line on the points left queued, exit %i', async (signal, status) => {
+    const store = join(t.root, `${signal}.sqlite`);
+    const c = compress(['sweep', t.sweepFile, '--queue', redis.url(DB), '--store', store]);
+    processes.push(c);
+    await c.waitFor(/queued \d+ points at redis:|already queued/);
+    c.child.kill(signal);
+    const { code } = await c.exited;
+    expect(code, c.output()).toBe(status);
+    expect(c.output()).toMatch(/stopped: \d+ points are still queued and the workers go on; collect them with: compress sweep .* --follow/);
+  });
+});
