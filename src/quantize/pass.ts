@@ -43,7 +43,7 @@ function planEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptio
       t.id,
       o.embeddings
         ? { format: 'integer', scheme: { kind: 'int8', granularity: o.perChannel ? { kind: 'channel' } : { kind: 'tensor' }, reduceRange: false } }
-        : { format: 'float', reason: 'embeddings: false' },
+        : { format: 'float', reason: 'kept float by the setting embeddings: false, flag --no-quantize-embeddings' },
     );
   }
 }

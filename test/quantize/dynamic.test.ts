@@ -83,7 +83,7 @@ describe('quantize int8 (dynamic)', () => {
     const { model: q, report } = await quantize(model, s, { mode: 'int8', embeddings: false });
     const kept = (report.details as { keptFloat: Array<{ target: string; reason: string }> }).keptFloat;
     expect(kept.map((k) => k.target).sort()).toEqual(['embeddings.position', 'embeddings.token_type', 'embeddings.word']);
-    expect(kept[0].reason).toBe('embeddings: false');
+    expect(kept[0].reason).toBe('kept float by the setting embeddings: false, flag --no-quantize-embeddings');
     expect(q.graph.initializers.get(s.embeddings.word.weight)).toBe(model.graph.initializers.get(s.embeddings.word.weight));
     expect(quantizedEmbeddings(q)).toEqual([]);
   });
