@@ -9,7 +9,7 @@
  * Embedding tables listed as `sparse` get no dense gradient: the graph outputs the gradient of the rows each of
  * their Gathers looked up, with the looked-up ids, and the optimizer adds them into the touched rows only.
  */
-import type { Model, Node, Tensor, ValueInfo } from '../onnx/graph.ts';
+import type { Graph, Model, Node, Tensor, ValueInfo } from '../onnx/graph.ts';
 import { attrTensor, cloneModel, opsetVersion } from '../onnx/graph.ts';
 import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
@@ -100,9 +100,11 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
 
   // Values that depend on a parameter through float ops.
   const varying = new Set<string>(params);
+  // A node with subgraphs (If, Loop, Scan) also reads the outer values its subgraphs name.
+  const reads = new Map<Node, string[]>(g.nodes.map((n) => [n, [...n.inputs, ...subgraphReads(n)]]));
   for (const n of g.nodes) {
     if (ZERO_GRADIENT.has(n.opType)) continue;
-    if (!n.inputs.some((i) => i && varying.has(i))) continue;
+    if (!reads.get(n)!.some((i) => i && varying.has(i))) continue;
     for (const o of n.outputs) if (o && isFloat(o)) varying.add(o);
   }
   if (!varying.has(options.loss)) throw new GradientError(`loss '${options.loss}' does not depend on any parameter`);
@@ -131,7 +133,8 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     const dy = n.outputs.map((o) => (o && varying.has(o) ? total(o) : undefined));
     if (dy.every((d) => d === undefined)) continue;
     const need = n.inputs.map((i) => !!i && varying.has(i));
-    if (!need.some(Boolean)) continue;
+    if (!reads.get(n)!.some((i) => i && varying.has(i))) continue;
+    if (reads.get(n)!.length > n.inputs.length) ruleFor(n);
     if (n.opType === 'Gather' && sparse.has(n.inputs[0]) && (n.domain === '' || n.domain === 'ai.onnx')) {
       if ((n.attributes.axis?.type === 'int' ? n.attributes.axis.value : 0) !== 0) {
         throw new GradientError(`sparse parameter '${n.inputs[0]}' is gathered along an axis other than 0 by '${n.name}'`);
@@ -208,9 +211,29 @@ function rowIds(ctx: GradContext, table: string, ids: string): string {
   return ctx.wrapNegative(ctx.int64(ids), ctx.dimOf(table, 0));
 }
 
+/** The names a node's subgraphs (at any depth) read; values they define themselves are read from within too. */
+function subgraphReads(n: Node): string[] {
+  const names: string[] = [];
+  const visit = (graph: Graph) => {
+    for (const m of graph.nodes) {
+      names.push(...m.inputs.filter(Boolean));
+      for (const sub of subgraphsOf(m)) visit(sub);
+    }
+  };
+  for (const sub of subgraphsOf(n)) visit(sub);
+  return names;
+}
+
+function subgraphsOf(n: Node): Graph[] {
+  return Object.values(n.attributes).flatMap((a) => (a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : []));
+}
+
 function ruleFor(n: Node) {
   if (n.domain !== '' && n.domain !== 'ai.onnx') throw new GradientError(`node '${n.name}': no gradient rule for ${n.domain} ${n.opType}`);
   const rule = GRADIENT_RULES.get(n.opType);
-  if (!rule) throw new GradientError(`node '${n.name}': no gradient rule for op ${n.opType}`);
+  if (!rule) {
+    const sub = subgraphsOf(n).length ? ' (a node with a subgraph, whose values reach the loss)' : '';
+    throw new GradientError(`node '${n.name}': no gradient rule for op ${n.opType}${sub}`);
+  }
   return rule;
 }

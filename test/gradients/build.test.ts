@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGradientGraph, gradOutputName, GradientError } from '../../src/gradients/index.ts';
 import { DataType, encodeModel, int64Tensor, type Model } from '../../src/onnx/index.ts';
 import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
-import { attr, checkRuleCase, gradCheck, node, randomTensor as r, toFloat64, weightedLossModel } from '../helpers/gradcheck.ts';
+import { attr, boolTensor, checkRuleCase, gradCheck, node, randomTensor as r, toFloat64, weightedLossModel } from '../helpers/gradcheck.ts';
 
 async function run(model: Model, feeds: Feeds): Promise<Record<string, Tensor>> {
   const session = await openSession(encodeModel(model), { graphOptimizationLevel: 'disabled', threads: 1 });
@@ -174,6 +174,37 @@ describe('gradient graph builder', () => {
     expect(gg.model.graph.inputs.map((i) => i.name)).toEqual(['a', 'b', 'c', 'd']);
     const check = await gradCheck(toFloat64(built.model), { loss: built.loss, parameters: ['a', 'b', 'c', 'd'], feeds: {}, samples: 6 });
     expect(check.worst).toBeLessThan(1e-6);
+  });
+
+  it('refuses a node with a subgraph that reads a parameter from the outer graph, where it reported the parameter unused', async () => {
+    const branch = (name: string, op: string) => ({
+      name,
+      nodes: [node(op, ['x'], [`${name}_y`])],
+      inputs: [],
+      outputs: [{ name: `${name}_y`, elemType: DataType.FLOAT, shape: [2, 3] }],
+      initializers: new Map(),
+      valueInfo: [],
+    });
+    const built = await weightedLossModel({
+      nodes: [
+        node(
+          'If',
+          ['c'],
+          ['y'],
+          { then_branch: { type: 'graph', value: branch('t', 'Tanh') }, else_branch: { type: 'graph', value: branch('e', 'Sigmoid') } },
+          'the_if',
+        ),
+        node('Add', ['y', 'b'], ['z']),
+      ],
+      initializers: [r('x', [2, 3], 1), r('b', [2, 3], 2), boolTensor('c', [], [true])],
+      outputs: 'z',
+    });
+    expect(await errorOf(buildGradientGraph(built.model, { loss: built.loss, parameters: ['x', 'b'] }))).toBe(
+      "node 'the_if': no gradient rule for op If (a node with a subgraph, whose values reach the loss)",
+    );
+    // b alone: the If reads no parameter, so it stops nothing
+    const gg = await buildGradientGraph(built.model, { loss: built.loss, parameters: ['b'] });
+    expect([...gg.dense.keys()]).toEqual(['b']);
   });
 
   it('raises one-line GradientErrors naming what is at fault', async () => {
