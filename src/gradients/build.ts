@@ -60,7 +60,7 @@ export const TRAINING_OPSET = 17;
 /** Output names the training graph uses. */
 export const gradOutputName = (param: string) => `grad.${param}`;
 
-/** The int64 values of a constant value: an initializer or a Constant node's tensor. */
+/** The integer (or boolean, as 0/1) values of a constant value: an initializer or a Constant node's tensor. */
 function constantLookup(model: Model): (value: string) => number[] | undefined {
   const constants = new Map<string, Tensor>();
   for (const n of model.graph.nodes) {
@@ -69,7 +69,7 @@ function constantLookup(model: Model): (value: string) => number[] | undefined {
   }
   return (value) => {
     const t = model.graph.initializers.get(value) ?? constants.get(value);
-    return t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32) ? readNumbers(t) : undefined;
+    return t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32 || t.dataType === DataType.BOOL) ? readNumbers(t) : undefined;
   };
 }
 

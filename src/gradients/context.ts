@@ -32,7 +32,7 @@ export class GradContext {
     readonly floatType: number,
     /** The ai.onnx opset of the training graph (what emitted nodes follow; the forward graph's is 13 or later). */
     readonly opset: number,
-    /** The int64 values of a constant value (initializer or Constant node), or undefined. */
+    /** The integer (or boolean, as 0/1) values of a constant value (initializer or Constant node), or undefined. */
     readonly constantInts: (value: string) => number[] | undefined = () => undefined,
   ) {}
 

@@ -207,6 +207,22 @@ describe('gradient graph builder', () => {
     expect([...gg.dense.keys()]).toEqual(['b']);
   });
 
+  it('refuses a Dropout in training mode (it drops at random), where its gradient was the identity', async () => {
+    const dropout = (mode: boolean) =>
+      weightedLossModel({
+        nodes: [node('Dropout', ['x', 'ratio', 'mode'], ['y'], {}, 'the_dropout')],
+        initializers: [r('x', [2, 3], 1), r('ratio', [], 2, { lo: 0.5, hi: 0.5 }), boolTensor('mode', [], [mode])],
+        outputs: 'y',
+      });
+    const on = await dropout(true);
+    expect(await errorOf(buildGradientGraph(on.model, { loss: on.loss, parameters: ['x'] }))).toBe(
+      "Dropout node 'the_dropout': training_mode is on or not a constant false; only inference-mode Dropout is differentiable",
+    );
+    const off = await dropout(false);
+    const check = await gradCheck(toFloat64(off.model), { loss: off.loss, parameters: ['x'], feeds: {}, samples: 6 });
+    expect(check.worst).toBeLessThan(1e-6);
+  });
+
   it('raises one-line GradientErrors naming what is at fault', async () => {
     const base = await weightedLossModel({
       nodes: [node('Gather', ['x', 'k'], ['xk']), node('Tanh', ['xk'], ['y'])],

@@ -81,8 +81,17 @@ function unary(opType: string, f: (ctx: GradContext, n: Node, g: string) => stri
 
 export const Neg = unary('Neg', (ctx, _n, g) => ctx.op('Neg', [g]));
 export const Identity = unary('Identity', (_ctx, _n, g) => g);
-/** Dropout in inference form (no mask output used): the identity. Training dropout is a Mul by a mask input. */
-export const Dropout = unary('Dropout', (_ctx, _n, g) => g);
+/**
+ * Dropout in inference form (no mask output used): the identity. Training dropout is a Mul by a mask input; a
+ * Dropout whose training_mode is on (or not a constant false) drops at random and is refused.
+ */
+export const Dropout = unary('Dropout', (ctx, n, g) => {
+  const mode = n.inputs[2];
+  if (mode && ctx.constantInts(mode)?.[0] !== 0) {
+    throw new GradientError(`Dropout node '${n.name}': training_mode is on or not a constant false; only inference-mode Dropout is differentiable`);
+  }
+  return g;
+});
 /** dy/dx = 1 / (2·√x) = 0.5 / y */
 export const Sqrt = unary('Sqrt', (ctx, n, g) => ctx.op('Div', [ctx.op('Mul', [g, ctx.scalar(0.5, n.outputs[0])]), n.outputs[0]]));
 /** dy/dx = 1 − y² */
