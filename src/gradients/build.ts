@@ -11,7 +11,7 @@
  */
 import type { Graph, Model, Node, Tensor, ValueInfo } from '../onnx/graph.ts';
 import { attrTensor, cloneModel, opsetVersion } from '../onnx/graph.ts';
-import { DataType, isFloatType } from '../onnx/dtype.ts';
+import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { GradContext, GradientError } from './context.ts';
@@ -92,6 +92,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   const lossFacts = facts.get(options.loss);
   if (!lossFacts) throw new GradientError(`loss '${options.loss}' is not a value of the graph`);
   if (lossFacts.dims.length !== 0) throw new GradientError(`loss '${options.loss}' must be a scalar (it has dims [${lossFacts.dims.join(', ')}])`);
+  if (!isFloatType(lossFacts.dataType)) throw new GradientError(`loss '${options.loss}' must be a float value (it is ${dataTypeName(lossFacts.dataType)})`);
   const floatType = lossFacts.dataType;
   const isFloat = (v: string) => {
     const f = facts.get(v);

@@ -231,6 +231,17 @@ describe('gradient graph builder', () => {
     });
     // loss not a scalar
     expect(await errorOf(buildGradientGraph(base.model, { loss: 'y', parameters: ['x'] }))).toBe("loss 'y' must be a scalar (it has dims [2, 3])");
+    // an integer loss (it depends on x, through ArgMax): named as such, where it read 'does not depend on any parameter'
+    const argmax = await weightedLossModel({
+      nodes: [
+        node('ArgMax', ['x'], ['am'], { keepdims: attr.int(0) }),
+        node('ReduceSum', ['am'], ['isum'], { keepdims: attr.int(0) }),
+        node('Tanh', ['x'], ['t']),
+      ],
+      initializers: [r('x', [2, 3], 1)],
+      outputs: 't',
+    });
+    expect(await errorOf(buildGradientGraph(argmax.model, { loss: 'isum', parameters: ['x'] }))).toMatch(/^loss 'isum' must be a float value \(it is int64\)$/);
     // a non-float parameter, a parameter that is no initializer, a loss that is no value
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['k'] }))).toBe("parameter 'k' is not a float tensor");
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['nope'] }))).toBe(
