@@ -14,7 +14,7 @@ import { attrTensor, cloneModel, opsetVersion } from '../onnx/graph.ts';
 import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
 import type { Feeds } from '../runtime/session.ts';
-import { GradContext, GradientError } from './context.ts';
+import { GradContext, GradientError, nodeName } from './context.ts';
 import { probeValues } from './probe.ts';
 import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 
@@ -138,7 +138,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     if (reads.get(n)!.length > n.inputs.length) ruleFor(n);
     if (n.opType === 'Gather' && sparse.has(n.inputs[0]) && (n.domain === '' || n.domain === 'ai.onnx')) {
       if ((n.attributes.axis?.type === 'int' ? n.attributes.axis.value : 0) !== 0) {
-        throw new GradientError(`sparse parameter '${n.inputs[0]}' is gathered along an axis other than 0 by '${n.name}'`);
+        throw new GradientError(`sparse parameter '${n.inputs[0]}' is gathered along an axis other than 0 by ${nodeName(n)}`);
       }
       sparseGrads.push({ parameter: n.inputs[0], rows: dy[0]!, ids: rowIds(ctx, n.inputs[0], n.inputs[1]) });
       continue;
@@ -230,11 +230,11 @@ function subgraphsOf(n: Node): Graph[] {
 }
 
 function ruleFor(n: Node) {
-  if (n.domain !== '' && n.domain !== 'ai.onnx') throw new GradientError(`node '${n.name}': no gradient rule for ${n.domain} ${n.opType}`);
+  if (n.domain !== '' && n.domain !== 'ai.onnx') throw new GradientError(`node ${nodeName(n)}: no gradient rule for ${n.domain} ${n.opType}`);
   const rule = GRADIENT_RULES.get(n.opType);
   if (!rule) {
     const sub = subgraphsOf(n).length ? ' (a node with a subgraph, whose values reach the loss)' : '';
-    throw new GradientError(`node '${n.name}': no gradient rule for op ${n.opType}${sub}`);
+    throw new GradientError(`node ${nodeName(n)}: no gradient rule for op ${n.opType}${sub}`);
   }
   return rule;
 }

@@ -154,6 +154,11 @@ export class GradContext {
   }
 }
 
+/** A node as error messages name it, quoted: its name, or (ONNX names are optional) the first value it writes. */
+export function nodeName(n: Node): string {
+  return n.name ? `'${n.name}'` : `(unnamed, writing '${n.outputs[0]}')`;
+}
+
 /** An axis attribute in [0, rank) (ONNX counts negative axes from the end). */
 export function normalizeAxis(axis: number, rank: number): number {
   return ((axis % rank) + rank) % rank;

@@ -251,6 +251,11 @@ describe('gradient graph builder', () => {
     // an op without a rule
     const sin = await weightedLossModel({ nodes: [node('Sin', ['x'], ['y'], {}, 'the_sine')], initializers: [r('x', [2, 3], 1)], outputs: 'y' });
     expect(await errorOf(buildGradientGraph(sin.model, { loss: sin.loss, parameters: ['x'] }))).toBe("node 'the_sine': no gradient rule for op Sin");
+    // an unnamed node (ONNX names are optional) is named by the value it writes
+    const unnamed = await weightedLossModel({ nodes: [node('Sin', ['x'], ['y'], {}, '')], initializers: [r('x', [2, 3], 1)], outputs: 'y' });
+    expect(await errorOf(buildGradientGraph(unnamed.model, { loss: unnamed.loss, parameters: ['x'] }))).toBe(
+      "node (unnamed, writing 'y'): no gradient rule for op Sin",
+    );
     // a rule that does not handle the node's form
     const max3 = await weightedLossModel({ nodes: [node('Max', ['x', 'x', 'x'], ['y'], {}, 'max3')], initializers: [r('x', [2, 3], 1)], outputs: 'y' });
     expect(await errorOf(buildGradientGraph(max3.model, { loss: max3.loss, parameters: ['x'] }))).toMatch(/^Max node 'max3': /);

@@ -1,6 +1,6 @@
 /** Gradient rules of the element-wise ops: arithmetic with broadcasting, and the unary activations. */
 import type { Node } from '../../onnx/graph.ts';
-import { at, GradientError, type GradContext, type GradientRule } from '../context.ts';
+import { at, GradientError, type GradContext, type GradientRule, nodeName } from '../context.ts';
 
 type Grads = Array<string | undefined>;
 
@@ -88,7 +88,7 @@ export const Identity = unary('Identity', (_ctx, _n, g) => g);
 export const Dropout = unary('Dropout', (ctx, n, g) => {
   const mode = n.inputs[2];
   if (mode && ctx.constantInts(mode)?.[0] !== 0) {
-    throw new GradientError(`Dropout node '${n.name}': training_mode is on or not a constant false; only inference-mode Dropout is differentiable`);
+    throw new GradientError(`Dropout node ${nodeName(n)}: training_mode is on or not a constant false; only inference-mode Dropout is differentiable`);
   }
   return g;
 });
@@ -144,7 +144,7 @@ function select(opType: 'Max' | 'Min'): GradientRule {
   return {
     opType,
     grad(ctx, n, dy, need) {
-      if (n.inputs.length !== 2) throw new GradientError(`${opType} node '${n.name}': only the two-input form is differentiable`);
+      if (n.inputs.length !== 2) throw new GradientError(`${opType} node ${nodeName(n)}: only the two-input form is differentiable`);
       const g = first(dy)!;
       const [a, b] = n.inputs;
       const out = n.outputs[0];

@@ -1,6 +1,6 @@
 /** Gradient rules of the products: MatMul (batched, broadcasting) and Gemm. */
 import { attrFloat, attrInt } from '../../onnx/graph.ts';
-import { at, GradientError, type GradContext, type GradientRule } from '../context.ts';
+import { at, GradientError, type GradContext, type GradientRule, nodeName } from '../context.ts';
 
 /** x with its last two axes swapped. */
 function swapLast(ctx: GradContext, x: string): string {
@@ -22,7 +22,7 @@ export const MatMul: GradientRule = {
     const y = n.outputs[0];
     const ra = ctx.rank(a);
     const rb = ctx.rank(b);
-    if (ra < 2 || rb < 2) throw new GradientError(`MatMul node '${n.name}': 1-D operands are not differentiable here`);
+    if (ra < 2 || rb < 2) throw new GradientError(`MatMul node ${nodeName(n)}: 1-D operands are not differentiable here`);
     let da: string | undefined;
     let db: string | undefined;
     if (need[0]) {

@@ -1,7 +1,7 @@
 /** Gradient rules of reductions, Softmax / LogSoftmax and LayerNormalization. */
 import type { Node } from '../../onnx/graph.ts';
 import { attrFloat, attrInt, attrInts } from '../../onnx/graph.ts';
-import { at, GradientError, normalizeAxis, type GradContext, type GradientRule } from '../context.ts';
+import { at, GradientError, normalizeAxis, type GradContext, type GradientRule, nodeName } from '../context.ts';
 
 /** The reduced axes of a Reduce* node (attribute, or a constant input from opset 18), normalized; all when none. */
 function reducedAxes(ctx: GradContext, n: Node): number[] {
@@ -9,7 +9,7 @@ function reducedAxes(ctx: GradContext, n: Node): number[] {
   let axes = attrInts(n, 'axes');
   if (!axes && n.inputs[1]) {
     const producer = ctx.constantInts(n.inputs[1]);
-    if (!producer) throw new GradientError(`${n.opType} node '${n.name}': axes must be a constant to differentiate`);
+    if (!producer) throw new GradientError(`${n.opType} node ${nodeName(n)}: axes must be a constant to differentiate`);
     axes = producer;
   }
   if (!axes?.length) {
@@ -98,7 +98,9 @@ export const LayerNormalization: GradientRule = {
   opType: 'LayerNormalization',
   grad(ctx, n, dy, need) {
     if (dy[1] || dy[2]) {
-      throw new GradientError(`LayerNormalization node '${n.name}': its Mean / InvStdDev outputs reach the loss; only the normalized output is differentiable`);
+      throw new GradientError(
+        `LayerNormalization node ${nodeName(n)}: its Mean / InvStdDev outputs reach the loss; only the normalized output is differentiable`,
+      );
     }
     const g = dy[0];
     if (!g) return n.inputs.map(() => undefined);

@@ -1,6 +1,6 @@
 /** Gradient rules of the ops that move elements without changing them. */
 import { attrInt, attrInts } from '../../onnx/graph.ts';
-import { at, GradientError, normalizeAxis, type GradientRule } from '../context.ts';
+import { at, GradientError, normalizeAxis, type GradientRule, nodeName } from '../context.ts';
 
 /** Ops whose output holds the input's elements in the same order: the gradient is reshaped back. */
 function reshapeBack(opType: string): GradientRule {
@@ -69,7 +69,7 @@ export const Gather: GradientRule = {
     const rd = ctx.rank(data);
     const ri = ctx.rank(indices);
     const axis = normalizeAxis(attrInt(n, 'axis', 0)!, rd);
-    if (ctx.opset < 16) throw new GradientError(`Gather node '${n.name}': its gradient needs opset 16 (ScatterND with reduction)`);
+    if (ctx.opset < 16) throw new GradientError(`Gather node ${nodeName(n)}: its gradient needs opset 16 (ScatterND with reduction)`);
     // dy: data[:axis] + indices + data[axis+1:] → indices + data[:axis] + data[axis+1:]
     const dyPerm = [...Array(ri).keys()].map((i) => axis + i);
     for (let i = 0; i < axis; i++) dyPerm.push(i);
@@ -100,7 +100,7 @@ export const Slice: GradientRule = {
     if (!need[0]) return n.inputs.map(() => undefined);
     const [data] = n.inputs;
     const r = ctx.rank(data);
-    if (n.inputs.length > 4 && n.inputs[4]) throw new GradientError(`Slice node '${n.name}': steps are not differentiable here`);
+    if (n.inputs.length > 4 && n.inputs[4]) throw new GradientError(`Slice node ${nodeName(n)}: steps are not differentiable here`);
     const starts = n.inputs[1];
     const ends = n.inputs[2];
     const axesIn = n.inputs[3];
