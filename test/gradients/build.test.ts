@@ -264,7 +264,9 @@ describe('gradient graph builder', () => {
       initializers: [r('x', [4, 3], 1), int64Tensor('s', [1], [0]), int64Tensor('e', [1], [4]), int64Tensor('a', [1], [0]), int64Tensor('st', [1], [2])],
       outputs: 'y',
     });
-    expect(await errorOf(buildGradientGraph(stepped.model, { loss: stepped.loss, parameters: ['x'] }))).toMatch(/^Slice node 'stepped': steps/);
+    expect(await errorOf(buildGradientGraph(stepped.model, { loss: stepped.loss, parameters: ['x'] }))).toBe(
+      "Slice node 'stepped': steps other than a constant 1 are not differentiable here",
+    );
     // a loss that does not depend on the parameters
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: [] }))).toMatch(/does not depend on any parameter/);
   });

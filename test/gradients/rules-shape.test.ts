@@ -84,6 +84,12 @@ const CASES: RuleCase[] = [
   one('starts/ends/axes with negative axis and out-of-range end', 'Slice', [4, 5], [i64('starts', [1, -4]), i64('ends', [100, -1]), i64('axes', [0, -1])]),
   one('no axes input, end = INT64_MAX', 'Slice', [4, 5], [i64('starts', [0, 2]), i64('ends', [3, INT64_MAX])]),
   one('one axis of three, negative start below −dim', 'Slice', [2, 3, 4], [i64('starts', [-100]), i64('ends', [2]), i64('axes', [2])]),
+  one(
+    'steps input of ones (as torch exports write)',
+    'Slice',
+    [4, 5],
+    [i64('starts', [1, 0]), i64('ends', [3, -1]), i64('axes', [0, 1]), i64('steps', [1, 1])],
+  ),
   one('int32 bounds, middle axis', 'Slice', [2, 5, 3], [int32Tensor('starts', [1], [1]), int32Tensor('ends', [1], [-1]), int32Tensor('axes', [1], [1])]),
   {
     name: 'Slice of a computed value (x·2) sharing x with a direct read',

@@ -91,7 +91,7 @@ export const Gather: GradientRule = {
 };
 
 /**
- * Slice with steps of 1 (the only form the builder and the students write): the gradient padded back with zeros.
+ * Slice with steps of 1 (none, or a constant of ones as torch exports write): the gradient padded back with zeros.
  * starts/ends/axes come from the node's inputs; the pads are computed at run time from the clamped bounds.
  */
 export const Slice: GradientRule = {
@@ -100,7 +100,10 @@ export const Slice: GradientRule = {
     if (!need[0]) return n.inputs.map(() => undefined);
     const [data] = n.inputs;
     const r = ctx.rank(data);
-    if (n.inputs.length > 4 && n.inputs[4]) throw new GradientError(`Slice node ${nodeName(n)}: steps are not differentiable here`);
+    const steps = n.inputs[4];
+    if (steps && !ctx.constantInts(steps)?.every((v) => v === 1)) {
+      throw new GradientError(`Slice node ${nodeName(n)}: steps other than a constant 1 are not differentiable here`);
+    }
     const starts = n.inputs[1];
     const ends = n.inputs[2];
     const axesIn = n.inputs[3];
