@@ -11,6 +11,7 @@ import type { Model } from './graph.ts';
 import { onnx, modelFromProto, type ExternalReader, type ExternalRef } from './proto.ts';
 import { SCHEMA_IR_VERSION, SCHEMA_ONNX_RELEASE } from './schema.ts';
 import { unknownFieldProblem } from './fidelity.ts';
+import { unreachableReason } from './locate.ts';
 import { checkOpsets, cycleProblem, definitionProblems } from './validate.ts';
 import { ensureUniqueNodeNames, topoSort } from './analysis.ts';
 
@@ -136,9 +137,7 @@ export function loadModel(path: string, opts: LoadOptions = {}): Model {
     bytes = readFileSync(path);
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorLine(e);
-    throw new ModelLoadError(`${path}: ${why}`, { cause: e });
+    throw new ModelLoadError(`${path}: ${unreachableReason(path, e, 'no such file')}`, { cause: e });
   }
   return decodeModel(bytes, { ...opts, baseDir: opts.baseDir ?? dirname(resolve(path)), label: path });
 }

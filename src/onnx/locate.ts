@@ -4,9 +4,9 @@
  * folder that has no config.json or tokenizer files of its own) is where config.json and the tokenizer are looked for
  * unless given explicitly. Every layer may resolve a model path here.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ModelLoadError } from '../errors.ts';
+import { fsReason, ModelLoadError } from '../errors.ts';
 
 /** The tokenizer files of a Hugging Face model folder. */
 export const TOKENIZER_FILES: readonly string[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
@@ -26,8 +26,12 @@ export interface ModelLocation {
 
 /** Resolves MODEL (file or folder) to its .onnx file and folder; a ModelLoadError if there is no model. */
 export function locateModel(model: string): ModelLocation {
-  if (!existsSync(model)) throw new ModelLoadError(`${model}: no such file or folder`);
-  const stat = statSync(model);
+  let stat: Stats;
+  try {
+    stat = statSync(model);
+  } catch (e) {
+    throw new ModelLoadError(`${model}: ${unreachableReason(model, e, 'no such file or folder')}`, { cause: e });
+  }
   if (stat.isFile()) return { onnx: model, dir: sideFilesDir(model) };
   if (!stat.isDirectory()) throw new ModelLoadError(`${model}: not a model file or folder (a device, pipe or socket)`);
   for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
@@ -56,6 +60,24 @@ export function locateModel(model: string): ModelLocation {
               : ''
         }`,
   );
+}
+
+/**
+ * Why `path` cannot be read, from the error of a stat or read: a symbolic link loop and a link whose target is missing
+ * are said as such, not as 'no such file' (`missing`: the words for a path that is not there at all).
+ */
+export function unreachableReason(path: string, e: unknown, missing: string): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ELOOP') return 'a symbolic link loop (too many symbolic links)';
+  if (code === 'ENOENT') {
+    try {
+      if (lstatSync(path).isSymbolicLink()) return `a symbolic link to ${readlinkSync(path)}, which does not exist`;
+    } catch {
+      // not there at all
+    }
+    return missing;
+  }
+  return fsReason(e);
 }
 
 /** The .onnx files of a folder's `onnx/` (as Optimum and transformers.js lay out other dtypes: model_quantized.onnx…). */

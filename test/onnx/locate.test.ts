@@ -1,9 +1,10 @@
 /** Finding a model's .onnx file (src/onnx/locate.ts): what is not a file or folder is refused in one line. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/errors.ts';
+import { loadModel } from '../../src/onnx/load.ts';
 import { locateModel } from '../../src/onnx/locate.ts';
 
 describe('locateModel', () => {
@@ -14,6 +15,27 @@ describe('locateModel', () => {
 
   it('refuses a missing path', () => {
     expect(() => locateModel('/no/such/model')).toThrow(/^\/no\/such\/model: no such file or folder$/);
+  });
+
+  it('a symbolic link loop or a link to nothing is said as such, not as a missing file (locate and load)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locate-'));
+    try {
+      const loop = join(dir, 'self.onnx');
+      symlinkSync('self.onnx', loop);
+      const dangling = join(dir, 'gone.onnx');
+      symlinkSync('elsewhere/model.onnx', dangling);
+      expect(() => locateModel(loop)).toThrow(new ModelLoadError(`${loop}: a symbolic link loop (too many symbolic links)`));
+      expect(() => locateModel(dangling)).toThrow(new ModelLoadError(`${dangling}: a symbolic link to elsewhere/model.onnx, which does not exist`));
+      expect(() => loadModel(loop)).toThrow(new ModelLoadError(`${loop}: a symbolic link loop (too many symbolic links)`));
+      // A folder whose only .onnx is such a link: located by name, refused by the load with the same words.
+      const folder = join(dir, 'm');
+      mkdirSync(folder);
+      symlinkSync('model.onnx', join(folder, 'model.onnx'));
+      const { onnx } = locateModel(folder);
+      expect(() => loadModel(onnx)).toThrow(new ModelLoadError(`${onnx}: a symbolic link loop (too many symbolic links)`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a folder without ONNX: says so, and points a safetensors checkpoint to compress export', () => {
