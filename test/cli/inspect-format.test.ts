@@ -20,6 +20,20 @@ describe('inspect summary', () => {
     expect(formatInspect(inspectModel(pruned, 'pruned'))).toMatch(/^ {2}2 layers × 1–4 heads, hidden 32, FFN 64,/m);
   });
 
+  it('a count of one is singular: 1 layer, 1 head, 1 token type, 1 weight group', async () => {
+    registerAllPasses();
+    const dropped = (await runPipeline(tinyBert(), [{ pass: 'drop-layers', settings: { layers: [1] } }])).model;
+    expect(formatInspect(inspectModel(dropped, 'dropped'))).toMatch(/^ {2}1 layer × 4 heads, /m);
+    const pruned = (await runPipeline(tinyBert(), [{ pass: 'prune-heads', settings: { heads: { 0: [0, 1, 2], 1: [0, 1, 2] } } }])).model;
+    const text = formatInspect(inspectModel(pruned, 'pruned'));
+    expect(text).toMatch(/^ {2}2 layers × 1 head, /m);
+    expect(text).toMatch(/^ {2}layer 0 attention .* 1 head × 8$/m);
+    const shared = (await runPipeline(tinyBert(), [{ pass: 'share-layers', settings: { share: 'all' } }])).model;
+    expect(formatInspect(inspectModel(shared, 'shared'))).toContain('shared layers: 2 layers read 1 weight group [0, 0]');
+    const r = inspectModel(tinyBert(), 'm');
+    expect(formatInspect({ ...r, typeVocabSize: 1 })).toMatch(/, 1 token type;/);
+  });
+
   it('the component rows add up to the parameters and bytes in the header, and every row says how its weights are stored', async () => {
     registerAllPasses();
     const model = tinyBert();

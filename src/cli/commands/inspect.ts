@@ -14,6 +14,8 @@ interface InspectArgs {
 }
 
 const num = (n: number) => n.toLocaleString('en');
+/** `n word`, with an s unless n is 1 ('1 head', '2 heads'). */
+const count = (n: number | string, word: string) => `${n} ${word}${n === 1 || n === '1' ? '' : 's'}`;
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const shape = (s: InspectReport['inputs'][number]['shape']) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '?');
 
@@ -22,7 +24,8 @@ function compressedForm(r: InspectReport): string[] {
   const lines: string[] = [];
   if (r.embeddingSize !== null) lines.push(`  factorized embedding: width ${r.embeddingSize}, projected to ${r.hiddenSize}`);
   const groups = new Set(r.layerGroups).size;
-  if (groups < r.layerGroups.length) lines.push(`  shared layers: ${r.layerGroups.length} layers read ${groups} weight groups [${r.layerGroups.join(', ')}]`);
+  if (groups < r.layerGroups.length)
+    lines.push(`  shared layers: ${r.layerGroups.length} layers read ${count(groups, 'weight group')} [${r.layerGroups.join(', ')}]`);
   return lines;
 }
 
@@ -51,9 +54,9 @@ function perLayer(counts: readonly number[]): string {
 export function formatInspect(r: InspectReport): string {
   const lines = [
     ...headerLines(r, `exporter ${r.exporter} (${r.family}), `),
-    `  ${r.numLayers} layers × ${perLayer(r.layers.map((l) => l.numHeads))} heads, hidden ${r.hiddenSize}, FFN ${perLayer(r.layers.map((l) => l.intermediateSize))}, vocab ${r.vocabSize}` +
+    `  ${count(r.numLayers, 'layer')} × ${count(perLayer(r.layers.map((l) => l.numHeads)), 'head')}, hidden ${r.hiddenSize}, FFN ${perLayer(r.layers.map((l) => l.intermediateSize))}, vocab ${r.vocabSize}` +
       (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
-      (r.typeVocabSize ? `, ${r.typeVocabSize} token types` : '') +
+      (r.typeVocabSize ? `, ${count(r.typeVocabSize, 'token type')}` : '') +
       (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} output${r.head.numLabels === 1 ? '' : 's'})` : ''),
     `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
     ...compressedForm(r),
@@ -70,7 +73,9 @@ export function formatInspect(r: InspectReport): string {
     row(
       `layer ${l.index} attention`,
       l.attention,
-      l.attentionKind === 'none' ? 'no attention (all heads pruned)' : `${l.numHeads} heads × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`,
+      l.attentionKind === 'none'
+        ? 'no attention (all heads pruned)'
+        : `${count(l.numHeads, 'head')} × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`,
     );
     row(`layer ${l.index} ffn`, l.ffn, `${l.intermediateSize} ${l.activation}`);
   }
