@@ -193,7 +193,7 @@ export const QUANTIZE = declarePass({
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(
-        'int8 (dynamic), int8-static (QDQ, calibrated), int8-group:G (G output channels share a scale; stored once per channel, as the kernels take it), int4-block:B (B weights per scale), mixed:BUDGET (4/8/32 bits per layer by sensitivity, calibrated)',
+        'int8 (dynamic), int8-static (QDQ, calibrated), int8-group:G (G output channels share a scale; stored once per channel, as the kernels take it), int4-block:B (B weights per scale), mixed:BUDGET (4/8/32 bits per layer by sensitivity, calibrated; BUDGET: a fraction 0.25, a percentage 25% or a size 12mb of the float weights)',
       ),
       perChannel: boolean().default(true).describe('int8 weights: one scale per output channel (false: one per tensor); embeddings: per row or per table'),
       embeddings: boolean().default(true).describe('store the embedding tables in int8 too'),

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import type { PassDescription } from '../../src/pass/describe.ts';
 import { trainingStepKeys } from '../../src/sweep/train-step.ts';
+import { parseMode } from '../../src/quantize/settings.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -26,6 +27,11 @@ describe('compress passes', () => {
     expect(quantize.settings.find((s) => s.name === 'reduceRange')).toMatchObject({ flags: ['--quantize-reduce-range'], type: 'boolean', required: false });
     expect(quantize.flags.find((f) => f.flag === '--quantize-reduce-range')).toMatchObject({ addsPass: false, type: 'boolean', setting: 'reduceRange' });
     expect(quantize.flags.find((f) => f.flag === '--quantize-reduce-range')!.help).toMatch(/\[-64, 64\].*VNNI.*default false/);
+    // mixed:BUDGET says what BUDGET takes, and each form it names parses
+    expect(quantize.settings.find((s) => s.name === 'mode')!.description).toMatch(
+      /BUDGET: a fraction 0\.25, a percentage 25% or a size 12mb of the float weights/,
+    );
+    for (const budget of ['0.25', '25%', '12mb']) expect(parseMode(`mixed:${budget}`).kind).toBe('mixed');
     const calibration = quantize.settings.find((s) => s.name === 'calibration')!;
     expect(calibration).toMatchObject({ default: 'minmax', flags: ['--calibration-method'], type: 'minmax | percentile[:P] | entropy[:BINS]' });
     expect(calibration.description).toMatch(/entropy: onnxruntime's KL-divergence .* default 128/);
