@@ -60,6 +60,9 @@ export const TRAINING_OPSET = 17;
 /** Output names the training graph uses. */
 export const gradOutputName = (param: string) => `grad.${param}`;
 
+/** The element types gradients are computed in. */
+const DIFFERENTIABLE: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.DOUBLE]);
+
 /** The integer (or boolean, as 0/1) values of a constant value: an initializer or a Constant node's tensor. */
 function constantLookup(model: Model): (value: string) => number[] | undefined {
   const constants = new Map<string, Tensor>();
@@ -85,6 +88,8 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     const t = g.initializers.get(p);
     if (!t) throw new GradientError(`parameter '${p}' is not an initializer of the graph`);
     if (!isFloatType(t.dataType)) throw new GradientError(`parameter '${p}' is not a float tensor`);
+    if (!DIFFERENTIABLE.has(t.dataType))
+      throw new GradientError(`parameter '${p}' is ${dataTypeName(t.dataType)}: gradients are float32 or float64 only (convert the model to float32)`);
   }
   for (const p of sparse) if (!params.has(p)) throw new GradientError(`sparse parameter '${p}' is not among the parameters`);
 
@@ -92,7 +97,8 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   const lossFacts = facts.get(options.loss);
   if (!lossFacts) throw new GradientError(`loss '${options.loss}' is not a value of the graph`);
   if (lossFacts.dims.length !== 0) throw new GradientError(`loss '${options.loss}' must be a scalar (it has dims [${lossFacts.dims.join(', ')}])`);
-  if (!isFloatType(lossFacts.dataType)) throw new GradientError(`loss '${options.loss}' must be a float value (it is ${dataTypeName(lossFacts.dataType)})`);
+  if (!DIFFERENTIABLE.has(lossFacts.dataType))
+    throw new GradientError(`loss '${options.loss}' must be a float32 or float64 value (it is ${dataTypeName(lossFacts.dataType)})`);
   const floatType = lossFacts.dataType;
   const isFloat = (v: string) => {
     const f = facts.get(v);

@@ -241,9 +241,17 @@ describe('gradient graph builder', () => {
       initializers: [r('x', [2, 3], 1)],
       outputs: 't',
     });
-    expect(await errorOf(buildGradientGraph(argmax.model, { loss: 'isum', parameters: ['x'] }))).toMatch(/^loss 'isum' must be a float value \(it is int64\)$/);
+    expect(await errorOf(buildGradientGraph(argmax.model, { loss: 'isum', parameters: ['x'] }))).toMatch(
+      /^loss 'isum' must be a float32 or float64 value \(it is int64\)$/,
+    );
     // a non-float parameter, a parameter that is no initializer, a loss that is no value
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['k'] }))).toBe("parameter 'k' is not a float tensor");
+    // a float16 parameter: named, with its type by name, where a rule failed later on 'element type 10'
+    const half = { ...base.model, graph: { ...base.model.graph, initializers: new Map(base.model.graph.initializers) } };
+    half.graph.initializers.set('h', { name: 'h', dataType: DataType.FLOAT16, dims: [2], data: new Uint8Array(4) });
+    expect(await errorOf(buildGradientGraph(half, { loss: base.loss, parameters: ['h'] }))).toBe(
+      "parameter 'h' is float16: gradients are float32 or float64 only (convert the model to float32)",
+    );
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['nope'] }))).toBe(
       "parameter 'nope' is not an initializer of the graph",
     );
