@@ -10,6 +10,7 @@ import { closeSync, createReadStream, mkdirSync, openSync, readdirSync, readSync
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
+import { formatMB } from './units.ts';
 
 /** Random characters in a temporary name. */
 const RANDOM_CHARS = 8;
@@ -193,6 +194,6 @@ export function lfsPointerProblem(bytes: Uint8Array): string | undefined {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (!text.startsWith(LFS_POINTER_START)) return undefined;
   const size = Number(/^size (\d+)$/m.exec(text)?.[1]);
-  const of = !Number.isSafeInteger(size) ? '' : size < 1e9 ? ` to a ${(size / 1e6).toFixed(1)} MB file` : ` to a ${(size / 1e9).toFixed(2)} GB file`;
+  const of = !Number.isSafeInteger(size) ? '' : size < 1e9 ? ` to a ${formatMB(size)} file` : ` to a ${(size / 1e9).toFixed(2)} GB file`;
   return `a Git LFS pointer${of}, not the file itself (cloned without Git LFS): run 'git lfs pull' in its repository, or give the model as hf:ORG/NAME`;
 }

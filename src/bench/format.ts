@@ -4,8 +4,7 @@ import { describeRelation } from './lineage.ts';
 import { describeMachine } from './machine.ts';
 import { describeContention } from './timing-lock.ts';
 import type { BenchResult } from './run.ts';
-
-const MB = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+import { formatMB } from '../units.ts';
 
 /** Lines of the table for `compress bench` (latencies in ms, throughput in examples/s). */
 export function formatBench(r: BenchResult): string[] {
@@ -43,9 +42,9 @@ export function formatBench(r: BenchResult): string[] {
     `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${budget ? 'at most ' : ''}${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
   );
   const mem: string[] = [];
-  if (r.memory.model) mem.push(`model session ${MB(r.memory.model.sessionRssBytes)}`);
-  if (r.memory.baseline) mem.push(`baseline session ${MB(r.memory.baseline.sessionRssBytes)}`);
-  mem.push(`peak RSS ${MB(r.memory.peakRssBytes)}${r.memory.peakRssScope === 'process' ? ' (whole process)' : ''}`);
+  if (r.memory.model) mem.push(`model session ${formatMB(r.memory.model.sessionRssBytes)}`);
+  if (r.memory.baseline) mem.push(`baseline session ${formatMB(r.memory.baseline.sessionRssBytes)}`);
+  mem.push(`peak RSS ${formatMB(r.memory.peakRssBytes)}${r.memory.peakRssScope === 'process' ? ' (whole process)' : ''}`);
   out.push(`memory: ${mem.join(', ')}`);
   if (r.speedup !== undefined) {
     out.push(`speed-up over ${r.baseline}: ×${r.speedup.toFixed(2)} (geometric mean over shapes)`);

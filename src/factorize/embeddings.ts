@@ -19,6 +19,7 @@ import { factorizeGather, type FactorizedGather } from './rewrite.ts';
 import { FACTORIZE_EMBEDDINGS, type EmbeddingWeighting } from './settings.ts';
 import { requireCalibration } from '../pass/measure.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
+import { formatMB } from '../units.ts';
 
 export interface FactorizeEmbeddingsOptions {
   /** Width E of the narrow table (1 ≤ rank < hidden). */
@@ -151,8 +152,6 @@ export function factorizeWordEmbedding(
   return { model: out, factors, rewrite, svdSeconds };
 }
 
-const MB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-
 export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
   ...FACTORIZE_EMBEDDINGS,
   async run(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions, ctx: PassContext): Promise<PassResult> {
@@ -191,7 +190,7 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
         settings: { rank: o.rank, ...(weighting !== 'uniform' ? { weighting } : {}) },
         summary:
           `word embedding ${factors.rows}×${factors.cols} → ${factors.rows}×${o.rank} · ${o.rank}×${factors.cols}: ` +
-          `${MB(embeddingBytesBefore)} → ${MB(embeddingBytesAfter)} (${share}%), relative error ${factors.relativeError.toFixed(4)}` +
+          `${formatMB(embeddingBytesBefore)} → ${formatMB(embeddingBytesAfter)} (${share}%), relative error ${factors.relativeError.toFixed(4)}` +
           (counted ? ` (${factors.weightedRelativeError!.toFixed(4)} weighted by ${counted.tokens} calibration tokens, ${counted.distinct} distinct)` : '') +
           (rewrite.tiedReaders.length ? `; tied readers use the product: ${rewrite.tiedReaders.join(', ')}` : ''),
         details: { ...details },

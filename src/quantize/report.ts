@@ -11,8 +11,7 @@ import type { PassReport } from '../pass/pass.ts';
 import { ALREADY, type PlanResult } from './apply.ts';
 import type { FloatRecord } from './registry.ts';
 import { formatRangeMethod, modeName, type QuantizeOptions } from './settings.ts';
-
-const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e6 ? 3 : 1)} MB`;
+import { formatMB } from '../units.ts';
 
 /** The settings as plain JSON (the mode as its string). */
 export function settingsRecord(o: QuantizeOptions): Record<string, unknown> {
@@ -80,8 +79,8 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
   const keptTensors = new Set(result.kept.map((k) => k.tensor));
   const already = result.kept.filter((k) => k.reason.startsWith(ALREADY)).length;
   const summary =
-    `${modeName(o.mode)}: ${MB(before)} → ${MB(after)} (${(100 * ratio).toFixed(1)}%)` +
-    (mixed ? ` within a budget of ${MB(mixed.budgetBytes)}, layers at ${mixed.bits.join(', ')} bits` : '') +
+    `${modeName(o.mode)}: ${formatMB(before)} → ${formatMB(after)} (${(100 * ratio).toFixed(1)}%)` +
+    (mixed ? ` within a budget of ${formatMB(mixed.budgetBytes)}, layers at ${mixed.bits.join(', ')} bits` : '') +
     `, ${distinct} tensors quantized` +
     (q.length > distinct ? ` (read by ${q.length} nodes: shared or tied weights are stored once)` : '') +
     (already ? `, ${already} already quantized` : '') +

@@ -18,6 +18,7 @@ import { SHARE_LAYERS, formatShareSpec, formatSourceSpec, layerGroups, type Shar
 import { layerWeights, type LayerWeight } from './roles.ts';
 import { indexGraph, layerRegion, weightReaders } from './readers.ts';
 import { meanTensor, squaredNormAndDistance } from './combine.ts';
+import { formatMB } from '../units.ts';
 
 export interface ShareLayersOptions {
   /** Which layers share: all of them, or N groups of consecutive layers. */
@@ -245,8 +246,6 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
   return { model: out, details };
 }
 
-const MB = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
-
 export const shareLayersPass: Pass<ShareLayersOptions> = {
   ...SHARE_LAYERS,
   async run(model: Model, s: BertStructure, o: ShareLayersOptions): Promise<PassResult> {
@@ -262,7 +261,7 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
         : already && !details.keptAcrossGroups.length
           ? `nothing to share: the model's ${L} layers already read one copy of each weight as ${groupsText}; model unchanged`
           : `shared ${s.layers.length} layers as ${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size} ` +
-            `(${formatSourceSpec(o.from)}): encoder weights ${MB(details.encoderBytesBefore)} → ${MB(details.encoderBytesAfter)}` +
+            `(${formatSourceSpec(o.from)}): encoder weights ${formatMB(details.encoderBytesBefore)} → ${formatMB(details.encoderBytesAfter)}` +
             (details.keptAcrossGroups.length
               ? `; ${details.keptAcrossGroups.length} weight${details.keptAcrossGroups.length === 1 ? '' : 's'} that layers of different groups already read as one copy stay shared (splitting would only copy ${details.keptAcrossGroups.length === 1 ? 'it' : 'them'})`
               : '');

@@ -8,13 +8,13 @@ import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { SweepEvent } from './run.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
+import { formatMB } from '../units.ts';
 
 export interface SweepProgress {
   readonly listener: (event: SweepEvent) => void;
   stop(): void;
 }
 
-const MB = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 /** Tracks each model's baseline and the best variant so far. */
@@ -39,7 +39,7 @@ export class BestTracker {
 
   /** 'sst2-L4H256 int8: 99.6% of GLUE at 11.4 MB', or '-'. */
   describe(): string {
-    return this.best ? `${this.best.point.model.name} ${this.best.point.label}: ${pct(this.best.kept)} of GLUE at ${MB(this.best.bytes)}` : '-';
+    return this.best ? `${this.best.point.model.name} ${this.best.point.label}: ${pct(this.best.kept)} of GLUE at ${formatMB(this.best.bytes)}` : '-';
   }
 }
 
@@ -60,7 +60,7 @@ export function pointLine(point: SweepPoint, r: PointResult, base: PointResult |
   const share = kept !== null ? ` (${pct(kept)})` : '';
   const undefinedWhy = r.eval.glueScoreUndefined;
   const glue = score !== null ? `GLUE ${(100 * score).toFixed(2)}${share}` : undefinedWhy ? `GLUE undefined (${undefinedWhy})` : 'GLUE -';
-  const size = `${MB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
+  const size = `${formatMB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
 }
 

@@ -1,0 +1,6 @@
+/** How byte counts read in messages and summaries, one rule for every command. */
+
+/** Megabytes (10⁶ bytes): one decimal from 1 MB up, three below ('38.4 MB', '0.098 MB'), so a tiny model's reads as more than '0.0 MB'. */
+export function formatMB(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(Math.abs(bytes) < 1e6 ? 3 : 1)} MB`;
+}

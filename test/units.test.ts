@@ -1,0 +1,18 @@
+/** Byte counts in messages: one rule (src/units.ts), so a tiny model's size reads as more than '0.0 MB'. */
+import { describe, expect, it } from 'vitest';
+import { lfsPointerProblem } from '../src/files.ts';
+import { formatMB } from '../src/units.ts';
+
+describe('formatMB', () => {
+  it('gives one decimal from 1 MB up and three below', () => {
+    expect(formatMB(38_372_000)).toBe('38.4 MB');
+    expect(formatMB(1_000_000)).toBe('1.0 MB');
+    expect(formatMB(98_304)).toBe('0.098 MB');
+    expect(formatMB(0)).toBe('0.000 MB');
+  });
+
+  it("reads a small Git LFS pointer's file size, where it said 'a 0.0 MB file'", () => {
+    const pointer = new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:' + '0'.repeat(64) + '\nsize 30720\n');
+    expect(lfsPointerProblem(pointer)).toMatch(/^a Git LFS pointer to a 0\.031 MB file, not the file itself/);
+  });
+});
