@@ -46,6 +46,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
+import { parseMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
 import {
   StepSettingError,
@@ -319,7 +320,7 @@ const SLICING_PASSES: readonly string[] = ['prune-heads', 'prune-ffn'];
  */
 function quantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
   if (!SLICING_PASSES.includes(steps[index]!.pass)) return undefined;
-  const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && !/^\s*mixed/i.test(String(getPass(s.pass).check(s.settings).mode)));
+  const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && parseMode(getPass(s.pass).check(s.settings).mode).kind !== 'mixed');
   return q < 0 ? undefined : q;
 }
 
