@@ -139,10 +139,9 @@ export function everyOtherStudent(teacher: CanonicalBert, opts: { encoderOnly?: 
   const keep = [...Array(c.numLayers).keys()].filter((i) => i % 2 === 0);
   // a layer's parameters are stored under its group's index (the layer's own where none share): the kept layers'
   // groups, renumbered in order of first use, so layers that shared weights in the teacher share them in the student
-  const groupOf = (i: number) => c.layerGroups?.[i] ?? i;
   const renumber = new Map<number, number>();
-  for (const i of keep) if (!renumber.has(groupOf(i))) renumber.set(groupOf(i), renumber.size);
-  const groups = keep.map((i) => renumber.get(groupOf(i))!);
+  for (const i of keep) if (!renumber.has(layerGroupOf(c, i))) renumber.set(layerGroupOf(c, i), renumber.size);
+  const groups = keep.map((i) => renumber.get(layerGroupOf(c, i))!);
   const weights = new Map<string, Float32Array>();
   const prefix = /^(.*\.(?:layer|albert_layer_groups)\.)(\d+)(\..*)$/;
   for (const [name, v] of teacher.weights) {
