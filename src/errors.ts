@@ -69,7 +69,7 @@ export const FS_REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or folder',
   EEXIST: 'already exists',
   ENAMETOOLONG: 'name too long',
-  ELOOP: 'too many symbolic links',
+  ELOOP: 'a symbolic link loop (too many symbolic links)',
   EMFILE: 'too many open files',
   EBUSY: 'busy',
   EXDEV: 'cannot move across file systems',

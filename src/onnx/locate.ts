@@ -63,12 +63,11 @@ export function locateModel(model: string): ModelLocation {
 }
 
 /**
- * Why `path` cannot be read, from the error of a stat or read: a symbolic link loop and a link whose target is missing
- * are said as such, not as 'no such file' (`missing`: the words for a path that is not there at all).
+ * Why `path` cannot be read, from the error of a stat or read (fsReason, which names a symbolic link loop): a link
+ * whose target is missing is said as such, not as 'no such file' (`missing`: the words for a path that is not there).
  */
 export function unreachableReason(path: string, e: unknown, missing: string): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ELOOP') return 'a symbolic link loop (too many symbolic links)';
   if (code === 'ENOENT') {
     try {
       if (lstatSync(path).isSymbolicLink()) return `a symbolic link to ${readlinkSync(path)}, which does not exist`;
