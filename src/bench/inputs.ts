@@ -88,11 +88,10 @@ export function fixedBatchSize(model: Model, structure: BertStructure): number |
 }
 
 /**
- * Every (batch, seq) of `batches` × `seqs`, in that order, with a dimension the graphs fix (keras exports fix the
- * sequence) replacing the asked values; duplicates removed. Two subjects that fix different sizes cannot be
- * compared: a SettingsError.
+ * The batch size and sequence length the subjects' graphs fix (undefined where dynamic); two subjects that fix
+ * different sizes cannot be compared: a SettingsError.
  */
-export function benchShapes(batches: readonly number[], seqs: readonly number[], subjects: readonly BenchSubject[]): Shape[] {
+export function fixedDims(subjects: readonly BenchSubject[]): { batch: number | undefined; seq: number | undefined } {
   const fixed = (dim: 'batch' | 'seq'): number | undefined => {
     const sizes = new Set(
       subjects.map((s) => (dim === 'seq' ? fixedSequenceLength(s.model, s.structure) : fixedBatchSize(s.model, s.structure))).filter((v) => v !== undefined),
@@ -100,8 +99,16 @@ export function benchShapes(batches: readonly number[], seqs: readonly number[],
     if (sizes.size > 1) throw new SettingsError(`the models fix different ${dim} sizes (${[...sizes].join(', ')}): they cannot be compared`);
     return [...sizes][0];
   };
-  const fixedSeq = fixed('seq');
-  const fixedBatch = fixed('batch');
+  return { batch: fixed('batch'), seq: fixed('seq') };
+}
+
+/**
+ * Every (batch, seq) of `batches` × `seqs`, in that order, with a dimension the graphs fix (keras exports fix the
+ * sequence) replacing the asked values; duplicates removed. Two subjects that fix different sizes cannot be
+ * compared: a SettingsError.
+ */
+export function benchShapes(batches: readonly number[], seqs: readonly number[], subjects: readonly BenchSubject[]): Shape[] {
+  const { seq: fixedSeq, batch: fixedBatch } = fixedDims(subjects);
   const shapes: Shape[] = [];
   for (const b of fixedBatch !== undefined ? [fixedBatch] : batches) {
     for (const s of fixedSeq !== undefined ? [fixedSeq] : seqs) {

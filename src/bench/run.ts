@@ -10,8 +10,7 @@ import { resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
-import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, fixedBatchSize, type BenchSubject, type Shape } from './inputs.ts';
-import { fixedSequenceLength } from '../bert/sample-inputs.ts';
+import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, fixedDims, type BenchSubject, type Shape } from './inputs.ts';
 import { gigabytes } from '../bert/input-limits.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
@@ -209,15 +208,9 @@ export async function timedRounds(
 function fixedSizes(subjects: readonly BenchSubject[], batches: readonly number[], seqs: readonly number[]): BenchResult['fixed'] {
   const entry = (size: number | undefined, asked: readonly number[]): FixedSize | undefined =>
     size !== undefined && asked.some((v) => v !== size) ? { size, asked: [...asked] } : undefined;
-  // (benchShapes has refused subjects that fix a dimension at different sizes)
-  const seq = entry(
-    subjects.map((s) => fixedSequenceLength(s.model, s.structure)).find((v) => v !== undefined),
-    seqs,
-  );
-  const batch = entry(
-    subjects.map((s) => fixedBatchSize(s.model, s.structure)).find((v) => v !== undefined),
-    batches,
-  );
+  const dims = fixedDims(subjects);
+  const seq = entry(dims.seq, seqs);
+  const batch = entry(dims.batch, batches);
   return seq || batch ? { ...(seq ? { seq } : {}), ...(batch ? { batch } : {}) } : undefined;
 }
 
