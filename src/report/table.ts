@@ -158,13 +158,20 @@ export function mdCell(s: string): string {
   return s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\|<]/g, (c) => `\\${c}`);
 }
 
+/** A Markdown table's lines: the header, its alignment row ('r': right, 'l': left), then the rows. */
+export function mdTable(header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string[] {
+  return [
+    `| ${header.map(mdCell).join(' | ')} |`,
+    `| ${align.map((a) => (a === 'r' ? '---:' : ':---')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+  ];
+}
+
 /** The Markdown report: the table, then how to read it. */
 export function toMarkdown(data: ReportData): string {
   const { header, rows, align } = displayTable(data);
   const lines = [
-    `| ${header.map(mdCell).join(' | ')} |`,
-    `| ${align.map((a) => (a === 'r' ? '---:' : ':---')).join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+    ...mdTable(header, rows, align),
     '',
     'Scores ×100 (GLUE dev). size and % of original: against the baseline row of the same model. speed-up: baseline latency / ' +
       'variant latency, measured in the same run with interleaved repetitions (geometric mean over the bench shapes). p50 ms: as measured ' +

@@ -23,7 +23,7 @@ import { renderSvg } from './charts.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { labelValue } from '../sweep/expand.ts';
-import { mdCell } from './table.ts';
+import { mdCell, mdTable } from './table.ts';
 
 /** The series of the teachers themselves. */
 export const TEACHER_SERIES = 'teacher';
@@ -323,17 +323,7 @@ export function teacherSizeMarkdown(data: ReportData): string | null {
   if (tables.length === 0) return null;
   const out: string[] = ['## Teacher size', ''];
   for (const t of tables) {
-    out.push(
-      mdCell(t.caption),
-      '',
-      `| ${t.header.map(mdCell).join(' | ')} |`,
-      `| :--- | ${t.header
-        .slice(1)
-        .map(() => '---:')
-        .join(' | ')} |`,
-    );
-    for (const r of t.rows) out.push(`| ${r.map(mdCell).join(' | ')} |`);
-    out.push('');
+    out.push(mdCell(t.caption), '', ...mdTable(t.header, t.rows, ['l', ...t.header.slice(1).map(() => 'r' as const)]), '');
   }
   return out.join('\n');
 }
