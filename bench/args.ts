@@ -1,5 +1,5 @@
 /** Command-line flags of the benchmarks: `--name VALUE`, checked against the flags each declares (suites.ts). */
-import { editDistance } from '../src/glue/registry.ts';
+import { nearestFlag } from '../src/glue/registry.ts';
 import { type FlagKind, suite } from './suites.ts';
 
 /** The value after `flag` on the command line (`argv`, default this process's), or undefined. */
@@ -61,17 +61,6 @@ export function choiceArg<T extends string>(flag: string, fallback: T, choices: 
   process.exit(2);
 }
 
-/** The known flag closest to `flag` (one or two edits away), if any. */
-function nearest(flag: string, known: readonly string[]): string | undefined {
-  const limit = flag.length >= 7 ? 2 : 1;
-  let best: { flag: string; d: number } | undefined;
-  for (const k of known) {
-    const d = editDistance(flag, k);
-    if (d > 0 && d <= limit && (!best || d < best.d)) best = { flag: k, d };
-  }
-  return best?.flag;
-}
-
 /**
  * What is wrong with the flags `argv` gives against the `known` ones (`whose`: whose flags they are, for the
  * message), in one line, or undefined: a flag not among them (with the nearest one), `--flag=value`, a value flag
@@ -87,8 +76,12 @@ export function flagProblem(argv: readonly string[], known: Readonly<Record<stri
     const [name, value] = token.includes('=') ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)] : [token, undefined];
     const kind = known[name];
     if (kind === undefined) {
-      const near = nearest(name, names);
-      return `unknown flag ${name}${near ? ` (did you mean ${near}?)` : ''}; ${listed}`;
+      // (nearestFlag compares names without their '--')
+      const near = nearestFlag(
+        name.slice(2),
+        names.map((n) => n.slice(2)),
+      );
+      return `unknown flag ${name}${near ? ` (did you mean --${near}?)` : ''}; ${listed}`;
     }
     if (value !== undefined) return kind === 'value' ? `${token}: write ${name} ${value}` : `${token}: ${name} takes no value`;
     if (seen.has(name)) return `${name} given twice: give it once`;

@@ -5,7 +5,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
-import { editDistance } from '../glue/registry.ts';
+import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues } from './flag-values.ts';
 import { passFlagNames } from './pass-flags.ts';
@@ -90,20 +90,6 @@ function declaredFlags(parser: Argv<GlobalFlags>): string[] {
   } catch {
     return [];
   }
-}
-
-/**
- * The declared flag an unknown one is a likely misspelling of (`prune-head` → `prune-heads`, `max-lenght` →
- * `max-length`): the nearest by edit distance, within 1 edit for short names and 2 for names of 5 letters or more.
- */
-export function nearestFlag(name: string, known: readonly string[]): string | undefined {
-  const limit = name.length >= 5 ? 2 : 1;
-  let best: { flag: string; d: number } | undefined;
-  for (const flag of known) {
-    const d = editDistance(name, flag);
-    if (d > 0 && d <= limit && (!best || d < best.d)) best = { flag, d };
-  }
-  return best?.flag;
 }
 
 /**

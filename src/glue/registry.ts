@@ -117,6 +117,20 @@ export function suggestTaskNames(name: string): string[] {
   return [...new Set(scored.map((s) => s.display))].slice(0, 3);
 }
 
+/**
+ * The declared flag an unknown one is a likely misspelling of (`prune-head` → `prune-heads`, `max-lenght` →
+ * `max-length`): the nearest by edit distance, within 1 edit for short names and 2 for names of 5 letters or more.
+ */
+export function nearestFlag(name: string, known: readonly string[]): string | undefined {
+  const limit = name.length >= 5 ? 2 : 1;
+  let best: { flag: string; d: number } | undefined;
+  for (const flag of known) {
+    const d = editDistance(name, flag);
+    if (d > 0 && d <= limit && (!best || d < best.d)) best = { flag, d };
+  }
+  return best?.flag;
+}
+
 /** Levenshtein distance (insertions, deletions, substitutions each cost 1). */
 export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
