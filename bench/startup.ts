@@ -13,17 +13,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { median, quantile } from '../src/bench/stats.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
-import { checkFlags } from './args.ts';
+import { checkFlags, wholeArg } from './args.ts';
 
 const VERSION_AIM_S = 0.3;
 const argv = process.argv.slice(2);
 checkFlags('startup', argv);
-const runsAt = argv.indexOf('--runs');
-const runs = runsAt >= 0 ? Number(argv[runsAt + 1]) : 15;
-if (!(Number.isInteger(runs) && runs > 0)) {
-  console.error(`--runs ${argv[runsAt + 1]}: expected a positive integer`);
-  process.exit(2);
-}
+const runs = wholeArg('--runs', 15, 1, argv);
 
 const repo = resolve('.');
 const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: repo, encoding: 'utf8' });
