@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
-import { STALE_MARK } from './table.ts';
+import { pipelineText, STALE_MARK } from './table.ts';
 
 export type ChartKind = 'bytes' | 'latency';
 
@@ -44,7 +44,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     y: 100 * r.glue!,
     front: front(r),
     stale: r.stale !== null,
-    text: `${r.label}${r.stale !== null ? STALE_MARK : ''}`,
+    text: pipelineText(r),
     order: -1,
   }));
   const byModel = new Map<string, ChartPoint[]>();

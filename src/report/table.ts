@@ -12,6 +12,9 @@ const SHARED_MARK = '†';
 /** Marks a stale row's pipeline: computed by other code than the code running now (see sweep/stale.ts). */
 export const STALE_MARK = '‡';
 
+/** A row's pipeline as the table's cell and the charts' label show it: its label, marked ‡ when stale. */
+export const pipelineText = (r: ReportRow): string => `${r.label}${r.stale !== null ? STALE_MARK : ''}`;
+
 const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 /** `v` with `decimals` decimals, or, where those would give under two significant digits (0.0), two significant digits. */
 const small = (v: number, decimals: number): string => (Math.abs(v) >= 10 ** (1 - decimals) || v === 0 ? v.toFixed(decimals) : v.toPrecision(2));
@@ -46,7 +49,7 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
   const align: Array<'l' | 'r'> = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
   const rows = data.rows.map((r) => [
     r.group,
-    `${r.label}${r.stale !== null ? STALE_MARK : ''}`,
+    pipelineText(r),
     r.parameters || '—',
     paramCount(r.params),
     small(r.bytes / 1e6, 1),
