@@ -6,16 +6,22 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { sha256Bytes, sha256File } from '../files.ts';
-import { onnx } from './proto.ts';
+import { type IModelProto, onnx } from './proto.ts';
 
 /**
  * The external data files an ONNX model names (its initializers' `location`s, resolved from its folder), sorted.
- * Decoding the protobuf is cheap next to reading the file (initializer bytes are not copied).
+ * Decoding the protobuf is cheap next to reading the file (initializer bytes are not copied). A file that is not a
+ * model (does not decode) names none: loading it says why, in one line, where it is run.
  */
 export function externalDataFiles(onnxPath: string, bytes: Uint8Array = readFileSync(onnxPath)): string[] {
-  const graph = onnx.ModelProto.decode(bytes).graph;
+  let model: IModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch {
+    return [];
+  }
   const locations = new Set<string>();
-  for (const t of graph?.initializer ?? []) {
+  for (const t of model.graph?.initializer ?? []) {
     for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) locations.add(e.value);
   }
   return [...locations].sort().map((l) => resolve(dirname(onnxPath), l));

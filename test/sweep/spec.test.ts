@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -181,6 +181,22 @@ describe('sweep file', () => {
     ]);
     expect(lines).toHaveLength(t.points + 1);
     expect(existsSync(join(t.root, 'dry'))).toBe(false);
+  });
+
+  it('compress sweep --dry-run plans a teacher that is not an ONNX model, leaving it to the points to report', () => {
+    const bad = join(t.root, 'models', 'not-onnx');
+    mkdirSync(bad, { recursive: true });
+    // field 1 with wire type 7 (there is none), and the bytes 'location'
+    writeFileSync(join(bad, 'model.onnx'), Buffer.concat([Buffer.from([0x0f]), Buffer.from('location')]));
+    const file = join(t.root, 'bad-teacher.yaml');
+    writeFileSync(
+      file,
+      'glueDir: glue\nmodels: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: kd, steps: [{pass: distill, settings: {epochs: 1, teacher: models/not-onnx}}]}\n',
+    );
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', join(t.root, 'dry-bad.sqlite')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^sweep bad-teacher: 2 points/);
   });
 
   it('the CLI prints an invalid sweep file as one line and exits 1', () => {
