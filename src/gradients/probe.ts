@@ -7,9 +7,11 @@
  */
 import type { Model, ValueInfo } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
-import { DataType } from '../onnx/dtype.ts';
+import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { encodeModel } from '../onnx/save.ts';
+import { errorLine } from '../errors.ts';
 import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
+import { GradientError } from './context.ts';
 
 /** What the probe saw of one value. */
 export interface ValueFacts {
@@ -41,7 +43,7 @@ export function probeFeeds(inputs: readonly ValueInfo[], fixed: Readonly<Record<
   const free = PROBE_SIZES.filter((n) => !Object.values(fixed).includes(n));
   const feeds: Feeds = {};
   for (const v of inputs) {
-    if (!v.shape) throw new TypeError(`gradient probe: input '${v.name}' has no shape`);
+    if (!v.shape) throw new GradientError(`gradient probe: input '${v.name}' has no shape (give probeFeeds)`);
     const dims = v.shape.map((d) => {
       if (typeof d === 'number') return d;
       const key = d ?? `?${v.name}`;
@@ -66,7 +68,9 @@ export function probeFeeds(inputs: readonly ValueInfo[], fixed: Readonly<Record<
         feeds[v.name] = new Tensor('float32', new Float32Array(n).fill(0.5), dims);
         break;
       default:
-        throw new TypeError(`gradient probe: input '${v.name}' has an element type the probe cannot fill (${v.elemType})`);
+        throw new GradientError(
+          `gradient probe: input '${v.name}' is ${v.elemType === undefined ? 'not a tensor of known type' : dataTypeName(v.elemType)}, which the probe cannot fill (give probeFeeds)`,
+        );
     }
   }
   return feeds;
@@ -79,10 +83,20 @@ export async function probeValues(model: Model, feeds?: Feeds): Promise<Map<stri
   for (const n of m.graph.nodes) for (const o of n.outputs) if (o) names.add(o);
   for (const i of m.graph.inputs) names.delete(i.name);
   m.graph.outputs = [...names].map((name) => ({ name }));
-  const session = await openSession(encodeModel(m), { graphOptimizationLevel: 'disabled', threads: 1 });
   const input = feeds ?? probeFeeds(model.graph.inputs);
+  const session = await openSession(encodeModel(m), { graphOptimizationLevel: 'disabled', threads: 1 });
   try {
-    const out = await session.run(input);
+    let out: Awaited<ReturnType<typeof session.run>>;
+    try {
+      out = await session.run(input);
+    } catch (e) {
+      const given = Object.entries(input)
+        .map(([name, t]) => `${name} [${[...t.dims].join(', ')}]`)
+        .join(', ');
+      throw new GradientError(
+        `gradient probe: the forward graph does not run on ${feeds ? 'the probe feeds' : 'probe inputs with symbolic dims set to 2, 3, 5…'} (${given}): ${errorLine(e).trim()} (give probeFeeds with sizes the graph accepts)`,
+      );
+    }
     const facts = new Map<string, ValueFacts>();
     for (const [name, t] of Object.entries(out)) {
       facts.set(name, { dataType: ORT_TYPES[t.type] ?? DataType.UNDEFINED, dims: [...t.dims].map(Number) });

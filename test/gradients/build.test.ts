@@ -275,6 +275,32 @@ describe('gradient graph builder', () => {
     expect(await errorOf(buildGradientGraph(stepped.model, { loss: stepped.loss, parameters: ['x'] }))).toBe(
       "Slice node 'stepped': steps other than a constant 1 are not differentiable here",
     );
+    // a forward graph the probe cannot run (two symbolic dims broadcast against each other get sizes 3 and 5): named as
+    // the probe's failure, where onnxruntime's multi-line error came through as a plain Error
+    const mismatched = {
+      ...sin.model,
+      graph: {
+        ...sin.model.graph,
+        inputs: [
+          { name: 'p', elemType: DataType.FLOAT, shape: ['N', 'S'] },
+          { name: 'q', elemType: DataType.FLOAT, shape: ['N', 'T'] },
+        ],
+        nodes: [node('Add', ['p', 'q'], ['pq']), node('Mul', ['pq', 'x'], ['y']), ...sin.model.graph.nodes.slice(1)],
+        initializers: new Map([['x', r('x', [1, 1], 1)], ...[...sin.model.graph.initializers].filter(([k]) => k !== 'x')]),
+      },
+    };
+    expect(await errorOf(buildGradientGraph(mismatched, { loss: sin.loss, parameters: ['x'] }))).toMatch(
+      /^gradient probe: the forward graph does not run on probe inputs with symbolic dims set to 2, 3, 5… \(p \[2, 3\], q \[2, 5\]\): .*Add.*\(give probeFeeds with sizes the graph accepts\)$/,
+    );
+    // inputs the probe cannot fill
+    const shapeless = { ...sin.model, graph: { ...sin.model.graph, inputs: [{ name: 'p', elemType: DataType.FLOAT }] } };
+    expect(await errorOf(buildGradientGraph(shapeless, { loss: sin.loss, parameters: ['x'] }))).toBe(
+      "gradient probe: input 'p' has no shape (give probeFeeds)",
+    );
+    const halfInput = { ...sin.model, graph: { ...sin.model.graph, inputs: [{ name: 'p', elemType: DataType.FLOAT16, shape: [2] }] } };
+    expect(await errorOf(buildGradientGraph(halfInput, { loss: sin.loss, parameters: ['x'] }))).toBe(
+      "gradient probe: input 'p' is float16, which the probe cannot fill (give probeFeeds)",
+    );
     // a loss that does not depend on the parameters
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: [] }))).toMatch(/does not depend on any parameter/);
   });
