@@ -7,13 +7,53 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { sha256Bytes, sha256File } from '../files.ts';
 import { type IModelProto, onnx } from './proto.ts';
+import { Reader } from './schema.ts';
+
+/** Field numbers on the way to an initializer's external data entries: ModelProto.graph, GraphProto.initializer, TensorProto.external_data. */
+const GRAPH = 7;
+const INITIALIZER = 5;
+const EXTERNAL_DATA = 13;
+
+/**
+ * Whether serialized ModelProto `bytes` may name external data: false only when no initializer of its graph has an
+ * external_data entry, as a walk of the wire format finds (every other field skipped by its length: no value decoded,
+ * no tensor payload read); true when one has, and when the walk is unsure (a field of those numbers with another
+ * wire type, a field running past its message's end, malformed bytes), for the decode to settle.
+ */
+function mayNameExternalData(bytes: Uint8Array): boolean {
+  const reader = Reader.create(bytes);
+  /** Whether a field `id` between the reader and `end` holds something `inside` says may be there. */
+  const within = (end: number, id: number, inside: (end: number) => boolean): boolean => {
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      if (tag >>> 3 !== id) {
+        reader.skipType(tag & 7);
+        continue;
+      }
+      if ((tag & 7) !== 2) return true;
+      const sub = reader.uint32() + reader.pos;
+      if (sub > end) return true;
+      if (inside(sub)) return true;
+      reader.pos = sub;
+    }
+    // a field that ran past `end`: the decoder would read on from there, as this walk does not
+    return reader.pos !== end;
+  };
+  try {
+    return within(bytes.byteLength, GRAPH, (graph) => within(graph, INITIALIZER, (tensor) => within(tensor, EXTERNAL_DATA, () => true)));
+  } catch {
+    return true;
+  }
+}
 
 /**
  * The external data files an ONNX model names (its initializers' `location`s, resolved from its folder), sorted.
- * Decoding the protobuf is cheap next to reading the file (initializer bytes are not copied). A file that is not a
- * model (does not decode) names none: loading it says why, in one line, where it is run.
+ * Only a model whose initializers may have external data entries (mayNameExternalData) is decoded: an inline model's
+ * file is walked, not decoded. A file that is not a model (does not decode) names none: loading it says why, in one
+ * line, where it is run.
  */
 export function externalDataFiles(onnxPath: string, bytes: Uint8Array = readFileSync(onnxPath)): string[] {
+  if (!mayNameExternalData(bytes)) return [];
   let model: IModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);

@@ -2,12 +2,16 @@
  * A model's identity (modelSha256) and the external data files it names (externalDataFiles): an inline model is
  * its file's hash; one with external data hashes the data files too; a file that is not a model names none.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { sha256File } from '../../src/files.ts';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { sha256Bytes, sha256File } from '../../src/files.ts';
 import { externalDataFiles, modelSha256 } from '../../src/onnx/identity.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import { onnx } from '../../src/onnx/proto.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { FIXTURES } from '../helpers/paths.ts';
 
 describe('a file that is not an ONNX model', () => {
   it('names no external data files and is identified by its own hash, rather than failing on a protobuf error', async () => {
@@ -17,5 +21,81 @@ describe('a file that is not an ONNX model', () => {
     writeFileSync(path, Buffer.concat([Buffer.from([0x0f]), Buffer.from('location, location')]));
     expect(externalDataFiles(path)).toEqual([]);
     expect(await modelSha256(path)).toBe(await sha256File(path));
+  });
+});
+
+/** externalDataFiles as it was before the pre-check: every model decoded. */
+function decodedExternalFiles(path: string): string[] {
+  let model: ReturnType<typeof onnx.ModelProto.decode>;
+  try {
+    model = onnx.ModelProto.decode(readFileSync(path));
+  } catch {
+    return [];
+  }
+  const locations = new Set<string>();
+  for (const t of model.graph?.initializer ?? []) for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) locations.add(e.value);
+  return [...locations].sort().map((l) => resolve(dirname(path), l));
+}
+
+/** externalDataFiles of `path`, and whether it decoded the model. */
+function withDecodes(path: string): { files: string[]; decoded: boolean } {
+  const decode = vi.spyOn(onnx.ModelProto, 'decode');
+  try {
+    const files = externalDataFiles(path);
+    return { files, decoded: decode.mock.calls.length > 0 };
+  } finally {
+    decode.mockRestore();
+  }
+}
+
+describe('the external data pre-check', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'identity-'));
+
+  it('does not decode an inline model, and finds what the decode finds', async () => {
+    const path = join(dir, 'inline.onnx');
+    saveModel(tinyBert(), path, { externalData: false });
+    expect(withDecodes(path)).toEqual({ files: [], decoded: false });
+    expect(await modelSha256(path)).toBe(await sha256File(path));
+  });
+
+  it('decodes a model with external data and names its files, as the decode does', async () => {
+    const sub = join(dir, 'external');
+    mkdirSync(join(sub, 'weights'), { recursive: true });
+    const path = join(sub, 'model.onnx');
+    saveModel(tinyBert(), path, { externalData: 'weights/model.data', externalSizeThreshold: 0 });
+    const data = join(sub, 'weights', 'model.data');
+    expect(withDecodes(path)).toEqual({ files: [data], decoded: true });
+    expect(decodedExternalFiles(path)).toEqual([data]);
+    const own = await sha256File(path);
+    expect(await modelSha256(path)).toBe(sha256Bytes([Buffer.from(JSON.stringify([own, await sha256File(data)]))]));
+  });
+
+  it('is not misled by weights and names that hold the bytes of an external data entry', () => {
+    const model = tinyBert();
+    const weight = [...model.graph.initializers.values()].find((t) => t.data.byteLength >= 64)!;
+    // a serialized external_data entry {key: 'location', value: 'x.data'} (field 13) inside a weight's bytes
+    weight.data.set(Buffer.from([0x6a, 0x12, 0x0a, 0x08, ...Buffer.from('location'), 0x12, 0x06, ...Buffer.from('x.data')]), 16);
+    weight.docString = 'location';
+    const path = join(dir, 'location-in-weights.onnx');
+    saveModel(model, path, { externalData: false });
+    expect(readFileSync(path).includes('location')).toBe(true);
+    expect(withDecodes(path).files).toEqual([]);
+    expect(decodedExternalFiles(path)).toEqual([]);
+  });
+
+  it('finds what the decode finds in every fixture model, and in files that are not models', () => {
+    const garbage = join(dir, 'garbage.onnx');
+    writeFileSync(garbage, Buffer.concat([Buffer.from([0x3a, 0x7f]), Buffer.from('location'.repeat(20))]));
+    const empty = join(dir, 'empty.onnx');
+    writeFileSync(empty, '');
+    const fixtures = [FIXTURES, 'fixtures']
+      .filter((d) => existsSync(d))
+      .flatMap((d) =>
+        readdirSync(d, { recursive: true, encoding: 'utf8' })
+          .filter((f) => f.endsWith('.onnx'))
+          .map((f) => join(d, f)),
+      );
+    expect(fixtures.length).toBeGreaterThan(0);
+    for (const path of [...fixtures, garbage, empty]) expect(externalDataFiles(path), path).toEqual(decodedExternalFiles(path));
   });
 });
