@@ -4,3 +4,9 @@
 export function formatMB(bytes: number): string {
   return `${(bytes / 1e6).toFixed(Math.abs(bytes) < 1e6 ? 3 : 1)} MB`;
 }
+
+/** Gigabytes (10⁹ bytes) with two significant digits at least, for memory in messages (`3,300 GB`, `24 GB`, `0.52 GB`). */
+export function gigabytes(bytes: number): string {
+  const gb = bytes / 1e9;
+  return `${gb >= 10 ? Math.round(gb).toLocaleString('en-US') : gb.toPrecision(2)} GB`;
+}

@@ -1,7 +1,7 @@
 /** Byte counts in messages: one rule (src/units.ts), so a tiny model's size reads as more than '0.0 MB'. */
 import { describe, expect, it } from 'vitest';
 import { lfsPointerProblem } from '../src/files.ts';
-import { formatMB } from '../src/units.ts';
+import { formatMB, gigabytes } from '../src/units.ts';
 
 describe('formatMB', () => {
   it('gives one decimal from 1 MB up and three below', () => {
@@ -14,5 +14,13 @@ describe('formatMB', () => {
   it("reads a small Git LFS pointer's file size, where it said 'a 0.0 MB file'", () => {
     const pointer = new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:' + '0'.repeat(64) + '\nsize 30720\n');
     expect(lfsPointerProblem(pointer)).toMatch(/^a Git LFS pointer to a 0\.031 MB file, not the file itself/);
+  });
+});
+
+describe('gigabytes', () => {
+  it('gives two significant digits below 10 GB and whole gigabytes from there', () => {
+    expect(gigabytes(3.3e12)).toBe('3,300 GB');
+    expect(gigabytes(24.4e9)).toBe('24 GB');
+    expect(gigabytes(0.523e9)).toBe('0.52 GB');
   });
 });

@@ -11,7 +11,7 @@ import { SettingsError } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, fixedDims, type BenchSubject, type Shape } from './inputs.ts';
-import { gigabytes } from '../bert/input-limits.ts';
+import { gigabytes } from '../units.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';

@@ -31,12 +31,6 @@ export function largestActivationBytes(structure: Pick<BertStructure, 'intermedi
   return 4 * Math.max(tokens * intermediateSize, tokens * numHeads * seq, tokens * hiddenSize, 2 * tokens);
 }
 
-/** Bytes as GB with two significant digits at least (`3300 GB`, `24 GB`, `0.52 GB`). */
-export function gigabytes(bytes: number): string {
-  const gb = bytes / 1e9;
-  return `${gb >= 10 ? Math.round(gb).toLocaleString('en-US') : gb.toPrecision(2)} GB`;
-}
-
 /** The limits of `model`, whose structure discovery found. */
 export function inputLimits(model: Model, structure: BertStructure): InputLimits {
   const rows = structure.maxPositions ?? null;

@@ -4,7 +4,8 @@
  * are put back in file order by the batch's `indices`.
  */
 import { totalmem } from 'node:os';
-import { gigabytes, largestActivationBytes } from '../bert/input-limits.ts';
+import { largestActivationBytes } from '../bert/input-limits.ts';
+import { gigabytes } from '../units.ts';
 import { tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { SettingsError } from '../errors.ts';

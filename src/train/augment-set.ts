@@ -5,7 +5,7 @@ import type { TextTokenizer } from '../eval/tokenizer.ts';
 import type { TrainingSet } from './data.ts';
 import { augmentedSet, augmentedTrainingSet, trainingTexts } from './augment.ts';
 import { teacherWordEmbeddings } from './students/bilstm.ts';
-import { gigabytes } from '../bert/input-limits.ts';
+import { gigabytes } from '../units.ts';
 import { SettingsError } from '../errors.ts';
 
 /**

@@ -13,7 +13,7 @@
  */
 import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
-import { gigabytes } from '../../bert/input-limits.ts';
+import { gigabytes } from '../../units.ts';
 import type { Model } from '../../onnx/graph.ts';
 import { loadModel } from '../../onnx/load.ts';
 import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
