@@ -23,11 +23,24 @@ describe('quantize int4-block', () => {
     const projections = d.quantized.filter((r) => !r.target.startsWith('embeddings.'));
     expect(projections.map((r) => r.target)).toEqual(s.layers.map((l) => `layer${l.index}.ffn.out`));
     expect(projections.every((r) => r.dims[0] === 64)).toBe(true);
+    // the largest block size that stores fewer bytes on width 32: 128 (68 bytes a column; 32 and 64 too)
     const wide = d.keptFloat.filter((k) =>
-      /4-bit blocks of 256 on its input width 32 would store more bytes than float \(use a block of at most 32\)/.test(k.reason),
+      /4-bit blocks of 256 on its input width 32 would store more bytes than float \(use a block of at most 128\)/.test(k.reason),
     );
     expect(wide.length).toBe(s.numLayers * 5 + 2);
     expect(modelSize(q).bytes).toBeLessThan(modelSize(model).bytes);
+  });
+
+  it('an input too narrow for any block size MatMulNBits takes is said so, not given a block size it refuses', async () => {
+    // hidden 2 (as a tiny DistilBERT fixture has): blocks of 16 store 12 bytes a column against 8 in float
+    const narrow = tinyBert({ hiddenSize: 2, numHeads: 1, intermediateSize: 64 });
+    const { report } = await quantize(narrow, findBert(narrow), { mode: 'int4-block:16' });
+    const d = report.details as { keptFloat: Array<{ target: string; reason: string }> };
+    const reasons = new Set(d.keptFloat.filter((k) => !k.target.startsWith('embeddings.')).map((k) => k.reason));
+    expect([...reasons]).toContain(
+      '4-bit blocks of 16 on its input width 2 would store more bytes than float (so would every block size MatMulNBits takes, 16 the smallest)',
+    );
+    expect([...reasons].some((r) => /at most 2\b/.test(r))).toBe(false);
   });
 
   it.each([

@@ -6,6 +6,7 @@
 import { uint8Tensor, float32Tensor } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN } from '../graph-edit.ts';
 import { int4WeightBytes, quantizeInt4Blocks } from '../int4-blocks.ts';
+import { BLOCK_SIZES } from '../settings.ts';
 import { schemeName, type OpQuantizer, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { finishProjection, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
 
@@ -16,8 +17,12 @@ export const nbitsMatMul: OpQuantizer = {
     if (typeof p === 'string') return p;
     const { inFeatures: K, outFeatures: N } = p.linear;
     // a block wider than the input pads every column: past some point the blocks hold more bytes than the floats
-    if (int4WeightBytes(K, N, scheme.blockSize, scheme.symmetric) >= 4 * K * N)
-      return `4-bit blocks of ${scheme.blockSize} on its input width ${K} would store more bytes than float (use a block of at most ${K})`;
+    const smaller = (b: number) => int4WeightBytes(K, N, b, scheme.symmetric) < 4 * K * N;
+    if (!smaller(scheme.blockSize)) {
+      // the largest block size MatMulNBits takes that stores fewer bytes (every smaller one does too), if any does
+      const fits = BLOCK_SIZES.filter(smaller).at(-1);
+      return `4-bit blocks of ${scheme.blockSize} on its input width ${K} would store more bytes than float (${fits ? `use a block of at most ${fits}` : `so would every block size MatMulNBits takes, ${BLOCK_SIZES[0]} the smallest`})`;
+    }
     return undefined;
   },
   rewrite(node, target, scheme, ctx) {
