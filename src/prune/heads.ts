@@ -10,7 +10,7 @@
 import type { Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { float32Tensor, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
+import { floatTensorLike, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
 import { consumers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
@@ -98,7 +98,8 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
     value = bias;
   } else {
     const zero = uniqueName(g, `L${layer.index}_no_heads_zero`);
-    g.initializers.set(zero, float32Tensor(zero, [], [0]));
+    // of the weights' type, which is x's (Mul takes one type: a float32 0 would not load beside float16 weights)
+    g.initializers.set(zero, floatTensorLike(g.initializers.get(out.weight) ?? { dataType: DataType.FLOAT }, zero, [], Float32Array.of(0)));
     value = uniqueName(g, `L${layer.index}_no_heads`);
     // a first-token last layer adds the constant to x[:, 0:1] (EncoderLayer.firstToken), so it must take that shape
     const x = layer.firstToken ?? layer.input;
