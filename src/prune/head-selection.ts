@@ -21,7 +21,8 @@ import { findBert } from '../bert/discover.ts';
 import type { PassContext } from '../pass/pass.ts';
 import { predictedTargets, requireCalibration, requireLabels } from '../pass/measure.ts';
 import { requireSequenceClassifier } from './head-gradient.ts';
-import { ModelLoadError } from '../errors.ts';
+import { ModelLoadError, SettingsError } from '../errors.ts';
+import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import type { ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { expandToLayers, groupScores, sharingGroups } from './sharing.ts';
@@ -110,6 +111,26 @@ export interface HeadSelectionOptions {
 }
 
 /**
+ * Throws a SettingsError when a choice reads the model's outputs in onnxruntime (ablation's loss, confidence's
+ * attention probabilities, the predictions target) and the attention weights are not float32: those readings, the
+ * head masks and the probabilities taken as outputs are float32 only. Gradient importance against the labels
+ * rebuilds the model in float32 first, and magnitude and random run nothing.
+ */
+export function requireFloat32Outputs(model: Model, s: BertStructure, o: HeadSelectionOptions): void {
+  const predictions = o.target === 'predictions' && (o.importance === 'ablation' || o.importance === 'gradient');
+  if (o.importance !== 'ablation' && o.importance !== 'confidence' && !predictions) return;
+  for (const l of s.layers) {
+    const w = l.attention && model.graph.initializers.get(l.attention.output.weight);
+    if (!w || w.dataType === DataType.FLOAT) continue;
+    const what = `${o.importance} importance${predictions ? " against the model's predictions" : ''}`;
+    const instead = o.importance === 'gradient' ? '--importance-target labels' : '--importance gradient or magnitude';
+    throw new SettingsError(
+      `prune-heads: ${what} runs the model on float32 weights only, and '${w.name}' is ${dataTypeName(w.dataType)}: use ${instead}, or prune the float32 model`,
+    );
+  }
+}
+
+/**
  * Chooses the heads to remove in `steps` rounds. `prune(model, structure, drop)` removes heads (current
  * numbering) and returns the smaller model; the structure of each smaller model is found again by discovery.
  */
@@ -128,6 +149,7 @@ export async function selectHeadsInSteps(
   const target = Math.round(o.ratio * total);
   const steps = Math.max(1, Math.min(o.steps ?? defaultSteps(o.importance, o.ratio), Math.max(1, target)));
   if (o.importance === 'ablation' || o.importance === 'gradient') requireSequenceClassifier(model, s, o.importance);
+  requireFloat32Outputs(model, s, o);
   if (o.target === 'labels' && ctx.calibration) requireLabels(ctx.calibration, 'prune-heads', `${o.importance} importance against the labels`);
   if (o.target === 'predictions' && (o.importance === 'ablation' || o.importance === 'gradient')) {
     const calibration = requireCalibration(ctx.calibration, 'prune-heads', `${o.importance} importance`);

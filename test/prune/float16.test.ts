@@ -2,7 +2,8 @@
  * Pruning and factorizing a float16 model (every weight and activation float16, as a float16 export or
  * onnxconverter-common's convert_float_to_float16 writes it): the sliced weights stay float16, every constant the
  * passes add is float16 too (onnxruntime refuses a Mul of float16 by float32), and the result computes what the
- * float32 model pruned the same way computes, to float16 precision.
+ * float32 model pruned the same way computes, to float16 precision. Importances that read the model's outputs in
+ * onnxruntime (ablation, confidence, the predictions target) are refused on float16 weights with one line.
  */
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
@@ -12,8 +13,10 @@ import { openSession, type Feeds } from '../../src/runtime/session.ts';
 import { applyHeadPruning, pruneFfnPass, pruneHeadsPass } from '../../src/prune/index.ts';
 import { factorizeEmbeddingsPass } from '../../src/factorize/index.ts';
 import { optimizeModel } from '../../src/optimize/index.ts';
+import { SettingsError } from '../../src/errors.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { sampleFeeds } from '../helpers/run-model.ts';
+import { syntheticCalibration } from '../helpers/calibration.ts';
 
 /**
  * Every float32 tensor (initializers, Constant values; clamped to float16's range, as a mask's float32 minimum must
@@ -107,6 +110,19 @@ describe('float16 models', () => {
       expect(sizeless(r16.report.summary), pass.name).toBe(sizeless(r32.report.summary));
       expect(floatTypes(r16.model), pass.name).toEqual(new Set([DataType.FLOAT16]));
       expect(drift(await run(r32.model, feeds), await run(r16.model, feeds)), pass.name).toBeLessThan(0.02);
+    }
+  });
+
+  it('refuse importances that read their outputs in onnxruntime, with one line', async () => {
+    const calibration = syntheticCalibration([3, 2], 128, { classes: 2 });
+    for (const settings of [
+      { ratio: 0.5, importance: 'ablation' },
+      { ratio: 0.5, importance: 'confidence' },
+      { ratio: 0.5, importance: 'gradient', target: 'predictions' },
+    ]) {
+      const o = pruneHeadsPass.parse(settings);
+      await expect(pruneHeadsPass.run(model16, s16, o, { calibration }), settings.importance).rejects.toThrow(SettingsError);
+      await expect(pruneHeadsPass.run(model16, s16, o, { calibration }), settings.importance).rejects.toThrow(/is float16: use --importance/);
     }
   });
 });
