@@ -50,11 +50,14 @@ export function singleTaskNames(split?: Split): string[] {
   return GLUE_TASKS.filter((t) => !split || t.splits[split]).map((t) => t.name);
 }
 
-/** Returns the tasks one name stands for (a task, an alias or a group such as MNLI). */
-export function lookupTasks(name: string): readonly TaskDefinition[] {
+/**
+ * Returns the tasks one name stands for (a task, an alias or a group such as MNLI). An unknown name is a SettingsError
+ * listing `known` (default: every task, MNLI and all), the names the caller accepts.
+ */
+export function lookupTasks(name: string, known: readonly string[] = [...knownTaskNames(), 'all']): readonly TaskDefinition[] {
   const entry = TABLE.get(normalizeTaskName(name));
   if (entry) return entry.tasks;
-  throw unknownTask(name, [...knownTaskNames(), 'all']);
+  throw unknownTask(name, known);
 }
 
 /** The error for a name that is no task: the names of `known` it may be a misspelling of, and `known`. */

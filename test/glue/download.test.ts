@@ -124,6 +124,13 @@ describe('selectSources', () => {
     expect(() => selectSources(['glu'])).toThrow(SettingsError);
   });
 
+  it("names the tasks download takes in an unknown name's message, not eval's (MNLI-m, MNLI-mm)", () => {
+    expect(() => selectSources(['mnli-x'])).toThrow(
+      /^unknown task 'mnli-x'\. Did you mean 'MNLI'\? Known tasks: CoLA, SST-2, MRPC, QQP, STS-B, MNLI, QNLI, RTE, WNLI, AX, all$/,
+    );
+    expect(() => selectSources(['diagnostc'])).toThrow(/Did you mean 'AX'\?/);
+  });
+
   it('uses the official download_glue_data.py URLs unless a base URL is given', () => {
     const cola = GLUE_SOURCES.find((s) => s.folder === 'CoLA')!.files[0]!;
     expect(fileUrl(cola, undefined)).toBe('https://dl.fbaipublicfiles.com/glue/data/CoLA.zip');

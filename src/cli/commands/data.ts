@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { BASE_URL_ENV, downloadGlue } from '../../glue/download/download.ts';
+import { BASE_URL_ENV, downloadGlue, downloadTaskNames } from '../../glue/download/download.ts';
 import { out, err, type CliCommand } from '../command.ts';
 
 export interface DataArgs {
@@ -31,7 +31,7 @@ export const dataCommand: CliCommand<DataArgs> = {
         alias: 'task',
         type: 'string',
         array: true,
-        describe: "tasks to fetch (CoLA, SST-2, MRPC, QQP, STS-B, MNLI, QNLI, RTE, WNLI, AX) or 'all'",
+        describe: `tasks to fetch (${downloadTaskNames().join(', ')}) or 'all'`,
       })
       .option('dir', { type: 'string', describe: 'GLUE folder to fill (default $GLUE_DIR, else ./glue_data)' })
       .option('base-url', { type: 'string', describe: `fetch every file from URL/<name> instead of the official URLs (or set ${BASE_URL_ENV})` })

@@ -13,6 +13,7 @@ import { DataError, SettingsError } from '../../errors.ts';
 import { sha256File, writeFileAtomic } from '../../files.ts';
 import { withFileLock } from '../../file-lock.ts';
 import { lookupTasks, normalizeTaskName, taskNameList } from '../registry.ts';
+import { GLUE_TASKS, type TaskDefinition } from '../tasks.ts';
 import { downloadVerified, type DownloadEvents } from './http-file.ts';
 import { formatMrpc } from './mrpc.ts';
 import { GLUE_SOURCES, type RemoteFile, type TaskSource } from './sources.ts';
@@ -55,7 +56,7 @@ export function selectSources(tasks: readonly string[] | 'all', sources: readonl
       continue;
     }
     const direct = sources.find((s) => normalizeTaskName(s.folder) === key);
-    const folders = direct ? [direct.folder] : lookupTasks(name).map((t) => sourceFolderOf(t.splits.dev?.path ?? t.splits.test!.path));
+    const folders = direct ? [direct.folder] : lookupTasks(name, [...downloadTaskNames(sources), 'all']).map(sourceFolderOfTask);
     for (const folder of folders) {
       const s = sources.find((x) => x.folder === folder);
       if (!s) throw new SettingsError(`no download source for task '${name}'`);
@@ -65,9 +66,20 @@ export function selectSources(tasks: readonly string[] | 'all', sources: readonl
   return sources.filter((s) => chosen.has(s));
 }
 
-/** The top folder of a split file path ('MNLI/dev_matched.tsv' → 'MNLI'). */
-function sourceFolderOf(path: string): string {
-  return path.split('/')[0]!;
+/** The top folder of a task's files ('MNLI/dev_matched.tsv' → 'MNLI'): the download source that holds them. */
+function sourceFolderOfTask(t: TaskDefinition): string {
+  return (t.splits.dev?.path ?? t.splits.test!.path).split('/')[0]!;
+}
+
+/**
+ * The task names `--tasks` takes besides 'all' (and the aliases eval takes), one per source in its order: the name of
+ * the task whose files it holds (AX for diagnostic), or its folder for the files of several (MNLI for MNLI-m and -mm).
+ */
+export function downloadTaskNames(sources: readonly TaskSource[] = GLUE_SOURCES): string[] {
+  return sources.map((s) => {
+    const tasks = GLUE_TASKS.filter((t) => sourceFolderOfTask(t) === s.folder);
+    return tasks.length === 1 ? tasks[0]!.name : s.folder;
+  });
 }
 
 /**
