@@ -56,8 +56,21 @@ export class RangeCollector {
     else for (const c of chunks) this.add(c);
   }
 
-  private add(values: ArrayLike<number>): void {
-    for (let i = 0; i < values.length; i++) {
+  /**
+   * Adds one calibration batch given as rows of `width` values of `data`, the rows whose `mask` entry is not 0 (the
+   * real tokens): entropy takes the batch as one collect, min/max and percentiles read the rows where they lie.
+   */
+  addRows(data: Float32Array, width: number, mask: ArrayLike<bigint>): void {
+    if (this.method.kind === 'entropy') {
+      const real: Float32Array[] = [];
+      for (let t = 0; t < mask.length; t++) if (mask[t] !== 0n) real.push(data.subarray(t * width, (t + 1) * width));
+      this.histogram = addToHistogram(this.histogram, real, this.method.bins);
+    } else for (let t = 0; t < mask.length; t++) if (mask[t] !== 0n) this.add(data, t * width, (t + 1) * width);
+  }
+
+  /** Adds values[from..to) (all of them by default). */
+  private add(values: ArrayLike<number>, from = 0, to = values.length): void {
+    for (let i = from; i < to; i++) {
       const v = values[i];
       if (!Number.isFinite(v)) continue;
       if (v < this.min) this.min = v;
@@ -119,8 +132,5 @@ export function addRealTokens(c: RangeCollector, data: Float32Array, dims: reado
     c.addBatch([data]);
     return;
   }
-  const width = data.length / tokens;
-  const real: Float32Array[] = [];
-  for (let t = 0; t < tokens; t++) if (b.attentionMask[t] !== 0n) real.push(data.subarray(t * width, (t + 1) * width));
-  c.addBatch(real);
+  c.addRows(data, data.length / tokens, b.attentionMask);
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { addToHistogram, entropyRange, MAX_HISTOGRAM_BINS, pairwiseSum32, type EntropyHistogram } from '../../src/quantize/entropy.ts';
 import { addRealTokens, RangeCollector } from '../../src/quantize/calibrate.ts';
 import type { CalibrationBatch } from '../../src/pass/pass.ts';
+import { lcg } from '../helpers/feeds.ts';
 
 /** A bell of `n` bins centred at bin `c` (width `w`, height `peak`), in whole counts. */
 const bell = (n: number, c: number, w: number, peak: number) => Array.from({ length: n }, (_, k) => Math.round(peak * Math.exp(-(((k - c) / w) ** 2))));
@@ -116,6 +117,33 @@ describe('entropy histogram', () => {
     // one batch in as many bins as quantized bins: the min/max of the real tokens
     expect(c.range()).toEqual({ min: -0.5, max: Math.fround(0.9) });
   });
+
+  it.each([{ kind: 'minmax' }, { kind: 'percentile', percentile: 99 }, { kind: 'entropy', bins: 256 }] as const)(
+    'takes the real tokens of a batch as the batch of their values alone ($kind)',
+    (method) => {
+      // 3 sentences of 5 tokens, 16 values a token, over 2 batches; a reservoir of 40 so that sampling replaces values
+      const rand = lcg(5);
+      const mask = BigInt64Array.of(1n, 1n, 1n, 1n, 1n, 1n, 1n, 0n, 0n, 0n, 1n, 1n, 1n, 1n, 0n);
+      const batch: CalibrationBatch = {
+        inputIds: new BigInt64Array(15),
+        attentionMask: mask,
+        tokenTypeIds: new BigInt64Array(15),
+        batch: 3,
+        seq: 5,
+        labels: Float32Array.of(0, 1, 0),
+        regression: false,
+      };
+      const byTokens = new RangeCollector(method, 40);
+      const byValues = new RangeCollector(method, 40);
+      for (const spread of [1, 3]) {
+        const values = Float32Array.from({ length: 15 * 16 }, (_, i) => (rand() - 0.5) * spread * (mask[Math.floor(i / 16)] ? 1 : 100));
+        addRealTokens(byTokens, values, [3, 5, 16], batch);
+        byValues.addBatch([values.filter((_, i) => mask[Math.floor(i / 16)] !== 0n)]);
+      }
+      expect(byTokens.range()).toEqual(byValues.range());
+      expect(byTokens.range().max).toBeLessThan(2);
+    },
+  );
 });
 
 /**
