@@ -15,7 +15,7 @@ import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { GradContext, GradientError, nodeName } from './context.ts';
-import { probeValues } from './probe.ts';
+import { ambiguousSizes, probeFeeds, probeValues } from './probe.ts';
 import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 
 export interface GradientGraphOptions {
@@ -117,7 +117,8 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   if (!varying.has(options.loss)) throw new GradientError(`loss '${options.loss}' does not depend on any parameter`);
 
   const opset = Math.max(nodeOpset, TRAINING_OPSET);
-  const ctx = new GradContext(facts, floatType, opset, constantLookup(forward));
+  const ambiguous = ambiguousSizes(g.inputs, options.probeFeeds ?? probeFeeds(g.inputs));
+  const ctx = new GradContext(facts, floatType, opset, constantLookup(forward), ambiguous);
   const contributions = new Map<string, string[]>();
   const add = (value: string, grad: string) => {
     const list = contributions.get(value);

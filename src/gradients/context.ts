@@ -34,6 +34,11 @@ export class GradContext {
     readonly opset: number,
     /** The integer (or boolean, as 0/1) values of a constant value (initializer or Constant node), or undefined. */
     readonly constantInts: (value: string) => number[] | undefined = () => undefined,
+    /**
+     * Probe sizes that do not tell symbolic dims apart (probe.ts `ambiguousSizes`): an axis of such a size may be
+     * 1 at run time where the probe saw it equal to the other side, so `unbroadcast` tests it at run time.
+     */
+    readonly ambiguousSizes: ReadonlySet<number> = new Set(),
   ) {}
 
   /** The nodes emitted so far, in order. */
@@ -137,19 +142,32 @@ export class GradContext {
 
   /**
    * The gradient `grad` (shaped like `output`, the result of a broadcasting op) summed back to the shape of
-   * `input`: over the leading axes `input` lacks and the axes where `input` has size 1 and `output` does not.
+   * `input`: over the leading axes `input` lacks and the axes where `input` has size 1 and `output` does not. An
+   * axis whose probe size is ambiguous (a symbolic dim that may be 1 at run time on one side only) is tested at run
+   * time: summed when `input` has size 1 there and `output` does not.
    */
   unbroadcast(grad: string, input: string, output: string): string {
     const din = this.facts(input).dims;
     const dout = this.facts(output).dims;
     const lead = dout.length - din.length;
     const axes: number[] = [];
+    const tested: number[] = [];
     for (let i = 0; i < dout.length; i++) {
       if (i < lead) axes.push(i);
+      else if (this.ambiguousSizes.has(din[i - lead]!)) tested.push(i);
       else if (din[i - lead] === 1 && dout[i] !== 1) axes.push(i);
     }
-    if (!axes.length) return grad;
-    const summed = this.reduceSum(grad, axes, true);
+    if (!tested.length) {
+      if (!axes.length) return grad;
+      return this.reshapeLike(this.reduceSum(grad, axes, true), input);
+    }
+    const one = this.ints([1], true);
+    const inDims = this.op('Gather', [this.shapeOf(input), this.ints(tested.map((i) => i - lead))]);
+    const outDims = this.op('Gather', [this.shapeOf(output), this.ints(tested)]);
+    const broadcast = this.op('And', [this.op('Equal', [inDims, one]), this.op('Not', [this.op('Equal', [outDims, one])])]);
+    const picked = this.op('Compress', [this.ints(tested), broadcast], { axis: at.int(0) });
+    const all = axes.length ? this.op('Concat', [this.ints(axes), picked], { axis: at.int(0) }) : picked;
+    const summed = this.op('ReduceSum', [grad, all], { keepdims: at.int(1), noop_with_empty_axes: at.int(1) });
     return this.reshapeLike(summed, input);
   }
 }

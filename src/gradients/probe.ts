@@ -76,6 +76,30 @@ export function probeFeeds(inputs: readonly ValueInfo[], fixed: Readonly<Record<
   return feeds;
 }
 
+/**
+ * Sizes of `feeds` that do not tell the symbolic dims of `inputs` apart: a size two different symbolic dims got
+ * (an unnamed dim counts as its own), and 1 when a symbolic dim got it. Where both sides of a broadcast have such a
+ * size at probe time, one of them may be 1 at run time while the other is not. Empty for probeFeeds' default feeds
+ * of up to six named symbolic dims (each name gets its own size above 1).
+ */
+export function ambiguousSizes(inputs: readonly ValueInfo[], feeds: Feeds): Set<number> {
+  const owner = new Map<number, string>();
+  const sizes = new Set<number>();
+  for (const v of inputs) {
+    const t = feeds[v.name];
+    if (!t || !v.shape || v.shape.length !== t.dims.length) continue;
+    v.shape.forEach((d, i) => {
+      if (typeof d === 'number') return;
+      const key = d || `?${v.name}:${i}`;
+      const size = Number(t.dims[i]);
+      const first = owner.get(size);
+      if (size === 1 || (first !== undefined && first !== key)) sizes.add(size);
+      owner.set(size, first ?? key);
+    });
+  }
+  return sizes;
+}
+
 /** Runs `model` on `feeds` (default: probeFeeds of its inputs) and returns the facts of every value it computes. */
 export async function probeValues(model: Model, feeds?: Feeds): Promise<Map<string, ValueFacts>> {
   const m = cloneModel(model);
