@@ -218,6 +218,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       repeats: point.bench.repeats,
       warmup: point.bench.warmup,
       threads: point.bench.threads || opts.threads,
+      ...(point.bench.maxTime !== undefined ? { maxSeconds: point.bench.maxTime } : {}),
       // the baseline point times its model alone: without spin-waiting, as its variants time it beside them, so that
       // the report's p50 of every row (and a variant's latency from its baseline's p50) is timed the same way
       spinning: false,

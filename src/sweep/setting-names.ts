@@ -19,6 +19,7 @@ export const BENCH_SETTING_NAMES: Readonly<Record<string, string>> = {
   '--repeats': 'bench.repeats',
   '--warmup': 'bench.warmup',
   '--threads': 'bench.threads',
+  '--max-time': 'bench.maxTime',
 };
 
 /** `message` with each flag of `names` ('--teacher') replaced by its setting ('distill.teacher'); other text as it is. */

@@ -28,6 +28,8 @@
  *     steps:
  *       - {pass: distill, settings: {student: 'bert:layers=1,hidden=128', teacher: ../teachers/sst2-L2H256}}
  * bench: {batch: [1, 8], seq: [64], repeats: 10, warmup: 2, threads: 1}   # seq defaults to max_length
+ *                                    # optional maxTime: 30 (seconds, as compress bench --max-time): each shape's
+ *                                    #   timed runs stop once its share of the 30 s is spent (fewer than repeats)
  * eval: {batchSize: 32}                # optional: batchSize, maxLength, threads
  * keepModels: false                    # delete compressed .onnx files once measured (lineage kept)
  * seed: 1
@@ -99,6 +101,12 @@ export interface BenchSpec {
   warmup: number;
   /** onnxruntime threads; 0: one per physical core divided by the number of jobs. */
   threads: number;
+  /**
+   * A time budget in seconds per benchmark (`compress bench --max-time`, BenchOptions.maxSeconds): each shape's timed
+   * runs stop once its share is spent, so fewer than `repeats` may be taken. Absent without one (and from the point
+   * keys of sweeps that give none).
+   */
+  maxTime?: number;
 }
 
 export interface EvalSpec {
@@ -397,7 +405,7 @@ function parseStep(f: Fields, raw: unknown, at: string): PassStep {
 function parseBench(f: Fields, raw: unknown): BenchSpec {
   if (raw === undefined) return { ...DEFAULT_BENCH };
   const b = f.object(raw, 'bench');
-  f.known(b, 'bench', ['batch', 'seq', 'repeats', 'warmup', 'threads']);
+  f.known(b, 'bench', ['batch', 'seq', 'repeats', 'warmup', 'threads', 'maxTime']);
   const ints = (v: unknown, at: string, min: number): number[] =>
     (Array.isArray(v) ? f.list(v, at) : [v]).map((x, i) => f.int(x, Array.isArray(v) ? `${at}[${i}]` : at, min));
   return {
@@ -406,7 +414,14 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
     repeats: b.repeats === undefined ? DEFAULT_BENCH.repeats : f.int(b.repeats, 'bench.repeats', 1),
     warmup: b.warmup === undefined ? DEFAULT_BENCH.warmup : f.int(b.warmup, 'bench.warmup', 0),
     threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', 0),
+    ...(b.maxTime === undefined ? {} : { maxTime: seconds(f, b.maxTime, 'bench.maxTime') }),
   };
+}
+
+/** A number of seconds > 0. */
+function seconds(f: Fields, v: unknown, at: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) f.fail(at, `expected a number of seconds > 0, got ${describeValue(v)}`);
+  return v;
 }
 
 function parseEval(f: Fields, raw: unknown): EvalSpec {

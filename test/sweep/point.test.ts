@@ -49,4 +49,15 @@ describe('runPoint', () => {
     for (const point of points) spinning.push((await runPoint(point, { threads: 1 })).bench.spinning);
     expect(spinning).toEqual([false, false]);
   });
+
+  it("benchmarks within the sweep's bench.maxTime, as compress bench --max-time does", async () => {
+    const doc = {
+      models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+      pipelines: ['baseline'],
+      bench: { batch: [1], seq: [8], repeats: 2, warmup: 0, threads: 1, maxTime: 30 },
+      calibration: false,
+    };
+    const [point] = await planSweep(parseSweep(doc, t.sweepFile, 'budget.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work-budget') });
+    expect((await runPoint(point!, { threads: 1 })).bench.maxSeconds).toBe(30);
+  });
 });

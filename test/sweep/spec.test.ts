@@ -38,6 +38,12 @@ describe('sweep file', () => {
     expect(spec.keepModels).toBe(false);
   });
 
+  it("takes bench.maxTime (compress bench --max-time), absent when not given so that other sweeps' point keys stay", () => {
+    expect(parse({ bench: { maxTime: 2.5 } }).bench.maxTime).toBe(2.5);
+    expect('maxTime' in parse({ bench: { repeats: 3 } }).bench).toBe(false);
+    expect('maxTime' in parse({}).bench).toBe(false);
+  });
+
   it('adds the baseline when the file does not list it', () => {
     const spec = parse({ pipelines: [{ steps: [{ pass: 'prune-ffn', settings: { ratio: 0.3 } }] }] });
     expect(spec.pipelines.map((p) => p.label)).toEqual(['baseline', 'prune-ffn 0.3']);
@@ -95,7 +101,9 @@ describe('sweep file', () => {
     // (YAML reads 1e400 as Infinity and .nan as NaN, which JSON would write as null)
     [{ seed: Number.POSITIVE_INFINITY }, /^tiny\.yaml: seed: expected an integer ≥ 0, got number Infinity \(too large\)$/],
     [{ bench: { repeats: Number.NaN } }, /^tiny\.yaml: bench\.repeats: expected an integer ≥ 1, got number NaN$/],
-    [{ bench: { shapes: [1] } }, /^tiny\.yaml: bench\.shapes: unknown field \(known: batch, seq, repeats, warmup, threads\)/],
+    [{ bench: { shapes: [1] } }, /^tiny\.yaml: bench\.shapes: unknown field \(known: batch, seq, repeats, warmup, threads, maxTime\)/],
+    [{ bench: { maxTime: 0 } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds > 0, got number 0$/],
+    [{ bench: { maxTime: '30s' } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds > 0, got /],
     [{ calibration: { examples: 'many' } }, /^tiny\.yaml: calibration\.examples: expected an integer/],
     [{ jobs: 3 }, /^tiny\.yaml: jobs: unknown field/],
   ])('refuses %j with one line naming the file and field', (overrides, message) => {
