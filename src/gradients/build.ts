@@ -143,6 +143,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     const need = n.inputs.map((i) => !!i && varying.has(i));
     if (!reads.get(n)!.some((i) => i && varying.has(i))) continue;
     if (reads.get(n)!.length > n.inputs.length) ruleFor(n);
+    ctx.node = n;
     if (n.opType === 'Gather' && sparse.has(n.inputs[0]) && (n.domain === '' || n.domain === 'ai.onnx')) {
       if ((n.attributes.axis?.type === 'int' ? n.attributes.axis.value : 0) !== 0) {
         throw new GradientError(`sparse parameter '${n.inputs[0]}' is gathered along an axis other than 0 by ${nodeName(n)}`);

@@ -5,7 +5,7 @@
  */
 import type { Attribute, Node, Tensor } from '../onnx/graph.ts';
 import { GraphWriter } from '../onnx/writer.ts';
-import { DataType } from '../onnx/dtype.ts';
+import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import type { ValueFacts } from './probe.ts';
 
 /** Attribute shorthands for rules. */
@@ -25,6 +25,8 @@ export class GradientError extends Error {
 export class GradContext {
   private readonly writer = new GraphWriter('grad');
   private readonly shapes = new Map<string, string>();
+  /** The node whose rule is running (the builder sets it): errors the context raises name it. */
+  node?: Node;
 
   constructor(
     private readonly probe: ReadonlyMap<string, ValueFacts>,
@@ -59,8 +61,19 @@ export class GradContext {
   /** The probe's facts of `value`; a GradientError when the probe did not see it. */
   facts(value: string): ValueFacts {
     const f = this.probe.get(value);
-    if (!f) throw new GradientError(`no shape facts for value '${value}'`);
+    if (!f) this.fail(`no shape facts for value '${value}'`);
     return f;
+  }
+
+  /** A GradientError naming the node whose rule is running. */
+  private fail(message: string): never {
+    throw new GradientError(this.node ? `node ${nodeName(this.node)} (${this.node.opType}): ${message}` : message);
+  }
+
+  /** `type` when gradients can be computed in it (float32, float64); else a GradientError naming the node. */
+  private gradType(type: number): number {
+    if (type !== DataType.FLOAT && type !== DataType.DOUBLE) this.fail(`gradients of ${dataTypeName(type)} values are not supported (float32 or float64 only)`);
+    return type;
   }
 
   /** The element type of a value of the forward graph (a gradient has its value's type). */
@@ -87,10 +100,7 @@ export class GradContext {
    * they work on, so that a float32 region of a float64 graph (or the reverse, between Casts) gets float32 constants.
    */
   scalar(v: number, like?: string): string {
-    const type = like ? this.typeOf(like) : this.floatType;
-    if (type !== DataType.FLOAT && type !== DataType.DOUBLE)
-      throw new GradientError(`gradients of element type ${type} are not supported (float32 or float64 only)`);
-    return this.writer.floatScalar(v, type);
+    return this.writer.floatScalar(v, this.gradType(like ? this.typeOf(like) : this.floatType));
   }
 
   /** An int64 vector (or scalar when `scalar`). */
@@ -137,7 +147,7 @@ export class GradContext {
 
   /** Zeros shaped like `like` at run time, of `like`'s element type (give `dataType` when `like` is not a forward value). */
   zerosLike(like: string, dataType: number = this.typeOf(like)): string {
-    return this.op('ConstantOfShape', [this.shapeOf(like)], { value: at.tensor(floatScalarTensor(dataType, 0, [1])) });
+    return this.op('ConstantOfShape', [this.shapeOf(like)], { value: at.tensor(floatScalarTensor(this.gradType(dataType), 0, [1])) });
   }
 
   /**
@@ -186,7 +196,7 @@ export function normalizeAxis(axis: number, rank: number): number {
 export function floatScalarTensor(dataType: number, v: number, dims: number[] = []): Tensor {
   if (dataType === DataType.DOUBLE) return { name: '', dataType, dims, data: new Uint8Array(new Float64Array([v]).buffer) };
   if (dataType === DataType.FLOAT) return { name: '', dataType, dims, data: new Uint8Array(new Float32Array([v]).buffer) };
-  throw new GradientError(`gradients of element type ${dataType} are not supported (float32 or float64 only)`);
+  throw new GradientError(`gradients of ${dataTypeName(dataType)} values are not supported (float32 or float64 only)`);
 }
 
 /** The gradient rule of one ONNX op type. */

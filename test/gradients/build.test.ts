@@ -301,6 +301,19 @@ describe('gradient graph builder', () => {
     expect(await errorOf(buildGradientGraph(halfInput, { loss: sin.loss, parameters: ['x'] }))).toBe(
       "gradient probe: input 'p' is float16, which the probe cannot fill (give probeFeeds)",
     );
+    // a float16 value on the path from a parameter: named with its node and type, where it read 'element type 10'
+    const island = await weightedLossModel({
+      nodes: [
+        node('Cast', ['x'], ['h'], { to: attr.int(DataType.FLOAT16) }),
+        node('Tanh', ['h'], ['t'], {}, 'half_tanh'),
+        node('Cast', ['t'], ['y'], { to: attr.int(DataType.FLOAT) }),
+      ],
+      initializers: [r('x', [2, 3], 1)],
+      outputs: 'y',
+    });
+    expect(await errorOf(buildGradientGraph(island.model, { loss: island.loss, parameters: ['x'] }))).toBe(
+      "node 'half_tanh' (Tanh): gradients of float16 values are not supported (float32 or float64 only)",
+    );
     // a loss that does not depend on the parameters
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: [] }))).toMatch(/does not depend on any parameter/);
   });
