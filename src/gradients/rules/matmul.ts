@@ -31,10 +31,9 @@ export const MatMul: GradientRule = {
     }
     if (need[1]) {
       if (rb === 2 && ra > 2) {
-        const k = ctx.facts(a).dims[ra - 1];
-        const m = ctx.facts(y).dims[ctx.rank(y) - 1];
-        const a2 = ctx.op('Reshape', [a, ctx.ints([-1, k])]);
-        const g2 = ctx.op('Reshape', [g, ctx.ints([-1, m])]);
+        // [batch…, K] → [batch, K] and [batch…, N] → [batch, N] at run time (K and N may be symbolic)
+        const a2 = ctx.op('Flatten', [a], { axis: at.int(ra - 1) });
+        const g2 = ctx.op('Flatten', [g], { axis: at.int(ctx.rank(y) - 1) });
         db = ctx.op('Gemm', [a2, g2], { transA: at.int(1) });
       } else {
         db = ctx.unbroadcast(ctx.op('MatMul', [swapLast(ctx, a), g]), b, y);
