@@ -6,7 +6,7 @@
 import { describeMachine } from '../bench/machine.ts';
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
-import { teacherSizeTables } from './teacher-size.ts';
+import { type TeacherSizePoint, teacherSizeTables } from './teacher-size.ts';
 import {
   displayTable,
   glueAggregationNote,
@@ -19,8 +19,11 @@ import {
   undefinedGlueNote,
 } from './table.ts';
 
-/** The SVG text of each chart: both Pareto charts, and the teacher-size chart when there is one. */
-export type ReportCharts = Record<ChartKind, string> & { teacherSize?: string | null };
+/**
+ * The SVG text of each chart: both Pareto charts, and the teacher-size chart when there is one; with the points that
+ * chart was drawn from (teacherSizePoints), the page's teacher-size tables read them rather than work them out again.
+ */
+export type ReportCharts = Record<ChartKind, string> & { teacherSize?: string | null; teacherSizePoints?: readonly TeacherSizePoint[] };
 
 export interface HtmlReportOptions {
   title: string;
@@ -65,7 +68,7 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
       return `<tr${cls ? ` class="${cls}"` : ''}>${cells.map((c, j) => `<td${tdClass(j)}>${escapeHtml(c)}</td>`).join('')}</tr>`;
     })
     .join('\n');
-  const teacherTables = teacherSizeTables(data)
+  const teacherTables = teacherSizeTables(data, charts.teacherSizePoints)
     .map(
       (t) =>
         `<div class="table teacher-size"><p class="note">${escapeHtml(t.caption)}</p><table>\n<thead><tr>${t.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${t.rows

@@ -90,13 +90,18 @@ export function teacherPathMatches(teacher: string, modelPath: string): boolean 
   return forms.some((f) => endsWith(f, t));
 }
 
+/** The index of the last distill step of `steps` (the one a point's teacher is of); -1 without one. */
+function lastDistillIndex(steps: readonly Pick<PassStep, 'pass'>[]): number {
+  return steps.map((s) => s.pass).lastIndexOf('distill');
+}
+
 /**
  * The hash of the teacher file the last distill step of `steps` trained from, from the point's stored plan (its
  * `training.steps`, as the sweep resolved the `teacher` setting or the input model); undefined when the plan does
  * not say (no distill step, a store from before plans held it, a plan that is not JSON).
  */
 export function plannedTeacherSha256(plan: unknown, steps: readonly PassStep[]): string | undefined {
-  const index = steps.map((s) => s.pass).lastIndexOf('distill');
+  const index = lastDistillIndex(steps);
   if (index < 0 || typeof plan !== 'object' || plan === null) return undefined;
   const training = (plan as { training?: { steps?: unknown } }).training?.steps;
   if (!Array.isArray(training)) return undefined;
@@ -106,7 +111,7 @@ export function plannedTeacherSha256(plan: unknown, steps: readonly PassStep[]):
 
 /** The teacher setting of a point's last distill step: undefined without one, null when it names none (its own model). */
 function distillTeacher(row: ReportRow): string | null | undefined {
-  const step = row.steps.filter((s) => s.pass === 'distill').at(-1);
+  const step = row.steps[lastDistillIndex(row.steps)];
   if (!step) return undefined;
   const t = (step.settings as Record<string, unknown>).teacher;
   return typeof t === 'string' && t.trim() !== '' ? t.trim() : null;
@@ -119,7 +124,7 @@ const RUN_SETTINGS = new Set(['seed']);
 
 /** A row's student recipe: its steps without the last distill step's `teacher` or any run setting (see the file comment). */
 function recipeSteps(row: ReportRow): Array<{ pass: string; settings: Record<string, unknown> }> {
-  const last = row.steps.map((s) => s.pass).lastIndexOf('distill');
+  const last = lastDistillIndex(row.steps);
   return row.steps.map((s, i) => ({
     pass: s.pass,
     settings: Object.fromEntries(
@@ -293,8 +298,7 @@ export interface TeacherSizeTable {
  * parameters and own score), each cell the student's mean score with its % of that teacher, its % of the panel's
  * largest teacher, and how many runs (seeds) it averages; empty when there is no chart.
  */
-export function teacherSizeTables(data: ReportData): TeacherSizeTable[] {
-  const points = teacherSizePoints(data);
+export function teacherSizeTables(data: ReportData, points: readonly TeacherSizePoint[] = teacherSizePoints(data)): TeacherSizeTable[] {
   return [...new Set(points.map((p) => p.tasks))].map((tasks) => {
     const panel = points.filter((p) => p.tasks === tasks);
     const teachers = new Map<string, { x: number; score: number | null }>();
@@ -332,9 +336,8 @@ export function teacherSizeMarkdown(data: ReportData): string | null {
 const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d'];
 const TEACHER_COLOUR = '#555555';
 
-/** The Vega-Lite spec of the chart; null when there is nothing to draw. */
-export function teacherSizeSpec(data: ReportData): TopLevelSpec | null {
-  const points = teacherSizePoints(data);
+/** The Vega-Lite spec of the chart (of `points`, teacherSizePoints of `data`); null when there is nothing to draw. */
+export function teacherSizeSpec(data: ReportData, points: readonly TeacherSizePoint[] = teacherSizePoints(data)): TopLevelSpec | null {
   if (points.length === 0) return null;
   const series = [...new Set(points.filter((p) => p.kind === 'student').map((p) => p.series))];
   // three significant digits: with one teacher size in a task's panel, the axis would print it whole (9.591554)
@@ -414,8 +417,8 @@ export function teacherSizeSpec(data: ReportData): TopLevelSpec | null {
   } as unknown as TopLevelSpec;
 }
 
-/** The chart as SVG; null when there is nothing to draw. */
-export async function renderTeacherSizeChart(data: ReportData): Promise<string | null> {
-  const spec = teacherSizeSpec(data);
+/** The chart as SVG (of `points`, teacherSizePoints of `data`); null when there is nothing to draw. */
+export async function renderTeacherSizeChart(data: ReportData, points: readonly TeacherSizePoint[] = teacherSizePoints(data)): Promise<string | null> {
+  const spec = teacherSizeSpec(data, points);
   return spec ? renderSvg(spec) : null;
 }

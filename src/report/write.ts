@@ -11,7 +11,7 @@ import { SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { staleChange } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
-import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown } from './teacher-size.ts';
+import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
 import { buildReport, unreadableResult, type ReportData } from './rows.ts';
 import { toCsv, toJson, toMarkdown } from './table.ts';
 
@@ -87,9 +87,10 @@ export async function renderReport(data: ReportData, format: ReportFormat, sourc
   }
 }
 
-/** Both Pareto charts and the teacher-size chart (null when the points have none). */
+/** Both Pareto charts and the teacher-size chart (null when the points have none), with that chart's points. */
 async function allCharts(data: ReportData): Promise<ReportCharts> {
-  return { ...(await renderCharts(data)), teacherSize: await renderTeacherSizeChart(data) };
+  const points = teacherSizePoints(data);
+  return { ...(await renderCharts(data)), teacherSize: await renderTeacherSizeChart(data, points), teacherSizePoints: points };
 }
 
 /**

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { buildReport } from '../../src/report/rows.ts';
-import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec } from '../../src/report/teacher-size.ts';
+import { toHtml } from '../../src/report/html.ts';
+import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec, teacherSizeTables } from '../../src/report/teacher-size.ts';
 import { loadReport, renderReport, writeReportFiles } from '../../src/report/write.ts';
 import { fakePoint, posterPoints, storePoints, type FakePoint } from './points.ts';
 
@@ -211,6 +212,17 @@ describe('teacher-size table (Markdown report)', () => {
     expect(html).toContain('<th>no|&lt;b&gt;score (9.00M, no score)</th><th>teacher-L2H256 (10.00M, 81.10)</th>');
     expect(html).toContain('<tr><td>kd</td><td class="r">69.00 · – · 94.0% · n=1</td><td class="r">72.00 · 88.8% · 98.1% · n=3</td>');
     expect(await renderReport(buildReport(posterPoints()), 'html', 'poster.sqlite')).not.toContain('teacher-size');
+  });
+
+  it("the HTML page's tables read the points its chart was drawn from: the page is the one the tables' own points give", async () => {
+    const data = dataOf(teacherSizeList());
+    const points = teacherSizePoints(data);
+    const charts = { bytes: '<svg/>', latency: '<svg/>', teacherSize: await renderTeacherSizeChart(data, points), teacherSizePoints: points };
+    const meta = { title: 't', source: 's', generatedAt: '2026-01-01T00:00:00.000Z' };
+    const page = toHtml(data, charts, meta);
+    expect(page).toContain('class="table teacher-size"');
+    expect(page).toBe(toHtml(data, { ...charts, teacherSizePoints: undefined }, meta));
+    expect(teacherSizeTables(data, points)).toEqual(teacherSizeTables(data));
   });
 });
 
