@@ -83,6 +83,10 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   }
   const g = forward.graph;
   const params = new Set(options.parameters);
+  if (params.size < options.parameters.length) {
+    const twice = options.parameters.find((p, i) => options.parameters.indexOf(p) !== i);
+    throw new GradientError(`parameter '${twice}' is listed twice`);
+  }
   const sparse = new Set(options.sparse ?? []);
   for (const p of params) {
     const t = g.initializers.get(p);
@@ -99,6 +103,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   if (lossFacts.dims.length !== 0) throw new GradientError(`loss '${options.loss}' must be a scalar (it has dims [${lossFacts.dims.join(', ')}])`);
   if (!DIFFERENTIABLE.has(lossFacts.dataType))
     throw new GradientError(`loss '${options.loss}' must be a float32 or float64 value (it is ${dataTypeName(lossFacts.dataType)})`);
+  for (const v of options.keep ?? []) if (!facts.has(v)) throw new GradientError(`kept value '${v}' is not a value of the graph`);
   const floatType = lossFacts.dataType;
   const isFloat = (v: string) => {
     const f = facts.get(v);

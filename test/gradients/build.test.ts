@@ -256,6 +256,12 @@ describe('gradient graph builder', () => {
       "parameter 'nope' is not an initializer of the graph",
     );
     expect(await errorOf(buildGradientGraph(base.model, { loss: 'nope', parameters: ['x'] }))).toBe("loss 'nope' is not a value of the graph");
+    // a parameter listed twice (it crashed with a TypeError) and a kept value that is no value (onnxruntime refused
+    // the training graph later)
+    expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['x', 'x'] }))).toBe("parameter 'x' is listed twice");
+    expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['x'], keep: ['xk', 'nope'] }))).toBe(
+      "kept value 'nope' is not a value of the graph",
+    );
     // an op without a rule
     const sin = await weightedLossModel({ nodes: [node('Sin', ['x'], ['y'], {}, 'the_sine')], initializers: [r('x', [2, 3], 1)], outputs: 'y' });
     expect(await errorOf(buildGradientGraph(sin.model, { loss: sin.loss, parameters: ['x'] }))).toBe("node 'the_sine': no gradient rule for op Sin");
