@@ -127,7 +127,9 @@ export async function collectRanges(
 /** Adds a batch of a value to `c`, leaving out the padding positions when the value is laid out per token. */
 export function addRealTokens(c: RangeCollector, data: Float32Array, dims: readonly number[], b: CalibrationBatch): void {
   const tokens = b.batch * b.seq;
-  const perToken = (dims.length >= 2 && dims[0] === b.batch && dims[1] === b.seq) || (dims.length >= 1 && dims[0] === tokens);
+  // [batch, seq, features] needs its feature axis: the pooler's and the head's input, [batch, hidden], are per
+  // example, whatever their width (a hidden size equal to the batch's sequence length must not read as tokens)
+  const perToken = (dims.length >= 3 && dims[0] === b.batch && dims[1] === b.seq) || (dims.length >= 1 && dims[0] === tokens);
   if (!perToken || data.length % tokens !== 0 || !b.attentionMask.includes(0n)) {
     c.addBatch([data]);
     return;

@@ -188,8 +188,10 @@ export const QUANTIZE = declarePass({
   description: 'store weights in 8 or 4 bits: dynamic int8, static int8 (QDQ), group-wise int8, block-wise int4, mixed precision',
   // 3: a word table tied to an MLM decoder stored int8 once (dynamic int8); 4: the same for static int8 (QDQ);
   // 5: static int8 activation ranges leave out the calibration batches' padding positions; 6: a factorized word table
-  // tied to an MLM decoder stored once, int8, the decoder's product reading it dequantized (a float copy stayed beside it)
-  version: 6,
+  // tied to an MLM decoder stored once, int8, the decoder's product reading it dequantized (a float copy stayed beside it);
+  // 7: static int8 ranges the pooler's and head's [batch, hidden] inputs over every value when the hidden size equals a
+  // calibration batch's sequence length (their values were taken for tokens and some left out as padding)
+  version: 7,
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

@@ -144,6 +144,22 @@ describe('entropy histogram', () => {
       expect(byTokens.range().max).toBeLessThan(2);
     },
   );
+
+  it('keeps every value of a per-example [batch, hidden] input whose width equals the sequence length', () => {
+    // the pooler's input of 2 sentences padded to 3 tokens, hidden size 3: no position of it is padding
+    const batch: CalibrationBatch = {
+      inputIds: BigInt64Array.of(5n, 6n, 7n, 8n, 0n, 0n),
+      attentionMask: BigInt64Array.of(1n, 1n, 1n, 1n, 0n, 0n),
+      tokenTypeIds: new BigInt64Array(6),
+      batch: 2,
+      seq: 3,
+      labels: Float32Array.of(0, 1),
+      regression: false,
+    };
+    const c = new RangeCollector({ kind: 'minmax' });
+    addRealTokens(c, Float32Array.of(0.1, 0.2, 0.3, 0.4, 5, -5), [2, 3], batch);
+    expect(c.range()).toEqual({ min: -5, max: 5 });
+  });
 });
 
 /**

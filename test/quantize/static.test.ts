@@ -17,6 +17,28 @@ import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
 import { expectWeightsReadBack, quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
 
+/** The same examples one per batch: no padding at all. */
+function onePerBatch(calibration: CalibrationSource): CalibrationSource {
+  return {
+    task: calibration.task,
+    batches: calibration.batches.flatMap((b) =>
+      Array.from({ length: b.batch }, (_, i): CalibrationBatch => {
+        const row = (a: BigInt64Array) => a.subarray(i * b.seq, (i + 1) * b.seq);
+        const len = row(b.attentionMask).filter((m) => m !== 0n).length;
+        return {
+          inputIds: row(b.inputIds).slice(0, len),
+          attentionMask: row(b.attentionMask).slice(0, len),
+          tokenTypeIds: row(b.tokenTypeIds).slice(0, len),
+          batch: 1,
+          seq: len,
+          labels: b.labels.slice(i, i + 1),
+          regression: false,
+        };
+      }),
+    ),
+  };
+}
+
 describe('quantize int8-static', () => {
   const model = tinyBert({}, { std: 0.1, seed: 3 });
   const s = findBert(model);
@@ -36,25 +58,7 @@ describe('quantize int8-static', () => {
     rows.fill(0, 0, width);
     rows[0] = 1000;
     spiked.graph.initializers.set(table.name, float32Tensor(table.name, table.dims, rows));
-    // the same examples one per batch: no padding at all
-    const unpadded: CalibrationSource = {
-      task: calibration.task,
-      batches: calibration.batches.flatMap((b) =>
-        Array.from({ length: b.batch }, (_, i): CalibrationBatch => {
-          const row = (a: BigInt64Array) => a.subarray(i * b.seq, (i + 1) * b.seq);
-          const len = row(b.attentionMask).filter((m) => m !== 0n).length;
-          return {
-            inputIds: row(b.inputIds).slice(0, len),
-            attentionMask: row(b.attentionMask).slice(0, len),
-            tokenTypeIds: row(b.tokenTypeIds).slice(0, len),
-            batch: 1,
-            seq: len,
-            labels: b.labels.slice(i, i + 1),
-            regression: false,
-          };
-        }),
-      ),
-    };
+    const unpadded = onePerBatch(calibration);
     const scales = (q: Model) => q.graph.nodes.filter((n) => n.opType === 'QuantizeLinear').map((n) => readFloat32(q.graph.initializers.get(n.inputs[1])!)[0]);
     const padded = (await quantize(spiked, s, { mode: 'int8-static' }, calibration)).model;
     const alone = (await quantize(spiked, s, { mode: 'int8-static' }, unpadded)).model;
@@ -68,6 +72,19 @@ describe('quantize int8-static', () => {
     ]) {
       const once = encodeModel((await quantize(model, s, settings, calibration)).model);
       expect(encodeModel((await quantize(model, s, settings, calibration)).model)).toEqual(once);
+    }
+  });
+
+  it('ranges the pooler and head inputs ([batch, hidden]) over every value when the hidden size equals the sequence length', async () => {
+    // every batch padded to 32 tokens, the hidden size: the per-example inputs must not read as tokens with padding
+    const long = syntheticCalibration(128, 2, 3, 11, s.hiddenSize);
+    expect(long.batches.every((b) => b.seq === s.hiddenSize && b.attentionMask.includes(0n))).toBe(true);
+    const ranges = async (c: CalibrationSource) =>
+      ((await quantize(model, s, { mode: 'int8-static' }, c)).report.details as { activationRanges: Record<string, [number, number]> }).activationRanges;
+    const [padded, alone] = [await ranges(long), await ranges(onePerBatch(long))];
+    for (const lin of [s.pooler!.dense, s.head!.linears[0]]) {
+      const x = model.graph.nodes.find((n) => n.name === lin.node)!.inputs[0];
+      for (const k of [0, 1]) expect(Math.abs(padded[x][k] - alone[x][k]), `${lin.node} input ${k ? 'max' : 'min'}`).toBeLessThan(1e-4 * Math.abs(alone[x][k]));
     }
   });
 
