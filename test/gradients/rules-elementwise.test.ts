@@ -190,7 +190,21 @@ const CASES: RuleCase[] = [
       params: ['a', 'b'],
       outputs: 'y',
     },
+    {
+      name: `${op} broadcast both ways [2,1,4]·[3,1]`,
+      nodes: [node(op, ['a', 'b'], ['y'])],
+      initializers: [r('a', [2, 1, 4], 5), r('b', [3, 1], 6)],
+      params: ['a', 'b'],
+      outputs: 'y',
+    },
   ]),
+  {
+    name: 'Where: the condition sets the output shape, both branches broadcast ([3,1] and a scalar)',
+    nodes: [node('Where', ['c', 'x', 'z'], ['y'])],
+    initializers: [boolTensor('c', [2, 3, 2], [true, false, false, true, true, true, false, false, true, false, true, true]), r('x', [3, 1], 1), r('z', [], 2)],
+    params: ['x', 'z'],
+    outputs: 'y',
+  },
 ];
 
 describeRuleFamily('element-wise', elementwise, CASES);
