@@ -59,7 +59,8 @@ async function runs(model: Model): Promise<boolean> {
 async function main(): Promise<void> {
   const ranks = wholeListArg('--ranks', '64,128,256');
   const check = process.argv.includes('--run');
-  console.log(`node ${process.version}; machine: ${describeMachine(machineInfo())}`);
+  const machine = machineInfo();
+  console.log(`node ${process.version}; machine: ${describeMachine(machine)}`);
 
   let start = performance.now();
   const model = buildBert(BERT_BASE, { kind: 'random', seed: 1 });
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
       {
         model: 'bert-base (seeded)',
         cores: availableParallelism(),
-        machine: machineInfo(),
+        machine,
         slowestPassSeconds: slowest,
         rows: rows.map(({ details: _d, ...r }) => r),
       },

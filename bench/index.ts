@@ -20,10 +20,12 @@ const refuse = (line: string): never => {
   process.exit(2);
 };
 const known = `known: ${BENCHMARKS.map((b) => b.name).join(', ')}`;
+/** Per word, the benchmarks whose name contains it. */
+const matches = words.map((w) => BENCHMARKS.filter((b) => b.name.includes(w)));
 // Every word must choose a benchmark: a misspelt one beside a right one ran the right one alone.
-const unmatched = words.filter((w) => !BENCHMARKS.some((b) => b.name.includes(w)));
+const unmatched = words.filter((_, i) => matches[i]!.length === 0);
 if (unmatched.length) refuse(`no benchmark matches ${unmatched.join(' ')}; ${known}`);
-const chosen = words.length ? BENCHMARKS.filter((b) => words.some((w) => b.name.includes(w))) : BENCHMARKS;
+const chosen = words.length ? BENCHMARKS.filter((b) => matches.some((m) => m.includes(b))) : BENCHMARKS;
 // The flags are checked against those of the chosen benchmarks together, before any runs; each gets its own.
 const union: Record<string, FlagKind> = Object.assign({}, ...chosen.map((b) => b.flags));
 const problem = flagProblem(flags, union, chosen.length === 1 ? chosen[0]!.name : `${chosen.map((b) => b.name).join(', ')} together`);

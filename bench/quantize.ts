@@ -188,7 +188,8 @@ async function main(): Promise<void> {
     `onnxruntime-node ${runtimeVersion()}, modes ${modes.join(', ')}, speed: ${speedBatches} dev batches of 32 × ${rounds} rounds, threads ${threads || `${defaultThreads()} (one per physical core)`}`,
   );
   // int8 speed depends on the CPU's AVX-512 and VNNI: every speed-up below is this machine's
-  console.log(`machine: ${describeMachine(machineInfo(threads))}`);
+  const machine = machineInfo(threads);
+  console.log(`machine: ${describeMachine(machine)}`);
   const all: Row[] = [];
   for (const t of TEACHERS) {
     if (!existsSync(join(teachersDir, t.dir, 'model.onnx'))) {
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
     const worst = Math.min(...int8.map((r) => r.deltaPoints));
     console.log(`\nint8 per-channel with int8 embeddings: worst dev metric change ${worst.toFixed(2)} points (limit -1): ${worst >= -1 ? 'PASS' : 'FAIL'}`);
   }
-  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ runtime: runtimeVersion(), machine: machineInfo(threads), rows: all }, null, 2));
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ runtime: runtimeVersion(), machine, rows: all }, null, 2));
 }
 
 await main();

@@ -109,7 +109,12 @@ export function fixedDims(subjects: readonly BenchSubject[]): { batch: number | 
  * compared: a SettingsError.
  */
 export function benchShapes(batches: readonly number[], seqs: readonly number[], subjects: readonly BenchSubject[]): Shape[] {
-  const { seq: fixedSeq, batch: fixedBatch } = fixedDims(subjects);
+  return shapesWith(batches, seqs, fixedDims(subjects));
+}
+
+/** benchShapes with the subjects' fixed dimensions (fixedDims) already known. */
+export function shapesWith(batches: readonly number[], seqs: readonly number[], dims: ReturnType<typeof fixedDims>): Shape[] {
+  const { seq: fixedSeq, batch: fixedBatch } = dims;
   const shapes: Shape[] = [];
   for (const b of fixedBatch !== undefined ? [fixedBatch] : batches) {
     for (const s of fixedSeq !== undefined ? [fixedSeq] : seqs) {

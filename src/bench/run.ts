@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
-import { benchFeeds, benchShapes, benchSubject, checkComparable, checkShapesFit, fixedDims, type BenchSubject, type Shape } from './inputs.ts';
+import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, type BenchSubject, type Shape } from './inputs.ts';
 import { gigabytes } from '../units.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
@@ -204,11 +204,10 @@ export async function timedRounds(
   return { timesA, timesB };
 }
 
-/** The dimensions the subjects' graphs fix where other sizes were asked (BenchResult.fixed), or undefined. */
-function fixedSizes(subjects: readonly BenchSubject[], batches: readonly number[], seqs: readonly number[]): BenchResult['fixed'] {
+/** The dimensions the subjects' graphs fix (`dims`, fixedDims) where other sizes were asked (BenchResult.fixed), or undefined. */
+function fixedSizes(dims: ReturnType<typeof fixedDims>, batches: readonly number[], seqs: readonly number[]): BenchResult['fixed'] {
   const entry = (size: number | undefined, asked: readonly number[]): FixedSize | undefined =>
     size !== undefined && asked.some((v) => v !== size) ? { size, asked: [...asked] } : undefined;
-  const dims = fixedDims(subjects);
   const seq = entry(dims.seq, seqs);
   const batch = entry(dims.batch, batches);
   return seq || batch ? { ...(seq ? { seq } : {}), ...(batch ? { batch } : {}) } : undefined;
@@ -238,8 +237,9 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const relation = baselineSubject ? await baselineRelation(subject.path, baselineSubject.path) : undefined;
   const subjects = baselineSubject ? [subject, baselineSubject] : [subject];
   checkRepeats(repeats, subjects.length);
-  const shapes = benchShapes(batches, seqs, subjects);
-  const fixed = fixedSizes(subjects, batches, seqs);
+  const dims = fixedDims(subjects);
+  const shapes = shapesWith(batches, seqs, dims);
+  const fixed = fixedSizes(dims, batches, seqs);
   checkShapesFit(shapes, subjects);
   const feedsA = shapes.map((s) => benchFeeds(subject, s));
   const feedsB = baselineSubject ? shapes.map((s) => benchFeeds(baselineSubject, s)) : [];
