@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as reduce from '../../src/gradients/rules/reduce.ts';
-import { int64Tensor } from '../../src/onnx/index.ts';
+import { DataType, int64Tensor } from '../../src/onnx/index.ts';
 import { buildGradientGraph, GradientError } from '../../src/gradients/index.ts';
 import { attr, node, randomTensor as r, weightedLossModel, type RuleCase, describeRuleFamily } from '../helpers/gradcheck.ts';
 
@@ -107,6 +107,18 @@ describe('reduction gradient rules: refusals', () => {
     const { model, loss } = await weightedLossModel(softmax('Softmax', 2, 11));
     await expect(buildGradientGraph(model, { loss, parameters: ['x'] })).rejects.toThrow(GradientError);
     await expect(buildGradientGraph(model, { loss, parameters: ['x'] })).rejects.toThrow(/opset 11.*opset 13/);
+  });
+
+  it('refuses a reduction whose axes are not a constant, naming the node', async () => {
+    const { model, loss } = await weightedLossModel({
+      inputs: [{ name: 'axes', elemType: DataType.INT64, shape: [1] }],
+      nodes: [node('ReduceSum', ['x', 'axes'], ['y'], { keepdims: attr.int(1) }, 'sum_by_input')],
+      initializers: [r('x', X, 1)],
+      outputs: 'y',
+    });
+    await expect(buildGradientGraph(model, { loss, parameters: ['x'] })).rejects.toThrow(
+      /^ReduceSum node 'sum_by_input': axes must be a constant to differentiate$/,
+    );
   });
 
   it('refuses a LayerNormalization whose Mean / InvStdDev outputs reach the loss', async () => {
