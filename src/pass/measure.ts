@@ -155,5 +155,5 @@ export async function predictedTargets(model: Model, structure: BertStructure, c
 
 /** Throws a SettingsError when the calibration's labels cannot be read (CalibrationSource.unlabelled). */
 export function requireLabels(c: CalibrationSource, pass: string, what: string): void {
-  if (c.unlabelled !== undefined) throw new SettingsError(`${pass}: ${what} needs --calibrate ${c.task}'s labels, but ${c.unlabelled}`);
+  if (c.unlabelled !== undefined) throw new SettingsError(`${pass}: ${what} needs --calibrate ${c.task}'s labels: ${c.unlabelled}`);
 }

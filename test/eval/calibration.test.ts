@@ -80,15 +80,15 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
     for (const [step, what] of [
       [
         { pass: 'quantize', settings: { mode: 'mixed:0.3' } },
-        /^quantize mixed:0\.3: the layer sensitivity needs --calibrate CoLA's labels, but config\.json id2label/,
+        /^quantize mixed:0\.3: the layer sensitivity needs --calibrate CoLA's labels: config\.json id2label/,
       ],
       [
         { pass: 'prune-heads', settings: { ratio: 0.25, importance: 'gradient' } },
-        /^prune-heads: gradient importance against the labels needs --calibrate CoLA's labels, but/,
+        /^prune-heads: gradient importance against the labels needs --calibrate CoLA's labels: config\.json/,
       ],
       [
         { pass: 'prune-heads', settings: { ratio: 0.25, importance: 'ablation', target: 'labels' } },
-        /^prune-heads: ablation importance against the labels needs --calibrate CoLA's labels, but/,
+        /^prune-heads: ablation importance against the labels needs --calibrate CoLA's labels: config\.json/,
       ],
     ] as const) {
       await expect(compressFile({ input, output: join(dir, 'refused.onnx'), steps: [step], context: { calibration: cola } })).rejects.toThrow(what);
@@ -100,6 +100,24 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
       steps: [{ pass: 'prune-heads', settings: { ratio: 0.25, importance: 'ablation', steps: 1 } }],
       context: { calibration: cola },
     });
+  });
+
+  it("a classification task's labels on a model of another output count are refused in one sentence", async () => {
+    registerAllPasses();
+    const stsbTeacher = join(TEACHERS, 'stsb-L4H256');
+    const sst2 = await loadCalibration({ model: stsbTeacher, task: 'SST-2', examples: 4, glueDir: GLUE_DIR });
+    expect(sst2.unlabelled).toBe('SST-2 has 2 labels (negative, positive) but the model has 1 output');
+    const dir = mkdtempSync(join(tmpdir(), 'unlabelled-'));
+    await expect(
+      compressFile({
+        input: join(stsbTeacher, 'model.onnx'),
+        output: join(dir, 'refused.onnx'),
+        steps: [{ pass: 'quantize', settings: { mode: 'mixed:0.3' } }],
+        context: { calibration: sst2 },
+      }),
+    ).rejects.toThrow(
+      "quantize mixed:0.3: the layer sensitivity needs --calibrate SST-2's labels: SST-2 has 2 labels (negative, positive) but the model has 1 output",
+    );
   });
 
   it('a task that has no train split at all (AX) is refused without sending the user to download one', async () => {
