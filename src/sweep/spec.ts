@@ -283,22 +283,12 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
           throw e;
         }
       });
-      training.forEach((t, j) => {
-        const before = t ? untrainableBefore(pipeline.steps, j) : undefined;
-        if (t && before)
-          f.fail(
-            `${at}.${kind}[${j}]${grid}`,
-            `a ${t.kind} step cannot follow ${before.pass} (${kind}[${before.index}]): ${before.why}; put ${before.pass} after the ${t.kind} step`,
-          );
-      });
-      pipeline.steps.forEach((step, j) => {
-        const q = quantizedBefore(pipeline.steps, j);
-        if (q !== undefined)
-          f.fail(
-            `${at}.${kind}[${j}]${grid}`,
-            `${step.pass} cannot follow quantize (${kind}[${q}]): ${step.pass} slices float weights, and quantize stores them quantized; put ${step.pass} before quantize`,
-          );
-      });
+      for (const rule of ORDER_RULES) {
+        pipeline.steps.forEach((_, j) => {
+          const o = rule(pipeline.steps, j, training[j] ?? null);
+          if (o) f.fail(`${at}.${kind}[${j}]${grid}`, `${o.step} cannot follow ${o.before.pass} (${kind}[${o.before.index}]): ${o.why}; ${o.fix}`);
+        });
+      }
       if (training.some((t) => t !== null)) {
         pipeline.training = training;
         checkTrainingTasks(f, pipeline, only ?? models.map((m) => m.name), models, `${at}.${kind}`);
@@ -315,6 +305,38 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
   );
   return out;
 }
+
+/** A step that cannot follow an earlier one: what it is, that step, why, and the order to give instead. */
+interface OrderProblem {
+  step: string;
+  before: { index: number; pass: string };
+  why: string;
+  fix: string;
+}
+
+/**
+ * The orders of steps a pipeline is refused for, checked in turn over its steps (each finds, for step `j`, the earlier
+ * step it cannot follow): a train or distill step after a pass whose output training cannot read (train-step.ts),
+ * and a pass that slices weights after a quantize step.
+ */
+const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, training: TrainingStepSpec | null) => OrderProblem | undefined> = [
+  (steps, j, t) => {
+    const before = t ? untrainableBefore(steps, j) : undefined;
+    return t && before ? { step: `a ${t.kind} step`, before, why: before.why, fix: `put ${before.pass} after the ${t.kind} step` } : undefined;
+  },
+  (steps, j) => {
+    const q = quantizedBefore(steps, j);
+    const pass = steps[j]!.pass;
+    return q === undefined
+      ? undefined
+      : {
+          step: pass,
+          before: { index: q, pass: 'quantize' },
+          why: `${pass} slices float weights, and quantize stores them quantized`,
+          fix: `put ${pass} before quantize`,
+        };
+  },
+];
 
 /**
  * The passes that slice weights, which refuse a model whose projections are stored quantized (prune/float-weights.ts):

@@ -137,6 +137,17 @@ describe('sweep file', () => {
     ]);
   });
 
+  it('refuses a pipeline that breaks both order rules for its training step first, wherever its pruning step stands', () => {
+    const steps = [
+      { pass: 'quantize', settings: { mode: 'int8' } },
+      { pass: 'prune-heads', settings: { ratio: 0.5 } },
+      { pass: 'distill', settings: { epochs: 1 } },
+    ];
+    expect(() => parse({ pipelines: [{ name: 'q+h+kd', steps }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: a distill step cannot follow quantize \(steps\[0\]\): training needs float weights, and quantize stores them quantized; put quantize after the distill step$/,
+    );
+  });
+
   it('ignores top-level x-… keys, which hold YAML anchors for merge keys; other unknown top-level keys stay refused', () => {
     const file = join(t.root, 'anchors.yaml');
     writeFileSync(
