@@ -15,7 +15,7 @@ import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { GradContext, GradientError, nodeName } from './context.ts';
-import { ambiguousSizes, probeFeeds, probeValues } from './probe.ts';
+import { ambiguousSizes, fedInputs, probeFeeds, probeValues } from './probe.ts';
 import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 
 export interface GradientGraphOptions {
@@ -122,7 +122,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   if (!varying.has(options.loss)) throw new GradientError(`loss '${options.loss}' does not depend on any parameter`);
 
   const opset = Math.max(nodeOpset, TRAINING_OPSET);
-  const ambiguous = ambiguousSizes(g.inputs, options.probeFeeds ?? probeFeeds(g.inputs));
+  const ambiguous = ambiguousSizes(g.inputs, options.probeFeeds ?? probeFeeds(fedInputs(g)));
   const ctx = new GradContext(facts, floatType, opset, constantLookup(forward), ambiguous);
   const contributions = new Map<string, string[]>();
   const add = (value: string, grad: string) => {
@@ -183,7 +183,8 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     parameterInfo.set(p, { dims: [...t.dims], dataType: t.dataType });
     paramInputs.push({ name: p, elemType: t.dataType, shape: [...t.dims] });
   }
-  graph.inputs = [...graph.inputs, ...paramInputs];
+  // a parameter an older export also lists as a graph input is listed once
+  graph.inputs = [...graph.inputs.filter((v) => !params.has(v.name)), ...paramInputs];
   graph.nodes = [...graph.nodes, ...ctx.nodes];
 
   const outputs: ValueInfo[] = [];

@@ -5,7 +5,7 @@
  * dims are given distinct sizes above 1 (2, 3, 5, 7, …) so that a broadcast axis (size 1) is never confused with
  * a dynamic one.
  */
-import type { Model, ValueInfo } from '../onnx/graph.ts';
+import type { Graph, Model, ValueInfo } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { encodeModel } from '../onnx/save.ts';
@@ -100,14 +100,22 @@ export function ambiguousSizes(inputs: readonly ValueInfo[], feeds: Feeds): Set<
   return sizes;
 }
 
-/** Runs `model` on `feeds` (default: probeFeeds of its inputs) and returns the facts of every value it computes. */
+/**
+ * The graph inputs a run must feed: those without an initializer (older exports list every initializer as an input
+ * too, the initializer giving its value).
+ */
+export function fedInputs(graph: Graph): ValueInfo[] {
+  return graph.inputs.filter((v) => !graph.initializers.has(v.name));
+}
+
+/** Runs `model` on `feeds` (default: probeFeeds of its fed inputs) and returns the facts of every value it computes. */
 export async function probeValues(model: Model, feeds?: Feeds): Promise<Map<string, ValueFacts>> {
   const m = cloneModel(model);
   const names = new Set<string>();
   for (const n of m.graph.nodes) for (const o of n.outputs) if (o) names.add(o);
   for (const i of m.graph.inputs) names.delete(i.name);
   m.graph.outputs = [...names].map((name) => ({ name }));
-  const input = feeds ?? probeFeeds(model.graph.inputs);
+  const input = feeds ?? probeFeeds(fedInputs(model.graph));
   const session = await openSession(encodeModel(m), { graphOptimizationLevel: 'disabled', threads: 1 });
   try {
     let out: Awaited<ReturnType<typeof session.run>>;

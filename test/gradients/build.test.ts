@@ -223,6 +223,25 @@ describe('gradient graph builder', () => {
     expect(check.worst).toBeLessThan(1e-6);
   });
 
+  it('differentiates a graph that lists its initializers as inputs too (older exports)', async () => {
+    const built = await weightedLossModel({
+      nodes: [node('Reshape', ['x', 'shape'], ['flat']), node('Tanh', ['flat'], ['y'])],
+      initializers: [r('x', [2, 3], 1), int64Tensor('shape', [1], [6])],
+      outputs: 'y',
+    });
+    const model = toFloat64(built.model);
+    // x and the int64 shape are listed as inputs as well: the training graph listed x twice (onnxruntime refused
+    // it), and the probe fed both (0.5s and zeros) where their initializers give their values
+    model.graph.inputs = [
+      { name: 'x', elemType: DataType.DOUBLE, shape: [2, 3] },
+      { name: 'shape', elemType: DataType.INT64, shape: [1] },
+    ];
+    const gg = await buildGradientGraph(model, { loss: built.loss, parameters: ['x'] });
+    expect(gg.model.graph.inputs.map((i) => i.name)).toEqual(['shape', 'x']);
+    const check = await gradCheck(model, { loss: built.loss, parameters: ['x'], feeds: {}, samples: 6 });
+    expect(check.worst).toBeLessThan(1e-6);
+  });
+
   it('raises one-line GradientErrors naming what is at fault', async () => {
     const base = await weightedLossModel({
       nodes: [node('Gather', ['x', 'k'], ['xk']), node('Tanh', ['xk'], ['y'])],
