@@ -125,7 +125,8 @@ export async function confidenceScores(model: Model, s: BertStructure, ctx: Pass
   for (const p of probs) if (!m.graph.outputs.some((o) => o.name === p)) m.graph.outputs.push({ name: p, elemType: DataType.FLOAT });
   const runner = await CalibrationRunner.open(m, s, calibration);
   const sums = withAttention.map((l) => new Float64Array(l.attention!.numHeads));
-  let tokens = 0;
+  // query tokens per layer: a first-token last layer (optimize) attends from one token of each example, not every one
+  const tokens = withAttention.map(() => 0);
   try {
     await runner.forEach(probs, (out, b) => {
       const mask = b.attentionMask;
@@ -134,22 +135,23 @@ export async function confidenceScores(model: Model, s: BertStructure, ctx: Pass
         const [batch, heads, q, k] = t.dims as number[];
         const data = t.data as Float32Array;
         for (let i = 0; i < batch; i++)
-          for (let h = 0; h < heads; h++)
-            for (let r = 0; r < q; r++) {
-              if (mask[i * b.seq + r] === 0n) continue;
+          for (let r = 0; r < q; r++) {
+            if (mask[i * b.seq + r] === 0n) continue;
+            tokens[li]++;
+            for (let h = 0; h < heads; h++) {
               const base = ((i * heads + h) * q + r) * k;
               let mx = 0;
               for (let c = 0; c < k; c++) mx = Math.max(mx, data[base + c]);
               sums[li][h] += mx;
             }
+          }
       }
-      for (let i = 0; i < mask.length; i++) if (mask[i] !== 0n) tokens++;
     });
   } finally {
     await runner.release();
   }
   const scores: HeadScores = s.layers.map(() => []);
-  withAttention.forEach((l, li) => (scores[l.index] = Array.from(sums[li], (v) => v / Math.max(1, tokens))));
+  withAttention.forEach((l, li) => (scores[l.index] = Array.from(sums[li], (v) => v / Math.max(1, tokens[li]))));
   return scores;
 }
 

@@ -13,6 +13,7 @@ import { withHeadMasks, magnitudeScores, randomScores, headScores } from '../../
 import { SettingsError } from '../../src/errors.ts';
 import { structureProblems } from '../../src/bert/discover/structure-check.ts';
 import { quantizePass } from '../../src/quantize/index.ts';
+import { optimizeModel } from '../../src/optimize/index.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { sampleFeeds, outputsOf, maxDiff, maxAbs } from '../helpers/run-model.ts';
@@ -274,6 +275,23 @@ describe('prune-heads: every head of a layer', () => {
       ).toEqual([4, 0]);
       expect(scores[0].every(Number.isFinite)).toBe(true);
     }
+  });
+
+  it('confidence scores a first-token last layer per example, on the scale of the other layers', async () => {
+    // optimize's first-token layer attends from one token of each example: its sums were divided by every token,
+    // which shrank its scores by the mean length and ranked its heads first for removal
+    const model = tinyBert({ numLayers: 2 }, { std: 0.2 });
+    const optimized = optimizeModel(model, findBert(model), { rewrites: new Set(['first-token']) }).model;
+    const s = findBert(optimized);
+    expect(s.layers[1].firstToken).toBeDefined();
+    const calibration = syntheticCalibration(128, 2, 1);
+    const [plain, first] = [
+      await headScores('confidence', model, findBert(model), { calibration }),
+      await headScores('confidence', optimized, s, { calibration }),
+    ];
+    expect(first[0]).toEqual(plain[0]);
+    // a head's score is a mean of largest attention probabilities over at most 16 keys: at least 1/16
+    for (const row of first) for (const v of row) expect(v).toBeGreaterThanOrEqual(1 / 16);
   });
 
   it.skipIf(!hasTeachers)('the trained teacher: layer 0 without attention equals masking its heads (needs ../shared/teachers)', async () => {
