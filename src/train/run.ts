@@ -32,7 +32,7 @@ import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { checkEncodings, chooseMaxLength, graphFacts } from '../eval/graph-checks.ts';
-import { defaultMaxLength } from '../eval/evaluate.ts';
+import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
 import { DEFAULT_PKD_WEIGHT, INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type IntermediatePreset, type LayerMapName } from './intermediate.ts';
@@ -659,6 +659,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // the tokenizer's ids and token types fit the embedding tables of the teacher and of a student model (a --tokenizer
   // of another vocabulary): refused in one line, as evaluation refuses it, not by onnxruntime's Gather mid-run
   for (const [m, path] of sized) checkEncodings(set.examples, graphFacts(m).limits, tokenizer.source, path);
+  // the dev split each epoch is scored on, read and tokenized here and checked as the training set is: a missing or
+  // malformed dev file, or a token id the models have no row for, is refused before the augmentation and the teacher's
+  // logits (hours on a large task), not when the first epoch ends (onnxruntime's Gather error, the epoch's steps lost)
+  const dev = general ? undefined : prepareTask(task!, 'dev', glueDir, tokenizer, maxLength);
+  if (dev) for (const [m, path] of sized) checkEncodings(dev.encodings, graphFacts(m).limits, tokenizer.source, path);
   // the settings, the student, the task and its labels agree: before the first write (caches, checkpoints), the
   // cache folder of a distillation and the output folder are created (when missing) and must take files (checked
   // one level at a time: Node's recursive mkdir spins for ever under /proc)
@@ -718,7 +723,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         signal: o.signal,
         log,
         onStep: o.onStep,
-        dev: general ? undefined : { glueDir, tokenizer, modelConfig },
+        dev: dev ? { glueDir, tokenizer, modelConfig, prepared: dev } : undefined,
       });
     } finally {
       await features?.release();

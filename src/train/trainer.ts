@@ -103,8 +103,11 @@ export interface TrainJob {
   /** Intermediate-layer terms and the teacher run that feeds them (teacher-features.ts). */
   intermediate?: { terms: readonly IntermediateTerm[]; teacher: TeacherFeatures };
   settings: TrainSettings;
-  /** Dev split for evaluation after each epoch. */
-  dev?: { glueDir: string; tokenizer: TextTokenizer; modelConfig: ModelConfig };
+  /**
+   * Dev split for evaluation after each epoch; `prepared`: already read and tokenized at the set's max length
+   * (runTraining reads it before any work), else read here.
+   */
+  dev?: { glueDir: string; tokenizer: TextTokenizer; modelConfig: ModelConfig; prepared?: PreparedTask };
   /**
    * The teacher the loss terms learn from, as an identity (its model file's sha256): part of what makes two jobs
    * the same run, so that a run is never resumed with another teacher.
@@ -467,7 +470,9 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;
   const schedule = { lr: settings.lr, totalSteps, warmupRatio: settings.warmupRatio };
-  const prepared = job.dev ? prepareTask(taskOf(set, 'dev evaluation'), 'dev', job.dev.glueDir, job.dev.tokenizer, set.maxLength) : undefined;
+  const prepared = job.dev
+    ? (job.dev.prepared ?? prepareTask(taskOf(set, 'dev evaluation'), 'dev', job.dev.glueDir, job.dev.tokenizer, set.maxLength))
+    : undefined;
   ensureFolder(job.workDir, `the work folder ${job.workDir}`); // (removed again, when still empty, if the run fails)
 
   let state: ResumeState = { key, job: jobFacts(job), epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };

@@ -3,7 +3,7 @@
  * `compress train` and `compress distill` refuse it in one line naming both before any training or write, where
  * onnxruntime's Gather failed mid-run with a stack trace.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,5 +46,33 @@ describe('a tokenizer giving ids past the word embedding', () => {
     );
     expect(existsSync(join(work, 'out-distill'))).toBe(false);
     expect(existsSync(cacheDir)).toBe(false);
+  });
+});
+
+describe('the dev split, read before any work', () => {
+  // (vocab.txt: 5 special tokens, then WORDS; a table of 12 rows has the specials and 'the' … 'runs')
+  const table = writeModelFolder(join(work, 'table-12'), tinyBert({ vocabSize: 12 }));
+  const devGlue = join(work, 'glue-dev');
+  writeGlueTask(devGlue, 'SST-2', 8, ['dev']);
+  writeFileSync(join(devGlue, 'SST-2', 'train.tsv'), ['sentence\tlabel', 'the man runs\t1', 'a dog\t0', 'the cat\t1', 'a woman runs\t0'].join('\n') + '\n');
+
+  it('a dev token id past the word embedding is refused in one line before training, not by Gather when the epoch ends', async () => {
+    const output = join(work, 'out-dev-ids', 'model.onnx');
+    await expect(runTraining({ task: 'SST-2', student: table, glueDir: devGlue, output, settings })).rejects.toThrow(
+      new RegExp(`vocab\\.txt gives token id \\d+, but ${join(table, 'model.onnx')} has 12 rows in its word embedding`),
+    );
+    expect(existsSync(join(work, 'out-dev-ids'))).toBe(false);
+  });
+
+  it('a missing dev file is refused before the teacher logits are computed and cached', async () => {
+    const noDev = join(work, 'glue-no-dev');
+    writeGlueTask(noDev, 'SST-2', 8, ['train']);
+    const cacheDir = join(work, 'cache-no-dev');
+    const output = join(work, 'out-no-dev', 'model.onnx');
+    await expect(runTraining({ task: 'SST-2', teacher: fits, student: 'every-other', glueDir: noDev, cacheDir, output, settings })).rejects.toThrow(
+      /SST-2\/dev\.tsv: file not found/,
+    );
+    expect(existsSync(cacheDir)).toBe(false);
+    expect(existsSync(join(work, 'out-no-dev'))).toBe(false);
   });
 });
