@@ -225,13 +225,25 @@ export const QUANTIZE = declarePass({
     })
     .strict()
     .superRefine((s, ctx) => {
-      if (s.reduceRange && parseMode(s.mode).kind === 'int4-block') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['reduceRange'],
-          message: `applies to int8 weights; mode ${s.mode} stores its projections in 4 bits (MatMulNBits)`,
-        });
-      }
+      const kind = parseMode(s.mode).kind;
+      const refuse = (setting: string, message: string) => ctx.addIssue({ code: 'custom', path: [setting], message });
+      if (s.reduceRange && kind === 'int4-block')
+        refuse('reduceRange', `applies to int8 weights; mode ${s.mode} stores its projections in 4 bits (MatMulNBits)`);
+      // a setting the mode never reads is refused rather than recorded in the lineage as if it had been applied
+      if (s.calibration !== 'minmax' && kind !== 'int8-static')
+        refuse(
+          'calibration',
+          `sets the activation ranges of int8-static only; mode ${s.mode} takes none${kind === 'mixed' ? ' (it measures layers by a loss)' : ''}`,
+        );
+      if (!s.symmetric && kind !== 'int4-block' && kind !== 'mixed')
+        refuse('symmetric', `applies to 4-bit weights (int4-block:B, mixed:BUDGET); mode ${s.mode} stores none`);
+      if (s.mixedBlockSize !== 32 && kind !== 'mixed')
+        refuse(
+          'mixedBlockSize',
+          kind === 'int4-block'
+            ? `applies to mixed:BUDGET; int4-block gives its block size in the mode (int4-block:${s.mixedBlockSize})`
+            : `applies to mode mixed:BUDGET only (mode is ${s.mode})`,
+        );
     }),
   flags: {
     adds: [{ flag: 'quantize', setting: 'mode' }],

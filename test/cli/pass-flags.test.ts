@@ -59,25 +59,12 @@ describe('pass flags', () => {
     [['--prune-ffn', '0.3'], [{ pass: 'prune-ffn', settings: { ratio: 0.3 } }]],
     // every setting a sweep file can give has a flag
     [
-      [
-        '--quantize',
-        'int4-block:32',
-        '--int4-asymmetric',
-        '--quantize-format',
-        'standard',
-        '--calibration-method',
-        'percentile:99.9',
-        '--mixed-block-size',
-        '64',
-        '--quantize-attention',
-        'false',
-      ],
-      [
-        {
-          pass: 'quantize',
-          settings: { mode: 'int4-block:32', symmetric: false, format: 'standard', calibration: 'percentile:99.9', mixedBlockSize: 64, attention: false },
-        },
-      ],
+      ['--quantize', 'mixed:0.3', '--int4-asymmetric', '--quantize-format', 'standard', '--mixed-block-size', '64', '--quantize-attention', 'false'],
+      [{ pass: 'quantize', settings: { mode: 'mixed:0.3', symmetric: false, format: 'standard', mixedBlockSize: 64, attention: false } }],
+    ],
+    [
+      ['--quantize', 'int8-static', '--calibration-method', 'percentile:99.9'],
+      [{ pass: 'quantize', settings: { mode: 'int8-static', calibration: 'percentile:99.9' } }],
     ],
     [['--prune-heads', '0.5', '--min-heads-per-layer', '1'], [{ pass: 'prune-heads', settings: { ratio: 0.5, minHeadsPerLayer: 1 } }]],
     [['--keep-layers', 'every-other'], [{ pass: 'drop-layers', settings: { keep: 'every-other' } }]],

@@ -71,6 +71,22 @@ describe('quantize settings', () => {
     [{ mode: 'int8', mixedBlockSize: 20 }, /16, 32, 64, 128 or 256/],
     [{ mode: 'int8', reduceRange: 'yes' }, /reduceRange 'yes': expected true or false \(flag --quantize-reduce-range\)/],
     [{ mode: 'int4-block:64', reduceRange: true }, /reduceRange true: applies to int8 weights; mode int4-block:64 stores its projections in 4 bits/],
+    // a setting the mode never reads is refused, not recorded as if applied
+    [
+      { mode: 'int8', calibration: 'entropy' },
+      /calibration 'entropy': sets the activation ranges of int8-static only; mode int8 takes none \(flag --calibration-method\)/,
+    ],
+    [{ mode: 'int4-block:32', calibration: 'percentile:99.9' }, /mode int4-block:32 takes none/],
+    [{ mode: 'mixed:0.3', calibration: 'entropy:256' }, /mode mixed:0\.3 takes none \(it measures layers by a loss\)/],
+    [
+      { mode: 'int8-static', symmetric: false },
+      /symmetric false: applies to 4-bit weights \(int4-block:B, mixed:BUDGET\); mode int8-static stores none \(flag --int4-asymmetric\)/,
+    ],
+    [
+      { mode: 'int4-block:32', mixedBlockSize: 64 },
+      /mixedBlockSize 64: applies to mixed:BUDGET; int4-block gives its block size in the mode \(int4-block:64\)/,
+    ],
+    [{ mode: 'int8-group:8', mixedBlockSize: 16 }, /mixedBlockSize 16: applies to mode mixed:BUDGET only \(mode is int8-group:8\)/],
   ])('rejects %j', (settings, message) => {
     const run = () => parseQuantizeSettings(settings as Record<string, unknown>);
     expect(run).toThrow(SettingsError);
