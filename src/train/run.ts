@@ -373,6 +373,14 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   const prediction = lossTerms(regression, distill);
   if (!distill?.intermediate)
     return [{ name: distill ? 'prediction-layer distillation' : 'fine-tuning', loss: prediction, matches: [], epochs: settings.epochs, evaluate: true }];
+  // (a BiLSTM has no layers to match: said so, not that its graph has no attention blocks)
+  if (student.kind === 'bilstm') {
+    throw new SettingsError(
+      distill.stage === 'general'
+        ? '--stage general distils intermediate layers, and a Distilled BiLSTM student has none: distil it on --task (prediction-layer KD)'
+        : '--intermediate matches encoder layers, and a Distilled BiLSTM student has none: leave out --intermediate (prediction-layer KD)',
+    );
+  }
   const n = findBert(teacher!, { label: 'teacher' }).numLayers;
   const m = findBert(student.forward(false), { label: 'student' }).numLayers;
   const matches =

@@ -37,6 +37,8 @@ import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { checkStudentFits, makeStudent } from '../../src/train/students/index.ts';
 import { initialParameters } from '../../src/train/student.ts';
+import { runTraining, type DistillSettings } from '../../src/train/run.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const hasTeacher = existsSync(join(TEACHER, 'model.onnx'));
@@ -428,5 +430,36 @@ describe.skipIf(!hasGlue || !hasTeacher)('exported student folder on GLUE (needs
       expect(task.predictions[i]).toBe(out[1] > out[0] ? 1 : 0);
     }
     await session.release();
+  });
+});
+
+describe('intermediate-layer distillation of a BiLSTM student', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bilstm-intermediate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const teacher = writeModelFolder(join(dir, 'teacher'), tinyBert());
+  const glueDir = join(dir, 'glue');
+  writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+  const run = (distill: Partial<DistillSettings>, output: string) =>
+    runTraining({
+      task: 'SST-2',
+      teacher,
+      student: 'bilstm:hidden=4,embedding=8',
+      glueDir,
+      cacheDir: join(dir, 'cache'),
+      output: join(dir, output, 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      distill,
+    });
+
+  it('is refused in one line saying a BiLSTM has no layers to match, not that its graph has no attention blocks', async () => {
+    await expect(run({ intermediate: 'tinybert' }, 'task')).rejects.toThrow(
+      new SettingsError('--intermediate matches encoder layers, and a Distilled BiLSTM student has none: leave out --intermediate (prediction-layer KD)'),
+    );
+    await expect(run({ stage: 'general', intermediate: 'tinybert' }, 'general')).rejects.toThrow(
+      /^--stage general distils intermediate layers, and a Distilled BiLSTM student has none: distil it on --task/,
+    );
+    expect(existsSync(join(dir, 'task'))).toBe(false);
+    expect(existsSync(join(dir, 'general'))).toBe(false);
+    expect(existsSync(join(dir, 'cache'))).toBe(false);
   });
 });
