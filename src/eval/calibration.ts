@@ -58,14 +58,16 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const config = readModelConfig(where.dir);
   const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
   // The length, ids and token types must fit the graph: checked here, not by an onnxruntime error inside a pass.
-  const { limits } = graphFacts(o.graph ?? loadModel(where.onnx));
+  const { limits, scoreWidth } = graphFacts(o.graph ?? loadModel(where.onnx));
   const maxLength = chooseMaxLength(o.maxLength, config, limits, defaultMaxLength(tokenizer.modelMaxLength), where.onnx);
-  const numOutputs = task.regression ? 1 : (config.numLabels ?? task.labels.length);
+  // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)
+  const width = config.numLabels ?? scoreWidth;
+  const numOutputs = task.regression ? 1 : (width ?? task.labels.length);
   // Labels only matter to the passes that measure a loss against them; the others calibrate on any task's text.
   let unlabelled: string | undefined;
   let labelToOutput = new Map<string | number, number>();
-  if (task.regression && config.numLabels !== null && config.numLabels > 1) {
-    unlabelled = `${task.name} is scored by regression and the model gives ${config.numLabels} scores`;
+  if (task.regression && width !== null && width > 1) {
+    unlabelled = `${task.name} is scored by regression and the model gives ${width} scores`;
   } else {
     try {
       labelToOutput = new Map(mapModelLabels(task, config.id2label, numOutputs).outputToLabel.map((label, output) => [label, output]));

@@ -15,6 +15,7 @@ import { getTask } from '../../src/glue/registry.ts';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
+import { writeTinyBert } from '../helpers/models.ts';
 
 const teacher = join(TEACHERS, 'sst2-L4H256');
 
@@ -118,6 +119,27 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
     ).rejects.toThrow(
       "quantize mixed:0.3: the layer sensitivity needs --calibrate SST-2's labels: SST-2 has 2 labels (negative, positive) but the model has 1 output",
     );
+  });
+
+  it("reads the model's score count off the graph when no config.json gives it: a 1-score model cannot take SST-2's labels", async () => {
+    registerAllPasses();
+    // a model file alone (no config.json): its graph gives 1 score per example
+    const tiny = writeTinyBert({ numLabels: 1, vocabSize: 30522 });
+    try {
+      const sst2 = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 4, glueDir: GLUE_DIR, tokenizer: teacher });
+      expect(sst2.unlabelled).toBe('SST-2 has 2 labels (negative, positive) but the model has 1 output');
+      // mixed precision refuses in one line, where every layer's sensitivity was NaN (class 1 of one score)
+      await expect(
+        compressFile({
+          input: tiny.path,
+          output: join(tiny.dir, 'refused.onnx'),
+          steps: [{ pass: 'quantize', settings: { mode: 'mixed:0.5' } }],
+          context: { calibration: sst2 },
+        }),
+      ).rejects.toThrow("quantize mixed:0.5: the layer sensitivity needs --calibrate SST-2's labels: SST-2 has 2 labels");
+    } finally {
+      tiny.cleanup();
+    }
   });
 
   it('a task that has no train split at all (AX) is refused without sending the user to download one', async () => {
