@@ -89,7 +89,7 @@ export function sliceEach<P>(
   g: Graph,
   parts: readonly P[],
   name: (p: P) => string | undefined,
-  node: (p: P) => string,
+  node: (p: P) => string | readonly string[],
   slice: (t: Tensor, p: P) => Tensor,
 ): void {
   const byName = new Map<string, P[]>();
@@ -97,7 +97,16 @@ export function sliceEach<P>(
     const n = name(p);
     if (n !== undefined) byName.set(n, [...(byName.get(n) ?? []), p]);
   }
-  for (const [n, readers] of byName) replaceInitializerFor(g, n, anyOf(readers.map((p) => feedsInto(g, node(p)))), slice(g.initializers.get(n)!, readers[0]!));
+  const into = (p: P) => [node(p)].flat().map((target) => feedsInto(g, target));
+  for (const [n, readers] of byName) replaceInitializerFor(g, n, anyOf(readers.flatMap(into)), slice(g.initializers.get(n)!, readers[0]!));
+}
+
+/**
+ * The nodes that read a projection's bias: its bias Add (or the projection, a Gemm), and the nodes that take the
+ * projection's output with the bias fused in (BiasGelu, SkipLayerNormalization's bias input).
+ */
+function biasReaders(g: Graph, l: Linear): string[] {
+  return [l.biasNode ?? l.node, ...(consumers(g).get(l.output) ?? []).map((r) => r.name)];
 }
 
 /**
@@ -117,7 +126,7 @@ export function keepLinearOutputs(g: Graph, lin: Linear, features: readonly numb
     g,
     all,
     (l) => l.bias,
-    (l) => l.biasNode ?? l.node,
+    (l) => biasReaders(g, l),
     (b) => keepEntries(b, features),
   );
 }

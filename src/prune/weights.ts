@@ -34,6 +34,7 @@ export function keepColumns(t: Tensor, cols: readonly number[], name = t.name): 
 export function keepEntries(t: Tensor, idx: readonly number[], name = t.name): Tensor {
   if (t.dims.length !== 1) throw new Error(`keepEntries: '${t.name}' is not a vector (dims [${t.dims}])`);
   const src = readFloat32(t);
+  for (const i of idx) if (i < 0 || i >= src.length) throw new RangeError(`keepEntries: entry ${i} outside '${t.name}' (${src.length} entries)`);
   return floatTensorLike(
     t,
     name,

@@ -14,6 +14,7 @@ import { encoderOnly } from '../../src/train/students/classifier.ts';
 import { buildBert, randomBertWeights } from '../../src/bert/build.ts';
 import { sampleFeeds, outputsOf, maxDiff, maxAbs } from '../helpers/run-model.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
+import { optimizeModel } from '../../src/optimize/index.ts';
 
 /** A copy of the model with the listed FFN neurons silenced (input column and bias entry zeroed). */
 function zeroNeurons(model: Model, keepPerLayer: Map<number, Set<number>>): Model {
@@ -84,6 +85,25 @@ describe('prune-ffn', () => {
     await expect(pruneFfnPass.run(model, s, pruneFfnPass.parse({ ratio: 0.5 }), {})).rejects.toThrow(
       /^prune-ffn: neuron 5 of layer 1 scores NaN: its FFN weights hold NaN or Infinity; fix or retrain the model before pruning it$/,
     );
+  });
+
+  it('slices a bias that layers share (exporter-deduplicated) once per layer, where one fused into a BiasGelu read it', async () => {
+    // torch's exporter stores equal tensors once: layer 1 reads layer 0's FFN bias through an Identity. optimize's
+    // gelu rewrite fuses layer 0's bias into a BiasGelu, which no longer reads it on the projection's path: that
+    // layer sliced it in place for every reader, and layer 1 sliced the sliced copy again (entries past its end: NaN)
+    const model = cloneModel(tinyBert({}, { std: 0.2 }));
+    const s = findBert(model);
+    const [b0, b1] = s.layers.map((l) => l.ffn.in.bias!);
+    model.graph.initializers.delete(b1!);
+    model.graph.nodes.unshift({ name: 'dedup', opType: 'Identity', domain: '', inputs: [b0!], outputs: [b1!], attributes: {} });
+    const fused = optimizeModel(model, findBert(model), { rewrites: new Set(['gelu']) }).model;
+    expect(fused.graph.nodes.some((n) => n.opType === 'BiasGelu' && n.inputs.includes(b0!))).toBe(true);
+    const o = pruneFfnPass.parse({ ratio: 0.5 });
+    const [plain, optimized] = [(await pruneFfnPass.run(model, findBert(model), o, {})).model, (await pruneFfnPass.run(fused, findBert(fused), o, {})).model];
+    const feeds = sampleFeeds(model, s);
+    const want = await outputsOf(plain, feeds);
+    const got = await outputsOf(optimized, feeds);
+    expect(maxDiff(want, got)).toBeLessThan(1e-4 * Math.max(1, maxAbs(want)));
   });
 
   it('refuses a ratio outside [0, 1)', () => {
