@@ -23,12 +23,12 @@ import { predictedTargets, requireCalibration, requireLabels } from '../pass/mea
 import { requireSequenceClassifier } from './head-gradient.ts';
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import type { ImportanceTarget } from './settings.ts';
+import { LOSS_BASED, MEASURED, type ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { expandToLayers, groupScores, sharingGroups } from './sharing.ts';
 
 /** Importances measured on data, which change as heads are removed; the others are scored once. */
-export const DATA_DRIVEN: ReadonlySet<HeadImportance> = new Set(['ablation', 'gradient', 'confidence']);
+export const DATA_DRIVEN: ReadonlySet<HeadImportance> = new Set(MEASURED);
 
 /** Share of the model's heads one step removes when `steps` is not given (10%, as a sensible default). */
 export const DEFAULT_STEP_SHARE = 0.1;
@@ -117,7 +117,7 @@ export interface HeadSelectionOptions {
  * rebuilds the model in float32 first, and magnitude and random run nothing.
  */
 export function requireFloat32Outputs(model: Model, s: BertStructure, o: HeadSelectionOptions): void {
-  const predictions = o.target === 'predictions' && (o.importance === 'ablation' || o.importance === 'gradient');
+  const predictions = o.target === 'predictions' && LOSS_BASED.includes(o.importance);
   if (o.importance !== 'ablation' && o.importance !== 'confidence' && !predictions) return;
   for (const l of s.layers) {
     const w = l.attention && model.graph.initializers.get(l.attention.output.weight);
@@ -151,7 +151,7 @@ export async function selectHeadsInSteps(
   if (o.importance === 'ablation' || o.importance === 'gradient') requireSequenceClassifier(model, s, o.importance);
   requireFloat32Outputs(model, s, o);
   if (o.target === 'labels' && ctx.calibration) requireLabels(ctx.calibration, 'prune-heads', `${o.importance} importance against the labels`);
-  if (o.target === 'predictions' && (o.importance === 'ablation' || o.importance === 'gradient')) {
+  if (o.target === 'predictions' && LOSS_BASED.includes(o.importance)) {
     const calibration = requireCalibration(ctx.calibration, 'prune-heads', `${o.importance} importance`);
     ctx = { ...ctx, calibration: await predictedTargets(model, s, calibration) };
   }

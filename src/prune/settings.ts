@@ -17,7 +17,7 @@ export const IMPORTANCE_TARGETS = ['predictions', 'labels'] as const;
 export type ImportanceTarget = (typeof IMPORTANCE_TARGETS)[number];
 
 /** Importances whose scores are a loss (or its gradient), and so have a target. */
-const LOSS_BASED: readonly HeadImportance[] = ['ablation', 'gradient'];
+export const LOSS_BASED: readonly HeadImportance[] = ['ablation', 'gradient'];
 
 /** The target when none is given: the model's own predictions for ablation (measured better), labels for gradient. */
 export function defaultImportanceTarget(importance: HeadImportance): ImportanceTarget {
@@ -31,8 +31,8 @@ export function importanceNeed(importance: HeadImportance): ClassifierNeed | und
     : undefined;
 }
 
-/** Importances that measure the model on calibration data. */
-const MEASURED: readonly HeadImportance[] = ['ablation', 'gradient', 'confidence'];
+/** Importances that measure the model on calibration data (and change as heads are removed). */
+export const MEASURED: readonly HeadImportance[] = ['ablation', 'gradient', 'confidence'];
 
 const HEAD_LIST_SYNTAX = 'LAYER:HEAD,HEAD;LAYER:HEAD';
 
