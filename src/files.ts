@@ -5,12 +5,14 @@
  * half-written target nor the temporary. A file too large to be one string (V8 caps strings at about 512M
  * characters) is written from pieces (`writeFileAtomic` takes an iterable of byte chunks) and read line by line.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
 import { formatMB } from './units.ts';
+import { DataError } from './errors.ts';
 
 /** Random characters in a temporary name. */
 const RANDOM_CHARS = 8;
@@ -118,15 +120,29 @@ export function writeFilesAtomic(files: ReadonlyArray<readonly [string, FileData
 /** Bytes `readLines` reads at a time. */
 export const READ_CHUNK_BYTES = 1 << 20;
 
+export interface ReadLinesOptions {
+  /**
+   * Refuse a line that is not valid UTF-8 (a DataError naming the file and line, as GLUE files are refused: a
+   * compressed or binary file given as text), where the default decoding replaces its bytes with U+FFFD.
+   */
+  strictUtf8?: boolean;
+}
+
 /**
  * The lines of a UTF-8 text file, without their '\n', read `chunkBytes` at a time (any size of file: no line is
  * longer than V8's strings allow, the file as a whole may be). As `text.split('\n')` with a last empty line (after
  * the final '\n') left out; a last line without '\n' (a truncated file) is given as it is. The file is closed when
  * the lines are all read or the caller stops early.
  */
-export function* readLines(path: string, chunkBytes = READ_CHUNK_BYTES): Generator<string, void, undefined> {
+export function* readLines(path: string, chunkBytes = READ_CHUNK_BYTES, opts: ReadLinesOptions = {}): Generator<string, void, undefined> {
   if (!(Number.isSafeInteger(chunkBytes) && chunkBytes > 0)) throw new RangeError(`chunkBytes must be a positive integer, got ${chunkBytes}`);
   const fd = openSync(path, 'r');
+  let lineNumber = 0;
+  const text = (line: Buffer): string => {
+    lineNumber++;
+    if (opts.strictUtf8 && !isUtf8(line)) throw new DataError(`${path}:${lineNumber}: not valid UTF-8 text`);
+    return line.toString('utf8');
+  };
   try {
     const buffer = Buffer.allocUnsafe(chunkBytes);
     /** The start of the line in progress, from earlier chunks (copied: the buffer is reused). */
@@ -140,11 +156,11 @@ export function* readLines(path: string, chunkBytes = READ_CHUNK_BYTES): Generat
         const line = pending.length > 0 ? Buffer.concat([...pending, tail]) : tail;
         pending = [];
         start = end + 1;
-        yield line.toString('utf8');
+        yield text(line);
       }
       if (start < read) pending.push(Buffer.from(chunk.subarray(start)));
     }
-    if (pending.length > 0) yield Buffer.concat(pending).toString('utf8');
+    if (pending.length > 0) yield text(Buffer.concat(pending));
   } finally {
     closeSync(fd);
   }

@@ -67,12 +67,14 @@ function eachCorpusText(path: string, chunkBytes: number, each: (t: CorpusText) 
   if (!existsSync(path)) throw new DataError(`${path}: corpus file not found`);
   if (statSync(path).isDirectory()) throw new DataError(`${path}: a folder, not a corpus file (one sentence, or a tab-separated pair, per line)`);
   let any = false;
-  const lines = readLines(path, chunkBytes); // (opens the file at the first next())
+  // (strict: a compressed or binary file given as the corpus is refused, not trained on as replacement characters)
+  const lines = readLines(path, chunkBytes, { strictUtf8: true }); // (opens the file at the first next())
   for (;;) {
     let next: IteratorResult<string>;
     try {
       next = lines.next();
     } catch (e) {
+      if (e instanceof DataError) throw e;
       throw new DataError(`${path}: the corpus file cannot be read (${fsReason(e)})`, { cause: e });
     }
     if (next.done) break;
