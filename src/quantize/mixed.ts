@@ -38,14 +38,27 @@ export function layerWeights(targets: readonly Target[], s: BertStructure, model
   return out;
 }
 
-/** Weight bytes of a layer at 32, 8 (per channel) and 4 bits (blocks of `blockSize`; int8 where 4 bits cannot go). */
+/**
+ * Whether a [K, N] projection of a 4-bit layer takes 4-bit blocks of `blockSize`: when they store fewer bytes than
+ * int8 per channel. A block much wider than the input pads every column, so on a narrow input 4 bits would cost more
+ * than 8 (and than float, which MatMulNBits then refuses): such a projection gets int8.
+ */
+export function fourBitsPay(K: number, N: number, blockSize: number, symmetric: boolean): boolean {
+  return int4WeightBytes(K, N, blockSize, symmetric) < int8WeightBytes(K, N, { kind: 'channel' });
+}
+
+/**
+ * Weight bytes of a layer at 32, 8 (per channel) and 4 bits (blocks of `blockSize`; int8 where 4 bits cannot go, a
+ * fused Attention's packed weight, or do not pay, fourBitsPay).
+ */
 export function layerCost(layer: number, weights: readonly LayerWeight[], blockSize: number, symmetric: boolean): LayerCost {
   const bytes: Record<LayerBits, number> = { 32: 0, 8: 0, 4: 0 };
   for (const w of weights) {
     const int8 = int8WeightBytes(w.inFeatures, w.outFeatures, { kind: 'channel' });
     bytes[32] += 4 * w.inFeatures * w.outFeatures;
     bytes[8] += int8;
-    bytes[4] += w.fourBit ? int4WeightBytes(w.inFeatures, w.outFeatures, blockSize, symmetric) : int8;
+    bytes[4] +=
+      w.fourBit && fourBitsPay(w.inFeatures, w.outFeatures, blockSize, symmetric) ? int4WeightBytes(w.inFeatures, w.outFeatures, blockSize, symmetric) : int8;
   }
   return { layer, bytes };
 }

@@ -20,7 +20,7 @@ import { DataType } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
-import { allocateBits, layerCost, layerWeights, type LayerBits } from './mixed.ts';
+import { allocateBits, fourBitsPay, layerCost, layerWeights, type LayerBits } from './mixed.ts';
 import { opsetRaiseBlocker, raiseOpset, type OpsetRaise } from './opset.ts';
 import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
 import type { Assignment, WeightScheme } from './registry.ts';
@@ -109,7 +109,8 @@ function planInt4(targets: readonly Target[], o: QuantizeOptions, blockSize: num
 
 /**
  * Mixed precision: `bitsOf(layer)` for the projections of each encoder layer, `bitsOf(undefined)` for pooler and
- * head (undefined: left float). 4 bits means MatMulNBits; a fused Attention of a 4-bit layer gets int8 (QAttention).
+ * head (undefined: left float). 4 bits means MatMulNBits; a fused Attention of a 4-bit layer gets int8 (QAttention), and
+ * so does a projection whose 4-bit blocks would store more bytes than int8 (an input narrower than the blocks).
  */
 function planMixed(targets: readonly Target[], o: QuantizeOptions, bitsOf: (layer: number | undefined) => LayerBits | undefined): Plan {
   const plan: Plan = new Map();
@@ -118,7 +119,7 @@ function planMixed(targets: readonly Target[], o: QuantizeOptions, bitsOf: (laye
     const b = bitsOf(t.layer);
     if (b === undefined || b === 32) {
       plan.set(t.id, { format: 'float', reason: b === 32 ? `mixed: layer ${t.layer} kept at 32 bits` : 'mixed: not quantized in this probe' });
-    } else if (b === 4 && t.kind === 'linear') {
+    } else if (b === 4 && t.kind === 'linear' && fourBitsPay(t.linear.inFeatures, t.linear.outFeatures, o.mixedBlockSize, o.symmetric)) {
       plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize: o.mixedBlockSize, symmetric: o.symmetric } });
     } else {
       plan.set(t.id, { format: 'integer', scheme: int8Channel(o) });

@@ -190,8 +190,9 @@ export const QUANTIZE = declarePass({
   // 5: static int8 activation ranges leave out the calibration batches' padding positions; 6: a factorized word table
   // tied to an MLM decoder stored once, int8, the decoder's product reading it dequantized (a float copy stayed beside it);
   // 7: static int8 ranges the pooler's and head's [batch, hidden] inputs over every value when the hidden size equals a
-  // calibration batch's sequence length (their values were taken for tokens and some left out as padding)
-  version: 7,
+  // calibration batch's sequence length (their values were taken for tokens and some left out as padding); 8: mixed
+  // gives int8 to a 4-bit layer's projections whose blocks would store more bytes than int8 (a float one was left)
+  version: 8,
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

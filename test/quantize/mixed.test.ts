@@ -65,6 +65,25 @@ describe('mixed precision', () => {
     expect(relativeDiff(await outputsOf(model, f), await outputsOf(q, f))).toBeLessThan(0.3);
   });
 
+  it('gives int8 to the projections of a 4-bit layer whose blocks would outweigh them, and counts them so', async () => {
+    // hidden 32, FFN 64: blocks of 256 store 132 bytes a column, against 36 (or 68) in int8 and 128 (or 256) in float
+    const fp32 = modelSize(model).bytes;
+    const { model: q, report } = await quantize(model, s, { mode: 'mixed:0.32', mixedBlockSize: 256 }, calibration);
+    const d = report.details as {
+      layers: Array<{ bits: number; sensitivity: number }>;
+      budgetBytes: number;
+      predictedBytes: number;
+      bytesAfter: number;
+      keptFloat: FloatRecord[];
+    };
+    expect(d.budgetBytes).toBe(Math.floor(0.32 * fp32));
+    expect(d.bytesAfter).toBe(d.predictedBytes);
+    expect(d.bytesAfter).toBeLessThanOrEqual(d.budgetBytes);
+    expect(d.layers.every((l) => Number.isFinite(l.sensitivity))).toBe(true);
+    expect(d.keptFloat.filter((k) => /would store more bytes/.test(k.reason))).toEqual([]);
+    expect(q.graph.nodes.some((n) => n.opType === 'MatMulNBits')).toBe(false);
+  });
+
   it('predicts the bytes exactly on an onnxruntime-fused graph (packed Attention weights at 8 bits)', async () => {
     // a classifier whose attention is onnxruntime's fused Attention (--optimize attention); the fused fixture
     // (bert-toy-pretraining-ort-fused) is a pretraining model, which mixed refuses (test/pass/sequence-classifier.test.ts)
