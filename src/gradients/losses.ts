@@ -18,6 +18,7 @@ import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { SettingsError } from '../errors.ts';
 import { Tensor, type Feeds } from '../runtime/session.ts';
+import { GradientError } from './context.ts';
 
 export type LossKind = 'hard-ce' | 'soft-ce' | 'logit-mse' | 'score-mse' | 'teacher-score-mse';
 
@@ -193,6 +194,13 @@ export function appendLoss(
   seed = 1,
 ): LossGraph {
   if (!terms.length && !intermediate.length) throw new SettingsError('a loss needs at least one term');
+  const fg = forward.graph;
+  const values = new Set([...fg.inputs.map((i) => i.name), ...fg.initializers.keys(), ...fg.nodes.flatMap((n) => n.outputs)]);
+  if (!values.has(logits)) throw new GradientError(`logits '${logits}' is not a value of the graph, so no loss can read it`);
+  for (const t of intermediate) {
+    if (!values.has(t.student)) throw new GradientError(`intermediate term ${t.label}: student value '${t.student}' is not a value of the graph`);
+  }
+  if (values.has(LOSS_OUTPUT)) throw new GradientError(`the graph already has a value named '${LOSS_OUTPUT}', the name of the loss output (rename it)`);
   const model = cloneModel(forward);
   const w = new LossWriter();
   const needed = new Set<string>();
