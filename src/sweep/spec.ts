@@ -332,24 +332,25 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
       : {
           step: pass,
           before: { index: q, pass: 'quantize' },
-          why: `${pass} slices float weights, and quantize stores them quantized`,
+          why: `${pass} ${FLOAT_WEIGHT_PASSES[pass]} float weights, and quantize stores them quantized`,
           fix: `put ${pass} before quantize`,
         };
   },
 ];
 
 /**
- * The passes that slice weights, which refuse a model whose projections are stored quantized (prune/float-weights.ts):
- * after a quantize step they would fail at every point, once the steps before them had run.
+ * The passes that rewrite float weights (what they do to them), which refuse a model whose projections are stored
+ * quantized (prune/float-weights.ts; share-layers' checkGroupShapes): after a quantize step they would fail at every
+ * point, once the steps before them had run.
  */
-const SLICING_PASSES: readonly string[] = ['prune-heads', 'prune-ffn'];
+const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = { 'prune-heads': 'slices', 'prune-ffn': 'slices', 'share-layers': 'combines' };
 
 /**
- * The index of a quantize step before step `index` when that step slices weights; undefined otherwise. A mixed:
+ * The index of a quantize step before step `index` when that step rewrites float weights; undefined otherwise. A mixed:
  * quantize is let through: it may keep every layer in float, as its budget decides on the model.
  */
 function quantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
-  if (!SLICING_PASSES.includes(steps[index]!.pass)) return undefined;
+  if (!Object.hasOwn(FLOAT_WEIGHT_PASSES, steps[index]!.pass)) return undefined;
   const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && parseMode(getPass(s.pass).check(s.settings).mode).kind !== 'mixed');
   return q < 0 ? undefined : q;
 }

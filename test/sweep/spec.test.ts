@@ -137,6 +137,18 @@ describe('sweep file', () => {
     ]);
   });
 
+  it('refuses share-layers after quantize when the file is read (it combines float weights), and lets one after a mixed: quantize through', () => {
+    const steps = (mode: unknown) => [
+      { pass: 'quantize', settings: { mode } },
+      { pass: 'share-layers', settings: { share: 'all' } },
+    ];
+    expect(() => parse({ pipelines: [{ name: 'q+s', steps: steps('int8') }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: share-layers cannot follow quantize \(steps\[0\]\): share-layers combines float weights, and quantize stores them quantized; put share-layers before quantize$/,
+    );
+    expect(parse({ pipelines: [{ name: 'm', steps: steps('mixed:0.5') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm']);
+    expect(parse({ pipelines: [{ name: 's+q', steps: [...steps('int8')].reverse() }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 's+q']);
+  });
+
   it('refuses a pipeline that breaks both order rules for its training step first, wherever its pruning step stands', () => {
     const steps = [
       { pass: 'quantize', settings: { mode: 'int8' } },
