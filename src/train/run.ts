@@ -537,6 +537,9 @@ function optimizedForm(model: Model): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
+/** Thrown between the teacher's batches when the run's signal has been aborted (caught in runTraining). */
+class StoppedBeforeTraining extends Error {}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = o.task === undefined ? undefined : getTask(o.task, 'train');
   // before any work: the model files are not named like the side files written beside them, and every file the
@@ -695,7 +698,30 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {
-    teacher = await teacherLogits({ teacherPath: o.teacher, set: trainSet, cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'), threads, log });
+    // (Ctrl-C while the teacher runs over the set, which takes hours on a large task: stopped between two of its
+    // batches, nothing cached or written, rather than after the whole pass and a first training step)
+    const signal = o.signal;
+    const stopOnSignal = signal
+      ? {
+          onBatch: () => {
+            if (signal.aborted) throw new StoppedBeforeTraining();
+          },
+        }
+      : {};
+    try {
+      teacher = await teacherLogits({
+        teacherPath: o.teacher,
+        set: trainSet,
+        cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'),
+        threads,
+        log,
+        ...stopOnSignal,
+      });
+    } catch (e) {
+      if (!(e instanceof StoppedBeforeTraining)) throw e;
+      log("interrupted while the teacher's outputs were computed, before any training step: a rerun computes them again");
+      return { interrupted: true };
+    }
   }
   // (the teacher is part of what makes a run the one its checkpoints are of)
   const teacherSha256 = o.teacher ? await sha256File(locateModel(o.teacher).onnx) : undefined;

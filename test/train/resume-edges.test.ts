@@ -3,13 +3,15 @@
  * (simulated: the model write throws once, leaving the work folder as a kill there would), and stopped after the last
  * step of TinyBERT's intermediate phase (phase 1 of `--stage task`).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../../src/onnx/load.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
 
 /** Set to make the next model write fail as a kill before it would (the checkpoints stay). */
 const killBeforeWrite = vi.hoisted(() => ({ armed: false }));
@@ -98,5 +100,35 @@ describe.skipIf(!haveShared)('runTraining resumed at the edges of a run (needs .
     const counts = (r: typeof resumed) => r.lineage!.phases.map((p) => ({ steps: p.steps, examplesSeen: p.examplesSeen, bestEpoch: p.bestEpoch }));
     expect(counts(resumed)).toEqual(counts(reference));
     expectSameInitializers(join(work, 'phases-stopped', 'model.onnx'), join(work, 'phases-reference', 'model.onnx'));
+  });
+});
+
+describe('stopped while the teacher runs over the training set', () => {
+  const dir = join(work, 'stopped-teacher');
+  const teacher = writeModelFolder(join(dir, 'teacher'), tinyBert());
+  const glueDir = join(dir, 'glue');
+  writeGlueTask(glueDir, 'SST-2', 40, ['train', 'dev']);
+
+  it('stops between its batches: interrupted, nothing cached, no checkpoint and no model, not after the whole pass and a first step', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const cacheDir = join(dir, 'cache');
+    const lines: string[] = [];
+    const result = await runTraining({
+      task: 'SST-2',
+      teacher,
+      student: 'every-other',
+      glueDir,
+      cacheDir,
+      output: join(dir, 'out', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      signal: stop.signal,
+      log: (line) => lines.push(line),
+    });
+    expect(result).toEqual({ interrupted: true });
+    expect(lines.at(-1)).toBe("interrupted while the teacher's outputs were computed, before any training step: a rerun computes them again");
+    expect(existsSync(cacheDir) ? readdirSync(cacheDir, { recursive: true }).filter((f) => String(f).endsWith('.bin')) : []).toEqual([]);
+    expect(existsSync(join(dir, 'out', 'model.onnx.train'))).toBe(false);
+    expect(existsSync(join(dir, 'out', 'model.onnx'))).toBe(false);
   });
 });
