@@ -18,7 +18,8 @@ export function parseShareSpec(raw: unknown): ShareSpec {
   const s = String(raw ?? 'all').trim();
   if (s === 'all') return { kind: 'all' };
   const m = /^groups:(\d+)$/.exec(s);
-  if (!m || Number(m[1]) < 1) throw new SettingsError("expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers");
+  if (!m || Number(m[1]) < 1 || !Number.isSafeInteger(Number(m[1])))
+    throw new SettingsError("expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers");
   return { kind: 'groups', count: Number(m[1]) };
 }
 
@@ -27,7 +28,8 @@ export function parseSourceSpec(raw: unknown): SourceSpec {
   const s = String(raw ?? 'mean').trim();
   if (s === 'mean') return { kind: 'mean' };
   const m = /^layer:(\d+)$/.exec(s);
-  if (!m) throw new SettingsError("expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)");
+  if (!m || !Number.isSafeInteger(Number(m[1])))
+    throw new SettingsError("expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)");
   return { kind: 'layer', index: Number(m[1]) };
 }
 

@@ -18,6 +18,12 @@ describe('share-layers settings', () => {
     for (const s of ['median', 'layer', 'layer:-1', 'layer:x']) expect(() => parseSourceSpec(s)).toThrow(SettingsError);
   });
 
+  it('refuses a number too large to read exactly, where a later message quoted it rounded (groups:100000000000000000000)', () => {
+    expect(() => parseShareSpec('groups:99999999999999999999')).toThrow(/^expected 'all' or 'groups:N'/);
+    expect(() => parseSourceSpec('layer:99999999999999999999')).toThrow(/^expected 'mean' or 'layer:K'/);
+    expect(parseShareSpec('groups:9007199254740991')).toEqual({ kind: 'groups', count: 9007199254740991 });
+  });
+
   it('groups are consecutive runs of equal size', () => {
     expect(layerGroups(4, { kind: 'all' })).toEqual([[0, 1, 2, 3]]);
     expect(layerGroups(6, { kind: 'groups', count: 3 })).toEqual([
