@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { canonicalBert } from '../../src/bert/canonical.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { bertStudent, everyOtherStudent } from '../../src/train/students/index.ts';
+import { bertStudent, everyOtherStudent, scratchStudent, teacherShape } from '../../src/train/students/index.ts';
+import { SettingsError } from '../../src/errors.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 
@@ -40,5 +41,25 @@ describe('student config.json', () => {
     const c = bertStudent(canonicalBert(buildBert(config, { kind: 'random', seed: 1 })), 'albert').configJson({});
     expect(c).toMatchObject({ num_hidden_layers: 4, num_attention_heads: 4, pruned_heads: { 0: [2, 3], 1: [2, 3] } });
     expect(Object.keys((c as { pruned_heads: object }).pruned_heads)).toEqual(['0', '1']);
+  });
+});
+
+describe('bert:… students with sizes left out', () => {
+  const teacher = teacherShape(tinyBert({ numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64 }));
+
+  it('take layers and hidden from the teacher, heads = hidden / 64 rounded (at least 1), intermediate = 4 × hidden', () => {
+    expect(scratchStudent(teacher, 'bert:', 1).description).toMatch(/^BERT 2×32 \(1 heads?, FFN 128\) from scratch$/);
+    expect(scratchStudent(teacher, 'bert:layers=1,hidden=128', 1).description).toBe('BERT 1×128 (2 heads, FFN 512) from scratch');
+  });
+
+  it('a default heads that does not divide hidden is named as the default, with a heads=A that does', () => {
+    expect(() => scratchStudent(teacher, 'bert:layers=1,hidden=200', 1)).toThrow(
+      new SettingsError(
+        '--student bert:layers=1,hidden=200: hidden 200 is not divisible by heads 3 (the default for hidden 200: hidden / 64, rounded); give heads=A, e.g. heads=4',
+      ),
+    );
+    expect(() => scratchStudent(teacher, 'bert:hidden=30,heads=4', 1)).toThrow(
+      new SettingsError('--student bert:hidden=30,heads=4: hidden 30 is not divisible by heads 4'),
+    );
   });
 });

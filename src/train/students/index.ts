@@ -184,7 +184,10 @@ function everyOtherOf(teacher: Model, numLabels: number | undefined, seed: numbe
   return everyOtherStudent(newClassifier(read, numLabels, seed), { note: `, with a new classifier (${numLabels} output${numLabels === 1 ? '' : 's'})` });
 }
 
-/** Parses `bert:layers=L,hidden=H,heads=A,intermediate=I` (each optional: the teacher's value). */
+/**
+ * Parses `bert:layers=L,hidden=H,heads=A,intermediate=I`, each optional: layers and hidden default to the teacher's,
+ * heads to hidden / 64 (rounded, at least 1), intermediate to 4 × hidden (scratchStudent).
+ */
 export function parseBertSpec(spec: string): Partial<Record<'layers' | 'hidden' | 'heads' | 'intermediate', number>> {
   const body = spec.slice('bert:'.length);
   const out: Partial<Record<'layers' | 'hidden' | 'heads' | 'intermediate', number>> = {};
@@ -230,6 +233,13 @@ export function teacherShape(teacher: Model): TeacherShape {
   };
 }
 
+/** The divisor of `n` nearest to `target` (the larger of two as near). */
+function nearestDivisor(n: number, target: number): number {
+  let best = 1;
+  for (let d = 1; d <= n; d++) if (n % d === 0 && Math.abs(d - target) <= Math.abs(best - target)) best = d;
+  return best;
+}
+
 /**
  * A randomly initialized BERT with the teacher's vocabulary, positions and token types, and `numLabels` outputs
  * (default: the teacher's). With neither (general distillation from a teacher without a classifier, no --task) it is
@@ -254,7 +264,12 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
     activation: t.activation,
     layerNormEps: t.layerNormEps,
   };
-  if (hidden % heads !== 0) throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}`);
+  if (hidden % heads !== 0) {
+    // (heads not given: the default, which the user never wrote, is named with what to give instead)
+    const why =
+      s.heads === undefined ? ` (the default for hidden ${hidden}: hidden / 64, rounded); give heads=A, e.g. heads=${nearestDivisor(hidden, heads)}` : '';
+    throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}${why}`);
+  }
   checkStudentFits(spec, countParameters(config));
   const weights = randomBertWeights(config, { seed });
   const description = `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
