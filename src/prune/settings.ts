@@ -75,7 +75,8 @@ export const PRUNE_HEADS = declarePass({
   description: 'remove attention heads (Michel et al. 2019), chosen by importance or listed explicitly',
   // 2: data-driven importance chosen in steps; ablation and confidence ranked unnormalized
   // 3: ablation measured against the unpruned model's predictions by default (target)
-  version: 3,
+  // 4: confidence scores a first-token last layer per example; a float16 model's headless layer gets a float16 zero
+  version: 4,
   settings: z
     .object({
       ratio: fraction().optional().describe('fraction of all heads to remove, those of lowest importance; or give heads'),
@@ -145,7 +146,8 @@ export const PRUNE_HEADS = declarePass({
 export const PRUNE_FFN = declarePass({
   name: 'prune-ffn',
   description: 'remove the least important FFN neurons of every layer (magnitude)',
-  version: 1,
+  // 2: a bias that several layers read (stored once by torch) and that --optimize fused into BiasGelu is sliced once per reader
+  version: 2,
   settings: z
     .object({ ratio: fraction().describe('fraction of the FFN neurons to remove in every layer, those of lowest |W_in column|·|W_out row|') })
     .strict(),
