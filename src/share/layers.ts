@@ -107,6 +107,30 @@ export function checkGroupAttention(s: BertStructure, groups: readonly number[][
   });
 }
 
+/**
+ * Throws a SettingsError naming the layers and their counts when the layers of a group have different numbers of
+ * attention heads or FFN neurons (pruned differently): said in the model's terms, before checkGroupShapes compares
+ * the tensors' dims.
+ */
+export function checkGroupWidths(s: BertStructure, groups: readonly number[][]): void {
+  for (const group of groups) {
+    const ref = s.layers[group[0]];
+    for (const l of group) {
+      const layer = s.layers[l];
+      const [a, b] = [ref.attention?.numHeads, layer.attention?.numHeads];
+      const [what, x, y, pruning] =
+        a !== undefined && b !== undefined && a !== b
+          ? ['attention heads', a, b, 'heads']
+          : ['FFN neurons', ref.ffn.intermediateSize, layer.ffn.intermediateSize, 'FFN neurons'];
+      if (x === y) continue;
+      throw new SettingsError(
+        `share-layers: layers ${group[0]} and ${l} cannot share weights: layer ${group[0]} has ${x} ${what} and layer ${l} has ${y} (pruned differently); ` +
+          `layers of a group must have the same shapes (choose groups that keep them apart, or prune ${pruning} alike)`,
+      );
+    }
+  }
+}
+
 /** Places each tensor of `after` right behind its anchor initializer in file order (at the end when absent). */
 function reorderInitializers(g: Graph, after: ReadonlyMap<string, string[]>): void {
   const placed = new Set<string>();
@@ -135,6 +159,7 @@ function distinctBytes(g: Graph, names: Iterable<string>): number {
 export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOptions): { model: Model; details: ShareLayersDetails } {
   const groups = layerGroups(s.layers.length, o.share, o.from);
   checkGroupAttention(s, groups);
+  checkGroupWidths(s, groups);
   const weights = s.layers.map(layerWeights);
   checkGroupShapes(model.graph, groups, weights);
   const names = weights.flat().map((w) => w.initializer);

@@ -6,7 +6,7 @@ import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { cloneModel, encodeModel, float32Tensor, loadModel, modelSize, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { applyHeadPruning } from '../../src/prune/index.ts';
-import { shareLayersPass, layerWeights, type ShareLayersDetails } from '../../src/share/index.ts';
+import { shareLayersPass, layerWeights, checkGroupShapes, checkGroupWidths, type ShareLayersDetails } from '../../src/share/index.ts';
 import { factorizeEmbeddingsPass } from '../../src/factorize/index.ts';
 import { lcg, maxAbsDiff } from '../helpers/feeds.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
@@ -201,9 +201,21 @@ describe('share-layers on a built BERT', () => {
     const m = tinyBert({ numLayers: 4 });
     const pruned = applyHeadPruning(m, findBert(m), { 2: [0] });
     await expect(share(pruned, { share: 'all' })).rejects.toThrow(
+      /^share-layers: layers 0 and 2 cannot share weights: layer 0 has 4 attention heads and layer 2 has 3 \(pruned differently\); layers of a group must have the same shapes \(choose groups that keep them apart, or prune heads alike\)$/,
+    );
+    await expect(share(pruned, { share: 'groups:2' })).rejects.toThrow(/layers 2 and 3 cannot share weights: layer 2 has 3 attention heads and layer 3 has 4/);
+    // the tensors' own check, behind it, names the weight and its dims
+    const s = findBert(pruned);
+    expect(() => checkGroupShapes(pruned.graph, [[0, 1, 2, 3]], s.layers.map(layerWeights))).toThrow(
       /layers 0 and 2 differ in attention\.q\.weight: \[32,32\] float32 in_out vs \[32,24\] float32 in_out/,
     );
-    await expect(share(pruned, { share: 'groups:2' })).rejects.toThrow(/layers 2 and 3 differ/);
+    // FFN widths are compared the same way (prune-ffn keeps equal widths; another tool may not)
+    const t = findBert(m);
+    const narrower = { ...t, layers: t.layers.map((l, i) => (i === 1 ? { ...l, ffn: { ...l.ffn, intermediateSize: 48 } } : l)) };
+    expect(() => checkGroupWidths(narrower, [[0, 1]])).toThrow(
+      /^share-layers: layers 0 and 1 cannot share weights: layer 0 has 64 FFN neurons and layer 1 has 48 \(pruned differently\); .*or prune FFN neurons alike\)$/,
+    );
+    expect(() => checkGroupWidths(narrower, [[0], [1]])).not.toThrow();
     // Pruned alike within each group: fine.
     const alike = applyHeadPruning(m, findBert(m), { 2: [0], 3: [1] });
     const { model: out } = await share(alike, { share: 'groups:2' });
