@@ -3,7 +3,7 @@
  * outputs are compared with the input model's on the same inputs. Models are given as file paths (so external
  * data works at any size) or serialized bytes.
  */
-import { openSession } from '../runtime/session.ts';
+import { floatValues, openSession } from '../runtime/session.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import { UserError } from '../errors.ts';
 
@@ -26,7 +26,7 @@ export async function runSample(model: string | Uint8Array, inputs: readonly IdI
   try {
     const out = await session.run(idFeeds(inputs));
     const res: Record<string, Float32Array> = {};
-    for (const [k, v] of Object.entries(out)) res[k] = Float32Array.from(v.data as ArrayLike<number>);
+    for (const [k, v] of Object.entries(out)) res[k] = floatValues(v);
     return res;
   } catch (e) {
     throw new UserError(`${label}: onnxruntime cannot run the model: ${(e as Error).message.split('\n')[0]}`, { cause: e });

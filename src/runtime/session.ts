@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError, errorLine } from '../errors.ts';
 import { defaultThreads } from './threads.ts';
+import { halfToFloat } from '../onnx/tensor.ts';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -95,6 +96,15 @@ export async function openSession(model: string | Uint8Array, opts: RuntimeOptio
 /** Re-exported so callers build tensors without importing onnxruntime themselves. */
 export const Tensor = ort.Tensor;
 export type Tensor = ort.Tensor;
+
+/**
+ * The values of a numeric output as numbers: a float16 output decoded (onnxruntime hands its 16-bit patterns over
+ * as a Uint16Array), a float32 one as it is, others converted.
+ */
+export function floatValues(t: Tensor): Float32Array {
+  if (t.type === 'float16' && t.data instanceof Uint16Array) return Float32Array.from(t.data, halfToFloat);
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+}
 
 /** The onnxruntime-node version in use (for bench records). */
 export function runtimeVersion(): string {

@@ -1,7 +1,7 @@
 /** Running in-memory models on the same sample inputs, for before/after comparisons in pass tests. */
 import type { Model } from '../../src/onnx/index.ts';
 import { encodeModel } from '../../src/onnx/index.ts';
-import { openSession, type Feeds } from '../../src/runtime/session.ts';
+import { floatValues, openSession, type Feeds } from '../../src/runtime/session.ts';
 import { idFeeds } from '../../src/runtime/feeds.ts';
 import { encoderFeeds, runAll } from './feeds.ts';
 import { sampleInputs } from '../../src/bert/sample-inputs.ts';
@@ -11,12 +11,12 @@ export function sampleFeeds(model: Model, s: BertStructure, batch = 3, seq = 12)
   return idFeeds(sampleInputs(model, s, { batch, seq }));
 }
 
-/** Every output of `model` on `feeds` (plus extra feeds such as head masks), as Float32Arrays. */
+/** Every output of `model` on `feeds` (plus extra feeds such as head masks), as Float32Arrays (float16 ones decoded). */
 export async function outputsOf(model: Model, feeds: Feeds): Promise<Record<string, Float32Array>> {
   const s = await openSession(encodeModel(model), { graphOptimizationLevel: 'disabled' });
   try {
     const out = await s.run(feeds);
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, floatValues(v)]));
   } finally {
     await s.release();
   }

@@ -8,57 +8,18 @@
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import { DataType } from '../../src/onnx/dtype.ts';
-import { cloneModel, encodeModel, float16Tensor, halfToFloat, readFloat32, type Model, type Tensor } from '../../src/onnx/index.ts';
-import { openSession, type Feeds } from '../../src/runtime/session.ts';
+import type { Model } from '../../src/onnx/index.ts';
 import { applyHeadPruning, pruneFfnPass, pruneHeadsPass } from '../../src/prune/index.ts';
 import { factorizeEmbeddingsPass } from '../../src/factorize/index.ts';
 import { optimizeModel } from '../../src/optimize/index.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { sampleFeeds } from '../helpers/run-model.ts';
+import { outputsOf as run, sampleFeeds } from '../helpers/run-model.ts';
+import { toFloat16 } from '../helpers/float16.ts';
 import { syntheticCalibration } from '../helpers/calibration.ts';
 
-/**
- * Every float32 tensor (initializers, Constant values; clamped to float16's range, as a mask's float32 minimum must
- * be), Cast target and graph input/output of `model` in float16.
- */
-function toFloat16(model: Model): Model {
-  const m = cloneModel(model);
-  const g = m.graph;
-  const half = (t: Tensor): Tensor =>
-    t.dataType === DataType.FLOAT
-      ? float16Tensor(
-          t.name,
-          t.dims,
-          readFloat32(t).map((x) => Math.max(-65504, Math.min(65504, x))),
-        )
-      : t;
-  for (const [k, t] of g.initializers) g.initializers.set(k, half(t));
-  for (const n of g.nodes) {
-    for (const [k, a] of Object.entries(n.attributes)) if (a.type === 'tensor') n.attributes[k] = { ...a, value: half(a.value) };
-    if (n.opType === 'Cast' && n.attributes.to?.type === 'int' && n.attributes.to.value === DataType.FLOAT)
-      n.attributes.to = { type: 'int', value: DataType.FLOAT16 };
-  }
-  for (const v of [...g.inputs, ...g.outputs]) if (v.elemType === DataType.FLOAT) v.elemType = DataType.FLOAT16;
-  g.valueInfo = [];
-  return m;
-}
-
-/** The outputs of `model` on `feeds` as numbers (float16 outputs decoded, not their bits). */
-async function run(model: Model, feeds: Feeds): Promise<Record<string, number[]>> {
-  const session = await openSession(encodeModel(model), { graphOptimizationLevel: 'disabled' });
-  try {
-    const out = await session.run(feeds);
-    return Object.fromEntries(
-      Object.entries(out).map(([k, v]) => [k, v.type === 'float16' ? Array.from(v.data as Uint16Array, halfToFloat) : Array.from(v.data as Float32Array)]),
-    );
-  } finally {
-    await session.release();
-  }
-}
-
 /** max |a − b| over every output, relative to max |a|. */
-function drift(a: Record<string, number[]>, b: Record<string, number[]>): number {
+function drift(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
   let d = 0;
   let top = 1e-6;
   for (const [k, x] of Object.entries(a)) {
