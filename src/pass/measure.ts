@@ -5,7 +5,7 @@
  */
 import type { Model } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
-import { openSession, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { floatValues, openSession, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import type { BertStructure, HeadKind } from '../bert/structure.ts';
 import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
 import { fixedSequenceLength } from '../bert/sample-inputs.ts';
@@ -99,14 +99,14 @@ export class CalibrationRunner {
   /** The calibration the batches come from (for its task and whether its labels can be read). */
   private source?: CalibrationSource;
 
-  /** Mean loss over all calibration examples, with extra feeds (e.g. head masks) added to every batch. */
+  /** Mean loss over all calibration examples (float16 logits decoded), with extra feeds (e.g. head masks) added to every batch. */
   async loss(extra: Feeds = {}): Promise<number> {
     if (this.source) requireLabels(this.source, 'calibration', 'a loss against the labels');
     let total = 0,
       n = 0;
     for (let i = 0; i < this.feeds.length; i++) {
       const out = await this.session.run({ ...this.feeds[i], ...extra }, [this.logits]);
-      total += batchLoss(out[this.logits].data as Float32Array, this.batches[i]) * this.batches[i].batch;
+      total += batchLoss(floatValues(out[this.logits]!), this.batches[i]) * this.batches[i].batch;
       n += this.batches[i].batch;
     }
     return total / n;
@@ -132,7 +132,7 @@ export async function predictedTargets(model: Model, structure: BertStructure, c
   const batches: CalibrationBatch[] = [];
   try {
     await runner.forEach([runner.logits], (out, b) => {
-      const logits = out[runner.logits].data as Float32Array;
+      const logits = floatValues(out[runner.logits]!);
       const k = logits.length / b.batch;
       const labels = new Float32Array(b.batch);
       for (let i = 0; i < b.batch; i++) {
