@@ -1,7 +1,13 @@
 /** How byte counts read in messages and summaries, one rule for every command. */
 
-/** Megabytes (10⁶ bytes): one decimal from 1 MB up, three below ('38.4 MB', '0.098 MB'), so a tiny model's reads as more than '0.0 MB'. */
+/**
+ * Megabytes (10⁶ bytes): one decimal from 1 MB up, three below ('38.4 MB', '0.098 MB'), so a tiny model's reads as more
+ * than '0.0 MB'; under 1 kB, where three decimals read '0.000 MB', whole bytes ('480 B'). The size of a file or of
+ * weights, in every summary and message (memory: `gigabytes`).
+ */
 export function formatMB(bytes: number): string {
+  const whole = Math.round(bytes);
+  if (Math.abs(whole) < 1e3) return `${whole} B`;
   return `${(bytes / 1e6).toFixed(Math.abs(bytes) < 1e6 ? 3 : 1)} MB`;
 }
 

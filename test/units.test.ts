@@ -8,7 +8,19 @@ describe('formatMB', () => {
     expect(formatMB(38_372_000)).toBe('38.4 MB');
     expect(formatMB(1_000_000)).toBe('1.0 MB');
     expect(formatMB(98_304)).toBe('0.098 MB');
-    expect(formatMB(0)).toBe('0.000 MB');
+    expect(formatMB(1_000)).toBe('0.001 MB');
+  });
+
+  it("reads under 1 kB in whole bytes, where three decimals read '0.000 MB'", () => {
+    expect(formatMB(480)).toBe('480 B');
+    expect(formatMB(999)).toBe('999 B');
+    expect(formatMB(0)).toBe('0 B');
+    expect(formatMB(-480)).toBe('-480 B');
+    expect(formatMB(999.6)).toBe('0.001 MB'); // (rounds to 1000 bytes, not '1000 B')
+  });
+
+  it('stays in MB with one decimal from 1 GB up, as every summary says a large model', () => {
+    expect(formatMB(1_340_500_000)).toBe('1340.5 MB');
   });
 
   it("reads a small Git LFS pointer's file size, where it said 'a 0.0 MB file'", () => {

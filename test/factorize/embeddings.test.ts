@@ -206,6 +206,12 @@ describe('factorize-embeddings on a built BERT', () => {
     expectDiscoveryOnFactorized(s, out);
   });
 
+  it("says a table under 1 kB in bytes, where it said '0.000 MB → 0.000 MB (45.0%)'", async () => {
+    const { report } = await factorize(tinyBert({ vocabSize: 10, hiddenSize: 8, numHeads: 2, intermediateSize: 16 }), 2);
+    // 10×8 floats (320 bytes) → 10×2 + 2×8 (144 bytes)
+    expect(report.summary).toMatch(/^word embedding 10×8 → 10×2 · 2×8: 320 B → 144 B \(45\.0%\), relative error /);
+  });
+
   it('the error shrinks as the rank grows', async () => {
     const m = tinyBert();
     const errors: number[] = [];
