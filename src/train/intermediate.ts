@@ -194,7 +194,10 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
       throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')} (got ${JSON.stringify(o.feature)})`);
     if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')} (got ${JSON.stringify(o.loss)})`);
     const weight = o.weight === undefined ? 1 : o.weight;
-    if (typeof weight !== 'number' || !(weight >= 0)) throw new SettingsError(`${where}.weight: expected a number ≥ 0`);
+    // (YAML's .inf and .nan are numbers: refused here, naming the entry, as a finite weight is what the loss needs)
+    if (typeof weight !== 'number' || !(weight >= 0 && Number.isFinite(weight))) {
+      throw new SettingsError(`${where}.weight: expected a finite number ≥ 0 (got ${typeof weight === 'number' ? String(weight) : JSON.stringify(weight)})`);
+    }
     return {
       teacherLayer: int(o.teacherLayer ?? o.layer_T, 'teacherLayer'),
       studentLayer: int(o.studentLayer ?? o.layer_S, 'studentLayer'),

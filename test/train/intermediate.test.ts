@@ -11,7 +11,7 @@ import { createModel, DataType, encodeModel, loadModel, type Model } from '../..
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { appendLoss, type IntermediateTerm } from '../../src/gradients/losses.ts';
-import { DEFAULT_PKD_WEIGHT, layerPairs, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
+import { DEFAULT_PKD_WEIGHT, layerPairs, parseMatches, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from '../../src/train/teacher-features.ts';
 import { createStepper, DEFAULT_TRAIN_SETTINGS, studentOnly } from '../../src/train/trainer.ts';
 import { bertStudent, scratchStudent, teacherShape } from '../../src/train/students/index.ts';
@@ -102,6 +102,16 @@ describe('layer maps', () => {
     expect(() => layerPairs([[13, 1]], 12, 4)).toThrow(/teacher layer 13/);
     expect(() => checkMatch({ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'attention-mse', weight: 1 }, 0, 2, 2)).toThrow(/does not fit/);
     expect(() => checkMatch({ teacherLayer: 0, studentLayer: 0, feature: 'attention', loss: 'attention-kl', weight: 1 }, 0, 2, 2)).toThrow(/no attention/);
+  });
+
+  it("refuses a match file's infinite or NaN weight (YAML .inf, .nan) naming the file's entry, not as 'weight must be a non-negative number'", () => {
+    const match = { teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse' };
+    expect(refusal(() => parseMatches([match, { ...match, weight: Infinity }], 'm.yaml'))).toBe(
+      'm.yaml[1].weight: expected a finite number ≥ 0 (got Infinity)',
+    );
+    expect(refusal(() => parseMatches([{ ...match, weight: Number.NaN }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a finite number ≥ 0 (got NaN)');
+    expect(refusal(() => parseMatches([{ ...match, weight: '2' }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a finite number ≥ 0 (got "2")');
+    expect(parseMatches([{ ...match, weight: 0.5 }], 'm.yaml')[0]!.weight).toBe(0.5);
   });
 
   it('presets expand to the matches of the papers', () => {
