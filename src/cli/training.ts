@@ -17,6 +17,7 @@ import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
 import { FORCE_FLAG, listenForStop, out, err } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
+import { formatMB } from '../units.ts';
 
 /** Flags of both commands. */
 export interface TrainingArgs {
@@ -336,7 +337,7 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     '',
     // (no dev score: nothing chose among the epochs, the last one's model is written)
     best?.score !== undefined ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${pct(best.score)})` : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
-    `wrote ${l.output.path} (${(fileBytes / 1e6).toFixed(2)} MB, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
+    `wrote ${l.output.path} (${formatMB(fileBytes)}, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
   );
   return lines;
 }

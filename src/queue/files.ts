@@ -25,6 +25,7 @@ import { splitFile } from '../glue/dataset.ts';
 import { downloadVerified } from '../glue/download/http-file.ts';
 import { getTask } from '../glue/registry.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
+import { formatMB } from '../units.ts';
 
 /** One file a point reads: its path inside its folder (with '/'), sha256 and size. */
 export interface ManifestFile {
@@ -160,7 +161,7 @@ async function fetchBlob(url: string, blob: string, f: ManifestFile, log?: (line
     // Downloaded under a name of this process's own, then renamed: workers sharing a cache never mix their parts.
     const mine = `${blob}.${process.pid}`;
     pending = (async () => {
-      log?.(`fetching ${url} (${(f.bytes / 1e6).toFixed(1)} MB)`);
+      log?.(`fetching ${url} (${formatMB(f.bytes)})`);
       await downloadVerified(url, mine, { sha256: f.sha256, bytes: f.bytes });
       renameSync(mine, blob);
     })().finally(() => fetching.delete(blob));

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 
 import { join, resolve } from 'node:path';
 import { writeTinyBert } from '../helpers/models.ts';
 import { PRUNE_FFN, PRUNE_HEADS } from '../../src/prune/settings.ts';
+import { formatMB } from '../../src/units.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
@@ -33,6 +34,8 @@ describe('compress MODEL [passes] -o OUT', () => {
       { pass: 'prune-ffn', version: PRUNE_FFN.version, settings: PRUNE_FFN.check({ ratio: 0.25 }) },
     ]);
     expect(lineage.after.params).toBeLessThan(lineage.before.params);
+    // the weights in formatMB's digits, as the passes' summaries above them say sizes (where it printed two decimals)
+    expect(r.stdout).toContain(`, weights ${formatMB(lineage.before.bytes)} -> ${formatMB(lineage.after.bytes)} (`);
     expect(lineage.input.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(existsSync(join(outDir, 'config.json'))).toBe(true);
     const inspect = JSON.parse(execFileSync(process.execPath, [BIN, 'inspect', out, '--json'], { encoding: 'utf8' }));

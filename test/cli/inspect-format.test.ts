@@ -9,6 +9,7 @@ import { randomBilstmWeights } from '../../src/train/students/bilstm-config.ts';
 import { exportBilstm } from '../../src/train/students/bilstm-export.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
+import { formatMB } from '../../src/units.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 describe('inspect summary', () => {
@@ -69,6 +70,13 @@ describe('inspect summary', () => {
     expect(formatInspect(inspectModel(model, 'float'))).not.toMatch(/; weights | {2}weights /);
   });
 
+  it("says the weights' size as every summary does (formatMB), where it printed two decimals", () => {
+    const model = tinyBert();
+    expect(formatInspect(inspectModel(model, 'tiny'))).toMatch(
+      new RegExp(`^ {2}parameters [\\d,]+, weights ${formatMB(modelSize(model).bytes).replace('.', '\\.')}$`, 'm'),
+    );
+  });
+
   it('a graph discovery does not take (a Distilled BiLSTM): its size, operators and the reason, no encoder rows', () => {
     const config = { vocabSize: 50, embeddingSize: 12, hiddenSize: 10, mlpSize: 7, numLabels: 3, maxLength: 9 };
     const model = exportBilstm(config, randomBilstmWeights(config, 1));
@@ -85,6 +93,7 @@ describe('inspect summary', () => {
     expect(Object.values(r.operators).reduce((a, b) => a + b, 0)).toBe(model.graph.nodes.length);
     const text = formatGraph(r);
     expect(text).toMatch(/^ {2}outputs logits float32\[batch, 3\]$/m);
+    expect(text).toMatch(new RegExp(`^ {2}parameters [\\d,]+, weights ${formatMB(r.bytes).replace('.', '\\.')}$`, 'm'));
     expect(text).toContain(`discovery: ${reason}; the compression passes need one`);
     expect(text).not.toMatch(/layers ×|component/);
   });

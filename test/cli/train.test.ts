@@ -17,6 +17,7 @@ import { createTrainingProgress } from '../../src/cli/training-progress.ts';
 import { PassThrough } from 'node:stream';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 import { writeTinyBert } from '../helpers/models.ts';
+import { formatMB } from '../../src/units.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
@@ -632,7 +633,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     expect(r.stdout).toMatch(/best epoch: [12] \(dev SST-2 \d+\.\d\d\)/);
     expect(lines.at(-1)).toMatch(
       new RegExp(
-        `^wrote ${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+\\.\\d\\d MB, [\\d,]+ parameters\\) and .*model\\.onnx\\.json \\(and beside them: config\\.json of this model; from .*: tokenizer\\.json, tokenizer_config\\.json, special_tokens_map\\.json, vocab\\.txt\\)$`,
+        `^wrote ${output.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(${formatMB(statSync(output).size).replace('.', '\\.')}, [\\d,]+ parameters\\) and .*model\\.onnx\\.json \\(and beside them: config\\.json of this model; from .*: tokenizer\\.json, tokenizer_config\\.json, special_tokens_map\\.json, vocab\\.txt\\)$`,
       ),
     );
     expect(existsSync(`${output}.train`)).toBe(false);

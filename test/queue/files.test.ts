@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { sha256File } from '../../src/files.ts';
+import { formatMB } from '../../src/units.ts';
 import { localizePoint, pointFiles, type FileTree, type WorkerFiles } from '../../src/queue/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
@@ -104,7 +105,12 @@ describe("a queued point's files on a worker", () => {
 
     it('a --path-map to a URL fetches each file once into the cache, checked, and the point gives the same result', async () => {
       const map = { pathMap: [{ from: t.root, to: server.baseUrl }] };
-      const local = await localizePoint(point, trees, files(map));
+      const logs: string[] = [];
+      const local = await localizePoint(point, trees, files({ ...map, log: (l) => logs.push(l) }));
+      // each fetch says the file's size as every summary does (a config.json under 1 kB in bytes, where it read '0.0 MB')
+      const sizes = trees.flatMap((tree) => tree.files.map((f) => formatMB(f.bytes)));
+      expect(logs.map((l) => /^fetching \S+ \((.*)\)$/.exec(l)?.[1])).toEqual(sizes);
+      expect(sizes.some((s) => s.endsWith(' B'))).toBe(true);
       expect(local.model.onnx.startsWith(join(scratch, 'cache', 'trees'))).toBe(true);
       expect(local.glueDir.startsWith(join(scratch, 'cache', 'trees'))).toBe(true);
       const fetched = server.requests.length;

@@ -16,6 +16,7 @@ import { FORCE_FLAG, checkForceFormat, checkFormatOutput, out, err, type CliComm
 import { localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
+import { formatMB } from '../../units.ts';
 
 interface CompressArgs {
   model: string;
@@ -100,10 +101,9 @@ export const compressCommand: CliCommand<CompressArgs> = {
       out(JSON.stringify(folder ?? lineage, null, 2));
       return 0;
     }
-    const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
     for (const p of lineage.passes) out(`${p.report.pass}: ${p.report.summary}`);
     out(
-      `params ${lineage.before.params.toLocaleString('en')} -> ${lineage.after.params.toLocaleString('en')}, weights ${mb(lineage.before.bytes)} -> ${mb(lineage.after.bytes)} (${((100 * lineage.after.bytes) / lineage.before.bytes).toFixed(1)}%)`,
+      `params ${lineage.before.params.toLocaleString('en')} -> ${lineage.after.params.toLocaleString('en')}, weights ${formatMB(lineage.before.bytes)} -> ${formatMB(lineage.after.bytes)} (${((100 * lineage.after.bytes) / lineage.before.bytes).toFixed(1)}%)`,
     );
     out(`check: onnxruntime runs it; max |output drift| ${lineage.check.drift.map((d) => `${d.output} ${d.maxAbsDiff.toExponential(2)}`).join(', ')}`);
     const config = lineage.config;

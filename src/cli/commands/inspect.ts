@@ -6,6 +6,7 @@ import { NotBertError } from '../../errors.ts';
 import { describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { out, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
+import { formatMB } from '../../units.ts';
 
 interface InspectArgs {
   model: string;
@@ -16,7 +17,6 @@ interface InspectArgs {
 const num = (n: number) => n.toLocaleString('en');
 /** `n word`, with an s unless n is 1 ('1 head', '2 heads'). */
 const count = (n: number | string, word: string) => `${n} ${word}${n === 1 || n === '1' ? '' : 's'}`;
-const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const shape = (s: InspectReport['inputs'][number]['shape']) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '?');
 
 /** The compressed forms the model already has: a factorized embedding, shared layers. */
@@ -58,7 +58,7 @@ export function formatInspect(r: InspectReport): string {
       (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
       (r.typeVocabSize ? `, ${count(r.typeVocabSize, 'token type')}` : '') +
       (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} output${r.head.numLabels === 1 ? '' : 's'})` : ''),
-    `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
+    `  parameters ${num(r.params)}, weights ${formatMB(r.bytes)}`,
     ...compressedForm(r),
     '',
     `  ${'component'.padEnd(22)}${'params'.padStart(14)}${'bytes'.padStart(14)}`,
@@ -90,7 +90,7 @@ export function formatInspect(r: InspectReport): string {
 export function formatGraph(r: GraphReport): string {
   return [
     ...headerLines(r),
-    `  parameters ${num(r.params)}, weights ${mb(r.bytes)}`,
+    `  parameters ${num(r.params)}, weights ${formatMB(r.bytes)}`,
     `  operators ${Object.entries(r.operators)
       .map(([op, n]) => `${op} ${n}`)
       .join(', ')}`,
