@@ -18,7 +18,8 @@ import { attrInt, attrInts, type Node } from '../../onnx/graph.ts';
 import type { AttentionBlock, HeadShapeConstant, Linear } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import { linearProducing, linearsReading, type LinearMatch } from './linear.ts';
-import { quantizedActivation } from './product.ts';
+import { castWeightBehind, quantizedActivation } from './product.ts';
+import { dataTypeName } from '../../onnx/dtype.ts';
 import { shapeSuffix, type ShapeElement } from './shape-vector.ts';
 
 export interface AttentionMatch {
@@ -275,6 +276,12 @@ export class AttentionMatcher {
     const ctx: GraphContext = this.ctx;
     const match = linearProducing(ctx, path.reshape.inputs[0]);
     if (!match) {
+      const cast = castWeightBehind(ctx, path.reshape.inputs[0]);
+      if (cast) {
+        ctx.refuse(
+          `${where}: the ${role} projection '${cast.product.name}' reads its weight '${cast.weight}' (${dataTypeName(cast.dataType)}) through Cast '${cast.cast.name}', and weights cast when the model runs are not supported: store them as float32, or convert the whole model to float16`,
+        );
+      }
       ctx.refuse(`${where}: the ${role} Reshape '${path.reshape.name}' does not read a dense projection (MatMul/Gemm with a constant weight, then a bias Add)`);
     }
     const shape = shapeSuffix(ctx, path.reshape.inputs[1], path.reshape);

@@ -267,6 +267,23 @@ function single(nodes: Node[], opType: string): Node | undefined {
 }
 
 /**
+ * The float product behind `value` (directly or before its bias Add) that reads its weight through a Cast of a
+ * constant, as convert_float_to_float16's keep_io_types writes float16 weights behind a Cast to float32: discovery
+ * reads constant weights only, and names this one when it refuses.
+ */
+export function castWeightBehind(ctx: GraphContext, value: string): { product: Node; cast: Node; weight: string; dataType: number } | undefined {
+  const p = ctx.producerOf(value);
+  for (const n of p && isDefault(p) && p.opType === 'Add' ? p.inputs.map((i) => ctx.producerOf(i)) : [p]) {
+    if (!n || !isDefault(n) || (n.opType !== 'MatMul' && n.opType !== 'Gemm')) continue;
+    let w = ctx.producerOf(n.inputs[1]);
+    if (w && isDefault(w) && w.opType === 'Transpose') w = ctx.producerOf(w.inputs[0]);
+    const c = w && isDefault(w) && w.opType === 'Cast' ? ctx.constant(w.inputs[0]) : undefined;
+    if (c) return { product: n, cast: w!, weight: c.name, dataType: c.tensor.dataType };
+  }
+  return undefined;
+}
+
+/**
  * The product node whose float output is `value`: its producer, or the MatMulInteger behind the rescaling Mul of
  * the 'matmul-integer' form. Callers check that productAt agrees.
  */
