@@ -210,6 +210,6 @@ export function lfsPointerProblem(bytes: Uint8Array): string | undefined {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (!text.startsWith(LFS_POINTER_START)) return undefined;
   const size = Number(/^size (\d+)$/m.exec(text)?.[1]);
-  const of = !Number.isSafeInteger(size) ? '' : size < 1e9 ? ` to a ${formatMB(size)} file` : ` to a ${(size / 1e9).toFixed(2)} GB file`;
+  const of = Number.isSafeInteger(size) ? ` to a ${formatMB(size)} file` : '';
   return `a Git LFS pointer${of}, not the file itself (cloned without Git LFS): run 'git lfs pull' in its repository, or give the model as hf:ORG/NAME`;
 }

@@ -27,6 +27,11 @@ describe('formatMB', () => {
     const pointer = new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:' + '0'.repeat(64) + '\nsize 30720\n');
     expect(lfsPointerProblem(pointer)).toMatch(/^a Git LFS pointer to a 0\.031 MB file, not the file itself/);
   });
+
+  it("reads a Git LFS pointer's file of 1 GB or more as formatMB does, where it said 'a 1.34 GB file'", () => {
+    const pointer = new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:' + '0'.repeat(64) + '\nsize 1340500000\n');
+    expect(lfsPointerProblem(pointer)).toMatch(/^a Git LFS pointer to a 1340\.5 MB file, not the file itself/);
+  });
 });
 
 describe('gigabytes', () => {

@@ -16,6 +16,7 @@ import { HubError } from './errors.ts';
 import { causeMessage, fetchRangeInto, fileSize } from '../ranged-download.ts';
 import { type FetchLike, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import type { HubSettings } from './settings.ts';
+import { formatMB } from '../units.ts';
 
 /** What the finished file must be. */
 export interface BlobExpectation {
@@ -42,14 +43,6 @@ class Interrupted extends HubError {}
 /** `.incomplete` beside a blob, as huggingface_hub names it. */
 export function incompletePath(blob: string): string {
   return `${blob}.incomplete`;
-}
-
-/** Bytes in a human unit. */
-export function formatBytes(n: number): string {
-  if (n < 1e3) return `${n} B`;
-  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
-  if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
-  return `${(n / 1e9).toFixed(2)} GB`;
 }
 
 const sizeOf = fileSize;
@@ -138,14 +131,14 @@ async function fetchInto(url: string, part: string, from: number, expected: Blob
       badRange: (start, range) => new HubError(`${where}: the server answered a resume from byte ${start} with '${range}'; run again`),
       empty: () => new HubError(`${where}: empty answer from ${settings.endpoint}`),
       interrupted: (bytes, cause) =>
-        new Interrupted(`${where}: download interrupted at ${formatBytes(bytes)} (${causeMessage(cause)}); run again to resume`, { cause }),
+        new Interrupted(`${where}: download interrupted at ${formatMB(bytes)} (${causeMessage(cause)}); run again to resume`, { cause }),
     },
     (res, appended) => {
       const total = expected.size ?? Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? Number.NaN);
-      const of = Number.isFinite(total) ? formatBytes(total) : undefined;
+      const of = Number.isFinite(total) ? formatMB(total) : undefined;
       opts.log?.(
         appended
-          ? `${ctx.label}: resuming ${ctx.file} at ${formatBytes(from)}${of ? ` of ${of}` : ''}`
+          ? `${ctx.label}: resuming ${ctx.file} at ${formatMB(from)}${of ? ` of ${of}` : ''}`
           : `${ctx.label}: downloading ${ctx.file}${of ? ` (${of})` : ''}`,
       );
     },
@@ -155,11 +148,11 @@ async function fetchInto(url: string, part: string, from: number, expected: Blob
     const got = sizeOf(part);
     rmSync(part, { force: true });
     throw new HubError(
-      `${where}: the server's file ends at ${formatBytes(got)} but the hub lists ${formatBytes(expected.size)}; removed the download, run again (if it recurs, the server or mirror at ${settings.endpoint} serves another file)`,
+      `${where}: the server's file ends at ${formatMB(got)} but the hub lists ${formatMB(expected.size)}; removed the download, run again (if it recurs, the server or mirror at ${settings.endpoint} serves another file)`,
     );
   }
   if (expected.size !== undefined && sizeOf(part) < expected.size) {
-    throw new Interrupted(`${where}: the connection closed at ${formatBytes(sizeOf(part))} of ${formatBytes(expected.size)}; run again to resume`);
+    throw new Interrupted(`${where}: the connection closed at ${formatMB(sizeOf(part))} of ${formatMB(expected.size)}; run again to resume`);
   }
 }
 

@@ -9,6 +9,7 @@ import { HubError, downloadSnapshot, hubSettings, parseHubRef, type SnapshotOpti
 import { lockPath } from '../../src/hub/download.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
 import { sharded, tinyCheckpoint } from './repo-files.ts';
+import { formatMB } from '../../src/units.ts';
 
 let hub: HubServer;
 const root = mkdtempSync(join(tmpdir(), 'bc-hub-'));
@@ -331,7 +332,7 @@ describe('downloadSnapshot', () => {
     try {
       const err = await errorOf(downloadSnapshot('hf:org/tiny', { env: e }));
       expect(err.message).toBe(
-        `hf:org/tiny (${file}): the server's file ends at 500 B but the hub lists ${(ckpt.files[file]!.length / 1e3).toFixed(1)} kB; removed the download, run again (if it recurs, the server or mirror at ${hub.baseUrl} serves another file)`,
+        `hf:org/tiny (${file}): the server's file ends at 500 B but the hub lists ${formatMB(ckpt.files[file]!.length)}; removed the download, run again (if it recurs, the server or mirror at ${hub.baseUrl} serves another file)`,
       );
     } finally {
       hub.tamper(file, undefined);
