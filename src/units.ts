@@ -8,7 +8,8 @@
 export function formatMB(bytes: number): string {
   const whole = Math.round(bytes);
   if (Math.abs(whole) < 1e3) return `${whole} B`;
-  return `${(bytes / 1e6).toFixed(Math.abs(bytes) < 1e6 ? 3 : 1)} MB`;
+  const below = (bytes / 1e6).toFixed(3); // (what rounds up to 1.000 reads as 1 MB and up do: '1.0 MB')
+  return `${Math.abs(Number(below)) < 1 ? below : (bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** Gigabytes (10⁹ bytes) with two significant digits at least, for memory in messages (`3,300 GB`, `24 GB`, `0.52 GB`). */

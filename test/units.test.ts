@@ -9,6 +9,13 @@ describe('formatMB', () => {
     expect(formatMB(1_000_000)).toBe('1.0 MB');
     expect(formatMB(98_304)).toBe('0.098 MB');
     expect(formatMB(1_000)).toBe('0.001 MB');
+    expect(formatMB(999_499)).toBe('0.999 MB');
+  });
+
+  it("reads what rounds to 1 MB as '1.0 MB', where it read '1.000 MB'", () => {
+    expect(formatMB(999_500)).toBe('1.0 MB');
+    expect(formatMB(999_999)).toBe('1.0 MB');
+    expect(formatMB(-999_999)).toBe('-1.0 MB');
   });
 
   it("reads under 1 kB in whole bytes, where three decimals read '0.000 MB'", () => {
