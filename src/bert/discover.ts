@@ -19,6 +19,7 @@
  * understood. Names are used only as hints (the family, which of two id inputs holds token types).
  */
 import type { Model, Node } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer } from './structure.ts';
 import { AttentionMatcher, type AttentionMatch } from './discover/attention.ts';
 import { findEmbeddingsOutput, matchEmbeddings, matchEmbeddingsMapping, type EmbeddingsMatch } from './discover/embeddings.ts';
@@ -143,7 +144,22 @@ function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why
     const m = a.opType === 'Softmax' ? matcher.matchSoftmax(a) : matcher.matchFused(a);
     if (m) blocks.push(m);
   }
+  // a bfloat16 model's scales are not read, so its Softmaxes follow nothing known: say that instead
+  const bf16 = blocks.length ? undefined : bfloat16Constant(ctx);
+  if (bf16 !== undefined) {
+    return { blocks, why: `no attention blocks found: '${bf16}' is bfloat16, which is not supported; convert the model to float32 or float16` };
+  }
   return { blocks, why: `no attention blocks found (Softmax '${anchors[0].name}' does not follow a Q·Kᵀ MatMul): not a BERT-family encoder` };
+}
+
+/** The name of the first bfloat16 initializer or Constant node, if any. */
+function bfloat16Constant(ctx: GraphContext): string | undefined {
+  for (const t of ctx.graph.initializers.values()) if (t.dataType === DataType.BFLOAT16) return t.name;
+  for (const n of ctx.graph.nodes) {
+    const v = n.opType === 'Constant' ? n.attributes.value : undefined;
+    if (v?.type === 'tensor' && v.value.dataType === DataType.BFLOAT16) return n.name;
+  }
+  return undefined;
 }
 
 /** The residual width, checked against the embeddings and the first layer. */
