@@ -65,7 +65,7 @@ export interface DistillSettings {
   layerMap?: LayerMapName | Array<[number, number]>;
   /** BERT-PKD's β, the weight of each PKD term of a pkd-skip / pkd-last preset (default 100, DEFAULT_PKD_WEIGHT). */
   pkdWeight?: number;
-  /** Epochs of the intermediate phase of the task stage (default: epochs). */
+  /** Epochs of the intermediate phase of the task stage, and of the general stage (default: epochs). */
   intermediateEpochs?: number;
   /**
    * Task stage with intermediate matches: 'first' trains them alone, then prediction KD (TinyBERT's order, the
