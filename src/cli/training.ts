@@ -148,7 +148,10 @@ export async function distillFlags(y: Argv): Promise<Argv> {
         type: 'number',
         describe: `BERT-PKD's beta: the weight of the patient loss (the mean of the PKD terms over the matched layers) of --intermediate pkd-skip / pkd-last (default ${DEFAULT_PKD_WEIGHT})`,
       })
-      .option('intermediate-epochs', { type: 'number', describe: 'epochs of the intermediate phase of the task stage, and of the general stage (default: --epochs)' })
+      .option('intermediate-epochs', {
+        type: 'number',
+        describe: 'epochs of the intermediate phase of the task stage, and of the general stage (default: --epochs)',
+      })
       .option('intermediate-phase', {
         type: 'string',
         describe:
@@ -283,7 +286,7 @@ export async function runTrainingCommand(
     },
   });
   const signals = listenForStop(stop);
-  let result;
+  let result: Awaited<ReturnType<typeof lib.runTraining>>;
   try {
     result = await lib.runTraining({
       ...options,
