@@ -221,5 +221,10 @@ export function parseLayerMap(text: string): LayerMapName | Array<[number, numbe
       return [Number(m[1]), Number(m[2])];
     });
   if (!pairs.length) throw new SettingsError(`--layer-map '${text}': no pairs`);
+  const seen = new Set<string>();
+  for (const [t, s] of pairs) {
+    if (seen.has(`${t}:${s}`)) throw new SettingsError(`--layer-map '${text}': the pair ${t}:${s} is listed twice (its terms would count twice)`);
+    seen.add(`${t}:${s}`);
+  }
   return pairs;
 }

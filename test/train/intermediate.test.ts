@@ -11,7 +11,7 @@ import { createModel, DataType, encodeModel, loadModel, type Model } from '../..
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { appendLoss, type IntermediateTerm } from '../../src/gradients/losses.ts';
-import { DEFAULT_PKD_WEIGHT, layerPairs, parseMatches, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
+import { DEFAULT_PKD_WEIGHT, layerPairs, parseLayerMap, parseMatches, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from '../../src/train/teacher-features.ts';
 import { createStepper, DEFAULT_TRAIN_SETTINGS, studentOnly } from '../../src/train/trainer.ts';
 import { bertStudent, scratchStudent, teacherShape } from '../../src/train/students/index.ts';
@@ -556,5 +556,20 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHERS_DIR, 'sst2-L2H256', 'model
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  });
+});
+
+describe('parseLayerMap', () => {
+  it('reads names and teacher:student pairs', () => {
+    expect(parseLayerMap('uniform')).toBe('uniform');
+    expect(parseLayerMap('2:1, 4:2')).toEqual([
+      [2, 1],
+      [4, 2],
+    ]);
+  });
+
+  it('refuses a pair listed twice, whose terms would count twice', () => {
+    expect(() => parseLayerMap('2:1,4:2,2:1')).toThrow(/^--layer-map '2:1,4:2,2:1': the pair 2:1 is listed twice/);
+    expect(() => parseLayerMap('2:1,4:1')).not.toThrow();
   });
 });
