@@ -245,6 +245,12 @@ export const QUANTIZE = declarePass({
             ? `applies to mixed:BUDGET; int4-block gives its block size in the mode (int4-block:${s.mixedBlockSize})`
             : `applies to mode mixed:BUDGET only (mode is ${s.mode})`,
         );
+      // int8-static writes QDQ nodes and leaves a fused Attention float; int4-block leaves it float too, but reads
+      // format for an MLM decoder tied to the int8 word table (dynamic int8, see tiedAssignment)
+      if (s.format !== 'contrib' && kind === 'int8-static')
+        refuse('format', `sets the dynamic int8 nodes (int8, int8-group:G, mixed:BUDGET); mode ${s.mode} writes QDQ nodes`);
+      if (!s.attention && (kind === 'int8-static' || kind === 'int4-block'))
+        refuse('attention', `applies to fused Attention nodes in the dynamic int8 modes (int8, int8-group:G, mixed:BUDGET); mode ${s.mode} leaves them float`);
     }),
   flags: {
     adds: [{ flag: 'quantize', setting: 'mode' }],

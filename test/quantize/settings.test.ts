@@ -36,6 +36,13 @@ describe('quantize settings', () => {
     expect(parseRangeMethod('entropy:2048')).toEqual({ kind: 'entropy', bins: 2048 });
   });
 
+  it('takes format and attention where the mode reads them (int4-block: an MLM decoder tied to the int8 word table is dynamic int8)', () => {
+    for (const mode of ['int8', 'int8-group:8', 'mixed:0.3']) {
+      expect(parseQuantizeSettings({ mode, format: 'standard', attention: false })).toMatchObject({ format: 'standard', attention: false });
+    }
+    expect(parseQuantizeSettings({ mode: 'int4-block:32', format: 'standard' }).format).toBe('standard');
+  });
+
   it('writes every range method in its canonical text, the old ones as before', () => {
     const calibration = (v: string) => QUANTIZE.check({ mode: 'int8-static', calibration: v }).calibration;
     expect(calibration('minmax')).toBe('minmax');
@@ -87,6 +94,15 @@ describe('quantize settings', () => {
       /mixedBlockSize 64: applies to mixed:BUDGET; int4-block gives its block size in the mode \(int4-block:64\)/,
     ],
     [{ mode: 'int8-group:8', mixedBlockSize: 16 }, /mixedBlockSize 16: applies to mode mixed:BUDGET only \(mode is int8-group:8\)/],
+    [
+      { mode: 'int8-static', format: 'standard' },
+      /^quantize: format 'standard': sets the dynamic int8 nodes \(int8, int8-group:G, mixed:BUDGET\); mode int8-static writes QDQ nodes \(flag --quantize-format\)$/,
+    ],
+    [
+      { mode: 'int8-static', attention: false },
+      /^quantize: attention false: applies to fused Attention nodes in the dynamic int8 modes \(int8, int8-group:G, mixed:BUDGET\); mode int8-static leaves them float \(flag --quantize-attention\)$/,
+    ],
+    [{ mode: 'int4-block:32', attention: 'false' }, /attention 'false': applies to fused Attention nodes .*; mode int4-block:32 leaves them float/],
   ])('rejects %j', (settings, message) => {
     const run = () => parseQuantizeSettings(settings as Record<string, unknown>);
     expect(run).toThrow(SettingsError);
