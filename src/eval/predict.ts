@@ -4,7 +4,7 @@
  */
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
 import { SettingsError, UserError, errorLine } from '../errors.ts';
-import type { Session, Tensor } from '../runtime/session.ts';
+import { floatValues, type Session, type Tensor } from '../runtime/session.ts';
 import { buildFeeds, planBatches } from './batching.ts';
 import type { TextEncoding } from './tokenizer.ts';
 
@@ -59,7 +59,7 @@ export async function predictRows(session: Session, encodings: readonly TextEnco
     } else if (w !== width) {
       throw new SettingsError(`model output '${output}' changed width between batches (${width} then ${w})`);
     }
-    const data = tensor.data as Float32Array;
+    const data = floatValues(tensor);
     indices.forEach((example, r) => values.set(data.subarray(r * width, (r + 1) * width), example * width));
     done += indices.length;
     opts.onBatch?.(done, encodings.length);
@@ -67,9 +67,11 @@ export async function predictRows(session: Session, encodings: readonly TextEnco
   return { values, width: Math.max(width, 0), count: encodings.length };
 }
 
-/** Scores per example of an output shaped [batch, k], [batch] or [batch, 1]. */
+/** Scores per example of an output shaped [batch, k], [batch] or [batch, 1], of float32 or float16 scores. */
 function rowWidth(tensor: Tensor, rows: number, name: string): number {
-  if (tensor.type !== 'float32') throw new SettingsError(`model output '${name}' is ${tensor.type}; expected float32 scores`);
+  if (tensor.type !== 'float32' && tensor.type !== 'float16') {
+    throw new SettingsError(`model output '${name}' is ${tensor.type}; expected float32 or float16 scores`);
+  }
   const dims = tensor.dims;
   if (dims[0] !== rows || dims.length > 2) {
     throw new SettingsError(`model output '${name}' has shape [${dims.join(', ')}]; expected [batch, labels] for a sequence classifier`);
