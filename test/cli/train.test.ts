@@ -260,6 +260,11 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => distill(o, '--intermediate', MATCHES_FILE, '--layer-map', '1:1'),
       /--layer-map applies to an --intermediate preset/,
     ],
+    [
+      '--intermediate a folder',
+      (o: string) => distill(o, '--intermediate', work),
+      /--intermediate \S+-cli-train-\S+ is a folder: give a preset \(tinybert, pkd-skip, pkd-last\) or a JSON or YAML file of matches$/m,
+    ],
     ['empty --layer-map', (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map='), /--layer-map '': an empty value/],
     [
       '--intermediate-phase without --intermediate',

@@ -7,7 +7,7 @@
  * student model with no classifier for the task a new one. Flags, checks, progress and the summary are shared with `train` (src/cli/training.ts).
  */
 import type { Argv } from 'yargs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { SettingsError } from '../../errors.ts';
 import { getTask } from '../../glue/registry.ts';
@@ -20,6 +20,9 @@ import { checkStudentSpec, checkTrainingArgs, distillFlags, runTrainingCommand, 
 function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
   if ((INTERMEDIATE_PRESETS as readonly string[]).includes(value)) return value as IntermediatePreset;
   if (!existsSync(value)) throw new SettingsError(`--intermediate '${value}': not a preset (${INTERMEDIATE_PRESETS.join(', ')}) nor a file`);
+  if (statSync(value).isDirectory()) {
+    throw new SettingsError(`--intermediate ${value} is a folder: give a preset (${INTERMEDIATE_PRESETS.join(', ')}) or a JSON or YAML file of matches`);
+  }
   let data: unknown;
   try {
     data = parseYaml(readFileSync(value, 'utf8'));
