@@ -209,7 +209,10 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   if (a.task) getTask(a.task, 'train');
   if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
   positiveInt('max-examples', a['max-examples']);
-  positiveInt('max-length', a['max-length']);
+  // (as a sweep's maxLength: room for one token of text between [CLS] and [SEP])
+  const maxLength = a['max-length'];
+  if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 2))
+    throw new SettingsError(`--max-length: expected an integer ≥ 2, got ${maxLength}`);
   checkThreads(a.threads);
   const output = resolve(a.output);
   if (existsSync(output) && statSync(output).isDirectory()) {

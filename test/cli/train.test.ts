@@ -342,6 +342,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['warmup above 1', (o: string) => distill(o, '--warmup', '2'), /--warmup must be in \[0, 1\]/],
     ['dropout 1', (o: string) => distill(o, '--dropout', '1'), /--dropout must be in \[0, 1\)/],
     ['negative threads', (o: string) => distill(o, '--threads', '-1'), /--threads -1: expected an integer ≥ 0/],
+    ['--max-length 1 (as a sweep refuses maxLength 1)', (o: string) => distill(o, '--max-length', '1'), /--max-length: expected an integer ≥ 2, got 1$/m],
     ['zero max-examples', (o: string) => distill(o, '--max-examples', '0'), /--max-examples must be a positive integer/],
     ['train on a spec', (o: string) => ['train', 'every-other', '--task', 'SST-2', '-o', o], /every-other: no such model/],
     ['-o is the input model', () => ['train', tiny.path, '--task', 'SST-2', '-o', tiny.path], /refusing to overwrite the input model/],
