@@ -143,15 +143,18 @@ export const RANGE_METHOD_SYNTAX = 'minmax | percentile[:P] | entropy[:BINS]';
 
 /** Parses "minmax", "percentile" / "percentile:99.99" or "entropy" / "entropy:2048". */
 export function parseRangeMethod(v: unknown): RangeMethod {
-  if (v === undefined || v === null || v === 'minmax') return { kind: 'minmax' };
+  if (v === undefined || v === null) return { kind: 'minmax' };
   if (typeof v === 'string') {
-    const m = /^percentile(?::(\d+(?:\.\d+)?))?$/.exec(v.trim());
+    // read as a mode is (parseMode): spaces around the text or after the colon, and letter case, do not matter
+    const s = v.trim().toLowerCase();
+    if (s === 'minmax') return { kind: 'minmax' };
+    const m = /^percentile(?::\s*(\d+(?:\.\d+)?))?$/.exec(s);
     if (m) {
       const percentile = m[1] === undefined ? 99.999 : Number(m[1]);
       if (!(percentile > 50 && percentile <= 100)) throw new SettingsError('the percentile must be in (50, 100]');
       return { kind: 'percentile', percentile };
     }
-    const e = /^entropy(?::(.*))?$/.exec(v.trim());
+    const e = /^entropy(?::\s*(.*))?$/.exec(s);
     if (e) {
       const bins = e[1] === undefined ? ENTROPY_DEFAULT_BINS : /^\d+$/.test(e[1]) ? Number(e[1]) : Number.NaN;
       if (!(bins >= ENTROPY_QUANTIZED_BINS && bins <= ENTROPY_MAX_BINS && bins % 2 === 0)) {

@@ -53,6 +53,20 @@ describe('quantize settings', () => {
     expect(QUANTIZE.check({ mode: 'int8-static' }).calibration).toBe('minmax');
   });
 
+  it('reads a range method as it reads a mode: spaces around it or after the colon, and letter case, do not matter', () => {
+    expect(parseMode(' INT8-Static ')).toEqual({ kind: 'int8-static' });
+    expect(parseMode('int8-group: 64')).toEqual({ kind: 'int8-group', groupSize: 64 });
+    const calibration = (v: string) => QUANTIZE.check({ mode: 'int8-static', calibration: v }).calibration;
+    expect(calibration(' minmax ')).toBe('minmax');
+    expect(calibration('MinMax')).toBe('minmax');
+    expect(calibration(' Percentile ')).toBe('percentile:99.999');
+    expect(calibration('PERCENTILE: 99.9')).toBe('percentile:99.9');
+    expect(calibration('Entropy: 256 ')).toBe('entropy:256');
+    expect(parseRangeMethod('ENTROPY')).toEqual({ kind: 'entropy', bins: 128 });
+    // the default, however written, is no calibration setting a mode without calibration refuses
+    expect(parseQuantizeSettings({ mode: 'int8', calibration: ' MINMAX ' }).calibration).toEqual({ kind: 'minmax' });
+  });
+
   it.each([
     [{}, /a mode is required/],
     [{ mode: 'int16' }, /unknown mode/],
