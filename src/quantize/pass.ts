@@ -16,7 +16,7 @@ import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { nonFiniteValues, readFloat32 } from '../onnx/tensor.ts';
-import { DataType } from '../onnx/dtype.ts';
+import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
@@ -340,6 +340,22 @@ function requireFiniteWeights(model: Model, targets: readonly Target[], stored: 
   }
 }
 
+/**
+ * Refuses a half-precision model (float16 or bfloat16 weights: a BERT converted for transformers.js or a GPU): every
+ * quantizer reads float32 weights, so each mode kept every weight float (and wrote a copy no smaller), or failed in
+ * onnxruntime (int8-static's float32 QDQ scales on float16 activations).
+ */
+function requireFloat32Weights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): void {
+  for (const [i, t] of targets.entries()) {
+    const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
+    if (tensor?.dataType !== DataType.FLOAT16 && tensor?.dataType !== DataType.BFLOAT16) continue;
+    const type = dataTypeName(tensor.dataType);
+    throw new SettingsError(
+      `quantize: weight '${targetWeight(t)}' (${t.id}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,
+    );
+  }
+}
+
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
 export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
   const targets = quantizationTargets(s);
@@ -347,6 +363,7 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
   if (targets.length > 0 && stored.every((r) => r !== undefined)) {
     throw new SettingsError(`quantize: every weight is ${stored[0]}: quantize the float model instead`);
   }
+  requireFloat32Weights(model, targets, stored);
   requireFiniteWeights(model, targets, stored);
   switch (o.mode.kind) {
     case 'int8':
