@@ -99,10 +99,12 @@ export type Tensor = ort.Tensor;
 
 /**
  * The values of a numeric output as numbers: a float16 output decoded (onnxruntime hands its 16-bit patterns over
- * as a Uint16Array), a float32 one as it is, others converted.
+ * as a Uint16Array), a float32 one as it is, others converted (an int64 one from its BigInts, so a value beyond
+ * 2^24 in magnitude is rounded to float32).
  */
 export function floatValues(t: Tensor): Float32Array {
   if (t.type === 'float16' && t.data instanceof Uint16Array) return Float32Array.from(t.data, halfToFloat);
+  if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array) return Float32Array.from(t.data, Number);
   return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
 }
 
