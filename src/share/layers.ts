@@ -277,19 +277,23 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
     const { model: out, details } = shareLayers(model, s, o);
     const size = details.groups[0].length;
     const L = s.layers.length;
-    // every group read one copy of each weight already (an ALBERT checkpoint, or a model shared so before)
-    const already = size > 1 && details.sharedInitializers.every((names) => Object.values(names).every((n) => model.graph.initializers.has(n)));
+    // every group read one copy of each weight already (each layer its own, an ALBERT checkpoint, or a model shared so
+    // before, maybe in fewer groups than asked): no weight was made, the model is as it was
+    const already = details.sharedInitializers.every((names) => Object.values(names).every((n) => model.graph.initializers.has(n)));
     const groupsText = `${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size}`;
-    const summary =
-      size === 1 && !details.keptAcrossGroups.length
-        ? `nothing to share: ${L === 1 ? 'the model has 1 encoder layer' : `${formatShareSpec(o.share)} makes each of the model's ${L} layers a group of its own`}; model unchanged`
-        : already && !details.keptAcrossGroups.length
-          ? `nothing to share: the model's ${L} layers already read one copy of each weight as ${groupsText}; model unchanged`
-          : `shared ${s.layers.length} layers as ${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size} ` +
-            `(${formatSourceSpec(o.from)}): encoder weights ${formatMB(details.encoderBytesBefore)} → ${formatMB(details.encoderBytesAfter)}` +
-            (details.keptAcrossGroups.length
-              ? `; ${details.keptAcrossGroups.length} weight${details.keptAcrossGroups.length === 1 ? '' : 's'} that layers of different groups already read as one copy stay shared (splitting would only copy ${details.keptAcrossGroups.length === 1 ? 'it' : 'them'})`
-              : '');
+    const kept = details.keptAcrossGroups.length;
+    const keptText = `${kept} weight${kept === 1 ? '' : 's'} that layers of different groups already read as one copy stay${kept === 1 ? 's' : ''} shared (splitting would only copy ${kept === 1 ? 'it' : 'them'})`;
+    const summary = already
+      ? `nothing to share: ${
+          size === 1
+            ? L === 1
+              ? 'the model has 1 encoder layer'
+              : `${formatShareSpec(o.share)} makes each of the model's ${L} layers a group of its own`
+            : `the model's ${L} layers already read one copy of each weight as ${groupsText}`
+        }${kept ? `, and ${keptText}` : ''}; model unchanged`
+      : `shared ${s.layers.length} layers as ${groupsText} ` +
+        `(${formatSourceSpec(o.from)}): encoder weights ${formatMB(details.encoderBytesBefore)} → ${formatMB(details.encoderBytesAfter)}` +
+        (kept ? `; ${keptText}` : '');
     return {
       model: out,
       report: {

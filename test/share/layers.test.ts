@@ -222,22 +222,32 @@ describe('share-layers on a built BERT', () => {
     expect((await runModel(out, { vocab: 128 })).logits.every(Number.isFinite)).toBe(true);
   });
 
-  it('weights a shared model reads as one copy stay one copy when asked for more groups (copies would only grow it), and the report says so', async () => {
+  it('weights a shared model reads as one copy stay one copy when asked for more groups (copies would only grow it), and the report says nothing was shared', async () => {
     const { model: halves } = await share(model, { share: 'groups:2' });
     const { model: all } = await share(model, { share: 'all' });
-    for (const [from, more, groups] of [
-      [halves, 'groups:4', 2],
-      [all, 'groups:2', 1],
-      [all, 'groups:4', 1],
+    const kept = (n: number) =>
+      `, and ${n} weights that layers of different groups already read as one copy stay shared (splitting would only copy them); model unchanged`;
+    for (const [from, more, groups, summary] of [
+      [halves, 'groups:4', 2, `nothing to share: groups:4 makes each of the model's 4 layers a group of its own${kept(32)}`],
+      [all, 'groups:2', 1, `nothing to share: the model's 4 layers already read one copy of each weight as 2 groups of 2${kept(16)}`],
+      [all, 'groups:4', 1, `nothing to share: groups:4 makes each of the model's 4 layers a group of its own${kept(16)}`],
     ] as const) {
       const r = await share(from, { share: more });
       expect(modelSize(r.model), more).toEqual(modelSize(from));
       expect(new Set(findBert(r.model).layers.map((l) => l.ffn.in.weight)).size).toBe(groups);
       expect(r.details.keptAcrossGroups.length).toBe(16 * groups);
-      expect(r.report.summary).toMatch(
-        /; \d+ weights that layers of different groups already read as one copy stay shared \(splitting would only copy them\)$/,
-      );
+      expect(r.report.summary).toBe(summary);
     }
+    // one weight every layer reads as one copy, the rest each layer's own: the rest is shared, that one stays one copy
+    const partly = cloneModel(model);
+    const ffnIn = findBert(model).layers.map((l) => l.ffn.in.weight);
+    for (const n of partly.graph.nodes) n.inputs = n.inputs.map((x) => (ffnIn.includes(x) ? ffnIn[0] : x));
+    const r = await share(partly, { share: 'groups:2' });
+    expect(r.details.keptAcrossGroups).toEqual([ffnIn[0]]);
+    expect(modelSize(r.model).params).toBeLessThan(modelSize(partly).params);
+    expect(r.report.summary).toMatch(
+      /^shared 4 layers as 2 groups of 2 \(mean\): encoder weights .* → .*; 1 weight that layers of different groups already read as one copy stays shared \(splitting would only copy it\)$/,
+    );
     // the same groups again: nothing to share, and the report says so instead of 'shared'
     for (const [from, same, text] of [
       [all, 'all', '1 group of 4'],
