@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as reduce from '../../src/gradients/rules/reduce.ts';
-import { DataType, int64Tensor } from '../../src/onnx/index.ts';
+import { DataType, float32Tensor, int64Tensor, readNumbers } from '../../src/onnx/index.ts';
 import { buildGradientGraph, GradientError } from '../../src/gradients/index.ts';
-import { attr, node, randomTensor as r, weightedLossModel, type RuleCase, describeRuleFamily } from '../helpers/gradcheck.ts';
+import { analyticGradients, attr, node, randomTensor as r, weightedLossModel, type RuleCase, describeRuleFamily } from '../helpers/gradcheck.ts';
 
 const X = [2, 3, 4];
 
@@ -73,6 +73,21 @@ const CASES: RuleCase[] = [
   red('ReduceMax', [-1], 1, 'attr'),
   red('ReduceMax', undefined, 0, 'attr'),
   red('ReduceMax', [0, 2], 1, 'input', 18),
+  // Two tied maxima share the gradient evenly (central differences see half of it at each), as torch's amax does.
+  {
+    name: 'ReduceMax axes=[1] with a tie in each row',
+    nodes: [node('ReduceMax', ['x'], ['y'], { axes: attr.ints([1]), keepdims: attr.int(0) })],
+    initializers: [float32Tensor('x', [2, 3], [1, 1, -1, 0.5, -2, 0.5])],
+    params: ['x'],
+    outputs: 'y',
+  },
+  {
+    name: 'ReduceMax over all axes with a tie',
+    nodes: [node('ReduceMax', ['x'], ['y'], { keepdims: attr.int(1) })],
+    initializers: [float32Tensor('x', [2, 2], [1, -1, 0.5, 1])],
+    params: ['x'],
+    outputs: 'y',
+  },
   softmax('Softmax', -1, 17),
   softmax('Softmax', 1, 13),
   softmax('Softmax', 0, 17),
@@ -99,6 +114,20 @@ const CASES: RuleCase[] = [
 ];
 
 describeRuleFamily('reduction', reduce, CASES);
+
+describe('ReduceMax gradient at ties', () => {
+  it("splits a row's gradient evenly among three tied maxima (each 1/3, the row summing to its whole gradient)", async () => {
+    const { model, loss } = await weightedLossModel({
+      nodes: [node('ReduceMax', ['x'], ['y'], { axes: attr.ints([1]), keepdims: attr.int(0) })],
+      initializers: [float32Tensor('x', [2, 4], [0.25, 0.25, -1, 0.25, 2, 0, 1, -3])],
+      outputs: 'y',
+    });
+    const w = readNumbers(model.graph.initializers.get('loss_w0')!);
+    const { x } = await analyticGradients(model, loss, ['x']);
+    const want = [w[0] / 3, w[0] / 3, 0, w[0] / 3, w[1], 0, 0, 0];
+    [...x].forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 6));
+  });
+});
 
 describe('reduction gradient rules: refusals', () => {
   it('rejects an opset-11 Softmax graph (forward opset < 13) with a GradientError', async () => {

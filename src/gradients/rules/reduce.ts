@@ -45,7 +45,10 @@ export const ReduceMean: GradientRule = {
   },
 };
 
-/** ReduceMax: the gradient goes to every element equal to the maximum. */
+/**
+ * ReduceMax: the gradient goes to the elements equal to the maximum, split evenly among them where several tie (as
+ * torch's amax does; the BiLSTM student's max pool over time is one, and a loss depends on it through its head).
+ */
 export const ReduceMax: GradientRule = {
   opType: 'ReduceMax',
   grad(ctx, n, dy, need) {
@@ -54,7 +57,11 @@ export const ReduceMax: GradientRule = {
     const y = n.outputs[0];
     const yb = expandBack(ctx, n, y);
     const hit = ctx.op('Equal', [x, yb]);
-    return [ctx.op('Where', [hit, expandBack(ctx, n, dy[0]!), ctx.scalar(0, x)]), undefined];
+    const g = expandBack(ctx, n, dy[0]!);
+    const axes = reducedAxes(ctx, n);
+    // ties: each of the k elements equal to the maximum gets 1/k of its gradient (k ≥ 1 where `hit`)
+    const share = axes.length ? ctx.op('Div', [g, ctx.reduceSum(ctx.op('Cast', [hit], { to: at.int(ctx.typeOf(x)) }), axes, true)]) : g;
+    return [ctx.op('Where', [hit, share, ctx.scalar(0, x)]), undefined];
   },
 };
 
