@@ -60,6 +60,7 @@ export const Split: GradientRule = {
  * adds repeated indices concurrently with more than one intra-op thread and loses updates, so a graph that repeats
  * indices is exact on one thread only: training never sends embedding tables here (they are listed as `sparse`,
  * the builder outputs their gathered rows, and the trainer sums them: src/train/optimizer.ts `scatterAddRows`).
+ * ScatterND's reduction needs opset 16; every training graph is opset 17 or later (build.ts TRAINING_OPSET).
  */
 export const Gather: GradientRule = {
   opType: 'Gather',
@@ -69,7 +70,6 @@ export const Gather: GradientRule = {
     const rd = ctx.rank(data);
     const ri = ctx.rank(indices);
     const axis = normalizeAxis(attrInt(n, 'axis', 0)!, rd);
-    if (ctx.opset < 16) throw new GradientError(`Gather node ${nodeName(n)}: its gradient needs opset 16 (ScatterND with reduction)`);
     // dy: data[:axis] + indices + data[axis+1:] → indices + data[:axis] + data[axis+1:]
     const dyPerm = [...Array(ri).keys()].map((i) => axis + i);
     for (let i = 0; i < axis; i++) dyPerm.push(i);
