@@ -25,7 +25,7 @@ import { checkSettings, type DistillSettings } from '../train/run.ts';
 import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
-import { parseLayerMap, parseMatches } from '../train/intermediate.ts';
+import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { renameFlags } from './setting-names.ts';
 
@@ -253,7 +253,10 @@ function parseData(key: string, v: unknown): unknown {
       v.length > 0 &&
       v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isSafeInteger(n) && (n as number) >= 0))
     ) {
-      return v.map((p) => [p[0], p[1]] as [number, number]);
+      const pairs = v.map((p) => [p[0], p[1]] as [number, number]);
+      const twice = repeatedLayerPair(pairs);
+      if (twice) throw new StepSettingError(key, twice);
+      return pairs;
     }
     throw new StepSettingError(key, `expected uniform, skip, last, 'T:S,T:S' or a list of [teacher, student] layer pairs, got ${describeValue(v)}`);
   } catch (e) {

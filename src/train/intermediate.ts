@@ -221,10 +221,20 @@ export function parseLayerMap(text: string): LayerMapName | Array<[number, numbe
       return [Number(m[1]), Number(m[2])];
     });
   if (!pairs.length) throw new SettingsError(`--layer-map '${text}': no pairs`);
+  const twice = repeatedLayerPair(pairs);
+  if (twice) throw new SettingsError(`--layer-map '${text}': ${twice}`);
+  return pairs;
+}
+
+/**
+ * 'the pair 1:1 is listed twice (its terms would count twice)' when a teacher:student pair repeats in an explicit
+ * layer map (--layer-map, a sweep's layerMap as a string or a list), else undefined.
+ */
+export function repeatedLayerPair(pairs: ReadonlyArray<readonly [number, number]>): string | undefined {
   const seen = new Set<string>();
   for (const [t, s] of pairs) {
-    if (seen.has(`${t}:${s}`)) throw new SettingsError(`--layer-map '${text}': the pair ${t}:${s} is listed twice (its terms would count twice)`);
+    if (seen.has(`${t}:${s}`)) return `the pair ${t}:${s} is listed twice (its terms would count twice)`;
     seen.add(`${t}:${s}`);
   }
-  return pairs;
+  return undefined;
 }

@@ -123,6 +123,23 @@ describe('train / distill steps in a sweep file', () => {
       /settings\.intermediate\[0\]\.feature: expected one of embeddings, hidden/,
     ],
     [[distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })], /settings\.layerMap: 'sideways': expected uniform, skip, last or teacher:student pairs/],
+    // a repeated pair, as --layer-map refuses it: in a string and in a list alike
+    [
+      [distill({ intermediate: 'pkd-skip', layerMap: '2:1,2:1' })],
+      /settings\.layerMap: '2:1,2:1': the pair 2:1 is listed twice \(its terms would count twice\)$/,
+    ],
+    [
+      [
+        distill({
+          intermediate: 'pkd-skip',
+          layerMap: [
+            [2, 1],
+            [2, 1],
+          ],
+        }),
+      ],
+      /settings\.layerMap: the pair 2:1 is listed twice \(its terms would count twice\)$/,
+    ],
     [[distill({ embeddingLr: 'fast' })], /settings\.embeddingLr: expected a positive number or 'scaled', got string "fast"$/],
     [
       [{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: -1 } }] }],
