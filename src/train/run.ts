@@ -170,6 +170,11 @@ export interface TrainLineage {
   teacher?: { path: string; sha256: string };
   /** The examples trained on: `examples` counts the `augmented` ones (--augment) with the file's. */
   data: { file: string; sha256: string; examples: number; augmented?: number; maxLength: number };
+  /**
+   * The settings as used. `epochs`: those of the phase whose model is written (`epochs` below): --epochs, but in the
+   * general stage the --intermediate-epochs it runs when given (also in `distill.intermediateEpochs`); the
+   * intermediate phase before a task stage's prediction phase runs `distill.intermediateEpochs` (see `phases`).
+   */
   settings: TrainSettings;
   /** The distillation settings as used (no temperature where none applies; a regression task's loss is mse). */
   distill?: DistillAsUsed;
@@ -819,7 +824,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       ...(augment > 0 ? { augmented: trainSet.examples.length - set.examples.length } : {}),
       maxLength,
     },
-    settings,
+    // (the general stage runs --intermediate-epochs in place of --epochs: the epochs that ran are recorded)
+    settings: { ...settings, epochs: phases[phases.length - 1].epochs },
     ...(distill ? { distill: asUsed(distill, task?.regression ?? false) } : {}),
     loss,
     phases: phaseRecords,

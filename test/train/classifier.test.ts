@@ -170,6 +170,21 @@ describe('general distillation from a teacher without a classifier, then the tas
     expect(config).toMatchObject({ num_hidden_layers: 1, hidden_size: 16 });
   });
 
+  it("the general stage's --intermediate-epochs replaces --epochs: the lineage's settings.epochs records the epochs that ran", async () => {
+    const r = await runTraining({
+      ...common,
+      teacher: bareTeacher,
+      student: SPEC,
+      output: join(work, 'general-epochs', 'model.onnx'),
+      distill: { stage: 'general', intermediate: 'tinybert', corpus, intermediateEpochs: 2 },
+    });
+    const l = r.lineage!;
+    expect(common.settings.epochs).toBe(1);
+    expect(l.epochs).toHaveLength(2);
+    expect(l.settings.epochs).toBe(2);
+    expect(l.distill?.intermediateEpochs).toBe(2);
+  });
+
   it('the task stage gives it a new classifier (said, recorded in the lineage), and the written model evaluates on MNLI', async () => {
     const logs: string[] = [];
     const out = join(work, 'task', 'model.onnx');
