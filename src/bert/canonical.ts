@@ -17,7 +17,7 @@
  * between layers, a different attention scale).
  */
 import { attrFloat, attrInt, attrInts, attrString, type Model, type Node, type Tensor } from '../onnx/graph.ts';
-import { isFloatType } from '../onnx/dtype.ts';
+import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { numElements, readFloat32 } from '../onnx/tensor.ts';
 import { SettingsError } from '../errors.ts';
 import type { BertActivation, BertFamily, ExtendedBertConfig, LayerSizes } from './config.ts';
@@ -303,11 +303,22 @@ function layerFacts(model: Model, l: EncoderLayer): LayerFacts {
   const a = l.attention;
   const sizes = { numHeads: a?.numHeads ?? 0, intermediateSize: l.ffn.intermediateSize };
   if (!a || a.numHeads === 0) return { sizes: { ...sizes, numHeads: 0 }, headSize: 0 };
-  if (a.scale !== undefined && Math.abs(a.scale - Math.sqrt(a.headSize)) > 1e-4 * Math.sqrt(a.headSize)) {
+  if (a.scale !== undefined && Math.abs(a.scale - Math.sqrt(a.headSize)) > scaleTolerance(model, a.q?.weight ?? a.fused?.weight) * Math.sqrt(a.headSize)) {
     refuse(`layer ${l.index} divides the attention scores by ${a.scale}, not sqrt(head size) = ${Math.sqrt(a.headSize)}`);
   }
   if (a.fused) checkFusedAttention(model, l.index, a.fused.node, a.headSize);
   return { sizes, headSize: a.headSize };
+}
+
+/**
+ * The relative tolerance of an attention scale against sqrt(head size): 1e-4, or two roundings of the scores' float
+ * type when coarser (the scale constant is stored in the query weight's type, as Div and Mul take one type: sqrt(8)
+ * is 2.828125 in float16, 1.1e-4 away).
+ */
+function scaleTolerance(model: Model, queryWeight: string | undefined): number {
+  const type = queryWeight === undefined ? undefined : model.graph.initializers.get(queryWeight)?.dataType;
+  const roundoff = type === DataType.FLOAT16 ? 2 ** -11 : type === DataType.BFLOAT16 ? 2 ** -8 : 0;
+  return Math.max(1e-4, 2 * roundoff);
 }
 
 /** A com.microsoft Attention the builder can write: bidirectional, equal Q/K/V widths, the default scale. */
