@@ -20,7 +20,7 @@ import { attrFloat, attrInt, attrInts, attrString, type Model, type Node, type T
 import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { numElements, readFloat32 } from '../onnx/tensor.ts';
 import { SettingsError } from '../errors.ts';
-import type { BertActivation, BertFamily, ExtendedBertConfig, LayerSizes } from './config.ts';
+import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfig, type LayerSizes } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
 import { embeddingParamNames, headParamNames, layerParamNames } from './build-weights.ts';
@@ -78,7 +78,7 @@ export function canonicalBert(model: Model, structure?: BertStructure): Canonica
     typeVocabSize: 1,
     numLabels: s.head!.numLabels,
     activation: layerActivation(s),
-    layerNormEps: layerNormEpsilon(s),
+    layerNormEps: layerNormEpsilon(model, s),
   };
   if (family !== 'bert') config.family = family;
   readEmbeddings(model, s, reader, config, weights);
@@ -156,11 +156,16 @@ function shortestFloat32(x: number): number {
   return x;
 }
 
-/** The LayerNorm epsilon, the same (as a float32) in every LayerNorm. */
-function layerNormEpsilon(s: BertStructure): number {
+/**
+ * The LayerNorm epsilon, the same (as a float32) in every LayerNorm. A float16 model's epsilon of 0 is one that
+ * underflowed (float16's smallest step is 6e-8: BERT's 1e-12 is 0 there): read as BERT's 1e-12, which the float16
+ * model computes with as it stands, where a float32 rebuild cannot take 0.
+ */
+function layerNormEpsilon(model: Model, s: BertStructure): number {
   const norms: LayerNorm[] = [s.embeddings.norm, ...s.layers.flatMap((l) => [l.attentionNorm, l.outputNorm])];
   const eps = new Set(norms.map((n) => Math.fround(n.epsilon)));
   if (eps.size !== 1) refuse(`the LayerNorms use different epsilons (${[...eps].join(', ')})`);
+  if (norms[0].epsilon === 0 && model.graph.initializers.get(norms[0].scale)?.dataType === DataType.FLOAT16) return BERT_BASE.layerNormEps;
   return shortestFloat32(norms[0].epsilon);
 }
 

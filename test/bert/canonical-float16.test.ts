@@ -2,7 +2,8 @@
  * A float16 model (every tensor float16, as onnxconverter-common writes it) is read back by canonicalBert and
  * rebuilt as a float32 model computing its logits: its float16 attention scale (sqrt(8) is 2.828125 there, 1.1e-4
  * away) is sqrt(head size) within float16 rounding, where it was refused ('divides the attention scores by
- * 2.828125, not sqrt(head size)').
+ * 2.828125, not sqrt(head size)'), and a LayerNorm epsilon that underflowed to 0 in float16 (BERT's 1e-12) is read as
+ * 1e-12, where the rebuild was refused ('layerNormEps must be a positive number (got 0)').
  */
 import { describe, expect, it } from 'vitest';
 import { canonicalBert, rebuildCanonical } from '../../src/bert/canonical.ts';
@@ -13,7 +14,7 @@ import { tinyBert } from '../helpers/models.ts';
 import { maxAbs, maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 
 describe('canonicalBert on a float16 model', () => {
-  it.each([1e-5])('rebuilds a float16 tiny BERT (head size 8, epsilon %s) computing its logits', async (eps) => {
+  it.each([1e-12, 1e-5])('rebuilds a float16 tiny BERT (head size 8, epsilon %s) computing its logits', async (eps) => {
     const model32 = tinyBert({ layerNormEps: eps }, { std: 0.2 });
     const model16 = toFloat16(model32);
     const { config } = canonicalBert(model16);
