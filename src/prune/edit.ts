@@ -36,11 +36,14 @@ export function feedsInto(g: Graph, target: string): ReaderFilter {
 /**
  * Replaces the value of initializer `name` as seen by the readers `mine` selects. If every reader is selected, the
  * initializer is replaced in place; otherwise the selected readers are rewired to a copy. Returns the name used.
+ * A filter that selects none of its readers is an internal error (replacing it for all of them changed layers the
+ * edit was not for).
  */
 export function replaceInitializerFor(g: Graph, name: string, mine: ReaderFilter, tensor: Tensor): string {
   const readers = consumers(g).get(name) ?? [];
   const selected = readers.filter(mine);
-  if (selected.length === readers.length || !selected.length) {
+  if (readers.length && !selected.length) throw new Error(unselected(`initializer '${name}'`, readers));
+  if (selected.length === readers.length) {
     g.initializers.set(name, { ...tensor, name });
     return name;
   }
@@ -52,7 +55,7 @@ export function replaceInitializerFor(g: Graph, name: string, mine: ReaderFilter
 
 /**
  * Sets a Constant node's tensor as seen by the selected readers; a Constant read by other nodes too is duplicated
- * first.
+ * first. A filter that selects none of its readers is an internal error, as in replaceInitializerFor.
  */
 export function replaceConstantNodeFor(g: Graph, constantNode: string, select: ReaderFilter, tensor: Tensor): void {
   const node = g.nodes.find((n) => n.name === constantNode);
@@ -60,7 +63,8 @@ export function replaceConstantNodeFor(g: Graph, constantNode: string, select: R
   const out = node.outputs[0];
   const readers = consumers(g).get(out) ?? [];
   const mine = readers.filter(select);
-  if (mine.length === readers.length || !mine.length) {
+  if (readers.length && !mine.length) throw new Error(unselected(`Constant node '${constantNode}'`, readers));
+  if (mine.length === readers.length) {
     node.attributes = { ...node.attributes, value: { type: 'tensor', value: tensor } };
     return;
   }
@@ -73,6 +77,11 @@ export function replaceConstantNodeFor(g: Graph, constantNode: string, select: R
   };
   g.nodes.splice(g.nodes.indexOf(node) + 1, 0, copy);
   for (const r of mine) r.inputs = r.inputs.map((x) => (x === out ? copyOut : x));
+}
+
+/** The internal error of an edit whose reader filter selects none of the tensor's readers. */
+function unselected(what: string, readers: readonly Node[]): string {
+  return `internal error: editing ${what} for none of its readers (${readers.map((r) => `'${r.name}'`).join(', ')})`;
 }
 
 /** A filter selecting the readers any of `filters` selects. */
