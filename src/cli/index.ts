@@ -8,11 +8,12 @@ import { isUserError, errorMessage } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues } from './flag-values.ts';
-import { passFlagNames } from './pass-flags.ts';
+import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
 
 const PASS_FLAGS = passFlagNames();
+const BARE_PASS_FLAGS = barePassFlagNames();
 
 /** Whether `argv` runs the default command (`compress MODEL [pass flags]`): its first word names no command. */
 function runsPasses(argv: readonly string[]): boolean {
@@ -36,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .middleware(
       checkedFlagValues(argv, {
         // bare pass flags (`--optimize` alone) mean something on the default command only: train's `--seed` is its own
-        bareAllowed: runsPasses(argv) ? PASS_FLAGS : undefined,
+        bareAllowed: runsPasses(argv) ? BARE_PASS_FLAGS : undefined,
         helpFor: (key) => (PASS_FLAGS.has(key) ? 'compress passes' : '--help'),
       }) as never,
     )

@@ -5,6 +5,7 @@
  * pass's schema as typed, so the command line and a sweep file are parsed by the same code and mean the same.
  */
 import type { Argv, Options } from 'yargs';
+import type { z } from 'zod';
 import { SettingsError } from '../errors.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { PassFlag, PassSettings } from '../pass/settings.ts';
@@ -44,8 +45,9 @@ function settingValue(f: PassFlag, value: unknown): [string, unknown] {
 
 /**
  * The pipeline steps of the pass flags in `args` (yargs' result), in the order their flags appear in `argv`.
- * Refuses a modifier flag whose pass is not given. (A pass flag given '' explicitly is refused before, by the
- * flag-value middleware: src/cli/flag-values.ts; a bare one goes to its schema, `--optimize` alone meaning its default.)
+ * Refuses a modifier flag whose pass is not given. (A pass flag given '' explicitly, or bare when its bare form means
+ * nothing, is refused before, by the flag-value middleware: src/cli/flag-values.ts; a bare one whose schema takes ''
+ * goes to its schema, `--optimize` alone meaning its default.)
  */
 export function stepsFromFlags(argv: readonly string[], args: Record<string, unknown>, declarations: Declarations = PASS_DECLARATIONS): PassStep[] {
   const adders = new Map<string, { pass: PassSettings<unknown>; flag: PassFlag }>();
@@ -85,12 +87,23 @@ export function stepsFromFlags(argv: readonly string[], args: Record<string, unk
   return steps;
 }
 
-/** Every flag that adds a pass, for messages: '--prune-heads, --prune-ffn, …'. */
-/** Every pass flag's name ('prune-heads', 'importance', …): a bare one goes to its pass's schema (see stepsFromFlags). */
+/** Every pass flag's name ('prune-heads', 'importance', …). */
 export function passFlagNames(declarations: Declarations = PASS_DECLARATIONS): Set<string> {
   return new Set(declarations.flatMap((d) => [...d.flags.adds, ...d.flags.modifiers].map((f) => f.flag)));
 }
 
+/**
+ * The pass flags whose bare form (no value: last on the line, or before another flag) means something, because the
+ * schema of the setting they fill takes '': `--optimize` alone, its default set. The flag-value middleware lets these
+ * through bare, to their schema; any other pass flag written bare is refused as every flag is
+ * ('--share-layers: a value is needed after it'), not read as a value '' the user never typed.
+ */
+export function barePassFlagNames(declarations: Declarations = PASS_DECLARATIONS): Set<string> {
+  const takesEmpty = (d: PassSettings<unknown>, f: PassFlag) => (d.settings.shape[f.setting] as z.ZodType).safeParse('').success;
+  return new Set(declarations.flatMap((d) => [...d.flags.adds, ...d.flags.modifiers].filter((f) => takesEmpty(d, f)).map((f) => f.flag)));
+}
+
+/** Every flag that adds a pass, for messages: '--prune-heads, --prune-ffn, …'. */
 export function passFlagList(declarations: Declarations = PASS_DECLARATIONS): string {
   return declarations.flatMap((d) => d.flags.adds.map((f) => `--${f.flag}`)).join(', ');
 }

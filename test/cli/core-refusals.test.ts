@@ -57,6 +57,9 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     ['inspect ""', () => ['inspect', ''], /^compress: model '': an empty value; give one \(see --help\)$/m],
     ['compress -o ""', () => [tiny.path, '--prune-ffn', '0.5', '-o', ''], /-o\/--output '': an empty value/],
     ['compress --optimize ""', () => [tiny.path, '--optimize', '', '-o', out()], /--optimize '': an empty value; give one \(see compress passes\)/],
+    // a pass flag without its value reads as every flag's does, not as a value '' ('share '': expected …')
+    ['compress --share-layers -o', () => [tiny.path, '--share-layers', '-o', out()], /^compress: --share-layers: a value is needed after it$/m],
+    ['compress … --quantize (last)', () => [tiny.path, '-o', out(), '--quantize'], /^compress: --quantize: a value is needed after it$/m],
     [
       'compress --quantize-embeddings=maybe',
       () => [tiny.path, '--quantize', 'int8', '--quantize-embeddings=maybe', '-o', out()],

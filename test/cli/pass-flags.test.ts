@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import yargs from 'yargs';
 import { checkedFlagValues } from '../../src/cli/flag-values.ts';
-import { checkCalibrationFlag, passFlagNames, stepsFromFlags, withPassFlags } from '../../src/cli/pass-flags.ts';
+import { barePassFlagNames, checkCalibrationFlag, passFlagNames, stepsFromFlags, withPassFlags } from '../../src/cli/pass-flags.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import { OPTIMIZE } from '../../src/optimize/settings.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
@@ -19,7 +19,7 @@ function steps(...argv: string[]): PassStep[] {
     yargs(argv)
       .strict()
       .exitProcess(false)
-      .middleware(checkedFlagValues(argv, { bareAllowed: passFlagNames(), helpFor: () => 'compress passes' }) as never)
+      .middleware(checkedFlagValues(argv, { bareAllowed: barePassFlagNames(), helpFor: () => 'compress passes' }) as never)
       .fail((msg, e) => {
         throw e ?? new Error(msg);
       }),
@@ -92,6 +92,35 @@ describe('pass flags', () => {
     expect(checked('--prune-heads', '0.4', '--seed', 'abc')).toMatch(/^prune-heads: seed 'abc': expected an integer ≥ 0 \(flag --seed\)$/);
     expect(checked('--factorize-embeddings', '1e')).toBe("factorize-embeddings: rank '1e': expected an integer ≥ 1 (flag --factorize-embeddings)");
     expect(checked('--share-layers', 'groups:0')).toMatch(/^share-layers: share 'groups:0': .* \(flag --share-layers\)$/);
+  });
+
+  it('refuses a pass flag written without its value (last, or before another flag) as every flag, unless its bare form means something', () => {
+    expect([...barePassFlagNames()]).toEqual(['optimize']);
+    const switches = new Set(['per-tensor', 'quantize-embeddings', 'int4-asymmetric', 'quantize-attention', 'quantize-reduce-range']);
+    const needValue = [...passFlagNames()].filter((f) => !switches.has(f) && f !== 'optimize');
+    expect(needValue).toEqual(expect.arrayContaining(['prune-heads', 'quantize', 'share-layers', 'factorize-embeddings', 'importance', 'share-from']));
+    // the pass each modifier needs, with a value, so that the bare modifier is what is refused
+    const adder: Record<string, string[]> = Object.fromEntries(
+      PASS_DECLARATIONS.flatMap((d) =>
+        d.flags.modifiers.map((f) => [f.flag, [`--${d.flags.adds[0]!.flag}`, d.name === 'quantize' ? 'int8' : d.name === 'share-layers' ? 'all' : '0.2']]),
+      ),
+    );
+    for (const flag of needValue) {
+      const before = adder[flag] ?? [];
+      const want = `--${flag}: a value is needed after it`;
+      expect(
+        refusal(() => canonical(steps(...before, `--${flag}`))),
+        flag,
+      ).toBe(want);
+      expect(
+        refusal(() => canonical(steps(...before, `--${flag}`, '--optimize'))),
+        flag,
+      ).toBe(want);
+      expect(
+        refusal(() => canonical(steps(...before, `--${flag}=`))),
+        flag,
+      ).toBe(`--${flag} '': an empty value; give one (see compress passes)`);
+    }
   });
 
   it('refuses a modifier flag whose pass is not given', () => {
