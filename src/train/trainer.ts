@@ -399,7 +399,13 @@ export async function createStepper(
   };
 }
 
-/** Dev evaluation of the current parameters through the GLUE harness. */
+/** Thrown between two batches of a dev evaluation when the job's signal has been aborted (caught in `train`). */
+class StoppedDuringEvaluation extends Error {}
+
+/**
+ * Dev evaluation of the current parameters through the GLUE harness. When the job's signal aborts, it stops after
+ * the batch in progress (StoppedDuringEvaluation), unless that batch was the last: a finished evaluation is kept.
+ */
 async function evaluateDev(
   job: TrainJob,
   params: ReadonlyMap<string, Float32Array>,
@@ -408,8 +414,19 @@ async function evaluateDev(
   const dev = job.dev!;
   const student = job.student.export(studentOnly(job.student, params));
   const session = await openSession(encodeModel(student), { threads: job.settings.threads || undefined });
+  const signal = job.signal;
+  const onProgress = signal
+    ? ({ done, total }: { done: number; total: number }) => {
+        if (signal.aborted && done < total) throw new StoppedDuringEvaluation();
+      }
+    : undefined;
   try {
-    const r = await scoreTask(session, prepared, { modelConfig: dev.modelConfig, batchSize: 64, inputs: modelInputs(student) });
+    const r = await scoreTask(session, prepared, {
+      modelConfig: dev.modelConfig,
+      batchSize: 64,
+      inputs: modelInputs(student),
+      ...(onProgress ? { onProgress } : {}),
+    });
     const broken = countMissingPredictions(r.predictions);
     if (broken > 0) return { metrics: r.metrics, score: NaN, nonFinite: broken, examples: r.examples };
     return { metrics: r.metrics, score: taskScore(r.task, r.metrics) ?? NaN };
@@ -546,7 +563,19 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     }
     const record: EpochRecord = { epoch: epoch + 1, loss: state.lossSum / Math.max(1, state.lossSteps), seconds: (performance.now() - epochStart) / 1000 };
     if (prepared && settings.evalEachEpoch) {
-      const { metrics, score, nonFinite, examples } = await evaluateDev(job, params, prepared);
+      let evaluated: Awaited<ReturnType<typeof evaluateDev>>;
+      try {
+        evaluated = await evaluateDev(job, params, prepared);
+      } catch (e) {
+        if (!(e instanceof StoppedDuringEvaluation)) throw e;
+        // stopped during the evaluation (minutes on a large dev split): the epoch's steps are kept as a checkpoint
+        // stopped after its last step is, and the rerun ends the epoch (evaluates it again), as it would have
+        log(`stopped during epoch ${epoch + 1}'s dev evaluation: a rerun evaluates it again`);
+        interrupted = true;
+        checkpoint(epoch);
+        break;
+      }
+      const { metrics, score, nonFinite, examples } = evaluated;
       if (nonFinite) {
         await stepper.release();
         throw new SettingsError(
@@ -569,6 +598,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     state.lossSum = 0;
     state.lossSteps = 0;
     checkpoint(epoch + 1);
+    // stopped while the epoch ended (its last dev batch): its checkpoint is written, so no step of the next one runs
+    if (job.signal?.aborted && epoch + 1 < settings.epochs) interrupted = true;
   }
   await stepper.release();
   const seconds = (performance.now() - started) / 1000;

@@ -177,8 +177,12 @@ describe.skipIf(!haveShared)('runTraining stopped after the last step of an epoc
     settings: { epochs: 2, batchSize: 8, lr: 1e-3, threads: 1 },
   });
 
+  /** The uninterrupted run, trained once for the tests below. */
+  let referenceRun: ReturnType<typeof runTraining> | undefined;
+  const uninterrupted = () => (referenceRun ??= runTraining(job('epoch-end-reference')));
+
   it('the rerun still ends that epoch (its dev score, its record, the best epoch): the same epochs and weights as an uninterrupted run', async () => {
-    const reference = await runTraining(job('epoch-end-reference'));
+    const reference = await uninterrupted();
     const controller = new AbortController();
     const stopped = await runTraining({
       ...job('epoch-end'),
@@ -195,6 +199,33 @@ describe.skipIf(!haveShared)('runTraining stopped after the last step of an epoc
     expect(epochs(resumed)).toEqual(epochs(reference));
     expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
     expectSameInitializers(join(work, 'epoch-end', 'model.onnx'), join(work, 'epoch-end-reference', 'model.onnx'));
+  });
+
+  it("stopped during an epoch's dev evaluation: it stops between two dev batches, keeps the epoch's steps, and the rerun ends the epoch as an uninterrupted run", async () => {
+    const reference = await uninterrupted();
+    const controller = new AbortController();
+    const logs: string[] = [];
+    const stopped = await runTraining({
+      ...job('during-eval'),
+      signal: controller.signal,
+      log: (l) => logs.push(l),
+      onStep: (s) => {
+        // (after epoch 1's last step, once its dev evaluation (872 examples, 14 batches) has begun)
+        if (s.step === 4) setImmediate(() => controller.abort());
+      },
+    });
+    expect(stopped.interrupted).toBe(true);
+    expect(logs).toContain("stopped during epoch 1's dev evaluation: a rerun evaluates it again");
+    expect(logs.filter((l) => l.startsWith('epoch 1:'))).toEqual([]); // (no score of a partial evaluation)
+    expect(logs.at(-1)).toMatch(/^interrupted at step 4; /); // (no step of epoch 2 ran)
+    expect(checkpoints(join(work, 'during-eval', 'model.onnx.train'))).toContain(4);
+    const resumedLogs: string[] = [];
+    const resumed = await runTraining({ ...job('during-eval'), log: (l) => resumedLogs.push(l) });
+    expect(resumedLogs).toContain('resuming from step 4 (epoch 1)');
+    const epochs = (r: typeof resumed) => r.lineage!.epochs.map(({ epoch, loss, score }) => ({ epoch, loss, score }));
+    expect(epochs(resumed)).toEqual(epochs(reference));
+    expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
+    expectSameInitializers(join(work, 'during-eval', 'model.onnx'), join(work, 'epoch-end-reference', 'model.onnx'));
   });
 });
 
