@@ -15,7 +15,7 @@ import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { GradContext, GradientError, nodeName } from './context.ts';
-import { ambiguousSizes, fedInputs, probeFeeds, probeValues } from './probe.ts';
+import { probeShapes } from './probe.ts';
 import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 
 export interface GradientGraphOptions {
@@ -97,7 +97,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   }
   for (const p of sparse) if (!params.has(p)) throw new GradientError(`sparse parameter '${p}' is not among the parameters`);
 
-  const facts = await probeValues(forward, options.probeFeeds);
+  const { facts, ambiguous } = await probeShapes(forward, options.probeFeeds);
   const lossFacts = facts.get(options.loss);
   if (!lossFacts) throw new GradientError(`loss '${options.loss}' is not a value of the graph`);
   if (lossFacts.dims.length !== 0) throw new GradientError(`loss '${options.loss}' must be a scalar (it has dims [${lossFacts.dims.join(', ')}])`);
@@ -122,7 +122,6 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   if (!varying.has(options.loss)) throw new GradientError(`loss '${options.loss}' does not depend on any parameter`);
 
   const opset = Math.max(nodeOpset, TRAINING_OPSET);
-  const ambiguous = ambiguousSizes(g.inputs, options.probeFeeds ?? probeFeeds(fedInputs(g)));
   const ctx = new GradContext(facts, floatType, opset, constantLookup(forward), ambiguous);
   const contributions = new Map<string, string[]>();
   const add = (value: string, grad: string) => {

@@ -37,8 +37,9 @@ export class GradContext {
     /** The integer (or boolean, as 0/1) values of a constant value (initializer or Constant node), or undefined. */
     readonly constantInts: (value: string) => number[] | undefined = () => undefined,
     /**
-     * Probe sizes that do not tell symbolic dims apart (probe.ts `ambiguousSizes`): an axis of such a size may be
-     * 1 at run time where the probe saw it equal to the other side, so `unbroadcast` tests it at run time.
+     * Probe sizes that do not tell symbolic dims apart, or a symbolic dim from a fixed one (probe.ts `probeShapes`):
+     * an axis of such a size may be 1 at run time where the probe saw it equal to the other side, so `unbroadcast`
+     * tests it at run time.
      */
     readonly ambiguousSizes: ReadonlySet<number> = new Set(),
   ) {}

@@ -3,7 +3,7 @@
  * records each value's element type and dims. Gradient rules need static facts (ranks, which axes an operand was
  * broadcast along); everything that varies with the batch is computed at run time from Shape ops. Symbolic input
  * dims are given distinct sizes above 1 (2, 3, 5, 7, …) so that a broadcast axis (size 1) is never confused with
- * a dynamic one.
+ * a dynamic one, and a second run at other sizes tells whether one is tied to a fixed dim (`probeShapes`).
  */
 import type { Graph, Model, ValueInfo } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
@@ -50,30 +50,34 @@ export function probeFeeds(inputs: readonly ValueInfo[], fixed: Readonly<Record<
       if (!sizes.has(key)) sizes.set(key, free[(sizes.size - Object.keys(fixed).length) % free.length]!);
       return sizes.get(key)!;
     });
-    const n = dims.reduce((a, b) => a * b, 1);
-    switch (v.elemType) {
-      case DataType.INT64:
-        feeds[v.name] = new Tensor('int64', new BigInt64Array(n), dims);
-        break;
-      case DataType.INT32:
-        feeds[v.name] = new Tensor('int32', new Int32Array(n), dims);
-        break;
-      case DataType.BOOL:
-        feeds[v.name] = new Tensor('bool', new Uint8Array(n), dims);
-        break;
-      case DataType.DOUBLE:
-        feeds[v.name] = new Tensor('float64', new Float64Array(n).fill(0.5), dims);
-        break;
-      case DataType.FLOAT:
-        feeds[v.name] = new Tensor('float32', new Float32Array(n).fill(0.5), dims);
-        break;
-      default:
-        throw new GradientError(
-          `gradient probe: input '${v.name}' is ${v.elemType === undefined ? 'not a tensor of known type' : dataTypeName(v.elemType)}, which the probe cannot fill (give probeFeeds)`,
-        );
+    const t = filled(v.elemType, dims);
+    if (!t) {
+      throw new GradientError(
+        `gradient probe: input '${v.name}' is ${v.elemType === undefined ? 'not a tensor of known type' : dataTypeName(v.elemType)}, which the probe cannot fill (give probeFeeds)`,
+      );
     }
+    feeds[v.name] = t;
   }
   return feeds;
+}
+
+/** A probe tensor of `dims`: ids 0, floats 0.5; undefined for a type the probe cannot fill. */
+function filled(elemType: number | undefined, dims: number[]): Tensor | undefined {
+  const n = dims.reduce((a, b) => a * b, 1);
+  switch (elemType) {
+    case DataType.INT64:
+      return new Tensor('int64', new BigInt64Array(n), dims);
+    case DataType.INT32:
+      return new Tensor('int32', new Int32Array(n), dims);
+    case DataType.BOOL:
+      return new Tensor('bool', new Uint8Array(n), dims);
+    case DataType.DOUBLE:
+      return new Tensor('float64', new Float64Array(n).fill(0.5), dims);
+    case DataType.FLOAT:
+      return new Tensor('float32', new Float32Array(n).fill(0.5), dims);
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -108,8 +112,57 @@ export function fedInputs(graph: Graph): ValueInfo[] {
   return graph.inputs.filter((v) => !graph.initializers.has(v.name));
 }
 
+/** The sizes above 1 that symbolic dims of `inputs` got in `feeds`. */
+function symbolicSizes(inputs: readonly ValueInfo[], feeds: Feeds): Set<number> {
+  const sizes = new Set<number>();
+  for (const v of inputs) {
+    const t = feeds[v.name];
+    if (!t || !v.shape || v.shape.length !== t.dims.length) continue;
+    v.shape.forEach((d, i) => {
+      if (typeof d !== 'number' && Number(t.dims[i]) > 1) sizes.add(Number(t.dims[i]));
+    });
+  }
+  return sizes;
+}
+
+/**
+ * Feeds like `feeds` with every symbolic dim of a size s in `sizes` (symbolicSizes) moved to another size (the same
+ * for every dim of size s, and one that no symbolic dim had); undefined when an input the probe cannot fill has one.
+ */
+function movedFeeds(inputs: readonly ValueInfo[], feeds: Feeds, sizes: ReadonlySet<number>): Feeds | undefined {
+  const moved = new Map<number, number>();
+  let next = 2;
+  for (const s of [...sizes].sort((a, b) => a - b)) {
+    while (sizes.has(next)) next++;
+    moved.set(s, next++);
+  }
+  const out: Feeds = { ...feeds };
+  for (const v of inputs) {
+    const t = feeds[v.name];
+    if (!t || !v.shape || v.shape.length !== t.dims.length || v.shape.every((d) => typeof d === 'number')) continue;
+    const dims = v.shape.map((d, i) => (typeof d === 'number' ? Number(t.dims[i]) : (moved.get(Number(t.dims[i])) ?? Number(t.dims[i]))));
+    const f = filled(ORT_TYPES[t.type], dims);
+    if (!f) return undefined;
+    out[v.name] = f;
+  }
+  return out;
+}
+
 /** Runs `model` on `feeds` (default: probeFeeds of its fed inputs) and returns the facts of every value it computes. */
 export async function probeValues(model: Model, feeds?: Feeds): Promise<Map<string, ValueFacts>> {
+  return (await probeShapes(model, feeds, false)).facts;
+}
+
+/**
+ * probeValues, and the probe sizes whose axes `unbroadcast` tests at run time (`ambiguous`): those of
+ * `ambiguousSizes`, and every size of a symbolic dim when one may be tied to a fixed dim. A symbolic dim broadcast
+ * against a fixed dim of its probe size (batch 2 against a [2, H] parameter, or against weights shaped like a
+ * probe's output) shows no broadcast at probe time, yet broadcasts when it is 1 at run time. So the graph runs a
+ * second time with every symbolic dim at another size: such a graph fails there (the fixed dim does not follow),
+ * and one that runs has no such tie. Caveat: where the second run fails, a dim computed from symbolic ones (B·S)
+ * and tied to a fixed dim is not tested.
+ */
+export async function probeShapes(model: Model, feeds?: Feeds, checkTies = true): Promise<{ facts: Map<string, ValueFacts>; ambiguous: Set<number> }> {
   const m = cloneModel(model);
   const names = new Set<string>();
   for (const n of m.graph.nodes) for (const o of n.outputs) if (o) names.add(o);
@@ -138,7 +191,20 @@ export async function probeValues(model: Model, feeds?: Feeds): Promise<Map<stri
       if (t) facts.set(v.name, { dataType: ORT_TYPES[t.type] ?? DataType.UNDEFINED, dims: [...t.dims].map(Number) });
     }
     for (const [name, t] of model.graph.initializers) facts.set(name, { dataType: t.dataType, dims: [...t.dims] });
-    return facts;
+    const inputs = fedInputs(model.graph);
+    const ambiguous = ambiguousSizes(inputs, input);
+    const symbolic = symbolicSizes(inputs, input);
+    if (checkTies && symbolic.size) {
+      const moved = movedFeeds(inputs, input, symbolic);
+      const runs =
+        moved !== undefined &&
+        (await session.run(moved).then(
+          () => true,
+          () => false,
+        ));
+      if (!runs) for (const size of symbolic) ambiguous.add(size);
+    }
+    return { facts, ambiguous };
   } finally {
     await session.release();
   }

@@ -7,9 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildGradientGraph } from '../../src/gradients/index.ts';
-import { DataType } from '../../src/onnx/index.ts';
+import { createModel, DataType } from '../../src/onnx/index.ts';
+import { buildBert } from '../../src/bert/build.ts';
+import { appendLoss } from '../../src/gradients/losses.ts';
+import { TINY_CONFIG } from '../helpers/models.ts';
 import { Tensor, type Feeds } from '../../src/runtime/session.ts';
-import { attr, gradCheck, node, randomTensor as r, randomValues, toFloat64, weightedLossModel } from '../helpers/gradcheck.ts';
+import { attr, float64Tensor, gradCheck, node, randomTensor as r, randomValues, toFloat64, weightedLossModel } from '../helpers/gradcheck.ts';
 
 const H = 2;
 
@@ -109,14 +112,75 @@ describe('gradients of broadcasts the probe does not see', () => {
     const ops = async (probeFeeds?: Feeds) =>
       (await buildGradientGraph(model, { loss, parameters: ['w', 'v'], probeFeeds })).model.graph.nodes.map((n) => n.opType);
     expect(await ops(probe)).toContain('Compress');
-    // the default probe gives S and T different sizes, and the graph's Add cannot run on them
-    const same = await weightedLossModel({
-      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['N', 'S', H] }],
-      nodes: [node('Mul', ['x', 'v'], ['xv']), node('Softmax', ['xv'], ['y'], { axis: attr.int(1) })],
-      initializers: [r('v', [1, H], 2)],
+    // the default probe gives S and T different sizes, and the graph's Add cannot run on them; a loss without
+    // weightedLossModel's fixed weights (shaped like the probe's y, which tie N and S to the probe's sizes)
+    const same = createModel(
+      {
+        name: 'g',
+        inputs: [{ name: 'x', elemType: DataType.DOUBLE, shape: ['N', 'S', H] }],
+        nodes: [
+          node('Mul', ['x', 'v'], ['xv']),
+          node('Softmax', ['xv'], ['y'], { axis: attr.int(1) }),
+          node('Mul', ['y', 'y'], ['y2']),
+          node('ReduceSum', ['y2'], ['loss'], { keepdims: attr.int(0) }),
+        ],
+        initializers: new Map([['v', float64Tensor('v', [1, H], [0.5, -1])]]),
+        outputs: [{ name: 'loss', elemType: DataType.DOUBLE }],
+        valueInfo: [],
+      },
+      [{ domain: '', version: 17 }],
+    );
+    const plain = await buildGradientGraph(same, { loss: 'loss', parameters: ['v'] });
+    expect(plain.model.graph.nodes.map((n) => n.opType)).not.toContain('Compress');
+  });
+
+  it('adds no run-time test to a tiny BERT training graph under the default probe', async () => {
+    const forward = buildBert(
+      { ...TINY_CONFIG, numLayers: 1, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 40, maxPositions: 16 },
+      { kind: 'random', seed: 5 },
+    );
+    const withLoss = appendLoss(forward, 'logits', 2, [
+      { kind: 'hard-ce', weight: 0.5 },
+      { kind: 'soft-ce', weight: 0.5, temperature: 2 },
+    ]);
+    const parameters = [...withLoss.model.graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT).map((t) => t.name);
+    const gg = await buildGradientGraph(withLoss.model, { loss: withLoss.loss, parameters });
+    expect(gg.model.graph.nodes.map((n) => n.opType)).not.toContain('Compress');
+  });
+});
+
+/**
+ * A symbolic dim broadcast against a FIXED dim of the same probe size: the default probe gives the batch 2 (or the
+ * second symbolic dim 3), a parameter has 2 (or 3) there, and at run time the symbolic dim is 1. The probe cannot
+ * see the broadcast; a second probe with every symbolic dim at another size fails on such a graph, and the gradient
+ * is then tested at run time on the symbolic sizes' axes.
+ */
+describe('gradients of a symbolic dim broadcast against a fixed dim of its probe size', () => {
+  it('Linear then + p [2, H]: batch 2 at probe time, 1 at run time (the weight gradient failed in a MatMul)', async () => {
+    const built = await weightedLossModel({
+      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['B', H] }],
+      nodes: [node('MatMul', ['x', 'w'], ['a']), node('Add', ['a', 'p'], ['y'])],
+      initializers: [r('w', [H, H], 1), r('p', [2, H], 2)],
       outputs: 'y',
     });
-    const plain = await buildGradientGraph(toFloat64(same.model), { loss: same.loss, parameters: ['v'] });
-    expect(plain.model.graph.nodes.map((n) => n.opType)).not.toContain('Compress');
+    const model = toFloat64(built.model);
+    for (const b of [1, 2]) {
+      const res = await gradCheck(model, { loss: built.loss, feeds: { x: f64([b, H], 3) }, samples: 4 });
+      expect(res.worst, `B = ${b}: ${JSON.stringify(res.perParameter)}`).toBeLessThan(1e-6);
+    }
+  });
+
+  it('Softmax along T then + p [1, 3, H]: T 3 at probe time, 1 at run time (the gradient was not summed)', async () => {
+    const built = await weightedLossModel({
+      inputs: [{ name: 'z', elemType: DataType.FLOAT, shape: ['N', 'T', H] }],
+      nodes: [node('Mul', ['z', 'w'], ['zw']), node('Softmax', ['zw'], ['b'], { axis: attr.int(1) }), node('Add', ['b', 'p'], ['y'])],
+      initializers: [r('w', [H], 1), r('p', [1, 3, H], 2)],
+      outputs: 'y',
+    });
+    const model = toFloat64(built.model);
+    for (const t of [1, 3]) {
+      const res = await gradCheck(model, { loss: built.loss, feeds: { z: f64([2, t, H], 4) }, samples: H });
+      expect(res.worst, `T = ${t}: ${JSON.stringify(res.perParameter)}`).toBeLessThan(1e-6);
+    }
   });
 });
