@@ -30,6 +30,8 @@ export interface NeighbourOptions {
   blockSize?: number;
   /** onnxruntime intra-op threads (default: one per physical core). */
   threads?: number;
+  /** Called after each block of queries (ids done, ids to compute); a throw stops the search there. */
+  onBlock?: (done: number, total: number) => void;
 }
 
 /** Throws a SettingsError unless the table's sizes and data agree. */
@@ -92,6 +94,7 @@ export class EmbeddingNeighbours {
   private readonly candidates: Uint8Array;
   private readonly blockSize: number;
   private readonly threads: number | undefined;
+  private readonly onBlock: ((done: number, total: number) => void) | undefined;
   private normalized: Float32Array | null = null;
   private readonly cache = new Map<number, Int32Array>();
   /** Ids whose neighbours were computed (not read from the cache), for reports and tests. */
@@ -108,6 +111,7 @@ export class EmbeddingNeighbours {
     this.candidates = mask;
     this.blockSize = opts.blockSize ?? 256;
     this.threads = opts.threads;
+    this.onBlock = opts.onBlock;
   }
 
   /** The cached neighbours of `id`, if computed. */
@@ -156,6 +160,7 @@ export class EmbeddingNeighbours {
           this.cache.set(id, Int32Array.from(kept));
         });
         this.computed += block.length;
+        this.onBlock?.(at + block.length, ids.length);
       }
     } finally {
       await session.release();

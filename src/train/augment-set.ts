@@ -40,6 +40,8 @@ export interface AugmentSetOptions {
   seed: number;
   cacheDir: string;
   log?: (line: string) => void;
+  /** Called after each block of the neighbour search (augment.ts); a throw stops it there, nothing cached. */
+  onBlock?: (done: number, total: number) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function withAugmented(set: TrainingSet, o: AugmentSetOptions): Pro
     seed: o.seed,
     cacheDir: o.cacheDir,
     ...(o.log ? { log: o.log } : {}),
+    ...(o.onBlock ? { onBlock: o.onBlock } : {}),
   });
   o.log?.(`augmented ${set.examples.length} examples × ${o.n}${aug.cached ? ' (cached)' : ''}`);
   return augmentedTrainingSet(set, aug.examples, o.tokenizer);

@@ -89,6 +89,11 @@ export interface AugmentOptions {
   threads?: number;
   /** Progress notes. */
   log?: (line: string) => void;
+  /**
+   * Called after each block of the embedding-neighbour search, the part that takes long on a large set (done, total
+   * ids); a throw stops the augmentation there, nothing cached.
+   */
+  onBlock?: (done: number, total: number) => void;
 }
 
 /** A replaceable word of one text: its span and vocabulary id. */
@@ -128,7 +133,12 @@ export async function augmentExamples(o: AugmentOptions): Promise<AugmentedExamp
     slotCandidates = (t, i) => byText.get(t)![i]!;
     o.log?.(`MLM candidates of ${queries.reduce((n, q) => n + q.positions.length, 0)} words in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } else {
-    const index = new EmbeddingNeighbours(o.embeddings!, { k: s.k, candidates, ...(o.threads !== undefined ? { threads: o.threads } : {}) });
+    const index = new EmbeddingNeighbours(o.embeddings!, {
+      k: s.k,
+      candidates,
+      ...(o.threads !== undefined ? { threads: o.threads } : {}),
+      ...(o.onBlock ? { onBlock: o.onBlock } : {}),
+    });
     const ids = new Set<number>();
     for (const p of parsed) for (const t of p.b ? [p.a, p.b] : [p.a]) for (const slot of t.slots) ids.add(slot.id);
     const table = await index.neighbours(ids);

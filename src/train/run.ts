@@ -542,7 +542,7 @@ function optimizedForm(model: Model): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
-/** Thrown between the teacher's batches when the run's signal has been aborted (caught in runTraining). */
+/** Thrown between the augmentation's or the teacher's batches when the run's signal has been aborted (caught in runTraining). */
 class StoppedBeforeTraining extends Error {}
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
@@ -689,30 +689,35 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   checkOutputFolder(outDir, label);
   const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
-  const trainSet =
-    augment > 0
-      ? await withAugmented(set, {
-          teacher: teacherModel!,
-          tokenizer,
-          n: augment,
-          seed: settings.seed,
-          cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'),
-          log,
-        })
-      : set;
+  // (Ctrl-C while the augmented examples or the teacher's outputs are computed, which takes hours on a large task:
+  // stopped between two of their batches, nothing cached or written, rather than after both and a first training step)
+  const signal = o.signal;
+  const stopOnSignal = signal
+    ? () => {
+        if (signal.aborted) throw new StoppedBeforeTraining();
+      }
+    : undefined;
+  let trainSet = set;
+  if (augment > 0) {
+    try {
+      trainSet = await withAugmented(set, {
+        teacher: teacherModel!,
+        tokenizer,
+        n: augment,
+        seed: settings.seed,
+        cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'),
+        log,
+        ...(stopOnSignal ? { onBlock: stopOnSignal } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof StoppedBeforeTraining)) throw e;
+      log('interrupted while the augmented examples were computed, before any training step: a rerun computes them again');
+      return { interrupted: true };
+    }
+  }
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {
-    // (Ctrl-C while the teacher runs over the set, which takes hours on a large task: stopped between two of its
-    // batches, nothing cached or written, rather than after the whole pass and a first training step)
-    const signal = o.signal;
-    const stopOnSignal = signal
-      ? {
-          onBatch: () => {
-            if (signal.aborted) throw new StoppedBeforeTraining();
-          },
-        }
-      : {};
     try {
       teacher = await teacherLogits({
         teacherPath: o.teacher,
@@ -720,7 +725,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'),
         threads,
         log,
-        ...stopOnSignal,
+        ...(stopOnSignal ? { onBatch: stopOnSignal } : {}),
       });
     } catch (e) {
       if (!(e instanceof StoppedBeforeTraining)) throw e;

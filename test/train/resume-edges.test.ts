@@ -131,4 +131,29 @@ describe('stopped while the teacher runs over the training set', () => {
     expect(existsSync(join(dir, 'out', 'model.onnx.train'))).toBe(false);
     expect(existsSync(join(dir, 'out', 'model.onnx'))).toBe(false);
   });
+
+  it('with --augment, stops between the blocks of its neighbour search: interrupted, no augmented examples cached, nor teacher outputs', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const cacheDir = join(dir, 'cache-augment');
+    const lines: string[] = [];
+    const result = await runTraining({
+      task: 'SST-2',
+      teacher,
+      student: 'every-other',
+      glueDir,
+      cacheDir,
+      output: join(dir, 'out-augment', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      distill: { augment: 1 },
+      signal: stop.signal,
+      log: (line) => lines.push(line),
+    });
+    expect(result).toEqual({ interrupted: true });
+    expect(lines.at(-1)).toBe('interrupted while the augmented examples were computed, before any training step: a rerun computes them again');
+    const cached = existsSync(cacheDir) ? readdirSync(cacheDir, { recursive: true }).map(String) : [];
+    expect(cached.filter((f) => f.endsWith('.jsonl') || f.endsWith('.bin'))).toEqual([]);
+    expect(existsSync(join(dir, 'out-augment', 'model.onnx.train'))).toBe(false);
+    expect(existsSync(join(dir, 'out-augment', 'model.onnx'))).toBe(false);
+  });
 });
