@@ -253,14 +253,14 @@ export function ctrlC(on: {
   abort(): void;
   log(line: string): void;
   quit(): void;
-  /** The line the first signal prints (default: a training run's, which stops after its step with a checkpoint). */
+  /** The line the first signal prints (default: a training run's, which stops after its step or batch, keeping a checkpoint). */
   stopping?: (how: string) => string;
 }): (how?: string) => void {
   let pressed = 0;
   return (how = 'Ctrl-C') => {
     if (++pressed === 1) {
       on.abort();
-      on.log(on.stopping ? on.stopping(how) : `stopping after this step to write a checkpoint (${how} again to quit at once)`);
+      on.log(on.stopping ? on.stopping(how) : `stopping after this step or batch, keeping finished work (${how} again to quit at once)`);
     } else {
       on.quit();
     }
