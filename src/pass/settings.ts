@@ -167,6 +167,14 @@ function numberFromText(v: unknown): unknown {
   return typeof v === 'string' && NUMBER_TEXT.test(v) ? Number(v) : v;
 }
 
+/**
+ * The text of a word or grammar value as every setting reads it (the convention of `--quantize`): spaces around it
+ * and letter case do not matter, so ' Ablation ' reads as 'ablation'; anything but a string is left unchanged.
+ */
+export function settingText(v: unknown): unknown {
+  return typeof v === 'string' ? v.trim().toLowerCase() : v;
+}
+
 /** The error of a field: `missing; expected …` when absent, `expected …` otherwise. */
 function expected(what: string, missing = `missing; expected ${what}`) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? missing : `expected ${what}`);
@@ -196,17 +204,21 @@ export function integer(min: number, rule?: { test: (n: number) => boolean; what
 
 /** true or false (also 'true'/'false', 1/0 as text or number). */
 export function boolean() {
-  const map = (v: unknown) => (v === 'true' || v === '1' || v === 1 ? true : v === 'false' || v === '0' || v === 0 ? false : v);
+  const map = (raw: unknown) => {
+    const v = settingText(raw);
+    return v === 'true' || v === '1' || v === 1 ? true : v === 'false' || v === '0' || v === 0 ? false : raw;
+  };
   return z.preprocess(map, z.boolean({ error: expected('true or false') }));
 }
 
-/** One of `values`. */
+/** One of `values` (lowercase words, read as settingText reads them: ' Ablation ' is 'ablation'). */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: expected(`one of ${values.join(', ')}`) });
+  return z.preprocess(settingText, z.enum(values, { error: expected(`one of ${values.join(', ')}`) }));
 }
 
 /**
- * A string in a small grammar (`syntax`, e.g. 'all | groups:N'), canonicalized: `read` parses it (throwing a
+ * A string in a small grammar (`syntax`, e.g. 'all | groups:N'), canonicalized: `read` parses its settingText (spaces
+ * around it and letter case do not matter; 'GROUPS:2' is 'groups:2') (throwing a
  * SettingsError whose message is the problem) and `write` prints the parsed value back in one canonical form.
  */
 export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T) => string, missing?: string) {
@@ -214,7 +226,7 @@ export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T)
     .string({ error: expected(`a string (${syntax})`, missing) })
     .transform((s, ctx) => {
       try {
-        return write(read(s));
+        return write(read(settingText(s) as string));
       } catch (e) {
         if (!(e instanceof SettingsError)) throw e;
         ctx.issues.push({ code: 'custom', message: e.message, input: s });
@@ -232,7 +244,7 @@ export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T)
 export function layerList<const W extends string = never>(o: { word?: W; ascending?: boolean } = {}) {
   const what = o.word ? `'${o.word}' or layer indices such as 0,2,4` : 'layer indices such as 1,3,5';
   const toList = (v: unknown) => {
-    if (typeof v === 'string') return o.word && v.trim() === o.word ? o.word : v.split(',').map((x) => numberFromText(x.trim()));
+    if (typeof v === 'string') return o.word && settingText(v) === o.word ? o.word : v.split(',').map((x) => numberFromText(x.trim()));
     if (typeof v === 'number') return [v];
     return Array.isArray(v) ? v.map(numberFromText) : v;
   };

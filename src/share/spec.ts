@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
-import { declarePass, grammar, settingError } from '../pass/settings.ts';
+import { declarePass, grammar, settingError, settingText } from '../pass/settings.ts';
 import type { ShareLayersOptions } from './layers.ts';
 
 /** 'all': one group of every layer; 'groups': `count` groups of consecutive layers, equal in size. */
@@ -13,11 +13,11 @@ export type ShareSpec = { kind: 'all' } | { kind: 'groups'; count: number };
 /** 'mean': the element-wise mean of the group's weights; 'layer': the weights of the group's `index`-th layer. */
 export type SourceSpec = { kind: 'mean' } | { kind: 'layer'; index: number };
 
-/** Parses 'all' or 'groups:N' (N ≥ 1). */
+/** Parses 'all' or 'groups:N' (N ≥ 1), as every setting is read (settingText: ' Groups: 2 ' is 'groups:2'). */
 export function parseShareSpec(raw: unknown): ShareSpec {
-  const s = String(raw ?? 'all').trim();
+  const s = String(settingText(raw ?? 'all'));
   if (s === 'all') return { kind: 'all' };
-  const m = /^groups:(\d+)$/.exec(s);
+  const m = /^groups:\s*(\d+)$/.exec(s);
   if (!m || Number(m[1]) < 1 || !Number.isSafeInteger(Number(m[1])))
     throw new SettingsError("expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers");
   return { kind: 'groups', count: Number(m[1]) };
@@ -25,9 +25,9 @@ export function parseShareSpec(raw: unknown): ShareSpec {
 
 /** Parses 'mean' or 'layer:K' (K ≥ 0, the position of the source layer within each group). */
 export function parseSourceSpec(raw: unknown): SourceSpec {
-  const s = String(raw ?? 'mean').trim();
+  const s = String(settingText(raw ?? 'mean'));
   if (s === 'mean') return { kind: 'mean' };
-  const m = /^layer:(\d+)$/.exec(s);
+  const m = /^layer:\s*(\d+)$/.exec(s);
   if (!m || !Number.isSafeInteger(Number(m[1])))
     throw new SettingsError("expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)");
   return { kind: 'layer', index: Number(m[1]) };

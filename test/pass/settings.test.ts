@@ -48,6 +48,48 @@ describe('pass declarations', () => {
     }
   });
 
+  // Every word or grammar value of every pass reads as --quantize reads its mode: spaces around it and letter case
+  // do not matter, and the setting is recorded in its canonical (lowercase) form, the one written before, so sweep
+  // keys and lineage stay as they were. [pass, setting, as written, canonical, the other settings it needs]
+  const WRITTEN: Array<[string, string, unknown, unknown, Record<string, unknown>]> = [
+    ['prune-heads', 'importance', ' Ablation ', 'ablation', { ratio: 0.4 }],
+    ['prune-heads', 'target', 'LABELS', 'labels', { ratio: 0.4, importance: 'gradient' }],
+    ['prune-heads', 'heads', ' 0:1,2;3:0 ', '0:1,2;3:0', {}],
+    ['drop-layers', 'keep', 'Every-Other', 'every-other', {}],
+    ['drop-layers', 'keep', ' every-other ', 'every-other', {}],
+    ['factorize-embeddings', 'weighting', 'Tokens', 'tokens', { rank: 8 }],
+    ['factorize-embeddings', 'weighting', ' UNIFORM ', undefined, { rank: 8 }],
+    ['share-layers', 'share', 'ALL', 'all', {}],
+    ['share-layers', 'share', 'Groups:2', 'groups:2', {}],
+    ['share-layers', 'share', ' groups: 2 ', 'groups:2', {}],
+    ['share-layers', 'from', ' Layer: 1 ', 'layer:1', {}],
+    ['share-layers', 'from', 'MEAN', 'mean', {}],
+    ['quantize', 'mode', ' INT8-Static ', 'int8-static', {}],
+    ['quantize', 'mode', 'Int4-Block: 64', 'int4-block:64', {}],
+    ['quantize', 'mode', 'MIXED:20%', 'mixed:0.2', {}],
+    ['quantize', 'format', ' Standard ', 'standard', { mode: 'int8' }],
+    ['quantize', 'calibration', 'Entropy: 256', 'entropy:256', { mode: 'int8-static' }],
+    ['quantize', 'perChannel', ' FALSE ', false, { mode: 'int8' }],
+    ['quantize', 'embeddings', 'False', false, { mode: 'int8' }],
+    ['quantize', 'symmetric', 'false ', false, { mode: 'int4-block' }],
+    ['quantize', 'attention', 'FALSE', false, { mode: 'int8' }],
+    ['quantize', 'reduceRange', ' True', true, { mode: 'int8' }],
+    ['optimize', 'rewrites', 'GELU', 'gelu', {}],
+    ['optimize', 'rewrites', ' All ', 'all', {}],
+    ['optimize', 'rewrites', 'Default', 'default', {}],
+  ];
+
+  it.each(WRITTEN)('%s reads %s %j as %j, whatever its letter case and the spaces around it', (pass, key, written, canonical, others) => {
+    expect(byName(pass).check({ ...others, [key]: written })[key]).toEqual(canonical);
+  });
+
+  it('lists above every setting that takes words (one of several values, a grammar or true / false)', () => {
+    const listed = new Set(WRITTEN.map(([pass, key]) => `${pass}.${key}`));
+    for (const d of PASS_DECLARATIONS)
+      for (const s of describePass(d).settings)
+        if (s.type.includes('|') || s.type === 'boolean') expect(listed.has(`${d.name}.${s.name}`), `${d.name}.${s.name} (${s.type})`).toBe(true);
+  });
+
   it('describes each default as parsing fills it in', () => {
     for (const d of PASS_DECLARATIONS) {
       const parsed = d.check(MINIMAL[d.name]!);
