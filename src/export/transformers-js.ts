@@ -33,6 +33,7 @@ import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/mode
 import { readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
 import { writeFileAtomic } from '../files.ts';
 import { renameValue } from '../onnx/analysis.ts';
+import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
 import { loadModel } from '../onnx/load.ts';
 import { saveModel } from '../onnx/save.ts';
@@ -219,6 +220,16 @@ export function transformersJsGraph(model: Model, name: string): { model: Model;
     }
   } else {
     renameScores(model, name, renamed);
+  }
+  // transformers.js (4.3) reads the logits and hidden states as float32 arrays: a float16 graph's (a Uint16Array of
+  // float16 bits) fails in its softmax, whatever dtype the folder names
+  const read = isEncoderOnly(structure) ? (outputs.includes(ENCODER_OUTPUT) ? ENCODER_OUTPUT : structure.layers.at(-1)?.output) : scoresOutput(model).name;
+  const readType = model.graph.outputs.find((o) => o.name === read)?.elemType;
+  if (readType === DataType.FLOAT16 || readType === DataType.BFLOAT16) {
+    const type = dataTypeName(readType);
+    throw new SettingsError(
+      `${name}: output '${read}' is ${type}, and transformers.js reads float32 ${isEncoderOnly(structure) ? 'hidden states' : 'logits'}: write the float32 model (the one converted to ${type}) instead`,
+    );
   }
   const taken = new Set([...declared, ...outputs, ...model.graph.nodes.flatMap((n) => n.outputs)]);
   for (const [from, to] of Object.entries(renamed)) {

@@ -35,6 +35,7 @@ import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-p
 import { WORDS, sentence, writeModelFolder } from '../helpers/model-folder.ts';
 import { perturbedWeights, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { refusal } from '../helpers/refusal.ts';
+import { toFloat16 } from '../helpers/float16.ts';
 
 registerAllPasses();
 env.allowRemoteModels = false;
@@ -365,6 +366,18 @@ describe("transformers.js config.json's architectures", () => {
     expect(written(['BertForPreTraining'], 'sequence-classification')).toEqual(['BertForSequenceClassification']);
     expect(written(['MyBertForSequenceClassification'], 'sequence-classification')).toEqual(['MyBertForSequenceClassification']);
     expect(written(['BertForTokenClassification'], 'token-classification')).toEqual(['BertForTokenClassification']);
+  });
+});
+
+describe('--format transformers.js of a float16 model', () => {
+  it('is refused in one line, nothing written: transformers.js reads float32 logits (float16 ones failed in its softmax)', async () => {
+    const input = join(writeModelFolder(join(dir, 'float16-source'), toFloat16(tinyBert())), 'model.onnx');
+    const out = join(dir, 'float16-refused');
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+    expect(await refusalAsync(() => compressToTransformersJs({ input, output: out, steps }))).toMatch(
+      /output 'logits' is float16, and transformers\.js reads float32 logits: write the float32 model \(the one converted to float16\) instead$/,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 });
 
