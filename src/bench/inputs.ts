@@ -10,7 +10,7 @@ import { findBert } from '../bert/discover.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
-import { fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
+import { fixedBatchSize, fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
@@ -82,11 +82,7 @@ function structureFromLineage(path: string): BertStructure | undefined {
   return undefined;
 }
 
-/** A fixed batch size the graph demands, or undefined when dynamic. */
-export function fixedBatchSize(model: Model, structure: BertStructure): number | undefined {
-  const d = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds)?.shape?.[0];
-  return typeof d === 'number' && d > 0 ? d : undefined;
-}
+export { fixedBatchSize };
 
 /**
  * The batch size and sequence length the subjects' graphs fix (undefined where dynamic); two subjects that fix

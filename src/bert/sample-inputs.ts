@@ -23,6 +23,12 @@ export function fixedSequenceLength(model: Model, structure: BertStructure): num
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
 
+/** A fixed batch size the graph demands (an export without a dynamic batch axis), or undefined when dynamic. */
+export function fixedBatchSize(model: Model, structure: BertStructure): number | undefined {
+  const d = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds)?.shape?.[0];
+  return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
 /** Seeded token rows: the first row full, the others padded by different amounts, the second half of each row token type 1. */
 export function sampleBatch(model: Model, structure: BertStructure, opts: SampleOptions = {}): TokenBatch {
   const batch = opts.batch ?? 2;

@@ -148,6 +148,8 @@ export interface ScoreOptions {
   inputs?: readonly ModelInput[];
   /** Pad every batch to this length (a graph whose inputs fix the sequence length). */
   padTo?: number;
+  /** Feed every batch with this many rows (a graph whose inputs fix the batch size; see PredictOptions.batchRows). */
+  batchRows?: number;
   /** config.json's labels, to map outputs to the task's label order. */
   modelConfig?: ModelConfig;
   onProgress?: ProgressListener;
@@ -165,6 +167,7 @@ export async function scoreTask(session: Session, prepared: PreparedTask, opts: 
     padId: prepared.padId,
     ...(opts.inputs ? { inputs: opts.inputs } : {}),
     ...(opts.padTo !== undefined ? { padTo: opts.padTo } : {}),
+    ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
     onBatch: (done) => opts.onProgress?.({ task, done, total }),
   });
   const config = opts.modelConfig ?? EMPTY_MODEL_CONFIG;
@@ -274,7 +277,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const bytes = opts.model instanceof Uint8Array ? opts.model : undefined;
   let graph: Model | undefined;
   const readGraph = location || bytes ? () => (graph ??= location ? loadModel(location.onnx) : decodeModel(bytes!)) : undefined;
-  const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null };
+  const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null, fixedBatch: null };
   // A model without a classifier: one line for every task (not a reason per task from its config.json or its shape).
   if (facts.structure && isEncoderOnly(facts.structure)) {
     throw new SettingsError(`${modelName}: ${encoderOnlyNote(readGraph!())}: eval needs a classifier; ${GIVE_CLASSIFIER} gives it one`);
@@ -298,6 +301,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     const inputs = sessionInputs(session, readGraph, facts.structure);
     graph = undefined; // the weights are in the session now
     const padTo = facts.limits?.fixedSequence ?? undefined;
+    // A graph that fixes the batch size (an export without a dynamic batch axis) is fed batches of that size.
+    const batchRows = facts.fixedBatch ?? undefined;
+    const taskBatchSize = batchRows ?? batchSize;
     for (const task of tasks) {
       const prepared = prepareTask(task, split, glueDir, tokenizer, maxLength);
       const note = officialRowsNote(prepared.dataset);
@@ -306,10 +312,17 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
       // (a --batch-size of the whole dev set, QQP's 40,430 examples, would be one batch)
       if (facts.structure) {
         const lengths = prepared.encodings.map((e) => e.ids.length);
-        checkBatchFits(facts.structure, batchSize, lengths, padTo, { what: `${task.name} ${split}`, model: modelName });
+        checkBatchFits(facts.structure, taskBatchSize, lengths, padTo, { what: `${task.name} ${split}`, model: modelName });
       }
       results.push(
-        await scoreTask(session, prepared, { batchSize, inputs, modelConfig, ...(padTo !== undefined ? { padTo } : {}), onProgress: opts.onProgress }),
+        await scoreTask(session, prepared, {
+          batchSize: taskBatchSize,
+          inputs,
+          modelConfig,
+          ...(padTo !== undefined ? { padTo } : {}),
+          ...(batchRows !== undefined ? { batchRows } : {}),
+          onProgress: opts.onProgress,
+        }),
       );
     }
   } finally {

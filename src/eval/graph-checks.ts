@@ -6,6 +6,7 @@
  */
 import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-limits.ts';
 import { discovered } from '../bert/model-inputs.ts';
+import { fixedBatchSize } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { DataError, SettingsError } from '../errors.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -17,6 +18,8 @@ export interface GraphFacts {
   limits: InputLimits | null;
   /** Scores per example of the scores output (`logits`, else the first output) when its shape is static. */
   scoreWidth: number | null;
+  /** The batch size the graph's inputs fix (an export without a dynamic batch axis); null when dynamic or unknown. */
+  fixedBatch?: number | null;
   /** Discovery's structure of the graph (undefined when it does not read it), for later uses of the same graph. */
   structure?: BertStructure;
 }
@@ -24,7 +27,12 @@ export interface GraphFacts {
 /** The facts of `model` (see GraphFacts). */
 export function graphFacts(model: Model): GraphFacts {
   const structure = discovered(model);
-  return { limits: structure ? inputLimits(model, structure) : null, scoreWidth: scoresOutput(model).width, structure };
+  return {
+    limits: structure ? inputLimits(model, structure) : null,
+    scoreWidth: scoresOutput(model).width,
+    fixedBatch: structure ? (fixedBatchSize(model, structure) ?? null) : null,
+    structure,
+  };
 }
 
 /**

@@ -22,6 +22,11 @@ export interface PredictOptions {
   inputs?: readonly ModelInput[];
   /** Pad every batch to this length (a graph whose inputs fix the sequence length); default: its longest example. */
   padTo?: number;
+  /**
+   * Feed every batch with this many rows (a graph whose inputs fix the batch size): a shorter last batch is filled
+   * with copies of its first example, whose scores are dropped. Default: as many rows as examples.
+   */
+  batchRows?: number;
   /** Called after each batch with the number of examples done so far. */
   onBatch?: (done: number, total: number) => void;
 }
@@ -43,7 +48,9 @@ export async function predictRows(session: Session, encodings: readonly TextEnco
   let width = -1;
   let done = 0;
   for (const indices of batches) {
-    const feeds = buildFeeds(encodings, indices, inputs, opts.padId, opts.padTo);
+    const rows =
+      opts.batchRows !== undefined && indices.length < opts.batchRows ? [...indices, ...Array(opts.batchRows - indices.length).fill(indices[0])] : indices;
+    const feeds = buildFeeds(encodings, rows, inputs, opts.padId, opts.padTo);
     let result: Awaited<ReturnType<Session['run']>>;
     try {
       result = await session.run(feeds, [output]);
@@ -52,7 +59,7 @@ export async function predictRows(session: Session, encodings: readonly TextEnco
       throw new UserError(`onnxruntime cannot run the model on a batch of [${dims.join(', ')}] tokens: ${errorLine(e)}`, { cause: e });
     }
     const tensor = result[output]!;
-    const w = rowWidth(tensor, indices.length, output);
+    const w = rowWidth(tensor, rows.length, output);
     if (width < 0) {
       width = w;
       values = new Float32Array(encodings.length * width);

@@ -2,7 +2,7 @@
  * Evaluation checks a model's graph before running it, so that mismatches are one line naming their cause: token
  * ids beyond the word embedding (a larger vocab.txt), a maximum length beyond the position table or a fixed-length
  * graph's length, config.json's label count, and a dev file without examples. A fixed-length graph is fed
- * batches padded to its length.
+ * batches padded to its length, and a graph that fixes the batch size batches of that size.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -103,6 +103,20 @@ describe('evaluate: checks against the graph', () => {
     expect(padded.maxLength).toBe(16);
     expect(Array.from(padded.tasks[0]!.predictions)).toEqual(Array.from(dynamic.tasks[0]!.predictions));
     await expect(run(fixed, { maxLength: 20 })).rejects.toThrow(/--max-length 20 is longer than the 16 tokens the model's inputs are fixed to/);
+  });
+
+  it('feeds a graph that fixes the batch size (1, or 5 with a shorter last batch) batches of that size, scoring as the dynamic graph does', async () => {
+    const dynamic = await run(MODEL, { batchSize: 32 });
+    for (const size of [1, 5]) {
+      const fixed = variant((dir) => {
+        const m = loadModel(join(dir, 'model.onnx'));
+        for (const input of m.graph.inputs) input.shape = [size, 'sequence'];
+        saveModel(m, join(dir, 'model.onnx'));
+      });
+      // (onnxruntime refused the default --batch-size 32: "Got invalid dimensions for input")
+      const result = await run(fixed, { batchSize: 32 });
+      expect(Array.from(result.tasks[0]!.predictions)).toEqual(Array.from(dynamic.tasks[0]!.predictions));
+    }
   });
 
   it('calibration (compress --calibrate) checks the same limits', async () => {
