@@ -28,6 +28,7 @@ import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { renameFlags } from './setting-names.ts';
+import { settingText } from '../pass/settings.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -127,6 +128,8 @@ const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: 
   intermediatePhase: { kind: 'string' },
   augment: { kind: 'int', min: 0 },
 };
+/** The distill settings that take words, read as a pass's words are (settingText: letter case and spaces around do not matter). */
+const WORD_KEYS: ReadonlySet<string> = new Set(['logitLoss', 'intermediate', 'layerMap', 'intermediatePhase']);
 const OTHER_KEYS = { task: { kind: 'string' }, maxExamples: { kind: 'int', min: 1 }, maxLength: { kind: 'int', min: 2 } } as const;
 const DISTILL_ONLY = ['student', 'teacher'] as const;
 
@@ -289,7 +292,8 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   const distill: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (k in TRAIN_KEYS) settings[k] = typed(k, v, TRAIN_KEYS[k as keyof TrainSettings]);
-    else if (k in DISTILL_KEYS) distill[k] = typed(k, v, DISTILL_KEYS[k as keyof typeof DISTILL_KEYS]);
+    // a word (logitLoss mse, intermediate tinybert, layerMap uniform, intermediatePhase joint) reads as the flag's does
+    else if (k in DISTILL_KEYS) distill[k] = typed(k, WORD_KEYS.has(k) ? settingText(v) : v, DISTILL_KEYS[k as keyof typeof DISTILL_KEYS]);
   }
   try {
     checkSettings(settings as Partial<TrainSettings>, kind === 'distill' ? (distill as Partial<DistillSettings>) : undefined);

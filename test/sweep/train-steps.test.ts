@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yargs from 'yargs';
 import { SettingsError } from '../../src/errors.ts';
+import { distillFlags } from '../../src/cli/training.ts';
+import { readIntermediate } from '../../src/cli/commands/distill.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { runSweep } from '../../src/sweep/run.ts';
@@ -260,6 +263,21 @@ describe('train / distill steps in a sweep file', () => {
     expect(parse([distill({ intermediate: matches })]).pipelines[1]!.training![0]!.distill).toEqual({
       intermediate: [{ ...matches[0], weight: 1 }],
     });
+  });
+
+  // A distill word reads as a pass's does (letter case and spaces around it do not matter), in a sweep file and on
+  // the command line alike, and is recorded in the lowercase form written before. [setting, flag, as written, canonical]
+  const WORDS: Array<[string, string, string, unknown]> = [
+    ['logitLoss', 'logit-loss', ' MSE ', 'mse'],
+    ['intermediate', 'intermediate', 'TinyBERT', 'tinybert'],
+    ['layerMap', 'layer-map', ' Uniform', 'uniform'],
+    ['intermediatePhase', 'intermediate-phase', 'Joint ', 'joint'],
+  ];
+  it.each(WORDS)('reads distill %s (--%s) %j as %j', async (key, flag, written, canonical) => {
+    const needs = key === 'layerMap' || key === 'intermediatePhase' ? { intermediate: 'tinybert' } : {};
+    expect(parse([distill({ ...needs, [key]: written })]).pipelines[1]!.training![0]!.distill).toEqual({ ...needs, [key]: canonical });
+    const args = (await distillFlags(yargs([]))).parseSync(['--teacher', 't', '--student', 's', `--${flag}`, written]);
+    expect(flag === 'intermediate' ? readIntermediate(args.intermediate as string) : args[flag]).toEqual(canonical);
   });
 
   it('refuses settings that would be ignored: layerMap with a match list, intermediateEpochs with a joint phase', () => {

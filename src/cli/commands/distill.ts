@@ -10,6 +10,7 @@ import type { Argv } from 'yargs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { SettingsError } from '../../errors.ts';
+import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
 import type { CliCommand } from '../command.ts';
@@ -17,8 +18,9 @@ import { localModel } from '../model-ref.ts';
 import { checkStudentSpec, checkTrainingArgs, distillFlags, runTrainingCommand, type DistillArgs } from '../training.ts';
 
 /** --intermediate: a preset name, or a JSON/YAML file holding a list of matches. */
-function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
-  if ((INTERMEDIATE_PRESETS as readonly string[]).includes(value)) return value as IntermediatePreset;
+export function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
+  const preset = settingText(value) as string; // a preset reads as every word value does (' TinyBERT ' is tinybert)
+  if ((INTERMEDIATE_PRESETS as readonly string[]).includes(preset)) return preset as IntermediatePreset;
   if (!existsSync(value)) throw new SettingsError(`--intermediate '${value}': not a preset (${INTERMEDIATE_PRESETS.join(', ')}) nor a file`);
   if (statSync(value).isDirectory()) {
     throw new SettingsError(`--intermediate ${value} is a folder: give a preset (${INTERMEDIATE_PRESETS.join(', ')}) or a JSON or YAML file of matches`);
