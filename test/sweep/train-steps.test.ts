@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yargs from 'yargs';
 import { SettingsError } from '../../src/errors.ts';
 import { distillFlags } from '../../src/cli/training.ts';
+import { parseEmbeddingLr } from '../../src/train/embedding-lr.ts';
 import { readIntermediate } from '../../src/cli/commands/distill.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
@@ -240,6 +241,9 @@ describe('train / distill steps in a sweep file', () => {
 
   it('passes embeddingLr (a number or scaled) through to the training settings', () => {
     expect(parse([distill({ embeddingLr: 'scaled' })]).pipelines[1]!.training![0]!.settings).toEqual({ embeddingLr: 'scaled' });
+    // read as a pass's words are: letter case and spaces around it do not matter
+    expect(parse([distill({ embeddingLr: ' Scaled ' })]).pipelines[1]!.training![0]!.settings).toEqual({ embeddingLr: 'scaled' });
+    expect(parseEmbeddingLr('SCALED')).toBe('scaled');
     expect(parse([{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: 3e-3, lr: 1e-4 } }] }]).pipelines[1]!.training![0]!.settings).toEqual({
       embeddingLr: 3e-3,
       lr: 1e-4,

@@ -11,9 +11,10 @@ import { tinyBert } from '../helpers/models.ts';
 describe('--embedding-lr', () => {
   it('parses a positive number (or its text) or scaled; refuses the rest in one line naming the flag', () => {
     expect(parseEmbeddingLr('scaled')).toBe('scaled');
+    expect(parseEmbeddingLr(' Scaled ')).toBe('scaled'); // read as every word value is: letter case and spaces do not matter
     expect(parseEmbeddingLr('3e-3')).toBe(0.003);
     expect(parseEmbeddingLr(0.001)).toBe(0.001);
-    for (const bad of ['abc', '', '0', '-1', 'Infinity', 0, Number.NaN, null, 'Scaled']) {
+    for (const bad of ['abc', '', '0', '-1', 'Infinity', 0, Number.NaN, null, 'scale']) {
       expect(() => parseEmbeddingLr(bad)).toThrow(/^--embedding-lr must be a positive number or 'scaled'/);
     }
   });
