@@ -5,7 +5,9 @@
 import type { Dim, Model } from '../onnx/graph.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
 import { modelSize } from '../onnx/size.ts';
+import { SettingsError } from '../errors.ts';
 import { findBert } from './discover.ts';
+import { modelInputs } from './model-inputs.ts';
 import type { BertStructure, EncoderLayer, ExporterKind, ModelFamily, Activation, Quantization } from './structure.ts';
 import { summarize, type ModelSummary, type Size } from './summary.ts';
 
@@ -138,6 +140,11 @@ export interface GraphReport {
   operators: Record<string, number>;
   /** Discovery's reason. */
   notBert: string;
+  /**
+   * Why eval cannot feed the graph's inputs either (an input such as `position_ids` that is not token ids, mask or
+   * token types, by the names exporters use); absent when it can.
+   */
+  inputsProblem?: string;
 }
 
 /** What inspect reports of any graph: its label, producer, IR version, opsets, inputs (not initializers) and outputs. */
@@ -153,6 +160,17 @@ function graphBasics(model: Model, label: string): Pick<GraphReport, 'model' | '
   };
 }
 
+/** `{ inputsProblem }` when eval cannot feed the inputs of a graph discovery does not read; else nothing. */
+function inputsProblem(model: Model): { inputsProblem?: string } {
+  try {
+    modelInputs(model);
+    return {};
+  } catch (e) {
+    if (e instanceof SettingsError) return { inputsProblem: e.message };
+    throw e;
+  }
+}
+
 export function inspectGraph(model: Model, label: string, notBert: string): GraphReport {
   const counts = new Map<string, number>();
   for (const n of model.graph.nodes) {
@@ -164,6 +182,7 @@ export function inspectGraph(model: Model, label: string, notBert: string): Grap
     ...modelSize(model),
     operators: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     notBert,
+    ...inputsProblem(model),
   };
 }
 

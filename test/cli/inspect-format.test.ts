@@ -96,5 +96,26 @@ describe('inspect summary', () => {
     expect(text).toMatch(new RegExp(`^ {2}parameters [\\d,]+, weights ${formatMB(r.bytes).replace('.', '\\.')}$`, 'm'));
     expect(text).toContain(`discovery: ${reason}; the compression passes need one`);
     expect(text).not.toMatch(/layers ×|component/);
+    expect(r.inputsProblem).toBeUndefined(); // eval runs it: its inputs are token ids
+    expect(text).toContain('(eval and bench run any classifier)');
+  });
+
+  it('a graph with a position_ids input: says that eval and bench cannot run it either, not that they run any classifier', () => {
+    const model = tinyBert();
+    const lookup = model.graph.nodes.find((n) => n.opType === 'Gather' && n.inputs[0]!.includes('position_embeddings'))!;
+    lookup.inputs[1] = 'position_ids';
+    model.graph.inputs.push({ name: 'position_ids', elemType: 7, shape: ['batch_size', 'sequence_length'] });
+    let reason = '';
+    try {
+      findBert(model);
+    } catch (e) {
+      expect(e).toBeInstanceOf(NotBertError);
+      reason = (e as Error).message;
+    }
+    const r = inspectGraph(model, 'posids.onnx', reason);
+    expect(r.inputsProblem).toBe("model input 'position_ids' is not one the encoder reads as token ids, attention mask or token types");
+    const text = formatGraph(r);
+    expect(text).toContain(`discovery: ${reason}; the compression passes need one, and eval and bench cannot run it either: model input 'position_ids'`);
+    expect(text).not.toContain('run any classifier');
   });
 });

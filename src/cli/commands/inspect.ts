@@ -94,7 +94,9 @@ export function formatGraph(r: GraphReport): string {
     `  operators ${Object.entries(r.operators)
       .map(([op, n]) => `${op} ${n}`)
       .join(', ')}`,
-    `  discovery: ${r.notBert}; the compression passes need one (eval and bench run any classifier)`,
+    r.inputsProblem === undefined
+      ? `  discovery: ${r.notBert}; the compression passes need one (eval and bench run any classifier)`
+      : `  discovery: ${r.notBert}; the compression passes need one, and eval and bench cannot run it either: ${r.inputsProblem}`,
   ].join('\n');
 }
 
