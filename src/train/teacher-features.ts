@@ -13,7 +13,7 @@ import { sha256Bytes, writeFileAtomic } from '../files.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { findBert } from '../bert/discover.ts';
-import { openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { floatValues, openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import { modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import { fixedSequenceLength } from '../bert/sample-inputs.ts';
 import { SettingsError } from '../errors.ts';
@@ -133,7 +133,10 @@ export class TeacherFeatures {
     const out = await this.session.run(tokenFeeds(this.inputs, tokens));
     this.stats.runs++;
     const result: Feeds = {};
-    for (const r of this.requests) result[r.input] = fixed === undefined ? out[r.value] : cropFeature(out[r.value], batch.seq, r.attention === true);
+    for (const r of this.requests) {
+      const t = float32Feature(out[r.value]!);
+      result[r.input] = fixed === undefined ? t : cropFeature(t, batch.seq, r.attention === true);
+    }
     if (file) this.store(file, result);
     return result;
   }
@@ -206,6 +209,11 @@ function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds 
   } catch (e) {
     return `unreadable (${(e as Error).message})`;
   }
+}
+
+/** A teacher feature as the float32 tensor the training graph takes (a float16 teacher's decoded). */
+function float32Feature(t: Tensor): Tensor {
+  return t.type === 'float32' ? t : new Tensor('float32', floatValues(t), t.dims);
 }
 
 /** `batch`'s rows padded to `seq` tokens (ids, mask and token types 0 past each row's end). */

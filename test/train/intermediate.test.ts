@@ -19,6 +19,7 @@ import { canonicalBert } from '../../src/bert/canonical.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { OPTIMIZE, optimizeModel } from '../../src/optimize/index.ts';
 import { refusal } from '../helpers/refusal.ts';
+import { toFloat16 } from '../helpers/float16.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { lcg } from '../helpers/feeds.ts';
@@ -362,6 +363,47 @@ describe('teacher features and the projection', () => {
     for (const r of plan.requests) expect(Array.from(got[r.input].data as Float32Array)).toEqual(Array.from(want[r.value].data as Float32Array));
     const s = findBert(teacher);
     expect(plan.requests.map((r) => r.value)).toContain(s.layers[1].output);
+  });
+
+  it("a float16 teacher's features are float32 feeds (onnxruntime refused its float16 ones), equal to the float32 teacher's to float16 precision, cached alike", async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
+    const teacher16 = toFloat16(teacher);
+    expect(intermediatePlan(presetMatches('tinybert', 2, 1), teacher16, student.forward(false)).requests).toEqual(plan.requests);
+    const dir = mkdtempSync(join(tmpdir(), 'bc-features16-'));
+    try {
+      const f32 = await TeacherFeatures.open(teacher, plan.requests, 1);
+      const want = await f32.run(batchOf(60));
+      await f32.release();
+      for (const pass of ['run', 'cached'] as const) {
+        const f16 = await TeacherFeatures.open(teacher16, plan.requests, 1, { dir, budgetBytes: 2 ** 26 });
+        const got = await f16.run(batchOf(60));
+        await f16.release();
+        expect(f16.stats, pass).toEqual(pass === 'run' ? { hits: 0, runs: 1 } : { hits: 1, runs: 0 });
+        for (const r of plan.requests) {
+          expect(got[r.input].type, r.value).toBe('float32');
+          expect(got[r.input].dims).toEqual(want[r.input].dims);
+          const a = want[r.input].data as Float32Array;
+          const b = got[r.input].data as Float32Array;
+          // (attention scores: the masked keys' large negative mask, float16's clamped, is zeroed by the loss)
+          const kept = [...a.keys()].filter((i) => Math.abs(a[i]!) < 1000);
+          expect(kept.length).toBeGreaterThan(a.length / 2);
+          const scale = Math.max(...kept.map((i) => Math.abs(a[i]!)));
+          expect(Math.max(...kept.map((i) => Math.abs(a[i]! - b[i]!))) / scale, `${pass} ${r.value}`).toBeLessThan(0.01);
+        }
+      }
+      // a training step takes them
+      const features = await TeacherFeatures.open(teacher16, plan.requests, 1);
+      const stepper = await intermediateStepper(student, plan, features);
+      try {
+        expect(Number.isFinite(await stepper.step(batchOf(60), 0, 1e-2))).toBe(true);
+      } finally {
+        await stepper.release();
+        await features.release();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a teacher layer that --optimize's first-token rewrite cut to token 0, and plans the layers before it", () => {
