@@ -697,10 +697,20 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         if (signal.aborted) throw new StoppedBeforeTraining();
       }
     : undefined;
+  /** `work`'s result, or undefined when a stop came between its batches (logged: a rerun computes `what` again). */
+  const unlessStopped = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (e) {
+      if (!(e instanceof StoppedBeforeTraining)) throw e;
+      log(`interrupted while ${what} were computed, before any training step: a rerun computes them again`);
+      return undefined;
+    }
+  };
   let trainSet = set;
   if (augment > 0) {
-    try {
-      trainSet = await withAugmented(set, {
+    const augmented = await unlessStopped('the augmented examples', () =>
+      withAugmented(set, {
         teacher: teacherModel!,
         tokenizer,
         n: augment,
@@ -708,30 +718,26 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'),
         log,
         ...(stopOnSignal ? { onBlock: stopOnSignal } : {}),
-      });
-    } catch (e) {
-      if (!(e instanceof StoppedBeforeTraining)) throw e;
-      log('interrupted while the augmented examples were computed, before any training step: a rerun computes them again');
-      return { interrupted: true };
-    }
+      }),
+    );
+    if (!augmented) return { interrupted: true };
+    trainSet = augmented;
   }
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {
-    try {
-      teacher = await teacherLogits({
-        teacherPath: o.teacher,
+    const teacherPath = o.teacher;
+    teacher = await unlessStopped("the teacher's outputs", () =>
+      teacherLogits({
+        teacherPath,
         set: trainSet,
         cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'),
         threads,
         log,
         ...(stopOnSignal ? { onBatch: stopOnSignal } : {}),
-      });
-    } catch (e) {
-      if (!(e instanceof StoppedBeforeTraining)) throw e;
-      log("interrupted while the teacher's outputs were computed, before any training step: a rerun computes them again");
-      return { interrupted: true };
-    }
+      }),
+    );
+    if (!teacher) return { interrupted: true };
   }
   // (the teacher is part of what makes a run the one its checkpoints are of)
   const teacherSha256 = o.teacher ? await sha256File(locateModel(o.teacher).onnx) : undefined;
