@@ -165,8 +165,12 @@ function layerNormEpsilon(model: Model, s: BertStructure): number {
   const norms: LayerNorm[] = [s.embeddings.norm, ...s.layers.flatMap((l) => [l.attentionNorm, l.outputNorm])];
   const eps = new Set(norms.map((n) => Math.fround(n.epsilon)));
   if (eps.size !== 1) refuse(`the LayerNorms use different epsilons (${[...eps].join(', ')})`);
-  if (norms[0].epsilon === 0 && model.graph.initializers.get(norms[0].scale)?.dataType === DataType.FLOAT16) return BERT_BASE.layerNormEps;
-  return shortestFloat32(norms[0].epsilon);
+  return shortestFloat32(float32Epsilon(model, norms[0]));
+}
+
+/** `norm`'s epsilon for a float32 model: a float16 model's underflowed 0 read as BERT's 1e-12 (see layerNormEpsilon). */
+export function float32Epsilon(model: Model, norm: LayerNorm): number {
+  return norm.epsilon === 0 && model.graph.initializers.get(norm.scale)?.dataType === DataType.FLOAT16 ? BERT_BASE.layerNormEps : norm.epsilon;
 }
 
 /** Reads float initializers as fresh arrays, checking their sizes. */

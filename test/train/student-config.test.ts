@@ -7,6 +7,7 @@ import { bertStudent, everyOtherStudent, scratchStudent, teacherShape } from '..
 import { SettingsError } from '../../src/errors.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { toFloat16 } from '../helpers/float16.ts';
 
 describe('student config.json', () => {
   const source = { id2label: { 0: 'negative', 1: 'positive' }, num_attention_heads: 4, pruned_heads: { 1: [3] } };
@@ -61,5 +62,16 @@ describe('bert:… students with sizes left out', () => {
     expect(() => scratchStudent(teacher, 'bert:hidden=30,heads=4', 1)).toThrow(
       new SettingsError('--student bert:hidden=30,heads=4: hidden 30 is not divisible by heads 4'),
     );
+  });
+});
+
+describe('a from-scratch student of a float16 teacher', () => {
+  it("takes BERT's LayerNorm epsilon 1e-12, which underflowed to 0 in float16, as the canonical rebuild does (it was refused: got 0)", () => {
+    const model = tinyBert({ numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64 });
+    const teacher = teacherShape(toFloat16(model));
+    expect(teacher.layerNormEps).toBe(1e-12);
+    expect({ ...teacher, layerNormEps: 0 }).toEqual({ ...teacherShape(model), layerNormEps: 0 });
+    expect(teacher.layerNormEps).toBe(canonicalBert(toFloat16(model)).config.layerNormEps);
+    expect(scratchStudent(teacher, 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1).description).toBe('BERT 1×16 (2 heads, FFN 32) from scratch');
   });
 });

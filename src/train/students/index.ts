@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import { gigabytes } from '../../units.ts';
 import type { Model } from '../../onnx/graph.ts';
 import { loadModel } from '../../onnx/load.ts';
-import { canonicalBert, type CanonicalBert } from '../../bert/canonical.ts';
+import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { BertStructure } from '../../bert/structure.ts';
@@ -228,7 +228,7 @@ export function teacherShape(teacher: Model): TeacherShape {
     maxPositions: s.maxPositions ?? 512,
     typeVocabSize: s.family === 'bert' || s.family === 'albert' || s.family === 'electra' ? (s.typeVocabSize ?? 2) : 2,
     activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' ? act : 'gelu',
-    layerNormEps: s.layers[0]?.outputNorm.epsilon ?? 1e-12,
+    layerNormEps: s.layers[0] ? float32Epsilon(teacher, s.layers[0].outputNorm) : 1e-12,
     numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,
   };
 }
