@@ -48,9 +48,14 @@ function userTables(db: Database.Database): string[] {
 
 /**
  * What the database at `path` is; throws a one-line UserError when it is not a sweep store (see the module
- * comment). Reads only.
+ * comment). Reads only, in one read transaction: another sweep creating the store at the same moment marks it and
+ * creates its tables in one transaction, and separate reads could see its mark missing and its tables there.
  */
 export function identifyStore(db: Database.Database, path: string): StoreIdentity {
+  return db.transaction(() => identifyInSnapshot(db, path))();
+}
+
+function identifyInSnapshot(db: Database.Database, path: string): StoreIdentity {
   const appId = db.pragma('application_id', { simple: true }) as number;
   const tables = userTables(db);
   if (appId === STORE_APPLICATION_ID) {
