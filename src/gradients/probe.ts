@@ -81,25 +81,30 @@ function filled(elemType: number | undefined, dims: number[]): Tensor | undefine
 }
 
 /**
- * Sizes of `feeds` that do not tell the symbolic dims of `inputs` apart: a size two different symbolic dims got
- * (an unnamed dim counts as its own), and 1 when a symbolic dim got it. Where both sides of a broadcast have such a
- * size at probe time, one of them may be 1 at run time while the other is not. Empty for probeFeeds' default feeds
- * of up to six named symbolic dims (each name gets its own size above 1).
+ * Each symbolic dim of `inputs` with the size `feeds` gave it, keyed by its name (an unnamed dim by its input and
+ * axis: it counts as its own).
  */
-export function ambiguousSizes(inputs: readonly ValueInfo[], feeds: Feeds): Set<number> {
-  const owner = new Map<number, string>();
-  const sizes = new Set<number>();
+function* symbolicDims(inputs: readonly ValueInfo[], feeds: Feeds): Generator<{ key: string; size: number }> {
   for (const v of inputs) {
     const t = feeds[v.name];
     if (!t || !v.shape || v.shape.length !== t.dims.length) continue;
-    v.shape.forEach((d, i) => {
-      if (typeof d === 'number') return;
-      const key = d || `?${v.name}:${i}`;
-      const size = Number(t.dims[i]);
-      const first = owner.get(size);
-      if (size === 1 || (first !== undefined && first !== key)) sizes.add(size);
-      owner.set(size, first ?? key);
-    });
+    for (const [i, d] of v.shape.entries()) if (typeof d !== 'number') yield { key: d || `?${v.name}:${i}`, size: Number(t.dims[i]) };
+  }
+}
+
+/**
+ * Sizes of `feeds` that do not tell the symbolic dims of `inputs` apart: a size two different symbolic dims got,
+ * and 1 when a symbolic dim got it. Where both sides of a broadcast have such a size at probe time, one of them may
+ * be 1 at run time while the other is not. Empty for probeFeeds' default feeds of up to six named symbolic dims
+ * (each name gets its own size above 1).
+ */
+function ambiguousSizes(inputs: readonly ValueInfo[], feeds: Feeds): Set<number> {
+  const owner = new Map<number, string>();
+  const sizes = new Set<number>();
+  for (const { key, size } of symbolicDims(inputs, feeds)) {
+    const first = owner.get(size);
+    if (size === 1 || (first !== undefined && first !== key)) sizes.add(size);
+    owner.set(size, first ?? key);
   }
   return sizes;
 }
@@ -112,21 +117,8 @@ export function fedInputs(graph: Graph): ValueInfo[] {
   return graph.inputs.filter((v) => !graph.initializers.has(v.name));
 }
 
-/** The sizes above 1 that symbolic dims of `inputs` got in `feeds`. */
-function symbolicSizes(inputs: readonly ValueInfo[], feeds: Feeds): Set<number> {
-  const sizes = new Set<number>();
-  for (const v of inputs) {
-    const t = feeds[v.name];
-    if (!t || !v.shape || v.shape.length !== t.dims.length) continue;
-    v.shape.forEach((d, i) => {
-      if (typeof d !== 'number' && Number(t.dims[i]) > 1) sizes.add(Number(t.dims[i]));
-    });
-  }
-  return sizes;
-}
-
 /**
- * Feeds like `feeds` with every symbolic dim of a size s in `sizes` (symbolicSizes) moved to another size (the same
+ * Feeds like `feeds` with every symbolic dim of a size s in `sizes` moved to another size (the same
  * for every dim of size s, and one that no symbolic dim had); undefined when an input the probe cannot fill has one.
  */
 function movedFeeds(inputs: readonly ValueInfo[], feeds: Feeds, sizes: ReadonlySet<number>): Feeds | undefined {
@@ -193,7 +185,7 @@ export async function probeShapes(model: Model, feeds?: Feeds, checkTies = true)
     for (const [name, t] of model.graph.initializers) facts.set(name, { dataType: t.dataType, dims: [...t.dims] });
     const inputs = fedInputs(model.graph);
     const ambiguous = ambiguousSizes(inputs, input);
-    const symbolic = symbolicSizes(inputs, input);
+    const symbolic = new Set([...symbolicDims(inputs, input)].map((d) => d.size).filter((size) => size > 1));
     if (checkTies && symbolic.size) {
       const moved = movedFeeds(inputs, input, symbolic);
       const runs =
