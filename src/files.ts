@@ -173,6 +173,15 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** sha256File memoized by path: a file read by several points, or by a run's identity and its lineage, is hashed once. */
+export function memoizedSha256(): (file: string) => Promise<string> {
+  const hashes = new Map<string, Promise<string>>();
+  return (file) => {
+    if (!hashes.has(file)) hashes.set(file, sha256File(file));
+    return hashes.get(file)!;
+  };
+}
+
 /** The sha256 of bytes held in memory, taken in order as one stream, hex (a payload checksum). */
 export function sha256Bytes(parts: Iterable<Uint8Array>): string {
   const hash = createHash('sha256');

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
-import { sha256File } from '../files.ts';
+import { memoizedSha256 } from '../files.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { modelSha256 } from '../onnx/identity.ts';
@@ -117,14 +117,7 @@ function modelResolver(log?: (line: string) => void): (ref: string) => Promise<R
   };
 }
 
-/** sha256File memoized by path: a file read by several points (or by the plan and the queue) is hashed once. */
-export function memoizedSha256(): (file: string) => Promise<string> {
-  const hashes = new Map<string, Promise<string>>();
-  return (file) => {
-    if (!hashes.has(file)) hashes.set(file, sha256File(file));
-    return hashes.get(file)!;
-  };
-}
+export { memoizedSha256 } from '../files.ts';
 
 /** A file-system-safe version of a label. */
 export function slug(s: string): string {

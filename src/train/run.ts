@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
 import { checkOutputFolder, checkOutputKinds, folderLabel, lineagePath, modelOutputFiles } from '../destination.ts';
-import { sha256File, writeFileAtomic } from '../files.ts';
+import { memoizedSha256, sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
@@ -739,10 +739,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     );
     if (!teacher) return { interrupted: true };
   }
-  // (the teacher is part of what makes a run the one its checkpoints are of)
-  const teacherSha256 = o.teacher ? await sha256File(locateModel(o.teacher).onnx) : undefined;
-  // (with external data, the weights' files too: the .onnx holds the graph only; the teacher-logits cache keys it so too)
-  const teacherIdentity = o.teacher ? await modelSha256(locateModel(o.teacher).onnx) : undefined;
+  // (the teacher is part of what makes a run the one its checkpoints are of: its .onnx file's hash for the lineage,
+  // with external data the weights' files too for the identity, as the teacher-logits cache keys it; the .onnx hashed once)
+  const hash = memoizedSha256();
+  const teacherOnnx = o.teacher ? locateModel(o.teacher).onnx : undefined;
+  const teacherSha256 = teacherOnnx ? await hash(teacherOnnx) : undefined;
+  const teacherIdentity = teacherOnnx ? await modelSha256(teacherOnnx, hash) : undefined;
   let current = student;
   let result: TrainResult | undefined;
   const phaseRecords: PhaseRecord[] = [];

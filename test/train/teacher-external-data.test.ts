@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256File } from '../../src/files.ts';
 import { saveModel } from '../../src/onnx/index.ts';
+import { modelSha256 } from '../../src/onnx/identity.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -51,5 +53,22 @@ describe('a teacher with external data', () => {
     const logs: string[] = [];
     await expect(job({ log: (l) => logs.push(l) })).rejects.toThrow(/holds the checkpoints \(step 1\) of a run .*teacher/);
     expect(logs.filter((l) => l.startsWith('resuming'))).toEqual([]);
+  });
+
+  it("records the .onnx file's sha256 in the lineage, not the run's identity (which hashes the weights' file too)", async () => {
+    const output = join(work, 'lineage', 'model.onnx');
+    await runTraining({
+      task: 'SST-2',
+      teacher,
+      student,
+      glueDir,
+      cacheDir: join(work, 'cache'),
+      output,
+      settings: { epochs: 1, batchSize: 4, threads: 1, dropout: 0 },
+    });
+    const lineage = JSON.parse(readFileSync(`${output}.json`, 'utf8'));
+    const onnx = join(teacher, 'model.onnx');
+    expect(lineage.teacher.sha256).toBe(await sha256File(onnx));
+    expect(await modelSha256(onnx)).not.toBe(lineage.teacher.sha256);
   });
 });
