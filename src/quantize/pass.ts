@@ -320,12 +320,13 @@ function standardOpset(model: Model, s: BertStructure, o: QuantizeOptions): { in
 
 const STANDARD_OPSET = 11;
 
+/** The weight types requireFiniteWeights reads (float16 and bfloat16 are refused before, by requireFloat32Weights). */
+const READABLE_FLOAT = new Set<number>([DataType.FLOAT, DataType.DOUBLE]);
+
 /**
  * Refuses a float weight holding NaN or Infinity: its scale would be NaN or Infinity, so the quantized weight would
  * silently lose the value (NaN is stored as 0) or its whole channel (an Infinity makes every other value 0).
  */
-const READABLE_FLOAT = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE]);
-
 function requireFiniteWeights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): void {
   for (const [i, t] of targets.entries()) {
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
