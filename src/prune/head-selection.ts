@@ -27,9 +27,6 @@ import { LOSS_BASED, MEASURED, type ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { expandToLayers, groupScores, sharingGroups } from './sharing.ts';
 
-/** Importances measured on data, which change as heads are removed; the others are scored once. */
-export const DATA_DRIVEN: ReadonlySet<HeadImportance> = new Set(MEASURED);
-
 /** Share of the model's heads one step removes when `steps` is not given (10%, as a sensible default). */
 export const DEFAULT_STEP_SHARE = 0.1;
 
@@ -71,7 +68,8 @@ export function comparableScores(method: HeadImportance, scores: HeadScores): He
 
 /** The number of steps used when none is given: one per 10% of the heads removed, one for data-free methods. */
 export function defaultSteps(method: HeadImportance, ratio: number): number {
-  return DATA_DRIVEN.has(method) ? Math.max(1, Math.ceil(ratio / DEFAULT_STEP_SHARE - 1e-9)) : 1;
+  // importances measured on data change as heads are removed (settings.ts's MEASURED); the others are scored once
+  return MEASURED.includes(method) ? Math.max(1, Math.ceil(ratio / DEFAULT_STEP_SHARE - 1e-9)) : 1;
 }
 
 /**
