@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
-import { boolean, declarePass, grammar, integer, oneOf, type ClassifierNeed } from '../pass/settings.ts';
+import { boolean, declarePass, grammar, integer, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
 import { ENTROPY_DEFAULT_BINS, ENTROPY_MAX_BINS, ENTROPY_QUANTIZED_BINS } from './entropy.ts';
 
 /** How the 8-bit weight scales are shared along the output channels of a projection. */
@@ -145,8 +145,8 @@ export const RANGE_METHOD_SYNTAX = 'minmax | percentile[:P] | entropy[:BINS]';
 export function parseRangeMethod(v: unknown): RangeMethod {
   if (v === undefined || v === null) return { kind: 'minmax' };
   if (typeof v === 'string') {
-    // read as a mode is (parseMode): spaces around the text or after the colon, and letter case, do not matter
-    const s = v.trim().toLowerCase();
+    // read as every setting is (settingText): spaces around the text or after the colon, and letter case, do not matter
+    const s = settingText(v) as string;
     if (s === 'minmax') return { kind: 'minmax' };
     const m = /^percentile(?::\s*(\d+(?:\.\d+)?))?$/.exec(s);
     if (m) {
