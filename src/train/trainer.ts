@@ -16,7 +16,7 @@ import { consumers } from '../onnx/analysis.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
 import { openSession, Tensor, type Feeds, type Fetches, type Session } from '../runtime/session.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
-import { prepareTask, scoreTask, type PreparedTask } from '../eval/evaluate.ts';
+import { scoreTask, type PreparedTask } from '../eval/evaluate.ts';
 import { taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import type { TextTokenizer } from '../eval/tokenizer.ts';
@@ -29,7 +29,7 @@ import { AdamW, accumulateRows, clipFactor, scatterAddRows, type RowGradients, t
 import { lrAt } from './schedule.ts';
 import { MaskBuffers } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
-import { makeBatches, taskOf, type Batch, type TrainingSet } from './data.ts';
+import { makeBatches, type Batch, type TrainingSet } from './data.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { initialParameters, weightMatrices, type Student } from './student.ts';
 import { embeddingLrScales, type EmbeddingLr } from './embedding-lr.ts';
@@ -105,9 +105,9 @@ export interface TrainJob {
   settings: TrainSettings;
   /**
    * Dev split for evaluation after each epoch; `prepared`: already read and tokenized at the set's max length
-   * (runTraining reads it before any work), else read here.
+   * (runTraining reads it before any work, so that a bad dev split is refused before the teacher's pass).
    */
-  dev?: { glueDir: string; tokenizer: TextTokenizer; modelConfig: ModelConfig; prepared?: PreparedTask };
+  dev?: { glueDir: string; tokenizer: TextTokenizer; modelConfig: ModelConfig; prepared: PreparedTask };
   /**
    * The teacher the loss terms learn from, as an identity (its model file's sha256): part of what makes two jobs
    * the same run, so that a run is never resumed with another teacher.
@@ -487,9 +487,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;
   const schedule = { lr: settings.lr, totalSteps, warmupRatio: settings.warmupRatio };
-  const prepared = job.dev
-    ? (job.dev.prepared ?? prepareTask(taskOf(set, 'dev evaluation'), 'dev', job.dev.glueDir, job.dev.tokenizer, set.maxLength))
-    : undefined;
+  const prepared = job.dev?.prepared;
   ensureFolder(job.workDir, `the work folder ${job.workDir}`); // (removed again, when still empty, if the run fails)
 
   let state: ResumeState = { key, job: jobFacts(job), epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };
