@@ -115,21 +115,20 @@ export const GENERAL_STAGE_STUDENT =
 
 /** The general stage (intermediate KD on a text corpus) is not a sweep step: its data is not the task's. */
 type NotInSweeps = 'stage' | 'corpus';
-const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: Kind; min?: number }> = {
+/** `word`: a setting that takes words, read as a pass's words are (settingText: letter case and spaces around do not matter). */
+const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: Kind; min?: number; word?: true }> = {
   alpha: { kind: 'number' },
   temperature: { kind: 'number' },
-  logitLoss: { kind: 'string' },
+  logitLoss: { kind: 'string', word: true },
   /** A preset name, or a list of {teacherLayer, studentLayer, feature, loss, weight} (parseMatches). */
-  intermediate: { kind: 'data' },
+  intermediate: { kind: 'data', word: true },
   /** uniform | skip | last | 'T:S,T:S', or a list of [teacher, student] pairs. */
-  layerMap: { kind: 'data' },
+  layerMap: { kind: 'data', word: true },
   pkdWeight: { kind: 'number' },
   intermediateEpochs: { kind: 'int', min: 1 },
-  intermediatePhase: { kind: 'string' },
+  intermediatePhase: { kind: 'string', word: true },
   augment: { kind: 'int', min: 0 },
 };
-/** The distill settings that take words, read as a pass's words are (settingText: letter case and spaces around do not matter). */
-const WORD_KEYS: ReadonlySet<string> = new Set(['logitLoss', 'intermediate', 'layerMap', 'intermediatePhase']);
 const OTHER_KEYS = { task: { kind: 'string' }, maxExamples: { kind: 'int', min: 1 }, maxLength: { kind: 'int', min: 2 } } as const;
 const DISTILL_ONLY = ['student', 'teacher'] as const;
 
@@ -293,7 +292,10 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   for (const [k, v] of Object.entries(raw)) {
     if (k in TRAIN_KEYS) settings[k] = typed(k, v, TRAIN_KEYS[k as keyof TrainSettings]);
     // a word (logitLoss mse, intermediate tinybert, layerMap uniform, intermediatePhase joint) reads as the flag's does
-    else if (k in DISTILL_KEYS) distill[k] = typed(k, WORD_KEYS.has(k) ? settingText(v) : v, DISTILL_KEYS[k as keyof typeof DISTILL_KEYS]);
+    else if (k in DISTILL_KEYS) {
+      const spec = DISTILL_KEYS[k as keyof typeof DISTILL_KEYS];
+      distill[k] = typed(k, spec.word ? settingText(v) : v, spec);
+    }
   }
   try {
     checkSettings(settings as Partial<TrainSettings>, kind === 'distill' ? (distill as Partial<DistillSettings>) : undefined);
