@@ -342,6 +342,18 @@ function batchOf(vocab: number, size = 3, seq = 6): Batch {
   };
 }
 
+/** The loss of one intermediate training step of `student` on `teacher`'s features for `plan` (both released after). */
+async function oneStepLoss(student: Student, plan: ReturnType<typeof intermediatePlan>, teacher: Model): Promise<number> {
+  const features = await TeacherFeatures.open(teacher, plan.requests, 1);
+  const stepper = await intermediateStepper(student, plan, features);
+  try {
+    return await stepper.step(batchOf(60), 0, 1e-2);
+  } finally {
+    await stepper.release();
+    await features.release();
+  }
+}
+
 describe('teacher features and the projection', () => {
   const teacher = tinyBert({ numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64, vocabSize: 60, maxPositions: 16 });
 
@@ -393,14 +405,7 @@ describe('teacher features and the projection', () => {
         }
       }
       // a training step takes them
-      const features = await TeacherFeatures.open(teacher16, plan.requests, 1);
-      const stepper = await intermediateStepper(student, plan, features);
-      try {
-        expect(Number.isFinite(await stepper.step(batchOf(60), 0, 1e-2))).toBe(true);
-      } finally {
-        await stepper.release();
-        await features.release();
-      }
+      expect(Number.isFinite(await oneStepLoss(student, plan, teacher16))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -550,14 +555,7 @@ describe('teacher features and the projection', () => {
     expect(new Set(plan.requests.map((r) => r.input)).size).toBe(plan.requests.length);
     expect(plan.requests).toHaveLength(4); // hidden and scores of teacher layers 2 and 1
     expect(plan.terms).toHaveLength(matches.length);
-    const features = await TeacherFeatures.open(teacher, plan.requests, 1);
-    const stepper = await intermediateStepper(student, plan, features);
-    try {
-      expect(Number.isFinite(await stepper.step(batchOf(60), 0, 1e-2))).toBe(true);
-    } finally {
-      await stepper.release();
-      await features.release();
-    }
+    expect(Number.isFinite(await oneStepLoss(student, plan, teacher))).toBe(true);
   });
 
   it.skipIf(!hasFixtures)('refuses attention matching on a fused-attention teacher in one line (needs ../shared/fixtures/onnx)', () => {
