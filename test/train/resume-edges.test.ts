@@ -109,10 +109,10 @@ describe('stopped while the teacher runs over the training set', () => {
   const glueDir = join(dir, 'glue');
   writeGlueTask(glueDir, 'SST-2', 40, ['train', 'dev']);
 
-  it('stops between its batches: interrupted, nothing cached, no checkpoint and no model, not after the whole pass and a first step', async () => {
+  /** A distill run (its model in dir/`out`) whose signal is aborted before it starts: interrupted; the lines it logged. */
+  async function stoppedAtOnce(out: string, cacheDir: string, distill?: { augment: number }): Promise<string[]> {
     const stop = new AbortController();
     stop.abort();
-    const cacheDir = join(dir, 'cache');
     const lines: string[] = [];
     const result = await runTraining({
       task: 'SST-2',
@@ -120,12 +120,19 @@ describe('stopped while the teacher runs over the training set', () => {
       student: 'every-other',
       glueDir,
       cacheDir,
-      output: join(dir, 'out', 'model.onnx'),
+      output: join(dir, out, 'model.onnx'),
       settings: { epochs: 1, batchSize: 4, threads: 1 },
+      ...(distill ? { distill } : {}),
       signal: stop.signal,
       log: (line) => lines.push(line),
     });
     expect(result).toEqual({ interrupted: true });
+    return lines;
+  }
+
+  it('stops between its batches: interrupted, nothing cached, no checkpoint and no model, not after the whole pass and a first step', async () => {
+    const cacheDir = join(dir, 'cache');
+    const lines = await stoppedAtOnce('out', cacheDir);
     expect(lines.at(-1)).toBe("interrupted while the teacher's outputs were computed, before any training step: a rerun computes them again");
     expect(existsSync(cacheDir) ? readdirSync(cacheDir, { recursive: true }).filter((f) => String(f).endsWith('.bin')) : []).toEqual([]);
     expect(existsSync(join(dir, 'out', 'model.onnx.train'))).toBe(false);
@@ -133,23 +140,8 @@ describe('stopped while the teacher runs over the training set', () => {
   });
 
   it('with --augment, stops between the blocks of its neighbour search: interrupted, no augmented examples cached, nor teacher outputs', async () => {
-    const stop = new AbortController();
-    stop.abort();
     const cacheDir = join(dir, 'cache-augment');
-    const lines: string[] = [];
-    const result = await runTraining({
-      task: 'SST-2',
-      teacher,
-      student: 'every-other',
-      glueDir,
-      cacheDir,
-      output: join(dir, 'out-augment', 'model.onnx'),
-      settings: { epochs: 1, batchSize: 4, threads: 1 },
-      distill: { augment: 1 },
-      signal: stop.signal,
-      log: (line) => lines.push(line),
-    });
-    expect(result).toEqual({ interrupted: true });
+    const lines = await stoppedAtOnce('out-augment', cacheDir, { augment: 1 });
     expect(lines.at(-1)).toBe('interrupted while the augmented examples were computed, before any training step: a rerun computes them again');
     const cached = existsSync(cacheDir) ? readdirSync(cacheDir, { recursive: true }).map(String) : [];
     expect(cached.filter((f) => f.endsWith('.jsonl') || f.endsWith('.bin'))).toEqual([]);
