@@ -181,8 +181,20 @@ describe.skipIf(!haveShared)('runTraining stopped after the last step of an epoc
   let referenceRun: ReturnType<typeof runTraining> | undefined;
   const uninterrupted = () => (referenceRun ??= runTraining(job('epoch-end-reference')));
 
-  it('the rerun still ends that epoch (its dev score, its record, the best epoch): the same epochs and weights as an uninterrupted run', async () => {
+  /** The rerun of the run `name` stopped at step 4 resumes there and ends as the uninterrupted run: epochs, best epoch, weights. */
+  async function expectResumedAsUninterrupted(name: string): Promise<void> {
     const reference = await uninterrupted();
+    const logs: string[] = [];
+    const resumed = await runTraining({ ...job(name), log: (l) => logs.push(l) });
+    expect(logs).toContain('resuming from step 4 (epoch 1)');
+    const epochs = (r: typeof resumed) => r.lineage!.epochs.map(({ epoch, loss, score }) => ({ epoch, loss, score }));
+    expect(epochs(resumed)).toEqual(epochs(reference));
+    expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
+    expectSameInitializers(join(work, name, 'model.onnx'), join(work, 'epoch-end-reference', 'model.onnx'));
+  }
+
+  it('the rerun still ends that epoch (its dev score, its record, the best epoch): the same epochs and weights as an uninterrupted run', async () => {
+    await uninterrupted();
     const controller = new AbortController();
     const stopped = await runTraining({
       ...job('epoch-end'),
@@ -192,17 +204,11 @@ describe.skipIf(!haveShared)('runTraining stopped after the last step of an epoc
       },
     });
     expect(stopped.interrupted).toBe(true);
-    const logs: string[] = [];
-    const resumed = await runTraining({ ...job('epoch-end'), log: (l) => logs.push(l) });
-    expect(logs).toContain('resuming from step 4 (epoch 1)');
-    const epochs = (r: typeof resumed) => r.lineage!.epochs.map(({ epoch, loss, score }) => ({ epoch, loss, score }));
-    expect(epochs(resumed)).toEqual(epochs(reference));
-    expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
-    expectSameInitializers(join(work, 'epoch-end', 'model.onnx'), join(work, 'epoch-end-reference', 'model.onnx'));
+    await expectResumedAsUninterrupted('epoch-end');
   });
 
   it("stopped during an epoch's dev evaluation: it stops between two dev batches, keeps the epoch's steps, and the rerun ends the epoch as an uninterrupted run", async () => {
-    const reference = await uninterrupted();
+    await uninterrupted();
     const controller = new AbortController();
     const logs: string[] = [];
     const stopped = await runTraining({
@@ -219,13 +225,7 @@ describe.skipIf(!haveShared)('runTraining stopped after the last step of an epoc
     expect(logs.filter((l) => l.startsWith('epoch 1:'))).toEqual([]); // (no score of a partial evaluation)
     expect(logs.at(-1)).toMatch(/^interrupted at step 4; /); // (no step of epoch 2 ran)
     expect(checkpoints(join(work, 'during-eval', 'model.onnx.train'))).toContain(4);
-    const resumedLogs: string[] = [];
-    const resumed = await runTraining({ ...job('during-eval'), log: (l) => resumedLogs.push(l) });
-    expect(resumedLogs).toContain('resuming from step 4 (epoch 1)');
-    const epochs = (r: typeof resumed) => r.lineage!.epochs.map(({ epoch, loss, score }) => ({ epoch, loss, score }));
-    expect(epochs(resumed)).toEqual(epochs(reference));
-    expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
-    expectSameInitializers(join(work, 'during-eval', 'model.onnx'), join(work, 'epoch-end-reference', 'model.onnx'));
+    await expectResumedAsUninterrupted('during-eval');
   });
 });
 
