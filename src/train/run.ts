@@ -26,7 +26,7 @@ import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import { modelSha256 } from '../onnx/identity.ts';
 import type { LossTerm } from '../gradients/index.ts';
-import { DEFAULT_TRAIN_SETTINGS, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
+import { DEFAULT_TRAIN_SETTINGS, StoppedBetweenBatches, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
 import { bertStudent, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
 import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
@@ -542,9 +542,6 @@ function optimizedForm(model: Model): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
-/** Thrown between the augmentation's or the teacher's batches when the run's signal has been aborted (caught in runTraining). */
-class StoppedBeforeTraining extends Error {}
-
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const task = o.task === undefined ? undefined : getTask(o.task, 'train');
   // before any work: the model files are not named like the side files written beside them, and every file the
@@ -694,7 +691,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const signal = o.signal;
   const stopOnSignal = signal
     ? () => {
-        if (signal.aborted) throw new StoppedBeforeTraining();
+        if (signal.aborted) throw new StoppedBetweenBatches();
       }
     : undefined;
   /** `work`'s result, or undefined when a stop came between its batches (logged: a rerun computes `what` again). */
@@ -702,7 +699,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     try {
       return await work();
     } catch (e) {
-      if (!(e instanceof StoppedBeforeTraining)) throw e;
+      if (!(e instanceof StoppedBetweenBatches)) throw e;
       log(`interrupted while ${what} were computed, before any training step: a rerun computes them again`);
       return undefined;
     }
@@ -775,7 +772,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         signal: o.signal,
         log,
         onStep: o.onStep,
-        dev: dev ? { glueDir, tokenizer, modelConfig, prepared: dev } : undefined,
+        dev: dev ? { modelConfig, prepared: dev } : undefined,
       });
     } finally {
       await features?.release();

@@ -19,7 +19,6 @@ import { modelInputs } from '../bert/model-inputs.ts';
 import { scoreTask, type PreparedTask } from '../eval/evaluate.ts';
 import { taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
-import type { TextTokenizer } from '../eval/tokenizer.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError } from '../errors.ts';
@@ -107,7 +106,7 @@ export interface TrainJob {
    * Dev split for evaluation after each epoch; `prepared`: already read and tokenized at the set's max length
    * (runTraining reads it before any work, so that a bad dev split is refused before the teacher's pass).
    */
-  dev?: { glueDir: string; tokenizer: TextTokenizer; modelConfig: ModelConfig; prepared: PreparedTask };
+  dev?: { modelConfig: ModelConfig; prepared: PreparedTask };
   /**
    * The teacher the loss terms learn from, as an identity (its model file's sha256): part of what makes two jobs
    * the same run, so that a run is never resumed with another teacher.
@@ -399,12 +398,15 @@ export async function createStepper(
   };
 }
 
-/** Thrown between two batches of a dev evaluation when the job's signal has been aborted (caught in `train`). */
-class StoppedDuringEvaluation extends Error {}
+/**
+ * Thrown from a progress callback between two batches (a dev evaluation's, the augmentation's, the teacher's) when
+ * a run's signal has been aborted; caught by the run, which stops there.
+ */
+export class StoppedBetweenBatches extends Error {}
 
 /**
  * Dev evaluation of the current parameters through the GLUE harness. When the job's signal aborts, it stops after
- * the batch in progress (StoppedDuringEvaluation), unless that batch was the last: a finished evaluation is kept.
+ * the batch in progress (StoppedBetweenBatches), unless that batch was the last: a finished evaluation is kept.
  */
 async function evaluateDev(
   job: TrainJob,
@@ -417,7 +419,7 @@ async function evaluateDev(
   const signal = job.signal;
   const onProgress = signal
     ? ({ done, total }: { done: number; total: number }) => {
-        if (signal.aborted && done < total) throw new StoppedDuringEvaluation();
+        if (signal.aborted && done < total) throw new StoppedBetweenBatches();
       }
     : undefined;
   try {
@@ -565,7 +567,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       try {
         evaluated = await evaluateDev(job, params, prepared);
       } catch (e) {
-        if (!(e instanceof StoppedDuringEvaluation)) throw e;
+        if (!(e instanceof StoppedBetweenBatches)) throw e;
         // stopped during the evaluation (minutes on a large dev split): the epoch's steps are kept as a checkpoint
         // stopped after its last step is, and the rerun ends the epoch (evaluates it again), as it would have
         log(`stopped during epoch ${epoch + 1}'s dev evaluation: a rerun evaluates it again`);
