@@ -14,7 +14,7 @@
 import type { Model, ValueInfo } from '../onnx/graph.ts';
 import { GraphWriter } from '../onnx/writer.ts';
 import { Rng } from '../bert/random.ts';
-import { cloneModel } from '../onnx/graph.ts';
+import { cloneModel, graphValueNames } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { SettingsError } from '../errors.ts';
 import { Tensor, type Feeds } from '../runtime/session.ts';
@@ -194,8 +194,7 @@ export function appendLoss(
   seed = 1,
 ): LossGraph {
   if (!terms.length && !intermediate.length) throw new SettingsError('a loss needs at least one term');
-  const fg = forward.graph;
-  const values = new Set([...fg.inputs.map((i) => i.name), ...fg.initializers.keys(), ...fg.nodes.flatMap((n) => n.outputs)]);
+  const values = graphValueNames(forward.graph);
   if (!values.has(logits)) throw new GradientError(`logits '${logits}' is not a value of the graph, so no loss can read it`);
   for (const t of intermediate) {
     if (!values.has(t.student)) throw new GradientError(`intermediate term ${t.label}: student value '${t.student}' is not a value of the graph`);

@@ -124,6 +124,11 @@ export function cloneGraph(g: Graph): Graph {
   };
 }
 
+/** The names of every value of a graph: its inputs, initializers and node outputs (subgraphs not included). */
+export function graphValueNames(g: Graph): Set<string> {
+  return new Set([...g.inputs.map((v) => v.name), ...g.initializers.keys(), ...g.nodes.flatMap((n) => n.outputs)]);
+}
+
 /** A copy of a model with a cloned graph (see cloneGraph). Tensor bytes are shared. */
 export function cloneModel(m: Model): Model {
   return { ...m, opsetImports: m.opsetImports.map((o) => ({ ...o })), metadataProps: { ...m.metadataProps }, graph: cloneGraph(m.graph) };

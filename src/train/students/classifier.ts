@@ -11,7 +11,7 @@
  *   --seed); the pooler (or DistilBERT's pre_classifier, RoBERTa's dense) is kept, as transformers keeps what a
  *   checkpoint has and initialises the rest.
  */
-import { cloneModel, type Model } from '../../onnx/graph.ts';
+import { cloneModel, graphValueNames, type Model } from '../../onnx/graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { float32Tensor } from '../../onnx/tensor.ts';
 import { removeDeadNodes, removeUnusedInitializers, renameValue } from '../../onnx/analysis.ts';
@@ -96,7 +96,7 @@ export function withClassifier(model: Model, numLabels: number, label: string): 
 
 /** `name`, or `name_1`, `name_2`… when the graph already has a value of that name. */
 function uniqueName(m: Model, name: string): string {
-  const taken = new Set<string>([...m.graph.initializers.keys(), ...m.graph.inputs.map((v) => v.name), ...m.graph.nodes.flatMap((n) => n.outputs)]);
+  const taken = graphValueNames(m.graph);
   let out = name;
   for (let i = 1; taken.has(out); i++) out = `${name}_${i}`;
   return out;
