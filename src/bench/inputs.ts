@@ -82,8 +82,6 @@ function structureFromLineage(path: string): BertStructure | undefined {
   return undefined;
 }
 
-export { fixedBatchSize };
-
 /**
  * The batch size and sequence length the subjects' graphs fix (undefined where dynamic); two subjects that fix
  * different sizes cannot be compared: a SettingsError.
