@@ -19,7 +19,7 @@ export interface GraphFacts {
   /** Scores per example of the scores output (`logits`, else the first output) when its shape is static. */
   scoreWidth: number | null;
   /** The batch size the graph's inputs fix (an export without a dynamic batch axis); null when dynamic or unknown. */
-  fixedBatch?: number | null;
+  fixedBatch: number | null;
   /** Discovery's structure of the graph (undefined when it does not read it), for later uses of the same graph. */
   structure?: BertStructure;
 }
