@@ -207,6 +207,8 @@ export function transformersJsGraph(model: Model, name: string): { model: Model;
   const renamed: Record<string, string> = {};
   for (const i of inputs) if (i.name !== INPUT_NAMES[i.role]) renamed[i.name] = INPUT_NAMES[i.role];
   const outputs = model.graph.outputs.map((o) => o.name);
+  /** The output transformers.js reads: the hidden states of an encoder-only model, else the class scores. */
+  let read: string;
   if (isEncoderOnly(structure)) {
     // an encoder-only model (BertModel): pipeline('feature-extraction') reads its hidden states as last_hidden_state
     const hidden = structure.layers.at(-1)?.output;
@@ -217,13 +219,15 @@ export function transformersJsGraph(model: Model, name: string): { model: Model;
         );
       }
       renamed[hidden] = ENCODER_OUTPUT;
+      read = hidden;
+    } else {
+      read = ENCODER_OUTPUT;
     }
   } else {
-    renameScores(model, name, renamed);
+    read = renameScores(model, name, renamed);
   }
   // transformers.js (4.3) reads the logits and hidden states as float32 arrays: a float16 graph's (a Uint16Array of
   // float16 bits) fails in its softmax, whatever dtype the folder names
-  const read = isEncoderOnly(structure) ? (outputs.includes(ENCODER_OUTPUT) ? ENCODER_OUTPUT : structure.layers.at(-1)?.output) : scoresOutput(model).name;
   const readType = model.graph.outputs.find((o) => o.name === read)?.elemType;
   if (readType === DataType.FLOAT16 || readType === DataType.BFLOAT16) {
     const type = dataTypeName(readType);
@@ -244,8 +248,8 @@ export function transformersJsGraph(model: Model, name: string): { model: Model;
 /** The output transformers.js's feature-extraction pipeline reads the hidden states from (transformers' BertModel's). */
 const ENCODER_OUTPUT = 'last_hidden_state';
 
-/** Adds the renaming of a classifier's scores output to 'logits' (what transformers.js reads the class scores from). */
-function renameScores(model: Model, name: string, renamed: Record<string, string>): void {
+/** Adds the renaming of a classifier's scores output to 'logits' (what transformers.js reads the class scores from); gives that output's name. */
+function renameScores(model: Model, name: string, renamed: Record<string, string>): string {
   const scores = scoresOutput(model).name;
   if (scores !== 'logits') {
     const rank = model.graph.outputs.find((o) => o.name === scores)?.shape?.length;
@@ -256,6 +260,7 @@ function renameScores(model: Model, name: string, renamed: Record<string, string
     }
     renamed[scores] = 'logits';
   }
+  return scores;
 }
 
 const isQuantize = (s: PassStep): boolean => s.pass === 'quantize';
