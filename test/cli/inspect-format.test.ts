@@ -10,7 +10,19 @@ import { exportBilstm } from '../../src/train/students/bilstm-export.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { formatMB } from '../../src/units.ts';
+import type { Model } from '../../src/onnx/graph.ts';
 import { tinyBert } from '../helpers/models.ts';
+
+/** Why discovery refuses `model` (a NotBertError's message); fails the test when discovery takes it. */
+function discoveryRefusal(model: Model): string {
+  try {
+    findBert(model);
+  } catch (e) {
+    expect(e).toBeInstanceOf(NotBertError);
+    return (e as Error).message;
+  }
+  throw new Error('discovery took the graph');
+}
 
 describe('inspect summary', () => {
   it('one count when the layers agree, the range when heads were pruned unevenly', async () => {
@@ -80,13 +92,7 @@ describe('inspect summary', () => {
   it('a graph discovery does not take (a Distilled BiLSTM): its size, operators and the reason, no encoder rows', () => {
     const config = { vocabSize: 50, embeddingSize: 12, hiddenSize: 10, mlpSize: 7, numLabels: 3, maxLength: 9 };
     const model = exportBilstm(config, randomBilstmWeights(config, 1));
-    let reason = '';
-    try {
-      findBert(model);
-    } catch (e) {
-      expect(e).toBeInstanceOf(NotBertError);
-      reason = (e as Error).message;
-    }
+    const reason = discoveryRefusal(model);
     const r = inspectGraph(model, 'bilstm.onnx', reason);
     expect(r).toMatchObject({ ...modelSize(model), notBert: reason });
     expect(r.operators.LSTM).toBe(1);
@@ -105,13 +111,7 @@ describe('inspect summary', () => {
     const lookup = model.graph.nodes.find((n) => n.opType === 'Gather' && n.inputs[0]!.includes('position_embeddings'))!;
     lookup.inputs[1] = 'position_ids';
     model.graph.inputs.push({ name: 'position_ids', elemType: 7, shape: ['batch_size', 'sequence_length'] });
-    let reason = '';
-    try {
-      findBert(model);
-    } catch (e) {
-      expect(e).toBeInstanceOf(NotBertError);
-      reason = (e as Error).message;
-    }
+    const reason = discoveryRefusal(model);
     const r = inspectGraph(model, 'posids.onnx', reason);
     expect(r.inputsProblem).toBe("model input 'position_ids' is not one the encoder reads as token ids, attention mask or token types");
     const text = formatGraph(r);
