@@ -23,12 +23,9 @@ import { predictedTargets, requireCalibration, requireLabels } from '../pass/mea
 import { requireSequenceClassifier } from './head-gradient.ts';
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { LOSS_BASED, MEASURED, type ImportanceTarget } from './settings.ts';
+import { LOSS_BASED, defaultSteps, type ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
 import { expandToLayers, groupScores, sharingGroups } from './sharing.ts';
-
-/** Share of the model's heads one step removes when `steps` is not given (10%, as a sensible default). */
-export const DEFAULT_STEP_SHARE = 0.1;
 
 /** One round of scoring and removal, in the original model's head numbering. */
 export interface HeadSelectionStep {
@@ -64,12 +61,6 @@ export function comparableScores(method: HeadImportance, scores: HeadScores): He
   if (method !== 'gradient' && method !== 'magnitude') return scores.map((row) => row.slice());
   for (const row of scores) if (row.some((v) => v < 0)) throw new RangeError(`${method} importance must be non-negative, got ${Math.min(...row)}`);
   return normalizePerLayer(scores);
-}
-
-/** The number of steps used when none is given: one per 10% of the heads removed, one for data-free methods. */
-export function defaultSteps(method: HeadImportance, ratio: number): number {
-  // importances measured on data change as heads are removed (settings.ts's MEASURED); the others are scored once
-  return MEASURED.includes(method) ? Math.max(1, Math.ceil(ratio / DEFAULT_STEP_SHARE - 1e-9)) : 1;
 }
 
 /**

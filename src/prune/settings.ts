@@ -34,6 +34,15 @@ export function importanceNeed(importance: HeadImportance): ClassifierNeed | und
 /** Importances that measure the model on calibration data (and change as heads are removed). */
 export const MEASURED: readonly HeadImportance[] = ['ablation', 'gradient', 'confidence'];
 
+/** Share of the model's heads one step removes when `steps` is not given (10%, as a sensible default). */
+export const DEFAULT_STEP_SHARE = 0.1;
+
+/** The number of steps used when none is given: one per 10% of the heads removed, one for data-free methods. */
+export function defaultSteps(method: HeadImportance, ratio: number): number {
+  // importances measured on data change as heads are removed (MEASURED); the others are scored once
+  return MEASURED.includes(method) ? Math.max(1, Math.ceil(ratio / DEFAULT_STEP_SHARE - 1e-9)) : 1;
+}
+
 const HEAD_LIST_SYNTAX = 'LAYER:HEAD,HEAD;LAYER:HEAD';
 
 /** Parses "0:1,2;3:0" (layer:heads;…) into {0: [1, 2], 3: [0]}. */
@@ -68,6 +77,14 @@ function headMapping(v: unknown): unknown {
   return Object.entries(v)
     .map(([l, hs]) => `${l}:${Array.isArray(hs) ? hs.join(',') : String(hs)}`)
     .join(';');
+}
+
+/** prune-heads settings without a `steps` or `target` equal to the default its importance and ratio give. */
+function canonicalHeadSettings<T extends { ratio?: number; importance: HeadImportance; steps?: number; target?: ImportanceTarget }>(s: T): T {
+  const out = { ...s };
+  if (out.ratio !== undefined && out.steps !== undefined && out.steps === defaultSteps(out.importance, out.ratio)) delete out.steps;
+  if (out.target !== undefined && LOSS_BASED.includes(out.importance) && out.target === defaultImportanceTarget(out.importance)) delete out.target;
+  return out;
 }
 
 export const PRUNE_HEADS = declarePass({
@@ -119,7 +136,10 @@ export const PRUNE_HEADS = declarePass({
         });
       if (s.seed !== undefined && s.importance !== 'random')
         ctx.addIssue({ code: 'custom', path: ['seed'], message: `only importance random uses a seed (importance is ${s.importance})` });
-    }),
+    })
+    // steps and target given as their defaults read as absent, so that giving them or not is one canonical form: one
+    // sweep key and lineage (the same heads are removed either way)
+    .overwrite(canonicalHeadSettings),
   flags: {
     adds: [{ flag: 'prune-heads', setting: 'ratio', alternative: { setting: 'heads', when: /:/, form: "a value with ':'" } }],
     modifiers: [

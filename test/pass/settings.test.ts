@@ -53,7 +53,7 @@ describe('pass declarations', () => {
   // keys and lineage stay as they were. [pass, setting, as written, canonical, the other settings it needs]
   const WRITTEN: Array<[string, string, unknown, unknown, Record<string, unknown>]> = [
     ['prune-heads', 'importance', ' Ablation ', 'ablation', { ratio: 0.4 }],
-    ['prune-heads', 'target', 'LABELS', 'labels', { ratio: 0.4, importance: 'gradient' }],
+    ['prune-heads', 'target', 'LABELS', 'labels', { ratio: 0.4, importance: 'ablation' }],
     ['prune-heads', 'heads', ' 0:1,2;3:0 ', '0:1,2;3:0', {}],
     ['drop-layers', 'keep', 'Every-Other', 'every-other', {}],
     ['drop-layers', 'keep', ' every-other ', 'every-other', {}],

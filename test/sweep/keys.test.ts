@@ -45,6 +45,28 @@ describe('point keys', () => {
     expect(await key({ ratio: 0.5 })).not.toBe(a);
   });
 
+  it("prune-heads' steps and target given as their defaults (which depend on importance and ratio) make no other point", async () => {
+    // (one plan each: a plan refuses two pipelines that are one point)
+    const keys = (...all: Array<Record<string, unknown>>) => Promise.all(all.map(async (settings) => (await plan([heads(settings)]))[1]!.key));
+    const [magnitude, magnitudeOne, magnitudeTwo] = await keys({ ratio: 0.4 }, { ratio: 0.4, steps: 1 }, { ratio: 0.4, steps: 2 });
+    expect(magnitudeOne).toBe(magnitude);
+    expect(magnitudeTwo).not.toBe(magnitude);
+    const [ablation, ...written] = await keys(
+      { ratio: 0.4, importance: 'ablation' },
+      { ratio: 0.4, importance: 'ablation', steps: 4 },
+      { ratio: 0.4, importance: 'ablation', target: 'predictions' },
+    );
+    expect(written).toEqual([ablation, ablation]);
+    const [labels, stepsOne] = await keys({ ratio: 0.4, importance: 'ablation', target: 'labels' }, { ratio: 0.4, importance: 'ablation', steps: 1 });
+    expect(labels).not.toBe(ablation);
+    expect(stepsOne).not.toBe(ablation);
+    const [gradient, gradientLabels] = await keys({ ratio: 0.4, importance: 'gradient' }, { ratio: 0.4, importance: 'gradient', target: 'labels' });
+    expect(gradientLabels).toBe(gradient);
+    expect(PRUNE_HEADS.check({ ratio: 0.4, importance: 'ablation', steps: 4, target: 'predictions' })).toEqual(
+      PRUNE_HEADS.check({ ratio: 0.4, importance: 'ablation' }),
+    );
+  });
+
   it('two pipelines that make the same point are refused in one line naming both', async () => {
     await expect(plan([heads({ ratio: 0.5 }), heads({ ratio: 0.4 }), heads({ ratio: '0.5', importance: 'magnitude' })])).rejects.toThrow(
       /^\S*tiny\.yaml: pipelines 'p0' and 'p2' are the same point for model 'tiny-sst2' \(the same steps and settings\); keep one$/,
