@@ -19,6 +19,7 @@ export {
   planSweepFile,
   defaultWorkDir,
   defaultCacheDir,
+  RERUN_CONTENDED_JOBS,
   type SweepOptions,
   type SweepEvent,
   type SweepSummary,

@@ -6,8 +6,8 @@
  * stops taking writes (a full disk, an I/O error …: SweepStore's StoreWriteError) ends it with one line saying what
  * the store keeps: no point starts after it, and the running ones stop as on Ctrl-C (their results could not be kept).
  */
-import { resolve } from 'node:path';
-import { fileSystemError, checkFolderPath, checkOutputFolder, folderLabel } from '../destination.ts';
+import { dirname, resolve } from 'node:path';
+import { fileSystemError, checkFolderPath, checkOutputFolder, checkOutputKinds, folderLabel } from '../destination.ts';
 import { errorLine, SettingsError } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -159,6 +159,7 @@ function workFolder(opts: Pick<SweepOptions, 'workDir' | 'store'>): { dir: strin
 /**
  * Parses and plans the sweep file as a run against `opts.store` would (GLUE, work and cache folders resolved from
  * `opts`, so the points and keys are the run's), creating nothing: no store, no folder (`compress sweep --dry-run`).
+ * A work folder or store path that cannot be one (a file where a folder must be) is refused here, as the run would.
  */
 export async function planSweepFile(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'planLog'>,
@@ -174,6 +175,11 @@ export async function planSweepFile(
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
     ...(opts.planLog ? { log: opts.planLog } : {}),
   });
+  // A work folder or store that cannot be one fails before the store is created (writability is checked once points run).
+  checkFolderPath(work.dir, work.label);
+  const label = `--store ${opts.store}`;
+  checkOutputKinds([opts.store], label);
+  checkFolderPath(dirname(resolve(opts.store)), label);
   return { spec, points, hash, work };
 }
 
@@ -182,8 +188,6 @@ export async function planAgainstStore(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
 ): Promise<StorePlan> {
   const { spec, points, hash, work } = await planSweepFile(opts);
-  // A work folder that cannot be one fails before the store is created (writability is checked once points run).
-  checkFolderPath(work.dir, work.label);
   const store = SweepStore.open(opts.store);
   try {
     const keys = new Set(points.map((p) => p.key));

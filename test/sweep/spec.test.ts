@@ -214,6 +214,34 @@ describe('sweep file', () => {
     expect(existsSync(join(t.root, 'dry'))).toBe(false);
   });
 
+  it('compress sweep --dry-run refuses, in one line and creating nothing, what the run would refuse before any point: a flag combination, a work folder or store under a file', () => {
+    const file = join(t.root, 'in-the-way');
+    writeFileSync(file, '');
+    const dry = (...flags: string[]) => spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', t.sweepFile, '--dry-run', ...flags], { encoding: 'utf8' });
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--store', join(t.root, 'dry2', 's.sqlite'), '--rerun-contended', '--jobs', '2'],
+        /^compress: --rerun-contended: times contended points again alone, one at a time: give --jobs 1/,
+      ],
+      [['--store', join(t.root, 'dry2', 's.sqlite'), '--follow'], /^compress: --follow: follows a queued sweep; give --queue redis:\/\/HOST:PORT too$/],
+      [
+        ['--store', join(t.root, 'dry2', 's.sqlite'), '--work-dir', join(file, 'work')],
+        /^compress: --work-dir \S+in-the-way\/work: \S+in-the-way is a file, not a folder$/,
+      ],
+      [
+        ['--store', join(file, 's.sqlite'), '--work-dir', join(t.root, 'dry2', 'work')],
+        /^compress: --store \S+in-the-way\/s\.sqlite: \S+in-the-way is a file, not a folder$/,
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const r = dry(...flags);
+      expect(r.status, flags.join(' ')).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+    }
+    expect(existsSync(join(t.root, 'dry2'))).toBe(false);
+  });
+
   it('compress sweep --dry-run plans a teacher that is not an ONNX model, leaving it to the points to report', () => {
     const bad = join(t.root, 'models', 'not-onnx');
     mkdirSync(bad, { recursive: true });

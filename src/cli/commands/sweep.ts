@@ -15,6 +15,7 @@ import {
   planLine,
   planSweepFile,
   pointName,
+  RERUN_CONTENDED_JOBS,
   runSweep,
   type PointStage,
   type SweepEvent,
@@ -103,13 +104,15 @@ export const sweepCommand: CliCommand<SweepArgs> = {
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
     const store = args.store ?? defaultStore(args.file);
-    if (args['dry-run']) return dryRun(args, store);
+    // (before --dry-run: a dry run refuses what the run would)
     if (args.queue !== undefined && args['rerun-stale'])
       throw new SettingsError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');
     if (args.queue !== undefined && args['rerun-contended'])
       throw new SettingsError('--rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)');
+    if (args.queue === undefined && args.follow) throw new SettingsError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
+    if (args.queue === undefined && args['rerun-contended'] && args.jobs > 1) throw new SettingsError(RERUN_CONTENDED_JOBS);
+    if (args['dry-run']) return dryRun(args, store);
     if (args.queue !== undefined) return queuedSweep(args, store);
-    if (args.follow) throw new SettingsError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
     const progress = createSweepProgress(process.stderr);
     const kept = `the points finished are kept in ${store}: rerun the same command to run the rest`;
     // Ctrl-C or SIGTERM: the first stops the sweep after the running points' training steps (in this process, or in
