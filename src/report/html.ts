@@ -3,7 +3,6 @@
  * the machine, the variant table and the charts (both Pareto charts, and the teacher-size chart when the report has
  * one) as inline SVG; the report data is embedded as JSON for reuse.
  */
-import { describeMachine } from '../bench/machine.ts';
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
 import { type TeacherSizePoint, teacherSizeTables } from './teacher-size.ts';
@@ -11,6 +10,7 @@ import {
   displayTable,
   glueAggregationNote,
   glueTaskMismatchNote,
+  machinesLine,
   nonPositiveBaselineNote,
   SIZE_NOTE,
   sharedTimingNote,
@@ -76,7 +76,7 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
           .join('\n')}\n</tbody>\n</table></div>\n`,
     )
     .join('');
-  const machine = data.machine ? describeMachine(data.machine) : 'unknown';
+  const machine = machinesLine(data)?.replace(/\.$/, '') ?? 'Machine: unknown';
   // '<' is escaped so the JSON cannot close the script element.
   const json = toJson(data).replace(/</g, '\\u003c');
   return `<!doctype html>

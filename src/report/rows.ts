@@ -8,7 +8,7 @@ import { shareOfBaseline } from '../eval/glue-score.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PointResult } from '../sweep/point.ts';
-import type { MachineInfo } from '../bench/machine.ts';
+import { describeMachine, type MachineInfo } from '../bench/machine.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { StoredPoint } from '../sweep/store.ts';
 import { contendedBy, type Overlap } from '../sweep/contention.ts';
@@ -97,8 +97,14 @@ export interface ReportData {
   rows: ReportRow[];
   /** Every task that appears, in first-seen order. */
   tasks: string[];
-  /** The machine of the first benchmark (all points of a sweep run on one machine). */
+  /** The machine of the first benchmark. */
   machine: MachineInfo | null;
+  /**
+   * Every machine the rows were benchmarked on, as `describeMachine` tells them apart (CPU, cores, onnxruntime,
+   * threads), with how many rows each timed, in first-seen order: more than one when a store mixes runs (queue
+   * workers on other machines, another --jobs and so other threads, a store moved to another machine).
+   */
+  machines: Array<{ machine: MachineInfo; rows: number }>;
   /** Points that failed (not in `rows`): they are retried by the next sweep. */
   failed: FailedPoint[];
 }
@@ -250,7 +256,19 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
     r.frontLatency = fl[i]!;
   });
   const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.tasks)))];
-  return { rows, tasks, machine: points[0]?.result.bench.machine ?? null, failed: [...failed] };
+  return { rows, tasks, machine: points[0]?.result.bench.machine ?? null, machines: benchMachines(points), failed: [...failed] };
+}
+
+/** The distinct machines of the points' benchmarks (ReportData.machines). */
+function benchMachines(points: readonly StoredPoint[]): ReportData['machines'] {
+  const byLine = new Map<string, { machine: MachineInfo; rows: number }>();
+  for (const p of points) {
+    const line = describeMachine(p.result.bench.machine);
+    const seen = byLine.get(line);
+    if (seen) seen.rows++;
+    else byLine.set(line, { machine: p.result.bench.machine, rows: 1 });
+  }
+  return [...byLine.values()];
 }
 
 /**

@@ -170,6 +170,19 @@ export function mdTable(header: readonly string[], rows: readonly (readonly stri
   ];
 }
 
+/**
+ * The machine the rows were benchmarked on ('Machine: …'), or, when a store mixes several (queue workers on other
+ * machines, other thread counts), each with its number of rows, so that p50 ms is compared only where it is
+ * comparable; null without benchmarks.
+ */
+export function machinesLine(data: Pick<ReportData, 'machine' | 'machines'>): string | null {
+  if (data.machines.length > 1) {
+    const each = data.machines.map((m) => `${describeMachine(m.machine)} (${m.rows} row${m.rows === 1 ? '' : 's'})`).join('; ');
+    return `Machines: the rows were benchmarked on ${data.machines.length} machines or thread settings, so p50 ms compares only between rows of one (each speed-up was timed against its baseline on one): ${each}.`;
+  }
+  return data.machine ? `Machine: ${describeMachine(data.machine)}.` : null;
+}
+
 /** The Markdown report: the table, then how to read it. */
 export function toMarkdown(data: ReportData): string {
   const { header, rows, align } = displayTable(data);
@@ -190,7 +203,8 @@ export function toMarkdown(data: ReportData): string {
   if (nonPositive) lines.push('', nonPositive);
   const mismatch = glueTaskMismatchNote(data);
   if (mismatch) lines.push('', mismatch);
-  if (data.machine) lines.push('', `Machine: ${describeMachine(data.machine)}.`);
+  const machines = machinesLine(data);
+  if (machines) lines.push('', machines);
   const shared = sharedTimingNote(data);
   if (shared) lines.push('', shared);
   const stale = staleNote(data);

@@ -130,6 +130,27 @@ describe('report rows', () => {
     expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,,true,true,')).toBe(true);
   });
 
+  it('names every machine (and thread setting) the rows were benchmarked on, with their row counts, where it named the first only', async () => {
+    const points = posterPoints();
+    const one = toMarkdown(buildReport(points));
+    expect(one).toContain('\nMachine: Test CPU (2 cores; avx2), onnxruntime 1.30.0, 1 thread.\n');
+    expect(one).not.toContain('Machines:');
+    // a point timed by a queue worker on another machine, one with other threads (another --jobs)
+    const elsewhere = (p: StoredPoint, model: string, threads: number): StoredPoint => ({
+      ...p,
+      result: { ...p.result, bench: { ...p.result.bench, machine: { ...p.result.bench.machine, cpu: { ...p.result.bench.machine.cpu, model }, threads } } },
+    });
+    const mixed = points.map((p, i) => (i === 1 ? elsewhere(p, 'Other CPU', 1) : i === 2 ? elsewhere(p, 'Test CPU', 2) : p));
+    const data = buildReport(mixed);
+    expect(data.machines.map((m) => m.rows)).toEqual([points.length - 2, 1, 1]);
+    const md = toMarkdown(data);
+    expect(md).not.toContain('\nMachine: ');
+    expect(md).toContain(
+      `\nMachines: the rows were benchmarked on 3 machines or thread settings, so p50 ms compares only between rows of one (each speed-up was timed against its baseline on one): Test CPU (2 cores; avx2), onnxruntime 1.30.0, 1 thread (${points.length - 2} rows); Other CPU (2 cores; avx2), onnxruntime 1.30.0, 1 thread (1 row); Test CPU (2 cores; avx2), onnxruntime 1.30.0, 2 threads (1 row).\n`,
+    );
+    expect(await writtenHtml(data, 'mixed.sqlite')).toContain('Machines: the rows were benchmarked on 3 machines');
+  });
+
   it('marks a speed-up timed without the machine to itself, and says what the mark means', async () => {
     const points = posterPoints();
     const shared = fakePoint({ model: 'sst2', label: 'ffn-30%', bytes: 42.2e6, glue: 0.734, speedup: 2.95, timingExclusive: false }, 9);
