@@ -1,6 +1,7 @@
 /**
  * Identity of a sweep point: a SHA-256 of canonical JSON (keys sorted) over everything that decides its result
- * (the model file's hash, the pipeline, the tasks, calibration, bench and eval settings) and the versions of the
+ * (the model file's hash, the pipeline, the tasks, calibration, bench and eval settings, the hashes of the GLUE files
+ * it reads) and the versions of the
  * code that computes it (bert-compress's, and each pass's own). Equal points in two sweep files, or in two runs of
  * one file, get the same key, so their results are shared.
  *
@@ -84,6 +85,8 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
     tasks: p.tasks,
     // Calibration data changes a result only through a pass that measures the model.
     calibration: measures ? p.calibration : null,
+    // The GLUE files' hashes (null in a point planned before they were: its key, computed again, is not the stored one)
+    data: p.data ?? null,
     bench: p.bench,
     eval: p.eval,
     seed: p.seed ?? null,
@@ -106,9 +109,13 @@ export function pointKey(p: SweepPoint): string {
   return hashOf({ identity: pointIdentity(p), versions: p.versions });
 }
 
-/** A point's family: the hash of its identity alone, equal for points that differ only by the code's versions. */
+/**
+ * A point's family: the hash of its identity without the data files' hashes, equal for points that differ only by the
+ * code's versions (or by those hashes, which a point planned before they were lacks: findStale tells data apart).
+ */
 export function pointFamily(p: SweepPoint): string {
-  return hashOf(pointIdentity(p));
+  const { data: _data, ...identity } = pointIdentity(p);
+  return hashOf(identity);
 }
 
 /** What changed between the code that computed `old` and the code of `now`: 'bert-compress 0.1.0 → 0.2.0, prune-heads v1 → v2'. */
@@ -121,5 +128,6 @@ export function versionChange(old: Partial<SweepPoint>, now: SweepPoint): string
     if (before !== v) changes.push(`${pass} ${before === undefined ? 'unversioned' : `v${before}`} → v${v}`);
   }
   if (changes.length) return changes.join(', ');
-  return old.versions === undefined ? `a key without versions (bert-compress ${was.tool})` : 'an earlier key format';
+  if (old.versions === undefined) return `a key without versions (bert-compress ${was.tool})`;
+  return old.data === undefined ? "a key without its GLUE data files' hashes" : 'an earlier key format';
 }

@@ -56,6 +56,13 @@ export interface SweepPoint {
   tasks: string[];
   /** Null for the baseline, when calibration is off, or when no pass of the pipeline measures the model. */
   calibration: CalibrationSpec | null;
+  /**
+   * The sha256 of the GLUE files the point reads besides its training steps' (theirs are in `training`): each task's
+   * dev file, by task, and the train file of its calibration examples when `calibration` is set. Part of the key, so
+   * that the sweep run on other data (another --glue-dir, a file edited) is other points, not the stored ones. Absent
+   * from points planned before it was (their keys hold no data hashes: see key.ts).
+   */
+  data?: PointData;
   bench: PointBench;
   eval: EvalSpec;
   glueDir: string;
@@ -66,6 +73,14 @@ export interface SweepPoint {
   seed?: number;
   /** Set when a step trains (train / distill): how, resolved for this point. */
   training?: PointTraining;
+}
+
+/** The hashes of the GLUE files a point reads (SweepPoint.data). */
+export interface PointData {
+  /** By task: the sha256 of its dev file. */
+  dev: Record<string, string>;
+  /** The sha256 of the calibration task's train file, when the point calibrates. */
+  calibration?: string;
 }
 
 /** The train / distill steps of a point, resolved: everything `runTraining` needs besides the student file. */
@@ -152,9 +167,12 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizerMaxLength(where.dir))],
     };
     checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
+    const dev: Record<string, string> = {};
+    for (const name of m.tasks) dev[name] = await hash(splitFile(getTask(name), 'dev', opts.glueDir).file);
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;
+      const data: PointData = { dev };
       // (before any point runs, as a training step's train file: not a failed point saying '--calibrate', a CLI flag)
       if (calibration) {
         const { file } = splitFile(getTask(calibration.task), 'train', opts.glueDir);
@@ -162,6 +180,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
           throw new DataError(
             `${file}: file not found (GLUE ${calibration.task} train, the calibration data of '${p.label}' on ${m.name}; set glueDir, --glue-dir or GLUE_DIR, or name a task with a train split in calibration.task)`,
           );
+        data.calibration = await hash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, local) : undefined;
       const versions = currentVersions(p.steps);
@@ -175,6 +194,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         steps: p.steps,
         tasks: m.tasks,
         calibration,
+        data,
         bench,
         eval: spec.eval,
         glueDir: opts.glueDir,

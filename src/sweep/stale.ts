@@ -10,7 +10,7 @@
 import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
-import { currentVersions, pointFamily, pointKey, versionChange } from './key.ts';
+import { canonicalJson, currentVersions, pointFamily, pointKey, versionChange } from './key.ts';
 import { registerAllPasses } from '../passes.ts';
 
 export interface StaleMatch {
@@ -32,21 +32,27 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
   const out = new Map<string, StaleMatch>();
   if (points.length === 0) return out;
   const planned = new Set(points.map((p) => p.key));
-  const byFamily = new Map<string, Array<{ stored: StoredPoint; change: string }>>();
+  /** `data`: the stored plan's data hashes (canonical JSON), else the GLUE folder it read (planned before they were kept). */
+  const byFamily = new Map<string, Array<{ stored: StoredPoint; change: string; data: { hashes: string } | { glueDir: unknown } }>>();
   for (const s of finished) {
     const plan = plans.get(s.key);
     if (planned.has(s.key) || plan === undefined) continue;
     const change = staleChange(plan, s.key);
     if (change === undefined) continue;
     const family = pointFamily(plan as SweepPoint); // (staleChange read it)
+    const { data, glueDir } = plan as SweepPoint;
+    const entry = { stored: s, change, data: data === undefined ? { glueDir } : { hashes: canonicalJson(data) } };
     const same = byFamily.get(family);
-    if (same) same.push({ stored: s, change });
-    else byFamily.set(family, [{ stored: s, change }]);
+    if (same) same.push(entry);
+    else byFamily.set(family, [entry]);
   }
   if (byFamily.size === 0) return out;
   for (const p of points) {
-    const stored = byFamily.get(pointFamily(p));
-    if (!stored) continue;
+    // A result computed on other data is not this point's, stale or not; one planned before data was hashed may be,
+    // when it read the same GLUE folder.
+    const data = canonicalJson(p.data ?? null);
+    const stored = byFamily.get(pointFamily(p))?.filter((s) => ('hashes' in s.data ? s.data.hashes === data : s.data.glueDir === p.glueDir));
+    if (!stored?.length) continue;
     const newest = stored[stored.length - 1]!;
     out.set(p.key, { point: p, stored: stored.map((s) => s.stored), result: newest.stored.result, change: newest.change });
   }

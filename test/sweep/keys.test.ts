@@ -109,6 +109,36 @@ describe('point keys', () => {
     expect(many[2]!.key).not.toBe(few[2]!.key);
   });
 
+  it('hold the hashes of the GLUE files a point reads: other dev or calibration data (another --glue-dir) makes other points, a copy of the same files does not', async () => {
+    const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
+    const planOn = async (glueDir: string) => {
+      const doc = {
+        models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+        pipelines: ['baseline', ...pipelines.map((steps, i) => ({ name: `p${i}`, steps }))],
+      };
+      return (await planSweep(parseSweep(doc, t.sweepFile, 'keys.yaml'), { glueDir, workDir: join(t.root, 'work') })).map((p) => p.key);
+    };
+    const copy = (name: string) => {
+      const dir = join(t.root, name);
+      cpSync(t.glueDir, dir, { recursive: true });
+      return dir;
+    };
+    const flip = (file: string) => {
+      const [header, ...rows] = readFileSync(file, 'utf8').trimEnd().split('\n');
+      writeFileSync(file, [header, ...rows.map((r) => r.replace(/\t([01])$/, (_, l: string) => `\t${1 - Number(l)}`))].join('\n') + '\n');
+    };
+    const here = await planOn(t.glueDir);
+    expect(await planOn(copy('glue-copy'))).toEqual(here);
+    const otherDev = copy('glue-other-dev');
+    flip(join(otherDev, 'SST-2', 'dev.tsv'));
+    const onOtherDev = await planOn(otherDev);
+    for (const [i, key] of onOtherDev.entries()) expect(key, `point ${i}`).not.toBe(here[i]);
+    // the train file: read by a pipeline that measures the model (calibration), not by the others
+    const otherTrain = copy('glue-other-train');
+    flip(join(otherTrain, 'SST-2', 'train.tsv'));
+    expect(await planOn(otherTrain)).toEqual([here[0], here[1], expect.not.stringMatching(here[2]!)]);
+  });
+
   it('refuse a pipeline that measures the model when its calibration task has no train file, before any point runs', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     await expect(plan(pipelines.slice(0, 1), { calibration: { task: 'RTE', examples: 4 } })).resolves.toHaveLength(2);

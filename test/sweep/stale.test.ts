@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { PRUNE_HEADS } from '../../src/prune/settings.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
@@ -37,13 +38,20 @@ afterAll(() => t?.cleanup());
 
 /** Rewrites the stored 'heads' point as if prune-heads version `version` had computed it, under key `key`. */
 function ageStoredPoint(store: string, key: string, version: number): string {
+  return editStoredPoint(store, key, (point) => {
+    point.versions.passes['prune-heads'] = version;
+  });
+}
+
+/** Rewrites the stored 'heads' point with `edit`, under key `key`; returns its key before. */
+function editStoredPoint(store: string, key: string, edit: (point: SweepPoint) => void): string {
   const db = new Database(store);
   try {
     db.pragma('foreign_keys = OFF');
     const row = db.prepare("SELECT key, point FROM points WHERE label = 'heads'").get() as { key: string; point: string };
-    const point = JSON.parse(row.point);
+    const point = JSON.parse(row.point) as SweepPoint;
     point.key = key;
-    point.versions.passes['prune-heads'] = version;
+    edit(point);
     db.transaction(() => {
       db.prepare('UPDATE points SET key = ?, point = ? WHERE key = ?').run(key, JSON.stringify(point), row.key);
       db.prepare('UPDATE results SET key = ? WHERE key = ?').run(key, row.key);
@@ -95,5 +103,34 @@ describe('stale points', () => {
 
     const again = await runSweep({ file, store });
     expect(again).toMatchObject({ alreadyDone: 2, ran: 0, stale: [] });
+  });
+
+  it("a point stored before keys held the GLUE files' hashes is stale (kept, and said why); one computed on other data is not this point's, stale or not", async () => {
+    const store = join(t.root, 'stale-data.sqlite');
+    expect((await runSweep({ file, store })).ran).toBe(2);
+    const fresh = editStoredPoint(store, 'key-without-data', (point) => {
+      delete point.data;
+    });
+    const kept = await runSweep({ file, store });
+    expect(kept).toMatchObject({ alreadyDone: 1, ran: 0, failed: [] });
+    expect(kept.stale.map((s) => [s.point.key, s.stored.map((o) => o.key), s.change])).toEqual([
+      [fresh, ['key-without-data'], "a key without its GLUE data files' hashes"],
+    ]);
+    // nor when it read another GLUE folder (whose files may differ from this one's)
+    editStoredPoint(store, 'key-without-data', (point) => {
+      point.glueDir = join(t.root, 'another-glue');
+    });
+    expect((await runSweep({ file, store, signal: AbortSignal.abort() })).stale).toEqual([]);
+    editStoredPoint(store, 'key-without-data', (point) => {
+      point.glueDir = join(t.root, 'glue');
+    });
+    // computed by older code on other dev data: neither reused nor stale, computed now
+    editStoredPoint(store, 'key-of-other-data', (point) => {
+      point.versions.passes['prune-heads'] = PRUNE_HEADS.version - 1;
+      point.data = { dev: { 'SST-2': '0'.repeat(64) } };
+    });
+    const rerun = await runSweep({ file, store });
+    expect(rerun).toMatchObject({ alreadyDone: 1, ran: 1, failed: [], stale: [] });
+    expect(storedKeys(store)).toContain(fresh);
   });
 });
