@@ -1,7 +1,7 @@
 /**
  * Identity of a sweep point: a SHA-256 of canonical JSON (keys sorted) over everything that decides its result
- * (the model file's hash, the pipeline, the tasks, calibration, bench and eval settings, the hashes of the GLUE files
- * it reads) and the versions of the
+ * (the model file's hash, the pipeline, the tasks, calibration, bench and eval settings, the hashes of the GLUE,
+ * config and tokenizer files it reads) and the versions of the
  * code that computes it (bert-compress's, and each pass's own). Equal points in two sweep files, or in two runs of
  * one file, get the same key, so their results are shared.
  *
@@ -85,7 +85,7 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
     tasks: p.tasks,
     // Calibration data changes a result only through a pass that measures the model.
     calibration: measures ? p.calibration : null,
-    // The GLUE files' hashes (null in a point planned before they were: its key, computed again, is not the stored one)
+    // The data files' hashes (null in a point planned before they were: its key, computed again, is not the stored one)
     data: p.data ?? null,
     bench: p.bench,
     eval: p.eval,
@@ -129,5 +129,5 @@ export function versionChange(old: Partial<SweepPoint>, now: SweepPoint): string
   }
   if (changes.length) return changes.join(', ');
   if (old.versions === undefined) return `a key without versions (bert-compress ${was.tool})`;
-  return old.data === undefined ? "a key without its GLUE data files' hashes" : 'an earlier key format';
+  return old.data === undefined ? 'a key without the hashes of its GLUE data, config and tokenizer files' : 'an earlier key format';
 }

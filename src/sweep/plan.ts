@@ -7,7 +7,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { memoizedSha256 } from '../files.ts';
-import { readModelConfig } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { modelSha256 } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
@@ -57,10 +57,11 @@ export interface SweepPoint {
   /** Null for the baseline, when calibration is off, or when no pass of the pipeline measures the model. */
   calibration: CalibrationSpec | null;
   /**
-   * The sha256 of the GLUE files the point reads besides its training steps' (theirs are in `training`): each task's
-   * dev file, by task, and the train file of its calibration examples when `calibration` is set. Part of the key, so
-   * that the sweep run on other data (another --glue-dir, a file edited) is other points, not the stored ones. Absent
-   * from points planned before it was (their keys hold no data hashes: see key.ts).
+   * The sha256 of the files the point reads besides its model and its training steps' (theirs are in `training`):
+   * each task's GLUE dev file, by task, the train file of its calibration examples when `calibration` is set, and the
+   * model's config.json and tokenizer files. Part of the key, so that the sweep run on other data (another
+   * --glue-dir, a file edited, a tokenizer fixed) is other points, not the stored ones. Absent from points planned
+   * before it was (their keys hold no data hashes: see key.ts).
    */
   data?: PointData;
   bench: PointBench;
@@ -75,12 +76,17 @@ export interface SweepPoint {
   training?: PointTraining;
 }
 
-/** The hashes of the GLUE files a point reads (SweepPoint.data). */
+/** The hashes of the files a point reads besides its model and training steps' (SweepPoint.data). */
 export interface PointData {
   /** By task: the sha256 of its dev file. */
   dev: Record<string, string>;
   /** The sha256 of the calibration task's train file, when the point calibrates. */
   calibration?: string;
+  /**
+   * By name: the sha256 of each of config.json and the tokenizer files beside the model (MODEL_SIDE_FILES) that it has:
+   * the labels' order and the tokenization its evaluation reads, and every compressed point's folder copies.
+   */
+  model?: Record<string, string>;
 }
 
 /** The train / distill steps of a point, resolved: everything `runTraining` needs besides the student file. */
@@ -169,10 +175,12 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
     const dev: Record<string, string> = {};
     for (const name of m.tasks) dev[name] = await hash(splitFile(getTask(name), 'dev', opts.glueDir).file);
+    const sideFiles: Record<string, string> = {};
+    for (const name of MODEL_SIDE_FILES) if (existsSync(join(where.dir, name))) sideFiles[name] = await hash(join(where.dir, name));
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;
-      const data: PointData = { dev };
+      const data: PointData = { dev, model: sideFiles };
       // (before any point runs, as a training step's train file: not a failed point saying '--calibrate', a CLI flag)
       if (calibration) {
         const { file } = splitFile(getTask(calibration.task), 'train', opts.glueDir);

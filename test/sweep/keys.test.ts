@@ -139,6 +139,35 @@ describe('point keys', () => {
     expect(await planOn(otherTrain)).toEqual([here[0], here[1], expect.not.stringMatching(here[2]!)]);
   });
 
+  it("hold the hashes of the model's config.json and tokenizer files: a copy of the folder is the same points, one with another vocabulary or labels other points", async () => {
+    const planOf = async (folder: string) =>
+      (
+        await planSweep(
+          parseSweep(
+            { models: [{ path: folder, tasks: ['SST-2'] }], pipelines: ['baseline', { name: 'p', steps: heads({ ratio: 0.4 }) }] },
+            t.sweepFile,
+            'keys.yaml',
+          ),
+          {
+            glueDir: t.glueDir,
+            workDir: join(t.root, 'work'),
+          },
+        )
+      ).map((p) => p.key);
+    const here = await planOf('models/tiny-sst2');
+    const copy = join(t.root, 'models', 'side-copy');
+    cpSync(join(t.root, 'models', 'tiny-sst2'), copy, { recursive: true });
+    expect(await planOf(copy)).toEqual(here);
+    const vocab = readFileSync(join(copy, 'vocab.txt'), 'utf8');
+    writeFileSync(join(copy, 'vocab.txt'), vocab.replace('[UNK]\n', '[UNK]\nextra\n'));
+    const otherVocab = await planOf(copy);
+    writeFileSync(join(copy, 'vocab.txt'), vocab);
+    const config = JSON.parse(readFileSync(join(copy, 'config.json'), 'utf8'));
+    writeFileSync(join(copy, 'config.json'), JSON.stringify({ ...config, id2label: { 0: 'LABEL_1', 1: 'LABEL_0' } }));
+    const otherLabels = await planOf(copy);
+    for (const other of [otherVocab, otherLabels]) for (const [i, key] of other.entries()) expect(key).not.toBe(here[i]);
+  });
+
   it('refuse a pipeline that measures the model when its calibration task has no train file, before any point runs', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     await expect(plan(pipelines.slice(0, 1), { calibration: { task: 'RTE', examples: 4 } })).resolves.toHaveLength(2);

@@ -114,7 +114,7 @@ describe('stale points', () => {
     const kept = await runSweep({ file, store });
     expect(kept).toMatchObject({ alreadyDone: 1, ran: 0, failed: [] });
     expect(kept.stale.map((s) => [s.point.key, s.stored.map((o) => o.key), s.change])).toEqual([
-      [fresh, ['key-without-data'], "a key without its GLUE data files' hashes"],
+      [fresh, ['key-without-data'], 'a key without the hashes of its GLUE data, config and tokenizer files'],
     ]);
     // nor when it read another GLUE folder (whose files may differ from this one's)
     editStoredPoint(store, 'key-without-data', (point) => {
