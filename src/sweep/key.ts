@@ -14,6 +14,9 @@ import { getPass } from '../pass/registry.ts';
 import { isTrainingStep } from './train-step.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { toolVersion } from '../version.ts';
+import { settingText } from '../pass/settings.ts';
+import { DEFAULT_TRAIN_SETTINGS } from '../train/trainer.ts';
+import { DEFAULT_DISTILL_SETTINGS } from '../train/run.ts';
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -52,11 +55,40 @@ export function currentVersions(steps: SweepPoint['steps']): PointVersions {
 }
 
 /**
+ * Training settings that read the same written out as their default or left out (the training library's defaults),
+ * so that a step gives one key either way. Not `seed`: a step without one trains with the sweep's seed.
+ */
+const TRAINING_DEFAULTS: Readonly<Record<string, unknown>> = {
+  epochs: DEFAULT_TRAIN_SETTINGS.epochs,
+  batchSize: DEFAULT_TRAIN_SETTINGS.batchSize,
+  lr: DEFAULT_TRAIN_SETTINGS.lr,
+  weightDecay: DEFAULT_TRAIN_SETTINGS.weightDecay,
+  warmupRatio: DEFAULT_TRAIN_SETTINGS.warmupRatio,
+  maxGradNorm: DEFAULT_TRAIN_SETTINGS.maxGradNorm,
+  dropout: DEFAULT_TRAIN_SETTINGS.dropout,
+  evalEachEpoch: DEFAULT_TRAIN_SETTINGS.evalEachEpoch,
+  sparseEmbeddings: DEFAULT_TRAIN_SETTINGS.sparseEmbeddings,
+  alpha: DEFAULT_DISTILL_SETTINGS.alpha,
+  temperature: DEFAULT_DISTILL_SETTINGS.temperature,
+  logitLoss: DEFAULT_DISTILL_SETTINGS.logitLoss,
+  augment: DEFAULT_DISTILL_SETTINGS.augment,
+};
+
+/** Training settings that take words, which read whatever their letter case and the spaces around (train-step.ts). */
+const TRAINING_WORDS: readonly string[] = ['logitLoss', 'intermediate', 'layerMap', 'intermediatePhase'];
+
+/**
  * A train / distill step's settings as the key sees them: model paths replaced by the files' hashes (moving a
- * teacher keeps the key, changing it does not), without threads and checkpointEvery (which change nothing).
+ * teacher keeps the key, changing it does not), without threads and checkpointEvery (which change nothing), words
+ * as the step reads them and defaults left out (TRAINING_DEFAULTS).
  */
 function trainingKeySettings(settings: Record<string, unknown>, t: PointTrainingStep): Record<string, unknown> {
-  const { threads: _t, checkpointEvery: _c, ...rest } = settings;
+  const { threads: _t, checkpointEvery: _c, ...given } = settings;
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(given)) {
+    const value = TRAINING_WORDS.includes(k) ? settingText(v) : v;
+    if (!(Object.hasOwn(TRAINING_DEFAULTS, k) && TRAINING_DEFAULTS[k] === value)) rest[k] = value;
+  }
   if (rest.student !== undefined && t.studentSha256 !== undefined) rest.student = `sha256:${t.studentSha256}`;
   if (rest.teacher !== undefined && t.teacherSha256 !== undefined) rest.teacher = `sha256:${t.teacherSha256}`;
   return rest;

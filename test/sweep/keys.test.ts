@@ -168,6 +168,29 @@ describe('point keys', () => {
     for (const other of [otherVocab, otherLabels]) for (const [i, key] of other.entries()) expect(key).not.toBe(here[i]);
   });
 
+  it('of a train / distill step: its defaults written out and words in another letter case make no other point, other values do', async () => {
+    // (one plan each: a plan refuses two pipelines that are one point)
+    const key = async (settings: Record<string, unknown>) => (await plan([[{ pass: 'distill', settings }]]))[1]!.key;
+    const plain = await key({ epochs: 1, maxExamples: 8 });
+    const written = {
+      epochs: 1,
+      maxExamples: 8,
+      lr: 1e-4,
+      batchSize: 32,
+      maxGradNorm: 1.0,
+      alpha: 0.5,
+      temperature: 2,
+      logitLoss: ' CE ',
+      augment: 0,
+      dropout: 0.1,
+    };
+    expect(await key(written)).toBe(plain);
+    expect(await key({ epochs: 1, maxExamples: 8, checkpointEvery: 5, threads: 1 })).toBe(plain);
+    for (const other of [{ alpha: 0.7 }, { logitLoss: 'mse' }, { epochs: 3 }, { seed: 1 }])
+      expect(await key({ epochs: 1, maxExamples: 8, ...other }), JSON.stringify(other)).not.toBe(plain);
+    expect(await key({ maxExamples: 8 })).toBe(await key({ maxExamples: 8, epochs: 3 }));
+  });
+
   it('refuse a pipeline that measures the model when its calibration task has no train file, before any point runs', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     await expect(plan(pipelines.slice(0, 1), { calibration: { task: 'RTE', examples: 4 } })).resolves.toHaveLength(2);
