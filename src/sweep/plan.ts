@@ -87,6 +87,18 @@ export interface PointData {
    * the labels' order and the tokenization its evaluation reads, and every compressed point's folder copies.
    */
   model?: Record<string, string>;
+  /**
+   * By the index of a train / distill step: the same hashes of the folders it reads labels and a tokenizer from
+   * besides the model's: its teacher's (distill) and its student's given as a model path.
+   */
+  training?: Record<string, { teacher?: Record<string, string>; student?: Record<string, string> }>;
+}
+
+/** By name: the sha256 of each model side file (config.json, the tokenizer files) that `dir` holds. */
+async function sideFileHashes(dir: string, hash: (file: string) => Promise<string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of MODEL_SIDE_FILES) if (existsSync(join(dir, name))) out[name] = await hash(join(dir, name));
+  return out;
 }
 
 /** The train / distill steps of a point, resolved: everything `runTraining` needs besides the student file. */
@@ -175,8 +187,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
     const dev: Record<string, string> = {};
     for (const name of m.tasks) dev[name] = await hash(splitFile(getTask(name), 'dev', opts.glueDir).file);
-    const sideFiles: Record<string, string> = {};
-    for (const name of MODEL_SIDE_FILES) if (existsSync(join(where.dir, name))) sideFiles[name] = await hash(join(where.dir, name));
+    const sideFiles = await sideFileHashes(where.dir, hash);
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;
@@ -191,6 +202,13 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await hash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, local) : undefined;
+      for (const t of training ?? []) {
+        // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
+        const read: Record<string, Record<string, string>> = {};
+        if (t.teacher !== undefined && locateModel(t.teacher).dir !== where.dir) read.teacher = await sideFileHashes(locateModel(t.teacher).dir, hash);
+        if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, hash);
+        if (Object.keys(read).length > 0) (data.training ??= {})[String(t.index)] = read;
+      }
       const versions = currentVersions(p.steps);
       const point: SweepPoint = {
         key: '',

@@ -191,6 +191,21 @@ describe('point keys', () => {
     expect(await key({ maxExamples: 8 })).toBe(await key({ maxExamples: 8, epochs: 3 }));
   });
 
+  it("of a distill step hold the hashes of its teacher's config.json and tokenizer files (its labels and vocabulary), wherever the teacher is", async () => {
+    const key = async (teacher: string) => (await plan([[{ pass: 'distill', settings: { epochs: 1, maxExamples: 8, teacher } }]]))[1]!.key;
+    const teacher = (name: string) => {
+      const dir = join(t.root, 'models', name);
+      cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+      return dir;
+    };
+    const here = await key(teacher('teacher-a'));
+    expect(await key(teacher('teacher-b'))).toBe(here);
+    const relabelled = teacher('teacher-c');
+    const config = JSON.parse(readFileSync(join(relabelled, 'config.json'), 'utf8'));
+    writeFileSync(join(relabelled, 'config.json'), JSON.stringify({ ...config, id2label: { 0: 'LABEL_1', 1: 'LABEL_0' } }));
+    expect(await key(relabelled)).not.toBe(here);
+  });
+
   it('refuse a pipeline that measures the model when its calibration task has no train file, before any point runs', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     await expect(plan(pipelines.slice(0, 1), { calibration: { task: 'RTE', examples: 4 } })).resolves.toHaveLength(2);
