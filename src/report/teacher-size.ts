@@ -23,6 +23,7 @@ import { renderSvg } from './charts.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { labelValue } from '../sweep/expand.ts';
+import { shareOfBaseline } from '../eval/glue-score.ts';
 import { mdCell, mdTable } from './table.ts';
 
 /** The series of the teachers themselves. */
@@ -44,12 +45,16 @@ export interface TeacherSizePoint {
   runs: number;
   /** 'n=3' beside a student point when the chart's points average different numbers of runs or more than one; else ''. */
   runsLabel: string;
-  /** A student's score as a percentage of its teacher's (null when the teacher has no score); 100 for a teacher point. */
+  /**
+   * A student's score as a percentage of its teacher's; 100 for a teacher point. Null when the teacher's score is
+   * 0 or below (a weak CoLA teacher's Matthews correlation), of which no share means anything, as the report's
+   * '% of original' (glue-score.ts `shareOfBaseline`).
+   */
   ofTeacher: number | null;
   /**
    * The score as a percentage of one reference shared by every point of its task panel, the largest scored teacher
    * there (most parameters; of equal ones the better): students of different teachers compare on one scale (null
-   * when the panel has no scored teacher).
+   * when the panel has no scored teacher, or that teacher's score is 0 or below).
    */
   ofLargestTeacher: number | null;
   /** That reference teacher's model name ('' when none). */
@@ -221,18 +226,18 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const names = recipeNames(recipes);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const students: TeacherSizePoint[] = [...cells.values()].map(({ recipe, teacher, rows }) => {
-    const y = 100 * mean(rows.map((r) => r.glue!));
-    const teacherScore = teacher.glue !== null && Number.isFinite(teacher.glue) && teacher.glue !== 0 ? 100 * teacher.glue : null;
+    const score = mean(rows.map((r) => r.glue!));
+    const ofTeacher = shareOfBaseline(score, teacher.glue);
     return {
       series: names.get(recipe)!,
       kind: 'student',
       teacher: teacher.model,
       x: teacher.params / 1e6,
-      y,
+      y: 100 * score,
       params: mean(rows.map((r) => r.params)) / 1e6,
       runs: rows.length,
       runsLabel: '',
-      ofTeacher: teacherScore === null ? null : (100 * y) / teacherScore,
+      ofTeacher: ofTeacher === null ? null : 100 * ofTeacher,
       ofLargestTeacher: null,
       largestTeacher: '',
       tasks: taskSet(rows[0]!),
@@ -253,7 +258,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
       params: t.params / 1e6,
       runs: 1,
       runsLabel: '',
-      ofTeacher: 100,
+      ofTeacher: t.glue! > 0 ? 100 : null,
       ofLargestTeacher: null,
       largestTeacher: '',
       tasks: taskSet(t),
@@ -263,8 +268,9 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     const panel = teacherPoints.filter((t) => t.tasks === ref.tasks);
     if (panel.some((t) => t.x > ref.x || (t.x === ref.x && (t.y > ref.y || (t.y === ref.y && t.teacher < ref.teacher))))) continue;
     for (const p of [...students, ...teacherPoints]) {
-      if (p.tasks !== ref.tasks || ref.y === 0) continue;
-      p.ofLargestTeacher = (100 * p.y) / ref.y;
+      const share = shareOfBaseline(p.y, ref.y);
+      if (p.tasks !== ref.tasks || share === null) continue;
+      p.ofLargestTeacher = 100 * share;
       p.largestTeacher = ref.teacher;
     }
   }

@@ -134,6 +134,25 @@ describe('teacher-size points', () => {
     expect(teacherSizePoints(dataOf(teacherSizeList())).every((q) => q.runs === 1 && q.runsLabel === '')).toBe(true);
   });
 
+  it("gives no % of a teacher whose score is 0 or below (a CoLA Matthews correlation), as '% of original' gives none", () => {
+    const cola = (f: FakePoint): FakePoint => ({ ...f, task: 'CoLA', metrics: { matthews_correlation: f.glue! } });
+    const list: FakePoint[] = [
+      { model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: -0.05 },
+      { model: 'teacher-L4H256', label: 'kd', bytes: 2e6, glue: 0.1, steps: kd() },
+      { model: 'teacher-L2H256', label: 'baseline', bytes: 40e6, glue: 0.2 },
+      { model: 'teacher-L2H256', label: 'kd', bytes: 2e6, glue: 0.1, steps: kd() },
+    ].map(cola);
+    const p = teacherSizePoints(dataOf(list));
+    // the largest teacher (L4H256) scores below 0: no student has a % of it, nor of the panel's largest
+    expect(p.map((q) => `${q.kind} ${q.teacher} of=${q.ofTeacher?.toFixed(1) ?? '-'} ofLargest=${q.ofLargestTeacher?.toFixed(1) ?? '-'}`)).toEqual([
+      'student teacher-L2H256 of=50.0 ofLargest=-',
+      'student teacher-L4H256 of=- ofLargest=-',
+      'teacher teacher-L2H256 of=100.0 ofLargest=-',
+      'teacher teacher-L4H256 of=- ofLargest=-',
+    ]);
+    expect(teacherSizeTables(dataOf(list))[0]!.rows).toEqual([['kd', '10.00 · 50.0% · – · n=1', '10.00 · – · – · n=1']]);
+  });
+
   it('takes the teacher a stored point trained from by its hash: one folder name in two places, one teacher under two paths', () => {
     const at = (f: FakePoint, modelPath: string, i: number) => ({ ...fakePoint(f, i), modelPath });
     const distilled = (label: string, teacher: string, glue: number, i: number) =>
