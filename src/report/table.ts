@@ -97,6 +97,18 @@ export function nonPositiveBaselineNote(data: ReportData): string | null {
 }
 
 /**
+ * Why some rows have no size and '% of original': the report holds no baseline row of their model (its file, scored on
+ * the same tasks at the same max length), which those columns compare with: its baseline point failed (listed under
+ * Failed) or has not finished yet; null when every row has one.
+ */
+export function missingBaselineNote(data: ReportData): string | null {
+  const models = [...new Set(data.rows.filter((r) => r.bytesOfOriginal === null).map((r) => r.group))];
+  if (models.length === 0) return null;
+  const [these, its, failed, it] = models.length > 1 ? ['these models', 'their', 'points failed', 'them'] : ['that model', 'its', 'point failed', 'it'];
+  return `size and % of original are - for ${models.join(', ')}: the report holds no baseline row of ${these} (the same file, scored on the same tasks at the same max length) to compare with: ${its} baseline ${failed} (see Failed) or did not finish; a rerun of the sweep runs ${it}.`;
+}
+
+/**
  * Why some rows have no '% of original' although they and their baseline are scored: their GLUE score averages other
  * tasks than the baseline's (a partial or hand-edited result), so their ratio is no share of the original; null when
  * no row's does. The share over the tasks they have in common is not shown instead: it would be another quantity
@@ -199,6 +211,8 @@ export function toMarkdown(data: ReportData): string {
   if (undefinedGlue) lines.push('', undefinedGlue);
   const aggregation = glueAggregationNote(data);
   if (aggregation) lines.push('', aggregation);
+  const missing = missingBaselineNote(data);
+  if (missing) lines.push('', missing);
   const nonPositive = nonPositiveBaselineNote(data);
   if (nonPositive) lines.push('', nonPositive);
   const mismatch = glueTaskMismatchNote(data);

@@ -79,6 +79,18 @@ describe('report rows', () => {
     expect(await writtenHtml(withCola, 'cola.sqlite')).toContain(escapeHtml(note));
   });
 
+  it('says why size and % of original are - for a model whose baseline point failed, in Markdown and HTML', async () => {
+    const orphan = fakePoint({ model: 'cola', label: 'eo', bytes: 3e7, glue: 0.0392, task: 'CoLA', metrics: { matthews_correlation: 0.0392 } }, 2);
+    const withOrphan = buildReport([...posterPoints(), orphan], [{ model: 'cola', label: 'baseline', error: 'out of memory' }]);
+    const row = withOrphan.rows.find((r) => r.model === 'cola')!;
+    expect([row.bytesOfOriginal, row.glueOfOriginal]).toEqual([null, null]);
+    const note =
+      'size and % of original are - for cola: the report holds no baseline row of that model (the same file, scored on the same tasks at the same max length) to compare with: its baseline point failed (see Failed) or did not finish; a rerun of the sweep runs it.';
+    expect(toMarkdown(withOrphan).split('\n')).toContain(note);
+    expect(toMarkdown(data)).not.toContain('no baseline row');
+    expect(await writtenHtml(withOrphan, 'cola.sqlite')).toContain(escapeHtml(note));
+  });
+
   it('shows both the weights and the file on disk in MB, and says which is which (HTML too)', async () => {
     expect(row('sst2', 'int8').fileBytes).toBe(11.7e6);
     const html = await writtenHtml(data, 'poster.sqlite');
