@@ -9,7 +9,7 @@ import { modelInputs, tokenInputs, type TokenBatch } from './model-inputs.ts';
 import type { BertStructure } from './structure.ts';
 
 export interface SampleOptions {
-  /** Rows (default 2). */
+  /** Rows (default 2), unless the graph fixes the batch size. */
   batch?: number;
   /** Sequence length (default 16), unless the graph fixes one. */
   seq?: number;
@@ -29,9 +29,13 @@ export function fixedBatchSize(model: Model, structure: BertStructure): number |
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
 
-/** Seeded token rows: the first row full, the others padded by different amounts, the second half of each row token type 1. */
+/**
+ * Seeded token rows, at the batch size and sequence length the graph's inputs fix when they fix them (a static-shape
+ * export runs no other): the first row full, the others padded by different amounts, the second half of each row
+ * token type 1.
+ */
 export function sampleBatch(model: Model, structure: BertStructure, opts: SampleOptions = {}): TokenBatch {
-  const batch = opts.batch ?? 2;
+  const batch = fixedBatchSize(model, structure) ?? opts.batch ?? 2;
   const seq = fixedSequenceLength(model, structure) ?? opts.seq ?? 16;
   let s = (opts.seed ?? 12345) >>> 0;
   const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
