@@ -117,7 +117,7 @@ function parseHeader(src: ByteSource, label: string): { entries: Entry[]; metada
     if (typeof raw !== 'object' || raw === null) fail(`${where}: header entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (typeof dtype !== 'string') fail(`${where}: no dtype`);
-    if (!((dtype as string) in DTYPE_BYTES)) fail(`${where}: unsupported dtype '${String(dtype)}'`);
+    if (!Object.hasOwn(DTYPE_BYTES, dtype as string)) fail(`${where}: unsupported dtype '${String(dtype)}'`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${where}: shape must be a list of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       fail(`${where}: data_offsets must be [begin, end]`);

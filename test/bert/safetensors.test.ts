@@ -108,6 +108,10 @@ describe('safetensors errors', () => {
     fails(handMade('{"w": ', []), 'safetensors header is not valid JSON');
     fails(handMade('[1, 2]', []), 'safetensors header is not a JSON object');
     fails(handMade('{"w": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}}', [0]), "tensor 'w': unsupported dtype 'Q4'");
+    // Names of Object.prototype are no dtypes either (they read as a size of NaN bytes before).
+    for (const dtype of ['constructor', 'toString', '__proto__']) {
+      fails(handMade(`{"w": {"dtype": "${dtype}", "shape": [1], "data_offsets": [0, 4]}}`, [0, 0, 0, 0]), `tensor 'w': unsupported dtype '${dtype}'`);
+    }
     fails(
       handMade('{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}', [0, 0, 0, 0]),
       "tensor 'w': shape must be a list of non-negative integers",
