@@ -48,14 +48,18 @@ export function readVocabFile(file: string, chunkBytes = READ_CHUNK_BYTES): Map<
   }
 }
 
-/** The vocabulary of vocab.txt's lines (without their '\n'; a last empty line after the final '\n' left out). */
+/**
+ * The vocabulary of vocab.txt's lines (without their '\n'; a last empty line after the final '\n' left out). A token
+ * on several lines has the id of its last, as transformers' `load_vocab` (and the fast tokenizer built from it, and
+ * `tokenizers`' WordPiece file reader) gives it: the id the model was trained with.
+ */
 function vocabFromLines(lines: Iterable<string>, file: string): Map<string, number> {
   const vocab = new Map<string, number>();
   let i = 0;
   for (const line of lines) {
     const text = i === 0 ? withoutBom(line) : line;
     const token = text.endsWith('\r') ? text.slice(0, -1) : text;
-    if (!vocab.has(token)) vocab.set(token, i);
+    vocab.set(token, i);
     i++;
   }
   if (vocab.size === 0) throw new DataError(`${file}: empty vocabulary`);

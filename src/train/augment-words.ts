@@ -56,7 +56,7 @@ export function loadWordVocab(path: string): WordVocab {
     const map = readVocabFile(vocabTxt);
     const tokens: string[] = [];
     for (const [t, id] of map) tokens[id] = t;
-    // Lines repeated in vocab.txt keep their ids (readVocabFile maps the token to its first line).
+    // Lines repeated in vocab.txt keep their ids (readVocabFile maps the token to its last line, as transformers).
     for (let i = 0; i < tokens.length; i++) tokens[i] ??= `[duplicate${i}]`;
     return wordVocab(tokens, { lowercase: lowercase ?? true, source: vocabTxt });
   }

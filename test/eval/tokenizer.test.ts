@@ -143,6 +143,19 @@ describe.skipIf(!hasTeachers)('tokenizer: vocabulary of a folder (needs ../share
   });
 });
 
+describe('tokenizer: vocab.txt with a token on two lines', () => {
+  it('gives the token the id of its last line, as transformers (load_vocab) and tokenizers do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dup-vocab-'));
+    try {
+      writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world', 'hello', ''].join('\n'));
+      expect(loadTokenizer(dir).encode('Hello world', null, 16).ids).toEqual([2, 7, 6, 3]);
+      expect(readVocabulary(dir)!.vocab.get('hello')).toBe(7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('tokenizer.json without special tokens', () => {
   const vocab = new Map(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world'].map((t, i) => [t, i]));
   const folder = (postProcessor: unknown) => {
