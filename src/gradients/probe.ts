@@ -8,9 +8,9 @@
 import type { Graph, Model, ValueInfo } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { encodeModel } from '../onnx/save.ts';
 import { errorLine } from '../errors.ts';
-import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
+import { openModelSession } from '../runtime/model-session.ts';
+import { Tensor, type Feeds } from '../runtime/session.ts';
 import { GradientError } from './context.ts';
 
 /** What the probe saw of one value. */
@@ -161,7 +161,7 @@ export async function probeShapes(model: Model, feeds?: Feeds, checkTies = true)
   for (const i of m.graph.inputs) names.delete(i.name);
   m.graph.outputs = [...names].map((name) => ({ name }));
   const input = feeds ?? probeFeeds(fedInputs(model.graph));
-  const session = await openSession(encodeModel(m), { graphOptimizationLevel: 'disabled', threads: 1 });
+  const session = await openModelSession(m, { graphOptimizationLevel: 'disabled', threads: 1 });
   try {
     let out: Awaited<ReturnType<typeof session.run>>;
     try {

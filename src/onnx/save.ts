@@ -31,12 +31,15 @@ export interface SavedFiles {
   bytes: number;
 }
 
-/** Serialized ModelProto bytes with every tensor inline (throws past 2 GiB: use saveModel with external data). */
+/**
+ * Serialized ModelProto bytes with every tensor inline. Past 2 GiB these are no valid protobuf message (onnxruntime
+ * refuses them): save with external data (saveModel), or open a session through openModelSession.
+ */
 export function encodeModel(model: Model): Uint8Array {
   return onnx.ModelProto.encode(modelToProto(model)).finish();
 }
 
-function totalInitializerBytes(model: Model): number {
+export function totalInitializerBytes(model: Model): number {
   let n = 0;
   for (const t of model.graph.initializers.values()) n += tensorBytes(t);
   return n;
@@ -66,6 +69,33 @@ export function ownDataFile(path: string): string | undefined {
   return locations.some((l) => join(dirname(path), l) === data) ? data : undefined;
 }
 
+/** A model serialized with its initializers of `threshold` bytes or more (default 1024) in the external data file `location`. */
+export interface ExternalSerialization {
+  /** The ModelProto, naming `location` and each tensor's offset and length there. */
+  model: Uint8Array;
+  /** The data file's contents, in order: the tensors' own bytes (not copied) and the padding that aligns each to 64. */
+  data: Uint8Array[];
+  dataBytes: number;
+}
+
+export function serializeExternal(model: Model, location: string, threshold = 1024): ExternalSerialization {
+  const placement = new Map<Tensor, ExternalRef>();
+  const data: Uint8Array[] = [];
+  let offset = 0;
+  const ALIGN = 64;
+  for (const t of model.graph.initializers.values()) {
+    const len = tensorBytes(t);
+    if (len < threshold || t.strings) continue;
+    const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
+    if (pad) data.push(new Uint8Array(pad));
+    offset += pad;
+    placement.set(t, { location, offset, length: len });
+    data.push(t.data);
+    offset += len;
+  }
+  return { model: onnx.ModelProto.encode(modelToProto(model, (t) => placement.get(t))).finish(), data, dataBytes: offset };
+}
+
 /** Saves a model to `path` (and its external data file when used), removing the data file of the model it replaces. */
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): SavedFiles {
   const mode = opts.externalData ?? 'auto';
@@ -79,26 +109,11 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): S
     return { model: path, bytes: bytes.byteLength };
   }
   const location = typeof mode === 'string' && mode !== 'auto' ? mode : basename(dataPathFor(path));
-  const threshold = opts.externalSizeThreshold ?? 1024;
-  const placement = new Map<Tensor, ExternalRef>();
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  const ALIGN = 64;
-  for (const t of model.graph.initializers.values()) {
-    const len = tensorBytes(t);
-    if (len < threshold || t.strings) continue;
-    const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
-    if (pad) chunks.push(new Uint8Array(pad));
-    offset += pad;
-    placement.set(t, { location, offset, length: len });
-    chunks.push(t.data);
-    offset += len;
-  }
+  const serialized = serializeExternal(model, location, opts.externalSizeThreshold);
   const dataPath = path.slice(0, path.length - basename(path).length) + location;
-  writeFileAtomic(dataPath, chunks);
-  const bytes = onnx.ModelProto.encode(modelToProto(model, (t) => placement.get(t))).finish();
-  writeFileAtomic(path, bytes);
+  writeFileAtomic(dataPath, serialized.data);
+  writeFileAtomic(path, serialized.model);
   for (const f of [dataPath, path]) removeStaleTemporaries(f); // a killed earlier run's, left beside the output
   if (replaced && replaced !== dataPath) rmSync(replaced, { force: true });
-  return { model: path, data: dataPath, bytes: bytes.byteLength + offset };
+  return { model: path, data: dataPath, bytes: serialized.model.byteLength + serialized.dataBytes };
 }

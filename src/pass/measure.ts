@@ -4,8 +4,8 @@
  * training loss on a few calibration examples, never a GLUE metric.
  */
 import type { Model } from '../onnx/graph.ts';
-import { encodeModel } from '../onnx/save.ts';
-import { floatValues, openSession, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { openModelSession } from '../runtime/model-session.ts';
+import { floatValues, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import type { BertStructure, HeadKind } from '../bert/structure.ts';
 import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
 import { fixedSequenceLength } from '../bert/sample-inputs.ts';
@@ -89,7 +89,7 @@ export class CalibrationRunner {
   ) {}
 
   static async open(model: Model, structure: BertStructure, calibration: CalibrationSource): Promise<CalibrationRunner> {
-    const session = await openSession(encodeModel(model), { graphOptimizationLevel: 'all' });
+    const session = await openModelSession(model, { graphOptimizationLevel: 'all' });
     const feeds = calibration.batches.map((b) => batchFeeds(model, structure, b));
     const runner = new CalibrationRunner(session, feeds, calibration.batches, logitsOutput(model, structure));
     runner.source = calibration;

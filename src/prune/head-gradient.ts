@@ -21,8 +21,8 @@ import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { float32Tensor } from '../onnx/tensor.ts';
 import { consumers, uniqueName } from '../onnx/analysis.ts';
-import { encodeModel } from '../onnx/save.ts';
-import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
+import { openModelSession } from '../runtime/model-session.ts';
+import { Tensor, type Feeds } from '../runtime/session.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import { rebuildCanonical } from '../bert/canonical.ts';
@@ -150,7 +150,7 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
   }
   for (const [rows, batches] of bySize) {
     const { gg, masks, layers } = await graphFor(rows);
-    const session = await openSession(encodeModel(gg.model));
+    const session = await openModelSession(gg.model);
     try {
       const ones = Object.fromEntries(
         masks.map((name) => {

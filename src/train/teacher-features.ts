@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import type { Model } from '../onnx/graph.ts';
 import { sha256Bytes, writeFileAtomic } from '../files.ts';
 import { cloneModel } from '../onnx/graph.ts';
-import { encodeModel } from '../onnx/save.ts';
 import { findBert } from '../bert/discover.ts';
-import { floatValues, openSession, Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { openModelSession } from '../runtime/model-session.ts';
+import { floatValues, Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import { modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import { fixedSequenceLength } from '../bert/sample-inputs.ts';
 import { SettingsError } from '../errors.ts';
@@ -109,9 +109,8 @@ export class TeacherFeatures {
   static async open(teacher: Model, requests: readonly FeatureRequest[], threads?: number, cache?: FeatureCacheOptions): Promise<TeacherFeatures> {
     const m = cloneModel(teacher);
     m.graph.outputs = requests.map((r) => ({ name: r.value }));
-    const bytes = encodeModel(m);
-    const session = await openSession(bytes, { threads });
-    const teacherKey = cache ? sha256Bytes([bytes]) : '';
+    let teacherKey = '';
+    const session = await openModelSession(m, { threads, onSerialized: (parts) => (teacherKey = cache ? sha256Bytes(parts) : '') });
     const fixedSeq = fixedSequenceLength(teacher, findBert(teacher, { label: 'teacher' }));
     return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq);
   }

@@ -10,11 +10,11 @@
 import { createHash } from 'node:crypto';
 import { ensureFolder } from '../destination.ts';
 import { join } from 'node:path';
-import { encodeModel } from '../onnx/save.ts';
 import { attrInt, type Model } from '../onnx/graph.ts';
 import { consumers } from '../onnx/analysis.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
-import { openSession, Tensor, type Feeds, type Fetches, type Session } from '../runtime/session.ts';
+import { openModelSession } from '../runtime/model-session.ts';
+import { Tensor, type Feeds, type Fetches, type Session } from '../runtime/session.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { scoreTask, type PreparedTask } from '../eval/evaluate.ts';
 import { taskScore } from '../eval/glue-score.ts';
@@ -330,7 +330,7 @@ export async function createStepper(
     lazy: lazyTables,
   } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed, settings.sparseEmbeddings);
   const lazy = new Set(lazyTables);
-  const session: Session = await openSession(encodeModel(gg.model), { threads: settings.threads || undefined });
+  const session: Session = await openModelSession(gg.model, { threads: settings.threads || undefined });
   const inputNames = new Set(session.inputNames);
   const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
   /** The tables not updated lazily: their dense gradients are summed from the gathered rows the graph outputs. */
@@ -415,7 +415,7 @@ async function evaluateDev(
 ): Promise<{ metrics: MetricValues; score: number; nonFinite?: number; examples?: number }> {
   const dev = job.dev!;
   const student = job.student.export(studentOnly(job.student, params));
-  const session = await openSession(encodeModel(student), { threads: job.settings.threads || undefined });
+  const session = await openModelSession(student, { threads: job.settings.threads || undefined });
   const signal = job.signal;
   const onProgress = signal
     ? ({ done, total }: { done: number; total: number }) => {

@@ -1,0 +1,47 @@
+/**
+ * Sessions over models held in memory (a student between epochs, a teacher with extra outputs, a model being
+ * pruned). A model is handed to onnxruntime as its serialized bytes while that fits in one protobuf message; past
+ * EXTERNAL_DATA_AUTO_THRESHOLD of initializers (an XLM-R-large-sized model: 2.2 GB) no such message exists, and
+ * onnxruntime refuses the bytes, so the model is written to a temporary folder with its weights in an external data
+ * file and opened from there.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../files.ts';
+import type { Model } from '../onnx/graph.ts';
+import { EXTERNAL_DATA_AUTO_THRESHOLD, encodeModel, serializeExternal, totalInitializerBytes } from '../onnx/save.ts';
+import { openSession, type RuntimeOptions, type Session } from './session.ts';
+
+export interface ModelSessionOptions extends RuntimeOptions {
+  /** Initializer bytes past which the model goes through an external data file (default EXTERNAL_DATA_AUTO_THRESHOLD). */
+  inlineLimit?: number;
+  /**
+   * Called with what onnxruntime is given, in order: the model's bytes, or the model's bytes (naming its external
+   * data) and the data file's pieces. Hashing them identifies the model (a cache key) without serializing it again.
+   */
+  onSerialized?: (parts: readonly Uint8Array[]) => void;
+}
+
+/** Opens an onnxruntime session on `model` (see the file's comment); nothing is left on disk. */
+export async function openModelSession(model: Model, opts: ModelSessionOptions = {}): Promise<Session> {
+  const { inlineLimit = EXTERNAL_DATA_AUTO_THRESHOLD, onSerialized, ...runtime } = opts;
+  if (totalInitializerBytes(model) <= inlineLimit) {
+    const bytes = encodeModel(model);
+    onSerialized?.([bytes]);
+    return openSession(bytes, runtime);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bert-compress-session-'));
+  try {
+    const location = 'model.onnx.data';
+    const serialized = serializeExternal(model, location);
+    onSerialized?.([serialized.model, ...serialized.data]);
+    writeFileAtomic(join(dir, location), serialized.data);
+    const path = join(dir, 'model.onnx');
+    writeFileAtomic(path, serialized.model);
+    return await openSession(path, runtime);
+  } finally {
+    // onnxruntime has read the weights (or mapped them, which outlives the file's name) once the session is open
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,56 @@
+/** openModelSession: an in-memory model past the inline limit (protobuf's 2 GiB) opens from external data, leaving nothing on disk. */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeModel } from '../../src/onnx/save.ts';
+import { openModelSession } from '../../src/runtime/model-session.ts';
+import type { Session } from '../../src/runtime/session.ts';
+import { batchFeeds, paddedBatch, tinyBert, tinyBertConfig } from '../helpers/models.ts';
+
+describe('openModelSession', () => {
+  let dir: string;
+  let savedTmp: string | undefined;
+  beforeEach(() => {
+    savedTmp = process.env.TMPDIR;
+    dir = mkdtempSync(join(tmpdir(), 'model-session-test-'));
+    process.env.TMPDIR = dir; // os.tmpdir() reads it on each call: the session's temporary folder goes here
+  });
+  afterEach(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Others write into the temporary folder too (onnxruntime's own files): only the session's folders are ours. */
+  const sessionFolders = () => readdirSync(dir).filter((f) => f.startsWith('bert-compress-session-'));
+
+  async function logits(s: Session): Promise<number[]> {
+    try {
+      const out = await s.run(batchFeeds(paddedBatch([5, 3], tinyBertConfig().vocabSize)));
+      return [...(out[s.outputNames[0]!]!.data as Float32Array)];
+    } finally {
+      await s.release();
+    }
+  }
+
+  it('opens a model past the inline limit from an external data file, with the same outputs, and removes the file', async () => {
+    const model = tinyBert();
+    let inlineParts: readonly Uint8Array[] = [];
+    const inline = await logits(await openModelSession(model, { threads: 1, onSerialized: (p) => (inlineParts = p) }));
+    expect(inlineParts).toEqual([encodeModel(model)]); // the bytes a teacher's cache key hashed before
+    let externalParts: readonly Uint8Array[] = [];
+    const external = await logits(await openModelSession(model, { threads: 1, inlineLimit: 0, onSerialized: (p) => (externalParts = p) }));
+    expect(external).toEqual(inline);
+    expect(externalParts.length).toBeGreaterThan(1); // the model naming its data, then the data file's pieces
+    expect(externalParts[0]!.byteLength).toBeLessThan(inlineParts[0]!.byteLength); // its weights are not in it
+    expect(sessionFolders()).toEqual([]);
+  });
+
+  it('removes the temporary folder when onnxruntime refuses the model', async () => {
+    const model = tinyBert();
+    model.graph.nodes[0] = { ...model.graph.nodes[0]!, opType: 'NoSuchOp' };
+    await expect(openModelSession(model, { threads: 1, inlineLimit: 0 })).rejects.toThrow(/onnxruntime cannot load the model/);
+    expect(sessionFolders()).toEqual([]);
+  });
+});
