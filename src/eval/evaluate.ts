@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { DataError, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, officialRowsNote, splitFile, type GlueDataset } from '../glue/dataset.ts';
-import { normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
+import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
 import type { Split, TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
 import { glueScore, type GlueScore } from './glue-score.ts';
@@ -292,6 +292,17 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const maxLength = chooseMaxLength(opts.maxLength, modelConfig, facts.limits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
   if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));
+  // `all` on a model whose config.json names the GLUE task it was fine-tuned on: its head fits the other tasks of as
+  // many labels by shape only, and a GLUE score over tasks it never learnt means nothing; a task also named is scored
+  const tuned = named ? fineTunedModelTasks(modelConfig) : undefined;
+  if (tuned) {
+    keep((task) => {
+      if (named!.has(task) || tuned.has(task.modelTask)) return;
+      throw new SettingsError(
+        `${modelConfig.file}: finetuning_task '${modelConfig.finetuningTask}': the model was fine-tuned on ${[...tuned].join(', ')}, not ${task.modelTask} (name ${task.name} to score it anyway)`,
+      );
+    });
+  }
 
   const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
   const session = ownSession ?? (opts.model as Session);
@@ -369,6 +380,21 @@ export function canonicalOrderNote(tasks: readonly TaskDefinition[], config: Mod
     `${tasks.map((t) => t.name).join(', ')}: ${where}${names}, so the model's ${labels.length} outputs were ${read}; ` +
     'models are trained in other orders too: if the scores are near chance, name the classes in id2label'
   );
+}
+
+/**
+ * The GLUE tasks (by `modelTask`: 'SST-2', 'MNLI') config.json's `finetuning_task` names ('sst2', 'sst-2', 'mnli'), or
+ * undefined when it names none or no GLUE task (then nothing is left out by it).
+ */
+export function fineTunedModelTasks(config: Pick<ModelConfig, 'finetuningTask'>): Set<string> | undefined {
+  const name = config.finetuningTask;
+  if (!name || normalizeTaskName(name) === 'all') return undefined;
+  try {
+    return new Set(lookupTasks(name).map((t) => t.modelTask));
+  } catch (e) {
+    if (e instanceof SettingsError) return undefined;
+    throw e;
+  }
 }
 
 /** The given config (parsed, or a path to read), else config.json beside the model, else an empty config. */

@@ -23,6 +23,11 @@ export interface ModelConfig {
   readonly maxLength: number | null;
   /** `problem_type` ("regression", "single_label_classification"…), or null. */
   readonly problemType: string | null;
+  /**
+   * `finetuning_task`: the task the model was fine-tuned on, as transformers' run_glue and compress train write it
+   * ('sst2', 'sst-2', 'mnli'); null or absent when config.json has none.
+   */
+  readonly finetuningTask?: string | null;
 }
 
 export { MODEL_SIDE_FILES, TOKENIZER_FILES } from '../onnx/locate.ts';
@@ -123,7 +128,8 @@ export function parseModelConfig(json: Record<string, unknown>, file: string): M
   const numLabels = optionalPositiveInt(json, 'num_labels', file) ?? (id2label ? id2label.size : null);
   const maxLength = isGenerationDefaultMaxLength(json) ? null : optionalPositiveInt(json, 'max_length', file);
   const problemType = typeof json.problem_type === 'string' ? json.problem_type : null;
-  return { file, id2label, numLabels, maxLength, problemType };
+  const finetuningTask = typeof json.finetuning_task === 'string' && json.finetuning_task.trim() !== '' ? json.finetuning_task.trim() : null;
+  return { file, id2label, numLabels, maxLength, problemType, finetuningTask };
 }
 
 /**

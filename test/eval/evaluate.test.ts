@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, ModelLoadError } from '../../src/errors.ts';
 import { evaluate, predictionsFromRows, type ProgressEvent } from '../../src/eval/evaluate.ts';
@@ -99,6 +99,41 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
       await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks, glueDir: GLUE_DIR }), tasks.join(' ')).rejects.toThrow(
         /does not name CoLA's labels/,
       );
+  });
+
+  it("--tasks all scores a model whose config.json names its finetuning_task on that task only, though its head fits others' labels", async () => {
+    // an SST-2 model whose config.json names no classes (LABEL_0, LABEL_1), as run_glue writes it, with finetuning_task
+    const dir = mkdtempSync(join(tmpdir(), 'finetuned-'));
+    const teacher = join(TEACHERS_DIR, 'sst2-L2H256');
+    for (const f of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'])
+      copyFileSync(join(teacher, f), join(dir, f));
+    const config = JSON.parse(readFileSync(join(teacher, 'config.json'), 'utf8'));
+    const generic = { ...config, id2label: { 0: 'LABEL_0', 1: 'LABEL_1' }, label2id: { LABEL_0: 0, LABEL_1: 1 }, finetuning_task: 'sst2' };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(generic));
+    // a small GLUE folder: the first 8 dev examples of SST-2, CoLA and RTE
+    const glue = join(dir, 'glue');
+    for (const file of ['SST-2/dev.tsv', 'CoLA/dev.tsv', 'RTE/dev.tsv']) {
+      mkdirSync(join(glue, dirname(file)), { recursive: true });
+      writeFileSync(join(glue, file), `${readFileSync(join(GLUE_DIR, file), 'utf8').split('\n').slice(0, 9).join('\n')}\n`);
+    }
+    try {
+      const result = await evaluate({ model: dir, tasks: ['all'], glueDir: glue });
+      expect(result.tasks.map((t) => t.task.name)).toEqual(['SST-2']);
+      expect(result.glue.score).toBe(result.tasks[0]!.metrics.accuracy);
+      const reasons = Object.fromEntries(result.skipped.map((s) => [s.task, s.reason]));
+      expect(reasons.CoLA).toBe(
+        `${join(dir, 'config.json')}: finetuning_task 'sst2': the model was fine-tuned on SST-2, not CoLA (name CoLA to score it anyway)`,
+      );
+      expect(reasons.RTE).toMatch(/finetuning_task 'sst2': the model was fine-tuned on SST-2, not RTE/);
+      // a task named beside all is scored
+      const named = await evaluate({ model: dir, tasks: ['all', 'CoLA'], glueDir: glue });
+      expect(named.tasks.map((t) => t.task.name)).toEqual(['CoLA', 'SST-2']);
+      // no finetuning_task: every task whose labels the head fits, as before
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...generic, finetuning_task: undefined }));
+      expect((await evaluate({ model: dir, tasks: ['all'], glueDir: glue })).tasks.map((t) => t.task.name)).toEqual(['CoLA', 'SST-2', 'RTE']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--tasks all without a GLUE folder says so in one short line', async () => {
