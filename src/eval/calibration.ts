@@ -58,7 +58,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const config = readModelConfig(where.dir);
   const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
   // The length, ids and token types must fit the graph: checked here, not by an onnxruntime error inside a pass.
-  const { limits, scoreWidth } = graphFacts(o.graph ?? loadModel(where.onnx));
+  const { limits, scoreWidth, fixedBatch } = graphFacts(o.graph ?? loadModel(where.onnx));
   const maxLength = chooseMaxLength(o.maxLength, config, limits, defaultMaxLength(tokenizer.modelMaxLength), where.onnx);
   // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)
   const width = config.numLabels ?? scoreWidth;
@@ -76,9 +76,18 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
       unlabelled = e.message;
     }
   }
-  const examples = data.examples.filter((e) => e.label !== null).slice(0, count);
+  let examples = data.examples.filter((e) => e.label !== null).slice(0, count);
   if (!examples.length) throw new SettingsError(`--calibrate ${task.name}: the train split has no labelled examples`);
-  const batchSize = o.batchSize ?? 32;
+  // A graph whose inputs fix the batch size runs batches of exactly that many rows: whole batches of it, no remainder.
+  const batchSize = fixedBatch ?? o.batchSize ?? 32;
+  if (fixedBatch !== null) {
+    if (examples.length < fixedBatch) {
+      throw new SettingsError(
+        `--calibration-examples ${count}: ${where.onnx} fixes its batch at ${fixedBatch} rows, and ${task.name} gives ${examples.length} calibration example${examples.length === 1 ? '' : 's'}: calibrate on at least ${fixedBatch}`,
+      );
+    }
+    examples = examples.slice(0, examples.length - (examples.length % fixedBatch));
+  }
   const batches: CalibrationBatch[] = [];
   for (let start = 0; start < examples.length; start += batchSize) {
     const chunk = examples.slice(start, start + batchSize);

@@ -8,7 +8,7 @@ import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import type { BertStructure, HeadKind } from '../bert/structure.ts';
 import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
-import { fixedSequenceLength } from '../bert/sample-inputs.ts';
+import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
 import { SettingsError } from '../errors.ts';
 import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
@@ -24,6 +24,10 @@ export function batchFeeds(model: Model, structure: BertStructure, b: Calibratio
   const fixed = fixedSequenceLength(model, structure);
   if (fixed !== undefined && fixed !== b.seq) {
     throw new SettingsError(`the model takes sequences of exactly ${fixed} tokens; calibrate with --max-length ${fixed}`);
+  }
+  const rows = fixedBatchSize(model, structure);
+  if (rows !== undefined && rows !== b.batch) {
+    throw new SettingsError(`the model takes batches of exactly ${rows} rows, and a calibration batch has ${b.batch}: calibrate with the model's own inputs`);
   }
   return tokenFeeds(modelInputs(model, structure), b);
 }

@@ -16,6 +16,7 @@ import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 import { writeTinyBert } from '../helpers/models.ts';
+import { saveModel } from '../../src/onnx/index.ts';
 
 const teacher = join(TEACHERS, 'sst2-L4H256');
 
@@ -137,6 +138,36 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
           context: { calibration: sst2 },
         }),
       ).rejects.toThrow("quantize mixed:0.5: the layer sensitivity needs --calibrate SST-2's labels: SST-2 has 2 labels");
+    } finally {
+      tiny.cleanup();
+    }
+  });
+
+  it('a model whose inputs fix the batch size is calibrated in whole batches of it, which ablation runs (it failed in onnxruntime with a stack trace)', async () => {
+    registerAllPasses();
+    const tiny = writeTinyBert({ vocabSize: 30522 });
+    try {
+      const dynamic = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 10, glueDir: GLUE_DIR, tokenizer: teacher, maxLength: 24 });
+      for (const input of tiny.model.graph.inputs) input.shape = [3, 24];
+      saveModel(tiny.model, tiny.path);
+      const source = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 10, glueDir: GLUE_DIR, tokenizer: teacher });
+      expect(source.batches.map((b) => [b.batch, b.seq])).toEqual(Array(3).fill([3, 24]));
+      expect(source.provenance).toMatchObject({ examples: 9, requested: 10 });
+      const lineage = await compressFile({
+        input: tiny.path,
+        output: join(tiny.dir, 'out', 'model.onnx'),
+        steps: [{ pass: 'prune-heads', settings: { ratio: 0.25, importance: 'ablation', steps: 1 } }],
+        context: { calibration: source },
+      });
+      expect(lineage.check.batch).toBe(3);
+      // calibration read for the model before its batch was fixed: refused in one line, not by onnxruntime
+      const steps = [{ pass: 'prune-heads', settings: { ratio: 0.25, importance: 'ablation', steps: 1 } }];
+      await expect(compressFile({ input: tiny.path, output: join(tiny.dir, 'other', 'model.onnx'), steps, context: { calibration: dynamic } })).rejects.toThrow(
+        'the model takes batches of exactly 3 rows, and a calibration batch has 10: calibrate with the model',
+      );
+      await expect(loadCalibration({ model: tiny.path, task: 'SST-2', examples: 2, glueDir: GLUE_DIR, tokenizer: teacher })).rejects.toThrow(
+        `--calibration-examples 2: ${tiny.path} fixes its batch at 3 rows, and SST-2 gives 2 calibration examples: calibrate on at least 3`,
+      );
     } finally {
       tiny.cleanup();
     }
