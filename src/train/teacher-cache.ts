@@ -21,10 +21,12 @@ import { mapModelLabels } from '../eval/labels.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { predictRows } from '../eval/predict.ts';
+import { graphFacts } from '../eval/graph-checks.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
 import { sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
 import { loadModel } from '../onnx/load.ts';
+import type { Model } from '../onnx/graph.ts';
 import { sessionInputs } from '../bert/model-inputs.ts';
 import { taskOf, textEncodings, type TrainingSet } from './data.ts';
 
@@ -94,12 +96,21 @@ export function teacherCacheFile(cacheDir: string, key: string): string {
 
 /** Runs the teacher over the set (length-bucketed batches, fed through evaluation's `predictRows`). */
 async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ values: Float32Array; width: number }> {
+  // A teacher whose inputs fix the sequence length or batch size (a static-shape export) is fed batches of that shape.
+  let graph: Model | undefined = loadModel(onnxPath);
+  const facts = graphFacts(graph);
+  const padTo = facts.limits?.fixedSequence ?? undefined;
+  const batchRows = facts.fixedBatch ?? undefined;
   const session = await openSession(onnxPath, o.threads !== undefined ? { threads: o.threads } : {});
   try {
+    const inputs = sessionInputs(session, () => graph!, facts.structure);
+    graph = undefined; // the weights are in the session now
     const rows = await predictRows(session, textEncodings(o.set.examples), {
-      inputs: sessionInputs(session, () => loadModel(onnxPath)),
-      batchSize: o.batchSize ?? DEFAULT_BATCH_SIZE,
+      inputs,
+      batchSize: batchRows ?? o.batchSize ?? DEFAULT_BATCH_SIZE,
       padId: o.set.padId,
+      ...(padTo !== undefined ? { padTo } : {}),
+      ...(batchRows !== undefined ? { batchRows } : {}),
       ...(o.onBatch ? { onBatch: o.onBatch } : {}),
     });
     return { values: rows.values, width: rows.width };

@@ -127,6 +127,40 @@ describe('teacher files', () => {
   });
 });
 
+describe('a teacher exported with static shapes', () => {
+  it('is fed batches of the batch size and sequence length its inputs fix, and gives the logits of the same model with dynamic axes', async () => {
+    const lengths = [5, 9, 12];
+    const set: TrainingSet = {
+      task: getTask('SST-2'),
+      split: 'train',
+      file: 'synthetic',
+      regression: false,
+      numLabels: 2,
+      labelMapping: { outputToLabel: [0, 1], from: 'canonical' },
+      maxLength: 16,
+      padId: 0,
+      examples: lengths.map((n, k) => ({
+        ids: Int32Array.from({ length: n }, (_, t) => 1 + ((t * 7 + k * 13) % 100)),
+        typeIds: new Int32Array(n),
+        label: k % 2,
+      })),
+      sourceRows: Int32Array.of(0, 1, 2),
+      sha256: 'synthetic-static',
+    };
+    const dynamic = join(tmp, 'dynamic.onnx');
+    saveModel(tinyBert({}, { std: 0.2 }), dynamic);
+    const fixed = join(tmp, 'fixed-1x16.onnx');
+    const model = tinyBert({}, { std: 0.2 });
+    for (const input of model.graph.inputs) input.shape = [1, 16];
+    saveModel(model, fixed);
+    let batches = 0;
+    const expected = await teacherLogits({ teacherPath: dynamic, set, cacheDir: join(tmp, 'dynamic'), batchSize: 8 });
+    const logits = await teacherLogits({ teacherPath: fixed, set, cacheDir: join(tmp, 'static'), batchSize: 8, onBatch: () => batches++ });
+    expect(batches).toBe(3);
+    expect(maxAbsDiff(logits, expected)).toBeLessThan(1e-5);
+  });
+});
+
 describe.skipIf(!hasFixtures || !existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')))(
   'teachers of other exporters (needs ../shared/fixtures/onnx and ../shared/glue)',
   () => {
