@@ -314,11 +314,16 @@ export async function runTrainingCommand(
   }
   if (result.interrupted || !result.lineage) return signals.exitCode();
   if (a.json) out(JSON.stringify(result.lineage, null, 2));
-  else for (const line of formatSummary(result.lineage, statSync(output).size)) out(line);
+  else for (const line of formatSummary(result.lineage, outputBytes(result.lineage.output))) out(line);
   return 0;
 }
 
 const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
+
+/** The bytes on disk of a written model: its .onnx and, when its weights are external, their data file. */
+export function outputBytes(output: TrainLineage['output']): number {
+  return statSync(output.path).size + (output.dataFile ? statSync(output.dataFile).size : 0);
+}
 
 /**
  * The human summary: what was trained, the steps (of all phases, each phase's named), one row per epoch (loss, dev
@@ -350,7 +355,7 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     '',
     // (no dev score: nothing chose among the epochs, the last one's model is written)
     best?.score !== undefined ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${pct(best.score)})` : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
-    `wrote ${l.output.path} (${formatMB(fileBytes)}, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
+    `wrote ${l.output.path}${l.output.dataFile ? ` with its weights in ${l.output.dataFile}` : ''} (${formatMB(fileBytes)}, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
   );
   return lines;
 }

@@ -195,7 +195,8 @@ export interface TrainLineage {
    * `encoderOnly`: written without a classifier (general distillation from a teacher without one, no task):
    * transformers' BertModel, outputs `last_hidden_state` and `pooler_output`; its config.json names no labels.
    */
-  output: { path: string; sha256: string; encoderOnly?: boolean };
+  /** dataFile: the external data file beside the model that holds its weights (a model past protobuf's 2 GiB). */
+  output: { path: string; sha256: string; dataFile?: string; encoderOnly?: boolean };
   /** config.json and the tokenizer files written beside the model (absent in lineages of earlier versions). */
   sideFiles?: SideFilesRecord;
 }
@@ -801,7 +802,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // an earlier run's lineage goes first: a run killed while writing leaves a model without one, never a new model
   // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)
   rmSync(lineagePath(o.output), { force: true });
-  saveModel(model, o.output);
+  const saved = saveModel(model, o.output);
   // config.json describes the written model: its shape read from the graph, the task it was trained on and its labels
   // (the general stage trains no head: a classifier sized by --task is written with the task's labels in its output
   // order (the teacher's names where it gives them), but with no finetuning_task)
@@ -845,7 +846,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     bestEpoch: result.bestEpoch,
     examplesPerSecond: examplesThisRun / Math.max(trainingSeconds, 1e-9),
     after: modelSize(model),
-    output: { path: o.output, sha256: await sha256File(o.output), ...(student.encoderOnly ? { encoderOnly: true } : {}) },
+    output: {
+      path: o.output,
+      sha256: await sha256File(o.output),
+      ...(saved.data ? { dataFile: saved.data } : {}),
+      ...(student.encoderOnly ? { encoderOnly: true } : {}),
+    },
     sideFiles,
   };
   writeFileAtomic(lineagePath(o.output), Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));

@@ -77,6 +77,17 @@ describe('compress MODEL [passes] -o OUT', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('--external-data: the last line names the data file that holds the weights (the .onnx alone is no model)', () => {
+    const outDir = join(tiny.dir, 'external');
+    mkdirSync(outDir);
+    const out = join(outDir, 'q.onnx');
+    const r = run(tiny.path, '--prune-ffn', '0.5', '--external-data', '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(`${out}.data`)).toBe(true);
+    expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).output.dataFile).toBe(`${out}.data`);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(new RegExp(`^wrote ${out}, its weights ${out}\\.data and ${out}\\.json( |$)`));
+  });
+
   it('a failed run writes nothing', () => {
     const outDir = join(tiny.dir, 'failed');
     mkdirSync(outDir);

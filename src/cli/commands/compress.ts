@@ -112,7 +112,11 @@ export const compressCommand: CliCommand<CompressArgs> = {
       ...(file?.copiedFiles.length ? [`from the input's folder: ${file.copiedFiles.join(', ')}`] : []),
     ];
     const copied = beside.length ? ` (and beside them: ${beside.join('; ')})` : '';
-    out(folder ? `wrote ${folder.folder}: ${folder.files.join(', ')}` : `wrote ${lineage.output.path} and ${lineage.output.path}.json${copied}`);
+    out(
+      folder
+        ? `wrote ${folder.folder}: ${folder.files.join(', ')}`
+        : `wrote ${lineage.output.path}${lineage.output.dataFile ? `, its weights ${lineage.output.dataFile}` : ''} and ${lineage.output.path}.json${copied}`,
+    );
     if (config?.graphOnly.length) out(`${config.path} cannot say (the graph does): ${config.graphOnly.join('; ')}`);
     if (config?.stale?.length)
       err(

@@ -1,0 +1,53 @@
+/**
+ * The last line of `compress train` / `distill`: a model saved with its weights in an external data file (one past
+ * protobuf's 2 GiB) is said with that file and their size together, where the line named the .onnx alone and gave
+ * its size (the graph: 0.5 MB of a 2.2 GB model).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatSummary, outputBytes } from '../../src/cli/training.ts';
+import type { TrainLineage } from '../../src/train/run.ts';
+import { formatMB } from '../../src/units.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'train-summary-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function lineage(output: TrainLineage['output']): TrainLineage {
+  const epochs = [{ epoch: 1, loss: 0.5, seconds: 1, metrics: { accuracy: 0.5 }, score: 0.5 }];
+  return {
+    kind: 'train',
+    task: 'SST-2',
+    student: { spec: 'x', description: 'canonical rebuild of x' },
+    data: { file: 'train.tsv', sha256: '', examples: 8, maxLength: 16 },
+    steps: 2,
+    epochs,
+    bestEpoch: 1,
+    examplesPerSecond: 1,
+    after: { params: 1000, bytes: 4000 },
+    output,
+  } as unknown as TrainLineage;
+}
+
+describe('the summary line of a trained model', () => {
+  it('names the external data file and counts its bytes in the size', () => {
+    const path = join(dir, 'model.onnx');
+    const dataFile = `${path}.data`;
+    writeFileSync(path, new Uint8Array(1000));
+    writeFileSync(dataFile, new Uint8Array(3_000_000));
+    const output = { path, sha256: '', dataFile };
+    expect(outputBytes(output)).toBe(3_001_000);
+    expect(formatSummary(lineage(output), outputBytes(output)).at(-1)).toBe(
+      `wrote ${path} with its weights in ${dataFile} (${formatMB(3_001_000)}, 1,000 parameters) and ${path}.json`,
+    );
+  });
+
+  it('names the .onnx alone when it holds its weights', () => {
+    const path = join(dir, 'inline.onnx');
+    writeFileSync(path, new Uint8Array(5000));
+    const output = { path, sha256: '' };
+    expect(outputBytes(output)).toBe(5000);
+    expect(formatSummary(lineage(output), 5000).at(-1)).toBe(`wrote ${path} (${formatMB(5000)}, 1,000 parameters) and ${path}.json`);
+  });
+});
