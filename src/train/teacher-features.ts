@@ -15,7 +15,7 @@ import { findBert } from '../bert/discover.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import { modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
-import { fixedSequenceLength } from '../bert/sample-inputs.ts';
+import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
 import { SettingsError } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
@@ -102,6 +102,8 @@ export class TeacherFeatures {
     private readonly cache?: FeatureCacheOptions & { teacherKey: string },
     /** The sequence length the teacher's graph fixes (keras exports): batches are padded to it, features cut back. */
     private readonly fixedSeq?: number,
+    /** The batch size the teacher's graph fixes (a static-shape export): batches are run in chunks of it. */
+    private readonly fixedRows?: number,
   ) {
     if (cache) this.cacheBytes = folderBytes(cache.dir);
   }
@@ -111,8 +113,10 @@ export class TeacherFeatures {
     m.graph.outputs = requests.map((r) => ({ name: r.value }));
     let teacherKey = '';
     const session = await openModelSession(m, { threads, onSerialized: (parts) => (teacherKey = cache ? sha256Bytes(parts) : '') });
-    const fixedSeq = fixedSequenceLength(teacher, findBert(teacher, { label: 'teacher' }));
-    return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq);
+    const structure = findBert(teacher, { label: 'teacher' });
+    const fixedSeq = fixedSequenceLength(teacher, structure);
+    const fixedRows = fixedBatchSize(teacher, structure);
+    return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq, fixedRows);
   }
 
   /** The features of `batch`, keyed by training-graph input name. */
@@ -129,15 +133,34 @@ export class TeacherFeatures {
     const fixed = this.fixedSeq !== undefined && this.fixedSeq !== batch.seq ? this.fixedSeq : undefined;
     if (fixed !== undefined && batch.seq > fixed) throw new SettingsError(`a batch of ${batch.seq} tokens is longer than the teacher's fixed ${fixed}`);
     const tokens = fixed === undefined ? { ...batch, batch: batch.size } : padBatch(batch, fixed);
-    const out = await this.session.run(tokenFeeds(this.inputs, tokens));
+    const out = await this.runRows(tokens);
     this.stats.runs++;
     const result: Feeds = {};
     for (const r of this.requests) {
-      const t = float32Feature(out[r.value]!);
+      const t = out[r.value]!;
       result[r.input] = fixed === undefined ? t : cropFeature(t, batch.seq, r.attention === true);
     }
     if (file) this.store(file, result);
     return result;
+  }
+
+  /**
+   * The requested features of `tokens`, as float32: one run, or, for a teacher that fixes the batch size, one run per
+   * chunk of that many rows (the last filled with copies of its first row, whose features are dropped), joined.
+   */
+  private async runRows(tokens: TokenBatch): Promise<Record<string, Tensor>> {
+    const rows = this.fixedRows;
+    const features = async (t: TokenBatch) => {
+      const out = await this.session.run(tokenFeeds(this.inputs, t));
+      return Object.fromEntries(this.requests.map((r) => [r.value, float32Feature(out[r.value]!)]));
+    };
+    if (rows === undefined || rows === tokens.batch) return features(tokens);
+    const chunks: Array<{ count: number; out: Record<string, Tensor> }> = [];
+    for (let start = 0; start < tokens.batch; start += rows) {
+      const count = Math.min(rows, tokens.batch - start);
+      chunks.push({ count, out: await features(chunkRows(tokens, start, count, rows)) });
+    }
+    return Object.fromEntries(this.requests.map((r) => [r.value, joinRows(chunks.map((c) => ({ count: c.count, t: c.out[r.value]! })))]));
   }
 
   private batchKey(batch: Batch): string {
@@ -223,6 +246,34 @@ function padBatch(batch: Batch, seq: number): TokenBatch {
     return out;
   };
   return { batch: batch.size, seq, inputIds: pad(batch.inputIds), attentionMask: pad(batch.attentionMask), tokenTypeIds: pad(batch.tokenTypeIds) };
+}
+
+/** Rows [start, start + count) of `tokens` as a batch of `rows` rows, the missing ones copies of row `start`. */
+function chunkRows(tokens: TokenBatch, start: number, count: number, rows: number): TokenBatch {
+  const seq = tokens.seq;
+  const take = (a: BigInt64Array) => {
+    const out = new BigInt64Array(rows * seq);
+    for (let r = 0; r < rows; r++) {
+      const from = start + (r < count ? r : 0);
+      out.set(a.subarray(from * seq, (from + 1) * seq), r * seq);
+    }
+    return out;
+  };
+  return { batch: rows, seq, inputIds: take(tokens.inputIds), attentionMask: take(tokens.attentionMask), tokenTypeIds: take(tokens.tokenTypeIds) };
+}
+
+/** The first `count` rows (axis 0) of each part, joined in order. */
+function joinRows(parts: ReadonlyArray<{ count: number; t: Tensor }>): Tensor {
+  const dims = parts[0]!.t.dims.map(Number);
+  const perRow = dims.slice(1).reduce((a, b) => a * b, 1);
+  const total = parts.reduce((n, p) => n + p.count, 0);
+  const out = new Float32Array(total * perRow);
+  let at = 0;
+  for (const p of parts) {
+    out.set((p.t.data as Float32Array).subarray(0, p.count * perRow), at);
+    at += p.count * perRow;
+  }
+  return new Tensor('float32', out, [total, ...dims.slice(1)]);
 }
 
 /**

@@ -468,14 +468,18 @@ describe('teacher features and the projection', () => {
     }
   });
 
-  it('a teacher whose graph fixes the sequence length (keras exports) gets batches padded to it, its features cut back to the batch', async () => {
+  it.each([
+    ['the sequence length (keras exports)', ['batch', 9]],
+    ['the batch size (a static export of 2 rows for 3-row batches)', [2, 6]],
+    ['batch and sequence ([1, 9])', [1, 9]],
+  ])('a teacher whose graph fixes %s gets batches of its shape, its features cut back to the batch', async (_, shape) => {
     const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
     const matches = [
       ...presetMatches('tinybert', 2, 1),
       { teacherLayer: 1, studentLayer: 1, feature: 'attention' as const, loss: 'attention-kl' as const, weight: 1 },
     ];
     const plan = intermediatePlan(matches, teacher, student.forward(false));
-    const fixed: Model = { ...teacher, graph: { ...teacher.graph, inputs: teacher.graph.inputs.map((i) => ({ ...i, shape: ['batch', 9] })) } };
+    const fixed: Model = { ...teacher, graph: { ...teacher.graph, inputs: teacher.graph.inputs.map((i) => ({ ...i, shape })) } };
     const batch = batchOf(60); // 6 tokens, the last row padded
     const dynamic = await TeacherFeatures.open(teacher, plan.requests, 1);
     const want = await dynamic.run(batch);
