@@ -107,6 +107,17 @@ export interface ReportData {
   machines: Array<{ machine: MachineInfo; rows: number }>;
   /** Points that failed (not in `rows`): they are retried by the next sweep. */
   failed: FailedPoint[];
+  /**
+   * Points their sweep planned that have neither a result nor a failure (not run yet, running, or stopped), and that
+   * no row stands for (a stale result kept in their place); absent or empty when there are none.
+   */
+  unfinished?: UnfinishedPoint[];
+}
+
+export interface UnfinishedPoint {
+  sweep: string;
+  model: string;
+  label: string;
 }
 
 export interface FailedPoint {

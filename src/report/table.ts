@@ -227,7 +227,21 @@ export function toMarkdown(data: ReportData): string {
     lines.push('', `Failed (not in the table; a rerun of the sweep retries them):`);
     for (const f of data.failed) lines.push(`- ${f.model} · ${f.label}: ${f.error}`);
   }
+  const unfinished = unfinishedNote(data);
+  if (unfinished) lines.push('', unfinished);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The points their sweep planned that are not in the table (no result, no failure: not run yet, running, or stopped),
+ * so that a table of a sweep stopped half-way does not pass for the whole; null when there are none.
+ */
+export function unfinishedNote(data: Pick<ReportData, 'unfinished'>): string | null {
+  const list = data.unfinished ?? [];
+  if (list.length === 0) return null;
+  const sweeps = new Set(list.map((u) => u.sweep)).size;
+  const names = list.map((u) => `${u.model} · ${u.label}${sweeps > 1 ? ` (sweep ${u.sweep})` : ''}`).join(', ');
+  return `Not finished (not in the table: not run yet, running, or stopped): ${names}. A rerun of the sweep runs ${list.length > 1 ? 'them' : 'it'}.`;
 }
 
 /**

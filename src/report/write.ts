@@ -48,6 +48,13 @@ export function loadReport(opts: ReportOptions): ReportData {
     }
     const plans = store.finishedPlans();
     const data = buildReport(points, failed, staleChanges(points, plans));
+    // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key) is not missing
+    const shown = new Set([...points.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
+    const unfinished = store
+      .unfinished(opts.sweep)
+      .map((u) => (opts.sweep !== undefined ? { ...u, sweep: opts.sweep } : u))
+      .filter((u) => !shown.has(`${u.sweep}\0${u.model}\0${u.label}`) && !shown.has(`\0${u.model}\0${u.label}`));
+    if (unfinished.length > 0) data.unfinished = unfinished;
     for (const row of data.rows) {
       const teacher = plannedTeacherSha256(plans.get(row.key), row.steps);
       if (teacher !== undefined) row.teacherSha256 = teacher;

@@ -495,6 +495,23 @@ export class SweepStore {
   }
 
   /**
+   * The points a sweep planned (every sweep's, or one's) that have no result and did not fail: not run yet, running, or
+   * stopped; by the names their sweep gives them. Empty for a store from before sweeps recorded their points.
+   */
+  unfinished(sweep?: string): Array<{ sweep: string; model: string; label: string }> {
+    if (!this.hasTable('sweep_points')) return [];
+    return this.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT m.sweep, m.model, m.label FROM sweep_points m LEFT JOIN results r ON r.key = m.key LEFT JOIN points p ON p.key = m.key
+             WHERE r.key IS NULL AND (p.status IS NULL OR p.status <> 'failed') ${sweep !== undefined ? 'AND m.sweep = ?' : ''} ORDER BY m.sweep, m.model, m.label`,
+          )
+          .all(...(sweep !== undefined ? [sweep] : [])) as Array<{ sweep: string; model: string; label: string }>,
+    );
+  }
+
+  /**
    * Every finished point in finishing order. Of one sweep: the points it ran and those it shares with other sweeps
    * (stored under theirs), each under the names this sweep gives it.
    */

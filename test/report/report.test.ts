@@ -460,6 +460,42 @@ describe('report of a store', () => {
     return { store: path, stored: storePoints(path, points, versions) };
   }
 
+  it('names the points its sweep planned that have no result yet (a sweep stopped half-way), in Markdown and HTML', async () => {
+    const done = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 1),
+    ];
+    const { store, stored } = storeOf(done);
+    const planned = (label: string, i: number) =>
+      ({
+        key: String(i).repeat(64),
+        sweep: 'test',
+        model: { name: 'sst2', onnx: '/models/sst2/model.onnx', sha256: 'sha-sst2' },
+        label,
+        steps: [],
+        tasks: ['SST-2'],
+        toolVersion: '0.1.0',
+      }) as unknown as SweepPoint;
+    const s = SweepStore.open(store);
+    try {
+      // the sweep's plan: its two finished points, one never run, one that failed
+      s.addToSweep([...stored.map((p) => ({ ...planned(p.label, 0), key: p.key })), planned('heads-40%', 7), planned('ffn-30%', 8)]);
+      s.claim(planned('ffn-30%', 8));
+      s.fail('8'.repeat(64), 'out of memory');
+    } finally {
+      s.close();
+    }
+    for (const sweep of [undefined, 'test']) {
+      const data = loadReport({ store, ...(sweep ? { sweep } : {}) });
+      expect(data.rows.map((r) => r.label)).toEqual(['baseline', 'int8']);
+      expect(data.unfinished).toEqual([{ sweep: 'test', model: 'sst2', label: 'heads-40%' }]);
+      const note = 'Not finished (not in the table: not run yet, running, or stopped): sst2 · heads-40%. A rerun of the sweep runs it.';
+      expect(toMarkdown(data).split('\n')).toContain(note);
+      expect(await writtenHtml(data, store)).toContain(escapeHtml(note));
+    }
+    expect(toMarkdown(buildReport(done))).not.toContain('Not finished');
+  });
+
   it('refuses a stored result without what the report reads (a benchmark, a speed-up), in one line naming the point', () => {
     const good = [
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
