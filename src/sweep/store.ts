@@ -484,14 +484,20 @@ export class SweepStore {
     });
   }
 
-  /** Failed points with their error, optionally of one sweep. */
+  /**
+   * Failed points with their error, optionally of one sweep: as `finished`, the points it ran and those it shares with
+   * other sweeps (run under theirs), each under the names this sweep gives it.
+   */
   failures(sweep?: string): Array<{ model: string; label: string; error: string }> {
-    return this.read(
-      () =>
-        this.db
-          .prepare(`SELECT model, label, error FROM points WHERE status = 'failed' ${sweep !== undefined ? 'AND sweep = ?' : ''} ORDER BY model, label`)
-          .all(...(sweep !== undefined ? [sweep] : [])) as Array<{ model: string; label: string; error: string }>,
-    );
+    const sql = () =>
+      sweep === undefined
+        ? `SELECT model, label, error FROM points WHERE status = 'failed' ORDER BY model, label`
+        : this.hasTable('sweep_points')
+          ? `SELECT COALESCE(m.model, p.model) AS model, COALESCE(m.label, p.label) AS label, p.error FROM points p
+             LEFT JOIN sweep_points m ON m.key = p.key AND m.sweep = @sweep
+             WHERE p.status = 'failed' AND (p.sweep = @sweep OR m.sweep IS NOT NULL) ORDER BY 1, 2`
+          : `SELECT model, label, error FROM points WHERE status = 'failed' AND sweep = @sweep ORDER BY model, label`; // a store from before sweep_points
+    return this.read(() => this.db.prepare(sql()).all(...(sweep !== undefined ? [{ sweep }] : [])) as Array<{ model: string; label: string; error: string }>);
   }
 
   /**

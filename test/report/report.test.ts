@@ -496,6 +496,33 @@ describe('report of a store', () => {
     expect(toMarkdown(buildReport(done))).not.toContain('Not finished');
   });
 
+  it("lists a failed point a sweep shares with another (run under the other's names) in its report, under its own names", () => {
+    const { store, stored } = storeOf([fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0)]);
+    const point = (sweep: string, model: string, label: string, key: string) =>
+      ({
+        key,
+        sweep,
+        model: { name: model, onnx: '/models/sst2/model.onnx', sha256: 'sha-sst2' },
+        label,
+        steps: [],
+        tasks: ['SST-2'],
+        toolVersion: '0.1.0',
+      }) as unknown as SweepPoint;
+    const s = SweepStore.open(store);
+    try {
+      // sweep 'other' names the same model 'tiny' and runs the int8 point first; it fails there
+      s.addToSweep([point('test', 'sst2', 'baseline', stored[0]!.key), point('test', 'sst2', 'int8', '9'.repeat(64))]);
+      s.addToSweep([point('other', 'tiny', 'q8', '9'.repeat(64))]);
+      s.claim(point('other', 'tiny', 'q8', '9'.repeat(64)));
+      s.fail('9'.repeat(64), 'out of memory');
+    } finally {
+      s.close();
+    }
+    expect(loadReport({ store, sweep: 'test' }).failed).toEqual([{ model: 'sst2', label: 'int8', error: 'out of memory' }]);
+    expect(loadReport({ store, sweep: 'test' }).unfinished).toBeUndefined();
+    expect(loadReport({ store }).failed).toEqual([{ model: 'tiny', label: 'q8', error: 'out of memory' }]);
+  });
+
   it('refuses a stored result without what the report reads (a benchmark, a speed-up), in one line naming the point', () => {
     const good = [
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
