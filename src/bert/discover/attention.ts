@@ -9,12 +9,14 @@
  * then forward from the context MatMul through Transposes and Reshapes to the output projection. The head count and
  * head size come from the split Reshape's target shape; every constant holding the head count or the attention width
  * is recorded (HeadShapeConstant), with the nodes of this layer that read it.
+ * The Q·Kᵀ product may be onnxruntime's com.microsoft FusedMatMul (what its optimizer, at level 'extended', makes of
+ * MatMul and the scaling: `alpha` multiplies the scores, `transB` transposes K's last two axes).
  * Fused blocks are com.microsoft Attention nodes (packed QKV weight, `num_heads` attribute), or QAttention nodes
  * (the same with an int8 packed weight, reading DynamicQuantizeLinear(x)). The queries of an unfused block may read
  * the first token of the layer input only (Slice [:, 0:1], the optimize pass's first-token rewrite of the last
  * layer): the block then records that slice (`firstToken`).
  */
-import { attrInt, attrInts, type Node } from '../../onnx/graph.ts';
+import { attrFloat, attrInt, attrInts, type Node } from '../../onnx/graph.ts';
 import type { AttentionBlock, HeadShapeConstant, Linear } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import { linearProducing, linearsReading, type LinearMatch } from './linear.ts';
@@ -37,6 +39,21 @@ interface ScoresTrace {
   qk: Node;
   /** The scores are divided by this on the way. */
   scale: number;
+  /** The product transposes K's last two axes (a FusedMatMul with transB 1). */
+  transB?: boolean;
+}
+
+/**
+ * A com.microsoft FusedMatMul of two computed operands that is a plain batched MatMul times `alpha`, with K's last
+ * two axes transposed when transB is 1; undefined for any other (transposed A or batch axes, a constant operand).
+ */
+function fusedScores(ctx: GraphContext, p: Node): ScoresTrace | undefined {
+  if (p.domain !== 'com.microsoft' || p.opType !== 'FusedMatMul') return undefined;
+  if (ctx.isConstantValue(p.inputs[0]) || ctx.isConstantValue(p.inputs[1])) return undefined;
+  if ((attrInt(p, 'transA') ?? 0) !== 0 || (attrInt(p, 'transBatchA') ?? 0) !== 0 || (attrInt(p, 'transBatchB') ?? 0) !== 0) return undefined;
+  const alpha = attrFloat(p, 'alpha') ?? 1;
+  if (!Number.isFinite(alpha) || alpha === 0) return undefined;
+  return { qk: p, scale: 1 / alpha, ...((attrInt(p, 'transB') ?? 0) !== 0 ? { transB: true } : {}) };
 }
 
 /** Result of walking back from a Q·Kᵀ or context MatMul operand to the head-splitting Reshape. */
@@ -71,6 +88,7 @@ const samePerm = (a: number[], b: number[]) => a.length === b.length && a.every(
 export function traceScores(ctx: GraphContext, value: string, depth = 0): ScoresTrace | undefined {
   if (depth > 12) return undefined;
   const p = ctx.producerOf(value);
+  if (p?.domain === 'com.microsoft') return fusedScores(ctx, p);
   if (p?.domain !== '') return undefined;
   switch (p.opType) {
     case 'MatMul':
@@ -160,6 +178,8 @@ export class AttentionMatcher {
     if (!qPath || !kPath) {
       ctx.refuse(`${where}: the operands of Q·Kᵀ MatMul '${scores.qk.name}' do not come from Transposes of head-splitting Reshapes`);
     }
+    // transB swaps K's last two axes inside the product
+    if (scores.transB) kPath.perm = [kPath.perm[0]!, kPath.perm[1]!, kPath.perm[3]!, kPath.perm[2]!];
     if (!samePerm(qPath.perm, Q_PERM) || !samePerm(kPath.perm, K_PERM)) {
       ctx.refuse(`${where}: Q·Kᵀ MatMul '${scores.qk.name}' has operand layouts [${qPath.perm}] and [${kPath.perm}], expected [${Q_PERM}] and [${K_PERM}]`);
     }
