@@ -14,7 +14,7 @@ import { contendedLine, reportCommand } from '../../src/cli/commands/sweep.ts';
 import { splitFile } from '../../src/glue/dataset.ts';
 import { getTask } from '../../src/glue/registry.ts';
 import { loadReport, toMarkdown } from '../../src/report/index.ts';
-import { planAgainstStore, RERUN_CONTENDED_JOBS, runSweep } from '../../src/sweep/run.ts';
+import { planAgainstStore, RERUN_CONTENDED_JOBS, runSweep, type SweepEvent } from '../../src/sweep/run.ts';
 import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
@@ -116,15 +116,18 @@ describe('contended points', () => {
   });
 
   it('counts a point whose recompute failed as kept, with its stored result', async () => {
+    // GLUE data the evaluation cannot read: the dev file of the sweep's own copy of the folder is broken once the
+    // plan has hashed it (point keys hold that hash: a file broken before the plan would make other points)
+    const glueDir = join(t.root, 'breaking-glue');
+    cpSync(join(t.root, 'glue'), glueDir, { recursive: true });
     const store = join(t.root, 'failing.sqlite');
-    await runSweep({ file, store });
+    await runSweep({ file, store, glueDir });
     markStoredContended(store, 'ffn');
     const before = stored(store).find((p) => p.label === 'ffn')!;
-    // GLUE data the evaluation cannot read (the plan only checks that the file is there)
-    const glueDir = join(t.root, 'broken-glue');
-    cpSync(join(t.root, 'glue'), glueDir, { recursive: true });
-    writeFileSync(splitFile(getTask('SST-2'), 'dev', glueDir).file, 'not\ta\tglue\tfile\n');
-    const rerun = await runSweep({ file, store, glueDir, rerunContended: true });
+    const breakDev = (e: SweepEvent) => {
+      if (e.type === 'plan') writeFileSync(splitFile(getTask('SST-2'), 'dev', glueDir).file, 'not\ta\tglue\tfile\n');
+    };
+    const rerun = await runSweep({ file, store, glueDir, rerunContended: true, onEvent: breakDev });
     expect(rerun).toMatchObject({ total: 2, alreadyDone: 1, ran: 0, contended: { recomputed: [], again: [] } });
     expect(rerun.failed.map((f) => f.point.label)).toEqual(['ffn']);
     expect(rerun.contended.kept.map((p) => p.label)).toEqual(['ffn']);
