@@ -6,7 +6,7 @@
  * much memory one activation of a batch takes, so that a batch too large for the machine is refused before it is built.
  */
 import type { Model } from '../onnx/graph.ts';
-import { fixedSequenceLength } from './sample-inputs.ts';
+import { fixedSequenceLength, positionLimit } from './sample-inputs.ts';
 import type { BertStructure } from './structure.ts';
 
 export interface InputLimits {
@@ -33,11 +33,10 @@ export function largestActivationBytes(structure: Pick<BertStructure, 'intermedi
 
 /** The limits of `model`, whose structure discovery found. */
 export function inputLimits(model: Model, structure: BertStructure): InputLimits {
-  const rows = structure.maxPositions ?? null;
   return {
     vocabSize: structure.vocabSize,
     typeVocabSize: structure.typeVocabSize ?? null,
-    maxSequence: rows === null ? null : structure.family === 'roberta' ? rows - 2 : rows,
+    maxSequence: positionLimit(structure) ?? null,
     fixedSequence: fixedSequenceLength(model, structure) ?? null,
   };
 }

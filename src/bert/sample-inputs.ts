@@ -11,7 +11,7 @@ import type { BertStructure } from './structure.ts';
 export interface SampleOptions {
   /** Rows (default 2), unless the graph fixes the batch size. */
   batch?: number;
-  /** Sequence length (default 16), unless the graph fixes one. */
+  /** Sequence length (default 16), unless the graph fixes one; at most what the position table covers. */
   seq?: number;
   seed?: number;
 }
@@ -21,6 +21,15 @@ export function fixedSequenceLength(model: Model, structure: BertStructure): num
   const v = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds);
   const d = v?.shape?.[1];
   return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+/**
+ * The longest sequence the position table covers (RoBERTa's positions start after padding_idx 1: two rows fewer);
+ * undefined when positions are not looked up.
+ */
+export function positionLimit(structure: Pick<BertStructure, 'maxPositions' | 'family'>): number | undefined {
+  const rows = structure.maxPositions;
+  return rows === undefined ? undefined : structure.family === 'roberta' ? rows - 2 : rows;
 }
 
 /** A fixed batch size the graph demands (an export without a dynamic batch axis), or undefined when dynamic. */
@@ -36,7 +45,7 @@ export function fixedBatchSize(model: Model, structure: BertStructure): number |
  */
 export function sampleBatch(model: Model, structure: BertStructure, opts: SampleOptions = {}): TokenBatch {
   const batch = fixedBatchSize(model, structure) ?? opts.batch ?? 2;
-  const seq = fixedSequenceLength(model, structure) ?? opts.seq ?? 16;
+  const seq = fixedSequenceLength(model, structure) ?? Math.min(opts.seq ?? 16, positionLimit(structure) ?? Number.POSITIVE_INFINITY);
   let s = (opts.seed ?? 12345) >>> 0;
   const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const vocab = Math.max(2, structure.vocabSize);
