@@ -408,7 +408,7 @@ export function configFromHuggingFace(json: unknown, label = 'config.json'): Ext
 
 /** The activation a config.json names under `key`. */
 function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
-  if (typeof value !== 'string' || !(value in HF_ACTIVATIONS)) {
+  if (typeof value !== 'string' || !Object.hasOwn(HF_ACTIVATIONS, value)) {
     fail(`${key} ${show(value)} is not supported (use one of ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   }
   return HF_ACTIVATIONS[value as string];

@@ -100,6 +100,11 @@ describe('Hugging Face config.json', () => {
     expect(act('gelu_pytorch_tanh')).toBe('gelu_tanh');
     expect(act('relu')).toBe('relu');
     expect(() => act('silu')).toThrow("config.json: hidden_act 'silu' is not supported");
+    // names of Object.prototype are no activations (they read as a function: "got function Object() { [native code] }")
+    for (const name of ['constructor', 'toString']) expect(() => act(name)).toThrow(`config.json: hidden_act '${name}' is not supported`);
+    expect(() => configFromHuggingFace({ model_type: 'distilbert', activation: 'constructor' })).toThrow(
+      "config.json: activation 'constructor' is not supported",
+    );
   });
 
   it('names the config.json key and the file in errors', () => {
