@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadModel } from '../onnx/load.ts';
-import { dataPathFor, ownDataFile, saveModel, type SavedFiles } from '../onnx/save.ts';
+import { ownDataFile, saveModel, type SaveOptions, type SavedFiles } from '../onnx/save.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { CalibrationProvenance, PassContext, PassReport, PassStep } from '../pass/pass.ts';
@@ -60,6 +60,10 @@ export interface CompressOptions {
   context?: PassContext;
   /** Store weights in `OUT.data` (default: only when over protobuf's 2 GB limit). */
   externalData?: boolean;
+  /** The external data file's name beside OUT when the weights go external (default `OUT.data`). */
+  dataFile?: string;
+  /** Initializer bytes past which the weights go external without externalData (default EXTERNAL_DATA_AUTO_THRESHOLD). */
+  externalDataThreshold?: number;
   /**
    * Write the input folder's config.json next to the output with the output's shape (planOutputConfig), and copy its
    * tokenizer files there when the output folder has none, so the output is a model folder `compress eval` (and
@@ -132,13 +136,13 @@ export async function inputRecord(path: string): Promise<Lineage['input']> {
 }
 
 /** Saves `model` into the staging folder under the output's name (its external data file beside it there). */
-function stage(model: Model, output: string, staging: Staging, externalData: boolean): SavedFiles {
-  return saveModel(model, staging.path(basename(output)), { externalData: externalData ? true : 'auto' });
+function stage(model: Model, output: string, staging: Staging, externalData: boolean, opts: Pick<SaveOptions, 'dataFile' | 'autoThreshold'> = {}): SavedFiles {
+  return saveModel(model, staging.path(basename(output)), { externalData: externalData ? true : 'auto', ...opts });
 }
 
 /** Where the staged files go: the output and its data file. */
 function finalFiles(staged: SavedFiles, output: string): SavedFiles {
-  return { ...staged, model: output, ...(staged.data ? { data: dataPathFor(output) } : {}) };
+  return { ...staged, model: output, ...(staged.data ? { data: join(dirname(output), basename(staged.data)) } : {}) };
 }
 
 /**
@@ -188,7 +192,10 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
   try {
     const result = await runPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
     const inputs = sampleInputs(model, result.inputStructure, { batch: 2, seq: 16 });
-    const staged = stage(result.model, opts.output, staging, !!opts.externalData);
+    const staged = stage(result.model, opts.output, staging, !!opts.externalData, {
+      ...(opts.dataFile ? { dataFile: opts.dataFile } : {}),
+      ...(opts.externalDataThreshold !== undefined ? { autoThreshold: opts.externalDataThreshold } : {}),
+    });
     const check = await checkRuns(opts.input, staged.model, inputs, opts.output);
     const final = finalFiles(staged, opts.output);
     const config = opts.copyModelFiles !== false ? planOutputConfig(modelDir, dirname(opts.output), result.model) : undefined;
@@ -221,11 +228,17 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
  * Saves a model that was not rewritten (an export) after checking onnxruntime runs it; `sources` are the files it
  * was built from, which the output may not overwrite.
  */
-export async function saveRunnable(model: Model, structure: BertStructure, output: string, sources: readonly string[] = []): Promise<SavedFiles> {
+export async function saveRunnable(
+  model: Model,
+  structure: BertStructure,
+  output: string,
+  sources: readonly string[] = [],
+  save: Pick<SaveOptions, 'dataFile' | 'autoThreshold'> = {},
+): Promise<SavedFiles> {
   checkOutputPaths(output, sources.map(realPathOf));
   const staging = openStaging(output);
   try {
-    const staged = stage(model, output, staging, false);
+    const staged = stage(model, output, staging, false, save);
     await runSample(staged.model, sampleInputs(model, structure, { batch: 2, seq: 16 }), output);
     return await withOutputLock(output, undefined, () => commit(staged, output));
   } finally {

@@ -18,7 +18,7 @@
  * The folder is built in a staging folder beside the output and renamed into place; an existing output must be an
  * empty folder.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
@@ -31,7 +31,7 @@ import { SettingsError } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import { readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
-import { writeFileAtomic } from '../files.ts';
+import { sha256File, writeFileAtomic } from '../files.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
@@ -105,32 +105,43 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     const quantized = opts.steps.some(isQuantize);
     // The steps before the first quantize run once: the float model's run keeps their result for the quantized one.
     const sharedPrefix = quantized ? { length: opts.steps.findIndex(isQuantize) } : undefined;
-    const run = (file: string, steps: PassStep[]): Promise<Lineage> =>
+    const run = (file: string, steps: PassStep[], dataFile?: string): Promise<Lineage> =>
       compressFile({
         ...opts,
         input,
         output: join(dir, file),
         steps,
         externalData: false,
+        ...(dataFile ? { dataFile } : {}),
         copyModelFiles: false,
         sharedPrefix,
         loaded: input === opts.input ? opts.loaded : undefined, // (a renamed copy is another model)
       });
     const models: Array<{ dtype: TransformersJsDtype; file: string; lineage: Lineage }> = [];
     const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
-    models.push({ dtype: 'fp32', file: fpFile, lineage: await run(fpFile, quantized ? opts.steps.filter((s) => !isQuantize(s)) : opts.steps) });
+    const fpSteps = quantized ? opts.steps.filter((s) => !isQuantize(s)) : opts.steps;
+    models.push({ dtype: 'fp32', file: fpFile, lineage: await run(fpFile, fpSteps, externalDataName(fpFile)) });
     const fp32 = loadModel(join(dir, fpFile));
     if (quantized) {
       const staged = join(dir, 'onnx', 'model_staged.onnx');
       const lineage = await run(relative(dir, staged), opts.steps);
-      const dtype = quantizedDtype(loadModel(staged));
+      const q = loadModel(staged);
+      const dtype = quantizedDtype(q);
       const file = TRANSFORMERS_JS_MODEL_FILES[dtype];
-      renameSync(staged, join(dir, file));
-      renameSync(lineagePath(staged), lineagePath(join(dir, file)));
+      if (lineage.output.dataFile) {
+        // its .onnx names the data file by the staged name: saved again naming the file transformers.js fetches
+        const saved = saveModel(q, join(dir, file), { externalData: true, dataFile: externalDataName(file) });
+        for (const f of [staged, lineage.output.dataFile, lineagePath(staged)]) rmSync(f, { force: true });
+        lineage.output = { ...lineage.output, sha256: await sha256File(join(dir, file)), dataFile: saved.data! };
+      } else {
+        renameSync(staged, join(dir, file));
+        renameSync(lineagePath(staged), lineagePath(join(dir, file)));
+      }
       models.push({ dtype, file, lineage });
     }
     const last = models[models.length - 1]!;
-    const graphOnly = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir);
+    const external = models.filter((m) => m.lineage.output.dataFile).map((m) => basename(m.file));
+    const graphOnly = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
     const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
     const renamedInput = Object.keys(plan.renamed).length ? await inputRecord(opts.input) : undefined;
     for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
@@ -149,6 +160,14 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
 }
 
 /**
+ * The external data file transformers.js fetches beside a model file past protobuf's 2 GiB (`model.onnx_data`, as
+ * Optimum names it) when config.json's `transformers.js_config.use_external_data_format` names that file.
+ */
+function externalDataName(modelFile: string): string {
+  return `${basename(modelFile)}_data`;
+}
+
+/**
  * `compress export HF_FOLDER --format transformers.js -o FOLDER`: the exported model as `onnx/model.onnx` (checked
  * by onnxruntime) with the folder's config and tokenizer files.
  */
@@ -164,8 +183,9 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
     const dir = staging.path(basename(resolve(output)));
     mkdirSync(join(dir, 'onnx'), { recursive: true });
     const structure = findBert(plan.model);
-    await saveRunnable(plan.model, structure, join(dir, TRANSFORMERS_JS_MODEL_FILES.fp32), sources);
-    writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure);
+    const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
+    const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
+    writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, hfDir, saved.data ? [basename(fpFile)] : []);
     await commitFolder(dir, output, label, opts.log);
     if (notice) opts.log?.(notice);
     return {
@@ -324,7 +344,8 @@ function finishLineage(
   input: Lineage['input'] | undefined,
   config: ConfigRecord,
 ): void {
-  lineage.output = { ...lineage.output, path: join(output, file) };
+  const { dataFile } = lineage.output; // (in the staging folder)
+  lineage.output = { ...lineage.output, path: join(output, file), ...(dataFile ? { dataFile: join(output, dirname(file), basename(dataFile)) } : {}) };
   lineage.config = config;
   if (input) {
     lineage.input = input;
@@ -346,11 +367,20 @@ function writeSideFiles(
   name: string,
   structure: BertStructure = findBert(model),
   tokenizerFrom: string = from,
+  externalData: readonly string[] = [],
 ): string[] {
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
   const written = transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name, structure.head?.kind);
+  if (externalData.length) {
+    // transformers.js fetches `onnx/<file>_data` beside each model file its config names here (and nothing otherwise)
+    const current = written['transformers.js_config'];
+    written['transformers.js_config'] = {
+      ...(current && typeof current === 'object' ? current : {}),
+      use_external_data_format: Object.fromEntries(externalData.map((f) => [f, true])),
+    };
+  }
   write('config.json', written);
 
   const tokenizerFile = join(tokenizerFrom, 'tokenizer.json');

@@ -23,6 +23,8 @@ export interface SaveOptions {
   externalSizeThreshold?: number;
   /** With 'auto': go external past this many initializer bytes (default EXTERNAL_DATA_AUTO_THRESHOLD, 1.8 GiB). */
   autoThreshold?: number;
+  /** With `true` or 'auto': the external data file's name beside the model (default `<model>.data`). */
+  dataFile?: string;
 }
 
 export interface SavedFiles {
@@ -108,7 +110,7 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): S
     if (replaced) rmSync(replaced, { force: true });
     return { model: path, bytes: bytes.byteLength };
   }
-  const location = typeof mode === 'string' && mode !== 'auto' ? mode : basename(dataPathFor(path));
+  const location = typeof mode === 'string' && mode !== 'auto' ? mode : (opts.dataFile ?? basename(dataPathFor(path)));
   const serialized = serializeExternal(model, location, opts.externalSizeThreshold);
   const dataPath = path.slice(0, path.length - basename(path).length) + location;
   writeFileAtomic(dataPath, serialized.data);

@@ -50,8 +50,9 @@ function quantize(settings: Record<string, unknown>): PassStep {
 }
 
 /** The logits onnxruntime-web's wasm backend computes for `file` on `b`, as rows. */
-async function webLogits(file: string, b: TokenBatch): Promise<number[][]> {
-  const session = await web.InferenceSession.create(file, { executionProviders: ['wasm'] });
+async function webLogits(file: string | Uint8Array, b: TokenBatch, externalData?: web.InferenceSession.SessionOptions['externalData']): Promise<number[][]> {
+  const options = { executionProviders: ['wasm'], ...(externalData ? { externalData } : {}) };
+  const session = typeof file === 'string' ? await web.InferenceSession.create(file, options) : await web.InferenceSession.create(file, options);
   try {
     const dims = [b.inputIds.length, b.inputIds[0]!.length];
     const t = (rows: number[][]) => new web.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), dims);
@@ -181,5 +182,30 @@ describe('--format transformers.js exports run in onnxruntime-web (wasm) as in o
     saveModel(model, file);
     expect((await batchLogits(file, batch)).rows).toHaveLength(4);
     await expect(webLogits(file, batch)).rejects.toThrow(/4b quantization not yet supported on this hardware platform/);
+  });
+
+  it('models with their weights in external data load as transformers.js hands them to the wasm backend (the data files config.json names)', async () => {
+    const out = join(dir, 'external');
+    // a threshold both files pass here, as a 2.2 GB float model does (and the int8 model of a 7 GB one)
+    await compressToTransformersJs({ input: join(source, 'model.onnx'), output: out, steps: [quantize({ mode: 'int8' })], externalDataThreshold: 10_000 });
+    // transformers.js (session.js): the model's bytes, and `${file}_data` for each file use_external_data_format names
+    const named = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config']?.use_external_data_format ?? {};
+    expect(named).toEqual({ 'model.onnx': true, 'model_quantized.onnx': true });
+    const logits = async (f: string) =>
+      webLogits(new Uint8Array(readFileSync(join(out, 'onnx', f))), batch, [
+        { path: `${f}_data`, data: new Uint8Array(readFileSync(join(out, 'onnx', `${f}_data`))) },
+      ]);
+    const reference = await webLogits(join(source, 'model.onnx'), batch);
+    expect(maxRowDiff(await logits('model.onnx'), reference)).toBeLessThan(FLOAT);
+    const nodeInt8 = (await batchLogits(join(out, 'onnx/model_quantized.onnx'), batch)).rows;
+    expect(maxRowDiff(await logits('model_quantized.onnx'), nodeInt8)).toBeLessThan(INT8);
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual([
+      'model.onnx',
+      'model.onnx.json',
+      'model.onnx_data',
+      'model_quantized.onnx',
+      'model_quantized.onnx.json',
+      'model_quantized.onnx_data',
+    ]);
   });
 });

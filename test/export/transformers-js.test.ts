@@ -294,6 +294,34 @@ describe('--format transformers.js from other sources', () => {
     expect(cmp.labelMismatches).toEqual([]);
     expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
   }, 30_000);
+
+  it('a float model past the external-data threshold (2 GiB) keeps its weights in onnx/model.onnx_data, named in config.json, which transformers.js loads', async () => {
+    const src = writeModelFolder(join(dir, 'external-src'), tinyBert({}, { std: 0.3 }));
+    const out = join(dir, 'external');
+    const steps = [
+      { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      { pass: 'quantize', settings: { mode: 'int8' } },
+    ];
+    // a threshold the fp32 model passes and its int8 one does not, as a 2.2 GB float model and its 0.6 GB int8 one do
+    const fpBytes = (await compressFile({ input: join(src, 'model.onnx'), output: join(dir, 'external-fp', 'model.onnx'), steps: steps.slice(0, 1) })).after
+      .bytes;
+    const res = await compressToTransformersJs({ input: join(src, 'model.onnx'), output: out, steps, externalDataThreshold: fpBytes / 2 });
+    expect(res.models.map((m) => m.file)).toEqual(['onnx/model.onnx', 'onnx/model_quantized.onnx']);
+    expect(
+      readdirSync(join(out, 'onnx'))
+        .filter((f) => !f.endsWith('.json'))
+        .sort(),
+    ).toEqual(['model.onnx', 'model.onnx_data', 'model_quantized.onnx']);
+    expect(readJson(join(out, 'config.json'))['transformers.js_config']).toEqual({ dtype: 'q8', use_external_data_format: { 'model.onnx': true } });
+    expect(readJson(join(out, 'onnx/model.onnx.json')).output.dataFile).toBe(join(out, 'onnx/model.onnx_data'));
+    const texts = Array.from({ length: 20 }, (_, i) => sentence(i));
+    const fp32 = await pipelineScores(out, texts, { dtype: 'fp32' });
+    expect(fp32.loaded).toBe('fp32');
+    const cmp = compare(await projectScores(join(out, 'onnx/model.onnx'), src, texts), fp32);
+    expect(cmp.labelMismatches).toEqual([]);
+    expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
+    expect((await pipelineScores(out, texts)).loaded).toBe('q8');
+  }, 30_000);
 });
 
 describe('--format transformers.js for every checkpoint family', () => {
