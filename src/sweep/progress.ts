@@ -43,6 +43,26 @@ export class BestTracker {
   }
 }
 
+/**
+ * What the sweep's closing line after a stop says of its training steps, from the points' log lines: a step stopped
+ * in its loop resumes from its checkpoint ('interrupted at step N'); one stopped while its teacher's outputs or its
+ * augmented examples were computed, before its first step, has no checkpoint and computes them again. '' when none was.
+ */
+export function stoppedTrainingNote(lines: Iterable<string>): string {
+  let resumes = false;
+  const again = new Set<string>();
+  for (const line of lines) {
+    if (/^interrupted at step \d+/.test(line)) resumes = true;
+    const m = /^interrupted while (.+) were computed, before any training step/.exec(line);
+    if (m) again.add(m[1]);
+  }
+  const notes = [
+    ...(resumes ? ['a training step resumes from its checkpoint'] : []),
+    ...(again.size ? [`a training step stopped before its first checkpoint computes ${[...again].join(' and ')} again`] : []),
+  ];
+  return notes.length ? ` (${notes.join('; ')})` : '';
+}
+
 /** 'sst2 · heads-0.4': a point in messages. */
 export function pointName(point: SweepPoint): string {
   return `${point.model.name} · ${point.label}`;

@@ -212,6 +212,11 @@ export function interruptedLine(steps: number, workDir: string): string {
   return `interrupted at step ${steps}; rerun the same command to resume from ${workDir}`;
 }
 
+/** The log line of a training run stopped while `what` (its teacher's outputs, its augmented examples) were computed. */
+export function stoppedBeforeTrainingLine(what: string): string {
+  return `interrupted while ${what} were computed, before any training step: a rerun computes them again`;
+}
+
 export function defaultCacheDir(): string {
   return process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress');
 }
@@ -701,7 +706,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       return await work();
     } catch (e) {
       if (!(e instanceof StoppedBetweenBatches)) throw e;
-      log(`interrupted while ${what} were computed, before any training step: a rerun computes them again`);
+      log(stoppedBeforeTrainingLine(what));
       return undefined;
     }
   };

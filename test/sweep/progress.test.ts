@@ -117,3 +117,20 @@ describe('sweep progress', () => {
     expect(lines.slice(1)).toEqual(['sst2 · kd: resuming from step 52 (epoch 1)']);
   });
 });
+
+describe("the sweep's closing line after a stop, on its training steps", () => {
+  it('says a checkpoint is resumed only where a step stopped in its loop, and that one stopped before its first step computes its teacher outputs again', async () => {
+    const { stoppedTrainingNote } = await import('../../src/sweep/progress.ts');
+    const { interruptedLine, stoppedBeforeTrainingLine } = await import('../../src/train/run.ts');
+    const teacher = stoppedBeforeTrainingLine("the teacher's outputs");
+    // (Ctrl-C while the teacher's logits were cached: no checkpoint exists, so none is resumed)
+    expect(stoppedTrainingNote([teacher])).toBe(" (a training step stopped before its first checkpoint computes the teacher's outputs again)");
+    expect(stoppedTrainingNote([teacher])).not.toMatch(/resumes from its checkpoint/);
+    expect(stoppedTrainingNote([interruptedLine(12, '/w')])).toBe(' (a training step resumes from its checkpoint)');
+    expect(stoppedTrainingNote([interruptedLine(3, '/w'), teacher, stoppedBeforeTrainingLine('the augmented examples')])).toBe(
+      " (a training step resumes from its checkpoint; a training step stopped before its first checkpoint computes the teacher's outputs and the augmented examples again)",
+    );
+    // (a stop in a point's passes, eval or benchmark: nothing on training)
+    expect(stoppedTrainingNote(['interrupted during the evaluation'])).toBe('');
+  });
+});

@@ -17,6 +17,7 @@ import {
   pointName,
   RERUN_CONTENDED_JOBS,
   runSweep,
+  stoppedTrainingNote,
   type PointStage,
   type SweepEvent,
   type SweepSummary,
@@ -122,8 +123,9 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     // kept; exit 130 or 143. The first signal's line says what stops, by the running points' stages.
     const controller = new AbortController();
     const stages = new Map<string, PointStage | null>();
-    let training = false; // (whether a training step ran when the sweep was stopped: it resumes from its checkpoint)
+    const stopLines: string[] = []; // (the points' lines on where their training steps stopped: checkpointed or not)
     const onEvent = (e: SweepEvent) => {
+      if (e.type === 'log' && e.line.startsWith('interrupted ')) stopLines.push(e.line);
       if (e.type === 'stage') stages.set(e.point.key, e.stage);
       else if (e.type === 'finished' || e.type === 'failed') stages.delete(e.point.key);
       progress.listener(e);
@@ -139,10 +141,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         quit();
         process.exit(signals.exitCode());
       },
-      stopping: (how) => {
-        training = [...stages.values()].includes('train');
-        return stoppingLine(stages.values(), how);
-      },
+      stopping: (how) => stoppingLine(stages.values(), how),
     });
     const signals = listenForStop(stop);
     let summary;
@@ -164,9 +163,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       progress.stop();
     }
     if (summary.interrupted) {
-      err(
-        `compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept}${training ? ' (a training step resumes from its checkpoint)' : ''}`,
-      );
+      err(`compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept}${stoppedTrainingNote(stopLines)}`);
       return signals.exitCode();
     }
     const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
