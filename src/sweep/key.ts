@@ -120,7 +120,8 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
     // The data files' hashes (null in a point planned before they were: its key, computed again, is not the stored one)
     data: p.data ?? null,
     bench: p.bench,
-    eval: p.eval,
+    // (without threads, which change no score: a point's eval takes the machine's threads when the file names none)
+    eval: evalKey(p.eval),
     seed: p.seed ?? null,
     ...(p.training
       ? {
@@ -134,6 +135,12 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
         }
       : {}),
   };
+}
+
+/** A point's eval settings in its key: batchSize and maxLength, not threads (onnxruntime's scores do not depend on them). */
+function evalKey(e: SweepPoint['eval']): SweepPoint['eval'] {
+  const { threads: _threads, ...rest } = e ?? {};
+  return rest;
 }
 
 /** A point's key: its identity and the versions it was (or is to be) computed with. */

@@ -99,6 +99,14 @@ describe('point keys', () => {
     expect(pointKey(pruned!)).toBe(pruned!.key);
   });
 
+  it("leave out eval.threads, which change no score (a point without them takes the machine's), and keep eval.batchSize and maxLength", async () => {
+    const keysWith = async (evalSpec: Record<string, unknown>) => (await plan([heads({ ratio: 0.4 })], { eval: evalSpec })).map((p) => p.key);
+    const none = await keysWith({});
+    expect(await keysWith({ threads: 1 })).toEqual(none);
+    expect(await keysWith({ threads: 4 })).toEqual(none);
+    expect(await keysWith({ maxLength: 16 })).not.toEqual(none);
+  });
+
   it('hold calibration only for a pipeline that measures the model', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     const few = await plan(pipelines, { calibration: { examples: 4 } });
