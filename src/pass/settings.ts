@@ -52,6 +52,11 @@ export interface PassDeclaration<S extends SettingsSchema, O> {
   /** Whether a pass with these settings measures the model on calibration data (default: never). */
   needsCalibration?: (settings: z.output<S>) => boolean;
   /**
+   * Whether a pass with these settings draws random numbers from the run's seed (PassContext.seed; default: never):
+   * only then does a sweep point's key hold the sweep's seed, so another seed does not recompute the other points.
+   */
+  readsSeed?: (settings: z.output<S>) => boolean;
+  /**
    * What of these settings reads the model's class scores (a loss on calibration data), and what to use instead on a
    * model without a classifier; undefined when nothing does (default: never).
    */
@@ -80,6 +85,7 @@ export interface PassSettings<O> {
   parse(raw: Record<string, unknown>): O;
   /** Whether canonical settings make the pass measure the model on calibration data. */
   needsCalibration(settings: Record<string, unknown>): boolean;
+  readsSeed(settings: Record<string, unknown>): boolean;
   /** What of canonical settings reads the model's class scores (see PassDeclaration.needsClassifier). */
   needsClassifier(settings: Record<string, unknown>): ClassifierNeed | undefined;
 }
@@ -109,6 +115,7 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
     options,
     parse: (raw) => options(check(raw)),
     needsCalibration: (settings) => d.needsCalibration?.(settings as z.output<S>) ?? false,
+    readsSeed: (settings) => d.readsSeed?.(settings as z.output<S>) ?? false,
     needsClassifier: (settings) => d.needsClassifier?.(settings as z.output<S>),
   };
 }

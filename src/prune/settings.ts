@@ -159,6 +159,8 @@ export const PRUNE_HEADS = declarePass({
     ...(s.ratio !== undefined && LOSS_BASED.includes(s.importance) ? { target: s.target ?? defaultImportanceTarget(s.importance) } : {}),
   }),
   needsCalibration: (s) => s.ratio !== undefined && MEASURED.includes(s.importance),
+  // random importance without its own seed draws from the run's
+  readsSeed: (s) => s.ratio !== undefined && s.importance === 'random' && s.seed === undefined,
   // a loss on the class scores; confidence reads the attention probabilities only
   needsClassifier: (s) => (s.ratio !== undefined ? importanceNeed(s.importance) : undefined),
 });

@@ -101,12 +101,17 @@ function trainingKeySettings(settings: Record<string, unknown>, t: PointTraining
 export function pointIdentity(p: SweepPoint): Record<string, unknown> {
   const training = new Map<number, PointTrainingStep>((p.training?.steps ?? []).map((t) => [t.index, t]));
   let measures = false;
+  let seeded = false; // (whether a step draws from the sweep's seed: a training step without its own, a pass that says so)
   const steps = p.steps.map((s, i) => {
     const t = training.get(i);
-    if (t) return { pass: s.pass, settings: trainingKeySettings(s.settings, t) };
+    if (t) {
+      seeded ||= s.settings.seed === undefined;
+      return { pass: s.pass, settings: trainingKeySettings(s.settings, t) };
+    }
     const pass = getPass(s.pass);
     const settings = pass.check(s.settings);
     measures ||= pass.needsCalibration(settings);
+    seeded ||= pass.readsSeed(settings);
     return { pass: s.pass, settings };
   });
   return {
@@ -122,7 +127,8 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
     bench: p.bench,
     // (without threads, which change no score: a point's eval takes the machine's threads when the file names none)
     eval: evalKey(p.eval),
-    seed: p.seed ?? null,
+    // The sweep's seed changes a result only through a step that draws from it.
+    seed: seeded ? (p.seed ?? null) : null,
     ...(p.training
       ? {
           training: p.training.steps.map((t) => ({

@@ -107,6 +107,20 @@ describe('point keys', () => {
     expect(await keysWith({ maxLength: 16 })).not.toEqual(none);
   });
 
+  it("hold the sweep's seed only for a step that draws from it: another seed recomputes random importance, not the baseline or magnitude pruning", async () => {
+    const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'random' }), heads({ ratio: 0.4, importance: 'random', seed: 3 })];
+    const [base1, magnitude1, random1, ownSeed1] = (await plan(pipelines, { seed: 1 })).map((p) => p.key);
+    const [base2, magnitude2, random2, ownSeed2] = (await plan(pipelines, { seed: 2 })).map((p) => p.key);
+    const unseeded = (await plan(pipelines)).map((p) => p.key);
+    expect(base2).toBe(base1);
+    expect(magnitude2).toBe(magnitude1);
+    expect(ownSeed2).toBe(ownSeed1);
+    expect(random2).not.toBe(random1);
+    // (a sweep without a seed keeps its keys; a seed changes only the point that reads it)
+    expect([base1, magnitude1, ownSeed1]).toEqual([unseeded[0], unseeded[1], unseeded[3]]);
+    expect(random1).not.toBe(unseeded[2]);
+  });
+
   it('hold calibration only for a pipeline that measures the model', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     const few = await plan(pipelines, { calibration: { examples: 4 } });
