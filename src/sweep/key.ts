@@ -17,6 +17,7 @@ import { toolVersion } from '../version.ts';
 import { settingText } from '../pass/settings.ts';
 import { DEFAULT_TRAIN_SETTINGS } from '../train/trainer.ts';
 import { DEFAULT_DISTILL_SETTINGS } from '../train/run.ts';
+import { canonicalStudentSpec } from '../train/students/index.ts';
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -90,6 +91,7 @@ function trainingKeySettings(settings: Record<string, unknown>, t: PointTraining
     if (!(Object.hasOwn(TRAINING_DEFAULTS, k) && TRAINING_DEFAULTS[k] === value)) rest[k] = value;
   }
   if (rest.student !== undefined && t.studentSha256 !== undefined) rest.student = `sha256:${t.studentSha256}`;
+  else if (typeof rest.student === 'string') rest.student = canonicalStudentSpec(rest.student);
   if (rest.teacher !== undefined && t.teacherSha256 !== undefined) rest.teacher = `sha256:${t.teacherSha256}`;
   return rest;
 }
@@ -135,7 +137,7 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
             step: t.index,
             task: t.task,
             teacher: t.teacherSha256 ?? null,
-            student: t.studentSha256 ?? t.student ?? null,
+            student: t.studentSha256 ?? (t.student !== undefined ? canonicalStudentSpec(t.student) : null),
             data: t.data.sha256,
           })),
         }

@@ -322,6 +322,22 @@ describe('train / distill steps in a sweep file', () => {
 });
 
 describe('point keys of train / distill steps', () => {
+  it('take a bert: student spec in any key order as one student, and another size as another', async () => {
+    const key = async (student: string) =>
+      (
+        await planSweep(
+          parseSweep({ models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }], pipelines: [distill({ student, maxExamples: 8 })] }, t.sweepFile),
+          {
+            glueDir: t.glueDir,
+            workDir: join(t.root, 'w-spec'),
+          },
+        )
+      ).find((p) => p.steps.length > 0)!.key;
+    const a = await key('bert:layers=1,hidden=32,heads=2');
+    expect(await key('bert:heads=2,hidden=32,layers=1')).toBe(a);
+    expect(await key('bert:layers=1,hidden=64,heads=2')).not.toBe(a);
+  });
+
   it('follow the teacher file and the training data, not their paths', async () => {
     const root = mkdtempSync(join(tmpdir(), 'train-key-'));
     try {

@@ -204,6 +204,20 @@ export function parseBertSpec(spec: string): Partial<Record<'layers' | 'hidden' 
   return out;
 }
 
+const BERT_SPEC_KEYS = ['layers', 'hidden', 'heads', 'intermediate'] as const;
+
+/**
+ * One text per student a spec builds: a bert:… spec with its keys in one order (`bert:hidden=128,layers=1` and
+ * `bert:layers=1,hidden=128` are one student, so one sweep key); any other spec as given.
+ */
+export function canonicalStudentSpec(spec: string): string {
+  if (!spec.startsWith('bert:')) return spec;
+  const parsed = parseBertSpec(spec);
+  return `bert:${BERT_SPEC_KEYS.filter((k) => parsed[k] !== undefined)
+    .map((k) => `${k}=${parsed[k]}`)
+    .join(',')}`;
+}
+
 /** What a from-scratch student takes from its teacher (any discovered model, a pretraining graph too). */
 export interface TeacherShape {
   numLayers: number;
