@@ -320,8 +320,8 @@ function standardOpset(model: Model, s: BertStructure, o: QuantizeOptions): { in
 
 const STANDARD_OPSET = 11;
 
-/** The weight types requireFiniteWeights reads (float16 and bfloat16 are refused before, by requireFloat32Weights). */
-const READABLE_FLOAT = new Set<number>([DataType.FLOAT, DataType.DOUBLE]);
+/** The weight type requireFiniteWeights reads (float16, bfloat16 and float64 are refused before, by requireFloat32Weights). */
+const READABLE_FLOAT = new Set<number>([DataType.FLOAT]);
 
 /**
  * Refuses a float weight holding NaN or Infinity: its scale would be NaN or Infinity, so the quantized weight would
@@ -342,14 +342,17 @@ function requireFiniteWeights(model: Model, targets: readonly Target[], stored: 
 }
 
 /**
- * Refuses a half-precision model (float16 or bfloat16 weights: a BERT converted for transformers.js or a GPU): every
- * quantizer reads float32 weights, so each mode kept every weight float (and wrote a copy no smaller), or failed in
- * onnxruntime (int8-static's float32 QDQ scales on float16 activations).
+ * Refuses a half-precision or float64 model (float16 or bfloat16 weights: a BERT converted for transformers.js or a
+ * GPU; float64 ones: a model converted to double): every quantizer reads float32 weights, so each mode kept every
+ * weight float (and wrote a copy no smaller), or failed in onnxruntime (int8-static's float32 QDQ scales on float16 or
+ * float64 activations).
  */
+const NOT_FLOAT32 = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
+
 function requireFloat32Weights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): void {
   for (const [i, t] of targets.entries()) {
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
-    if (tensor?.dataType !== DataType.FLOAT16 && tensor?.dataType !== DataType.BFLOAT16) continue;
+    if (!tensor || !NOT_FLOAT32.has(tensor.dataType)) continue;
     const type = dataTypeName(tensor.dataType);
     throw new SettingsError(
       `quantize: weight '${targetWeight(t)}' (${t.id}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,

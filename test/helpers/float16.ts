@@ -35,6 +35,25 @@ export function toFloat16(model: Model, type: typeof DataType.FLOAT16 | typeof D
   return m;
 }
 
+/** Every float32 tensor, Cast target and graph input/output of `model` in float64 (a model converted to double). */
+export function toFloat64(model: Model): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  const double = (t: Tensor): Tensor =>
+    t.dataType !== DataType.FLOAT
+      ? t
+      : { name: t.name, dataType: DataType.DOUBLE, dims: [...t.dims], data: new Uint8Array(Float64Array.from(readFloat32(t)).buffer) };
+  for (const [k, t] of g.initializers) g.initializers.set(k, double(t));
+  for (const n of g.nodes) {
+    for (const [k, a] of Object.entries(n.attributes)) if (a.type === 'tensor') n.attributes[k] = { ...a, value: double(a.value) };
+    if (n.opType === 'Cast' && n.attributes.to?.type === 'int' && n.attributes.to.value === DataType.FLOAT)
+      n.attributes.to = { type: 'int', value: DataType.DOUBLE };
+  }
+  for (const v of [...g.inputs, ...g.outputs]) if (v.elemType === DataType.FLOAT) v.elemType = DataType.DOUBLE;
+  g.valueInfo = [];
+  return m;
+}
+
 /** `model` with every float32 initializer stored float16 and read through a Cast to float32 (the graph stays float32). */
 export function castFloat16Weights(model: Model): Model {
   const m = cloneModel(model);
