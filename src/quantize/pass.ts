@@ -23,7 +23,7 @@ import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, fourBitsPay, layerCost, layerWeights, type LayerBits } from './mixed.ts';
 import { opsetRaiseBlocker, raiseOpset, type OpsetRaise } from './opset.ts';
 import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
-import type { Assignment, WeightScheme } from './registry.ts';
+import type { Assignment, TensorRecord, WeightScheme } from './registry.ts';
 import { quantizeReport } from './report.ts';
 import { QUANTIZE, int8Granularity, mixedNeed, modeName, type QuantizeOptions } from './settings.ts';
 import { quantizationTargets, targetNode, targetWeight, type Target } from './targets.ts';
@@ -360,6 +360,20 @@ function requireFloat32Weights(model: Model, targets: readonly Target[], stored:
   }
 }
 
+/** The dynamic int8 nodes that format chooses between (contrib, or standard's MatMulInteger). */
+const DYNAMIC_INT8_OPS = new Set(['MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul']);
+
+/**
+ * Refuses format standard where int4-block wrote no dynamic int8 node: it reads format only for an MLM decoder tied to
+ * the int8 word table, so on any other model the setting did nothing, and the lineage would record it as applied.
+ */
+function requireFormatRead(o: QuantizeOptions, quantized: readonly TensorRecord[]): void {
+  if (o.format === 'contrib' || quantized.some((r) => DYNAMIC_INT8_OPS.has(r.op))) return;
+  throw new SettingsError(
+    `quantize: format '${o.format}': sets the dynamic int8 nodes, which mode ${modeName(o.mode)} writes only for an MLM decoder reading the int8 word table, and it writes none in this model (flag --quantize-format)`,
+  );
+}
+
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
 export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
   const targets = quantizationTargets(s);
@@ -382,6 +396,7 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
     }
     case 'int4-block': {
       const result = applyPlan(model, targets, planInt4(targets, o, o.mode.blockSize), o);
+      requireFormatRead(o, result.quantized);
       return { model: result.model, report: quantizeReport(o, model, result) };
     }
     case 'int8-static':
