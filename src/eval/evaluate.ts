@@ -20,7 +20,7 @@ import type { ModelLocation } from '../onnx/locate.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
 import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
-import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from './graph-checks.ts';
+import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, outputsLine, type GraphFacts } from './graph-checks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
 import { checkBatchFits } from './batching.ts';
@@ -153,6 +153,8 @@ export interface ScoreOptions {
   /** config.json's labels, to map outputs to the task's label order. */
   modelConfig?: ModelConfig;
   onProgress?: ProgressListener;
+  /** The output to read the scores from (graph-checks' scoresOutput); default predict's scoresOutputName. */
+  output?: string;
 }
 
 /** Runs a session over a prepared task and computes its metrics (none for an unlabelled split). */
@@ -168,6 +170,7 @@ export async function scoreTask(session: Session, prepared: PreparedTask, opts: 
     ...(opts.inputs ? { inputs: opts.inputs } : {}),
     ...(opts.padTo !== undefined ? { padTo: opts.padTo } : {}),
     ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
+    ...(opts.output !== undefined ? { output: opts.output } : {}),
     onBatch: (done) => opts.onProgress?.({ task, done, total }),
   });
   const config = opts.modelConfig ?? EMPTY_MODEL_CONFIG;
@@ -282,6 +285,12 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   if (facts.structure && isEncoderOnly(facts.structure)) {
     throw new SettingsError(`${modelName}: ${encoderOnlyNote(readGraph!())}: eval needs a classifier; ${GIVE_CLASSIFIER} gives it one`);
   }
+  // A graph none of whose outputs can hold scores (hidden states and pooler output only, under other names)
+  if (facts.scoresName === null) {
+    throw new SettingsError(
+      `${modelName}: none of its outputs (${outputsLine(readGraph!())}) is [batch, labels] scores: eval reads a sequence classifier's scores`,
+    );
+  }
   // Fail before any work when config.json or the graph already shows the model cannot do a task or take the inputs.
   if (modelConfig.numLabels !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels!, modelConfig.file ?? 'config.json'));
   const head = facts.structure?.head?.kind;
@@ -332,6 +341,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
           modelConfig,
           ...(padTo !== undefined ? { padTo } : {}),
           ...(batchRows !== undefined ? { batchRows } : {}),
+          ...(facts.scoresName ? { output: facts.scoresName } : {}),
           onProgress: opts.onProgress,
         }),
       );

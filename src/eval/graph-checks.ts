@@ -16,8 +16,10 @@ import type { ModelConfig } from './model-files.ts';
 export interface GraphFacts {
   /** Input limits; null when discovery does not read the graph (a BiLSTM student, say). */
   limits: InputLimits | null;
-  /** Scores per example of the scores output (`logits`, else the first output) when its shape is static. */
+  /** Scores per example of the scores output (see scoresOutput) when its shape is static. */
   scoreWidth: number | null;
+  /** The scores output (see scoresOutput); null when no output can hold scores, undefined when the graph was not read. */
+  scoresName?: string | null;
   /** The batch size the graph's inputs fix (an export without a dynamic batch axis); null when dynamic or unknown. */
   fixedBatch: number | null;
   /** Discovery's structure of the graph (undefined when it does not read it), for later uses of the same graph. */
@@ -27,24 +29,40 @@ export interface GraphFacts {
 /** The facts of `model` (see GraphFacts). */
 export function graphFacts(model: Model): GraphFacts {
   const structure = discovered(model);
+  const scores = scoresOutput(model);
   return {
     limits: structure ? inputLimits(model, structure) : null,
-    scoreWidth: scoresOutput(model).width,
+    scoreWidth: scores.width,
+    scoresName: scores.name,
     fixedBatch: structure ? (fixedBatchSize(model, structure) ?? null) : null,
     structure,
   };
 }
 
+/** An output's shape can hold scores: [batch], [batch, k] or unknown (not an encoder's [batch, seq, hidden]). */
+const scoreShaped = (o: Model['graph']['outputs'][number]) => !o.shape || o.shape.length === 1 || o.shape.length === 2;
+
+/** Output names that hold an encoder's states, not scores, whatever their shape (BertModel's, keras2onnx's). */
+const HIDDEN_NAME = /pooler|pooled|hidden_state|embedding/i;
+
 /**
- * The output holding the class scores (`logits`, else the first output: the graph twin of predict's
- * `scoresOutputName`) and its scores per example: 1 for [batch], k for a static [batch, k]; null otherwise.
+ * The output holding the class scores and its scores per example (1 for [batch], k for a static [batch, k]; null
+ * otherwise): `logits`, else the first output shaped [batch] or [batch, k] that is not named as a hidden state or the
+ * pooler's output (a graph exported with outputs [last_hidden_state, logits] under other names, or [pooler_output,
+ * output_1]); the graph twin of predict's `scoresOutputName`. `name` is null when no output can hold scores.
  */
-export function scoresOutput(model: Model): { name: string; width: number | null } {
-  const out = model.graph.outputs.find((o) => o.name === 'logits') ?? model.graph.outputs[0];
+export function scoresOutput(model: Model): { name: string | null; width: number | null } {
+  const outs = model.graph.outputs;
+  const out = outs.find((o) => o.name === 'logits') ?? outs.find((o) => scoreShaped(o) && !HIDDEN_NAME.test(o.name));
   const dims = out?.shape;
   const last = dims?.[dims.length - 1];
   const width = dims?.length === 1 ? 1 : dims && dims.length === 2 && typeof last === 'number' && last > 0 ? last : null;
-  return { name: out?.name ?? '', width };
+  return { name: out?.name ?? null, width };
+}
+
+/** The outputs of `model` with their shapes, for a line saying none of them holds scores. */
+export function outputsLine(model: Model): string {
+  return model.graph.outputs.map((o) => `${o.name} [${(o.shape ?? ['?']).join(', ')}]`).join(', ');
 }
 
 /**

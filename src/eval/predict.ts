@@ -27,6 +27,8 @@ export interface PredictOptions {
    * with copies of its first example, whose scores are dropped. Default: as many rows as examples.
    */
   batchRows?: number;
+  /** The output to read the scores from (the graph's, see graph-checks' scoresOutput); default scoresOutputName. */
+  output?: string;
   /** Called after each batch with the number of examples done so far. */
   onBatch?: (done: number, total: number) => void;
 }
@@ -39,7 +41,7 @@ export function scoresOutputName(session: Pick<Session, 'outputNames'>): string 
 /** Runs every example through the session and returns the score rows in the examples' order. */
 export async function predictRows(session: Session, encodings: readonly TextEncoding[], opts: PredictOptions): Promise<OutputRows> {
   const inputs = opts.inputs ?? sessionInputs(session);
-  const output = scoresOutputName(session);
+  const output = opts.output ?? scoresOutputName(session);
   const batches = planBatches(
     encodings.map((e) => e.ids.length),
     opts.batchSize,

@@ -270,7 +270,9 @@ const ENCODER_OUTPUT = 'last_hidden_state';
 
 /** Adds the renaming of a classifier's scores output to 'logits' (what transformers.js reads the class scores from); gives that output's name. */
 function renameScores(model: Model, name: string, renamed: Record<string, string>): string {
-  const scores = scoresOutput(model).name;
+  // 'logits', else the first output (not evaluation's scoresOutput, which looks past outputs not shaped as scores: a
+  // pretraining graph's next-sentence scores would be renamed 'logits')
+  const scores = model.graph.outputs.find((o) => o.name === 'logits')?.name ?? model.graph.outputs[0]?.name ?? '';
   if (scores !== 'logits') {
     const rank = model.graph.outputs.find((o) => o.name === scores)?.shape?.length;
     if (rank !== undefined && rank !== 2) {

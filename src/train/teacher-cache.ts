@@ -111,6 +111,7 @@ async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ 
       padId: o.set.padId,
       ...(padTo !== undefined ? { padTo } : {}),
       ...(batchRows !== undefined ? { batchRows } : {}),
+      ...(facts.scoresName ? { output: facts.scoresName } : {}),
       ...(o.onBatch ? { onBatch: o.onBatch } : {}),
     });
     return { values: rows.values, width: rows.width };
