@@ -40,6 +40,10 @@ export type IntermediatePreset = (typeof INTERMEDIATE_PRESETS)[number];
 export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, number]>, n: number, m: number): Array<[number, number]> {
   if (!(m >= 1 && n >= 1)) throw new SettingsError(`layer map: teacher (${n}) and student (${m}) need at least one layer each`);
   if (Array.isArray(map)) {
+    // the checks of --layer-map and a sweep's layerMap, for library callers too (those check them up front as well)
+    if (map.length === 0) throw new SettingsError('layer map: no pairs');
+    const twice = repeatedLayerPair(map);
+    if (twice) throw new SettingsError(`layer map: ${twice}`);
     for (const [t, s] of map) {
       if (!(Number.isInteger(t) && t >= 0 && t <= n)) throw new SettingsError(`layer map: teacher layer ${t} is not in 0..${n}`);
       if (!(Number.isInteger(s) && s >= 0 && s <= m)) throw new SettingsError(`layer map: student layer ${s} is not in 0..${m}`);

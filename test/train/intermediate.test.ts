@@ -101,6 +101,19 @@ describe('layer maps', () => {
     );
     expect(presetMatches('pkd-skip', 2, 1, { layerMap: [[1, 1]] }).map((m) => [m.teacherLayer, m.studentLayer])).toEqual([[1, 1]]);
     expect(() => layerPairs([[13, 1]], 12, 4)).toThrow(/teacher layer 13/);
+    // a library caller's explicit pairs are checked as --layer-map's and a sweep's layerMap are
+    expect(
+      refusal(() =>
+        presetMatches('tinybert', 2, 1, {
+          layerMap: [
+            [0, 0],
+            [2, 1],
+            [2, 1],
+          ],
+        }),
+      ),
+    ).toBe('layer map: the pair 2:1 is listed twice (its terms would count twice)');
+    expect(refusal(() => layerPairs([], 2, 1))).toBe('layer map: no pairs');
     expect(() => checkMatch({ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'attention-mse', weight: 1 }, 0, 2, 2)).toThrow(/does not fit/);
     expect(() => checkMatch({ teacherLayer: 0, studentLayer: 0, feature: 'attention', loss: 'attention-kl', weight: 1 }, 0, 2, 2)).toThrow(/no attention/);
   });
@@ -552,7 +565,7 @@ describe('teacher features and the projection', () => {
         [2, 1],
         [2, 2],
         [1, 1],
-        [1, 1],
+        [1, 2],
       ],
     });
     const plan = intermediatePlan(matches, teacher, student.forward(false));
