@@ -43,7 +43,7 @@ export function graphFacts(model: Model): GraphFacts {
 const scoreShaped = (o: Model['graph']['outputs'][number]) => !o.shape || o.shape.length === 1 || o.shape.length === 2;
 
 /** Output names that hold an encoder's states, not scores, whatever their shape (BertModel's, keras2onnx's). */
-const HIDDEN_NAME = /pooler|pooled|hidden_state|embedding/i;
+const HIDDEN_NAME = /pooler|pooled_output|hidden_state|embedding/i;
 
 /**
  * The output holding the class scores and its scores per example (1 for [batch], k for a static [batch, k]; null

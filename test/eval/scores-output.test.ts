@@ -60,5 +60,8 @@ describe('the scores output eval reads', () => {
     expect(scoresOutput(m)).toMatchObject({ name: 'output_1', width: 2 });
     m.graph.outputs = m.graph.outputs.slice(0, 2);
     expect(scoresOutput(m).name).toBeNull();
+    // a scores output whose name only starts like a pooler's is scores
+    const pooledLogits = withOutputs('pooled_logits', [pooled], { [pooled.name]: 'pooler_output' });
+    expect(scoresOutput(pooledLogits)).toMatchObject({ name: 'pooled_logits', width: 2 });
   });
 });
