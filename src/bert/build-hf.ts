@@ -111,7 +111,8 @@ const OTHER_FORMATS: Record<string, string> = { tf: 'TensorFlow', flax: 'Flax', 
  * format is taken as PyTorch's.
  */
 export function checkPyTorchFormat(file: string, metadata: Readonly<Record<string, string>> = readSafetensorsMetadata(file)): void {
-  const other = OTHER_FORMATS[metadata.format ?? 'pt'];
+  const format = metadata.format ?? 'pt';
+  const other = Object.hasOwn(OTHER_FORMATS, format) ? OTHER_FORMATS[format] : undefined;
   if (other) {
     throw new DataError(
       `${file}: saved by ${other} (__metadata__ format '${metadata.format}'); bert-compress reads PyTorch safetensors (format 'pt'): load it in transformers' PyTorch class and save_pretrained it again`,

@@ -194,7 +194,7 @@ function configDtype(dir: string): string | undefined {
   const cpu = (custom.device_config as Record<string, Record<string, unknown>> | undefined)?.cpu;
   const dtype = cpu && typeof cpu === 'object' && cpu.dtype !== undefined ? cpu.dtype : custom.dtype;
   const picked = dtype && typeof dtype === 'object' ? (dtype as Record<string, unknown>).model : dtype;
-  return typeof picked === 'string' && picked in TRANSFORMERS_JS_DTYPE_SUFFIXES ? picked : undefined;
+  return typeof picked === 'string' && Object.hasOwn(TRANSFORMERS_JS_DTYPE_SUFFIXES, picked) ? picked : undefined;
 }
 
 /**
@@ -205,7 +205,7 @@ function configDtype(dir: string): string | undefined {
  * lacks, or a dtype asked of a model that is not a transformers.js folder. `flag` names the option in messages.
  */
 export function locateRunModel(model: string, dtype?: string, flag = '--dtype'): RunModelLocation {
-  if (dtype !== undefined && !(dtype in TRANSFORMERS_JS_DTYPE_SUFFIXES)) {
+  if (dtype !== undefined && !Object.hasOwn(TRANSFORMERS_JS_DTYPE_SUFFIXES, dtype)) {
     throw new SettingsError(`${flag} ${dtype}: not a transformers.js dtype (${Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES).join(', ')})`);
   }
   const isDir = existsSync(model) && statSync(model).isDirectory();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBert } from '../../src/bert/build.ts';
-import { buildFromHuggingFaceFolder, loadHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { buildFromHuggingFaceFolder, checkPyTorchFormat, loadHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { bertParameters, randomBertWeights } from '../../src/bert/build-weights.ts';
 import { canonicalBert, rebuildCanonical } from '../../src/bert/canonical.ts';
 import { configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig } from '../../src/bert/config.ts';
@@ -342,6 +342,11 @@ describe('base-model checkpoints and other heads', () => {
     const refused = `${join(dir, 'model.safetensors')}: saved by TensorFlow (__metadata__ format 'tf'); bert-compress reads PyTorch safetensors (format 'pt'): load it in transformers' PyTorch class and save_pretrained it again`;
     await expect(exportHuggingFaceFolder(dir, out, { seedMissing: 1 })).rejects.toThrow(new DataError(refused));
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("a safetensors format named like a JavaScript built-in is no other framework's", () => {
+    for (const format of ['pt', 'constructor', 'toString', '__proto__']) expect(() => checkPyTorchFormat('m.safetensors', { format })).not.toThrow();
+    expect(() => checkPyTorchFormat('m.safetensors', { format: 'flax' })).toThrow(/saved by Flax/);
   });
 
   it('export into the checkpoint folder twice: the second replaces the first model.onnx (not an input of the export)', async () => {

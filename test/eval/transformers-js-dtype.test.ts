@@ -56,6 +56,9 @@ describe('locateRunModel', () => {
     );
     expect(() => locateRunModel(dir, 'int8')).toThrow(/--dtype int8 is onnx\/model_int8\.onnx, which the folder lacks/);
     expect(() => locateRunModel(dir, 'q7')).toThrow(/--dtype q7: not a transformers\.js dtype/);
+    // names of Object.prototype are no dtypes either, from the flag or from config.json
+    expect(() => locateRunModel(dir, 'constructor')).toThrow(/--dtype constructor: not a transformers\.js dtype/);
+    expect(locateRunModel(folder({ dtype: 'toString' })).transformersJs).toEqual({ dtype: 'fp32', from: 'default' });
     const plain = writeModelFolder(join(root, 'plain'), tinyBert());
     expect(locateRunModel(plain)).toEqual({ onnx: join(plain, 'model.onnx'), dir: plain });
     expect(() => locateRunModel(plain, 'q8')).toThrow(/--dtype q8: picks a model file of a transformers\.js folder/);
