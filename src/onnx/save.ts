@@ -15,15 +15,15 @@ export const EXTERNAL_DATA_AUTO_THRESHOLD = 1.8 * 1024 ** 3;
 
 export interface SaveOptions {
   /**
-   * Store initializers in a separate file: `true` (file `<model>.onnx.data` beside the model), a file name, or
-   * 'auto' (default: only when the model would not fit in one protobuf message).
+   * Store initializers in a separate file (`dataFile`): `true`, or 'auto' (default: only when the model would not fit
+   * in one protobuf message).
    */
-  externalData?: boolean | string | 'auto';
+  externalData?: boolean | 'auto';
   /** Initializers smaller than this stay inside the .onnx when external data is used (default 1024 bytes). */
   externalSizeThreshold?: number;
   /** With 'auto': go external past this many initializer bytes (default EXTERNAL_DATA_AUTO_THRESHOLD, 1.8 GiB). */
   autoThreshold?: number;
-  /** With `true` or 'auto': the external data file's name beside the model (default `<model>.data`). */
+  /** The external data file's name (or path) relative to the model's folder (default `<model>.data`). */
   dataFile?: string;
 }
 
@@ -110,7 +110,7 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): S
     if (replaced) rmSync(replaced, { force: true });
     return { model: path, bytes: bytes.byteLength };
   }
-  const location = typeof mode === 'string' && mode !== 'auto' ? mode : (opts.dataFile ?? basename(dataPathFor(path)));
+  const location = opts.dataFile ?? basename(dataPathFor(path));
   const serialized = serializeExternal(model, location, opts.externalSizeThreshold);
   const dataPath = path.slice(0, path.length - basename(path).length) + location;
   writeFileAtomic(dataPath, serialized.data);

@@ -32,7 +32,7 @@ beforeAll(async () => {
   });
   // An ONNX repo with its weights in onnx/model.onnx_data, as Optimum writes large models.
   const ext = join(mkdtempSync(join(root, 'ext-')), 'model.onnx');
-  saveModel(direct, ext, { externalData: 'model.onnx_data', externalSizeThreshold: 0 });
+  saveModel(direct, ext, { externalData: true, dataFile: 'model.onnx_data', externalSizeThreshold: 0 });
   hub.addCommit('org/onnx-ext', {
     ...tinyCheckpoint(9).files,
     'onnx/model.onnx': readFileSync(ext),

@@ -15,7 +15,7 @@ import { tinyBert } from '../helpers/models.ts';
 function modelWithDataIn(dir: string): string {
   mkdirSync(join(dir, 'weights'));
   const path = join(dir, 'model.onnx');
-  saveModel(tinyBert({ numLayers: 1 }), path, { externalData: 'weights/model.data', externalSizeThreshold: 0 });
+  saveModel(tinyBert({ numLayers: 1 }), path, { externalData: true, dataFile: 'weights/model.data', externalSizeThreshold: 0 });
   return path;
 }
 

@@ -62,7 +62,7 @@ describe('the external data pre-check', () => {
     const sub = join(dir, 'external');
     mkdirSync(join(sub, 'weights'), { recursive: true });
     const path = join(sub, 'model.onnx');
-    saveModel(tinyBert(), path, { externalData: 'weights/model.data', externalSizeThreshold: 0 });
+    saveModel(tinyBert(), path, { externalData: true, dataFile: 'weights/model.data', externalSizeThreshold: 0 });
     const data = join(sub, 'weights', 'model.data');
     expect(withDecodes(path)).toEqual({ files: [data], decoded: true });
     expect(decodedExternalFiles(path)).toEqual([data]);

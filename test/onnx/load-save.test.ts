@@ -135,7 +135,7 @@ describe('external data', () => {
       const w = Array.from({ length: 8 }, (_, i) => i / 8 - 0.5);
       const model = linearModel(w, [0.25, -0.75]);
       const path = join(dir, 'm.onnx');
-      const files = saveModel(model, path, { externalData: 'weights.bin', externalSizeThreshold: 16 });
+      const files = saveModel(model, path, { externalData: true, dataFile: 'weights.bin', externalSizeThreshold: 16 });
       expect(files.data).toBe(join(dir, 'weights.bin'));
       expect(existsSync(join(dir, 'weights.bin'))).toBe(true);
       const back = loadModel(path);
