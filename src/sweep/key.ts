@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { getPass } from '../pass/registry.ts';
-import { isTrainingStep } from './train-step.ts';
+import { isTrainingStep, TRAINING_WORD_KEYS } from './train-step.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { toolVersion } from '../version.ts';
 import { settingText } from '../pass/settings.ts';
@@ -57,26 +57,14 @@ export function currentVersions(steps: SweepPoint['steps']): PointVersions {
 
 /**
  * Training settings that read the same written out as their default or left out (the training library's defaults),
- * so that a step gives one key either way. Not `seed`: a step without one trains with the sweep's seed.
+ * so that a step gives one key either way. Not `seed` (a step without one trains with the sweep's), nor threads and
+ * checkpointEvery (left out of the key), nor `stage` (not a sweep setting).
  */
-const TRAINING_DEFAULTS: Readonly<Record<string, unknown>> = {
-  epochs: DEFAULT_TRAIN_SETTINGS.epochs,
-  batchSize: DEFAULT_TRAIN_SETTINGS.batchSize,
-  lr: DEFAULT_TRAIN_SETTINGS.lr,
-  weightDecay: DEFAULT_TRAIN_SETTINGS.weightDecay,
-  warmupRatio: DEFAULT_TRAIN_SETTINGS.warmupRatio,
-  maxGradNorm: DEFAULT_TRAIN_SETTINGS.maxGradNorm,
-  dropout: DEFAULT_TRAIN_SETTINGS.dropout,
-  evalEachEpoch: DEFAULT_TRAIN_SETTINGS.evalEachEpoch,
-  sparseEmbeddings: DEFAULT_TRAIN_SETTINGS.sparseEmbeddings,
-  alpha: DEFAULT_DISTILL_SETTINGS.alpha,
-  temperature: DEFAULT_DISTILL_SETTINGS.temperature,
-  logitLoss: DEFAULT_DISTILL_SETTINGS.logitLoss,
-  augment: DEFAULT_DISTILL_SETTINGS.augment,
-};
-
-/** Training settings that take words, which read whatever their letter case and the spaces around (train-step.ts). */
-const TRAINING_WORDS: readonly string[] = ['logitLoss', 'intermediate', 'layerMap', 'intermediatePhase'];
+const TRAINING_DEFAULTS: Readonly<Record<string, unknown>> = (() => {
+  const { seed: _s, threads: _t, checkpointEvery: _c, ...train } = DEFAULT_TRAIN_SETTINGS;
+  const { stage: _stage, ...distill } = DEFAULT_DISTILL_SETTINGS;
+  return { ...train, ...distill };
+})();
 
 /**
  * A train / distill step's settings as the key sees them: model paths replaced by the files' hashes (moving a
@@ -87,7 +75,7 @@ function trainingKeySettings(settings: Record<string, unknown>, t: PointTraining
   const { threads: _t, checkpointEvery: _c, ...given } = settings;
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(given)) {
-    const value = TRAINING_WORDS.includes(k) ? settingText(v) : v;
+    const value = TRAINING_WORD_KEYS.includes(k) ? settingText(v) : v;
     if (!(Object.hasOwn(TRAINING_DEFAULTS, k) && TRAINING_DEFAULTS[k] === value)) rest[k] = value;
   }
   if (rest.student !== undefined && t.studentSha256 !== undefined) rest.student = `sha256:${t.studentSha256}`;

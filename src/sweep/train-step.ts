@@ -129,6 +129,10 @@ const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: 
   intermediatePhase: { kind: 'string', word: true },
   augment: { kind: 'int', min: 0 },
 };
+/** The distill settings that take words (DISTILL_KEYS' `word`): a point key reads them as the step does. */
+export const TRAINING_WORD_KEYS: readonly string[] = Object.entries(DISTILL_KEYS)
+  .filter(([, spec]) => spec.word)
+  .map(([k]) => k);
 const OTHER_KEYS = { task: { kind: 'string' }, maxExamples: { kind: 'int', min: 1 }, maxLength: { kind: 'int', min: 2 } } as const;
 const DISTILL_ONLY = ['student', 'teacher'] as const;
 
