@@ -341,14 +341,15 @@ function requireFiniteWeights(model: Model, targets: readonly Target[], stored: 
   }
 }
 
+/** Weight types no quantizer reads (requireFloat32Weights). */
+const NOT_FLOAT32 = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
+
 /**
  * Refuses a half-precision or float64 model (float16 or bfloat16 weights: a BERT converted for transformers.js or a
  * GPU; float64 ones: a model converted to double): every quantizer reads float32 weights, so each mode kept every
  * weight float (and wrote a copy no smaller), or failed in onnxruntime (int8-static's float32 QDQ scales on float16 or
  * float64 activations).
  */
-const NOT_FLOAT32 = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
-
 function requireFloat32Weights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): void {
   for (const [i, t] of targets.entries()) {
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;

@@ -15,31 +15,26 @@ import { toFloat16, toFloat64 } from '../helpers/float16.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { quantize, syntheticCalibration } from './helpers.ts';
 
-describe('quantize on a float16 model', () => {
-  const model = toFloat16(tinyBert({}, { std: 0.2 }));
+describe.each([
+  ['float16', toFloat16],
+  ['float64', toFloat64],
+] as const)('quantize on a %s model', (type, convert) => {
+  const model = convert(tinyBert({}, { std: 0.2 }));
   const s = findBert(model);
   const calibration = syntheticCalibration(s.vocabSize ?? 100, 2);
 
   it.each(['int8', 'int8-group:8', 'int4-block:16', 'int8-static', 'mixed:0.5'])('%s is refused in one line', async (mode) => {
     await expect(quantize(model, s, { mode }, calibration)).rejects.toThrow(
-      /^quantize: weight '[^']+' \([^)]+\) is float16, and quantize reads float32 weights: quantize the float32 model \(the one converted to float16\) instead$/,
+      new RegExp(
+        `^quantize: weight '[^']+' \\([^)]+\\) is ${type}, and quantize reads float32 weights: quantize the float32 model \\(the one converted to ${type}\\) instead$`,
+      ),
     );
-  });
-
-  it('a bfloat16 one too (discovery refuses it first; the pass on its own refuses it as well)', async () => {
-    const bf = toFloat16(tinyBert(), DataType.BFLOAT16);
-    await expect(quantizeModel(bf, s, quantizePass.parse({ mode: 'int8' }))).rejects.toThrow(/is bfloat16, and quantize reads float32 weights/);
   });
 });
 
-describe('quantize on a float64 model', () => {
-  const model = toFloat64(tinyBert({}, { std: 0.2 }));
-  const s = findBert(model);
-  const calibration = syntheticCalibration(s.vocabSize ?? 100, 2);
-
-  it.each(['int8', 'int8-group:8', 'int4-block:16', 'int8-static', 'mixed:0.5'])('%s is refused in one line', async (mode) => {
-    await expect(quantize(model, s, { mode }, calibration)).rejects.toThrow(
-      /^quantize: weight '[^']+' \([^)]+\) is float64, and quantize reads float32 weights: quantize the float32 model \(the one converted to float64\) instead$/,
-    );
-  });
+it('quantize refuses a bfloat16 model too (discovery refuses it first; the pass on its own refuses it as well)', async () => {
+  const bf = toFloat16(tinyBert(), DataType.BFLOAT16);
+  await expect(quantizeModel(bf, findBert(tinyBert()), quantizePass.parse({ mode: 'int8' }))).rejects.toThrow(
+    /is bfloat16, and quantize reads float32 weights/,
+  );
 });

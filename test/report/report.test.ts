@@ -460,22 +460,25 @@ describe('report of a store', () => {
     return { store: path, stored: storePoints(path, points, versions) };
   }
 
+  /** A point of sweep `sweep` as its plan names it (what SweepStore's addToSweep, claim and fail read). */
+  const plannedPoint = (sweep: string, model: string, label: string, key: string) =>
+    ({
+      key,
+      sweep,
+      model: { name: model, onnx: '/models/sst2/model.onnx', sha256: 'sha-sst2' },
+      label,
+      steps: [],
+      tasks: ['SST-2'],
+      toolVersion: '0.1.0',
+    }) as unknown as SweepPoint;
+
   it('names the points its sweep planned that have no result yet (a sweep stopped half-way), in Markdown and HTML', async () => {
     const done = [
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
       fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 1),
     ];
     const { store, stored } = storeOf(done);
-    const planned = (label: string, i: number) =>
-      ({
-        key: String(i).repeat(64),
-        sweep: 'test',
-        model: { name: 'sst2', onnx: '/models/sst2/model.onnx', sha256: 'sha-sst2' },
-        label,
-        steps: [],
-        tasks: ['SST-2'],
-        toolVersion: '0.1.0',
-      }) as unknown as SweepPoint;
+    const planned = (label: string, i: number) => plannedPoint('test', 'sst2', label, String(i).repeat(64));
     const s = SweepStore.open(store);
     try {
       // the sweep's plan: its two finished points, one never run, one that failed
@@ -498,22 +501,12 @@ describe('report of a store', () => {
 
   it("lists a failed point a sweep shares with another (run under the other's names) in its report, under its own names", () => {
     const { store, stored } = storeOf([fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0)]);
-    const point = (sweep: string, model: string, label: string, key: string) =>
-      ({
-        key,
-        sweep,
-        model: { name: model, onnx: '/models/sst2/model.onnx', sha256: 'sha-sst2' },
-        label,
-        steps: [],
-        tasks: ['SST-2'],
-        toolVersion: '0.1.0',
-      }) as unknown as SweepPoint;
     const s = SweepStore.open(store);
     try {
       // sweep 'other' names the same model 'tiny' and runs the int8 point first; it fails there
-      s.addToSweep([point('test', 'sst2', 'baseline', stored[0]!.key), point('test', 'sst2', 'int8', '9'.repeat(64))]);
-      s.addToSweep([point('other', 'tiny', 'q8', '9'.repeat(64))]);
-      s.claim(point('other', 'tiny', 'q8', '9'.repeat(64)));
+      s.addToSweep([plannedPoint('test', 'sst2', 'baseline', stored[0]!.key), plannedPoint('test', 'sst2', 'int8', '9'.repeat(64))]);
+      s.addToSweep([plannedPoint('other', 'tiny', 'q8', '9'.repeat(64))]);
+      s.claim(plannedPoint('other', 'tiny', 'q8', '9'.repeat(64)));
       s.fail('9'.repeat(64), 'out of memory');
     } finally {
       s.close();
