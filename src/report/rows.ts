@@ -97,7 +97,7 @@ export interface ReportData {
   rows: ReportRow[];
   /** Every task that appears, in first-seen order. */
   tasks: string[];
-  /** The machine of the first benchmark. */
+  /** The machine of the first benchmark (machines' first; kept for report.json's readers). */
   machine: MachineInfo | null;
   /**
    * Every machine the rows were benchmarked on, as `describeMachine` tells them apart (CPU, cores, onnxruntime,
@@ -267,7 +267,8 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
     r.frontLatency = fl[i]!;
   });
   const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.tasks)))];
-  return { rows, tasks, machine: points[0]?.result.bench.machine ?? null, machines: benchMachines(points), failed: [...failed] };
+  const machines = benchMachines(points);
+  return { rows, tasks, machine: machines[0]?.machine ?? null, machines, failed: [...failed] };
 }
 
 /** The distinct machines of the points' benchmarks (ReportData.machines). */

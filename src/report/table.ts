@@ -187,12 +187,13 @@ export function mdTable(header: readonly string[], rows: readonly (readonly stri
  * machines, other thread counts), each with its number of rows, so that p50 ms is compared only where it is
  * comparable; null without benchmarks.
  */
-export function machinesLine(data: Pick<ReportData, 'machine' | 'machines'>): string | null {
+export function machinesLine(data: Pick<ReportData, 'machines'>): string | null {
   if (data.machines.length > 1) {
     const each = data.machines.map((m) => `${describeMachine(m.machine)} (${m.rows} row${m.rows === 1 ? '' : 's'})`).join('; ');
     return `Machines: the rows were benchmarked on ${data.machines.length} machines or thread settings, so p50 ms compares only between rows of one (each speed-up was timed against its baseline on one): ${each}.`;
   }
-  return data.machine ? `Machine: ${describeMachine(data.machine)}.` : null;
+  const only = data.machines[0]?.machine;
+  return only ? `Machine: ${describeMachine(only)}.` : null;
 }
 
 /** The Markdown report: the table, then how to read it. */

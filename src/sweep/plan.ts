@@ -205,7 +205,8 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: Record<string, Record<string, string>> = {};
-        if (t.teacher !== undefined && locateModel(t.teacher).dir !== where.dir) read.teacher = await sideFileHashes(locateModel(t.teacher).dir, hash);
+        const teacherDir = t.teacher !== undefined ? locateModel(t.teacher).dir : where.dir;
+        if (teacherDir !== where.dir) read.teacher = await sideFileHashes(teacherDir, hash);
         if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, hash);
         if (Object.keys(read).length > 0) (data.training ??= {})[String(t.index)] = read;
       }
