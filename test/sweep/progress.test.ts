@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BestTracker, createSweepProgress, pointLine } from '../../src/sweep/progress.ts';
+import { BestTracker, createSweepProgress, pointLine, stoppedTrainingNote } from '../../src/sweep/progress.ts';
+import { interruptedLine, stoppedBeforeTrainingLine } from '../../src/train/run.ts';
 import type { SweepSpec } from '../../src/sweep/spec.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
@@ -119,9 +120,7 @@ describe('sweep progress', () => {
 });
 
 describe("the sweep's closing line after a stop, on its training steps", () => {
-  it('says a checkpoint is resumed only where a step stopped in its loop, and that one stopped before its first step computes its teacher outputs again', async () => {
-    const { stoppedTrainingNote } = await import('../../src/sweep/progress.ts');
-    const { interruptedLine, stoppedBeforeTrainingLine } = await import('../../src/train/run.ts');
+  it('says a checkpoint is resumed only where a step stopped in its loop, and that one stopped before its first step computes its teacher outputs again', () => {
     const teacher = stoppedBeforeTrainingLine("the teacher's outputs");
     // (Ctrl-C while the teacher's logits were cached: no checkpoint exists, so none is resumed)
     expect(stoppedTrainingNote([teacher])).toBe(" (a training step stopped before its first checkpoint computes the teacher's outputs again)");
