@@ -338,6 +338,23 @@ describe('point keys of train / distill steps', () => {
     expect(await key('bert:layers=1,hidden=64,heads=2')).not.toBe(a);
   });
 
+  it('take a bilstm: student spec in any key order, case and spacing, with or without its defaults, as one student', async () => {
+    const key = async (student: string) =>
+      (
+        await planSweep(
+          parseSweep({ models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }], pipelines: [distill({ student, maxExamples: 8 })] }, t.sweepFile),
+          { glueDir: t.glueDir, workDir: join(t.root, 'w-bilstm') },
+        )
+      ).find((p) => p.steps.length > 0)!.key;
+    const plain = await key('bilstm:hidden=8');
+    // (embedding 300 and mlp = hidden are the defaults)
+    for (const same of ['bilstm:hidden=8,embedding=300', 'bilstm:mlp=8,hidden=8', 'bilstm:embedding=300,hidden=08,mlp=8']) expect(await key(same)).toBe(plain);
+    const sized = await key('bilstm:hidden=8,embedding=16,mlp=4');
+    expect(await key('bilstm:mlp=4, EMBEDDING=16, hidden=8')).toBe(sized);
+    expect(sized).not.toBe(plain);
+    for (const other of ['bilstm:hidden=8,embedding=16', 'bilstm:hidden=8,mlp=4', 'bilstm:hidden=4']) expect(await key(other)).not.toBe(plain);
+  });
+
   it('follow the teacher file and the training data, not their paths', async () => {
     const root = mkdtempSync(join(tmpdir(), 'train-key-'));
     try {

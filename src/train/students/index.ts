@@ -29,6 +29,7 @@ import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { withParameters, type MaskInput, type Student } from '../student.ts';
 import {
   bilstmConfigJson,
+  DEFAULT_BILSTM_EMBEDDING_SIZE,
   bilstmParameterCount,
   bilstmDropoutMasks,
   bilstmTrainingGraph,
@@ -208,9 +209,15 @@ const BERT_SPEC_KEYS = ['layers', 'hidden', 'heads', 'intermediate'] as const;
 
 /**
  * One text per student a spec builds: a bert:… spec with its keys in one order (`bert:hidden=128,layers=1` and
- * `bert:layers=1,hidden=128` are one student, so one sweep key); any other spec as given.
+ * `bert:layers=1,hidden=128` are one student, so one sweep key); a bilstm:… spec as `bilstm:hidden=H`, then
+ * `embedding=E` and `mlp=M` only where they are not the defaults (300, and H), whatever their order, case and spaces
+ * (`bilstm:embedding=300,hidden=8,mlp=8` is `bilstm:hidden=8`); any other spec as given.
  */
 export function canonicalStudentSpec(spec: string): string {
+  if (spec.startsWith('bilstm:')) {
+    const { hiddenSize: h, embeddingSize: e, mlpSize: m } = parseBilstmSpec(spec);
+    return `bilstm:hidden=${h}${e !== undefined && e !== DEFAULT_BILSTM_EMBEDDING_SIZE ? `,embedding=${e}` : ''}${m !== undefined && m !== h ? `,mlp=${m}` : ''}`;
+  }
   if (!spec.startsWith('bert:')) return spec;
   const parsed = parseBertSpec(spec);
   return `bert:${BERT_SPEC_KEYS.filter((k) => parsed[k] !== undefined)
