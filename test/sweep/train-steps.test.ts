@@ -338,6 +338,20 @@ describe('point keys of train / distill steps', () => {
     expect(await key('bert:layers=1,hidden=64,heads=2')).not.toBe(a);
   });
 
+  it('take a bert: spec that gives hidden with or without heads and intermediate at their defaults (hidden / 64, 4 × hidden) as one student', async () => {
+    const key = async (student: string) =>
+      (
+        await planSweep(
+          parseSweep({ models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }], pipelines: [distill({ student, maxExamples: 8 })] }, t.sweepFile),
+          { glueDir: t.glueDir, workDir: join(t.root, 'w-bert-defaults') },
+        )
+      ).find((p) => p.steps.length > 0)!.key;
+    const a = await key('bert:layers=1,hidden=128');
+    for (const same of ['bert:layers=1,hidden=128,heads=2', 'bert:intermediate=512,layers=1,hidden=128', 'bert:layers=1,hidden=128,heads=2,intermediate=512'])
+      expect(await key(same)).toBe(a);
+    for (const other of ['bert:layers=1,hidden=128,heads=4', 'bert:layers=1,hidden=128,intermediate=256']) expect(await key(other)).not.toBe(a);
+  });
+
   it('take a bilstm: student spec in any key order, case and spacing, with or without its defaults, as one student', async () => {
     const key = async (student: string) =>
       (

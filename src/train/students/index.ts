@@ -207,9 +207,16 @@ export function parseBertSpec(spec: string): Partial<Record<'layers' | 'hidden' 
 
 const BERT_SPEC_KEYS = ['layers', 'hidden', 'heads', 'intermediate'] as const;
 
+/** A from-scratch student's heads when the spec gives none: hidden / 64, rounded, at least 1 (BERT's head width). */
+const defaultHeads = (hidden: number): number => Math.max(1, Math.round(hidden / 64));
+
+/** A from-scratch student's FFN width when the spec gives none: 4 × hidden. */
+const defaultIntermediate = (hidden: number): number => 4 * hidden;
+
 /**
  * One text per student a spec builds: a bert:… spec with its keys in one order (`bert:hidden=128,layers=1` and
- * `bert:layers=1,hidden=128` are one student, so one sweep key); a bilstm:… spec as `bilstm:hidden=H`, then
+ * `bert:layers=1,hidden=128` are one student, so one sweep key), and without heads and intermediate where hidden is
+ * given and they are its defaults (`bert:hidden=128,heads=2,intermediate=512` is `bert:hidden=128`); a bilstm:… spec as `bilstm:hidden=H`, then
  * `embedding=E` and `mlp=M` only where they are not the defaults (300, and H), whatever their order, case and spaces
  * (`bilstm:embedding=300,hidden=8,mlp=8` is `bilstm:hidden=8`); any other spec as given.
  */
@@ -220,6 +227,11 @@ export function canonicalStudentSpec(spec: string): string {
   }
   if (!spec.startsWith('bert:')) return spec;
   const parsed = parseBertSpec(spec);
+  // (with hidden given, heads and intermediate at its defaults build the student without them; without it, their
+  // defaults follow the teacher's width, which the spec does not say)
+  const h = parsed.hidden;
+  if (h !== undefined && parsed.heads === defaultHeads(h)) delete parsed.heads;
+  if (h !== undefined && parsed.intermediate === defaultIntermediate(h)) delete parsed.intermediate;
   return `bert:${BERT_SPEC_KEYS.filter((k) => parsed[k] !== undefined)
     .map((k) => `${k}=${parsed[k]}`)
     .join(',')}`;
@@ -269,7 +281,7 @@ function nearestDivisor(n: number, target: number): number {
 export function scratchStudent(t: TeacherShape, spec: string, seed: number, numLabels?: number): Student {
   const s = parseBertSpec(spec);
   const hidden = s.hidden ?? t.hiddenSize;
-  const heads = s.heads ?? Math.max(1, Math.round(hidden / 64));
+  const heads = s.heads ?? defaultHeads(hidden);
   // no classifier to size (general distillation, no --task, a teacher without one): an encoder-only student
   const labels = numLabels ?? t.numLabels ?? PLACEHOLDER_LABELS;
   const bare = numLabels === undefined && t.numLabels === undefined;
@@ -277,7 +289,7 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
     numLayers: s.layers ?? t.numLayers,
     hiddenSize: hidden,
     numHeads: heads,
-    intermediateSize: s.intermediate ?? 4 * hidden,
+    intermediateSize: s.intermediate ?? defaultIntermediate(hidden),
     vocabSize: t.vocabSize,
     maxPositions: t.maxPositions,
     typeVocabSize: t.typeVocabSize,
