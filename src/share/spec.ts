@@ -13,14 +13,17 @@ export type ShareSpec = { kind: 'all' } | { kind: 'groups'; count: number };
 /** 'mean': the element-wise mean of the group's weights; 'layer': the weights of the group's `index`-th layer. */
 export type SourceSpec = { kind: 'mean' } | { kind: 'layer'; index: number };
 
-/** Parses 'all' or 'groups:N' (N ≥ 1), as every setting is read (settingText: ' Groups: 2 ' is 'groups:2'). */
+/**
+ * Parses 'all' or 'groups:N' (N ≥ 1), as every setting is read (settingText: ' Groups: 2 ' is 'groups:2'). One group
+ * is every layer in it, on any model: 'groups:1' reads as 'all' (one setting, so one sweep point).
+ */
 export function parseShareSpec(raw: unknown): ShareSpec {
   const s = String(settingText(raw ?? 'all'));
   if (s === 'all') return { kind: 'all' };
   const m = /^groups:\s*(\d+)$/.exec(s);
   if (!m || Number(m[1]) < 1 || !Number.isSafeInteger(Number(m[1])))
     throw new SettingsError("expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers");
-  return { kind: 'groups', count: Number(m[1]) };
+  return Number(m[1]) === 1 ? { kind: 'all' } : { kind: 'groups', count: Number(m[1]) };
 }
 
 /** Parses 'mean' or 'layer:K' (K ≥ 0, the position of the source layer within each group). */

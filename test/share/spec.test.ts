@@ -7,6 +7,7 @@ describe('share-layers settings', () => {
     expect(parseShareSpec(undefined)).toEqual({ kind: 'all' });
     expect(parseShareSpec('all')).toEqual({ kind: 'all' });
     expect(parseShareSpec('groups:3')).toEqual({ kind: 'groups', count: 3 });
+    expect(parseShareSpec('groups:1')).toEqual({ kind: 'all' });
     expect(parseSourceSpec(undefined)).toEqual({ kind: 'mean' });
     expect(parseSourceSpec('layer:2')).toEqual({ kind: 'layer', index: 2 });
     expect(formatShareSpec(parseShareSpec('groups:3'))).toBe('groups:3');

@@ -45,6 +45,14 @@ describe('point keys', () => {
     expect(await key({ ratio: 0.5 })).not.toBe(a);
   });
 
+  it("share-layers' groups:1 (one group of every layer, on any model) is share all: one point", async () => {
+    const key = async (share: string) => (await plan([[{ pass: 'share-layers', settings: { share } }]]))[1]!.key;
+    const all = await key('all');
+    expect(await key('groups:1')).toBe(all);
+    expect(await key(' Groups: 1 ')).toBe(all);
+    expect(await key('groups:2')).not.toBe(all);
+  });
+
   it("prune-heads' steps and target given as their defaults (which depend on importance and ratio) make no other point", async () => {
     // (one plan each: a plan refuses two pipelines that are one point)
     const keys = (...all: Array<Record<string, unknown>>) => Promise.all(all.map(async (settings) => (await plan([heads(settings)]))[1]!.key));
