@@ -59,7 +59,11 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   const emb = matchEmbeddings(ctx, norms, embOutput ?? attention[0].input);
   matchEmbeddingsMapping(ctx, emb, attention);
   const { layers, matches } = chainLayers(ctx, norms, emb.embeddings.output, attention);
-  if (!layers.length) ctx.refuse(found.blocks.length ? `no encoder layer reads the embeddings output '${emb.embeddings.output}'` : found.why);
+  if (!layers.length) {
+    if (found.blocks.length) ctx.refuse(`no encoder layer reads the embeddings output '${emb.embeddings.output}'`);
+    if (!found.bfloat16 && !normalizedAfter(ctx, norms, emb.embeddings.output)) ctx.refuse(NO_LAYERS);
+    ctx.refuse(found.why);
+  }
 
   const hiddenSize = hiddenWidth(ctx, emb, layers[0]);
   const family = detectFamily(model, emb);
@@ -89,6 +93,26 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   if (pooler) structure.pooler = pooler;
   if (head) structure.head = head;
   return structure;
+}
+
+/**
+ * The refusal of a model with no encoder layers (its embeddings feed the pooler or the head directly: a model built
+ * with 0 layers): every pass, training, a sweep and export's check need one. Eval scores it as any classifier, by its
+ * input names (and bench times it against a baseline discovery reads).
+ */
+export const NO_LAYERS =
+  'the model has no encoder layers (nothing but a pooler or a classifier follows its embeddings); compress needs at least one (eval scores such a model as any classifier)';
+
+/**
+ * Whether a LayerNorm follows the embeddings output: every encoder layer of the families read here ends in one
+ * (post-LN), with or without attention, so a graph with none after the embeddings has no encoder layers.
+ */
+function normalizedAfter(ctx: GraphContext, norms: NormIndex, embeddings: string): boolean {
+  const after = ctx.descendantNodes(embeddings);
+  return norms.all().some((m) => {
+    const producer = ctx.producerOf(m.norm.output);
+    return m.norm.output !== embeddings && producer !== undefined && after.has(producer);
+  });
 }
 
 /**
@@ -133,7 +157,7 @@ function chainLayers(ctx: GraphContext, norms: NormIndex, start: string, attenti
  * Every attention block, in graph order (Softmaxes that do not follow a Q·Kᵀ MatMul are skipped), with the reason
  * to give when there is none and no layer without attention is found either.
  */
-function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why: string } {
+function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why: string; bfloat16?: boolean } {
   const anchors = ctx.graph.nodes.filter(
     (n) => (n.domain === '' && n.opType === 'Softmax') || (n.domain === 'com.microsoft' && (n.opType === 'Attention' || n.opType === 'QAttention')),
   );
@@ -147,7 +171,7 @@ function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why
   // a bfloat16 model's scales are not read, so its Softmaxes follow nothing known: say that instead
   const bf16 = blocks.length ? undefined : bfloat16Constant(ctx);
   if (bf16 !== undefined) {
-    return { blocks, why: `no attention blocks found: '${bf16}' is bfloat16, which is not supported; convert the model to float32 or float16` };
+    return { blocks, why: `no attention blocks found: '${bf16}' is bfloat16, which is not supported; convert the model to float32 or float16`, bfloat16: true };
   }
   return { blocks, why: `no attention blocks found (Softmax '${anchors[0].name}' does not follow a Q·Kᵀ MatMul): not a BERT-family encoder` };
 }

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/load.ts';
 import { type GraphReport, inspectGraph, inspectModel, type InspectReport } from '../../bert/inspect.ts';
 import { NotBertError } from '../../errors.ts';
+import { NO_LAYERS } from '../../bert/discover.ts';
 import { describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { out, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -95,7 +96,9 @@ export function formatGraph(r: GraphReport): string {
       .map(([op, n]) => `${op} ${n}`)
       .join(', ')}`,
     r.inputsProblem === undefined
-      ? `  discovery: ${r.notBert}; the compression passes need one (eval and bench run any classifier)`
+      ? r.notBert.endsWith(NO_LAYERS)
+        ? `  discovery: ${r.notBert}`
+        : `  discovery: ${r.notBert}; the compression passes need one (eval and bench run any classifier)`
       : `  discovery: ${r.notBert}; the compression passes need one, and eval and bench cannot run it either: ${r.inputsProblem}`,
   ].join('\n');
 }
