@@ -254,7 +254,11 @@ export const QUANTIZE = declarePass({
         refuse('format', `sets the dynamic int8 nodes (int8, int8-group:G, mixed:BUDGET); mode ${s.mode} writes QDQ nodes`);
       if (!s.attention && (kind === 'int8-static' || kind === 'int4-block'))
         refuse('attention', `applies to fused Attention nodes in the dynamic int8 modes (int8, int8-group:G, mixed:BUDGET); mode ${s.mode} leaves them float`);
-    }),
+    })
+    // one output channel per group is a scale per channel, what int8 writes per channel: the same model, so one
+    // canonical form (one sweep key and lineage); with perChannel false, int8-group:1 still scales each channel
+    // (only the embeddings are per table) and stays itself
+    .overwrite((s) => (s.mode === 'int8-group:1' && s.perChannel ? { ...s, mode: 'int8' } : s)),
   flags: {
     adds: [{ flag: 'quantize', setting: 'mode' }],
     modifiers: [

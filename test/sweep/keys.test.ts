@@ -14,7 +14,8 @@ import type { StoredPoint } from '../../src/sweep/store.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
 import { PRUNE_HEADS } from '../../src/prune/settings.ts';
 import { toolVersion } from '../../src/version.ts';
-import { loadModel, saveModel } from '../../src/onnx/index.ts';
+import { encodeModel, loadModel, saveModel } from '../../src/onnx/index.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
 import { sha256File } from '../../src/files.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
@@ -51,6 +52,19 @@ describe('point keys', () => {
     expect(await key('groups:1')).toBe(all);
     expect(await key(' Groups: 1 ')).toBe(all);
     expect(await key('groups:2')).not.toBe(all);
+  });
+
+  it("quantize's int8-group:1 (a scale per output channel) is int8 per channel, the same model: one point; per tensor they differ", async () => {
+    const key = async (settings: Record<string, unknown>) => (await plan([[{ pass: 'quantize', settings }]]))[1]!.key;
+    const int8 = await key({ mode: 'int8' });
+    expect(await key({ mode: 'int8-group:1' })).toBe(int8);
+    expect(await key({ mode: ' INT8-Group: 1 ', perChannel: true })).toBe(int8);
+    expect(await key({ mode: 'int8-group:2' })).not.toBe(int8);
+    // (per tensor, int8 has one scale per weight and int8-group:1 still one per channel)
+    expect(await key({ mode: 'int8-group:1', perChannel: false })).not.toBe(await key({ mode: 'int8', perChannel: false }));
+    const written = async (mode: string) =>
+      Buffer.from(encodeModel((await runPipeline(loadModel(join(t.root, 'models/tiny-sst2/model.onnx')), [{ pass: 'quantize', settings: { mode } }])).model));
+    expect((await written('int8-group:1')).equals(await written('int8'))).toBe(true);
   });
 
   it("prune-heads' steps and target given as their defaults (which depend on importance and ratio) make no other point", async () => {
