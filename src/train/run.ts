@@ -42,7 +42,7 @@ import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { parseEmbeddingLr } from './embedding-lr.ts';
-import { withOriginalShape } from './fixed-shape.ts';
+import { withOriginalIo } from './original-io.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
 export interface DistillSettings {
@@ -803,11 +803,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   if (!result) throw new Error('no training phase ran');
   const loss = phases[phases.length - 1].loss;
-  // (a BERT student is trained through a graph of dynamic axes: written with the batch size and sequence length the
-  // original fixes, the student model's, else the teacher's it was made from, so it drops in where the original ran;
-  // a BiLSTM, another graph with other inputs, keeps its dynamic axes, which eval and bench read without discovery)
+  // (a BERT student is trained through a rebuilt graph of int64 inputs with dynamic axes: written with the inputs and
+  // outputs of the original, the student model's, else the teacher's it was made from (fixed sizes, input names and
+  // order, int32 ids, the scores output's name), so it drops in where the original ran; a BiLSTM, another graph with
+  // other inputs, keeps its own, which eval and bench read without discovery)
   const original = current.kind === 'bert' ? (studentModel ?? teacherModel) : undefined;
-  const model = original ? withOriginalShape(current.export(result.params), original) : current.export(result.params);
+  const model = original ? withOriginalIo(current.export(result.params), original) : current.export(result.params);
   mkdirSync(outDir, { recursive: true });
   // an earlier run's lineage goes first: a run killed while writing leaves a model without one, never a new model
   // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)

@@ -2,7 +2,9 @@
  * Training and distilling a static-shape export (inputs fixed at [batch, seq], as some exporters write; a keras
  * export's fixed length): the model written keeps the batch size and sequence length the original fixes, in its
  * inputs and outputs, so it drops in where the original ran, where it was written with dynamic axes. It evaluates
- * as the run's last dev epoch scored it, and compress checks it in onnxruntime at its fixed shape.
+ * as the run's last dev epoch scored it, and compress checks it in onnxruntime at its fixed shape. A TensorFlow
+ * export's int32 inputs, their names and order, and its scores output's name are kept too, where the model written
+ * took int64 input_ids, attention_mask, token_type_ids and wrote logits.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +14,15 @@ import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { loadModel, type Model } from '../../src/onnx/index.ts';
 import type { Dim } from '../../src/onnx/graph.ts';
+import { DataType } from '../../src/onnx/dtype.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runTraining } from '../../src/train/run.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { rebuildCanonical } from '../../src/bert/canonical.ts';
+import { withOriginalIo } from '../../src/train/original-io.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { fixture, hasFixtures } from '../helpers/paths.ts';
+import { maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 registerAllPasses();
@@ -82,5 +90,86 @@ describe('distilling from a static-shape teacher', () => {
     expect(shapes(loadModel(output))).toEqual({ inputs: names.map((n) => [n, input]), outputs: [['logits', logits]] });
     const result = await evaluate({ model: output, tasks: ['SST-2'], glueDir, threads: 1 });
     expect(result.tasks[0]!.metrics.accuracy).toBeGreaterThanOrEqual(0);
+  });
+});
+
+/**
+ * A tiny SST-2 model folder as a TensorFlow exporter writes one: int32 inputs, some under names of its own, the
+ * attention mask first (as keras2onnx orders them), read through Casts to int64, and its scores as `output_1`;
+ * inputs [batch, seq].
+ */
+function tensorflowModel(name: string, batch: Dim, seq: Dim): string {
+  const model = tinyBert({}, { std: 0.2 });
+  const g = model.graph;
+  const names: Record<string, string> = { input_ids: 'input_ids', attention_mask: 'attention_mask:0', token_type_ids: 'segment_ids' };
+  g.nodes.unshift(
+    ...g.inputs.map((v) => ({
+      name: `cast_${v.name}`,
+      opType: 'Cast',
+      domain: '',
+      inputs: [names[v.name]!],
+      outputs: [`${v.name}_cast`],
+      attributes: { to: { type: 'int' as const, value: DataType.INT64 } },
+    })),
+  );
+  for (const n of g.nodes.slice(g.inputs.length)) n.inputs = n.inputs.map((i) => (names[i] ? `${i}_cast` : i));
+  g.inputs = ['attention_mask', 'input_ids', 'token_type_ids'].map((n) => ({ name: names[n]!, elemType: DataType.INT32, shape: [batch, seq] }));
+  for (const n of g.nodes) n.outputs = n.outputs.map((o) => (o === 'logits' ? 'output_1' : o));
+  g.outputs = [{ name: 'output_1', elemType: DataType.FLOAT, shape: [batch, 2] }];
+  return writeModelFolder(join(work, name), model);
+}
+
+const io = (m: Model) => ({
+  inputs: m.graph.inputs.map((v) => [v.name, v.elemType, v.shape]),
+  outputs: m.graph.outputs.map((v) => [v.name, v.shape]),
+});
+
+describe('training a model exported with int32 inputs of its own names (a TensorFlow export)', () => {
+  it('writes them, in its order, and its scores output name, so the trained model drops in; eval scores it as training did, and it trains again', async () => {
+    const dir = tensorflowModel('tensorflow', 'N', 12);
+    const expected = {
+      inputs: [
+        ['attention_mask:0', DataType.INT32, ['batch_size', 12]],
+        ['input_ids', DataType.INT32, ['batch_size', 12]],
+        ['segment_ids', DataType.INT32, ['batch_size', 12]],
+      ],
+      outputs: [['output_1', ['batch_size', 2]]],
+    };
+    const output = join(work, 'trained-tensorflow', 'model.onnx');
+    const { lineage } = await runTraining({ task: 'SST-2', student: dir, glueDir, output, maxLength: 12, settings, log: () => {} });
+    expect(io(loadModel(output))).toEqual(expected);
+    const result = await evaluate({ model: output, tasks: ['SST-2'], glueDir, threads: 1 });
+    expect(result.tasks[0]!.metrics).toEqual(lineage!.epochs[lineage!.bestEpoch - 1]!.metrics);
+    const again = join(work, 'trained-again', 'model.onnx');
+    await runTraining({ task: 'SST-2', student: join(work, 'trained-tensorflow'), glueDir, output: again, maxLength: 12, settings, log: () => {} });
+    expect(io(loadModel(again))).toEqual(expected);
+    const distilled = join(work, 'distilled-tensorflow', 'model.onnx');
+    await runTraining({
+      task: 'SST-2',
+      student: 'every-other',
+      teacher: dir,
+      glueDir,
+      output: distilled,
+      maxLength: 12,
+      cacheDir: join(work, 'cache'),
+      distill: {},
+      settings,
+      log: () => {},
+    });
+    expect(io(loadModel(distilled))).toEqual(expected);
+  });
+});
+
+describe.skipIf(!hasFixtures)('the keras2onnx MRPC export (int32 [N, 7], output_1; needs ../shared/fixtures/onnx)', () => {
+  it('rebuilt as training rebuilds it and given its inputs and outputs: fed what the export is fed, it gives its scores', async () => {
+    const original = loadModel(fixture('bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
+    const written = withOriginalIo(rebuildCanonical(original), original);
+    expect(io(written)).toEqual({
+      inputs: ['attention_mask', 'input_ids', 'token_type_ids'].map((n) => [n, DataType.INT32, ['batch_size', 7]]),
+      outputs: [['output_1', ['batch_size', 2]]],
+    });
+    const feeds = sampleFeeds(original, findBert(original), 3, 7);
+    expect(Object.values(feeds).map((t) => t.type)).toEqual(['int32', 'int32', 'int32']);
+    expect(maxDiff(await outputsOf(written, feeds), await outputsOf(original, feeds))).toBeLessThan(1e-5);
   });
 });

@@ -1,0 +1,111 @@
+/**
+ * The inputs and outputs of the model training writes, kept to the original's (the student model's, else the teacher's
+ * a student was made from), so that it drops in where the original ran. Training runs a rebuilt graph whose inputs
+ * are int64 `input_ids`, `attention_mask` and `token_type_ids` of dynamic axes and whose scores are `logits`; the
+ * model written takes:
+ * - the batch size and sequence length the original fixes (a static-shape export at [1, 128], a keras export's fixed
+ *   length), in its inputs and outputs; a dimension the original leaves dynamic stays dynamic;
+ * - the original's input names, in its order, and its int32 element type where it has one (a TensorFlow export's),
+ *   read through a Cast to int64;
+ * - the name of the original's scores output (keras2onnx's `output_1`).
+ * An input the original lacks (token types of an export without them) is kept as the rebuild has it.
+ */
+import { attr } from '../bert/build-graph.ts';
+import { modelInputs } from '../bert/model-inputs.ts';
+import { scoresOutput } from '../eval/graph-checks.ts';
+import { DataType } from '../onnx/dtype.ts';
+import type { Dim, Model, Node, ValueInfo } from '../onnx/graph.ts';
+
+/** The batch size and sequence length `model`'s token ids input fixes (undefined where a dimension is dynamic). */
+export function fixedShape(model: Model): { batch?: number; seq?: number } {
+  const ids = modelInputs(model).find((i) => i.role === 'ids');
+  const dims = model.graph.inputs.find((v) => v.name === ids?.name)?.shape;
+  const fixed = (d: Dim | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
+  const batch = dims?.length === 2 ? fixed(dims[0]) : undefined;
+  const seq = dims?.length === 2 ? fixed(dims[1]) : undefined;
+  return { ...(batch !== undefined ? { batch } : {}), ...(seq !== undefined ? { seq } : {}) };
+}
+
+/** `written` (the graph training built) with the inputs and outputs of `original` (see the module comment); changed in place. */
+export function withOriginalIo(written: Model, original: Model): Model {
+  withOriginalShape(written, original);
+  withOriginalNames(written, original);
+  return written;
+}
+
+/**
+ * `written` with the batch size and sequence length `original` fixes: the symbols its inputs name for the batch and
+ * sequence dimensions replaced by those sizes wherever a graph input, output or value_info names them.
+ */
+function withOriginalShape(written: Model, original: Model): void {
+  const { batch, seq } = fixedShape(original);
+  if (batch === undefined && seq === undefined) return;
+  const sizes = new Map<string, number>();
+  for (const input of written.graph.inputs) {
+    const dims = input.shape;
+    if (dims?.length !== 2) continue;
+    if (batch !== undefined && typeof dims[0] === 'string') sizes.set(dims[0], batch);
+    if (seq !== undefined && typeof dims[1] === 'string') sizes.set(dims[1], seq);
+  }
+  const fix = (v: ValueInfo) => {
+    if (v.shape) v.shape = v.shape.map((d) => (typeof d === 'string' ? (sizes.get(d) ?? d) : d));
+  };
+  written.graph.inputs.forEach(fix);
+  written.graph.outputs.forEach(fix);
+  written.graph.valueInfo.forEach(fix);
+}
+
+/**
+ * `written` with `original`'s input names (in its order) and int32 element types, and its scores output's name.
+ * Left as it is where a name the original uses is already a value of the written graph (other than the inputs
+ * renamed), which renaming would join to it.
+ */
+function withOriginalNames(written: Model, original: Model): void {
+  const g = written.graph;
+  const own = modelInputs(written);
+  const pairs = modelInputs(original).flatMap((o) => {
+    const w = own.find((i) => i.role === o.role);
+    return w ? [{ o, w }] : [];
+  });
+  const taken = new Set<string>([...g.initializers.keys(), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs)]);
+  for (const { w } of pairs) taken.delete(w.name);
+  const names = pairs.map(({ o }) => o.name);
+  if (names.some((n) => taken.has(n))) return;
+  const int32 = pairs.filter(({ o, w }) => o.elementType === 'int32' && w.elementType === 'int64');
+  // (the Casts' outputs: the rebuilt graph's own names where no input takes them, else names of their own)
+  const used = new Set([...taken, ...names]);
+  const castOutput = new Map(int32.map(({ w }) => [w.name, unusedName(w.name, used)]));
+  const inGraph = new Map<string, string>(pairs.map(({ o, w }) => [w.name, castOutput.get(w.name) ?? o.name]));
+  for (const n of g.nodes) n.inputs = n.inputs.map((v) => inGraph.get(v) ?? v);
+  for (const v of g.valueInfo) v.name = inGraph.get(v.name) ?? v.name;
+  const casts: Node[] = int32.map(({ o, w }) => ({
+    name: `${o.name}_to_int64`,
+    opType: 'Cast',
+    domain: '',
+    inputs: [o.name],
+    outputs: [castOutput.get(w.name)!],
+    attributes: { to: attr.int(DataType.INT64) },
+  }));
+  g.nodes.unshift(...casts);
+  const declared = new Map(g.inputs.map((v) => [v.name, v]));
+  const renamed: ValueInfo[] = pairs.map(({ o, w }) => ({
+    ...declared.get(w.name)!,
+    name: o.name,
+    ...(int32.some((p) => p.w === w) ? { elemType: DataType.INT32 } : {}),
+  }));
+  g.inputs = [...renamed, ...g.inputs.filter((v) => !pairs.some(({ w }) => w.name === v.name))];
+  // the scores output, under the original's name (a classifier's one output)
+  const scores = scoresOutput(original).name;
+  const out = g.outputs.length === 1 ? g.outputs[0] : undefined;
+  if (!out || scores === null || scores === out.name || taken.has(scores) || names.includes(scores)) return;
+  for (const n of g.nodes) n.outputs = n.outputs.map((v) => (v === out.name ? scores : v));
+  out.name = scores;
+}
+
+/** `name` if not in `used`, else the first of `name_int64`, `name_int64_2`, … that is not; added to `used`. */
+function unusedName(name: string, used: Set<string>): string {
+  let candidate = name;
+  for (let k = 1; used.has(candidate); k++) candidate = `${name}_int64${k === 1 ? '' : `_${k}`}`;
+  used.add(candidate);
+  return candidate;
+}
