@@ -182,6 +182,9 @@ describe('parseBilstmSpec', () => {
     ['bilstm:hidden=1.5', /positive integer/],
     ['bilstm:hidden=', /positive integer/],
     ['bilstm:hidden=64,layers=2', /unknown setting 'layers=2'/],
+    // names of Object.prototype are no settings
+    ['bilstm:hidden=64,constructor=3', /unknown setting 'constructor=3'/],
+    ['bilstm:hidden=64,__proto__=3', /unknown setting '__proto__=3'/],
     ['bilstm:hidden=64,hidden=32', /given twice/],
     ['lstm:hidden=64', /not a BiLSTM student/],
   ])('refuses %s in one line', (spec, message) => {

@@ -70,7 +70,7 @@ export function parseBilstmSpec(spec: string): Partial<BilstmConfig> {
   for (const part of body ? body.split(',') : []) {
     const eq = part.indexOf('=');
     const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    const field = SPEC_KEYS[key];
+    const field = Object.hasOwn(SPEC_KEYS, key) ? SPEC_KEYS[key] : undefined;
     if (!field) {
       throw new SettingsError(
         `${where}: unknown setting '${part.trim()}' (expected ${Object.keys(SPEC_KEYS)
