@@ -55,7 +55,7 @@ const NOT_TRAINABLE_AFTER: Readonly<Record<string, string>> = {
 /** The first step before step `index` of `steps` whose output training cannot read (see NOT_TRAINABLE_AFTER). */
 export function untrainableBefore(steps: readonly { pass: string }[], index: number): { index: number; pass: string; why: string } | undefined {
   for (let i = 0; i < index; i++) {
-    const why = NOT_TRAINABLE_AFTER[steps[i]!.pass];
+    const why = Object.hasOwn(NOT_TRAINABLE_AFTER, steps[i]!.pass) ? NOT_TRAINABLE_AFTER[steps[i]!.pass] : undefined;
     if (why !== undefined) return { index: i, pass: steps[i]!.pass, why };
   }
   return undefined;
@@ -282,7 +282,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   for (const k of Object.keys(raw)) {
     if (!known.includes(k)) {
       const hint =
-        kind === 'train' && (k in DISTILL_KEYS || (DISTILL_ONLY as readonly string[]).includes(k))
+        kind === 'train' && (Object.hasOwn(DISTILL_KEYS, k) || (DISTILL_ONLY as readonly string[]).includes(k))
           ? `'${k}' is a distill setting; `
           : k === 'stage' || k === 'corpus'
             ? `the general stage (intermediate KD on a corpus) is not a sweep step: run compress distill --stage general first and give its output as ${GENERAL_STAGE_STUDENT}; `
@@ -294,9 +294,9 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   const settings: Record<string, unknown> = {};
   const distill: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (k in TRAIN_KEYS) settings[k] = typed(k, v, TRAIN_KEYS[k as keyof TrainSettings]);
+    if (Object.hasOwn(TRAIN_KEYS, k)) settings[k] = typed(k, v, TRAIN_KEYS[k as keyof TrainSettings]);
     // a word (logitLoss mse, intermediate tinybert, layerMap uniform, intermediatePhase joint) reads as the flag's does
-    else if (k in DISTILL_KEYS) {
+    else if (Object.hasOwn(DISTILL_KEYS, k)) {
       const spec = DISTILL_KEYS[k as keyof typeof DISTILL_KEYS];
       distill[k] = typed(k, spec.word ? settingText(v) : v, spec);
     }

@@ -101,6 +101,9 @@ describe('train / distill steps in a sweep file', () => {
       [{ name: 't', steps: [{ pass: 'train', settings: { teacher: 'models/tiny-stsb' } }] }],
       /pipelines\[0\]\.steps\[0\]\.settings\.teacher: unknown train setting \('teacher' is a distill setting; known: /,
     ],
+    // a name of Object.prototype is no distill setting either
+    [[{ name: 't', steps: [{ pass: 'train', settings: { constructor: 1 } }] }], /settings\.constructor: unknown train setting \(known: epochs, /],
+    [[{ name: 't', steps: [{ pass: 'train', settings: { toString: 1 } }] }], /settings\.toString: unknown train setting \(known: epochs, /],
     [
       [
         {
