@@ -52,6 +52,14 @@ export const CLASSIFIER_ARCHITECTURES: Readonly<Record<string, string>> = {
   albert: 'AlbertForSequenceClassification',
 };
 
+/**
+ * transformers' sequence-classification class of config.json's `modelType`, else (a model_type the project does not
+ * read, a name of Object.prototype such as 'constructor' included) of the graph's `family`.
+ */
+export function classifierArchitecture(modelType: string, family: ModelFamily): string {
+  return Object.hasOwn(CLASSIFIER_ARCHITECTURES, modelType) ? CLASSIFIER_ARCHITECTURES[modelType]! : CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!;
+}
+
 /** The config.json names of the shape fields, by family. */
 interface ShapeKeys {
   layers: string;
@@ -139,7 +147,7 @@ function writeShape(out: Record<string, unknown>, s: BertStructure, model: Model
   const modelType = typeof out.model_type === 'string' ? out.model_type : FAMILY_MODEL_TYPES[family];
   if (out.model_type === undefined) out.model_type = modelType;
   if (out.architectures === undefined && s.head?.kind === 'sequence-classification') {
-    out.architectures = [CLASSIFIER_ARCHITECTURES[modelType] ?? CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!];
+    out.architectures = [classifierArchitecture(modelType, family)];
   }
   const layers = s.layers;
   const groups = sharedLayerGroups(s);

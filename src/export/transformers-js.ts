@@ -40,7 +40,7 @@ import { saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { compressFile, inputRecord, saveRunnable, withOutputLock, type CompressOptions, type ConfigRecord, type Lineage } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
-import { CLASSIFIER_ARCHITECTURES, FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, outputModelConfig } from '../eval/output-config.ts';
+import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, classifierArchitecture, outputModelConfig } from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 
 /** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
@@ -433,7 +433,7 @@ export function transformersJsConfig(
   // A sequence classifier whose source names no class or another one (a base checkpoint whose head was seeded) is
   // named as what it is; any other head keeps the source's class.
   const named = Array.isArray(config.architectures) ? (config.architectures as unknown[]) : [];
-  const classifier = CLASSIFIER_ARCHITECTURES[modelType] ?? CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!;
+  const classifier = classifierArchitecture(modelType, family);
   if (head === undefined) {
     // encoder-only (transformers' BertModel): no labels to name; its base class when the source names none
     if (!named.length) out.architectures = [classifier.replace(/ForSequenceClassification$/, 'Model')];

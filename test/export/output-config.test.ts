@@ -166,6 +166,13 @@ describe('outputModelConfig', () => {
     });
   });
 
+  it("a model_type named like a JavaScript built-in ('constructor') gets the graph's family's classifier, as any model_type the project does not read", () => {
+    for (const modelType of ['constructor', 'toString', '__proto__', 'my-bert']) {
+      const { config } = outputModelConfig({ model_type: modelType }, tinyBert());
+      expect(config.architectures, modelType).toEqual(['BertForSequenceClassification']);
+    }
+  });
+
   it("a source's finetuning_task gives way to the task trained on; generic labels become the task's, named ones stay", () => {
     const model = tinyBert();
     const mrpc = getTask('MRPC');

@@ -395,6 +395,15 @@ describe("transformers.js config.json's architectures", () => {
     expect(written(['MyBertForSequenceClassification'], 'sequence-classification')).toEqual(['MyBertForSequenceClassification']);
     expect(written(['BertForTokenClassification'], 'token-classification')).toEqual(['BertForTokenClassification']);
   });
+  it("a model_type named like a JavaScript built-in ('constructor') is one the project does not read: the graph's family names the class", () => {
+    for (const modelType of ['constructor', 'toString', '__proto__']) {
+      const source = { model_type: modelType, id2label: { 0: 'a', 1: 'b' } };
+      expect(transformersJsConfig(source, 'config.json', model, 'bert', 'fp32', 'm', 'sequence-classification').architectures).toEqual([
+        'BertForSequenceClassification',
+      ]);
+      expect(transformersJsConfig(source, 'config.json', model, 'bert', 'fp32', 'm').architectures).toEqual(['BertModel']);
+    }
+  });
 });
 
 describe('--format transformers.js of a float16 model', () => {
