@@ -11,34 +11,50 @@
  * An input the original lacks (token types of an export without them) is kept as the rebuild has it.
  */
 import { attr } from '../bert/build-graph.ts';
-import { modelInputs } from '../bert/model-inputs.ts';
-import { scoresOutput } from '../eval/graph-checks.ts';
+import { discovered, modelInputs, type ModelInput } from '../bert/model-inputs.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { Dim, Model, Node, ValueInfo } from '../onnx/graph.ts';
 
-/** The batch size and sequence length `model`'s token ids input fixes (undefined where a dimension is dynamic). */
-export function fixedShape(model: Model): { batch?: number; seq?: number } {
-  const ids = modelInputs(model).find((i) => i.role === 'ids');
-  const dims = model.graph.inputs.find((v) => v.name === ids?.name)?.shape;
+/**
+ * What the model written takes of the original: the batch size and sequence length its token ids input fixes
+ * (undefined where dynamic), its encoder inputs (names, roles, element types, in graph order) and its scores output.
+ * Read before training, so that a graph whose inputs cannot be read is refused before any step, not after the last.
+ */
+export interface OriginalIo {
+  batch?: number;
+  seq?: number;
+  inputs: ModelInput[];
+  /** The classifier's scores output (null: none, or not a sequence classifier). */
+  scores: string | null;
+}
+
+/** The inputs and outputs of `original` the model written keeps (see OriginalIo). */
+export function originalIo(original: Model): OriginalIo {
+  const structure = discovered(original);
+  const inputs = modelInputs(original, structure);
+  const ids = inputs.find((i) => i.role === 'ids');
+  const dims = original.graph.inputs.find((v) => v.name === ids?.name)?.shape;
   const fixed = (d: Dim | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
   const batch = dims?.length === 2 ? fixed(dims[0]) : undefined;
   const seq = dims?.length === 2 ? fixed(dims[1]) : undefined;
-  return { ...(batch !== undefined ? { batch } : {}), ...(seq !== undefined ? { seq } : {}) };
+  // (a classifier's one output; not a bare encoder's, whose pooler output a new classifier does not replace)
+  const head = structure?.head;
+  const scores = head?.kind === 'sequence-classification' && head.outputs.length === 1 ? head.outputs[0]! : null;
+  return { ...(batch !== undefined ? { batch } : {}), ...(seq !== undefined ? { seq } : {}), inputs, scores };
 }
 
-/** `written` (the graph training built) with the inputs and outputs of `original` (see the module comment); changed in place. */
-export function withOriginalIo(written: Model, original: Model): Model {
+/** `written` (the graph training built) with the inputs and outputs of the original (see the module comment); changed in place. */
+export function withOriginalIo(written: Model, original: OriginalIo): Model {
   withOriginalShape(written, original);
   withOriginalNames(written, original);
   return written;
 }
 
 /**
- * `written` with the batch size and sequence length `original` fixes: the symbols its inputs name for the batch and
+ * `written` with the batch size and sequence length the original fixes: the symbols its inputs name for the batch and
  * sequence dimensions replaced by those sizes wherever a graph input, output or value_info names them.
  */
-function withOriginalShape(written: Model, original: Model): void {
-  const { batch, seq } = fixedShape(original);
+function withOriginalShape(written: Model, { batch, seq }: OriginalIo): void {
   if (batch === undefined && seq === undefined) return;
   const sizes = new Map<string, number>();
   for (const input of written.graph.inputs) {
@@ -60,10 +76,10 @@ function withOriginalShape(written: Model, original: Model): void {
  * Left as it is where a name the original uses is already a value of the written graph (other than the inputs
  * renamed), which renaming would join to it.
  */
-function withOriginalNames(written: Model, original: Model): void {
+function withOriginalNames(written: Model, original: OriginalIo): void {
   const g = written.graph;
   const own = modelInputs(written);
-  const pairs = modelInputs(original).flatMap((o) => {
+  const pairs = original.inputs.flatMap((o) => {
     const w = own.find((i) => i.role === o.role);
     return w ? [{ o, w }] : [];
   });
@@ -95,7 +111,7 @@ function withOriginalNames(written: Model, original: Model): void {
   }));
   g.inputs = [...renamed, ...g.inputs.filter((v) => !pairs.some(({ w }) => w.name === v.name))];
   // the scores output, under the original's name (a classifier's one output)
-  const scores = scoresOutput(original).name;
+  const scores = original.scores;
   const out = g.outputs.length === 1 ? g.outputs[0] : undefined;
   if (!out || scores === null || scores === out.name || taken.has(scores) || names.includes(scores)) return;
   for (const n of g.nodes) n.outputs = n.outputs.map((v) => (v === out.name ? scores : v));

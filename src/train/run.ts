@@ -42,7 +42,7 @@ import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { parseEmbeddingLr } from './embedding-lr.ts';
-import { withOriginalIo } from './original-io.ts';
+import { originalIo, withOriginalIo } from './original-io.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
 export interface DistillSettings {
@@ -641,6 +641,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: optimize it again (compress ${o.output} --optimize -o …)`,
     );
   }
+  // (a BERT student is trained through a rebuilt graph of int64 inputs with dynamic axes: written with the inputs and
+  // outputs of the original, the student model's, else the teacher's it was made from (fixed sizes, input names and
+  // order, int32 ids, the scores output's name), so it drops in where the original ran; a BiLSTM, another graph with
+  // other inputs, keeps its own, which eval and bench read without discovery)
+  const original = student.kind === 'bert' ? (studentModel ?? teacherModel) : undefined;
+  const io = original ? originalIo(original) : undefined;
   const newClassifier = fresh && task ? { outputs: student.numLabels, seed: settings.seed, reason: fresh } : undefined;
   if (newClassifier) {
     const n = newClassifier.outputs;
@@ -803,12 +809,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   if (!result) throw new Error('no training phase ran');
   const loss = phases[phases.length - 1].loss;
-  // (a BERT student is trained through a rebuilt graph of int64 inputs with dynamic axes: written with the inputs and
-  // outputs of the original, the student model's, else the teacher's it was made from (fixed sizes, input names and
-  // order, int32 ids, the scores output's name), so it drops in where the original ran; a BiLSTM, another graph with
-  // other inputs, keeps its own, which eval and bench read without discovery)
-  const original = current.kind === 'bert' ? (studentModel ?? teacherModel) : undefined;
-  const model = original ? withOriginalIo(current.export(result.params), original) : current.export(result.params);
+  const model = io ? withOriginalIo(current.export(result.params), io) : current.export(result.params);
   mkdirSync(outDir, { recursive: true });
   // an earlier run's lineage goes first: a run killed while writing leaves a model without one, never a new model
   // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)

@@ -19,7 +19,8 @@ import { registerAllPasses } from '../../src/passes.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { rebuildCanonical } from '../../src/bert/canonical.ts';
-import { withOriginalIo } from '../../src/train/original-io.ts';
+import { originalIo, withOriginalIo } from '../../src/train/original-io.ts';
+import { encoderOnly } from '../../src/train/students/classifier.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
@@ -163,7 +164,7 @@ describe('training a model exported with int32 inputs of its own names (a Tensor
 describe.skipIf(!hasFixtures)('the keras2onnx MRPC export (int32 [N, 7], output_1; needs ../shared/fixtures/onnx)', () => {
   it('rebuilt as training rebuilds it and given its inputs and outputs: fed what the export is fed, it gives its scores', async () => {
     const original = loadModel(fixture('bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
-    const written = withOriginalIo(rebuildCanonical(original), original);
+    const written = withOriginalIo(rebuildCanonical(original), originalIo(original));
     expect(io(written)).toEqual({
       inputs: ['attention_mask', 'input_ids', 'token_type_ids'].map((n) => [n, DataType.INT32, ['batch_size', 7]]),
       outputs: [['output_1', ['batch_size', 2]]],
@@ -171,5 +172,22 @@ describe.skipIf(!hasFixtures)('the keras2onnx MRPC export (int32 [N, 7], output_
     const feeds = sampleFeeds(original, findBert(original), 3, 7);
     expect(Object.values(feeds).map((t) => t.type)).toEqual(['int32', 'int32', 'int32']);
     expect(maxDiff(await outputsOf(written, feeds), await outputsOf(original, feeds))).toBeLessThan(1e-5);
+  });
+});
+
+describe('a bare encoder given a new classifier', () => {
+  it("writes its scores as logits, not under the name of the encoder's pooler output (output_1)", async () => {
+    const bare = encoderOnly(tinyBert({}, { std: 0.2 }));
+    const names = ['output_0', 'output_1'];
+    const renamed = new Map(bare.graph.outputs.map((o, i) => [o.name, names[i]!]));
+    for (const n of bare.graph.nodes) {
+      n.inputs = n.inputs.map((i) => renamed.get(i) ?? i);
+      n.outputs = n.outputs.map((o) => renamed.get(o) ?? o);
+    }
+    for (const o of bare.graph.outputs) o.name = renamed.get(o.name)!;
+    const dir = writeModelFolder(join(work, 'bare'), bare);
+    const output = join(work, 'trained-bare', 'model.onnx');
+    await runTraining({ task: 'SST-2', student: dir, glueDir, output, settings, log: () => {} });
+    expect(io(loadModel(output)).outputs).toEqual([['logits', ['batch_size', 2]]]);
   });
 });
