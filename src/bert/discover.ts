@@ -61,7 +61,7 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   const { layers, matches } = chainLayers(ctx, norms, emb.embeddings.output, attention);
   if (!layers.length) {
     if (found.blocks.length) ctx.refuse(`no encoder layer reads the embeddings output '${emb.embeddings.output}'`);
-    if (!found.bfloat16 && !normalizedAfter(ctx, norms, emb.embeddings.output)) ctx.refuse(NO_LAYERS);
+    if (!found.bfloat16 && !encoderAfter(ctx, norms, emb.embeddings.output)) ctx.refuse(NO_LAYERS);
     ctx.refuse(found.why);
   }
 
@@ -103,16 +103,36 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
 export const NO_LAYERS =
   'the model has no encoder layers (nothing but a pooler or a classifier follows its embeddings); compress needs at least one (eval scores such a model as any classifier)';
 
+/** Products (projections, attention) in the pooler and classifier of a model with no layers: 3 at most (dense + out_proj). */
+const HEAD_PRODUCTS = 3;
+
+const PRODUCT_OPS = new Set([
+  'MatMul',
+  'Gemm',
+  'FusedGemm',
+  'MatMulInteger',
+  'MatMulIntegerToFloat',
+  'DynamicQuantizeMatMul',
+  'QGemm',
+  'QLinearMatMul',
+  'MatMulNBits',
+  'Attention',
+  'QAttention',
+  'Einsum',
+]);
+
 /**
- * Whether a LayerNorm follows the embeddings output: every encoder layer of the families read here ends in one
- * (post-LN), with or without attention, so a graph with none after the embeddings has no encoder layers.
+ * Whether what follows the embeddings output could hold an encoder layer: a LayerNorm (every layer of the families
+ * read here ends in one, with or without attention), or more products than a pooler and classifier hold. Neither
+ * follows in a model with no encoder layers; a graph with layers discovery does not read has both.
  */
-function normalizedAfter(ctx: GraphContext, norms: NormIndex, embeddings: string): boolean {
+function encoderAfter(ctx: GraphContext, norms: NormIndex, embeddings: string): boolean {
   const after = ctx.descendantNodes(embeddings);
-  return norms.all().some((m) => {
+  const normalized = norms.all().some((m) => {
     const producer = ctx.producerOf(m.norm.output);
     return m.norm.output !== embeddings && producer !== undefined && after.has(producer);
   });
+  return normalized || [...after].filter((n) => PRODUCT_OPS.has(n.opType)).length > HEAD_PRODUCTS;
 }
 
 /**

@@ -36,6 +36,20 @@ describe('a model with no encoder layers', () => {
     expect(() => findBert(noLayers(family))).toThrow(refusal);
   });
 
+  it('is not what a graph of layers discovery does not read is called (no attention, norms of another form)', () => {
+    const model = tinyBert({ numLayers: 1 });
+    const layer = findBert(model).layers[0]!;
+    const norms = new Set([...layer.attentionNorm.nodes, ...layer.outputNorm.nodes]);
+    for (const n of model.graph.nodes) {
+      if (norms.has(n.name) && n.opType === 'ReduceMean') n.opType = 'ReduceMax';
+      if (n.opType === 'Softmax') {
+        n.opType = 'Sigmoid';
+        n.attributes = {};
+      }
+    }
+    expect(() => findBert(model)).toThrow(/no attention blocks found \(no Softmax or Attention node\): not a BERT-family encoder$/);
+  });
+
   it('inspect says so, without calling it no BERT-family encoder', () => {
     const model = noLayers('bert');
     let message = '';
