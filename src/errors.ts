@@ -57,6 +57,31 @@ export function errorLine(e: unknown): string {
   return errorMessage(e).split('\n')[0]!;
 }
 
+/**
+ * A source location onnxruntime puts before the check that failed, with the C++ function when it names one:
+ * '/onnxruntime_src/onnxruntime/core/providers/cpu/math/element_wise_ops.h:563 void
+ * onnxruntime::BroadcastIterator::Init(ptrdiff_t, ptrdiff_t) ', 'matmul_helper.h:59 '.
+ */
+const ORT_SOURCE_LOCATION = /(?:[\w.+-]*\/)*[\w.+-]+\.(?:h|hpp|cc|cpp|c):\d+ (?:[\w:<>,*&~ ]*::[\w:<>,*&~]*\([^()]*\)(?: const)? )?/g;
+
+/** onnxruntime's advice after an input of the wrong shape, which says nothing the message does not. */
+const ORT_GENERIC_ADVICE = /\s*Please fix either the inputs\/outputs or the model\.?$/;
+
+/**
+ * An onnxruntime error in one line that keeps its detail, for every message that reports one: onnxruntime's lines
+ * joined with '; ' ('Got invalid dimensions for input: attention_mask for the following indices' is followed by a
+ * line per index, 'index: 1 Got: 8 Expected: 16', which errorLine's first line dropped), without the C++ source
+ * locations before a failed check nor the advice to fix the inputs or the model.
+ */
+export function ortErrorLine(e: unknown): string {
+  return errorMessage(e)
+    .replace(ORT_SOURCE_LOCATION, '')
+    .split('\n')
+    .map((l) => l.replace(ORT_GENERIC_ADVICE, '').trim())
+    .filter((l) => l !== '')
+    .join('; ');
+}
+
 /** Why an fs call failed, in words, by errno code. */
 export const FS_REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',

@@ -3,7 +3,7 @@
  * in the examples' original order.
  */
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
-import { SettingsError, UserError, errorLine } from '../errors.ts';
+import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { floatValues, type Session, type Tensor } from '../runtime/session.ts';
 import { buildFeeds, planBatches } from './batching.ts';
 import type { TextEncoding } from './tokenizer.ts';
@@ -58,7 +58,7 @@ export async function predictRows(session: Session, encodings: readonly TextEnco
       result = await session.run(feeds, [output]);
     } catch (e) {
       const dims = Object.values(feeds)[0]?.dims ?? [];
-      throw new UserError(`onnxruntime cannot run the model on a batch of [${dims.join(', ')}] tokens: ${errorLine(e)}`, { cause: e });
+      throw new UserError(`onnxruntime cannot run the model on a batch of [${dims.join(', ')}] tokens: ${ortErrorLine(e)}`, { cause: e });
     }
     const tensor = result[output]!;
     const w = rowWidth(tensor, rows.length, output);

@@ -5,7 +5,7 @@
  */
 import { floatValues, openSession } from '../runtime/session.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
-import { UserError } from '../errors.ts';
+import { UserError, ortErrorLine } from '../errors.ts';
 
 export interface OutputDrift {
   output: string;
@@ -29,7 +29,7 @@ export async function runSample(model: string | Uint8Array, inputs: readonly IdI
     for (const [k, v] of Object.entries(out)) res[k] = floatValues(v);
     return res;
   } catch (e) {
-    throw new UserError(`${label}: onnxruntime cannot run the model: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new UserError(`${label}: onnxruntime cannot run the model: ${ortErrorLine(e)}`, { cause: e });
   } finally {
     await session.release();
   }

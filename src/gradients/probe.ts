@@ -8,7 +8,7 @@
 import type { Graph, Model, ValueInfo } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { errorLine } from '../errors.ts';
+import { ortErrorLine } from '../errors.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { Tensor, type Feeds } from '../runtime/session.ts';
 import { GradientError } from './context.ts';
@@ -171,7 +171,7 @@ export async function probeShapes(model: Model, feeds?: Feeds, checkTies = true)
         .map(([name, t]) => `${name} [${[...t.dims].join(', ')}]`)
         .join(', ');
       throw new GradientError(
-        `gradient probe: the forward graph does not run on ${feeds ? 'the probe feeds' : 'probe inputs with symbolic dims set to 2, 3, 5…'} (${given}): ${errorLine(e).trim()} (give probeFeeds with sizes the graph accepts)`,
+        `gradient probe: the forward graph does not run on ${feeds ? 'the probe feeds' : 'probe inputs with symbolic dims set to 2, 3, 5…'} (${given}): ${ortErrorLine(e)} (give probeFeeds with sizes the graph accepts)`,
       );
     }
     const facts = new Map<string, ValueFacts>();

@@ -3,7 +3,7 @@
  * opens sessions here, so threads and optimization level are set the same way everywhere.
  */
 import * as ort from 'onnxruntime-node';
-import { ModelLoadError, errorLine } from '../errors.ts';
+import { ModelLoadError, ortErrorLine } from '../errors.ts';
 import { defaultThreads } from './threads.ts';
 import { halfToFloat } from '../onnx/tensor.ts';
 
@@ -75,8 +75,7 @@ export async function openSession(model: string | Uint8Array, opts: RuntimeOptio
         : await ort.InferenceSession.create(model, sessionOptions(opts));
   } catch (e) {
     const where = typeof model === 'string' ? model : 'model bytes';
-    const first = errorLine(e);
-    throw new ModelLoadError(`${where}: onnxruntime cannot load the model: ${first}`, { cause: e });
+    throw new ModelLoadError(`${where}: onnxruntime cannot load the model: ${ortErrorLine(e)}`, { cause: e });
   }
   const inputTypes: Record<string, string> = {};
   const meta = (s as unknown as { inputMetadata?: Array<{ name: string; type?: string; isTensor?: boolean }> }).inputMetadata;
