@@ -10,7 +10,7 @@ import type { BertStructure, HeadKind } from '../bert/structure.ts';
 import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
 import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import type { ClassifierNeed } from './settings.ts';
 
@@ -109,7 +109,7 @@ export class CalibrationRunner {
     let total = 0,
       n = 0;
     for (let i = 0; i < this.feeds.length; i++) {
-      const out = await this.session.run({ ...this.feeds[i], ...extra }, [this.logits]);
+      const out = await this.run(i, { ...this.feeds[i], ...extra }, [this.logits]);
       total += batchLoss(floatValues(out[this.logits]!), this.batches[i]) * this.batches[i].batch;
       n += this.batches[i].batch;
     }
@@ -118,7 +118,17 @@ export class CalibrationRunner {
 
   /** Runs every batch and hands each named output to `visit` with its batch. */
   async forEach(outputs: string[], visit: (out: Record<string, Tensor>, batch: CalibrationBatch) => void): Promise<void> {
-    for (let i = 0; i < this.feeds.length; i++) visit(await this.session.run(this.feeds[i], outputs), this.batches[i]);
+    for (let i = 0; i < this.feeds.length; i++) visit(await this.run(i, this.feeds[i], outputs), this.batches[i]);
+  }
+
+  /** Runs batch `i` on `feeds`; a UserError in one line (onnxruntime's detail kept) when onnxruntime cannot run the model. */
+  private async run(i: number, feeds: Feeds, outputs: string[]): Promise<Record<string, Tensor>> {
+    try {
+      return await this.session.run(feeds, outputs);
+    } catch (e) {
+      const b = this.batches[i]!;
+      throw new UserError(`onnxruntime cannot run the model on a calibration batch of [${b.batch}, ${b.seq}] tokens: ${ortErrorLine(e)}`, { cause: e });
+    }
   }
 
   release(): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
+import { UserError } from '../../src/errors.ts';
 import { CalibrationRunner, predictedTargets } from '../../src/pass/measure.ts';
 import type { Model } from '../../src/onnx/index.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -34,5 +35,31 @@ describe('CalibrationRunner on float16 logits', () => {
     const [a, b] = [await labels(model32), await labels(model16)];
     expect(new Set(a.flat()).size).toBe(2); // both classes predicted: the comparison means something
     expect(b).toEqual(a);
+  });
+});
+
+describe('CalibrationRunner on a model onnxruntime cannot run on the calibration batches', () => {
+  // attention_mask fixed at [1, 16] while input_ids take any shape: the batches pass the input checks, and onnxruntime refuses them
+  const model = tinyBert();
+  for (const v of model.graph.inputs) if (v.name === 'attention_mask') v.shape = [1, 16];
+  const calibration = syntheticCalibration([3], 128, { classes: 2 });
+  const seq = calibration.batches[0]!.seq;
+
+  it("refuses in one line with onnxruntime's detail (the loss, and the predictions taken as targets)", async () => {
+    const runner = await CalibrationRunner.open(model, findBert(model), calibration);
+    const failures: unknown[] = [];
+    try {
+      await runner.loss().catch((e: unknown) => failures.push(e));
+    } finally {
+      await runner.release();
+    }
+    await predictedTargets(model, findBert(model), calibration).catch((e: unknown) => failures.push(e));
+    expect(failures).toHaveLength(2);
+    for (const e of failures) {
+      expect(e).toBeInstanceOf(UserError);
+      expect((e as Error).message).toBe(
+        `onnxruntime cannot run the model on a calibration batch of [3, ${seq}] tokens: Got invalid dimensions for input: attention_mask for the following indices; index: 0 Got: 3 Expected: 1; index: 1 Got: ${seq} Expected: 16`,
+      );
+    }
   });
 });
