@@ -7,7 +7,7 @@
  */
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, type BenchSubject, type Shape } from './inputs.ts';
@@ -159,10 +159,21 @@ export function checkRepeats(repeats: number, models: number, memoryBytes: numbe
   }
 }
 
-/** Opens a session and runs it once at every shape. */
+/**
+ * Opens a session and runs it once at every shape; a UserError in one line (onnxruntime's detail kept, the session
+ * released) when onnxruntime cannot run the model at one of them.
+ */
 async function openAndTouch(subject: BenchSubject, feeds: Feeds[], threads: number, spinning: boolean): Promise<Session> {
   const session = await openSession(subject.path, { threads, spinning });
-  for (const f of feeds) await session.run(f);
+  for (const f of feeds) {
+    try {
+      await session.run(f);
+    } catch (e) {
+      await session.release();
+      const dims = Object.values(f)[0]?.dims ?? [];
+      throw new UserError(`${subject.path}: onnxruntime cannot run the model on a batch of [${dims.join(', ')}] tokens: ${ortErrorLine(e)}`, { cause: e });
+    }
+  }
   return session;
 }
 
@@ -247,7 +258,12 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   // Two sessions alternate: their intra-op threads do not spin after a run, which would slow the other's next run.
   const spinning = !baselineSubject && (opts.spinning ?? true);
   const a = await openAndTouch(subject, feedsA, threads, spinning);
-  const b = baselineSubject ? await openAndTouch(baselineSubject, feedsB, threads, spinning) : undefined;
+  const b = baselineSubject
+    ? await openAndTouch(baselineSubject, feedsB, threads, spinning).catch(async (e: unknown) => {
+        await a.release();
+        throw e;
+      })
+    : undefined;
   const results: ShapeResult[] = [];
   let lock: TimingLock;
   try {

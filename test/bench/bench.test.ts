@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, benchShapes, benchSubject, formatBench } from '../../src/bench/index.ts';
 import { geometricMean } from '../../src/bench/stats.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { SettingsError, UserError } from '../../src/errors.ts';
 import { defaultThreads } from '../../src/runtime/threads.ts';
 import { saveModel } from '../../src/onnx/save.ts';
 import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
-import { writeTinyBert } from '../helpers/models.ts';
+import { tinyBert, writeTinyBert } from '../helpers/models.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
 
 const a = writeTinyBert({}, { seed: 1 });
@@ -102,6 +102,21 @@ describe('benchModels', () => {
     await expect(benchModels({ model: a.path, seqs: [1] })).rejects.toThrow(/--seq 1: expected integers ≥ 2/);
     await expect(benchModels({ model: a.path, repeats: 0 })).rejects.toThrow(/--repeats/);
     await expect(benchModels({ model: join(a.dir, 'none.onnx') })).rejects.toThrow(/no such file/);
+  });
+
+  it("refuses in one line, with onnxruntime's detail, a model (or baseline) onnxruntime cannot run at a shape asked", async () => {
+    // attention_mask fixed at [1, 16] while input_ids take any shape: the shapes pass the input checks, and onnxruntime refuses them
+    const fixedMask = join(a.dir, 'fixed-mask.onnx');
+    const model = tinyBert({}, { seed: 1 });
+    for (const v of model.graph.inputs) if (v.name === 'attention_mask') v.shape = [1, 16];
+    saveModel(model, fixedMask);
+    const detail = 'Got invalid dimensions for input: attention_mask for the following indices; index: 1 Got: 8 Expected: 16';
+    const message = `${fixedMask}: onnxruntime cannot run the model on a batch of [1, 8] tokens: ${detail}`;
+    for (const opts of [{ model: fixedMask }, { model: a.path, baseline: fixedMask }]) {
+      const e = await benchModels({ ...opts, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 }).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(UserError);
+      expect((e as Error).message).toBe(message);
+    }
   });
 });
 
