@@ -42,7 +42,7 @@ export function inputLimits(model: Model, structure: BertStructure): InputLimits
 }
 
 /** Why a sequence length does not fit (`what` names where it came from, e.g. '--max-length 600'); undefined if it fits. */
-export function sequenceProblem(length: number, limits: InputLimits, what: string): string | undefined {
+export function sequenceProblem(length: number, limits: Pick<InputLimits, 'fixedSequence' | 'maxSequence'>, what: string): string | undefined {
   if (limits.fixedSequence !== null && length > limits.fixedSequence)
     return `${what} is longer than the ${limits.fixedSequence} tokens the model's inputs are fixed to`;
   if (limits.maxSequence !== null && length > limits.maxSequence) return `${what} is beyond the model's position table (${limits.maxSequence} tokens at most)`;

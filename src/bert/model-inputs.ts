@@ -118,6 +118,14 @@ function notFillable(name: string): SettingsError {
   return new SettingsError(`model input '${name}' is not one the encoder reads as token ids, attention mask or token types`);
 }
 
+/**
+ * The graph input holding the token ids: discovery's (`structure`), else the one named as exporters name it
+ * (`input_ids`, `input_word_ids`, …); undefined when none is.
+ */
+export function idsInputName(model: Model, structure: BertStructure | undefined): string | undefined {
+  return structure?.inputs.inputIds ?? model.graph.inputs.find((v) => !model.graph.initializers.has(v.name) && roleByName(v.name) === 'ids')?.name;
+}
+
 /** Discovery's structure, or undefined for a graph it does not read. */
 export function discovered(model: Model): BertStructure | undefined {
   try {

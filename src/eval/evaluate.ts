@@ -280,7 +280,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const bytes = opts.model instanceof Uint8Array ? opts.model : undefined;
   let graph: Model | undefined;
   const readGraph = location || bytes ? () => (graph ??= location ? loadModel(location.onnx) : decodeModel(bytes!)) : undefined;
-  const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null, fixedBatch: null };
+  const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null, fixedBatch: null, fixedSequence: null };
   // A model without a classifier: one line for every task (not a reason per task from its config.json or its shape).
   if (facts.structure && isEncoderOnly(facts.structure)) {
     throw new SettingsError(`${modelName}: ${encoderOnlyNote(readGraph!())}: eval needs a classifier; ${GIVE_CLASSIFIER} gives it one`);
@@ -298,7 +298,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     throw new SettingsError(`${modelName}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression)`);
   }
   const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
-  const maxLength = chooseMaxLength(opts.maxLength, modelConfig, facts.limits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
+  // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)
+  const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);
+  const maxLength = chooseMaxLength(opts.maxLength, modelConfig, lengthLimits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
   if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));
   // `all` on a model whose config.json names the GLUE task it was fine-tuned on: its head fits the other tasks of as
@@ -320,7 +322,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   try {
     const inputs = sessionInputs(session, readGraph, facts.structure);
     graph = undefined; // the weights are in the session now
-    const padTo = facts.limits?.fixedSequence ?? undefined;
+    const padTo = facts.fixedSequence ?? undefined;
     // A graph that fixes the batch size (an export without a dynamic batch axis) is fed batches of that size.
     const batchRows = facts.fixedBatch ?? undefined;
     const taskBatchSize = batchRows ?? batchSize;

@@ -5,11 +5,10 @@
  * and config.json's label count against the scores output's width.
  */
 import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-limits.ts';
-import { discovered } from '../bert/model-inputs.ts';
-import { fixedBatchSize } from '../bert/sample-inputs.ts';
+import { discovered, idsInputName } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { DataError, SettingsError } from '../errors.ts';
-import type { Model } from '../onnx/graph.ts';
+import type { Dim, Model } from '../onnx/graph.ts';
 import type { ModelConfig } from './model-files.ts';
 
 /** What the checks read from a graph. */
@@ -20,8 +19,13 @@ export interface GraphFacts {
   scoreWidth: number | null;
   /** The scores output (see scoresOutput); null when no output can hold scores, undefined when the graph was not read. */
   scoresName?: string | null;
-  /** The batch size the graph's inputs fix (an export without a dynamic batch axis); null when dynamic or unknown. */
+  /**
+   * The batch size the graph's inputs fix (an export without a dynamic batch axis); null when dynamic or unknown. Read
+   * from the token ids input, discovery's or, in a graph it does not read (a BiLSTM), the one exporters name so.
+   */
   fixedBatch: number | null;
+  /** The sequence length the graph's inputs fix, read as fixedBatch is; null when dynamic or unknown. */
+  fixedSequence: number | null;
   /** Discovery's structure of the graph (undefined when it does not read it), for later uses of the same graph. */
   structure?: BertStructure;
 }
@@ -30,11 +34,15 @@ export interface GraphFacts {
 export function graphFacts(model: Model): GraphFacts {
   const structure = discovered(model);
   const scores = scoresOutput(model);
+  const ids = idsInputName(model, structure);
+  const dims = model.graph.inputs.find((v) => v.name === ids)?.shape;
+  const fixed = (d: Dim | undefined) => (typeof d === 'number' && d > 0 ? d : null);
   return {
     limits: structure ? inputLimits(model, structure) : null,
     scoreWidth: scores.width,
     scoresName: scores.name,
-    fixedBatch: structure ? (fixedBatchSize(model, structure) ?? null) : null,
+    fixedBatch: fixed(dims?.[0]),
+    fixedSequence: fixed(dims?.[1]),
     structure,
   };
 }
@@ -70,7 +78,13 @@ export function outputsLine(model: Model): string {
  * length the graph fixes, else `fallback` (128) or the position table's size if smaller. A length the graph cannot
  * take is a SettingsError naming where it came from.
  */
-export function chooseMaxLength(asked: number | undefined, config: ModelConfig, limits: InputLimits | null, fallback: number, model: string): number {
+export function chooseMaxLength(
+  asked: number | undefined,
+  config: ModelConfig,
+  limits: Pick<InputLimits, 'fixedSequence' | 'maxSequence'> | null,
+  fallback: number,
+  model: string,
+): number {
   const fromConfig = asked === undefined && config.maxLength !== null;
   const length = asked ?? config.maxLength ?? limits?.fixedSequence ?? Math.min(fallback, limits?.maxSequence ?? fallback);
   if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
