@@ -141,6 +141,11 @@ describe('training a model exported with int32 inputs of its own names (a Tensor
     expect(io(loadModel(output))).toEqual(expected);
     const result = await evaluate({ model: output, tasks: ['SST-2'], glueDir, threads: 1 });
     expect(result.tasks[0]!.metrics).toEqual(lineage!.epochs[lineage!.bestEpoch - 1]!.metrics);
+    for (const steps of [[{ pass: 'prune-ffn', settings: { ratio: 0.5 } }], [{ pass: 'quantize', settings: { mode: 'int8' } }]]) {
+      const compressed = join(work, `tensorflow-${steps[0]!.pass}`, 'model.onnx');
+      await compressFile({ input: output, output: compressed, steps });
+      expect(io(loadModel(compressed)).inputs).toEqual(expected.inputs);
+    }
     const again = join(work, 'trained-again', 'model.onnx');
     await runTraining({ task: 'SST-2', student: join(work, 'trained-tensorflow'), glueDir, output: again, maxLength: 12, settings, log: () => {} });
     expect(io(loadModel(again))).toEqual(expected);
