@@ -147,7 +147,8 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
   const foreign = checkSideFiles(resolve(dir), dirname(resolve(output)), label, opts.force);
   const { fillMissing, seeded, notice } = checkpointSeeding(dir, opts);
   const model = buildFromHuggingFaceFolder(dir, fillMissing ? { fillMissing } : {});
-  const s = findBert(model);
+  // (a graph discovery refuses, one of no encoder layers (num_hidden_layers 0), is named by the checkpoint)
+  const s = findBert(model, { label: opts.label ?? dir });
   const saved = await saveRunnable(model, s, output, checkpointInputs(dir));
   // config.json is copied as it is (the side files an output shares with its input are the input's, byte for byte);
   // the transformers.js folder writes its own, naming the classifier.

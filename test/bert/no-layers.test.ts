@@ -4,11 +4,13 @@
  * distillation (as student or teacher) and inspect, where each said 'no attention blocks found: not a BERT-family
  * encoder'. Eval scores it as any classifier; drop-layers refuses to drop every layer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildBert } from '../../src/bert/build.ts';
+import { buildBert, randomBertWeights } from '../../src/bert/build.ts';
+import { exportHuggingFaceFolder } from '../../src/export/from-huggingface.ts';
+import { writeFamilyFolder } from '../helpers/family-folders.ts';
 import { findBert, NO_LAYERS } from '../../src/bert/discover.ts';
 import { inspectGraph } from '../../src/bert/inspect.ts';
 import { formatGraph } from '../../src/cli/commands/inspect.ts';
@@ -77,6 +79,27 @@ describe('a model with no encoder layers', () => {
     await expect(runTraining({ ...train, student: 'every-other', teacher: dir, distill: {} })).rejects.toThrow(`teacher: ${NO_LAYERS}`);
     const result = await evaluate({ model: dir, tasks: ['SST-2'], glueDir, threads: 1 });
     expect(result.tasks[0]!.metrics.accuracy).toBeGreaterThanOrEqual(0);
+  });
+
+  it('compress export of a Hugging Face folder of num_hidden_layers 0 refuses it in that line, naming the folder, and writes nothing', async () => {
+    const config = { ...TINY_CONFIG, numLayers: 0 };
+    const json = {
+      model_type: 'bert',
+      architectures: ['BertForSequenceClassification'],
+      hidden_size: config.hiddenSize,
+      num_hidden_layers: 0,
+      num_attention_heads: config.numHeads,
+      intermediate_size: config.intermediateSize,
+      vocab_size: config.vocabSize,
+      max_position_embeddings: config.maxPositions,
+      type_vocab_size: config.typeVocabSize,
+      num_labels: 2,
+    };
+    mkdirSync(join(work, 'hf'));
+    const dir = writeFamilyFolder(join(work, 'hf'), json, randomBertWeights(config, { seed: 1 }), config);
+    const output = join(work, 'exported', 'model.onnx');
+    await expect(exportHuggingFaceFolder(dir, output)).rejects.toThrow(`${dir}: ${NO_LAYERS}`);
+    expect(existsSync(join(work, 'exported'))).toBe(false);
   });
 
   it('is not what drop-layers leaves: dropping every layer is refused', async () => {
