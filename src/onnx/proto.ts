@@ -291,8 +291,8 @@ function attributeValueToProto(name: string, a: Attribute): IAttributeProto {
 }
 
 function nodeFromProto(p: INodeProto, readExternal?: ExternalReader): Node {
-  const attributes: Record<string, Attribute> = {};
-  for (const a of p.attribute ?? []) attributes[a.name ?? ''] = attributeFromProto(a, readExternal);
+  // (fromEntries, not assignment: an attribute or key named '__proto__' is kept as one, not taken as the prototype)
+  const attributes: Record<string, Attribute> = Object.fromEntries((p.attribute ?? []).map((a) => [a.name ?? '', attributeFromProto(a, readExternal)]));
   const n: Node = {
     name: p.name ?? '',
     opType: p.opType ?? '',
@@ -351,8 +351,7 @@ export function graphToProto(g: Graph, externalFor?: (t: Tensor) => ExternalRef 
 }
 
 export function modelFromProto(p: IModelProto, readExternal?: ExternalReader): Model {
-  const metadataProps: Record<string, string> = {};
-  for (const e of p.metadataProps ?? []) metadataProps[e.key ?? ''] = e.value ?? '';
+  const metadataProps: Record<string, string> = Object.fromEntries((p.metadataProps ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const m: Model = {
     irVersion: toNum(p.irVersion),
     opsetImports: (p.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: toNum(o.version) })),

@@ -165,6 +165,24 @@ describe('load → save keeps every field', () => {
     expect(back.graph?.input?.[0].type?.tensorType?.shape?.dim?.map((d) => d.denotation)).toEqual(['DATA_BATCH', 'DATA_FEATURE']);
   });
 
+  it("keeps metadata_props and attributes named like JavaScript built-ins ('__proto__', 'constructor')", () => {
+    const proto = everyFieldModel();
+    proto.metadataProps = meta('__proto__', 'a', 'constructor', 'b', 'author', 'test');
+    proto.graph!.node![0]!.attribute = [
+      { name: '__proto__', type: A.INT, i: 1 },
+      { name: 'constructor', type: A.INT, i: 2 },
+    ];
+    const bytes = encodeProto(proto);
+    const model = decodeModel(bytes);
+    expect(Object.entries(model.metadataProps)).toEqual([
+      ['__proto__', 'a'],
+      ['constructor', 'b'],
+      ['author', 'test'],
+    ]);
+    expect(Object.keys(model.graph.nodes[0]!.attributes)).toEqual(['__proto__', 'constructor']);
+    expect(meaning(encodeModel(cloneModel(model)))).toEqual(meaning(bytes));
+  });
+
   it('a value whose shape a rewrite changes keeps the denotations of the dimensions that remain', () => {
     const model = decodeModel(encodeProto(everyFieldModel()));
     const x = model.graph.inputs[0];
