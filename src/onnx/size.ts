@@ -26,16 +26,16 @@ export const WEIGHT_TYPES: ReadonlySet<number> = new Set<number>([
  * Inputs of quantized operators that say how a weight is stored (scales, zero points, group indices): bytes of the
  * model, not parameters of it. A quantized weight counts as many parameters as the float weight it stores.
  */
-const STORAGE_INPUTS: Readonly<Record<string, readonly number[]>> = {
-  QuantizeLinear: [1, 2],
-  DequantizeLinear: [1, 2],
-  DynamicQuantizeMatMul: [2, 3],
-  MatMulInteger: [2, 3],
-  MatMulIntegerToFloat: [2, 3, 4, 5],
-  MatMulNBits: [2, 3, 4],
-  QAttention: [3, 4, 6, 7],
-  GatherBlockQuantized: [2, 3],
-};
+const STORAGE_INPUTS: ReadonlyMap<string, readonly number[]> = new Map([
+  ['QuantizeLinear', [1, 2]],
+  ['DequantizeLinear', [1, 2]],
+  ['DynamicQuantizeMatMul', [2, 3]],
+  ['MatMulInteger', [2, 3]],
+  ['MatMulIntegerToFloat', [2, 3, 4, 5]],
+  ['MatMulNBits', [2, 3, 4]],
+  ['QAttention', [3, 4, 6, 7]],
+  ['GatherBlockQuantized', [2, 3]],
+]);
 
 const INTEGER_WEIGHTS: ReadonlySet<number> = new Set<number>([DataType.INT8, DataType.UINT8, DataType.INT4, DataType.UINT4]);
 
@@ -73,7 +73,7 @@ export function parameterCounts(graph: Graph): Map<string, number> {
     return p?.opType === 'Gather' && graph.initializers.has(p.inputs[0] ?? '') ? p.inputs[0] : undefined;
   };
   for (const n of graph.nodes) {
-    for (const i of STORAGE_INPUTS[n.opType] ?? []) storage(n.inputs[i]);
+    for (const i of STORAGE_INPUTS.get(n.opType) ?? []) storage(n.inputs[i]);
     if (n.opType === 'MatMulNBits' && counts.has(n.inputs[1] ?? '')) {
       const k = attrInt(n, 'K') ?? 0;
       const cols = attrInt(n, 'N') ?? 0;

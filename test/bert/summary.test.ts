@@ -140,6 +140,15 @@ describe('summarize: what counts as a parameter', () => {
     expect(alone({ name: 'q', dataType: 3, dims: [2, 2], data: new Uint8Array(4) })).toBe(4);
   });
 
+  it("a node of a custom op named like a JavaScript built-in ('constructor', 'toString') reads its weights as parameters", () => {
+    for (const opType of ['constructor', 'toString', '__proto__']) {
+      const w = float32Tensor('w', [3, 4], new Float32Array(12));
+      const node = { name: 'n', opType, domain: 'my.ops', inputs: ['x', 'w'], outputs: ['y'], attributes: {} };
+      const graph = { name: 'g', nodes: [node], inputs: [], outputs: [], valueInfo: [], initializers: new Map([[w.name, w]]) };
+      expect(parameterCounts(graph).get('w'), opType).toBe(12);
+    }
+  });
+
   it('a quantized model has the parameters of the float model it stores: scales, zero points and packing hold none', async () => {
     registerAllPasses();
     const float = buildBert(bertConfig({ numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64, vocabSize: 40, maxPositions: 16 }), {
