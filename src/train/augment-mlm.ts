@@ -8,7 +8,7 @@
  * declared) and an output of scores [batch, seq, vocab] (`prediction_scores` of a BertForPreTraining / BertForMaskedLM
  * export, else `logits`, else the only output, or the one named).
  */
-import { SettingsError } from '../errors.ts';
+import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { buildFeeds } from '../eval/batching.ts';
 import { sessionInputs } from '../bert/model-inputs.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
@@ -105,7 +105,15 @@ export async function mlmCandidates(
       const fit = Math.max(1, Math.floor(SCORES_BUDGET / (seq * vocab.tokens.length)));
       const batch = order.slice(at, at + Math.min(batchSize, fit));
       at += batch.length;
-      const out = await session.run(buildFeeds(encodings, batch, inputs, sp.pad), [output]);
+      const feeds = buildFeeds(encodings, batch, inputs, sp.pad);
+      let out: Awaited<ReturnType<typeof session.run>>;
+      try {
+        out = await session.run(feeds, [output]);
+      } catch (e) {
+        throw new UserError(`MLM augmentation: onnxruntime cannot run the model on a batch of [${batch.length}, ${seq}] tokens: ${ortErrorLine(e)}`, {
+          cause: e,
+        });
+      }
       const scores = out[output]!;
       const dims = scores.dims;
       if (dims.length !== 3 || dims[0] !== batch.length || dims[1] !== seq) {

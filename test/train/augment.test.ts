@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { tokenizeTexts } from '../../src/train/data.ts';
 import { loadModel } from '../../src/onnx/load.ts';
+import { encodeModel } from '../../src/onnx/save.ts';
+import { UserError } from '../../src/errors.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import {
   augmentCacheChunks,
@@ -433,6 +435,25 @@ describe.skipIf(!existsSync(MLM))('MLM candidates (toy pretraining graph, 99-tok
     }
     // 30 draws from 3 candidates: each candidate shows up.
     expect(seen.map((s) => s.size)).toEqual([3, 3, 3]);
+  });
+
+  it("refuses in one line, with onnxruntime's detail, an MLM onnxruntime cannot run on the masked sentences", async () => {
+    const mlm = loadModel(MLM);
+    for (const v of mlm.graph.inputs) if (v.name === 'input_mask') v.shape = [1, 4]; // the batches pass the input checks, and onnxruntime refuses them
+    const e = await augmentExamples({
+      examples: [{ textA: text }],
+      tokenizer: vocab,
+      n: 2,
+      p: 1,
+      k: 3,
+      seed: 1,
+      mlm: { model: encodeModel(mlm) },
+      threads: 1,
+    }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as Error).message).toMatch(
+      /^MLM augmentation: onnxruntime cannot run the model on a batch of \[3, 15\] tokens: Got invalid dimensions for input: input_mask for the following indices; index: 0 Got: 3 Expected: 1; index: 1 Got: 15 Expected: 4$/,
+    );
   });
 });
 
