@@ -16,7 +16,7 @@ import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import { modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
 import type { IntermediateTerm } from '../gradients/index.ts';
@@ -151,7 +151,12 @@ export class TeacherFeatures {
   private async runRows(tokens: TokenBatch): Promise<Record<string, Tensor>> {
     const rows = this.fixedRows;
     const features = async (t: TokenBatch) => {
-      const out = await this.session.run(tokenFeeds(this.inputs, t));
+      let out: Record<string, Tensor>;
+      try {
+        out = await this.session.run(tokenFeeds(this.inputs, t));
+      } catch (e) {
+        throw new UserError(`teacher: onnxruntime cannot run the model on a batch of [${t.batch}, ${t.seq}] tokens: ${ortErrorLine(e)}`, { cause: e });
+      }
       return Object.fromEntries(this.requests.map((r) => [r.value, float32Feature(out[r.value]!)]));
     };
     if (rows === undefined || rows === tokens.batch) return features(tokens);

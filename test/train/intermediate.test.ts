@@ -19,6 +19,7 @@ import { canonicalBert } from '../../src/bert/canonical.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { OPTIMIZE, optimizeModel } from '../../src/optimize/index.ts';
 import { refusal } from '../helpers/refusal.ts';
+import { UserError } from '../../src/errors.ts';
 import { toFloat16 } from '../helpers/float16.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { buildBert } from '../../src/bert/build.ts';
@@ -388,6 +389,26 @@ describe('teacher features and the projection', () => {
     for (const r of plan.requests) expect(Array.from(got[r.input].data as Float32Array)).toEqual(Array.from(want[r.value].data as Float32Array));
     const s = findBert(teacher);
     expect(plan.requests.map((r) => r.value)).toContain(s.layers[1].output);
+  });
+
+  it("a teacher onnxruntime cannot run on the batch is refused in one line, with onnxruntime's detail", async () => {
+    // attention_mask fixed at [1, 16] while input_ids take any shape: the batch passes the input checks, and onnxruntime refuses it
+    const fixedMask = {
+      ...teacher,
+      graph: { ...teacher.graph, inputs: teacher.graph.inputs.map((v) => (v.name === 'attention_mask' ? { ...v, shape: [1, 16] } : v)) },
+    };
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), fixedMask, student.forward(false));
+    const features = await TeacherFeatures.open(fixedMask, plan.requests, 1);
+    try {
+      const e = await features.run(batchOf(60)).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(UserError);
+      expect((e as Error).message).toBe(
+        'teacher: onnxruntime cannot run the model on a batch of [3, 6] tokens: Got invalid dimensions for input: attention_mask for the following indices; index: 0 Got: 3 Expected: 1; index: 1 Got: 6 Expected: 16',
+      );
+    } finally {
+      await features.release();
+    }
   });
 
   it("a float16 teacher's features are float32 feeds (onnxruntime refused its float16 ones), equal to the float32 teacher's to float16 precision, cached alike", async () => {
