@@ -89,7 +89,9 @@ const HF_NAMES: FieldNames = {
   problemType: 'problem_type',
 };
 
-const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `an array` : String(v));
+/** A config.json value in a message: a string quoted, an object as JSON (String() of {"toString": 1} throws). */
+const show = (v: unknown) =>
+  typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `an array` : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 
 /**
  * Checks the BertConfig fields. `relaxedHeads` (extended configs with per-layer sizes or an explicit head size):
@@ -442,7 +444,7 @@ function hfLabels(j: Record<string, unknown>, fail: Fail): Pick<BertConfig, 'num
 /** The BERT-layout keys (BERT, RoBERTa / XLM-R, ELECTRA) with `defaults` for those left out, checked. */
 export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, defaults: Readonly<HfDefaults>): BertConfig {
   const pet = j.position_embedding_type;
-  if (pet !== undefined && pet !== null && pet !== 'absolute') fail(`position_embedding_type '${String(pet)}' is not supported (only 'absolute')`);
+  if (pet !== undefined && pet !== null && pet !== 'absolute') fail(`position_embedding_type ${show(pet)} is not supported (only 'absolute')`);
   if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
 
   const get = <K extends keyof HfDefaults>(k: K): unknown => (j[k] === undefined || j[k] === null ? defaults[k] : j[k]);

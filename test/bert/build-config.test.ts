@@ -123,6 +123,31 @@ describe('Hugging Face config.json', () => {
     expect(() => configFromHuggingFace([1, 2])).toThrow('config.json: not a JSON object');
   });
 
+  it("refuses in one line a value that is an object, one with a key named like a JavaScript built-in ('toString') too", () => {
+    // (String() of {"toString": 1} throws: the refusal itself failed with 'Cannot convert object to primitive value')
+    for (const v of [{ toString: 1 }, { valueOf: 1, toString: 2 }, { a: 1 }]) {
+      const shown = JSON.stringify(v);
+      for (const [json, message] of [
+        [{ model_type: v }, `config.json: model_type ${shown} is not supported (supported: `],
+        [{ hidden_act: v }, `config.json: hidden_act ${shown} is not supported (use one of `],
+        [{ model_type: 'distilbert', activation: v }, `config.json: activation ${shown} is not supported (use one of `],
+        [{ hidden_size: v }, `config.json: hidden_size must be a positive integer (got ${shown})`],
+        [{ layer_norm_eps: v }, `config.json: layer_norm_eps must be a positive number (got ${shown})`],
+        [{ position_embedding_type: v }, `config.json: position_embedding_type ${shown} is not supported (only 'absolute')`],
+        [{ problem_type: v }, `config.json: problem_type must be one of `],
+      ] as const) {
+        let err: unknown;
+        try {
+          configFromHuggingFace(json);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, JSON.stringify(json)).toBeInstanceOf(SettingsError);
+        expect((err as Error).message).toContain(message);
+      }
+    }
+  });
+
   it('dispatches on model_type: the other families read with their own keys and defaults', () => {
     const tiny = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, vocab_size: 100 };
     expect(configFromHuggingFace({ model_type: 'bert', ...tiny })).not.toHaveProperty('family');
