@@ -1,6 +1,6 @@
 /**
- * Registers every compression pass with the registry, once. The CLI and the sweep call this; library users who
- * want a single pass can import it directly from its folder instead.
+ * Registers every compression pass with the registry, once. The CLI and the sweep call this, and so does the
+ * library's `passes` entry point (src/pass/index.ts, which the package's root re-exports) when it is imported.
  */
 import { registerPass, passNames } from './pass/registry.ts';
 import type { Pass } from './pass/pass.ts';

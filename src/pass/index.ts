@@ -1,4 +1,10 @@
-/** The passes as a library: every compression pass, the registry, and the pipeline that runs them in order. */
+/**
+ * The passes as a library: every compression pass, the registry, and the pipeline that runs them in order. Importing
+ * this entry point (or the package's root, which re-exports from it) registers the built-in passes, so `runPipeline`
+ * and `compressFile` run them by name with no call to `registerAllPasses` first.
+ */
+import { registerAllPasses } from '../passes.ts';
+
 export { ALL_PASSES, registerAllPasses } from '../passes.ts';
 export { runPipeline, parseSteps, type PipelineResult } from './pipeline.ts';
 export { registerPass, getPass, passNames } from './registry.ts';
@@ -6,3 +12,5 @@ export type { CalibrationBatch, CalibrationSource, ParsedStep, Pass, PassContext
 export { declarePass, settingError, type PassDeclaration, type PassFlag, type PassFlags, type PassSettings } from './settings.ts';
 export { describePass, formatPasses, type PassDescription } from './describe.ts';
 export { PASS_DECLARATIONS } from '../pass-declarations.ts';
+
+registerAllPasses();
