@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DataError, fsReason, SettingsError } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
-import { locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
+import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
 export interface ModelConfig {
@@ -234,7 +234,7 @@ export function locateRunModel(model: string, dtype?: string, flag = '--dtype'):
       `${model}: ${why} is ${file}, which the folder lacks (it has ${present.map((f) => `onnx/${f}`).join(', ')}); pick one with ${flag}`,
     );
   }
-  return { onnx: join(model, file), dir: model, transformersJs: { dtype: chosen, from } };
+  return { onnx: join(model, file), dir: folderSideFilesDir(model, join(model, file)), transformersJs: { dtype: chosen, from } };
 }
 
 /** How a run names the file of a transformers.js folder it picked: `(dtype q8, from config.json)`. */

@@ -1,6 +1,7 @@
 /**
  * Finding a model's .onnx file. MODEL is an .onnx file or a Hugging Face model folder holding `model.onnx` (or
- * `onnx/model.onnx`, or a single .onnx file). The folder (for a file, the file's folder, or the folder above an `onnx/`
+ * `onnx/model.onnx`, or a single .onnx file). The folder (or, when it has no config.json nor tokenizer files and the
+ * `onnx/` its model lies in has them, that `onnx/`; for a file, the file's folder, or the folder above an `onnx/`
  * folder that has no config.json or tokenizer files of its own) is where config.json and the tokenizer are looked for
  * unless given explicitly. Every layer may resolve a model path here.
  */
@@ -35,7 +36,7 @@ export function locateModel(model: string): ModelLocation {
   if (stat.isFile()) return { onnx: model, dir: sideFilesDir(model) };
   if (!stat.isDirectory()) throw new ModelLoadError(`${model}: not a model file or folder (a device, pipe or socket)`);
   for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
-    if (existsSync(candidate)) return { onnx: candidate, dir: model };
+    if (existsSync(candidate)) return { onnx: candidate, dir: folderSideFilesDir(model, candidate) };
   }
   const files = readdirSync(model);
   const onnxFiles = files.filter((f) => f.endsWith('.onnx'));
@@ -91,6 +92,17 @@ function onnxFolderModels(model: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The folder of config.json and the tokenizer for `file`, the model a folder given as MODEL holds: the folder, or
+ * when it has none of them and `file` lies in its `onnx/` that has them (`compress export … -o DIR/onnx/model.onnx`
+ * writes them beside the model), that `onnx/` folder.
+ */
+export function folderSideFilesDir(folder: string, file: string): string {
+  const has = (d: string): boolean => MODEL_SIDE_FILES.some((f) => existsSync(join(d, f)));
+  const own = dirname(file);
+  return resolve(own) !== resolve(folder) && !has(folder) && has(own) ? own : folder;
 }
 
 /**

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/errors.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { locateModel } from '../../src/onnx/locate.ts';
+import { locateRunModel } from '../../src/eval/model-files.ts';
 
 describe('locateModel', () => {
   it('refuses a device as MODEL, saying it is not a model file or folder', () => {
@@ -90,6 +91,26 @@ describe('locateModel', () => {
       expect(locateModel(file)).toEqual({ onnx: file, dir });
       writeFileSync(join(dir, 'onnx', 'vocab.txt'), '[PAD]\n');
       expect(locateModel(file)).toEqual({ onnx: file, dir: join(dir, 'onnx') }); // its own tokenizer comes first
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a folder whose onnx/model.onnx has config.json and the tokenizer beside it (compress export -o DIR/onnx/model.onnx) reads them there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locate-'));
+    try {
+      const onnx = join(dir, 'onnx');
+      mkdirSync(onnx);
+      const file = join(onnx, 'model.onnx');
+      writeFileSync(file, '');
+      expect(locateModel(dir)).toEqual({ onnx: file, dir }); // no side files anywhere: the folder, as given
+      writeFileSync(join(onnx, 'config.json'), '{}');
+      writeFileSync(join(onnx, 'tokenizer.json'), '{}');
+      expect(locateModel(dir)).toEqual({ onnx: file, dir: onnx });
+      expect(locateRunModel(dir)).toEqual({ onnx: file, dir: onnx, transformersJs: { dtype: 'fp32', from: 'default' } });
+      writeFileSync(join(dir, 'config.json'), '{}'); // the folder's own come first, as transformers.js reads them
+      expect(locateModel(dir)).toEqual({ onnx: file, dir });
+      expect(locateRunModel(dir).dir).toBe(dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
