@@ -6,7 +6,15 @@
 export { loadModel, saveModel, locateModel, type Model } from './onnx/index.ts';
 export { findBert, inspectModel, modelInputs, type BertStructure } from './bert/index.ts';
 export { runPipeline, registerAllPasses, type PassStep } from './pass/index.ts';
-export { compressFile, type CompressOptions, type Lineage } from './export/compress.ts';
+export { compressFile, type CompressOptions, type CompressResult, type Lineage } from './export/compress.ts';
+export {
+  compressToTransformersJs,
+  exportToTransformersJs,
+  type CompressedTransformersJsFolder,
+  type TransformersJsCompressOptions,
+  type TransformersJsFolder,
+} from './export/transformers-js.ts';
+export { loadCalibration, DEFAULT_CALIBRATION_EXAMPLES, type CalibrationOptions } from './eval/calibration.ts';
 export { exportHuggingFaceFolder } from './export/from-huggingface.ts';
 export { resolveModelRef, resolveModelSource, type ModelRefOptions, type ResolvedModelRef } from './export/model-ref.ts';
 export { downloadSnapshot, hubSettings, parseHubRef, isHubRef, HubError, type HubRef, type HubSettings, type Snapshot } from './hub/index.ts';

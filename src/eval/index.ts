@@ -15,6 +15,7 @@ export {
   type ScoreOptions,
   type TaskResult,
 } from './evaluate.ts';
+export { loadCalibration, DEFAULT_CALIBRATION_EXAMPLES, type CalibrationOptions } from './calibration.ts';
 export { glueScore, taskScore, type GlueScore, type ScoredTask } from './glue-score.ts';
 export { mapModelLabels, type LabelMapping } from './labels.ts';
 export { METRICS, computeTaskMetrics, type Metric, type MetricName, type MetricValues } from './metrics/index.ts';

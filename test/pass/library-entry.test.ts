@@ -4,10 +4,13 @@
  * nothing that registers the passes itself (each test file runs in a module graph of its own).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compressFile, findBert, loadModel, runPipeline } from '../../src/index.ts';
+import { compressFile, compressToTransformersJs, findBert, loadCalibration, loadModel, runPipeline } from '../../src/index.ts';
+import { loadCalibration as loadCalibrationFromEval } from '../../src/eval/index.ts';
 import { ALL_PASSES, passNames } from '../../src/pass/index.ts';
-import { writeTinyBert } from '../helpers/models.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert, writeTinyBert } from '../helpers/models.ts';
 
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
 afterAll(() => tiny.cleanup());
@@ -28,5 +31,32 @@ describe('the library entry points', () => {
     const lineage = await compressFile({ input: tiny.path, output: out, steps: [{ pass: 'drop-layers', settings: { layers: [1] } }] });
     expect(lineage.passes.map((p) => p.step.pass)).toEqual(['drop-layers']);
     expect(findBert(loadModel(out)).layers).toHaveLength(1);
+  });
+
+  it('--calibrate and --format transformers.js are library calls too: loadCalibration and compressToTransformersJs', async () => {
+    expect(loadCalibrationFromEval).toBe(loadCalibration);
+    const folder = writeModelFolder(join(tiny.dir, 'folder'), tinyBert({}, { std: 0.2, seed: 5 }));
+    const glueDir = join(tiny.dir, 'glue');
+    writeGlueTask(glueDir, 'SST-2', 24, ['train', 'dev']);
+    const calibration = await loadCalibration({ model: folder, task: 'SST-2', glueDir, examples: 16 });
+    expect(calibration.provenance?.examples).toBe(16);
+    const pruned = await runPipeline(loadModel(join(folder, 'model.onnx')), [{ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'ablation' } }], {
+      calibration,
+    });
+    expect(pruned.structure.layers.reduce((n, l) => n + (l.attention?.numHeads ?? 0), 0)).toBe(4);
+    const web = join(tiny.dir, 'web');
+    const written = await compressToTransformersJs({
+      input: join(folder, 'model.onnx'),
+      output: web,
+      steps: [{ pass: 'quantize', settings: { mode: 'int8' } }],
+      modelDir: folder,
+    });
+    expect(written.lineage.passes.map((p) => p.step.pass)).toEqual(['quantize']);
+    expect(existsSync(join(web, 'config.json'))).toBe(true);
+    expect(
+      readdirSync(join(web, 'onnx'))
+        .filter((f) => f.endsWith('.onnx'))
+        .sort(),
+    ).toEqual(['model.onnx', 'model_quantized.onnx']);
   });
 });
