@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { buildReport } from '../../src/report/rows.ts';
@@ -281,5 +282,21 @@ describe('teacher-size chart', () => {
     expect(plain.map((f) => f.slice(other.length + 1))).toEqual(['pareto-bytes.svg', 'pareto-latency.svg', 'report.html']);
     expect(existsSync(join(other, 'teacher-size.svg'))).toBe(false);
     expect(readFileSync(join(other, 'report.html'), 'utf8')).not.toContain('teacher-size');
+  });
+
+  it('is printed by compress report --out as report.md has it, as without --out', () => {
+    const distill = { training: { steps: [{ index: 0, kind: 'distill', task: 'SST-2', data: { file: 'train.tsv', sha256: 'data' }, settings: {} }] } };
+    const list = teacherSizeList().filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd');
+    const dir = mkdtempSync(join(tmpdir(), 'report-teachers-'));
+    const store = join(dir, 'store.sqlite');
+    storePoints(store, list.map(fakePoint), undefined, (p) => (p.steps.length > 0 ? (distill as never) : undefined));
+    const report = (...args: string[]) =>
+      spawnSync(process.execPath, [resolve(__dirname, '../../bin/compress.mjs'), 'report', store, ...args], { encoding: 'utf8' });
+    const written = report('--out', join(dir, 'out'));
+    expect(written.status, written.stderr).toBe(0);
+    const md = readFileSync(join(dir, 'out', 'report.md'), 'utf8');
+    expect(md).toContain('## Teacher size');
+    expect(written.stdout.trimEnd()).toBe(md.trimEnd());
+    expect(report().stdout).toBe(md);
   });
 });

@@ -5,11 +5,11 @@
  * `pareto-latency.svg`) are written there, with `.compress-report.json`, the record of what was written (an earlier
  * report's files of other formats there are removed when the record lists them unchanged; any other file of those
  * names is kept and named; one it would rewrite that was edited since, or that it did not write, is refused unless
- * --force), and the Markdown table is printed.
+ * --force), and the Markdown report (report.md's text) is printed.
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
-import { loadReport, renderReport, toMarkdown, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
+import { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
 import { out, outText, err, type CliCommand } from '../command.ts';
 
 interface ReportArgs {
@@ -60,7 +60,7 @@ export const reportCommand: CliCommand<ReportArgs> = {
     }
     const earlier: EarlierReportFile[] = [];
     const files = await writeReportFiles(data, args.out, formats ?? REPORT_FORMATS, args.store, (e) => earlier.push(e), { force: args.force === true });
-    outText(toMarkdown(data));
+    outText(await renderReport(data, 'md', args.store)); // (what report.md holds: the table and the teacher-size tables)
     out();
     for (const f of files) err(`wrote ${f}`);
     for (const e of earlier) err(e.removed ? `removed ${e.file} (${e.reason})` : `kept ${e.file}, not part of this report: ${e.reason}`);
