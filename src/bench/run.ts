@@ -140,6 +140,8 @@ export interface BenchResult {
 }
 
 function positiveInts(name: string, values: readonly number[], min = 1): number[] {
+  // (the library's batches and seqs, whose types a JavaScript caller can miss: batches: '1,8')
+  if (!Array.isArray(values)) throw new SettingsError(`--${name}: expected a list of integers ≥ ${min}, got ${JSON.stringify(values) ?? String(values)}`);
   for (const v of values) if (!Number.isInteger(v) || v < min) throw new SettingsError(`--${name} ${values.join(',')}: expected integers ≥ ${min}`);
   if (values.length === 0) throw new SettingsError(`--${name}: give at least one value`);
   return [...values];

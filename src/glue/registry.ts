@@ -99,6 +99,10 @@ export function resolveTasks(names: readonly string[] | 'all', split: Split): Ta
 
 /** The names of a task list option, each entry split at commas and trimmed, empties dropped; 'all' as ['all']. */
 export function taskNameList(names: readonly string[] | 'all'): string[] {
+  if (names !== 'all' && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) {
+    // (the library's options, whose types a JavaScript caller can miss: tasks: 'SST-2')
+    throw new SettingsError(`tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got ${JSON.stringify(names) ?? String(names)}`);
+  }
   return names === 'all'
     ? ['all']
     : names

@@ -6,7 +6,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compressFile, compressToTransformersJs, findBert, loadCalibration, loadModel, runPipeline } from '../../src/index.ts';
+import {
+  benchModels,
+  compressFile,
+  compressToTransformersJs,
+  evaluate,
+  findBert,
+  loadCalibration,
+  loadModel,
+  runPipeline,
+  SettingsError,
+} from '../../src/index.ts';
 import { loadCalibration as loadCalibrationFromEval } from '../../src/eval/index.ts';
 import { ALL_PASSES, passNames } from '../../src/pass/index.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
@@ -58,5 +68,32 @@ describe('the library entry points', () => {
         .filter((f) => f.endsWith('.onnx'))
         .sort(),
     ).toEqual(['model.onnx', 'model_quantized.onnx']);
+  });
+
+  it('refuse list options that are not lists (a JavaScript caller past the types) in one SettingsError naming them', async () => {
+    const refused = async (run: () => Promise<unknown>, message: string) => {
+      const e = await run().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(SettingsError);
+      expect((e as Error).message).toBe(message);
+    };
+    const loose = (v: unknown) => v as never;
+    await refused(
+      () => evaluate({ model: tiny.path, tasks: loose('SST-2') }),
+      `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got "SST-2"`,
+    );
+    await refused(
+      () => evaluate({ model: tiny.path, tasks: loose(undefined) }),
+      `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got undefined`,
+    );
+    await refused(() => benchModels({ model: tiny.path, batches: loose('1,8'), seqs: [8] }), '--batch: expected a list of integers ≥ 1, got "1,8"');
+    await refused(() => runPipeline(tiny.model, loose(undefined)), 'steps: expected a list of {pass, settings}, got undefined');
+    await refused(() => runPipeline(tiny.model, loose(['prune-ffn'])), 'steps[0]: expected {pass, settings}, got "prune-ffn"');
+    await refused(
+      () => compressFile({ input: tiny.path, output: join(tiny.dir, 'refused', 'model.onnx'), steps: loose(undefined) }),
+      'steps: expected a list of {pass, settings}, got undefined',
+    );
   });
 });
