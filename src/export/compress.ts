@@ -11,7 +11,7 @@ import { ownDataFile, saveModel, type SaveOptions, type SavedFiles } from '../on
 import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { CalibrationProvenance, PassContext, PassReport, PassStep } from '../pass/pass.ts';
-import { runPipeline, type SharedPrefix } from '../pass/pipeline.ts';
+import { parseSteps, runPipeline, type SharedPrefix } from '../pass/pipeline.ts';
 import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles, readJsonObject, readModelFiles } from '../eval/model-files.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
@@ -182,6 +182,7 @@ export function withOutputLock<T>(output: string, log: ((line: string) => void) 
 }
 
 export async function compressFile(opts: CompressOptions): Promise<CompressResult> {
+  parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const { model, externalFiles } = opts.loaded ?? loadInput(opts.input);
   checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));
   const modelDir = opts.modelDir ?? dirname(opts.input);

@@ -38,6 +38,7 @@ import { cloneModel, type Model } from '../onnx/graph.ts';
 import { loadModel } from '../onnx/load.ts';
 import { saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
+import { parseSteps } from '../pass/pipeline.ts';
 import { compressFile, inputRecord, saveRunnable, withOutputLock, type CompressOptions, type ConfigRecord, type Lineage } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
 import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, classifierArchitecture, outputModelConfig } from '../eval/output-config.ts';
@@ -88,6 +89,7 @@ export interface TransformersJsCompressOptions extends CompressOptions {
  */
 export async function compressToTransformersJs(opts: TransformersJsCompressOptions): Promise<CompressedTransformersJsFolder> {
   if (opts.externalData) throw new SettingsError('--external-data: a transformers.js folder keeps the weights in its .onnx files');
+  parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const sourceDir = opts.modelDir ?? dirname(opts.input);
   const label = `-o ${opts.output}`;
   const source = opts.loaded?.model ?? loadModel(opts.input);

@@ -96,4 +96,17 @@ describe('the library entry points', () => {
       'steps: expected a list of {pass, settings}, got undefined',
     );
   });
+
+  it('compressFile and compressToTransformersJs refuse an unknown pass or a bad setting before making any folder', async () => {
+    const cases = [
+      { steps: [{ pass: 'prune-heads', settings: { ratio: 2 } }], message: /^prune-heads: ratio 2: expected a number in \[0, 1\)/ },
+      { steps: [{ pass: 'nope', settings: {} }], message: /^unknown pass 'nope'/ },
+    ];
+    for (const [i, { steps, message }] of cases.entries()) {
+      const folder = join(tiny.dir, `refused-${i}`);
+      await expect(compressFile({ input: tiny.path, output: join(folder, 'model.onnx'), steps })).rejects.toThrow(message);
+      await expect(compressToTransformersJs({ input: tiny.path, output: join(folder, 'web'), steps })).rejects.toThrow(message);
+      expect(existsSync(folder)).toBe(false);
+    }
+  });
 });
