@@ -1,6 +1,6 @@
 /**
  * The report's data: one row per finished sweep point, with its size and GLUE score relative to the baseline row of
- * the same model (same file hash, no passes), and whether it is on the Pareto fronts of GLUE score vs bytes and vs
+ * the same model (same file hash, no passes, evaluated on the same tasks and data), and whether it is on the Pareto fronts of GLUE score vs bytes and vs
  * latency among the variants of its model in its sweep (a store holding several sweeps of one model has a front per sweep). Pure functions of the stored points.
  */
 import type { MetricValues, UndefinedMetrics } from '../eval/metrics/metric.ts';
@@ -14,6 +14,8 @@ import type { StoredPoint } from '../sweep/store.ts';
 import { contendedBy, type Overlap } from '../sweep/contention.ts';
 import { labelValue } from '../sweep/expand.ts';
 import { paretoMaskBy, type Objective } from './pareto.ts';
+import { canonicalJson, hashOf } from '../sweep/key.ts';
+import type { SweepPoint } from '../sweep/plan.ts';
 
 /**
  * A stored point's identity (`modelPath`: the model's .onnx path as the sweep resolved it, to match a distill step's
@@ -41,6 +43,17 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
   fileBytes: number;
   /** bytes / the baseline's bytes; null without a baseline row. */
   bytesOfOriginal: number | null;
+  /**
+   * The key of the baseline row this row is compared with (the same file, tasks, max length and data read: `DataRead`),
+   * its own for a baseline; null without one.
+   */
+  baselineKey: string | null;
+  /**
+   * Without a baseline row (`baselineKey` null): whether the report holds one of its model on the same tasks at the
+   * same max length but evaluated on other data (another GLUE folder, a dev file, config.json or tokenizer changed),
+   * which it is not compared with; false otherwise.
+   */
+  baselineOnOtherData: boolean;
   speedup: number;
   /** p50 latency (ms) at `latencyShape` as measured in the point's own bench. */
   measuredLatencyMs: number;
@@ -147,6 +160,41 @@ const byGlueVsLatency: Objective<ReportRow>[] = [
 const anySweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'result'>) => `${p.modelSha256}\0${[...p.tasks].sort().join(',')}\0${p.result.eval.maxLength}`;
 const inSweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'sweep' | 'result'>) => `${anySweep(p)}\0${p.sweep}`;
 
+/** The data a point's evaluation read besides its model file, as its stored plan says (`dataRead`). */
+export interface DataRead {
+  /**
+   * The canonical JSON of the sha256 of its tasks' GLUE dev files and of its model's config.json and tokenizer files
+   * (`SweepPoint.data`: what every point of that model reads, baseline or variant; not calibration or training data,
+   * of which a baseline reads none); absent from a plan stored before those hashes were kept.
+   */
+  hashes?: string;
+  /** The GLUE folder it read: what tells data apart when a plan lacks the hashes, as a sweep does (sweep/stale.ts `findStale`). */
+  glueDir?: string;
+}
+
+/** What `plan` (a stored point's plan, by any code) says its point read (`DataRead`); undefined when it says nothing readable. */
+export function dataRead(plan: unknown): DataRead | undefined {
+  const p = plan as Partial<SweepPoint> | null | undefined;
+  if (p === null || typeof p !== 'object') return undefined;
+  const out: DataRead = {};
+  if (p.data && typeof p.data === 'object') out.hashes = canonicalJson({ dev: p.data.dev ?? null, model: p.data.model ?? null });
+  if (typeof p.glueDir === 'string') out.glueDir = p.glueDir;
+  return out.hashes === undefined && out.glueDir === undefined ? undefined : out;
+}
+
+/**
+ * Whether two points read the same data: the same hashes, or, when a plan predates them, the same GLUE folder; a
+ * point whose plan says nothing (rows built without plans) is taken to read what any other does.
+ */
+function sameData(a: DataRead | undefined, b: DataRead | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  if (a.hashes !== undefined && b.hashes !== undefined) return a.hashes === b.hashes;
+  return a.glueDir !== undefined && a.glueDir === b.glueDir;
+}
+
+/** A DataRead as a group key (and its short hash in a group's name). */
+const dataKey = (d: DataRead | undefined): string => (d === undefined ? '' : d.hashes !== undefined ? `hashes ${d.hashes}` : `glueDir ${d.glueDir}`);
+
 /**
  * What a stored result lacks that the report reads (a benchmark shape, a size, the scored tasks), in words, or
  * undefined when it has it all: a result written by other code or edited by hand, of which the report could only
@@ -188,21 +236,28 @@ export function glueTasks(r: Pick<PointResult, 'eval'>): string[] {
 
 /**
  * Rows for `points`, ordered by model, baseline first, then by label. `stale`: by key, what changed since the stale
- * points among them were computed (`staleChanges`; a point not in it is current).
+ * points among them were computed (`staleChanges`; a point not in it is current). `reads`: by key, the data each
+ * point read (`dataRead` of its stored plan; a point not in it is taken to read what any other does).
  */
-export function buildReport(points: readonly StoredPoint[], failed: readonly FailedPoint[] = [], stale: ReadonlyMap<string, string> = new Map()): ReportData {
-  // A point is compared with the baseline of the same model file on the same tasks, evaluated at the same max length:
-  // of its own sweep, else of any sweep in the store. One file listed twice with other tasks (a checkpoint
-  // fine-tuned per task) is two models.
-  const baselines = new Map<string, StoredPoint>();
+export function buildReport(
+  points: readonly StoredPoint[],
+  failed: readonly FailedPoint[] = [],
+  stale: ReadonlyMap<string, string> = new Map(),
+  reads: ReadonlyMap<string, DataRead> = new Map(),
+): ReportData {
+  // A point is compared with the baseline of the same model file on the same tasks, evaluated at the same max length
+  // on the same data: of its own sweep, else of any sweep in the store. One file listed twice with other tasks (a
+  // checkpoint fine-tuned per task) is two models; a baseline scored on other GLUE files is no original of a variant.
+  const baselines = new Map<string, StoredPoint[]>();
   for (const p of points) {
     if (p.steps.length > 0) continue;
-    for (const k of [inSweep(p), anySweep(p)]) if (!baselines.has(k)) baselines.set(k, p);
+    for (const k of [inSweep(p), anySweep(p)]) baselines.set(k, [...(baselines.get(k) ?? []), p]);
   }
-  /** Each row's Pareto group: the rows of its model in its sweep. */
+  const baselineOf = (p: StoredPoint, k: string) => baselines.get(k)?.find((b) => sameData(reads.get(b.key), reads.get(p.key)));
+  /** Each row's Pareto group: the rows of its model in its sweep on the same data (its baseline's, or its own without one). */
   const groupOf = new Map<ReportRow, string>();
   const rows: ReportRow[] = points.map((p) => {
-    const base = baselines.get(inSweep(p)) ?? baselines.get(anySweep(p));
+    const base = baselineOf(p, inSweep(p)) ?? baselineOf(p, anySweep(p));
     const r = p.result;
     const glueBase = base?.result.glue ?? null;
     const tasks: Record<string, MetricValues> = {};
@@ -237,6 +292,8 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       bytes: r.bytes,
       fileBytes: r.fileBytes,
       bytesOfOriginal: base ? r.bytes / base.result.bytes : null,
+      baselineKey: base?.key ?? null,
+      baselineOnOtherData: !base && baselines.has(anySweep(p)),
       speedup: r.speedup,
       measuredLatencyMs: r.latencyMs,
       latencyMs: baseShape && shape.speedup ? baseShape.model.p50Ms / shape.speedup : r.latencyMs,
@@ -254,10 +311,10 @@ export function buildReport(points: readonly StoredPoint[], failed: readonly Fai
       timingOverlapped: contendedBy(r),
       stale: stale.get(p.key) ?? null,
     };
-    groupOf.set(row, inSweep(p));
+    groupOf.set(row, `${inSweep(p)}\0${dataKey(reads.get((base ?? p).key))}`);
     return row;
   });
-  nameGroups(rows, groupOf);
+  nameGroups(rows, groupOf, (r) => dataKey(reads.get(r.baselineKey ?? r.key)));
   rows.sort((a, b) => a.group.localeCompare(b.group) || Number(b.isBaseline) - Number(a.isBaseline) || a.label.localeCompare(b.label));
   const group = (r: ReportRow) => groupOf.get(r)!;
   const fb = paretoMaskBy(rows, group, byGlueVsBytes);
@@ -284,19 +341,21 @@ function benchMachines(points: readonly StoredPoint[]): ReportData['machines'] {
 }
 
 /**
- * Sets each row's `group`: its model's name, with its sweep when other rows of that name are on another front, and
- * its file's hash too when the sweep does not tell them apart (a model file replaced between runs of one sweep).
+ * Sets each row's `group`: its model's name, with its sweep when other rows of that name are on another front, its
+ * file's hash too when the sweep does not tell them apart (a model file replaced between runs of one sweep), and the
+ * hash of the data it read (`data`: its group's `dataKey`) when that does not either (one sweep run on two GLUE folders).
  */
-function nameGroups(rows: readonly ReportRow[], groupOf: ReadonlyMap<ReportRow, string>): void {
+function nameGroups(rows: readonly ReportRow[], groupOf: ReadonlyMap<ReportRow, string>, data: (r: ReportRow) => string): void {
   const fronts = new Map<string, Set<string>>();
   const add = (name: string, r: ReportRow) => fronts.set(name, (fronts.get(name) ?? new Set()).add(groupOf.get(r)!));
-  for (const r of rows) add(r.model, r);
-  const withSweep = (r: ReportRow) => `${r.model} (sweep ${r.sweep})`;
-  for (const r of rows) if (fronts.get(r.model)!.size > 1) add(withSweep(r), r);
-  for (const r of rows) {
-    if (fronts.get(r.model)!.size === 1) continue;
-    r.group = fronts.get(withSweep(r))!.size === 1 ? withSweep(r) : `${r.model} (sweep ${r.sweep}, file ${r.modelSha256.slice(0, 8)})`;
-  }
+  const names = [
+    (r: ReportRow) => r.model,
+    (r: ReportRow) => `${r.model} (sweep ${r.sweep})`,
+    (r: ReportRow) => `${r.model} (sweep ${r.sweep}, file ${r.modelSha256.slice(0, 8)})`,
+    (r: ReportRow) => `${r.model} (sweep ${r.sweep}, file ${r.modelSha256.slice(0, 8)}, data ${hashOf(data(r)).slice(0, 8)})`,
+  ];
+  for (const name of names) for (const r of rows) add(name(r), r);
+  for (const r of rows) r.group = (names.find((name) => fronts.get(name(r))!.size === 1) ?? names.at(-1)!)(r);
 }
 
 /**

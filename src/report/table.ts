@@ -98,14 +98,28 @@ export function nonPositiveBaselineNote(data: ReportData): string | null {
 
 /**
  * Why some rows have no size and '% of original': the report holds no baseline row of their model (its file, scored on
- * the same tasks at the same max length), which those columns compare with: its baseline point failed (listed under
- * Failed) or has not finished yet; null when every row has one.
+ * the same tasks and data at the same max length), which those columns compare with: its baseline point failed
+ * (listed under Failed) or has not finished yet, or the baselines it holds were evaluated on other data (another
+ * GLUE folder, a dev file, config.json or tokenizer changed: `baselineOnOtherData`); null when every row has one.
  */
 export function missingBaselineNote(data: ReportData): string | null {
-  const models = [...new Set(data.rows.filter((r) => r.bytesOfOriginal === null).map((r) => r.group))];
-  if (models.length === 0) return null;
-  const [these, its, failed, it] = models.length > 1 ? ['these models', 'their', 'points failed', 'them'] : ['that model', 'its', 'point failed', 'it'];
-  return `size and % of original are - for ${models.join(', ')}: the report holds no baseline row of ${these} (the same file, scored on the same tasks at the same max length) to compare with: ${its} baseline ${failed} (see Failed) or did not finish; a rerun of the sweep runs ${it}.`;
+  const rows = data.rows.filter((r) => r.bytesOfOriginal === null);
+  const otherData = [...new Set(rows.filter((r) => r.baselineOnOtherData).map((r) => r.group))];
+  const none = [...new Set(rows.filter((r) => !r.baselineOnOtherData).map((r) => r.group))];
+  const notes: string[] = [];
+  if (none.length > 0) {
+    const [these, its, failed, it] = none.length > 1 ? ['these models', 'their', 'points failed', 'them'] : ['that model', 'its', 'point failed', 'it'];
+    notes.push(
+      `size and % of original are - for ${none.join(', ')}: the report holds no baseline row of ${these} (the same file, scored on the same tasks and data at the same max length) to compare with: ${its} baseline ${failed} (see Failed) or did not finish; a rerun of the sweep runs ${it}.`,
+    );
+  }
+  if (otherData.length > 0) {
+    const [these, their] = otherData.length > 1 ? ['these models', 'their'] : ['that model', 'its'];
+    notes.push(
+      `size and % of original are - for ${otherData.join(', ')}: the baseline rows the report holds of ${these} were evaluated on other data (another GLUE folder, or a GLUE dev file, config.json or tokenizer changed since), so a share of them is no share of the original; a rerun of the sweep on ${their} data runs ${their} baseline on it.`,
+    );
+  }
+  return notes.length > 0 ? notes.join(' ') : null;
 }
 
 /**

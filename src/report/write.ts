@@ -12,7 +12,7 @@ import { staleChange } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
-import { buildReport, unreadableResult, type ReportData } from './rows.ts';
+import { buildReport, dataRead, unreadableResult, type DataRead, type ReportData } from './rows.ts';
 import { toCsv, toJson, toMarkdown } from './table.ts';
 
 export const REPORT_FORMATS = ['md', 'csv', 'json', 'html'] as const;
@@ -47,7 +47,12 @@ export function loadReport(opts: ReportOptions): ReportData {
         );
     }
     const plans = store.finishedPlans();
-    const data = buildReport(points, failed, staleChanges(points, plans));
+    const reads = new Map<string, DataRead>();
+    for (const p of points) {
+      const read = dataRead(plans.get(p.key));
+      if (read) reads.set(p.key, read);
+    }
+    const data = buildReport(points, failed, staleChanges(points, plans), reads);
     // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key) is not missing
     const shown = new Set([...points.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
     const unfinished = store

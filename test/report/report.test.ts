@@ -85,7 +85,7 @@ describe('report rows', () => {
     const row = withOrphan.rows.find((r) => r.model === 'cola')!;
     expect([row.bytesOfOriginal, row.glueOfOriginal]).toEqual([null, null]);
     const note =
-      'size and % of original are - for cola: the report holds no baseline row of that model (the same file, scored on the same tasks at the same max length) to compare with: its baseline point failed (see Failed) or did not finish; a rerun of the sweep runs it.';
+      'size and % of original are - for cola: the report holds no baseline row of that model (the same file, scored on the same tasks and data at the same max length) to compare with: its baseline point failed (see Failed) or did not finish; a rerun of the sweep runs it.';
     expect(toMarkdown(withOrphan).split('\n')).toContain(note);
     expect(toMarkdown(data)).not.toContain('no baseline row');
     expect(await writtenHtml(withOrphan, 'cola.sqlite')).toContain(escapeHtml(note));
@@ -514,6 +514,45 @@ describe('report of a store', () => {
     expect(loadReport({ store, sweep: 'test' }).failed).toEqual([{ model: 'sst2', label: 'int8', error: 'out of memory' }]);
     expect(loadReport({ store, sweep: 'test' }).unfinished).toBeUndefined();
     expect(loadReport({ store }).failed).toEqual([{ model: 'tiny', label: 'q8', error: 'out of memory' }]);
+  });
+
+  it('relates a variant to the baseline evaluated on the same data (GLUE dev files, config and tokenizer), saying when the report holds none', async () => {
+    const read = (dev: string, glueDir: string) => ({ data: { dev: { 'SST-2': dev }, model: { 'config.json': 'cfg' } }, glueDir });
+    // one sweep run on two GLUE folders (a, then b), and an int8 point on a third whose baseline failed
+    const points = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8, p50: 10 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 1),
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.6, p50: 20 }, 2),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.59, speedup: 2 }, 3),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.5, speedup: 2 }, 4),
+    ];
+    const plans = [read('a', '/glue/a'), read('a', '/glue/a'), read('b', '/glue/b'), read('b', '/glue/b'), read('c', '/glue/c')];
+    const path = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
+    const stored = storePoints(path, points, undefined, (p) => plans[points.indexOf(p)] as never);
+    const data = loadReport({ store: path });
+    const row = (i: number) => data.rows.find((r) => r.key === stored[i]!.key)!;
+    expect(row(1)).toMatchObject({ baselineKey: stored[0]!.key, baselineOnOtherData: false });
+    expect(row(1).glueOfOriginal).toBeCloseTo(0.79 / 0.8, 12);
+    expect(row(3)).toMatchObject({ baselineKey: stored[2]!.key, baselineOnOtherData: false });
+    expect(row(3).glueOfOriginal).toBeCloseTo(0.59 / 0.6, 12);
+    expect(row(3).latencyMs).toBeCloseTo(20 / 2, 12);
+    expect(row(4)).toMatchObject({ baselineKey: null, baselineOnOtherData: true, bytesOfOriginal: null, glueOfOriginal: null });
+    // a front per data read, each named apart
+    const groups = [0, 1, 2, 3, 4].map((i) => row(i).group);
+    expect(new Set(groups).size).toBe(3);
+    expect([groups[0] === groups[1], groups[2] === groups[3]]).toEqual([true, true]);
+    expect(groups[4]).toMatch(/^sst2 \(sweep test, file sha-sst2, data [0-9a-f]{8}\)$/);
+    const note = `size and % of original are - for ${groups[4]}: the baseline rows the report holds of that model were evaluated on other data (another GLUE folder, or a GLUE dev file, config.json or tokenizer changed since), so a share of them is no share of the original; a rerun of the sweep on its data runs its baseline on it.`;
+    expect(toMarkdown(data).split('\n')).toContain(note);
+    expect(await writtenHtml(data, path)).toContain(escapeHtml(note));
+
+    // a baseline planned before data hashes were kept matches the points that read its GLUE folder, as a sweep does
+    const old = [points[0]!, points[1]!, points[4]!];
+    const oldPlans = [{ glueDir: '/glue/a' }, read('a', '/glue/a'), read('c', '/glue/c')];
+    const oldPath = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
+    const oldStored = storePoints(oldPath, old, undefined, (p) => oldPlans[old.indexOf(p)] as never);
+    const oldData = loadReport({ store: oldPath });
+    expect(oldStored.map((p) => oldData.rows.find((r) => r.key === p.key)!.baselineKey)).toEqual([oldStored[0]!.key, oldStored[0]!.key, null]);
   });
 
   it('refuses a stored result without what the report reads (a benchmark, a speed-up), in one line naming the point', () => {
