@@ -253,7 +253,11 @@ export function buildReport(
     if (p.steps.length > 0) continue;
     for (const k of [inSweep(p), anySweep(p)]) baselines.set(k, [...(baselines.get(k) ?? []), p]);
   }
-  const baselineOf = (p: StoredPoint, k: string) => baselines.get(k)?.find((b) => sameData(reads.get(b.key), reads.get(p.key)));
+  // (a current baseline before a stale one, which a sweep's --rerun-stale replaces)
+  const baselineOf = (p: StoredPoint, k: string) => {
+    const same = baselines.get(k)?.filter((b) => sameData(reads.get(b.key), reads.get(p.key))) ?? [];
+    return same.find((b) => !stale.has(b.key)) ?? same[0];
+  };
   /** Each row's Pareto group: the rows of its model in its sweep on the same data (its baseline's, or its own without one). */
   const groupOf = new Map<ReportRow, string>();
   const rows: ReportRow[] = points.map((p) => {

@@ -175,6 +175,21 @@ export function staleNote(data: ReportData): string | null {
   );
 }
 
+/**
+ * The variant rows compared with a stale baseline row (marked ‡): their size, % of original and the latency their
+ * front ranks are against a result computed by other code; null when no variant's baseline is stale.
+ */
+export function staleBaselineNote(data: ReportData): string | null {
+  const stale = new Set(data.rows.filter((r) => r.stale !== null).map((r) => r.key));
+  const rows = data.rows.filter((r) => r.baselineKey !== null && r.baselineKey !== r.key && stale.has(r.baselineKey));
+  if (rows.length === 0) return null;
+  return (
+    `${STALE_MARK} Compared with a stale baseline: ${rows.map((r) => `${r.group} · ${pipelineText(r)}`).join(', ')}: ` +
+    'their size, % of original and the latency their front ranks are against a baseline row computed by other code (marked ‡); ' +
+    'compress sweep FILE --rerun-stale recomputes it.'
+  );
+}
+
 function frontMark(r: ReportRow): string {
   return [r.frontBytes ? 'size' : '', r.frontLatency ? 'latency' : ''].filter(Boolean).join(', ');
 }
@@ -238,6 +253,8 @@ export function toMarkdown(data: ReportData): string {
   if (shared) lines.push('', shared);
   const stale = staleNote(data);
   if (stale) lines.push('', stale);
+  const staleBaseline = staleBaselineNote(data);
+  if (staleBaseline) lines.push('', staleBaseline);
   if (data.failed.length > 0) {
     lines.push('', `Failed (not in the table; a rerun of the sweep retries them):`);
     for (const f of data.failed) lines.push(`- ${f.model} · ${f.label}: ${f.error}`);

@@ -555,6 +555,37 @@ describe('report of a store', () => {
     expect(oldStored.map((p) => oldData.rows.find((r) => r.key === p.key)!.baselineKey)).toEqual([oldStored[0]!.key, oldStored[0]!.key, null]);
   });
 
+  it('says under the table which variants are compared with a stale baseline (‡), and prefers a current baseline of the same data', async () => {
+    // the first baseline (GLUE 0.8) computed by an older bert-compress: stale
+    const old = (p: StoredPoint) => (p.result.glue === 0.8 ? { tool: '0.0.1', passes: {} } : currentVersions(p.steps));
+    const points = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8, p50: 10 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] }, 1),
+      fakePoint({ model: 'sst2', label: 'heads', bytes: 3e7, glue: 0.78, speedup: 1.2 }, 2),
+    ];
+    const path = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
+    const stored = storePoints(path, points, old);
+    const data = loadReport({ store: path });
+    expect(data.rows.map((r) => [r.label, r.stale !== null, r.baselineKey])).toEqual([
+      ['baseline', true, stored[0]!.key],
+      ['heads', false, stored[0]!.key],
+      ['int8', false, stored[0]!.key],
+    ]);
+    const note =
+      '‡ Compared with a stale baseline: sst2 · heads, sst2 · int8: their size, % of original and the latency their front ranks are against a baseline row computed by other code (marked ‡); compress sweep FILE --rerun-stale recomputes it.';
+    expect(toMarkdown(data).split('\n')).toContain(note);
+    expect(await writtenHtml(data, path)).toContain(`<p class="note">${escapeHtml(note)}</p>`);
+
+    // the same baseline computed again by the code running now (a --rerun-stale stopped before it forgot the old one)
+    const again = fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.81, p50: 12 }, 3);
+    const both = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
+    const bothStored = storePoints(both, [...points, again], old);
+    const current = loadReport({ store: both });
+    expect(current.rows.filter((r) => !r.isBaseline).map((r) => r.baselineKey)).toEqual([bothStored[3]!.key, bothStored[3]!.key]);
+    expect(current.rows.find((r) => r.label === 'int8')!.glueOfOriginal).toBeCloseTo(0.79 / 0.81, 12);
+    expect(toMarkdown(current)).not.toContain('Compared with a stale baseline');
+  });
+
   it('refuses a stored result without what the report reads (a benchmark, a speed-up), in one line naming the point', () => {
     const good = [
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
