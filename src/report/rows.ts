@@ -54,6 +54,11 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * which it is not compared with; false otherwise.
    */
   baselineOnOtherData: boolean;
+  /**
+   * By task: the sha256 of the GLUE dev file it was scored on, as its stored plan says; null for a plan stored before
+   * those hashes were kept (or rows built without plans).
+   */
+  glueDevSha256: Record<string, string> | null;
   speedup: number;
   /** p50 latency (ms) at `latencyShape` as measured in the point's own bench. */
   measuredLatencyMs: number;
@@ -170,6 +175,8 @@ export interface DataRead {
   hashes?: string;
   /** The GLUE folder it read: what tells data apart when a plan lacks the hashes, as a sweep does (sweep/stale.ts `findStale`). */
   glueDir?: string;
+  /** By task: the sha256 of its GLUE dev file (`SweepPoint.data.dev`). */
+  dev?: Record<string, string>;
 }
 
 /** What `plan` (a stored point's plan, by any code) says its point read (`DataRead`); undefined when it says nothing readable. */
@@ -177,7 +184,11 @@ export function dataRead(plan: unknown): DataRead | undefined {
   const p = plan as Partial<SweepPoint> | null | undefined;
   if (p === null || typeof p !== 'object') return undefined;
   const out: DataRead = {};
-  if (p.data && typeof p.data === 'object') out.hashes = canonicalJson({ dev: p.data.dev ?? null, model: p.data.model ?? null });
+  if (p.data && typeof p.data === 'object') {
+    out.hashes = canonicalJson({ dev: p.data.dev ?? null, model: p.data.model ?? null });
+    const dev = p.data.dev as unknown;
+    if (dev && typeof dev === 'object' && Object.values(dev).every((h) => typeof h === 'string')) out.dev = { ...(dev as Record<string, string>) };
+  }
   if (typeof p.glueDir === 'string') out.glueDir = p.glueDir;
   return out.hashes === undefined && out.glueDir === undefined ? undefined : out;
 }
@@ -298,6 +309,7 @@ export function buildReport(
       bytesOfOriginal: base ? r.bytes / base.result.bytes : null,
       baselineKey: base?.key ?? null,
       baselineOnOtherData: !base && baselines.has(anySweep(p)),
+      glueDevSha256: reads.get(p.key)?.dev ?? null,
       speedup: r.speedup,
       measuredLatencyMs: r.latencyMs,
       latencyMs: baseShape && shape.speedup ? baseShape.model.p50Ms / shape.speedup : r.latencyMs,

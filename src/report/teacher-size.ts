@@ -9,8 +9,10 @@
  * teacher under two paths, are told apart by their files; for a point without it, the pipeline's input model (the
  * point's own model) when the step names none, else the model of the report its `teacher` setting names (by model
  * name, path or `sha256:` hash); a
- * teacher's size and score are its baseline row's. A point whose teacher has no baseline row in the report (or
- * names no model of it, or several) is left out, as is one without a GLUE score.
+ * teacher's size and score are its baseline row's, one scored on the same GLUE dev files as the student (for a student
+ * of its own model, the baseline row the table compares it with): one teacher file scored on two data sets (a sweep
+ * rerun on another GLUE folder) is two teachers, named by their fronts. A point whose teacher has no such baseline
+ * row in the report (or names no model of it, or several) is left out, as is one without a GLUE score.
  *
  * A line is one student recipe: the points' label, steps and tasks, less the distill step's `teacher` and any `seed`
  * (and their grid values in the label, 'kd(teacher=…, seed=2)'), so a teacher or seed grid axis still draws one
@@ -25,6 +27,7 @@ import type { ReportData, ReportRow } from './rows.ts';
 import { labelValue } from '../sweep/expand.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
 import { mdCell, mdTable } from './table.ts';
+import { canonicalJson, hashOf } from '../sweep/key.ts';
 
 /** The series of the teachers themselves. */
 export const TEACHER_SERIES = 'teacher';
@@ -124,6 +127,12 @@ function distillTeacher(row: ReportRow): string | null | undefined {
 
 const taskSet = (r: ReportRow): string => Object.keys(r.tasks).join(', ');
 
+/** Whether two rows were scored on the same GLUE dev file of each task they share, as far as their plans say (`glueDevSha256`). */
+function sameDev(a: ReportRow, b: ReportRow): boolean {
+  const [x, y] = [a.glueDevSha256, b.glueDevSha256];
+  return x === null || y === null || Object.entries(x).every(([task, sha]) => !Object.hasOwn(y, task) || y[task] === sha);
+}
+
 /** Settings that vary the run but not the student recipe: a line holds every value of them. */
 const RUN_SETTINGS = new Set(['seed']);
 
@@ -188,9 +197,17 @@ function recipeNames(recipes: Map<string, { label: string; steps: ReturnType<typ
  */
 export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const baselines = data.rows.filter((r) => r.isBaseline);
-  /** A model's baseline row, preferring the same sweep. */
-  const baselineOf = (sha: string, sweep: string): ReportRow | undefined =>
-    baselines.find((b) => b.modelSha256 === sha && b.sweep === sweep) ?? baselines.find((b) => b.modelSha256 === sha);
+  const byKey = new Map(data.rows.map((r) => [r.key, r]));
+  /**
+   * The teacher row of student `r` (a row of the model of hash `sha`): its own baseline row when it distilled from its
+   * own model (the one the table compares it with: the same data), else a baseline row of that model scored on the
+   * same GLUE dev files as it (`sameDev`), preferring its sweep.
+   */
+  const baselineOf = (sha: string, r: ReportRow): ReportRow | undefined => {
+    if (sha === r.modelSha256) return r.baselineKey === null ? undefined : byKey.get(r.baselineKey);
+    const same = baselines.filter((b) => b.modelSha256 === sha && sameDev(b, r));
+    return same.find((b) => b.sweep === r.sweep) ?? same[0];
+  };
   /** The one model (by file hash) a teacher setting names, if exactly one. */
   const named = (teacher: string): string | undefined => {
     const unique = (rows: ReportRow[]) => {
@@ -211,17 +228,32 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     if (setting === undefined) continue;
     // the teacher the sweep trained from, by its hash; by the setting only for a point whose stored plan does not say
     const sha = r.teacherSha256 ?? (setting === null ? r.modelSha256 : named(setting));
-    const teacher = sha === undefined ? undefined : baselineOf(sha, r.sweep);
+    const teacher = sha === undefined ? undefined : baselineOf(sha, r);
     if (!teacher) continue;
     const steps = recipeSteps(r);
     const label = recipeLabel(r.label);
     const recipe = JSON.stringify([label, steps, taskSet(r)]);
     if (!recipes.has(recipe)) recipes.set(recipe, { label, steps });
-    const cellKey = `${recipe}\0${teacher.modelSha256}`;
+    const teacherKey = `${teacher.modelSha256}\0${canonicalJson(teacher.glueDevSha256)}`; // (one file scored on two data sets: two teachers)
+    if (!teachers.has(teacherKey)) teachers.set(teacherKey, teacher);
+    const cellKey = `${recipe}\0${teacherKey}`;
     const cell = cells.get(cellKey);
     if (cell) cell.rows.push(r);
-    else cells.set(cellKey, { recipe, teacher, rows: [r] });
-    teachers.set(teacher.modelSha256, teacher);
+    else cells.set(cellKey, { recipe, teacher: teachers.get(teacherKey)!, rows: [r] });
+  }
+  // a teacher by its model's name; by its front's (which names its sweep, file or data) when another teacher has that name
+  const teacherName = new Map<ReportRow, string>();
+  for (const t of teachers.values()) {
+    const alike = [...teachers.values()].filter((u) => u.model === t.model);
+    const byGroup = alike.filter((u) => u.group === t.group);
+    teacherName.set(
+      t,
+      alike.length === 1
+        ? t.model
+        : byGroup.length === 1
+          ? t.group
+          : `${t.model} (file ${t.modelSha256.slice(0, 8)}, data ${hashOf(t.glueDevSha256).slice(0, 8)})`,
+    );
   }
   const names = recipeNames(recipes);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -231,7 +263,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     return {
       series: names.get(recipe)!,
       kind: 'student',
-      teacher: teacher.model,
+      teacher: teacherName.get(teacher)!,
       x: teacher.params / 1e6,
       y: 100 * score,
       params: mean(rows.map((r) => r.params)) / 1e6,
@@ -244,7 +276,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
       order: -1,
     };
   });
-  if (teachers.size < 2) return [];
+  if (new Set([...teachers.values()].map((t) => t.modelSha256)).size < 2) return [];
   if (students.some((p) => p.runs > 1)) for (const p of students) p.runsLabel = `n=${p.runs}`;
 
   const teacherPoints: TeacherSizePoint[] = [...teachers.values()]
@@ -252,7 +284,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     .map((t) => ({
       series: TEACHER_SERIES,
       kind: 'teacher',
-      teacher: t.model,
+      teacher: teacherName.get(t)!,
       x: t.params / 1e6,
       y: 100 * t.glue!,
       params: t.params / 1e6,

@@ -194,6 +194,44 @@ describe('teacher-size points', () => {
     ]);
   });
 
+  it("takes a student's teacher row scored on the same GLUE dev files as it: one sweep run on two GLUE folders gives two teachers", () => {
+    const distilled = (teacherSha256: string) => ({
+      training: { steps: [{ index: 0, kind: 'distill', task: 'SST-2', teacherSha256, data: { file: 'train.tsv', sha256: 'data' }, settings: {} }] },
+    });
+    const list: Array<[FakePoint, string]> = [
+      [{ model: 'L4', label: 'baseline', bytes: 44e6, glue: 0.8 }, 'a'],
+      [{ model: 'L4', label: 'kd', bytes: 2e6, glue: 0.7, steps: kd() }, 'a'],
+      [{ model: 'L4', label: 'baseline', bytes: 44e6, glue: 0.5 }, 'b'],
+      [{ model: 'L4', label: 'kd', bytes: 2e6, glue: 0.45, steps: kd() }, 'b'],
+      [{ model: 'L2', label: 'baseline', bytes: 40e6, glue: 0.6 }, 'a'],
+      [{ model: 'L2', label: 'kd', bytes: 2e6, glue: 0.55, steps: kd() }, 'a'],
+      [{ model: 'small', label: 'baseline', bytes: 2e6, glue: 0.3 }, 'b'],
+      [{ model: 'small', label: 'kd', bytes: 2e6, glue: 0.4, steps: kd({ teacher: 'L4' }) }, 'b'], // a named teacher
+    ];
+    const points = list.map(([f], i) => fakePoint(f, i));
+    const store = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
+    storePoints(store, points, undefined, (p) => {
+      const [f, glue] = list[points.indexOf(p)]!;
+      return {
+        data: { dev: { 'SST-2': `sha-${glue}` } },
+        glueDir: `/glue/${glue}`,
+        ...(f.steps ? distilled(`sha-${f.label === 'kd' && f.model === 'small' ? 'L4' : f.model}`) : {}),
+      } as never;
+    });
+    const data = loadReport({ store });
+    const teacherName = (glue: number) => data.rows.find((r) => r.model === 'L4' && r.glue === glue)!.group;
+    expect(teacherName(0.8)).not.toBe(teacherName(0.5));
+    const named = (s: string) => s.replace(teacherName(0.8), 'L4/a').replace(teacherName(0.5), 'L4/b');
+    expect(teacherSizePoints(data).map((p) => named(`${p.series} ${p.teacher} y=${p.y.toFixed(1)} of=${p.ofTeacher?.toFixed(1)} n=${p.runs}`))).toEqual([
+      'kd L2 y=55.0 of=91.7 n=1',
+      'kd L4/b y=42.5 of=85.0 n=2', // L4's own student on b and small's, distilled from L4, scored on b
+      'kd L4/a y=70.0 of=87.5 n=1',
+      'teacher L2 y=60.0 of=100.0 n=1',
+      'teacher L4/b y=50.0 of=100.0 n=1',
+      'teacher L4/a y=80.0 of=100.0 n=1',
+    ]);
+  });
+
   it('matches teacher paths as written in a sweep file against the stored .onnx path', () => {
     expect(teacherPathMatches('../../shared/teachers/sst2-L2H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(true);
     expect(teacherPathMatches('./sst2-L2H256/', '/work/shared/teachers/sst2-L2H256/onnx/model.onnx')).toBe(true);
