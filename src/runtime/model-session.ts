@@ -8,9 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fsReason, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import type { Model } from '../onnx/graph.ts';
 import { EXTERNAL_DATA_AUTO_THRESHOLD, encodeModel, serializeExternal, totalInitializerBytes } from '../onnx/save.ts';
+import { formatMB } from '../units.ts';
 import { openSession, type RuntimeOptions, type Session } from './session.ts';
 
 export interface ModelSessionOptions extends RuntimeOptions {
@@ -31,17 +33,36 @@ export async function openModelSession(model: Model, opts: ModelSessionOptions =
     onSerialized?.([bytes]);
     return openSession(bytes, runtime);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'bert-compress-session-'));
+  const serialized = serializeExternal(model, 'model.onnx.data');
+  onSerialized?.([serialized.model, ...serialized.data]);
+  const parent = tmpdir();
+  let dir: string | undefined;
   try {
-    const location = 'model.onnx.data';
-    const serialized = serializeExternal(model, location);
-    onSerialized?.([serialized.model, ...serialized.data]);
-    writeFileAtomic(join(dir, location), serialized.data);
-    const path = join(dir, 'model.onnx');
-    writeFileAtomic(path, serialized.model);
+    let path: string;
+    try {
+      dir = mkdtempSync(join(parent, 'bert-compress-session-'));
+      writeFileAtomic(join(dir, 'model.onnx.data'), serialized.data);
+      path = join(dir, 'model.onnx');
+      writeFileAtomic(path, serialized.model);
+    } catch (e) {
+      throw tempWriteError(e, parent, totalInitializerBytes(model), inlineLimit);
+    }
     return await openSession(path, runtime);
   } finally {
     // onnxruntime has read the weights (or mapped them, which outlives the file's name) once the session is open
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A model past the inline limit cannot be opened without writing it to the temporary folder: a full, read-only or
+ * missing one is refused in one line naming the folder, the size written and the fix (TMPDIR), where Node's error
+ * escaped with a stack trace. Anything but a file system error (a bug) is given as it is.
+ */
+function tempWriteError(e: unknown, parent: string, weightBytes: number, inlineLimit: number): unknown {
+  if (typeof (e as NodeJS.ErrnoException | undefined)?.code !== 'string') return e;
+  return new UserError(
+    `cannot write the model (${formatMB(weightBytes)} of weights, past the ${formatMB(inlineLimit)} onnxruntime is given in memory) to a temporary folder in '${parent}' for onnxruntime to open: ${fsReason(e)}; set TMPDIR to a writable folder with room for it`,
+    { cause: e },
+  );
 }

@@ -1,8 +1,9 @@
 /** openModelSession: an in-memory model past the inline limit (protobuf's 2 GiB) opens from external data, leaving nothing on disk. */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.ts';
 import { encodeModel } from '../../src/onnx/save.ts';
 import { openModelSession } from '../../src/runtime/model-session.ts';
 import type { Session } from '../../src/runtime/session.ts';
@@ -52,5 +53,33 @@ describe('openModelSession', () => {
     model.graph.nodes[0] = { ...model.graph.nodes[0]!, opType: 'NoSuchOp' };
     await expect(openModelSession(model, { threads: 1, inlineLimit: 0 })).rejects.toThrow(/onnxruntime cannot load the model/);
     expect(sessionFolders()).toEqual([]);
+  });
+
+  it.each([
+    ['missing', () => join(dir, 'missing'), /no such file or folder/],
+    [
+      'a file',
+      () => {
+        const file = join(dir, 'a-file');
+        writeFileSync(file, '');
+        return file;
+      },
+      /a part of the path is not a folder/,
+    ],
+  ])('refuses in one line naming the folder and TMPDIR when the temporary folder is %s, leaving nothing behind', async (_, folder, reason) => {
+    const tmp = folder();
+    process.env.TMPDIR = tmp;
+    const before = readdirSync(dir);
+    const err = await openModelSession(tinyBert(), { threads: 1, inlineLimit: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    const message = (err as Error).message;
+    expect(message).toContain(`a temporary folder in '${tmp}'`);
+    expect(message).toMatch(reason);
+    expect(message).toMatch(/set TMPDIR to a writable folder/);
+    expect(message).not.toContain('\n');
+    expect(readdirSync(dir)).toEqual(before);
   });
 });

@@ -1,0 +1,49 @@
+/** openModelSession on a full temporary folder: the write of the external data fails part way (ENOSPC). */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { UserError } from '../../src/errors.ts';
+import { openModelSession } from '../../src/runtime/model-session.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+vi.mock('../../src/files.ts', async (importOriginal) => {
+  const files = await importOriginal<typeof import('../../src/files.ts')>();
+  return {
+    ...files,
+    // the data file is written, then the disk is full: the model file's write fails as a full disk's does
+    writeFileAtomic: (path: string, data: import('../../src/files.ts').FileData) => {
+      if (path.endsWith('.data')) return files.writeFileAtomic(path, data);
+      throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', errno: -28, syscall: 'write', path });
+    },
+  };
+});
+
+describe('openModelSession on a full disk', () => {
+  let dir: string;
+  let savedTmp: string | undefined;
+  beforeEach(() => {
+    savedTmp = process.env.TMPDIR;
+    dir = mkdtempSync(join(tmpdir(), 'model-session-full-test-'));
+    process.env.TMPDIR = dir;
+  });
+  afterEach(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses in one line naming the folder, the reason and TMPDIR, and removes what it wrote', async () => {
+    const err = await openModelSession(tinyBert(), { threads: 1, inlineLimit: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^cannot write the model \\(.* MB of weights, past the 0 B onnxruntime is given in memory\\) to a temporary folder in '${dir}' for onnxruntime to open: no space left on the device; set TMPDIR`,
+      ),
+    );
+    expect(readdirSync(dir).filter((f) => f.startsWith('bert-compress-session-'))).toEqual([]);
+  });
+});
