@@ -3,7 +3,7 @@ import { describeDtype } from '../eval/model-files.ts';
 import { describeRelation } from './lineage.ts';
 import { describeMachine } from './machine.ts';
 import { describeContention } from './timing-lock.ts';
-import type { BenchResult } from './run.ts';
+import type { BenchResult, MemoryUse } from './run.ts';
 import { formatMB } from '../units.ts';
 
 /** Lines of the table for `compress bench` (latencies in ms, throughput in examples/s). */
@@ -42,8 +42,8 @@ export function formatBench(r: BenchResult): string[] {
     `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${budget ? 'at most ' : ''}${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
   );
   const mem: string[] = [];
-  if (r.memory.model) mem.push(`model session ${formatMB(r.memory.model.sessionRssBytes)}`);
-  if (r.memory.baseline) mem.push(`baseline session ${formatMB(r.memory.baseline.sessionRssBytes)}`);
+  if (r.memory.model) mem.push(`model session ${describeSessionMemory(r.memory.model)}`);
+  if (r.memory.baseline) mem.push(`baseline session ${describeSessionMemory(r.memory.baseline)}`);
   mem.push(`peak RSS ${formatMB(r.memory.peakRssBytes)}${r.memory.peakRssScope === 'process' ? ' (whole process)' : ''}`);
   out.push(`memory: ${mem.join(', ')}`);
   if (r.speedup !== undefined) {
@@ -64,4 +64,18 @@ export function formatBench(r: BenchResult): string[] {
   const contention = describeContention(r.timing);
   if (contention) out.push(`warning: ${contention}`);
   return out;
+}
+
+/**
+ * A session's memory as what it is, RSS, beside the model's weights; weights onnxruntime memory-maps from an external
+ * data file (RSS counts them only as touched: of an embedding table, the rows of the tokens run) are said so, with
+ * how much of them was resident, so a session reading far below its weights is not taken for one that holds less.
+ */
+export function describeSessionMemory(m: MemoryUse): string {
+  const notes: string[] = [];
+  if (m.weightBytes !== undefined) notes.push(`weights ${formatMB(m.weightBytes)}`);
+  if (m.mappedWeightBytes) {
+    notes.push(`${formatMB(m.mappedWeightBytes)} of them memory-mapped from their file and counted only as touched: ${formatMB(m.mappedResidentBytes ?? 0)}`);
+  }
+  return `${formatMB(m.sessionRssBytes)} RSS${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 }

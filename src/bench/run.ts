@@ -9,6 +9,7 @@ import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
+import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, type BenchSubject, type Shape } from './inputs.ts';
 import { gigabytes } from '../units.ts';
@@ -95,6 +96,15 @@ export interface MemoryUse {
    * onnxruntime's start-up (bytes).
    */
   sessionRssBytes: number;
+  /**
+   * The weights onnxruntime keeps memory-mapped from the model's external data file (a Gather's table: the
+   * embeddings) rather than reading them: sessionRssBytes counts them only as far as the runs touched them
+   * (mappedResidentBytes). Absent from results stored before they were measured.
+   */
+  mappedWeightBytes?: number;
+  mappedResidentBytes?: number;
+  /** The model's initializer bytes (its weights), for comparison with the session's memory. */
+  weightBytes?: number;
 }
 
 export interface BenchResult {
@@ -280,8 +290,12 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   try {
     // under the timing lock: the measuring processes load and run the models too
     if (opts.sessionMemory) {
-      memory = { model: { sessionRssBytes: await sessionMemory(subject.path, feedsA, threads, spinning, opts.signal) } };
-      if (baselineSubject) memory.baseline = { sessionRssBytes: await sessionMemory(baselineSubject.path, feedsB, threads, spinning, opts.signal) };
+      const use = async (s: BenchSubject, feeds: Feeds[]): Promise<MemoryUse> => ({
+        ...(await sessionMemory(s.path, feeds, threads, spinning, opts.signal)),
+        weightBytes: totalInitializerBytes(s.model),
+      });
+      memory = { model: await use(subject, feedsA) };
+      if (baselineSubject) memory.baseline = await use(baselineSubject, feedsB);
     }
     const timingStart = performance.now();
     for (const [i, shape] of shapes.entries()) {

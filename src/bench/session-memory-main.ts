@@ -1,12 +1,15 @@
 /** The child process of session-memory.ts: measures one model's session memory, replies, and exits (at once when its parent goes away). */
 import { buildBert } from '../bert/build.ts';
 import { bertConfig } from '../bert/config.ts';
+import { realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { errorMessage } from '../errors.ts';
 import { encodeModel } from '../onnx/save.ts';
 import { openSession, Tensor, type Feeds } from '../runtime/session.ts';
-import type { SessionMemoryReply, SessionMemoryRequest } from './session-memory.ts';
+import { ownMappedFilesIn } from './memory.ts';
+import type { SessionMemory, SessionMemoryReply, SessionMemoryRequest } from './session-memory.ts';
 
-async function measure(req: SessionMemoryRequest): Promise<number> {
+async function measure(req: SessionMemoryRequest): Promise<SessionMemory> {
   // onnxruntime's start-up, so that it is not counted as the model's
   const tiny = buildBert(bertConfig({ vocabSize: 8, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 8 }), {
     kind: 'random',
@@ -22,15 +25,17 @@ async function measure(req: SessionMemoryRequest): Promise<number> {
     await session.run(feeds);
   }
   const grew = Math.max(0, process.memoryUsage.rss() - before);
+  // the weights onnxruntime mapped from the model's external data (its folder's files) rather than read
+  const mapped = ownMappedFilesIn(dirname(realpathSync(req.path)));
   await session.release();
-  return grew;
+  return { sessionRssBytes: grew, mappedWeightBytes: mapped.mappedBytes, mappedResidentBytes: mapped.residentBytes };
 }
 
 // A parent gone (killed outright) leaves nothing to measure for: this process ends too, mid-measurement.
 process.on('disconnect', () => process.exit(0));
 process.once('message', (req: SessionMemoryRequest) => {
   measure(req)
-    .then((bytes): SessionMemoryReply => ({ ok: true, sessionRssBytes: bytes }))
+    .then((memory): SessionMemoryReply => ({ ok: true, ...memory }))
     .catch((e: unknown): SessionMemoryReply => ({ ok: false, error: errorMessage(e) }))
     .then((reply) => process.send?.(reply, () => process.exit(0)));
 });

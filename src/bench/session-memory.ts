@@ -19,17 +19,25 @@ export interface SessionMemoryRequest {
   spinning: boolean;
 }
 
-export type SessionMemoryReply = { ok: true; sessionRssBytes: number } | { ok: false; error: string };
+/** What a session of the model holds (see MemoryUse). */
+export interface SessionMemory {
+  sessionRssBytes: number;
+  mappedWeightBytes: number;
+  mappedResidentBytes: number;
+}
+
+export type SessionMemoryReply = ({ ok: true } & SessionMemory) | { ok: false; error: string };
 
 const CHILD = childEntry(import.meta.url, 'session-memory-main');
 
 const STOPPED = 'stopped while measuring the session memory';
 
 /**
- * The resident memory a session of the model at `path` adds once opened and run on each of `feeds` (bytes).
+ * The resident memory a session of the model at `path` adds once opened and run on each of `feeds` (bytes), and the
+ * weights it keeps memory-mapped from the model's folder (counted in that RSS only as far as touched).
  * Aborting `signal` (Ctrl-C, SIGTERM) ends the measuring process and throws BenchStopped once it has exited.
  */
-export function sessionMemory(path: string, feeds: readonly Feeds[], threads: number, spinning: boolean, signal?: AbortSignal): Promise<number> {
+export function sessionMemory(path: string, feeds: readonly Feeds[], threads: number, spinning: boolean, signal?: AbortSignal): Promise<SessionMemory> {
   if (signal?.aborted) return Promise.reject(new BenchStopped(STOPPED));
   const request: SessionMemoryRequest = {
     path,
@@ -51,7 +59,8 @@ export function sessionMemory(path: string, feeds: readonly Feeds[], threads: nu
     child.on('error', reject);
     child.on('exit', (code, killedBy) => {
       signal?.removeEventListener('abort', stop);
-      if (reply?.ok) resolve(reply.sessionRssBytes);
+      if (reply?.ok)
+        resolve({ sessionRssBytes: reply.sessionRssBytes, mappedWeightBytes: reply.mappedWeightBytes, mappedResidentBytes: reply.mappedResidentBytes });
       else if (signal?.aborted) reject(new BenchStopped(STOPPED));
       else reject(new Error(`measuring the session memory of ${path}: ${reply && !reply.ok ? reply.error : `the process exited with ${code ?? killedBy}`}`));
     });

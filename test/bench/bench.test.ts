@@ -1,13 +1,14 @@
 /** The benchmark on small built models: what it records, not how fast anything is (speed is for npm run bench). */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, benchShapes, benchSubject, formatBench } from '../../src/bench/index.ts';
 import { geometricMean } from '../../src/bench/stats.ts';
 import { SettingsError, UserError } from '../../src/errors.ts';
 import { defaultThreads } from '../../src/runtime/threads.ts';
-import { saveModel } from '../../src/onnx/save.ts';
+import { saveModel, totalInitializerBytes } from '../../src/onnx/save.ts';
 import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { tinyBert, writeTinyBert } from '../helpers/models.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
@@ -82,6 +83,32 @@ describe('benchModels', () => {
       expect(Math.abs(m - base)).toBeLessThanOrEqual(0.2 * Math.max(m, base));
     } finally {
       big.cleanup();
+    }
+  });
+
+  it("session memory says what RSS counts: a model's weights, and those onnxruntime memory-maps from an external data file", async () => {
+    const model = tinyBert({ hiddenSize: 64, intermediateSize: 128, vocabSize: 8192 }, { seed: 4 });
+    const dir = mkdtempSync(join(tmpdir(), 'bench-mapped-'));
+    try {
+      const inline = join(dir, 'inline', 'model.onnx');
+      const external = join(dir, 'external', 'model.onnx');
+      saveModel(model, inline);
+      saveModel(model, external, { externalData: true });
+      const r = await benchModels({ model: external, baseline: inline, batches: [2], seqs: [8], repeats: 1, warmup: 0, threads: 1, sessionMemory: true });
+      const [m, base] = [r.memory.model!, r.memory.baseline!];
+      expect(m.weightBytes).toBe(totalInitializerBytes(model));
+      expect(base.weightBytes).toBe(totalInitializerBytes(model));
+      // the 8192 × 64 word embeddings (2.1 MB) stay mapped from the data file
+      expect(m.mappedWeightBytes).toBeGreaterThan(2e6);
+      expect(m.mappedResidentBytes).toBeLessThanOrEqual(m.mappedWeightBytes!);
+      expect(base.mappedWeightBytes).toBe(0); // read into memory: RSS counts them all
+      const text = formatBench(r).join('\n');
+      expect(text).toMatch(
+        /model session [\d.]+ MB RSS \(weights [\d.]+ MB; [\d.]+ MB of them memory-mapped from their file and counted only as touched: [\d.]+ MB\)/,
+      );
+      expect(text).toMatch(/baseline session [\d.]+ MB RSS \(weights [\d.]+ MB\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
