@@ -66,23 +66,24 @@ export function bertStudent(
   description: string,
   opts: { encoderOnly?: boolean } = {},
 ): Student {
+  const config = c.config; // (the closures below keep this, not `c`: its weights are a copy of what plain holds)
   const source = { kind: 'given' as const, tensors: c.weights };
-  const plain = buildBert(c.config, source, { opset: TRAINING_OPSET });
-  const withDropout = buildBert(c.config, source, { opset: TRAINING_OPSET, dropout: true });
+  const plain = buildBert(config, source, { opset: TRAINING_OPSET });
+  const withDropout = buildBert(config, source, { opset: TRAINING_OPSET, dropout: true });
   const structure = findBert(plain);
   const word = structure.embeddings.word.weight;
   const hasTypes = plain.graph.inputs.some((i) => i.name === 'token_type_ids');
   return {
     kind: 'bert',
     description,
-    numLabels: c.config.numLabels,
+    numLabels: config.numLabels,
     forward: (dropout) => (dropout ? withDropout : plain),
     masks: maskInputs(dropoutMasks(withDropout)),
     sparse: [word],
     inputs: { ids: 'input_ids', mask: 'attention_mask', ...(hasTypes ? { types: 'token_type_ids' } : {}) },
     ...(opts.encoderOnly ? { encoderOnly: true } : {}),
     export: (params) => (opts.encoderOnly ? encoderOnly(withParameters(plain, params)) : withParameters(plain, params)),
-    configJson: (src) => (opts.encoderOnly ? encoderConfigJson(src, c.config) : { ...src, ...bertSizes(c.config) }),
+    configJson: (src) => (opts.encoderOnly ? encoderConfigJson(src, config) : { ...src, ...bertSizes(config) }),
   };
 }
 
