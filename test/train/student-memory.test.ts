@@ -1,4 +1,4 @@
-/** What a BERT student keeps in memory. */
+/** What a BERT student keeps in memory: one copy of its weights, shared by its graphs with and without dropout. */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,14 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 describe('a BERT student in memory', () => {
+  it('holds one copy of its weights: its graphs with and without dropout share every initializer', () => {
+    const student = bertStudent(canonicalBert(tinyBert()), 'tiny');
+    const plain = student.forward(false).graph.initializers;
+    const dropout = student.forward(true).graph.initializers;
+    expect([...dropout.keys()]).toEqual([...plain.keys()]);
+    for (const [name, t] of dropout) expect(t.data.buffer, name).toBe(plain.get(name)!.data.buffer);
+  });
+
   it('does not keep the canonical weights it was built from', async () => {
     let canonical: ReturnType<typeof canonicalBert> | undefined = canonicalBert(tinyBert());
     const weights = new WeakRef(canonical.weights);

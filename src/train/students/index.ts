@@ -69,7 +69,7 @@ export function bertStudent(
   const config = c.config; // (the closures below keep this, not `c`: its weights are a copy of what plain holds)
   const source = { kind: 'given' as const, tensors: c.weights };
   const plain = buildBert(config, source, { opset: TRAINING_OPSET });
-  const withDropout = buildBert(config, source, { opset: TRAINING_OPSET, dropout: true });
+  const withDropout = sharingInitializers(buildBert(config, source, { opset: TRAINING_OPSET, dropout: true }), plain);
   const structure = findBert(plain);
   const word = structure.embeddings.word.weight;
   const hasTypes = plain.graph.inputs.some((i) => i.name === 'token_type_ids');
@@ -85,6 +85,20 @@ export function bertStudent(
     export: (params) => (opts.encoderOnly ? encoderOnly(withParameters(plain, params)) : withParameters(plain, params)),
     configJson: (src) => (opts.encoderOnly ? encoderConfigJson(src, config) : { ...src, ...bertSizes(config) }),
   };
+}
+
+/**
+ * `model` holding `from`'s initializer of each name both have with the same type and dims (the same values: two
+ * builds of one student's weights), so the student's graphs with and without dropout keep one copy of its weights,
+ * where each build's transposed matrices were a copy of their own.
+ */
+function sharingInitializers(model: Model, from: Model): Model {
+  const inits = model.graph.initializers;
+  for (const [name, t] of inits) {
+    const same = from.graph.initializers.get(name);
+    if (same && same.dataType === t.dataType && same.dims.length === t.dims.length && same.dims.every((d, i) => d === t.dims[i])) inits.set(name, same);
+  }
+  return model;
 }
 
 /** The config.json fields that say what a classifier's outputs mean (or which task it was trained on). */
