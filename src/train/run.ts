@@ -31,7 +31,7 @@ import { bertStudent, isStudentSpec, makeStudent, studentClassifier, teacherShap
 import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
-import { checkEncodings, chooseMaxLength, graphFacts } from '../eval/graph-checks.ts';
+import { checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
@@ -583,7 +583,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const configFile = join(labelSource.dir, 'config.json');
   checkOutputSideFiles(o.output, tokenizerDir, o.workDir ?? `${resolve(o.output)}.train`, label, o.force);
   // a student model (read once here): a new classifier when it has none for the task (classifierFor)
-  const studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
+  // (let: dropped once the student is made from it, see below)
+  let studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
   const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
   const fresh =
     task && studentModel ? classifierFor(studentModel, locateModel(o.student).dir, task, !isDistill ? 'keep' : general ? 'general' : 'task') : undefined;
@@ -600,11 +601,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
   // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
   let maxLength = o.maxLength ?? modelConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
-  const sized: Array<[Model, string]> = [
-    ...(teacherModel && o.teacher ? [[teacherModel, locateModel(o.teacher).onnx] as [Model, string]] : []),
-    ...(studentModel ? [[studentModel, locateModel(o.student).onnx] as [Model, string]] : []),
+  // (each graph's limits, not the graphs: a list of the models would keep the student model for the whole run)
+  const sized: Array<[GraphFacts['limits'], string]> = [
+    ...(teacherModel && o.teacher ? [[graphFacts(teacherModel).limits, locateModel(o.teacher).onnx] as [GraphFacts['limits'], string]] : []),
+    ...(studentModel ? [[graphFacts(studentModel).limits, locateModel(o.student).onnx] as [GraphFacts['limits'], string]] : []),
   ];
-  for (const [m, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, graphFacts(m).limits, maxLength, path));
+  for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, limits, maxLength, path));
   // the student's classifier: the task's outputs; with no task (general distillation), a new student gets the
   // teacher's and a student model keeps its own (none: encoder-only, as with a teacher without one)
   if (teacherModel && task && !general) {
@@ -645,8 +647,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // outputs of the original, the student model's, else the teacher's it was made from (fixed sizes, input names and
   // order, int32 ids, the scores output's name), so it drops in where the original ran; a BiLSTM, another graph with
   // other inputs, keeps its own, which eval and bench read without discovery)
-  const original = student.kind === 'bert' ? (studentModel ?? teacherModel) : undefined;
-  const io = original ? originalIo(original) : undefined;
+  const io = student.kind === 'bert' && (studentModel ?? teacherModel) ? originalIo((studentModel ?? teacherModel)!) : undefined;
+  // The student holds its own copy of the student model's weights: the model read is not kept through training (its
+  // weights once more: 1× of a 7× run)
+  studentModel = undefined;
   const newClassifier = fresh && task ? { outputs: student.numLabels, seed: settings.seed, reason: fresh } : undefined;
   if (newClassifier) {
     const n = newClassifier.outputs;
@@ -684,12 +688,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     : loadTrainingSet({ task: task!, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
   // the tokenizer's ids and token types fit the embedding tables of the teacher and of a student model (a --tokenizer
   // of another vocabulary): refused in one line, as evaluation refuses it, not by onnxruntime's Gather mid-run
-  for (const [m, path] of sized) checkEncodings(set.examples, graphFacts(m).limits, tokenizer.source, path);
+  for (const [limits, path] of sized) checkEncodings(set.examples, limits, tokenizer.source, path);
   // the dev split each epoch is scored on, read and tokenized here and checked as the training set is: a missing or
   // malformed dev file, or a token id the models have no row for, is refused before the augmentation and the teacher's
   // logits (hours on a large task), not when the first epoch ends (onnxruntime's Gather error, the epoch's steps lost)
   const dev = general ? undefined : prepareTask(task!, 'dev', glueDir, tokenizer, maxLength);
-  if (dev) for (const [m, path] of sized) checkEncodings(dev.encodings, graphFacts(m).limits, tokenizer.source, path);
+  if (dev) for (const [limits, path] of sized) checkEncodings(dev.encodings, limits, tokenizer.source, path);
   // the settings, the student, the task and its labels agree: before the first write (caches, checkpoints), the
   // cache folder of a distillation and the output folder are created (when missing) and must take files (checked
   // one level at a time: Node's recursive mkdir spins for ever under /proc)
