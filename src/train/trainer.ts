@@ -461,10 +461,6 @@ function nonFiniteParameter(params: ReadonlyMap<string, Float32Array>): string |
   return undefined;
 }
 
-function copyParams(p: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
-  return new Map([...p].map(([k, v]) => [k, Float32Array.from(v)]));
-}
-
 /** The state kept in a checkpoint beside the tensors. */
 interface ResumeState {
   key: string;
@@ -493,7 +489,9 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   ensureFolder(job.workDir, `the work folder ${job.workDir}`); // (removed again, when still empty, if the run fails)
 
   let state: ResumeState = { key, job: jobFacts(job), epochs: [], bestEpoch: 0, bestScore: null, lossSum: 0, lossSteps: 0, examplesSeen: 0 };
-  let best: Map<string, Float32Array> | undefined;
+  // Whether a best epoch's parameters are in `best/` (writeBest): read back at the end, not kept in memory (a copy
+  // of every parameter through the later epochs and their evaluations, the run's peak)
+  let bestWritten = false;
   let step = 0;
   let firstEpoch = 0;
   const ckpt = loadCheckpoint(job.workDir, { log });
@@ -506,7 +504,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     // evaluation, its record, the best epoch) has not run yet, though the step count is the next epoch's start
     firstEpoch = Math.floor(step / stepsPerEpoch);
     if (ckpt.epoch === firstEpoch - 1 && step === firstEpoch * stepsPerEpoch) firstEpoch = ckpt.epoch;
-    best = readBest(job.workDir, key);
+    bestWritten = readBest(job.workDir, key) !== undefined;
     // killed after the last epoch's end (its checkpoint written, the model not yet): nothing is left to train
     log(
       firstEpoch >= settings.epochs
@@ -588,8 +586,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       if (beatsBest(score, state.bestScore, state.bestEpoch)) {
         state.bestScore = Number.isNaN(score) ? null : score;
         state.bestEpoch = epoch + 1;
-        best = copyParams(params);
-        writeBest(job.workDir, key, epoch + 1, best, optimizer);
+        writeBest(job.workDir, key, epoch + 1, params, optimizer);
+        bestWritten = true;
       }
     } else {
       state.bestEpoch = epoch + 1;
@@ -603,8 +601,11 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   }
   await stepper.release();
   const seconds = (performance.now() - started) / 1000;
+  const best = bestWritten && settings.evalEachEpoch && prepared ? readBest(job.workDir, key) : undefined;
+  if (bestWritten && settings.evalEachEpoch && prepared && !best)
+    throw new Error(`the best epoch's parameters in ${join(job.workDir, 'best')} cannot be read back`);
   return {
-    params: studentOnly(student, best && settings.evalEachEpoch && prepared ? best : params),
+    params: studentOnly(student, best ?? params),
     epochs: state.epochs,
     bestEpoch: state.bestEpoch,
     steps: step,

@@ -1,6 +1,7 @@
 /**
  * What `compress train` keeps while it trains: the student model it read is dropped once the student is made from
- * it (the student holds its own copy of the weights), where the run kept it to the end.
+ * it (the student holds its own copy of the weights), where the run kept it to the end; the best epoch's parameters
+ * are written to its checkpoint folder and read back at the end, where a copy of them was kept through later epochs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,22 @@ import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 const loaded = vi.hoisted(() => [] as Array<WeakRef<object>>);
+/** The parameters each checkpoint of the run was written from: the best epoch's (weakly held), the others'. */
+const written = vi.hoisted(() => ({ best: [] as Array<WeakRef<Float32Array>>, others: new Set<Float32Array>() }));
+vi.mock('../../src/train/checkpoint.ts', async (importOriginal) => {
+  const checkpoint = await importOriginal<typeof import('../../src/train/checkpoint.ts')>();
+  return {
+    ...checkpoint,
+    saveCheckpoint: (...args: Parameters<typeof checkpoint.saveCheckpoint>) => {
+      const [dir, c] = args;
+      for (const p of c.params.values()) {
+        if (/[/\\]best$/.test(dir)) written.best.push(new WeakRef(p));
+        else written.others.add(p);
+      }
+      return checkpoint.saveCheckpoint(...args);
+    },
+  };
+});
 vi.mock('../../src/onnx/load.ts', async (importOriginal) => {
   const load = await importOriginal<typeof import('../../src/onnx/load.ts')>();
   return {
@@ -51,5 +68,27 @@ describe('compress train in memory', () => {
     });
     expect(loaded.length).toBeGreaterThan(0); // (the student model was read through loadModel)
     expect(alive).toEqual([false, false]);
+  });
+
+  it("keeps no copy of the best epoch's parameters through the later epochs, and returns them", async () => {
+    const student = writeModelFolder(join(work, 'student-best'), tinyBert({}, { seed: 5 }));
+    written.best.length = 0;
+    const copies: number[] = [];
+    const result = await runTraining({
+      task: 'SST-2',
+      student,
+      glueDir,
+      output: join(work, 'out-best', 'model.onnx'),
+      settings: { epochs: 2, batchSize: 4, threads: 1, dropout: 0 },
+      onStep: (p) => {
+        if (p.epoch !== 1) return;
+        gc();
+        // (the best epoch was written from the live parameters, which every checkpoint is written from)
+        copies.push(written.best.filter((r) => r.deref() !== undefined && !written.others.has(r.deref()!)).length);
+      },
+    });
+    expect(written.best.length).toBeGreaterThan(0); // epoch 1 was the best so far when it ended
+    expect(copies).toEqual([0, 0]);
+    expect(result.lineage!.epochs).toHaveLength(2);
   });
 });
