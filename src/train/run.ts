@@ -597,7 +597,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     isDistill && !general && !fresh && !isStudentSpec(o.student) ? { dir: locateModel(o.student).dir, task: task! } : undefined,
   );
   const tokenizer = loadTokenizer(tokenizerDir);
-  const teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
+  // (let: dropped before training when no phase runs it, see below)
+  let teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
   // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
   // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
   let maxLength = o.maxLength ?? modelConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
@@ -759,6 +760,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const teacherOnnx = o.teacher ? locateModel(o.teacher).onnx : undefined;
   const teacherSha256 = teacherOnnx ? await hash(teacherOnnx) : undefined;
   const teacherIdentity = teacherOnnx ? await modelSha256(teacherOnnx, hash) : undefined;
+  // The teacher's graph is needed through training only to match its layers (intermediate distillation): its logits
+  // are computed above, so otherwise it is not kept while the student trains (the teacher's weights: often the
+  // largest model of the run)
+  const headlessTeacher = teacherModel !== undefined && teacherShape(teacherModel).numLabels === undefined;
+  if (!phases.some((ph) => ph.matches.length > 0)) teacherModel = undefined;
   let current = student;
   let result: TrainResult | undefined;
   const phaseRecords: PhaseRecord[] = [];
@@ -826,7 +832,6 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const fineTuned = general ? (task && !student.encoderOnly ? labelled : null) : labelled;
   // (a new classifier, or one on a student of a teacher without one: the class is the graph's, not a base model's
   // the source config may name)
-  const headlessTeacher = teacherModel !== undefined && teacherShape(teacherModel).numLabels === undefined;
   const { architectures: _, ...unnamed } = sourceConfig;
   const named = newClassifier || (headlessTeacher && !student.encoderOnly) ? unnamed : sourceConfig;
   const { config } = outputModelConfig(student.configJson({ ...named, max_length: maxLength }), model, { fineTuned });

@@ -1,7 +1,8 @@
 /**
  * What `compress train` keeps while it trains: the student model it read is dropped once the student is made from
  * it (the student holds its own copy of the weights), where the run kept it to the end; the best epoch's parameters
- * are written to its checkpoint folder and read back at the end, where a copy of them was kept through later epochs.
+ * are written to its checkpoint folder and read back at the end, where a copy of them was kept through later epochs;
+ * a distillation's teacher model is dropped once its logits are computed, unless its layers are matched.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,5 +91,27 @@ describe('compress train in memory', () => {
     expect(written.best.length).toBeGreaterThan(0); // epoch 1 was the best so far when it ended
     expect(copies).toEqual([0, 0]);
     expect(result.lineage!.epochs).toHaveLength(2);
+  });
+
+  it("does not keep the teacher model while the student trains on the teacher's logits", async () => {
+    const teacher = writeModelFolder(join(work, 'teacher'), tinyBert({}, { seed: 1 }));
+    const student = writeModelFolder(join(work, 'student-distil'), tinyBert({}, { seed: 6 }));
+    loaded.length = 0;
+    const alive: number[] = [];
+    await runTraining({
+      task: 'SST-2',
+      teacher,
+      student,
+      glueDir,
+      cacheDir: join(work, 'cache'),
+      output: join(work, 'out-distil', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1, dropout: 0 },
+      onStep: () => {
+        gc();
+        alive.push(loaded.filter((r) => r.deref() !== undefined).length);
+      },
+    });
+    expect(loaded.length).toBeGreaterThanOrEqual(2); // the teacher and the student model
+    expect(alive).toEqual([0, 0]);
   });
 });
