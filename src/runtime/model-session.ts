@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fsReason, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
+import { onInterrupt } from '../interrupt.ts';
 import type { Model } from '../onnx/graph.ts';
 import { EXTERNAL_DATA_AUTO_THRESHOLD, encodeModel, serializeExternal, totalInitializerBytes } from '../onnx/save.ts';
 import { formatMB } from '../units.ts';
@@ -37,10 +38,16 @@ export async function openModelSession(model: Model, opts: ModelSessionOptions =
   onSerialized?.([serialized.model, ...serialized.data]);
   const parent = tmpdir();
   let dir: string | undefined;
+  let forget: (() => void) | undefined;
+  const remove = () => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  };
   try {
     let path: string;
     try {
       dir = mkdtempSync(join(parent, 'bert-compress-session-'));
+      // Ctrl-C or SIGTERM while onnxruntime reads the model (seconds, for a model this large) removes the copy too
+      forget = onInterrupt(remove);
       writeFileAtomic(join(dir, 'model.onnx.data'), serialized.data);
       path = join(dir, 'model.onnx');
       writeFileAtomic(path, serialized.model);
@@ -50,7 +57,8 @@ export async function openModelSession(model: Model, opts: ModelSessionOptions =
     return await openSession(path, runtime);
   } finally {
     // onnxruntime has read the weights (or mapped them, which outlives the file's name) once the session is open
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    forget?.();
+    remove();
   }
 }
 
