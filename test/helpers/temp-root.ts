@@ -1,0 +1,18 @@
+/**
+ * vitest's global setup: the test run's temporary files go into one folder of their own (TMPDIR, read by
+ * os.tmpdir() in the workers and in every process a test starts), removed when the run ends, so that a suite run
+ * leaves nothing in the machine's temporary folder (tests make hundreds of scratch folders and do not each remove
+ * theirs). KEEP_TEST_TMP=1 keeps it, for looking at what a failed test wrote; its path is printed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export default function setup(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'bert-compress-tests-'));
+  process.env.TMPDIR = dir;
+  return () => {
+    if (process.env.KEEP_TEST_TMP) console.log(`test files kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+}
