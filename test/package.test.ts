@@ -208,7 +208,7 @@ describe('installed into an empty folder', () => {
     expect(required.code, required.stderr).toBe(0);
     writeFileSync(
       join(app, 'consumer.ts'),
-      `import { findBert, loadModel, locateModel, compressFile, evaluate } from 'bert-compress';
+      `import { findBert, loadModel, locateModel, compressFile, evaluate, openSession, runTraining, type DistillSettings, type Session, type TrainSettings } from 'bert-compress';
 import { decodeModel } from 'bert-compress/onnx';
 import { modelInputs, type BertStructure } from 'bert-compress/bert';
 import { runPipeline } from 'bert-compress/passes';
@@ -221,7 +221,12 @@ const structure: BertStructure = findBert(loadModel(locateModel('model.onnx').on
 // @ts-expect-error a structure is not a number: the declarations carry real types, not any
 const wrong: number = findBert(decodeModel(new Uint8Array()));
 const gradients: (graph: GradientGraph) => unknown = (g) => g;
-export const used = [structure, wrong, compressFile, evaluate, modelInputs, runPipeline, scoreTask, benchModels, runSweep, renderReport, appendLoss, buildGradientGraph, gradients];
+// the option types of evaluate's model and of runTraining's settings, named
+const scored = async (session: Session) => evaluate({ model: session, tasks: ['SST-2'] });
+const settings: Partial<TrainSettings> = { lr: 1e-4 };
+const distill: Partial<DistillSettings> = { temperature: 2 };
+const trained = () => runTraining({ student: 'model', task: 'SST-2', output: 'out/model.onnx', settings, distill });
+export const used = [structure, wrong, compressFile, evaluate, modelInputs, runPipeline, scoreTask, benchModels, runSweep, renderReport, appendLoss, buildGradientGraph, gradients, openSession, scored, trained];
 `,
     );
     writeFileSync(

@@ -24,3 +24,5 @@ export { toReport, reportJson, writeReport, formatTable, type EvalReport, type T
 export { predictRows, type OutputRows } from './predict.ts';
 export { writeSubmission, submissionText } from './submission.ts';
 export { loadTokenizer, type TextTokenizer, type TextEncoding } from './tokenizer.ts';
+// (EvalOptions.model takes an opened session)
+export { openSession, type RuntimeOptions, type Session } from '../runtime/session.ts';
