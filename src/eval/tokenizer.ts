@@ -232,10 +232,11 @@ export function tokenizerMaxLength(dir: string): number | null {
 }
 
 export function readConfig(dir: string): TokenizerConfigJson {
-  const merged: TokenizerConfigJson = {};
+  let merged: TokenizerConfigJson = {};
+  // (spread defines keys: a key named __proto__ stays a key, where Object.assign set the merged object's prototype)
   for (const name of ['special_tokens_map.json', 'tokenizer_config.json']) {
     const file = join(dir, name);
-    if (existsSync(file)) Object.assign(merged, readJsonObject(file));
+    if (existsSync(file)) merged = { ...merged, ...readJsonObject(file) };
   }
   return merged;
 }

@@ -117,3 +117,14 @@ describe("config.json's max_length", () => {
     expect(parseModelConfig({ max_length: 64, num_beams: 1 }, 'config.json').maxLength).toBe(64);
   });
 });
+
+describe('a tokenizer_config.json key named __proto__', () => {
+  it('is a key like any other: it does not become what the merged config inherits (do_lower_case stays unset)', () => {
+    const dir = folderWith('proto-key', 'unused');
+    writeFileSync(join(dir, 'tokenizer_config.json'), '{"__proto__": {"do_lower_case": false, "model_max_length": 7}}');
+    const config = readConfig(dir);
+    expect(Object.getPrototypeOf(config)).toBe(Object.prototype);
+    expect(config.do_lower_case).toBeUndefined();
+    expect(config.model_max_length).toBeUndefined();
+  });
+});
