@@ -4,12 +4,14 @@
  * leaves nothing in the machine's temporary folder (tests make hundreds of scratch folders and do not each remove
  * theirs). KEEP_TEST_TMP=1 keeps it, for looking at what a failed test wrote; its path is printed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'bert-compress-tests-'));
+  // (open to every user as /tmp is, sticky: a test runs the CLI as another user, whose tsx cache goes here too)
+  chmodSync(dir, 0o1777);
   process.env.TMPDIR = dir;
   return () => {
     if (process.env.KEEP_TEST_TMP) console.log(`test files kept in ${dir}`);
