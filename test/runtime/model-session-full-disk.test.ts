@@ -1,11 +1,10 @@
 /** openModelSession on a full temporary folder: the write of the external data fails part way (ENOSPC). */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { openModelSession } from '../../src/runtime/model-session.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { ownTmpdir } from '../helpers/own-tmpdir.ts';
 
 vi.mock('../../src/files.ts', async (importOriginal) => {
   const files = await importOriginal<typeof import('../../src/files.ts')>();
@@ -20,18 +19,7 @@ vi.mock('../../src/files.ts', async (importOriginal) => {
 });
 
 describe('openModelSession on a full disk', () => {
-  let dir: string;
-  let savedTmp: string | undefined;
-  beforeEach(() => {
-    savedTmp = process.env.TMPDIR;
-    dir = mkdtempSync(join(tmpdir(), 'model-session-full-test-'));
-    process.env.TMPDIR = dir;
-  });
-  afterEach(() => {
-    if (savedTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = savedTmp;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const tmp = ownTmpdir('model-session-full-test-');
 
   it('refuses in one line naming the folder, the reason and TMPDIR, and removes what it wrote', async () => {
     const err = await openModelSession(tinyBert(), { threads: 1, inlineLimit: 0 }).then(
@@ -41,9 +29,9 @@ describe('openModelSession on a full disk', () => {
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(
       new RegExp(
-        `^cannot write the model \\(.* MB of weights, past the 0 B onnxruntime is given in memory\\) to a temporary folder in '${dir}' for onnxruntime to open: no space left on the device; set TMPDIR`,
+        `^cannot write the model \\(.* MB of weights, past the 0 B onnxruntime is given in memory\\) to a temporary folder in '${tmp()}' for onnxruntime to open: no space left on the device; set TMPDIR`,
       ),
     );
-    expect(readdirSync(dir).filter((f) => f.startsWith('bert-compress-session-'))).toEqual([]);
+    expect(readdirSync(tmp()).filter((f) => f.startsWith('bert-compress-session-'))).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
 /** openModelSession interrupted (Ctrl-C, SIGTERM) while onnxruntime reads the model's temporary copy: the copy is removed. */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openModelSession } from '../../src/runtime/model-session.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { ownTmpdir } from '../helpers/own-tmpdir.ts';
 
 /** The folder onnxruntime was given the model in, and whether it was still there after the signal. */
 const seen = vi.hoisted(() => ({ folder: '', afterSignal: true }));
@@ -23,17 +23,8 @@ vi.mock('../../src/runtime/session.ts', async (importOriginal) => {
 });
 
 describe('openModelSession interrupted', () => {
-  let dir: string;
-  let savedTmp: string | undefined;
-  beforeEach(() => {
-    savedTmp = process.env.TMPDIR;
-    dir = mkdtempSync(join(tmpdir(), 'model-session-interrupt-test-'));
-    process.env.TMPDIR = dir;
-  });
+  const tmp = ownTmpdir('model-session-interrupt-test-');
   afterEach(() => {
-    if (savedTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = savedTmp;
-    rmSync(dir, { recursive: true, force: true });
     vi.restoreAllMocks();
   });
 
@@ -41,9 +32,9 @@ describe('openModelSession interrupted', () => {
     const kill = vi.spyOn(process, 'kill').mockImplementation(() => true); // (the signal re-raised to end the process)
     expect(process.listenerCount('SIGINT')).toBe(0); // (the clean-ups run only where no other handler decides)
     await expect(openModelSession(tinyBert(), { threads: 1, inlineLimit: 0 })).rejects.toThrow('interrupted');
-    expect(seen.folder.startsWith(join(dir, 'bert-compress-session-'))).toBe(true);
+    expect(seen.folder.startsWith(join(tmp(), 'bert-compress-session-'))).toBe(true);
     expect(seen.afterSignal).toBe(false);
     expect(kill).toHaveBeenCalledWith(process.pid, 'SIGINT');
-    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(tmp())).toEqual([]);
   });
 });

@@ -1,30 +1,19 @@
 /** openModelSession: an in-memory model past the inline limit (protobuf's 2 GiB) opens from external data, leaving nothing on disk. */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { encodeModel } from '../../src/onnx/save.ts';
 import { openModelSession } from '../../src/runtime/model-session.ts';
 import type { Session } from '../../src/runtime/session.ts';
+import { ownTmpdir } from '../helpers/own-tmpdir.ts';
 import { batchFeeds, paddedBatch, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 
 describe('openModelSession', () => {
-  let dir: string;
-  let savedTmp: string | undefined;
-  beforeEach(() => {
-    savedTmp = process.env.TMPDIR;
-    dir = mkdtempSync(join(tmpdir(), 'model-session-test-'));
-    process.env.TMPDIR = dir; // os.tmpdir() reads it on each call: the session's temporary folder goes here
-  });
-  afterEach(() => {
-    if (savedTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = savedTmp;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const tmp = ownTmpdir('model-session-test-');
 
   /** Others write into the temporary folder too (onnxruntime's own files): only the session's folders are ours. */
-  const sessionFolders = () => readdirSync(dir).filter((f) => f.startsWith('bert-compress-session-'));
+  const sessionFolders = () => readdirSync(tmp()).filter((f) => f.startsWith('bert-compress-session-'));
 
   async function logits(s: Session): Promise<number[]> {
     try {
@@ -56,30 +45,30 @@ describe('openModelSession', () => {
   });
 
   it.each([
-    ['missing', () => join(dir, 'missing'), /no such file or folder/],
+    ['missing', () => join(tmp(), 'missing'), /no such file or folder/],
     [
       'a file',
       () => {
-        const file = join(dir, 'a-file');
+        const file = join(tmp(), 'a-file');
         writeFileSync(file, '');
         return file;
       },
       /a part of the path is not a folder/,
     ],
   ])('refuses in one line naming the folder and TMPDIR when the temporary folder is %s, leaving nothing behind', async (_, folder, reason) => {
-    const tmp = folder();
-    process.env.TMPDIR = tmp;
-    const before = readdirSync(dir);
+    const given = folder();
+    process.env.TMPDIR = given;
+    const before = readdirSync(tmp());
     const err = await openModelSession(tinyBert(), { threads: 1, inlineLimit: 0 }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(UserError);
     const message = (err as Error).message;
-    expect(message).toContain(`a temporary folder in '${tmp}'`);
+    expect(message).toContain(`a temporary folder in '${given}'`);
     expect(message).toMatch(reason);
     expect(message).toMatch(/set TMPDIR to a writable folder/);
     expect(message).not.toContain('\n');
-    expect(readdirSync(dir)).toEqual(before);
+    expect(readdirSync(tmp())).toEqual(before);
   });
 });
