@@ -173,6 +173,13 @@ function gatherLookup(ctx: GraphContext, g: Node, value: string, quantization?: 
   const entry: EmbeddingTable = { weight: table.name, gather: g.name, rows: table.tensor.dims[0] };
   if (quantization) entry.quantization = quantization;
   const idsInput = directInput(ctx, g.inputs[1]);
+  // (a graph that takes its position ids as an input: no feed gives them, and without token types the smaller table
+  // would be taken for theirs, fed token types as positions; refused by name rather than misread)
+  if (idsInput && POSITION_IDS_NAME.test(idsInput)) {
+    ctx.refuse(
+      `embeddings: Gather '${g.name}' looks up graph input '${idsInput}', position ids given as an input, which compress does not feed (export the model computing its positions, as transformers' exporters do)`,
+    );
+  }
   if (idsInput) return { table: entry, role: 'ids', idsInput, cumsum: false, value };
   const { role, cumsum } = computedRole(ctx, g.inputs[1]);
   if (!role) ctx.refuse(`embeddings: cannot tell what the indices of Gather '${g.name}' are (not a graph input, not positions, not constant token types)`);
@@ -180,6 +187,8 @@ function gatherLookup(ctx: GraphContext, g: Node, value: string, quantization?: 
 }
 
 const TOKEN_TYPE_NAME = /token[_-]?type|segment/i;
+/** The name of a graph input that carries position ids (`position_ids`, `pos_ids`). */
+const POSITION_IDS_NAME = /position|^pos[_-]?ids/i;
 
 /**
  * The output of the embeddings block found without the encoder layers: the first EmbedLayerNormalization, or the
