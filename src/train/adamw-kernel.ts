@@ -3,11 +3,11 @@
  * bit (test/train/adamw-wasm.test.ts):
  * - `wasm` (the default): the WebAssembly SIMD loop of adamw.wat, four values at a time in float64, about twice as
  *   fast as the TypeScript loop. Its moments live in one WebAssembly memory sized when the optimizer is made (two
- *   values per parameter value, plus two scratch areas the size of the largest parameter, plus the arrays it is
- *   asked to host) and never grown, so the views handed out stay valid. A parameter or gradient the kernel hosts
- *   (`host`: a view of its memory) is updated or read where it is; one kept elsewhere is copied into a scratch area
- *   and, for a parameter, back (native copies, a few bytes per value against the kernel's work). The trainer hosts
- *   every parameter and dense gradient, and onnxruntime writes the gradients into their views.
+ *   values per parameter value, plus two scratch areas of at most SCRATCH_VALUES, plus the arrays it is asked to
+ *   host) and never grown, so the views handed out stay valid. A parameter or gradient the kernel hosts (`host`: a
+ *   view of its memory) is updated or read where it is; one kept elsewhere is copied into a scratch area a piece at
+ *   a time and, for a parameter, back (native copies, a few bytes per value against the kernel's work). The trainer
+ *   hosts every parameter and dense gradient, and onnxruntime writes the gradients into their views.
  * - `js`: the TypeScript loop (`update`), with moments in ordinary arrays. Used when asked for, or when the memory
  *   would exceed WebAssembly's 4 GiB (over ~450M parameter values).
  */
@@ -115,10 +115,21 @@ export function hostedValues(lengths: Iterable<number>): number {
   return sum;
 }
 
-/** The wasm kernel for parameters of `lengths` (and `hostValues` to host), or undefined when its memory does not fit. */
-function wasmKernel(lengths: readonly number[], hostValues: number): UpdateKernel | undefined {
-  const largest = padded(Math.max(0, ...lengths));
-  const values = aligned(2 * largest + 2 * lengths.reduce((s, n) => s + padded(n), 0)) + hostValues;
+/**
+ * Values of each of the two scratch areas (a parameter's values, a gradient's) through which the wasm kernel updates
+ * arrays kept outside its memory, a piece at a time: 256 KB each, where areas the size of the largest parameter
+ * (an embedding table: 0.75× the weights of a BERT of hidden 512, 0.43× of BERT-base's) stayed allocated through
+ * training. The update is element-wise, so the pieces give the bits of one pass.
+ */
+export const SCRATCH_VALUES = 65536;
+
+/**
+ * The wasm kernel for parameters of `lengths` (and `hostValues` to host), or undefined when its memory does not fit.
+ * `scratchValues` (a multiple of 4) bounds the scratch areas (tests make it small to reach every piece's edge).
+ */
+function wasmKernel(lengths: readonly number[], hostValues: number, scratchValues: number): UpdateKernel | undefined {
+  const scratch = Math.min(padded(Math.max(0, ...lengths)), scratchValues);
+  const values = aligned(2 * scratch + 2 * lengths.reduce((s, n) => s + padded(n), 0)) + hostValues;
   const pages = Math.max(1, Math.ceil((values * 4) / PAGE));
   if (pages > MAX_PAGES) return undefined;
   let memory: WebAssembly.Memory;
@@ -131,10 +142,10 @@ function wasmKernel(lengths: readonly number[], hostValues: number): UpdateKerne
   const adamw = new WebAssembly.Instance(compiled, { env: { memory } }).exports.adamw as AdamwExport;
   const heap = new Float32Array(memory.buffer);
   const scratchP = 0;
-  const scratchG = largest;
-  let next = 2 * largest;
+  const scratchG = scratch;
+  let next = 2 * scratch;
   /** The hosted arrays come last, from a 64-byte boundary. */
-  let nextHosted = aligned(2 * largest + 2 * lengths.reduce((s, n) => s + padded(n), 0));
+  let nextHosted = aligned(2 * scratch + 2 * lengths.reduce((s, n) => s + padded(n), 0));
   const hostedEnd = nextHosted + hostValues;
   const inHeap = (a: Float32Array) => a.buffer === memory.buffer;
   const run = (p: number, m: number, v: number, g: number, groups: number, k: Coefficients) =>
@@ -143,6 +154,51 @@ function wasmKernel(lengths: readonly number[], hostValues: number): UpdateKerne
   const offsetOf = (a: Float32Array): number => {
     if (a.buffer !== memory.buffer) throw new Error("array not in this kernel's memory");
     return a.byteOffset / 4;
+  };
+  /**
+   * Updates values [at, at + len) of rows `rows[r0..r1)` of a [rows, width] table (the whole array: one row of
+   * `width` = its length), `len` a multiple of 4: the rows' values and gradients kept outside the memory are copied
+   * into the scratch areas (row r at (r − r0)·width) and the values back, `(r1 − r0 − 1)·width + len` ≤ the areas.
+   */
+  const piece = (
+    p: Float32Array,
+    mo: Moments,
+    rows: ArrayLike<number>,
+    r0: number,
+    r1: number,
+    g: Float32Array,
+    width: number,
+    at: number,
+    len: number,
+    k: Coefficients,
+  ) => {
+    const hostedP = inHeap(p);
+    const hostedG = inHeap(g);
+    const m = offsetOf(mo.m);
+    const v = offsetOf(mo.v);
+    const pBase = hostedP ? offsetOf(p) : 0;
+    const gBase = hostedG ? offsetOf(g) : 0;
+    if (!hostedG) heap.set(g.subarray(r0 * width + at, (r1 - 1) * width + at + len), scratchG);
+    for (let r = r0; r < r1; r++) {
+      const from = rows[r] * width + at;
+      const inScratch = (r - r0) * width;
+      if (!hostedP) heap.set(p.subarray(from, from + len), scratchP + inScratch);
+      const gAt = hostedG ? gBase + r * width + at : scratchG + inScratch;
+      run(hostedP ? pBase + from : scratchP + inScratch, m + from, v + from, gAt, len / 4, k);
+      if (!hostedP) p.set(heap.subarray(scratchP + inScratch, scratchP + inScratch + len), from);
+    }
+  };
+  /** `piece` over rows `rows` of `width` values, as many whole rows at a time as the scratch areas hold, or a row in pieces. */
+  const update4 = (p: Float32Array, mo: Moments, rows: ArrayLike<number>, g: Float32Array, width: number, k: Coefficients) => {
+    const full = width - (width % 4);
+    if (full === 0) return;
+    // (everything in the memory: one call per row, no copies)
+    const span = inHeap(p) && inHeap(g) ? full : Math.min(full, scratch);
+    const perGroup = span === full && !(inHeap(p) && inHeap(g)) ? Math.max(1, Math.floor(scratch / width)) : 1;
+    for (let r0 = 0; r0 < rows.length; r0 += perGroup) {
+      const r1 = Math.min(rows.length, r0 + perGroup);
+      for (let at = 0; at < full; at += span) piece(p, mo, rows, r0, r1, g, width, at, Math.min(span, full - at), k);
+    }
   };
   return {
     name: 'wasm',
@@ -161,30 +217,13 @@ function wasmKernel(lengths: readonly number[], hostValues: number): UpdateKerne
     dense(p, mo, g, k) {
       const n = p.length;
       const full = n - (n % 4);
-      const hostedP = inHeap(p);
-      const pAt = hostedP ? offsetOf(p) : scratchP;
-      const gAt = inHeap(g) ? offsetOf(g) : scratchG;
-      if (!hostedP) heap.set(p, scratchP);
-      if (gAt === scratchG) heap.set(g, scratchG);
-      run(pAt, offsetOf(mo.m), offsetOf(mo.v), gAt, full / 4, k);
-      if (!hostedP) p.set(heap.subarray(scratchP, scratchP + full));
+      update4(p, mo, [0], g, n, k);
       if (full < n) update(p, mo.m, mo.v, full, g, full, n - full, k);
     },
     rows(p, mo, rows, rowGrads, width, k) {
       const full = width - (width % 4);
-      const m = offsetOf(mo.m);
-      const v = offsetOf(mo.v);
-      const hostedP = inHeap(p);
-      const table = hostedP ? offsetOf(p) : 0;
-      const gAt = inHeap(rowGrads) ? offsetOf(rowGrads) : scratchG;
-      if (!hostedP) for (let r = 0; r < rows.length; r++) heap.set(p.subarray(rows[r] * width, rows[r] * width + width), scratchP + r * width);
-      if (gAt === scratchG) heap.set(rowGrads, scratchG);
-      for (let r = 0; r < rows.length; r++) {
-        const at = rows[r] * width;
-        run(hostedP ? table + at : scratchP + r * width, m + at, v + at, gAt + r * width, full / 4, k);
-        if (!hostedP) p.set(heap.subarray(scratchP + r * width, scratchP + r * width + full), at);
-        if (full < width) update(p, mo.m, mo.v, at + full, rowGrads, r * width + full, width - full, k);
-      }
+      update4(p, mo, rows, rowGrads, width, k);
+      if (full < width) for (let r = 0; r < rows.length; r++) update(p, mo.m, mo.v, rows[r] * width + full, rowGrads, r * width + full, width - full, k);
     },
   };
 }
@@ -193,7 +232,9 @@ function wasmKernel(lengths: readonly number[], hostValues: number): UpdateKerne
  * The kernel asked for, for parameters of `lengths`, with room to host `hostValues` values (`hostedValues`). 'wasm'
  * falls back to hosting nothing when that room does not fit its memory, and to 'js' when the moments alone do not.
  */
-export function updateKernel(name: KernelName, lengths: readonly number[], hostValues = 0): UpdateKernel {
+export function updateKernel(name: KernelName, lengths: readonly number[], hostValues = 0, scratchValues = SCRATCH_VALUES): UpdateKernel {
   if (name !== 'wasm') return jsKernel();
-  return (hostValues > 0 ? wasmKernel(lengths, hostValues) : undefined) ?? wasmKernel(lengths, 0) ?? jsKernel();
+  if (!(Number.isInteger(scratchValues) && scratchValues > 0 && scratchValues % 4 === 0))
+    throw new RangeError(`scratchValues ${scratchValues} is not a positive multiple of 4`);
+  return (hostValues > 0 ? wasmKernel(lengths, hostValues, scratchValues) : undefined) ?? wasmKernel(lengths, 0, scratchValues) ?? jsKernel();
 }

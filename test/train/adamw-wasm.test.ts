@@ -4,7 +4,7 @@
  * finishes), with clipping's factor, weight decay, lr factors, special values, and across a checkpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { updateKernel } from '../../src/train/adamw-kernel.ts';
+import { type Coefficients, SCRATCH_VALUES, updateKernel } from '../../src/train/adamw-kernel.ts';
 import { AdamW, type AdamWOptions } from '../../src/train/optimizer.ts';
 import { bitIdentical, lcg } from '../helpers/feeds.ts';
 
@@ -138,6 +138,61 @@ describe('AdamW WebAssembly kernel', () => {
     expect(js.parameters.get('emb')).toBe(given.get('emb'));
     expect(js.gradientBuffer('layer.0.bias')).toBe(js.gradientBuffer('layer.0.bias'));
     expect(() => new AdamW(given, { lr: 0.01, host: { gradients: ['nope'] } })).toThrow(/'nope' is not a parameter/);
+  });
+
+  it('arrays kept outside its memory go through scratch areas a piece at a time, with the bits of the TypeScript loop', () => {
+    // scratch areas of 8 values: dense arrays and table rows longer than them (in pieces), rows of which two fit
+    // (copied together), tails; the parameter hosted or not
+    const k: Coefficients = { beta1: 0.9, beta2: 0.999, decay: 0.999, stepSize: 0.01, epsHat: 1e-8, gradScale: 0.7 };
+    for (const n of [1, 3, 4, 7, 8, 9, 12, 16, 17, 35, 100]) {
+      for (const hostP of [false, true]) {
+        const wasm = updateKernel('wasm', [n], hostP ? 2 * n + 32 : 0, 8);
+        const js = updateKernel('js', [n]);
+        const mw = wasm.moments(n);
+        const mj = js.moments(n);
+        const pw = hostP ? wasm.host(n)! : new Float32Array(n);
+        pw.set(randomArray(n, n));
+        const pj = pw.slice();
+        for (let s = 0; s < 3; s++) {
+          const g = randomArray(n, 10 * n + s, 2);
+          wasm.dense(pw, mw, g, k);
+          js.dense(pj, mj, g, k);
+        }
+        expect(bitIdentical(pw, pj), `dense ${n}, hosted ${hostP}`).toBe(true);
+        expect(bitIdentical(mw.v, mj.v), `v of dense ${n}`).toBe(true);
+      }
+    }
+    for (const width of [4, 5, 6, 8, 12, 13, 40]) {
+      for (const hostP of [false, true]) {
+        const rows = 7;
+        const n = rows * width;
+        const wasm = updateKernel('wasm', [n], hostP ? n + 16 : 0, 8);
+        const js = updateKernel('js', [n]);
+        const mw = wasm.moments(n);
+        const mj = js.moments(n);
+        const pw = hostP ? wasm.host(n)! : new Float32Array(n);
+        pw.set(randomArray(n, width));
+        const pj = pw.slice();
+        for (const order of [[3, 0, 6], [6, 1, 2, 5, 0], [4]]) {
+          const g = randomArray(order.length * width, 3 * width + order.length, 2);
+          wasm.rows(pw, mw, order, g, width, k);
+          js.rows(pj, mj, order, g, width, k);
+        }
+        expect(bitIdentical(pw, pj), `rows of width ${width}, hosted ${hostP}`).toBe(true);
+        expect(bitIdentical(mw.m, mj.m), `m of rows of width ${width}`).toBe(true);
+      }
+    }
+  });
+
+  it('its scratch areas are of a bounded size, not that of the largest parameter', () => {
+    // a 4M-value table (an embedding table's size): its moments, and two scratch areas of SCRATCH_VALUES at most,
+    // where each area was the table's size (its weights twice more)
+    const n = 4_000_000;
+    const kernel = updateKernel('wasm', [n, 1000]);
+    expect(kernel.name).toBe('wasm');
+    const bytes = kernel.moments(n).m.buffer.byteLength;
+    expect(bytes).toBeLessThanOrEqual(4 * (2 * n + 2 * 1000 + 2 * SCRATCH_VALUES) + 65536);
+    expect(SCRATCH_VALUES).toBeLessThan(n / 16);
   });
 
   it('falls back to the TypeScript loop when the moments would not fit in WebAssembly memory', () => {
