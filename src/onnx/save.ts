@@ -98,6 +98,32 @@ export function serializeExternal(model: Model, location: string, threshold = 10
   return { model: onnx.ModelProto.encode(modelToProto(model, (t) => placement.get(t))).finish(), data, dataBytes: offset };
 }
 
+/** A model serialized for onnxruntime with each large initializer in an external data "file" of its own, held in memory. */
+export interface InMemorySerialization {
+  /** The ModelProto, each large tensor naming its file (offset 0, its whole length). */
+  model: Uint8Array;
+  /** The files, by the name the model gives each: the tensors' own bytes (not copied). */
+  files: Array<{ path: string; data: Uint8Array }>;
+}
+
+/**
+ * `model` serialized without a copy of its weights: every initializer of `threshold` bytes or more (default 1024) is
+ * external data in a file of its own, the tensor's own bytes, for onnxruntime's in-memory external data
+ * (`openSession`'s `externalData`); the ModelProto holds the rest.
+ */
+export function serializeInMemory(model: Model, threshold = 1024): InMemorySerialization {
+  const placement = new Map<Tensor, ExternalRef>();
+  const files: InMemorySerialization['files'] = [];
+  for (const t of model.graph.initializers.values()) {
+    const length = tensorBytes(t);
+    if (length < threshold || t.strings || placement.has(t)) continue;
+    const path = `initializer-${files.length}.bin`;
+    placement.set(t, { location: path, offset: 0, length });
+    files.push({ path, data: t.data });
+  }
+  return { model: onnx.ModelProto.encode(modelToProto(model, (t) => placement.get(t))).finish(), files };
+}
+
 /** Saves a model to `path` (and its external data file when used), removing the data file of the model it replaces. */
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): SavedFiles {
   const mode = opts.externalData ?? 'auto';

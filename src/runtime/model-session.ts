@@ -12,9 +12,9 @@ import { fsReason, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { onInterrupt } from '../interrupt.ts';
 import type { Model } from '../onnx/graph.ts';
-import { EXTERNAL_DATA_AUTO_THRESHOLD, encodeModel, serializeExternal, totalInitializerBytes } from '../onnx/save.ts';
+import { EXTERNAL_DATA_AUTO_THRESHOLD, encodeModel, serializeExternal, serializeInMemory, totalInitializerBytes } from '../onnx/save.ts';
 import { formatMB } from '../units.ts';
-import { openSession, type RuntimeOptions, type Session } from './session.ts';
+import { openSession, openSessionWith, type RuntimeOptions, type Session } from './session.ts';
 
 export interface ModelSessionOptions extends RuntimeOptions {
   /** Initializer bytes past which the model goes through an external data file (default EXTERNAL_DATA_AUTO_THRESHOLD). */
@@ -24,11 +24,23 @@ export interface ModelSessionOptions extends RuntimeOptions {
    * data) and the data file's pieces. Hashing them identifies the model (a cache key) without serializing it again.
    */
   onSerialized?: (parts: readonly Uint8Array[]) => void;
+  /**
+   * Hand onnxruntime the model's initializers where they are, as in-memory external data (`serializeInMemory`), not
+   * as a serialized copy: the peak of opening it is a model's weights lower (a trainer's dev evaluation, each epoch),
+   * and no temporary file is written past the inline limit. The arrays must stay unchanged until the session is
+   * released. `onSerialized` then gets the ModelProto and the tensors' bytes.
+   */
+  inPlace?: boolean;
 }
 
 /** Opens an onnxruntime session on `model` (see the file's comment); nothing is left on disk. */
 export async function openModelSession(model: Model, opts: ModelSessionOptions = {}): Promise<Session> {
-  const { inlineLimit = EXTERNAL_DATA_AUTO_THRESHOLD, onSerialized, ...runtime } = opts;
+  const { inlineLimit = EXTERNAL_DATA_AUTO_THRESHOLD, onSerialized, inPlace, ...runtime } = opts;
+  if (inPlace) {
+    const serialized = serializeInMemory(model);
+    onSerialized?.([serialized.model, ...serialized.files.map((f) => f.data)]);
+    return openSessionWith(serialized.model, runtime, serialized.files);
+  }
   if (totalInitializerBytes(model) <= inlineLimit) {
     const bytes = encodeModel(model);
     onSerialized?.([bytes]);

@@ -62,17 +62,29 @@ export function sessionOptions(opts: RuntimeOptions = {}): ort.InferenceSession.
   return o;
 }
 
+/** An external data file onnxruntime reads from memory: `path` as the model's tensors name it, and its bytes. */
+export interface InMemoryFile {
+  path: string;
+  data: Uint8Array;
+}
+
 /**
  * Opens an inference session on a model file path or serialized model bytes. A model with external data must be
  * opened by path (onnxruntime finds the `.data` file beside it).
  */
-export async function openSession(model: string | Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
+export function openSession(model: string | Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
+  return openSessionWith(model, opts);
+}
+
+/**
+ * `openSession`, with the model's external data files given in memory (`externalData`: kept referenced, and to be
+ * left unchanged, until the session is released). Internal: openModelSession's `inPlace`.
+ */
+export async function openSessionWith(model: string | Uint8Array, opts: RuntimeOptions, externalData?: readonly InMemoryFile[]): Promise<Session> {
   let s: ort.InferenceSession;
+  const options = externalData ? { ...sessionOptions(opts), externalData: [...externalData] } : sessionOptions(opts);
   try {
-    s =
-      typeof model === 'string'
-        ? await ort.InferenceSession.create(model, sessionOptions(opts))
-        : await ort.InferenceSession.create(model, sessionOptions(opts));
+    s = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
     const where = typeof model === 'string' ? model : 'model bytes';
     throw new ModelLoadError(`${where}: onnxruntime cannot load the model: ${ortErrorLine(e)}`, { cause: e });
@@ -88,7 +100,8 @@ export async function openSession(model: string | Uint8Array, opts: RuntimeOptio
       (outputs ? s.run(feeds, (Array.isArray(outputs) ? [...outputs] : outputs) as ort.InferenceSession.FetchesType) : s.run(feeds)) as Promise<
         Record<string, ort.Tensor>
       >,
-    release: () => s.release(),
+    // (onnxruntime may read the in-memory files' bytes where they are: this closure keeps them while the session is open)
+    release: () => s.release().finally(() => externalData),
   };
 }
 

@@ -415,7 +415,8 @@ async function evaluateDev(
 ): Promise<{ metrics: MetricValues; score: number; nonFinite?: number; examples?: number }> {
   const dev = job.dev!;
   const student = job.student.export(studentOnly(job.student, params));
-  const session = await openModelSession(student, { threads: job.settings.threads || undefined });
+  // (the parameters handed over where they are, not serialized: the evaluation's peak a copy of the weights lower)
+  const session = await openModelSession(student, { threads: job.settings.threads || undefined, inPlace: true });
   const signal = job.signal;
   const onProgress = signal
     ? ({ done, total }: { done: number; total: number }) => {

@@ -37,6 +37,22 @@ describe('openModelSession', () => {
     expect(sessionFolders()).toEqual([]);
   });
 
+  it('opens a model in place (its weights as in-memory external data): the same outputs, no serialized copy, no file', async () => {
+    const model = tinyBert();
+    const inline = await logits(await openModelSession(model, { threads: 1 }));
+    for (const inlineLimit of [undefined, 0]) {
+      let parts: readonly Uint8Array[] = [];
+      const inPlace = await logits(await openModelSession(model, { threads: 1, inPlace: true, inlineLimit, onSerialized: (p) => (parts = p) }));
+      expect(inPlace).toEqual(inline);
+      // the ModelProto without the weights, then each large initializer's own bytes (the same arrays, not copies)
+      expect(parts[0]!.byteLength).toBeLessThan(encodeModel(model).byteLength / 2);
+      const large = [...model.graph.initializers.values()].filter((t) => t.data.byteLength >= 1024).map((t) => t.data);
+      expect(parts.slice(1)).toHaveLength(large.length);
+      parts.slice(1).forEach((d, i) => expect(d).toBe(large[i]));
+      expect(sessionFolders()).toEqual([]);
+    }
+  });
+
   it('removes the temporary folder when onnxruntime refuses the model', async () => {
     const model = tinyBert();
     model.graph.nodes[0] = { ...model.graph.nodes[0]!, opType: 'NoSuchOp' };
