@@ -790,6 +790,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         intermediate: matches && features ? { terms: matches.terms, teacher: features } : undefined,
         settings: { ...settings, epochs: phase.epochs, evalEachEpoch: settings.evalEachEpoch && phase.evaluate && !general },
         ...(teacherIdentity ? { teacher: teacherIdentity } : {}),
+        // (each phase trains a student of its own: the next phase's is made from this one's result)
+        trainsOnce: true,
         workDir: phases.length > 1 ? join(workDir, `phase-${i + 1}`) : workDir,
         ...(o.otherJob ? { otherJob: o.otherJob } : {}),
         signal: o.signal,

@@ -37,6 +37,13 @@ export interface Student {
   readonly fixedLength?: number;
   /** The model to write: `forward(false)` with these parameter values. */
   export(params: ReadonlyMap<string, Float32Array>): Model;
+  /**
+   * From now on the forward graphs read `params` (arrays of the same names and lengths, e.g. the optimizer's) as
+   * their parameter values, and the student's own starting values (a copy of its weights) are dropped: for a run
+   * that trains the student once (`TrainJob.trainsOnce`), as it is no longer the student it was. Absent: the
+   * student keeps its starting values (a BiLSTM: small).
+   */
+  adopt?(params: ReadonlyMap<string, Float32Array>): void;
   /** config.json for the output folder, from the source model's (labels kept). */
   configJson(source: Record<string, unknown>): Record<string, unknown>;
 }
@@ -61,6 +68,15 @@ export function weightMatrices(forward: Model): string[] {
     if (t.dataType === DataType.FLOAT && t.dims.length === 2 && !tables.has(name)) out.push(name);
   }
   return out;
+}
+
+/** Replaces, in place, the values of `model`'s initializers named in `params` (same lengths) by those arrays (not copied). */
+export function adoptParameters(model: Model, params: ReadonlyMap<string, Float32Array>): void {
+  const inits = model.graph.initializers;
+  for (const [name, values] of params) {
+    const t = inits.get(name);
+    if (t) inits.set(name, float32Tensor(name, t.dims, values));
+  }
 }
 
 /** `model` with the named initializers' values replaced (same names and dims). */

@@ -112,6 +112,12 @@ export interface TrainJob {
    * the same run, so that a run is never resumed with another teacher.
    */
   teacher?: string;
+  /**
+   * This job is the student's only training: once its parameters are in the optimizer's memory the student's graphs
+   * read them there (`Student.adopt`) and its starting values are dropped (a copy of its weights through the run).
+   * The student then changes as it trains: train it again only from what this run wrote. Default false.
+   */
+  trainsOnce?: boolean;
   /** Checkpoints go here; resumed from when it holds one of the same job. */
   workDir: string;
   /**
@@ -481,6 +487,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (!set.examples.length) throw new SettingsError(`${set.task?.name ?? set.file}: no training examples`);
   const stepper = await createStepper(job);
   const { params, optimizer } = stepper;
+  if (job.trainsOnce) student.adopt?.(studentOnly(student, params));
   for (const [name, f] of optimizer.lrScale) log(`${name}: peak lr ${(settings.lr * f).toPrecision(3)} (×${f.toPrecision(3)} the schedule's)`);
   const key = jobKey(job, params);
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);

@@ -26,7 +26,7 @@ import { NotBertError, SettingsError } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
-import { withParameters, type MaskInput, type Student } from '../student.ts';
+import { adoptParameters, withParameters, type MaskInput, type Student } from '../student.ts';
 import {
   bilstmConfigJson,
   DEFAULT_BILSTM_EMBEDDING_SIZE,
@@ -83,6 +83,11 @@ export function bertStudent(
     inputs: { ids: 'input_ids', mask: 'attention_mask', ...(hasTypes ? { types: 'token_type_ids' } : {}) },
     ...(opts.encoderOnly ? { encoderOnly: true } : {}),
     export: (params) => (opts.encoderOnly ? encoderOnly(withParameters(plain, params)) : withParameters(plain, params)),
+    // (both graphs: they share one copy of the weights, which neither then holds)
+    adopt: (params) => {
+      adoptParameters(plain, params);
+      adoptParameters(withDropout, params);
+    },
     configJson: (src) => (opts.encoderOnly ? encoderConfigJson(src, config) : { ...src, ...bertSizes(config) }),
   };
 }
