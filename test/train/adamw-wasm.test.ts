@@ -185,9 +185,9 @@ describe('AdamW WebAssembly kernel', () => {
   });
 
   it('its scratch areas are of a bounded size, not that of the largest parameter', () => {
-    // a 4M-value table (an embedding table's size): its moments, and two scratch areas of SCRATCH_VALUES at most,
+    // an 8M-value table (an embedding table's size): its moments, and two scratch areas of SCRATCH_VALUES at most,
     // where each area was the table's size (its weights twice more)
-    const n = 4_000_000;
+    const n = 8_000_000;
     const kernel = updateKernel('wasm', [n, 1000]);
     expect(kernel.name).toBe('wasm');
     const bytes = kernel.moments(n).m.buffer.byteLength;
