@@ -612,8 +612,12 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const best = bestWritten && settings.evalEachEpoch && prepared ? readBest(job.workDir, key) : undefined;
   if (bestWritten && settings.evalEachEpoch && prepared && !best)
     throw new Error(`the best epoch's parameters in ${join(job.workDir, 'best')} cannot be read back`);
+  const trained = studentOnly(student, best ?? params);
+  // (a student trained once reads the parameters returned from now on: its graphs do not keep the optimizer's memory,
+  // its moments and gradients with the parameters, past the run when the best epoch's were read back)
+  if (job.trainsOnce) student.adopt?.(trained);
   return {
-    params: studentOnly(student, best ?? params),
+    params: trained,
     epochs: state.epochs,
     bestEpoch: state.bestEpoch,
     steps: step,

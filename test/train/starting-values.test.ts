@@ -14,30 +14,48 @@ import { runTraining } from '../../src/train/run.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
 /** The buffers of the starting values of each student the run made (weakly held). */
 const starting = vi.hoisted(() => [] as Array<WeakRef<ArrayBufferLike>>);
+/** The students the run made, and whether the buffer their graphs read while they trained was alive when the model was saved. */
+const made = vi.hoisted(() => ({
+  students: [] as Array<{ forward(dropout: boolean): import('../../src/onnx/graph.ts').Model }>,
+  trainedIn: [] as Array<WeakRef<ArrayBufferLike>>,
+  aliveAtSave: [] as boolean[],
+}));
+vi.mock('../../src/onnx/save.ts', async (importOriginal) => {
+  const save = await importOriginal<typeof import('../../src/onnx/save.ts')>();
+  return {
+    ...save,
+    saveModel: (...args: Parameters<typeof save.saveModel>) => {
+      gc();
+      made.aliveAtSave.push(made.trainedIn.some((r) => r.deref() !== undefined));
+      return save.saveModel(...args);
+    },
+  };
+});
 vi.mock('../../src/train/students/index.ts', async (importOriginal) => {
   const students = await importOriginal<typeof import('../../src/train/students/index.ts')>();
   return {
     ...students,
     makeStudent: (...args: Parameters<typeof students.makeStudent>) => {
-      const made = students.makeStudent(...args);
-      for (const t of made.student.forward(false).graph.initializers.values()) {
+      const student = students.makeStudent(...args);
+      for (const t of student.student.forward(false).graph.initializers.values()) {
         if (t.dataType === DataType.FLOAT && t.dims.length > 0) starting.push(new WeakRef(t.data.buffer));
       }
-      return made;
+      made.students.push(student.student);
+      return student;
     },
   };
 });
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-starting-values-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("a trained student's starting values", () => {
-  it('are dropped once the optimizer holds the parameters, and the run writes what it trained', async () => {
+  it('are dropped once the optimizer holds the parameters, the optimizer once training ends, and the run writes what it trained', async () => {
     const glueDir = join(work, 'glue');
     writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
     const student = writeModelFolder(join(work, 'student'), tinyBert({}, { seed: 4 }));
@@ -53,10 +71,16 @@ describe("a trained student's starting values", () => {
       onStep: () => {
         gc();
         alive.push(starting.filter((r) => r.deref() !== undefined).length);
+        // (the optimizer's memory, which the student's graphs read while it trains)
+        const word = made.students[0]!.forward(false).graph.initializers.get('bert.embeddings.word_embeddings.weight')!;
+        made.trainedIn.push(new WeakRef(word.data.buffer));
       },
     });
     expect(starting.length).toBeGreaterThan(10); // (every weight of the student)
     expect(alive).toEqual([0, 0, 0, 0]);
+    // once trained, the student reads the best epoch's parameters (read back), not the optimizer's memory
+    expect(made.aliveAtSave.length).toBeGreaterThan(0);
+    expect(made.aliveAtSave).not.toContain(true);
     // the parameters written are those trained (the best epoch's), not the starting values
     const written = loadModel(output).graph.initializers.get('classifier.weight')!;
     const initial = tinyBert({}, { seed: 4 }).graph.initializers.get('classifier.weight')!;
