@@ -4,7 +4,7 @@
  * finishes), with clipping's factor, weight decay, lr factors, special values, and across a checkpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { type Coefficients, SCRATCH_VALUES, updateKernel } from '../../src/train/adamw-kernel.ts';
+import { type Coefficients, type Moments, SCRATCH_VALUES, type UpdateKernel, updateKernel } from '../../src/train/adamw-kernel.ts';
 import { AdamW, type AdamWOptions } from '../../src/train/optimizer.ts';
 import { bitIdentical, lcg } from '../helpers/feeds.ts';
 
@@ -144,42 +144,35 @@ describe('AdamW WebAssembly kernel', () => {
     // scratch areas of 8 values: dense arrays and table rows longer than them (in pieces), rows of which two fit
     // (copied together), tails; the parameter hosted or not
     const k: Coefficients = { beta1: 0.9, beta2: 0.999, decay: 0.999, stepSize: 0.01, epsHat: 1e-8, gradScale: 0.7 };
+    /** Runs `steps` on a parameter of `n` values (the same start) with each kernel; expects the same bits. */
+    const sameBits = (n: number, hostP: boolean, what: string, steps: (kernel: UpdateKernel, p: Float32Array, mo: Moments) => void) => {
+      const start = randomArray(n, n);
+      const run = (kernel: UpdateKernel) => {
+        const mo = kernel.moments(n);
+        const p = hostP && kernel.name === 'wasm' ? kernel.host(n)! : new Float32Array(n);
+        p.set(start);
+        steps(kernel, p, mo);
+        return { p, mo };
+      };
+      const a = run(updateKernel('wasm', [n], hostP ? n + 16 : 0, 8));
+      const b = run(updateKernel('js', [n]));
+      expect(bitIdentical(a.p, b.p), `${what}, hosted ${hostP}`).toBe(true);
+      expect(bitIdentical(a.mo.m, b.mo.m) && bitIdentical(a.mo.v, b.mo.v), `moments of ${what}`).toBe(true);
+    };
     for (const n of [1, 3, 4, 7, 8, 9, 12, 16, 17, 35, 100]) {
       for (const hostP of [false, true]) {
-        const wasm = updateKernel('wasm', [n], hostP ? 2 * n + 32 : 0, 8);
-        const js = updateKernel('js', [n]);
-        const mw = wasm.moments(n);
-        const mj = js.moments(n);
-        const pw = hostP ? wasm.host(n)! : new Float32Array(n);
-        pw.set(randomArray(n, n));
-        const pj = pw.slice();
-        for (let s = 0; s < 3; s++) {
-          const g = randomArray(n, 10 * n + s, 2);
-          wasm.dense(pw, mw, g, k);
-          js.dense(pj, mj, g, k);
-        }
-        expect(bitIdentical(pw, pj), `dense ${n}, hosted ${hostP}`).toBe(true);
-        expect(bitIdentical(mw.v, mj.v), `v of dense ${n}`).toBe(true);
+        sameBits(n, hostP, `dense ${n}`, (kernel, p, mo) => {
+          for (let s = 0; s < 3; s++) kernel.dense(p, mo, randomArray(n, 10 * n + s, 2), k);
+        });
       }
     }
     for (const width of [4, 5, 6, 8, 12, 13, 40]) {
       for (const hostP of [false, true]) {
-        const rows = 7;
-        const n = rows * width;
-        const wasm = updateKernel('wasm', [n], hostP ? n + 16 : 0, 8);
-        const js = updateKernel('js', [n]);
-        const mw = wasm.moments(n);
-        const mj = js.moments(n);
-        const pw = hostP ? wasm.host(n)! : new Float32Array(n);
-        pw.set(randomArray(n, width));
-        const pj = pw.slice();
-        for (const order of [[3, 0, 6], [6, 1, 2, 5, 0], [4]]) {
-          const g = randomArray(order.length * width, 3 * width + order.length, 2);
-          wasm.rows(pw, mw, order, g, width, k);
-          js.rows(pj, mj, order, g, width, k);
-        }
-        expect(bitIdentical(pw, pj), `rows of width ${width}, hosted ${hostP}`).toBe(true);
-        expect(bitIdentical(mw.m, mj.m), `m of rows of width ${width}`).toBe(true);
+        sameBits(7 * width, hostP, `rows of width ${width}`, (kernel, p, mo) => {
+          for (const order of [[3, 0, 6], [6, 1, 2, 5, 0], [4]]) {
+            kernel.rows(p, mo, order, randomArray(order.length * width, 3 * width + order.length, 2), width, k);
+          }
+        });
       }
     }
   });
