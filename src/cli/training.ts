@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
-import { settingText } from '../pass/settings.ts';
+import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkThreads } from '../runtime/threads.ts';
@@ -119,7 +119,8 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
 
 /** Adds the distillation flags, defaulting to the library's DEFAULT_DISTILL_SETTINGS. */
 export async function distillFlags(y: Argv): Promise<Argv> {
-  const { DEFAULT_DISTILL_SETTINGS: d, DEFAULT_PKD_WEIGHT } = await loadTrainingLibrary();
+  const { DEFAULT_DISTILL_SETTINGS: d, DEFAULT_PKD_WEIGHT, DISTILL_WORDS: words } = await loadTrainingLibrary();
+  // a word flag reads as its word whatever its case (' CE ' is ce); any other value stays as typed, for the refusal
   const withModels = y
     .option('teacher', { type: 'string', describe: 'the teacher: .onnx file, model folder or hf:org/name[@revision] (its tokenizer and labels are used)' })
     .option('student', {
@@ -134,14 +135,14 @@ export async function distillFlags(y: Argv): Promise<Argv> {
       .option('temperature', { type: 'number', describe: `softmax temperature of the teacher term (--logit-loss ce; default ${d.temperature})` })
       .option('logit-loss', {
         type: 'string',
-        coerce: settingText,
+        coerce: (v: unknown) => settingWord(v, words.logitLoss),
         describe: `teacher term: ce (soft cross-entropy) | mse (MSE between logits) (default ${d.logitLoss})`,
       })
       .option('cache-dir', { type: 'string', describe: 'teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)' })
       .option('stage', {
         type: 'string',
         default: d.stage,
-        coerce: settingText,
+        coerce: (v: unknown) => settingWord(v, words.stage),
         describe:
           "task: KD on --task (intermediate KD first when --intermediate, then prediction KD); a student with no classifier for the task (a bare encoder, another width, another task's labels) gets a new one, seeded from --seed. general: intermediate KD only, on --corpus, no labels, no --task needed; a --task given only sizes the student's classifier (a new one where it has none or another width, which config.json names with the task's labels); with no --task the student keeps the teacher's classifier (a student model its own), and from a teacher without a classifier it is written encoder-only (BertModel)",
       })
@@ -149,7 +150,11 @@ export async function distillFlags(y: Argv): Promise<Argv> {
         type: 'string',
         describe: 'intermediate-layer matches: tinybert, pkd-skip, pkd-last, or a JSON/YAML file of {teacherLayer, studentLayer, feature, loss, weight}',
       })
-      .option('layer-map', { type: 'string', coerce: settingText, describe: 'layer map of a preset: uniform | skip | last | teacher:student pairs (3:1,6:2)' })
+      .option('layer-map', {
+        type: 'string',
+        coerce: (v: unknown) => settingWord(v, words.layerMap),
+        describe: 'layer map of a preset: uniform | skip | last | teacher:student pairs (3:1,6:2)',
+      })
       .option('pkd-weight', {
         type: 'number',
         describe: `BERT-PKD's beta: the weight of the patient loss (the mean of the PKD terms over the matched layers) of --intermediate pkd-skip / pkd-last (default ${DEFAULT_PKD_WEIGHT})`,
@@ -160,7 +165,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
       })
       .option('intermediate-phase', {
         type: 'string',
-        coerce: settingText,
+        coerce: (v: unknown) => settingWord(v, words.intermediatePhase),
         describe:
           'first: intermediate KD alone, then prediction KD (TinyBERT; default) | joint: both losses in one phase (BERT-PKD; default of the pkd presets)',
       })

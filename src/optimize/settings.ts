@@ -33,13 +33,14 @@ export function parseRewrites(spec: string): Rewrite[] {
   const s = spec.trim().toLowerCase();
   if (s === 'default') return [...DEFAULT_REWRITES];
   if (s === 'all') return [...REWRITES];
-  const names = s
+  const typed = spec
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
-  if (!names.length) throw new SettingsError(`no rewrite is named (expected ${SYNTAX})`);
-  const unknown = names.find((n) => !(REWRITES as readonly string[]).includes(n));
+  if (!typed.length) throw new SettingsError(`no rewrite is named (expected ${SYNTAX})`);
+  const unknown = typed.find((n) => !(REWRITES as readonly string[]).includes(n.toLowerCase()));
   if (unknown !== undefined) throw new SettingsError(`unknown rewrite '${unknown}' (expected ${SYNTAX})`);
+  const names = typed.map((n) => n.toLowerCase());
   return REWRITES.filter((r) => names.includes(r));
 }
 

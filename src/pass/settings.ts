@@ -182,6 +182,15 @@ export function settingText(v: unknown): unknown {
   return typeof v === 'string' ? v.trim().toLowerCase() : v;
 }
 
+/**
+ * `v` as the one of `words` it reads as (settingText: ' CE ' is 'ce'), else `v` as given, so that the check refusing
+ * it quotes what was typed ('toString', not 'tostring').
+ */
+export function settingWord(v: unknown, words: readonly string[]): unknown {
+  const w = settingText(v);
+  return typeof w === 'string' && words.includes(w) ? w : v;
+}
+
 /** The error of a field: `missing; expected …` when absent, `expected …` otherwise. */
 function expected(what: string, missing = `missing; expected ${what}`) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? missing : `expected ${what}`);
@@ -224,16 +233,17 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 }
 
 /**
- * A string in a small grammar (`syntax`, e.g. 'all | groups:N'), canonicalized: `read` parses its settingText (spaces
- * around it and letter case do not matter; 'GROUPS:2' is 'groups:2') (throwing a
- * SettingsError whose message is the problem) and `write` prints the parsed value back in one canonical form.
+ * A string in a small grammar (`syntax`, e.g. 'all | groups:N'), canonicalized: `read` parses it, trimmed, reading it
+ * as settingText does (spaces around it and letter case do not matter; 'GROUPS:2' is 'groups:2'; given the text as
+ * typed, so that its messages quote that) (throwing a SettingsError whose message is the problem) and `write` prints
+ * the parsed value back in one canonical form.
  */
 export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T) => string, missing?: string) {
   return z
     .string({ error: expected(`a string (${syntax})`, missing) })
     .transform((s, ctx) => {
       try {
-        return write(read(settingText(s) as string));
+        return write(read(s.trim()));
       } catch (e) {
         if (!(e instanceof SettingsError)) throw e;
         ctx.issues.push({ code: 'custom', message: e.message, input: s });

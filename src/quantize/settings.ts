@@ -145,16 +145,17 @@ export const RANGE_METHOD_SYNTAX = 'minmax | percentile[:P] | entropy[:BINS]';
 export function parseRangeMethod(v: unknown): RangeMethod {
   if (v === undefined || v === null) return { kind: 'minmax' };
   if (typeof v === 'string') {
-    // read as every setting is (settingText): spaces around the text or after the colon, and letter case, do not matter
-    const s = settingText(v) as string;
-    if (s === 'minmax') return { kind: 'minmax' };
-    const m = /^percentile(?::\s*(\d+(?:\.\d+)?))?$/.exec(s);
+    // read as every setting is (settingText): spaces around the text or after the colon, and letter case, do not
+    // matter; a message quotes the text as typed
+    const s = v.trim();
+    if (settingText(s) === 'minmax') return { kind: 'minmax' };
+    const m = /^percentile(?::\s*(\d+(?:\.\d+)?))?$/i.exec(s);
     if (m) {
       const percentile = m[1] === undefined ? 99.999 : Number(m[1]);
       if (!(percentile > 50 && percentile <= 100)) throw new SettingsError('the percentile must be in (50, 100]');
       return { kind: 'percentile', percentile };
     }
-    const e = /^entropy(?::\s*(.*))?$/.exec(s);
+    const e = /^entropy(?::\s*(.*))?$/i.exec(s);
     if (e) {
       const bins = e[1] === undefined ? ENTROPY_DEFAULT_BINS : /^\d+$/.test(e[1]) ? Number(e[1]) : Number.NaN;
       if (!(bins >= ENTROPY_QUANTIZED_BINS && bins <= ENTROPY_MAX_BINS && bins % 2 === 0)) {

@@ -21,14 +21,14 @@ import { SettingsError, UserError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { checkSettings, type DistillSettings } from '../train/run.ts';
+import { DISTILL_WORDS, checkSettings, type DistillSettings } from '../train/run.ts';
 import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { renameFlags } from './setting-names.ts';
-import { settingText } from '../pass/settings.ts';
+import { settingWord } from '../pass/settings.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -115,18 +115,21 @@ export const GENERAL_STAGE_STUDENT =
 
 /** The general stage (intermediate KD on a text corpus) is not a sweep step: its data is not the task's. */
 type NotInSweeps = 'stage' | 'corpus';
-/** `word`: a setting that takes words, read as a pass's words are (settingText: letter case and spaces around do not matter). */
-const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: Kind; min?: number; word?: true }> = {
+/**
+ * `word`: a setting that takes words (DISTILL_WORDS), read as a pass's words are (settingWord: letter case and spaces
+ * around do not matter; another value is quoted as written).
+ */
+const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: Kind; min?: number; word?: readonly string[] }> = {
   alpha: { kind: 'number' },
   temperature: { kind: 'number' },
-  logitLoss: { kind: 'string', word: true },
+  logitLoss: { kind: 'string', word: DISTILL_WORDS.logitLoss },
   /** A preset name, or a list of {teacherLayer, studentLayer, feature, loss, weight} (parseMatches). */
-  intermediate: { kind: 'data', word: true },
+  intermediate: { kind: 'data', word: DISTILL_WORDS.intermediate },
   /** uniform | skip | last | 'T:S,T:S', or a list of [teacher, student] pairs. */
-  layerMap: { kind: 'data', word: true },
+  layerMap: { kind: 'data', word: DISTILL_WORDS.layerMap },
   pkdWeight: { kind: 'number' },
   intermediateEpochs: { kind: 'int', min: 1 },
-  intermediatePhase: { kind: 'string', word: true },
+  intermediatePhase: { kind: 'string', word: DISTILL_WORDS.intermediatePhase },
   augment: { kind: 'int', min: 0 },
 };
 /** The distill settings that take words (DISTILL_KEYS' `word`): a point key reads them as the step does. */
@@ -298,7 +301,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
     // a word (logitLoss mse, intermediate tinybert, layerMap uniform, intermediatePhase joint) reads as the flag's does
     else if (Object.hasOwn(DISTILL_KEYS, k)) {
       const spec = DISTILL_KEYS[k as keyof typeof DISTILL_KEYS];
-      distill[k] = typed(k, spec.word ? settingText(v) : v, spec);
+      distill[k] = typed(k, spec.word ? settingWord(v, spec.word) : v, spec);
     }
   }
   try {

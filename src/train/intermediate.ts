@@ -18,7 +18,8 @@ import { SettingsError } from '../errors.ts';
 
 export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
 export type MatchLoss = 'mse' | 'cosine' | 'pkd' | 'attention-mse' | 'attention-kl';
-export type LayerMapName = 'uniform' | 'skip' | 'last';
+export const LAYER_MAP_NAMES = ['uniform', 'skip', 'last'] as const;
+export type LayerMapName = (typeof LAYER_MAP_NAMES)[number];
 
 export interface IntermediateMatch {
   teacherLayer: number;

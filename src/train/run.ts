@@ -35,7 +35,15 @@ import { checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from '..
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
-import { DEFAULT_PKD_WEIGHT, INTERMEDIATE_PRESETS, presetMatches, type IntermediateMatch, type IntermediatePreset, type LayerMapName } from './intermediate.ts';
+import {
+  DEFAULT_PKD_WEIGHT,
+  INTERMEDIATE_PRESETS,
+  LAYER_MAP_NAMES,
+  presetMatches,
+  type IntermediateMatch,
+  type IntermediatePreset,
+  type LayerMapName,
+} from './intermediate.ts';
 export { DEFAULT_PKD_WEIGHT } from './intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
 import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
@@ -86,6 +94,18 @@ export const DEFAULT_DISTILL_SETTINGS: Readonly<DistillSettings> = Object.freeze
   stage: 'task',
   augment: 0,
 });
+
+/**
+ * The distillation settings that take words, and their words: a flag's or sweep step's value reads as one of them
+ * whatever its letter case and spaces around it (settingWord), and is quoted as typed when it is none.
+ */
+export const DISTILL_WORDS = {
+  logitLoss: ['ce', 'mse'],
+  stage: ['task', 'general'],
+  intermediate: INTERMEDIATE_PRESETS,
+  layerMap: LAYER_MAP_NAMES,
+  intermediatePhase: ['first', 'joint'],
+} as const satisfies Partial<Record<keyof DistillSettings, readonly string[]>>;
 
 /** One training phase: its loss and intermediate matches. */
 interface Phase {

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadReport } from '../../src/report/index.ts';
+import { parseFormats } from '../../src/cli/commands/report.ts';
 import { SweepStore, type SweepPoint } from '../../src/sweep/index.ts';
 import { STORE_APPLICATION_ID } from '../../src/sweep/store-format.ts';
 import { fakePoint, storePoints } from '../report/points.ts';
@@ -235,6 +236,11 @@ describe('report arguments', () => {
   it('refuses several formats without --out in one line (stdout takes one)', () => {
     expectOneLine(run('report', good, '--format', 'md,csv'), /^compress: --format md,csv: one format at a time on stdout; give --out DIR to write several$/m);
     expectOneLine(run('report', good, '--format', 'md', '--format', 'json'), /--format md,json: one format at a time/);
+  });
+
+  it('reads a format in any letter case and quotes an unknown one as typed', () => {
+    expect(parseFormats([' HTML,md', 'Md'])).toEqual(['html', 'md']);
+    expect(() => parseFormats(['md,HTMLX'])).toThrow(/^--format HTMLX: expected one of md, csv, json, html$/);
   });
 
   it('names a device given as --out and a folder given as the store', () => {

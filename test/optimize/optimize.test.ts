@@ -54,6 +54,9 @@ describe('optimize settings', () => {
     expect(() => OPTIMIZE.parse({ rewrites: 'attention,fast' })).toThrow(
       /^optimize: rewrites 'attention,fast': unknown rewrite 'fast' \(expected default \| all \| [^\n]*\) \(flag --optimize\)$/,
     );
+    // (a rewrite reads in any letter case, and an unknown one is quoted as typed)
+    expect(OPTIMIZE.check({ rewrites: ' Attention,GELU' })).toEqual({ rewrites: 'attention,gelu' });
+    expect(() => OPTIMIZE.parse({ rewrites: 'Attention,Fast' })).toThrow(/: unknown rewrite 'Fast' \(expected /);
     expect(() => OPTIMIZE.parse({ rewrites: ',' })).toThrow(/no rewrite is named/);
     expect(() => OPTIMIZE.parse({ rewrites: 'all', level: 2 })).toThrow(/^optimize: unknown setting 'level'/);
   });

@@ -88,6 +88,10 @@ describe('quantize settings', () => {
     [{ mode: 'int8', calibration: 'entropy:129' }, /even number from 128/],
     [{ mode: 'int8', calibration: 'entropy:4096' }, /to 2048 \(got '4096'\)/],
     [{ mode: 'int8', calibration: 'entropy:lots' }, /entropy histogram bins/],
+    // a value is quoted as typed, not lowercased
+    [{ mode: 'int8-group:Big' }, /the group size must be a positive integer \(got 'Big'\)/],
+    [{ mode: 'mixed:12MBX' }, /the budget '12MBX' must be a fraction/],
+    [{ mode: 'int8-static', calibration: 'Entropy:Lots' }, /calibration 'Entropy:Lots': the entropy histogram bins must be [^\n]*\(got 'Lots'\)/],
     [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],
     [{ mode: 'int8', mixedBlockSize: 20 }, /16, 32, 64, 128 or 256/],
     [{ mode: 'int8', reduceRange: 'yes' }, /reduceRange 'yes': expected true or false \(flag --quantize-reduce-range\)/],

@@ -14,6 +14,8 @@ import { SettingsError } from '../../src/errors.ts';
 import { distillFlags } from '../../src/cli/training.ts';
 import { parseEmbeddingLr } from '../../src/train/embedding-lr.ts';
 import { readIntermediate } from '../../src/cli/commands/distill.ts';
+import { checkSettings } from '../../src/train/run.ts';
+import { parseLayerMap } from '../../src/train/intermediate.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { runSweep } from '../../src/sweep/run.ts';
@@ -285,6 +287,23 @@ describe('train / distill steps in a sweep file', () => {
     expect(parse([distill({ ...needs, [key]: written })]).pipelines[1]!.training![0]!.distill).toEqual({ ...needs, [key]: canonical });
     const args = (await distillFlags(yargs([]))).parseSync(['--teacher', 't', '--student', 's', `--${flag}`, written]);
     expect(flag === 'intermediate' ? readIntermediate(args.intermediate as string) : args[flag]).toEqual(canonical);
+  });
+
+  // A value that is none of the words is refused quoting it as written, not lowercased ('toString', not 'tostring').
+  // [setting, flag, as written, the refusal]
+  const NOT_WORDS: Array<[string, string, string, RegExp]> = [
+    ['logitLoss', 'logit-loss', 'toString', /logit-?loss:? must be ce or mse \(got toString\)/i],
+    ['layerMap', 'layer-map', 'Uniformly', /'Uniformly': expected uniform, skip, last/],
+    ['intermediatePhase', 'intermediate-phase', 'Both', /intermediate-?phase:? must be first or joint \(got Both\)/i],
+    ['stage', 'stage', 'General Task', /--stage must be task or general \(got General Task\)/],
+  ];
+  it.each(NOT_WORDS)('quotes distill %s (--%s) %j as written when refusing it', async (key, flag, written, message) => {
+    const needs = key === 'layerMap' || key === 'intermediatePhase' ? { intermediate: 'tinybert' as const } : {};
+    if (key !== 'stage') expect(refusal(() => parse([distill({ ...needs, [key]: written })]))).toMatch(message);
+    const args = (await distillFlags(yargs([]))).parseSync(['--teacher', 't', '--student', 's', `--${flag}`, written]);
+    expect(args[flag]).toBe(written);
+    const value = key === 'layerMap' ? () => parseLayerMap(written) : () => checkSettings({}, { ...needs, [key]: args[flag] });
+    expect(refusal(value)).toMatch(message);
   });
 
   it('refuses settings that would be ignored: layerMap with a match list, intermediateEpochs with a joint phase', () => {

@@ -23,13 +23,14 @@ interface ReportArgs {
 /** '--format md,html' or repeated flags → the formats; a SettingsError for an unknown one. */
 export function parseFormats(values: readonly string[] | undefined): ReportFormat[] | undefined {
   if (!values || values.length === 0) return undefined;
-  const list = values
+  const typed = values
     .flatMap((v) => String(v).split(','))
-    .map((s) => s.trim().toLowerCase())
+    .map((s) => s.trim())
     .filter(Boolean);
-  for (const f of list)
-    if (!(REPORT_FORMATS as readonly string[]).includes(f)) throw new SettingsError(`--format ${f}: expected one of ${REPORT_FORMATS.join(', ')}`);
-  return [...new Set(list)] as ReportFormat[];
+  // (any letter case: HTML is html; an unknown format quoted as typed)
+  const unknown = typed.find((f) => !(REPORT_FORMATS as readonly string[]).includes(f.toLowerCase()));
+  if (unknown !== undefined) throw new SettingsError(`--format ${unknown}: expected one of ${REPORT_FORMATS.join(', ')}`);
+  return [...new Set(typed.map((f) => f.toLowerCase()))] as ReportFormat[];
 }
 
 export const reportCommand: CliCommand<ReportArgs> = {
