@@ -82,10 +82,27 @@ export function parseBudget(spec: string): SizeBudget {
     if (!(fraction > 0 && fraction <= 1)) throw new SettingsError(`the budget fraction ${spec} must be in (0, 1]`);
     return { kind: 'fraction', fraction };
   }
-  const scale = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2 }[unit as 'b' | 'kb' | 'kib' | 'mb' | 'mib'];
+  const scale = BUDGET_UNITS[unit as keyof typeof BUDGET_UNITS];
   const bytes = Math.round(v * scale);
   if (!(bytes > 0)) throw new SettingsError(`the budget ${spec} must be more than 0 bytes`);
   return { kind: 'bytes', bytes };
+}
+
+/** The units a size budget may be written in, by their byte counts. */
+const BUDGET_UNITS = { mb: 1e6, mib: 1024 ** 2, kb: 1e3, kib: 1024, b: 1 } as const;
+
+/**
+ * A byte budget as a user writes one: the shortest text in mb, mib, kb, kib or b that parseBudget reads back as the
+ * same bytes (the first of those units on a tie): 12000000 is '12mb', 12582912 '12mib', 1500000 '1.5mb', 1024 '1kib'.
+ */
+export function formatBudgetBytes(bytes: number): string {
+  let best = `${bytes}b`;
+  for (const [unit, scale] of Object.entries(BUDGET_UNITS)) {
+    const number = String(bytes / scale);
+    const text = `${number}${unit}`;
+    if (/^\d+(\.\d+)?$/.test(number) && Math.round(Number(number) * scale) === bytes && text.length < best.length) best = text;
+  }
+  return best;
 }
 
 function positiveInt(what: string, spec: string): number {
@@ -312,6 +329,6 @@ export function modeName(m: QuantizeMode): string {
     case 'int4-block':
       return `int4-block:${m.blockSize}`;
     case 'mixed':
-      return `mixed:${m.budget.kind === 'fraction' ? m.budget.fraction : `${m.budget.bytes}b`}`;
+      return `mixed:${m.budget.kind === 'fraction' ? m.budget.fraction : formatBudgetBytes(m.budget.bytes)}`;
   }
 }

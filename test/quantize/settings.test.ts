@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { parseBudget, parseMode, parseQuantizeSettings, parseRangeMethod } from '../../src/quantize/index.ts';
-import { QUANTIZE } from '../../src/quantize/settings.ts';
+import { QUANTIZE, formatBudgetBytes } from '../../src/quantize/settings.ts';
 
 describe('quantize settings', () => {
   it('parses every mode', () => {
@@ -41,6 +41,26 @@ describe('quantize settings', () => {
       expect(parseQuantizeSettings({ mode, format: 'standard', attention: false })).toMatchObject({ format: 'standard', attention: false });
     }
     expect(parseQuantizeSettings({ mode: 'int4-block:32', format: 'standard' }).format).toBe('standard');
+  });
+
+  it('writes a mixed byte budget as a user writes one (lineage, messages and sweep keys), the shortest text reading back as its bytes', () => {
+    const mode = (v: string) => QUANTIZE.check({ mode: v }).mode;
+    expect(mode('mixed:12mb')).toBe('mixed:12mb');
+    expect(mode(' Mixed:12MB ')).toBe('mixed:12mb');
+    expect(mode('mixed:12000000b')).toBe('mixed:12mb');
+    expect(mode('mixed:12MiB')).toBe('mixed:12mib');
+    expect(mode('mixed:1.5mb')).toBe('mixed:1.5mb');
+    expect(mode('mixed:1536kib')).toBe('mixed:1.5mib');
+    expect(mode('mixed:1kib')).toBe('mixed:1kib');
+    expect(mode('mixed:1000kb')).toBe('mixed:1mb');
+    expect(mode('mixed:0.5mb')).toBe('mixed:0.5mb');
+    expect(mode('mixed:100b')).toBe('mixed:100b');
+    expect(mode('mixed:1234567b')).toBe('mixed:1234567b');
+    expect(mode('mixed:20%')).toBe('mixed:0.2');
+    for (const bytes of [1, 999, 1000, 1024, 1025, 123_456, 1_048_576, 1_500_000, 3 * 1024 ** 3, 12_345_678_000]) {
+      const text = formatBudgetBytes(bytes);
+      expect(parseBudget(text), text).toEqual({ kind: 'bytes', bytes });
+    }
   });
 
   it('writes every range method in its canonical text, the old ones as before', () => {
