@@ -20,7 +20,7 @@
  */
 import type { Model, Node } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import type { BertStructure, EncoderInputs, EncoderLayer } from './structure.ts';
+import type { BertStructure, EncoderInputs, EncoderLayer, ModelFamily } from './structure.ts';
 import { AttentionMatcher, type AttentionMatch } from './discover/attention.ts';
 import { findEmbeddingsOutput, matchEmbeddings, matchEmbeddingsMapping, type EmbeddingsMatch } from './discover/embeddings.ts';
 import { matchEncoderLayer } from './discover/encoder-layer.ts';
@@ -66,10 +66,11 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   }
 
   const hiddenSize = hiddenWidth(ctx, emb, layers[0]);
-  const family = detectFamily(model, emb);
+  const family = positionIdsFamily(ctx, model, emb) ?? detectFamily(model, emb);
   const last = layers[layers.length - 1];
   const { pooler, head } = matchHead(ctx, family, last.output, emb.embeddings.word.rows);
   const inputs: EncoderInputs = { ...emb.inputs };
+  if (inputs.positionIds && family === 'roberta') inputs.positionPadding = ROBERTA_PADDING;
   const firstAttention = layers.find((l) => l.attention);
   const mask = matches.length ? attentionMaskInput(ctx, matches[0], inputs) : unusedMaskInput(ctx, inputs);
   if (mask) inputs.attentionMask = mask;
@@ -93,6 +94,31 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   if (pooler) structure.pooler = pooler;
   if (head) structure.head = head;
   return structure;
+}
+
+/** RoBERTa's, XLM-RoBERTa's and CamemBERT's padding_idx (their pad_token_id). */
+const ROBERTA_PADDING = 1;
+
+/**
+ * The family of a graph that takes its position ids as an input, which tells how they are counted: Hugging Face's
+ * parameter names when they say (`roberta.` / `xlm_roberta.` / `camembert.`: RoBERTa's padding-aware positions;
+ * `bert.` / `distilbert.` / `electra.` / `albert.`: arange(seq)), else the position table: max_position_embeddings
+ * rows (a power of two: BERT's arange) or two more (RoBERTa's, whose positions start after padding_idx 1). Refused
+ * when neither tells. Undefined for a graph that computes its positions (detectFamily decides).
+ */
+function positionIdsFamily(ctx: GraphContext, model: Model, emb: EmbeddingsMatch): ModelFamily | undefined {
+  const input = emb.inputs.positionIds;
+  if (!input) return undefined;
+  const names = [...model.graph.initializers.keys()];
+  if (names.some((n) => /(^|[./_])(xlm[-_]?)?roberta[./_]|camembert[./_]/i.test(n))) return 'roberta';
+  if (names.some((n) => /(^|[./_])(distil)?bert[./_]|(^|[./_])(electra|albert)[./_]/i.test(n))) return detectFamily(model, emb);
+  const rows = emb.embeddings.position?.rows ?? 0;
+  const powerOfTwo = (n: number) => n >= 2 && (n & (n - 1)) === 0;
+  if (powerOfTwo(rows)) return detectFamily(model, emb);
+  if (powerOfTwo(rows - 2)) return 'roberta';
+  return ctx.refuse(
+    `graph input '${input}' gives the position ids, and neither the parameter names nor the position table (${rows} rows) tell whether they are BERT's arange(seq) or RoBERTa's padding-aware positions`,
+  );
 }
 
 /**

@@ -8,7 +8,8 @@
  * `segment`). A graph discovery does not read (a BiLSTM student, a masked-LM) is fed by the input names BERT-family
  * exporters use. An opened session is fed by those names too, and when one is not known the session's graph is
  * read and discovery decides. Only declared inputs are fed (DistilBERT and XLM-R have no token types), each in its
- * declared element type (int64, or int32 for some TensorFlow exports).
+ * declared element type (int64, or int32 for some TensorFlow exports). A graph that takes its position ids as an
+ * input (`position_ids`) is fed arange(seq) in each row, or as one row when the input's batch dimension is 1.
  */
 import { NotBertError, SettingsError } from '../errors.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
@@ -18,14 +19,18 @@ import type { Feeds, Session } from '../runtime/session.ts';
 import { findBert } from './discover.ts';
 import type { BertStructure } from './structure.ts';
 
-/** What an input carries: token ids, the attention mask or token types (segments). */
-export type InputRole = 'ids' | 'mask' | 'types';
+/** What an input carries: token ids, the attention mask, token types (segments) or position ids (0, 1, … seq − 1). */
+export type InputRole = 'ids' | 'mask' | 'types' | 'positions';
 export type IdElementType = 'int64' | 'int32';
 
 export interface ModelInput {
   readonly name: string;
   readonly role: InputRole;
   readonly elementType: IdElementType;
+  /** Fed as one row ([1, seq]) rather than one per row of the batch: a position ids input whose batch dimension is 1. */
+  readonly oneRow?: boolean;
+  /** Position ids counted as RoBERTa counts them, from this padding_idx (see EncoderInputs.positionPadding); else arange(seq). */
+  readonly padding?: number;
 }
 
 /** A batch of token rows, row-major [batch, seq]; padding has mask 0 and token type 0. */
@@ -42,7 +47,22 @@ const ROLE_PATTERNS: ReadonlyArray<[InputRole, RegExp]> = [
   ['ids', /^(input_ids|input_ids:0|input_word_ids|ids)$/i],
   ['mask', /^(attention_mask|attention_mask:0|input_mask|input_mask:0|mask)$/i],
   ['types', /^(token_type_ids|token_type_ids:0|segment_ids|segment_ids:0|input_type_ids)$/i],
+  ['positions', /^(position_ids|position_ids:0|pos_ids)$/i],
 ];
+
+/**
+ * The input as fed: one row when it holds position ids and its declared batch dimension is 1 (arange(seq) only:
+ * RoBERTa's positions differ by row, and a graph that takes one row of them is refused).
+ */
+function asFed(input: ModelInput, shape: readonly unknown[] | undefined): ModelInput {
+  if (input.role !== 'positions' || shape?.[0] !== 1) return input;
+  if (input.padding !== undefined) {
+    throw new SettingsError(
+      `model input '${input.name}' takes one row of position ids (batch dimension 1), but RoBERTa's padding-aware positions differ from row to row`,
+    );
+  }
+  return { ...input, oneRow: true };
+}
 
 /** The declared element type as an id type; a SettingsError for anything else. */
 function idElementType(name: string, declared: string): IdElementType {
@@ -74,18 +94,25 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
     const code = declared.find((v) => v.name === name)?.elemType;
     return code === undefined ? 'int64' : dataTypeName(code);
   };
+  const shapeOf = (name: string) => declared.find((v) => v.name === name)?.shape;
   const found = structure ?? discovered(model);
   if (!found)
     return inputsByName(
       declared.map((v) => v.name),
       typeOf,
+      shapeOf,
     );
   const roles = new Map<string, InputRole>([[found.inputs.inputIds, 'ids']]);
   if (found.inputs.attentionMask) roles.set(found.inputs.attentionMask, 'mask');
   if (found.inputs.tokenTypeIds) roles.set(found.inputs.tokenTypeIds, 'types');
+  if (found.inputs.positionIds) roles.set(found.inputs.positionIds, 'positions');
+  const padding = found.inputs.positionPadding;
   const inputs = declared
     .filter((v) => roles.has(v.name))
-    .map((v): ModelInput => ({ name: v.name, role: roles.get(v.name)!, elementType: idElementType(v.name, typeOf(v.name)) }));
+    .map((v): ModelInput => {
+      const input: ModelInput = { name: v.name, role: roles.get(v.name)!, elementType: idElementType(v.name, typeOf(v.name)) };
+      return asFed(input.role === 'positions' && padding !== undefined ? { ...input, padding } : input, v.shape);
+    });
   return requireIds(
     inputs,
     declared.map((v) => v.name),
@@ -98,24 +125,26 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
  * without it, a SettingsError.
  */
 export function sessionInputs(session: Pick<Session, 'inputNames' | 'inputTypes'>, graph?: () => Model, structure?: BertStructure): ModelInput[] {
-  if (!graph || session.inputNames.every((n) => roleByName(n))) return inputsByName(session.inputNames, (n) => session.inputTypes[n] ?? 'int64');
+  // A position ids input's batch dimension is read from the graph when there is one.
+  const plain = session.inputNames.every((n) => roleByName(n) && roleByName(n) !== 'positions');
+  if (!graph || plain) return inputsByName(session.inputNames, (n) => session.inputTypes[n] ?? 'int64');
   const inputs = modelInputs(graph(), structure);
   const missing = session.inputNames.find((n) => !inputs.some((i) => i.name === n));
   if (missing !== undefined) throw notFillable(missing);
   return inputs;
 }
 
-function inputsByName(names: readonly string[], typeOf: (name: string) => string): ModelInput[] {
+function inputsByName(names: readonly string[], typeOf: (name: string) => string, shapeOf?: (name: string) => readonly unknown[] | undefined): ModelInput[] {
   const inputs = names.map((name): ModelInput => {
     const role = roleByName(name);
     if (!role) throw notFillable(name);
-    return { name, role, elementType: idElementType(name, typeOf(name)) };
+    return asFed({ name, role, elementType: idElementType(name, typeOf(name)) }, shapeOf?.(name));
   });
   return requireIds(inputs, names);
 }
 
 function notFillable(name: string): SettingsError {
-  return new SettingsError(`model input '${name}' is not one the encoder reads as token ids, attention mask or token types`);
+  return new SettingsError(`model input '${name}' is not one the encoder reads as token ids, attention mask, token types or position ids`);
 }
 
 /**
@@ -136,14 +165,39 @@ export function discovered(model: Model): BertStructure | undefined {
   }
 }
 
-/** Each input with its values from `batch`, as [batch, seq] id tensors to be. */
+/**
+ * Position ids of `rows` rows of `batch`: 0 … seq − 1 in each, or with `padding` RoBERTa's (Hugging Face's
+ * create_position_ids_from_input_ids): padding + the count of non-padding ids up to and including each token, and
+ * `padding` at padding ids.
+ */
+function positionIds(batch: TokenBatch, rows: number, padding?: number): BigInt64Array {
+  const { seq, inputIds } = batch;
+  const out = new BigInt64Array(rows * seq);
+  for (let r = 0; r < rows; r++) {
+    let count = 0;
+    for (let t = 0; t < seq; t++) {
+      const at = r * seq + t;
+      if (padding === undefined) out[at] = BigInt(t);
+      else out[at] = BigInt(inputIds[at] === BigInt(padding) ? padding : padding + ++count);
+    }
+  }
+  return out;
+}
+
+/** Each input with its values from `batch`, as [batch, seq] id tensors to be ([1, seq] for one-row position ids). */
 export function tokenInputs(inputs: readonly ModelInput[], batch: TokenBatch): IdInput[] {
-  return inputs.map((i) => ({
-    name: i.name,
-    type: i.elementType,
-    dims: [batch.batch, batch.seq],
-    values: i.role === 'ids' ? batch.inputIds : i.role === 'mask' ? batch.attentionMask : batch.tokenTypeIds,
-  }));
+  return inputs.map((i) => {
+    const rows = i.oneRow ? 1 : batch.batch;
+    const values =
+      i.role === 'ids'
+        ? batch.inputIds
+        : i.role === 'mask'
+          ? batch.attentionMask
+          : i.role === 'types'
+            ? batch.tokenTypeIds
+            : positionIds(batch, rows, i.padding);
+    return { name: i.name, type: i.elementType, dims: [rows, batch.seq], values };
+  });
 }
 
 /** The feeds of `batch` for `inputs`: one [batch, seq] tensor per input, in its element type. */

@@ -240,6 +240,14 @@ export interface EncoderInputs {
   inputIds: string;
   attentionMask?: string;
   tokenTypeIds?: string;
+  /** Position ids given as an input (some exports take them rather than computing them in the graph). */
+  positionIds?: string;
+  /**
+   * With `positionIds`: RoBERTa's padding_idx when they are RoBERTa's padding-aware positions (Hugging Face's
+   * create_position_ids_from_input_ids: padding_idx + cumsum(ids ≠ padding_idx) · (ids ≠ padding_idx)); absent when
+   * they are BERT's arange(seq).
+   */
+  positionPadding?: number;
 }
 
 export interface BertStructure {

@@ -55,7 +55,7 @@ export const TRANSFORMERS_JS_MODEL_FILES: Readonly<Record<TransformersJsDtype, s
 };
 
 /** The input names transformers.js feeds, by role. */
-const INPUT_NAMES: Readonly<Record<InputRole, string>> = { ids: 'input_ids', mask: 'attention_mask', types: 'token_type_ids' };
+const INPUT_NAMES: Readonly<Record<InputRole, string>> = { ids: 'input_ids', mask: 'attention_mask', types: 'token_type_ids', positions: 'position_ids' };
 
 /** What was written. */
 export interface TransformersJsFolder {

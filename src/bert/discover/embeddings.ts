@@ -3,7 +3,8 @@
  * of a sum of table lookups, or one com.microsoft EmbedLayerNormalization node. Lookups are told apart by where their
  * indices come from, not by names:
  * - indices that are a graph input (through Cast / Reshape / Unsqueeze): word ids, or token types (the smaller table,
- *   or the input named like token_type / segment when there are two);
+ *   or the input named like token_type / segment when there are two), or positions when the input is named like
+ *   position_ids (exports that take the position ids rather than computing them);
  * - indices computed with Range or CumSum (RoBERTa's padding-aware positions), or sliced from a constant arange:
  *   positions; sliced from a constant of zeros (the buffered token_type_ids of torch exports): token types;
  * - a constant [1, seq, hidden] added directly (keras folded the position lookup): positions.
@@ -173,22 +174,15 @@ function gatherLookup(ctx: GraphContext, g: Node, value: string, quantization?: 
   const entry: EmbeddingTable = { weight: table.name, gather: g.name, rows: table.tensor.dims[0] };
   if (quantization) entry.quantization = quantization;
   const idsInput = directInput(ctx, g.inputs[1]);
-  // (a graph that takes its position ids as an input: no feed gives them, and without token types the smaller table
-  // would be taken for theirs, fed token types as positions; refused by name rather than misread)
-  if (idsInput && POSITION_IDS_NAME.test(idsInput)) {
-    ctx.refuse(
-      `embeddings: Gather '${g.name}' looks up graph input '${idsInput}', position ids given as an input, which compress does not feed (export the model computing its positions, as transformers' exporters do)`,
-    );
-  }
-  if (idsInput) return { table: entry, role: 'ids', idsInput, cumsum: false, value };
+  if (idsInput) return { table: entry, role: POSITION_NAME.test(idsInput) ? 'position' : 'ids', idsInput, cumsum: false, value };
   const { role, cumsum } = computedRole(ctx, g.inputs[1]);
   if (!role) ctx.refuse(`embeddings: cannot tell what the indices of Gather '${g.name}' are (not a graph input, not positions, not constant token types)`);
   return { table: entry, role, cumsum, value };
 }
 
 const TOKEN_TYPE_NAME = /token[_-]?type|segment/i;
-/** The name of a graph input that carries position ids (`position_ids`, `pos_ids`). */
-const POSITION_IDS_NAME = /position|^pos[_-]?ids/i;
+/** The name of a graph input that carries position ids. */
+const POSITION_NAME = /position|^pos[_-]?ids/i;
 
 /**
  * The output of the embeddings block found without the encoder layers: the first EmbedLayerNormalization, or the
@@ -241,6 +235,7 @@ export function matchEmbeddings(ctx: GraphContext, norms: NormIndex, layerInput:
   if (tokenType) embeddings.tokenType = tokenType.table;
   const inputs: EmbeddingsMatch['inputs'] = { inputIds: word.idsInput! };
   if (tokenType?.idsInput) inputs.tokenTypeIds = tokenType.idsInput;
+  if (positions[0]?.idsInput) inputs.positionIds = positions[0].idsInput;
   return { embeddings, inputs, cumsumPositions: positions.some((l) => l.cumsum) };
 }
 
@@ -301,5 +296,7 @@ function fusedEmbeddings(ctx: GraphContext, node: Node): EmbeddingsMatch {
   const inputs: EmbeddingsMatch['inputs'] = { inputIds };
   const tt = node.inputs[1] ? directInput(ctx, node.inputs[1]) : undefined;
   if (tt) inputs.tokenTypeIds = tt;
+  const positionIds = node.inputs[8] ? directInput(ctx, node.inputs[8]) : undefined;
+  if (positionIds) inputs.positionIds = positionIds;
   return { embeddings, inputs, cumsumPositions: false };
 }
