@@ -56,10 +56,12 @@ export function fuseEmbeddings(oc: OptimizeContext): void {
   if (problem) return skip(problem);
   const ids = oc.int32Input(s.inputs.inputIds);
   const types = e.tokenType ? oc.int32Input(s.inputs.tokenTypeIds!) : '';
+  // (position ids given as an input: read as its input 8, which keeps the graph's inputs)
+  const positions = s.inputs.positionIds ? ['', oc.int32Input(s.inputs.positionIds)] : [];
   const node = oc.replaceProducer(
     e.norm.output,
     'EmbedLayerNormalization',
-    [ids, types, e.word.weight, e.position.weight, e.tokenType?.weight ?? '', e.norm.scale, e.norm.bias],
+    [ids, types, e.word.weight, e.position.weight, e.tokenType?.weight ?? '', e.norm.scale, e.norm.bias, ...positions],
     {
       epsilon: attr.float(e.norm.epsilon),
     },

@@ -3,7 +3,7 @@
  * exports do) is discovered with that input and fed what the same model computing its positions computes: arange(seq)
  * in each row (or one row when its batch dimension is 1) for BERT, RoBERTa's padding-aware positions (Hugging Face's
  * create_position_ids_from_input_ids) for RoBERTa; refused in one line when neither names nor table tell which.
- * Evaluated and compressed by the graph passes as the same model computing its positions, keeping the input.
+ * Evaluated and compressed by every graph pass as the same model computing its positions, keeping the input.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,6 +168,14 @@ describe('a graph with a position_ids input', () => {
       ['factorize-embeddings', [{ pass: 'factorize-embeddings', settings: { rank: 8 } }]],
       ['share-layers', [{ pass: 'share-layers', settings: { share: 'all' } }]],
       ['quantize int8', [{ pass: 'quantize', settings: { mode: 'int8' } }]],
+      ['optimize all', [{ pass: 'optimize', settings: { rewrites: 'all' } }]],
+      [
+        'quantize int8, optimize all',
+        [
+          { pass: 'quantize', settings: { mode: 'int8' } },
+          { pass: 'optimize', settings: { rewrites: 'all' } },
+        ],
+      ],
     ])('by %s, keeping the input, is scored as the usual model compressed the same way', async (name, steps) => {
       const out = (dir: string) => join(root, `${dir}-${name.replace(/\W+/g, '-')}`, 'model.onnx');
       await compressFile({ input: join(usual, 'model.onnx'), output: out('usual'), steps });
