@@ -281,9 +281,11 @@ function readAlbertEmbeddings(s: BertStructure, reader: WeightReader, config: Ex
 
 /**
  * RoBERTa's padding_idx: the constant the ids are compared with (Equal) on the way to the position lookup, else the
- * constant added after the CumSum.
+ * constant added after the CumSum; discovery's when the positions are given as an input.
  */
 function robertaPadding(model: Model, s: BertStructure): number {
+  // (positions given as an input: the padding_idx discovery took them to count from)
+  if (s.inputs.positionIds) return s.inputs.positionPadding ?? refuse('the RoBERTa positions given as an input have no padding_idx');
   const ctx = new GraphContext(model, 'canonical rebuild');
   const gather = model.graph.nodes.find((n) => n.name === s.embeddings.position?.gather);
   if (!gather) refuse('cannot find the position lookup of the RoBERTa embeddings');

@@ -11,7 +11,10 @@
  * An input the original lacks (token types of an export without them) is kept as the rebuild has it.
  */
 import { attr } from '../bert/build-graph.ts';
+import { findBert } from '../bert/discover.ts';
 import { discovered, modelInputs, type ModelInput } from '../bert/model-inputs.ts';
+import { SettingsError } from '../errors.ts';
+import { pruneGraph } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { Dim, Model, Node, ValueInfo } from '../onnx/graph.ts';
 
@@ -45,9 +48,32 @@ export function originalIo(original: Model): OriginalIo {
 
 /** `written` (the graph training built) with the inputs and outputs of the original (see the module comment); changed in place. */
 export function withOriginalIo(written: Model, original: OriginalIo): Model {
+  withPositionsInput(written, original);
   withOriginalShape(written, original);
   withOriginalNames(written, original);
   return written;
+}
+
+/**
+ * `written` reading its position ids from a graph input where the original takes them as one (the rebuild computes
+ * them; fed the same way, they are the same values): int64 [batch, seq] named as the rebuild's token ids input names
+ * its dimensions ([1, seq] where the original takes one row), read by the position lookup in place of what the
+ * rebuild computes. Renamed and typed as the original's with the other inputs.
+ */
+function withPositionsInput(written: Model, original: OriginalIo): void {
+  const o = original.inputs.find((i) => i.role === 'positions');
+  const g = written.graph;
+  if (!o) return;
+  const s = findBert(written);
+  if (s.inputs.positionIds) return;
+  const gather = g.nodes.find((n) => n.name === s.embeddings.position?.gather);
+  const ids = g.inputs.find((v) => v.name === s.inputs.inputIds);
+  if (!gather || !ids?.shape || ids.shape.length !== 2)
+    throw new SettingsError(`cannot give the model written a position ids input '${o.name}' as the original's (no position lookup reads computed positions)`);
+  const name = unusedName('position_ids', new Set([...g.initializers.keys(), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs)]));
+  gather.inputs[1] = name;
+  g.inputs.push({ name, elemType: DataType.INT64, shape: [o.oneRow ? 1 : ids.shape[0]!, ids.shape[1]!] });
+  pruneGraph(g);
 }
 
 /**

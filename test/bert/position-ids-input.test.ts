@@ -3,7 +3,8 @@
  * exports do) is discovered with that input and fed what the same model computing its positions computes: arange(seq)
  * in each row (or one row when its batch dimension is 1) for BERT, RoBERTa's padding-aware positions (Hugging Face's
  * create_position_ids_from_input_ids) for RoBERTa; refused in one line when neither names nor table tell which.
- * Evaluated and compressed by every graph pass as the same model computing its positions, keeping the input.
+ * Evaluated, compressed by every graph pass and written by training as the same model computing its positions, keeping
+ * the input.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import { inspectModel } from '../../src/bert/inspect.ts';
 import { modelInputs, sessionInputs, tokenFeeds } from '../../src/bert/model-inputs.ts';
+import { rebuildCanonical } from '../../src/bert/canonical.ts';
 import { sampleInputs } from '../../src/bert/sample-inputs.ts';
 import { NotBertError, SettingsError } from '../../src/errors.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
@@ -19,6 +21,7 @@ import { compressFile } from '../../src/export/compress.ts';
 import { cloneModel, DataType, type Dim, encodeModel, loadModel, type Model, pruneGraph } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { openSession } from '../../src/runtime/session.ts';
+import { originalIo, withOriginalIo } from '../../src/train/original-io.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
@@ -142,6 +145,28 @@ describe('a graph with a position_ids input', () => {
     const oneRow = withPositionIdsInput(roberta(), [1, 'sequence_length']);
     expect(() => modelInputs(oneRow)).toThrow(SettingsError);
     expect(() => modelInputs(oneRow)).toThrow(/model input 'position_ids' takes one row of position ids/);
+  });
+
+  it('is rebuilt (training) computing its positions, and written with the original position ids input', async () => {
+    for (const [original, pad] of [
+      [tinyBert({}, { std: 0.2 }), 0],
+      [roberta(), 1],
+    ] as const) {
+      const posids = withPositionIdsInput(original);
+      const rebuilt = rebuildCanonical(posids);
+      expect(findBert(rebuilt).inputs.positionIds).toBeUndefined();
+      const written = withOriginalIo(rebuildCanonical(posids), originalIo(posids));
+      expect(written.graph.inputs.map((v) => v.name)).toEqual(posids.graph.inputs.map((v) => v.name));
+      expect(findBert(written).inputs.positionIds).toBe('position_ids');
+      const batch = paddedBatch(pad);
+      expectClose(await logits(written, batch), await logits(original, batch));
+    }
+    // one row, int32: kept so
+    const oneRow = withPositionIdsInput(tinyBert(), [1, 'sequence_length']);
+    oneRow.graph.inputs.find((v) => v.name === 'position_ids')!.elemType = DataType.INT32;
+    const written = withOriginalIo(rebuildCanonical(oneRow), originalIo(oneRow));
+    expect(written.graph.inputs.find((v) => v.name === 'position_ids')).toMatchObject({ elemType: DataType.INT32, shape: [1, 'sequence_length'] });
+    expectClose(await logits(written, paddedBatch(0)), await logits(tinyBert(), paddedBatch(0)));
   });
 
   describe('evaluated and compressed', () => {
