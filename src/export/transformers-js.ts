@@ -23,6 +23,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
+import { withComputedPositions } from '../bert/computed-positions.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
@@ -100,7 +101,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     const dir = staging.path(basename(resolve(opts.output)));
     mkdirSync(join(dir, 'onnx'), { recursive: true });
     let input = opts.input;
-    if (Object.keys(plan.renamed).length) {
+    if (plan.model !== source) {
       input = staging.path('renamed-input.onnx');
       saveModel(plan.model, input);
     }
@@ -145,7 +146,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     const external = models.filter((m) => m.lineage.output.dataFile).map((m) => basename(m.file));
     const graphOnly = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
     const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
-    const renamedInput = Object.keys(plan.renamed).length ? await inputRecord(opts.input) : undefined;
+    const renamedInput = plan.model !== source ? await inputRecord(opts.input) : undefined;
     for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
     await commitFolder(dir, opts.output, label, opts.context?.log);
     return {
@@ -208,11 +209,14 @@ export function quantizedDtype(model: Model): 'q8' | 'q4' {
 }
 
 /**
- * `model` with its inputs and scores output named as transformers.js feeds and reads them (a copy when renamed).
+ * `model` with its inputs and scores output named as transformers.js feeds and reads them (a copy when renamed), and
+ * computing the position ids it takes as an input (transformers.js feeds none; withComputedPositions).
  * A SettingsError for what transformers.js cannot feed: int32 ids, an input that is not token ids, mask or types,
  * or a fixed sequence length (it pads each batch to its longest text).
  */
-export function transformersJsGraph(model: Model, name: string): { model: Model; renamed: Record<string, string> } {
+export function transformersJsGraph(source: Model, name: string): { model: Model; renamed: Record<string, string> } {
+  // (transformers.js feeds no position ids: a graph that takes them as an input computes them, as it is fed them)
+  const model = withComputedPositions(source, findBert(source), name);
   const structure = findBert(model);
   const inputs = modelInputs(model, structure);
   const declared = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => v.name);
@@ -261,7 +265,7 @@ export function transformersJsGraph(model: Model, name: string): { model: Model;
   for (const [from, to] of Object.entries(renamed)) {
     if (taken.has(to)) throw new SettingsError(`${name}: cannot rename '${from}' to '${to}' for transformers.js: the graph has a value '${to}'`);
   }
-  if (!Object.keys(renamed).length) return { model, renamed };
+  if (!Object.keys(renamed).length) return { model, renamed }; // (a copy where positions are computed)
   const copy = cloneModel(model);
   for (const [from, to] of Object.entries(renamed)) renameValue(copy.graph, from, to);
   return { model: copy, renamed };
