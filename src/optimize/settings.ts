@@ -58,7 +58,8 @@ export const OPTIMIZE = declarePass({
   description:
     "rewrite the encoder for onnxruntime: the last layer for the pooled token only, and onnxruntime's fused com.microsoft ops (Attention / QAttention, Gelu, EmbedLayerNormalization, SkipLayerNormalization)",
   // 2: the fused Attention / QAttention mask padding with the graph's own constant (mask_filter_value)
-  version: 2,
+  // 3: an FFN activation discovery took for the tanh GELU by its ops alone (a lone Tanh) is left as it is, not FastGelu
+  version: 3,
   settings: z
     .object({
       rewrites: z

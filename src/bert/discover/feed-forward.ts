@@ -1,7 +1,8 @@
 /**
  * Matching the feed-forward block: the projection reading the attention LayerNorm's output, the activation after it
- * (the erf GELU decompositions of torch and keras, the tanh GELU, Relu, x·Sigmoid(x), or the Gelu / FastGelu /
- * BiasGelu ops), and the projection back to the hidden width.
+ * (the erf GELU decompositions of torch and keras, the tanh GELU, Relu, x·Sigmoid(x), Tanh, or the Gelu / FastGelu /
+ * BiasGelu ops), and the projection back to the hidden width. An activation written as ops is named by the values
+ * they compute on sample inputs, not by which ops they are.
  */
 import { attrString, type Node } from '../../onnx/graph.ts';
 import type { Activation, FeedForward } from '../structure.ts';
@@ -116,9 +117,98 @@ export function classifyActivation(ctx: GraphContext, where: string, nodes: Node
     if (n.opType === 'FastGelu' && n.domain === 'com.microsoft') return 'gelu_tanh';
   }
   const types = new Set(nodes.map((n) => n.opType));
-  for (const d of DECOMPOSED) {
-    if (types.has(d.marker) && [...types].every((t) => d.ops.has(t))) return d.activation;
-  }
   const ops = nodes.length ? nodes.map((n) => n.opType).join(', ') : 'none';
-  return ctx.refuse(`${where}: feed-forward activation not understood (ops between the projections: ${ops})`);
+  const candidate = DECOMPOSED.find((d) => types.has(d.marker) && [...types].every((t) => d.ops.has(t)))?.activation;
+  if (!candidate) return ctx.refuse(`${where}: feed-forward activation not understood (ops between the projections: ${ops})`);
+  // The ops alone do not say what is computed (a lone Tanh is not the tanh GELU, x·Sigmoid(1.702x) is not SiLU):
+  // the nodes are evaluated on sample inputs and must compute one of the activations (to float16 rounding).
+  const values = evaluateActivation(ctx, nodes);
+  if (!values) return candidate;
+  // 1e-4: float16 constants (1/√2 as 0.7070) move the erf GELU by 3e-5; the erf and tanh GELUs differ by 4e-4
+  const error = (a: Activation) =>
+    Math.max(...SAMPLE_INPUTS.map((x, i) => Math.abs(values[i] - ACTIVATION_FUNCTIONS[a](x)) / Math.max(1, Math.abs(values[i]))));
+  const computed = ACTIVATION_NAMES.filter((a) => error(a) <= 1e-4).sort((a, b) => error(a) - error(b))[0];
+  if (computed) return computed;
+  return ctx.refuse(`${where}: feed-forward activation not understood (ops between the projections: ${ops}, computing none of ${ACTIVATION_NAMES.join(', ')})`);
+}
+
+/** Where the activation is evaluated: both signs, small and large. */
+const SAMPLE_INPUTS = [-5, -3, -1.7, -0.9, -0.4, -0.05, 0.1, 0.6, 1.3, 2.2, 4];
+
+/** erf with |error| < 1.2e-7 (Numerical Recipes' Chebyshev fit of erfc). */
+function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const poly =
+    -1.26551223 +
+    t *
+      (1.00002368 +
+        t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  const r = t * Math.exp(-z * z + poly);
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** The activations discovery names, as functions (transformers' ACT2FN: gelu, gelu_new, relu, silu, tanh). */
+const ACTIVATION_FUNCTIONS: Readonly<Record<Activation, (x: number) => number>> = {
+  gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+  gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+  relu: (x) => Math.max(0, x),
+  silu: (x) => x * sigmoid(x),
+  tanh: Math.tanh,
+};
+const ACTIVATION_NAMES = Object.keys(ACTIVATION_FUNCTIONS) as Activation[];
+
+/** Element-wise ops of one or two operands, as evaluateActivation computes them. */
+const ELEMENTWISE: Readonly<Record<string, (a: number, b: number) => number>> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+  Div: (a, b) => a / b,
+  Pow: (a, b) => a ** b,
+  Tanh: Math.tanh,
+  Erf: erf,
+  Sigmoid: sigmoid,
+  Relu: (a) => Math.max(0, a),
+  Neg: (a) => -a,
+  Sqrt: Math.sqrt,
+  Exp: Math.exp,
+  Reciprocal: (a) => 1 / a,
+  Cast: (a) => a,
+  Identity: (a) => a,
+};
+
+/**
+ * The values the activation nodes compute for each of SAMPLE_INPUTS, fed to the one value they read that is not a
+ * constant; undefined when they cannot be evaluated so (an op or a constant that is not a scalar, several inputs or
+ * outputs).
+ */
+function evaluateActivation(ctx: GraphContext, nodes: readonly Node[]): number[] | undefined {
+  const produced = new Set(nodes.flatMap((n) => n.outputs));
+  const external = new Set<string>();
+  for (const n of nodes) {
+    if (n.domain !== '' && n.domain !== 'ai.onnx') return undefined;
+    if (!Object.hasOwn(ELEMENTWISE, n.opType)) return undefined;
+    for (const i of n.inputs) if (i && !produced.has(i) && ctx.foldScalar(i) === undefined) external.add(i);
+  }
+  const read = new Set(nodes.flatMap((n) => n.inputs));
+  const outputs = nodes.flatMap((n) => n.outputs).filter((o) => !read.has(o));
+  if (external.size !== 1 || outputs.length !== 1) return undefined;
+  const [x] = external;
+  return SAMPLE_INPUTS.map((sample) => {
+    const known = new Map<string, number>([[x, sample]]);
+    const value = (v: string): number | undefined => known.get(v) ?? ctx.foldScalar(v);
+    let left = [...nodes];
+    while (left.length) {
+      const ready = left.filter((n) => n.inputs.every((i) => !i || value(i) !== undefined || !produced.has(i)));
+      if (!ready.length) return Number.NaN;
+      for (const n of ready) {
+        const [a, b] = n.inputs.map((i) => value(i) ?? Number.NaN);
+        known.set(n.outputs[0], ELEMENTWISE[n.opType](a, b));
+      }
+      left = left.filter((n) => !ready.includes(n));
+    }
+    return known.get(outputs[0]) ?? Number.NaN;
+  });
 }

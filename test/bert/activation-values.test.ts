@@ -1,0 +1,79 @@
+/**
+ * Discovery names a feed-forward activation by what its ops compute, not by which ops they are: hidden_act 'tanh'
+ * (one Tanh node) is not the tanh GELU, x·Sigmoid(1.702x) (quick_gelu) is not SiLU. A misnamed tanh was fused into
+ * FastGelu by --optimize and rebuilt as gelu_new by train and distill.
+ */
+import { describe, expect, it } from 'vitest';
+import { canonicalBert } from '../../src/bert/canonical.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { NotBertError } from '../../src/errors.ts';
+import type { Model, Node } from '../../src/onnx/index.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
+import { refusal } from '../helpers/refusal.ts';
+
+registerAllPasses();
+
+/** A tiny ReLU BERT whose every Relu node is replaced by the nodes `replace` returns (reading x, writing y). */
+function withActivation(replace: (x: string, y: string, i: number) => { nodes: Node[]; constants?: Record<string, number> }): Model {
+  const m = tinyBert({ activation: 'relu' }, { seed: 4, std: 0.3 });
+  const g = m.graph;
+  let i = 0;
+  g.nodes = g.nodes.flatMap((n) => {
+    if (n.opType !== 'Relu') return [n];
+    const { nodes, constants = {} } = replace(n.inputs[0], n.outputs[0], i++);
+    for (const [name, v] of Object.entries(constants)) {
+      g.initializers.set(name, { name, dataType: 1, dims: [], data: new Uint8Array(Float32Array.of(v).buffer) });
+    }
+    return nodes;
+  });
+  expect(i).toBe(2);
+  return m;
+}
+
+const node = (name: string, opType: string, inputs: string[], outputs: string[]): Node => ({ name, opType, domain: '', inputs, outputs, attributes: {} });
+
+const batch = paddedBatch([7, 3, 5], 128);
+
+describe('feed-forward activations are named by the values they compute', () => {
+  it("a lone Tanh is 'tanh': --optimize leaves it as it is, the canonical rebuild refuses it", async () => {
+    const m = withActivation((x, y, i) => ({ nodes: [node(`tanh${i}`, 'Tanh', [x], [y])] }));
+    expect(findBert(m).layers.map((l) => l.ffn.activation)).toEqual(['tanh', 'tanh']);
+    const res = await runPipeline(m, [{ pass: 'optimize', settings: { rewrites: 'default' } }]);
+    expect(res.model.graph.nodes.some((n) => n.opType === 'FastGelu')).toBe(false);
+    expect(maxRowDiff((await batchLogits(res.model, batch)).rows, (await batchLogits(m, batch)).rows)).toBeLessThan(1e-5);
+    expect(refusal(() => canonicalBert(m))).toMatch(/FFN activation 'tanh' is not one the builder writes/);
+  });
+
+  it('x·Sigmoid(x) is SiLU; x·Sigmoid(1.702x) is refused in one line naming its ops', () => {
+    const silu = withActivation((x, y, i) => ({ nodes: [node(`sig${i}`, 'Sigmoid', [x], [`s${i}`]), node(`mul${i}`, 'Mul', [x, `s${i}`], [y])] }));
+    expect(findBert(silu).layers[0].ffn.activation).toBe('silu');
+    const quick = withActivation((x, y, i) => ({
+      nodes: [node(`scale${i}`, 'Mul', [x, 'k'], [`k${i}`]), node(`sig${i}`, 'Sigmoid', [`k${i}`], [`s${i}`]), node(`mul${i}`, 'Mul', [x, `s${i}`], [y])],
+      constants: { k: 1.702 },
+    }));
+    expect(refusal(() => findBert(quick), NotBertError)).toMatch(
+      /layer 0 .*: feed-forward activation not understood \(ops between the projections: Mul, Sigmoid, Mul, computing none of gelu, gelu_tanh, relu, silu, tanh\)$/,
+    );
+  });
+
+  it('the tanh GELU with another constant (0.5·x·(1 + tanh(x))) is not gelu_tanh', () => {
+    const m = withActivation((x, y, i) => ({
+      nodes: [
+        node(`t${i}`, 'Tanh', [x], [`t${i}`]),
+        node(`a${i}`, 'Add', [`t${i}`, 'one'], [`a${i}`]),
+        node(`m${i}`, 'Mul', [x, `a${i}`], [`m${i}`]),
+        node(`h${i}`, 'Mul', [`m${i}`, 'half'], [y]),
+      ],
+      constants: { one: 1, half: 0.5 },
+    }));
+    expect(refusal(() => findBert(m), NotBertError)).toMatch(/feed-forward activation not understood \(ops between the projections: .*computing none of/);
+  });
+
+  it('the builder’s GELUs keep their names', () => {
+    for (const activation of ['gelu', 'gelu_tanh', 'relu'] as const) {
+      expect(findBert(tinyBert({ activation })).layers.map((l) => l.ffn.activation)).toEqual([activation, activation]);
+    }
+  });
+});
