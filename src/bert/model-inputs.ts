@@ -94,13 +94,11 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
     const code = declared.find((v) => v.name === name)?.elemType;
     return code === undefined ? 'int64' : dataTypeName(code);
   };
-  const shapeOf = (name: string) => declared.find((v) => v.name === name)?.shape;
   const found = structure ?? discovered(model);
   if (!found)
     return inputsByName(
       declared.map((v) => v.name),
       typeOf,
-      shapeOf,
     );
   const roles = new Map<string, InputRole>([[found.inputs.inputIds, 'ids']]);
   if (found.inputs.attentionMask) roles.set(found.inputs.attentionMask, 'mask');
@@ -125,7 +123,7 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
  * without it, a SettingsError.
  */
 export function sessionInputs(session: Pick<Session, 'inputNames' | 'inputTypes'>, graph?: () => Model, structure?: BertStructure): ModelInput[] {
-  // A position ids input's batch dimension is read from the graph when there is one.
+  // (position ids: how they count, and their batch dimension, are read from the graph)
   const plain = session.inputNames.every((n) => roleByName(n) && roleByName(n) !== 'positions');
   if (!graph || plain) return inputsByName(session.inputNames, (n) => session.inputTypes[n] ?? 'int64');
   const inputs = modelInputs(graph(), structure);
@@ -134,11 +132,17 @@ export function sessionInputs(session: Pick<Session, 'inputNames' | 'inputTypes'
   return inputs;
 }
 
-function inputsByName(names: readonly string[], typeOf: (name: string) => string, shapeOf?: (name: string) => readonly unknown[] | undefined): ModelInput[] {
+/** Inputs by their names alone; position ids are refused (only discovery tells whether they count as BERT's or RoBERTa's). */
+function inputsByName(names: readonly string[], typeOf: (name: string) => string): ModelInput[] {
   const inputs = names.map((name): ModelInput => {
     const role = roleByName(name);
     if (!role) throw notFillable(name);
-    return asFed({ name, role, elementType: idElementType(name, typeOf(name)) }, shapeOf?.(name));
+    if (role === 'positions') {
+      throw new SettingsError(
+        `model input '${name}' takes position ids, and without reading the graph as a BERT-family encoder nothing tells whether they are BERT's arange(seq) or RoBERTa's padding-aware positions`,
+      );
+    }
+    return { name, role, elementType: idElementType(name, typeOf(name)) };
   });
   return requireIds(inputs, names);
 }

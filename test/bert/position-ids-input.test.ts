@@ -80,10 +80,15 @@ describe('a graph with a position_ids input', () => {
       ['position_ids', 'positions'],
     ]);
     expect(findBert(withPositionIdsInput(tinyBert(), undefined, 'pos_ids')).inputs.positionIds).toBe('pos_ids');
-    // by name, for a session whose graph is not read
-    expect(sessionInputs({ inputNames: ['input_ids', 'position_ids'], inputTypes: { position_ids: 'int32' } }).map((i) => [i.role, i.elementType])).toEqual([
-      ['ids', 'int64'],
-      ['positions', 'int32'],
+    // by name, for a session whose graph is not read (or one discovery does not read): refused, not guessed
+    const byName = () => sessionInputs({ inputNames: ['input_ids', 'position_ids'], inputTypes: {} });
+    expect(byName).toThrow(SettingsError);
+    expect(byName).toThrow(/model input 'position_ids' takes position ids, and without reading the graph as a BERT-family encoder nothing tells whether/);
+    expect(sessionInputs({ inputNames: ['input_ids', 'position_ids'], inputTypes: {} }, () => m).map((i) => i.role)).toEqual([
+      'ids',
+      'mask',
+      'types',
+      'positions',
     ]);
   });
 
