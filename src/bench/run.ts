@@ -19,6 +19,7 @@ import { peakRss, resetPeakRss } from './memory.ts';
 import { sessionMemory } from './session-memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
 import { BenchStopped, acquireTimingLock, type TimingContention, type TimingLock, type TimingLockOptions } from './timing-lock.ts';
+import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
 export const DEFAULT_SEQS: readonly number[] = [32, 128];
@@ -238,6 +239,9 @@ function fixedSizes(dims: ReturnType<typeof fixedDims>, batches: readonly number
 
 /** Benchmarks `model` (and `baseline`, interleaved): see BenchOptions. */
 export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
+  checkOptions('benchModels', opts, '{model, …}');
+  checkStringOption('benchModels', 'model', opts.model, 'the model path');
+  checkOptionalString('benchModels', 'baseline', opts.baseline, 'the baseline model path');
   const start = performance.now();
   const batches = positiveInts('batch', opts.batches ?? DEFAULT_BATCHES);
   const seqs = positiveInts('seq', opts.seqs ?? DEFAULT_SEQS, 2);

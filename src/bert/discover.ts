@@ -29,6 +29,7 @@ import { GraphContext } from './discover/graph-context.ts';
 import { matchHead } from './discover/head.ts';
 import { matchHeadlessLayer } from './discover/headless.ts';
 import { NormIndex } from './discover/layer-norm.ts';
+import { checkModelArg } from '../library-args.ts';
 
 export interface FindBertOptions {
   /** Names the model in error messages (default: the graph's name). */
@@ -47,6 +48,7 @@ const UNSUPPORTED_CONTRIB = new Set([
 
 /** The BERT-family encoder in `model`, or a NotBertError saying what was not understood. */
 export function findBert(model: Model, options: FindBertOptions = {}): BertStructure {
+  checkModelArg('findBert', model);
   const ctx = new GraphContext(model, options.label ?? (model.graph.name ? `graph '${model.graph.name}'` : 'model'));
   const unsupported = model.graph.nodes.find((n) => n.domain === 'com.microsoft' && UNSUPPORTED_CONTRIB.has(n.opType));
   if (unsupported) ctx.refuse(`com.microsoft ${unsupported.opType} node '${unsupported.name}' is not supported`);

@@ -10,6 +10,7 @@ import { findBert } from './discover.ts';
 import { modelInputs } from './model-inputs.ts';
 import type { BertStructure, EncoderLayer, ExporterKind, ModelFamily, Activation, Quantization } from './structure.ts';
 import { summarize, type ModelSummary, type Size } from './summary.ts';
+import { checkModelArg } from '../library-args.ts';
 
 export interface IoInfo {
   name: string;
@@ -186,8 +187,9 @@ export function inspectGraph(model: Model, label: string, notBert: string): Grap
   };
 }
 
-export function inspectModel(model: Model, label: string, structure: BertStructure = findBert(model)): InspectReport {
-  const s = structure;
+export function inspectModel(model: Model, label: string, structure?: BertStructure): InspectReport {
+  checkModelArg('inspectModel', model);
+  const s = structure ?? findBert(model);
   const sum: ModelSummary = summarize(model, s);
   const sized = (x: { params: number; bytes: number }, weights: string): ComponentSize => ({ params: x.params, bytes: x.bytes, weights });
   const plus = (a: Size, b: Size) => ({ params: a.params + b.params, bytes: a.bytes + b.bytes });

@@ -18,6 +18,7 @@ import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import type { Feeds, Session } from '../runtime/session.ts';
 import { findBert } from './discover.ts';
 import type { BertStructure } from './structure.ts';
+import { checkModelArg } from '../library-args.ts';
 
 /** What an input carries: token ids, the attention mask, token types (segments) or position ids (0, 1, … seq − 1). */
 export type InputRole = 'ids' | 'mask' | 'types' | 'positions';
@@ -89,6 +90,7 @@ function roleByName(name: string): InputRole | undefined {
  * added, say) are left to the caller.
  */
 export function modelInputs(model: Model, structure?: BertStructure): ModelInput[] {
+  checkModelArg('modelInputs', model);
   const declared = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name));
   const typeOf = (name: string): string => {
     const code = declared.find((v) => v.name === name)?.elemType;

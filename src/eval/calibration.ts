@@ -19,6 +19,7 @@ import { checkEncodings, chooseMaxLength, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { defaultMaxLength } from './evaluate.ts';
+import { checkOptions, checkStringOption } from '../library-args.ts';
 
 /** Calibration examples when none are asked for: the same on the command line and in a sweep file. */
 export const DEFAULT_CALIBRATION_EXAMPLES = 512;
@@ -38,6 +39,9 @@ export interface CalibrationOptions {
 }
 
 export async function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
+  checkOptions('loadCalibration', o, '{model, task, …}');
+  checkStringOption('loadCalibration', 'model', o.model, 'the model path');
+  checkStringOption('loadCalibration', 'task', o.task, "a GLUE task name (e.g. 'SST-2')");
   const count = o.examples ?? DEFAULT_CALIBRATION_EXAMPLES;
   if (!Number.isInteger(count) || count < 1) throw new SettingsError(`--calibration-examples ${count}: expected a positive integer`);
   const task = getTask(o.task);

@@ -26,6 +26,7 @@ import { predictRows, type OutputRows } from './predict.ts';
 import { checkBatchFits } from './batching.ts';
 import { writeSubmission } from './submission.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
+import { checkOptions } from '../library-args.ts';
 
 /** The splits evaluation runs on (train is for training, not evaluation). */
 export type EvalSplit = Extract<Split, 'dev' | 'test'>;
@@ -227,6 +228,8 @@ export function predictionsFromRows(task: TaskDefinition, rows: OutputRows, mapp
 
 /** Evaluates a model on GLUE tasks: see EvalOptions. */
 export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
+  checkOptions('evaluate', opts, '{model, tasks, …}');
+  if (opts.model === undefined || opts.model === null) throw new SettingsError('evaluate: model: missing; expected a model path, its bytes or an open session');
   const split: EvalSplit = opts.split ?? 'dev';
   if (split !== 'dev' && split !== 'test') throw new SettingsError(`split '${String(split)}' is not dev or test`);
   if (opts.submissionDir !== undefined && split !== 'test') {

@@ -22,6 +22,7 @@ import { withFileLock } from '../file-lock.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
+import { checkOptions, checkStringOption } from '../library-args.ts';
 
 /** The JSON sidecar written beside every output model. */
 export interface Lineage {
@@ -167,6 +168,16 @@ function commit(staged: SavedFiles, output: string): SavedFiles {
 export const OUTPUT_LOCK = '.bert-compress-output.lock';
 
 /**
+ * compressFile's and compressToTransformersJs's options, checked for JavaScript callers: a SettingsError naming `fn`
+ * and the option that is missing or not a path.
+ */
+export function checkCompressOptions(fn: string, opts: CompressOptions, output = 'the .onnx file to write'): void {
+  checkOptions(fn, opts, '{input, output, steps, …}');
+  checkStringOption(fn, 'input', opts.input, 'the .onnx file to compress');
+  checkStringOption(fn, 'output', opts.output, output);
+}
+
+/**
  * Runs `fn` (the renames and writes that put an output's files in place) holding the output folder's lock
  * (file-lock.ts), so that two runs writing the same output, or into one folder, put their model, lineage and
  * config.json in place one after the other: the folder ends with one run's files, never a mix. Work before it
@@ -182,6 +193,7 @@ export function withOutputLock<T>(output: string, log: ((line: string) => void) 
 }
 
 export async function compressFile(opts: CompressOptions): Promise<CompressResult> {
+  checkCompressOptions('compressFile', opts);
   parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const { model, externalFiles } = opts.loaded ?? loadInput(opts.input);
   checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));

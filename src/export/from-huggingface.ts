@@ -18,6 +18,7 @@ import { parseJsonText } from '../files.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, removeSideFiles } from './destination.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
+import { checkStringOption } from '../library-args.ts';
 
 export interface ExportResult {
   saved: SavedFiles;
@@ -140,6 +141,8 @@ function checkpointInputs(dir: string): string[] {
 }
 
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  checkStringOption('exportHuggingFaceFolder', 'dir', dir, 'a Hugging Face model folder');
+  checkStringOption('exportHuggingFaceFolder', 'output', output, 'the .onnx file to write');
   // another model's config.json or tokenizer files in the output's folder would describe the export (they are
   // copied only where missing): refused before any work, as compress refuses them; --force removes them once the
   // export is written, and the checkpoint's are copied in their place

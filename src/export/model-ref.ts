@@ -14,6 +14,7 @@ import { readHuggingFaceConfig } from '../bert/build-hf.ts';
 import { type Snapshot, type SnapshotOptions, type WeightsKind, downloadSnapshot, isHubRef } from '../hub/index.ts';
 import { toolVersion } from '../version.ts';
 import { exportHuggingFaceFolder } from './from-huggingface.ts';
+import { checkStringOption } from '../library-args.ts';
 
 export type ModelRefOptions = SnapshotOptions;
 
@@ -38,6 +39,7 @@ export async function resolveModelRef(ref: string, opts: ModelRefOptions = {}): 
 
 /** Like resolveModelRef, also giving the commit an `hf:` reference resolved to. */
 export async function resolveModelSource(ref: string, opts: ModelRefOptions = {}): Promise<ResolvedModelRef> {
+  checkStringOption('resolveModelSource', 'ref', ref, 'a model path or hf:org/name[@revision]');
   if (!isHubRef(ref)) return { path: ref };
   const snapshot = await downloadSnapshot(ref, { ...opts, checkConfig: checkpointConfigCheck(ref) });
   const hub = { repo: snapshot.ref.repo, revision: snapshot.ref.revision, commit: snapshot.commit, pinned: `hf:${snapshot.ref.repo}@${snapshot.commit}` };

@@ -40,10 +40,20 @@ import { loadModel } from '../onnx/load.ts';
 import { saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { parseSteps } from '../pass/pipeline.ts';
-import { compressFile, inputRecord, saveRunnable, withOutputLock, type CompressOptions, type ConfigRecord, type Lineage } from './compress.ts';
+import {
+  checkCompressOptions,
+  compressFile,
+  inputRecord,
+  saveRunnable,
+  withOutputLock,
+  type CompressOptions,
+  type ConfigRecord,
+  type Lineage,
+} from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
 import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, classifierArchitecture, outputModelConfig } from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
+import { checkOptionalString, checkStringOption } from '../library-args.ts';
 
 /** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
 export type TransformersJsDtype = 'fp32' | 'q8' | 'q4';
@@ -89,6 +99,8 @@ export interface TransformersJsCompressOptions extends CompressOptions {
  * onnxruntime and written with its lineage, then writes the config and tokenizer files and moves the folder into place.
  */
 export async function compressToTransformersJs(opts: TransformersJsCompressOptions): Promise<CompressedTransformersJsFolder> {
+  checkCompressOptions('compressToTransformersJs', opts, 'the transformers.js folder to write');
+  checkOptionalString('compressToTransformersJs', 'tokenizerDir', opts.tokenizerDir, 'a tokenizer folder');
   if (opts.externalData) throw new SettingsError('--external-data: a transformers.js folder keeps the weights in its .onnx files');
   parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const sourceDir = opts.modelDir ?? dirname(opts.input);
@@ -175,6 +187,8 @@ function externalDataName(modelFile: string): string {
  * by onnxruntime) with the folder's config and tokenizer files.
  */
 export async function exportToTransformersJs(hfDir: string, output: string, opts: ExportOptions = {}): Promise<TransformersJsFolder> {
+  checkStringOption('exportToTransformersJs', 'hfDir', hfDir, 'a Hugging Face model folder');
+  checkStringOption('exportToTransformersJs', 'output', output, 'the transformers.js folder to write');
   const label = `-o ${output}`;
   const { fillMissing, notice } = checkpointSeeding(hfDir, opts); // a missing head seeded
   const built = buildFromHuggingFaceFolder(hfDir, fillMissing ? { fillMissing } : {});

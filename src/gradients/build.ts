@@ -17,6 +17,7 @@ import type { Feeds } from '../runtime/session.ts';
 import { GradContext, GradientError, nodeName } from './context.ts';
 import { probeShapes } from './probe.ts';
 import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
+import { checkModelArg, checkOptions } from '../library-args.ts';
 
 export interface GradientGraphOptions {
   /** A scalar float value of the graph (usually a graph output). */
@@ -77,6 +78,8 @@ function constantLookup(model: Model): (value: string) => number[] | undefined {
 }
 
 export async function buildGradientGraph(forward: Model, options: GradientGraphOptions): Promise<GradientGraph> {
+  checkModelArg('buildGradientGraph', forward, 'forward');
+  checkOptions('buildGradientGraph', options, '{loss, params, …}');
   const nodeOpset = opsetVersion(forward) ?? 0;
   if (nodeOpset < MIN_FORWARD_OPSET) {
     throw new GradientError(`the forward graph has opset ${nodeOpset}; differentiation needs opset ${MIN_FORWARD_OPSET} or later (rebuild the model)`);

@@ -23,7 +23,7 @@ const COMMIT = /^[0-9a-f]{40}$/;
 
 /** Whether `s` is written as a hub reference (starts with `hf:`). */
 export function isHubRef(s: string): boolean {
-  return s.startsWith(HUB_PREFIX);
+  return typeof s === 'string' && s.startsWith(HUB_PREFIX);
 }
 
 /** Whether a revision is a full commit hash (40 lowercase hex digits). */

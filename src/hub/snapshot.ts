@@ -13,6 +13,7 @@ import { type RepoFile, fetchRepoInfo } from './api.ts';
 import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
+import { shownArg } from '../library-args.ts';
 import { SAFETENSORS_INDEX, type WeightsKind, selectFiles, shardsOfIndex } from './files.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import { type HubRef, parseHubRef, shortCommitHint } from './ref.ts';
@@ -56,6 +57,8 @@ export interface Snapshot {
 /** Downloads (or finds in the cache) the files of `ref` bert-compress needs; see the module comment. */
 export async function downloadSnapshot(ref: string | HubRef, opts: SnapshotOptions = {}): Promise<Snapshot> {
   const r = typeof ref === 'string' ? parseHubRef(ref) : ref;
+  if (typeof r?.repo !== 'string' || (r.revision !== undefined && typeof r.revision !== 'string'))
+    throw new HubError(`downloadSnapshot: ref: expected hf:org/name[@revision] or what parseHubRef returns, got ${shownArg(ref)}`);
   const settings = opts.settings ?? hubSettings(opts.env);
   const cache = repoCache(settings.cacheDir, r.repo);
   if (settings.offline) {

@@ -14,6 +14,7 @@ import { unknownFieldProblem } from './fidelity.ts';
 import { unreachableReason } from './locate.ts';
 import { checkOpsets, cycleProblem, definitionProblems } from './validate.ts';
 import { ensureUniqueNodeNames, topoSort } from './analysis.ts';
+import { checkStringOption } from '../library-args.ts';
 
 export interface LoadOptions {
   /** Folder that external-data locations are relative to (default: the model file's folder). */
@@ -131,6 +132,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
 
 /** Reads an ONNX model file; external data is resolved relative to the file's folder. */
 export function loadModel(path: string, opts: LoadOptions = {}): Model {
+  checkStringOption('loadModel', 'path', path, 'the path of an .onnx file');
   let bytes: Buffer;
   try {
     if (statSync(path).isDirectory()) throw new ModelLoadError(`${path}: is a folder, not an ONNX file`);

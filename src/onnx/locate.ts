@@ -8,6 +8,7 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fsReason, ModelLoadError } from '../errors.ts';
+import { checkStringOption } from '../library-args.ts';
 
 /** The tokenizer files of a Hugging Face model folder. */
 export const TOKENIZER_FILES: readonly string[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
@@ -27,6 +28,7 @@ export interface ModelLocation {
 
 /** Resolves MODEL (file or folder) to its .onnx file and folder; a ModelLoadError if there is no model. */
 export function locateModel(model: string): ModelLocation {
+  checkStringOption('locateModel', 'model', model, 'an .onnx file or a model folder');
   let stat: Stats;
   try {
     stat = statSync(model);

@@ -9,6 +9,7 @@ import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import type { Model, Tensor } from './graph.ts';
 import { onnx, modelToProto, type ExternalRef } from './proto.ts';
 import { tensorBytes } from './tensor.ts';
+import { checkModelArg, checkStringOption } from '../library-args.ts';
 
 /** Protobuf cannot serialize messages of 2 GiB or more; past this many initializer bytes we go external. */
 export const EXTERNAL_DATA_AUTO_THRESHOLD = 1.8 * 1024 ** 3;
@@ -126,6 +127,8 @@ export function serializeInMemory(model: Model, threshold = 1024): InMemorySeria
 
 /** Saves a model to `path` (and its external data file when used), removing the data file of the model it replaces. */
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): SavedFiles {
+  checkModelArg('saveModel', model);
+  checkStringOption('saveModel', 'path', path, 'the path of the .onnx file to write');
   const mode = opts.externalData ?? 'auto';
   const external = mode === 'auto' ? totalInitializerBytes(model) > (opts.autoThreshold ?? EXTERNAL_DATA_AUTO_THRESHOLD) : mode !== false;
   const replaced = ownDataFile(path);

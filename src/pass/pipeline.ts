@@ -11,6 +11,7 @@ import type { ParsedStep, PassContext, PassReport, PassStep } from './pass.ts';
 import { getPass } from './registry.ts';
 import { SettingsError, UserError } from '../errors.ts';
 import { requireClassifier } from './measure.ts';
+import { checkModelArg } from '../library-args.ts';
 
 export interface PipelineResult {
   model: Model;
@@ -54,6 +55,7 @@ export interface SharedPrefix {
 const sameSteps = (a: readonly ParsedStep[], b: readonly ParsedStep[]) => JSON.stringify(a) === JSON.stringify(b);
 
 export async function runPipeline(model: Model, steps: readonly PassStep[], context: PassContext = {}, prefix?: SharedPrefix): Promise<PipelineResult> {
+  checkModelArg('runPipeline', model);
   const parsed = parseSteps(steps);
   const blocker = parsed.length ? rewriteBlocker(model) : undefined;
   if (blocker) throw new UserError(`cannot rewrite this model faithfully: ${blocker}`);

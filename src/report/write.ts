@@ -14,6 +14,7 @@ import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
 import { buildReport, dataRead, unreadableResult, type DataRead, type ReportData } from './rows.ts';
 import { toCsv, toJson, toMarkdown } from './table.ts';
+import { checkOptions, checkStringOption, shownArg } from '../library-args.ts';
 
 export const REPORT_FORMATS = ['md', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -27,6 +28,8 @@ export interface ReportOptions {
 
 /** Reads a store into report data; a SettingsError when it is missing or has no finished point. */
 export function loadReport(opts: ReportOptions): ReportData {
+  checkOptions('loadReport', opts, '{store, sweep?}');
+  checkStringOption('loadReport', 'store', opts.store, 'the sweep store (.sqlite)');
   if (!existsSync(opts.store)) throw new SettingsError(`${opts.store}: no such store (run 'compress sweep FILE --store ${opts.store}' first)`);
   if (statSync(opts.store).isDirectory()) throw new SettingsError(`${opts.store}: a folder, not a sweep store (give the .sqlite file a sweep wrote)`);
   const store = SweepStore.open(opts.store, { readonly: true });
@@ -83,8 +86,17 @@ export function staleChanges(points: readonly StoredPoint[], plans: ReadonlyMap<
   return out;
 }
 
+/** `data` as what loadReport returns, for JavaScript callers: else a SettingsError naming `fn`. */
+function checkReportData(fn: string, data: ReportData): void {
+  if (typeof data !== 'object' || data === null || !Array.isArray(data.rows))
+    throw new SettingsError(`${fn}: data: expected a report (what loadReport returns), got ${shownArg(data)}`);
+}
+
 /** The report in one text format (HTML renders the charts). */
 export async function renderReport(data: ReportData, format: ReportFormat, source: string): Promise<string> {
+  checkReportData('renderReport', data);
+  if (!(REPORT_FORMATS as readonly unknown[]).includes(format))
+    throw new SettingsError(`renderReport: format: expected one of ${REPORT_FORMATS.join(', ')}, got ${shownArg(format)}`);
   switch (format) {
     case 'md': {
       const teachers = teacherSizeMarkdown(data);
@@ -212,6 +224,10 @@ export async function writeReportFiles(
   onEarlier?: (earlier: EarlierReportFile) => void,
   opts: { force?: boolean } = {},
 ): Promise<string[]> {
+  checkReportData('writeReportFiles', data);
+  checkStringOption('writeReportFiles', 'outDir', outDir, 'the folder to write the report into');
+  if (!Array.isArray(formats) || formats.some((f) => !(REPORT_FORMATS as readonly unknown[]).includes(f)))
+    throw new SettingsError(`writeReportFiles: formats: expected a list of ${REPORT_FORMATS.join(', ')}, got ${shownArg(formats)}`);
   const label = `--out ${outDir}`;
   checkOutputFolder(outDir, label);
   const recordPath = join(outDir, REPORT_RECORD);

@@ -3,7 +3,8 @@
  * opens sessions here, so threads and optimization level are set the same way everywhere.
  */
 import * as ort from 'onnxruntime-node';
-import { ModelLoadError, ortErrorLine } from '../errors.ts';
+import { ModelLoadError, SettingsError, ortErrorLine } from '../errors.ts';
+import { shownArg } from '../library-args.ts';
 import { defaultThreads } from './threads.ts';
 import { halfToFloat } from '../onnx/tensor.ts';
 
@@ -73,6 +74,8 @@ export interface InMemoryFile {
  * opened by path (onnxruntime finds the `.data` file beside it).
  */
 export function openSession(model: string | Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
+  if (typeof model !== 'string' && !(model instanceof Uint8Array))
+    return Promise.reject(new SettingsError(`openSession: model: expected a model path or its bytes, got ${shownArg(model)}`));
   return openSessionWith(model, opts);
 }
 

@@ -19,6 +19,7 @@ import { StoreWriteError, SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
 import { findStale, type StaleMatch } from './stale.ts';
 import { timedContended } from './contention.ts';
+import { checkOptions, checkStringOption } from '../library-args.ts';
 
 export interface SweepOptions {
   /** The sweep file (YAML). */
@@ -221,6 +222,9 @@ export const RERUN_CONTENDED_JOBS =
 
 /** Runs a sweep: see the module comment. */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
+  checkOptions('runSweep', opts, '{file, store, …}');
+  checkStringOption('runSweep', 'file', opts.file, 'the sweep file');
+  checkStringOption('runSweep', 'store', opts.store, 'the SQLite store to write');
   const start = performance.now();
   const emit = opts.onEvent ?? (() => {});
   const jobs = opts.jobs ?? 1;

@@ -51,6 +51,7 @@ import { withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { parseEmbeddingLr } from './embedding-lr.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
+import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
 export interface DistillSettings {
@@ -570,6 +571,11 @@ function optimizedForm(model: Model): string | undefined {
 }
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
+  checkOptions('runTraining', o, '{student, output, task, …}');
+  checkStringOption('runTraining', 'student', o.student, 'the student: a model path, every-other, bert:… or bilstm:…');
+  checkStringOption('runTraining', 'output', o.output, 'the output .onnx path');
+  checkOptionalString('runTraining', 'task', o.task, "a GLUE task name (e.g. 'SST-2')");
+  checkOptionalString('runTraining', 'teacher', o.teacher, 'the teacher model path');
   const task = o.task === undefined ? undefined : getTask(o.task, 'train');
   // before any work: the model files are not named like the side files written beside them, and every file the
   // run writes is a regular file or absent (never a device such as /dev/null)

@@ -17,6 +17,7 @@ import {
   runPipeline,
   SettingsError,
 } from '../../src/index.ts';
+import * as root from '../../src/index.ts';
 import { loadCalibration as loadCalibrationFromEval } from '../../src/eval/index.ts';
 import { ALL_PASSES, passNames } from '../../src/pass/index.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
@@ -94,6 +95,36 @@ describe('the library entry points', () => {
     await refused(
       () => compressFile({ input: tiny.path, output: join(tiny.dir, 'refused', 'model.onnx'), steps: loose(undefined) }),
       'steps: expected a list of {pass, settings}, got undefined',
+    );
+  });
+
+  it("every function of the package's root refuses a missing or wrong argument (a JavaScript caller's null, undefined or {}) in one UserError, not a TypeError", async () => {
+    // (the functions whose every argument may be left out; error classes are not called)
+    const noneRequired = new Set(['registerAllPasses', 'toolVersion', 'hubSettings', 'isHubRef']);
+    const functions = Object.entries(root).filter(
+      ([name, v]) => typeof v === 'function' && !noneRequired.has(name) && !(v.prototype instanceof Error) && v !== Error,
+    );
+    expect(functions.length).toBeGreaterThan(20);
+    const errors: string[] = [];
+    for (const [name, fn] of functions) {
+      for (const arg of [null, undefined, {}]) {
+        const e = await (async () => (fn as (...a: unknown[]) => unknown)(arg))().then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        const shown = `${name}(${JSON.stringify(arg) ?? 'undefined'})`;
+        if (!(e instanceof root.UserError)) errors.push(`${shown}: ${e === undefined ? 'returned' : String(e)}`);
+        else if (e.message.includes('\n') || /Cannot read propert|argument must be/.test(e.message)) errors.push(`${shown}: ${e.message}`);
+      }
+    }
+    expect(errors).toEqual([]);
+    expect(() => root.findBert(null as never)).toThrow(/^findBert: model: expected a model \(what loadModel returns\), got null$/);
+    expect(() => root.inspectModel(null as never, 'm')).toThrow(/^inspectModel: model: expected a model \(what loadModel returns\), got null$/);
+    await expect(root.runTraining({} as never)).rejects.toThrow(/^runTraining: student: missing; expected the student: /);
+    await expect(root.runTraining({ student: tiny.path } as never)).rejects.toThrow(/^runTraining: output: missing; expected the output \.onnx path$/);
+    await expect(root.runSweep({ file: 'sweep.yaml' } as never)).rejects.toThrow(/^runSweep: store: missing; expected the SQLite store to write$/);
+    await expect(root.compressFile({ input: tiny.path, steps: [] } as never)).rejects.toThrow(
+      /^compressFile: output: missing; expected the \.onnx file to write$/,
     );
   });
 
