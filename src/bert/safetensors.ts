@@ -102,15 +102,15 @@ function parseHeader(src: ByteSource, label: string): { entries: Entry[]; metada
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('safetensors header is not a JSON object');
   const dataStart = 8 + headerLen;
   const dataSize = src.size - dataStart;
-  const metadata: Record<string, string> = {};
+  // (fromEntries, not assignment: a key named '__proto__' is kept as one, not taken as the prototype)
+  let metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
-      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`__metadata__ value '${k}' is not a string`);
-        metadata[k] = v as string;
-      }
+      const pairs = Object.entries(raw as Record<string, unknown>);
+      for (const [k, v] of pairs) if (typeof v !== 'string') fail(`__metadata__ value '${k}' is not a string`);
+      metadata = Object.fromEntries(pairs) as Record<string, string>;
       continue;
     }
     const where = `tensor '${name}'`;
@@ -308,18 +308,19 @@ type NamedInputs = ReadonlyMap<string, SafetensorsInput> | Readonly<Record<strin
 export function encodeSafetensors(tensors: NamedInputs, metadata?: Record<string, string>): Uint8Array[] {
   if (!isLittleEndian()) throw new Error('safetensors writing needs a little-endian machine');
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, SafetensorsInput>);
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
+  // (pairs, then fromEntries: a tensor or metadata key named '__proto__' is written as one, not taken as the prototype)
+  const header: Array<[string, unknown]> = [];
+  if (metadata && Object.keys(metadata).length) header.push(['__metadata__', Object.fromEntries(Object.entries(metadata))]);
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === '__metadata__') throw new RangeError("safetensors: '__metadata__' is not a tensor name");
     const { dtype, bytes } = encodeTensor(name, t);
-    header[name] = { dtype, shape: [...t.dims], data_offsets: [offset, offset + bytes.byteLength] };
+    header.push([name, { dtype, shape: [...t.dims], data_offsets: [offset, offset + bytes.byteLength] }]);
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  let json = new TextEncoder().encode(JSON.stringify(Object.fromEntries(header)));
   const padded = Math.ceil(json.byteLength / 8) * 8;
   if (padded !== json.byteLength) {
     const p = new Uint8Array(padded).fill(0x20);

@@ -91,6 +91,25 @@ describe('safetensors format', () => {
   });
 });
 
+describe('safetensors keys named __proto__', () => {
+  it('reads and writes a __metadata__ key and a tensor named __proto__ as any other, not as the prototype', () => {
+    const header = '{"__metadata__":{"__proto__":"x","format":"pt"},"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
+    const f = decodeSafetensors(handMade(header, [...new Uint8Array(new Float32Array([2.5]).buffer)]));
+    expect(Object.keys(f.metadata)).toEqual(['__proto__', 'format']);
+    expect(Object.getOwnPropertyDescriptor(f.metadata, '__proto__')?.value).toBe('x');
+    expect(Object.getPrototypeOf(f.metadata)).toBe(Object.prototype);
+    expect([...f.tensors.keys()]).toEqual(['__proto__']);
+    // written back: the same header keys
+    const bytes = concat(encodeSafetensors(new Map([['__proto__', { dims: [1], data: f.tensors.get('__proto__')!.data }]]), f.metadata));
+    const len = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const text = new TextDecoder().decode(bytes.subarray(8, 8 + len)).trimEnd();
+    expect(text).toBe('{"__metadata__":{"__proto__":"x","format":"pt"},"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}');
+    const again = decodeSafetensors(bytes);
+    expect(Object.getOwnPropertyDescriptor(again.metadata, '__proto__')?.value).toBe('x');
+    expect(again.tensors.get('__proto__')!.data).toEqual(new Float32Array([2.5]));
+  });
+});
+
 describe('safetensors errors', () => {
   const good = concat(encodeSafetensors({ w: { dims: [4], data: new Float32Array([1, 2, 3, 4]) } }));
   const fails = (bytes: Uint8Array, message: string) => {
