@@ -22,6 +22,7 @@ import { cloneModel, DataType, type Dim, encodeModel, loadModel, type Model, pru
 import { registerAllPasses } from '../../src/passes.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { originalIo, withOriginalIo } from '../../src/train/original-io.ts';
+import { syntheticCalibration } from '../helpers/calibration.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
@@ -198,6 +199,9 @@ describe('a graph with a position_ids input', () => {
       ['factorize-embeddings', [{ pass: 'factorize-embeddings', settings: { rank: 8 } }]],
       ['share-layers', [{ pass: 'share-layers', settings: { share: 'all' } }]],
       ['quantize int8', [{ pass: 'quantize', settings: { mode: 'int8' } }]],
+      ['quantize int8-static', [{ pass: 'quantize', settings: { mode: 'int8-static' } }]],
+      ['quantize mixed', [{ pass: 'quantize', settings: { mode: 'mixed:0.4' } }]],
+      ['prune-heads by gradient', [{ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'gradient' } }]],
       ['optimize all', [{ pass: 'optimize', settings: { rewrites: 'all' } }]],
       [
         'quantize int8, optimize all',
@@ -208,8 +212,10 @@ describe('a graph with a position_ids input', () => {
       ],
     ])('by %s, keeping the input, is scored as the usual model compressed the same way', async (name, steps) => {
       const out = (dir: string) => join(root, `${dir}-${name.replace(/\W+/g, '-')}`, 'model.onnx');
-      await compressFile({ input: join(usual, 'model.onnx'), output: out('usual'), steps });
-      await compressFile({ input: join(posids, 'model.onnx'), output: out('posids'), steps });
+      // (the calibrated passes measure the model on the same batches: prune-heads by gradient, int8-static, mixed)
+      const context = { calibration: syntheticCalibration([4, 4, 4], 128, 'regression') };
+      await compressFile({ input: join(usual, 'model.onnx'), output: out('usual'), steps, context });
+      await compressFile({ input: join(posids, 'model.onnx'), output: out('posids'), steps, context });
       const written = loadModel(out('posids'));
       expect(written.graph.inputs.map((v) => v.name)).toEqual(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);
       expect(findBert(written).inputs.positionIds).toBe('position_ids');
