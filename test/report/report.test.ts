@@ -91,6 +91,24 @@ describe('report rows', () => {
     expect(await writtenHtml(withOrphan, 'cola.sqlite')).toContain(escapeHtml(note));
   });
 
+  it('says why size and % of original are - for a student evaluated at its training max length, not that its baseline failed', async () => {
+    const baseline = fakePoint({ model: 'cola', label: 'baseline', bytes: 4e7, glue: 0.2, task: 'CoLA', metrics: { matthews_correlation: 0.2 } }, 1);
+    const student = fakePoint({ model: 'cola', label: 'distil', bytes: 2e7, glue: 0.1, task: 'CoLA', metrics: { matthews_correlation: 0.1 } }, 2);
+    student.result.eval.maxLength = 32; // a distill step's maxLength, kept by its student
+    const withStudent = buildReport([...posterPoints(), baseline, student]);
+    const row = withStudent.rows.find((r) => r.model === 'cola' && r.label === 'distil')!;
+    expect([row.bytesOfOriginal, row.glueOfOriginal]).toEqual([null, null]);
+    const note =
+      "those rows of that model were evaluated at another max length than its baseline row (a train or distill step's maxLength is its student's max_length, at which a sweep file without eval.maxLength evaluates it), so a share of its baseline row is no share of the original; give the sweep file eval.maxLength to evaluate every point at one length.";
+    const md = toMarkdown(withStudent);
+    expect(md.split('\n').filter((l) => l.startsWith('size and % of original are - for cola'))).toEqual([
+      expect.stringMatching(/^size and % of original are - for cola \([^)]*\): those rows/),
+    ]);
+    expect(md).toContain(note);
+    expect(md).not.toContain('no baseline row');
+    expect(await writtenHtml(withStudent, 'cola.sqlite')).toContain(escapeHtml(note));
+  });
+
   it('shows both the weights and the file on disk in MB, and says which is which (HTML too)', async () => {
     expect(row('sst2', 'int8').fileBytes).toBe(11.7e6);
     const html = await writtenHtml(data, 'poster.sqlite');
