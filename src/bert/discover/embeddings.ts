@@ -13,7 +13,7 @@
  * or Gather → Cast → Mul by the table's scale or by the row scales gathered with the same ids.
  */
 import { attrFloat, type Node } from '../../onnx/graph.ts';
-import { numElements } from '../../onnx/tensor.ts';
+import { numElements, readNumbers } from '../../onnx/tensor.ts';
 import type { EmbeddingTable, Embeddings, EncoderInputs, Quantization } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import type { NormIndex } from './layer-norm.ts';
@@ -69,6 +69,8 @@ function computedRole(ctx: GraphContext, indices: string): { role?: LookupRole; 
     const p = ctx.producer(v);
     if (p?.opType === 'CumSum') cumsum = true;
     if (p?.opType === 'Range') range = true;
+    // torch.zeros(input_shape) (transformers before the token_type_ids buffer): ConstantOfShape of a zero
+    if (p?.opType === 'ConstantOfShape' && p.domain === '' && constantOfShapeIsZero(p)) zeros = true;
     const c = ctx.constant(v);
     if (c && numElements(c.tensor.dims) > 2) {
       const nums = ctx.constNumbers(v);
@@ -79,6 +81,18 @@ function computedRole(ctx: GraphContext, indices: string): { role?: LookupRole; 
   if (cumsum || range || arange) return { role: 'position', cumsum };
   if (zeros) return { role: 'token-type', cumsum };
   return { cumsum };
+}
+
+/** True when a ConstantOfShape fills with zero (its `value`, or the default float 0). */
+function constantOfShapeIsZero(n: Node): boolean {
+  const value = n.attributes.value;
+  if (value === undefined) return true;
+  if (value.type !== 'tensor') return false;
+  try {
+    return readNumbers(value.value).every((x) => x === 0);
+  } catch {
+    return false;
+  }
 }
 
 /** The summands of a (tree of) Add(s). */
