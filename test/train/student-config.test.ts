@@ -63,6 +63,46 @@ describe('bert:… students with sizes left out', () => {
       new SettingsError('--student bert:hidden=30,heads=4: hidden 30 is not divisible by heads 4'),
     );
   });
+
+  it("of a teacher of another family: a BERT's config.json, not the teacher's model_type and sizes", () => {
+    const labels = { id2label: { 0: 'negative', 1: 'positive' }, label2id: { negative: 0, positive: 1 }, max_length: 64, pad_token_id: 0 };
+    const distilbert = {
+      model_type: 'distilbert',
+      architectures: ['DistilBertForSequenceClassification'],
+      dim: 32,
+      n_layers: 2,
+      n_heads: 4,
+      hidden_dim: 64,
+      activation: 'gelu',
+      sinusoidal_pos_embds: false,
+      ...labels,
+    };
+    const electra = { model_type: 'electra', architectures: ['ElectraForSequenceClassification'], hidden_size: 32, embedding_size: 16, ...labels };
+    for (const src of [distilbert, electra]) {
+      const c = scratchStudent(teacher, 'bert:layers=1,hidden=16,heads=2,intermediate=24', 1).configJson(src);
+      expect(c).toEqual({
+        architectures: ['BertForSequenceClassification'],
+        model_type: 'bert',
+        hidden_act: 'gelu',
+        layer_norm_eps: 1e-12,
+        type_vocab_size: 2,
+        ...labels,
+        num_hidden_layers: 1,
+        hidden_size: 16,
+        num_attention_heads: 2,
+        pruned_heads: undefined,
+        intermediate_size: 24,
+        vocab_size: 128,
+        max_position_embeddings: 64,
+      });
+    }
+    // a BERT teacher's config.json is kept, its sizes the student's
+    expect(scratchStudent(teacher, 'bert:layers=1,hidden=16,heads=2', 1).configJson({ model_type: 'bert', custom: 1 })).toMatchObject({
+      model_type: 'bert',
+      custom: 1,
+      hidden_size: 16,
+    });
+  });
 });
 
 describe('a from-scratch student of a float16 teacher', () => {

@@ -20,7 +20,7 @@ import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/ca
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { BertStructure } from '../../bert/structure.ts';
-import { attentionHeadSize, countParameters, layerGroupOf, layerSizes, type ExtendedBertConfig } from '../../bert/config.ts';
+import { attentionHeadSize, countParameters, familyOf, layerGroupOf, layerSizes, type ExtendedBertConfig } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { NotBertError, SettingsError } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
@@ -88,7 +88,29 @@ export function bertStudent(
       adoptParameters(plain, params);
       adoptParameters(withDropout, params);
     },
-    configJson: (src) => (opts.encoderOnly ? encoderConfigJson(src, config) : { ...src, ...bertSizes(config) }),
+    configJson: (given) => {
+      const src = asFamilyConfigJson(given, config);
+      return opts.encoderOnly ? encoderConfigJson(src, config) : { ...src, ...bertSizes(config) };
+    },
+  };
+}
+
+/**
+ * The source's config.json for a BERT student of a teacher of another family (a bert:… student of a DistilBERT,
+ * RoBERTa or ELECTRA teacher is a BertForSequenceClassification): BERT's model_type, architecture and keys, with the
+ * source's labels, task, max_length and pad_token_id; the other family's keys (DistilBERT's dim, n_layers…,
+ * ELECTRA's embedding_size) would describe the teacher. Any other source is returned as it is.
+ */
+function asFamilyConfigJson(src: Record<string, unknown>, c: ExtendedBertConfig): Record<string, unknown> {
+  if (familyOf(c) !== 'bert' || src.model_type === undefined || src.model_type === 'bert') return src;
+  const kept = Object.fromEntries(Object.entries(src).filter(([k]) => [...CLASSIFIER_FIELDS, 'max_length', 'pad_token_id'].includes(k)));
+  return {
+    architectures: ['BertForSequenceClassification'],
+    model_type: 'bert',
+    hidden_act: c.activation === 'gelu_tanh' ? 'gelu_new' : c.activation,
+    layer_norm_eps: Number(c.layerNormEps.toPrecision(7)), // (a float32 epsilon read from the graph: 1e-12, not 9.99999996e-13)
+    type_vocab_size: c.typeVocabSize,
+    ...kept,
   };
 }
 
