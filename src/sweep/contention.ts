@@ -25,7 +25,7 @@
  * with the folder (not writable, full, another user's files that cannot be removed) leaves the benchmark with what
  * the tracker saw itself and could read: a point never fails for it.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultLockFile, timingAlongside, type TimingContention } from '../bench/timing-lock.ts';
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
@@ -39,6 +39,15 @@ export function machineStageBoard(): string {
 export interface StageTrackerOptions {
   /** The machine's stage board (`machineStageBoard()`); without it, the tracker sees its own workers only. */
   board?: string;
+}
+
+/** Whether `path` is a folder (false when it is missing or cannot be read). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Numbers the trackers of this process, so that two of them (two runners in one process) tell their files apart. */
@@ -117,12 +126,18 @@ export class StageTracker {
     return join(this.board!, `${this.owner}-${worker}.${kind}`);
   }
 
+  /**
+   * Whether the board folder is there, made where missing. Only the board itself is made, not its parents (TMPDIR,
+   * or the folder of $BERT_COMPRESS_TIMING_LOCK): a missing one is not this tool's to create, and Node's recursive
+   * mkdir under a folder that takes no new entries (TMPDIR=/proc) spins for ever.
+   */
   private usable(): boolean {
     if (this.board === undefined || !this.boardUsable) return false;
+    if (isFolder(this.board)) return true;
     try {
-      mkdirSync(this.board, { recursive: true });
-    } catch {
-      this.boardUsable = false;
+      mkdirSync(this.board);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolder(this.board)) this.boardUsable = false;
     }
     return this.boardUsable;
   }

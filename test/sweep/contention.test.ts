@@ -16,6 +16,8 @@ import { SweepStore } from '../../src/sweep/store.ts';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
 import { processStartTime } from '../../src/processes.ts';
 import { fakePoint } from '../report/points.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import { tinyBert } from '../helpers/models.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 describe('StageTracker', () => {
@@ -201,6 +203,29 @@ describe('StageTracker with the stage board: other runners on the machine', () =
     expect(a.takeCompany(0)).toEqual([]); // a leftover is no stage
     expect(readdirSync(board).sort()).toEqual(kept.sort());
     for (const name of kept) rmSync(join(board, name));
+  });
+
+  it("makes the board folder, not its missing parents (TMPDIR, the timing lock's folder): without one, follows its own workers", () => {
+    const missing = join(board, '..', 'no-such-tmpdir');
+    const s = new StageTracker({ board: join(missing, 'timing.lock.stages') });
+    s.set(0, 'train', 'a · kd');
+    s.set(1, 'bench', 'b · ffn');
+    s.set(1, null, 'b · ffn');
+    expect(s.takeCompany(1)).toEqual(['a · kd (train)']);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  // (spawned, with a time limit: Node's recursive mkdir under /proc spins for ever, deaf to signals)
+  it.skipIf(!existsSync('/proc/self'))('with TMPDIR=/proc (a folder that takes no new entries), compress bench runs and says it timed without the lock', () => {
+    const model = join(board, '..', 'bench-model.onnx');
+    saveModel(tinyBert({ numLayers: 1 }), model);
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: '/proc', TSX_DISABLE_CACHE: '1' };
+    delete env[TIMING_LOCK_ENV];
+    const args = [join(import.meta.dirname, '../../bin/compress.mjs'), 'bench', model, '--batch', '1', '--seq', '8', '--repeats', '1', '--warmup', '0'];
+    const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/timed without the machine-wide timing lock \(cannot create \/proc\/bert-compress-timing\.lock/);
   });
 
   it('without a usable board folder, follows its own workers as before', () => {
