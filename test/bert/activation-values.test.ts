@@ -71,6 +71,28 @@ describe('feed-forward activations are named by the values they compute', () => 
     expect(refusal(() => findBert(m), NotBertError)).toMatch(/feed-forward activation not understood \(ops between the projections: .*computing none of/);
   });
 
+  it("transformers' gelu_fast as torch exports it (no Pow: x·x) is gelu_tanh, and --optimize fuses it exactly", async () => {
+    // 0.5 · x · (1 + tanh(x · 0.7978845608 · (1 + 0.044715 · x · x)))
+    const m = withActivation((x, y, i) => ({
+      nodes: [
+        node(`xx${i}`, 'Mul', [x, x], [`xx${i}`]),
+        node(`c${i}`, 'Mul', [`xx${i}`, 'k3'], [`c${i}`]),
+        node(`one${i}`, 'Add', [`c${i}`, 'one'], [`p${i}`]),
+        node(`xs${i}`, 'Mul', [x, 'k1'], [`xs${i}`]),
+        node(`in${i}`, 'Mul', [`xs${i}`, `p${i}`], [`in${i}`]),
+        node(`t${i}`, 'Tanh', [`in${i}`], [`t${i}`]),
+        node(`a${i}`, 'Add', [`t${i}`, 'one'], [`a${i}`]),
+        node(`h${i}`, 'Mul', [x, 'half'], [`h${i}`]),
+        node(`m${i}`, 'Mul', [`h${i}`, `a${i}`], [y]),
+      ],
+      constants: { k1: 0.7978845608, k3: 0.044715, one: 1, half: 0.5 },
+    }));
+    expect(findBert(m).layers.map((l) => l.ffn.activation)).toEqual(['gelu_tanh', 'gelu_tanh']);
+    const res = await runPipeline(m, [{ pass: 'optimize', settings: { rewrites: 'default' } }]);
+    expect(res.model.graph.nodes.filter((n) => n.opType === 'FastGelu')).toHaveLength(2);
+    expect(maxRowDiff((await batchLogits(res.model, batch)).rows, (await batchLogits(m, batch)).rows)).toBeLessThan(1e-5);
+  });
+
   it('the builder’s GELUs keep their names', () => {
     for (const activation of ['gelu', 'gelu_tanh', 'relu'] as const) {
       expect(findBert(tinyBert({ activation })).layers.map((l) => l.ffn.activation)).toEqual([activation, activation]);
