@@ -253,7 +253,9 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   positiveInt(settings.batchSize, '--batch-size');
   if (!(settings.lr > 0 && Number.isFinite(settings.lr))) throw new SettingsError(`--lr must be a positive number (got ${settings.lr})`);
   if (settings.embeddingLr !== undefined) settings.embeddingLr = parseEmbeddingLr(settings.embeddingLr);
-  if (!(settings.weightDecay >= 0)) throw new SettingsError(`--weight-decay must be ≥ 0 (got ${settings.weightDecay})`);
+  // (finite: an infinite decay turns every weight to -Infinity or NaN at the first step)
+  if (!(settings.weightDecay >= 0 && Number.isFinite(settings.weightDecay)))
+    throw new SettingsError(`--weight-decay must be a finite number ≥ 0 (got ${settings.weightDecay})`);
   if (!(settings.warmupRatio >= 0 && settings.warmupRatio <= 1)) throw new SettingsError(`--warmup must be in [0, 1] (got ${settings.warmupRatio})`);
   if (!(settings.maxGradNorm >= 0)) throw new SettingsError(`--clip must be ≥ 0 (got ${settings.maxGradNorm})`);
   if (!(settings.dropout >= 0 && settings.dropout < 1)) throw new SettingsError(`--dropout must be in [0, 1) (got ${settings.dropout})`);

@@ -306,6 +306,16 @@ describe('train / distill steps in a sweep file', () => {
     expect(refusal(value)).toMatch(message);
   });
 
+  it('refuses an infinite weight decay (--weight-decay 1e400, a library caller), which turned every weight non-finite at the first step', async () => {
+    const args = (await distillFlags(yargs([]))).parseSync(['--teacher', 't', '--student', 's', '--weight-decay', '1e400']);
+    expect(refusal(() => checkSettings({ weightDecay: args['weight-decay'] as number }, undefined))).toBe(
+      '--weight-decay must be a finite number ≥ 0 (got Infinity)',
+    );
+    expect(checkSettings({ weightDecay: 0.01 }, undefined).settings.weightDecay).toBe(0.01);
+    // (a sweep file's .inf is refused as a number too large, before this check)
+    expect(refusal(() => parse([distill({ weightDecay: Number.POSITIVE_INFINITY })]))).toMatch(/weightDecay: expected a number, got number Infinity/);
+  });
+
   it('refuses settings that would be ignored: layerMap with a match list, intermediateEpochs with a joint phase', () => {
     const matches = [{ teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
     expect(refusal(() => parse([distill({ intermediate: matches, layerMap: '2:1' })]))).toMatch(/settings\.layerMap: applies to an intermediate preset/);
