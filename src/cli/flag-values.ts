@@ -4,7 +4,8 @@
  *   no/false/0, instead of yargs' reading of anything but `true` as false; any other value is refused;
  * - a flag that takes one value and was given twice (`-o a -o b`, which yargs turns into an array the command does
  *   not expect) is refused;
- * - a number flag whose value is not a number (`--seed abc`, which yargs turns into NaN), is empty (`--epochs ''`,
+ * - a number flag whose value is not a number (`--seed abc`, which yargs turns into NaN), is not finite (`--lr
+ *   1e400`, which yargs turns into Infinity), is empty (`--epochs ''`,
  *   which yargs turns into 0) or is missing (`--epochs` last or before another flag, which yargs takes as absent,
  *   so the default ran) is refused;
  * - a string flag or positional argument given an empty value (`--out ''`, `--tasks=`, `report ''`, or a bare
@@ -124,6 +125,11 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       const typed = occurrence(argv, names)?.typed;
       if (Number.isNaN(value) || typed?.trim() === '') {
         throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
+      }
+      // a number past float64's range (1e400), which yargs reads as Infinity: no flag takes one, and its own check
+      // would quote 'Infinity', not what was typed
+      if (!Number.isFinite(value)) {
+        throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a finite number`);
       }
     }
     if (options.string.includes(key) && typeof value === 'string' && value.trim() === '') {
