@@ -143,7 +143,8 @@ function layerActivation(s: BertStructure): BertActivation {
   const acts = new Set(s.layers.map((l) => l.ffn.activation));
   if (acts.size !== 1) refuse(`the layers use different FFN activations (${[...acts].join(', ')})`);
   const [act] = acts;
-  if (!ACTIVATIONS.includes(act)) refuse(`FFN activation '${act}' is not one the builder writes (${ACTIVATIONS.join(', ')})`);
+  const named = act === 'other' ? 'activation (element-wise ops that compute no activation discovery names)' : `activation '${act}'`;
+  if (!ACTIVATIONS.includes(act)) refuse(`FFN ${named} is not one the builder writes (${ACTIVATIONS.join(', ')})`);
   return act as BertActivation;
 }
 

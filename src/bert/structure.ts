@@ -10,7 +10,11 @@ export type ExporterKind = 'torch' | 'keras2onnx' | 'ort-fused' | 'bert-compress
 /** Layout family of the encoder. */
 export type ModelFamily = 'bert' | 'distilbert' | 'roberta' | 'electra' | 'albert';
 
-export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'tanh';
+/**
+ * The feed-forward activation; 'other': element-wise ops that compute none of the others (quick_gelu's
+ * x·Sigmoid(1.702x), a Sigmoid): the passes that do not depend on it take the graph, the canonical rebuild refuses it.
+ */
+export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'tanh' | 'other';
 
 /**
  * How a quantized weight is stored and which nodes undo it. The quantize pass writes these forms (onnxruntime's

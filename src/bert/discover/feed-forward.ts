@@ -121,15 +121,16 @@ export function classifyActivation(ctx: GraphContext, where: string, nodes: Node
   const candidate = DECOMPOSED.find((d) => types.has(d.marker) && [...types].every((t) => d.ops.has(t)))?.activation;
   if (!candidate) return ctx.refuse(`${where}: feed-forward activation not understood (ops between the projections: ${ops})`);
   // The ops alone do not say what is computed (a lone Tanh is not the tanh GELU, x·Sigmoid(1.702x) is not SiLU):
-  // the nodes are evaluated on sample inputs and must compute one of the activations (to float16 rounding).
+  // the nodes are evaluated on sample inputs; element-wise ops computing none of the activations (to float16
+  // rounding) are 'other'.
   const values = evaluateActivation(ctx, nodes);
   if (!values) return candidate;
   // 1e-4: float16 constants (1/√2 as 0.7070) move the erf GELU by 3e-5; the erf and tanh GELUs differ by 4e-4
-  const error = (a: Activation) =>
+  const error = (a: keyof typeof ACTIVATION_FUNCTIONS) =>
     Math.max(...SAMPLE_INPUTS.map((x, i) => Math.abs(values[i] - ACTIVATION_FUNCTIONS[a](x)) / Math.max(1, Math.abs(values[i]))));
   const computed = ACTIVATION_NAMES.filter((a) => error(a) <= 1e-4).sort((a, b) => error(a) - error(b))[0];
   if (computed) return computed;
-  return ctx.refuse(`${where}: feed-forward activation not understood (ops between the projections: ${ops}, computing none of ${ACTIVATION_NAMES.join(', ')})`);
+  return 'other';
 }
 
 /** Where the activation is evaluated: both signs, small and large. */
@@ -151,14 +152,14 @@ function erf(x: number): number {
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** The activations discovery names, as functions (transformers' ACT2FN: gelu, gelu_new, relu, silu, tanh). */
-const ACTIVATION_FUNCTIONS: Readonly<Record<Activation, (x: number) => number>> = {
+const ACTIVATION_FUNCTIONS: Readonly<Record<Exclude<Activation, 'other'>, (x: number) => number>> = {
   gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
   gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
   relu: (x) => Math.max(0, x),
   silu: (x) => x * sigmoid(x),
   tanh: Math.tanh,
 };
-const ACTIVATION_NAMES = Object.keys(ACTIVATION_FUNCTIONS) as Activation[];
+const ACTIVATION_NAMES = Object.keys(ACTIVATION_FUNCTIONS) as Array<keyof typeof ACTIVATION_FUNCTIONS>;
 
 /** Element-wise ops of one or two operands, as evaluateActivation computes them. */
 const ELEMENTWISE: Readonly<Record<string, (a: number, b: number) => number>> = {
