@@ -17,6 +17,13 @@ export interface SweepProgress {
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
+/**
+ * The baseline a variant is compared with: its model's, evaluated at the same max length (a train or distill step's
+ * student keeps its maxLength, at which a sweep file without eval.maxLength evaluates it), as the report compares.
+ */
+const sameLength = (base: PointResult | undefined, r: PointResult): PointResult | undefined =>
+  base && base.eval?.maxLength === r.eval?.maxLength ? base : undefined;
+
 /** Tracks each model's baseline and the best variant so far. */
 export class BestTracker {
   private baselines = new Map<string, PointResult>();
@@ -28,7 +35,7 @@ export class BestTracker {
       this.baselines.set(point.model.name, result);
       return;
     }
-    const kept = shareOfBaseline(result.glue, this.baselines.get(point.model.name)?.glue);
+    const kept = shareOfBaseline(result.glue, sameLength(this.baselines.get(point.model.name), result)?.glue);
     if (kept === null) return;
     if (!this.best || kept > this.best.kept || (kept === this.best.kept && result.bytes < this.best.bytes)) this.best = { point, kept, bytes: result.bytes };
   }
@@ -69,11 +76,12 @@ export function pointName(point: SweepPoint): string {
 }
 
 /**
- * One line for a finished point, relative to its model's baseline when known. A baseline GLUE score of 0 or below (a
- * weak CoLA model's Matthews correlation) gives no share, as in the report's '% of original' (-127% would read as a
- * loss where the variant gained).
+ * One line for a finished point, relative to its model's baseline when known and evaluated at the same max length. A
+ * baseline GLUE score of 0 or below (a weak CoLA model's Matthews correlation) gives no share, as in the report's '%
+ * of original' (-127% would read as a loss where the variant gained).
  */
-export function pointLine(point: SweepPoint, r: PointResult, base: PointResult | undefined): string {
+export function pointLine(point: SweepPoint, r: PointResult, baseline: PointResult | undefined): string {
+  const base = sameLength(baseline, r);
   // (none scored: -; undefined, e.g. Pearson of constant STS-B predictions: says why, as the report does)
   const score = r.glue != null && Number.isFinite(r.glue) ? r.glue : null;
   const kept = shareOfBaseline(r.glue, base?.glue);

@@ -52,6 +52,20 @@ describe('sweep progress', () => {
     expect(pointLine(point('sst2', 'baseline'), result(0.8, 40e6), undefined)).toBe('sst2 · baseline: GLUE 80.00, 40.0 MB, ×1.00, 2.0 s');
   });
 
+  it("compares a variant evaluated at another max length (a distill step's maxLength) with no baseline, as the report does", () => {
+    const at = (r: PointResult, maxLength: number) => ({ ...r, eval: { ...r.eval, maxLength } }) as PointResult;
+    expect(pointLine(point('sst2', 'distil'), at(result(0.76, 30e6, 1.25), 32), at(result(0.8, 40e6), 128))).toBe(
+      'sst2 · distil: GLUE 76.00, 30.0 MB, ×1.25, 2.0 s',
+    );
+    expect(pointLine(point('sst2', 'distil'), at(result(0.76, 30e6, 1.25), 128), at(result(0.8, 40e6), 128))).toBe(
+      'sst2 · distil: GLUE 76.00 (95.0%), 30.0 MB (75.0%), ×1.25, 2.0 s',
+    );
+    const best = new BestTracker();
+    best.add(point('sst2', 'baseline'), at(result(0.8, 40e6), 128));
+    best.add(point('sst2', 'distil'), at(result(0.84, 30e6), 32));
+    expect(best.describe()).toBe('-');
+  });
+
   it('gives no share of a baseline scoring 0 or below (a CoLA MCC), as the report leaves % of original out', () => {
     expect(pointLine(point('cola', 'heads'), result(0.0392, 30e6, 1.25), result(-0.0309, 40e6))).toBe('cola · heads: GLUE 3.92, 30.0 MB (75.0%), ×1.25, 2.0 s');
     expect(pointLine(point('cola', 'heads'), result(0.05, 30e6, 1.25), result(0, 40e6))).toBe('cola · heads: GLUE 5.00, 30.0 MB (75.0%), ×1.25, 2.0 s');
