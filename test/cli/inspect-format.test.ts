@@ -106,16 +106,16 @@ describe('inspect summary', () => {
     expect(text).toContain('(eval and bench run any classifier)');
   });
 
-  it('a graph with a position_ids input: says that eval and bench cannot run it either, not that they run any classifier', () => {
+  it('a graph with an input eval cannot feed: says that eval and bench cannot run it either, not that they run any classifier', () => {
     const model = tinyBert();
     const lookup = model.graph.nodes.find((n) => n.opType === 'Gather' && n.inputs[0]!.includes('position_embeddings'))!;
-    lookup.inputs[1] = 'position_ids';
-    model.graph.inputs.push({ name: 'position_ids', elemType: 7, shape: ['batch_size', 'sequence_length'] });
+    lookup.inputs[1] = 'row_numbers';
+    model.graph.inputs.push({ name: 'row_numbers', elemType: 7, shape: ['batch_size', 'sequence_length'] });
     const reason = discoveryRefusal(model);
-    const r = inspectGraph(model, 'posids.onnx', reason);
-    expect(r.inputsProblem).toBe("model input 'position_ids' is not one the encoder reads as token ids, attention mask or token types");
+    const r = inspectGraph(model, 'rows.onnx', reason);
+    expect(r.inputsProblem).toBe("model input 'row_numbers' is not one the encoder reads as token ids, attention mask, token types or position ids");
     const text = formatGraph(r);
-    expect(text).toContain(`discovery: ${reason}; the compression passes need one, and eval and bench cannot run it either: model input 'position_ids'`);
+    expect(text).toContain(`discovery: ${reason}; the compression passes need one, and eval and bench cannot run it either: model input 'row_numbers'`);
     expect(text).not.toContain('run any classifier');
   });
 });
