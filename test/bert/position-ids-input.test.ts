@@ -18,15 +18,14 @@ import { sampleInputs } from '../../src/bert/sample-inputs.ts';
 import { NotBertError, SettingsError } from '../../src/errors.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
-import { cloneModel, DataType, type Dim, encodeModel, loadModel, type Model, pruneGraph } from '../../src/onnx/index.ts';
+import { cloneModel, DataType, loadModel, type Model, pruneGraph } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { openSession } from '../../src/runtime/session.ts';
 import { originalIo, withOriginalIo } from '../../src/train/original-io.ts';
 import { syntheticCalibration } from '../helpers/calibration.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
-import { withPositionIdsInput } from '../helpers/position-ids.ts';
+import { fedLogits, withPositionIdsInput } from '../helpers/position-ids.ts';
 
 registerAllPasses();
 
@@ -44,17 +43,6 @@ function paddedBatch(pad: number) {
   const ids = [5, 9, 12, 7, 30, 8, 11, 6, pad, pad].map(BigInt);
   const mask = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0].map(BigInt);
   return { batch: 2, seq: 5, inputIds: BigInt64Array.from(ids), attentionMask: BigInt64Array.from(mask), tokenTypeIds: new BigInt64Array(10) };
-}
-
-/** The logits of `model` fed `batch` by its inputs (modelInputs / tokenFeeds, as eval and training feed it). */
-async function logits(model: Model, batch: ReturnType<typeof paddedBatch>): Promise<number[]> {
-  const session = await openSession(encodeModel(model));
-  try {
-    const out = await session.run(tokenFeeds(modelInputs(model), batch));
-    return Array.from(out[model.graph.outputs[0]!.name]!.data as Float32Array);
-  } finally {
-    await session.release();
-  }
 }
 
 /** Equal to 5 decimals (onnxruntime may sum in another order where a graph's positions are an input: the 7th digit differs). */
@@ -125,21 +113,21 @@ describe('a graph with a position_ids input', () => {
   it('computes the logits of the same model computing its positions (BERT, a named and an anonymous RoBERTa)', async () => {
     const bert = tinyBert({}, { std: 0.2 });
     const batch = paddedBatch(0);
-    expectClose(await logits(withPositionIdsInput(bert), batch), await logits(bert, batch));
+    expectClose(await fedLogits(withPositionIdsInput(bert), batch), await fedLogits(bert, batch));
     const r = roberta();
     const rBatch = paddedBatch(1);
-    const expected = await logits(r, rBatch);
+    const expected = await fedLogits(r, rBatch);
     for (const m of [withPositionIdsInput(r), anonymous(withPositionIdsInput(r))]) {
       const s = findBert(m);
       expect([s.family, s.inputs.positionPadding]).toEqual(['roberta', 1]);
       // Hugging Face's create_position_ids_from_input_ids: 1 + the count of real tokens so far, 1 at padding
       expect(Array.from(tokenFeeds(modelInputs(m), rBatch).position_ids!.data as BigInt64Array, Number)).toEqual([2, 3, 4, 5, 6, 2, 3, 4, 1, 1]);
-      expectClose(await logits(m, rBatch), expected);
+      expectClose(await fedLogits(m, rBatch), expected);
     }
     // an anonymous BERT (a table of max_position_embeddings rows) is fed arange
     const anon = anonymous(withPositionIdsInput(bert));
     expect(findBert(anon).inputs.positionPadding).toBeUndefined();
-    expectClose(await logits(anon, batch), await logits(bert, batch));
+    expectClose(await fedLogits(anon, batch), await fedLogits(bert, batch));
   });
 
   it('is refused in one line when neither names nor the position table tell how positions count, or RoBERTa takes one row', () => {
@@ -165,14 +153,14 @@ describe('a graph with a position_ids input', () => {
       expect(written.graph.inputs.map((v) => v.name)).toEqual(posids.graph.inputs.map((v) => v.name));
       expect(findBert(written).inputs.positionIds).toBe('position_ids');
       const batch = paddedBatch(pad);
-      expectClose(await logits(written, batch), await logits(original, batch));
+      expectClose(await fedLogits(written, batch), await fedLogits(original, batch));
     }
     // one row, int32: kept so
     const oneRow = withPositionIdsInput(tinyBert(), [1, 'sequence_length']);
     oneRow.graph.inputs.find((v) => v.name === 'position_ids')!.elemType = DataType.INT32;
     const written = withOriginalIo(rebuildCanonical(oneRow), originalIo(oneRow));
     expect(written.graph.inputs.find((v) => v.name === 'position_ids')).toMatchObject({ elemType: DataType.INT32, shape: [1, 'sequence_length'] });
-    expectClose(await logits(written, paddedBatch(0)), await logits(tinyBert(), paddedBatch(0)));
+    expectClose(await fedLogits(written, paddedBatch(0)), await fedLogits(tinyBert(), paddedBatch(0)));
   });
 
   describe('evaluated and compressed', () => {

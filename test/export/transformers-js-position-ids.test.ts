@@ -11,32 +11,19 @@ import { env, pipeline, type TextClassificationPipeline } from '@huggingface/tra
 import { afterAll, describe, expect, it } from 'vitest';
 import { withComputedPositions } from '../../src/bert/computed-positions.ts';
 import { findBert } from '../../src/bert/discover.ts';
-import { modelInputs, tokenFeeds } from '../../src/bert/model-inputs.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
-import { encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
+import { loadModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { openSession } from '../../src/runtime/session.ts';
 import { sentence, writeModelFolder } from '../helpers/model-folder.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
-import { withPositionIdsInput } from '../helpers/position-ids.ts';
+import { fedLogits, withPositionIdsInput } from '../helpers/position-ids.ts';
 
 registerAllPasses();
 env.allowRemoteModels = false;
 
 const root = mkdtempSync(join(tmpdir(), 'bc-tjs-posids-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** The logits of `model` fed `batch` by its inputs, as evaluation feeds them. */
-async function logits(model: Model, batch: Parameters<typeof tokenFeeds>[1]): Promise<number[]> {
-  const session = await openSession(encodeModel(model));
-  try {
-    const out = await session.run(tokenFeeds(modelInputs(model), batch));
-    return Array.from(out[model.graph.outputs[0]!.name]!.data as Float32Array);
-  } finally {
-    await session.release();
-  }
-}
 
 /** transformers.js's score of the label 'positive' for 12 sentences. */
 async function pipelineScores(folder: string): Promise<number[]> {
@@ -79,8 +66,8 @@ describe('--format transformers.js of a graph with a position_ids input', () => 
     const ids = [5, 9, 12, 7, 30, 8, 11, 6, 1, 1].map(BigInt);
     const mask = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0].map(BigInt);
     const batch = { batch: 2, seq: 5, inputIds: BigInt64Array.from(ids), attentionMask: BigInt64Array.from(mask), tokenTypeIds: new BigInt64Array(10) };
-    const expected = await logits(r, batch);
-    const actual = await logits(computed, batch);
+    const expected = await fedLogits(r, batch);
+    const actual = await fedLogits(computed, batch);
     actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
   });
 });
