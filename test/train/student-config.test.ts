@@ -8,6 +8,7 @@ import { SettingsError } from '../../src/errors.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { toFloat16 } from '../helpers/float16.ts';
+import { FAMILY_JSONS } from '../helpers/family-folders.ts';
 
 describe('student config.json', () => {
   const source = { id2label: { 0: 'negative', 1: 'positive' }, num_attention_heads: 4, pruned_heads: { 1: [3] } };
@@ -66,17 +67,7 @@ describe('bert:… students with sizes left out', () => {
 
   it("of a teacher of another family: a BERT's config.json, not the teacher's model_type and sizes", () => {
     const labels = { id2label: { 0: 'negative', 1: 'positive' }, label2id: { negative: 0, positive: 1 }, max_length: 64, pad_token_id: 0 };
-    const distilbert = {
-      model_type: 'distilbert',
-      architectures: ['DistilBertForSequenceClassification'],
-      dim: 32,
-      n_layers: 2,
-      n_heads: 4,
-      hidden_dim: 64,
-      activation: 'gelu',
-      sinusoidal_pos_embds: false,
-      ...labels,
-    };
+    const distilbert = { ...FAMILY_JSONS.distilbert, ...labels };
     const electra = { model_type: 'electra', architectures: ['ElectraForSequenceClassification'], hidden_size: 32, embedding_size: 16, ...labels };
     for (const src of [distilbert, electra]) {
       const c = scratchStudent(teacher, 'bert:layers=1,hidden=16,heads=2,intermediate=24', 1).configJson(src);
