@@ -8,6 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { SettingsError } from '../errors.ts';
+import { shownArg } from '../library-args.ts';
 
 export interface HubSettings {
   /** Base URL without a trailing slash. */
@@ -32,6 +34,9 @@ export function envFlag(value: string | undefined): boolean {
 
 /** The settings the environment `env` gives (default: this process's). */
 export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw new SettingsError(`hubSettings: env: expected the environment's variables (process.env), got ${shownArg(env)}`);
+  }
   const nonEmpty = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
   const home = nonEmpty(env.HF_HOME) ?? join(nonEmpty(env.XDG_CACHE_HOME) ?? join(homedir(), '.cache'), 'huggingface');
   const settings: HubSettings = {

@@ -118,6 +118,8 @@ describe('the library entry points', () => {
       }
     }
     expect(errors).toEqual([]);
+    expect(() => root.hubSettings(null as never)).toThrow(/^hubSettings: env: expected the environment's variables \(process\.env\), got null$/);
+    expect(root.hubSettings().cacheDir).toBe(root.hubSettings(process.env).cacheDir);
     expect(() => root.findBert(null as never)).toThrow(/^findBert: model: expected a model \(what loadModel returns\), got null$/);
     expect(() => root.inspectModel(null as never, 'm')).toThrow(/^inspectModel: model: expected a model \(what loadModel returns\), got null$/);
     await expect(root.runTraining({} as never)).rejects.toThrow(/^runTraining: student: missing; expected the student: /);
