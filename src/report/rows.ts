@@ -55,6 +55,11 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    */
   baselineOnOtherData: boolean;
   /**
+   * True when it has no baseline row but the store holds a baseline of its model on its tasks evaluated at another
+   * max length (a train or distill step's student keeps its maxLength), which it is not compared with; false otherwise.
+   */
+  baselineAtOtherLength: boolean;
+  /**
    * By task: the sha256 of the GLUE dev file it was scored on, as its stored plan says; null for a plan stored before
    * those hashes were kept (or rows built without plans).
    */
@@ -163,6 +168,8 @@ const byGlueVsLatency: Objective<ReportRow>[] = [
  * of examples cut at 64 tokens is no share of one at 128; one sweep evaluates all its points at one length).
  */
 const anySweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'result'>) => `${p.modelSha256}\0${[...p.tasks].sort().join(',')}\0${p.result.eval.maxLength}`;
+/** A model's file and tasks, at any max length. */
+const anyLength = (p: Pick<StoredPoint, 'modelSha256' | 'tasks'>) => `${p.modelSha256}\0${[...p.tasks].sort().join(',')}`;
 const inSweep = (p: Pick<StoredPoint, 'modelSha256' | 'tasks' | 'sweep' | 'result'>) => `${anySweep(p)}\0${p.sweep}`;
 
 /** The data a point's evaluation read besides its model file, as its stored plan says (`dataRead`). */
@@ -264,6 +271,7 @@ export function buildReport(
     if (p.steps.length > 0) continue;
     for (const k of [inSweep(p), anySweep(p)]) baselines.set(k, [...(baselines.get(k) ?? []), p]);
   }
+  const baselinesAtAnyLength = new Set(points.filter((p) => p.steps.length === 0).map(anyLength));
   // (a current baseline before a stale one, which a sweep's --rerun-stale replaces)
   const baselineOf = (p: StoredPoint, k: string) => {
     const same = baselines.get(k)?.filter((b) => sameData(reads.get(b.key), reads.get(p.key))) ?? [];
@@ -309,6 +317,7 @@ export function buildReport(
       bytesOfOriginal: base ? r.bytes / base.result.bytes : null,
       baselineKey: base?.key ?? null,
       baselineOnOtherData: !base && baselines.has(anySweep(p)),
+      baselineAtOtherLength: !base && !baselines.has(anySweep(p)) && baselinesAtAnyLength.has(anyLength(p)),
       glueDevSha256: reads.get(p.key)?.dev ?? null,
       speedup: r.speedup,
       measuredLatencyMs: r.latencyMs,

@@ -101,16 +101,13 @@ export function nonPositiveBaselineNote(data: ReportData): string | null {
  * the same tasks and data at the same max length), which those columns compare with: its baseline point failed
  * (listed under Failed) or has not finished yet, the baselines it holds were evaluated on other data (another
  * GLUE folder, a dev file, config.json or tokenizer changed: `baselineOnOtherData`), or at another max length (a
- * train or distill step's student keeps its maxLength); null when every row has one.
+ * train or distill step's student keeps its maxLength: `baselineAtOtherLength`); null when every row has one.
  */
 export function missingBaselineNote(data: ReportData): string | null {
   const rows = data.rows.filter((r) => r.bytesOfOriginal === null);
   const otherData = [...new Set(rows.filter((r) => r.baselineOnOtherData).map((r) => r.group))];
-  // A baseline row of the same file on the same tasks, neither on other data: one evaluated at another max length.
-  const taskList = (r: ReportRow) => Object.keys(r.tasks).sort().join('\0');
-  const atOtherLength = (r: ReportRow) => data.rows.some((b) => b.isBaseline && b.modelSha256 === r.modelSha256 && taskList(b) === taskList(r));
-  const otherLength = [...new Set(rows.filter((r) => !r.baselineOnOtherData && atOtherLength(r)).map((r) => r.group))];
-  const none = [...new Set(rows.filter((r) => !r.baselineOnOtherData && !atOtherLength(r)).map((r) => r.group))];
+  const otherLength = [...new Set(rows.filter((r) => r.baselineAtOtherLength).map((r) => r.group))];
+  const none = [...new Set(rows.filter((r) => !r.baselineOnOtherData && !r.baselineAtOtherLength).map((r) => r.group))];
   const notes: string[] = [];
   if (otherLength.length > 0) {
     const [these, their] = otherLength.length > 1 ? ['these models', 'their baseline rows'] : ['that model', 'its baseline row'];

@@ -98,6 +98,8 @@ describe('report rows', () => {
     const withStudent = buildReport([...posterPoints(), baseline, student]);
     const row = withStudent.rows.find((r) => r.model === 'cola' && r.label === 'distil')!;
     expect([row.bytesOfOriginal, row.glueOfOriginal]).toEqual([null, null]);
+    expect(row).toMatchObject({ baselineAtOtherLength: true, baselineOnOtherData: false });
+    expect(withStudent.rows.find((r) => r.model === 'cola' && r.label === 'baseline')).toMatchObject({ baselineAtOtherLength: false });
     const note =
       "those rows of that model were evaluated at another max length than its baseline row (a train or distill step's maxLength is its student's max_length, at which a sweep file without eval.maxLength evaluates it), so a share of its baseline row is no share of the original; give the sweep file eval.maxLength to evaluate every point at one length.";
     const md = toMarkdown(withStudent);
