@@ -230,8 +230,9 @@ export function quantizedDtype(model: Model): 'q8' | 'q4' {
  */
 export function transformersJsGraph(source: Model, name: string): { model: Model; renamed: Record<string, string> } {
   // (transformers.js feeds no position ids: a graph that takes them as an input computes them, as it is fed them)
-  const model = withComputedPositions(source, findBert(source), name);
-  const structure = findBert(model);
+  const found = findBert(source);
+  const model = withComputedPositions(source, found, name);
+  const structure = model === source ? found : findBert(model);
   const inputs = modelInputs(model, structure);
   const declared = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => v.name);
   const other = declared.find((n) => !inputs.some((i) => i.name === n));
