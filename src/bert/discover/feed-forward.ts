@@ -187,28 +187,39 @@ const ELEMENTWISE: Readonly<Record<string, (a: number, b: number) => number>> = 
  */
 function evaluateActivation(ctx: GraphContext, nodes: readonly Node[]): number[] | undefined {
   const produced = new Set(nodes.flatMap((n) => n.outputs));
+  const constants = new Map<string, number>();
   const external = new Set<string>();
   for (const n of nodes) {
     if (n.domain !== '' && n.domain !== 'ai.onnx') return undefined;
     if (!Object.hasOwn(ELEMENTWISE, n.opType)) return undefined;
-    for (const i of n.inputs) if (i && !produced.has(i) && ctx.foldScalar(i) === undefined) external.add(i);
+    for (const i of n.inputs) {
+      if (!i || produced.has(i) || constants.has(i) || external.has(i)) continue;
+      const c = ctx.foldScalar(i);
+      if (c === undefined) external.add(i);
+      else constants.set(i, c);
+    }
   }
   const read = new Set(nodes.flatMap((n) => n.inputs));
   const outputs = nodes.flatMap((n) => n.outputs).filter((o) => !read.has(o));
   if (external.size !== 1 || outputs.length !== 1) return undefined;
   const [x] = external;
+  // the nodes in an order that computes each input before it is read (once: the same for every sample)
+  const order: Node[] = [];
+  const ready = new Set([x, ...constants.keys()]);
+  for (let left = [...nodes]; left.length; ) {
+    const next = left.filter((n) => n.inputs.every((i) => !i || ready.has(i)));
+    if (!next.length) return undefined;
+    for (const n of next) {
+      order.push(n);
+      for (const o of n.outputs) ready.add(o);
+    }
+    left = left.filter((n) => !next.includes(n));
+  }
   return SAMPLE_INPUTS.map((sample) => {
-    const known = new Map<string, number>([[x, sample]]);
-    const value = (v: string): number | undefined => known.get(v) ?? ctx.foldScalar(v);
-    let left = [...nodes];
-    while (left.length) {
-      const ready = left.filter((n) => n.inputs.every((i) => !i || value(i) !== undefined || !produced.has(i)));
-      if (!ready.length) return Number.NaN;
-      for (const n of ready) {
-        const [a, b] = n.inputs.map((i) => value(i) ?? Number.NaN);
-        known.set(n.outputs[0], ELEMENTWISE[n.opType](a, b));
-      }
-      left = left.filter((n) => !ready.includes(n));
+    const known = new Map(constants).set(x, sample);
+    for (const n of order) {
+      const [a, b] = n.inputs.map((i) => known.get(i) ?? Number.NaN);
+      known.set(n.outputs[0], ELEMENTWISE[n.opType](a, b));
     }
     return known.get(outputs[0]) ?? Number.NaN;
   });
