@@ -14,7 +14,7 @@ import { attr } from '../bert/build-graph.ts';
 import { findBert } from '../bert/discover.ts';
 import { discovered, modelInputs, type ModelInput } from '../bert/model-inputs.ts';
 import { SettingsError } from '../errors.ts';
-import { pruneGraph } from '../onnx/analysis.ts';
+import { pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { Dim, Model, Node, ValueInfo } from '../onnx/graph.ts';
 
@@ -70,7 +70,7 @@ function withPositionsInput(written: Model, original: OriginalIo): void {
   const ids = g.inputs.find((v) => v.name === s.inputs.inputIds);
   if (!gather || !ids?.shape || ids.shape.length !== 2)
     throw new SettingsError(`cannot give the model written a position ids input '${o.name}' as the original's (no position lookup reads computed positions)`);
-  const name = unusedName('position_ids', new Set([...g.initializers.keys(), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs)]));
+  const name = uniqueName(g, 'position_ids');
   gather.inputs[1] = name;
   g.inputs.push({ name, elemType: DataType.INT64, shape: [o.oneRow ? 1 : ids.shape[0]!, ids.shape[1]!] });
   pruneGraph(g);
