@@ -59,9 +59,10 @@ export function sessionMemory(path: string, feeds: readonly Feeds[], threads: nu
     child.on('error', reject);
     child.on('exit', (code, killedBy) => {
       signal?.removeEventListener('abort', stop);
-      if (reply?.ok)
-        resolve({ sessionRssBytes: reply.sessionRssBytes, mappedWeightBytes: reply.mappedWeightBytes, mappedResidentBytes: reply.mappedResidentBytes });
-      else if (signal?.aborted) reject(new BenchStopped(STOPPED));
+      if (reply?.ok) {
+        const { ok: _, ...memory } = reply;
+        resolve(memory);
+      } else if (signal?.aborted) reject(new BenchStopped(STOPPED));
       else reject(new Error(`measuring the session memory of ${path}: ${reply && !reply.ok ? reply.error : `the process exited with ${code ?? killedBy}`}`));
     });
     child.send(request, (e) => {
