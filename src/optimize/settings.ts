@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
-import { declarePass, grammar } from '../pass/settings.ts';
+import { declarePass, grammar, settingWord } from '../pass/settings.ts';
 
 /** The rewrites, in the order the pass applies them. */
 export const REWRITES = ['first-token', 'attention', 'gelu', 'embed-layernorm', 'skip-layernorm'] as const;
@@ -38,9 +38,10 @@ export function parseRewrites(spec: string): Rewrite[] {
     .map((x) => x.trim())
     .filter(Boolean);
   if (!typed.length) throw new SettingsError(`no rewrite is named (expected ${SYNTAX})`);
-  const unknown = typed.find((n) => !(REWRITES as readonly string[]).includes(n.toLowerCase()));
-  if (unknown !== undefined) throw new SettingsError(`unknown rewrite '${unknown}' (expected ${SYNTAX})`);
-  const names = typed.map((n) => n.toLowerCase());
+  // (each read as a setting's word: any letter case; an unknown one quoted as typed)
+  const names = typed.map((n) => settingWord(n, REWRITES));
+  const unknown = names.find((n) => !(REWRITES as readonly unknown[]).includes(n));
+  if (unknown !== undefined) throw new SettingsError(`unknown rewrite '${String(unknown)}' (expected ${SYNTAX})`);
   return REWRITES.filter((r) => names.includes(r));
 }
 

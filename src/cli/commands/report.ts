@@ -9,6 +9,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
+import { settingWord } from '../../pass/settings.ts';
 import { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
 import { out, outText, err, type CliCommand } from '../command.ts';
 
@@ -27,10 +28,11 @@ export function parseFormats(values: readonly string[] | undefined): ReportForma
     .flatMap((v) => String(v).split(','))
     .map((s) => s.trim())
     .filter(Boolean);
-  // (any letter case: HTML is html; an unknown format quoted as typed)
-  const unknown = typed.find((f) => !(REPORT_FORMATS as readonly string[]).includes(f.toLowerCase()));
-  if (unknown !== undefined) throw new SettingsError(`--format ${unknown}: expected one of ${REPORT_FORMATS.join(', ')}`);
-  return [...new Set(typed.map((f) => f.toLowerCase()))] as ReportFormat[];
+  // (each read as a setting's word: any letter case, HTML is html; an unknown format quoted as typed)
+  const formats = typed.map((f) => settingWord(f, REPORT_FORMATS));
+  const unknown = formats.find((f) => !(REPORT_FORMATS as readonly unknown[]).includes(f));
+  if (unknown !== undefined) throw new SettingsError(`--format ${String(unknown)}: expected one of ${REPORT_FORMATS.join(', ')}`);
+  return [...new Set(formats)] as ReportFormat[];
 }
 
 export const reportCommand: CliCommand<ReportArgs> = {
