@@ -173,6 +173,20 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** sha256File for a synchronous caller: read `READ_CHUNK_BYTES` at a time (any size of file). */
+export function sha256FileSync(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    for (let read = readSync(fd, buffer, 0, READ_CHUNK_BYTES, null); read > 0; read = readSync(fd, buffer, 0, READ_CHUNK_BYTES, null))
+      hash.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
 /** sha256File memoized by path: a file read by several points, or by a run's identity and its lineage, is hashed once. */
 export function memoizedSha256(): (file: string) => Promise<string> {
   const hashes = new Map<string, Promise<string>>();

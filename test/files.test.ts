@@ -16,7 +16,7 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, writeSync }, writeSync };
 });
 
-const { readLines, removeStaleTemporaries, writeFileAtomic, writeFilesAtomic } = await import('../src/files.ts');
+const { readLines, READ_CHUNK_BYTES, removeStaleTemporaries, sha256File, sha256FileSync, writeFileAtomic, writeFilesAtomic } = await import('../src/files.ts');
 const { saveModel } = await import('../src/onnx/save.ts');
 const { tinyBert } = await import('./helpers/models.ts');
 
@@ -140,6 +140,18 @@ describe('readLines', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lines-')), 'f.txt');
     writeFileSync(file, 'x\n');
     expect(() => [...readLines(file, 0)]).toThrow(RangeError);
+  });
+});
+
+describe('sha256FileSync', () => {
+  it('gives what sha256File gives, for an empty file, a small one and one of several read chunks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sha-'));
+    for (const [i, bytes] of [0, 5, 2 * READ_CHUNK_BYTES + 3].entries()) {
+      const file = join(dir, `f${i}`);
+      writeFileSync(file, Buffer.alloc(bytes, i + 1));
+      expect(sha256FileSync(file)).toBe(await sha256File(file));
+    }
+    expect(sha256FileSync(join(dir, 'f0'))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
 });
 

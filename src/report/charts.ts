@@ -69,7 +69,9 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
   const points = chartPoints(data, kind);
   // the chart's legend for its one shape besides the circle, as 'filled:' is for the front
   if (points.some((p) => p.stale))
-    subtitle.push(`diamond, ${STALE_MARK}: stale, computed by other code than the bert-compress running now (see the table's ${STALE_MARK} note)`);
+    subtitle.push(
+      `diamond, ${STALE_MARK}: stale, computed by other code than the bert-compress running now or on data since changed (see the table's ${STALE_MARK} note)`,
+    );
   // at most six significant digits, trailing zeros trimmed: a panel of one point (or one x) has a one-value domain,
   // of which vega's own tick format printed '40.000000'
   const axis = { format: ',~r' };

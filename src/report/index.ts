@@ -19,6 +19,7 @@ export { toHtml, escapeHtml, type HtmlReportOptions, type ReportCharts } from '.
 export {
   loadReport,
   staleChanges,
+  dataChanges,
   renderReport,
   writeReportFiles,
   REPORT_FORMATS,

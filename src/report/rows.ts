@@ -109,11 +109,21 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    */
   timingOverlapped: Overlap[];
   /**
-   * For a stale point (computed by other code than the code running now, so a rerun of its sweep would redo it with
-   * `--rerun-stale`, and keeps it without; sweep/stale.ts `staleChange`): what changed ('quantize v4 → v5'); null
-   * when it is current.
+   * For a stale point: what changed since it was computed, in the code (`codeChange`) or in the data it read
+   * (`dataChange`), both joined by '; ' when both did; null when it is current.
    */
   stale: string | null;
+  /**
+   * When it was computed by other code than the code running now (so a rerun of its sweep would redo it with
+   * `--rerun-stale`, and keeps it without; sweep/stale.ts `staleChange`): what changed ('quantize v4 → v5'); else null.
+   */
+  codeChange: string | null;
+  /**
+   * When a file it read besides its model (a GLUE file, config.json, a tokenizer file) changed since (so a rerun of its
+   * sweep computes it anew, as another point, and keeps this result in the store; sweep/stale.ts `dataChange`): which
+   * ('data changed: /glue/SST-2/dev.tsv (SST-2 dev) edited'); else null.
+   */
+  dataChange: string | null;
 }
 
 export interface ReportData {
@@ -253,15 +263,18 @@ export function glueTasks(r: Pick<PointResult, 'eval'>): string[] {
 }
 
 /**
- * Rows for `points`, ordered by model, baseline first, then by label. `stale`: by key, what changed since the stale
- * points among them were computed (`staleChanges`; a point not in it is current). `reads`: by key, the data each
- * point read (`dataRead` of its stored plan; a point not in it is taken to read what any other does).
+ * Rows for `points`, ordered by model, baseline first, then by label. `stale`: by key, what changed in the code since
+ * the points among them computed by other code were (`staleChanges`; a point not in it is current). `reads`: by key,
+ * the data each point read (`dataRead` of its stored plan; a point not in it is taken to read what any other does).
+ * `dataChanges`: by key, what changed since in the files each point read (`dataChanges`; a point not in it read the
+ * data as it is now).
  */
 export function buildReport(
   points: readonly StoredPoint[],
   failed: readonly FailedPoint[] = [],
   stale: ReadonlyMap<string, string> = new Map(),
   reads: ReadonlyMap<string, DataRead> = new Map(),
+  dataChanges: ReadonlyMap<string, string> = new Map(),
 ): ReportData {
   // A point is compared with the baseline of the same model file on the same tasks, evaluated at the same max length
   // on the same data: of its own sweep, else of any sweep in the store. One file listed twice with other tasks (a
@@ -275,7 +288,7 @@ export function buildReport(
   // (a current baseline before a stale one, which a sweep's --rerun-stale replaces)
   const baselineOf = (p: StoredPoint, k: string) => {
     const same = baselines.get(k)?.filter((b) => sameData(reads.get(b.key), reads.get(p.key))) ?? [];
-    return same.find((b) => !stale.has(b.key)) ?? same[0];
+    return same.find((b) => !stale.has(b.key) && !dataChanges.has(b.key)) ?? same[0];
   };
   /** Each row's Pareto group: the rows of its model in its sweep on the same data (its baseline's, or its own without one). */
   const groupOf = new Map<ReportRow, string>();
@@ -334,7 +347,9 @@ export function buildReport(
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,
       timingOverlapped: contendedBy(r),
-      stale: stale.get(p.key) ?? null,
+      stale: [stale.get(p.key), dataChanges.get(p.key)].filter((c) => c !== undefined).join('; ') || null,
+      codeChange: stale.get(p.key) ?? null,
+      dataChange: dataChanges.get(p.key) ?? null,
     };
     groupOf.set(row, `${inSweep(p)}\0${dataKey(reads.get((base ?? p).key))}`);
     return row;

@@ -9,7 +9,7 @@ import { OVERLAPS } from '../sweep/contention.ts';
 
 /** Marks a speed-up timed while the machine was shared (see bench/timing-lock.ts and sweep/contention.ts). */
 const SHARED_MARK = '†';
-/** Marks a stale row's pipeline: computed by other code than the code running now (see sweep/stale.ts). */
+/** Marks a stale row's pipeline: computed by other code than the code running now, or on data since changed (see sweep/stale.ts). */
 export const STALE_MARK = '‡';
 
 /** A row's pipeline as the table's cell and the charts' label show it: its label, marked ‡ when stale. */
@@ -169,18 +169,30 @@ export function sharedTimingNote(data: ReportData): string | null {
 }
 
 /**
- * The stale rows (marked ‡) and what changed since each was computed, with what a sweep does with them; null when
- * every row is current. A stale result is shown (a sweep keeps it too) but not as if the code running now made it.
+ * The stale rows (marked ‡) and what changed since each was computed, with what a sweep does with them: those
+ * computed by other code, then those computed on data that changed since; null when every row is current. A stale
+ * result is shown (a sweep keeps it too) but not as if the code running now made it on the data as it is now.
  */
 export function staleNote(data: ReportData): string | null {
-  const byChange = new Map<string, string[]>();
-  for (const r of data.rows) if (r.stale !== null) byChange.set(r.stale, [...(byChange.get(r.stale) ?? []), `${r.group} · ${r.label}`]);
-  if (byChange.size === 0) return null;
-  const rows = [...byChange].map(([change, names]) => `${names.join(', ')} (${change})`).join('; ');
-  return (
-    `${STALE_MARK} Stale: computed by other code than the bert-compress running now: ${rows}. ` +
-    'A rerun of the sweep keeps such a result and says so; compress sweep FILE --rerun-stale recomputes it.'
-  );
+  const listed = (change: (r: ReportRow) => string | null): string | null => {
+    const byChange = new Map<string, string[]>();
+    for (const r of data.rows) {
+      const c = change(r);
+      if (c !== null) byChange.set(c, [...(byChange.get(c) ?? []), `${r.group} · ${r.label}`]);
+    }
+    return byChange.size === 0 ? null : [...byChange].map(([c, names]) => `${names.join(', ')} (${c})`).join('; ');
+  };
+  const code = listed((r) => r.codeChange);
+  const changedData = listed((r) => r.dataChange);
+  const notes = [
+    code &&
+      `${STALE_MARK} Stale: computed by other code than the bert-compress running now: ${code}. ` +
+        'A rerun of the sweep keeps such a result and says so; compress sweep FILE --rerun-stale recomputes it.',
+    changedData &&
+      `${STALE_MARK} Stale: computed on data that changed since (a file its sweep read, hashed again now, differs): ${changedData}. ` +
+        'A rerun of the sweep computes such a point again on the data as it is now, as another point (this result stays in the store).',
+  ];
+  return notes.filter((n) => n !== null).join(' ') || null;
 }
 
 /**
@@ -188,7 +200,8 @@ export function staleNote(data: ReportData): string | null {
  * front ranks are against a result computed by other code; null when no variant's baseline is stale.
  */
 export function staleBaselineNote(data: ReportData): string | null {
-  const stale = new Set(data.rows.filter((r) => r.stale !== null).map((r) => r.key));
+  // (one on data since changed is compared only with variants that read that data, stale themselves)
+  const stale = new Set(data.rows.filter((r) => r.codeChange !== null).map((r) => r.key));
   const rows = data.rows.filter((r) => r.baselineKey !== null && r.baselineKey !== r.key && stale.has(r.baselineKey));
   if (rows.length === 0) return null;
   return (

@@ -8,7 +8,7 @@ import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destina
 import { SettingsError, UserError } from '../errors.ts';
 import { sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { SweepStore, type StoredPoint } from '../sweep/store.ts';
-import { staleChange } from '../sweep/stale.ts';
+import { currentHashes, dataChange, staleChange } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
@@ -55,7 +55,7 @@ export function loadReport(opts: ReportOptions): ReportData {
       const read = dataRead(plans.get(p.key));
       if (read) reads.set(p.key, read);
     }
-    const data = buildReport(points, failed, staleChanges(points, plans), reads);
+    const data = buildReport(points, failed, staleChanges(points, plans), reads, dataChanges(points, plans));
     // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key) is not missing
     const shown = new Set([...points.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
     const unfinished = store
@@ -81,6 +81,21 @@ export function staleChanges(points: readonly StoredPoint[], plans: ReadonlyMap<
   const out = new Map<string, string>();
   for (const p of points) {
     const change = plans.has(p.key) ? staleChange(plans.get(p.key), p.key) : undefined;
+    if (change !== undefined) out.set(p.key, change);
+  }
+  return out;
+}
+
+/**
+ * The points among `points` whose data changed since they were computed (by key: which files), by the files their
+ * plans (`SweepStore.finishedPlans`) name, each hashed again once however many points read it (sweep/stale.ts
+ * `dataChange`).
+ */
+export function dataChanges(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, string> {
+  const out = new Map<string, string>();
+  const hash = currentHashes();
+  for (const p of points) {
+    const change = plans.has(p.key) ? dataChange(plans.get(p.key), hash) : undefined;
     if (change !== undefined) out.set(p.key, change);
   }
   return out;

@@ -101,6 +101,78 @@ async function sideFileHashes(dir: string, hash: (file: string) => Promise<strin
   return out;
 }
 
+/**
+ * A file a planned point read besides its model, with the sha256 its plan holds: what `planSweep` hashes into the
+ * point's key (SweepPoint.data, a training step's train file), so that hashing it again tells whether a sweep run now
+ * would read the same data.
+ */
+export interface PlannedFile {
+  file: string;
+  /** What it is, in words: 'SST-2 dev', 'SST-2 train (calibration)', 'model folder', 'teacher folder (distill, pipeline step 1)'. */
+  what: string;
+  /** Its sha256 when planned; undefined for a side file (config.json, a tokenizer file) its folder did not hold then. */
+  sha256: string | undefined;
+}
+
+/**
+ * The files `plan` (a stored point's plan, by any code) says its point read besides its model and teachers' .onnx
+ * files (PlannedFile), each side file of a folder it read (MODEL_SIDE_FILES) listed whether or not the folder held
+ * it then. Empty for a plan that holds none (planned before data hashes were kept); a part of the plan that is not as
+ * this code writes it is skipped.
+ */
+export function plannedDataFiles(plan: unknown): PlannedFile[] {
+  const out: PlannedFile[] = [];
+  const p = (plan ?? {}) as Partial<SweepPoint>;
+  const isHash = (v: unknown): v is string => typeof v === 'string';
+  const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const sideFiles = (dir: unknown, hashes: unknown, what: string) => {
+    if (typeof dir !== 'string') return;
+    const held = record(hashes);
+    for (const name of MODEL_SIDE_FILES) {
+      const sha256 = held[name];
+      out.push({ file: join(dir, name), what, sha256: isHash(sha256) ? sha256 : undefined });
+    }
+  };
+  const data = p.data && typeof p.data === 'object' ? p.data : undefined;
+  const steps = Array.isArray(p.training?.steps) ? p.training.steps : [];
+  const glueFile = (task: string, split: 'dev' | 'train'): string | undefined => {
+    try {
+      return typeof p.glueDir === 'string' ? splitFile(getTask(task), split, p.glueDir).file : undefined;
+    } catch {
+      return undefined; // a task this code no longer knows
+    }
+  };
+  if (data) {
+    for (const [task, sha256] of Object.entries(record(data.dev))) {
+      const file = glueFile(task, 'dev');
+      if (file !== undefined && isHash(sha256)) out.push({ file, what: `${task} dev`, sha256 });
+    }
+    const calibration = p.calibration?.task;
+    const file = typeof calibration === 'string' && isHash(data.calibration) ? glueFile(calibration, 'train') : undefined;
+    if (file !== undefined) out.push({ file, what: `${calibration} train (calibration)`, sha256: data.calibration });
+    if (data.model !== undefined) sideFiles(p.model?.dir, data.model, 'model folder');
+    for (const [index, read] of Object.entries(record(data.training))) {
+      const step = steps.find((t) => String(t?.index) === index);
+      const folder = (path: unknown): string | undefined => {
+        try {
+          return typeof path === 'string' ? locateModel(path).dir : undefined;
+        } catch {
+          return undefined; // (gone: nothing to hash again)
+        }
+      };
+      const { teacher, student } = record(read);
+      const of = `${step?.kind ?? 'training'}, pipeline step ${Number(index) + 1}`;
+      if (teacher !== undefined) sideFiles(folder(step?.teacher), teacher, `teacher folder (${of})`);
+      if (student !== undefined) sideFiles(folder(step?.student), student, `student folder (${of})`);
+    }
+  }
+  for (const t of steps) {
+    if (typeof t?.data?.file === 'string' && isHash(t.data.sha256))
+      out.push({ file: t.data.file, what: `${t.task} train (${t.kind}, pipeline step ${Number(t.index) + 1})`, sha256: t.data.sha256 });
+  }
+  return out;
+}
+
 /** The train / distill steps of a point, resolved: everything `runTraining` needs besides the student file. */
 export interface PointTraining {
   /** Teacher logits cache (`runTraining`'s cacheDir; absent: its default). */

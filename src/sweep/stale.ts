@@ -6,8 +6,15 @@
  *
  * One rule decides it for the sweep and the report (`staleChange`): a stored point is stale when the key the code
  * running now gives its stored plan is not the key it is stored under.
+ *
+ * The report also marks stale a point whose data changed since (`dataChange`: a GLUE file, config.json or a
+ * tokenizer file its plan hashed differs now). A sweep needs no such rule: it hashes those files again as it plans, so
+ * a rerun on changed data plans other points (other keys) and computes them, keeping the old results in the store.
  */
-import type { SweepPoint } from './plan.ts';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { sha256FileSync } from '../files.ts';
+import { plannedDataFiles, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
 import { canonicalJson, currentVersions, pointFamily, pointKey, versionChange } from './key.ts';
@@ -79,4 +86,47 @@ export function staleChange(plan: unknown, key: string): string | undefined {
     return undefined; // written by code whose points or settings this code no longer reads: not comparable
   }
   return now.key === key ? undefined : versionChange(plan as Partial<SweepPoint>, now);
+}
+
+/**
+ * A file's sha256 now, memoized by path (each file hashed once however many points read it): null when there is no
+ * file there, undefined when there is one this process cannot read (a folder, no permission: it cannot tell).
+ */
+export function currentHashes(): (file: string) => string | null | undefined {
+  const hashes = new Map<string, string | null | undefined>();
+  return (file) => {
+    if (!hashes.has(file)) {
+      let sha256: string | null | undefined;
+      try {
+        sha256 = sha256FileSync(file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        sha256 = code === 'ENOENT' || code === 'ENOTDIR' ? null : undefined;
+      }
+      hashes.set(file, sha256);
+    }
+    return hashes.get(file);
+  };
+}
+
+/**
+ * Whether the data the point stored under `plan` (by any code) read changed since, and how: the files its plan names
+ * besides its model (plannedDataFiles: GLUE dev and train files, config.json and tokenizer files) hashed again
+ * (`hash`: currentHashes), in words ('data changed: /glue/SST-2/dev.tsv (SST-2 dev) edited'), or undefined when
+ * none did. A sweep run now would read other data, so plan another point (another key) and compute it anew: the
+ * stored result is not the current one. A file whose folder is gone (the store read on another machine, the data
+ * moved) or that cannot be read is not compared: nothing says it changed.
+ */
+export function dataChange(plan: unknown, hash: (file: string) => string | null | undefined): string | undefined {
+  const changes: string[] = [];
+  for (const f of plannedDataFiles(plan)) {
+    const now = hash(f.file);
+    if (now === undefined) continue;
+    if (f.sha256 === undefined) {
+      if (now !== null) changes.push(`${f.file} (${f.what}) added`);
+    } else if (now === null) {
+      if (existsSync(dirname(f.file))) changes.push(`${f.file} (${f.what}) removed`);
+    } else if (now !== f.sha256) changes.push(`${f.file} (${f.what}) edited`);
+  }
+  return changes.length > 0 ? `data changed: ${changes.join(', ')}` : undefined;
 }

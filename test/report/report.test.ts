@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,9 @@ import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { getPass } from '../../src/pass/registry.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { fakePoint, posterPoints, storePoints } from './points.ts';
+
+/** A CSV cell as toCsv quotes a text with commas. */
+const csvQuoted = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /** The report.html `writeReportFiles` writes for `data` (into a folder removed afterwards). */
 async function writtenHtml(data: ReturnType<typeof buildReport>, store: string): Promise<string> {
@@ -448,7 +451,9 @@ describe('report rows', () => {
       const point = spec.spec.layer.find((l) => l.mark.type === 'point')!;
       expect(point.encoding.shape).toEqual({ condition: { test: 'datum.stale', value: 'diamond' }, value: 'circle' });
       for (const text of spec.spec.layer.filter((l) => l.mark.type === 'text')) expect(text.encoding.text).toEqual({ field: 'text' });
-      expect(spec.title.subtitle).toContain("diamond, ‡: stale, computed by other code than the bert-compress running now (see the table's ‡ note)");
+      expect(spec.title.subtitle).toContain(
+        "diamond, ‡: stale, computed by other code than the bert-compress running now or on data since changed (see the table's ‡ note)",
+      );
       // a report with nothing stale: no diamond named, every point a circle
       const current = chartSpec(data, kind) as unknown as typeof spec;
       expect(current.title.subtitle.join('\n')).not.toContain('‡');
@@ -696,6 +701,116 @@ describe('report of a store', () => {
     const current = loadReport({ store: storeOf(points).store });
     expect(current.rows.map((r) => r.stale)).toEqual([null, null, null]);
     expect(toMarkdown(current)).not.toContain('‡');
+  });
+
+  it('marks a point stale when a file it read besides its model changed since (GLUE dev or train file, config.json, tokenizer files), in every format', async () => {
+    registerAllPasses();
+    const root = mkdtempSync(join(tmpdir(), 'report-data-'));
+    const glueDir = join(root, 'glue');
+    const modelDir = join(root, 'sst2');
+    mkdirSync(join(glueDir, 'SST-2'), { recursive: true });
+    mkdirSync(modelDir);
+    const dev = join(glueDir, 'SST-2', 'dev.tsv');
+    const train = join(glueDir, 'SST-2', 'train.tsv');
+    const config = join(modelDir, 'config.json');
+    const vocab = join(modelDir, 'vocab.txt');
+    const files: Record<string, string> = { [dev]: 'sentence\tlabel\ngood\t1\n', [train]: 'sentence\tlabel\nbad\t0\n', [config]: '{}', [vocab]: '[PAD]\n' };
+    const writeAll = () => {
+      for (const [file, text] of Object.entries(files)) writeFileSync(file, text);
+      rmSync(join(modelDir, 'tokenizer.json'), { force: true });
+    };
+    writeAll();
+    const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+    const points = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2, steps: [{ pass: 'quantize', settings: { mode: 'int8-static' } }] }, 1),
+      fakePoint({ model: 'sst2', label: 'tuned', bytes: 4e7, glue: 0.82, steps: [{ pass: 'train', settings: {} }] }, 2),
+    ];
+    const data = { dev: { 'SST-2': sha(dev) }, model: { 'config.json': sha(config), 'vocab.txt': sha(vocab) } };
+    const plan = (p: StoredPoint): Partial<SweepPoint> => ({
+      glueDir,
+      model: { name: 'sst2', onnx: join(modelDir, 'model.onnx'), dir: modelDir, sha256: p.modelSha256 },
+      ...(p.label === 'int8'
+        ? { calibration: { task: 'SST-2', examples: 8 } as SweepPoint['calibration'], data: { ...data, calibration: sha(train) } }
+        : p.label === 'tuned'
+          ? {
+              data,
+              training: { steps: [{ index: 0, kind: 'train', task: 'SST-2', data: { file: train, sha256: sha(train) }, settings: {} }] },
+            }
+          : { data }),
+    });
+    const path = join(root, 'store.sqlite');
+    storePoints(path, points, undefined, plan);
+    const marks = () => Object.fromEntries(loadReport({ store: path }).rows.map((r) => [r.label, r.stale]));
+    expect(marks()).toEqual({ baseline: null, int8: null, tuned: null });
+
+    // the dev file edited: every point read it
+    writeFileSync(dev, 'sentence\tlabel\ngood\t0\n');
+    const edited = `data changed: ${dev} (SST-2 dev) edited`;
+    const report = loadReport({ store: path });
+    expect(report.rows.map((r) => [r.label, r.stale, r.codeChange, r.dataChange])).toEqual([
+      ['baseline', edited, null, edited],
+      ['int8', edited, null, edited],
+      ['tuned', edited, null, edited],
+    ]);
+    const note = `‡ Stale: computed on data that changed since (a file its sweep read, hashed again now, differs): sst2 · baseline, sst2 · int8, sst2 · tuned (${edited}). A rerun of the sweep computes such a point again on the data as it is now, as another point (this result stays in the store).`;
+    const md = toMarkdown(report);
+    expect(md.split('\n')).toContain(note);
+    expect(md).toMatch(/^\| sst2 \| int8‡ \|/m);
+    expect(md).not.toContain('Compared with a stale baseline'); // (its variants read the same data: marked themselves)
+    expect(
+      toCsv(report)
+        .trim()
+        .split('\n')[1]!
+        .endsWith(`,${csvQuoted(edited)}`),
+    ).toBe(true);
+    expect(JSON.parse(toJson(report)).rows.map((r: { dataChange: string | null }) => r.dataChange)).toEqual([edited, edited, edited]);
+    expect(await writtenHtml(report, path)).toContain(`<p class="note">${escapeHtml(note)}</p>`);
+
+    // the train file: the calibration data of int8, the training data of tuned (the baseline reads neither)
+    writeAll();
+    writeFileSync(train, 'sentence\tlabel\nbad\t1\n');
+    expect(marks()).toEqual({
+      baseline: null,
+      int8: `data changed: ${train} (SST-2 train (calibration)) edited`,
+      tuned: `data changed: ${train} (SST-2 train (train, pipeline step 1)) edited`,
+    });
+
+    // the model folder's side files: config.json edited, vocab.txt removed, tokenizer.json added
+    writeAll();
+    writeFileSync(config, '{"id2label": {"0": "negative", "1": "positive"}}');
+    rmSync(vocab);
+    writeFileSync(join(modelDir, 'tokenizer.json'), '{}');
+    const folder = `data changed: ${config} (model folder) edited, ${join(modelDir, 'tokenizer.json')} (model folder) added, ${vocab} (model folder) removed`;
+    expect(marks()).toEqual({ baseline: folder, int8: folder, tuned: folder });
+
+    // with a change of code: both, and said apart
+    writeAll();
+    writeFileSync(dev, 'sentence\tlabel\ngood\t0\n');
+    const quantize = getPass('quantize').version;
+    const older = join(root, 'older.sqlite');
+    storePoints(
+      older,
+      points,
+      (p) => (p.label === 'int8' ? { tool: currentVersions(p.steps).tool, passes: { quantize: quantize - 1 } } : currentVersions(p.steps)),
+      plan,
+    );
+    const both = loadReport({ store: older });
+    const int8 = both.rows.find((r) => r.label === 'int8')!;
+    expect([int8.stale, int8.codeChange, int8.dataChange]).toEqual([
+      `quantize v${quantize - 1} → v${quantize}; ${edited}`,
+      `quantize v${quantize - 1} → v${quantize}`,
+      edited,
+    ]);
+    expect(toMarkdown(both)).toContain(
+      `‡ Stale: computed by other code than the bert-compress running now: sst2 · int8 (quantize v${quantize - 1} → v${quantize}). A rerun`,
+    );
+
+    // the GLUE folder gone (the store read on another machine, the data moved): nothing says it changed
+    writeAll();
+    renameSync(glueDir, join(root, 'moved'));
+    expect(marks()).toEqual({ baseline: null, int8: null, tuned: null });
+    rmSync(root, { recursive: true, force: true });
   });
 });
 
