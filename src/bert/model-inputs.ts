@@ -79,8 +79,8 @@ function requireIds(inputs: ModelInput[], names: readonly string[]): ModelInput[
   return inputs;
 }
 
-/** The role of an input by the names exporters use, or undefined. */
-function roleByName(name: string): InputRole | undefined {
+/** The role of an input by the names exporters use, or undefined: how a graph discovery does not read is fed. */
+export function roleByName(name: string): InputRole | undefined {
   return ROLE_PATTERNS.find(([, re]) => re.test(name))?.[0];
 }
 

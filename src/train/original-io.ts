@@ -8,11 +8,14 @@
  * - the original's input names, in its order, and its int32 element type where it has one (a TensorFlow export's),
  *   read through a Cast to int64;
  * - the name of the original's scores output (keras2onnx's `output_1`).
- * An input the original lacks (token types of an export without them) is kept as the rebuild has it.
+ * An input the original lacks (token types of an export without them) is kept as the rebuild has it. A BiLSTM student
+ * (`fedByName`: a graph discovery does not read, fed by its input names) keeps the original's interface as far as it
+ * reads the same inputs: the fixed sizes, int32 element types and the scores output's name, and the original's input
+ * names where they are names exporters use (what eval and bench feed such a graph by); it takes no position ids.
  */
 import { attr } from '../bert/build-graph.ts';
 import { findBert } from '../bert/discover.ts';
-import { discovered, modelInputs, type ModelInput } from '../bert/model-inputs.ts';
+import { discovered, modelInputs, roleByName, type ModelInput } from '../bert/model-inputs.ts';
 import { SettingsError } from '../errors.ts';
 import { pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
@@ -40,17 +43,28 @@ export function originalIo(original: Model): OriginalIo {
   const fixed = (d: Dim | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
   const batch = dims?.length === 2 ? fixed(dims[0]) : undefined;
   const seq = dims?.length === 2 ? fixed(dims[1]) : undefined;
-  // (a classifier's one output; not a bare encoder's, whose pooler output a new classifier does not replace)
+  // (a classifier's one output; not a bare encoder's, whose pooler output a new classifier does not replace; a graph
+  // discovery does not read, a BiLSTM student trained again, has its scores as its one output)
   const head = structure?.head;
-  const scores = head?.kind === 'sequence-classification' && head.outputs.length === 1 ? head.outputs[0]! : null;
+  const outputs = original.graph.outputs;
+  const scores = structure
+    ? head?.kind === 'sequence-classification' && head.outputs.length === 1
+      ? head.outputs[0]!
+      : null
+    : outputs.length === 1
+      ? outputs[0]!.name
+      : null;
   return { ...(batch !== undefined ? { batch } : {}), ...(seq !== undefined ? { seq } : {}), inputs, scores };
 }
 
-/** `written` (the graph training built) with the inputs and outputs of the original (see the module comment); changed in place. */
-export function withOriginalIo(written: Model, original: OriginalIo): Model {
-  withPositionsInput(written, original);
+/**
+ * `written` (the graph training built) with the inputs and outputs of the original (see the module comment); changed in
+ * place. `fedByName`: `written` is a graph discovery does not read (a BiLSTM student).
+ */
+export function withOriginalIo(written: Model, original: OriginalIo, opts: { fedByName?: boolean } = {}): Model {
+  if (!opts.fedByName) withPositionsInput(written, original);
   withOriginalShape(written, original);
-  withOriginalNames(written, original);
+  withOriginalNames(written, opts.fedByName ? { ...original, inputs: original.inputs.filter((i) => roleByName(i.name) === i.role) } : original);
   return written;
 }
 

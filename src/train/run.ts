@@ -672,11 +672,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: optimize it again (compress ${o.output} --optimize -o …)`,
     );
   }
-  // (a BERT student is trained through a rebuilt graph of int64 inputs with dynamic axes: written with the inputs and
-  // outputs of the original, the student model's, else the teacher's it was made from (fixed sizes, input names and
-  // order, int32 ids, the scores output's name), so it drops in where the original ran; a BiLSTM, another graph with
-  // other inputs, keeps its own, which eval and bench read without discovery)
-  const io = student.kind === 'bert' && (studentModel ?? teacherModel) ? originalIo((studentModel ?? teacherModel)!) : undefined;
+  // (a student is trained through a graph of int64 inputs with dynamic axes: written with the inputs and outputs of the
+  // original, the student model's, else the teacher's it was made from (fixed sizes, input names and order, int32 ids,
+  // the scores output's name), so it drops in where the original ran; a BiLSTM, which reads no token types or position
+  // ids and is fed by its input names, as far as it reads the same inputs: see original-io.ts)
+  const original = studentModel ?? teacherModel;
+  const io = original ? originalIo(original) : undefined;
   // The student holds its own copy of the student model's weights: the model read is not kept through training (its
   // weights once more: 1× of a 7× run)
   studentModel = undefined;
@@ -849,7 +850,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   if (!result) throw new Error('no training phase ran');
   const loss = phases[phases.length - 1].loss;
-  const model = io ? withOriginalIo(current.export(result.params), io) : current.export(result.params);
+  const model = io ? withOriginalIo(current.export(result.params), io, { fedByName: student.kind === 'bilstm' }) : current.export(result.params);
   mkdirSync(outDir, { recursive: true });
   // an earlier run's lineage goes first: a run killed while writing leaves a model without one, never a new model
   // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)
