@@ -94,7 +94,8 @@ export interface ShapeResult extends Shape {
 export interface MemoryUse {
   /**
    * Resident memory a session of the model added when opened and run once at every shape, in a fresh process after
-   * onnxruntime's start-up (bytes).
+   * onnxruntime's start-up (bytes); a growth under about 1 MB is within the noise of that process's own memory
+   * (formatBench prints it as "< 1 MB").
    */
   sessionRssBytes: number;
   /**

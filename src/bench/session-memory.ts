@@ -2,8 +2,8 @@
  * The memory one onnxruntime session of a model adds, measured in a fresh child process per model: in one process
  * the first session opened would also pay onnxruntime's one-time costs (its environment, the code of the kernels it
  * runs), and a later one could reuse memory another left, so the same file measured twice read 34 and 12 MB. The
- * child opens a tiny BERT first (the runtime's start-up), then the model, runs it once on every benchmark input, and
- * reports how much its resident memory grew.
+ * child opens a tiny BERT first (the runtime's start-up; kept open, so that the model's session cannot reuse its
+ * pages), then the model, runs it once on every benchmark input, and reports how much its resident memory grew.
  */
 import { fork } from 'node:child_process';
 import { errorMessage } from '../errors.ts';

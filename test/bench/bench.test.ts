@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, benchShapes, benchSubject, formatBench } from '../../src/bench/index.ts';
+import { describeSessionMemory } from '../../src/bench/format.ts';
 import { geometricMean } from '../../src/bench/stats.ts';
 import { SettingsError, UserError } from '../../src/errors.ts';
 import { defaultThreads } from '../../src/runtime/threads.ts';
@@ -104,12 +105,19 @@ describe('benchModels', () => {
       expect(base.mappedWeightBytes).toBe(0); // read into memory: RSS counts them all
       const text = formatBench(r).join('\n');
       expect(text).toMatch(
-        /model session [\d.]+ MB RSS \(weights [\d.]+ MB; [\d.]+ MB of them memory-mapped from their file and counted only as touched: [\d.]+ MB\)/,
+        /model session (?:< 1|[\d.]+) MB RSS \(weights [\d.]+ MB; [\d.]+ MB of them memory-mapped from their file and counted only as touched: [\d.]+ MB\)/,
       );
       expect(text).toMatch(/baseline session [\d.]+ MB RSS \(weights [\d.]+ MB\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('says a session that grew RSS by less than 1 MB (within the noise of the measuring process) did so, not "0 B"', () => {
+    expect(describeSessionMemory({ sessionRssBytes: 0, weightBytes: 3752 })).toBe('< 1 MB RSS (weights 0.004 MB)');
+    expect(describeSessionMemory({ sessionRssBytes: 393_216 })).toBe('< 1 MB RSS');
+    expect(describeSessionMemory({ sessionRssBytes: 1e6 })).toBe('1.0 MB RSS');
+    expect(describeSessionMemory({ sessionRssBytes: 2.2e6 })).toBe('2.2 MB RSS');
   });
 
   it('without a baseline records no speed-up', async () => {
