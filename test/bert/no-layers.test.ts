@@ -2,7 +2,8 @@
  * A model with no encoder layers (embeddings, then the pooler and classifier: a model built with 0 layers, or what
  * dropping every layer would leave) is refused in one line saying so by discovery, so by every pass, training,
  * distillation (as student or teacher) and inspect, where each said 'no attention blocks found: not a BERT-family
- * encoder'. Eval scores it as any classifier; drop-layers refuses to drop every layer.
+ * encoder'. Eval scores it as any classifier; bench times it only on a baseline's inputs; drop-layers refuses to drop
+ * every layer.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,8 @@ import { writeFamilyFolder } from '../helpers/family-folders.ts';
 import { findBert, NO_LAYERS } from '../../src/bert/discover.ts';
 import { inspectGraph } from '../../src/bert/inspect.ts';
 import { formatGraph } from '../../src/cli/commands/inspect.ts';
-import { NotBertError } from '../../src/errors.ts';
+import { NotBertError, SettingsError } from '../../src/errors.ts';
+import { benchModels } from '../../src/bench/run.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { loadModel } from '../../src/onnx/index.ts';
@@ -79,6 +81,18 @@ describe('a model with no encoder layers', () => {
     await expect(runTraining({ ...train, student: 'every-other', teacher: dir, distill: {} })).rejects.toThrow(`teacher: ${NO_LAYERS}`);
     const result = await evaluate({ model: dir, tasks: ['SST-2'], glueDir, threads: 1 });
     expect(result.tasks[0]!.metrics.accuracy).toBeGreaterThanOrEqual(0);
+  });
+
+  it("bench refuses it alone in one line (no encoder layers, give --baseline); with a baseline it times it on the baseline's inputs", async () => {
+    const dir = writeModelFolder(join(work, 'm0-bench'), noLayers('bert'));
+    const path = join(dir, 'model.onnx');
+    const base = writeModelFolder(join(work, 'm0-base'), tinyBert());
+    const shapes = { batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 };
+    const e = await benchModels({ model: path, ...shapes }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(SettingsError);
+    expect((e as Error).message).toBe(`${path}: cannot find the encoder's inputs (${path}: ${NO_LAYERS}); give --baseline the model it was compressed from`);
+    const r = await benchModels({ model: path, baseline: join(base, 'model.onnx'), ...shapes });
+    expect(r.shapes[0]!.model.p50Ms).toBeGreaterThan(0);
   });
 
   it('compress export of a Hugging Face folder of num_hidden_layers 0 refuses it in that line, naming the folder, and writes nothing', async () => {
