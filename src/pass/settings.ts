@@ -61,6 +61,18 @@ export interface PassDeclaration<S extends SettingsSchema, O> {
    * model without a classifier; undefined when nothing does (default: never).
    */
   needsClassifier?: (settings: z.output<S>) => ClassifierNeed | undefined;
+  /**
+   * These settings as they act on a model of `shape`, in one form (drop-layers: the layers it removes, whichever way
+   * they were named), and the shape they leave; default: the settings as they are and the shape unchanged. What tells
+   * two pipelines that are one point on a sweep's model (sweep/plan.ts), not part of a point's key (computed without
+   * the model). Settings the model cannot take are given back as they are.
+   */
+  onModel?: (settings: z.output<S>, shape: ModelShape) => { settings: Record<string, unknown>; shape: ModelShape };
+}
+
+/** What `onModel` reads of a model. */
+export interface ModelShape {
+  numLayers: number;
 }
 
 /** A setting that reads the model's class scores: `what` (e.g. "importance 'ablation'") and the way around it. */
@@ -88,6 +100,8 @@ export interface PassSettings<O> {
   readsSeed(settings: Record<string, unknown>): boolean;
   /** What of canonical settings reads the model's class scores (see PassDeclaration.needsClassifier). */
   needsClassifier(settings: Record<string, unknown>): ClassifierNeed | undefined;
+  /** Canonical settings as they act on a model of `shape` (see PassDeclaration.onModel). */
+  onModel(settings: Record<string, unknown>, shape: ModelShape): { settings: Record<string, unknown>; shape: ModelShape };
 }
 
 /** Checks a declaration's consistency (a bug otherwise) and adds the parsing derived from it. */
@@ -117,6 +131,7 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
     needsCalibration: (settings) => d.needsCalibration?.(settings as z.output<S>) ?? false,
     readsSeed: (settings) => d.readsSeed?.(settings as z.output<S>) ?? false,
     needsClassifier: (settings) => d.needsClassifier?.(settings as z.output<S>),
+    onModel: (settings, shape) => d.onModel?.(settings as z.output<S>, shape) ?? { settings, shape },
   };
 }
 

@@ -205,4 +205,13 @@ export const DROP_LAYERS = declarePass({
     modifiers: [],
   },
   options: (s): DropLayersOptions => (s.layers !== undefined ? { drop: s.layers } : { keep: s.keep! }),
+  // (keep every-other on 4 layers removes layers 1 and 3, as layers 1,3 does)
+  onModel: (s, shape) => {
+    const n = shape.numLayers;
+    const all = Array.from({ length: n }, (_, i) => i);
+    const drop = s.layers ?? (s.keep === 'every-other' ? all.filter((i) => i % 2 === 1) : all.filter((i) => !(s.keep as number[]).includes(i)));
+    // (a layer it lacks, or every layer: refused when the point runs; none: layers names no such drop)
+    if ([...drop, ...(Array.isArray(s.keep) ? s.keep : [])].some((i) => i >= n) || drop.length >= n || drop.length === 0) return { settings: s, shape };
+    return { settings: { layers: drop }, shape: { numLayers: n - drop.length } };
+  },
 });

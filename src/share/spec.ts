@@ -77,4 +77,11 @@ export const SHARE_LAYERS = declarePass({
     .strict(),
   flags: { adds: [{ flag: 'share-layers', setting: 'share' }], modifiers: [{ flag: 'share-from', setting: 'from' }] },
   options: (s): ShareLayersOptions => ({ share: parseShareSpec(s.share), from: parseSourceSpec(s.from) }),
+  // (where each group is one layer, its mean is that layer: from layer:0 is from mean)
+  onModel: (s, shape) => {
+    const share = parseShareSpec(s.share);
+    const count = share.kind === 'all' ? 1 : share.count;
+    const from = parseSourceSpec(s.from);
+    return shape.numLayers === count && from.kind === 'layer' && from.index === 0 ? { settings: { ...s, from: 'mean' }, shape } : { settings: s, shape };
+  },
 });

@@ -18,7 +18,10 @@ import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
-import { currentVersions, pointKey, type PointVersions } from './key.ts';
+import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
+import { labelValue } from './expand.ts';
+import type { ModelShape } from '../pass/settings.ts';
+import { parseBertSpec, studentSpecOn } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, type TrainingKind } from './train-step.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -245,10 +248,17 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   const points: SweepPoint[] = [];
   const hash = opts.hash ?? memoizedSha256();
   const local = modelResolver(opts.log);
+  const teachers = new Map<string, BertStructure | undefined>();
+  const teacher = (onnx: string) => {
+    if (!teachers.has(onnx)) teachers.set(onnx, readGraph(onnx)?.structure);
+    return teachers.get(onnx);
+  };
   for (const m of spec.models) {
     const source = await local(m.path);
     const where = locateModel(source.path);
     const graph = readGraph(where.onnx);
+    /** This model's points by their key on it (`onModel`), with what their steps are on it. */
+    const alike = new Map<string, { point: SweepPoint; notes: string[] }>();
     refuseEncoderOnly(spec, m, graph);
     const sha256 = await modelSha256(where.onnx, hash);
     const config = readModelConfig(where.dir);
@@ -316,11 +326,81 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
           `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' (the same steps and settings); keep one`,
         );
       }
+      const on = graph ? onModel(point, graph.structure, teacher) : undefined;
+      const twin = on ? alike.get(on.key) : undefined;
+      if (on && twin) {
+        const notes = [...twin.notes, ...on.notes].join('; ');
+        throw new SettingsError(
+          `${spec.file}: pipelines '${twin.point.label}' and '${p.label}' are the same point for model '${m.name}' (their steps build the same model from it: ${notes}); keep one, or leave '${m.name}' out of one of them (its models:)`,
+        );
+      }
+      if (on) alike.set(on.key, { point, notes: on.notes });
       if (p.steps.length > 0) point.outputDir = join(opts.workDir, slug(m.name), `${slug(p.label)}-${point.key.slice(0, 8)}`);
       points.push(point);
     }
   }
   return points.sort((a, b) => Number(b.steps.length === 0) - Number(a.steps.length === 0));
+}
+
+/**
+ * The key `point` would have were its steps named by what they do on its model (`structure`, as planSweep read it;
+ * `teacher`: the structure of a distill step's named teacher, read when needed), and what of them reads otherwise
+ * there ('drop-layers keep=every-other is layers=1,3 on its 4 layers'): each graph pass's settings as they act on a model of its
+ * depth (PassDeclaration.onModel: drop-layers by the layers it removes, share-layers from mean where each group is
+ * one layer), the depth followed through them, and a bert:… student with the layers and width it leaves out taken
+ * from its teacher; the steps after a training step are left as they are (its student's depth is not followed). Two
+ * points of one model with equal such keys compute the same result, though their own keys differ: a point's key is
+ * computed without the model (so that the report and a rerun of the sweep tell a stale point from the plan alone),
+ * and putting these forms in it would change the keys of points stored under the others.
+ */
+function onModel(
+  point: SweepPoint,
+  structure: BertStructure,
+  teacher: (onnx: string) => BertStructure | undefined,
+): { key: string; notes: string[] } | undefined {
+  const notes: string[] = [];
+  const text = (settings: Record<string, unknown>) =>
+    Object.entries(settings)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : labelValue(v)}`)
+      .join(' ');
+  const training = new Map((point.training?.steps ?? []).map((t) => [t.index, t]));
+  let shape: ModelShape | undefined = { numLayers: structure.numLayers };
+  let students: Map<number, string> | undefined;
+  try {
+    const steps = point.steps.map((s, i): PassStep => {
+      const t = training.get(i);
+      if (t) {
+        shape = undefined;
+        const spec = t.student;
+        if (spec === undefined || t.studentSha256 !== undefined || !spec.startsWith('bert:')) return s;
+        const given = parseBertSpec(spec);
+        if (given.layers !== undefined && given.hidden !== undefined) return s;
+        const from = t.teacher === undefined || t.teacher === point.model.onnx ? structure : teacher(t.teacher);
+        if (!from) return s;
+        const full = studentSpecOn(spec, from);
+        (students ??= new Map()).set(i, full);
+        notes.push(`${s.pass} student=${spec} is student=${full} of its teacher`);
+        return { ...s, settings: { ...s.settings, student: full } };
+      }
+      if (!shape) return s;
+      const pass = getPass(s.pass);
+      const settings = pass.check(s.settings);
+      const on = pass.onModel(settings, shape);
+      if (canonicalJson(on.settings) !== canonicalJson(settings))
+        notes.push(`${s.pass} ${text(settings)} is ${text(on.settings)} on its ${shape.numLayers} layer${shape.numLayers === 1 ? '' : 's'}`);
+      shape = on.shape;
+      return { ...s, settings: on.settings };
+    });
+    const resolved: SweepPoint = { ...point, steps };
+    if (students && point.training)
+      resolved.training = {
+        ...point.training,
+        steps: point.training.steps.map((t) => (students!.has(t.index) ? { ...t, student: students!.get(t.index)! } : t)),
+      };
+    return { key: pointKey(resolved), notes };
+  } catch {
+    return undefined; // (settings the model cannot take: the point says why when it runs)
+  }
 }
 
 /** A sweep model's graph and the structure discovery finds in it; undefined when either cannot be read here. */

@@ -95,6 +95,47 @@ describe('point keys', () => {
     );
   });
 
+  it("two pipelines that are one point only on the sweep's model (its depth, its width) are refused in one line saying why, their keys left as they were", async () => {
+    // the tiny model: 2 layers, hidden 32
+    const drop = (settings: Record<string, unknown>) => [{ pass: 'drop-layers', settings }];
+    const share = (settings: Record<string, unknown>) => [{ pass: 'share-layers', settings }];
+    const distill = (student: string) => [{ pass: 'distill', settings: { student, epochs: 1, maxExamples: 4 } }];
+    const cases: Array<[Array<Array<{ pass: string; settings: Record<string, unknown> }>>, string]> = [
+      [[drop({ keep: 'every-other' }), drop({ layers: '1' })], 'drop-layers keep=every-other is layers=1 on its 2 layers'],
+      [[drop({ layers: '1' }), drop({ keep: '0' })], 'drop-layers keep=0 is layers=1 on its 2 layers'],
+      [
+        [share({ share: 'groups:2' }), share({ share: 'groups:2', from: 'layer:0' })],
+        'share-layers share=groups:2 from=layer:0 is share=groups:2 from=mean on its 2 layers',
+      ],
+      [[distill('bert:layers=1'), distill('bert:layers=1,hidden=32')], 'distill student=bert:layers=1 is student=bert:layers=1,hidden=32 of its teacher'],
+      [
+        [distill('bert:hidden=32'), distill('bert:layers=2')],
+        'distill student=bert:hidden=32 is student=bert:layers=2,hidden=32 of its teacher; distill student=bert:layers=2 is student=bert:layers=2,hidden=32 of its teacher',
+      ],
+    ];
+    for (const [pipelines, why] of cases) {
+      await expect(plan(pipelines), why).rejects.toThrow(
+        `tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' (their steps build the same model from it: ${why}); keep one, or leave 'tiny-sst2' out of one of them (its models:)`,
+      );
+      // each alone: its own key, as before (a key is computed without the model)
+      const [a, b] = await Promise.all(pipelines.map(async (steps) => (await plan([steps]))[1]!.key));
+      expect(a).not.toBe(b);
+    }
+    // where they differ on the model, or are not alike at all, they plan
+    expect(await plan([drop({ keep: 'every-other' }), drop({ layers: '0' })])).toHaveLength(3);
+    expect(await plan([share({ share: 'groups:2' }), share({ share: 'all', from: 'layer:1' })])).toHaveLength(3);
+    expect(await plan([distill('bert:layers=1'), distill('bert:layers=1,hidden=16')])).toHaveLength(3);
+    // a step after one that changes the depth is read on the depth it leaves (share all of one layer: from layer:0 is its mean)
+    await expect(
+      plan([
+        [...drop({ layers: '1' }), ...share({ share: 'all' })],
+        [...drop({ keep: '0' }), ...share({ share: 'groups:1', from: 'layer:0' })],
+      ]),
+    ).rejects.toThrow(
+      '(their steps build the same model from it: drop-layers keep=0 is layers=1 on its 2 layers; share-layers share=all from=layer:0 is share=all from=mean on its 1 layer);',
+    );
+  });
+
   it('one model file given twice under two names is refused in one line naming both models, not as two pipelines', async () => {
     const doc = {
       models: [

@@ -279,6 +279,22 @@ export function canonicalStudentSpec(spec: string): string {
     .join(',')}`;
 }
 
+/**
+ * A student spec as it builds a student of a teacher of `teacher`'s depth and width: a bert:… spec with the layers and
+ * hidden size it leaves out taken from the teacher (as scratchStudent takes them; `bert:layers=2` of a 256-wide teacher
+ * is `bert:layers=2,hidden=256`), in canonicalStudentSpec's form; any other spec as canonicalStudentSpec gives it.
+ */
+export function studentSpecOn(spec: string, teacher: { numLayers: number; hiddenSize: number }): string {
+  if (!spec.startsWith('bert:')) return canonicalStudentSpec(spec);
+  const s = parseBertSpec(spec);
+  const full = { ...s, layers: s.layers ?? teacher.numLayers, hidden: s.hidden ?? teacher.hiddenSize };
+  return canonicalStudentSpec(
+    `bert:${BERT_SPEC_KEYS.filter((k) => full[k] !== undefined)
+      .map((k) => `${k}=${full[k]}`)
+      .join(',')}`,
+  );
+}
+
 /** What a from-scratch student takes from its teacher (any discovered model, a pretraining graph too). */
 export interface TeacherShape {
   numLayers: number;
