@@ -40,6 +40,8 @@
  *   `attention.output.dense.bias` to the residual stream in place of attention, Add(x, b), the form prune-heads
  *   writes and discovery reads as a layer without attention;
  * - `embeddingSize`: Gather from the [vocab, E] table, then MatMul by the [E, hidden] projection (no bias);
+ * - `zeroTokenTypes` (BERT, ALBERT, ELECTRA): no token_type_ids input; the token types are
+ *   ConstantOfShape(Shape(input_ids)) of int64 0, as transformers' torch.zeros(input_shape) exports them;
  * - `layerGroups`: the layers of a group read the same initializers (the transposed `onnx::MatMul_*` ones too),
  *   so a gradient with respect to a shared weight sums over its uses.
  * `BuildOptions.dropout` inserts Mul(x, mask) where Hugging Face applies dropout, each mask a float32 graph input
@@ -95,9 +97,13 @@ export interface BuildOptions {
 export const BERT_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
 export const BERT_OUTPUT = 'logits';
 
-/** The graph inputs of a family's model (DistilBERT and RoBERTa have no token_type_ids), before any dropout mask. */
-export function familyInputNames(family: BertFamily = 'bert'): readonly string[] {
-  return family === 'bert' || family === 'albert' || family === 'electra' ? BERT_INPUTS : BERT_INPUTS.slice(0, 2);
+/**
+ * Whether the config's graph takes a token_type_ids input: BERT, ALBERT and ELECTRA do, unless `zeroTokenTypes`
+ * (DistilBERT and RoBERTa never do).
+ */
+export function hasTokenTypeInput(c: ExtendedBertConfig): boolean {
+  const family = familyOf(c);
+  return (family === 'bert' || family === 'albert' || family === 'electra') && !c.zeroTokenTypes;
 }
 
 /** Prefix of the dropout mask inputs: `dropout_mask.0`, `dropout_mask.1`… in graph order. */
@@ -176,13 +182,18 @@ export function buildBert(config: ExtendedBertConfig, weights: WeightSource, opt
     masks: opts.dropout ? [] : undefined,
   };
   const [inputIds, attentionMask, tokenTypeIds] = BERT_INPUTS;
+  const typesInput = hasTokenTypeInput(c);
 
-  let hidden = embeddings(ctx, inputIds, tokenTypeIds);
+  let hidden = embeddings(ctx, inputIds, typesInput ? tokenTypeIds : zeroTokenTypes(ctx, inputIds));
   const mask = extendedMask(ctx, attentionMask);
   for (let i = 0; i < c.numLayers; i++) hidden = encoderLayer(ctx, i, hidden, mask);
   classifierHead(ctx, hidden);
 
-  const inputs: ValueInfo[] = familyInputNames(ctx.family).map((name) => ({ name, elemType: DataType.INT64, shape: [ctx.batch, ctx.seq] }));
+  const inputs: ValueInfo[] = (typesInput ? BERT_INPUTS : BERT_INPUTS.slice(0, 2)).map((name) => ({
+    name,
+    elemType: DataType.INT64,
+    shape: [ctx.batch, ctx.seq],
+  }));
   const graph: Graph = {
     name: 'main_graph',
     nodes: ctx.g.nodes,
@@ -284,6 +295,14 @@ function projectedEmbeddings(ctx: Ctx, inputIds: string, tokenTypeIds: string): 
   if (ctx.family === 'electra' && c.embeddingSize === undefined) return dropped;
   if (ctx.family === 'electra') return linear(ctx, '/electra/embeddings_project', names.mapping, dropped, c.hiddenSize, e);
   return linear(ctx, '/albert/encoder/embedding_hidden_mapping_in', names.mapping, dropped, c.hiddenSize, e);
+}
+
+/** token_type_ids = torch.zeros(input_shape): ConstantOfShape(Shape(input_ids)) of int64 0 (zeroTokenTypes). */
+function zeroTokenTypes(ctx: Ctx, inputIds: string): string {
+  const { g } = ctx;
+  const s = `${rootScope(ctx)}/embeddings`;
+  const zero = attr.tensor(int64Tensor('', [1], [0]));
+  return g.op(s, 'ConstantOfShape', [g.op(s, 'Shape', [inputIds])], { value: zero });
 }
 
 /** position_ids = arange(seq_len).unsqueeze(0). */

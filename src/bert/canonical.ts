@@ -39,7 +39,8 @@ export interface CanonicalBert {
   family: BertFamily;
   /**
    * The source graph's inputs. The rebuild always reads int64 `input_ids` and `attention_mask` (and, for BERT,
-   * `token_type_ids`; feed zeros when the source had none).
+   * ALBERT and ELECTRA, `token_type_ids` where the source has that input; where it has none, the rebuild computes
+   * type 0 for every token, as the source does: `config.zeroTokenTypes`).
    */
   sourceInputs: EncoderInputs;
 }
@@ -81,6 +82,8 @@ export function canonicalBert(model: Model, structure?: BertStructure): Canonica
     layerNormEps: layerNormEpsilon(model, s),
   };
   if (family !== 'bert') config.family = family;
+  // (a graph that takes no token types computes type 0 for every token: so does the rebuild)
+  if ((family === 'bert' || family === 'albert' || family === 'electra') && s.inputs.tokenTypeIds === undefined) config.zeroTokenTypes = true;
   readEmbeddings(model, s, reader, config, weights);
   readLayers(s, reader, config, weights);
   readHead(model, s, reader, weights);

@@ -208,6 +208,13 @@ export interface ExtendedBertConfig extends BertConfig {
   layerGroups?: readonly number[];
   /** RoBERTa's padding_idx (default 1): positions are cumsum(ids ≠ pad) · (ids ≠ pad) + pad. */
   padTokenId?: number;
+  /**
+   * BERT, ALBERT, ELECTRA: no token_type_ids input; every token's type is 0, computed in the graph as
+   * ConstantOfShape(Shape(input_ids)) of 0 (what transformers' torch.zeros(input_shape) exports), as the graph it was
+   * read from computes it (an export without the input) or the teacher a student is made from takes none (DistilBERT,
+   * RoBERTa). The other families take no token types anyway.
+   */
+  zeroTokenTypes?: boolean;
 }
 
 const EXTENSION_KEYS = ['family', 'attentionHeadSize', 'layers', 'embeddingSize', 'layerGroups', 'padTokenId'] as const;

@@ -93,7 +93,8 @@ export const PRUNE_HEADS = declarePass({
   // 2: data-driven importance chosen in steps; ablation and confidence ranked unnormalized
   // 3: ablation measured against the unpruned model's predictions by default (target)
   // 4: confidence scores a first-token last layer per example; a float16 model's headless layer gets a float16 zero
-  version: 4,
+  // 5: gradient importance of a graph without a token_type_ids input feeds its rebuild type 0, as the graph computes
+  version: 5,
   settings: z
     .object({
       ratio: fraction().optional().describe('fraction of all heads to remove, those of lowest importance; or give heads'),

@@ -1,14 +1,15 @@
 /**
  * The inputs and outputs of the model training writes, kept to the original's (the student model's, else the teacher's
  * a student was made from), so that it drops in where the original ran. Training runs a rebuilt graph whose inputs
- * are int64 `input_ids`, `attention_mask` and `token_type_ids` of dynamic axes and whose scores are `logits`; the
+ * are int64 `input_ids`, `attention_mask` (and `token_type_ids`) of dynamic axes and whose scores are `logits`; the
  * model written takes:
  * - the batch size and sequence length the original fixes (a static-shape export at [1, 128], a keras export's fixed
  *   length), in its inputs and outputs; a dimension the original leaves dynamic stays dynamic;
  * - the original's input names, in its order, and its int32 element type where it has one (a TensorFlow export's),
  *   read through a Cast to int64;
  * - the name of the original's scores output (keras2onnx's `output_1`).
- * An input the original lacks (token types of an export without them) is kept as the rebuild has it. A BiLSTM student
+ * The rebuild takes token types as an input only where the original does (one that takes none computes type 0 for
+ * every token, and so does the rebuild: ExtendedBertConfig.zeroTokenTypes). A BiLSTM student
  * (`fedByName`: a graph discovery does not read, fed by its input names) keeps the original's interface as far as it
  * reads the same inputs: the fixed sizes, int32 element types and the scores output's name, and the original's input
  * names where they are names exporters use (what eval and bench feed such a graph by); it takes no position ids.

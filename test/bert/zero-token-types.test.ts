@@ -4,11 +4,16 @@
  * discovery reads that lookup as the token type table, so the compression passes take the graph.
  */
 import { describe, expect, it } from 'vitest';
+import { buildBert, randomBertWeights } from '../../src/bert/build.ts';
+import { canonicalBert } from '../../src/bert/canonical.ts';
+import type { ExtendedBertConfig } from '../../src/bert/config.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import type { Model } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
+import { gradientScores } from '../../src/prune/head-gradient.ts';
+import { syntheticCalibration } from '../helpers/calibration.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
+import { batchLogits, maxRowDiff, paddedBatch, TINY_CONFIG, tinyBert } from '../helpers/models.ts';
 
 registerAllPasses();
 
@@ -41,6 +46,35 @@ describe('token types from ConstantOfShape of a zero', () => {
     const pruned = await runPipeline(m, [{ pass: 'prune-heads', settings: { heads: { 0: [1] } } }]);
     expect(pruned.model.graph.inputs.map((v) => v.name)).toEqual(['input_ids', 'attention_mask']);
     expect(maxRowDiff((await batchLogits(pruned.model, batch)).rows, base)).toBeGreaterThan(1e-4);
+  });
+
+  it("gradient head importance feeds the graph's own type 0, not the calibration pairs' type 1 it never reads", async () => {
+    const m = withoutTokenTypes(0n);
+    const source = syntheticCalibration([3, 2], 128, { classes: 2 }); // (type 1 in each row's second half)
+    const zeroed = { ...source, batches: source.batches.map((b) => ({ ...b, tokenTypeIds: new BigInt64Array(b.tokenTypeIds.length) })) };
+    const same = tinyBert({}, { seed: 5, std: 0.3 }); // (the graph with its token_type_ids input, fed zeros)
+    const got = await gradientScores(m, findBert(m), { calibration: source });
+    const want = await gradientScores(same, findBert(same), { calibration: zeroed });
+    expect(got.flat().map((x, i) => Math.abs(x - want.flat()[i]!) / Math.abs(want.flat()[i]!))).toSatisfy((d: number[]) => d.every((x) => x < 1e-5));
+  });
+
+  it.each([
+    ['bert', {}],
+    ['albert', { family: 'albert', embeddingSize: 16, layerGroups: [0, 0] }],
+    ['electra', { family: 'electra', embeddingSize: 16 }],
+  ])('the %s builder with zeroTokenTypes computes type 0 in the graph, which discovery and the rebuild read as such', async (_, extra) => {
+    const config = { ...TINY_CONFIG, ...extra } as ExtendedBertConfig;
+    const weights = randomBertWeights(config, { seed: 2, std: 0.3 });
+    const zero = buildBert({ ...config, zeroTokenTypes: true }, { kind: 'given', tensors: weights });
+    expect(zero.graph.inputs.map((v) => v.name)).toEqual(['input_ids', 'attention_mask']);
+    const s = findBert(zero);
+    expect([s.inputs.tokenTypeIds, s.embeddings.tokenType?.rows]).toEqual([undefined, 2]);
+    expect(canonicalBert(zero).config.zeroTokenTypes).toBe(true);
+    const batch = paddedBatch([6, 3, 5], 128, 7, 2);
+    const zeroed = { ...batch, tokenTypeIds: batch.tokenTypeIds.map((r) => r.map(() => 0)) };
+    const withInput = buildBert(config, { kind: 'given', tensors: weights });
+    expect(canonicalBert(withInput).config.zeroTokenTypes).toBeUndefined();
+    expect(maxRowDiff((await batchLogits(zero, batch)).rows, (await batchLogits(withInput, zeroed)).rows)).toBe(0);
   });
 
   it('a ConstantOfShape of another value is not taken for token types', () => {

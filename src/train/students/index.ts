@@ -306,6 +306,11 @@ export interface TeacherShape {
   layerNormEps: number;
   /** Logits of its classifier; undefined for a teacher without one (a pretraining graph). */
   numLabels?: number;
+  /**
+   * It takes no token types (no token_type_ids input: DistilBERT, RoBERTa, a BERT export computing zeros): a student
+   * of it computes type 0 for every token too, which is what it will be given in its place.
+   */
+  zeroTokenTypes: boolean;
 }
 
 /** The shape of a teacher graph, read by discovery. */
@@ -321,6 +326,7 @@ export function teacherShape(teacher: Model): TeacherShape {
     activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' ? act : 'gelu',
     layerNormEps: s.layers[0] ? float32Epsilon(teacher, s.layers[0].outputNorm) : 1e-12,
     numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,
+    zeroTokenTypes: s.inputs.tokenTypeIds === undefined,
   };
 }
 
@@ -332,7 +338,8 @@ function nearestDivisor(n: number, target: number): number {
 }
 
 /**
- * A randomly initialized BERT with the teacher's vocabulary, positions and token types, and `numLabels` outputs
+ * A randomly initialized BERT with the teacher's vocabulary, positions and token types (none as an input where the
+ * teacher takes none: type 0 for every token), and `numLabels` outputs
  * (default: the teacher's). With neither (general distillation from a teacher without a classifier, no --task) it is
  * encoder-only: trained with a placeholder classifier no loss reads, written without it.
  */
@@ -354,6 +361,7 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
     numLabels: labels,
     activation: t.activation,
     layerNormEps: t.layerNormEps,
+    ...(t.zeroTokenTypes ? { zeroTokenTypes: true } : {}),
   };
   if (hidden % heads !== 0) {
     // (heads not given: the default, which the user never wrote, is named with what to give instead)
