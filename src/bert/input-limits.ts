@@ -12,7 +12,10 @@ import type { BertStructure } from './structure.ts';
 export interface InputLimits {
   /** Rows of the word embedding: token ids must be below. */
   vocabSize: number;
-  /** Rows of the token-type table (token types must be below); null without one. */
+  /**
+   * Rows of the token-type table (token types must be below); null without one, or where the graph takes no token
+   * types (it looks up type 0 for every token, whatever the tokenizer gives).
+   */
   typeVocabSize: number | null;
   /** The longest sequence the position table covers; null when positions are not looked up. */
   maxSequence: number | null;
@@ -35,7 +38,7 @@ export function largestActivationBytes(structure: Pick<BertStructure, 'intermedi
 export function inputLimits(model: Model, structure: BertStructure): InputLimits {
   return {
     vocabSize: structure.vocabSize,
-    typeVocabSize: structure.typeVocabSize ?? null,
+    typeVocabSize: structure.inputs.tokenTypeIds !== undefined ? (structure.typeVocabSize ?? null) : null,
     maxSequence: positionLimit(structure) ?? null,
     fixedSequence: fixedSequenceLength(model, structure) ?? null,
   };

@@ -46,8 +46,8 @@ function withZeroTypes(model: Model): Model {
 }
 
 /** A tiny STS-B model folder without a token_type_ids input (its type table's row 1 far from row 0). */
-function zeroTypesFolder(name: string): string {
-  return writeModelFolder(join(work, name), withZeroTypes(tinyBert({ numLabels: 1 }, { seed: 3, std: 0.3 })), { regression: true });
+function zeroTypesFolder(name: string, typeVocabSize = 2): string {
+  return writeModelFolder(join(work, name), withZeroTypes(tinyBert({ numLabels: 1, typeVocabSize }, { seed: 3, std: 0.3 })), { regression: true });
 }
 
 /** A tiny STS-B DistilBERT folder (no token types at all). */
@@ -104,6 +104,14 @@ describe('a graph whose token types are computed zeros (no token_type_ids input)
     });
     expect(inputNames(output)).toEqual(NO_TYPES);
     await trained('general-task', { student: join(work, 'general'), teacher, distill: { intermediate: 'tinybert' } }, NO_TYPES);
+  });
+
+  it("with a single token type, evaluates and trains on sentence pairs (the tokenizer's type 1 is never looked up)", async () => {
+    const student = zeroTypesFolder('one-type', 1);
+    const result = await evaluate({ model: student, tasks: ['STS-B'], glueDir, threads: 1 });
+    expect(result.tasks[0]!.metrics.pearson).toEqual(expect.any(Number));
+    await trained('trained-one-type', { student }, NO_TYPES);
+    await trained('distilled-one-type', { student: 'bert:layers=1,hidden=16,heads=2,intermediate=32', teacher: student, distill: {} }, NO_TYPES);
   });
 
   it('a student model given by path keeps its own interface: a token_type_ids input where it has one', async () => {
