@@ -7,10 +7,11 @@
  * once it is a few seconds old. Used where two runs would write the same partial file (a download resumed by both
  * at once corrupts it).
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processStartTime, processStillRunning } from './processes.ts';
+import { ensureFolder } from './folders.ts';
 
 /**
  * How long a lock file naming no holder (empty or garbled: its writer was killed, or the disk was full, between
@@ -52,7 +53,7 @@ export function parseHolder(text: string): LockHolder | undefined {
 
 /** Runs `fn` holding the lock file `lock`; `onWait(pid)` is called once if another live process holds it first. */
 export async function withFileLock<T>(lock: string, onWait: (owner: number) => void, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(dirname(lock), { recursive: true });
+  ensureFolder(dirname(lock), lock);
   let waiting = false;
   while (!createLockFile(lock)) {
     const found = readLockFile(lock);

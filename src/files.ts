@@ -7,12 +7,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
 import { formatMB } from './units.ts';
 import { DataError } from './errors.ts';
+import { ensureFolder } from './folders.ts';
 
 /** Random characters in a temporary name. */
 const RANDOM_CHARS = 8;
@@ -69,9 +70,12 @@ export function removeStaleTemporaries(path: string): void {
  */
 export type FileData = string | Uint8Array | Iterable<Uint8Array>;
 
-/** Writes `data` to a fresh temporary beside `path` (its folder created if needed) and returns the temporary's path. */
+/**
+ * Writes `data` to a fresh temporary beside `path` (its folder created if needed, one level at a time: ensureFolder)
+ * and returns the temporary's path.
+ */
 function writeTemporary(path: string, data: FileData): string {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureFolder(dirname(path), path);
   const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   const tmp = temporaryPathFor(path);
   try {

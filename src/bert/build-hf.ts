@@ -4,7 +4,7 @@
  * torch-exporter graph. Pickled checkpoints (`pytorch_model.bin`) cannot be read without Python and are refused
  * with a message that says so.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, errorLine, fsReason } from '../errors.ts';
 import type { Model } from '../onnx/index.ts';
@@ -15,6 +15,7 @@ import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggin
 import { buildBert, type BuildOptions } from './build.ts';
 import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames, type RandomInit } from './build-weights.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
+import { ensureFolder } from '../folders.ts';
 
 export interface HuggingFaceFolder {
   /** The config of the folder's model_type (BERT, DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT: see configFromHuggingFace). */
@@ -247,7 +248,7 @@ export function writeHuggingFaceFolder(dir: string, config: BertConfig, weights:
       return [name, { dims: d, data }] as const;
     }),
   );
-  mkdirSync(dir, { recursive: true });
+  ensureFolder(dir);
   writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(JSON.stringify(configToHuggingFace(config), null, 2) + '\n'));
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
 }

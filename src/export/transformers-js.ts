@@ -18,7 +18,7 @@
  * The folder is built in a staging folder beside the output and renamed into place; an existing output must be an
  * empty folder.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
@@ -54,6 +54,7 @@ import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
 import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, classifierArchitecture, outputModelConfig } from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 import { checkOptionalString, checkStringOption } from '../library-args.ts';
+import { ensureFolder } from '../folders.ts';
 
 /** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
 export type TransformersJsDtype = 'fp32' | 'q8' | 'q4';
@@ -111,7 +112,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   const staging = openStaging(opts.output);
   try {
     const dir = staging.path(basename(resolve(opts.output)));
-    mkdirSync(join(dir, 'onnx'), { recursive: true });
+    ensureFolder(join(dir, 'onnx'), label);
     let input = opts.input;
     if (plan.model !== source) {
       input = staging.path('renamed-input.onnx');
@@ -198,7 +199,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
   const staging = openStaging(output);
   try {
     const dir = staging.path(basename(resolve(output)));
-    mkdirSync(join(dir, 'onnx'), { recursive: true });
+    ensureFolder(join(dir, 'onnx'), label);
     const structure = findBert(plan.model);
     const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
     const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });

@@ -4,10 +4,11 @@
  * `models--org--name/snapshots/<commit>/<path>` links to the blob (a relative symlink, or a copy where symlinks
  * cannot be made), and `models--org--name/refs/<revision>` holds the commit a branch or tag pointed to.
  */
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from '../files.ts';
 import { isCommitHash, isShortCommitHash, repoFolderName } from './ref.ts';
+import { ensureFolder } from '../folders.ts';
 
 /** The folders of one repo in the cache. */
 export interface RepoCache {
@@ -59,7 +60,7 @@ export function writeRef(cache: RepoCache, revision: string, commit: string): vo
 
 /** Puts `blob` at `target` (a snapshot path): a relative symlink as huggingface_hub makes, else a copy. */
 export function linkBlob(blob: string, target: string): void {
-  mkdirSync(dirname(target), { recursive: true });
+  ensureFolder(dirname(target), target);
   if (existsSync(target) || isLink(target)) rmSync(target, { force: true });
   try {
     symlinkSync(relative(dirname(target), blob), target);

@@ -7,7 +7,7 @@
  * byte 0 first).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sha256File } from '../files.ts';
@@ -17,6 +17,7 @@ import { causeMessage, fetchRangeInto, fileSize } from '../ranged-download.ts';
 import { type FetchLike, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import type { HubSettings } from './settings.ts';
 import { formatMB } from '../units.ts';
+import { ensureFolder } from '../folders.ts';
 
 /** What the finished file must be. */
 export interface BlobExpectation {
@@ -70,7 +71,7 @@ async function withBlobLock<T>(blob: string, opts: BlobDownloadOptions, fn: () =
  * blob's lock meanwhile; when another process finished the same blob while this one waited, nothing is fetched.
  */
 export async function downloadBlob(url: string, blob: string, expected: BlobExpectation, opts: BlobDownloadOptions): Promise<void> {
-  mkdirSync(dirname(blob), { recursive: true });
+  ensureFolder(dirname(blob), blob);
   await withBlobLock(blob, opts, async () => {
     if (!existsSync(blob)) await fetchAndVerify(url, blob, expected, opts);
   });

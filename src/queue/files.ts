@@ -15,7 +15,7 @@
  * untouched: equal files give equal results wherever they are read from.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
@@ -26,6 +26,7 @@ import { downloadVerified } from '../glue/download/http-file.ts';
 import { getTask } from '../glue/registry.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { formatMB } from '../units.ts';
+import { ensureFolder } from '../folders.ts';
 
 /** One file a point reads: its path inside its folder (with '/'), sha256 and size. */
 export interface ManifestFile {
@@ -180,7 +181,7 @@ function layOut(tree: FileTree, cacheDir: string): string {
   for (const f of tree.files) {
     const target = join(dir, ...f.path.split('/'));
     if (existsSync(target)) continue;
-    mkdirSync(dirname(target), { recursive: true });
+    ensureFolder(dirname(target), target);
     const tmp = temporaryPathFor(target);
     const blob = join(cacheDir, 'blobs', f.sha256);
     try {
@@ -195,7 +196,7 @@ function layOut(tree: FileTree, cacheDir: string): string {
 
 /** Fetches a tree's files from `baseUrl` (file URL = base + '/' + path) into the cache; returns its local folder. */
 async function fetchTree(tree: FileTree, baseUrl: string, files: WorkerFiles): Promise<string> {
-  mkdirSync(join(files.cacheDir, 'blobs'), { recursive: true });
+  ensureFolder(join(files.cacheDir, 'blobs'));
   for (const f of tree.files) {
     const url = `${baseUrl}/${f.path.split('/').map(encodeURIComponent).join('/')}`;
     await fetchBlob(url, join(files.cacheDir, 'blobs', f.sha256), f, files.log);

@@ -16,7 +16,7 @@
  * again, whether the point ran in this process or in a worker of `--jobs N`. A stage whose files changed since (a
  * config.json edited, a data file truncated or rewritten) runs again, and says why.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BenchStopped, benchModels, timingLockWaitLine, type BenchResult } from '../bench/index.ts';
 import { loadCalibration } from '../eval/calibration.ts';
@@ -35,6 +35,7 @@ import { runTraining } from '../train/run.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
+import { ensureFolder } from '../folders.ts';
 
 /** What a finished point measured. */
 export interface PointResult {
@@ -114,7 +115,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   let trainSeconds: number | undefined;
   let reused: number | undefined;
   if (point.outputDir !== null) {
-    mkdirSync(point.outputDir, { recursive: true });
+    ensureFolder(point.outputDir, `the point's work folder ${point.outputDir}`);
     modelFile = join(point.outputDir, 'model.onnx');
     const stages = splitStages(point);
     const outputs = stages.map((_, i) => (i === stages.length - 1 ? modelFile : join(point.outputDir!, `stage-${i + 1}`, 'model.onnx')));

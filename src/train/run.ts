@@ -4,7 +4,7 @@
  * and the best student written as a model folder (model, config.json, tokenizer files) with a lineage sidecar
  * `OUT.json` recording the settings, the data hash, steps and the dev metric of each epoch.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
@@ -52,6 +52,7 @@ import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from
 import { parseEmbeddingLr } from './embedding-lr.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
+import { ensureFolder } from '../folders.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
 export interface DistillSettings {
@@ -851,7 +852,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (!result) throw new Error('no training phase ran');
   const loss = phases[phases.length - 1].loss;
   const model = io ? withOriginalIo(current.export(result.params), io, { fedByName: student.kind === 'bilstm' }) : current.export(result.params);
-  mkdirSync(outDir, { recursive: true });
+  ensureFolder(outDir, label);
   // an earlier run's lineage goes first: a run killed while writing leaves a model without one, never a new model
   // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)
   rmSync(lineagePath(o.output), { force: true });

@@ -6,7 +6,7 @@
  * (src/gradients/losses.ts IntermediateTerm) that name the student's values and the teacher inputs these features feed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../onnx/graph.ts';
 import { sha256Bytes, writeFileAtomic } from '../files.ts';
@@ -197,7 +197,6 @@ export class TeacherFeatures {
     );
     const size = 12 + header.length + payload.reduce((n, p) => n + p.length, 0);
     if (this.cacheBytes + size > this.cache!.budgetBytes) return;
-    mkdirSync(this.cache!.dir, { recursive: true });
     const len = Buffer.alloc(4);
     len.writeUInt32LE(header.length);
     writeFileAtomic(file, Buffer.concat([Buffer.from(FEATURE_CACHE_MAGIC), len, header, ...payload]));

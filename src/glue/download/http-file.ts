@@ -6,11 +6,12 @@
  * A server that answers 429 or 5xx is asked again a few times, after the pause its Retry-After asks for (else 1, 2,
  * 4 s).
  */
-import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataError } from '../../errors.ts';
 import { sha256File } from '../../files.ts';
 import { TRANSIENT_STATUSES, causeMessage, fetchRangeInto, fetchRetrying, fileSize, triesOf } from '../../ranged-download.ts';
+import { ensureFolder } from '../../folders.ts';
 
 export interface DownloadEvents {
   /** A request starts: `from` is the byte offset resumed from (0 for a fresh download). */
@@ -24,7 +25,7 @@ export interface DownloadEvents {
  * leaves the part file for the next call; a checksum mismatch removes it. Both are DataErrors naming the URL.
  */
 export async function downloadVerified(url: string, dest: string, expected: { sha256: string; bytes?: number }, events: DownloadEvents = {}): Promise<void> {
-  mkdirSync(dirname(dest), { recursive: true });
+  ensureFolder(dirname(dest), dest);
   const part = `${dest}.part`;
   // a folder or link where the part belongs is not an earlier download's bytes (and a link could lead the write out)
   if (lstatSync(part, { throwIfNoEntry: false })?.isFile() === false) rmSync(part, { recursive: true, force: true });

@@ -5,13 +5,14 @@
  * entries already written stay where they were written, so callers extract into a staging folder they discard on
  * failure (see download.ts).
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { DataError } from '../../errors.ts';
+import { ensureFolder } from '../../folders.ts';
 
 /** Entries that are not data: folders and macOS metadata. */
 function isSkipped(name: string): boolean {
@@ -42,7 +43,7 @@ export async function extractZip(file: string, destDir: string): Promise<string[
     for await (const entry of zip.eachEntry()) {
       if (isSkipped(entry.fileName)) continue;
       const target = join(destDir, entry.fileName);
-      mkdirSync(dirname(target), { recursive: true });
+      ensureFolder(dirname(target), target);
       let crc = 0;
       const check = new Transform({
         transform(chunk: Buffer, _enc, done) {

@@ -1,0 +1,105 @@
+/**
+ * Creating folders. Missing folders are made one level at a time: `mkdirSync(…, { recursive: true })` never returns
+ * for a path under /proc (or a link into it), spinning in one synchronous call that not even SIGTERM ends. A part of
+ * the path that is a file, a link loop, or a folder that takes no new entries is a one-line UserError naming it. Every
+ * folder of bert-compress is made here (ensureFolder); the folders a failed command made are removed again when
+ * still empty (removeCreatedFolders).
+ */
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { FS_REASONS, UserError } from './errors.ts';
+import { onInterrupt } from './interrupt.ts';
+
+/**
+ * Why a folder that exists refuses a new entry with ENOENT: a virtual file system (/proc, /sys' kin) whose
+ * entries the kernel makes; "no such file or folder" would name the wrong thing.
+ */
+export const NO_NEW_ENTRIES = 'takes no new files (a read-only or special file system, such as /proc)';
+
+/**
+ * The file type of whatever is at `path` (following links), or null when nothing is there; a link loop or another
+ * fault is a one-line UserError (led by `label`, when given).
+ */
+export function kindOf(path: string, label?: string): 'file' | 'folder' | 'special' | null {
+  try {
+    const s = statSync(path);
+    return s.isFile() ? 'file' : s.isDirectory() ? 'folder' : 'special';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // ENOTDIR: a parent is a file, which ensureFolder names
+    throw fileSystemError(e, path, label) ?? e;
+  }
+}
+
+/**
+ * A one-line UserError for a failed fs call (`label: cannot <syscall> PATH: reason`), or undefined when `e` is not
+ * an fs error we can explain.
+ */
+export function fileSystemError(e: unknown, path?: string, label?: string): UserError | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err !== 'object' || typeof err.code !== 'string' || !(err.code in FS_REASONS) || typeof err.syscall !== 'string') return undefined;
+  const where = err.path ?? path;
+  const verb = err.syscall.startsWith('mkdir')
+    ? 'create folder'
+    : err.syscall.startsWith('rename')
+      ? 'move into'
+      : err.syscall.startsWith('open') || err.syscall.startsWith('write')
+        ? 'write'
+        : err.syscall === 'stat' || err.syscall === 'lstat'
+          ? 'reach'
+          : err.syscall;
+  return new UserError(`${label ? `${label}: ` : ''}cannot ${verb}${where ? ` ${where}` : ''}: ${FS_REASONS[err.code]}`, { cause: e });
+}
+
+/** The folders ensureFolder created in this process, parents first: a command that fails removes them (below). */
+const createdFolders: string[] = [];
+/** Unregisters removeCreatedFolders from the interrupt clean-ups (set while folders are recorded). */
+let stopWatchingInterrupts: (() => void) | undefined;
+
+/**
+ * Removes the folders ensureFolder created in this process that are still empty, deepest first, and forgets them
+ * all: a command refused after checking its destinations leaves no empty folders behind. A folder something was
+ * written into is kept.
+ */
+export function removeCreatedFolders(): void {
+  stopWatchingInterrupts?.();
+  stopWatchingInterrupts = undefined;
+  for (const dir of createdFolders.reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (or already gone): keep it
+    }
+  }
+  createdFolders.length = 0;
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time (see the module comment), remembering what it created
+ * (see removeCreatedFolders); a UserError naming `label` when a part of the path is a file or cannot be created.
+ */
+export function ensureFolder(dir: string, label = dir): void {
+  const abs = resolve(dir);
+  const kind = kindOf(abs, label);
+  if (kind === 'folder') return;
+  if (kind !== null) throw notAFolder(label, abs, kind);
+  const parent = dirname(abs);
+  if (parent !== abs) ensureFolder(parent, label);
+  try {
+    mkdirSync(abs);
+    createdFolders.push(abs);
+    // a command stopped by Ctrl-C removes them too, once its other clean-ups (a staging folder inside) have run
+    stopWatchingInterrupts ??= onInterrupt(removeCreatedFolders);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && kindOf(abs) === 'folder') return;
+    if (code === 'ENOENT' && parent !== abs && kindOf(parent) === 'folder') {
+      throw new UserError(`${label}: cannot create folder ${abs}: ${parent} ${NO_NEW_ENTRIES}`, { cause: e });
+    }
+    throw fileSystemError(e, abs, label) ?? e;
+  }
+}
+
+export function notAFolder(label: string, abs: string, kind: 'file' | 'special'): UserError {
+  return new UserError(`${label}: ${abs} is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}, not a folder`);
+}
