@@ -1,8 +1,9 @@
 /**
- * The bin from a checkout runs the sources through tsx, which keeps compiled sources in TMPDIR/tsx-<uid>. A TMPDIR
- * that cannot hold that folder (a file, /proc, a folder that is missing) turns tsx's cache off rather than failing
- * (a file: ENOTDIR from tsx's mkdir, a stack trace) or hanging (/proc: tsx's recursive mkdir never returns); the
- * tsx children (bench's session-memory child) inherit the setting.
+ * The bin from a checkout (and bin/run-ts.mjs, which runs benches, scripts and the build) runs the sources through
+ * tsx, which keeps compiled sources in TMPDIR/tsx-<uid>. A TMPDIR that cannot hold that folder (a file, /proc, a
+ * folder that is missing) turns tsx's cache off rather than failing (a file: ENOTDIR from tsx's mkdir, a stack
+ * trace) or hanging (/proc: tsx's recursive mkdir never returns); the tsx children (bench's session-memory child)
+ * inherit the setting.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,16 @@ describe('compress from a checkout with a TMPDIR that cannot hold tsx cache', ()
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+
+  it('bin/run-ts.mjs (benches, scripts, the build) runs a TypeScript file with TMPDIR a file', () => {
+    const file = join(dir, 'typed.mts');
+    writeFileSync(file, 'const n: number = 42;\nconsole.log("n=" + n);\n');
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: aFile };
+    delete env.TSX_DISABLE_CACHE;
+    const r = spawnSync(process.execPath, [resolve(__dirname, '../../bin/run-ts.mjs'), file], { encoding: 'utf8', timeout: 60_000, env });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('n=42\n');
   });
 
   it('benchmarks, its tsx child included, with TMPDIR a file', () => {
