@@ -12,7 +12,7 @@ import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../g
 import type { Split, TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
 import { glueScore, type GlueScore } from './glue-score.ts';
-import { mapModelLabels, type LabelMapping } from './labels.ts';
+import { ignoredLabelsNote, mapModelLabels, type LabelMapping } from './labels.ts';
 import { computeTaskMetrics, undefinedMetrics } from './metrics/index.ts';
 import type { MetricValues, UndefinedMetrics } from './metrics/metric.ts';
 import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, type RunModelLocation } from './model-files.ts';
@@ -354,7 +354,18 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   } finally {
     await ownSession?.release();
   }
-  const guessed = results.filter((r) => r.labelMapping.from === 'canonical' && r.task.labels.length > 2);
+  // (names nobody knows, read in GLUE's order: one line for the tasks that read them so)
+  const ignoring = results.filter((r) => r.labelMapping.ignored?.length);
+  if (ignoring.length > 0) {
+    warnings.push(
+      ignoredLabelsNote(
+        ignoring.map((r) => r.task),
+        modelConfig.file ?? 'config.json',
+        ignoring[0]!.labelMapping.ignored!,
+      ),
+    );
+  }
+  const guessed = results.filter((r) => r.labelMapping.from === 'canonical' && !r.labelMapping.ignored?.length && r.task.labels.length > 2);
   if (guessed.length > 0)
     warnings.push(
       canonicalOrderNote(

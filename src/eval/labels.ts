@@ -6,9 +6,15 @@
  * order (Hugging Face `glue`'s): a generic name `LABEL_k` is the task's label k, whichever output it names (so
  * `{0: LABEL_1, 1: LABEL_0}` is the canonical order reversed), and a generic name whose number is no label's, or
  * that two outputs share, is refused. A regression task (STS-B) needs exactly one output.
+ *
+ * Names that are none of the task's labels (`bad`/`good` or `NEG`/`POS` for SST-2) are ignored for the canonical
+ * order, as Hugging Face's run_glue ignores labels that do not match the dataset's ("Ignoring the model labels"), and
+ * said in one warning line (ignoredLabelsNote); refused, though, where the names contradict that order (a task label
+ * or LABEL_k naming another output than its own) or where one is another GLUE task's label (an MNLI model's
+ * `entailment` for SST-2: a model of another task, not a naming of this one's classes).
  */
 import { SettingsError } from '../errors.ts';
-import type { TaskDefinition } from '../glue/tasks.ts';
+import { GLUE_TASKS, type TaskDefinition } from '../glue/tasks.ts';
 
 export interface LabelMapping {
   /** For each model output j, the index of the task label it scores. */
@@ -18,6 +24,11 @@ export interface LabelMapping {
    * LABEL_k read as the task's label k).
    */
   readonly from: 'id2label' | 'canonical';
+  /**
+   * id2label's names that are none of the task's labels, ignored for the canonical order (`from` 'canonical'), as
+   * transformers' run_glue ignores them; absent when none was.
+   */
+  readonly ignored?: readonly string[];
 }
 
 /** Lower-case, with runs of '-', '_' and whitespace made one '_'. */
@@ -82,10 +93,36 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   }
   const wanted = task.labels.map(normalizeLabel);
   const outputToLabel = names.map((s) => (s === undefined ? -1 : isGenericLabel(s) ? genericNumber(s) : wanted.indexOf(normalizeLabel(s))));
-  if (outputToLabel.some((i) => i < 0 || i >= n) || new Set(outputToLabel).size !== n) {
+  const refuse = (): never => {
     throw new SettingsError(
       `${file} id2label {${shown()}} does not name ${task.name}'s labels (${task.labels.join(', ')}); fix id2label or use LABEL_0… for the canonical order`,
     );
-  }
-  return { outputToLabel, from: 'id2label' };
+  };
+  if (outputToLabel.every((i) => i >= 0 && i < n) && new Set(outputToLabel).size === n) return { outputToLabel, from: 'id2label' };
+  // names nobody knows: the canonical order, unless a name says otherwise (a label or LABEL_k of another output's
+  // index, or beyond the labels), one is missing, or one is another GLUE task's label
+  const ignored = names.filter((s, j) => s !== undefined && !isGenericLabel(s) && outputToLabel[j] === -1) as string[];
+  const contradicts = outputToLabel.some((label, j) => label !== -1 && label !== j);
+  if (names.includes(undefined) || contradicts || ignored.some((name) => otherTasksLabel(task, name))) refuse();
+  return { outputToLabel: task.labels.map((_, i) => i), from: 'canonical', ignored };
+}
+
+/** Whether `name` is the label of a GLUE task other than `task` (and not one of `task`'s own). */
+function otherTasksLabel(task: TaskDefinition, name: string): boolean {
+  const own = normalizeLabel(name);
+  return GLUE_TASKS.some((t) => t.modelTask !== task.modelTask && t.labels.some((l) => normalizeLabel(l) === own));
+}
+
+/**
+ * The warning line for `tasks` whose outputs were read in the canonical order although `file`'s id2label names
+ * classes (`ignored`: the names none of the tasks' labels are), as transformers' run_glue reads them.
+ */
+export function ignoredLabelsNote(tasks: readonly TaskDefinition[], file: string, ignored: readonly string[]): string {
+  const one = tasks.length === 1 ? tasks[0]! : undefined;
+  const order = one ? one.labels.join(', ') : `of each (${tasks.map((t) => `${t.name}: ${t.labels.join(', ')}`).join('; ')})`;
+  return (
+    `${tasks.map((t) => t.name).join(', ')}: ${file}'s id2label names ${ignored.join(', ')}, not ${one ? `${one.name}'s` : 'their'} labels, ` +
+    `so the model's ${tasks[0]!.labels.length} outputs were read in GLUE's order ${order}, as transformers' run_glue ignores labels that do not match the task's; ` +
+    'if the scores are near chance, name the classes in id2label'
+  );
 }

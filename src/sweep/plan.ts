@@ -16,6 +16,8 @@ import { checkBatchFits } from '../eval/batching.ts';
 import { loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/tokenizer.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
+import { ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
@@ -267,6 +269,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizerMaxLength(where.dir))],
     };
     checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
+    if (opts.log) ignoredLabelsWarning(m, config, opts.log);
     const dev: Record<string, string> = {};
     for (const name of m.tasks) dev[name] = await hash(splitFile(getTask(name), 'dev', opts.glueDir).file);
     const sideFiles = await sideFileHashes(where.dir, hash);
@@ -431,6 +434,33 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
   throw new SettingsError(
     `${spec.file}: models[${at}] '${m.name}' is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
   );
+}
+
+/**
+ * One warning line for a model whose config.json names classes none of its tasks' labels are: each of its points is
+ * evaluated with its outputs in the tasks' canonical order, as eval warns (a mismatch eval refuses is left to the
+ * points to report).
+ */
+function ignoredLabelsWarning(m: ModelSpec, config: ModelConfig, log: (line: string) => void): void {
+  const ignoring: Array<{ task: TaskDefinition; names: readonly string[] }> = [];
+  for (const name of m.tasks) {
+    const task = getTask(name);
+    if (task.regression) continue;
+    try {
+      const names = mapModelLabels(task, config.id2label, config.numLabels ?? task.labels.length).ignored;
+      if (names?.length) ignoring.push({ task, names });
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+    }
+  }
+  if (ignoring.length > 0)
+    log(
+      `warning: ${m.name}: ${ignoredLabelsNote(
+        ignoring.map((i) => i.task),
+        config.file ?? 'config.json',
+        ignoring[0]!.names,
+      )}`,
+    );
 }
 
 /**

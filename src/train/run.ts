@@ -15,7 +15,7 @@ import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
-import { isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
+import { ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
@@ -475,8 +475,8 @@ const NO_CLASSIFIER = 'it has none';
  * general-distilled student) always gets one; in the distillation stages (`mode` 'task' or 'general'), so does a
  * classifier of another width (a general student sized for SST-2, distilled on MNLI; the general stage trains no
  * head, its --task only sizes it); in the task stage, so does one whose config.json id2label names another GLUE
- * task's labels (anotherTask). Labels that name no task's (`neg`, `pos` for SST-2) are refused as `compress eval`
- * refuses them: the classifier is not thrown away for a spelling. `compress train` (`keep`) keeps a classifier and
+ * task's labels (anotherTask). Labels that name no task's (`bad`, `good` for SST-2) are read in the task's order, as
+ * `compress eval` reads them (with a warning): the classifier is not thrown away for a spelling. `compress train` (`keep`) keeps a classifier and
  * refuses one of the wrong width.
  */
 function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep'): string | undefined {
@@ -492,8 +492,9 @@ function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 't
 
 /**
  * 'its labels are …' when the config.json in `dir` names another GLUE task's labels for a classifier of `numLabels`
- * outputs (as wide as `task` needs); undefined when they fit `task` (or there is no config.json); labels that name no
- * task's are refused as `compress eval` refuses them.
+ * outputs (as wide as `task` needs); undefined when they fit `task` (or there is no config.json), names that are no
+ * task's labels too (read in the task's order); labels that contradict that order are refused as `compress eval`
+ * refuses them.
  */
 function otherTaskLabels(dir: string, task: TaskDefinition, numLabels: number): string | undefined {
   const file = join(dir, 'config.json');
@@ -717,6 +718,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         file: distill!.corpus ?? glueDir,
       })
     : loadTrainingSet({ task: task!, glueDir, tokenizer, modelConfig, maxLength, maxExamples: o.maxExamples, seed: settings.seed });
+  // (config.json's names nobody knows: the task's canonical order, said once, as eval says it)
+  const ignored = set.labelMapping.ignored;
+  if (task && ignored?.length) log(`warning: ${ignoredLabelsNote([task], modelConfig.file ?? configFile, ignored)}`);
   // the tokenizer's ids and token types fit the embedding tables of the teacher and of a student model (a --tokenizer
   // of another vocabulary): refused in one line, as evaluation refuses it, not by onnxruntime's Gather mid-run
   for (const [limits, path] of sized) checkEncodings(set.examples, limits, tokenizer.source, path);
@@ -866,7 +870,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // the source config may name)
   const { architectures: _, ...unnamed } = sourceConfig;
   const named = newClassifier || (headlessTeacher && !student.encoderOnly) ? unnamed : sourceConfig;
-  const { config } = outputModelConfig(student.configJson({ ...named, max_length: maxLength }), model, { fineTuned });
+  // (names nobody knows, read in the task's order: written as the task's names, as transformers' run_glue writes them)
+  const { id2label: _names, label2id: _ids, ...nameless } = named;
+  const relabelled = ignored?.length && fineTuned ? nameless : named;
+  const { config } = outputModelConfig(student.configJson({ ...relabelled, max_length: maxLength }), model, { fineTuned });
   if (general) delete config.finetuning_task;
   const sideFiles = writeOutputSideFiles(o.output, config, tokenizerDir);
   const lineage: TrainLineage = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
-import { isGenericLabel, mapModelLabels } from '../../src/eval/labels.ts';
-import { AX, MNLI_M, QNLI, SST2, STSB } from '../../src/glue/tasks.ts';
+import { ignoredLabelsNote, isGenericLabel, mapModelLabels } from '../../src/eval/labels.ts';
+import { AX, COLA, MNLI_M, QNLI, SST2, STSB } from '../../src/glue/tasks.ts';
 
 const id2label = (...names: string[]) => new Map(names.map((n, i) => [i, n]));
 
@@ -59,8 +59,33 @@ describe('mapModelLabels', () => {
     expect(() => mapModelLabels(AX, null, 2)).toThrow(/AX needs a MNLI model/);
   });
 
-  it('refuses names that are not the task labels', () => {
+  it("refuses another GLUE task's label names, and names that contradict the task's order", () => {
     expect(() => mapModelLabels(SST2, id2label('entailment', 'neutral'), 2)).toThrow(/id2label \{0: entailment, 1: neutral\} does not name SST-2's labels/);
+    expect(() => mapModelLabels(SST2, id2label('not_duplicate', 'duplicate'), 2)).toThrow(/does not name SST-2's labels/);
+    expect(() => mapModelLabels(SST2, id2label('Entailment', 'good'), 2)).toThrow(/does not name SST-2's labels/);
     expect(() => mapModelLabels(SST2, id2label('positive', 'positive'), 2)).toThrow(SettingsError);
+    // a task label or LABEL_k on another output than its own: the names say another order than the canonical one
+    expect(() => mapModelLabels(SST2, id2label('good', 'negative'), 2)).toThrow(/id2label \{0: good, 1: negative\} does not name SST-2's labels/);
+    expect(() => mapModelLabels(SST2, id2label('LABEL_1', 'good'), 2)).toThrow(/does not name SST-2's labels/);
+    expect(() => mapModelLabels(SST2, id2label('bad', 'LABEL_7'), 2)).toThrow(/does not name SST-2's labels/);
+    expect(() => mapModelLabels(SST2, new Map([[1, 'good']]), 2)).toThrow(/\{0: \(missing\), 1: good\} does not name SST-2's labels/);
+  });
+
+  it("reads names nobody knows in the task's canonical order, as transformers' run_glue ignores them, and says which", () => {
+    expect(mapModelLabels(SST2, id2label('bad', 'good'), 2)).toEqual({ outputToLabel: [0, 1], from: 'canonical', ignored: ['bad', 'good'] });
+    expect(mapModelLabels(SST2, id2label('NEG', 'POS'), 2)).toEqual({ outputToLabel: [0, 1], from: 'canonical', ignored: ['NEG', 'POS'] });
+    // (a known name or LABEL_k where the canonical order has it)
+    expect(mapModelLabels(SST2, id2label('Negative', 'good'), 2)).toEqual({ outputToLabel: [0, 1], from: 'canonical', ignored: ['good'] });
+    expect(mapModelLabels(SST2, id2label('LABEL_0', 'good'), 2)).toEqual({ outputToLabel: [0, 1], from: 'canonical', ignored: ['good'] });
+    expect(mapModelLabels(MNLI_M, id2label('yes', 'maybe', 'no'), 3)).toEqual({ outputToLabel: [0, 1, 2], from: 'canonical', ignored: ['yes', 'maybe', 'no'] });
+    // the task's own names, generic names and no names ignore nothing
+    expect(mapModelLabels(SST2, id2label('POSITIVE', 'NEGATIVE'), 2).ignored).toBeUndefined();
+    expect(mapModelLabels(SST2, id2label('LABEL_0', 'LABEL_1'), 2).ignored).toBeUndefined();
+    expect(ignoredLabelsNote([SST2], 'm/config.json', ['bad', 'good'])).toBe(
+      "SST-2: m/config.json's id2label names bad, good, not SST-2's labels, so the model's 2 outputs were read in GLUE's order negative, positive, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label",
+    );
+    expect(ignoredLabelsNote([SST2, COLA], 'config.json', ['bad', 'good'])).toMatch(
+      /^SST-2, CoLA: config\.json's id2label names bad, good, not their labels, so the model's 2 outputs were read in GLUE's order of each \(SST-2: negative, positive; CoLA: unacceptable, acceptable\), as /,
+    );
   });
 });

@@ -341,17 +341,31 @@ describe('the general stage with --task, misspelt labels in the task stage, ever
     expect(r.lineage!.task).toBe('RTE');
   });
 
-  it("a task-stage student whose id2label misspells the task's labels is refused in one line, as compress eval refuses it (its classifier is not replaced); nothing written", async () => {
+  it("a task-stage student whose id2label names none of the task's labels keeps its classifier, read in the task's order as compress eval reads it, said in one warning line; written with the task's names", async () => {
     const misspelt = folder('misspelt', tiny(2, 8), { id2label: { 0: 'ent', 1: 'not_ent' } });
-    const message = `${join(misspelt, 'config.json')} id2label {0: ent, 1: not_ent} does not name RTE's labels (entailment, not_entailment); fix id2label or use LABEL_0… for the canonical order`;
-    await expect(evaluate({ model: misspelt, tasks: ['RTE'], glueDir, maxLength: 24 })).rejects.toThrow(message);
+    const warning = `RTE: ${join(misspelt, 'config.json')}'s id2label names ent, not_ent, not RTE's labels, so the model's 2 outputs were read in GLUE's order entailment, not_entailment, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label`;
+    const evaluated = await evaluate({ model: misspelt, tasks: ['RTE'], glueDir, maxLength: 24 });
+    expect(evaluated.warnings?.filter((w) => w.includes('id2label'))).toEqual([warning]);
     const logs: string[] = [];
     const out = join(work, 'rte-misspelt', 'model.onnx');
+    await runTraining({ ...common, task: 'RTE', teacher: rteTeacher, student: misspelt, output: out, distill: { alpha: 0 }, log: (line) => logs.push(line) });
+    expect(logs.filter((l) => l.startsWith('warning:'))).toEqual([`warning: ${warning}`]);
+    expect(logs.some((l) => l.includes('no classifier'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(work, 'rte-misspelt', 'config.json'), 'utf8')).id2label).toEqual({ 0: 'entailment', 1: 'not_entailment' });
+    expect((await evaluate({ model: out, tasks: ['RTE'], glueDir, maxLength: 24 })).warnings?.filter((w) => w.includes('id2label'))).toEqual([]);
+  });
+
+  it("a task-stage student whose id2label contradicts the task's order (a task label on another output) is refused in one line, as compress eval refuses it; nothing written", async () => {
+    const crossed = folder('crossed', tiny(2, 8), { id2label: { 0: 'not_entailment', 1: 'yes' } });
+    const message = `${join(crossed, 'config.json')} id2label {0: not_entailment, 1: yes} does not name RTE's labels (entailment, not_entailment); fix id2label or use LABEL_0… for the canonical order`;
+    await expect(evaluate({ model: crossed, tasks: ['RTE'], glueDir, maxLength: 24 })).rejects.toThrow(message);
+    const logs: string[] = [];
+    const out = join(work, 'rte-crossed', 'model.onnx');
     await expect(
-      runTraining({ ...common, task: 'RTE', teacher: rteTeacher, student: misspelt, output: out, distill: { alpha: 0 }, log: (line) => logs.push(line) }),
+      runTraining({ ...common, task: 'RTE', teacher: rteTeacher, student: crossed, output: out, distill: { alpha: 0 }, log: (line) => logs.push(line) }),
     ).rejects.toThrow(message);
     expect(logs).toEqual([]);
-    expect(existsSync(join(work, 'rte-misspelt'))).toBe(false);
+    expect(existsSync(join(work, 'rte-crossed'))).toBe(false);
   });
 
   it("a saved BiLSTM student whose classifier is another task's (labels, width) is refused in one line saying it keeps its own; nothing written", async () => {

@@ -1,0 +1,109 @@
+/**
+ * A model whose config.json id2label names classes none of the task's labels are (SST-2 with {0: bad, 1: good} or
+ * NEG/POS), with the right count: eval, train, distill and a sweep read its outputs in the task's canonical order, as
+ * Hugging Face's run_glue ignores such labels, and say so in one warning line naming the names, where each refused
+ * it; train and distill write the task's names. Another GLUE task's names stay refused.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { evaluate } from '../../src/eval/evaluate.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+
+registerAllPasses();
+
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-unknown-labels-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const glueDir = join(work, 'glue');
+writeGlueTask(glueDir, 'SST-2', 12, ['train', 'dev']);
+const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
+
+/** A tiny SST-2 model folder whose config.json names its two outputs `names`. */
+function named(dir: string, names: [string, string], seed = 3): string {
+  writeModelFolder(join(work, dir), tinyBert({}, { seed, std: 0.3 }));
+  const id2label = { 0: names[0], 1: names[1] };
+  writeFileSync(join(work, dir, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label, max_length: 16 }));
+  return join(work, dir);
+}
+
+const note = (dir: string, names: string) =>
+  `SST-2: ${join(dir, 'config.json')}'s id2label names ${names}, not SST-2's labels, so the model's 2 outputs were read in GLUE's order negative, positive, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label`;
+const labelWarnings = (lines: readonly string[] | undefined) => (lines ?? []).filter((l) => l.includes('id2label'));
+const id2labelOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).id2label;
+
+describe("id2label names that are none of the task's labels", () => {
+  it('eval reads the outputs in the canonical order, as generic names, with one warning naming the names', async () => {
+    for (const names of [
+      ['bad', 'good'],
+      ['NEG', 'POS'],
+    ] as Array<[string, string]>) {
+      const dir = named(`eval-${names[0]}`, names);
+      const r = await evaluate({ model: dir, tasks: ['SST-2'], glueDir, threads: 1 });
+      expect(labelWarnings(r.warnings)).toEqual([note(dir, names.join(', '))]);
+      const generic = await evaluate({ model: named(`eval-generic-${names[0]}`, ['LABEL_0', 'LABEL_1']), tasks: ['SST-2'], glueDir, threads: 1 });
+      expect(r.tasks[0]!.predictions).toEqual(generic.tasks[0]!.predictions);
+      expect(labelWarnings(generic.warnings)).toEqual([]);
+    }
+  });
+
+  it('train and distill read them so, say it once, and write the task names', async () => {
+    const model = named('train-source', ['bad', 'good']);
+    for (const run of [
+      { student: model, output: join(work, 'trained', 'model.onnx') },
+      { student: 'every-other', teacher: model, distill: {}, cacheDir: join(work, 'cache'), output: join(work, 'distilled', 'model.onnx') },
+    ]) {
+      const logs: string[] = [];
+      const { lineage } = await runTraining({ task: 'SST-2', glueDir, settings, log: (l) => logs.push(l), ...run });
+      expect(labelWarnings(logs)).toEqual([`warning: ${note(model, 'bad, good')}`]);
+      expect(id2labelOf(join(run.output, '..'))).toEqual({ 0: 'negative', 1: 'positive' });
+      const r = await evaluate({ model: run.output, tasks: ['SST-2'], glueDir, threads: 1 });
+      expect(labelWarnings(r.warnings)).toEqual([]);
+      expect(r.tasks[0]!.metrics).toEqual(lineage!.epochs[lineage!.bestEpoch - 1]!.metrics);
+    }
+  });
+
+  it('a sweep says it once for the model, before its points run, and runs them', async () => {
+    const model = named('sweep-model', ['bad', 'good']);
+    const file = join(work, 'sweep.yaml');
+    writeFileSync(
+      file,
+      `name: unknown-labels
+glueDir: glue
+models:
+  - {path: sweep-model, tasks: [SST-2]}
+pipelines:
+  - baseline
+  - name: ffn
+    steps:
+      - {pass: prune-ffn, settings: {ratio: 0.5}}
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1}
+`,
+    );
+    const lines: string[] = [];
+    const summary = await runSweep({
+      file,
+      store: join(work, 'sweep.sqlite'),
+      planLog: (l) => lines.push(l),
+      onEvent: (e) => e.type === 'log' && lines.push(e.line),
+    });
+    expect(summary.failed).toEqual([]);
+    expect(summary.ran).toBe(2);
+    expect(labelWarnings(lines)).toEqual([`warning: sweep-model: ${note(model, 'bad, good')}`]);
+  });
+
+  it("another GLUE task's names stay refused in eval and train", async () => {
+    const qqp = named('qqp-names', ['not_duplicate', 'duplicate']);
+    const message = /id2label \{0: not_duplicate, 1: duplicate\} does not name SST-2's labels/;
+    await expect(evaluate({ model: qqp, tasks: ['SST-2'], glueDir, threads: 1 })).rejects.toThrow(message);
+    await expect(
+      runTraining({ task: 'SST-2', student: qqp, glueDir, settings, output: join(work, 'qqp-trained', 'model.onnx'), log: () => {} }),
+    ).rejects.toThrow(message);
+  });
+});
