@@ -68,6 +68,16 @@ describe("id2label names that are none of the task's labels", () => {
     }
   });
 
+  it("distilling into a student that keeps its own labels says so of the teacher's", async () => {
+    const teacher = named('teacher-bad-good', ['bad', 'good']);
+    const student = named('student-own-labels', ['negative', 'positive'], 4);
+    const logs: string[] = [];
+    const output = join(work, 'distilled-own', 'model.onnx');
+    await runTraining({ task: 'SST-2', glueDir, settings, teacher, student, distill: {}, cacheDir: join(work, 'cache'), output, log: (l) => logs.push(l) });
+    expect(labelWarnings(logs)).toEqual([`warning: ${note(teacher, 'bad, good')}`]);
+    expect(id2labelOf(join(output, '..'))).toEqual({ 0: 'negative', 1: 'positive' });
+  });
+
   it('a sweep says it once for the model, before its points run, and runs them', async () => {
     const model = named('sweep-model', ['bad', 'good']);
     const file = join(work, 'sweep.yaml');
