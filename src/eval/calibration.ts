@@ -10,7 +10,7 @@ import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
-import { mapModelLabels } from './labels.ts';
+import { ignoredLabelsNote, mapModelLabels } from './labels.ts';
 import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from './tokenizer.ts';
@@ -70,11 +70,14 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   // Labels only matter to the passes that measure a loss against them; the others calibrate on any task's text.
   let unlabelled: string | undefined;
   let labelToOutput = new Map<string | number, number>();
+  let labelsNote: string | undefined;
   if (task.regression && width !== null && width > 1) {
     unlabelled = `${task.name} is scored by regression and the model gives ${width} scores`;
   } else {
     try {
-      labelToOutput = new Map(mapModelLabels(task, config.id2label, numOutputs).outputToLabel.map((label, output) => [label, output]));
+      const mapping = mapModelLabels(task, config.id2label, numOutputs);
+      labelToOutput = new Map(mapping.outputToLabel.map((label, output) => [label, output]));
+      if (mapping.ignored?.length) labelsNote = ignoredLabelsNote([task], config.file ?? 'config.json', mapping.ignored);
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
       unlabelled = e.message;
@@ -116,5 +119,11 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     requested: count,
     maxLength,
   };
-  return { task: task.name, batches, provenance, ...(unlabelled !== undefined ? { unlabelled } : {}) };
+  return {
+    task: task.name,
+    batches,
+    provenance,
+    ...(unlabelled !== undefined ? { unlabelled } : {}),
+    ...(labelsNote !== undefined ? { labelsNote } : {}),
+  };
 }

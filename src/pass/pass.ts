@@ -48,6 +48,11 @@ export interface CalibrationSource {
    * Passes that read only the inputs (int8-static ranges) or the model's own predictions do not mind.
    */
   unlabelled?: string;
+  /**
+   * Set where the model's config.json names classes none of the task's labels are: the labels were read in GLUE's
+   * order, as eval reads such a model (labels.ts ignoredLabelsNote); the command says so in one warning line.
+   */
+  labelsNote?: string;
 }
 
 /** The calibration data a lineage records: the train file, its sha256, the examples used and their length. */

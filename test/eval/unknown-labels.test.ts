@@ -4,10 +4,12 @@
  * Hugging Face's run_glue ignores such labels, and say so in one warning line naming the names, where each refused
  * it; train and distill write the task's names. Another GLUE task's names stay refused.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadCalibration } from '../../src/eval/calibration.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runSweep } from '../../src/sweep/run.ts';
@@ -16,6 +18,8 @@ import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
 registerAllPasses();
+
+const COMPRESS_BIN = resolve(__dirname, '../../bin/compress.mjs');
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-unknown-labels-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -106,6 +110,38 @@ eval: {threads: 1}
     expect(summary.failed).toEqual([]);
     expect(summary.ran).toBe(2);
     expect(labelWarnings(lines)).toEqual([`warning: sweep-model: ${note(model, 'bad, good')}`]);
+  });
+
+  it('calibration reads the labels so and carries the warning, which compress --calibrate prints', async () => {
+    const model = named('calibrate-source', ['bad', 'good']);
+    const generic = named('calibrate-generic', ['LABEL_0', 'LABEL_1']);
+    const calibration = await loadCalibration({ model, task: 'SST-2', examples: 8, glueDir });
+    const canonical = await loadCalibration({ model: generic, task: 'SST-2', examples: 8, glueDir });
+    expect(calibration.labelsNote).toBe(note(model, 'bad, good'));
+    expect(canonical.labelsNote).toBeUndefined();
+    expect(calibration.batches.map((b) => [...b.labels])).toEqual(canonical.batches.map((b) => [...b.labels]));
+    const run = spawnSync(
+      process.execPath,
+      [
+        COMPRESS_BIN,
+        model,
+        '--prune-heads',
+        '0.25',
+        '--importance',
+        'ablation',
+        '--calibrate',
+        'SST-2',
+        '--calibration-examples',
+        '8',
+        '--glue-dir',
+        glueDir,
+        '-o',
+        join(work, 'calibrated', 'model.onnx'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stderr.split('\n').filter((l) => l.includes('id2label'))).toEqual([`warning: --calibrate ${note(model, 'bad, good')}`]);
   });
 
   it("another GLUE task's names stay refused in eval and train", async () => {

@@ -86,6 +86,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
           maxLength: args['max-length'],
         })
       : undefined;
+    if (calibration?.labelsNote) err(`warning: --calibrate ${calibration.labelsNote}`);
     const used = calibration?.provenance;
     if (used && used.examples < used.requested)
       err(`compress: --calibration-examples ${used.requested}: ${used.task}'s train split has ${used.examples} labelled examples; calibrating on those`);
