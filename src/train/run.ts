@@ -693,8 +693,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // original, the student model's, else the teacher's it was made from (fixed sizes, input names and order, int32 ids,
   // the scores output's name), so it drops in where the original ran; a BiLSTM, which reads no token types or position
   // ids and is fed by its input names, as far as it reads the same inputs: see original-io.ts)
-  const original = studentModel ?? teacherModel;
-  const io = original ? originalIo(original) : undefined;
+  // (the model is not held in a variable of its own: it would live as long as this function, through training)
+  const io = studentModel || teacherModel ? originalIo((studentModel ?? teacherModel)!) : undefined;
   // The student holds its own copy of the student model's weights: the model read is not kept through training (its
   // weights once more: 1× of a 7× run)
   studentModel = undefined;
