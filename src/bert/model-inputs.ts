@@ -43,6 +43,15 @@ export interface TokenBatch {
   readonly tokenTypeIds: BigInt64Array;
 }
 
+/**
+ * The rows a batch runs where the graph fixes its batch size at `rows`: `indices`, then copies of the first filling
+ * the batch (their scores or features are dropped by the caller); `indices` themselves where there are `rows` of them
+ * or more, or the size is not fixed (undefined).
+ */
+export function filledRows(indices: readonly number[], rows: number | undefined): number[] {
+  return rows !== undefined && indices.length < rows ? [...indices, ...Array<number>(rows - indices.length).fill(indices[0]!)] : [...indices];
+}
+
 /** Input names used by BERT-family exporters, by role. */
 const ROLE_PATTERNS: ReadonlyArray<[InputRole, RegExp]> = [
   ['ids', /^(input_ids|input_ids:0|input_word_ids|ids)$/i],

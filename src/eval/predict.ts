@@ -2,7 +2,7 @@
  * Running a session over encoded examples: length-bucketed batches in, one row of output scores per example out,
  * in the examples' original order.
  */
-import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
+import { filledRows, sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { floatValues, type Session, type Tensor } from '../runtime/session.ts';
 import { buildFeeds, planBatches } from './batching.ts';
@@ -50,8 +50,7 @@ export async function predictRows(session: Session, encodings: readonly TextEnco
   let width = -1;
   let done = 0;
   for (const indices of batches) {
-    const rows =
-      opts.batchRows !== undefined && indices.length < opts.batchRows ? [...indices, ...Array(opts.batchRows - indices.length).fill(indices[0])] : indices;
+    const rows = filledRows(indices, opts.batchRows);
     const feeds = buildFeeds(encodings, rows, inputs, opts.padId, opts.padTo);
     let result: Awaited<ReturnType<Session['run']>>;
     try {

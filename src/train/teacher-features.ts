@@ -14,7 +14,7 @@ import { cloneModel } from '../onnx/graph.ts';
 import { findBert } from '../bert/discover.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, Tensor, type Feeds, type Session } from '../runtime/session.ts';
-import { modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
+import { filledRows, modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import type { Batch } from './data.ts';
@@ -252,15 +252,16 @@ function padBatch(batch: Batch, seq: number): TokenBatch {
   return { batch: batch.size, seq, inputIds: pad(batch.inputIds), attentionMask: pad(batch.attentionMask), tokenTypeIds: pad(batch.tokenTypeIds) };
 }
 
-/** Rows [start, start + count) of `tokens` as a batch of `rows` rows, the missing ones copies of row `start`. */
+/** Rows [start, start + count) of `tokens` as a batch of `rows` rows, the missing ones copies of row `start` (filledRows). */
 function chunkRows(tokens: TokenBatch, start: number, count: number, rows: number): TokenBatch {
   const seq = tokens.seq;
+  const picks = filledRows(
+    Array.from({ length: count }, (_, r) => start + r),
+    rows,
+  );
   const take = (a: BigInt64Array) => {
     const out = new BigInt64Array(rows * seq);
-    for (let r = 0; r < rows; r++) {
-      const from = start + (r < count ? r : 0);
-      out.set(a.subarray(from * seq, (from + 1) * seq), r * seq);
-    }
+    picks.forEach((from, r) => out.set(a.subarray(from * seq, (from + 1) * seq), r * seq));
     return out;
   };
   return { batch: rows, seq, inputIds: take(tokens.inputIds), attentionMask: take(tokens.attentionMask), tokenTypeIds: take(tokens.tokenTypeIds) };
