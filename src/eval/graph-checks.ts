@@ -10,6 +10,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import { DataError, SettingsError } from '../errors.ts';
 import type { Dim, Model } from '../onnx/graph.ts';
 import type { ModelConfig } from './model-files.ts';
+import { HIDDEN_STATE_NAME } from './predict.ts';
 
 /** What the checks read from a graph. */
 export interface GraphFacts {
@@ -50,18 +51,15 @@ export function graphFacts(model: Model): GraphFacts {
 /** An output's shape can hold scores: [batch], [batch, k] or unknown (not an encoder's [batch, seq, hidden]). */
 const scoreShaped = (o: Model['graph']['outputs'][number]) => !o.shape || o.shape.length === 1 || o.shape.length === 2;
 
-/** Output names that hold an encoder's states, not scores, whatever their shape (BertModel's, keras2onnx's). */
-const HIDDEN_NAME = /pooler|pooled_output|hidden_state|embedding/i;
-
 /**
  * The output holding the class scores and its scores per example (1 for [batch], k for a static [batch, k]; null
  * otherwise): `logits`, else the first output shaped [batch] or [batch, k] that is not named as a hidden state or the
  * pooler's output (a graph exported with outputs [last_hidden_state, logits] under other names, or [pooler_output,
- * output_1]); the graph twin of predict's `scoresOutputName`. `name` is null when no output can hold scores.
+ * output_1]); predict's `scoresOutputName` by names alone. `name` is null when no output can hold scores.
  */
 export function scoresOutput(model: Model): { name: string | null; width: number | null } {
   const outs = model.graph.outputs;
-  const out = outs.find((o) => o.name === 'logits') ?? outs.find((o) => scoreShaped(o) && !HIDDEN_NAME.test(o.name));
+  const out = outs.find((o) => o.name === 'logits') ?? outs.find((o) => scoreShaped(o) && !HIDDEN_STATE_NAME.test(o.name));
   const dims = out?.shape;
   const last = dims?.[dims.length - 1];
   const width = dims?.length === 1 ? 1 : dims && dims.length === 2 && typeof last === 'number' && last > 0 ? last : null;

@@ -33,9 +33,17 @@ export interface PredictOptions {
   onBatch?: (done: number, total: number) => void;
 }
 
-/** The output holding the class scores: `logits` if the model has one, else its first output. */
+/** Output names that hold an encoder's states, not scores, whatever their shape (BertModel's, keras2onnx's). */
+export const HIDDEN_STATE_NAME = /pooler|pooled_output|hidden_state|embedding/i;
+
+/**
+ * The output holding the class scores, told by names alone (a session whose graph was not read): `logits`, else the
+ * first output not named as hidden states or the pooler's output, else the first; graph-checks' scoresOutput is the
+ * same rule reading the outputs' shapes too.
+ */
 export function scoresOutputName(session: Pick<Session, 'outputNames'>): string {
-  return session.outputNames.includes('logits') ? 'logits' : session.outputNames[0]!;
+  const names = session.outputNames;
+  return names.includes('logits') ? 'logits' : (names.find((n) => !HIDDEN_STATE_NAME.test(n)) ?? names[0]!);
 }
 
 /** Runs every example through the session and returns the score rows in the examples' order. */

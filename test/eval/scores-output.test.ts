@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { scoresOutput } from '../../src/eval/graph-checks.ts';
+import { scoresOutputName } from '../../src/eval/predict.ts';
 import { renameValue } from '../../src/onnx/analysis.ts';
 import { DataType } from '../../src/onnx/dtype.ts';
 import { cloneModel, type Model } from '../../src/onnx/graph.ts';
@@ -63,5 +64,20 @@ describe('the scores output eval reads', () => {
     // a scores output whose name only starts like a pooler's is scores
     const pooledLogits = withOutputs('pooled_logits', [pooled], { [pooled.name]: 'pooler_output' });
     expect(scoresOutput(pooledLogits)).toMatchObject({ name: 'pooled_logits', width: 2 });
+  });
+
+  it('is the same output by names alone, for a session whose graph was not read', () => {
+    const renames = { [hidden.name]: 'last_hidden_state', [pooled.name]: 'pooler_output' };
+    for (const m of [
+      base,
+      withOutputs('output_1', [hidden], renames),
+      withOutputs('output_1', [hidden, pooled], renames),
+      withOutputs('logits', [hidden, pooled], renames),
+      withOutputs('pooled_logits', [pooled], renames),
+    ]) {
+      expect(scoresOutputName({ outputNames: m.graph.outputs.map((o) => o.name) })).toBe(scoresOutput(m).name);
+    }
+    // no output named otherwise: the first, as before
+    expect(scoresOutputName({ outputNames: ['last_hidden_state', 'pooler_output'] })).toBe('last_hidden_state');
   });
 });
