@@ -184,7 +184,9 @@ export function buildBert(config: ExtendedBertConfig, weights: WeightSource, opt
   const [inputIds, attentionMask, tokenTypeIds] = BERT_INPUTS;
   const typesInput = hasTokenTypeInput(c);
 
-  let hidden = embeddings(ctx, inputIds, typesInput ? tokenTypeIds : zeroTokenTypes(ctx, inputIds));
+  // (DistilBERT and RoBERTa look up no token types from an input: nothing to compute for them)
+  const computesTypes = !typesInput && (ctx.family === 'bert' || ctx.family === 'albert' || ctx.family === 'electra');
+  let hidden = embeddings(ctx, inputIds, computesTypes ? zeroTokenTypes(ctx, inputIds) : tokenTypeIds);
   const mask = extendedMask(ctx, attentionMask);
   for (let i = 0; i < c.numLayers; i++) hidden = encoderLayer(ctx, i, hidden, mask);
   classifierHead(ctx, hidden);
