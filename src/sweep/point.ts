@@ -31,7 +31,7 @@ import { dataPathFor } from '../onnx/save.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { registerAllPasses } from '../passes.ts';
-import { runTraining } from '../train/run.ts';
+import { runTraining, type TrainingStop } from '../train/run.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
@@ -89,6 +89,12 @@ export type PointStage = 'compress' | 'train' | 'eval' | 'bench';
 /** A point stopped by `RunPointOptions.signal`: not a failure (nothing is recorded; a rerun runs it again). */
 export class PointInterrupted extends Error {
   override name = 'PointInterrupted';
+  /** Where its training step stopped, when one was running (the sweep's closing line says what a rerun does). */
+  readonly training?: TrainingStop;
+  constructor(message: string, training?: TrainingStop) {
+    super(message);
+    if (training) this.training = training;
+  }
 }
 
 /** Throws PointInterrupted when `signal` has been aborted. */
@@ -395,7 +401,7 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
       ...(opts.signal ? { signal: opts.signal } : {}),
     }),
   );
-  if (result.interrupted) throw new PointInterrupted(`${t.kind} step ${t.index} stopped with a checkpoint`);
+  if (result.interrupted) throw new PointInterrupted(`${t.kind} step ${t.index} stopped with a checkpoint`, result.stopped);
   if (!result.lineage) throw new Error(`${t.kind} step ${t.index} stopped before the end (its checkpoint is kept: rerun the sweep to resume)`);
   return result.lineage;
 }

@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.ts';
 import { childEntry } from '../processes.ts';
 import { StageTracker, machineStageBoard, markContended } from './contention.ts';
 import type { SweepPoint } from './plan.ts';
+import type { TrainingStop } from '../train/run.ts';
 import { PointInterrupted, runPoint, type PointResult, type PointStage } from './point.ts';
 import { pointName } from './progress.ts';
 
@@ -26,7 +27,7 @@ export type WorkerReply =
   /** The point's next stage started (null: its benchmark ended). */
   | { type: 'stage'; key: string; stage: PointStage | null }
   | { type: 'done'; key: string; result: PointResult }
-  | { type: 'interrupted'; key: string; message: string }
+  | { type: 'interrupted'; key: string; message: string; training?: TrainingStop }
   | { type: 'failed'; key: string; error: string };
 
 /** Receives a point's own log lines, with the point they are of (several run at once in a pool). */
@@ -141,7 +142,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
           }
           cleanup();
           if (reply.type === 'done') resolve(markContended(reply.result, stages.takeCompany(slot.id)));
-          else if (reply.type === 'interrupted') reject(new PointInterrupted(reply.message));
+          else if (reply.type === 'interrupted') reject(new PointInterrupted(reply.message, reply.training));
           else reject(new PointFailure(reply.error));
         };
         const onExit = (code: number | null, signal: string | null) => {

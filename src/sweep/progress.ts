@@ -9,6 +9,7 @@ import type { PointResult } from './point.ts';
 import type { SweepEvent } from './run.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
 import { formatMB } from '../units.ts';
+import type { TrainingStop } from '../train/run.ts';
 
 export interface SweepProgress {
   readonly listener: (event: SweepEvent) => void;
@@ -51,17 +52,16 @@ export class BestTracker {
 }
 
 /**
- * What the sweep's closing line after a stop says of its training steps, from the points' log lines: a step stopped
- * in its loop resumes from its checkpoint ('interrupted at step N'); one stopped while its teacher's outputs or its
- * augmented examples were computed, before its first step, has no checkpoint and computes them again. '' when none was.
+ * What the sweep's closing line after a stop says of its training steps (SweepSummary.stoppedTraining): a step stopped
+ * in its loop resumes from its checkpoint; one stopped while its teacher's outputs or its augmented examples were
+ * computed, before its first step, has no checkpoint and computes them again. '' when none was.
  */
-export function stoppedTrainingNote(lines: Iterable<string>): string {
+export function stoppedTrainingNote(stops: Iterable<TrainingStop>): string {
   let resumes = false;
   const again = new Set<string>();
-  for (const line of lines) {
-    if (/^interrupted at step \d+/.test(line)) resumes = true;
-    const m = /^interrupted while (.+) were computed, before any training step/.exec(line);
-    if (m) again.add(m[1]);
+  for (const stop of stops) {
+    if ('checkpoint' in stop) resumes = true;
+    else again.add(stop.recomputes);
   }
   const notes = [
     ...(resumes ? ['a training step resumes from its checkpoint'] : []),

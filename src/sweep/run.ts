@@ -12,6 +12,7 @@ import { errorLine, SettingsError } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
+import type { TrainingStop } from '../train/run.ts';
 import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
@@ -111,6 +112,8 @@ export interface SweepSummary {
   failed: Array<{ point: SweepPoint; error: string }>;
   /** Set when `signal` stopped the sweep before every point ran. */
   interrupted?: boolean;
+  /** Where the training steps of the stopped points stopped (the closing line says what a rerun does). */
+  stoppedTraining?: TrainingStop[];
   seconds: number;
 }
 
@@ -327,6 +330,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
             summary.contended.kept.push(point);
           }
           summary.interrupted = true;
+          if (e.training) (summary.stoppedTraining ??= []).push(e.training);
           emit({ type: 'log', line: `${pointName(point)}: ${e.message}` });
           continue;
         }

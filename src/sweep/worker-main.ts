@@ -35,7 +35,9 @@ process.on('message', (req: WorkerRequest) => {
     .then((result) => send({ type: 'done', key, result }))
     .catch((e: unknown) =>
       send(
-        e instanceof PointInterrupted ? { type: 'interrupted', key, message: e.message } : { type: 'failed', key, error: errorLine(fileSystemError(e) ?? e) },
+        e instanceof PointInterrupted
+          ? { type: 'interrupted', key, message: e.message, ...(e.training ? { training: e.training } : {}) }
+          : { type: 'failed', key, error: errorLine(fileSystemError(e) ?? e) },
       ),
     )
     // the folders this point created: empty ones (a point that failed before writing) go, and the list starts

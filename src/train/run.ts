@@ -228,7 +228,19 @@ export interface TrainRunResult {
   lineage?: TrainLineage;
   /** Set when stopped before the end (state checkpointed in workDir). */
   interrupted: boolean;
+  /** Where a stopped run stopped (set with `interrupted`): what its log line says, as data. */
+  stopped?: TrainingStop;
 }
+
+/**
+ * Where a stopped training run stopped: in its loop, with a checkpoint a rerun resumes from; or while `recomputes` (its
+ * teacher's outputs, its augmented examples) were computed, before its first step, which a rerun computes again.
+ */
+export type TrainingStop = { checkpoint: true } | { recomputes: string };
+
+/** What a run stopped before its first step computes again (its log line's and TrainingStop's words). */
+const AUGMENTED_EXAMPLES = 'the augmented examples';
+const TEACHER_OUTPUTS = "the teacher's outputs";
 
 /** The log line of a training run stopped with a checkpoint (a sweep run by a queue worker rewords its advice). */
 export function interruptedLine(steps: number, workDir: string): string {
@@ -777,7 +789,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   };
   let trainSet = set;
   if (augment > 0) {
-    const augmented = await unlessStopped('the augmented examples', () =>
+    const augmented = await unlessStopped(AUGMENTED_EXAMPLES, () =>
       withAugmented(set, {
         teacher: teacherModel!,
         tokenizer,
@@ -788,14 +800,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         ...(stopOnSignal ? { onBlock: stopOnSignal } : {}),
       }),
     );
-    if (!augmented) return { interrupted: true };
+    if (!augmented) return { interrupted: true, stopped: { recomputes: AUGMENTED_EXAMPLES } };
     trainSet = augmented;
   }
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {
     const teacherPath = o.teacher;
-    teacher = await unlessStopped("the teacher's outputs", () =>
+    teacher = await unlessStopped(TEACHER_OUTPUTS, () =>
       teacherLogits({
         teacherPath,
         set: trainSet,
@@ -805,7 +817,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         ...(stopOnSignal ? { onBatch: stopOnSignal } : {}),
       }),
     );
-    if (!teacher) return { interrupted: true };
+    if (!teacher) return { interrupted: true, stopped: { recomputes: TEACHER_OUTPUTS } };
   }
   // (the teacher is part of what makes a run the one its checkpoints are of: its .onnx file's hash for the lineage,
   // with external data the weights' files too for the identity, as the teacher-logits cache keys it; the .onnx hashed once)
@@ -857,7 +869,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     }
     if (result.interrupted) {
       log(interruptedLine(result.steps, workDir));
-      return { interrupted: true };
+      return { interrupted: true, stopped: { checkpoint: true } };
     }
     phaseRecords.push({
       name: phase.name,

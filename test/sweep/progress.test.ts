@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { BestTracker, createSweepProgress, pointLine, stoppedTrainingNote } from '../../src/sweep/progress.ts';
-import { interruptedLine, stoppedBeforeTrainingLine } from '../../src/train/run.ts';
 import type { SweepSpec } from '../../src/sweep/spec.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
@@ -135,15 +134,15 @@ describe('sweep progress', () => {
 
 describe("the sweep's closing line after a stop, on its training steps", () => {
   it('says a checkpoint is resumed only where a step stopped in its loop, and that one stopped before its first step computes its teacher outputs again', () => {
-    const teacher = stoppedBeforeTrainingLine("the teacher's outputs");
+    const teacher = { recomputes: "the teacher's outputs" };
     // (Ctrl-C while the teacher's logits were cached: no checkpoint exists, so none is resumed)
     expect(stoppedTrainingNote([teacher])).toBe(" (a training step stopped before its first checkpoint computes the teacher's outputs again)");
     expect(stoppedTrainingNote([teacher])).not.toMatch(/resumes from its checkpoint/);
-    expect(stoppedTrainingNote([interruptedLine(12, '/w')])).toBe(' (a training step resumes from its checkpoint)');
-    expect(stoppedTrainingNote([interruptedLine(3, '/w'), teacher, stoppedBeforeTrainingLine('the augmented examples')])).toBe(
+    expect(stoppedTrainingNote([{ checkpoint: true }])).toBe(' (a training step resumes from its checkpoint)');
+    expect(stoppedTrainingNote([{ checkpoint: true }, teacher, { recomputes: 'the augmented examples' }, teacher])).toBe(
       " (a training step resumes from its checkpoint; a training step stopped before its first checkpoint computes the teacher's outputs and the augmented examples again)",
     );
     // (a stop in a point's passes, eval or benchmark: nothing on training)
-    expect(stoppedTrainingNote(['interrupted during the evaluation'])).toBe('');
+    expect(stoppedTrainingNote([])).toBe('');
   });
 });

@@ -550,6 +550,8 @@ keepModels: true
         },
       });
       expect(first).toMatchObject({ interrupted: true, failed: [] });
+      // (where the step stopped, as data for the closing line: from this process's step or, --jobs 2, the worker's)
+      expect(first.stoppedTraining).toEqual([{ checkpoint: true }]);
       expect(seen.some((l) => /^interrupted at step \d+/.test(l))).toBe(true);
       expect(seen.some((l) => /ffn50\+kd\+int8.*: distill step 1 stopped with a checkpoint/.test(l))).toBe(true);
       const s = SweepStore.open(stopped, { readonly: true });

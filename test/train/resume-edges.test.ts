@@ -126,7 +126,8 @@ describe('stopped while the teacher runs over the training set', () => {
       signal: stop.signal,
       log: (line) => lines.push(line),
     });
-    expect(result).toEqual({ interrupted: true });
+    // (where it stopped, as data for the sweep's closing line: what its last log line says)
+    expect(result).toEqual({ interrupted: true, stopped: { recomputes: distill?.augment ? 'the augmented examples' : "the teacher's outputs" } });
     return lines;
   }
 

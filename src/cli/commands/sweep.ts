@@ -123,9 +123,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     // kept; exit 130 or 143. The first signal's line says what stops, by the running points' stages.
     const controller = new AbortController();
     const stages = new Map<string, PointStage | null>();
-    const stopLines: string[] = []; // (the points' lines on where their training steps stopped: checkpointed or not)
     const onEvent = (e: SweepEvent) => {
-      if (e.type === 'log' && e.line.startsWith('interrupted ')) stopLines.push(e.line);
       if (e.type === 'stage') stages.set(e.point.key, e.stage);
       else if (e.type === 'finished' || e.type === 'failed') stages.delete(e.point.key);
       progress.listener(e);
@@ -163,7 +161,9 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       progress.stop();
     }
     if (summary.interrupted) {
-      err(`compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept}${stoppedTrainingNote(stopLines)}`);
+      err(
+        `compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept}${stoppedTrainingNote(summary.stoppedTraining ?? [])}`,
+      );
       return signals.exitCode();
     }
     const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
