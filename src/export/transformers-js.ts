@@ -37,7 +37,7 @@ import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
 import { loadModel } from '../onnx/load.ts';
-import { saveModel } from '../onnx/save.ts';
+import { moveExternalModel, saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { parseSteps } from '../pass/pipeline.ts';
 import {
@@ -141,13 +141,13 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     if (quantized) {
       const staged = join(dir, 'onnx', 'model_staged.onnx');
       const lineage = await run(relative(dir, staged), opts.steps);
-      const q = loadModel(staged);
-      const dtype = quantizedDtype(q);
+      const dtype = quantizedDtype(loadModel(staged));
       const file = TRANSFORMERS_JS_MODEL_FILES[dtype];
       if (lineage.output.dataFile) {
-        // its .onnx names the data file by the staged name: saved again naming the file transformers.js fetches
-        const saved = saveModel(q, join(dir, file), { externalData: true, dataFile: externalDataName(file) });
-        for (const f of [staged, lineage.output.dataFile, lineagePath(staged)]) rmSync(f, { force: true });
+        // its .onnx names the data file by the staged name: the data file renamed to the one transformers.js fetches,
+        // and only the .onnx written again (not the weights: past 2 GiB, a second serialization of them)
+        const saved = moveExternalModel(staged, join(dir, file), externalDataName(file));
+        rmSync(lineagePath(staged), { force: true });
         lineage.output = { ...lineage.output, sha256: await sha256File(join(dir, file)), dataFile: saved.data! };
       } else {
         renameSync(staged, join(dir, file));

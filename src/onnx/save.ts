@@ -3,7 +3,7 @@
  * model. Large models (or on request) keep their initializers in an external data file beside the `.onnx`, as
  * onnx's `save_as_external_data` and Optimum do: the only way past protobuf's 2 GB message limit.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import type { Model, Tensor } from './graph.ts';
@@ -70,6 +70,30 @@ export function ownDataFile(path: string): string | undefined {
     return undefined; // not a model: nothing of it is ours to remove
   }
   return locations.some((l) => join(dirname(path), l) === data) ? data : undefined;
+}
+
+/**
+ * The model saved at `from` with its weights in one external data file, moved to `to` with that file renamed
+ * `dataFile` beside it: the same files saveModel writes for it there, without serializing its weights again (only the
+ * ModelProto, which names the data file, is written anew).
+ */
+export function moveExternalModel(from: string, to: string, dataFile: string): SavedFiles {
+  const proto = onnx.ModelProto.decode(readFileSync(from));
+  const locations = new Set<string>();
+  for (const t of proto.graph?.initializer ?? []) {
+    for (const e of t.externalData ?? []) {
+      if (e.key !== 'location' || !e.value) continue;
+      locations.add(e.value);
+      e.value = dataFile;
+    }
+  }
+  if (locations.size !== 1) throw new Error(`${from}: ${locations.size} external data files where one was expected`);
+  const dataPath = join(dirname(to), dataFile);
+  renameSync(join(dirname(from), [...locations][0]!), dataPath);
+  const bytes = onnx.ModelProto.encode(proto).finish();
+  writeFileAtomic(to, bytes);
+  if (from !== to) rmSync(from, { force: true });
+  return { model: to, data: dataPath, bytes: bytes.byteLength + statSync(dataPath).size };
 }
 
 /** A model serialized with its initializers of `threshold` bytes or more (default 1024) in the external data file `location`. */

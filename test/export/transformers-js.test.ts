@@ -12,6 +12,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +30,7 @@ import { loadSplit } from '../../src/glue/dataset.ts';
 import { getTask } from '../../src/glue/registry.ts';
 import { renameValue } from '../../src/onnx/analysis.ts';
 import { cloneModel, loadModel } from '../../src/onnx/index.ts';
+import { saveModel } from '../../src/onnx/save.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
@@ -321,6 +323,47 @@ describe('--format transformers.js from other sources', () => {
     expect(cmp.labelMismatches).toEqual([]);
     expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
     expect((await pipelineScores(out, texts)).loaded).toBe('q8');
+  }, 30_000);
+
+  it('a quantized model past the threshold too keeps its weights in onnx/model_quantized.onnx_data: the files saveModel writes for it, no staged file left', async () => {
+    const src = writeModelFolder(join(dir, 'external-q-src'), tinyBert({}, { std: 0.3 }));
+    const out = join(dir, 'external-q');
+    const steps = [{ pass: 'quantize', settings: { mode: 'int8' } }];
+    const res = await compressToTransformersJs({ input: join(src, 'model.onnx'), output: out, steps, externalDataThreshold: 1 });
+    expect(res.models.map((m) => m.file)).toEqual(['onnx/model.onnx', 'onnx/model_quantized.onnx']);
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual([
+      'model.onnx',
+      'model.onnx.json',
+      'model.onnx_data',
+      'model_quantized.onnx',
+      'model_quantized.onnx.json',
+      'model_quantized.onnx_data',
+    ]);
+    const lineage = readJson(join(out, 'onnx/model_quantized.onnx.json'));
+    expect(lineage.output.dataFile).toBe(join(out, 'onnx/model_quantized.onnx_data'));
+    expect(lineage.output.sha256).toBe(
+      createHash('sha256')
+        .update(readFileSync(join(out, 'onnx/model_quantized.onnx')))
+        .digest('hex'),
+    );
+    // (byte for byte what saving the model there writes: the data file renamed, its .onnx naming it)
+    const again = join(dir, 'external-q-again');
+    mkdirSync(again);
+    saveModel(loadModel(join(out, 'onnx/model_quantized.onnx')), join(again, 'model_quantized.onnx'), {
+      externalData: true,
+      dataFile: 'model_quantized.onnx_data',
+    });
+    for (const f of ['model_quantized.onnx', 'model_quantized.onnx_data'])
+      expect(readFileSync(join(out, 'onnx', f)).equals(readFileSync(join(again, f)))).toBe(true);
+    expect(readJson(join(out, 'config.json'))['transformers.js_config'].use_external_data_format).toEqual({ 'model.onnx': true, 'model_quantized.onnx': true });
+    expect(
+      (
+        await pipelineScores(
+          out,
+          Array.from({ length: 4 }, (_, i) => sentence(i)),
+        )
+      ).loaded,
+    ).toBe('q8');
   }, 30_000);
 });
 
