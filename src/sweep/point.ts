@@ -401,7 +401,13 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
       ...(opts.signal ? { signal: opts.signal } : {}),
     }),
   );
-  if (result.interrupted) throw new PointInterrupted(`${t.kind} step ${t.index} stopped with a checkpoint`, result.stopped);
+  if (result.interrupted) {
+    const where =
+      result.stopped && 'recomputes' in result.stopped
+        ? `before its first training step (no checkpoint: a rerun computes ${result.stopped.recomputes} again)`
+        : 'with a checkpoint';
+    throw new PointInterrupted(`${t.kind} step ${t.index} stopped ${where}`, result.stopped);
+  }
   if (!result.lineage) throw new Error(`${t.kind} step ${t.index} stopped before the end (its checkpoint is kept: rerun the sweep to resume)`);
   return result.lineage;
 }

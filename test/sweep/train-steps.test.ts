@@ -574,6 +574,26 @@ keepModels: true
     },
   );
 
+  it("stopped (Ctrl-C) while the teacher's outputs are computed: the point's line says its step stopped before its first training step, with no checkpoint", async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const summary = await runSweep({
+      file,
+      store: join(root, 'stopped-teacher.sqlite'), // (its own teacher-logits cache: the teacher runs)
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        seen.push(e.line);
+        if (/^teacher outputs on \d+ examples: computing/.test(e.line)) controller.abort();
+      },
+    });
+    expect(summary).toMatchObject({ interrupted: true, failed: [], stoppedTraining: [{ recomputes: "the teacher's outputs" }] });
+    const line = seen.find((l) => l.startsWith('teacher · ffn50+kd+int8: distill step'));
+    expect(line).toBe(
+      "teacher · ffn50+kd+int8: distill step 1 stopped before its first training step (no checkpoint: a rerun computes the teacher's outputs again)",
+    );
+  });
+
   it('a rerun reuses the stored point', async () => {
     const summary = await runSweep({ file, store });
     expect(summary).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
