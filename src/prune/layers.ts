@@ -8,33 +8,16 @@
  */
 import { cloneModel, type ValueInfo } from '../onnx/graph.ts';
 import { pruneGraph } from '../onnx/analysis.ts';
-import type { BertStructure } from '../bert/structure.ts';
 import type { Pass } from '../pass/pass.ts';
-import { SettingsError } from '../errors.ts';
-import { DROP_LAYERS } from './settings.ts';
+import { DROP_LAYERS, layerRange, layersToDrop } from './settings.ts';
+
+export { layerRange, layersToDrop };
 
 export interface DropLayersOptions {
   /** Layers to drop (explicit), or… */
   drop?: number[];
   /** …layers to keep: a list, or 'every-other' (0, 2, 4, …). */
   keep?: number[] | 'every-other';
-}
-
-/** The layers a model has, for messages: 'layers 0-11', 'layer 0' or 'no encoder layer'. */
-export function layerRange(n: number): string {
-  return n === 0 ? 'no encoder layer' : n === 1 ? 'layer 0' : `layers 0-${n - 1}`;
-}
-
-export function layersToDrop(s: BertStructure, o: DropLayersOptions): number[] {
-  const n = s.numLayers;
-  let drop: number[];
-  if (o.drop) drop = o.drop;
-  else if (o.keep === 'every-other') drop = Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 1);
-  else drop = Array.from({ length: n }, (_, i) => i).filter((i) => !(o.keep as number[]).includes(i));
-  const bad = drop.concat(Array.isArray(o.keep) ? o.keep : []).find((i) => i >= n);
-  if (bad !== undefined) throw new SettingsError(`drop-layers: layer ${bad} does not exist: the model has ${layerRange(n)}`);
-  if (drop.length >= n) throw new SettingsError(`drop-layers: cannot drop all ${n} layers (keep at least one)`);
-  return drop;
 }
 
 export const dropLayersPass: Pass<DropLayersOptions> = {

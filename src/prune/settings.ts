@@ -208,11 +208,31 @@ export const DROP_LAYERS = declarePass({
   options: (s): DropLayersOptions => (s.layers !== undefined ? { drop: s.layers } : { keep: s.keep! }),
   // (keep every-other on 4 layers removes layers 1 and 3, as layers 1,3 does)
   onModel: (s, shape) => {
-    const n = shape.numLayers;
-    const all = Array.from({ length: n }, (_, i) => i);
-    const drop = s.layers ?? (s.keep === 'every-other' ? all.filter((i) => i % 2 === 1) : all.filter((i) => !(s.keep as number[]).includes(i)));
-    // (a layer it lacks, or every layer: refused when the point runs; none: layers names no such drop)
-    if ([...drop, ...(Array.isArray(s.keep) ? s.keep : [])].some((i) => i >= n) || drop.length >= n || drop.length === 0) return { settings: s, shape };
-    return { settings: { layers: drop }, shape: { numLayers: n - drop.length } };
+    let drop: number[];
+    try {
+      drop = layersToDrop(shape, s.layers !== undefined ? { drop: s.layers } : { keep: s.keep! });
+    } catch (e) {
+      if (e instanceof SettingsError) return { settings: s, shape }; // (a layer it lacks, or every layer: refused when the point runs)
+      throw e;
+    }
+    // (none: layers names no such drop)
+    return drop.length === 0 ? { settings: s, shape } : { settings: { layers: drop }, shape: { numLayers: shape.numLayers - drop.length } };
   },
 });
+
+/** The layers a model has, for messages: 'layers 0-11', 'layer 0' or 'no encoder layer'. */
+export function layerRange(n: number): string {
+  return n === 0 ? 'no encoder layer' : n === 1 ? 'layer 0' : `layers 0-${n - 1}`;
+}
+
+/** The layers drop-layers removes from a model of `numLayers` layers; a SettingsError for a layer it lacks, or all. */
+export function layersToDrop({ numLayers: n }: { numLayers: number }, o: DropLayersOptions): number[] {
+  let drop: number[];
+  if (o.drop) drop = o.drop;
+  else if (o.keep === 'every-other') drop = Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 1);
+  else drop = Array.from({ length: n }, (_, i) => i).filter((i) => !(o.keep as number[]).includes(i));
+  const bad = drop.concat(Array.isArray(o.keep) ? o.keep : []).find((i) => i >= n);
+  if (bad !== undefined) throw new SettingsError(`drop-layers: layer ${bad} does not exist: the model has ${layerRange(n)}`);
+  if (drop.length >= n) throw new SettingsError(`drop-layers: cannot drop all ${n} layers (keep at least one)`);
+  return drop;
+}
