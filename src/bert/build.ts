@@ -50,7 +50,16 @@
 import type { Graph, Model, ValueInfo } from '../onnx/index.ts';
 import { DataType, createModel, int64Tensor } from '../onnx/index.ts';
 import { SettingsError } from '../errors.ts';
-import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerGroupOf, layerSizes, validateExtendedConfig } from './config.ts';
+import {
+  type BertFamily,
+  type ExtendedBertConfig,
+  attentionHeadSize,
+  familyOf,
+  layerGroupOf,
+  layerSizes,
+  looksUpTokenTypes,
+  validateExtendedConfig,
+} from './config.ts';
 import { TorchStyleGraphWriter, attr, transpose2d } from './build-graph.ts';
 import {
   bertParameters,
@@ -102,8 +111,7 @@ export const BERT_OUTPUT = 'logits';
  * (DistilBERT and RoBERTa never do).
  */
 export function hasTokenTypeInput(c: ExtendedBertConfig): boolean {
-  const family = familyOf(c);
-  return (family === 'bert' || family === 'albert' || family === 'electra') && !c.zeroTokenTypes;
+  return looksUpTokenTypes(familyOf(c)) && !c.zeroTokenTypes;
 }
 
 /** Prefix of the dropout mask inputs: `dropout_mask.0`, `dropout_mask.1`… in graph order. */
@@ -185,7 +193,7 @@ export function buildBert(config: ExtendedBertConfig, weights: WeightSource, opt
   const typesInput = hasTokenTypeInput(c);
 
   // (DistilBERT and RoBERTa look up no token types from an input: nothing to compute for them)
-  const computesTypes = !typesInput && (ctx.family === 'bert' || ctx.family === 'albert' || ctx.family === 'electra');
+  const computesTypes = !typesInput && looksUpTokenTypes(ctx.family);
   let hidden = embeddings(ctx, inputIds, computesTypes ? zeroTokenTypes(ctx, inputIds) : tokenTypeIds);
   const mask = extendedMask(ctx, attentionMask);
   for (let i = 0; i < c.numLayers; i++) hidden = encoderLayer(ctx, i, hidden, mask);

@@ -20,7 +20,7 @@ import { attrFloat, attrInt, attrInts, attrString, type Model, type Node, type T
 import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { numElements, readFloat32 } from '../onnx/tensor.ts';
 import { SettingsError } from '../errors.ts';
-import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfig, type LayerSizes } from './config.ts';
+import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfig, type LayerSizes, looksUpTokenTypes } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
 import { embeddingParamNames, headParamNames, layerParamNames } from './build-weights.ts';
@@ -83,7 +83,7 @@ export function canonicalBert(model: Model, structure?: BertStructure): Canonica
   };
   if (family !== 'bert') config.family = family;
   // (a graph that takes no token types computes type 0 for every token: so does the rebuild)
-  if ((family === 'bert' || family === 'albert' || family === 'electra') && s.inputs.tokenTypeIds === undefined) config.zeroTokenTypes = true;
+  if (looksUpTokenTypes(family) && s.inputs.tokenTypeIds === undefined) config.zeroTokenTypes = true;
   readEmbeddings(model, s, reader, config, weights);
   readLayers(s, reader, config, weights);
   readHead(model, s, reader, weights);

@@ -224,6 +224,14 @@ export function isExtendedConfig(c: ExtendedBertConfig): boolean {
   return EXTENSION_KEYS.some((k) => c[k] !== undefined);
 }
 
+/**
+ * Whether the family looks up token types in a table of its own (BERT, ALBERT, ELECTRA), read from a token_type_ids
+ * input or computed as zeros (`zeroTokenTypes`); DistilBERT has no table, and RoBERTa's single row is added as is.
+ */
+export function looksUpTokenTypes(family: BertFamily): boolean {
+  return family === 'bert' || family === 'albert' || family === 'electra';
+}
+
 /** The layout family (default 'bert'). */
 export function familyOf(c: ExtendedBertConfig): BertFamily {
   return c.family ?? 'bert';

@@ -20,7 +20,7 @@ import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/ca
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { BertStructure } from '../../bert/structure.ts';
-import { attentionHeadSize, countParameters, familyOf, layerGroupOf, layerSizes, type ExtendedBertConfig } from '../../bert/config.ts';
+import { attentionHeadSize, countParameters, familyOf, layerGroupOf, layerSizes, looksUpTokenTypes, type ExtendedBertConfig } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { NotBertError, SettingsError } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
@@ -322,7 +322,7 @@ export function teacherShape(teacher: Model): TeacherShape {
     hiddenSize: s.hiddenSize,
     vocabSize: s.vocabSize,
     maxPositions: s.maxPositions ?? 512,
-    typeVocabSize: s.family === 'bert' || s.family === 'albert' || s.family === 'electra' ? (s.typeVocabSize ?? 2) : 2,
+    typeVocabSize: looksUpTokenTypes(s.family) ? (s.typeVocabSize ?? 2) : 2,
     activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' ? act : 'gelu',
     layerNormEps: s.layers[0] ? float32Epsilon(teacher, s.layers[0].outputNorm) : 1e-12,
     numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,
