@@ -107,6 +107,21 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   return { outputToLabel: task.labels.map((_, i) => i), from: 'canonical', ignored };
 }
 
+/**
+ * The id2label names `task` reads in its canonical order (mapModelLabels' `ignored`: none of its labels); undefined
+ * when there are none, for a regression task, and where the names do not fit `task` (refused where the model is read).
+ */
+export function ignoredLabelNames(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): readonly string[] | undefined {
+  if (task.regression) return undefined;
+  try {
+    const { ignored } = mapModelLabels(task, id2label, numLabels);
+    return ignored?.length ? ignored : undefined;
+  } catch (e) {
+    if (e instanceof SettingsError) return undefined;
+    throw e;
+  }
+}
+
 /** Whether `name` is the label of a GLUE task other than `task` (and not one of `task`'s own). */
 function otherTasksLabel(task: TaskDefinition, name: string): boolean {
   const own = normalizeLabel(name);

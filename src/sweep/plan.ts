@@ -17,7 +17,7 @@ import { loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/t
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
+import { ignoredLabelNames, ignoredLabelsNote } from '../eval/labels.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
@@ -445,13 +445,8 @@ function ignoredLabelsWarning(m: ModelSpec, config: ModelConfig, log: (line: str
   const ignoring: Array<{ task: TaskDefinition; names: readonly string[] }> = [];
   for (const name of m.tasks) {
     const task = getTask(name);
-    if (task.regression) continue;
-    try {
-      const names = mapModelLabels(task, config.id2label, config.numLabels ?? task.labels.length).ignored;
-      if (names?.length) ignoring.push({ task, names });
-    } catch (e) {
-      if (!(e instanceof SettingsError)) throw e;
-    }
+    const names = ignoredLabelNames(task, config.id2label, config.numLabels ?? task.labels.length);
+    if (names) ignoring.push({ task, names });
   }
   if (ignoring.length > 0)
     log(

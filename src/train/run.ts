@@ -15,7 +15,7 @@ import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
-import { ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
+import { ignoredLabelNames, ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
@@ -554,21 +554,6 @@ function generalStageLabels(task: TaskDefinition, id2label: ReadonlyMap<number, 
 }
 
 /**
- * The names of config.json `json` (at `file`) that `task` reads in its canonical order (none of its labels); undefined
- * when none, or when its labels do not fit `task` (refused where they are read).
- */
-function ignoredLabels(task: TaskDefinition, json: Record<string, unknown>, file: string): readonly string[] | undefined {
-  if (task.regression) return undefined;
-  const { id2label } = parseModelConfig(json, file);
-  try {
-    return mapModelLabels(task, id2label, task.labels.length).ignored;
-  } catch (e) {
-    if (e instanceof SettingsError) return undefined;
-    throw e;
-  }
-}
-
-/**
  * The GLUE task other than `task` whose labels `id2label` names (all of them, in any order), when they are not
  * `task`'s own (RTE, QNLI and WNLI share their label names: labels that fit `task` are its own); undefined otherwise.
  */
@@ -750,7 +735,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (task && ignored?.length) log(`warning: ${ignoredLabelsNote([task], modelConfig.file ?? configFile, ignored)}`);
   // (a student keeping its own labels: the teacher's outputs are read by the teacher's, said so too)
   const teacherIgnored =
-    o.teacher && task && !general && configJson && modelConfig.file !== configFile ? ignoredLabels(task, configJson, configFile) : undefined;
+    o.teacher && task && !general && configJson && modelConfig.file !== configFile
+      ? ignoredLabelNames(task, parseModelConfig(configJson, configFile).id2label, task.labels.length)
+      : undefined;
   if (teacherIgnored?.length) log(`warning: ${ignoredLabelsNote([task!], configFile, teacherIgnored)}`);
   // the tokenizer's ids and token types fit the embedding tables of the teacher and of a student model (a --tokenizer
   // of another vocabulary): refused in one line, as evaluation refuses it, not by onnxruntime's Gather mid-run
