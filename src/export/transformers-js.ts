@@ -36,7 +36,7 @@ import { sha256File, writeFileAtomic } from '../files.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
-import { loadModel } from '../onnx/load.ts';
+import { graphOpTypes, loadModel } from '../onnx/load.ts';
 import { moveExternalModel, saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { parseSteps } from '../pass/pipeline.ts';
@@ -141,7 +141,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     if (quantized) {
       const staged = join(dir, 'onnx', 'model_staged.onnx');
       const lineage = await run(relative(dir, staged), opts.steps);
-      const dtype = quantizedDtype(loadModel(staged));
+      const dtype = quantizedDtype(graphOpTypes(staged)); // (node types only: not its weights, which may be past 2 GiB)
       const file = TRANSFORMERS_JS_MODEL_FILES[dtype];
       if (lineage.output.dataFile) {
         // its .onnx names the data file by the staged name: the data file renamed to the one transformers.js fetches,
@@ -218,9 +218,9 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
   }
 }
 
-/** A quantized model's dtype: q4 when it holds 4-bit block-quantized MatMuls (MatMulNBits), else q8. */
-export function quantizedDtype(model: Model): 'q8' | 'q4' {
-  return model.graph.nodes.some((n) => n.opType === 'MatMulNBits') ? 'q4' : 'q8';
+/** A quantized model's dtype, from its graph's operator types (graphOpTypes): q4 when it holds 4-bit block-quantized MatMuls (MatMulNBits), else q8. */
+export function quantizedDtype(opTypes: ReadonlySet<string>): 'q8' | 'q4' {
+  return opTypes.has('MatMulNBits') ? 'q4' : 'q8';
 }
 
 /**

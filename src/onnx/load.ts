@@ -143,3 +143,12 @@ export function loadModel(path: string, opts: LoadOptions = {}): Model {
   }
   return decodeModel(bytes, { ...opts, baseDir: opts.baseDir ?? dirname(resolve(path)), label: path });
 }
+
+/**
+ * The operator types of the main graph of the model file at `path` (a file this project wrote, so read without
+ * loadModel's checks), decoded without its external data: what a caller that needs only the node types reads of a
+ * model whose weights may be past 2 GiB.
+ */
+export function graphOpTypes(path: string): Set<string> {
+  return new Set((onnx.ModelProto.decode(readFileSync(path)).graph?.node ?? []).map((n) => n.opType ?? ''));
+}
