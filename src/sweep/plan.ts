@@ -259,6 +259,8 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const source = await local(m.path);
     const where = locateModel(source.path);
     const graph = readGraph(where.onnx);
+    // (a distill step naming this model as its teacher reads its structure from here, not decoded again)
+    if (!teachers.has(where.onnx)) teachers.set(where.onnx, graph?.structure);
     /** This model's points by their key on it (`onModel`), with what their steps are on it. */
     const alike = new Map<string, { point: SweepPoint; notes: string[] }>();
     refuseEncoderOnly(spec, m, graph);
