@@ -6,7 +6,7 @@
  * still empty (removeCreatedFolders).
  */
 import { mkdirSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { FS_REASONS, UserError } from './errors.ts';
 import { onInterrupt } from './interrupt.ts';
 
@@ -59,12 +59,16 @@ let stopWatchingInterrupts: (() => void) | undefined;
 /**
  * Removes the folders ensureFolder created in this process that are still empty, deepest first, and forgets them
  * all: a command refused after checking its destinations leaves no empty folders behind. A folder something was
- * written into is kept.
+ * written into is kept. With `inside`, only those in one of its folders (or one of them) are removed, the others
+ * forgotten: a process that goes on (a sweep's worker after a point) leaves the folders it made that other processes
+ * share (a model's work folder, a cache folder), which one of them may be about to create a file or folder in.
  */
-export function removeCreatedFolders(): void {
+export function removeCreatedFolders(inside?: readonly string[]): void {
   stopWatchingInterrupts?.();
   stopWatchingInterrupts = undefined;
+  const roots = inside?.map((dir) => resolve(dir));
   for (const dir of createdFolders.reverse()) {
+    if (roots && !roots.some((root) => dir === root || dir.startsWith(root.endsWith(sep) ? root : root + sep))) continue;
     try {
       rmdirSync(dir);
     } catch {

@@ -1,7 +1,7 @@
 /**
  * The worker process of `compress sweep --jobs N` (started by pool.ts with `child_process.fork`): runs the points
- * it is sent, one at a time, and answers with the result; after each, the folders the point created and left empty
- * are removed. It exits when its parent goes away, so a sweep killed with SIGKILL leaves no orphans working on (and
+ * it is sent, one at a time, and answers with the result; after each, the folders the point created in its own
+ * folder and left empty are removed. It exits when its parent goes away, so a sweep killed with SIGKILL leaves no orphans working on (and
  * then losing) points; asked to stop (Ctrl-C in the parent), it stops the running point as `--jobs 1` does.
  */
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
@@ -40,10 +40,11 @@ process.on('message', (req: WorkerRequest) => {
           : { type: 'failed', key, error: errorLine(fileSystemError(e) ?? e) },
       ),
     )
-    // the folders this point created: empty ones (a point that failed before writing) go, and the list starts
-    // afresh, so a long-running worker does not keep one entry per point
+    // the folders this point created in its own folder: empty ones (a point that failed before writing) go; the list
+    // starts afresh, so a long-running worker does not keep one entry per point. Those it created outside (its model's
+    // work folder, the cache folder) stay: another worker's point may be about to make its folder there
     .finally(() => {
       if (running === controller) running = undefined;
-      removeCreatedFolders();
+      removeCreatedFolders(req.point.outputDir !== null ? [req.point.outputDir] : []);
     });
 });

@@ -3,8 +3,8 @@
  * a pool's worker processes (`--jobs N`, `compress worker`), where several points run at once. The workers of
  * `compress worker` run out of the terminal's reach (its Ctrl-C lets their running points finish).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
@@ -116,6 +116,28 @@ describe.runIf(process.platform === 'linux')("a pool's worker processes", () => 
       }
     }
     expect(workerGroups()).toEqual([]);
+  });
+});
+
+describe('the folders a point in a worker process made', () => {
+  it("are removed when left empty inside the point's own folder only, not its model's work folder other workers' points share", async () => {
+    // (drop-layers of a layer the 2-layer model lacks: the point fails once it has made its folder, before writing)
+    const doc = {
+      models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+      pipelines: [{ name: 'no-such-layer', steps: [{ pass: 'drop-layers', settings: { layers: '5' } }] }],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+    };
+    const workDir = join(t.root, 'failed-before-writing');
+    const point = (await planSweep(parseSweep(doc, t.sweepFile, 'failing.yaml'), { glueDir: t.glueDir, workDir })).find((p) => p.label === 'no-such-layer')!;
+    const runner = workerPool(1, 1);
+    try {
+      await expect(runner.run(point)).rejects.toThrow(/layer 5 does not exist/);
+    } finally {
+      await runner.close();
+    }
+    expect(existsSync(point.outputDir!)).toBe(false);
+    // (made by this worker, empty now, but shared: another worker may be creating its point's folder in it meanwhile)
+    expect(readdirSync(dirname(point.outputDir!))).toEqual([]);
   });
 });
 
