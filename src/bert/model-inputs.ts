@@ -7,12 +7,14 @@
  * lookup, the token-type lookup, what the attention scores are masked with), so any names work (`ids`, `mask`,
  * `segment`). A graph discovery does not read (a BiLSTM student, a masked-LM) is fed by the input names BERT-family
  * exporters use. An opened session is fed by those names too, and when one is not known the session's graph is
- * read and discovery decides. Only declared inputs are fed (DistilBERT and XLM-R have no token types), each in its
- * declared element type (int64, or int32 for some TensorFlow exports). A graph that takes its position ids as an
+ * read and discovery decides. Only declared inputs are fed (DistilBERT and XLM-R have no token types), one the graph
+ * declares and never reads too, by its exporter name (a token_type_ids input of an export computing type 0), each in
+ * its declared element type (int64, or int32 for some TensorFlow exports). A graph that takes its position ids as an
  * input (`position_ids`) is fed arange(seq) in each row, or as one row when the input's batch dimension is 1.
  */
 import { NotBertError, SettingsError } from '../errors.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
+import { nodeReads } from '../onnx/analysis.ts';
 import type { Model } from '../onnx/graph.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import type { Feeds, Session } from '../runtime/session.ts';
@@ -32,6 +34,11 @@ export interface ModelInput {
   readonly oneRow?: boolean;
   /** Position ids counted as RoBERTa counts them, from this padding_idx (see EncoderInputs.positionPadding); else arange(seq). */
   readonly padding?: number;
+  /**
+   * Declared and never read (a token_type_ids input of an export that computes type 0 for every token): fed as its
+   * role by its exporter name, since onnxruntime refuses a run without every declared input; it changes no output.
+   */
+  readonly unread?: true;
 }
 
 /** A batch of token rows, row-major [batch, seq]; padding has mask 0 and token type 0. */
@@ -94,9 +101,10 @@ export function roleByName(name: string): InputRole | undefined {
 }
 
 /**
- * The encoder inputs of `model`: those `structure` (default: discovery on the model) names, in graph order; by
- * exporter names when discovery does not read the graph. With a structure, other graph inputs (head masks a pass
- * added, say) are left to the caller.
+ * The encoder inputs of `model`: those `structure` (default: discovery on the model) names, and those no node reads
+ * whose exporter name gives a role discovery found no input for (`unread`), in graph order; by exporter names when
+ * discovery does not read the graph. With a structure, other graph inputs (head masks a pass added, say) are left to
+ * the caller.
  */
 export function modelInputs(model: Model, structure?: BertStructure): ModelInput[] {
   checkModelArg('modelInputs', model);
@@ -116,16 +124,38 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
   if (found.inputs.tokenTypeIds) roles.set(found.inputs.tokenTypeIds, 'types');
   if (found.inputs.positionIds) roles.set(found.inputs.positionIds, 'positions');
   const padding = found.inputs.positionPadding;
+  const unread = unreadRoles(model, declared, new Set(roles.values()));
   const inputs = declared
-    .filter((v) => roles.has(v.name))
+    .filter((v) => roles.has(v.name) || unread.has(v.name))
     .map((v): ModelInput => {
-      const input: ModelInput = { name: v.name, role: roles.get(v.name)!, elementType: idElementType(v.name, typeOf(v.name)) };
-      return asFed(input.role === 'positions' && padding !== undefined ? { ...input, padding } : input, v.shape);
+      const role = roles.get(v.name);
+      if (!role) return asFed({ name: v.name, role: unread.get(v.name)!, elementType: idElementType(v.name, typeOf(v.name)), unread: true }, v.shape);
+      const input: ModelInput = { name: v.name, role, elementType: idElementType(v.name, typeOf(v.name)) };
+      return asFed(role === 'positions' && padding !== undefined ? { ...input, padding } : input, v.shape);
     });
   return requireIds(
     inputs,
     declared.map((v) => v.name),
   );
+}
+
+/**
+ * The declared inputs no node reads (nor is a graph output) whose exporter name gives a role not among `found`, by
+ * name, one per role: what the graph declares and ignores (a token_type_ids input kept by an export whose graph
+ * computes type 0 for every token in its place).
+ */
+function unreadRoles(model: Model, declared: readonly { name: string }[], found: ReadonlySet<InputRole>): Map<string, InputRole> {
+  const g = model.graph;
+  const read = new Set([...g.nodes.flatMap(nodeReads), ...g.outputs.map((v) => v.name)]);
+  const taken = new Set(found);
+  const unread = new Map<string, InputRole>();
+  for (const { name } of declared) {
+    const role = roleByName(name);
+    if (role === undefined || taken.has(role) || read.has(name)) continue;
+    taken.add(role);
+    unread.set(name, role);
+  }
+  return unread;
 }
 
 /**

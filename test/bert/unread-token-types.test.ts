@@ -1,0 +1,101 @@
+/**
+ * A graph that declares a token_type_ids input and never reads it (an export of a model whose forward takes
+ * token_type_ids and computes zeros in their place): onnxruntime runs it only with every declared input fed, so each
+ * path that feeds a model feeds that input too (its values change no output), where compress's run check, bench,
+ * calibration measures, a TinyBERT teacher's features and the transformers.js export fed only the inputs discovery
+ * read and onnxruntime refused the run ("input 'token_type_ids' is missing in 'feeds'").
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import { modelInputs } from '../../src/bert/model-inputs.ts';
+import { benchModels } from '../../src/bench/run.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { DataType, loadModel, type Model } from '../../src/onnx/index.ts';
+import { runPipeline } from '../../src/pass/pipeline.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { syntheticCalibration } from '../helpers/calibration.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
+
+registerAllPasses();
+
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-unread-types-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * The tiny BERT whose token type lookup reads ConstantOfShape(Shape(input_ids)) of int64 0 while `names` stay declared
+ * inputs no node reads (token_type_ids; a position_ids too, say).
+ */
+function withUnreadTypes(model: Model, names: readonly string[] = []): Model {
+  const g = model.graph;
+  const value = { type: 'tensor' as const, value: { name: 'v', dataType: 7, dims: [1], data: new Uint8Array(BigInt64Array.of(0n).buffer) } };
+  for (const n of g.nodes) n.inputs = n.inputs.map((v) => (v === 'token_type_ids' ? 'zero_types' : v));
+  g.nodes.unshift(
+    { name: 'shape', opType: 'Shape', domain: '', inputs: ['input_ids'], outputs: ['input_shape'], attributes: {} },
+    { name: 'zeros', opType: 'ConstantOfShape', domain: '', inputs: ['input_shape'], outputs: ['zero_types'], attributes: { value } },
+  );
+  for (const name of names) g.inputs.push({ name, elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] });
+  return model;
+}
+
+const INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];
+const inputNames = (path: string) => loadModel(path).graph.inputs.map((v) => v.name);
+const folder = writeModelFolder(join(work, 'model'), withUnreadTypes(tinyBert({}, { seed: 3, std: 0.3 })));
+const input = join(folder, 'model.onnx');
+
+describe('a graph that declares a token_type_ids input it never reads', () => {
+  it('has it among its encoder inputs, unread, fed as token types (an unread position_ids as positions)', async () => {
+    const m = withUnreadTypes(tinyBert({}, { seed: 3, std: 0.3 }), ['position_ids']);
+    const s = findBert(m);
+    expect(s.inputs.tokenTypeIds).toBeUndefined();
+    expect(modelInputs(m, s).map((i) => [i.name, i.role, i.unread ?? false])).toEqual([
+      ['input_ids', 'ids', false],
+      ['attention_mask', 'mask', false],
+      ['token_type_ids', 'types', true],
+      ['position_ids', 'positions', true],
+    ]);
+    // (its outputs are the graph's with its token types fed as zeros)
+    const batch = paddedBatch([6, 3, 5], 128, 7, 2);
+    const zeroed = { ...batch, tokenTypeIds: batch.tokenTypeIds.map((r) => r.map(() => 0)) };
+    const same = tinyBert({}, { seed: 3, std: 0.3 });
+    expect(maxRowDiff((await batchLogits(loadModel(input), batch)).rows, (await batchLogits(same, zeroed)).rows)).toBeLessThan(1e-6);
+  });
+
+  it('is compressed (the run check feeds it) into a model that declares it too', async () => {
+    const output = join(work, 'pruned', 'model.onnx');
+    await compressFile({ input, output, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(inputNames(output)).toEqual(INPUTS);
+  });
+
+  it('is measured on calibration batches (ablation head importance)', async () => {
+    const calibration = syntheticCalibration([3, 2], 128, { classes: 2 });
+    const result = await runPipeline(loadModel(input), [{ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'ablation' } }], { calibration });
+    expect(result.model.graph.inputs.map((v) => v.name)).toEqual(INPUTS);
+  });
+
+  it('is benchmarked', async () => {
+    const result = await benchModels({ model: folder, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 });
+    expect(result.shapes.map((s) => [s.batch, s.seq])).toEqual([[1, 8]]);
+  });
+
+  it('is exported for transformers.js, which feeds the token_type_ids its tokenizer returns', async () => {
+    const output = join(work, 'transformers-js');
+    await compressToTransformersJs({ input, output, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(inputNames(join(output, 'onnx', 'model.onnx'))).toEqual(INPUTS);
+  });
+
+  it('is a TinyBERT teacher whose intermediate features are computed', async () => {
+    const glueDir = join(work, 'glue');
+    writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+    const output = join(work, 'tinybert', 'model.onnx');
+    const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
+    const run = { task: 'SST-2', glueDir, output, settings, cacheDir: join(work, 'cache'), log: () => {} };
+    const { lineage } = await runTraining({ ...run, student: 'every-other', teacher: folder, distill: { intermediate: 'tinybert' } });
+    expect(lineage!.epochs).toHaveLength(1);
+  });
+});
