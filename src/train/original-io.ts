@@ -8,8 +8,11 @@
  * - the original's input names, in its order, and its int32 element type where it has one (a TensorFlow export's),
  *   read through a Cast to int64;
  * - the name of the original's scores output (keras2onnx's `output_1`).
- * The rebuild takes token types as an input only where the original does (one that takes none computes type 0 for
- * every token, and so does the rebuild: ExtendedBertConfig.zeroTokenTypes). A BiLSTM student
+ * The rebuild takes token types as an input only where the original reads them (one that reads none computes type 0
+ * for every token, and so does the rebuild: ExtendedBertConfig.zeroTokenTypes); an input the original declares and
+ * never reads (`ModelInput.unread`: token_type_ids of an export computing zeros) is declared unread in the model
+ * written too, so that what feeds the original (transformers.js feeds every declared input its tokenizer returns,
+ * onnxruntime refuses a feed the model does not declare) feeds it. A BiLSTM student
  * (`fedByName`: a graph discovery does not read, fed by its input names) keeps the original's interface as far as it
  * reads the same inputs: the fixed sizes, int32 element types and the scores output's name, and the original's input
  * names where they are names exporters use (what eval and bench feed such a graph by); it takes no position ids.
@@ -76,7 +79,7 @@ export function withOriginalIo(written: Model, original: OriginalIo, opts: { fed
  * rebuild computes. Renamed and typed as the original's with the other inputs.
  */
 function withPositionsInput(written: Model, original: OriginalIo): void {
-  const o = original.inputs.find((i) => i.role === 'positions');
+  const o = original.inputs.find((i) => i.role === 'positions' && !i.unread);
   const g = written.graph;
   if (!o) return;
   const s = findBert(written);
@@ -126,7 +129,9 @@ function withOriginalNames(written: Model, original: OriginalIo): void {
   });
   const taken = new Set<string>([...g.initializers.keys(), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs)]);
   for (const { w } of pairs) taken.delete(w.name);
-  const names = pairs.map(({ o }) => o.name);
+  // (an input the original declares and never reads, which the written graph has no input for: declared, unread)
+  const unread = original.inputs.filter((o) => o.unread && !pairs.some((p) => p.o === o));
+  const names = [...pairs, ...unread.map((o) => ({ o }))].map(({ o }) => o.name);
   if (names.some((n) => taken.has(n))) return;
   const int32 = pairs.filter(({ o, w }) => o.elementType === 'int32' && w.elementType === 'int64');
   // (the Casts' outputs: the rebuilt graph's own names where no input takes them, else names of their own)
@@ -145,11 +150,15 @@ function withOriginalNames(written: Model, original: OriginalIo): void {
   }));
   g.nodes.unshift(...casts);
   const declared = new Map(g.inputs.map((v) => [v.name, v]));
-  const renamed: ValueInfo[] = pairs.map(({ o, w }) => ({
-    ...declared.get(w.name)!,
-    name: o.name,
-    ...(int32.some((p) => p.w === w) ? { elemType: DataType.INT32 } : {}),
-  }));
+  // (an unread input at the token ids' [batch, seq], or [1, seq] where the original's batch dimension is 1)
+  const ids = declared.get(own.find((i) => i.role === 'ids')!.name)?.shape;
+  const unreadShape = (o: ModelInput) => (ids?.length === 2 ? { shape: o.oneRow ? [1, ids[1]!] : [...ids] } : {});
+  const renamed: ValueInfo[] = original.inputs.flatMap((o): ValueInfo[] => {
+    const w = pairs.find((p) => p.o === o)?.w;
+    const elemType = o.elementType === 'int32' ? DataType.INT32 : DataType.INT64;
+    if (!w) return unread.includes(o) ? [{ name: o.name, elemType, ...unreadShape(o) }] : [];
+    return [{ ...declared.get(w.name)!, name: o.name, ...(int32.some((p) => p.w === w) ? { elemType: DataType.INT32 } : {}) }];
+  });
   g.inputs = [...renamed, ...g.inputs.filter((v) => !pairs.some(({ w }) => w.name === v.name))];
   // the scores output, under the original's name (a classifier's one output)
   const scores = original.scores;

@@ -5,19 +5,20 @@
  * calibration measures, a TinyBERT teacher's features and the transformers.js export fed only the inputs discovery
  * read and onnxruntime refused the run ("input 'token_type_ids' is missing in 'feeds'").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import { modelInputs } from '../../src/bert/model-inputs.ts';
 import { benchModels } from '../../src/bench/run.ts';
+import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { DataType, loadModel, type Model } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { runTraining } from '../../src/train/run.ts';
+import { type DistillSettings, runTraining } from '../../src/train/run.ts';
 import { syntheticCalibration } from '../helpers/calibration.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
@@ -97,5 +98,72 @@ describe('a graph that declares a token_type_ids input it never reads', () => {
     const run = { task: 'SST-2', glueDir, output, settings, cacheDir: join(work, 'cache'), log: () => {} };
     const { lineage } = await runTraining({ ...run, student: 'every-other', teacher: folder, distill: { intermediate: 'tinybert' } });
     expect(lineage!.epochs).toHaveLength(1);
+  });
+});
+
+describe('a student of a graph that declares a token_type_ids input it never reads', () => {
+  const glueDir = join(work, 'glue-students');
+  writeGlueTask(glueDir, 'STS-B', 12, ['train', 'dev']);
+  const regression = writeModelFolder(join(work, 'regression'), withUnreadTypes(tinyBert({ numLabels: 1 }, { seed: 3, std: 0.3 })), { regression: true });
+  const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0, lr: 1e-3 };
+
+  /** Trains; the model written declares the original's inputs, and eval scores it as the run's best dev epoch. */
+  async function written(name: string, opts: { student: string; teacher?: string; distill?: Partial<DistillSettings> }): Promise<string> {
+    const output = join(work, name, 'model.onnx');
+    const { lineage } = await runTraining({ task: 'STS-B', glueDir, output, settings, cacheDir: join(work, 'cache'), log: () => {}, ...opts });
+    const model = loadModel(output);
+    // (names, element types and dynamic [batch, seq] dimensions: a BiLSTM names its dimensions its own way)
+    const io = (m: Model) => m.graph.inputs.map((v) => [v.name, v.elemType, v.shape?.map((d) => typeof d)]);
+    expect(io(model)).toEqual(io(loadModel(join(regression, 'model.onnx'))));
+    const result = await evaluate({ model: output, tasks: ['STS-B'], glueDir, threads: 1 });
+    expect(result.tasks[0]!.metrics).toEqual(lineage!.epochs[lineage!.bestEpoch - 1]!.metrics);
+    return output;
+  }
+
+  it.each([
+    ['trained', { student: regression }],
+    ['every-other', { student: 'every-other', teacher: regression, distill: {} }],
+    ['bert:…', { student: 'bert:layers=1,hidden=16,heads=2,intermediate=32', teacher: regression, distill: {} }],
+    ['bilstm:…', { student: 'bilstm:hidden=4,embedding=8', teacher: regression, distill: {} }],
+    ['TinyBERT', { student: 'every-other', teacher: regression, distill: { intermediate: 'tinybert' as const } }],
+  ])('the %s model written declares it too, unread, and is fed as the original', async (name, opts) => {
+    const output = await written(`student-${name}`, opts);
+    const model = loadModel(output);
+    expect(model.graph.nodes.some((n) => n.inputs.includes('token_type_ids'))).toBe(false);
+  });
+
+  it("keeps the original's fixed sizes and element type in it", async () => {
+    const model = withUnreadTypes(tinyBert({ numLabels: 1 }, { seed: 3, std: 0.3 }));
+    for (const v of model.graph.inputs) v.shape = [1, 16];
+    model.graph.inputs.find((v) => v.name === 'token_type_ids')!.elemType = DataType.INT32;
+    const fixed = writeModelFolder(join(work, 'fixed'), model, { regression: true });
+    const output = join(work, 'fixed-student', 'model.onnx');
+    await runTraining({
+      task: 'STS-B',
+      student: 'every-other',
+      teacher: fixed,
+      distill: {},
+      glueDir,
+      output,
+      settings,
+      cacheDir: join(work, 'cache'),
+      log: () => {},
+    });
+    expect(loadModel(output).graph.inputs.map((v) => [v.name, v.elemType, v.shape])).toEqual([
+      ['input_ids', DataType.INT64, [1, 16]],
+      ['attention_mask', DataType.INT64, [1, 16]],
+      ['token_type_ids', DataType.INT32, [1, 16]],
+    ]);
+  });
+
+  it('and so does a general-stage student of it, and its task stage', async () => {
+    const corpus = join(work, 'corpus.txt');
+    writeFileSync(corpus, 'the man runs\tthe dog sits\na cat eats .\n'.repeat(8));
+    const student = 'bert:layers=1,hidden=16,heads=2,intermediate=32';
+    const output = join(work, 'general', 'model.onnx');
+    const distill = { stage: 'general' as const, intermediate: 'tinybert' as const, corpus };
+    await runTraining({ student, teacher: regression, glueDir, output, cacheDir: join(work, 'cache'), distill, settings, log: () => {} });
+    expect(inputNames(output)).toEqual(INPUTS);
+    await written('general-task', { student: join(work, 'general'), teacher: regression, distill: { intermediate: 'tinybert' } });
   });
 });
