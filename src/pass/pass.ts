@@ -50,7 +50,8 @@ export interface CalibrationSource {
   unlabelled?: string;
   /**
    * Set where the model's config.json names classes none of the task's labels are: the labels were read in GLUE's
-   * order, as eval reads such a model (labels.ts ignoredLabelsNote); the command says so in one warning line.
+   * order, as eval reads such a model (labels.ts ignoredLabelsNote); the command says so in one warning line where a
+   * pass reads the labels (PassDeclaration.readsLabels).
    */
   labelsNote?: string;
 }

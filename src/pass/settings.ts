@@ -62,6 +62,12 @@ export interface PassDeclaration<S extends SettingsSchema, O> {
    */
   needsClassifier?: (settings: z.output<S>) => ClassifierNeed | undefined;
   /**
+   * Whether a pass with these settings reads the calibration examples' gold labels (a loss against them, not against
+   * the model's own predictions; default: never): only then does the order they are read in (config.json's id2label)
+   * matter to it.
+   */
+  readsLabels?: (settings: z.output<S>) => boolean;
+  /**
    * These settings as they act on a model of `shape`, in one form (drop-layers: the layers it removes, whichever way
    * they were named), and the shape they leave; default: the settings as they are and the shape unchanged. What tells
    * two pipelines that are one point on a sweep's model (sweep/plan.ts), not part of a point's key (computed without
@@ -100,6 +106,8 @@ export interface PassSettings<O> {
   readsSeed(settings: Record<string, unknown>): boolean;
   /** What of canonical settings reads the model's class scores (see PassDeclaration.needsClassifier). */
   needsClassifier(settings: Record<string, unknown>): ClassifierNeed | undefined;
+  /** Whether canonical settings read the calibration labels (see PassDeclaration.readsLabels). */
+  readsLabels(settings: Record<string, unknown>): boolean;
   /** Canonical settings as they act on a model of `shape` (see PassDeclaration.onModel). */
   onModel(settings: Record<string, unknown>, shape: ModelShape): { settings: Record<string, unknown>; shape: ModelShape };
 }
@@ -131,6 +139,7 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
     needsCalibration: (settings) => d.needsCalibration?.(settings as z.output<S>) ?? false,
     readsSeed: (settings) => d.readsSeed?.(settings as z.output<S>) ?? false,
     needsClassifier: (settings) => d.needsClassifier?.(settings as z.output<S>),
+    readsLabels: (settings) => d.readsLabels?.(settings as z.output<S>) ?? false,
     onModel: (settings, shape) => d.onModel?.(settings as z.output<S>, shape) ?? { settings, shape },
   };
 }

@@ -164,6 +164,8 @@ export const PRUNE_HEADS = declarePass({
   readsSeed: (s) => s.ratio !== undefined && s.importance === 'random' && s.seed === undefined,
   // a loss on the class scores; confidence reads the attention probabilities only
   needsClassifier: (s) => (s.ratio !== undefined ? importanceNeed(s.importance) : undefined),
+  // (against the predictions, the calibration labels are the model's own: requireLabels is not reached)
+  readsLabels: (s) => s.ratio !== undefined && LOSS_BASED.includes(s.importance) && (s.target ?? defaultImportanceTarget(s.importance)) === 'labels',
 });
 
 export const PRUNE_FFN = declarePass({

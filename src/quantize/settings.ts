@@ -304,6 +304,8 @@ export const QUANTIZE = declarePass({
   needsCalibration: (s) => ['int8-static', 'mixed'].includes(parseMode(s.mode).kind),
   // mixed precision ranks layers by a loss on the class scores; int8-static reads activation ranges only
   needsClassifier: (s) => (parseMode(s.mode).kind === 'mixed' ? mixedNeed(s.mode) : undefined),
+  // (mixed's layer sensitivity: a loss against the gold labels)
+  readsLabels: (s) => parseMode(s.mode).kind === 'mixed',
 });
 
 /** Validates raw settings and applies defaults (the quantize declaration's parse). */

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readsCalibrationLabels } from '../../src/cli/pass-flags.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -112,7 +113,7 @@ eval: {threads: 1}
     expect(labelWarnings(lines)).toEqual([`warning: sweep-model: ${note(model, 'bad, good')}`]);
   });
 
-  it('calibration reads the labels so and carries the warning, which compress --calibrate prints', async () => {
+  it('calibration reads the labels so and carries the warning, which compress --calibrate prints where a pass reads the labels', async () => {
     const model = named('calibrate-source', ['bad', 'good']);
     const generic = named('calibrate-generic', ['LABEL_0', 'LABEL_1']);
     const calibration = await loadCalibration({ model, task: 'SST-2', examples: 8, glueDir });
@@ -120,28 +121,28 @@ eval: {threads: 1}
     expect(calibration.labelsNote).toBe(note(model, 'bad, good'));
     expect(canonical.labelsNote).toBeUndefined();
     expect(calibration.batches.map((b) => [...b.labels])).toEqual(canonical.batches.map((b) => [...b.labels]));
-    const run = spawnSync(
-      process.execPath,
-      [
-        COMPRESS_BIN,
-        model,
-        '--prune-heads',
-        '0.25',
-        '--importance',
-        'ablation',
-        '--calibrate',
-        'SST-2',
-        '--calibration-examples',
-        '8',
-        '--glue-dir',
-        glueDir,
-        '-o',
-        join(work, 'calibrated', 'model.onnx'),
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(run.status).toBe(0);
-    expect(run.stderr.split('\n').filter((l) => l.includes('id2label'))).toEqual([`warning: --calibrate ${note(model, 'bad, good')}`]);
+    const compress = (passFlags: string[], out: string): string[] => {
+      const run = spawnSync(
+        process.execPath,
+        [COMPRESS_BIN, model, ...passFlags, '--calibrate', 'SST-2', '--calibration-examples', '8', '--glue-dir', glueDir, '-o', join(work, out, 'model.onnx')],
+        { encoding: 'utf8' },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      return run.stderr.split('\n').filter((l) => l.includes('id2label'));
+    };
+    const warned = [`warning: --calibrate ${note(model, 'bad, good')}`];
+    // a loss against the gold labels: ablation or gradient importance with target labels, mixed precision's sensitivity
+    expect(compress(['--prune-heads', '0.25', '--importance', 'ablation', '--importance-target', 'labels'], 'ablation-labels')).toEqual(warned);
+    expect(compress(['--quantize', 'mixed:0.5'], 'mixed')).toEqual(warned);
+    // the labels unread: activation ranges, a loss against the model's own predictions
+    expect(compress(['--quantize', 'int8-static'], 'static')).toEqual([]);
+    expect(compress(['--prune-heads', '0.25', '--importance', 'ablation'], 'ablation-predictions')).toEqual([]);
+    // (the rule, for the other calibrated settings: gradient's default target is the labels; confidence reads attention)
+    const heads = (settings: Record<string, unknown>) => readsCalibrationLabels([{ pass: 'prune-heads', settings: { ratio: 0.25, ...settings } }]);
+    expect(heads({ importance: 'gradient' })).toBe(true);
+    expect(heads({ importance: 'gradient', target: 'predictions' })).toBe(false);
+    expect(heads({ importance: 'confidence' })).toBe(false);
+    expect(readsCalibrationLabels([{ pass: 'factorize-embeddings', settings: { rank: 8, weighting: 'tokens' } }])).toBe(false);
   });
 
   it("another GLUE task's names stay refused in eval and train", async () => {

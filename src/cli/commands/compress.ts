@@ -11,7 +11,7 @@ import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
-import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
+import { checkCalibrationFlag, passFlagList, readsCalibrationLabels, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { FORCE_FLAG, checkForceFormat, checkFormatOutput, out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
@@ -86,7 +86,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
           maxLength: args['max-length'],
         })
       : undefined;
-    if (calibration?.labelsNote) err(`warning: --calibrate ${calibration.labelsNote}`);
+    // (said where a pass reads the labels: int8-static ranges and a loss against the model's own predictions do not)
+    if (calibration?.labelsNote && readsCalibrationLabels(steps)) err(`warning: --calibrate ${calibration.labelsNote}`);
     const used = calibration?.provenance;
     if (used && used.examples < used.requested)
       err(`compress: --calibration-examples ${used.requested}: ${used.task}'s train split has ${used.examples} labelled examples; calibrating on those`);
