@@ -79,28 +79,39 @@ export function removeCreatedFolders(inside?: readonly string[]): void {
 }
 
 /**
+ * How many times ensureFolder makes a folder again whose parent went missing meanwhile: another process removed it,
+ * empty (a failed command cleaning up the folders it made), between the check that it is there and the mkdir in it.
+ */
+const VANISHED_PARENT_RETRIES = 3;
+
+/**
  * Creates `dir` and its missing parents one level at a time (see the module comment), remembering what it created
  * (see removeCreatedFolders); a UserError naming `label` when a part of the path is a file or cannot be created.
  */
 export function ensureFolder(dir: string, label = dir): void {
   const abs = resolve(dir);
-  const kind = kindOf(abs, label);
-  if (kind === 'folder') return;
-  if (kind !== null) throw notAFolder(label, abs, kind);
-  const parent = dirname(abs);
-  if (parent !== abs) ensureFolder(parent, label);
-  try {
-    mkdirSync(abs);
-    createdFolders.push(abs);
-    // a command stopped by Ctrl-C removes them too, once its other clean-ups (a staging folder inside) have run
-    stopWatchingInterrupts ??= onInterrupt(removeCreatedFolders);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && kindOf(abs) === 'folder') return;
-    if (code === 'ENOENT' && parent !== abs && kindOf(parent) === 'folder') {
-      throw new UserError(`${label}: cannot create folder ${abs}: ${parent} ${NO_NEW_ENTRIES}`, { cause: e });
+  for (let attempt = 0; ; attempt++) {
+    const kind = kindOf(abs, label);
+    if (kind === 'folder') return;
+    if (kind !== null) throw notAFolder(label, abs, kind);
+    const parent = dirname(abs);
+    if (parent !== abs) ensureFolder(parent, label);
+    try {
+      mkdirSync(abs);
+      createdFolders.push(abs);
+      // a command stopped by Ctrl-C removes them too, once its other clean-ups (a staging folder inside) have run
+      stopWatchingInterrupts ??= onInterrupt(removeCreatedFolders);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && kindOf(abs) === 'folder') return;
+      // (the parent removed since it was made or found: made again; a folder that takes no new entries fails each time)
+      if (code === 'ENOENT' && parent !== abs && attempt < VANISHED_PARENT_RETRIES) continue;
+      if (code === 'ENOENT' && parent !== abs && kindOf(parent) === 'folder') {
+        throw new UserError(`${label}: cannot create folder ${abs}: ${parent} ${NO_NEW_ENTRIES}`, { cause: e });
+      }
+      throw fileSystemError(e, abs, label) ?? e;
     }
-    throw fileSystemError(e, abs, label) ?? e;
   }
 }
 
