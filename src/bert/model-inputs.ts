@@ -164,13 +164,19 @@ function unreadRoles(model: Model, declared: readonly { name: string }[], found:
  * without it, a SettingsError.
  */
 export function sessionInputs(session: Pick<Session, 'inputNames' | 'inputTypes'>, graph?: () => Model, structure?: BertStructure): ModelInput[] {
-  // (position ids: how they count, and their batch dimension, are read from the graph)
-  const plain = session.inputNames.every((n) => roleByName(n) && roleByName(n) !== 'positions');
-  if (!graph || plain) return inputsByName(session.inputNames, (n) => session.inputTypes[n] ?? 'int64');
+  if (!graph || fedByNames(session)) return inputsByName(session.inputNames, (n) => session.inputTypes[n] ?? 'int64');
   const inputs = modelInputs(graph(), structure);
   const missing = session.inputNames.find((n) => !inputs.some((i) => i.name === n));
   if (missing !== undefined) throw notFillable(missing);
   return inputs;
+}
+
+/**
+ * Whether sessionInputs feeds the session by its input names alone, reading no graph: each is a name exporters use,
+ * other than position ids (how they count, and their batch dimension, are read from the graph).
+ */
+export function fedByNames(session: Pick<Session, 'inputNames'>): boolean {
+  return session.inputNames.every((n) => roleByName(n) && roleByName(n) !== 'positions');
 }
 
 /** Inputs by their names alone; position ids are refused (only discovery tells whether they count as BERT's or RoBERTa's). */

@@ -5,10 +5,11 @@
  * and config.json's label count against the scores output's width.
  */
 import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-limits.ts';
-import { discovered, idsInputName } from '../bert/model-inputs.ts';
+import { discovered, idsInputName, roleByName } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { DataError, SettingsError } from '../errors.ts';
 import type { Dim, Model } from '../onnx/graph.ts';
+import type { GraphInterface } from '../onnx/load.ts';
 import type { ModelConfig } from './model-files.ts';
 import { HIDDEN_STATE_NAME } from './predict.ts';
 
@@ -34,18 +35,24 @@ export interface GraphFacts {
 /** The facts of `model` (see GraphFacts). */
 export function graphFacts(model: Model): GraphFacts {
   const structure = discovered(model);
-  const scores = scoresOutput(model);
   const ids = idsInputName(model, structure);
-  const dims = model.graph.inputs.find((v) => v.name === ids)?.shape;
+  return { ...declaredFacts(model.graph, ids), limits: structure ? inputLimits(model, structure) : null, structure };
+}
+
+/**
+ * The facts of a graph whose inputs are fed by the names exporters use (sessionInputs without a graph), read from the
+ * inputs and outputs it declares alone (graphInterface: not its nodes or weights); no limits (nothing is discovered).
+ */
+export function interfaceFacts(io: GraphInterface): GraphFacts {
+  return { ...declaredFacts(io, io.inputs.find((v) => roleByName(v.name) === 'ids')?.name), limits: null };
+}
+
+/** The scores output, and the batch size and sequence length the token ids input `ids` fixes. */
+function declaredFacts(io: GraphInterface, ids: string | undefined): Omit<GraphFacts, 'limits' | 'structure'> {
+  const scores = scoresOutput({ graph: io });
+  const dims = io.inputs.find((v) => v.name === ids)?.shape;
   const fixed = (d: Dim | undefined) => (typeof d === 'number' && d > 0 ? d : null);
-  return {
-    limits: structure ? inputLimits(model, structure) : null,
-    scoreWidth: scores.width,
-    scoresName: scores.name,
-    fixedBatch: fixed(dims?.[0]),
-    fixedSequence: fixed(dims?.[1]),
-    structure,
-  };
+  return { scoreWidth: scores.width, scoresName: scores.name, fixedBatch: fixed(dims?.[0]), fixedSequence: fixed(dims?.[1]) };
 }
 
 /** An output's shape can hold scores: [batch], [batch, k] or unknown (not an encoder's [batch, seq, hidden]). */
@@ -57,7 +64,7 @@ const scoreShaped = (o: Model['graph']['outputs'][number]) => !o.shape || o.shap
  * pooler's output (a graph exported with outputs [last_hidden_state, logits] under other names, or [pooler_output,
  * output_1]); predict's `scoresOutputName` by names alone. `name` is null when no output can hold scores.
  */
-export function scoresOutput(model: Model): { name: string | null; width: number | null } {
+export function scoresOutput(model: { graph: Pick<Model['graph'], 'outputs'> }): { name: string | null; width: number | null } {
   const outs = model.graph.outputs;
   const out = outs.find((o) => o.name === 'logits') ?? outs.find((o) => scoreShaped(o) && !HIDDEN_STATE_NAME.test(o.name));
   const dims = out?.shape;

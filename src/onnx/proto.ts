@@ -193,7 +193,7 @@ export function tensorToProto(t: Tensor, external?: ExternalRef): ITensorProto {
   return p;
 }
 
-function valueInfoFromProto(p: IValueInfoProto): ValueInfo {
+export function valueInfoFromProto(p: IValueInfoProto): ValueInfo {
   const v: ValueInfo = { name: p.name ?? '' };
   if (p.docString) v.docString = p.docString;
   const tt = p.type?.tensorType;

@@ -15,6 +15,7 @@ import {
   type IModelProto,
   type INodeProto,
   type ITensorProto,
+  type IValueInfoProto,
 } from './onnx-schema.ts';
 
 export type * from './onnx-schema.ts';
@@ -65,6 +66,7 @@ export const onnx = {
   ModelProto: codec<IModelProto>('ModelProto'),
   GraphProto: codec<IGraphProto>('GraphProto'),
   NodeProto: codec<INodeProto>('NodeProto'),
+  ValueInfoProto: codec<IValueInfoProto>('ValueInfoProto'),
   TensorProto: { ...codec<ITensorProto>('TensorProto'), DataType: TensorProtoDataType, DataLocation: TensorProtoDataLocation },
   AttributeProto: { AttributeType: AttributeProtoAttributeType },
 };

@@ -21,13 +21,13 @@ import { mapModelLabels } from '../eval/labels.ts';
 import { readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { predictRows } from '../eval/predict.ts';
-import { graphFacts } from '../eval/graph-checks.ts';
+import { graphFacts, interfaceFacts } from '../eval/graph-checks.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
 import { sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
-import { loadModel } from '../onnx/load.ts';
+import { graphInterface, loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
-import { sessionInputs } from '../bert/model-inputs.ts';
+import { fedByNames, sessionInputs } from '../bert/model-inputs.ts';
 import { taskOf, textEncodings, type TrainingSet } from './data.ts';
 
 const MAGIC = 'BCTLOGIT';
@@ -96,14 +96,16 @@ export function teacherCacheFile(cacheDir: string, key: string): string {
 
 /** Runs the teacher over the set (length-bucketed batches, fed through evaluation's `predictRows`). */
 async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ values: Float32Array; width: number }> {
-  // A teacher whose inputs fix the sequence length or batch size (a static-shape export) is fed batches of that shape.
-  let graph: Model | undefined = loadModel(onnxPath);
-  const facts = graphFacts(graph);
-  const padTo = facts.limits?.fixedSequence ?? undefined;
-  const batchRows = facts.fixedBatch ?? undefined;
   const session = await openSession(onnxPath, o.threads !== undefined ? { threads: o.threads } : {});
   try {
-    const inputs = sessionInputs(session, () => graph!, facts.structure);
+    // A teacher whose inputs fix the sequence length or batch size (a static-shape export) is fed batches of that
+    // shape. A teacher fed by its input names (what exporters name them) needs no more of its graph than the inputs
+    // and outputs it declares, read without its weights; one whose input roles only discovery tells apart is read whole.
+    let graph: Model | undefined = fedByNames(session) ? undefined : loadModel(onnxPath);
+    const facts = graph ? graphFacts(graph) : interfaceFacts(graphInterface(onnxPath));
+    const padTo = facts.fixedSequence ?? undefined;
+    const batchRows = facts.fixedBatch ?? undefined;
+    const inputs = sessionInputs(session, graph ? () => graph! : undefined, facts.structure);
     graph = undefined; // the weights are in the session now
     const rows = await predictRows(session, textEncodings(o.set.examples), {
       inputs,
