@@ -69,9 +69,10 @@ const TRAINING_DEFAULTS: Readonly<Record<string, unknown>> = (() => {
 /**
  * A train / distill step's settings as the key sees them: model paths replaced by the files' hashes (moving a
  * teacher keeps the key, changing it does not), without threads and checkpointEvery (which change nothing), words
- * as the step reads them and defaults left out (TRAINING_DEFAULTS).
+ * as the step reads them and defaults left out (TRAINING_DEFAULTS), a teacher that is the point's own model
+ * (`model`: its sha256) among them: the default teacher.
  */
-function trainingKeySettings(settings: Record<string, unknown>, t: PointTrainingStep): Record<string, unknown> {
+function trainingKeySettings(settings: Record<string, unknown>, t: PointTrainingStep, model: string): Record<string, unknown> {
   const { threads: _t, checkpointEvery: _c, ...given } = settings;
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(given)) {
@@ -80,7 +81,8 @@ function trainingKeySettings(settings: Record<string, unknown>, t: PointTraining
   }
   if (rest.student !== undefined && t.studentSha256 !== undefined) rest.student = `sha256:${t.studentSha256}`;
   else if (typeof rest.student === 'string') rest.student = canonicalStudentSpec(rest.student);
-  if (rest.teacher !== undefined && t.teacherSha256 !== undefined) rest.teacher = `sha256:${t.teacherSha256}`;
+  if (rest.teacher !== undefined && t.teacherSha256 === model) delete rest.teacher;
+  else if (rest.teacher !== undefined && t.teacherSha256 !== undefined) rest.teacher = `sha256:${t.teacherSha256}`;
   return rest;
 }
 
@@ -96,7 +98,7 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
     const t = training.get(i);
     if (t) {
       seeded ||= s.settings.seed === undefined;
-      return { pass: s.pass, settings: trainingKeySettings(s.settings, t) };
+      return { pass: s.pass, settings: trainingKeySettings(s.settings, t, p.model.sha256) };
     }
     const pass = getPass(s.pass);
     const settings = pass.check(s.settings);

@@ -291,6 +291,21 @@ describe('point keys', () => {
     expect(await key(relabelled)).not.toBe(here);
   });
 
+  it("of a distill step naming the point's own model as its teacher are those of the step without a teacher (its default): one point", async () => {
+    const distill = (settings: Record<string, unknown>) => [
+      { pass: 'distill', settings: { student: 'bert:layers=1', epochs: 1, maxExamples: 8, ...settings } },
+    ];
+    const key = async (settings: Record<string, unknown>) => (await plan([distill(settings)]))[1]!.key;
+    const own = await key({});
+    expect(await key({ teacher: 'models/tiny-sst2' })).toBe(own);
+    expect(await key({ teacher: 'models/tiny-sst2/model.onnx' })).toBe(own);
+    expect(await key({ teacher: 'models/tiny-stsb' })).not.toBe(own);
+    // (both in one sweep: one point, refused as such)
+    await expect(plan([distill({}), distill({ teacher: 'models/tiny-sst2' })])).rejects.toThrow(
+      "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' (the same steps and settings); keep one",
+    );
+  });
+
   it('refuse a pipeline that measures the model when its calibration task has no train file, before any point runs', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     await expect(plan(pipelines.slice(0, 1), { calibration: { task: 'RTE', examples: 4 } })).resolves.toHaveLength(2);
