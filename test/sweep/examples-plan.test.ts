@@ -1,0 +1,55 @@
+/**
+ * Every sweep file of examples/ plans, as `compress sweep FILE --dry-run` does: its pipelines parse, and none is
+ * refused on models of its models' depths (the rules that refuse two pipelines that are one point on a model read
+ * its depth). The models are tiny stand-ins, at the paths the files name, of the shared teachers (4 and 2 layers)
+ * and of those their npm run results:* scripts make first (out/teachers/L2H256-half and L1H256, out/tinybert-general).
+ */
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweepFile } from '../../src/sweep/spec.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+
+const EXAMPLES = resolve(__dirname, '../../examples');
+const root = mkdtempSync(join(tmpdir(), 'examples-plan-'));
+const glueDir = join(root, 'glue');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Stand-ins: folder (from `root`, where the repository is `repo`), layers, regression (STS-B). */
+const MODELS: Array<[string, number, boolean]> = [
+  ['shared/teachers/sst2-L4H256', 4, false],
+  ['shared/teachers/sst2-L2H256', 2, false],
+  ['shared/teachers/stsb-L4H256', 4, true],
+  ['repo/out/teachers/L2H256-half', 2, false],
+  ['repo/out/teachers/L1H256', 1, false],
+  ['repo/out/tinybert-general', 1, false],
+];
+
+beforeAll(() => {
+  // (each its own weights: one file named twice is refused)
+  MODELS.forEach(([dir, numLayers, regression], seed) => {
+    const model = tinyBert({ numLayers, maxPositions: 128, numLabels: regression ? 1 : 2 }, { seed: seed + 1 });
+    writeModelFolder(join(root, dir), model, { regression, maxLength: regression ? 128 : 64 });
+  });
+  writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+  writeGlueTask(glueDir, 'STS-B', 8, ['train', 'dev']);
+  mkdirSync(join(root, 'repo', 'examples'));
+});
+
+describe('the sweep files of examples/', () => {
+  const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+
+  it('are there', () => {
+    expect(files).toContain('poster.yaml');
+  });
+
+  it.each(files)('%s plans on models of its models’ depths', async (name) => {
+    const file = join(root, 'repo', 'examples', name);
+    cpSync(join(EXAMPLES, name), file);
+    const points = await planSweep(parseSweepFile(file), { glueDir, workDir: join(root, 'work') });
+    expect(points.length).toBeGreaterThan(0);
+  });
+});
