@@ -791,6 +791,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     trainSet = augmented;
   }
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
+  // (the teacher's files are hashed once: for the teacher-logits cache's key, the lineage and the checkpoints' identity)
+  const hash = memoizedSha256();
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {
     const teacherPath = o.teacher;
@@ -801,6 +803,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'),
         threads,
         log,
+        hashFile: hash,
         ...(stopOnSignal ? { onBatch: stopOnSignal } : {}),
       }),
     );
@@ -808,7 +811,6 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   // (the teacher is part of what makes a run the one its checkpoints are of: its .onnx file's hash for the lineage,
   // with external data the weights' files too for the identity, as the teacher-logits cache keys it; the .onnx hashed once)
-  const hash = memoizedSha256();
   const teacherOnnx = o.teacher ? locateModel(o.teacher).onnx : undefined;
   const teacherSha256 = teacherOnnx ? await hash(teacherOnnx) : undefined;
   const teacherIdentity = teacherOnnx ? await modelSha256(teacherOnnx, hash) : undefined;

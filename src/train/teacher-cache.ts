@@ -47,6 +47,11 @@ export interface TeacherLogitsOptions {
   onBatch?: (done: number, total: number) => void;
   /** Notes: read from the cache, or computing (a miss, or a bad cache file) and then cached. */
   log?: (line: string) => void;
+  /**
+   * The sha256 of a file, for the cache key (default sha256File): a memoized one the caller hashes the teacher with
+   * too (training's lineage and checkpoints), so that its files are read and hashed once.
+   */
+  hashFile?: (file: string) => Promise<string>;
 }
 
 /**
@@ -58,7 +63,7 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
   const teacherConfig = readModelConfig(where.dir);
   // A teacher whose config.json says it cannot score this task fails before it runs over the whole set.
   if (teacherConfig.numLabels !== null) teacherColumns(teacherConfig.id2label, taskOf(o.set, 'teacher logits').regression ? 1 : teacherConfig.numLabels, o.set);
-  const key = await teacherCacheKey(where.onnx, o.set);
+  const key = await teacherCacheKey(where.onnx, o.set, o.hashFile);
   const file = teacherCacheFile(o.cacheDir, key);
   const count = o.set.examples.length;
   let rows: { values: Float32Array; width: number } | undefined;
@@ -79,11 +84,12 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
   return reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);
 }
 
-/** The cache key: SHA-256 of the teacher's files, the set's hash and the maximum length. */
-export async function teacherCacheKey(onnxPath: string, set: TrainingSet): Promise<string> {
-  const bytes = readFileSync(onnxPath);
-  const external = await Promise.all(externalDataFiles(onnxPath, bytes).map(sha256File));
-  const teacher = [sha256Bytes([bytes]), ...external];
+/**
+ * The cache key: SHA-256 of the teacher's files (by `hashFile`, default sha256File), the set's hash and the maximum
+ * length.
+ */
+export async function teacherCacheKey(onnxPath: string, set: TrainingSet, hashFile: (file: string) => Promise<string> = sha256File): Promise<string> {
+  const teacher = await Promise.all([onnxPath, ...externalDataFiles(onnxPath)].map(hashFile));
   return createHash('sha256')
     .update(JSON.stringify({ format: FORMAT, teacher, data: set.sha256, maxLength: set.maxLength }))
     .digest('hex');
