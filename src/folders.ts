@@ -59,23 +59,30 @@ let stopWatchingInterrupts: (() => void) | undefined;
 /**
  * Removes the folders ensureFolder created in this process that are still empty, deepest first, and forgets them
  * all: a command refused after checking its destinations leaves no empty folders behind. A folder something was
- * written into is kept. With `inside`, only those in one of its folders (or one of them) are removed, the others
- * forgotten: a process that goes on (a sweep's worker after a point) leaves the folders it made that other processes
- * share (a model's work folder, a cache folder), which one of them may be about to create a file or folder in.
+ * written into is kept. With `inside`, only those in one of its folders (or one of them) are removed and forgotten;
+ * the others stay listed: a process that goes on (a sweep running its next point) leaves the folders it made that
+ * other points share (a model's work folder, a cache folder), which another process may be about to create a file or
+ * folder in (a worker's point; a few such folders, however many points run).
  */
 export function removeCreatedFolders(inside?: readonly string[]): void {
-  stopWatchingInterrupts?.();
-  stopWatchingInterrupts = undefined;
   const roots = inside?.map((dir) => resolve(dir));
-  for (const dir of createdFolders.reverse()) {
-    if (roots && !roots.some((root) => dir === root || dir.startsWith(root.endsWith(sep) ? root : root + sep))) continue;
+  const kept: string[] = [];
+  for (const dir of [...createdFolders].reverse()) {
+    if (roots && !roots.some((root) => dir === root || dir.startsWith(root.endsWith(sep) ? root : root + sep))) {
+      kept.unshift(dir);
+      continue;
+    }
     try {
       rmdirSync(dir);
     } catch {
       // not empty (or already gone): keep it
     }
   }
-  createdFolders.length = 0;
+  createdFolders.splice(0, createdFolders.length, ...kept);
+  if (kept.length === 0) {
+    stopWatchingInterrupts?.();
+    stopWatchingInterrupts = undefined;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { errorMessage } from '../errors.ts';
 import { childEntry } from '../processes.ts';
+import { removeCreatedFolders } from '../folders.ts';
 import { StageTracker, machineStageBoard, markContended } from './contention.ts';
 import type { SweepPoint } from './plan.ts';
 import type { TrainingStop } from '../train/run.ts';
@@ -56,6 +57,8 @@ export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortS
       } finally {
         stages.set(0, null, name);
         stages.takeCompany(0);
+        // (the empty folders it made in its own folder, a point that failed before writing, as a worker removes them)
+        if (point.outputDir !== null) removeCreatedFolders([point.outputDir]);
       }
     },
     close: async () => {},

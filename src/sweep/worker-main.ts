@@ -40,8 +40,8 @@ process.on('message', (req: WorkerRequest) => {
           : { type: 'failed', key, error: errorLine(fileSystemError(e) ?? e) },
       ),
     )
-    // the folders this point created in its own folder: empty ones (a point that failed before writing) go; the list
-    // starts afresh, so a long-running worker does not keep one entry per point. Those it created outside (its model's
+    // the folders this point created in its own folder: empty ones (a point that failed before writing) go, and are
+    // forgotten, so a long-running worker does not keep one entry per point. Those it created outside (its model's
     // work folder, the cache folder) stay: another worker's point may be about to make its folder there
     .finally(() => {
       if (running === controller) running = undefined;

@@ -120,24 +120,28 @@ describe.runIf(process.platform === 'linux')("a pool's worker processes", () => 
 });
 
 describe('the folders a point in a worker process made', () => {
-  it("are removed when left empty inside the point's own folder only, not its model's work folder other workers' points share", async () => {
+  it("are removed when left empty inside the point's own folder only, not its model's work folder other workers' points share, with --jobs 1 too", async () => {
     // (drop-layers of a layer the 2-layer model lacks: the point fails once it has made its folder, before writing)
     const doc = {
       models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
       pipelines: [{ name: 'no-such-layer', steps: [{ pass: 'drop-layers', settings: { layers: '5' } }] }],
       bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
     };
-    const workDir = join(t.root, 'failed-before-writing');
-    const point = (await planSweep(parseSweep(doc, t.sweepFile, 'failing.yaml'), { glueDir: t.glueDir, workDir })).find((p) => p.label === 'no-such-layer')!;
-    const runner = workerPool(1, 1);
-    try {
-      await expect(runner.run(point)).rejects.toThrow(/layer 5 does not exist/);
-    } finally {
-      await runner.close();
+    for (const [name, runner] of [
+      ['in a worker process', workerPool(1, 1)],
+      ['in this process', inProcessRunner(1)],
+    ] as Array<[string, PointRunner]>) {
+      const workDir = join(t.root, `failed-before-writing ${name}`);
+      const point = (await planSweep(parseSweep(doc, t.sweepFile, 'failing.yaml'), { glueDir: t.glueDir, workDir })).find((p) => p.label === 'no-such-layer')!;
+      try {
+        await expect(runner.run(point), name).rejects.toThrow(/layer 5 does not exist/);
+      } finally {
+        await runner.close();
+      }
+      expect(existsSync(point.outputDir!), name).toBe(false);
+      // (made by this process, empty now, but shared: another worker may be creating its point's folder in it meanwhile)
+      expect(readdirSync(dirname(point.outputDir!)), name).toEqual([]);
     }
-    expect(existsSync(point.outputDir!)).toBe(false);
-    // (made by this worker, empty now, but shared: another worker may be creating its point's folder in it meanwhile)
-    expect(readdirSync(dirname(point.outputDir!))).toEqual([]);
   });
 });
 
