@@ -327,6 +327,14 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
             `${spec.file}: ${at(m.name)} is the same model as ${at(same.model.name)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their '${p.label}' points are one; keep one of them`,
           );
         }
+        // (a distill step naming this model as its teacher is one with the default teacher: on other models they differ)
+        const ownTeacher = (q: SweepPoint) =>
+          (q.training?.steps ?? []).some((t) => q.steps[t.index]?.settings.teacher !== undefined && t.teacherSha256 === q.model.sha256);
+        const naming = [same, point].filter(ownTeacher);
+        if (naming.length === 1)
+          throw new SettingsError(
+            `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' ('${naming[0]!.label}' names '${m.name}' itself as its distill teacher, the default); keep one, or leave '${m.name}' out of one of them (its models:)`,
+          );
         throw new SettingsError(
           `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' (the same steps and settings); keep one`,
         );

@@ -300,9 +300,9 @@ describe('point keys', () => {
     expect(await key({ teacher: 'models/tiny-sst2' })).toBe(own);
     expect(await key({ teacher: 'models/tiny-sst2/model.onnx' })).toBe(own);
     expect(await key({ teacher: 'models/tiny-stsb' })).not.toBe(own);
-    // (both in one sweep: one point, refused as such)
+    // (both in one sweep: one point, refused as such, saying why and that on other models they differ)
     await expect(plan([distill({}), distill({ teacher: 'models/tiny-sst2' })])).rejects.toThrow(
-      "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' (the same steps and settings); keep one",
+      "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' ('p1' names 'tiny-sst2' itself as its distill teacher, the default); keep one, or leave 'tiny-sst2' out of one of them (its models:)",
     );
   });
 
