@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { sha256Bytes, sha256File } from '../files.ts';
 import { type IModelProto, onnx } from './proto.ts';
 import { Reader } from './schema.ts';
+import { withFileFields } from './file-fields.ts';
 
 /** Field numbers on the way to an initializer's external data entries: ModelProto.graph, GraphProto.initializer, TensorProto.external_data. */
 const GRAPH = 7;
@@ -47,13 +48,37 @@ function mayNameExternalData(bytes: Uint8Array): boolean {
 }
 
 /**
- * The external data files an ONNX model names (its initializers' `location`s, resolved from its folder), sorted.
- * Only a model whose initializers may have external data entries (mayNameExternalData) is decoded: an inline model's
- * file is walked, not decoded. A file that is not a model (does not decode) names none: loading it says why, in one
- * line, where it is run.
+ * mayNameExternalData of the file at `path`, walked with positional reads (FileFields): an inline model's weights
+ * are skipped, not read. True where the walk is unsure (a field of those numbers with another wire type, a field
+ * running past its message, a file that cannot be read).
  */
-export function externalDataFiles(onnxPath: string, bytes: Uint8Array = readFileSync(onnxPath)): string[] {
-  if (!mayNameExternalData(bytes)) return [];
+function fileMayNameExternalData(path: string): boolean {
+  try {
+    return withFileFields(path, (file) => {
+      /** Whether a field `id` in [start, end) holds something `inside` says may be there. */
+      const within = (start: number, end: number, id: number, inside: (start: number, end: number) => boolean): boolean => {
+        for (const f of file.fields(start, end)) {
+          if (f.field !== id) continue;
+          if (f.length === undefined || inside(f.at, f.at + f.length)) return true;
+        }
+        return false;
+      };
+      return within(0, file.size, GRAPH, (g, gEnd) => within(g, gEnd, INITIALIZER, (t, tEnd) => within(t, tEnd, EXTERNAL_DATA, () => true)));
+    });
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The external data files an ONNX model names (its initializers' `location`s, resolved from its folder), sorted.
+ * Only a model whose initializers may have external data entries (mayNameExternalData) is decoded: an inline model is
+ * walked, not decoded, and from its file (no `bytes` given) not read whole. A file that is not a model (does not
+ * decode) names none: loading it says why, in one line, where it is run.
+ */
+export function externalDataFiles(onnxPath: string, given?: Uint8Array): string[] {
+  if (given ? !mayNameExternalData(given) : !fileMayNameExternalData(onnxPath)) return [];
+  const bytes = given ?? readFileSync(onnxPath);
   let model: IModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
