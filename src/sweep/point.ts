@@ -150,7 +150,11 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     }
     let input = first > 0 ? outputs[first - 1]! : point.model.onnx;
     for (const [i, stage] of stages.entries()) {
-      if (i < first) continue;
+      if (i < first) {
+        // (a train step's checkpoints left by a run killed after the stage's record was written)
+        if (stage.kind === 'train') rmSync(trainWorkDir(point, stage.step), { recursive: true, force: true });
+        continue;
+      }
       checkNotStopped(opts.signal);
       const output = outputs[i]!;
       // The record and files of an earlier run's stage no longer hold: the stage writes them all again (a side file
@@ -181,6 +185,9 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
         passes.push({ pass: stage.step.kind, summary: trainingSummary(lineage, stage.step.student !== undefined) });
       }
       await recordStage(point, i, stages.length, output, { size: size!, dataFile, passes });
+      // a train step's checkpoints go once its stage is recorded: killed before (while its files are hashed), the
+      // rerun resumes from the last checkpoint, with every epoch done, instead of training again
+      if (stage.kind === 'train') rmSync(trainWorkDir(point, stage.step), { recursive: true, force: true });
       input = output;
     }
     // The intermediate models are inputs of later stages only: drop their weights, keep their lineage and config.
@@ -379,6 +386,11 @@ function splitStages(point: SweepPoint): Stage[] {
   return stages;
 }
 
+/** The checkpoints of a point's train / distill step. */
+function trainWorkDir(point: SweepPoint, t: PointTrainingStep): string {
+  return join(point.outputDir!, `train-${t.index}`);
+}
+
 /** Runs one train / distill step on `input` (unless the step names its own student) into `output`. */
 async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string, output: string, opts: RunPointOptions, log: (line: string) => void) {
   const threads = t.settings.threads ?? point.eval.threads ?? opts.threads;
@@ -394,7 +406,8 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
       maxLength: t.maxLength ?? point.eval.maxLength,
       glueDir: point.glueDir,
       cacheDir: point.training?.cacheDir,
-      workDir: join(point.outputDir!, `train-${t.index}`),
+      workDir: trainWorkDir(point, t),
+      keepWorkDir: true,
       // (checkpoints of the step on another input: a stage before it ran again, as its files had changed)
       otherJob: 'start-over',
       log,

@@ -165,8 +165,13 @@ export interface TrainRunOptions {
    * the teacher's forward pass then.
    */
   featureCacheBytes?: number;
-  /** Checkpoints (default OUT.train/ beside the output; removed after success). */
+  /** Checkpoints (default OUT.train/ beside the output; removed after success unless `keepWorkDir`). */
   workDir?: string;
+  /**
+   * Leave workDir's checkpoints after success, for the caller to remove once it has recorded the output (a sweep's
+   * stage: killed before its record, the rerun resumes from the last checkpoint instead of training again).
+   */
+  keepWorkDir?: boolean;
   /**
    * Checkpoints in workDir of a run with other settings, data, teacher or student: refused in one line saying what
    * differs, the checkpoints kept ('refuse', the default), or ignored and replaced ('start-over': a sweep's point,
@@ -935,6 +940,6 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     sideFiles,
   };
   writeFileAtomic(lineagePath(o.output), Buffer.from(JSON.stringify(lineage, null, 2) + '\n'));
-  rmSync(workDir, { recursive: true, force: true });
+  if (!o.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
   return { lineage, interrupted: false };
 }
