@@ -23,7 +23,7 @@ import { locateModel } from '../onnx/locate.ts';
 import { predictRows } from '../eval/predict.ts';
 import { graphFacts, interfaceFacts } from '../eval/graph-checks.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
-import { sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
+import { removeStaleTemporaries, sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
 import { graphInterface, loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -79,6 +79,7 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
     o.log?.(`teacher outputs on ${count} examples: computing (not in the cache)`);
     rows = await runTeacher(where.onnx, o);
     writeFileAtomic(file, encodeCache(key, count, rows.width, rows.values));
+    removeStaleTemporaries(file); // what a run killed while writing this file left
     o.log?.(`teacher outputs computed and cached in ${file}`);
   }
   return reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);

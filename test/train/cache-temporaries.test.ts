@@ -1,0 +1,52 @@
+/**
+ * A distill killed (SIGKILL, out of memory) while it writes a cache file, the teacher's logits or the augmented
+ * examples (seconds for a large task), leaves the file's temporary in the cache folder. The rerun of that command
+ * writes the same cache file: it removes what a dead writer left for that file, as a model's writer does, instead
+ * of the cache folder keeping a copy of the file's bytes for each killed run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { augmentCacheFile, writeAugmentCache } from '../../src/train/augment.ts';
+import { loadTrainingSet } from '../../src/train/data.ts';
+import { teacherCacheFile, teacherCacheKey, teacherLogits } from '../../src/train/teacher-cache.ts';
+import { GLUE_DIR, TEACHERS_DIR } from '../helpers/glue-paths.ts';
+
+const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const ready = existsSync(join(GLUE_DIR, 'SST-2', 'dev.tsv')) && existsSync(join(TEACHER, 'model.onnx'));
+
+const tmp = mkdtempSync(join(tmpdir(), 'bert-compress-cache-temporaries-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The temporary a writer killed while writing `file` leaves (its pid gone, unwritten for an hour). */
+function deadWritersTemporary(file: string): string {
+  const pid = spawnSync(process.execPath, ['-e', '']).pid!; // (exited: no process has that pid now)
+  const left = `${file}.${pid}.k1ll3d.tmp`;
+  mkdirSync(dirname(left), { recursive: true });
+  writeFileSync(left, 'half a cache file');
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(left, hourAgo, hourAgo);
+  return left;
+}
+
+describe('cache files written again after a killed write', () => {
+  it.skipIf(!ready)("the teacher's logits: the dead writer's temporary is removed (needs ../shared)", async () => {
+    const cacheDir = join(tmp, 'logits');
+    const set = loadTrainingSet({ task: 'SST-2', split: 'dev', glueDir: GLUE_DIR, tokenizer: TEACHER, modelConfig: TEACHER, maxExamples: 16 });
+    const file = teacherCacheFile(cacheDir, await teacherCacheKey(join(TEACHER, 'model.onnx'), set));
+    const left = deadWritersTemporary(file);
+    await teacherLogits({ teacherPath: TEACHER, set, cacheDir, batchSize: 16, threads: 1 });
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(left)).toBe(false);
+  });
+
+  it('the augmented examples: the dead writer’s temporary is removed', () => {
+    const file = augmentCacheFile(join(tmp, 'augment'), 'k'.repeat(64));
+    const left = deadWritersTemporary(file);
+    writeAugmentCache(file, 'k'.repeat(64), [{ source: 0, textA: 'a fine film' }]);
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(left)).toBe(false);
+  });
+});
