@@ -13,9 +13,10 @@
  * never reads (`ModelInput.unread`: token_type_ids of an export computing zeros) is declared unread in the model
  * written too, so that what feeds the original (transformers.js feeds every declared input its tokenizer returns,
  * onnxruntime refuses a feed the model does not declare) feeds it. A BiLSTM student
- * (`fedByName`: a graph discovery does not read, fed by its input names) keeps the original's interface as far as it
- * reads the same inputs: the fixed sizes, int32 element types and the scores output's name, and the original's input
- * names where they are names exporters use (what eval and bench feed such a graph by); it takes no position ids.
+ * (`fedByName`: a graph discovery does not read, fed by its input names) keeps the original's interface too: the fixed
+ * sizes, int32 element types and the scores output's name, and the original's inputs where their names are names
+ * exporters use (what eval and bench feed such a graph by), those it does not read (token types, position ids)
+ * declared unread.
  */
 import { attr } from '../bert/build-graph.ts';
 import { findBert } from '../bert/discover.ts';
@@ -129,8 +130,9 @@ function withOriginalNames(written: Model, original: OriginalIo): void {
   });
   const taken = new Set<string>([...g.initializers.keys(), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs)]);
   for (const { w } of pairs) taken.delete(w.name);
-  // (an input the original declares and never reads, which the written graph has no input for: declared, unread)
-  const unread = original.inputs.filter((o) => o.unread && !pairs.some((p) => p.o === o));
+  // (an input of the original the written graph has no input for: declared, unread. One the original never reads
+  // (ModelInput.unread), or one a BiLSTM student does not read: its token types, its position ids)
+  const unread = original.inputs.filter((o) => !pairs.some((p) => p.o === o));
   const names = [...pairs, ...unread.map((o) => ({ o }))].map(({ o }) => o.name);
   if (names.some((n) => taken.has(n))) return;
   const int32 = pairs.filter(({ o, w }) => o.elementType === 'int32' && w.elementType === 'int64');

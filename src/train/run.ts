@@ -694,7 +694,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // (a student is trained through a graph of int64 inputs with dynamic axes: written with the inputs and outputs of the
   // original, the student model's, else the teacher's it was made from (fixed sizes, input names and order, int32 ids,
   // the scores output's name), so it drops in where the original ran; a BiLSTM, which reads no token types or position
-  // ids and is fed by its input names, as far as it reads the same inputs: see original-io.ts)
+  // ids and is fed by its input names, declares those unread: see original-io.ts)
   // (the model is not held in a variable of its own: it would live as long as this function, through training)
   const io = studentModel || teacherModel ? originalIo((studentModel ?? teacherModel)!) : undefined;
   // The student holds its own copy of the student model's weights: the model read is not kept through training (its

@@ -82,8 +82,8 @@ describe('distilling from a static-shape teacher', () => {
   it.each([
     ['every-other', [1, 16], ['input_ids', 'attention_mask', 'token_type_ids'], [1, 2]],
     ['bert:layers=1,hidden=16,heads=2,intermediate=32', [1, 16], ['input_ids', 'attention_mask', 'token_type_ids'], [1, 2]],
-    // (a BiLSTM reads no token types: the inputs it reads, at the teacher's sizes)
-    ['bilstm:hidden=4,embedding=8', [1, 16], ['input_ids', 'attention_mask'], [1, 2]],
+    // (a BiLSTM reads no token types: declared unread, as the teacher's, at the teacher's sizes)
+    ['bilstm:hidden=4,embedding=8', [1, 16], ['input_ids', 'attention_mask', 'token_type_ids'], [1, 2]],
   ])('writes the %s student with inputs %j, which eval scores as the run did', async (student, input, names, logits) => {
     const teacher = shapedModel(`teacher-${student}`, 1, 16);
     const output = join(work, `distilled-${student}`, 'model.onnx');
@@ -108,11 +108,12 @@ describe('distilling from a static-shape teacher', () => {
     const output = join(work, 'distilled-bilstm-tensorflow', 'model.onnx');
     const run = { task: 'SST-2', teacher, glueDir, maxLength: 12, cacheDir: join(work, 'cache'), distill: {}, settings, log: () => {} };
     const { lineage } = await runTraining({ ...run, student: 'bilstm:hidden=4,embedding=8', output });
-    // (segment_ids, the token types, it does not read; the batch stays dynamic, as the teacher's)
+    // (segment_ids, the token types, declared and not read; the batch stays dynamic, as the teacher's)
     const expected = {
       inputs: [
         ['attention_mask:0', DataType.INT32, ['batch', 12]],
         ['input_ids', DataType.INT32, ['batch', 12]],
+        ['segment_ids', DataType.INT32, ['batch', 12]],
       ],
       outputs: [['output_1', ['batch', 2]]],
     };
