@@ -116,6 +116,8 @@ interface Phase {
   /** Resolved against the teacher and student layer counts. */
   matches: IntermediateMatch[];
   epochs: number;
+  /** The setting `epochs` comes from, as a refusal to resume names it (intermediateEpochs); default 'epochs'. */
+  epochsKey?: string;
   /** Evaluate on dev after each epoch (not for an intermediate-only phase: the classifier is not trained yet). */
   evaluate: boolean;
 }
@@ -441,13 +443,14 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
       ? presetMatches(distill.intermediate, n, m, { pkdWeight: distill.pkdWeight, layerMap: distill.layerMap })
       : distill.intermediate;
   const intermediateEpochs = distill.intermediateEpochs ?? settings.epochs;
-  if (distill.stage === 'general') return [{ name: 'general distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false }];
+  const epochsKey = distill.intermediateEpochs !== undefined ? { epochsKey: 'intermediateEpochs' } : {};
+  if (distill.stage === 'general') return [{ name: 'general distillation', loss: [], matches, epochs: intermediateEpochs, ...epochsKey, evaluate: false }];
   if (jointPhase(distill)) {
     const what = typeof distill.intermediate === 'string' ? distill.intermediate : 'intermediate';
     return [{ name: `prediction + ${what} KD`, loss: prediction, matches, epochs: settings.epochs, evaluate: true }];
   }
   return [
-    { name: 'intermediate-layer distillation', loss: [], matches, epochs: intermediateEpochs, evaluate: false },
+    { name: 'intermediate-layer distillation', loss: [], matches, epochs: intermediateEpochs, ...epochsKey, evaluate: false },
     { name: 'prediction-layer distillation', loss: prediction, matches: [], epochs: settings.epochs, evaluate: true },
   ];
 }
@@ -853,6 +856,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         trainsOnce: true,
         workDir: phases.length > 1 ? join(workDir, `phase-${i + 1}`) : workDir,
         ...(o.otherJob ? { otherJob: o.otherJob } : {}),
+        ...(phase.epochsKey ? { epochsKey: phase.epochsKey } : {}),
         signal: o.signal,
         log,
         onStep: o.onStep,

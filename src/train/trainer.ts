@@ -126,6 +126,11 @@ export interface TrainJob {
    * and replaced as this run writes its own).
    */
   otherJob?: 'refuse' | 'start-over';
+  /**
+   * The name a refusal of another job's checkpoints gives `settings.epochs` when it differs (default 'epochs'; a
+   * phase that runs --intermediate-epochs names that).
+   */
+  epochsKey?: string;
   /** Stop after the current step and checkpoint (Ctrl-C). */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -520,7 +525,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         : `resuming from step ${step} (epoch ${firstEpoch + 1})`,
     );
   } else if (ckpt) {
-    const differs = jobDifference(ckpt.extra as Partial<ResumeState> | undefined, jobFacts(job));
+    const differs = jobDifference(ckpt.extra as Partial<ResumeState> | undefined, jobFacts(job), job.epochsKey);
     if ((job.otherJob ?? 'refuse') === 'refuse') {
       await stepper.release();
       throw new SettingsError(
@@ -630,7 +635,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
 }
 
 /** 'with lr 0.001 (this run: 0.0005)': how the job of a checkpoint differs from this one. */
-function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts): string {
+function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts, epochsKey = 'epochs'): string {
   const was = saved?.job;
   if (!was) return 'of another job (other settings, data, teacher or student, or another version of bert-compress)';
   const show = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
@@ -639,7 +644,7 @@ function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts): 
   for (const k of keys) {
     const a = (was.settings as Record<string, unknown>)[k];
     const b = (now.settings as Record<string, unknown>)[k];
-    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k} ${show(a)} (this run: ${show(b)})`);
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k === 'epochs' ? epochsKey : k} ${show(a)} (this run: ${show(b)})`);
   }
   if (was.student !== now.student) out.push(`student ${was.student} (this run: ${now.student})`);
   if (was.teacher !== now.teacher) out.push('another teacher');

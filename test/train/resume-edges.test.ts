@@ -101,6 +101,29 @@ describe.skipIf(!haveShared)('runTraining resumed at the edges of a run (needs .
     expect(counts(resumed)).toEqual(counts(reference));
     expectSameInitializers(join(work, 'phases-stopped', 'model.onnx'), join(work, 'phases-reference', 'model.onnx'));
   });
+
+  it('a rerun with other --intermediate-epochs is refused naming intermediateEpochs, not the --epochs it did not change', async () => {
+    const general = (name: string, intermediateEpochs: number, more: Partial<Parameters<typeof runTraining>[0]> = {}) =>
+      job(name, {
+        settings: { epochs: 1, batchSize: 16, lr: 1e-3, threads: 1 },
+        distill: { intermediate: 'tinybert', stage: 'general', intermediateEpochs },
+        ...more,
+      });
+    const controller = new AbortController();
+    const stopped = await runTraining(
+      general('general-stopped', 2, { signal: controller.signal, onStep: (s) => (s.step === 3 ? controller.abort() : undefined) }),
+    );
+    expect(stopped.interrupted).toBe(true);
+    await expect(runTraining(general('general-stopped', 3))).rejects.toThrow(/ of a run with intermediateEpochs 2 \(this run: 3\): rerun with the settings/);
+    // (no intermediateEpochs given: the phase runs --epochs, and a change is named so)
+    const plain = (name: string, epochs: number, more: Partial<Parameters<typeof runTraining>[0]> = {}) =>
+      job(name, { settings: { epochs, batchSize: 16, lr: 1e-3, threads: 1 }, distill: { intermediate: 'tinybert', stage: 'general' }, ...more });
+    const stop2 = new AbortController();
+    expect(
+      (await runTraining(plain('general-plain', 2, { signal: stop2.signal, onStep: (s) => (s.step === 3 ? stop2.abort() : undefined) }))).interrupted,
+    ).toBe(true);
+    await expect(runTraining(plain('general-plain', 3))).rejects.toThrow(/ of a run with epochs 2 \(this run: 3\): rerun with the settings/);
+  });
 });
 
 describe('stopped while the teacher runs over the training set', () => {
