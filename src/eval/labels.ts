@@ -129,7 +129,7 @@ function otherTasksLabel(task: TaskDefinition, name: string): boolean {
 }
 
 /**
- * The warning line for `tasks` whose outputs were read in the canonical order although `file`'s id2label names
+ * The warning line for `tasks` whose outputs are read in the canonical order although `file`'s id2label names
  * classes (`ignored`: the names none of the tasks' labels are), as transformers' run_glue reads them.
  */
 export function ignoredLabelsNote(tasks: readonly TaskDefinition[], file: string, ignored: readonly string[]): string {
@@ -137,7 +137,7 @@ export function ignoredLabelsNote(tasks: readonly TaskDefinition[], file: string
   const order = one ? one.labels.join(', ') : `of each (${tasks.map((t) => `${t.name}: ${t.labels.join(', ')}`).join('; ')})`;
   return (
     `${tasks.map((t) => t.name).join(', ')}: ${file}'s id2label names ${ignored.join(', ')}, not ${one ? `${one.name}'s` : 'their'} labels, ` +
-    `so the model's ${tasks[0]!.labels.length} outputs were read in GLUE's order ${order}, as transformers' run_glue ignores labels that do not match the task's; ` +
+    `so the model's ${tasks[0]!.labels.length} outputs are read in GLUE's order ${order}, as transformers' run_glue ignores labels that do not match the task's; ` +
     'if the scores are near chance, name the classes in id2label'
   );
 }

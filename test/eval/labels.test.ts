@@ -82,10 +82,10 @@ describe('mapModelLabels', () => {
     expect(mapModelLabels(SST2, id2label('POSITIVE', 'NEGATIVE'), 2).ignored).toBeUndefined();
     expect(mapModelLabels(SST2, id2label('LABEL_0', 'LABEL_1'), 2).ignored).toBeUndefined();
     expect(ignoredLabelsNote([SST2], 'm/config.json', ['bad', 'good'])).toBe(
-      "SST-2: m/config.json's id2label names bad, good, not SST-2's labels, so the model's 2 outputs were read in GLUE's order negative, positive, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label",
+      "SST-2: m/config.json's id2label names bad, good, not SST-2's labels, so the model's 2 outputs are read in GLUE's order negative, positive, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label",
     );
     expect(ignoredLabelsNote([SST2, COLA], 'config.json', ['bad', 'good'])).toMatch(
-      /^SST-2, CoLA: config\.json's id2label names bad, good, not their labels, so the model's 2 outputs were read in GLUE's order of each \(SST-2: negative, positive; CoLA: unacceptable, acceptable\), as /,
+      /^SST-2, CoLA: config\.json's id2label names bad, good, not their labels, so the model's 2 outputs are read in GLUE's order of each \(SST-2: negative, positive; CoLA: unacceptable, acceptable\), as /,
     );
   });
 });

@@ -38,7 +38,7 @@ function named(dir: string, names: [string, string], seed = 3): string {
 }
 
 const note = (dir: string, names: string) =>
-  `SST-2: ${join(dir, 'config.json')}'s id2label names ${names}, not SST-2's labels, so the model's 2 outputs were read in GLUE's order negative, positive, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label`;
+  `SST-2: ${join(dir, 'config.json')}'s id2label names ${names}, not SST-2's labels, so the model's 2 outputs are read in GLUE's order negative, positive, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label`;
 const labelWarnings = (lines: readonly string[] | undefined) => (lines ?? []).filter((l) => l.includes('id2label'));
 const id2labelOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).id2label;
 

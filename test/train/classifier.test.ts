@@ -343,7 +343,7 @@ describe('the general stage with --task, misspelt labels in the task stage, ever
 
   it("a task-stage student whose id2label names none of the task's labels keeps its classifier, read in the task's order as compress eval reads it, said in one warning line; written with the task's names", async () => {
     const misspelt = folder('misspelt', tiny(2, 8), { id2label: { 0: 'ent', 1: 'not_ent' } });
-    const warning = `RTE: ${join(misspelt, 'config.json')}'s id2label names ent, not_ent, not RTE's labels, so the model's 2 outputs were read in GLUE's order entailment, not_entailment, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label`;
+    const warning = `RTE: ${join(misspelt, 'config.json')}'s id2label names ent, not_ent, not RTE's labels, so the model's 2 outputs are read in GLUE's order entailment, not_entailment, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label`;
     const evaluated = await evaluate({ model: misspelt, tasks: ['RTE'], glueDir, maxLength: 24 });
     expect(evaluated.warnings?.filter((w) => w.includes('id2label'))).toEqual([warning]);
     const logs: string[] = [];
