@@ -148,13 +148,17 @@ function finalFiles(staged: SavedFiles, output: string): SavedFiles {
 
 /**
  * Renames the staged data file, the model and (when staged) its lineage into place, the model after its data, so
- * the output never refers to missing data. Checked by onnxruntime before: a failed check leaves nothing at the output.
+ * the output never refers to missing data, and after removing the lineage of the model it replaces. Checked by
+ * onnxruntime before: a failed check leaves nothing at the output.
  */
 function commit(staged: SavedFiles, output: string): SavedFiles {
   const final = finalFiles(staged, output);
   const replaced = ownDataFile(output); // the data file of the model this one replaces
   try {
     if (staged.data && final.data) renameSync(staged.data, final.data);
+    // the replaced model's lineage first: killed between the renames, the new model stands without one, never beside
+    // a lineage that describes the old
+    rmSync(lineagePath(output), { force: true });
     renameSync(staged.model, output);
     if (replaced && replaced !== final.data) rmSync(replaced, { force: true });
     if (existsSync(lineagePath(staged.model))) renameSync(lineagePath(staged.model), lineagePath(output));
