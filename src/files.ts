@@ -44,17 +44,24 @@ const STALE_TEMPORARY_MS = 60_000;
  * (a folder of cache files would be listed once per file).
  */
 export function removeStaleTemporaries(path: string): void {
-  const name = basename(path);
+  removeStaleTemporariesIn(dirname(path), basename(path));
+}
+
+/**
+ * Removes from `dir` the temporaries of writers that are gone (as removeStaleTemporaries), of any file there or, with
+ * `target`, of that file name only: a cache folder's, whose files are written by many runs.
+ */
+export function removeStaleTemporariesIn(dir: string, target?: string): void {
   let entries: string[];
   try {
-    entries = readdirSync(dirname(path));
+    entries = readdirSync(dir);
   } catch {
     return;
   }
   for (const entry of entries) {
     const t = temporaryTarget(entry);
-    if (t?.target !== name || processAlive(t.pid)) continue;
-    const file = join(dirname(path), entry);
+    if (!t || (target !== undefined && t.target !== target) || processAlive(t.pid)) continue;
+    const file = join(dir, entry);
     try {
       if (Date.now() - statSync(file).mtimeMs > STALE_TEMPORARY_MS) rmSync(file, { force: true });
     } catch {

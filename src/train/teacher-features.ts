@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../onnx/graph.ts';
-import { sha256Bytes, writeFileAtomic } from '../files.ts';
+import { removeStaleTemporariesIn, sha256Bytes, writeFileAtomic } from '../files.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { findBert } from '../bert/discover.ts';
 import { openModelSession } from '../runtime/model-session.ts';
@@ -105,7 +105,11 @@ export class TeacherFeatures {
     /** The batch size the teacher's graph fixes (a static-shape export): batches are run in chunks of it. */
     private readonly fixedRows?: number,
   ) {
-    if (cache) this.cacheBytes = folderBytes(cache.dir);
+    if (cache) {
+      // (once per run: what runs killed while storing a batch left, which would count against the budget for good)
+      removeStaleTemporariesIn(cache.dir);
+      this.cacheBytes = folderBytes(cache.dir);
+    }
   }
 
   static async open(teacher: Model, requests: readonly FeatureRequest[], threads?: number, cache?: FeatureCacheOptions): Promise<TeacherFeatures> {

@@ -4,7 +4,8 @@
  * direct onnxruntime run.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, DataType, encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
@@ -497,6 +498,30 @@ describe('teacher features and the projection', () => {
       await full.run(batchOf(60));
       await full.release();
       expect(existsSync(join(dir, 'none'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("removes the temporary a run killed while storing a batch left, so it takes none of the cache's budget", async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
+    const dir = mkdtempSync(join(tmpdir(), 'bc-features-'));
+    try {
+      // a dead writer's (its pid exited), unwritten for an hour, as large as the whole budget
+      const pid = spawnSync(process.execPath, ['-e', '']).pid!;
+      const left = join(dir, `features-${'0'.repeat(64)}.bin.${pid}.k1ll3d.tmp`);
+      writeFileSync(left, Buffer.alloc(1 << 20));
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(left, hourAgo, hourAgo);
+      const first = await TeacherFeatures.open(teacher, plan.requests, 1, { dir, budgetBytes: 1 << 20 });
+      await first.run(batchOf(60));
+      await first.release();
+      expect(existsSync(left)).toBe(false);
+      const second = await TeacherFeatures.open(teacher, plan.requests, 1, { dir, budgetBytes: 1 << 20 });
+      await second.run(batchOf(60));
+      await second.release();
+      expect(second.stats, 'the batch was stored within the budget').toEqual({ hits: 1, runs: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
