@@ -58,11 +58,11 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
   }
   switch (map) {
     case 'uniform': {
-      if (n % m !== 0) throw new SettingsError(`layer map 'uniform': ${n} teacher layers are not a multiple of ${m} student layers (give explicit pairs)`);
+      if (n % m !== 0) throw notMultiple('uniform', n, m);
       return [[0, 0], ...Array.from({ length: m }, (_, j): [number, number] => [((j + 1) * n) / m, j + 1])];
     }
     case 'skip': {
-      if (n % m !== 0) throw new SettingsError(`layer map 'skip': ${n} teacher layers are not a multiple of ${m} student layers (give explicit pairs)`);
+      if (n % m !== 0) throw notMultiple('skip', n, m);
       return Array.from({ length: m - 1 }, (_, j): [number, number] => [((j + 1) * n) / m, j + 1]);
     }
     case 'last':
@@ -70,6 +70,20 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
     default:
       throw new SettingsError(`unknown layer map '${String(map)}' (use uniform, skip, last or [[teacher, student], …])`);
   }
+}
+
+/**
+ * The refusal of 'uniform' or 'skip' for a teacher of `n` layers and a student of `m` that does not divide it (a
+ * 3-layer teacher and a 2-layer student, 12 and 5): names --layer-map (a sweep names its step's layerMap) and gives the pairs
+ * nearest the map's spacing (student layer j from teacher layer round(j·n/m)) to start from.
+ */
+function notMultiple(map: 'uniform' | 'skip', n: number, m: number): SettingsError {
+  const layers = map === 'uniform' ? m : m - 1;
+  const pairs = Array.from({ length: layers }, (_, i) => `${Math.round(((i + 1) * n) / m)}:${i + 1}`);
+  const example = (map === 'uniform' ? ['0:0', ...pairs] : pairs).join(',');
+  return new SettingsError(
+    `layer map '${map}': ${n} teacher layers are not a multiple of ${m} student layers: give teacher:student pairs with --layer-map, e.g. ${example}`,
+  );
 }
 
 /**

@@ -95,6 +95,19 @@ describe('layer maps', () => {
 
   it('refuses maps that do not fit, in one line', () => {
     expect(() => layerPairs('uniform', 12, 5)).toThrow(/not a multiple/);
+    // a 3-layer teacher with a 2-layer student (or 12 and 5): the refusal names the flag and gives pairs that work
+    expect(refusal(() => layerPairs('uniform', 3, 2))).toBe(
+      "layer map 'uniform': 3 teacher layers are not a multiple of 2 student layers: give teacher:student pairs with --layer-map, e.g. 0:0,2:1,3:2",
+    );
+    expect(refusal(() => presetMatches('pkd-skip', 12, 5))).toBe(
+      "layer map 'skip': 12 teacher layers are not a multiple of 5 student layers: give teacher:student pairs with --layer-map, e.g. 2:1,5:2,7:3,10:4",
+    );
+    expect(layerPairs(parseLayerMap('0:0,2:1,3:2'), 3, 2)).toEqual([
+      [0, 0],
+      [2, 1],
+      [3, 2],
+    ]);
+    expect(presetMatches('pkd-skip', 12, 5, { layerMap: parseLayerMap('2:1,5:2,7:3,10:4') })).toHaveLength(4);
     expect(refusal(() => layerPairs('uniform', 2, 4))).toBe(
       "layer map 'uniform': the student (4 layers) is deeper than the teacher (2): give explicit teacher:student pairs (one teacher layer may feed several student layers)",
     );
