@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { DataError, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
-import { loadSplit, officialRowsNote, splitFile, type GlueDataset } from '../glue/dataset.ts';
+import { loadSplit, officialRowsNote, splitFile, splitNotFound, type GlueDataset } from '../glue/dataset.ts';
 import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
 import type { Split, TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
@@ -268,7 +268,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   }
   keep((task) => {
     const { file } = splitFile(task, split, glueDir);
-    if (!existsSync(file)) throw new DataError(`${file}: file not found (GLUE ${task.name} ${split}; set --glue-dir or GLUE_DIR)`);
+    if (!existsSync(file)) throw splitNotFound(task, split, file);
   });
 
   if (opts.dtype !== undefined && typeof opts.model !== 'string')

@@ -3,6 +3,7 @@
  * get their names from the task definition), so the reconstructed MNLI/QQP dev files, which have fewer columns
  * than the official ones, read the same way as the official files.
  */
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { columnIndex, readTsv, type TsvTable } from './tsv.ts';
@@ -37,9 +38,18 @@ export function splitFile(task: TaskDefinition, split: Split, glueDir: string): 
   return { spec, file };
 }
 
-/** Reads a task's split from the GLUE folder. Malformed files (and files without examples) are DataErrors naming file:line. */
+/** The error for a task's split file that is not there: the file, the task and split, and where the GLUE folder is set. */
+export function splitNotFound(task: TaskDefinition, split: Split, file: string): DataError {
+  return new DataError(`${file}: file not found (GLUE ${task.name} ${split}; set --glue-dir or GLUE_DIR)`);
+}
+
+/**
+ * Reads a task's split from the GLUE folder. A missing file (splitNotFound), malformed files and files without
+ * examples are DataErrors naming the file (and line).
+ */
 export function loadSplit(task: TaskDefinition, split: Split, glueDir: string): GlueDataset {
   const { spec, file } = splitFile(task, split, glueDir);
+  if (!existsSync(file)) throw splitNotFound(task, split, file);
   const table = readTsv(file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {});
   if (table.rows.length === 0) throw new DataError(`${file}: no examples${table.hasHeader ? ' (only a header line)' : ''}`);
   return { task, split, file, examples: examplesFromTable(task, spec, table), labelled: spec.labelled };

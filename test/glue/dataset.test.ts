@@ -44,6 +44,8 @@ describe('loadSplit errors', () => {
   it('names a missing file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'glue-'));
     expect(() => loadSplit(SST2, 'dev', dir)).toThrow(/SST-2\/dev\.tsv: file not found/);
+    // (the split read for training, as eval names a dev file: which GLUE file, and where the folder is set)
+    expect(() => loadSplit(SST2, 'train', dir)).toThrow(/^\S*SST-2\/train\.tsv: file not found \(GLUE SST-2 train; set --glue-dir or GLUE_DIR\)$/);
   });
 
   it('refuses a split the task does not have', () => {
