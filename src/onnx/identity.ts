@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { sha256Bytes, sha256File } from '../files.ts';
 import { type IModelProto, onnx } from './proto.ts';
-import { Reader } from './schema.ts';
 import { withFileFields } from './file-fields.ts';
 
 /** Field numbers on the way to an initializer's external data entries: ModelProto.graph, GraphProto.initializer, TensorProto.external_data. */
@@ -16,43 +15,13 @@ const INITIALIZER = 5;
 const EXTERNAL_DATA = 13;
 
 /**
- * Whether serialized ModelProto `bytes` may name external data: false only when no initializer of its graph has an
- * external_data entry, as a walk of the wire format finds (every other field skipped by its length: no value decoded,
- * no tensor payload read); true when one has, and when the walk is unsure (a field of those numbers with another
- * wire type, a field running past its message's end, malformed bytes), for the decode to settle.
+ * Whether the model file at `path` may name external data: false only when no initializer of its graph has an
+ * external_data entry, as a walk of the wire format with positional reads finds (FileFields: every other field skipped
+ * by its length, no value decoded, no tensor payload read, an inline model's weights not read); true when one has, and
+ * when the walk is unsure (a field of those numbers with another wire type, a field running past its message, a file
+ * that cannot be read), for the decode to settle.
  */
-function mayNameExternalData(bytes: Uint8Array): boolean {
-  const reader = Reader.create(bytes);
-  /** Whether a field `id` between the reader and `end` holds something `inside` says may be there. */
-  const within = (end: number, id: number, inside: (end: number) => boolean): boolean => {
-    while (reader.pos < end) {
-      const tag = reader.uint32();
-      if (tag >>> 3 !== id) {
-        reader.skipType(tag & 7);
-        continue;
-      }
-      if ((tag & 7) !== 2) return true;
-      const sub = reader.uint32() + reader.pos;
-      if (sub > end) return true;
-      if (inside(sub)) return true;
-      reader.pos = sub;
-    }
-    // a field that ran past `end`: the decoder would read on from there, as this walk does not
-    return reader.pos !== end;
-  };
-  try {
-    return within(bytes.byteLength, GRAPH, (graph) => within(graph, INITIALIZER, (tensor) => within(tensor, EXTERNAL_DATA, () => true)));
-  } catch {
-    return true;
-  }
-}
-
-/**
- * mayNameExternalData of the file at `path`, walked with positional reads (FileFields): an inline model's weights
- * are skipped, not read. True where the walk is unsure (a field of those numbers with another wire type, a field
- * running past its message, a file that cannot be read).
- */
-function fileMayNameExternalData(path: string): boolean {
+function mayNameExternalData(path: string): boolean {
   try {
     return withFileFields(path, (file) => {
       /** Whether a field `id` in [start, end) holds something `inside` says may be there. */
@@ -72,13 +41,13 @@ function fileMayNameExternalData(path: string): boolean {
 
 /**
  * The external data files an ONNX model names (its initializers' `location`s, resolved from its folder), sorted.
- * Only a model whose initializers may have external data entries (mayNameExternalData) is decoded: an inline model is
- * walked, not decoded, and from its file (no `bytes` given) not read whole. A file that is not a model (does not
- * decode) names none: loading it says why, in one line, where it is run.
+ * Only a model whose initializers may have external data entries (mayNameExternalData) is read and decoded: an inline
+ * model's file is walked, not read whole. A file that is not a model (does not decode) names none: loading it says
+ * why, in one line, where it is run.
  */
-export function externalDataFiles(onnxPath: string, given?: Uint8Array): string[] {
-  if (given ? !mayNameExternalData(given) : !fileMayNameExternalData(onnxPath)) return [];
-  const bytes = given ?? readFileSync(onnxPath);
+export function externalDataFiles(onnxPath: string): string[] {
+  if (!mayNameExternalData(onnxPath)) return [];
+  const bytes = readFileSync(onnxPath);
   let model: IModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);

@@ -33,13 +33,11 @@ describe("a model's external data files", () => {
     saveModel(tinyBert(), path, { externalData: false });
     expect(await readWhole(path, () => expect(externalDataFiles(path)).toEqual([]))).toBe(false);
     expect(await readWhole(path, async () => expect(await modelSha256(path)).toBe(await sha256File(path)))).toBe(false);
-    expect(externalDataFiles(path, readFileSync(path))).toEqual([]);
   });
 
   it('of a model with external data are read from its decoded graph', async () => {
     const path = join(dir, 'external', 'model.onnx');
     saveModel(tinyBert(), path, { externalData: true });
     expect(await readWhole(path, () => expect(externalDataFiles(path)).toEqual([`${path}.data`]))).toBe(true);
-    expect(externalDataFiles(path, readFileSync(path))).toEqual([`${path}.data`]);
   });
 });
