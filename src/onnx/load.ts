@@ -146,12 +146,34 @@ export function loadModel(path: string, opts: LoadOptions = {}): Model {
 }
 
 /**
- * The operator types of the main graph of the model file at `path` (a file this project wrote, so read without
- * loadModel's checks), decoded without its external data: what a caller that needs only the node types reads of a
- * model whose weights may be past 2 GiB.
+ * The fields of the main graph of the model file at `path` named `names` (GraphProto's), in file order, each given
+ * to `visit` as its bytes: the file is walked field by field in protobuf's wire format with positional reads
+ * (FileFields), so the graph's other fields, its weights among them, are skipped unread and neither the time nor the
+ * memory grows with them. A file this project wrote or onnxruntime opened: read without loadModel's checks.
+ */
+function forGraphFields(path: string, names: readonly string[], visit: (name: string, bytes: Uint8Array) => void): void {
+  const graphField = messageType('ModelProto').fields.graph!.id;
+  const fields = messageType('GraphProto').fields;
+  const byId = new Map(names.map((name) => [fields[name]!.id, name]));
+  withFileFields(path, (file) => {
+    for (const graph of file.fields(0, file.size)) {
+      if (graph.field !== graphField || graph.length === undefined) continue;
+      for (const f of file.fields(graph.at, graph.at + graph.length)) {
+        const name = byId.get(f.field);
+        if (name !== undefined && f.length !== undefined) visit(name, file.bytes(f.at, f.length));
+      }
+    }
+  });
+}
+
+/**
+ * The operator types of the main graph of the model file at `path`, read from its nodes alone (forGraphFields: not its
+ * weights, inline or external, which may be past 2 GiB).
  */
 export function graphOpTypes(path: string): Set<string> {
-  return new Set((onnx.ModelProto.decode(readFileSync(path)).graph?.node ?? []).map((n) => n.opType ?? ''));
+  const types = new Set<string>();
+  forGraphFields(path, ['node'], (_, bytes) => types.add(onnx.NodeProto.decode(bytes).opType ?? ''));
+  return types;
 }
 
 /** The graph inputs and outputs a model declares (GraphProto's `input` and `output`). */
@@ -161,23 +183,14 @@ export interface GraphInterface {
 }
 
 /**
- * The inputs and outputs the main graph of the model file at `path` declares (a file loadModel read, or onnxruntime
- * opened, so read without loadModel's checks), read without its nodes and weights: the file is walked field by field
- * in protobuf's wire format and only the graph's input and output entries are decoded, so neither the time nor the
- * memory grows with the weights (a teacher's fixed shapes and scores output, read before onnxruntime opens the file).
+ * The inputs and outputs the main graph of the model file at `path` declares, read from those fields alone
+ * (forGraphFields: not its nodes or weights; a teacher's fixed shapes and scores output, read before onnxruntime opens
+ * the file).
  */
 export function graphInterface(path: string): GraphInterface {
-  const graphField = messageType('ModelProto').fields.graph!.id;
-  const { input, output } = messageType('GraphProto').fields;
   const found: GraphInterface = { inputs: [], outputs: [] };
-  withFileFields(path, (file) => {
-    for (const graph of file.fields(0, file.size)) {
-      if (graph.field !== graphField || graph.length === undefined) continue;
-      for (const f of file.fields(graph.at, graph.at + graph.length)) {
-        const into = f.field === input!.id ? found.inputs : f.field === output!.id ? found.outputs : undefined;
-        if (into && f.length !== undefined) into.push(valueInfoFromProto(onnx.ValueInfoProto.decode(file.bytes(f.at, f.length))));
-      }
-    }
-  });
+  forGraphFields(path, ['input', 'output'], (name, bytes) =>
+    (name === 'input' ? found.inputs : found.outputs).push(valueInfoFromProto(onnx.ValueInfoProto.decode(bytes))),
+  );
   return found;
 }
