@@ -184,6 +184,58 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * What the file system says of a file without reading it: its size, times and inode, as `fileStamps` takes them
+ * before the file is hashed. Equal stamps later say the file was not written or replaced since (a write changes its
+ * ctime, which no user sets; a rename puts another inode there), so its hash then still holds.
+ */
+export interface FileStamp {
+  file: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+/**
+ * Margin before `now` within which a file's change makes its stamp unreliable: a second write in the same tick of the
+ * file system's clock leaves its times as they were (as git's racily clean entries), so such a file gets no stamp.
+ */
+const RACY_MS = 2000;
+
+/**
+ * The stamps of `files` taken now (before they are hashed), or undefined when one cannot be stat'ed or changed
+ * within the last 2 s (or has a time ahead of this clock): then only hashing it again tells (`stampsHold` is false).
+ */
+export function fileStamps(files: readonly string[], now = Date.now()): FileStamp[] | undefined {
+  const out: FileStamp[] = [];
+  for (const file of files) {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(file);
+    } catch {
+      return undefined;
+    }
+    if (!st.isFile() || Math.max(st.ctimeMs, st.mtimeMs) > now - RACY_MS) return undefined;
+    out.push({ file, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
+  }
+  return out;
+}
+
+/** Whether every file of `stamps` (as `fileStamps` took them, read back from anywhere: else false) has its stamp still. */
+export function stampsHold(stamps: unknown): boolean {
+  if (!Array.isArray(stamps) || stamps.length === 0) return false;
+  return stamps.every((s: Partial<FileStamp> | null) => {
+    if (typeof s?.file !== 'string') return false;
+    try {
+      const st = statSync(s.file);
+      return st.isFile() && st.size === s.size && st.mtimeMs === s.mtimeMs && st.ctimeMs === s.ctimeMs && st.ino === s.ino;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** sha256File for a synchronous caller: read `READ_CHUNK_BYTES` at a time (any size of file). */
 export function sha256FileSync(path: string): string {
   const hash = createHash('sha256');

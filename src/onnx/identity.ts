@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { sha256Bytes, sha256File } from '../files.ts';
+import { fileStamps, sha256Bytes, sha256File, sha256FileSync, type FileStamp } from '../files.ts';
 import { type IModelProto, onnx } from './proto.ts';
 import { withFileFields } from './file-fields.ts';
 
@@ -70,6 +70,27 @@ export async function modelSha256(onnxPath: string, hashFile: (file: string) => 
   const own = await hashFile(onnxPath);
   const data = externalDataFiles(onnxPath);
   if (data.length === 0) return own;
-  const shas = await Promise.all(data.map(hashFile));
-  return sha256Bytes([new TextEncoder().encode(JSON.stringify([own, ...shas]))]);
+  return joinedSha256([own, ...(await Promise.all(data.map(hashFile)))]);
+}
+
+/** modelSha256 for a synchronous caller (`compress report`); throws what reading a file throws. */
+export function modelSha256Sync(onnxPath: string, hashFile: (file: string) => string = sha256FileSync): string {
+  const own = hashFile(onnxPath);
+  const data = externalDataFiles(onnxPath);
+  return data.length === 0 ? own : joinedSha256([own, ...data.map(hashFile)]);
+}
+
+/** A model with external data's identity from its files' sha256s, the .onnx's first. */
+const joinedSha256 = (shas: string[]): string => sha256Bytes([new TextEncoder().encode(JSON.stringify(shas))]);
+
+/**
+ * The stamps (files.ts `fileStamps`) of a model's files, its .onnx and its external data files, taken before it is
+ * hashed (modelSha256), so that `compress report` hashes it again only where one of them may have changed since.
+ */
+export function modelStamps(onnxPath: string): FileStamp[] | undefined {
+  try {
+    return fileStamps([onnxPath, ...externalDataFiles(onnxPath)]);
+  } catch {
+    return undefined; // (gone, unreadable: hashing it says why where it is read)
+  }
 }

@@ -8,7 +8,7 @@ import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destina
 import { SettingsError, UserError } from '../errors.ts';
 import { sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { SweepStore, type StoredPoint } from '../sweep/store.ts';
-import { currentHashes, dataChange, staleChange } from '../sweep/stale.ts';
+import { currentHashes, currentModelHashes, dataChange, staleChange } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
@@ -88,14 +88,15 @@ export function staleChanges(points: readonly StoredPoint[], plans: ReadonlyMap<
 
 /**
  * The points among `points` whose data changed since they were computed (by key: which files), by the files their
- * plans (`SweepStore.finishedPlans`) name, each hashed again once however many points read it (sweep/stale.ts
- * `dataChange`).
+ * plans (`SweepStore.finishedPlans`) name, each hashed again once however many points read it, and the models they
+ * read, each hashed again once where its files' stamps no longer hold (sweep/stale.ts `dataChange`).
  */
 export function dataChanges(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, string> {
   const out = new Map<string, string>();
   const hash = currentHashes();
+  const modelHash = currentModelHashes(hash);
   for (const p of points) {
-    const change = plans.has(p.key) ? dataChange(plans.get(p.key), hash) : undefined;
+    const change = plans.has(p.key) ? dataChange(plans.get(p.key), hash, modelHash) : undefined;
     if (change !== undefined) out.set(p.key, change);
   }
   return out;

@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
-import { memoizedSha256 } from '../files.ts';
+import { memoizedSha256, type FileStamp } from '../files.ts';
 import { MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
-import { modelSha256 } from '../onnx/identity.ts';
+import { modelSha256, modelStamps } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
 import { DEFAULT_BATCH_SIZE, defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { checkBatchFits } from '../eval/batching.ts';
@@ -54,7 +54,18 @@ export interface SweepPoint {
   versions: PointVersions;
   sweep: string;
   /** `source`: for an hf: model, the reference pinned to the commit it resolved to (part of the key). */
-  model: { name: string; onnx: string; dir: string; sha256: string; source?: string };
+  model: {
+    name: string;
+    onnx: string;
+    dir: string;
+    sha256: string;
+    source?: string;
+    /**
+     * Its files' stamps (files.ts `fileStamps`: the .onnx's and its external data's), taken before the plan hashed it,
+     * absent when it had just changed: `compress report` hashes it again only where they no longer hold. Not in the key.
+     */
+    stamps?: FileStamp[];
+  };
   label: string;
   /** Empty for the baseline. */
   steps: PassStep[];
@@ -178,6 +189,42 @@ export function plannedDataFiles(plan: unknown): PlannedFile[] {
   return out;
 }
 
+/** A model a planned point read (its own, a distill step's teacher, a student given as a model path), as PlannedFile. */
+export interface PlannedModel {
+  /** Its .onnx file. */
+  onnx: string;
+  /** What it is, in words: 'model', 'teacher (distill, pipeline step 1)', 'student (train, pipeline step 1)'. */
+  what: string;
+  /** Its identity when planned (modelSha256). */
+  sha256: string;
+  /** Its files' stamps when planned (FileStamp[], as read back: unchecked), absent in a plan without them. */
+  stamps: unknown;
+}
+
+/** The models `plan` (a stored point's plan, by any code) says its point read (PlannedModel); a part not as this code writes it is skipped. */
+export function plannedModels(plan: unknown): PlannedModel[] {
+  const out: PlannedModel[] = [];
+  const p = (plan ?? {}) as Partial<SweepPoint>;
+  const add = (onnx: unknown, what: string, sha256: unknown, stamps: unknown) => {
+    if (typeof onnx === 'string' && typeof sha256 === 'string') out.push({ onnx, what, sha256, stamps });
+  };
+  add(p.model?.onnx, 'model', p.model?.sha256, p.model?.stamps);
+  for (const t of Array.isArray(p.training?.steps) ? p.training.steps : []) {
+    const of = `${t?.kind ?? 'training'}, pipeline step ${Number(t?.index) + 1}`;
+    if (t?.teacher !== undefined) add(t.teacher, `teacher (${of})`, t.teacherSha256, t.teacherStamps);
+    if (t?.studentSha256 !== undefined && typeof t.student === 'string') {
+      let onnx: string | undefined;
+      try {
+        onnx = locateModel(t.student).onnx;
+      } catch {
+        onnx = undefined; // (gone: nothing to hash again)
+      }
+      add(onnx, `student (${of})`, t.studentSha256, t.studentStamps);
+    }
+  }
+  return out;
+}
+
 /** The train / distill steps of a point, resolved: everything `runTraining` needs besides the student file. */
 export interface PointTraining {
   /** Teacher logits cache (`runTraining`'s cacheDir; absent: its default). */
@@ -196,8 +243,12 @@ export interface PointTrainingStep {
   /** distill: the teacher's absolute .onnx path. */
   teacher?: string;
   teacherSha256?: string;
+  /** distill: the teacher's files' stamps, as SweepPoint.model's (not in the key). */
+  teacherStamps?: FileStamp[];
   /** When `student` is a model path: its file's hash (part of the key). */
   studentSha256?: string;
+  /** When `student` is a model path: its files' stamps, as SweepPoint.model's (not in the key). */
+  studentStamps?: FileStamp[];
   /** The task's train file and its hash (part of the key). */
   data: { file: string; sha256: string };
   settings: Partial<TrainSettings>;
@@ -239,6 +290,21 @@ export function slug(s: string): string {
   );
 }
 
+/** A model's identity (modelSha256) and its files' stamps (modelStamps), as a plan holds them. */
+type ModelIdentity = (onnx: string) => Promise<{ sha256: string; stamps: FileStamp[] | undefined }>;
+
+/**
+ * modelSha256 by `hash` (memoized), with the model's stamps taken once per plan, before its first hash (a model that
+ * is also a teacher or a student path is stamped once, where it is first read).
+ */
+function modelIdentity(hash: (file: string) => Promise<string>): ModelIdentity {
+  const stamped = new Map<string, FileStamp[] | undefined>();
+  return async (onnx) => {
+    if (!stamped.has(onnx)) stamped.set(onnx, modelStamps(onnx));
+    return { sha256: await modelSha256(onnx, hash), stamps: stamped.get(onnx) };
+  };
+}
+
 /** Every point of the sweep, baselines first. Model hashes are computed here (one read of each model). */
 export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<SweepPoint[]> {
   for (const m of spec.models) {
@@ -250,6 +316,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   const points: SweepPoint[] = [];
   const hash = opts.hash ?? memoizedSha256();
   const local = modelResolver(opts.log);
+  const identity = modelIdentity(hash);
   const teachers = new Map<string, BertStructure | undefined>();
   const teacher = (onnx: string) => {
     if (!teachers.has(onnx)) teachers.set(onnx, readGraph(onnx)?.structure);
@@ -264,7 +331,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     /** This model's points by their key on it (`onModel`), with what their steps are on it. */
     const alike = new Map<string, { point: SweepPoint; notes: string[] }>();
     refuseEncoderOnly(spec, m, graph);
-    const sha256 = await modelSha256(where.onnx, hash);
+    const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
     const bench: PointBench = {
       ...spec.bench,
@@ -288,7 +355,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
           );
         data.calibration = await hash(file);
       }
-      const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, local) : undefined;
+      const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: Record<string, Record<string, string>> = {};
@@ -303,7 +370,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         toolVersion: versions.tool,
         versions,
         sweep: spec.name,
-        model: { name: m.name, onnx: where.onnx, dir: where.dir, sha256, ...(source.hub ? { source: source.hub.pinned } : {}) },
+        model: { name: m.name, onnx: where.onnx, dir: where.dir, sha256, ...(source.hub ? { source: source.hub.pinned } : {}), ...(stamps ? { stamps } : {}) },
         label: p.label,
         steps: p.steps,
         tasks: m.tasks,
@@ -545,6 +612,7 @@ async function planTraining(
   modelOnnx: string,
   opts: PlanOptions,
   hash: (file: string) => Promise<string>,
+  identity: ModelIdentity,
   local: (ref: string) => Promise<ResolvedModelRef>,
 ): Promise<PointTrainingStep[]> {
   const steps: PointTrainingStep[] = [];
@@ -563,11 +631,17 @@ async function planTraining(
     if (t.maxLength !== undefined) step.maxLength = t.maxLength;
     if (t.student !== undefined) {
       step.student = t.studentIsPath ? (await local(t.student)).path : t.student;
-      if (t.studentIsPath) step.studentSha256 = await modelSha256(locateModel(step.student).onnx, hash);
+      if (t.studentIsPath) {
+        const { sha256, stamps } = await identity(locateModel(step.student).onnx);
+        step.studentSha256 = sha256;
+        if (stamps) step.studentStamps = stamps;
+      }
     }
     if (t.kind === 'distill') {
       step.teacher = t.teacher ? locateModel((await local(t.teacher)).path).onnx : modelOnnx;
-      step.teacherSha256 = await modelSha256(step.teacher, hash);
+      const { sha256, stamps } = await identity(step.teacher);
+      step.teacherSha256 = sha256;
+      if (stamps) step.teacherStamps = stamps;
     }
     steps.push(step);
   }

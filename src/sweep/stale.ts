@@ -8,13 +8,15 @@
  * running now gives its stored plan is not the key it is stored under.
  *
  * The report also marks stale a point whose data changed since (`dataChange`: a GLUE file, config.json or a
- * tokenizer file its plan hashed differs now). A sweep needs no such rule: it hashes those files again as it plans, so
+ * tokenizer file its plan hashed differs now, or a model it read: hashed again only where its files' stamps say it
+ * may have changed). A sweep needs no such rule: it hashes those files again as it plans, so
  * a rerun on changed data plans other points (other keys) and computes them, keeping the old results in the store.
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sha256FileSync } from '../files.ts';
-import { plannedDataFiles, type SweepPoint } from './plan.ts';
+import { sha256FileSync, stampsHold } from '../files.ts';
+import { modelSha256Sync } from '../onnx/identity.ts';
+import { plannedDataFiles, plannedModels, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
 import { canonicalJson, currentVersions, pointFamily, pointKey, versionChange } from './key.ts';
@@ -110,15 +112,51 @@ export function currentHashes(): (file: string) => string | null | undefined {
 }
 
 /**
+ * A model's identity now (modelSha256), memoized by its .onnx path (each model hashed once however many points read
+ * it, its files through `hash`): null when there is no .onnx there, undefined when it cannot be read whole (a missing
+ * external data file, no permission: it cannot tell).
+ */
+export function currentModelHashes(hash: (file: string) => string | null | undefined = currentHashes()): (onnx: string) => string | null | undefined {
+  const hashes = new Map<string, string | null | undefined>();
+  return (onnx) => {
+    if (!hashes.has(onnx)) {
+      let sha256: string | null | undefined;
+      try {
+        sha256 = modelSha256Sync(onnx, (file) => {
+          const h = hash(file);
+          if (typeof h !== 'string') throw Object.assign(new Error(file), { code: h === null && file === onnx ? 'ENOENT' : 'EUNKNOWN' });
+          return h;
+        });
+      } catch (e) {
+        sha256 = (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+      }
+      hashes.set(onnx, sha256);
+    }
+    return hashes.get(onnx);
+  };
+}
+
+/**
  * Whether the data the point stored under `plan` (by any code) read changed since, and how: the files its plan names
  * besides its model (plannedDataFiles: GLUE dev and train files, config.json and tokenizer files) hashed again
- * (`hash`: currentHashes), in words ('data changed: /glue/SST-2/dev.tsv (SST-2 dev) edited'), or undefined when
+ * (`hash`: currentHashes), and the models it read whose files' stamps no longer hold (plannedModels: its model, a
+ * distill step's teacher, a student model path) hashed again (`modelHash`: currentModelHashes, one per report), in
+ * words ('data changed: /m/model.onnx (model) changed, /glue/SST-2/dev.tsv (SST-2 dev) edited'), or undefined when
  * none did. A sweep run now would read other data, so plan another point (another key) and compute it anew: the
  * stored result is not the current one. A file whose folder is gone (the store read on another machine, the data
  * moved) or that cannot be read is not compared: nothing says it changed.
  */
-export function dataChange(plan: unknown, hash: (file: string) => string | null | undefined): string | undefined {
+export function dataChange(
+  plan: unknown,
+  hash: (file: string) => string | null | undefined,
+  modelHash: (onnx: string) => string | null | undefined = currentModelHashes(hash),
+): string | undefined {
   const changes: string[] = [];
+  for (const m of plannedModels(plan)) {
+    if (stampsHold(m.stamps)) continue; // (not written or replaced since it was hashed: not read again)
+    const now = modelHash(m.onnx);
+    if (typeof now === 'string' && now !== m.sha256) changes.push(`${m.onnx} (${m.what}) changed`);
+  }
   for (const f of plannedDataFiles(plan)) {
     const now = hash(f.file);
     if (now === undefined) continue;

@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { sha256Bytes, sha256File } from '../../src/files.ts';
-import { externalDataFiles, modelSha256 } from '../../src/onnx/identity.ts';
+import { fileStamps, sha256Bytes, sha256File } from '../../src/files.ts';
+import { externalDataFiles, modelSha256, modelSha256Sync, modelStamps } from '../../src/onnx/identity.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { onnx } from '../../src/onnx/proto.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -56,6 +56,7 @@ describe('the external data pre-check', () => {
     saveModel(tinyBert(), path, { externalData: false });
     expect(withDecodes(path)).toEqual({ files: [], decoded: false });
     expect(await modelSha256(path)).toBe(await sha256File(path));
+    expect(modelSha256Sync(path)).toBe(await modelSha256(path));
   });
 
   it('decodes a model with external data and names its files, as the decode does', async () => {
@@ -68,6 +69,11 @@ describe('the external data pre-check', () => {
     expect(decodedExternalFiles(path)).toEqual([data]);
     const own = await sha256File(path);
     expect(await modelSha256(path)).toBe(sha256Bytes([Buffer.from(JSON.stringify([own, await sha256File(data)]))]));
+    expect(modelSha256Sync(path)).toBe(await modelSha256(path));
+    // its stamps: the .onnx's and its external data's (none while just written: see fileStamps)
+    expect(modelStamps(path)).toBeUndefined();
+    const later = Date.now() + 10_000;
+    expect(fileStamps([path, ...externalDataFiles(path)], later)!.map((s) => s.file)).toEqual([path, data]);
   });
 
   it('is not misled by weights and names that hold the bytes of an external data entry', () => {

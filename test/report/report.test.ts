@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
 import { SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
@@ -12,7 +12,8 @@ import { markContended } from '../../src/sweep/contention.ts';
 import Database from 'better-sqlite3';
 import { SettingsError, UserError } from '../../src/errors.ts';
 import { loadReport } from '../../src/report/write.ts';
-import { findStale, staleChange } from '../../src/sweep/stale.ts';
+import { dataChange, findStale, staleChange } from '../../src/sweep/stale.ts';
+import { fileStamps } from '../../src/files.ts';
 import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
 import { currentVersions, pointKey, type PointVersions } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
@@ -810,6 +811,95 @@ describe('report of a store', () => {
     writeAll();
     renameSync(glueDir, join(root, 'moved'));
     expect(marks()).toEqual({ baseline: null, int8: null, tuned: null });
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('marks a point stale when a model it read was replaced in place since (its own, a teacher), hashing a model again only where its stamps no longer hold', () => {
+    registerAllPasses();
+    const root = mkdtempSync(join(tmpdir(), 'report-model-'));
+    const onnx = join(root, 'sst2', 'model.onnx');
+    const teacher = join(root, 'teacher', 'model.onnx');
+    mkdirSync(dirname(onnx));
+    mkdirSync(dirname(teacher));
+    writeFileSync(onnx, 'model bytes, first version');
+    writeFileSync(teacher, 'teacher bytes');
+    const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+    // (stamps as a plan takes them; `now` ahead: the files were just written, which a plan would not stamp)
+    const stamps = (file: string) => fileStamps([file], Date.now() + 10_000)!;
+    const points = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint(
+        { model: 'sst2', label: 'distilled', bytes: 2e7, glue: 0.79, steps: [{ pass: 'distill', settings: { student: 'bert:layers=2,hidden=64' } }] },
+        1,
+      ),
+    ].map((p) => ({ ...p, modelPath: onnx, modelSha256: sha(onnx) }));
+    const plans =
+      (withStamps: boolean) =>
+      (p: StoredPoint): Partial<SweepPoint> => ({
+        model: { name: 'sst2', onnx, dir: dirname(onnx), sha256: p.modelSha256, ...(withStamps ? { stamps: stamps(onnx) } : {}) },
+        ...(p.label === 'distilled'
+          ? {
+              training: {
+                steps: [
+                  {
+                    index: 0,
+                    kind: 'distill',
+                    task: 'SST-2',
+                    student: 'bert:layers=2,hidden=64',
+                    teacher,
+                    teacherSha256: sha(teacher),
+                    ...(withStamps ? { teacherStamps: stamps(teacher) } : {}),
+                    data: { file: join(root, 'gone', 'train.tsv'), sha256: 'f'.repeat(64) },
+                    settings: {},
+                  },
+                ],
+              },
+            }
+          : {}),
+      });
+    const stamped = join(root, 'stamped.sqlite');
+    const unstamped = join(root, 'unstamped.sqlite');
+    storePoints(stamped, points, undefined, plans(true));
+    storePoints(unstamped, points, undefined, plans(false));
+    const marks = (store: string) => Object.fromEntries(loadReport({ store }).rows.map((r) => [r.label, r.dataChange]));
+    for (const store of [stamped, unstamped]) expect(marks(store)).toEqual({ baseline: null, distilled: null });
+
+    // stamps that hold: the model is not hashed again; a plan without them: it is
+    const hashed: string[] = [];
+    const modelHash = (file: string) => {
+      hashed.push(file);
+      return sha(file);
+    };
+    const stored = (store: string) => {
+      const s = SweepStore.open(store, { readonly: true });
+      try {
+        return s.finishedPlans();
+      } finally {
+        s.close();
+      }
+    };
+    for (const plan of stored(stamped).values()) expect(dataChange(plan, () => undefined, modelHash)).toBeUndefined();
+    expect(hashed).toEqual([]);
+    for (const plan of stored(unstamped).values()) expect(dataChange(plan, () => undefined, modelHash)).toBeUndefined();
+    expect(hashed.sort()).toEqual([onnx, onnx, teacher]);
+
+    // the model written again in place (same size), then the teacher replaced by a rename: marked, naming the file
+    writeFileSync(onnx, 'model bytes, later version');
+    const model = `data changed: ${onnx} (model) changed`;
+    for (const store of [stamped, unstamped]) expect(marks(store)).toEqual({ baseline: model, distilled: model });
+    writeFileSync(onnx, 'model bytes, first version');
+    writeFileSync(join(root, 'other.onnx'), 'other teacher');
+    renameSync(join(root, 'other.onnx'), teacher);
+    const taught = `data changed: ${teacher} (teacher (distill, pipeline step 1)) changed`;
+    for (const store of [stamped, unstamped]) expect(marks(store)).toEqual({ baseline: null, distilled: taught });
+    const report = loadReport({ store: stamped });
+    expect(toMarkdown(report)).toMatch(/^\| sst2 \| distilled‡ \|/m);
+    expect(toMarkdown(report)).toContain(`(${taught})`);
+
+    // the models gone (the store read on another machine): not compared
+    rmSync(dirname(onnx), { recursive: true });
+    rmSync(dirname(teacher), { recursive: true });
+    for (const store of [stamped, unstamped]) expect(marks(store)).toEqual({ baseline: null, distilled: null });
     rmSync(root, { recursive: true, force: true });
   });
 });
