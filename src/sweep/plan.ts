@@ -338,7 +338,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizerMaxLength(where.dir))],
     };
     checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
-    if (opts.log) ignoredLabelsWarning(m, config, opts.log);
+    if (opts.log) ignoredLabelsWarning(spec, m, config, opts.log);
     const dev: Record<string, string> = {};
     for (const name of m.tasks) dev[name] = await hash(splitFile(getTask(name), 'dev', opts.glueDir).file);
     const sideFiles = await sideFileHashes(where.dir, hash);
@@ -516,13 +516,15 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
 /**
  * One warning line for a model whose config.json names classes none of its tasks' labels are: each of its points is
  * evaluated with its outputs in the tasks' canonical order, as eval warns (a mismatch eval refuses is left to the
- * points to report).
+ * points to report); and one for its calibration task where that is not one of them and a pass of its pipelines reads
+ * the calibration labels (PassSettings.readsLabels), as compress --calibrate warns: a sweep point does not.
  */
-function ignoredLabelsWarning(m: ModelSpec, config: ModelConfig, log: (line: string) => void): void {
+function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig, log: (line: string) => void): void {
+  const ignored = (task: TaskDefinition) => ignoredLabelNames(task, config.id2label, config.numLabels ?? task.labels.length);
   const ignoring: Array<{ task: TaskDefinition; names: readonly string[] }> = [];
   for (const name of m.tasks) {
     const task = getTask(name);
-    const names = ignoredLabelNames(task, config.id2label, config.numLabels ?? task.labels.length);
+    const names = ignored(task);
     if (names) ignoring.push({ task, names });
   }
   if (ignoring.length > 0)
@@ -533,6 +535,13 @@ function ignoredLabelsWarning(m: ModelSpec, config: ModelConfig, log: (line: str
         ignoring[0]!.names,
       )}`,
     );
+  // The calibration labels, read as the eval reads the model's outputs: said once more where the calibration task is
+  // not one of those (as --calibrate says it), and only where a pass of the model's pipelines reads them.
+  const calibration = m.calibration ? getTask(m.calibration.task) : undefined;
+  if (!calibration || ignoring.some((i) => i.task === calibration)) return;
+  if (!spec.pipelines.some((p) => (!p.models || p.models.includes(m.name)) && measures(p) && readsCalibrationLabels(p))) return;
+  const names = ignored(calibration);
+  if (names) log(`warning: ${m.name}: calibration ${ignoredLabelsNote([calibration], config.file ?? 'config.json', names)}`);
 }
 
 /**
@@ -600,6 +609,11 @@ function checkEvalBatch(
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */
 function measures(p: PipelineSpec): boolean {
   return p.steps.some((s, i) => !p.training?.[i] && getPass(s.pass).needsCalibration(getPass(s.pass).check(s.settings)));
+}
+
+/** Whether a pass step of `p` (not a train / distill step) reads the calibration examples' gold labels (PassSettings.readsLabels). */
+function readsCalibrationLabels(p: PipelineSpec): boolean {
+  return p.steps.some((s, i) => !p.training?.[i] && getPass(s.pass).readsLabels(getPass(s.pass).check(s.settings)));
 }
 
 /**

@@ -5,7 +5,7 @@
  * it; train and distill write the task's names. Another GLUE task's names stay refused.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { readsCalibrationLabels } from '../../src/cli/pass-flags.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { runSweep } from '../../src/sweep/run.ts';
+import { planSweepFile, runSweep } from '../../src/sweep/run.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
@@ -111,6 +111,44 @@ eval: {threads: 1}
     expect(summary.failed).toEqual([]);
     expect(summary.ran).toBe(2);
     expect(labelWarnings(lines)).toEqual([`warning: sweep-model: ${note(model, 'bad, good')}`]);
+  });
+
+  it("a sweep says it once for a model's calibration task besides its eval tasks, where a pass reads the calibration labels", async () => {
+    const model = named('sweep-calibration-model', ['bad', 'good']);
+    mkdirSync(join(glueDir, 'CoLA'), { recursive: true });
+    writeFileSync(join(glueDir, 'CoLA', 'train.tsv'), 'gj04\t1\t\tthe cat sat .\ngj04\t0\t*\tcat the sat .\n');
+    const plan = async (calibration: string, pipelines: string): Promise<string[]> => {
+      const file = join(work, 'sweep-calibration.yaml');
+      writeFileSync(
+        file,
+        `name: calibration-labels
+glueDir: glue
+models:
+  - {path: sweep-calibration-model, tasks: [SST-2]}
+calibration: {task: ${calibration}, examples: 8}
+pipelines:
+  - baseline
+${pipelines}`,
+      );
+      const lines: string[] = [];
+      await planSweepFile({ file, store: join(work, 'sweep-calibration.sqlite'), planLog: (l) => lines.push(l) });
+      return labelWarnings(lines);
+    };
+    const labels = `  - name: ablation
+    steps: [{pass: prune-heads, settings: {ratio: 0.25, importance: ablation, target: labels}}]
+  - name: gradient
+    steps: [{pass: prune-heads, settings: {ratio: 0.25, importance: gradient}}]
+`;
+    const unread = `  - name: static
+    steps: [{pass: quantize, settings: {mode: int8-static}}]
+`;
+    const evalWarning = `warning: sweep-calibration-model: ${note(model, 'bad, good')}`;
+    const cola = `warning: sweep-calibration-model: calibration CoLA: ${join(model, 'config.json')}'s id2label names bad, good, not CoLA's labels, so the model's 2 outputs are read in GLUE's order unacceptable, acceptable, as transformers' run_glue ignores labels that do not match the task's; if the scores are near chance, name the classes in id2label`;
+    expect(await plan('CoLA', labels + unread)).toEqual([evalWarning, cola]);
+    // no pass reads the labels (activation ranges): nothing more; the calibration task one of the eval tasks: said once
+    expect(await plan('CoLA', unread)).toEqual([evalWarning]);
+    expect(await plan('SST-2', labels)).toEqual([evalWarning]);
+    expect(existsSync(join(work, 'sweep-calibration.sqlite'))).toBe(false);
   });
 
   it('calibration reads the labels so and carries the warning, which compress --calibrate prints where a pass reads the labels', async () => {
