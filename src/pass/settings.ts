@@ -71,9 +71,10 @@ export interface PassDeclaration<S extends SettingsSchema, O> {
    * These settings as they act on a model of `shape`, in one form (drop-layers: the layers it removes, whichever way
    * they were named), and the shape they leave; default: the settings as they are and the shape unchanged. What tells
    * two pipelines that are one point on a sweep's model (sweep/plan.ts), not part of a point's key (computed without
-   * the model). Settings the model cannot take are given back as they are.
+   * the model), and what tells the depth a sweep's later distill step gets. Settings the model cannot take are given
+   * back as they are, with no shape (undefined: the pass refuses the model, so what it would leave is not known).
    */
-  onModel?: (settings: z.output<S>, shape: ModelShape) => { settings: Record<string, unknown>; shape: ModelShape };
+  onModel?: (settings: z.output<S>, shape: ModelShape) => { settings: Record<string, unknown>; shape: ModelShape | undefined };
 }
 
 /** What `onModel` reads of a model. */
@@ -109,7 +110,7 @@ export interface PassSettings<O> {
   /** Whether canonical settings read the calibration labels (see PassDeclaration.readsLabels). */
   readsLabels(settings: Record<string, unknown>): boolean;
   /** Canonical settings as they act on a model of `shape` (see PassDeclaration.onModel). */
-  onModel(settings: Record<string, unknown>, shape: ModelShape): { settings: Record<string, unknown>; shape: ModelShape };
+  onModel(settings: Record<string, unknown>, shape: ModelShape): { settings: Record<string, unknown>; shape: ModelShape | undefined };
 }
 
 /** Checks a declaration's consistency (a bug otherwise) and adds the parsing derived from it. */

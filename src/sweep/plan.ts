@@ -25,7 +25,7 @@ import { labelValue } from './expand.ts';
 import type { ModelShape } from '../pass/settings.ts';
 import { parseBertSpec, studentSpecOn } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
-import { GENERAL_STAGE_STUDENT, type TrainingKind } from './train-step.ts';
+import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { discovered } from '../bert/model-inputs.ts';
@@ -38,6 +38,7 @@ import { chooseMaxLength } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import type { DistillSettings } from '../train/run.ts';
+import { checkMatch, presetMatches } from '../train/intermediate.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -356,6 +357,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await hash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
+      if (training) checkLayerMatches(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: Record<string, Record<string, string>> = {};
@@ -604,6 +606,74 @@ function checkEvalBatch(
     }
     checkBatchFits(structure, batchSize, lengths, padTo, { what: `${task.name} dev`, model: label }, memory);
   }
+}
+
+/**
+ * Refuses, before any point runs, a distill step of `p` on model `m` whose intermediate-layer matches training would
+ * refuse on the depths of its teacher and student, where the plan knows both: the matches of its preset under its
+ * layer map (presetMatches: tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not
+ * divide, a layerMap pair beyond either depth) or its list of matches, each checked as training checks it
+ * (checkMatch). The teacher's depth: the point's model's, or a named teacher's structure (`structureOf`, read once per
+ * plan). The student's: a bert:… spec's layers (the teacher's where it gives none), every-other's half of the
+ * teacher's (rounded up), a student model's structure (read only here, for a step with intermediate KD), else the
+ * model so far, its depth followed through the steps before: graph steps by PassDeclaration.onModel (drop-layers),
+ * training steps by their students'. Where a depth is not known here (a graph that cannot be read, a BiLSTM student,
+ * settings a pass refuses on the model) the step is left to its point. Said as the point says it, with the step's
+ * settings named as the sweep file names them (distill.layerMap), after the file, the pipeline, the model and the step.
+ */
+function checkLayerMatches(
+  spec: SweepSpec,
+  m: ModelSpec,
+  p: PipelineSpec,
+  model: { onnx: string; structure: BertStructure | undefined },
+  training: readonly PointTrainingStep[],
+  structureOf: (onnx: string) => BertStructure | undefined,
+): void {
+  if (!training.some((t) => t.distill?.intermediate !== undefined)) return;
+  const steps = new Map(training.map((t) => [t.index, t]));
+  const depthOf = (onnx: string): number | undefined => (onnx === model.onnx ? model.structure : structureOf(onnx))?.numLayers;
+  let layers = model.structure?.numLayers;
+  p.steps.forEach((s, i) => {
+    const t = steps.get(i);
+    if (!t) {
+      if (layers === undefined) return;
+      try {
+        const pass = getPass(s.pass);
+        layers = pass.onModel(pass.check(s.settings), { numLayers: layers }).shape?.numLayers;
+      } catch {
+        layers = undefined; // (settings the model cannot take: the point says why)
+      }
+      return;
+    }
+    const teacherLayers = t.teacher === undefined ? undefined : depthOf(t.teacher);
+    const student = t.student;
+    let studentLayers: number | undefined;
+    if (student === undefined) studentLayers = layers;
+    else if (student === 'every-other') studentLayers = teacherLayers === undefined ? undefined : Math.ceil(teacherLayers / 2);
+    else if (student.startsWith('bert:')) studentLayers = parseBertSpec(student).layers ?? teacherLayers;
+    else if (t.studentSha256 !== undefined) {
+      try {
+        studentLayers = depthOf(locateModel(student).onnx);
+      } catch {
+        studentLayers = undefined;
+      }
+    } else studentLayers = undefined; // (a BiLSTM has no layers to match: refused by training in its own words)
+    layers = studentLayers;
+    const intermediate = t.distill?.intermediate;
+    if (intermediate === undefined || teacherLayers === undefined || studentLayers === undefined) return;
+    try {
+      const matches =
+        typeof intermediate === 'string'
+          ? presetMatches(intermediate, teacherLayers, studentLayers, { pkdWeight: t.distill!.pkdWeight, layerMap: t.distill!.layerMap })
+          : intermediate;
+      matches.forEach((match, k) => checkMatch(match, k, teacherLayers, studentLayers));
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      throw new SettingsError(
+        `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (${t.kind}): ${renameFlags(e.message, trainingSettingNames(t.kind))}`,
+      );
+    }
+  });
 }
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */

@@ -1,0 +1,111 @@
+/**
+ * A distill step with intermediate-layer KD whose teacher and student depths training would refuse (tinybert's
+ * uniform or pkd-skip's skip map on a teacher depth the student's does not divide; an explicit pair or match beyond
+ * either depth) is refused by the sweep's plan, before any point runs, where the plan knows both depths: the
+ * teacher's (the point's model, a named teacher), the student's (bert:layers=K, every-other of the teacher, a student
+ * model, the model so far after drop-layers). One line naming the file, the pipeline, the model, the step and
+ * distill.layerMap with pairs that run. Where a depth is not known (a drop-layers the model refuses), the point says.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'layer-map-plan-'));
+  for (const layers of [2, 3, 4]) writeModelFolder(join(root, 'models', `l${layers}`), tinyBert({ numLayers: layers }, { seed: layers }));
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The sweep file planSweep names. */
+const file = () => join(root, 'lm.yaml');
+
+const KD = { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16 };
+
+/** The one line planSweep refuses a sweep of `models` (folder names) and one pipeline `steps` with, or undefined when it plans. */
+async function refusal(models: string[], steps: unknown[]): Promise<string | undefined> {
+  const spec = parseSweep(
+    { name: 'lm', models: models.map((m) => ({ path: `models/${m}`, tasks: ['SST-2'] })), calibration: false, pipelines: [{ name: 'kd', steps }] },
+    file(),
+    'lm.yaml',
+  );
+  try {
+    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(SettingsError);
+    return (e as Error).message;
+  }
+}
+
+const distill = (settings: Record<string, unknown>) => ({ pass: 'distill', settings: { ...KD, ...settings } });
+
+describe("a sweep's plan checks a distill step's layer matches on the depths it knows", () => {
+  it('tinybert from a 3-layer model to bert:layers=2: refused naming the model, as the point would be (4 layers pass)', async () => {
+    expect(await refusal(['l4', 'l3'], [distill({ student: 'bert:layers=2', intermediate: 'tinybert' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l3', step 1 (distill): layer map 'uniform': 3 teacher layers are not a multiple of 2 student layers: give teacher:student pairs with distill.layerMap, e.g. 0:0,2:1,3:2`,
+    );
+    // the pairs it gives plan
+    expect(await refusal(['l3'], [distill({ student: 'bert:layers=2', intermediate: 'tinybert', layerMap: '0:0,2:1,3:2' })])).toBeUndefined();
+  });
+
+  it('pkd-skip with every-other of a 3-layer teacher (2 layers)', async () => {
+    expect(await refusal(['l3'], [distill({ student: 'every-other', intermediate: 'pkd-skip' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l3', step 1 (distill): layer map 'skip': 3 teacher layers are not a multiple of 2 student layers: give teacher:student pairs with distill.layerMap, e.g. 2:1`,
+    );
+  });
+
+  it('the model so far after drop-layers, a named teacher, a student model', async () => {
+    expect(await refusal(['l4'], [{ pass: 'drop-layers', settings: { layers: '1' } }, distill({ intermediate: 'tinybert' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l4', step 2 (distill): layer map 'uniform': 4 teacher layers are not a multiple of 3 student layers: give teacher:student pairs with distill.layerMap, e.g. 0:0,1:1,3:2,4:3`,
+    );
+    expect(await refusal(['l2'], [distill({ teacher: 'models/l3', student: 'bert:layers=2', intermediate: 'tinybert' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): layer map 'uniform': 3 teacher layers are not a multiple of 2 student layers: give teacher:student pairs with distill.layerMap, e.g. 0:0,2:1,3:2`,
+    );
+    expect(await refusal(['l4'], [distill({ student: 'models/l3', intermediate: 'tinybert' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l4', step 1 (distill): layer map 'uniform': 4 teacher layers are not a multiple of 3 student layers: give teacher:student pairs with distill.layerMap, e.g. 0:0,1:1,3:2,4:3`,
+    );
+    // (keep every-other of 4 layers leaves 2, which divides 4)
+    expect(await refusal(['l4'], [{ pass: 'drop-layers', settings: { keep: 'every-other' } }, distill({ intermediate: 'tinybert' })])).toBeUndefined();
+  });
+
+  it('an explicit layerMap pair or a match beyond either depth', async () => {
+    expect(await refusal(['l2'], [distill({ student: 'bert:layers=1', intermediate: 'tinybert', layerMap: '0:0,3:1' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): layer map: teacher layer 3 is not in 0..2`,
+    );
+    expect(
+      await refusal(['l2'], [distill({ student: 'bert:layers=1', intermediate: [{ teacherLayer: 2, studentLayer: 2, feature: 'hidden', loss: 'mse' }] })]),
+    ).toBe(`${file()}: pipeline 'kd' on model 'l2', step 1 (distill): intermediate match 1: student layer 2 is not in 0..1`);
+  });
+
+  it('a depth it does not know (a drop-layers the model refuses) is left to the point', async () => {
+    // (drop-layers refuses layer 5 of 3: what the student's depth would be is not known, so nothing is said of the teacher's 4)
+    expect(
+      await refusal(['l3'], [{ pass: 'drop-layers', settings: { layers: '5' } }, distill({ teacher: 'models/l4', intermediate: 'tinybert' })]),
+    ).toBeUndefined();
+  });
+
+  it('compress sweep --dry-run refuses it in one line, creating nothing', () => {
+    const file = join(root, 'dry.yaml');
+    writeFileSync(
+      file,
+      `glueDir: glue\nmodels: [{path: models/l3, tasks: [SST-2]}]\ncalibration: false\npipelines:\n  - {name: tiny2, steps: [{pass: distill, settings: {student: 'bert:layers=2', intermediate: tinybert}}]}\n`,
+    );
+    const store = join(root, 'dry', 'dry.sqlite');
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', store], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `compress: ${file}: pipeline 'tiny2' on model 'l3', step 1 (distill): layer map 'uniform': 3 teacher layers are not a multiple of 2 student layers: give teacher:student pairs with distill.layerMap, e.g. 0:0,2:1,3:2`,
+    ]);
+    expect(existsSync(join(root, 'dry'))).toBe(false);
+  });
+});
