@@ -341,6 +341,17 @@ describe('train / distill steps in a sweep file', () => {
     expect(() => parse([distill({})], [{ path: 'models/tiny-sst2', tasks: ['MNLI'] }])).not.toThrow();
   });
 
+  it('settings.task MNLI is refused as compress train / distill --task MNLI are: it names MNLI-m and MNLI-mm, whose dev sets pick the best epoch', () => {
+    const mnli = [{ path: 'models/tiny-sst2', tasks: ['MNLI'] }];
+    for (const kind of ['train', 'distill'])
+      expect(refusal(() => parse([{ name: 'kd', steps: [{ pass: kind, settings: { task: 'MNLI' } }] }], mnli))).toBe(
+        "tiny.yaml: pipelines[0].steps[0].settings.task: task 'MNLI' names MNLI-m and MNLI-mm; give one of them",
+      );
+    expect(parse([distill({ task: 'mnli-mm' })], mnli).pipelines[1]!.training![0]!.task).toBe('MNLI-mm');
+    // (a task without a train split, in the CLI's words)
+    expect(refusal(() => parse([distill({ task: 'AX' })], mnli))).toMatch(/settings\.task: task AX has no train split; give one of CoLA, SST-2, /);
+  });
+
   it('refuses augmentation with a hard-label term on a regression task before any point runs, as the library does', () => {
     const models = [{ path: 'models/tiny-stsb', tasks: ['STS-B'] }];
     expect(refusal(() => parse([distill({ augment: 2 })], models))).toMatch(
