@@ -53,7 +53,7 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
   }
   if (m > n) {
     throw new SettingsError(
-      `layer map '${map as string}': the student (${m} layers) is deeper than the teacher (${n}): give explicit teacher:student pairs (one teacher layer may feed several student layers)`,
+      `layer map '${map as string}': the student (${m} layers) is deeper than the teacher (${n}): give teacher:student pairs with --layer-map (one teacher layer may feed several student layers)`,
     );
   }
   switch (map) {
@@ -118,7 +118,7 @@ export function presetMatches(
       const pairs = layerPairs(opts.layerMap ?? (preset === 'pkd-skip' ? 'skip' : 'last'), n, m);
       if (!pairs.length)
         throw new SettingsError(
-          `${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD): give an explicit teacher:student pair (e.g. ${Math.max(1, Math.floor(n / 2))}:1)`,
+          `${preset}: a student of ${m} layer has no intermediate layer to match (PKD leaves the last to prediction KD): give a teacher:student pair with --layer-map, e.g. ${Math.max(1, Math.floor(n / 2))}:1`,
         );
       // β weighs the mean over the layers, as BERT-PKD's patience_loss (F.mse_loss of the stacked [batch, layers,
       // width] states): each layer's term (a mean over batch and width) weighs β/k

@@ -109,10 +109,10 @@ describe('layer maps', () => {
     ]);
     expect(presetMatches('pkd-skip', 12, 5, { layerMap: parseLayerMap('2:1,5:2,7:3,10:4') })).toHaveLength(4);
     expect(refusal(() => layerPairs('uniform', 2, 4))).toBe(
-      "layer map 'uniform': the student (4 layers) is deeper than the teacher (2): give explicit teacher:student pairs (one teacher layer may feed several student layers)",
+      "layer map 'uniform': the student (4 layers) is deeper than the teacher (2): give teacher:student pairs with --layer-map (one teacher layer may feed several student layers)",
     );
     expect(refusal(() => presetMatches('pkd-skip', 2, 1))).toBe(
-      'pkd-skip: a student of 1 layer has no intermediate layer to match (PKD leaves the last to prediction KD): give an explicit teacher:student pair (e.g. 1:1)',
+      'pkd-skip: a student of 1 layer has no intermediate layer to match (PKD leaves the last to prediction KD): give a teacher:student pair with --layer-map, e.g. 1:1',
     );
     expect(presetMatches('pkd-skip', 2, 1, { layerMap: [[1, 1]] }).map((m) => [m.teacherLayer, m.studentLayer])).toEqual([[1, 1]]);
     expect(() => layerPairs([[13, 1]], 12, 4)).toThrow(/teacher layer 13/);
