@@ -5,7 +5,7 @@
  */
 export { loadModel, saveModel, locateModel, type Model } from './onnx/index.ts';
 export { findBert, inspectModel, modelInputs, type BertStructure } from './bert/index.ts';
-export { runPipeline, registerAllPasses, type PassStep } from './pass/index.ts';
+export { runPipeline, registerAllPasses, ALL_PASSES, type PassStep } from './pass/index.ts';
 export { compressFile, type CompressOptions, type CompressResult, type Lineage } from './export/compress.ts';
 export {
   compressToTransformersJs,

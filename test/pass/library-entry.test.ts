@@ -31,6 +31,34 @@ describe('the library entry points', () => {
     expect(passNames()).toEqual(ALL_PASSES.map((p) => p.name).sort());
   });
 
+  it("the package's root holds every call the README's Library section names", () => {
+    const named = [
+      'loadModel',
+      'saveModel',
+      'findBert',
+      'ALL_PASSES',
+      'runPipeline',
+      'compressFile',
+      'compressToTransformersJs',
+      'loadCalibration',
+      'evaluate',
+      'benchModels',
+      'buildGradientGraph',
+      'runTraining',
+      'runSweep',
+      'loadReport',
+      'renderReport',
+      'writeReportFiles',
+      'UserError',
+      'ModelLoadError',
+      'NotBertError',
+      'SettingsError',
+      'DataError',
+    ];
+    expect(named.filter((name) => !(name in root))).toEqual([]);
+    expect(root.ALL_PASSES).toBe(ALL_PASSES);
+  });
+
   it('runPipeline runs a built-in pass by name', async () => {
     const result = await runPipeline(tiny.model, [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }]);
     expect(result.structure.layers.map((l) => l.ffn.intermediateSize)).toEqual([32, 32]);
