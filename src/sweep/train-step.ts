@@ -21,7 +21,7 @@ import { SettingsError, UserError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { DISTILL_WORDS, checkSettings, type DistillSettings } from '../train/run.ts';
+import { DISTILL_WORDS, bilstmIntermediateRefusal, checkSettings, type DistillSettings } from '../train/run.ts';
 import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
@@ -352,6 +352,9 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
     }
     if (isStudentSpec(spec)) {
       out.student = spec;
+      // (a BiLSTM has no encoder layers to match: refused here, not by the point after its teacher's outputs are computed)
+      if (spec.startsWith('bilstm:') && out.distill?.intermediate !== undefined)
+        throw new StepSettingError('', settingKeys(bilstmIntermediateRefusal({ stage: 'task' }).message));
     } else {
       const path = isHubRef(spec) ? spec : resolve(base, spec);
       try {

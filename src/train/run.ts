@@ -420,6 +420,19 @@ export function lossTerms(regression: boolean, distill: DistillSettings | undefi
 }
 
 /**
+ * Why a Distilled BiLSTM student cannot take intermediate-layer KD (`distill` with --intermediate or --stage general):
+ * it has no layers to match (said so, not that its graph has no attention blocks). Also what a sweep's distill step
+ * with a bilstm:… student and intermediate is refused with when its file is read.
+ */
+export function bilstmIntermediateRefusal(distill: Pick<DistillSettings, 'stage'>): SettingsError {
+  return new SettingsError(
+    distill.stage === 'general'
+      ? '--stage general distils intermediate layers, and a Distilled BiLSTM student has none: distil it on --task (prediction-layer KD)'
+      : '--intermediate matches encoder layers, and a Distilled BiLSTM student has none: leave out --intermediate (prediction-layer KD)',
+  );
+}
+
+/**
  * The phases of a run: plain training or prediction KD (one phase); PKD (prediction and PKD terms together, one
  * phase, as BERT-PKD trains); TinyBERT's task stage (intermediate KD, then prediction KD); general distillation
  * (intermediate KD only).
@@ -428,14 +441,7 @@ function phasePlan(regression: boolean, distill: DistillSettings | undefined, te
   const prediction = lossTerms(regression, distill);
   if (!distill?.intermediate)
     return [{ name: distill ? 'prediction-layer distillation' : 'fine-tuning', loss: prediction, matches: [], epochs: settings.epochs, evaluate: true }];
-  // (a BiLSTM has no layers to match: said so, not that its graph has no attention blocks)
-  if (student.kind === 'bilstm') {
-    throw new SettingsError(
-      distill.stage === 'general'
-        ? '--stage general distils intermediate layers, and a Distilled BiLSTM student has none: distil it on --task (prediction-layer KD)'
-        : '--intermediate matches encoder layers, and a Distilled BiLSTM student has none: leave out --intermediate (prediction-layer KD)',
-    );
-  }
+  if (student.kind === 'bilstm') throw bilstmIntermediateRefusal(distill);
   const n = findBert(teacher!, { label: 'teacher' }).numLayers;
   const m = findBert(student.forward(false), { label: 'student' }).numLayers;
   const matches =

@@ -93,6 +93,11 @@ describe('train / distill steps in a sweep file', () => {
     [[distill({ teacher: 'models/none' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.teacher: .*models\/none: no such file or folder$/],
     [[distill({ student: 'bert:layers=x' })], /settings\.student: --student bert:layers=x: layers must be a positive integer/],
     [[distill({ student: 'bilstm:width=3' })], /settings\.student: student 'bilstm:width=3': unknown setting/],
+    // (as the library refuses it, when the file is read: not by the point after the teacher's outputs are computed)
+    [
+      [distill({ student: 'bilstm:hidden=16', intermediate: 'tinybert' })],
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings: intermediate matches encoder layers, and a Distilled BiLSTM student has none: leave out intermediate \(prediction-layer KD\)$/,
+    ],
     [
       [distill({ student: 'models/nothing-here' })],
       /settings\.student: .*no such file or folder \(a student is every-other, bert:…, bilstm:… or a model path\)$/,
