@@ -23,7 +23,7 @@ import { getPass } from '../pass/registry.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
 import type { ModelShape } from '../pass/settings.ts';
-import { parseBertSpec, studentSpecOn } from '../train/students/index.ts';
+import { bertStudentWidth, parseBertSpec, studentSpecOn } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -357,7 +357,10 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await hash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
-      if (training) checkLayerMatches(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
+      if (training) {
+        checkBertStudents(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
+        checkLayerMatches(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
+      }
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: Record<string, Record<string, string>> = {};
@@ -668,12 +671,49 @@ function checkLayerMatches(
           : intermediate;
       matches.forEach((match, k) => checkMatch(match, k, teacherLayers, studentLayers));
     } catch (e) {
-      if (!(e instanceof SettingsError)) throw e;
-      throw new SettingsError(
-        `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (${t.kind}): ${renameFlags(e.message, trainingSettingNames(t.kind))}`,
-      );
+      throw stepRefusal(spec, m, p, t, e);
     }
   });
+}
+
+/**
+ * A training step's SettingsError `e` as the plan's refusal: after the sweep file, the pipeline, the model and the
+ * step, its flags named as the sweep file names the step's settings (distill.layerMap), as the point would say it.
+ * Anything else is given back as it is.
+ */
+function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, t: PointTrainingStep, e: unknown): unknown {
+  if (!(e instanceof SettingsError)) return e;
+  return new SettingsError(
+    `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${t.index + 1} (${t.kind}): ${renameFlags(e.message, trainingSettingNames(t.kind))}`,
+  );
+}
+
+/**
+ * Refuses, before any point runs, a distill step's bert:… student whose hidden width is not divisible by its heads
+ * (bertStudentWidth, as the point builds it: `bert:hidden=160` takes hidden / 64 = 3 heads), where the plan knows the
+ * width: the spec's, else its teacher's (the point's model, a named teacher's structure). A teacher not read here
+ * leaves a spec without hidden to its point.
+ */
+function checkBertStudents(
+  spec: SweepSpec,
+  m: ModelSpec,
+  p: PipelineSpec,
+  model: { onnx: string; structure: BertStructure | undefined },
+  training: readonly PointTrainingStep[],
+  structureOf: (onnx: string) => BertStructure | undefined,
+): void {
+  for (const t of training) {
+    const student = t.student;
+    if (student === undefined || !student.startsWith('bert:')) continue;
+    try {
+      const given = parseBertSpec(student).hidden;
+      const teacher = given !== undefined || t.teacher === undefined ? undefined : t.teacher === model.onnx ? model.structure : structureOf(t.teacher);
+      const hidden = given ?? teacher?.hiddenSize;
+      if (hidden !== undefined) bertStudentWidth(student, hidden);
+    } catch (e) {
+      throw stepRefusal(spec, m, p, t, e);
+    }
+  }
 }
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */

@@ -5,6 +5,7 @@
  * teacher's (the point's model, a named teacher), the student's (bert:layers=K, every-other of the teacher, a student
  * model, the model so far after drop-layers). One line naming the file, the pipeline, the model, the step and
  * distill.layerMap with pairs that run. Where a depth is not known (a drop-layers the model refuses), the point says.
+ * So is a bert:… student whose width (its own, else its teacher's) its heads do not divide.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ let root: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'layer-map-plan-'));
   for (const layers of [2, 3, 4]) writeModelFolder(join(root, 'models', `l${layers}`), tinyBert({ numLayers: layers }, { seed: layers }));
+  writeModelFolder(join(root, 'models', 'w160'), tinyBert({ numLayers: 1, hiddenSize: 160, numHeads: 4, intermediateSize: 64 }, { seed: 5 }));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -107,5 +109,23 @@ describe("a sweep's plan checks a distill step's layer matches on the depths it 
       `compress: ${file}: pipeline 'tiny2' on model 'l3', step 1 (distill): layer map 'uniform': 3 teacher layers are not a multiple of 2 student layers: give teacher:student pairs with distill.layerMap, e.g. 0:0,2:1,3:2`,
     ]);
     expect(existsSync(join(root, 'dry'))).toBe(false);
+  });
+});
+
+describe("a sweep's plan checks a bert:… student's heads on the width it knows", () => {
+  it("a width its heads do not divide, the spec's or its teacher's, is refused as the point would refuse it", async () => {
+    expect(await refusal(['l2'], [distill({ student: 'bert:layers=1,hidden=30,heads=4' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): distill.student bert:layers=1,hidden=30,heads=4: hidden 30 is not divisible by heads 4`,
+    );
+    // (the width of the point's model, 32)
+    expect(await refusal(['l2'], [distill({ student: 'bert:layers=1,heads=5' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): distill.student bert:layers=1,heads=5: hidden 32 is not divisible by heads 5`,
+    );
+    // (a named teacher's width, 160, whose default heads are 3)
+    expect(await refusal(['l2'], [distill({ teacher: 'models/w160', student: 'bert:layers=1' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): distill.student bert:layers=1: hidden 160 is not divisible by heads 3 (the default for hidden 160: hidden / 64, rounded); give heads=A, e.g. heads=4`,
+    );
+    expect(await refusal(['l2'], [distill({ teacher: 'models/w160', student: 'bert:layers=1,heads=4' })])).toBeUndefined();
+    expect(await refusal(['l2'], [distill({ student: 'bert:layers=1,heads=4' })])).toBeUndefined();
   });
 });

@@ -338,6 +338,24 @@ function nearestDivisor(n: number, target: number): number {
 }
 
 /**
+ * The hidden width and heads of the bert:… student `spec` of a teacher `teacherHidden` wide (hidden: the spec's, else
+ * the teacher's; heads: the spec's, else hidden / 64 rounded); a SettingsError naming the spec where the width is not
+ * divisible by the heads (the default, which the user never wrote, named with heads to give instead). What
+ * scratchStudent builds, and what a sweep's plan checks before any point runs.
+ */
+export function bertStudentWidth(spec: string, teacherHidden: number): { hidden: number; heads: number } {
+  const s = parseBertSpec(spec);
+  const hidden = s.hidden ?? teacherHidden;
+  const heads = s.heads ?? defaultHeads(hidden);
+  if (hidden % heads !== 0) {
+    const why =
+      s.heads === undefined ? ` (the default for hidden ${hidden}: hidden / 64, rounded); give heads=A, e.g. heads=${nearestDivisor(hidden, heads)}` : '';
+    throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}${why}`);
+  }
+  return { hidden, heads };
+}
+
+/**
  * A randomly initialized BERT with the teacher's vocabulary, positions and token types (none as an input where the
  * teacher takes none: type 0 for every token), and `numLabels` outputs
  * (default: the teacher's). With neither (general distillation from a teacher without a classifier, no --task) it is
@@ -345,8 +363,7 @@ function nearestDivisor(n: number, target: number): number {
  */
 export function scratchStudent(t: TeacherShape, spec: string, seed: number, numLabels?: number): Student {
   const s = parseBertSpec(spec);
-  const hidden = s.hidden ?? t.hiddenSize;
-  const heads = s.heads ?? defaultHeads(hidden);
+  const { hidden, heads } = bertStudentWidth(spec, t.hiddenSize);
   // no classifier to size (general distillation, no --task, a teacher without one): an encoder-only student
   const labels = numLabels ?? t.numLabels ?? PLACEHOLDER_LABELS;
   const bare = numLabels === undefined && t.numLabels === undefined;
@@ -363,12 +380,6 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
     layerNormEps: t.layerNormEps,
     ...(t.zeroTokenTypes ? { zeroTokenTypes: true } : {}),
   };
-  if (hidden % heads !== 0) {
-    // (heads not given: the default, which the user never wrote, is named with what to give instead)
-    const why =
-      s.heads === undefined ? ` (the default for hidden ${hidden}: hidden / 64, rounded); give heads=A, e.g. heads=${nearestDivisor(hidden, heads)}` : '';
-    throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}${why}`);
-  }
   checkStudentFits(spec, countParameters(config));
   const weights = randomBertWeights(config, { seed });
   const description = `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
