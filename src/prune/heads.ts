@@ -239,7 +239,7 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
       report: {
         pass: 'prune-heads',
         settings: { ...o },
-        summary: `removed ${removed} of ${total} heads${selection ? ` by ${o.importance} importance${o.target === 'predictions' ? " against the model's own predictions" : ''}${selection.steps.length > 1 ? ` in ${selection.steps.length} steps` : ''}` : ''}${short}`,
+        summary: `removed ${removed} of ${total} heads${selection ? ` by ${o.importance} importance${o.target === 'predictions' ? " against the model's own predictions" : o.target === 'labels' ? ' against the gold labels' : ''}${selection.steps.length > 1 ? ` in ${selection.steps.length} steps` : ''}` : ''}${short}`,
         details: {
           removed: drop,
           headsPerLayer: s.layers.map((l) => (l.attention?.numHeads ?? 0) - (drop[l.index]?.length ?? 0)),

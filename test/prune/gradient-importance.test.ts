@@ -138,10 +138,10 @@ describe('gradient head importance', () => {
     const source = calibration([4], 128, { classes: 2 });
     const res = await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance: 'gradient' }), { calibration: source });
     // 50% by default in steps of ~10% of the heads: 4 heads, one per step, each step re-scoring the rest
-    expect(res.report.summary).toBe('removed 4 of 8 heads by gradient importance in 4 steps');
+    expect(res.report.summary).toBe('removed 4 of 8 heads by gradient importance against the gold labels in 4 steps');
     expect((res.report.details!.steps as unknown[]).length).toBe(4);
     const once = await pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance: 'gradient', steps: 1 }), { calibration: source });
-    expect(once.report.summary).toBe('removed 4 of 8 heads by gradient importance');
+    expect(once.report.summary).toBe('removed 4 of 8 heads by gradient importance against the gold labels');
     // scores alone (the pass refuses quantized attention before scoring): the rebuild's one-line refusal
     const { model: q } = await quantizePass.run(model, s, quantizePass.parse({ mode: 'int8' }), {});
     const run = headScores('gradient', q, findBert(q), { calibration: source });
