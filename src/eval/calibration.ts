@@ -9,6 +9,7 @@ import { SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { ignoredLabelsNote, mapModelLabels } from './labels.ts';
 import { readModelConfig } from './model-files.ts';
@@ -38,20 +39,30 @@ export interface CalibrationOptions {
   graph?: Model;
 }
 
+/**
+ * The task whose train examples calibration reads, by name: one task (getTask: MNLI, which names MNLI-m and MNLI-mm, is
+ * refused asking for one), with a train split (never the dev examples: the model is judged on them, and choosing what to
+ * keep by them would flatter it). A SettingsError otherwise, the train split's after `flag` and the task
+ * ('--calibrate AX: …'; a sweep file names its field itself). What loadCalibration and a sweep's calibration.task read.
+ */
+export function calibrationTask(name: string, flag?: string): TaskDefinition {
+  const task = getTask(name);
+  if (!task.splits.train) {
+    throw new SettingsError(
+      `${flag ? `${flag} ${task.name}: ` : ''}${task.name} has no train split (calibration never uses the dev examples a model is evaluated on): calibrate on a task with one, e.g. the one the model was trained for`,
+    );
+  }
+  return task;
+}
+
 export async function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
   checkOptions('loadCalibration', o, '{model, task, …}');
   checkStringOption('loadCalibration', 'model', o.model, 'the model path');
   checkStringOption('loadCalibration', 'task', o.task, "a GLUE task name (e.g. 'SST-2')");
   const count = o.examples ?? DEFAULT_CALIBRATION_EXAMPLES;
   if (!Number.isInteger(count) || count < 1) throw new SettingsError(`--calibration-examples ${count}: expected a positive integer`);
-  const task = getTask(o.task);
+  const task = calibrationTask(o.task, '--calibrate');
   const glueDir = o.glueDir ?? defaultGlueDir();
-  // Never the dev examples: the model is judged on them, and choosing what to keep by them would flatter it.
-  if (!task.splits.train) {
-    throw new SettingsError(
-      `--calibrate ${task.name}: ${task.name} has no train split (calibration never uses the dev examples a model is evaluated on): calibrate on a task with one, e.g. the one the model was trained for`,
-    );
-  }
   if (!existsSync(splitFile(task, 'train', glueDir).file)) {
     throw new SettingsError(
       `--calibrate ${task.name}: no train split in ${glueDir} (calibration never uses the dev examples a model is evaluated on): add ${task.name}'s train.tsv (compress data download --tasks ${task.name})`,

@@ -43,7 +43,7 @@ import { SettingsError, UserError, errorLine, errorMessage } from '../errors.ts'
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
-import { DEFAULT_CALIBRATION_EXAMPLES } from '../eval/calibration.ts';
+import { DEFAULT_CALIBRATION_EXAMPLES, calibrationTask } from '../eval/calibration.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
@@ -206,7 +206,8 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
     tasks: [...new Set(tasks)],
     calibration: own ? { task: own.task ?? tasks[0]!, examples: own.examples ?? DEFAULT_CALIBRATION_EXAMPLES } : null,
   };
-  if (spec.calibration) spec.calibration.task = f.attempt(`${at}.calibration.task`, () => lookupTasks(spec.calibration!.task)[0]!.name);
+  // (read as --calibrate reads it: one task with a train split, so not MNLI, which names two)
+  if (spec.calibration) spec.calibration.task = f.attempt(`${at}.calibration.task`, () => calibrationTask(spec.calibration!.task).name);
   return spec;
 }
 

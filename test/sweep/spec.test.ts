@@ -105,6 +105,16 @@ describe('sweep file', () => {
     [{ bench: { maxTime: 0 } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds > 0, got number 0$/],
     [{ bench: { maxTime: '30s' } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds > 0, got /],
     [{ calibration: { examples: 'many' } }, /^tiny\.yaml: calibration\.examples: expected an integer/],
+    // (calibration.task read as --calibrate reads it: one task, with a train split)
+    [{ calibration: { task: 'MNLI' } }, /^tiny\.yaml: models\[0\]\.calibration\.task: task 'MNLI' names MNLI-m and MNLI-mm; give one of them$/],
+    [
+      { calibration: { task: 'AX' } },
+      /^tiny\.yaml: models\[0\]\.calibration\.task: AX has no train split \(calibration never uses the dev examples a model is evaluated on\): calibrate on a task with one/,
+    ],
+    [
+      { calibration: { task: 'all' } },
+      /^tiny\.yaml: models\[0\]\.calibration\.task: unknown task 'all'\. Known tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI-m, MNLI-mm, QNLI, RTE, WNLI, AX$/,
+    ],
     [{ jobs: 3 }, /^tiny\.yaml: jobs: unknown field/],
   ])('refuses %j with one line naming the file and field', (overrides, message) => {
     let error: unknown;
