@@ -3,7 +3,7 @@
  * pipeline, check that onnxruntime runs the result, then write the model and its lineage sidecar (`OUT.json`)
  * atomically, holding the output folder's lock (withOutputLock) while they and config.json are put in place.
  */
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadModel } from '../onnx/load.ts';
@@ -43,15 +43,18 @@ export interface Lineage {
 /**
  * The config.json beside an output: written for it from the input's (its shape fields read from the graph,
  * src/eval/output-config.ts), with what it cannot say (`graphOnly`); or, when the output is written into the input's
- * own folder, the input's, whose fields that do not describe the output are listed in `stale`.
+ * own folder, the input's, whose fields that do not describe the output are listed in `stale`; or, when another
+ * model in the output's folder had it written for itself (`of`), that model's, kept unless `force`.
  */
 export interface ConfigRecord {
   path: string;
-  /** true: written for this output; false: the input's own (the output shares the input's folder). */
+  /** true: written for this output; false: the input's own or `of`'s (the output shares their folder). */
   written: boolean;
   graphOnly: string[];
-  /** The input's fields that do not describe the output (`name: input's value → output's`), when not written. */
+  /** The kept file's fields that do not describe the output (`name: its value → output's`), when not written. */
   stale?: string[];
+  /** The model file beside the output that the kept config.json was written for (by compress, train or distill). */
+  of?: string;
 }
 
 export interface CompressOptions {
@@ -113,17 +116,55 @@ export function copyModelSideFiles(fromDir: string, toDir: string): string[] {
  * the input's config with its shape fields read from `model`, written unless `outDir` is `modelDir` (the input's
  * own file stays; its fields that do not describe the output are listed).
  */
-export function planOutputConfig(modelDir: string, outDir: string, model: Model): { record: ConfigRecord; json?: Record<string, unknown> } | undefined {
+export function planOutputConfig(
+  modelDir: string,
+  outDir: string,
+  model: Model,
+  opts: { output?: string; force?: boolean } = {},
+): { record: ConfigRecord; json?: Record<string, unknown> } | undefined {
   const file = join(modelDir, 'config.json');
   if (!existsSync(file)) return undefined;
   const source = readJsonObject(file);
   const { config, graphOnly } = outputModelConfig(source, model);
-  if (realPathOf(modelDir) !== realPathOf(outDir)) return { record: { path: join(outDir, 'config.json'), written: true, graphOnly }, json: config };
   const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
-  const stale = [...new Set([...Object.keys(config), ...Object.keys(source)])]
-    .filter((k) => !isDeepStrictEqual(config[k], source[k]))
-    .map((k) => `${k}: ${show(source[k])} → ${show(config[k])}`);
+  const differences = (kept: Record<string, unknown>) =>
+    [...new Set([...Object.keys(config), ...Object.keys(kept)])]
+      .filter((k) => !isDeepStrictEqual(config[k], kept[k]))
+      .map((k) => `${k}: ${show(kept[k])} → ${show(config[k])}`);
+  if (realPathOf(modelDir) !== realPathOf(outDir)) {
+    const target = join(outDir, 'config.json');
+    // another model in the folder (an earlier output of the same input, of another shape) that config.json describes
+    const of = !opts.force && opts.output && existsSync(target) ? configOwner(outDir, basename(opts.output)) : undefined;
+    const stale = of ? differences(readJsonObject(target)) : [];
+    if (of && stale.length) return { record: { path: target, written: false, graphOnly, stale, of } };
+    return { record: { path: target, written: true, graphOnly }, json: config };
+  }
+  const stale = differences(source);
   return { record: { path: file, written: false, graphOnly, ...(stale.length ? { stale } : {}) } };
+}
+
+/**
+ * The model file in `dir`, other than `own` (a file name), that the folder's config.json was last written for, by the
+ * lineage sidecars (`X.onnx.json`) of the models still there: compress's `config.written`, train's and distill's
+ * `sideFiles.config`; undefined when that is `own` (an earlier run of the same output) or no sidecar says so.
+ */
+function configOwner(dir: string, own: string): string | undefined {
+  let latest: { model: string; at: string } | undefined;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.onnx.json')) continue;
+    const model = name.slice(0, -'.json'.length);
+    if (!existsSync(join(dir, model))) continue;
+    let lineage: { createdAt?: unknown; config?: { written?: unknown }; sideFiles?: { config?: unknown } };
+    try {
+      lineage = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    } catch {
+      continue;
+    }
+    const wrote = lineage?.config?.written === true || lineage?.sideFiles?.config === 'config.json';
+    if (!wrote || typeof lineage.createdAt !== 'string') continue;
+    if (!latest || lineage.createdAt > latest.at) latest = { model, at: lineage.createdAt };
+  }
+  return latest && latest.model !== own ? latest.model : undefined;
 }
 
 /** The lineage's record of an input model: its path, its sha256 and its own lineage when it has a sidecar. */
@@ -215,7 +256,8 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
     });
     const check = await checkRuns(opts.input, staged.model, inputs, opts.output);
     const final = finalFiles(staged, opts.output);
-    const config = opts.copyModelFiles !== false ? planOutputConfig(modelDir, dirname(opts.output), result.model) : undefined;
+    const config =
+      opts.copyModelFiles !== false ? planOutputConfig(modelDir, dirname(opts.output), result.model, { output: opts.output, force: opts.force }) : undefined;
     const lineage: Lineage = {
       tool: { name: 'bert-compress', version: toolVersion() },
       createdAt: new Date().toISOString(),

@@ -92,6 +92,30 @@ describe('config.json beside a compressed model', () => {
     expect(lineage.config).toEqual({ path: join(dir, 'config.json'), written: false, graphOnly: [], stale: ['num_hidden_layers: 2 → 1'] });
   });
 
+  it('an output beside another model of its input, of another shape, keeps the config.json written for that model unless forced', async () => {
+    const { input } = tinyFolder();
+    const dir = fresh('siblings');
+    await compress(input, join(dir, 'a.onnx'), [{ pass: 'drop-layers', settings: { keep: [0] } }]);
+    const before = readFileSync(join(dir, 'config.json'));
+    const b = await compress(input, join(dir, 'b.onnx'), [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }]);
+    // a.onnx (1 layer, FFN 64) is still described by its config.json, not by b.onnx's shape
+    expect(readFileSync(join(dir, 'config.json')).equals(before)).toBe(true);
+    expect(b.config).toEqual({
+      path: join(dir, 'config.json'),
+      written: false,
+      graphOnly: [],
+      stale: ['num_hidden_layers: 1 → 2', 'intermediate_size: 64 → 32'],
+      of: 'a.onnx',
+    });
+    // an output of the same shape as a.onnx's (nothing stale) and a.onnx rewritten: config.json written as before
+    expect((await compress(input, join(dir, 'c.onnx'), [{ pass: 'drop-layers', settings: { keep: [1] } }])).config).toMatchObject({ written: true });
+    expect((await compress(input, join(dir, 'a.onnx'), [{ pass: 'drop-layers', settings: { keep: [0] } }])).config).toMatchObject({ written: true });
+    // force: b.onnx's config.json written over a.onnx's
+    const forced = await compressFile({ input, output: join(dir, 'b.onnx'), steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }], force: true });
+    expect(forced.config).toMatchObject({ written: true });
+    expect(readJson(join(dir, 'config.json'))).toMatchObject({ num_hidden_layers: 2, intermediate_size: 32 });
+  });
+
   it("a transformers.js folder: config.json has the output's shape", async () => {
     const { input } = tinyFolder();
     const out = join(fresh('tjs'), 'folder');

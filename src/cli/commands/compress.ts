@@ -122,7 +122,9 @@ export const compressCommand: CliCommand<CompressArgs> = {
     if (config?.graphOnly.length) out(`${config.path} cannot say (the graph does): ${config.graphOnly.join('; ')}`);
     if (config?.stale?.length)
       err(
-        `compress: ${config.path} is the input's and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model`,
+        config.of
+          ? `compress: ${config.path} was written for ${config.of} beside it and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model, or pass --force to write it over`
+          : `compress: ${config.path} is the input's and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model`,
       );
     const note = reduceRangeNote(steps, cpuInfo().flags);
     if (note) err(note);
