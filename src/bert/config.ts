@@ -247,6 +247,14 @@ export function attentionHeadSize(c: ExtendedBertConfig): number {
   return c.attentionHeadSize ?? (c.numHeads > 0 ? c.hiddenSize / c.numHeads : 0);
 }
 
+/**
+ * The layers `every-other` keeps of a model of `numLayers` encoder layers: 0, 2, 4, … (DistilBERT's initialization),
+ * what drop-layers `keep: every-other` keeps and an every-other student copies.
+ */
+export function everyOtherLayers(numLayers: number): number[] {
+  return Array.from({ length: numLayers }, (_, i) => i).filter((i) => i % 2 === 0);
+}
+
 /** The parameter group layer `i` reads (its own index unless layers are shared). */
 export function layerGroupOf(c: ExtendedBertConfig, i: number): number {
   return c.layerGroups?.[i] ?? i;

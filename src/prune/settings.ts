@@ -3,6 +3,7 @@
  * types, defaults, descriptions, the flags that fill them, and the typed options the passes run with.
  */
 import { z } from 'zod';
+import { everyOtherLayers } from '../bert/config.ts';
 import { SettingsError } from '../errors.ts';
 import { declarePass, fraction, grammar, integer, layerList, oneOf, type ClassifierNeed } from '../pass/settings.ts';
 import type { PruneHeadsOptions } from './heads.ts';
@@ -231,8 +232,10 @@ export function layerRange(n: number): string {
 export function layersToDrop({ numLayers: n }: { numLayers: number }, o: DropLayersOptions): number[] {
   let drop: number[];
   if (o.drop) drop = o.drop;
-  else if (o.keep === 'every-other') drop = Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 1);
-  else drop = Array.from({ length: n }, (_, i) => i).filter((i) => !(o.keep as number[]).includes(i));
+  else {
+    const keep = o.keep === 'every-other' ? everyOtherLayers(n) : (o.keep as number[]);
+    drop = Array.from({ length: n }, (_, i) => i).filter((i) => !keep.includes(i));
+  }
   const bad = drop.concat(Array.isArray(o.keep) ? o.keep : []).find((i) => i >= n);
   if (bad !== undefined) throw new SettingsError(`drop-layers: layer ${bad} does not exist: the model has ${layerRange(n)}`);
   if (drop.length >= n) throw new SettingsError(`drop-layers: cannot drop all ${n} layers (keep at least one)`);

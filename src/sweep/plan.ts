@@ -31,6 +31,7 @@ import type { Model } from '../onnx/graph.ts';
 import { discovered } from '../bert/model-inputs.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import type { BertStructure } from '../bert/structure.ts';
+import { everyOtherLayers } from '../bert/config.ts';
 import type { TrainSettings } from '../train/trainer.ts';
 import { inputLimits, largestActivationBytes } from '../bert/input-limits.ts';
 import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
@@ -617,8 +618,8 @@ function checkEvalBatch(
  * layer map (presetMatches: tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not
  * divide, a layerMap pair beyond either depth) or its list of matches, each checked as training checks it
  * (checkMatch). The teacher's depth: the point's model's, or a named teacher's structure (`structureOf`, read once per
- * plan). The student's: a bert:… spec's layers (the teacher's where it gives none), every-other's half of the
- * teacher's (rounded up), a student model's structure (read only here, for a step with intermediate KD), else the
+ * plan). The student's: a bert:… spec's layers (the teacher's where it gives none), every-other's of the teacher's
+ * (everyOtherLayers), a student model's structure (read only here, for a step with intermediate KD), else the
  * model so far, its depth followed through the steps before: graph steps by PassDeclaration.onModel (drop-layers),
  * training steps by their students'. Where a depth is not known here (a graph that cannot be read, a BiLSTM student,
  * settings a pass refuses on the model) the step is left to its point. Said as the point says it, with the step's
@@ -652,7 +653,7 @@ function checkLayerMatches(
     const student = t.student;
     let studentLayers: number | undefined;
     if (student === undefined) studentLayers = layers;
-    else if (student === 'every-other') studentLayers = teacherLayers === undefined ? undefined : Math.ceil(teacherLayers / 2);
+    else if (student === 'every-other') studentLayers = teacherLayers === undefined ? undefined : everyOtherLayers(teacherLayers).length;
     else if (student.startsWith('bert:')) studentLayers = parseBertSpec(student).layers ?? teacherLayers;
     else if (t.studentSha256 !== undefined) {
       try {

@@ -20,7 +20,16 @@ import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/ca
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { BertStructure } from '../../bert/structure.ts';
-import { attentionHeadSize, countParameters, familyOf, layerGroupOf, layerSizes, looksUpTokenTypes, type ExtendedBertConfig } from '../../bert/config.ts';
+import {
+  attentionHeadSize,
+  countParameters,
+  everyOtherLayers,
+  familyOf,
+  layerGroupOf,
+  layerSizes,
+  looksUpTokenTypes,
+  type ExtendedBertConfig,
+} from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { NotBertError, SettingsError } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
@@ -179,7 +188,7 @@ function bertSizes(c: ExtendedBertConfig): Record<string, unknown> {
  */
 export function everyOtherStudent(teacher: CanonicalBert, opts: { encoderOnly?: boolean; note?: string } = {}): Student {
   const c = teacher.config;
-  const keep = [...Array(c.numLayers).keys()].filter((i) => i % 2 === 0);
+  const keep = everyOtherLayers(c.numLayers);
   // a layer's parameters are stored under its group's index (the layer's own where none share): the kept layers'
   // groups, renumbered in order of first use, so layers that shared weights in the teacher share them in the student
   const renumber = new Map<number, number>();
