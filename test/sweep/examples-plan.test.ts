@@ -4,7 +4,7 @@
  * its depth). The models are tiny stand-ins, at the paths the files name, of the shared teachers (4 and 2 layers)
  * and of those their npm run results:* scripts make first (out/teachers/L2H256-half and L1H256, out/tinybert-general).
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,5 +51,28 @@ describe('the sweep files of examples/', () => {
     cpSync(join(EXAMPLES, name), file);
     const points = await planSweep(parseSweepFile(file), { glueDir, workDir: join(root, 'work') });
     expect(points.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the README's sweep file", () => {
+  it('plans in examples/, every key it shows read (its pipelines, grid, models list, anchors, bench, eval)', async () => {
+    const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Sweep files'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const file = join(root, 'repo', 'examples', 'readme-sweep.yaml');
+    writeFileSync(file, yaml!);
+    const spec = parseSweepFile(file);
+    expect(spec.keepModels).toBe(false);
+    const points = await planSweep(spec, { glueDir, workDir: join(root, 'work-readme') });
+    expect(points.map((p) => `${p.model.name} ${p.label}`).sort()).toEqual(
+      [
+        ...['baseline', 'heads-40', 'heads-0.2', 'heads-0.6', 'ffn50+kd'].flatMap((l) => [`sst2-L4H256 ${l}`, `sst2-L2H256 ${l}`]),
+        'sst2-L4H256 tiny-kd',
+      ].sort(),
+    );
+    // (the anchor's settings merged into the distill step)
+    const kd = points.find((p) => p.label === 'ffn50+kd')!;
+    expect(kd.steps[1]!.settings).toMatchObject({ epochs: 1, alpha: 0.5, maxExamples: 20000, temperature: 2 });
   });
 });
