@@ -206,8 +206,10 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
     tasks: [...new Set(tasks)],
     calibration: own ? { task: own.task ?? tasks[0]!, examples: own.examples ?? DEFAULT_CALIBRATION_EXAMPLES } : null,
   };
-  // (read as --calibrate reads it: one task with a train split, so not MNLI, which names two)
-  if (spec.calibration) spec.calibration.task = f.attempt(`${at}.calibration.task`, () => calibrationTask(spec.calibration!.task).name);
+  // (a task given is checked in parseCalibration, where it is written; one defaulted to the model's first task is checked here)
+  if (spec.calibration && own?.task === undefined) {
+    spec.calibration.task = f.attempt(`${at}.tasks[0]`, () => calibrationTask(spec.calibration!.task).name);
+  }
   return spec;
 }
 
@@ -237,7 +239,11 @@ function parseCalibration(f: Fields, raw: unknown, at: string, inherited: Partia
   const c = f.object(raw, at);
   f.known(c, at, ['task', 'examples']);
   const out: Partial<CalibrationSpec> = { ...inherited };
-  if (c.task !== undefined) out.task = f.string(c.task, `${at}.task`);
+  // (read as --calibrate reads it, where it is written: one task with a train split, so not MNLI, which names two)
+  if (c.task !== undefined) {
+    const task = f.string(c.task, `${at}.task`);
+    out.task = f.attempt(`${at}.task`, () => calibrationTask(task).name);
+  }
   if (c.examples !== undefined) out.examples = f.int(c.examples, `${at}.examples`, 1);
   return out;
 }

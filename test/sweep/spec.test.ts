@@ -106,14 +106,24 @@ describe('sweep file', () => {
     [{ bench: { maxTime: '30s' } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds > 0, got /],
     [{ calibration: { examples: 'many' } }, /^tiny\.yaml: calibration\.examples: expected an integer/],
     // (calibration.task read as --calibrate reads it: one task, with a train split)
-    [{ calibration: { task: 'MNLI' } }, /^tiny\.yaml: models\[0\]\.calibration\.task: task 'MNLI' names MNLI-m and MNLI-mm; give one of them$/],
+    [{ calibration: { task: 'MNLI' } }, /^tiny\.yaml: calibration\.task: task 'MNLI' names MNLI-m and MNLI-mm; give one of them$/],
     [
       { calibration: { task: 'AX' } },
-      /^tiny\.yaml: models\[0\]\.calibration\.task: AX has no train split \(calibration never uses the dev examples a model is evaluated on\): calibrate on a task with one/,
+      /^tiny\.yaml: calibration\.task: AX has no train split \(calibration never uses the dev examples a model is evaluated on\): calibrate on a task with one/,
     ],
     [
       { calibration: { task: 'all' } },
-      /^tiny\.yaml: models\[0\]\.calibration\.task: unknown task 'all'\. Known tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI-m, MNLI-mm, QNLI, RTE, WNLI, AX$/,
+      /^tiny\.yaml: calibration\.task: unknown task 'all'\. Known tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI-m, MNLI-mm, QNLI, RTE, WNLI, AX$/,
+    ],
+    // (a model's own calibration.task is named where that model's block gives it)
+    [
+      { models: [{ path: 'models/tiny-sst2', tasks: ['sst2'], calibration: { task: 'MNLI' } }] },
+      /^tiny\.yaml: models\[0\]\.calibration\.task: task 'MNLI' names MNLI-m and MNLI-mm; give one of them$/,
+    ],
+    // (a top-level task a model's own block inherits is still named where it is written)
+    [
+      { calibration: { task: 'MNLI' }, models: [{ path: 'models/tiny-sst2', tasks: ['sst2'], calibration: { examples: 4 } }] },
+      /^tiny\.yaml: calibration\.task: task 'MNLI' names MNLI-m and MNLI-mm; give one of them$/,
     ],
     [{ jobs: 3 }, /^tiny\.yaml: jobs: unknown field/],
   ])('refuses %j with one line naming the file and field', (overrides, message) => {
