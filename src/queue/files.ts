@@ -20,7 +20,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { DataError, SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
-import { sha256File, temporaryPathFor } from '../files.ts';
+import { fileStamps, sha256File, stampsHold, temporaryPathFor, type FileStamp } from '../files.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { downloadVerified } from '../glue/download/http-file.ts';
 import { getTask } from '../glue/registry.ts';
@@ -129,15 +129,19 @@ export interface WorkerFiles {
   log?: (line: string) => void;
 }
 
-/** sha256 of local files already checked by this process, by path, valid while size and mtime are unchanged. */
-const checked = new Map<string, { bytes: number; mtimeMs: number; sha256: string }>();
+/**
+ * sha256 of local files already checked by this process, by path, valid while the file's stamps hold (files.ts
+ * `fileStamps`: size, times and inode, so another file moved there with the same size and mtime is hashed again).
+ */
+const checked = new Map<string, { stamps: FileStamp[]; sha256: string }>();
 
 async function localSha256(file: string): Promise<string> {
-  const st = statSync(file);
   const known = checked.get(file);
-  if (known && known.bytes === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
+  if (known && stampsHold(known.stamps)) return known.sha256;
+  const stamps = fileStamps([file]); // (taken before hashing; none for a file changed within the racy margin)
   const sha256 = await sha256File(file);
-  checked.set(file, { bytes: st.size, mtimeMs: st.mtimeMs, sha256 });
+  if (stamps) checked.set(file, { stamps, sha256 });
+  else checked.delete(file);
   return sha256;
 }
 

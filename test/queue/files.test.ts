@@ -3,7 +3,7 @@
  * `--path-map`, or fetched over HTTP into its cache and verified by sha256, and the point then runs to the same
  * result as on the coordinator. Wrong or missing files fail with one line.
  */
-import { readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,30 @@ describe("a queued point's files on a worker", () => {
     const before = readFileSync(vocab);
     writeFileSync(vocab, Buffer.concat([before, Buffer.from('extra\n')]));
     try {
+      await expect(localizePoint(point, trees, files())).rejects.toThrow(/vocab\.txt: differs from the coordinator's/);
+    } finally {
+      writeFileSync(vocab, before);
+    }
+  });
+
+  it('a file replaced by another of the same size and mtime (mv) after it was checked is refused', async () => {
+    const vocab = join(point.model.dir, 'vocab.txt');
+    const before = readFileSync(vocab);
+    const past = new Date(Date.now() - 3_600_000);
+    utimesSync(vocab, past, past);
+    try {
+      await localizePoint(point, trees, files()); // (checked, with the old mtime)
+      const other = join(scratch, 'vocab.txt');
+      writeFileSync(
+        other,
+        Buffer.from(
+          before.toString('latin1').replace(/[a-z]/, (c) => (c === 'z' ? 'y' : 'z')),
+          'latin1',
+        ),
+      );
+      expect(readFileSync(other).length).toBe(before.length);
+      utimesSync(other, past, past);
+      renameSync(other, vocab);
       await expect(localizePoint(point, trees, files())).rejects.toThrow(/vocab\.txt: differs from the coordinator's/);
     } finally {
       writeFileSync(vocab, before);
