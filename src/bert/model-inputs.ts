@@ -14,7 +14,7 @@
  */
 import { NotBertError, SettingsError } from '../errors.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
-import { nodeReads } from '../onnx/analysis.ts';
+import { liveValues } from '../onnx/analysis.ts';
 import type { Model } from '../onnx/graph.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import type { Feeds, Session } from '../runtime/session.ts';
@@ -140,13 +140,13 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
 }
 
 /**
- * The declared inputs no node reads (nor is a graph output) whose exporter name gives a role not among `found`, by
- * name, one per role: what the graph declares and ignores (a token_type_ids input kept by an export whose graph
- * computes type 0 for every token in its place).
+ * The declared inputs no output depends on (no node reads them, or only dead nodes do: liveValues) whose exporter
+ * name gives a role not among `found`, by name, one per role: what the graph declares and ignores (a token_type_ids
+ * input kept by an export whose graph computes type 0 for every token in its place).
  */
 function unreadRoles(model: Model, declared: readonly { name: string }[], found: ReadonlySet<InputRole>): Map<string, InputRole> {
-  const g = model.graph;
-  const read = new Set([...g.nodes.flatMap(nodeReads), ...g.outputs.map((v) => v.name)]);
+  // (read for an output: an input only a dead node takes, a Cast whose result nothing reads, is read by none)
+  const read = liveValues(model.graph);
   const taken = new Set(found);
   const unread = new Map<string, InputRole>();
   for (const { name } of declared) {

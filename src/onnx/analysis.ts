@@ -85,23 +85,37 @@ export function topoSort(g: Graph): TopoResult {
 
 /** Removes nodes whose outputs reach no graph output. Returns how many were removed. */
 export function removeDeadNodes(g: Graph): number {
-  const prod = producers(g);
-  const live = new Set<Node>();
-  const stack = g.outputs.map((o) => o.name);
-  const seen = new Set<string>();
-  while (stack.length) {
-    const v = stack.pop()!;
-    if (seen.has(v)) continue;
-    seen.add(v);
-    const p = prod.get(v);
-    if (p && !live.has(p)) {
-      live.add(p);
-      stack.push(...nodeReads(p));
-    }
-  }
+  const live = liveWalk(g).nodes;
   const before = g.nodes.length;
   g.nodes = g.nodes.filter((n) => live.has(n));
   return before - g.nodes.length;
+}
+
+/**
+ * The values the graph's outputs depend on (read by a node whose outputs reach them, or an output itself): a graph
+ * input not among them is never read for any output, even where a dead node (one whose outputs nothing reads) takes it.
+ */
+export function liveValues(g: Graph): Set<string> {
+  return liveWalk(g).values;
+}
+
+/** The nodes whose outputs the graph's outputs depend on, and the values they read (with the outputs). */
+function liveWalk(g: Graph): { nodes: Set<Node>; values: Set<string> } {
+  const prod = producers(g);
+  const nodes = new Set<Node>();
+  const stack = g.outputs.map((o) => o.name);
+  const values = new Set<string>();
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (values.has(v)) continue;
+    values.add(v);
+    const p = prod.get(v);
+    if (p && !nodes.has(p)) {
+      nodes.add(p);
+      stack.push(...nodeReads(p));
+    }
+  }
+  return { nodes, values };
 }
 
 /** Removes initializers no node or graph output reads (and their graph-input entries). Returns the names removed. */

@@ -167,3 +167,39 @@ describe('a student of a graph that declares a token_type_ids input it never rea
     await written('general-task', { student: join(work, 'general'), teacher: regression, distill: { intermediate: 'tinybert' } });
   });
 });
+
+describe('a graph whose token_type_ids input only a dead node takes (a Cast whose result nothing reads)', () => {
+  /** withUnreadTypes with a Cast of token_type_ids to int64 that no node or output reads (an exporter's leftover). */
+  function withDeadCast(model: Model): Model {
+    withUnreadTypes(model);
+    const to = { type: 'int' as const, value: DataType.INT64 };
+    model.graph.nodes.unshift({ name: 'types_cast', opType: 'Cast', domain: '', inputs: ['token_type_ids'], outputs: ['types_int64'], attributes: { to } });
+    return model;
+  }
+  const dead = writeModelFolder(join(work, 'dead-cast'), withDeadCast(tinyBert({}, { seed: 3, std: 0.3 })));
+
+  it('has it among its encoder inputs, unread, fed as token types', () => {
+    const m = withDeadCast(tinyBert({}, { seed: 3, std: 0.3 }));
+    expect(modelInputs(m).map((i) => [i.name, i.role, i.unread ?? false])).toEqual([
+      ['input_ids', 'ids', false],
+      ['attention_mask', 'mask', false],
+      ['token_type_ids', 'types', true],
+    ]);
+  });
+
+  it('is compressed (the run check feeds it) into a model that declares it', async () => {
+    const output = join(work, 'dead-cast-pruned', 'model.onnx');
+    await compressFile({ input: join(dead, 'model.onnx'), output, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(inputNames(output)).toEqual(INPUTS);
+  });
+
+  it('gives a student that declares it, unread', async () => {
+    const glueDir = join(work, 'glue-dead-cast');
+    writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+    const output = join(work, 'dead-cast-student', 'model.onnx');
+    const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
+    const student = 'bert:layers=1,hidden=16,heads=2,intermediate=32';
+    await runTraining({ task: 'SST-2', glueDir, output, settings, student, teacher: dead, distill: {}, cacheDir: join(work, 'cache'), log: () => {} });
+    expect(inputNames(output)).toEqual(INPUTS);
+  });
+});
