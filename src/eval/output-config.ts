@@ -23,8 +23,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { albertLayerGroup } from '../bert/albert-config.ts';
 import { findBert } from '../bert/discover.ts';
 import { sharedLayerGroups } from '../bert/inspect.ts';
-import type { BertStructure, ModelFamily } from '../bert/structure.ts';
-import { NotBertError } from '../errors.ts';
+import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
+import { NotBertError, SettingsError } from '../errors.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { isGenericLabel } from './labels.ts';
@@ -58,6 +58,46 @@ export const CLASSIFIER_ARCHITECTURES: Readonly<Record<string, string>> = {
  */
 export function classifierArchitecture(modelType: string, family: ModelFamily): string {
   return Object.hasOwn(CLASSIFIER_ARCHITECTURES, modelType) ? CLASSIFIER_ARCHITECTURES[modelType]! : CLASSIFIER_ARCHITECTURES[FAMILY_MODEL_TYPES[family]]!;
+}
+
+/**
+ * The fields of config.json that name a written model's head as transformers saves one (the transformers.js folder,
+ * and a plain export whose head was seeded): `architectures` the model type's sequence classifier when the source
+ * names none, or names another class for a sequence classifier (a base or pretraining checkpoint whose head was
+ * seeded); `id2label` LABEL_i for each of `labels` scores and `label2id` when the source has none. Without a head
+ * (`head` undefined: encoder-only), no labels, and the model type's base class (BertModel) when the source names none.
+ * Only the fields that change are returned; `name` names the model in a SettingsError when the label count is unknown.
+ */
+export function headConfigFields(
+  config: Record<string, unknown>,
+  family: ModelFamily,
+  head: HeadKind | undefined,
+  labels: number | null,
+  name: string,
+): Record<string, unknown> {
+  const modelType = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
+  const named = Array.isArray(config.architectures) ? (config.architectures as unknown[]) : [];
+  const classifier = classifierArchitecture(modelType, family);
+  const out: Record<string, unknown> = {};
+  if (head === undefined) {
+    if (!named.length) out.architectures = [classifier.replace(/ForSequenceClassification$/, 'Model')];
+    return out;
+  }
+  // (any other head keeps the source's class)
+  if (!named.length || (head === 'sequence-classification' && !named.some((a) => /ForSequenceClassification$/.test(String(a))))) {
+    out.architectures = [classifier];
+  }
+  const id2label = config.id2label ?? (out.id2label = idLabels(labels, name));
+  if (config.label2id === undefined) {
+    out.label2id = Object.fromEntries(Object.entries(id2label as Record<string, string>).map(([id, label]) => [label, Number(id)]));
+  }
+  return out;
+}
+
+/** transformers' default label names, LABEL_i for each of `count` scores. */
+function idLabels(count: number | null, name: string): Record<string, string> {
+  if (count === null) throw new SettingsError(`${name}: cannot tell how many labels the model scores (no id2label or num_labels in config.json)`);
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [String(i), `LABEL_${i}`]));
 }
 
 /** The config.json names of the shape fields, by family. */

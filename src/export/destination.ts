@@ -73,14 +73,16 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
  * `-o OUT`) unless `force`; with `force` they are returned, for removeSideFiles to clear before the output's own are
  * written. (A tokenizer file the input lacks may be there: a bare model's tokenizer, put beside it on purpose.) A
  * config.json that differs only in the fields describing the model's shape (written for another output of the same
- * input: see src/eval/output-config.ts) is the same model's.
+ * input: see src/eval/output-config.ts) is the same model's. `config`: the config.json the output gets when it is not
+ * the input's (an export naming its seeded head): a config.json there of its model is the output's too.
  */
-export function checkSideFiles(inputDir: string, outputDir: string, label: string, force = false): string[] {
+export function checkSideFiles(inputDir: string, outputDir: string, label: string, force = false, config?: Record<string, unknown>): string[] {
   if (realPathOf(inputDir) === realPathOf(outputDir)) return [];
   const foreign = MODEL_SIDE_FILES.filter((name) => {
     const mine = join(inputDir, name);
     const there = join(outputDir, name);
     if (!existsSync(there)) return false;
+    if (name === 'config.json' && config && sameConfigAs(there, config)) return false;
     if (!existsSync(mine)) return name === 'config.json';
     return !readFileSync(mine).equals(readFileSync(there)) && !(name === 'config.json' && sameConfigFile(mine, there));
   });
@@ -102,7 +104,16 @@ export function removeSideFiles(outputDir: string, names: readonly string[], lab
 /** Two config.json files of the same model (sameModelConfig); false when either is not a JSON object. */
 function sameConfigFile(a: string, b: string): boolean {
   try {
-    return sameModelConfig(readJsonObject(a), readJsonObject(b));
+    return sameConfigAs(b, readJsonObject(a));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the config.json `file` is `config`'s model (sameModelConfig); false when it is not a JSON object. */
+function sameConfigAs(file: string, config: Record<string, unknown>): boolean {
+  try {
+    return sameModelConfig(readJsonObject(file), config);
   } catch {
     return false;
   }

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles, tiedWordTable } from '../bert/build-hf.ts';
 import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames } from '../bert/build-weights.ts';
 import { configFromHuggingFace, familyOf } from '../bert/config.ts';
@@ -14,16 +15,22 @@ import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { DataError } from '../errors.ts';
-import { parseJsonText } from '../files.ts';
+import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
-import { checkSideFiles, removeSideFiles } from './destination.ts';
-import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
+import { checkSideFiles, realPathOf, removeSideFiles } from './destination.ts';
+import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
+import { scoresOutput } from '../eval/graph-checks.ts';
+import { headConfigFields } from '../eval/output-config.ts';
+import type { BertStructure } from '../bert/structure.ts';
+import type { Model } from '../onnx/graph.ts';
 import { checkStringOption } from '../library-args.ts';
 
 export interface ExportResult {
   saved: SavedFiles;
   size: ModelSize;
   copied: string[];
+  /** Whether config.json was written naming the seeded head (not copied from the checkpoint). */
+  wroteConfig: boolean;
   numLayers: number;
   hiddenSize: number;
   /** The head parameters the checkpoint lacked when the head was all it lacked (seeded); empty otherwise. */
@@ -143,20 +150,48 @@ function checkpointInputs(dir: string): string[] {
 export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
   checkStringOption('exportHuggingFaceFolder', 'dir', dir, 'a Hugging Face model folder');
   checkStringOption('exportHuggingFaceFolder', 'output', output, 'the .onnx file to write');
-  // another model's config.json or tokenizer files in the output's folder would describe the export (they are
-  // copied only where missing): refused before any work, as compress refuses them; --force removes them once the
-  // export is written, and the checkpoint's are copied in their place
   const label = `-o ${output}`;
-  const foreign = checkSideFiles(resolve(dir), dirname(resolve(output)), label, opts.force);
   const { fillMissing, seeded, notice } = checkpointSeeding(dir, opts);
   const model = buildFromHuggingFaceFolder(dir, fillMissing ? { fillMissing } : {});
   // (a graph discovery refuses, one of no encoder layers (num_hidden_layers 0), is named by the checkpoint)
   const s = findBert(model, { label: opts.label ?? dir });
+  const outDir = dirname(resolve(output));
+  const inPlace = realPathOf(resolve(dir)) === realPathOf(outDir);
+  const config = seeded.length ? seededHeadConfig(dir, model, s, opts.label ?? dir) : undefined;
+  // another model's config.json or tokenizer files in the output's folder would describe the export (they are
+  // copied only where missing): refused before anything is written, as compress refuses them; --force removes them
+  // once the export is written, and the checkpoint's are copied in their place
+  const foreign = checkSideFiles(resolve(dir), outDir, label, opts.force, config);
   const saved = await saveRunnable(model, s, output, checkpointInputs(dir));
-  // config.json is copied as it is (the side files an output shares with its input are the input's, byte for byte);
-  // the transformers.js folder writes its own, naming the classifier.
   removeSideFiles(dirname(output), foreign, label);
+  // config.json is copied as it is (the side files an output shares with its input are the input's, byte for byte),
+  // unless the head was seeded: then it names the classifier and its labels as transformers saves the model (and as
+  // the transformers.js folder does), not the checkpoint's base class
+  const wroteConfig = Boolean(config && !inPlace);
+  if (config && !inPlace) writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const copied = copyModelSideFiles(dir, dirname(output));
   if (notice) opts.log?.(notice);
-  return { saved, size: modelSize(model), copied, numLayers: s.numLayers, hiddenSize: s.hiddenSize, seeded };
+  if (config && inPlace) {
+    opts.log?.(
+      `${label}: config.json beside it is the checkpoint's and does not name the seeded classifier (${Object.keys(config)
+        .filter((k) => HEAD_FIELDS.includes(k))
+        .join(', ')}); export to another folder for one that does`,
+    );
+  }
+  return { saved, size: modelSize(model), copied, wroteConfig, numLayers: s.numLayers, hiddenSize: s.hiddenSize, seeded };
+}
+
+/** The config.json fields headConfigFields may set. */
+const HEAD_FIELDS = ['architectures', 'id2label', 'label2id'];
+
+/**
+ * The checkpoint's config.json naming the head the export seeded (headConfigFields: its class and labels, as
+ * transformers saves a sequence classifier made from a base checkpoint); undefined when it names them already.
+ */
+function seededHeadConfig(dir: string, model: Model, s: BertStructure, name: string): Record<string, unknown> | undefined {
+  const file = join(dir, 'config.json');
+  const json = readJsonObject(file);
+  const fields = headConfigFields(json, s.family, s.head?.kind, scoresOutput(model).width ?? parseModelConfig(json, file).numLabels, name);
+  const config = { ...json, ...fields };
+  return isDeepStrictEqual(config, json) ? undefined : config;
 }

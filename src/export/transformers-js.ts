@@ -51,7 +51,7 @@ import {
   type Lineage,
 } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
-import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, classifierArchitecture, outputModelConfig } from '../eval/output-config.ts';
+import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, headConfigFields, outputModelConfig } from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 import { checkOptionalString, checkStringOption } from '../library-args.ts';
 import { ensureFolder } from '../folders.ts';
@@ -431,11 +431,9 @@ function writeSideFiles(
 
 /**
  * The source's config.json for transformers.js: its shape fields read from `model` (src/eval/output-config.ts),
- * `model_type` filled in when absent (from the graph's family),
- * `architectures` the model type's sequence classifier when the source names none, or another class for a
- * sequence classifier, `id2label`/`label2id` kept, or LABEL_i for each score when absent, and the default dtype of a
- * quantized folder in `transformers.js_config`. Without a head (`head` undefined: encoder-only), no labels, and the
- * model type's base class (BertModel) when the source names none.
+ * `model_type` filled in when absent (from the graph's family), the head's class and labels as transformers saves
+ * them (headConfigFields: a plain export whose head was seeded names them the same way), and the default dtype of a
+ * quantized folder in `transformers.js_config`.
  */
 export function transformersJsConfig(
   config: Record<string, unknown>,
@@ -450,28 +448,8 @@ export function transformersJsConfig(
   const width = scoresOutput(model).width;
   checkConfigLabels(parsed, width, name);
   const out: Record<string, unknown> = outputModelConfig(config, model).config; // the shape fields from the graph
-  const modelType = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
-  out.model_type = modelType;
-  // A sequence classifier whose source names no class or another one (a base checkpoint whose head was seeded) is
-  // named as what it is; any other head keeps the source's class.
-  const named = Array.isArray(config.architectures) ? (config.architectures as unknown[]) : [];
-  const classifier = classifierArchitecture(modelType, family);
-  if (head === undefined) {
-    // encoder-only (transformers' BertModel): no labels to name; its base class when the source names none
-    if (!named.length) out.architectures = [classifier.replace(/ForSequenceClassification$/, 'Model')];
-    return withDefaultDtype(out, config, defaultDtype);
-  }
-  if (!named.length || (head === 'sequence-classification' && !named.some((a) => /ForSequenceClassification$/.test(String(a))))) {
-    out.architectures = [classifier];
-  }
-  if (!parsed.id2label) {
-    const count = width ?? parsed.numLabels;
-    if (count === null) throw new SettingsError(`${name}: cannot tell how many labels the model scores (no id2label or num_labels in config.json)`);
-    out.id2label = Object.fromEntries(Array.from({ length: count }, (_, i) => [String(i), `LABEL_${i}`]));
-  }
-  if (config.label2id === undefined) {
-    out.label2id = Object.fromEntries(Object.entries(out.id2label as Record<string, string>).map(([id, label]) => [label, Number(id)]));
-  }
+  out.model_type = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
+  Object.assign(out, headConfigFields(config, family, head, width ?? parsed.numLabels, name));
   return withDefaultDtype(out, config, defaultDtype);
 }
 

@@ -18,6 +18,7 @@ import { findBert } from '../../src/bert/discover.ts';
 import { encodeSafetensors, type SafetensorsInput } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { HEAD_SEED, checkpointSeeding, exportHuggingFaceFolder } from '../../src/export/from-huggingface.ts';
+import { transformersJsConfig } from '../../src/export/transformers-js.ts';
 import { appendLoss } from '../../src/gradients/losses.ts';
 import { DataType, loadModel, type Model } from '../../src/onnx/index.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
@@ -281,6 +282,57 @@ describe('base-model checkpoints and other heads', () => {
     const strict = writeRenamed(json, config, weights, (k) => (k === 'electra.encoder.layer.1.output.dense.weight' ? undefined : k));
     expect(checkpointSeeding(strict)).toEqual({ seeded: [] });
     await expect(exportHuggingFaceFolder(strict, join(mkdtempSync(join(root, 'export-strict-')), 'model.onnx'))).rejects.toThrow(/is missing$/);
+  });
+
+  it("export: a BertModel checkpoint's seeded classifier is named in the config.json written beside it (class and labels, as the transformers.js folder names them); a checkpoint with its head gets its own", async () => {
+    const config = tinyBertConfig();
+    const { id2label: _i, label2id: _l, num_labels: _n, ...base } = configToHuggingFace(config) as Record<string, unknown>;
+    const json = { ...base, architectures: ['BertModel'] };
+    const dir = writeRenamed(json, config, perturbedWeights(config, 4), (k) => (k.startsWith('classifier.') ? undefined : k.replace(/^bert\./, '')));
+    const folder = mkdtempSync(join(root, 'export-bertmodel-'));
+    const r = await exportHuggingFaceFolder(dir, join(folder, 'model.onnx'), { label: 'base' });
+    expect(r.seeded).toEqual(['classifier.weight', 'classifier.bias']);
+    const named = {
+      ...json,
+      architectures: ['BertForSequenceClassification'],
+      id2label: { 0: 'LABEL_0', 1: 'LABEL_1' },
+      label2id: { LABEL_0: 0, LABEL_1: 1 },
+    };
+    const written = () => JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+    expect(written()).toEqual(named);
+    expect(r.wroteConfig).toBe(true);
+    expect(r.copied).not.toContain('config.json');
+    // (the transformers.js folder names them the same way)
+    const { architectures, id2label, label2id } = transformersJsConfig(
+      json,
+      'config.json',
+      loadModel(join(folder, 'model.onnx')),
+      'bert',
+      'fp32',
+      'base',
+      'sequence-classification',
+    );
+    expect({ architectures, id2label, label2id }).toEqual({ architectures: named.architectures, id2label: named.id2label, label2id: named.label2id });
+    // exported again into the same folder, or over the checkpoint's own config.json copied there (an earlier export)
+    await exportHuggingFaceFolder(dir, join(folder, 'model.onnx'));
+    expect(written()).toEqual(named);
+    writeFileSync(join(folder, 'config.json'), readFileSync(join(dir, 'config.json')));
+    expect((await exportHuggingFaceFolder(dir, join(folder, 'model.onnx'))).wroteConfig).toBe(true);
+    expect(written()).toEqual(named);
+    // into the checkpoint's own folder: its config.json stays, and a notice says it does not name the classifier
+    const before = readFileSync(join(dir, 'config.json'));
+    const lines: string[] = [];
+    expect((await exportHuggingFaceFolder(dir, join(dir, 'model.onnx'), { label: 'base', log: (l) => lines.push(l) })).wroteConfig).toBe(false);
+    expect(readFileSync(join(dir, 'config.json')).equals(before)).toBe(true);
+    expect(lines[1]).toBe(
+      `-o ${join(dir, 'model.onnx')}: config.json beside it is the checkpoint's and does not name the seeded classifier (architectures, id2label, label2id); export to another folder for one that does`,
+    );
+    // a checkpoint with its classifier: its config.json copied as it is
+    const whole = writeRenamed(configToHuggingFace(config), config, perturbedWeights(config, 4), (k) => k);
+    const other = mkdtempSync(join(root, 'export-whole-'));
+    const kept = await exportHuggingFaceFolder(whole, join(other, 'model.onnx'));
+    expect([kept.wroteConfig, kept.copied.includes('config.json')]).toEqual([false, true]);
+    expect(readFileSync(join(other, 'config.json')).equals(readFileSync(join(whole, 'config.json')))).toBe(true);
   });
 
   it('export: a base checkpoint beside another .safetensors (an adapter, a broken file) still gets its head seeded from model.safetensors alone', async () => {
