@@ -309,7 +309,19 @@ function cropFeature(t: Tensor, seq: number, attention: boolean): Tensor {
   return new Tensor('float32', out, [b, h, seq, seq]);
 }
 
+/**
+ * The bytes of the files in `dir`. A file listed and gone when it is measured counts nothing: the temporary of a batch
+ * another run (a sweep's other worker on the same teacher) renamed into place meanwhile, its bytes then counted under
+ * the name it took, where it was listed already or not.
+ */
 function folderBytes(dir: string): number {
   if (!existsSync(dir)) return 0;
-  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  return readdirSync(dir).reduce((n, f) => {
+    try {
+      return n + statSync(join(dir, f)).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return n;
+      throw e;
+    }
+  }, 0);
 }

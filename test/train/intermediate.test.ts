@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, DataType, encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
@@ -535,6 +535,23 @@ describe('teacher features and the projection', () => {
       await second.run(batchOf(60));
       await second.release();
       expect(second.stats, 'the batch was stored within the budget').toEqual({ hits: 1, runs: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("opens a cache whose listing names a file gone when it is measured (another run's temporary renamed into place meanwhile)", async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
+    const dir = mkdtempSync(join(tmpdir(), 'bc-features-'));
+    try {
+      // a live writer's temporary (this process's pid) that is listed and then no longer there: a link to nothing,
+      // deterministically what a rename between the listing and the measuring leaves
+      symlinkSync(join(dir, 'renamed-away'), join(dir, `features-${'0'.repeat(64)}.bin.${process.pid}.r3nam3d.tmp`));
+      const features = await TeacherFeatures.open(teacher, plan.requests, 1, { dir, budgetBytes: 1 << 20 });
+      await features.run(batchOf(60));
+      await features.release();
+      expect(features.stats).toEqual({ hits: 0, runs: 1 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
