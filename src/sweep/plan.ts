@@ -359,8 +359,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
       if (training) {
-        checkBertStudents(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
-        checkLayerMatches(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
+        checkTrainingSteps(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
       }
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
@@ -613,19 +612,15 @@ function checkEvalBatch(
 }
 
 /**
- * Refuses, before any point runs, a distill step of `p` on model `m` whose intermediate-layer matches training would
- * refuse on the depths of its teacher and student, where the plan knows both: the matches of its preset under its
- * layer map (presetMatches: tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not
- * divide, a layerMap pair beyond either depth) or its list of matches, each checked as training checks it
- * (checkMatch). The teacher's depth: the point's model's, or a named teacher's structure (`structureOf`, read once per
- * plan). The student's: a bert:… spec's layers (the teacher's where it gives none), every-other's of the teacher's
- * (everyOtherLayers), a student model's structure (read only here, for a step with intermediate KD), else the
- * model so far, its depth followed through the steps before: graph steps by PassDeclaration.onModel (drop-layers),
- * training steps by their students'. Where a depth is not known here (a graph that cannot be read, a BiLSTM student,
- * settings a pass refuses on the model) the step is left to its point. Said as the point says it, with the step's
- * settings named as the sweep file names them (distill.layerMap), after the file, the pipeline, the model and the step.
+ * Refuses, before any point runs, a train / distill step of `p` on model `m` that training would refuse on what the
+ * plan knows of its teacher and student, in one walk through the pipeline's steps (the model so far followed through
+ * them): a bert:… student whose width its heads do not divide (checkBertStudent), and a distill step's
+ * intermediate-layer matches that do not fit the teacher's and student's depths (checkLayerMatches). The teacher: the
+ * point's model, or a named teacher's structure (`structureOf`, read once per plan). Where something is not known here
+ * (a graph that cannot be read, a BiLSTM student, settings a pass refuses on the model) the step is left to its point.
+ * Said as the point says it (stepRefusal), after the file, the pipeline, the model and the step.
  */
-function checkLayerMatches(
+function checkTrainingSteps(
   spec: SweepSpec,
   m: ModelSpec,
   p: PipelineSpec,
@@ -633,10 +628,11 @@ function checkLayerMatches(
   training: readonly PointTrainingStep[],
   structureOf: (onnx: string) => BertStructure | undefined,
 ): void {
-  if (!training.some((t) => t.distill?.intermediate !== undefined)) return;
   const steps = new Map(training.map((t) => [t.index, t]));
-  const depthOf = (onnx: string): number | undefined => (onnx === model.onnx ? model.structure : structureOf(onnx))?.numLayers;
-  let layers = model.structure?.numLayers;
+  const read = (onnx: string): BertStructure | undefined => (onnx === model.onnx ? model.structure : structureOf(onnx));
+  // (the depths are followed only for a pipeline with intermediate KD, the only check that needs them)
+  const matching = training.some((t) => t.distill?.intermediate !== undefined);
+  let layers = matching ? model.structure?.numLayers : undefined;
   p.steps.forEach((s, i) => {
     const t = steps.get(i);
     if (!t) {
@@ -649,32 +645,60 @@ function checkLayerMatches(
       }
       return;
     }
-    const teacherLayers = t.teacher === undefined ? undefined : depthOf(t.teacher);
-    const student = t.student;
-    let studentLayers: number | undefined;
-    if (student === undefined) studentLayers = layers;
-    else if (student === 'every-other') studentLayers = teacherLayers === undefined ? undefined : everyOtherLayers(teacherLayers).length;
-    else if (student.startsWith('bert:')) studentLayers = parseBertSpec(student).layers ?? teacherLayers;
-    else if (t.studentSha256 !== undefined) {
-      try {
-        studentLayers = depthOf(locateModel(student).onnx);
-      } catch {
-        studentLayers = undefined;
-      }
-    } else studentLayers = undefined; // (a BiLSTM has no layers to match: refused by training in its own words)
-    layers = studentLayers;
-    const intermediate = t.distill?.intermediate;
-    if (intermediate === undefined || teacherLayers === undefined || studentLayers === undefined) return;
     try {
-      const matches =
-        typeof intermediate === 'string'
-          ? presetMatches(intermediate, teacherLayers, studentLayers, { pkdWeight: t.distill!.pkdWeight, layerMap: t.distill!.layerMap })
-          : intermediate;
-      matches.forEach((match, k) => checkMatch(match, k, teacherLayers, studentLayers));
+      checkBertStudent(t, read);
+      if (matching) layers = checkLayerMatches(t, layers, read);
     } catch (e) {
       throw stepRefusal(spec, m, p, t, e);
     }
   });
+}
+
+/**
+ * Throws training's SettingsError for a bert:… student whose hidden width is not divisible by its heads
+ * (bertStudentWidth, as the point builds it: `bert:hidden=160` takes hidden / 64 = 3 heads), where the plan knows the
+ * width: the spec's, else its teacher's. A teacher not read here leaves a spec without hidden to its point.
+ */
+function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStructure | undefined): void {
+  const student = t.student;
+  if (student === undefined || !student.startsWith('bert:')) return;
+  const given = parseBertSpec(student).hidden;
+  const hidden = given ?? (t.teacher === undefined ? undefined : read(t.teacher)?.hiddenSize);
+  if (hidden !== undefined) bertStudentWidth(student, hidden);
+}
+
+/**
+ * Throws training's SettingsError for a distill step's intermediate-layer matches that training would refuse on the
+ * depths of its teacher and student, where the plan knows both: the matches of its preset under its layer map
+ * (presetMatches: tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not divide, a
+ * layerMap pair beyond either depth) or its list of matches, each checked as training checks it (checkMatch). The
+ * student's depth: a bert:… spec's layers (the teacher's where it gives none), every-other's of the teacher's
+ * (everyOtherLayers), a student model's structure (read only here, for a pipeline with intermediate KD), else
+ * `layers`, the model so far's. Returns the step's student's depth (undefined where not known: a BiLSTM's) for the
+ * steps after it.
+ */
+function checkLayerMatches(t: PointTrainingStep, layers: number | undefined, read: (onnx: string) => BertStructure | undefined): number | undefined {
+  const teacherLayers = t.teacher === undefined ? undefined : read(t.teacher)?.numLayers;
+  const student = t.student;
+  let studentLayers: number | undefined;
+  if (student === undefined) studentLayers = layers;
+  else if (student === 'every-other') studentLayers = teacherLayers === undefined ? undefined : everyOtherLayers(teacherLayers).length;
+  else if (student.startsWith('bert:')) studentLayers = parseBertSpec(student).layers ?? teacherLayers;
+  else if (t.studentSha256 !== undefined) {
+    try {
+      studentLayers = read(locateModel(student).onnx)?.numLayers;
+    } catch {
+      studentLayers = undefined;
+    }
+  } else studentLayers = undefined; // (a BiLSTM has no layers to match: refused by training in its own words)
+  const intermediate = t.distill?.intermediate;
+  if (intermediate === undefined || teacherLayers === undefined || studentLayers === undefined) return studentLayers;
+  const matches =
+    typeof intermediate === 'string'
+      ? presetMatches(intermediate, teacherLayers, studentLayers, { pkdWeight: t.distill!.pkdWeight, layerMap: t.distill!.layerMap })
+      : intermediate;
+  matches.forEach((match, k) => checkMatch(match, k, teacherLayers, studentLayers));
+  return studentLayers;
 }
 
 /**
@@ -687,34 +711,6 @@ function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, t: PointTra
   return new SettingsError(
     `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${t.index + 1} (${t.kind}): ${renameFlags(e.message, trainingSettingNames(t.kind))}`,
   );
-}
-
-/**
- * Refuses, before any point runs, a distill step's bert:… student whose hidden width is not divisible by its heads
- * (bertStudentWidth, as the point builds it: `bert:hidden=160` takes hidden / 64 = 3 heads), where the plan knows the
- * width: the spec's, else its teacher's (the point's model, a named teacher's structure). A teacher not read here
- * leaves a spec without hidden to its point.
- */
-function checkBertStudents(
-  spec: SweepSpec,
-  m: ModelSpec,
-  p: PipelineSpec,
-  model: { onnx: string; structure: BertStructure | undefined },
-  training: readonly PointTrainingStep[],
-  structureOf: (onnx: string) => BertStructure | undefined,
-): void {
-  for (const t of training) {
-    const student = t.student;
-    if (student === undefined || !student.startsWith('bert:')) continue;
-    try {
-      const given = parseBertSpec(student).hidden;
-      const teacher = given !== undefined || t.teacher === undefined ? undefined : t.teacher === model.onnx ? model.structure : structureOf(t.teacher);
-      const hidden = given ?? teacher?.hiddenSize;
-      if (hidden !== undefined) bertStudentWidth(student, hidden);
-    } catch (e) {
-      throw stepRefusal(spec, m, p, t, e);
-    }
-  }
 }
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */
