@@ -27,6 +27,7 @@ import { lineagePath } from '../destination.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { loadModel } from '../onnx/load.ts';
+import { externalDataFiles } from '../onnx/identity.ts';
 import { dataPathFor } from '../onnx/save.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -102,8 +103,13 @@ function checkNotStopped(signal: AbortSignal | undefined, when = 'before its end
   if (signal?.aborted) throw new PointInterrupted(`stopped ${when}`);
 }
 
+/**
+ * The bytes of a model's files on disk: its .onnx and its external data (`dataFile`, the one a stage wrote, else those
+ * the .onnx names: a baseline's own model, exported with its weights in model.onnx_data).
+ */
 function diskBytes(onnx: string, dataFile?: string): number {
-  return statSync(onnx).size + (dataFile && existsSync(dataFile) ? statSync(dataFile).size : 0);
+  const data = dataFile ? [dataFile] : externalDataFiles(onnx);
+  return data.reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), statSync(onnx).size);
 }
 
 const since = (t: number): number => (performance.now() - t) / 1000;

@@ -2,9 +2,10 @@
  * Running one point: a model given as one .onnx file of several in a folder is evaluated and benchmarked as that
  * file, the baseline included (not as its folder, which names no one model).
  */
-import { copyFileSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { runPoint } from '../../src/sweep/point.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
@@ -35,6 +36,26 @@ describe('runPoint', () => {
       const result = await runPoint(point, { threads: 1 });
       expect(result.eval.model).toBe(point.steps.length === 0 ? join(several, 'x.onnx') : join(point.outputDir!, 'model.onnx'));
     }
+  });
+
+  it("counts a baseline model's external data in its file bytes (the .onnx alone holds no weights)", async () => {
+    const external = join(t.root, 'models', 'external');
+    mkdirSync(external);
+    for (const f of readdirSync(join(t.root, 'models', 'tiny-sst2')))
+      if (f !== 'model.onnx') copyFileSync(join(t.root, 'models', 'tiny-sst2', f), join(external, f));
+    const onnx = join(external, 'model.onnx');
+    saveModel(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')), onnx, { externalData: true });
+    const doc = {
+      models: [{ path: 'models/external', tasks: ['SST-2'] }],
+      pipelines: ['baseline'],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+      calibration: false,
+    };
+    const [point] = await planSweep(parseSweep(doc, t.sweepFile, 'external.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work-external') });
+    const data = readdirSync(external).filter((f) => f.startsWith('model.onnx') && f !== 'model.onnx');
+    expect(data).toHaveLength(1);
+    const want = statSync(onnx).size + statSync(join(external, data[0]!)).size;
+    expect((await runPoint(point!, { threads: 1 })).fileBytes).toBe(want);
   });
 
   it("times the baseline as its variants are timed beside it (onnxruntime threads not spin-waiting), so the report's p50s compare", async () => {
