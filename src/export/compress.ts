@@ -146,11 +146,14 @@ export function planOutputConfig(
 /**
  * The model file in `dir`, other than `own` (a file name), that the folder's config.json was last written for, by the
  * lineage sidecars (`X.onnx.json`) of the models still there: compress's `config.written`, train's and distill's
- * `sideFiles.config`; undefined when that is `own` (an earlier run of the same output) or no sidecar says so.
+ * `sideFiles.config`; undefined when that is `own` (an earlier run of the same output). Where no sidecar says so, a
+ * model there without one (a model folder's own model.onnx, copied or exported there: its config.json is that
+ * model's), or undefined when there is none.
  */
 function configOwner(dir: string, own: string): string | undefined {
   let latest: { model: string; at: string } | undefined;
-  for (const name of readdirSync(dir)) {
+  const names = readdirSync(dir);
+  for (const name of names) {
     if (!name.endsWith('.onnx.json')) continue;
     const model = name.slice(0, -'.json'.length);
     if (!existsSync(join(dir, model))) continue;
@@ -164,7 +167,8 @@ function configOwner(dir: string, own: string): string | undefined {
     if (!wrote || typeof lineage.createdAt !== 'string') continue;
     if (!latest || lineage.createdAt > latest.at) latest = { model, at: lineage.createdAt };
   }
-  return latest && latest.model !== own ? latest.model : undefined;
+  if (latest) return latest.model !== own ? latest.model : undefined;
+  return names.filter((n) => n.endsWith('.onnx') && n !== own && !names.includes(`${n}.json`)).sort()[0];
 }
 
 /** The lineage's record of an input model: its path, its sha256 and its own lineage when it has a sidecar. */

@@ -116,6 +116,23 @@ describe('config.json beside a compressed model', () => {
     expect(readJson(join(dir, 'config.json'))).toMatchObject({ num_hidden_layers: 2, intermediate_size: 32 });
   });
 
+  it("an output beside a model without lineage (a copy of its input folder) keeps that model's config.json unless forced", async () => {
+    const { dir: from, input } = tinyFolder();
+    // the input folder copied as it is (model.onnx and its config.json: no bert-compress lineage)
+    const dir = fresh('copied');
+    for (const f of ['model.onnx', 'config.json', 'vocab.txt']) writeFileSync(join(dir, f), readFileSync(join(from, f)));
+    const before = readFileSync(join(dir, 'config.json'));
+    const small = await compress(input, join(dir, 'small.onnx'), [{ pass: 'drop-layers', settings: { keep: [0] } }]);
+    // model.onnx (2 layers) is still described by its config.json, not by small.onnx's shape
+    expect(readFileSync(join(dir, 'config.json')).equals(before)).toBe(true);
+    expect(small.config).toEqual({ path: join(dir, 'config.json'), written: false, graphOnly: [], stale: ['num_hidden_layers: 2 → 1'], of: 'model.onnx' });
+    // an output of model.onnx's shape (nothing stale): written as before; force: written over
+    expect((await compress(input, join(dir, 'int8.onnx'), [{ pass: 'quantize', settings: { mode: 'int8' } }])).config).toMatchObject({ written: true });
+    const forced = await compressFile({ input, output: join(dir, 'small.onnx'), steps: [{ pass: 'drop-layers', settings: { keep: [0] } }], force: true });
+    expect(forced.config).toMatchObject({ written: true });
+    expect(readJson(join(dir, 'config.json'))).toMatchObject({ num_hidden_layers: 1 });
+  });
+
   it("a transformers.js folder: config.json has the output's shape", async () => {
     const { input } = tinyFolder();
     const out = join(fresh('tjs'), 'folder');
