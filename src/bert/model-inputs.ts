@@ -103,7 +103,7 @@ export function roleByName(name: string): InputRole | undefined {
 /**
  * The encoder inputs of `model`: those `structure` (default: discovery on the model) names, and those no node reads
  * whose exporter name gives a role discovery found no input for (`unread`), in graph order; by exporter names when
- * discovery does not read the graph. With a structure, other graph inputs (head masks a pass added, say) are left to
+ * discovery does not read the graph (position ids there only where no output depends on them). With a structure, other graph inputs (head masks a pass added, say) are left to
  * the caller.
  */
 export function modelInputs(model: Model, structure?: BertStructure): ModelInput[] {
@@ -114,11 +114,25 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
     return code === undefined ? 'int64' : dataTypeName(code);
   };
   const found = structure ?? discovered(model);
-  if (!found)
-    return inputsByName(
-      declared.map((v) => v.name),
+  if (!found) {
+    // (position ids no output depends on, a BiLSTM student's declared as the original's: fed arange(seq), which
+    // changes nothing, where read ones are refused, as their counting is not known)
+    const read = liveValues(model.graph);
+    const unread = new Set(declared.filter((v) => roleByName(v.name) === 'positions' && !read.has(v.name)).map((v) => v.name));
+    const byName = inputsByName(
+      declared.filter((v) => !unread.has(v.name)).map((v) => v.name),
       typeOf,
+      false,
     );
+    const inputs = declared.flatMap((v): ModelInput[] => {
+      if (!unread.has(v.name)) return byName.filter((i) => i.name === v.name);
+      return [asFed({ name: v.name, role: 'positions', elementType: idElementType(v.name, typeOf(v.name)), unread: true }, v.shape)];
+    });
+    return requireIds(
+      inputs,
+      declared.map((v) => v.name),
+    );
+  }
   const roles = new Map<string, InputRole>([[found.inputs.inputIds, 'ids']]);
   if (found.inputs.attentionMask) roles.set(found.inputs.attentionMask, 'mask');
   if (found.inputs.tokenTypeIds) roles.set(found.inputs.tokenTypeIds, 'types');
@@ -180,7 +194,7 @@ export function fedByNames(session: Pick<Session, 'inputNames'>): boolean {
 }
 
 /** Inputs by their names alone; position ids are refused (only discovery tells whether they count as BERT's or RoBERTa's). */
-function inputsByName(names: readonly string[], typeOf: (name: string) => string): ModelInput[] {
+function inputsByName(names: readonly string[], typeOf: (name: string) => string, needIds = true): ModelInput[] {
   const inputs = names.map((name): ModelInput => {
     const role = roleByName(name);
     if (!role) throw notFillable(name);
@@ -191,7 +205,7 @@ function inputsByName(names: readonly string[], typeOf: (name: string) => string
     }
     return { name, role, elementType: idElementType(name, typeOf(name)) };
   });
-  return requireIds(inputs, names);
+  return needIds ? requireIds(inputs, names) : inputs;
 }
 
 function notFillable(name: string): SettingsError {

@@ -203,3 +203,24 @@ describe('a graph whose token_type_ids input only a dead node takes (a Cast whos
     expect(inputNames(output)).toEqual(INPUTS);
   });
 });
+
+describe('a BiLSTM student of a graph that declares position ids (declared unread, as the original)', () => {
+  it('is evaluated and has them among its inputs, unread, fed as positions', async () => {
+    const glueDir = join(work, 'glue-bilstm-positions');
+    writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+    const teacher = writeModelFolder(join(work, 'positions'), withUnreadTypes(tinyBert({}, { seed: 3, std: 0.3 }), ['position_ids']));
+    const output = join(work, 'bilstm-positions', 'model.onnx');
+    const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
+    const run = { task: 'SST-2', glueDir, output, settings, cacheDir: join(work, 'cache'), log: () => {} };
+    await runTraining({ ...run, student: 'bilstm:hidden=4,embedding=8', teacher, distill: {} });
+    const student = loadModel(output);
+    expect(modelInputs(student).map((i) => [i.name, i.role, i.unread ?? false])).toEqual([
+      ['input_ids', 'ids', false],
+      ['attention_mask', 'mask', false],
+      ['token_type_ids', 'types', false],
+      ['position_ids', 'positions', true],
+    ]);
+    const result = await evaluate({ model: output, tasks: ['SST-2'], glueDir, threads: 1 });
+    expect(result.tasks[0]!.metrics).toHaveProperty('accuracy');
+  });
+});
