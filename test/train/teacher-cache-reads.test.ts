@@ -8,12 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { getTask } from '../../src/glue/index.ts';
 import { cloneModel, loadModel, renameValue, saveModel } from '../../src/onnx/index.ts';
-import type { TrainingSet } from '../../src/train/data.ts';
 import { teacherLogits } from '../../src/train/teacher-cache.ts';
 import { maxAbsDiff } from '../helpers/feeds.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { syntheticSst2Set } from '../helpers/synthetic-set.ts';
 
 vi.mock('../../src/onnx/load.ts', async (importOriginal) => {
   const load = await importOriginal<typeof import('../../src/onnx/load.ts')>();
@@ -23,20 +22,7 @@ vi.mock('../../src/onnx/load.ts', async (importOriginal) => {
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-teacher-reads-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const lengths = [5, 9, 12];
-const set: TrainingSet = {
-  task: getTask('SST-2'),
-  split: 'train',
-  file: 'synthetic',
-  regression: false,
-  numLabels: 2,
-  labelMapping: { outputToLabel: [0, 1], from: 'canonical' },
-  maxLength: 16,
-  padId: 0,
-  examples: lengths.map((n, k) => ({ ids: Int32Array.from({ length: n }, (_, t) => 1 + ((t * 7 + k * 13) % 100)), typeIds: new Int32Array(n), label: k % 2 })),
-  sourceRows: Int32Array.of(0, 1, 2),
-  sha256: 'synthetic-teacher-reads',
-};
+const set = syntheticSst2Set([5, 9, 12], 'synthetic-teacher-reads');
 
 /** The teacher's logits on a cold cache, the batches it ran and whether its file was decoded by loadModel. */
 async function missed(file: string): Promise<{ logits: Float32Array; batches: number; decoded: boolean }> {

@@ -10,6 +10,7 @@ import { externalDataFiles } from '../../src/onnx/identity.ts';
 import { bitIdentical, maxAbsDiff } from '../helpers/feeds.ts';
 import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures } from '../helpers/glue-paths.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { syntheticSst2Set } from '../helpers/synthetic-set.ts';
 
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const ready = existsSync(join(GLUE_DIR, 'SST-2', 'dev.tsv')) && existsSync(join(TEACHER, 'model.onnx'));
@@ -129,24 +130,7 @@ describe('teacher files', () => {
 
 describe('a teacher exported with static shapes', () => {
   it('is fed batches of the batch size and sequence length its inputs fix, and gives the logits of the same model with dynamic axes', async () => {
-    const lengths = [5, 9, 12];
-    const set: TrainingSet = {
-      task: getTask('SST-2'),
-      split: 'train',
-      file: 'synthetic',
-      regression: false,
-      numLabels: 2,
-      labelMapping: { outputToLabel: [0, 1], from: 'canonical' },
-      maxLength: 16,
-      padId: 0,
-      examples: lengths.map((n, k) => ({
-        ids: Int32Array.from({ length: n }, (_, t) => 1 + ((t * 7 + k * 13) % 100)),
-        typeIds: new Int32Array(n),
-        label: k % 2,
-      })),
-      sourceRows: Int32Array.of(0, 1, 2),
-      sha256: 'synthetic-static',
-    };
+    const set = syntheticSst2Set([5, 9, 12], 'synthetic-static');
     const dynamic = join(tmp, 'dynamic.onnx');
     saveModel(tinyBert({}, { std: 0.2 }), dynamic);
     const fixed = join(tmp, 'fixed-1x16.onnx');
