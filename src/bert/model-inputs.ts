@@ -15,7 +15,7 @@
 import { NotBertError, SettingsError } from '../errors.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
 import { liveValues } from '../onnx/analysis.ts';
-import type { Model } from '../onnx/graph.ts';
+import type { Model, ValueInfo } from '../onnx/graph.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import type { Feeds, Session } from '../runtime/session.ts';
 import { findBert } from './discover.ts';
@@ -103,8 +103,8 @@ export function roleByName(name: string): InputRole | undefined {
 /**
  * The encoder inputs of `model`: those `structure` (default: discovery on the model) names, and those no node reads
  * whose exporter name gives a role discovery found no input for (`unread`), in graph order; by exporter names when
- * discovery does not read the graph (position ids there only where no output depends on them). With a structure, other graph inputs (head masks a pass added, say) are left to
- * the caller.
+ * discovery does not read the graph (position ids there only where no output depends on them). With a structure,
+ * other graph inputs (head masks a pass added, say) are left to the caller.
  */
 export function modelInputs(model: Model, structure?: BertStructure): ModelInput[] {
   checkModelArg('modelInputs', model);
@@ -118,20 +118,9 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
     // (position ids no output depends on, a BiLSTM student's declared as the original's: fed arange(seq), which
     // changes nothing, where read ones are refused, as their counting is not known)
     const read = liveValues(model.graph);
-    const unread = new Set(declared.filter((v) => roleByName(v.name) === 'positions' && !read.has(v.name)).map((v) => v.name));
-    const byName = inputsByName(
-      declared.filter((v) => !unread.has(v.name)).map((v) => v.name),
-      typeOf,
-      false,
-    );
-    const inputs = declared.flatMap((v): ModelInput[] => {
-      if (!unread.has(v.name)) return byName.filter((i) => i.name === v.name);
-      return [asFed({ name: v.name, role: 'positions', elementType: idElementType(v.name, typeOf(v.name)), unread: true }, v.shape)];
-    });
-    return requireIds(
-      inputs,
-      declared.map((v) => v.name),
-    );
+    const unreadPositions = (v: ValueInfo): ModelInput | undefined =>
+      read.has(v.name) ? undefined : asFed({ name: v.name, role: 'positions', elementType: idElementType(v.name, typeOf(v.name)), unread: true }, v.shape);
+    return inputsByName(declared, typeOf, unreadPositions);
   }
   const roles = new Map<string, InputRole>([[found.inputs.inputIds, 'ids']]);
   if (found.inputs.attentionMask) roles.set(found.inputs.attentionMask, 'mask');
@@ -178,7 +167,11 @@ function unreadRoles(model: Model, declared: readonly { name: string }[], found:
  * without it, a SettingsError.
  */
 export function sessionInputs(session: Pick<Session, 'inputNames' | 'inputTypes'>, graph?: () => Model, structure?: BertStructure): ModelInput[] {
-  if (!graph || fedByNames(session)) return inputsByName(session.inputNames, (n) => session.inputTypes[n] ?? 'int64');
+  if (!graph || fedByNames(session))
+    return inputsByName(
+      session.inputNames.map((name) => ({ name })),
+      (n) => session.inputTypes[n] ?? 'int64',
+    );
   const inputs = modelInputs(graph(), structure);
   const missing = session.inputNames.find((n) => !inputs.some((i) => i.name === n));
   if (missing !== undefined) throw notFillable(missing);
@@ -193,19 +186,30 @@ export function fedByNames(session: Pick<Session, 'inputNames'>): boolean {
   return session.inputNames.every((n) => roleByName(n) && roleByName(n) !== 'positions');
 }
 
-/** Inputs by their names alone; position ids are refused (only discovery tells whether they count as BERT's or RoBERTa's). */
-function inputsByName(names: readonly string[], typeOf: (name: string) => string, needIds = true): ModelInput[] {
-  const inputs = names.map((name): ModelInput => {
+/**
+ * Inputs by their names alone; position ids are refused (only discovery tells whether they count as BERT's or
+ * RoBERTa's), unless `unreadPositions` gives the input as one no output depends on.
+ */
+function inputsByName(
+  declared: readonly Pick<ValueInfo, 'name' | 'shape'>[],
+  typeOf: (name: string) => string,
+  unreadPositions?: (v: Pick<ValueInfo, 'name' | 'shape'>) => ModelInput | undefined,
+): ModelInput[] {
+  const names = declared.map((v) => v.name);
+  const inputs = declared.map((v): ModelInput => {
+    const name = v.name;
     const role = roleByName(name);
     if (!role) throw notFillable(name);
     if (role === 'positions') {
+      const unread = unreadPositions?.(v);
+      if (unread) return unread;
       throw new SettingsError(
         `model input '${name}' takes position ids, and without reading the graph as a BERT-family encoder nothing tells whether they are BERT's arange(seq) or RoBERTa's padding-aware positions`,
       );
     }
     return { name, role, elementType: idElementType(name, typeOf(name)) };
   });
-  return needIds ? requireIds(inputs, names) : inputs;
+  return requireIds(inputs, names);
 }
 
 function notFillable(name: string): SettingsError {
