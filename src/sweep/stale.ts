@@ -113,24 +113,23 @@ export function currentHashes(): (file: string) => string | null | undefined {
 
 /**
  * A model's identity now (modelSha256), memoized by its .onnx path (each model hashed once however many points read
- * it, its files through `hash`): null when there is no .onnx there, undefined when it cannot be read whole (a missing
- * external data file, no permission: it cannot tell).
+ * it, its files through `hash`); undefined when it cannot be read whole (gone, a missing external data file, no
+ * permission): nothing says it changed.
  */
-export function currentModelHashes(hash: (file: string) => string | null | undefined = currentHashes()): (onnx: string) => string | null | undefined {
-  const hashes = new Map<string, string | null | undefined>();
+export function currentModelHashes(hash: (file: string) => string | null | undefined = currentHashes()): (onnx: string) => string | undefined {
+  const hashes = new Map<string, string | undefined>();
+  const known = (file: string): string => {
+    const h = hash(file);
+    if (typeof h !== 'string') throw new Error(`${file}: cannot be hashed`);
+    return h;
+  };
   return (onnx) => {
     if (!hashes.has(onnx)) {
-      let sha256: string | null | undefined;
       try {
-        sha256 = modelSha256Sync(onnx, (file) => {
-          const h = hash(file);
-          if (typeof h !== 'string') throw Object.assign(new Error(file), { code: h === null && file === onnx ? 'ENOENT' : 'EUNKNOWN' });
-          return h;
-        });
-      } catch (e) {
-        sha256 = (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+        hashes.set(onnx, modelSha256Sync(onnx, known));
+      } catch {
+        hashes.set(onnx, undefined);
       }
-      hashes.set(onnx, sha256);
     }
     return hashes.get(onnx);
   };
@@ -149,7 +148,7 @@ export function currentModelHashes(hash: (file: string) => string | null | undef
 export function dataChange(
   plan: unknown,
   hash: (file: string) => string | null | undefined,
-  modelHash: (onnx: string) => string | null | undefined = currentModelHashes(hash),
+  modelHash: (onnx: string) => string | undefined = currentModelHashes(hash),
 ): string | undefined {
   const changes: string[] = [];
   for (const m of plannedModels(plan)) {
