@@ -108,15 +108,6 @@ export function passFlagList(declarations: Declarations = PASS_DECLARATIONS): st
   return declarations.flatMap((d) => d.flags.adds.map((f) => `--${f.flag}`)).join(', ');
 }
 
-/** Whether a step reads the calibration examples' gold labels (PassDeclaration.readsLabels), not only their text. */
-export function readsCalibrationLabels(steps: readonly PassStep[], declarations: Declarations = PASS_DECLARATIONS): boolean {
-  const byName = new Map(declarations.map((d) => [d.name, d]));
-  return steps.some((s) => {
-    const d = byName.get(s.pass);
-    return d?.readsLabels(d.check(s.settings)) ?? false;
-  });
-}
-
 /**
  * The one rule for calibration data on the command line: `--calibrate TASK` supplies it and changes no setting.
  * A step whose settings measure the model needs it; `--calibrate` with no such step is refused (it used to switch

@@ -20,6 +20,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import { ignoredLabelNames, ignoredLabelsNote } from '../eval/labels.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
+import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
 import type { ModelShape } from '../pass/settings.ts';
@@ -544,7 +545,10 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
   // not one of those (as --calibrate says it), and only where a pass of the model's pipelines reads them.
   const calibration = m.calibration ? getTask(m.calibration.task) : undefined;
   if (!calibration || ignoring.some((i) => i.task === calibration)) return;
-  if (!spec.pipelines.some((p) => (!p.models || p.models.includes(m.name)) && measures(p) && readsCalibrationLabels(p))) return;
+  if (
+    !spec.pipelines.some((p) => (!p.models || p.models.includes(m.name)) && measures(p) && readsCalibrationLabels(p.steps.filter((_, i) => !p.training?.[i])))
+  )
+    return;
   const names = ignored(calibration);
   if (names) log(`warning: ${m.name}: calibration ${ignoredLabelsNote([calibration], config.file ?? 'config.json', names)}`);
 }
@@ -716,11 +720,6 @@ function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, t: PointTra
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */
 function measures(p: PipelineSpec): boolean {
   return p.steps.some((s, i) => !p.training?.[i] && getPass(s.pass).needsCalibration(getPass(s.pass).check(s.settings)));
-}
-
-/** Whether a pass step of `p` (not a train / distill step) reads the calibration examples' gold labels (PassSettings.readsLabels). */
-function readsCalibrationLabels(p: PipelineSpec): boolean {
-  return p.steps.some((s, i) => !p.training?.[i] && getPass(s.pass).readsLabels(getPass(s.pass).check(s.settings)));
 }
 
 /**

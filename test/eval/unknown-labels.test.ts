@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readsCalibrationLabels } from '../../src/cli/pass-flags.ts';
+import { readsCalibrationLabels } from '../../src/pass-declarations.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { registerAllPasses } from '../../src/passes.ts';
