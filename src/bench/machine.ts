@@ -1,5 +1,5 @@
 /**
- * What a benchmark ran on: the CPU model and the SIMD flags that decide int8 speed (AVX2, AVX-512, VNNI), the core
+ * What a benchmark ran on: the CPU model and the SIMD flags that decide int8 speed (AVX2, AVX-512, VNNI, AMX), the core
  * count, the onnxruntime and Node versions and the thread setting. Read from /proc/cpuinfo where there is one.
  */
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,11 @@ export interface CpuFlags {
   avx512: boolean;
   /** Vector Neural Network Instructions (int8 dot products): AVX512-VNNI or AVX-VNNI. */
   vnni: boolean;
+  /**
+   * AMX int8 tile instructions (Intel Xeon since Sapphire Rapids), which onnxruntime's int8 products use where present:
+   * int8 runs about 4.5 times as fast as float there, about 3 times elsewhere. Absent in records made before it was read.
+   */
+  amx?: boolean;
 }
 
 export interface CpuInfo {
@@ -45,6 +50,7 @@ export function parseCpuInfo(text: string): { model: string; flags: CpuFlags } {
       avx2: flags.has('avx2'),
       avx512: flags.has('avx512f'),
       vnni: flags.has('avx512_vnni') || flags.has('avx_vnni'),
+      amx: flags.has('amx_int8'),
     },
   };
 }
@@ -67,9 +73,9 @@ export function machineInfo(threads = 0): MachineInfo {
   return { cpu: cpuInfo(), onnxruntime: runtimeVersion(), node: process.versions.node, threads: threads > 0 ? threads : defaultThreads() };
 }
 
-/** One line: 'Intel Xeon … (2 cores; avx2 avx512 vnni), onnxruntime 1.30.0, 1 thread'. */
+/** One line: 'Intel Xeon … (2 cores; avx2 avx512 vnni amx), onnxruntime 1.30.0, 1 thread'. */
 export function describeMachine(m: MachineInfo): string {
   const flags = (Object.keys(m.cpu.flags) as Array<keyof CpuFlags>).filter((f) => m.cpu.flags[f]);
   const threads = m.threads > 0 ? `${m.threads} thread${m.threads === 1 ? '' : 's'}` : 'default threads';
-  return `${m.cpu.model} (${m.cpu.cores} cores; ${flags.join(' ') || 'no avx2/avx512/vnni'}), onnxruntime ${m.onnxruntime}, ${threads}`;
+  return `${m.cpu.model} (${m.cpu.cores} cores; ${flags.join(' ') || 'no avx2/avx512/vnni/amx'}), onnxruntime ${m.onnxruntime}, ${threads}`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { geometricMean, latencyStats, median, pairedSpeedup, quantile } from '../../src/bench/stats.ts';
-import { parseCpuInfo } from '../../src/bench/machine.ts';
+import { describeMachine, parseCpuInfo } from '../../src/bench/machine.ts';
 
 describe('latency statistics', () => {
   it('quantiles interpolate between closest ranks (numpy default)', () => {
@@ -46,7 +46,7 @@ describe('latency statistics', () => {
 });
 
 describe('CPU info', () => {
-  it('reads the model name and the avx2 / avx512 / vnni flags of the first processor', () => {
+  it('reads the model name and the avx2 / avx512 / vnni / amx flags of the first processor', () => {
     const text = [
       'processor\t: 0',
       'vendor_id\t: GenuineIntel',
@@ -57,8 +57,16 @@ describe('CPU info', () => {
       'model name\t: other',
       'flags\t\t: fpu',
     ].join('\n');
-    expect(parseCpuInfo(text)).toEqual({ model: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz', flags: { avx2: true, avx512: true, vnni: true } });
-    expect(parseCpuInfo('model name : AMD\nflags : avx avx2 avx_vnni').flags).toEqual({ avx2: true, avx512: false, vnni: true });
-    expect(parseCpuInfo('')).toEqual({ model: 'unknown', flags: { avx2: false, avx512: false, vnni: false } });
+    expect(parseCpuInfo(text)).toEqual({ model: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz', flags: { avx2: true, avx512: true, vnni: true, amx: false } });
+    expect(parseCpuInfo('model name : AMD\nflags : avx avx2 avx_vnni').flags).toEqual({ avx2: true, avx512: false, vnni: true, amx: false });
+    expect(parseCpuInfo('')).toEqual({ model: 'unknown', flags: { avx2: false, avx512: false, vnni: false, amx: false } });
+    const amx = parseCpuInfo('model name : Intel(R) Xeon(R) Processor\nflags : avx2 avx512f avx512_vnni amx_bf16 amx_tile amx_int8');
+    expect(amx.flags).toEqual({ avx2: true, avx512: true, vnni: true, amx: true });
+    const m = { cpu: { ...amx, cores: 2 }, onnxruntime: '1.30.0', node: '20.0.0', threads: 1 };
+    expect(describeMachine(m)).toBe('Intel(R) Xeon(R) Processor (2 cores; avx2 avx512 vnni amx), onnxruntime 1.30.0, 1 thread');
+    // a record made before amx was read
+    expect(describeMachine({ ...m, cpu: { ...m.cpu, flags: { avx2: true, avx512: false, vnni: false } } })).toBe(
+      'Intel(R) Xeon(R) Processor (2 cores; avx2), onnxruntime 1.30.0, 1 thread',
+    );
   });
 });
