@@ -15,7 +15,7 @@ export interface CpuFlags {
   vnni: boolean;
   /**
    * AMX int8 tile instructions (Intel Xeon since Sapphire Rapids), which onnxruntime's int8 products use where present:
-   * int8 runs about 4.5 times as fast as float there, about 3 times elsewhere. Absent in records made before it was read.
+   * int8 runs about 4.3 times as fast as float there, about 3 times elsewhere. Absent in records made before it was read.
    */
   amx?: boolean;
 }
