@@ -1,5 +1,5 @@
 /**
- * What a model file is: its sha256, and the external data files its initializers live in. An .onnx whose weights are
+ * What a model file is: its sha256, and the external data files its tensors live in. An .onnx whose weights are
  * external holds the graph and the files' offsets only, so the same .onnx with other weights is another model: its
  * identity hashes those files too.
  */
@@ -7,41 +7,97 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileStamps, sha256Bytes, sha256File, sha256FileSync, type FileStamp } from '../files.ts';
 import { type IModelProto, onnx } from './proto.ts';
+import { messageType, type IGraphProto, type INodeProto, type ISparseTensorProto, type ITensorProto } from './schema.ts';
 import { withFileFields } from './file-fields.ts';
 
-/** Field numbers on the way to an initializer's external data entries: ModelProto.graph, GraphProto.initializer, TensorProto.external_data. */
-const GRAPH = 7;
-const INITIALIZER = 5;
-const EXTERNAL_DATA = 13;
+/** The field number of `message`'s field `name` (onnx-ml.proto). */
+const field = (message: string, name: string): number => messageType(message).fields[name]!.id;
+const MODEL_GRAPH = field('ModelProto', 'graph');
+const MODEL_FUNCTIONS = field('ModelProto', 'functions');
+const FUNCTION_NODE = field('FunctionProto', 'node');
+const GRAPH_NODE = field('GraphProto', 'node');
+const GRAPH_INITIALIZER = field('GraphProto', 'initializer');
+const GRAPH_SPARSE_INITIALIZER = field('GraphProto', 'sparseInitializer');
+const NODE_ATTRIBUTE = field('NodeProto', 'attribute');
+const ATTRIBUTE_TENSOR = field('AttributeProto', 't');
+const ATTRIBUTE_GRAPH = field('AttributeProto', 'g');
+const ATTRIBUTE_TENSORS = field('AttributeProto', 'tensors');
+const ATTRIBUTE_GRAPHS = field('AttributeProto', 'graphs');
+const ATTRIBUTE_SPARSE_TENSOR = field('AttributeProto', 'sparseTensor');
+const ATTRIBUTE_SPARSE_TENSORS = field('AttributeProto', 'sparseTensors');
+const SPARSE_VALUES = field('SparseTensorProto', 'values');
+const SPARSE_INDICES = field('SparseTensorProto', 'indices');
+const TENSOR_EXTERNAL_DATA = field('TensorProto', 'externalData');
 
 /**
- * Whether the model file at `path` may name external data: false only when no initializer of its graph has an
- * external_data entry, as a walk of the wire format with positional reads finds (FileFields: every other field skipped
- * by its length, no value decoded, no tensor payload read, an inline model's weights not read); true when one has, and
- * when the walk is unsure (a field of those numbers with another wire type, a field running past its message, a file
- * that cannot be read), for the decode to settle.
+ * Whether the model file at `path` may name external data: false only when no tensor of it has an external_data entry
+ * (its graph's initializers, sparse or not, and the tensors of its nodes' attributes, a Constant's value among them,
+ * in subgraphs and functions too: every tensor onnxruntime and loadModel read), as a walk of the wire format with
+ * positional reads finds (FileFields: every other field skipped by its length, no value decoded, no tensor payload
+ * read, an inline model's weights not read); true when one has, and when the walk is unsure (a field of those numbers
+ * with another wire type, a field running past its message, a file that cannot be read), for the decode to settle.
  */
 function mayNameExternalData(path: string): boolean {
   try {
     return withFileFields(path, (file) => {
-      /** Whether a field `id` in [start, end) holds something `inside` says may be there. */
-      const within = (start: number, end: number, id: number, inside: (start: number, end: number) => boolean): boolean => {
+      /** Whether a field of `ids` in [start, end) holds something `inside` (by its id) says may be there. */
+      const within = (start: number, end: number, inside: Record<number, (start: number, end: number) => boolean>): boolean => {
         for (const f of file.fields(start, end)) {
-          if (f.field !== id) continue;
-          if (f.length === undefined || inside(f.at, f.at + f.length)) return true;
+          const look = inside[f.field];
+          if (look && (f.length === undefined || look(f.at, f.at + f.length))) return true;
         }
         return false;
       };
-      return within(0, file.size, GRAPH, (g, gEnd) => within(g, gEnd, INITIALIZER, (t, tEnd) => within(t, tEnd, EXTERNAL_DATA, () => true)));
+      const tensor = (s: number, e: number) => within(s, e, { [TENSOR_EXTERNAL_DATA]: () => true });
+      const sparse = (s: number, e: number) => within(s, e, { [SPARSE_VALUES]: tensor, [SPARSE_INDICES]: tensor });
+      const attribute = (s: number, e: number): boolean =>
+        within(s, e, {
+          [ATTRIBUTE_TENSOR]: tensor,
+          [ATTRIBUTE_TENSORS]: tensor,
+          [ATTRIBUTE_SPARSE_TENSOR]: sparse,
+          [ATTRIBUTE_SPARSE_TENSORS]: sparse,
+          [ATTRIBUTE_GRAPH]: graph,
+          [ATTRIBUTE_GRAPHS]: graph,
+        });
+      const node = (s: number, e: number) => within(s, e, { [NODE_ATTRIBUTE]: attribute });
+      const graph = (s: number, e: number): boolean => within(s, e, { [GRAPH_INITIALIZER]: tensor, [GRAPH_SPARSE_INITIALIZER]: sparse, [GRAPH_NODE]: node });
+      return within(0, file.size, { [MODEL_GRAPH]: graph, [MODEL_FUNCTIONS]: (s, e) => within(s, e, { [FUNCTION_NODE]: node }) });
     });
   } catch {
     return true;
   }
 }
 
+/** Every tensor of a decoded model that may name external data (the tensors mayNameExternalData walks to). */
+function* modelTensors(model: IModelProto): Generator<ITensorProto> {
+  const sparse = function* (s: ISparseTensorProto): Generator<ITensorProto> {
+    if (s.values) yield s.values;
+    if (s.indices) yield s.indices;
+  };
+  const nodes = function* (list: readonly INodeProto[] | null | undefined): Generator<ITensorProto> {
+    for (const n of list ?? []) {
+      for (const a of n.attribute ?? []) {
+        if (a.t) yield a.t;
+        yield* a.tensors ?? [];
+        if (a.sparseTensor) yield* sparse(a.sparseTensor);
+        for (const s of a.sparseTensors ?? []) yield* sparse(s);
+        if (a.g) yield* graph(a.g);
+        for (const g of a.graphs ?? []) yield* graph(g);
+      }
+    }
+  };
+  const graph = function* (g: IGraphProto): Generator<ITensorProto> {
+    yield* g.initializer ?? [];
+    for (const s of g.sparseInitializer ?? []) yield* sparse(s);
+    yield* nodes(g.node);
+  };
+  if (model.graph) yield* graph(model.graph);
+  for (const f of model.functions ?? []) yield* nodes(f.node);
+}
+
 /**
- * The external data files an ONNX model names (its initializers' `location`s, resolved from its folder), sorted.
- * Only a model whose initializers may have external data entries (mayNameExternalData) is read and decoded: an inline
+ * The external data files an ONNX model names (its tensors' `location`s, resolved from its folder), sorted.
+ * Only a model whose tensors may have external data entries (mayNameExternalData) is read and decoded: an inline
  * model's file is walked, not read whole. A file that is not a model (does not decode) names none: loading it says
  * why, in one line, where it is run.
  */
@@ -55,7 +111,7 @@ export function externalDataFiles(onnxPath: string): string[] {
     return [];
   }
   const locations = new Set<string>();
-  for (const t of model.graph?.initializer ?? []) {
+  for (const t of modelTensors(model)) {
     for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) locations.add(e.value);
   }
   return [...locations].sort().map((l) => resolve(dirname(onnxPath), l));
