@@ -15,11 +15,12 @@
  * untouched: equal files give equal results wherever they are read from.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
+import { externalDataFiles } from '../onnx/identity.ts';
 import { fileStamps, sha256File, stampsHold, temporaryPathFor, type FileStamp } from '../files.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { downloadVerified } from '../glue/download/http-file.ts';
@@ -69,15 +70,15 @@ function within(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
-/** The files of a model (its .onnx, external data beside it, config.json and tokenizer files) as paths. */
+/**
+ * The files of a model (its .onnx, the external data files it names, config.json and tokenizer files) as paths: the
+ * external data by the .onnx's own entries (externalDataFiles, as its identity), under any name or subfolder, not
+ * the other models' data files beside it (a transformers.js folder's model_fp16.onnx_data).
+ */
 function modelFiles(onnx: string, dir: string): string[] {
   const files = [onnx];
   for (const name of MODEL_SIDE_FILES) if (existsSync(join(dir, name))) files.push(join(dir, name));
-  // External tensor data is written beside the .onnx (Optimum: model.onnx.data / model.onnx_data; ours: *.data).
-  for (const name of readdirSync(dirname(onnx))) {
-    const f = join(dirname(onnx), name);
-    if (f !== onnx && (name.endsWith('.data') || name.endsWith('_data')) && statSync(f).isFile()) files.push(f);
-  }
+  files.push(...externalDataFiles(onnx));
   return files;
 }
 

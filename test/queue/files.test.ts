@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { sha256File } from '../../src/files.ts';
 import { formatMB } from '../../src/units.ts';
+import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import { localizePoint, pointFiles, type FileTree, type WorkerFiles } from '../../src/queue/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
@@ -157,5 +158,41 @@ describe("a queued point's files on a worker", () => {
       expect((e as Error).message).toMatch(/corrupt\/tiny-sst2\/model\.onnx: checksum mismatch/);
       expect(existsSync(join(cacheDir, 'blobs', onnx.sha256))).toBe(false);
     });
+  });
+});
+
+describe("a queued point's model with external data", () => {
+  it("lists the data files its .onnx names, in a subfolder or under any name, not another model's data beside it", async () => {
+    const t = writeTinySweep({ rows: 8 });
+    let server: FileServer | undefined;
+    try {
+      const dir = join(t.root, 'models', 'tiny-sst2');
+      const onnx = join(dir, 'model.onnx');
+      saveModel(loadModel(onnx), onnx, { externalData: true, dataFile: 'weights/tiny.bin', externalSizeThreshold: 0 });
+      writeFileSync(join(dir, 'model_fp16.onnx_data'), 'the data of a model beside it, which the point never reads');
+      const points = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+      const point = points.find((p) => p.model.name === 'tiny-sst2' && p.label === 'baseline')!;
+      const trees = await pointFiles(point, sha256File);
+      const model = trees.find((tree) => tree.root === dir)!;
+      expect(model.files.map((f) => f.path).sort()).toEqual(['config.json', 'model.onnx', 'vocab.txt', 'weights/tiny.bin']);
+      // a worker without the coordinator's folders fetches them, and its model reads its weights there
+      const served: Record<string, Buffer> = {};
+      for (const tree of trees) for (const f of tree.files) served[relative(t.root, join(tree.root, f.path))] = readFileSync(join(tree.root, f.path));
+      server = await serveFiles(served);
+      const cache = join(t.root, 'worker');
+      const local = await localizePoint(
+        { ...point, model: { ...point.model, dir: join(t.root, 'elsewhere'), onnx: join(t.root, 'elsewhere', 'model.onnx') } },
+        trees.map((tree) => (tree.root === dir ? { ...tree, root: join(t.root, 'elsewhere') } : tree)),
+        {
+          cacheDir: join(cache, 'cache'),
+          workDir: join(cache, 'work'),
+          pathMap: [{ from: join(t.root, 'elsewhere'), to: `${server.baseUrl}/models/tiny-sst2` }],
+        },
+      );
+      expect(loadModel(local.model.onnx).graph.initializers.size).toBe(loadModel(onnx).graph.initializers.size);
+    } finally {
+      await server?.close();
+      t.cleanup();
+    }
   });
 });

@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/files.ts';
 import { pointFiles } from '../../src/queue/files.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import { tinyBert } from '../helpers/models.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'queue-teacher-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -18,7 +20,8 @@ describe("a queued point's teacher in an onnx/ folder", () => {
   it('lists the folder above onnx/ with its config.json and tokenizer files', async () => {
     const teacher = join(root, 'teacher');
     mkdirSync(join(teacher, 'onnx'), { recursive: true });
-    for (const f of ['onnx/model.onnx', 'onnx/model.onnx_data', 'config.json', 'vocab.txt']) writeFileSync(join(teacher, f), f);
+    for (const f of ['config.json', 'vocab.txt']) writeFileSync(join(teacher, f), f);
+    saveModel(tinyBert(), join(teacher, 'onnx', 'model.onnx'), { externalData: true, dataFile: 'model.onnx_data' });
     const model = join(root, 'student');
     mkdirSync(model);
     writeFileSync(join(model, 'model.onnx'), 'student');
