@@ -57,6 +57,12 @@ export interface PassDeclaration<S extends SettingsSchema, O> {
    */
   readsSeed?: (settings: z.output<S>) => boolean;
   /**
+   * These settings with the seed they draw with written as their own: the run's (`runSeed`, a sweep's seed; undefined:
+   * none) where they draw from it, the default left out (default: as they are). A sweep point's key holds these, so
+   * that a step's own seed and the sweep's, equal, or the default written out and none, are one point.
+   */
+  seeded?: (settings: z.output<S>, runSeed: number | undefined) => z.output<S>;
+  /**
    * What of these settings reads the model's class scores (a loss on calibration data), and what to use instead on a
    * model without a classifier; undefined when nothing does (default: never).
    */
@@ -105,6 +111,8 @@ export interface PassSettings<O> {
   /** Whether canonical settings make the pass measure the model on calibration data. */
   needsCalibration(settings: Record<string, unknown>): boolean;
   readsSeed(settings: Record<string, unknown>): boolean;
+  /** Canonical settings with the seed they draw with written as their own (see PassDeclaration.seeded). */
+  seeded(settings: Record<string, unknown>, runSeed: number | undefined): Record<string, unknown>;
   /** What of canonical settings reads the model's class scores (see PassDeclaration.needsClassifier). */
   needsClassifier(settings: Record<string, unknown>): ClassifierNeed | undefined;
   /** Whether canonical settings read the calibration labels (see PassDeclaration.readsLabels). */
@@ -139,6 +147,7 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
     parse: (raw) => options(check(raw)),
     needsCalibration: (settings) => d.needsCalibration?.(settings as z.output<S>) ?? false,
     readsSeed: (settings) => d.readsSeed?.(settings as z.output<S>) ?? false,
+    seeded: (settings, runSeed) => (d.seeded ? (d.seeded(settings as z.output<S>, runSeed) as Record<string, unknown>) : settings),
     needsClassifier: (settings) => d.needsClassifier?.(settings as z.output<S>),
     readsLabels: (settings) => d.readsLabels?.(settings as z.output<S>) ?? false,
     onModel: (settings, shape) => d.onModel?.(settings as z.output<S>, shape) ?? { settings, shape },

@@ -21,7 +21,7 @@ import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
 import { checkCalibrationFits, gradientScores, requireSequenceClassifier } from './head-gradient.ts';
 
-import type { HeadImportance } from './settings.ts';
+import { RANDOM_IMPORTANCE_SEED, type HeadImportance } from './settings.ts';
 export { HEAD_IMPORTANCE, type HeadImportance } from './settings.ts';
 
 export type HeadScores = number[][];
@@ -160,7 +160,7 @@ export async function headScores(method: HeadImportance, model: Model, s: BertSt
     case 'magnitude':
       return magnitudeScores(model, s);
     case 'random':
-      return randomScores(s, ctx.seed ?? 0);
+      return randomScores(s, ctx.seed ?? RANDOM_IMPORTANCE_SEED);
     case 'ablation':
       return ablationScores(model, s, ctx);
     case 'confidence':

@@ -88,6 +88,9 @@ function canonicalHeadSettings<T extends { ratio?: number; importance: HeadImpor
   return out;
 }
 
+/** The seed of importance random when neither the pass nor the run gives one. */
+export const RANDOM_IMPORTANCE_SEED = 0;
+
 export const PRUNE_HEADS = declarePass({
   name: 'prune-heads',
   description: 'remove attention heads (Michel et al. 2019), chosen by importance or listed explicitly',
@@ -163,6 +166,12 @@ export const PRUNE_HEADS = declarePass({
   needsCalibration: (s) => s.ratio !== undefined && MEASURED.includes(s.importance),
   // random importance without its own seed draws from the run's
   readsSeed: (s) => s.ratio !== undefined && s.importance === 'random' && s.seed === undefined,
+  seeded: (s, runSeed) => {
+    if (s.ratio === undefined || s.importance !== 'random') return s;
+    const { seed: own, ...rest } = s;
+    const seed = own ?? runSeed ?? RANDOM_IMPORTANCE_SEED;
+    return seed === RANDOM_IMPORTANCE_SEED ? rest : { ...rest, seed };
+  },
   // a loss on the class scores; confidence reads the attention probabilities only
   needsClassifier: (s) => (s.ratio !== undefined ? importanceNeed(s.importance) : undefined),
   // (against the predictions, the calibration labels are the model's own: requireLabels is not reached)

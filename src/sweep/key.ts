@@ -8,6 +8,12 @@
  * Graph passes enter the key with their canonical settings (parsed by the pass's schema: defaults applied, so
  * `{ratio: 0.4}` and `{ratio: 0.4, importance: magnitude}` are one point). Without the versions, the same hash is
  * the point's family: a stored point of the same family but another key was computed by other code (stale).
+ *
+ * Seeds enter the key as each step draws them (SeedForm 'canonical'): a training step's own seed, else the sweep's,
+ * else its default (left out), so `seed: 7` in the step and `seed: 7` of the sweep are one point, as are `seed: 1`
+ * and none. Keys computed before that (SeedForm 'written', the seeds as the sweep file writes them) are the same for
+ * a point without seeds or with a step's own seed other than the default; a point stored under its written key is
+ * that point still (pointKeys: the keys a store may hold it under; stale.ts `currentKey`).
  */
 import { createHash } from 'node:crypto';
 import { getPass } from '../pass/registry.ts';
@@ -57,8 +63,8 @@ export function currentVersions(steps: SweepPoint['steps']): PointVersions {
 
 /**
  * Training settings that read the same written out as their default or left out (the training library's defaults),
- * so that a step gives one key either way. Not `seed` (a step without one trains with the sweep's), nor threads and
- * checkpointEvery (left out of the key), nor `stage` (not a sweep setting).
+ * so that a step gives one key either way. Not `seed` (a step without one trains with the sweep's: SeedForm), nor
+ * threads and checkpointEvery (left out of the key), nor `stage` (not a sweep setting).
  */
 const TRAINING_DEFAULTS: Readonly<Record<string, unknown>> = (() => {
   const { seed: _s, threads: _t, checkpointEvery: _c, ...train } = DEFAULT_TRAIN_SETTINGS;
@@ -87,24 +93,41 @@ function trainingKeySettings(settings: Record<string, unknown>, t: PointTraining
 }
 
 /**
- * What decides a point's result, without the code's versions. Computed from the point alone (a point read back
- * from a store, written by older code, included), so throws when its steps no longer parse.
+ * How a point's identity holds the seeds its steps draw from: 'canonical', the seed each step draws with in its own
+ * settings (a training step's `seed`, else the sweep's, else the trainer's default, left out as other defaults are;
+ * a graph pass's by PassDeclaration.seeded), the sweep's seed itself never; 'written', as earlier code computed
+ * keys: a step's own seed in its settings as written, the sweep's where a step without one draws from it.
  */
-export function pointIdentity(p: SweepPoint): Record<string, unknown> {
+export type SeedForm = 'canonical' | 'written';
+
+/** A training step's settings with the seed it trains with written as its own (its default left out): SeedForm 'canonical'. */
+function trainingSeed(settings: Record<string, unknown>, sweepSeed: number | undefined): Record<string, unknown> {
+  const { seed: own, ...rest } = settings;
+  const seed = own ?? sweepSeed ?? DEFAULT_TRAIN_SETTINGS.seed;
+  return seed === DEFAULT_TRAIN_SETTINGS.seed ? rest : { ...rest, seed };
+}
+
+/**
+ * What decides a point's result, without the code's versions, with its seeds in `form` (SeedForm). Computed from the
+ * point alone (a point read back from a store, written by older code, included), so throws when its steps no longer
+ * parse.
+ */
+export function pointIdentity(p: SweepPoint, form: SeedForm = 'canonical'): Record<string, unknown> {
   const training = new Map<number, PointTrainingStep>((p.training?.steps ?? []).map((t) => [t.index, t]));
   let measures = false;
-  let seeded = false; // (whether a step draws from the sweep's seed: a training step without its own, a pass that says so)
+  let seeded = false; // (written: whether a step draws from the sweep's seed: a training step without its own, a pass that says so)
   const steps = p.steps.map((s, i) => {
     const t = training.get(i);
     if (t) {
       seeded ||= s.settings.seed === undefined;
-      return { pass: s.pass, settings: trainingKeySettings(s.settings, t, p.model.sha256) };
+      const settings = form === 'canonical' ? trainingSeed(s.settings, p.seed) : s.settings;
+      return { pass: s.pass, settings: trainingKeySettings(settings, t, p.model.sha256) };
     }
     const pass = getPass(s.pass);
     const settings = pass.check(s.settings);
     measures ||= pass.needsCalibration(settings);
     seeded ||= pass.readsSeed(settings);
-    return { pass: s.pass, settings };
+    return { pass: s.pass, settings: form === 'canonical' ? pass.seeded(settings, p.seed) : settings };
   });
   return {
     model: p.model.sha256,
@@ -119,8 +142,9 @@ export function pointIdentity(p: SweepPoint): Record<string, unknown> {
     bench: p.bench,
     // (without threads, which change no score: a point's eval takes the machine's threads when the file names none)
     eval: evalKey(p.eval),
-    // The sweep's seed changes a result only through a step that draws from it.
-    seed: seeded ? (p.seed ?? null) : null,
+    // Written: the sweep's seed where a step draws from it. Canonical: in those steps' settings (null kept, so that a
+    // point whose seeds read the same either way keeps its key).
+    seed: form === 'written' && seeded ? (p.seed ?? null) : null,
     ...(p.training
       ? {
           training: p.training.steps.map((t) => ({
@@ -142,8 +166,18 @@ function evalKey(e: SweepPoint['eval']): SweepPoint['eval'] {
 }
 
 /** A point's key: its identity and the versions it was (or is to be) computed with. */
-export function pointKey(p: SweepPoint): string {
-  return hashOf({ identity: pointIdentity(p), versions: p.versions });
+export function pointKey(p: SweepPoint, form: SeedForm = 'canonical'): string {
+  return hashOf({ identity: pointIdentity(p, form), versions: p.versions });
+}
+
+/**
+ * The keys a store may hold `p` under: its key, then its key with the seeds as written (SeedForm 'written', as earlier
+ * code computed it) where that differs.
+ */
+export function pointKeys(p: SweepPoint): string[] {
+  const key = pointKey(p);
+  const written = pointKey(p, 'written');
+  return written === key ? [key] : [key, written];
 }
 
 /**

@@ -293,6 +293,11 @@ export function slug(s: string): string {
   );
 }
 
+/** The work folder of a point (with steps) stored under `key`: `WORK/<model>/<label>-<key's first 8>`. */
+export function pointFolder(workDir: string, point: Pick<SweepPoint, 'model' | 'label'>, key: string): string {
+  return join(workDir, slug(point.model.name), `${slug(point.label)}-${key.slice(0, 8)}`);
+}
+
 /** A model's identity (modelSha256) and its files' stamps (modelStamps), as a plan holds them. */
 type ModelIdentity = (onnx: string) => Promise<{ sha256: string; stamps: FileStamp[] | undefined }>;
 
@@ -421,7 +426,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         );
       }
       if (on) alike.set(on.key, { point, notes: on.notes });
-      if (p.steps.length > 0) point.outputDir = join(opts.workDir, slug(m.name), `${slug(p.label)}-${point.key.slice(0, 8)}`);
+      if (p.steps.length > 0) point.outputDir = pointFolder(opts.workDir, point, point.key);
       points.push(point);
     }
   }

@@ -11,14 +11,14 @@ import { fileSystemError, checkFolderPath, checkOutputFolder, checkOutputKinds, 
 import { errorLine, SettingsError } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
-import { memoizedSha256, planSweep, type SweepPoint } from './plan.ts';
+import { memoizedSha256, planSweep, pointFolder, type SweepPoint } from './plan.ts';
 import type { TrainingStop } from '../train/run.ts';
 import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
 import { StoreWriteError, SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
-import { findStale, type StaleMatch } from './stale.ts';
+import { adoptStoredKeys, findStale, type StaleMatch } from './stale.ts';
 import { timedContended } from './contention.ts';
 import { checkOptions, checkStringOption } from '../library-args.ts';
 
@@ -194,8 +194,12 @@ export async function planAgainstStore(
   const { spec, points, hash, work } = await planSweepFile(opts);
   const store = SweepStore.open(opts.store);
   try {
-    const keys = new Set(points.map((p) => p.key));
     const finished = store.finished();
+    let plans: Map<string, unknown> | undefined;
+    const storedPlans = () => (plans ??= store.finishedPlans());
+    // a point stored under another key of its own (its seeds written otherwise) is that stored point
+    adoptStoredKeys(points, finished, storedPlans, (p, key) => (p.outputDir === null ? null : pointFolder(work.dir, p, key)));
+    const keys = new Set(points.map((p) => p.key));
     const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
     // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
     try {
@@ -207,7 +211,7 @@ export async function planAgainstStore(
     if (opts.rerunContended) for (const key of contended.keys()) previous.delete(key);
     const todo = points.filter((p) => !previous.has(p.key));
     // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
-    const stale = todo.length > 0 ? findStale(todo, finished, store.finishedPlans()) : new Map<string, StaleMatch>();
+    const stale = todo.length > 0 ? findStale(todo, finished, storedPlans()) : new Map<string, StaleMatch>();
     if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
     return { spec, points, previous, stale, contended, hash, store, work };
   } catch (e) {

@@ -19,7 +19,7 @@ import { modelSha256Sync } from '../onnx/identity.ts';
 import { plannedDataFiles, plannedModels, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
-import { canonicalJson, currentVersions, pointFamily, pointKey, versionChange } from './key.ts';
+import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
 import { registerAllPasses } from '../passes.ts';
 
 export interface StaleMatch {
@@ -77,17 +77,76 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
  * stale (findStale), as `compress report` marks it.
  */
 export function staleChange(plan: unknown, key: string): string | undefined {
+  const now = plannedNow(plan);
+  if (!now) return undefined; // written by code whose points or settings this code no longer reads: not comparable
+  return now.keys.includes(key) ? undefined : versionChange(plan as Partial<SweepPoint>, now.point);
+}
+
+/**
+ * A stored plan (by any code) as the code running now plans it (its versions, its key) and the keys a store may hold
+ * it under (pointKeys: its key, and its key with the seeds as written); undefined when this code cannot read it.
+ */
+function plannedNow(plan: unknown): { point: SweepPoint; keys: string[] } | undefined {
   registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
-  let now: SweepPoint;
   try {
     const p = plan as SweepPoint;
     const versions = currentVersions(p.steps);
-    now = { ...p, toolVersion: versions.tool, versions };
-    now.key = pointKey(now);
+    const point: SweepPoint = { ...p, toolVersion: versions.tool, versions };
+    const keys = pointKeys(point);
+    point.key = keys[0]!;
+    return { point, keys };
   } catch {
-    return undefined; // written by code whose points or settings this code no longer reads: not comparable
+    return undefined;
   }
-  return now.key === key ? undefined : versionChange(plan as Partial<SweepPoint>, now);
+}
+
+/**
+ * The key the code running now gives the point stored under `key` as `plan` (by any code) when it is current (not
+ * stale: `staleChange`), else undefined. Another key than `key` for a point stored under its seeds as written
+ * (key.ts SeedForm), by earlier code, or under another form of the same seeds.
+ */
+export function currentKey(plan: unknown, key: string): string | undefined {
+  const now = plannedNow(plan);
+  return now?.keys.includes(key) ? now.point.key : undefined;
+}
+
+/**
+ * Gives each of `points` that the store has no result under its key, but has one under another key the same point
+ * had (`finished`, `plans`: its stored points and their plans, by key; `currentKey` says it is this point: its seeds
+ * written otherwise, by a sweep that wrote them so or by older code), that stored key, so the sweep reuses the result
+ * and records it as its own (a point run again, `--rerun-contended`, replaces it there, its work folder the one of
+ * that key: `outputDir`). Of several, the one under the point's own key with its seeds as written, else the newest.
+ * `plans` is called only when some point lacks a result under its key.
+ */
+export function adoptStoredKeys(
+  points: SweepPoint[],
+  finished: readonly StoredPoint[],
+  plans: () => ReadonlyMap<string, unknown>,
+  outputDir: (point: SweepPoint, key: string) => string | null,
+): void {
+  const stored = new Set(finished.map((s) => s.key));
+  const missing = points.filter((p) => !stored.has(p.key));
+  if (missing.length === 0) return;
+  const planned = new Set(points.map((p) => p.key));
+  const byKey = plans();
+  /** Stored keys by the key of their point now, where the two differ, oldest first. */
+  const other = new Map<string, string[]>();
+  for (const s of finished) {
+    if (planned.has(s.key)) continue;
+    const now = currentKey(byKey.get(s.key), s.key);
+    if (now === undefined || now === s.key) continue;
+    const same = other.get(now);
+    if (same) same.push(s.key);
+    else other.set(now, [s.key]);
+  }
+  for (const p of missing) {
+    const keys = other.get(p.key);
+    if (!keys) continue;
+    const written = pointKey(p, 'written');
+    const key = keys.includes(written) ? written : keys[keys.length - 1]!;
+    p.outputDir = outputDir(p, key);
+    p.key = key;
+  }
 }
 
 /**

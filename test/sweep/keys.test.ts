@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
-import { pointFamily, pointKey } from '../../src/sweep/key.ts';
+import { pointFamily, pointKey, pointKeys } from '../../src/sweep/key.ts';
 import { findStale } from '../../src/sweep/stale.ts';
 import type { StoredPoint } from '../../src/sweep/store.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
@@ -184,6 +184,40 @@ describe('point keys', () => {
     expect(random1).not.toBe(unseeded[2]);
   });
 
+  it("hold the seed each step draws with, written in the step or as the sweep's: one point; the keys of points whose seeds read the same as written stay", async () => {
+    const train = (settings: Record<string, unknown>) => [{ pass: 'train', settings: { epochs: 1, maxExamples: 8, ...settings } }];
+    const random = (settings: Record<string, unknown>) => heads({ ratio: 0.4, importance: 'random', ...settings });
+    // (one plan each: a plan refuses two pipelines that are one point)
+    const point = async (steps: Array<{ pass: string; settings: Record<string, unknown> }>, seed?: number) =>
+      (await plan([steps], seed === undefined ? {} : { seed }))[1]!;
+    const key = async (steps: Array<{ pass: string; settings: Record<string, unknown> }>, seed?: number) => (await point(steps, seed)).key;
+    // a training step: its own seed, else the sweep's, else 1
+    expect(await key(train({}), 7)).toBe(await key(train({ seed: 7 })));
+    expect(await key(train({ seed: 7 }), 3)).toBe(await key(train({ seed: 7 })));
+    expect(await key(train({}), 1)).toBe(await key(train({})));
+    expect(await key(train({}), 2)).not.toBe(await key(train({})));
+    // random head importance: its own seed, else the sweep's, else 0
+    expect(await key(random({}), 7)).toBe(await key(random({ seed: 7 })));
+    expect(await key(random({ seed: 0 }))).toBe(await key(random({})));
+    expect(await key(random({}), 0)).toBe(await key(random({})));
+    expect(await key(random({}), 1)).not.toBe(await key(random({})));
+    // without seeds, or with a step's own other than its default: the key as computed before (the seeds as written)
+    for (const [steps, seed] of [
+      [train({}), undefined],
+      [train({ seed: 7 }), undefined],
+      [train({ seed: 7 }), 3],
+      [random({}), undefined],
+      [random({ seed: 3 }), 5],
+      [heads({ ratio: 0.4 }), 5],
+    ] as const) {
+      const p = await point([...steps], seed);
+      expect(pointKeys(p), JSON.stringify([steps, seed])).toEqual([p.key]);
+    }
+    const bySweep = await point(train({}), 7);
+    expect(pointKeys(bySweep)).toEqual([bySweep.key, pointKey(bySweep, 'written')]);
+    expect(pointKey(bySweep, 'written')).not.toBe(bySweep.key);
+  });
+
   it('hold calibration only for a pipeline that measures the model', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     const few = await plan(pipelines, { calibration: { examples: 4 } });
@@ -271,7 +305,9 @@ describe('point keys', () => {
     };
     expect(await key(written)).toBe(plain);
     expect(await key({ epochs: 1, maxExamples: 8, checkpointEvery: 5, threads: 1 })).toBe(plain);
-    for (const other of [{ alpha: 0.7 }, { logitLoss: 'mse' }, { epochs: 3 }, { seed: 1 }])
+    // (seed 1 is the trainer's default: written out or not, one point)
+    expect(await key({ epochs: 1, maxExamples: 8, seed: 1 })).toBe(plain);
+    for (const other of [{ alpha: 0.7 }, { logitLoss: 'mse' }, { epochs: 3 }, { seed: 2 }])
       expect(await key({ epochs: 1, maxExamples: 8, ...other }), JSON.stringify(other)).not.toBe(plain);
     expect(await key({ maxExamples: 8 })).toBe(await key({ maxExamples: 8, epochs: 3 }));
   });

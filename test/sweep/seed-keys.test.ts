@@ -1,0 +1,102 @@
+/**
+ * Equal seeds written differently are one sweep point: a training step's own `seed: 7` and the sweep's `seed: 7`, or
+ * `seed: 1` (the trainer's default) and none. A store whose point was stored under the key of its seeds as written
+ * (by code before keys held each step's seed) is reused, not recomputed, and not reported stale; a second sweep writing
+ * the seed the other way shares that point, and the report shows it once.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSweep } from '../../src/sweep/run.ts';
+import { pointKey } from '../../src/sweep/key.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { loadReport } from '../../src/report/write.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 12 });
+});
+afterAll(() => t?.cleanup());
+
+/** A sweep file named `name` over the tiny SST-2 model: its baseline and a fine-tuning step with `settings`, `extra` at the top. */
+function sweepFile(name: string, settings: string, extra = ''): string {
+  const file = join(t.root, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}
+glueDir: glue
+models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - baseline
+  - {name: ft-${name}, steps: [{pass: train, settings: {epochs: 1, maxExamples: 8, batchSize: 4${settings}}}]}
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1}
+keepModels: false
+${extra}`,
+  );
+  return file;
+}
+
+/** Moves the store's trained point to the key its plan has with the seeds as written (as earlier code stored it). */
+function storeUnderWrittenKey(store: string): { canonical: string; written: string } {
+  const db = new Database(store);
+  try {
+    db.pragma('foreign_keys = OFF');
+    const row = db.prepare("SELECT key, point FROM points WHERE label LIKE 'ft-%'").get() as { key: string; point: string };
+    const point = JSON.parse(row.point) as SweepPoint;
+    const written = pointKey(point, 'written');
+    point.key = written;
+    db.transaction(() => {
+      db.prepare('UPDATE points SET key = ?, point = ? WHERE key = ?').run(written, JSON.stringify(point), row.key);
+      db.prepare('UPDATE results SET key = ? WHERE key = ?').run(written, row.key);
+      db.prepare('UPDATE sweep_points SET key = ? WHERE key = ?').run(written, row.key);
+    })();
+    return { canonical: row.key, written };
+  } finally {
+    db.close();
+  }
+}
+
+describe('a training seed written in the step or as the sweep’s', () => {
+  it('is one point: a store holding it under its seeds as written is reused, a sweep writing the seed otherwise shares it, the report shows it once', async () => {
+    const store = join(t.root, 'seeds.sqlite');
+    const bySweep = sweepFile('by-sweep', '', 'seed: 7\n');
+    const inStep = sweepFile('in-step', ', seed: 7');
+    expect(await runSweep({ file: bySweep, store })).toMatchObject({ total: 2, ran: 2, failed: [] });
+    const { canonical, written } = storeUnderWrittenKey(store);
+    expect(written).not.toBe(canonical);
+
+    // the same sweep again: its point found under the key of its seeds as written, not recomputed, not stale
+    expect(await runSweep({ file: bySweep, store })).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, stale: [], failed: [] });
+    // another sweep writing the seed in its step: the same point
+    const shared = await runSweep({ file: inStep, store });
+    expect(shared).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, stale: [], failed: [] });
+
+    const all = loadReport({ store });
+    expect(all.rows.map((r) => [r.sweep, r.label, r.key, r.stale])).toEqual([
+      ['by-sweep', 'baseline', expect.any(String), null],
+      ['by-sweep', 'ft-by-sweep', written, null],
+    ]);
+    const mine = loadReport({ store, sweep: 'in-step' });
+    expect(mine.rows.map((r) => [r.label, r.key, r.stale])).toEqual([
+      ['baseline', all.rows[0]!.key, null],
+      ['ft-in-step', written, null],
+    ]);
+    expect(mine.unfinished).toBeUndefined();
+  });
+
+  it("is one point as the trainer's default written out or left out: seed 1 in the step, the sweep's seed 1, none", async () => {
+    const store = join(t.root, 'default-seed.sqlite');
+    expect(await runSweep({ file: sweepFile('no-seed', ''), store })).toMatchObject({ total: 2, ran: 2, failed: [] });
+    for (const [name, settings, extra] of [
+      ['own-one', ', seed: 1', ''],
+      ['sweep-one', '', 'seed: 1\n'],
+    ] as const)
+      expect(await runSweep({ file: sweepFile(name, settings, extra), store }), name).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
+    expect(await runSweep({ file: sweepFile('seed-two', ', seed: 2'), store })).toMatchObject({ total: 2, alreadyDone: 1, ran: 1, failed: [] });
+    expect(loadReport({ store }).rows.map((r) => r.label)).toEqual(['baseline', 'ft-no-seed', 'ft-seed-two']);
+  });
+});
