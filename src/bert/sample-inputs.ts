@@ -17,7 +17,7 @@ export interface SampleOptions {
 }
 
 /** A fixed sequence length the graph demands (keras exports fix it), or undefined when dynamic. */
-export function fixedSequenceLength(model: Model, structure: BertStructure): number | undefined {
+export function fixedSequenceLength(model: Model, structure: Pick<BertStructure, 'inputs'>): number | undefined {
   const v = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds);
   const d = v?.shape?.[1];
   return typeof d === 'number' && d > 0 ? d : undefined;
@@ -33,7 +33,7 @@ export function positionLimit(structure: Pick<BertStructure, 'maxPositions' | 'f
 }
 
 /** A fixed batch size the graph demands (an export without a dynamic batch axis), or undefined when dynamic. */
-export function fixedBatchSize(model: Model, structure: BertStructure): number | undefined {
+export function fixedBatchSize(model: Model, structure: Pick<BertStructure, 'inputs'>): number | undefined {
   const d = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds)?.shape?.[0];
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
@@ -43,7 +43,11 @@ export function fixedBatchSize(model: Model, structure: BertStructure): number |
  * export runs no other): the first row full, the others padded by different amounts, the second half of each row
  * token type 1.
  */
-export function sampleBatch(model: Model, structure: BertStructure, opts: SampleOptions = {}): TokenBatch {
+export function sampleBatch(
+  model: Model,
+  structure: Pick<BertStructure, 'inputs' | 'vocabSize' | 'typeVocabSize' | 'maxPositions' | 'family'>,
+  opts: SampleOptions = {},
+): TokenBatch {
   const batch = fixedBatchSize(model, structure) ?? opts.batch ?? 2;
   const seq = fixedSequenceLength(model, structure) ?? Math.min(opts.seq ?? 16, positionLimit(structure) ?? Number.POSITIVE_INFINITY);
   let s = (opts.seed ?? 12345) >>> 0;
@@ -65,7 +69,15 @@ export function sampleBatch(model: Model, structure: BertStructure, opts: Sample
   return { batch, seq, inputIds, attentionMask, tokenTypeIds };
 }
 
-/** The model's encoder inputs filled with `sampleBatch`. */
-export function sampleInputs(model: Model, structure: BertStructure, opts: SampleOptions = {}): IdInput[] {
-  return tokenInputs(modelInputs(model, structure), sampleBatch(model, structure, opts));
+/**
+ * The model's encoder inputs filled with `sampleBatch`. Without a structure (a recurrent model: src/pass/recurrent.ts)
+ * the inputs are read by name, and the ids stay below the rows of the table their Gather reads.
+ */
+export function sampleInputs(model: Model, structure: BertStructure | undefined, opts: SampleOptions = {}): IdInput[] {
+  if (structure) return tokenInputs(modelInputs(model, structure), sampleBatch(model, structure, opts));
+  const inputs = modelInputs(model);
+  const ids = inputs.find((i) => i.role === 'ids')!.name;
+  const lookup = model.graph.nodes.find((n) => n.opType === 'Gather' && n.inputs[1] === ids);
+  const rows = model.graph.initializers.get(lookup?.inputs[0] ?? '')?.dims[0] ?? 2;
+  return tokenInputs(inputs, sampleBatch(model, { inputs: { inputIds: ids }, vocabSize: rows, family: 'bert' }, opts));
 }

@@ -11,7 +11,7 @@ import { ownDataFile, saveModel, type SaveOptions, type SavedFiles } from '../on
 import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { CalibrationProvenance, PassContext, PassReport, PassStep } from '../pass/pass.ts';
-import { parseSteps, runPipeline, type SharedPrefix } from '../pass/pipeline.ts';
+import { checkModelSteps, parseSteps, runModelPipeline, type SharedPrefix } from '../pass/pipeline.ts';
 import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles, readJsonObject, readModelFiles } from '../eval/model-files.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
@@ -245,6 +245,7 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
   checkCompressOptions('compressFile', opts);
   parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const { model, externalFiles } = opts.loaded ?? loadInput(opts.input);
+  checkModelSteps(model, opts.steps); // (a recurrent model: the passes and settings it cannot take)
   checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));
   const modelDir = opts.modelDir ?? dirname(opts.input);
   const label = `-o ${opts.output}`;
@@ -252,7 +253,7 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
   if (opts.copyModelFiles !== false) readModelFiles(modelDir, MODEL_SIDE_FILES); // copied at the end: one it cannot read refuses the run now
   const staging = openStaging(opts.output);
   try {
-    const result = await runPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
+    const result = await runModelPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
     const inputs = sampleInputs(model, result.inputStructure, { batch: 2, seq: 16 });
     const staged = stage(result.model, opts.output, staging, !!opts.externalData, {
       ...(opts.dataFile ? { dataFile: opts.dataFile } : {}),

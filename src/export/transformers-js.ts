@@ -22,6 +22,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, s
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
+import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { withComputedPositions } from '../bert/computed-positions.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
@@ -107,6 +108,10 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   const sourceDir = opts.modelDir ?? dirname(opts.input);
   const label = `-o ${opts.output}`;
   const source = opts.loaded?.model ?? loadModel(opts.input);
+  if (recurrentModelLstm(source))
+    throw new SettingsError(
+      `--format transformers.js: the model is ${RECURRENT_MODEL}, for which transformers.js has no model type: write an .onnx file (--format onnx)`,
+    );
   const plan = transformersJsGraph(source, opts.input);
   checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
   const staging = openStaging(opts.output);

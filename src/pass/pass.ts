@@ -81,6 +81,15 @@ export interface CalibrationBatch {
 /** A pass: its settings declaration (name, description, version, settings schema, flags, parsing) and `run`. */
 export interface Pass<O> extends PassSettings<O> {
   run(model: Model, structure: BertStructure, options: O, context: PassContext): Promise<PassResult>;
+  /**
+   * How the pass rewrites a recurrent model (a Distilled BiLSTM student: recurrent.ts), which has no BERT structure:
+   * `check` refuses options it cannot take on `model` (before any work), `run` rewrites it. Passes without it are
+   * refused on one (recurrentRefusal).
+   */
+  recurrent?: {
+    check(model: Model, options: O): void;
+    run(model: Model, options: O, context: PassContext): Promise<PassResult>;
+  };
 }
 
 /** One step of a pipeline: a pass by name with raw settings. */

@@ -12,6 +12,7 @@ import { getPass } from './registry.ts';
 import { SettingsError, UserError } from '../errors.ts';
 import { requireClassifier } from './measure.ts';
 import { checkModelArg } from '../library-args.ts';
+import { RECURRENT_MODEL, recurrentModelLstm, recurrentRefusal } from './recurrent.ts';
 
 export interface PipelineResult {
   model: Model;
@@ -59,6 +60,10 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
   const parsed = parseSteps(steps);
   const blocker = parsed.length ? rewriteBlocker(model) : undefined;
   if (blocker) throw new UserError(`cannot rewrite this model faithfully: ${blocker}`);
+  if (parsed.length && recurrentModelLstm(model)) {
+    checkRecurrentSteps(model, parsed);
+    throw new SettingsError(`runPipeline: the model is ${RECURRENT_MODEL}, which has no encoder structure to return: compressFile writes it quantized`);
+  }
   const inputStructure = findBert(model);
   // No pass gives a model a classifier: one that measures a loss on the class scores is refused before any runs.
   for (const { step } of parsed) {
@@ -101,4 +106,47 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
     }
   }
   return { model: current, structure, inputStructure, steps: parsed.map((p) => p.step), reports, before: modelSize(model), after: modelSize(current) };
+}
+
+/** A pipeline's result on a model with or without a BERT structure (a recurrent model: recurrent.ts). */
+export type ModelPipelineResult = Omit<PipelineResult, 'structure' | 'inputStructure'> & Partial<Pick<PipelineResult, 'structure' | 'inputStructure'>>;
+
+/** runPipeline, or on a recurrent model the passes' runRecurrent (no structure then): what compressFile runs. */
+export async function runModelPipeline(
+  model: Model,
+  steps: readonly PassStep[],
+  context: PassContext = {},
+  prefix?: SharedPrefix,
+): Promise<ModelPipelineResult> {
+  checkModelArg('runPipeline', model);
+  const parsed = parseSteps(steps);
+  if (!parsed.length || !recurrentModelLstm(model)) return runPipeline(model, steps, context, prefix);
+  checkRecurrentSteps(model, parsed);
+  let current = model;
+  const reports: PassReport[] = [];
+  for (const { step, options } of parsed) {
+    const pass = getPass(step.pass);
+    context.log?.(`${pass.name}: running`);
+    const res = await pass.recurrent!.run(current, options, context);
+    reports.push(res.report);
+    context.log?.(`${pass.name}: ${res.report.summary}`);
+    current = res.model;
+  }
+  return { model: current, steps: parsed.map((p) => p.step), reports, before: modelSize(model), after: modelSize(current) };
+}
+
+/**
+ * Refuses, before any pass runs, a step on a recurrent model whose pass has no recurrent form, or whose settings that
+ * form refuses (on the input: a pass after another sees the model the first writes).
+ */
+function checkRecurrentSteps(model: Model, parsed: ReturnType<typeof parseSteps>): void {
+  for (const { step } of parsed) if (!getPass(step.pass).recurrent) throw recurrentRefusal(step.pass);
+  const first = parsed[0];
+  getPass(first.step.pass).recurrent!.check(model, first.options);
+}
+
+/** Refuses, before any work, steps a recurrent model cannot take (nothing for any other model: its passes say). */
+export function checkModelSteps(model: Model, steps: readonly PassStep[]): void {
+  const parsed = parseSteps(steps);
+  if (parsed.length && recurrentModelLstm(model)) checkRecurrentSteps(model, parsed);
 }

@@ -27,6 +27,7 @@ import type { Assignment, TensorRecord, WeightScheme } from './registry.ts';
 import { quantizeReport } from './report.ts';
 import { QUANTIZE, int8Granularity, mixedNeed, modeName, type QuantizeOptions } from './settings.ts';
 import { quantizationTargets, targetNode, targetWeight, type Target } from './targets.ts';
+import { checkRecurrent, quantizeRecurrent } from './bilstm.ts';
 
 export type Plan = Map<string, Assignment>;
 
@@ -410,4 +411,5 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
 export const quantizePass: Pass<QuantizeOptions> = {
   ...QUANTIZE,
   run: (model, structure, options, context) => quantizeModel(model, structure, options, context),
+  recurrent: { check: checkRecurrent, run: async (model, options) => quantizeRecurrent(model, options) },
 };

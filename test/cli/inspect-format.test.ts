@@ -100,7 +100,7 @@ describe('inspect summary', () => {
     const text = formatGraph(r);
     expect(text).toMatch(/^ {2}outputs logits float32\[batch, 3\]$/m);
     expect(text).toMatch(new RegExp(`^ {2}parameters [\\d,]+, weights ${formatMB(r.bytes).replace('.', '\\.')}$`, 'm'));
-    expect(text).toContain(`discovery: ${reason}; the compression passes need one`);
+    expect(text).toContain(`discovery: ${reason}; the compression passes need one, except quantize int8 (a recurrent model: a Distilled BiLSTM student)`);
     expect(text).not.toMatch(/layers ×|component/);
     expect(r.inputsProblem).toBeUndefined(); // eval runs it: its inputs are token ids
     expect(text).toContain('(eval and bench run any classifier)');

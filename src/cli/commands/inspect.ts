@@ -87,6 +87,11 @@ export function formatInspect(r: InspectReport): string {
   return lines.join('\n');
 }
 
+/** Whether a graph's operators are a recurrent model's (src/pass/recurrent.ts: one LSTM, float or int8), which quantize int8 takes. */
+function recurrent(r: GraphReport): boolean {
+  return (r.operators.LSTM ?? 0) + (r.operators['com.microsoft.DynamicQuantizeLSTM'] ?? 0) === 1;
+}
+
 /** A graph that is not a BERT-family encoder: what it is, and that the passes do not apply. */
 export function formatGraph(r: GraphReport): string {
   return [
@@ -98,7 +103,7 @@ export function formatGraph(r: GraphReport): string {
     r.inputsProblem === undefined
       ? r.notBert.endsWith(NO_LAYERS)
         ? `  discovery: ${r.notBert}`
-        : `  discovery: ${r.notBert}; the compression passes need one (eval and bench run any classifier)`
+        : `  discovery: ${r.notBert}; the compression passes need one${recurrent(r) ? ', except quantize int8 (a recurrent model: a Distilled BiLSTM student)' : ''} (eval and bench run any classifier)`
       : `  discovery: ${r.notBert}; the compression passes need one, and eval and bench cannot run it either: ${r.inputsProblem}`,
   ].join('\n');
 }
