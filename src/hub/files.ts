@@ -1,6 +1,6 @@
 /**
  * Which files of a repo bert-compress needs: `config.json`, the tokenizer files the repo has, and the weights:
- * `onnx/model.onnx` (with `onnx/model.onnx_data` when listed) when the repo has it, else `model.safetensors`,
+ * `onnx/model.onnx` (with `onnx/model.onnx_data` when listed, and the snapshot adds the data files the .onnx names) when the repo has it, else `model.safetensors`,
  * else `model.safetensors.index.json` (its shards are added once it is read). A repo with only pickled or other
  * framework weights is refused.
  */

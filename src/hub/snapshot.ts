@@ -7,14 +7,15 @@
  * commit hash (`@2d0429d`) names the one cached snapshot whose commit starts with it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { parseJsonText } from '../files.ts';
 import { type RepoFile, fetchRepoInfo } from './api.ts';
 import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
 import { shownArg } from '../library-args.ts';
-import { SAFETENSORS_INDEX, type WeightsKind, selectFiles, shardsOfIndex } from './files.ts';
+import { ONNX_FILE, SAFETENSORS_INDEX, type WeightsKind, isSafeRepoPath, selectFiles, shardsOfIndex } from './files.ts';
+import { externalDataLocations } from '../onnx/identity.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import { type HubRef, parseHubRef, shortCommitHint } from './ref.ts';
 import { type HubSettings, hubSettings } from './settings.ts';
@@ -109,6 +110,12 @@ export function cachedSnapshot(
     if (missing.length) throw new HubError(`${label} lacks shard ${missing[0]} (${why}); ${hint}`);
     files.push(...shards);
   }
+  if (selection.weights === 'onnx') {
+    for (const path of onnxDataFiles(join(dir, ...ONNX_FILE.split('/')), label)) {
+      if (!present.includes(path)) throw new HubError(`${label} lacks ${path}, which ${ONNX_FILE} keeps its weights in (${why}); ${hint}`);
+      if (!files.includes(path)) files.push(path);
+    }
+  }
   return { ref, commit, dir, repoDir: cache.root, files, weights: selection.weights, downloaded: [], fromCache: true };
 }
 
@@ -137,6 +144,15 @@ async function onlineSnapshot(r: HubRef, cache: RepoCache, settings: HubSettings
       await fetchFile(s);
     }
     files.push(...shards);
+  }
+  if (selection.weights === 'onnx') {
+    for (const path of onnxDataFiles(blobs.get(ONNX_FILE)!, r.text)) {
+      if (files.includes(path)) continue;
+      if (!byPath.has(path))
+        throw new HubError(`${r.text}: ${ONNX_FILE} keeps its weights in ${path}, which is not in the repo at ${info.commit.slice(0, 12)}`);
+      await fetchFile(path);
+      files.push(path);
+    }
   }
   for (const path of files) {
     const target = join(dir, ...path.split('/'));
@@ -214,4 +230,18 @@ function readJson(path: string, label: string): unknown {
   } catch (e) {
     throw new HubError(`${label}: ${path} is not valid JSON (${(e as Error).message.split('\n')[0]})`, { cause: e });
   }
+}
+
+/**
+ * The repo paths of the external data files the repo's onnx/model.onnx (the file at `onnxFile`) names, whatever
+ * their names (Optimum's model.onnx_data, torch's model.onnx.data, a subfolder): its weights, which it cannot run
+ * without. A location leaving onnx/ is refused, as loading the model would refuse it.
+ */
+function onnxDataFiles(onnxFile: string, label: string): string[] {
+  return externalDataLocations(onnxFile).map((location) => {
+    const path = posix.join(posix.dirname(ONNX_FILE), location);
+    if (!path.startsWith(`${posix.dirname(ONNX_FILE)}/`) || !isSafeRepoPath(path))
+      throw new HubError(`${label}: ${ONNX_FILE} names external data '${location}', outside its folder`);
+    return path;
+  });
 }

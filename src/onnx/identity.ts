@@ -102,6 +102,11 @@ function* modelTensors(model: IModelProto): Generator<ITensorProto> {
  * why, in one line, where it is run.
  */
 export function externalDataFiles(onnxPath: string): string[] {
+  return externalDataLocations(onnxPath).map((l) => resolve(dirname(onnxPath), l));
+}
+
+/** The `location`s of externalDataFiles as the model names them (relative to its folder), sorted. */
+export function externalDataLocations(onnxPath: string): string[] {
   if (!mayNameExternalData(onnxPath)) return [];
   const bytes = readFileSync(onnxPath);
   let model: IModelProto;
@@ -114,7 +119,7 @@ export function externalDataFiles(onnxPath: string): string[] {
   for (const t of modelTensors(model)) {
     for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) locations.add(e.value);
   }
-  return [...locations].sort().map((l) => resolve(dirname(onnxPath), l));
+  return [...locations].sort();
 }
 
 /**

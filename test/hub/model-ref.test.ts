@@ -38,6 +38,14 @@ beforeAll(async () => {
     'onnx/model.onnx': readFileSync(ext),
     'onnx/model.onnx_data': readFileSync(join(ext, '..', 'model.onnx_data')),
   });
+  // One whose weights are in onnx/model.onnx.data, as torch.onnx.export writes them (external_data=True).
+  const dotted = join(mkdtempSync(join(root, 'ext-')), 'model.onnx');
+  saveModel(direct, dotted, { externalData: true, dataFile: 'model.onnx.data', externalSizeThreshold: 0 });
+  hub.addCommit('org/onnx-dot-data', {
+    ...tinyCheckpoint(9).files,
+    'onnx/model.onnx': readFileSync(dotted),
+    'onnx/model.onnx.data': readFileSync(join(dotted, '..', 'model.onnx.data')),
+  });
 });
 afterAll(async () => {
   await hub.close();
@@ -75,6 +83,20 @@ describe('resolveModelRef', () => {
     const data = join(r.path, 'onnx', 'model.onnx_data');
     if (!lstatSync(data).isSymbolicLink()) return; // a file system without symbolic links holds copies
     expect(await driftFromDirect(r.path)).toBe(0);
+  });
+
+  it('downloads the external data file onnx/model.onnx names under any name (model.onnx.data), online and offline', async () => {
+    const e = env();
+    const r = await resolveModelSource('hf:org/onnx-dot-data', { env: e });
+    expect(existsSync(join(r.path, 'onnx', 'model.onnx.data'))).toBe(true);
+    expect(await driftFromDirect(r.path)).toBe(0);
+    const offline = { env: { ...e, HF_HUB_OFFLINE: '1' } };
+    expect((await resolveModelSource('hf:org/onnx-dot-data', offline)).path).toBe(r.path);
+    // a cached snapshot without it is not the model: said when resolved, not when onnxruntime opens it
+    rmSync(join(r.path, 'onnx', 'model.onnx.data'));
+    await expect(resolveModelSource('hf:org/onnx-dot-data', offline)).rejects.toThrow(
+      /lacks onnx\/model\.onnx\.data, which onnx\/model\.onnx keeps its weights in/,
+    );
   });
 
   it('exports a safetensors repo once, with the logits of the model built from the same weights', async () => {
