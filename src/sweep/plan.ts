@@ -33,7 +33,8 @@ import { discovered } from '../bert/model-inputs.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
-import type { TrainSettings } from '../train/trainer.ts';
+import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
+import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes } from '../bert/input-limits.ts';
 import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
 import { chooseMaxLength } from '../eval/graph-checks.ts';
@@ -293,6 +294,9 @@ export function slug(s: string): string {
   );
 }
 
+/** How a step's seed is read (key.ts SeedForm 'canonical'), as the plan says it of two pipelines that differ only in how they write it. */
+export const SEED_RULE = `a step draws with its own seed, else the sweep's, else its default: ${DEFAULT_TRAIN_SETTINGS.seed} for train and distill, ${RANDOM_IMPORTANCE_SEED} for random importance`;
+
 /** The work folder of a point (with steps) stored under `key`: `WORK/<model>/<label>-<key's first 8>`. */
 export function pointFolder(workDir: string, point: Pick<SweepPoint, 'model' | 'label'>, key: string): string {
   return join(workDir, slug(point.model.name), `${slug(point.label)}-${key.slice(0, 8)}`);
@@ -413,8 +417,10 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
           throw new SettingsError(
             `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' ('${naming[0]!.label}' names '${m.name}' itself as its distill teacher, the default); keep one, or leave '${m.name}' out of one of them (its models:)`,
           );
+        // (one point only as each step draws its seed: written otherwise, as seed: 1 and none)
+        const seeds = pointKey(same, 'written') !== pointKey(point, 'written') ? `; ${SEED_RULE}` : '';
         throw new SettingsError(
-          `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' (the same steps and settings); keep one`,
+          `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' (the same steps and settings${seeds}); keep one`,
         );
       }
       const on = graph ? onModel(point, graph.structure, teacher) : undefined;

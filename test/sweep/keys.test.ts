@@ -95,6 +95,21 @@ describe('point keys', () => {
     );
   });
 
+  it('two pipelines that are one point only as their steps draw their seeds are refused saying how a step draws it', async () => {
+    const train = (settings: Record<string, unknown>) => [{ pass: 'train', settings: { epochs: 1, maxExamples: 8, ...settings } }];
+    const refusal = (a: string, b: string) =>
+      `tiny.yaml: pipelines '${a}' and '${b}' are the same point for model 'tiny-sst2' (the same steps and settings; a step draws with its own seed, else the sweep's, else its default: 1 for train and distill, 0 for random importance); keep one`;
+    await expect(plan([train({}), train({ seed: 2 }), train({ seed: 1 })])).rejects.toThrow(refusal('p0', 'p2'));
+    await expect(plan([train({}), train({ seed: 7 })], { seed: 7 })).rejects.toThrow(refusal('p0', 'p1'));
+    await expect(plan([heads({ ratio: 0.4, importance: 'random' }), heads({ ratio: 0.4, importance: 'random', seed: 0 })])).rejects.toThrow(
+      refusal('p0', 'p1'),
+    );
+    // (written alike: the same steps and settings, as before)
+    await expect(plan([train({ seed: 3 }), train({ seed: 3, epochs: 1 })])).rejects.toThrow(
+      "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' (the same steps and settings); keep one",
+    );
+  });
+
   it("two pipelines that are one point only on the sweep's model (its depth, its width) are refused in one line saying why, their keys left as they were", async () => {
     // the tiny model: 2 layers, hidden 32
     const drop = (settings: Record<string, unknown>) => [{ pass: 'drop-layers', settings }];
