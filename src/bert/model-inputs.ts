@@ -114,10 +114,12 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
     return code === undefined ? 'int64' : dataTypeName(code);
   };
   const found = structure ?? discovered(model);
+  // (read for an output: an input only a dead node takes, a Cast whose result nothing reads, is read by none)
+  const read = liveValues(model.graph);
   if (!found) {
+    refuseIgnored(declared, read, (name) => roleByName(name) !== undefined);
     // (position ids no output depends on, a BiLSTM student's declared as the original's: fed arange(seq), which
     // changes nothing, where read ones are refused, as their counting is not known)
-    const read = liveValues(model.graph);
     const unreadPositions = (v: ValueInfo): ModelInput | undefined =>
       read.has(v.name) ? undefined : asFed({ name: v.name, role: 'positions', elementType: idElementType(v.name, typeOf(v.name)), unread: true }, v.shape);
     return inputsByName(declared, typeOf, unreadPositions);
@@ -127,7 +129,8 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
   if (found.inputs.tokenTypeIds) roles.set(found.inputs.tokenTypeIds, 'types');
   if (found.inputs.positionIds) roles.set(found.inputs.positionIds, 'positions');
   const padding = found.inputs.positionPadding;
-  const unread = unreadRoles(model, declared, new Set(roles.values()));
+  const unread = unreadRoles(declared, read, new Set(roles.values()));
+  refuseIgnored(declared, read, (name) => roles.has(name) || unread.has(name));
   const inputs = declared
     .filter((v) => roles.has(v.name) || unread.has(v.name))
     .map((v): ModelInput => {
@@ -147,9 +150,7 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
  * name gives a role not among `found`, by name, one per role: what the graph declares and ignores (a token_type_ids
  * input kept by an export whose graph computes type 0 for every token in its place).
  */
-function unreadRoles(model: Model, declared: readonly { name: string }[], found: ReadonlySet<InputRole>): Map<string, InputRole> {
-  // (read for an output: an input only a dead node takes, a Cast whose result nothing reads, is read by none)
-  const read = liveValues(model.graph);
+function unreadRoles(declared: readonly { name: string }[], read: ReadonlySet<string>, found: ReadonlySet<InputRole>): Map<string, InputRole> {
   const taken = new Set(found);
   const unread = new Map<string, InputRole>();
   for (const { name } of declared) {
@@ -159,6 +160,19 @@ function unreadRoles(model: Model, declared: readonly { name: string }[], found:
     unread.set(name, role);
   }
   return unread;
+}
+
+/**
+ * Refuses a declared input no output depends on (not among `read`: liveValues) that is not `fed` (a special_tokens_mask
+ * an export kept, a second token types input): onnxruntime runs a graph only with every declared input fed, and
+ * nothing tells what to feed it. One line, the same in every command that feeds the model.
+ */
+function refuseIgnored(declared: readonly { name: string }[], read: ReadonlySet<string>, fed: (name: string) => boolean): void {
+  const ignored = declared.find((v) => !fed(v.name) && !read.has(v.name));
+  if (ignored)
+    throw new SettingsError(
+      `model input '${ignored.name}' is declared and never read (no output depends on it), and bert-compress feeds only token ids, an attention mask, token types and position ids, one input each: export the model without '${ignored.name}'`,
+    );
 }
 
 /**

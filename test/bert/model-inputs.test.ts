@@ -65,8 +65,10 @@ describe('modelInputs', () => {
       ['input_ids', 'ids', 'int64'],
       ['attention_mask', 'mask', 'int64'],
     ]);
-    expect(() => modelInputs(graph(['input_ids', 'pixel_values']))).toThrow(SettingsError);
-    expect(() => modelInputs(graph(['input_ids', 'pixel_values']))).toThrow(/model input 'pixel_values' is not one the encoder reads/);
+    // (an input of another name the graph reads, and one it never reads: unread-token-types.test.ts)
+    expect(() => modelInputs(graph(['pixel_values', 'input_ids']))).toThrow(SettingsError);
+    expect(() => modelInputs(graph(['pixel_values', 'input_ids']))).toThrow(/model input 'pixel_values' is not one the encoder reads/);
+    expect(() => modelInputs(graph(['input_ids', 'pixel_values']))).toThrow(/model input 'pixel_values' is declared and never read/);
   });
 });
 

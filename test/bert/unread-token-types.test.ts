@@ -224,3 +224,40 @@ describe('a BiLSTM student of a graph that declares position ids (declared unrea
     expect(result.tasks[0]!.metrics).toHaveProperty('accuracy');
   });
 });
+
+describe('a graph that declares an input of another name it never reads (special_tokens_mask)', () => {
+  /** The one line every command refuses it with (it was onnxruntime's missing feed in some, "not an encoder input" in others). */
+  const refusal =
+    "model input 'special_tokens_mask' is declared and never read (no output depends on it), and bert-compress feeds only token ids, an attention mask, token types and position ids, one input each: export the model without 'special_tokens_mask'";
+  const withMask = (model: Model): Model => {
+    model.graph.inputs.push({ name: 'special_tokens_mask', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] });
+    return model;
+  };
+  const masked = writeModelFolder(join(work, 'special-tokens-mask'), withMask(tinyBert({}, { seed: 3, std: 0.3 })));
+  const glueDir = join(work, 'glue-special-tokens-mask');
+  writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+
+  it('is refused in one line by compress, eval, bench, train and distill', async () => {
+    const output = (name: string) => join(work, `special-tokens-mask-${name}`, 'model.onnx');
+    const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
+    const run = { task: 'SST-2', glueDir, settings, cacheDir: join(work, 'cache'), log: () => {} };
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+    await expect(compressFile({ input: join(masked, 'model.onnx'), output: output('pruned'), steps })).rejects.toThrow(refusal);
+    await expect(evaluate({ model: masked, tasks: ['SST-2'], glueDir, threads: 1 })).rejects.toThrow(refusal);
+    await expect(benchModels({ model: masked, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).rejects.toThrow(refusal);
+    await expect(runTraining({ ...run, student: masked, output: output('trained') })).rejects.toThrow(refusal);
+    await expect(runTraining({ ...run, student: 'every-other', teacher: masked, distill: {}, output: output('every-other') })).rejects.toThrow(refusal);
+    await expect(runTraining({ ...run, student: 'bilstm:hidden=4,embedding=8', teacher: masked, distill: {}, output: output('bilstm') })).rejects.toThrow(
+      refusal,
+    );
+  });
+
+  it('is refused in the same line in a graph discovery does not read (fed by input names)', () => {
+    const model = withMask(tinyBert({}, { seed: 3, std: 0.3 }));
+    model.graph.nodes = [
+      { name: 'cast', opType: 'Cast', domain: '', inputs: ['input_ids'], outputs: ['logits'], attributes: { to: { type: 'int', value: DataType.FLOAT } } },
+    ];
+    model.graph.initializers.clear();
+    expect(() => modelInputs(model)).toThrow(refusal);
+  });
+});
