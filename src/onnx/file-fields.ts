@@ -29,10 +29,14 @@ export class FileFields {
     private readonly label: string,
   ) {}
 
-  /** The fields of the message at [start, end). */
-  *fields(start: number, end: number): Generator<{ field: number; at: number; length?: number }> {
+  /**
+   * The fields of the message at [start, end): each field's number, where its value starts (`at`; for a
+   * length-delimited one, its bytes, `length` of them) and the bytes [from, to) that hold the whole field, tag included.
+   */
+  *fields(start: number, end: number): Generator<{ field: number; at: number; length?: number; from: number; to: number }> {
     let pos = start;
     while (pos < end) {
+      const from = pos;
       const [tag, afterTag] = this.varint(pos);
       const wire = tag % 8;
       const field = Math.floor(tag / 8);
@@ -40,7 +44,7 @@ export class FileFields {
         const [length, at] = this.varint(afterTag);
         pos = at + length;
         if (pos > end) throw new ModelLoadError(`${this.label}: not an ONNX model (a field runs past its message)`);
-        yield { field, at, length };
+        yield { field, at, length, from, to: pos };
         continue;
       }
       // (varint, 64-bit and 32-bit values: skipped; ONNX has no groups)
@@ -48,7 +52,8 @@ export class FileFields {
       else if (wire === 1) pos = afterTag + 8;
       else if (wire === 5) pos = afterTag + 4;
       else throw new ModelLoadError(`${this.label}: not an ONNX model (wire type ${wire})`);
-      yield { field, at: afterTag };
+      if (pos > end) throw new ModelLoadError(`${this.label}: not an ONNX model (a field runs past its message)`);
+      yield { field, at: afterTag, from, to: pos };
     }
   }
 

@@ -7,9 +7,10 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rea
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ModelLoadError, errorLine } from '../errors.ts';
 import { LFS_POINTER_MAX_BYTES, lfsPointerProblem } from '../files.ts';
-import type { Model, ValueInfo } from './graph.ts';
-import { onnx, modelFromProto, valueInfoFromProto, type ExternalReader, type ExternalRef } from './proto.ts';
+import type { Model, Tensor, ValueInfo } from './graph.ts';
+import { onnx, modelFromProto, tensorFromProto, valueInfoFromProto, type ExternalReader, type ExternalRef, type ITensorProto } from './proto.ts';
 import { SCHEMA_IR_VERSION, SCHEMA_ONNX_RELEASE, messageType } from './schema.ts';
+import { DataType } from './dtype.ts';
 import { unknownFieldProblem } from './fidelity.ts';
 import { unreachableReason } from './locate.ts';
 import { checkOpsets, cycleProblem, definitionProblems } from './validate.ts';
@@ -113,6 +114,11 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: str
   } finally {
     ext?.close();
   }
+  return checkedModel(model, label);
+}
+
+/** `model` as read, after loadModel's checks of its IR version, opsets and graph (put in topological order). */
+function checkedModel(model: Model, label: string): Model {
   if (model.irVersion <= 0) throw new ModelLoadError(`${label}: not an ONNX model (IR version ${model.irVersion})`);
   if (model.irVersion > SCHEMA_IR_VERSION) {
     throw new ModelLoadError(
@@ -193,4 +199,101 @@ export function graphInterface(path: string): GraphInterface {
     (name === 'input' ? found.inputs : found.outputs).push(valueInfoFromProto(onnx.ValueInfoProto.decode(bytes))),
   );
   return found;
+}
+
+/** Initializers of at most this many bytes (in the file) are read with the graph; larger ones when their data is. */
+const LAZY_TENSOR_BYTES = 64 * 1024;
+
+/**
+ * The model file at `path` with its weights read only where their values are: the file is walked with positional
+ * reads (FileFields), each initializer larger than LAZY_TENSOR_BYTES decoded without its data (name, type, dims), and
+ * its `data` read from the file (or its external data) the first time it is asked for. What reads a model's structure
+ * (discovery: the weights' dims and a few small constants' values) reads it so without reading its weights. The
+ * model is checked as loadModel checks it, but for the fields the schema does not know; not for saving.
+ */
+export function loadModelShapes(path: string): Model {
+  checkStringOption('loadModelShapes', 'path', path, 'the path of an .onnx file');
+  const baseDir = dirname(resolve(path));
+  const graphField = messageType('ModelProto').fields.graph!.id;
+  const initializerField = messageType('GraphProto').fields.initializer!.id;
+  const dataFields = new Set(
+    ['rawData', 'floatData', 'int32Data', 'stringData', 'int64Data', 'doubleData', 'uint64Data', 'dataLocation', 'externalData'].map(
+      (name) => messageType('TensorProto').fields[name]!.id,
+    ),
+  );
+  let model: Model;
+  try {
+    model = withFileFields(path, (file) => {
+      // (the fields of the message at [at, at + length) that `keep` keeps, as bytes that decode as the message without
+      // the others)
+      const kept = (at: number, length: number, keep: (field: number) => boolean): Uint8Array => {
+        const parts: Uint8Array[] = [];
+        for (const f of file.fields(at, at + length)) if (keep(f.field)) parts.push(Uint8Array.from(file.bytes(f.from, f.to - f.from)));
+        return Buffer.concat(parts);
+      };
+      const proto = onnx.ModelProto.decode(kept(0, file.size, (f) => f !== graphField));
+      // (every initializer in file order: a small one's name (decoded with the graph), a large one as a tensor whose data is read when asked for)
+      const initializers: Array<string | Tensor> = [];
+      for (const g of file.fields(0, file.size)) {
+        if (g.field !== graphField || g.length === undefined) continue;
+        const graph = onnx.GraphProto.decode(kept(g.at, g.length, (f) => f !== initializerField));
+        graph.initializer = [];
+        initializers.length = 0;
+        for (const f of file.fields(g.at, g.at + g.length)) {
+          if (f.field !== initializerField || f.length === undefined) continue;
+          // (a large one, or one whose data lies in another file: left where it is, but for a STRING tensor's)
+          const small = f.length <= LAZY_TENSOR_BYTES;
+          const head = onnx.TensorProto.decode(small ? file.bytes(f.at, f.length) : kept(f.at, f.length, (k) => !dataFields.has(k)));
+          if (head.dataType !== DataType.STRING && (!small || head.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL))
+            initializers.push(lazyTensor(path, baseDir, f.at, f.length, head));
+          else {
+            const t = small ? head : onnx.TensorProto.decode(file.bytes(f.at, f.length));
+            graph.initializer.push(t);
+            initializers.push(t.name ?? '');
+          }
+        }
+        proto.graph = graph;
+      }
+      if (!proto.graph) throw new ModelLoadError(`${path}: not an ONNX model (no graph)`);
+      const m = modelFromProto(proto);
+      const read = m.graph.initializers;
+      m.graph.initializers = new Map(initializers.map((t) => (typeof t === 'string' ? [t, read.get(t)!] : [t.name, t])));
+      return m;
+    });
+  } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
+    throw new ModelLoadError(`${path}: not an ONNX model (${errorLine(e)})`, { cause: e });
+  }
+  return checkedModel(model, path);
+}
+
+/**
+ * The tensor whose TensorProto lies at [at, at + length) of the file at `path`, from `head` (that TensorProto without its
+ * data): its name, type and dims, and its `data` read from the file (or its external data, in `baseDir`) the first
+ * time it is asked for, checked as loadModel checks it.
+ */
+function lazyTensor(path: string, baseDir: string, at: number, length: number, head: ITensorProto): Tensor {
+  const tensor = { name: head.name ?? '', dataType: head.dataType ?? 0, dims: (head.dims ?? []).map((d) => Number(String(d))) } as Tensor;
+  let data: Uint8Array | undefined;
+  Object.defineProperty(tensor, 'data', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      data ??= withFileFields(path, (file) => {
+        const ext = externalReader(baseDir);
+        try {
+          return tensorFromProto(onnx.TensorProto.decode(Uint8Array.from(file.bytes(at, length))), ext.read).data;
+        } catch (e) {
+          throw new ModelLoadError(`${path}: ${errorLine(e)}`, { cause: e });
+        } finally {
+          ext.close();
+        }
+      });
+      return data;
+    },
+    set: (value: Uint8Array) => {
+      data = value;
+    },
+  });
+  return tensor;
 }

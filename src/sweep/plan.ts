@@ -27,7 +27,7 @@ import type { ModelShape } from '../pass/settings.ts';
 import { bertStudentWidth, parseBertSpec, studentSpecOn } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
-import { loadModel } from '../onnx/load.ts';
+import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { discovered } from '../bert/model-inputs.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
@@ -506,10 +506,13 @@ interface ModelGraph {
   structure: BertStructure;
 }
 
-/** The graph of `onnx` and its discovered structure; undefined when it cannot be read (left to the points to report). */
+/**
+ * The graph of `onnx` and its discovered structure; undefined when it cannot be read (left to the points to report).
+ * Its weights are read only where their values are (loadModelShapes): discovery and the plan's checks read dims.
+ */
 function readGraph(onnx: string): ModelGraph | undefined {
   try {
-    const graph = loadModel(onnx);
+    const graph = loadModelShapes(onnx);
     const structure = discovered(graph);
     return structure ? { graph, structure } : undefined;
   } catch {
