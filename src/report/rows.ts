@@ -24,8 +24,9 @@ import type { SweepPoint } from '../sweep/plan.ts';
 export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' | 'modelPath' | 'modelSha256' | 'label' | 'steps'> {
   /**
    * The model as the table and the charts name it, one name per Pareto front: the model's name, or, when the
-   * report holds that name for several fronts (the points of several sweeps, or of another file of that name), the
-   * name with its sweep ('sst2 (sweep a)') and, if that is not enough, its file ('sst2 (sweep a, file 3f2a9c1b)').
+   * report holds that name for several fronts (the points of several sweeps, of another file of that name, or
+   * evaluated at another max length), the name with what tells them apart: its max length ('sst2 (max length 32)'),
+   * its sweep ('sst2 (sweep a)'), its file ('sst2 (sweep a, file 3f2a9c1b)').
    */
   group: string;
   /**
@@ -354,7 +355,13 @@ export function buildReport(
     groupOf.set(row, `${inSweep(p)}\0${dataKey(reads.get((base ?? p).key))}`);
     return row;
   });
-  nameGroups(rows, groupOf, (r) => dataKey(reads.get(r.baselineKey ?? r.key)));
+  const maxLengths = new Map(rows.map((r, i) => [r, points[i]!.result.eval.maxLength]));
+  nameGroups(
+    rows,
+    groupOf,
+    (r) => dataKey(reads.get(r.baselineKey ?? r.key)),
+    (r) => maxLengths.get(r),
+  );
   rows.sort((a, b) => a.group.localeCompare(b.group) || Number(b.isBaseline) - Number(a.isBaseline) || a.label.localeCompare(b.label));
   const group = (r: ReportRow) => groupOf.get(r)!;
   const fb = paretoMaskBy(rows, group, byGlueVsBytes);
@@ -381,19 +388,27 @@ function benchMachines(points: readonly StoredPoint[]): ReportData['machines'] {
 }
 
 /**
- * Sets each row's `group`: its model's name, with its sweep when other rows of that name are on another front, its
- * file's hash too when the sweep does not tell them apart (a model file replaced between runs of one sweep), and the
- * hash of the data it read (`data`: its group's `dataKey`) when that does not either (one sweep run on two GLUE folders).
+ * Sets each row's `group`: its model's name, with the max length its examples were cut at when other rows of that
+ * name are on another front (a distill step's student evaluated at its training maxLength), its sweep when that does
+ * not tell them apart, its file's hash too when the sweep does not (a model file replaced between runs of one sweep),
+ * and the hash of the data it read (`data`: its group's `dataKey`) when that does not either (one sweep run on two
+ * GLUE folders); each with the max length where that tells them apart.
  */
-function nameGroups(rows: readonly ReportRow[], groupOf: ReadonlyMap<ReportRow, string>, data: (r: ReportRow) => string): void {
+function nameGroups(
+  rows: readonly ReportRow[],
+  groupOf: ReadonlyMap<ReportRow, string>,
+  data: (r: ReportRow) => string,
+  maxLength: (r: ReportRow) => number | undefined,
+): void {
   const fronts = new Map<string, Set<string>>();
   const add = (name: string, r: ReportRow) => fronts.set(name, (fronts.get(name) ?? new Set()).add(groupOf.get(r)!));
-  const names = [
-    (r: ReportRow) => r.model,
-    (r: ReportRow) => `${r.model} (sweep ${r.sweep})`,
-    (r: ReportRow) => `${r.model} (sweep ${r.sweep}, file ${r.modelSha256.slice(0, 8)})`,
-    (r: ReportRow) => `${r.model} (sweep ${r.sweep}, file ${r.modelSha256.slice(0, 8)}, data ${hashOf(data(r)).slice(0, 8)})`,
-  ];
+  const sweep = (r: ReportRow) => `sweep ${r.sweep}`;
+  const file = (r: ReportRow) => `file ${r.modelSha256.slice(0, 8)}`;
+  const read = (r: ReportRow) => `data ${hashOf(data(r)).slice(0, 8)}`;
+  const length = (r: ReportRow) => `max length ${maxLength(r) ?? '?'}`;
+  const names = [[], [sweep], [sweep, file], [sweep, file, read]]
+    .flatMap((parts) => [parts, [...parts, length]])
+    .map((parts) => (r: ReportRow) => (parts.length === 0 ? r.model : `${r.model} (${parts.map((part) => part(r)).join(', ')})`));
   for (const name of names) for (const r of rows) add(name(r), r);
   for (const r of rows) r.group = (names.find((name) => fronts.get(name(r))!.size === 1) ?? names.at(-1)!)(r);
 }

@@ -115,6 +115,19 @@ describe('report rows', () => {
     expect(await writtenHtml(withStudent, 'cola.sqlite')).toContain(escapeHtml(note));
   });
 
+  it("names a model's two fronts by max length when a student evaluated at its training maxLength is on one (not one name for both)", () => {
+    const baseline = fakePoint({ model: 'cola', label: 'baseline', bytes: 4e7, glue: 0.2, task: 'CoLA', metrics: { matthews_correlation: 0.2 } }, 1);
+    const int8 = fakePoint({ model: 'cola', label: 'int8', bytes: 1e7, glue: 0.19, task: 'CoLA', metrics: { matthews_correlation: 0.19 } }, 2);
+    const student = fakePoint({ model: 'cola', label: 'distil', bytes: 2e7, glue: 0.1, task: 'CoLA', metrics: { matthews_correlation: 0.1 } }, 3);
+    student.result.eval.maxLength = 32; // a distill step's maxLength, kept by its student
+    const data = buildReport([...posterPoints(), baseline, int8, student]);
+    const groups = data.rows.filter((r) => r.model === 'cola').map((r) => `${r.label}: ${r.group}`);
+    expect(groups).toEqual(['distil: cola (max length 32)', 'baseline: cola (max length 64)', 'int8: cola (max length 64)']);
+    expect(toMarkdown(data)).toContain('size and % of original are - for cola (max length 32): those rows');
+    // one front per name: the other models keep their bare names
+    expect(data.rows.filter((r) => r.model === 'sst2').every((r) => r.group === 'sst2')).toBe(true);
+  });
+
   it('shows both the weights and the file on disk in MB, and says which is which (HTML too)', async () => {
     expect(row('sst2', 'int8').fileBytes).toBe(11.7e6);
     const html = await writtenHtml(data, 'poster.sqlite');
