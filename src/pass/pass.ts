@@ -83,11 +83,11 @@ export interface Pass<O> extends PassSettings<O> {
   run(model: Model, structure: BertStructure, options: O, context: PassContext): Promise<PassResult>;
   /**
    * How the pass rewrites a recurrent model (a Distilled BiLSTM student: recurrent.ts), which has no BERT structure:
-   * `check` refuses options it cannot take on `model` (before any work), `run` rewrites it. Passes without it are
-   * refused on one (recurrentRefusal).
+   * `check` refuses options it cannot take on one (before any work; on `model` too where given: a sweep plan has no
+   * model yet after a bilstm:… student), `run` rewrites it. Passes without it are refused on one (recurrentRefusal).
    */
   recurrent?: {
-    check(model: Model, options: O): void;
+    check(options: O, model?: Model): void;
     run(model: Model, options: O, context: PassContext): Promise<PassResult>;
   };
 }

@@ -142,7 +142,7 @@ export async function runModelPipeline(
 function checkRecurrentSteps(model: Model, parsed: ReturnType<typeof parseSteps>): void {
   for (const { step } of parsed) if (!getPass(step.pass).recurrent) throw recurrentRefusal(step.pass);
   const first = parsed[0];
-  getPass(first.step.pass).recurrent!.check(model, first.options);
+  getPass(first.step.pass).recurrent!.check(first.options, model);
 }
 
 /** Refuses, before any work, steps a recurrent model cannot take (nothing for any other model: its passes say). */

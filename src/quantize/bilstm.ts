@@ -109,12 +109,15 @@ function lstmWeight(edit: GraphEditor, name: string, o: QuantizeOptions, node: s
   return { names, record };
 }
 
-/** Refuses, in one line, what quantizeRecurrent cannot do: a quantized LSTM, modes other than int8, format standard. */
-export function checkRecurrent(model: Model, o: QuantizeOptions): void {
-  const lstm = recurrentModelLstm(model);
-  if (!lstm) throw new Error('quantizeRecurrent: not a recurrent model');
+/**
+ * Refuses, in one line, what quantizeRecurrent cannot do: modes other than int8, format standard, and on `model`
+ * (when given) an LSTM quantized already or not read from float initializers.
+ */
+export function checkRecurrent(o: QuantizeOptions, model?: Model): void {
   const what = `the model is ${RECURRENT_MODEL}`;
-  if (lstm.opType === 'DynamicQuantizeLSTM') throw new SettingsError(`quantize: ${what} whose LSTM is quantized already: quantize the float model instead`);
+  const lstm = model && recurrentModelLstm(model);
+  if (model && !lstm) throw new Error('quantizeRecurrent: not a recurrent model');
+  if (lstm?.opType === 'DynamicQuantizeLSTM') throw new SettingsError(`quantize: ${what} whose LSTM is quantized already: quantize the float model instead`);
   if (o.mode.kind !== 'int8')
     throw new SettingsError(
       `quantize ${modeName(o.mode)}: ${what}, and its LSTM has an int8 form only in mode int8 (DynamicQuantizeLSTM): use --quantize int8`,
@@ -123,6 +126,7 @@ export function checkRecurrent(model: Model, o: QuantizeOptions): void {
     throw new SettingsError(
       `quantize: format '${o.format}': ${what}, and its LSTM's int8 form is com.microsoft DynamicQuantizeLSTM, which format standard rules out: leave out --quantize-format`,
     );
+  if (!model || !lstm) return;
   const init = model.graph.initializers;
   const bad = [lstm.inputs[1], lstm.inputs[2]].find((n) => init.get(n)?.dataType !== DataType.FLOAT || init.get(n)?.dims.length !== 3);
   if (bad !== undefined) throw new SettingsError(`quantize: ${what} whose LSTM weight '${bad}' is not a float32 [directions, 4·hidden, in] initializer`);
@@ -130,7 +134,7 @@ export function checkRecurrent(model: Model, o: QuantizeOptions): void {
 
 /** Quantizes a recurrent model (recurrentModelLstm) with mode int8, after checkRecurrent. */
 export function quantizeRecurrent(model: Model, o: QuantizeOptions): PassResult {
-  checkRecurrent(model, o);
+  checkRecurrent(o, model);
   const found = recurrentModelLstm(model)!;
   const edit = new GraphEditor(model);
   const lstm = edit.node(found.name)!;

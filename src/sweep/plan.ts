@@ -20,6 +20,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import { ignoredLabelNames, ignoredLabelsNote } from '../eval/labels.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
+import { recurrentRefusal } from '../pass/recurrent.ts';
 import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
@@ -370,6 +371,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
       if (training) {
         checkTrainingSteps(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
+        checkRecurrentPasses(spec, m, p, training);
       }
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
@@ -668,6 +670,34 @@ function checkTrainingSteps(
       if (matching) layers = checkLayerMatches(t, layers, read);
     } catch (e) {
       throw stepRefusal(spec, m, p, t, e);
+    }
+  });
+}
+
+/**
+ * Refuses, before any point runs, a graph step after a bilstm:… student (the model so far is then a Distilled BiLSTM)
+ * that the point would refuse: a pass without a recurrent form (all but quantize), or settings that form refuses
+ * (quantize modes other than int8, format standard), in the point's words after the file, the pipeline, the model
+ * and the step. A student given as a model path is not read here (left to its point).
+ */
+function checkRecurrentPasses(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, training: readonly PointTrainingStep[]): void {
+  const steps = new Map(training.map((t) => [t.index, t]));
+  let recurrent = false;
+  p.steps.forEach((s, i) => {
+    const t = steps.get(i);
+    if (t) {
+      // (a student is the first step's; a step without one trains the model so far, which stays what it was)
+      if (t.student !== undefined) recurrent = t.student.startsWith('bilstm:');
+      return;
+    }
+    if (!recurrent) return;
+    try {
+      const pass = getPass(s.pass);
+      if (!pass.recurrent) throw recurrentRefusal(pass.name);
+      pass.recurrent.check(pass.options(pass.check(s.settings)));
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      throw new SettingsError(`${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (${s.pass}): ${e.message}`);
     }
   });
 }

@@ -1,0 +1,70 @@
+/**
+ * A graph step after a distill step's bilstm:… student (the model so far is then a Distilled BiLSTM) that the point
+ * would refuse (every pass but quantize; quantize modes other than int8, format standard) is refused by the sweep's
+ * plan, before any point runs, in the point's words after the file, the pipeline, the model and the step, where
+ * --dry-run listed the point and it failed when it ran. quantize int8 after it plans, and so does any pass after a
+ * student that is not a BiLSTM.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'recurrent-plan-'));
+  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const file = () => join(root, 'r.yaml');
+
+/** The one line planSweep refuses one pipeline `steps` on the tiny model with, or undefined when it plans. */
+async function refusal(steps: unknown[]): Promise<string | undefined> {
+  const spec = parseSweep(
+    { name: 'r', models: [{ path: 'models/tiny', tasks: ['SST-2'] }], calibration: false, pipelines: [{ name: 'p', steps }] },
+    file(),
+    'r.yaml',
+  );
+  try {
+    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(SettingsError);
+    return (e as Error).message;
+  }
+}
+
+const KD = { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16 };
+const bilstm = { pass: 'distill', settings: { ...KD, student: 'bilstm:hidden=8', logitLoss: 'mse' } };
+
+describe("a sweep's plan checks the graph steps after a bilstm:… student", () => {
+  it('refuses a pass without a recurrent form, and quantize settings the BiLSTM cannot take, as the point would', async () => {
+    expect(await refusal([bilstm, { pass: 'prune-heads', settings: { ratio: 0.5 } }])).toBe(
+      `${file()}: pipeline 'p' on model 'tiny', step 2 (prune-heads): prune-heads: the model is a recurrent model (a Distilled BiLSTM student): one LSTM and no attention heads, feed-forward blocks or encoder layers for prune-heads to rewrite; of the passes only quantize int8 (--quantize int8) applies to it`,
+    );
+    // (a distill step without a student trains the model so far: still the BiLSTM)
+    expect(await refusal([bilstm, { pass: 'distill', settings: KD }, { pass: 'quantize', settings: { mode: 'int4-block:16' } }])).toBe(
+      `${file()}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize int4-block:16: the model is a recurrent model (a Distilled BiLSTM student), and its LSTM has an int8 form only in mode int8 (DynamicQuantizeLSTM): use --quantize int8`,
+    );
+    expect(await refusal([bilstm, { pass: 'quantize', settings: { mode: 'int8', format: 'standard' } }])).toMatch(
+      /step 2 \(quantize\): quantize: format 'standard': the model is a recurrent model .*which format standard rules out/,
+    );
+  });
+
+  it('plans quantize int8 after it, and any pass after a student that is not a BiLSTM', async () => {
+    expect(await refusal([bilstm, { pass: 'quantize', settings: { mode: 'int8', perChannel: false } }])).toBeUndefined();
+    expect(
+      await refusal([
+        { pass: 'distill', settings: { ...KD, student: 'bert:layers=1' } },
+        { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      ]),
+    ).toBeUndefined();
+  });
+});
