@@ -255,7 +255,14 @@ export function loadModelShapes(path: string): Model {
         proto.graph = graph;
       }
       if (!proto.graph) throw new ModelLoadError(`${path}: not an ONNX model (no graph)`);
-      const m = modelFromProto(proto);
+      // (a node's tensors, a Constant's value or a subgraph's initializers, read now: from external data too, as loadModel reads them)
+      const ext = externalReader(baseDir);
+      let m: Model;
+      try {
+        m = modelFromProto(proto, ext.read);
+      } finally {
+        ext.close();
+      }
       const read = m.graph.initializers;
       m.graph.initializers = new Map(initializers.map((t) => (typeof t === 'string' ? [t, read.get(t)!] : [t.name, t])));
       return m;

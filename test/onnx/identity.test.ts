@@ -11,6 +11,7 @@ import { externalDataFiles, modelSha256, modelSha256Sync, modelStamps } from '..
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import { onnx } from '../../src/onnx/proto.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { writeExternalAttributeModel } from '../helpers/external-attributes.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 
 describe('a file that is not an ONNX model', () => {
@@ -107,39 +108,7 @@ describe('the external data pre-check', () => {
 
   it("names the external data of a Constant node's value and of a subgraph's initializer, which loading reads too", async () => {
     const sub = join(dir, 'attribute');
-    mkdirSync(sub, { recursive: true });
-    const path = join(sub, 'model.onnx');
-    saveModel(tinyBert(), path, { externalData: false });
-    const proto = onnx.ModelProto.decode(readFileSync(path));
-    const graph = proto.graph!;
-    /** The tensor `name` taken out of the initializers, with its bytes in `file` (an external data entry naming it). */
-    const external = (name: string, file: string) => {
-      const i = graph.initializer!.findIndex((t) => t.name === name);
-      const t = graph.initializer!.splice(i, 1)[0]!;
-      writeFileSync(join(sub, file), t.rawData!);
-      const entries = { location: file, offset: '0', length: String(t.rawData!.byteLength) };
-      return { name, dims: t.dims, dataType: t.dataType, dataLocation: 1, externalData: Object.entries(entries).map(([key, value]) => ({ key, value })) };
-    };
-    // the classifier's weight as a Constant node's value (onnx's convert_attribute=True writes it so)
-    const weight = external('classifier.weight', 'constant.bin');
-    graph.node!.unshift({ name: 'weight', opType: 'Constant', output: [weight.name], attribute: [{ name: 'value', type: 4, t: weight }] });
-    // the classifier's bias as an initializer of an If's branch
-    const bias = external('classifier.bias', 'branch.bin');
-    const branch = (b: string) => ({ name: b, initializer: [bias], output: [{ name: bias.name }] });
-    graph.node!.unshift(
-      { name: 'yes', opType: 'Constant', output: ['yes'], attribute: [{ name: 'value', type: 4, t: { dataType: 9, int32Data: [1] } }] },
-      {
-        name: 'bias',
-        opType: 'If',
-        input: ['yes'],
-        output: [bias.name],
-        attribute: [
-          { name: 'then_branch', type: 5, g: branch('then') },
-          { name: 'else_branch', type: 5, g: branch('else') },
-        ],
-      },
-    );
-    writeFileSync(path, onnx.ModelProto.encode(proto).finish());
+    const path = writeExternalAttributeModel(sub);
     const read: string[] = [];
     loadModel(path, { onExternalFile: (f) => read.push(f) });
     const files = [join(sub, 'branch.bin'), join(sub, 'constant.bin')];

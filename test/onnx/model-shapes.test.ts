@@ -12,6 +12,7 @@ import { loadModel, saveModel, type Model } from '../../src/onnx/index.ts';
 import { loadModelShapes } from '../../src/onnx/load.ts';
 import { FIXTURES_DIR, hasFixtures } from '../helpers/glue-paths.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { writeExternalAttributeModel } from '../helpers/external-attributes.ts';
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
@@ -55,6 +56,11 @@ describe('loadModelShapes', () => {
     const shapes = loadModelShapes(file);
     expect(discovered(shapes)).toEqual(discovered(expected));
     expect(() => shapes.graph.initializers.get(discovered(expected)!.embeddings.word.weight)!.data).toThrow(/external data file 'model.onnx.data' is missing/);
+  });
+
+  it("reads loadModel's model of one whose Constant node's value and subgraph's initializer are in external data", () => {
+    const file = writeExternalAttributeModel(join(work, 'attributes'));
+    expect(read(loadModelShapes(file))).toEqual(read(loadModel(file)));
   });
 
   it.skipIf(!hasFixtures)('reads what loadModel reads of every exporter fixture', () => {
