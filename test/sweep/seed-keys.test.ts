@@ -13,6 +13,13 @@ import { pointKey } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { runQueuedSweep } from '../../src/queue/coordinator.ts';
+import { anyRedis, redisSkipReason } from '../queue/redis.ts';
+import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import { Queue } from 'bullmq';
+
+/** This file's database on a shared Redis (test/queue's files use 1–6). */
+const DB = 7;
 
 let t: TinySweep;
 beforeAll(() => {
@@ -98,5 +105,27 @@ describe('a training seed written in the step or as the sweep’s', () => {
       expect(await runSweep({ file: sweepFile(name, settings, extra), store }), name).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
     expect(await runSweep({ file: sweepFile('seed-two', ', seed: 2'), store })).toMatchObject({ total: 2, alreadyDone: 1, ran: 1, failed: [] });
     expect(loadReport({ store }).rows.map((r) => r.label)).toEqual(['baseline', 'ft-no-seed', 'ft-seed-two']);
+  });
+});
+
+describe.skipIf(redisSkipReason !== null)(`a queued sweep${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
+  it('queues no point a store holds under its seeds as written (by earlier code, or another sweep writing them otherwise)', async () => {
+    const store = join(t.root, 'queued-seeds.sqlite');
+    expect(await runSweep({ file: sweepFile('q-by-sweep', '', 'seed: 7\n'), store })).toMatchObject({ ran: 2, failed: [] });
+    storeUnderWrittenKey(store);
+    const redis = await anyRedis();
+    const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url(DB)).connection });
+    try {
+      await queue.obliterate({ force: true });
+      // (nothing to queue: no worker needed, the coordinator returns once it has planned; a point it queued would wait
+      // for a worker, so the signal ends the call)
+      const signal = AbortSignal.timeout(60_000);
+      const summary = await runQueuedSweep({ file: sweepFile('q-in-step', ', seed: 7'), store, queue: redis.url(DB), signal });
+      expect(summary).toMatchObject({ total: 2, alreadyDone: 2, added: 0, ran: 0, stale: [], failed: [] });
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      await redis.close();
+    }
   });
 });
