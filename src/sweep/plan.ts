@@ -30,7 +30,7 @@ import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, Swe
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
-import { discovered } from '../bert/model-inputs.ts';
+import { discovered, modelInputs } from '../bert/model-inputs.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
@@ -344,6 +344,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     /** This model's points by their key on it (`onModel`), with what their steps are on it. */
     const alike = new Map<string, { point: SweepPoint; notes: string[] }>();
     refuseEncoderOnly(spec, m, graph);
+    refuseUnfedInputs(spec, m, graph);
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
     const bench: PointBench = {
@@ -533,6 +534,22 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
   throw new SettingsError(
     `${spec.file}: models[${at}] '${m.name}' is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
   );
+}
+
+/**
+ * Refuses a model of the sweep whose inputs cannot be fed (modelInputs: an input no output depends on whose name is
+ * none bert-compress feeds, an input of an element type other than int64 or int32): every point benchmarks its
+ * baseline, which feeds the model so, and would fail the same way. Said as the point says it, after the file and the
+ * model. A graph that cannot be read here is left to the points to report.
+ */
+function refuseUnfedInputs(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined): void {
+  if (!read) return;
+  try {
+    modelInputs(read.graph, read.structure);
+  } catch (e) {
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: models[${spec.models.indexOf(m)}] '${m.name}': ${e.message}`);
+    throw e;
+  }
 }
 
 /**

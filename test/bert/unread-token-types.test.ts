@@ -17,6 +17,8 @@ import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { DataType, loadModel, type Model } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { type DistillSettings, runTraining } from '../../src/train/run.ts';
 import { syntheticCalibration } from '../helpers/calibration.ts';
@@ -249,6 +251,19 @@ describe('a graph that declares an input of another name it never reads (special
     await expect(runTraining({ ...run, student: 'every-other', teacher: masked, distill: {}, output: output('every-other') })).rejects.toThrow(refusal);
     await expect(runTraining({ ...run, student: 'bilstm:hidden=4,embedding=8', teacher: masked, distill: {}, output: output('bilstm') })).rejects.toThrow(
       refusal,
+    );
+  });
+
+  it("is refused by a sweep's plan in the same line, after the file and the model, before any point runs", async () => {
+    const file = join(work, 'special-tokens-mask.yaml');
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+    const spec = parseSweep(
+      { name: 'stm', models: [{ path: masked, tasks: ['SST-2'] }], calibration: false, pipelines: [{ name: 'ffn', steps }] },
+      file,
+      'stm.yaml',
+    );
+    await expect(planSweep(spec, { glueDir, workDir: join(work, 'special-tokens-mask-sweep') })).rejects.toThrow(
+      `${file}: models[0] 'special-tokens-mask': ${refusal}`,
     );
   });
 
