@@ -17,10 +17,12 @@ import { DataType } from '../../src/onnx/dtype.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { readFloat32 } from '../../src/onnx/tensor.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
+import { runTraining } from '../../src/train/run.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { bilstmConfigJson, exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
 
 registerAllPasses();
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-bilstm-quantize-'));
@@ -32,7 +34,7 @@ const folder = writeModelFolder(join(work, 'student'), student);
 writeFileSync(join(folder, 'config.json'), JSON.stringify(bilstmConfigJson(config, { id2label: ['negative', 'positive'], task: 'sst-2' })));
 const input = join(folder, 'model.onnx');
 const glueDir = join(work, 'glue');
-writeGlueTask(glueDir, 'SST-2', 24, ['dev']);
+writeGlueTask(glueDir, 'SST-2', 24, ['train', 'dev']);
 const int8: PassStep = { pass: 'quantize', settings: { mode: 'int8' } };
 
 describe('quantize int8 of a Distilled BiLSTM student', () => {
@@ -123,6 +125,21 @@ describe('quantize int8 of a Distilled BiLSTM student', () => {
     expect(existsSync(join(work, 'refused-mode'))).toBe(false);
     // the library's runPipeline returns a BERT structure, which a recurrent model has not: said so
     await expect(runPipeline(student, [int8])).rejects.toThrow(/^runPipeline: the model is a recurrent model .*: compressFile writes it quantized$/);
+  });
+
+  it('is refused by train and distill as a student in one line naming what to train, where they said it was not a BERT-family encoder', async () => {
+    const quantized = join(work, 'trained', 'int8.onnx');
+    await compressFile({ input, output: quantized, steps: [int8] });
+    const message = `${quantized}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from, then quantize the result`;
+    const settings = { epochs: 1, batchSize: 4, threads: 1 };
+    await expect(runTraining({ task: 'SST-2', student: quantized, glueDir, output: join(work, 'trained', 'ft', 'model.onnx'), settings })).rejects.toThrow(
+      new SettingsError(message),
+    );
+    const teacher = writeModelFolder(join(work, 'teacher'), tinyBert());
+    const distill = { task: 'SST-2', teacher, student: quantized, glueDir, cacheDir: join(work, 'cache'), settings, distill: {} };
+    await expect(runTraining({ ...distill, output: join(work, 'trained', 'kd', 'model.onnx') })).rejects.toThrow(new SettingsError(message));
+    expect(existsSync(join(work, 'trained', 'ft'))).toBe(false);
+    expect(existsSync(join(work, 'trained', 'kd'))).toBe(false);
   });
 
   it('refuses to quantize the int8 student again', async () => {

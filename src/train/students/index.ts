@@ -19,6 +19,7 @@ import { loadModel } from '../../onnx/load.ts';
 import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
+import { recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure } from '../../bert/structure.ts';
 import {
   attentionHeadSize,
@@ -536,6 +537,10 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   const model = src.model ?? loadModel(where.onnx);
   // A Distilled BiLSTM this tool wrote trains further as one; anything else is rebuilt as a canonical BERT.
   const saved = importBilstm(model, src.maxLength, where.onnx);
+  if (!saved && recurrentModelLstm(model)?.opType === 'DynamicQuantizeLSTM')
+    throw new SettingsError(
+      `${spec}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from, then quantize the result`,
+    );
   // a bare encoder (a general-distilled student) is read with a classifier put on its pooler: a new one, or with no
   // outputs to size, a placeholder (trained encoder-only)
   const bare = !saved && studentClassifier(model)?.kind === 'none';
