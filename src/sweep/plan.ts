@@ -7,7 +7,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { memoizedSha256, type FileStamp } from '../files.ts';
-import { MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
+import { EMPTY_MODEL_CONFIG, MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { modelSha256, modelStamps } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
@@ -37,6 +37,7 @@ import { everyOtherLayers } from '../bert/config.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes } from '../bert/input-limits.ts';
+import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
 import { chooseMaxLength } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
@@ -651,7 +652,8 @@ function checkEvalBatch(
 /**
  * Refuses, before any point runs, a train / distill step of `p` on model `m` that training would refuse on what the
  * plan knows of its teacher and student, in one walk through the pipeline's steps (the model so far followed through
- * them): a bert:… student whose width its heads do not divide (checkBertStudent), and a distill step's
+ * them): a bert:… student whose width its heads do not divide (checkBertStudent), a maxLength beyond the position
+ * table of a model the step runs at that length (checkStepLength), and a distill step's
  * intermediate-layer matches that do not fit the teacher's and student's depths (checkLayerMatches). The teacher: the
  * point's model, or a named teacher's structure (`structureOf`, read once per plan). Where something is not known here
  * (a graph that cannot be read, a BiLSTM student, settings a pass refuses on the model) the step is left to its point.
@@ -666,6 +668,8 @@ function checkTrainingSteps(
   structureOf: (onnx: string) => BertStructure | undefined,
 ): void {
   const steps = new Map(training.map((t) => [t.index, t]));
+  // (a later train step trains the student of the steps before it, whose position table is not read here)
+  const firstTraining = training.length > 0 ? training.reduce((a, b) => (b.index < a.index ? b : a)) : undefined;
   const read = (onnx: string): BertStructure | undefined => (onnx === model.onnx ? model.structure : structureOf(onnx));
   // (the depths are followed only for a pipeline with intermediate KD, the only check that needs them)
   const matching = training.some((t) => t.distill?.intermediate !== undefined);
@@ -684,6 +688,7 @@ function checkTrainingSteps(
     }
     try {
       checkBertStudent(t, read);
+      checkStepLength(t, firstTraining === t ? model.onnx : undefined, read);
       if (matching) layers = checkLayerMatches(t, layers, read);
     } catch (e) {
       throw stepRefusal(spec, m, p, t, e);
@@ -717,6 +722,22 @@ function checkRecurrentPasses(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, tr
       throw new SettingsError(`${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (${s.pass}): ${e.message}`);
     }
   });
+}
+
+/**
+ * Throws training's SettingsError (chooseMaxLength's, naming the model) for a step's maxLength beyond the position
+ * table of a model it runs at that length: its teacher (a distill step's, the point's model by default), a student
+ * given as a model path, and `model`, the point's model a first train step without a student trains. A structure
+ * not read here leaves the step to its point.
+ */
+function checkStepLength(t: PointTrainingStep, model: string | undefined, read: (onnx: string) => BertStructure | undefined): void {
+  if (t.maxLength === undefined) return;
+  const studentPath = t.studentSha256 !== undefined ? locateModel(t.student!).onnx : undefined;
+  const runs = [t.teacher, studentPath, t.kind === 'train' && t.student === undefined ? model : undefined];
+  for (const onnx of runs) {
+    const structure = onnx === undefined ? undefined : read(onnx);
+    if (structure) chooseMaxLength(t.maxLength, EMPTY_MODEL_CONFIG, { fixedSequence: null, maxSequence: positionLimit(structure) ?? null }, t.maxLength, onnx!);
+  }
 }
 
 /**

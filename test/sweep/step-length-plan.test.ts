@@ -1,0 +1,71 @@
+/**
+ * A train or distill step whose maxLength is beyond the position table of a model it runs at that length (its
+ * teacher, the point's model by default or a named one; a student model; the model a first train step trains) is
+ * refused by the sweep's plan, before any point runs, in the words its point would fail with; as eval.maxLength and
+ * bench.seq are. A length every such table covers plans.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'step-length-plan-'));
+  writeModelFolder(join(root, 'models', 'p24'), tinyBert({ maxPositions: 24 }, { seed: 1 }));
+  writeModelFolder(join(root, 'models', 'p64'), tinyBert({ maxPositions: 64 }, { seed: 2 }));
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The sweep file planSweep names. */
+const file = () => join(root, 'len.yaml');
+
+/** The one line planSweep refuses a sweep of `model` (a folder name) and one pipeline `steps` with, or undefined when it plans. */
+async function refusal(model: string, steps: unknown[]): Promise<string | undefined> {
+  const spec = parseSweep(
+    { name: 'len', models: [{ path: `models/${model}`, tasks: ['SST-2'] }], calibration: false, pipelines: [{ name: 'kd', steps }] },
+    file(),
+    'len.yaml',
+  );
+  try {
+    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(SettingsError);
+    return (e as Error).message;
+  }
+}
+
+const step = (pass: 'train' | 'distill', settings: Record<string, unknown>) => ({ pass, settings: { epochs: 1, batchSize: 4, maxExamples: 8, ...settings } });
+const onnx = (model: string) => join(root, 'models', model, 'model.onnx');
+
+describe("a sweep's plan checks a training step's maxLength against the position tables it runs at that length", () => {
+  it("a distill step beyond its teacher's table (the point's model, or a named teacher)", async () => {
+    expect(await refusal('p24', [step('distill', { student: 'bert:layers=1', maxLength: 32 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'p24', step 1 (distill): ${onnx('p24')}: distill.maxLength 32 is beyond the model's position table (24 tokens at most)`,
+    );
+    expect(await refusal('p64', [step('distill', { teacher: 'models/p24', student: 'bert:layers=1', maxLength: 32 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): ${onnx('p24')}: distill.maxLength 32 is beyond the model's position table (24 tokens at most)`,
+    );
+    expect(await refusal('p24', [step('distill', { student: 'bert:layers=1', maxLength: 24 })])).toBeUndefined();
+  });
+
+  it('a distill step beyond a student model given by path', async () => {
+    expect(await refusal('p64', [step('distill', { student: 'models/p24', maxLength: 32 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): ${onnx('p24')}: distill.maxLength 32 is beyond the model's position table (24 tokens at most)`,
+    );
+  });
+
+  it('a train step beyond the model it trains, after graph steps too', async () => {
+    expect(await refusal('p24', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, step('train', { maxLength: 32 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'p24', step 2 (train): ${onnx('p24')}: train.maxLength 32 is beyond the model's position table (24 tokens at most)`,
+    );
+    expect(await refusal('p64', [step('train', { maxLength: 32 })])).toBeUndefined();
+  });
+});
