@@ -71,13 +71,16 @@ export function sampleBatch(
 
 /**
  * The model's encoder inputs filled with `sampleBatch`. Without a structure (a recurrent model: src/pass/recurrent.ts)
- * the inputs are read by name, and the ids stay below the rows of the table their Gather reads.
+ * the inputs are read by name, and the ids stay below the rows of the word table (a Gather's 2-D initializer).
  */
 export function sampleInputs(model: Model, structure: BertStructure | undefined, opts: SampleOptions = {}): IdInput[] {
   if (structure) return tokenInputs(modelInputs(model, structure), sampleBatch(model, structure, opts));
   const inputs = modelInputs(model);
   const ids = inputs.find((i) => i.role === 'ids')!.name;
-  const lookup = model.graph.nodes.find((n) => n.opType === 'Gather' && n.inputs[1] === ids);
-  const rows = model.graph.initializers.get(lookup?.inputs[0] ?? '')?.dims[0] ?? 2;
-  return tokenInputs(inputs, sampleBatch(model, { inputs: { inputIds: ids }, vocabSize: rows, family: 'bert' }, opts));
+  // (the word table: what a Gather looks up in a 2-D initializer, the ids read directly or through a Cast)
+  const init = model.graph.initializers;
+  const rows = Math.min(
+    ...model.graph.nodes.filter((n) => n.opType === 'Gather' && init.get(n.inputs[0])?.dims.length === 2).map((n) => init.get(n.inputs[0])!.dims[0]),
+  );
+  return tokenInputs(inputs, sampleBatch(model, { inputs: { inputIds: ids }, vocabSize: Number.isFinite(rows) ? rows : 2, family: 'bert' }, opts));
 }

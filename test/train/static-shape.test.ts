@@ -123,6 +123,13 @@ describe('distilling from a static-shape teacher', () => {
     const again = join(work, 'distilled-bilstm-again', 'model.onnx');
     await runTraining({ ...run, student: join(work, 'distilled-bilstm-tensorflow'), output: again });
     expect(io(loadModel(again))).toEqual(expected);
+    // quantize int8 keeps its inputs and output, and its run check feeds them at their fixed length
+    const int8 = join(work, 'distilled-bilstm-int8', 'model.onnx');
+    const compressed = await compressFile({ input: output, output: int8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    expect(io(loadModel(int8))).toEqual(expected);
+    expect(compressed.check.seq).toBe(12);
+    expect(compressed.check.drift[0]!.maxAbsDiff).toBeLessThan(0.05);
+    expect((await evaluate({ model: int8, tasks: ['SST-2'], glueDir, threads: 1 })).tasks[0]!.examples).toBe(result.tasks[0]!.examples);
   });
 });
 
