@@ -82,6 +82,8 @@ export interface InspectReport {
     other: { params: number; bytes: number };
   };
   layers: LayerInfo[];
+  /** Why no command can feed the model's inputs (every command that runs it refuses it so); absent when they can be. */
+  inputsProblem?: string;
 }
 
 /** How one weight is stored: its quantization kind and width ('dynamic-int8', 'gather-scale int8', 'matmul-nbits 4-bit'…), or 'float'. */
@@ -161,10 +163,13 @@ function graphBasics(model: Model, label: string): Pick<GraphReport, 'model' | '
   };
 }
 
-/** `{ inputsProblem }` when eval cannot feed the inputs of a graph discovery does not read; else nothing. */
-function inputsProblem(model: Model): { inputsProblem?: string } {
+/**
+ * `{ inputsProblem }` when the model's inputs cannot be fed (modelInputs' refusal: of a graph discovery does not read,
+ * by its input names; of an encoder, `structure`'s, an input of another name it never reads); else nothing.
+ */
+function inputsProblem(model: Model, structure?: BertStructure): { inputsProblem?: string } {
   try {
-    modelInputs(model);
+    modelInputs(model, structure);
     return {};
   } catch (e) {
     if (e instanceof SettingsError) return { inputsProblem: e.message };
@@ -240,5 +245,6 @@ export function inspectModel(model: Model, label: string, structure?: BertStruct
       other: { params: sum.other.params, bytes: sum.other.bytes },
     },
     layers,
+    ...inputsProblem(model, s),
   };
 }

@@ -118,4 +118,15 @@ describe('inspect summary', () => {
     expect(text).toContain(`discovery: ${reason}; the compression passes need one, and eval and bench cannot run it either: model input 'row_numbers'`);
     expect(text).not.toContain('run any classifier');
   });
+
+  it('an encoder with an input of another name it never reads: says no command can run it, in their words', () => {
+    const model = tinyBert();
+    model.graph.inputs.push({ name: 'special_tokens_mask', elemType: 7, shape: ['batch_size', 'sequence_length'] });
+    const r = inspectModel(model, 'masked.onnx');
+    const problem =
+      "model input 'special_tokens_mask' is declared and never read (no output depends on it), and bert-compress feeds only token ids, an attention mask, token types and position ids, one input each: export the model without 'special_tokens_mask'";
+    expect(r.inputsProblem).toBe(problem);
+    expect(formatInspect(r)).toContain(`\n  inputs: no command can run it: ${problem}\n`);
+    expect(inspectModel(tinyBert(), 'plain.onnx').inputsProblem).toBeUndefined();
+  });
 });

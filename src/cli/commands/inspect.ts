@@ -61,6 +61,7 @@ export function formatInspect(r: InspectReport): string {
       (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} output${r.head.numLabels === 1 ? '' : 's'})` : ''),
     `  parameters ${num(r.params)}, weights ${formatMB(r.bytes)}`,
     ...compressedForm(r),
+    ...(r.inputsProblem === undefined ? [] : [`  inputs: no command can run it: ${r.inputsProblem}`]),
     '',
     `  ${'component'.padEnd(22)}${'params'.padStart(14)}${'bytes'.padStart(14)}`,
   ];
