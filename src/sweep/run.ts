@@ -197,8 +197,14 @@ export async function planAgainstStore(
     const finished = store.finished();
     let plans: Map<string, unknown> | undefined;
     const storedPlans = () => (plans ??= store.finishedPlans());
-    // a point stored under another key of its own (its seeds written otherwise) is that stored point
-    adoptStoredKeys(points, finished, storedPlans, (p, key) => (p.outputDir === null ? null : pointFolder(work.dir, p, key)));
+    // a point stored under another key of its own (its seeds written otherwise) is that stored point, finished or not
+    adoptStoredKeys(
+      points,
+      finished,
+      storedPlans,
+      () => store.unfinishedPlans(),
+      (p, key) => (p.outputDir === null ? null : pointFolder(work.dir, p, key)),
+    );
     const keys = new Set(points.map((p) => p.key));
     const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
     // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included

@@ -111,42 +111,58 @@ export function currentKey(plan: unknown, key: string): string | undefined {
 }
 
 /**
- * Gives each of `points` that the store has no result under its key, but has one under another key the same point
- * had (`finished`, `plans`: its stored points and their plans, by key; `currentKey` says it is this point: its seeds
- * written otherwise, by a sweep that wrote them so or by older code), that stored key, so the sweep reuses the result
- * and records it as its own (a point run again, `--rerun-contended`, replaces it there, its work folder the one of
- * that key: `outputDir`). Of several, the one under the point's own key with its seeds as written, else the newest.
- * `plans` is called only when some point lacks a result under its key.
+ * Gives each of `points` that the store holds under another key the same point had (`currentKey` says it is this
+ * point: its seeds written otherwise, by a sweep that wrote them so or by earlier code) that stored key, so the sweep
+ * reuses its result and records it as its own, or goes on with it where it is unfinished (a run killed or stopped,
+ * its stages and checkpoints in the work folder of that key: `outputDir`; one another sweep runs is waited for; a
+ * failed one is retried). A point with a result under its own key keeps it; one without takes a stored result
+ * (`finished`, `plans`: the store's points with results and their plans, by key), else an unfinished point
+ * (`unfinished`: their plans, by key) unless it has one under its own key; of several, the one under the point's key
+ * with its seeds as written, else the newest result. `plans` and `unfinished` are called only when some point lacks a
+ * result under its key.
  */
 export function adoptStoredKeys(
   points: SweepPoint[],
   finished: readonly StoredPoint[],
   plans: () => ReadonlyMap<string, unknown>,
+  unfinished: () => ReadonlyMap<string, unknown>,
   outputDir: (point: SweepPoint, key: string) => string | null,
 ): void {
   const stored = new Set(finished.map((s) => s.key));
-  const missing = points.filter((p) => !stored.has(p.key));
+  let missing = points.filter((p) => !stored.has(p.key));
   if (missing.length === 0) return;
   const planned = new Set(points.map((p) => p.key));
-  const byKey = plans();
-  /** Stored keys by the key of their point now, where the two differ, oldest first. */
-  const other = new Map<string, string[]>();
-  for (const s of finished) {
-    if (planned.has(s.key)) continue;
-    const now = currentKey(byKey.get(s.key), s.key);
-    if (now === undefined || now === s.key) continue;
-    const same = other.get(now);
-    if (same) same.push(s.key);
-    else other.set(now, [s.key]);
-  }
-  for (const p of missing) {
-    const keys = other.get(p.key);
-    if (!keys) continue;
-    const written = pointKey(p, 'written');
-    const key = keys.includes(written) ? written : keys[keys.length - 1]!;
-    p.outputDir = outputDir(p, key);
-    p.key = key;
-  }
+  /** Stored keys (of `keys`, in their order) by the key of their point now, where the two differ. */
+  const byCurrentKey = (keys: Iterable<string>, plan: ReadonlyMap<string, unknown>): Map<string, string[]> => {
+    const out = new Map<string, string[]>();
+    for (const key of keys) {
+      if (planned.has(key)) continue;
+      const now = currentKey(plan.get(key), key);
+      if (now === undefined || now === key) continue;
+      const same = out.get(now);
+      if (same) same.push(key);
+      else out.set(now, [key]);
+    }
+    return out;
+  };
+  const adopt = (other: Map<string, string[]>) => {
+    for (const p of missing) {
+      const keys = other.get(p.key);
+      if (!keys) continue;
+      const written = pointKey(p, 'written');
+      const key = keys.includes(written) ? written : keys[keys.length - 1]!;
+      p.outputDir = outputDir(p, key);
+      p.key = key;
+      planned.add(key);
+    }
+  };
+  // (finished in finishing order: the last of several is the newest result)
+  adopt(byCurrentKey(stored, plans()));
+  missing = missing.filter((p) => !stored.has(p.key));
+  if (missing.length === 0) return;
+  const rows = unfinished();
+  missing = missing.filter((p) => !rows.has(p.key));
+  if (missing.length > 0) adopt(byCurrentKey(rows.keys(), rows));
 }
 
 /**

@@ -560,6 +560,21 @@ export class SweepStore {
     return new Map(rows.map((r) => [r.key, parsedOrUndefined(r.point)]));
   }
 
+  /**
+   * The planned point of every point without a result (running, stopped or killed, failed), by key, as
+   * `finishedPlans`.
+   */
+  unfinishedPlans(): Map<string, unknown> {
+    const rows = this.read(
+      () =>
+        this.db.prepare('SELECT p.key, p.point FROM points p WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.key = p.key)').all() as Array<{
+          key: string;
+          point: string;
+        }>,
+    );
+    return new Map(rows.map((r) => [r.key, parsedOrUndefined(r.point)]));
+  }
+
   /** Deletes points and their results (stale points once recomputed), in one transaction. */
   forget(keys: readonly string[]): void {
     this.write(() => {

@@ -4,13 +4,13 @@
  * (by code before keys held each step's seed) is reused, not recomputed, and not reported stale; a second sweep writing
  * the seed the other way shares that point, and the report shows it once.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../../src/sweep/run.ts';
 import { pointKey } from '../../src/sweep/key.ts';
-import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { pointFolder, type SweepPoint } from '../../src/sweep/plan.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
@@ -105,6 +105,79 @@ describe('a training seed written in the step or as the sweep’s', () => {
       expect(await runSweep({ file: sweepFile(name, settings, extra), store }), name).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
     expect(await runSweep({ file: sweepFile('seed-two', ', seed: 2'), store })).toMatchObject({ total: 2, alreadyDone: 1, ran: 1, failed: [] });
     expect(loadReport({ store }).rows.map((r) => r.label)).toEqual(['baseline', 'ft-no-seed', 'ft-seed-two']);
+  });
+});
+
+describe('a point a run stopped under its seeds as written (by earlier code)', () => {
+  it('goes on from the stages that run finished, in its work folder, and is stored under that key', async () => {
+    const store = join(t.root, 'stopped.sqlite');
+    const work = join(t.root, 'stopped-models');
+    const file = (name: string, settings: string, extra: string) => {
+      const path = join(t.root, `${name}.yaml`);
+      writeFileSync(
+        path,
+        `name: ${name}
+glueDir: glue
+models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - {name: ft-q, steps: [{pass: train, settings: {epochs: 1, maxExamples: 8, batchSize: 4${settings}}}, {pass: quantize, settings: {mode: int8}}]}
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1}
+keepModels: false
+${extra}`,
+      );
+      return path;
+    };
+    // stopped at its evaluation, after both stages (trained, quantized) were written and recorded
+    const stop = new AbortController();
+    const first = await runSweep({
+      file: file('stop-by-sweep', '', 'seed: 7\n'),
+      store,
+      workDir: work,
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type === 'stage' && e.stage === 'eval' && e.point.label === 'ft-q') stop.abort();
+      },
+    });
+    expect(first).toMatchObject({ ran: 1, interrupted: true, failed: [] });
+    // as earlier code left it: the point's row, its work folder and its stage records under the key of its seeds as written
+    const db = new Database(store);
+    let moved: { from: string; to: string; key: string };
+    try {
+      const row = db.prepare("SELECT key, point FROM points WHERE label = 'ft-q'").get() as { key: string; point: string };
+      const point = JSON.parse(row.point) as SweepPoint;
+      const key = pointKey(point, 'written');
+      moved = { from: point.outputDir!, to: pointFolder(work, point, key), key };
+      point.key = key;
+      point.outputDir = moved.to;
+      db.prepare('UPDATE points SET key = ?, point = ? WHERE key = ?').run(key, JSON.stringify(point), row.key);
+      db.prepare('UPDATE sweep_points SET key = ? WHERE key = ?').run(key, row.key);
+      renameSync(moved.from, moved.to);
+      for (const record of [join(moved.to, '.sweep-stage.json'), join(moved.to, 'stage-1', '.sweep-stage.json')])
+        writeFileSync(record, JSON.stringify({ ...JSON.parse(readFileSync(record, 'utf8')), key }));
+    } finally {
+      db.close();
+    }
+    const lines: string[] = [];
+    const rerun = await runSweep({
+      file: file('stop-in-step', ', seed: 7', ''),
+      store,
+      workDir: work,
+      onEvent: (e) => {
+        if (e.type === 'log') lines.push(e.line);
+      },
+    });
+    expect(rerun).toMatchObject({ total: 2, alreadyDone: 1, ran: 1, failed: [] });
+    expect(
+      lines.filter((l) => l.startsWith('reusing the output of stages 1 to 2 of 2 (train, quantize)')),
+      lines.join('\n'),
+    ).toHaveLength(1);
+    expect(existsSync(moved.from)).toBe(false);
+    expect(loadReport({ store, sweep: 'stop-in-step' }).rows.map((r) => [r.label, r.key === moved.key, r.stale])).toEqual([
+      ['baseline', false, null],
+      ['ft-q', true, null],
+    ]);
   });
 });
 
