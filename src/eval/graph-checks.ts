@@ -79,9 +79,21 @@ export function outputsLine(model: Model): string {
 }
 
 /**
- * The maximum length to evaluate with: the one asked (`--max-length`), else config.json's `max_length`, else the
- * length the graph fixes, else `fallback` (128) or the position table's size if smaller. A length the graph cannot
- * take is a SettingsError naming where it came from.
+ * The maximum length to evaluate with, unchecked: the one asked (`--max-length`), else config.json's `max_length`,
+ * else the length the graph fixes, else `fallback` (128) or the position table's size if smaller.
+ */
+export function evalLength(
+  asked: number | undefined,
+  config: Pick<ModelConfig, 'maxLength'>,
+  limits: Pick<InputLimits, 'fixedSequence' | 'maxSequence'> | null,
+  fallback: number,
+): number {
+  return asked ?? config.maxLength ?? limits?.fixedSequence ?? Math.min(fallback, limits?.maxSequence ?? fallback);
+}
+
+/**
+ * The maximum length to evaluate with (evalLength). A length the graph cannot take is a SettingsError naming where
+ * it came from.
  */
 export function chooseMaxLength(
   asked: number | undefined,
@@ -91,7 +103,7 @@ export function chooseMaxLength(
   model: string,
 ): number {
   const fromConfig = asked === undefined && config.maxLength !== null;
-  const length = asked ?? config.maxLength ?? limits?.fixedSequence ?? Math.min(fallback, limits?.maxSequence ?? fallback);
+  const length = evalLength(asked, config, limits, fallback);
   if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
   const what = fromConfig ? `${config.file}: max_length ${length}` : `--max-length ${length}`;
   const problem = limits ? sequenceProblem(length, limits, what) : undefined;

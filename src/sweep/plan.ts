@@ -39,7 +39,7 @@ import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
-import { chooseMaxLength } from '../eval/graph-checks.ts';
+import { chooseMaxLength, evalLength } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import type { DistillSettings } from '../train/run.ts';
@@ -348,9 +348,11 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     refuseUnfedInputs(spec, m, graph);
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
+    // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
+    const limits = graph ? inputLimits(graph.graph, graph.structure) : null;
     const bench: PointBench = {
       ...spec.bench,
-      seq: spec.bench.seq ?? [spec.eval.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizerMaxLength(where.dir))],
+      seq: spec.bench.seq ?? [evalLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(where.dir)))],
     };
     checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
     if (opts.log) ignoredLabelsWarning(spec, m, config, opts.log);
