@@ -12,10 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SettingsError } from '../../src/errors.ts';
-import { parseSweep } from '../../src/sweep/spec.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
 let root: string;
@@ -33,20 +31,7 @@ const file = () => join(root, 'lm.yaml');
 const KD = { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16 };
 
 /** The one line planSweep refuses a sweep of `models` (folder names) and one pipeline `steps` with, or undefined when it plans. */
-async function refusal(models: string[], steps: unknown[]): Promise<string | undefined> {
-  const spec = parseSweep(
-    { name: 'lm', models: models.map((m) => ({ path: `models/${m}`, tasks: ['SST-2'] })), calibration: false, pipelines: [{ name: 'kd', steps }] },
-    file(),
-    'lm.yaml',
-  );
-  try {
-    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
-    return undefined;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
-    return (e as Error).message;
-  }
-}
+const refusal = (models: string[], steps: unknown[]) => planRefusal(root, 'lm', models, 'kd', steps);
 
 const distill = (settings: Record<string, unknown>) => ({ pass: 'distill', settings: { ...KD, ...settings } });
 

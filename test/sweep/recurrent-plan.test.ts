@@ -9,11 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SettingsError } from '../../src/errors.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
-import { parseSweep } from '../../src/sweep/spec.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
 beforeAll(() => {
@@ -26,20 +24,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const file = () => join(root, 'r.yaml');
 
 /** The one line planSweep refuses one pipeline `steps` on the tiny model with, or undefined when it plans. */
-async function refusal(steps: unknown[]): Promise<string | undefined> {
-  const spec = parseSweep(
-    { name: 'r', models: [{ path: 'models/tiny', tasks: ['SST-2'] }], calibration: false, pipelines: [{ name: 'p', steps }] },
-    file(),
-    'r.yaml',
-  );
-  try {
-    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
-    return undefined;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
-    return (e as Error).message;
-  }
-}
+const refusal = (steps: unknown[]) => planRefusal(root, 'r', ['tiny'], 'p', steps);
 
 const KD = { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16 };
 const bilstm = { pass: 'distill', settings: { ...KD, student: 'bilstm:hidden=8', logitLoss: 'mse' } };

@@ -8,10 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SettingsError } from '../../src/errors.ts';
-import { parseSweep } from '../../src/sweep/spec.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
 let root: string;
@@ -27,20 +25,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const file = () => join(root, 'len.yaml');
 
 /** The one line planSweep refuses a sweep of `model` (a folder name) and one pipeline `steps` with, or undefined when it plans. */
-async function refusal(model: string, steps: unknown[]): Promise<string | undefined> {
-  const spec = parseSweep(
-    { name: 'len', models: [{ path: `models/${model}`, tasks: ['SST-2'] }], calibration: false, pipelines: [{ name: 'kd', steps }] },
-    file(),
-    'len.yaml',
-  );
-  try {
-    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
-    return undefined;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
-    return (e as Error).message;
-  }
-}
+const refusal = (model: string, steps: unknown[]) => planRefusal(root, 'len', [model], 'kd', steps);
 
 const step = (pass: 'train' | 'distill', settings: Record<string, unknown>) => ({ pass, settings: { epochs: 1, batchSize: 4, maxExamples: 8, ...settings } });
 const onnx = (model: string) => join(root, 'models', model, 'model.onnx');
