@@ -148,7 +148,8 @@ export function planOutputConfig(
  * lineage sidecars (`X.onnx.json`) of the models still there: compress's `config.written`, train's and distill's
  * `sideFiles.config`; undefined when that is `own` (an earlier run of the same output). Where no sidecar says so, a
  * model there without one (a model folder's own model.onnx, copied or exported there: its config.json is that
- * model's), or undefined when there is none.
+ * model's), else a model of its `onnx/` (a transformers.js or Optimum folder, whose config.json lies above onnx/), or
+ * undefined when there is none.
  */
 function configOwner(dir: string, own: string): string | undefined {
   let latest: { model: string; at: string } | undefined;
@@ -168,7 +169,18 @@ function configOwner(dir: string, own: string): string | undefined {
     if (!latest || lineage.createdAt > latest.at) latest = { model, at: lineage.createdAt };
   }
   if (latest) return latest.model !== own ? latest.model : undefined;
-  return names.filter((n) => n.endsWith('.onnx') && n !== own && !names.includes(`${n}.json`)).sort()[0];
+  const beside = names.filter((n) => n.endsWith('.onnx') && n !== own && !names.includes(`${n}.json`)).sort()[0];
+  if (beside !== undefined) return beside;
+  // (a transformers.js or Optimum folder: config.json describes the models of its onnx/, which has none of its own)
+  const sub = join(dir, 'onnx');
+  if (!names.includes('onnx') || MODEL_SIDE_FILES.some((f) => existsSync(join(sub, f)))) return undefined;
+  let held: string[];
+  try {
+    held = readdirSync(sub).filter((n) => n.endsWith('.onnx'));
+  } catch {
+    return undefined; // (not a folder)
+  }
+  return held.length ? `onnx/${held.sort()[0]}` : undefined;
 }
 
 /** The lineage's record of an input model: its path, its sha256 and its own lineage when it has a sidecar. */

@@ -133,6 +133,20 @@ describe('config.json beside a compressed model', () => {
     expect(readJson(join(dir, 'config.json'))).toMatchObject({ num_hidden_layers: 1 });
   });
 
+  it("an output into a transformers.js folder (config.json above onnx/model.onnx) keeps that model's config.json unless forced", async () => {
+    const { dir: from, input } = tinyFolder();
+    const dir = fresh('transformers-js');
+    mkdirSync(join(dir, 'onnx'));
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), readFileSync(join(from, 'model.onnx')));
+    for (const f of ['config.json', 'vocab.txt']) writeFileSync(join(dir, f), readFileSync(join(from, f)));
+    const before = readFileSync(join(dir, 'config.json'));
+    const small = await compress(input, join(dir, 'small.onnx'), [{ pass: 'drop-layers', settings: { keep: [0] } }]);
+    expect(readFileSync(join(dir, 'config.json')).equals(before)).toBe(true);
+    expect(small.config).toEqual({ path: join(dir, 'config.json'), written: false, graphOnly: [], stale: ['num_hidden_layers: 2 → 1'], of: 'onnx/model.onnx' });
+    const forced = await compressFile({ input, output: join(dir, 'small.onnx'), steps: [{ pass: 'drop-layers', settings: { keep: [0] } }], force: true });
+    expect(forced.config).toMatchObject({ written: true });
+  });
+
   it("a transformers.js folder: config.json has the output's shape", async () => {
     const { input } = tinyFolder();
     const out = join(fresh('tjs'), 'folder');
