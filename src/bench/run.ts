@@ -13,6 +13,7 @@ import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, type BenchSubject, type Shape } from './inputs.ts';
 import { gigabytes } from '../units.ts';
+import { inputLimits } from '../bert/input-limits.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
@@ -39,7 +40,10 @@ export interface BenchOptions {
   baselineDtype?: string;
   /** Batch sizes (default 1, 8, 32). */
   batches?: readonly number[];
-  /** Sequence lengths (default 32, 128); a graph with a fixed sequence length is run at that length only. */
+  /**
+   * Sequence lengths (default 32, 128, each capped at the shortest position table of the models); a graph with a
+   * fixed sequence length is run at that length only.
+   */
   seqs?: readonly number[];
   /** onnxruntime intra-op threads; 0 or undefined: one per physical core. */
   threads?: number;
@@ -238,6 +242,15 @@ function fixedSizes(dims: ReturnType<typeof fixedDims>, batches: readonly number
   return seq || batch ? { ...(seq ? { seq } : {}), ...(batch ? { batch } : {}) } : undefined;
 }
 
+/**
+ * DEFAULT_SEQS, each capped at the shortest position table among `subjects` (a model of 64 positions: 32, 64), as
+ * eval caps its default length: lengths not asked for are not refused.
+ */
+function defaultSeqs(subjects: readonly BenchSubject[]): number[] {
+  const limit = Math.min(...subjects.map((s) => inputLimits(s.model, s.structure).maxSequence ?? Number.POSITIVE_INFINITY));
+  return [...new Set(DEFAULT_SEQS.map((n) => Math.min(n, limit)))];
+}
+
 /** Benchmarks `model` (and `baseline`, interleaved): see BenchOptions. */
 export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   checkOptions('benchModels', opts, '{model, …}');
@@ -245,7 +258,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   checkOptionalString('benchModels', 'baseline', opts.baseline, 'the baseline model path');
   const start = performance.now();
   const batches = positiveInts('batch', opts.batches ?? DEFAULT_BATCHES);
-  const seqs = positiveInts('seq', opts.seqs ?? DEFAULT_SEQS, 2);
+  const askedSeqs = opts.seqs === undefined ? undefined : positiveInts('seq', opts.seqs, 2);
   const repeats = positiveInts('repeats', [opts.repeats ?? DEFAULT_REPEATS])[0]!;
   const warmup = positiveInts('warmup', [opts.warmup ?? DEFAULT_WARMUP], 0)[0]!;
   const threads = opts.threads ?? 0;
@@ -265,6 +278,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const relation = baselineSubject ? await baselineRelation(subject.path, baselineSubject.path) : undefined;
   const subjects = baselineSubject ? [subject, baselineSubject] : [subject];
   checkRepeats(repeats, subjects.length);
+  const seqs = askedSeqs ?? defaultSeqs(subjects);
   const dims = fixedDims(subjects);
   const shapes = shapesWith(batches, seqs, dims);
   const fixed = fixedSizes(dims, batches, seqs);

@@ -132,6 +132,23 @@ describe('benchModels', () => {
     expect(r.machine.threads).toBe(defaultThreads());
   });
 
+  it("without seqs, times 32 and 128 tokens each capped at the models' shortest position table (refusing no length it was not given)", async () => {
+    const short = writeTinyBert({ maxPositions: 24 }, { seed: 3 });
+    try {
+      // a's table has 64 rows: 32 and 64; with a 24-row model: 24 once
+      const alone = await benchModels({ model: a.path, batches: [1], repeats: 1, warmup: 0, threads: 1 });
+      expect(alone.shapes.map((s) => s.seq)).toEqual([32, 64]);
+      const both = await benchModels({ model: short.path, baseline: a.path, batches: [1], repeats: 1, warmup: 0, threads: 1 });
+      expect(both.shapes.map((s) => s.seq)).toEqual([24]);
+      // a length asked for is refused as before
+      await expect(benchModels({ model: short.path, batches: [1], seqs: [32], repeats: 1, warmup: 0 })).rejects.toThrow(
+        `${short.path}: --seq 32 is beyond the model's position table (24 tokens at most)`,
+      );
+    } finally {
+      short.cleanup();
+    }
+  });
+
   it('refuses bad shapes and counts', async () => {
     await expect(benchModels({ model: a.path, batches: [0] })).rejects.toThrow(SettingsError);
     await expect(benchModels({ model: a.path, seqs: [1] })).rejects.toThrow(/--seq 1: expected integers ≥ 2/);

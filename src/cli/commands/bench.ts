@@ -22,7 +22,7 @@ interface BenchArgs {
   model: string;
   baseline?: string;
   batch: string;
-  seq: string;
+  seq?: string;
   threads?: number;
   repeats: number;
   warmup: number;
@@ -51,7 +51,10 @@ export const benchCommand: CliCommand<BenchArgs> = {
       .positional('model', { type: 'string', demandOption: true, describe: '.onnx file, model folder or hf:org/name[@revision]' })
       .option('baseline', { type: 'string', describe: 'the model to compare with (timed in the same run, interleaved)' })
       .option('batch', { type: 'string', default: '1,8,32', describe: 'batch sizes, comma-separated' })
-      .option('seq', { type: 'string', default: '32,128', describe: 'sequence lengths, comma-separated (a graph with a fixed length uses it)' })
+      .option('seq', {
+        type: 'string',
+        describe: "sequence lengths, comma-separated (default 32,128, each capped at the model's position table; a graph with a fixed length uses it)",
+      })
       .option('dtype', {
         type: 'string',
         describe:
@@ -90,7 +93,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
         ...(args.dtype !== undefined ? { dtype: args.dtype } : {}),
         ...(args['baseline-dtype'] !== undefined ? { baselineDtype: args['baseline-dtype'] } : {}),
         batches: parseIntList('batch', args.batch),
-        seqs: parseIntList('seq', args.seq),
+        ...(args.seq !== undefined ? { seqs: parseIntList('seq', args.seq) } : {}),
         threads: args.threads,
         repeats: args.repeats,
         warmup: args.warmup,
