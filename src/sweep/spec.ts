@@ -373,7 +373,10 @@ function parsePipelineModels(f: Fields, raw: unknown, at: string, models: readon
   return [...new Set(names)];
 }
 
-/** A train/distill step trains on one task: the model's, unless the step names one of the model's tasks. */
+/**
+ * A train/distill step trains on one task: the model's one task, unless the step names one of the model's tasks (a
+ * model with several, MNLI's two halves included, needs it named).
+ */
 function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly string[], models: readonly ModelSpec[], at: string): void {
   for (const [j, t] of pipeline.training!.entries()) {
     if (!t) continue;
@@ -389,10 +392,15 @@ function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly s
             `${t.task} is not a task of model '${m.name}' (${m.tasks.join(', ')}); the ${t.kind} step trains it for one of its tasks`,
           );
         }
-      } else if (!oneTrainingTask(defs)) {
+      } else if (defs.length > 1) {
+        // (MNLI-m and MNLI-mm train on one file, but each one's dev set picks the best epoch: as compress train /
+        // distill --task, the step names the one it is for)
+        const which = oneTrainingTask(defs)
+          ? `: they train on one file, but each one's dev set picks its own best epoch; name the one to ${t.kind} for with settings.task`
+          : `: pick the one to ${t.kind} on with settings.task`;
         f.fail(
           `${at}[${j}].settings`,
-          `model '${m.name}' has several tasks (${m.tasks.join(', ')}): pick the one to ${t.kind} on with settings.task (or list this pipeline for other models with 'models')`,
+          `model '${m.name}' has several tasks (${m.tasks.join(', ')})${which} (or list this pipeline for other models with 'models')`,
         );
       } else if (!defs[0]!.splits.train) {
         f.fail(`${at}[${j}]`, `${defs[0]!.name} has no train split to ${t.kind} on (model '${m.name}')`);

@@ -9,7 +9,8 @@
  * ```
  *
  * Settings: the training settings (epochs, batchSize, lr, embeddingLr, weightDecay, warmupRatio, maxGradNorm, dropout, seed,
- * checkpointEvery, evalEachEpoch, threads), `maxExamples`, `maxLength`, `task` (for a model with several tasks);
+ * checkpointEvery, evalEachEpoch, threads), `maxExamples`, `maxLength`, `task` (for a model with several tasks, as
+ * MNLI's MNLI-m and MNLI-mm);
  * distill also takes alpha, temperature, logitLoss, intermediate-layer KD (intermediate: a preset or a list of
  * matches, layerMap, pkdWeight, intermediateEpochs), augment, `teacher` (a path; default: the point's input model)
  * and `student` (every-other, bert:…, bilstm:… or a path: trained instead of the model so far, so only as the

@@ -342,8 +342,19 @@ describe('train / distill steps in a sweep file', () => {
     expect(parse([{ ...distill({ task: 'sst2' }), models: ['tiny-sst2'] }], models).pipelines[1]!.training![0]!.task).toBe('SST-2');
     const only = parse([{ ...distill({}), models: ['tiny-stsb'] }], models);
     expect(only.pipelines[1]!.models).toEqual(['tiny-stsb']);
-    // MNLI-m and MNLI-mm train on one file: one task to train on.
-    expect(() => parse([distill({})], [{ path: 'models/tiny-sst2', tasks: ['MNLI'] }])).not.toThrow();
+  });
+
+  it('a model with tasks [MNLI] needs settings.task, as compress train / distill need --task MNLI-m or MNLI-mm: the two train on one file, but their dev sets pick the best epoch', () => {
+    const mnli = [{ path: 'models/tiny-sst2', tasks: ['MNLI'] }];
+    for (const kind of ['train', 'distill']) {
+      const step = (settings: Record<string, unknown>) => [{ name: 'kd', steps: [{ pass: kind, settings }] }];
+      expect(refusal(() => parse(step({ epochs: 1 }), mnli))).toBe(
+        `tiny.yaml: pipelines[0].steps[0].settings: model 'tiny-sst2' has several tasks (MNLI-m, MNLI-mm): they train on one file, but each one's dev set picks its own best epoch; name the one to ${kind} for with settings.task (or list this pipeline for other models with 'models')`,
+      );
+      for (const task of ['MNLI-m', 'MNLI-mm']) expect(parse(step({ epochs: 1, task }), mnli).pipelines[1]!.training![0]!.task).toBe(task);
+    }
+    // (a model of one of them trains for it)
+    expect(() => parse([distill({})], [{ path: 'models/tiny-sst2', tasks: ['MNLI-mm'] }])).not.toThrow();
   });
 
   it('settings.task MNLI is refused as compress train / distill --task MNLI are: it names MNLI-m and MNLI-mm, whose dev sets pick the best epoch', () => {
