@@ -42,8 +42,8 @@ import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
 import { chooseMaxLength, evalLength } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
+import { checkFeature, checkMatch, presetMatches } from '../train/intermediate.ts';
 import type { DistillSettings } from '../train/run.ts';
-import { checkMatch, presetMatches } from '../train/intermediate.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -655,11 +655,12 @@ function checkEvalBatch(
  * Refuses, before any point runs, a train / distill step of `p` on model `m` that training would refuse on what the
  * plan knows of its teacher and student, in one walk through the pipeline's steps (the model so far followed through
  * them): a bert:… student whose width its heads do not divide (checkBertStudent), a maxLength beyond the position
- * table of a model the step runs at that length (checkStepLength), and a distill step's
- * intermediate-layer matches that do not fit the teacher's and student's depths (checkLayerMatches). The teacher: the
- * point's model, or a named teacher's structure (`structureOf`, read once per plan). Where something is not known here
- * (a graph that cannot be read, a BiLSTM student, settings a pass refuses on the model) the step is left to its point.
- * Said as the point says it (stepRefusal), after the file, the pipeline, the model and the step.
+ * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
+ * that do not fit the teacher's and student's depths or layers (checkLayerMatches). The teacher: the point's model,
+ * or a named teacher's structure (`structureOf`, read once per plan). Where something is not known here (a graph
+ * that cannot be read, a bilstm:… student, settings a pass refuses on the model, the heads a graph pass leaves) the
+ * step is left to its point. Said as the point says it (stepRefusal), after the file, the pipeline, the model and the
+ * step.
  */
 function checkTrainingSteps(
   spec: SweepSpec,
@@ -673,29 +674,36 @@ function checkTrainingSteps(
   // (a later train step trains the student of the steps before it, whose position table is not read here)
   const firstTraining = training.length > 0 ? training.reduce((a, b) => (b.index < a.index ? b : a)) : undefined;
   const read = (onnx: string): BertStructure | undefined => (onnx === model.onnx ? model.structure : structureOf(onnx));
-  // (the depths are followed only for a pipeline with intermediate KD, the only check that needs them)
+  // (the model so far is followed only for a pipeline with intermediate KD, the only check that needs it)
   const matching = training.some((t) => t.distill?.intermediate !== undefined);
-  let layers = matching ? model.structure?.numLayers : undefined;
+  let sofar: SoFar = matching ? { layers: model.structure?.numLayers, structure: model.structure } : { layers: undefined, structure: undefined };
   p.steps.forEach((s, i) => {
     const t = steps.get(i);
     if (!t) {
-      if (layers === undefined) return;
+      if (sofar.layers === undefined) return;
       try {
         const pass = getPass(s.pass);
-        layers = pass.onModel(pass.check(s.settings), { numLayers: layers }).shape?.numLayers;
+        // (its depth followed; its layers' heads, which a pass may remove, not)
+        sofar = { layers: pass.onModel(pass.check(s.settings), { numLayers: sofar.layers }).shape?.numLayers, structure: undefined };
       } catch {
-        layers = undefined; // (settings the model cannot take: the point says why)
+        sofar = { layers: undefined, structure: undefined }; // (settings the model cannot take: the point says why)
       }
       return;
     }
     try {
       checkBertStudent(t, read);
       checkStepLength(t, firstTraining === t ? model.onnx : undefined, read);
-      if (matching) layers = checkLayerMatches(t, layers, read);
+      if (matching) sofar = checkLayerMatches(t, sofar, read);
     } catch (e) {
       throw stepRefusal(spec, m, p, t, e);
     }
   });
+}
+
+/** The model so far in a pipeline's steps, as the plan knows it: its depth, and its structure until a graph pass changes it. */
+interface SoFar {
+  layers: number | undefined;
+  structure: BertStructure | undefined;
 }
 
 /**
@@ -756,37 +764,48 @@ function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStru
 }
 
 /**
- * Throws training's SettingsError for a distill step's intermediate-layer matches that training would refuse on the
- * depths of its teacher and student, where the plan knows both: the matches of its preset under its layer map
- * (presetMatches: tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not divide, a
- * layerMap pair beyond either depth) or its list of matches, each checked as training checks it (checkMatch). The
- * student's depth: a bert:… spec's layers (the teacher's where it gives none), every-other's of the teacher's
- * (everyOtherLayers), a student model's structure (read only here, for a pipeline with intermediate KD), else
- * `layers`, the model so far's. Returns the step's student's depth (undefined where not known: a BiLSTM's) for the
- * steps after it.
+ * Throws training's SettingsError for a distill step's intermediate-layer matches that training would refuse on its
+ * teacher and student, where the plan knows them: the matches of its preset under its layer map (presetMatches:
+ * tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not divide, a layerMap pair
+ * beyond either depth) or its list of matches, each checked as training checks it (checkMatch), then against the
+ * teacher's and the student's layers (checkFeature: attention of a layer whose heads were all pruned, and the
+ * teacher's first-token or fused attention layers). The student: a bert:… spec's depth (the teacher's where it gives
+ * none), every-other's of the teacher's (everyOtherLayers), a student model's structure (read only here, for a
+ * pipeline with intermediate KD), else `sofar`, the model so far. Returns the step's student as the steps after it
+ * see it (undefined where not known: a bilstm:… spec's depth, a new student's structure).
  */
-function checkLayerMatches(t: PointTrainingStep, layers: number | undefined, read: (onnx: string) => BertStructure | undefined): number | undefined {
-  const teacherLayers = t.teacher === undefined ? undefined : read(t.teacher)?.numLayers;
+function checkLayerMatches(t: PointTrainingStep, sofar: SoFar, read: (onnx: string) => BertStructure | undefined): SoFar {
+  const teacher = t.teacher === undefined ? undefined : read(t.teacher);
+  const teacherLayers = teacher?.numLayers;
   const student = t.student;
-  let studentLayers: number | undefined;
-  if (student === undefined) studentLayers = layers;
-  else if (student === 'every-other') studentLayers = teacherLayers === undefined ? undefined : everyOtherLayers(teacherLayers).length;
-  else if (student.startsWith('bert:')) studentLayers = parseBertSpec(student).layers ?? teacherLayers;
+  let out: SoFar = { layers: undefined, structure: undefined };
+  if (student === undefined) out = sofar;
+  else if (student === 'every-other') out.layers = teacherLayers === undefined ? undefined : everyOtherLayers(teacherLayers).length;
+  else if (student.startsWith('bert:')) out.layers = parseBertSpec(student).layers ?? teacherLayers;
   else if (t.studentSha256 !== undefined) {
+    let onnx: string | undefined;
     try {
-      studentLayers = read(locateModel(student).onnx)?.numLayers;
+      onnx = locateModel(student).onnx;
     } catch {
-      studentLayers = undefined;
+      onnx = undefined;
     }
-  } else studentLayers = undefined; // (a BiLSTM has no layers to match: refused by training in its own words)
+    out.structure = onnx === undefined ? undefined : read(onnx);
+    out.layers = out.structure?.numLayers;
+  } // (a bilstm:… spec is refused with intermediate when the sweep file is read)
   const intermediate = t.distill?.intermediate;
-  if (intermediate === undefined || teacherLayers === undefined || studentLayers === undefined) return studentLayers;
+  const studentLayers = out.layers;
+  if (intermediate === undefined || teacherLayers === undefined || studentLayers === undefined) return out;
   const matches =
     typeof intermediate === 'string'
       ? presetMatches(intermediate, teacherLayers, studentLayers, { pkdWeight: t.distill!.pkdWeight, layerMap: t.distill!.layerMap })
       : intermediate;
-  matches.forEach((match, k) => checkMatch(match, k, teacherLayers, studentLayers));
-  return studentLayers;
+  matches.forEach((match, k) => {
+    checkMatch(match, k, teacherLayers, studentLayers);
+    checkFeature(teacher!, match.feature, match.teacherLayer, 'the teacher');
+    // (training rebuilds the student as the plain graph: only its layers without heads stay without attention)
+    if (out.structure) checkFeature(out.structure, match.feature, match.studentLayer, 'the student', true);
+  });
+  return out;
 }
 
 /**

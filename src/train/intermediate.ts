@@ -159,18 +159,35 @@ export interface FeatureValue {
   heads?: number;
 }
 
-/** The value of `feature` at `layer` (0 = embeddings) in a discovered model; SettingsError when it has none. */
+/** The value of `feature` at `layer` (0 = embeddings) in a discovered model; SettingsError when it has none (checkFeature). */
 export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeature, layer: number, label: string): FeatureValue {
+  checkFeature(s, feature, layer, label);
   if (feature === 'embeddings' || (feature === 'hidden' && layer === 0)) return { value: s.embeddings.output, width: s.hiddenSize };
+  const l = s.layers[layer - 1]!;
+  if (feature === 'hidden') return { value: l.output, width: s.hiddenSize };
+  const a = l.attention!;
+  const softmax = graph.nodes.find((n) => n.name === a.softmax);
+  if (!softmax) throw new SettingsError(`${label} layer ${layer}: Softmax node '${a.softmax}' not found`);
+  return { value: feature === 'attention' ? softmax.outputs[0] : softmax.inputs[0], width: a.numHeads, heads: a.numHeads };
+}
+
+/**
+ * Throws featureValue's SettingsError when the structure alone says that `s` has no `feature` at `layer`: a layer it
+ * lacks, one --optimize rewrote for the first token, one without attention (all its heads pruned) or whose attention
+ * is fused. With `rebuilt` (a student, which training rebuilds as the plain graph, keeping a layer without heads),
+ * only a layer it lacks or one without attention. What a sweep's plan checks before any point runs.
+ */
+export function checkFeature(s: BertStructure, feature: MatchFeature, layer: number, label: string, rebuilt = false): void {
+  if (feature === 'embeddings' || (feature === 'hidden' && layer === 0)) return;
   const l = s.layers[layer - 1];
   if (!l) throw new SettingsError(`${label} has no layer ${layer} (it has ${s.numLayers})`);
   // --optimize's first-token rewrite: the layer's queries, attention and output cover token 0 only
-  if (l.firstToken) {
+  if (l.firstToken && !rebuilt) {
     throw new SettingsError(
       `${label} layer ${layer} computes the first token only (--optimize first-token): match another layer, or use the model before --optimize`,
     );
   }
-  if (feature === 'hidden') return { value: l.output, width: s.hiddenSize };
+  if (feature === 'hidden') return;
   const a = l.attention;
   if (!a) {
     // (layer numbers count the embeddings as 0 here; compress inspect counts encoder layers from 0)
@@ -178,14 +195,11 @@ export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeatu
       `${label} layer ${layer} (compress inspect's layer ${layer - 1}) has no attention left to match: all its heads were pruned; match its hidden states only (an --intermediate file of matches)`,
     );
   }
-  if (a.kind === 'fused' || !a.softmax) {
+  if ((a.kind === 'fused' || !a.softmax) && !rebuilt) {
     throw new SettingsError(
       `${label} layer ${layer}: attention is a fused com.microsoft Attention whose probabilities are hidden; match hidden states instead`,
     );
   }
-  const softmax = graph.nodes.find((n) => n.name === a.softmax);
-  if (!softmax) throw new SettingsError(`${label} layer ${layer}: Softmax node '${a.softmax}' not found`);
-  return { value: feature === 'attention' ? softmax.outputs[0] : softmax.inputs[0], width: a.numHeads, heads: a.numHeads };
 }
 
 /**

@@ -5,14 +5,16 @@
  * teacher's (the point's model, a named teacher), the student's (bert:layers=K, every-other of the teacher, a student
  * model, the model so far after drop-layers). One line naming the file, the pipeline, the model, the step and
  * distill.layerMap with pairs that run. Where a depth is not known (a drop-layers the model refuses), the point says.
- * So is a bert:… student whose width (its own, else its teacher's) its heads do not divide.
+ * So is a bert:… student whose width (its own, else its teacher's) its heads do not divide, attention matched on a layer
+ * whose heads were all pruned (the teacher's, a student model's or the model so far's before any graph pass).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tinyBert } from '../helpers/models.ts';
+import { buildBert } from '../../src/bert/build.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
@@ -21,6 +23,15 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'layer-map-plan-'));
   for (const layers of [2, 3, 4]) writeModelFolder(join(root, 'models', `l${layers}`), tinyBert({ numLayers: layers }, { seed: layers }));
   writeModelFolder(join(root, 'models', 'w160'), tinyBert({ numLayers: 1, hiddenSize: 160, numHeads: 4, intermediateSize: 64 }, { seed: 5 }));
+  // (layer 1 with all its heads pruned, as prune-heads writes it)
+  const headless = {
+    attentionHeadSize: 8,
+    layers: [
+      { numHeads: 0, intermediateSize: 64 },
+      { numHeads: 4, intermediateSize: 64 },
+    ],
+  };
+  writeModelFolder(join(root, 'models', 'headless'), buildBert({ ...tinyBertConfig(), ...headless }, { kind: 'random', seed: 6 }));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -94,6 +105,39 @@ describe("a sweep's plan checks a distill step's layer matches on the depths it 
       `compress: ${file}: pipeline 'tiny2' on model 'l3', step 1 (distill): layer map 'uniform': 3 teacher layers are not a multiple of 2 student layers: give teacher:student pairs with distill.layerMap, e.g. 0:0,2:1,3:2`,
     ]);
     expect(existsSync(join(root, 'dry'))).toBe(false);
+  });
+});
+
+describe("a sweep's plan checks a distill step's layer matches on the layers it knows", () => {
+  const attention = (layer: number) => [{ teacherLayer: layer, studentLayer: layer, feature: 'attention', loss: 'attention-mse' }];
+  const hidden = [{ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
+  const noAttention = (who: string) =>
+    `${who} layer 1 (compress inspect's layer 0) has no attention left to match: all its heads were pruned; match its hidden states only (an distill.intermediate file of matches)`;
+
+  it("attention of a teacher layer whose heads were all pruned (the point's model, a named teacher)", async () => {
+    expect(await refusal(['headless'], [distill({ student: 'bert:layers=2', intermediate: 'tinybert' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'headless', step 1 (distill): ${noAttention('the teacher')}`,
+    );
+    expect(await refusal(['l2'], [distill({ teacher: 'models/headless', intermediate: attention(1) })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): ${noAttention('the teacher')}`,
+    );
+    // (its hidden states, and the attention of its other layer, are there)
+    expect(await refusal(['headless'], [distill({ student: 'bert:layers=2', intermediate: hidden })])).toBeUndefined();
+    expect(await refusal(['l2'], [distill({ teacher: 'models/headless', intermediate: attention(2) })])).toBeUndefined();
+  });
+
+  it('attention of a student layer whose heads were all pruned (a student model, the model so far)', async () => {
+    expect(await refusal(['l2'], [distill({ student: 'models/headless', intermediate: 'tinybert' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): ${noAttention('the student')}`,
+    );
+    expect(await refusal(['headless'], [distill({ teacher: 'models/l2', intermediate: attention(1) })])).toBe(
+      `${file()}: pipeline 'kd' on model 'headless', step 1 (distill): ${noAttention('the student')}`,
+    );
+    expect(await refusal(['l2'], [distill({ student: 'models/headless', intermediate: attention(2) })])).toBeUndefined();
+    // (after a graph pass the plan does not follow the heads: left to the point)
+    expect(
+      await refusal(['headless'], [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ teacher: 'models/l2', intermediate: attention(1) })]),
+    ).toBeUndefined();
   });
 });
 
