@@ -43,7 +43,8 @@ import { chooseMaxLength, evalLength } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, presetMatches } from '../train/intermediate.ts';
-import type { DistillSettings } from '../train/run.ts';
+import { bilstmIntermediateRefusal, type DistillSettings } from '../train/run.ts';
+import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -656,11 +657,11 @@ function checkEvalBatch(
  * plan knows of its teacher and student, in one walk through the pipeline's steps (the model so far followed through
  * them): a bert:… student whose width its heads do not divide (checkBertStudent), a maxLength beyond the position
  * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
- * that do not fit the teacher's and student's depths or layers (checkLayerMatches). The teacher: the point's model,
- * or a named teacher's structure (`structureOf`, read once per plan). Where something is not known here (a graph
- * that cannot be read, a bilstm:… student, settings a pass refuses on the model, the heads a graph pass leaves) the
- * step is left to its point. Said as the point says it (stepRefusal), after the file, the pipeline, the model and the
- * step.
+ * that do not fit the teacher's and student's depths or layers, or a student that has no layers to match
+ * (checkLayerMatches). The teacher: the point's model, or a named teacher's structure (`structureOf`, read once per
+ * plan). Where something is not known here (a graph that cannot be read, a bilstm:… student's depth, settings a pass
+ * refuses on the model, the heads a graph pass leaves) the step is left to its point. Said as the point says it
+ * (stepRefusal), after the file, the pipeline, the model and the step.
  */
 function checkTrainingSteps(
   spec: SweepSpec,
@@ -769,7 +770,8 @@ function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStru
  * tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not divide, a layerMap pair
  * beyond either depth) or its list of matches, each checked as training checks it (checkMatch), then against the
  * teacher's and the student's layers (checkFeature: attention of a layer whose heads were all pruned, and the
- * teacher's first-token or fused attention layers). The student: a bert:… spec's depth (the teacher's where it gives
+ * teacher's first-token or fused attention layers); and for a saved Distilled BiLSTM student given by path, which has
+ * no layers to match (bilstmIntermediateRefusal). The student: a bert:… spec's depth (the teacher's where it gives
  * none), every-other's of the teacher's (everyOtherLayers), a student model's structure (read only here, for a
  * pipeline with intermediate KD), else `sofar`, the model so far. Returns the step's student as the steps after it
  * see it (undefined where not known: a bilstm:… spec's depth, a new student's structure).
@@ -791,6 +793,8 @@ function checkLayerMatches(t: PointTrainingStep, sofar: SoFar, read: (onnx: stri
     }
     out.structure = onnx === undefined ? undefined : read(onnx);
     out.layers = out.structure?.numLayers;
+    if (t.distill?.intermediate !== undefined && onnx !== undefined && out.structure === undefined && isSavedBilstm(onnx))
+      throw bilstmIntermediateRefusal({ stage: 'task' });
   } // (a bilstm:… spec is refused with intermediate when the sweep file is read)
   const intermediate = t.distill?.intermediate;
   const studentLayers = out.layers;
@@ -806,6 +810,15 @@ function checkLayerMatches(t: PointTrainingStep, sofar: SoFar, read: (onnx: stri
     if (out.structure) checkFeature(out.structure, match.feature, match.studentLayer, 'the student', true);
   });
   return out;
+}
+
+/** Whether the model at `onnx` is a Distilled BiLSTM student this tool saved (savedBilstmOutputs, on its shapes); false when it cannot be read. */
+function isSavedBilstm(onnx: string): boolean {
+  try {
+    return savedBilstmOutputs(loadModelShapes(onnx)) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -6,7 +6,8 @@
  * model, the model so far after drop-layers). One line naming the file, the pipeline, the model, the step and
  * distill.layerMap with pairs that run. Where a depth is not known (a drop-layers the model refuses), the point says.
  * So is a bert:… student whose width (its own, else its teacher's) its heads do not divide, attention matched on a layer
- * whose heads were all pruned (the teacher's, a student model's or the model so far's before any graph pass).
+ * whose heads were all pruned (the teacher's, a student model's or the model so far's before any graph pass), and a
+ * saved Distilled BiLSTM student given by path with intermediate KD.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBert } from '../../src/bert/build.ts';
+import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
@@ -32,6 +34,8 @@ beforeAll(() => {
     ],
   };
   writeModelFolder(join(root, 'models', 'headless'), buildBert({ ...tinyBertConfig(), ...headless }, { kind: 'random', seed: 6 }));
+  const bilstm = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
+  writeModelFolder(join(root, 'models', 'bilstm'), exportBilstm(bilstm, randomBilstmWeights(bilstm, 1)));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -138,6 +142,14 @@ describe("a sweep's plan checks a distill step's layer matches on the layers it 
     expect(
       await refusal(['headless'], [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ teacher: 'models/l2', intermediate: attention(1) })]),
     ).toBeUndefined();
+  });
+
+  it('a saved Distilled BiLSTM student given by path has no layers to match, as a bilstm:… spec', async () => {
+    for (const intermediate of ['tinybert', hidden])
+      expect(await refusal(['l2'], [distill({ student: 'models/bilstm', intermediate })])).toBe(
+        `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): distill.intermediate matches encoder layers, and a Distilled BiLSTM student has none: leave out distill.intermediate (prediction-layer KD)`,
+      );
+    expect(await refusal(['l2'], [distill({ student: 'models/bilstm' })])).toBeUndefined();
   });
 });
 
