@@ -11,9 +11,11 @@
  *
  * Seeds enter the key as each step draws them (SeedForm 'canonical'): a training step's own seed, else the sweep's,
  * else its default (left out), so `seed: 7` in the step and `seed: 7` of the sweep are one point, as are `seed: 1`
- * and none. Keys computed before that (SeedForm 'written', the seeds as the sweep file writes them) are the same for
- * a point without seeds or with a step's own seed other than the default; a point stored under its written key is
- * that point still (pointKeys: the keys a store may hold it under; stale.ts `currentKey`).
+ * and none; and a training step's `task` as the task it trains for, so `task: sst2`, `task: SST-2` and none on an
+ * SST-2 model are one point. Keys computed before that (SeedForm 'written', seeds and tasks as the sweep file writes
+ * them) are the same for a point without seeds or tasks written or with a step's own seed other than the default; a
+ * point stored under its written key is that point still (pointKeys: the keys a store may hold it under; stale.ts
+ * `currentKey`).
  */
 import { createHash } from 'node:crypto';
 import { getPass } from '../pass/registry.ts';
@@ -96,9 +98,17 @@ function trainingKeySettings(settings: Record<string, unknown>, t: PointTraining
  * How a point's identity holds the seeds its steps draw from: 'canonical', the seed each step draws with in its own
  * settings (a training step's `seed`, else the sweep's, else the trainer's default, left out as other defaults are;
  * a graph pass's by PassDeclaration.seeded), the sweep's seed itself never; 'written', as earlier code computed
- * keys: a step's own seed in its settings as written, the sweep's where a step without one draws from it.
+ * keys: a step's own seed in its settings as written, the sweep's where a step without one draws from it. So too a
+ * training step's `task`: 'canonical' leaves it out of the step's settings (the task it trains for, resolved, is in
+ * the identity's `training`), 'written' keeps it as written.
  */
 export type SeedForm = 'canonical' | 'written';
+
+/** A training step's settings without `task`, as written (`sst2`, or the model's one task written out). */
+function withoutTask(settings: Record<string, unknown>): Record<string, unknown> {
+  const { task: _task, ...rest } = settings;
+  return rest;
+}
 
 /** A training step's settings with the seed it trains with written as its own (its default left out): SeedForm 'canonical'. */
 function trainingSeed(settings: Record<string, unknown>, sweepSeed: number | undefined): Record<string, unknown> {
@@ -120,7 +130,8 @@ export function pointIdentity(p: SweepPoint, form: SeedForm = 'canonical'): Reco
     const t = training.get(i);
     if (t) {
       seeded ||= s.settings.seed === undefined;
-      const settings = form === 'canonical' ? trainingSeed(s.settings, p.seed) : s.settings;
+      // (canonical: without the step's `task` as written, whose task, resolved, is the point's `training`)
+      const settings = form === 'canonical' ? trainingSeed(withoutTask(s.settings), p.seed) : s.settings;
       return { pass: s.pass, settings: trainingKeySettings(settings, t, p.model.sha256) };
     }
     const pass = getPass(s.pass);

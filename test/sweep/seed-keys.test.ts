@@ -2,7 +2,8 @@
  * Equal seeds written differently are one sweep point: a training step's own `seed: 7` and the sweep's `seed: 7`, or
  * `seed: 1` (the trainer's default) and none. A store whose point was stored under the key of its seeds as written
  * (by code before keys held each step's seed) is reused, not recomputed, and not reported stale; a second sweep writing
- * the seed the other way shares that point, and the report shows it once.
+ * the seed the other way shares that point, and the report shows it once. So is a training step's task written out or
+ * left out (`task: sst2`, `task: SST-2` and none on an SST-2 model).
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -200,5 +201,29 @@ describe.skipIf(redisSkipReason !== null)(`a queued sweep${redisSkipReason ? ` (
       await queue.close();
       await redis.close();
     }
+  });
+});
+
+describe("a training step's task written out or left out", () => {
+  it("is one point: the model's one task left out, written out or by an alias; a store holding it under its task as written is reused", async () => {
+    const store = join(t.root, 'task.sqlite');
+    expect(await runSweep({ file: sweepFile('no-task', ''), store })).toMatchObject({ total: 2, ran: 2, failed: [] });
+    for (const [name, settings] of [
+      ['task-written', ', task: SST-2'],
+      ['task-alias', ', task: sst2'],
+    ] as const)
+      expect(await runSweep({ file: sweepFile(name, settings), store }), name).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
+    expect(loadReport({ store }).rows.map((r) => r.label)).toEqual(['baseline', 'ft-no-task']);
+
+    // (as a model of tasks [MNLI] now needs task: MNLI-m written, where earlier code planned it without)
+    const older = join(t.root, 'task-written.sqlite');
+    expect(await runSweep({ file: sweepFile('alias', ', task: sst2'), store: older })).toMatchObject({ total: 2, ran: 2, failed: [] });
+    const { canonical, written } = storeUnderWrittenKey(older);
+    expect(written).not.toBe(canonical);
+    expect(await runSweep({ file: sweepFile('left-out', ''), store: older })).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, stale: [], failed: [] });
+    expect(loadReport({ store: older }).rows.map((r) => [r.label, r.key === written, r.stale])).toEqual([
+      ['baseline', false, null],
+      ['ft-alias', true, null],
+    ]);
   });
 });
