@@ -104,6 +104,13 @@ describe('inspect summary', () => {
     expect(text).not.toMatch(/layers ×|component/);
     expect(r.inputsProblem).toBeUndefined(); // eval runs it: its inputs are token ids
     expect(text).toContain('(eval and bench run any classifier)');
+    // stored in int8 (quantize int8 refuses it then): no pass takes it
+    const int8 = inspectGraph(model, 'bilstm.onnx', reason);
+    const { LSTM, ...rest } = int8.operators;
+    const text8 = formatGraph({ ...int8, operators: { ...rest, 'com.microsoft.DynamicQuantizeLSTM': LSTM! } });
+    expect(text8).toContain(
+      `discovery: ${reason}; the compression passes need one (a recurrent model, a Distilled BiLSTM student, stored in int8 already) (eval and bench run any classifier)`,
+    );
   });
 
   it('a graph with an input eval cannot feed: says that eval and bench cannot run it either, not that they run any classifier', () => {

@@ -88,9 +88,17 @@ export function formatInspect(r: InspectReport): string {
   return lines.join('\n');
 }
 
-/** Whether a graph's operators are a recurrent model's (src/pass/recurrent.ts: one LSTM, float or int8), which quantize int8 takes. */
-function recurrent(r: GraphReport): boolean {
-  return (r.operators.LSTM ?? 0) + (r.operators['com.microsoft.DynamicQuantizeLSTM'] ?? 0) === 1;
+/**
+ * What the passes do with a recurrent model (src/pass/recurrent.ts: one LSTM), by its operators: a float one takes
+ * quantize int8, an int8 one (DynamicQuantizeLSTM) none; '' for any other graph.
+ */
+function recurrentNote(r: GraphReport): string {
+  const float = r.operators.LSTM ?? 0;
+  const int8 = r.operators['com.microsoft.DynamicQuantizeLSTM'] ?? 0;
+  if (float + int8 !== 1) return '';
+  return float
+    ? ', except quantize int8 (a recurrent model: a Distilled BiLSTM student)'
+    : ' (a recurrent model, a Distilled BiLSTM student, stored in int8 already)';
 }
 
 /** A graph that is not a BERT-family encoder: what it is, and that the passes do not apply. */
@@ -104,7 +112,7 @@ export function formatGraph(r: GraphReport): string {
     r.inputsProblem === undefined
       ? r.notBert.endsWith(NO_LAYERS)
         ? `  discovery: ${r.notBert}`
-        : `  discovery: ${r.notBert}; the compression passes need one${recurrent(r) ? ', except quantize int8 (a recurrent model: a Distilled BiLSTM student)' : ''} (eval and bench run any classifier)`
+        : `  discovery: ${r.notBert}; the compression passes need one${recurrentNote(r)} (eval and bench run any classifier)`
       : `  discovery: ${r.notBert}; the compression passes need one, and eval and bench cannot run it either: ${r.inputsProblem}`,
   ].join('\n');
 }
