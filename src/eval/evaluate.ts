@@ -25,7 +25,7 @@ import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
 import { checkBatchFits } from './batching.ts';
 import { writeSubmission } from './submission.ts';
-import { loadTokenizer, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
+import { loadTokenizer, unknownTokensNote, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
 import { checkOptions } from '../library-args.ts';
 
 /** The splits evaluation runs on (train is for training, not evaluation). */
@@ -120,7 +120,8 @@ export interface EvalResult {
   readonly submissionFiles: readonly string[];
   /**
    * What the user should know about the data (absent when nothing): a file whose example count is not the official
-   * GLUE split's (a dev file replaced by the train file, a cut test file), whose scores do not compare with GLUE's.
+   * GLUE split's (a dev file replaced by the train file, a cut test file), whose scores do not compare with GLUE's;
+   * a tokenizer whose vocabulary spells little of a task's text (unknownTokensNote).
    */
   readonly warnings?: readonly string[];
 }
@@ -333,6 +334,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
       const prepared = prepareTask(task, split, glueDir, tokenizer, maxLength);
       const note = officialRowsNote(prepared.dataset);
       if (note !== undefined) warnings.push(note);
+      const unknown = unknownTokensNote(prepared.encodings, tokenizer, `${task.name} ${split}`);
+      if (unknown !== undefined) warnings.push(unknown);
       checkEncodings(prepared.encodings, facts.limits, tokenizer.source, modelName);
       // (a --batch-size of the whole dev set, QQP's 40,430 examples, would be one batch)
       if (facts.structure) {

@@ -33,7 +33,10 @@ export interface EvalReport {
   skipped?: Array<{ task: string; reason: string }>;
   /** Submission files written, if any. */
   submissionFiles?: string[];
-  /** What the user should know about the data: a file that is not the official GLUE split (absent when none). */
+  /**
+   * What the user should know about the data: a file that is not the official GLUE split, a tokenizer that spells
+   * little of it ([UNK]), labels read in an assumed order (absent when none).
+   */
   warnings?: string[];
 }
 

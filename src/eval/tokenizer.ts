@@ -24,6 +24,8 @@ export interface TextTokenizer {
   readonly source: string;
   /** The id used to pad a batch. */
   readonly padId: number;
+  /** The unknown token (a word its vocabulary cannot spell), where the vocabulary has one. */
+  readonly unk?: { readonly token: string; readonly id: number };
   /**
    * tokenizer_config.json's `model_max_length` (the most ids the model takes), or null when absent: a length not
    * given caps at it, as Hugging Face's run_glue does (`defaultMaxLength`).
@@ -149,13 +151,15 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   const specialsSingle = template([], null).tokens.length;
   const specialsPair = template([], []).tokens.length;
   if (specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenizer, config, source);
-  const unkId = unknownId(tokenizer, json);
+  const unk = unknownToken(tokenizer, json);
+  const unkId = unk?.id ?? 0;
   const toId = (t: string): number => tokenizer.token_to_id(t) ?? unkId;
   const padId = padTokenId(tokenizer, json as TokenizerJsonPadding, config);
 
   return {
     source,
     padId,
+    ...(unk ? { unk } : {}),
     modelMaxLength: modelMaxLengthOf(config),
     encode(textA, textB, maxLength) {
       const specials = textB === null ? specialsSingle : specialsPair;
@@ -189,9 +193,35 @@ function warnNoSpecialTokens(tokenizer: Tokenizer, config: TokenizerConfigJson, 
   );
 }
 
-function unknownId(tokenizer: Tokenizer, json: object): number {
-  const unk = (json as { model?: { unk_token?: string } }).model?.unk_token;
-  return (unk !== undefined ? tokenizer.token_to_id(unk) : undefined) ?? tokenizer.token_to_id('[UNK]') ?? tokenizer.token_to_id('<unk>') ?? 0;
+/** tokenizer.json's model.unk_token, else [UNK] or <unk>, with its id; undefined when the vocabulary has none. */
+function unknownToken(tokenizer: Tokenizer, json: object): { token: string; id: number } | undefined {
+  const named = (json as { model?: { unk_token?: string } }).model?.unk_token;
+  for (const token of [...(named !== undefined ? [named] : []), '[UNK]', '<unk>']) {
+    const id = tokenizer.token_to_id(token);
+    if (id !== undefined) return { token, id };
+  }
+  return undefined;
+}
+
+/** Above this share of a split's tokens being the unknown token, eval warns (GLUE with BERT's vocabulary: under 1%). */
+export const UNKNOWN_SHARE_WARNING = 0.2;
+
+/**
+ * A line saying that `share` of the tokens of `what` (e.g. 'SST-2 dev') are the tokenizer's unknown token, when that
+ * is above UNKNOWN_SHARE_WARNING: a vocabulary that does not fit the text (another model's tokenizer files, or a
+ * do_lower_case that does not fit its vocabulary), whose scores mean little; undefined otherwise.
+ */
+export function unknownTokensNote(encodings: readonly TextEncoding[], tokenizer: Pick<TextTokenizer, 'unk' | 'source'>, what: string): string | undefined {
+  const unk = tokenizer.unk;
+  if (!unk) return undefined;
+  let unknown = 0;
+  let total = 0;
+  for (const e of encodings) {
+    total += e.ids.length;
+    for (const id of e.ids) if (id === unk.id) unknown++;
+  }
+  if (total === 0 || unknown / total <= UNKNOWN_SHARE_WARNING) return undefined;
+  return `${what}: ${Math.round((100 * unknown) / total)}% of the tokens are ${unk.token} (${tokenizer.source}): its vocabulary does not spell much of this text (another model's tokenizer files, or a do_lower_case that does not fit the vocabulary?), so the scores say little about the model`;
 }
 
 /** tokenizer.json's padding.pad_id, else the config's pad_token, else [PAD] or <pad>, else 0. */
