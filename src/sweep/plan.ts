@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
-import { memoizedSha256, type FileStamp } from '../files.ts';
+import { memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
 import { EMPTY_MODEL_CONFIG, MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { modelSha256, modelStamps } from '../onnx/identity.ts';
@@ -230,6 +230,45 @@ export function plannedModels(plan: unknown): PlannedModel[] {
     }
   }
   return out;
+}
+
+/**
+ * `stored` (a stored point's plan, by any code) with the file stamps that `now` (the same point planned now: its key)
+ * took of the models it read, where they stand for what `stored` hashed and its own no longer hold (a `touch`, the
+ * same bytes copied back): the same .onnx path (its model, a distill step's teacher, a student model path of the
+ * same step) with the same sha256, which the plan computed after taking them, and stamps that still hold. Undefined
+ * when none is taken. A model changed since is another sha256 (another point): its stored stamps stay as they are,
+ * so `compress report` hashes it again and finds it changed.
+ */
+export function refreshedStamps(stored: unknown, now: SweepPoint): unknown {
+  if (!stored || typeof stored !== 'object') return undefined;
+  const p = structuredClone(stored) as Partial<SweepPoint>;
+  let changed = false;
+  const take = (
+    old: { onnx: unknown; sha256: unknown; stamps: unknown },
+    fresh: { onnx: string; sha256?: string | undefined; stamps?: FileStamp[] | undefined },
+  ) => {
+    const ok = old.onnx === fresh.onnx && old.sha256 === fresh.sha256 && fresh.stamps !== undefined && !stampsHold(old.stamps) && stampsHold(fresh.stamps);
+    changed ||= ok;
+    return ok;
+  };
+  if (p.model && take({ onnx: p.model.onnx, sha256: p.model.sha256, stamps: p.model.stamps }, now.model)) p.model.stamps = now.model.stamps;
+  const steps = Array.isArray(p.training?.steps) ? p.training.steps : [];
+  for (const t of now.training?.steps ?? []) {
+    const old = steps.find((s) => s?.index === t.index);
+    if (!old) continue;
+    if (
+      t.teacher !== undefined &&
+      take({ onnx: old.teacher, sha256: old.teacherSha256, stamps: old.teacherStamps }, { onnx: t.teacher, sha256: t.teacherSha256, stamps: t.teacherStamps })
+    )
+      old.teacherStamps = t.teacherStamps;
+    if (
+      t.studentSha256 !== undefined &&
+      take({ onnx: old.student, sha256: old.studentSha256, stamps: old.studentStamps }, { onnx: t.student!, sha256: t.studentSha256, stamps: t.studentStamps })
+    )
+      old.studentStamps = t.studentStamps;
+  }
+  return changed ? p : undefined;
 }
 
 /** The train / distill steps of a point, resolved: everything `runTraining` needs besides the student file. */

@@ -575,6 +575,27 @@ export class SweepStore {
     return new Map(rows.map((r) => [r.key, parsedOrUndefined(r.point)]));
   }
 
+  /**
+   * Writes again the stored plan of each of `points` (by key) that `refresh` gives anew (undefined: kept), in one
+   * transaction: a rerun's file stamps of the models a reused point read (plan.ts `refreshedStamps`). Not its key.
+   */
+  refreshPlans(points: readonly SweepPoint[], refresh: (stored: unknown, now: SweepPoint) => unknown): void {
+    if (points.length === 0) return;
+    this.write(() => {
+      const read = this.db.prepare('SELECT point FROM points WHERE key = ?');
+      const update = this.db.prepare('UPDATE points SET point = ? WHERE key = ?');
+      this.db
+        .transaction(() => {
+          for (const p of points) {
+            const row = read.get(p.key) as { point: string } | undefined;
+            const plan = row ? refresh(parsedOrUndefined(row.point), p) : undefined;
+            if (plan !== undefined) update.run(JSON.stringify(plan), p.key);
+          }
+        })
+        .immediate();
+    });
+  }
+
   /** Deletes points and their results (stale points once recomputed), in one transaction. */
   forget(keys: readonly string[]): void {
     this.write(() => {

@@ -1,0 +1,123 @@
+/**
+ * A sweep's rerun gives each point it reuses the file stamps its plan took of the models the point read, where the
+ * stored ones no longer hold and the model hashes as it did (a `touch`): `compress report` then trusts them instead
+ * of hashing the model again at every report. A model whose bytes changed keeps its old stamps, so the report still
+ * finds it changed.
+ */
+import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { stampsHold } from '../../src/files.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { loadReport } from '../../src/report/write.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 8 });
+  const teacher = join(t.root, 'models', 'teacher');
+  mkdirSync(teacher);
+  saveModel(tinyBert({ numLabels: 2 }, { seed: 9 }), join(teacher, 'model.onnx'));
+  for (const f of ['config.json', 'vocab.txt']) copyFileSync(join(t.root, 'models', 'tiny-sst2', f), join(teacher, f));
+  // (a plan stamps no file changed within the last 2 s: the files written here are seen from 10 s later)
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.now() + 10_000);
+});
+afterAll(() => {
+  vi.useRealTimers();
+  t?.cleanup();
+});
+
+const model = () => join(t.root, 'models', 'tiny-sst2', 'model.onnx');
+const teacher = () => join(t.root, 'models', 'teacher', 'model.onnx');
+
+function sweepFile(): string {
+  const file = join(t.root, 'stamps.yaml');
+  writeFileSync(
+    file,
+    `name: stamps
+glueDir: glue
+models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - baseline
+  - {name: kd, steps: [{pass: distill, settings: {teacher: models/teacher, epochs: 1, maxExamples: 8, batchSize: 4}}]}
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1}
+keepModels: false
+`,
+  );
+  return file;
+}
+
+/** Whether the stamps of each stored point's model and distill teacher hold, as [label, …], sorted. */
+function holding(store: string): Array<[string, ...boolean[]]> {
+  const s = SweepStore.open(store, { readonly: true });
+  try {
+    const plans = s.finishedPlans();
+    return s
+      .finished()
+      .map((f): [string, ...boolean[]] => {
+        const p = plans.get(f.key) as SweepPoint;
+        return [f.label, ...[p.model.stamps, ...(p.training?.steps ?? []).map((t) => t.teacherStamps)].map(stampsHold)];
+      })
+      .sort((a, b) => String(a).localeCompare(String(b)));
+  } finally {
+    s.close();
+  }
+}
+
+/** Moves a file's times forward by `s` seconds (a `touch`): its bytes stay. */
+const touch = (file: string, s: number) => {
+  const at = new Date(Date.now() - 5_000 + s);
+  utimesSync(file, at, at);
+};
+
+describe("a sweep's rerun", () => {
+  it('gives a reused point the stamps it took of a model that hashes as it did, and keeps the stored ones of a model that changed', async () => {
+    const store = join(t.root, 'stamps.sqlite');
+    const file = sweepFile();
+    expect(await runSweep({ file, store })).toMatchObject({ total: 2, ran: 2, failed: [] });
+    expect(holding(store)).toEqual([
+      ['baseline', true],
+      ['kd', true, true],
+    ]);
+
+    // touched: the stored stamps no longer hold, so every report would hash the models again
+    touch(model(), 1);
+    touch(teacher(), 2);
+    expect(holding(store)).toEqual([
+      ['baseline', false],
+      ['kd', false, false],
+    ]);
+    expect(await runSweep({ file, store })).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
+    expect(holding(store)).toEqual([
+      ['baseline', true],
+      ['kd', true, true],
+    ]);
+    expect(loadReport({ store }).rows.map((r) => [r.label, r.dataChange])).toEqual([
+      ['baseline', null],
+      ['kd', null],
+    ]);
+
+    // the teacher's bytes changed: the rerun plans another point, the stored one keeps its stamps and reads as changed
+    saveModel(tinyBert({ numLabels: 2 }, { seed: 10 }), teacher());
+    touch(teacher(), 3);
+    await runSweep({ file, store });
+    expect(holding(store)).toEqual([
+      ['baseline', true],
+      ['kd', true, false],
+      ['kd', true, true],
+    ]);
+    const changed = `data changed: ${teacher()} (teacher (distill, pipeline step 1)) changed`;
+    expect(loadReport({ store }).rows.map((r) => [r.label, r.dataChange])).toEqual([
+      ['baseline', null],
+      ['kd', changed],
+      ['kd', null],
+    ]);
+  });
+});
