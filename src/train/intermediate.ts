@@ -192,7 +192,7 @@ export function checkFeature(s: BertStructure, feature: MatchFeature, layer: num
   if (!a) {
     // (layer numbers count the embeddings as 0 here; compress inspect counts encoder layers from 0)
     throw new SettingsError(
-      `${label} layer ${layer} (compress inspect's layer ${layer - 1}) has no attention left to match: all its heads were pruned; match its hidden states only (an --intermediate file of matches)`,
+      `${label} layer ${layer} (compress inspect's layer ${layer - 1}) has no attention left to match: all its heads were pruned; match its hidden states only (matches of feature 'hidden' in --intermediate)`,
     );
   }
   if ((a.kind === 'fused' || !a.softmax) && !rebuilt) {

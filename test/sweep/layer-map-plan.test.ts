@@ -116,7 +116,7 @@ describe("a sweep's plan checks a distill step's layer matches on the layers it 
   const attention = (layer: number) => [{ teacherLayer: layer, studentLayer: layer, feature: 'attention', loss: 'attention-mse' }];
   const hidden = [{ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
   const noAttention = (who: string) =>
-    `${who} layer 1 (compress inspect's layer 0) has no attention left to match: all its heads were pruned; match its hidden states only (an distill.intermediate file of matches)`;
+    `${who} layer 1 (compress inspect's layer 0) has no attention left to match: all its heads were pruned; match its hidden states only (matches of feature 'hidden' in distill.intermediate)`;
 
   it("attention of a teacher layer whose heads were all pruned (the point's model, a named teacher)", async () => {
     expect(await refusal(['headless'], [distill({ student: 'bert:layers=2', intermediate: 'tinybert' })])).toBe(

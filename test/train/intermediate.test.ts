@@ -481,7 +481,7 @@ describe('teacher features and the projection', () => {
     const student = buildBert({ ...tinyBertConfig(), layers }, { kind: 'random', seed: 2 });
     const match = (layer: number) => [{ teacherLayer: layer, studentLayer: layer, feature: 'attention', loss: 'attention-mse', weight: 1 }] as const;
     expect(refusal(() => intermediatePlan([...match(1)], teacher, student))).toBe(
-      "the student layer 1 (compress inspect's layer 0) has no attention left to match: all its heads were pruned; match its hidden states only (an --intermediate file of matches)",
+      "the student layer 1 (compress inspect's layer 0) has no attention left to match: all its heads were pruned; match its hidden states only (matches of feature 'hidden' in --intermediate)",
     );
     expect(intermediatePlan([...match(2)], teacher, student).requests).toHaveLength(1);
   });
