@@ -42,7 +42,8 @@ import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
 import { chooseMaxLength, evalLength } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
-import { checkFeature, checkMatch, presetMatches } from '../train/intermediate.ts';
+import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
+import { parseHeadList } from '../prune/settings.ts';
 import { bilstmIntermediateRefusal, type DistillSettings } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 
@@ -716,17 +717,17 @@ function checkTrainingSteps(
   const read = (onnx: string): BertStructure | undefined => (onnx === model.onnx ? model.structure : structureOf(onnx));
   // (the model so far is followed only for a pipeline with intermediate KD, the only check that needs it)
   const matching = training.some((t) => t.distill?.intermediate !== undefined);
-  let sofar: SoFar = matching ? { layers: model.structure?.numLayers, structure: model.structure } : { layers: undefined, structure: undefined };
+  let sofar: SoFar = matching ? { layers: model.structure?.numLayers, heads: headsOf(model.structure) } : UNKNOWN;
   p.steps.forEach((s, i) => {
     const t = steps.get(i);
     if (!t) {
       if (sofar.layers === undefined) return;
       try {
         const pass = getPass(s.pass);
-        // (its depth followed; its layers' heads, which a pass may remove, not)
-        sofar = { layers: pass.onModel(pass.check(s.settings), { numLayers: sofar.layers }).shape?.numLayers, structure: undefined };
+        const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
+        sofar = { layers: on.shape?.numLayers, heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined };
       } catch {
-        sofar = { layers: undefined, structure: undefined }; // (settings the model cannot take: the point says why)
+        sofar = UNKNOWN; // (settings the model cannot take: the point says why)
       }
       return;
     }
@@ -740,10 +741,41 @@ function checkTrainingSteps(
   });
 }
 
-/** The model so far in a pipeline's steps, as the plan knows it: its depth, and its structure until a graph pass changes it. */
+/** The model so far in a pipeline's steps, as the plan knows it: its depth, and the heads of each of its layers. */
 interface SoFar {
   layers: number | undefined;
-  structure: BertStructure | undefined;
+  /** By encoder layer, its heads (0: all pruned, no attention), where known: see headsAfter. */
+  heads: readonly number[] | undefined;
+}
+
+const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
+
+/** The heads of each encoder layer of a discovered model (0 where it has no attention). */
+function headsOf(s: BertStructure | undefined): number[] | undefined {
+  return s?.layers.map((l) => l.attention?.numHeads ?? 0);
+}
+
+/**
+ * The heads of each encoder layer after graph pass `pass` (its `settings` as they act on the model: onModel) on a
+ * model whose layers have `heads`, where the plan knows them: prune-heads with its heads listed removes those;
+ * drop-layers removes its layers; prune-ffn and factorize-embeddings keep them. Undefined otherwise (prune-heads by
+ * ratio chooses its heads when it runs; a list naming heads a layer lacks, or every head, is refused then; a pass
+ * that may refuse layers of other heads, share-layers, is left to say so).
+ */
+function headsAfter(pass: string, settings: Record<string, unknown>, heads: readonly number[]): readonly number[] | undefined {
+  if (pass === 'prune-ffn' || pass === 'factorize-embeddings') return heads;
+  if (pass === 'drop-layers') {
+    const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
+    return heads.filter((_, i) => !drop.includes(i));
+  }
+  if (pass !== 'prune-heads' || typeof settings.heads !== 'string') return undefined;
+  const out = [...heads];
+  for (const [layer, removed] of Object.entries(parseHeadList(settings.heads))) {
+    const l = Number(layer);
+    if (!(l < out.length) || removed.some((h) => h >= out[l]!)) return undefined;
+    out[l] = out[l]! - removed.length;
+  }
+  return out.some((h) => h > 0) ? out : undefined;
 }
 
 /**
@@ -808,21 +840,25 @@ function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStru
  * teacher and student, where the plan knows them: the matches of its preset under its layer map (presetMatches:
  * tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not divide, a layerMap pair
  * beyond either depth) or its list of matches, each checked as training checks it (checkMatch), then against the
- * teacher's and the student's layers (checkFeature: attention of a layer whose heads were all pruned, and the
- * teacher's first-token or fused attention layers); and for a saved Distilled BiLSTM student given by path, which has
- * no layers to match (bilstmIntermediateRefusal). The student: a bert:… spec's depth (the teacher's where it gives
- * none), every-other's of the teacher's (everyOtherLayers), a student model's structure (read only here, for a
- * pipeline with intermediate KD), else `sofar`, the model so far. Returns the step's student as the steps after it
- * see it (undefined where not known: a bilstm:… spec's depth, a new student's structure).
+ * teacher's and the student's layers (attention of a layer whose heads were all pruned: noAttentionLeft; the
+ * teacher's first-token or fused attention layers: checkFeature); and for a saved Distilled BiLSTM student given by
+ * path, which has no layers to match (bilstmIntermediateRefusal). The student: a bert:… spec's depth (the teacher's where it gives
+ * none), every-other's of the teacher's (everyOtherLayers, its layers' heads too), a student model's depth and heads
+ * (its structure, read only here, for a pipeline with intermediate KD), else `sofar`, the model so far. Returns the
+ * step's student as the steps after it see it (undefined where not known: a bilstm:… spec's depth, a bert:… spec's
+ * heads, which it has in every layer).
  */
 function checkLayerMatches(t: PointTrainingStep, sofar: SoFar, read: (onnx: string) => BertStructure | undefined): SoFar {
   const teacher = t.teacher === undefined ? undefined : read(t.teacher);
   const teacherLayers = teacher?.numLayers;
   const student = t.student;
-  let out: SoFar = { layers: undefined, structure: undefined };
+  let out: SoFar = { ...UNKNOWN };
   if (student === undefined) out = sofar;
-  else if (student === 'every-other') out.layers = teacherLayers === undefined ? undefined : everyOtherLayers(teacherLayers).length;
-  else if (student.startsWith('bert:')) out.layers = parseBertSpec(student).layers ?? teacherLayers;
+  else if (student === 'every-other') {
+    // (its layers copy the teacher's every other one, heads as they are)
+    const kept = teacherLayers === undefined ? undefined : everyOtherLayers(teacherLayers);
+    out = { layers: kept?.length, heads: kept && teacher ? kept.map((i) => headsOf(teacher)![i]!) : undefined };
+  } else if (student.startsWith('bert:')) out.layers = parseBertSpec(student).layers ?? teacherLayers;
   else if (t.studentSha256 !== undefined) {
     let onnx: string | undefined;
     try {
@@ -830,9 +866,9 @@ function checkLayerMatches(t: PointTrainingStep, sofar: SoFar, read: (onnx: stri
     } catch {
       onnx = undefined;
     }
-    out.structure = onnx === undefined ? undefined : read(onnx);
-    out.layers = out.structure?.numLayers;
-    if (t.distill?.intermediate !== undefined && onnx !== undefined && out.structure === undefined && isSavedBilstm(onnx))
+    const structure = onnx === undefined ? undefined : read(onnx);
+    out = { layers: structure?.numLayers, heads: headsOf(structure) };
+    if (t.distill?.intermediate !== undefined && onnx !== undefined && structure === undefined && isSavedBilstm(onnx))
       throw bilstmIntermediateRefusal({ stage: 'task' });
   } // (a bilstm:… spec is refused with intermediate when the sweep file is read)
   const intermediate = t.distill?.intermediate;
@@ -845,8 +881,9 @@ function checkLayerMatches(t: PointTrainingStep, sofar: SoFar, read: (onnx: stri
   matches.forEach((match, k) => {
     checkMatch(match, k, teacherLayers, studentLayers);
     checkFeature(teacher!, match.feature, match.teacherLayer, 'the teacher');
-    // (training rebuilds the student as the plain graph: only its layers without heads stay without attention)
-    if (out.structure) checkFeature(out.structure, match.feature, match.studentLayer, 'the student', true);
+    // (training rebuilds the student as the plain graph: of its attention, only a layer without heads is not there)
+    const attention = match.feature === 'attention' || match.feature === 'attention-scores';
+    if (attention && out.heads?.[match.studentLayer - 1] === 0) throw noAttentionLeft('the student', match.studentLayer);
   });
   return out;
 }

@@ -173,33 +173,35 @@ export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeatu
 
 /**
  * Throws featureValue's SettingsError when the structure alone says that `s` has no `feature` at `layer`: a layer it
- * lacks, one --optimize rewrote for the first token, one without attention (all its heads pruned) or whose attention
- * is fused. With `rebuilt` (a student, which training rebuilds as the plain graph, keeping a layer without heads),
- * only a layer it lacks or one without attention. What a sweep's plan checks before any point runs.
+ * lacks, one --optimize rewrote for the first token, one without attention (all its heads pruned: noAttentionLeft) or
+ * whose attention is fused. What a sweep's plan checks of a teacher before any point runs.
  */
-export function checkFeature(s: BertStructure, feature: MatchFeature, layer: number, label: string, rebuilt = false): void {
+export function checkFeature(s: BertStructure, feature: MatchFeature, layer: number, label: string): void {
   if (feature === 'embeddings' || (feature === 'hidden' && layer === 0)) return;
   const l = s.layers[layer - 1];
   if (!l) throw new SettingsError(`${label} has no layer ${layer} (it has ${s.numLayers})`);
   // --optimize's first-token rewrite: the layer's queries, attention and output cover token 0 only
-  if (l.firstToken && !rebuilt) {
+  if (l.firstToken) {
     throw new SettingsError(
       `${label} layer ${layer} computes the first token only (--optimize first-token): match another layer, or use the model before --optimize`,
     );
   }
   if (feature === 'hidden') return;
   const a = l.attention;
-  if (!a) {
-    // (layer numbers count the embeddings as 0 here; compress inspect counts encoder layers from 0)
-    throw new SettingsError(
-      `${label} layer ${layer} (compress inspect's layer ${layer - 1}) has no attention left to match: all its heads were pruned; match its hidden states only (matches of feature 'hidden' in --intermediate)`,
-    );
-  }
-  if ((a.kind === 'fused' || !a.softmax) && !rebuilt) {
+  if (!a) throw noAttentionLeft(label, layer);
+  if (a.kind === 'fused' || !a.softmax) {
     throw new SettingsError(
       `${label} layer ${layer}: attention is a fused com.microsoft Attention whose probabilities are hidden; match hidden states instead`,
     );
   }
+}
+
+/** featureValue's refusal of attention at `layer` of a model (`label`) whose heads there were all pruned. */
+export function noAttentionLeft(label: string, layer: number): SettingsError {
+  // (layer numbers count the embeddings as 0 here; compress inspect counts encoder layers from 0)
+  return new SettingsError(
+    `${label} layer ${layer} (compress inspect's layer ${layer - 1}) has no attention left to match: all its heads were pruned; match its hidden states only (matches of feature 'hidden' in --intermediate)`,
+  );
 }
 
 /**

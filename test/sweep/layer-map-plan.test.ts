@@ -138,10 +138,45 @@ describe("a sweep's plan checks a distill step's layer matches on the layers it 
       `${file()}: pipeline 'kd' on model 'headless', step 1 (distill): ${noAttention('the student')}`,
     );
     expect(await refusal(['l2'], [distill({ student: 'models/headless', intermediate: attention(2) })])).toBeUndefined();
-    // (after a graph pass the plan does not follow the heads: left to the point)
+    // (through prune-ffn, which keeps the heads)
+    expect(await refusal(['headless'], [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ teacher: 'models/l2', intermediate: attention(1) })])).toBe(
+      `${file()}: pipeline 'kd' on model 'headless', step 2 (distill): ${noAttention('the student')}`,
+    );
+  });
+
+  it('attention of a layer a prune-heads step before it empties by its list, followed through drop-layers, and an every-other student', async () => {
+    const prune = (heads: string) => ({ pass: 'prune-heads', settings: { heads } });
+    expect(await refusal(['l2'], [prune('0:0,1,2,3'), distill({ intermediate: 'tinybert' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l2', step 2 (distill): ${noAttention('the student')}`,
+    );
+    // (three of its four heads: attention left)
+    expect(await refusal(['l2'], [prune('0:0,1,2'), distill({ intermediate: 'tinybert' })])).toBeUndefined();
+    // (by ratio the heads are chosen when it runs: left to the point)
+    expect(await refusal(['l2'], [{ pass: 'prune-heads', settings: { ratio: 0.5 } }, distill({ intermediate: 'tinybert' })])).toBeUndefined();
+    // (the emptied layer dropped: the layer left has its heads)
+    const dropped = [prune('0:0,1,2,3'), { pass: 'drop-layers', settings: { layers: '0' } }];
+    expect(await refusal(['l2'], [...dropped, distill({ teacher: 'models/l2', intermediate: attention(1) })])).toBeUndefined();
     expect(
-      await refusal(['headless'], [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ teacher: 'models/l2', intermediate: attention(1) })]),
-    ).toBeUndefined();
+      await refusal(
+        ['l3'],
+        [prune('2:0,1,2,3'), { pass: 'drop-layers', settings: { layers: '0' } }, distill({ teacher: 'models/l2', intermediate: attention(2) })],
+      ),
+    ).toBe(
+      `${file()}: pipeline 'kd' on model 'l3', step 3 (distill): the student layer 2 (compress inspect's layer 1) has no attention left to match: all its heads were pruned; match its hidden states only (matches of feature 'hidden' in distill.intermediate)`,
+    );
+    // every-other of a teacher whose layer 0 has no heads copies it as its layer 1
+    expect(
+      await refusal(
+        ['l2'],
+        [
+          distill({
+            teacher: 'models/headless',
+            student: 'every-other',
+            intermediate: [{ teacherLayer: 2, studentLayer: 1, feature: 'attention', loss: 'attention-mse' }],
+          }),
+        ],
+      ),
+    ).toBe(`${file()}: pipeline 'kd' on model 'l2', step 1 (distill): ${noAttention('the student')}`);
   });
 
   it('a saved Distilled BiLSTM student given by path has no layers to match, as a bilstm:… spec', async () => {
