@@ -6,7 +6,7 @@
  * row and direction, or one per direction; zero points 0), what onnxruntime's quantizer writes for an LSTM. Only
  * mode int8 applies: the other modes have no form for the LSTM here.
  */
-import type { Model, Node } from '../onnx/graph.ts';
+import { attrInt, type Model, type Node } from '../onnx/graph.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../onnx/tensor.ts';
@@ -130,6 +130,11 @@ export function checkRecurrent(o: QuantizeOptions, model?: Model): void {
   const init = model.graph.initializers;
   const bad = [lstm.inputs[1], lstm.inputs[2]].find((n) => init.get(n)?.dataType !== DataType.FLOAT || init.get(n)?.dims.length !== 3);
   if (bad !== undefined) throw new SettingsError(`quantize: ${what} whose LSTM weight '${bad}' is not a float32 [directions, 4·hidden, in] initializer`);
+  const layout = attrInt(lstm, 'layout', 0);
+  if (layout !== 0)
+    throw new SettingsError(
+      `quantize: ${what} whose LSTM has layout ${layout} (batch first), which its int8 form, com.microsoft DynamicQuantizeLSTM, does not take: export it with layout 0 (sequence first)`,
+    );
 }
 
 /** Quantizes a recurrent model (recurrentModelLstm) with mode int8, after checkRecurrent. */
@@ -143,11 +148,13 @@ export function quantizeRecurrent(model: Model, o: QuantizeOptions): PassResult 
   const r = lstmWeight(edit, R, o, lstm.name);
   const inputs = [...lstm.inputs];
   while (inputs.length < 8) inputs.push('');
+  // (DynamicQuantizeLSTM has no layout: the default, 0, written out (checkRecurrent refuses another) is left out)
+  const { layout: _layout, ...attributes } = lstm.attributes;
   const node = edit.makeNode(
     'DynamicQuantizeLSTM',
     [inputs[0], w.names[0], r.names[0], ...inputs.slice(3, 8), w.names[1], w.names[2], r.names[1], r.names[2]],
     [...lstm.outputs],
-    lstm.attributes,
+    attributes,
     MS_DOMAIN,
     lstm.name,
   );

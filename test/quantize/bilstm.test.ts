@@ -15,6 +15,7 @@ import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { DataType } from '../../src/onnx/dtype.ts';
 import { loadModel } from '../../src/onnx/load.ts';
+import { cloneModel } from '../../src/onnx/graph.ts';
 import { readFloat32 } from '../../src/onnx/tensor.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { runTraining } from '../../src/train/run.ts';
@@ -150,5 +151,32 @@ describe('quantize int8 of a Distilled BiLSTM student', () => {
         'quantize: the model is a recurrent model (a Distilled BiLSTM student) whose LSTM is quantized already: quantize the float model instead',
       ),
     );
+  });
+
+  it('takes an LSTM whose layout is written out as the default (0), which DynamicQuantizeLSTM has not, and refuses layout 1 in one line', async () => {
+    const withLayout = (layout: number): string => {
+      const m = cloneModel(student);
+      const lstm = m.graph.nodes.find((n) => n.opType === 'LSTM')!;
+      lstm.attributes.layout = { type: 'int', value: layout };
+      const dir = join(work, `layout-${layout}`);
+      writeModelFolder(dir, m);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(bilstmConfigJson(config, { id2label: ['negative', 'positive'], task: 'sst-2' })));
+      return dir;
+    };
+    const zero = withLayout(0);
+    const output = join(work, 'layout-0-int8', 'model.onnx');
+    await compressFile({ input: join(zero, 'model.onnx'), output, steps: [int8] });
+    const lstm = loadModel(output).graph.nodes.find((n) => n.opType === 'DynamicQuantizeLSTM')!;
+    expect(Object.keys(lstm.attributes).sort()).toEqual(['direction', 'hidden_size']);
+    const [float, quantized] = await Promise.all([zero, join(work, 'layout-0-int8')].map((model) => evaluate({ model, tasks: ['sst2'], glueDir, threads: 1 })));
+    expect(quantized.tasks[0].predictions).toEqual(float.tasks[0].predictions);
+
+    const one = withLayout(1);
+    await expect(compressFile({ input: join(one, 'model.onnx'), output: join(work, 'layout-1-int8', 'model.onnx'), steps: [int8] })).rejects.toThrow(
+      new SettingsError(
+        'quantize: the model is a recurrent model (a Distilled BiLSTM student) whose LSTM has layout 1 (batch first), which its int8 form, com.microsoft DynamicQuantizeLSTM, does not take: export it with layout 0 (sequence first)',
+      ),
+    );
+    expect(existsSync(join(work, 'layout-1-int8'))).toBe(false);
   });
 });
