@@ -103,10 +103,10 @@ export function roleByName(name: string): InputRole | undefined {
 /**
  * The encoder inputs of `model`: those `structure` (default: discovery on the model) names, and those no node reads
  * whose exporter name gives a role discovery found no input for (`unread`), in graph order; by exporter names when
- * discovery does not read the graph (position ids there only where no output depends on them). With a structure,
- * other graph inputs (head masks a pass added, say) are left to the caller.
+ * discovery does not read the graph (position ids there only where no output depends on them). Any other input is
+ * refused in one line (unfed), but for `extra`'s, which the caller feeds (head masks a pass added, say).
  */
-export function modelInputs(model: Model, structure?: BertStructure): ModelInput[] {
+export function modelInputs(model: Model, structure?: BertStructure, extra: readonly string[] = []): ModelInput[] {
   checkModelArg('modelInputs', model);
   const declared = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name));
   const typeOf = (name: string): string => {
@@ -117,7 +117,7 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
   // (read for an output: an input only a dead node takes, a Cast whose result nothing reads, is read by none)
   const read = liveValues(model.graph);
   if (!found) {
-    refuseIgnored(declared, read, (name) => roleByName(name) !== undefined);
+    refuseUnfed(declared, read, (name) => roleByName(name) !== undefined || extra.includes(name));
     // (position ids no output depends on, a BiLSTM student's declared as the original's: fed arange(seq), which
     // changes nothing, where read ones are refused, as their counting is not known)
     const unreadPositions = (v: ValueInfo): ModelInput | undefined =>
@@ -130,7 +130,7 @@ export function modelInputs(model: Model, structure?: BertStructure): ModelInput
   if (found.inputs.positionIds) roles.set(found.inputs.positionIds, 'positions');
   const padding = found.inputs.positionPadding;
   const unread = unreadRoles(declared, read, new Set(roles.values()));
-  refuseIgnored(declared, read, (name) => roles.has(name) || unread.has(name));
+  refuseUnfed(declared, read, (name) => roles.has(name) || unread.has(name) || extra.includes(name));
   const inputs = declared
     .filter((v) => roles.has(v.name) || unread.has(v.name))
     .map((v): ModelInput => {
@@ -163,16 +163,20 @@ function unreadRoles(declared: readonly { name: string }[], read: ReadonlySet<st
 }
 
 /**
- * Refuses a declared input no output depends on (not among `read`: liveValues) that is not `fed` (a special_tokens_mask
- * an export kept, a second token types input): onnxruntime runs a graph only with every declared input fed, and
- * nothing tells what to feed it. One line, the same in every command that feeds the model.
+ * Refuses a declared input that is not `fed` (a special_tokens_mask an export kept, a second token types input):
+ * onnxruntime runs a graph only with every declared input fed, and nothing tells what to feed it. One line, the same
+ * in every command that feeds the model, saying whether an output depends on it (`read`: liveValues).
  */
-function refuseIgnored(declared: readonly { name: string }[], read: ReadonlySet<string>, fed: (name: string) => boolean): void {
-  const ignored = declared.find((v) => !fed(v.name) && !read.has(v.name));
-  if (ignored)
-    throw new SettingsError(
-      `model input '${ignored.name}' is declared and never read (no output depends on it), and bert-compress feeds only token ids, an attention mask, token types and position ids, one input each: export the model without '${ignored.name}'`,
-    );
+function refuseUnfed(declared: readonly { name: string }[], read: ReadonlySet<string>, fed: (name: string) => boolean): void {
+  const other = declared.find((v) => !fed(v.name));
+  if (!other) return;
+  const name = other.name;
+  const feeds = 'bert-compress feeds only token ids, an attention mask, token types and position ids, one input each';
+  throw new SettingsError(
+    read.has(name)
+      ? `model input '${name}' is read by the graph, and ${feeds}: export a model that does not read '${name}'`
+      : `model input '${name}' is declared and never read (no output depends on it), and ${feeds}: export the model without '${name}'`,
+  );
 }
 
 /**

@@ -19,8 +19,11 @@ export function requireCalibration(c: CalibrationSource | undefined, pass: strin
   return c;
 }
 
-/** Encoder feeds for one calibration batch, in the element types the model's inputs declare. */
-export function batchFeeds(model: Model, structure: BertStructure, b: CalibrationBatch): Feeds {
+/**
+ * Encoder feeds for one calibration batch, in the element types the model's inputs declare; `extra`: inputs the
+ * caller feeds (head masks).
+ */
+export function batchFeeds(model: Model, structure: BertStructure, b: CalibrationBatch, extra: readonly string[] = []): Feeds {
   const fixed = fixedSequenceLength(model, structure);
   if (fixed !== undefined && fixed !== b.seq) {
     throw new SettingsError(`the model takes sequences of exactly ${fixed} tokens; calibrate with --max-length ${fixed}`);
@@ -29,7 +32,7 @@ export function batchFeeds(model: Model, structure: BertStructure, b: Calibratio
   if (rows !== undefined && rows !== b.batch) {
     throw new SettingsError(`the model takes batches of exactly ${rows} rows, and a calibration batch has ${b.batch}: calibrate with the model's own inputs`);
   }
-  return tokenFeeds(modelInputs(model, structure), b);
+  return tokenFeeds(modelInputs(model, structure, extra), b);
 }
 
 /** Mean loss of a batch: cross-entropy over the logits for classification, squared error for regression. */
@@ -92,9 +95,10 @@ export class CalibrationRunner {
     readonly logits: string,
   ) {}
 
-  static async open(model: Model, structure: BertStructure, calibration: CalibrationSource): Promise<CalibrationRunner> {
+  /** `extra`: inputs the model declares that the caller feeds (e.g. head masks: see loss). */
+  static async open(model: Model, structure: BertStructure, calibration: CalibrationSource, extra: readonly string[] = []): Promise<CalibrationRunner> {
     const session = await openModelSession(model, { graphOptimizationLevel: 'all' });
-    const feeds = calibration.batches.map((b) => batchFeeds(model, structure, b));
+    const feeds = calibration.batches.map((b) => batchFeeds(model, structure, b, extra));
     const runner = new CalibrationRunner(session, feeds, calibration.batches, logitsOutput(model, structure));
     runner.source = calibration;
     return runner;

@@ -91,7 +91,7 @@ export async function ablationScores(model: Model, s: BertStructure, ctx: PassCo
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'ablation importance');
   checkCalibrationFits(calibration, s.head?.numLabels);
   const { model: masked, inputs, layers } = withHeadMasks(model, s);
-  const runner = await CalibrationRunner.open(masked, s, calibration);
+  const runner = await CalibrationRunner.open(masked, s, calibration, inputs);
   const ones = layers.map((l) => new Float32Array(s.layers[l].attention!.numHeads * s.layers[l].attention!.headSize).fill(1));
   const feedsOf = (arrays: Float32Array[]) => Object.fromEntries(inputs.map((name, i) => [name, new Tensor('float32', arrays[i], [arrays[i].length])]));
   try {

@@ -67,7 +67,7 @@ describe('modelInputs', () => {
     ]);
     // (an input of another name the graph reads, and one it never reads: unread-token-types.test.ts)
     expect(() => modelInputs(graph(['pixel_values', 'input_ids']))).toThrow(SettingsError);
-    expect(() => modelInputs(graph(['pixel_values', 'input_ids']))).toThrow(/model input 'pixel_values' is not one the encoder reads/);
+    expect(() => modelInputs(graph(['pixel_values', 'input_ids']))).toThrow(/model input 'pixel_values' is read by the graph, and bert-compress feeds only/);
     expect(() => modelInputs(graph(['input_ids', 'pixel_values']))).toThrow(/model input 'pixel_values' is declared and never read/);
   });
 });

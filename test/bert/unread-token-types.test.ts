@@ -276,3 +276,52 @@ describe('a graph that declares an input of another name it never reads (special
     expect(() => modelInputs(model)).toThrow(refusal);
   });
 });
+
+describe('a graph that reads an input of another name (special_tokens_mask, added to its logits times 0)', () => {
+  const refusal =
+    "model input 'special_tokens_mask' is read by the graph, and bert-compress feeds only token ids, an attention mask, token types and position ids, one input each: export a model that does not read 'special_tokens_mask'";
+  /** The tiny BERT whose logits are logits + 0 × ReduceSum(Cast(special_tokens_mask)). */
+  const readingMask = (model: Model): Model => {
+    const g = model.graph;
+    g.inputs.push({ name: 'special_tokens_mask', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] });
+    const out = g.outputs[0]!.name;
+    const last = g.nodes.find((n) => n.outputs.includes(out))!;
+    last.outputs = last.outputs.map((o) => (o === out ? 'logits_before_mask' : o));
+    g.initializers.set('mask_zero', { name: 'mask_zero', dataType: DataType.FLOAT, dims: [], data: new Uint8Array(Float32Array.of(0).buffer) });
+    const node = (name: string, opType: string, inputs: string[], output: string, attributes = {}) => ({
+      name,
+      opType,
+      domain: '',
+      inputs,
+      outputs: [output],
+      attributes,
+    });
+    g.nodes.push(
+      node('mask_cast', 'Cast', ['special_tokens_mask'], 'mask_float', { to: { type: 'int' as const, value: DataType.FLOAT } }),
+      node('mask_sum', 'ReduceSum', ['mask_float'], 'mask_sum', { keepdims: { type: 'int' as const, value: 0 } }),
+      node('mask_times_zero', 'Mul', ['mask_sum', 'mask_zero'], 'mask_term'),
+      node('mask_add', 'Add', ['logits_before_mask', 'mask_term'], out),
+    );
+    return model;
+  };
+  const reading = writeModelFolder(join(work, 'reads-special-tokens-mask'), readingMask(tinyBert({}, { seed: 3, std: 0.3 })));
+  const glueDir = join(work, 'glue-reads-special-tokens-mask');
+  writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+
+  it('is refused in one line by compress, eval, bench, train and distill (train wrote a student without it)', async () => {
+    const output = (name: string) => join(work, `reads-special-tokens-mask-${name}`, 'model.onnx');
+    const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
+    const run = { task: 'SST-2', glueDir, settings, cacheDir: join(work, 'cache'), log: () => {} };
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+    await expect(compressFile({ input: join(reading, 'model.onnx'), output: output('pruned'), steps })).rejects.toThrow(refusal);
+    await expect(evaluate({ model: reading, tasks: ['SST-2'], glueDir, threads: 1 })).rejects.toThrow(refusal);
+    await expect(benchModels({ model: reading, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).rejects.toThrow(refusal);
+    await expect(runTraining({ ...run, student: reading, output: output('trained') })).rejects.toThrow(refusal);
+    await expect(runTraining({ ...run, student: 'every-other', teacher: reading, distill: {}, output: output('every-other') })).rejects.toThrow(refusal);
+  });
+
+  it('is fed where the caller says it feeds it (head masks a pass adds)', () => {
+    const model = readingMask(tinyBert({}, { seed: 3, std: 0.3 }));
+    expect(modelInputs(model, undefined, ['special_tokens_mask']).map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
+  });
+});

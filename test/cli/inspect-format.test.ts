@@ -120,7 +120,9 @@ describe('inspect summary', () => {
     model.graph.inputs.push({ name: 'row_numbers', elemType: 7, shape: ['batch_size', 'sequence_length'] });
     const reason = discoveryRefusal(model);
     const r = inspectGraph(model, 'rows.onnx', reason);
-    expect(r.inputsProblem).toBe("model input 'row_numbers' is not one the encoder reads as token ids, attention mask, token types or position ids");
+    expect(r.inputsProblem).toBe(
+      "model input 'row_numbers' is read by the graph, and bert-compress feeds only token ids, an attention mask, token types and position ids, one input each: export a model that does not read 'row_numbers'",
+    );
     const text = formatGraph(r);
     expect(text).toContain(`discovery: ${reason}; the compression passes need one, and eval and bench cannot run it either: model input 'row_numbers'`);
     expect(text).not.toContain('run any classifier');

@@ -49,7 +49,7 @@ async function finiteDifferences(model: Model, source: CalibrationSource, eps = 
     for (const b of source.batches) {
       for (let i = 0; i < b.batch; i++) {
         const one = row(b, i);
-        const feeds = batchFeeds(masked, s, one);
+        const feeds = batchFeeds(masked, s, one, inputs);
         const loss = async (layer: number, head: number, scale: number) => {
           const maskFeeds = Object.fromEntries(
             inputs.map((name, k) => {
