@@ -1,11 +1,12 @@
 /**
  * A sweep's rerun gives each point it reuses the file stamps its plan took of the models the point read, where the
  * stored ones no longer hold and the model hashes as it did (a `touch`): `compress report` then trusts them instead
- * of hashing the model again at every report. A model whose bytes changed keeps its old stamps, so the report still
- * finds it changed.
+ * of hashing the model again at every report; so does a point stored without stamps. A model whose bytes changed
+ * keeps its old stamps, so the report still finds it changed.
  */
 import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stampsHold } from '../../src/files.ts';
 import { saveModel } from '../../src/onnx/index.ts';
@@ -118,6 +119,32 @@ describe("a sweep's rerun", () => {
       ['baseline', null],
       ['kd', changed],
       ['kd', null],
+    ]);
+  });
+
+  it('gives stamps to a point stored without them (by code before plans kept them), which every report hashed', async () => {
+    const store = join(t.root, 'unstamped.sqlite');
+    const file = sweepFile();
+    expect(await runSweep({ file, store })).toMatchObject({ total: 2, ran: 2, failed: [] });
+    const db = new Database(store);
+    try {
+      for (const row of db.prepare('SELECT key, point FROM points').all() as Array<{ key: string; point: string }>) {
+        const p = JSON.parse(row.point) as SweepPoint;
+        delete p.model.stamps;
+        for (const t of p.training?.steps ?? []) delete t.teacherStamps;
+        db.prepare('UPDATE points SET point = ? WHERE key = ?').run(JSON.stringify(p), row.key);
+      }
+    } finally {
+      db.close();
+    }
+    expect(holding(store)).toEqual([
+      ['baseline', false],
+      ['kd', false, false],
+    ]);
+    expect(await runSweep({ file, store })).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
+    expect(holding(store)).toEqual([
+      ['baseline', true],
+      ['kd', true, true],
     ]);
   });
 });
