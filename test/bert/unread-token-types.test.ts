@@ -5,7 +5,7 @@
  * calibration measures, a TinyBERT teacher's features and the transformers.js export fed only the inputs discovery
  * read and onnxruntime refused the run ("input 'token_type_ids' is missing in 'feeds'").
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -227,6 +227,24 @@ describe('a BiLSTM student of a graph that declares position ids (declared unrea
   });
 });
 
+/**
+ * Expects compress (a pass and its run check), eval, bench, train and distill (every-other and bilstm:… students) of
+ * the model folder `model` to be refused with `refusal`, before writing anything (outputs under `name`-…).
+ */
+async function expectRefusedByEveryCommand(model: string, glueDir: string, name: string, refusal: string): Promise<void> {
+  const output = (kind: string) => join(work, `${name}-${kind}`, 'model.onnx');
+  const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
+  const run = { task: 'SST-2', glueDir, settings, cacheDir: join(work, 'cache'), log: () => {} };
+  const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+  await expect(compressFile({ input: join(model, 'model.onnx'), output: output('pruned'), steps })).rejects.toThrow(refusal);
+  await expect(evaluate({ model, tasks: ['SST-2'], glueDir, threads: 1 })).rejects.toThrow(refusal);
+  await expect(benchModels({ model, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).rejects.toThrow(refusal);
+  await expect(runTraining({ ...run, student: model, output: output('trained') })).rejects.toThrow(refusal);
+  await expect(runTraining({ ...run, student: 'every-other', teacher: model, distill: {}, output: output('every-other') })).rejects.toThrow(refusal);
+  await expect(runTraining({ ...run, student: 'bilstm:hidden=4,embedding=8', teacher: model, distill: {}, output: output('bilstm') })).rejects.toThrow(refusal);
+  for (const kind of ['pruned', 'trained', 'every-other', 'bilstm']) expect(existsSync(output(kind)), kind).toBe(false);
+}
+
 describe('a graph that declares an input of another name it never reads (special_tokens_mask)', () => {
   /** The one line every command refuses it with (it was onnxruntime's missing feed in some, "not an encoder input" in others). */
   const refusal =
@@ -240,18 +258,7 @@ describe('a graph that declares an input of another name it never reads (special
   writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
 
   it('is refused in one line by compress, eval, bench, train and distill', async () => {
-    const output = (name: string) => join(work, `special-tokens-mask-${name}`, 'model.onnx');
-    const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
-    const run = { task: 'SST-2', glueDir, settings, cacheDir: join(work, 'cache'), log: () => {} };
-    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
-    await expect(compressFile({ input: join(masked, 'model.onnx'), output: output('pruned'), steps })).rejects.toThrow(refusal);
-    await expect(evaluate({ model: masked, tasks: ['SST-2'], glueDir, threads: 1 })).rejects.toThrow(refusal);
-    await expect(benchModels({ model: masked, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).rejects.toThrow(refusal);
-    await expect(runTraining({ ...run, student: masked, output: output('trained') })).rejects.toThrow(refusal);
-    await expect(runTraining({ ...run, student: 'every-other', teacher: masked, distill: {}, output: output('every-other') })).rejects.toThrow(refusal);
-    await expect(runTraining({ ...run, student: 'bilstm:hidden=4,embedding=8', teacher: masked, distill: {}, output: output('bilstm') })).rejects.toThrow(
-      refusal,
-    );
+    await expectRefusedByEveryCommand(masked, glueDir, 'special-tokens-mask', refusal);
   });
 
   it("is refused by a sweep's plan in the same line, after the file and the model, before any point runs", async () => {
@@ -309,15 +316,7 @@ describe('a graph that reads an input of another name (special_tokens_mask, adde
   writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
 
   it('is refused in one line by compress, eval, bench, train and distill (train wrote a student without it)', async () => {
-    const output = (name: string) => join(work, `reads-special-tokens-mask-${name}`, 'model.onnx');
-    const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
-    const run = { task: 'SST-2', glueDir, settings, cacheDir: join(work, 'cache'), log: () => {} };
-    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
-    await expect(compressFile({ input: join(reading, 'model.onnx'), output: output('pruned'), steps })).rejects.toThrow(refusal);
-    await expect(evaluate({ model: reading, tasks: ['SST-2'], glueDir, threads: 1 })).rejects.toThrow(refusal);
-    await expect(benchModels({ model: reading, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).rejects.toThrow(refusal);
-    await expect(runTraining({ ...run, student: reading, output: output('trained') })).rejects.toThrow(refusal);
-    await expect(runTraining({ ...run, student: 'every-other', teacher: reading, distill: {}, output: output('every-other') })).rejects.toThrow(refusal);
+    await expectRefusedByEveryCommand(reading, glueDir, 'reads-special-tokens-mask', refusal);
   });
 
   it('is fed where the caller says it feeds it (head masks a pass adds)', () => {
