@@ -20,7 +20,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import { ignoredLabelNames, ignoredLabelsNote } from '../eval/labels.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
-import { recurrentRefusal } from '../pass/recurrent.ts';
+import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
 import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
@@ -414,10 +414,8 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await hash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
-      if (training) {
-        checkTrainingSteps(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
-        checkRecurrentPasses(spec, m, p, training);
-      }
+      if (training) checkTrainingSteps(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
+      checkRecurrentPasses(spec, m, p, training ?? [], graph ? undefined : recurrentModel(where.onnx));
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: Record<string, Record<string, string>> = {};
@@ -779,31 +777,49 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
 }
 
 /**
- * Refuses, before any point runs, a graph step after a bilstm:… student (the model so far is then a Distilled BiLSTM)
- * that the point would refuse: a pass without a recurrent form (all but quantize), or settings that form refuses
- * (quantize modes other than int8, format standard), in the point's words after the file, the pipeline, the model
- * and the step. A student given as a model path is not read here (left to its point).
+ * Refuses, before any point runs, a graph step on a Distilled BiLSTM (a recurrent model: the sweep's model, a
+ * bilstm:… student or one given as a model path, and the model so far after them) that the point would refuse: a
+ * pass without a recurrent form (all but quantize), or settings that form refuses (quantize modes other than int8,
+ * format standard; on a model read here, its LSTM stored in int8 already), in the point's words after the file, the
+ * pipeline, the model and the step. `model`: the sweep's model when it is a recurrent model (recurrentModel).
  */
-function checkRecurrentPasses(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, training: readonly PointTrainingStep[]): void {
+function checkRecurrentPasses(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, training: readonly PointTrainingStep[], model: Model | undefined): void {
   const steps = new Map(training.map((t) => [t.index, t]));
-  let recurrent = false;
+  let recurrent = model !== undefined;
+  /** The model so far as read here while no step has changed it since (the recurrent form checks it too). */
+  let read = model;
   p.steps.forEach((s, i) => {
     const t = steps.get(i);
     if (t) {
       // (a student is the first step's; a step without one trains the model so far, which stays what it was)
-      if (t.student !== undefined) recurrent = t.student.startsWith('bilstm:');
+      if (t.student !== undefined) {
+        const path = t.studentSha256 !== undefined ? recurrentModel(locateModel(t.student).onnx) : undefined;
+        recurrent = t.student.startsWith('bilstm:') || path !== undefined;
+      }
+      read = undefined;
       return;
     }
     if (!recurrent) return;
     try {
       const pass = getPass(s.pass);
       if (!pass.recurrent) throw recurrentRefusal(pass.name);
-      pass.recurrent.check(pass.options(pass.check(s.settings)));
+      pass.recurrent.check(pass.options(pass.check(s.settings)), read);
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
       throw new SettingsError(`${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (${s.pass}): ${e.message}`);
     }
+    read = undefined;
   });
+}
+
+/** The model at `onnx` when it is a recurrent model (a Distilled BiLSTM, float or int8: recurrentModelLstm), read without its weights; undefined otherwise or when it cannot be read. */
+function recurrentModel(onnx: string): Model | undefined {
+  try {
+    const model = loadModelShapes(onnx);
+    return recurrentModelLstm(model) ? model : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

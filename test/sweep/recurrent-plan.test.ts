@@ -5,19 +5,32 @@
  * --dry-run listed the point and it failed when it ran. quantize int8 after it plans, and so does any pass after a
  * student that is not a BiLSTM.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { bilstmConfigJson, exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 
 let root: string;
-beforeAll(() => {
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'recurrent-plan-'));
   writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  // a saved Distilled BiLSTM student, and it stored in int8
+  registerAllPasses();
+  const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=16'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
+  const dir = writeModelFolder(join(root, 'models', 'bilstm'), exportBilstm(config, randomBilstmWeights(config, 5)));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(bilstmConfigJson(config, { id2label: ['negative', 'positive'], task: 'sst-2' })));
+  await compressFile({
+    input: join(dir, 'model.onnx'),
+    output: join(root, 'models', 'bilstm-int8', 'model.onnx'),
+    steps: [{ pass: 'quantize', settings: { mode: 'int8' } }],
+  });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -49,6 +62,43 @@ describe("a sweep's plan checks the graph steps after a bilstm:… student", () 
       await refusal([
         { pass: 'distill', settings: { ...KD, student: 'bert:layers=1' } },
         { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      ]),
+    ).toBeUndefined();
+  });
+});
+
+describe("a sweep's plan checks the graph steps on a saved Distilled BiLSTM: the sweep's model, or a student given by path", () => {
+  const RECURRENT = 'the model is a recurrent model (a Distilled BiLSTM student)';
+  it('refuses a pass without a recurrent form, and quantize int8 of the student stored in int8, as the point would', async () => {
+    const on = (model: string, steps: unknown[]) => planRefusal(root, 'r', [model], 'p', steps);
+    expect(await on('bilstm', [{ pass: 'prune-heads', settings: { ratio: 0.5 } }])).toBe(
+      `${file()}: pipeline 'p' on model 'bilstm', step 1 (prune-heads): prune-heads: ${RECURRENT}: one LSTM and no attention heads, feed-forward blocks or encoder layers for prune-heads to rewrite; of the passes only quantize int8 (--quantize int8) applies to it`,
+    );
+    expect(
+      await on('bilstm', [
+        { pass: 'quantize', settings: { mode: 'int8' } },
+        { pass: 'drop-layers', settings: { layers: '0' } },
+      ]),
+    ).toMatch(/^.*: pipeline 'p' on model 'bilstm', step 2 \(drop-layers\): drop-layers: the model is a recurrent model/);
+    expect(await on('bilstm-int8', [{ pass: 'quantize', settings: { mode: 'int8' } }])).toBe(
+      `${file()}: pipeline 'p' on model 'bilstm-int8', step 1 (quantize): quantize: ${RECURRENT} whose LSTM is quantized already: quantize the float model instead`,
+    );
+    const student = join(root, 'models', 'bilstm', 'model.onnx');
+    expect(
+      await refusal([
+        { pass: 'distill', settings: { ...KD, student, logitLoss: 'mse' } },
+        { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      ]),
+    ).toMatch(/^.*: pipeline 'p' on model 'tiny', step 2 \(prune-ffn\): prune-ffn: the model is a recurrent model/);
+  });
+
+  it('plans quantize int8 of the float one, as the sweep model or a student by path', async () => {
+    expect(await planRefusal(root, 'r', ['bilstm'], 'p', [{ pass: 'quantize', settings: { mode: 'int8' } }])).toBeUndefined();
+    const student = join(root, 'models', 'bilstm', 'model.onnx');
+    expect(
+      await refusal([
+        { pass: 'distill', settings: { ...KD, student, logitLoss: 'mse' } },
+        { pass: 'quantize', settings: { mode: 'int8' } },
       ]),
     ).toBeUndefined();
   });
