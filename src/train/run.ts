@@ -144,6 +144,12 @@ export interface TrainRunOptions {
   teacher?: string;
   /** Output .onnx path (its folder gets config.json and tokenizer files). */
   output: string;
+  /**
+   * Fine-tuning only (no teacher): replace the model's classifier by a new one of the task's outputs, seeded by the
+   * settings' seed (an MNLI checkpoint fine-tuned on RTE, a classifier on STS-B); config.json names the task's labels.
+   * Without it a classifier of another width than the task's is refused.
+   */
+  newHead?: boolean;
   /** Write over another model's config.json and tokenizer files in the output's folder (see output-folder.ts). */
   force?: boolean;
   settings?: Partial<TrainSettings>;
@@ -482,7 +488,7 @@ function withStudentLabels(
   const config = parseModelConfig(json, existsSync(file) ? file : '<none>');
   if (!own || own.id2label === undefined) return { json, config };
   const labels = parseModelConfig(own, studentFile!);
-  const merged = Object.fromEntries(Object.entries(json).filter(([k]) => !(LABEL_FIELDS as readonly string[]).includes(k)));
+  const merged = withoutLabels(json);
   for (const k of LABEL_FIELDS) if (own[k] !== undefined) merged[k] = own[k];
   // generic names (LABEL_k: the task's label k) are written as the task's names, in the outputs' order
   if (task && !task.regression && labels.id2label && [...labels.id2label.values()].every(isGenericLabel) && labels.id2label.size === task.labels.length) {
@@ -495,6 +501,13 @@ function withStudentLabels(
 
 /** The reason classifierFor gives for a student model with no classifier at all (a bare encoder). */
 const NO_CLASSIFIER = 'it has none';
+/** The reason classifierFor gives for a classifier `compress train --new-head` replaces. */
+const NEW_HEAD = '--new-head';
+
+/** A config.json without the fields that say what a classifier's outputs mean (LABEL_FIELDS). */
+function withoutLabels(json: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(json).filter(([k]) => !(LABEL_FIELDS as readonly string[]).includes(k)));
+}
 
 /**
  * Why a student model needs a new classifier for `task`, or undefined when it keeps its own: a bare encoder (a
@@ -503,12 +516,13 @@ const NO_CLASSIFIER = 'it has none';
  * head, its --task only sizes it); in the task stage, so does one whose config.json id2label names another GLUE
  * task's labels (anotherTask). Labels that name no task's (`bad`, `good` for SST-2) are read in the task's order, as
  * `compress eval` reads them (with a warning): the classifier is not thrown away for a spelling. `compress train` (`keep`) keeps a classifier and
- * refuses one of the wrong width.
+ * refuses one of the wrong width; `compress train --new-head` (`new`) replaces it whatever its width.
  */
-function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep'): string | undefined {
+function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep' | 'new'): string | undefined {
   const own = studentClassifier(model);
   if (!own) return undefined; // (not a BERT-family encoder, or another head: makeStudent says why it cannot train it)
   if (own.kind === 'none') return NO_CLASSIFIER;
+  if (mode === 'new') return NEW_HEAD;
   if (mode === 'keep') return undefined;
   const outputs = task.regression ? 1 : task.labels.length;
   if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
@@ -623,6 +637,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const cacheBytes = o.featureCacheBytes ?? 0;
   if (!(cacheBytes >= 0 && Number.isFinite(cacheBytes))) throw new SettingsError(`--feature-cache-mb must be ≥ 0 (got ${cacheBytes / 2 ** 20})`);
   if (!isDistill && !existsSync(o.student)) throw new SettingsError(`${o.student}: no such model (train needs a model path)`);
+  if (o.newHead && isDistill) {
+    throw new SettingsError('--new-head is for compress train: compress distill gives a student model a new classifier where its own is not for --task');
+  }
   const log = o.log ?? (() => {});
   const glueDir = o.glueDir ?? defaultGlueDir();
 
@@ -643,9 +660,13 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   let studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
   const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
   const fresh =
-    task && studentModel ? classifierFor(studentModel, locateModel(o.student).dir, task, !isDistill ? 'keep' : general ? 'general' : 'task') : undefined;
+    task && studentModel
+      ? classifierFor(studentModel, locateModel(o.student).dir, task, !isDistill ? (o.newHead ? 'new' : 'keep') : general ? 'general' : 'task')
+      : undefined;
   if (isDistill && !general && task && studentModel) checkBilstmClassifier(studentModel, o.student, task);
-  const configJson = existsSync(configFile) ? readJsonObject(configFile) : undefined;
+  // (a head replaced by --new-head: the model's labels name its old classifier's outputs, read no more)
+  const readConfig = existsSync(configFile) ? readJsonObject(configFile) : undefined;
+  const configJson = readConfig && fresh === NEW_HEAD ? withoutLabels(readConfig) : readConfig;
   const { json: sourceConfig, config: modelConfig } = withStudentLabels(
     configJson ?? {},
     configFile,
@@ -712,12 +733,20 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const newClassifier = fresh && task ? { outputs: student.numLabels, seed: settings.seed, reason: fresh } : undefined;
   if (newClassifier) {
     const n = newClassifier.outputs;
+    const what = `a new one (${n} ${task!.regression ? 'output' : `label${n === 1 ? '' : 's'}`}) is initialised (seed ${settings.seed})`;
     log(
-      `the ${isDistill ? 'student' : 'model'} has no classifier for ${task!.name}${fresh === NO_CLASSIFIER ? '' : ` (${fresh})`}: a new one (${n} ${task!.regression ? 'output' : `label${n === 1 ? '' : 's'}`}) is initialised (seed ${settings.seed})`,
+      fresh === NEW_HEAD
+        ? `--new-head: the model's classifier is replaced for ${task!.name}: ${what}`
+        : `the ${isDistill ? 'student' : 'model'} has no classifier for ${task!.name}${fresh === NO_CLASSIFIER ? '' : ` (${fresh})`}: ${what}`,
     );
   }
   if (task && student.numLabels !== outputs) {
-    throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the ${isDistill ? 'student' : 'model'} has ${student.numLabels}`);
+    // (compress train keeps a model's classifier unless asked: one of another width is another task's, which
+    // --new-head replaces, as fine-tuning an MNLI checkpoint on RTE does)
+    const advice = isDistill ? '' : `: give --new-head to replace its classifier by a new one of ${outputs} output${outputs === 1 ? '' : 's'}`;
+    throw new SettingsError(
+      `${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the ${isDistill ? 'student' : 'model'} has ${student.numLabels}${advice}`,
+    );
   }
   // the phases and their intermediate matches, checked against both models before any work (data, augmentation,
   // teacher logits): a match the models cannot serve is refused in one line here, not when its phase starts

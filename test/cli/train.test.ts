@@ -428,7 +428,10 @@ describe('compress train / distill: refusals before any work, one line each', ()
           ['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'MRPC'],
           /--teacher .*sst2-L2H256: its labels \(.*sst2-L2H256\/config\.json: negative, positive\) are SST-2's, not MRPC's: distil MRPC from a teacher fine-tuned on it$/m,
         ],
-        [['train', tinyWordPiece.dir, '--task', 'STS-B'], /STS-B needs 1 output; the model has 2/],
+        [
+          ['train', tinyWordPiece.dir, '--task', 'STS-B'],
+          /STS-B needs 1 output; the model has 2: give --new-head to replace its classifier by a new one of 1 output$/m,
+        ],
         // the teacher's logits and the student run at the length: past a position table, one line up front
         [
           ['distill', '--teacher', TEACHER, '--student', 'every-other', '--task', 'SST-2', '--max-length', '600'],

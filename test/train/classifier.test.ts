@@ -475,3 +475,61 @@ describe.skipIf(!existsSync(MLM))('general distillation from a pretraining (MLM 
     expect([s.head, s.vocabSize, s.numLayers]).toEqual([undefined, 99, Math.ceil(teacherLayers / 2)]);
   });
 });
+
+describe('compress train --new-head: a checkpoint fine-tuned on another task (an MNLI model on RTE, on STS-B)', () => {
+  const mnliModel = folder('mnli-model', tiny(3, 21), { ...MNLI_LABELS, finetuning_task: 'mnli', architectures: ['BertForSequenceClassification'] });
+  // (STS-B: GLUE's columns, a score in [0, 5])
+  const stsbHeader = 'index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore';
+  const stsbRows = (n: number) =>
+    Array.from({ length: n }, (_, i) => `${i}\tmain\tx\t2012\t${i}\tnone\tnone\t${sentence(i)}\t${sentence(i + 3)}\t${(i % 6).toFixed(3)}`);
+  mkdirSync(join(glueDir, 'STS-B'), { recursive: true });
+  writeFileSync(join(glueDir, 'STS-B', 'train.tsv'), [stsbHeader, ...stsbRows(16)].join('\n') + '\n');
+  writeFileSync(join(glueDir, 'STS-B', 'dev.tsv'), [stsbHeader, ...stsbRows(7)].join('\n') + '\n');
+
+  it('without it, a classifier of another width is refused in one line naming the flag; nothing is written', async () => {
+    for (const [task, want] of [
+      ['RTE', 'RTE needs 2 outputs; the model has 3: give --new-head to replace its classifier by a new one of 2 outputs'],
+      ['STS-B', 'STS-B needs 1 output; the model has 3: give --new-head to replace its classifier by a new one of 1 output'],
+    ] as const) {
+      const out = join(work, `refused-${task}`, 'model.onnx');
+      await expect(runTraining({ ...common, task, student: mnliModel, output: out })).rejects.toThrow(new SettingsError(want));
+      expect(existsSync(join(work, `refused-${task}`))).toBe(false);
+    }
+  });
+
+  it('with it, the classifier is replaced by a seeded one of the task: said, in the lineage, config.json names the task and its labels, eval scores it', async () => {
+    const logs: string[] = [];
+    const out = join(work, 'rte-new-head', 'model.onnx');
+    const r = await runTraining({ ...common, task: 'RTE', student: mnliModel, output: out, newHead: true, log: (line) => logs.push(line) });
+    expect(logs).toContain("--new-head: the model's classifier is replaced for RTE: a new one (2 labels) is initialised (seed 5)");
+    const l = r.lineage!;
+    expect(l.student.newClassifier).toEqual({ outputs: 2, seed: 5, reason: '--new-head' });
+    expect(l.student.description).toMatch(/with a new classifier \(2 outputs\)$/);
+    expect(findBert(loadModel(out)).head).toMatchObject({ kind: 'sequence-classification', numLabels: 2 });
+    const config = readJson(join(work, 'rte-new-head', 'config.json'));
+    expect(config).toMatchObject({ finetuning_task: 'rte', num_labels: 2, architectures: ['BertForSequenceClassification'] });
+    expect(config.id2label).toEqual({ 0: 'entailment', 1: 'not_entailment' });
+    const result = await evaluate({ model: out, tasks: ['RTE'], glueDir, maxLength: 24 });
+    expect(result.tasks[0]!.examples).toBe(6);
+    expect(l.epochs[0]!.metrics!.accuracy).toBe(result.tasks[0]!.metrics.accuracy);
+  });
+
+  it('a regression head from a classifier: one output, config.json says regression with no class names', async () => {
+    const out = join(work, 'stsb-new-head', 'model.onnx');
+    const r = await runTraining({ ...common, task: 'STS-B', student: mnliModel, output: out, newHead: true });
+    expect(r.lineage!.student.newClassifier).toEqual({ outputs: 1, seed: 5, reason: '--new-head' });
+    expect(findBert(loadModel(out)).head).toMatchObject({ numLabels: 1 });
+    const config = readJson(join(work, 'stsb-new-head', 'config.json'));
+    expect(config).toMatchObject({ finetuning_task: 'sts-b', num_labels: 1, problem_type: 'regression' });
+    expect(Object.values((config.id2label ?? {}) as Record<string, string>)).not.toContain('entailment');
+    const result = await evaluate({ model: out, tasks: ['STS-B'], glueDir, maxLength: 24 });
+    expect(result.tasks[0]!.examples).toBe(7);
+  });
+
+  it('distillation refuses it (a student model gets a new classifier where its own is not for the task)', async () => {
+    const out = join(work, 'distill-new-head', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'RTE', teacher: rteTeacher, student: mnliModel, output: out, newHead: true })).rejects.toThrow(
+      /^--new-head is for compress train: /,
+    );
+  });
+});

@@ -10,15 +10,27 @@ import { checkTrainingArgs, runTrainingCommand, trainingFlags, type TrainingArgs
 
 interface TrainArgs extends TrainingArgs {
   model: string;
+  'new-head': boolean;
 }
 
 export const trainCommand: CliCommand<TrainArgs> = {
   command: 'train <model>',
   describe: 'Fine-tune MODEL on a GLUE task (best dev epoch kept; Ctrl-C checkpoints, a rerun resumes)',
   builder: async (y: Argv) =>
-    (await trainingFlags(
-      y.positional('model', { type: 'string', demandOption: true, describe: '.onnx file or model folder (config.json, tokenizer), or hf:org/name[@revision]' }),
-    )) as unknown as Argv<TrainArgs>,
+    (
+      await trainingFlags(
+        y.positional('model', {
+          type: 'string',
+          demandOption: true,
+          describe: '.onnx file or model folder (config.json, tokenizer), or hf:org/name[@revision]',
+        }),
+      )
+    ).option('new-head', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "replace the model's classifier by a new one of --task's outputs, seeded from --seed (an MNLI checkpoint fine-tuned on RTE, a classifier on STS-B); config.json names the task's labels",
+    }) as unknown as Argv<TrainArgs>,
   run: async (args) => {
     checkTrainingArgs(args, []); // the flags, before any download
     const model = await localModel(args.model);
@@ -29,6 +41,7 @@ export const trainCommand: CliCommand<TrainArgs> = {
       maxLength: args['max-length'],
       glueDir: args['glue-dir'],
       tokenizer: args.tokenizer,
+      ...(args['new-head'] ? { newHead: true } : {}),
     });
   },
 };
