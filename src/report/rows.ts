@@ -375,14 +375,30 @@ export function buildReport(
   return { rows, tasks, machine: machines[0]?.machine ?? null, machines, failed: [...failed] };
 }
 
-/** The distinct machines of the points' benchmarks (ReportData.machines). */
+/**
+ * The distinct machines of the points' benchmarks (ReportData.machines). A record made before AMX was read (its
+ * `amx` absent) is of the machine that records with it describe alike otherwise, where they all say AMX: so a store
+ * that earlier code timed on an AMX machine and this code went on with reads as one machine, named with AMX.
+ */
 function benchMachines(points: readonly StoredPoint[]): ReportData['machines'] {
+  const withoutAmx = (m: MachineInfo) => describeMachine({ ...m, cpu: { ...m.cpu, flags: { ...m.cpu.flags, amx: undefined } } });
+  /** AMX as the records that read it say, by their line without it: one value, or null where they differ. */
+  const amx = new Map<string, boolean | null>();
+  for (const p of points) {
+    const m = p.result.bench.machine;
+    if (m.cpu.flags.amx === undefined) continue;
+    const line = withoutAmx(m);
+    amx.set(line, amx.has(line) && amx.get(line) !== m.cpu.flags.amx ? null : m.cpu.flags.amx);
+  }
   const byLine = new Map<string, { machine: MachineInfo; rows: number }>();
   for (const p of points) {
-    const line = describeMachine(p.result.bench.machine);
+    let machine = p.result.bench.machine;
+    const known = machine.cpu.flags.amx === undefined ? amx.get(withoutAmx(machine)) : undefined;
+    if (known) machine = { ...machine, cpu: { ...machine.cpu, flags: { ...machine.cpu.flags, amx: known } } };
+    const line = describeMachine(machine);
     const seen = byLine.get(line);
     if (seen) seen.rows++;
-    else byLine.set(line, { machine: p.result.bench.machine, rows: 1 });
+    else byLine.set(line, { machine, rows: 1 });
   }
   return [...byLine.values()];
 }

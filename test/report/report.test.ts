@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
+import { describeMachine } from '../../src/bench/machine.ts';
 import { SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
 import { chartPoints, chartSpec, renderCharts } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
@@ -198,6 +199,31 @@ describe('report rows', () => {
       `\nMachines: the rows were benchmarked on 3 machines or thread settings, so p50 ms compares only between rows of one (each speed-up was timed against its baseline on one): Test CPU (2 cores; avx2), onnxruntime 1.30.0, 1 thread (${points.length - 2} rows); Other CPU (2 cores; avx2), onnxruntime 1.30.0, 1 thread (1 row); Test CPU (2 cores; avx2), onnxruntime 1.30.0, 2 threads (1 row).\n`,
     );
     expect(await writtenHtml(data, 'mixed.sqlite')).toContain('Machines: the rows were benchmarked on 3 machines');
+  });
+
+  it('names a machine with AMX once where some of its rows were timed before AMX was read (their records without it), where it named two machines', () => {
+    const points = posterPoints();
+    const cpu = (p: StoredPoint, amx: boolean | undefined): StoredPoint => {
+      const machine = p.result.bench.machine;
+      const { amx: _amx, ...flags } = machine.cpu.flags;
+      return {
+        ...p,
+        result: {
+          ...p.result,
+          bench: { ...p.result.bench, machine: { ...machine, cpu: { ...machine.cpu, flags: amx === undefined ? flags : { ...flags, amx } } } },
+        },
+      };
+    };
+    // rows of earlier code (no amx in their records), then rows this code timed on that machine (amx true)
+    const mixed = points.map((p, i) => cpu(p, i < 2 ? undefined : true));
+    const data = buildReport(mixed);
+    expect(data.machines.map((m) => [describeMachine(m.machine), m.rows])).toEqual([
+      ['Test CPU (2 cores; avx2 amx), onnxruntime 1.30.0, 1 thread', points.length],
+    ]);
+    expect(toMarkdown(data)).toContain('\nMachine: Test CPU (2 cores; avx2 amx), onnxruntime 1.30.0, 1 thread.\n');
+    // records that say otherwise of the same line (AMX hidden from one VM) stay apart, and so do the old ones
+    const apart = buildReport(points.map((p, i) => cpu(p, i === 0 ? undefined : i !== 1)));
+    expect(apart.machines.map((m) => m.rows)).toEqual([2, points.length - 2]);
   });
 
   it('marks a speed-up timed without the machine to itself, and says what the mark means', async () => {
