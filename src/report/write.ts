@@ -12,7 +12,11 @@ import { currentHashes, currentModelHashes, dataChange, staleChange } from '../s
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
-import { buildReport, dataRead, unreadableResult, type DataRead, type ReportData } from './rows.ts';
+import { buildReport, dataRead, describeSteps, unreadableResult, type DataRead, type ReportData } from './rows.ts';
+import { getPass } from '../pass/registry.ts';
+import { registerAllPasses } from '../passes.ts';
+import type { PassStep } from '../pass/pass.ts';
+import type { SweepPoint } from '../sweep/plan.ts';
 import { toCsv, toJson, toMarkdown } from './table.ts';
 import { checkOptions, checkStringOption, shownArg } from '../library-args.ts';
 
@@ -66,6 +70,8 @@ export function loadReport(opts: ReportOptions): ReportData {
     for (const row of data.rows) {
       const teacher = plannedTeacherSha256(plans.get(row.key), row.steps);
       if (teacher !== undefined) row.teacherSha256 = teacher;
+      const drawn = stepsAsDrawn(plans.get(row.key), row.steps);
+      if (drawn !== row.steps) row.parameters = describeSteps(drawn);
     }
     return data;
   } finally {
@@ -318,4 +324,30 @@ export async function writeReportFiles(
     onEarlier?.({ file: stale, removed: true, reason: "an earlier report's, not rewritten by this one" });
   }
   return files.map(([file]) => file);
+}
+
+/**
+ * A stored point's `steps` with its sweep's seed written into each step that draws from it (a train or distill step
+ * without a seed of its own, random head importance without one), as its plan says, so that a row shows the seed its
+ * model was drawn with: a point stored by one sweep and shared by another writing the seed otherwise (key.ts
+ * SeedForm) reads as that sweep wrote it no more. `steps` itself where no step draws from it or the plan cannot be read.
+ */
+function stepsAsDrawn(plan: unknown, steps: PassStep[]): PassStep[] {
+  const p = plan as Partial<SweepPoint> | undefined;
+  if (typeof p?.seed !== 'number') return steps;
+  const seed = p.seed;
+  registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
+  const training = new Set((p.training?.steps ?? []).map((t) => t.index));
+  let drawn = false;
+  try {
+    const out = steps.map((s, i) => {
+      const pass = training.has(i) ? undefined : getPass(s.pass);
+      if (!(pass ? pass.readsSeed(pass.check(s.settings)) : s.settings.seed === undefined)) return s;
+      drawn = true;
+      return { ...s, settings: { ...s.settings, seed } };
+    });
+    return drawn ? out : steps;
+  } catch {
+    return steps; // (written by code whose passes or settings this code no longer reads)
+  }
 }

@@ -94,6 +94,10 @@ describe('a training seed written in the step or as the sweep’s', () => {
       ['ft-in-step', written, null],
     ]);
     expect(mine.unfinished).toBeUndefined();
+    // each row shows the seed its model was drawn with, the sweep's where its step has none (the point stored by
+    // by-sweep, whose step writes none: in-step's row read as trained with the default seed)
+    for (const report of [all, mine]) expect(report.rows[1]!.parameters).toBe('train epochs=1 maxExamples=8 batchSize=4 seed=7');
+    expect(mine.rows[1]!.steps[0]!.settings.seed).toBeUndefined();
   });
 
   it("is one point as the trainer's default written out or left out: seed 1 in the step, the sweep's seed 1, none", async () => {
