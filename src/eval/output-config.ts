@@ -15,6 +15,9 @@
  * pattern, a factorized word embedding of a type without one, a head width that does not divide the hidden size) is
  * listed in `graph_only`, and the ONNX graph stays the reference: discovery never reads these fields.
  *
+ * The dtype it names (`torch_dtype`, `dtype`), where it names one, is the one the written graph's weights are stored
+ * in (modelDtypeFields).
+ *
  * With the task a model was fine-tuned on (train / distill): `finetuning_task`, and the task's labels in the model's
  * output order (`id2label` names the source gives that already name the task's labels are kept), `num_labels` and
  * `problem_type`. A config-less source gets `model_type` and `architectures` from the graph.
@@ -27,7 +30,35 @@ import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts'
 import { NotBertError, SettingsError } from '../errors.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { Model } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
 import { isGenericLabel } from './labels.ts';
+
+/** config.json's names of the dtype its weights are stored in (transformers ≥ 4.56 writes `dtype`, earlier `torch_dtype`). */
+const DTYPE_KEYS = ['torch_dtype', 'dtype'] as const;
+
+/** The float types a config.json's dtype names, by ONNX data type. */
+const DTYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [DataType.FLOAT, 'float32'],
+  [DataType.FLOAT16, 'float16'],
+  [DataType.BFLOAT16, 'bfloat16'],
+]);
+
+/**
+ * The dtype fields of `config` (torch_dtype, dtype) set to the float type holding most of `model`'s float weights'
+ * bytes ('float32' for an export of a float16 checkpoint, which the graph holds in float32), where the config names
+ * another: a loader (transformers, transformers.js) would read a float32 graph as float16. Only the fields the config
+ * has; none when the model has no float weights.
+ */
+export function modelDtypeFields(config: Record<string, unknown>, model: Model): Record<string, unknown> {
+  const bytes = new Map<number, number>();
+  for (const t of model.graph.initializers.values()) if (DTYPE_NAMES.has(t.dataType)) bytes.set(t.dataType, (bytes.get(t.dataType) ?? 0) + t.data.length);
+  const most = [...bytes].sort((a, b) => b[1] - a[1])[0];
+  if (!most) return {};
+  const name = DTYPE_NAMES.get(most[0])!;
+  const out: Record<string, unknown> = {};
+  for (const key of DTYPE_KEYS) if (typeof config[key] === 'string' && [...DTYPE_NAMES.values()].includes(config[key]) && config[key] !== name) out[key] = name;
+  return out;
+}
 
 /** The field listing what config.json cannot say of the model (the graph says it). */
 export const GRAPH_ONLY_KEY = 'graph_only';
@@ -126,6 +157,7 @@ export const SHAPE_FIELDS: readonly string[] = [
     'num_hidden_groups',
     'model_type',
     'architectures',
+    ...DTYPE_KEYS,
     GRAPH_ONLY_KEY,
   ]),
 ];
@@ -176,6 +208,7 @@ export function outputModelConfig(source: Record<string, unknown>, model: Model,
   }
   if (opts.fineTuned) writeTask(out, opts.fineTuned);
   else if (opts.fineTuned === null) delete out.finetuning_task;
+  Object.assign(out, modelDtypeFields(out, model));
   return { config: out, graphOnly };
 }
 

@@ -20,7 +20,7 @@ import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, realPathOf, removeSideFiles } from './destination.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
-import { headConfigFields } from '../eval/output-config.ts';
+import { headConfigFields, modelDtypeFields } from '../eval/output-config.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
 import { checkStringOption } from '../library-args.ts';
@@ -29,7 +29,10 @@ export interface ExportResult {
   saved: SavedFiles;
   size: ModelSize;
   copied: string[];
-  /** Whether config.json was written naming the seeded head (not copied from the checkpoint). */
+  /**
+   * Whether config.json was written naming the seeded head or the graph's dtype (a float16 checkpoint's torch_dtype:
+   * float32), not copied from the checkpoint.
+   */
   wroteConfig: boolean;
   numLayers: number;
   hiddenSize: number;
@@ -157,7 +160,7 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
   const s = findBert(model, { label: opts.label ?? dir });
   const outDir = dirname(resolve(output));
   const inPlace = realPathOf(resolve(dir)) === realPathOf(outDir);
-  const config = seeded.length ? seededHeadConfig(dir, model, s, opts.label ?? dir) : undefined;
+  const config = writtenConfig(dir, model, s, seeded.length > 0, opts.label ?? dir);
   // another model's config.json or tokenizer files in the output's folder would describe the export (they are
   // copied only where missing): refused before anything is written, as compress refuses them; --force removes them
   // once the export is written, and the checkpoint's are copied in their place
@@ -166,23 +169,40 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
   removeSideFiles(dirname(output), foreign, label);
   // config.json is copied as it is (the side files an output shares with its input are the input's, byte for byte),
   // unless the head was seeded: then it names the classifier and its labels as transformers saves the model (and as
-  // the transformers.js folder does), not the checkpoint's base class
+  // the transformers.js folder does), not the checkpoint's base class; or unless its torch_dtype (dtype) is not the
+  // graph's: a float16 checkpoint is exported in float32, which it then names
   const wroteConfig = Boolean(config && !inPlace);
   if (config && !inPlace) writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const copied = copyModelSideFiles(dir, dirname(output));
   if (notice) opts.log?.(notice);
   if (config && inPlace) {
-    opts.log?.(
-      `${label}: config.json beside it is the checkpoint's and does not name the seeded classifier (${Object.keys(config)
-        .filter((k) => HEAD_FIELDS.includes(k))
-        .join(', ')}); export to another folder for one that does`,
-    );
+    const head = seeded.length ? Object.keys(config).filter((k) => HEAD_FIELDS.includes(k)) : [];
+    const dtype = Object.entries(modelDtypeFields(readJsonObject(join(dir, 'config.json')), model)).map(([k, v]) => `${k} ${v}`);
+    const says = [
+      ...(head.length ? [`name the seeded classifier (${head.join(', ')})`] : []),
+      ...(dtype.length ? [`give the graph's dtype (${dtype.join(', ')})`] : []),
+    ];
+    opts.log?.(`${label}: config.json beside it is the checkpoint's and does not ${says.join(' or ')}; export to another folder for one that does`);
   }
   return { saved, size: modelSize(model), copied, wroteConfig, numLayers: s.numLayers, hiddenSize: s.hiddenSize, seeded };
 }
 
 /** The config.json fields headConfigFields may set. */
 const HEAD_FIELDS = ['architectures', 'id2label', 'label2id'];
+
+/**
+ * The config.json the export writes in place of the checkpoint's, or undefined where the checkpoint's describes it:
+ * the head it seeded named (seededHeadConfig), and the dtype the graph holds its weights in (a float16 checkpoint is
+ * exported in float32: its torch_dtype would have a loader read the graph as float16).
+ */
+function writtenConfig(dir: string, model: Model, s: BertStructure, seeded: boolean, name: string): Record<string, unknown> | undefined {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) return undefined;
+  const json = readJsonObject(file);
+  const head = seeded ? (seededHeadConfig(dir, model, s, name) ?? json) : json;
+  const config = { ...head, ...modelDtypeFields(head, model) };
+  return isDeepStrictEqual(config, json) ? undefined : config;
+}
 
 /**
  * The checkpoint's config.json naming the head the export seeded (headConfigFields: its class and labels, as

@@ -173,3 +173,44 @@ describe('Hugging Face folders', () => {
     );
   });
 });
+
+describe('export of a float16 checkpoint', () => {
+  it("config.json names the dtype the graph holds (float32), where it copied the checkpoint's torch_dtype float16; the transformers.js folder's too", async () => {
+    const { exportHuggingFaceFolder } = await import('../../src/export/from-huggingface.ts');
+    const { exportToTransformersJs } = await import('../../src/export/transformers-js.ts');
+    const { loadModel } = await import('../../src/onnx/load.ts');
+    const { readFileSync } = await import('node:fs');
+    const { DataType } = await import('../../src/onnx/dtype.ts');
+    const dir = freshDir();
+    // (transformers ≥ 4.56 writes dtype, earlier torch_dtype)
+    const json = { ...configToHuggingFace(config), torch_dtype: 'float16', dtype: 'float16' };
+    writeConfig(dir, json);
+    writeSafetensors(join(dir, 'model.safetensors'), new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v, dtype: 'F16' as const }])));
+    const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+    writeFileSync(join(dir, 'vocab.txt'), `${Array.from({ length: config.vocabSize }, (_, i) => special[i] ?? `w${i}`).join('\n')}\n`);
+    const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const out = freshDir();
+    const r = await exportHuggingFaceFolder(dir, join(out, 'model.onnx'));
+    expect([...loadModel(join(out, 'model.onnx')).graph.initializers.values()].every((t) => t.dataType !== DataType.FLOAT16)).toBe(true);
+    expect(r.wroteConfig).toBe(true);
+    expect(readJson(join(out, 'config.json'))).toEqual({ ...json, torch_dtype: 'float32', dtype: 'float32' });
+    const folder = join(freshDir(), 'js');
+    await exportToTransformersJs(dir, folder);
+    expect(readJson(join(folder, 'config.json'))).toMatchObject({ torch_dtype: 'float32', dtype: 'float32' });
+    // into the checkpoint's own folder: its config.json stays, and a notice says so
+    const lines: string[] = [];
+    const before = readFileSync(join(dir, 'config.json'));
+    expect((await exportHuggingFaceFolder(dir, join(dir, 'model.onnx'), { log: (l) => lines.push(l) })).wroteConfig).toBe(false);
+    expect(readFileSync(join(dir, 'config.json')).equals(before)).toBe(true);
+    expect(lines).toEqual([
+      `-o ${join(dir, 'model.onnx')}: config.json beside it is the checkpoint's and does not give the graph's dtype (torch_dtype float32, dtype float32); export to another folder for one that does`,
+    ]);
+    // a float32 checkpoint's config.json naming float32 is copied as it is
+    const f32 = freshDir();
+    writeHuggingFaceFolder(f32, config, weights);
+    writeConfig(f32, { ...configToHuggingFace(config), torch_dtype: 'float32' });
+    const copied = freshDir();
+    const kept = await exportHuggingFaceFolder(f32, join(copied, 'model.onnx'));
+    expect([kept.wroteConfig, kept.copied.includes('config.json')]).toEqual([false, true]);
+  });
+});
