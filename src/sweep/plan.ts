@@ -234,40 +234,82 @@ export function plannedModels(plan: unknown): PlannedModel[] {
 }
 
 /**
- * `stored` (a stored point's plan, by any code) with the file stamps that `now` (the same point planned now: its key)
- * took of the models it read, where they stand for what `stored` hashed and its own no longer hold (a `touch`, the
- * same bytes copied back): the same .onnx path (its model, a distill step's teacher, a student model path of the
- * same step) with the same sha256, which the plan computed after taking them, and stamps that still hold. Undefined
- * when none is taken. A model changed since is another sha256 (another point): its stored stamps stay as they are,
- * so `compress report` hashes it again and finds it changed.
+ * `stored` (a stored point's plan, by any code) with where and how `now` (the same point planned now: its key) found
+ * the files it read, where the stored plan no longer says so, or undefined when nothing is taken:
+ * - a model it read (its own, a distill step's teacher, a student model path of the same step) with the same sha256
+ *   at another path, where the stored path is gone (the folder moved or renamed): the path `now` read it at (for its
+ *   own, its folder too, whose config.json and tokenizer files the point read), with the stamps `now` took;
+ * - at the same path, the stamps `now` took where they still hold and the stored ones no longer do (a `touch`, the
+ *   same bytes copied back);
+ * - the GLUE folder and a training step's train file, where the stored ones are gone.
+ * So `compress report` compares the files there now (a model replaced in the moved folder reads as changed) and trusts
+ * the stamps rather than hashing the model again. The key holds the hashes, not the paths: `now` read files that hash
+ * as the stored ones did (`plan` hashed them after taking the stamps). A path that is still there is kept, whatever it
+ * holds (a copy read by another sweep, a model changed since: the report finds it changed).
  */
-export function refreshedStamps(stored: unknown, now: SweepPoint): unknown {
+export function refreshedPlan(stored: unknown, now: SweepPoint): unknown {
   if (!stored || typeof stored !== 'object') return undefined;
   const p = structuredClone(stored) as Partial<SweepPoint>;
   let changed = false;
+  /** Whether the stored `old` path is gone and `fresh` another. */
+  const moved = (old: unknown, fresh: string | undefined): fresh is string =>
+    typeof old === 'string' && fresh !== undefined && old !== fresh && !existsSync(old);
+  /**
+   * Where `now` read a model that `old` stands for (as plan holds it: its path and sha256, its stamps): the path and
+   * stamps to store (`stamps` undefined: none holds), or undefined to keep `old`'s.
+   */
   const take = (
-    old: { onnx: unknown; sha256: unknown; stamps: unknown },
-    fresh: { onnx: string; sha256?: string | undefined; stamps?: FileStamp[] | undefined },
-  ) => {
-    const ok = old.onnx === fresh.onnx && old.sha256 === fresh.sha256 && fresh.stamps !== undefined && !stampsHold(old.stamps) && stampsHold(fresh.stamps);
+    old: { path: unknown; sha256: unknown; stamps: unknown },
+    fresh: { path: string | undefined; sha256: string | undefined; stamps: FileStamp[] | undefined },
+  ): { path: string; stamps: FileStamp[] | undefined } | undefined => {
+    if (fresh.path === undefined || old.sha256 !== fresh.sha256) return undefined;
+    const holds = fresh.stamps !== undefined && stampsHold(fresh.stamps);
+    const ok = moved(old.path, fresh.path) || (old.path === fresh.path && holds && !stampsHold(old.stamps));
     changed ||= ok;
-    return ok;
+    return ok ? { path: fresh.path, stamps: holds ? fresh.stamps : undefined } : undefined;
   };
-  if (p.model && take({ onnx: p.model.onnx, sha256: p.model.sha256, stamps: p.model.stamps }, now.model)) p.model.stamps = now.model.stamps;
+  const model =
+    p.model &&
+    take({ path: p.model.onnx, sha256: p.model.sha256, stamps: p.model.stamps }, { path: now.model.onnx, sha256: now.model.sha256, stamps: now.model.stamps });
+  if (p.model && model) {
+    p.model.onnx = model.path;
+    p.model.dir = now.model.dir;
+    if (model.stamps) p.model.stamps = model.stamps;
+    else delete p.model.stamps;
+  }
+  if (moved(p.glueDir, now.glueDir)) {
+    p.glueDir = now.glueDir;
+    changed = true;
+  }
   const steps = Array.isArray(p.training?.steps) ? p.training.steps : [];
   for (const t of now.training?.steps ?? []) {
     const old = steps.find((s) => s?.index === t.index);
     if (!old) continue;
-    if (
-      t.teacher !== undefined &&
-      take({ onnx: old.teacher, sha256: old.teacherSha256, stamps: old.teacherStamps }, { onnx: t.teacher, sha256: t.teacherSha256, stamps: t.teacherStamps })
-    )
-      old.teacherStamps = t.teacherStamps;
-    if (
-      t.studentSha256 !== undefined &&
-      take({ onnx: old.student, sha256: old.studentSha256, stamps: old.studentStamps }, { onnx: t.student!, sha256: t.studentSha256, stamps: t.studentStamps })
-    )
-      old.studentStamps = t.studentStamps;
+    const teacher = take(
+      { path: old.teacher, sha256: old.teacherSha256, stamps: old.teacherStamps },
+      { path: t.teacher, sha256: t.teacherSha256, stamps: t.teacherStamps },
+    );
+    if (teacher) {
+      old.teacher = teacher.path;
+      if (teacher.stamps) old.teacherStamps = teacher.stamps;
+      else delete old.teacherStamps;
+    }
+    const student =
+      t.studentSha256 === undefined
+        ? undefined
+        : take(
+            { path: old.student, sha256: old.studentSha256, stamps: old.studentStamps },
+            { path: t.student, sha256: t.studentSha256, stamps: t.studentStamps },
+          );
+    if (student) {
+      old.student = student.path;
+      if (student.stamps) old.studentStamps = student.stamps;
+      else delete old.studentStamps;
+    }
+    if (old.data && old.data.sha256 === t.data.sha256 && moved(old.data.file, t.data.file)) {
+      old.data.file = t.data.file;
+      changed = true;
+    }
   }
   return changed ? p : undefined;
 }

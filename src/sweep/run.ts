@@ -11,7 +11,7 @@ import { fileSystemError, checkFolderPath, checkOutputFolder, checkOutputKinds, 
 import { errorLine, SettingsError } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
-import { memoizedSha256, planSweep, pointFolder, refreshedStamps, type SweepPoint } from './plan.ts';
+import { memoizedSha256, planSweep, pointFolder, refreshedPlan, type SweepPoint } from './plan.ts';
 import type { TrainingStop } from '../train/run.ts';
 import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
@@ -210,11 +210,12 @@ export async function planAgainstStore(
     // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
     try {
       store.addToSweep(points);
-      // a point reused keeps the stamps this plan took of a model it read that hashes as it did (a `touch` changed
-      // its stored ones): compress report then does not hash that model again
+      // a point reused keeps where this plan found the files it read, where the stored paths are gone (a moved
+      // folder), and the stamps it took of a model that hashes as it did (a `touch` changed its stored ones):
+      // compress report then compares the files there now, and does not hash that model again
       store.refreshPlans(
         points.filter((p) => previous.has(p.key)),
-        refreshedStamps,
+        refreshedPlan,
       );
     } catch (e) {
       throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;

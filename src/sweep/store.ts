@@ -577,7 +577,7 @@ export class SweepStore {
 
   /**
    * Writes again the stored plan of each of `points` (by key) that `refresh` gives anew (undefined: kept), in one
-   * transaction: a rerun's file stamps of the models a reused point read (plan.ts `refreshedStamps`). Not its key.
+   * transaction: where a rerun found the files a reused point read and their stamps (plan.ts `refreshedPlan`). Not its key.
    */
   refreshPlans(points: readonly SweepPoint[], refresh: (stored: unknown, now: SweepPoint) => unknown): void {
     if (points.length === 0) return;

@@ -1,0 +1,89 @@
+/**
+ * A sweep folder moved (or renamed) with its models, GLUE data and store: the rerun reuses its points (keys hold the
+ * files' hashes, not their paths) and records where it found the files they read, so `compress report` compares the
+ * files there now: a model, a teacher, a student model, a config.json or a GLUE file replaced in the moved folder
+ * reads as changed, as it does in a folder never moved.
+ */
+import { cpSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { saveModel } from '../../src/onnx/index.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { loadReport } from '../../src/report/write.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 8 });
+  const a = join(t.root, 'a');
+  mkdirSync(a);
+  cpSync(join(t.root, 'models', 'tiny-sst2'), join(a, 'model'), { recursive: true });
+  cpSync(join(t.root, 'models', 'tiny-sst2'), join(a, 'teacher'), { recursive: true });
+  saveModel(tinyBert({ numLabels: 2 }, { seed: 9 }), join(a, 'teacher', 'model.onnx'));
+  cpSync(join(t.root, 'models', 'tiny-sst2'), join(a, 'student'), { recursive: true });
+  saveModel(tinyBert({ numLabels: 2 }, { seed: 11 }), join(a, 'student', 'model.onnx'));
+  cpSync(t.glueDir, join(a, 'glue'), { recursive: true });
+  writeFileSync(
+    join(a, 'moved.yaml'),
+    `name: moved
+glueDir: glue
+models: [{path: model, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - baseline
+  - {name: kd, steps: [{pass: distill, settings: {teacher: teacher, epochs: 1, maxExamples: 8, batchSize: 4}}]}
+  - {name: kd-student, steps: [{pass: distill, settings: {student: student, epochs: 1, maxExamples: 8, batchSize: 4}}]}
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1}
+keepModels: false
+`,
+  );
+  // (a plan stamps no file changed within the last 2 s: the files written here are seen from 10 s later)
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.now() + 10_000);
+});
+afterAll(() => {
+  vi.useRealTimers();
+  t?.cleanup();
+});
+
+const changes = (store: string) => loadReport({ store }).rows.map((r) => [r.label, r.dataChange]);
+
+describe('a sweep folder moved', () => {
+  it("is reused by the rerun, and the report compares the files in the folder's new place", async () => {
+    const a = join(t.root, 'a');
+    const b = join(t.root, 'b');
+    expect(await runSweep({ file: join(a, 'moved.yaml'), store: join(a, 'out', 's.sqlite') })).toMatchObject({ total: 3, ran: 3, failed: [] });
+    renameSync(a, b);
+    const store = join(b, 'out', 's.sqlite');
+    expect(await runSweep({ file: join(b, 'moved.yaml'), store })).toMatchObject({ total: 3, alreadyDone: 3, ran: 0, failed: [] });
+    expect(changes(store)).toEqual([
+      ['baseline', null],
+      ['kd', null],
+      ['kd-student', null],
+    ]);
+
+    saveModel(tinyBert({ numLabels: 2 }, { seed: 10 }), join(b, 'teacher', 'model.onnx'));
+    saveModel(tinyBert({ numLabels: 2 }, { seed: 12 }), join(b, 'student', 'model.onnx'));
+    writeFileSync(join(b, 'glue', 'SST-2', 'dev.tsv'), 'sentence\tlabel\nthe film is good .\t1\n');
+    expect(changes(store)).toEqual([
+      ['baseline', `data changed: ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`],
+      [
+        'kd',
+        `data changed: ${join(b, 'teacher', 'model.onnx')} (teacher (distill, pipeline step 1)) changed, ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`,
+      ],
+      [
+        'kd-student',
+        `data changed: ${join(b, 'student', 'model.onnx')} (student (distill, pipeline step 1)) changed, ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`,
+      ],
+    ]);
+
+    saveModel(tinyBert({ numLabels: 2 }, { seed: 13 }), join(b, 'model', 'model.onnx'));
+    writeFileSync(join(b, 'model', 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'positive', 1: 'negative' } }));
+    expect(changes(store)[0]).toEqual([
+      'baseline',
+      `data changed: ${join(b, 'model', 'model.onnx')} (model) changed, ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited, ${join(b, 'model', 'config.json')} (model folder) edited`,
+    ]);
+  });
+});
