@@ -52,12 +52,14 @@ export function formatBench(r: BenchResult): string[] {
       "  each shape's speed-up is the median over rounds of the baseline's time ÷ the model's in the same round (interleaved pairs cancel the machine's drift), so it can differ from base p50 ÷ p50",
     );
   }
-  for (const [dim, what, flag] of [
-    ['seq', 'sequence length', '--seq'],
-    ['batch', 'batch size', '--batch'],
+  // (sizes the user did not give are named as the defaults, not as a flag they never wrote)
+  for (const [dim, what, flag, defaults] of [
+    ['seq', 'sequence length', '--seq', 'lengths'],
+    ['batch', 'batch size', '--batch', 'batch sizes'],
   ] as const) {
     const f = r.fixed?.[dim];
-    if (f) out.push(`note: the graph fixes the ${what} at ${f.size}, so every shape runs at ${f.size}: ${flag} ${f.asked.join(',')} was not used`);
+    const unused = f?.defaults ? `the default ${defaults} ${f.asked.join(',')} were not used` : `${flag} ${f?.asked.join(',')} was not used`;
+    if (f) out.push(`note: the graph fixes the ${what} at ${f.size}, so every shape runs at ${f.size}: ${unused}`);
   }
   const unrelated = r.baseline !== undefined ? describeRelation(r.baselineRelation, r.model, r.baseline) : undefined;
   if (unrelated) out.push(`warning: ${unrelated}`);

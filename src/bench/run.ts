@@ -86,6 +86,8 @@ export interface BenchOptions {
 export interface FixedSize {
   size: number;
   asked: number[];
+  /** `asked` are the defaults (DEFAULT_BATCHES, the default lengths): no --batch / --seq was given. */
+  defaults?: true;
 }
 
 export interface ShapeResult extends Shape {
@@ -234,9 +236,15 @@ export async function timedRounds(
 }
 
 /** The dimensions the subjects' graphs fix (`dims`, fixedDims) where other sizes were asked (BenchResult.fixed), or undefined. */
-function fixedSizes(dims: ReturnType<typeof fixedDims>, batches: readonly number[], seqs: readonly number[]): BenchResult['fixed'] {
-  const entry = (size: number | undefined, asked: readonly number[]): FixedSize | undefined =>
-    size !== undefined && asked.some((v) => v !== size) ? { size, asked: [...asked] } : undefined;
+function fixedSizes(
+  dims: ReturnType<typeof fixedDims>,
+  batches: { sizes: readonly number[]; defaults: boolean },
+  seqs: { sizes: readonly number[]; defaults: boolean },
+): BenchResult['fixed'] {
+  const entry = (size: number | undefined, asked: { sizes: readonly number[]; defaults: boolean }): FixedSize | undefined =>
+    size !== undefined && asked.sizes.some((v) => v !== size)
+      ? { size, asked: [...asked.sizes], ...(asked.defaults ? { defaults: true as const } : {}) }
+      : undefined;
   const seq = entry(dims.seq, seqs);
   const batch = entry(dims.batch, batches);
   return seq || batch ? { ...(seq ? { seq } : {}), ...(batch ? { batch } : {}) } : undefined;
@@ -281,7 +289,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   const seqs = askedSeqs ?? defaultSeqs(subjects);
   const dims = fixedDims(subjects);
   const shapes = shapesWith(batches, seqs, dims);
-  const fixed = fixedSizes(dims, batches, seqs);
+  const fixed = fixedSizes(dims, { sizes: batches, defaults: opts.batches === undefined }, { sizes: seqs, defaults: askedSeqs === undefined });
   checkShapesFit(shapes, subjects);
   const feedsA = shapes.map((s) => benchFeeds(subject, s));
   const feedsB = baselineSubject ? shapes.map((s) => benchFeeds(baselineSubject, s)) : [];

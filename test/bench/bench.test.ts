@@ -22,6 +22,32 @@ afterAll(() => {
 });
 
 describe('benchModels', () => {
+  it('a graph fixing its sizes without --seq / --batch given names the default sizes it did not use, not the flags', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bert-compress-bench-fixed-'));
+    try {
+      const fixedSeq = join(dir, 'seq16.onnx');
+      const model = tinyBert({}, { seed: 3 }); // (64 positions: default lengths 32 and 64)
+      for (const input of model.graph.inputs) input.shape = ['batch', 16];
+      saveModel(model, fixedSeq);
+      const quick = { repeats: 1, warmup: 0, threads: 1 };
+      const notes = (r: Awaited<ReturnType<typeof benchModels>>) => formatBench(r).filter((l) => l.startsWith('note:'));
+      const defaults = await benchModels({ model: fixedSeq, batches: [1], ...quick });
+      expect(defaults.fixed).toEqual({ seq: { size: 16, asked: [32, 64], defaults: true } });
+      expect(notes(defaults)).toEqual(['note: the graph fixes the sequence length at 16, so every shape runs at 16: the default lengths 32,64 were not used']);
+      expect(notes(await benchModels({ model: fixedSeq, batches: [1], seqs: [32], ...quick }))).toEqual([
+        'note: the graph fixes the sequence length at 16, so every shape runs at 16: --seq 32 was not used',
+      ]);
+      const fixedBatch = join(dir, 'batch2.onnx');
+      for (const input of model.graph.inputs) input.shape = [2, 'sequence'];
+      saveModel(model, fixedBatch);
+      expect(notes(await benchModels({ model: fixedBatch, seqs: [8], ...quick }))).toEqual([
+        'note: the graph fixes the batch size at 2, so every shape runs at 2: the default batch sizes 1,8,32 were not used',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('records latency percentiles and throughput per shape, the speed-up over the baseline, memory and the machine', async () => {
     const seen: string[] = [];
     const r = await benchModels({
