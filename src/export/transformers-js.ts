@@ -4,7 +4,8 @@
  * none), `tokenizer.json` (built from vocab.txt when the source has only that, as evaluation builds it),
  * `tokenizer_config.json` (the special tokens transformers.js reads from it, and the evaluation length), and
  * `onnx/model.onnx`. A quantized pipeline also writes its quantized model under the name transformers.js 4.3 maps
- * the dtype to (`dtype: 'q8'` → `onnx/model_quantized.onnx`, `'q4'` → `onnx/model_q4.onnx`; see its
+ * the dtype to (`dtype: 'q8'` → `onnx/model_quantized.onnx`, `'q4'` → `onnx/model_q4.onnx`, mode float16's `'fp16'`
+ * → `onnx/model_fp16.onnx`; see its
  * `DEFAULT_DTYPE_SUFFIX_MAPPING`) and names that dtype the default in `config.json`'s `transformers.js_config`, which
  * `pipeline()` reads when no dtype is asked; `onnx/model.onnx` is then the same pipeline without its quantize steps,
  * so `dtype: 'fp32'` loads the float model. Every model file has its lineage sidecar beside it.
@@ -56,13 +57,15 @@ import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, headConfigFields, outputModelConfig
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 import { checkOptionalString, checkStringOption } from '../library-args.ts';
 import { ensureFolder } from '../folders.ts';
+import { parseMode } from '../quantize/settings.ts';
 
 /** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
-export type TransformersJsDtype = 'fp32' | 'q8' | 'q4';
+export type TransformersJsDtype = 'fp32' | 'fp16' | 'q8' | 'q4';
 
 /** Where transformers.js 4.3 looks for each dtype's model in the folder (`onnx/model${suffix}.onnx`). */
 export const TRANSFORMERS_JS_MODEL_FILES: Readonly<Record<TransformersJsDtype, string>> = {
   fp32: 'onnx/model.onnx',
+  fp16: 'onnx/model_fp16.onnx',
   q8: 'onnx/model_quantized.onnx',
   q4: 'onnx/model_q4.onnx',
 };
@@ -146,7 +149,8 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     if (quantized) {
       const staged = join(dir, 'onnx', 'model_staged.onnx');
       const lineage = await run(relative(dir, staged), opts.steps);
-      const dtype = quantizedDtype(graphOpTypes(staged)); // (node types only: not its weights, which may be past 2 GiB)
+      // float16 by its mode; q8 or q4 by the node types (not its weights, which may be past 2 GiB)
+      const dtype = opts.steps.some(isFloat16) ? 'fp16' : quantizedDtype(graphOpTypes(staged));
       const file = TRANSFORMERS_JS_MODEL_FILES[dtype];
       if (lineage.output.dataFile) {
         // its .onnx names the data file by the staged name: the data file renamed to the one transformers.js fetches,
@@ -313,6 +317,9 @@ function renameScores(model: Model, name: string, renamed: Record<string, string
 }
 
 const isQuantize = (s: PassStep): boolean => s.pass === 'quantize';
+
+/** A quantize step of mode float16 (the model transformers.js loads with dtype fp16). */
+const isFloat16 = (s: PassStep): boolean => isQuantize(s) && parseMode(s.settings.mode).kind === 'float16';
 
 /** The config and tokenizer files of a folder that exist. */
 function sideFiles(dir: string): string[] {

@@ -118,6 +118,7 @@ export function checkRecurrent(o: QuantizeOptions, model?: Model): void {
   const lstm = model && recurrentModelLstm(model);
   if (model && !lstm) throw new Error('quantizeRecurrent: not a recurrent model');
   if (lstm?.opType === 'DynamicQuantizeLSTM') throw new SettingsError(`quantize: ${what} whose LSTM is quantized already: quantize the float model instead`);
+  if (o.mode.kind === 'float16') throw new SettingsError(`quantize float16: ${what}, and mode float16 converts BERT-family models only: use --quantize int8`);
   if (o.mode.kind !== 'int8')
     throw new SettingsError(
       `quantize ${modeName(o.mode)}: ${what}, and its LSTM has an int8 form only in mode int8 (DynamicQuantizeLSTM): use --quantize int8`,

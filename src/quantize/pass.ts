@@ -24,7 +24,8 @@ import { allocateBits, fourBitsPay, layerCost, layerWeights, type LayerBits } fr
 import { opsetRaiseBlocker, raiseOpset, type OpsetRaise } from './opset.ts';
 import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
 import type { Assignment, TensorRecord, WeightScheme } from './registry.ts';
-import { quantizeReport } from './report.ts';
+import { quantizeReport, settingsRecord } from './report.ts';
+import { convertToFloat16 } from './float16.ts';
 import { QUANTIZE, int8Granularity, mixedNeed, modeName, type QuantizeOptions } from './settings.ts';
 import { quantizationTargets, targetNode, targetWeight, type Target } from './targets.ts';
 import { checkRecurrent, quantizeRecurrent } from './bilstm.ts';
@@ -351,11 +352,13 @@ const NOT_FLOAT32 = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataTy
  * weight float (and wrote a copy no smaller), or failed in onnxruntime (int8-static's float32 QDQ scales on float16 or
  * float64 activations).
  */
-function requireFloat32Weights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): void {
+function requireFloat32Weights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[], o: QuantizeOptions): void {
   for (const [i, t] of targets.entries()) {
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
     if (!tensor || !NOT_FLOAT32.has(tensor.dataType)) continue;
     const type = dataTypeName(tensor.dataType);
+    if (o.mode.kind === 'float16' && tensor.dataType === DataType.FLOAT16)
+      throw new SettingsError(`quantize float16: weight '${targetWeight(t)}' (${t.id}) is float16 already: the model is stored in float16`);
     throw new SettingsError(
       `quantize: weight '${targetWeight(t)}' (${t.id}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,
     );
@@ -383,9 +386,17 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
   if (targets.length > 0 && stored.every((r) => r !== undefined)) {
     throw new SettingsError(`quantize: every weight is ${stored[0]}: quantize the float model instead`);
   }
-  requireFloat32Weights(model, targets, stored);
+  requireFloat32Weights(model, targets, stored, o);
   requireFiniteWeights(model, targets, stored);
   switch (o.mode.kind) {
+    case 'float16': {
+      const int8 = stored.findIndex((r) => r !== undefined);
+      if (int8 >= 0)
+        throw new SettingsError(
+          `quantize float16: weight '${targetWeight(targets[int8])}' (${targets[int8].id}) is ${stored[int8]}; float16 converts a float32 model: convert the float32 model instead`,
+        );
+      return convertToFloat16(model, settingsRecord(o));
+    }
     case 'int8':
     case 'int8-group': {
       const notes: string[] = [];

@@ -24,7 +24,9 @@ export type QuantizeMode =
   /** 4-bit block-wise weights (com.microsoft MatMulNBits), `blockSize` weights per scale along the input axis. */
   | { kind: 'int4-block'; blockSize: number }
   /** Q-BERT mixed precision: 4, 8 or 32 bits per encoder layer by measured sensitivity, under a size budget. */
-  | { kind: 'mixed'; budget: SizeBudget };
+  | { kind: 'mixed'; budget: SizeBudget }
+  /** Every float32 tensor stored float16, graph inputs and outputs kept float32 (src/quantize/float16.ts). */
+  | { kind: 'float16' };
 
 /** How activation ranges are taken from calibration batches (int8-static). */
 export type RangeMethod =
@@ -68,7 +70,7 @@ export interface QuantizeOptions {
 }
 
 /** The mode grammar, for messages. */
-export const MODE_SYNTAX = 'int8 | int8-static | int8-group:G | int4-block:B | mixed:BUDGET';
+export const MODE_SYNTAX = 'int8 | int8-static | int8-group:G | int4-block:B | mixed:BUDGET | float16';
 
 /** Parses "0.2", "20%" or "12mb" / "12MiB" into a budget. */
 export function parseBudget(spec: string): SizeBudget {
@@ -149,6 +151,10 @@ export function parseMode(spec: unknown): QuantizeMode {
     case 'mixed':
       if (arg === undefined) throw new SettingsError('give a size budget, e.g. mixed:0.2 (20% of the fp32 bytes) or mixed:8mb');
       return { kind: 'mixed', budget: parseBudget(arg) };
+    case 'float16':
+    case 'fp16': // Optimum's and transformers.js's name for it
+      if (arg !== undefined) break;
+      return { kind: 'float16' };
     case 'int4':
       throw new SettingsError('4-bit weights are block-wise: use int4-block:B (e.g. int4-block:32)');
   }
@@ -206,7 +212,8 @@ export function mixedNeed(mode: string): ClassifierNeed {
 /** The quantize pass's settings. */
 export const QUANTIZE = declarePass({
   name: 'quantize',
-  description: 'store weights in 8 or 4 bits: dynamic int8, static int8 (QDQ), group-wise int8, block-wise int4, mixed precision',
+  description:
+    'store weights in 8 or 4 bits: dynamic int8, static int8 (QDQ), group-wise int8, block-wise int4, mixed precision; or every float tensor in float16',
   // 3: a word table tied to an MLM decoder stored int8 once (dynamic int8); 4: the same for static int8 (QDQ);
   // 5: static int8 activation ranges leave out the calibration batches' padding positions; 6: a factorized word table
   // tied to an MLM decoder stored once, int8, the decoder's product reading it dequantized (a float copy stayed beside it);
@@ -217,7 +224,7 @@ export const QUANTIZE = declarePass({
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(
-        'int8 (dynamic), int8-static (QDQ, calibrated), int8-group:G (G output channels share a scale; stored once per channel, as the kernels take it), int4-block:B (B weights per scale), mixed:BUDGET (4/8/32 bits per layer by sensitivity, calibrated; BUDGET: a fraction 0.25, a percentage 25% or a size 12mb of the float weights)',
+        'int8 (dynamic), int8-static (QDQ, calibrated), int8-group:G (G output channels share a scale; stored once per channel, as the kernels take it), int4-block:B (B weights per scale), mixed:BUDGET (4/8/32 bits per layer by sensitivity, calibrated; BUDGET: a fraction 0.25, a percentage 25% or a size 12mb of the float weights), float16 (every float32 tensor in float16, inputs and outputs float32, as onnxconverter-common convert_float_to_float16 with keep_io_types)',
       ),
       perChannel: boolean().default(true).describe('int8 weights: one scale per output channel (false: one per tensor); embeddings: per row or per table'),
       embeddings: boolean().default(true).describe('store the embedding tables in int8 too'),
@@ -270,6 +277,15 @@ export const QUANTIZE = declarePass({
       // format for an MLM decoder tied to the int8 word table (dynamic int8, see tiedAssignment)
       if (s.format !== 'contrib' && kind === 'int8-static')
         refuse('format', `sets the dynamic int8 nodes (int8, int8-group:G, mixed:BUDGET); mode ${s.mode} writes QDQ nodes`);
+      if (kind === 'float16') {
+        // float16 stores every float tensor alike: a setting of the integer modes would be recorded but never read
+        const float16 = 'mode float16 stores every float32 tensor in float16';
+        if (!s.perChannel) refuse('perChannel', `sets the int8 scales; ${float16}`);
+        if (!s.embeddings) refuse('embeddings', `keeps the embedding tables float32 in the integer modes; ${float16}`);
+        if (s.format !== 'contrib') refuse('format', `sets the dynamic int8 nodes; ${float16}`);
+        if (!s.attention) refuse('attention', `sets whether fused Attention nodes become QAttention; ${float16}`);
+        if (s.reduceRange) refuse('reduceRange', `applies to int8 weights; ${float16}`);
+      }
       if (!s.attention && (kind === 'int8-static' || kind === 'int4-block'))
         refuse('attention', `applies to fused Attention nodes in the dynamic int8 modes (int8, int8-group:G, mixed:BUDGET); mode ${s.mode} leaves them float`);
     })
@@ -332,5 +348,7 @@ export function modeName(m: QuantizeMode): string {
       return `int4-block:${m.blockSize}`;
     case 'mixed':
       return `mixed:${m.budget.kind === 'fraction' ? m.budget.fraction : formatBudgetBytes(m.budget.bytes)}`;
+    case 'float16':
+      return 'float16';
   }
 }

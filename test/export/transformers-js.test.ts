@@ -79,7 +79,7 @@ async function projectScores(onnx: string, sideDir: string, texts: readonly stri
 }
 
 /** transformers.js's scores for each text (one call per text, or one batched call), and the dtype it loaded. */
-async function pipelineScores(folder: string, texts: readonly string[], opts: { dtype?: 'fp32' | 'q8' | 'q4'; batched?: boolean } = {}) {
+async function pipelineScores(folder: string, texts: readonly string[], opts: { dtype?: 'fp32' | 'fp16' | 'q8' | 'q4'; batched?: boolean } = {}) {
   const p = (await pipeline('text-classification', folder, opts.dtype ? { dtype: opts.dtype } : {})) as TextClassificationPipeline;
   try {
     type Out = Array<{ label: string; score: number }>;
@@ -184,6 +184,26 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHER, 'model.onnx')))('--format 
     const q4 = await pipelineScores(out, texts, { dtype: 'q4' });
     expect(q4.loaded).toBe('q4');
     const cmp = compare(await projectScores(join(out, 'onnx/model_q4.onnx'), TEACHER, texts), q4);
+    expect(cmp.labelMismatches).toEqual([]);
+    expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
+  }, 60_000);
+
+  it('--quantize float16 writes onnx/model_fp16.onnx, loaded by default (dtype fp16) with float32 logits, and matches the project', async () => {
+    const out = join(dir, 'float16');
+    const res = await compressToTransformersJs({
+      input: join(TEACHER, 'model.onnx'),
+      output: out,
+      steps: [{ pass: 'quantize', settings: { mode: 'float16' } }],
+    });
+    expect(res.models).toEqual([
+      { dtype: 'fp32', file: 'onnx/model.onnx' },
+      { dtype: 'fp16', file: 'onnx/model_fp16.onnx' },
+    ]);
+    expect(existsSync(join(out, 'onnx/model_quantized.onnx'))).toBe(false);
+    expect(readJson(join(out, 'config.json'))['transformers.js_config']).toEqual({ dtype: 'fp16' });
+    const fp16 = await pipelineScores(out, texts);
+    expect(fp16.loaded).toBe('fp16');
+    const cmp = compare(await projectScores(join(out, 'onnx/model_fp16.onnx'), TEACHER, texts), fp16);
     expect(cmp.labelMismatches).toEqual([]);
     expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
   }, 60_000);

@@ -1,0 +1,309 @@
+/**
+ * Mode float16 of the quantize pass: the model with every float32 tensor stored in float16, as onnxconverter-common's
+ * `convert_float_to_float16(model, keep_io_types=True)` writes it (onnxconverter_common/float16.py):
+ * - every float32 initializer, Constant / ConstantOfShape value and tensor attribute becomes float16, its values
+ *   clamped as the converter's defaults clamp them: magnitudes above 1e4 to ±1e4 (a mask's float32 minimum, which
+ *   float16 cannot hold, included), nonzero magnitudes below 1e-7 to ±1e-7 (a LayerNorm epsilon of 1e-12 would
+ *   otherwise be 0); 0, ±Infinity and NaN unchanged;
+ * - every Cast to float32 casts to float16, every float32 value (value_info) is float16;
+ * - graph inputs and outputs of float32 stay float32: a Cast to float16 after each input, one to float32 before each
+ *   output (the value inside the graph renamed `<name>_float16`);
+ * - the ops of the converter's default op_block_list (DEFAULT_OP_BLOCK_LIST: TopK, Range, CumSum, Min, Max, Resize…)
+ *   stay float32 behind Casts: a Cast to float32 before each float input, one to float16 after each float output.
+ * onnxruntime's CPU provider runs the ops it has no float16 kernel for (LayerNormalization, Softmax, Erf…) in
+ * float32 itself (its InsertCastTransformer): the graph need not say so.
+ */
+import type { Attribute, Graph, Model, Node, Tensor } from '../onnx/graph.ts';
+import { cloneModel } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
+import { float16Tensor, readFloat32 } from '../onnx/tensor.ts';
+import { modelSize } from '../onnx/size.ts';
+import { SettingsError } from '../errors.ts';
+import type { PassReport } from '../pass/pass.ts';
+import { formatMB } from '../units.ts';
+
+/** onnxconverter-common's DEFAULT_OP_BLOCK_LIST: ops kept float32 (behind Casts) in a float16 model. */
+export const FLOAT16_OP_BLOCK_LIST: ReadonlySet<string> = new Set([
+  'ArrayFeatureExtractor',
+  'Binarizer',
+  'CastMap',
+  'CategoryMapper',
+  'DictVectorizer',
+  'FeatureVectorizer',
+  'Imputer',
+  'LabelEncoder',
+  'LinearClassifier',
+  'LinearRegressor',
+  'Normalizer',
+  'OneHotEncoder',
+  'RandomUniformLike',
+  'SVMClassifier',
+  'SVMRegressor',
+  'Scaler',
+  'TreeEnsembleClassifier',
+  'TreeEnsembleRegressor',
+  'ZipMap',
+  'NonMaxSuppression',
+  'TopK',
+  'RoiAlign',
+  'Resize',
+  'Range',
+  'CumSum',
+  'Min',
+  'Max',
+  'Upsample',
+]);
+
+/** The converter's defaults: min_positive_val and max_finite_val. */
+export const FLOAT16_MIN_POSITIVE = 1e-7;
+export const FLOAT16_MAX_FINITE = 1e4;
+
+/** Ops whose outputs have a type of their own (not their first input's), for the element types of values. */
+const FIXED_OUTPUT: Record<string, number> = {
+  Shape: DataType.INT64,
+  Size: DataType.INT64,
+  NonZero: DataType.INT64,
+  ArgMax: DataType.INT64,
+  ArgMin: DataType.INT64,
+  Equal: DataType.BOOL,
+  Less: DataType.BOOL,
+  Greater: DataType.BOOL,
+  LessOrEqual: DataType.BOOL,
+  GreaterOrEqual: DataType.BOOL,
+  Not: DataType.BOOL,
+  And: DataType.BOOL,
+  Or: DataType.BOOL,
+  Xor: DataType.BOOL,
+  IsNaN: DataType.BOOL,
+  IsInf: DataType.BOOL,
+};
+
+/**
+ * The element type of each value of `g` (float32 model) that its producer says: initializers, inputs, Constants,
+ * Casts, ops of fixed output type, and otherwise the type of the first input whose type is known (element-wise
+ * ops, MatMul, Gather, Reshape… keep their data input's type; Where its second). Values of unknown type are absent.
+ */
+function elementTypes(g: Graph, outer: ReadonlyMap<string, number>): Map<string, number> {
+  const types = new Map(outer);
+  // declared first (value_info, from shape inference), then what the producers say
+  for (const v of [...g.valueInfo, ...g.inputs]) if (v.elemType !== undefined) types.set(v.name, v.elemType);
+  for (const [k, t] of g.initializers) types.set(k, t.dataType);
+  for (const n of g.nodes) {
+    const first = (ins: readonly string[]) => ins.map((i) => types.get(i)).find((t) => t !== undefined);
+    let out: (number | undefined)[];
+    if (n.domain === '' || n.domain === 'ai.onnx') {
+      const a = n.attributes;
+      if (n.opType === 'Constant') {
+        const v = a.value;
+        out = [
+          v?.type === 'tensor' ? v.value.dataType : a.value_float || a.value_floats ? DataType.FLOAT : a.value_int || a.value_ints ? DataType.INT64 : undefined,
+        ];
+      } else if (n.opType === 'Cast') out = [a.to?.type === 'int' ? a.to.value : undefined];
+      else if (n.opType === 'CastLike') out = [types.get(n.inputs[1])];
+      else if (n.opType === 'ConstantOfShape') out = [a.value?.type === 'tensor' ? a.value.value.dataType : DataType.FLOAT];
+      else if (FIXED_OUTPUT[n.opType] !== undefined) out = [FIXED_OUTPUT[n.opType]];
+      else if (n.opType === 'Where') out = [first(n.inputs.slice(1))];
+      else if (n.opType === 'TopK') out = [types.get(n.inputs[0]), DataType.INT64];
+      else if (n.opType === 'Dropout') out = [types.get(n.inputs[0]), DataType.BOOL];
+      else out = [first(n.inputs)];
+    } else out = []; // (contrib ops: types of their own, e.g. EmbedLayerNormalization's int32 mask index; a blocked op reading one is refused)
+    for (const [i, o] of n.outputs.entries()) {
+      const t = i < out.length ? out[i] : undefined;
+      if (o && t !== undefined) types.set(o, t);
+    }
+  }
+  return types;
+}
+
+/** Counts of what the conversion changed, for the report. */
+interface Float16Counts {
+  tensors: number;
+  clamped: number;
+  casts: number;
+  blocked: string[];
+}
+
+/** `t` in float16 (a float32 tensor; others unchanged), clamped as the converter clamps. */
+function halfTensor(t: Tensor, counts: Float16Counts): Tensor {
+  if (t.dataType !== DataType.FLOAT) return t;
+  const v = readFloat32(t);
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    const a = Math.abs(x);
+    let y = x;
+    if (a > 0 && a < FLOAT16_MIN_POSITIVE) y = Math.sign(x) * FLOAT16_MIN_POSITIVE;
+    else if (a > FLOAT16_MAX_FINITE && a < Number.POSITIVE_INFINITY) y = Math.sign(x) * FLOAT16_MAX_FINITE;
+    if (y !== x) counts.clamped++;
+    out[i] = y;
+  }
+  counts.tensors++;
+  const h = float16Tensor(t.name, t.dims, out);
+  return { ...h, ...(t.docString !== undefined ? { docString: t.docString } : {}), ...(t.unmodelled ? { unmodelled: t.unmodelled } : {}) };
+}
+
+function halfAttribute(a: Attribute, counts: Float16Counts, types: ReadonlyMap<string, number>): Attribute {
+  switch (a.type) {
+    case 'tensor':
+      return { ...a, value: halfTensor(a.value, counts) };
+    case 'tensors':
+      return { ...a, value: a.value.map((t) => halfTensor(t, counts)) };
+    case 'graph':
+      return { ...a, value: convertGraph(a.value, counts, types, false) };
+    case 'graphs':
+      return { ...a, value: a.value.map((g) => convertGraph(g, counts, types, false)) };
+    default:
+      return a;
+  }
+}
+
+function castNode(name: string, input: string, output: string, to: number): Node {
+  return { name, opType: 'Cast', domain: '', inputs: [input], outputs: [output], attributes: { to: { type: 'int', value: to } } };
+}
+
+/** `g` (a cloned graph, changed in place and returned) in float16; `top`: graph inputs and outputs stay float32. */
+function convertGraph(graph: Graph, counts: Float16Counts, outer: ReadonlyMap<string, number>, top: boolean): Graph {
+  const g: Graph = { ...graph, nodes: graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] })) };
+  const types = elementTypes(graph, outer);
+  const isFloat = (v: string) => types.get(v) === DataType.FLOAT;
+  const before: Node[] = [];
+  const after: Node[] = [];
+  const renamed = new Map<string, string>();
+  const used = new Set<string>([...graph.initializers.keys(), ...graph.inputs.map((v) => v.name), ...graph.outputs.map((v) => v.name)]);
+  for (const n of graph.nodes) for (const x of [n.name, ...n.outputs]) used.add(x);
+  const fresh = (base: string) => {
+    let name = base;
+    for (let i = 1; used.has(name); i++) name = `${base}_${i}`;
+    used.add(name);
+    return name;
+  };
+  // graph inputs and outputs of float32 stay float32 at the top level: the graph reads and writes float16 copies
+  if (top) {
+    for (const v of g.inputs) if (v.elemType === DataType.FLOAT) renamed.set(v.name, fresh(`${v.name}_float16`));
+    for (const v of g.outputs) if (v.elemType === DataType.FLOAT && !renamed.has(v.name)) renamed.set(v.name, fresh(`${v.name}_float16`));
+  }
+  const rename = (x: string) => renamed.get(x) ?? x;
+  const initializers = new Map<string, Tensor>();
+  for (const [k, t] of graph.initializers) {
+    const name = rename(k);
+    initializers.set(name, { ...halfTensor(t, counts), name });
+  }
+  const nodes: Node[] = [];
+  for (const n of g.nodes) {
+    n.inputs = n.inputs.map(rename);
+    n.outputs = n.outputs.map(rename);
+    const blocked = FLOAT16_OP_BLOCK_LIST.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx' || n.domain === 'ai.onnx.ml');
+    if (!blocked) {
+      const inner = new Map([...types].map(([k, t]) => [rename(k), t]));
+      n.attributes = Object.fromEntries(Object.entries(n.attributes).map(([k, a]) => [k, halfAttribute(a, counts, inner)]));
+    }
+    if (!blocked && (n.domain === '' || n.domain === 'ai.onnx')) {
+      const to = n.attributes.to;
+      if (n.opType === 'Cast' && to?.type === 'int' && to.value === DataType.FLOAT) n.attributes.to = { ...to, value: DataType.FLOAT16 };
+      // ops making float32 of their own: a dtype attribute (RandomNormal, EyeLike…), ConstantOfShape's default value (a float32 0)
+      const dtype = n.attributes.dtype;
+      if (dtype?.type === 'int' && dtype.value === DataType.FLOAT) n.attributes.dtype = { ...dtype, value: DataType.FLOAT16 };
+      if (n.opType === 'ConstantOfShape' && !n.attributes.value) n.attributes.value = { type: 'tensor', value: halfTensor(float32Of([0]), counts) };
+      const vf = n.attributes.value_float;
+      const vfs = n.attributes.value_floats;
+      if (n.opType === 'Constant' && (vf?.type === 'float' || vfs?.type === 'floats')) {
+        const values = vf?.type === 'float' ? [vf.value] : vfs?.type === 'floats' ? vfs.value : [];
+        const { value_float: _f, value_floats: _fs, ...rest } = n.attributes;
+        n.attributes = {
+          ...rest,
+          value: { type: 'tensor', value: halfTensor({ ...float32Of(values), dims: vf ? [] : [values.length] }, counts) },
+        };
+      }
+    }
+    if (!blocked) {
+      nodes.push(n);
+      continue;
+    }
+    // kept float32: its float inputs cast to float32, its float outputs cast back to float16
+    const original = graph.nodes[g.nodes.indexOf(n)];
+    const unknown = original.inputs.find((i) => i && !types.has(i));
+    if (unknown !== undefined)
+      throw new SettingsError(
+        `quantize float16: the ${n.opType} node '${n.name}' stays float32 in a float16 model (onnxconverter-common's op block list), and the type of its input '${unknown}' is not known here (no value_info declares it): convert the model with onnxconverter-common's convert_float_to_float16 instead`,
+      );
+    const castsBefore = counts.casts;
+    for (const [i, x] of original.inputs.entries()) {
+      if (!x || !isFloat(x)) continue;
+      const cast = fresh(`${n.name}_input_cast_${i}`);
+      nodes.push(castNode(fresh(`${cast}_node`), n.inputs[i], cast, DataType.FLOAT));
+      n.inputs[i] = cast;
+      counts.casts++;
+    }
+    const outs: Node[] = [];
+    for (const [i, x] of original.outputs.entries()) {
+      if (!x || !isFloat(x)) continue;
+      const inner32 = fresh(`${n.name}_output_cast_${i}`);
+      outs.push(castNode(fresh(`${inner32}_cast`), inner32, n.outputs[i], DataType.FLOAT16));
+      n.outputs[i] = inner32;
+      counts.casts++;
+    }
+    if (counts.casts > castsBefore) counts.blocked.push(n.name);
+    nodes.push(n, ...outs);
+  }
+  if (top) {
+    for (const v of g.inputs) {
+      const inner = renamed.get(v.name);
+      if (inner) before.push(castNode(fresh(`${inner}_cast`), v.name, inner, DataType.FLOAT16));
+    }
+    for (const v of g.outputs) {
+      const inner = renamed.get(v.name);
+      // an output that is an input as well is read from the input itself (float32 already)
+      if (inner && !g.inputs.some((i) => i.name === v.name)) after.push(castNode(fresh(`${inner}_cast`), inner, v.name, DataType.FLOAT));
+    }
+    counts.casts += before.length + after.length;
+  } else {
+    g.inputs = g.inputs.map((v) => (v.elemType === DataType.FLOAT ? { ...v, elemType: DataType.FLOAT16 } : v));
+    g.outputs = g.outputs.map((v) => (v.elemType === DataType.FLOAT ? { ...v, elemType: DataType.FLOAT16 } : v));
+  }
+  g.nodes = [...before, ...nodes, ...after];
+  g.initializers = initializers;
+  g.valueInfo = graph.valueInfo.map((v) => (v.elemType === DataType.FLOAT ? { ...v, name: rename(v.name), elemType: DataType.FLOAT16 } : v));
+  return g;
+}
+
+function float32Of(values: readonly number[]): Tensor {
+  return { name: '', dataType: DataType.FLOAT, dims: [values.length], data: new Uint8Array(Float32Array.from(values).buffer) };
+}
+
+/**
+ * `model` in float16 (see the file comment), with the pass report. The caller has refused a model with float16,
+ * bfloat16, float64 or int8 weights.
+ */
+export function convertToFloat16(model: Model, settings: Record<string, unknown>): { model: Model; report: PassReport } {
+  const counts: Float16Counts = { tensors: 0, clamped: 0, casts: 0, blocked: [] };
+  const out = cloneModel(model);
+  out.graph = convertGraph(model.graph, counts, new Map(), true);
+  const before = modelSize(model).bytes;
+  const after = modelSize(out).bytes;
+  const ratio = before ? after / before : 1;
+  const summary =
+    `float16: ${formatMB(before)} → ${formatMB(after)} (${(100 * ratio).toFixed(1)}%), ${counts.tensors} tensors stored float16, float32 inputs and outputs kept through Casts` +
+    (counts.clamped
+      ? `, ${counts.clamped} value${counts.clamped === 1 ? '' : 's'} clamped to float16's range (±${FLOAT16_MAX_FINITE}, ±${FLOAT16_MIN_POSITIVE} as onnxconverter-common does)`
+      : '') +
+    (counts.blocked.length
+      ? `, ${counts.blocked.length} node${counts.blocked.length === 1 ? '' : 's'} kept float32 behind Casts (${counts.blocked.slice(0, 3).join(', ')}${counts.blocked.length > 3 ? ', …' : ''})`
+      : '');
+  return {
+    model: out,
+    report: {
+      pass: 'quantize',
+      settings,
+      summary,
+      details: {
+        bytesBefore: before,
+        bytesAfter: after,
+        ratio,
+        float16Tensors: counts.tensors,
+        clampedValues: counts.clamped,
+        casts: counts.casts,
+        keptFloat32: counts.blocked,
+      },
+    },
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * quantize mode float16 writes a float16 model as onnxconverter-common's convert_float_to_float16(keep_io_types=True)
+ * does: every float32 tensor float16 (clamped to ±1e4, nonzero magnitudes below 1e-7 to ±1e-7), graph inputs and
+ * outputs float32 through Casts, the converter's blocked ops (Max, TopK, Range…) float32 behind Casts. The result is
+ * read back and discovered as the same BERT, scored as the float32 one, and written by --format transformers.js as
+ * onnx/model_fp16.onnx (dtype fp16). An int8, float16 or Distilled BiLSTM model is refused in one line.
+ *
+ * Tolerance of the tiny model's logits: float16 keeps 11 significant bits (relative step 2^-11 ≈ 4.9e-4) in every
+ * weight and in every activation onnxruntime computes in float16; the tiny model (std 0.2 weights, logits of a few
+ * units) moves by ~3e-3 measured. 2e-2 of the largest logit leaves room for that and still catches a wrong cast, a
+ * dropped bias or a swapped tensor (which move logits by their own size).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tensor } from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { evaluate } from '../../src/eval/evaluate.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { DataType } from '../../src/onnx/dtype.ts';
+import { createModel, type Model } from '../../src/onnx/graph.ts';
+import { loadModel } from '../../src/onnx/load.ts';
+import { float32Tensor, int64Tensor, readFloat32 } from '../../src/onnx/tensor.ts';
+import { quantizePass } from '../../src/quantize/index.ts';
+import { convertToFloat16 } from '../../src/quantize/float16.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { bilstmConfigJson, exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
+import { toFloat16 } from '../helpers/float16.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { maxAbs, maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
+
+registerAllPasses();
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-float16-write-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const float16 = { pass: 'quantize', settings: { mode: 'float16' } };
+const source = tinyBert({}, { std: 0.2 });
+const folder = writeModelFolder(join(work, 'fp32'), source);
+const glueDir = join(work, 'glue');
+writeGlueTask(glueDir, 'SST-2', 24);
+
+describe('quantize float16', () => {
+  it('stores every float32 tensor in float16 (half the bytes), keeps the inputs and outputs float32, and scores as the float32 model', async () => {
+    const output = join(work, 'fp16', 'model.onnx');
+    const lineage = await compressFile({ input: join(folder, 'model.onnx'), output, steps: [float16] });
+    const model = loadModel(output);
+    const types = [...model.graph.initializers.values()].map((t) => t.dataType);
+    expect(types).not.toContain(DataType.FLOAT);
+    expect(types).toContain(DataType.FLOAT16);
+    expect(model.graph.inputs.map((v) => [v.name, v.elemType])).toEqual(source.graph.inputs.map((v) => [v.name, v.elemType]));
+    expect(model.graph.outputs.map((v) => [v.name, v.elemType])).toEqual([['logits', DataType.FLOAT]]);
+    const last = model.graph.nodes.find((n) => n.outputs.includes('logits'))!;
+    expect([last.opType, last.attributes.to]).toEqual(['Cast', { type: 'int', value: DataType.FLOAT }]);
+    expect(lineage.after.bytes / lineage.before.bytes).toBeGreaterThan(0.49);
+    expect(lineage.after.bytes / lineage.before.bytes).toBeLessThan(0.51);
+    expect(lineage.passes[0].report.summary).toMatch(/^float16: .* \(50\.\d%\), \d+ tensors stored float16, float32 inputs and outputs kept through Casts/);
+    expect(lineage.passes[0].step.settings).toMatchObject({ mode: 'float16' });
+
+    // re-read and discovered as the same BERT
+    const before = findBert(source);
+    const after = findBert(model);
+    expect(after.layers.map((l) => [l.attention?.numHeads, l.attention?.headSize, l.ffn?.intermediateSize])).toEqual(
+      before.layers.map((l) => [l.attention?.numHeads, l.attention?.headSize, l.ffn?.intermediateSize]),
+    );
+    const shape = (b: typeof before) => [b.hiddenSize, b.vocabSize, b.maxPositions, b.head?.kind, b.head?.numLabels, b.head?.outputs];
+    expect(shape(after)).toEqual(shape(before));
+
+    const feeds = sampleFeeds(source, before, 3, 12);
+    const [a, b] = await Promise.all([outputsOf(source, feeds), outputsOf(model, feeds)]);
+    expect(maxDiff(b, a)).toBeLessThan(2e-2 * Math.max(1, maxAbs(a)));
+    expect(maxDiff(b, a)).toBeGreaterThan(0); // (float16 rounding: it is not the float32 model written again)
+
+    writeFileSync(join(work, 'fp16', 'vocab.txt'), readFileSync(join(folder, 'vocab.txt')));
+    const [f32, f16] = await Promise.all([folder, join(work, 'fp16')].map((m) => evaluate({ model: m, tasks: ['sst2'], glueDir, threads: 1 })));
+    expect(f16.tasks[0].predictions).toEqual(f32.tasks[0].predictions);
+  });
+
+  it('clamps as onnxconverter-common does, keeps its blocked ops float32 behind Casts, and leaves integer values alone', async () => {
+    // y = Max(x · c, floor), positions = Range(0, n, 1): c holds values float16 cannot hold
+    const c = [1e5, -1e5, 1e-12, -1e-12, 0, 2.5];
+    const model = createModel(
+      {
+        name: 'g',
+        nodes: [
+          { name: 'mul', opType: 'Mul', domain: '', inputs: ['x', 'c'], outputs: ['xc'], attributes: {} },
+          { name: 'max', opType: 'Max', domain: '', inputs: ['xc', 'floor'], outputs: ['y'], attributes: {} },
+          { name: 'range', opType: 'Range', domain: '', inputs: ['zero', 'n', 'one'], outputs: ['positions'], attributes: {} },
+        ],
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [6] }],
+        outputs: [
+          { name: 'y', elemType: DataType.FLOAT, shape: [6] },
+          { name: 'positions', elemType: DataType.INT64, shape: [null] },
+        ],
+        initializers: new Map([
+          ['c', float32Tensor('c', [6], c)],
+          ['floor', float32Tensor('floor', [1], [-2e4])],
+          ['zero', int64Tensor('zero', [], [0])],
+          ['n', int64Tensor('n', [], [3])],
+          ['one', int64Tensor('one', [], [1])],
+        ]),
+        valueInfo: [],
+      },
+      [{ domain: '', version: 14 }],
+    );
+    const { model: half, report } = convertToFloat16(model, { mode: 'float16' });
+    const init = half.graph.initializers;
+    expect(readFloat32(init.get('c')!).map((v) => Number(v.toPrecision(3)))).toEqual(Float32Array.from([1e4, -1e4, 1.19e-7, -1.19e-7, 0, 2.5]));
+    expect(readFloat32(init.get('floor')!)).toEqual(Float32Array.from([-1e4]));
+    expect([init.get('n')!.dataType, init.get('c')!.dataType]).toEqual([DataType.INT64, DataType.FLOAT16]);
+    // Max reads float32 through Casts and is cast back; Range reads int64 only: no Cast
+    const ops = half.graph.nodes.map((n) => `${n.opType}${n.opType === 'Cast' ? `:${n.attributes.to?.value}` : ''}`);
+    expect(ops).toEqual(['Cast:10', 'Mul', 'Cast:1', 'Cast:1', 'Max', 'Cast:10', 'Range', 'Cast:1']);
+    expect(report.summary).toMatch(/, 5 values clamped to float16's range .*, 1 node kept float32 behind Casts \(max\)$/);
+    const x = new Float32Array([1, 1, 1e6, 1e6, 5, 2]);
+    const out = await outputsOf(half, { x: new Tensor('float32', x, [6]) });
+    expect(Array.from(out.y, (v) => Number(v.toPrecision(3)))).toEqual([1e4, -1e4, 0.119, -0.119, 0, 5]);
+  });
+
+  it('refuses an int8 model, a float16 model, a Distilled BiLSTM student and the integer modes’ settings in one line', async () => {
+    const int8 = join(work, 'int8', 'model.onnx');
+    await compressFile({ input: join(folder, 'model.onnx'), output: int8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    await expect(compressFile({ input: int8, output: join(work, 'refused-int8', 'a.onnx'), steps: [float16] })).rejects.toThrow(
+      /^quantize: every weight is already quantized \(8 bits, [a-z-]+\): quantize the float model instead$/,
+    );
+    const half = writeModelFolder(join(work, 'half'), toFloat16(source));
+    await expect(compressFile({ input: join(half, 'model.onnx'), output: join(work, 'refused-half', 'b.onnx'), steps: [float16] })).rejects.toThrow(
+      /^quantize float16: weight '[^']+' \([^)]+\) is float16 already: the model is stored in float16$/,
+    );
+    const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=16'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
+    const student = writeModelFolder(join(work, 'bilstm'), exportBilstm(config, randomBilstmWeights(config, 5)));
+    writeFileSync(join(student, 'config.json'), JSON.stringify(bilstmConfigJson(config, { id2label: ['negative', 'positive'], task: 'sst-2' })));
+    await expect(compressFile({ input: join(student, 'model.onnx'), output: join(work, 'refused', 'c.onnx'), steps: [float16] })).rejects.toThrow(
+      new SettingsError(
+        'quantize float16: the model is a recurrent model (a Distilled BiLSTM student), and mode float16 converts BERT-family models only: use --quantize int8',
+      ),
+    );
+    expect(existsSync(join(work, 'refused'))).toBe(false);
+    for (const [setting, value] of [
+      ['perChannel', false],
+      ['embeddings', false],
+      ['format', 'standard'],
+      ['attention', false],
+      ['reduceRange', true],
+    ] as const) {
+      expect(() => quantizePass.parse({ mode: 'float16', [setting]: value })).toThrow(
+        new RegExp(`${setting}.*mode float16 stores every float32 tensor in float16`),
+      );
+    }
+    // Optimum's and transformers.js's name for it reads as float16
+    expect(quantizePass.check({ mode: 'fp16' }).mode).toBe('float16');
+  });
+
+  it('--format transformers.js writes onnx/model_fp16.onnx, dtype fp16 by default, and eval loads that file', async () => {
+    const out = join(work, 'tjs');
+    const written = await compressToTransformersJs({ input: join(folder, 'model.onnx'), output: out, steps: [float16] });
+    expect(written.models).toEqual([
+      { dtype: 'fp32', file: 'onnx/model.onnx' },
+      { dtype: 'fp16', file: 'onnx/model_fp16.onnx' },
+    ]);
+    expect(written.defaultDtype).toBe('fp16');
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config']).toEqual({ dtype: 'fp16' });
+    const fp16: Model = loadModel(join(out, 'onnx', 'model_fp16.onnx'));
+    expect(fp16.graph.initializers.get([...fp16.graph.initializers.keys()][0])?.dataType).not.toBe(DataType.FLOAT);
+    const result = await evaluate({ model: out, tasks: ['sst2'], glueDir, threads: 1 });
+    expect(result.transformersJs).toEqual({ dtype: 'fp16', from: 'config.json' });
+  });
+});
