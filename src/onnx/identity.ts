@@ -4,11 +4,13 @@
  * identity hashes those files too.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, normalize, resolve } from 'node:path';
+import { ModelLoadError } from '../errors.ts';
 import { fileStamps, sha256Bytes, sha256File, sha256FileSync, type FileStamp } from '../files.ts';
 import { type IModelProto, onnx } from './proto.ts';
 import { messageType, type IGraphProto, type INodeProto, type ISparseTensorProto, type ITensorProto } from './schema.ts';
 import { withFileFields } from './file-fields.ts';
+import { externalLocationProblem } from './load.ts';
 
 /** The field number of `message`'s field `name` (onnx-ml.proto). */
 const field = (message: string, name: string): number => messageType(message).fields[name]!.id;
@@ -96,17 +98,31 @@ function* modelTensors(model: IModelProto): Generator<ITensorProto> {
 }
 
 /**
- * The external data files an ONNX model names (its tensors' `location`s, resolved from its folder), sorted.
- * Only a model whose tensors may have external data entries (mayNameExternalData) is read and decoded: an inline
- * model's file is walked, not read whole. A file that is not a model (does not decode) names none: loading it says
- * why, in one line, where it is run.
+ * The external data files an ONNX model names (its tensors' `location`s, resolved from its folder: `w.bin` and
+ * `./w.bin` are one file), sorted. Only a model whose tensors may have external data entries (mayNameExternalData) is
+ * read and decoded: an inline model's file is walked, not read whole. A file that is not a model (does not decode)
+ * names none: loading it says why, in one line, where it is run. A location the loader refuses (leaving the model's
+ * folder: load.ts externalLocationProblem) throws the loader's ModelLoadError, so that no file outside the folder is
+ * hashed, stamped, counted or shipped for a model that cannot be run.
  */
 export function externalDataFiles(onnxPath: string): string[] {
-  return externalDataLocations(onnxPath).map((l) => resolve(dirname(onnxPath), l));
+  const dir = dirname(onnxPath);
+  const files = new Set<string>();
+  for (const { location, tensor } of externalDataEntries(onnxPath)) {
+    const problem = externalLocationProblem(dir, location);
+    if (problem) throw new ModelLoadError(`${onnxPath}: tensor '${tensor}': ${problem}`);
+    files.add(resolve(dir, location));
+  }
+  return [...files].sort();
 }
 
-/** The `location`s of externalDataFiles as the model names them (relative to its folder), sorted. */
+/** The `location`s of externalDataFiles as the model names them (relative to its folder), normalized ('./w.bin': 'w.bin'), sorted. */
 export function externalDataLocations(onnxPath: string): string[] {
+  return [...new Set(externalDataEntries(onnxPath).map((e) => normalize(e.location)))].sort();
+}
+
+/** Each external data `location` a model names, as written, with the first tensor that names it. */
+function externalDataEntries(onnxPath: string): Array<{ location: string; tensor: string }> {
   if (!mayNameExternalData(onnxPath)) return [];
   const bytes = readFileSync(onnxPath);
   let model: IModelProto;
@@ -115,11 +131,11 @@ export function externalDataLocations(onnxPath: string): string[] {
   } catch {
     return [];
   }
-  const locations = new Set<string>();
+  const locations = new Map<string, string>();
   for (const t of modelTensors(model)) {
-    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) locations.add(e.value);
+    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value && !locations.has(e.value)) locations.set(e.value, t.name ?? '');
   }
-  return [...locations].sort();
+  return [...locations].map(([location, tensor]) => ({ location, tensor }));
 }
 
 /**

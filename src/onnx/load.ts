@@ -39,29 +39,38 @@ function inHubCacheBlobs(realBase: string, real: string): boolean {
 }
 
 /**
- * Bytes of external tensor data, read on demand from files in `baseDir`. A location must stay inside that folder
- * by its real path too: a symlinked folder or file that leads elsewhere (`etc → /etc`) is refused, except a file of
- * the hub cache's blobs that a snapshot folder links to (inHubCacheBlobs).
+ * Why a model in `baseDir` may not read its external data from `location`, in words, or undefined: a location that
+ * leaves the folder (absolute, or through '..'), or a file there whose real path lies elsewhere (a symlinked folder
+ * or file: `etc → /etc`), except a file of the hub cache's blobs that a snapshot folder links to (inHubCacheBlobs).
+ * A missing file is not checked further. The loader refuses such a model; so does every reader of its files
+ * (identity.ts externalDataFiles: its identity, stamps, sizes, a queue's manifest).
+ */
+export function externalLocationProblem(baseDir: string, location: string): string | undefined {
+  const rel = normalize(location);
+  if (isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') return `external data location '${location}' leaves the model's folder`;
+  const path = resolve(baseDir, rel);
+  if (!existsSync(path)) return undefined;
+  const realBase = realpathSync(baseDir);
+  const real = realpathSync(path);
+  if (!real.startsWith(realBase + sep) && !inHubCacheBlobs(realBase, real))
+    return `external data location '${location}' leads outside the model's folder (to ${real}) through a symbolic link`;
+  return undefined;
+}
+
+/**
+ * Bytes of external tensor data, read on demand from files in `baseDir`, at locations externalLocationProblem
+ * allows.
  */
 function externalReader(baseDir: string, onFile?: (realPath: string) => void): { read: ExternalReader; close(): void } {
   const fds = new Map<string, { fd: number; size: number }>();
-  let realBase: string | undefined;
   const read: ExternalReader = (ref: ExternalRef, tensorName: string) => {
-    const rel = normalize(ref.location);
-    if (isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') {
-      throw new Error(`tensor '${tensorName}': external data location '${ref.location}' leaves the model's folder`);
-    }
-    const path = resolve(baseDir, rel);
+    const path = resolve(baseDir, normalize(ref.location));
     let f = fds.get(path);
     if (!f) {
+      const problem = externalLocationProblem(baseDir, ref.location);
+      if (problem) throw new Error(`tensor '${tensorName}': ${problem}`);
       if (!existsSync(path)) throw new Error(`tensor '${tensorName}': external data file '${ref.location}' is missing`);
-      realBase ??= realpathSync(baseDir);
       const real = realpathSync(path);
-      if (!real.startsWith(realBase + sep) && !inHubCacheBlobs(realBase, real)) {
-        throw new Error(
-          `tensor '${tensorName}': external data location '${ref.location}' leads outside the model's folder (to ${real}) through a symbolic link`,
-        );
-      }
       if (!statSync(real).isFile()) throw new Error(`tensor '${tensorName}': external data location '${ref.location}' is not a regular file`);
       const fd = openSync(real, 'r');
       f = { fd, size: fstatSync(fd).size };

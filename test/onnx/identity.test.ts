@@ -2,7 +2,7 @@
  * A model's identity (modelSha256) and the external data files it names (externalDataFiles): an inline model is
  * its file's hash; one with external data hashes the data files too; a file that is not a model names none.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -117,5 +117,52 @@ describe('the external data pre-check', () => {
     const before = await modelSha256(path);
     writeFileSync(join(sub, 'constant.bin'), Buffer.alloc(statSync(join(sub, 'constant.bin')).size));
     expect(await modelSha256(path)).not.toBe(before);
+  });
+});
+
+/** A tiny model saved with its weights in `w.bin`, each tensor's location then rewritten by `location` (by its index). */
+function withLocations(dir: string, location: (written: string, i: number) => string): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'model.onnx');
+  saveModel(tinyBert({ numLabels: 2 }, { seed: 1 }), path, { externalData: true, dataFile: 'w.bin', externalSizeThreshold: 0 });
+  const m = onnx.ModelProto.decode(readFileSync(path));
+  let i = 0;
+  for (const t of m.graph!.initializer!) for (const e of t.externalData ?? []) if (e.key === 'location') e.value = location(e.value!, i++);
+  writeFileSync(path, onnx.ModelProto.encode(m).finish());
+  return path;
+}
+
+describe('external data locations written two ways, or leaving the folder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'identity-'));
+
+  it("names 'w.bin' and './w.bin' once: the model's identity, stamps and file bytes count the file once", async () => {
+    const path = withLocations(join(dir, 'dot'), (l, i) => (i % 2 ? `./${l}` : l));
+    const data = join(dir, 'dot', 'w.bin');
+    expect(externalDataFiles(path)).toEqual([data]);
+    expect(await modelSha256(path)).toBe(sha256Bytes([Buffer.from(JSON.stringify([await sha256File(path), await sha256File(data)]))]));
+    expect(fileStamps([path, ...externalDataFiles(path)], Date.now() + 10_000)!.map((s) => s.file)).toEqual([path, data]);
+    expect(loadModel(path).graph.initializers.size).toBeGreaterThan(0);
+  });
+
+  it("refuses a location outside the model's folder as loading does, rather than hashing and listing the file", async () => {
+    const up = join(dir, 'up');
+    const path = withLocations(join(up, 'model'), (l) => `../weights/${l}`);
+    mkdirSync(join(up, 'weights'));
+    renameSync(join(up, 'model', 'w.bin'), join(up, 'weights', 'w.bin'));
+    const refusal = `${path}: tensor 'bert.embeddings.word_embeddings.weight': external data location '../weights/w.bin' leaves the model's folder`;
+    expect(() => loadModel(path)).toThrow(refusal);
+    expect(() => externalDataFiles(path)).toThrow(refusal);
+    await expect(modelSha256(path)).rejects.toThrow(refusal);
+    expect(modelStamps(path)).toBeUndefined();
+  });
+
+  it('refuses a data file that is a symbolic link leading outside the folder, as loading does', () => {
+    const linked = join(dir, 'linked');
+    const path = withLocations(join(linked, 'model'), (l) => l);
+    renameSync(join(linked, 'model', 'w.bin'), join(linked, 'w.bin'));
+    symlinkSync(join(linked, 'w.bin'), join(linked, 'model', 'w.bin'));
+    const refusal = `external data location 'w.bin' leads outside the model's folder (to ${join(realpathSync(linked), 'w.bin')}) through a symbolic link`;
+    expect(() => loadModel(path)).toThrow(refusal);
+    expect(() => externalDataFiles(path)).toThrow(refusal);
   });
 });
