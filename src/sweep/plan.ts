@@ -25,7 +25,7 @@ import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
 import type { ModelShape } from '../pass/settings.ts';
-import { bertStudentWidth, parseBertSpec, studentSpecOn } from '../train/students/index.ts';
+import { bertStudentWidth, int8BilstmRefusal, parseBertSpec, studentSpecOn } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
@@ -457,7 +457,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
       if (training) checkTrainingSteps(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
-      checkRecurrentPasses(spec, m, p, training ?? [], graph ? undefined : recurrentModel(where.onnx));
+      checkRecurrentPasses(spec, m, p, training ?? [], where.onnx, graph ? undefined : recurrentModel(where.onnx));
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: Record<string, Record<string, string>> = {};
@@ -823,9 +823,18 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * bilstm:… student or one given as a model path, and the model so far after them) that the point would refuse: a
  * pass without a recurrent form (all but quantize), or settings that form refuses (quantize modes other than int8,
  * format standard; on a model read here, its LSTM stored in int8 already), in the point's words after the file, the
- * pipeline, the model and the step. `model`: the sweep's model when it is a recurrent model (recurrentModel).
+ * pipeline, the model and the step; so too a train or distill step whose student (given by path, or the model so far
+ * without one) is a BiLSTM stored in int8, which training cannot read. `model`: the sweep's model (at `onnx`) when it
+ * is a recurrent model (recurrentModel).
  */
-function checkRecurrentPasses(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, training: readonly PointTrainingStep[], model: Model | undefined): void {
+function checkRecurrentPasses(
+  spec: SweepSpec,
+  m: ModelSpec,
+  p: PipelineSpec,
+  training: readonly PointTrainingStep[],
+  onnx: string,
+  model: Model | undefined,
+): void {
   const steps = new Map(training.map((t) => [t.index, t]));
   let recurrent = model !== undefined;
   /** The model so far as read here while no step has changed it since (the recurrent form checks it too). */
@@ -833,11 +842,12 @@ function checkRecurrentPasses(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, tr
   p.steps.forEach((s, i) => {
     const t = steps.get(i);
     if (t) {
+      const student = t.studentSha256 !== undefined ? recurrentModel(locateModel(t.student!).onnx) : undefined;
+      // (training reads no BiLSTM stored in int8: a student given by path, or the model so far a step without one trains)
+      const trains = t.student !== undefined ? student : read;
+      if (trains && recurrentModelLstm(trains)?.opType === 'DynamicQuantizeLSTM') throw stepRefusal(spec, m, p, t, int8BilstmRefusal(t.student ?? onnx));
       // (a student is the first step's; a step without one trains the model so far, which stays what it was)
-      if (t.student !== undefined) {
-        const path = t.studentSha256 !== undefined ? recurrentModel(locateModel(t.student).onnx) : undefined;
-        recurrent = t.student.startsWith('bilstm:') || path !== undefined;
-      }
+      if (t.student !== undefined) recurrent = t.student.startsWith('bilstm:') || student !== undefined;
       read = undefined;
       return;
     }

@@ -92,6 +92,19 @@ describe("a sweep's plan checks the graph steps on a saved Distilled BiLSTM: the
     ).toMatch(/^.*: pipeline 'p' on model 'tiny', step 2 \(prune-ffn\): prune-ffn: the model is a recurrent model/);
   });
 
+  it('refuses a train or distill step whose student is the BiLSTM stored in int8, by path or as the model it trains, in the words training uses', async () => {
+    const int8 = join(root, 'models', 'bilstm-int8', 'model.onnx');
+    const why = `${int8}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from, then quantize the result`;
+    expect(await refusal([{ pass: 'distill', settings: { ...KD, student: int8, logitLoss: 'mse' } }])).toBe(
+      `${file()}: pipeline 'p' on model 'tiny', step 1 (distill): ${why}`,
+    );
+    expect(await planRefusal(root, 'r', ['bilstm-int8'], 'p', [{ pass: 'train', settings: KD }])).toBe(
+      `${file()}: pipeline 'p' on model 'bilstm-int8', step 1 (train): ${why}`,
+    );
+    // (the float one trains)
+    expect(await planRefusal(root, 'r', ['bilstm'], 'p', [{ pass: 'train', settings: KD }])).toBeUndefined();
+  });
+
   it('plans quantize int8 of the float one, as the sweep model or a student by path', async () => {
     expect(await planRefusal(root, 'r', ['bilstm'], 'p', [{ pass: 'quantize', settings: { mode: 'int8' } }])).toBeUndefined();
     const student = join(root, 'models', 'bilstm', 'model.onnx');

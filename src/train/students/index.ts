@@ -511,6 +511,13 @@ function rebuilt(model: Model, who: string): CanonicalBert {
   }
 }
 
+/** Why training refuses the student (or model) `spec`, a Distilled BiLSTM student stored in int8: one line saying what to train. */
+export function int8BilstmRefusal(spec: string): SettingsError {
+  return new SettingsError(
+    `${spec}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from, then quantize the result`,
+  );
+}
+
 /** Loads or makes the student a spec names. */
 export function makeStudent(src: StudentSource): { student: Student; folder?: string } {
   const { spec } = src;
@@ -537,10 +544,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   const model = src.model ?? loadModel(where.onnx);
   // A Distilled BiLSTM this tool wrote trains further as one; anything else is rebuilt as a canonical BERT.
   const saved = importBilstm(model, src.maxLength, where.onnx);
-  if (!saved && recurrentModelLstm(model)?.opType === 'DynamicQuantizeLSTM')
-    throw new SettingsError(
-      `${spec}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from, then quantize the result`,
-    );
+  if (!saved && recurrentModelLstm(model)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(spec);
   // a bare encoder (a general-distilled student) is read with a classifier put on its pooler: a new one, or with no
   // outputs to size, a placeholder (trained encoder-only)
   const bare = !saved && studentClassifier(model)?.kind === 'none';
