@@ -516,15 +516,26 @@ function withoutLabels(json: Record<string, unknown>): Record<string, unknown> {
  * head, its --task only sizes it); in the task stage, so does one whose config.json id2label names another GLUE
  * task's labels (anotherTask). Labels that name no task's (`bad`, `good` for SST-2) are read in the task's order, as
  * `compress eval` reads them (with a warning): the classifier is not thrown away for a spelling. `compress train` (`keep`) keeps a classifier and
- * refuses one of the wrong width; `compress train --new-head` (`new`) replaces it whatever its width.
+ * refuses one of the wrong width or of another GLUE task's labels (naming --new-head); `compress train --new-head` (`new`)
+ * replaces it whatever its width.
  */
 function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep' | 'new'): string | undefined {
   const own = studentClassifier(model);
   if (!own) return undefined; // (not a BERT-family encoder, or another head: makeStudent says why it cannot train it)
   if (own.kind === 'none') return NO_CLASSIFIER;
   if (mode === 'new') return NEW_HEAD;
-  if (mode === 'keep') return undefined;
   const outputs = task.regression ? 1 : task.labels.length;
+  if (mode === 'keep') {
+    // (a classifier of the task's width whose labels are another GLUE task's: an SST-2 checkpoint on MRPC, which
+    // --new-head fine-tunes, not the label check's advice to fix config.json)
+    const other = own.numLabels === outputs ? otherTaskLabels(dir, task, own.numLabels) : undefined;
+    if (other) {
+      throw new SettingsError(
+        `--task ${task.name}: the model's classifier is another task's (${other}, in ${join(dir, 'config.json')}): give --new-head to replace it by a new one for ${task.name}`,
+      );
+    }
+    return undefined;
+  }
   if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
   if (mode === 'general') return undefined; // (the general stage reads no labels)
   return otherTaskLabels(dir, task, own.numLabels);

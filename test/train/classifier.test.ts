@@ -526,6 +526,20 @@ describe('compress train --new-head: a checkpoint fine-tuned on another task (an
     expect(result.tasks[0]!.examples).toBe(7);
   });
 
+  it("a classifier of the task's width with another task's labels (SST-2's on RTE): refused naming the flag; with it, trained for RTE", async () => {
+    const sst2 = folder('sst2-for-rte', tiny(2, 22), { id2label: { 0: 'negative', 1: 'positive' } });
+    const out = join(work, 'rte-from-sst2-train', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'RTE', student: sst2, output: out })).rejects.toThrow(
+      new SettingsError(
+        `--task RTE: the model's classifier is another task's (its labels are negative, positive, in ${join(sst2, 'config.json')}): give --new-head to replace it by a new one for RTE`,
+      ),
+    );
+    expect(existsSync(join(work, 'rte-from-sst2-train'))).toBe(false);
+    const r = await runTraining({ ...common, task: 'RTE', student: sst2, output: out, newHead: true });
+    expect(r.lineage!.student.newClassifier).toEqual({ outputs: 2, seed: 5, reason: '--new-head' });
+    expect(readJson(join(work, 'rte-from-sst2-train', 'config.json')).id2label).toEqual({ 0: 'entailment', 1: 'not_entailment' });
+  });
+
   it('distillation refuses it (a student model gets a new classifier where its own is not for the task)', async () => {
     const out = join(work, 'distill-new-head', 'model.onnx');
     await expect(runTraining({ ...common, task: 'RTE', teacher: rteTeacher, student: mnliModel, output: out, newHead: true })).rejects.toThrow(
