@@ -120,6 +120,32 @@ describe('quantize float16', () => {
     expect(Array.from(out.y, (v) => Number(v.toPrecision(3)))).toEqual([1e4, -1e4, 0.119, -0.119, 0, 5]);
   });
 
+  it('keeps an output read inside the graph, an output that is an initializer and ConstantOfShape’s default float32 zero consistent in float16', async () => {
+    // y = x + zeros(shape(x)) (ConstantOfShape without a value: float32 0), z = y · w; outputs y (read by the Mul), z, w
+    const model = createModel(
+      {
+        name: 'g',
+        nodes: [
+          { name: 'shape', opType: 'Shape', domain: '', inputs: ['x'], outputs: ['s'], attributes: {} },
+          { name: 'zeros', opType: 'ConstantOfShape', domain: '', inputs: ['s'], outputs: ['zero'], attributes: {} },
+          { name: 'add', opType: 'Add', domain: '', inputs: ['x', 'zero'], outputs: ['y'], attributes: {} },
+          { name: 'mul', opType: 'Mul', domain: '', inputs: ['y', 'w'], outputs: ['z'], attributes: {} },
+        ],
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [3] }],
+        outputs: ['y', 'z', 'w'].map((name) => ({ name, elemType: DataType.FLOAT, shape: [3] })),
+        initializers: new Map([['w', float32Tensor('w', [3], [0.5, -2, 3])]]),
+        valueInfo: [],
+      },
+      [{ domain: '', version: 14 }],
+    );
+    const { model: half } = convertToFloat16(model, { mode: 'float16' });
+    expect(half.graph.outputs.map((v) => [v.name, v.elemType])).toEqual(['y', 'z', 'w'].map((n) => [n, DataType.FLOAT]));
+    const feeds = { x: new Tensor('float32', new Float32Array([1, 2, 3]), [3]) };
+    const [a, b] = await Promise.all([outputsOf(model, feeds), outputsOf(half, feeds)]);
+    expect(b).toEqual(a);
+    expect(b.z).toEqual(Float32Array.from([0.5, -4, 9]));
+  });
+
   it('refuses an int8 model, a float16 model, a Distilled BiLSTM student and the integer modes’ settings in one line', async () => {
     const int8 = join(work, 'int8', 'model.onnx');
     await compressFile({ input: join(folder, 'model.onnx'), output: int8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
