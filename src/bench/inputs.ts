@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { findBert } from '../bert/discover.ts';
 import { locateModel } from '../onnx/locate.ts';
-import { inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
+import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -16,7 +16,9 @@ import { NotBertError, SettingsError } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
-import type { Model } from '../onnx/graph.ts';
+import { attrInt, type Model } from '../onnx/graph.ts';
+import { modelInputs } from '../bert/model-inputs.ts';
+import { recurrentModelLstm } from '../pass/recurrent.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { idFeeds } from '../runtime/feeds.ts';
 
@@ -31,12 +33,17 @@ export interface BenchSubject {
   /** The .onnx path onnxruntime opens. */
   path: string;
   model: Model;
-  structure: BertStructure;
+  /**
+   * Undefined for a recurrent model (a Distilled BiLSTM student, float or int8) given without a baseline: its inputs
+   * are read by name and its ids drawn below its word table's rows (sampleInputs), as eval feeds it.
+   */
+  structure?: BertStructure;
 }
 
 /**
  * Loads `path` and finds its encoder inputs: by discovery, else from `fallback` (the baseline's structure), else
- * from the model its lineage sidecar (`PATH.json`) names as input. A SettingsError when none works.
+ * by name for a recurrent model (no structure), else from the model its lineage sidecar (`PATH.json`) names as input.
+ * A SettingsError when none works.
  */
 export function benchSubject(path: string, fallback?: BertStructure): BenchSubject {
   const model = loadModel(path);
@@ -44,6 +51,8 @@ export function benchSubject(path: string, fallback?: BertStructure): BenchSubje
     return { path, model, structure: findBert(model, { label: path }) };
   } catch (e) {
     if (!(e instanceof NotBertError)) throw e;
+    // (a BiLSTM student needs no model of its lineage, whose paths may not be found from here, or at all where only the student was copied)
+    if (recurrentModelLstm(model)) return fallback ? { path, model, structure: fallback } : { path, model };
     const borrowed = fallback ?? structureFromLineage(path);
     if (!borrowed) {
       throw new SettingsError(`${path}: cannot find the encoder's inputs (${e.message}); give --baseline the model it was compressed from`);
@@ -82,6 +91,27 @@ function structureFromLineage(path: string): BertStructure | undefined {
   return undefined;
 }
 
+/** The inputs that feed a subject: its structure's, or a recurrent model's by name. */
+function fedBy(s: BenchSubject): Pick<BertStructure, 'inputs'> {
+  return s.structure ?? { inputs: { inputIds: modelInputs(s.model).find((i) => i.role === 'ids')!.name } };
+}
+
+/** The sequence limits of a subject (inputLimits): a recurrent model without a structure has no position table. */
+export function subjectLimits(s: BenchSubject): Pick<InputLimits, 'maxSequence' | 'fixedSequence'> {
+  return s.structure ? inputLimits(s.model, s.structure) : { maxSequence: null, fixedSequence: fixedSequenceLength(s.model, fedBy(s)) ?? null };
+}
+
+/**
+ * The largest activation of a recurrent model (bytes, float32, for the whole batch): its LSTM's gates, both
+ * directions, or its word vectors.
+ */
+function recurrentActivationBytes(model: Model, batch: number, seq: number): number {
+  const lstm = recurrentModelLstm(model);
+  const hidden = (lstm && attrInt(lstm, 'hidden_size')) ?? 0;
+  const width = Math.max(0, ...[...model.graph.initializers.values()].filter((t) => t.dims.length === 2).map((t) => t.dims[1]!));
+  return 4 * batch * seq * Math.max(8 * hidden, width, 2);
+}
+
 /**
  * The batch size and sequence length the subjects' graphs fix (undefined where dynamic); two subjects that fix
  * different sizes cannot be compared: a SettingsError.
@@ -89,7 +119,7 @@ function structureFromLineage(path: string): BertStructure | undefined {
 export function fixedDims(subjects: readonly BenchSubject[]): { batch: number | undefined; seq: number | undefined } {
   const fixed = (dim: 'batch' | 'seq'): number | undefined => {
     const sizes = new Set(
-      subjects.map((s) => (dim === 'seq' ? fixedSequenceLength(s.model, s.structure) : fixedBatchSize(s.model, s.structure))).filter((v) => v !== undefined),
+      subjects.map((s) => (dim === 'seq' ? fixedSequenceLength(s.model, fedBy(s)) : fixedBatchSize(s.model, fedBy(s)))).filter((v) => v !== undefined),
     );
     if (sizes.size > 1) throw new SettingsError(`the models fix different ${dim} sizes (${[...sizes].join(', ')}): they cannot be compared`);
     return [...sizes][0];
@@ -126,11 +156,13 @@ export function shapesWith(batches: readonly number[], seqs: readonly number[], 
  */
 export function checkShapesFit(shapes: readonly Shape[], subjects: readonly BenchSubject[], memoryBytes: number = totalmem()): void {
   for (const subject of subjects) {
-    const limits = inputLimits(subject.model, subject.structure);
+    const limits = subjectLimits(subject);
     for (const shape of shapes) {
       const problem = sequenceProblem(shape.seq, limits, `--seq ${shape.seq}`);
       if (problem) throw new SettingsError(`${subject.path}: ${problem}`);
-      const largest = largestActivationBytes(subject.structure, shape.batch, shape.seq);
+      const largest = subject.structure
+        ? largestActivationBytes(subject.structure, shape.batch, shape.seq)
+        : recurrentActivationBytes(subject.model, shape.batch, shape.seq);
       if (largest > memoryBytes) {
         throw new SettingsError(
           `--batch ${shape.batch} --seq ${shape.seq}: one activation of ${subject.path} would take ${gigabytes(largest)}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch or --seq`,
@@ -168,7 +200,7 @@ export function checkComparable(model: BenchSubject, baseline: BenchSubject): vo
   const b = scoresOutput(baseline.model);
   if (a.name !== b.name) refuse(`the model's scores output is '${a.name}', the baseline's '${b.name}'`);
   if (a.width !== null && b.width !== null && a.width !== b.width) refuse(`the model gives ${a.width} scores per example, the baseline ${b.width}`);
-  if (model.structure !== baseline.structure && model.structure.vocabSize !== baseline.structure.vocabSize) {
+  if (model.structure && baseline.structure && model.structure !== baseline.structure && model.structure.vocabSize !== baseline.structure.vocabSize) {
     refuse(`the model's vocabulary has ${model.structure.vocabSize} tokens, the baseline's ${baseline.structure.vocabSize}`);
   }
 }

@@ -11,9 +11,8 @@ import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
-import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, type BenchSubject, type Shape } from './inputs.ts';
+import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, subjectLimits, type BenchSubject, type Shape } from './inputs.ts';
 import { gigabytes } from '../units.ts';
-import { inputLimits } from '../bert/input-limits.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
@@ -255,7 +254,7 @@ function fixedSizes(
  * eval caps its default length: lengths not asked for are not refused.
  */
 function defaultSeqs(subjects: readonly BenchSubject[]): number[] {
-  const limit = Math.min(...subjects.map((s) => inputLimits(s.model, s.structure).maxSequence ?? Number.POSITIVE_INFINITY));
+  const limit = Math.min(...subjects.map((s) => subjectLimits(s).maxSequence ?? Number.POSITIVE_INFINITY));
   return [...new Set(DEFAULT_SEQS.map((n) => Math.min(n, limit)))];
 }
 

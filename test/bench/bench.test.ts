@@ -12,6 +12,8 @@ import { defaultThreads } from '../../src/runtime/threads.ts';
 import { saveModel, totalInitializerBytes } from '../../src/onnx/save.ts';
 import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { tinyBert, writeTinyBert } from '../helpers/models.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
 
 const a = writeTinyBert({}, { seed: 1 });
@@ -199,15 +201,41 @@ describe('benchModels', () => {
 });
 
 describe('benchSubject of a BiLSTM student', () => {
-  it('borrows the inputs of the teacher its distill lineage names (a folder), and refuses in one line without one', () => {
+  it('borrows the structure of its baseline (its teacher) where one is given', () => {
     const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
     const path = join(b.dir, 'bilstm.onnx');
     saveModel(exportBilstm(config, randomBilstmWeights(config, 1)), path);
-    expect(() => benchSubject(path)).toThrow(/cannot find the encoder's inputs .*give --baseline/);
-    writeFileSync(`${path}.json`, JSON.stringify({ kind: 'distill', student: { spec: 'bilstm:hidden=8' }, teacher: { path: a.dir } }));
-    const subject = benchSubject(path);
-    expect(subject.structure.vocabSize).toBe(128);
+    const subject = benchSubject(path, benchSubject(join(a.dir, 'model.onnx')).structure);
+    expect(subject.structure?.vocabSize).toBe(128);
     expect(benchShapes([1], [8], [subject])).toEqual([{ batch: 1, seq: 8 }]);
+  });
+
+  it('feeds it by name, float or int8, without a lineage to follow (a student copied alone, or one whose lineage names its input relative to another folder), where it refused it', async () => {
+    const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
+    registerAllPasses();
+    const dir = mkdtempSync(join(tmpdir(), 'bench-bilstm-alone-'));
+    try {
+      const float = join(dir, 'bilstm.onnx');
+      saveModel(exportBilstm(config, randomBilstmWeights(config, 1)), float);
+      const int8 = join(dir, 'q', 'bilstm.onnx');
+      await compressFile({ input: float, output: int8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+      // (its lineage names its input as given: 'bilstm.onnx' from the folder compress ran in, not found from here)
+      writeFileSync(`${int8}.json`, JSON.stringify({ input: { path: 'bilstm.onnx' } }));
+      for (const path of [float, int8]) {
+        const subject = benchSubject(path);
+        expect(subject.structure).toBeUndefined();
+        expect(benchShapes([1], [8], [subject])).toEqual([{ batch: 1, seq: 8 }]);
+        const result = await benchModels({ model: path, batches: [1, 2], seqs: [8], repeats: 1, warmup: 0, threads: 1 });
+        expect(result.shapes.map((r) => [r.batch, r.seq])).toEqual([
+          [1, 8],
+          [2, 8],
+        ]);
+      }
+      const compared = await benchModels({ model: int8, baseline: float, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 });
+      expect(compared.shapes).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -118,7 +118,7 @@ describe('bench --baseline must be comparable', () => {
       /^--batch 1000000000000 --seq 8: one activation of .*model\.onnx would take [\d,]+ GB, more than this machine's [\d.,]+ GB of memory; give a smaller --batch or --seq$/,
     );
     const subject = benchSubject(model.path);
-    const { intermediateSize } = subject.structure;
+    const { intermediateSize } = subject.structure!;
     // at the memory's edge: the FFN activation of batch 4 × seq 8 is 32 × intermediate × 4 bytes
     const edge = 32 * intermediateSize * 4;
     expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge)).not.toThrow();
