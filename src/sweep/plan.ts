@@ -414,17 +414,13 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   const hash = opts.hash ?? memoizedSha256();
   const local = modelResolver(opts.log);
   const identity = modelIdentity(hash);
-  const teachers = new Map<string, BertStructure | undefined>();
-  const teacher = (onnx: string) => {
-    if (!teachers.has(onnx)) teachers.set(onnx, readGraph(onnx)?.structure);
-    return teachers.get(onnx);
-  };
+  const models = modelReader();
+  const structureOf = (onnx: string) => models(onnx)?.structure;
   for (const m of spec.models) {
     const source = await local(m.path);
     const where = locateModel(source.path);
-    const graph = readGraph(where.onnx);
-    // (a distill step naming this model as its teacher reads its structure from here, not decoded again)
-    if (!teachers.has(where.onnx)) teachers.set(where.onnx, graph?.structure);
+    const model = models(where.onnx);
+    const graph = model?.structure ? { graph: model.graph, structure: model.structure } : undefined;
     /** This model's points by their key on it (`onModel`), with what their steps are on it. */
     const alike = new Map<string, { point: SweepPoint; notes: string[] }>();
     refuseEncoderOnly(spec, m, graph);
@@ -456,8 +452,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await hash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
-      if (training) checkTrainingSteps(spec, m, p, { onnx: where.onnx, structure: graph?.structure }, training, teacher);
-      checkRecurrentPasses(spec, m, p, training ?? [], where.onnx, graph ? undefined : recurrentModel(where.onnx));
+      checkSteps(spec, m, p, where.onnx, training ?? [], models);
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: Record<string, Record<string, string>> = {};
@@ -510,7 +505,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
           `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' (the same steps and settings${seeds}); keep one`,
         );
       }
-      const on = graph ? onModel(point, graph.structure, teacher) : undefined;
+      const on = graph ? onModel(point, graph.structure, structureOf) : undefined;
       const twin = on ? alike.get(on.key) : undefined;
       if (on && twin) {
         const notes = [...twin.notes, ...on.notes].join('; ');
@@ -587,23 +582,44 @@ function onModel(
   }
 }
 
-/** A sweep model's graph and the structure discovery finds in it; undefined when either cannot be read here. */
+/** A sweep model's graph and the structure discovery finds in it, where it finds one. */
 interface ModelGraph {
   graph: Model;
   structure: BertStructure;
 }
 
+/** A model the plan reads: its graph (without its weights' values), and the structure discovery finds in it (undefined where it finds none: a Distilled BiLSTM). */
+interface PlanModel {
+  graph: Model;
+  structure: BertStructure | undefined;
+}
+
+/** The model at an .onnx path as the plan reads it (PlanModel), read once per plan; undefined when it cannot be read (left to the points to report). */
+type ModelReader = (onnx: string) => PlanModel | undefined;
+
 /**
- * The graph of `onnx` and its discovered structure; undefined when it cannot be read (left to the points to report).
+ * A ModelReader: each model (a sweep's, a named teacher, a student model) read the first time the plan asks for it.
  * Its weights are read only where their values are (loadModelShapes): discovery and the plan's checks read dims.
  */
-function readGraph(onnx: string): ModelGraph | undefined {
+function modelReader(): ModelReader {
+  const models = new Map<string, PlanModel | undefined>();
+  return (onnx) => {
+    if (!models.has(onnx)) models.set(onnx, readModel(onnx));
+    return models.get(onnx);
+  };
+}
+
+function readModel(onnx: string): PlanModel | undefined {
+  let graph: Model;
   try {
-    const graph = loadModelShapes(onnx);
-    const structure = discovered(graph);
-    return structure ? { graph, structure } : undefined;
+    graph = loadModelShapes(onnx);
   } catch {
     return undefined;
+  }
+  try {
+    return { graph, structure: discovered(graph) };
+  } catch {
+    return { graph, structure: undefined };
   }
 }
 
@@ -733,50 +749,35 @@ function checkEvalBatch(
 }
 
 /**
- * Refuses, before any point runs, a train / distill step of `p` on model `m` that training would refuse on what the
- * plan knows of its teacher and student, in one walk through the pipeline's steps (the model so far followed through
- * them): a bert:… student whose width its heads do not divide (checkBertStudent), a maxLength beyond the position
+ * Refuses, before any point runs, a step of `p` on model `onnx` (its .onnx) that the point would refuse on what the
+ * plan knows of the models it reads, in one walk through the pipeline's steps with the model so far (SoFar) followed
+ * through them: a graph step on a Distilled BiLSTM that has no recurrent form or whose settings that form refuses
+ * (afterPass); a bert:… student whose width its heads do not divide (checkBertStudent), a maxLength beyond the position
  * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
  * that do not fit the teacher's and student's depths or layers, or a student that has no layers to match
- * (checkLayerMatches). The teacher: the point's model, or a named teacher's structure (`structureOf`, read once per
- * plan). Where something is not known here (a graph that cannot be read, a bilstm:… student's depth, settings a pass
- * refuses on the model, the heads a graph pass leaves) the step is left to its point. Said as the point says it
- * (stepRefusal), after the file, the pipeline, the model and the step.
+ * (checkLayerMatches). The models (the point's, a teacher, a student model) are read by `read`, once per plan. Where
+ * something is not known here (a graph that cannot be read, a bilstm:… student's depth, settings a pass refuses on
+ * the model, the heads a graph pass leaves) the step is left to its point. Said as the point says it (stepRefusal),
+ * after the file, the pipeline, the model and the step.
  */
-function checkTrainingSteps(
-  spec: SweepSpec,
-  m: ModelSpec,
-  p: PipelineSpec,
-  model: { onnx: string; structure: BertStructure | undefined },
-  training: readonly PointTrainingStep[],
-  structureOf: (onnx: string) => BertStructure | undefined,
-): void {
+function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string, training: readonly PointTrainingStep[], read: ModelReader): void {
   const steps = new Map(training.map((t) => [t.index, t]));
-  // (a later train step trains the student of the steps before it, whose position table is not read here)
-  const firstTraining = training.length > 0 ? training.reduce((a, b) => (b.index < a.index ? b : a)) : undefined;
-  const read = (onnx: string): BertStructure | undefined => (onnx === model.onnx ? model.structure : structureOf(onnx));
-  // (the model so far is followed only for a pipeline with intermediate KD, the only check that needs it)
-  const matching = training.some((t) => t.distill?.intermediate !== undefined);
-  let sofar: SoFar = matching ? { layers: model.structure?.numLayers, heads: headsOf(model.structure) } : UNKNOWN;
+  const structureOf = (file: string) => read(file)?.structure;
+  let sofar = modelSoFar(read(onnx), onnx);
   p.steps.forEach((s, i) => {
     const t = steps.get(i);
-    if (!t) {
-      if (sofar.layers === undefined) return;
-      try {
-        const pass = getPass(s.pass);
-        const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
-        sofar = { layers: on.shape?.numLayers, heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined };
-      } catch {
-        sofar = UNKNOWN; // (settings the model cannot take: the point says why)
-      }
-      return;
-    }
     try {
-      checkBertStudent(t, read);
-      checkStepLength(t, firstTraining === t ? model.onnx : undefined, read);
-      if (matching) sofar = checkLayerMatches(t, sofar, read);
+      if (!t) {
+        sofar = afterPass(s, sofar);
+        return;
+      }
+      checkBertStudent(t, structureOf);
+      // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
+      checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
+      sofar = trainedModel(t, sofar, read);
+      checkLayerMatches(t, sofar, read);
     } catch (e) {
-      throw stepRefusal(spec, m, p, t, e);
+      throw stepRefusal(spec, m, p, i, e);
     }
   });
 }
@@ -786,13 +787,47 @@ interface SoFar {
   layers: number | undefined;
   /** By encoder layer, its heads (0: all pruned, no attention), where known: see headsAfter. */
   heads: readonly number[] | undefined;
+  /**
+   * Set when it is a Distilled BiLSTM (recurrentModelLstm, float or int8): `read`, its graph as read here from `file`
+   * (as a refusal names it) while no step has changed it since (the pass's recurrent form and training check it).
+   */
+  recurrent?: { read: { graph: Model; file: string } | undefined };
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
 
+/** A model read here from `file` (undefined: not read) as SoFar: its depth and heads, or a Distilled BiLSTM. */
+function modelSoFar(model: PlanModel | undefined, file: string): SoFar {
+  if (model?.structure) return { layers: model.structure.numLayers, heads: headsOf(model.structure) };
+  return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
+}
+
 /** The heads of each encoder layer of a discovered model (0 where it has no attention). */
 function headsOf(s: BertStructure | undefined): number[] | undefined {
   return s?.layers.map((l) => l.attention?.numHeads ?? 0);
+}
+
+/**
+ * The model so far after graph step `s`. On a Distilled BiLSTM, refuses the step as the point would: a pass without
+ * a recurrent form (all but quantize), or settings that form refuses (quantize modes other than int8, format
+ * standard; on a model read here, its LSTM stored in int8 already). On an encoder of a known depth, its depth through
+ * the pass's settings as they act on it (onModel) and its heads where headsAfter knows them; unknown after settings
+ * the model cannot take (the point says why).
+ */
+function afterPass(s: PassStep, sofar: SoFar): SoFar {
+  const pass = getPass(s.pass);
+  if (sofar.recurrent) {
+    if (!pass.recurrent) throw recurrentRefusal(pass.name);
+    pass.recurrent.check(pass.options(pass.check(s.settings)), sofar.recurrent.read?.graph);
+    return { ...UNKNOWN, recurrent: { read: undefined } };
+  }
+  if (sofar.layers === undefined) return sofar;
+  try {
+    const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
+    return { layers: on.shape?.numLayers, heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined };
+  } catch {
+    return UNKNOWN;
+  }
 }
 
 /**
@@ -819,59 +854,75 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
 }
 
 /**
- * Refuses, before any point runs, a graph step on a Distilled BiLSTM (a recurrent model: the sweep's model, a
- * bilstm:… student or one given as a model path, and the model so far after them) that the point would refuse: a
- * pass without a recurrent form (all but quantize), or settings that form refuses (quantize modes other than int8,
- * format standard; on a model read here, its LSTM stored in int8 already), in the point's words after the file, the
- * pipeline, the model and the step; so too a train or distill step whose student (given by path, or the model so far
- * without one) is a BiLSTM stored in int8, which training cannot read. `model`: the sweep's model (at `onnx`) when it
- * is a recurrent model (recurrentModel).
+ * The model a train / distill step trains, as the steps after it see it: the model so far for a step without a
+ * student; every-other's layers of its teacher's (everyOtherLayers, their heads too); a bert:… spec's depth (the
+ * teacher's where it gives none; its heads are not followed: it has them in every layer); a student model's depth and
+ * heads, or a Distilled BiLSTM (modelSoFar); a bilstm:… spec's Distilled BiLSTM. Trained, a Distilled BiLSTM is no
+ * longer the graph read here. Throws training's refusal of a Distilled BiLSTM stored in int8, which it cannot read (a
+ * student model, or the model so far a step without a student trains: int8BilstmRefusal).
  */
-function checkRecurrentPasses(
-  spec: SweepSpec,
-  m: ModelSpec,
-  p: PipelineSpec,
-  training: readonly PointTrainingStep[],
-  onnx: string,
-  model: Model | undefined,
-): void {
-  const steps = new Map(training.map((t) => [t.index, t]));
-  let recurrent = model !== undefined;
-  /** The model so far as read here while no step has changed it since (the recurrent form checks it too). */
-  let read = model;
-  p.steps.forEach((s, i) => {
-    const t = steps.get(i);
-    if (t) {
-      const student = t.studentSha256 !== undefined ? recurrentModel(locateModel(t.student!).onnx) : undefined;
-      // (training reads no BiLSTM stored in int8: a student given by path, or the model so far a step without one trains)
-      const trains = t.student !== undefined ? student : read;
-      if (trains && recurrentModelLstm(trains)?.opType === 'DynamicQuantizeLSTM') throw stepRefusal(spec, m, p, t, int8BilstmRefusal(t.student ?? onnx));
-      // (a student is the first step's; a step without one trains the model so far, which stays what it was)
-      if (t.student !== undefined) recurrent = t.student.startsWith('bilstm:') || student !== undefined;
-      read = undefined;
-      return;
-    }
-    if (!recurrent) return;
-    try {
-      const pass = getPass(s.pass);
-      if (!pass.recurrent) throw recurrentRefusal(pass.name);
-      pass.recurrent.check(pass.options(pass.check(s.settings)), read);
-    } catch (e) {
-      if (!(e instanceof SettingsError)) throw e;
-      throw new SettingsError(`${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (${s.pass}): ${e.message}`);
-    }
-    read = undefined;
-  });
+function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): SoFar {
+  const student = t.student;
+  const trained = (model: SoFar): SoFar => {
+    const held = model.recurrent?.read;
+    if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file);
+    return model.recurrent ? { ...model, recurrent: { read: undefined } } : model;
+  };
+  if (student === undefined) return trained(sofar);
+  const teacher = () => (t.teacher === undefined ? undefined : read(t.teacher)?.structure);
+  if (student === 'every-other') {
+    // (its layers copy the teacher's every other one, heads as they are)
+    const from = teacher();
+    const kept = from && everyOtherLayers(from.numLayers);
+    return { layers: kept?.length, heads: kept?.map((i) => headsOf(from)![i]!) };
+  }
+  if (student.startsWith('bert:')) return { layers: parseBertSpec(student).layers ?? teacher()?.numLayers, heads: undefined };
+  if (student.startsWith('bilstm:')) return { ...UNKNOWN, recurrent: { read: undefined } };
+  const onnx = studentOnnx(t);
+  return trained(modelSoFar(onnx === undefined ? undefined : read(onnx), student));
 }
 
-/** The model at `onnx` when it is a recurrent model (a Distilled BiLSTM, float or int8: recurrentModelLstm), read without its weights; undefined otherwise or when it cannot be read. */
-function recurrentModel(onnx: string): Model | undefined {
+/** The .onnx of a student given as a model path; undefined for a student spec, or a path it cannot be located at. */
+function studentOnnx(t: PointTrainingStep): string | undefined {
+  if (t.studentSha256 === undefined) return undefined;
   try {
-    const model = loadModelShapes(onnx);
-    return recurrentModelLstm(model) ? model : undefined;
+    return locateModel(t.student!).onnx;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Throws training's SettingsError for a distill step's intermediate-layer matches that training would refuse on its
+ * teacher and `student` (trainedModel), where the plan knows them: the matches of its preset under its layer map
+ * (presetMatches: tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not divide, a
+ * layerMap pair beyond either depth) or its list of matches, each checked as training checks it (checkMatch), then
+ * against the teacher's and the student's layers (attention of a layer whose heads were all pruned: noAttentionLeft;
+ * the teacher's first-token or fused attention layers: checkFeature); and for a saved Distilled BiLSTM student given
+ * by path, which has no layers to match (bilstmIntermediateRefusal; a bilstm:… spec is refused with intermediate when
+ * the sweep file is read).
+ */
+function checkLayerMatches(t: PointTrainingStep, student: SoFar, read: ModelReader): void {
+  const intermediate = t.distill?.intermediate;
+  if (intermediate === undefined) return;
+  const onnx = studentOnnx(t);
+  const saved = onnx === undefined ? undefined : read(onnx);
+  if (saved && !saved.structure && savedBilstmOutputs(saved.graph) !== undefined) throw bilstmIntermediateRefusal({ stage: 'task' });
+  const teacher = t.teacher === undefined ? undefined : read(t.teacher)?.structure;
+  const teacherLayers = teacher?.numLayers;
+  const studentLayers = student.layers;
+  if (teacherLayers === undefined || studentLayers === undefined) return;
+  const matches =
+    typeof intermediate === 'string'
+      ? presetMatches(intermediate, teacherLayers, studentLayers, { pkdWeight: t.distill!.pkdWeight, layerMap: t.distill!.layerMap })
+      : intermediate;
+  matches.forEach((match, k) => {
+    checkMatch(match, k, teacherLayers, studentLayers);
+    checkFeature(teacher!, match.feature, match.teacherLayer, 'the teacher');
+    // (training rebuilds the student as the plain graph: of its attention, only a layer without heads is not there)
+    const attention = match.feature === 'attention' || match.feature === 'attention-scores';
+    if (attention && student.heads?.[match.studentLayer - 1] === 0) throw noAttentionLeft('the student', match.studentLayer);
+  });
 }
 
 /**
@@ -904,77 +955,15 @@ function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStru
 }
 
 /**
- * Throws training's SettingsError for a distill step's intermediate-layer matches that training would refuse on its
- * teacher and student, where the plan knows them: the matches of its preset under its layer map (presetMatches:
- * tinybert's uniform map or pkd-skip's skip map on a teacher depth the student's does not divide, a layerMap pair
- * beyond either depth) or its list of matches, each checked as training checks it (checkMatch), then against the
- * teacher's and the student's layers (attention of a layer whose heads were all pruned: noAttentionLeft; the
- * teacher's first-token or fused attention layers: checkFeature); and for a saved Distilled BiLSTM student given by
- * path, which has no layers to match (bilstmIntermediateRefusal). The student: a bert:… spec's depth (the teacher's where it gives
- * none), every-other's of the teacher's (everyOtherLayers, its layers' heads too), a student model's depth and heads
- * (its structure, read only here, for a pipeline with intermediate KD), else `sofar`, the model so far. Returns the
- * step's student as the steps after it see it (undefined where not known: a bilstm:… spec's depth, a bert:… spec's
- * heads, which it has in every layer).
- */
-function checkLayerMatches(t: PointTrainingStep, sofar: SoFar, read: (onnx: string) => BertStructure | undefined): SoFar {
-  const teacher = t.teacher === undefined ? undefined : read(t.teacher);
-  const teacherLayers = teacher?.numLayers;
-  const student = t.student;
-  let out: SoFar = { ...UNKNOWN };
-  if (student === undefined) out = sofar;
-  else if (student === 'every-other') {
-    // (its layers copy the teacher's every other one, heads as they are)
-    const kept = teacherLayers === undefined ? undefined : everyOtherLayers(teacherLayers);
-    out = { layers: kept?.length, heads: kept && teacher ? kept.map((i) => headsOf(teacher)![i]!) : undefined };
-  } else if (student.startsWith('bert:')) out.layers = parseBertSpec(student).layers ?? teacherLayers;
-  else if (t.studentSha256 !== undefined) {
-    let onnx: string | undefined;
-    try {
-      onnx = locateModel(student).onnx;
-    } catch {
-      onnx = undefined;
-    }
-    const structure = onnx === undefined ? undefined : read(onnx);
-    out = { layers: structure?.numLayers, heads: headsOf(structure) };
-    if (t.distill?.intermediate !== undefined && onnx !== undefined && structure === undefined && isSavedBilstm(onnx))
-      throw bilstmIntermediateRefusal({ stage: 'task' });
-  } // (a bilstm:… spec is refused with intermediate when the sweep file is read)
-  const intermediate = t.distill?.intermediate;
-  const studentLayers = out.layers;
-  if (intermediate === undefined || teacherLayers === undefined || studentLayers === undefined) return out;
-  const matches =
-    typeof intermediate === 'string'
-      ? presetMatches(intermediate, teacherLayers, studentLayers, { pkdWeight: t.distill!.pkdWeight, layerMap: t.distill!.layerMap })
-      : intermediate;
-  matches.forEach((match, k) => {
-    checkMatch(match, k, teacherLayers, studentLayers);
-    checkFeature(teacher!, match.feature, match.teacherLayer, 'the teacher');
-    // (training rebuilds the student as the plain graph: of its attention, only a layer without heads is not there)
-    const attention = match.feature === 'attention' || match.feature === 'attention-scores';
-    if (attention && out.heads?.[match.studentLayer - 1] === 0) throw noAttentionLeft('the student', match.studentLayer);
-  });
-  return out;
-}
-
-/** Whether the model at `onnx` is a Distilled BiLSTM student this tool saved (savedBilstmOutputs, on its shapes); false when it cannot be read. */
-function isSavedBilstm(onnx: string): boolean {
-  try {
-    return savedBilstmOutputs(loadModelShapes(onnx)) !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A training step's SettingsError `e` as the plan's refusal: after the sweep file, the pipeline, the model and the
- * step, its flags named as the sweep file names the step's settings (distill.layerMap), as the point would say it.
+ * A step's SettingsError `e` as the plan's refusal: after the sweep file, the pipeline, the model and step `index`, a
+ * training step's flags named as the sweep file names its settings (distill.layerMap), as the point would say it.
  * Anything else is given back as it is.
  */
-function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, t: PointTrainingStep, e: unknown): unknown {
+function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: number, e: unknown): unknown {
   if (!(e instanceof SettingsError)) return e;
-  return new SettingsError(
-    `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${t.index + 1} (${t.kind}): ${renameFlags(e.message, trainingSettingNames(t.kind))}`,
-  );
+  const training = p.training?.[index];
+  const message = training ? renameFlags(e.message, trainingSettingNames(training.kind)) : e.message;
+  return new SettingsError(`${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${index + 1} (${p.steps[index]!.pass}): ${message}`);
 }
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */

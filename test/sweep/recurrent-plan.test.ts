@@ -56,6 +56,14 @@ describe("a sweep's plan checks the graph steps after a bilstm:… student", () 
     );
   });
 
+  it('refuses a pipeline refused at two steps at the first, where its point fails', async () => {
+    // (step 3 trains the BiLSTM at a length beyond its teacher's 64 positions: refused too, but its point never gets there)
+    expect(await refusal([bilstm, { pass: 'prune-heads', settings: { ratio: 0.5 } }, { pass: 'distill', settings: { ...KD, maxLength: 128 } }])).toMatch(
+      /^.*: pipeline 'p' on model 'tiny', step 2 \(prune-heads\): prune-heads: the model is a recurrent model/,
+    );
+    expect(await refusal([bilstm, { pass: 'distill', settings: { ...KD, maxLength: 128 } }])).toMatch(/step 2 \(distill\): .*128/);
+  });
+
   it('plans quantize int8 after it, and any pass after a student that is not a BiLSTM', async () => {
     expect(await refusal([bilstm, { pass: 'quantize', settings: { mode: 'int8', perChannel: false } }])).toBeUndefined();
     expect(
