@@ -520,7 +520,9 @@ function withoutLabels(json: Record<string, unknown>): Record<string, unknown> {
  * replaces it whatever its width.
  */
 function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep' | 'new'): string | undefined {
-  const own = studentClassifier(model);
+  // (a saved Distilled BiLSTM: --new-head replaces its last MLP layer; distillation keeps it, checkBilstmClassifier)
+  const bilstm = savedBilstmOutputs(model);
+  const own = bilstm !== undefined ? ({ kind: 'classifier', numLabels: bilstm } as const) : studentClassifier(model);
   if (!own) return undefined; // (not a BERT-family encoder, or another head: makeStudent says why it cannot train it)
   if (own.kind === 'none') return NO_CLASSIFIER;
   if (mode === 'new') return NEW_HEAD;
@@ -536,6 +538,7 @@ function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 't
     }
     return undefined;
   }
+  if (bilstm !== undefined) return undefined; // (distillation keeps a BiLSTM's classifier: checkBilstmClassifier)
   if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
   if (mode === 'general') return undefined; // (the general stage reads no labels)
   return otherTaskLabels(dir, task, own.numLabels);

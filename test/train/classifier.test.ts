@@ -540,6 +540,38 @@ describe('compress train --new-head: a checkpoint fine-tuned on another task (an
     expect(readJson(join(work, 'rte-from-sst2-train', 'config.json')).id2label).toEqual({ 0: 'entailment', 1: 'not_entailment' });
   });
 
+  it("a saved Distilled BiLSTM student: its last MLP layer replaced for RTE (3 → 2 outputs) and STS-B; an SST-2 one's labels refused on RTE naming the flag", async () => {
+    const mnli = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=4,embedding=4'), { vocabSize: VOCAB.length, numLabels: 3, maxLength: 24 });
+    const lstm = folder('bilstm-mnli', exportBilstm(mnli, randomBilstmWeights(mnli, 4)), { model_type: 'bilstm', ...MNLI_LABELS });
+    const refusedOut = join(work, 'bilstm-rte-refused', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'RTE', student: lstm, output: refusedOut })).rejects.toThrow(
+      new SettingsError('RTE needs 2 outputs; the model has 3: give --new-head to replace its classifier by a new one of 2 outputs'),
+    );
+    for (const [task, outputs] of [
+      ['RTE', 2],
+      ['STS-B', 1],
+    ] as const) {
+      const out = join(work, `bilstm-${task}-new-head`, 'model.onnx');
+      const r = await runTraining({ ...common, task, student: lstm, output: out, newHead: true });
+      expect(r.lineage!.student.newClassifier).toEqual({ outputs, seed: 5, reason: '--new-head' });
+      const written = loadModel(out);
+      expect(written.graph.initializers.get('mlp.2.weight')!.dims).toEqual([4, outputs]);
+      // (the LSTM and the embedding are the saved student's, trained on)
+      expect(written.graph.initializers.get('embedding.weight')!.dims).toEqual([VOCAB.length, 4]);
+      const result = await evaluate({ model: out, tasks: [task], glueDir, maxLength: 24 });
+      expect(result.tasks[0]!.examples).toBe(task === 'RTE' ? 6 : 7);
+    }
+    const sst2 = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=4,embedding=4'), { vocabSize: VOCAB.length, numLabels: 2, maxLength: 24 });
+    const sst2Lstm = folder('bilstm-sst2-train', exportBilstm(sst2, randomBilstmWeights(sst2, 5)), {
+      model_type: 'bilstm',
+      id2label: { 0: 'negative', 1: 'positive' },
+    });
+    await expect(runTraining({ ...common, task: 'RTE', student: sst2Lstm, output: refusedOut })).rejects.toThrow(
+      /^--task RTE: the model's classifier is another task's .*give --new-head/,
+    );
+    expect(existsSync(join(work, 'bilstm-rte-refused'))).toBe(false);
+  });
+
   it('distillation refuses it (a student model gets a new classifier where its own is not for the task)', async () => {
     const out = join(work, 'distill-new-head', 'model.onnx');
     await expect(runTraining({ ...common, task: 'RTE', teacher: rteTeacher, student: mnliModel, output: out, newHead: true })).rejects.toThrow(

@@ -167,33 +167,40 @@ export interface BilstmInitOptions {
  */
 export function randomBilstmWeights(config: BilstmConfig, seed: number, opts: BilstmInitOptions = {}): Map<string, Float32Array> {
   checkBilstmConfig(config);
-  const shapes = bilstmWeightShapes(config);
   const weights = new Map<string, Float32Array>();
-  const bound = 1 / Math.sqrt(config.hiddenSize);
-  for (const [name, dims] of shapes) {
-    const w = new Float32Array(dims.reduce((a, b) => a * b, 1));
-    const rng = new Rng(seed, `bilstm/${name}`);
-    if (name === 'embedding.weight') {
-      if (opts.embedding) {
-        if (opts.embedding.length !== w.length) {
-          throw new SettingsError(
-            `BiLSTM embedding init: ${opts.embedding.length} values, expected ${w.length} for [${dims.join(', ')}] (vocabulary and embedding size must match the given table)`,
-          );
-        }
-        w.set(opts.embedding);
-      } else {
-        rng.fillNormal(w, 0, opts.embeddingStd ?? 0.02);
-      }
-    } else if (name.startsWith('lstm.')) {
-      rng.fillUniform(w, -bound, bound);
-    } else if (name.endsWith('.weight')) {
-      const limit = Math.sqrt(6 / (dims[0] + dims[1]));
-      rng.fillUniform(w, -limit, limit);
-    }
-    weights.set(name, w);
-  }
+  for (const name of bilstmWeightShapes(config).keys()) weights.set(name, randomBilstmParameter(config, name, seed, opts));
   return weights;
 }
+
+/** The weight `name` of randomBilstmWeights(config, seed, opts), alone (a new classifier: `mlp.2.*`). */
+export function randomBilstmParameter(config: BilstmConfig, name: string, seed: number, opts: BilstmInitOptions = {}): Float32Array {
+  const dims = bilstmWeightShapes(config).get(name);
+  if (!dims) throw new Error(`randomBilstmParameter: no BiLSTM weight '${name}'`);
+  const w = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  const rng = new Rng(seed, `bilstm/${name}`);
+  if (name === 'embedding.weight') {
+    if (opts.embedding) {
+      if (opts.embedding.length !== w.length) {
+        throw new SettingsError(
+          `BiLSTM embedding init: ${opts.embedding.length} values, expected ${w.length} for [${dims.join(', ')}] (vocabulary and embedding size must match the given table)`,
+        );
+      }
+      w.set(opts.embedding);
+    } else {
+      rng.fillNormal(w, 0, opts.embeddingStd ?? 0.02);
+    }
+  } else if (name.startsWith('lstm.')) {
+    const bound = 1 / Math.sqrt(config.hiddenSize);
+    rng.fillUniform(w, -bound, bound);
+  } else if (name.endsWith('.weight')) {
+    const limit = Math.sqrt(6 / (dims[0]! + dims[1]!));
+    rng.fillUniform(w, -limit, limit);
+  }
+  return w;
+}
+
+/** The weights of a BiLSTM student's last MLP layer, its classifier (a new one replaces them). */
+export const BILSTM_CLASSIFIER_WEIGHTS = ['mlp.2.weight', 'mlp.2.bias'] as const;
 
 /** A teacher's word-embedding table (see teacherWordEmbeddings), or why it cannot be read as one. */
 export function readWordEmbeddings(teacher: Model): { vocabSize: number; width: number; data: Float32Array } | { refused: string } {

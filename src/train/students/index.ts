@@ -46,9 +46,11 @@ import {
   exportBilstm,
   importBilstm,
   parseBilstmSpec,
+  randomBilstmParameter,
   randomBilstmWeights,
   resolveBilstmConfig,
   readWordEmbeddings,
+  BILSTM_CLASSIFIER_WEIGHTS,
   type BilstmConfig,
 } from './bilstm.ts';
 
@@ -518,6 +520,18 @@ export function int8BilstmRefusal(spec: string): SettingsError {
   );
 }
 
+/** A saved BiLSTM student with a new classifier of `numLabels` outputs (its last MLP layer), seeded as a new student's. */
+function newBilstmClassifier(
+  saved: { config: BilstmConfig; weights: Map<string, Float32Array> },
+  numLabels: number,
+  seed: number,
+): { config: BilstmConfig; weights: Map<string, Float32Array> } {
+  const config = { ...saved.config, numLabels };
+  const weights = new Map(saved.weights);
+  for (const name of BILSTM_CLASSIFIER_WEIGHTS) weights.set(name, randomBilstmParameter(config, name, seed));
+  return { config, weights };
+}
+
 /** Loads or makes the student a spec names. */
 export function makeStudent(src: StudentSource): { student: Student; folder?: string } {
   const { spec } = src;
@@ -559,6 +573,8 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     if (src.teacherDir) checkSameVocabulary(where.dir, src.teacherDir);
   }
   const description = `canonical rebuild of ${spec}${keepBare ? ', encoder only' : fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : ''}`;
-  const student = saved ? bilstmStudent(saved.config, saved.weights) : bertStudent(canon!, description, { encoderOnly: keepBare });
+  // (a saved BiLSTM given a new classifier: its last MLP layer seeded for numLabels outputs, as a new student's is)
+  const bilstm = saved && src.newClassifier === true && src.numLabels !== undefined ? newBilstmClassifier(saved, src.numLabels, src.seed) : saved;
+  const student = bilstm ? bilstmStudent(bilstm.config, bilstm.weights) : bertStudent(canon!, description, { encoderOnly: keepBare });
   return { student, folder: dirname(where.onnx) };
 }
