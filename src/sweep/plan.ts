@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
-import { memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
+import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
 import { EMPTY_MODEL_CONFIG, MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { modelSha256, modelStamps } from '../onnx/identity.ts';
@@ -88,6 +88,12 @@ export interface SweepPoint {
    * before it was (their keys hold no data hashes: see key.ts).
    */
   data?: PointData;
+  /**
+   * The stamps (files.ts `fileStamps`) of the files `data` and the training steps' train files hash (plannedDataFiles),
+   * each taken before the plan hashed it; a file that had just changed has none. `compress report` hashes such a file
+   * again only where its stamp no longer holds. Not in the key.
+   */
+  dataStamps?: FileStamp[];
   bench: PointBench;
   eval: EvalSpec;
   glueDir: string;
@@ -241,7 +247,8 @@ export function plannedModels(plan: unknown): PlannedModel[] {
  *   own, its folder too, whose config.json and tokenizer files the point read), with the stamps `now` took;
  * - at the same path, the stamps `now` took where they still hold and the stored ones no longer do (a `touch`, the
  *   same bytes copied back);
- * - the GLUE folder and a training step's train file, where the stored ones are gone.
+ * - the GLUE folder and a training step's train file, where the stored ones are gone;
+ * - the stamps `now` took of the data files it hashed (SweepPoint.dataStamps), where they differ.
  * So `compress report` compares the files there now (a model replaced in the moved folder reads as changed) and trusts
  * the stamps rather than hashing the model again. The key holds the hashes, not the paths: `now` read files that hash
  * as the stored ones did (`plan` hashed them after taking the stamps). A path that is still there is kept, whatever it
@@ -310,6 +317,11 @@ export function refreshedPlan(stored: unknown, now: SweepPoint): unknown {
       old.data.file = t.data.file;
       changed = true;
     }
+  }
+  // (the same data hashes, by the key: the stamps now taken of the files where this plan read them)
+  if (now.dataStamps !== undefined && canonicalJson(now.dataStamps) !== canonicalJson(p.dataStamps)) {
+    p.dataStamps = now.dataStamps;
+    changed = true;
   }
   return changed ? p : undefined;
 }
@@ -387,6 +399,32 @@ export function pointFolder(workDir: string, point: Pick<SweepPoint, 'model' | '
   return join(workDir, slug(point.model.name), `${slug(point.label)}-${key.slice(0, 8)}`);
 }
 
+/**
+ * `hash` (memoized) for the data files a plan hashes (SweepPoint.data, a training step's train file), each file's stamp
+ * taken once per plan, before its first hash (a file that had just changed gets none); `stamps`: those of the files
+ * a point's plan names (plannedDataFiles) that it hashed, for SweepPoint.dataStamps.
+ */
+function stampedHashes(hash: (file: string) => Promise<string>): {
+  hash: (file: string) => Promise<string>;
+  stamps: (point: SweepPoint) => FileStamp[];
+} {
+  const stamped = new Map<string, FileStamp | undefined>();
+  return {
+    hash: (file) => {
+      if (!stamped.has(file)) stamped.set(file, fileStamps([file])?.[0]);
+      return hash(file);
+    },
+    stamps: (point) => {
+      const out = new Map<string, FileStamp>();
+      for (const f of plannedDataFiles(point)) {
+        const stamp = f.sha256 === undefined ? undefined : stamped.get(f.file);
+        if (stamp) out.set(f.file, stamp);
+      }
+      return [...out.values()];
+    },
+  };
+}
+
 /** A model's identity (modelSha256) and its files' stamps (modelStamps), as a plan holds them. */
 type ModelIdentity = (onnx: string) => Promise<{ sha256: string; stamps: FileStamp[] | undefined }>;
 
@@ -416,6 +454,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   const identity = modelIdentity(hash);
   const models = modelReader();
   const structureOf = (onnx: string) => models(onnx)?.structure;
+  const { hash: dataHash, stamps: dataStamps } = stampedHashes(hash);
   for (const m of spec.models) {
     const source = await local(m.path);
     const where = locateModel(source.path);
@@ -436,8 +475,8 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
     if (opts.log) ignoredLabelsWarning(spec, m, config, opts.log);
     const dev: Record<string, string> = {};
-    for (const name of m.tasks) dev[name] = await hash(splitFile(getTask(name), 'dev', opts.glueDir).file);
-    const sideFiles = await sideFileHashes(where.dir, hash);
+    for (const name of m.tasks) dev[name] = await dataHash(splitFile(getTask(name), 'dev', opts.glueDir).file);
+    const sideFiles = await sideFileHashes(where.dir, dataHash);
     for (const p of spec.pipelines) {
       if (p.models && !p.models.includes(m.name)) continue;
       const calibration = measures(p) ? m.calibration : null;
@@ -449,16 +488,16 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
           throw new DataError(
             `${file}: file not found (GLUE ${calibration.task} train, the calibration data of '${p.label}' on ${m.name}; set glueDir, --glue-dir or GLUE_DIR, or name a task with a train split in calibration.task)`,
           );
-        data.calibration = await hash(file);
+        data.calibration = await dataHash(file);
       }
-      const training = p.training ? await planTraining(p, m, where.onnx, opts, hash, identity, local) : undefined;
+      const training = p.training ? await planTraining(p, m, where.onnx, opts, dataHash, identity, local) : undefined;
       checkSteps(spec, m, p, where.onnx, training ?? [], models);
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: Record<string, Record<string, string>> = {};
         const teacherDir = t.teacher !== undefined ? locateModel(t.teacher).dir : where.dir;
-        if (teacherDir !== where.dir) read.teacher = await sideFileHashes(teacherDir, hash);
-        if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, hash);
+        if (teacherDir !== where.dir) read.teacher = await sideFileHashes(teacherDir, dataHash);
+        if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, dataHash);
         if (Object.keys(read).length > 0) (data.training ??= {})[String(t.index)] = read;
       }
       const versions = currentVersions(p.steps);
@@ -481,6 +520,8 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       };
       if (spec.seed !== undefined) point.seed = spec.seed;
       if (training) point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training };
+      const stamped = dataStamps(point);
+      if (stamped.length > 0) point.dataStamps = stamped;
       point.key = pointKey(point);
       const same = points.find((q) => q.key === point.key);
       if (same) {

@@ -8,13 +8,13 @@
  * running now gives its stored plan is not the key it is stored under.
  *
  * The report also marks stale a point whose data changed since (`dataChange`: a GLUE file, config.json or a
- * tokenizer file its plan hashed differs now, or a model it read: hashed again only where its files' stamps say it
- * may have changed). A sweep needs no such rule: it hashes those files again as it plans, so
+ * tokenizer file its plan hashed differs now, or a model it read: each hashed again only where its files' stamps say
+ * it may have changed). A sweep needs no such rule: it hashes those files again as it plans, so
  * a rerun on changed data plans other points (other keys) and computes them, keeping the old results in the store.
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sha256FileSync, stampsHold } from '../files.ts';
+import { sha256FileSync, stampsHold, type FileStamp } from '../files.ts';
 import { modelSha256Sync } from '../onnx/identity.ts';
 import { plannedDataFiles, plannedModels, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
@@ -213,7 +213,7 @@ export function currentModelHashes(hash: (file: string) => string | null | undef
 /**
  * Whether the data the point stored under `plan` (by any code) read changed since, and how: the files its plan names
  * besides its model (plannedDataFiles: GLUE dev and train files, config.json and tokenizer files) hashed again
- * (`hash`: currentHashes), and the models it read whose files' stamps no longer hold (plannedModels: its model, a
+ * (`hash`: currentHashes) where their stamps (SweepPoint.dataStamps) no longer hold, and the models it read whose files' stamps no longer hold (plannedModels: its model, a
  * distill step's teacher, a student model path) hashed again (`modelHash`: currentModelHashes, one per report), in
  * words ('data changed: /m/model.onnx (model) changed, /glue/SST-2/dev.tsv (SST-2 dev) edited'), or undefined when
  * none did. A sweep run now would read other data, so plan another point (another key) and compute it anew: the
@@ -231,7 +231,10 @@ export function dataChange(
     const now = modelHash(m.onnx);
     if (typeof now === 'string' && now !== m.sha256) changes.push(`${m.onnx} (${m.what}) changed`);
   }
+  const stamped = (plan as Partial<SweepPoint> | null)?.dataStamps;
+  const holding = new Set((Array.isArray(stamped) ? stamped : []).filter((s) => stampsHold([s])).map((s: FileStamp) => s.file));
   for (const f of plannedDataFiles(plan)) {
+    if (f.sha256 !== undefined && holding.has(f.file)) continue; // (not written or replaced since it was hashed)
     const now = hash(f.file);
     if (now === undefined) continue;
     if (f.sha256 === undefined) {
