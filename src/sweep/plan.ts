@@ -478,7 +478,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     for (const name of m.tasks) dev[name] = await dataHash(splitFile(getTask(name), 'dev', opts.glueDir).file);
     const sideFiles = await sideFileHashes(where.dir, dataHash);
     for (const p of spec.pipelines) {
-      if (p.models && !p.models.includes(m.name)) continue;
+      if (!runsOn(p, m)) continue;
       const calibration = measures(p) ? m.calibration : null;
       const data: PointData = { dev, model: sideFiles };
       // (before any point runs, as a training step's train file: not a failed point saying '--calibrate', a CLI flag)
@@ -527,9 +527,9 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       if (same) {
         // (the same file given twice under two names: every pipeline both get is one point, the baseline first)
         if (same.model.name !== m.name) {
-          const at = (name: string) => `models[${spec.models.findIndex((n) => n.name === name)}] '${name}'`;
+          const other = spec.models.find((n) => n.name === same.model.name)!;
           throw new SettingsError(
-            `${spec.file}: ${at(m.name)} is the same model as ${at(same.model.name)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their '${p.label}' points are one; keep one of them`,
+            `${spec.file}: ${modelLabel(spec, m)} is the same model as ${modelLabel(spec, other)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their '${p.label}' points are one; keep one of them`,
           );
         }
         // (a distill step naming this model as its teacher is one with the default teacher: on other models they differ)
@@ -664,6 +664,11 @@ function readModel(onnx: string): PlanModel | undefined {
   }
 }
 
+/** How the plan's refusals name a model of the sweep: `models[1] 'tiny'`, where the sweep file lists it. */
+function modelLabel(spec: SweepSpec, m: ModelSpec): string {
+  return `models[${spec.models.indexOf(m)}] '${m.name}'`;
+}
+
 /**
  * Refuses a model of the sweep that is encoder-only (general distillation's output from a teacher without a
  * classifier): every point evaluates its model, and eval needs a classifier, so every point would fail. Such a model
@@ -671,9 +676,8 @@ function readModel(onnx: string): PlanModel | undefined {
  */
 function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined): void {
   if (!read || !isEncoderOnly(read.structure)) return;
-  const at = spec.models.indexOf(m);
   throw new SettingsError(
-    `${spec.file}: models[${at}] '${m.name}' is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
+    `${spec.file}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
   );
 }
 
@@ -688,7 +692,7 @@ function refuseUnfedInputs(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
   try {
     modelInputs(read.graph, read.structure);
   } catch (e) {
-    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: models[${spec.models.indexOf(m)}] '${m.name}': ${e.message}`);
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${modelLabel(spec, m)}: ${e.message}`);
     throw e;
   }
 }
@@ -719,10 +723,7 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
   // not one of those (as --calibrate says it), and only where a pass of the model's pipelines reads them.
   const calibration = m.calibration ? getTask(m.calibration.task) : undefined;
   if (!calibration || ignoring.some((i) => i.task === calibration)) return;
-  if (
-    !spec.pipelines.some((p) => (!p.models || p.models.includes(m.name)) && measures(p) && readsCalibrationLabels(p.steps.filter((_, i) => !p.training?.[i])))
-  )
-    return;
+  if (!spec.pipelines.some((p) => runsOn(p, m) && measures(p) && readsCalibrationLabels(graphSteps(p)))) return;
   const names = ignored(calibration);
   if (names) log(`warning: ${m.name}: calibration ${ignoredLabelsNote([calibration], config.file ?? 'config.json', names)}`);
 }
@@ -737,7 +738,7 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
  */
 function checkShapes(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, config: ModelConfig, bench: PointBench, dir: string, glueDir: string): void {
   if (!read) return;
-  const label = `models[${spec.models.indexOf(m)}] '${m.name}'`;
+  const label = modelLabel(spec, m);
   try {
     const limits = inputLimits(read.graph, read.structure);
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
@@ -1009,7 +1010,17 @@ function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: numb
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */
 function measures(p: PipelineSpec): boolean {
-  return p.steps.some((s, i) => !p.training?.[i] && getPass(s.pass).needsCalibration(getPass(s.pass).check(s.settings)));
+  return graphSteps(p).some((s) => getPass(s.pass).needsCalibration(getPass(s.pass).check(s.settings)));
+}
+
+/** The graph steps of a pipeline: its steps but its train / distill ones. */
+function graphSteps(p: PipelineSpec): PassStep[] {
+  return p.steps.filter((_, i) => !p.training?.[i]);
+}
+
+/** Whether pipeline `p` runs on model `m` (its models:, where it lists them). */
+function runsOn(p: PipelineSpec, m: ModelSpec): boolean {
+  return !p.models || p.models.includes(m.name);
 }
 
 /**
