@@ -564,7 +564,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
 
 /**
  * The key `point` would have were its steps named by what they do on its model (`structure`, as planSweep read it;
- * `teacher`: the structure of a distill step's named teacher, read when needed), and what of them reads otherwise
+ * `structureOf`: a model's, its own or a distill step's teacher, read when needed), and what of them reads otherwise
  * there ('drop-layers keep=every-other is layers=1,3 on its 4 layers'): each graph pass's settings as they act on a model of its
  * depth (PassDeclaration.onModel: drop-layers by the layers it removes, share-layers from mean where each group is
  * one layer), the depth followed through them, and a bert:… student with the layers and width it leaves out taken
@@ -576,7 +576,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
 function onModel(
   point: SweepPoint,
   structure: BertStructure,
-  teacher: (onnx: string) => BertStructure | undefined,
+  structureOf: (onnx: string) => BertStructure | undefined,
 ): { key: string; notes: string[] } | undefined {
   const notes: string[] = [];
   const text = (settings: Record<string, unknown>) =>
@@ -595,7 +595,7 @@ function onModel(
         if (spec === undefined || t.studentSha256 !== undefined || !spec.startsWith('bert:')) return s;
         const given = parseBertSpec(spec);
         if (given.layers !== undefined && given.hidden !== undefined) return s;
-        const from = t.teacher === undefined || t.teacher === point.model.onnx ? structure : teacher(t.teacher);
+        const from = structureOf(t.teacher ?? point.model.onnx);
         if (!from) return s;
         const full = studentSpecOn(spec, from);
         (students ??= new Map()).set(i, full);
@@ -914,9 +914,9 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
   const teacher = () => (t.teacher === undefined ? undefined : read(t.teacher)?.structure);
   if (student === 'every-other') {
     // (its layers copy the teacher's every other one, heads as they are)
-    const from = teacher();
-    const kept = from && everyOtherLayers(from.numLayers);
-    return { layers: kept?.length, heads: kept?.map((i) => headsOf(from)![i]!) };
+    const heads = headsOf(teacher());
+    const kept = heads && everyOtherLayers(heads.length);
+    return { layers: kept?.length, heads: kept?.map((i) => heads![i]!) };
   }
   if (student.startsWith('bert:')) return { layers: parseBertSpec(student).layers ?? teacher()?.numLayers, heads: undefined };
   if (student.startsWith('bilstm:')) return { ...UNKNOWN, recurrent: { read: undefined } };
@@ -975,8 +975,7 @@ function checkLayerMatches(t: PointTrainingStep, student: SoFar, read: ModelRead
  */
 function checkStepLength(t: PointTrainingStep, model: string | undefined, read: (onnx: string) => BertStructure | undefined): void {
   if (t.maxLength === undefined) return;
-  const studentPath = t.studentSha256 !== undefined ? locateModel(t.student!).onnx : undefined;
-  const runs = [t.teacher, studentPath, t.kind === 'train' && t.student === undefined ? model : undefined];
+  const runs = [t.teacher, studentOnnx(t), t.kind === 'train' && t.student === undefined ? model : undefined];
   for (const onnx of runs) {
     const structure = onnx === undefined ? undefined : read(onnx);
     if (structure) chooseMaxLength(t.maxLength, EMPTY_MODEL_CONFIG, { fixedSequence: null, maxSequence: positionLimit(structure) ?? null }, t.maxLength, onnx!);
