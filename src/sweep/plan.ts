@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
 import { EMPTY_MODEL_CONFIG, MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
-import { locateModel } from '../onnx/locate.ts';
+import { locateModel, type ModelLocation } from '../onnx/locate.ts';
 import { modelSha256, modelStamps } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
 import { DEFAULT_BATCH_SIZE, defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
@@ -183,22 +183,15 @@ export function plannedDataFiles(plan: unknown): PlannedFile[] {
     if (data.model !== undefined) sideFiles(p.model?.dir, data.model, 'model folder');
     for (const [index, read] of Object.entries(record(data.training))) {
       const step = steps.find((t) => String(t?.index) === index);
-      const folder = (path: unknown): string | undefined => {
-        try {
-          return typeof path === 'string' ? locateModel(path).dir : undefined;
-        } catch {
-          return undefined; // (gone: nothing to hash again)
-        }
-      };
       const { teacher, student } = record(read);
-      const of = `${step?.kind ?? 'training'}, pipeline step ${Number(index) + 1}`;
-      if (teacher !== undefined) sideFiles(folder(step?.teacher), teacher, `teacher folder (${of})`);
-      if (student !== undefined) sideFiles(folder(step?.student), student, `student folder (${of})`);
+      const of = stepWords(step?.kind, index);
+      if (teacher !== undefined) sideFiles(located(step?.teacher)?.dir, teacher, `teacher folder (${of})`);
+      if (student !== undefined) sideFiles(located(step?.student)?.dir, student, `student folder (${of})`);
     }
   }
   for (const t of steps) {
     if (typeof t?.data?.file === 'string' && isHash(t.data.sha256))
-      out.push({ file: t.data.file, what: `${t.task} train (${t.kind}, pipeline step ${Number(t.index) + 1})`, sha256: t.data.sha256 });
+      out.push({ file: t.data.file, what: `${t.task} train (${stepWords(t.kind, t.index)})`, sha256: t.data.sha256 });
   }
   return out;
 }
@@ -224,19 +217,25 @@ export function plannedModels(plan: unknown): PlannedModel[] {
   };
   add(p.model?.onnx, 'model', p.model?.sha256, p.model?.stamps);
   for (const t of Array.isArray(p.training?.steps) ? p.training.steps : []) {
-    const of = `${t?.kind ?? 'training'}, pipeline step ${Number(t?.index) + 1}`;
+    const of = stepWords(t?.kind, t?.index);
     if (t?.teacher !== undefined) add(t.teacher, `teacher (${of})`, t.teacherSha256, t.teacherStamps);
-    if (t?.studentSha256 !== undefined && typeof t.student === 'string') {
-      let onnx: string | undefined;
-      try {
-        onnx = locateModel(t.student).onnx;
-      } catch {
-        onnx = undefined; // (gone: nothing to hash again)
-      }
-      add(onnx, `student (${of})`, t.studentSha256, t.studentStamps);
-    }
+    if (t?.studentSha256 !== undefined) add(located(t.student)?.onnx, `student (${of})`, t.studentSha256, t.studentStamps);
   }
   return out;
+}
+
+/** A stored plan's training step in words, as PlannedFile.what says it: 'distill, pipeline step 2'. */
+function stepWords(kind: unknown, index: unknown): string {
+  return `${kind ?? 'training'}, pipeline step ${Number(index) + 1}`;
+}
+
+/** The model at `path` (a plan's, as read back: unchecked) located, or undefined where it cannot be (gone: nothing to read again). */
+function located(path: unknown): ModelLocation | undefined {
+  try {
+    return typeof path === 'string' ? locateModel(path) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -926,12 +925,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
 
 /** The .onnx of a student given as a model path; undefined for a student spec, or a path it cannot be located at. */
 function studentOnnx(t: PointTrainingStep): string | undefined {
-  if (t.studentSha256 === undefined) return undefined;
-  try {
-    return locateModel(t.student!).onnx;
-  } catch {
-    return undefined;
-  }
+  return t.studentSha256 === undefined ? undefined : located(t.student)?.onnx;
 }
 
 /**
