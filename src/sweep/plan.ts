@@ -36,7 +36,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
-import { inputLimits, largestActivationBytes } from '../bert/input-limits.ts';
+import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
 import { chooseMaxLength, evalLength } from '../eval/graph-checks.ts';
@@ -458,7 +458,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const source = await local(m.path);
     const where = locateModel(source.path);
     const model = models(where.onnx);
-    const graph = model?.structure ? { graph: model.graph, structure: model.structure } : undefined;
+    const graph = model?.structure ? { graph: model.graph, structure: model.structure, limits: inputLimits(model.graph, model.structure) } : undefined;
     /** This model's points by their key on it (`onModel`), with what their steps are on it. */
     const alike = new Map<string, { point: SweepPoint; notes: string[] }>();
     refuseEncoderOnly(spec, m, graph);
@@ -466,7 +466,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
     // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
-    const limits = graph ? inputLimits(graph.graph, graph.structure) : null;
+    const limits = graph?.limits ?? null;
     const bench: PointBench = {
       ...spec.bench,
       seq: spec.bench.seq ?? [evalLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(where.dir)))],
@@ -622,10 +622,11 @@ function onModel(
   }
 }
 
-/** A sweep model's graph and the structure discovery finds in it, where it finds one. */
+/** A sweep model's graph, the structure discovery finds in it, where it finds one, and the inputs it takes (inputLimits). */
 interface ModelGraph {
   graph: Model;
   structure: BertStructure;
+  limits: InputLimits;
 }
 
 /** A model the plan reads: its graph (without its weights' values), and the structure discovery finds in it (undefined where it finds none: a Distilled BiLSTM). */
@@ -739,7 +740,7 @@ function checkShapes(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined
   if (!read) return;
   const label = modelLabel(spec, m);
   try {
-    const limits = inputLimits(read.graph, read.structure);
+    const { limits } = read;
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
   } catch (e) {
