@@ -428,14 +428,21 @@ function stampedHashes(hash: (file: string) => Promise<string>): {
 type ModelIdentity = (onnx: string) => Promise<{ sha256: string; stamps: FileStamp[] | undefined }>;
 
 /**
- * modelSha256 by `hash` (memoized), with the model's stamps taken once per plan, before its first hash (a model that
- * is also a teacher or a student path is stamped once, where it is first read).
+ * modelSha256 by `hash` with the model's stamps taken before it, once per plan for each model (a model that is also a
+ * teacher or a student path, or read by every pipeline, is stamped, walked for its external data files and hashed
+ * once, where it is first read).
  */
 function modelIdentity(hash: (file: string) => Promise<string>): ModelIdentity {
-  const stamped = new Map<string, FileStamp[] | undefined>();
-  return async (onnx) => {
-    if (!stamped.has(onnx)) stamped.set(onnx, modelStamps(onnx));
-    return { sha256: await modelSha256(onnx, hash), stamps: stamped.get(onnx) };
+  const identities = new Map<string, ReturnType<ModelIdentity>>();
+  return (onnx) => {
+    if (!identities.has(onnx)) {
+      const stamps = modelStamps(onnx);
+      identities.set(
+        onnx,
+        modelSha256(onnx, hash).then((sha256) => ({ sha256, stamps })),
+      );
+    }
+    return identities.get(onnx)!;
   };
 }
 
