@@ -46,7 +46,12 @@ export function magnitudeScores(model: Model, s: BertStructure): HeadScores {
   });
 }
 
+/** Seeds of importance random: below 2^32, as its generator keeps 32 bits of the seed (2^32 would draw as 0). */
+export const RANDOM_SEED_LIMIT = 2 ** 32;
+
 export function randomScores(s: BertStructure, seed: number): HeadScores {
+  if (!(Number.isSafeInteger(seed) && seed >= 0 && seed < RANDOM_SEED_LIMIT))
+    throw new SettingsError(`prune-heads: importance random takes a seed from 0 to ${RANDOM_SEED_LIMIT - 1} (got ${seed}): its draws keep 32 bits of the seed`);
   let x = (seed * 2654435761) >>> 0 || 1;
   const rand = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return s.layers.map((l) => Array.from({ length: l.attention?.numHeads ?? 0 }, rand));

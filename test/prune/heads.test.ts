@@ -136,6 +136,18 @@ describe('prune-heads', () => {
     expect(randomScores(s, 1)).not.toEqual(randomScores(s, 2));
   });
 
+  it('random importance refuses a seed of 2^32 or more, whose draws would repeat those of the seed modulo 2^32', async () => {
+    const model = tinyBert();
+    const s = findBert(model);
+    expect(randomScores(s, 2 ** 32 - 1)).not.toEqual(randomScores(s, 0));
+    expect(() => randomScores(s, 2 ** 32)).toThrow(/^prune-heads: importance random takes a seed from 0 to 4294967295 \(got 4294967296\)/);
+    expect(() => pruneHeadsPass.parse({ ratio: 0.5, importance: 'random', seed: 2 ** 32 })).toThrow(/seed.*an integer from 0 to 4294967295/);
+    // the run's seed (a sweep's, a library caller's) where the pass names none
+    await expect(pruneHeadsPass.run(model, s, pruneHeadsPass.parse({ ratio: 0.5, importance: 'random' }), { seed: 2 ** 33 })).rejects.toThrow(
+      /importance random takes a seed from 0 to 4294967295 \(got 8589934592\)/,
+    );
+  });
+
   it("magnitude is the L2 norm of a head's Q, K, V columns and output-projection rows", () => {
     const model = tinyBert({}, { std: 0.2 });
     const s = findBert(model);
