@@ -143,6 +143,19 @@ describe('quantize int8 of a Distilled BiLSTM student', () => {
     expect(existsSync(join(work, 'trained', 'kd'))).toBe(false);
   });
 
+  it('is refused as a distill teacher in one line saying a teacher is an encoder, where discovery said no attention blocks were found', async () => {
+    const message =
+      'teacher: the model is a recurrent model (a Distilled BiLSTM student): a teacher is a BERT-family encoder (distil from the encoder it was distilled from)';
+    const settings = { epochs: 1, batchSize: 4, threads: 1 };
+    for (const student of ['every-other', 'bilstm:hidden=8', 'bert:layers=1,hidden=16,heads=2,intermediate=32']) {
+      const output = join(work, 'bilstm-teacher', 'model.onnx');
+      await expect(
+        runTraining({ task: 'SST-2', teacher: folder, student, glueDir, cacheDir: join(work, 'cache'), output, settings, distill: {} }),
+      ).rejects.toThrow(new SettingsError(message));
+      expect(existsSync(join(work, 'bilstm-teacher'))).toBe(false);
+    }
+  });
+
   it('refuses to quantize the int8 student again', async () => {
     const first = join(work, 'again', 'model.onnx');
     await compressFile({ input, output: first, steps: [int8] });

@@ -19,7 +19,7 @@ import { loadModel } from '../../onnx/load.ts';
 import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
-import { recurrentModelLstm } from '../../pass/recurrent.ts';
+import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure } from '../../bert/structure.ts';
 import {
   attentionHeadSize,
@@ -327,6 +327,8 @@ export interface TeacherShape {
 
 /** The shape of a teacher graph, read by discovery. */
 export function teacherShape(teacher: Model): TeacherShape {
+  if (recurrentModelLstm(teacher))
+    throw new SettingsError(`teacher: the model is ${RECURRENT_MODEL}: a teacher is a BERT-family encoder (distil from the encoder it was distilled from)`);
   const s = findBert(teacher, { label: 'teacher' });
   const act = s.layers[0]?.ffn.activation;
   return {
