@@ -48,7 +48,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
-import { parseMode } from '../quantize/settings.ts';
+import { parseMode, type QuantizeMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
 import {
   StepSettingError,
@@ -354,12 +354,18 @@ const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = { 'prune-heads': '
 
 /**
  * The index of a quantize step before step `index` when that step rewrites float weights; undefined otherwise. A mixed:
- * quantize is let through: it may keep every layer in float, as its budget decides on the model.
+ * quantize is let through: it may keep every layer in float, as its budget decides on the model; so is a float16 one:
+ * its weights are float, which the passes slice and combine in float16.
  */
 function quantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
   if (!Object.hasOwn(FLOAT_WEIGHT_PASSES, steps[index]!.pass)) return undefined;
-  const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && parseMode(getPass(s.pass).check(s.settings).mode).kind !== 'mixed');
+  const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && !['mixed', 'float16'].includes(quantizeKind(s)));
   return q < 0 ? undefined : q;
+}
+
+/** The mode of a quantize step (its settings checked). */
+function quantizeKind(step: PassStep): QuantizeMode['kind'] {
+  return parseMode(getPass(step.pass).check(step.settings).mode).kind;
 }
 
 /** A pipeline's `models`: names of models of the file. */

@@ -169,6 +169,16 @@ describe('sweep file', () => {
     expect(parse({ pipelines: [{ name: 's+q', steps: [...steps('int8')].reverse() }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 's+q']);
   });
 
+  it('lets prune-heads, prune-ffn and share-layers follow a quantize float16 step (they slice and combine float16 weights)', () => {
+    const steps = [
+      { pass: 'quantize', settings: { mode: 'float16' } },
+      { pass: 'prune-heads', settings: { ratio: 0.5 } },
+      { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      { pass: 'share-layers', settings: { share: 'all' } },
+    ];
+    expect(parse({ pipelines: [{ name: 'f16+h+f+s', steps }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'f16+h+f+s']);
+  });
+
   it('refuses a pipeline that breaks both order rules for its training step first, wherever its pruning step stands', () => {
     const steps = [
       { pass: 'quantize', settings: { mode: 'int8' } },
