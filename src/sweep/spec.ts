@@ -48,7 +48,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
-import { parseMode, type QuantizeMode } from '../quantize/settings.ts';
+import { modeName as formatMode, parseMode, type QuantizeMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
 import {
   StepSettingError,
@@ -324,7 +324,7 @@ interface OrderProblem {
 /**
  * The orders of steps a pipeline is refused for, checked in turn over its steps (each finds, for step `j`, the earlier
  * step it cannot follow): a train or distill step after a pass whose output training cannot read (train-step.ts),
- * and a pass that slices weights after a quantize step.
+ * a pass that slices weights after a quantize step, and a quantize step after one it refuses (float16's).
  */
 const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, training: TrainingStepSpec | null) => OrderProblem | undefined> = [
   (steps, j, t) => {
@@ -342,6 +342,20 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
           why: `${pass} ${FLOAT_WEIGHT_PASSES[pass]} float weights, and quantize stores them quantized`,
           fix: `put ${pass} before quantize`,
         };
+  },
+  (steps, j) => {
+    const q = requantizedBefore(steps, j);
+    if (q === undefined) return undefined;
+    const [first, then] = [modeName(steps[q]!), modeName(steps[j]!)];
+    return {
+      step: `quantize ${then}`,
+      before: { index: q, pass: `quantize ${first}` },
+      why:
+        first === 'float16'
+          ? `quantize reads float32 weights, and quantize float16 stores them in float16`
+          : `quantize float16 converts float32 weights, and quantize ${first} stores them quantized`,
+      fix: 'keep one quantize step, in the mode you want',
+    };
   },
 ];
 
@@ -361,6 +375,27 @@ function quantizedBefore(steps: readonly PassStep[], index: number): number | un
   if (!Object.hasOwn(FLOAT_WEIGHT_PASSES, steps[index]!.pass)) return undefined;
   const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && !['mixed', 'float16'].includes(quantizeKind(s)));
   return q < 0 ? undefined : q;
+}
+
+/**
+ * The index of a quantize step before quantize step `index` that step would refuse (quantize.ts: a float16 model's
+ * weights for any mode, quantized weights for mode float16); undefined otherwise. A mixed: quantize before float16 is
+ * let through: it may keep every layer in float.
+ */
+function requantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
+  if (steps[index]!.pass !== 'quantize') return undefined;
+  const to = quantizeKind(steps[index]!);
+  const q = steps.findIndex((s, i) => {
+    if (i >= index || s.pass !== 'quantize') return false;
+    const from = quantizeKind(s);
+    return from === 'float16' || (to === 'float16' && from !== 'mixed');
+  });
+  return q < 0 ? undefined : q;
+}
+
+/** A quantize step's mode as written in messages (int8, int4-block:32, float16). */
+function modeName(step: PassStep): string {
+  return formatMode(parseMode(getPass(step.pass).check(step.settings).mode));
 }
 
 /** The mode of a quantize step (its settings checked). */

@@ -179,6 +179,20 @@ describe('sweep file', () => {
     expect(parse({ pipelines: [{ name: 'f16+h+f+s', steps }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'f16+h+f+s']);
   });
 
+  it('refuses a quantize step after quantize float16, and quantize float16 after another quantize step but a mixed: one, when the file is read', () => {
+    const steps = (...modes: unknown[]) => modes.map((mode) => ({ pass: 'quantize', settings: { mode } }));
+    expect(() => parse({ pipelines: [{ name: 'f16+q8', steps: steps('float16', 'int8') }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: quantize int8 cannot follow quantize float16 \(steps\[0\]\): quantize reads float32 weights, and quantize float16 stores them in float16; keep one quantize step, in the mode you want$/,
+    );
+    expect(() => parse({ pipelines: [{ name: 'f16+f16', steps: steps('fp16', 'float16') }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: quantize float16 cannot follow quantize float16 \(steps\[0\]\)/,
+    );
+    expect(() => parse({ pipelines: [{ name: 'q{mode}', grid: steps(['int8', 'int4-block:32'], 'float16') }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.grid\[1\] \(grid point 1: qint8\): quantize float16 cannot follow quantize int8 \(grid\[0\]\): quantize float16 converts float32 weights, and quantize int8 stores them quantized; keep one quantize step, in the mode you want$/,
+    );
+    expect(parse({ pipelines: [{ name: 'm+f16', steps: steps('mixed:0.5', 'float16') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm+f16']);
+  });
+
   it('refuses a pipeline that breaks both order rules for its training step first, wherever its pruning step stands', () => {
     const steps = [
       { pass: 'quantize', settings: { mode: 'int8' } },
