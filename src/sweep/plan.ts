@@ -25,7 +25,7 @@ import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
 import type { ModelShape } from '../pass/settings.ts';
-import { bertStudentWidth, int8BilstmRefusal, parseBertSpec, studentSpecOn } from '../train/students/index.ts';
+import { bertStudentWidth, int8BilstmRefusal, parseBertSpec, recurrentTeacherRefusal, studentSpecOn } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
@@ -820,6 +820,7 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
         sofar = afterPass(s, sofar);
         return;
       }
+      checkTeacher(t, read);
       checkBertStudent(t, structureOf);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
@@ -829,6 +830,12 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
       throw stepRefusal(spec, m, p, i, e);
     }
   });
+}
+
+/** Throws training's refusal of a distill step's teacher that is a Distilled BiLSTM (recurrentTeacherRefusal). */
+function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
+  const teacher = t.teacher === undefined ? undefined : read(t.teacher);
+  if (teacher && !teacher.structure && recurrentModelLstm(teacher.graph)) throw recurrentTeacherRefusal();
 }
 
 /** The model so far in a pipeline's steps, as the plan knows it: its depth, and the heads of each of its layers. */

@@ -124,3 +124,16 @@ describe("a sweep's plan checks the graph steps on a saved Distilled BiLSTM: the
     ).toBeUndefined();
   });
 });
+
+describe("a sweep's plan checks a distill step's teacher", () => {
+  it('refuses a Distilled BiLSTM named as the teacher (float or int8) as training would, where the plan listed the point', async () => {
+    for (const teacher of ['bilstm', 'bilstm-int8']) {
+      const step = { pass: 'distill', settings: { ...KD, student: 'bilstm:hidden=8', logitLoss: 'mse', teacher: join(root, 'models', teacher) } };
+      expect(await refusal([step])).toBe(
+        `${file()}: pipeline 'p' on model 'tiny', step 1 (distill): teacher: the model is a recurrent model (a Distilled BiLSTM student): a teacher is a BERT-family encoder (distil from the encoder it was distilled from)`,
+      );
+    }
+    // the sweep's own model as the teacher plans
+    expect(await refusal([{ pass: 'distill', settings: { ...KD, student: 'bilstm:hidden=8', logitLoss: 'mse' } }])).toBeUndefined();
+  });
+});

@@ -325,10 +325,14 @@ export interface TeacherShape {
   zeroTokenTypes: boolean;
 }
 
+/** Training's refusal of a Distilled BiLSTM (float or int8) given as a teacher. */
+export function recurrentTeacherRefusal(): SettingsError {
+  return new SettingsError(`teacher: the model is ${RECURRENT_MODEL}: a teacher is a BERT-family encoder (distil from the encoder it was distilled from)`);
+}
+
 /** The shape of a teacher graph, read by discovery. */
 export function teacherShape(teacher: Model): TeacherShape {
-  if (recurrentModelLstm(teacher))
-    throw new SettingsError(`teacher: the model is ${RECURRENT_MODEL}: a teacher is a BERT-family encoder (distil from the encoder it was distilled from)`);
+  if (recurrentModelLstm(teacher)) throw recurrentTeacherRefusal();
   const s = findBert(teacher, { label: 'teacher' });
   const act = s.layers[0]?.ffn.activation;
   return {
