@@ -6,8 +6,8 @@
  * never returns for a path under /proc. A write that fails anyway is a one-line UserError (`fileSystemError`), not a
  * stack trace.
  */
-import { closeSync, openSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FS_REASONS, SettingsError, UserError } from './errors.ts';
 import { ensureFolder, kindOf, NO_NEW_ENTRIES, notAFolder } from './folders.ts';
 import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
@@ -113,6 +113,24 @@ export function refuseForeignSideFiles(outDir: string, names: readonly string[],
 /** The lineage sidecar of a model file: `OUT.json`. */
 export function lineagePath(modelPath: string): string {
   return `${modelPath}.json`;
+}
+
+/**
+ * A source model's path as a lineage record keeps it (an input, a teacher): absolute where it names a file or folder,
+ * so the chain is followed from any folder, where a path as given was relative to the folder the run started in; a
+ * spec naming no file (bert:…, every-other) as given.
+ */
+export function lineageSourcePath(path: string): string {
+  return existsSync(path) ? resolve(path) : path;
+}
+
+/**
+ * Where the source path of a lineage record in `sidecar` may be: as written (absolute in records written by this
+ * version; an older record's, relative to the folder its run started in, found where that is this process's), then
+ * relative to the sidecar's folder.
+ */
+export function lineageSourceCandidates(path: string, sidecar: string): string[] {
+  return isAbsolute(path) ? [path] : [path, resolve(dirname(sidecar), path)];
 }
 
 /** The files written for a model output, each with what it is: the model, its lineage and its data file (past 2 GB). */

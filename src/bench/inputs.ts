@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { findBert } from '../bert/discover.ts';
 import { locateModel } from '../onnx/locate.ts';
+import { lineagePath, lineageSourceCandidates } from '../destination.ts';
 import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
@@ -66,7 +67,7 @@ export function benchSubject(path: string, fallback?: BertStructure): BenchSubje
  * teacher: a distilled student's), if any. A folder stands for its model.onnx.
  */
 function structureFromLineage(path: string): BertStructure | undefined {
-  let sidecar = `${path}.json`;
+  let sidecar = lineagePath(path);
   for (let depth = 0; depth < 8 && existsSync(sidecar); depth++) {
     let parent: string | undefined;
     try {
@@ -75,9 +76,10 @@ function structureFromLineage(path: string): BertStructure | undefined {
     } catch {
       return undefined;
     }
-    if (!parent || !existsSync(parent)) return undefined;
+    const at = typeof parent === 'string' ? lineageSourceCandidates(parent, sidecar).find((p) => existsSync(p)) : undefined;
+    if (!at) return undefined;
     try {
-      parent = locateModel(parent).onnx; // (a folder: its model.onnx, or onnx/model.onnx)
+      parent = locateModel(at).onnx; // (a folder: its model.onnx, or onnx/model.onnx)
     } catch {
       return undefined;
     }
@@ -86,7 +88,7 @@ function structureFromLineage(path: string): BertStructure | undefined {
     } catch (e) {
       if (!(e instanceof NotBertError)) throw e;
     }
-    sidecar = `${parent}.json`;
+    sidecar = lineagePath(parent);
   }
   return undefined;
 }

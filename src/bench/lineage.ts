@@ -5,8 +5,7 @@
  * are unrelated, e.g. a model cut from one teacher benchmarked against another teacher of the same shape.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { lineagePath } from '../destination.ts';
+import { lineagePath, lineageSourceCandidates } from '../destination.ts';
 import { sha256File } from '../files.ts';
 import { locateModel } from '../onnx/locate.ts';
 
@@ -45,8 +44,7 @@ export function sourceHashes(onnx: string): Set<string> | undefined {
         const { sha256, path } = value as { sha256?: unknown; path?: unknown };
         if (typeof sha256 === 'string') hashes.add(sha256);
         if (typeof path === 'string') {
-          const at = isAbsolute(path) ? path : resolve(dirname(file), path);
-          for (const candidate of [path, at]) {
+          for (const candidate of lineageSourceCandidates(path, sidecar)) {
             try {
               visit(locateModel(candidate).onnx, depth + 1);
             } catch {

@@ -17,7 +17,7 @@ import { MODEL_SIDE_FILES, copyModelFiles, readJsonObject, readModelFiles } from
 import { outputModelConfig } from '../eval/output-config.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
 import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, removeSideFiles, type Staging } from './destination.ts';
-import { fileSystemError } from '../destination.ts';
+import { fileSystemError, lineageSourcePath } from '../destination.ts';
 import { withFileLock } from '../file-lock.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -183,11 +183,11 @@ function configOwner(dir: string, own: string): string | undefined {
   return held.length ? `onnx/${held.sort()[0]}` : undefined;
 }
 
-/** The lineage's record of an input model: its path, its sha256 and its own lineage when it has a sidecar. */
+/** The lineage's record of an input model: its path (lineageSourcePath), its sha256 and its own lineage when it has a sidecar. */
 export async function inputRecord(path: string): Promise<Lineage['input']> {
   const parent = lineagePath(path);
   return {
-    path,
+    path: lineageSourcePath(path),
     sha256: await sha256File(path),
     ...(existsSync(parent) ? { lineage: JSON.parse(readFileSync(parent, 'utf8')) as Lineage } : {}),
   };

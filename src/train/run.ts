@@ -8,7 +8,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
-import { checkOutputFolder, checkOutputKinds, folderLabel, lineagePath, modelOutputFiles } from '../destination.ts';
+import { checkOutputFolder, checkOutputKinds, folderLabel, lineagePath, lineageSourcePath, modelOutputFiles } from '../destination.ts';
 import { memoizedSha256, sha256File, writeFileAtomic } from '../files.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -965,7 +965,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}),
       ...(newClassifier ? { newClassifier } : {}),
     },
-    ...(o.teacher ? { teacher: { path: o.teacher, sha256: teacherSha256! } } : {}),
+    ...(o.teacher ? { teacher: { path: lineageSourcePath(o.teacher), sha256: teacherSha256! } } : {}),
     data: {
       file: set.file,
       sha256: trainSet.sha256,
