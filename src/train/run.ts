@@ -31,6 +31,7 @@ import { bertStudent, isStudentSpec, makeStudent, studentClassifier, teacherShap
 import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
+import { DataType } from '../onnx/dtype.ts';
 import { checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
@@ -628,6 +629,20 @@ function optimizedForm(model: Model): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
+/**
+ * Whether `model` stores its float weights in float16 (more of their bytes float16 than float32: quantize float16's
+ * output, a model converted by onnxconverter-common), which training reads into float32 and writes in float32.
+ */
+function storedFloat16(model: Model): boolean {
+  let half = 0;
+  let single = 0;
+  for (const t of model.graph.initializers.values()) {
+    if (t.dataType === DataType.FLOAT16) half += t.data.length;
+    else if (t.dataType === DataType.FLOAT) single += t.data.length;
+  }
+  return half > single;
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   checkOptions('runTraining', o, '{student, output, task, …}');
   checkStringOption('runTraining', 'student', o.student, 'the student: a model path, every-other, bert:… or bilstm:…');
@@ -733,6 +748,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (optimized) {
     log(
       `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: optimize it again (compress ${o.output} --optimize -o …)`,
+    );
+  }
+  // (so is a float16 one: trained in float32 and written in float32, twice the bytes, which the user did not ask for)
+  if (studentModel && student.kind === 'bert' && storedFloat16(studentModel)) {
+    log(
+      `note: ${locateModel(o.student).onnx} stores its weights in float16; training computes in float32, so ${o.output} is float32: convert it again (compress ${o.output} --quantize float16 -o …)`,
     );
   }
   // (a student is trained through a graph of int64 inputs with dynamic axes: written with the inputs and outputs of the

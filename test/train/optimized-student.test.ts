@@ -1,7 +1,8 @@
 /**
  * A model --optimize rewrote (fused com.microsoft ops, a first-token last layer) is trained as its canonical rebuild,
  * the plain graph: `compress train` and `compress distill` say so, and that the output needs --optimize again, where
- * the trained model silently lost the optimization. A plain model gets no such note.
+ * the trained model silently lost the optimization. A float16 model (quantize float16) is trained and written in
+ * float32: said, with the command converting the output again. A plain model gets no such note.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { runTraining } from '../../src/train/run.ts';
+import { loadModel } from '../../src/onnx/load.ts';
+import { DataType } from '../../src/onnx/dtype.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 
@@ -23,7 +26,7 @@ writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
 const settings = { epochs: 1, batchSize: 4, threads: 1, dropout: 0 };
 
 describe('training an optimized model', () => {
-  it('notes that the output is the plain graph and needs --optimize again; a plain model gets no note', async () => {
+  it('notes that the output is the plain graph and needs --optimize again, or is float32 and needs float16 again; a plain model gets no note', async () => {
     const { model } = await runPipeline(tinyBert(), [{ pass: 'optimize', settings: { rewrites: 'all' } }]);
     const dir = writeModelFolder(join(work, 'optimized'), model);
     const output = join(work, 'out', 'model.onnx');
@@ -36,6 +39,16 @@ describe('training an optimized model', () => {
         `^note: ${join(dir, 'model.onnx')} is optimized \\(com\\.microsoft [A-Za-z, ]*Attention[A-Za-z, ]*; a first-token last layer\\); training rebuilds the plain graph, so ${output} is not: optimize it again \\(compress ${output} --optimize -o …\\)$`,
       ),
     );
+
+    const { model: half } = await runPipeline(tinyBert(), [{ pass: 'quantize', settings: { mode: 'float16' } }]);
+    const halfDir = writeModelFolder(join(work, 'float16'), half);
+    const halfOutput = join(work, 'out-float16', 'model.onnx');
+    const halfLogs: string[] = [];
+    await runTraining({ task: 'SST-2', student: halfDir, glueDir, output: halfOutput, settings, log: (line) => halfLogs.push(line) });
+    expect(halfLogs.filter((l) => l.startsWith('note:'))).toEqual([
+      `note: ${join(halfDir, 'model.onnx')} stores its weights in float16; training computes in float32, so ${halfOutput} is float32: convert it again (compress ${halfOutput} --quantize float16 -o …)`,
+    ]);
+    expect([...loadModel(halfOutput).graph.initializers.values()].every((t) => t.dataType === DataType.FLOAT)).toBe(true);
 
     const plain = writeModelFolder(join(work, 'plain'), tinyBert());
     const plainLogs: string[] = [];
