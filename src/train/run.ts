@@ -524,9 +524,19 @@ function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 't
   // (a saved Distilled BiLSTM: --new-head replaces its last MLP layer; distillation keeps it, checkBilstmClassifier)
   const bilstm = savedBilstmOutputs(model);
   const own = bilstm !== undefined ? ({ kind: 'classifier', numLabels: bilstm } as const) : studentClassifier(model);
-  if (!own) return undefined; // (not a BERT-family encoder, or another head: makeStudent says why it cannot train it)
+  if (!own) return undefined; // (not a BERT-family encoder: makeStudent says why it cannot train it)
   if (own.kind === 'none') return NO_CLASSIFIER;
   if (mode === 'new') return NEW_HEAD;
+  if (own.kind === 'other') {
+    // (another head, a pretraining graph's: --new-head puts a classifier on its pooler in its place; the rebuild
+    // refuses it otherwise)
+    if (mode === 'keep' && own.pooled) {
+      throw new SettingsError(
+        `--task ${task.name}: the model has a ${own.head} head, not a classifier: give --new-head to replace it by a new classifier for ${task.name} on its pooler`,
+      );
+    }
+    return undefined;
+  }
   const outputs = task.regression ? 1 : task.labels.length;
   if (mode === 'keep') {
     // (a classifier of the task's width whose labels are another GLUE task's: an SST-2 checkpoint on MRPC, which
@@ -696,6 +706,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // (a head replaced by --new-head: the model's labels name its old classifier's outputs, read no more)
   const readConfig = existsSync(configFile) ? readJsonObject(configFile) : undefined;
   const configJson = readConfig && fresh === NEW_HEAD ? withoutLabels(readConfig) : readConfig;
+  // (what --new-head replaces: a classifier, or another head, a pretraining graph's MLM and NSP)
+  const replaced = fresh === NEW_HEAD && studentModel ? studentClassifier(studentModel) : undefined;
   const { json: sourceConfig, config: modelConfig } = withStudentLabels(
     configJson ?? {},
     configFile,
@@ -771,7 +783,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     const what = `a new one (${n} ${task!.regression ? 'output' : `label${n === 1 ? '' : 's'}`}) is initialised (seed ${settings.seed})`;
     log(
       fresh === NEW_HEAD
-        ? `--new-head: the model's classifier is replaced for ${task!.name}: ${what}`
+        ? `--new-head: the model's ${replaced?.kind === 'other' ? `${replaced.head} head is replaced by a classifier` : 'classifier is replaced'} for ${task!.name}: ${what}`
         : `the ${isDistill ? 'student' : 'model'} has no classifier for ${task!.name}${fresh === NO_CLASSIFIER ? '' : ` (${fresh})`}: ${what}`,
     );
   }

@@ -476,6 +476,34 @@ describe.skipIf(!existsSync(MLM))('general distillation from a pretraining (MLM 
   });
 });
 
+describe.skipIf(!existsSync(MLM))('compress train of a pretraining (MLM + NSP) checkpoint (needs ../shared/fixtures/onnx)', () => {
+  it('is refused naming --new-head; with it, the MLM and NSP heads are replaced by a seeded classifier on the pooler', async () => {
+    const dir = join(work, 'mlm-checkpoint');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(MLM, join(dir, 'model.onnx'));
+    writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 94 }, (_, i) => `w${i}`)].join('\n') + '\n');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', architectures: ['BertForPreTraining'], max_length: 24 }));
+    const out = join(work, 'mlm-rte', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'RTE', student: dir, output: out })).rejects.toThrow(
+      new SettingsError(
+        '--task RTE: the model has a pretraining head, not a classifier: give --new-head to replace it by a new classifier for RTE on its pooler',
+      ),
+    );
+    expect(existsSync(join(work, 'mlm-rte'))).toBe(false);
+
+    const logs: string[] = [];
+    const r = await runTraining({ ...common, task: 'RTE', student: dir, output: out, newHead: true, log: (line) => logs.push(line) });
+    expect(logs).toContain("--new-head: the model's pretraining head is replaced by a classifier for RTE: a new one (2 labels) is initialised (seed 5)");
+    expect(r.lineage!.student.newClassifier).toEqual({ outputs: 2, seed: 5, reason: '--new-head' });
+    const written = loadModel(out);
+    expect(written.graph.outputs.map((o) => o.name)).toEqual(['logits']);
+    expect(findBert(written).head).toMatchObject({ kind: 'sequence-classification', numLabels: 2 });
+    const config = readJson(join(work, 'mlm-rte', 'config.json'));
+    expect(config).toMatchObject({ finetuning_task: 'rte', num_labels: 2, architectures: ['BertForSequenceClassification'] });
+    expect(config.id2label).toEqual({ 0: 'entailment', 1: 'not_entailment' });
+  });
+});
+
 describe('compress train --new-head: a checkpoint fine-tuned on another task (an MNLI model on RTE, on STS-B)', () => {
   const mnliModel = folder('mnli-model', tiny(3, 21), { ...MNLI_LABELS, finetuning_task: 'mnli', architectures: ['BertForSequenceClassification'] });
   // (STS-B: GLUE's columns, a score in [0, 5])

@@ -26,7 +26,7 @@ import { SettingsError } from '../../errors.ts';
 export const ENCODER_OUTPUTS = ['last_hidden_state', 'pooler_output'] as const;
 
 /** The value the pooler's activation writes (its Tanh's output), or undefined when the model has no tanh pooler. */
-function pooledOutput(model: Model, s: BertStructure): string | undefined {
+export function pooledOutput(model: Model, s: BertStructure): string | undefined {
   const dense = s.pooler?.dense;
   if (!dense || s.pooler!.activation !== 'tanh') return undefined;
   return model.graph.nodes.find((n) => n.opType === 'Tanh' && n.inputs[0] === dense.output)?.outputs[0];

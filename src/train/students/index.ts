@@ -33,7 +33,7 @@ import {
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { NotBertError, SettingsError } from '../../errors.ts';
-import { encoderOnly, isBareEncoder, newClassifier, withClassifier } from './classifier.ts';
+import { encoderOnly, isBareEncoder, newClassifier, pooledOutput, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { adoptParameters, withParameters, type MaskInput, type Student } from '../student.ts';
@@ -464,10 +464,13 @@ export interface StudentSource {
 }
 
 /**
- * What a student model's head is, by discovery: none (a bare encoder), a sequence classifier of that width, or
- * undefined (not a BERT-family encoder, or another head: the rebuild judges).
+ * What a student model's head is, by discovery: none (a bare encoder), a sequence classifier of that width, another
+ * head (pretraining, MLM, question answering: the rebuild refuses it, --new-head replaces it where a pooler is there
+ * to put a classifier on), or undefined (not a BERT-family encoder).
  */
-export function studentClassifier(model: Model): { kind: 'none' } | { kind: 'classifier'; numLabels: number } | undefined {
+export function studentClassifier(
+  model: Model,
+): { kind: 'none' } | { kind: 'classifier'; numLabels: number } | { kind: 'other'; head: string; pooled: boolean } | undefined {
   let s: BertStructure;
   try {
     s = findBert(model, { label: 'student' });
@@ -476,7 +479,11 @@ export function studentClassifier(model: Model): { kind: 'none' } | { kind: 'cla
     throw e;
   }
   if (isBareEncoder(s)) return { kind: 'none' };
-  return s.head?.kind === 'sequence-classification' ? { kind: 'classifier', numLabels: s.head.numLabels } : undefined;
+  if (s.head?.kind === 'sequence-classification') return { kind: 'classifier', numLabels: s.head.numLabels };
+  // (pooled: a tanh pooler a new classifier goes on, withClassifier)
+  return s.head
+    ? { kind: 'other', head: s.head.kind, pooled: pooledOutput(model, s) !== undefined && (s.family === 'bert' || s.family === 'albert') }
+    : undefined;
 }
 
 /** A student folder with tokenizer files must hold the teacher's vocabulary (the same tokens, the same ids). */
@@ -567,7 +574,9 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   if (!saved && recurrentModelLstm(model)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(spec);
   // a bare encoder (a general-distilled student) is read with a classifier put on its pooler: a new one, or with no
   // outputs to size, a placeholder (trained encoder-only)
-  const bare = !saved && studentClassifier(model)?.kind === 'none';
+  // (so is a model of another head, a pretraining graph's MLM and NSP, given a new classifier: --new-head drops it)
+  const head = saved ? undefined : studentClassifier(model)?.kind;
+  const bare = head === 'none' || (head === 'other' && src.newClassifier === true && src.numLabels !== undefined);
   const keepBare = bare && src.numLabels === undefined;
   const fresh = !saved && src.numLabels !== undefined && (bare || src.newClassifier === true);
   const read = bare ? rebuilt(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`), spec) : saved ? undefined : rebuilt(model, spec);
