@@ -86,6 +86,39 @@ export function removeCreatedFolders(inside?: readonly string[]): void {
 }
 
 /**
+ * Runs `work`; when it fails, removes the folders ensureFolder made meanwhile on the paths of `dirs` (each dir and
+ * its parents) that are still empty, deepest first, and forgets them: a library call that fails (a pass refusing at
+ * run time) leaves none of the empty folders it made for its output, as the CLI removes those of a failed command
+ * (removeCreatedFolders). Folders made meanwhile elsewhere (another call's) stay.
+ */
+export async function removingFoldersMadeOnFailure<T>(dirs: readonly string[], work: () => Promise<T>): Promise<T> {
+  const before = new Set(createdFolders);
+  try {
+    return await work();
+  } catch (e) {
+    for (const dir of dirs) {
+      for (let at = resolve(dir); ; at = dirname(at)) {
+        const i = createdFolders.indexOf(at);
+        if (i >= 0 && !before.has(at)) {
+          try {
+            rmdirSync(at);
+          } catch {
+            break; // not empty (or gone): it and its parents stay
+          }
+          createdFolders.splice(i, 1);
+        }
+        if (dirname(at) === at) break;
+      }
+    }
+    if (createdFolders.length === 0) {
+      stopWatchingInterrupts?.();
+      stopWatchingInterrupts = undefined;
+    }
+    throw e;
+  }
+}
+
+/**
  * How many times ensureFolder makes a folder again whose parent went missing meanwhile: another process removed it,
  * empty (a failed command cleaning up the folders it made), between the check that it is there and the mkdir in it.
  */

@@ -19,6 +19,7 @@ import { checkRuns, runSample, type RunCheck } from './check.ts';
 import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, removeSideFiles, type Staging } from './destination.ts';
 import { fileSystemError, lineageSourcePath } from '../destination.ts';
 import { withFileLock } from '../file-lock.ts';
+import { removingFoldersMadeOnFailure } from '../folders.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -258,6 +259,12 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
   parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const { model, externalFiles } = opts.loaded ?? loadInput(opts.input);
   checkModelSteps(model, opts.steps); // (a recurrent model: the passes and settings it cannot take)
+  // (a pass refusing at run time: the output's folder, made by checkOutputPaths, removed again while empty)
+  return removingFoldersMadeOnFailure([dirname(opts.output)], () => compressInto(opts, model, externalFiles));
+}
+
+/** compressFile's work once its options and input are read: the output checked, the pipeline run and committed. */
+async function compressInto(opts: CompressOptions, model: Model, externalFiles: readonly string[]): Promise<CompressResult> {
   checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));
   const modelDir = opts.modelDir ?? dirname(opts.input);
   const label = `-o ${opts.output}`;
@@ -311,13 +318,15 @@ export async function saveRunnable(
   sources: readonly string[] = [],
   save: Pick<SaveOptions, 'dataFile' | 'autoThreshold'> = {},
 ): Promise<SavedFiles> {
-  checkOutputPaths(output, sources.map(realPathOf));
-  const staging = openStaging(output);
-  try {
-    const staged = stage(model, output, staging, false, save);
-    await runSample(staged.model, sampleInputs(model, structure, { batch: 2, seq: 16 }), output);
-    return await withOutputLock(output, undefined, () => commit(staged, output));
-  } finally {
-    staging.remove();
-  }
+  return removingFoldersMadeOnFailure([dirname(output)], async () => {
+    checkOutputPaths(output, sources.map(realPathOf));
+    const staging = openStaging(output);
+    try {
+      const staged = stage(model, output, staging, false, save);
+      await runSample(staged.model, sampleInputs(model, structure, { batch: 2, seq: 16 }), output);
+      return await withOutputLock(output, undefined, () => commit(staged, output));
+    } finally {
+      staging.remove();
+    }
+  });
 }

@@ -56,7 +56,7 @@ import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
 import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, headConfigFields, outputModelConfig } from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 import { checkOptionalString, checkStringOption } from '../library-args.ts';
-import { ensureFolder } from '../folders.ts';
+import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
 import { parseMode } from '../quantize/settings.ts';
 
 /** The dtypes this writes, by the name transformers.js gives them (`pipeline(…, { dtype })`). */
@@ -116,72 +116,74 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       `--format transformers.js: the model is ${RECURRENT_MODEL}, for which transformers.js has no model type: write an .onnx file (--format onnx)`,
     );
   const plan = transformersJsGraph(source, opts.input);
-  checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
-  const staging = openStaging(opts.output);
-  try {
-    const dir = staging.path(basename(resolve(opts.output)));
-    ensureFolder(join(dir, 'onnx'), label);
-    let input = opts.input;
-    if (plan.model !== source) {
-      input = staging.path('renamed-input.onnx');
-      saveModel(plan.model, input);
-    }
-    const quantized = opts.steps.some(isQuantize);
-    // The steps before the first quantize run once: the float model's run keeps their result for the quantized one.
-    const sharedPrefix = quantized ? { length: opts.steps.findIndex(isQuantize) } : undefined;
-    const run = (file: string, steps: PassStep[], dataFile?: string): Promise<Lineage> =>
-      compressFile({
-        ...opts,
-        input,
-        output: join(dir, file),
-        steps,
-        externalData: false,
-        ...(dataFile ? { dataFile } : {}),
-        copyModelFiles: false,
-        sharedPrefix,
-        loaded: input === opts.input ? opts.loaded : undefined, // (a renamed copy is another model)
-      });
-    const models: Array<{ dtype: TransformersJsDtype; file: string; lineage: Lineage }> = [];
-    const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
-    const fpSteps = quantized ? opts.steps.filter((s) => !isQuantize(s)) : opts.steps;
-    models.push({ dtype: 'fp32', file: fpFile, lineage: await run(fpFile, fpSteps, externalDataName(fpFile)) });
-    const fp32 = loadModel(join(dir, fpFile));
-    if (quantized) {
-      const staged = join(dir, 'onnx', 'model_staged.onnx');
-      const lineage = await run(relative(dir, staged), opts.steps);
-      // float16 by its mode; q8 or q4 by the node types (not its weights, which may be past 2 GiB)
-      const dtype = opts.steps.some(isFloat16) ? 'fp16' : quantizedDtype(graphOpTypes(staged));
-      const file = TRANSFORMERS_JS_MODEL_FILES[dtype];
-      if (lineage.output.dataFile) {
-        // its .onnx names the data file by the staged name: the data file renamed to the one transformers.js fetches,
-        // and only the .onnx written again (not the weights: past 2 GiB, a second serialization of them)
-        const saved = moveExternalModel(staged, join(dir, file), externalDataName(file));
-        rmSync(lineagePath(staged), { force: true });
-        lineage.output = { ...lineage.output, sha256: await sha256File(join(dir, file)), dataFile: saved.data! };
-      } else {
-        renameSync(staged, join(dir, file));
-        renameSync(lineagePath(staged), lineagePath(join(dir, file)));
+  return removingFoldersMadeOnFailure([opts.output], async () => {
+    checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
+    const staging = openStaging(opts.output);
+    try {
+      const dir = staging.path(basename(resolve(opts.output)));
+      ensureFolder(join(dir, 'onnx'), label);
+      let input = opts.input;
+      if (plan.model !== source) {
+        input = staging.path('renamed-input.onnx');
+        saveModel(plan.model, input);
       }
-      models.push({ dtype, file, lineage });
+      const quantized = opts.steps.some(isQuantize);
+      // The steps before the first quantize run once: the float model's run keeps their result for the quantized one.
+      const sharedPrefix = quantized ? { length: opts.steps.findIndex(isQuantize) } : undefined;
+      const run = (file: string, steps: PassStep[], dataFile?: string): Promise<Lineage> =>
+        compressFile({
+          ...opts,
+          input,
+          output: join(dir, file),
+          steps,
+          externalData: false,
+          ...(dataFile ? { dataFile } : {}),
+          copyModelFiles: false,
+          sharedPrefix,
+          loaded: input === opts.input ? opts.loaded : undefined, // (a renamed copy is another model)
+        });
+      const models: Array<{ dtype: TransformersJsDtype; file: string; lineage: Lineage }> = [];
+      const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
+      const fpSteps = quantized ? opts.steps.filter((s) => !isQuantize(s)) : opts.steps;
+      models.push({ dtype: 'fp32', file: fpFile, lineage: await run(fpFile, fpSteps, externalDataName(fpFile)) });
+      const fp32 = loadModel(join(dir, fpFile));
+      if (quantized) {
+        const staged = join(dir, 'onnx', 'model_staged.onnx');
+        const lineage = await run(relative(dir, staged), opts.steps);
+        // float16 by its mode; q8 or q4 by the node types (not its weights, which may be past 2 GiB)
+        const dtype = opts.steps.some(isFloat16) ? 'fp16' : quantizedDtype(graphOpTypes(staged));
+        const file = TRANSFORMERS_JS_MODEL_FILES[dtype];
+        if (lineage.output.dataFile) {
+          // its .onnx names the data file by the staged name: the data file renamed to the one transformers.js fetches,
+          // and only the .onnx written again (not the weights: past 2 GiB, a second serialization of them)
+          const saved = moveExternalModel(staged, join(dir, file), externalDataName(file));
+          rmSync(lineagePath(staged), { force: true });
+          lineage.output = { ...lineage.output, sha256: await sha256File(join(dir, file)), dataFile: saved.data! };
+        } else {
+          renameSync(staged, join(dir, file));
+          renameSync(lineagePath(staged), lineagePath(join(dir, file)));
+        }
+        models.push({ dtype, file, lineage });
+      }
+      const last = models[models.length - 1]!;
+      const external = models.filter((m) => m.lineage.output.dataFile).map((m) => basename(m.file));
+      const graphOnly = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
+      const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
+      const renamedInput = plan.model !== source ? await inputRecord(opts.input) : undefined;
+      for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
+      await commitFolder(dir, opts.output, label, opts.context?.log);
+      return {
+        folder: opts.output,
+        files: listFiles(opts.output),
+        defaultDtype: last.dtype,
+        models: models.map(({ dtype, file }) => ({ dtype, file })),
+        renamed: plan.renamed,
+        lineage: last.lineage,
+      };
+    } finally {
+      staging.remove();
     }
-    const last = models[models.length - 1]!;
-    const external = models.filter((m) => m.lineage.output.dataFile).map((m) => basename(m.file));
-    const graphOnly = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
-    const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
-    const renamedInput = plan.model !== source ? await inputRecord(opts.input) : undefined;
-    for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
-    await commitFolder(dir, opts.output, label, opts.context?.log);
-    return {
-      folder: opts.output,
-      files: listFiles(opts.output),
-      defaultDtype: last.dtype,
-      models: models.map(({ dtype, file }) => ({ dtype, file })),
-      renamed: plan.renamed,
-      lineage: last.lineage,
-    };
-  } finally {
-    staging.remove();
-  }
+  });
 }
 
 /**
@@ -204,27 +206,29 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
   const built = buildFromHuggingFaceFolder(hfDir, fillMissing ? { fillMissing } : {});
   const plan = transformersJsGraph(built, hfDir);
   const sources = readdirSync(hfDir).map((f) => join(hfDir, f));
-  checkFolderOutput(output, sources.map(realPathOf), label);
-  const staging = openStaging(output);
-  try {
-    const dir = staging.path(basename(resolve(output)));
-    ensureFolder(join(dir, 'onnx'), label);
-    const structure = findBert(plan.model);
-    const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
-    const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
-    writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, hfDir, saved.data ? [basename(fpFile)] : []);
-    await commitFolder(dir, output, label, opts.log);
-    if (notice) opts.log?.(notice);
-    return {
-      folder: output,
-      files: listFiles(output),
-      defaultDtype: 'fp32',
-      models: [{ dtype: 'fp32', file: TRANSFORMERS_JS_MODEL_FILES.fp32 }],
-      renamed: plan.renamed,
-    };
-  } finally {
-    staging.remove();
-  }
+  return removingFoldersMadeOnFailure([output], async () => {
+    checkFolderOutput(output, sources.map(realPathOf), label);
+    const staging = openStaging(output);
+    try {
+      const dir = staging.path(basename(resolve(output)));
+      ensureFolder(join(dir, 'onnx'), label);
+      const structure = findBert(plan.model);
+      const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
+      const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
+      writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, hfDir, saved.data ? [basename(fpFile)] : []);
+      await commitFolder(dir, output, label, opts.log);
+      if (notice) opts.log?.(notice);
+      return {
+        folder: output,
+        files: listFiles(output),
+        defaultDtype: 'fp32',
+        models: [{ dtype: 'fp32', file: TRANSFORMERS_JS_MODEL_FILES.fp32 }],
+        renamed: plan.renamed,
+      };
+    } finally {
+      staging.remove();
+    }
+  });
 }
 
 /** A quantized model's dtype, from its graph's operator types (graphOpTypes): q4 when it holds 4-bit block-quantized MatMuls (MatMulNBits), else q8. */

@@ -53,7 +53,7 @@ import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from
 import { parseEmbeddingLr } from './embedding-lr.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
-import { ensureFolder } from '../folders.ts';
+import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
 export interface DistillSettings {
@@ -654,6 +654,14 @@ function storedFloat16(model: Model): boolean {
 }
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
+  const dirs = typeof o?.output === 'string' ? [dirname(resolve(o.output))] : [];
+  if (typeof o?.cacheDir === 'string') dirs.push(o.cacheDir);
+  // (a run failing after its output or cache folder was made: those left empty removed again)
+  return removingFoldersMadeOnFailure(dirs, () => trainInto(o));
+}
+
+/** runTraining's work. */
+async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   checkOptions('runTraining', o, '{student, output, task, …}');
   checkStringOption('runTraining', 'student', o.student, 'the student: a model path, every-other, bert:… or bilstm:…');
   checkStringOption('runTraining', 'output', o.output, 'the output .onnx path');
