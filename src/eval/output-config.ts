@@ -31,6 +31,7 @@ import { NotBertError, SettingsError } from '../errors.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
+import { floatStorage } from '../onnx/size.ts';
 import { isGenericLabel } from './labels.ts';
 
 /** config.json's names of the dtype its weights are stored in (transformers ≥ 4.56 writes `dtype`, earlier `torch_dtype`). */
@@ -50,11 +51,9 @@ const DTYPE_NAMES: ReadonlyMap<number, string> = new Map([
  * has; none when the model has no float weights.
  */
 export function modelDtypeFields(config: Record<string, unknown>, model: Model): Record<string, unknown> {
-  const bytes = new Map<number, number>();
-  for (const t of model.graph.initializers.values()) if (DTYPE_NAMES.has(t.dataType)) bytes.set(t.dataType, (bytes.get(t.dataType) ?? 0) + t.data.length);
-  const most = [...bytes].sort((a, b) => b[1] - a[1])[0];
-  if (!most) return {};
-  const name = DTYPE_NAMES.get(most[0])!;
+  const most = floatStorage(model);
+  if (most === undefined) return {};
+  const name = DTYPE_NAMES.get(most)!;
   const out: Record<string, unknown> = {};
   for (const key of DTYPE_KEYS) if (typeof config[key] === 'string' && [...DTYPE_NAMES.values()].includes(config[key]) && config[key] !== name) out[key] = name;
   return out;

@@ -96,3 +96,16 @@ export function modelSize(model: Model): ModelSize {
   for (const t of model.graph.initializers.values()) bytes += tensorBytes(t);
   return { params, bytes };
 }
+
+/** The float element types a model may store its weights in. */
+const FLOAT_TYPES: ReadonlySet<number> = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16]);
+
+/**
+ * The float type holding most of `model`'s float initializers' bytes (float16 for quantize float16's output, float32
+ * for an int8 model's scales and biases), or undefined when it has no float initializers.
+ */
+export function floatStorage(model: Model): number | undefined {
+  const bytes = new Map<number, number>();
+  for (const t of model.graph.initializers.values()) if (FLOAT_TYPES.has(t.dataType)) bytes.set(t.dataType, (bytes.get(t.dataType) ?? 0) + t.data.length);
+  return [...bytes].sort((a, b) => b[1] - a[1])[0]?.[0];
+}

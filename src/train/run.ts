@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
 import { checkOutputFolder, checkOutputKinds, folderLabel, lineagePath, lineageSourcePath, modelOutputFiles } from '../destination.ts';
 import { memoizedSha256, sha256File, writeFileAtomic } from '../files.ts';
-import { modelSize, type ModelSize } from '../onnx/size.ts';
+import { floatStorage, modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -639,20 +639,6 @@ function optimizedForm(model: Model): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
-/**
- * Whether `model` stores its float weights in float16 (more of their bytes float16 than float32: quantize float16's
- * output, a model converted by onnxconverter-common), which training reads into float32 and writes in float32.
- */
-function storedFloat16(model: Model): boolean {
-  let half = 0;
-  let single = 0;
-  for (const t of model.graph.initializers.values()) {
-    if (t.dataType === DataType.FLOAT16) half += t.data.length;
-    else if (t.dataType === DataType.FLOAT) single += t.data.length;
-  }
-  return half > single;
-}
-
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const dirs = typeof o?.output === 'string' ? [dirname(resolve(o.output))] : [];
   if (typeof o?.cacheDir === 'string') dirs.push(o.cacheDir);
@@ -771,7 +757,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     );
   }
   // (so is a float16 one: trained in float32 and written in float32, twice the bytes, which the user did not ask for)
-  if (studentModel && student.kind === 'bert' && storedFloat16(studentModel)) {
+  if (studentModel && student.kind === 'bert' && floatStorage(studentModel) === DataType.FLOAT16) {
     log(
       `note: ${locateModel(o.student).onnx} stores its weights in float16; training computes in float32, so ${o.output} is float32: convert it again (compress ${o.output} --quantize float16 -o …)`,
     );
