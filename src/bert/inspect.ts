@@ -3,8 +3,8 @@
  * shape, and parameters and bytes per component. Plain data, printed as a table or JSON by the CLI.
  */
 import type { Dim, Model } from '../onnx/graph.ts';
-import { dataTypeName } from '../onnx/dtype.ts';
-import { modelSize } from '../onnx/size.ts';
+import { DataType, dataTypeName } from '../onnx/dtype.ts';
+import { floatStorage, modelSize } from '../onnx/size.ts';
 import { SettingsError } from '../errors.ts';
 import { findBert } from './discover.ts';
 import { modelInputs } from './model-inputs.ts';
@@ -73,6 +73,8 @@ export interface InspectReport {
   head: { kind: string; numLabels: number } | null;
   params: number;
   bytes: number;
+  /** The float type most of the float weights' bytes are stored in where it is not float32 ('float16'); absent for float32. */
+  floatWeights?: string;
   /** The rows of `compress inspect`: embeddings + encoder + pooler + head + other = params (and bytes). */
   components: {
     embeddings: ComponentSize;
@@ -245,6 +247,13 @@ export function inspectModel(model: Model, label: string, structure?: BertStruct
       other: { params: sum.other.params, bytes: sum.other.bytes },
     },
     layers,
+    ...floatWeights(model),
     ...inputsProblem(model, s),
   };
+}
+
+/** `{ floatWeights }` when the model stores its float weights in another type than float32 (quantize float16's output). */
+function floatWeights(model: Model): { floatWeights?: string } {
+  const type = floatStorage(model);
+  return type === undefined || type === DataType.FLOAT ? {} : { floatWeights: dataTypeName(type) };
 }

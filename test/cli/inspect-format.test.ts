@@ -33,6 +33,22 @@ describe('inspect summary', () => {
     expect(formatInspect(inspectModel(pruned, 'pruned'))).toMatch(/^ {2}2 layers × 1–4 heads, hidden 32, FFN 64,/m);
   });
 
+  it('names float16 storage (quantize float16) beside the weights; a float32 or int8 model says nothing (JSON: floatWeights)', async () => {
+    registerAllPasses();
+    const model = tinyBert();
+    const half = (await runPipeline(model, [{ pass: 'quantize', settings: { mode: 'float16' } }])).model;
+    const r = inspectModel(half, 'half');
+    expect(r.floatWeights).toBe('float16');
+    expect(formatInspect(r)).toMatch(
+      new RegExp(`^ {2}parameters [\\d,]+, weights ${formatMB(modelSize(half).bytes).replace('.', '\\.')} \\(stored float16\\)$`, 'm'),
+    );
+    const int8 = (await runPipeline(model, [{ pass: 'quantize', settings: { mode: 'int8' } }])).model;
+    for (const m of [model, int8]) {
+      expect(inspectModel(m, 'm').floatWeights).toBeUndefined();
+      expect(formatInspect(inspectModel(m, 'm'))).toMatch(/^ {2}parameters [\d,]+, weights [\d.]+ MB$/m);
+    }
+  });
+
   it('a count of one is singular: 1 layer, 1 head, 1 token type, 1 weight group', async () => {
     registerAllPasses();
     const dropped = (await runPipeline(tinyBert(), [{ pass: 'drop-layers', settings: { layers: [1] } }])).model;

@@ -59,7 +59,7 @@ export function formatInspect(r: InspectReport): string {
       (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
       (r.typeVocabSize ? `, ${count(r.typeVocabSize, 'token type')}` : '') +
       (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} output${r.head.numLabels === 1 ? '' : 's'})` : ''),
-    `  parameters ${num(r.params)}, weights ${formatMB(r.bytes)}`,
+    `  parameters ${num(r.params)}, weights ${formatMB(r.bytes)}${r.floatWeights ? ` (stored ${r.floatWeights})` : ''}`,
     ...compressedForm(r),
     ...(r.inputsProblem === undefined ? [] : [`  inputs: no command can run it: ${r.inputsProblem}`]),
     '',
