@@ -53,12 +53,17 @@ export function formatBench(r: BenchResult): string[] {
     );
   }
   // (sizes the user did not give are named as the defaults, not as a flag they never wrote)
-  for (const [dim, what, flag, defaults] of [
-    ['seq', 'sequence length', '--seq', 'lengths'],
-    ['batch', 'batch size', '--batch', 'batch sizes'],
+  for (const [dim, what, flag, one, defaults] of [
+    ['seq', 'sequence length', '--seq', 'length', 'lengths'],
+    ['batch', 'batch size', '--batch', 'batch size', 'batch sizes'],
   ] as const) {
     const f = r.fixed?.[dim];
-    const unused = f?.defaults ? `the default ${defaults} ${f.asked.join(',')} were not used` : `${flag} ${f?.asked.join(',')} was not used`;
+    // (one default length where the position table caps 32 and 128 alike: 'the default length 10 was not used')
+    const unused = f?.defaults
+      ? f.asked.length === 1
+        ? `the default ${one} ${f.asked[0]} was not used`
+        : `the default ${defaults} ${f.asked.join(',')} were not used`
+      : `${flag} ${f?.asked.join(',')} was not used`;
     if (f) out.push(`note: the graph fixes the ${what} at ${f.size}, so every shape runs at ${f.size}: ${unused}`);
   }
   const unrelated = r.baseline !== undefined ? describeRelation(r.baselineRelation, r.model, r.baseline) : undefined;

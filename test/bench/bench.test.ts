@@ -36,6 +36,14 @@ describe('benchModels', () => {
       const defaults = await benchModels({ model: fixedSeq, batches: [1], ...quick });
       expect(defaults.fixed).toEqual({ seq: { size: 16, asked: [32, 64], defaults: true } });
       expect(notes(defaults)).toEqual(['note: the graph fixes the sequence length at 16, so every shape runs at 16: the default lengths 32,64 were not used']);
+      // (a 10-position table caps both default lengths at 10: one length, said in the singular)
+      const short = join(dir, 'seq7-positions10.onnx');
+      const small = tinyBert({ maxPositions: 10 }, { seed: 3 });
+      for (const input of small.graph.inputs) input.shape = ['batch', 7];
+      saveModel(small, short);
+      expect(notes(await benchModels({ model: short, batches: [1], ...quick }))).toEqual([
+        'note: the graph fixes the sequence length at 7, so every shape runs at 7: the default length 10 was not used',
+      ]);
       expect(notes(await benchModels({ model: fixedSeq, batches: [1], seqs: [32], ...quick }))).toEqual([
         'note: the graph fixes the sequence length at 16, so every shape runs at 16: --seq 32 was not used',
       ]);
