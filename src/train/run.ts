@@ -535,7 +535,8 @@ function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 't
         `--task ${task.name}: the model has a ${own.head} head, not a classifier: give --new-head to replace it by a new classifier for ${task.name} on its pooler`,
       );
     }
-    return undefined;
+    // (distillation's task stage gives it one, as it gives a bare encoder one)
+    return mode === 'task' && own.pooled ? `it has a ${own.head} head` : undefined;
   }
   const outputs = task.regression ? 1 : task.labels.length;
   if (mode === 'keep') {

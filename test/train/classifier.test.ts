@@ -477,7 +477,7 @@ describe.skipIf(!existsSync(MLM))('general distillation from a pretraining (MLM 
 });
 
 describe.skipIf(!existsSync(MLM))('compress train of a pretraining (MLM + NSP) checkpoint (needs ../shared/fixtures/onnx)', () => {
-  it('is refused naming --new-head; with it, the MLM and NSP heads are replaced by a seeded classifier on the pooler', async () => {
+  it('is refused naming --new-head; with it, the MLM and NSP heads are replaced by a seeded classifier on the pooler; distill gives it one', async () => {
     const dir = join(work, 'mlm-checkpoint');
     mkdirSync(dir, { recursive: true });
     copyFileSync(MLM, join(dir, 'model.onnx'));
@@ -501,6 +501,13 @@ describe.skipIf(!existsSync(MLM))('compress train of a pretraining (MLM + NSP) c
     const config = readJson(join(work, 'mlm-rte', 'config.json'));
     expect(config).toMatchObject({ finetuning_task: 'rte', num_labels: 2, architectures: ['BertForSequenceClassification'] });
     expect(config.id2label).toEqual({ 0: 'entailment', 1: 'not_entailment' });
+
+    // distillation's task stage gives it a classifier, as it gives a bare encoder one (the model above its teacher)
+    const distilled: string[] = [];
+    const kd = join(work, 'mlm-rte-kd', 'model.onnx');
+    await runTraining({ ...common, task: 'RTE', teacher: join(work, 'mlm-rte'), student: dir, output: kd, log: (line) => distilled.push(line) });
+    expect(distilled).toContain('the student has no classifier for RTE (it has a pretraining head): a new one (2 labels) is initialised (seed 5)');
+    expect(findBert(loadModel(kd)).head).toMatchObject({ kind: 'sequence-classification', numLabels: 2 });
   });
 });
 
