@@ -17,7 +17,7 @@ import { loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/t
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { ignoredLabelNames, ignoredLabelsNote } from '../eval/labels.ts';
+import { ignoredLabelNames, ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
@@ -39,7 +39,7 @@ import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
-import { chooseMaxLength, evalLength } from '../eval/graph-checks.ts';
+import { chooseMaxLength, evalLength, scoresOutput } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
@@ -472,6 +472,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     refuseUnfedInputs(spec, m, graph);
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
+    refuseUnscorableTasks(spec, m, model?.graph, config, source.path);
     // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
     const limits = graph?.limits ?? null;
     const bench: PointBench = {
@@ -686,6 +687,32 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
   throw new SettingsError(
     `${spec.file}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
   );
+}
+
+/**
+ * Refuses a model of the sweep that cannot be scored on one of its tasks: the label count its config.json (else its
+ * scores output) gives is not the task's, or its id2label cannot be read as the task's labels, as eval checks before
+ * it runs. Every point evaluates its model on its tasks, its baseline too, so every point would fail. Said as eval
+ * says it, after the file and the model; where the count differs, with the way to give it the task's classifier first.
+ */
+function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, graph: Model | undefined, config: ModelConfig, path: string): void {
+  const width = graph ? scoresOutput(graph).width : null;
+  const count = config.numLabels ?? width;
+  if (count === null) return;
+  for (const name of m.tasks) {
+    const task = getTask(name);
+    try {
+      mapModelLabels(task, config.id2label, count, config.numLabels !== null ? (config.file ?? 'config.json') : undefined);
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      const wanted = task.regression ? 1 : task.labels.length;
+      const advice =
+        count === wanted
+          ? ''
+          : `; every point evaluates it on ${task.name}, its baseline too: give it ${task.name}'s classifier first (compress train ${path} --task ${task.name} --new-head -o OUT) and sweep that model`;
+      throw new SettingsError(`${spec.file}: ${modelLabel(spec, m)}: ${e.message}${advice}`);
+    }
+  }
 }
 
 /**

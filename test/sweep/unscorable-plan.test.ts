@@ -1,0 +1,69 @@
+/**
+ * A sweep's plan refuses a model that cannot be scored on one of its tasks (its classifier's width, by config.json or
+ * by its scores output, is not the task's), as eval would refuse it at every point, the baseline first.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'unscorable-plan-'));
+  writeModelFolder(join(root, 'models', 'sst2'), tinyBert());
+  // the same classifier with a config.json naming no labels: its width is read from the graph's scores output
+  const bare = writeModelFolder(join(root, 'models', 'bare'), tinyBert());
+  writeFileSync(join(bare, 'config.json'), JSON.stringify({ model_type: 'bert', max_length: 16 }));
+  // two outputs both named LABEL_1: the width fits SST-2, the names do not
+  const twice = writeModelFolder(join(root, 'models', 'twice'), tinyBert());
+  writeFileSync(join(twice, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'LABEL_1', 1: 'LABEL_1' }, max_length: 16 }));
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The line planSweep refuses a one-model sweep with (`model` on `tasks`, a baseline and a train step), or undefined. */
+async function refusal(model: string, tasks: string[]): Promise<string | undefined> {
+  const spec = parseSweep(
+    {
+      name: 'u',
+      models: [{ path: `models/${model}`, tasks }],
+      calibration: false,
+      pipelines: [{ name: 'ft', steps: [{ pass: 'train', settings: { epochs: 1 } }] }],
+    },
+    join(root, 'u.yaml'),
+    'u.yaml',
+  );
+  try {
+    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(SettingsError);
+    return (e as Error).message;
+  }
+}
+
+describe("a sweep's plan checks that each model can be scored on its tasks", () => {
+  it('refuses a classifier of another width in the words eval uses, saying how to give it the task classifier first', async () => {
+    const dir = join(root, 'models', 'sst2');
+    expect(await refusal('sst2', ['STS-B'])).toBe(
+      `${join(root, 'u.yaml')}: models[0] 'sst2': STS-B is a regression task (1 output) but ${join(dir, 'config.json')} says 2 labels (num_labels / id2label); every point evaluates it on STS-B, its baseline too: give it STS-B's classifier first (compress train ${dir} --task STS-B --new-head -o OUT) and sweep that model`,
+    );
+    // by the graph's scores output, where config.json names no labels
+    expect(await refusal('bare', ['STS-B'])).toMatch(
+      /: models\[0\] 'bare': STS-B is a regression task: the model must have 1 output, it has 2; every point evaluates it on STS-B, its baseline too: give it STS-B's classifier first/,
+    );
+  });
+
+  it("refuses labels eval cannot read as the task's, without the classifier advice, and plans a model its tasks fit", async () => {
+    const line = await refusal('twice', ['SST-2']);
+    expect(line).toMatch(/: models\[0\] 'twice': .*config\.json id2label .*ambiguously/);
+    expect(line).not.toMatch(/--new-head/);
+    expect(await refusal('sst2', ['SST-2'])).toBeUndefined();
+  });
+});
