@@ -242,14 +242,20 @@ export function fraction() {
   );
 }
 
-/** An integer ≥ `min`, and (when given) one that passes `rule.test`, described by `rule.what`. */
-export function integer(min: number, rule?: { test: (n: number) => boolean; what: string }) {
-  const what = rule?.what ?? `an integer ≥ ${min}`;
-  const n = z
+/**
+ * An integer ≥ `min`, ≤ `rule.max` (which `compress passes` and the flags' help show), and (when given) one that
+ * passes `rule.test`, described by `rule.what`.
+ */
+export function integer(min: number, rule?: { test?: (n: number) => boolean; max?: number; what?: string }) {
+  const max = rule?.max;
+  const what = rule?.what ?? (max === undefined ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`);
+  const low = z
     .number({ error: expected(what) })
     .int({ error: `expected ${what}` })
     .min(min, { error: `expected ${what}` });
-  return z.preprocess(numberFromText, rule ? n.refine(rule.test, { error: `expected ${what}` }) : n);
+  const n = max === undefined ? low : low.max(max, { error: `expected ${what}` });
+  const test = rule?.test;
+  return z.preprocess(numberFromText, test ? n.refine(test, { error: `expected ${what}` }) : n);
 }
 
 /** true or false (also 'true'/'false', 1/0 as text or number). */

@@ -120,7 +120,7 @@ export const PRUNE_HEADS = declarePass({
         .describe(
           "what the loss of ablation and gradient importance is measured against: the unpruned model's own predictions on the calibration examples (what pruning should keep) or the gold labels (Michel et al.); default predictions for ablation, labels for gradient",
         ),
-      seed: integer(0, { test: (n) => n < 2 ** 32, what: 'an integer from 0 to 4294967295' })
+      seed: integer(0, { max: 2 ** 32 - 1 })
         .optional()
         .describe("seed of importance random (default: the run's seed, else 0)"),
     })

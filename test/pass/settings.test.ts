@@ -90,6 +90,14 @@ describe('pass declarations', () => {
         if (s.type.includes('|') || s.type === 'boolean') expect(listed.has(`${d.name}.${s.name}`), `${d.name}.${s.name} (${s.type})`).toBe(true);
   });
 
+  it("describes a setting's upper bound where it has one (prune-heads seed: its generator keeps 32 bits)", () => {
+    const seed = describePass(byName('prune-heads')).settings.find((s) => s.name === 'seed');
+    expect(seed?.type).toBe('integer in [0, 4294967295]');
+    expect(refusal(() => byName('prune-heads').check({ ratio: 0.5, importance: 'random', seed: 2 ** 32 }))).toBe(
+      'prune-heads: seed 4294967296: expected an integer from 0 to 4294967295 (flag --seed)',
+    );
+  });
+
   it('describes each default as parsing fills it in', () => {
     for (const d of PASS_DECLARATIONS) {
       const parsed = d.check(MINIMAL[d.name]!);
