@@ -52,7 +52,10 @@ export const RANDOM_SEED_LIMIT = 2 ** 32;
 export function randomScores(s: BertStructure, seed: number): HeadScores {
   if (!(Number.isSafeInteger(seed) && seed >= 0 && seed < RANDOM_SEED_LIMIT))
     throw new SettingsError(`prune-heads: importance random takes a seed from 0 to ${RANDOM_SEED_LIMIT - 1} (got ${seed}): its draws keep 32 bits of the seed`);
-  let x = (seed * 2654435761) >>> 0 || 1;
+  // the seed times an odd constant modulo 2^32, exact (Math.imul), starts each seed's draws apart: seed 0 from 1, as
+  // it always did, and the seed whose product is 1 from 0 (this generator runs from 0 too)
+  const product = Math.imul(seed, 2654435761) >>> 0;
+  let x = seed === 0 ? 1 : product === 1 ? 0 : product;
   const rand = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return s.layers.map((l) => Array.from({ length: l.attention?.numHeads ?? 0 }, rand));
 }

@@ -98,7 +98,9 @@ export const PRUNE_HEADS = declarePass({
   // 3: ablation measured against the unpruned model's predictions by default (target)
   // 4: confidence scores a first-token last layer per example; a float16 model's headless layer gets a float16 zero
   // 5: gradient importance of a graph without a token_type_ids input feeds its rebuild type 0, as the graph computes
-  version: 5,
+  // 6: importance random starts its draws from the seed times a constant modulo 2^32 exactly, where a float product
+  //    past 2^53 lost its low bits (seeds from 3393264 on; seeds 0 and 244002641 drew alike)
+  version: 6,
   settings: z
     .object({
       ratio: fraction().optional().describe('fraction of all heads to remove, those of lowest importance; or give heads'),
