@@ -141,3 +141,25 @@ export function ignoredLabelsNote(tasks: readonly TaskDefinition[], file: string
     'if the scores are near chance, name the classes in id2label'
   );
 }
+
+/**
+ * The GLUE task other than `task` whose labels `id2label` names (all of them, in any order), when they are not
+ * `task`'s own (RTE, QNLI and WNLI share their label names: labels that fit `task` are its own); undefined otherwise.
+ */
+export function anotherTasksLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): TaskDefinition | undefined {
+  if (!id2label) return undefined;
+  try {
+    mapModelLabels(task, id2label, numLabels);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+  }
+  return GLUE_TASKS.find((t) => {
+    if (t.modelTask === task.modelTask || t.regression || t.labels.length !== numLabels) return false;
+    try {
+      return mapModelLabels(t, id2label, numLabels).from === 'id2label';
+    } catch {
+      return false; // (not this task's labels)
+    }
+  });
+}

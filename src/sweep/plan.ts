@@ -17,7 +17,7 @@ import { loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/t
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { ignoredLabelNames, ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
+import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
@@ -706,10 +706,12 @@ function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, graph: Model | und
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
       const wanted = task.regression ? 1 : task.labels.length;
+      // (the task's width, with another GLUE task's labels: a classifier of that task, which no id2label makes this one's)
+      const other = count === wanted ? anotherTasksLabels(task, config.id2label, count) : undefined;
       const advice =
-        count === wanted
+        count === wanted && !other
           ? ''
-          : `; every point evaluates it on ${task.name}, its baseline too: give it ${task.name}'s classifier first (compress train ${path} --task ${task.name} --new-head -o OUT) and sweep that model`;
+          : `; ${other ? `its labels are ${other.name}'s: ` : ''}every point evaluates it on ${task.name}, its baseline too: give it ${task.name}'s classifier first (compress train ${path} --task ${task.name} --new-head -o OUT) and sweep that model`;
       throw new SettingsError(`${spec.file}: ${modelLabel(spec, m)}: ${e.message}${advice}`);
     }
   }

@@ -15,11 +15,11 @@ import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer } from '../eval/tokenizer.ts';
-import { ignoredLabelNames, ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
+import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
-import { GLUE_TASKS, type TaskDefinition } from '../glue/tasks.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
 import { SettingsError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { loadTrainingSet } from './data.ts';
@@ -605,28 +605,6 @@ function generalStageLabels(task: TaskDefinition, id2label: ReadonlyMap<number, 
       `--stage general --task ${task.name}: the teacher's labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other.name}'s, and the general stage writes the teacher's labels beside the student's classifier; leave out --task (the student keeps the teacher's classifier, and the task stage on ${task.name} gives it a new one)`,
     );
   }
-}
-
-/**
- * The GLUE task other than `task` whose labels `id2label` names (all of them, in any order), when they are not
- * `task`'s own (RTE, QNLI and WNLI share their label names: labels that fit `task` are its own); undefined otherwise.
- */
-function anotherTasksLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): TaskDefinition | undefined {
-  if (!id2label) return undefined;
-  try {
-    mapModelLabels(task, id2label, numLabels);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof SettingsError)) throw e;
-  }
-  return GLUE_TASKS.find((t) => {
-    if (t.modelTask === task.modelTask || t.regression || t.labels.length !== numLabels) return false;
-    try {
-      return mapModelLabels(t, id2label, numLabels).from === 'id2label';
-    } catch {
-      return false; // (not this task's labels)
-    }
-  });
 }
 
 /**

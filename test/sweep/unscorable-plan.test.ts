@@ -2,7 +2,7 @@
  * A sweep's plan refuses a model that cannot be scored on one of its tasks (its classifier's width, by config.json or
  * by its scores output, is not the task's), as eval would refuse it at every point, the baseline first.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,9 @@ beforeAll(() => {
   writeFileSync(join(twice, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'LABEL_1', 1: 'LABEL_1' }, max_length: 16 }));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
   writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
+  mkdirSync(join(root, 'glue', 'MRPC'));
+  for (const split of ['train', 'dev'])
+    writeFileSync(join(root, 'glue', 'MRPC', `${split}.tsv`), 'Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\ta b\ta c\n0\t3\t4\tb c\td e\n');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -57,6 +60,17 @@ describe("a sweep's plan checks that each model can be scored on its tasks", () 
     // by the graph's scores output, where config.json names no labels
     expect(await refusal('bare', ['STS-B'])).toMatch(
       /: models\[0\] 'bare': STS-B is a regression task: the model must have 1 output, it has 2; every point evaluates it on STS-B, its baseline too: give it STS-B's classifier first/,
+    );
+  });
+
+  it("refuses a classifier of the task's width whose labels are another GLUE task's, saying how to give it the task's classifier (as train does)", async () => {
+    const dir = join(root, 'models', 'sst2');
+    const line = await refusal('sst2', ['MRPC']);
+    expect(line).toMatch(/: models\[0\] 'sst2': .*config\.json id2label \{0: negative, 1: positive\} does not name MRPC's labels/);
+    expect(line).toMatch(
+      new RegExp(
+        `; its labels are SST-2's: every point evaluates it on MRPC, its baseline too: give it MRPC's classifier first \\(compress train ${dir} --task MRPC --new-head -o OUT\\) and sweep that model$`,
+      ),
     );
   });
 
