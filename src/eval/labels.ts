@@ -13,7 +13,6 @@
  * or LABEL_k naming another output than its own) or where one is another GLUE task's label (an MNLI model's
  * `entailment` for SST-2: a model of another task, not a naming of this one's classes).
  */
-import { dirname } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { GLUE_TASKS, type TaskDefinition } from '../glue/tasks.ts';
 
@@ -94,12 +93,9 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   }
   const wanted = task.labels.map(normalizeLabel);
   const outputToLabel = names.map((s) => (s === undefined ? -1 : isGenericLabel(s) ? genericNumber(s) : wanted.indexOf(normalizeLabel(s))));
-  const refuse = (otherTask = false): never => {
+  const refuse = (): never => {
     throw new SettingsError(
-      `${file} id2label {${shown()}} does not name ${task.name}'s labels (${task.labels.join(', ')}); ` +
-        (otherTask
-          ? `it names another GLUE task's, so the classifier was trained for that task: give the model a new one for ${task.name} and train it (compress train ${countedBy ? dirname(countedBy) : 'MODEL'} --task ${task.name} --new-head -o OUT), or fix id2label if only its names are wrong`
-          : 'fix id2label or use LABEL_0… for the canonical order'),
+      `${file} id2label {${shown()}} does not name ${task.name}'s labels (${task.labels.join(', ')}); fix id2label or use LABEL_0… for the canonical order`,
     );
   };
   if (outputToLabel.every((i) => i >= 0 && i < n) && new Set(outputToLabel).size === n) return { outputToLabel, from: 'id2label' };
@@ -107,8 +103,7 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   // index, or beyond the labels), one is missing, or one is another GLUE task's label
   const ignored = names.filter((s, j) => s !== undefined && !isGenericLabel(s) && outputToLabel[j] === -1) as string[];
   const contradicts = outputToLabel.some((label, j) => label !== -1 && label !== j);
-  if (names.includes(undefined) || contradicts) refuse();
-  if (ignored.some((name) => otherTasksLabel(task, name))) refuse(true);
+  if (names.includes(undefined) || contradicts || ignored.some((name) => otherTasksLabel(task, name))) refuse();
   return { outputToLabel: task.labels.map((_, i) => i), from: 'canonical', ignored };
 }
 

@@ -61,15 +61,11 @@ describe('mapModelLabels', () => {
 
   it("refuses another GLUE task's label names, and names that contradict the task's order", () => {
     expect(() => mapModelLabels(SST2, id2label('entailment', 'neutral'), 2)).toThrow(/id2label \{0: entailment, 1: neutral\} does not name SST-2's labels/);
-    expect(() => mapModelLabels(SST2, id2label('not_duplicate', 'duplicate'), 2)).toThrow(
-      "config.json id2label {0: not_duplicate, 1: duplicate} does not name SST-2's labels (negative, positive); it names another GLUE task's, so the classifier was trained for that task: give the model a new one for SST-2 and train it (compress train MODEL --task SST-2 --new-head -o OUT), or fix id2label if only its names are wrong",
-    );
+    expect(() => mapModelLabels(SST2, id2label('not_duplicate', 'duplicate'), 2)).toThrow(/does not name SST-2's labels/);
     expect(() => mapModelLabels(SST2, id2label('Entailment', 'good'), 2)).toThrow(/does not name SST-2's labels/);
     expect(() => mapModelLabels(SST2, id2label('positive', 'positive'), 2)).toThrow(SettingsError);
     // a task label or LABEL_k on another output than its own: the names say another order than the canonical one
-    expect(() => mapModelLabels(SST2, id2label('good', 'negative'), 2)).toThrow(
-      /id2label \{0: good, 1: negative\} does not name SST-2's labels \(negative, positive\); fix id2label or use LABEL_0… for the canonical order$/,
-    );
+    expect(() => mapModelLabels(SST2, id2label('good', 'negative'), 2)).toThrow(/id2label \{0: good, 1: negative\} does not name SST-2's labels/);
     expect(() => mapModelLabels(SST2, id2label('LABEL_1', 'good'), 2)).toThrow(/does not name SST-2's labels/);
     expect(() => mapModelLabels(SST2, id2label('bad', 'LABEL_7'), 2)).toThrow(/does not name SST-2's labels/);
     expect(() => mapModelLabels(SST2, new Map([[1, 'good']]), 2)).toThrow(/\{0: \(missing\), 1: good\} does not name SST-2's labels/);
