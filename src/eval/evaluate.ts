@@ -12,7 +12,7 @@ import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../g
 import type { Split, TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
 import { glueScore, type GlueScore } from './glue-score.ts';
-import { ignoredLabelsNote, mapModelLabels, type LabelMapping } from './labels.ts';
+import { anotherTasksLabels, ignoredLabelsNote, mapModelLabels, type LabelMapping } from './labels.ts';
 import { computeTaskMetrics, undefinedMetrics } from './metrics/index.ts';
 import type { MetricValues, UndefinedMetrics } from './metrics/metric.ts';
 import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, type RunModelLocation } from './model-files.ts';
@@ -296,7 +296,21 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     );
   }
   // Fail before any work when config.json or the graph already shows the model cannot do a task or take the inputs.
-  if (modelConfig.numLabels !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, modelConfig.numLabels!, modelConfig.file ?? 'config.json'));
+  if (modelConfig.numLabels !== null) {
+    keep((task) => {
+      const numLabels = modelConfig.numLabels!;
+      try {
+        mapModelLabels(task, modelConfig.id2label, numLabels, modelConfig.file ?? 'config.json');
+      } catch (e) {
+        // another GLUE task's labels (an SST-2 model on RTE): a classifier of that task, which no id2label makes this one's
+        const other = e instanceof SettingsError ? anotherTasksLabels(task, modelConfig.id2label, numLabels) : undefined;
+        if (!other) throw e;
+        throw new SettingsError(
+          `${(e as Error).message}; its labels are ${other.name}'s: give it ${task.name}'s classifier first (compress train ${location?.dir ?? 'MODEL'} --task ${task.name} --new-head -o OUT)`,
+        );
+      }
+    });
+  }
   const head = facts.structure?.head?.kind;
   if (head && head !== 'sequence-classification' && head !== 'unknown') {
     throw new SettingsError(`${modelName}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression)`);
