@@ -242,24 +242,25 @@ function located(path: unknown): ModelLocation | undefined {
  * `stored` (a stored point's plan, by any code) with where and how `now` (the same point planned now: its key) found
  * the files it read, where the stored plan no longer says so, or undefined when nothing is taken:
  * - a model it read (its own, a distill step's teacher, a student model path of the same step) with the same sha256
- *   at another path, where the stored path is gone (the folder moved or renamed): the path `now` read it at (for its
- *   own, its folder too, whose config.json and tokenizer files the point read), with the stamps `now` took;
+ *   at another path (the folder moved, renamed or copied): the path `now` read it at (for its own, its folder too,
+ *   whose config.json and tokenizer files the point read), with the stamps `now` took;
  * - at the same path, the stamps `now` took where they still hold and the stored ones no longer do (a `touch`, the
  *   same bytes copied back);
- * - the GLUE folder and a training step's train file, where the stored ones are gone;
+ * - the GLUE folder and a training step's train file, where `now` read them elsewhere;
  * - the stamps `now` took of the data files it hashed (SweepPoint.dataStamps), where they differ.
  * So `compress report` compares the files there now (a model replaced in the moved folder reads as changed) and trusts
  * the stamps rather than hashing the model again. The key holds the hashes, not the paths: `now` read files that hash
- * as the stored ones did (`plan` hashed them after taking the stamps). A path that is still there is kept, whatever it
- * holds (a copy read by another sweep, a model changed since: the report finds it changed).
+ * as the stored ones did (`plan` hashed them after taking the stamps). The stored paths are replaced even where they
+ * are still there (a sweep folder copied, its store with it, and run again in the copy): the copy's report compares
+ * the copy's files, which the copy's runs read, not the original's; a store two sweeps share compares those of the
+ * sweep run last.
  */
 export function refreshedPlan(stored: unknown, now: SweepPoint): unknown {
   if (!stored || typeof stored !== 'object') return undefined;
   const p = structuredClone(stored) as Partial<SweepPoint>;
   let changed = false;
-  /** Whether the stored `old` path is gone and `fresh` another. */
-  const moved = (old: unknown, fresh: string | undefined): fresh is string =>
-    typeof old === 'string' && fresh !== undefined && old !== fresh && !existsSync(old);
+  /** Whether `now` read at `fresh` what the stored plan read at another path, `old`. */
+  const moved = (old: unknown, fresh: string | undefined): fresh is string => typeof old === 'string' && fresh !== undefined && old !== fresh;
   /**
    * Where `now` read a model that `old` stands for (as plan holds it: its path and sha256, its stamps): the path and
    * stamps to store (`stamps` undefined: none holds), or undefined to keep `old`'s.

@@ -86,4 +86,33 @@ describe('a sweep folder moved', () => {
       `data changed: ${join(b, 'model', 'model.onnx')} (model) changed, ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited, ${join(b, 'model', 'config.json')} (model folder) edited`,
     ]);
   });
+
+  it("is copied: the rerun in the copy records the copy's files, so the copy's report compares them, not the original's", async () => {
+    const p = join(t.root, 'p');
+    mkdirSync(p);
+    cpSync(join(t.root, 'models', 'tiny-sst2'), join(p, 'model'), { recursive: true });
+    cpSync(t.glueDir, join(p, 'glue'), { recursive: true });
+    writeFileSync(
+      join(p, 'copied.yaml'),
+      `name: copied
+glueDir: glue
+models: [{path: model, tasks: [SST-2]}]
+calibration: false
+pipelines: [baseline]
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1}
+keepModels: false
+`,
+    );
+    expect(await runSweep({ file: join(p, 'copied.yaml'), store: join(p, 'out', 's.sqlite') })).toMatchObject({ total: 1, ran: 1, failed: [] });
+    const q = join(t.root, 'q');
+    cpSync(p, q, { recursive: true });
+    const store = join(q, 'out', 's.sqlite');
+    expect(await runSweep({ file: join(q, 'copied.yaml'), store })).toMatchObject({ total: 1, alreadyDone: 1, ran: 0, failed: [] });
+    saveModel(tinyBert({ numLabels: 2 }, { seed: 14 }), join(q, 'model', 'model.onnx'));
+    writeFileSync(join(q, 'glue', 'SST-2', 'dev.tsv'), 'sentence\tlabel\nthe film is good .\t1\n');
+    expect(changes(store)).toEqual([
+      ['baseline', `data changed: ${join(q, 'model', 'model.onnx')} (model) changed, ${join(q, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`],
+    ]);
+  });
 });
