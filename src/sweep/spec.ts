@@ -186,6 +186,19 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
   };
   if (doc.glueDir !== undefined) spec.glueDir = resolve(base, f.string(doc.glueDir, 'glueDir'));
   if (doc.seed !== undefined) spec.seed = f.int(doc.seed, 'seed', 0);
+  // (a pass step drawing from the sweep's seed takes it as its own: one it refuses, as random importance refuses a
+  // seed of 2^32 or more, refuses the file, where every point of the pipeline failed when it ran)
+  if (spec.seed !== undefined) {
+    for (const pipeline of spec.pipelines) {
+      pipeline.steps.forEach((step, i) => {
+        if (pipeline.training?.[i]) return;
+        const pass = getPass(step.pass);
+        const settings = pass.check(step.settings);
+        if (pass.readsSeed(settings))
+          f.attempt(`seed (pipeline '${pipeline.label}', step ${i + 1}, ${step.pass})`, () => pass.check(pass.seeded(settings, spec.seed)));
+      });
+    }
+  }
   return spec;
 }
 

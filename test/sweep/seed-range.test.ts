@@ -1,0 +1,36 @@
+/**
+ * A sweep's seed that a pass step drawing from it refuses (random importance: below 2^32) refuses the file when it
+ * is read, naming the seed, the pipeline and the step, where --dry-run listed the points and each failed when it ran.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { registerAllPasses } from '../../src/passes.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+registerAllPasses();
+const root = mkdtempSync(join(tmpdir(), 'seed-range-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+writeModelFolder(join(root, 'm'), tinyBert());
+
+const parse = (seed: number, settings: Record<string, unknown>) =>
+  parseSweep(
+    { name: 's', seed, models: [{ path: 'm', tasks: ['SST-2'] }], pipelines: [{ name: 'rh', steps: [{ pass: 'prune-heads', settings }] }] },
+    join(root, 's.yaml'),
+    's.yaml',
+  );
+
+describe("a sweep's seed", () => {
+  it('is refused when a step drawing from it (random importance without its own seed) would refuse it', () => {
+    expect(() => parse(2 ** 32, { ratio: 0.5, importance: 'random' })).toThrow(
+      /^s\.yaml: seed \(pipeline 'rh', step 1, prune-heads\): prune-heads: seed 4294967296: expected an integer from 0 to 4294967295/,
+    );
+    expect(parse(2 ** 32 - 1, { ratio: 0.5, importance: 'random' }).seed).toBe(2 ** 32 - 1);
+    // a step with its own seed, or one that draws nothing, does not read the sweep's
+    expect(parse(2 ** 32, { ratio: 0.5, importance: 'random', seed: 3 }).seed).toBe(2 ** 32);
+    expect(parse(2 ** 32, { ratio: 0.5, importance: 'magnitude' }).seed).toBe(2 ** 32);
+  });
+});
