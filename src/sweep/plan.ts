@@ -473,6 +473,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     refuseUnfedInputs(spec, m, graph);
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
+    refuseOtherHeads(spec, m, graph, source.path);
     refuseUnscorableTasks(spec, m, model?.graph, config, source.path);
     // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
     const limits = graph?.limits ?? null;
@@ -687,6 +688,22 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
   if (!read || !isEncoderOnly(read.structure)) return;
   throw new SettingsError(
     `${spec.file}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
+  );
+}
+
+/**
+ * Refuses a model of the sweep whose head is not a sequence classifier (a pretraining checkpoint's MLM and NSP heads,
+ * a question-answering or token-classification head) in eval's words: every point evaluates its model, the baseline
+ * too, so every point would fail. A pretraining checkpoint, with the way to give it a classifier first.
+ */
+function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, path: string): void {
+  const head = read?.structure.head?.kind;
+  if (!head || head === 'sequence-classification' || head === 'unknown') return;
+  const task = m.tasks[0] ?? 'TASK';
+  const advice =
+    head === 'pretraining' ? `: give it ${task}'s classifier first (compress train ${path} --task ${task} --new-head -o OUT) and sweep that model` : '';
+  throw new SettingsError(
+    `${spec.file}: ${modelLabel(spec, m)}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too${advice}`,
   );
 }
 

@@ -2,7 +2,7 @@
  * A sweep's plan refuses a model that cannot be scored on one of its tasks (its classifier's width, by config.json or
  * by its scores output, is not the task's), as eval would refuse it at every point, the baseline first.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { SettingsError } from '../../src/errors.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 let root: string;
@@ -22,6 +23,14 @@ beforeAll(() => {
   // two outputs both named LABEL_1: the width fits SST-2, the names do not
   const twice = writeModelFolder(join(root, 'models', 'twice'), tinyBert());
   writeFileSync(join(twice, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'LABEL_1', 1: 'LABEL_1' }, max_length: 16 }));
+  // a pretraining checkpoint (MLM and NSP heads, the shared fixture), its tokenizer's vocabulary of 99 tokens
+  if (hasFixtures) {
+    const pretraining = join(root, 'models', 'pretraining');
+    mkdirSync(pretraining, { recursive: true });
+    copyFileSync(fixture('bert-toy-pretraining-torch11-op12.onnx'), join(pretraining, 'model.onnx'));
+    const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 94 }, (_, i) => `w${i}`)];
+    writeFileSync(join(pretraining, 'vocab.txt'), `${tokens.join('\n')}\n`);
+  }
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
   writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
   mkdirSync(join(root, 'glue', 'MRPC'));
@@ -71,6 +80,13 @@ describe("a sweep's plan checks that each model can be scored on its tasks", () 
       new RegExp(
         `; its labels are SST-2's: every point evaluates it on MRPC, its baseline too: give it MRPC's classifier first \\(compress train ${dir} --task MRPC --new-head -o OUT\\) and sweep that model$`,
       ),
+    );
+  });
+
+  it.skipIf(!hasFixtures)('refuses a pretraining checkpoint (MLM and NSP heads) in the words eval uses, saying how to give it a classifier first', async () => {
+    const dir = join(root, 'models', 'pretraining');
+    expect(await refusal('pretraining', ['SST-2'])).toBe(
+      `${join(root, 'u.yaml')}: models[0] 'pretraining': a pretraining head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too: give it SST-2's classifier first (compress train ${dir} --task SST-2 --new-head -o OUT) and sweep that model`,
     );
   });
 
