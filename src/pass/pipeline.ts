@@ -111,7 +111,7 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
 /** A pipeline's result on a model with or without a BERT structure (a recurrent model: recurrent.ts). */
 export type ModelPipelineResult = Omit<PipelineResult, 'structure' | 'inputStructure'> & Partial<Pick<PipelineResult, 'structure' | 'inputStructure'>>;
 
-/** runPipeline, or on a recurrent model the passes' runRecurrent (no structure then): what compressFile runs. */
+/** runPipeline, or on a recurrent model the passes' recurrent forms (Pass.recurrent; no structure then): what compressFile runs. */
 export async function runModelPipeline(
   model: Model,
   steps: readonly PassStep[],

@@ -1,6 +1,6 @@
 /**
  * Recurrent models: a Distilled BiLSTM student (src/train/students/bilstm-export.ts) has one LSTM and no attention,
- * so discovery finds no BERT structure in it. The pipeline gives it to the passes that declare a `runRecurrent`
+ * so discovery finds no BERT structure in it. The pipeline gives it to the passes that declare a `recurrent` form
  * (quantize, mode int8) and refuses the others in one line saying why, before any runs.
  */
 import type { Model, Node } from '../onnx/graph.ts';
