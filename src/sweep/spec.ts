@@ -344,11 +344,12 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
     const before = t ? untrainableBefore(steps, j) : undefined;
     if (!t || !before) return undefined;
     // (a float16 model trains, but in float32: the point would be named float16 and store float32)
-    const why =
-      before.pass === 'quantize' && quantizeKind(steps[before.index]!) === 'float16'
-        ? "training computes and writes float32, so quantize float16's storage would not reach the trained model"
-        : before.why;
-    return { step: `a ${t.kind} step`, before, why, fix: `put ${before.pass} after the ${t.kind} step` };
+    if (before.pass === 'quantize' && quantizeKind(steps[before.index]!) === 'float16') {
+      const pass = 'quantize float16';
+      const why = `training computes and writes float32, so ${pass}'s storage would not reach the trained model`;
+      return { step: `a ${t.kind} step`, before: { index: before.index, pass }, why, fix: `put ${pass} after the ${t.kind} step` };
+    }
+    return { step: `a ${t.kind} step`, before, why: before.why, fix: `put ${before.pass} after the ${t.kind} step` };
   },
   (steps, j) => {
     const q = quantizedBefore(steps, j);

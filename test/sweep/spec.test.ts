@@ -193,13 +193,13 @@ describe('sweep file', () => {
     expect(parse({ pipelines: [{ name: 'm+f16', steps: steps('mixed:0.5', 'float16') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm+f16']);
   });
 
-  it('refuses a train step after quantize float16 saying training writes float32 (its weights are float, not quantized)', () => {
+  it('refuses a train step after quantize float16 naming the step quantize float16 and saying training writes float32 (its weights are float, not quantized)', () => {
     const steps = [
       { pass: 'quantize', settings: { mode: 'float16' } },
       { pass: 'train', settings: { epochs: 1 } },
     ];
     expect(() => parse({ pipelines: [{ name: 'f16+ft', steps }] })).toThrow(
-      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: a train step cannot follow quantize \(steps\[0\]\): training computes and writes float32, so quantize float16's storage would not reach the trained model; put quantize after the train step$/,
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: a train step cannot follow quantize float16 \(steps\[0\]\): training computes and writes float32, so quantize float16's storage would not reach the trained model; put quantize float16 after the train step$/,
     );
   });
 
