@@ -146,6 +146,21 @@ export interface ReportData {
    * no row stands for (a stale result kept in their place); absent or empty when there are none.
    */
   unfinished?: UnfinishedPoint[];
+  /**
+   * Of a whole store's report: finished points not shown as rows because another row is the same point (the key the
+   * code running now gives both plans is one: their seeds or training task written differently, stored twice by
+   * earlier code, sweep/key.ts SeedForm), which shows the newest result of them; absent or empty when there are none.
+   */
+  shownOnce?: ShownOncePoint[];
+}
+
+/** A stored point shown as another row (`shownAs`: that row's key), as ReportData.shownOnce says. */
+export interface ShownOncePoint {
+  sweep: string;
+  model: string;
+  label: string;
+  key: string;
+  shownAs: string;
 }
 
 export interface UnfinishedPoint {

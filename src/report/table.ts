@@ -282,7 +282,29 @@ export function toMarkdown(data: ReportData): string {
   }
   const unfinished = unfinishedNote(data);
   if (unfinished) lines.push('', unfinished);
+  const once = shownOnceNote(data);
+  if (once) lines.push('', once);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The stored points a whole store's report shows as another row (ReportData.shownOnce: one point stored twice by
+ * earlier code, its seeds or training task written differently), each with the row shown for it, which holds the
+ * newest result; null when there are none.
+ */
+export function shownOnceNote(data: Pick<ReportData, 'rows' | 'shownOnce'>): string | null {
+  const list = data.shownOnce ?? [];
+  if (list.length === 0) return null;
+  const rows = new Map(data.rows.map((r) => [r.key, r]));
+  const pairs = list.map((s) => {
+    const row = rows.get(s.shownAs);
+    return `${s.model} · ${s.label} (sweep ${s.sweep}) is the row ${row ? `${row.group} · ${row.label}` : `of key ${s.shownAs.slice(0, 12)}`}`;
+  });
+  return (
+    `Shown once: ${pairs.join('; ')}, one point stored twice by an earlier bert-compress, its seeds written differently ` +
+    "(a step's own seed or the sweep's, the default seed written out or left out) or its training task; the row shows the newest result. " +
+    "compress report STORE --sweep NAME shows each sweep's own."
+  );
 }
 
 /**

@@ -8,11 +8,11 @@ import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destina
 import { SettingsError, UserError } from '../errors.ts';
 import { sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { SweepStore, type StoredPoint } from '../sweep/store.ts';
-import { currentHashes, currentModelHashes, dataChange, staleChange } from '../sweep/stale.ts';
+import { currentHashes, currentKey, currentModelHashes, dataChange, staleChange } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
-import { buildReport, dataRead, describeSteps, unreadableResult, type DataRead, type ReportData } from './rows.ts';
+import { buildReport, dataRead, describeSteps, unreadableResult, type DataRead, type ReportData, type ShownOncePoint } from './rows.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -38,15 +38,15 @@ export function loadReport(opts: ReportOptions): ReportData {
   if (statSync(opts.store).isDirectory()) throw new SettingsError(`${opts.store}: a folder, not a sweep store (give the .sqlite file a sweep wrote)`);
   const store = SweepStore.open(opts.store, { readonly: true });
   try {
-    const points = store.finished(opts.sweep);
+    const all = store.finished(opts.sweep);
     const failed = store.failures(opts.sweep);
-    if (points.length === 0) {
+    if (all.length === 0) {
       const why = failed.map((f) => `${f.model} · ${f.label}: ${f.error}`).join('; ');
       throw new SettingsError(
         `${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}${failed.length > 0 ? `; ${failed.length} failed (a rerun of the sweep retries them): ${why}` : ''}`,
       );
     }
-    for (const p of points) {
+    for (const p of all) {
       const why = unreadableResult(p);
       if (why)
         throw new SettingsError(
@@ -54,19 +54,24 @@ export function loadReport(opts: ReportOptions): ReportData {
         );
     }
     const plans = store.finishedPlans();
+    const shownOnce = opts.sweep === undefined ? oneRowPerPoint(all, plans) : [];
+    const hidden = new Set(shownOnce.map((s) => s.key));
+    const points = hidden.size > 0 ? all.filter((p) => !hidden.has(p.key)) : all;
     const reads = new Map<string, DataRead>();
     for (const p of points) {
       const read = dataRead(plans.get(p.key));
       if (read) reads.set(p.key, read);
     }
     const data = buildReport(points, failed, staleChanges(points, plans), reads, dataChanges(points, plans));
-    // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key) is not missing
-    const shown = new Set([...points.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
+    // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key; a point shown
+    // once, as the row of the same point under its other key) is not missing
+    const shown = new Set([...all.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
     const unfinished = store
       .unfinished(opts.sweep)
       .map((u) => (opts.sweep !== undefined ? { ...u, sweep: opts.sweep } : u))
       .filter((u) => !shown.has(`${u.sweep}\0${u.model}\0${u.label}`) && !shown.has(`\0${u.model}\0${u.label}`));
     if (unfinished.length > 0) data.unfinished = unfinished;
+    if (shownOnce.length > 0) data.shownOnce = shownOnce;
     for (const row of data.rows) {
       const teacher = plannedTeacherSha256(plans.get(row.key), row.steps);
       if (teacher !== undefined) row.teacherSha256 = teacher;
@@ -77,6 +82,29 @@ export function loadReport(opts: ReportOptions): ReportData {
   } finally {
     store.close();
   }
+}
+
+/**
+ * The finished points (`points`, oldest result first, as SweepStore.finished gives them) another of which is the same
+ * point now: the code running now gives both stored plans one key (sweep/stale.ts `currentKey`: neither stale, their
+ * seeds or training task written differently, so earlier code stored each under its own key, SeedForm 'written'). Of
+ * each such set, all but the newest result, each with the key of that one (the row a whole store's report shows).
+ */
+function oneRowPerPoint(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): ShownOncePoint[] {
+  const byKeyNow = new Map<string, StoredPoint[]>();
+  for (const p of points) {
+    const now = plans.has(p.key) ? currentKey(plans.get(p.key), p.key) : undefined;
+    if (now === undefined) continue;
+    const same = byKeyNow.get(now);
+    if (same) same.push(p);
+    else byKeyNow.set(now, [p]);
+  }
+  const out: ShownOncePoint[] = [];
+  for (const same of byKeyNow.values()) {
+    const newest = same[same.length - 1]!;
+    for (const p of same.slice(0, -1)) out.push({ sweep: p.sweep, model: p.model, label: p.label, key: p.key, shownAs: newest.key });
+  }
+  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Synthetic finished sweep points for report tests: only the fields the report reads carry meaning. */
 import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
-import { currentVersions, pointKey, type PointVersions } from '../../src/sweep/key.ts';
+import { currentVersions, pointKey, type PointVersions, type SeedForm } from '../../src/sweep/key.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
 import type { MetricValues } from '../../src/eval/metrics/metric.ts';
@@ -103,6 +103,7 @@ export function posterPoints(): StoredPoint[] {
  * point's: the report, as a sweep, calls a point stored under another key stale). `versions(p)` gives other versions
  * (an older pass's: a stale point), or null for a plan stored before keys held versions (then stored under the fake
  * point's key). `plan(p)` adds to the planned point what a sweep resolved (its `training`, with the teacher's hash).
+ * `form(p)` is the form of its seeds its key holds ('written': as earlier code keyed it; key.ts SeedForm).
  * Returns the points as stored, with their keys.
  */
 export function storePoints(
@@ -110,6 +111,7 @@ export function storePoints(
   points: readonly StoredPoint[],
   versions?: (p: StoredPoint) => PointVersions | null,
   plan?: (p: StoredPoint) => Partial<SweepPoint> | undefined,
+  form?: (p: StoredPoint) => SeedForm,
 ): StoredPoint[] {
   registerAllPasses();
   const store = SweepStore.open(path);
@@ -130,7 +132,7 @@ export function storePoints(
       if (v !== null) {
         point.versions = v;
         point.toolVersion = v.tool;
-        point.key = pointKey(point);
+        point.key = pointKey(point, form?.(p));
       }
       const same = stored.find((s) => s.key === point.key);
       if (same) throw new Error(`storePoints: ${same.model} · ${same.label} and ${p.model} · ${p.label} are one point (the same model, steps and tasks)`);

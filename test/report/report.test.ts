@@ -564,6 +564,98 @@ describe('report of a store', () => {
     expect(toMarkdown(buildReport(done))).not.toContain('Not finished');
   });
 
+  it("shows once a point earlier code stored under both forms of its seeds (a step's own seed, the sweep's): the newest result, with a note; --sweep shows each sweep's own", async () => {
+    registerAllPasses();
+    const random = { ratio: 0.4, importance: 'random' };
+    const points = [
+      { ...fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0), sweep: 'by-sweep' },
+      // the sweep's seed 7, stored by earlier code under the key of its seeds as written
+      {
+        ...fakePoint({ model: 'sst2', label: 'heads-sweep-seed', bytes: 3e7, glue: 0.7, speedup: 1.2, steps: [{ pass: 'prune-heads', settings: random }] }, 1),
+        sweep: 'by-sweep',
+      },
+      // the step's own seed 7: another key as written, the same one now
+      {
+        ...fakePoint(
+          { model: 'sst2', label: 'heads-own-seed', bytes: 3e7, glue: 0.71, speedup: 1.3, steps: [{ pass: 'prune-heads', settings: { ...random, seed: 7 } }] },
+          2,
+        ),
+        sweep: 'in-step',
+      },
+    ];
+    const plan = (p: StoredPoint) => (p.sweep === 'by-sweep' ? { seed: 7 } : {});
+    const storeWith = (newest: string): { path: string; stored: StoredPoint[] } => {
+      const path = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
+      const stored = storePoints(path, points, undefined, plan, () => 'written');
+      const db = new Database(path);
+      try {
+        stored.forEach((p, i) =>
+          db
+            .prepare('UPDATE results SET finished_at = ? WHERE key = ?')
+            .run(new Date(Date.UTC(2026, 0, 1, 0, 0, p.label === newest ? 9 : i)).toISOString(), p.key),
+        );
+      } finally {
+        db.close();
+      }
+      return { path, stored };
+    };
+    const { path, stored } = storeWith('heads-own-seed');
+    const [bySweep, inStep] = [stored[1]!, stored[2]!];
+    expect(bySweep!.key).not.toBe(inStep!.key);
+    const plans = (() => {
+      const s = SweepStore.open(path, { readonly: true });
+      try {
+        return s.finishedPlans();
+      } finally {
+        s.close();
+      }
+    })();
+    expect(pointKey(plans.get(bySweep!.key) as SweepPoint)).toBe(pointKey(plans.get(inStep!.key) as SweepPoint));
+
+    const data = loadReport({ store: path });
+    expect(data.rows.map((r) => [r.sweep, r.label, r.key, r.stale])).toEqual([
+      ['by-sweep', 'baseline', stored[0]!.key, null],
+      ['in-step', 'heads-own-seed', inStep!.key, null],
+    ]);
+    const note =
+      "Shown once: sst2 · heads-sweep-seed (sweep by-sweep) is the row sst2 (sweep in-step) · heads-own-seed, one point stored twice by an earlier bert-compress, its seeds written differently (a step's own seed or the sweep's, the default seed written out or left out) or its training task; the row shows the newest result. compress report STORE --sweep NAME shows each sweep's own.";
+    expect(toMarkdown(data).split('\n')).toContain(note);
+    expect(await writtenHtml(data, path)).toContain(`<p class="note">${escapeHtml(note)}</p>`);
+    expect(JSON.parse(toJson(data)).shownOnce).toEqual([
+      { sweep: 'by-sweep', model: 'sst2', label: 'heads-sweep-seed', key: bySweep!.key, shownAs: inStep!.key },
+    ]);
+
+    // the newest result whichever form of the seeds it was stored under
+    const other = storeWith('heads-sweep-seed');
+    expect(loadReport({ store: other.path }).rows.map((r) => [r.sweep, r.label])).toEqual([
+      ['by-sweep', 'baseline'],
+      ['by-sweep', 'heads-sweep-seed'],
+    ]);
+
+    // each sweep's own report keeps its own row
+    for (const [sweep, label, key] of [
+      ['by-sweep', 'heads-sweep-seed', bySweep!.key],
+      ['in-step', 'heads-own-seed', inStep!.key],
+    ] as const) {
+      const s = SweepStore.open(path);
+      try {
+        s.addToSweep([
+          { ...(plans.get(stored[0]!.key) as SweepPoint), sweep },
+          { ...(plans.get(key) as SweepPoint), sweep },
+        ]);
+      } finally {
+        s.close();
+      }
+      const mine = loadReport({ store: path, sweep });
+      expect(mine.rows.map((r) => [r.label, r.key])).toEqual([
+        ['baseline', stored[0]!.key],
+        [label, key],
+      ]);
+      expect(mine.shownOnce).toBeUndefined();
+      expect(toMarkdown(mine)).not.toContain('Shown once');
+    }
+  });
+
   it("lists a failed point a sweep shares with another (run under the other's names) in its report, under its own names", () => {
     const { store, stored } = storeOf([fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0)]);
     const s = SweepStore.open(store);
