@@ -6,9 +6,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { resolve } from 'node:path';
 import { findBert } from '../bert/discover.ts';
-import { locateModel } from '../onnx/locate.ts';
-import { lineagePath, lineageSourceCandidates } from '../destination.ts';
+import { lineagePath } from '../destination.ts';
+import { lineageSource, type SourceRecord } from './lineage.ts';
 import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
@@ -64,25 +65,22 @@ export function benchSubject(path: string, fallback?: BertStructure): BenchSubje
 
 /**
  * The structure of the first discoverable model up the lineage chain of `path` (each record's input, else its
- * teacher: a distilled student's), if any. A folder stands for its model.onnx.
+ * teacher: a distilled student's), if any, none read twice. A folder stands for its model.onnx.
  */
 function structureFromLineage(path: string): BertStructure | undefined {
+  const seen = new Set<string>([resolve(path)]);
   let sidecar = lineagePath(path);
-  for (let depth = 0; depth < 8 && existsSync(sidecar); depth++) {
-    let parent: string | undefined;
+  while (existsSync(sidecar)) {
+    let record: { input?: SourceRecord | null; teacher?: SourceRecord | null };
     try {
-      const record = JSON.parse(readFileSync(sidecar, 'utf8')) as { input?: { path?: string }; teacher?: { path?: string } };
-      parent = record.input?.path ?? record.teacher?.path;
+      record = (JSON.parse(readFileSync(sidecar, 'utf8')) ?? {}) as typeof record;
     } catch {
       return undefined;
     }
-    const at = typeof parent === 'string' ? lineageSourceCandidates(parent, sidecar).find((p) => existsSync(p)) : undefined;
-    if (!at) return undefined;
-    try {
-      parent = locateModel(at).onnx; // (a folder: its model.onnx, or onnx/model.onnx)
-    } catch {
-      return undefined;
-    }
+    const named = [record.input, record.teacher].find((s) => typeof s?.path === 'string');
+    const parent = named ? lineageSource(named, sidecar, (onnx) => !seen.has(onnx)) : undefined;
+    if (!parent) return undefined;
+    seen.add(parent);
     try {
       return findBert(loadModel(parent), { label: parent });
     } catch (e) {

@@ -5,6 +5,7 @@
  * are unrelated, e.g. a model cut from one teacher benchmarked against another teacher of the same shape.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { lineagePath, lineageSourceCandidates } from '../destination.ts';
 import { sha256File } from '../files.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -22,15 +23,44 @@ export type BaselineRelation = 'ancestor' | 'descendant' | 'unrelated' | 'unknow
 /** Keys of a lineage record that name models the output was made from (each a { path, sha256 } record). */
 const SOURCE_KEYS = new Set(['input', 'teacher', 'student', 'lineage']);
 
-/** The sha256 of every model the lineage sidecar of `onnx` names as a source, following their own sidecars; undefined without one. */
+/** A source as a lineage record names it: an input, a teacher (a distilled student's), a student init. */
+export interface SourceRecord {
+  path?: unknown;
+  sha256?: unknown;
+}
+
+/**
+ * The .onnx file (resolved; a folder stands for its model) that `source`, recorded in `sidecar`, names: the first of
+ * its candidate paths (lineageSourceCandidates) that `wanted` takes (a file not yet seen: an older record's relative
+ * path read from the sidecar's folder can name the sidecar's own model).
+ */
+export function lineageSource(source: SourceRecord, sidecar: string, wanted: (onnx: string) => boolean): string | undefined {
+  if (typeof source.path !== 'string') return undefined;
+  for (const candidate of lineageSourceCandidates(source.path, sidecar)) {
+    let onnx: string;
+    try {
+      onnx = resolve(locateModel(candidate).onnx); // (a folder: its model.onnx, or onnx/model.onnx)
+    } catch {
+      continue; // a source that moved or is a spec (bert:…, every-other): its record is all there is
+    }
+    if (wanted(onnx)) return onnx;
+  }
+  return undefined;
+}
+
+/**
+ * The sha256 of every model the lineage sidecar of `onnx` names as a source, following their own sidecars (each file
+ * once); undefined without one.
+ */
 export function sourceHashes(onnx: string): Set<string> | undefined {
   if (!existsSync(lineagePath(onnx))) return undefined;
   const hashes = new Set<string>();
-  const visited = new Set<string>();
+  const visited = new Set<string>([resolve(onnx)]);
+  // (a source without a sidecar names nothing more: not hashed)
+  const followed = (file: string) => !visited.has(file) && existsSync(lineagePath(file));
   const visit = (file: string, depth: number) => {
     const sidecar = lineagePath(file);
-    if (depth > 16 || visited.has(sidecar) || !existsSync(sidecar)) return;
-    visited.add(sidecar);
+    if (depth > 16) return;
     let record: unknown;
     try {
       record = JSON.parse(readFileSync(sidecar, 'utf8'));
@@ -41,23 +71,19 @@ export function sourceHashes(onnx: string): Set<string> | undefined {
       if (!node || typeof node !== 'object') return;
       for (const [key, value] of Object.entries(node)) {
         if (!SOURCE_KEYS.has(key) || !value || typeof value !== 'object') continue;
-        const { sha256, path } = value as { sha256?: unknown; path?: unknown };
-        if (typeof sha256 === 'string') hashes.add(sha256);
-        if (typeof path === 'string') {
-          for (const candidate of lineageSourceCandidates(path, sidecar)) {
-            try {
-              visit(locateModel(candidate).onnx, depth + 1);
-            } catch {
-              // a source that moved or is a spec (bert:…, every-other): its record is all there is
-            }
-          }
+        const source = value as SourceRecord;
+        if (typeof source.sha256 === 'string') hashes.add(source.sha256);
+        const found = lineageSource(source, sidecar, followed);
+        if (found) {
+          visited.add(found);
+          visit(found, depth + 1);
         }
         walk(value);
       }
     };
     walk(record);
   };
-  visit(onnx, 0);
+  visit(resolve(onnx), 0);
   return hashes;
 }
 
