@@ -9,7 +9,7 @@ import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { findBert } from '../bert/discover.ts';
 import { lineagePath } from '../destination.ts';
-import { lineageSource, type SourceRecord } from './lineage.ts';
+import { lineageSource, memoizedSha256Sync, type SourceRecord } from './lineage.ts';
 import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
@@ -65,10 +65,12 @@ export function benchSubject(path: string, fallback?: BertStructure): BenchSubje
 
 /**
  * The structure of the first discoverable model up the lineage chain of `path` (each record's input, else its
- * teacher: a distilled student's), if any, none read twice. A folder stands for its model.onnx.
+ * teacher: a distilled student's), if any: each the file its record hashed (lineageSource), none read twice. A
+ * folder stands for its model.onnx.
  */
 function structureFromLineage(path: string): BertStructure | undefined {
   const seen = new Set<string>([resolve(path)]);
+  const hashOf = memoizedSha256Sync();
   let sidecar = lineagePath(path);
   while (existsSync(sidecar)) {
     let record: { input?: SourceRecord | null; teacher?: SourceRecord | null };
@@ -78,7 +80,7 @@ function structureFromLineage(path: string): BertStructure | undefined {
       return undefined;
     }
     const named = [record.input, record.teacher].find((s) => typeof s?.path === 'string');
-    const parent = named ? lineageSource(named, sidecar, (onnx) => !seen.has(onnx)) : undefined;
+    const parent = named ? lineageSource(named, sidecar, (onnx) => !seen.has(onnx), hashOf) : undefined;
     if (!parent) return undefined;
     seen.add(parent);
     try {

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { lineagePath, lineageSourceCandidates } from '../destination.ts';
-import { sha256File } from '../files.ts';
+import { sha256FileSync } from '../files.ts';
 import { locateModel } from '../onnx/locate.ts';
 
 /**
@@ -29,12 +29,23 @@ export interface SourceRecord {
   sha256?: unknown;
 }
 
+/** sha256FileSync memoized by resolved path: a file a chain names twice, or a baseline that is also a source, is read once. */
+export function memoizedSha256Sync(): (file: string) => string {
+  const hashes = new Map<string, string>();
+  return (file) => {
+    const at = resolve(file);
+    if (!hashes.has(at)) hashes.set(at, sha256FileSync(at));
+    return hashes.get(at)!;
+  };
+}
+
 /**
  * The .onnx file (resolved; a folder stands for its model) that `source`, recorded in `sidecar`, names: the first of
- * its candidate paths (lineageSourceCandidates) that `wanted` takes (a file not yet seen: an older record's relative
- * path read from the sidecar's folder can name the sidecar's own model).
+ * its candidate paths (lineageSourceCandidates) that `wanted` takes and whose bytes hash to the record's sha256 (any
+ * file, for a record without one: another tool's, or written by hand). A model written at that path since, or the
+ * sidecar's own model (an older record's relative path read from the sidecar's folder), is not that source.
  */
-export function lineageSource(source: SourceRecord, sidecar: string, wanted: (onnx: string) => boolean): string | undefined {
+export function lineageSource(source: SourceRecord, sidecar: string, wanted: (onnx: string) => boolean, hashOf: (file: string) => string): string | undefined {
   if (typeof source.path !== 'string') return undefined;
   for (const candidate of lineageSourceCandidates(source.path, sidecar)) {
     let onnx: string;
@@ -43,16 +54,21 @@ export function lineageSource(source: SourceRecord, sidecar: string, wanted: (on
     } catch {
       continue; // a source that moved or is a spec (bert:…, every-other): its record is all there is
     }
-    if (wanted(onnx)) return onnx;
+    if (!wanted(onnx)) continue;
+    try {
+      if (typeof source.sha256 !== 'string' || hashOf(onnx) === source.sha256) return onnx;
+    } catch {
+      // unreadable: not known to be that source
+    }
   }
   return undefined;
 }
 
 /**
  * The sha256 of every model the lineage sidecar of `onnx` names as a source, following their own sidecars (each file
- * once); undefined without one.
+ * once, and only where it is the file its record hashed); undefined without one.
  */
-export function sourceHashes(onnx: string): Set<string> | undefined {
+export function sourceHashes(onnx: string, hashOf: (file: string) => string = memoizedSha256Sync()): Set<string> | undefined {
   if (!existsSync(lineagePath(onnx))) return undefined;
   const hashes = new Set<string>();
   const visited = new Set<string>([resolve(onnx)]);
@@ -73,7 +89,7 @@ export function sourceHashes(onnx: string): Set<string> | undefined {
         if (!SOURCE_KEYS.has(key) || !value || typeof value !== 'object') continue;
         const source = value as SourceRecord;
         if (typeof source.sha256 === 'string') hashes.add(source.sha256);
-        const found = lineageSource(source, sidecar, followed);
+        const found = lineageSource(source, sidecar, followed, hashOf);
         if (found) {
           visited.add(found);
           visit(found, depth + 1);
@@ -107,9 +123,10 @@ function isSubsequence(part: readonly string[], whole: readonly string[]): boole
 
 /** How `baseline` relates to `model` by their lineage sidecars (both .onnx files). */
 export async function baselineRelation(model: string, baseline: string): Promise<BaselineRelation> {
-  const modelSources = sourceHashes(model);
-  if (modelSources?.has(await sha256File(baseline))) return 'ancestor';
-  if (sourceHashes(baseline)?.has(await sha256File(model))) return 'descendant';
+  const hashOf = memoizedSha256Sync();
+  const modelSources = sourceHashes(model, hashOf);
+  if (modelSources?.has(hashOf(baseline))) return 'ancestor';
+  if (sourceHashes(baseline, hashOf)?.has(hashOf(model))) return 'descendant';
   // Two outputs of one input, one through a part of the other's passes: the fp32 file of a transformers.js folder
   // beside its q8 file (both written from the input, the fp32 one without the quantize steps), or a pipeline's
   // output beside the output of its first steps.
