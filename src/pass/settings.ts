@@ -63,6 +63,12 @@ export interface PassDeclaration<S extends SettingsSchema, O> {
    */
   seeded?: (settings: z.output<S>, runSeed: number | undefined) => z.output<S>;
   /**
+   * The version a sweep point of these settings is keyed with, drawing from the run's seed `runSeed` where they draw
+   * from it (default: `version`): a bump that changes what the pass writes for some settings only gives those the new
+   * version, the others keep the one before it, so their stored points stay current. At most `version`.
+   */
+  keyVersion?: (settings: z.output<S>, runSeed: number | undefined) => number;
+  /**
    * What of these settings reads the model's class scores (a loss on calibration data), and what to use instead on a
    * model without a classifier; undefined when nothing does (default: never).
    */
@@ -113,6 +119,8 @@ export interface PassSettings<O> {
   readsSeed(settings: Record<string, unknown>): boolean;
   /** Canonical settings with the seed they draw with written as their own (see PassDeclaration.seeded). */
   seeded(settings: Record<string, unknown>, runSeed: number | undefined): Record<string, unknown>;
+  /** The version a sweep point of canonical settings is keyed with (see PassDeclaration.keyVersion). */
+  keyVersion(settings: Record<string, unknown>, runSeed: number | undefined): number;
   /** What of canonical settings reads the model's class scores (see PassDeclaration.needsClassifier). */
   needsClassifier(settings: Record<string, unknown>): ClassifierNeed | undefined;
   /** Whether canonical settings read the calibration labels (see PassDeclaration.readsLabels). */
@@ -148,6 +156,11 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
     needsCalibration: (settings) => d.needsCalibration?.(settings as z.output<S>) ?? false,
     readsSeed: (settings) => d.readsSeed?.(settings as z.output<S>) ?? false,
     seeded: (settings, runSeed) => (d.seeded ? (d.seeded(settings as z.output<S>, runSeed) as Record<string, unknown>) : settings),
+    keyVersion: (settings, runSeed) => {
+      const v = d.keyVersion?.(settings as z.output<S>, runSeed) ?? d.version;
+      if (!Number.isInteger(v) || v < 1 || v > d.version) throw new Error(`pass '${d.name}': keyVersion ${v} is not a version from 1 to ${d.version}`);
+      return v;
+    },
     needsClassifier: (settings) => d.needsClassifier?.(settings as z.output<S>),
     readsLabels: (settings) => d.readsLabels?.(settings as z.output<S>) ?? false,
     onModel: (settings, shape) => d.onModel?.(settings as z.output<S>, shape) ?? { settings, shape },

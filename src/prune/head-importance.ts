@@ -21,7 +21,7 @@ import { CalibrationRunner, requireCalibration } from '../pass/measure.ts';
 import { SettingsError } from '../errors.ts';
 import { checkCalibrationFits, gradientScores, requireSequenceClassifier } from './head-gradient.ts';
 
-import { RANDOM_IMPORTANCE_SEED, type HeadImportance } from './settings.ts';
+import { RANDOM_IMPORTANCE_SEED, RANDOM_SEED_MULTIPLIER, type HeadImportance } from './settings.ts';
 export { HEAD_IMPORTANCE, type HeadImportance } from './settings.ts';
 
 export type HeadScores = number[][];
@@ -54,7 +54,7 @@ export function randomScores(s: BertStructure, seed: number): HeadScores {
     throw new SettingsError(`prune-heads: importance random takes a seed from 0 to ${RANDOM_SEED_LIMIT - 1} (got ${seed}): its draws keep 32 bits of the seed`);
   // the seed times an odd constant modulo 2^32, exact (Math.imul), starts each seed's draws apart: seed 0 from 1, as
   // it always did, and the seed whose product is 1 from 0 (this generator runs from 0 too)
-  const product = Math.imul(seed, 2654435761) >>> 0;
+  const product = Math.imul(seed, RANDOM_SEED_MULTIPLIER) >>> 0;
   let x = seed === 0 ? 1 : product === 1 ? 0 : product;
   const rand = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return s.layers.map((l) => Array.from({ length: l.attention?.numHeads ?? 0 }, rand));

@@ -91,6 +91,15 @@ function canonicalHeadSettings<T extends { ratio?: number; importance: HeadImpor
 /** The seed of importance random when neither the pass nor the run gives one. */
 export const RANDOM_IMPORTANCE_SEED = 0;
 
+/** The odd constant importance random multiplies its seed by (modulo 2^32) to start its draws. */
+export const RANDOM_SEED_MULTIPLIER = 2654435761;
+
+/**
+ * The seeds of importance random whose draws version 6 left as they were: up to this one the seed's product with
+ * RANDOM_SEED_MULTIPLIER is at most 2^53, exact in the float product versions up to 5 took.
+ */
+export const RANDOM_SEEDS_DRAWN_AS_BEFORE = Math.floor(2 ** 53 / RANDOM_SEED_MULTIPLIER);
+
 export const PRUNE_HEADS = declarePass({
   name: 'prune-heads',
   description: 'remove attention heads (Michel et al. 2019), chosen by importance or listed explicitly',
@@ -101,6 +110,9 @@ export const PRUNE_HEADS = declarePass({
   // 6: importance random starts its draws from the seed times a constant modulo 2^32 exactly, where a float product
   //    past 2^53 lost its low bits (seeds from 3393264 on; seeds 0 and 244002641 drew alike)
   version: 6,
+  // (6 changed importance random's draws for larger seeds only: every other setting's points keep their key)
+  keyVersion: (s, runSeed) =>
+    s.ratio !== undefined && s.importance === 'random' && (s.seed ?? runSeed ?? RANDOM_IMPORTANCE_SEED) > RANDOM_SEEDS_DRAWN_AS_BEFORE ? 6 : 5,
   settings: z
     .object({
       ratio: fraction().optional().describe('fraction of all heads to remove, those of lowest importance; or give heads'),

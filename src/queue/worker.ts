@@ -129,7 +129,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const attempt = job.attemptsMade + 1;
     emit({ type: 'start', point, attempt });
     try {
-      const here = currentVersions(point.steps);
+      const here = currentVersions(point.steps, point.seed);
       if (canonicalJson(here) !== canonicalJson(point.versions))
         throw new Error(
           `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,

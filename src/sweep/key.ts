@@ -56,10 +56,24 @@ export interface PointVersions {
   passes: Record<string, number>;
 }
 
-/** The versions the code running now gives a pipeline. */
-export function currentVersions(steps: SweepPoint['steps']): PointVersions {
+/**
+ * The versions the code running now gives a pipeline drawing from the sweep's seed `seed`: each pass's key version of
+ * its settings (PassDeclaration.keyVersion; the highest where the pass runs twice), its version where its settings no
+ * longer parse.
+ */
+export function currentVersions(steps: SweepPoint['steps'], seed: number | undefined): PointVersions {
   const passes: Record<string, number> = {};
-  for (const s of steps) if (!isTrainingStep(s.pass)) passes[s.pass] = getPass(s.pass).version;
+  for (const s of steps) {
+    if (isTrainingStep(s.pass)) continue;
+    const pass = getPass(s.pass);
+    let v: number;
+    try {
+      v = pass.keyVersion(pass.check(s.settings), seed);
+    } catch {
+      v = pass.version;
+    }
+    passes[s.pass] = Math.max(passes[s.pass] ?? 0, v);
+  }
   return { tool: toolVersion(), passes };
 }
 

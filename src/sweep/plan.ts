@@ -509,7 +509,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, dataHash);
         if (Object.keys(read).length > 0) (data.training ??= {})[String(t.index)] = read;
       }
-      const versions = currentVersions(p.steps);
+      const versions = currentVersions(p.steps, spec.seed);
       const point: SweepPoint = {
         key: '',
         toolVersion: versions.tool,

@@ -90,7 +90,7 @@ function plannedNow(plan: unknown): { point: SweepPoint; keys: string[] } | unde
   registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
   try {
     const p = plan as SweepPoint;
-    const versions = currentVersions(p.steps);
+    const versions = currentVersions(p.steps, p.seed);
     const point: SweepPoint = { ...p, toolVersion: versions.tool, versions };
     const keys = pointKeys(point);
     point.key = keys[0]!;

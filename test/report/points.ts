@@ -128,7 +128,7 @@ export function storePoints(
         toolVersion: p.toolVersion,
         ...plan?.(p),
       } as unknown as SweepPoint;
-      const v = versions ? versions(p) : currentVersions(p.steps);
+      const v = versions ? versions(p) : currentVersions(p.steps, undefined);
       if (v !== null) {
         point.versions = v;
         point.toolVersion = v.tool;

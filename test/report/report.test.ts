@@ -714,7 +714,7 @@ describe('report of a store', () => {
 
   it('says under the table which variants are compared with a stale baseline (‡), and prefers a current baseline of the same data', async () => {
     // the first baseline (GLUE 0.8) computed by an older bert-compress: stale
-    const old = (p: StoredPoint) => (p.result.glue === 0.8 ? { tool: '0.0.1', passes: {} } : currentVersions(p.steps));
+    const old = (p: StoredPoint) => (p.result.glue === 0.8 ? { tool: '0.0.1', passes: {} } : currentVersions(p.steps, undefined));
     const points = [
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8, p50: 10 }, 0),
       fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] }, 1),
@@ -771,7 +771,8 @@ describe('report of a store', () => {
   it('marks a point stale by the rule of the sweep (another pass version, a plan stored before keys held versions), in every format', async () => {
     registerAllPasses();
     const quantize = getPass('quantize').version;
-    const heads = getPass('prune-heads').version;
+    // (the version fakePoint's prune-heads settings are keyed with: keyVersion)
+    const heads = getPass('prune-heads').keyVersion(getPass('prune-heads').check({ ratio: 0.4 }), undefined);
     const points = [
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
       fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] }, 1),
@@ -779,7 +780,11 @@ describe('report of a store', () => {
     ];
     // int8: computed by the quantize of the version before; heads: by code whose keys held no versions
     const { store, stored } = storeOf(points, (p) =>
-      p.label === 'int8' ? { tool: currentVersions(p.steps).tool, passes: { quantize: quantize - 1 } } : p.label === 'heads' ? null : currentVersions(p.steps),
+      p.label === 'int8'
+        ? { tool: currentVersions(p.steps, undefined).tool, passes: { quantize: quantize - 1 } }
+        : p.label === 'heads'
+          ? null
+          : currentVersions(p.steps, undefined),
     );
     const data = loadReport({ store });
     const stale = Object.fromEntries(data.rows.map((r) => [r.label, r.stale]));
@@ -792,7 +797,7 @@ describe('report of a store', () => {
     s.close();
     const rerun = stored.map((p) => {
       const plan = plans.get(p.key) as SweepPoint;
-      const versions = currentVersions(plan.steps);
+      const versions = currentVersions(plan.steps, plan.seed);
       const now = { ...plan, versions, toolVersion: versions.tool };
       return { ...now, key: pointKey(now) };
     });
@@ -924,7 +929,8 @@ describe('report of a store', () => {
     storePoints(
       older,
       points,
-      (p) => (p.label === 'int8' ? { tool: currentVersions(p.steps).tool, passes: { quantize: quantize - 1 } } : currentVersions(p.steps)),
+      (p) =>
+        p.label === 'int8' ? { tool: currentVersions(p.steps, undefined).tool, passes: { quantize: quantize - 1 } } : currentVersions(p.steps, undefined),
       plan,
     );
     const both = loadReport({ store: older });

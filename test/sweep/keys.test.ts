@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
-import { pointFamily, pointKey, pointKeys } from '../../src/sweep/key.ts';
+import { currentVersions, pointFamily, pointKey, pointKeys } from '../../src/sweep/key.ts';
 import { findStale } from '../../src/sweep/stale.ts';
 import type { StoredPoint } from '../../src/sweep/store.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
-import { PRUNE_HEADS } from '../../src/prune/settings.ts';
+import { PRUNE_HEADS, RANDOM_SEEDS_DRAWN_AS_BEFORE } from '../../src/prune/settings.ts';
 import { toolVersion } from '../../src/version.ts';
 import { encodeModel, loadModel, saveModel } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
@@ -166,7 +166,8 @@ describe('point keys', () => {
 
   it('hold the versions of bert-compress and of each pass of the pipeline', async () => {
     const [base, pruned] = await plan([heads({ ratio: 0.4 })]);
-    expect(pruned!.versions).toEqual({ tool: toolVersion(), passes: { 'prune-heads': PRUNE_HEADS.version } });
+    // (the version magnitude importance is keyed with: 5, its output unchanged by version 6)
+    expect(pruned!.versions).toEqual({ tool: toolVersion(), passes: { 'prune-heads': 5 } });
     expect(base!.versions).toEqual({ tool: toolVersion(), passes: {} });
     const bumped = { ...pruned!, versions: { ...pruned!.versions, passes: { 'prune-heads': PRUNE_HEADS.version + 1 } } };
     const released = { ...pruned!, versions: { ...pruned!.versions, tool: `${toolVersion()}-next` } };
@@ -399,7 +400,9 @@ describe('stale points', () => {
   it('are found by family: a result of another pass version, or stored before versions existed', async () => {
     const points = await plan([heads({ ratio: 0.4 }), heads({ ratio: 0.5 })]);
     const p = points[1]!;
-    const older = { ...p, versions: { ...p.versions, passes: { 'prune-heads': PRUNE_HEADS.version - 1 } } };
+    // (the version its settings are keyed with: PRUNE_HEADS.keyVersion)
+    const now = p.versions.passes['prune-heads']!;
+    const older = { ...p, versions: { ...p.versions, passes: { 'prune-heads': now - 1 } } };
     // as code before pass versions stored it: no versions, raw settings, another key
     const { versions: _v, ...legacy } = { ...p, steps: [{ pass: 'prune-heads', settings: { ratio: 0.4, importance: 'magnitude' } }] };
     const rows = [stored(older, 'older-key'), stored(legacy, 'legacy-key'), stored(points[2], points[2]!.key)];
@@ -410,10 +413,35 @@ describe('stale points', () => {
     );
     expect([...stale.keys()]).toEqual([p.key]);
     expect(stale.get(p.key)!.stored.map((s) => s.key)).toEqual(['older-key', 'legacy-key']);
-    expect(stale.get(p.key)!.change).toBe(`prune-heads unversioned → v${PRUNE_HEADS.version}`);
-    expect(findStale(points, [rows[0]!.row], new Map([rows[0]!.plan])).get(p.key)!.change).toBe(
-      `prune-heads v${PRUNE_HEADS.version - 1} → v${PRUNE_HEADS.version}`,
+    expect(stale.get(p.key)!.change).toBe(`prune-heads unversioned → v${now}`);
+    expect(findStale(points, [rows[0]!.row], new Map([rows[0]!.plan])).get(p.key)!.change).toBe(`prune-heads v${now - 1} → v${now}`);
+  });
+
+  it("key a pass's settings with the version that last changed what it writes for them (keyVersion): prune-heads 6 only for importance random past the seeds it drew as before", () => {
+    const v = (settings: Record<string, unknown>, seed?: number) => currentVersions([{ pass: 'prune-heads', settings }], seed).passes['prune-heads'];
+    const last = RANDOM_SEEDS_DRAWN_AS_BEFORE;
+    expect(PRUNE_HEADS.version).toBe(6);
+    expect(v({ ratio: 0.5 })).toBe(5);
+    expect(v({ ratio: 0.5, importance: 'ablation' }, 2 ** 31)).toBe(5);
+    expect(v({ heads: '0:1' })).toBe(5);
+    expect(v({ ratio: 0.5, importance: 'random' })).toBe(5);
+    expect(v({ ratio: 0.5, importance: 'random', seed: last })).toBe(5);
+    expect(v({ ratio: 0.5, importance: 'random', seed: last + 1 })).toBe(6);
+    // the sweep's seed, where the step gives none; its own where it gives one
+    expect(v({ ratio: 0.5, importance: 'random' }, last + 1)).toBe(6);
+    expect(v({ ratio: 0.5, importance: 'random', seed: 7 }, last + 1)).toBe(5);
+    // a pass twice in a pipeline: the higher
+    const twice = currentVersions(
+      [
+        { pass: 'prune-heads', settings: { ratio: 0.2 } },
+        { pass: 'prune-heads', settings: { ratio: 0.2, importance: 'random', seed: 2 ** 31 } },
+      ],
+      undefined,
     );
+    expect(twice.passes['prune-heads']).toBe(6);
+    // the seeds up to `last` draw as versions 5 and earlier drew them: their float product was exact
+    expect(last * 2654435761).toBeLessThanOrEqual(2 ** 53);
+    expect((last + 1) * 2654435761).toBeGreaterThan(2 ** 53);
   });
 
   it('are not matched across different settings, nor from a plan this code cannot read', async () => {

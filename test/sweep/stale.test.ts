@@ -80,8 +80,10 @@ describe('stale points', () => {
     const first = await runSweep({ file, store });
     expect(first.failed).toEqual([]);
     expect(first.ran).toBe(2);
-    const fresh = ageStoredPoint(store, 'key-of-older-code', PRUNE_HEADS.version - 1);
-    const change = `prune-heads v${PRUNE_HEADS.version - 1} → v${PRUNE_HEADS.version}`;
+    // (the version the heads pipeline's settings are keyed with: PRUNE_HEADS.keyVersion)
+    const now = PRUNE_HEADS.keyVersion(PRUNE_HEADS.check({ ratio: 0.5 }), undefined);
+    const fresh = ageStoredPoint(store, 'key-of-older-code', now - 1);
+    const change = `prune-heads v${now - 1} → v${now}`;
 
     const kept = await runSweep({ file, store });
     expect(kept).toMatchObject({ total: 2, alreadyDone: 1, ran: 0, failed: [] });
@@ -126,7 +128,7 @@ describe('stale points', () => {
     });
     // computed by older code on other dev data: neither reused nor stale, computed now
     editStoredPoint(store, 'key-of-other-data', (point) => {
-      point.versions.passes['prune-heads'] = PRUNE_HEADS.version - 1;
+      point.versions.passes['prune-heads'] = PRUNE_HEADS.keyVersion(PRUNE_HEADS.check({ ratio: 0.5 }), undefined) - 1;
       point.data = { dev: { 'SST-2': '0'.repeat(64) } };
     });
     const rerun = await runSweep({ file, store });
