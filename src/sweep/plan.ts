@@ -262,28 +262,27 @@ export function refreshedPlan(stored: unknown, now: SweepPoint): unknown {
   /** Whether `now` read at `fresh` what the stored plan read at another path, `old`. */
   const moved = (old: unknown, fresh: string | undefined): fresh is string => typeof old === 'string' && fresh !== undefined && old !== fresh;
   /**
-   * Where `now` read a model that `old` stands for (as plan holds it: its path and sha256, its stamps): the path and
-   * stamps to store (`stamps` undefined: none holds), or undefined to keep `old`'s.
+   * Where `now` read a model the stored plan's `old` record stands for (its path, sha256 and stamps under `keys`):
+   * when the sha256 agrees and the path moved, or the path is the same and only the new stamps hold, `old` takes the
+   * new path and stamps (none where none holds), in place; whether it did.
    */
-  const take = (
-    old: { path: unknown; sha256: unknown; stamps: unknown },
+  const refresh = (
+    old: Record<string, unknown>,
+    [path, sha256, stamps]: readonly [string, string, string],
     fresh: { path: string | undefined; sha256: string | undefined; stamps: FileStamp[] | undefined },
-  ): { path: string; stamps: FileStamp[] | undefined } | undefined => {
-    if (fresh.path === undefined || old.sha256 !== fresh.sha256) return undefined;
+  ): boolean => {
+    if (fresh.path === undefined || old[sha256] !== fresh.sha256) return false;
     const holds = fresh.stamps !== undefined && stampsHold(fresh.stamps);
-    const ok = moved(old.path, fresh.path) || (old.path === fresh.path && holds && !stampsHold(old.stamps));
-    changed ||= ok;
-    return ok ? { path: fresh.path, stamps: holds ? fresh.stamps : undefined } : undefined;
+    if (!moved(old[path], fresh.path) && !(old[path] === fresh.path && holds && !stampsHold(old[stamps]))) return false;
+    old[path] = fresh.path;
+    if (holds) old[stamps] = fresh.stamps;
+    else delete old[stamps];
+    changed = true;
+    return true;
   };
-  const model =
-    p.model &&
-    take({ path: p.model.onnx, sha256: p.model.sha256, stamps: p.model.stamps }, { path: now.model.onnx, sha256: now.model.sha256, stamps: now.model.stamps });
-  if (p.model && model) {
-    p.model.onnx = model.path;
+  const record = (o: object) => o as Record<string, unknown>;
+  if (p.model && refresh(record(p.model), ['onnx', 'sha256', 'stamps'], { path: now.model.onnx, sha256: now.model.sha256, stamps: now.model.stamps }))
     p.model.dir = now.model.dir;
-    if (model.stamps) p.model.stamps = model.stamps;
-    else delete p.model.stamps;
-  }
   if (moved(p.glueDir, now.glueDir)) {
     p.glueDir = now.glueDir;
     changed = true;
@@ -292,27 +291,9 @@ export function refreshedPlan(stored: unknown, now: SweepPoint): unknown {
   for (const t of now.training?.steps ?? []) {
     const old = steps.find((s) => s?.index === t.index);
     if (!old) continue;
-    const teacher = take(
-      { path: old.teacher, sha256: old.teacherSha256, stamps: old.teacherStamps },
-      { path: t.teacher, sha256: t.teacherSha256, stamps: t.teacherStamps },
-    );
-    if (teacher) {
-      old.teacher = teacher.path;
-      if (teacher.stamps) old.teacherStamps = teacher.stamps;
-      else delete old.teacherStamps;
-    }
-    const student =
-      t.studentSha256 === undefined
-        ? undefined
-        : take(
-            { path: old.student, sha256: old.studentSha256, stamps: old.studentStamps },
-            { path: t.student, sha256: t.studentSha256, stamps: t.studentStamps },
-          );
-    if (student) {
-      old.student = student.path;
-      if (student.stamps) old.studentStamps = student.stamps;
-      else delete old.studentStamps;
-    }
+    refresh(record(old), ['teacher', 'teacherSha256', 'teacherStamps'], { path: t.teacher, sha256: t.teacherSha256, stamps: t.teacherStamps });
+    if (t.studentSha256 !== undefined)
+      refresh(record(old), ['student', 'studentSha256', 'studentStamps'], { path: t.student, sha256: t.studentSha256, stamps: t.studentStamps });
     if (old.data && old.data.sha256 === t.data.sha256 && moved(old.data.file, t.data.file)) {
       old.data.file = t.data.file;
       changed = true;
