@@ -7,6 +7,7 @@ import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { floatStorage, modelSize } from '../onnx/size.ts';
 import { SettingsError } from '../errors.ts';
 import { findBert } from './discover.ts';
+import { recurrentModelLstm } from '../pass/recurrent.ts';
 import { modelInputs } from './model-inputs.ts';
 import type { BertStructure, EncoderLayer, ExporterKind, ModelFamily, Activation, Quantization } from './structure.ts';
 import { summarize, type ModelSummary, type Size } from './summary.ts';
@@ -145,6 +146,8 @@ export interface GraphReport {
   operators: Record<string, number>;
   /** Discovery's reason. */
   notBert: string;
+  /** The LSTM op of a recurrent model (recurrentModelLstm: a Distilled BiLSTM student), float or int8; absent otherwise. */
+  recurrent?: string;
   /**
    * Why eval cannot feed the graph's inputs either (an input such as `position_ids` that is not token ids, mask or
    * token types, by the names exporters use); absent when it can.
@@ -185,12 +188,14 @@ export function inspectGraph(model: Model, label: string, notBert: string): Grap
     const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
     counts.set(op, (counts.get(op) ?? 0) + 1);
   }
+  const lstm = recurrentModelLstm(model);
   return {
     ...graphBasics(model, label),
     ...modelSize(model),
     operators: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     notBert,
     ...inputsProblem(model),
+    ...(lstm ? { recurrent: lstm.opType } : {}),
   };
 }
 

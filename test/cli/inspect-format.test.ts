@@ -121,12 +121,25 @@ describe('inspect summary', () => {
     expect(r.inputsProblem).toBeUndefined(); // eval runs it: its inputs are token ids
     expect(text).toContain('(eval and bench run any classifier)');
     // stored in int8 (quantize int8 refuses it then): no pass takes it
-    const int8 = inspectGraph(model, 'bilstm.onnx', reason);
-    const { LSTM, ...rest } = int8.operators;
-    const text8 = formatGraph({ ...int8, operators: { ...rest, 'com.microsoft.DynamicQuantizeLSTM': LSTM! } });
-    expect(text8).toContain(
+    const quantized = structuredClone(model);
+    Object.assign(quantized.graph.nodes.find((n) => n.opType === 'LSTM')!, { opType: 'DynamicQuantizeLSTM', domain: 'com.microsoft' });
+    const int8 = inspectGraph(quantized, 'bilstm.onnx', reason);
+    expect(int8.recurrent).toBe('DynamicQuantizeLSTM');
+    expect(formatGraph(int8)).toContain(
       `discovery: ${reason}; the compression passes need one (a recurrent model, a Distilled BiLSTM student, stored in int8 already) (eval and bench run any classifier)`,
     );
+  });
+
+  it('a graph of one LSTM beside attention is no recurrent model the passes take (recurrentModelLstm): no quantize int8 note', () => {
+    const config = { vocabSize: 50, embeddingSize: 12, hiddenSize: 10, mlpSize: 7, numLabels: 3, maxLength: 9 };
+    const model = exportBilstm(config, randomBilstmWeights(config, 1));
+    const logits = model.graph.outputs[0]!.name;
+    model.graph.nodes.push({ name: 'attention_probs', opType: 'Softmax', domain: '', inputs: [logits], outputs: ['probs'], attributes: {} });
+    const reason = discoveryRefusal(model);
+    const r = inspectGraph(model, 'lstm-attention.onnx', reason);
+    expect(r.operators.LSTM).toBe(1);
+    expect(r.recurrent).toBeUndefined();
+    expect(formatGraph(r)).toContain(`discovery: ${reason}; the compression passes need one (eval and bench run any classifier)`);
   });
 
   it('a graph with an input eval cannot feed: says that eval and bench cannot run it either, not that they run any classifier', () => {

@@ -89,14 +89,12 @@ export function formatInspect(r: InspectReport): string {
 }
 
 /**
- * What the passes do with a recurrent model (src/pass/recurrent.ts: one LSTM), by its operators: a float one takes
- * quantize int8, an int8 one (DynamicQuantizeLSTM) none; '' for any other graph.
+ * What the passes do with a recurrent model (src/pass/recurrent.ts recurrentModelLstm: one LSTM, no attention): a
+ * float one takes quantize int8, an int8 one (DynamicQuantizeLSTM) none; '' for any other graph.
  */
 function recurrentNote(r: GraphReport): string {
-  const float = r.operators.LSTM ?? 0;
-  const int8 = r.operators['com.microsoft.DynamicQuantizeLSTM'] ?? 0;
-  if (float + int8 !== 1) return '';
-  return float
+  if (r.recurrent === undefined) return '';
+  return r.recurrent === 'LSTM'
     ? ', except quantize int8 (a recurrent model: a Distilled BiLSTM student)'
     : ' (a recurrent model, a Distilled BiLSTM student, stored in int8 already)';
 }
