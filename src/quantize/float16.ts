@@ -188,13 +188,14 @@ function convertGraph(graph: Graph, counts: Float16Counts, outer: ReadonlyMap<st
     const name = rename(k);
     initializers.set(name, { ...halfTensor(t, counts), name });
   }
+  // (the types a subgraph reads from this graph, by their names here: the renames are all made above)
+  const inner = new Map([...types].map(([k, t]) => [rename(k), t]));
   const nodes: Node[] = [];
   for (const n of g.nodes) {
     n.inputs = n.inputs.map(rename);
     n.outputs = n.outputs.map(rename);
     const blocked = FLOAT16_OP_BLOCK_LIST.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx' || n.domain === 'ai.onnx.ml');
     if (!blocked) {
-      const inner = new Map([...types].map(([k, t]) => [rename(k), t]));
       n.attributes = Object.fromEntries(Object.entries(n.attributes).map(([k, a]) => [k, halfAttribute(a, counts, inner)]));
     }
     if (!blocked && (n.domain === '' || n.domain === 'ai.onnx')) {
