@@ -192,26 +192,17 @@ const HEAD_FIELDS = ['architectures', 'id2label', 'label2id'];
 
 /**
  * The config.json the export writes in place of the checkpoint's, or undefined where the checkpoint's describes it:
- * the head it seeded named (seededHeadConfig), and the dtype the graph holds its weights in (a float16 checkpoint is
- * exported in float32: its torch_dtype would have a loader read the graph as float16).
+ * the head it seeded named (headConfigFields: its class and labels, as transformers saves a sequence classifier made
+ * from a base checkpoint), and the dtype the graph holds its weights in (a float16 checkpoint is exported in float32:
+ * its torch_dtype would have a loader read the graph as float16).
  */
 function writtenConfig(dir: string, model: Model, s: BertStructure, seeded: boolean, name: string): Record<string, unknown> | undefined {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) return undefined;
   const json = readJsonObject(file);
-  const head = seeded ? (seededHeadConfig(dir, model, s, name) ?? json) : json;
+  const head = seeded
+    ? { ...json, ...headConfigFields(json, s.family, s.head?.kind, scoresOutput(model).width ?? parseModelConfig(json, file).numLabels, name) }
+    : json;
   const config = { ...head, ...modelDtypeFields(head, model) };
-  return isDeepStrictEqual(config, json) ? undefined : config;
-}
-
-/**
- * The checkpoint's config.json naming the head the export seeded (headConfigFields: its class and labels, as
- * transformers saves a sequence classifier made from a base checkpoint); undefined when it names them already.
- */
-function seededHeadConfig(dir: string, model: Model, s: BertStructure, name: string): Record<string, unknown> | undefined {
-  const file = join(dir, 'config.json');
-  const json = readJsonObject(file);
-  const fields = headConfigFields(json, s.family, s.head?.kind, scoresOutput(model).width ?? parseModelConfig(json, file).numLabels, name);
-  const config = { ...json, ...fields };
   return isDeepStrictEqual(config, json) ? undefined : config;
 }
