@@ -554,10 +554,7 @@ export class SweepStore {
    * plan is not JSON (edited by hand): no code can compare it.
    */
   finishedPlans(): Map<string, unknown> {
-    const rows = this.read(
-      () => this.db.prepare('SELECT p.key, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{ key: string; point: string }>,
-    );
-    return new Map(rows.map((r) => [r.key, parsedOrUndefined(r.point)]));
+    return this.plans('JOIN results r ON r.key = p.key');
   }
 
   /**
@@ -565,13 +562,12 @@ export class SweepStore {
    * `finishedPlans`.
    */
   unfinishedPlans(): Map<string, unknown> {
-    const rows = this.read(
-      () =>
-        this.db.prepare('SELECT p.key, p.point FROM points p WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.key = p.key)').all() as Array<{
-          key: string;
-          point: string;
-        }>,
-    );
+    return this.plans('WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.key = p.key)');
+  }
+
+  /** The stored plans of the points `which` (SQL after `FROM points p`) selects, by key, as `finishedPlans`. */
+  private plans(which: string): Map<string, unknown> {
+    const rows = this.read(() => this.db.prepare(`SELECT p.key, p.point FROM points p ${which}`).all() as Array<{ key: string; point: string }>);
     return new Map(rows.map((r) => [r.key, parsedOrUndefined(r.point)]));
   }
 
