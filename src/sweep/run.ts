@@ -6,6 +6,7 @@
  * stops taking writes (a full disk, an I/O error …: SweepStore's StoreWriteError) ends it with one line saying what
  * the store keeps: no point starts after it, and the running ones stop as on Ctrl-C (their results could not be kept).
  */
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileSystemError, checkFolderPath, checkOutputFolder, checkOutputKinds, folderLabel } from '../destination.ts';
 import { errorLine, SettingsError } from '../errors.ts';
@@ -16,7 +17,7 @@ import type { TrainingStop } from '../train/run.ts';
 import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
 import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
-import { StoreWriteError, SweepStore } from './store.ts';
+import { EmptyStoreError, StoreWriteError, SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
 import { adoptStoredKeys, findStale, type StaleMatch } from './stale.ts';
 import { timedContended } from './contention.ts';
@@ -164,8 +165,33 @@ function workFolder(opts: Pick<SweepOptions, 'workDir' | 'store'>): { dir: strin
  * Parses and plans the sweep file as a run against `opts.store` would (GLUE, work and cache folders resolved from
  * `opts`, so the points and keys are the run's), creating nothing: no store, no folder (`compress sweep --dry-run`).
  * A work folder or store path that cannot be one (a file where a folder must be) is refused here, as the run would.
+ * An existing store is read, not written (a file that is not a store is refused, as the run would; an empty one is
+ * none, which the run would make its store): a point it holds
+ * under another key of its own (its seeds written otherwise, by earlier code: key.ts SeedForm) takes that key, as the
+ * run's, and `stored` says what the run would reuse (`previous`, `stale`, `contended`; empty without a store).
  */
 export async function planSweepFile(
+  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
+): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'> & { stored: Pick<StorePlan, 'previous' | 'stale' | 'contended'> }> {
+  const planned = await planFile(opts);
+  const stored = { previous: new Map<string, PointResult>(), stale: new Map<string, StaleMatch>(), contended: new Map<string, SweepPoint>() };
+  let store: SweepStore;
+  try {
+    store = SweepStore.open(opts.store, { readonly: true });
+  } catch (e) {
+    // (no file, or an empty one: the run would create the store)
+    if (e instanceof EmptyStoreError || !existsSync(opts.store)) return { ...planned, stored };
+    throw e;
+  }
+  try {
+    return { ...planned, stored: storedPoints(store, planned.points, planned.work, opts) };
+  } finally {
+    store.close();
+  }
+}
+
+/** The sweep file parsed and planned (GLUE, work and cache folders resolved from `opts`); no store read. */
+async function planFile(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'planLog'>,
 ): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'>> {
   const spec = parseSweepFile(opts.file);
@@ -187,46 +213,65 @@ export async function planSweepFile(
   return { spec, points, hash, work };
 }
 
+/**
+ * What `store` holds of `points`: each point it holds under another key of its own takes that key (adoptStoredKeys),
+ * then the stored results (`previous`: stale ones standing in for theirs unless `rerunStale`, contended ones left out
+ * with `rerunContended`), the stale points and those timed contended. `write` (a run's, not a dry run's) records in
+ * the store what the plan found, before the stale points are looked for.
+ */
+function storedPoints(
+  store: SweepStore,
+  points: SweepPoint[],
+  work: StorePlan['work'],
+  opts: Pick<SweepOptions, 'rerunStale' | 'rerunContended'>,
+  write?: (previous: ReadonlyMap<string, PointResult>) => void,
+): Pick<StorePlan, 'previous' | 'stale' | 'contended'> {
+  const finished = store.finished();
+  let plans: Map<string, unknown> | undefined;
+  const storedPlans = () => (plans ??= store.finishedPlans());
+  // a point stored under another key of its own (its seeds written otherwise) is that stored point, finished or not
+  adoptStoredKeys(
+    points,
+    finished,
+    storedPlans,
+    () => store.unfinishedPlans(),
+    (p, key) => (p.outputDir === null ? null : pointFolder(work.dir, p, key)),
+  );
+  const keys = new Set(points.map((p) => p.key));
+  const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
+  write?.(previous);
+  const contended = new Map(points.filter((p) => previous.has(p.key) && timedContended(previous.get(p.key)!)).map((p) => [p.key, p]));
+  if (opts.rerunContended) for (const key of contended.keys()) previous.delete(key);
+  const todo = points.filter((p) => !previous.has(p.key));
+  // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
+  const stale = todo.length > 0 ? findStale(todo, finished, storedPlans()) : new Map<string, StaleMatch>();
+  if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
+  return { previous, stale, contended };
+}
+
 /** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
 export async function planAgainstStore(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
 ): Promise<StorePlan> {
-  const { spec, points, hash, work } = await planSweepFile(opts);
+  const { spec, points, hash, work } = await planFile(opts);
   const store = SweepStore.open(opts.store);
   try {
-    const finished = store.finished();
-    let plans: Map<string, unknown> | undefined;
-    const storedPlans = () => (plans ??= store.finishedPlans());
-    // a point stored under another key of its own (its seeds written otherwise) is that stored point, finished or not
-    adoptStoredKeys(
-      points,
-      finished,
-      storedPlans,
-      () => store.unfinishedPlans(),
-      (p, key) => (p.outputDir === null ? null : pointFolder(work.dir, p, key)),
-    );
-    const keys = new Set(points.map((p) => p.key));
-    const previous = new Map(finished.filter((s) => keys.has(s.key)).map((s) => [s.key, s.result]));
-    // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
-    try {
-      store.addToSweep(points);
-      // a point reused keeps where this plan found the files it read, where the stored paths are gone (a moved
-      // folder), and the stamps it took of a model that hashes as it did (a `touch` changed its stored ones):
-      // compress report then compares the files there now, and does not hash that model again
-      store.refreshPlans(
-        points.filter((p) => previous.has(p.key)),
-        refreshedPlan,
-      );
-    } catch (e) {
-      throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;
-    }
-    const contended = new Map(points.filter((p) => previous.has(p.key) && timedContended(previous.get(p.key)!)).map((p) => [p.key, p]));
-    if (opts.rerunContended) for (const key of contended.keys()) previous.delete(key);
-    const todo = points.filter((p) => !previous.has(p.key));
-    // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
-    const stale = todo.length > 0 ? findStale(todo, finished, storedPlans()) : new Map<string, StaleMatch>();
-    if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
-    return { spec, points, previous, stale, contended, hash, store, work };
+    const stored = storedPoints(store, points, work, opts, (previous) => {
+      // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
+      try {
+        store.addToSweep(points);
+        // a point reused keeps where this plan found the files it read, where the stored paths are gone (a moved
+        // folder), and the stamps it took of a model that hashes as it did (a `touch` changed its stored ones):
+        // compress report then compares the files there now, and does not hash that model again
+        store.refreshPlans(
+          points.filter((p) => previous.has(p.key)),
+          refreshedPlan,
+        );
+      } catch (e) {
+        throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;
+      }
+    });
+    return { spec, points, ...stored, hash, store, work };
   } catch (e) {
     store.close();
     throw e;

@@ -134,6 +134,13 @@ function storeReadError(path: string, e: unknown): unknown {
   return e;
 }
 
+/** A read of a store that is an empty database (a file of 0 bytes included), which a sweep would make its store. */
+export class EmptyStoreError extends UserError {
+  constructor(path: string) {
+    super(`${path}: an empty database, not a sweep store (run 'compress sweep FILE --store ${path}' first)`);
+  }
+}
+
 /**
  * Opens the database at `path` as a sweep store: a new file is made one, anything that is not one is refused with
  * one line before anything is written to it (store-format.ts); SQLite errors (garbage file, read-only folder) are
@@ -147,7 +154,7 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
     db = snapshot ? new Database(snapshot, { readonly: true }) : new Database(path, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
     const identity = identifyStore(db, path);
     if (readonly) {
-      if (identity === 'empty') throw new UserError(`${path}: an empty database, not a sweep store (run 'compress sweep FILE --store ${path}' first)`);
+      if (identity === 'empty') throw new EmptyStoreError(path);
       return db;
     }
     if (db.readonly) throw new UserError(`${path}: the store is read-only`);

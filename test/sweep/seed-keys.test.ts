@@ -5,7 +5,8 @@
  * the seed the other way shares that point, and the report shows it once. So is a training step's task written out or
  * left out (`task: sst2`, `task: SST-2` and none on an SST-2 model).
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +99,32 @@ describe('a training seed written in the step or as the sweep’s', () => {
     // by-sweep, whose step writes none: in-step's row read as trained with the default seed)
     for (const report of [all, mine]) expect(report.rows[1]!.parameters).toBe('train epochs=1 maxExamples=8 batchSize=4 seed=7');
     expect(mine.rows[1]!.steps[0]!.settings.seed).toBeUndefined();
+  });
+
+  it('compress sweep --dry-run lists a point the store holds under its seeds as written under that key, in the store, as the run takes it; reading the store, writing nothing', async () => {
+    const store = join(t.root, 'dry-seeds.sqlite');
+    const file = sweepFile('dry-by-sweep', '', 'seed: 7\n');
+    expect(await runSweep({ file, store })).toMatchObject({ total: 2, ran: 2, failed: [] });
+    const { written } = storeUnderWrittenKey(store);
+    const before = readFileSync(store);
+    const listed = new Set(readdirSync(t.root));
+    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', store], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'sweep dry-by-sweep: 2 points (1 model × 2 pipelines), 2 already in the store; dry run: none run, nothing written',
+      expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · baseline \(in the store\)$/),
+      `${written.slice(0, 12)} tiny-sst2 · ft-dry-by-sweep (in the store)`,
+    ]);
+    // the store as it was, and no file beside it (no -wal, -shm)
+    expect(readFileSync(store).equals(before)).toBe(true);
+    expect(new Set(readdirSync(t.root))).toEqual(listed);
+    // an empty file, which the run would make its store, holds none: listed as without a store, left empty
+    const empty = join(t.root, 'dry-empty.sqlite');
+    writeFileSync(empty, '');
+    const none = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', empty], { encoding: 'utf8' });
+    expect(none.status, none.stderr).toBe(0);
+    expect(none.stdout.split('\n')[0]).toBe('sweep dry-by-sweep: 2 points (1 model × 2 pipelines); dry run: none run, nothing written');
+    expect(readFileSync(empty).length).toBe(0);
   });
 
   it("is one point as the trainer's default written out or left out: seed 1 in the step, the sweep's seed 1, none", async () => {

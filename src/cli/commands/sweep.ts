@@ -182,12 +182,40 @@ export const sweepCommand: CliCommand<SweepArgs> = {
 
 /**
  * `--dry-run`: the sweep file checked and planned as the run would plan it (hf: models downloaded), its points listed,
- * one a line (baselines first), after the count; no point runs, and no store or folder is created.
+ * one a line (baselines first), after the count; no point runs, and no store or folder is created. An existing store
+ * is read: each point under the key the run would give it (one the store holds under its seeds as written by earlier
+ * code keeps that key), those it holds marked as the run would take them (reused, stale and kept or recomputed,
+ * contended and timed again), and the count says how many it holds, as the run's first line does.
  */
 async function dryRun(args: SweepArgs, store: string): Promise<number> {
-  const { spec, points } = await planSweepFile({ file: args.file, store, glueDir: args['glue-dir'], workDir: args['work-dir'], planLog: note });
-  out(`${planLine(spec, points.length)}; dry run: none run, nothing written`);
-  for (const p of points) out(`${p.key.slice(0, 12)} ${pointName(p)}`);
+  const { spec, points, stored } = await planSweepFile({
+    file: args.file,
+    store,
+    glueDir: args['glue-dir'],
+    workDir: args['work-dir'],
+    rerunStale: args['rerun-stale'],
+    rerunContended: args['rerun-contended'],
+    planLog: note,
+  });
+  const { previous, stale, contended } = stored;
+  const staleKept = args['rerun-stale'] ? 0 : stale.size;
+  const again = args['rerun-contended'] ? contended.size : 0;
+  const held =
+    previous.size > 0 || stale.size > 0 || again > 0
+      ? `, ${previous.size - staleKept} already in the store${staleKept ? `, ${staleKept} stale (kept)` : ''}${stale.size && !staleKept ? `, ${stale.size} stale (to recompute)` : ''}${again ? `, ${again} more stored timed contended, to time again` : ''}`
+      : '';
+  out(`${planLine(spec, points.length)}${held}; dry run: none run, nothing written`);
+  for (const p of points) {
+    const s = stale.get(p.key);
+    const mark = s
+      ? ` (stale: ${s.change}; ${args['rerun-stale'] ? 'to recompute' : 'kept'})`
+      : args['rerun-contended'] && contended.has(p.key)
+        ? ' (in the store, timed contended: to time again)'
+        : previous.has(p.key)
+          ? ' (in the store)'
+          : '';
+    out(`${p.key.slice(0, 12)} ${pointName(p)}${mark}`);
+  }
   return 0;
 }
 
