@@ -81,6 +81,11 @@ export interface IntermediateTerm {
   teacherWidth: number;
   /** Attention scores: entries ≤ −100 (masked positions) are zeroed on both sides, as TinyBERT does. */
   scores?: boolean;
+  /**
+   * The student's attention-mask input ([batch, seq], 1 on tokens): `cosine` takes its mean over these tokens only,
+   * as DistilBERT's cosine loss selects them (padding, all of a fixed-length export's tail, is left out).
+   */
+  mask?: string;
   /** Names the term's output. */
   label: string;
 }
@@ -119,6 +124,12 @@ class LossWriter extends GraphWriter {
   normalize(x: string): string {
     return this.op('Div', [x, this.op('Add', [this.op('Sqrt', [this.sumLast(this.op('Mul', [x, x]), true)]), this.floatScalar(1e-12)])]);
   }
+  /** The mean of `x` [batch, seq] over the positions where `mask` [batch, seq] (an id input: 0 or 1) is 1. */
+  maskedMean(x: string, mask: string): string {
+    const m = this.op('Cast', [mask], { to: { type: 'int', value: DataType.FLOAT } });
+    const all = { keepdims: { type: 'int' as const, value: 0 } };
+    return this.op('Div', [this.op('ReduceSum', [this.op('Mul', [x, m])], all), this.op('ReduceSum', [m], all)]);
+  }
   /** TinyBERT's score cleaning: masked entries (≤ −100) become 0. */
   zeroMasked(x: string): string {
     return this.op('Where', [this.op('Less', [x, this.floatScalar(-100)]), this.floatScalar(0), x]);
@@ -146,7 +157,9 @@ function intermediateFragment(w: LossWriter, t: IntermediateTerm, params: Map<st
         w.op('ReduceMean', [w.op('Mul', [d, d])], { keepdims: { type: 'int', value: 0 } }, out);
       } else if (t.kind === 'cosine') {
         const cos = w.sumLast(w.op('Mul', [w.normalize(s), w.normalize(tv)]), false);
-        w.op('Sub', [w.floatScalar(1), w.meanAll(cos)], {}, out);
+        // DistilBERT: CosineEmbeddingLoss over the tokens the attention mask selects (each example has at least [CLS])
+        const mean = t.mask ? w.maskedMean(cos, t.mask) : w.meanAll(cos);
+        w.op('Sub', [w.floatScalar(1), mean], {}, out);
       } else {
         const cls = (x: string) => w.op('Gather', [x, w.int64Scalar(0)], { axis: { type: 'int', value: 1 } });
         // Mean squared error of the normalized [CLS] states (BERT-PKD's reference code: MSE of F.normalize; TextBrewer's
@@ -198,6 +211,8 @@ export function appendLoss(
   if (!values.has(logits)) throw new GradientError(`logits '${logits}' is not a value of the graph, so no loss can read it`);
   for (const t of intermediate) {
     if (!values.has(t.student)) throw new GradientError(`intermediate term ${t.label}: student value '${t.student}' is not a value of the graph`);
+    if (t.mask !== undefined && !values.has(t.mask))
+      throw new GradientError(`intermediate term ${t.label}: attention mask '${t.mask}' is not a value of the graph`);
   }
   if (values.has(LOSS_OUTPUT)) throw new GradientError(`the graph already has a value named '${LOSS_OUTPUT}', the name of the loss output (rename it)`);
   const model = cloneModel(forward);

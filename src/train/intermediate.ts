@@ -3,7 +3,8 @@
  * {teacher layer, student layer, feature, loss, weight}. Layers count from 0 = the embeddings output; layer i ≥ 1
  * is encoder layer i (1-based, as the papers count). Features: 'embeddings' (layer 0 only), 'hidden' (a layer's
  * output), 'attention' (its attention probabilities) and 'attention-scores' (the masked scores before Softmax, as
- * TinyBERT matches them, with masked positions zeroed on both sides). Losses: 'mse', 'cosine', 'pkd' (BERT-PKD:
+ * TinyBERT matches them, with masked positions zeroed on both sides). Losses: 'mse', 'cosine' (DistilBERT's: 1 − cos,
+ * mean over the tokens, padding left out), 'pkd' (BERT-PKD:
  * the [CLS] hidden states normalized, squared distance), 'attention-mse', 'attention-kl'.
  *
  * Layer maps give the pairs the papers state: 'uniform' (TinyBERT, g(m) = m·N/M, embeddings 0 → 0), 'skip'

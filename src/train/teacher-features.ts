@@ -67,6 +67,8 @@ export function intermediatePlan(
       studentWidth: s.width,
       teacherWidth: t.width,
       scores: m.feature === 'attention-scores',
+      // (cosine averages over the tokens, padding left out, as DistilBERT's loss)
+      ...(m.loss === 'cosine' && ss.inputs.attentionMask ? { mask: ss.inputs.attentionMask } : {}),
       label: `${i}.t${m.teacherLayer}s${m.studentLayer}.${m.feature}`,
     });
   });

@@ -11,7 +11,8 @@
  * - mse with a projection: TinyBERT's loss_mse(fit_dense(h_S), h_T) (a projection without bias), mean over elements.
  * - attention-mse on scores: TinyBERT's loss_mse after torch.where(att <= -1e2, 0, att) on both sides; with other
  *   head counts, the mean over heads (TextBrewer's att_mse_sum sums them: the loss scale differs by heads²).
- * - cosine: DistilBERT's CosineEmbeddingLoss(target 1), mean of 1 − cos over the positions.
+ * - cosine: DistilBERT's CosineEmbeddingLoss(target 1), mean of 1 − cos over the positions (with the student's
+ *   attention mask, over the tokens it selects, as DistilBERT's distiller does).
  * - pkd: BERT-PKD's patience_loss (F.mse_loss of F.normalize'd [CLS] states, mean over batch and width).
  * - attention-kl: KL(teacher ‖ student) of the attention rows, summed over keys, mean over batch, heads and rows.
  */
@@ -49,6 +50,8 @@ async function runTerms(opts: {
   numLabels?: number;
   intermediate?: Array<Omit<IntermediateTerm, 'student' | 'label' | 'teacher'>>;
   feeds: Record<string, { values: Float32Array; dims: number[] }>;
+  /** An int64 graph input `attention_mask` [batch, seq] (the terms name it as their `mask`). */
+  mask?: { values: BigInt64Array; dims: number[] };
 }): Promise<Outputs> {
   const logitsNode: Node = opts.terms?.length
     ? { name: 'logits_node', opType: 'Identity', domain: '', inputs: ['s'], outputs: ['logits'], attributes: {} }
@@ -68,7 +71,7 @@ async function runTerms(opts: {
     {
       name: 'g',
       nodes,
-      inputs: [],
+      inputs: opts.mask ? [{ name: 'attention_mask', elemType: DataType.INT64, shape: opts.mask.dims }] : [],
       outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: opts.terms?.length ? opts.dims : [] }],
       initializers: new Map([['p', float32Tensor('p', opts.dims, opts.p)]]),
       valueInfo: [],
@@ -84,6 +87,7 @@ async function runTerms(opts: {
     const feeds: Feeds = { p: new Tensor('float32', opts.p, opts.dims) };
     for (const [name, v] of lg.parameters) feeds[name] = new Tensor('float32', v, [...gg.parameterInfo.get(name)!.dims]);
     for (const [name, f] of Object.entries(opts.feeds)) feeds[name] = new Tensor('float32', f.values, f.dims);
+    if (opts.mask) feeds.attention_mask = new Tensor('int64', opts.mask.values, opts.mask.dims);
     const out = await session.run(feeds);
     const grads = new Map<string, Float64Array>();
     for (const name of parameters) grads.set(name, Float64Array.from(out[gg.dense.get(name)!]!.data as Float32Array));
@@ -376,6 +380,37 @@ describe('intermediate-layer losses against their references', () => {
     };
     expectClose([o.terms[0]!], [ref(Float64Array.from(s))]);
     expectClose(o.grad, numericGrad(ref, s), 1e-4);
+  });
+
+  it("cosine with the attention mask: DistilBERT's CosineEmbeddingLoss over the tokens the mask selects (padding left out, no gradient)", async () => {
+    const H = 4;
+    const s = randoms(B * S * H, 35);
+    const tv = randoms(B * S * H, 36);
+    // the second example is one token shorter: its last position is padding
+    const mask = BigInt64Array.from({ length: B * S }, (_, i) => (i === B * S - 1 ? 0n : 1n));
+    const o = await runTerms({
+      p: s,
+      dims: [B, S, H],
+      intermediate: [{ kind: 'cosine', weight: 1, teacherDims: [B, S, H], studentWidth: H, teacherWidth: H, mask: 'attention_mask' }],
+      feeds: { 'teacher.0': { values: tv, dims: [B, S, H] } },
+      mask: { values: mask, dims: [B, S] },
+    });
+    // torch.masked_select of the tokens, then F.cosine_embedding_loss(target 1): the mean of 1 − cos over them
+    const ref = (x: Float64Array) => {
+      let sum = 0;
+      let count = 0;
+      for (let r = 0; r < B * S; r++) {
+        if (!mask[r]) continue;
+        const a = normalizeRow(x.subarray(r * H, (r + 1) * H));
+        const b = normalizeRow(tv.subarray(r * H, (r + 1) * H));
+        sum += 1 - a.reduce((acc, v, i) => acc + v * b[i]!, 0);
+        count++;
+      }
+      return sum / count;
+    };
+    expectClose([o.terms[0]!], [ref(Float64Array.from(s))]);
+    expectClose(o.grad, numericGrad(ref, s), 1e-4);
+    for (let i = (B * S - 1) * H; i < B * S * H; i++) expect(Math.abs(o.grad[i]!)).toBe(0);
   });
 
   it("pkd: BERT-PKD's patience_loss, F.mse_loss of the F.normalize'd [CLS] states (mean over batch and width)", async () => {

@@ -634,6 +634,43 @@ describe('teacher features and the projection', () => {
     expect(again.numLabels).toBe(2);
   });
 
+  it("a cosine match leaves the batch's padding out, as DistilBERT's loss does: a step's loss is the mean of 1 − cos over the tokens", async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=32,heads=4,intermediate=64', 1);
+    const forward = student.forward(false);
+    const plan = intermediatePlan([{ teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'cosine', weight: 1 }], teacher, forward);
+    expect(plan.terms[0]!.mask).toBe(student.inputs.mask);
+    const batch = batchOf(60);
+    expect(batch.attentionMask).toContain(0n);
+    // the two hidden states by direct runs of the teacher and of the student
+    const features = await TeacherFeatures.open(teacher, plan.requests, 1);
+    const t = (await features.run(batch))[plan.requests[0]!.input]!.data as Float32Array;
+    await features.release();
+    const session = await openSession(encodeModel({ ...forward, graph: { ...forward.graph, outputs: [{ name: plan.terms[0]!.student }] } }));
+    const ids = (a: BigInt64Array) => new Tensor('int64', a, [batch.size, batch.seq]);
+    const feeds = {
+      [student.inputs.ids]: ids(batch.inputIds),
+      [student.inputs.mask!]: ids(batch.attentionMask),
+      [student.inputs.types!]: ids(batch.tokenTypeIds),
+    };
+    const s = (await session.run(feeds))[plan.terms[0]!.student]!.data as Float32Array;
+    await session.release();
+    const H = 32;
+    let sum = 0;
+    let tokens = 0;
+    for (let r = 0; r < batch.size * batch.seq; r++) {
+      if (!batch.attentionMask[r]) continue;
+      let [dot, ns, nt] = [0, 0, 0];
+      for (let j = 0; j < H; j++) {
+        dot += s[r * H + j]! * t[r * H + j]!;
+        ns += s[r * H + j]! ** 2;
+        nt += t[r * H + j]! ** 2;
+      }
+      sum += 1 - dot / Math.sqrt(ns * nt);
+      tokens++;
+    }
+    expect(await oneStepLoss(student, plan, teacher)).toBeCloseTo(sum / tokens, 5);
+  });
+
   it('one teacher layer feeds several matches: its feature is requested and declared once, and the step runs', async () => {
     const student = scratchStudent(teacherShape(teacher), 'bert:layers=2,hidden=16,heads=2,intermediate=32', 1);
     const matches = presetMatches('tinybert', 2, 2, {
