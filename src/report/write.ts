@@ -8,7 +8,7 @@ import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destina
 import { SettingsError, UserError } from '../errors.ts';
 import { sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { SweepStore, type StoredPoint } from '../sweep/store.ts';
-import { currentHashes, currentKey, currentModelHashes, dataChange, staleChange } from '../sweep/stale.ts';
+import { currentHashes, currentModelHashes, dataChange, storedPointNow } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
@@ -54,7 +54,8 @@ export function loadReport(opts: ReportOptions): ReportData {
         );
     }
     const plans = store.finishedPlans();
-    const shownOnce = opts.sweep === undefined ? oneRowPerPoint(all, plans) : [];
+    const now = pointsNow(all, plans);
+    const shownOnce = opts.sweep === undefined ? oneRowPerPoint(all, now) : [];
     const hidden = new Set(shownOnce.map((s) => s.key));
     const points = hidden.size > 0 ? all.filter((p) => !hidden.has(p.key)) : all;
     const reads = new Map<string, DataRead>();
@@ -62,7 +63,7 @@ export function loadReport(opts: ReportOptions): ReportData {
       const read = dataRead(plans.get(p.key));
       if (read) reads.set(p.key, read);
     }
-    const data = buildReport(points, failed, staleChanges(points, plans), reads, dataChanges(points, plans));
+    const data = buildReport(points, failed, staleChangesNow(points, now), reads, dataChanges(points, plans));
     // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key; a point shown
     // once, as the row of the same point under its other key) is not missing
     const shown = new Set([...all.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
@@ -84,20 +85,37 @@ export function loadReport(opts: ReportOptions): ReportData {
   }
 }
 
+/** A stored point as the code running now reads it (sweep/stale.ts `storedPointNow`): its key now, or what changed. */
+type PointNow = NonNullable<ReturnType<typeof storedPointNow>>;
+
+/**
+ * Each of `points` as the code running now reads its plan (`plans`, by key: SweepStore.finishedPlans), planned once
+ * for both the one-row-per-point and the stale questions; a point without a plan, or one this code cannot read, is
+ * left out (neither current nor stale).
+ */
+function pointsNow(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, PointNow> {
+  const out = new Map<string, PointNow>();
+  for (const p of points) {
+    const now = plans.has(p.key) ? storedPointNow(plans.get(p.key), p.key) : undefined;
+    if (now !== undefined) out.set(p.key, now);
+  }
+  return out;
+}
+
 /**
  * The finished points (`points`, oldest result first, as SweepStore.finished gives them) another of which is the same
- * point now: the code running now gives both stored plans one key (sweep/stale.ts `currentKey`: neither stale, their
- * seeds or training task written differently, so earlier code stored each under its own key, SeedForm 'written'). Of
- * each such set, all but the newest result, each with the key of that one (the row a whole store's report shows).
+ * point now: the code running now gives both stored plans one key (`now`, pointsNow: neither stale, their seeds or
+ * training task written differently, so earlier code stored each under its own key, SeedForm 'written'). Of each such
+ * set, all but the newest result, each with the key of that one (the row a whole store's report shows).
  */
-function oneRowPerPoint(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): ShownOncePoint[] {
+function oneRowPerPoint(points: readonly StoredPoint[], now: ReadonlyMap<string, PointNow>): ShownOncePoint[] {
   const byKeyNow = new Map<string, StoredPoint[]>();
   for (const p of points) {
-    const now = plans.has(p.key) ? currentKey(plans.get(p.key), p.key) : undefined;
-    if (now === undefined) continue;
-    const same = byKeyNow.get(now);
+    const read = now.get(p.key);
+    if (read === undefined || !('key' in read)) continue;
+    const same = byKeyNow.get(read.key);
     if (same) same.push(p);
-    else byKeyNow.set(now, [p]);
+    else byKeyNow.set(read.key, [p]);
   }
   const out: ShownOncePoint[] = [];
   for (const same of byKeyNow.values()) {
@@ -112,10 +130,15 @@ function oneRowPerPoint(points: readonly StoredPoint[], plans: ReadonlyMap<strin
  * (sweep/stale.ts `staleChange`), from the plans the store holds (`SweepStore.finishedPlans`).
  */
 export function staleChanges(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, string> {
+  return staleChangesNow(points, pointsNow(points, plans));
+}
+
+/** staleChanges from the points as the code running now reads them (`now`: pointsNow). */
+function staleChangesNow(points: readonly StoredPoint[], now: ReadonlyMap<string, PointNow>): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of points) {
-    const change = plans.has(p.key) ? staleChange(plans.get(p.key), p.key) : undefined;
-    if (change !== undefined) out.set(p.key, change);
+    const read = now.get(p.key);
+    if (read !== undefined && 'change' in read) out.set(p.key, read.change);
   }
   return out;
 }

@@ -101,6 +101,17 @@ function plannedNow(plan: unknown): { point: SweepPoint; keys: string[] } | unde
 }
 
 /**
+ * The point stored under `key` as `plan` (by any code) as the code running now reads it, planned once for both
+ * questions: `{key}`, the key this code gives it, where it is current (`currentKey`); `{change}`, what changed since,
+ * where it is stale (`staleChange`); undefined where this code cannot read its plan (not comparable).
+ */
+export function storedPointNow(plan: unknown, key: string): { key: string } | { change: string } | undefined {
+  const now = plannedNow(plan);
+  if (!now) return undefined;
+  return now.keys.includes(key) ? { key: now.point.key } : { change: versionChange(plan as Partial<SweepPoint>, now.point) };
+}
+
+/**
  * The key the code running now gives the point stored under `key` as `plan` (by any code) when it is current (not
  * stale: `staleChange`), else undefined. Another key than `key` for a point stored under its seeds as written
  * (key.ts SeedForm), by earlier code, or under another form of the same seeds.
