@@ -171,3 +171,25 @@ export function modelStamps(onnxPath: string): FileStamp[] | undefined {
     return undefined; // (gone, unreadable: hashing it says why where it is read)
   }
 }
+
+/**
+ * modelSha256 and modelStamps of one model (as a sweep's plan holds them), its .onnx walked for its external data files
+ * once: the stamps taken first, then the hashes; rejects with what modelSha256 throws.
+ */
+export async function modelSha256AndStamps(
+  onnxPath: string,
+  hashFile: (file: string) => Promise<string> = sha256File,
+): Promise<{ sha256: string; stamps: FileStamp[] | undefined }> {
+  let data: string[] | undefined;
+  let refused: unknown;
+  try {
+    data = externalDataFiles(onnxPath);
+  } catch (e) {
+    refused = e; // (no stamps; thrown once the .onnx is hashed, as modelSha256 throws it)
+  }
+  const stamps = data && fileStamps([onnxPath, ...data]);
+  const own = await hashFile(onnxPath);
+  if (data === undefined) throw refused;
+  const sha256 = data.length === 0 ? own : joinedSha256([own, ...(await Promise.all(data.map(hashFile)))]);
+  return { sha256, stamps };
+}

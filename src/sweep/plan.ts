@@ -9,7 +9,7 @@ import { DataError, SettingsError } from '../errors.ts';
 import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
 import { EMPTY_MODEL_CONFIG, MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
 import { locateModel, type ModelLocation } from '../onnx/locate.ts';
-import { modelSha256, modelStamps } from '../onnx/identity.ts';
+import { modelSha256AndStamps } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
 import { DEFAULT_BATCH_SIZE, defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { checkBatchFits } from '../eval/batching.ts';
@@ -417,13 +417,7 @@ type ModelIdentity = (onnx: string) => Promise<{ sha256: string; stamps: FileSta
 function modelIdentity(hash: (file: string) => Promise<string>): ModelIdentity {
   const identities = new Map<string, ReturnType<ModelIdentity>>();
   return (onnx) => {
-    if (!identities.has(onnx)) {
-      const stamps = modelStamps(onnx);
-      identities.set(
-        onnx,
-        modelSha256(onnx, hash).then((sha256) => ({ sha256, stamps })),
-      );
-    }
+    if (!identities.has(onnx)) identities.set(onnx, modelSha256AndStamps(onnx, hash));
     return identities.get(onnx)!;
   };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { fileStamps, sha256Bytes, sha256File } from '../../src/files.ts';
-import { externalDataFiles, modelSha256, modelSha256Sync, modelStamps } from '../../src/onnx/identity.ts';
+import { externalDataFiles, modelSha256, modelSha256AndStamps, modelSha256Sync, modelStamps } from '../../src/onnx/identity.ts';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import { onnx } from '../../src/onnx/proto.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -73,6 +73,13 @@ describe('the external data pre-check', () => {
     expect(modelSha256Sync(path)).toBe(await modelSha256(path));
     // its stamps: the .onnx's and its external data's (none while just written: see fileStamps)
     expect(modelStamps(path)).toBeUndefined();
+    const decode = vi.spyOn(onnx.ModelProto, 'decode');
+    try {
+      expect(await modelSha256AndStamps(path)).toEqual({ sha256: await modelSha256(path), stamps: undefined });
+      expect(decode).toHaveBeenCalledTimes(2); // (once for the stamps and the hash together, once for modelSha256 alone)
+    } finally {
+      decode.mockRestore();
+    }
     const later = Date.now() + 10_000;
     expect(fileStamps([path, ...externalDataFiles(path)], later)!.map((s) => s.file)).toEqual([path, data]);
   });
@@ -154,6 +161,7 @@ describe('external data locations written two ways, or leaving the folder', () =
     expect(() => externalDataFiles(path)).toThrow(refusal);
     await expect(modelSha256(path)).rejects.toThrow(refusal);
     expect(modelStamps(path)).toBeUndefined();
+    await expect(modelSha256AndStamps(path)).rejects.toThrow(refusal);
   });
 
   it('refuses a data file that is a symbolic link leading outside the folder, as loading does', () => {
