@@ -4,12 +4,10 @@
  * structure of its baseline, or of the model its lineage sidecar says it was compressed, trained or distilled from
  * (the teacher, whose tokenizer and vocabulary a student reads): the graph inputs are the same.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { findBert } from '../bert/discover.ts';
-import { lineagePath } from '../destination.ts';
-import { lineageSource, memoizedSha256Sync, type SourceRecord } from './lineage.ts';
+import { lineageWalk, memoizedSha256Sync, type SourceRecord } from './lineage.ts';
 import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
@@ -69,28 +67,20 @@ export function benchSubject(path: string, fallback?: BertStructure): BenchSubje
  * folder stands for its model.onnx.
  */
 function structureFromLineage(path: string): BertStructure | undefined {
-  const seen = new Set<string>([resolve(path)]);
-  const hashOf = memoizedSha256Sync();
-  let sidecar = lineagePath(path);
-  while (existsSync(sidecar)) {
-    let record: { input?: SourceRecord | null; teacher?: SourceRecord | null };
-    try {
-      record = (JSON.parse(readFileSync(sidecar, 'utf8')) ?? {}) as typeof record;
-    } catch {
-      return undefined;
-    }
-    const named = [record.input, record.teacher].find((s) => typeof s?.path === 'string');
-    const parent = named ? lineageSource(named, sidecar, (onnx) => !seen.has(onnx), hashOf) : undefined;
+  const lineage = lineageWalk(path, memoizedSha256Sync());
+  for (let file = resolve(path); ; ) {
+    const record = lineage.record(file) as { input?: SourceRecord | null; teacher?: SourceRecord | null } | null | undefined;
+    if (record === undefined) return undefined;
+    const named = [record?.input, record?.teacher].find((s) => typeof s?.path === 'string');
+    const parent = named ? lineage.follow(named, file) : undefined;
     if (!parent) return undefined;
-    seen.add(parent);
     try {
       return findBert(loadModel(parent), { label: parent });
     } catch (e) {
       if (!(e instanceof NotBertError)) throw e;
     }
-    sidecar = lineagePath(parent);
+    file = parent;
   }
-  return undefined;
 }
 
 /** The inputs that feed a subject: its structure's, or a recurrent model's by name. */

@@ -64,6 +64,36 @@ export function lineageSource(source: SourceRecord, sidecar: string, wanted: (on
   return undefined;
 }
 
+/** A walk up the lineage sidecars from one model (lineageWalk), reaching each file once. */
+export interface LineageWalk {
+  /** The parsed lineage sidecar of `file` (a resolved .onnx); undefined where it has none or it cannot be read. */
+  record(file: string): unknown;
+  /**
+   * The file `source`, recorded in the sidecar of `file`, names (lineageSource, by the walk's `hashOf`) where `wanted`
+   * takes it and the walk has not reached it yet, then reached; else undefined.
+   */
+  follow(source: SourceRecord, file: string, wanted?: (onnx: string) => boolean): string | undefined;
+}
+
+/** A walk up the lineage sidecars from `onnx`, which it has reached (so a record naming it is not followed back to it). */
+export function lineageWalk(onnx: string, hashOf: (file: string) => string): LineageWalk {
+  const reached = new Set<string>([resolve(onnx)]);
+  return {
+    record(file) {
+      try {
+        return JSON.parse(readFileSync(lineagePath(file), 'utf8'));
+      } catch {
+        return undefined; // (no sidecar, or an unreadable one: it names nothing)
+      }
+    },
+    follow(source, file, wanted = () => true) {
+      const found = lineageSource(source, lineagePath(file), (f) => !reached.has(f) && wanted(f), hashOf);
+      if (found) reached.add(found);
+      return found;
+    },
+  };
+}
+
 /**
  * The sha256 of every model the lineage sidecar of `onnx` names as a source, following their own sidecars (each file
  * once, and only where it is the file its record hashed); undefined without one.
@@ -71,33 +101,23 @@ export function lineageSource(source: SourceRecord, sidecar: string, wanted: (on
 export function sourceHashes(onnx: string, hashOf: (file: string) => string = memoizedSha256Sync()): Set<string> | undefined {
   if (!existsSync(lineagePath(onnx))) return undefined;
   const hashes = new Set<string>();
-  const visited = new Set<string>([resolve(onnx)]);
+  const lineage = lineageWalk(onnx, hashOf);
   // (a source without a sidecar names nothing more: not hashed)
-  const followed = (file: string) => !visited.has(file) && existsSync(lineagePath(file));
+  const withSidecar = (file: string) => existsSync(lineagePath(file));
   const visit = (file: string, depth: number) => {
-    const sidecar = lineagePath(file);
     if (depth > 16) return;
-    let record: unknown;
-    try {
-      record = JSON.parse(readFileSync(sidecar, 'utf8'));
-    } catch {
-      return; // an unreadable sidecar names nothing
-    }
     const walk = (node: unknown) => {
       if (!node || typeof node !== 'object') return;
       for (const [key, value] of Object.entries(node)) {
         if (!SOURCE_KEYS.has(key) || !value || typeof value !== 'object') continue;
         const source = value as SourceRecord;
         if (typeof source.sha256 === 'string') hashes.add(source.sha256);
-        const found = lineageSource(source, sidecar, followed, hashOf);
-        if (found) {
-          visited.add(found);
-          visit(found, depth + 1);
-        }
+        const found = lineage.follow(source, file, withSidecar);
+        if (found) visit(found, depth + 1);
         walk(value);
       }
     };
-    walk(record);
+    walk(lineage.record(file));
   };
   visit(resolve(onnx), 0);
   return hashes;
