@@ -48,7 +48,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
-import { modeName as formatMode, parseMode, type QuantizeMode } from '../quantize/settings.ts';
+import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
 import {
   StepSettingError,
@@ -344,7 +344,7 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
     const before = t ? untrainableBefore(steps, j) : undefined;
     if (!t || !before) return undefined;
     // (a float16 model trains, but in float32: the point would be named float16 and store float32)
-    if (before.pass === 'quantize' && quantizeKind(steps[before.index]!) === 'float16') {
+    if (before.pass === 'quantize' && quantizeMode(steps[before.index]!).kind === 'float16') {
       const pass = 'quantize float16';
       const why = `training computes and writes float32, so ${pass}'s storage would not reach the trained model`;
       return { step: `a ${t.kind} step`, before: { index: before.index, pass }, why, fix: `put ${pass} after the ${t.kind} step` };
@@ -366,7 +366,7 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
   (steps, j) => {
     const q = requantizedBefore(steps, j);
     if (q === undefined) return undefined;
-    const [first, then] = [modeName(steps[q]!), modeName(steps[j]!)];
+    const [first, then] = [modeName(quantizeMode(steps[q]!)), modeName(quantizeMode(steps[j]!))];
     return {
       step: `quantize ${then}`,
       before: { index: q, pass: `quantize ${first}` },
@@ -393,7 +393,7 @@ const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = { 'prune-heads': '
  */
 function quantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
   if (!Object.hasOwn(FLOAT_WEIGHT_PASSES, steps[index]!.pass)) return undefined;
-  const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && !['mixed', 'float16'].includes(quantizeKind(s)));
+  const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && !['mixed', 'float16'].includes(quantizeMode(s).kind));
   return q < 0 ? undefined : q;
 }
 
@@ -404,23 +404,18 @@ function quantizedBefore(steps: readonly PassStep[], index: number): number | un
  */
 function requantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
   if (steps[index]!.pass !== 'quantize') return undefined;
-  const to = quantizeKind(steps[index]!);
+  const to = quantizeMode(steps[index]!).kind;
   const q = steps.findIndex((s, i) => {
     if (i >= index || s.pass !== 'quantize') return false;
-    const from = quantizeKind(s);
+    const from = quantizeMode(s).kind;
     return from === 'float16' || (to === 'float16' && from !== 'mixed');
   });
   return q < 0 ? undefined : q;
 }
 
-/** A quantize step's mode as written in messages (int8, int4-block:32, float16). */
-function modeName(step: PassStep): string {
-  return formatMode(parseMode(getPass(step.pass).check(step.settings).mode));
-}
-
-/** The mode of a quantize step (its settings checked). */
-function quantizeKind(step: PassStep): QuantizeMode['kind'] {
-  return parseMode(getPass(step.pass).check(step.settings).mode).kind;
+/** The mode of a quantize step (its settings checked); modeName writes it as messages do (int8, int4-block:32, float16). */
+function quantizeMode(step: PassStep): QuantizeMode {
+  return parseMode(getPass(step.pass).check(step.settings).mode);
 }
 
 /** A pipeline's `models`: names of models of the file. */
