@@ -1,10 +1,12 @@
 /**
  * Folders that evaluation reads, written in a test's temporary folder: a model folder (model.onnx, config.json and
- * a word-level vocab.txt over `WORDS`) and a GLUE task's TSV files with a few rows of those words.
+ * a word-level vocab.txt over `WORDS`; or the shared toy pretraining checkpoint) and a GLUE task's TSV files with a few
+ * rows of those words.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveModel, type Model } from '../../src/onnx/index.ts';
+import { fixture } from './paths.ts';
 
 /** Every word the generated rows use; the vocabulary has them after BERT's five special tokens. */
 export const WORDS: readonly string[] = [
@@ -35,6 +37,20 @@ export function writeModelFolder(dir: string, model: Model, opts: { regression?:
   const labels = opts.regression ? { num_labels: 1, problem_type: 'regression' } : { num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', ...labels, max_length: opts.maxLength ?? 16 }));
   writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+  return dir;
+}
+
+/** The shared toy pretraining checkpoint (MLM and NSP heads, 99 ids; present only with ../shared/fixtures/onnx). */
+export const PRETRAINING_CHECKPOINT = fixture('bert-toy-pretraining-torch11-op12.onnx');
+
+/**
+ * Writes PRETRAINING_CHECKPOINT as a model folder `dir`, with its tokenizer's vocabulary of 99 ids (the five
+ * specials, then words w0…w93) and no config.json; returns `dir`.
+ */
+export function writePretrainingFolder(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(PRETRAINING_CHECKPOINT, join(dir, 'model.onnx'));
+  writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 94 }, (_, i) => `w${i}`)].join('\n') + '\n');
   return dir;
 }
 

@@ -2,15 +2,15 @@
  * A sweep's plan refuses a model that cannot be scored on one of its tasks (its classifier's width, by config.json or
  * by its scores output, is not the task's), as eval would refuse it at every point, the baseline first.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { fixture, hasFixtures } from '../helpers/paths.ts';
+import { writeGlueTask, writeModelFolder, writePretrainingFolder } from '../helpers/model-folder.ts';
+import { hasFixtures } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 let root: string;
@@ -24,13 +24,7 @@ beforeAll(() => {
   const twice = writeModelFolder(join(root, 'models', 'twice'), tinyBert());
   writeFileSync(join(twice, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'LABEL_1', 1: 'LABEL_1' }, max_length: 16 }));
   // a pretraining checkpoint (MLM and NSP heads, the shared fixture), its tokenizer's vocabulary of 99 tokens
-  if (hasFixtures) {
-    const pretraining = join(root, 'models', 'pretraining');
-    mkdirSync(pretraining, { recursive: true });
-    copyFileSync(fixture('bert-toy-pretraining-torch11-op12.onnx'), join(pretraining, 'model.onnx'));
-    const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 94 }, (_, i) => `w${i}`)];
-    writeFileSync(join(pretraining, 'vocab.txt'), `${tokens.join('\n')}\n`);
-  }
+  if (hasFixtures) writePretrainingFolder(join(root, 'models', 'pretraining'));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
   writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
   mkdirSync(join(root, 'glue', 'MRPC'));

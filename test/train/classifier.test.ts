@@ -7,7 +7,7 @@
  * classifier fits is trained as before, and one whose labels are misspelt is refused as eval refuses it. The general
  * stage with --task writes a config.json that names the classifier it sized; every-other takes a teacher without one.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ import { loadModel } from '../../src/onnx/load.ts';
 import { saveModel } from '../../src/onnx/save.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { FIXTURES_DIR } from '../helpers/glue-paths.ts';
+import { PRETRAINING_CHECKPOINT, writePretrainingFolder } from '../helpers/model-folder.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-classifier-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -437,14 +437,9 @@ describe('the general stage with --task, misspelt labels in the task stage, ever
   });
 });
 
-const MLM = join(FIXTURES_DIR, 'bert-toy-pretraining-torch11-op12.onnx');
-describe.skipIf(!existsSync(MLM))('general distillation from a pretraining (MLM + NSP) teacher (needs ../shared/fixtures/onnx)', () => {
+describe.skipIf(!existsSync(PRETRAINING_CHECKPOINT))('general distillation from a pretraining (MLM + NSP) teacher (needs ../shared/fixtures/onnx)', () => {
   it('runs without --task and writes an encoder-only student', async () => {
-    const dir = join(work, 'mlm-teacher');
-    mkdirSync(dir, { recursive: true });
-    copyFileSync(MLM, join(dir, 'model.onnx'));
-    // the toy model's 99 ids: the specials, then words
-    writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 94 }, (_, i) => `w${i}`)].join('\n') + '\n');
+    const dir = writePretrainingFolder(join(work, 'mlm-teacher'));
     const r = await runTraining({
       ...common,
       teacher: dir,
@@ -476,12 +471,9 @@ describe.skipIf(!existsSync(MLM))('general distillation from a pretraining (MLM 
   });
 });
 
-describe.skipIf(!existsSync(MLM))('compress train of a pretraining (MLM + NSP) checkpoint (needs ../shared/fixtures/onnx)', () => {
+describe.skipIf(!existsSync(PRETRAINING_CHECKPOINT))('compress train of a pretraining (MLM + NSP) checkpoint (needs ../shared/fixtures/onnx)', () => {
   it('is refused naming --new-head; with it, the MLM and NSP heads are replaced by a seeded classifier on the pooler; distill gives it one', async () => {
-    const dir = join(work, 'mlm-checkpoint');
-    mkdirSync(dir, { recursive: true });
-    copyFileSync(MLM, join(dir, 'model.onnx'));
-    writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 94 }, (_, i) => `w${i}`)].join('\n') + '\n');
+    const dir = writePretrainingFolder(join(work, 'mlm-checkpoint'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', architectures: ['BertForPreTraining'], max_length: 24 }));
     const out = join(work, 'mlm-rte', 'model.onnx');
     await expect(runTraining({ ...common, task: 'RTE', student: dir, output: out })).rejects.toThrow(
