@@ -7,12 +7,23 @@ import { parseSweep } from '../../src/sweep/spec.ts';
 
 /**
  * The one line planSweep refuses a sweep with (its SettingsError's message), or undefined when it plans: the sweep
- * `name`, its file `root`/`name`.yaml, of the model folders `models` (under `root`/models, each on SST-2) and one
- * pipeline `pipeline` of `steps`, GLUE data from `root`/glue.
+ * `name`, its file `root`/`name`.yaml, of the model folders `models` (under `root`/models, each on SST-2, or on the
+ * `tasks` given with its folder's name) and one pipeline `pipeline` of `steps`, GLUE data from `root`/glue.
  */
-export async function planRefusal(root: string, name: string, models: readonly string[], pipeline: string, steps: unknown[]): Promise<string | undefined> {
+export async function planRefusal(
+  root: string,
+  name: string,
+  models: ReadonlyArray<string | { folder: string; tasks: string[] }>,
+  pipeline: string,
+  steps: unknown[],
+): Promise<string | undefined> {
   const spec = parseSweep(
-    { name, models: models.map((m) => ({ path: `models/${m}`, tasks: ['SST-2'] })), calibration: false, pipelines: [{ name: pipeline, steps }] },
+    {
+      name,
+      models: models.map((m) => (typeof m === 'string' ? { path: `models/${m}`, tasks: ['SST-2'] } : { path: `models/${m.folder}`, tasks: m.tasks })),
+      calibration: false,
+      pipelines: [{ name: pipeline, steps }],
+    },
     join(root, `${name}.yaml`),
     `${name}.yaml`,
   );

@@ -6,12 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SettingsError } from '../../src/errors.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
-import { parseSweep } from '../../src/sweep/spec.ts';
 import { writeGlueTask, writeModelFolder, writePretrainingFolder } from '../helpers/model-folder.ts';
 import { hasFixtures } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
 beforeAll(() => {
@@ -34,25 +32,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The line planSweep refuses a one-model sweep with (`model` on `tasks`, a baseline and a train step), or undefined. */
-async function refusal(model: string, tasks: string[]): Promise<string | undefined> {
-  const spec = parseSweep(
-    {
-      name: 'u',
-      models: [{ path: `models/${model}`, tasks }],
-      calibration: false,
-      pipelines: [{ name: 'ft', steps: [{ pass: 'train', settings: { epochs: 1 } }] }],
-    },
-    join(root, 'u.yaml'),
-    'u.yaml',
-  );
-  try {
-    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
-    return undefined;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
-    return (e as Error).message;
-  }
-}
+const refusal = (model: string, tasks: string[]) => planRefusal(root, 'u', [{ folder: model, tasks }], 'ft', [{ pass: 'train', settings: { epochs: 1 } }]);
 
 describe("a sweep's plan checks that each model can be scored on its tasks", () => {
   it('refuses a classifier of another width in the words eval uses, saying how to give it the task classifier first', async () => {
