@@ -69,6 +69,11 @@ export interface UpdateKernel {
    * hosted arrays (`hostValues` of `updateKernel`) is used up.
    */
   host(length: number): Float32Array | undefined;
+  /**
+   * optimizer.ts `squares(a)` (the sum of the squares of `a`'s values, four partial sums) with the same bits, computed
+   * by the kernel where `a` is in its memory (a hosted array); undefined for an array elsewhere, or by the js kernel.
+   */
+  squares(a: Float32Array): number | undefined;
 }
 
 function jsKernel(): UpdateKernel {
@@ -80,6 +85,7 @@ function jsKernel(): UpdateKernel {
       for (let r = 0; r < rows.length; r++) update(p, mo.m, mo.v, rows[r] * width, rowGrads, r * width, width, k);
     },
     host: () => undefined,
+    squares: () => undefined,
   };
 }
 
@@ -98,6 +104,8 @@ type AdamwExport = (
   epsHat: number,
   gradScale: number,
 ) => void;
+
+type SumsqExport = (a: number, n: number) => number;
 
 let compiled: WebAssembly.Module | undefined;
 const PAGE = 65536;
@@ -144,7 +152,9 @@ function wasmKernel(lengths: readonly number[], hostValues: number, scratchValue
     return undefined;
   }
   compiled ??= new WebAssembly.Module(Buffer.from(ADAMW_WASM_BASE64, 'base64'));
-  const adamw = new WebAssembly.Instance(compiled, { env: { memory } }).exports.adamw as AdamwExport;
+  const { exports } = new WebAssembly.Instance(compiled, { env: { memory } });
+  const adamw = exports.adamw as AdamwExport;
+  const sumsq = exports.sumsq as SumsqExport;
   const heap = new Float32Array(memory.buffer);
   const scratchP = 0;
   const scratchG = scratch;
@@ -230,6 +240,7 @@ function wasmKernel(lengths: readonly number[], hostValues: number, scratchValue
       update4(p, mo, rows, rowGrads, width, k);
       if (full < width) for (let r = 0; r < rows.length; r++) update(p, mo.m, mo.v, rows[r] * width + full, rowGrads, r * width + full, width - full, k);
     },
+    squares: (a) => (inHeap(a) ? sumsq(a.byteOffset, a.length) : undefined),
   };
 }
 

@@ -7,6 +7,10 @@
 ;; Arguments: byte offsets of p, m, v and g in the imported memory (any alignment), the number of groups of four
 ;; values, then the float64 coefficients. The caller updates the values after the last full group itself.
 ;;
+;; `sumsq` is optimizer.ts's `sumOfSquares` of one array in the same memory: the squares of its float32 values summed
+;; in float64 into four partial sums (positions i mod 4; the values after the last full group into the first), then
+;; (s0 + s1) + (s2 + s3), the TypeScript loop's operations in its order, so it returns the same bits.
+;;
 ;; Regenerate src/train/adamw-wasm.ts after an edit: npm run wasm
 (module
   (import "env" "memory" (memory 1))
@@ -67,4 +71,31 @@
                          (f64x2.div (f64x2.mul (local.get $S) (local.get $mh))
                                     (f64x2.add (f64x2.sqrt (local.get $vh)) (local.get $E)))))))
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
-        (br $next)))))
+        (br $next))))
+  (func (export "sumsq") (param $a i32) (param $n i32) (result f64)
+    (local $at i32) (local $end i32) (local $x4 v128) (local $lo v128) (local $hi v128) (local $s0 f64) (local $x f64)
+    (local.set $end (i32.shl (i32.shr_u (local.get $n) (i32.const 2)) (i32.const 4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $x4 (v128.load (i32.add (local.get $a) (local.get $at))))
+        ;; lanes (s0, s1) and (s2, s3)
+        (local.set $lo (f64x2.add (local.get $lo)
+          (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x4)) (f64x2.promote_low_f32x4 (local.get $x4)))))
+        (local.set $hi (f64x2.add (local.get $hi)
+          (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $x4) (local.get $x4)))
+                     (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $x4) (local.get $x4))))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next)))
+    ;; the values after the last full group, into s0
+    (local.set $s0 (f64x2.extract_lane 0 (local.get $lo)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $tail
+      (loop $more
+        (br_if $tail (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $a) (local.get $at)))))
+        (local.set $s0 (f64.add (local.get $s0) (f64.mul (local.get $x) (local.get $x))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $more)))
+    (f64.add (f64.add (local.get $s0) (f64x2.extract_lane 1 (local.get $lo)))
+             (f64.add (f64x2.extract_lane 0 (local.get $hi)) (f64x2.extract_lane 1 (local.get $hi))))))

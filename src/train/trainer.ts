@@ -362,6 +362,8 @@ export async function createStepper(
   for (const [name, output] of gg.dense) fetches[output] = new Tensor('float32', optimizer.gradientBuffer(name), gg.parameterInfo.get(name)!.dims);
   const buffers: Buffers = { masks: new MaskBuffers() };
   const rowWorkspaces = gg.sparse.map((): RowWorkspace => ({}));
+  // clipping's norm: each gradient in the optimizer's memory summed by its kernel (the bits of the TypeScript loop)
+  const squaresOf = (a: Float32Array) => optimizer.squares(a);
   let lastTimings: StepTimings = { feeds: 0, graph: 0, update: 0 };
   return {
     params,
@@ -399,7 +401,7 @@ export async function createStepper(
         const g = name !== undefined ? optimizer.gradientBuffer(p) : tableGrads.get(p);
         if (g) dense.set(p, g);
       }
-      const { scale } = settings.maxGradNorm > 0 ? clipFactor(dense, sparse, settings.maxGradNorm) : { scale: 1 };
+      const { scale } = settings.maxGradNorm > 0 ? clipFactor(dense, sparse, settings.maxGradNorm, squaresOf) : { scale: 1 };
       optimizer.step(dense, lr, scale);
       for (const r of sparse) optimizer.stepSparse(r.parameter, r.rows, r.grads, gg.parameterInfo.get(r.parameter)!.dims[1], lr, scale);
       lastTimings = { feeds: t1 - t0, graph: t2 - t1, update: performance.now() - t2 };

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Coefficients, type Moments, SCRATCH_VALUES, type UpdateKernel, updateKernel } from '../../src/train/adamw-kernel.ts';
-import { AdamW, type AdamWOptions } from '../../src/train/optimizer.ts';
+import { AdamW, type AdamWOptions, clipFactor, squares } from '../../src/train/optimizer.ts';
 import { bitIdentical, lcg } from '../helpers/feeds.ts';
 
 function randomArray(n: number, seed: number, scale = 1): Float32Array {
@@ -175,6 +175,39 @@ describe('AdamW WebAssembly kernel', () => {
         });
       }
     }
+  });
+
+  it("clipping's sum of squares of a hosted array, summed in the kernel, has the bits of the TypeScript loop", () => {
+    const lengths = [0, 1, 3, 4, 5, 7, 8, 1001, 4096, 100_003];
+    const params = new Map(lengths.map((n, i) => [`p${i}`, new Float32Array(n)]));
+    const opt = new AdamW(params, { lr: 0.01, host: { gradients: [...params.keys()] } });
+    const r = lcg(5);
+    for (const [i, name] of [...params.keys()].entries()) {
+      const g = opt.gradientBuffer(name);
+      // magnitudes from 1e-30 to 1e15: the float64 sums round, so a value summed in another order shows in the bits
+      for (let j = 0; j < g.length; j++) g[j] = (2 * r() - 1) * 10 ** Math.floor(45 * r() - 30);
+      const inKernel = opt.squares(g);
+      expect(Object.is(inKernel, squares(g.slice())), `length ${lengths[i]}`).toBe(true);
+    }
+    // the kernel sums the arrays in its memory only; the others (a sparse table's gathered rows) in TypeScript
+    const kernel = updateKernel('wasm', [8], 8);
+    const hosted = kernel.host(8)!;
+    hosted.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(kernel.squares(hosted)).toBe(204);
+    expect(kernel.squares(hosted.slice())).toBeUndefined();
+    expect(updateKernel('js', [8]).squares(Float32Array.of(3))).toBeUndefined();
+    // special values: ±0, subnormals, the float32 maximum (its square overflows nothing in float64), infinities, NaN
+    const special = opt.gradientBuffer('p6');
+    special.set([-0, 1e-45, -1e-40, 3.4e38, -3.4e38, 1, 2, 3]);
+    expect(Object.is(opt.squares(special), squares(special.slice()))).toBe(true);
+    special[5] = Infinity;
+    expect(opt.squares(special)).toBe(Infinity);
+    special[6] = Number.NaN;
+    expect(opt.squares(special)).toBeNaN();
+    // clipFactor with the kernel's sums: the norm and scale of the TypeScript loop
+    const dense = new Map([...params.keys()].filter((k) => k !== 'p6').map((k) => [k, opt.gradientBuffer(k)] as const));
+    const rows = [{ rows: Int32Array.of(0, 2), grads: randomArray(10, 3) }];
+    expect(clipFactor(dense, rows, 1, (a) => opt.squares(a))).toEqual(clipFactor(new Map([...dense].map(([k, v]) => [k, v.slice()])), rows, 1));
   });
 
   it('its scratch areas are of a bounded size, not that of the largest parameter', () => {
