@@ -404,8 +404,10 @@ function jointPhase(d: DistillSettings): boolean {
  */
 export function checkTaskSettings(task: TaskDefinition, distill: DistillSettings): void {
   if (distill.stage === 'task' && distill.augment > 0 && distill.alpha > 0 && task.regression) {
+    // (not 'as in TinyBERT': its task_distill.py regresses STS-B on the gold scores alone, which its augmentation
+    // copies from each source sentence to its variants)
     throw new SettingsError(
-      `--augment with --alpha ${distill.alpha}${distill.alpha === DEFAULT_DISTILL_SETTINGS.alpha ? ' (the default)' : ''}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher is the only target, as in TinyBERT)`,
+      `--augment with --alpha ${distill.alpha}${distill.alpha === DEFAULT_DISTILL_SETTINGS.alpha ? ' (the default)' : ''}: augmented ${task.name} examples have no gold score to regress on; use --alpha 0 (the teacher's score is then the only target)`,
     );
   }
 }

@@ -137,7 +137,7 @@ describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/te
 
   it('refuses augmented examples with a gold-score term (STS-B, alpha > 0) in one line, before any work', async () => {
     await expect(runTraining({ ...stsbJob('stsb-augment', 8), distill: { alpha: 0.5, augment: 1 } })).rejects.toThrow(
-      /^--augment with --alpha 0\.5 \(the default\): augmented STS-B examples have no gold score to regress on; use --alpha 0/,
+      /^--augment with --alpha 0\.5 \(the default\): augmented STS-B examples have no gold score to regress on; use --alpha 0 \(the teacher's score is then the only target\)$/,
     );
     expect(existsSync(join(work, 'stsb-augment'))).toBe(false);
   });
