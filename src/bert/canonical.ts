@@ -28,7 +28,8 @@ import { findBert } from './discover.ts';
 import { classifyActivation } from './discover/feed-forward.ts';
 import { GraphContext } from './discover/graph-context.ts';
 import { sharedLayerGroups } from './inspect.ts';
-import type { BertStructure, EncoderInputs, EncoderLayer, LayerNorm, Linear, Quantization } from './structure.ts';
+import type { BertStructure, EncoderInputs, EncoderLayer, LayerNorm, Linear } from './structure.ts';
+import { quantizedWeight } from './stored-quantized.ts';
 
 /** A model read into the builder's terms. */
 export interface CanonicalBert {
@@ -99,31 +100,8 @@ export function rebuildCanonical(model: Model, opts: RebuildOptions = {}): Model
 
 /** Refuses a model with any weight stored quantized. */
 function refuseQuantized(s: BertStructure): void {
-  const check = (what: string, q: Quantization | undefined) => {
-    if (q) refuse(`${what} is stored quantized (${q.kind}); train before quantizing (rebuild the float model)`);
-  };
-  const linear = (what: string, l: Linear | undefined) => check(what, l?.quantization);
-  const e = s.embeddings;
-  check('the word embedding', e.word.quantization);
-  linear('the word embedding projection', e.word.projection);
-  linear('the embeddings mapping', e.mapping);
-  check('the position embedding', e.position?.quantization);
-  check('the token type embedding', e.tokenType?.quantization);
-  for (const l of s.layers) {
-    const a = l.attention;
-    check(`layer ${l.index} attention`, a?.fused?.quantization);
-    for (const [role, lin] of [
-      ['query', a?.q],
-      ['key', a?.k],
-      ['value', a?.v],
-      ['attention output', a?.output],
-    ] as const)
-      linear(`layer ${l.index} ${role}`, lin);
-    linear(`layer ${l.index} FFN input`, l.ffn.in);
-    linear(`layer ${l.index} FFN output`, l.ffn.out);
-  }
-  linear('the pooler', s.pooler?.dense);
-  s.head?.linears.forEach((l, i) => linear(`head projection ${i}`, l));
+  const stored = quantizedWeight(s);
+  if (stored) refuse(`${stored}; train before quantizing (rebuild the float model)`);
 }
 
 /** Refuses models without the sequence-classification head of their family. */

@@ -19,3 +19,13 @@ export function isEncoderOnly(s: BertStructure): boolean {
 export function encoderOnlyNote(model: Model): string {
   return `encoder-only (outputs ${model.graph.outputs.map((o) => o.name).join(', ')}; no classifier)`;
 }
+
+/**
+ * A refusal's way to give the model at `path` the classifier of `task`: `compress train --new-head`; `sweep`: then
+ * sweep that model. A model stored quantized (`quantized`: storedQuantized, in words), which training cannot read:
+ * said, and the command is the float model's it was quantized from, quantized again after.
+ */
+export function newHeadAdvice(task: string, path: string, quantized: string | undefined, sweep = false): string {
+  if (!quantized) return `give it ${task}'s classifier first (compress train ${path} --task ${task} --new-head -o OUT)${sweep ? ' and sweep that model' : ''}`;
+  return `${quantized}, which training cannot read: give the float model it was quantized from ${task}'s classifier first (compress train FLOAT_MODEL --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
+}

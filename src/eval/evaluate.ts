@@ -19,7 +19,8 @@ import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, 
 import type { ModelLocation } from '../onnx/locate.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
-import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
+import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
+import { storedQuantized } from '../bert/stored-quantized.ts';
 import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, outputsLine, type GraphFacts } from './graph-checks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
@@ -306,7 +307,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         const other = e instanceof SettingsError ? anotherTasksLabels(task, modelConfig.id2label, numLabels) : undefined;
         if (!other) throw e;
         throw new SettingsError(
-          `${(e as Error).message}; its labels are ${other.name}'s: give it ${task.name}'s classifier first (compress train ${location?.dir ?? 'MODEL'} --task ${task.name} --new-head -o OUT)`,
+          `${(e as Error).message}; its labels are ${other.name}'s: ${newHeadAdvice(task.name, location?.dir ?? 'MODEL', readGraph && storedQuantized(readGraph(), facts.structure))}`,
         );
       }
     });

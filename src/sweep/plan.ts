@@ -31,7 +31,8 @@ import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from '
 import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { discovered, modelInputs } from '../bert/model-inputs.ts';
-import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
+import { encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
+import { quantizedWeight, storedQuantized } from '../bert/stored-quantized.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
@@ -449,7 +450,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
     refuseOtherHeads(spec, m, graph, source.path);
-    refuseUnscorableTasks(spec, m, model?.graph, config, source.path);
+    refuseUnscorableTasks(spec, m, model, config, source.path);
     // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
     const limits = graph?.limits ?? null;
     const bench: PointBench = {
@@ -675,8 +676,7 @@ function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | unde
   const head = read?.structure.head?.kind;
   if (!head || head === 'sequence-classification' || head === 'unknown') return;
   const task = m.tasks[0] ?? 'TASK';
-  const advice =
-    head === 'pretraining' ? `: give it ${task}'s classifier first (compress train ${path} --task ${task} --new-head -o OUT) and sweep that model` : '';
+  const advice = head === 'pretraining' ? `: ${newHeadAdvice(task, path, quantizedWeight(read!.structure), true)}` : '';
   throw new SettingsError(
     `${spec.file}: ${modelLabel(spec, m)}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too${advice}`,
   );
@@ -688,8 +688,8 @@ function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | unde
  * it runs. Every point evaluates its model on its tasks, its baseline too, so every point would fail. Said as eval
  * says it, after the file and the model; where the count differs, with the way to give it the task's classifier first.
  */
-function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, graph: Model | undefined, config: ModelConfig, path: string): void {
-  const width = graph ? scoresOutput(graph).width : null;
+function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, model: PlanModel | undefined, config: ModelConfig, path: string): void {
+  const width = model ? scoresOutput(model.graph).width : null;
   const count = config.numLabels ?? width;
   if (count === null) return;
   for (const name of m.tasks) {
@@ -704,7 +704,7 @@ function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, graph: Model | und
       const advice =
         count === wanted && !other
           ? ''
-          : `; ${other ? `its labels are ${other.name}'s: ` : ''}every point evaluates it on ${task.name}, its baseline too: give it ${task.name}'s classifier first (compress train ${path} --task ${task.name} --new-head -o OUT) and sweep that model`;
+          : `; ${other ? `its labels are ${other.name}'s: ` : ''}every point evaluates it on ${task.name}, its baseline too: ${newHeadAdvice(task.name, path, model && storedQuantized(model.graph, model.structure), true)}`;
       throw new SettingsError(`${spec.file}: ${modelLabel(spec, m)}: ${e.message}${advice}`);
     }
   }
