@@ -83,7 +83,8 @@ export interface IntermediateTerm {
   scores?: boolean;
   /**
    * The student's attention-mask input ([batch, seq], 1 on tokens): `cosine` takes its mean over these tokens only,
-   * as DistilBERT's cosine loss selects them (padding, all of a fixed-length export's tail, is left out).
+   * as DistilBERT's cosine loss selects them (padding, all of a fixed-length export's tail, is left out), and
+   * `attention-kl` over their query rows, as MiniLM's.
    */
   mask?: string;
   /** Names the term's output. */
@@ -124,11 +125,17 @@ class LossWriter extends GraphWriter {
   normalize(x: string): string {
     return this.op('Div', [x, this.op('Add', [this.op('Sqrt', [this.sumLast(this.op('Mul', [x, x]), true)]), this.floatScalar(1e-12)])]);
   }
-  /** The mean of `x` [batch, seq] over the positions where `mask` [batch, seq] (an id input: 0 or 1) is 1. */
-  maskedMean(x: string, mask: string): string {
+  /**
+   * The mean of `x` [batch, seq] over the positions where `mask` [batch, seq] (an id input: 0 or 1) is 1; with
+   * `heads`, of `x` [batch, heads, seq] over every head of those positions.
+   */
+  maskedMean(x: string, mask: string, heads?: number): string {
     const m = this.op('Cast', [mask], { to: { type: 'int', value: DataType.FLOAT } });
     const all = { keepdims: { type: 'int' as const, value: 0 } };
-    return this.op('Div', [this.op('ReduceSum', [this.op('Mul', [x, m])], all), this.op('ReduceSum', [m], all)]);
+    const tokens = this.op('ReduceSum', [m], all);
+    if (heads === undefined) return this.op('Div', [this.op('ReduceSum', [this.op('Mul', [x, m])], all), tokens]);
+    const perHead = this.op('Unsqueeze', [m, this.int64Vector([1])]);
+    return this.op('Div', [this.op('ReduceSum', [this.op('Mul', [x, perHead])], all), this.op('Mul', [tokens, this.floatScalar(heads)])]);
   }
   /** TinyBERT's score cleaning: masked entries (≤ −100) become 0. */
   zeroMasked(x: string): string {
@@ -186,7 +193,11 @@ function intermediateFragment(w: LossWriter, t: IntermediateTerm, params: Map<st
       } else {
         const eps = w.floatScalar(1e-12);
         const logRatio = w.op('Sub', [w.op('Log', [w.op('Add', [tv, eps])]), w.op('Log', [w.op('Add', [s, eps])])]);
-        w.op('ReduceMean', [w.sumLast(w.op('Mul', [tv, logRatio]), false)], { keepdims: { type: 'int', value: 0 } }, out);
+        const rows = w.sumLast(w.op('Mul', [tv, logRatio]), false);
+        // MiniLM: the mean over heads and the sequence's tokens (TextBrewer's attention_ce with the inputs mask): a
+        // padded query row is left out
+        if (t.mask) w.op('Identity', [w.maskedMean(rows, t.mask, t.studentWidth !== t.teacherWidth ? 1 : t.studentWidth)], {}, out);
+        else w.op('ReduceMean', [rows], { keepdims: { type: 'int', value: 0 } }, out);
       }
       return;
     }

@@ -5,7 +5,8 @@
  * output), 'attention' (its attention probabilities) and 'attention-scores' (the masked scores before Softmax, as
  * TinyBERT matches them, with masked positions zeroed on both sides). Losses: 'mse', 'cosine' (DistilBERT's: 1 − cos,
  * mean over the tokens, padding left out), 'pkd' (BERT-PKD:
- * the [CLS] hidden states normalized, squared distance), 'attention-mse', 'attention-kl'.
+ * the [CLS] hidden states normalized, squared distance), 'attention-mse', 'attention-kl' (MiniLM's: KL of the
+ * teacher's attention rows to the student's, mean over heads and the tokens' rows, padding left out).
  *
  * Layer maps give the pairs the papers state: 'uniform' (TinyBERT, g(m) = m·N/M, embeddings 0 → 0), 'skip'
  * (PKD-skip: student layer j ↔ teacher j·N/M for j < M), 'last' (PKD-last: student j ↔ teacher N − M + j for

@@ -67,8 +67,8 @@ export function intermediatePlan(
       studentWidth: s.width,
       teacherWidth: t.width,
       scores: m.feature === 'attention-scores',
-      // (cosine averages over the tokens, padding left out, as DistilBERT's loss)
-      ...(m.loss === 'cosine' && ss.inputs.attentionMask ? { mask: ss.inputs.attentionMask } : {}),
+      // (cosine and attention-kl average over the tokens, padding left out, as DistilBERT's and MiniLM's losses)
+      ...((m.loss === 'cosine' || m.loss === 'attention-kl') && ss.inputs.attentionMask ? { mask: ss.inputs.attentionMask } : {}),
       label: `${i}.t${m.teacherLayer}s${m.studentLayer}.${m.feature}`,
     });
   });

@@ -14,7 +14,8 @@
  * - cosine: DistilBERT's CosineEmbeddingLoss(target 1), mean of 1 − cos over the positions (with the student's
  *   attention mask, over the tokens it selects, as DistilBERT's distiller does).
  * - pkd: BERT-PKD's patience_loss (F.mse_loss of F.normalize'd [CLS] states, mean over batch and width).
- * - attention-kl: KL(teacher ‖ student) of the attention rows, summed over keys, mean over batch, heads and rows.
+ * - attention-kl: KL(teacher ‖ student) of the attention rows, summed over keys, mean over batch, heads and rows
+ *   (with the student's attention mask, MiniLM's mean over heads and the tokens' rows).
  */
 import { describe, expect, it } from 'vitest';
 import { createModel, DataType, encodeModel, float32Tensor, type Model, type Node } from '../../src/onnx/index.ts';
@@ -462,4 +463,47 @@ describe('intermediate-layer losses against their references', () => {
       Float64Array.from(q, (qi, i) => (qi - tv[i]!) / (B * A * S)),
     );
   });
+  for (const [As, At] of [
+    [2, 2],
+    [2, 4],
+  ] as const) {
+    it(`attention-kl with the attention mask, ${As} student heads against ${At}: MiniLM's KL over heads and the tokens' query rows (TextBrewer's attention_ce with its inputs mask), padded rows left out`, async () => {
+      const logits = randoms(B * As * S * S, 37, 2);
+      const tv = Float32Array.from(softmaxRows(randoms(B * At * S * S, 38, 2), S));
+      // the second example is one token shorter: its last query row is padding, left out
+      const mask = BigInt64Array.from({ length: B * S }, (_, i) => (i === B * S - 1 ? 0n : 1n));
+      const o = await runTerms({
+        p: logits,
+        dims: [B, As, S, S],
+        softmax: true,
+        intermediate: [{ kind: 'attention-kl', weight: 1, teacherDims: [B, At, S, S], studentWidth: As, teacherWidth: At, mask: 'attention_mask' }],
+        feeds: { 'teacher.0': { values: tv, dims: [B, At, S, S] } },
+        mask: { values: mask, dims: [B, S] },
+      });
+      const heads = As === At ? As : 1;
+      const mean = (x: ArrayLike<number>, from: number) => {
+        if (from === heads) return Float64Array.from(x as ArrayLike<number>);
+        const out = new Float64Array(B * S * S);
+        for (let b = 0; b < B; b++) for (let h = 0; h < from; h++) for (let i = 0; i < S * S; i++) out[b * S * S + i] += x[(b * from + h) * S * S + i]! / from;
+        return out;
+      };
+      const pt = mean(tv, At);
+      const ref = (x: Float64Array) => {
+        const q = mean(softmaxRows(x, S), As);
+        let kl = 0;
+        let rows = 0;
+        for (let b = 0; b < B; b++)
+          for (let h = 0; h < heads; h++)
+            for (let i = 0; i < S; i++) {
+              if (!mask[b * S + i]) continue;
+              const r = ((b * heads + h) * S + i) * S;
+              for (let j = 0; j < S; j++) kl += pt[r + j]! * (Math.log(pt[r + j]!) - Math.log(q[r + j]!));
+              rows++;
+            }
+        return kl / rows;
+      };
+      expectClose([o.terms[0]!], [ref(Float64Array.from(logits))]);
+      expectClose(o.grad, numericGrad(ref, logits), 1e-4);
+    });
+  }
 });

@@ -671,6 +671,21 @@ describe('teacher features and the projection', () => {
     expect(await oneStepLoss(student, plan, teacher)).toBeCloseTo(sum / tokens, 5);
   });
 
+  it("an attention-kl match reads the student's attention mask (padded query rows left out, as MiniLM's loss); the other losses do not", () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=32,heads=4,intermediate=64', 1);
+    const plan = intermediatePlan(
+      [
+        { teacherLayer: 2, studentLayer: 1, feature: 'attention', loss: 'attention-kl', weight: 1 },
+        { teacherLayer: 2, studentLayer: 1, feature: 'attention', loss: 'attention-mse', weight: 1 },
+        { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse', weight: 1 },
+        { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'pkd', weight: 1 },
+      ],
+      teacher,
+      student.forward(false),
+    );
+    expect(plan.terms.map((t) => t.mask)).toEqual([student.inputs.mask, undefined, undefined, undefined]);
+  });
+
   it('one teacher layer feeds several matches: its feature is requested and declared once, and the step runs', async () => {
     const student = scratchStudent(teacherShape(teacher), 'bert:layers=2,hidden=16,heads=2,intermediate=32', 1);
     const matches = presetMatches('tinybert', 2, 2, {
