@@ -4,43 +4,32 @@
  * longer holds, as it does a model, where it hashed every data file of every point at every report. A file edited
  * reads as edited; a rerun gives stamps to a point stored without them.
  */
-import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { saveModel } from '../../src/onnx/index.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { plannedDataFiles, type SweepPoint } from '../../src/sweep/plan.ts';
 import { currentHashes, dataChange } from '../../src/sweep/stale.ts';
-import { tinyBert } from '../helpers/models.ts';
-import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { clockAhead, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
 beforeAll(() => {
   t = writeTinySweep({ rows: 8 });
-  const teacher = join(t.root, 'models', 'teacher');
-  mkdirSync(teacher);
-  saveModel(tinyBert({ numLabels: 2 }, { seed: 9 }), join(teacher, 'model.onnx'));
-  for (const f of ['config.json', 'vocab.txt']) copyFileSync(join(t.root, 'models', 'tiny-sst2', f), join(teacher, f));
-  writeFileSync(
-    join(t.root, 'data-stamps.yaml'),
-    `name: data-stamps
-glueDir: glue
-models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+  writeTinySst2(join(t.root, 'models', 'teacher'), 9);
+  writeQuickSweep(
+    t.root,
+    'data-stamps',
+    `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
 calibration: {examples: 4}
 pipelines:
   - baseline
   - {name: heads, steps: [{pass: prune-heads, settings: {ratio: 0.5, importance: ablation}}]}
   - {name: kd, steps: [{pass: distill, settings: {teacher: models/teacher, epochs: 1, maxExamples: 8, batchSize: 4}}]}
-bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
-eval: {threads: 1}
-keepModels: false
 `,
   );
-  // (a plan stamps no file changed within the last 2 s: the files written here are seen from 10 s later)
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(Date.now() + 10_000);
+  clockAhead();
 });
 afterAll(() => {
   vi.useRealTimers();

@@ -11,7 +11,7 @@ import { saveModel } from '../../src/onnx/index.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { clockAhead, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
 beforeAll(() => {
@@ -19,29 +19,21 @@ beforeAll(() => {
   const a = join(t.root, 'a');
   mkdirSync(a);
   cpSync(join(t.root, 'models', 'tiny-sst2'), join(a, 'model'), { recursive: true });
-  cpSync(join(t.root, 'models', 'tiny-sst2'), join(a, 'teacher'), { recursive: true });
-  saveModel(tinyBert({ numLabels: 2 }, { seed: 9 }), join(a, 'teacher', 'model.onnx'));
-  cpSync(join(t.root, 'models', 'tiny-sst2'), join(a, 'student'), { recursive: true });
-  saveModel(tinyBert({ numLabels: 2 }, { seed: 11 }), join(a, 'student', 'model.onnx'));
+  writeTinySst2(join(a, 'teacher'), 9);
+  writeTinySst2(join(a, 'student'), 11);
   cpSync(t.glueDir, join(a, 'glue'), { recursive: true });
-  writeFileSync(
-    join(a, 'moved.yaml'),
-    `name: moved
-glueDir: glue
-models: [{path: model, tasks: [SST-2]}]
+  writeQuickSweep(
+    a,
+    'moved',
+    `models: [{path: model, tasks: [SST-2]}]
 calibration: false
 pipelines:
   - baseline
   - {name: kd, steps: [{pass: distill, settings: {teacher: teacher, epochs: 1, maxExamples: 8, batchSize: 4}}]}
   - {name: kd-student, steps: [{pass: distill, settings: {student: student, epochs: 1, maxExamples: 8, batchSize: 4}}]}
-bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
-eval: {threads: 1}
-keepModels: false
 `,
   );
-  // (a plan stamps no file changed within the last 2 s: the files written here are seen from 10 s later)
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(Date.now() + 10_000);
+  clockAhead();
 });
 afterAll(() => {
   vi.useRealTimers();
@@ -92,18 +84,7 @@ describe('a sweep folder moved', () => {
     mkdirSync(p);
     cpSync(join(t.root, 'models', 'tiny-sst2'), join(p, 'model'), { recursive: true });
     cpSync(t.glueDir, join(p, 'glue'), { recursive: true });
-    writeFileSync(
-      join(p, 'copied.yaml'),
-      `name: copied
-glueDir: glue
-models: [{path: model, tasks: [SST-2]}]
-calibration: false
-pipelines: [baseline]
-bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
-eval: {threads: 1}
-keepModels: false
-`,
-    );
+    writeQuickSweep(p, 'copied', 'models: [{path: model, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
     expect(await runSweep({ file: join(p, 'copied.yaml'), store: join(p, 'out', 's.sqlite') })).toMatchObject({ total: 1, ran: 1, failed: [] });
     const q = join(t.root, 'q');
     cpSync(p, q, { recursive: true });

@@ -14,7 +14,7 @@ import { runSweep } from '../../src/sweep/run.ts';
 import { pointKey } from '../../src/sweep/key.ts';
 import { pointFolder, type SweepPoint } from '../../src/sweep/plan.ts';
 import { loadReport } from '../../src/report/write.ts';
-import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { anyRedis, redisSkipReason } from '../queue/redis.ts';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
@@ -31,22 +31,17 @@ afterAll(() => t?.cleanup());
 
 /** A sweep file named `name` over the tiny SST-2 model: its baseline and a fine-tuning step with `settings`, `extra` at the top. */
 function sweepFile(name: string, settings: string, extra = ''): string {
-  const file = join(t.root, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `name: ${name}
-glueDir: glue
-models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+  return writeQuickSweep(
+    t.root,
+    name,
+    `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
 calibration: false
 pipelines:
   - baseline
   - {name: ft-${name}, steps: [{pass: train, settings: {epochs: 1, maxExamples: 8, batchSize: 4${settings}}}]}
-bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
-eval: {threads: 1}
-keepModels: false
-${extra}`,
+`,
+    extra,
   );
-  return file;
 }
 
 /** Moves the store's trained point to the key its plan has with the seeds as written (as earlier code stored it). */
@@ -144,23 +139,17 @@ describe('a point a run stopped under its seeds as written (by earlier code)', (
   it('goes on from the stages that run finished, in its work folder, and is stored under that key', async () => {
     const store = join(t.root, 'stopped.sqlite');
     const work = join(t.root, 'stopped-models');
-    const file = (name: string, settings: string, extra: string) => {
-      const path = join(t.root, `${name}.yaml`);
-      writeFileSync(
-        path,
-        `name: ${name}
-glueDir: glue
-models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+    const file = (name: string, settings: string, extra: string) =>
+      writeQuickSweep(
+        t.root,
+        name,
+        `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
 calibration: false
 pipelines:
   - {name: ft-q, steps: [{pass: train, settings: {epochs: 1, maxExamples: 8, batchSize: 4${settings}}}, {pass: quantize, settings: {mode: int8}}]}
-bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
-eval: {threads: 1}
-keepModels: false
-${extra}`,
+`,
+        extra,
       );
-      return path;
-    };
     // stopped at its evaluation, after both stages (trained, quantized) were written and recorded
     const stop = new AbortController();
     const first = await runSweep({

@@ -1,9 +1,3 @@
-/**
- * A store written by older code, end to end: its result for a point whose pass version changed is neither silently
- * reused as fresh nor silently recomputed: the sweep keeps it and reports it stale; `rerunStale` recomputes it and
- * forgets the old row, so the store (and the report) holds one row per point.
- */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,25 +6,20 @@ import { SweepStore } from '../../src/sweep/store.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { PRUNE_HEADS } from '../../src/prune/settings.ts';
-import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
 let file: string;
 beforeAll(() => {
   t = writeTinySweep({ rows: 12 });
-  file = join(t.root, 'stale.yaml');
-  writeFileSync(
-    file,
-    `name: stale
-glueDir: glue
-models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+  file = writeQuickSweep(
+    t.root,
+    'stale',
+    `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
 calibration: false
 pipelines:
   - baseline
   - {name: heads, steps: [{pass: prune-heads, settings: {ratio: 0.5}}]}
-bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
-eval: {threads: 1}
-keepModels: false
 `,
   );
 });

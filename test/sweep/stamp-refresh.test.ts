@@ -4,7 +4,7 @@
  * of hashing the model again at every report; so does a point stored without stamps. A model whose bytes changed
  * keeps its old stamps, so the report still finds it changed.
  */
-import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,18 +15,13 @@ import { SweepStore } from '../../src/sweep/store.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { clockAhead, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
 beforeAll(() => {
   t = writeTinySweep({ rows: 8 });
-  const teacher = join(t.root, 'models', 'teacher');
-  mkdirSync(teacher);
-  saveModel(tinyBert({ numLabels: 2 }, { seed: 9 }), join(teacher, 'model.onnx'));
-  for (const f of ['config.json', 'vocab.txt']) copyFileSync(join(t.root, 'models', 'tiny-sst2', f), join(teacher, f));
-  // (a plan stamps no file changed within the last 2 s: the files written here are seen from 10 s later)
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(Date.now() + 10_000);
+  writeTinySst2(join(t.root, 'models', 'teacher'), 9);
+  clockAhead();
 });
 afterAll(() => {
   vi.useRealTimers();
@@ -37,22 +32,16 @@ const model = () => join(t.root, 'models', 'tiny-sst2', 'model.onnx');
 const teacher = () => join(t.root, 'models', 'teacher', 'model.onnx');
 
 function sweepFile(): string {
-  const file = join(t.root, 'stamps.yaml');
-  writeFileSync(
-    file,
-    `name: stamps
-glueDir: glue
-models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+  return writeQuickSweep(
+    t.root,
+    'stamps',
+    `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
 calibration: false
 pipelines:
   - baseline
   - {name: kd, steps: [{pass: distill, settings: {teacher: models/teacher, epochs: 1, maxExamples: 8, batchSize: 4}}]}
-bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
-eval: {threads: 1}
-keepModels: false
 `,
   );
-  return file;
 }
 
 /** Whether the stamps of each stored point's model and distill teacher hold, as [label, …], sorted. */

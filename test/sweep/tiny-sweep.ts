@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 import { saveModel } from '../../src/onnx/index.ts';
 import { tinyBert } from '../helpers/models.ts';
 
@@ -97,6 +98,35 @@ function writeModelFolder(dir: string, regression: boolean, seed: number): void 
     : { model_type: 'bert', num_labels: 2, id2label: { 0: 'negative', 1: 'positive' }, max_length: 16 };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+}
+
+/** A tiny SST-2 classifier folder as models/tiny-sst2 is written (its config.json and vocab.txt), of weights `seed`; returns `dir`. */
+export function writeTinySst2(dir: string, seed: number): string {
+  writeModelFolder(dir, false, seed);
+  return dir;
+}
+
+/**
+ * Writes the sweep file `dir`/`name`.yaml: the sweep `name` on the GLUE data of `dir`/glue, `body` (its models,
+ * calibration and pipelines: YAML lines), one quick benchmark shape on one thread, no models kept, then `extra`
+ * (more top-level lines); returns its path.
+ */
+export function writeQuickSweep(dir: string, name: string, body: string, extra = ''): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}\nglueDir: glue\n${body}bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}\neval: {threads: 1}\nkeepModels: false\n${extra}`,
+  );
+  return file;
+}
+
+/**
+ * Sets this test file's clock (Date alone) 10 s ahead, until vi.useRealTimers(): a plan stamps no file changed within
+ * the last 2 s (files.ts fileStamps), so the files the test wrote just now are seen from 10 s later, and stamped.
+ */
+export function clockAhead(): void {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.now() + 10_000);
 }
 
 export interface TinySweep {
