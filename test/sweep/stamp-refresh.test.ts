@@ -61,6 +61,12 @@ function holding(store: string): Array<[string, ...boolean[]]> {
   }
 }
 
+/** holding() of the sweep's two points (the baseline; kd, its model and teacher) when every stamp holds, or none does. */
+const everyStamp = (held: boolean) => [
+  ['baseline', held],
+  ['kd', held, held],
+];
+
 /** Moves a file's times forward by `s` seconds (a `touch`): its bytes stay. */
 const touch = (file: string, s: number) => {
   const at = new Date(Date.now() - 5_000 + s);
@@ -72,23 +78,14 @@ describe("a sweep's rerun", () => {
     const store = join(t.root, 'stamps.sqlite');
     const file = sweepFile();
     expect(await runSweep({ file, store })).toMatchObject({ total: 2, ran: 2, failed: [] });
-    expect(holding(store)).toEqual([
-      ['baseline', true],
-      ['kd', true, true],
-    ]);
+    expect(holding(store)).toEqual(everyStamp(true));
 
     // touched: the stored stamps no longer hold, so every report would hash the models again
     touch(model(), 1);
     touch(teacher(), 2);
-    expect(holding(store)).toEqual([
-      ['baseline', false],
-      ['kd', false, false],
-    ]);
+    expect(holding(store)).toEqual(everyStamp(false));
     expect(await runSweep({ file, store })).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
-    expect(holding(store)).toEqual([
-      ['baseline', true],
-      ['kd', true, true],
-    ]);
+    expect(holding(store)).toEqual(everyStamp(true));
     expect(loadReport({ store }).rows.map((r) => [r.label, r.dataChange])).toEqual([
       ['baseline', null],
       ['kd', null],
@@ -126,14 +123,8 @@ describe("a sweep's rerun", () => {
     } finally {
       db.close();
     }
-    expect(holding(store)).toEqual([
-      ['baseline', false],
-      ['kd', false, false],
-    ]);
+    expect(holding(store)).toEqual(everyStamp(false));
     expect(await runSweep({ file, store })).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
-    expect(holding(store)).toEqual([
-      ['baseline', true],
-      ['kd', true, true],
-    ]);
+    expect(holding(store)).toEqual(everyStamp(true));
   });
 });
