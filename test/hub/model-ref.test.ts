@@ -30,22 +30,20 @@ beforeAll(async () => {
     ...tinyCheckpoint(9).files,
     'onnx/model.onnx': Buffer.from(encodeModel(direct)),
   });
-  // An ONNX repo with its weights in onnx/model.onnx_data, as Optimum writes large models.
-  const ext = join(mkdtempSync(join(root, 'ext-')), 'model.onnx');
-  saveModel(direct, ext, { externalData: true, dataFile: 'model.onnx_data', externalSizeThreshold: 0 });
-  hub.addCommit('org/onnx-ext', {
-    ...tinyCheckpoint(9).files,
-    'onnx/model.onnx': readFileSync(ext),
-    'onnx/model.onnx_data': readFileSync(join(ext, '..', 'model.onnx_data')),
-  });
-  // One whose weights are in onnx/model.onnx.data, as torch.onnx.export writes them (external_data=True).
-  const dotted = join(mkdtempSync(join(root, 'ext-')), 'model.onnx');
-  saveModel(direct, dotted, { externalData: true, dataFile: 'model.onnx.data', externalSizeThreshold: 0 });
-  hub.addCommit('org/onnx-dot-data', {
-    ...tinyCheckpoint(9).files,
-    'onnx/model.onnx': readFileSync(dotted),
-    'onnx/model.onnx.data': readFileSync(join(dotted, '..', 'model.onnx.data')),
-  });
+  // ONNX repos with their weights in onnx/model.onnx_data, as Optimum writes large models, and in onnx/model.onnx.data,
+  // as torch.onnx.export writes them (external_data=True).
+  for (const [repo, dataFile] of [
+    ['org/onnx-ext', 'model.onnx_data'],
+    ['org/onnx-dot-data', 'model.onnx.data'],
+  ] as const) {
+    const onnx = join(mkdtempSync(join(root, 'ext-')), 'model.onnx');
+    saveModel(direct, onnx, { externalData: true, dataFile, externalSizeThreshold: 0 });
+    hub.addCommit(repo, {
+      ...tinyCheckpoint(9).files,
+      'onnx/model.onnx': readFileSync(onnx),
+      [`onnx/${dataFile}`]: readFileSync(join(onnx, '..', dataFile)),
+    });
+  }
 });
 afterAll(async () => {
   await hub.close();
