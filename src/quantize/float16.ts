@@ -142,16 +142,16 @@ function halfTensor(t: Tensor, counts: Float16Counts): Tensor {
   return { ...h, ...(t.docString !== undefined ? { docString: t.docString } : {}), ...(t.unmodelled ? { unmodelled: t.unmodelled } : {}) };
 }
 
-function halfAttribute(a: Attribute, counts: Float16Counts, types: ReadonlyMap<string, number>): Attribute {
+function halfAttribute(a: Attribute, counts: Float16Counts, types: ReadonlyMap<string, number>, renames: ReadonlyMap<string, string>): Attribute {
   switch (a.type) {
     case 'tensor':
       return { ...a, value: halfTensor(a.value, counts) };
     case 'tensors':
       return { ...a, value: a.value.map((t) => halfTensor(t, counts)) };
     case 'graph':
-      return { ...a, value: convertGraph(a.value, counts, types, false) };
+      return { ...a, value: convertGraph(a.value, counts, types, false, renames) };
     case 'graphs':
-      return { ...a, value: a.value.map((g) => convertGraph(g, counts, types, false)) };
+      return { ...a, value: a.value.map((g) => convertGraph(g, counts, types, false, renames)) };
     default:
       return a;
   }
@@ -161,8 +161,18 @@ function castNode(name: string, input: string, output: string, to: number): Node
   return { name, opType: 'Cast', domain: '', inputs: [input], outputs: [output], attributes: { to: { type: 'int', value: to } } };
 }
 
-/** `g` (a cloned graph, changed in place and returned) in float16; `top`: graph inputs and outputs stay float32. */
-function convertGraph(graph: Graph, counts: Float16Counts, outer: ReadonlyMap<string, number>, top: boolean): Graph {
+/**
+ * `g` (a cloned graph, changed in place and returned) in float16; `top`: graph inputs and outputs stay float32.
+ * `outer`: the element types of the values of the enclosing graphs a subgraph reads, by the names it reads them by;
+ * `outerRenames`: those values the enclosing graphs renamed (a top-level float32 input or output's float16 copy).
+ */
+function convertGraph(
+  graph: Graph,
+  counts: Float16Counts,
+  outer: ReadonlyMap<string, number>,
+  top: boolean,
+  outerRenames: ReadonlyMap<string, string> = new Map(),
+): Graph {
   const g: Graph = { ...graph, nodes: graph.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] })) };
   const types = elementTypes(graph, outer);
   const isFloat = (v: string) => types.get(v) === DataType.FLOAT;
@@ -182,21 +192,23 @@ function convertGraph(graph: Graph, counts: Float16Counts, outer: ReadonlyMap<st
     for (const v of g.inputs) if (v.elemType === DataType.FLOAT) renamed.set(v.name, fresh(`${v.name}_float16`));
     for (const v of g.outputs) if (v.elemType === DataType.FLOAT && !renamed.has(v.name)) renamed.set(v.name, fresh(`${v.name}_float16`));
   }
+  // a value of an enclosing graph that was renamed there is read by its new name, unless this graph defines its own
+  const own = new Set<string>([...graph.initializers.keys(), ...graph.inputs.map((v) => v.name), ...graph.nodes.flatMap((n) => n.outputs)]);
+  for (const [k, v] of outerRenames) if (!own.has(k)) renamed.set(k, v);
   const rename = (x: string) => renamed.get(x) ?? x;
   const initializers = new Map<string, Tensor>();
   for (const [k, t] of graph.initializers) {
     const name = rename(k);
     initializers.set(name, { ...halfTensor(t, counts), name });
   }
-  // (the types a subgraph reads from this graph, by their names here: the renames are all made above)
-  const inner = new Map([...types].map(([k, t]) => [rename(k), t]));
+  // (a subgraph reads this graph's values by their names in the model as read, and is renamed as this graph is)
   const nodes: Node[] = [];
   for (const n of g.nodes) {
     n.inputs = n.inputs.map(rename);
     n.outputs = n.outputs.map(rename);
     const blocked = FLOAT16_OP_BLOCK_LIST.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx' || n.domain === 'ai.onnx.ml');
     if (!blocked) {
-      n.attributes = Object.fromEntries(Object.entries(n.attributes).map(([k, a]) => [k, halfAttribute(a, counts, inner)]));
+      n.attributes = Object.fromEntries(Object.entries(n.attributes).map(([k, a]) => [k, halfAttribute(a, counts, types, renamed)]));
     }
     if (!blocked && (n.domain === '' || n.domain === 'ai.onnx')) {
       const to = n.attributes.to;

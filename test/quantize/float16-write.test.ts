@@ -21,7 +21,7 @@ import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { DataType } from '../../src/onnx/dtype.ts';
-import { createModel, type Model } from '../../src/onnx/graph.ts';
+import { createModel, type Graph, type Model } from '../../src/onnx/graph.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { float32Tensor, int64Tensor, readFloat32 } from '../../src/onnx/tensor.ts';
 import { quantizePass } from '../../src/quantize/index.ts';
@@ -144,6 +144,53 @@ describe('quantize float16', () => {
     const [a, b] = await Promise.all([outputsOf(model, feeds), outputsOf(half, feeds)]);
     expect(b).toEqual(a);
     expect(b.z).toEqual(Float32Array.from([0.5, -4, 9]));
+  });
+
+  it('renames a float32 graph input or output that an If branch reads from the outer graph to its float16 copy', async () => {
+    // y = If(flag, then: x + c, else: y0 · c), y0 = x · x (a graph output too): both branches read outer float values the
+    // top graph renames (the input x, the output y0)
+    const branch = (name: string, op: string, a: string): Graph => ({
+      name,
+      nodes: [{ name: `${name}_op`, opType: op, domain: '', inputs: [a, 'c'], outputs: [`${name}_out`], attributes: {} }],
+      inputs: [],
+      outputs: [{ name: `${name}_out`, elemType: DataType.FLOAT, shape: [3] }],
+      initializers: new Map([['c', float32Tensor('c', [3], [0.5, -2, 3])]]),
+      valueInfo: [],
+    });
+    const model = createModel(
+      {
+        name: 'g',
+        nodes: [
+          { name: 'square', opType: 'Mul', domain: '', inputs: ['x', 'x'], outputs: ['y0'], attributes: {} },
+          {
+            name: 'if',
+            opType: 'If',
+            domain: '',
+            inputs: ['flag'],
+            outputs: ['y'],
+            attributes: {
+              then_branch: { type: 'graph', value: branch('then', 'Add', 'x') },
+              else_branch: { type: 'graph', value: branch('else', 'Mul', 'y0') },
+            },
+          },
+        ],
+        inputs: [
+          { name: 'x', elemType: DataType.FLOAT, shape: [3] },
+          { name: 'flag', elemType: DataType.BOOL, shape: [] },
+        ],
+        outputs: ['y', 'y0'].map((name) => ({ name, elemType: DataType.FLOAT, shape: [3] })),
+        initializers: new Map(),
+        valueInfo: [],
+      },
+      [{ domain: '', version: 14 }],
+    );
+    const { model: half } = convertToFloat16(model, { mode: 'float16' });
+    for (const flag of [true, false]) {
+      const feeds = { x: new Tensor('float32', new Float32Array([1, 2, 3]), [3]), flag: new Tensor('bool', new Uint8Array([flag ? 1 : 0]), []) };
+      const [a, b] = await Promise.all([outputsOf(model, feeds), outputsOf(half, feeds)]);
+      expect(b).toEqual(a);
+      expect(b.y).toEqual(Float32Array.from(flag ? [1.5, 0, 6] : [0.5, -8, 27]));
+    }
   });
 
   it('refuses an int8 model, a float16 model, a Distilled BiLSTM student and the integer modes’ settings in one line', async () => {
