@@ -9,7 +9,13 @@
  * - graph inputs and outputs of float32 stay float32: a Cast to float16 after each input, one to float32 before each
  *   output (the value inside the graph renamed `<name>_float16`);
  * - the ops of the converter's default op_block_list (DEFAULT_OP_BLOCK_LIST: TopK, Range, CumSum, Min, Max, Resize…)
- *   stay float32 behind Casts: a Cast to float32 before each float input, one to float16 after each float output.
+ *   stay float32 behind Casts: a Cast to float32 before each float input, one to float16 after each float output;
+ * - unlike the converter, a decomposed LayerNorm's variance (opset < 17 exports: the square of x − mean, Pow or Mul,
+ *   its ReduceMean, the epsilon's Add and the Sqrt) stays float32 as well, its values passed between those nodes in
+ *   float32: in float16 the square overflows to Infinity once |x − mean| passes 256 (65504 is float16's largest), and
+ *   the LayerNorm writes 0 for every value of the token on a runtime that computes float16 in float16 (WebGPU, CUDA;
+ *   onnxruntime's CPU provider computes these ops in float32 anyway), as TensorRT's and onnxruntime's float16 paths
+ *   keep LayerNorm's Pow and reductions in float32.
  * onnxruntime's CPU provider runs the ops it has no float16 kernel for (LayerNormalization, Softmax, Erf…) in
  * float32 itself (its InsertCastTransformer): the graph need not say so.
  */
@@ -121,6 +127,60 @@ interface Float16Counts {
   clamped: number;
   casts: number;
   blocked: string[];
+  /** Decomposed LayerNorms whose variance stays float32. */
+  layerNorms: number;
+}
+
+/** The scalar float value of `x` in `g` (an initializer or a Constant node's output), if it is one. */
+function scalarOf(g: Graph, producer: ReadonlyMap<string, Node>, x: string): number | undefined {
+  const c = producer.get(x);
+  const t = g.initializers.get(x) ?? (c?.opType === 'Constant' && c.attributes.value?.type === 'tensor' ? c.attributes.value.value : undefined);
+  if (t) return t.dataType === DataType.FLOAT && t.dims.reduce((a, b) => a * b, 1) === 1 ? readFloat32(t)[0] : undefined;
+  const f = c?.opType === 'Constant' ? c.attributes.value_float : undefined;
+  return f?.type === 'float' ? f.value : undefined;
+}
+
+/**
+ * The nodes of each decomposed LayerNorm's variance in `g`: square(x − ReduceMean(x)) (Pow by 2, or Mul of the
+ * difference by itself; the Sub in either order, as keras2onnx's SquaredDifference writes it) → ReduceMean → Add of a
+ * constant (the epsilon) → Sqrt.
+ */
+function layerNormVariances(g: Graph): Node[][] {
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const onnx = (n: Node | undefined, op: string): n is Node => n !== undefined && n.opType === op && (n.domain === '' || n.domain === 'ai.onnx');
+  const readers = new Map<string, Node[]>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const only = (x: string, op: string) => {
+    const r = readers.get(x) ?? [];
+    return r.length === 1 && onnx(r[0], op) ? r[0] : undefined;
+  };
+  const found: Node[][] = [];
+  for (const variance of g.nodes) {
+    if (!onnx(variance, 'ReduceMean')) continue;
+    const square = producer.get(variance.inputs[0]);
+    const d =
+      onnx(square, 'Pow') && scalarOf(g, producer, square.inputs[1]) === 2
+        ? square.inputs[0]
+        : onnx(square, 'Mul') && square.inputs[0] === square.inputs[1]
+          ? square.inputs[0]
+          : undefined;
+    const sub = d === undefined ? undefined : producer.get(d);
+    if (!square || !onnx(sub, 'Sub')) continue;
+    const [a, b] = sub.inputs;
+    const mean = (m: string, x: string) => {
+      const r = producer.get(m);
+      return onnx(r, 'ReduceMean') && r.inputs[0] === x;
+    };
+    if (!mean(b, a) && !mean(a, b)) continue;
+    const add = only(variance.outputs[0], 'Add');
+    if (!add) continue;
+    const eps = add.inputs[0] === variance.outputs[0] ? add.inputs[1] : add.inputs[0];
+    if (scalarOf(g, producer, eps) === undefined) continue;
+    const sqrt = only(add.outputs[0], 'Sqrt');
+    if (sqrt) found.push([square, variance, add, sqrt]);
+  }
+  return found;
 }
 
 /** `t` in float16 (a float32 tensor; others unchanged), clamped as the converter clamps. */
@@ -202,11 +262,23 @@ function convertGraph(
     initializers.set(name, { ...halfTensor(t, counts), name });
   }
   // (a subgraph reads this graph's values by their names in the model as read, and is renamed as this graph is)
+  // (a variance whose input's type is not known here, read from a contrib op, stays float16 as the converter leaves it)
+  const variances = layerNormVariances(graph).filter((chain) => chain.every((n) => n.inputs.every((i) => !i || types.has(i))));
+  counts.layerNorms += variances.length;
+  const statistics = new Set(variances.flat());
+  const kept = (n: Node) =>
+    statistics.has(n) || (FLOAT16_OP_BLOCK_LIST.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx' || n.domain === 'ai.onnx.ml'));
+  // a value a kept node writes is read in float32 by kept nodes (the float32 name here); others read its float16 copy
+  const float32Name = new Map<string, string>();
+  const float16Read = new Set<string>(graph.outputs.map((v) => v.name));
+  const subgraphs = graph.nodes.some((n) => Object.values(n.attributes).some((a) => a.type === 'graph' || a.type === 'graphs'));
+  for (const n of graph.nodes) if (!kept(n)) for (const i of n.inputs) float16Read.add(i);
   const nodes: Node[] = [];
-  for (const n of g.nodes) {
+  for (const [index, n] of g.nodes.entries()) {
+    const original = graph.nodes[index];
     n.inputs = n.inputs.map(rename);
     n.outputs = n.outputs.map(rename);
-    const blocked = FLOAT16_OP_BLOCK_LIST.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx' || n.domain === 'ai.onnx.ml');
+    const blocked = kept(original);
     if (!blocked) {
       n.attributes = Object.fromEntries(Object.entries(n.attributes).map(([k, a]) => [k, halfAttribute(a, counts, types, renamed)]));
     }
@@ -232,18 +304,25 @@ function convertGraph(
       nodes.push(n);
       continue;
     }
-    // kept float32: its float inputs cast to float32, its float outputs cast back to float16
-    const original = graph.nodes[g.nodes.indexOf(n)];
+    // kept float32: its float inputs cast to float32 (unless a kept node wrote them), its float outputs cast back to float16
     const unknown = original.inputs.find((i) => i && !types.has(i));
     if (unknown !== undefined)
       throw new SettingsError(
         `quantize float16: the ${n.opType} node '${n.name}' stays float32 in a float16 model (onnxconverter-common's op block list), and the type of its input '${unknown}' is not known here (no value_info declares it): convert the model with onnxconverter-common's convert_float_to_float16 instead`,
       );
     const castsBefore = counts.casts;
+    const castHere = new Map<string, string>();
     for (const [i, x] of original.inputs.entries()) {
       if (!x || !isFloat(x)) continue;
+      // (a value read twice, Mul(d, d), is cast once: the node still reads one value twice)
+      const kept32 = float32Name.get(n.inputs[i]) ?? castHere.get(n.inputs[i]);
+      if (kept32 !== undefined) {
+        n.inputs[i] = kept32;
+        continue;
+      }
       const cast = fresh(`${n.name}_input_cast_${i}`);
       nodes.push(castNode(fresh(`${cast}_node`), n.inputs[i], cast, DataType.FLOAT));
+      castHere.set(n.inputs[i], cast);
       n.inputs[i] = cast;
       counts.casts++;
     }
@@ -251,11 +330,14 @@ function convertGraph(
     for (const [i, x] of original.outputs.entries()) {
       if (!x || !isFloat(x)) continue;
       const inner32 = fresh(`${n.name}_output_cast_${i}`);
-      outs.push(castNode(fresh(`${inner32}_cast`), inner32, n.outputs[i], DataType.FLOAT16));
+      float32Name.set(n.outputs[i], inner32);
+      if (float16Read.has(x) || subgraphs) {
+        outs.push(castNode(fresh(`${inner32}_cast`), inner32, n.outputs[i], DataType.FLOAT16));
+        counts.casts++;
+      }
       n.outputs[i] = inner32;
-      counts.casts++;
     }
-    if (counts.casts > castsBefore) counts.blocked.push(n.name);
+    if (counts.casts > castsBefore && !statistics.has(original)) counts.blocked.push(n.name);
     nodes.push(n, ...outs);
   }
   if (top) {
@@ -288,7 +370,7 @@ function float32Of(values: readonly number[]): Tensor {
  * bfloat16, float64 or int8 weights.
  */
 export function convertToFloat16(model: Model, settings: Record<string, unknown>): { model: Model; report: PassReport } {
-  const counts: Float16Counts = { tensors: 0, clamped: 0, casts: 0, blocked: [] };
+  const counts: Float16Counts = { tensors: 0, clamped: 0, casts: 0, blocked: [], layerNorms: 0 };
   const out = cloneModel(model);
   out.graph = convertGraph(model.graph, counts, new Map(), true);
   const before = modelSize(model).bytes;
@@ -301,6 +383,9 @@ export function convertToFloat16(model: Model, settings: Record<string, unknown>
       : '') +
     (counts.blocked.length
       ? `, ${counts.blocked.length} node${counts.blocked.length === 1 ? '' : 's'} kept float32 behind Casts (${counts.blocked.slice(0, 3).join(', ')}${counts.blocked.length > 3 ? ', …' : ''})`
+      : '') +
+    (counts.layerNorms
+      ? `, the variance of ${counts.layerNorms} decomposed LayerNorm${counts.layerNorms === 1 ? '' : 's'} computed in float32 (square, ReduceMean, epsilon, Sqrt)`
       : '');
   return {
     model: out,
@@ -316,6 +401,7 @@ export function convertToFloat16(model: Model, settings: Record<string, unknown>
         clampedValues: counts.clamped,
         casts: counts.casts,
         keptFloat32: counts.blocked,
+        layerNormVariancesFloat32: counts.layerNorms,
       },
     },
   };

@@ -219,8 +219,11 @@ export const QUANTIZE = declarePass({
   // tied to an MLM decoder stored once, int8, the decoder's product reading it dequantized (a float copy stayed beside it);
   // 7: static int8 ranges the pooler's and head's [batch, hidden] inputs over every value when the hidden size equals a
   // calibration batch's sequence length (their values were taken for tokens and some left out as padding); 8: mixed
-  // gives int8 to a 4-bit layer's projections whose blocks would store more bytes than int8 (a float one was left)
-  version: 8,
+  // gives int8 to a 4-bit layer's projections whose blocks would store more bytes than int8 (a float one was left);
+  // 9: float16 computes a decomposed LayerNorm's variance (square, ReduceMean, epsilon, Sqrt) in float32
+  version: 9,
+  // (9 changed mode float16's output only: every other mode's points keep their key)
+  keyVersion: (s) => (s.mode === 'float16' ? 9 : 8),
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

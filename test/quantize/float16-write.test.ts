@@ -79,6 +79,38 @@ describe('quantize float16', () => {
     expect(f16.tasks[0].predictions).toEqual(f32.tasks[0].predictions);
   });
 
+  it('computes each decomposed LayerNorm’s variance in float32: x − mean cast to float32, square, ReduceMean, epsilon and Sqrt reading float32, the Sqrt cast back', async () => {
+    // in float16 the square of |x − mean| > 256 is Infinity on a runtime computing float16 in float16 (onnxruntime's
+    // CPU provider computes these ops in float32 itself, so running the model cannot show it: the graph is read)
+    const { model: half, report } = convertToFloat16(source, { mode: 'float16' });
+    const producer = new Map(half.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+    const readers = (v: string) => half.graph.nodes.filter((n) => n.inputs.includes(v));
+    const castTo = (n: { opType: string; attributes: Record<string, unknown> } | undefined) =>
+      n?.opType === 'Cast' ? (n.attributes.to as { value: number }).value : undefined;
+    const pows = half.graph.nodes.filter((n) => n.opType === 'Pow');
+    expect(pows).toHaveLength(5); // (the embeddings' LayerNorm and two per layer)
+    for (const pow of pows) {
+      expect(castTo(producer.get(pow.inputs[0]))).toBe(DataType.FLOAT);
+      expect(castTo(producer.get(pow.inputs[1]))).toBe(DataType.FLOAT);
+      const chain = [pow];
+      for (const op of ['ReduceMean', 'Add', 'Sqrt']) {
+        const next = readers(chain[chain.length - 1].outputs[0]);
+        expect(next.map((n) => n.opType)).toEqual([op]);
+        chain.push(next[0]);
+      }
+      const epsilon = chain[2].inputs.find((i) => i !== chain[1].outputs[0])!;
+      expect(castTo(producer.get(epsilon))).toBe(DataType.FLOAT);
+      expect(readers(chain[3].outputs[0]).map(castTo)).toEqual([DataType.FLOAT16]);
+    }
+    expect(report.summary).toMatch(/, the variance of 5 decomposed LayerNorms computed in float32 \(square, ReduceMean, epsilon, Sqrt\)$/);
+    expect(report.details).toMatchObject({ layerNormVariancesFloat32: 5, keptFloat32: [] });
+    // still the same BERT, computing as the float32 one
+    expect(findBert(half).layers.map((l) => l.attentionNorm?.kind)).toEqual(findBert(source).layers.map((l) => l.attentionNorm?.kind));
+    const feeds = sampleFeeds(source, findBert(source), 2, 9);
+    const [a, b] = await Promise.all([outputsOf(source, feeds), outputsOf(half, feeds)]);
+    expect(maxDiff(b, a)).toBeLessThan(2e-2 * Math.max(1, maxAbs(a)));
+  });
+
   it('clamps as onnxconverter-common does, keeps its blocked ops float32 behind Casts, and leaves integer values alone', async () => {
     // y = Max(x · c, floor), positions = Range(0, n, 1): c holds values float16 cannot hold
     const c = [1e5, -1e5, 1e-12, -1e-12, 0, 2.5];

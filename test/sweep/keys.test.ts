@@ -13,6 +13,7 @@ import { findStale } from '../../src/sweep/stale.ts';
 import type { StoredPoint } from '../../src/sweep/store.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
 import { PRUNE_HEADS, RANDOM_SEEDS_DRAWN_AS_BEFORE } from '../../src/prune/settings.ts';
+import { QUANTIZE } from '../../src/quantize/settings.ts';
 import { toolVersion } from '../../src/version.ts';
 import { encodeModel, loadModel, saveModel } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
@@ -442,6 +443,13 @@ describe('stale points', () => {
     // the seeds up to `last` draw as versions 5 and earlier drew them: their float product was exact
     expect(last * 2654435761).toBeLessThanOrEqual(2 ** 53);
     expect((last + 1) * 2654435761).toBeGreaterThan(2 ** 53);
+  });
+
+  it('key quantize 9 (float16 keeps a decomposed LayerNorm’s variance float32) for mode float16 only', () => {
+    const v = (settings: Record<string, unknown>) => currentVersions([{ pass: 'quantize', settings }], undefined).passes.quantize;
+    expect(QUANTIZE.version).toBe(9);
+    expect(v({ mode: 'float16' })).toBe(9);
+    for (const mode of ['int8', 'int8-static', 'int8-group:8', 'int4-block:32', 'mixed:0.5']) expect(v({ mode })).toBe(8);
   });
 
   it('are not matched across different settings, nor from a plan this code cannot read', async () => {

@@ -7,7 +7,7 @@
  * A pattern's `nodes` are its compute nodes (not the Constant nodes holding 2 or ε).
  */
 import { attrFloat, type Node } from '../../onnx/graph.ts';
-import { isFloatType } from '../../onnx/dtype.ts';
+import { DataType, isFloatType } from '../../onnx/dtype.ts';
 import type { LayerNorm } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 
@@ -28,8 +28,17 @@ function floatParam(ctx: GraphContext, value: string): string | undefined {
   return init && isFloatType(init.tensor.dataType) ? init.name : undefined;
 }
 
+/**
+ * The `type` node making `value`, looking through Casts between float types: quantize float16 computes a decomposed
+ * LayerNorm's variance in float32, behind a Cast to float32 before the square and one to float16 after the Sqrt.
+ */
 function op(ctx: GraphContext, value: string, type: string): Node | undefined {
-  const p = ctx.producerOf(value);
+  let p = ctx.producerOf(value);
+  while (p && p.domain === '' && p.opType === 'Cast' && type !== 'Cast') {
+    const to = p.attributes.to;
+    if (to?.type !== 'int' || (to.value !== DataType.FLOAT && to.value !== DataType.FLOAT16)) return undefined;
+    p = ctx.producerOf(p.inputs[0]);
+  }
   return p && p.domain === '' && p.opType === type ? p : undefined;
 }
 
