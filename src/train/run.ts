@@ -529,6 +529,8 @@ function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 't
   if (!own) return undefined; // (not a BERT-family encoder: makeStudent says why it cannot train it)
   if (own.kind === 'none') return NO_CLASSIFIER;
   if (mode === 'new') return NEW_HEAD;
+  // (stored quantized: makeStudent refuses it, saying to train the float model; --new-head, named below, is refused so too)
+  if (mode === 'keep' && 'quantized' in own && own.quantized) return undefined;
   if (own.kind === 'other') {
     // (another head, a pretraining graph's: --new-head puts a classifier on its pooler in its place; the rebuild
     // refuses it otherwise)

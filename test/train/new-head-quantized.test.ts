@@ -58,6 +58,19 @@ describe("a quantized model with another task's classifier: the way to a new one
     }
   });
 
+  it("train without --new-head refuses an int8 BERT of another task's labels for its int8 weights, where it named --new-head, which refuses it so", async () => {
+    const settings = { epochs: 1, batchSize: 4, threads: 1 };
+    // (the float model: its classifier is another task's, which --new-head replaces)
+    await expect(runTraining({ task: 'MRPC', student: models.bert, glueDir, output: join(work, 'mrpc', 'float', 'model.onnx'), settings })).rejects.toThrow(
+      /^--task MRPC: the model's classifier is another task's \(its labels are negative, positive, in .*config\.json\): give --new-head/,
+    );
+    for (const newHead of [false, true]) {
+      await expect(
+        runTraining({ task: 'MRPC', student: models.bert8, glueDir, output: join(work, 'mrpc', 'int8', 'model.onnx'), settings, newHead }),
+      ).rejects.toThrow(new SettingsError(`${models.bert8}: canonical rebuild: ${STORED.bert8}; train before quantizing (rebuild the float model)`));
+    }
+  });
+
   it('eval names the float model it was quantized from, where it named the quantized model to compress train --new-head', async () => {
     for (const name of ['bert', 'bilstm'] as const) {
       await expect(evaluate({ model: models[name], tasks: ['STS-B'], glueDir, threads: 1 })).rejects.toThrow(

@@ -19,6 +19,7 @@ import { loadModel } from '../../onnx/load.ts';
 import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
+import { quantizedWeight } from '../../bert/stored-quantized.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure } from '../../bert/structure.ts';
 import {
@@ -463,6 +464,11 @@ export interface StudentSource {
   model?: Model;
 }
 
+/** A head of a model with weights stored quantized (quantizedWeight: what, in words), which training cannot read. */
+interface StoredQuantized {
+  quantized?: string;
+}
+
 /**
  * What a student model's head is, by discovery: none (a bare encoder), a sequence classifier of that width, another
  * head (pretraining, MLM, question answering: the rebuild refuses it, --new-head replaces it where a pooler is there
@@ -470,7 +476,7 @@ export interface StudentSource {
  */
 export function studentClassifier(
   model: Model,
-): { kind: 'none' } | { kind: 'classifier'; numLabels: number } | { kind: 'other'; head: string; pooled: boolean } | undefined {
+): { kind: 'none' } | (({ kind: 'classifier'; numLabels: number } | { kind: 'other'; head: string; pooled: boolean }) & StoredQuantized) | undefined {
   let s: BertStructure;
   try {
     s = findBert(model, { label: 'student' });
@@ -479,10 +485,12 @@ export function studentClassifier(
     throw e;
   }
   if (isBareEncoder(s)) return { kind: 'none' };
-  if (s.head?.kind === 'sequence-classification') return { kind: 'classifier', numLabels: s.head.numLabels };
+  const quantized = quantizedWeight(s);
+  const stored = quantized ? { quantized } : {};
+  if (s.head?.kind === 'sequence-classification') return { kind: 'classifier', numLabels: s.head.numLabels, ...stored };
   // (pooled: a tanh pooler a new classifier goes on, withClassifier)
   return s.head
-    ? { kind: 'other', head: s.head.kind, pooled: pooledOutput(model, s) !== undefined && (s.family === 'bert' || s.family === 'albert') }
+    ? { kind: 'other', head: s.head.kind, pooled: pooledOutput(model, s) !== undefined && (s.family === 'bert' || s.family === 'albert'), ...stored }
     : undefined;
 }
 
