@@ -567,6 +567,8 @@ class Fields {
 
   int(v: unknown, at: string, min: number): number {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(at, `expected an integer ≥ ${min}, got ${describeValue(v)}`);
+    // (YAML reads a larger integer rounded: 2^53 + 1 as 2^53; the code reading it, as the trainer its seed, refuses it)
+    if (!Number.isSafeInteger(v)) this.fail(at, `expected an integer from ${min} to 2^53 − 1, got number ${v} (past 2^53 − 1 a number is not read exactly)`);
     return v;
   }
 

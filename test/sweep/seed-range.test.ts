@@ -1,6 +1,7 @@
 /**
  * A sweep's seed that a pass step drawing from it refuses (random importance: below 2^32) refuses the file when it
- * is read, naming the seed, the pipeline and the step, where --dry-run listed the points and each failed when it ran.
+ * is read, naming the seed, the pipeline and the step, where --dry-run listed the points and each failed when it ran;
+ * so does a seed past 2^53 − 1, which the trainer refuses.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,5 +33,12 @@ describe("a sweep's seed", () => {
     // a step with its own seed, or one that draws nothing, does not read the sweep's
     expect(parse(2 ** 32, { ratio: 0.5, importance: 'random', seed: 3 }).seed).toBe(2 ** 32);
     expect(parse(2 ** 32, { ratio: 0.5, importance: 'magnitude' }).seed).toBe(2 ** 32);
+  });
+
+  it('is refused past 2^53 − 1 (YAML reads 2^53 + 1 as 2^53), where a train or distill step drawing from it failed at each point', () => {
+    expect(() => parse(2 ** 53, { ratio: 0.5, importance: 'magnitude' })).toThrow(
+      /^s\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got number 9007199254740992 \(past 2\^53 − 1 a number is not read exactly\)$/,
+    );
+    expect(parse(2 ** 53 - 1, { ratio: 0.5, importance: 'magnitude' }).seed).toBe(2 ** 53 - 1);
   });
 });
