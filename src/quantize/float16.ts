@@ -249,7 +249,9 @@ function convertGraph(
   };
   // graph inputs and outputs of float32 stay float32 at the top level: the graph reads and writes float16 copies
   if (top) {
-    for (const v of g.inputs) if (v.elemType === DataType.FLOAT) renamed.set(v.name, fresh(`${v.name}_float16`));
+    // (an initializer listed as an input too, IR 3 or torch's keep_initializers_as_inputs, is a weight: float16 as
+    // its initializer, not renamed)
+    for (const v of g.inputs) if (v.elemType === DataType.FLOAT && !graph.initializers.has(v.name)) renamed.set(v.name, fresh(`${v.name}_float16`));
     for (const v of g.outputs) if (v.elemType === DataType.FLOAT && !renamed.has(v.name)) renamed.set(v.name, fresh(`${v.name}_float16`));
   }
   // a value of an enclosing graph that was renamed there is read by its new name, unless this graph defines its own
@@ -341,6 +343,7 @@ function convertGraph(
     nodes.push(n, ...outs);
   }
   if (top) {
+    g.inputs = g.inputs.map((v) => (v.elemType === DataType.FLOAT && graph.initializers.has(v.name) ? { ...v, elemType: DataType.FLOAT16 } : v));
     for (const v of g.inputs) {
       const inner = renamed.get(v.name);
       if (inner) before.push(castNode(fresh(`${inner}_cast`), v.name, inner, DataType.FLOAT16));

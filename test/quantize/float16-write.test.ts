@@ -225,6 +225,30 @@ describe('quantize float16', () => {
     }
   });
 
+  it('stores an initializer listed as a graph input too (IR 3, torch’s keep_initializers_as_inputs) in float16 under its name, the input typed as it', async () => {
+    const model = createModel(
+      {
+        name: 'g',
+        nodes: [{ name: 'mul', opType: 'Mul', domain: '', inputs: ['x', 'w'], outputs: ['y'], attributes: {} }],
+        inputs: ['x', 'w'].map((name) => ({ name, elemType: DataType.FLOAT, shape: [3] })),
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [3] }],
+        initializers: new Map([['w', float32Tensor('w', [3], [0.5, -2, 3])]]),
+        valueInfo: [],
+      },
+      [{ domain: '', version: 9 }],
+      { irVersion: 3 },
+    );
+    const { model: half } = convertToFloat16(model, { mode: 'float16' });
+    expect(half.graph.inputs.map((v) => [v.name, v.elemType])).toEqual([
+      ['x', DataType.FLOAT],
+      ['w', DataType.FLOAT16],
+    ]);
+    expect([...half.graph.initializers.values()].map((t) => [t.name, t.dataType])).toEqual([['w', DataType.FLOAT16]]);
+    const feeds = { x: new Tensor('float32', new Float32Array([1, 2, 3]), [3]) };
+    const [a, b] = await Promise.all([outputsOf(model, feeds), outputsOf(half, feeds)]);
+    expect(b).toEqual(a);
+  });
+
   it('refuses an int8 model, a float16 model, a Distilled BiLSTM student and the integer modes’ settings in one line', async () => {
     const int8 = join(work, 'int8', 'model.onnx');
     await compressFile({ input: join(folder, 'model.onnx'), output: int8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
