@@ -6,9 +6,20 @@
  */
 import { checkSameLength, type Metric } from './metric.ts';
 
-/** Pearson's r of two equally long arrays (NaN if either is constant). */
+/** Whether every value equals the first. */
+function isConstant(v: ArrayLike<number>): boolean {
+  for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) return false;
+  return true;
+}
+
+/**
+ * Pearson's r of two equally long arrays; NaN if either is constant, told by comparing the values themselves as scipy
+ * does (`(x == x[0]).all()`): the mean of n equal values is not always that value in floating point (1500 × 0.1), and
+ * the deviations from it would give a number near 0 instead of NaN.
+ */
 export function pearsonR(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const n = x.length;
+  if (isConstant(x) || isConstant(y)) return NaN;
   let mx = 0;
   let my = 0;
   for (let i = 0; i < n; i++) {

@@ -22,4 +22,13 @@ describe('pearson', () => {
   it('is NaN for constant input, as scipy', () => {
     expect(pearson([2, 2, 2], [1, 2, 3]).pearson).toBeNaN();
   });
+
+  it('is NaN for constant input whose mean rounds off the value (1500 × 0.1: a model scoring every STS-B pair alike)', () => {
+    // scipy tells constant input by comparing the values, (x == x[0]).all(), not by the deviations from the mean
+    const constant = new Array<number>(1500).fill(0.1);
+    const references = Array.from({ length: 1500 }, (_, i) => ((i * 37) % 51) / 10);
+    expect(constant.reduce((a, b) => a + b, 0) / 1500).not.toBe(0.1); // (what the old code tripped on)
+    expect(pearson(constant, references).pearson).toBeNaN();
+    expect(pearson(references, constant).pearson).toBeNaN();
+  });
 });
