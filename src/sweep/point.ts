@@ -143,7 +143,8 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       first = i + 1;
       reused = first;
       size = done.size;
-      dataFile = done.dataFile;
+      // (the data file beside the output: the record names it where the stage wrote it, a folder since moved or copied)
+      dataFile = done.dataFile === undefined ? undefined : join(dirname(outputs[i]!), basename(done.dataFile));
       passes.push(...done.passes);
       if (stages.slice(0, first).some((st) => st.kind === 'train')) trainSeconds = 0;
       log(
