@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:
 import { basename, dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadModel } from '../onnx/load.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { ownDataFile, saveModel, type SaveOptions, type SavedFiles } from '../onnx/save.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
@@ -83,8 +84,9 @@ export interface CompressOptions {
   /** Share the result of the first steps with another compressFile of the same input (see SharedPrefix). */
   sharedPrefix?: SharedPrefix;
   /**
-   * The folder of the input's config.json and tokenizer (default: the .onnx file's folder; a transformers.js
-   * folder keeps them above its `onnx/`).
+   * The folder of the input's config.json and tokenizer (default: the .onnx file's folder, or for a file in an
+   * `onnx/` folder without them, the folder above it when that has them, as locateModel reads a transformers.js or
+   * Optimum folder).
    */
   modelDir?: string;
   /** The input already loaded (loadInput(input)), so it is not read again (the passes never change it). */
@@ -266,7 +268,7 @@ export async function compressFile(opts: CompressOptions): Promise<CompressResul
 /** compressFile's work once its options and input are read: the output checked, the pipeline run and committed. */
 async function compressInto(opts: CompressOptions, model: Model, externalFiles: readonly string[]): Promise<CompressResult> {
   checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));
-  const modelDir = opts.modelDir ?? dirname(opts.input);
+  const modelDir = opts.modelDir ?? locateModel(opts.input).dir;
   const label = `-o ${opts.output}`;
   const foreign = opts.copyModelFiles !== false ? checkSideFiles(resolve(modelDir), dirname(resolve(opts.output)), label, opts.force) : [];
   if (opts.copyModelFiles !== false) readModelFiles(modelDir, MODEL_SIDE_FILES); // copied at the end: one it cannot read refuses the run now

@@ -39,6 +39,7 @@ import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
 import { graphOpTypes, loadModel } from '../onnx/load.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { moveExternalModel, saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { parseSteps } from '../pass/pipeline.ts';
@@ -108,7 +109,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   checkOptionalString('compressToTransformersJs', 'tokenizerDir', opts.tokenizerDir, 'a tokenizer folder');
   if (opts.externalData) throw new SettingsError('--external-data: a transformers.js folder keeps the weights in its .onnx files');
   parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
-  const sourceDir = opts.modelDir ?? dirname(opts.input);
+  const sourceDir = opts.modelDir ?? locateModel(opts.input).dir;
   const label = `-o ${opts.output}`;
   const source = opts.loaded?.model ?? loadModel(opts.input);
   if (recurrentModelLstm(source))

@@ -172,7 +172,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       if (stage.kind === 'passes') {
         const calibration = point.calibration
           ? await loadCalibration({
-              model: dirname(input),
+              model: input,
               task: point.calibration.task,
               examples: point.calibration.examples,
               glueDir: point.glueDir,

@@ -1,6 +1,6 @@
 /** compressFile stages the output beside its destination, checks it there, then moves it into place. */
 import { describe, expect, it, afterAll } from 'vitest';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
@@ -11,7 +11,9 @@ import { processStartTime } from '../../src/processes.ts';
 import { spawn } from 'node:child_process';
 import { sha256File } from '../../src/files.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { writeTinyBert } from '../helpers/models.ts';
+import { tinyBert, writeTinyBert } from '../helpers/models.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 
 registerAllPasses();
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
@@ -129,5 +131,29 @@ describe('compressFile beside another run writing the same output', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('compressFile and compressToTransformersJs on DIR/onnx/model.onnx (Optimum, transformers.js)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'bc-onnx-layout-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const layout = join(root, 'in');
+  writeModelFolder(layout, tinyBert({ numLayers: 2 }));
+  mkdirSync(join(layout, 'onnx'));
+  renameSync(join(layout, 'model.onnx'), join(layout, 'onnx', 'model.onnx'));
+  const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+
+  it('compressFile copies config.json and the tokenizer from DIR, the folder above onnx/', async () => {
+    const out = join(root, 'plain', 'model.onnx');
+    const lineage = await compressFile({ input: join(layout, 'onnx', 'model.onnx'), output: out, steps });
+    expect(lineage.copiedFiles).toEqual(expect.arrayContaining(['vocab.txt']));
+    expect(readdirSync(dirname(out))).toEqual(expect.arrayContaining(['config.json', 'vocab.txt']));
+  });
+
+  it('compressToTransformersJs writes the config and tokenizer of DIR', async () => {
+    const out = join(root, 'tjs');
+    await compressToTransformersJs({ input: join(layout, 'onnx', 'model.onnx'), output: out, steps });
+    expect(readdirSync(out)).toEqual(expect.arrayContaining(['config.json', 'tokenizer.json', 'onnx']));
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).id2label).toEqual({ 0: 'negative', 1: 'positive' });
   });
 });

@@ -38,6 +38,30 @@ describe('runPoint', () => {
     }
   });
 
+  it('compresses a model laid out as DIR/onnx/model.onnx (Optimum, transformers.js) with the config.json and tokenizer of DIR, calibration included', async () => {
+    const layout = join(t.root, 'models', 'onnx-layout');
+    mkdirSync(join(layout, 'onnx'), { recursive: true });
+    for (const f of readdirSync(join(t.root, 'models', 'tiny-sst2')))
+      copyFileSync(join(t.root, 'models', 'tiny-sst2', f), f === 'model.onnx' ? join(layout, 'onnx', f) : join(layout, f));
+    const doc = {
+      models: [{ path: 'models/onnx-layout', tasks: ['SST-2'] }],
+      pipelines: [
+        'baseline',
+        { name: 'fp16', steps: [{ pass: 'quantize', settings: { mode: 'float16' } }] },
+        { name: 'ablation', steps: [{ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'ablation' } }] },
+      ],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+      calibration: { task: 'SST-2', examples: 4 },
+    };
+    const points = await planSweep(parseSweep(doc, t.sweepFile, 'onnx-layout.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work-onnx-layout') });
+    expect(points.map((p) => p.label)).toEqual(['baseline', 'fp16', 'ablation']);
+    for (const point of points) {
+      const result = await runPoint(point, { threads: 1 });
+      expect(Object.keys(result.eval.tasks)).toEqual(['SST-2']);
+      if (point.steps.length) expect(readdirSync(point.outputDir!)).toEqual(expect.arrayContaining(['config.json', 'vocab.txt']));
+    }
+  });
+
   it("counts a baseline model's external data in its file bytes (the .onnx alone holds no weights)", async () => {
     const external = join(t.root, 'models', 'external');
     mkdirSync(external);
