@@ -25,7 +25,7 @@ import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
 import type { ModelShape } from '../pass/settings.ts';
-import { bertStudentWidth, int8BilstmRefusal, parseBertSpec, recurrentTeacherRefusal, studentSpecOn } from '../train/students/index.ts';
+import { bertStudentWidth, checkTaskTeacher, int8BilstmRefusal, parseBertSpec, recurrentTeacherRefusal, studentSpecOn } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
@@ -854,10 +854,26 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
   });
 }
 
-/** Throws training's refusal of a distill step's teacher that is a Distilled BiLSTM (recurrentTeacherRefusal). */
+/**
+ * Throws training's refusal of a distill step's teacher that is a Distilled BiLSTM (recurrentTeacherRefusal), or
+ * whose classifier cannot teach the step's task (checkTaskTeacher: another width, none, another GLUE
+ * task's labels), where the point failed when it ran.
+ */
 function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
   const teacher = t.teacher === undefined ? undefined : read(t.teacher);
   if (teacher && !teacher.structure && recurrentModelLstm(teacher.graph)) throw recurrentTeacherRefusal();
+  if (t.kind !== 'distill' || !teacher?.structure) return;
+  const task = getTask(t.task);
+  const head = teacher.structure.head;
+  const dir = locateModel(t.teacher!).dir;
+  const config = task.regression ? EMPTY_MODEL_CONFIG : readModelConfig(dir);
+  checkTaskTeacher(
+    task,
+    head?.kind === 'sequence-classification' ? head.numLabels : undefined,
+    config.id2label,
+    t.teacher!,
+    config.file ?? join(dir, 'config.json'),
+  );
 }
 
 /** The model so far in a pipeline's steps, as the plan knows it: its depth, and the heads of each of its layers. */

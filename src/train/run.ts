@@ -27,7 +27,7 @@ import { teacherLogits } from './teacher-cache.ts';
 import { modelSha256 } from '../onnx/identity.ts';
 import type { LossTerm } from '../gradients/index.ts';
 import { DEFAULT_TRAIN_SETTINGS, StoppedBetweenBatches, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
-import { bertStudent, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
+import { bertStudent, checkTaskTeacher, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
 import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -706,19 +706,8 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   // the student's classifier: the task's outputs; with no task (general distillation), a new student gets the
   // teacher's and a student model keeps its own (none: encoder-only, as with a teacher without one)
   if (teacherModel && task && !general) {
-    const teacherOutputs = teacherShape(teacherModel).numLabels;
-    if (teacherOutputs !== outputs)
-      throw new SettingsError(`${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the teacher has ${teacherOutputs ?? 'no classifier'}`);
-    // a teacher fine-tuned on another GLUE task (an SST-2 teacher for MRPC): said so, not 'fix id2label' (whose
-    // LABEL_0… would distil its SST-2 outputs as MRPC's)
-    // (labels that fit no task are refused by the label check, as before)
     const teacherLabels = !task.regression && configJson ? parseModelConfig(configJson, configFile).id2label : null;
-    const other = anotherTasksLabels(task, teacherLabels, outputs!);
-    if (other) {
-      throw new SettingsError(
-        `--teacher ${o.teacher}: its labels (${configFile}: ${[...teacherLabels!.values()].join(', ')}) are ${other.name}'s, not ${task.name}'s: distil ${task.name} from a teacher fine-tuned on it`,
-      );
-    }
+    checkTaskTeacher(task, teacherShape(teacherModel).numLabels, teacherLabels, o.teacher!, configFile);
   }
   const { student, folder } = makeStudent({
     spec: o.student,

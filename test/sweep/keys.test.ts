@@ -18,7 +18,7 @@ import { toolVersion } from '../../src/version.ts';
 import { encodeModel, loadModel, saveModel } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { sha256File } from '../../src/files.ts';
-import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
 beforeAll(() => {
@@ -352,7 +352,9 @@ describe('point keys', () => {
     const own = await key({});
     expect(await key({ teacher: 'models/tiny-sst2' })).toBe(own);
     expect(await key({ teacher: 'models/tiny-sst2/model.onnx' })).toBe(own);
-    expect(await key({ teacher: 'models/tiny-stsb' })).not.toBe(own);
+    // (another SST-2 teacher: another point)
+    writeTinySst2(join(t.root, 'models', 'tiny-sst2-seed3'), 3);
+    expect(await key({ teacher: 'models/tiny-sst2-seed3' })).not.toBe(own);
     // (both in one sweep: one point, refused as such, saying why and that on other models they differ)
     await expect(plan([distill({}), distill({ teacher: 'models/tiny-sst2' })])).rejects.toThrow(
       "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' ('p1' names 'tiny-sst2' itself as its distill teacher, the default); keep one, or leave 'tiny-sst2' out of one of them (its models:)",

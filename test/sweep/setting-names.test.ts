@@ -39,7 +39,7 @@ describe('setting names in errors of sweep points', () => {
     await expect(namingSettings(EVAL_SETTING_NAMES, async () => Promise.reject(new Error('--max-length bug')))).rejects.toThrow('--max-length bug');
   });
 
-  it("a distill step whose teacher is another task's fails naming distill.teacher, not --teacher", async () => {
+  it("a distill step whose teacher is another task's is refused naming distill.teacher, not --teacher", async () => {
     cpSync(join(t.root, 'models', 'tiny-sst2'), join(t.root, 'models', 'rte-teacher'), { recursive: true });
     writeFileSync(
       join(t.root, 'models', 'rte-teacher', 'config.json'),
@@ -59,10 +59,14 @@ pipelines:
       - {pass: distill, settings: {teacher: models/rte-teacher, epochs: 1, batchSize: 8, maxExamples: 8, maxLength: 16}}
 `,
     );
-    const summary = await runSweep({ file, store: join(t.root, 'teacher.sqlite') });
-    expect(summary.failed).toHaveLength(1);
-    const error = summary.failed[0]!.error;
-    expect(error).toMatch(/^distill\.teacher .*rte-teacher\/model\.onnx: its labels \(.*\) are (QNLI|RTE)'s, not SST-2's/);
+    // (refused by the plan, before any point runs, in the words the point failed with)
+    const error = await runSweep({ file, store: join(t.root, 'teacher.sqlite') }).then(
+      () => '',
+      (e: unknown) => (e as Error).message,
+    );
+    expect(error).toMatch(
+      /: pipeline 'kd' on model 'tiny-sst2', step 1 \(distill\): distill\.teacher .*rte-teacher\/model\.onnx: its labels \(.*\) are (QNLI|RTE)'s, not SST-2's/,
+    );
     expect(error).not.toContain('--teacher');
   }, 120_000);
 });

@@ -21,7 +21,7 @@ import { planSweep } from '../../src/sweep/plan.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
-import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
 beforeAll(() => {
@@ -455,7 +455,7 @@ describe('point keys of train / distill steps', () => {
       expect(point.training!.steps[0]!.teacherSha256).toMatch(/^[0-9a-f]{64}$/);
 
       // Another teacher (same path, other bytes): another key.
-      copyFileSync(join(t.root, 'models/tiny-stsb/model.onnx'), join(teacher, 'model.onnx'));
+      copyFileSync(join(writeTinySst2(join(root, 'sst2-seed3'), 3), 'model.onnx'), join(teacher, 'model.onnx'));
       const otherTeacher = await key();
       expect(otherTeacher).not.toBe(first);
       // The same teacher moved elsewhere: the same key.

@@ -20,6 +20,8 @@ import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/ca
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import { quantizedWeight } from '../../bert/stored-quantized.ts';
+import { anotherTasksLabels } from '../../eval/labels.ts';
+import type { TaskDefinition } from '../../glue/tasks.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure } from '../../bert/structure.ts';
 import {
@@ -347,6 +349,30 @@ export function teacherShape(teacher: Model): TeacherShape {
     numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,
     zeroTokenTypes: s.inputs.tokenTypeIds === undefined,
   };
+}
+
+/**
+ * Refuses, in one line, a task-stage teacher that cannot teach `task`: its classifier (`outputs`: teacherShape's
+ * numLabels) of another width, or none; or of the task's width with another GLUE task's labels (`id2label`, read from
+ * `file`: an SST-2 teacher for MRPC, not 'fix id2label', whose LABEL_0… would distil its SST-2 outputs as MRPC's).
+ * Labels that fit no task are left to the label check. `teacher`: the teacher as the user named it.
+ */
+export function checkTaskTeacher(
+  task: TaskDefinition,
+  outputs: number | undefined,
+  id2label: ReadonlyMap<number, string> | null,
+  teacher: string,
+  file: string,
+): void {
+  const wanted = task.regression ? 1 : task.labels.length;
+  if (outputs !== wanted)
+    throw new SettingsError(`${task.name} needs ${wanted} output${wanted === 1 ? '' : 's'}; the teacher has ${outputs ?? 'no classifier'}`);
+  const other = anotherTasksLabels(task, id2label, wanted);
+  if (other) {
+    throw new SettingsError(
+      `--teacher ${teacher}: its labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other.name}'s, not ${task.name}'s: distil ${task.name} from a teacher fine-tuned on it`,
+    );
+  }
 }
 
 /** The divisor of `n` nearest to `target` (the larger of two as near). */

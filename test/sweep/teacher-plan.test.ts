@@ -1,0 +1,79 @@
+/**
+ * A distill step whose named teacher cannot teach the point's task (a 2-label teacher for STS-B, an SST-2 teacher for
+ * MRPC) is refused by the sweep's plan, before any point runs, in the words training refuses it with, after the file,
+ * the pipeline, the model and the step, where --dry-run listed the point and it failed when it ran. A teacher that
+ * fits plans.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTraining } from '../../src/train/run.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'teacher-plan-'));
+  writeModelFolder(join(root, 'models', 'sst2'), tinyBert());
+  writeModelFolder(join(root, 'models', 'stsb'), tinyBert({ numLabels: 1 }), { regression: true });
+  // an MRPC classifier (its labels named so), and the task's data
+  const mrpc = writeModelFolder(join(root, 'models', 'mrpc'), tinyBert({}, { seed: 2 }));
+  writeFileSync(
+    join(mrpc, 'config.json'),
+    JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'not_equivalent', 1: 'equivalent' }, max_length: 16 }),
+  );
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
+  mkdirSync(join(root, 'glue', 'MRPC'));
+  for (const split of ['train', 'dev'])
+    writeFileSync(
+      join(root, 'glue', 'MRPC', `${split}.tsv`),
+      'Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\tthe man\tthe dog\n0\t3\t4\ta cat\tthe ball\n',
+    );
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const KD = { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16 };
+const distill = (teacher: string, settings: Record<string, unknown> = {}) => ({
+  pass: 'distill',
+  settings: { ...KD, teacher: join(root, 'models', teacher), ...settings },
+});
+
+describe("a sweep's plan checks a distill step's teacher against the point's task", () => {
+  it('refuses a teacher of another width as training does', async () => {
+    const line = `${join(root, 't.yaml')}: pipeline 'kd' on model 'stsb', step 1 (distill): STS-B needs 1 output; the teacher has 2`;
+    expect(await planRefusal(root, 't', [{ folder: 'stsb', tasks: ['STS-B'] }], 'kd', [distill('sst2')])).toBe(line);
+    // (training's own words, which the point failed with)
+    await expect(
+      runTraining({
+        task: 'STS-B',
+        student: join(root, 'models', 'stsb'),
+        teacher: join(root, 'models', 'sst2'),
+        glueDir: join(root, 'glue'),
+        output: join(root, 'out', 'model.onnx'),
+        settings: { epochs: 1, batchSize: 4, threads: 1 },
+        distill: {},
+        cacheDir: join(root, 'cache'),
+      }),
+    ).rejects.toThrow(/^STS-B needs 1 output; the teacher has 2$/);
+    // (after a graph step too: the teacher is the step's, not the model so far)
+    expect(await planRefusal(root, 't', [{ folder: 'stsb', tasks: ['STS-B'] }], 'kd', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill('sst2')])).toBe(
+      `${join(root, 't.yaml')}: pipeline 'kd' on model 'stsb', step 2 (distill): STS-B needs 1 output; the teacher has 2`,
+    );
+  });
+
+  it("refuses a teacher of the task's width with another GLUE task's labels, naming its config.json", async () => {
+    const teacher = join(root, 'models', 'sst2');
+    expect(await planRefusal(root, 't', [{ folder: 'mrpc', tasks: ['MRPC'] }], 'kd', [distill('sst2')])).toBe(
+      `${join(root, 't.yaml')}: pipeline 'kd' on model 'mrpc', step 1 (distill): distill.teacher ${join(teacher, 'model.onnx')}: its labels (${join(teacher, 'config.json')}: negative, positive) are SST-2's, not MRPC's: distil MRPC from a teacher fine-tuned on it`,
+    );
+  });
+
+  it('plans a teacher that fits', async () => {
+    expect(await planRefusal(root, 't', [{ folder: 'sst2', tasks: ['SST-2'] }], 'kd', [distill('sst2')])).toBeUndefined();
+    expect(await planRefusal(root, 't', [{ folder: 'mrpc', tasks: ['MRPC'] }], 'kd', [distill('mrpc')])).toBeUndefined();
+    expect(await planRefusal(root, 't', [{ folder: 'stsb', tasks: ['STS-B'] }], 'kd', [distill('stsb', { logitLoss: 'mse' })])).toBeUndefined();
+  });
+});
