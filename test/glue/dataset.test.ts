@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
-import { AX, COLA, MNLI_M, SST2, STSB } from '../../src/glue/tasks.ts';
+import { AX, COLA, MNLI_M, MNLI_MM, QQP, SST2, STSB } from '../../src/glue/tasks.ts';
 
 /** A GLUE folder holding one file. */
 function glueWith(path: string, text: string): string {
@@ -55,5 +55,88 @@ describe('loadSplit errors', () => {
   it('uses the row position as id when the file has no id column', () => {
     const dir = glueWith('SST-2/dev.tsv', 'sentence\tlabel\ngood\t1\nbad\t0\n');
     expect(loadSplit(SST2, 'dev', dir).examples.map((e) => e.id)).toEqual(['0', '1']);
+  });
+});
+
+/** A GLUE folder holding the given files. */
+function glueWithFiles(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'glue-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+const row = (...fields: string[]) => `${fields.join('\t')}\n`;
+
+describe("the official GLUE files' layouts (../shared holds 4-column MNLI and 3-column QQP reconstructions)", () => {
+  it('reads MNLI dev (16 columns), train (12) and test (10) by header name, the text and gold_label, not label1', () => {
+    const parse = ['( ( The cat ) ( sat . ) )', '( ( A cat ) sat )', '(ROOT (S (NP The cat) (VP sat) (. .)))', '(ROOT (S (NP A cat) (VP sat)))'];
+    const front = ['index', 'promptID', 'pairID', 'genre', 'sentence1_binary_parse', 'sentence2_binary_parse', 'sentence1_parse', 'sentence2_parse'];
+    const dir = glueWithFiles({
+      'MNLI/dev_matched.tsv':
+        row(...front, 'sentence1', 'sentence2', 'label1', 'label2', 'label3', 'label4', 'label5', 'gold_label') +
+        row(
+          '0',
+          '63735',
+          '63735n',
+          'slate',
+          ...parse,
+          'The cat sat.',
+          'A "cat" sat',
+          'neutral',
+          'contradiction',
+          'contradiction',
+          'neutral',
+          'contradiction',
+          'contradiction',
+        ),
+      'MNLI/dev_mismatched.tsv':
+        row(...front, 'sentence1', 'sentence2', 'label1', 'label2', 'label3', 'label4', 'label5', 'gold_label') +
+        row(
+          '7',
+          '75290',
+          '75290c',
+          'letters',
+          ...parse,
+          'Your gift',
+          'You gave',
+          'contradiction',
+          'entailment',
+          'entailment',
+          'entailment',
+          'entailment',
+          'entailment',
+        ),
+      'MNLI/train.tsv':
+        row(...front, 'sentence1', 'sentence2', 'label1', 'gold_label') + row('0', '31193', '31193n', 'government', ...parse, 'P', 'H', 'neutral', 'neutral'),
+      'MNLI/test_matched.tsv': row(...front, 'sentence1', 'sentence2') + row('0', '31493', '31493', 'travel', ...parse, 'Tp', 'Th'),
+    });
+    expect(loadSplit(MNLI_M, 'dev', dir).examples).toEqual([{ id: '0', textA: 'The cat sat.', textB: 'A "cat" sat', label: 2 }]);
+    expect(loadSplit(MNLI_MM, 'dev', dir).examples).toEqual([{ id: '7', textA: 'Your gift', textB: 'You gave', label: 0 }]);
+    expect(loadSplit(MNLI_M, 'train', dir).examples).toEqual([{ id: '0', textA: 'P', textB: 'H', label: 1 }]);
+    expect(loadSplit(MNLI_M, 'test', dir).examples).toEqual([{ id: '0', textA: 'Tp', textB: 'Th', label: null }]);
+  });
+
+  it('reads QQP dev (id, qid1, qid2, question1, question2, is_duplicate) and test (id, question1, question2), ids from the id column', () => {
+    const dir = glueWithFiles({
+      'QQP/dev.tsv': row('id', 'qid1', 'qid2', 'question1', 'question2', 'is_duplicate') + row('201359', '303345', '303346', 'Why?', 'Why not?', '1'),
+      'QQP/test.tsv': row('id', 'question1', 'question2') + row('0', 'How?', 'What?'),
+    });
+    expect(loadSplit(QQP, 'dev', dir).examples).toEqual([{ id: '201359', textA: 'Why?', textB: 'Why not?', label: 1 }]);
+    expect(loadSplit(QQP, 'test', dir).examples).toEqual([{ id: '0', textA: 'How?', textB: 'What?', label: null }]);
+  });
+
+  it('reads STS-B dev (10 columns) and test (9, no score)', () => {
+    const front = ['index', 'genre', 'filename', 'year', 'old_index', 'source1', 'source2'];
+    const dir = glueWithFiles({
+      'STS-B/dev.tsv':
+        row(...front, 'sentence1', 'sentence2', 'score') +
+        row('0', 'main-captions', 'MSRvid', '2012test', '0000', 'none', 'none', 'A man', 'A person', '5.000'),
+      'STS-B/test.tsv': row(...front, 'sentence1', 'sentence2') + row('0', 'main-news', 'headlines', '2016', '0001', 'none', 'none', 'X', 'Y'),
+    });
+    expect(loadSplit(STSB, 'dev', dir).examples).toEqual([{ id: '0', textA: 'A man', textB: 'A person', label: 5 }]);
+    expect(loadSplit(STSB, 'test', dir).examples).toEqual([{ id: '0', textA: 'X', textB: 'Y', label: null }]);
   });
 });
