@@ -15,8 +15,8 @@
  * row in the report (or names no model of it, or several) is left out, as is one without a GLUE score.
  *
  * A line is one student recipe: the points' label, steps and tasks, less the distill step's `teacher` and any `seed`
- * (and their grid values in the label, 'kd(teacher=…, seed=2)'), so a teacher or seed grid axis still draws one
- * line, and one label run with another budget in another sweep draws its own, named by what sets it apart. Points of one line under one teacher (seeds, reruns) are drawn as their mean, with
+ * (and their grid values in the label, 'kd(teacher=…, seed=2)', an unnamed grid's label, or a name template's
+ * 'S64-{seed}', shown as such), so a teacher or seed grid axis still draws one line, and one label run with another budget in another sweep draws its own, named by what sets it apart. Points of one line under one teacher (seeds, reruns) are drawn as their mean, with
  * how many runs it averages (`runs`). Each point's tooltip gives its score as a % of its own teacher's and of the
  * panel's largest teacher's (one reference for every student).
  */
@@ -24,7 +24,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from './charts.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
-import { labelValue } from '../sweep/expand.ts';
+import { autoLabel, labelValue } from '../sweep/expand.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
 import { mdCell, mdTable } from './table.ts';
 import { canonicalJson, hashOf } from '../sweep/key.ts';
@@ -158,6 +158,47 @@ function recipeLabel(label: string): string {
   return kept.length > 0 ? `${m[1]}(${kept.join(', ')})` : m[1]!;
 }
 
+/** `label` with the last `value` in it that stands alone (not inside a word or number) as `{name}`; undefined when none does. */
+function asTemplate(label: string, value: string, name: string): string | undefined {
+  if (value === '') return undefined;
+  const word = /[\p{L}\p{N}]/u;
+  for (let at = label.lastIndexOf(value); at >= 0; at = at === 0 ? -1 : label.lastIndexOf(value, at - 1)) {
+    const [before, after] = [label[at - 1], label[at + value.length]];
+    if ((before === undefined || !word.test(before)) && (after === undefined || !word.test(after)))
+      return `${label.slice(0, at)}{${name}}${label.slice(at + value.length)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Each row's recipe label: its label less the teacher and seed grid values ('kd(seed=2)' → 'kd'); an unnamed grid's
+ * label (every value listed, 'distill bert:… 0.5 2') as the recipe's values list; and, where rows of one recipe have
+ * labels that differ only by the seed or teacher a pipeline name holds ('S64-{seed}': 'S64-1', 'S64-2'), that name
+ * ('S64-{seed}'), so that such runs are one line too.
+ */
+function recipeLabels(rows: readonly ReportRow[]): Map<ReportRow, string> {
+  const own = new Map<ReportRow, string>();
+  const template = new Map<ReportRow, string>();
+  for (const r of rows) {
+    const label = r.label === autoLabel(r.steps) ? autoLabel(recipeSteps(r)) : recipeLabel(r.label);
+    own.set(r, label);
+    const step = r.steps[lastDistillIndex(r.steps)]?.settings as Record<string, unknown> | undefined;
+    let t = label;
+    for (const [name, value] of [...Object.entries(step ?? {}).filter(([k]) => RUN_SETTINGS.has(k)), ['teacher', step?.teacher] as const])
+      if (value !== undefined) t = asTemplate(t, labelValue(value), name) ?? t;
+    if (t !== label) template.set(r, `${JSON.stringify([recipeSteps(r), taskSet(r)])}\0${t}`);
+  }
+  // a template stands for its rows only where it joins rows of other labels (a fixed seed in a name stays as written)
+  const labelsOf = new Map<string, Set<string>>();
+  for (const [r, key] of template) labelsOf.set(key, (labelsOf.get(key) ?? new Set()).add(own.get(r)!));
+  return new Map(
+    rows.map((r) => {
+      const key = template.get(r);
+      return [r, key !== undefined && labelsOf.get(key)!.size > 1 ? key.slice(key.indexOf('\0') + 1) : own.get(r)!];
+    }),
+  );
+}
+
 /** Each setting of the steps, by 'pass.key' (or 'pass#step.key' for a pass the steps run twice), as its label value. */
 const flatSettings = (steps: ReturnType<typeof recipeSteps>): Map<string, string> =>
   new Map(
@@ -218,6 +259,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     return unique(baselines.filter((b) => b.model === teacher)) ?? unique(baselines.filter((b) => teacherPathMatches(teacher, b.modelPath)));
   };
 
+  const labels = recipeLabels(data.rows.filter((r) => !r.isBaseline && distillTeacher(r) !== undefined));
   /** Per recipe and teacher, the student scores it averages. */
   const cells = new Map<string, { recipe: string; teacher: ReportRow; rows: ReportRow[] }>();
   const recipes = new Map<string, { label: string; steps: ReturnType<typeof recipeSteps> }>();
@@ -231,7 +273,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     const teacher = sha === undefined ? undefined : baselineOf(sha, r);
     if (!teacher) continue;
     const steps = recipeSteps(r);
-    const label = recipeLabel(r.label);
+    const label = labels.get(r)!;
     const recipe = JSON.stringify([label, steps, taskSet(r)]);
     if (!recipes.has(recipe)) recipes.set(recipe, { label, steps });
     const teacherKey = `${teacher.modelSha256}\0${canonicalJson(teacher.glueDevSha256)}`; // (one file scored on two data sets: two teachers)

@@ -135,6 +135,72 @@ describe('teacher-size points', () => {
     expect(teacherSizePoints(dataOf(teacherSizeList())).every((q) => q.runs === 1 && q.runsLabel === '')).toBe(true);
   });
 
+  it('averages the seeds of one recipe whose label holds the seed: a name template (S64-{seed}) or an unnamed grid', () => {
+    const seeds = (label: (seed: number) => string, steps: (seed: number) => PassStep[]): FakePoint[] =>
+      (['teacher-L4H256', 'teacher-L2H256'] as const).flatMap((model, m) =>
+        [1, 2].map((seed) => ({ model, label: label(seed), bytes: 2e6, glue: 0.6 + 0.1 * m + 0.02 * seed, steps: steps(seed) })),
+      );
+    const students = (list: FakePoint[]) =>
+      teacherSizePoints(dataOf([...teacherSizeList().filter((f) => f.label === 'baseline'), ...list]))
+        .filter((q) => q.kind === 'student')
+        .map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs}`);
+    expect(
+      students(
+        seeds(
+          (seed) => `S64-kd-${seed}`,
+          (seed) => kd({ seed }),
+        ),
+      ),
+    ).toEqual(['S64-kd-{seed} teacher-L2H256 y=73.0 n=2', 'S64-kd-{seed} teacher-L4H256 y=63.0 n=2']);
+    // the seed's value inside another number or word is not it ('L1-kd-1' of seed 1: 'L1-kd-{seed}')
+    expect(
+      students(
+        seeds(
+          (seed) => `L1-kd-${seed}`,
+          (seed) => kd({ seed }),
+        ),
+      )[0],
+    ).toBe('L1-kd-{seed} teacher-L2H256 y=73.0 n=2');
+    // a fixed seed in a pipeline's name stays as written
+    expect(
+      students(
+        seeds(
+          () => 'kd-7',
+          () => kd({ seed: 7 }),
+        ),
+      )[0],
+    ).toBe('kd-7 teacher-L2H256 y=73.0 n=2');
+    // a teacher grid axis in a name template: one line across the teachers
+    const byTeacher = (['teacher-L4H256', 'teacher-L2H256'] as const).map((t, i) => ({
+      model: 'small',
+      label: `kd-${t}`,
+      bytes: 2e6,
+      glue: 0.7 + 0.02 * i,
+      steps: kd({ teacher: t }),
+    }));
+    expect(students(byTeacher)).toEqual(['kd-{teacher} teacher-L2H256 y=72.0 n=1', 'kd-{teacher} teacher-L4H256 y=70.0 n=1']);
+    // an unnamed grid pipeline: its label lists every value, the seed too ('distill bert:layers=1,hidden=128 0.5 1')
+    const auto = seeds(
+      (seed) => `distill bert:layers=1,hidden=128 0.5 ${seed}`,
+      (seed) => kd({ seed }),
+    );
+    expect(students(auto)).toEqual([
+      'distill bert:layers=1,hidden=128 0.5 teacher-L2H256 y=73.0 n=2',
+      'distill bert:layers=1,hidden=128 0.5 teacher-L4H256 y=63.0 n=2',
+    ]);
+    // the tables: one row of means, not a row per seed
+    const tables = teacherSizeTables(
+      dataOf([
+        ...teacherSizeList().filter((f) => f.label === 'baseline'),
+        ...seeds(
+          (seed) => `S64-${seed}`,
+          (seed) => kd({ seed }),
+        ),
+      ]),
+    );
+    expect(tables[0]!.rows).toEqual([['S64-{seed}', '73.00 · 90.0% · 99.5% · n=2', '63.00 · 85.8% · 85.8% · n=2']]);
+  });
+
   it("gives no % of a teacher whose score is 0 or below (a CoLA Matthews correlation), as '% of original' gives none", () => {
     const cola = (f: FakePoint): FakePoint => ({ ...f, task: 'CoLA', metrics: { matthews_correlation: f.glue! } });
     const list: FakePoint[] = [
