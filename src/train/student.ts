@@ -18,6 +18,12 @@ export interface Student {
   readonly kind: 'bert' | 'bilstm';
   /** One line: what the student is (for logs and lineage). */
   readonly description: string;
+  /**
+   * `description` without the path of the file it was read from, where it names one: what a run's checkpoints hold
+   * of the student (trainer.ts jobFacts; its weights are hashed apart), so a run stopped in a folder since moved or
+   * copied (a sweep's work folder) resumes there. Absent: `description`.
+   */
+  readonly identity?: string;
   /** Width of the logits. */
   readonly numLabels: number;
   /**

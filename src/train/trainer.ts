@@ -178,12 +178,16 @@ interface JobFacts {
   teacher?: string;
 }
 
-function jobFacts(job: JobIdentity): JobFacts {
+/**
+ * `legacy`: with the student's description as checkpoints held it before they held its identity (Student.identity:
+ * the path of the file it was read from left out), so that a checkpoint written then still resumes where it was.
+ */
+function jobFacts(job: JobIdentity, legacy = false): JobFacts {
   const { checkpointEvery: _c, threads: _t, evalEachEpoch: _e, ...s } = job.settings;
   const intermediate = job.intermediate?.terms.map(({ kind, weight, label }) => ({ kind, weight, label })) ?? [];
   // (no teacher: the facts of a job without one hash as they did before it was one of them)
   return {
-    student: job.student.description,
+    student: legacy ? job.student.description : (job.student.identity ?? job.student.description),
     data: job.set.sha256,
     loss: job.loss,
     intermediate,
@@ -193,9 +197,9 @@ function jobFacts(job: JobIdentity): JobFacts {
 }
 
 /** A short hash of everything that makes two jobs the same run (a checkpoint of another job is never resumed). */
-export function jobKey(job: JobIdentity, params: ReadonlyMap<string, Float32Array>): string {
+export function jobKey(job: JobIdentity, params: ReadonlyMap<string, Float32Array>, legacy = false): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify(jobFacts(job)));
+  h.update(JSON.stringify(jobFacts(job, legacy)));
   for (const [name, v] of params) {
     h.update(name);
     h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
@@ -496,7 +500,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const { params, optimizer } = stepper;
   if (job.trainsOnce) student.adopt?.(studentOnly(student, params));
   for (const [name, f] of optimizer.lrScale) log(`${name}: peak lr ${(settings.lr * f).toPrecision(3)} (×${f.toPrecision(3)} the schedule's)`);
-  const key = jobKey(job, params);
+  let key = jobKey(job, params);
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;
   const schedule = { lr: settings.lr, totalSteps, warmupRatio: settings.warmupRatio };
@@ -510,7 +514,10 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   let step = 0;
   let firstEpoch = 0;
   const ckpt = loadCheckpoint(job.workDir, { log });
-  if (ckpt && (ckpt.extra as ResumeState | undefined)?.key === key) {
+  const saved = (ckpt?.extra as ResumeState | undefined)?.key;
+  // (a checkpoint written before the student's identity was its facts: its key, kept for the rest of the run)
+  if (saved !== undefined && saved !== key && job.student.identity !== undefined && saved === jobKey(job, params, true)) key = saved;
+  if (ckpt && saved === key) {
     for (const [name, v] of ckpt.params) params.get(name)?.set(v);
     optimizer.load(ckpt.optimizer);
     state = ckpt.extra as ResumeState;

@@ -79,7 +79,7 @@ function maskInputs(dims: ReadonlyArray<{ name: string; dims: Array<number | str
 export function bertStudent(
   c: CanonicalBert | { config: ExtendedBertConfig; weights: Map<string, Float32Array> },
   description: string,
-  opts: { encoderOnly?: boolean } = {},
+  opts: { encoderOnly?: boolean; identity?: string } = {},
 ): Student {
   const config = c.config; // (the closures below keep this, not `c`: its weights are a copy of what plain holds)
   const source = { kind: 'given' as const, tensors: c.weights };
@@ -91,6 +91,7 @@ export function bertStudent(
   return {
     kind: 'bert',
     description,
+    ...(opts.identity !== undefined ? { identity: opts.identity } : {}),
     numLabels: config.numLabels,
     forward: (dropout) => (dropout ? withDropout : plain),
     masks: maskInputs(dropoutMasks(withDropout)),
@@ -621,9 +622,12 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     if (vocab !== own) throw new SettingsError(`student vocabulary (${own}) differs from the teacher's (${vocab}): distillation needs the same tokenizer`);
     if (src.teacherDir) checkSameVocabulary(where.dir, src.teacherDir);
   }
-  const description = `canonical rebuild of ${spec}${keepBare ? ', encoder only' : fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : ''}`;
+  const how = keepBare ? ', encoder only' : fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : '';
+  const description = `canonical rebuild of ${spec}${how}`;
   // (a saved BiLSTM given a new classifier: its last MLP layer seeded for numLabels outputs, as a new student's is)
   const bilstm = saved && src.newClassifier === true && src.numLabels !== undefined ? newBilstmClassifier(saved, src.numLabels, src.seed) : saved;
-  const student = bilstm ? bilstmStudent(bilstm.config, bilstm.weights) : bertStudent(canon!, description, { encoderOnly: keepBare });
+  const student = bilstm
+    ? bilstmStudent(bilstm.config, bilstm.weights)
+    : bertStudent(canon!, description, { encoderOnly: keepBare, identity: `canonical rebuild of a model file${how}` });
   return { student, folder: dirname(where.onnx) };
 }
