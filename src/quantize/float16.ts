@@ -111,6 +111,10 @@ function elementTypes(g: Graph, outer: ReadonlyMap<string, number>): Map<string,
       else if (n.opType === 'Where') out = [first(n.inputs.slice(1))];
       else if (n.opType === 'TopK') out = [types.get(n.inputs[0]), DataType.INT64];
       else if (n.opType === 'Dropout') out = [types.get(n.inputs[0]), DataType.BOOL];
+      // (control flow: the types its body's outputs declare; Loop's body writes its condition first)
+      else if (n.opType === 'If' && a.then_branch?.type === 'graph') out = a.then_branch.value.outputs.map((v) => v.elemType);
+      else if (n.opType === 'Loop' && a.body?.type === 'graph') out = a.body.value.outputs.slice(1).map((v) => v.elemType);
+      else if (n.opType === 'Scan' && a.body?.type === 'graph') out = a.body.value.outputs.map((v) => v.elemType);
       else out = [first(n.inputs)];
     } else out = []; // (contrib ops: types of their own, e.g. EmbedLayerNormalization's int32 mask index; a blocked op reading one is refused)
     for (const [i, o] of n.outputs.entries()) {

@@ -225,6 +225,50 @@ describe('quantize float16', () => {
     }
   });
 
+  it('reads the type of an If’s output from its branches, so a blocked op reading it (Max) reads it cast to float32', async () => {
+    // y = Max(If(flag, then: x + c, else: x · c), floor): the If's first input is its bool condition, not its output's type
+    const branch = (name: string, op: string): Graph => ({
+      name,
+      nodes: [{ name: `${name}_op`, opType: op, domain: '', inputs: ['x', 'c'], outputs: [`${name}_out`], attributes: {} }],
+      inputs: [],
+      outputs: [{ name: `${name}_out`, elemType: DataType.FLOAT, shape: [3] }],
+      initializers: new Map([['c', float32Tensor('c', [3], [0.5, -2, 3])]]),
+      valueInfo: [],
+    });
+    const model = createModel(
+      {
+        name: 'g',
+        nodes: [
+          {
+            name: 'if',
+            opType: 'If',
+            domain: '',
+            inputs: ['flag'],
+            outputs: ['t'],
+            attributes: { then_branch: { type: 'graph', value: branch('then', 'Add') }, else_branch: { type: 'graph', value: branch('else', 'Mul') } },
+          },
+          { name: 'max', opType: 'Max', domain: '', inputs: ['t', 'floor'], outputs: ['y'], attributes: {} },
+        ],
+        inputs: [
+          { name: 'x', elemType: DataType.FLOAT, shape: [3] },
+          { name: 'flag', elemType: DataType.BOOL, shape: [] },
+        ],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [3] }],
+        initializers: new Map([['floor', float32Tensor('floor', [1], [0])]]),
+        valueInfo: [],
+      },
+      [{ domain: '', version: 14 }],
+    );
+    const { model: half, report } = convertToFloat16(model, { mode: 'float16' });
+    expect(report.details.keptFloat32).toEqual(['max']);
+    for (const flag of [true, false]) {
+      const feeds = { x: new Tensor('float32', new Float32Array([1, 2, 3]), [3]), flag: new Tensor('bool', new Uint8Array([flag ? 1 : 0]), []) };
+      const [a, b] = await Promise.all([outputsOf(model, feeds), outputsOf(half, feeds)]);
+      expect(b).toEqual(a);
+      expect(b.y).toEqual(Float32Array.from(flag ? [1.5, 0, 6] : [0.5, 0, 9]));
+    }
+  });
+
   it('stores an initializer listed as a graph input too (IR 3, torch’s keep_initializers_as_inputs) in float16 under its name, the input typed as it', async () => {
     const model = createModel(
       {
