@@ -260,7 +260,7 @@ describe('quantize float16', () => {
       [{ domain: '', version: 14 }],
     );
     const { model: half, report } = convertToFloat16(model, { mode: 'float16' });
-    expect(report.details.keptFloat32).toEqual(['max']);
+    expect(report.details?.keptFloat32).toEqual(['max']);
     for (const flag of [true, false]) {
       const feeds = { x: new Tensor('float32', new Float32Array([1, 2, 3]), [3]), flag: new Tensor('bool', new Uint8Array([flag ? 1 : 0]), []) };
       const [a, b] = await Promise.all([outputsOf(model, feeds), outputsOf(half, feeds)]);
