@@ -127,6 +127,9 @@ function distillTeacher(row: ReportRow): string | null | undefined {
 
 const taskSet = (r: ReportRow): string => Object.keys(r.tasks).join(', ');
 
+/** Whether two rows were scored on the same tasks (in any order). */
+const sameTasks = (a: ReportRow, b: ReportRow): boolean => Object.keys(a.tasks).sort().join('\0') === Object.keys(b.tasks).sort().join('\0');
+
 /** Whether two rows were scored on the same GLUE dev file of each task they share, as far as their plans say (`glueDevSha256`). */
 function sameDev(a: ReportRow, b: ReportRow): boolean {
   const [x, y] = [a.glueDevSha256, b.glueDevSha256];
@@ -241,12 +244,13 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const byKey = new Map(data.rows.map((r) => [r.key, r]));
   /**
    * The teacher row of student `r` (a row of the model of hash `sha`): its own baseline row when it distilled from its
-   * own model (the one the table compares it with: the same data), else a baseline row of that model scored on the
-   * same GLUE dev files as it (`sameDev`), preferring its sweep.
+   * own model (the one the table compares it with: the same data), else a baseline row of that model scored on its
+   * tasks (not one of that file listed with other tasks too, whose GLUE score is a mean over others) and on the same
+   * GLUE dev files as it (`sameDev`), preferring its sweep.
    */
   const baselineOf = (sha: string, r: ReportRow): ReportRow | undefined => {
     if (sha === r.modelSha256) return r.baselineKey === null ? undefined : byKey.get(r.baselineKey);
-    const same = baselines.filter((b) => b.modelSha256 === sha && sameDev(b, r));
+    const same = baselines.filter((b) => b.modelSha256 === sha && sameTasks(b, r) && sameDev(b, r));
     return same.find((b) => b.sweep === r.sweep) ?? same[0];
   };
   /** The one model (by file hash) a teacher setting names, if exactly one. */

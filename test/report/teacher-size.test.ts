@@ -298,6 +298,30 @@ describe('teacher-size points', () => {
     ]);
   });
 
+  it("takes a named teacher's row scored on the student's tasks, not one of that file listed with other tasks too", () => {
+    // one teacher file listed twice: on SST-2 (80.00) and, first by name, on SST-2 and CoLA (a mean of 50.00)
+    const both = fakePoint({ model: 'A-two-tasks', label: 'baseline', bytes: 40e6, glue: 0.5 }, 1);
+    both.modelSha256 = 'sha-L2';
+    both.tasks = ['CoLA', 'SST-2'];
+    both.result.eval.tasks = {
+      'SST-2': { metrics: { accuracy: 0.8 }, examples: 100, seconds: 1 },
+      CoLA: { metrics: { matthews_correlation: 0.2 }, examples: 100, seconds: 1 },
+    };
+    const l2 = fakePoint({ model: 'L2', label: 'baseline', bytes: 40e6, glue: 0.8 }, 2);
+    l2.modelSha256 = 'sha-L2';
+    const points = [
+      fakePoint({ model: 'L4', label: 'baseline', bytes: 44e6, glue: 0.73 }, 0),
+      both,
+      l2,
+      fakePoint({ model: 'small', label: 'baseline', bytes: 2e6, glue: 0.6 }, 3),
+      fakePoint({ model: 'small', label: 'kd', bytes: 2e6, glue: 0.7, steps: kd({ teacher: 'L4', seed: 1 }) }, 4),
+      fakePoint({ model: 'small', label: 'kd', bytes: 2e6, glue: 0.72, steps: kd({ teacher: 'sha256:sha-L2', seed: 1 }) }, 5),
+    ];
+    const tables = teacherSizeTables(buildReport(points));
+    expect(tables.map((t) => [t.caption.split(',')[0], ...t.header.slice(1)])).toEqual([['SST-2', 'L2 (10.00M, 80.00)', 'L4 (11.00M, 73.00)']]);
+    expect(tables[0]!.rows).toEqual([['kd', '72.00 · 90.0% · 98.6% · n=1', '70.00 · 95.9% · 95.9% · n=1']]);
+  });
+
   it('matches teacher paths as written in a sweep file against the stored .onnx path', () => {
     expect(teacherPathMatches('../../shared/teachers/sst2-L2H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(true);
     expect(teacherPathMatches('./sst2-L2H256/', '/work/shared/teachers/sst2-L2H256/onnx/model.onnx')).toBe(true);
