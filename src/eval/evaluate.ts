@@ -9,7 +9,7 @@ import { DataError, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, officialRowsNote, splitFile, splitNotFound, type GlueDataset } from '../glue/dataset.ts';
 import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
-import type { Split, TaskDefinition } from '../glue/tasks.ts';
+import { trainingTask, type Split, type TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
 import { glueScore, type GlueScore } from './glue-score.ts';
 import { anotherTasksLabels, ignoredLabelsNote, mapModelLabels, type LabelMapping } from './labels.ts';
@@ -303,11 +303,12 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
       try {
         mapModelLabels(task, modelConfig.id2label, numLabels, modelConfig.file ?? 'config.json');
       } catch (e) {
-        // another GLUE task's labels (an SST-2 model on RTE): a classifier of that task, which no id2label makes this one's
+        // another GLUE task's labels (an SST-2 model on RTE): a classifier of that task, which no id2label makes this one's;
+        // the advice trains on the task's training set (AX, test only: MNLI-m's)
         const other = e instanceof SettingsError ? anotherTasksLabels(task, modelConfig.id2label, numLabels) : undefined;
         if (!other) throw e;
         throw new SettingsError(
-          `${(e as Error).message}; its labels are ${other.name}'s: ${newHeadAdvice(task.name, location?.dir ?? 'MODEL', readGraph && storedQuantized(readGraph(), facts.structure))}`,
+          `${(e as Error).message}; its labels are ${other.name}'s: ${newHeadAdvice(trainingTask(task).name, location?.dir ?? 'MODEL', readGraph && storedQuantized(readGraph(), facts.structure))}`,
         );
       }
     });

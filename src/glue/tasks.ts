@@ -287,3 +287,12 @@ export const AX: TaskDefinition = variant(MNLI_M, {
 
 /** Every task, in the GLUE paper's order (AX last). */
 export const GLUE_TASKS: readonly TaskDefinition[] = [COLA, SST2, MRPC, STSB, QQP, MNLI_M, MNLI_MM, QNLI, RTE, WNLI, AX];
+
+/**
+ * The task whose train split trains a model for `task`: itself, or for a task with no train split (AX, test only) the
+ * first task of its `modelTask` that has one (MNLI-m: the MNLI training set); what advice to train a classifier names.
+ */
+export function trainingTask(task: TaskDefinition): TaskDefinition {
+  if (task.splits.train) return task;
+  return GLUE_TASKS.find((t) => t.modelTask === task.modelTask && t.splits.train) ?? task;
+}

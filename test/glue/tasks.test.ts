@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSplit } from '../../src/glue/dataset.ts';
-import { AX, GLUE_TASKS, MNLI_M, MNLI_MM, type TaskName } from '../../src/glue/tasks.ts';
+import { AX, GLUE_TASKS, MNLI_M, MNLI_MM, SST2, trainingTask, type TaskName } from '../../src/glue/tasks.ts';
 import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
 
 /** Rows per dev file (header excluded), from shared/glue/MANIFEST.md. */
@@ -42,6 +42,13 @@ describe('task definitions', () => {
     );
     expect(differing.sort()).toEqual(['aliases', 'description', 'name', 'officialRows', 'splits']);
     expect(MNLI_MM.splits.dev!.path).toBe('MNLI/dev_mismatched.tsv');
+  });
+
+  it("trains each task on its own train split, AX (test only) on MNLI-m's", () => {
+    expect(trainingTask(AX)).toBe(MNLI_M);
+    expect(trainingTask(MNLI_MM)).toBe(MNLI_MM);
+    expect(trainingTask(SST2)).toBe(SST2);
+    for (const t of GLUE_TASKS) expect(trainingTask(t).splits.train).toBeDefined();
   });
 
   it('has AX test-only, unlabelled, outside the GLUE score, with MNLI labels', () => {
