@@ -12,6 +12,7 @@ import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { readJsonObject } from './model-files.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
+import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS, readBpeVocab } from './bpe-vocab.ts';
 
 /** Token ids of one example and their token types (all 0 when the template has no second segment type). */
 export interface TextEncoding {
@@ -67,9 +68,35 @@ export function loadTokenizer(path: string): TextTokenizer {
   }
   const vocabFile = isFile ? path : join(dir, 'vocab.txt');
   if (!existsSync(vocabFile)) {
-    throw new DataError(`${path}: no tokenizer.json or vocab.txt (give the tokenizer folder with --tokenizer)`);
+    const bpe = isFile ? undefined : bpeFiles(dir);
+    if (bpe) return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
+    throw new DataError(`${path}: no tokenizer.json or vocab.txt (nor vocab.json with merges.txt) (give the tokenizer folder with --tokenizer)`);
   }
   return tokenizerFromJson(vocabTokenizerJson(vocabFile, config), config, vocabFile);
+}
+
+/** A folder's byte-level BPE files of a slow tokenizer (RoBERTa's vocab.json and merges.txt), when it has both. */
+export function bpeFiles(dir: string): { vocab: string; merges: string } | undefined {
+  const vocab = join(dir, 'vocab.json');
+  const merges = join(dir, 'merges.txt');
+  return existsSync(vocab) && existsSync(merges) ? { vocab, merges } : undefined;
+}
+
+/** The tokenizer.json object for a folder's vocab.json and merges.txt, per its tokenizer_config.json (`config`). */
+export function bpeTokenizerJson(files: { vocab: string; merges: string }, config: TokenizerConfigJson): object {
+  const d = DEFAULT_BPE_SPECIAL_TOKENS;
+  return byteLevelBpeTokenizerJson(files.vocab, files.merges, {
+    addPrefixSpace: config.add_prefix_space === true,
+    specialTokens: {
+      bos: tokenName(config.bos_token) ?? d.bos,
+      eos: tokenName(config.eos_token) ?? d.eos,
+      unk: tokenName(config.unk_token) ?? d.unk,
+      pad: tokenName(config.pad_token) ?? d.pad,
+      mask: tokenName(config.mask_token) ?? d.mask,
+      cls: tokenName(config.cls_token) ?? d.cls,
+      sep: tokenName(config.sep_token) ?? d.sep,
+    },
+  });
 }
 
 /**
@@ -109,7 +136,9 @@ export function readVocabulary(dir: string): { file: string; vocab: Map<string, 
     return { file: jsonFile, vocab };
   }
   const vocabFile = join(dir, 'vocab.txt');
-  return existsSync(vocabFile) ? { file: vocabFile, vocab: readVocabFile(vocabFile) } : undefined;
+  if (existsSync(vocabFile)) return { file: vocabFile, vocab: readVocabFile(vocabFile) };
+  const bpe = bpeFiles(dir);
+  return bpe ? { file: bpe.vocab, vocab: readBpeVocab(bpe.vocab) } : undefined;
 }
 
 /** The first difference between two vocabularies ('token "x": id 3 against 5'), or undefined when they are equal. */

@@ -33,7 +33,7 @@ import { checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
-import { readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
+import { bpeFiles, bpeTokenizerJson, readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
@@ -435,9 +435,12 @@ function writeSideFiles(
   } else if (existsSync(join(tokenizerFrom, 'vocab.txt'))) {
     tokenizer = vocabTokenizerJson(join(tokenizerFrom, 'vocab.txt'), tokenizerConfig) as Record<string, unknown>;
     write('tokenizer.json', tokenizer);
+  } else if (bpeFiles(tokenizerFrom)) {
+    tokenizer = bpeTokenizerJson(bpeFiles(tokenizerFrom)!, tokenizerConfig) as Record<string, unknown>;
+    write('tokenizer.json', tokenizer);
   } else
     throw new SettingsError(
-      `${tokenizerFrom}: no tokenizer.json or vocab.txt; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
+      `${tokenizerFrom}: no tokenizer.json or vocab.txt (nor vocab.json with merges.txt); transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
     );
   const maxLength = parseModelConfig(config, configFile).maxLength;
   write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));

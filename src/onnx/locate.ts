@@ -11,7 +11,14 @@ import { fsReason, ModelLoadError } from '../errors.ts';
 import { checkStringOption } from '../library-args.ts';
 
 /** The tokenizer files of a Hugging Face model folder. */
-export const TOKENIZER_FILES: readonly string[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+export const TOKENIZER_FILES: readonly string[] = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.txt',
+  'vocab.json',
+  'merges.txt',
+];
 
 /** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */
 export const MODEL_SIDE_FILES: readonly string[] = ['config.json', ...TOKENIZER_FILES];

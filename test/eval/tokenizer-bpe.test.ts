@@ -1,0 +1,85 @@
+/**
+ * A RoBERTa-style folder saved by a slow tokenizer: vocab.json and merges.txt, no tokenizer.json. Evaluation, the
+ * passes' copies and training read it as transformers' RobertaConverter builds it (byte-level BPE, `<s> A </s></s> B
+ * </s>`), the same ids as the fast tokenizer.json of the same vocabulary.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compressFile } from '../../src/export/compress.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { FIXTURES, GLUE_DIR, hasFixtures, hasGlue } from '../helpers/paths.ts';
+
+registerAllPasses();
+const root = mkdtempSync(join(tmpdir(), 'bc-bpe-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A folder with vocab.json, merges.txt and (when given) tokenizer_config.json. */
+function slowFolder(name: string, vocab: Record<string, number>, merges: readonly string[], config?: object): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'vocab.json'), JSON.stringify(vocab));
+  writeFileSync(join(dir, 'merges.txt'), ['#version: 0.2', ...merges].join('\n') + '\n');
+  if (config) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+  return dir;
+}
+
+const TINY = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, Ġ: 6, ab: 7, Ġa: 8, '<mask>': 9 };
+
+describe('vocab.json + merges.txt (no tokenizer.json)', () => {
+  it('encodes byte-level BPE with the RoBERTa template, pads with <pad>, knows <unk>', () => {
+    const t = loadTokenizer(slowFolder('tiny', TINY, ['a b', 'Ġ a']));
+    expect(t.encode('ab a', null, 16)).toEqual({ ids: [0, 7, 8, 2], typeIds: [0, 0, 0, 0] });
+    expect(t.encode('a', 'b', 16)).toEqual({ ids: [0, 4, 2, 2, 5, 2], typeIds: [0, 0, 0, 0, 0, 0] });
+    expect(t.encode('a <mask>', null, 16).ids).toEqual([0, 4, 9, 2]);
+    expect(t.padId).toBe(1);
+    expect(t.unk).toEqual({ token: '<unk>', id: 3 });
+    expect(readVocabulary(join(root, 'tiny'))?.vocab.get('Ġa')).toBe(8);
+  });
+
+  it("add_prefix_space from tokenizer_config.json, as RobertaTokenizer's", () => {
+    const t = loadTokenizer(slowFolder('prefix', TINY, ['a b', 'Ġ a'], { add_prefix_space: true }));
+    expect(t.encode('a', null, 16).ids).toEqual([0, 8, 2]);
+  });
+
+  it.skipIf(!hasFixtures || !hasGlue)("gives the ids of the fast tokenizer.json of the same vocabulary (an XLM-R cross-encoder's) on MNLI pairs", () => {
+    const fast = JSON.parse(readFileSync(join(FIXTURES, 'tokenizers/tiny-xlm-roberta-ce/tokenizer.json'), 'utf8'));
+    const vocab: Record<string, number> = { ...fast.model.vocab };
+    for (const t of fast.added_tokens) vocab[t.content] = t.id;
+    const merges = (fast.model.merges as Array<string | string[]>).map((m) => (Array.isArray(m) ? m.join(' ') : m));
+    const slow = loadTokenizer(slowFolder('xlmr', vocab, merges, { add_prefix_space: fast.pre_tokenizer.add_prefix_space }));
+    const reference = loadTokenizer(join(FIXTURES, 'tokenizers/tiny-xlm-roberta-ce'));
+    const rows = readFileSync(join(GLUE_DIR, 'MNLI/dev_matched.tsv'), 'utf8')
+      .split('\n')
+      .slice(1, 101)
+      .map((l) => l.split('\t'))
+      .filter((r) => r.length > 2);
+    expect(rows.length).toBeGreaterThan(50);
+    for (const r of rows) expect(slow.encode(r[1]!, r[2]!, 64)).toEqual(reference.encode(r[1]!, r[2]!, 64));
+  });
+
+  it('compress copies vocab.json and merges.txt beside its output, so the output folder tokenizes as the input', async () => {
+    const dir = slowFolder('model', TINY, ['a b', 'Ġ a']);
+    saveModel(tinyBert({ vocabSize: 10, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'out', 'model.onnx');
+    await compressFile({ input: join(dir, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(readdirSync(join(root, 'out'))).toEqual(expect.arrayContaining(['vocab.json', 'merges.txt']));
+    expect(loadTokenizer(join(root, 'out')).encode('ab a', null, 16).ids).toEqual([0, 7, 8, 2]);
+  });
+});
+
+describe('--format transformers.js from vocab.json + merges.txt', () => {
+  it('writes the tokenizer.json it tokenizes with', async () => {
+    const dir = slowFolder('tjs-in', TINY, ['a b', 'Ġ a']);
+    saveModel(tinyBert({ vocabSize: 10, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(readdirSync(out)).toContain('tokenizer.json');
+    expect(loadTokenizer(out).encode('ab a', 'b', 16).ids).toEqual([0, 7, 8, 2, 2, 5, 2]);
+  });
+});
