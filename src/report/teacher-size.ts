@@ -26,7 +26,7 @@ import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { autoLabel, labelValue } from '../sweep/expand.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
-import { mdCell, mdTable } from './table.ts';
+import { mdCell, mdTable, paramCount } from './table.ts';
 import { canonicalJson, hashOf } from '../sweep/key.ts';
 
 /** The series of the teachers themselves. */
@@ -369,18 +369,19 @@ const pct = (v: number | null): string => (v === null ? '–' : `${v.toFixed(1)}
 
 /** One task panel of the chart as a table (see teacherSizeTables). */
 export interface TeacherSizeTable {
-  /** 'SST-2, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher (NAME)'. */
+  /** 'SST-2, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher (NAME) · n runs · the student's parameters'. */
   caption: string;
   /** 'student', then each teacher by size: 'NAME (9.59M, 81.08)' ('no score' for an unscored one). */
   header: string[];
-  /** Per student recipe: its name, then per teacher '72.00 · 88.8% · 98.1% · n=3' ('' where it has no run). */
+  /** Per student recipe: its name, then per teacher '72.00 · 88.8% · 98.1% · n=3 · 2.85M' ('' where it has no run). */
   rows: string[][];
 }
 
 /**
  * The chart as tables, one per task panel: a row per student recipe, a column per teacher (by size, with its
  * parameters and own score), each cell the student's mean score with its % of that teacher, its % of the panel's
- * largest teacher, and how many runs (seeds) it averages; empty when there is no chart.
+ * largest teacher, how many runs (seeds) it averages and the student's parameters (their mean: a recipe such as
+ * `student: every-other` gives each teacher a student of another size); empty when there is no chart.
  */
 export function teacherSizeTables(data: ReportData, points: readonly TeacherSizePoint[] = teacherSizePoints(data)): TeacherSizeTable[] {
   return [...new Set(points.map((p) => p.tasks))].map((tasks) => {
@@ -392,13 +393,13 @@ export function teacherSizeTables(data: ReportData, points: readonly TeacherSize
     const students = panel.filter((p) => p.kind === 'student');
     const largest = panel.find((p) => p.largestTeacher !== '')?.largestTeacher;
     return {
-      caption: `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher${largest ? ` (${largest})` : ''}`,
+      caption: `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher${largest ? ` (${largest})` : ''} · n runs · the student's parameters`,
       header: ['student', ...[...teachers].map(([name, t]) => `${name} (${t.x.toFixed(2)}M, ${t.score === null ? 'no score' : t.score.toFixed(2)})`)],
       rows: [...new Set(students.map((p) => p.series))].map((series) => [
         series,
         ...[...teachers.keys()].map((name) => {
           const p = students.find((q) => q.series === series && q.teacher === name);
-          return p ? `${p.y.toFixed(2)} · ${pct(p.ofTeacher)} · ${pct(p.ofLargestTeacher)} · n=${p.runs}` : '';
+          return p ? `${p.y.toFixed(2)} · ${pct(p.ofTeacher)} · ${pct(p.ofLargestTeacher)} · n=${p.runs} · ${paramCount(Math.round(p.params * 1e6))}` : '';
         }),
       ]),
     };

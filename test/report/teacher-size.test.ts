@@ -198,7 +198,7 @@ describe('teacher-size points', () => {
         ),
       ]),
     );
-    expect(tables[0]!.rows).toEqual([['S64-{seed}', '73.00 · 90.0% · 99.5% · n=2', '63.00 · 85.8% · 85.8% · n=2']]);
+    expect(tables[0]!.rows).toEqual([['S64-{seed}', '73.00 · 90.0% · 99.5% · n=2 · 0.50M', '63.00 · 85.8% · 85.8% · n=2 · 0.50M']]);
   });
 
   it("gives no % of a teacher whose score is 0 or below (a CoLA Matthews correlation), as '% of original' gives none", () => {
@@ -217,7 +217,7 @@ describe('teacher-size points', () => {
       'teacher teacher-L2H256 of=100.0 ofLargest=-',
       'teacher teacher-L4H256 of=- ofLargest=-',
     ]);
-    expect(teacherSizeTables(dataOf(list))[0]!.rows).toEqual([['kd', '10.00 · 50.0% · – · n=1', '10.00 · – · – · n=1']]);
+    expect(teacherSizeTables(dataOf(list))[0]!.rows).toEqual([['kd', '10.00 · 50.0% · – · n=1 · 0.50M', '10.00 · – · – · n=1 · 0.50M']]);
   });
 
   it('takes the teacher a stored point trained from by its hash: one folder name in two places, one teacher under two paths', () => {
@@ -319,7 +319,7 @@ describe('teacher-size points', () => {
     ];
     const tables = teacherSizeTables(buildReport(points));
     expect(tables.map((t) => [t.caption.split(',')[0], ...t.header.slice(1)])).toEqual([['SST-2', 'L2 (10.00M, 80.00)', 'L4 (11.00M, 73.00)']]);
-    expect(tables[0]!.rows).toEqual([['kd', '72.00 · 90.0% · 98.6% · n=1', '70.00 · 95.9% · 95.9% · n=1']]);
+    expect(tables[0]!.rows).toEqual([['kd', '72.00 · 90.0% · 98.6% · n=1 · 0.50M', '70.00 · 95.9% · 95.9% · n=1 · 0.50M']]);
   });
 
   it('matches teacher paths as written in a sweep file against the stored .onnx path', () => {
@@ -333,32 +333,32 @@ describe('teacher-size points', () => {
 });
 
 describe('teacher-size table (Markdown report)', () => {
-  it('has a row per student recipe and a column per teacher by size with its own score; a cell: mean, % of its teacher, % of the largest, runs', async () => {
+  it("has a row per student recipe and a column per teacher by size with its own score; a cell: mean, % of its teacher, % of the largest, runs, the student's parameters", async () => {
     const list: FakePoint[] = [
       { model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: 0.734 },
       { model: 'teacher-L2H256', label: 'baseline', bytes: 40e6, glue: 0.811 },
       { model: 'no|<b>score', label: 'baseline', bytes: 36e6, glue: null },
       { model: 'teacher-L4H256', label: 'kd(seed=1)', bytes: 2e6, glue: 0.7, steps: kd({ seed: 1 }) },
       ...[0.7, 0.72, 0.74].map((glue, i) => ({ model: 'teacher-L2H256', label: `kd(seed=${i + 1})`, bytes: 2e6, glue, steps: kd({ seed: i + 1 }) })),
-      { model: 'no|<b>score', label: 'kd(seed=1)', bytes: 2e6, glue: 0.69, steps: kd({ seed: 1 }) },
+      { model: 'no|<b>score', label: 'kd(seed=1)', bytes: 1.2e6, glue: 0.69, steps: kd({ seed: 1 }) }, // (a smaller student: 0.30M)
     ];
     const md = await renderReport(dataOf(list), 'md', 'teacher-size.sqlite');
     expect(md.slice(md.indexOf('## Teacher size'))).toBe(
       [
         '## Teacher size',
         '',
-        'SST-2, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher (teacher-L4H256)',
+        "SST-2, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher (teacher-L4H256) · n runs · the student's parameters",
         '',
         '| student | no\\|\\<b>score (9.00M, no score) | teacher-L2H256 (10.00M, 81.10) | teacher-L4H256 (11.00M, 73.40) |',
         '| :--- | ---: | ---: | ---: |',
-        '| kd | 69.00 · – · 94.0% · n=1 | 72.00 · 88.8% · 98.1% · n=3 | 70.00 · 95.4% · 95.4% · n=1 |',
+        '| kd | 69.00 · – · 94.0% · n=1 · 0.30M | 72.00 · 88.8% · 98.1% · n=3 · 0.50M | 70.00 · 95.4% · 95.4% · n=1 · 0.50M |',
         '',
       ].join('\n'),
     );
     expect(await renderReport(buildReport(posterPoints()), 'md', 'poster.sqlite')).not.toContain('Teacher size');
     const html = await renderReport(dataOf(list), 'html', 'teacher-size.sqlite');
     expect(html).toContain('<th>no|&lt;b&gt;score (9.00M, no score)</th><th>teacher-L2H256 (10.00M, 81.10)</th>');
-    expect(html).toContain('<tr><td>kd</td><td class="r">69.00 · – · 94.0% · n=1</td><td class="r">72.00 · 88.8% · 98.1% · n=3</td>');
+    expect(html).toContain('<tr><td>kd</td><td class="r">69.00 · – · 94.0% · n=1 · 0.30M</td><td class="r">72.00 · 88.8% · 98.1% · n=3 · 0.50M</td>');
     expect(await renderReport(buildReport(posterPoints()), 'html', 'poster.sqlite')).not.toContain('teacher-size');
   });
 
