@@ -523,7 +523,7 @@ function withoutLabels(json: Record<string, unknown>): Record<string, unknown> {
  * replaces it whatever its width.
  */
 function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep' | 'new'): string | undefined {
-  // (a saved Distilled BiLSTM: --new-head replaces its last MLP layer; distillation keeps it, checkBilstmClassifier)
+  // (a saved Distilled BiLSTM: its last MLP layer is its classifier, which a new one replaces as a BERT's)
   const bilstm = savedBilstmOutputs(model);
   const own = bilstm !== undefined ? ({ kind: 'classifier', numLabels: bilstm } as const) : studentClassifier(model);
   if (!own) return undefined; // (not a BERT-family encoder: makeStudent says why it cannot train it)
@@ -554,7 +554,6 @@ function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 't
     }
     return undefined;
   }
-  if (bilstm !== undefined) return undefined; // (distillation keeps a BiLSTM's classifier: checkBilstmClassifier)
   if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
   if (mode === 'general') return undefined; // (the general stage reads no labels)
   return otherTaskLabels(dir, task, own.numLabels);
@@ -573,23 +572,6 @@ function otherTaskLabels(dir: string, task: TaskDefinition, numLabels: number): 
   if (anotherTasksLabels(task, id2label, numLabels)) return `its labels are ${[...id2label!.values()].join(', ')}`;
   mapModelLabels(task, id2label, numLabels, file); // (labels that name no task's: refused as eval refuses them)
   return undefined;
-}
-
-/**
- * A Distilled BiLSTM student given by path keeps its classifier (a new one is for BERT-family students): in the task
- * stage, one that is not for `task` (another width, another GLUE task's labels) is refused in one line that says so
- * and what to give instead, not with the label or width check's advice to fix its config.json.
- */
-function checkBilstmClassifier(model: Model, spec: string, task: TaskDefinition): void {
-  const width = savedBilstmOutputs(model);
-  if (width === undefined) return;
-  const outputs = task.regression ? 1 : task.labels.length;
-  const why = width !== outputs ? `its classifier has ${width} output${width === 1 ? '' : 's'}` : otherTaskLabels(locateModel(spec).dir, task, width);
-  if (why) {
-    throw new SettingsError(
-      `--student ${spec}: a Distilled BiLSTM student keeps its own classifier, which is not for ${task.name} (${why}); distil a new one with --student bilstm:hidden=H`,
-    );
-  }
 }
 
 /**
@@ -679,7 +661,6 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     task && studentModel
       ? classifierFor(studentModel, locateModel(o.student).dir, task, !isDistill ? (o.newHead ? 'new' : 'keep') : general ? 'general' : 'task')
       : undefined;
-  if (isDistill && !general && task && studentModel) checkBilstmClassifier(studentModel, o.student, task);
   // (a head replaced by --new-head: the model's labels name its old classifier's outputs, read no more)
   const readConfig = existsSync(configFile) ? readJsonObject(configFile) : undefined;
   const configJson = readConfig && fresh === NEW_HEAD ? withoutLabels(readConfig) : readConfig;

@@ -368,23 +368,29 @@ describe('the general stage with --task, misspelt labels in the task stage, ever
     expect(existsSync(join(work, 'rte-crossed'))).toBe(false);
   });
 
-  it("a saved BiLSTM student whose classifier is another task's (labels, width) is refused in one line saying it keeps its own; nothing written", async () => {
+  it("a saved BiLSTM student whose classifier is another task's (labels, width) gets a new one, as a BERT student does (said, in the lineage, config.json), where it was refused", async () => {
     const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=4,embedding=4'), { vocabSize: VOCAB.length, numLabels: 2, maxLength: 24 });
     const lstm = folder('bilstm-sst2', exportBilstm(config, randomBilstmWeights(config, 3)), {
       model_type: 'bilstm',
       id2label: { 0: 'negative', 1: 'positive' },
     });
-    const refused = async (task: string, teacher: string, why: string) => {
+    const renewed = async (task: string, teacher: string, why: string, labels: string[]) => {
+      const logs: string[] = [];
       const out = join(work, `bilstm-${task}`, 'model.onnx');
-      await expect(runTraining({ ...common, task, teacher, student: lstm, output: out, distill: { alpha: 0 } })).rejects.toThrow(
-        new SettingsError(
-          `--student ${lstm}: a Distilled BiLSTM student keeps its own classifier, which is not for ${task} (${why}); distil a new one with --student bilstm:hidden=H`,
-        ),
-      );
-      expect(existsSync(join(work, `bilstm-${task}`))).toBe(false);
+      const r = await runTraining({ ...common, task, teacher, student: lstm, output: out, distill: { alpha: 0 }, log: (line) => logs.push(line) });
+      const n = labels.length;
+      expect(logs).toContain(`the student has no classifier for ${task} (${why}): a new one (${n} labels) is initialised (seed 5)`);
+      expect(r.lineage!.student.newClassifier).toEqual({ outputs: n, seed: 5, reason: why });
+      expect(r.lineage!.student.description).toBe('BiLSTM hidden 4, embedding 4, MLP 4');
+      expect(loadModel(out).graph.initializers.get('mlp.2.weight')?.dims).toEqual([4, n]);
+      expect(readJson(join(work, `bilstm-${task}`, 'config.json'))).toMatchObject({
+        model_type: 'bilstm',
+        num_labels: n,
+        id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+      });
     };
-    await refused('RTE', rteTeacher, 'its labels are negative, positive');
-    await refused('MNLI-m', mnliTeacher, 'its classifier has 2 outputs');
+    await renewed('RTE', rteTeacher, 'its labels are negative, positive', ['entailment', 'not_entailment']);
+    await renewed('MNLI-m', mnliTeacher, 'its classifier has 2 outputs', ['entailment', 'neutral', 'contradiction']);
   });
 
   it("every-other from a teacher without a classifier: the teacher's even layers, encoder-only; with --task a new classifier", async () => {
