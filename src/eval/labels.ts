@@ -72,7 +72,7 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   if (numOutputs !== n) {
     throw new SettingsError(
       `${task.name} has ${n} labels (${task.labels.join(', ')}) but ${counted}` +
-        (task.modelTask !== task.name ? ` (${task.name} needs a ${task.modelTask} model)` : ''),
+        (task.modelTask !== task.name ? ` (${task.name} needs ${/^[AEFHILMNORSX]/.test(task.modelTask) ? 'an' : 'a'} ${task.modelTask} model)` : ''),
     );
   }
   const canonical: LabelMapping = { outputToLabel: task.labels.map((_, i) => i), from: 'canonical' };

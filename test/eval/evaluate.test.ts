@@ -147,7 +147,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
 
   it('refuses AX with a model that is not an MNLI model, advising to train on MNLI (AX has no train split)', async () => {
     const refusal = evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['AX'], split: 'test', glueDir: GLUE_DIR });
-    await expect(refusal).rejects.toThrow(/AX needs a MNLI model/);
+    await expect(refusal).rejects.toThrow(/AX needs an MNLI model/);
     await expect(refusal).rejects.toThrow(/its labels are SST-2's: give it MNLI-m's classifier first \(compress train \S+ --task MNLI-m --new-head -o OUT\)$/);
   });
 });

@@ -56,7 +56,7 @@ describe('mapModelLabels', () => {
   it('refuses a model with the wrong number of outputs', () => {
     expect(() => mapModelLabels(MNLI_M, id2label('negative', 'positive'), 2)).toThrow(SettingsError);
     expect(() => mapModelLabels(SST2, null, 3)).toThrow(/SST-2 has 2 labels \(negative, positive\) but the model has 3 outputs/);
-    expect(() => mapModelLabels(AX, null, 2)).toThrow(/AX needs a MNLI model/);
+    expect(() => mapModelLabels(AX, null, 2)).toThrow(/AX needs an MNLI model/);
   });
 
   it("refuses another GLUE task's label names, and names that contradict the task's order", () => {
