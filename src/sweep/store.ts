@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS points (
   host TEXT,
   heartbeat_ms INTEGER,
   holder TEXT,
+  claimed_in TEXT,
   started_at TEXT,
   finished_at TEXT,
   error TEXT
@@ -170,7 +171,7 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
-    addHolderColumn(db);
+    addClaimColumns(db);
     return db;
   } catch (e) {
     db?.close();
@@ -183,14 +184,18 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
 }
 
 /**
- * Gives the `points` table of a store written before claims recorded their process's start time its `holder`
- * column (checked again inside the write transaction: two sweeps may open the store at once).
+ * Gives the `points` table of a store written before claims recorded their process's start time, or the store file
+ * they were made in, its `holder` and `claimed_in` columns (checked again inside the write transaction: two sweeps may
+ * open the store at once).
  */
-function addHolderColumn(db: Database.Database): void {
-  const has = () => (db.prepare('PRAGMA table_info(points)').all() as Array<{ name: string }>).some((c) => c.name === 'holder');
-  if (has()) return;
+function addClaimColumns(db: Database.Database): void {
+  const missing = () => {
+    const has = new Set((db.prepare('PRAGMA table_info(points)').all() as Array<{ name: string }>).map((c) => c.name));
+    return ['holder', 'claimed_in'].filter((c) => !has.has(c));
+  };
+  if (missing().length === 0) return;
   db.transaction(() => {
-    if (!has()) db.exec('ALTER TABLE points ADD COLUMN holder TEXT');
+    for (const column of missing()) db.exec(`ALTER TABLE points ADD COLUMN ${column} TEXT`);
   }).immediate();
 }
 
@@ -257,6 +262,11 @@ interface ClaimRow {
   heartbeat_ms: number | null;
   /** The claiming process as a lock file names it (`PID START`, file-lock.ts); null in a claim made by older code. */
   holder: string | null;
+  /**
+   * The store file the claim was made in (`DEV:INO`); null in a claim made by older code. Another than this store's
+   * on this host: the claim was copied with the store from the file its process writes.
+   */
+  claimed_in: string | null;
 }
 
 /**
@@ -274,6 +284,11 @@ export class SweepStore {
   private readonly host = hostname();
   /** The store file opened for writing, to find it removed or replaced meanwhile (SQLite goes on writing a removed file). */
   private file: { dev: number; ino: number } | undefined;
+
+  /** The store file opened for writing as a claim records it (`DEV:INO`), null for a store opened to read. */
+  private fileId(): string | null {
+    return this.file ? `${this.file.dev}:${this.file.ino}` : null;
+  }
 
   /** Throws a one-line UserError when the store file is no longer the one opened (removed with its folder, replaced). */
   private checkStillThere(): void {
@@ -347,11 +362,15 @@ export class SweepStore {
   /**
    * Whether a claim row belongs to a process other than this one that is still working on it. On this host, the
    * claiming process still runs: its pid, and its start time where recorded (a pid reused by a later process, a
-   * long-lived one, holds no claim).
+   * long-lived one, holds no claim), in this store file (not one it was copied from while the point ran).
    */
   private liveElsewhere(row: ClaimRow, now: number): boolean {
     if (row.status !== 'running' || row.pid === null || row.heartbeat_ms === null) return false;
-    if (row.host === this.host) return row.pid !== process.pid && lockHolderRuns(claimHolder({ ...row, pid: row.pid }));
+    if (row.host === this.host) {
+      // (a claim copied with the store, made in the file its process goes on writing, is not of this store)
+      if (row.claimed_in !== null && row.claimed_in !== this.fileId()) return false;
+      return row.pid !== process.pid && lockHolderRuns(claimHolder({ ...row, pid: row.pid }));
+    }
     return now - row.heartbeat_ms <= HEARTBEAT_STALE_MS;
   }
 
@@ -371,16 +390,18 @@ export class SweepStore {
     this.checkStillThere();
     const tx = this.db.transaction((): 'claimed' | 'done' | 'busy' => {
       const now = Date.now();
-      const row = this.db.prepare('SELECT status, pid, host, heartbeat_ms, holder FROM points WHERE key = ?').get(point.key) as ClaimRow | undefined;
+      const row = this.db.prepare('SELECT status, pid, host, heartbeat_ms, holder, claimed_in FROM points WHERE key = ?').get(point.key) as
+        | ClaimRow
+        | undefined;
       if (!opts.recompute && row?.status === 'done') return 'done';
       const stored = row ? this.storedResult(point.key) : undefined;
       if (stored && !(opts.recompute && timedContended(stored))) return 'done';
       if (row && this.liveElsewhere(row, now)) return 'busy';
       this.db
         .prepare(
-          `INSERT INTO points (key, sweep, model, model_path, model_sha256, label, steps, tasks, point, tool_version, status, pid, host, heartbeat_ms, holder, started_at)
-           VALUES (@key, @sweep, @model, @modelPath, @sha, @label, @steps, @tasks, @point, @tool, 'running', @pid, @host, @now, @holder, @started)
-           ON CONFLICT(key) DO UPDATE SET status = 'running', pid = @pid, host = @host, heartbeat_ms = @now, holder = @holder, started_at = @started, error = NULL
+          `INSERT INTO points (key, sweep, model, model_path, model_sha256, label, steps, tasks, point, tool_version, status, pid, host, heartbeat_ms, holder, claimed_in, started_at)
+           VALUES (@key, @sweep, @model, @modelPath, @sha, @label, @steps, @tasks, @point, @tool, 'running', @pid, @host, @now, @holder, @claimedIn, @started)
+           ON CONFLICT(key) DO UPDATE SET status = 'running', pid = @pid, host = @host, heartbeat_ms = @now, holder = @holder, claimed_in = @claimedIn, started_at = @started, error = NULL
            WHERE points.status <> 'done' OR @recompute = 1`,
         )
         .run({
@@ -397,6 +418,7 @@ export class SweepStore {
           pid: process.pid,
           host: this.host,
           holder: holderText(THIS_PROCESS),
+          claimedIn: this.fileId(),
           now,
           started: new Date(now).toISOString(),
           recompute: opts.recompute && stored ? 1 : 0,

@@ -2,8 +2,10 @@
  * A point claimed on this host is busy while the claiming process runs: its pid, and its start time as the claim
  * recorded it (as a lock file does, file-lock.ts). A pid since reused by another process (a long-lived one) holds no
  * claim, so the point is claimed again instead of staying busy for as long as that process lives. A store written
- * before claims recorded a start time still opens, and its claims are judged by their pid alone.
+ * before claims recorded a start time still opens, and its claims are judged by their pid alone. A claim copied with
+ * the store (copied while the point ran) is not a claim of the copy: its process writes the original.
  */
+import { copyFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -74,6 +76,15 @@ describe.skipIf(otherStart === undefined)('same-host claims of a sweep store', (
   it('a claim of a process still running (its pid and start time) stays busy', () => {
     const store = claimedStore('live.sqlite');
     fakeClaim(store, other, `${other} ${otherStart}`);
+    expect(claimIn(store)).toBe('busy');
+  });
+
+  it('a claim copied with the store, its process live and writing the original, is claimed in the copy; busy in the original still', () => {
+    const store = claimedStore('original.sqlite');
+    fakeClaim(store, other, `${other} ${otherStart}`);
+    const copy = join(t.root, 'copy.sqlite');
+    copyFileSync(store, copy);
+    expect(claimIn(copy)).toBe('claimed');
     expect(claimIn(store)).toBe('busy');
   });
 
