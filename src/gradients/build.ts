@@ -189,6 +189,19 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
 
   const model = cloneModel(forward);
   const graph = model.graph;
+  // the outputs rules read from forward nodes that did not write them (cloneModel keeps the nodes' order)
+  if (ctx.addedOutputs.size) {
+    const at = new Map(g.nodes.map((n, i) => [n, i]));
+    for (const [n, added] of ctx.addedOutputs) {
+      const copy = graph.nodes[at.get(n)!]!;
+      const outputs = [...copy.outputs];
+      for (const [i, name] of added) {
+        while (outputs.length < i) outputs.push('');
+        outputs[i] = name;
+      }
+      copy.outputs = outputs;
+    }
+  }
   const parameterInfo = new Map<string, { dims: number[]; dataType: number }>();
   const paramInputs: ValueInfo[] = [];
   for (const p of options.parameters) {

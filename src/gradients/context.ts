@@ -27,6 +27,11 @@ export class GradContext {
   private readonly shapes = new Map<string, string>();
   /** The node whose rule is running (the builder sets it): errors the context raises name it. */
   node?: Node;
+  /**
+   * Outputs the builder adds to forward nodes in the training graph, by node and output index: values a node can
+   * write at no cost that a rule reads (LayerNormalization's Mean and InvStdDev), where the forward graph left them out.
+   */
+  readonly addedOutputs = new Map<Node, Map<number, string>>();
 
   constructor(
     private readonly probe: ReadonlyMap<string, ValueFacts>,
@@ -57,6 +62,20 @@ export class GradContext {
   /** Emits a one-output node; returns its output. */
   op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}): string {
     return this.writer.op(opType, inputs, attributes);
+  }
+
+  /** Output `index` of the forward node `n`: its name, or a name the builder gives it in the training graph (`addedOutputs`). */
+  forwardOutput(n: Node, index: number): string {
+    const given = n.outputs[index];
+    if (given) return given;
+    let added = this.addedOutputs.get(n);
+    if (!added) this.addedOutputs.set(n, (added = new Map()));
+    let name = added.get(index);
+    if (!name) {
+      name = `grad/saved/${n.outputs[0]}:${index}`;
+      added.set(index, name);
+    }
+    return name;
   }
 
   /** The probe's facts of `value`; a GradientError when the probe did not see it. */

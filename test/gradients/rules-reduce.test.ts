@@ -160,4 +160,25 @@ describe('reduction gradient rules: refusals', () => {
       /^LayerNormalization node 'ln': its Mean \/ InvStdDev outputs reach the loss/,
     );
   });
+
+  it("reads a float32 node's own Mean and InvStdDev (added to the node where the graph left them out), not recomputed statistics", async () => {
+    for (const outputs of [['y'], ['y', 'mean', 'inv']]) {
+      const { model, loss } = await weightedLossModel({
+        nodes: [node('LayerNormalization', ['x', 'scale', 'bias'], outputs, { axis: attr.int(-1) }, 'ln')],
+        initializers: [r('x', X, 1, { lo: -2, hi: 2 }), r('scale', [4], 2, { lo: 0.5, hi: 1.5 }), r('bias', [4], 3)],
+        outputs: 'y',
+      });
+      const gg = await buildGradientGraph(model, { loss, parameters: ['x', 'scale', 'bias'] });
+      const ln = gg.model.graph.nodes.find((n) => n.name === 'ln')!;
+      expect(ln.outputs).toHaveLength(3);
+      if (outputs.length === 3) expect(ln.outputs).toEqual(outputs);
+      expect(model.graph.nodes.find((n) => n.name === 'ln')!.outputs).toEqual(outputs); // the forward graph is left as it was
+      const backward = gg.model.graph.nodes.filter((n) => n.name.startsWith('grad/')).map((n) => n.opType);
+      // mean(g·γ) and mean(g·γ·x̂) only: no ReduceMean of x, of (x − μ)², no √ or reciprocal
+      expect(backward.filter((o) => o === 'ReduceMean')).toHaveLength(2);
+      expect(backward.filter((o) => o === 'Sqrt' || o === 'Reciprocal')).toHaveLength(0);
+      const { x } = await analyticGradients(model, loss, ['x']);
+      expect(x.some((v) => Math.abs(v) > 0.01)).toBe(true);
+    }
+  });
 });

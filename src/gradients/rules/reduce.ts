@@ -2,6 +2,7 @@
 import type { Node } from '../../onnx/graph.ts';
 import { attrFloat, attrInt, attrInts } from '../../onnx/graph.ts';
 import { at, GradientError, normalizeAxis, type GradContext, type GradientRule, nodeName } from '../context.ts';
+import { DataType } from '../../onnx/dtype.ts';
 
 /** The reduced axes of a Reduce* node (attribute, or a constant input from opset 18), normalized; all when none. */
 function reducedAxes(ctx: GradContext, n: Node): number[] {
@@ -99,7 +100,9 @@ export const LogSoftmax: GradientRule = {
  * LayerNormalization(x, γ, β) over axes [axis, rank): with x̂ = (x − μ)·r, r = 1/√(σ² + ε):
  * dβ = Σ dy, dγ = Σ dy ⊙ x̂ (over the leading axes, and any normalized axes γ / β are broadcast along),
  * dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂)) with g = dy ⊙ γ.
- * μ and r are recomputed from x (the node's optional Mean / InvStdDev outputs are not relied on).
+ * A float32 node's μ and r are its own Mean and InvStdDev outputs (the builder adds them to it where the graph left
+ * them out): three passes over x fewer than recomputing them, which a float64 node still does (its stash type
+ * makes them float32).
  */
 export const LayerNormalization: GradientRule = {
   opType: 'LayerNormalization',
@@ -117,10 +120,18 @@ export const LayerNormalization: GradientRule = {
     const eps = attrFloat(n, 'epsilon', 1e-5)!;
     const normAxes = [...Array(r - axis).keys()].map((i) => axis + i);
     const mean = (v: string) => ctx.reduceMean(v, normAxes);
-    const mu = mean(x);
-    const xc = ctx.op('Sub', [x, mu]);
-    const variance = mean(ctx.op('Mul', [xc, xc]));
-    const rstd = ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.scalar(eps, x)])])]);
+    let xc: string;
+    let rstd: string;
+    if (ctx.typeOf(x) === DataType.FLOAT && attrInt(n, 'stash_type', 1) === 1) {
+      // the node's own float32 Mean and InvStdDev, which it computes anyway (added to it where the graph left them out)
+      xc = ctx.op('Sub', [x, ctx.forwardOutput(n, 1)]);
+      rstd = ctx.forwardOutput(n, 2);
+    } else {
+      // (float64: Mean and InvStdDev are float32 at stash_type 1; recomputed in x's type)
+      xc = ctx.op('Sub', [x, mean(x)]);
+      const variance = mean(ctx.op('Mul', [xc, xc]));
+      rstd = ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.scalar(eps, x)])])]);
+    }
     const xhat = ctx.op('Mul', [xc, rstd]);
     const out: Array<string | undefined> = [undefined, undefined, undefined];
     if (need[0]) {
