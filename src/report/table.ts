@@ -330,7 +330,11 @@ function csvCell(v: string | number | boolean | null): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The CSV report: raw numbers (fractions, bytes, ms), one column per task metric. */
+/**
+ * The CSV report: raw numbers (fractions, bytes, ms), one column per task metric; `group` is the model as the table
+ * and charts name its front ('sst2 (max length 32)', 'sst2 (sweep a, file 3f2a9c1b, data 1a2b3c4d)'), and
+ * `baseline_key` the key of the row that bytes_of_original and glue_of_original compare with.
+ */
 export function toCsv(data: ReportData): string {
   const metricCols: Array<[string, MetricName]> = [];
   for (const t of data.tasks) {
@@ -342,6 +346,7 @@ export function toCsv(data: ReportData): string {
     'sweep',
     'model',
     'pipeline',
+    'group',
     'parameters',
     'params',
     'bytes',
@@ -355,6 +360,7 @@ export function toCsv(data: ReportData): string {
     ...metricCols.map(([t, k]) => `${t}.${k}`),
     'glue',
     'glue_of_original',
+    'baseline_key',
     'glue_undefined',
     'front_bytes',
     'front_latency',
@@ -366,6 +372,7 @@ export function toCsv(data: ReportData): string {
     r.sweep,
     r.model,
     r.label,
+    r.group,
     r.parameters,
     r.params,
     r.bytes,
@@ -379,6 +386,7 @@ export function toCsv(data: ReportData): string {
     ...metricCols.map(([t, k]) => r.tasks[t]?.[k] ?? null),
     r.glue,
     r.glueOfOriginal,
+    r.baselineKey,
     r.glueUndefined,
     r.frontBytes,
     r.frontLatency,

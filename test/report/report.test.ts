@@ -174,10 +174,39 @@ describe('report rows', () => {
     expect(md).toContain('STS-B Pearson 17.35 / Spearman 17.80');
     const csv = toCsv(data).trim().split('\n');
     expect(csv[0]).toBe(
-      'sweep,model,pipeline,parameters,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,glue_undefined,front_bytes,front_latency,timing_exclusive,key,stale',
+      'sweep,model,pipeline,group,parameters,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,baseline_key,glue_undefined,front_bytes,front_latency,timing_exclusive,key,stale',
     );
     expect(csv).toHaveLength(9);
-    expect(csv[1]!.startsWith('test,sst2,baseline,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,,true,true,')).toBe(true);
+    expect(csv[1]!.startsWith(`test,sst2,baseline,sst2,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,${data.rows[0]!.key},,true,true,`)).toBe(
+      true,
+    );
+  });
+
+  it("tells a CSV row's front and baseline apart (group, baseline_key) where model and pipeline are alike: one sweep run on two GLUE folders", () => {
+    const points = [0, 1, 2, 3].map((i) =>
+      fakePoint(
+        i % 2 === 0
+          ? { model: 'sst2', label: 'baseline', bytes: 4e7, glue: i < 2 ? 0.8 : 0.6 }
+          : { model: 'sst2', label: 'int8', bytes: 1e7, glue: i < 2 ? 0.79 : 0.5, speedup: 2 },
+        i,
+      ),
+    );
+    const reads = new Map(points.map((p, i) => [p.key, { glueDir: i < 2 ? '/glue/a' : '/glue/b' }]));
+    const data = buildReport(points, [], new Map(), reads);
+    // (RFC 4180: a cell with a comma is quoted; none here holds a quote or a line break)
+    const split = (line: string) => [...line.matchAll(/(?:^|,)("[^"]*"|[^,]*)/g)].map((m) => m[1]!.replace(/^"(.*)"$/, '$1'));
+    const lines = toCsv(data).trim().split('\n');
+    const header = split(lines[0]!);
+    const cells = lines.slice(1).map((l) => Object.fromEntries(split(l).map((c, i) => [header[i], c])));
+    // the Markdown table's model cell is the group: each CSV row says which it is, and which row it is compared with
+    expect(cells.map((c) => c.group)).toEqual(displayTable(data).rows.map((r) => r[0]));
+    expect(new Set(cells.map((c) => c.group)).size).toBe(2);
+    const byKey = new Map(cells.map((c) => [c.key, c]));
+    for (const c of cells.filter((c) => c.pipeline === 'int8')) {
+      const base = byKey.get(c.baseline_key!)!;
+      expect([base.pipeline, base.group]).toEqual(['baseline', c.group]);
+      expect(Number(c.glue_of_original)).toBeCloseTo(Number(c.glue) / Number(base.glue), 12);
+    }
   });
 
   it('names every machine (and thread setting) the rows were benchmarked on, with their row counts, where it named the first only', async () => {
