@@ -799,7 +799,7 @@ describe('report of a store', () => {
 
   it('marks a point stale by the rule of the sweep (another pass version, a plan stored before keys held versions), in every format', async () => {
     registerAllPasses();
-    const quantize = getPass('quantize').version;
+    const quantize = getPass('quantize').keyVersion(getPass('quantize').check({ mode: 'int8' }), undefined); // (int8's: keyVersion)
     // (the version fakePoint's prune-heads settings are keyed with: keyVersion)
     const heads = getPass('prune-heads').keyVersion(getPass('prune-heads').check({ ratio: 0.4 }), undefined);
     const points = [
@@ -953,7 +953,7 @@ describe('report of a store', () => {
     // with a change of code: both, and said apart
     writeAll();
     writeFileSync(dev, 'sentence\tlabel\ngood\t0\n');
-    const quantize = getPass('quantize').version;
+    const quantize = getPass('quantize').keyVersion(getPass('quantize').check({ mode: 'int8' }), undefined); // (int8's: keyVersion)
     const older = join(root, 'older.sqlite');
     storePoints(
       older,
