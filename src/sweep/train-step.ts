@@ -290,7 +290,9 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
           ? `'${k}' is a distill setting; `
           : k === 'stage' || k === 'corpus'
             ? `the general stage (intermediate KD on a corpus) is not a sweep step: run compress distill --stage general first and give its output as ${GENERAL_STAGE_STUDENT}; `
-            : '';
+            : kind === 'train' && k === 'newHead'
+              ? `a new classifier (compress train --new-head) is not a sweep step: every point evaluates the sweep's model on its tasks, its baseline too; run compress train MODEL --task TASK --new-head -o OUT first and sweep that model; `
+              : '';
       throw new StepSettingError(k, `unknown ${kind} setting (${hint}known: ${known.join(', ')})`);
     }
   }

@@ -108,6 +108,11 @@ describe('train / distill steps in a sweep file', () => {
       [{ name: 't', steps: [{ pass: 'train', settings: { teacher: 'models/tiny-stsb' } }] }],
       /pipelines\[0\]\.steps\[0\]\.settings\.teacher: unknown train setting \('teacher' is a distill setting; known: /,
     ],
+    // (compress train's --new-head: the way to it, as the plan names it for a model of another task's classifier)
+    [
+      [{ name: 't', steps: [{ pass: 'train', settings: { newHead: true } }] }],
+      /settings\.newHead: unknown train setting \(a new classifier \(compress train --new-head\) is not a sweep step: every point evaluates the sweep's model on its tasks, its baseline too; run compress train MODEL --task TASK --new-head -o OUT first and sweep that model; known: epochs, /,
+    ],
     // a name of Object.prototype is no distill setting either
     [[{ name: 't', steps: [{ pass: 'train', settings: { constructor: 1 } }] }], /settings\.constructor: unknown train setting \(known: epochs, /],
     [[{ name: 't', steps: [{ pass: 'train', settings: { toString: 1 } }] }], /settings\.toString: unknown train setting \(known: epochs, /],
