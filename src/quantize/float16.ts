@@ -22,7 +22,7 @@
 import type { Attribute, Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { float16Tensor, readFloat32 } from '../onnx/tensor.ts';
+import { floatToHalf, readFloat32 } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import { SettingsError } from '../errors.ts';
 import type { PassReport } from '../pass/pass.ts';
@@ -191,7 +191,8 @@ function layerNormVariances(g: Graph): Node[][] {
 function halfTensor(t: Tensor, counts: Float16Counts): Tensor {
   if (t.dataType !== DataType.FLOAT) return t;
   const v = readFloat32(t);
-  const out = new Float32Array(v.length);
+  // (clamped and rounded in one pass; a value in range is written as it is)
+  const bits = new Uint16Array(v.length);
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     const a = Math.abs(x);
@@ -199,10 +200,10 @@ function halfTensor(t: Tensor, counts: Float16Counts): Tensor {
     if (a > 0 && a < FLOAT16_MIN_POSITIVE) y = Math.sign(x) * FLOAT16_MIN_POSITIVE;
     else if (a > FLOAT16_MAX_FINITE && a < Number.POSITIVE_INFINITY) y = Math.sign(x) * FLOAT16_MAX_FINITE;
     if (y !== x) counts.clamped++;
-    out[i] = y;
+    bits[i] = floatToHalf(y);
   }
   counts.tensors++;
-  const h = float16Tensor(t.name, t.dims, out);
+  const h: Tensor = { name: t.name, dataType: DataType.FLOAT16, dims: [...t.dims], data: new Uint8Array(bits.buffer) };
   return { ...h, ...(t.docString !== undefined ? { docString: t.docString } : {}), ...(t.unmodelled ? { unmodelled: t.unmodelled } : {}) };
 }
 
