@@ -9,8 +9,9 @@
  * teacher under two paths, are told apart by their files; for a point without it, the pipeline's input model (the
  * point's own model) when the step names none, else the model of the report its `teacher` setting names (by model
  * name, path or `sha256:` hash); a
- * teacher's size and score are its baseline row's, one scored on the same GLUE dev files as the student (for a student
- * of its own model, the baseline row the table compares it with): one teacher file scored on two data sets (a sweep
+ * teacher's size and score are its baseline row's, one scored on the student's tasks and the same GLUE dev files as it
+ * (for a student of its own model, the baseline row the table compares it with, or, where it was evaluated at another
+ * max length and the table compares it with none, that model's baseline row as it is): one teacher file scored on two data sets (a sweep
  * rerun on another GLUE folder) is two teachers, named by their fronts. A point whose teacher has no such baseline
  * row in the report (or names no model of it, or several) is left out, as is one without a GLUE score.
  *
@@ -244,12 +245,15 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const byKey = new Map(data.rows.map((r) => [r.key, r]));
   /**
    * The teacher row of student `r` (a row of the model of hash `sha`): its own baseline row when it distilled from its
-   * own model (the one the table compares it with: the same data), else a baseline row of that model scored on its
+   * own model (the one the table compares it with: the same data), else (a named teacher, or its own model where the
+   * student was evaluated at another max length than its baseline row, which the table compares it with none) a baseline row of that model scored on its
    * tasks (not one of that file listed with other tasks too, whose GLUE score is a mean over others) and on the same
    * GLUE dev files as it (`sameDev`), preferring its sweep.
    */
   const baselineOf = (sha: string, r: ReportRow): ReportRow | undefined => {
-    if (sha === r.modelSha256) return r.baselineKey === null ? undefined : byKey.get(r.baselineKey);
+    if (sha === r.modelSha256 && r.baselineKey !== null) return byKey.get(r.baselineKey);
+    // (of its own model evaluated at another max length, its distill step's maxLength: the teacher as it is, as a named one)
+    if (sha === r.modelSha256 && !r.baselineAtOtherLength) return undefined;
     const same = baselines.filter((b) => b.modelSha256 === sha && sameTasks(b, r) && sameDev(b, r));
     return same.find((b) => b.sweep === r.sweep) ?? same[0];
   };

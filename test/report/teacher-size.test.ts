@@ -322,6 +322,18 @@ describe('teacher-size points', () => {
     expect(tables[0]!.rows).toEqual([['kd', '72.00 · 90.0% · 98.6% · n=1 · 0.50M', '70.00 · 95.9% · 95.9% · n=1 · 0.50M']]);
   });
 
+  it("keeps a student of its own model evaluated at another max length (its distill step's maxLength), under its teacher as it is", () => {
+    const list = teacherSizeList().filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd');
+    const points = list.map((f, i) => {
+      const p = fakePoint(f, i);
+      if (f.label !== 'baseline' && f.model === 'teacher-L2H256') p.result.eval.maxLength = 32;
+      return p;
+    });
+    const data = buildReport(points);
+    expect(data.rows.filter((r) => r.baselineAtOtherLength).map((r) => `${r.model} ${r.label}`)).toEqual(['teacher-L2H256 L1H128+kd']);
+    expect(teacherSizeTables(data)[0]!.rows).toEqual([['L1H128+kd', '72.00 · 88.8% · 98.1% · n=1 · 0.50M', '68.00 · 92.6% · 92.6% · n=1 · 0.50M']]);
+  });
+
   it('matches teacher paths as written in a sweep file against the stored .onnx path', () => {
     expect(teacherPathMatches('../../shared/teachers/sst2-L2H256', '/work/shared/teachers/sst2-L2H256/model.onnx')).toBe(true);
     expect(teacherPathMatches('./sst2-L2H256/', '/work/shared/teachers/sst2-L2H256/onnx/model.onnx')).toBe(true);
