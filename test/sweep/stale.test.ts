@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,22 @@ describe('stale points', () => {
     expect(staleLine(kept.stale, false)).toBe(
       `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · heads; rerun with --rerun-stale to recompute them`,
     );
+
+    // compress sweep --dry-run marks it as the run takes it, kept or (--rerun-stale) to recompute
+    const dry = (...flags: string[]) =>
+      spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', store, ...flags], { encoding: 'utf8' });
+    for (const [flags, first, mark] of [
+      [[], '1 already in the store, 1 stale (kept)', 'kept'],
+      [['--rerun-stale'], '1 already in the store, 1 stale (to recompute)', 'to recompute'],
+    ] as const) {
+      const r = dry(...flags);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n')).toEqual([
+        `sweep stale: 2 points (1 model × 2 pipelines), ${first}; dry run: none run, nothing written`,
+        expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · baseline \(in the store\)$/),
+        `${fresh.slice(0, 12)} tiny-sst2 · heads (stale: ${change}; ${mark})`,
+      ]);
+    }
 
     const rerun = await runSweep({ file, store, rerunStale: true });
     expect(rerun).toMatchObject({ total: 2, alreadyDone: 1, ran: 1, failed: [] });
