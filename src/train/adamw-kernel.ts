@@ -74,6 +74,12 @@ export interface UpdateKernel {
    * by the kernel where `a` is in its memory (a hosted array); undefined for an array elsewhere, or by the js kernel.
    */
   squares(a: Float32Array): number | undefined;
+  /**
+   * optimizer.ts `scatterAddRows(target, indices, rowGrads, width)` with the same bits, by the kernel where `target` is
+   * in its memory (the rows copied into a scratch area a piece at a time); false (nothing done) otherwise, or by the
+   * js kernel. Indices are checked as scatterAddRows checks them, before any row is added.
+   */
+  scatterAdd(target: Float32Array, indices: BigInt64Array | Int32Array, rowGrads: Float32Array, width: number): boolean;
 }
 
 function jsKernel(): UpdateKernel {
@@ -86,6 +92,7 @@ function jsKernel(): UpdateKernel {
     },
     host: () => undefined,
     squares: () => undefined,
+    scatterAdd: () => false,
   };
 }
 
@@ -106,6 +113,7 @@ type AdamwExport = (
 ) => void;
 
 type SumsqExport = (a: number, n: number) => number;
+type AddrowExport = (dst: number, src: number, n: number) => void;
 
 let compiled: WebAssembly.Module | undefined;
 const PAGE = 65536;
@@ -155,6 +163,7 @@ function wasmKernel(lengths: readonly number[], hostValues: number, scratchValue
   const { exports } = new WebAssembly.Instance(compiled, { env: { memory } });
   const adamw = exports.adamw as AdamwExport;
   const sumsq = exports.sumsq as SumsqExport;
+  const addrow = exports.addrow as AddrowExport;
   const heap = new Float32Array(memory.buffer);
   const scratchP = 0;
   const scratchG = scratch;
@@ -241,7 +250,38 @@ function wasmKernel(lengths: readonly number[], hostValues: number, scratchValue
       if (full < width) for (let r = 0; r < rows.length; r++) update(p, mo.m, mo.v, rows[r] * width + full, rowGrads, r * width + full, width - full, k);
     },
     squares: (a) => (inHeap(a) ? sumsq(a.byteOffset, a.length) : undefined),
+    scatterAdd(target, indices, rowGrads, width) {
+      if (!inHeap(target) || width > scratch) return false;
+      const rows = checkedRows(target, indices, rowGrads, width);
+      const perPiece = Math.floor(scratch / width);
+      const dst = target.byteOffset;
+      for (let r0 = 0; r0 < rows.length; r0 += perPiece) {
+        const r1 = Math.min(rows.length, r0 + perPiece);
+        const src = inHeap(rowGrads) ? rowGrads.byteOffset + 4 * r0 * width : 4 * scratchG;
+        if (!inHeap(rowGrads)) heap.set(rowGrads.subarray(r0 * width, r1 * width), scratchG);
+        for (let r = r0; r < r1; r++) addrow(dst + 4 * rows[r]! * width, src + 4 * (r - r0) * width, width);
+      }
+      return true;
+    },
   };
+}
+
+/**
+ * The row of each index of a scatter-add of `rowGrads` (indices.length × width) into the [rows, width] table `target`,
+ * checked as optimizer.ts `scatterAddRows` checks them (the same errors).
+ */
+export function checkedRows(target: Float32Array, indices: BigInt64Array | Int32Array, rowGrads: Float32Array, width: number): Int32Array {
+  const n = indices.length;
+  if (!(Number.isInteger(width) && width > 0 && target.length % width === 0)) throw new RangeError(`'width' ${width} does not divide the table into rows`);
+  if (rowGrads.length !== n * width) throw new RangeError(`'rowGrads' has ${rowGrads.length} values; ${n} indices × ${width} need ${n * width}`);
+  const count = target.length / width;
+  const rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = Number(indices[i]);
+    if (!(Number.isInteger(id) && id >= 0 && id < count)) throw new RangeError(`index ${id} at position ${i} is outside [0, ${count})`);
+    rows[i] = id;
+  }
+  return rows;
 }
 
 /**

@@ -11,6 +11,9 @@
 ;; in float64 into four partial sums (positions i mod 4; the values after the last full group into the first), then
 ;; (s0 + s1) + (s2 + s3), the TypeScript loop's operations in its order, so it returns the same bits.
 ;;
+;; `addrow` is optimizer.ts's `scatterAddRows` for one row: dst[i] += src[i] for n float32 values, each sum rounded to
+;; float32 (the TypeScript loop's float64 sum of two float32 values, rounded once, is the same value).
+;;
 ;; Regenerate src/train/adamw-wasm.ts after an edit: npm run wasm
 (module
   (import "env" "memory" (memory 1))
@@ -98,4 +101,22 @@
         (local.set $at (i32.add (local.get $at) (i32.const 4)))
         (br $more)))
     (f64.add (f64.add (local.get $s0) (f64x2.extract_lane 1 (local.get $lo)))
-             (f64.add (f64x2.extract_lane 0 (local.get $hi)) (f64x2.extract_lane 1 (local.get $hi))))))
+             (f64.add (f64x2.extract_lane 0 (local.get $hi)) (f64x2.extract_lane 1 (local.get $hi)))))
+  (func (export "addrow") (param $dst i32) (param $src i32) (param $n i32)
+    (local $at i32) (local $end i32)
+    (local.set $end (i32.shl (i32.shr_u (local.get $n) (i32.const 2)) (i32.const 4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (v128.store (i32.add (local.get $dst) (local.get $at))
+          (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $at))) (v128.load (i32.add (local.get $src) (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $tail
+      (loop $more
+        (br_if $tail (i32.ge_u (local.get $at) (local.get $end)))
+        (f32.store (i32.add (local.get $dst) (local.get $at))
+          (f32.add (f32.load (i32.add (local.get $dst) (local.get $at))) (f32.load (i32.add (local.get $src) (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $more)))))

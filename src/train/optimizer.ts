@@ -166,6 +166,15 @@ export class AdamW {
     return this.kernel.squares(a) ?? squares(a);
   }
 
+  /**
+   * `scatterAddRows(target, indices, rowGrads, width)` with the same bits: by the kernel where `target` is in its
+   * memory (a hosted gradient buffer: the trainer's small tables, token types and positions), the TypeScript loop
+   * otherwise.
+   */
+  scatterAddRows(target: Float32Array, indices: BigInt64Array | Int32Array, rowGrads: Float32Array, width: number): void {
+    if (!this.kernel.scatterAdd(target, indices, rowGrads, width)) scatterAddRows(target, indices, rowGrads, width);
+  }
+
   /** The kernel in use ('js' when 'wasm' was asked for but its memory did not fit). */
   get kernelName(): KernelName {
     return this.kernel.name;

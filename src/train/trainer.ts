@@ -24,7 +24,7 @@ import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
-import { AdamW, accumulateRows, clipFactor, scatterAddRows, type RowGradients, type RowWorkspace } from './optimizer.ts';
+import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { MaskBuffers } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
@@ -395,7 +395,7 @@ export async function createStepper(
         const ids = out[s.ids].data as BigInt64Array;
         const rows = out[s.rows].data as Float32Array;
         const table = tableGrads.get(s.parameter);
-        if (table) scatterAddRows(table, ids, rows, width);
+        if (table) optimizer.scatterAddRows(table, ids, rows, width);
         else sparse.push({ parameter: s.parameter, ...accumulateRows(ids, rows, width, rowWorkspaces[i]) });
       });
       // In parameter order, as the graph lists its dense gradients: clipping's norm sums them in this order.

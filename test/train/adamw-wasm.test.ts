@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Coefficients, type Moments, SCRATCH_VALUES, type UpdateKernel, updateKernel } from '../../src/train/adamw-kernel.ts';
-import { AdamW, type AdamWOptions, clipFactor, squares } from '../../src/train/optimizer.ts';
+import { AdamW, type AdamWOptions, clipFactor, scatterAddRows, squares } from '../../src/train/optimizer.ts';
 import { bitIdentical, lcg } from '../helpers/feeds.ts';
 
 function randomArray(n: number, seed: number, scale = 1): Float32Array {
@@ -208,6 +208,46 @@ describe('AdamW WebAssembly kernel', () => {
     const dense = new Map([...params.keys()].filter((k) => k !== 'p6').map((k) => [k, opt.gradientBuffer(k)] as const));
     const rows = [{ rows: Int32Array.of(0, 2), grads: randomArray(10, 3) }];
     expect(clipFactor(dense, rows, 1, (a) => opt.squares(a))).toEqual(clipFactor(new Map([...dense].map(([k, v]) => [k, v.slice()])), rows, 1));
+  });
+
+  it("a small table's gradient summed from its gathered rows in the kernel has the bits of scatterAddRows", () => {
+    for (const width of [1, 3, 4, 5, 256]) {
+      for (const scratch of [8, SCRATCH_VALUES]) {
+        const rows = 5;
+        // a hosted gradient buffer (the trainer's token-type table's), rows more than a scratch area holds
+        const kernel = updateKernel('wasm', [rows * width], rows * width + 64, scratch);
+        const target = kernel.host(rows * width)!;
+        const start = randomArray(rows * width, width);
+        target.set(start);
+        const ids = [0, 4, 4, 1, 0, 0, 3, 2, 4, 1, 0];
+        const rowGrads = randomArray(ids.length * width, 3 * width, 1e3);
+        const done = kernel.scatterAdd(target, BigInt64Array.from(ids, BigInt), rowGrads, width);
+        expect(done).toBe(width <= scratch);
+        if (!done) continue;
+        const want = start.slice();
+        scatterAddRows(want, Int32Array.from(ids), rowGrads, width);
+        expect(bitIdentical(target, want), `width ${width}, scratch ${scratch}`).toBe(true);
+        // an index outside the table is refused as scatterAddRows refuses it, before any row is added
+        const before = target.slice();
+        expect(() => kernel.scatterAdd(target, Int32Array.of(1, rows), randomArray(2 * width, 1), width)).toThrow(
+          `index ${rows} at position 1 is outside [0, ${rows})`,
+        );
+        expect(bitIdentical(target, before)).toBe(true);
+      }
+    }
+    // not in its memory, or the js kernel: nothing done (the optimizer then runs the TypeScript loop)
+    const kernel = updateKernel('wasm', [8], 8);
+    expect(kernel.scatterAdd(new Float32Array(8), Int32Array.of(0), new Float32Array(4), 4)).toBe(false);
+    expect(updateKernel('js', [8]).scatterAdd(new Float32Array(8), Int32Array.of(0), new Float32Array(4), 4)).toBe(false);
+    // AdamW's scatterAddRows: hosted or not, the same bits
+    const opt = new AdamW(new Map([['types', new Float32Array(2 * 6)]]), { lr: 0.01, host: { gradients: ['types'] } });
+    const g = opt.gradientBuffer('types');
+    const ids = BigInt64Array.from([0, 1, 1, 0, 1], BigInt);
+    const rowGrads = randomArray(5 * 6, 9);
+    opt.scatterAddRows(g, ids, rowGrads, 6);
+    const plain = new Float32Array(12);
+    opt.scatterAddRows(plain, ids, rowGrads, 6);
+    expect(bitIdentical(g, plain)).toBe(true);
   });
 
   it('its scratch areas are of a bounded size, not that of the largest parameter', () => {
