@@ -8,7 +8,8 @@ import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-li
 import { discovered, idsInputName, roleByName } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { DataError, SettingsError } from '../errors.ts';
-import type { Dim, Model } from '../onnx/graph.ts';
+import { attrInt, type Dim, type Model } from '../onnx/graph.ts';
+import { recurrentModelLstm } from '../pass/recurrent.ts';
 import type { GraphInterface } from '../onnx/load.ts';
 import type { ModelConfig } from './model-files.ts';
 import { HIDDEN_STATE_NAME } from './predict.ts';
@@ -35,8 +36,22 @@ export interface GraphFacts {
 /** The facts of `model` (see GraphFacts). */
 export function graphFacts(model: Model): GraphFacts {
   const structure = discovered(model);
-  const ids = idsInputName(model, structure);
-  return { ...declaredFacts(model.graph, ids), limits: structure ? inputLimits(model, structure) : null, structure };
+  const declared = declaredFacts(model.graph, idsInputName(model, structure));
+  return { ...declared, limits: structure ? inputLimits(model, structure) : recurrentLimits(model, declared.fixedSequence), structure };
+}
+
+/**
+ * The input limits of a Distilled BiLSTM (recurrentModelLstm), which discovery does not read: token ids below the rows
+ * of its word table (the tables its Gathers read: the float one, or the int8 one and its scales), no token types or
+ * positions looked up, the length its inputs fix; null for any other graph discovery does not read.
+ */
+function recurrentLimits(model: Model, fixedSequence: number | null): InputLimits | null {
+  if (!recurrentModelLstm(model)) return null;
+  const init = model.graph.initializers;
+  const rows = model.graph.nodes
+    .filter((n) => n.opType === 'Gather' && attrInt(n, 'axis', 0) === 0 && init.has(n.inputs[0]))
+    .map((n) => init.get(n.inputs[0])!.dims[0]);
+  return rows.length ? { vocabSize: Math.min(...rows), typeVocabSize: null, maxSequence: null, fixedSequence } : null;
 }
 
 /**
