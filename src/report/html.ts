@@ -5,7 +5,7 @@
  */
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
-import { type TeacherSizePoint, teacherSizeTables } from './teacher-size.ts';
+import { type TeacherSizePoint, teacherSizePoints, teacherSizeTables } from './teacher-size.ts';
 import {
   displayTable,
   glueAggregationNote,
@@ -76,7 +76,8 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
       return `<tr${cls ? ` class="${cls}"` : ''}>${cells.map((c, j) => `<td${tdClass(j)}>${escapeHtml(c)}</td>`).join('')}</tr>`;
     })
     .join('\n');
-  const teacherTables = teacherSizeTables(data, charts.teacherSizePoints)
+  const teacherPoints = charts.teacherSizePoints ?? teacherSizePoints(data);
+  const teacherTables = teacherSizeTables(data, teacherPoints)
     .map(
       (t) =>
         `<div class="table teacher-size"><p class="note">${escapeHtml(t.caption)}</p><table>\n<thead><tr>${t.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${t.rows
@@ -86,7 +87,7 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
     .join('');
   const machine = machinesLine(data)?.replace(/\.$/, '') ?? 'Machine: unknown';
   // '<' is escaped so the JSON cannot close the script element.
-  const json = toJson(data).replace(/</g, '\\u003c');
+  const json = toJson(data, teacherPoints).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>

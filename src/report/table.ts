@@ -6,6 +6,7 @@ import { METRIC_SHORT_NAMES, type MetricName, type MetricValues, type UndefinedM
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
 import { OVERLAPS } from '../sweep/contention.ts';
+import type { TeacherSizePoint } from './teacher-size.ts';
 
 /** Marks a speed-up timed while the machine was shared (see bench/timing-lock.ts and sweep/contention.ts). */
 const SHARED_MARK = '†';
@@ -397,7 +398,12 @@ export function toCsv(data: ReportData): string {
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
 
-/** The JSON report. */
-export function toJson(data: ReportData): string {
-  return JSON.stringify(data, null, 2) + '\n';
+/**
+ * The JSON report: the data as it is, with, when the report has a teacher-size chart, its points (`teacherSize`:
+ * teacher-size.ts `teacherSizePoints`, what the Teacher size tables of report.md and report.html show: per student
+ * recipe and teacher its mean score, runs, % of its teacher and of the largest, the teacher's and the student's
+ * parameters in millions; and the teachers' own points, series 'teacher').
+ */
+export function toJson(data: ReportData, teacherSize: readonly TeacherSizePoint[] = []): string {
+  return JSON.stringify(teacherSize.length > 0 ? { ...data, teacherSize } : data, null, 2) + '\n';
 }

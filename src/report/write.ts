@@ -178,7 +178,7 @@ export async function renderReport(data: ReportData, format: ReportFormat, sourc
     case 'csv':
       return toCsv(data);
     case 'json':
-      return toJson(data);
+      return toJson(data, teacherSizePoints(data));
     case 'html':
       return toHtml(data, await allCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
   }

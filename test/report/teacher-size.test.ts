@@ -424,6 +424,22 @@ describe('teacher-size chart', () => {
     expect(readFileSync(join(other, 'report.html'), 'utf8')).not.toContain('teacher-size');
   });
 
+  it("is in report.json (teacherSize: the chart's points, which the tables show) and the HTML page's embedded JSON, and absent without a chart", async () => {
+    const data = dataOf(teacherSizeList());
+    const out = mkdtempSync(join(tmpdir(), 'report-teachers-'));
+    await writeReportFiles(data, out, ['json', 'html'], 'teacher-size.sqlite');
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(json.teacherSize).toEqual(JSON.parse(JSON.stringify(teacherSizePoints(data))));
+    const student = json.teacherSize.find((p: { series: string; teacher: string }) => p.series === 'L1H128+kd' && p.teacher === 'teacher-L2H256');
+    expect(student).toMatchObject({ kind: 'student', x: 10, y: 72, params: 0.5, runs: 1 });
+    expect(student.ofTeacher).toBeCloseTo((100 * 0.72) / 0.811, 12);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const embedded = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(JSON.parse(embedded)).toEqual(json);
+    expect(JSON.parse(await renderReport(data, 'json', 'teacher-size.sqlite')).teacherSize).toEqual(json.teacherSize);
+    expect(JSON.parse(await renderReport(buildReport(posterPoints()), 'json', 'poster.sqlite'))).not.toHaveProperty('teacherSize');
+  });
+
   it('is printed by compress report --out as report.md has it, as without --out', () => {
     const distill = { training: { steps: [{ index: 0, kind: 'distill', task: 'SST-2', data: { file: 'train.tsv', sha256: 'data' }, settings: {} }] } };
     const list = teacherSizeList().filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd');
