@@ -48,6 +48,9 @@ export function loadWordVocab(path: string): WordVocab {
   if (!existsSync(path)) throw new DataError(`${path}: no such file or folder`);
   const isFile = statSync(path).isFile();
   const dir = isFile ? dirname(path) : path;
+  if (isFile && basename(path) === 'vocab.json') {
+    throw new SettingsError(`${path}: augmentation needs a WordPiece vocabulary (vocab.json with merges.txt is a byte-level BPE one)`);
+  }
   const vocabTxt = isFile ? (basename(path).endsWith('.json') ? null : path) : join(dir, 'vocab.txt');
   const tokenizerJson = isFile ? (basename(path).endsWith('.json') ? path : null) : join(dir, 'tokenizer.json');
   const json = tokenizerJson && existsSync(tokenizerJson) ? readJsonObject(tokenizerJson) : null;

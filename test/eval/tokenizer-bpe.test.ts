@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
+import { loadWordVocab } from '../../src/train/augment-words.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -81,5 +82,14 @@ describe('--format transformers.js from vocab.json + merges.txt', () => {
     await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
     expect(readdirSync(out)).toContain('tokenizer.json');
     expect(loadTokenizer(out).encode('ab a', 'b', 16).ids).toEqual([0, 7, 8, 2, 2, 5, 2]);
+  });
+});
+
+describe('TinyBERT augmentation on vocab.json + merges.txt', () => {
+  it('is refused naming the byte-level BPE vocabulary, not a tokenizer.json without a model type', () => {
+    const dir = slowFolder('augment', TINY, ['a b', 'Ġ a']);
+    expect(() => loadWordVocab(loadTokenizer(dir).source)).toThrow(
+      /vocab\.json: augmentation needs a WordPiece vocabulary \(vocab\.json with merges\.txt is a byte-level BPE one\)/,
+    );
   });
 });
