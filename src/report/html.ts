@@ -54,6 +54,13 @@ tr.baseline td { background: #fafaf0; } tr.stale td { color: #777; } tr.front td
 .table { overflow-x: auto; } .note { color: #555; font-size: 12px; max-width: 1100px; }
 `;
 
+/** '8 rows (2 baselines, 6 variants)': the table's rows, of which the baselines are no variants. */
+function rowCount(data: ReportData): string {
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const baselines = data.rows.filter((r) => r.isBaseline).length;
+  return `${count(data.rows.length, 'row')} (${count(baselines, 'baseline')}, ${count(data.rows.length - baselines, 'variant')})`;
+}
+
 /** The page. `charts` holds the SVG text of each chart. */
 export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportOptions): string {
   const { header, rows, align } = displayTable(data);
@@ -98,7 +105,7 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
 </head>
 <body>
 <h1>${escapeHtml(opts.title)}</h1>
-<div class="meta">${data.rows.length} variants from ${escapeHtml(opts.source)} · generated ${escapeHtml(opts.generatedAt)} · ${escapeHtml(machine)}</div>
+<div class="meta">${rowCount(data)} from ${escapeHtml(opts.source)} · generated ${escapeHtml(opts.generatedAt)} · ${escapeHtml(machine)}</div>
 <div class="charts">
 <figure id="pareto-bytes">${charts.bytes}</figure>
 <figure id="pareto-latency">${charts.latency}</figure>

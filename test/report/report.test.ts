@@ -164,6 +164,13 @@ describe('report rows', () => {
     expect(await writtenHtml(withConstant, 'poster.sqlite')).toContain(escapeHtml(note));
   });
 
+  it("counts the HTML page's rows as baselines and variants, where it called every row, the baselines too, a variant", async () => {
+    const html = await writtenHtml(buildReport(posterPoints()), 'poster.sqlite');
+    expect(html).toMatch(/<div class="meta">8 rows \(2 baselines, 6 variants\) from .*poster\.sqlite · /);
+    const one = await writtenHtml(buildReport(posterPoints().slice(0, 2)), 'one.sqlite');
+    expect(one).toContain('<div class="meta">2 rows (1 baseline, 1 variant) from ');
+  });
+
   it('writes a Markdown table with scores ×100 and a CSV with raw numbers', () => {
     const md = toMarkdown(data);
     expect(md.split('\n')[0]).toBe(
