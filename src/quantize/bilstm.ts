@@ -109,6 +109,11 @@ function lstmWeight(edit: GraphEditor, name: string, o: QuantizeOptions, node: s
   return { names, record };
 }
 
+/** Why quantize refuses a recurrent model whose LSTM is stored in int8 already, in one line. */
+export function quantizedLstmRefusal(): SettingsError {
+  return new SettingsError(`quantize: the model is ${RECURRENT_MODEL} whose LSTM is quantized already: quantize the float model instead`);
+}
+
 /**
  * Refuses, in one line, what quantizeRecurrent cannot do: modes other than int8, format standard, and on `model`
  * (when given) an LSTM quantized already or not read from float initializers.
@@ -117,7 +122,7 @@ export function checkRecurrent(o: QuantizeOptions, model?: Model): void {
   const what = `the model is ${RECURRENT_MODEL}`;
   const lstm = model && recurrentModelLstm(model);
   if (model && !lstm) throw new Error('quantizeRecurrent: not a recurrent model');
-  if (lstm?.opType === 'DynamicQuantizeLSTM') throw new SettingsError(`quantize: ${what} whose LSTM is quantized already: quantize the float model instead`);
+  if (lstm?.opType === 'DynamicQuantizeLSTM') throw quantizedLstmRefusal();
   if (o.mode.kind === 'float16') throw new SettingsError(`quantize float16: ${what}, and mode float16 converts BERT-family models only: use --quantize int8`);
   if (o.mode.kind !== 'int8')
     throw new SettingsError(

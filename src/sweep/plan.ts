@@ -47,6 +47,7 @@ import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../tra
 import { parseHeadList } from '../prune/settings.ts';
 import { bilstmIntermediateRefusal, type DistillSettings } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
+import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -883,9 +884,10 @@ interface SoFar {
   heads: readonly number[] | undefined;
   /**
    * Set when it is a Distilled BiLSTM (recurrentModelLstm, float or int8): `read`, its graph as read here from `file`
-   * (as a refusal names it) while no step has changed it since (the pass's recurrent form and training check it).
+   * (as a refusal names it) while no step has changed it since (the pass's recurrent form and training check it);
+   * `int8`, its LSTM stored in int8 by a graph step before (quantize int8, the one pass with a recurrent form).
    */
-  recurrent?: { read: { graph: Model; file: string } | undefined };
+  recurrent?: { read: { graph: Model; file: string } | undefined; int8?: boolean };
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
@@ -904,7 +906,7 @@ function headsOf(s: BertStructure | undefined): number[] | undefined {
 /**
  * The model so far after graph step `s`. On a Distilled BiLSTM, refuses the step as the point would: a pass without
  * a recurrent form (all but quantize), or settings that form refuses (quantize modes other than int8, format
- * standard; on a model read here, its LSTM stored in int8 already). On an encoder of a known depth, its depth through
+ * standard; on a model read here, or after a step that quantized it, its LSTM stored in int8 already). On an encoder of a known depth, its depth through
  * the pass's settings as they act on it (onModel) and its heads where headsAfter knows them; unknown after settings
  * the model cannot take (the point says why).
  */
@@ -912,8 +914,11 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
   const pass = getPass(s.pass);
   if (sofar.recurrent) {
     if (!pass.recurrent) throw recurrentRefusal(pass.name);
-    pass.recurrent.check(pass.options(pass.check(s.settings)), sofar.recurrent.read?.graph);
-    return { ...UNKNOWN, recurrent: { read: undefined } };
+    const options = pass.options(pass.check(s.settings));
+    // (a step after quantize int8: its model's LSTM is int8, which the recurrent form refuses first, as on a model read so)
+    if (sofar.recurrent.int8) throw quantizedLstmRefusal();
+    pass.recurrent.check(options, sofar.recurrent.read?.graph);
+    return { ...UNKNOWN, recurrent: { read: undefined, int8: true } };
   }
   if (sofar.layers === undefined) return sofar;
   try {
