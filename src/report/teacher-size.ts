@@ -398,7 +398,10 @@ export function teacherSizeTables(data: ReportData, points: readonly TeacherSize
     const largest = panel.find((p) => p.largestTeacher !== '')?.largestTeacher;
     return {
       caption: `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher${largest ? ` (${largest})` : ''} · n runs · the student's parameters`,
-      header: ['student', ...[...teachers].map(([name, t]) => `${name} (${t.x.toFixed(2)}M, ${t.score === null ? 'no score' : t.score.toFixed(2)})`)],
+      header: [
+        'student',
+        ...[...teachers].map(([name, t]) => `${name} (${paramCount(Math.round(t.x * 1e6))}, ${t.score === null ? 'no score' : t.score.toFixed(2)})`),
+      ],
       rows: [...new Set(students.map((p) => p.series))].map((series) => [
         series,
         ...[...teachers.keys()].map((name) => {

@@ -374,6 +374,15 @@ describe('teacher-size table (Markdown report)', () => {
     expect(await renderReport(buildReport(posterPoints()), 'html', 'poster.sqlite')).not.toContain('teacher-size');
   });
 
+  it("names tiny teachers' sizes as the table's params column does (35.0K, 38.0K), where both read 0.04M", () => {
+    const tiny = teacherSizeList()
+      .filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd')
+      .map((f) => ({ ...f, bytes: f.label === 'baseline' ? (f.model === 'teacher-L4H256' ? 152e3 : 140e3) : 40e3 }));
+    const [table] = teacherSizeTables(dataOf(tiny));
+    expect(table!.header).toEqual(['student', 'teacher-L2H256 (35.0K, 81.10)', 'teacher-L4H256 (38.0K, 73.40)']);
+    expect(table!.rows[0]![1]).toBe('72.00 · 88.8% · 98.1% · n=1 · 10.0K');
+  });
+
   it("the HTML page's tables read the points its chart was drawn from: the page is the one the tables' own points give", async () => {
     const data = dataOf(teacherSizeList());
     const points = teacherSizePoints(data);
