@@ -49,9 +49,11 @@ export function removeStaleTemporaries(path: string): void {
 
 /**
  * Removes from `dir` the temporaries of writers that are gone (as removeStaleTemporaries), of any file there or, with
- * `target`, of that file name only: a cache folder's, whose files are written by many runs.
+ * `target`, of that file name (or those names) only: a cache folder's, whose files are written by many runs; a model
+ * folder's side files (config.json, the tokenizer's, the lineage).
  */
-export function removeStaleTemporariesIn(dir: string, target?: string): void {
+export function removeStaleTemporariesIn(dir: string, target?: string | readonly string[]): void {
+  const targets = target === undefined ? undefined : new Set(typeof target === 'string' ? [target] : target);
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -60,7 +62,7 @@ export function removeStaleTemporariesIn(dir: string, target?: string): void {
   }
   for (const entry of entries) {
     const t = temporaryTarget(entry);
-    if (!t || (target !== undefined && t.target !== target) || processAlive(t.pid)) continue;
+    if (!t || (targets !== undefined && !targets.has(t.target)) || processAlive(t.pid)) continue;
     const file = join(dir, entry);
     try {
       if (Date.now() - statSync(file).mtimeMs > STALE_TEMPORARY_MS) rmSync(file, { force: true });

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { loadModel } from '../onnx/load.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { ownDataFile, saveModel, type SaveOptions, type SavedFiles } from '../onnx/save.ts';
-import { sha256File, writeFileAtomic } from '../files.ts';
+import { removeStaleTemporariesIn, sha256File, writeFileAtomic } from '../files.ts';
 import type { ModelSize } from '../onnx/size.ts';
 import type { CalibrationProvenance, PassContext, PassReport, PassStep } from '../pass/pass.ts';
 import { checkModelSteps, parseSteps, runModelPipeline, type SharedPrefix } from '../pass/pipeline.ts';
@@ -301,7 +301,10 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
       commit(staged, opts.output);
       removeSideFiles(dirname(opts.output), foreign, label);
       if (config?.json) writeFileAtomic(config.record.path, JSON.stringify(config.json, null, 2) + '\n');
-      return opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
+      const copied = opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
+      // what a run killed while writing config.json or a tokenizer file left beside them (the model's: saveModel)
+      removeStaleTemporariesIn(dirname(opts.output), MODEL_SIDE_FILES);
+      return copied;
     });
     return { ...lineage, copiedFiles };
   } finally {

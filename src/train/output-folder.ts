@@ -7,10 +7,10 @@
  * output at the same path (a rerun, a resumed run) is written over as it is.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { lineagePath, refuseForeignSideFiles } from '../destination.ts';
 import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles, readModelFiles } from '../eval/model-files.ts';
-import { writeFileAtomic } from '../files.ts';
+import { removeStaleTemporariesIn, writeFileAtomic } from '../files.ts';
 
 /** What was written beside a trained model (recorded in its lineage, said by the CLI). */
 export interface SideFilesRecord {
@@ -72,5 +72,7 @@ export function writeOutputSideFiles(output: string, config: Record<string, unkn
   for (const name of TOKENIZER_FILES) {
     if (!existsSync(join(tokenizerDir, name))) rmSync(join(folder, name), { force: true });
   }
+  // what a run killed while writing these (or the lineage) left beside them, as saveModel removes the model's
+  removeStaleTemporariesIn(folder, ['config.json', ...TOKENIZER_FILES, basename(lineagePath(output))]);
   return { folder, config: 'config.json', tokenizer: { from: tokenizerDir, files: TOKENIZER_FILES.filter((f) => existsSync(join(folder, f))) } };
 }
