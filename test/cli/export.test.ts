@@ -30,6 +30,15 @@ describe('compress export', () => {
     expect(existsSync(join(dir, 'onnx', 'vocab.txt'))).toBe(true);
   });
 
+  it("says '1 layer' of a one-layer model", () => {
+    const config = tinyBertConfig({ numLayers: 1 });
+    const hf = join(dir, 'hf-one');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 3 }));
+    const r = spawnSync(process.execPath, [BIN, 'export', hf, '-o', join(dir, 'one', 'model.onnx')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/: 1 layer, hidden 32/);
+  });
+
   it("refuses, before any work, a folder holding another model's config.json (kept beside the export, it would describe it); a rerun writes over its own", () => {
     const config = tinyBertConfig();
     const hf = join(dir, 'hf-2');

@@ -56,7 +56,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       force: args.force,
     });
     out(
-      `wrote ${r.saved.model}: ${r.numLayers} layers, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.wroteConfig ? `; wrote config.json ${r.seeded.length ? 'naming its seeded classifier' : 'naming the dtype the graph holds (float32)'}` : ''}${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`,
+      `wrote ${r.saved.model}: ${r.numLayers} layer${r.numLayers === 1 ? '' : 's'}, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.wroteConfig ? `; wrote config.json ${r.seeded.length ? 'naming its seeded classifier' : 'naming the dtype the graph holds (float32)'}` : ''}${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`,
     );
     return 0;
   },
