@@ -237,7 +237,7 @@ function writeShape(out: Record<string, unknown>, s: BertStructure, model: Model
     if (groups.length) out.num_hidden_groups = groupCount;
     if (!pattern) notes.push(`layers share weights as groups ${groups.join(', ')}, which ALBERT's num_hidden_groups cannot say`);
   } else if (groupCount < groups.length) {
-    notes.push(`layers share weights (parameter groups ${groups.join(', ')}); a ${modelType} config cannot say so`);
+    notes.push(`layers share weights (parameter groups ${groups.join(', ')}); ${/^[aeiou]/i.test(modelType) ? 'an' : 'a'} ${modelType} config cannot say so`);
   }
 
   // FFN width: uniform, else the widest (as a config must name one)

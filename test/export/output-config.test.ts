@@ -14,7 +14,7 @@ import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { GRAPH_ONLY_KEY, outputModelConfig, SHAPE_FIELDS } from '../../src/eval/output-config.ts';
 import { getTask } from '../../src/glue/registry.ts';
-import { saveModel } from '../../src/onnx/index.ts';
+import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runTraining } from '../../src/train/run.ts';
@@ -77,6 +77,8 @@ describe('config.json beside a compressed model', () => {
     expect(written.num_hidden_layers).toBe(2);
     expect(written[GRAPH_ONLY_KEY]).toEqual([expect.stringMatching(/layers share weights/)]);
     expect(lineage.config?.graphOnly).toEqual(written[GRAPH_ONLY_KEY]);
+    expect(written[GRAPH_ONLY_KEY]).toEqual([expect.stringMatching(/; a bert config cannot say so$/)]);
+    expect(outputModelConfig({ model_type: 'electra' }, loadModel(out)).graphOnly).toEqual([expect.stringMatching(/; an electra config cannot say so$/)]);
     // rewriting the same output with another pipeline is no conflict, and the config follows the new model
     await compress(input, out, [{ pass: 'drop-layers', settings: { keep: [1] } }]);
     const again = readJson(join(dir, 'config.json'));
