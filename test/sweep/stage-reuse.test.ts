@@ -96,6 +96,26 @@ describe('a finished stage of a point', () => {
     }
   });
 
+  it('is reused from a record written before vocab.json and merges.txt were side files (stop 42), unless one appeared since', async () => {
+    const record = join(point.outputDir!, '.sweep-stage.json');
+    const older = () => {
+      const json = JSON.parse(readFileSync(record, 'utf8'));
+      delete json.files['vocab.json'];
+      delete json.files['merges.txt'];
+      writeFileSync(record, JSON.stringify(json));
+    };
+    await run();
+    older();
+    const reused = await run();
+    expect(reused.result.reused, reused.logs.join('\n')).toBe(1);
+    older();
+    writeFileSync(join(point.outputDir!, 'merges.txt'), '#version: 0.2\n');
+    const redone = await run();
+    expect(redone.result.reused).toBeUndefined();
+    expect(redone.logs).toContainEqual(expect.stringMatching(/^not reusing the output of stage 1 of 1 \(prune-ffn\) .*: merges\.txt appeared since/));
+    expect(existsSync(join(point.outputDir!, 'merges.txt'))).toBe(false);
+  });
+
   it('is not reused from a record that holds the model hash only (an older version wrote it)', async () => {
     const record = join(point.outputDir!, '.sweep-stage.json');
     await run();
