@@ -22,6 +22,19 @@ export class ModelLoadError extends UserError {
   override name = 'ModelLoadError';
 }
 
+/**
+ * `e` with each path `from` its message names (a staging folder's or a temporary file's, which the user never sees)
+ * replaced by the path `to` the user gave (the output or input): the same error, its message changed in place; the
+ * longest `from` first, so a file in a staged folder is named by its place in the user's folder.
+ */
+export function namingUserPaths(e: unknown, paths: ReadonlyArray<readonly [from: string, to: string]>): unknown {
+  if (!(e instanceof Error)) return e;
+  let message = e.message;
+  for (const [from, to] of [...paths].sort((a, b) => b[0].length - a[0].length)) if (from !== '') message = message.split(from).join(to);
+  if (message !== e.message) e.message = message;
+  return e;
+}
+
 /** The graph is valid ONNX but not a BERT-family encoder we understand. */
 export class NotBertError extends UserError {
   override name = 'NotBertError';

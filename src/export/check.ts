@@ -3,9 +3,9 @@
  * outputs are compared with the input model's on the same inputs. Models are given as file paths (so external
  * data works at any size) or serialized bytes.
  */
-import { floatValues, openSession } from '../runtime/session.ts';
+import { floatValues, openSession, type Session } from '../runtime/session.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
-import { UserError, ortErrorLine } from '../errors.ts';
+import { ModelLoadError, UserError, ortErrorLine } from '../errors.ts';
 
 export interface OutputDrift {
   output: string;
@@ -20,9 +20,22 @@ export interface RunCheck {
   seq: number;
 }
 
-/** Runs a model once on `inputs`; a UserError naming `label` if onnxruntime cannot load or run it. */
+/**
+ * Runs a model once on `inputs`; a UserError naming `label` (the path the user gave, where `model` is a staged copy),
+ * never `model`'s path, if onnxruntime cannot load or run it.
+ */
 export async function runSample(model: string | Uint8Array, inputs: readonly IdInput[], label: string): Promise<Record<string, Float32Array>> {
-  const session = await openSession(model, { graphOptimizationLevel: 'basic' });
+  let session: Session;
+  try {
+    session = await openSession(model, { graphOptimizationLevel: 'basic' });
+  } catch (e) {
+    const said = ': onnxruntime cannot load the model: ';
+    const message = e instanceof ModelLoadError ? e.message : '';
+    const at = message.indexOf(said);
+    if (at < 0) throw e;
+    const detail = message.slice(at + said.length);
+    throw new ModelLoadError(`${label}${said}${typeof model === 'string' ? detail.split(model).join(label) : detail}`, { cause: e });
+  }
   try {
     const out = await session.run(idFeeds(inputs));
     const res: Record<string, Float32Array> = {};
@@ -45,7 +58,7 @@ export async function checkRuns(
   inputs: readonly IdInput[],
   label = 'output',
 ): Promise<RunCheck> {
-  const a = await runSample(original, inputs, 'input model');
+  const a = await runSample(original, inputs, typeof original === 'string' ? original : 'input model');
   const b = await runSample(rewritten, inputs, label);
   const drift: OutputDrift[] = Object.keys(b).map((k) => {
     const x = a[k],

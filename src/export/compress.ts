@@ -20,6 +20,7 @@ import { checkRuns, runSample, type RunCheck } from './check.ts';
 import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, removeSideFiles, type Staging } from './destination.ts';
 import { fileSystemError, lineageSourcePath } from '../destination.ts';
 import { withFileLock } from '../file-lock.ts';
+import { namingUserPaths } from '../errors.ts';
 import { removingFoldersMadeOnFailure } from '../folders.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -307,9 +308,19 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
       return copied;
     });
     return { ...lineage, copiedFiles };
+  } catch (e) {
+    throw namingUserPaths(e, stagedPaths(staging, opts.output));
   } finally {
     staging.remove();
   }
+}
+
+/** The staged output (and its data file, named from it) → the output the user gave: what an error names instead. */
+export function stagedPaths(staging: Staging, output: string): Array<[string, string]> {
+  return [
+    [staging.path(basename(output)), output],
+    [staging.dir, dirname(output)],
+  ];
 }
 
 /**
@@ -330,6 +341,8 @@ export async function saveRunnable(
       const staged = stage(model, output, staging, false, save);
       await runSample(staged.model, sampleInputs(model, structure, { batch: 2, seq: 16 }), output);
       return await withOutputLock(output, undefined, () => commit(staged, output));
+    } catch (e) {
+      throw namingUserPaths(e, stagedPaths(staging, output));
     } finally {
       staging.remove();
     }

@@ -30,7 +30,7 @@ import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkOutputFolder, fileSystemError } from '../destination.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import { bpeFiles, bpeTokenizerJson, readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
@@ -181,6 +181,14 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
         renamed: plan.renamed,
         lineage: last.lineage,
       };
+    } catch (e) {
+      const dir = staging.path(basename(resolve(opts.output)));
+      throw namingUserPaths(e, [
+        [dir, opts.output],
+        [join(dir, 'onnx', 'model_staged.onnx'), join(opts.output, TRANSFORMERS_JS_MODEL_FILES[plannedDtype(opts.steps)])],
+        [staging.path('renamed-input.onnx'), opts.input],
+        [staging.dir, dirname(opts.output)],
+      ]);
     } finally {
       staging.remove();
     }
@@ -226,6 +234,11 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
         models: [{ dtype: 'fp32', file: TRANSFORMERS_JS_MODEL_FILES.fp32 }],
         renamed: plan.renamed,
       };
+    } catch (e) {
+      throw namingUserPaths(e, [
+        [staging.path(basename(resolve(output))), output],
+        [staging.dir, dirname(output)],
+      ]);
     } finally {
       staging.remove();
     }
@@ -322,6 +335,15 @@ function renameScores(model: Model, name: string, renamed: Record<string, string
 }
 
 const isQuantize = (s: PassStep): boolean => s.pass === 'quantize';
+
+/**
+ * The dtype of the quantized model `steps` write, as far as their modes tell (a mixed mode's 4-bit weights are read
+ * from the written graph): what an error before it is written names it by.
+ */
+function plannedDtype(steps: readonly PassStep[]): TransformersJsDtype {
+  if (steps.some(isFloat16)) return 'fp16';
+  return steps.some((s) => isQuantize(s) && typeof s.settings.mode === 'string' && /^\s*int4/i.test(s.settings.mode)) ? 'q4' : 'q8';
+}
 
 /** A quantize step of mode float16 (the model transformers.js loads with dtype fp16). */
 const isFloat16 = (s: PassStep): boolean => isQuantize(s) && parseMode(s.settings.mode).kind === 'float16';

@@ -90,7 +90,9 @@ export async function openSessionWith(model: string | Uint8Array, opts: RuntimeO
     s = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
     const where = typeof model === 'string' ? model : 'model bytes';
-    throw new ModelLoadError(`${where}: onnxruntime cannot load the model: ${ortErrorLine(e)}`, { cause: e });
+    // (onnxruntime's line begins 'Load model from PATH failed:', the path the message begins with)
+    const detail = typeof model === 'string' ? ortErrorLine(e).replace(`Load model from ${model} failed:`, '').trim() : ortErrorLine(e);
+    throw new ModelLoadError(`${where}: onnxruntime cannot load the model: ${detail}`, { cause: e });
   }
   const inputTypes: Record<string, string> = {};
   const meta = (s as unknown as { inputMetadata?: Array<{ name: string; type?: string; isTensor?: boolean }> }).inputMetadata;
