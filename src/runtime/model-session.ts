@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fsReason, UserError } from '../errors.ts';
+import { fsReason, namingUserPaths, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { onInterrupt } from '../interrupt.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -66,7 +66,12 @@ export async function openModelSession(model: Model, opts: ModelSessionOptions =
     } catch (e) {
       throw tempWriteError(e, parent, totalInitializerBytes(model), inlineLimit);
     }
-    return await openSession(path, runtime);
+    try {
+      return await openSession(path, runtime);
+    } catch (e) {
+      // (a model in memory: the temporary copy it was written to is no file the caller knows of)
+      throw namingUserPaths(e, [[path, 'model bytes']]);
+    }
   } finally {
     // onnxruntime has read the weights (or mapped them, which outlives the file's name) once the session is open
     forget?.();
