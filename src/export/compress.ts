@@ -17,7 +17,17 @@ import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles, readJsonObject, readModelFiles } from '../eval/model-files.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { checkRuns, runSample, type RunCheck } from './check.ts';
-import { checkOutputPaths, checkSideFiles, inputFiles, lineagePath, openStaging, realPathOf, removeSideFiles, type Staging } from './destination.ts';
+import {
+  checkNotInTransformersJsFolder,
+  checkOutputPaths,
+  checkSideFiles,
+  inputFiles,
+  lineagePath,
+  openStaging,
+  realPathOf,
+  removeSideFiles,
+  type Staging,
+} from './destination.ts';
 import { fileSystemError, lineageSourcePath } from '../destination.ts';
 import { withFileLock } from '../file-lock.ts';
 import { namingUserPaths } from '../errors.ts';
@@ -271,6 +281,7 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
   checkOutputPaths(opts.output, inputFiles(opts.input, externalFiles));
   const modelDir = opts.modelDir ?? locateModel(opts.input).dir;
   const label = `-o ${opts.output}`;
+  if (opts.copyModelFiles !== false) checkNotInTransformersJsFolder(opts.output, label);
   const foreign = opts.copyModelFiles !== false ? checkSideFiles(resolve(modelDir), dirname(resolve(opts.output)), label, opts.force) : [];
   if (opts.copyModelFiles !== false) readModelFiles(modelDir, MODEL_SIDE_FILES); // copied at the end: one it cannot read refuses the run now
   const staging = openStaging(opts.output);

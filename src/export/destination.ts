@@ -67,6 +67,26 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
 }
 
 /**
+ * Refuses, in one line naming `label` (`-o OUT`), an output in the `onnx/` folder of a transformers.js folder (its
+ * config.json and tokenizer in the folder above, none in onnx/): transformers.js reads that config.json for every
+ * model of onnx/ (and from it, the default dtype), so the output's config.json and tokenizer, written beside it,
+ * would go unread by transformers.js, and eval would read them for every model there, of another shape. `--format
+ * transformers.js -o FOLDER` writes such a folder whole: its models under the names transformers.js loads, each
+ * dtype named in its config.json.
+ */
+export function checkNotInTransformersJsFolder(output: string, label: string): void {
+  const onnxDir = dirname(resolve(output));
+  if (basename(onnxDir) !== 'onnx') return;
+  const top = dirname(onnxDir);
+  const sideFiles = (dir: string): boolean => MODEL_SIDE_FILES.some((f) => existsSync(join(dir, f)));
+  if (!sideFiles(top) || sideFiles(onnxDir)) return;
+  const folder = dirname(dirname(output));
+  throw new SettingsError(
+    `${label}: ${folder} is a transformers.js folder (config.json and the tokenizer above onnx/, naming its models' dtypes), which compress writes whole: give a new folder with --format transformers.js -o NEW_FOLDER, or write the .onnx file elsewhere`,
+  );
+}
+
+/**
  * The config.json and tokenizer files in the output folder that belong to another model: a file that differs from
  * the input folder's, or a config.json when the input has none (it would stay beside the output, with another
  * model's labels and shape). The output would be evaluated with them, so they are refused in one line (`label`:

@@ -156,4 +156,44 @@ describe('compressFile and compressToTransformersJs on DIR/onnx/model.onnx (Opti
     expect(readdirSync(out)).toEqual(expect.arrayContaining(['config.json', 'tokenizer.json', 'onnx']));
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).id2label).toEqual({ 0: 'negative', 1: 'positive' });
   });
+
+  it.each([
+    ['float16', 'model_fp16.onnx'],
+    ['int8', 'model_quantized.onnx'],
+    ['int4-block:32', 'model_q4.onnx'],
+  ])(
+    "compressFile refuses -o into a transformers.js folder's onnx/ (--quantize %s), where it wrote config.json and the tokenizer into onnx/ and left the folder's dtype alone",
+    async (mode, name) => {
+      const out = join(root, 'tjs');
+      const before = readdirSync(join(out, 'onnx')).sort();
+      const config = readFileSync(join(out, 'config.json'), 'utf8');
+      for (const input of [join(out, 'onnx', 'model.onnx'), join(layout, 'onnx', 'model.onnx')]) {
+        await expect(compressFile({ input, output: join(out, 'onnx', name), steps: [{ pass: 'quantize', settings: { mode } }] })).rejects.toThrow(
+          `-o ${join(out, 'onnx', name)}: ${out} is a transformers.js folder (config.json and the tokenizer above onnx/, naming its models' dtypes), which compress writes whole: give a new folder with --format transformers.js -o NEW_FOLDER, or write the .onnx file elsewhere`,
+        );
+      }
+      expect(readdirSync(join(out, 'onnx')).sort()).toEqual(before);
+      expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(config);
+    },
+  );
+
+  it("compressFile refuses a float model into a transformers.js folder's onnx/, made or not, leaving no folder behind", async () => {
+    const out = join(root, 'tjs-fp32');
+    await compressToTransformersJs({ input: join(layout, 'onnx', 'model.onnx'), output: out, steps });
+    rmSync(join(out, 'onnx'), { recursive: true });
+    await expect(compressFile({ input: join(layout, 'onnx', 'model.onnx'), output: join(out, 'onnx', 'model.onnx'), steps })).rejects.toThrow(
+      /is a transformers.js folder/,
+    );
+    expect(readdirSync(out).sort()).toEqual(
+      ['config.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].filter((f) => existsSync(join(out, f))),
+    );
+    expect(existsSync(join(out, 'onnx'))).toBe(false);
+    // an onnx/ with its own config.json is a model folder of its own (compress export … -o DIR/onnx/model.onnx)
+    await compressFile({ input: join(layout, 'onnx', 'model.onnx'), output: join(root, 'own', 'onnx', 'model.onnx'), steps });
+    await compressFile({
+      input: join(root, 'own', 'onnx', 'model.onnx'),
+      output: join(root, 'own', 'onnx', 'model_quantized.onnx'),
+      steps: [{ pass: 'quantize', settings: { mode: 'int8' } }],
+    });
+  });
 });
