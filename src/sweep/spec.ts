@@ -285,6 +285,8 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
         const where = `${at}.${kind}[${j}]`;
         if (!isTrainingStep(step.pass)) {
           const pass = getPass(step.pass);
+          // (a seed is a number in a sweep file, as a train step's and the sweep's: the pass reads text for its flag)
+          if (step.settings.seed !== undefined && typeof step.settings.seed !== 'number') f.int(step.settings.seed, `${where}.settings.seed`, 0);
           const settings = f.attempt(`${where}${grid}.settings`, () => pass.check(step.settings));
           if (pass.needsCalibration(settings)) {
             const off = models.find((m) => m.calibration === null && (!only || only.includes(m.name)));

@@ -42,3 +42,20 @@ describe("a sweep's seed", () => {
     expect(parse(2 ** 53 - 1, { ratio: 0.5, importance: 'magnitude' }).seed).toBe(2 ** 53 - 1);
   });
 });
+
+describe("a step's seed", () => {
+  const steps = (step: Record<string, unknown>) =>
+    parseSweep({ name: 's', models: [{ path: 'm', tasks: ['SST-2'] }], pipelines: [{ name: 'p', steps: [step] }] }, join(root, 's.yaml'), 's.yaml');
+
+  it("given as text ('7') is refused in one line naming the field, by a prune-heads step as by a train step and the sweep's seed", () => {
+    expect(() => steps({ pass: 'train', settings: { seed: '7' } })).toThrow(/^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.seed: expected an integer/);
+    expect(() => steps({ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'random', seed: '7' } })).toThrow(
+      /^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.seed: expected an integer ≥ 0, got string "7"$/,
+    );
+    expect(() => parse('7' as unknown as number, { ratio: 0.5, importance: 'magnitude' })).toThrow(/^s\.yaml: seed: expected an integer ≥ 0, got string "7"$/);
+    // a number is read as before
+    expect(
+      steps({ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'random', seed: 7 } }).pipelines.find((p) => p.label === 'p')?.steps[0]?.settings.seed,
+    ).toBe(7);
+  });
+});
