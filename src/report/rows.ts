@@ -152,6 +152,22 @@ export interface ReportData {
    * earlier code, sweep/key.ts SeedForm), which shows the newest result of them; absent or empty when there are none.
    */
   shownOnce?: ShownOncePoint[];
+  /**
+   * Where the store was elsewhere when some of its points were planned (moved or copied since, not run again where it
+   * is): the files those points read were compared in the new place (report relocatedPlans); absent when none was.
+   */
+  relocated?: RelocatedStore[];
+}
+
+/** A store moved or copied since points were planned in it, as ReportData.relocated says. */
+export interface RelocatedStore {
+  /** The store file where the plans were written. */
+  store: string;
+  /** The folder the plans' paths were in, and the folder they are read in now (where a file is there). */
+  from: string;
+  to: string;
+  /** How many points read some file in `to`. */
+  points: number;
 }
 
 /** A stored point shown as another row (`shownAs`: that row's key), as ReportData.shownOnce says. */

@@ -285,7 +285,23 @@ export function toMarkdown(data: ReportData): string {
   if (unfinished) lines.push('', unfinished);
   const once = shownOnceNote(data);
   if (once) lines.push('', once);
+  const moved = relocatedNote(data);
+  if (moved) lines.push('', moved);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Where the store was moved or copied from (ReportData.relocated), and which folder's files its points were compared
+ * with (the ‡ of a changed file); null when it was not.
+ */
+export function relocatedNote(data: Pick<ReportData, 'relocated'>): string | null {
+  const list = data.relocated ?? [];
+  if (list.length === 0) return null;
+  const moves = list.map(
+    (m) =>
+      `from ${m.store}: the files ${m.points === 1 ? 'one point' : `${m.points} points`} read under ${m.from} were compared under ${m.to}, where they are there`,
+  );
+  return `Store moved or copied since its points were planned (${moves.join('; ')}). A rerun of the sweep where the store is now records the files it reads.`;
 }
 
 /**

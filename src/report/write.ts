@@ -3,16 +3,16 @@
  * in the asked formats plus both Pareto charts (SVG), and the teacher-size chart when the points have one, into a folder.
  */
 import { existsSync, lstatSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError, UserError } from '../errors.ts';
 import { sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
-import { SweepStore, type StoredPoint } from '../sweep/store.ts';
+import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { currentHashes, currentModelHashes, dataChange, storedPointNow } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
-import { buildReport, dataRead, describeSteps, unreadableResult, type DataRead, type ReportData, type ShownOncePoint } from './rows.ts';
+import { buildReport, dataRead, describeSteps, unreadableResult, type DataRead, type RelocatedStore, type ReportData, type ShownOncePoint } from './rows.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -53,7 +53,8 @@ export function loadReport(opts: ReportOptions): ReportData {
           `${opts.store}: the stored result of ${p.model} · ${p.label} (sweep ${p.sweep}, key ${p.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
         );
     }
-    const plans = store.finishedPlans();
+    const { plans: readPlans, relocated } = relocatedPlans(store.finishedPlans(), opts.store);
+    const plans = readPlans;
     const now = pointsNow(all, plans);
     const shownOnce = opts.sweep === undefined ? oneRowPerPoint(all, now) : [];
     const hidden = new Set(shownOnce.map((s) => s.key));
@@ -73,6 +74,7 @@ export function loadReport(opts: ReportOptions): ReportData {
       .filter((u) => !shown.has(`${u.sweep}\0${u.model}\0${u.label}`) && !shown.has(`\0${u.model}\0${u.label}`));
     if (unfinished.length > 0) data.unfinished = unfinished;
     if (shownOnce.length > 0) data.shownOnce = shownOnce;
+    if (relocated.length > 0) data.relocated = relocated;
     for (const row of data.rows) {
       const teacher = plannedTeacherSha256(plans.get(row.key), row.steps);
       if (teacher !== undefined) row.teacherSha256 = teacher;
@@ -83,6 +85,65 @@ export function loadReport(opts: ReportOptions): ReportData {
   } finally {
     store.close();
   }
+}
+
+/**
+ * `plans` (by key: SweepStore.finishedPlans) with the files each names read beside the store where it is now, where
+ * the store was elsewhere when the plan was written (its PLAN_STORE_FILE: the store moved or copied since, with its
+ * folder, and not run there again, which records the files where the run finds them): the folders the two store paths
+ * do not share at their ends (`/a/out/s.sqlite` → `/b/out/s.sqlite`: `/a` → `/b`) are swapped in each path, where a
+ * file is there in the new place (a store copied alone compares the files where they were). So an edit in a copied
+ * sweep folder shows ‡ in the copy's report, as in a folder never moved. `relocated`: each such move, the folders
+ * swapped, and how many points it applied to.
+ */
+export function relocatedPlans(plans: ReadonlyMap<string, unknown>, storePath: string): { plans: Map<string, unknown>; relocated: RelocatedStore[] } {
+  const here = resolve(storePath);
+  const moves = new Map<string, RelocatedStore>();
+  const out = new Map<string, unknown>();
+  for (const [key, plan] of plans) {
+    const was = plan && typeof plan === 'object' ? (plan as Record<string, unknown>)[PLAN_STORE_FILE] : undefined;
+    const move = typeof was === 'string' && isAbsolute(was) && was !== here ? storeMove(was, here) : undefined;
+    if (move === undefined) {
+      out.set(key, plan);
+      continue;
+    }
+    let swapped = 0;
+    const relocate = (v: unknown): unknown => {
+      if (typeof v === 'string') {
+        if (!v.startsWith(`${move.from}${sep}`)) return v;
+        const there = move.to + v.slice(move.from.length);
+        if (!existsSync(there)) return v;
+        swapped++;
+        return there;
+      }
+      if (Array.isArray(v)) return v.map(relocate);
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, relocate(x)]));
+      return v;
+    };
+    out.set(key, relocate(plan));
+    const id = `${was}\0${move.from}`;
+    const seen = moves.get(id) ?? { store: was as string, from: move.from, to: move.to, points: 0 };
+    if (swapped > 0) seen.points++;
+    moves.set(id, seen);
+  }
+  return { plans: out, relocated: [...moves.values()].filter((m) => m.points > 0) };
+}
+
+/**
+ * The folders two paths of one store (`was`, where a plan was written; `here`, where it is now) differ by, once their
+ * common ending folders are set aside; undefined where the store only changed its file name or the folder it was in is
+ * the file system's root (nothing to swap).
+ */
+function storeMove(was: string, here: string): { from: string; to: string } | undefined {
+  const a = dirname(was).split(sep);
+  const b = dirname(here).split(sep);
+  while (a.length > 1 && b.length > 1 && a[a.length - 1] === b[b.length - 1]) {
+    a.pop();
+    b.pop();
+  }
+  const from = a.join(sep);
+  const to = b.join(sep);
+  return from === to || from === '' || to === '' ? undefined : { from, to };
 }
 
 /** A stored point as the code running now reads it (sweep/stale.ts `storedPointNow`): its key now, or what changed. */

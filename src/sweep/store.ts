@@ -22,6 +22,7 @@
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkOutputFile } from '../destination.ts';
 import { FS_REASONS, UserError, errorLine, fsReason } from '../errors.ts';
@@ -42,6 +43,13 @@ export const HEARTBEAT_STALE_MS = 10 * 60_000;
 
 /** How long a write waits for another process's write to end (SQLITE_BUSY after it). */
 const BUSY_TIMEOUT_MS = 30_000;
+
+/**
+ * The field of a stored plan that says where the store file was (its absolute path) when the plan was written or its
+ * paths last refreshed (refreshPlans): the files the plan names are where they were beside the store then. A store
+ * moved or copied since (its folder with it) reads them beside the store where it is now (report relocatedPlan).
+ */
+export const PLAN_STORE_FILE = 'storeFile';
 
 /** A finished point as the report reads it. */
 export interface StoredPoint {
@@ -413,7 +421,7 @@ export class SweepStore {
           label: point.label,
           steps: JSON.stringify(point.steps),
           tasks: JSON.stringify(point.tasks),
-          point: JSON.stringify(point),
+          point: JSON.stringify({ ...point, [PLAN_STORE_FILE]: resolve(this.path) }),
           tool: point.toolVersion,
           pid: process.pid,
           host: this.host,
@@ -604,17 +612,25 @@ export class SweepStore {
    * Writes again the stored plan of each of `points` (by key) that `refresh` gives anew (undefined: kept), in one
    * transaction: where a rerun found the files a reused point read and their stamps (plan.ts `refreshedPlan`). Not its key.
    */
-  refreshPlans(points: readonly SweepPoint[], refresh: (stored: unknown, now: SweepPoint) => unknown): void {
+  refreshPlans(points: ReadonlyArray<SweepPoint | readonly [string, SweepPoint]>, refresh: (stored: unknown, now: SweepPoint) => unknown): void {
     if (points.length === 0) return;
+    const here = resolve(this.path);
     this.write(() => {
       const read = this.db.prepare('SELECT point FROM points WHERE key = ?');
       const update = this.db.prepare('UPDATE points SET point = ? WHERE key = ?');
       this.db
         .transaction(() => {
-          for (const p of points) {
-            const row = read.get(p.key) as { point: string } | undefined;
-            const plan = row ? refresh(parsedOrUndefined(row.point), p) : undefined;
-            if (plan !== undefined) update.run(JSON.stringify(plan), p.key);
+          for (const entry of points) {
+            const [key, p] = Array.isArray(entry) ? (entry as readonly [string, SweepPoint]) : [(entry as SweepPoint).key, entry as SweepPoint];
+            const row = read.get(key) as { point: string } | undefined;
+            if (!row) continue;
+            const stored = parsedOrUndefined(row.point);
+            let plan = refresh(stored, p);
+            // (the plan's paths are now where this run read its files, beside the store where it is now)
+            const base = plan ?? stored;
+            if (base && typeof base === 'object' && (base as Record<string, unknown>)[PLAN_STORE_FILE] !== here)
+              plan = { ...(base as Record<string, unknown>), [PLAN_STORE_FILE]: here };
+            if (plan !== undefined) update.run(JSON.stringify(plan), key);
           }
         })
         .immediate();

@@ -96,4 +96,25 @@ describe('a sweep folder moved', () => {
       ['baseline', `data changed: ${join(q, 'model', 'model.onnx')} (model) changed, ${join(q, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`],
     ]);
   });
+
+  it("is copied and not run again: the copy's report compares the copy's files, and says which folder it compared", async () => {
+    const p = join(t.root, 'c1');
+    mkdirSync(p);
+    cpSync(join(t.root, 'models', 'tiny-sst2'), join(p, 'model'), { recursive: true });
+    cpSync(t.glueDir, join(p, 'glue'), { recursive: true });
+    writeQuickSweep(p, 'copied', 'models: [{path: model, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    expect(await runSweep({ file: join(p, 'copied.yaml'), store: join(p, 'out', 's.sqlite') })).toMatchObject({ total: 1, ran: 1, failed: [] });
+    const q = join(t.root, 'c2');
+    cpSync(p, q, { recursive: true });
+    writeFileSync(join(q, 'glue', 'SST-2', 'dev.tsv'), 'sentence\tlabel\nthe film is good .\t1\n');
+    const store = join(q, 'out', 's.sqlite');
+    expect(changes(store)).toEqual([['baseline', `data changed: ${join(q, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`]]);
+    expect(loadReport({ store }).relocated).toEqual([{ store: join(p, 'out', 's.sqlite'), from: p, to: q, points: 1 }]);
+    // the original is unchanged, and its report says nothing moved
+    expect(changes(join(p, 'out', 's.sqlite'))).toEqual([['baseline', null]]);
+    expect(loadReport({ store: join(p, 'out', 's.sqlite') }).relocated).toBeUndefined();
+    // a rerun in the copy computes the point on the edited data there, and records the copy's files: only the old point is relocated
+    expect(await runSweep({ file: join(q, 'copied.yaml'), store })).toMatchObject({ total: 1, ran: 1, failed: [] });
+    expect(loadReport({ store }).relocated).toEqual([{ store: join(p, 'out', 's.sqlite'), from: p, to: q, points: 1 }]);
+  });
 });
