@@ -217,7 +217,8 @@ async function planFile(
  * What `store` holds of `points`: each point it holds under another key of its own takes that key (adoptStoredKeys),
  * then the stored results (`previous`: stale ones standing in for theirs unless `rerunStale`, contended ones left out
  * with `rerunContended`), the stale points and those timed contended. `write` (a run's, not a dry run's) records in
- * the store what the plan found, before the stale points are looked for.
+ * the store what the plan found, before the stale points are looked for; `writeStale` (a run's too) what it found of
+ * the files the stale points read, once they are found.
  */
 function storedPoints(
   store: SweepStore,
@@ -225,6 +226,7 @@ function storedPoints(
   work: StorePlan['work'],
   opts: Pick<SweepOptions, 'rerunStale' | 'rerunContended'>,
   write?: (previous: ReadonlyMap<string, PointResult>) => void,
+  writeStale?: (stale: ReadonlyMap<string, StaleMatch>, previous: ReadonlyMap<string, PointResult>) => void,
 ): Pick<StorePlan, 'previous' | 'stale' | 'contended'> {
   const finished = store.finished();
   let plans: Map<string, unknown> | undefined;
@@ -245,6 +247,7 @@ function storedPoints(
   const todo = points.filter((p) => !previous.has(p.key));
   // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
   const stale = todo.length > 0 ? findStale(todo, finished, storedPlans()) : new Map<string, StaleMatch>();
+  if (stale.size > 0) writeStale?.(stale, previous);
   if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
   return { previous, stale, contended };
 }
@@ -256,21 +259,38 @@ export async function planAgainstStore(
   const { spec, points, hash, work } = await planFile(opts);
   const store = SweepStore.open(opts.store);
   try {
-    const stored = storedPoints(store, points, work, opts, (previous) => {
-      // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
-      try {
-        store.addToSweep(points);
-        // a point reused keeps where this plan found the files it read, where the stored paths are gone (a moved
-        // folder), and the stamps it took of a model that hashes as it did (a `touch` changed its stored ones):
-        // compress report then compares the files there now, and does not hash that model again
-        store.refreshPlans(
-          points.filter((p) => previous.has(p.key)),
-          refreshedPlan,
-        );
-      } catch (e) {
-        throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;
-      }
-    });
+    const stored = storedPoints(
+      store,
+      points,
+      work,
+      opts,
+      (previous) => {
+        // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
+        try {
+          store.addToSweep(points);
+          // a point reused keeps where this plan found the files it read, where the stored paths are gone (a moved
+          // folder), and the stamps it took of a model that hashes as it did (a `touch` changed its stored ones):
+          // compress report then compares the files there now, and does not hash that model again
+          store.refreshPlans(
+            points.filter((p) => previous.has(p.key)),
+            refreshedPlan,
+          );
+        } catch (e) {
+          throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;
+        }
+      },
+      (stale, previous) => {
+        // so does each stale point it stands for (the same files, by their hashes: findStale), whose report shows it
+        try {
+          store.refreshPlans(
+            [...stale.values()].flatMap((m) => m.stored.map((s) => [s.key, m.point] as const)),
+            refreshedPlan,
+          );
+        } catch (e) {
+          throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;
+        }
+      },
+    );
     return { spec, points, ...stored, hash, store, work };
   } catch (e) {
     store.close();

@@ -6,11 +6,14 @@
  */
 import { cpSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { saveModel } from '../../src/onnx/index.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { PRUNE_HEADS } from '../../src/prune/settings.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { clockAhead, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
@@ -116,5 +119,44 @@ describe('a sweep folder moved', () => {
     // a rerun in the copy computes the point on the edited data there, and records the copy's files: only the old point is relocated
     expect(await runSweep({ file: join(q, 'copied.yaml'), store })).toMatchObject({ total: 1, ran: 1, failed: [] });
     expect(loadReport({ store }).relocated).toEqual([{ store: join(p, 'out', 's.sqlite'), from: p, to: q, points: 1 }]);
+  });
+
+  it('keeps a stale point in the moved folder: the rerun records where it found the files that point read too', async () => {
+    const a = join(t.root, 's1');
+    mkdirSync(a);
+    cpSync(join(t.root, 'models', 'tiny-sst2'), join(a, 'model'), { recursive: true });
+    cpSync(t.glueDir, join(a, 'glue'), { recursive: true });
+    writeQuickSweep(
+      a,
+      'stale',
+      'models: [{path: model, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline, {name: heads, steps: [{pass: prune-heads, settings: {ratio: 0.5}}]}]\n',
+    );
+    // (the store outside the folder: the folder moves, the store stays)
+    const store = join(t.root, 's-outside.sqlite');
+    expect(await runSweep({ file: join(a, 'stale.yaml'), store })).toMatchObject({ total: 2, ran: 2, failed: [] });
+    // the heads point as an older prune-heads computed it, under another key
+    const db = new Database(store);
+    try {
+      db.pragma('foreign_keys = OFF');
+      const row = db.prepare("SELECT key, point FROM points WHERE label = 'heads'").get() as { key: string; point: string };
+      const point = JSON.parse(row.point) as SweepPoint;
+      point.key = 'key-of-older-code';
+      point.versions.passes['prune-heads'] = PRUNE_HEADS.keyVersion(PRUNE_HEADS.check({ ratio: 0.5 }), undefined) - 1;
+      db.prepare('UPDATE points SET key = ?, point = ? WHERE key = ?').run(point.key, JSON.stringify(point), row.key);
+      db.prepare('UPDATE results SET key = ? WHERE key = ?').run(point.key, row.key);
+    } finally {
+      db.close();
+    }
+    const b = join(t.root, 's2');
+    renameSync(a, b);
+    const rerun = await runSweep({ file: join(b, 'stale.yaml'), store });
+    expect(rerun).toMatchObject({ total: 2, alreadyDone: 1, ran: 0, failed: [] });
+    expect(rerun.stale.map((m) => m.stored.map((s) => s.key))).toEqual([['key-of-older-code']]);
+    writeFileSync(join(b, 'glue', 'SST-2', 'dev.tsv'), 'sentence\tlabel\nthe film is good .\t1\n');
+    const edited = `data changed: ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`;
+    expect(loadReport({ store }).rows.map((r) => [r.label, r.dataChange])).toEqual([
+      ['baseline', edited],
+      ['heads', edited],
+    ]);
   });
 });
