@@ -98,11 +98,21 @@ export function loadReport(opts: ReportOptions): ReportData {
  */
 export function relocatedPlans(plans: ReadonlyMap<string, unknown>, storePath: string): { plans: Map<string, unknown>; relocated: RelocatedStore[] } {
   const here = resolve(storePath);
+  const at = statSync(here);
+  const same = new Map<string, boolean>();
+  /** Whether `file` is the store file itself, named otherwise (a link to its folder, another mount of it): not moved. */
+  const sameFile = (file: string): boolean => {
+    if (!same.has(file)) {
+      const st = statSync(file, { throwIfNoEntry: false });
+      same.set(file, st !== undefined && st.dev === at.dev && st.ino === at.ino);
+    }
+    return same.get(file)!;
+  };
   const moves = new Map<string, RelocatedStore>();
   const out = new Map<string, unknown>();
   for (const [key, plan] of plans) {
     const was = plan && typeof plan === 'object' ? (plan as Record<string, unknown>)[PLAN_STORE_FILE] : undefined;
-    const move = typeof was === 'string' && isAbsolute(was) && was !== here ? storeMove(was, here) : undefined;
+    const move = typeof was === 'string' && isAbsolute(was) && was !== here && !sameFile(was) ? storeMove(was, here) : undefined;
     if (move === undefined) {
       out.set(key, plan);
       continue;

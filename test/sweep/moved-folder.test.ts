@@ -4,13 +4,13 @@
  * files there now: a model, a teacher, a student model, a config.json or a GLUE file replaced in the moved folder
  * reads as changed, as it does in a folder never moved.
  */
-import { cpSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { saveModel } from '../../src/onnx/index.ts';
 import { runSweep } from '../../src/sweep/run.ts';
-import { loadReport } from '../../src/report/write.ts';
+import { loadReport, renderReport } from '../../src/report/write.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { PRUNE_HEADS } from '../../src/prune/settings.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
@@ -113,6 +113,12 @@ describe('a sweep folder moved', () => {
     const store = join(q, 'out', 's.sqlite');
     expect(changes(store)).toEqual([['baseline', `data changed: ${join(q, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`]]);
     expect(loadReport({ store }).relocated).toEqual([{ store: join(p, 'out', 's.sqlite'), from: p, to: q, points: 1 }]);
+    expect(await renderReport(loadReport({ store }), 'md', store)).toContain(
+      `Store moved or copied since its points were planned (from ${join(p, 'out', 's.sqlite')}: the files one point read under ${p} were compared under ${q}, where they are there).`,
+    );
+    // the original opened through a link to its folder is not moved
+    symlinkSync(p, join(t.root, 'c1-link'));
+    expect(loadReport({ store: join(t.root, 'c1-link', 'out', 's.sqlite') }).relocated).toBeUndefined();
     // the original is unchanged, and its report says nothing moved
     expect(changes(join(p, 'out', 's.sqlite'))).toEqual([['baseline', null]]);
     expect(loadReport({ store: join(p, 'out', 's.sqlite') }).relocated).toBeUndefined();
