@@ -70,7 +70,7 @@ export function loadTokenizer(path: string): TextTokenizer {
   if (!existsSync(vocabFile)) {
     const bpe = isFile ? undefined : bpeFiles(dir);
     if (bpe) return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
-    throw new DataError(`${path}: no tokenizer.json or vocab.txt (nor vocab.json with merges.txt) (give the tokenizer folder with --tokenizer)`);
+    throw new DataError(`${path}: no tokenizer.json, vocab.txt or vocab.json with merges.txt (give the tokenizer folder with --tokenizer)`);
   }
   return tokenizerFromJson(vocabTokenizerJson(vocabFile, config), config, vocabFile);
 }

@@ -462,7 +462,7 @@ function writeSideFiles(
     write('tokenizer.json', tokenizer);
   } else
     throw new SettingsError(
-      `${tokenizerFrom}: no tokenizer.json or vocab.txt (nor vocab.json with merges.txt); transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
+      `${tokenizerFrom}: no tokenizer.json, vocab.txt or vocab.json with merges.txt; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
     );
   const maxLength = parseModelConfig(config, configFile).maxLength;
   write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));
