@@ -277,6 +277,8 @@ function convertGraph(
     statistics.has(n) || (FLOAT16_OP_BLOCK_LIST.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx' || n.domain === 'ai.onnx.ml'));
   // a value a kept node writes is read in float32 by kept nodes (the float32 name here); others read its float16 copy
   const float32Name = new Map<string, string>();
+  /** A kept node's float outputs (by their name in this graph) that no float16 copy is written for: gone from the graph. */
+  const float32Only = new Set<string>();
   const float16Read = new Set<string>(graph.outputs.map((v) => v.name));
   const subgraphs = graph.nodes.some((n) => Object.values(n.attributes).some((a) => a.type === 'graph' || a.type === 'graphs'));
   for (const n of graph.nodes) if (!kept(n)) for (const i of n.inputs) float16Read.add(i);
@@ -341,7 +343,7 @@ function convertGraph(
       if (float16Read.has(x) || subgraphs) {
         outs.push(castNode(fresh(`${inner32}_cast`), inner32, n.outputs[i], DataType.FLOAT16));
         counts.casts++;
-      }
+      } else float32Only.add(n.outputs[i]);
       n.outputs[i] = inner32;
     }
     if (counts.casts > castsBefore && !statistics.has(original)) counts.blocked.push(n.name);
@@ -365,7 +367,15 @@ function convertGraph(
   }
   g.nodes = [...before, ...nodes, ...after];
   g.initializers = initializers;
-  g.valueInfo = graph.valueInfo.map((v) => (v.elemType === DataType.FLOAT ? { ...v, name: rename(v.name), elemType: DataType.FLOAT16 } : v));
+  // a float32 value is float16 under its name in this graph; one a kept node writes is float32 under the name it has
+  // now, beside its float16 copy where one is written (without one, the name is gone from the graph)
+  g.valueInfo = graph.valueInfo.flatMap((v) => {
+    if (v.elemType !== DataType.FLOAT) return [v];
+    const name = rename(v.name);
+    const inner32 = float32Name.get(name);
+    const float32 = inner32 !== undefined ? [{ ...v, name: inner32 }] : [];
+    return float32Only.has(name) ? float32 : [{ ...v, name, elemType: DataType.FLOAT16 }, ...float32];
+  });
   return g;
 }
 

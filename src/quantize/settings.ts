@@ -220,10 +220,11 @@ export const QUANTIZE = declarePass({
   // 7: static int8 ranges the pooler's and head's [batch, hidden] inputs over every value when the hidden size equals a
   // calibration batch's sequence length (their values were taken for tokens and some left out as padding); 8: mixed
   // gives int8 to a 4-bit layer's projections whose blocks would store more bytes than int8 (a float one was left);
-  // 9: float16 computes a decomposed LayerNorm's variance (square, ReduceMean, epsilon, Sqrt) in float32
-  version: 9,
-  // (9 changed mode float16's output only: every other mode's points keep their key)
-  keyVersion: (s) => (s.mode === 'float16' ? 9 : 8),
+  // 9: float16 computes a decomposed LayerNorm's variance (square, ReduceMean, epsilon, Sqrt) in float32; 10: float16's
+  // value_info declares a value a float32-kept node writes float32 under its new name, none for a value it removed
+  version: 10,
+  // (9 and 10 changed mode float16's output only: every other mode's points keep their key)
+  keyVersion: (s) => (s.mode === 'float16' ? 10 : 8),
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

@@ -21,7 +21,7 @@ import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { DataType } from '../../src/onnx/dtype.ts';
-import { createModel, type Graph, type Model } from '../../src/onnx/graph.ts';
+import { cloneModel, createModel, type Graph, type Model, type Node } from '../../src/onnx/graph.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { float32Tensor, int64Tensor, readFloat32 } from '../../src/onnx/tensor.ts';
 import { quantizePass } from '../../src/quantize/index.ts';
@@ -106,6 +106,44 @@ describe('quantize float16', () => {
     expect(report.details).toMatchObject({ layerNormVariancesFloat32: 5, keptFloat32: [] });
     // still the same BERT, computing as the float32 one
     expect(findBert(half).layers.map((l) => l.attentionNorm?.kind)).toEqual(findBert(source).layers.map((l) => l.attentionNorm?.kind));
+    const feeds = sampleFeeds(source, findBert(source), 2, 9);
+    const [a, b] = await Promise.all([outputsOf(source, feeds), outputsOf(half, feeds)]);
+    expect(maxDiff(b, a)).toBeLessThan(2e-2 * Math.max(1, maxAbs(a)));
+  });
+
+  it('keeps value_info true to the graph: a value a float32-kept node writes declared float32 under its new name, none left for a value it removed', async () => {
+    // shape inference's value_info for each LayerNorm's x − mean, square, variance, variance + epsilon and its Sqrt
+    const declared = cloneModel(source);
+    const pows = declared.graph.nodes.filter((n) => n.opType === 'Pow');
+    const readers = (g: Graph, v: string) => g.nodes.filter((n) => n.inputs.includes(v));
+    for (const pow of pows) {
+      let values = [pow.inputs[0], pow.outputs[0]];
+      for (let i = 0; i < 3; i++) values = [...values, readers(declared.graph, values.at(-1)!)[0]!.outputs[0]!];
+      for (const name of values)
+        declared.graph.valueInfo.push({
+          name,
+          elemType: DataType.FLOAT,
+          shape: ['batch', 'seq', name === pow.inputs[0] || name === pow.outputs[0] ? findBert(source).hiddenSize : 1],
+        });
+    }
+    expect(declared.graph.valueInfo).toHaveLength(5 * pows.length);
+    const { model: half } = convertToFloat16(declared, { mode: 'float16' });
+    const g = half.graph;
+    const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+    const kept = new Set(['Pow', 'ReduceMean', 'Add', 'Sqrt']);
+    const castTo = (n: Node | undefined) => (n?.opType === 'Cast' ? (n.attributes.to as { value: number }).value : undefined);
+    // (a node of a variance computes float32, reading Casts to float32 and the variance's nodes before it; x − mean float16)
+    const float32Node = (n: Node | undefined): boolean =>
+      n !== undefined && kept.has(n.opType) && n.inputs.every((i) => castTo(producer.get(i)) === DataType.FLOAT || float32Node(producer.get(i)));
+    const written = (name: string): number | undefined => castTo(producer.get(name)) ?? (float32Node(producer.get(name)) ? DataType.FLOAT : DataType.FLOAT16);
+    for (const v of g.valueInfo) {
+      expect(producer.has(v.name), `value_info ${v.name}: no node writes it`).toBe(true);
+      expect([v.name, v.elemType]).toEqual([v.name, written(v.name)]);
+    }
+    // per LayerNorm: x − mean (float16), and in float32 the square, the variance, + epsilon and the Sqrt, whose float16 copy the Div reads
+    const types = g.valueInfo.map((v) => v.elemType);
+    expect(types.filter((t) => t === DataType.FLOAT16)).toHaveLength(2 * pows.length);
+    expect(types.filter((t) => t === DataType.FLOAT)).toHaveLength(4 * pows.length);
     const feeds = sampleFeeds(source, findBert(source), 2, 9);
     const [a, b] = await Promise.all([outputsOf(source, feeds), outputsOf(half, feeds)]);
     expect(maxDiff(b, a)).toBeLessThan(2e-2 * Math.max(1, maxAbs(a)));

@@ -447,10 +447,10 @@ describe('stale points', () => {
     expect((last + 1) * 2654435761).toBeGreaterThan(2 ** 53);
   });
 
-  it('key quantize 9 (float16 keeps a decomposed LayerNorm’s variance float32) for mode float16 only', () => {
+  it('key quantize 9 and 10 (float16 keeps a decomposed LayerNorm’s variance float32; its value_info) for mode float16 only', () => {
     const v = (settings: Record<string, unknown>) => currentVersions([{ pass: 'quantize', settings }], undefined).passes.quantize;
-    expect(QUANTIZE.version).toBe(9);
-    expect(v({ mode: 'float16' })).toBe(9);
+    expect(QUANTIZE.version).toBe(10);
+    expect(v({ mode: 'float16' })).toBe(10);
     for (const mode of ['int8', 'int8-static', 'int8-group:8', 'int4-block:32', 'mixed:0.5']) expect(v({ mode })).toBe(8);
   });
 
