@@ -7,12 +7,12 @@
  * one's labels). The files are first written into a staging folder beside the output, `.compress-<host>-<pid>-XXXXXX`,
  * which also proves the folder writable; staging folders left by killed runs on this host are removed.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles, refuseForeignSideFiles } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
-import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, readModelFile } from '../eval/model-files.ts';
 import { sameModelConfig } from '../eval/output-config.ts';
 import { onInterrupt } from '../interrupt.ts';
 import { createLockFile, lockHolderRuns, readLockFile, type LockHolder } from '../file-lock.ts';
@@ -104,7 +104,8 @@ export function checkSideFiles(inputDir: string, outputDir: string, label: strin
     if (!existsSync(there)) return false;
     if (name === 'config.json' && config && sameConfigAs(there, config)) return false;
     if (!existsSync(mine)) return name === 'config.json';
-    return !readFileSync(mine).equals(readFileSync(there)) && !(name === 'config.json' && sameConfigFile(mine, there));
+    // (read as a model file is: one that is a folder or unreadable refused naming it)
+    return !readModelFile(mine).equals(readModelFile(there)) && !(name === 'config.json' && sameConfigFile(mine, there));
   });
   if (!force) refuseForeignSideFiles(outputDir, foreign, label);
   return foreign;

@@ -16,6 +16,7 @@ import { processStartTime } from '../../src/processes.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert, writeTinyBert } from '../helpers/models.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
 
 registerAllPasses();
 const tiny = writeTinyBert({ numLayers: 1 }, { std: 0.2 });
@@ -68,6 +69,14 @@ describe('compressFile destinations', () => {
     const sys = compressFile({ input: tiny.path, output: '/sys/bert-compress-test.onnx', steps: FFN });
     await expect(sys).rejects.toThrow(UserError);
     await expect(compressFile({ input: tiny.path, output: '/sys/bert-compress-test.onnx', steps: FFN })).rejects.toThrow(/cannot write files in \/sys/);
+  });
+
+  it.each(['config.json', 'vocab.txt'])('refuses an output folder whose %s is a folder in one line naming it, and writes nothing there', async (name) => {
+    const input = join(writeModelFolder(fresh('with-side-files'), tinyBert({ numLayers: 1 }, { std: 0.2 })), 'model.onnx');
+    const out = fresh('side-file-folder');
+    mkdirSync(join(out, name));
+    await expect(compressFile({ input, output: join(out, 'small.onnx'), steps: FFN })).rejects.toThrow(`${join(out, name)}: cannot read it: is a folder`);
+    expect(readdirSync(out)).toEqual([name]);
   });
 
   it('refuses a folder whose config.json or tokenizer belongs to another model, and writes nothing there', async () => {
