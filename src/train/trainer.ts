@@ -534,7 +534,11 @@ export async function train(job: TrainJob): Promise<TrainResult> {
         : `resuming from step ${step} (epoch ${firstEpoch + 1})`,
     );
   } else if (ckpt) {
-    const differs = jobDifference(ckpt.extra as Partial<ResumeState> | undefined, jobFacts(job), job.epochsKey);
+    const was = ckpt.extra as Partial<ResumeState> | undefined;
+    // (a checkpoint written before the student's identity was its facts names it by its description: compared with
+    // this run's, so that the same student read from the same file is not said to differ)
+    const legacy = job.student.identity !== undefined && was?.job !== undefined && was.job.student !== job.student.identity;
+    const differs = jobDifference(was, jobFacts(job, legacy), job.epochsKey);
     if ((job.otherJob ?? 'refuse') === 'refuse') {
       await stepper.release();
       throw new SettingsError(
