@@ -38,7 +38,9 @@ export function kindOf(path: string, label?: string): 'file' | 'folder' | 'speci
 export function fileSystemError(e: unknown, path?: string, label?: string): UserError | undefined {
   const err = e as NodeJS.ErrnoException;
   if (!err || typeof err !== 'object' || typeof err.code !== 'string' || !(err.code in FS_REASONS) || typeof err.syscall !== 'string') return undefined;
-  const where = err.path ?? path;
+  // (a rename's error names the file moved as its path, and where it went as its dest: the place that refused it)
+  const dest = (err as NodeJS.ErrnoException & { dest?: unknown }).dest;
+  const where = err.syscall.startsWith('rename') && typeof dest === 'string' ? dest : (err.path ?? path);
   const verb = err.syscall.startsWith('mkdir')
     ? 'create folder'
     : err.syscall.startsWith('rename')

@@ -1,5 +1,5 @@
 /** writeFileAtomic: a failed write leaves neither the target nor its temporary, and names the file it was writing. */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,24 @@ describe('writeFileAtomic on a full disk', () => {
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
     expect(fileSystemError(caught)?.message).toBe(`cannot write ${target}: no space left on the device`);
+  });
+});
+
+describe('writeFileAtomic over a folder', () => {
+  it('removes its temporary and the error names the target, not the temporary it moved', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    const target = join(dir, 'report.json');
+    mkdirSync(join(target, 'inside'), { recursive: true });
+    let caught: unknown;
+    try {
+      writeFileAtomic(target, '{}');
+    } catch (e) {
+      caught = e;
+    }
+    expect(readdirSync(dir)).toEqual(['report.json']);
+    expect(fileSystemError(caught, undefined, '--out')?.message).toMatch(
+      new RegExp(`^--out: cannot move into ${target.replace(/[.]/g, '\\.')}: (is a folder|already exists)$`),
+    );
   });
 });
 
