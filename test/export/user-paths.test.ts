@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { cloneModel } from '../../src/onnx/graph.ts';
+import { DataType } from '../../src/onnx/dtype.ts';
 import { int64Tensor } from '../../src/onnx/tensor.ts';
 import { registerPass } from '../../src/pass/registry.ts';
 import { declarePass } from '../../src/pass/settings.ts';
@@ -36,7 +37,10 @@ for (const [name, op] of [
       flags: { adds: [], modifiers: [] },
       options: () => ({}),
     }),
-    async run(model) {
+    async run(model, _structure, _options, context) {
+      // (the float16 model only, with seed 16: a transformers.js folder's float model is written first, unbroken)
+      if (context.seed === 16 && ![...model.graph.initializers.values()].some((t) => t.dataType === DataType.FLOAT16))
+        return { model, report: { pass: name, settings: {}, summary: 'left the float model alone' } };
       const m = cloneModel(model);
       const out = m.graph.outputs[0]!.name;
       m.graph.nodes.find((n) => n.outputs.includes(out))!.outputs = [`${out}_before`];
@@ -86,5 +90,18 @@ describe.each([
     expect(m).toMatch(new RegExp(`^${join(output, 'onnx', 'model.onnx').replace(/[.]/g, '\\.')}: onnxruntime ${what}: `));
     expect(m).not.toContain('.compress-');
     expect(readdirSync(dir).filter((n) => n.startsWith('.compress-') || n === `tjs-${pass}`)).toEqual([]);
+  });
+
+  it('is refused naming the float16 file in the transformers.js folder, not the staged model', async () => {
+    const output = join(dir, `tjs16-${pass}`);
+    const steps = [
+      { pass: 'quantize', settings: { mode: 'float16' } },
+      { pass, settings: {} },
+    ];
+    const m = await refusal(() => compressToTransformersJs({ input, output, steps, context: { seed: 16 } }));
+    expect(m).toMatch(new RegExp(`^${join(output, 'onnx', 'model_fp16.onnx').replace(/[.]/g, '\\.')}: onnxruntime ${what}: `));
+    expect(m).not.toContain('.compress-');
+    expect(m).not.toContain('staged');
+    expect(readdirSync(dir).filter((n) => n.startsWith('.compress-') || n === `tjs16-${pass}`)).toEqual([]);
   });
 });
