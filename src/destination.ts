@@ -12,6 +12,7 @@ import { FS_REASONS, SettingsError, UserError } from './errors.ts';
 import { ensureFolder, kindOf, NO_NEW_ENTRIES, notAFolder } from './folders.ts';
 import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
 import { dataPathFor } from './onnx/save.ts';
+import { MODEL_SIDE_FILES } from './onnx/locate.ts';
 
 export { ensureFolder, fileSystemError, removeCreatedFolders } from './folders.ts';
 
@@ -108,6 +109,26 @@ export function checkOnnxName(output: string, label = `-o ${output}`): void {
 export function refuseForeignSideFiles(outDir: string, names: readonly string[], label: string): void {
   if (names.length)
     throw new SettingsError(`${label}: ${outDir} already holds another model's ${names.join(', ')}; write into an empty folder or pass --force`);
+}
+
+/**
+ * Refuses, in one line naming `label` (`-o OUT`), an output in the `onnx/` folder of a transformers.js folder (its
+ * config.json and tokenizer in the folder above, none in onnx/): transformers.js reads that config.json for every
+ * model of onnx/ (and from it, the default dtype), so the output's config.json and tokenizer, written beside it,
+ * would go unread by transformers.js, and eval would read them for every model there, of another shape. `--format
+ * transformers.js -o FOLDER` writes such a folder whole: its models under the names transformers.js loads, each
+ * dtype named in its config.json.
+ */
+export function checkNotInTransformersJsFolder(output: string, label: string): void {
+  const onnxDir = dirname(resolve(output));
+  if (basename(onnxDir) !== 'onnx') return;
+  const top = dirname(onnxDir);
+  const sideFiles = (dir: string): boolean => MODEL_SIDE_FILES.some((f) => existsSync(join(dir, f)));
+  if (!sideFiles(top) || sideFiles(onnxDir)) return;
+  const folder = dirname(dirname(output));
+  throw new SettingsError(
+    `${label}: ${folder} is a transformers.js folder (config.json and the tokenizer above onnx/, naming its models' dtypes), which bert-compress writes whole: write the .onnx file elsewhere, or a new folder with compress --format transformers.js -o NEW_FOLDER`,
+  );
 }
 
 /** The lineage sidecar of a model file: `OUT.json`. */

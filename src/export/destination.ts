@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles, refuseForeignSideFiles } from '../destination.ts';
+export { checkNotInTransformersJsFolder } from '../destination.ts';
 import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, readModelFile } from '../eval/model-files.ts';
 import { sameModelConfig } from '../eval/output-config.ts';
@@ -64,26 +65,6 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
     const real = realPathOf(path);
     if (mine.has(real)) throw new SettingsError(`${label}: ${what} ${path} is one of the input model's files (${real}); refusing to overwrite it`);
   }
-}
-
-/**
- * Refuses, in one line naming `label` (`-o OUT`), an output in the `onnx/` folder of a transformers.js folder (its
- * config.json and tokenizer in the folder above, none in onnx/): transformers.js reads that config.json for every
- * model of onnx/ (and from it, the default dtype), so the output's config.json and tokenizer, written beside it,
- * would go unread by transformers.js, and eval would read them for every model there, of another shape. `--format
- * transformers.js -o FOLDER` writes such a folder whole: its models under the names transformers.js loads, each
- * dtype named in its config.json.
- */
-export function checkNotInTransformersJsFolder(output: string, label: string): void {
-  const onnxDir = dirname(resolve(output));
-  if (basename(onnxDir) !== 'onnx') return;
-  const top = dirname(onnxDir);
-  const sideFiles = (dir: string): boolean => MODEL_SIDE_FILES.some((f) => existsSync(join(dir, f)));
-  if (!sideFiles(top) || sideFiles(onnxDir)) return;
-  const folder = dirname(dirname(output));
-  throw new SettingsError(
-    `${label}: ${folder} is a transformers.js folder (config.json and the tokenizer above onnx/, naming its models' dtypes), which compress writes whole: give a new folder with --format transformers.js -o NEW_FOLDER, or write the .onnx file elsewhere`,
-  );
 }
 
 /**

@@ -8,7 +8,15 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
-import { checkOutputFolder, checkOutputKinds, folderLabel, lineagePath, lineageSourcePath, modelOutputFiles } from '../destination.ts';
+import {
+  checkNotInTransformersJsFolder,
+  checkOutputFolder,
+  checkOutputKinds,
+  folderLabel,
+  lineagePath,
+  lineageSourcePath,
+  modelOutputFiles,
+} from '../destination.ts';
 import { memoizedSha256, sha256File, writeFileAtomic } from '../files.ts';
 import { floatStorage, modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -626,6 +634,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   checkNotSideFileNames(files, label);
   const outDir = dirname(resolve(o.output));
   checkOutputKinds([...files.map(([path]) => path), ...MODEL_SIDE_FILES.map((f) => join(outDir, f))], label);
+  checkNotInTransformersJsFolder(o.output, label); // (its config.json and tokenizer would be written into onnx/)
   const isDistill = o.teacher !== undefined;
   const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
   const general = distill?.stage === 'general';

@@ -169,7 +169,7 @@ describe('compressFile and compressToTransformersJs on DIR/onnx/model.onnx (Opti
       const config = readFileSync(join(out, 'config.json'), 'utf8');
       for (const input of [join(out, 'onnx', 'model.onnx'), join(layout, 'onnx', 'model.onnx')]) {
         await expect(compressFile({ input, output: join(out, 'onnx', name), steps: [{ pass: 'quantize', settings: { mode } }] })).rejects.toThrow(
-          `-o ${join(out, 'onnx', name)}: ${out} is a transformers.js folder (config.json and the tokenizer above onnx/, naming its models' dtypes), which compress writes whole: give a new folder with --format transformers.js -o NEW_FOLDER, or write the .onnx file elsewhere`,
+          `-o ${join(out, 'onnx', name)}: ${out} is a transformers.js folder (config.json and the tokenizer above onnx/, naming its models' dtypes), which bert-compress writes whole: write the .onnx file elsewhere, or a new folder with compress --format transformers.js -o NEW_FOLDER`,
         );
       }
       expect(readdirSync(join(out, 'onnx')).sort()).toEqual(before);
