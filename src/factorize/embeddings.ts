@@ -56,6 +56,24 @@ export interface FactorizeEmbeddingsDetails {
 
 /** Checks that the word embedding of `s` can be factorized to `rank`; returns the table's [rows, cols]. */
 export function checkFactorizable(model: Model, s: BertStructure, rank: number): [number, number] {
+  const [rows, cols] = checkFactorizableTable(model, s);
+  if (rank >= cols) {
+    throw new SettingsError(`factorize-embeddings: rank ${rank} is at or above hidden ${cols}: the rank must be below the embedding width to shrink the table`);
+  }
+  if (rows * rank + rank * cols >= rows * cols) {
+    const most = Math.ceil((rows * cols) / (rows + cols)) - 1;
+    throw new SettingsError(
+      `factorize-embeddings: rank ${rank} would make the embedding larger (${rows}×${rank} + ${rank}×${cols} = ${(rows * rank + rank * cols).toLocaleString('en')} values against ${rows}×${cols} = ${(rows * cols).toLocaleString('en')}); the rank must be at most ${most} for this table`,
+    );
+  }
+  return [rows, cols];
+}
+
+/**
+ * Checks that the word embedding of `s` is a float [vocab, hidden] table factorize-embeddings can rewrite (not fused,
+ * not factorized already, not stored quantized), reading its dims and data type only; returns its [rows, cols].
+ */
+function checkFactorizableTable(model: Model, s: BertStructure): [number, number] {
   const word = s.embeddings.word;
   if (s.embeddings.fusedNode || !word.gather) {
     throw new SettingsError(
@@ -79,17 +97,7 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
   if (!isFloatType(t.dataType)) {
     throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' is ${dataTypeName(t.dataType)}; factorize before quantizing`);
   }
-  const [rows, cols] = t.dims;
-  if (rank >= cols) {
-    throw new SettingsError(`factorize-embeddings: rank ${rank} is at or above hidden ${cols}: the rank must be below the embedding width to shrink the table`);
-  }
-  if (rows * rank + rank * cols >= rows * cols) {
-    const most = Math.ceil((rows * cols) / (rows + cols)) - 1;
-    throw new SettingsError(
-      `factorize-embeddings: rank ${rank} would make the embedding larger (${rows}×${rank} + ${rank}×${cols} = ${(rows * rank + rank * cols).toLocaleString('en')} values against ${rows}×${cols} = ${(rows * cols).toLocaleString('en')}); the rank must be at most ${most} for this table`,
-    );
-  }
-  return [rows, cols];
+  return t.dims as [number, number];
 }
 
 /**
@@ -154,7 +162,11 @@ export function factorizeWordEmbedding(
 
 export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
   ...FACTORIZE_EMBEDDINGS,
+  checkModel(model: Model, s: BertStructure): void {
+    checkFactorizableTable(model, s);
+  },
   async run(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions, ctx: PassContext): Promise<PassResult> {
+    checkFactorizableTable(model, s);
     const before = modelSize(model);
     const weight = model.graph.initializers.get(s.embeddings.word.weight);
     const weighting = o.weighting ?? 'uniform';

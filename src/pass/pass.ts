@@ -82,6 +82,13 @@ export interface CalibrationBatch {
 export interface Pass<O> extends PassSettings<O> {
   run(model: Model, structure: BertStructure, options: O, context: PassContext): Promise<PassResult>;
   /**
+   * Refuses, in the words `run` uses and before any work, a model the pass cannot rewrite for what its graph and its
+   * weights' dims and data types say (weights stored quantized or in float16, a table too narrow for the settings):
+   * reads no weight values, so a sweep's plan asks it of a model loaded by loadModelShapes before any point runs.
+   * `run` checks the same first.
+   */
+  checkModel?(model: Model, structure: BertStructure, options: O): void;
+  /**
    * How the pass rewrites a recurrent model (a Distilled BiLSTM student: recurrent.ts), which has no BERT structure:
    * `check` refuses options it cannot take on one (before any work; on `model` too where given: a sweep plan has no
    * model yet after a bilstm:… student), `run` rewrites it. Passes without it are refused on one (recurrentRefusal).

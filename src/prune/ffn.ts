@@ -31,8 +31,11 @@ export function ffnNeuronScores(model: Model, s: BertStructure): number[][] {
 
 export const pruneFfnPass: Pass<PruneFfnOptions> = {
   ...PRUNE_FFN,
-  async run(model, s, o) {
+  checkModel(_model, s) {
     for (const l of s.layers) refuseQuantized('prune-ffn', l.index, 'feed-forward', feedForwardQuantization(l), 'prune FFN neurons before quantizing');
+  },
+  async run(model, s, o) {
+    pruneFfnPass.checkModel!(model, s, o);
     const m = cloneModel(model);
     const g = m.graph;
     const scores = ffnNeuronScores(model, s);

@@ -205,8 +205,11 @@ export function applyHeadPruning(model: Model, s: BertStructure, drop: Record<nu
 
 export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
   ...PRUNE_HEADS,
-  async run(model, s, o, ctx: PassContext): Promise<PassResult> {
+  checkModel(_model, s) {
     for (const l of s.layers) refuseQuantized('prune-heads', l.index, 'attention', attentionQuantization(l), PRUNE_FIRST);
+  },
+  async run(model, s, o, ctx: PassContext): Promise<PassResult> {
+    pruneHeadsPass.checkModel!(model, s, o);
     const total = s.layers.reduce((n, l) => n + (l.attention?.numHeads ?? 0), 0);
     let selection: HeadSelection | undefined;
     let drop: Record<number, number[]>;

@@ -379,22 +379,32 @@ function requireFormatRead(o: QuantizeOptions, quantized: readonly TensorRecord[
   );
 }
 
-/** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
-export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
+/**
+ * The weights quantize targets and how each is stored quantized already (undefined: float), after refusing a model
+ * whose weights mode `o` cannot read: every one quantized, float16/bfloat16/float64 ones (requireFloat32Weights), or
+ * for float16 any quantized one. Reads data types only (the pass's checkModel).
+ */
+function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { targets: Target[]; stored: (string | undefined)[] } {
   const targets = quantizationTargets(s);
   const stored = targets.map((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType));
   if (targets.length > 0 && stored.every((r) => r !== undefined)) {
     throw new SettingsError(`quantize: every weight is ${stored[0]}: quantize the float model instead`);
   }
   requireFloat32Weights(model, targets, stored, o);
+  const int8 = o.mode.kind === 'float16' ? stored.findIndex((r) => r !== undefined) : -1;
+  if (int8 >= 0)
+    throw new SettingsError(
+      `quantize float16: weight '${targetWeight(targets[int8]!)}' (${targets[int8]!.id}) is ${stored[int8]}; float16 converts a float32 model: convert the float32 model instead`,
+    );
+  return { targets, stored };
+}
+
+/** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
+export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
+  const { targets, stored } = checkStorage(model, s, o);
   requireFiniteWeights(model, targets, stored);
   switch (o.mode.kind) {
     case 'float16': {
-      const int8 = stored.findIndex((r) => r !== undefined);
-      if (int8 >= 0)
-        throw new SettingsError(
-          `quantize float16: weight '${targetWeight(targets[int8])}' (${targets[int8].id}) is ${stored[int8]}; float16 converts a float32 model: convert the float32 model instead`,
-        );
       return convertToFloat16(model, settingsRecord(o));
     }
     case 'int8':
@@ -421,6 +431,7 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
 
 export const quantizePass: Pass<QuantizeOptions> = {
   ...QUANTIZE,
+  checkModel: (model, structure, options) => void checkStorage(model, structure, options),
   run: (model, structure, options, context) => quantizeModel(model, structure, options, context),
   recurrent: { check: checkRecurrent, run: async (model, options) => quantizeRecurrent(model, options) },
 };

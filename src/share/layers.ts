@@ -155,13 +155,22 @@ function distinctBytes(g: Graph, names: Iterable<string>): number {
   return n;
 }
 
-/** The pass's work without the Pass wrapper: the new model and what was shared. */
-export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOptions): { model: Model; details: ShareLayersDetails } {
+/**
+ * The layer groups of `o` on `s` and each layer's weights, after refusing groups whose layers cannot share (their
+ * attention, widths, weight shapes or types: a weight stored quantized); reads dims and data types only.
+ */
+function checkShareable(model: Model, s: BertStructure, o: ShareLayersOptions): { groups: number[][]; weights: LayerWeight[][] } {
   const groups = layerGroups(s.layers.length, o.share, o.from);
   checkGroupAttention(s, groups);
   checkGroupWidths(s, groups);
   const weights = s.layers.map(layerWeights);
   checkGroupShapes(model.graph, groups, weights);
+  return { groups, weights };
+}
+
+/** The pass's work without the Pass wrapper: the new model and what was shared. */
+export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOptions): { model: Model; details: ShareLayersDetails } {
+  const { groups, weights } = checkShareable(model, s, o);
   const names = weights.flat().map((w) => w.initializer);
   if (groups.every((group) => group.length === 1) && new Set(names).size === names.length) {
     // Every layer is a group of its own (a 1-layer model, or groups:L) and reads weights of its own: nothing to
@@ -273,6 +282,9 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
 
 export const shareLayersPass: Pass<ShareLayersOptions> = {
   ...SHARE_LAYERS,
+  checkModel(model: Model, s: BertStructure, o: ShareLayersOptions): void {
+    checkShareable(model, s, o);
+  },
   async run(model: Model, s: BertStructure, o: ShareLayersOptions): Promise<PassResult> {
     const { model: out, details } = shareLayers(model, s, o);
     const size = details.groups[0].length;

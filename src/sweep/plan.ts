@@ -888,13 +888,19 @@ interface SoFar {
    * `int8`, its LSTM stored in int8 by a graph step before (quantize int8, the one pass with a recurrent form).
    */
   recurrent?: { read: { graph: Model; file: string } | undefined; int8?: boolean };
+  /**
+   * The encoder as read here (its graph, weights' dims and data types, and structure) while no step has changed it
+   * since: each graph step on it is asked whether it would refuse it (Pass.checkModel: weights stored quantized or in
+   * float16, which the passes that rewrite float weights refuse).
+   */
+  read?: { graph: Model; structure: BertStructure };
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
 
 /** A model read here from `file` (undefined: not read) as SoFar: its depth and heads, or a Distilled BiLSTM. */
 function modelSoFar(model: PlanModel | undefined, file: string): SoFar {
-  if (model?.structure) return { layers: model.structure.numLayers, heads: headsOf(model.structure) };
+  if (model?.structure) return { layers: model.structure.numLayers, heads: headsOf(model.structure), read: { graph: model.graph, structure: model.structure } };
   return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
 }
 
@@ -906,9 +912,10 @@ function headsOf(s: BertStructure | undefined): number[] | undefined {
 /**
  * The model so far after graph step `s`. On a Distilled BiLSTM, refuses the step as the point would: a pass without
  * a recurrent form (all but quantize), or settings that form refuses (quantize modes other than int8, format
- * standard; on a model read here, or after a step that quantized it, its LSTM stored in int8 already). On an encoder of a known depth, its depth through
- * the pass's settings as they act on it (onModel) and its heads where headsAfter knows them; unknown after settings
- * the model cannot take (the point says why).
+ * standard; on a model read here, or after a step that quantized it, its LSTM stored in int8 already). On an encoder
+ * as read here, what the pass refuses in it (Pass.checkModel: weights stored quantized or in float16). On an encoder of
+ * a known depth, its depth through the pass's settings as they act on it (onModel) and its heads where headsAfter knows
+ * them; unknown after settings the model cannot take (the point says why).
  */
 function afterPass(s: PassStep, sofar: SoFar): SoFar {
   const pass = getPass(s.pass);
@@ -920,7 +927,9 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
     pass.recurrent.check(options, sofar.recurrent.read?.graph);
     return { ...UNKNOWN, recurrent: { read: undefined, int8: true } };
   }
-  if (sofar.layers === undefined) return sofar;
+  // (on the model as read: what the pass refuses in it, as the point would before any work)
+  if (sofar.read) pass.checkModel?.(sofar.read.graph, sofar.read.structure, pass.options(pass.check(s.settings)));
+  if (sofar.layers === undefined) return { layers: undefined, heads: undefined };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
     return { layers: on.shape?.numLayers, heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined };
@@ -965,7 +974,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
   const trained = (model: SoFar): SoFar => {
     const held = model.recurrent?.read;
     if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file);
-    return model.recurrent ? { ...model, recurrent: { read: undefined } } : model;
+    return model.recurrent ? { ...model, recurrent: { read: undefined } } : { layers: model.layers, heads: model.heads };
   };
   if (student === undefined) return trained(sofar);
   const teacher = () => (t.teacher === undefined ? undefined : read(t.teacher)?.structure);
