@@ -86,6 +86,8 @@ export interface TransformersJsFolder {
   models: Array<{ dtype: TransformersJsDtype; file: string }>;
   /** Graph inputs and outputs renamed to what transformers.js feeds and reads (old name → new). */
   renamed: Record<string, string>;
+  /** What a transformers.js user should know about the folder, one line each (singleScoreNote). */
+  notes: string[];
 }
 
 /** What `compressToTransformersJs` wrote, with the lineage of the model `pipeline()` loads by default. */
@@ -179,6 +181,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
         defaultDtype: last.dtype,
         models: models.map(({ dtype, file }) => ({ dtype, file })),
         renamed: plan.renamed,
+        notes: singleScoreNote(fp32, opts.output),
         lineage: last.lineage,
       };
     } catch (e) {
@@ -193,6 +196,19 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       staging.remove();
     }
   });
+}
+
+/**
+ * A note for a model that gives one score (a regression head such as STS-B's, a cross-encoder): transformers.js'
+ * text-classification pipeline applies softmax to the scores unless config.json's problem_type is
+ * multi_label_classification, so it answers 1 for every text; the score is the logits of
+ * AutoModelForSequenceClassification. None for a model of several scores or none (an encoder).
+ */
+export function singleScoreNote(model: Model, folder: string): string[] {
+  if (scoresOutput(model).width !== 1 || model.graph.outputs.every((o) => o.name !== 'logits')) return [];
+  return [
+    `note: ${folder} gives one score (a regression or cross-encoder head): transformers.js' pipeline('text-classification') applies softmax to it and answers 1 for every text; read the score as AutoModelForSequenceClassification's logits`,
+  ];
 }
 
 /**
@@ -233,6 +249,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
         defaultDtype: 'fp32',
         models: [{ dtype: 'fp32', file: TRANSFORMERS_JS_MODEL_FILES.fp32 }],
         renamed: plan.renamed,
+        notes: singleScoreNote(plan.model, output),
       };
     } catch (e) {
       throw namingUserPaths(e, [

@@ -121,6 +121,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
         : `wrote ${lineage.output.path}${lineage.output.dataFile ? `, its weights ${lineage.output.dataFile}` : ''} and ${lineage.output.path}.json${copied}`,
     );
     if (config?.graphOnly.length) out(`${config.path} cannot say (the graph does): ${config.graphOnly.join('; ')}`);
+    for (const line of folder?.notes ?? []) err(line);
     if (config?.stale?.length)
       err(
         config.of

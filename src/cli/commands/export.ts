@@ -47,6 +47,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
         label: args.folder,
       });
       out(`wrote ${folder.folder}: ${folder.files.join(', ')}`);
+      for (const line of folder.notes) err(line);
       return 0;
     }
     const r = await exportHuggingFaceFolder(await localCheckpoint(args.folder), args.output, {
