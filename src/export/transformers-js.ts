@@ -512,12 +512,37 @@ export function transformersJsConfig(
   return withDefaultDtype(out, config, defaultDtype);
 }
 
-/** `out` with the default dtype of a quantized folder in `transformers.js_config` (the source's other keys kept). */
-function withDefaultDtype(out: Record<string, unknown>, config: Record<string, unknown>, defaultDtype: TransformersJsDtype): Record<string, unknown> {
-  if (defaultDtype !== 'fp32') {
-    const current = config['transformers.js_config'];
-    out['transformers.js_config'] = { ...(current && typeof current === 'object' ? current : {}), dtype: defaultDtype };
+/** The keys of a `transformers.js_config` (or one of its `device_config` entries) that name the source folder's files. */
+const SOURCE_FILE_KEYS = ['dtype', 'use_external_data_format'];
+
+/** `section` without SOURCE_FILE_KEYS (in its `device_config` entries too, an entry left empty dropped). */
+function withoutSourceFiles(section: Record<string, unknown>): Record<string, unknown> {
+  const out = Object.fromEntries(Object.entries(section).filter(([k]) => !SOURCE_FILE_KEYS.includes(k)));
+  const devices = section.device_config;
+  if (devices && typeof devices === 'object' && !Array.isArray(devices)) {
+    const kept = Object.entries(devices).flatMap(([device, c]): Array<[string, unknown]> => {
+      if (!c || typeof c !== 'object' || Array.isArray(c)) return [[device, c]];
+      const rest = Object.fromEntries(Object.entries(c).filter(([k]) => !SOURCE_FILE_KEYS.includes(k)));
+      return Object.keys(rest).length ? [[device, rest]] : [];
+    });
+    if (kept.length) out.device_config = Object.fromEntries(kept);
+    else delete out.device_config;
   }
+  return out;
+}
+
+/**
+ * `out` with `transformers.js_config` naming the default dtype of a quantized folder, none for a float one: the
+ * source's other keys kept, not those naming its files (its dtype, per device too, and its external data files), which
+ * transformers.js would look for in the new folder (a q8 source's dtype made it load onnx/model_quantized.onnx, absent
+ * from a float output).
+ */
+function withDefaultDtype(out: Record<string, unknown>, config: Record<string, unknown>, defaultDtype: TransformersJsDtype): Record<string, unknown> {
+  const current = config['transformers.js_config'];
+  const section = withoutSourceFiles(current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {});
+  if (defaultDtype !== 'fp32') section.dtype = defaultDtype;
+  if (Object.keys(section).length) out['transformers.js_config'] = section;
+  else delete out['transformers.js_config'];
   return out;
 }
 

@@ -542,3 +542,30 @@ function frequentWords(texts: readonly string[], n: number): string[] {
     .slice(0, n)
     .map(([w]) => w);
 }
+
+describe('--format transformers.js from a transformers.js folder', () => {
+  it("names no dtype nor external data of the source's files: a float output loads by default, as transformers.js reads its config", async () => {
+    const src = writeModelFolder(join(dir, 'tjs-source-model'), tinyBert());
+    const q8 = join(dir, 'tjs-source');
+    await compressToTransformersJs({ input: join(src, 'model.onnx'), output: q8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    // (a source whose weights were external, and which names a dtype per device too, as a hand-edited config may)
+    const config = readJson(join(q8, 'config.json'));
+    config['transformers.js_config'] = {
+      ...config['transformers.js_config'],
+      use_external_data_format: { 'model.onnx': true },
+      device_config: { cpu: { dtype: 'q8' } },
+    };
+    writeFileSync(join(q8, 'config.json'), JSON.stringify(config));
+
+    const fp = join(dir, 'tjs-from-tjs-fp32');
+    await compressToTransformersJs({ input: join(q8, 'onnx/model.onnx'), output: fp, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(listFiles(join(fp, 'onnx')).filter((f) => f.endsWith('.onnx'))).toEqual(['model.onnx']);
+    expect(readJson(join(fp, 'config.json'))['transformers.js_config']).toBeUndefined();
+    expect((await pipelineScores(fp, [sentence(0)])).loaded).toBe('fp32');
+
+    const fp16 = join(dir, 'tjs-from-tjs-fp16');
+    await compressToTransformersJs({ input: join(q8, 'onnx/model.onnx'), output: fp16, steps: [{ pass: 'quantize', settings: { mode: 'float16' } }] });
+    expect(readJson(join(fp16, 'config.json'))['transformers.js_config']).toEqual({ dtype: 'fp16' });
+    expect((await pipelineScores(fp16, [sentence(0)])).loaded).toBe('fp16');
+  }, 60_000);
+});
