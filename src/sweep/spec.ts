@@ -375,7 +375,9 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
       why:
         first === 'float16'
           ? `quantize reads float32 weights, and quantize float16 stores them in float16`
-          : `quantize float16 converts float32 weights, and quantize ${first} stores them quantized`,
+          : then === 'float16'
+            ? `quantize float16 converts float32 weights, and quantize ${first} stores them quantized`
+            : `quantize reads float32 weights, and quantize ${first} stores them quantized`,
       fix: 'keep one quantize step, in the mode you want',
     };
   },
@@ -386,7 +388,21 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
  * quantized (prune/float-weights.ts; share-layers' checkGroupShapes): after a quantize step they would fail at every
  * point, once the steps before them had run.
  */
-const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = { 'prune-heads': 'slices', 'prune-ffn': 'slices', 'share-layers': 'combines' };
+const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = {
+  'prune-heads': 'slices',
+  'prune-ffn': 'slices',
+  'share-layers': 'combines',
+  'factorize-embeddings': 'factorizes',
+};
+
+/**
+ * Whether a quantize step stores every weight quantize targets in integers, the word table included: a dynamic int8 or
+ * int4-block mode with embeddings (mixed may keep layers float, float16 stores float; int8-static is left to its point).
+ */
+function quantizesAll(step: PassStep): boolean {
+  const settings = getPass(step.pass).check(step.settings);
+  return ['int8', 'int8-group', 'int4-block'].includes(parseMode(settings.mode).kind) && settings.embeddings === true;
+}
 
 /**
  * The index of a quantize step before step `index` when that step rewrites float weights; undefined otherwise. A mixed:
@@ -394,14 +410,19 @@ const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = { 'prune-heads': '
  * its weights are float, which the passes slice and combine in float16.
  */
 function quantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
-  if (!Object.hasOwn(FLOAT_WEIGHT_PASSES, steps[index]!.pass)) return undefined;
-  const q = steps.findIndex((s, i) => i < index && s.pass === 'quantize' && !['mixed', 'float16'].includes(quantizeMode(s).kind));
+  const pass = steps[index]!.pass;
+  if (!Object.hasOwn(FLOAT_WEIGHT_PASSES, pass)) return undefined;
+  // (factorize-embeddings reads only the word table, which quantize keeps float with embeddings: false)
+  const q = steps.findIndex(
+    (s, i) => i < index && s.pass === 'quantize' && (pass === 'factorize-embeddings' ? quantizesAll(s) : !['mixed', 'float16'].includes(quantizeMode(s).kind)),
+  );
   return q < 0 ? undefined : q;
 }
 
 /**
  * The index of a quantize step before quantize step `index` that step would refuse (quantize.ts: a float16 model's
- * weights for any mode, quantized weights for mode float16); undefined otherwise. A mixed: quantize before float16 is
+ * weights for any mode, quantized weights for mode float16, a model whose every weight is quantized: quantizesAll);
+ * undefined otherwise. A mixed: quantize before float16 is
  * let through: it may keep every layer in float.
  */
 function requantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
@@ -410,7 +431,7 @@ function requantizedBefore(steps: readonly PassStep[], index: number): number | 
   const q = steps.findIndex((s, i) => {
     if (i >= index || s.pass !== 'quantize') return false;
     const from = quantizeMode(s).kind;
-    return from === 'float16' || (to === 'float16' && from !== 'mixed');
+    return from === 'float16' || (to === 'float16' && from !== 'mixed') || quantizesAll(s);
   });
   return q < 0 ? undefined : q;
 }

@@ -193,6 +193,26 @@ describe('sweep file', () => {
     expect(parse({ pipelines: [{ name: 'm+f16', steps: steps('mixed:0.5', 'float16') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm+f16']);
   });
 
+  it('refuses quantize and factorize-embeddings after an int8 or int4 quantize that stored every weight, the word table too, and lets them follow one with embeddings: false or a mixed: one', () => {
+    const q = (mode: string, more: Record<string, unknown> = {}) => ({ pass: 'quantize', settings: { mode, ...more } });
+    const factorize = { pass: 'factorize-embeddings', settings: { rank: 4 } };
+    expect(() => parse({ pipelines: [{ name: 'q8+q8', steps: [q('int8'), q('int8', { perChannel: false })] }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: quantize int8 cannot follow quantize int8 \(steps\[0\]\): quantize reads float32 weights, and quantize int8 stores them quantized; keep one quantize step, in the mode you want$/,
+    );
+    expect(() => parse({ pipelines: [{ name: 'q{mode}', grid: [q(['int8-group:16', 'int4-block:32'] as never), q('int8')] }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.grid\[1\] \(grid point 1: qint8-group:16\): quantize int8 cannot follow quantize int8-group:16 \(grid\[0\]\)/,
+    );
+    expect(() => parse({ pipelines: [{ name: 'q4+f', steps: [q('int4-block:32'), { pass: 'drop-layers', settings: { keep: '0' } }, factorize] }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: factorize-embeddings cannot follow quantize \(steps\[0\]\): factorize-embeddings factorizes float weights, and quantize stores them quantized; put factorize-embeddings before quantize$/,
+    );
+    const labels = (steps: unknown[]) => parse({ pipelines: [{ name: 'p', steps }] }).pipelines.map((p) => p.label);
+    expect(labels([q('int8', { embeddings: false }), q('int8')])).toEqual(['baseline', 'p']);
+    expect(labels([q('int8', { embeddings: false }), factorize])).toEqual(['baseline', 'p']);
+    expect(labels([q('mixed:0.5'), q('int8')])).toEqual(['baseline', 'p']);
+    expect(labels([q('float16'), factorize])).toEqual(['baseline', 'p']);
+    expect(labels([factorize, q('int8')])).toEqual(['baseline', 'p']);
+  });
+
   it('refuses a train step after quantize float16 naming the step quantize float16 and saying training writes float32 (its weights are float, not quantized)', () => {
     const steps = [
       { pass: 'quantize', settings: { mode: 'float16' } },
