@@ -11,6 +11,7 @@
  * newest file (disk trouble, not a kill) still leaves one to resume from.
  */
 import { sha256Bytes, temporaryTarget } from '../files.ts';
+import { processAlive } from '../processes.ts';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
@@ -107,6 +108,20 @@ function removeSuperseded(dir: string, step: number, keep: number): void {
   for (const f of older.filter((f) => f.step < step).slice(keep - 1)) rmSync(f.path, { force: true });
 }
 
+/** Deletes the checkpoint temporaries in `dir` of processes no longer running (the folder is one run's). */
+function removeDeadTemporaries(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // no folder (a fresh run), or one this run cannot list: listCheckpoints says so
+  }
+  for (const name of names) {
+    const t = temporaryTarget(name);
+    if (t && FILE_PATTERN.test(t.target) && t.pid !== process.pid && !processAlive(t.pid)) rmSync(join(dir, name), { force: true });
+  }
+}
+
 /**
  * SHA-256 of the tensors' names and float32 bytes, by name: stored in the metadata, so that bytes garbled in place
  * (a whole file of the right length) are found on reading, as the teacher-logits cache finds them.
@@ -162,10 +177,12 @@ export function readCheckpoint(path: string): Checkpoint {
 /**
  * The newest readable checkpoint in `dir`, or undefined when there is none. A newest file that cannot be read is
  * reported through `log` and the next one is tried; if checkpoints exist but none is readable, that is a DataError
- * (starting over silently would lose the run).
+ * (starting over silently would lose the run). The temporaries of saves whose process is gone (killed while writing)
+ * are removed first: a resumed run leaves none of them in the folder, though it may write no checkpoint of its own.
  */
 export function loadCheckpoint(dir: string, opts: { log?: (line: string) => void } = {}): Checkpoint | undefined {
   const files = listCheckpoints(dir);
+  removeDeadTemporaries(dir);
   const problems: string[] = [];
   for (const f of files) {
     try {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,29 @@ describe('checkpoints', () => {
     saveCheckpoint(dir, trained(20));
     expect(existsSync(partial)).toBe(false);
     expect(readdirSync(dir).sort()).toEqual(['checkpoint-10.safetensors', 'checkpoint-20.safetensors']);
+  });
+
+  it('removes the temporaries of a killed save when the checkpoints are read (a resume), not only at the next save', () => {
+    const dir = freshDir();
+    saveCheckpoint(dir, trained(10));
+    const whole = readFileSync(checkpointPath(dir, 10));
+    // a dead writer's (a pid no process has), and a temporary of a live process (this one) that is left alone
+    const dead = join(dir, `checkpoint-20.safetensors.4194305.abc123.tmp`);
+    const live = join(dir, `checkpoint-30.safetensors.${process.pid}.def456.tmp`);
+    const other = join(dir, 'notes.txt.4194305.abc123.tmp');
+    for (const f of [dead, live, other]) writeFileSync(f, whole.subarray(0, whole.length >> 1));
+    expect(loadCheckpoint(dir)!.step).toBe(10);
+    expect(readdirSync(dir).sort()).toEqual([
+      'checkpoint-10.safetensors',
+      'checkpoint-30.safetensors.' + process.pid + '.def456.tmp',
+      'notes.txt.4194305.abc123.tmp',
+    ]);
+    // (killed during the first save: no checkpoint to resume from, and its temporary goes too)
+    const first = freshDir();
+    mkdirSync(first);
+    writeFileSync(join(first, 'checkpoint-5.safetensors.4194305.abc123.tmp'), whole.subarray(0, 10));
+    expect(loadCheckpoint(first)).toBeUndefined();
+    expect(readdirSync(first)).toEqual([]);
   });
 
   it('falls back to the previous checkpoint when the newest is damaged, and refuses when none is readable', () => {
