@@ -233,7 +233,10 @@ export interface TrainLineage {
   /** The epochs of the last phase, the one whose model is written (and evaluated on dev). */
   epochs: EpochRecord[];
   bestEpoch: number;
-  /** Over all phases' steps this process ran. */
+  /**
+   * Over all phases' steps: a resumed run's over those the processes before it ran too (up to the checkpoint it
+   * resumed from, as recorded there), so that it reads as an uninterrupted run's.
+   */
   examplesPerSecond: number;
   after: ModelSize;
   /**

@@ -88,6 +88,7 @@ export interface EpochRecord {
   /** Dev metrics (HF evaluate names) and their task score (mean of the task's metrics), when evaluated. */
   metrics?: MetricValues;
   score?: number;
+  /** The epoch's seconds in the training loop: a resumed epoch's include those spent before the resume. */
   seconds: number;
 }
 
@@ -156,9 +157,16 @@ export interface TrainResult {
   bestEpoch: number;
   steps: number;
   examplesSeen: number;
-  /** Training examples per second over the steps this process ran. */
+  /**
+   * Training examples per second over the run's steps: a resumed run's, over those of the processes before it too
+   * (as the checkpoint records them), so that it reads as an uninterrupted run's.
+   */
   examplesPerSecond: number;
-  /** Seconds this process spent in the training loop (steps and dev evaluations), the time examplesPerSecond is over. */
+  /**
+   * Seconds spent in the training loop (steps and dev evaluations), the time examplesPerSecond is over: a resumed
+   * run's include those the processes before it spent up to the checkpoint it resumed from (the steps after it, run
+   * again, are counted once).
+   */
   seconds: number;
   /** True when stopped by the signal before the end (a checkpoint holds the state). */
   interrupted: boolean;
@@ -490,6 +498,13 @@ interface ResumeState {
   lossSum: number;
   lossSteps: number;
   examplesSeen: number;
+  /**
+   * Seconds of the training loop up to this checkpoint, over every process that ran it, and of those the part spent in
+   * the epoch in progress (0 at an epoch's end): a resumed run's epoch record and rate count the time before the
+   * resume. Absent from checkpoints written before they were kept: then only the resumed process's time is counted.
+   */
+  seconds?: number;
+  epochSeconds?: number;
 }
 
 export async function train(job: TrainJob): Promise<TrainResult> {
@@ -548,16 +563,27 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     log(`${job.workDir}: not resuming the checkpoints (step ${ckpt.step}) of a run ${differs}: starting over`);
   }
   const resumedFrom = step;
+  // the time earlier processes spent, and the examples it is over (none, from a checkpoint that does not record it)
+  const secondsBefore = state.seconds ?? 0;
+  const examplesBefore = state.seconds === undefined ? 0 : state.examplesSeen;
+  let epochSecondsBefore = state.epochSeconds ?? 0;
+  const started = performance.now();
+  let epochStart = started;
+  const secondsNow = () => secondsBefore + (performance.now() - started) / 1000;
+  const epochSecondsNow = () => epochSecondsBefore + (performance.now() - epochStart) / 1000;
 
-  const checkpoint = (epoch: number) => {
+  /** `ended`: the checkpoint after an epoch's end (its record written), whose next epoch has not started. */
+  const checkpoint = (epoch: number, ended = false) => {
+    state.seconds = secondsNow();
+    state.epochSeconds = ended ? 0 : epochSecondsNow();
     saveCheckpoint(job.workDir, { step, epoch, params, optimizer: optimizer.state(), extra: state });
   };
   let examplesThisRun = 0;
-  const started = performance.now();
   let interrupted = false;
 
   for (let epoch = firstEpoch; epoch < settings.epochs && !interrupted; epoch++) {
-    const epochStart = performance.now();
+    epochStart = performance.now();
+    if (epoch > firstEpoch) epochSecondsBefore = 0;
     const batches = makeBatches(set, shuffledOrder(set.examples.length, settings.seed, epoch), settings.batchSize);
     for (let b = step - epoch * stepsPerEpoch; b < batches.length; b++) {
       const batch = batches[b];
@@ -585,7 +611,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       await stepper.release();
       throw new SettingsError(`training diverged at step ${step} ('${broken}' is no longer finite): lower --lr`);
     }
-    const record: EpochRecord = { epoch: epoch + 1, loss: state.lossSum / Math.max(1, state.lossSteps), seconds: (performance.now() - epochStart) / 1000 };
+    const record: EpochRecord = { epoch: epoch + 1, loss: state.lossSum / Math.max(1, state.lossSteps), seconds: epochSecondsNow() };
     if (prepared && settings.evalEachEpoch) {
       let evaluated: Awaited<ReturnType<typeof evaluateDev>>;
       try {
@@ -621,12 +647,12 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     state.epochs.push(record);
     state.lossSum = 0;
     state.lossSteps = 0;
-    checkpoint(epoch + 1);
+    checkpoint(epoch + 1, true);
     // stopped while the epoch ended (its last dev batch): its checkpoint is written, so no step of the next one runs
     if (job.signal?.aborted && epoch + 1 < settings.epochs) interrupted = true;
   }
   await stepper.release();
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = secondsNow();
   const best = bestWritten && settings.evalEachEpoch && prepared ? readBest(job.workDir, key) : undefined;
   if (bestWritten && settings.evalEachEpoch && prepared && !best)
     throw new Error(`the best epoch's parameters in ${join(job.workDir, 'best')} cannot be read back`);
@@ -640,7 +666,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     bestEpoch: state.bestEpoch,
     steps: step,
     examplesSeen: state.examplesSeen,
-    examplesPerSecond: examplesThisRun / Math.max(seconds, 1e-9),
+    examplesPerSecond: (examplesBefore + examplesThisRun) / Math.max(seconds, 1e-9),
     seconds,
     interrupted,
     resumedFrom,
