@@ -29,6 +29,23 @@ import { pointFiles } from './files.ts';
 import { ATTEMPTS, jobOptions, type PointJob } from './job.ts';
 
 /**
+ * BullMQ's failedReason of a job whose worker was lost (its lock no longer renewed: killed, out of memory, cut off from
+ * Redis) in more runs than the workers' `maxStalledCount` allows (worker.ts: all of its runs).
+ */
+const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+
+/**
+ * The error a failed job's point is stored and reported with: its own (the point's error, as the worker threw it), or
+ * where BullMQ failed it for its lost workers, what happened in this tool's words and what to do.
+ */
+export function failedJobError(failedReason: string | undefined, attemptsMade: number): string {
+  if (failedReason === STALLED_TOO_OFTEN) {
+    return `its worker was lost while running it ${ATTEMPTS} times (killed, out of memory, or cut off from Redis; BullMQ: '${STALLED_TOO_OFTEN}'): a rerun of the coordinator (the same command, without --follow) queues it again`;
+  }
+  return failedReason || `failed after ${attemptsMade} runs`;
+}
+
+/**
  * `rerunStale` and `rerunContended` are left out: a coordinator keeps stale results (it does not forget the rows a
  * rerun replaces) and contended ones (it does not replace stored results).
  */
@@ -189,7 +206,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS);
     if (!job || !pending.has(point.key)) return;
     if (state === 'completed') record(point, { result: job.returnvalue });
-    else if (state === 'failed') record(point, { error: job.failedReason || `failed after ${job.attemptsMade} runs` });
+    else if (state === 'failed') record(point, { error: failedJobError(job.failedReason, job.attemptsMade) });
     else if (job.attemptsMade > (reportedRuns.get(point.key) ?? 0)) {
       reportedRuns.set(point.key, job.attemptsMade);
       const delay = typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 0) * 2 ** (job.attemptsMade - 1) : 0;

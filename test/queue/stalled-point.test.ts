@@ -1,0 +1,87 @@
+/**
+ * A point whose worker is lost in every run (SIGKILLed, out of memory, cut off from Redis) is failed by BullMQ's
+ * stalled-job check with its own text, 'job stalled more than allowable limit'. The coordinator stores and says it in
+ * this tool's words: what happened, and that a rerun of the coordinator queues the point again. The lost workers
+ * are played by a BullMQ worker of the test's that takes the job and never renews its lock (a stall limit of 0: the
+ * first stall fails it, as the third does with the workers' limit).
+ */
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import { runQueuedSweep } from '../../src/queue/coordinator.ts';
+import { pointFiles } from '../../src/queue/files.ts';
+import { jobOptions } from '../../src/queue/job.ts';
+import { sha256File } from '../../src/files.ts';
+import { parseSweepFile } from '../../src/sweep/spec.ts';
+import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
+import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
+import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
+
+/** This file's database on a shared Redis. */
+const DB = 11;
+
+describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every run${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
+  let t: TinySweep;
+  let redis: TestRedis;
+  let queue: Queue;
+  let point: SweepPoint;
+  beforeAll(async () => {
+    t = writeTinySweep();
+    redis = await anyRedis();
+    queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url(DB)).connection });
+    await queue.obliterate({ force: true });
+    const points = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+    point = points.find((p) => p.label === 'heads-0.5')!;
+  });
+  afterAll(async () => {
+    await queue?.obliterate({ force: true }).catch(() => {});
+    await queue?.close();
+    await redis?.close();
+    t?.cleanup();
+  });
+
+  it("is stored as failed saying its worker was lost and that a rerun queues it again, not in BullMQ's words", async () => {
+    await queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
+    const lost = new Worker(QUEUE_NAME, null, {
+      connection: parseQueueUrl(redis.url(DB)).connection,
+      autorun: false,
+      lockDuration: 200,
+      stalledInterval: 200,
+      maxStalledCount: 0,
+    });
+    const until = async (state: string) => {
+      const deadline = Date.now() + 30_000;
+      while ((await queue.getJobState(point.key)) !== state && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await queue.getJobState(point.key)).toBe(state);
+    };
+    try {
+      expect((await lost.getNextJob('lost-worker'))?.id).toBe(point.key);
+      await lost.startStalledCheckTimer();
+      // the stall check puts it back in the queue, its failure deferred to the next worker that takes it
+      await until('waiting');
+    } finally {
+      await lost.close(true);
+    }
+    const next = new Worker(QUEUE_NAME, async () => 'never run', { connection: parseQueueUrl(redis.url(DB)).connection });
+    try {
+      await until('failed');
+    } finally {
+      await next.close();
+    }
+    expect((await queue.getJob(point.key))!.failedReason).toBe('job stalled more than allowable limit'); // BullMQ's words
+
+    const store = join(t.root, 'lost.sqlite');
+    const summary = await runQueuedSweep({ file: t.sweepFile, store, queue: redis.url(DB), follow: true });
+    const said =
+      "its worker was lost while running it 3 times (killed, out of memory, or cut off from Redis; BullMQ: 'job stalled more than allowable limit'): a rerun of the coordinator (the same command, without --follow) queues it again";
+    expect(summary.failed.map((f) => [f.point.key, f.error])).toEqual([[point.key, said]]);
+    const s = SweepStore.open(store, { readonly: true });
+    try {
+      expect(s.failures().map((f) => f.error)).toEqual([said]);
+    } finally {
+      s.close();
+    }
+  }, 120_000);
+});
