@@ -3,9 +3,9 @@
  *
  * It plans the points as a local sweep does and skips those the store has. Then, unless it only follows, it adds
  * the rest to the BullMQ queue, one job per point with the point key as job id (a point already queued is not
- * added again; one that failed before is retried, as a rerun of a local sweep retries it). Then it collects: each
- * finished job's result (or, after its 3 runs, its error) is written into the same SQLite store a local sweep
- * writes, so `compress report` reads it unchanged.
+ * added again; one that failed before is queued afresh, its 3 runs with it, as a rerun of a local sweep retries
+ * it). Then it collects: each finished job's result (or, after its 3 runs, its error) is written into the same
+ * SQLite store a local sweep writes, so `compress report` reads it unchanged.
  *
  * Finished jobs stay in Redis with their result (job.ts), so a coordinator that was stopped, or one started later
  * with `follow`, collects what finished meanwhile. It learns of finished jobs from BullMQ's queue events, and
@@ -270,8 +270,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
           await add(point);
           summary.added++;
         } else if (state === 'failed' && !opts.follow) {
-          const job = await queue.getJob(point.key);
-          await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+          // queued afresh, not retried: BullMQ's retry keeps the job's count of lost workers (its stalls), so one more
+          // lost worker would fail it again, where the point is given its 3 runs again as a new point is
+          await (await queue.getJob(point.key))?.remove();
+          await add(point);
           summary.added++;
         } else summary.alreadyQueued++;
       } catch (e) {

@@ -1,7 +1,8 @@
 /**
  * A point whose worker is lost in every run (SIGKILLed, out of memory, cut off from Redis) is failed by BullMQ's
  * stalled-job check with its own text, 'job stalled more than allowable limit'. The coordinator stores and says it in
- * this tool's words: what happened, and that a rerun of the coordinator queues the point again. The lost workers
+ * this tool's words: what happened, and that a rerun of the coordinator queues the point again, which that rerun
+ * does: afresh, its count of lost workers set back with its runs (a BullMQ retry keeps it). The lost workers
  * are played by a BullMQ worker of the test's that takes the job and never renews its lock (a stall limit of 0: the
  * first stall fails it, as the third does with the workers' limit).
  */
@@ -42,7 +43,7 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     t?.cleanup();
   });
 
-  it("is stored as failed saying its worker was lost and that a rerun queues it again, not in BullMQ's words", async () => {
+  it("is stored as failed saying its worker was lost and that a rerun queues it again, not in BullMQ's words; the rerun queues it afresh", async () => {
     await queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
     const lost = new Worker(QUEUE_NAME, null, {
       connection: parseQueueUrl(redis.url(DB)).connection,
@@ -83,5 +84,19 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     } finally {
       s.close();
     }
+
+    // The rerun it names (stopped once it has queued the points) queues it again: waiting, with the runs BullMQ counts
+    // (its stalls among them) set back, so that it gets its 3 runs again
+    const stop = new AbortController();
+    await runQueuedSweep({
+      file: t.sweepFile,
+      store,
+      queue: redis.url(DB),
+      signal: stop.signal,
+      onEvent: (e) => (e.type === 'log' && e.line.startsWith('queued') ? stop.abort() : undefined),
+    });
+    const again = (await queue.getJob(point.key))!;
+    expect(await again.getState()).toBe('waiting');
+    expect([again.attemptsMade, again.stalledCounter, again.failedReason ?? null]).toEqual([0, 0, null]);
   }, 120_000);
 });
