@@ -5,7 +5,7 @@
  * are unrelated, e.g. a model cut from one teacher benchmarked against another teacher of the same shape.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { lineagePath, lineageSourceCandidates } from '../destination.ts';
 import { sha256FileSync } from '../files.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -62,6 +62,53 @@ export function lineageSource(source: SourceRecord, sidecar: string, wanted: (on
     }
   }
   return undefined;
+}
+
+/** The steps of a lineage record's passes (each { pass, version, settings }), or undefined for a record without a list of them. */
+function recordSteps(record: unknown): Array<{ pass?: unknown }> | undefined {
+  const passes = (record as { passes?: unknown } | undefined)?.passes;
+  if (!Array.isArray(passes)) return undefined;
+  const steps = passes.map((p) => (p as { step?: unknown } | null)?.step);
+  return steps.every((t) => t && typeof t === 'object') ? (steps as Array<{ pass?: unknown }>) : undefined;
+}
+
+function readRecord(onnx: string): Record<string, unknown> | undefined {
+  try {
+    const r: unknown = JSON.parse(readFileSync(lineagePath(onnx), 'utf8'));
+    return r && typeof r === 'object' ? (r as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // (no sidecar, or an unreadable one)
+  }
+}
+
+/**
+ * The float model that `onnx` (a model stored quantized, as compress wrote it) was quantized from, as its lineage
+ * sidecar tells it and where that file is still there with the bytes recorded: the input of a record whose only pass
+ * is quantize; else, beside it (a transformers.js folder's onnx/model_quantized.onnx and onnx/model.onnx), the float
+ * file `model.onnx` made from the same input by the same passes less the last quantize. Undefined otherwise.
+ */
+export function quantizedFrom(onnx: string, hashOf: (file: string) => string = memoizedSha256Sync()): string | undefined {
+  const record = readRecord(onnx);
+  const passes = recordSteps(record);
+  if (!record || !passes || passes[passes.length - 1]?.pass !== 'quantize') return undefined;
+  const input = record.input as SourceRecord | undefined;
+  if (passes.length === 1 && input) {
+    const found = lineageSource(input, lineagePath(onnx), (f) => f !== resolve(onnx), hashOf);
+    if (found) return found;
+  }
+  const sibling = join(dirname(resolve(onnx)), 'model.onnx');
+  if (sibling === resolve(onnx) || !existsSync(sibling)) return undefined;
+  const other = readRecord(sibling);
+  const otherPasses = recordSteps(other);
+  const otherInput = other?.input as SourceRecord | undefined;
+  const otherOutput = other?.output as SourceRecord | undefined;
+  if (!otherPasses || JSON.stringify(otherPasses) !== JSON.stringify(passes.slice(0, -1))) return undefined;
+  if (typeof input?.sha256 !== 'string' || otherInput?.sha256 !== input.sha256 || typeof otherOutput?.sha256 !== 'string') return undefined;
+  try {
+    return hashOf(sibling) === otherOutput.sha256 ? sibling : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A walk up the lineage sidecars from one model (lineageWalk), reaching each file once. */

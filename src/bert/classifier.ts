@@ -23,9 +23,11 @@ export function encoderOnlyNote(model: Model): string {
 /**
  * A refusal's way to give the model at `path` the classifier of `task`: `compress train --new-head`; `sweep`: then
  * sweep that model. A model stored quantized (`quantized`: storedQuantized, in words), which training cannot read:
- * said, and the command is the float model's it was quantized from, quantized again after.
+ * said, and the command is the float model's it was quantized from (`floatModel`, where its lineage names the file:
+ * quantizedFrom; else FLOAT_MODEL), quantized again after.
  */
-export function newHeadAdvice(task: string, path: string, quantized: string | undefined, sweep = false): string {
+export function newHeadAdvice(task: string, path: string, quantized: string | undefined, sweep = false, floatModel?: string): string {
   if (!quantized) return `give it ${task}'s classifier first (compress train ${path} --task ${task} --new-head -o OUT)${sweep ? ' and sweep that model' : ''}`;
-  return `${quantized}, which training cannot read: give the float model it was quantized from ${task}'s classifier first (compress train FLOAT_MODEL --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
+  const from = floatModel ? `${floatModel}, the float model it was quantized from,` : 'the float model it was quantized from';
+  return `${quantized}, which training cannot read: give ${from} ${task}'s classifier first (compress train ${floatModel ?? 'FLOAT_MODEL'} --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
 }

@@ -21,6 +21,7 @@ import { decodeModel, loadModel } from '../onnx/load.ts';
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
 import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
 import { storedQuantized } from '../bert/stored-quantized.ts';
+import { quantizedFrom } from '../bench/lineage.ts';
 import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, outputsLine, type GraphFacts } from './graph-checks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
@@ -307,8 +308,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         // the advice trains on the task's training set (AX, test only: MNLI-m's)
         const other = e instanceof SettingsError ? anotherTasksLabels(task, modelConfig.id2label, numLabels) : undefined;
         if (!other) throw e;
+        const quantized = readGraph && storedQuantized(readGraph(), facts.structure);
         throw new SettingsError(
-          `${(e as Error).message}; its labels are ${other.name}'s: ${newHeadAdvice(trainingTask(task).name, location?.dir ?? 'MODEL', readGraph && storedQuantized(readGraph(), facts.structure))}`,
+          `${(e as Error).message}; its labels are ${other.name}'s: ${newHeadAdvice(trainingTask(task).name, location?.dir ?? 'MODEL', quantized, false, quantized && location ? quantizedFrom(location.onnx) : undefined)}`,
         );
       }
     });

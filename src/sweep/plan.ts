@@ -33,6 +33,7 @@ import type { Model } from '../onnx/graph.ts';
 import { discovered, modelInputs } from '../bert/model-inputs.ts';
 import { encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
 import { quantizedWeight, storedQuantized } from '../bert/stored-quantized.ts';
+import { quantizedFrom } from '../bench/lineage.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
@@ -451,7 +452,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
     refuseOtherHeads(spec, m, graph, source.path);
-    refuseUnscorableTasks(spec, m, model, config, source.path);
+    refuseUnscorableTasks(spec, m, model, config, source.path, where.onnx);
     // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
     const limits = graph?.limits ?? null;
     const bench: PointBench = {
@@ -689,7 +690,7 @@ function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | unde
  * it runs. Every point evaluates its model on its tasks, its baseline too, so every point would fail. Said as eval
  * says it, after the file and the model; where the count differs, with the way to give it the task's classifier first.
  */
-function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, model: PlanModel | undefined, config: ModelConfig, path: string): void {
+function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, model: PlanModel | undefined, config: ModelConfig, path: string, onnx?: string): void {
   const width = model ? scoresOutput(model.graph).width : null;
   const count = config.numLabels ?? width;
   if (count === null) return;
@@ -702,10 +703,11 @@ function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, model: PlanModel |
       const wanted = task.regression ? 1 : task.labels.length;
       // (the task's width, with another GLUE task's labels: a classifier of that task, which no id2label makes this one's)
       const other = count === wanted ? anotherTasksLabels(task, config.id2label, count) : undefined;
+      const quantized = model && storedQuantized(model.graph, model.structure);
       const advice =
         count === wanted && !other
           ? ''
-          : `; ${other ? `its labels are ${other.name}'s: ` : ''}every point evaluates it on ${task.name}, its baseline too: ${newHeadAdvice(task.name, path, model && storedQuantized(model.graph, model.structure), true)}`;
+          : `; ${other ? `its labels are ${other.name}'s: ` : ''}every point evaluates it on ${task.name}, its baseline too: ${newHeadAdvice(task.name, path, quantized, true, quantized && onnx !== undefined ? quantizedFrom(onnx) : undefined)}`;
       throw new SettingsError(`${spec.file}: ${modelLabel(spec, m)}: ${e.message}${advice}`);
     }
   }

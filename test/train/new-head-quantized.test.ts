@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
@@ -45,8 +46,12 @@ const STORED = {
   bilstm8: 'its LSTM is stored in int8 (DynamicQuantizeLSTM)',
 };
 const floatAdvice = (dir: string) => `give it STS-B's classifier first (compress train ${dir} --task STS-B --new-head -o OUT)`;
-const quantizedAdvice = (name: keyof typeof STORED) =>
-  `${STORED[name]}, which training cannot read: give the float model it was quantized from STS-B's classifier first (compress train FLOAT_MODEL --task STS-B --new-head -o OUT), then quantize the result`;
+/** The advice for a quantized model, naming the float model it was quantized from where its lineage finds that file. */
+const quantizedAdvice = (name: keyof typeof STORED, float?: string) =>
+  float
+    ? `${STORED[name]}, which training cannot read: give ${float}, the float model it was quantized from, STS-B's classifier first (compress train ${float} --task STS-B --new-head -o OUT), then quantize the result`
+    : `${STORED[name]}, which training cannot read: give the float model it was quantized from STS-B's classifier first (compress train FLOAT_MODEL --task STS-B --new-head -o OUT), then quantize the result`;
+const floatOf = (name: 'bert8' | 'bilstm8') => join(models[name === 'bert8' ? 'bert' : 'bilstm'], 'model.onnx');
 
 describe("a quantized model with another task's classifier: the way to a new one", () => {
   it('train --new-head refuses the quantized models (training cannot read their weights): the advice below cannot name them', async () => {
@@ -80,8 +85,25 @@ describe("a quantized model with another task's classifier: the way to a new one
       const refused = await evaluate({ model: models[quantized], tasks: ['STS-B'], glueDir, threads: 1 }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(SettingsError);
       expect((refused as Error).message).toMatch(/ says 2 labels \(num_labels \/ id2label\); its labels are SST-2's: /);
-      expect((refused as Error).message.endsWith(`its labels are SST-2's: ${quantizedAdvice(quantized)}`)).toBe(true);
+      expect((refused as Error).message.endsWith(`its labels are SST-2's: ${quantizedAdvice(quantized, floatOf(quantized))}`)).toBe(true);
     }
+  });
+
+  it('eval names the float file only where the lineage finds it with the bytes it recorded, else FLOAT_MODEL', async () => {
+    const src = writeModelFolder(join(work, 'gone'), tinyBert());
+    const q = join(work, 'gone8', 'model.onnx');
+    await compressFile({ input: join(src, 'model.onnx'), output: q, steps: [int8] });
+    writeFileSync(join(src, 'model.onnx'), 'rewritten since');
+    const refused = await evaluate({ model: join(work, 'gone8'), tasks: ['STS-B'], glueDir, threads: 1 }).catch((e: unknown) => e);
+    expect((refused as Error).message.endsWith(`its labels are SST-2's: ${quantizedAdvice('bert8')}`)).toBe(true);
+  });
+
+  it("a transformers.js folder's int8 model: the folder's onnx/model.onnx, the same passes less quantize", async () => {
+    const out = join(work, 'tjs');
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, int8];
+    await compressToTransformersJs({ input: join(models.bert, 'model.onnx'), output: out, steps });
+    const refused = await evaluate({ model: out, tasks: ['STS-B'], glueDir, threads: 1 }).catch((e: unknown) => e);
+    expect((refused as Error).message.endsWith(`its labels are SST-2's: ${quantizedAdvice('bert8', join(out, 'onnx', 'model.onnx'))}`)).toBe(true);
   });
 
   it("a sweep's plan says the same, then to sweep that model", async () => {
@@ -98,7 +120,9 @@ describe("a quantized model with another task's classifier: the way to a new one
       );
       const quantized = `${name}8` as const;
       expect(await refusal(models[quantized])).toMatch(
-        new RegExp(`every point evaluates it on STS-B, its baseline too: ${quantizedAdvice(quantized).replace(/[()]/g, '\\$&')} and sweep that$`),
+        new RegExp(
+          `every point evaluates it on STS-B, its baseline too: ${quantizedAdvice(quantized, floatOf(quantized)).replace(/[()]/g, '\\$&')} and sweep that$`,
+        ),
       );
     }
   });
