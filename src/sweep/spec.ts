@@ -396,12 +396,12 @@ const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Whether a quantize step stores every weight quantize targets in integers, the word table included: a dynamic int8 or
- * int4-block mode with embeddings (mixed may keep layers float, float16 stores float; int8-static is left to its point).
+ * Whether a quantize step stores every weight quantize targets in integers, the word table included: an int8 (dynamic,
+ * grouped or static) or int4-block mode with embeddings (mixed may keep layers float; float16 stores float).
  */
 function quantizesAll(step: PassStep): boolean {
   const settings = getPass(step.pass).check(step.settings);
-  return ['int8', 'int8-group', 'int4-block'].includes(parseMode(settings.mode).kind) && settings.embeddings === true;
+  return ['int8', 'int8-group', 'int4-block', 'int8-static'].includes(parseMode(settings.mode).kind) && settings.embeddings === true;
 }
 
 /**
