@@ -975,7 +975,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
   const student = t.student;
   const trained = (model: SoFar): SoFar => {
     const held = model.recurrent?.read;
-    if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file);
+    if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file, held.file);
     return model.recurrent ? { ...model, recurrent: { read: undefined } } : { layers: model.layers, heads: model.heads };
   };
   if (student === undefined) return trained(sofar);

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
@@ -131,7 +131,7 @@ describe('quantize int8 of a Distilled BiLSTM student', () => {
   it('is refused by train and distill as a student in one line naming what to train, where they said it was not a BERT-family encoder', async () => {
     const quantized = join(work, 'trained', 'int8.onnx');
     await compressFile({ input, output: quantized, steps: [int8] });
-    const message = `${quantized}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from, then quantize the result`;
+    const message = `${quantized}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from (${resolve(input)}), then quantize the result`;
     const settings = { epochs: 1, batchSize: 4, threads: 1 };
     await expect(runTraining({ task: 'SST-2', student: quantized, glueDir, output: join(work, 'trained', 'ft', 'model.onnx'), settings })).rejects.toThrow(
       new SettingsError(message),

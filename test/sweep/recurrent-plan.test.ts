@@ -110,7 +110,7 @@ describe("a sweep's plan checks the graph steps on a saved Distilled BiLSTM: the
 
   it('refuses a train or distill step whose student is the BiLSTM stored in int8, by path or as the model it trains, in the words training uses', async () => {
     const int8 = join(root, 'models', 'bilstm-int8', 'model.onnx');
-    const why = `${int8}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from, then quantize the result`;
+    const why = `${int8}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from (${join(root, 'models', 'bilstm', 'model.onnx')}), then quantize the result`;
     expect(await refusal([{ pass: 'distill', settings: { ...KD, student: int8, logitLoss: 'mse' } }])).toBe(
       `${file()}: pipeline 'p' on model 'tiny', step 1 (distill): ${why}`,
     );

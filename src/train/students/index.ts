@@ -11,6 +11,7 @@
  * - `bilstm:hidden=H[,embedding=E]`: the Distilled BiLSTM (bilstm.ts), word embedding from the teacher's when the
  *   widths match.
  */
+import { quantizedFrom } from '../../bench/lineage.ts';
 import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { gigabytes } from '../../units.ts';
@@ -561,10 +562,14 @@ function rebuilt(model: Model, who: string): CanonicalBert {
   }
 }
 
-/** Why training refuses the student (or model) `spec`, a Distilled BiLSTM student stored in int8: one line saying what to train. */
-export function int8BilstmRefusal(spec: string): SettingsError {
+/**
+ * Why training refuses the student (or model) `spec`, a Distilled BiLSTM student stored in int8: one line saying what
+ * to train, naming the float student's file where the lineage of `onnx` (spec's model file) finds it (quantizedFrom).
+ */
+export function int8BilstmRefusal(spec: string, onnx?: string): SettingsError {
+  const float = onnx === undefined ? undefined : quantizedFrom(onnx);
   return new SettingsError(
-    `${spec}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from, then quantize the result`,
+    `${spec}: a Distilled BiLSTM student stored in int8 (compress --quantize int8: DynamicQuantizeLSTM), which training cannot read: train the float student it was quantized from${float ? ` (${float})` : ''}, then quantize the result`,
   );
 }
 
@@ -606,7 +611,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   const model = src.model ?? loadModel(where.onnx);
   // A Distilled BiLSTM this tool wrote trains further as one; anything else is rebuilt as a canonical BERT.
   const saved = importBilstm(model, src.maxLength, where.onnx);
-  if (!saved && recurrentModelLstm(model)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(spec);
+  if (!saved && recurrentModelLstm(model)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(spec, where.onnx);
   // a bare encoder (a general-distilled student) is read with a classifier put on its pooler: a new one, or with no
   // outputs to size, a placeholder (trained encoder-only)
   // (so is a model of another head, a pretraining graph's MLM and NSP, given a new classifier: --new-head drops it)
