@@ -237,6 +237,23 @@ export function locateRunModel(model: string, dtype?: string, flag = '--dtype'):
   return { onnx: join(model, file), dir: folderSideFilesDir(model, join(model, file)), transformersJs: { dtype: chosen, from } };
 }
 
+/**
+ * The line a command that compresses MODEL prints when MODEL is a transformers.js folder (see locateRunModel), whose
+ * float `onnx/model.onnx` it read (`onnx`, as locateModel finds it): that file, and when config.json's dtype picks
+ * another file (the one eval, bench and transformers.js run), that one too; undefined for any other model.
+ */
+export function compressedFolderInput(model: string, onnx: string): string | undefined {
+  const isDir = existsSync(model) && statSync(model).isDirectory();
+  if (!isDir || !isTransformersJsFolder(model) || existsSync(join(model, 'model.onnx'))) return undefined;
+  if (resolve(onnx) !== resolve(model, 'onnx', 'model.onnx')) return undefined;
+  const configured = configDtype(model);
+  const other =
+    configured !== undefined && configured !== 'fp32'
+      ? `; config.json's transformers.js_config dtype ${configured} is onnx/model${TRANSFORMERS_JS_DTYPE_SUFFIXES[configured]}.onnx, which eval, bench and transformers.js run`
+      : '';
+  return `read ${onnx} (dtype fp32, the folder's float model${other})`;
+}
+
 /** How a run names the file of a transformers.js folder it picked: `(dtype q8, from config.json)`. */
 export function describeDtype(location: Pick<RunModelLocation, 'transformersJs'>): string {
   const t = location.transformersJs;
