@@ -19,7 +19,7 @@
  * The folder is built in a staging folder beside the output and renamed into place; an existing output must be an
  * empty folder.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
@@ -34,7 +34,7 @@ import { SettingsError, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import { bpeFiles, bpeTokenizerJson, readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
-import { sha256File, writeFileAtomic } from '../files.ts';
+import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
@@ -373,8 +373,8 @@ function sideFiles(dir: string): string[] {
 }
 
 /**
- * The output must be absent or an empty folder (a folder holds one model: files left there would be mixed with this
- * one's), none of the input's files, and its parent must accept a new folder.
+ * The output must be absent, an empty folder or one this tool wrote, replaced whole (a folder holds one model: other
+ * files left there would be mixed with this one's), none of the input's files, and its parent must accept a new folder.
  */
 export function checkFolderOutput(output: string, owned: readonly string[], label: string): void {
   const abs = resolve(output);
@@ -385,26 +385,75 @@ export function checkFolderOutput(output: string, owned: readonly string[], labe
   checkOutputFolder(dirname(abs), label);
 }
 
-/** The output must be absent or an empty folder. */
-function checkFolderFree(output: string, label: string): void {
+/**
+ * The output must be absent, an empty folder, or a transformers.js folder this tool wrote (writtenFolder), which is
+ * replaced as an .onnx output is written over its earlier self; returns whether it is one to replace.
+ */
+function checkFolderFree(output: string, label: string): boolean {
   const abs = resolve(output);
-  if (!existsSync(abs)) return;
+  if (!existsSync(abs)) return false;
   if (!statSync(abs).isDirectory()) throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
-  if (readdirSync(abs).length) throw new SettingsError(`${label}: the folder ${output} is not empty; give a new or empty folder`);
+  if (!readdirSync(abs).length) return false;
+  if (writtenFolder(abs)) return true;
+  throw new SettingsError(`${label}: the folder ${output} is not empty; give a new or empty folder`);
+}
+
+/** A transformers.js model file name: `model.onnx`, `model_quantized.onnx`, `model_fp16.onnx`… */
+const MODEL_FILE_NAME = /^model(_[A-Za-z0-9]+)?\.onnx$/;
+
+/**
+ * Whether `dir` is a transformers.js folder this tool wrote and nothing else: config.json and tokenizer files, and
+ * `onnx/` holding model files, each with its lineage sidecar (bert-compress's, recording the file as written at
+ * `onnx/<name>` with the sha256 it still has) and the external data file that lineage names; nothing more (a file
+ * or folder of the user's there makes it another folder, refused).
+ */
+function writtenFolder(dir: string): boolean {
+  try {
+    const top = readdirSync(dir);
+    const regular = (path: string): boolean => lstatSync(path).isFile();
+    if (!top.every((f) => (f === 'onnx' ? lstatSync(join(dir, f)).isDirectory() : MODEL_SIDE_FILES.includes(f) && regular(join(dir, f))))) return false;
+    if (!top.includes('onnx')) return false;
+    const onnxDir = join(dir, 'onnx');
+    const files = readdirSync(onnxDir);
+    const models = files.filter((f) => MODEL_FILE_NAME.test(f));
+    if (!models.length) return false;
+    const expected = new Set<string>();
+    for (const m of models) {
+      const lineage = readJsonObject(join(onnxDir, `${m}.json`)) as Partial<Lineage>;
+      const written = lineage.output;
+      if (lineage.tool?.name !== 'bert-compress' || typeof written?.path !== 'string' || typeof written.sha256 !== 'string') return false;
+      if (basename(written.path) !== m || basename(dirname(written.path)) !== 'onnx') return false;
+      if (!regular(join(onnxDir, m)) || sha256FileSync(join(onnxDir, m)) !== written.sha256) return false;
+      expected.add(m).add(`${m}.json`);
+      if (typeof written.dataFile === 'string') expected.add(basename(written.dataFile));
+    }
+    return files.every((f) => expected.has(f) && regular(join(onnxDir, f)));
+  } catch {
+    return false; // (unreadable, or a sidecar that is not a lineage: not ours)
+  }
 }
 
 /**
- * Renames the staged folder into place (over an empty folder), holding the output folder's lock (withOutputLock)
- * as every run putting its output in place does: a run writing the same folder meanwhile is waited for, and the
- * folder it filled is then refused as at the start, not mixed or half-replaced. A one-line UserError if that fails.
+ * Renames the staged folder into place (over an empty folder, or over a folder this tool wrote, moved aside into
+ * the staging folder first and removed with it), holding the output folder's lock (withOutputLock) as every run
+ * putting its output in place does: a run writing the same folder meanwhile is waited for, and the folder it filled
+ * is then refused as at the start when it is not one this tool wrote, not mixed or half-replaced. A one-line
+ * UserError if that fails.
  */
 async function commitFolder(staged: string, output: string, label: string, log: ((line: string) => void) | undefined): Promise<void> {
   await withOutputLock(output, log, () => {
-    checkFolderFree(output, label);
+    const replace = checkFolderFree(output, label);
+    const aside = `${staged}.replaced`;
     try {
-      if (existsSync(output)) rmdirSync(output);
+      if (replace) renameSync(output, aside);
+      else if (existsSync(output)) rmdirSync(output);
+    } catch (e) {
+      throw fileSystemError(e, output, label) ?? e;
+    }
+    try {
       renameSync(staged, output);
     } catch (e) {
+      if (replace) renameSync(aside, output); // (the earlier folder back in place)
       throw fileSystemError(e, output, label) ?? e;
     }
   });
