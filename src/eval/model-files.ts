@@ -238,11 +238,12 @@ export function locateRunModel(model: string, dtype?: string, flag = '--dtype'):
 }
 
 /**
- * The line a command that compresses MODEL prints when MODEL is a transformers.js folder (see locateRunModel), whose
- * float `onnx/model.onnx` it read (`onnx`, as locateModel finds it): that file, and when config.json's dtype picks
- * another file (the one eval, bench and transformers.js run), that one too; undefined for any other model.
+ * For MODEL a transformers.js folder (see locateRunModel) whose float `onnx/model.onnx` a command that compresses it
+ * reads (`onnx`, as locateModel finds it), how that file is named beside it: `(dtype fp32, the folder's float model;
+ * config.json's transformers.js_config dtype q8 is onnx/model_quantized.onnx, which eval, bench and transformers.js
+ * run)`; undefined for any other model.
  */
-export function compressedFolderInput(model: string, onnx: string): string | undefined {
+export function floatFolderFile(model: string, onnx: string): string | undefined {
   const isDir = existsSync(model) && statSync(model).isDirectory();
   if (!isDir || !isTransformersJsFolder(model) || existsSync(join(model, 'model.onnx'))) return undefined;
   if (resolve(onnx) !== resolve(model, 'onnx', 'model.onnx')) return undefined;
@@ -251,7 +252,7 @@ export function compressedFolderInput(model: string, onnx: string): string | und
     configured !== undefined && configured !== 'fp32'
       ? `; config.json's transformers.js_config dtype ${configured} is onnx/model${TRANSFORMERS_JS_DTYPE_SUFFIXES[configured]}.onnx, which eval, bench and transformers.js run`
       : '';
-  return `read ${onnx} (dtype fp32, the folder's float model${other})`;
+  return `(dtype fp32, the folder's float model${other})`;
 }
 
 /** How a run names the file of a transformers.js folder it picked: `(dtype q8, from config.json)`. */

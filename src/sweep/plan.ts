@@ -7,7 +7,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
-import { EMPTY_MODEL_CONFIG, MODEL_SIDE_FILES, readModelConfig } from '../eval/model-files.ts';
+import { EMPTY_MODEL_CONFIG, MODEL_SIDE_FILES, floatFolderFile, readModelConfig } from '../eval/model-files.ts';
 import { locateModel, type ModelLocation } from '../onnx/locate.ts';
 import { modelSha256AndStamps } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
@@ -443,6 +443,9 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   for (const m of spec.models) {
     const source = await local(m.path);
     const where = locateModel(source.path);
+    // (a transformers.js folder: its float onnx/model.onnx, whichever dtype its config.json names, as compress reads it)
+    const folderFile = floatFolderFile(source.path, where.onnx);
+    if (folderFile && opts.log) opts.log(`${m.path}: its points read ${where.onnx} ${folderFile}; give another file's path to sweep that one`);
     const model = models(where.onnx);
     const graph = model?.structure ? { graph: model.graph, structure: model.structure, limits: inputLimits(model.graph, model.structure) } : undefined;
     /** This model's points by their key on it (`onModel`), with what their steps are on it. */

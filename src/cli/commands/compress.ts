@@ -9,7 +9,7 @@ import { checkModelOutputName } from '../../export/destination.ts';
 import { compressFile, loadInput } from '../../export/compress.ts';
 import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { compressedFolderInput } from '../../eval/model-files.ts';
+import { floatFolderFile } from '../../eval/model-files.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
@@ -77,8 +77,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
     const located = locateModel(model);
     const input = located.onnx;
     // (a transformers.js folder: its float onnx/model.onnx, whichever dtype its config.json names, said as eval says its file)
-    const read = compressedFolderInput(model, input);
-    if (read && !args.json) out(read);
+    const read = floatFolderFile(model, input);
+    if (read && !args.json) out(`read ${input} ${read}`);
     const loaded = loadInput(input); // read once: calibration checks the graph, the passes run on it
     const calibration = args.calibrate
       ? await loadCalibration({
