@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
-import { pipelineText, STALE_MARK } from './table.ts';
+import { pipelineText, small, STALE_MARK } from './table.ts';
 
 export type ChartKind = 'bytes' | 'latency';
 
@@ -16,6 +16,8 @@ export interface ChartPoint {
   model: string;
   label: string;
   x: number;
+  /** What the tooltip shows for x: as the table's column of that quantity ('0.041' MB, '2.4' MB, '0.35' ms), not '0.00'. */
+  xText: string;
   /** GLUE score ×100. */
   y: number;
   front: boolean;
@@ -27,9 +29,10 @@ export interface ChartPoint {
   order: number;
 }
 
-const AXES: Record<ChartKind, { title: string; x: string }> = {
-  bytes: { title: 'GLUE score vs model size', x: 'weights (MB)' },
-  latency: { title: 'GLUE score vs latency', x: 'p50 latency (ms)' },
+const AXES: Record<ChartKind, { title: string; x: string; decimals: number }> = {
+  // decimals: as the table's 'weights MB' and 'p50 ms' columns
+  bytes: { title: 'GLUE score vs model size', x: 'weights (MB)', decimals: 1 },
+  latency: { title: 'GLUE score vs latency', x: 'p50 latency (ms)', decimals: 2 },
 };
 
 /** The chart's points: every row with a GLUE score. */
@@ -41,6 +44,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     model: r.group,
     label: r.label,
     x: x(r),
+    xText: small(x(r), AXES[kind].decimals),
     y: 100 * r.glue!,
     front: front(r),
     stale: r.stale !== null,
@@ -93,12 +97,7 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
         fill: { condition: { test: 'datum.front', field: 'model', type: 'nominal' }, value: 'white' },
         size: { condition: { test: 'datum.front', value: 140 }, value: 70 },
         shape: { condition: { test: 'datum.stale', value: 'diamond' }, value: 'circle' },
-        tooltip: [
-          { field: 'model' },
-          { field: 'text', title: 'pipeline' },
-          { field: 'x', title: x, format: '.2f' },
-          { field: 'y', title: 'GLUE', format: '.2f' },
-        ],
+        tooltip: [{ field: 'model' }, { field: 'text', title: 'pipeline' }, { field: 'xText', title: x }, { field: 'y', title: 'GLUE', format: '.2f' }],
       },
     },
     ...[true, false].map((front) => ({

@@ -18,7 +18,7 @@ export const pipelineText = (r: ReportRow): string => `${r.label}${r.stale !== n
 
 const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 /** `v` with `decimals` decimals, or, where those would give under two significant digits (0.0), two significant digits. */
-const small = (v: number, decimals: number): string => (Math.abs(v) >= 10 ** (1 - decimals) || v === 0 ? v.toFixed(decimals) : v.toPrecision(2));
+export const small = (v: number, decimals: number): string => (Math.abs(v) >= 10 ** (1 - decimals) || v === 0 ? v.toFixed(decimals) : v.toPrecision(2));
 /** '2.85M', or for a tiny model '37.4K' / '812' (not '0.00M'). */
 export const paramCount = (n: number): string => (n >= 1e5 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n));
 const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);

@@ -463,8 +463,8 @@ export function teacherSizeSpec(data: ReportData, points: readonly TeacherSizePo
         tooltip: [
           { field: 'series', title: 'pipeline' },
           { field: 'teacher' },
-          { field: 'x', title: 'teacher params (M)', format: '.2f' },
-          { field: 'params', title: 'params (M)', format: '.2f' },
+          { field: 'teacherParams', title: 'teacher params' },
+          { field: 'studentParams', title: 'params' },
           { field: 'y', title: 'GLUE', format: '.2f' },
           { field: 'ofTeacher', title: "% of teacher's GLUE", format: '.1f' },
           { field: 'ofLargestTeacher', title: "% of largest teacher's GLUE", format: '.1f' },
@@ -494,7 +494,10 @@ export function teacherSizeSpec(data: ReportData, points: readonly TeacherSizePo
       ],
     },
     background: 'white',
-    data: { values: points },
+    // the parameter counts as the tables write them ('37.4K', '2.85M'), not '0.04' (M) for a tiny model
+    data: {
+      values: points.map((p) => ({ ...p, teacherParams: paramCount(Math.round(p.x * 1e6)), studentParams: paramCount(Math.round(p.params * 1e6)) })),
+    },
     facet: {
       row: {
         field: 'tasks',

@@ -542,6 +542,35 @@ describe('report rows', () => {
     }
   });
 
+  it("prints a tiny model's size and latency in the charts' tooltips as the table's columns do, not 0.00", () => {
+    const tiny = buildReport([
+      fakePoint({ model: 'tiny', label: 'baseline', bytes: 41_000, glue: 0.6, p50: 0.0042 }, 1),
+      fakePoint(
+        { model: 'tiny', label: 'int8', bytes: 12_000, glue: 0.59, speedup: 1.5, p50: 0.0028, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
+        2,
+      ),
+    ]);
+    const { header, rows } = displayTable(tiny);
+    const cell = (label: string, column: string) => rows[tiny.rows.findIndex((r) => r.label === label)]![header.indexOf(column)]!;
+    for (const [kind, column] of [
+      ['bytes', 'weights MB'],
+      ['latency', 'p50 ms'],
+    ] as const) {
+      const spec = chartSpec(tiny, kind) as unknown as {
+        data: { values: Array<{ label: string; xText: string }> };
+        spec: { layer: Array<{ mark: { type: string }; encoding: { tooltip?: Array<{ field: string; format?: string }> } }> };
+      };
+      const tooltip = spec.spec.layer.find((l) => l.mark.type === 'point')!.encoding.tooltip!;
+      const x = tooltip.find((t) => t.field === 'x' || t.field === 'xText')!;
+      expect(x).toEqual({ field: 'xText', title: kind === 'bytes' ? 'weights (MB)' : 'p50 latency (ms)' });
+      // the baseline's x is the table's measured value (a variant's latency is its baseline's p50 over its speed-up)
+      expect(spec.data.values.find((v) => v.label === 'baseline')!.xText).toBe(cell('baseline', column));
+    }
+    expect(cell('baseline', 'weights MB')).toBe('0.041');
+    expect(chartPoints(tiny, 'bytes').map((p) => p.xText)).toEqual(['0.041', '0.012']);
+    expect(chartPoints(tiny, 'latency').find((p) => p.label === 'baseline')!.xText).toBe('0.0042');
+  });
+
   it('charts every scored point with its front order', () => {
     const pts = chartPoints(data, 'bytes');
     expect(pts).toHaveLength(7); // 'broken' has no GLUE score

@@ -48,6 +48,24 @@ describe('teacher-size points', () => {
     expect(p.at(-1)).toMatchObject({ kind: 'teacher', params: 11, tasks: 'SST-2' });
   });
 
+  it("gives a tiny teacher's and student's parameters in the chart's tooltip as the tables do ('11.0K'), not 0.01 (M)", () => {
+    // params = bytes / 4: teachers of 11K and 10K parameters, students of 500
+    const tiny = teacherSizeList().map((f) => ({ ...f, bytes: f.bytes / 1000 }));
+    const spec = teacherSizeSpec(dataOf(tiny)) as unknown as {
+      data: { values: Array<{ kind: string; teacher: string; series: string; teacherParams: string; studentParams: string }> };
+      spec: { layer: Array<{ mark: { type: string }; encoding: { tooltip?: Array<{ field: string; title?: string; format?: string }> } }> };
+    };
+    const tooltip = spec.spec.layer.find((l) => l.mark.type === 'point')!.encoding.tooltip!;
+    expect(tooltip.filter((t) => /params/.test(t.title ?? ''))).toEqual([
+      { field: 'teacherParams', title: 'teacher params' },
+      { field: 'studentParams', title: 'params' },
+    ]);
+    const point = spec.data.values.find((v) => v.kind === 'student' && v.series === 'L1H128+kd' && v.teacher === 'teacher-L4H256')!;
+    expect([point.teacherParams, point.studentParams]).toEqual(['11.0K', '500']);
+    const table = teacherSizeTables(dataOf(tiny))[0]!;
+    expect(table.header).toContain('teacher-L4H256 (11.0K, 73.40)');
+  });
+
   it('is empty (nothing to draw) with fewer than two teachers or no distill step', () => {
     expect(teacherSizePoints(dataOf(teacherSizeList().filter((f) => f.model === 'teacher-L2H256')))).toEqual([]);
     expect(teacherSizePoints(buildReport(posterPoints()))).toEqual([]);
