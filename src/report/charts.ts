@@ -35,11 +35,11 @@ const AXES: Record<ChartKind, { title: string; x: string; decimals: number }> = 
   latency: { title: 'GLUE score vs latency', x: 'p50 latency (ms)', decimals: 2 },
 };
 
-/** The chart's points: every row with a GLUE score. */
+/** The chart's points: every row with a GLUE score over all the tasks its sweep planned (ReportRow.missingTasks). */
 export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
   const x = (r: ReportRow) => (kind === 'bytes' ? r.bytes / 1e6 : r.latencyMs);
   const front = (r: ReportRow) => (kind === 'bytes' ? r.frontBytes : r.frontLatency);
-  const rows = data.rows.filter((r) => r.glue !== null);
+  const rows = data.rows.filter((r) => r.glue !== null && r.missingTasks.length === 0);
   const points = rows.map((r) => ({
     model: r.group,
     label: r.label,
@@ -68,8 +68,15 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
         ]
       : ['weights: bytes of all initializers', "filled: on the Pareto front of its model's variants in its sweep (nothing else is both smaller and better)"];
   // a model with no scored point has no panel (and a chart of none only its title): say so, not leave it out unsaid
-  const unscored = [...new Set(data.rows.map((r) => r.group))].filter((g) => !data.rows.some((r) => r.group === g && r.glue !== null));
+  const unscored = [...new Set(data.rows.map((r) => r.group))].filter(
+    (g) => !data.rows.some((r) => r.group === g && r.glue !== null && r.missingTasks.length === 0),
+  );
   if (unscored.length > 0) subtitle.push(`no scored point (no GLUE score, so no panel): ${unscored.join(', ')}`);
+  const partial = data.rows.filter((r) => r.glue !== null && r.missingTasks.length > 0);
+  if (partial.length > 0)
+    subtitle.push(
+      `left out (GLUE over fewer tasks than planned): ${partial.map((r) => `${r.group} · ${r.label} (no ${r.missingTasks.join(', ')})`).join('; ')}`,
+    );
   const points = chartPoints(data, kind);
   // the chart's legend for its one shape besides the circle, as 'filled:' is for the front
   if (points.some((p) => p.stale))

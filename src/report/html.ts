@@ -10,6 +10,7 @@ import {
   displayTable,
   glueAggregationNote,
   glueTaskMismatchNote,
+  missingTasksNote,
   machinesLine,
   missingBaselineNote,
   nonPositiveBaselineNote,
@@ -69,6 +70,7 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
   const nonPositive = nonPositiveBaselineNote(data);
   const missing = missingBaselineNote(data);
   const mismatch = glueTaskMismatchNote(data);
+  const missingTasks = missingTasksNote(data);
   const aggregation = glueAggregationNote(data);
   const undefinedGlue = undefinedGlueNote(data);
   const shared = sharedTimingNote(data);
@@ -122,7 +124,7 @@ ${body}
 baseline's latency over the variant's, measured in the same run with interleaved repetitions (geometric mean over the bench
 shapes). p50 ms: as measured at the first bench shape (${escapeHtml(describeLatencyShapes(data.rows))}). A variant is on a front when no other variant of its model is both smaller (or faster) and better.</p>
 <p class="note">${escapeHtml(SIZE_NOTE)}</p>
-${undefinedGlue ? `<p class="note">${escapeHtml(undefinedGlue)}</p>\n` : ''}${aggregation ? `<p class="note">${escapeHtml(aggregation)}</p>\n` : ''}${missing ? `<p class="note">${escapeHtml(missing)}</p>\n` : ''}${nonPositive ? `<p class="note">${escapeHtml(nonPositive)}</p>\n` : ''}${mismatch ? `<p class="note">${escapeHtml(mismatch)}</p>\n` : ''}${shared ? `<p class="note">${escapeHtml(shared)}</p>\n` : ''}${stale ? `<p class="note">${escapeHtml(stale)}</p>\n` : ''}${staleBaseline ? `<p class="note">${escapeHtml(staleBaseline)}</p>\n` : ''}${data.failed.length > 0 ? `<p class="note">Failed (not in the table; a rerun of the sweep retries them):</p>\n<ul class="note">${data.failed.map((f) => `<li>${escapeHtml(`${f.model} · ${f.label}: ${f.error}`)}</li>`).join('')}</ul>\n` : ''}${unfinished ? `<p class="note">${escapeHtml(unfinished)}</p>\n` : ''}${once ? `<p class="note">${escapeHtml(once)}</p>\n` : ''}${moved ? `<p class="note">${escapeHtml(moved)}</p>\n` : ''}<script type="application/json" id="report-data">${json}</script>
+${undefinedGlue ? `<p class="note">${escapeHtml(undefinedGlue)}</p>\n` : ''}${aggregation ? `<p class="note">${escapeHtml(aggregation)}</p>\n` : ''}${missing ? `<p class="note">${escapeHtml(missing)}</p>\n` : ''}${nonPositive ? `<p class="note">${escapeHtml(nonPositive)}</p>\n` : ''}${mismatch ? `<p class="note">${escapeHtml(mismatch)}</p>\n` : ''}${missingTasks ? `<p class="note">${escapeHtml(missingTasks)}</p>\n` : ''}${shared ? `<p class="note">${escapeHtml(shared)}</p>\n` : ''}${stale ? `<p class="note">${escapeHtml(stale)}</p>\n` : ''}${staleBaseline ? `<p class="note">${escapeHtml(staleBaseline)}</p>\n` : ''}${data.failed.length > 0 ? `<p class="note">Failed (not in the table; a rerun of the sweep retries them):</p>\n<ul class="note">${data.failed.map((f) => `<li>${escapeHtml(`${f.model} · ${f.label}: ${f.error}`)}</li>`).join('')}</ul>\n` : ''}${unfinished ? `<p class="note">${escapeHtml(unfinished)}</p>\n` : ''}${once ? `<p class="note">${escapeHtml(once)}</p>\n` : ''}${moved ? `<p class="note">${escapeHtml(moved)}</p>\n` : ''}<script type="application/json" id="report-data">${json}</script>
 </body>
 </html>
 `;

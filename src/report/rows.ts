@@ -96,6 +96,12 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * of the original; null otherwise.
    */
   glueTaskMismatch: { tasks: string[]; baseline: string[] } | null;
+  /**
+   * The tasks its sweep planned for it that its GLUE score does not average (a partial or hand-edited result), sorted;
+   * empty when it averages them all or has no GLUE score (`glue` null, said as such). Such a row is on no Pareto front and dominates none, and the Pareto charts leave
+   * it out: its score is a mean over fewer tasks than its model's other variants', and does not compare with theirs.
+   */
+  missingTasks: string[];
   frontBytes: boolean;
   frontLatency: boolean;
   /**
@@ -196,13 +202,15 @@ export function describeSteps(steps: readonly PassStep[]): string {
   return steps.map((s) => [s.pass, ...Object.entries(s.settings).map(([k, v]) => `${k}=${labelValue(v)}`)].join(' ')).join('; ');
 }
 
+/** The score a front ranks: none (NaN: off the fronts, dominating none) for a row scored on fewer tasks than planned. */
+const frontScore = (r: ReportRow): number => (r.missingTasks.length > 0 ? NaN : (r.glue ?? NaN));
 const byGlueVsBytes: Objective<ReportRow>[] = [
   { value: (r) => r.bytes, direction: 'min' },
-  { value: (r) => r.glue ?? NaN, direction: 'max' },
+  { value: frontScore, direction: 'max' },
 ];
 const byGlueVsLatency: Objective<ReportRow>[] = [
   { value: (r) => r.latencyMs, direction: 'min' },
-  { value: (r) => r.glue ?? NaN, direction: 'max' },
+  { value: frontScore, direction: 'max' },
 ];
 
 /**
@@ -295,6 +303,27 @@ export function glueTasks(r: Pick<PointResult, 'eval'>): string[] {
 }
 
 /**
+ * The planned tasks (a stored point's `tasks`) that a GLUE score over them would average and its result's does not
+ * (glueTasks), sorted: AX never, WNLI only when the result counts it; empty when the result has them all.
+ */
+export function missingGlueTasks(p: Pick<StoredPoint, 'tasks' | 'result'>): string[] {
+  const scored = new Set(glueTasks(p.result));
+  const out = new Set<string>();
+  for (const name of p.tasks ?? []) {
+    let task: TaskDefinition | undefined;
+    try {
+      task = getTask(name);
+    } catch {
+      task = undefined; // (a group, a task since renamed: no claim about it)
+    }
+    if (!task || task.scoreGroup === null) continue;
+    if (task.scoreGroup === 'WNLI' && p.result.eval.glueScoreIncludesWnli !== true) continue;
+    if (!scored.has(task.name)) out.add(task.name);
+  }
+  return [...out].sort();
+}
+
+/**
  * Rows for `points`, ordered by model, baseline first, then by label. `stale`: by key, what changed in the code since
  * the points among them computed by other code were (`staleChanges`; a point not in it is current). `reads`: by key,
  * the data each point read (`dataRead` of its stored plan; a point not in it is taken to read what any other does).
@@ -375,6 +404,7 @@ export function buildReport(
       glueIncludesWnli: r.eval.glueScoreIncludesWnli === true,
       glueOfOriginal,
       glueTaskMismatch,
+      missingTasks: r.glue === null ? [] : missingGlueTasks(p),
       frontBytes: false,
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,

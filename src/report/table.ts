@@ -148,6 +148,17 @@ export function glueTaskMismatchNote(data: ReportData): string | null {
 }
 
 /**
+ * Which rows the Pareto fronts and charts leave out because their GLUE score averages fewer tasks than their sweep
+ * planned (ReportRow.missingTasks); null when none does.
+ */
+export function missingTasksNote(data: Pick<ReportData, 'rows'>): string | null {
+  const rows = data.rows.filter((r) => r.missingTasks.length > 0);
+  if (rows.length === 0) return null;
+  const named = rows.map((r) => `${r.group} · ${r.label} (no ${r.missingTasks.join(', ')} score)`);
+  return `Not on the Pareto fronts nor in the charts (nor the teacher-size tables): ${named.join('; ')}: a result without a task its sweep planned (a partial or edited result) has a GLUE score over fewer tasks than its model's other variants, which does not compare with theirs; compare the task metrics.`;
+}
+
+/**
  * How the GLUE column is made, when a row's score is over several tasks or counts WNLI (of which readers compare with
  * numbers that leave it out); null when every row is scored on one task without WNLI.
  */
@@ -269,6 +280,8 @@ export function toMarkdown(data: ReportData): string {
   if (nonPositive) lines.push('', nonPositive);
   const mismatch = glueTaskMismatchNote(data);
   if (mismatch) lines.push('', mismatch);
+  const missingTasks = missingTasksNote(data);
+  if (missingTasks) lines.push('', missingTasks);
   const machines = machinesLine(data);
   if (machines) lines.push('', machines);
   const shared = sharedTimingNote(data);

@@ -273,7 +273,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const recipes = new Map<string, { label: string; steps: ReturnType<typeof recipeSteps> }>();
   const teachers = new Map<string, ReportRow>();
   for (const r of data.rows) {
-    if (r.isBaseline || r.glue === null || !Number.isFinite(r.glue)) continue;
+    if (r.isBaseline || r.glue === null || !Number.isFinite(r.glue) || r.missingTasks.length > 0) continue;
     const setting = distillTeacher(r);
     if (setting === undefined) continue;
     // the teacher the sweep trained from, by its hash; by the setting only for a point whose stored plan does not say

@@ -432,6 +432,42 @@ describe('report rows', () => {
     expect(toMarkdown(buildReport([point('baseline', 0.8, 0.4, 1), point('full', 0.78, 0.38, 2)]))).not.toContain('% of original is -');
   });
 
+  it('leaves a row scored on fewer tasks than its sweep planned out of the Pareto fronts and charts, saying so', async () => {
+    /** A point planned on SST-2 and STS-B, with the STS-B score when it has one (else scored on SST-2 alone). */
+    const point = (label: string, bytes: number, sst2: number, stsb: number | null, i: number) => {
+      const p = fakePoint({ model: 'm', label, bytes, glue: sst2, speedup: 4e7 / bytes }, i);
+      p.tasks = ['SST-2', 'STS-B', 'AX']; // AX is no part of a GLUE score: never missing
+      if (stsb !== null) {
+        p.result.eval.tasks['STS-B'] = { metrics: { pearson: stsb, spearmanr: stsb }, examples: 100, seconds: 1 };
+        p.result.glue = p.result.eval.glueScore = (sst2 + stsb) / 2;
+      }
+      return p;
+    };
+    // 'partial' (0.79, SST-2 alone) is smaller and faster than 'full' and would dominate it, and every other variant
+    const data = buildReport([point('baseline', 4e7, 0.8, 0.4, 1), point('full', 2e7, 0.78, 0.38, 2), point('partial', 1e7, 0.79, null, 3)]);
+    const row = (label: string) => data.rows.find((r) => r.label === label)!;
+    expect(row('partial').missingTasks).toEqual(['STS-B']);
+    expect(row('full').missingTasks).toEqual([]);
+    expect(data.rows.map((r) => `${r.label} ${r.frontBytes} ${r.frontLatency}`)).toEqual(['baseline true true', 'full true true', 'partial false false']);
+    for (const kind of ['bytes', 'latency'] as const) {
+      expect(chartPoints(data, kind).map((p) => p.label)).toEqual(['baseline', 'full']);
+      const spec = chartSpec(data, kind) as unknown as { title: { subtitle: string[] } };
+      expect(spec.title.subtitle).toContain('left out (GLUE over fewer tasks than planned): m · partial (no STS-B)');
+    }
+    const note =
+      "Not on the Pareto fronts nor in the charts (nor the teacher-size tables): m · partial (no STS-B score): a result without a task its sweep planned (a partial or edited result) has a GLUE score over fewer tasks than its model's other variants, which does not compare with theirs; compare the task metrics.";
+    expect(toMarkdown(data).split('\n')).toContain(note);
+    expect(await writtenHtml(data, 'm.sqlite')).toContain(`<p class="note">${escapeHtml(note)}</p>`);
+    expect(JSON.parse(toJson(data)).rows.find((r: { label: string }) => r.label === 'partial')).toMatchObject({ missingTasks: ['STS-B'], frontBytes: false });
+    // a partial baseline is off the fronts too; its variants scored on every task rank among themselves
+    const partialBase = buildReport([point('baseline', 4e7, 0.8, null, 1), point('full', 2e7, 0.78, 0.38, 2), point('big', 3e7, 0.7, 0.3, 3)]);
+    expect(partialBase.rows.map((r) => `${r.label} ${r.frontBytes}`)).toEqual(['baseline false', 'big false', 'full true']);
+    // nothing missing: no note, nothing left out
+    const whole = buildReport([point('baseline', 4e7, 0.8, 0.4, 1), point('full', 2e7, 0.78, 0.38, 2)]);
+    expect(toMarkdown(whole)).not.toContain('Not on the Pareto fronts');
+    expect(JSON.stringify(chartSpec(whole, 'bytes'))).not.toContain('left out');
+  });
+
   it('formats metrics and escapes HTML', () => {
     expect(formatMetrics({ pearson: 0.1735, spearmanr: 0.178 })).toBe('Pearson 17.35 / Spearman 17.80');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
