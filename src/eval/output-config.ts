@@ -305,8 +305,11 @@ function writeTask(out: Record<string, unknown>, { task, outputToLabel }: FineTu
   const given = out.id2label && typeof out.id2label === 'object' && !Array.isArray(out.id2label) ? (out.id2label as Record<string, unknown>) : {};
   let names: string[];
   if (task.regression) {
+    // one rule for every 1-output head written (a distilled student given its teacher's id2label, a new one of
+    // --new-head): transformers' name LABEL_0, as a config of num_labels 1 gets, unless the source names its score
+    // ('similarity'); a generic name ('0', 'LABEL_0') is no name
     const only = Object.keys(given).length === 1 ? given['0'] : undefined;
-    names = [typeof only === 'string' ? only : 'LABEL_0'];
+    names = [typeof only === 'string' && !isGenericLabel(only) ? only : 'LABEL_0'];
     out.problem_type = 'regression';
   } else {
     names = outputToLabel.map((label, j) => {

@@ -241,6 +241,21 @@ describe('outputModelConfig', () => {
     // no task (general distillation): no finetuning_task
     expect(outputModelConfig(source, model, { fineTuned: null }).config).not.toHaveProperty('finetuning_task');
   });
+
+  it("a regression head is written as transformers names a 1-label head (LABEL_0), whether the source's id2label is generic ('0', as a teacher's may be) or absent (a new head); a named score stays", () => {
+    const model = tinyBert({ numLabels: 1 });
+    const stsb = getTask('STS-B');
+    const written = (source: Record<string, unknown>) => {
+      const { config } = outputModelConfig(source, model, { fineTuned: { task: stsb, outputToLabel: [0] } });
+      return { id2label: config.id2label, label2id: config.label2id, num_labels: config.num_labels, problem_type: config.problem_type };
+    };
+    const transformers = { id2label: { 0: 'LABEL_0' }, label2id: { LABEL_0: 0 }, num_labels: 1, problem_type: 'regression' };
+    // /work/shared/teachers/stsb-L4H256's config.json: what distill copied to its students
+    expect(written({ id2label: { 0: '0' }, label2id: { 0: 0 }, num_labels: 1, problem_type: 'regression' })).toEqual(transformers);
+    expect(written({ id2label: { 0: 'label_0' }, label2id: { label_0: 0 } })).toEqual(transformers);
+    expect(written({})).toEqual(transformers); // train --new-head drops the old head's labels
+    expect(written({ id2label: { 0: 'similarity' } })).toEqual({ ...transformers, id2label: { 0: 'similarity' }, label2id: { similarity: 0 } });
+  });
 });
 
 describe.skipIf(!hasGlue || !existsSync(join(GLUE_DIR, 'MRPC', 'train.tsv')))('a trained model (needs ../shared/glue)', () => {
