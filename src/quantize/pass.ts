@@ -399,6 +399,26 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
   return { targets, stored };
 }
 
+/**
+ * Whether quantize with options `o` plans every weight it targets in a model of structure `s` stored quantized, so
+ * that a quantize step after it finds nothing to quantize ('every weight is already quantized'): int8, int8-group,
+ * int8-static and int4-block with embeddings on a model without a fused Attention (int8-static and int4-block keep
+ * one float). False where it cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
+ */
+export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions): boolean {
+  const targets = quantizationTargets(s);
+  let plan: Plan;
+  try {
+    if (o.mode.kind === 'int8' || o.mode.kind === 'int8-group') plan = planDynamic(targets, s, o, []);
+    else if (o.mode.kind === 'int8-static') plan = planStatic(targets, o);
+    else if (o.mode.kind === 'int4-block') plan = planInt4(targets, o, o.mode.blockSize);
+    else return false;
+  } catch {
+    return false;
+  }
+  return targets.length > 0 && targets.every((t) => plan.get(t.id) !== undefined && plan.get(t.id)!.format !== 'float');
+}
+
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
 export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
   const { targets, stored } = checkStorage(model, s, o);

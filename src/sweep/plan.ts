@@ -49,6 +49,8 @@ import { parseHeadList } from '../prune/settings.ts';
 import { bilstmIntermediateRefusal, type DistillSettings } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
+import { quantizesEveryTarget } from '../quantize/pass.ts';
+import { modeName, type QuantizeOptions } from '../quantize/settings.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -899,6 +901,13 @@ interface SoFar {
    * float16, which the passes that rewrite float weights refuse).
    */
   read?: { graph: Model; structure: BertStructure };
+  /**
+   * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
+   * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
+   * refused in the sweep file, on any model): that step's mode, which a quantize step right after it finds nothing to
+   * quantize after.
+   */
+  quantizedAll?: string;
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
@@ -932,12 +941,17 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
     pass.recurrent.check(options, sofar.recurrent.read?.graph);
     return { ...UNKNOWN, recurrent: { read: undefined, int8: true } };
   }
+  // (after a quantize step that stored every weight quantized: quantize's own refusal when the point runs)
+  if (sofar.quantizedAll !== undefined && s.pass === 'quantize')
+    throw new SettingsError(`quantize: every weight is already quantized (by quantize ${sofar.quantizedAll} before it): quantize the float model instead`);
   // (on the model as read: what the pass refuses in it, as the point would before any work)
   if (sofar.read) pass.checkModel?.(sofar.read.graph, sofar.read.structure, pass.options(pass.check(s.settings)));
-  if (sofar.layers === undefined) return { layers: undefined, heads: undefined };
+  const options = s.pass === 'quantize' && sofar.read ? (pass.options(pass.check(s.settings)) as QuantizeOptions) : undefined;
+  const quantizedAll = options && quantizesEveryTarget(sofar.read!.structure, options) ? { quantizedAll: modeName(options.mode) } : {};
+  if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
-    return { layers: on.shape?.numLayers, heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined };
+    return { layers: on.shape?.numLayers, heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined, ...quantizedAll };
   } catch {
     return UNKNOWN;
   }

@@ -396,12 +396,23 @@ const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Whether a quantize step stores every weight quantize targets in integers, the word table included: an int8 (dynamic,
- * grouped or static) or int4-block mode with embeddings (mixed may keep layers float; float16 stores float).
+ * Whether a quantize step stores the word table in integers, on any model: every mode but mixed and float16, with
+ * embeddings (what factorize-embeddings reads).
+ */
+function quantizesWordTable(step: PassStep): boolean {
+  const settings = getPass(step.pass).check(step.settings);
+  return ['int8', 'int8-group', 'int4-block', 'int8-static'].includes(parseMode(settings.mode).kind) && settings.embeddings === true;
+}
+
+/**
+ * Whether a quantize step stores every weight quantize targets in integers on any model, the word table included: a
+ * dynamic int8 mode with embeddings (its QAttention quantizes a fused Attention too). int4-block and int8-static keep a
+ * fused Attention's weight float (an ORT-fused model), which a later quantize quantizes: the plan judges those on the
+ * model it reads (sweep/plan.ts, quantizesEveryTarget); mixed may keep layers float, float16 stores float.
  */
 function quantizesAll(step: PassStep): boolean {
   const settings = getPass(step.pass).check(step.settings);
-  return ['int8', 'int8-group', 'int4-block', 'int8-static'].includes(parseMode(settings.mode).kind) && settings.embeddings === true;
+  return ['int8', 'int8-group'].includes(parseMode(settings.mode).kind) && settings.embeddings === true;
 }
 
 /**
@@ -414,7 +425,8 @@ function quantizedBefore(steps: readonly PassStep[], index: number): number | un
   if (!Object.hasOwn(FLOAT_WEIGHT_PASSES, pass)) return undefined;
   // (factorize-embeddings reads only the word table, which quantize keeps float with embeddings: false)
   const q = steps.findIndex(
-    (s, i) => i < index && s.pass === 'quantize' && (pass === 'factorize-embeddings' ? quantizesAll(s) : !['mixed', 'float16'].includes(quantizeMode(s).kind)),
+    (s, i) =>
+      i < index && s.pass === 'quantize' && (pass === 'factorize-embeddings' ? quantizesWordTable(s) : !['mixed', 'float16'].includes(quantizeMode(s).kind)),
   );
   return q < 0 ? undefined : q;
 }

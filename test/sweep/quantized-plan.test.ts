@@ -15,6 +15,9 @@ import { tinyBert } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
 
 let root: string;
 beforeAll(async () => {
@@ -83,5 +86,55 @@ describe("a sweep's plan asks each pass about a model stored quantized or in flo
       expect(await on('fp16', [s])).toBeUndefined();
       expect(await on('tiny', [s])).toBeUndefined();
     }
+  });
+});
+
+describe('a quantize step after one that stored every weight quantized', () => {
+  let fusedRoot: string;
+  beforeAll(async () => {
+    fusedRoot = mkdtempSync(join(tmpdir(), 'quantized-plan-fused-'));
+    writeModelFolder(join(fusedRoot, 'models', 'tiny'), tinyBert());
+    writeGlueTask(join(fusedRoot, 'glue'), 'SST-2', 8, ['train', 'dev']);
+    // an ORT-fused model (Attention nodes), whose fused weight int8-static and int4-block keep float
+    const input = join(fusedRoot, 'models', 'tiny', 'model.onnx');
+    writeModelFolder(join(fusedRoot, 'models', 'fused'), tinyBert());
+    await compressFile({ input, output: join(fusedRoot, 'models', 'fused', 'model.onnx'), steps: [step('optimize', { rewrites: 'attention' })] });
+  });
+  afterAll(() => rmSync(fusedRoot, { recursive: true, force: true }));
+  /** planRefusal's line, of a sweep calibrated on SST-2 (int8-static measures the model). */
+  const plan = async (model: string, steps: unknown[]): Promise<string | undefined> => {
+    const file = join(fusedRoot, 'q.yaml');
+    const spec = parseSweep({ name: 'q', models: [{ path: `models/${model}`, tasks: ['SST-2'] }], pipelines: [{ name: 'p', steps }] }, file, 'q.yaml');
+    try {
+      await planSweep(spec, { glueDir: join(fusedRoot, 'glue'), workDir: join(fusedRoot, 'work') });
+      return undefined;
+    } catch (e) {
+      expect(e).toBeInstanceOf(SettingsError);
+      return (e as Error).message;
+    }
+  };
+  const twice = (first: string) => [step('quantize', { mode: first }), step('quantize', { mode: 'int8' })];
+
+  it('is refused by the plan where the first left no weight float on the model read (int8-static, int4-block on an unfused model), in quantize words', async () => {
+    for (const first of ['int8-static', 'int4-block:16']) {
+      expect(await plan('tiny', twice(first)), first).toBe(
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 2 (quantize): quantize: every weight is already quantized (by quantize ${first} before it): quantize the float model instead`,
+      );
+    }
+    // int8-static stores the word table int8 on any model: factorize-embeddings after it is refused in the sweep file
+    await expect(plan('tiny', [step('quantize', { mode: 'int8-static' }), step('factorize-embeddings', { rank: 4 })])).rejects.toThrow(
+      /steps\[1\]: factorize-embeddings cannot follow quantize \(steps\[0\]\)/,
+    );
+    // the word table kept float by the first: the second quantizes it
+    expect(await plan('tiny', [step('quantize', { mode: 'int4-block:16', embeddings: false }), step('quantize', { mode: 'int8' })])).toBeUndefined();
+  });
+
+  it('plans where the first kept a fused Attention float, which the second quantizes (as compress does)', async () => {
+    expect(await plan('fused', twice('int4-block:16'))).toBeUndefined();
+    expect(await plan('fused', twice('int8-static'))).toBeUndefined();
+    const input = join(fusedRoot, 'models', 'fused', 'model.onnx');
+    const once = join(fusedRoot, 'out', 'int4', 'model.onnx');
+    await compressFile({ input, output: once, steps: [step('quantize', { mode: 'int4-block:16' })] });
+    await compressFile({ input: once, output: join(fusedRoot, 'out', 'int4-int8', 'model.onnx'), steps: [step('quantize', { mode: 'int8' })] });
   });
 });
