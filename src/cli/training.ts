@@ -11,6 +11,7 @@ import { SettingsError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
+import { floatFolderFile } from '../eval/model-files.ts';
 import { checkThreads } from '../runtime/threads.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
@@ -286,6 +287,12 @@ export async function runTrainingCommand(
 ): Promise<number> {
   const lib = await loadTrainingLibrary();
   const output = a.output!;
+  // (a transformers.js folder as teacher or student: its float onnx/model.onnx, whichever dtype its config.json names)
+  for (const path of [options.teacher, options.student]) {
+    const onnx = path && existsSync(path) ? locateModel(path).onnx : undefined;
+    const read = onnx ? floatFolderFile(path!, onnx) : undefined;
+    if (read && !a.json) out(`read ${onnx} ${read}`);
+  }
   const settings = settingsOf(a);
   const progress = createTrainingProgress();
   const controller = new AbortController();
