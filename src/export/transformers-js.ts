@@ -30,7 +30,7 @@ import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkOutputFolder, fileSystemError } from '../destination.ts';
-import { SettingsError, namingUserPaths } from '../errors.ts';
+import { SettingsError, fsReason, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import { bpeFiles, bpeTokenizerJson, readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
@@ -394,42 +394,53 @@ function checkFolderFree(output: string, label: string): boolean {
   if (!existsSync(abs)) return false;
   if (!statSync(abs).isDirectory()) throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
   if (!readdirSync(abs).length) return false;
-  if (writtenFolder(abs)) return true;
-  throw new SettingsError(`${label}: the folder ${output} is not empty; give a new or empty folder`);
+  const foreign = notWritten(abs);
+  if (foreign === undefined) return true;
+  throw new SettingsError(
+    `${label}: the folder ${output} is not empty and not a transformers.js folder compress wrote (${foreign}); give a new or empty folder`,
+  );
 }
 
 /** A transformers.js model file name: `model.onnx`, `model_quantized.onnx`, `model_fp16.onnx`… */
 const MODEL_FILE_NAME = /^model(_[A-Za-z0-9]+)?\.onnx$/;
 
 /**
- * Whether `dir` is a transformers.js folder this tool wrote and nothing else: config.json and tokenizer files, and
- * `onnx/` holding model files, each with its lineage sidecar (bert-compress's, recording the file as written at
- * `onnx/<name>` with the sha256 it still has) and the external data file that lineage names; nothing more (a file
- * or folder of the user's there makes it another folder, refused).
+ * Why `dir` is not a transformers.js folder this tool wrote and nothing else, or undefined when it is one: config.json
+ * and tokenizer files, and `onnx/` holding model files, each with its lineage sidecar (bert-compress's, recording the
+ * file as written at `onnx/<name>` with the sha256 it still has) and the external data file that lineage names;
+ * nothing more (a file or folder of the user's there makes it another folder, refused).
  */
-function writtenFolder(dir: string): boolean {
+function notWritten(dir: string): string | undefined {
   try {
-    const top = readdirSync(dir);
     const regular = (path: string): boolean => lstatSync(path).isFile();
-    if (!top.every((f) => (f === 'onnx' ? lstatSync(join(dir, f)).isDirectory() : MODEL_SIDE_FILES.includes(f) && regular(join(dir, f))))) return false;
-    if (!top.includes('onnx')) return false;
+    for (const f of readdirSync(dir)) {
+      if (f === 'onnx' ? !lstatSync(join(dir, f)).isDirectory() : !MODEL_SIDE_FILES.includes(f) || !regular(join(dir, f))) return `${f} is none of its files`;
+    }
     const onnxDir = join(dir, 'onnx');
+    if (!existsSync(onnxDir)) return 'no onnx/ folder';
     const files = readdirSync(onnxDir);
     const models = files.filter((f) => MODEL_FILE_NAME.test(f));
-    if (!models.length) return false;
+    if (!models.length) return 'no model file in onnx/';
     const expected = new Set<string>();
     for (const m of models) {
-      const lineage = readJsonObject(join(onnxDir, `${m}.json`)) as Partial<Lineage>;
+      let lineage: Partial<Lineage>;
+      try {
+        lineage = readJsonObject(join(onnxDir, `${m}.json`)) as Partial<Lineage>;
+      } catch {
+        return `onnx/${m} has no lineage of compress beside it`;
+      }
       const written = lineage.output;
-      if (lineage.tool?.name !== 'bert-compress' || typeof written?.path !== 'string' || typeof written.sha256 !== 'string') return false;
-      if (basename(written.path) !== m || basename(dirname(written.path)) !== 'onnx') return false;
-      if (!regular(join(onnxDir, m)) || sha256FileSync(join(onnxDir, m)) !== written.sha256) return false;
+      if (lineage.tool?.name !== 'bert-compress' || typeof written?.path !== 'string' || typeof written.sha256 !== 'string')
+        return `onnx/${m}.json is not a lineage of compress`;
+      if (basename(written.path) !== m || basename(dirname(written.path)) !== 'onnx') return `onnx/${m}.json is the lineage of ${written.path}`;
+      if (!regular(join(onnxDir, m)) || sha256FileSync(join(onnxDir, m)) !== written.sha256) return `onnx/${m} changed since compress wrote it`;
       expected.add(m).add(`${m}.json`);
       if (typeof written.dataFile === 'string') expected.add(basename(written.dataFile));
     }
-    return files.every((f) => expected.has(f) && regular(join(onnxDir, f)));
-  } catch {
-    return false; // (unreadable, or a sidecar that is not a lineage: not ours)
+    const other = files.find((f) => !expected.has(f) || !regular(join(onnxDir, f)));
+    return other === undefined ? undefined : `onnx/${other} is none of its files`;
+  } catch (e) {
+    return fsReason(e); // (unreadable: not one to replace)
   }
 }
 

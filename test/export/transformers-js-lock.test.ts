@@ -49,7 +49,9 @@ describe('--format transformers.js beside another run writing the same folder', 
     );
     const error = await running;
     expect(error).toBeInstanceOf(SettingsError);
-    expect((error as Error).message).toBe(`-o ${out}: the folder ${out} is not empty; give a new or empty folder`);
+    expect((error as Error).message).toBe(
+      `-o ${out}: the folder ${out} is not empty and not a transformers.js folder compress wrote (model.onnx is none of its files); give a new or empty folder`,
+    );
     expect(readdirSync(out).sort()).toEqual(readdirSync(src).sort());
     expect(readdirSync(dir).filter((f) => f.startsWith('.compress-') || f === OUTPUT_LOCK)).toEqual([]);
   }, 60_000);

@@ -2,7 +2,7 @@
  * `--format transformers.js -o DIR` writes over a folder it wrote before (each model file's lineage sidecar says
  * bert-compress wrote it there, with the sha256 it still has; nothing else in the folder), as an .onnx output is
  * written over its earlier self: the new folder replaces the old whole (no file of the old one left). A folder with
- * anything else (a file of the user's, a model file changed since) is refused as before, left as it was.
+ * anything else (a file of the user's, a model file changed since) is refused as before, saying which, left as it was.
  */
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,12 +39,16 @@ describe('--format transformers.js over its own earlier folder', () => {
     writeFileSync(join(out, 'notes.txt'), 'mine');
     const refused = compressToTransformersJs({ input, output: out, steps });
     await expect(refused).rejects.toThrow(SettingsError);
-    await expect(refused).rejects.toThrow(`-o ${out}: the folder ${out} is not empty; give a new or empty folder`);
+    await expect(refused).rejects.toThrow(
+      `-o ${out}: the folder ${out} is not empty and not a transformers.js folder compress wrote (notes.txt is none of its files); give a new or empty folder`,
+    );
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
     rmSync(join(out, 'notes.txt'));
     // a model file changed since it was written: not the file its lineage records
     appendFileSync(join(out, 'onnx', 'model.onnx'), Buffer.from([0]));
-    await expect(compressToTransformersJs({ input, output: out, steps })).rejects.toThrow(/is not empty; give a new or empty folder$/);
+    await expect(compressToTransformersJs({ input, output: out, steps })).rejects.toThrow(
+      /\(onnx\/model\.onnx changed since compress wrote it\); give a new or empty folder$/,
+    );
     expect(listed(out).sort()).toEqual(before);
   }, 60_000);
 });

@@ -230,7 +230,7 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHER, 'model.onnx')))('--format 
     const input = join(TEACHER, 'model.onnx');
     const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
     const msg = await refusalAsync(() => compressToTransformersJs({ input, output: full, steps }));
-    expect(msg).toMatch(/not empty; give a new or empty folder/);
+    expect(msg).toMatch(/not empty and not a transformers\.js folder compress wrote \(keep\.txt is none of its files\); give a new or empty folder$/);
     expect(readdirSync(full)).toEqual(['keep.txt']);
     expect(await refusalAsync(() => compressToTransformersJs({ input, output: join(full, 'keep.txt'), steps }))).toMatch(/is a file; .*-o is the folder/);
     expect(readdirSync(dir).filter((f) => f.startsWith('.compress-'))).toEqual([]);
