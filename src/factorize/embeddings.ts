@@ -54,7 +54,10 @@ export interface FactorizeEmbeddingsDetails {
   svdSeconds: number;
 }
 
-/** Checks that the word embedding of `s` can be factorized to `rank`; returns the table's [rows, cols]. */
+/**
+ * Checks that the word embedding of `s` can be factorized to `rank`, reading its dims and data type only (the pass's
+ * checkModel, which a sweep's plan asks before any point runs); returns the table's [rows, cols].
+ */
 export function checkFactorizable(model: Model, s: BertStructure, rank: number): [number, number] {
   const [rows, cols] = checkFactorizableTable(model, s);
   if (rank >= cols) {
@@ -162,11 +165,12 @@ export function factorizeWordEmbedding(
 
 export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
   ...FACTORIZE_EMBEDDINGS,
-  checkModel(model: Model, s: BertStructure): void {
-    checkFactorizableTable(model, s);
+  // (the table and the rank against its dims: a rank at or above its width, or one that would grow it)
+  checkModel(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions): void {
+    checkFactorizable(model, s, o.rank);
   },
   async run(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions, ctx: PassContext): Promise<PassResult> {
-    checkFactorizableTable(model, s);
+    checkFactorizable(model, s, o.rank);
     const before = modelSize(model);
     const weight = model.graph.initializers.get(s.embeddings.word.weight);
     const weighting = o.weighting ?? 'uniform';

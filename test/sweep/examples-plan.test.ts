@@ -1,7 +1,8 @@
 /**
  * Every sweep file of examples/ plans, as `compress sweep FILE --dry-run` does: its pipelines parse, and none is
  * refused on models of its models' depths (the rules that refuse two pipelines that are one point on a model read
- * its depth). The models are tiny stand-ins, at the paths the files name, of the shared teachers (4 and 2 layers)
+ * its depth). The models are tiny stand-ins, at the paths the files name, of the shared teachers (4 and 2 layers,
+ * hidden 256 as theirs: the plan checks factorize-embeddings' rank 64 against it)
  * and of those their npm run results:* scripts make first (out/teachers/L2H256-half and L1H256, out/tinybert-general).
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ const MODELS: Array<[string, number, boolean]> = [
 beforeAll(() => {
   // (each its own weights: one file named twice is refused)
   MODELS.forEach(([dir, numLayers, regression], seed) => {
-    const model = tinyBert({ numLayers, maxPositions: 128, numLabels: regression ? 1 : 2 }, { seed: seed + 1 });
+    const model = tinyBert({ numLayers, hiddenSize: 256, maxPositions: 128, numLabels: regression ? 1 : 2 }, { seed: seed + 1 });
     writeModelFolder(join(root, dir), model, { regression, maxLength: regression ? 128 : 64 });
   });
   writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
