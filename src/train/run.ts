@@ -921,7 +921,13 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     });
     examplesThisRun += result.examplesPerSecond * result.seconds;
     trainingSeconds += result.seconds;
-    if (i < phases.length - 1) current = bertStudent(canonicalBert(current.export(result.params)), current.description);
+    // (the next phase's student keeps this one's identity: its checkpoints name no path, as this phase's do not)
+    if (i < phases.length - 1)
+      current = bertStudent(
+        canonicalBert(current.export(result.params)),
+        current.description,
+        current.identity !== undefined ? { identity: current.identity } : {},
+      );
   }
   if (!result) throw new Error('no training phase ran');
   const loss = phases[phases.length - 1].loss;
