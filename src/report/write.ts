@@ -130,7 +130,8 @@ export function relocatedPlans(plans: ReadonlyMap<string, unknown>, storePath: s
       if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, relocate(x)]));
       return v;
     };
-    out.set(key, relocate(plan));
+    // (its PLAN_STORE_FILE is the store itself, there by definition: not a file the point read, so neither swapped nor counted)
+    out.set(key, Object.fromEntries(Object.entries(plan as object).map(([k, v]) => [k, k === PLAN_STORE_FILE ? v : relocate(v)])));
     const id = `${was}\0${move.from}`;
     const seen = moves.get(id) ?? { store: was as string, from: move.from, to: move.to, points: 0 };
     if (swapped > 0) seen.points++;

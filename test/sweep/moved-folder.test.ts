@@ -127,6 +127,24 @@ describe('a sweep folder moved', () => {
     expect(loadReport({ store }).relocated).toEqual([{ store: join(p, 'out', 's.sqlite'), from: p, to: q, points: 1 }]);
   });
 
+  it('is a store copied alone: its points compare the files where they were, and no note says they moved', async () => {
+    const p = join(t.root, 'o1');
+    mkdirSync(p);
+    cpSync(join(t.root, 'models', 'tiny-sst2'), join(p, 'model'), { recursive: true });
+    cpSync(t.glueDir, join(p, 'glue'), { recursive: true });
+    writeQuickSweep(p, 'alone', 'models: [{path: model, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    expect(await runSweep({ file: join(p, 'alone.yaml'), store: join(p, 'out', 's.sqlite') })).toMatchObject({ total: 1, ran: 1, failed: [] });
+    // the store file alone, under the same folder and file name elsewhere: none of the files its point read is there
+    const q = join(t.root, 'o2');
+    mkdirSync(join(q, 'out'), { recursive: true });
+    cpSync(join(p, 'out', 's.sqlite'), join(q, 'out', 's.sqlite'));
+    const store = join(q, 'out', 's.sqlite');
+    writeFileSync(join(p, 'glue', 'SST-2', 'dev.tsv'), 'sentence\tlabel\nthe film is good .\t1\n');
+    expect(changes(store)).toEqual([['baseline', `data changed: ${join(p, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`]]);
+    expect(loadReport({ store }).relocated).toBeUndefined();
+    expect(await renderReport(loadReport({ store }), 'md', store)).not.toContain('Store moved or copied');
+  });
+
   it('keeps a stale point in the moved folder: the rerun records where it found the files that point read too', async () => {
     const a = join(t.root, 's1');
     mkdirSync(a);
