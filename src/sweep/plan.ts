@@ -904,13 +904,16 @@ interface SoFar {
   /**
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
    * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
-   * refused in the sweep file, on any model): that step's mode, which a quantize step right after it finds nothing to
-   * quantize after.
+   * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
+   * that write no float weight: KEEPS_QUANTIZED) finds nothing to quantize after.
    */
   quantizedAll?: string;
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
+
+/** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
+const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']);
 
 /** A model read here from `file` (undefined: not read) as SoFar: its depth and heads, or a Distilled BiLSTM. */
 function modelSoFar(model: PlanModel | undefined, file: string): SoFar {
@@ -947,7 +950,13 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
   // (on the model as read: what the pass refuses in it, as the point would before any work)
   if (sofar.read) pass.checkModel?.(sofar.read.graph, sofar.read.structure, pass.options(pass.check(s.settings)));
   const options = s.pass === 'quantize' && sofar.read ? (pass.options(pass.check(s.settings)) as QuantizeOptions) : undefined;
-  const quantizedAll = options && quantizesEveryTarget(sofar.read!.structure, options) ? { quantizedAll: modeName(options.mode) } : {};
+  // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
+  const quantizedAll =
+    options && quantizesEveryTarget(sofar.read!.structure, options)
+      ? { quantizedAll: modeName(options.mode) }
+      : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
+        ? { quantizedAll: sofar.quantizedAll }
+        : {};
   if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });

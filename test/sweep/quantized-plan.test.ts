@@ -129,6 +129,18 @@ describe('a quantize step after one that stored every weight quantized', () => {
     expect(await plan('tiny', [step('quantize', { mode: 'int4-block:16', embeddings: false }), step('quantize', { mode: 'int8' })])).toBeUndefined();
   });
 
+  it('is refused by the plan after steps that add no float weight between them (drop-layers, optimize), as compress refuses it', async () => {
+    const input = join(fusedRoot, 'models', 'tiny', 'model.onnx');
+    for (const between of [step('drop-layers', { keep: '0' }), step('optimize', {})]) {
+      const steps = [step('quantize', { mode: 'int4-block:16' }), between, step('quantize', { mode: 'int8' })];
+      const output = join(fusedRoot, 'out', `q-${between.pass}-q`, 'model.onnx');
+      await expect(compressFile({ input, output, steps }), between.pass).rejects.toThrow(/quantize: every weight is already quantized/);
+      expect(await plan('tiny', steps), between.pass).toBe(
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize: every weight is already quantized (by quantize int4-block:16 before it): quantize the float model instead`,
+      );
+    }
+  });
+
   it('plans where the first kept a fused Attention float, which the second quantizes (as compress does)', async () => {
     expect(await plan('fused', twice('int4-block:16'))).toBeUndefined();
     expect(await plan('fused', twice('int8-static'))).toBeUndefined();
