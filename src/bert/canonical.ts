@@ -98,10 +98,21 @@ export function rebuildCanonical(model: Model, opts: RebuildOptions = {}): Model
   return buildBert(config, { kind: 'given', tensors: weights }, build);
 }
 
+/**
+ * Why the rebuild refuses `s`, a model with a weight stored quantized (its first: quantizedWeight), in its words
+ * ('canonical rebuild: the word embedding is stored quantized (gather-scale); train before quantizing …'), the first
+ * thing canonicalBert checks: a sweep's plan says it of a model it read without weight values; undefined for a float
+ * model.
+ */
+export function quantizedRebuildRefusal(s: BertStructure): string | undefined {
+  const stored = quantizedWeight(s);
+  return stored && `canonical rebuild: ${stored}; train before quantizing (rebuild the float model)`;
+}
+
 /** Refuses a model with any weight stored quantized. */
 function refuseQuantized(s: BertStructure): void {
-  const stored = quantizedWeight(s);
-  if (stored) refuse(`${stored}; train before quantizing (rebuild the float model)`);
+  const refusal = quantizedRebuildRefusal(s);
+  if (refusal) throw new SettingsError(refusal);
 }
 
 /** Refuses models without the sequence-classification head of their family. */

@@ -25,7 +25,16 @@ import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
 import type { ModelShape } from '../pass/settings.ts';
-import { bertStudentWidth, checkTaskTeacher, int8BilstmRefusal, parseBertSpec, recurrentTeacherRefusal, studentSpecOn } from '../train/students/index.ts';
+import {
+  bertStudentWidth,
+  checkTaskTeacher,
+  EVERY_OTHER_REBUILDS,
+  int8BilstmRefusal,
+  parseBertSpec,
+  recurrentTeacherRefusal,
+  storedQuantizedRefusal,
+  studentSpecOn,
+} from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
@@ -898,9 +907,10 @@ interface SoFar {
   /**
    * The encoder as read here (its graph, weights' dims and data types, and structure) while no step has changed it
    * since: each graph step on it is asked whether it would refuse it (Pass.checkModel: weights stored quantized or in
-   * float16, which the passes that rewrite float weights refuse).
+   * float16, which the passes that rewrite float weights refuse), and a train / distill step training it whether its
+   * weights are stored quantized (storedQuantizedRefusal, naming `file`).
    */
-  read?: { graph: Model; structure: BertStructure };
+  read?: { graph: Model; structure: BertStructure; file: string };
   /**
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
    * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
@@ -917,7 +927,8 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']
 
 /** A model read here from `file` (undefined: not read) as SoFar: its depth and heads, or a Distilled BiLSTM. */
 function modelSoFar(model: PlanModel | undefined, file: string): SoFar {
-  if (model?.structure) return { layers: model.structure.numLayers, heads: headsOf(model.structure), read: { graph: model.graph, structure: model.structure } };
+  if (model?.structure)
+    return { layers: model.structure.numLayers, heads: headsOf(model.structure), read: { graph: model.graph, structure: model.structure, file } };
   return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
 }
 
@@ -994,21 +1005,30 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * student; every-other's layers of its teacher's (everyOtherLayers, their heads too); a bert:… spec's depth (the
  * teacher's where it gives none; its heads are not followed: it has them in every layer); a student model's depth and
  * heads, or a Distilled BiLSTM (modelSoFar); a bilstm:… spec's Distilled BiLSTM. Trained, a Distilled BiLSTM is no
- * longer the graph read here. Throws training's refusal of a Distilled BiLSTM stored in int8, which it cannot read (a
- * student model, or the model so far a step without a student trains: int8BilstmRefusal).
+ * longer the graph read here. Throws training's refusal of a model it cannot read, as the point would: a Distilled
+ * BiLSTM stored in int8 (int8BilstmRefusal) or an encoder with weights stored quantized (int8, int4: the canonical
+ * rebuild's storedQuantizedRefusal), as a student model, the model so far as read here that a step without a student
+ * trains, or every-other's teacher, whose layers it rebuilds. A quantized teacher of a bert:… or bilstm:… student is
+ * not refused: training runs only its forward pass, which onnxruntime does on it.
  */
 function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): SoFar {
   const student = t.student;
   const trained = (model: SoFar): SoFar => {
     const held = model.recurrent?.read;
     if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file, held.file);
+    const stored = model.read && storedQuantizedRefusal(model.read.file, model.read.structure);
+    if (stored) throw stored;
     return model.recurrent ? { ...model, recurrent: { read: undefined } } : { layers: model.layers, heads: model.heads };
   };
   if (student === undefined) return trained(sofar);
   const teacher = () => (t.teacher === undefined ? undefined : read(t.teacher)?.structure);
   if (student === 'every-other') {
+    // (the teacher rebuilt, which a teacher stored quantized cannot be; its forward pass alone, a spec's, takes one)
+    const structure = teacher();
+    const stored = structure && storedQuantizedRefusal(EVERY_OTHER_REBUILDS, structure);
+    if (stored) throw stored;
     // (its layers copy the teacher's every other one, heads as they are)
-    const heads = headsOf(teacher());
+    const heads = headsOf(structure);
     const kept = heads && everyOtherLayers(heads.length);
     return { layers: kept?.length, heads: kept?.map((i) => heads![i]!) };
   }

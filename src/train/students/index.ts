@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import { gigabytes } from '../../units.ts';
 import type { Model } from '../../onnx/graph.ts';
 import { loadModel } from '../../onnx/load.ts';
-import { canonicalBert, float32Epsilon, type CanonicalBert } from '../../bert/canonical.ts';
+import { canonicalBert, float32Epsilon, quantizedRebuildRefusal, type CanonicalBert } from '../../bert/canonical.ts';
 import { buildBert, dropoutMasks, randomBertWeights } from '../../bert/build.ts';
 import { findBert } from '../../bert/discover.ts';
 import { quantizedWeight } from '../../bert/stored-quantized.ts';
@@ -235,10 +235,7 @@ function everyOtherOf(teacher: Model, numLabels: number | undefined, seed: numbe
       '--student every-other: the teacher has no classifier and no pooler (dense + tanh on the first token) for the student to keep; give a student from scratch (bert:layers=L,hidden=H,…) or a student model',
     );
   }
-  const read = rebuilt(
-    headless ? withClassifier(teacher, numLabels ?? PLACEHOLDER_LABELS, 'the teacher') : teacher,
-    "--student every-other copies the teacher's layers",
-  );
+  const read = rebuilt(headless ? withClassifier(teacher, numLabels ?? PLACEHOLDER_LABELS, 'the teacher') : teacher, EVERY_OTHER_REBUILDS);
   const fresh = numLabels !== undefined && (headless || read.config.numLabels !== numLabels);
   if (!fresh) return everyOtherStudent(read, { encoderOnly: headless });
   return everyOtherStudent(newClassifier(read, numLabels, seed), { note: `, with a new classifier (${numLabels} output${numLabels === 1 ? '' : 's'})` });
@@ -546,6 +543,19 @@ export function checkStudentFits(spec: string, params: number, memoryBytes: numb
   throw new SettingsError(
     `--student ${spec}: ${params.toLocaleString('en-US')} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
   );
+}
+
+/** Who every-other's refusals of its teacher's rebuild name (rebuilt). */
+export const EVERY_OTHER_REBUILDS = "--student every-other copies the teacher's layers";
+
+/**
+ * Training's refusal of a model it rebuilds for `who` (rebuilt's words: a student's path, EVERY_OTHER_REBUILDS for
+ * every-other's teacher) whose structure `s` has a weight stored quantized (quantizedRebuildRefusal), which a sweep's
+ * plan says before any point runs; undefined for a float model.
+ */
+export function storedQuantizedRefusal(who: string, s: BertStructure): SettingsError | undefined {
+  const refusal = quantizedRebuildRefusal(s);
+  return refusal === undefined ? undefined : new SettingsError(`${who}: ${refusal}`);
 }
 
 /**

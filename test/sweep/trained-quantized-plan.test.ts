@@ -1,0 +1,70 @@
+/**
+ * A sweep's train and distill steps on a model stored quantized (int8 dynamic, int4 blocks): the plan refuses, before
+ * any point runs and in training's own words (the canonical rebuild's), a step that would rebuild it (train of the
+ * model, distill of it as the student by default or by path, every-other of it as the teacher), where --dry-run
+ * listed the point and it failed when it ran. A quantized teacher of a bert:… or bilstm:… student (its forward pass
+ * only) and a float16 model (trained in float32) plan.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+
+let root: string;
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'trained-quantized-plan-'));
+  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  registerAllPasses();
+  for (const [folder, mode] of [
+    ['int8', 'int8'],
+    ['int4', 'int4-block:16'],
+    ['fp16', 'float16'],
+  ]) {
+    const input = join(root, 'models', 'tiny', 'model.onnx');
+    await compressFile({ input, output: join(root, 'models', folder!, 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode } }] });
+  }
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const on = (model: string, steps: unknown[]) => planRefusal(root, 'q', [model], 'p', steps);
+const train = (pass: 'train' | 'distill', settings: Record<string, unknown> = {}) => ({ pass, settings: { epochs: 1, maxExamples: 4, ...settings } });
+const model = (folder: string) => join(root, 'models', folder);
+const at = (m: string, pass: string) => `${join(root, 'q.yaml')}: pipeline 'p' on model '${m}', step 1 (${pass}): `;
+const REBUILD = 'canonical rebuild: the word embedding is stored quantized (gather-scale); train before quantizing (rebuild the float model)';
+
+describe("a sweep's plan refuses training a model stored quantized, in training's words", () => {
+  it('refuses a train or distill step whose student is the sweep model stored quantized', async () => {
+    for (const q of ['int8', 'int4']) {
+      const onnx = join(model(q), 'model.onnx');
+      expect(await on(q, [train('train')])).toBe(`${at(q, 'train')}${onnx}: ${REBUILD}`);
+      expect(await on(q, [train('distill', { teacher: model('tiny') })])).toBe(`${at(q, 'distill')}${onnx}: ${REBUILD}`);
+    }
+  });
+
+  it('refuses a quantized student model given by path, and every-other of a quantized teacher', async () => {
+    expect(await on('tiny', [train('distill', { student: model('int8') })])).toBe(`${at('tiny', 'distill')}${model('int8')}: ${REBUILD}`);
+    expect(await on('int4', [train('distill', { student: 'every-other' })])).toBe(
+      `${at('int4', 'distill')}distill.student every-other copies the teacher's layers: ${REBUILD}`,
+    );
+    expect(await on('tiny', [train('distill', { student: 'every-other', teacher: model('int8') })])).toBe(
+      `${at('tiny', 'distill')}distill.student every-other copies the teacher's layers: ${REBUILD}`,
+    );
+  });
+
+  it('plans what training takes: a quantized teacher of a bert: or bilstm: student, a float16 model, the float model', async () => {
+    expect(await on('int8', [train('distill', { student: 'bert:layers=1' })])).toBeUndefined();
+    expect(await on('int4', [train('distill', { student: 'bilstm:hidden=8' })])).toBeUndefined();
+    expect(await on('tiny', [train('distill', { student: 'bert:layers=1', teacher: model('int8') })])).toBeUndefined();
+    for (const m of ['fp16', 'tiny']) {
+      expect(await on(m, [train('train')])).toBeUndefined();
+      expect(await on(m, [train('distill', { student: 'every-other' })])).toBeUndefined();
+    }
+    expect(await on('tiny', [train('distill', { student: model('fp16') })])).toBeUndefined();
+  });
+});
