@@ -115,6 +115,32 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
   for (const r of readers) r.inputs = r.inputs.map((x) => (x === out.output ? value : x));
 }
 
+/** Refuses, in one line, removing heads `drop` (some) from `layer`: one without attention, stored quantized, or a head it lacks. */
+function checkLayerHeads(layer: EncoderLayer, drop: readonly number[]): void {
+  const a = layer.attention;
+  if (!a) throw new SettingsError(`prune-heads: layer ${layer.index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
+  refuseQuantized('prune-heads', layer.index, 'attention', attentionQuantization(layer), PRUNE_FIRST);
+  for (const h of drop)
+    if (h < 0 || h >= a.numHeads) throw new SettingsError(`prune-heads: layer ${layer.index} has heads 0-${a.numHeads - 1}; cannot remove head ${h}`);
+}
+
+/**
+ * Refuses, in one line, a list of heads to remove (`heads`, by layer) that `s` cannot take, as applying it would: a
+ * layer it lacks, lists that differ between layers sharing their attention weights, a layer without attention, a head
+ * a layer lacks. Reads the structure only.
+ */
+function checkHeadList(s: BertStructure, heads: Record<number, number[]>): void {
+  for (const k of Object.keys(heads))
+    if (!s.layers[Number(k)]) throw new SettingsError(`prune-heads: layer ${k} does not exist: the model has ${layerRange(s.numLayers)}`);
+  const groups = sharingGroups(s, 'attention');
+  checkGroupsAgree(heads, groups, 'heads', 'prune-heads');
+  for (const group of groups) {
+    const first = s.layers.find((l) => l.index === group[0])!;
+    const drop = heads[first.index] ?? [];
+    if (drop.length) checkLayerHeads(first, drop);
+  }
+}
+
 /**
  * Removes `drop` heads from one layer of graph `g` (already a copy) and from the `shared` layers, the other layers
  * of its sharing group (they read the same weights, which are sliced once, in place: the sharing survives).
@@ -122,10 +148,8 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
 export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly number[], shared: readonly EncoderLayer[] = []): void {
   const a = layer.attention;
   if (!drop.length) return;
-  if (!a) throw new SettingsError(`prune-heads: layer ${layer.index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
-  refuseQuantized('prune-heads', layer.index, 'attention', attentionQuantization(layer), PRUNE_FIRST);
-  for (const h of drop)
-    if (h < 0 || h >= a.numHeads) throw new SettingsError(`prune-heads: layer ${layer.index} has heads 0-${a.numHeads - 1}; cannot remove head ${h}`);
+  checkLayerHeads(layer, drop);
+  if (!a) return; // (checkLayerHeads refused it)
   const group = [layer, ...shared];
   const blocks = group.map((l) => l.attention!);
   const keep = Array.from({ length: a.numHeads }, (_, h) => h).filter((h) => !drop.includes(h));
@@ -205,8 +229,10 @@ export function applyHeadPruning(model: Model, s: BertStructure, drop: Record<nu
 
 export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
   ...PRUNE_HEADS,
-  checkModel(_model, s) {
+  // (and a list of heads the model cannot take, as applying it would refuse it: a sweep's plan asks before any point runs)
+  checkModel(_model, s, o) {
     for (const l of s.layers) refuseQuantized('prune-heads', l.index, 'attention', attentionQuantization(l), PRUNE_FIRST);
+    if (o.heads) checkHeadList(s, o.heads);
   },
   async run(model, s, o, ctx: PassContext): Promise<PassResult> {
     pruneHeadsPass.checkModel!(model, s, o);
@@ -214,9 +240,7 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
     let selection: HeadSelection | undefined;
     let drop: Record<number, number[]>;
     if (o.heads) {
-      for (const k of Object.keys(o.heads))
-        if (!s.layers[Number(k)]) throw new SettingsError(`prune-heads: layer ${k} does not exist: the model has ${layerRange(s.numLayers)}`);
-      drop = o.heads;
+      drop = o.heads; // (checkModel checked it)
     } else {
       const scoring = o.seed === undefined ? ctx : { ...ctx, seed: o.seed };
       selection = await selectHeadsInSteps(

@@ -981,7 +981,8 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
  * The heads of each encoder layer after graph pass `pass` (its `settings` as they act on the model: onModel) on a
  * model whose layers have `heads`, where the plan knows them: prune-heads with its heads listed removes those;
  * drop-layers removes its layers; prune-ffn and factorize-embeddings keep them. Undefined otherwise (prune-heads by
- * ratio chooses its heads when it runs; a list naming heads a layer lacks, or every head, is refused then; a pass
+ * ratio chooses its heads when it runs; a list naming heads a layer lacks, or every head, is refused then, or on the
+ * model as read by the pass's checkModel before (afterPass); a pass
  * that may refuse layers of other heads, share-layers, is left to say so).
  */
 function headsAfter(pass: string, settings: Record<string, unknown>, heads: readonly number[]): readonly number[] | undefined {

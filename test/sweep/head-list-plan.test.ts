@@ -1,0 +1,46 @@
+/**
+ * A sweep's prune-heads step whose list of heads the model cannot take (a layer it lacks, a head a layer lacks, lists
+ * that differ between layers sharing their weights): the plan refuses it in the pass's words before any point runs
+ * (Pass.checkModel reads the structure), where --dry-run listed the point and it failed when it ran.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+
+let root: string;
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'head-list-plan-'));
+  // (2 layers of 4 heads; `shared`: the same, its layers reading one set of weights)
+  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  registerAllPasses();
+  const input = join(root, 'models', 'tiny', 'model.onnx');
+  await compressFile({ input, output: join(root, 'models', 'shared', 'model.onnx'), steps: [{ pass: 'share-layers', settings: { share: 'all' } }] });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const prune = (model: string, heads: string) => planRefusal(root, 'h', [model], 'p', [{ pass: 'prune-heads', settings: { heads } }]);
+const at = (model: string) => `${join(root, 'h.yaml')}: pipeline 'p' on model '${model}', step 1 (prune-heads): `;
+
+describe("a sweep's plan checks prune-heads' list of heads against the model", () => {
+  it('refuses a layer the model lacks and a head a layer lacks, as the point would', async () => {
+    expect(await prune('tiny', '5:0')).toBe(`${at('tiny')}prune-heads: layer 5 does not exist: the model has layers 0-1`);
+    expect(await prune('tiny', '0:9')).toBe(`${at('tiny')}prune-heads: layer 0 has heads 0-3; cannot remove head 9`);
+    expect(await prune('tiny', '0:1;1:9')).toBe(`${at('tiny')}prune-heads: layer 1 has heads 0-3; cannot remove head 9`);
+  });
+
+  it('refuses lists that differ between layers sharing their weights', async () => {
+    expect(await prune('shared', '0:1')).toMatch(/^.*step 1 \(prune-heads\): prune-heads: /);
+  });
+
+  it('plans the lists the model takes', async () => {
+    expect(await prune('tiny', '0:0,1,2;1:3')).toBeUndefined();
+    expect(await prune('shared', '0:1;1:1')).toBeUndefined();
+  });
+});
