@@ -871,7 +871,8 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   let current = student;
   let result: TrainResult | undefined;
   const phaseRecords: PhaseRecord[] = [];
-  let examplesThisRun = 0;
+  // (over the phases' steps, a resumed phase's counting those of the processes before it: TrainResult.seconds)
+  let examplesTrained = 0;
   let trainingSeconds = 0;
   for (const [i, phase] of phases.entries()) {
     if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
@@ -919,7 +920,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
       epochs: result.epochs,
       bestEpoch: result.bestEpoch,
     });
-    examplesThisRun += result.examplesPerSecond * result.seconds;
+    examplesTrained += result.examplesPerSecond * result.seconds;
     trainingSeconds += result.seconds;
     // (the next phase's student keeps this one's identity: its checkpoints name no path, as this phase's do not)
     if (i < phases.length - 1)
@@ -980,7 +981,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     examplesSeen: phaseRecords.reduce((n, p) => n + p.examplesSeen, 0),
     epochs: result.epochs,
     bestEpoch: result.bestEpoch,
-    examplesPerSecond: examplesThisRun / Math.max(trainingSeconds, 1e-9),
+    examplesPerSecond: examplesTrained / Math.max(trainingSeconds, 1e-9),
     after: modelSize(model),
     output: {
       path: o.output,
