@@ -72,6 +72,7 @@ function recordSteps(record: unknown): Array<{ pass?: unknown }> | undefined {
   return steps.every((t) => t && typeof t === 'object') ? (steps as Array<{ pass?: unknown }>) : undefined;
 }
 
+/** The lineage sidecar of `onnx` parsed, where it is a JSON object; undefined otherwise (none, unreadable, not an object). */
 function readRecord(onnx: string): Record<string, unknown> | undefined {
   try {
     const r: unknown = JSON.parse(readFileSync(lineagePath(onnx), 'utf8'));
@@ -113,8 +114,8 @@ export function quantizedFrom(onnx: string, hashOf: (file: string) => string = m
 
 /** A walk up the lineage sidecars from one model (lineageWalk), reaching each file once. */
 export interface LineageWalk {
-  /** The parsed lineage sidecar of `file` (a resolved .onnx); undefined where it has none or it cannot be read. */
-  record(file: string): unknown;
+  /** The parsed lineage sidecar of `file` (a resolved .onnx); undefined where it has none, it cannot be read or is no object. */
+  record(file: string): Record<string, unknown> | undefined;
   /**
    * The file `source`, recorded in the sidecar of `file`, names (lineageSource, by the walk's `hashOf`) where `wanted`
    * takes it and the walk has not reached it yet, then reached; else undefined.
@@ -126,13 +127,8 @@ export interface LineageWalk {
 export function lineageWalk(onnx: string, hashOf: (file: string) => string): LineageWalk {
   const reached = new Set<string>([resolve(onnx)]);
   return {
-    record(file) {
-      try {
-        return JSON.parse(readFileSync(lineagePath(file), 'utf8'));
-      } catch {
-        return undefined; // (no sidecar, or an unreadable one: it names nothing)
-      }
-    },
+    // (no sidecar, or an unreadable one: it names nothing)
+    record: readRecord,
     follow(source, file, wanted = () => true) {
       const found = lineageSource(source, lineagePath(file), (f) => !reached.has(f) && wanted(f), hashOf);
       if (found) reached.add(found);
