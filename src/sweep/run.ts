@@ -268,13 +268,11 @@ export async function planAgainstStore(
         // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
         try {
           store.addToSweep(points);
-          // a point reused keeps where this plan found the files it read, where the stored paths are gone (a moved
-          // folder), and the stamps it took of a model that hashes as it did (a `touch` changed its stored ones):
-          // compress report then compares the files there now, and does not hash that model again
-          store.refreshPlans(
-            points.filter((p) => previous.has(p.key)),
-            refreshedPlan,
-          );
+          // a point stored (reused, or unfinished: run again now, its claim keeping the stored plan) keeps where this
+          // plan found the files it read, where the stored paths are gone or elsewhere (a moved or copied folder), and
+          // the stamps it took of a model that hashes as it did (a `touch` changed its stored ones): compress report
+          // then compares the files there now, and does not hash that model again
+          store.refreshPlans(points, refreshedPlan);
         } catch (e) {
           throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;
         }

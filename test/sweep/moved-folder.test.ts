@@ -145,6 +145,35 @@ describe('a sweep folder moved', () => {
     expect(await renderReport(loadReport({ store }), 'md', store)).not.toContain('Store moved or copied');
   });
 
+  it("is copied with a point left unfinished: the rerun in the copy records the plan it runs that point with, the copy's files", async () => {
+    const p = join(t.root, 'u1');
+    mkdirSync(p);
+    cpSync(join(t.root, 'models', 'tiny-sst2'), join(p, 'model'), { recursive: true });
+    cpSync(t.glueDir, join(p, 'glue'), { recursive: true });
+    writeQuickSweep(p, 'unfinished', 'models: [{path: model, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    expect(await runSweep({ file: join(p, 'unfinished.yaml'), store: join(p, 'out', 's.sqlite') })).toMatchObject({ total: 1, ran: 1, failed: [] });
+    // the point as a failed (or killed) run leaves it: claimed, no result
+    const db = new Database(join(p, 'out', 's.sqlite'));
+    try {
+      db.prepare('DELETE FROM results').run();
+      db.prepare("UPDATE points SET status = 'failed', error = 'killed'").run();
+    } finally {
+      db.close();
+    }
+    const q = join(t.root, 'u2');
+    cpSync(p, q, { recursive: true });
+    const store = join(q, 'out', 's.sqlite');
+    expect(await runSweep({ file: join(q, 'unfinished.yaml'), store })).toMatchObject({ total: 1, ran: 1, failed: [] });
+    const db2 = new Database(store, { readonly: true });
+    try {
+      const plan = JSON.parse((db2.prepare('SELECT point FROM points').get() as { point: string }).point) as SweepPoint & { storeFile: string };
+      expect([plan.storeFile, plan.glueDir, plan.model.onnx]).toEqual([store, join(q, 'glue'), join(q, 'model', 'model.onnx')]);
+    } finally {
+      db2.close();
+    }
+    expect(loadReport({ store }).relocated).toBeUndefined();
+  });
+
   it('keeps a stale point in the moved folder: the rerun records where it found the files that point read too', async () => {
     const a = join(t.root, 's1');
     mkdirSync(a);
