@@ -144,7 +144,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   };
 
   // erf GELUs get their gradient as one function (gelu.ts): their last node writes it, their inner nodes none
-  const gelus = findErfGelus(g, new Set([options.loss, ...(options.keep ?? []), ...g.outputs.map((o) => o.name)]));
+  const gelus = findErfGelus(g, new Set([options.loss, ...(options.keep ?? []), ...g.outputs.map((o) => o.name)]), params);
   const insideGelu = new Set([...gelus.values()].flatMap((p) => [...p.inner]));
 
   add(options.loss, ctx.scalar(1));

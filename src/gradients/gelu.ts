@@ -31,9 +31,9 @@ export interface ErfGelu {
 
 const isDefault = (n: Node) => n.domain === '' || n.domain === 'ai.onnx';
 
-/** The value of a one-element float constant (initializer or Constant node), else undefined. */
-function floatConstants(g: Graph): (value: string) => number | undefined {
-  const tensors = new Map(g.initializers);
+/** The value of a one-element float constant (initializer or Constant node; not one of `parameters`), else undefined. */
+function floatConstants(g: Graph, parameters: ReadonlySet<string>): (value: string) => number | undefined {
+  const tensors = new Map([...g.initializers].filter(([name]) => !parameters.has(name)));
   for (const n of g.nodes) {
     const t = n.opType === 'Constant' ? attrTensor(n, 'value') : undefined;
     if (t) tensors.set(n.outputs[0], t);
@@ -48,11 +48,12 @@ function floatConstants(g: Graph): (value: string) => number | undefined {
 /**
  * The erf GELUs of `g`, keyed by their last node (the Mul by k). A GELU counts only where its inner values (u, erf(u),
  * a, x·a) are read by its next node alone and are not among `exposed` (graph outputs, kept values, the loss), so that
- * no other gradient reaches them; its constants must be one-element floats with s > 0 and the Add's exactly 1.
+ * no other gradient reaches them; its constants must be one-element floats with s > 0 and the Add's exactly 1, none of
+ * them among `parameters` (a trained value: its gradient is the node rules', and the function's constants are baked in).
  */
-export function findErfGelus(g: Graph, exposed: ReadonlySet<string>): Map<Node, ErfGelu> {
+export function findErfGelus(g: Graph, exposed: ReadonlySet<string>, parameters: ReadonlySet<string> = new Set()): Map<Node, ErfGelu> {
   const readers = consumers(g);
-  const constant = floatConstants(g);
+  const constant = floatConstants(g, parameters);
   const only = (value: string, reader: Node) => !exposed.has(value) && readers.get(value)?.length === 1 && readers.get(value)![0] === reader;
   const producer = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);

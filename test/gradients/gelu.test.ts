@@ -4,7 +4,7 @@
  * where one of its inner values is read elsewhere.
  */
 import { describe, expect, it } from 'vitest';
-import { buildGradientGraph, gradOutputName } from '../../src/gradients/index.ts';
+import { buildGradientGraph } from '../../src/gradients/index.ts';
 import { findErfGelus } from '../../src/gradients/gelu.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { appendLoss } from '../../src/gradients/losses.ts';
@@ -35,8 +35,8 @@ async function geluModel(): Promise<{ model: Model; loss: string }> {
   });
 }
 
-async function gradients(model: Model, loss: string, keep: string[] = []) {
-  const gg = await buildGradientGraph(model, { loss, parameters: ['p', 'b'], keep });
+async function gradients(model: Model, loss: string, keep: string[] = [], parameters = ['p', 'b']) {
+  const gg = await buildGradientGraph(model, { loss, parameters, keep });
   const session = await openSession(encodeModel(gg.model), { threads: 1 });
   try {
     const feeds = Object.fromEntries(
@@ -47,7 +47,8 @@ async function gradients(model: Model, loss: string, keep: string[] = []) {
     );
     const out = await session.run(feeds);
     const backward = gg.model.graph.nodes.filter((n) => n.name.startsWith('grad/')).map((n) => n.opType);
-    return { p: out[gradOutputName('p')]!.data as Float32Array, b: out[gradOutputName('b')]!.data as Float32Array, backward };
+    const grads = Object.fromEntries([...gg.dense].map(([name, output]) => [name, out[output]!.data as Float32Array]));
+    return { p: grads.p!, b: grads.b!, grads, unused: gg.unused, backward };
   } finally {
     await session.release();
   }
@@ -74,6 +75,18 @@ describe('erf GELU gradient', () => {
     // (and one Mul each for the loss's weights)
     expect(elementwise(fused.backward)).toBe(1 + 7);
     expect(elementwise(byNodes.backward)).toBe(1 + 9);
+  });
+
+  it('is left to the node rules where one of its constants is a parameter: that parameter gets its gradient', async () => {
+    const { model, loss } = await geluModel();
+    for (const constant of ['half', 's', 'one']) {
+      const parameters = ['p', 'b', constant];
+      const trained = await gradients(model, loss, [], parameters);
+      const byNodes = await gradients(model, loss, ['u'], parameters);
+      expect(trained.unused, constant).toEqual([]);
+      expect(Object.keys(trained.grads).sort(), constant).toEqual([...parameters].sort());
+      for (const k of parameters) expect(Array.from(trained.grads[k]!), `${constant}: ${k}`).toEqual(Array.from(byNodes.grads[k]!));
+    }
   });
 
   it('is found in every layer of a BERT (torch erf GELU), not in the tanh approximation', () => {
