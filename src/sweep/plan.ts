@@ -46,6 +46,7 @@ import { quantizedFrom } from '../bench/lineage.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
+import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
@@ -968,12 +969,35 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
       : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
         ? { quantizedAll: sofar.quantizedAll }
         : {};
-  if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll };
+  // (drop-layers rewrites the graph alone: the model it leaves is followed, and asked as the one read here was)
+  const followed = s.pass === 'drop-layers' && sofar.read ? droppedRead(sofar.read, pass.options(pass.check(s.settings)) as DropLayersOptions) : {};
+  if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
-    return { layers: on.shape?.numLayers, heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined, ...quantizedAll };
+    return {
+      layers: on.shape?.numLayers,
+      heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined,
+      ...quantizedAll,
+      ...followed,
+    };
   } catch {
     return UNKNOWN;
+  }
+}
+
+/**
+ * SoFar's `read` after a drop-layers step on the model `read` as read here: the pass's own rewrite of its graph
+ * (dropLayers, which reads no weight value) and its structure discovered again, as the next step finds them when the
+ * point runs (its layers renumbered, their weights stored as they were). Empty where either fails (settings the model
+ * cannot take: the point says why).
+ */
+function droppedRead(read: NonNullable<SoFar['read']>, options: DropLayersOptions): Pick<SoFar, 'read'> {
+  try {
+    const graph = dropLayers(read.graph, read.structure, options).model;
+    const structure = discovered(graph);
+    return structure ? { read: { graph, structure, file: read.file } } : {};
+  } catch {
+    return {};
   }
 }
 

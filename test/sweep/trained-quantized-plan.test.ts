@@ -68,3 +68,17 @@ describe("a sweep's plan refuses training a model stored quantized, in training'
     expect(await on('tiny', [train('distill', { student: model('fp16') })])).toBeUndefined();
   });
 });
+
+describe('a step after drop-layers on a model stored quantized', () => {
+  it('is asked of the model drop-layers leaves (its graph followed, layers renumbered), as the point would refuse it', async () => {
+    const onnx = join(model('int8'), 'model.onnx');
+    expect(await on('int8', [{ pass: 'drop-layers', settings: { layers: '0' } }, train('train')])).toBe(
+      `${join(root, 'q.yaml')}: pipeline 'p' on model 'int8', step 2 (train): ${onnx}: ${REBUILD}`,
+    );
+    expect(await on('int8', [{ pass: 'drop-layers', settings: { layers: '0' } }, { pass: 'prune-ffn', settings: { ratio: 0.5 } }])).toBe(
+      `${join(root, 'q.yaml')}: pipeline 'p' on model 'int8', step 2 (prune-ffn): prune-ffn: layer 0's feed-forward weights are quantized (dynamic-int8, 8-bit) and cannot be sliced; prune FFN neurons before quantizing`,
+    );
+    expect(await on('fp16', [{ pass: 'drop-layers', settings: { layers: '0' } }, train('train')])).toBeUndefined();
+    expect(await on('tiny', [{ pass: 'drop-layers', settings: { layers: '0' } }, { pass: 'prune-ffn', settings: { ratio: 0.5 } }])).toBeUndefined();
+  });
+});
