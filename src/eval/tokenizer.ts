@@ -55,13 +55,19 @@ interface TokenizerJsonPadding {
 }
 
 /**
- * Loads the tokenizer of a model folder (or a tokenizer.json / vocab.txt path): tokenizer.json if present, else
- * vocab.txt. A folder with neither is a DataError.
+ * Loads the tokenizer of a model folder (or a tokenizer.json / vocab.txt / vocab.json / merges.txt path): tokenizer.json
+ * if present, else vocab.txt, else vocab.json with merges.txt. A folder with none of them is a DataError.
  */
 export function loadTokenizer(path: string): TextTokenizer {
   const isFile = existsSync(path) && statSync(path).isFile();
   const dir = isFile ? dirname(path) : path;
   const config = readConfig(dir);
+  if (isFile && BPE_FILE_NAMES.has(basename(path))) {
+    // a slow byte-level BPE tokenizer is two files: either one given names the pair in its folder
+    const bpe = bpeFiles(dir);
+    if (!bpe) throw new DataError(`${path}: a byte-level BPE vocabulary needs vocab.json and merges.txt side by side (give the folder holding both)`);
+    return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
+  }
   const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
   if (jsonFile && existsSync(jsonFile)) {
     return tokenizerFromJson(withConfigNormalizer(readJsonObject(jsonFile), config), config, jsonFile);
@@ -74,6 +80,9 @@ export function loadTokenizer(path: string): TextTokenizer {
   }
   return tokenizerFromJson(vocabTokenizerJson(vocabFile, config), config, vocabFile);
 }
+
+/** The two files of a slow byte-level BPE tokenizer: given as a file, either names the pair in its folder. */
+const BPE_FILE_NAMES: ReadonlySet<string> = new Set(['vocab.json', 'merges.txt']);
 
 /** A folder's byte-level BPE files of a slow tokenizer (RoBERTa's vocab.json and merges.txt), when it has both. */
 export function bpeFiles(dir: string): { vocab: string; merges: string } | undefined {

@@ -506,9 +506,11 @@ function writeSideFiles(
   defaultDtype: TransformersJsDtype,
   name: string,
   structure: BertStructure = findBert(model),
-  tokenizerFrom: string = from,
+  tokenizerGiven: string = from,
   externalData: readonly string[] = [],
 ): string[] {
+  // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
+  const tokenizerFrom = existsSync(tokenizerGiven) && statSync(tokenizerGiven).isFile() ? dirname(tokenizerGiven) : tokenizerGiven;
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');

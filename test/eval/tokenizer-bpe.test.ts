@@ -43,6 +43,15 @@ describe('vocab.json + merges.txt (no tokenizer.json)', () => {
     expect(readVocabulary(join(root, 'tiny'))?.vocab.get('Ġa')).toBe(8);
   });
 
+  it('reads vocab.json (or merges.txt) given as a file as the pair in its folder; one alone is one line', () => {
+    const dir = slowFolder('as-file', TINY, ['a b', 'Ġ a']);
+    for (const file of ['vocab.json', 'merges.txt']) expect(loadTokenizer(join(dir, file)).encode('ab a', null, 16).ids).toEqual([0, 7, 8, 2]);
+    const alone = join(root, 'vocab-alone');
+    mkdirSync(alone, { recursive: true });
+    writeFileSync(join(alone, 'vocab.json'), JSON.stringify(TINY));
+    expect(() => loadTokenizer(join(alone, 'vocab.json'))).toThrow(/vocab\.json: a byte-level BPE vocabulary needs vocab\.json and merges\.txt side by side/);
+  });
+
   it("add_prefix_space from tokenizer_config.json, as RobertaTokenizer's", () => {
     const t = loadTokenizer(slowFolder('prefix', TINY, ['a b', 'Ġ a'], { add_prefix_space: true }));
     expect(t.encode('a', null, 16).ids).toEqual([0, 8, 2]);
@@ -81,6 +90,16 @@ describe('--format transformers.js from vocab.json + merges.txt', () => {
     const out = join(root, 'tjs-out');
     await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
     expect(readdirSync(out)).toContain('tokenizer.json');
+    expect(loadTokenizer(out).encode('ab a', 'b', 16).ids).toEqual([0, 7, 8, 2, 2, 5, 2]);
+  });
+
+  it('takes --tokenizer DIR/vocab.json (a file) as its folder', async () => {
+    const tok = slowFolder('tjs-tok', TINY, ['a b', 'Ġ a']);
+    const model = join(root, 'tjs-bare', 'model.onnx');
+    mkdirSync(join(root, 'tjs-bare'), { recursive: true });
+    saveModel(tinyBert({ vocabSize: 10, numLayers: 1 }), model);
+    const out = join(root, 'tjs-out-file');
+    await compressToTransformersJs({ input: model, output: out, steps: [], tokenizerDir: join(tok, 'vocab.json') });
     expect(loadTokenizer(out).encode('ab a', 'b', 16).ids).toEqual([0, 7, 8, 2, 2, 5, 2]);
   });
 });

@@ -47,7 +47,10 @@ export const evalCommand: CliCommand<EvalArgs> = {
       })
       .option('split', { type: 'string', choices: ['dev', 'test'], default: 'dev', describe: 'dev (scored) or test (predictions only)' })
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
-      .option('tokenizer', { type: 'string', describe: "tokenizer folder: tokenizer.json or vocab.txt (default: the model's folder)" })
+      .option('tokenizer', {
+        type: 'string',
+        describe: "tokenizer folder or file: tokenizer.json, vocab.txt, or vocab.json with merges.txt (default: the model's folder)",
+      })
       .option('batch-size', { type: 'number', default: 32, describe: 'examples per batch' })
       .option('max-length', {
         type: 'number',
