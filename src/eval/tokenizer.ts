@@ -191,7 +191,11 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   if (specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenizer, config, source);
   const unk = unknownToken(tokenizer, json);
   const unkId = unk?.id ?? 0;
-  const toId = (t: string): number => tokenizer.token_to_id(t) ?? unkId;
+  // (an added token matched on the normalized text comes back normalized, e.g. lower-cased: its id all the same)
+  const addedNormalized = new Map<string, number>();
+  for (const [id, t] of tokenizer.get_added_tokens_decoder())
+    if (t.normalized && tokenizer.normalizer) addedNormalized.set(tokenizer.normalizer.normalize(t.content), id);
+  const toId = (t: string): number => tokenizer.token_to_id(t) ?? addedNormalized.get(t) ?? unkId;
   const padId = padTokenId(tokenizer, json as TokenizerJsonPadding, config);
 
   return {
