@@ -94,7 +94,7 @@ export function bpeFiles(dir: string): { vocab: string; merges: string } | undef
 /** The tokenizer.json object for a folder's vocab.json and merges.txt, per its tokenizer_config.json (`config`). */
 export function bpeTokenizerJson(files: { vocab: string; merges: string }, config: TokenizerConfigJson): object {
   const d = DEFAULT_BPE_SPECIAL_TOKENS;
-  return byteLevelBpeTokenizerJson(files.vocab, files.merges, {
+  const json = byteLevelBpeTokenizerJson(files.vocab, files.merges, {
     addPrefixSpace: config.add_prefix_space === true,
     specialTokens: {
       bos: tokenName(config.bos_token) ?? d.bos,
@@ -106,6 +106,79 @@ export function bpeTokenizerJson(files: { vocab: string; merges: string }, confi
       sep: tokenName(config.sep_token) ?? d.sep,
     },
   });
+  return withSlowAddedTokens(json, slowAddedTokens(dirname(files.vocab), config));
+}
+
+/** One entry of tokenizer.json's `added_tokens`. */
+export interface AddedTokenJson {
+  id: number;
+  content: string;
+  single_word: boolean;
+  lstrip: boolean;
+  rstrip: boolean;
+  normalized: boolean;
+  special: boolean;
+}
+
+/**
+ * The added tokens of a folder saved by a slow tokenizer (a fine-tune's new tokens), as transformers loads them and
+ * its slow→fast conversion adds them: tokenizer_config.json's `added_tokens_decoder` (id → the token's fields) when
+ * it has one, else added_tokens.json (token → id; a token the config names as a special token is special and matched
+ * as written, any other is matched on the normalized text, as `AddedToken(t, normalized=not special, special=special)`
+ * in `_from_pretrained`); none when the folder has neither. A malformed entry is a one-line DataError.
+ */
+export function slowAddedTokens(dir: string, config: TokenizerConfigJson): AddedTokenJson[] {
+  const decoder = config.added_tokens_decoder;
+  const configFile = join(dir, 'tokenizer_config.json');
+  if (decoder !== undefined && decoder !== null) {
+    if (typeof decoder !== 'object' || Array.isArray(decoder)) throw new DataError(`${configFile}: added_tokens_decoder is not an object of token ids`);
+    return Object.entries(decoder as Record<string, unknown>).map(([key, v]) => {
+      const id = Number(key);
+      const t = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+      if (!/^\d+$/.test(key) || typeof t.content !== 'string')
+        throw new DataError(`${configFile}: added_tokens_decoder entry ${JSON.stringify(key)} is not a token id with a "content" string`);
+      const special = t.special === true;
+      const flag = (name: string, otherwise: boolean) => (typeof t[name] === 'boolean' ? (t[name] as boolean) : otherwise);
+      return {
+        id,
+        content: t.content,
+        single_word: flag('single_word', false),
+        lstrip: flag('lstrip', false),
+        rstrip: flag('rstrip', false),
+        normalized: flag('normalized', !special),
+        special,
+      };
+    });
+  }
+  const file = join(dir, 'added_tokens.json');
+  if (!existsSync(file)) return [];
+  const json = readJsonObject(file);
+  const specials = new Set(
+    [
+      ...Object.entries(config)
+        .filter(([k]) => k.endsWith('_token'))
+        .map(([, v]) => tokenName(v)),
+      ...(Array.isArray(config.additional_special_tokens) ? config.additional_special_tokens.map(tokenName) : []),
+    ].filter((t): t is string => t !== undefined),
+  );
+  return Object.entries(json).map(([content, id]) => {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
+      throw new DataError(`${file}: token ${JSON.stringify(content)} has id ${JSON.stringify(id)}, not a whole number ≥ 0`);
+    const special = specials.has(content);
+    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: !special, special };
+  });
+}
+
+/**
+ * `json` (a tokenizer.json object built from a slow tokenizer's vocabulary) with `added` among its added tokens: an
+ * added token replaces the entry of its id or its content (its fields are the folder's), the list sorted by id.
+ */
+export function withSlowAddedTokens(json: object, added: readonly AddedTokenJson[]): object {
+  if (added.length === 0) return json;
+  const current = ((json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? []).filter(
+    (t) => !added.some((a) => a.id === t.id || a.content === t.content),
+  );
+  return { ...json, added_tokens: [...current, ...added].sort((a, b) => a.id - b.id) };
 }
 
 /**
@@ -128,7 +201,8 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 
 /**
  * The vocabulary (token → id) of a model folder's tokenizer files, read as loadTokenizer reads them (tokenizer.json
- * if present, its model vocabulary and added tokens; else vocab.txt), with the file read; undefined when the folder
+ * if present, its model vocabulary and added tokens; else vocab.txt, else vocab.json, with the folder's slow added
+ * tokens: slowAddedTokens), with the file read; undefined when the folder
  * has neither. Two folders tokenize alike only if these agree, whatever the files' formatting.
  */
 export function readVocabulary(dir: string): { file: string; vocab: Map<string, number> } | undefined {
@@ -145,9 +219,14 @@ export function readVocabulary(dir: string): { file: string; vocab: Map<string, 
     return { file: jsonFile, vocab };
   }
   const vocabFile = join(dir, 'vocab.txt');
-  if (existsSync(vocabFile)) return { file: vocabFile, vocab: readVocabFile(vocabFile) };
   const bpe = bpeFiles(dir);
-  return bpe ? { file: bpe.vocab, vocab: readBpeVocab(bpe.vocab) } : undefined;
+  const found = existsSync(vocabFile)
+    ? { file: vocabFile, vocab: readVocabFile(vocabFile) }
+    : bpe
+      ? { file: bpe.vocab, vocab: readBpeVocab(bpe.vocab) }
+      : undefined;
+  if (found) for (const t of slowAddedTokens(dir, readConfig(dir))) found.vocab.set(t.content, t.id);
+  return found;
 }
 
 /** The first difference between two vocabularies ('token "x": id 3 against 5'), or undefined when they are equal. */
@@ -166,12 +245,13 @@ export function vocabularyDifference(a: ReadonlyMap<string, number>, b: Readonly
  */
 export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJson): object {
   const vocab = readVocabFile(vocabFile);
-  return wordPieceTokenizerJson(vocab, vocabFile, {
+  const json = wordPieceTokenizerJson(vocab, vocabFile, {
     doLowerCase: config.do_lower_case ?? true,
     stripAccents: config.strip_accents ?? null,
     tokenizeChineseChars: config.tokenize_chinese_chars ?? true,
     specialTokens: bertSpecialTokens(config),
   });
+  return withSlowAddedTokens(json, slowAddedTokens(dirname(vocabFile), config));
 }
 
 /** Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer. */

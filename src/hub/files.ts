@@ -14,6 +14,7 @@ export const TOKENIZER_FILES = [
   'vocab.txt',
   'vocab.json',
   'merges.txt',
+  'added_tokens.json',
   'sentencepiece.bpe.model',
   'spiece.model',
 ] as const;

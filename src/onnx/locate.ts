@@ -18,6 +18,7 @@ export const TOKENIZER_FILES: readonly string[] = [
   'vocab.txt',
   'vocab.json',
   'merges.txt',
+  'added_tokens.json',
 ];
 
 /** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */

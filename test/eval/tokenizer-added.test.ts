@@ -1,11 +1,21 @@
-/** Added tokens: a fine-tune's new tokens are single ids, as transformers gives them. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * Added tokens of a folder saved by a slow tokenizer (added_tokens.json, or tokenizer_config.json's
+ * added_tokens_decoder): a fine-tune's new tokens are single ids, as transformers' slow→fast conversion adds them, in
+ * the byte-level BPE (vocab.json + merges.txt) and the WordPiece (vocab.txt) folders alike.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
 import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { tinyBert } from '../helpers/models.ts';
 
+registerAllPasses();
 const root = mkdtempSync(join(tmpdir(), 'bc-added-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -17,7 +27,80 @@ function folder(name: string, files: Record<string, string | object>): string {
   return dir;
 }
 
+const BPE_VOCAB = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, Ġ: 6, ab: 7, Ġa: 8, '<mask>': 9 };
+const MERGES = '#version: 0.2\na b\nĠ a\n';
 const WORDPIECE = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'new', '##tok'].join('\n') + '\n';
+
+describe('added_tokens.json beside vocab.json + merges.txt', () => {
+  it('reads each added token as its one id, matched inside words, special ones too', () => {
+    const dir = folder('bpe', {
+      'vocab.json': BPE_VOCAB,
+      'merges.txt': MERGES,
+      'added_tokens.json': { '<new>': 10, '<ent>': 11 },
+      'special_tokens_map.json': { additional_special_tokens: ['<ent>'] },
+    });
+    const t = loadTokenizer(dir);
+    expect(t.encode('a<new>b', null, 16).ids).toEqual([0, 4, 10, 5, 2]);
+    expect(t.encode('ab', '<ent> a', 16).ids).toEqual([0, 7, 2, 2, 11, 8, 2]);
+    expect(readVocabulary(dir)?.vocab.get('<new>')).toBe(10);
+  });
+
+  it("takes tokenizer_config.json's added_tokens_decoder (its flags) over added_tokens.json", () => {
+    const dir = folder('bpe-decoder', {
+      'vocab.json': BPE_VOCAB,
+      'merges.txt': MERGES,
+      'added_tokens.json': { '<old>': 10 },
+      'tokenizer_config.json': {
+        added_tokens_decoder: { '10': { content: '<new>', lstrip: true, normalized: false, rstrip: false, single_word: false, special: true } },
+      },
+    });
+    const t = loadTokenizer(dir);
+    expect(t.encode('a <new>', null, 16).ids).toEqual([0, 4, 10, 2]); // lstrip: the space before it goes with it
+    expect(readVocabulary(dir)?.vocab.has('<old>')).toBe(false);
+  });
+
+  it('is a one-line error naming added_tokens.json for an id that is not a whole number', () => {
+    const dir = folder('bpe-bad', { 'vocab.json': BPE_VOCAB, 'merges.txt': MERGES, 'added_tokens.json': { '<new>': 'ten' } });
+    expect(() => loadTokenizer(dir)).toThrow(/added_tokens\.json: token "<new>" has id "ten", not a whole number ≥ 0/);
+  });
+
+  it('is copied beside a compressed model, whose folder then tokenizes as the input', async () => {
+    const dir = folder('copy-in', { 'vocab.json': BPE_VOCAB, 'merges.txt': MERGES, 'added_tokens.json': { '<new>': 10 } });
+    saveModel(tinyBert({ vocabSize: 11, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'copy-out', 'model.onnx');
+    await compressFile({ input: join(dir, 'model.onnx'), output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(readdirSync(join(root, 'copy-out'))).toContain('added_tokens.json');
+    expect(loadTokenizer(join(root, 'copy-out')).encode('a<new>b', null, 16).ids).toEqual([0, 4, 10, 5, 2]);
+  });
+
+  it('goes into the tokenizer.json of --format transformers.js', async () => {
+    const dir = folder('tjs-in', { 'vocab.json': BPE_VOCAB, 'merges.txt': MERGES, 'added_tokens.json': { '<new>': 10 } });
+    saveModel(tinyBert({ vocabSize: 11, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    expect(loadTokenizer(out).encode('a<new>b', null, 16).ids).toEqual([0, 4, 10, 5, 2]);
+  });
+});
+
+describe('added_tokens.json beside vocab.txt', () => {
+  it('reads an added token on the normalized (lower-cased) text, as a non-special added token of an uncased BERT', () => {
+    const dir = folder('wordpiece', { 'vocab.txt': WORDPIECE, 'added_tokens.json': { NewTok: 8 } });
+    const t = loadTokenizer(dir);
+    expect(t.encode('hello NewTok', null, 16).ids).toEqual([2, 5, 8, 3]);
+    expect(t.encode('hello newtok', null, 16).ids).toEqual([2, 5, 8, 3]);
+  });
+
+  it('keeps a cased added token as written', () => {
+    const dir = folder('wordpiece-cased', {
+      'vocab.txt': WORDPIECE.replace('hello', 'Hello'),
+      'added_tokens.json': { NewTok: 8 },
+      'tokenizer_config.json': { do_lower_case: false },
+    });
+    const t = loadTokenizer(dir);
+    expect(t.encode('Hello NewTok', null, 16).ids).toEqual([2, 5, 8, 3]);
+    expect(t.encode('Hello new', null, 16).ids).toEqual([2, 5, 6, 3]);
+  });
+});
 
 describe('tokenizer.json with an added token matched on the normalized text', () => {
   it('gives its id, not the unknown token, where the normalizer changes it (lower-casing)', () => {
