@@ -16,6 +16,15 @@
 import { SettingsError } from '../errors.ts';
 import { GLUE_TASKS, type TaskDefinition } from '../glue/tasks.ts';
 
+/**
+ * `word` after its indefinite article, by how it is read aloud: 'an' before a vowel, and before an initialism whose
+ * first letter is said with one (F, H, L, M, N, R, S, X before a consonant: an MNLI model, an SST-2 one, an
+ * xlm-roberta config, an mpnet one); 'a' otherwise (a bert config, a QQP model, a roberta one).
+ */
+export function withArticle(word: string): string {
+  return `${/^([aeiou]|[fhlmnrsx](?![aeiou]))/i.test(word) ? 'an' : 'a'} ${word}`;
+}
+
 export interface LabelMapping {
   /** For each model output j, the index of the task label it scores. */
   readonly outputToLabel: readonly number[];
@@ -72,7 +81,7 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   if (numOutputs !== n) {
     throw new SettingsError(
       `${task.name} has ${n} labels (${task.labels.join(', ')}) but ${counted}` +
-        (task.modelTask !== task.name ? ` (${task.name} needs ${/^[AEFHILMNORSX]/.test(task.modelTask) ? 'an' : 'a'} ${task.modelTask} model)` : ''),
+        (task.modelTask !== task.name ? ` (${task.name} needs ${withArticle(task.modelTask)} model)` : ''),
     );
   }
   const canonical: LabelMapping = { outputToLabel: task.labels.map((_, i) => i), from: 'canonical' };

@@ -32,7 +32,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { floatStorage } from '../onnx/size.ts';
-import { isGenericLabel } from './labels.ts';
+import { isGenericLabel, withArticle } from './labels.ts';
 
 /** config.json's names of the dtype its weights are stored in (transformers ≥ 4.56 writes `dtype`, earlier `torch_dtype`). */
 const DTYPE_KEYS = ['torch_dtype', 'dtype'] as const;
@@ -237,7 +237,7 @@ function writeShape(out: Record<string, unknown>, s: BertStructure, model: Model
     if (groups.length) out.num_hidden_groups = groupCount;
     if (!pattern) notes.push(`layers share weights as groups ${groups.join(', ')}, which ALBERT's num_hidden_groups cannot say`);
   } else if (groupCount < groups.length) {
-    notes.push(`layers share weights (parameter groups ${groups.join(', ')}); ${/^[aeiou]/i.test(modelType) ? 'an' : 'a'} ${modelType} config cannot say so`);
+    notes.push(`layers share weights (parameter groups ${groups.join(', ')}); ${withArticle(modelType)} config cannot say so`);
   }
 
   // FFN width: uniform, else the widest (as a config must name one)
@@ -282,7 +282,8 @@ function writeShape(out: Record<string, unknown>, s: BertStructure, model: Model
   const rank = s.embeddings.word.projection?.inFeatures;
   if (family === 'albert' || family === 'electra') {
     out.embedding_size = s.embeddings.mapping?.inFeatures ?? (rank === undefined ? tableWidth(model, s.embeddings.word.weight) : s.hiddenSize);
-    if (rank !== undefined) notes.push(`the word embedding is factorized to rank ${rank} (V×${rank} then ${rank}×E), which a ${modelType} config cannot say`);
+    if (rank !== undefined)
+      notes.push(`the word embedding is factorized to rank ${rank} (V×${rank} then ${rank}×E), which ${withArticle(modelType)} config cannot say`);
   } else if (rank !== undefined) {
     out.embedding_size = rank;
     notes.push(

@@ -19,6 +19,8 @@ import type { PassStep } from '../../src/pass/pass.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { FAMILY_JSONS } from '../helpers/family-folders.ts';
+import { factorizeWordEmbedding } from '../../src/factorize/embeddings.ts';
+import { findBert } from '../../src/bert/discover.ts';
 import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
 import { WORDS } from '../helpers/model-folder.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
@@ -79,6 +81,11 @@ describe('config.json beside a compressed model', () => {
     expect(lineage.config?.graphOnly).toEqual(written[GRAPH_ONLY_KEY]);
     expect(written[GRAPH_ONLY_KEY]).toEqual([expect.stringMatching(/; a bert config cannot say so$/)]);
     expect(outputModelConfig({ model_type: 'electra' }, loadModel(out)).graphOnly).toEqual([expect.stringMatching(/; an electra config cannot say so$/)]);
+    // (the article as the name is read: an initialism's letter said with a vowel)
+    expect(outputModelConfig({ model_type: 'xlm-roberta' }, loadModel(out)).graphOnly).toEqual([
+      expect.stringMatching(/; an xlm-roberta config cannot say so$/),
+    ]);
+    expect(outputModelConfig({ model_type: 'roberta' }, loadModel(out)).graphOnly).toEqual([expect.stringMatching(/; a roberta config cannot say so$/)]);
     // rewriting the same output with another pipeline is no conflict, and the config follows the new model
     await compress(input, out, [{ pass: 'drop-layers', settings: { keep: [1] } }]);
     const again = readJson(join(dir, 'config.json'));
@@ -198,6 +205,13 @@ describe('outputModelConfig', () => {
     expect(graphOnly).toEqual([]);
     for (const k of SHAPE_FIELDS) if (k in json) expect(config[k], k).toEqual(json[k]);
     expect(Object.keys(config).filter((k) => !(k in json))).toEqual([]); // no field of another model type
+  });
+
+  it("an ELECTRA's factorized word embedding is noted with the model type's article (an electra config)", () => {
+    const json = families['electra E=H']!;
+    const model = buildBert(configFromHuggingFace(json), { kind: 'random', seed: 1 });
+    const factorized = factorizeWordEmbedding(model, findBert(model), 8).model;
+    expect(outputModelConfig(json, factorized).graphOnly).toEqual([expect.stringMatching(/, which an electra config cannot say$/)]);
   });
 
   it('a config-less source gets model_type, architectures and the shape; a task gives finetuning_task and its labels in output order', () => {
