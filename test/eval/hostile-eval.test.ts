@@ -179,6 +179,11 @@ describe('compress eval --out', () => {
     await expect(evalRun(dir, link)).rejects.toThrow(/is one of the evaluated model's files/);
     const tokenizer = variant(() => {});
     await expect(evalRun(dir, join(tokenizer, 'vocab.txt'), { tokenizer })).rejects.toThrow(/is one of the evaluated model's files/);
+    // a --tokenizer file is read with its folder's tokenizer files (tokenizer_config.json, merges.txt beside vocab.json)
+    const tokenizerFiles = variant((d) => writeFileSync(join(d, 'tokenizer_config.json'), '{"do_lower_case": true}'));
+    const config = join(tokenizerFiles, 'tokenizer_config.json');
+    await expect(evalRun(dir, config, { tokenizer: join(tokenizerFiles, 'vocab.txt') })).rejects.toThrow(/is one of the evaluated model's files/);
+    expect(readFileSync(config, 'utf8')).toBe('{"do_lower_case": true}');
     guarded.forEach((f, i) => expect(readFileSync(f).equals(saved[i]!)).toBe(true));
     // a report file beside the model is written as before
     const out = join(dir, 'eval.json');

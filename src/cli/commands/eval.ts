@@ -3,7 +3,7 @@
  * and prints the per-task table (or the JSON report with --json). Evaluation logic lives in src/eval.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type { Argv } from 'yargs';
 import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
 import { SettingsError } from '../../errors.ts';
@@ -109,7 +109,8 @@ export const evalCommand: CliCommand<EvalArgs> = {
 
 /**
  * Refuses `--out` when it is a file the evaluation reads, by real path: the model (its .onnx file, external data,
- * lineage sidecar, config.json and tokenizer files), the --tokenizer folder's files, or a file of the GLUE folder.
+ * lineage sidecar, config.json and tokenizer files), the --tokenizer folder's files (a file's and its folder's), or a
+ * file of the GLUE folder.
  * The JSON report would replace it. A model that cannot be located is left for evaluate to name.
  */
 function checkNotAnInput(out: string, model: string, args: EvalArgs): void {
@@ -130,7 +131,9 @@ function checkNotAnInput(out: string, model: string, args: EvalArgs): void {
   }
   if (args.tokenizer !== undefined) {
     const tok = args.tokenizer;
-    const names = existsSync(tok) && statSync(tok).isDirectory() ? TOKENIZER_FILES.map((f) => join(tok, f)) : [tok];
+    // (a file given is read with its folder's tokenizer files: the config, merges.txt beside vocab.json, added tokens)
+    const isDir = existsSync(tok) && statSync(tok).isDirectory();
+    const names = [...(isDir ? [] : [tok]), ...TOKENIZER_FILES.map((f) => join(isDir ? tok : dirname(tok), f))];
     for (const f of names) if (existsSync(f)) owned.add(realPathOf(f));
   }
   if (owned.has(target)) throw new SettingsError(`${label}: ${out} is one of the evaluated model's files (${target}); refusing to overwrite it`);
