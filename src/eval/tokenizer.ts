@@ -106,7 +106,7 @@ export function bpeTokenizerJson(files: { vocab: string; merges: string }, confi
       sep: tokenName(config.sep_token) ?? d.sep,
     },
   });
-  return withSlowAddedTokens(json, slowAddedTokens(dirname(files.vocab), config));
+  return withSlowAddedTokens(json, slowAddedTokens(dirname(files.vocab), config), config);
 }
 
 /** One entry of tokenizer.json's `added_tokens`. */
@@ -171,9 +171,18 @@ export function slowAddedTokens(dir: string, config: TokenizerConfigJson): Added
 
 /**
  * `json` (a tokenizer.json object built from a slow tokenizer's vocabulary) with `added` among its added tokens: an
- * added token replaces the entry of its id or its content (its fields are the folder's), the list sorted by id.
+ * added token replaces the entry of its id or its content (its fields are the folder's), the list sorted by id. The
+ * config's `additional_special_tokens` found in the vocabulary are special added tokens too (matched whole, as
+ * transformers adds every special token the fast tokenizer lacks); one the vocabulary lacks is left out.
  */
-export function withSlowAddedTokens(json: object, added: readonly AddedTokenJson[]): object {
+export function withSlowAddedTokens(json: object, slowAdded: readonly AddedTokenJson[], config: TokenizerConfigJson): object {
+  const vocab = new Map(Object.entries((json as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {}));
+  for (const t of slowAdded) vocab.set(t.content, t.id);
+  const listed = new Set([...slowAdded.map((t) => t.content), ...((json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? []).map((t) => t.content)]);
+  const extra = (Array.isArray(config.additional_special_tokens) ? config.additional_special_tokens.map(tokenName) : [])
+    .filter((t): t is string => t !== undefined && !listed.has(t) && vocab.has(t))
+    .map((content) => ({ id: vocab.get(content)!, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  const added = [...slowAdded, ...new Map(extra.map((t) => [t.content, t])).values()];
   if (added.length === 0) return json;
   const current = ((json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? []).filter(
     (t) => !added.some((a) => a.id === t.id || a.content === t.content),
@@ -251,7 +260,7 @@ export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJso
     tokenizeChineseChars: config.tokenize_chinese_chars ?? true,
     specialTokens: bertSpecialTokens(config),
   });
-  return withSlowAddedTokens(json, slowAddedTokens(dirname(vocabFile), config));
+  return withSlowAddedTokens(json, slowAddedTokens(dirname(vocabFile), config), config);
 }
 
 /** Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer. */

@@ -82,6 +82,19 @@ describe('added_tokens.json beside vocab.json + merges.txt', () => {
   });
 });
 
+describe("special_tokens_map.json's additional_special_tokens in a slow tokenizer's vocabulary", () => {
+  it('are matched whole, as transformers adds them to the fast tokenizer, not split into pieces', () => {
+    const dir = folder('bpe-additional', {
+      'vocab.json': { ...BPE_VOCAB, '<e>': 10 },
+      'merges.txt': MERGES,
+      'special_tokens_map.json': { additional_special_tokens: ['<e>', { content: '<absent>' }] },
+    });
+    expect(loadTokenizer(dir).encode('a<e>b', null, 16).ids).toEqual([0, 4, 10, 5, 2]);
+    const wordPiece = folder('wordpiece-additional', { 'vocab.txt': `${WORDPIECE}[E]\n`, 'special_tokens_map.json': { additional_special_tokens: ['[E]'] } });
+    expect(loadTokenizer(wordPiece).encode('hello [E] new', null, 16).ids).toEqual([2, 5, 8, 6, 3]);
+  });
+});
+
 describe('added_tokens.json beside vocab.txt', () => {
   it('reads an added token on the normalized (lower-cased) text, as a non-special added token of an uncased BERT', () => {
     const dir = folder('wordpiece', { 'vocab.txt': WORDPIECE, 'added_tokens.json': { NewTok: 8 } });
