@@ -4,20 +4,11 @@
  * else `model.safetensors.index.json` (its shards are added once it is read). A repo with only pickled or other
  * framework weights is refused.
  */
-import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
+import { TOKENIZER_FILES as MODEL_FOLDER_TOKENIZER_FILES, UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { HubError } from './errors.ts';
 
-export const TOKENIZER_FILES = [
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'vocab.txt',
-  'vocab.json',
-  'merges.txt',
-  'added_tokens.json',
-  'sentencepiece.bpe.model',
-  'spiece.model',
-] as const;
+/** The tokenizer files downloaded: a model folder's, and the SentencePiece models a repo may hold beside them. */
+export const TOKENIZER_FILES: readonly string[] = [...MODEL_FOLDER_TOKENIZER_FILES, 'sentencepiece.bpe.model', 'spiece.model'];
 
 export const ONNX_FILE = 'onnx/model.onnx';
 export const SAFETENSORS_FILE = 'model.safetensors';
