@@ -23,6 +23,7 @@ import {
   checkSideFiles,
   inputFiles,
   lineagePath,
+  OUTPUT_LOCK,
   openStaging,
   realPathOf,
   removeSideFiles,
@@ -239,8 +240,7 @@ function commit(staged: SavedFiles, output: string): SavedFiles {
   return final;
 }
 
-/** The lock file, in an output's folder, that runs writing into that folder hold while they put their files in place. */
-export const OUTPUT_LOCK = '.bert-compress-output.lock';
+export { OUTPUT_LOCK };
 
 /**
  * compressFile's and compressToTransformersJs's options, checked for JavaScript callers: a SettingsError naming `fn`

@@ -7,7 +7,7 @@
  * one's labels). The files are first written into a staging folder beside the output, `.compress-<host>-<pid>-XXXXXX`,
  * which also proves the folder writable; staging folders left by killed runs on this host are removed.
  */
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles, refuseForeignSideFiles } from '../destination.ts';
@@ -16,7 +16,7 @@ import { SettingsError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, readModelFile } from '../eval/model-files.ts';
 import { sameModelConfig } from '../eval/output-config.ts';
 import { onInterrupt } from '../interrupt.ts';
-import { createLockFile, lockHolderRuns, readLockFile, type LockHolder } from '../file-lock.ts';
+import { createLockFile, lockHolderRuns, lockIsStale, readLockFile, takeOverStaleLock, type LockHolder } from '../file-lock.ts';
 import { processAlive } from '../processes.ts';
 
 export { lineagePath };
@@ -163,14 +163,60 @@ export function removeStaleStaging(folder: string): string[] {
     return [];
   }
   const host = stagingHost();
-  const stale = names.filter((n) => {
-    if (!n.startsWith(STAGING_PREFIX)) return false;
-    const owner = parseStagingName(n);
-    if (!owner) return /^\.compress-[A-Za-z0-9]{6}$/.test(n);
-    return owner.host === host && stagingRunGone(join(folder, n), owner.pid);
-  });
+  const stale = names
+    .filter((n) => {
+      if (!n.startsWith(STAGING_PREFIX)) return false;
+      const owner = parseStagingName(n);
+      if (!owner) return /^\.compress-[A-Za-z0-9]{6}$/.test(n);
+      return owner.host === host && stagingRunGone(join(folder, n), owner.pid);
+    })
+    .filter((n) => restoreReplaced(folder, n));
   for (const n of stale) rmSync(join(folder, n), { recursive: true, force: true });
   return stale;
+}
+
+/** The lock file, in an output's folder, that runs writing into that folder hold while they put their files in place. */
+export const OUTPUT_LOCK = '.bert-compress-output.lock';
+
+/**
+ * Puts back the earlier outputs that the dead run's staging folder `name` (in `folder`) holds aside: a transformers.js
+ * folder being replaced is renamed to `<staging>/<output name>.replaced` before the new one is renamed into place
+ * (commitFolder), so a run killed between the two renames leaves no output and the earlier one only there. Each
+ * `X.replaced` is renamed back to `folder/X` when that path is absent (the new folder never came); when it exists
+ * (the new one came) it is removed with the staging folder. Done holding the folder's output lock, taken at once or
+ * over a dead holder's (the killed run held it): while a live run holds it (it may be between its own two renames),
+ * nothing is done and false is returned (the staging folder kept for a later cleanup); true when the folder may go.
+ */
+function restoreReplaced(folder: string, name: string): boolean {
+  let aside: string[];
+  try {
+    aside = readdirSync(join(folder, name)).filter((f) => f.endsWith('.replaced') && f.length > '.replaced'.length);
+  } catch {
+    return true;
+  }
+  const lost = aside.filter((f) => !existsSync(join(folder, f.slice(0, -'.replaced'.length))));
+  if (!lost.length) return true;
+  const lock = join(folder, OUTPUT_LOCK);
+  try {
+    if (!createLockFile(lock)) {
+      const found = readLockFile(lock);
+      if (found && !lockIsStale(found)) return false; // (a live run writing there: left for a later cleanup)
+      if (takeOverStaleLock(lock, found?.holder) || !createLockFile(lock)) return false;
+    }
+  } catch {
+    return false;
+  }
+  try {
+    for (const f of lost) {
+      const output = join(folder, f.slice(0, -'.replaced'.length));
+      if (!existsSync(output)) renameSync(join(folder, name, f), output);
+    }
+    return true;
+  } catch {
+    return false; // (kept: its earlier output is still there to put back)
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 /** A staging folder beside an output: files are written there, checked, then renamed into place. */

@@ -446,7 +446,8 @@ function notWritten(dir: string): string | undefined {
 
 /**
  * Renames the staged folder into place (over an empty folder, or over a folder this tool wrote, moved aside into
- * the staging folder first and removed with it), holding the output folder's lock (withOutputLock) as every run
+ * the staging folder first and removed with it; killed between the two renames, the next run's cleanup of dead staging
+ * folders puts it back: destination.ts, restoreReplaced), holding the output folder's lock (withOutputLock) as every run
  * putting its output in place does: a run writing the same folder meanwhile is waited for, and the folder it filled
  * is then refused as at the start when it is not one this tool wrote, not mixed or half-replaced. A one-line
  * UserError if that fails.

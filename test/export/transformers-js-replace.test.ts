@@ -4,10 +4,13 @@
  * written over its earlier self: the new folder replaces the old whole (no file of the old one left). A folder with
  * anything else (a file of the user's, a model file changed since) is refused as before, saying which, left as it was.
  */
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OUTPUT_LOCK, removeStaleStaging } from '../../src/export/destination.ts';
+import { THIS_PROCESS, holderText } from '../../src/file-lock.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { writeModelFolder } from '../helpers/model-folder.ts';
@@ -50,5 +53,42 @@ describe('--format transformers.js over its own earlier folder', () => {
       /\(onnx\/model\.onnx changed since compress wrote it\); give a new or empty folder$/,
     );
     expect(listed(out).sort()).toEqual(before);
+  }, 60_000);
+
+  it('puts back the earlier folder a run killed between its two renames left aside in its staging folder', async () => {
+    const src = writeModelFolder(join(dir, 'src-killed'), tinyBert({}, { std: 0.3 }));
+    const input = join(src, 'model.onnx');
+    const parent = join(dir, 'killed');
+    mkdirSync(parent);
+    const out = join(parent, 'web');
+    await compressToTransformersJs({ input, output: out, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    const before = listed(out).sort();
+    // what commitFolder leaves when killed after moving the earlier folder aside, before renaming the new one in
+    const pid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const staging = join(parent, `.compress-${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-${pid}-kill01`);
+    mkdirSync(join(staging, 'web'), { recursive: true });
+    renameSync(out, join(staging, 'web.replaced'));
+    // a live run holding the folder's output lock (it may be between its own renames): left for a later cleanup
+    writeFileSync(join(parent, OUTPUT_LOCK), `${holderText(THIS_PROCESS)}\n`);
+    expect(removeStaleStaging(parent)).toEqual([]);
+    expect(existsSync(join(staging, 'web.replaced', 'config.json'))).toBe(true);
+    writeFileSync(join(parent, OUTPUT_LOCK), `${pid}\n`); // (the killed run held the output lock)
+    expect(removeStaleStaging(parent)).toEqual([staging.slice(parent.length + 1)]);
+    expect(listed(out).sort()).toEqual(before);
+    expect(readdirSync(parent).sort()).toEqual(['web']);
+
+    // killed after the new folder came: the earlier one removed with the staging folder, the new one kept
+    mkdirSync(join(staging, 'web.replaced'), { recursive: true });
+    writeFileSync(join(staging, 'web.replaced', 'old.txt'), 'old');
+    expect(removeStaleStaging(parent)).toHaveLength(1);
+    expect(listed(out).sort()).toEqual(before);
+    expect(readdirSync(parent)).toEqual(['web']);
+
+    // the next write over the output after such a kill: the earlier folder back first, then replaced by the new one
+    mkdirSync(join(staging, 'web'), { recursive: true });
+    renameSync(out, join(staging, 'web.replaced'));
+    const pruned = await compressToTransformersJs({ input, output: out, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    expect(listed(out).sort()).toEqual([...pruned.files].sort());
+    expect(readdirSync(parent)).toEqual(['web']);
   }, 60_000);
 });
