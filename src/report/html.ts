@@ -70,7 +70,6 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
   const nonPositive = nonPositiveBaselineNote(data);
   const missing = missingBaselineNote(data);
   const mismatch = glueTaskMismatchNote(data);
-  const missingTasks = missingTasksNote(data);
   const aggregation = glueAggregationNote(data);
   const undefinedGlue = undefinedGlueNote(data);
   const shared = sharedTimingNote(data);
@@ -96,6 +95,7 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
           .join('\n')}\n</tbody>\n</table></div>\n`,
     )
     .join('');
+  const missingTasks = missingTasksNote(data, teacherTables !== '');
   const machine = machinesLine(data)?.replace(/\.$/, '') ?? 'Machine: unknown';
   // '<' is escaped so the JSON cannot close the script element.
   const json = toJson(data, teacherPoints).replace(/</g, '\\u003c');

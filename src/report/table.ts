@@ -149,13 +149,14 @@ export function glueTaskMismatchNote(data: ReportData): string | null {
 
 /**
  * Which rows the Pareto fronts and charts leave out because their GLUE score averages fewer tasks than their sweep
- * planned (ReportRow.missingTasks); null when none does.
+ * planned (ReportRow.missingTasks); null when none does. `teacherSize`: whether the report shows teacher-size tables
+ * (they leave such rows out too), named only then.
  */
-export function missingTasksNote(data: Pick<ReportData, 'rows'>): string | null {
+export function missingTasksNote(data: Pick<ReportData, 'rows'>, teacherSize = false): string | null {
   const rows = data.rows.filter((r) => r.missingTasks.length > 0);
   if (rows.length === 0) return null;
   const named = rows.map((r) => `${r.group} · ${r.label} (no ${r.missingTasks.join(', ')} score)`);
-  return `Not on the Pareto fronts nor in the charts (nor the teacher-size tables): ${named.join('; ')}: a result without a task its sweep planned (a partial or edited result) has a GLUE score over fewer tasks than its model's other variants, which does not compare with theirs; compare the task metrics.`;
+  return `Not on the Pareto fronts nor in the charts${teacherSize ? ' (nor the teacher-size tables)' : ''}: ${named.join('; ')}: a result without a task its sweep planned (a partial or edited result) has a GLUE score over fewer tasks than its model's other variants, which does not compare with theirs; compare the task metrics.`;
 }
 
 /**
@@ -258,8 +259,11 @@ export function machinesLine(data: Pick<ReportData, 'machines'>): string | null 
   return only ? `Machine: ${describeMachine(only)}.` : null;
 }
 
-/** The Markdown report: the table, then how to read it. */
-export function toMarkdown(data: ReportData): string {
+/**
+ * The Markdown report: the table, then how to read it. `teacherSize`: whether the teacher-size tables follow it
+ * (renderReport appends teacherSizeMarkdown's).
+ */
+export function toMarkdown(data: ReportData, teacherSize = false): string {
   const { header, rows, align } = displayTable(data);
   const lines = [
     ...mdTable(header, rows, align),
@@ -280,7 +284,7 @@ export function toMarkdown(data: ReportData): string {
   if (nonPositive) lines.push('', nonPositive);
   const mismatch = glueTaskMismatchNote(data);
   if (mismatch) lines.push('', mismatch);
-  const missingTasks = missingTasksNote(data);
+  const missingTasks = missingTasksNote(data, teacherSize);
   if (missingTasks) lines.push('', missingTasks);
   const machines = machinesLine(data);
   if (machines) lines.push('', machines);

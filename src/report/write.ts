@@ -245,7 +245,7 @@ export async function renderReport(data: ReportData, format: ReportFormat, sourc
   switch (format) {
     case 'md': {
       const teachers = teacherSizeMarkdown(data);
-      return teachers ? `${toMarkdown(data)}\n${teachers}` : toMarkdown(data);
+      return teachers ? `${toMarkdown(data, true)}\n${teachers}` : toMarkdown(data);
     }
     case 'csv':
       return toCsv(data);

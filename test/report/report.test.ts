@@ -455,7 +455,7 @@ describe('report rows', () => {
       expect(spec.title.subtitle).toContain('left out (GLUE over fewer tasks than planned): m · partial (no STS-B)');
     }
     const note =
-      "Not on the Pareto fronts nor in the charts (nor the teacher-size tables): m · partial (no STS-B score): a result without a task its sweep planned (a partial or edited result) has a GLUE score over fewer tasks than its model's other variants, which does not compare with theirs; compare the task metrics.";
+      "Not on the Pareto fronts nor in the charts: m · partial (no STS-B score): a result without a task its sweep planned (a partial or edited result) has a GLUE score over fewer tasks than its model's other variants, which does not compare with theirs; compare the task metrics.";
     expect(toMarkdown(data).split('\n')).toContain(note);
     expect(await writtenHtml(data, 'm.sqlite')).toContain(`<p class="note">${escapeHtml(note)}</p>`);
     expect(JSON.parse(toJson(data)).rows.find((r: { label: string }) => r.label === 'partial')).toMatchObject({ missingTasks: ['STS-B'], frontBytes: false });

@@ -392,6 +392,31 @@ describe('teacher-size table (Markdown report)', () => {
     expect(await renderReport(buildReport(posterPoints()), 'html', 'poster.sqlite')).not.toContain('teacher-size');
   });
 
+  it('names the teacher-size tables among what leaves out a row scored on fewer tasks than planned only where the report has them', async () => {
+    const partial = fakePoint({ model: 'teacher-L2H256', label: 'partial+kd', bytes: 2e6, glue: 0.7, steps: kd({ seed: 9 }) }, 99);
+    partial.tasks = ['SST-2', 'STS-B']; // planned on both, scored on SST-2 alone
+    const data = buildReport([...teacherSizeList().map(fakePoint), partial]);
+    expect(data.rows.find((r) => r.label === 'partial+kd')!.missingTasks).toEqual(['STS-B']);
+    // (its group names what sets it apart from the other rows of its model: the tasks it was planned on)
+    const said = /Not on the Pareto fronts nor in the charts \(nor the teacher-size tables\): teacher-L2H256 [^:]*· partial\+kd \(no STS-B score\)/;
+    const md = await renderReport(data, 'md', 'teacher-size.sqlite');
+    expect(md).toContain('## Teacher size');
+    expect(md).toMatch(said);
+    expect(await renderReport(data, 'html', 'teacher-size.sqlite')).toMatch(said);
+    // one teacher: no teacher-size tables, none named
+    const one = buildReport([
+      ...teacherSizeList()
+        .filter((p) => p.model === 'teacher-L2H256')
+        .map(fakePoint),
+      partial,
+    ]);
+    for (const format of ['md', 'html'] as const) {
+      const text = await renderReport(one, format, 'one-teacher.sqlite');
+      expect(text).toMatch(/Not on the Pareto fronts nor in the charts: teacher-L2H256 [^:]*· partial\+kd \(no STS-B score\)/);
+      expect(text).not.toContain('nor the teacher-size tables');
+    }
+  });
+
   it("names tiny teachers' sizes as the table's params column does (35.0K, 38.0K), where both read 0.04M", () => {
     const tiny = teacherSizeList()
       .filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd')
