@@ -75,10 +75,20 @@ describe('a step after drop-layers on a model stored quantized', () => {
     expect(await on('int8', [{ pass: 'drop-layers', settings: { layers: '0' } }, train('train')])).toBe(
       `${join(root, 'q.yaml')}: pipeline 'p' on model 'int8', step 2 (train): ${onnx}: ${REBUILD}`,
     );
-    expect(await on('int8', [{ pass: 'drop-layers', settings: { layers: '0' } }, { pass: 'prune-ffn', settings: { ratio: 0.5 } }])).toBe(
+    expect(
+      await on('int8', [
+        { pass: 'drop-layers', settings: { layers: '0' } },
+        { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      ]),
+    ).toBe(
       `${join(root, 'q.yaml')}: pipeline 'p' on model 'int8', step 2 (prune-ffn): prune-ffn: layer 0's feed-forward weights are quantized (dynamic-int8, 8-bit) and cannot be sliced; prune FFN neurons before quantizing`,
     );
     expect(await on('fp16', [{ pass: 'drop-layers', settings: { layers: '0' } }, train('train')])).toBeUndefined();
-    expect(await on('tiny', [{ pass: 'drop-layers', settings: { layers: '0' } }, { pass: 'prune-ffn', settings: { ratio: 0.5 } }])).toBeUndefined();
+    expect(
+      await on('tiny', [
+        { pass: 'drop-layers', settings: { layers: '0' } },
+        { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      ]),
+    ).toBeUndefined();
   });
 });
