@@ -113,7 +113,7 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
     .option('tokenizer', {
       type: 'string',
       describe:
-        "tokenizer folder (tokenizer.json, vocab.txt, or vocab.json with merges.txt; a file names its folder) for the data and the output folder (default: the teacher's folder, else the model's)",
+        "tokenizer folder or file (tokenizer.json, vocab.txt, or vocab.json with merges.txt; a file names its folder) for the data and the output folder (default: the teacher's folder, else the model's)",
     })
     .option('force', FORCE_FLAG)
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });

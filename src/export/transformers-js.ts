@@ -96,7 +96,7 @@ export interface CompressedTransformersJsFolder extends TransformersJsFolder {
 }
 
 export interface TransformersJsCompressOptions extends CompressOptions {
-  /** The folder of the tokenizer files when not the model folder's (`--tokenizer`). */
+  /** The folder of the tokenizer files when not the model folder's (`--tokenizer`; a tokenizer file names its folder). */
   tokenizerDir?: string;
 }
 
@@ -108,7 +108,7 @@ export interface TransformersJsCompressOptions extends CompressOptions {
  */
 export async function compressToTransformersJs(opts: TransformersJsCompressOptions): Promise<CompressedTransformersJsFolder> {
   checkCompressOptions('compressToTransformersJs', opts, 'the transformers.js folder to write');
-  checkOptionalString('compressToTransformersJs', 'tokenizerDir', opts.tokenizerDir, 'a tokenizer folder');
+  checkOptionalString('compressToTransformersJs', 'tokenizerDir', opts.tokenizerDir, 'a tokenizer folder or file');
   if (opts.externalData) throw new SettingsError('--external-data: a transformers.js folder keeps the weights in its .onnx files');
   parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const sourceDir = opts.modelDir ?? locateModel(opts.input).dir;

@@ -94,6 +94,16 @@ writeFileSync(MATCHES_FILE, JSON.stringify([{ teacherLayer: 1, studentLayer: 1, 
 const distill = (output: string, ...more: string[]) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'SST-2', '-o', output, ...more];
 
 describe('compress train / distill: --help', () => {
+  it('says --tokenizer takes a folder or a file in every command taking it (compress, eval, train, distill)', async () => {
+    for (const command of [[], ['eval'], ['train'], ['distill']]) {
+      const r = await inProcess(...command, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout.replace(/\s+/g, ' '), command.join(' ') || 'compress').toMatch(
+        /--tokenizer tokenizer folder or file[ :(]+tokenizer\.json, vocab\.txt, or vocab\.json with merges\.txt/,
+      );
+    }
+  });
+
   it('train --help lists the training flags', async () => {
     const r = await inProcess('train', '--help');
     expect(r.code).toBe(0);

@@ -54,7 +54,11 @@ export const compressCommand: CliCommand<CompressArgs> = {
       })
       .option('calibration-examples', { type: 'number', default: DEFAULT_CALIBRATION_EXAMPLES, describe: 'calibration examples (train split, from its start)' })
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR or ../shared/glue)' })
-      .option('tokenizer', { type: 'string', describe: "tokenizer folder for calibration and for --format transformers.js (default: the model's folder)" })
+      .option('tokenizer', {
+        type: 'string',
+        describe:
+          "tokenizer folder or file (tokenizer.json, vocab.txt, or vocab.json with merges.txt; a file names its folder) for calibration and for --format transformers.js (default: the model's folder)",
+      })
       .option('max-length', { type: 'number', describe: 'calibration sequence length' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in OUT.data' })
       .option('format', {
