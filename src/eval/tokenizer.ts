@@ -271,6 +271,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   } catch (e) {
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
+  honourSingleWord(tokenizer);
   const post = tokenizer.post_processor;
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
   const template = (a: string[], b: string[] | null): { tokens: string[]; token_type_ids?: number[] } =>
@@ -305,6 +306,54 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
       return { ids, typeIds: out.token_type_ids ?? new Array<number>(ids.length).fill(0) };
     },
   };
+}
+
+/** What honourSingleWord reads of a Tokenizer: its added tokens by text and its two splitters on them. */
+interface AddedTokenSplitting {
+  added_tokens_map?: Map<string, { single_word?: boolean }>;
+  splitter_unnormalized?: { split(text: string): string[] };
+  splitter_normalized?: { split(text: string): string[] };
+}
+
+/** A word character as tokenizers' single_word test reads one (the regex crate's Unicode `\w`). */
+const WORD_CHAR = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
+
+/**
+ * Makes `tokenizer` match an added token marked `single_word` only where it stands as a word of its own (no word
+ * character right before or after it), as tokenizers (and so transformers) match it: @huggingface/tokenizers reads
+ * the flag but ignores it, so an added `ab` split 'xaby' into x, ab, y. Its splitters' sections are mended: a
+ * single_word token touching a word is text again, joined to the text beside it.
+ */
+function honourSingleWord(tokenizer: Tokenizer): void {
+  const t = tokenizer as unknown as AddedTokenSplitting;
+  const added = t.added_tokens_map;
+  if (!added || ![...added.values()].some((a) => a.single_word)) return;
+  for (const splitter of [t.splitter_unnormalized, t.splitter_normalized]) {
+    if (!splitter || typeof splitter.split !== 'function') continue;
+    const split = splitter.split.bind(splitter);
+    splitter.split = (text: string) => joinWordPieces(split(text), added);
+  }
+}
+
+/** `sections` (text and added tokens, in order) with each single_word token touching a word character made text, joined to the text beside it. */
+function joinWordPieces(sections: string[], added: ReadonlyMap<string, { single_word?: boolean }>): string[] {
+  const out: string[] = [];
+  let text = false; // (whether out's last section is text, which the next text joins)
+  sections.forEach((s, i) => {
+    const token = added.get(s);
+    const before = sections[i - 1]?.slice(-2) ?? '';
+    const after = sections[i + 1]?.slice(0, 2) ?? '';
+    const touching = token?.single_word === true && (WORD_CHAR.test([...before].at(-1) ?? '') || WORD_CHAR.test([...after][0] ?? ''));
+    if (token && !touching) {
+      out.push(s);
+      text = false;
+    } else {
+      if (text) out[out.length - 1] += s;
+      else out.push(s);
+      text = true;
+    }
+  });
+  return out;
 }
 
 /** Sources already warned about (once per file and process). */

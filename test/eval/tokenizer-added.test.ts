@@ -128,3 +128,29 @@ describe('tokenizer.json with an added token matched on the normalized text', ()
     expect(t.encode('hello NewTok', null, 16).ids).toEqual([2, 5, 8, 3]);
   });
 });
+
+describe('an added token marked single_word', () => {
+  const vocab = new Map(
+    WORDPIECE.trim()
+      .split('\n')
+      .map((t, i): [string, number] => [t, i]),
+  );
+  const flags = { single_word: true, lstrip: false, rstrip: false, special: false };
+
+  it('is matched only as a word of its own, as tokenizers matches it, in a tokenizer.json', () => {
+    const json = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
+    json.added_tokens.push({ id: 8, content: 'tok', normalized: false, ...flags });
+    const t = loadTokenizer(folder('fast-single-word', { 'tokenizer.json': json }));
+    // 'newtok': the token touches a word, so WordPiece reads it (new ##tok); 'tok', '(tok)' stand alone
+    expect(t.encode('hello tok newtok', null, 16).ids).toEqual([2, 5, 8, 6, 7, 3]);
+    expect(t.encode('tok2 (tok)', null, 16).ids).toEqual([2, 1, 1, 8, 1, 3]); // ('2' is a word character, '(' is not)
+  });
+
+  it("is matched only as a word of its own on the normalized text, in a slow tokenizer's added_tokens_decoder", () => {
+    const dir = folder('slow-single-word', {
+      'vocab.txt': WORDPIECE,
+      'tokenizer_config.json': { do_lower_case: true, added_tokens_decoder: { '8': { content: 'tok', normalized: true, ...flags } } },
+    });
+    expect(loadTokenizer(dir).encode('Hello TOK NewTok', null, 16).ids).toEqual([2, 5, 8, 6, 7, 3]);
+  });
+});
