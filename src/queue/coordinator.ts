@@ -26,24 +26,7 @@ import { planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary 
 import { StoreWriteError } from '../sweep/store.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
-import { ATTEMPTS, jobOptions, type PointJob } from './job.ts';
-
-/**
- * BullMQ's failedReason of a job whose worker was lost (its lock no longer renewed: killed, out of memory, cut off from
- * Redis) in more runs than the workers' `maxStalledCount` allows (worker.ts: all of its runs).
- */
-const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
-
-/**
- * The error a failed job's point is stored and reported with: its own (the point's error, as the worker threw it), or
- * where BullMQ failed it for its lost workers, what happened in this tool's words and what to do.
- */
-export function failedJobError(failedReason: string | undefined, attemptsMade: number): string {
-  if (failedReason === STALLED_TOO_OFTEN) {
-    return `its worker was lost while running it ${ATTEMPTS} times (killed, out of memory, or cut off from Redis; BullMQ: '${STALLED_TOO_OFTEN}'): a rerun of the coordinator (the same command, without --follow) queues it again`;
-  }
-  return failedReason || `failed after ${attemptsMade} runs`;
-}
+import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, jobOptions, type PointJob } from './job.ts';
 
 /**
  * `rerunStale` and `rerunContended` are left out: a coordinator keeps stale results (it does not forget the rows a
@@ -255,7 +238,18 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   for (const name of ['completed', 'failed', 'delayed', 'active'] as const) events.on(name, onJobEvent);
   events.on('stalled', ({ jobId }) => {
     const point = pending.get(jobId);
-    if (point) log(`${pointName(point)}: its worker stopped renewing the lock (killed, or cut off): queued again for another worker`);
+    if (!point) return;
+    const lost = `${pointName(point)}: its worker stopped renewing the lock (killed, or cut off)`;
+    // the last stall BullMQ allows fails the point (deferred to the next worker that takes it) rather than requeueing it
+    void withTimeout(queue.getJob(jobId), CALL_TIMEOUT_MS).then(
+      (job) =>
+        log(
+          job?.deferredFailure === STALLED_TOO_OFTEN || job?.failedReason === STALLED_TOO_OFTEN
+            ? `${lost}: failed, ${failedJobError(STALLED_TOO_OFTEN, job.attemptsMade)}`
+            : `${lost}: queued again for another worker`,
+        ),
+      () => log(lost), // Redis not answering: the next rescan says so, and collects what became of the point
+    );
   });
 
   try {

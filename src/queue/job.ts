@@ -17,6 +17,23 @@ export interface PointJob {
 /** Runs of a point before it is stored as failed. */
 export const ATTEMPTS = 3;
 
+/**
+ * BullMQ's failedReason of a job whose worker was lost (its lock no longer renewed: killed, out of memory, cut off from
+ * Redis) in more runs than the workers' `maxStalledCount` allows (worker.ts: all of its runs).
+ */
+export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+
+/**
+ * The error a failed job's point is stored and reported with: its own (the point's error, as the worker threw it), or
+ * where BullMQ failed it for its lost workers, what happened in this tool's words and what to do.
+ */
+export function failedJobError(failedReason: string | undefined, attemptsMade: number): string {
+  if (failedReason === STALLED_TOO_OFTEN) {
+    return `its worker was lost while running it ${ATTEMPTS} times (killed, out of memory, or cut off from Redis; BullMQ: '${STALLED_TOO_OFTEN}'): a rerun of the coordinator (the same command, without --follow) queues it again`;
+  }
+  return failedReason || `failed after ${attemptsMade} runs`;
+}
+
 /** The first retry's delay; each next one doubles it (BullMQ's exponential backoff). */
 export const DEFAULT_RETRY_DELAY_MS = 10_000;
 

@@ -23,7 +23,7 @@ import { registerAllPasses } from '../passes.ts';
 import { canonicalJson, currentVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
-import { ATTEMPTS, type PointJob } from './job.ts';
+import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, type PointJob } from './job.ts';
 
 export interface QueueWorkerOptions {
   /** `redis://HOST:PORT[/DB]`. */
@@ -155,6 +155,14 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     // A point whose worker died is rerun; one that kills every worker it lands on fails after as many runs as retries allow.
     maxStalledCount: ATTEMPTS - 1,
     name: `${hostname()}:${process.pid}`,
+  });
+  // A point BullMQ fails for its lost workers (the last stall allowed) never reaches the processor: it is said here.
+  worker.on('failed', (job, e) => {
+    if (!job || e.message !== STALLED_TOO_OFTEN) return; // a point's own failure: said by the processor
+    summary.failed++;
+    // its runs: those that failed (attemptsMade, less this failure, which ran nothing) and those whose worker was lost
+    const runs = Math.max(1, job.attemptsMade - 1 + job.stalledCounter);
+    emit({ type: 'failed', point: job.data.point, attempt: runs, error: failedJobError(STALLED_TOO_OFTEN, job.attemptsMade) });
   });
   const connection = connectionLog(address, files.log);
   worker.on('error', (e) => {

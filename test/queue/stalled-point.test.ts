@@ -13,9 +13,11 @@ import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { pointFiles } from '../../src/queue/files.ts';
 import { jobOptions } from '../../src/queue/job.ts';
+import { runQueueWorker, type WorkerEvent } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
+import { pointName } from '../../src/sweep/progress.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
 import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
@@ -98,5 +100,66 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     const again = (await queue.getJob(point.key))!;
     expect(await again.getState()).toBe('waiting');
     expect([again.attemptsMade, again.stalledCounter, again.failedReason ?? null]).toEqual([0, 0, null]);
+  }, 120_000);
+
+  it('is said failed, not queued again, by the coordinator at its last stall, and by the worker that fails it', async () => {
+    await queue.obliterate({ force: true });
+    await queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
+    const lost = new Worker(QUEUE_NAME, null, {
+      connection: parseQueueUrl(redis.url(DB)).connection,
+      autorun: false,
+      lockDuration: 200,
+      stalledInterval: 200,
+      maxStalledCount: 0, // this stall is the last one allowed
+    });
+    const lines: string[] = [];
+    let following: () => void = () => {};
+    const followed = new Promise<void>((res) => (following = res));
+    let coordinator: Promise<unknown> | undefined;
+    try {
+      expect((await lost.getNextJob('lost-worker'))?.id).toBe(point.key);
+      coordinator = runQueuedSweep({
+        file: t.sweepFile,
+        store: join(t.root, 'last-stall.sqlite'),
+        queue: redis.url(DB),
+        follow: true,
+        onEvent: (e) => {
+          if (e.type !== 'log') return;
+          lines.push(e.line);
+          if (e.line.startsWith('following')) following();
+        },
+      });
+      await followed;
+      await lost.startStalledCheckTimer();
+      const deadline = Date.now() + 30_000;
+      while (!lines.some((l) => l.includes('stopped renewing the lock')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await lost.close(true);
+    }
+    const stop = new AbortController();
+    const events: WorkerEvent[] = [];
+    const running = runQueueWorker({
+      queue: redis.url(DB),
+      cacheDir: join(t.root, 'worker'),
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'failed') stop.abort();
+      },
+    });
+    await coordinator; // done once it has collected the failed point
+    stop.abort();
+    const summary = await running;
+    const said =
+      "its worker was lost while running it 3 times (killed, out of memory, or cut off from Redis; BullMQ: 'job stalled more than allowable limit'): a rerun of the coordinator (the same command, without --follow) queues it again";
+    expect(lines.filter((l) => l.includes('stopped renewing the lock'))).toEqual([
+      `${pointName(point)}: its worker stopped renewing the lock (killed, or cut off): failed, ${said}`,
+    ]);
+    expect(events.filter((e) => e.type === 'failed').map((e) => [(e as { point: SweepPoint }).point.key, (e as { error: string }).error])).toEqual([
+      [point.key, said],
+    ]);
+    expect(events.filter((e) => e.type === 'failed').map((e) => (e as { attempt: number }).attempt)).toEqual([1]); // its one lost run
+    expect(events.some((e) => e.type === 'start')).toBe(false); // never run: failed as BullMQ hands it over
+    expect(summary).toEqual({ ran: 0, failed: 1 });
   }, 120_000);
 });
