@@ -414,8 +414,8 @@ export function teacherSizeTables(data: ReportData, points: readonly TeacherSize
 }
 
 /** The tables of teacherSizeTables as a Markdown section; null when there is no chart. */
-export function teacherSizeMarkdown(data: ReportData): string | null {
-  const tables = teacherSizeTables(data);
+export function teacherSizeMarkdown(data: ReportData, points: readonly TeacherSizePoint[] = teacherSizePoints(data)): string | null {
+  const tables = teacherSizeTables(data, points);
   if (tables.length === 0) return null;
   const out: string[] = ['## Teacher size', ''];
   for (const t of tables) {

@@ -11,7 +11,7 @@ import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts
 import { currentHashes, currentModelHashes, dataChange, storedPointNow } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
-import { plannedTeacherSha256, renderTeacherSizeChart, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
+import { plannedTeacherSha256, renderTeacherSizeChart, type TeacherSizePoint, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
 import { buildReport, dataRead, describeSteps, unreadableResult, type DataRead, type RelocatedStore, type ReportData, type ShownOncePoint } from './rows.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
@@ -242,22 +242,27 @@ export async function renderReport(data: ReportData, format: ReportFormat, sourc
   checkReportData('renderReport', data);
   if (!(REPORT_FORMATS as readonly unknown[]).includes(format))
     throw new SettingsError(`renderReport: format: expected one of ${REPORT_FORMATS.join(', ')}, got ${shownArg(format)}`);
+  if (format === 'html')
+    return toHtml(data, await allCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
+  return renderText(data, format, teacherSizePoints(data));
+}
+
+/** The report in a format other than HTML, with the teacher-size points (`teacherSizePoints` of `data`) worked out once for every format. */
+function renderText(data: ReportData, format: Exclude<ReportFormat, 'html'>, teacherPoints: readonly TeacherSizePoint[]): string {
   switch (format) {
     case 'md': {
-      const teachers = teacherSizeMarkdown(data);
+      const teachers = teacherSizeMarkdown(data, teacherPoints);
       return teachers ? `${toMarkdown(data, true)}\n${teachers}` : toMarkdown(data);
     }
     case 'csv':
       return toCsv(data);
     case 'json':
-      return toJson(data, teacherSizePoints(data));
-    case 'html':
-      return toHtml(data, await allCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
+      return toJson(data, teacherPoints);
   }
 }
 
 /** Both Pareto charts and the teacher-size chart (null when the points have none), with that chart's points. */
-async function allCharts(data: ReportData): Promise<ReportCharts> {
+async function allCharts(data: ReportData): Promise<ReportCharts & { teacherSizePoints: readonly TeacherSizePoint[] }> {
   const points = teacherSizePoints(data);
   return { ...(await renderCharts(data)), teacherSize: await renderTeacherSizeChart(data, points), teacherSizePoints: points };
 }
@@ -394,7 +399,7 @@ export async function writeReportFiles(
     const text =
       f === 'html'
         ? toHtml(data, charts, { title: `Compression report: ${basename(source)}`, source: resolve(source), generatedAt: new Date().toISOString() })
-        : await renderReport(data, f, source);
+        : renderText(data, f, charts.teacherSizePoints);
     files.push([join(outDir, `report.${f}`), text]);
   }
   const earlierRecord = readRecord(recordPath);
