@@ -21,9 +21,14 @@
  *    context-dependent, one MLM row per word occurrence.
  *  - For a sentence pair, textA and textB are augmented independently and stay paired.
  *
- * Differences from TinyBERT's script: exactly N variants per source (TinyBERT drops duplicate variants and keeps the
- * original in its output; callers add the originals, see `augmentedTrainingSet`); no built-in stop-word list
- * (`keepWords` gives one); a replaced word draws its candidate after the coin, not before (same distribution).
+ * Differences from TinyBERT's script (TinyBERT/data_augmentation.py): exactly N variants per source (TinyBERT drops
+ * duplicate variants and keeps the original in its output; callers add the originals, see `augmentedTrainingSet`); no
+ * built-in stop-word list (`keepWords` gives one); words with digits or non-ASCII letters are replaceable too (its
+ * `_is_valid` takes only words of the letters a-z); MLM candidates never include the word itself (nor special tokens
+ * or punctuation), K of them after that filter, where its `_masked_language_model` takes the top K and then drops
+ * only the `##` pieces, so the word itself stays a candidate (a replacement by the same word); the MLM source is a
+ * library option only (`mlm`), the CLI and sweeps use the embedding neighbours; a replaced word draws its candidate
+ * after the coin, not before (same distribution).
  *
  * Randomness: example i's variants of textA (textB) come from their own stream (seed, i), so they do not depend on
  * the other examples. `augmentedSet` caches the variants on disk under a SHA-256 of everything they depend on.
