@@ -181,8 +181,9 @@ export const OUTPUT_LOCK = '.bert-compress-output.lock';
 /**
  * Puts back the earlier outputs that the dead run's staging folder `name` (in `folder`) holds aside: a transformers.js
  * folder being replaced is renamed to `<staging>/<output name>.replaced` before the new one is renamed into place
- * (commitFolder), so a run killed between the two renames leaves no output and the earlier one only there. Each
- * `X.replaced` is renamed back to `folder/X` when that path is absent (the new folder never came); when it exists
+ * (commitFolder), so a run killed between the two renames leaves no output and the earlier one only there, beside the
+ * new folder still staged as `X`. Each such `X.replaced` is renamed back to `folder/X` when that path is absent (the
+ * new folder never came; one without `X` beside it is a staged output named `X.replaced`, not put anywhere); when it exists
  * (the new one came) it is removed with the staging folder. Done holding the folder's output lock, taken at once or
  * over a dead holder's (the killed run held it): while a live run holds it (it may be between its own two renames),
  * nothing is done and false is returned (the staging folder kept for a later cleanup); true when the folder may go.
@@ -194,7 +195,10 @@ function restoreReplaced(folder: string, name: string): boolean {
   } catch {
     return true;
   }
-  const lost = aside.filter((f) => !existsSync(join(folder, f.slice(0, -'.replaced'.length))));
+  // (its new folder `X` still staged beside it: else `X.replaced` is the staged folder of an output named so)
+  const lost = aside.filter(
+    (f) => existsSync(join(folder, name, f.slice(0, -'.replaced'.length))) && !existsSync(join(folder, f.slice(0, -'.replaced'.length))),
+  );
   if (!lost.length) return true;
   const lock = join(folder, OUTPUT_LOCK);
   try {

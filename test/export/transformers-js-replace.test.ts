@@ -91,4 +91,16 @@ describe('--format transformers.js over its own earlier folder', () => {
     expect(listed(out).sort()).toEqual([...pruned.files].sort());
     expect(readdirSync(parent)).toEqual(['web']);
   }, 60_000);
+
+  it("leaves a killed run's own staged folder for an output named X.replaced, never putting it at X", () => {
+    const parent = join(dir, 'named-replaced');
+    mkdirSync(parent);
+    const pid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const staging = join(parent, `.compress-${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-${pid}-kill02`);
+    // `-o parent/web.replaced` killed while its folder was staged, before any rename: no earlier folder was set aside
+    mkdirSync(join(staging, 'web.replaced', 'onnx'), { recursive: true });
+    writeFileSync(join(staging, 'web.replaced', 'config.json'), '{}');
+    expect(removeStaleStaging(parent)).toEqual([staging.slice(parent.length + 1)]);
+    expect(readdirSync(parent)).toEqual([]);
+  });
 });
