@@ -1,6 +1,12 @@
 /** The plan tests' one question: what line a sweep's plan refuses a sweep with, if any. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
@@ -34,4 +40,25 @@ export async function planRefusal(
     expect(e).toBeInstanceOf(SettingsError);
     return (e as Error).message;
   }
+}
+
+/**
+ * A new folder (named from `prefix`) for planRefusal with the tiny BERT under models/tiny and its quantized forms under
+ * models/int8 (int8 dynamic), models/int4 (int4 blocks of 16) and models/fp16 (float16), and SST-2 train and dev under
+ * glue/; the passes registered.
+ */
+export async function writeQuantizedModels(prefix: string): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  registerAllPasses();
+  const input = join(root, 'models', 'tiny', 'model.onnx');
+  for (const [folder, mode] of [
+    ['int8', 'int8'],
+    ['int4', 'int4-block:16'],
+    ['fp16', 'float16'],
+  ] as const) {
+    await compressFile({ input, output: join(root, 'models', folder, 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode } }] });
+  }
+  return root;
 }

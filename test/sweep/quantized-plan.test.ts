@@ -12,27 +12,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { planRefusal } from './plan-refusal.ts';
+import { planRefusal, writeQuantizedModels } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
-import { registerAllPasses } from '../../src/passes.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 
 let root: string;
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'quantized-plan-'));
-  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
-  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
-  registerAllPasses();
-  for (const [folder, mode] of [
-    ['int8', 'int8'],
-    ['int4', 'int4-block:16'],
-    ['fp16', 'float16'],
-  ]) {
-    const input = join(root, 'models', 'tiny', 'model.onnx');
-    await compressFile({ input, output: join(root, 'models', folder!, 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode } }] });
-  }
+  root = await writeQuantizedModels('quantized-plan-');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -5,30 +5,14 @@
  * listed the point and it failed when it ran. A quantized teacher of a bert:… or bilstm:… student (its forward pass
  * only) and a float16 model (trained in float32) plan.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
-import { planRefusal } from './plan-refusal.ts';
-import { compressFile } from '../../src/export/compress.ts';
-import { registerAllPasses } from '../../src/passes.ts';
+import { planRefusal, writeQuantizedModels } from './plan-refusal.ts';
 
 let root: string;
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'trained-quantized-plan-'));
-  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
-  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
-  registerAllPasses();
-  for (const [folder, mode] of [
-    ['int8', 'int8'],
-    ['int4', 'int4-block:16'],
-    ['fp16', 'float16'],
-  ]) {
-    const input = join(root, 'models', 'tiny', 'model.onnx');
-    await compressFile({ input, output: join(root, 'models', folder!, 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode } }] });
-  }
+  root = await writeQuantizedModels('trained-quantized-plan-');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
