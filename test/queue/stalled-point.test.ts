@@ -38,6 +38,15 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     const points = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
     point = points.find((p) => p.label === 'heads-0.5')!;
   });
+  /** A worker that takes a job and never renews its lock, whose first stall fails the job (a stall limit of 0). */
+  const lostWorker = () =>
+    new Worker(QUEUE_NAME, null, {
+      connection: parseQueueUrl(redis.url(DB)).connection,
+      autorun: false,
+      lockDuration: 200,
+      stalledInterval: 200,
+      maxStalledCount: 0,
+    });
   afterAll(async () => {
     await queue?.obliterate({ force: true }).catch(() => {});
     await queue?.close();
@@ -47,13 +56,7 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
 
   it("is stored as failed saying its worker was lost and that a rerun queues it again, not in BullMQ's words; the rerun queues it afresh", async () => {
     await queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
-    const lost = new Worker(QUEUE_NAME, null, {
-      connection: parseQueueUrl(redis.url(DB)).connection,
-      autorun: false,
-      lockDuration: 200,
-      stalledInterval: 200,
-      maxStalledCount: 0,
-    });
+    const lost = lostWorker();
     const until = async (state: string) => {
       const deadline = Date.now() + 30_000;
       while ((await queue.getJobState(point.key)) !== state && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -105,13 +108,7 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
   it('is said failed, not queued again, by the coordinator at its last stall, and by the worker that fails it', async () => {
     await queue.obliterate({ force: true });
     await queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
-    const lost = new Worker(QUEUE_NAME, null, {
-      connection: parseQueueUrl(redis.url(DB)).connection,
-      autorun: false,
-      lockDuration: 200,
-      stalledInterval: 200,
-      maxStalledCount: 0, // this stall is the last one allowed
-    });
+    const lost = lostWorker(); // (its stall is the last one allowed)
     const lines: string[] = [];
     let following: () => void = () => {};
     const followed = new Promise<void>((res) => (following = res));
