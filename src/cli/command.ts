@@ -30,6 +30,17 @@ export const FORCE_FLAG = {
 } as const;
 
 /**
+ * --tokenizer of the commands that read one (compress, eval, train, distill): `use`, what the command reads it for and
+ * its default, follows what it takes, said once for all of them.
+ */
+export function tokenizerFlag(use: string) {
+  return {
+    type: 'string',
+    describe: `tokenizer folder or file (tokenizer.json, vocab.txt, or vocab.json with merges.txt; a file names its folder) ${use}`,
+  } as const;
+}
+
+/**
  * Refuses --force with --format transformers.js in one line: that -o is a new or empty folder, so there is nothing
  * of another model's for --force to write over.
  */

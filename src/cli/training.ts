@@ -17,7 +17,7 @@ import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
-import { FORCE_FLAG, listenForStop, out, err } from './command.ts';
+import { FORCE_FLAG, listenForStop, out, err, tokenizerFlag } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 import { formatMB } from '../units.ts';
 
@@ -110,11 +110,7 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
       describe: 'dense embedding gradients and AdamW on every row each step (torch semantics; slower) instead of row-sparse lazy updates',
     })
     .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
-    .option('tokenizer', {
-      type: 'string',
-      describe:
-        "tokenizer folder or file (tokenizer.json, vocab.txt, or vocab.json with merges.txt; a file names its folder) for the data and the output folder (default: the teacher's folder, else the model's)",
-    })
+    .option('tokenizer', tokenizerFlag("for the data and the output folder (default: the teacher's folder, else the model's)"))
     .option('force', FORCE_FLAG)
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }

@@ -14,7 +14,7 @@ import { registerAllPasses } from '../../passes.ts';
 import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { readsCalibrationLabels } from '../../pass-declarations.ts';
-import { FORCE_FLAG, checkForceFormat, checkFormatOutput, out, err, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkForceFormat, checkFormatOutput, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
@@ -54,11 +54,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       })
       .option('calibration-examples', { type: 'number', default: DEFAULT_CALIBRATION_EXAMPLES, describe: 'calibration examples (train split, from its start)' })
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR or ../shared/glue)' })
-      .option('tokenizer', {
-        type: 'string',
-        describe:
-          "tokenizer folder or file (tokenizer.json, vocab.txt, or vocab.json with merges.txt; a file names its folder) for calibration and for --format transformers.js (default: the model's folder)",
-      })
+      .option('tokenizer', tokenizerFlag("for calibration and for --format transformers.js (default: the model's folder)"))
       .option('max-length', { type: 'number', describe: 'calibration sequence length' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in OUT.data' })
       .option('format', {

@@ -14,7 +14,7 @@ import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { TOKENIZER_FILES, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
-import { out, outText, err, type CliCommand } from '../command.ts';
+import { out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 export interface EvalArgs {
@@ -47,10 +47,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
       })
       .option('split', { type: 'string', choices: ['dev', 'test'], default: 'dev', describe: 'dev (scored) or test (predictions only)' })
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
-      .option('tokenizer', {
-        type: 'string',
-        describe: "tokenizer folder or file: tokenizer.json, vocab.txt, or vocab.json with merges.txt (default: the model's folder)",
-      })
+      .option('tokenizer', tokenizerFlag("for the data (default: the model's folder)"))
       .option('batch-size', { type: 'number', default: 32, describe: 'examples per batch' })
       .option('max-length', {
         type: 'number',
