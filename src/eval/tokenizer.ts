@@ -158,7 +158,7 @@ export function slowAddedTokens(dir: string, config: TokenizerConfigJson): Added
       ...Object.entries(config)
         .filter(([k]) => k.endsWith('_token'))
         .map(([, v]) => tokenName(v)),
-      ...(Array.isArray(config.additional_special_tokens) ? config.additional_special_tokens.map(tokenName) : []),
+      ...additionalSpecialTokens(config),
     ].filter((t): t is string => t !== undefined),
   );
   return Object.entries(json).map(([content, id]) => {
@@ -179,8 +179,8 @@ export function withSlowAddedTokens(json: object, slowAdded: readonly AddedToken
   const vocab = new Map(Object.entries((json as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {}));
   for (const t of slowAdded) vocab.set(t.content, t.id);
   const listed = new Set([...slowAdded.map((t) => t.content), ...((json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? []).map((t) => t.content)]);
-  const extra = (Array.isArray(config.additional_special_tokens) ? config.additional_special_tokens.map(tokenName) : [])
-    .filter((t): t is string => t !== undefined && !listed.has(t) && vocab.has(t))
+  const extra = additionalSpecialTokens(config)
+    .filter((t) => !listed.has(t) && vocab.has(t))
     .map((content) => ({ id: vocab.get(content)!, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
   const added = [...slowAdded, ...new Map(extra.map((t) => [t.content, t])).values()];
   if (added.length === 0) return json;
@@ -418,6 +418,12 @@ function tokenName(v: unknown): string | undefined {
   return undefined;
 }
 
+/** The config's `additional_special_tokens` (strings or `{content}` objects) by name; none when it has no list. */
+function additionalSpecialTokens(config: TokenizerConfigJson): string[] {
+  const list = config.additional_special_tokens;
+  return Array.isArray(list) ? list.map(tokenName).filter((t): t is string => t !== undefined) : [];
+}
+
 function bertSpecialTokens(config: TokenizerConfigJson): BertSpecialTokens {
   const d = DEFAULT_BERT_SPECIAL_TOKENS;
   return {
@@ -429,7 +435,6 @@ function bertSpecialTokens(config: TokenizerConfigJson): BertSpecialTokens {
   };
 }
 
-/** tokenizer_config.json merged over special_tokens_map.json; both optional. */
 /** `model_max_length` of a tokenizer config as a whole number of ids, or null when absent or not a positive number. */
 export function modelMaxLengthOf(config: TokenizerConfigJson): number | null {
   const v = config.model_max_length;
@@ -441,6 +446,7 @@ export function tokenizerMaxLength(dir: string): number | null {
   return modelMaxLengthOf(readConfig(dir));
 }
 
+/** tokenizer_config.json merged over special_tokens_map.json; both optional. */
 export function readConfig(dir: string): TokenizerConfigJson {
   let merged: TokenizerConfigJson = {};
   // (spread defines keys: a key named __proto__ stays a key, where Object.assign set the merged object's prototype)
