@@ -959,9 +959,11 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
   // (after a quantize step that stored every weight quantized: quantize's own refusal when the point runs)
   if (sofar.quantizedAll !== undefined && s.pass === 'quantize')
     throw new SettingsError(`quantize: every weight is already quantized (by quantize ${sofar.quantizedAll} before it): quantize the float model instead`);
+  // (the pass's options, worked out once for the model read here: its checks, quantize's targets, drop-layers' rewrite)
+  const read = sofar.read && { ...sofar.read, options: pass.options(pass.check(s.settings)) };
   // (on the model as read: what the pass refuses in it, as the point would before any work)
-  if (sofar.read) pass.checkModel?.(sofar.read.graph, sofar.read.structure, pass.options(pass.check(s.settings)));
-  const options = s.pass === 'quantize' && sofar.read ? (pass.options(pass.check(s.settings)) as QuantizeOptions) : undefined;
+  if (read) pass.checkModel?.(read.graph, read.structure, read.options);
+  const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
   const quantizedAll =
     options && quantizesEveryTarget(sofar.read!.structure, options)
@@ -970,7 +972,7 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
         ? { quantizedAll: sofar.quantizedAll }
         : {};
   // (drop-layers rewrites the graph alone: the model it leaves is followed, and asked as the one read here was)
-  const followed = s.pass === 'drop-layers' && sofar.read ? droppedRead(sofar.read, pass.options(pass.check(s.settings)) as DropLayersOptions) : {};
+  const followed = s.pass === 'drop-layers' && read ? droppedRead(read, read.options as DropLayersOptions) : {};
   if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
