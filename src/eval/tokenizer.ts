@@ -281,11 +281,10 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   if (specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenizer, config, source);
   const unk = unknownToken(tokenizer, json);
   const unkId = unk?.id ?? 0;
-  // (an added token matched on the normalized text comes back normalized, e.g. lower-cased: its id all the same)
-  const addedNormalized = new Map<string, number>();
-  for (const [id, t] of tokenizer.get_added_tokens_decoder())
-    if (t.normalized && tokenizer.normalizer) addedNormalized.set(tokenizer.normalizer.normalize(t.content), id);
-  const toId = (t: string): number => tokenizer.token_to_id(t) ?? addedNormalized.get(t) ?? unkId;
+  // (an added token matched on the normalized text comes back normalized, e.g. lower-cased: its id all the same, from
+  // the tokenizer's added tokens by text, which holds each such token under its normalized text too)
+  const added = (tokenizer as unknown as AddedTokenSplitting).added_tokens_map;
+  const toId = (t: string): number => tokenizer.token_to_id(t) ?? added?.get(t)?.id ?? unkId;
   const padId = padTokenId(tokenizer, json as TokenizerJsonPadding, config);
 
   return {
@@ -308,9 +307,12 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   };
 }
 
-/** What honourSingleWord reads of a Tokenizer: its added tokens by text and its two splitters on them. */
+/**
+ * What tokenizerFromJson and honourSingleWord read of a Tokenizer: its added tokens by text (a normalized token also by
+ * its normalized text) and its two splitters on them.
+ */
 interface AddedTokenSplitting {
-  added_tokens_map?: Map<string, { single_word?: boolean }>;
+  added_tokens_map?: Map<string, { id: number; single_word?: boolean }>;
   splitter_unnormalized?: { split(text: string): string[] };
   splitter_normalized?: { split(text: string): string[] };
 }
