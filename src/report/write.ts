@@ -244,20 +244,23 @@ export async function renderReport(data: ReportData, format: ReportFormat, sourc
     throw new SettingsError(`renderReport: format: expected one of ${REPORT_FORMATS.join(', ')}, got ${shownArg(format)}`);
   if (format === 'html')
     return toHtml(data, await allCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
-  return renderText(data, format, teacherSizePoints(data));
+  return renderText(data, format, () => teacherSizePoints(data));
 }
 
-/** The report in a format other than HTML, with the teacher-size points (`teacherSizePoints` of `data`) worked out once for every format. */
-function renderText(data: ReportData, format: Exclude<ReportFormat, 'html'>, teacherPoints: readonly TeacherSizePoint[]): string {
+/**
+ * The report in a format other than HTML; `teacherPoints` gives the teacher-size points (`teacherSizePoints` of `data`,
+ * worked out once for every format of a write), asked only by the formats that show them (md, json).
+ */
+function renderText(data: ReportData, format: Exclude<ReportFormat, 'html'>, teacherPoints: () => readonly TeacherSizePoint[]): string {
   switch (format) {
     case 'md': {
-      const teachers = teacherSizeMarkdown(data, teacherPoints);
+      const teachers = teacherSizeMarkdown(data, teacherPoints());
       return teachers ? `${toMarkdown(data, true)}\n${teachers}` : toMarkdown(data);
     }
     case 'csv':
       return toCsv(data);
     case 'json':
-      return toJson(data, teacherPoints);
+      return toJson(data, teacherPoints());
   }
 }
 
@@ -399,7 +402,7 @@ export async function writeReportFiles(
     const text =
       f === 'html'
         ? toHtml(data, charts, { title: `Compression report: ${basename(source)}`, source: resolve(source), generatedAt: new Date().toISOString() })
-        : renderText(data, f, charts.teacherSizePoints);
+        : renderText(data, f, () => charts.teacherSizePoints);
     files.push([join(outDir, `report.${f}`), text]);
   }
   const earlierRecord = readRecord(recordPath);
