@@ -219,11 +219,7 @@ export function readVocabulary(dir: string): { file: string; vocab: Map<string, 
   if (existsSync(jsonFile)) {
     const json = readJsonObject(jsonFile) as { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> };
     const raw = json.model?.vocab;
-    const vocab = new Map<string, number>(
-      Array.isArray(raw)
-        ? raw.map((e, i): [string, number] => [String(Array.isArray(e) ? e[0] : e), i]) // Unigram: [token, score] by id
-        : Object.entries((raw ?? {}) as Record<string, number>),
-    );
+    const vocab = modelVocabulary(raw !== null && typeof raw === 'object' ? raw : {});
     for (const t of json.added_tokens ?? []) if (typeof t.content === 'string' && typeof t.id === 'number') vocab.set(t.content, t.id);
     return { file: jsonFile, vocab };
   }
@@ -272,20 +268,21 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   honourSingleWord(tokenizer);
+  const tokenId = keepModelVocabulary(tokenizer, json);
   const post = tokenizer.post_processor;
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
   const template = (a: string[], b: string[] | null): { tokens: string[]; token_type_ids?: number[] } =>
     post ? post(a, b, true) : { tokens: b ? [...a, ...b] : a };
   const specialsSingle = template([], null).tokens.length;
   const specialsPair = template([], []).tokens.length;
-  if (specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenizer, config, source);
-  const unk = unknownToken(tokenizer, json);
+  if (specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenId, config, source);
+  const unk = unknownToken(tokenId, json);
   const unkId = unk?.id ?? 0;
   // (an added token matched on the normalized text comes back normalized, e.g. lower-cased: its id all the same, from
   // the tokenizer's added tokens by text, which holds each such token under its normalized text too)
   const added = (tokenizer as unknown as AddedTokenSplitting).added_tokens_map;
   const toId = (t: string): number => tokenizer.token_to_id(t) ?? added?.get(t)?.id ?? unkId;
-  const padId = padTokenId(tokenizer, json as TokenizerJsonPadding, config);
+  const padId = padTokenId(tokenId, json as TokenizerJsonPadding, config);
 
   return {
     source,
@@ -305,6 +302,41 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
       return { ids, typeIds: out.token_type_ids ?? new Array<number>(ids.length).fill(0) };
     },
   };
+}
+
+/**
+ * Takes `tokenizer`'s added tokens back out of its model's vocabulary, which holds what tokenizer.json's model lists and
+ * nothing more, as in tokenizers (added_vocabulary.rs keeps the added tokens in an AddedVocabulary of their own, apart
+ * from the model, and WordPiece's tokenize looks its pieces up in the model's vocab only): @huggingface/tokenizers puts
+ * every added token into the model's vocabulary, so WordPiece read an added `tok` that it did not split out (a
+ * single_word token inside a word, a token matched on the raw text only) as a piece: 'toktok' as tok ##tok, where
+ * tokenizers gives [UNK]. An added token the model lists keeps the model's id. Returns the tokenizer's id of a token as
+ * tokenizers' Tokenizer::token_to_id gives it: an added token's (by its text as written), else the model's.
+ */
+function keepModelVocabulary(tokenizer: Tokenizer, json: object): TokenId {
+  const model = (tokenizer as unknown as { model?: { tokens_to_ids?: Map<string, number> } }).model;
+  const added = (tokenizer as unknown as { added_tokens?: Array<{ content: string; id: number }> }).added_tokens ?? [];
+  const raw = (json as { model?: { vocab?: unknown } }).model?.vocab;
+  if (model?.tokens_to_ids instanceof Map && raw !== null && typeof raw === 'object') {
+    const listed = modelVocabulary(raw);
+    for (const t of added) {
+      const id = listed.get(t.content);
+      if (id === undefined) model.tokens_to_ids.delete(t.content);
+      else model.tokens_to_ids.set(t.content, id);
+    }
+  }
+  const addedIds = new Map(added.map((t) => [t.content, t.id]));
+  return (token) => addedIds.get(token) ?? tokenizer.token_to_id(token);
+}
+
+/** A token's id in a tokenizer (its added tokens' or its model's), undefined when it has none. */
+type TokenId = (token: string) => number | undefined;
+
+/** A tokenizer.json model's `vocab` as token → id: an object of ids (WordPiece, BPE, WordLevel) or Unigram's [token, score] list by id. */
+function modelVocabulary(raw: object): Map<string, number> {
+  return new Map<string, number>(
+    Array.isArray(raw) ? raw.map((e, i): [string, number] => [String(Array.isArray(e) ? e[0] : e), i]) : Object.entries(raw as Record<string, number>),
+  );
 }
 
 /**
@@ -366,9 +398,9 @@ const warnedNoSpecials = new Set<string>();
  * its config names) whose tokenizer.json adds no special tokens (`"post_processor": null`): its ids are what
  * transformers and transformers.js give too, but a BERT-family model expects [CLS] … [SEP], so its scores suffer.
  */
-function warnNoSpecialTokens(tokenizer: Tokenizer, config: TokenizerConfigJson, source: string): void {
+function warnNoSpecialTokens(tokenId: TokenId, config: TokenizerConfigJson, source: string): void {
   const { cls, sep } = bertSpecialTokens(config);
-  if (tokenizer.token_to_id(cls) === undefined || tokenizer.token_to_id(sep) === undefined || warnedNoSpecials.has(source)) return;
+  if (tokenId(cls) === undefined || tokenId(sep) === undefined || warnedNoSpecials.has(source)) return;
   warnedNoSpecials.add(source);
   process.stderr.write(
     `warning: ${source}: the tokenizer adds no special tokens (tokenizer.json's post_processor is null or adds none), so inputs have no ${cls} … ${sep} although its vocabulary has them, as BERT-family models expect; transformers tokenizes the same way, but scores will suffer unless the model was trained so (restore the post_processor to add them)\n`,
@@ -376,10 +408,10 @@ function warnNoSpecialTokens(tokenizer: Tokenizer, config: TokenizerConfigJson, 
 }
 
 /** tokenizer.json's model.unk_token, else [UNK] or <unk>, with its id; undefined when the vocabulary has none. */
-function unknownToken(tokenizer: Tokenizer, json: object): { token: string; id: number } | undefined {
+function unknownToken(tokenId: TokenId, json: object): { token: string; id: number } | undefined {
   const named = (json as { model?: { unk_token?: string } }).model?.unk_token;
   for (const token of [...(named !== undefined ? [named] : []), '[UNK]', '<unk>']) {
-    const id = tokenizer.token_to_id(token);
+    const id = tokenId(token);
     if (id !== undefined) return { token, id };
   }
   return undefined;
@@ -407,10 +439,10 @@ export function unknownTokensNote(encodings: readonly TextEncoding[], tokenizer:
 }
 
 /** tokenizer.json's padding.pad_id, else the config's pad_token, else [PAD] or <pad>, else 0. */
-function padTokenId(tokenizer: Tokenizer, json: TokenizerJsonPadding, config: TokenizerConfigJson): number {
+function padTokenId(tokenId: TokenId, json: TokenizerJsonPadding, config: TokenizerConfigJson): number {
   if (typeof json.padding?.pad_id === 'number') return json.padding.pad_id;
   const named = tokenName(config.pad_token);
-  return (named !== undefined ? tokenizer.token_to_id(named) : undefined) ?? tokenizer.token_to_id('[PAD]') ?? tokenizer.token_to_id('<pad>') ?? 0;
+  return (named !== undefined ? tokenId(named) : undefined) ?? tokenId('[PAD]') ?? tokenId('<pad>') ?? 0;
 }
 
 /** A special token is written either as a string or as `{content: string, …}`. */

@@ -154,3 +154,32 @@ describe('an added token marked single_word', () => {
     expect(loadTokenizer(dir).encode('Hello TOK NewTok', null, 16).ids).toEqual([2, 5, 8, 6, 7, 3]);
   });
 });
+
+// tokenizers keeps added tokens apart from the model (tokenizers/src/tokenizer/added_vocabulary.rs, `AddedVocabulary`:
+// added_tokens_map beside the model, token_to_id: added first, then model.token_to_id), and WordPiece's tokenize looks
+// its pieces up in its own vocab only (tokenizers/src/models/wordpiece/mod.rs, `self.vocab.contains_key(substr)`): an
+// added token that was not split out of the text is no piece WordPiece can read.
+describe('an added token not split out of the text', () => {
+  const vocab = new Map(
+    WORDPIECE.trim()
+      .split('\n')
+      .map((t, i): [string, number] => [t, i]),
+  );
+  const withAdded = (token: object) => {
+    const json = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
+    json.added_tokens.push({ id: 8, lstrip: false, rstrip: false, special: false, ...token });
+    return json;
+  };
+
+  it('is no WordPiece piece inside a word (single_word): toktok is [UNK], not tok ##tok', () => {
+    const t = loadTokenizer(folder('not-a-piece-single-word', { 'tokenizer.json': withAdded({ content: 'tok', normalized: false, single_word: true }) }));
+    // 'toktok': tok touches a word, so it stays text; WordPiece's vocab has no tok, to or t: the word is [UNK]
+    expect(t.encode('toktok hello', null, 16).ids).toEqual([2, 1, 5, 3]);
+  });
+
+  it('is no WordPiece piece where it is matched on the raw text only: TOKTOK lower-cased is [UNK]', () => {
+    const t = loadTokenizer(folder('not-a-piece-raw', { 'tokenizer.json': withAdded({ content: 'tok', normalized: false, single_word: false }) }));
+    // the raw text has no 'tok' (upper case); normalized 'toktok' is not searched for a token that is not normalized
+    expect(t.encode('TOKTOK tok', null, 16).ids).toEqual([2, 1, 8, 3]);
+  });
+});
