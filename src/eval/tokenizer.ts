@@ -278,10 +278,13 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   if (specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenId, config, source);
   const unk = unknownToken(tokenId, json);
   const unkId = unk?.id ?? 0;
-  // (an added token matched on the normalized text comes back normalized, e.g. lower-cased: its id all the same, from
-  // the tokenizer's added tokens by text, which holds each such token under its normalized text too)
+  // A token is an added token's id first (by its text, or by its normalized text: a token matched on the normalized
+  // text comes back normalized, e.g. lower-cased), then the model's, as tokenizers gives an added token found in the
+  // text its own id (added_vocabulary.rs, split_with_indices) even where the model lists its normalized text under
+  // another id ('Hello' added to an uncased vocabulary that has 'hello'). (Not told apart: the model's piece 'hello'
+  // of a word holding a single_word 'Hello', which tokenizers reads as the model's id.)
   const added = (tokenizer as unknown as AddedTokenSplitting).added_tokens_map;
-  const toId = (t: string): number => tokenizer.token_to_id(t) ?? added?.get(t)?.id ?? unkId;
+  const toId = (t: string): number => added?.get(t)?.id ?? tokenizer.token_to_id(t) ?? unkId;
   const padId = padTokenId(tokenId, json as TokenizerJsonPadding, config);
 
   return {

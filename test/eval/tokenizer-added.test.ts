@@ -183,3 +183,20 @@ describe('an added token not split out of the text', () => {
     expect(t.encode('TOKTOK tok', null, 16).ids).toEqual([2, 1, 8, 3]);
   });
 });
+
+// tokenizers gives an added token it finds in the text the token's own id (added_vocabulary.rs, split_with_indices:
+// `Token::new(id, …)` for a match of split_normalized_trie, which holds a normalized token's normalized text), and
+// add_tokens gives a token the model does not list (here 'Hello': the vocabulary has only 'hello') the next id, 8.
+describe('an added token whose normalized text the model lists under another id', () => {
+  it("is the added token's id where it is found in the text, as tokenizers gives it, not the model's", () => {
+    const vocab = new Map(
+      WORDPIECE.trim()
+        .split('\n')
+        .map((t, i): [string, number] => [t, i]),
+    );
+    const json = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
+    json.added_tokens.push({ id: 8, content: 'Hello', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+    const t = loadTokenizer(folder('added-over-model', { 'tokenizer.json': json }));
+    expect(t.encode('Hello hello new', null, 16).ids).toEqual([2, 8, 8, 6, 3]);
+  });
+});
