@@ -16,7 +16,8 @@
  * listed in `graph_only`, and the ONNX graph stays the reference: discovery never reads these fields.
  *
  * The dtype it names (`torch_dtype`, `dtype`), where it names one, is the one the written graph's weights are stored
- * in (modelDtypeFields).
+ * in (modelDtypeFields). A transformers.js source's `transformers.js_config` keeps none of the keys that name its
+ * folder's files (withoutSourceFiles): they are not beside the output (`--format transformers.js` names its own).
  *
  * With the task a model was fine-tuned on (train / distill): `finetuning_task`, and the task's labels in the model's
  * output order (`id2label` names the source gives that already name the task's labels are kept), `num_labels` and
@@ -208,7 +209,40 @@ export function outputModelConfig(source: Record<string, unknown>, model: Model,
   if (opts.fineTuned) writeTask(out, opts.fineTuned);
   else if (opts.fineTuned === null) delete out.finetuning_task;
   Object.assign(out, modelDtypeFields(out, model));
+  const section = out[TRANSFORMERS_JS_CONFIG];
+  if (section && typeof section === 'object' && !Array.isArray(section)) {
+    const kept = withoutSourceFiles(section as Record<string, unknown>);
+    if (Object.keys(kept).length) out[TRANSFORMERS_JS_CONFIG] = kept;
+    else delete out[TRANSFORMERS_JS_CONFIG];
+  }
   return { config: out, graphOnly };
+}
+
+/** config.json's section that transformers.js reads its loading options from. */
+export const TRANSFORMERS_JS_CONFIG = 'transformers.js_config';
+
+/** The keys of a `transformers.js_config` (or one of its `device_config` entries) that name the source folder's files. */
+const SOURCE_FILE_KEYS = ['dtype', 'use_external_data_format'];
+
+/**
+ * `section` (a `transformers.js_config`) without SOURCE_FILE_KEYS, in its `device_config` entries too (an entry left
+ * empty dropped): the dtype made transformers.js load `onnx/model<suffix>.onnx` and the external data files it fetches,
+ * files of the source's folder that an output's folder does not have (a q8 source's dtype had a float output's
+ * loader look for onnx/model_quantized.onnx).
+ */
+function withoutSourceFiles(section: Record<string, unknown>): Record<string, unknown> {
+  const out = Object.fromEntries(Object.entries(section).filter(([k]) => !SOURCE_FILE_KEYS.includes(k)));
+  const devices = section.device_config;
+  if (devices && typeof devices === 'object' && !Array.isArray(devices)) {
+    const kept = Object.entries(devices).flatMap(([device, c]): Array<[string, unknown]> => {
+      if (!c || typeof c !== 'object' || Array.isArray(c)) return [[device, c]];
+      const rest = Object.fromEntries(Object.entries(c).filter(([k]) => !SOURCE_FILE_KEYS.includes(k)));
+      return Object.keys(rest).length ? [[device, rest]] : [];
+    });
+    if (kept.length) out.device_config = Object.fromEntries(kept);
+    else delete out.device_config;
+  }
+  return out;
 }
 
 /** Sets the shape fields of `out` from the graph; returns what config.json cannot say. */

@@ -54,7 +54,7 @@ import {
   type Lineage,
 } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
-import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, headConfigFields, outputModelConfig } from '../eval/output-config.ts';
+import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, TRANSFORMERS_JS_CONFIG, headConfigFields, outputModelConfig } from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 import { checkOptionalString, checkStringOption } from '../library-args.ts';
 import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
@@ -518,8 +518,8 @@ function writeSideFiles(
   const written = transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name, structure.head?.kind);
   if (externalData.length) {
     // transformers.js fetches `onnx/<file>_data` beside each model file its config names here (and nothing otherwise)
-    const current = written['transformers.js_config'];
-    written['transformers.js_config'] = {
+    const current = written[TRANSFORMERS_JS_CONFIG];
+    written[TRANSFORMERS_JS_CONFIG] = {
       ...(current && typeof current === 'object' ? current : {}),
       use_external_data_format: Object.fromEntries(externalData.map((f) => [f, true])),
     };
@@ -572,40 +572,19 @@ export function transformersJsConfig(
   const out: Record<string, unknown> = outputModelConfig(config, model).config; // the shape fields from the graph
   out.model_type = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
   Object.assign(out, headConfigFields(config, family, head, width ?? parsed.numLabels, name));
-  return withDefaultDtype(out, config, defaultDtype);
-}
-
-/** The keys of a `transformers.js_config` (or one of its `device_config` entries) that name the source folder's files. */
-const SOURCE_FILE_KEYS = ['dtype', 'use_external_data_format'];
-
-/** `section` without SOURCE_FILE_KEYS (in its `device_config` entries too, an entry left empty dropped). */
-function withoutSourceFiles(section: Record<string, unknown>): Record<string, unknown> {
-  const out = Object.fromEntries(Object.entries(section).filter(([k]) => !SOURCE_FILE_KEYS.includes(k)));
-  const devices = section.device_config;
-  if (devices && typeof devices === 'object' && !Array.isArray(devices)) {
-    const kept = Object.entries(devices).flatMap(([device, c]): Array<[string, unknown]> => {
-      if (!c || typeof c !== 'object' || Array.isArray(c)) return [[device, c]];
-      const rest = Object.fromEntries(Object.entries(c).filter(([k]) => !SOURCE_FILE_KEYS.includes(k)));
-      return Object.keys(rest).length ? [[device, rest]] : [];
-    });
-    if (kept.length) out.device_config = Object.fromEntries(kept);
-    else delete out.device_config;
-  }
-  return out;
+  return withDefaultDtype(out, defaultDtype);
 }
 
 /**
- * `out` with `transformers.js_config` naming the default dtype of a quantized folder, none for a float one: the
- * source's other keys kept, not those naming its files (its dtype, per device too, and its external data files), which
- * transformers.js would look for in the new folder (a q8 source's dtype made it load onnx/model_quantized.onnx, absent
- * from a float output).
+ * `out` (outputModelConfig's, whose `transformers.js_config` names none of the source's files) with that section
+ * naming the default dtype of a quantized folder, none for a float one; left out when it says nothing.
  */
-function withDefaultDtype(out: Record<string, unknown>, config: Record<string, unknown>, defaultDtype: TransformersJsDtype): Record<string, unknown> {
-  const current = config['transformers.js_config'];
-  const section = withoutSourceFiles(current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {});
+function withDefaultDtype(out: Record<string, unknown>, defaultDtype: TransformersJsDtype): Record<string, unknown> {
+  const current = out[TRANSFORMERS_JS_CONFIG];
+  const section: Record<string, unknown> = current && typeof current === 'object' && !Array.isArray(current) ? { ...current } : {};
   if (defaultDtype !== 'fp32') section.dtype = defaultDtype;
-  if (Object.keys(section).length) out['transformers.js_config'] = section;
-  else delete out['transformers.js_config'];
+  if (Object.keys(section).length) out[TRANSFORMERS_JS_CONFIG] = section;
+  else delete out[TRANSFORMERS_JS_CONFIG];
   return out;
 }
 

@@ -172,6 +172,29 @@ describe('config.json beside a compressed model', () => {
     expect(written).toMatchObject({ num_hidden_layers: 1, intermediate_size: 48, num_attention_heads: 4, finetuning_task: 'sst-2' });
     expect(r.lineage.config).toEqual({ path: join(out, 'config.json'), written: true, graphOnly: [] });
   });
+
+  it("from a transformers.js folder: no transformers.js_config key naming the source's files (its dtype, per device too, its external data); its other keys stay", async () => {
+    // (transformers.js loads onnx/model<suffix>.onnx of the dtype a config names, and fetches the external data files it
+    // names: src/models/session.js getSession; neither is beside a plain output)
+    const { dir: from } = tinyFolder({
+      'transformers.js_config': {
+        dtype: 'q8',
+        use_external_data_format: { 'model.onnx': true },
+        free_dimension_overrides: { batch_size: 1 },
+        device_config: { cpu: { dtype: 'q8' }, webgpu: { dtype: 'fp16', free_dimension_overrides: { batch_size: 2 } } },
+      },
+    });
+    const folder = fresh('tjs-source');
+    mkdirSync(join(folder, 'onnx'));
+    for (const f of ['config.json', 'vocab.txt']) writeFileSync(join(folder, f), readFileSync(join(from, f)));
+    writeFileSync(join(folder, 'onnx', 'model.onnx'), readFileSync(join(from, 'model.onnx')));
+    const out = join(fresh('plain'), 'model.onnx');
+    await compress(join(folder, 'onnx', 'model.onnx'), out, [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }]);
+    expect(readJson(join(out, '..', 'config.json'))['transformers.js_config']).toEqual({
+      free_dimension_overrides: { batch_size: 1 },
+      device_config: { webgpu: { free_dimension_overrides: { batch_size: 2 } } },
+    });
+  });
 });
 
 describe('outputModelConfig', () => {
