@@ -38,7 +38,7 @@ function readText(file: string): string {
 }
 
 /** vocab.json: token → id. A one-line DataError for a file that is not such an object. */
-export function readBpeVocab(file: string): Map<string, number> {
+function readBpeVocab(file: string): Map<string, number> {
   let json: unknown;
   try {
     json = JSON.parse(readText(file));

@@ -12,7 +12,7 @@ import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { readJsonObject } from './model-files.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
-import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS, readBpeVocab } from './bpe-vocab.ts';
+import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-vocab.ts';
 
 /** Token ids of one example and their token types (all 0 when the template has no second segment type). */
 export interface TextEncoding {
@@ -172,21 +172,27 @@ export function slowAddedTokens(dir: string, config: TokenizerConfigJson): Added
 /**
  * `json` (a tokenizer.json object built from a slow tokenizer's vocabulary) with `added` among its added tokens: an
  * added token replaces the entry of its id or its content (its fields are the folder's), the list sorted by id. The
- * config's `additional_special_tokens` found in the vocabulary are special added tokens too (matched whole, as
- * transformers adds every special token the fast tokenizer lacks); one the vocabulary lacks is left out.
+ * config's `additional_special_tokens` are special added tokens too (matched whole), as transformers' fast tokenizer
+ * adds every special token it lacks (tokenization_utils_fast.py, `tokens_to_add += [… all_special_tokens_extended …]`)
+ * through tokenizers' add_tokens, which gives one the vocabulary has its id there and one it lacks the next id after
+ * the vocabulary and the added tokens, in the list's order (added_vocabulary.rs, `add_tokens`, `next_id`).
  */
 export function withSlowAddedTokens(json: object, slowAdded: readonly AddedTokenJson[], config: TokenizerConfigJson): object {
-  const vocab = new Map(Object.entries((json as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {}));
+  const model = new Map(Object.entries((json as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {}));
+  const vocab = new Map(model);
   for (const t of slowAdded) vocab.set(t.content, t.id);
-  const listed = new Set([...slowAdded.map((t) => t.content), ...((json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? []).map((t) => t.content)]);
-  const extra = additionalSpecialTokens(config)
-    .filter((t) => !listed.has(t) && vocab.has(t))
-    .map((content) => ({ id: vocab.get(content)!, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
-  const added = [...slowAdded, ...new Map(extra.map((t) => [t.content, t])).values()];
+  const present = (json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? [];
+  const listed = new Set([...slowAdded, ...present].map((t) => t.content));
+  let next = Math.max(model.size, ...[...slowAdded, ...present].map((t) => t.id + 1));
+  const extra = new Map<string, AddedTokenJson>();
+  for (const content of additionalSpecialTokens(config)) {
+    if (listed.has(content) || extra.has(content)) continue;
+    const id = vocab.get(content) ?? next++;
+    extra.set(content, { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  }
+  const added = [...slowAdded, ...extra.values()];
   if (added.length === 0) return json;
-  const current = ((json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? []).filter(
-    (t) => !added.some((a) => a.id === t.id || a.content === t.content),
-  );
+  const current = present.filter((t) => !added.some((a) => a.id === t.id || a.content === t.content));
   return { ...json, added_tokens: [...current, ...added].sort((a, b) => a.id - b.id) };
 }
 
@@ -209,29 +215,28 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 }
 
 /**
- * The vocabulary (token → id) of a model folder's tokenizer files, read as loadTokenizer reads them (tokenizer.json
- * if present, its model vocabulary and added tokens; else vocab.txt, else vocab.json, with the folder's slow added
- * tokens: slowAddedTokens), with the file read; undefined when the folder
- * has neither. Two folders tokenize alike only if these agree, whatever the files' formatting.
+ * The vocabulary (token → id) of a model folder's tokenizer files, read as loadTokenizer reads them (tokenizer.json if
+ * present, else the one it builds from vocab.txt, else from vocab.json with merges.txt: the model's vocabulary and the
+ * added tokens), with the file read; undefined when the folder has none of them. Two folders tokenize alike only if
+ * these agree, whatever the files' formatting.
  */
 export function readVocabulary(dir: string): { file: string; vocab: Map<string, number> } | undefined {
   const jsonFile = join(dir, 'tokenizer.json');
-  if (existsSync(jsonFile)) {
-    const json = readJsonObject(jsonFile) as { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> };
-    const raw = json.model?.vocab;
-    const vocab = modelVocabulary(raw !== null && typeof raw === 'object' ? raw : {});
-    for (const t of json.added_tokens ?? []) if (typeof t.content === 'string' && typeof t.id === 'number') vocab.set(t.content, t.id);
-    return { file: jsonFile, vocab };
-  }
   const vocabFile = join(dir, 'vocab.txt');
   const bpe = bpeFiles(dir);
-  const found = existsSync(vocabFile)
-    ? { file: vocabFile, vocab: readVocabFile(vocabFile) }
-    : bpe
-      ? { file: bpe.vocab, vocab: readBpeVocab(bpe.vocab) }
-      : undefined;
-  if (found) for (const t of slowAddedTokens(dir, readConfig(dir))) found.vocab.set(t.content, t.id);
-  return found;
+  const found = existsSync(jsonFile)
+    ? { file: jsonFile, json: readJsonObject(jsonFile) }
+    : existsSync(vocabFile)
+      ? { file: vocabFile, json: vocabTokenizerJson(vocabFile, readConfig(dir)) }
+      : bpe
+        ? { file: bpe.vocab, json: bpeTokenizerJson(bpe, readConfig(dir)) }
+        : undefined;
+  if (!found) return undefined;
+  const json = found.json as { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> };
+  const raw = json.model?.vocab;
+  const vocab = modelVocabulary(raw !== null && typeof raw === 'object' ? raw : {});
+  for (const t of json.added_tokens ?? []) if (typeof t.content === 'string' && typeof t.id === 'number') vocab.set(t.content, t.id);
+  return { file: found.file, vocab };
 }
 
 /** The first difference between two vocabularies ('token "x": id 3 against 5'), or undefined when they are equal. */

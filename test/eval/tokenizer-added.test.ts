@@ -87,11 +87,34 @@ describe("special_tokens_map.json's additional_special_tokens in a slow tokenize
     const dir = folder('bpe-additional', {
       'vocab.json': { ...BPE_VOCAB, '<e>': 10 },
       'merges.txt': MERGES,
-      'special_tokens_map.json': { additional_special_tokens: ['<e>', { content: '<absent>' }] },
+      'special_tokens_map.json': { additional_special_tokens: ['<e>'] },
     });
     expect(loadTokenizer(dir).encode('a<e>b', null, 16).ids).toEqual([0, 4, 10, 5, 2]);
     const wordPiece = folder('wordpiece-additional', { 'vocab.txt': `${WORDPIECE}[E]\n`, 'special_tokens_map.json': { additional_special_tokens: ['[E]'] } });
     expect(loadTokenizer(wordPiece).encode('hello [E] new', null, 16).ids).toEqual([2, 5, 8, 6, 3]);
+  });
+});
+
+// transformers' fast tokenizer adds every special token it lacks (tokenization_utils_fast.py, __init__:
+// `tokens_to_add += [token for token in self.all_special_tokens_extended if token not in encoder …]`, then add_tokens),
+// and tokenizers' add_tokens gives a token the model lacks the next id after the vocabulary and the added tokens, in
+// order (tokenizers/src/tokenizer/added_vocabulary.rs, `add_tokens`: `next_id`, `self.token_to_id(&token.content, model)`).
+describe("special_tokens_map.json's additional_special_tokens absent from a slow tokenizer's vocabulary", () => {
+  it('are special added tokens with the next ids after the vocabulary and the added tokens, in their order', () => {
+    const dir = folder('wordpiece-additional-absent', {
+      'vocab.txt': WORDPIECE, // 8 tokens, ids 0–7
+      'added_tokens.json': { '[A]': 8 },
+      'special_tokens_map.json': { additional_special_tokens: ['[X]', '[A]', 'hello', { content: '[Y]' }] },
+    });
+    // [X] 9 and [Y] 10 after [A] 8; hello keeps its vocabulary id 5; each matched whole (not '[', 'x', ']')
+    expect(loadTokenizer(dir).encode('hello [X] [A] [Y]', null, 16).ids).toEqual([2, 5, 9, 8, 10, 3]);
+    expect(readVocabulary(dir)?.vocab.get('[Y]')).toBe(10);
+    const bpe = folder('bpe-additional-absent', {
+      'vocab.json': BPE_VOCAB, // 10 tokens, ids 0–9
+      'merges.txt': MERGES,
+      'special_tokens_map.json': { additional_special_tokens: [{ content: '<absent>' }] },
+    });
+    expect(loadTokenizer(bpe).encode('a<absent>b', null, 16).ids).toEqual([0, 4, 10, 5, 2]);
   });
 });
 
