@@ -212,6 +212,43 @@ function issueMessage(d: PassDeclaration<SettingsSchema, unknown>, raw: Record<s
   return settingMessage(d, key, raw[key], issue.message);
 }
 
+/** A setting's input JSON Schema, as far as typedValueProblem reads it. */
+type InputSchema = { type?: string; anyOf?: InputSchema[]; items?: InputSchema };
+
+/** The types of input schema `s` and its alternatives ('integer', 'array', …; empty: any). */
+function inputTypes(s: InputSchema): string[] {
+  return s.anyOf ? s.anyOf.flatMap(inputTypes) : s.type === undefined ? [] : [s.type];
+}
+
+/**
+ * Why `value`, given for setting `key` of `pass` in a file that types its values (a sweep file, YAML or JSON), is
+ * refused there though the setting's parse reads it, as it reads a flag's text: text for a number, an integer or a
+ * boolean ('0.5' for a ratio, 'true'), a number for a boolean (1), text in a list of integers (layers: ['1', '3'];
+ * the text '1,3' is the list's own form, as the flag's, and a number the list of that one). `expected`: the
+ * setting's own words ('expected a number in [0, 1)', as it refuses a value of no type it reads); `index`: in a list,
+ * the item's. Undefined for any other value (the setting's parse judges it), or a `key` that is not a setting (the
+ * pass's check refuses it).
+ */
+export function typedValueProblem(
+  pass: Pick<PassSettings<unknown>, 'settings'>,
+  key: string,
+  value: unknown,
+): { expected: string; index?: number } | undefined {
+  const field = pass.settings.shape[key] as z.ZodType | undefined;
+  if (field === undefined) return undefined;
+  const schema = z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }) as InputSchema;
+  const types = inputTypes(schema);
+  const scalar = types.length > 0 && types.every((t) => t === 'number' || t === 'integer' || t === 'boolean');
+  const items = (schema.anyOf ?? [schema]).flatMap((s) => (s.type === 'array' && s.items ? inputTypes(s.items) : []));
+  const numericItems = items.length > 0 && items.every((t) => t === 'number' || t === 'integer');
+  const index = numericItems && Array.isArray(value) ? value.findIndex((v) => typeof v === 'string') : -1;
+  const read = (scalar && typeof value === 'string') || (scalar && typeof value === 'number' && types.every((t) => t === 'boolean')) || index >= 0;
+  if (!read) return undefined;
+  // (the setting's words for a value of no type it reads: null, which no field takes)
+  const expected = field.safeParse(null).error?.issues[0]?.message ?? `expected ${types.join(' or ')}`;
+  return index >= 0 ? { expected, index } : { expected };
+}
+
 // ---- Field builders: each accepts what a sweep file (YAML) and a flag (a string) give, and says what it expects.
 
 const NUMBER_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;

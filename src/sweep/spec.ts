@@ -47,6 +47,7 @@ import { DEFAULT_CALIBRATION_EXAMPLES, calibrationTask } from '../eval/calibrati
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
+import { typedValueProblem } from '../pass/settings.ts';
 import { registerAllPasses } from '../passes.ts';
 import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
@@ -285,8 +286,14 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
         const where = `${at}.${kind}[${j}]`;
         if (!isTrainingStep(step.pass)) {
           const pass = getPass(step.pass);
-          // (a seed is a number in a sweep file, as a train step's and the sweep's: the pass reads text for its flag)
-          if (step.settings.seed !== undefined && typeof step.settings.seed !== 'number') f.int(step.settings.seed, `${where}.settings.seed`, 0);
+          // (a number or a boolean is one in a sweep file, as a train step's and the sweep's: the pass reads text for its flag)
+          for (const [key, value] of Object.entries(step.settings)) {
+            const problem = typedValueProblem(pass, key, value);
+            if (!problem) continue;
+            const { expected, index } = problem;
+            const item = index === undefined ? '' : `[${index}]`;
+            f.fail(`${where}.settings.${key}${item}${grid}`, `${expected}, got ${describeValue(index === undefined ? value : (value as unknown[])[index])}`);
+          }
           const settings = f.attempt(`${where}${grid}.settings`, () => pass.check(step.settings));
           if (pass.needsCalibration(settings)) {
             const off = models.find((m) => m.calibration === null && (!only || only.includes(m.name)));

@@ -50,7 +50,7 @@ describe("a step's seed", () => {
   it("given as text ('7') is refused in one line naming the field, by a prune-heads step as by a train step and the sweep's seed", () => {
     expect(() => steps({ pass: 'train', settings: { seed: '7' } })).toThrow(/^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.seed: expected an integer/);
     expect(() => steps({ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'random', seed: '7' } })).toThrow(
-      /^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.seed: expected an integer ≥ 0, got string "7"$/,
+      /^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.seed: expected an integer from 0 to 4294967295, got string "7"$/,
     );
     expect(() => parse('7' as unknown as number, { ratio: 0.5, importance: 'magnitude' })).toThrow(/^s\.yaml: seed: expected an integer ≥ 0, got string "7"$/);
     // a number is read as before

@@ -1,0 +1,119 @@
+/**
+ * A sweep file types its values (YAML, JSON): a pass step's number, integer or boolean setting given as text ('0.5'
+ * for a ratio, 'true' for a boolean), a boolean given as 1 or 0, or a list of layers holding text (['1', '3']) is
+ * refused when the file is read, in one line naming the step and the setting, in the setting's own words, as a train
+ * step's settings and the sweep's own fields are; the pass read it as the number. What a setting's own form is in a
+ * file stays: a layer list as text ('1,3', YAML's `layers: 1,3`) or one number, heads as text or a mapping. The flags,
+ * whose values are text, read them as before.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { registerAllPasses } from '../../src/passes.ts';
+import { getPass } from '../../src/pass/registry.ts';
+import { parseSweep, parseSweepFile } from '../../src/sweep/spec.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+registerAllPasses();
+const root = mkdtempSync(join(tmpdir(), 'typed-settings-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+writeModelFolder(join(root, 'm'), tinyBert());
+
+/** The line parseSweep refuses a one-step pipeline with, or undefined where it reads it. */
+function refusal(pass: string, settings: Record<string, unknown>): string | undefined {
+  try {
+    parseSweep(
+      { name: 's', models: [{ path: 'm', tasks: ['SST-2'] }], pipelines: [{ name: 'p', steps: [{ pass, settings }] }] },
+      join(root, 's.yaml'),
+      's.yaml',
+    );
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+const at = (key: string) => `s.yaml: pipelines[0].steps[0].settings.${key}: `;
+
+describe("a sweep file's pass settings of another type than the setting's", () => {
+  it('refuses a number or an integer given as text, naming the step and the setting', () => {
+    expect(refusal('prune-ffn', { ratio: '0.5' })).toBe(`${at('ratio')}expected a number in [0, 1), got string "0.5"`);
+    expect(refusal('prune-heads', { ratio: '0.25' })).toBe(`${at('ratio')}expected a number in [0, 1), got string "0.25"`);
+    expect(refusal('prune-heads', { ratio: 0.25, minHeadsPerLayer: '1' })).toBe(`${at('minHeadsPerLayer')}expected an integer ≥ 0, got string "1"`);
+    expect(refusal('prune-heads', { ratio: 0.25, steps: '2' })).toBe(`${at('steps')}expected an integer ≥ 1, got string "2"`);
+    expect(refusal('prune-heads', { ratio: 0.25, importance: 'random', seed: '7' })).toBe(
+      `${at('seed')}expected an integer from 0 to 4294967295, got string "7"`,
+    );
+    expect(refusal('factorize-embeddings', { rank: '8' })).toBe(`${at('rank')}expected an integer ≥ 1, got string "8"`);
+    expect(refusal('quantize', { mode: 'mixed:50%', mixedBlockSize: '64' })).toBe(`${at('mixedBlockSize')}expected 16, 32, 64, 128 or 256, got string "64"`);
+  });
+
+  it('refuses a boolean given as text or as a number', () => {
+    expect(refusal('quantize', { mode: 'int8', perChannel: 'false' })).toBe(`${at('perChannel')}expected true or false, got string "false"`);
+    expect(refusal('quantize', { mode: 'int8', perChannel: 0 })).toBe(`${at('perChannel')}expected true or false, got number 0`);
+    expect(refusal('quantize', { mode: 'int8', embeddings: 'true' })).toBe(`${at('embeddings')}expected true or false, got string "true"`);
+    expect(refusal('quantize', { mode: 'int4-block:32', symmetric: 'false' })).toBe(`${at('symmetric')}expected true or false, got string "false"`);
+    expect(refusal('quantize', { mode: 'int8', attention: 1 })).toBe(`${at('attention')}expected true or false, got number 1`);
+    expect(refusal('quantize', { mode: 'int8', reduceRange: 'true' })).toBe(`${at('reduceRange')}expected true or false, got string "true"`);
+  });
+
+  it('refuses text in a list of layers, naming the item', () => {
+    expect(refusal('drop-layers', { layers: ['0'] })).toBe(
+      `s.yaml: pipelines[0].steps[0].settings.layers[0]: expected layer indices such as 1,3,5, got string "0"`,
+    );
+    expect(refusal('drop-layers', { keep: [0, '1'] })).toBe(
+      `s.yaml: pipelines[0].steps[0].settings.keep[1]: expected 'every-other' or layer indices such as 0,2,4, got string "1"`,
+    );
+  });
+
+  it("says the grid point of a grid's value", () => {
+    const doc = {
+      name: 's',
+      models: [{ path: 'm', tasks: ['SST-2'] }],
+      pipelines: [{ name: 'g', grid: [{ pass: 'prune-ffn', settings: { ratio: [0.25, '0.5'] } }] }],
+    };
+    expect(() => parseSweep(doc, join(root, 's.yaml'), 's.yaml')).toThrow(
+      's.yaml: pipelines[0].grid[0].settings.ratio (grid point 2: g(ratio=0.5)): expected a number in [0, 1), got string "0.5"',
+    );
+  });
+
+  it('reads the forms a setting takes in a file: numbers, booleans, a layer list as text or one number, heads as text or a mapping, words', () => {
+    for (const [pass, settings] of [
+      ['prune-ffn', { ratio: 0.5 }],
+      ['prune-heads', { ratio: 0.25, minHeadsPerLayer: 1, steps: 2, importance: 'random', seed: 7 }],
+      ['prune-heads', { heads: '0:1,2' }],
+      ['prune-heads', { heads: { 0: [1, 2] } }],
+      ['drop-layers', { layers: '0,1' }],
+      ['drop-layers', { layers: 1 }],
+      ['drop-layers', { keep: 'every-other' }],
+      ['factorize-embeddings', { rank: 8 }],
+      ['quantize', { mode: 'int8', perChannel: false, embeddings: true, reduceRange: true }],
+      ['share-layers', { share: 'groups:2', from: 'layer:0' }],
+      ['optimize', { rewrites: 'all' }],
+    ] as const) {
+      expect(refusal(pass, settings)).toBeUndefined();
+    }
+  });
+
+  it('reads a YAML file as it is written: an unquoted number is one, a quoted one text', () => {
+    const write = (name: string, settings: string) => {
+      const file = join(root, `${name}.yaml`);
+      writeFileSync(
+        file,
+        `name: ${name}\nmodels:\n  - {path: m, tasks: [SST-2]}\npipelines:\n  - name: p\n    steps: [{pass: prune-ffn, settings: ${settings}}]\n`,
+      );
+      return file;
+    };
+    expect(parseSweepFile(write('bare', '{ratio: 0.5}')).pipelines.find((p) => p.label === 'p')?.steps[0]?.settings).toEqual({ ratio: 0.5 });
+    expect(() => parseSweepFile(write('quoted', "{ratio: '0.5'}"))).toThrow(
+      /quoted\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.ratio: expected a number in \[0, 1\), got string "0\.5"$/,
+    );
+  });
+
+  it('leaves the flags, whose values are text, reading them as numbers and booleans', () => {
+    expect(getPass('prune-ffn').check({ ratio: '0.5' })).toEqual({ ratio: 0.5 });
+    expect(getPass('quantize').check({ mode: 'int8', perChannel: 'false' }).perChannel).toBe(false);
+  });
+});
