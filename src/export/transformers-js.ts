@@ -7,8 +7,9 @@
  * the dtype to (`dtype: 'q8'` → `onnx/model_quantized.onnx`, `'q4'` → `onnx/model_q4.onnx`, mode float16's `'fp16'`
  * → `onnx/model_fp16.onnx`; see its
  * `DEFAULT_DTYPE_SUFFIX_MAPPING`) and names that dtype the default in `config.json`'s `transformers.js_config`, which
- * `pipeline()` reads when no dtype is asked; `onnx/model.onnx` is then the same pipeline without its quantize steps,
- * so `dtype: 'fp32'` loads the float model. Every model file has its lineage sidecar beside it.
+ * `pipeline()` reads when no dtype is asked (a float folder names fp32: without a dtype, transformers.js in a browser
+ * loads q8); `onnx/model.onnx` is then the same pipeline without its quantize steps, so `dtype: 'fp32'` loads the
+ * float model. Every model file has its lineage sidecar beside it.
  *
  * The graph must take what transformers.js feeds (int64 `input_ids`, `attention_mask`, `token_type_ids` when it
  * has token types, any sequence length) and give `logits`: inputs and the scores output under other names are
@@ -554,8 +555,8 @@ function writeSideFiles(
 /**
  * The source's config.json for transformers.js: its shape fields read from `model` (src/eval/output-config.ts),
  * `model_type` filled in when absent (from the graph's family), the head's class and labels as transformers saves
- * them (headConfigFields: a plain export whose head was seeded names them the same way), and the default dtype of a
- * quantized folder in `transformers.js_config`.
+ * them (headConfigFields: a plain export whose head was seeded names them the same way), and the folder's default
+ * dtype in `transformers.js_config` (withDefaultDtype).
  */
 export function transformersJsConfig(
   config: Record<string, unknown>,
@@ -577,14 +578,13 @@ export function transformersJsConfig(
 
 /**
  * `out` (outputModelConfig's, whose `transformers.js_config` names none of the source's files) with that section
- * naming the default dtype of a quantized folder, none for a float one; left out when it says nothing.
+ * naming the folder's default dtype, fp32 included: transformers.js 4.3 takes a config without one to mean its
+ * device's default, which in a browser (device wasm) is q8 (`DEFAULT_DEVICE_DTYPE_MAPPING`, src/utils/dtypes.js),
+ * so a float folder's pipeline() looked for onnx/model_quantized.onnx there.
  */
 function withDefaultDtype(out: Record<string, unknown>, defaultDtype: TransformersJsDtype): Record<string, unknown> {
   const current = out[TRANSFORMERS_JS_CONFIG];
-  const section: Record<string, unknown> = current && typeof current === 'object' && !Array.isArray(current) ? { ...current } : {};
-  if (defaultDtype !== 'fp32') section.dtype = defaultDtype;
-  if (Object.keys(section).length) out[TRANSFORMERS_JS_CONFIG] = section;
-  else delete out[TRANSFORMERS_JS_CONFIG];
+  out[TRANSFORMERS_JS_CONFIG] = { ...(current && typeof current === 'object' && !Array.isArray(current) ? current : {}), dtype: defaultDtype };
   return out;
 }
 

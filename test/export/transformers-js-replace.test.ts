@@ -34,7 +34,7 @@ describe('--format transformers.js over its own earlier folder', () => {
     // the new folder whole: the earlier quantized model and its dtype gone
     expect(listed(out).sort()).toEqual([...pruned.files].sort());
     expect(existsSync(join(out, 'onnx', 'model_quantized.onnx'))).toBe(false);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config']).toBeUndefined();
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config']).toEqual({ dtype: 'fp32' });
     expect(readdirSync(dir).filter((f) => f.startsWith('.compress-'))).toEqual([]);
 
     const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.25 } }];

@@ -256,7 +256,7 @@ describe('--format transformers.js from other sources', () => {
     const written = readJson(join(out, 'config.json'));
     expect(written.id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
     expect(written.label2id).toEqual({ LABEL_0: 0, LABEL_1: 1 });
-    expect(written['transformers.js_config']).toBeUndefined();
+    expect(written['transformers.js_config']).toEqual({ dtype: 'fp32' });
     expect(readJson(join(out, 'tokenizer_config.json'))).toMatchObject({ pad_token: '[PAD]', model_max_length: 64 });
     const theirs = await pipelineScores(out, texts);
     expect(theirs.loaded).toBe('fp32');
@@ -543,8 +543,49 @@ function frequentWords(texts: readonly string[], n: number): string[] {
     .map(([w]) => w);
 }
 
+/**
+ * The model file transformers.js 4.3 loads from `folder` in a browser when no dtype is asked: its getSession
+ * (src/models/session.js) overlays config.json's `transformers.js_config.device_config` entry of the device (wasm, the
+ * default outside Node: src/utils/devices.js) and picks the dtype by selectDtype, whose fallback for that device is q8.
+ */
+async function browserModelFile(folder: string): Promise<string> {
+  // (transformers.js's own source, whose node bundle exports neither: a browser's choice is not reachable from Node)
+  const dtypes = resolve(__dirname, '../../node_modules/@huggingface/transformers/src/utils/dtypes.js');
+  const { DEFAULT_DTYPE_SUFFIX_MAPPING, selectDtype } = (await import(dtypes)) as {
+    DEFAULT_DTYPE_SUFFIX_MAPPING: Record<string, string>;
+    selectDtype: (dtype: unknown, fileName: string, device: string, opts: { configDtype?: unknown }) => string;
+  };
+  const section = (readJson(join(folder, 'config.json'))['transformers.js_config'] ?? {}) as Record<string, unknown>;
+  const custom = { ...section, ...((section.device_config as Record<string, object> | undefined)?.wasm ?? {}) } as { dtype?: string };
+  return `onnx/model${DEFAULT_DTYPE_SUFFIX_MAPPING[selectDtype(custom.dtype, 'model', 'wasm', { configDtype: custom.dtype })]}.onnx`;
+}
+
+describe("a browser's pipeline() (device wasm) without a dtype", () => {
+  it("loads a file the folder has: the float folder's onnx/model.onnx (its config names fp32), a quantized folder's file of its dtype", async () => {
+    const src = writeModelFolder(join(dir, 'browser-source'), tinyBert());
+    const input = join(src, 'model.onnx');
+    const float = join(dir, 'browser-fp32');
+    await compressToTransformersJs({ input, output: float, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
+    const hf = join(dir, 'browser-hf');
+    writeHuggingFaceFolder(hf, tinyBertConfig(), randomBertWeights(tinyBertConfig(), { seed: 3 }));
+    writeFileSync(join(hf, 'vocab.txt'), readFileSync(join(src, 'vocab.txt')));
+    const exported = join(dir, 'browser-export');
+    await exportToTransformersJs(hf, exported);
+    const q8 = join(dir, 'browser-q8');
+    await compressToTransformersJs({ input, output: q8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    for (const [folder, file] of [
+      [float, 'onnx/model.onnx'],
+      [exported, 'onnx/model.onnx'],
+      [q8, 'onnx/model_quantized.onnx'],
+    ]) {
+      expect(await browserModelFile(folder!), folder).toBe(file);
+      expect(existsSync(join(folder!, file!)), folder).toBe(true);
+    }
+  });
+});
+
 describe('--format transformers.js from a transformers.js folder', () => {
-  it("names no dtype nor external data of the source's files: a float output loads by default, as transformers.js reads its config", async () => {
+  it("names no dtype nor external data of the source's files: a float output names its own, fp32, as transformers.js reads its config", async () => {
     const src = writeModelFolder(join(dir, 'tjs-source-model'), tinyBert());
     const q8 = join(dir, 'tjs-source');
     await compressToTransformersJs({ input: join(src, 'model.onnx'), output: q8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
@@ -560,7 +601,7 @@ describe('--format transformers.js from a transformers.js folder', () => {
     const fp = join(dir, 'tjs-from-tjs-fp32');
     await compressToTransformersJs({ input: join(q8, 'onnx/model.onnx'), output: fp, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] });
     expect(listFiles(join(fp, 'onnx')).filter((f) => f.endsWith('.onnx'))).toEqual(['model.onnx']);
-    expect(readJson(join(fp, 'config.json'))['transformers.js_config']).toBeUndefined();
+    expect(readJson(join(fp, 'config.json'))['transformers.js_config']).toEqual({ dtype: 'fp32' });
     expect((await pipelineScores(fp, [sentence(0)])).loaded).toBe('fp32');
 
     const fp16 = join(dir, 'tjs-from-tjs-fp16');
