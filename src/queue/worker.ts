@@ -20,7 +20,7 @@ import { workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
-import { canonicalJson, currentVersions, versionChange } from '../sweep/key.ts';
+import { currentVersions, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
 import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, type PointJob } from './job.ts';
@@ -130,7 +130,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     emit({ type: 'start', point, attempt });
     try {
       const here = currentVersions(point.steps, point.seed);
-      if (canonicalJson(here) !== canonicalJson(point.versions))
+      if (!sameVersions(here, point.versions))
         throw new Error(
           `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,
         );

@@ -2,7 +2,7 @@
  * Identity of a sweep point: a SHA-256 of canonical JSON (keys sorted) over everything that decides its result
  * (the model file's hash, the pipeline, the tasks, calibration, bench and eval settings, the hashes of the GLUE,
  * config and tokenizer files it reads) and the versions of the
- * code that computes it (bert-compress's, and each pass's own). Equal points in two sweep files, or in two runs of
+ * code that computes it (bert-compress's, and each pass's and training step's own). Equal points in two sweep files, or in two runs of
  * one file, get the same key, so their results are shared.
  *
  * Graph passes enter the key with their canonical settings (parsed by the pass's schema: defaults applied, so
@@ -26,6 +26,7 @@ import { settingText } from '../pass/settings.ts';
 import { DEFAULT_TRAIN_SETTINGS } from '../train/trainer.ts';
 import { DEFAULT_DISTILL_SETTINGS } from '../train/run.ts';
 import { canonicalStudentSpec } from '../train/students/index.ts';
+import { TRAINING_VERSIONS } from '../train/versions.ts';
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -49,22 +50,25 @@ export function hashOf(value: unknown): string {
 /** bert-compress's version, from package.json. */
 export { toolVersion };
 
-/** The versions of the code that computes a point: bert-compress's, and each graph pass's of its pipeline. */
+/** The versions of the code that computes a point: bert-compress's, and each step's of its pipeline. */
 export interface PointVersions {
   tool: string;
-  /** By pass name. */
+  /** By step name: each graph pass's, and a train or distill step's (TRAINING_VERSIONS). */
   passes: Record<string, number>;
 }
 
 /**
  * The versions the code running now gives a pipeline drawing from the sweep's seed `seed`: each pass's key version of
  * its settings (PassDeclaration.keyVersion; the highest where the pass runs twice), its version where its settings no
- * longer parse.
+ * longer parse; a train or distill step's version (TRAINING_VERSIONS).
  */
 export function currentVersions(steps: SweepPoint['steps'], seed: number | undefined): PointVersions {
   const passes: Record<string, number> = {};
   for (const s of steps) {
-    if (isTrainingStep(s.pass)) continue;
+    if (isTrainingStep(s.pass)) {
+      passes[s.pass] = TRAINING_VERSIONS[s.pass];
+      continue;
+    }
     const pass = getPass(s.pass);
     let v: number;
     try {
@@ -190,9 +194,30 @@ function evalKey(e: SweepPoint['eval']): SweepPoint['eval'] {
   return rest;
 }
 
+/**
+ * A training step's version where a point's versions name none: points stored before training steps had versions
+ * were trained by their version 1 (TRAINING_VERSIONS).
+ */
+const UNRECORDED_TRAINING_VERSION = 1;
+
+/**
+ * Versions as a point's key holds them: without a train or distill step's version 1 (UNRECORDED_TRAINING_VERSION),
+ * so that a point trained by version 1 has the key it had before steps had versions.
+ */
+function keyedVersions(v: PointVersions | undefined): PointVersions | undefined {
+  if (v === undefined) return undefined;
+  const passes = Object.fromEntries(Object.entries(v.passes).filter(([name, n]) => !(isTrainingStep(name) && n === UNRECORDED_TRAINING_VERSION)));
+  return { ...v, passes };
+}
+
 /** A point's key: its identity and the versions it was (or is to be) computed with. */
 export function pointKey(p: SweepPoint, form: SeedForm = 'canonical'): string {
-  return hashOf({ identity: pointIdentity(p, form), versions: p.versions });
+  return hashOf({ identity: pointIdentity(p, form), versions: keyedVersions(p.versions) });
+}
+
+/** Whether two points' versions key them alike (a training step's version 1 written or not). */
+export function sameVersions(a: PointVersions | undefined, b: PointVersions | undefined): boolean {
+  return canonicalJson(keyedVersions(a) ?? null) === canonicalJson(keyedVersions(b) ?? null);
 }
 
 /**
@@ -220,7 +245,7 @@ export function versionChange(old: Partial<SweepPoint>, now: SweepPoint): string
   const changes: string[] = [];
   if (was.tool !== now.versions.tool) changes.push(`bert-compress ${was.tool} → ${now.versions.tool}`);
   for (const [pass, v] of Object.entries(now.versions.passes)) {
-    const before = was.passes[pass];
+    const before = was.passes[pass] ?? (isTrainingStep(pass) ? UNRECORDED_TRAINING_VERSION : undefined);
     if (before !== v) changes.push(`${pass} ${before === undefined ? 'unversioned' : `v${before}`} → v${v}`);
   }
   if (changes.length) return changes.join(', ');

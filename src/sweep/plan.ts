@@ -73,7 +73,7 @@ export interface SweepPoint {
   key: string;
   /** bert-compress version that planned it (part of the key, as versions.tool). */
   toolVersion: string;
-  /** The versions of the code that computes it: bert-compress's and each graph pass's (part of the key). */
+  /** The versions of the code that computes it: bert-compress's and each step's, graph pass or training (part of the key). */
   versions: PointVersions;
   sweep: string;
   /** `source`: for an hf: model, the reference pinned to the commit it resolved to (part of the key). */

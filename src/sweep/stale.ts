@@ -1,6 +1,6 @@
 /**
  * Stale points: a point of this sweep that the store has results for, computed by other code. Its key differs only
- * by the versions in it (bert-compress's, or a pass's: see key.ts), so the same family. A sweep keeps the stale
+ * by the versions in it (bert-compress's, a pass's or a training step's: see key.ts), so the same family. A sweep keeps the stale
  * result and says so (it is not silently reused, and a long sweep is not silently recomputed after an upgrade);
  * `--rerun-stale` recomputes the point and then forgets the stale rows it replaces.
  *

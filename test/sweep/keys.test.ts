@@ -1,6 +1,6 @@
 /**
  * Sweep point keys: computed from the parsed settings (defaults applied), so equal pipelines are one point however
- * they are written; they include the code's versions (bert-compress's and each pass's), so a result computed by
+ * they are written; they include the code's versions (bert-compress's, each pass's and training step's), so a result computed by
  * other code is found as stale (same family, another key), including a point stored before versions existed.
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
-import { currentVersions, pointFamily, pointKey, pointKeys } from '../../src/sweep/key.ts';
+import { currentVersions, pointFamily, pointKey, pointKeys, sameVersions, versionChange } from '../../src/sweep/key.ts';
+import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
 import { findStale } from '../../src/sweep/stale.ts';
 import type { StoredPoint } from '../../src/sweep/store.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
@@ -451,6 +452,28 @@ describe('stale points', () => {
     expect(QUANTIZE.version).toBe(10);
     expect(v({ mode: 'float16' })).toBe(10);
     for (const mode of ['int8', 'int8-static', 'int8-group:8', 'int4-block:32', 'mixed:0.5']) expect(v({ mode })).toBe(8);
+  });
+
+  it("hold a train or distill step's version (TRAINING_VERSIONS), version 1 as the key of a point stored before steps had one", async () => {
+    const [, ft, kd] = await plan([
+      [{ pass: 'train', settings: { epochs: 1, maxExamples: 8 } }],
+      [{ pass: 'distill', settings: { epochs: 1, maxExamples: 8 } }],
+    ]);
+    expect(TRAINING_VERSIONS).toEqual({ train: 1, distill: 1 });
+    expect(ft!.versions).toEqual({ tool: toolVersion(), passes: { train: 1 } });
+    expect(kd!.versions).toEqual({ tool: toolVersion(), passes: { distill: 1 } });
+    // stored by code before steps had versions: the same key, the same code for a queue worker
+    const unversioned = { ...kd!, versions: { tool: toolVersion(), passes: {} } };
+    expect(pointKey(unversioned)).toBe(kd!.key);
+    expect(sameVersions(unversioned.versions, kd!.versions)).toBe(true);
+    // trained by distill 2: another key of the same family, other code, said as such
+    const next = { ...kd!, versions: { tool: toolVersion(), passes: { distill: 2 } } };
+    expect(pointKey(next)).not.toBe(kd!.key);
+    expect(pointFamily(next)).toBe(pointFamily(kd!));
+    expect(sameVersions(next.versions, kd!.versions)).toBe(false);
+    expect(versionChange(unversioned, next)).toBe('distill v1 → v2');
+    expect(versionChange(kd!, next)).toBe('distill v1 → v2');
+    expect(versionChange(next, kd!)).toBe('distill v2 → v1');
   });
 
   it('are not matched across different settings, nor from a plan this code cannot read', async () => {

@@ -1,6 +1,7 @@
 /**
  * `compress passes [--json]`: every compression pass with its version, its flags and its settings (type, default,
- * description), generated from the passes' declarations, so what it prints is what the flags and sweep files accept.
+ * description), generated from the passes' declarations, so what it prints is what the flags and sweep files accept;
+ * then (text only) the train and distill steps of sweep files, each with its version and settings.
  */
 import type { Argv } from 'yargs';
 import { describePass, formatPasses } from '../../pass/describe.ts';
@@ -8,6 +9,7 @@ import { PASS_DECLARATIONS } from '../../pass-declarations.ts';
 import { out, type CliCommand } from '../command.ts';
 import { trainingStepSettings } from '../../sweep/train-step.ts';
 import { DEFAULT_TRAIN_SETTINGS } from '../../train/trainer.ts';
+import { TRAINING_VERSIONS } from '../../train/versions.ts';
 
 interface PassesArgs {
   json: boolean;
@@ -27,11 +29,11 @@ export const passesCommand: CliCommand<PassesArgs> = {
     // The training steps are not passes (they read GLUE data and a teacher): their settings are the flags of their
     // commands, whose --help gives meaning and default.
     out('');
-    out('Training steps of sweep files ({pass: train|distill, settings: {...}}): each setting is the value of the flag');
-    out('named beside it (compress train --help, compress distill --help: meaning and default).');
+    out('Training steps of sweep files ({pass: train|distill, settings: {...}}) and their versions: each setting is the value');
+    out('of the flag named beside it (compress train --help, compress distill --help: meaning and default).');
     for (const kind of ['train', 'distill'] as const) {
       const settings = trainingStepSettings(kind).map((s) => `${s.key}${s.flag ? ` (${s.flag})` : ''}`);
-      out(`  ${kind}: ${settings.join(', ')}`);
+      out(`  ${kind} (version ${TRAINING_VERSIONS[kind]}): ${settings.join(', ')}`);
     }
     out(
       `  (evalEachEpoch: dev evaluation after each epoch, default ${DEFAULT_TRAIN_SETTINGS.evalEachEpoch}; student and teacher: paths or specs, relative to the sweep file)`,

@@ -89,7 +89,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       .option('rerun-stale', {
         type: 'boolean',
         default: false,
-        describe: 'recompute stale points (stored by another version of bert-compress or of a pass), replacing their old results',
+        describe: 'recompute stale points (stored by another version of bert-compress, of a pass or of a train / distill step), replacing their old results',
       })
       .option('rerun-contended', {
         type: 'boolean',

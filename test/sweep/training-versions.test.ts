@@ -1,0 +1,128 @@
+/**
+ * A train or distill step's version (TRAINING_VERSIONS) in a sweep point's key, as a graph pass's: a point whose
+ * step an older version trained is stale, kept and reported (by the sweep, its --dry-run and the report), not silently
+ * reused and recomputed only with --rerun-stale; a point of the other training step, or of none, keeps its result. A
+ * store written before steps had versions holds none: version 1, its points current.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runSweep } from '../../src/sweep/run.ts';
+import { pointKey } from '../../src/sweep/key.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { staleLine } from '../../src/cli/commands/sweep.ts';
+import { loadReport } from '../../src/report/write.ts';
+import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
+import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+let file: string;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 12 });
+  file = writeQuickSweep(
+    t.root,
+    'versions',
+    `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - baseline
+  - {name: ft, steps: [{pass: train, settings: {epochs: 1, maxExamples: 8, batchSize: 4}}]}
+  - {name: kd, steps: [{pass: distill, settings: {epochs: 1, maxExamples: 8, batchSize: 4, student: 'bert:layers=1'}}]}
+`,
+  );
+});
+afterAll(() => t?.cleanup());
+
+/** The versions the code of this test file runs with, put back after each test that plays a later version. */
+const versions = TRAINING_VERSIONS as Record<'train' | 'distill', number>;
+const released = { ...versions };
+afterEach(() => Object.assign(versions, released));
+
+/** The stored points' versions and keys, by label. */
+function stored(store: string): Map<string, { key: string; versions: SweepPoint['versions'] }> {
+  const db = new Database(store, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT p.key, p.label, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{
+      key: string;
+      label: string;
+      point: string;
+    }>;
+    return new Map(rows.map((r) => [r.label, { key: r.key, versions: (JSON.parse(r.point) as SweepPoint).versions }]));
+  } finally {
+    db.close();
+  }
+}
+
+const dryRun = (store: string, ...flags: string[]) =>
+  spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', store, ...flags], { encoding: 'utf8' });
+
+describe("a training step's version", () => {
+  it('is recorded with each point that trains, and a point trained by an older version is stale: kept, reported, recomputed only with --rerun-stale', async () => {
+    const store = join(t.root, 'bumped.sqlite');
+    const first = await runSweep({ file, store });
+    expect(first).toMatchObject({ total: 3, ran: 3, failed: [] });
+    const before = stored(store);
+    expect(before.get('baseline')!.versions.passes).toEqual({});
+    expect(before.get('ft')!.versions.passes).toEqual({ train: released.train });
+    expect(before.get('kd')!.versions.passes).toEqual({ distill: released.distill });
+
+    // the next version of distill (a changed loss, say): its points are stale, train's and the baseline are not
+    versions.distill = released.distill + 1;
+    const change = `distill v${released.distill} → v${versions.distill}`;
+    const kept = await runSweep({ file, store });
+    expect(kept).toMatchObject({ total: 3, alreadyDone: 2, ran: 0, failed: [] });
+    expect(kept.stale.map((s) => [s.point.label, s.stored.map((o) => o.key), s.change])).toEqual([['kd', [before.get('kd')!.key], change]]);
+    expect(staleLine(kept.stale, false)).toBe(
+      `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · kd; rerun with --rerun-stale to recompute them`,
+    );
+    expect(stored(store)).toEqual(before);
+    const report = loadReport({ store });
+    expect(report.rows.map((r) => [r.label, r.stale])).toEqual([
+      ['baseline', null],
+      ['ft', null],
+      ['kd', change],
+    ]);
+
+    const rerun = await runSweep({ file, store, rerunStale: true });
+    expect(rerun).toMatchObject({ total: 3, alreadyDone: 2, ran: 1, failed: [] });
+    const after = stored(store);
+    expect(after.get('kd')!.versions.passes).toEqual({ distill: versions.distill });
+    expect(after.get('kd')!.key).not.toBe(before.get('kd')!.key);
+    for (const label of ['baseline', 'ft']) expect(after.get(label)).toEqual(before.get(label));
+    expect(await runSweep({ file, store })).toMatchObject({ alreadyDone: 3, ran: 0, stale: [] });
+
+    // the code of this release reads that store as one a later version wrote: its kd point stale, kept (--dry-run says so)
+    Object.assign(versions, released);
+    const r = dryRun(store);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'sweep versions: 3 points (1 model × 3 pipelines), 2 already in the store, 1 stale (kept); dry run: none run, nothing written',
+      expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · baseline \(in the store\)$/),
+      expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · ft \(in the store\)$/),
+      `${before.get('kd')!.key.slice(0, 12)} tiny-sst2 · kd (stale: distill v${released.distill + 1} → v${released.distill}; kept)`,
+    ]);
+  });
+
+  it('is 1 in a store written before steps had versions: its points are current, their keys as they were', async () => {
+    const store = join(t.root, 'unversioned.sqlite');
+    expect(await runSweep({ file, store })).toMatchObject({ ran: 3, failed: [] });
+    // as earlier code stored them: no version for the training steps, under the key it gave them
+    const db = new Database(store);
+    try {
+      for (const row of db.prepare("SELECT key, point FROM points WHERE label IN ('ft', 'kd')").all() as Array<{ key: string; point: string }>) {
+        const point = JSON.parse(row.point) as SweepPoint;
+        point.versions = { ...point.versions, passes: {} };
+        expect(pointKey(point)).toBe(row.key);
+        db.prepare('UPDATE points SET point = ? WHERE key = ?').run(JSON.stringify(point), row.key);
+      }
+    } finally {
+      db.close();
+    }
+    expect(await runSweep({ file, store })).toMatchObject({ alreadyDone: 3, ran: 0, stale: [], failed: [] });
+    expect(loadReport({ store }).rows.map((r) => r.stale)).toEqual([null, null, null]);
+    // (and stale, as 'train v1 → v2', once train's version is 2)
+    versions.train = 2;
+    expect((await runSweep({ file, store })).stale.map((s) => [s.point.label, s.change])).toEqual([['ft', 'train v1 → v2']]);
+  });
+});
