@@ -11,6 +11,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { readJsonObject } from './model-files.ts';
+import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-vocab.ts';
 
@@ -68,6 +69,7 @@ export function loadTokenizer(path: string): TextTokenizer {
     if (!bpe) throw new DataError(`${path}: a byte-level BPE vocabulary needs vocab.json and merges.txt side by side (give the folder holding both)`);
     return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
   }
+  if (isFile && SENTENCEPIECE_FILES.includes(basename(path))) throw new DataError(`${path}: not a tokenizer file we read${sentencePieceNote(dir)}`);
   const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
   if (jsonFile && existsSync(jsonFile)) {
     return tokenizerFromJson(withConfigNormalizer(readJsonObject(jsonFile), config), config, jsonFile);
@@ -76,9 +78,23 @@ export function loadTokenizer(path: string): TextTokenizer {
   if (!existsSync(vocabFile)) {
     const bpe = isFile ? undefined : bpeFiles(dir);
     if (bpe) return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
-    throw new DataError(`${path}: no tokenizer.json, vocab.txt or vocab.json with merges.txt (give the tokenizer folder with --tokenizer)`);
+    throw new DataError(
+      `${path}: no tokenizer.json, vocab.txt or vocab.json with merges.txt${sentencePieceNote(dir) || ' (give the tokenizer folder with --tokenizer)'}`,
+    );
   }
   return tokenizerFromJson(vocabTokenizerJson(vocabFile, config), config, vocabFile);
+}
+
+/**
+ * For a folder holding a SentencePiece model (SENTENCEPIECE_FILES), what to do about it, to end a refusal: its
+ * tokenizer.json written with transformers, or a folder with one given with --tokenizer; '' for any other folder.
+ * (No SentencePiece reader is used: the npm ones are WebAssembly builds of the slow tokenizer, and each model family
+ * would need transformers' converter of its pieces, ids and template.)
+ */
+export function sentencePieceNote(dir: string): string {
+  const file = SENTENCEPIECE_FILES.find((name) => existsSync(join(dir, name)));
+  if (file === undefined) return '';
+  return ` (a SentencePiece model, ${file}, is not read: write the folder's tokenizer.json with transformers, python -c "from transformers import AutoTokenizer as T; T.from_pretrained('${dir}').save_pretrained('${dir}')", or give a folder with one with --tokenizer)`;
 }
 
 /** The two files of a slow byte-level BPE tokenizer: given as a file, either names the pair in its folder. */

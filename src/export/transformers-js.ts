@@ -34,7 +34,15 @@ import { checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError, fsReason, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
-import { bpeFiles, bpeTokenizerJson, readConfig, vocabTokenizerJson, withConfigNormalizer, type TokenizerConfigJson } from '../eval/tokenizer.ts';
+import {
+  bpeFiles,
+  bpeTokenizerJson,
+  readConfig,
+  sentencePieceNote,
+  vocabTokenizerJson,
+  withConfigNormalizer,
+  type TokenizerConfigJson,
+} from '../eval/tokenizer.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
@@ -543,7 +551,7 @@ function writeSideFiles(
     write('tokenizer.json', tokenizer);
   } else
     throw new SettingsError(
-      `${tokenizerFrom}: no tokenizer.json, vocab.txt or vocab.json with merges.txt; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
+      `${tokenizerFrom}: no tokenizer.json, vocab.txt or vocab.json with merges.txt; transformers.js needs the tokenizer${sentencePieceNote(tokenizerFrom) || (tokenizerFrom === from ? ' (give its folder with --tokenizer)' : '')}`,
     );
   const maxLength = parseModelConfig(config, configFile).maxLength;
   write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));

@@ -21,6 +21,12 @@ export const TOKENIZER_FILES: readonly string[] = [
   'added_tokens.json',
 ];
 
+/**
+ * The SentencePiece models a Hugging Face repo may hold beside (or instead of) its tokenizer files (XLM-R's and
+ * CamemBERT's, ALBERT's): not read, a folder needs its tokenizer.json (sentencePieceNote says how to write one).
+ */
+export const SENTENCEPIECE_FILES: readonly string[] = ['sentencepiece.bpe.model', 'spiece.model'];
+
 /** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */
 export const MODEL_SIDE_FILES: readonly string[] = ['config.json', ...TOKENIZER_FILES];
 
