@@ -30,6 +30,7 @@ import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { SettingsError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
+import { TRAINING_VERSIONS } from './versions.ts';
 import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import { modelSha256 } from '../onnx/identity.ts';
@@ -205,6 +206,8 @@ export interface TrainLineage {
   tool: { name: 'bert-compress'; version: string };
   createdAt: string;
   kind: 'train' | 'distill';
+  /** The version of `kind` that trained it (TRAINING_VERSIONS; absent in lineages written before steps had versions: 1). */
+  version: number;
   /** Absent for general distillation run for no task. */
   task?: string;
   /**
@@ -957,6 +960,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     tool: { name: 'bert-compress', version: toolVersion() },
     createdAt: new Date().toISOString(),
     kind: isDistill ? 'distill' : 'train',
+    version: TRAINING_VERSIONS[isDistill ? 'distill' : 'train'],
     ...(task ? { task: task.name } : {}),
     student: {
       spec: o.student,

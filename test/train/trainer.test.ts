@@ -18,6 +18,7 @@ import { readModelConfig } from '../../src/eval/model-files.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 import { writeTinyBert } from '../helpers/models.ts';
+import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
 
 const SST2_TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const STSB_TEACHER = join(TEACHERS_DIR, 'stsb-L4H256');
@@ -68,7 +69,14 @@ describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/te
     // 16 examples memorized: from about ln 2 to a small fraction of it.
     expect(losses[0]).toBeGreaterThan(0.6);
     expect(losses.at(-1)!).toBeLessThan(0.2 * losses[0]!);
-    expect(r.lineage!).toMatchObject({ kind: 'train', task: 'SST-2', steps: 20, examplesSeen: 320, loss: [{ kind: 'hard-ce', weight: 1 }] });
+    expect(r.lineage!).toMatchObject({
+      kind: 'train',
+      version: TRAINING_VERSIONS.train,
+      task: 'SST-2',
+      steps: 20,
+      examplesSeen: 320,
+      loss: [{ kind: 'hard-ce', weight: 1 }],
+    });
     expect(existsSync(`${output}.train`)).toBe(false);
     const config = JSON.parse(readFileSync(join(work, 'train', 'config.json'), 'utf8'));
     expect(config).toMatchObject({ id2label: { 0: 'negative', 1: 'positive' }, hidden_size: 32, num_hidden_layers: 2, vocab_size: 30522 });
