@@ -310,7 +310,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         if (!other) throw e;
         const quantized = readGraph && storedQuantized(readGraph(), facts.structure);
         throw new SettingsError(
-          `${(e as Error).message}; its labels are ${other.name}'s: ${newHeadAdvice(trainingTask(task).name, location?.dir ?? 'MODEL', quantized, false, quantized && location ? quantizedFrom(location.onnx) : undefined)}`,
+          `${(e as Error).message}; its labels are ${other}: ${newHeadAdvice(trainingTask(task).name, location?.dir ?? 'MODEL', quantized, false, quantized && location ? quantizedFrom(location.onnx) : undefined)}`,
         );
       }
     });

@@ -152,10 +152,11 @@ export function ignoredLabelsNote(tasks: readonly TaskDefinition[], file: string
 }
 
 /**
- * The GLUE task other than `task` whose labels `id2label` names (all of them, in any order), when they are not
- * `task`'s own (RTE, QNLI and WNLI share their label names: labels that fit `task` are its own); undefined otherwise.
+ * The GLUE tasks other than `task` whose labels `id2label` names (all of them, in any order), as the words naming
+ * them ("SST-2's"; "QNLI's, RTE's and WNLI's": the three share their label names, so an RTE model's are each's), when
+ * they are not `task`'s own (labels that fit `task` are its own); undefined otherwise.
  */
-export function anotherTasksLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): TaskDefinition | undefined {
+export function anotherTasksLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numLabels: number): string | undefined {
   if (!id2label) return undefined;
   try {
     mapModelLabels(task, id2label, numLabels);
@@ -163,12 +164,14 @@ export function anotherTasksLabels(task: TaskDefinition, id2label: ReadonlyMap<n
   } catch (e) {
     if (!(e instanceof SettingsError)) throw e;
   }
-  return GLUE_TASKS.find((t) => {
+  const owners = GLUE_TASKS.filter((t) => {
     if (t.modelTask === task.modelTask || t.regression || t.labels.length !== numLabels) return false;
     try {
       return mapModelLabels(t, id2label, numLabels).from === 'id2label';
     } catch {
       return false; // (not this task's labels)
     }
-  });
+  }).map((t) => `${t.name}'s`);
+  if (owners.length === 0) return undefined;
+  return owners.length === 1 ? owners[0] : `${owners.slice(0, -1).join(', ')} and ${owners.at(-1)}`;
 }

@@ -722,7 +722,7 @@ function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, model: PlanModel |
       const advice =
         count === wanted && !other
           ? ''
-          : `; ${other ? `its labels are ${other.name}'s: ` : ''}every point evaluates it on ${task.name}, its baseline too: ${newHeadAdvice(task.name, path, quantized, true, quantized && onnx !== undefined ? quantizedFrom(onnx) : undefined)}`;
+          : `; ${other ? `its labels are ${other}: ` : ''}every point evaluates it on ${task.name}, its baseline too: ${newHeadAdvice(task.name, path, quantized, true, quantized && onnx !== undefined ? quantizedFrom(onnx) : undefined)}`;
       throw new SettingsError(`${spec.file}: ${modelLabel(spec, m)}: ${e.message}${advice}`);
     }
   }

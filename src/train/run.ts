@@ -602,7 +602,7 @@ function generalStageLabels(task: TaskDefinition, id2label: ReadonlyMap<number, 
     const other = e instanceof SettingsError ? anotherTasksLabels(task, id2label, id2label?.size ?? numLabels) : undefined;
     if (!other) throw e;
     throw new SettingsError(
-      `--stage general --task ${task.name}: the teacher's labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other.name}'s, and the general stage writes the teacher's labels beside the student's classifier; leave out --task (the student keeps the teacher's classifier, and the task stage on ${task.name} gives it a new one)`,
+      `--stage general --task ${task.name}: the teacher's labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other}, and the general stage writes the teacher's labels beside the student's classifier; leave out --task (the student keeps the teacher's classifier, and the task stage on ${task.name} gives it a new one)`,
     );
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
-import { ignoredLabelsNote, isGenericLabel, mapModelLabels } from '../../src/eval/labels.ts';
+import { anotherTasksLabels, ignoredLabelsNote, isGenericLabel, mapModelLabels } from '../../src/eval/labels.ts';
 import { AX, COLA, MNLI_M, QNLI, SST2, STSB } from '../../src/glue/tasks.ts';
 
 const id2label = (...names: string[]) => new Map(names.map((n, i) => [i, n]));
@@ -69,6 +69,16 @@ describe('mapModelLabels', () => {
     expect(() => mapModelLabels(SST2, id2label('LABEL_1', 'good'), 2)).toThrow(/does not name SST-2's labels/);
     expect(() => mapModelLabels(SST2, id2label('bad', 'LABEL_7'), 2)).toThrow(/does not name SST-2's labels/);
     expect(() => mapModelLabels(SST2, new Map([[1, 'good']]), 2)).toThrow(/\{0: \(missing\), 1: good\} does not name SST-2's labels/);
+  });
+
+  it("names every GLUE task whose labels a classifier of another task has: an RTE model's are QNLI's and WNLI's too", () => {
+    expect(anotherTasksLabels(SST2, id2label('not_duplicate', 'duplicate'), 2)).toBe("QQP's");
+    // (QNLI, RTE: entailment, not_entailment; WNLI: not_entailment, entailment, read by name in either order)
+    expect(anotherTasksLabels(SST2, id2label('entailment', 'not_entailment'), 2)).toBe("QNLI's, RTE's and WNLI's");
+    expect(anotherTasksLabels(SST2, id2label('not_entailment', 'entailment'), 2)).toBe("QNLI's, RTE's and WNLI's");
+    // the task's own labels, and names of no task, are no other task's
+    expect(anotherTasksLabels(QNLI, id2label('entailment', 'not_entailment'), 2)).toBeUndefined();
+    expect(anotherTasksLabels(SST2, id2label('bad', 'good'), 2)).toBeUndefined();
   });
 
   it("reads names nobody knows in the task's canonical order, as transformers' run_glue ignores them, and says which", () => {

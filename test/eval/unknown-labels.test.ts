@@ -188,6 +188,11 @@ ${pipelines}`,
     await expect(evaluate({ model: qqp, tasks: ['SST-2'], glueDir, threads: 1 })).rejects.toThrow(
       /id2label \{0: not_duplicate, 1: duplicate\} does not name SST-2's labels .*; its labels are QQP's: give it SST-2's classifier first \(compress train .*qqp-names --task SST-2 --new-head -o OUT\)$/,
     );
+    // (RTE's labels are QNLI's and WNLI's too: the refusal names the three, not the first task that has them)
+    const rte = named('rte-names', ['entailment', 'not_entailment']);
+    await expect(evaluate({ model: rte, tasks: ['SST-2'], glueDir, threads: 1 })).rejects.toThrow(
+      /does not name SST-2's labels .*; its labels are QNLI's, RTE's and WNLI's: give it SST-2's classifier first \(compress train .*rte-names --task SST-2 --new-head -o OUT\)$/,
+    );
     // (train: its classifier is another task's, which --new-head replaces: b1fcf33)
     await expect(
       runTraining({ task: 'SST-2', student: qqp, glueDir, settings, output: join(work, 'qqp-trained', 'model.onnx'), log: () => {} }),

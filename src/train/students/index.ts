@@ -369,7 +369,7 @@ export function checkTaskTeacher(
   const other = anotherTasksLabels(task, id2label, wanted);
   if (other) {
     throw new SettingsError(
-      `--teacher ${teacher}: its labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other.name}'s, not ${task.name}'s: distil ${task.name} from a teacher fine-tuned on it`,
+      `--teacher ${teacher}: its labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other}, not ${task.name}'s: distil ${task.name} from a teacher fine-tuned on it`,
     );
   }
 }
