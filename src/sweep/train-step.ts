@@ -29,7 +29,7 @@ import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { renameFlags } from './setting-names.ts';
-import { settingWord } from '../pass/settings.ts';
+import { settingText, settingWord } from '../pass/settings.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -242,6 +242,8 @@ function typed(key: string, v: unknown, t: { kind: Kind; min?: number }): unknow
     case 'data':
       return parseData(key, v);
     case 'embeddingLr':
+      // (a number is one in a sweep file, as lr's: the word 'scaled' is the one text it takes; its flag reads text)
+      if (typeof v === 'string' && settingText(v) !== 'scaled') fail("a positive number or 'scaled'");
       try {
         return parseEmbeddingLr(v);
       } catch {

@@ -164,6 +164,12 @@ describe('train / distill steps in a sweep file', () => {
       [{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: -1 } }] }],
       /settings\.embeddingLr: expected a positive number or 'scaled', got number -1$/,
     ],
+    // (a number given as text, as lr's is refused: the flag reads text, a sweep file types its numbers)
+    [[distill({ embeddingLr: '0.003' })], /settings\.embeddingLr: expected a positive number or 'scaled', got string "0\.003"$/],
+    [
+      [{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: ' 1e-3 ' } }] }],
+      /settings\.embeddingLr: expected a positive number or 'scaled', got string " 1e-3 "$/,
+    ],
     [[distill({ stage: 'general' })], /settings\.stage: unknown distill setting \(the general stage .* is not a sweep step/],
     [
       [
