@@ -897,6 +897,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
         intermediate: matches && features ? { terms: matches.terms, teacher: features } : undefined,
         settings: { ...settings, epochs: phase.epochs, evalEachEpoch: settings.evalEachEpoch && phase.evaluate && !general },
         ...(teacherIdentity ? { teacher: teacherIdentity } : {}),
+        version: TRAINING_VERSIONS[isDistill ? 'distill' : 'train'],
         // (each phase trains a student of its own: the next phase's is made from this one's result)
         trainsOnce: true,
         workDir: phases.length > 1 ? join(workDir, `phase-${i + 1}`) : workDir,

@@ -119,6 +119,12 @@ export interface TrainJob {
    * The student then changes as it trains: train it again only from what this run wrote. Default false.
    */
   trainsOnce?: boolean;
+  /**
+   * The version of the training step that runs the job (TRAINING_VERSIONS; default 1): part of what makes two jobs
+   * the same run, so that checkpoints another version wrote are not resumed. A job of version 1 is keyed without it,
+   * as jobs were before they had versions, whose checkpoints so resume.
+   */
+  version?: number;
   /** Checkpoints go here; resumed from when it holds one of the same job. */
   workDir: string;
   /**
@@ -174,7 +180,7 @@ export interface TrainResult {
   resumedFrom: number;
 }
 
-type JobIdentity = Pick<TrainJob, 'student' | 'set' | 'loss' | 'settings' | 'intermediate' | 'teacher'>;
+type JobIdentity = Pick<TrainJob, 'student' | 'set' | 'loss' | 'settings' | 'intermediate' | 'teacher' | 'version'>;
 
 /** What makes two jobs the same run, besides the student's initial weights: kept in checkpoints, to say what differs. */
 interface JobFacts {
@@ -184,6 +190,8 @@ interface JobFacts {
   intermediate: Array<Pick<IntermediateTerm, 'kind' | 'weight' | 'label'>>;
   settings: Partial<TrainSettings>;
   teacher?: string;
+  /** TrainJob.version, from 2 on (absent: 1). */
+  version?: number;
 }
 
 /**
@@ -201,6 +209,8 @@ function jobFacts(job: JobIdentity, legacy = false): JobFacts {
     intermediate,
     settings: s,
     ...(job.teacher ? { teacher: job.teacher } : {}),
+    // (version 1: the facts of a job before jobs had versions)
+    ...(job.version !== undefined && job.version !== 1 ? { version: job.version } : {}),
   };
 }
 
@@ -553,12 +563,16 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     // (a checkpoint written before the student's identity was its facts names it by its description: compared with
     // this run's, so that the same student read from the same file is not said to differ)
     const legacy = job.student.identity !== undefined && was?.job !== undefined && was.job.student !== job.student.identity;
-    const differs = jobDifference(was, jobFacts(job, legacy), job.epochsKey);
+    const now = jobFacts(job, legacy);
+    const differs = jobDifference(was, now, job.epochsKey);
     if ((job.otherJob ?? 'refuse') === 'refuse') {
       await stepper.release();
-      throw new SettingsError(
-        `${job.workDir} holds the checkpoints (step ${ckpt.step}) of a run ${differs}: rerun with the settings it was started with to resume it, or remove ${job.workDir} to start over`,
-      );
+      // (another version's checkpoints: no settings of this version resume them)
+      const resume =
+        (was?.job?.version ?? 1) === (now.version ?? 1)
+          ? ': rerun with the settings it was started with to resume it, or'
+          : ', which this bert-compress does not resume:';
+      throw new SettingsError(`${job.workDir} holds the checkpoints (step ${ckpt.step}) of a run ${differs}${resume} remove ${job.workDir} to start over`);
     }
     log(`${job.workDir}: not resuming the checkpoints (step ${ckpt.step}) of a run ${differs}: starting over`);
   }
@@ -691,6 +705,7 @@ function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts, e
   if (was.data !== now.data && was.settings?.seed === now.settings.seed) out.push('other training data (file, --max-examples, --max-length or augmentation)');
   if (JSON.stringify(was.loss) !== JSON.stringify(now.loss)) out.push('another loss (alpha, temperature or logit loss)');
   if (JSON.stringify(was.intermediate) !== JSON.stringify(now.intermediate)) out.push('other intermediate-layer matches');
+  if ((was.version ?? 1) !== (now.version ?? 1)) out.push(`version ${was.version ?? 1} of the training step (this run: version ${now.version ?? 1})`);
   return out.length > 0 ? `with ${out.join(', ')}` : "from another student's initial weights";
 }
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { SettingsError } from '../../src/errors.ts';
+import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
@@ -265,6 +266,29 @@ describe.skipIf(!haveShared)('runTraining on the checkpoints of another run (nee
     const resumed = await runTraining({ ...job('sst2-L2H256', 1e-3), log: (l) => logs.push(l) });
     expect(logs).toContain('resuming from step 2 (epoch 1)');
     expect(resumed.lineage!.steps).toBe(4);
+  });
+
+  it('refuses to resume the checkpoints another version of the step wrote, saying so, and keeps them, which the version that wrote them resumes', async () => {
+    const other = { ...job('sst2-L2H256', 1e-3), output: join(work, 'other-version', 'model.onnx') };
+    const dir = join(work, 'other-version', 'model.onnx.train');
+    const controller = new AbortController();
+    await runTraining({ ...other, signal: controller.signal, onStep: (s) => (s.step === 2 ? controller.abort() : undefined) });
+    expect(checkpoints(dir)).toEqual([2]);
+    const versions = TRAINING_VERSIONS as Record<'train' | 'distill', number>;
+    const released = versions.distill;
+    versions.distill = released + 1;
+    try {
+      await expect(runTraining(other)).rejects.toThrow(
+        `${dir} holds the checkpoints (step 2) of a run with version ${released} of the training step (this run: version ${released + 1}), which this bert-compress does not resume: remove ${dir} to start over`,
+      );
+    } finally {
+      versions.distill = released;
+    }
+    expect(checkpoints(dir)).toEqual([2]);
+    const logs: string[] = [];
+    const resumed = await runTraining({ ...other, log: (l) => logs.push(l) });
+    expect(logs).toContain('resuming from step 2 (epoch 1)');
+    expect(resumed.lineage).toMatchObject({ steps: 4, version: released });
   });
 
   it("a sweep's step (otherJob 'start-over') starts over instead, and says so", async () => {
