@@ -14,7 +14,10 @@ export interface OutputDrift {
 }
 
 export interface RunCheck {
-  /** Every graph output of the new model, with its drift from the original (when the original has it too). */
+  /**
+   * Every graph output of the new model, with its drift from the original (when the original has it too); none for
+   * an export (`compress export --format transformers.js`), which has no ONNX model before it.
+   */
   drift: OutputDrift[];
   batch: number;
   seq: number;

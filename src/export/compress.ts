@@ -38,6 +38,9 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
 import { checkOptions, checkStringOption } from '../library-args.ts';
 
+/** The shape of the sample batch onnxruntime runs every output on before it is written (check.ts). */
+export const CHECK_SAMPLE = { batch: 2, seq: 16 } as const;
+
 /** The JSON sidecar written beside every output model. */
 export interface Lineage {
   tool: { name: 'bert-compress'; version: string };
@@ -287,7 +290,7 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
   const staging = openStaging(opts.output);
   try {
     const result = await runModelPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
-    const inputs = sampleInputs(model, result.inputStructure, { batch: 2, seq: 16 });
+    const inputs = sampleInputs(model, result.inputStructure, CHECK_SAMPLE);
     const staged = stage(result.model, opts.output, staging, !!opts.externalData, {
       ...(opts.dataFile ? { dataFile: opts.dataFile } : {}),
       ...(opts.externalDataThreshold !== undefined ? { autoThreshold: opts.externalDataThreshold } : {}),
@@ -350,7 +353,7 @@ export async function saveRunnable(
     const staging = openStaging(output);
     try {
       const staged = stage(model, output, staging, false, save);
-      await runSample(staged.model, sampleInputs(model, structure, { batch: 2, seq: 16 }), output);
+      await runSample(staged.model, sampleInputs(model, structure, CHECK_SAMPLE), output);
       return await withOutputLock(output, undefined, () => commit(staged, output));
     } catch (e) {
       throw namingUserPaths(e, stagedPaths(staging, output));

@@ -22,7 +22,7 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { buildFromHuggingFaceFolder } from '../bert/build-hf.ts';
+import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
@@ -30,7 +30,7 @@ import { withComputedPositions } from '../bert/computed-positions.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
-import { checkOutputFolder, fileSystemError } from '../destination.ts';
+import { checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
 import { SettingsError, fsReason, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
@@ -44,6 +44,8 @@ import {
   type TokenizerConfigJson,
 } from '../eval/tokenizer.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
+import { modelSize } from '../onnx/size.ts';
+import { toolVersion } from '../version.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { cloneModel, type Model } from '../onnx/graph.ts';
@@ -53,6 +55,7 @@ import { moveExternalModel, saveModel } from '../onnx/save.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { parseSteps } from '../pass/pipeline.ts';
 import {
+  CHECK_SAMPLE,
   checkCompressOptions,
   compressFile,
   inputRecord,
@@ -230,7 +233,8 @@ function externalDataName(modelFile: string): string {
 
 /**
  * `compress export HF_FOLDER --format transformers.js -o FOLDER`: the exported model as `onnx/model.onnx` (checked
- * by onnxruntime) with the folder's config and tokenizer files.
+ * by onnxruntime) with its lineage (the checkpoint's weights file as input, no passes) and the folder's config and
+ * tokenizer files.
  */
 export async function exportToTransformersJs(hfDir: string, output: string, opts: ExportOptions = {}): Promise<TransformersJsFolder> {
   checkStringOption('exportToTransformersJs', 'hfDir', hfDir, 'a Hugging Face model folder');
@@ -249,7 +253,26 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
       const structure = findBert(plan.model);
       const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
       const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
-      writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, hfDir, saved.data ? [basename(fpFile)] : []);
+      const graphOnly = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, hfDir, saved.data ? [basename(fpFile)] : []);
+      // its lineage, as every model file of the folder has one: what makes the folder one compress wrote (notWritten),
+      // replaced by the same export run again
+      const size = modelSize(plan.model);
+      const lineage: Lineage = {
+        tool: { name: 'bert-compress', version: toolVersion() },
+        createdAt: new Date().toISOString(),
+        input: await checkpointRecord(hfDir),
+        passes: [],
+        before: size,
+        after: size,
+        check: { drift: [], ...CHECK_SAMPLE }, // (run, with no model before it to compare)
+        output: {
+          path: join(output, fpFile),
+          sha256: await sha256File(saved.model),
+          ...(saved.data ? { dataFile: join(output, dirname(fpFile), basename(saved.data)) } : {}),
+        },
+        config: { path: join(output, 'config.json'), written: true, graphOnly },
+      };
+      writeFileAtomic(lineagePath(saved.model), JSON.stringify(lineage, null, 2) + '\n');
       await commitFolder(dir, output, label, opts.log);
       if (notice) opts.log?.(notice);
       return {
@@ -269,6 +292,16 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
       staging.remove();
     }
   });
+}
+
+/**
+ * The lineage's record of the checkpoint an export read: its weights file (`model.safetensors`; a sharded
+ * checkpoint's index, which names its shards) and that file's sha256.
+ */
+async function checkpointRecord(dir: string): Promise<Lineage['input']> {
+  const files = checkpointWeightFiles(dir);
+  const file = files.length === 1 ? files[0]! : join(dir, 'model.safetensors.index.json');
+  return { path: lineageSourcePath(file), sha256: await sha256File(file) };
 }
 
 /** A quantized model's dtype, from its graph's operator types (graphOpTypes): q4 when it holds 4-bit block-quantized MatMuls (MatMulNBits), else q8. */

@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OUTPUT_LOCK, removeStaleStaging } from '../../src/export/destination.ts';
 import { THIS_PROCESS, holderText } from '../../src/file-lock.ts';
-import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { compressToTransformersJs, exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { registerAllPasses } from '../../src/passes.ts';
+import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { SettingsError } from '../../src/errors.ts';
 
 registerAllPasses();
@@ -53,6 +55,23 @@ describe('--format transformers.js over its own earlier folder', () => {
       /\(onnx\/model\.onnx changed since compress wrote it\); give a new or empty folder$/,
     );
     expect(listed(out).sort()).toEqual(before);
+  }, 60_000);
+
+  it("compress export --format transformers.js (exportToTransformersJs) run again replaces the folder it wrote (its model file has its lineage), and refuses one with a file of the user's", async () => {
+    const hf = join(dir, 'hf');
+    writeHuggingFaceFolder(hf, tinyBertConfig(), randomBertWeights(tinyBertConfig(), { seed: 5 }));
+    writeFileSync(join(hf, 'vocab.txt'), readFileSync(join(writeModelFolder(join(dir, 'hf-vocab'), tinyBert()), 'vocab.txt')));
+    const out = join(dir, 'exported');
+    for (let run = 1; run <= 2; run++) {
+      const r = await exportToTransformersJs(hf, out);
+      expect(r.files, `run ${run}`).toContain('onnx/model.onnx.json');
+    }
+    const lineage = JSON.parse(readFileSync(join(out, 'onnx', 'model.onnx.json'), 'utf8'));
+    expect(lineage).toMatchObject({ input: { path: join(hf, 'model.safetensors') }, passes: [], output: { path: join(out, 'onnx', 'model.onnx') } });
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    await expect(exportToTransformersJs(hf, out)).rejects.toThrow(
+      `-o ${out}: the folder ${out} is not empty and not a transformers.js folder compress wrote (notes.txt is none of its files); give a new or empty folder`,
+    );
   }, 60_000);
 
   it('puts back the earlier folder a run killed between its two renames left aside in its staging folder', async () => {

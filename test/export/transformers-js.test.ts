@@ -252,7 +252,7 @@ describe('--format transformers.js from other sources', () => {
     const out = join(dir, 'exported');
     const r = spawnSync(process.execPath, [BIN, 'export', hf, '--format', 'transformers.js', '-o', out], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(listFiles(out)).toEqual(['config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(listFiles(out)).toEqual(['config.json', 'onnx/model.onnx', 'onnx/model.onnx.json', 'tokenizer.json', 'tokenizer_config.json']);
     const written = readJson(join(out, 'config.json'));
     expect(written.id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
     expect(written.label2id).toEqual({ LABEL_0: 0, LABEL_1: 1 });
