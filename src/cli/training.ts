@@ -4,7 +4,7 @@
  * library's `runTraining` (src/train/run.ts), loaded only when one of these commands runs.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
@@ -376,7 +376,9 @@ function besideModel(l: TrainLineage): string {
   const tokenizer = side.tokenizer.files.length
     ? [`from ${resolve(side.tokenizer.from) === resolve(side.folder) ? 'that folder' : side.tokenizer.from}: ${side.tokenizer.files.join(', ')}`]
     : [];
-  return ` (and beside them: ${[`${side.config} of this model`, ...tokenizer].join('; ')})`;
+  // (the projections a run from this model with the same teacher starts from: the task stage after the general one)
+  const projections = l.output.projections ? [`${basename(l.output.projections)}: the projections to the teacher's width it learned`] : [];
+  return ` (and beside them: ${[`${side.config} of this model`, ...tokenizer, ...projections].join('; ')})`;
 }
 
 /** Epoch, mean training loss, each dev metric ×100, seconds; the best epoch marked when there are several. */

@@ -14,4 +14,15 @@ export {
 export { GradientError, type GradientRule } from './context.ts';
 export { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 export { probeValues, probeFeeds, type ValueFacts } from './probe.ts';
-export { appendLoss, goldTargets, LOSS_INPUTS, LOSS_OUTPUT, type IntermediateTerm, type LossGraph, type LossKind, type LossTerm } from './losses.ts';
+export {
+  appendLoss,
+  goldTargets,
+  LOSS_INPUTS,
+  LOSS_OUTPUT,
+  projectionName,
+  projects,
+  type IntermediateTerm,
+  type LossGraph,
+  type LossKind,
+  type LossTerm,
+} from './losses.ts';

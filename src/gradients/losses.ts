@@ -89,6 +89,21 @@ export interface IntermediateTerm {
   mask?: string;
   /** Names the term's output. */
   label: string;
+  /**
+   * The starting values of a hidden feature's projection [studentWidth × teacherWidth] (one an earlier run learned:
+   * TinyBERT's fit_dense carried from general to task distillation); absent: drawn from N(0, 0.02).
+   */
+  projection?: Float32Array;
+}
+
+/** Whether an intermediate term learns a projection: a hidden feature (mse, cosine, pkd) of two widths. */
+export function projects(t: Pick<IntermediateTerm, 'kind' | 'studentWidth' | 'teacherWidth'>): boolean {
+  return (t.kind === 'mse' || t.kind === 'cosine' || t.kind === 'pkd') && t.studentWidth !== t.teacherWidth;
+}
+
+/** The name of the projection parameter of the intermediate term labelled `label` (one that `projects`). */
+export function projectionName(label: string): string {
+  return `distill.projection.${label}`;
 }
 
 export interface LossGraph {
@@ -151,10 +166,15 @@ function intermediateFragment(w: LossWriter, t: IntermediateTerm, params: Map<st
     case 'mse':
     case 'cosine':
     case 'pkd': {
-      if (t.studentWidth !== t.teacherWidth) {
-        const name = `distill.projection.${t.label}`;
+      if (projects(t)) {
+        const name = projectionName(t.label);
         const values = new Float32Array(t.studentWidth * t.teacherWidth);
-        new Rng(seed, name).fillNormal(values, 0, 0.02);
+        if (!t.projection) new Rng(seed, name).fillNormal(values, 0, 0.02);
+        else if (t.projection.length === values.length) values.set(t.projection);
+        else
+          throw new GradientError(
+            `intermediate term ${t.label}: its starting projection holds ${t.projection.length} values, not ${t.studentWidth} × ${t.teacherWidth}`,
+          );
         params.set(name, values);
         w.weight(name, [t.studentWidth, t.teacherWidth], values);
         s = w.op('MatMul', [s, name]);

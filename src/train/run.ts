@@ -62,6 +62,8 @@ import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from
 import { parseEmbeddingLr } from './embedding-lr.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
+import { projects } from '../gradients/index.ts';
+import { carriedProjections, learnedProjections, projectionsPath, withCarried, writeProjections, type StoredProjection } from './projections.ts';
 import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
@@ -214,7 +216,17 @@ export interface TrainLineage {
    * `newClassifier`: the student model had no classifier for the task (none, another width, another task's labels:
    * `reason`), and was given a new one of `outputs` outputs, seeded by `seed` (the run's --seed).
    */
-  student: { spec: string; description: string; sha256?: string; newClassifier?: { outputs: number; seed: number; reason: string } };
+  student: {
+    spec: string;
+    description: string;
+    sha256?: string;
+    newClassifier?: { outputs: number; seed: number; reason: string };
+    /**
+     * The matches (by key: `t2s1.mse`) whose projections started from those in `from`, beside the student model (the
+     * run that wrote it learned them), in place of new ones.
+     */
+    projections?: { from: string; matches: string[] };
+  };
   teacher?: { path: string; sha256: string };
   /** The examples trained on: `examples` counts the `augmented` ones (--augment) with the file's. */
   data: { file: string; sha256: string; examples: number; augmented?: number; maxLength: number };
@@ -245,9 +257,11 @@ export interface TrainLineage {
   /**
    * `encoderOnly`: written without a classifier (general distillation from a teacher without one, no task):
    * transformers' BertModel, outputs `last_hidden_state` and `pooler_output`; its config.json names no labels.
+   * dataFile: the external data file beside the model that holds its weights (a model past protobuf's 2 GiB).
+   * projections: the file of the projections the run learned (hidden features of two widths), which a run from this
+   * model with the same teacher starts from (projections.ts).
    */
-  /** dataFile: the external data file beside the model that holds its weights (a model past protobuf's 2 GiB). */
-  output: { path: string; sha256: string; dataFile?: string; encoderOnly?: boolean };
+  output: { path: string; sha256: string; dataFile?: string; encoderOnly?: boolean; projections?: string };
   /** config.json and the tokenizer files written beside the model (absent in lineages of earlier versions). */
   sideFiles?: SideFilesRecord;
 }
@@ -760,7 +774,18 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   // the phases and their intermediate matches, checked against both models before any work (data, augmentation,
   // teacher logits): a match the models cannot serve is refused in one line here, not when its phase starts
   const phases = phasePlan(task?.regression ?? false, distill, teacherModel, student, settings);
-  for (const phase of phases) if (phase.matches.length) intermediatePlan(phase.matches, teacherModel!, student.forward(false));
+  const planned = phases.map((phase) => (phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, student.forward(false)) : undefined));
+  const learnsProjections = planned.some((p) => p?.terms.some(projects));
+  // (the teacher's files are hashed once: for the teacher-logits cache's key, the lineage, the checkpoints' identity
+  // and the projections' owner)
+  const hash = memoizedSha256();
+  const teacherOnnx = o.teacher ? locateModel(o.teacher).onnx : undefined;
+  // the projections the run that wrote a student model learned beside it (the general stage's), which the matches of
+  // the same layers start from, as TinyBERT's task stage starts from the general stage's fit_dense: read before any work
+  const studentOnnx = isStudentSpec(o.student) && isDistill ? undefined : locateModel(o.student).onnx;
+  const carried = learnsProjections && studentOnnx && teacherOnnx ? await carriedProjections(studentOnnx, teacherOnnx, hash) : undefined;
+  const sidecar = projectionsPath(o.output);
+  if (learnsProjections) checkOutputKinds([sidecar], label);
   const workDir = o.workDir ?? `${resolve(o.output)}.train`;
   const threads = settings.threads || undefined;
   // (before the corpus is read: the whole GLUE text when no --corpus is given)
@@ -843,8 +868,6 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     trainSet = augmented;
   }
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
-  // (the teacher's files are hashed once: for the teacher-logits cache's key, the lineage and the checkpoints' identity)
-  const hash = memoizedSha256();
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {
     const teacherPath = o.teacher;
@@ -863,7 +886,6 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   }
   // (the teacher is part of what makes a run the one its checkpoints are of: its .onnx file's hash for the lineage,
   // with external data the weights' files too for the identity, as the teacher-logits cache keys it; the .onnx hashed once)
-  const teacherOnnx = o.teacher ? locateModel(o.teacher).onnx : undefined;
   const teacherSha256 = teacherOnnx ? await hash(teacherOnnx) : undefined;
   const teacherIdentity = teacherOnnx ? await modelSha256(teacherOnnx, hash) : undefined;
   // The teacher's graph is needed through training only to match its layers (intermediate distillation): its logits
@@ -873,13 +895,27 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   if (!phases.some((ph) => ph.matches.length > 0)) teacherModel = undefined;
   let current = student;
   let result: TrainResult | undefined;
+  /** The matches whose projections started from `carried`'s; the projections the last phase that has any learned. */
+  let startedFrom: string[] = [];
+  let learned: Map<string, StoredProjection> | undefined;
   const phaseRecords: PhaseRecord[] = [];
   // (over the phases' steps, a resumed phase's counting those of the processes before it: TrainResult.seconds)
   let examplesTrained = 0;
   let trainingSeconds = 0;
   for (const [i, phase] of phases.entries()) {
     if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
-    const matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false)) : undefined;
+    let matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false)) : undefined;
+    // (the student the projections beside it were learned with: the first phase's)
+    if (matches && carried && current === student) {
+      if ('notCarried' in carried) log(`${carried.file}: not carried (${carried.notCarried}): the projections start new`);
+      else {
+        const c = withCarried(matches.terms, phase.matches, carried.projections);
+        matches = { ...matches, terms: c.terms };
+        startedFrom = c.carried;
+        if (c.carried.length) log(`projections ${c.carried.join(', ')} start from ${carried.file}`);
+        if (c.fresh.length) log(`projections ${c.fresh.join(', ')} start new (${carried.file} has none of their layers and widths)`);
+      }
+    }
     const features = matches
       ? await TeacherFeatures.open(
           teacherModel!,
@@ -915,6 +951,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
       log(interruptedLine(result.steps, workDir));
       return { interrupted: true, stopped: { checkpoint: true } };
     }
+    if (matches?.terms.some(projects)) learned = learnedProjections(matches.terms, phase.matches, result.projections);
     phaseRecords.push({
       name: phase.name,
       loss: phase.loss,
@@ -941,6 +978,8 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   // an earlier run's lineage goes first: a run killed while writing leaves a model without one, never a new model
   // beside a lineage that describes the old (the rerun resumes from the checkpoints and writes both)
   rmSync(lineagePath(o.output), { force: true });
+  // (so are an earlier run's projections: a model written by a run that learned none has none beside it)
+  rmSync(sidecar, { force: true });
   const saved = saveModel(model, o.output);
   // config.json describes the written model: its shape read from the graph, the task it was trained on and its labels
   // (the general stage trains no head: a classifier sized by --task is written with the task's labels in its output
@@ -957,6 +996,9 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   const { config } = outputModelConfig(student.configJson({ ...relabelled, max_length: maxLength }), model, { fineTuned });
   if (general) delete config.finetuning_task;
   const sideFiles = writeOutputSideFiles(o.output, config, tokenizerDir);
+  // (the written model hashed once: for the projections' owner and the lineage)
+  const outputHash = memoizedSha256();
+  if (learned?.size) writeProjections(sidecar, { teacher: teacherIdentity!, student: await modelSha256(o.output, outputHash), projections: learned });
   const lineage: TrainLineage = {
     tool: { name: 'bert-compress', version: toolVersion() },
     createdAt: new Date().toISOString(),
@@ -968,6 +1010,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
       description: student.description,
       ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}),
       ...(newClassifier ? { newClassifier } : {}),
+      ...(startedFrom.length && carried ? { projections: { from: lineageSourcePath(carried.file), matches: startedFrom } } : {}),
     },
     ...(o.teacher ? { teacher: { path: lineageSourcePath(o.teacher), sha256: teacherSha256! } } : {}),
     data: {
@@ -990,9 +1033,10 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     after: modelSize(model),
     output: {
       path: o.output,
-      sha256: await sha256File(o.output),
+      sha256: await outputHash(o.output),
       ...(saved.data ? { dataFile: saved.data } : {}),
       ...(student.encoderOnly ? { encoderOnly: true } : {}),
+      ...(learned?.size ? { projections: sidecar } : {}),
     },
     sideFiles,
   };

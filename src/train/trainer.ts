@@ -158,6 +158,8 @@ export interface StepProgress {
 export interface TrainResult {
   /** The student's parameters of the best epoch (the last when not evaluated); projections left out. */
   params: Map<string, Float32Array>;
+  /** The loss's parameters of that epoch, by name: the projections of hidden features of two widths (none: empty). */
+  projections: Map<string, Float32Array>;
   epochs: EpochRecord[];
   /** 1-based epoch whose parameters are returned. */
   bestEpoch: number;
@@ -671,11 +673,14 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (bestWritten && settings.evalEachEpoch && prepared && !best)
     throw new Error(`the best epoch's parameters in ${join(job.workDir, 'best')} cannot be read back`);
   const trained = studentOnly(student, best ?? params);
+  // (copies: small, and kept past the optimizer's memory)
+  const projections = new Map([...(best ?? params)].filter(([name]) => !trained.has(name)).map(([name, v]) => [name, v.slice()]));
   // (a student trained once reads the parameters returned from now on: its graphs do not keep the optimizer's memory,
   // its moments and gradients with the parameters, past the run when the best epoch's were read back)
   if (job.trainsOnce) student.adopt?.(trained);
   return {
     params: trained,
+    projections,
     epochs: state.epochs,
     bestEpoch: state.bestEpoch,
     steps: step,
