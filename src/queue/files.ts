@@ -25,7 +25,8 @@ import { fileStamps, sha256File, stampsHold, temporaryPathFor, type FileStamp } 
 import { splitFile } from '../glue/dataset.ts';
 import { downloadVerified } from '../glue/download/http-file.ts';
 import { getTask } from '../glue/registry.ts';
-import type { SweepPoint } from '../sweep/plan.ts';
+import { projectionsStudent, type SweepPoint } from '../sweep/plan.ts';
+import { projectionsPath } from '../train/projections.ts';
 import { formatMB } from '../units.ts';
 import { ensureFolder } from '../folders.ts';
 
@@ -100,6 +101,12 @@ export async function pointFiles(point: SweepPoint, hash: (file: string) => Prom
     if (step.student && isAbsolute(step.student)) {
       const where = locateModel(step.student);
       for (const f of modelFiles(where.onnx, where.dir)) wanted.push({ root: where.dir, file: f });
+    }
+    // (the projections file beside the step's student that its plan hashed: its matches start from it)
+    const projected = point.data?.training?.[String(step.index)]?.projections !== undefined ? projectionsStudent(step, point.model.onnx) : undefined;
+    if (projected !== undefined) {
+      const root = projected === point.model.onnx ? point.model.dir : locateModel(step.student!).dir;
+      wanted.push({ root, file: projectionsPath(projected) });
     }
   }
   const trees = new Map<string, Map<string, string>>();

@@ -46,6 +46,7 @@ import { quantizedFrom } from '../bench/lineage.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
+import { projectionsPath } from '../train/projections.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
@@ -134,9 +135,21 @@ export interface PointData {
   model?: Record<string, string>;
   /**
    * By the index of a train / distill step: the same hashes of the folders it reads labels and a tokenizer from
-   * besides the model's: its teacher's (distill) and its student's given as a model path.
+   * besides the model's: its teacher's (distill) and its student's given as a model path; and `projections`, the sha256
+   * of the projections file beside its student model (projectionsStudent), which its intermediate matches start from.
    */
-  training?: Record<string, { teacher?: Record<string, string>; student?: Record<string, string> }>;
+  training?: Record<string, { teacher?: Record<string, string>; student?: Record<string, string>; projections?: string }>;
+}
+
+/**
+ * The student model whose projections file (projections.ts) a training step reads: a distill step's with intermediate
+ * matches, when its student is a model path, or the pipeline's model (`modelOnnx`) for a first step naming none;
+ * undefined otherwise (a student spec, or the model the steps before made).
+ */
+export function projectionsStudent(t: Partial<PointTrainingStep> | undefined, modelOnnx: unknown): string | undefined {
+  if (t?.kind !== 'distill' || t.distill?.intermediate === undefined) return undefined;
+  if (t.studentSha256 !== undefined) return located(t.student)?.onnx;
+  return t.student === undefined && t.index === 0 && typeof modelOnnx === 'string' ? modelOnnx : undefined;
 }
 
 /** By name: the sha256 of each model side file (config.json, the tokenizer files) that `dir` holds. */
@@ -202,6 +215,13 @@ export function plannedDataFiles(plan: unknown): PlannedFile[] {
       const of = stepWords(step?.kind, index);
       if (teacher !== undefined) sideFiles(located(step?.teacher)?.dir, teacher, `teacher folder (${of})`);
       if (student !== undefined) sideFiles(located(step?.student)?.dir, student, `student folder (${of})`);
+    }
+    // (listed whether or not the student had one then: one there now, or gone, is a change)
+    for (const t of steps) {
+      const onnx = projectionsStudent(t, p.model?.onnx);
+      const sha256 = record(record(data.training)[String(t?.index)]).projections;
+      if (onnx !== undefined)
+        out.push({ file: projectionsPath(onnx), what: `student's projections (${stepWords(t.kind, t.index)})`, sha256: isHash(sha256) ? sha256 : undefined });
     }
   }
   for (const t of steps) {
@@ -496,10 +516,13 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       checkSteps(spec, m, p, where.onnx, training ?? [], models);
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
-        const read: Record<string, Record<string, string>> = {};
+        const read: NonNullable<PointData['training']>[string] = {};
         const teacherDir = t.teacher !== undefined ? locateModel(t.teacher).dir : where.dir;
         if (teacherDir !== where.dir) read.teacher = await sideFileHashes(teacherDir, dataHash);
         if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, dataHash);
+        // (and the projections beside its student model, which its matches start from: another file, another point)
+        const projected = projectionsStudent(t, where.onnx);
+        if (projected !== undefined && existsSync(projectionsPath(projected))) read.projections = await dataHash(projectionsPath(projected));
         if (Object.keys(read).length > 0) (data.training ??= {})[String(t.index)] = read;
       }
       const versions = currentVersions(p.steps, spec.seed);
