@@ -48,6 +48,8 @@ import { everyOtherLayers } from '../bert/config.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
 import { projectionsPath } from '../train/projections.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
+import { optimizeModel } from '../optimize/pass.ts';
+import type { OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
@@ -930,9 +932,10 @@ interface SoFar {
   recurrent?: { read: { graph: Model; file: string } | undefined; int8?: boolean };
   /**
    * The encoder as read here (its graph, weights' dims and data types, and structure) while no step has changed it
-   * since: each graph step on it is asked whether it would refuse it (Pass.checkModel: weights stored quantized or in
-   * float16, which the passes that rewrite float weights refuse), and a train / distill step training it whether its
-   * weights are stored quantized (storedQuantizedRefusal, naming `file`).
+   * since but those the plan follows (FOLLOWED: drop-layers, optimize, whose rewrite of it is here instead): each graph
+   * step on it is asked whether it would refuse it (Pass.checkModel: weights stored quantized or in float16, which the
+   * passes that rewrite float weights refuse), and a train / distill step training it whether its weights are stored
+   * quantized (storedQuantizedRefusal, naming `file`).
    */
   read?: { graph: Model; structure: BertStructure; file: string };
   /**
@@ -965,7 +968,8 @@ function headsOf(s: BertStructure | undefined): number[] | undefined {
  * The model so far after graph step `s`. On a Distilled BiLSTM, refuses the step as the point would: a pass without
  * a recurrent form (all but quantize), or settings that form refuses (quantize modes other than int8, format
  * standard; on a model read here, or after a step that quantized it, its LSTM stored in int8 already). On an encoder
- * as read here, what the pass refuses in it (Pass.checkModel: weights stored quantized or in float16). On an encoder of
+ * as read here (or as a followed step before left it: FOLLOWED), what the pass refuses in it (Pass.checkModel: weights
+ * stored quantized or in float16, fused ops); after a followed step, the model it leaves. On an encoder of
  * a known depth, its depth through the pass's settings as they act on it (onModel) and its heads where headsAfter knows
  * them; unknown after settings the model cannot take (the point says why).
  */
@@ -994,8 +998,10 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
       : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
         ? { quantizedAll: sofar.quantizedAll }
         : {};
-  // (drop-layers rewrites the graph alone: the model it leaves is followed, and asked as the one read here was)
-  const followed = s.pass === 'drop-layers' && read ? droppedRead(read, read.options as DropLayersOptions) : {};
+  // (drop-layers and optimize rewrite the graph, storing the weights as they were: the model each leaves is followed,
+  // and asked as the one read here was)
+  const rewrite = read && FOLLOWED[s.pass];
+  const followed = rewrite ? rewrittenRead(read, (graph, structure) => rewrite(graph, structure, read.options)) : {};
   if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
@@ -1011,14 +1017,26 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
 }
 
 /**
- * SoFar's `read` after a drop-layers step on the model `read` as read here: the pass's own rewrite of its graph
- * (dropLayers, which reads no weight value) and its structure discovered again, as the next step finds them when the
- * point runs (its layers renumbered, their weights stored as they were). Empty where either fails (settings the model
- * cannot take: the point says why).
+ * The graph steps whose model the plan follows from the model as read here (SoFar's `read`), each by the pass's own
+ * rewrite of the graph read without weight values: drop-layers (dropLayers, which reads none) and optimize
+ * (optimizeModel, which reads the values of the weights it fuses, Q, K and V into one Attention's). The other graph
+ * passes rewrite float weights, which a model stored quantized or in float16 (what the plan's checks refuse) does not
+ * let them do, or (quantize) leave no float weight for the next check to find.
  */
-function droppedRead(read: NonNullable<SoFar['read']>, options: DropLayersOptions): Pick<SoFar, 'read'> {
+const FOLLOWED: Readonly<Record<string, (graph: Model, structure: BertStructure, options: unknown) => Model>> = {
+  'drop-layers': (graph, structure, options) => dropLayers(graph, structure, options as DropLayersOptions).model,
+  optimize: (graph, structure, options) => optimizeModel(graph, structure, options as OptimizeOptions).model,
+};
+
+/**
+ * SoFar's `read` after a followed step (FOLLOWED) on the model `read` as read here: `rewrite` of its graph and its
+ * structure discovered again, as the next step finds them when the point runs (drop-layers' layers renumbered,
+ * optimize's fused ops; their weights stored as they were). Empty where either fails (settings the model cannot take:
+ * the point says why).
+ */
+function rewrittenRead(read: NonNullable<SoFar['read']>, rewrite: (graph: Model, structure: BertStructure) => Model): Pick<SoFar, 'read'> {
   try {
-    const graph = dropLayers(read.graph, read.structure, options).model;
+    const graph = rewrite(read.graph, read.structure);
     const structure = discovered(graph);
     return structure ? { read: { graph, structure, file: read.file } } : {};
   } catch {
