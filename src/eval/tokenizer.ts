@@ -72,7 +72,7 @@ export function loadTokenizer(path: string): TextTokenizer {
   if (isFile && SENTENCEPIECE_FILES.includes(basename(path))) throw new DataError(`${path}: not a tokenizer file we read${sentencePieceNote(dir)}`);
   const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
   if (jsonFile && existsSync(jsonFile)) {
-    return tokenizerFromJson(withConfigNormalizer(readJsonObject(jsonFile), config), config, jsonFile);
+    return tokenizerFromJson(withAddedTokens(withConfigNormalizer(readJsonObject(jsonFile), config), [], config), config, jsonFile);
   }
   const vocabFile = isFile ? path : join(dir, 'vocab.txt');
   if (!existsSync(vocabFile)) {
@@ -110,19 +110,25 @@ export function bpeFiles(dir: string): { vocab: string; merges: string } | undef
 /** The tokenizer.json object for a folder's vocab.json and merges.txt, per its tokenizer_config.json (`config`). */
 export function bpeTokenizerJson(files: { vocab: string; merges: string }, config: TokenizerConfigJson): object {
   const d = DEFAULT_BPE_SPECIAL_TOKENS;
-  const json = byteLevelBpeTokenizerJson(files.vocab, files.merges, {
-    addPrefixSpace: config.add_prefix_space === true,
-    specialTokens: {
-      bos: tokenName(config.bos_token) ?? d.bos,
-      eos: tokenName(config.eos_token) ?? d.eos,
-      unk: tokenName(config.unk_token) ?? d.unk,
-      pad: tokenName(config.pad_token) ?? d.pad,
-      mask: tokenName(config.mask_token) ?? d.mask,
-      cls: tokenName(config.cls_token) ?? d.cls,
-      sep: tokenName(config.sep_token) ?? d.sep,
-    },
+  const named = {
+    bos: tokenName(config.bos_token) ?? d.bos,
+    eos: tokenName(config.eos_token) ?? d.eos,
+    unk: tokenName(config.unk_token) ?? d.unk,
+    pad: tokenName(config.pad_token) ?? d.pad,
+    mask: tokenName(config.mask_token) ?? d.mask,
+    cls: tokenName(config.cls_token) ?? d.cls,
+    sep: tokenName(config.sep_token) ?? d.sep,
+  };
+  const json = byteLevelBpeTokenizerJson(files.vocab, files.merges, { addPrefixSpace: config.add_prefix_space === true, specialTokens: named });
+  return withAddedTokens(json, slowAddedTokens(dirname(files.vocab), config), config, {
+    bos_token: named.bos,
+    eos_token: named.eos,
+    unk_token: named.unk,
+    sep_token: named.sep,
+    pad_token: named.pad,
+    cls_token: named.cls,
+    mask_token: named.mask,
   });
-  return withSlowAddedTokens(json, slowAddedTokens(dirname(files.vocab), config), config);
 }
 
 /** One entry of tokenizer.json's `added_tokens`. */
@@ -186,30 +192,55 @@ export function slowAddedTokens(dir: string, config: TokenizerConfigJson): Added
 }
 
 /**
- * `json` (a tokenizer.json object built from a slow tokenizer's vocabulary) with `added` among its added tokens: an
- * added token replaces the entry of its id or its content (its fields are the folder's), the list sorted by id. The
- * config's `additional_special_tokens` are special added tokens too (matched whole), as transformers' fast tokenizer
- * adds every special token it lacks (tokenization_utils_fast.py, `tokens_to_add += [… all_special_tokens_extended …]`)
- * through tokenizers' add_tokens, which gives one the vocabulary has its id there and one it lacks the next id after
- * the vocabulary and the added tokens, in the list's order (added_vocabulary.rs, `add_tokens`, `next_id`).
+ * `json` (a tokenizer.json object, read or built from a slow tokenizer's vocabulary) with `slowAdded` (a slow
+ * tokenizer's added tokens) among its added tokens: an added token replaces the entry of its id or its content (its
+ * fields are the folder's), the list sorted by id. The special tokens of `config` (`specialTokenEntries`) that are not
+ * added tokens are special added tokens too (matched whole), as transformers' fast tokenizer adds every special token
+ * it lacks (tokenization_utils_fast.py, `tokens_to_add += [… all_special_tokens_extended …]`) through tokenizers'
+ * add_tokens, which gives one the model lists its id there and one it lacks the next id after the vocabulary and the
+ * added tokens, in order (added_vocabulary.rs, `add_tokens`, `next_id`). `json` itself when nothing is added.
  */
-export function withSlowAddedTokens(json: object, slowAdded: readonly AddedTokenJson[], config: TokenizerConfigJson): object {
-  const model = new Map(Object.entries((json as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {}));
-  const vocab = new Map(model);
-  for (const t of slowAdded) vocab.set(t.content, t.id);
+export function withAddedTokens(
+  json: object,
+  slowAdded: readonly AddedTokenJson[],
+  config: TokenizerConfigJson,
+  defaults: Partial<Record<SpecialTokenKey, string>> = {},
+): object {
+  const raw = (json as { model?: { vocab?: unknown } }).model?.vocab;
+  const model = modelVocabulary(raw !== null && typeof raw === 'object' ? raw : {});
   const present = (json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? [];
   const listed = new Set([...slowAdded, ...present].map((t) => t.content));
   let next = Math.max(model.size, ...[...slowAdded, ...present].map((t) => t.id + 1));
   const extra = new Map<string, AddedTokenJson>();
-  for (const content of additionalSpecialTokens(config)) {
-    if (listed.has(content) || extra.has(content)) continue;
-    const id = vocab.get(content) ?? next++;
-    extra.set(content, { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  for (const t of specialTokenEntries(config, defaults)) {
+    if (listed.has(t.content) || extra.has(t.content)) continue;
+    extra.set(t.content, { id: model.get(t.content) ?? next++, ...t });
   }
   const added = [...slowAdded, ...extra.values()];
   if (added.length === 0) return json;
   const current = present.filter((t) => !added.some((a) => a.id === t.id || a.content === t.content));
   return { ...json, added_tokens: [...current, ...added].sort((a, b) => a.id - b.id) };
+}
+
+/** A config's named special tokens, in transformers' SPECIAL_TOKENS_ATTRIBUTES order (additional_special_tokens last). */
+const SPECIAL_TOKEN_KEYS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
+type SpecialTokenKey = (typeof SPECIAL_TOKEN_KEYS)[number];
+
+/**
+ * The special tokens a tokenizer config names (each named one, else its entry in `defaults`, the slow tokenizer
+ * class's; then `additional_special_tokens`), in transformers' order, as added-token fields: a `{content, …}` entry's
+ * flags are its own, a string's are transformers' AddedToken(special=True) defaults (not normalized). An empty one is
+ * left out, as tokenizers' add_tokens ignores it.
+ */
+function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Record<SpecialTokenKey, string>>): Omit<AddedTokenJson, 'id'>[] {
+  const list = Array.isArray(config.additional_special_tokens) ? (config.additional_special_tokens as unknown[]) : [];
+  return [...SPECIAL_TOKEN_KEYS.map((k) => config[k] ?? defaults[k]), ...list].flatMap((v) => {
+    const content = tokenName(v);
+    if (content === undefined || content === '') return [];
+    const fields = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+    const flag = (name: string) => fields[name] === true;
+    return [{ content, single_word: flag('single_word'), lstrip: flag('lstrip'), rstrip: flag('rstrip'), normalized: flag('normalized'), special: true }];
+  });
 }
 
 /**
@@ -241,7 +272,7 @@ export function readVocabulary(dir: string): { file: string; vocab: Map<string, 
   const vocabFile = join(dir, 'vocab.txt');
   const bpe = bpeFiles(dir);
   const found = existsSync(jsonFile)
-    ? { file: jsonFile, json: readJsonObject(jsonFile) }
+    ? { file: jsonFile, json: withAddedTokens(readJsonObject(jsonFile), [], readConfig(dir)) }
     : existsSync(vocabFile)
       ? { file: vocabFile, json: vocabTokenizerJson(vocabFile, readConfig(dir)) }
       : bpe
@@ -277,7 +308,14 @@ export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJso
     tokenizeChineseChars: config.tokenize_chinese_chars ?? true,
     specialTokens: bertSpecialTokens(config),
   });
-  return withSlowAddedTokens(json, slowAddedTokens(dirname(vocabFile), config), config);
+  const named = bertSpecialTokens(config);
+  return withAddedTokens(json, slowAddedTokens(dirname(vocabFile), config), config, {
+    unk_token: named.unk,
+    sep_token: named.sep,
+    pad_token: named.pad,
+    cls_token: named.cls,
+    mask_token: named.mask,
+  });
 }
 
 /** Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer. */

@@ -40,6 +40,7 @@ import {
   readConfig,
   sentencePieceNote,
   vocabTokenizerJson,
+  withAddedTokens,
   withConfigNormalizer,
   type TokenizerConfigJson,
 } from '../eval/tokenizer.ts';
@@ -573,7 +574,8 @@ function writeSideFiles(
   let tokenizer: Record<string, unknown>;
   if (existsSync(tokenizerFile)) {
     const read = readJsonObject(tokenizerFile);
-    tokenizer = withConfigNormalizer(read, tokenizerConfig); // transformers.js reads only tokenizer.json's normalizer
+    // (transformers.js reads only tokenizer.json's normalizer and added tokens: the config's are written into it)
+    tokenizer = withAddedTokens(withConfigNormalizer(read, tokenizerConfig), [], tokenizerConfig) as Record<string, unknown>;
     if (tokenizer === read) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
     else write('tokenizer.json', tokenizer);
   } else if (existsSync(join(tokenizerFrom, 'vocab.txt'))) {

@@ -3,7 +3,7 @@
  * added_tokens_decoder): a fine-tune's new tokens are single ids, as transformers' slow→fast conversion adds them, in
  * the byte-level BPE (vocab.json + merges.txt) and the WordPiece (vocab.txt) folders alike.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -221,5 +221,51 @@ describe('an added token whose normalized text the model lists under another id'
     json.added_tokens.push({ id: 8, content: 'Hello', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
     const t = loadTokenizer(folder('added-over-model', { 'tokenizer.json': json }));
     expect(t.encode('Hello hello new', null, 16).ids).toEqual([2, 8, 8, 6, 3]);
+  });
+});
+
+// transformers' fast tokenizer adds every special token its config names that tokenizer.json's added tokens lack
+// (tokenization_utils_fast.py, __init__: `tokens_to_add += [token for token in self.all_special_tokens_extended if token
+// not in encoder …]`; all_special_tokens_extended: SPECIAL_TOKENS_ATTRIBUTES, bos … mask, then additional_special_tokens),
+// through tokenizers' add_tokens: the model's id where its vocab has the token, else the next id (added_vocabulary.rs).
+describe('special tokens the tokenizer config names that tokenizer.json does not add', () => {
+  const vocab = new Map(
+    `${WORDPIECE}[E]\n`
+      .trim()
+      .split('\n')
+      .map((t, i): [string, number] => [t, i]),
+  ); // [E] is 8
+  /** A tokenizer.json as tokenizers writes one without special tokens: no added tokens at all. */
+  const bare = () => ({ ...(wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as object), added_tokens: [] });
+
+  it('are matched whole: in the vocabulary with its id, else with the next ids, a {content} entry with its flags', () => {
+    const dir = folder('fast-config-specials', {
+      'tokenizer.json': bare(),
+      'tokenizer_config.json': {
+        cls_token: '[CLS]',
+        mask_token: { content: '[MASK]', lstrip: true, rstrip: false, normalized: false, single_word: false },
+        additional_special_tokens: ['[E]', '[X]', '[Y]'],
+      },
+    });
+    const t = loadTokenizer(dir);
+    // [CLS] 2, [E] 8 from the vocabulary; [X] 9 and [Y] 10 next; ' [MASK]' with its space (lstrip); none split
+    expect(t.encode('hello [E] [X] [Y] [CLS] new [MASK]', null, 32).ids).toEqual([2, 5, 8, 9, 10, 2, 6, 4, 3]);
+    expect(readVocabulary(dir)?.vocab.get('[Y]')).toBe(10);
+    // without the config, tokenizer.json alone splits them ('[' and ']' are not in the vocabulary: [UNK])
+    expect(loadTokenizer(folder('fast-no-config', { 'tokenizer.json': bare() })).encode('[E]', null, 16).ids).toEqual([2, 1, 1, 1, 3]);
+  });
+
+  it('go into the tokenizer.json of --format transformers.js (which reads only its added tokens)', async () => {
+    const dir = folder('fast-config-specials-tjs', { 'tokenizer.json': bare(), 'tokenizer_config.json': { additional_special_tokens: ['[X]'] } });
+    saveModel(tinyBert({ vocabSize: 10, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'fast-config-specials-tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const written = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as { added_tokens: Array<{ id: number; content: string }> };
+    expect(written.added_tokens.map((t) => [t.content, t.id])).toEqual([['[X]', 9]]);
+  });
+
+  it("are the slow tokenizer class's defaults too: a vocab.txt without [MASK] gets it as the next id", () => {
+    const dir = folder('slow-no-mask', { 'vocab.txt': WORDPIECE.replace('[MASK]\n', '') }); // 7 tokens: hello 4, new 5
+    expect(loadTokenizer(dir).encode('hello [MASK] new', null, 16).ids).toEqual([2, 4, 7, 5, 3]);
   });
 });
