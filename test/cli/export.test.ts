@@ -1,14 +1,19 @@
 /** `compress export`: a Hugging Face safetensors folder becomes an ONNX model folder that eval and compress use. */
 import { describe, expect, it, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { loadModel } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
-import { tinyBertConfig } from '../helpers/models.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+
+registerAllPasses();
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'bc-export-'));
@@ -104,4 +109,35 @@ describe('compress export', () => {
     }
     expect(existsSync(join(dir, 'seeded'))).toBe(false);
   });
+
+  it("--format transformers.js of an ONNX model (a transformers.js folder, an .onnx file) writes it as it is, reading a folder's float onnx/model.onnx, where it was refused for want of a checkpoint", async () => {
+    const src = writeModelFolder(join(dir, 'onnx-src'), tinyBert({}, { std: 0.3 }));
+    const q8 = join(dir, 'web-q8');
+    await compressToTransformersJs({ input: join(src, 'model.onnx'), output: q8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    const out = join(dir, 'web-again');
+    // twice: the second run replaces the folder the first wrote
+    for (let run = 1; run <= 2; run++) {
+      const r = spawnSync(process.execPath, [BIN, 'export', q8, '--format', 'transformers.js', '-o', out], { encoding: 'utf8' });
+      expect(r.status, `run ${run}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.split('\n')[0]).toBe(
+        `read ${join(q8, 'onnx', 'model.onnx')} (dtype fp32, the folder's float model; config.json's transformers.js_config dtype q8 is onnx/model_quantized.onnx, which eval, bench and transformers.js run)`,
+      );
+    }
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['model.onnx', 'model.onnx.json']);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config']).toEqual({ dtype: 'fp32' });
+    // the model as it was: the same weights
+    const weights = (f: string) => [...loadModel(f).graph.initializers.values()].map((t) => `${t.name} ${Buffer.from(t.data).toString('base64')}`).sort();
+    expect(weights(join(out, 'onnx', 'model.onnx'))).toEqual(weights(join(q8, 'onnx', 'model.onnx')));
+    const file = spawnSync(process.execPath, [BIN, 'export', join(src, 'model.onnx'), '--format', 'transformers.js', '-o', join(dir, 'web-file')], {
+      encoding: 'utf8',
+    });
+    expect(file.status, file.stderr).toBe(0);
+    expect(existsSync(join(dir, 'web-file', 'onnx', 'model.onnx'))).toBe(true);
+    // (a checkpoint's option)
+    const seeded = spawnSync(process.execPath, [BIN, 'export', q8, '--format', 'transformers.js', '--seed-missing', '1', '-o', join(dir, 'web-seeded')], {
+      encoding: 'utf8',
+    });
+    expect(seeded.status).toBe(1);
+    expect(seeded.stderr.trim().split('\n')).toEqual([`compress: --seed-missing: ${q8} is an ONNX model, not a checkpoint whose parameters it seeds`]);
+  }, 120_000);
 });

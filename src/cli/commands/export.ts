@@ -1,7 +1,16 @@
-/** `compress export HF_FOLDER -o OUT.onnx`: a Hugging Face safetensors BERT to an ONNX model folder, no Python. */
+/**
+ * `compress export HF_FOLDER -o OUT.onnx`: a Hugging Face safetensors BERT to an ONNX model folder, no Python. With
+ * `--format transformers.js`, an ONNX model (an .onnx file, a model folder, a transformers.js folder: its float
+ * onnx/model.onnx) is written as a transformers.js folder as it is (compressToTransformersJs with no passes).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
-import { exportToTransformersJs } from '../../export/transformers-js.ts';
+import { compressToTransformersJs, exportToTransformersJs } from '../../export/transformers-js.ts';
+import { loadInput } from '../../export/compress.ts';
+import { floatFolderFile } from '../../eval/model-files.ts';
+import { locateModel } from '../../onnx/locate.ts';
 import { SettingsError } from '../../errors.ts';
 import { checkModelOutputName } from '../../export/destination.ts';
 import { FORCE_FLAG, checkForceFormat, checkFormatOutput, err, out, type CliCommand } from '../command.ts';
@@ -21,7 +30,12 @@ export const exportCommand: CliCommand<ExportArgs> = {
     'Export a Hugging Face folder (config.json + model.safetensors: BERT, DistilBERT, RoBERTa/XLM-R/CamemBERT, ELECTRA, ALBERT) to ONNX, tokenizer and config beside it',
   builder: (y: Argv) =>
     y
-      .positional('folder', { type: 'string', demandOption: true, describe: 'Hugging Face model folder, or hf:org/name[@revision] (downloaded first)' })
+      .positional('folder', {
+        type: 'string',
+        demandOption: true,
+        describe:
+          'Hugging Face model folder, or hf:org/name[@revision] (downloaded first); with --format transformers.js also an ONNX model (.onnx file or model folder, a transformers.js folder: its onnx/model.onnx), written as it is',
+      })
       .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file' })
       .option('seed-missing', {
         type: 'number',
@@ -41,11 +55,14 @@ export const exportCommand: CliCommand<ExportArgs> = {
     const seed = args['seed-missing'];
     if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new SettingsError(`--seed-missing must be an integer ≥ 0 (got ${seed})`);
     if (args.format === 'transformers.js') {
-      const folder = await exportToTransformersJs(await localCheckpoint(args.folder), args.output, {
-        seedMissing: args['seed-missing'],
-        log: err,
-        label: args.folder,
-      });
+      const source = await localCheckpoint(args.folder);
+      const onnx = isCheckpoint(source) ? undefined : locateModel(source);
+      if (onnx && seed !== undefined) throw new SettingsError(`--seed-missing: ${args.folder} is an ONNX model, not a checkpoint whose parameters it seeds`);
+      const read = onnx && floatFolderFile(source, onnx.onnx);
+      if (read) out(`read ${onnx.onnx} ${read}`);
+      const folder = onnx
+        ? await compressToTransformersJs({ input: onnx.onnx, output: args.output, steps: [], modelDir: onnx.dir, loaded: loadInput(onnx.onnx) })
+        : await exportToTransformersJs(source, args.output, { seedMissing: args['seed-missing'], log: err, label: args.folder });
       out(`wrote ${folder.folder}: ${folder.files.join(', ')}`);
       for (const line of folder.notes) err(line);
       return 0;
@@ -62,3 +79,8 @@ export const exportCommand: CliCommand<ExportArgs> = {
     return 0;
   },
 };
+
+/** Whether `path` is a safetensors checkpoint folder (model.safetensors or its index), which an export builds from. */
+function isCheckpoint(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory() && ['model.safetensors', 'model.safetensors.index.json'].some((f) => existsSync(join(path, f)));
+}
