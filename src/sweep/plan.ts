@@ -882,7 +882,7 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
     const t = steps.get(i);
     try {
       if (!t) {
-        sofar = afterPass(s, sofar);
+        sofar = afterPass(s, i, sofar);
         return;
       }
       checkTeacher(t, read);
@@ -935,9 +935,10 @@ interface SoFar {
    * since but those the plan follows (FOLLOWED: drop-layers, optimize, whose rewrite of it is here instead): each graph
    * step on it is asked whether it would refuse it (Pass.checkModel: weights stored quantized or in float16, which the
    * passes that rewrite float weights refuse), and a train / distill step training it whether its weights are stored
-   * quantized (storedQuantizedRefusal, naming `file`).
+   * quantized (storedQuantizedRefusal, naming it by `file`, or after a followed step by that step: `made`, its index
+   * in the pipeline and its pass).
    */
-  read?: { graph: Model; structure: BertStructure; file: string };
+  read?: { graph: Model; structure: BertStructure; file: string; made?: { index: number; pass: string } };
   /**
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
    * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
@@ -959,6 +960,14 @@ function modelSoFar(model: PlanModel | undefined, file: string): SoFar {
   return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
 }
 
+/**
+ * How a refusal names the model SoFar's `read` holds: its file, or after a followed step the output of that step (a
+ * file in the point's work folder when it runs), 'the output of step 1 (drop-layers) from FILE'.
+ */
+function readName(read: NonNullable<SoFar['read']>): string {
+  return read.made ? `the output of step ${read.made.index + 1} (${read.made.pass}) from ${read.file}` : read.file;
+}
+
 /** The heads of each encoder layer of a discovered model (0 where it has no attention). */
 function headsOf(s: BertStructure | undefined): number[] | undefined {
   return s?.layers.map((l) => l.attention?.numHeads ?? 0);
@@ -973,7 +982,7 @@ function headsOf(s: BertStructure | undefined): number[] | undefined {
  * a known depth, its depth through the pass's settings as they act on it (onModel) and its heads where headsAfter knows
  * them; unknown after settings the model cannot take (the point says why).
  */
-function afterPass(s: PassStep, sofar: SoFar): SoFar {
+function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   const pass = getPass(s.pass);
   if (sofar.recurrent) {
     if (!pass.recurrent) throw recurrentRefusal(pass.name);
@@ -1001,7 +1010,7 @@ function afterPass(s: PassStep, sofar: SoFar): SoFar {
   // (drop-layers and optimize rewrite the graph, storing the weights as they were: the model each leaves is followed,
   // and asked as the one read here was)
   const rewrite = read && FOLLOWED[s.pass];
-  const followed = rewrite ? rewrittenRead(read, (graph, structure) => rewrite(graph, structure, read.options)) : {};
+  const followed = rewrite ? rewrittenRead(read, { index, pass: s.pass }, (graph, structure) => rewrite(graph, structure, read.options)) : {};
   if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
@@ -1029,16 +1038,20 @@ const FOLLOWED: Readonly<Record<string, (graph: Model, structure: BertStructure,
 };
 
 /**
- * SoFar's `read` after a followed step (FOLLOWED) on the model `read` as read here: `rewrite` of its graph and its
- * structure discovered again, as the next step finds them when the point runs (drop-layers' layers renumbered,
- * optimize's fused ops; their weights stored as they were). Empty where either fails (settings the model cannot take:
- * the point says why).
+ * SoFar's `read` after a followed step (FOLLOWED), `made` (its index in the pipeline and its pass), on the model
+ * `read` as read here: `rewrite` of its graph and its structure discovered again, as the next step finds them when the
+ * point runs (drop-layers' layers renumbered, optimize's fused ops; their weights stored as they were). Empty where
+ * either fails (settings the model cannot take: the point says why).
  */
-function rewrittenRead(read: NonNullable<SoFar['read']>, rewrite: (graph: Model, structure: BertStructure) => Model): Pick<SoFar, 'read'> {
+function rewrittenRead(
+  read: NonNullable<SoFar['read']>,
+  made: { index: number; pass: string },
+  rewrite: (graph: Model, structure: BertStructure) => Model,
+): Pick<SoFar, 'read'> {
   try {
     const graph = rewrite(read.graph, read.structure);
     const structure = discovered(graph);
-    return structure ? { read: { graph, structure, file: read.file } } : {};
+    return structure ? { read: { graph, structure, file: read.file, made } } : {};
   } catch {
     return {};
   }
@@ -1084,7 +1097,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
   const trained = (model: SoFar): SoFar => {
     const held = model.recurrent?.read;
     if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file, held.file);
-    const stored = model.read && storedQuantizedRefusal(model.read.file, model.read.structure);
+    const stored = model.read && storedQuantizedRefusal(readName(model.read), model.read.structure);
     if (stored) throw stored;
     return model.recurrent ? { ...model, recurrent: { read: undefined } } : { layers: model.layers, heads: model.heads };
   };

@@ -56,8 +56,12 @@ describe("a sweep's plan refuses training a model stored quantized, in training'
 describe('a step after drop-layers on a model stored quantized', () => {
   it('is asked of the model drop-layers leaves (its graph followed, layers renumbered), as the point would refuse it', async () => {
     const onnx = join(model('int8'), 'model.onnx');
+    // (named as the step's output, which the point trains, not as the sweep's model file)
     expect(await on('int8', [{ pass: 'drop-layers', settings: { layers: '0' } }, train('train')])).toBe(
-      `${join(root, 'q.yaml')}: pipeline 'p' on model 'int8', step 2 (train): ${onnx}: ${REBUILD}`,
+      `${join(root, 'q.yaml')}: pipeline 'p' on model 'int8', step 2 (train): the output of step 1 (drop-layers) from ${onnx}: ${REBUILD}`,
+    );
+    expect(await on('int4', [{ pass: 'drop-layers', settings: { keep: '1' } }, train('distill', { teacher: model('tiny') })])).toBe(
+      `${join(root, 'q.yaml')}: pipeline 'p' on model 'int4', step 2 (distill): the output of step 1 (drop-layers) from ${join(model('int4'), 'model.onnx')}: ${REBUILD}`,
     );
     expect(
       await on('int8', [
