@@ -24,6 +24,7 @@ import { evaluate } from '../eval/evaluate.ts';
 import { toReport, type EvalReport } from '../eval/report.ts';
 import { compressFile } from '../export/compress.ts';
 import { lineagePath } from '../destination.ts';
+import { projectionsPath } from '../train/projections.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -313,11 +314,11 @@ function stageRecordPath(output: string): string {
 
 /**
  * The files of a stage's output folder that later stages, the evaluation and the benchmark read: the model, its
- * external data, its lineage (the next stage's lineage includes it; the benchmark reads it), config.json and the
- * tokenizer files.
+ * external data, its lineage (the next stage's lineage includes it; the benchmark reads it), the projections a
+ * distill step learned (a next distill step's matches start from them), config.json and the tokenizer files.
  */
 function stageFileNames(output: string): string[] {
-  return [basename(output), basename(dataPathFor(output)), basename(lineagePath(output)), ...MODEL_SIDE_FILES];
+  return [basename(output), basename(dataPathFor(output)), basename(lineagePath(output)), basename(projectionsPath(output)), ...MODEL_SIDE_FILES];
 }
 
 async function recordStage(point: SweepPoint, stage: number, stages: number, output: string, done: Pick<StageRecord, 'size' | 'dataFile' | 'passes'>) {
