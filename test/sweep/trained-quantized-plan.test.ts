@@ -5,10 +5,16 @@
  * listed the point and it failed when it ran. A quantized teacher of a bert:… or bilstm:… student (its forward pass
  * only) and a float16 model (trained in float32) plan.
  */
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRefusal, writeQuantizedModels } from './plan-refusal.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { loadModel, saveModel } from '../../src/onnx/index.ts';
+import { removeDeadNodes, removeUnusedInitializers } from '../../src/onnx/analysis.ts';
+import { encoderOnly } from '../../src/train/students/classifier.ts';
+import { makeStudent } from '../../src/train/students/index.ts';
 
 let root: string;
 beforeAll(async () => {
@@ -78,5 +84,26 @@ describe('a step after drop-layers on a model stored quantized', () => {
         { pass: 'prune-ffn', settings: { ratio: 0.5 } },
       ]),
     ).toBeUndefined();
+  });
+});
+
+describe('a student stored quantized without a classifier or a pooler to put one on', () => {
+  it('is refused by training as stored quantized, in the words the plan refuses it with, where training said it had no pooler', async () => {
+    // (an encoder that outputs last_hidden_state alone: no classifier, no pooler; then quantized)
+    const bare = encoderOnly(tinyBert({}, { seed: 9 }));
+    bare.graph.outputs = bare.graph.outputs.slice(0, 1);
+    removeDeadNodes(bare.graph);
+    removeUnusedInitializers(bare.graph);
+    const float = join(root, 'models', 'bare', 'model.onnx');
+    mkdirSync(join(root, 'models', 'bare'), { recursive: true });
+    saveModel(bare, float);
+    copyFileSync(join(model('tiny'), 'vocab.txt'), join(root, 'models', 'bare', 'vocab.txt'));
+    await compressFile({ input: float, output: join(model('bare-int8'), 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    const student = (dir: string) => () =>
+      makeStudent({ spec: dir, teacher: loadModel(join(model('tiny'), 'model.onnx')), numLabels: 2, seed: 1, maxLength: 16 });
+    expect(student(model('bare-int8'))).toThrow(`${model('bare-int8')}: ${REBUILD}`);
+    expect(await on('tiny', [train('distill', { student: model('bare-int8') })])).toBe(`${at('tiny', 'distill')}${model('bare-int8')}: ${REBUILD}`);
+    // (the float one has no pooler for a classifier: said so)
+    expect(student(model('bare'))).toThrow(/has no classifier and no pooler \(dense \+ tanh on the first token\) to put a new one on/);
   });
 });

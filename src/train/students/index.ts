@@ -629,6 +629,10 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   const bare = head === 'none' || (head === 'other' && src.newClassifier === true && src.numLabels !== undefined);
   const keepBare = bare && src.numLabels === undefined;
   const fresh = !saved && src.numLabels !== undefined && (bare || src.newClassifier === true);
+  // (one stored quantized: the rebuild's refusal, its first check, before a place for the classifier is looked for, so
+  // that a quantized encoder without a pooler is refused as quantized, as a sweep's plan refuses it)
+  const stored = bare ? storedQuantizedRefusal(spec, findBert(model, { label: `student ${spec}` })) : undefined;
+  if (stored) throw stored;
   const read = bare ? rebuilt(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`), spec) : saved ? undefined : rebuilt(model, spec);
   const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
   if (src.teacher) {
