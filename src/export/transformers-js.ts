@@ -108,6 +108,11 @@ export interface CompressedTransformersJsFolder extends TransformersJsFolder {
   lineage: Lineage;
 }
 
+export interface TransformersJsExportOptions extends ExportOptions {
+  /** The folder of the tokenizer files when not the checkpoint's (`--tokenizer`; a tokenizer file names its folder). */
+  tokenizerDir?: string;
+}
+
 export interface TransformersJsCompressOptions extends CompressOptions {
   /** The folder of the tokenizer files when not the model folder's (`--tokenizer`; a tokenizer file names its folder). */
   tokenizerDir?: string;
@@ -237,9 +242,10 @@ function externalDataName(modelFile: string): string {
  * by onnxruntime) with its lineage (the checkpoint's weights file as input, no passes) and the folder's config and
  * tokenizer files.
  */
-export async function exportToTransformersJs(hfDir: string, output: string, opts: ExportOptions = {}): Promise<TransformersJsFolder> {
+export async function exportToTransformersJs(hfDir: string, output: string, opts: TransformersJsExportOptions = {}): Promise<TransformersJsFolder> {
   checkStringOption('exportToTransformersJs', 'hfDir', hfDir, 'a Hugging Face model folder');
   checkStringOption('exportToTransformersJs', 'output', output, 'the transformers.js folder to write');
+  checkOptionalString('exportToTransformersJs', 'tokenizerDir', opts.tokenizerDir, 'a tokenizer folder or file');
   const label = `-o ${output}`;
   const { fillMissing, notice } = checkpointSeeding(hfDir, opts); // a missing head seeded
   const built = buildFromHuggingFaceFolder(hfDir, fillMissing ? { fillMissing } : {});
@@ -254,7 +260,8 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
       const structure = findBert(plan.model);
       const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
       const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
-      const graphOnly = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, hfDir, saved.data ? [basename(fpFile)] : []);
+      const tokenizer = opts.tokenizerDir ?? hfDir;
+      const graphOnly = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, tokenizer, saved.data ? [basename(fpFile)] : []);
       // its lineage, as every model file of the folder has one: what makes the folder one compress wrote (notWritten),
       // replaced by the same export run again
       const size = modelSize(plan.model);

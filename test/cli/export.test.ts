@@ -140,4 +140,32 @@ describe('compress export', () => {
     expect(seeded.status).toBe(1);
     expect(seeded.stderr.trim().split('\n')).toEqual([`compress: --seed-missing: ${q8} is an ONNX model, not a checkpoint whose parameters it seeds`]);
   }, 120_000);
+
+  it('--format transformers.js of a checkpoint without tokenizer files takes --tokenizer, which its refusal names (a plain export refuses the flag in one line), where export knew no such flag', () => {
+    const config = tinyBertConfig();
+    const hf = join(dir, 'hf-no-tokenizer');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 6 }));
+    const tokenizer = join(dir, 'tokenizer-only');
+    mkdirSync(tokenizer);
+    writeFileSync(join(tokenizer, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello'].join('\n'));
+    const refused = spawnSync(process.execPath, [BIN, 'export', hf, '--format', 'transformers.js', '-o', join(dir, 'web-no-tokenizer')], { encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      `compress: ${hf}: no tokenizer.json, vocab.txt or vocab.json with merges.txt; transformers.js needs the tokenizer (give its folder with --tokenizer)`,
+    ]);
+    const out = join(dir, 'web-tokenizer');
+    const r = spawnSync(process.execPath, [BIN, 'export', hf, '--format', 'transformers.js', '--tokenizer', join(tokenizer, 'vocab.txt'), '-o', out], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')).model.vocab).toMatchObject({ '[PAD]': 0, hello: 5 });
+    const plain = spawnSync(process.execPath, [BIN, 'export', hf, '--tokenizer', tokenizer, '-o', join(dir, 'plain-tokenizer', 'model.onnx')], {
+      encoding: 'utf8',
+    });
+    expect(plain.status).toBe(1);
+    expect(plain.stderr.trim().split('\n')).toEqual([
+      "compress: --tokenizer: applies to --format transformers.js; an ONNX export copies the checkpoint folder's tokenizer files beside it (put the tokenizer's files there)",
+    ]);
+    expect(existsSync(join(dir, 'plain-tokenizer'))).toBe(false);
+  }, 120_000);
 });

@@ -13,7 +13,7 @@ import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { SettingsError } from '../../errors.ts';
 import { checkModelOutputName } from '../../export/destination.ts';
-import { FORCE_FLAG, checkForceFormat, checkFormatOutput, err, out, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkForceFormat, checkFormatOutput, err, out, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
@@ -22,6 +22,7 @@ interface ExportArgs {
   'seed-missing'?: number;
   format?: 'onnx' | 'transformers.js';
   force?: boolean;
+  tokenizer?: string;
 }
 
 export const exportCommand: CliCommand<ExportArgs> = {
@@ -46,6 +47,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
         default: 'onnx' as const,
         describe: 'onnx: OUT is an .onnx file; transformers.js: OUT is a folder @huggingface/transformers loads (config, tokenizer, onnx/model.onnx)',
       })
+      .option('tokenizer', tokenizerFlag("for --format transformers.js, where the model's folder has none (default: the model's folder)"))
       .option('force', FORCE_FLAG) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
@@ -60,13 +62,18 @@ export const exportCommand: CliCommand<ExportArgs> = {
       if (onnx && seed !== undefined) throw new SettingsError(`--seed-missing: ${args.folder} is an ONNX model, not a checkpoint whose parameters it seeds`);
       const read = onnx && floatFolderFile(source, onnx.onnx);
       if (read) out(`read ${onnx.onnx} ${read}`);
+      const tokenizer = args.tokenizer !== undefined ? { tokenizerDir: args.tokenizer } : {};
       const folder = onnx
-        ? await compressToTransformersJs({ input: onnx.onnx, output: args.output, steps: [], modelDir: onnx.dir, loaded: loadInput(onnx.onnx) })
-        : await exportToTransformersJs(source, args.output, { seedMissing: args['seed-missing'], log: err, label: args.folder });
+        ? await compressToTransformersJs({ input: onnx.onnx, output: args.output, steps: [], modelDir: onnx.dir, loaded: loadInput(onnx.onnx), ...tokenizer })
+        : await exportToTransformersJs(source, args.output, { seedMissing: args['seed-missing'], log: err, label: args.folder, ...tokenizer });
       out(`wrote ${folder.folder}: ${folder.files.join(', ')}`);
       for (const line of folder.notes) err(line);
       return 0;
     }
+    if (args.tokenizer !== undefined)
+      throw new SettingsError(
+        `--tokenizer: applies to --format transformers.js; an ONNX export copies the checkpoint folder's tokenizer files beside it (put the tokenizer's files there)`,
+      );
     const r = await exportHuggingFaceFolder(await localCheckpoint(args.folder), args.output, {
       seedMissing: args['seed-missing'],
       log: err,
