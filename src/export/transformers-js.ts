@@ -24,6 +24,8 @@ import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
+import { quantizedWeight } from '../bert/stored-quantized.ts';
+import { quantizedFrom } from '../bench/lineage.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { withComputedPositions } from '../bert/computed-positions.ts';
@@ -137,6 +139,14 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       `--format transformers.js: the model is ${RECURRENT_MODEL}, for which transformers.js has no model type: write an .onnx file (--format onnx)`,
     );
   const plan = transformersJsGraph(source, opts.input);
+  // (onnx/model.onnx is the float model, dtype fp32: a model stored quantized written there would be loaded as one)
+  const stored = quantizedWeight(plan.structure);
+  if (stored) {
+    const float = quantizedFrom(opts.input);
+    throw new SettingsError(
+      `--format transformers.js: ${opts.input}: ${stored}, and the folder's onnx/model.onnx is its float model (dtype fp32): give the float model${float ? ` (${float})` : ''} with --quantize, which writes both`,
+    );
+  }
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
     const staging = openStaging(opts.output);
@@ -323,7 +333,7 @@ export function quantizedDtype(opTypes: ReadonlySet<string>): 'q8' | 'q4' {
  * A SettingsError for what transformers.js cannot feed: int32 ids, an input that is not token ids, mask or types,
  * or a fixed sequence length (it pads each batch to its longest text).
  */
-export function transformersJsGraph(source: Model, name: string): { model: Model; renamed: Record<string, string> } {
+export function transformersJsGraph(source: Model, name: string): { model: Model; renamed: Record<string, string>; structure: BertStructure } {
   // (transformers.js feeds no position ids: a graph that takes them as an input computes them, as it is fed them)
   const found = findBert(source);
   const model = withComputedPositions(source, found, name);
@@ -375,10 +385,10 @@ export function transformersJsGraph(source: Model, name: string): { model: Model
   for (const [from, to] of Object.entries(renamed)) {
     if (taken.has(to)) throw new SettingsError(`${name}: cannot rename '${from}' to '${to}' for transformers.js: the graph has a value '${to}'`);
   }
-  if (!Object.keys(renamed).length) return { model, renamed }; // (a copy where positions are computed)
+  if (!Object.keys(renamed).length) return { model, renamed, structure: found }; // (a copy where positions are computed)
   const copy = cloneModel(model);
   for (const [from, to] of Object.entries(renamed)) renameValue(copy.graph, from, to);
-  return { model: copy, renamed };
+  return { model: copy, renamed, structure: found };
 }
 
 /** The output transformers.js's feature-extraction pipeline reads the hidden states from (transformers' BertModel's). */

@@ -481,6 +481,22 @@ describe('--format transformers.js of a float16 model', () => {
   });
 });
 
+describe('--format transformers.js of a model stored quantized', () => {
+  it('is refused in one line naming the float model it was quantized from, nothing written, where its int8 weights were written as onnx/model.onnx (dtype fp32)', async () => {
+    const src = writeModelFolder(join(dir, 'stored-int8-source'), tinyBert({}, { std: 0.3 }));
+    const int8 = join(dir, 'stored-int8', 'model.onnx');
+    await compressFile({ input: join(src, 'model.onnx'), output: int8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    // passes that take an int8 model (--optimize, drop-layers), with or without another quantize step after them
+    for (const steps of [[{ pass: 'optimize', settings: {} }], [{ pass: 'drop-layers', settings: { layers: [1] } }], []]) {
+      const out = join(dir, 'stored-int8-out');
+      expect(await refusalAsync(() => compressToTransformersJs({ input: int8, output: out, steps }))).toBe(
+        `--format transformers.js: ${int8}: the word embedding is stored quantized (gather-scale), and the folder's onnx/model.onnx is its float model (dtype fp32): give the float model (${join(src, 'model.onnx')}) with --quantize, which writes both`,
+      );
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
+
 describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {
   it('int32 ids and a model without [batch, labels] scores are refused in one line, nothing written', async () => {
     const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
