@@ -61,6 +61,7 @@ import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../tra
 import { parseHeadList } from '../prune/settings.ts';
 import { bilstmIntermediateRefusal, type DistillSettings } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
+import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { quantizesEveryTarget } from '../quantize/pass.ts';
 import { modeName, type QuantizeOptions } from '../quantize/settings.ts';
@@ -1089,8 +1090,9 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * longer the graph read here. Throws training's refusal of a model it cannot read, as the point would: a Distilled
  * BiLSTM stored in int8 (int8BilstmRefusal) or an encoder with weights stored quantized (int8, int4: the canonical
  * rebuild's storedQuantizedRefusal), as a student model, the model so far as read here that a step without a student
- * trains, or every-other's teacher, whose layers it rebuilds. A quantized teacher of a bert:… or bilstm:… student is
- * not refused: training runs only its forward pass, which onnxruntime does on it.
+ * trains, or every-other's teacher, whose layers it rebuilds; and a float student model without a classifier that
+ * has no pooler to put one on (noClassifierPlace). A quantized teacher of a bert:… or bilstm:… student is not
+ * refused: training runs only its forward pass, which onnxruntime does on it.
  */
 function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): SoFar {
   const student = t.student;
@@ -1099,6 +1101,13 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file, held.file);
     const stored = model.read && storedQuantizedRefusal(readName(model.read), model.read.structure);
     if (stored) throw stored;
+    // (a student model without a classifier: one is put on its pooler, which it must have, as training says)
+    const place =
+      model.read &&
+      student !== undefined &&
+      isBareEncoder(model.read.structure) &&
+      noClassifierPlace(model.read.graph, model.read.structure, `student ${student}`);
+    if (place) throw place;
     return model.recurrent ? { ...model, recurrent: { read: undefined } } : { layers: model.layers, heads: model.heads };
   };
   if (student === undefined) return trained(sofar);

@@ -87,23 +87,30 @@ describe('a step after drop-layers on a model stored quantized', () => {
   });
 });
 
-describe('a student stored quantized without a classifier or a pooler to put one on', () => {
-  it('is refused by training as stored quantized, in the words the plan refuses it with, where training said it had no pooler', async () => {
-    // (an encoder that outputs last_hidden_state alone: no classifier, no pooler; then quantized)
+describe('a student model without a classifier or a pooler to put one on', () => {
+  /** An encoder that outputs last_hidden_state alone (no classifier, no pooler) under models/bare, and quantized under models/bare-int8. */
+  beforeAll(async () => {
     const bare = encoderOnly(tinyBert({}, { seed: 9 }));
     bare.graph.outputs = bare.graph.outputs.slice(0, 1);
     removeDeadNodes(bare.graph);
     removeUnusedInitializers(bare.graph);
-    const float = join(root, 'models', 'bare', 'model.onnx');
-    mkdirSync(join(root, 'models', 'bare'), { recursive: true });
+    const float = join(model('bare'), 'model.onnx');
+    mkdirSync(model('bare'), { recursive: true });
     saveModel(bare, float);
-    copyFileSync(join(model('tiny'), 'vocab.txt'), join(root, 'models', 'bare', 'vocab.txt'));
+    copyFileSync(join(model('tiny'), 'vocab.txt'), join(model('bare'), 'vocab.txt'));
     await compressFile({ input: float, output: join(model('bare-int8'), 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
-    const student = (dir: string) => () =>
-      makeStudent({ spec: dir, teacher: loadModel(join(model('tiny'), 'model.onnx')), numLabels: 2, seed: 1, maxLength: 16 });
+  });
+  const student = (dir: string) => () =>
+    makeStudent({ spec: dir, teacher: loadModel(join(model('tiny'), 'model.onnx')), numLabels: 2, seed: 1, maxLength: 16 });
+
+  it('stored quantized: refused by training as stored quantized, in the words the plan refuses it with, where training said it had no pooler', async () => {
     expect(student(model('bare-int8'))).toThrow(`${model('bare-int8')}: ${REBUILD}`);
     expect(await on('tiny', [train('distill', { student: model('bare-int8') })])).toBe(`${at('tiny', 'distill')}${model('bare-int8')}: ${REBUILD}`);
-    // (the float one has no pooler for a classifier: said so)
-    expect(student(model('bare'))).toThrow(/has no classifier and no pooler \(dense \+ tanh on the first token\) to put a new one on/);
+  });
+
+  it('in float: refused by the plan in the words training refuses it with, where the point failed when it ran', async () => {
+    const words = `student ${model('bare')} has no classifier and no pooler (dense + tanh on the first token) to put a new one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`;
+    expect(student(model('bare'))).toThrow(words);
+    expect(await on('tiny', [train('distill', { student: model('bare') })])).toBe(`${at('tiny', 'distill')}${words}`);
   });
 });

@@ -62,18 +62,28 @@ export function isBareEncoder(s: BertStructure): boolean {
 }
 
 /**
+ * withClassifier's refusal of a bare encoder `model` (`s`: its structure) that has no place for a classifier: no tanh
+ * pooler (or not a BERT or ALBERT, whose classifiers read one), naming it `label`; undefined where it has one. Reads
+ * the graph alone (a sweep's plan asks it of a student read without weight values).
+ */
+export function noClassifierPlace(model: Model, s: BertStructure, label: string): SettingsError | undefined {
+  if (pooledOutput(model, s) && (s.family === 'bert' || s.family === 'albert')) return undefined;
+  return new SettingsError(
+    `${label} has no classifier and no pooler (dense + tanh on the first token) to put a new one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`,
+  );
+}
+
+/**
  * A bare encoder (no head) with a classifier Gemm of `numLabels` outputs (zero weights: `newClassifier` sets them)
- * on its pooler's output, writing `logits`; refused in one line when it has no tanh pooler to put it on.
+ * on its pooler's output, writing `logits`; refused in one line when it has no tanh pooler to put it on
+ * (noClassifierPlace).
  */
 export function withClassifier(model: Model, numLabels: number, label: string): Model {
   const m = cloneModel(model);
   const s = findBert(m, { label });
-  const pooled = pooledOutput(m, s);
-  if (!pooled || (s.family !== 'bert' && s.family !== 'albert')) {
-    throw new SettingsError(
-      `${label} has no classifier and no pooler (dense + tanh on the first token) to put a new one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`,
-    );
-  }
+  const refusal = noClassifierPlace(m, s, label);
+  if (refusal) throw refusal;
+  const pooled = pooledOutput(m, s)!;
   const weight = uniqueName(m, 'classifier.weight');
   const bias = uniqueName(m, 'classifier.bias');
   m.graph.initializers.set(weight, float32Tensor(weight, [numLabels, s.hiddenSize], new Float32Array(numLabels * s.hiddenSize)));
