@@ -115,6 +115,9 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
 
+/** The --student forms other than a model path, as --help and the refusal of an unknown one name them. */
+const STUDENT_FORMS = 'every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E][,mlp=M]';
+
 /** Adds the distillation flags, defaulting to the library's DEFAULT_DISTILL_SETTINGS. */
 export async function distillFlags(y: Argv): Promise<Argv> {
   const { DEFAULT_DISTILL_SETTINGS: d, DEFAULT_PKD_WEIGHT, DISTILL_WORDS: words } = await loadTrainingLibrary();
@@ -123,7 +126,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
     .option('teacher', { type: 'string', describe: 'the teacher: .onnx file, model folder or hf:org/name[@revision] (its tokenizer and labels are used)' })
     .option('student', {
       type: 'string',
-      describe: 'a model path or hf:org/name[@revision], every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]',
+      describe: `a model path or hf:org/name[@revision], ${STUDENT_FORMS}`,
     });
   return (
     (await trainingFlags(withModels))
@@ -251,7 +254,7 @@ export async function checkStudentSpec(spec: string): Promise<void> {
   const students = await import('../train/students/index.ts');
   if (students.isStudentSpec(spec)) students.checkStudentSpec(spec);
   else if (!existsSync(spec)) {
-    throw new SettingsError(`--student ${spec}: not a model path, every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E]`);
+    throw new SettingsError(`--student ${spec}: not a model path, ${STUDENT_FORMS}`);
   }
 }
 

@@ -186,6 +186,16 @@ describe('compress train / distill: --help', () => {
     expect(stage).toMatch(/from a teacher without a classifier it is written encoder-only \(BertModel\)/);
   });
 
+  it("distill --help and the refusal of an unknown --student name bilstm's every size, mlp=M included (the parser takes it)", async () => {
+    const help = (await inProcess('distill', '--help')).stdout.replace(/\s+/g, ' ');
+    expect(/--student (.*?)\[string\]/.exec(help)?.[1]).toMatch(/bilstm:hidden=H\[,embedding=E\]\[,mlp=M\]/);
+    const { parseBilstmSpec } = await import('../../src/train/students/bilstm-config.ts');
+    expect(parseBilstmSpec('bilstm:hidden=8,mlp=4').mlpSize).toBe(4);
+    const refused = await inProcess('distill', '--teacher', tiny.dir, '--student', join(work, 'no-such-student'), '--task', 'SST-2', '-o', freshOutput());
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/bilstm:hidden=H\[,embedding=E\]\[,mlp=M\]/);
+  });
+
   it('distill --help says --feature-cache-mb bounds the whole cache, not a batch', async () => {
     const help = (await inProcess('distill', '--help')).stdout.replace(/\s+/g, ' ');
     const text = /--feature-cache-mb (.*?)\[number\]/.exec(help)?.[1];

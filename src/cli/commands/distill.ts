@@ -1,7 +1,7 @@
 /**
  * `compress distill --teacher T --student S --task TASK -o OUT`: trains a student on a GLUE task from the teacher's
  * outputs (cached) and the labels. The student is a model path, `every-other` (the teacher's even layers),
- * `bert:layers=L,hidden=H,heads=A,intermediate=I` (from scratch) or `bilstm:hidden=H[,embedding=E]`. General
+ * `bert:layers=L,hidden=H,heads=A,intermediate=I` (from scratch) or `bilstm:hidden=H[,embedding=E][,mlp=M]`. General
  * distillation (`--stage general --intermediate …`, TinyBERT's task-agnostic first stage) reads a corpus and needs
  * no --task (from a teacher without a classifier, the student is written encoder-only); the task stage gives a
  * student model with no classifier for the task a new one. Flags, checks, progress and the summary are shared with `train` (src/cli/training.ts).

@@ -64,7 +64,7 @@ export function parseBilstmSpec(spec: string): Partial<BilstmConfig> {
   const colon = text.indexOf(':');
   const kind = (colon < 0 ? text : text.slice(0, colon)).trim();
   const where = `student '${spec}'`;
-  if (kind.toLowerCase() !== 'bilstm') throw new SettingsError(`${where}: not a BiLSTM student (expected bilstm:hidden=H[,embedding=E])`);
+  if (kind.toLowerCase() !== 'bilstm') throw new SettingsError(`${where}: not a BiLSTM student (expected bilstm:hidden=H[,embedding=E][,mlp=M])`);
   const out: Partial<BilstmConfig> = {};
   const body = colon < 0 ? '' : text.slice(colon + 1).trim();
   for (const part of body ? body.split(',') : []) {

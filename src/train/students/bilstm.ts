@@ -4,7 +4,7 @@
  * (Linear 2H → M, ReLU, Linear M → numLabels) → `logits`. Sentence pairs (MRPC, STS-B, …) are encoded as the one
  * token sequence `[CLS] a [SEP] b [SEP]` the tokenizer makes.
  *
- * - bilstm-config.ts: `BilstmConfig`, `parseBilstmSpec('bilstm:hidden=H[,embedding=E]')`, weight names, shapes
+ * - bilstm-config.ts: `BilstmConfig`, `parseBilstmSpec('bilstm:hidden=H[,embedding=E][,mlp=M]')`, weight names, shapes
  *   and initialisation;
  * - bilstm-graph.ts: `bilstmTrainingGraph`, unrolled over L with differentiable standard ops, and its dropout masks;
  * - bilstm-export.ts: `exportBilstm`, one ONNX LSTM node over any sequence length, and the model folder writer.

@@ -8,7 +8,7 @@
  *   --task;
  * - `bert:layers=L,hidden=H,heads=A,intermediate=I`: a BERT initialized at random (transformers' init) with the
  *   teacher's vocabulary, positions and labels;
- * - `bilstm:hidden=H[,embedding=E]`: the Distilled BiLSTM (bilstm.ts), word embedding from the teacher's when the
+ * - `bilstm:hidden=H[,embedding=E][,mlp=M]`: the Distilled BiLSTM (bilstm.ts), word embedding from the teacher's when the
  *   widths match.
  */
 import { quantizedFrom } from '../../bench/lineage.ts';
