@@ -70,8 +70,11 @@ export async function loadTrainingLibrary() {
   return { ...run, DEFAULT_TRAIN_SETTINGS: trainer.DEFAULT_TRAIN_SETTINGS };
 }
 
-/** Adds the flags of both commands, each defaulting to the library's DEFAULT_TRAIN_SETTINGS. */
-export async function trainingFlags(y: Argv): Promise<Argv> {
+/**
+ * Adds the flags of both commands, each defaulting to the library's DEFAULT_TRAIN_SETTINGS; `tokenizerFrom` says where
+ * the command reads its tokenizer when --tokenizer is not given.
+ */
+export async function trainingFlags(y: Argv, tokenizerFrom: string): Promise<Argv> {
   const { DEFAULT_TRAIN_SETTINGS: d } = await loadTrainingLibrary();
   return y
     .option('task', { type: 'string', describe: `GLUE task to train on (${singleTaskNames('train').join(', ')})` })
@@ -110,7 +113,7 @@ export async function trainingFlags(y: Argv): Promise<Argv> {
       describe: 'dense embedding gradients and AdamW on every row each step (torch semantics; slower) instead of row-sparse lazy updates',
     })
     .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
-    .option('tokenizer', tokenizerFlag("for the data and the output folder (default: the teacher's folder, else the model's)"))
+    .option('tokenizer', tokenizerFlag(`for the data and the output folder (default: ${tokenizerFrom})`))
     .option('force', FORCE_FLAG)
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
@@ -129,7 +132,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
       describe: `a model path or hf:org/name[@revision], ${STUDENT_FORMS}`,
     });
   return (
-    (await trainingFlags(withModels))
+    (await trainingFlags(withModels, "the teacher's folder"))
       // No yargs defaults for the flags that apply only to some runs: the library fills them, and refuses one given
       // where it would be ignored (--alpha with --stage general, --pkd-weight without a PKD preset).
       .option('alpha', { type: 'number', describe: `weight of the hard-label loss; 1 - alpha goes to the teacher term (default ${d.alpha})` })

@@ -196,6 +196,13 @@ describe('compress train / distill: --help', () => {
     expect(refused.stderr).toMatch(/bilstm:hidden=H\[,embedding=E\]\[,mlp=M\]/);
   });
 
+  it("train --help says the tokenizer defaults to the model's folder (train has no teacher), distill --help the teacher's", async () => {
+    const tokenizer = async (command: string) => /--tokenizer (.*?)\[string\]/.exec((await inProcess(command, '--help')).stdout.replace(/\s+/g, ' '))?.[1];
+    expect(await tokenizer('train')).toMatch(/\(default: the model's folder\)/);
+    expect(await tokenizer('train')).not.toMatch(/teacher/);
+    expect(await tokenizer('distill')).toMatch(/\(default: the teacher's folder\)/);
+  });
+
   it('distill --help says --feature-cache-mb bounds the whole cache, not a batch', async () => {
     const help = (await inProcess('distill', '--help')).stdout.replace(/\s+/g, ' ');
     const text = /--feature-cache-mb (.*?)\[number\]/.exec(help)?.[1];

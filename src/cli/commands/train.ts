@@ -24,6 +24,7 @@ export const trainCommand: CliCommand<TrainArgs> = {
           demandOption: true,
           describe: '.onnx file or model folder (config.json, tokenizer), or hf:org/name[@revision]',
         }),
+        "the model's folder",
       )
     ).option('new-head', {
       type: 'boolean',
