@@ -701,12 +701,16 @@ function modelLabel(spec: SweepSpec, m: ModelSpec): string {
 /**
  * Refuses a model of the sweep that is encoder-only (general distillation's output from a teacher without a
  * classifier): every point evaluates its model, and eval needs a classifier, so every point would fail. Such a model
- * is a distill step's student instead. A graph that cannot be read here is left to the points to report.
+ * is a distill step's student instead, where it has a pooler to put a classifier on; one without (last_hidden_state
+ * alone) is refused in training's words (noClassifierPlace), as it would be as a student. A graph that cannot be read
+ * here is left to the points to report.
  */
 function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined): void {
   if (!read || !isEncoderOnly(read.structure)) return;
+  // (one without a pooler is refused as a distill step's student too, in training's words: no way to give it one)
+  const place = noClassifierPlace(read.graph, read.structure, 'it');
   throw new SettingsError(
-    `${spec.file}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it); give it as ${GENERAL_STAGE_STUDENT}`,
+    `${spec.file}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it)${place ? `, and ${place.message}` : `; give it as ${GENERAL_STAGE_STUDENT}`}`,
   );
 }
 
