@@ -227,12 +227,14 @@ export function locateRunModel(model: string, dtype?: string, flag = '--dtype'):
   const from = dtype !== undefined ? 'flag' : fromConfig !== undefined ? 'config.json' : 'default';
   const file = `onnx/model${TRANSFORMERS_JS_DTYPE_SUFFIXES[chosen]}.onnx`;
   if (!existsSync(join(model, file))) {
-    const present = readdirSync(join(model, 'onnx')).filter((f) => f.endsWith('.onnx'));
+    // (each file the folder has with the dtype that picks it, so the way out is a flag to copy)
+    const dtypeOf = (f: string) => Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES).find((d) => `model${TRANSFORMERS_JS_DTYPE_SUFFIXES[d]}.onnx` === f);
+    const present = readdirSync(join(model, 'onnx'))
+      .filter((f) => f.endsWith('.onnx'))
+      .map((f) => `onnx/${f}${dtypeOf(f) ? ` (${flag} ${dtypeOf(f)})` : ''}`);
     const why =
       from === 'flag' ? `${flag} ${chosen}` : from === 'config.json' ? `config.json's transformers.js_config dtype ${chosen}` : 'the default dtype fp32';
-    throw new SettingsError(
-      `${model}: ${why} is ${file}, which the folder lacks (it has ${present.map((f) => `onnx/${f}`).join(', ')}); pick one with ${flag}`,
-    );
+    throw new SettingsError(`${model}: ${why} is ${file}, which the folder lacks (it has ${present.join(', ')}); pick one with ${flag}`);
   }
   return { onnx: join(model, file), dir: folderSideFilesDir(model, join(model, file)), transformersJs: { dtype: chosen, from } };
 }

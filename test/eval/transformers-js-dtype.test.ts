@@ -52,7 +52,7 @@ describe('locateRunModel', () => {
   it('refuses a dtype whose file the folder lacks, an unknown one, or one asked of a model that is no transformers.js folder', () => {
     const dir = folder({ dtype: 'q4' });
     expect(() => locateRunModel(dir)).toThrow(
-      /config\.json's transformers\.js_config dtype q4 is onnx\/model_q4\.onnx, which the folder lacks \(it has onnx\/model\.onnx, onnx\/model_quantized\.onnx\)/,
+      /config\.json's transformers\.js_config dtype q4 is onnx\/model_q4\.onnx, which the folder lacks \(it has onnx\/model\.onnx \(--dtype fp32\), onnx\/model_quantized\.onnx \(--dtype q8\)\); pick one with --dtype$/,
     );
     expect(() => locateRunModel(dir, 'int8')).toThrow(/--dtype int8 is onnx\/model_int8\.onnx, which the folder lacks/);
     expect(() => locateRunModel(dir, 'q7')).toThrow(/--dtype q7: not a transformers\.js dtype/);
