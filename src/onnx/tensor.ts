@@ -28,7 +28,8 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function checkLength(t: Tensor): void {
+/** Throws a RangeError where `t` holds another number of bytes than its dims and type take. */
+export function checkLength(t: Tensor): void {
   const want = Math.ceil(numElements(t.dims) * bytesPerElement(t.dataType));
   if (t.data.byteLength !== want) {
     throw new RangeError(`tensor '${t.name}': ${t.data.byteLength} bytes for dims [${t.dims}] of ${dataTypeName(t.dataType)} (want ${want})`);
@@ -50,10 +51,14 @@ export function halfToFloat(h: number): number {
   return s ? -v : v;
 }
 
-/** number to IEEE half bits, round to nearest even. */
+/** number to IEEE half bits, round to nearest even (through float32, as `halfFromFloat32Bits`). */
 export function floatToHalf(x: number): number {
   f16Buf[0] = x;
-  const b = f16Int[0];
+  return halfFromFloat32Bits(f16Int[0]);
+}
+
+/** The IEEE half bits of the float32 whose bits are `b` (an unsigned 32-bit integer), rounded to nearest even. */
+export function halfFromFloat32Bits(b: number): number {
   const sign = (b >>> 16) & 0x8000;
   const exp = (b >>> 23) & 0xff;
   let mant = b & 0x7fffff;
@@ -107,6 +112,25 @@ export function nonFiniteValues(values: ArrayLike<number>): { count: number; fir
     if (!Number.isNaN(x)) infinite = true;
   }
   return count > 0 ? { count, first, infinite } : undefined;
+}
+
+/**
+ * nonFiniteValues of a float32 tensor's elements, read where its bytes lie (no copy), with the first such value.
+ */
+export function nonFiniteFloat32(t: Tensor): { count: number; first: number; infinite: boolean; value: number } | undefined {
+  checkLength(t);
+  if (t.dataType !== DataType.FLOAT) throw new TypeError(`tensor '${t.name}': not float32 (${dataTypeName(t.dataType)})`);
+  const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  let count = 0;
+  let first = -1;
+  let infinite = false;
+  for (let at = 0; at < view.byteLength; at += 4) {
+    const b = view.getUint32(at, true);
+    if ((b & 0x7f800000) !== 0x7f800000) continue; // (exponent all ones: NaN or ±Infinity)
+    if (count++ === 0) first = at >>> 2;
+    if ((b & 0x7fffff) === 0) infinite = true;
+  }
+  return count > 0 ? { count, first, infinite, value: view.getFloat32(4 * first, true) } : undefined;
 }
 
 /** Elements of an integer (or float) tensor as JS numbers; int64 beyond 2^53 lose precision. */

@@ -22,7 +22,7 @@
 import type { Attribute, Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { floatToHalf, readFloat32 } from '../onnx/tensor.ts';
+import { checkLength, floatToHalf, halfFromFloat32Bits, readFloat32 } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import { SettingsError } from '../errors.ts';
 import type { PassReport } from '../pass/pass.ts';
@@ -187,20 +187,45 @@ function layerNormVariances(g: Graph): Node[][] {
   return found;
 }
 
+/** Bits of float32 values (sign cleared) that bound the clamping: the least at or above 1e-7, and 1e4. */
+const FLOAT32_BITS = new Uint32Array(Float32Array.of(FLOAT16_MIN_POSITIVE, FLOAT16_MAX_FINITE).buffer);
+const CLAMP_LOW_BITS = Math.fround(FLOAT16_MIN_POSITIVE) >= FLOAT16_MIN_POSITIVE ? FLOAT32_BITS[0] : FLOAT32_BITS[0] + 1;
+const CLAMP_HIGH_BITS = FLOAT32_BITS[1];
+/** float16 bits of the clamped magnitudes. */
+const HALF_MIN_POSITIVE = floatToHalf(FLOAT16_MIN_POSITIVE);
+const HALF_MAX_FINITE = floatToHalf(FLOAT16_MAX_FINITE);
+/** float32 bits of float16's least normal magnitude, 2^-14. */
+const HALF_MIN_NORMAL_BITS = 0x38800000;
+
+/**
+ * The float16 bits of the float32 whose bits are `b`, clamped as the converter clamps: a nonzero magnitude below 1e-7
+ * to ±1e-7, a finite one above 1e4 to ±1e4; 0, ±Infinity and NaN as they are.
+ */
+function clampedHalf(b: number): number {
+  const a = b & 0x7fffffff;
+  if (a !== 0 && a < CLAMP_LOW_BITS) return ((b >>> 16) & 0x8000) | HALF_MIN_POSITIVE;
+  if (a > CLAMP_HIGH_BITS && a < 0x7f800000) return ((b >>> 16) & 0x8000) | HALF_MAX_FINITE;
+  return halfFromFloat32Bits(b);
+}
+
 /** `t` in float16 (a float32 tensor; others unchanged), clamped as the converter clamps. */
 function halfTensor(t: Tensor, counts: Float16Counts): Tensor {
   if (t.dataType !== DataType.FLOAT) return t;
-  const v = readFloat32(t);
-  // (clamped and rounded in one pass; a value in range is written as it is)
-  const bits = new Uint16Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    const a = Math.abs(x);
-    let y = x;
-    if (a > 0 && a < FLOAT16_MIN_POSITIVE) y = Math.sign(x) * FLOAT16_MIN_POSITIVE;
-    else if (a > FLOAT16_MAX_FINITE && a < Number.POSITIVE_INFINITY) y = Math.sign(x) * FLOAT16_MAX_FINITE;
-    if (y !== x) counts.clamped++;
-    bits[i] = floatToHalf(y);
+  checkLength(t);
+  // (read where the bytes lie: a weight's raw data starts anywhere in the file, where a typed array cannot view it)
+  const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const bits = new Uint16Array(t.data.byteLength >>> 2);
+  for (let i = 0; i < bits.length; i++) {
+    const b = view.getUint32(4 * i, true);
+    const a = b & 0x7fffffff;
+    // (a magnitude float16 holds as a normal number and no clamp reaches, most weights: the exponent rebased and the
+    // mantissa rounded to nearest even, in integers, as halfFromFloat32Bits does; the rest through clampedHalf)
+    if (a >= HALF_MIN_NORMAL_BITS && a <= CLAMP_HIGH_BITS) bits[i] = ((b >>> 16) & 0x8000) | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
+    else {
+      bits[i] = clampedHalf(b);
+      // (clamped, or NaN, which the count has always taken in)
+      if (a !== 0 && a !== 0x7f800000 && (a < CLAMP_LOW_BITS || a > CLAMP_HIGH_BITS)) counts.clamped++;
+    }
   }
   counts.tensors++;
   const h: Tensor = { name: t.name, dataType: DataType.FLOAT16, dims: [...t.dims], data: new Uint8Array(bits.buffer) };

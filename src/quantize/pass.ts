@@ -15,7 +15,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
 import { ModelLoadError, SettingsError } from '../errors.ts';
-import { nonFiniteValues, readFloat32 } from '../onnx/tensor.ts';
+import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
@@ -333,11 +333,10 @@ function requireFiniteWeights(model: Model, targets: readonly Target[], stored: 
   for (const [i, t] of targets.entries()) {
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
     if (!tensor || !READABLE_FLOAT.has(tensor.dataType)) continue;
-    const values = readFloat32(tensor);
-    const bad = nonFiniteValues(values);
+    const bad = nonFiniteFloat32(tensor);
     if (bad) {
       throw new ModelLoadError(
-        `quantize: weight '${targetWeight(t)}' (${t.id}) holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (NaN or Infinity; the first at index ${bad.first}, ${values[bad.first]}): the float model computes with it already; fix or retrain the model before quantizing it`,
+        `quantize: weight '${targetWeight(t)}' (${t.id}) holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (NaN or Infinity; the first at index ${bad.first}, ${bad.value}): the float model computes with it already; fix or retrain the model before quantizing it`,
       );
     }
   }
