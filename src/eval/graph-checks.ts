@@ -36,7 +36,7 @@ export interface GraphFacts {
 /** The facts of `model` (see GraphFacts). */
 export function graphFacts(model: Model): GraphFacts {
   const structure = discovered(model);
-  const declared = declaredFacts(model.graph, idsInputName(model, structure));
+  const declared = declaredFacts(model.graph, idsInputName(model, structure), headScoresOutput(model, structure));
   return { ...declared, limits: structure ? inputLimits(model, structure) : recurrentLimits(model, declared.fixedSequence), structure };
 }
 
@@ -62,9 +62,26 @@ export function interfaceFacts(io: GraphInterface): GraphFacts {
   return { ...declaredFacts(io, io.inputs.find((v) => roleByName(v.name) === 'ids')?.name), limits: null };
 }
 
-/** The scores output, and the batch size and sequence length the token ids input `ids` fixes. */
-function declaredFacts(io: GraphInterface, ids: string | undefined): Omit<GraphFacts, 'limits' | 'structure'> {
-  const scores = scoresOutput({ graph: io });
+/**
+ * The scores output of a sequence classifier whose head discovery found (its one graph output, and its width from
+ * that output's shape, else the head's label count); undefined for any other graph. Discovery's answer wins over
+ * scoresOutput's reading of names and shapes, which takes a hidden-states output declared without a shape and not
+ * named as one (outputs [output_0, output_1]) for the scores.
+ */
+function headScoresOutput(model: Model, structure: BertStructure | undefined): { name: string; width: number } | undefined {
+  const head = structure?.head;
+  if (head?.kind !== 'sequence-classification' || head.outputs.length !== 1) return undefined;
+  const output = model.graph.outputs.find((o) => o.name === head.outputs[0]);
+  if (!output) return undefined;
+  return { name: output.name, width: scoresOutput({ graph: { outputs: [output] } }).width ?? head.numLabels };
+}
+
+/**
+ * The scores output (`head`'s when discovery found it, else scoresOutput's), and the batch size and sequence length
+ * the token ids input `ids` fixes.
+ */
+function declaredFacts(io: GraphInterface, ids: string | undefined, head?: { name: string; width: number }): Omit<GraphFacts, 'limits' | 'structure'> {
+  const scores = head ?? scoresOutput({ graph: io });
   const dims = io.inputs.find((v) => v.name === ids)?.shape;
   const fixed = (d: Dim | undefined) => (typeof d === 'number' && d > 0 ? d : null);
   return { scoreWidth: scores.width, scoresName: scores.name, fixedBatch: fixed(dims?.[0]), fixedSequence: fixed(dims?.[1]) };

@@ -1,0 +1,41 @@
+/**
+ * The scores output of a sequence classifier whose outputs declare no shapes and have generic names (outputs
+ * [output_0: the last layer's hidden states, output_1: the logits]): evaluation reads the output discovery finds the
+ * classifier writing, where it took the first output that could hold scores by name and shape (output_0) and refused
+ * the model ('has shape [32, 55, 256]; expected [batch, labels]').
+ */
+import { describe, expect, it } from 'vitest';
+import { graphFacts } from '../../src/eval/graph-checks.ts';
+import { cloneModel, encodeModel, type Model } from '../../src/onnx/index.ts';
+import { openSession } from '../../src/runtime/session.ts';
+import { encoderFeeds } from '../helpers/feeds.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+/** The tiny BERT with the last layer's output as a first graph output `output_0`, logits renamed `output_1`, no output shapes. */
+function unshaped(): Model {
+  const m = cloneModel(tinyBert());
+  const g = m.graph;
+  const classifier = g.nodes.find((n) => n.outputs[0] === 'logits')!;
+  const lastNorm = g.nodes.filter((n) => n.name.startsWith('/bert/encoder/layer.1/output/LayerNorm/')).at(-1)!;
+  classifier.outputs[0] = 'output_1';
+  g.nodes.push({ name: '/hidden/Identity', opType: 'Identity', domain: '', inputs: [lastNorm.outputs[0]!], outputs: ['output_0'], attributes: {} });
+  g.outputs = [
+    { name: 'output_0', elemType: 1 },
+    { name: 'output_1', elemType: 1 },
+  ];
+  return m;
+}
+
+describe('graphFacts on a classifier whose outputs declare no shapes', () => {
+  it("names the classifier's output and its width, not the hidden states before it", async () => {
+    const m = unshaped();
+    const facts = graphFacts(m);
+    expect(facts.scoresName).toBe('output_1');
+    expect(facts.scoreWidth).toBe(2);
+    // (the graph is what it says: output_0 holds hidden states, output_1 two scores per example)
+    const session = await openSession(encodeModel(m));
+    const out = await session.run(encoderFeeds(session, { batch: 2, seq: 5, vocab: 128 }));
+    expect(out.output_0!.dims).toEqual([2, 5, 32]);
+    expect(out.output_1!.dims).toEqual([2, 2]);
+  });
+});
