@@ -382,7 +382,7 @@ function besideModel(l: TrainLineage): string {
   const tokenizer = side.tokenizer.files.length
     ? [`from ${resolve(side.tokenizer.from) === resolve(side.folder) ? 'that folder' : side.tokenizer.from}: ${side.tokenizer.files.join(', ')}`]
     : [];
-  // (the projections a run from this model with the same teacher starts from: the task stage after the general one)
+  // (the projections a distill run from this model starts from, whichever its teacher: the task stage after the general one)
   const projections = l.output.projections ? [`${basename(l.output.projections)}: the projections to the teacher's width it learned`] : [];
   return ` (and beside them: ${[`${side.config} of this model`, ...tokenizer, ...projections].join('; ')})`;
 }

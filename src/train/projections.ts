@@ -5,11 +5,14 @@
  * `fit_dense` with the student's weights (TinyBertForSequenceClassification.from_pretrained reads the whole
  * state_dict general_distill.py saved). Each projection is stored by the layers and loss of its match
  * (`t2s1.mse`: teacher layer 2, student layer 1, 0 the embeddings), with the identities of the teacher it was learned
- * against and of the student model written with it. A run from that model with the same teacher starts each match
- * of the same layers, loss and widths from it; with another teacher, or beside another model (the file written over
- * since), none is carried, and the run says so.
+ * against and of the student model written with it. A run from that model starts each match of the same layers,
+ * loss and widths from it, whichever its teacher: TinyBERT's general stage learns fit_dense against BERT-base and its
+ * task stage loads it to learn against a fine-tuned teacher (a run against another teacher than the one they were
+ * learned against says so, in its log and lineage); beside another model (the file written over since) none is
+ * carried, and the run says so.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { lineagePath } from '../destination.ts';
 import { DataError } from '../errors.ts';
 import { readSafetensors, writeSafetensors } from '../bert/safetensors.ts';
 import { sha256Bytes } from '../files.ts';
@@ -76,12 +79,18 @@ export function readProjections(path: string): ProjectionsFile {
   return { teacher: teacher!, student: student!, projections };
 }
 
-/** What a run from a student model finds beside it: the projections it starts from, or why it starts new ones. */
-export type CarriedProjections = { file: string; projections: Map<string, StoredProjection> } | { file: string; notCarried: string };
+/**
+ * What a run from a student model finds beside it: the projections it starts from, with the teacher they were learned
+ * against (`teacher`: its identity; `teacherPath`: where the run that wrote them read another teacher than this run's, when its lineage says;
+ * `otherTeacher`: not this run's), or why it starts new ones.
+ */
+export type CarriedProjections =
+  | { file: string; projections: Map<string, StoredProjection>; teacher: string; teacherPath?: string; otherTeacher: boolean }
+  | { file: string; notCarried: string };
 
 /**
- * The projections beside the student model `studentOnnx`, when they were written with it and learned against the
- * teacher `teacherOnnx` (both by modelSha256, `hash` hashing each file); undefined when there is no such file.
+ * The projections beside the student model `studentOnnx`, when they were written with it (by modelSha256, `hash`
+ * hashing each file), learned against the teacher `teacherOnnx` or another; undefined when there is no such file.
  */
 export async function carriedProjections(
   studentOnnx: string,
@@ -92,8 +101,26 @@ export async function carriedProjections(
   if (!existsSync(file)) return undefined;
   const read = readProjections(file);
   if (read.student !== (await modelSha256(studentOnnx, hash))) return { file, notCarried: `it was written with another model than ${studentOnnx}` };
-  if (read.teacher !== (await modelSha256(teacherOnnx, hash))) return { file, notCarried: 'they were learned against another teacher' };
-  return { file, projections: read.projections };
+  const otherTeacher = read.teacher !== (await modelSha256(teacherOnnx, hash));
+  const teacherPath = otherTeacher ? await writersTeacher(studentOnnx, read.teacher, hash) : undefined;
+  return { file, projections: read.projections, teacher: read.teacher, ...(teacherPath ? { teacherPath } : {}), otherTeacher };
+}
+
+/**
+ * The teacher path the lineage beside `studentOnnx` names (OUT.json of the run that wrote it), when that lineage is
+ * of this model and names the teacher whose identity is `teacher`; undefined otherwise (no lineage, another run's).
+ */
+async function writersTeacher(studentOnnx: string, teacher: string, hash: (file: string) => Promise<string>): Promise<string | undefined> {
+  let lineage: { output?: { sha256?: unknown }; teacher?: { path?: unknown; sha256?: unknown } };
+  try {
+    lineage = JSON.parse(readFileSync(lineagePath(studentOnnx), 'utf8'));
+  } catch {
+    return undefined; // (none, or not JSON: the identity alone says which teacher)
+  }
+  const path = lineage?.teacher?.path;
+  if (typeof path !== 'string' || lineage.output?.sha256 !== (await hash(studentOnnx))) return undefined;
+  // (the sha256 of the teacher's .onnx file: its identity, unless its weights are external data, when no path is named)
+  return lineage.teacher?.sha256 === teacher ? path : undefined;
 }
 
 /**

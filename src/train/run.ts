@@ -223,9 +223,11 @@ export interface TrainLineage {
     newClassifier?: { outputs: number; seed: number; reason: string };
     /**
      * The matches (by key: `t2s1.mse`) whose projections started from those in `from`, beside the student model (the
-     * run that wrote it learned them), in place of new ones.
+     * run that wrote it learned them), in place of new ones; `learnedAgainst`: the teacher they were learned against
+     * (its identity, modelSha256, and where the run that wrote them read it when its lineage says), `otherTeacher`
+     * when that is not this run's teacher (TinyBERT's task stage after a general stage against BERT-base).
      */
-    projections?: { from: string; matches: string[] };
+    projections?: { from: string; matches: string[]; learnedAgainst: { sha256: string; path?: string }; otherTeacher?: true };
   };
   teacher?: { path: string; sha256: string };
   /** The examples trained on: `examples` counts the `augmented` ones (--augment) with the file's. */
@@ -912,7 +914,12 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
         const c = withCarried(matches.terms, phase.matches, carried.projections);
         matches = { ...matches, terms: c.terms };
         startedFrom = c.carried;
-        if (c.carried.length) log(`projections ${c.carried.join(', ')} start from ${carried.file}`);
+        // (learned against another teacher, as TinyBERT's task stage starts from the fit_dense its general stage learned
+        // against BERT-base: carried all the same, and said)
+        const against = carried.otherTeacher
+          ? `, learned against another teacher than this run's (${carried.teacherPath ?? `sha256 ${carried.teacher.slice(0, 12)}`})`
+          : '';
+        if (c.carried.length) log(`projections ${c.carried.join(', ')} start from ${carried.file}${against}`);
         if (c.fresh.length) log(`projections ${c.fresh.join(', ')} start new (${carried.file} has none of their layers and widths)`);
       }
     }
@@ -1010,7 +1017,16 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
       description: student.description,
       ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}),
       ...(newClassifier ? { newClassifier } : {}),
-      ...(startedFrom.length && carried ? { projections: { from: lineageSourcePath(carried.file), matches: startedFrom } } : {}),
+      ...(startedFrom.length && carried && !('notCarried' in carried)
+        ? {
+            projections: {
+              from: lineageSourcePath(carried.file),
+              matches: startedFrom,
+              learnedAgainst: { sha256: carried.teacher, ...(carried.teacherPath ? { path: carried.teacherPath } : {}) },
+              ...(carried.otherTeacher ? { otherTeacher: true as const } : {}),
+            },
+          }
+        : {}),
     },
     ...(o.teacher ? { teacher: { path: lineageSourcePath(o.teacher), sha256: teacherSha256! } } : {}),
     data: {

@@ -69,7 +69,8 @@ describe("a distill stage's projections, read by the next distill stage of the p
     rmSync(projectionsPath(first));
     const logs: string[] = [];
     await runPoint(point, { threads: 1, log: (l) => logs.push(l) });
-    expect(startedFrom()).toEqual({ from: projectionsPath(first), matches: ['t0s0.mse', 't2s1.mse'] });
+    expect(startedFrom()).toMatchObject({ from: projectionsPath(first), matches: ['t0s0.mse', 't2s1.mse'] });
+    expect(startedFrom()!.otherTeacher).toBeUndefined();
     expect(logs.some((l) => l.includes('model.onnx.projections.safetensors is missing'))).toBe(true);
   });
 });

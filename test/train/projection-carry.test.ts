@@ -3,8 +3,9 @@
  * saves the student's whole state_dict, fit_dense included, and task_distill.py's
  * TinyBertForSequenceClassification.from_pretrained loads it, so the task stage starts from the general stage's
  * projection. Here the run that learns projections writes them beside its student (OUT.projections.safetensors), and
- * a run from that student with the same teacher starts the matches of the same layers from them; another teacher, a
- * model written over since, or equal widths (no projection) carry nothing.
+ * a run from that student starts the matches of the same layers from them, whichever its teacher (TinyBERT's general
+ * stage learns against BERT-base, its task stage against a fine-tuned teacher, and task_distill.py loads fit_dense all
+ * the same); a model written over since, or equal widths (no projection) carry nothing.
  */
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,7 +84,11 @@ describe("the general stage's projections, carried into the task stage", () => {
     const out = join(work, 'task', 'model.onnx');
     const t = await run(gd, out, STILL);
     expect(t.logs).toContain(`projections t0s0.mse, t2s1.mse start from ${projectionsPath(join(gd, 'model.onnx'))}`);
-    expect(t.lineage!.student.projections).toEqual({ from: projectionsPath(join(gd, 'model.onnx')), matches: ['t0s0.mse', 't2s1.mse'] });
+    expect(t.lineage!.student.projections).toEqual({
+      from: projectionsPath(join(gd, 'model.onnx')),
+      matches: ['t0s0.mse', 't2s1.mse'],
+      learnedAgainst: { sha256: await modelSha256(join(teacher, 'model.onnx')) },
+    });
     // (a new projection starts where the general stage's started: 16 steps of lr 1e-2 away from the carried one)
     const after = readProjections(projectionsPath(out)).projections;
     for (const key of ['t0s0.mse', 't2s1.mse']) expect(maxDifference(after.get(key)!.data, before.get(key)!.data)).toBeLessThan(1e-5);
@@ -122,13 +127,34 @@ describe("the general stage's projections, carried into the task stage", () => {
     for (const key of first.keys()) expect(maxDifference(first.get(key)!.data, second.get(key)!.data)).toBe(0);
   });
 
-  it('another teacher does not start from them, and says so', async () => {
+  it("another teacher starts from them too, as TinyBERT's task stage does, and says against which teacher they were learned", async () => {
+    const file = projectionsPath(join(gd, 'model.onnx'));
     const out = join(work, 'other', 'model.onnx');
     const t = await run(gd, out, { ...STILL, teacher: otherTeacher });
-    expect(t.logs).toContain(`${projectionsPath(join(gd, 'model.onnx'))}: not carried (they were learned against another teacher): the projections start new`);
-    expect(t.lineage!.student.projections).toBeUndefined();
-    const before = readProjections(projectionsPath(join(gd, 'model.onnx'))).projections.get('t2s1.mse')!.data;
-    expect(maxDifference(readProjections(projectionsPath(out)).projections.get('t2s1.mse')!.data, before)).toBeGreaterThan(1e-2);
+    expect(t.logs).toContain(`projections t0s0.mse, t2s1.mse start from ${file}, learned against another teacher than this run's (${teacher})`);
+    expect(t.lineage!.student.projections).toEqual({
+      from: file,
+      matches: ['t0s0.mse', 't2s1.mse'],
+      learnedAgainst: { sha256: await modelSha256(join(teacher, 'model.onnx')), path: teacher },
+      otherTeacher: true,
+    });
+    const before = readProjections(file).projections;
+    const after = readProjections(projectionsPath(out));
+    for (const key of ['t0s0.mse', 't2s1.mse']) expect(maxDifference(after.projections.get(key)!.data, before.get(key)!.data)).toBeLessThan(1e-5);
+    // (what the task stage wrote was learned against its own teacher)
+    expect(after.teacher).toBe(await modelSha256(join(otherTeacher, 'model.onnx')));
+  });
+
+  it('without the lineage of the run that wrote them, another teacher is named by its identity', async () => {
+    const dir = join(work, 'gd-no-lineage');
+    cpSync(gd, dir, { recursive: true });
+    rmSync(join(dir, 'model.onnx.json'));
+    const t = await run(dir, join(work, 'no-lineage-task', 'model.onnx'), { ...STILL, teacher: otherTeacher });
+    const sha256 = await modelSha256(join(teacher, 'model.onnx'));
+    expect(t.logs).toContain(
+      `projections t0s0.mse, t2s1.mse start from ${projectionsPath(join(dir, 'model.onnx'))}, learned against another teacher than this run's (sha256 ${sha256.slice(0, 12)})`,
+    );
+    expect(t.lineage!.student.projections).toMatchObject({ learnedAgainst: { sha256 }, otherTeacher: true });
   });
 
   it('projections beside a model written over since are not carried', async () => {
