@@ -47,7 +47,7 @@ import {
   type TokenizerConfigJson,
 } from '../eval/tokenizer.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
-import { modelSize } from '../onnx/size.ts';
+import { floatStorage, modelSize } from '../onnx/size.ts';
 import { toolVersion } from '../version.ts';
 import { renameValue } from '../onnx/analysis.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
@@ -139,12 +139,15 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       `--format transformers.js: the model is ${RECURRENT_MODEL}, for which transformers.js has no model type: write an .onnx file (--format onnx)`,
     );
   const plan = transformersJsGraph(source, opts.input);
-  // (onnx/model.onnx is the float model, dtype fp32: a model stored quantized written there would be loaded as one)
+  // (onnx/model.onnx is the float32 model, dtype fp32: a model stored quantized, or with its weights in float16 (quantize
+  // float16's output, float32 inputs and logits), written there would be loaded as one; --quantize writes both files)
   const stored = quantizedWeight(plan.structure);
-  if (stored) {
+  const storage = floatStorage(source);
+  if (stored || (storage !== undefined && storage !== DataType.FLOAT)) {
     const float = quantizedFrom(opts.input);
+    const what = stored ?? `its weights are stored in ${dataTypeName(storage!)}`;
     throw new SettingsError(
-      `--format transformers.js: ${opts.input}: ${stored}, and the folder's onnx/model.onnx is its float model (dtype fp32): give the float model${float ? ` (${float})` : ''} with --quantize, which writes both`,
+      `--format transformers.js: ${opts.input}: ${what}, and the folder's onnx/model.onnx is its float model (dtype fp32): give the float model${float ? ` (${float})` : ''} with --quantize, which writes both`,
     );
   }
   return removingFoldersMadeOnFailure([opts.output], async () => {

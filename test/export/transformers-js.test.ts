@@ -497,6 +497,22 @@ describe('--format transformers.js of a model stored quantized', () => {
   });
 });
 
+describe('--format transformers.js of a model converted by --quantize float16 (float16 weights, float32 inputs and logits)', () => {
+  it('is refused in one line naming the float model it was converted from, nothing written, where its float16 weights were written as onnx/model.onnx (dtype fp32)', async () => {
+    const src = writeModelFolder(join(dir, 'stored-fp16-source'), tinyBert({}, { std: 0.3 }));
+    const fp16 = join(dir, 'stored-fp16', 'model.onnx');
+    await compressFile({ input: join(src, 'model.onnx'), output: fp16, steps: [{ pass: 'quantize', settings: { mode: 'float16' } }] });
+    // as it is (compress export --format transformers.js of an ONNX model), and through a pass that takes a float16 model
+    for (const steps of [[], [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }]]) {
+      const out = join(dir, 'stored-fp16-out');
+      expect(await refusalAsync(() => compressToTransformersJs({ input: fp16, output: out, steps }))).toBe(
+        `--format transformers.js: ${fp16}: its weights are stored in float16, and the folder's onnx/model.onnx is its float model (dtype fp32): give the float model (${join(src, 'model.onnx')}) with --quantize, which writes both`,
+      );
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
+
 describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {
   it('int32 ids and a model without [batch, labels] scores are refused in one line, nothing written', async () => {
     const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
