@@ -7,7 +7,7 @@
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { plannedDataFiles, type SweepPoint } from '../../src/sweep/plan.ts';
@@ -15,7 +15,12 @@ import { currentHashes, dataChange } from '../../src/sweep/stale.ts';
 import { clockAhead, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
-beforeAll(() => {
+/**
+ * Each test its own setting, written before its clock goes ahead: the first edits a data file, which the second
+ * must not read (the second's plan, run at a clock 10 s past the setting, would take the file edited under load
+ * less than 2 s before that clock for one changed just now, and leave it unstamped).
+ */
+beforeEach(() => {
   t = writeTinySweep({ rows: 8 });
   writeTinySst2(join(t.root, 'models', 'teacher'), 9);
   writeQuickSweep(
@@ -31,7 +36,7 @@ pipelines:
   );
   clockAhead();
 });
-afterAll(() => {
+afterEach(() => {
   vi.useRealTimers();
   t?.cleanup();
 });
