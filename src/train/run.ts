@@ -937,7 +937,10 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
         set: trainSet,
         loss: phase.loss,
         teacherLogits: teacher,
-        intermediate: matches && features ? { terms: matches.terms, teacher: features } : undefined,
+        intermediate:
+          matches && features
+            ? { terms: matches.terms, teacher: features, ...(carried && matches.terms.some((t) => t.projection) ? { carriedFrom: carried.file } : {}) }
+            : undefined,
         settings: { ...settings, epochs: phase.epochs, evalEachEpoch: settings.evalEachEpoch && phase.evaluate && !general },
         ...(teacherIdentity ? { teacher: teacherIdentity } : {}),
         version: TRAINING_VERSIONS[isDistill ? 'distill' : 'train'],

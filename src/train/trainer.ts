@@ -100,8 +100,12 @@ export interface TrainJob {
   loss: readonly LossTerm[];
   /** Teacher logits per example [examples × numLabels] (needed by soft-ce, logit-mse, teacher-score-mse). */
   teacherLogits?: Float32Array;
-  /** Intermediate-layer terms and the teacher run that feeds them (teacher-features.ts). */
-  intermediate?: { terms: readonly IntermediateTerm[]; teacher: TeacherFeatures };
+  /**
+   * Intermediate-layer terms and the teacher run that feeds them (teacher-features.ts); `carriedFrom`: the projections
+   * file the terms' starting projections were read from (IntermediateTerm.projection), named when a checkpoint of the
+   * run started from other ones is refused.
+   */
+  intermediate?: { terms: readonly IntermediateTerm[]; teacher: TeacherFeatures; carriedFrom?: string };
   settings: TrainSettings;
   /**
    * Dev split for evaluation after each epoch; `prepared`: already read and tokenized at the set's max length
@@ -194,6 +198,8 @@ interface JobFacts {
   teacher?: string;
   /** TrainJob.version, from 2 on (absent: 1). */
   version?: number;
+  /** A hash of the intermediate terms' starting projections read from a file (IntermediateTerm.projection); absent: none read. */
+  projections?: string;
 }
 
 /**
@@ -203,6 +209,7 @@ interface JobFacts {
 function jobFacts(job: JobIdentity, legacy = false): JobFacts {
   const { checkpointEvery: _c, threads: _t, evalEachEpoch: _e, ...s } = job.settings;
   const intermediate = job.intermediate?.terms.map(({ kind, weight, label }) => ({ kind, weight, label })) ?? [];
+  const carried = job.intermediate?.terms.filter((t) => t.projection) ?? [];
   // (no teacher: the facts of a job without one hash as they did before it was one of them)
   return {
     student: legacy ? job.student.description : (job.student.identity ?? job.student.description),
@@ -213,7 +220,19 @@ function jobFacts(job: JobIdentity, legacy = false): JobFacts {
     ...(job.teacher ? { teacher: job.teacher } : {}),
     // (version 1: the facts of a job before jobs had versions)
     ...(job.version !== undefined && job.version !== 1 ? { version: job.version } : {}),
+    // (their values are hashed with the parameters too: kept here to say that they differ)
+    ...(carried.length ? { projections: projectionsHash(carried) } : {}),
   };
+}
+
+/** A short hash of terms' starting projections, by label. */
+function projectionsHash(terms: readonly IntermediateTerm[]): string {
+  const h = createHash('sha256');
+  for (const t of terms) {
+    h.update(`${t.label}\0`);
+    h.update(new Uint8Array(t.projection!.buffer, t.projection!.byteOffset, t.projection!.byteLength));
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** A short hash of everything that makes two jobs the same run (a checkpoint of another job is never resumed). */
@@ -566,7 +585,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     // this run's, so that the same student read from the same file is not said to differ)
     const legacy = job.student.identity !== undefined && was?.job !== undefined && was.job.student !== job.student.identity;
     const now = jobFacts(job, legacy);
-    const differs = jobDifference(was, now, job.epochsKey);
+    const differs = jobDifference(was, now, job.epochsKey, job.intermediate?.carriedFrom);
     if ((job.otherJob ?? 'refuse') === 'refuse') {
       await stepper.release();
       // (another version's checkpoints: no settings of this version resume them)
@@ -692,8 +711,11 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   };
 }
 
-/** 'with lr 0.001 (this run: 0.0005)': how the job of a checkpoint differs from this one. */
-function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts, epochsKey = 'epochs'): string {
+/**
+ * 'with lr 0.001 (this run: 0.0005)': how the job of a checkpoint differs from this one; `carriedFrom`: the file this
+ * run's starting projections were read from.
+ */
+function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts, epochsKey = 'epochs', carriedFrom?: string): string {
   const was = saved?.job;
   if (!was) return 'of another job (other settings, data, teacher or student, or another version of bert-compress)';
   const show = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
@@ -710,6 +732,14 @@ function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts, e
   if (was.data !== now.data && was.settings?.seed === now.settings.seed) out.push('other training data (file, --max-examples, --max-length or augmentation)');
   if (JSON.stringify(was.loss) !== JSON.stringify(now.loss)) out.push('another loss (alpha, temperature or logit loss)');
   if (JSON.stringify(was.intermediate) !== JSON.stringify(now.intermediate)) out.push('other intermediate-layer matches');
+  if (was.projections !== now.projections)
+    out.push(
+      !now.projections
+        ? 'projections started from a projections file (this run: new ones)'
+        : was.projections
+          ? `other starting projections than ${carriedFrom ?? 'the projections file'} holds now`
+          : `projections started new (this run: from ${carriedFrom ?? 'a projections file'})`,
+    );
   if ((was.version ?? 1) !== (now.version ?? 1)) out.push(`version ${was.version ?? 1} of the training step (this run: version ${now.version ?? 1})`);
   return out.length > 0 ? `with ${out.join(', ')}` : "from another student's initial weights";
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTraining, type TrainRunOptions } from '../../src/train/run.ts';
-import { projectionsPath, readProjections } from '../../src/train/projections.ts';
+import { projectionsPath, readProjections, writeProjections } from '../../src/train/projections.ts';
 import { modelSha256 } from '../../src/onnx/identity.ts';
 import { saveModel } from '../../src/onnx/save.ts';
 import { writeGlueTask, writeModelFolder, WORDS } from '../helpers/model-folder.ts';
@@ -155,6 +155,22 @@ describe("the general stage's projections, carried into the task stage", () => {
       `projections t0s0.mse, t2s1.mse start from ${projectionsPath(join(dir, 'model.onnx'))}, learned against another teacher than this run's (sha256 ${sha256.slice(0, 12)})`,
     );
     expect(t.lineage!.student.projections).toMatchObject({ learnedAgainst: { sha256 }, otherTeacher: true });
+  });
+
+  it('a task stage stopped, then rerun after its projections file changed, is refused naming that file', async () => {
+    const dir = join(work, 'gd-changed');
+    cpSync(gd, dir, { recursive: true });
+    const file = projectionsPath(join(dir, 'model.onnx'));
+    const out = join(work, 'changed-task', 'model.onnx');
+    const stop = new AbortController();
+    const stopped = await run(dir, out, { signal: stop.signal, onStep: (s) => (s.step === 1 ? stop.abort() : undefined) });
+    expect(stopped.interrupted).toBe(true);
+    const read = readProjections(file);
+    const changed = new Map([...read.projections].map(([key, p]) => [key, { dims: p.dims, data: p.data.map((v) => v * 2) }]));
+    writeProjections(file, { ...read, projections: changed });
+    await expect(run(dir, out)).rejects.toThrow(`of a run with other starting projections than ${file} holds now`);
+    rmSync(file);
+    await expect(run(dir, out)).rejects.toThrow('of a run with projections started from a projections file (this run: new ones)');
   });
 
   it('projections beside a model written over since are not carried', async () => {
