@@ -229,8 +229,7 @@ function halfTensor(t: Tensor, counts: Float16Counts): Tensor {
     if (a >= HALF_MIN_NORMAL_BITS && a <= CLAMP_HIGH_BITS) bits[i] = ((b >>> 16) & 0x8000) | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
     else {
       bits[i] = clampedHalf(b);
-      // (clamped, or NaN, which the count has always taken in)
-      if (a !== 0 && a !== 0x7f800000 && (a < CLAMP_LOW_BITS || a > CLAMP_HIGH_BITS)) counts.clamped++;
+      if (a !== 0 && (a < CLAMP_LOW_BITS || (a > CLAMP_HIGH_BITS && a < 0x7f800000))) counts.clamped++;
     }
   }
   counts.tensors++;

@@ -58,8 +58,32 @@ describe('quantize float16 bytes', () => {
     const { model: out, report } = convertToFloat16(model, { mode: 'float16' });
     expect(words.length).toBe(65600);
     expect(tensorsDigest(out)).toBe('ecf53e3f58b936d6863beb6cc6af4dd664013c6267d7ad59c8810858ede70de1');
-    // (the clamped values, and the NaN patterns, which the count has always taken in)
-    expect(report.details?.clampedValues).toBe(56218);
+    // (the values clamped; not the 259 NaN patterns, which stay NaN)
+    expect(report.details?.clampedValues).toBe(55959);
+  });
+
+  it('counts the values it clamps, not a NaN, which stays NaN', () => {
+    const W: Tensor = {
+      name: 'W',
+      dataType: DataType.FLOAT,
+      dims: [5],
+      data: new Uint8Array(Float32Array.of(Number.NaN, 1e-8, 2e4, 1, Number.POSITIVE_INFINITY).buffer),
+    };
+    const model = createModel(
+      {
+        name: 'g',
+        nodes: [{ name: 'add', opType: 'Add', domain: '', inputs: ['x', 'W'], outputs: ['y'], attributes: {} }],
+        initializers: new Map([['W', W]]),
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [5] }],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [5] }],
+        valueInfo: [],
+      },
+      [{ domain: '', version: 14 }],
+    );
+    const { model: out, report } = convertToFloat16(model, { mode: 'float16' });
+    expect(Array.from(new Uint16Array(out.graph.initializers.get('W')!.data.slice().buffer))).toEqual([0x7e00, 0x0002, 0x70e2, 0x3c00, 0x7c00]);
+    expect(report.details?.clampedValues).toBe(2);
+    expect(report.summary).toContain(', 2 values clamped to float16');
   });
 
   const models: ReadonlyArray<[string, string, boolean, string, number]> = [
