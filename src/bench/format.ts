@@ -3,6 +3,7 @@ import { describeDtype } from '../eval/model-files.ts';
 import { describeRelation } from './lineage.ts';
 import { describeMachine } from './machine.ts';
 import { describeContention } from './timing-lock.ts';
+import { describeMachineLoad } from './machine-load.ts';
 import type { BenchResult, MemoryUse } from './run.ts';
 import { formatMB } from '../units.ts';
 
@@ -36,7 +37,8 @@ export function formatBench(r: BenchResult): string[] {
   // the files timed, by name: a folder may hold several (a transformers.js folder: the file of its dtype)
   const named = `model: ${r.model}${describeDtype({ transformersJs: r.modelDtype })}${withBase ? `; baseline: ${r.baseline}${describeDtype({ transformersJs: r.baselineDtype })}` : ''}`;
   const out = [named, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
-  out.push(`machine: ${describeMachine(r.machine)}`);
+  // (what other programs used while timing, marked or not: unknown off Linux)
+  out.push(`machine: ${describeMachine(r.machine)}${r.timing?.load ? `; ${describeMachineLoad(r.timing.load)}` : ''}`);
   const budgetNote = budget ? `; --max-time ${r.maxSeconds} s: a shape's runs stopped once its share was spent (runs column)` : '';
   out.push(
     `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${budget ? 'at most ' : ''}${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,

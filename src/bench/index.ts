@@ -22,6 +22,7 @@ export {
   timingLockWaitLine,
   describeContention,
   timingAlongside,
+  timingWithLoad,
   defaultLockFile,
   TIMING_LOCK_ENV,
   DEFAULT_LOCK_WAIT_SECONDS,
@@ -29,3 +30,15 @@ export {
   type TimingLock,
   type TimingLockOptions,
 } from './timing-lock.ts';
+export {
+  parseProcStat,
+  loadSnapshot,
+  machineLoadBetween,
+  loadContended,
+  describeMachineLoad,
+  MACHINE_LOAD_ENV,
+  OTHER_LOAD_LIMIT_CPUS,
+  type CpuTimes,
+  type LoadSnapshot,
+  type MachineLoad,
+} from './machine-load.ts';

@@ -18,7 +18,8 @@ import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
 import { sessionMemory } from './session-memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
-import { BenchStopped, acquireTimingLock, type TimingContention, type TimingLock, type TimingLockOptions } from './timing-lock.ts';
+import { BenchStopped, acquireTimingLock, timingWithLoad, type TimingContention, type TimingLock, type TimingLockOptions } from './timing-lock.ts';
+import { loadSnapshot, machineLoadBetween, type MachineLoad } from './machine-load.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
@@ -149,7 +150,8 @@ export interface BenchResult {
     peakRssScope: 'bench' | 'process';
   };
   /**
-   * Whether the timing had the machine to itself (held the machine-wide timing lock). Always set by benchModels;
+   * Whether the timing had the machine to itself (held the machine-wide timing lock, and other programs used less
+   * than OTHER_LOAD_LIMIT_CPUS of the CPUs meanwhile: `load`). Always set by benchModels;
    * absent from results stored before it was recorded.
    */
   timing?: TimingContention;
@@ -313,6 +315,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     throw e;
   }
   let memory: { model?: MemoryUse; baseline?: MemoryUse } = {};
+  let load: MachineLoad | undefined;
   try {
     // under the timing lock: the measuring processes load and run the models too
     if (opts.sessionMemory) {
@@ -323,6 +326,8 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
       memory = { model: await use(subject, feedsA) };
       if (baselineSubject) memory.baseline = await use(baselineSubject, feedsB);
     }
+    // other programs' load over the timed runs (after the session-memory processes: those are this benchmark's own)
+    const loadStart = loadSnapshot();
     const timingStart = performance.now();
     for (const [i, shape] of shapes.entries()) {
       // this shape's share of the budget left: what the shapes before it did not spend, split among those left
@@ -343,6 +348,8 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
       results.push(result);
       opts.onShape?.(result, i, shapes.length);
     }
+    const loadEnd = loadStart ? loadSnapshot() : undefined;
+    load = loadStart && loadEnd ? machineLoadBetween(loadStart, loadEnd) : undefined;
   } finally {
     lock.release();
     await a.release();
@@ -360,7 +367,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     ...(fixed ? { fixed } : {}),
     shapes: results,
     memory: { ...memory, peakRssBytes: peakRss(), peakRssScope: scope },
-    timing: lock.record,
+    timing: timingWithLoad(lock.record, load),
     seconds: (performance.now() - start) / 1000,
   };
   if (baselineSubject && b) {

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UNWRITTEN_LOCK_GRACE_MS, createLockFile, holdsLockFile, lockIsStale, readLockFile, takeOverStaleLock, type LockFileState } from '../file-lock.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
+import { describeMachineLoad, loadContended, type MachineLoad } from './machine-load.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
 export const TIMING_LOCK_ENV = 'BERT_COMPRESS_TIMING_LOCK';
@@ -37,6 +38,11 @@ export interface TimingContention {
    * Recorded from the machine's stage board by whoever ran the benchmark (a sweep's points, `compress bench`).
    */
   alongside?: string[];
+  /**
+   * What other programs (any, not only this project's) used of the machine's CPUs while it timed (machine-load.ts);
+   * absent where it cannot be read. From OTHER_LOAD_LIMIT_CPUS on, `exclusive` is false.
+   */
+  load?: MachineLoad;
 }
 
 export interface TimingLock {
@@ -154,16 +160,24 @@ export function timingAlongside(timing: TimingContention | undefined, alongside:
   return { ...t, exclusive: t.exclusive && alongside.length === 0, alongside: [...(t.alongside ?? []), ...alongside] };
 }
 
+/** `timing` with the machine's `load` while it timed recorded (none: unknown, as it was): not exclusive when contended. */
+export function timingWithLoad(timing: TimingContention, load: MachineLoad | undefined): TimingContention {
+  if (load === undefined) return timing;
+  return { ...timing, exclusive: timing.exclusive && !loadContended(load), load };
+}
+
 /** One line for a benchmark that did not have the machine to itself; undefined when it did (or is unknown). */
 export function describeContention(c: TimingContention | undefined): string | undefined {
   if (!c || c.exclusive) return undefined;
   const alongside = c.alongside?.length ? `other work ran on this machine (${c.alongside.join(', ')})` : undefined;
-  // (with other work alongside and no reason, it held the lock)
-  const withoutLock = c.heldBy !== undefined || c.reason !== undefined || !alongside;
+  const loaded = loadContended(c.load) ? describeMachineLoad(c.load!) : undefined;
+  // (with other work alongside or other programs' load and no reason, it held the lock)
+  const withoutLock = c.heldBy !== undefined || c.reason !== undefined || (!alongside && !loaded);
   const who = c.heldBy !== undefined ? `another benchmark (pid ${c.heldBy}) was timing` : (c.reason ?? 'the timing lock was not taken');
   const parts = [
     ...(withoutLock ? [`timed without the machine-wide timing lock (${who}, after waiting ${c.waitedSeconds.toFixed(0)} s)`] : []),
     ...(alongside ? [`timed while ${alongside}`] : []),
+    ...(loaded ? [loaded] : []),
   ];
   return `${parts.join('; ')}: speed-ups may be off`;
 }

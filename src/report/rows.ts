@@ -112,7 +112,7 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
   timingExclusive: boolean | null;
   /**
    * For a point timed without the machine to itself: what shared it, as far as its record says (sweep/contention.ts
-   * `contendedBy`: 'another benchmark', 'no timing lock', the stages other points ran); empty otherwise.
+   * `contendedBy`: 'another benchmark', 'no timing lock', the stages other points ran, 'other programs'); empty otherwise.
    */
   timingOverlapped: Overlap[];
   /**

@@ -178,7 +178,7 @@ export function sharedTimingNote(data: ReportData): string | null {
   if (!data.rows.some((r) => r.timingExclusive === false)) return null;
   const seen = new Set(data.rows.flatMap((r) => (r.timingExclusive === false ? r.timingOverlapped : [])));
   const overlapped = seen.size > 0 ? `; overlapped: ${OVERLAPS.filter((o) => seen.has(o)).join(', ')}` : '';
-  return `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker${overlapped}): the speed-up and p50 may be off; to time those points again alone, rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.`;
+  return `${SHARED_MARK} Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing, training, evaluating or benchmarking on this machine at the same time: a worker of the sweep, another sweep or a queue worker, or other programs used a quarter of a CPU or more while it timed: a build, a test suite${overlapped}): the speed-up and p50 may be off; to time those points again alone, rerun their sweep with nothing else running: compress sweep FILE --jobs 1 --rerun-contended.`;
 }
 
 /**

@@ -28,6 +28,7 @@
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultLockFile, timingAlongside, type TimingContention } from '../bench/timing-lock.ts';
+import { loadContended } from '../bench/machine-load.ts';
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import type { PointResult, PointStage } from './point.ts';
 
@@ -281,15 +282,15 @@ export function markContended(result: PointResult, company: readonly string[]): 
 }
 
 /** What timed beside a contended benchmark, as `contendedBy` names it. */
-export type Overlap = 'another benchmark' | 'no timing lock' | PointStage;
+export type Overlap = 'another benchmark' | 'no timing lock' | PointStage | 'other programs';
 
 /** The kinds of Overlap, in the order they are named. */
-export const OVERLAPS: readonly Overlap[] = ['another benchmark', 'no timing lock', 'compress', 'train', 'eval', 'bench'];
+export const OVERLAPS: readonly Overlap[] = ['another benchmark', 'no timing lock', 'compress', 'train', 'eval', 'bench', 'other programs'];
 
 /**
  * What a stored result's benchmark shared the machine with, by kind: 'another benchmark' (it held the timing lock),
- * 'no timing lock' (the lock file could not be made), and the stages other points ran meanwhile (its `alongside`
- * entries). Empty for a benchmark that had the machine to itself, or whose record does not say. A result stored
+ * 'no timing lock' (the lock file could not be made), the stages other points ran meanwhile (its `alongside`
+ * entries), and 'other programs' (its `load`: any program's CPU use, see bench/machine-load.ts). Empty for a benchmark that had the machine to itself, or whose record does not say. A result stored
  * before `alongside` was recorded is read from its timing's reason (where a point name holding '; ' or '(eval)'
  * could mislead it).
  */
@@ -297,6 +298,7 @@ export function contendedBy(result: Pick<PointResult, 'bench'>): Overlap[] {
   const timing = result.bench?.timing;
   if (timing?.exclusive !== false) return [];
   const found = new Set<Overlap>();
+  if (loadContended(timing.load)) found.add('other programs');
   if (Array.isArray(timing.alongside)) {
     for (const o of lockOverlap(timing)) found.add(o);
     for (const entry of timing.alongside) {

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
 import { describeMachine } from '../../src/bench/machine.ts';
+import { timingWithLoad } from '../../src/bench/timing-lock.ts';
 import { SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
 import { chartPoints, chartSpec, renderCharts } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
@@ -270,12 +271,23 @@ describe('report rows', () => {
     expect(md).toMatch(/\| sst2 \| ffn-30% \|[^\n]*\| ×2\.95† \|/);
     expect(md).toMatch(/\| sst2 \| ffn-20% \|[^\n]*\| ×1\.10 \|/);
     expect(md).toContain('† Timed without the machine to itself (another benchmark held the machine-wide timing lock, or another point was compressing');
-    expect(md).toContain('a queue worker; overlapped: another benchmark): the speed-up');
+    expect(md).toContain('a test suite; overlapped: another benchmark): the speed-up');
     // a sweep's point timed while other points trained and evaluated (sweep/contention.ts)
     const p40 = fakePoint({ model: 'sst2', label: 'ffn-40%', bytes: 41e6, glue: 0.73, speedup: 3, timingExclusive: true }, 11);
     const trained = { ...p40, result: markContended(p40.result, ['sst2 · kd (eval)', 'sst2 · kd (train, pid 7)']) };
     const withTrained = toMarkdown(buildReport([...points, shared, trained]));
-    expect(withTrained).toContain('a queue worker; overlapped: another benchmark, train, eval): the speed-up');
+    expect(withTrained).toContain('a test suite; overlapped: another benchmark, train, eval): the speed-up');
+    // ... and one timed while other programs loaded the machine (bench/machine-load.ts)
+    const loaded = {
+      ...p40,
+      result: {
+        ...p40.result,
+        bench: { ...p40.result.bench, timing: timingWithLoad({ exclusive: true, waitedSeconds: 0 }, { otherCpus: 1.6, cpus: 2, seconds: 3 }) },
+      },
+    };
+    const withLoad = toMarkdown(buildReport([...points, loaded]));
+    expect(withLoad).toMatch(/\| sst2 \| ffn-40% \|[^\n]*\| ×3\.00† \|/);
+    expect(withLoad).toContain('a test suite; overlapped: other programs): the speed-up');
     expect(toMarkdown(buildReport(points))).not.toContain('†');
     // the HTML page says it too, in the same words (before, it showed the mark with no note)
     const note = md.split('\n').find((l) => l.startsWith('† '))!;

@@ -296,6 +296,6 @@ keepModels: false
     const md = toMarkdown(loadReport({ store }));
     expect(md).toMatch(/^\| tiny-stsb \| ffn \|[^\n]*×\d+\.\d\d† \|/m);
     expect(md).toContain('† Timed without the machine to itself');
-    expect(md).toMatch(/a queue worker; overlapped: [a-z, ]*\btrain\b[a-z, ]*\): the speed-up/);
+    expect(md).toMatch(/a test suite; overlapped: [a-z, ]*\btrain\b[a-z, ]*\): the speed-up/);
   });
 });

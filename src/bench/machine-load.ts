@@ -1,0 +1,108 @@
+/**
+ * How busy the rest of the machine was while a benchmark timed: the CPU time every process used (the machine-wide
+ * counters of /proc/stat) less this process's own (process.cpuUsage, which counts onnxruntime's threads: they are
+ * this process's), read at the start and at the end of the timed runs. The timing lock and the stage board
+ * (timing-lock.ts, sweep/contention.ts) see only this project's benchmarks and points; this sees any program (a test
+ * suite, a build, another user's job). Linux only: elsewhere (or where /proc/stat cannot be read) the load is
+ * unknown, and nothing is marked.
+ *
+ * The line: other programs using a quarter of one CPU or more on average (OTHER_LOAD_LIMIT_CPUS) make the timing
+ * contended. onnxruntime runs one intra-op thread per physical core and each parallel op waits for its slowest
+ * thread, so a program taking a quarter of a core slows every op by up to a quarter while it runs: enough to move a
+ * speed-up well past the noise of paired rounds (a few percent). A quiet Linux machine's daemons use a few hundredths
+ * of a CPU, far below it.
+ */
+import { readFileSync } from 'node:fs';
+
+/**
+ * Environment variable: `off` leaves the machine's load unchecked (where /proc/stat counts CPUs this process cannot
+ * run on: a container given a few of a host's cores, whose other tenants would always mark the timing).
+ */
+export const MACHINE_LOAD_ENV = 'BERT_COMPRESS_MACHINE_LOAD';
+
+/** From this average use of the CPUs by other programs while timing (in CPUs), a timing is contended. */
+export const OTHER_LOAD_LIMIT_CPUS = 0.25;
+
+/** The machine-wide CPU counters of /proc/stat's `cpu` line, in clock ticks summed over its CPUs. */
+export interface CpuTimes {
+  /** Ticks the CPUs ran something: user, nice, system, irq, softirq, steal (another virtual machine's turn). */
+  busy: number;
+  /** busy, idle and iowait. */
+  total: number;
+  /** The CPUs counted (the `cpuN` lines). */
+  cpus: number;
+}
+
+/**
+ * The counters in /proc/stat text; undefined when it has no `cpu` line of numbers. guest and guest_nice are left
+ * out: the kernel counts them in user and nice already.
+ */
+export function parseProcStat(text: string): CpuTimes | undefined {
+  const line = /^cpu\s+([\d\s]+)$/m.exec(text);
+  if (!line) return undefined;
+  const f = line[1]!.trim().split(/\s+/).map(Number);
+  if (f.length < 4 || f.some((n) => !Number.isFinite(n))) return undefined;
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  const busy = user + nice + system + irq + softirq + steal;
+  const cpus = text.match(/^cpu\d+\s/gm)?.length ?? 0;
+  if (cpus === 0) return undefined;
+  return { busy, total: busy + idle + iowait, cpus };
+}
+
+/** The counters at one moment, with this process's own CPU time and the wall clock. */
+export interface LoadSnapshot {
+  cpu: CpuTimes;
+  /** process.cpuUsage(): microseconds of user and system time of this process's threads. */
+  own: { user: number; system: number };
+  /** performance.now(), ms. */
+  at: number;
+}
+
+/** The counters now; undefined where they cannot be read (not Linux), or when MACHINE_LOAD_ENV is `off`. */
+export function loadSnapshot(file = '/proc/stat'): LoadSnapshot | undefined {
+  if (process.env[MACHINE_LOAD_ENV] === 'off') return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const cpu = parseProcStat(text);
+  return cpu ? { cpu, own: process.cpuUsage(), at: performance.now() } : undefined;
+}
+
+/** What other programs used of the machine's CPUs while timing. */
+export interface MachineLoad {
+  /** CPUs used on average by everything but this process (0 to `cpus`). */
+  otherCpus: number;
+  /** The machine's CPUs. */
+  cpus: number;
+  /** Seconds the measurement spans. */
+  seconds: number;
+}
+
+/**
+ * The load of other programs between two snapshots: the share of the machine's ticks that were busy, in CPUs, less
+ * the CPUs this process used over the same wall time (not below 0: the two clocks' rounding). Undefined when no
+ * tick passed (the counters advance every 10 ms or so) or the counters went back (another file).
+ */
+export function machineLoadBetween(start: LoadSnapshot, end: LoadSnapshot): MachineLoad | undefined {
+  const total = end.cpu.total - start.cpu.total;
+  const busy = end.cpu.busy - start.cpu.busy;
+  const seconds = (end.at - start.at) / 1000;
+  if (!(total > 0) || busy < 0 || !(seconds > 0) || end.cpu.cpus !== start.cpu.cpus) return undefined;
+  const cpus = end.cpu.cpus;
+  const machine = (Math.min(busy, total) / total) * cpus;
+  const own = (end.own.user - start.own.user + end.own.system - start.own.system) / 1e6 / seconds;
+  return { otherCpus: Math.min(cpus, Math.max(0, machine - own)), cpus, seconds };
+}
+
+/** Whether other programs used enough of the CPUs while timing to make it contended (see OTHER_LOAD_LIMIT_CPUS). */
+export function loadContended(load: MachineLoad | undefined): boolean {
+  return load !== undefined && load.otherCpus >= OTHER_LOAD_LIMIT_CPUS;
+}
+
+/** "other programs used 1.60 of 2 CPUs while timing". */
+export function describeMachineLoad(load: MachineLoad): string {
+  return `other programs used ${load.otherCpus.toFixed(2)} of ${load.cpus} CPUs while timing`;
+}

@@ -1,0 +1,165 @@
+/**
+ * The machine-load check of a benchmark: other programs' CPU use while timing (/proc/stat less this process's own),
+ * which the timing lock and the stage board do not see. The pure arithmetic on /proc/stat texts written here, then
+ * one real benchmark beside busy child processes, which must come out contended.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { benchModels, formatBench } from '../../src/bench/index.ts';
+import {
+  MACHINE_LOAD_ENV,
+  describeMachineLoad,
+  loadContended,
+  loadSnapshot,
+  machineLoadBetween,
+  parseProcStat,
+  type LoadSnapshot,
+} from '../../src/bench/machine-load.ts';
+import { describeContention, timingWithLoad } from '../../src/bench/timing-lock.ts';
+import { contendedBy, markContended } from '../../src/sweep/contention.ts';
+import type { PointResult } from '../../src/sweep/point.ts';
+import { writeTinyBert } from '../helpers/models.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'bert-compress-load-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A /proc/stat text of two CPUs: `cpu` user nice system idle iowait irq softirq steal guest guest_nice. */
+function procStat(user: number, nice: number, system: number, idle: number, iowait = 0, irq = 0, softirq = 0, steal = 0, guest = 0): string {
+  const cpu = (f: number) => [user, nice, system, idle, iowait, irq, softirq, steal, guest, 0].map((n) => Math.round(n * f)).join(' ');
+  return `cpu  ${cpu(1)}\ncpu0 ${cpu(0.5)}\ncpu1 ${cpu(0.5)}\nintr 4483780 0 0\nctxt 123\nbtime 1700000000\nprocesses 9\n`;
+}
+
+function snapshot(text: string, ownSeconds: number, atSeconds: number): LoadSnapshot {
+  return { cpu: parseProcStat(text)!, own: { user: ownSeconds * 1e6 * 0.75, system: ownSeconds * 1e6 * 0.25 }, at: atSeconds * 1000 };
+}
+
+describe('parseProcStat', () => {
+  it('sums busy and idle ticks of the cpu line, counting guest time once (it is in user already), and counts the CPUs', () => {
+    expect(parseProcStat(procStat(100, 20, 30, 500, 10, 1, 2, 3, 40))).toEqual({ busy: 100 + 20 + 30 + 1 + 2 + 3, total: 156 + 500 + 10, cpus: 2 });
+    // (a kernel before iowait: four fields)
+    expect(parseProcStat('cpu  1 2 3 4\ncpu0 1 2 3 4\n')).toEqual({ busy: 6, total: 10, cpus: 1 });
+  });
+
+  it('gives undefined for a text without a cpu line of numbers or without cpuN lines', () => {
+    expect(parseProcStat('')).toBeUndefined();
+    expect(parseProcStat('intr 1 2 3\n')).toBeUndefined();
+    expect(parseProcStat('cpu  1 2 3 4\n')).toBeUndefined();
+  });
+});
+
+describe('machineLoadBetween', () => {
+  it("counts the machine's busy CPUs less this process's own CPU time over the same wall time", () => {
+    // 2 CPUs for 2 s: 400 ticks, 360 busy = 1.8 CPUs; this process used 0.4 s a second = 0.2 CPU; others 1.6
+    const load = machineLoadBetween(snapshot(procStat(1000, 0, 0, 1000), 10, 5), snapshot(procStat(1300, 0, 60, 1040), 10.4, 7))!;
+    expect(load.cpus).toBe(2);
+    expect(load.seconds).toBe(2);
+    expect(load.otherCpus).toBeCloseTo(1.6, 10);
+    expect(loadContended(load)).toBe(true);
+    expect(describeMachineLoad(load)).toBe('other programs used 1.60 of 2 CPUs while timing');
+  });
+
+  it('is not contended when the busy time is this process its own (onnxruntime threads are in process.cpuUsage)', () => {
+    // 1.8 CPUs busy, all of it this process's: 3.6 s of CPU time over 2 s
+    const load = machineLoadBetween(snapshot(procStat(1000, 0, 0, 1000), 10, 5), snapshot(procStat(1360, 0, 0, 1040), 13.6, 7))!;
+    expect(load.otherCpus).toBeCloseTo(0, 10);
+    expect(loadContended(load)).toBe(false);
+    // (own time measured above the ticks, as the two clocks round: 0, not below)
+    expect(machineLoadBetween(snapshot(procStat(1000, 0, 0, 1000), 10, 5), snapshot(procStat(1360, 0, 0, 1040), 14, 7))!.otherCpus).toBe(0);
+  });
+
+  it('draws the line at a quarter of one CPU', () => {
+    // 2 CPUs for 1 s: 200 ticks; other programs' ticks 25 = 0.25 CPU, 24 = 0.24
+    const at = (otherTicks: number) => machineLoadBetween(snapshot(procStat(0, 0, 0, 0), 0, 0), snapshot(procStat(otherTicks, 0, 0, 200 - otherTicks), 0, 1));
+    expect(loadContended(at(25))).toBe(true);
+    expect(loadContended(at(24))).toBe(false);
+    expect(loadContended(undefined)).toBe(false);
+  });
+
+  it('is unknown when no tick passed, the counters went back or the CPU count changed', () => {
+    const a = snapshot(procStat(1000, 0, 0, 1000), 1, 5);
+    expect(machineLoadBetween(a, { ...a, at: 6000 })).toBeUndefined();
+    expect(machineLoadBetween(a, snapshot(procStat(900, 0, 0, 1200), 1, 6))).toBeUndefined();
+    expect(machineLoadBetween(a, { ...snapshot(procStat(1100, 0, 0, 1100), 1, 6), cpu: { busy: 1100, total: 2200, cpus: 4 } })).toBeUndefined();
+  });
+});
+
+describe('loadSnapshot', () => {
+  it('reads the file given, unless $BERT_COMPRESS_MACHINE_LOAD is off; none for a file it cannot read', () => {
+    const file = join(dir, 'stat');
+    writeFileSync(file, procStat(10, 0, 0, 90));
+    const was = process.env[MACHINE_LOAD_ENV];
+    try {
+      delete process.env[MACHINE_LOAD_ENV];
+      expect(loadSnapshot(file)?.cpu).toEqual({ busy: 10, total: 100, cpus: 2 });
+      expect(loadSnapshot(join(dir, 'missing'))).toBeUndefined();
+      process.env[MACHINE_LOAD_ENV] = 'off';
+      expect(loadSnapshot(file)).toBeUndefined();
+    } finally {
+      if (was === undefined) delete process.env[MACHINE_LOAD_ENV];
+      else process.env[MACHINE_LOAD_ENV] = was;
+    }
+  });
+});
+
+describe('a timing contended by other programs', () => {
+  const busy = { otherCpus: 1.6, cpus: 2, seconds: 3 };
+  const quiet = { otherCpus: 0.05, cpus: 2, seconds: 3 };
+
+  it('is not exclusive, and its warning names the load, not a timing lock it held', () => {
+    const held = { exclusive: true, waitedSeconds: 0 };
+    expect(timingWithLoad(held, quiet)).toEqual({ ...held, load: quiet });
+    expect(timingWithLoad(held, undefined)).toBe(held);
+    const t = timingWithLoad(held, busy);
+    expect(t).toEqual({ exclusive: false, waitedSeconds: 0, load: busy });
+    expect(describeContention(t)).toBe('other programs used 1.60 of 2 CPUs while timing: speed-ups may be off');
+    expect(describeContention(timingWithLoad(held, quiet))).toBeUndefined();
+    const withoutLock = timingWithLoad({ exclusive: false, waitedSeconds: 600, heldBy: 7, reason: 'busy' }, busy);
+    expect(describeContention(withoutLock)).toBe(
+      'timed without the machine-wide timing lock (another benchmark (pid 7) was timing, after waiting 600 s); other programs used 1.60 of 2 CPUs while timing: speed-ups may be off',
+    );
+  });
+
+  it("is a sweep point's contended timing, overlapped by 'other programs'", () => {
+    const result = { bench: { timing: timingWithLoad({ exclusive: true, waitedSeconds: 0 }, busy) } } as PointResult;
+    expect(contendedBy(result)).toEqual(['other programs']);
+    expect(contendedBy(markContended(result, ['m · kd (train)']))).toEqual(['train', 'other programs']);
+    expect(contendedBy({ bench: { timing: timingWithLoad({ exclusive: true, waitedSeconds: 0 }, quiet) } } as PointResult)).toEqual([]);
+  });
+});
+
+describe.runIf(existsSync('/proc/stat'))('a real benchmark beside busy programs', () => {
+  it('is marked contended, with the load on its machine line and a warning', async () => {
+    const model = writeTinyBert({ numLayers: 1 }, { seed: 4 });
+    const was = process.env[MACHINE_LOAD_ENV];
+    delete process.env[MACHINE_LOAD_ENV];
+    // two busy loops, one per CPU of a 2-core machine: a broken check (never measuring, or counting them as this
+    // process's) gives no mark
+    const loops: ChildProcess[] = [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // (the loops started)
+      const r = await benchModels({
+        model: model.path,
+        batches: [1],
+        seqs: [8],
+        repeats: 1_000_000,
+        warmup: 1,
+        threads: 1,
+        maxSeconds: 1.5,
+        timingLock: { file: join(dir, 'timing.lock') },
+      });
+      expect(r.timing!.load).toMatchObject({ cpus: expect.any(Number) });
+      expect(r.timing!.load!.otherCpus).toBeGreaterThanOrEqual(0.5);
+      expect(r.timing!.exclusive).toBe(false);
+      const lines = formatBench(r);
+      expect(lines.find((l) => l.startsWith('machine: '))).toMatch(/; other programs used \d+\.\d\d of \d+ CPUs while timing$/);
+      expect(lines.find((l) => l.startsWith('warning: '))).toMatch(/^warning: other programs used \d+\.\d\d of \d+ CPUs while timing: speed-ups may be off$/);
+    } finally {
+      for (const loop of loops) loop.kill('SIGKILL');
+      if (was !== undefined) process.env[MACHINE_LOAD_ENV] = was;
+      model.cleanup();
+    }
+  });
+});
