@@ -123,7 +123,7 @@ const STUDENT_FORMS = 'every-other, bert:layers=L,hidden=H,heads=A,intermediate=
 
 /** Adds the distillation flags, defaulting to the library's DEFAULT_DISTILL_SETTINGS. */
 export async function distillFlags(y: Argv): Promise<Argv> {
-  const { DEFAULT_DISTILL_SETTINGS: d, DEFAULT_PKD_WEIGHT, DISTILL_WORDS: words } = await loadTrainingLibrary();
+  const { DEFAULT_DISTILL_SETTINGS: d, DEFAULT_PKD_WEIGHT, DISTILL_WORDS: words, DEFAULT_CACHE_DIR_RULE } = await loadTrainingLibrary();
   // a word flag reads as its word whatever its case (' CE ' is ce); any other value stays as typed, for the refusal
   const withModels = y
     .option('teacher', { type: 'string', describe: 'the teacher: .onnx file, model folder or hf:org/name[@revision] (its tokenizer and labels are used)' })
@@ -142,7 +142,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
         coerce: (v: unknown) => settingWord(v, words.logitLoss),
         describe: `teacher term: ce (soft cross-entropy) | mse (MSE between logits) (default ${d.logitLoss})`,
       })
-      .option('cache-dir', { type: 'string', describe: 'teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress)' })
+      .option('cache-dir', { type: 'string', describe: `teacher logits cache (default ${DEFAULT_CACHE_DIR_RULE})` })
       .option('stage', {
         type: 'string',
         default: d.stage,

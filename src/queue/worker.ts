@@ -58,7 +58,7 @@ export interface WorkerSummary {
   failed: number;
 }
 
-/** The default cache of a worker: `$BERT_COMPRESS_CACHE/worker`, else `~/.cache/bert-compress/worker`. */
+/** The default cache of a worker: `$BERT_COMPRESS_CACHE/worker`, else `$XDG_CACHE_HOME/bert-compress/worker`, else `~/.cache/bert-compress/worker`. */
 export function defaultWorkerCacheDir(): string {
   return join(process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress'), 'worker');
 }

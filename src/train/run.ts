@@ -176,7 +176,7 @@ export interface TrainRunOptions {
    * when distilling, else the model's.
    */
   tokenizer?: string;
-  /** Teacher logits cache (default $BERT_COMPRESS_CACHE, else ~/.cache/bert-compress). */
+  /** Teacher logits cache (default $BERT_COMPRESS_CACHE, else $XDG_CACHE_HOME/bert-compress, else ~/.cache/bert-compress). */
   cacheDir?: string;
   /**
    * Bytes the on-disk cache of teacher intermediate features (under cacheDir) may hold in all, batches past it
@@ -296,6 +296,10 @@ export function stoppedBeforeTrainingLine(what: string): string {
   return `interrupted while ${what} were computed, before any training step: a rerun computes them again`;
 }
 
+/** Where defaultCacheDir looks, as --help and the docs say it. */
+export const DEFAULT_CACHE_DIR_RULE = '$BERT_COMPRESS_CACHE, else $XDG_CACHE_HOME/bert-compress, else ~/.cache/bert-compress';
+
+/** The teacher-output and feature cache's folder: DEFAULT_CACHE_DIR_RULE. */
 export function defaultCacheDir(): string {
   return process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress');
 }

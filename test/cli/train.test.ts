@@ -203,6 +203,28 @@ describe('compress train / distill: --help', () => {
     expect(await tokenizer('distill')).toMatch(/\(default: the teacher's folder\)/);
   });
 
+  it('distill --help and worker --help name the cache folders as the code picks them ($BERT_COMPRESS_CACHE, else $XDG_CACHE_HOME, else ~/.cache)', async () => {
+    const flat = async (...args: string[]) => (await inProcess(...args)).stdout.replace(/\s+/g, ' ');
+    expect(/--cache-dir (.*?)\[string\]/.exec(await flat('distill', '--help'))?.[1]).toMatch(
+      /\(default \$BERT_COMPRESS_CACHE, else \$XDG_CACHE_HOME\/bert-compress, else ~\/\.cache\/bert-compress\)/,
+    );
+    expect(/--cache-dir (.*?)\[string\]/.exec(await flat('worker', '--help'))?.[1]).toMatch(
+      /\(default \$BERT_COMPRESS_CACHE\/worker, else \$XDG_CACHE_HOME\/bert-compress\/worker, else ~\/\.cache\/bert-compress\/worker\)/,
+    );
+    // what the help says is what the code does
+    const { defaultCacheDir } = await import('../../src/train/run.ts');
+    const { defaultWorkerCacheDir } = await import('../../src/queue/worker.ts');
+    vi.stubEnv('BERT_COMPRESS_CACHE', '');
+    delete process.env.BERT_COMPRESS_CACHE;
+    vi.stubEnv('XDG_CACHE_HOME', '/xdg');
+    try {
+      expect(defaultCacheDir()).toBe('/xdg/bert-compress');
+      expect(defaultWorkerCacheDir()).toBe('/xdg/bert-compress/worker');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('distill --help says --feature-cache-mb bounds the whole cache, not a batch', async () => {
     const help = (await inProcess('distill', '--help')).stdout.replace(/\s+/g, ' ');
     const text = /--feature-cache-mb (.*?)\[number\]/.exec(help)?.[1];

@@ -45,7 +45,11 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         describe: 'points run at once, each in its own process (about one per core for single-threaded points)',
       })
       .option('threads', { type: 'number', describe: 'onnxruntime threads per point when the sweep file sets none (default: cores / concurrency)' })
-      .option('cache-dir', { type: 'string', describe: 'fetched models and data, training caches (default ~/.cache/bert-compress/worker)' })
+      .option('cache-dir', {
+        type: 'string',
+        describe:
+          'fetched models and data, training caches (default $BERT_COMPRESS_CACHE/worker, else $XDG_CACHE_HOME/bert-compress/worker, else ~/.cache/bert-compress/worker)',
+      })
       .option('work-dir', { type: 'string', describe: 'compressed models of the points run here (default <cache-dir>/models)' })
       .option('path-map', { type: 'string', array: true, describe: 'FROM=TO: find the coordinator folder FROM at the folder or http(s) URL TO (repeatable)' })
       .option('lock-seconds', {
