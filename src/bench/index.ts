@@ -38,6 +38,7 @@ export {
   describeMachineLoad,
   MACHINE_LOAD_ENV,
   OTHER_LOAD_LIMIT_CPUS,
+  MIN_TICKS_PER_CPU,
   type CpuTimes,
   type LoadSnapshot,
   type MachineLoad,

@@ -49,6 +49,12 @@ export function parseProcStat(text: string): CpuTimes | undefined {
   return { busy, total: busy + idle + iowait, cpus };
 }
 
+/**
+ * The fewest ticks per CPU a measurement spans (0.4 s at Linux's 100 ticks a second): the counters advance a tick at
+ * a time, so over a shorter span a tick or two of rounding would be worth a quarter of a CPU, and the load is unknown.
+ */
+export const MIN_TICKS_PER_CPU = 40;
+
 /** The counters at one moment, with this process's own CPU time and the wall clock. */
 export interface LoadSnapshot {
   cpu: CpuTimes;
@@ -83,15 +89,15 @@ export interface MachineLoad {
 
 /**
  * The load of other programs between two snapshots: the share of the machine's ticks that were busy, in CPUs, less
- * the CPUs this process used over the same wall time (not below 0: the two clocks' rounding). Undefined when no
- * tick passed (the counters advance every 10 ms or so) or the counters went back (another file).
+ * the CPUs this process used over the same wall time (not below 0: the two clocks' rounding). Undefined over fewer
+ * than MIN_TICKS_PER_CPU ticks per CPU, or when the counters went back (another file).
  */
 export function machineLoadBetween(start: LoadSnapshot, end: LoadSnapshot): MachineLoad | undefined {
   const total = end.cpu.total - start.cpu.total;
   const busy = end.cpu.busy - start.cpu.busy;
   const seconds = (end.at - start.at) / 1000;
-  if (!(total > 0) || busy < 0 || !(seconds > 0) || end.cpu.cpus !== start.cpu.cpus) return undefined;
   const cpus = end.cpu.cpus;
+  if (!(total >= cpus * MIN_TICKS_PER_CPU) || busy < 0 || !(seconds > 0) || cpus !== start.cpu.cpus) return undefined;
   const machine = (Math.min(busy, total) / total) * cpus;
   const own = (end.own.user - start.own.user + end.own.system - start.own.system) / 1e6 / seconds;
   return { otherCpus: Math.min(cpus, Math.max(0, machine - own)), cpus, seconds };

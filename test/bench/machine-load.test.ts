@@ -78,9 +78,12 @@ describe('machineLoadBetween', () => {
     expect(loadContended(undefined)).toBe(false);
   });
 
-  it('is unknown when no tick passed, the counters went back or the CPU count changed', () => {
+  it('is unknown over too few ticks to tell a quarter of a CPU from their rounding, when the counters went back or the CPU count changed', () => {
     const a = snapshot(procStat(1000, 0, 0, 1000), 1, 5);
     expect(machineLoadBetween(a, { ...a, at: 6000 })).toBeUndefined();
+    // 2 CPUs: 80 ticks at least (0.4 s at 100 a second): over 79, unknown
+    expect(machineLoadBetween(a, snapshot(procStat(1030, 0, 0, 1049), 1, 5.39))).toBeUndefined();
+    expect(machineLoadBetween(a, snapshot(procStat(1030, 0, 0, 1050), 1, 5.4))?.otherCpus).toBeCloseTo(0.75, 10);
     expect(machineLoadBetween(a, snapshot(procStat(900, 0, 0, 1200), 1, 6))).toBeUndefined();
     expect(machineLoadBetween(a, { ...snapshot(procStat(1100, 0, 0, 1100), 1, 6), cpu: { busy: 1100, total: 2200, cpus: 4 } })).toBeUndefined();
   });
