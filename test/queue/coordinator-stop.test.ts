@@ -4,43 +4,28 @@
  * Ctrl-C). SIGTERM used to end it at once, without a line or its progress bar's clean-up.
  */
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
-import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compress, type CliProcess } from './cli-process.ts';
-import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
+import { redisSkipReason } from './redis.ts';
+import { tinyQueue } from './tiny-queue.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 6;
 
 describe.skipIf(redisSkipReason !== null)(`a queued sweep's coordinator stopped${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
-  let t: TinySweep;
-  let redis: TestRedis;
-  let queue: Queue;
+  const q = tinyQueue(DB, { rows: 4 });
   const processes: CliProcess[] = [];
-
-  beforeAll(async () => {
-    t = writeTinySweep({ rows: 4 });
-    redis = await anyRedis();
-    queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url(DB)).connection });
-    await queue.obliterate({ force: true });
-  });
 
   afterAll(async () => {
     for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await queue?.obliterate({ force: true }).catch(() => {});
-    await queue?.close();
-    await redis?.close();
-    t?.cleanup();
   });
 
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
   ] as const)('by %s, with no worker: one line on the points left queued, exit %i', async (signal, status) => {
-    const store = join(t.root, `${signal}.sqlite`);
-    const c = compress(['sweep', t.sweepFile, '--queue', redis.url(DB), '--store', store]);
+    const store = join(q.t.root, `${signal}.sqlite`);
+    const c = compress(['sweep', q.t.sweepFile, '--queue', q.redis.url(DB), '--store', store]);
     processes.push(c);
     await c.waitFor(/queued \d+ points at redis:|already queued/);
     c.child.kill(signal);

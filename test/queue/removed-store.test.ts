@@ -6,53 +6,37 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
-import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { runQueueWorker } from '../../src/queue/worker.ts';
-import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
-import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
+import { redisSkipReason } from './redis.ts';
+import { tinyQueue } from './tiny-queue.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 4;
 
 describe.skipIf(redisSkipReason !== null)(`a queued sweep whose store is removed${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
-  let t: TinySweep;
-  let redis: TestRedis;
-  let queue: Queue;
-  beforeAll(async () => {
-    t = writeTinySweep();
-    redis = await anyRedis();
-    queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url(DB)).connection });
-    await queue.obliterate({ force: true });
-  });
-  afterAll(async () => {
-    await queue?.obliterate({ force: true }).catch(() => {});
-    await queue?.close();
-    await redis?.close();
-    t?.cleanup();
-  });
+  const q = tinyQueue(DB);
 
   it('the coordinator stops at once with one line saying so; the workers go on', async () => {
-    const folder = join(t.root, 'runs');
+    const folder = join(q.t.root, 'runs');
     mkdirSync(folder);
     const store = join(folder, 'queued.sqlite');
     const lines: string[] = [];
     const stop = new AbortController();
     let worker: ReturnType<typeof runQueueWorker> | undefined;
     const coordinator = runQueuedSweep({
-      file: t.sweepFile,
+      file: q.t.sweepFile,
       store,
-      queue: redis.url(DB),
+      queue: q.redis.url(DB),
       unreachableMs: 3_000, // without the fix, the store's error passes for a Redis problem and ends here
       onEvent: (e) => {
         if (e.type !== 'log') return;
         lines.push(e.line);
         if (!e.line.startsWith('queued')) return;
         rmSync(folder, { recursive: true, force: true });
-        worker = runQueueWorker({ queue: redis.url(DB), cacheDir: join(t.root, 'worker'), signal: stop.signal });
+        worker = runQueueWorker({ queue: q.redis.url(DB), cacheDir: join(q.t.root, 'worker'), signal: stop.signal });
       },
     });
     const error = await coordinator.then(
@@ -67,15 +51,15 @@ describe.skipIf(redisSkipReason !== null)(`a queued sweep whose store is removed
       expect(lines.filter((l) => l.includes('waiting for it'))).toEqual([]);
       // The workers go on: every point ends completed in the queue.
       const deadline = Date.now() + 120_000;
-      while ((await queue.getJobCounts('completed')).completed < t.points && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while ((await q.queue.getJobCounts('completed')).completed < q.t.points && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     } finally {
       stop.abort();
     }
-    expect(await worker).toEqual({ ran: t.points, failed: 0 });
+    expect(await worker).toEqual({ ran: q.t.points, failed: 0 });
 
     // The same command again (its folder back) collects what the workers finished.
     mkdirSync(folder);
-    const again = await runQueuedSweep({ file: t.sweepFile, store, queue: redis.url(DB) });
-    expect([again.ran, again.failed.length, again.added]).toEqual([t.points, 0, 0]);
+    const again = await runQueuedSweep({ file: q.t.sweepFile, store, queue: q.redis.url(DB) });
+    expect([again.ran, again.failed.length, again.added]).toEqual([q.t.points, 0, 0]);
   }, 180_000);
 });

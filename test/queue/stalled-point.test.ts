@@ -7,8 +7,8 @@
  * first stall fails it, as the third does with the workers' limit).
  */
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from 'bullmq';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { pointFiles } from '../../src/queue/files.ts';
@@ -19,48 +19,36 @@ import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { pointName } from '../../src/sweep/progress.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
-import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
-import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
+import { redisSkipReason } from './redis.ts';
+import { tinyQueue } from './tiny-queue.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 11;
 
 describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every run${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
-  let t: TinySweep;
-  let redis: TestRedis;
-  let queue: Queue;
+  const q = tinyQueue(DB);
   let point: SweepPoint;
   beforeAll(async () => {
-    t = writeTinySweep();
-    redis = await anyRedis();
-    queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url(DB)).connection });
-    await queue.obliterate({ force: true });
-    const points = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+    const points = await planSweep(parseSweepFile(q.t.sweepFile), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') });
     point = points.find((p) => p.label === 'heads-0.5')!;
   });
   /** A worker that takes a job and never renews its lock, whose first stall fails the job (a stall limit of 0). */
   const lostWorker = () =>
     new Worker(QUEUE_NAME, null, {
-      connection: parseQueueUrl(redis.url(DB)).connection,
+      connection: parseQueueUrl(q.redis.url(DB)).connection,
       autorun: false,
       lockDuration: 200,
       stalledInterval: 200,
       maxStalledCount: 0,
     });
-  afterAll(async () => {
-    await queue?.obliterate({ force: true }).catch(() => {});
-    await queue?.close();
-    await redis?.close();
-    t?.cleanup();
-  });
 
   it("is stored as failed saying its worker was lost and that a rerun queues it again, not in BullMQ's words; the rerun queues it afresh", async () => {
-    await queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
+    await q.queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
     const lost = lostWorker();
     const until = async (state: string) => {
       const deadline = Date.now() + 30_000;
-      while ((await queue.getJobState(point.key)) !== state && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(await queue.getJobState(point.key)).toBe(state);
+      while ((await q.queue.getJobState(point.key)) !== state && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await q.queue.getJobState(point.key)).toBe(state);
     };
     try {
       expect((await lost.getNextJob('lost-worker'))?.id).toBe(point.key);
@@ -70,16 +58,16 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     } finally {
       await lost.close(true);
     }
-    const next = new Worker(QUEUE_NAME, async () => 'never run', { connection: parseQueueUrl(redis.url(DB)).connection });
+    const next = new Worker(QUEUE_NAME, async () => 'never run', { connection: parseQueueUrl(q.redis.url(DB)).connection });
     try {
       await until('failed');
     } finally {
       await next.close();
     }
-    expect((await queue.getJob(point.key))!.failedReason).toBe('job stalled more than allowable limit'); // BullMQ's words
+    expect((await q.queue.getJob(point.key))!.failedReason).toBe('job stalled more than allowable limit'); // BullMQ's words
 
-    const store = join(t.root, 'lost.sqlite');
-    const summary = await runQueuedSweep({ file: t.sweepFile, store, queue: redis.url(DB), follow: true });
+    const store = join(q.t.root, 'lost.sqlite');
+    const summary = await runQueuedSweep({ file: q.t.sweepFile, store, queue: q.redis.url(DB), follow: true });
     const said =
       "its worker was lost while running it 3 times (killed, out of memory, or cut off from Redis; BullMQ: 'job stalled more than allowable limit'): a rerun of the coordinator (the same command, without --follow) queues it again";
     expect(summary.failed.map((f) => [f.point.key, f.error])).toEqual([[point.key, said]]);
@@ -94,20 +82,20 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     // (its stalls among them) set back, so that it gets its 3 runs again
     const stop = new AbortController();
     await runQueuedSweep({
-      file: t.sweepFile,
+      file: q.t.sweepFile,
       store,
-      queue: redis.url(DB),
+      queue: q.redis.url(DB),
       signal: stop.signal,
       onEvent: (e) => (e.type === 'log' && e.line.startsWith('queued') ? stop.abort() : undefined),
     });
-    const again = (await queue.getJob(point.key))!;
+    const again = (await q.queue.getJob(point.key))!;
     expect(await again.getState()).toBe('waiting');
     expect([again.attemptsMade, again.stalledCounter, again.failedReason ?? null]).toEqual([0, 0, null]);
   }, 120_000);
 
   it('is said failed, not queued again, by the coordinator at its last stall, and by the worker that fails it', async () => {
-    await queue.obliterate({ force: true });
-    await queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
+    await q.queue.obliterate({ force: true });
+    await q.queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
     const lost = lostWorker(); // (its stall is the last one allowed)
     const lines: string[] = [];
     let following: () => void = () => {};
@@ -116,9 +104,9 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     try {
       expect((await lost.getNextJob('lost-worker'))?.id).toBe(point.key);
       coordinator = runQueuedSweep({
-        file: t.sweepFile,
-        store: join(t.root, 'last-stall.sqlite'),
-        queue: redis.url(DB),
+        file: q.t.sweepFile,
+        store: join(q.t.root, 'last-stall.sqlite'),
+        queue: q.redis.url(DB),
         follow: true,
         onEvent: (e) => {
           if (e.type !== 'log') return;
@@ -136,8 +124,8 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     const stop = new AbortController();
     const events: WorkerEvent[] = [];
     const running = runQueueWorker({
-      queue: redis.url(DB),
-      cacheDir: join(t.root, 'worker'),
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
       signal: stop.signal,
       onEvent: (e) => {
         events.push(e);

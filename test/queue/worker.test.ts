@@ -5,9 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pointFiles } from '../../src/queue/files.ts';
 import { ATTEMPTS, jobOptions } from '../../src/queue/job.ts';
 import { runQueueWorker, type WorkerEvent } from '../../src/queue/worker.ts';
@@ -15,40 +13,28 @@ import { sha256File } from '../../src/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { toolVersion } from '../../src/version.ts';
-import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
-import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
+import { redisSkipReason } from './redis.ts';
+import { tinyQueue } from './tiny-queue.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 2;
 
 describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
-  let t: TinySweep;
-  let redis: TestRedis;
-  let queue: Queue;
+  const q = tinyQueue(DB);
   let point: SweepPoint;
   beforeAll(async () => {
-    t = writeTinySweep();
-    redis = await anyRedis();
-    queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url(DB)).connection });
-    await queue.obliterate({ force: true });
-    const points = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+    const points = await planSweep(parseSweepFile(q.t.sweepFile), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') });
     point = points.find((p) => p.label === 'heads-0.5')!;
-  });
-  afterAll(async () => {
-    await queue?.obliterate({ force: true }).catch(() => {});
-    await queue?.close();
-    await redis?.close();
-    t?.cleanup();
   });
 
   it('fails a point queued by another version, saying which, after its 3 runs', async () => {
     const other: SweepPoint = { ...point, versions: { tool: '0.0.0-other', passes: { ...point.versions.passes } } };
-    await queue.add('other', { point: other, files: await pointFiles(other, sha256File) }, jobOptions(other.key, 10));
+    await q.queue.add('other', { point: other, files: await pointFiles(other, sha256File) }, jobOptions(other.key, 10));
     const stop = new AbortController();
     const events: WorkerEvent[] = [];
     const done = runQueueWorker({
-      queue: redis.url(DB),
-      cacheDir: join(t.root, 'worker'),
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
       signal: stop.signal,
       onEvent: (e) => {
         events.push(e);
@@ -57,7 +43,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     });
     const summary = await done;
     expect(summary).toEqual({ ran: 0, failed: ATTEMPTS });
-    const job = (await queue.getJob(other.key))!;
+    const job = (await q.queue.getJob(other.key))!;
     expect(await job.getState()).toBe('failed');
     expect(job.failedReason).toBe(
       `queued by other code than this worker's (bert-compress 0.0.0-other → ${toolVersion()}): run workers of the coordinator's version`,
