@@ -12,6 +12,7 @@ import { bertConfig } from '../../src/bert/config.ts';
 import { NotBertError } from '../../src/errors.ts';
 import {
   cloneModel,
+  createModel,
   encodeModel,
   float32Tensor,
   loadModel,
@@ -34,27 +35,22 @@ function node(name: string, opType: string, inputs: string[], outputs: string[],
 }
 
 function model(nodes: Node[], inputs: Graph['inputs'], outputs: string[], initializers: Tensor[]): Model {
-  return {
-    irVersion: 8,
-    opsetImports: [
+  const graph: Graph = {
+    name: 'test_graph',
+    nodes,
+    inputs,
+    outputs: outputs.map((name) => ({ name, elemType: 1 })),
+    initializers: new Map(initializers.map((t) => [t.name, t])),
+    valueInfo: [],
+  };
+  return createModel(
+    graph,
+    [
       { domain: '', version: 17 },
       { domain: MS, version: 1 },
     ],
-    producerName: 'test',
-    producerVersion: '',
-    domain: '',
-    modelVersion: 0,
-    docString: '',
-    metadataProps: {},
-    graph: {
-      name: 'test_graph',
-      nodes,
-      inputs,
-      outputs: outputs.map((name) => ({ name, elemType: 1 })),
-      initializers: new Map(initializers.map((t) => [t.name, t])),
-      valueInfo: [],
-    },
-  };
+    { producerName: 'test' },
+  );
 }
 
 const filled = (name: string, dims: number[]) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
-import { DataType, encodeModel, float32Tensor, pruneGraph, type Graph, type Model, type Node } from '../../src/onnx/index.ts';
+import { createModel, DataType, encodeModel, float32Tensor, pruneGraph, type Graph, type Model, type Node } from '../../src/onnx/index.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { factorizeGather, gatherProblem } from '../../src/factorize/index.ts';
 
@@ -41,17 +41,7 @@ function model(opts: { identity?: boolean; tied?: boolean }): Model {
     initializers: new Map([['W', float32Tensor('W', [4, 3], W)]]),
     valueInfo: [],
   };
-  return {
-    irVersion: 8,
-    opsetImports: [{ domain: '', version: 14 }],
-    producerName: 't',
-    producerVersion: '',
-    domain: '',
-    modelVersion: 0,
-    docString: '',
-    metadataProps: {},
-    graph,
-  };
+  return createModel(graph, [{ domain: '', version: 14 }], { producerName: 't' });
 }
 
 async function run(m: Model): Promise<Record<string, number[]>> {

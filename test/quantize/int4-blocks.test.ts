@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lcg } from '../helpers/feeds.ts';
-import { DataType, encodeModel, float32Tensor, uint8Tensor, type Model } from '../../src/onnx/index.ts';
+import { createModel, DataType, encodeModel, float32Tensor, uint8Tensor } from '../../src/onnx/index.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { dequantizeInt4Blocks, int4WeightBytes, nibble, packNibbles, quantizeInt4Blocks } from '../../src/quantize/index.ts';
 
@@ -77,19 +77,8 @@ describe('int4 blocks', () => {
     const x = Float32Array.from({ length: M * K }, r);
     const inits = [uint8Tensor('B', [N, q.kBlocks, B / 2], q.packed), float32Tensor('S', [N, q.kBlocks], q.scales)];
     if (q.zeroPoints) inits.push(uint8Tensor('Z', [N, Math.ceil(q.kBlocks / 2)], q.zeroPoints));
-    const model: Model = {
-      irVersion: 8,
-      opsetImports: [
-        { domain: '', version: 14 },
-        { domain: 'com.microsoft', version: 1 },
-      ],
-      producerName: 'test',
-      producerVersion: '',
-      domain: '',
-      modelVersion: 0,
-      docString: '',
-      metadataProps: {},
-      graph: {
+    const model = createModel(
+      {
         name: 'g',
         valueInfo: [],
         nodes: [
@@ -111,7 +100,12 @@ describe('int4 blocks', () => {
         outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [M, N] }],
         initializers: new Map(inits.map((t) => [t.name, t])),
       },
-    };
+      [
+        { domain: '', version: 14 },
+        { domain: 'com.microsoft', version: 1 },
+      ],
+      { producerName: 'test' },
+    );
     const session = await openSession(encodeModel(model));
     const y = (await session.run({ x: new Tensor('float32', x, [M, K]) })).y.data as Float32Array;
     const dq = dequantizeInt4Blocks(q);
