@@ -4,7 +4,7 @@
  * wait for the whole measurement (and start the baseline's after it). The model here is a named pipe nobody writes
  * to, so the measuring process blocks reading it until it is ended.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,17 +12,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BenchStopped } from '../../src/bench/index.ts';
 import { sessionMemory } from '../../src/bench/session-memory.ts';
 import { processAlive } from '../../src/processes.ts';
+import { childPids } from '../helpers/processes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'session-memory-stop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Pids of this process's children running session-memory-main. */
 function measuringChildren(): number[] {
-  const r = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.includes('session-memory-main'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
+  return childPids(process.pid, 'session-memory-main');
 }
 
 describe.skipIf(process.platform === 'win32')('the session-memory process', () => {

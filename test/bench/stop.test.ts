@@ -3,7 +3,7 @@
  * stops at once, and a long timing stops between two timed runs, releasing the lock. It used to wait up to 10
  * minutes in silence, and to time on to the end (holding the lock) after a SIGTERM.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { BenchStopped, acquireTimingLock, benchModels, timingLockWaitLine } from
 import { timedRounds } from '../../src/bench/run.ts';
 import { processAlive } from '../../src/processes.ts';
 import { writeTinyBert } from '../helpers/models.ts';
+import { childPids } from '../helpers/processes.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const model = writeTinyBert({ numLayers: 1 }, { seed: 2 });
@@ -196,9 +197,5 @@ describe('compress bench stopped', () => {
 
 /** Pids of the children of `pid` that measure a session's memory (session-memory-main). */
 function measuringChildren(pid: number): number[] {
-  const r = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.includes('session-memory-main'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
+  return childPids(pid, 'session-memory-main');
 }

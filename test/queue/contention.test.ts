@@ -7,7 +7,6 @@
  * - a point re-delivered by BullMQ after its worker was killed, to a worker with the same work folder, goes on from
  *   the stages the killed run finished (its trained model is reused, not trained again), and the worker says so.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -25,20 +24,12 @@ import { SweepStore } from '../../src/sweep/store.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
 import { compress, type CliProcess } from './cli-process.ts';
 import { anyRedis, redisSkipReason, type TestRedis } from './redis.ts';
+import { childPids } from '../helpers/processes.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The child processes of `pid` (a worker's point processes). */
-function childPids(pid: number): number[] {
-  const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return ps.stdout
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
-}
 
 /** A training point that runs for minutes (stopped by killing its worker), and a pruning point that runs in seconds. */
 const BUSY = `name: busy

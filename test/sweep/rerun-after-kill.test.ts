@@ -2,7 +2,7 @@
  * A point of `sweep --jobs 2` whose worker is killed after its trained (and quantized) model was written, while it
  * evaluates or benchmarks: the rerun goes on from that model, without training again.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,17 +10,10 @@ import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { childPids } from '../helpers/processes.ts';
 
 const CLI = resolve('bin/compress.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function childPids(pid: number): number[] {
-  const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return ps.stdout
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
-}
 
 let t: TinySweep;
 const lockEnv = process.env[TIMING_LOCK_ENV];

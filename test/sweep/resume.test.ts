@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../../src/sweep/run.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { childPids } from '../helpers/processes.ts';
 
 const CLI = resolve('bin/compress.mjs');
 
@@ -45,14 +46,6 @@ function integrity(path: string): string {
   } finally {
     db.close();
   }
-}
-
-function childPids(pid: number): number[] {
-  const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return ps.stdout
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
 }
 
 function alive(pid: number): boolean {
