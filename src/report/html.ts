@@ -6,24 +6,7 @@
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
 import { type TeacherSizePoint, teacherSizePoints, teacherSizeTables } from './teacher-size.ts';
-import {
-  displayTable,
-  glueAggregationNote,
-  glueTaskMismatchNote,
-  missingTasksNote,
-  machinesLine,
-  missingBaselineNote,
-  nonPositiveBaselineNote,
-  SIZE_NOTE,
-  sharedTimingNote,
-  staleBaselineNote,
-  shownOnceNote,
-  relocatedNote,
-  staleNote,
-  toJson,
-  undefinedGlueNote,
-  unfinishedNote,
-} from './table.ts';
+import { displayTable, FAILED_NOTE, machinesLine, SIZE_NOTE, tableNotes, toJson } from './table.ts';
 
 /**
  * The SVG text of each chart: both Pareto charts, and the teacher-size chart when there is one; with the points that
@@ -67,17 +50,6 @@ function rowCount(data: ReportData): string {
 export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportOptions): string {
   const { header, rows, align } = displayTable(data);
   const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const nonPositive = nonPositiveBaselineNote(data);
-  const missing = missingBaselineNote(data);
-  const mismatch = glueTaskMismatchNote(data);
-  const aggregation = glueAggregationNote(data);
-  const undefinedGlue = undefinedGlueNote(data);
-  const shared = sharedTimingNote(data);
-  const stale = staleNote(data);
-  const staleBaseline = staleBaselineNote(data);
-  const unfinished = unfinishedNote(data);
-  const once = shownOnceNote(data);
-  const moved = relocatedNote(data);
   const body = rows
     .map((cells, i) => {
       const r = data.rows[i]!;
@@ -95,7 +67,13 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
           .join('\n')}\n</tbody>\n</table></div>\n`,
     )
     .join('');
-  const missingTasks = missingTasksNote(data, teacherTables !== '');
+  const notes = tableNotes(data, { teacherSize: teacherTables !== '', machines: false })
+    .map((note) =>
+      'text' in note
+        ? `<p class="note">${escapeHtml(note.text)}</p>\n`
+        : `<p class="note">${escapeHtml(FAILED_NOTE)}</p>\n<ul class="note">${note.failed.map((f) => `<li>${escapeHtml(`${f.model} · ${f.label}: ${f.error}`)}</li>`).join('')}</ul>\n`,
+    )
+    .join('');
   const machine = machinesLine(data)?.replace(/\.$/, '') ?? 'Machine: unknown';
   // '<' is escaped so the JSON cannot close the script element.
   const json = toJson(data, teacherPoints).replace(/</g, '\\u003c');
@@ -124,7 +102,7 @@ ${body}
 baseline's latency over the variant's, measured in the same run with interleaved repetitions (geometric mean over the bench
 shapes). p50 ms: as measured at the first bench shape (${escapeHtml(describeLatencyShapes(data.rows))}). A variant is on a front when no other variant of its model is both smaller (or faster) and better.</p>
 <p class="note">${escapeHtml(SIZE_NOTE)}</p>
-${undefinedGlue ? `<p class="note">${escapeHtml(undefinedGlue)}</p>\n` : ''}${aggregation ? `<p class="note">${escapeHtml(aggregation)}</p>\n` : ''}${missing ? `<p class="note">${escapeHtml(missing)}</p>\n` : ''}${nonPositive ? `<p class="note">${escapeHtml(nonPositive)}</p>\n` : ''}${mismatch ? `<p class="note">${escapeHtml(mismatch)}</p>\n` : ''}${missingTasks ? `<p class="note">${escapeHtml(missingTasks)}</p>\n` : ''}${shared ? `<p class="note">${escapeHtml(shared)}</p>\n` : ''}${stale ? `<p class="note">${escapeHtml(stale)}</p>\n` : ''}${staleBaseline ? `<p class="note">${escapeHtml(staleBaseline)}</p>\n` : ''}${data.failed.length > 0 ? `<p class="note">Failed (not in the table; a rerun of the sweep retries them):</p>\n<ul class="note">${data.failed.map((f) => `<li>${escapeHtml(`${f.model} · ${f.label}: ${f.error}`)}</li>`).join('')}</ul>\n` : ''}${unfinished ? `<p class="note">${escapeHtml(unfinished)}</p>\n` : ''}${once ? `<p class="note">${escapeHtml(once)}</p>\n` : ''}${moved ? `<p class="note">${escapeHtml(moved)}</p>\n` : ''}<script type="application/json" id="report-data">${json}</script>
+${notes}<script type="application/json" id="report-data">${json}</script>
 </body>
 </html>
 `;

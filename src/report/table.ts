@@ -274,37 +274,45 @@ export function toMarkdown(data: ReportData, teacherSize = false): string {
       "vs latency among the variants of its model in its sweep (a variant's latency there is its baseline's p50 divided by its speed-up at that shape).",
   ];
   lines.push('', SIZE_NOTE);
-  const undefinedGlue = undefinedGlueNote(data);
-  if (undefinedGlue) lines.push('', undefinedGlue);
-  const aggregation = glueAggregationNote(data);
-  if (aggregation) lines.push('', aggregation);
-  const missing = missingBaselineNote(data);
-  if (missing) lines.push('', missing);
-  const nonPositive = nonPositiveBaselineNote(data);
-  if (nonPositive) lines.push('', nonPositive);
-  const mismatch = glueTaskMismatchNote(data);
-  if (mismatch) lines.push('', mismatch);
-  const missingTasks = missingTasksNote(data, teacherSize);
-  if (missingTasks) lines.push('', missingTasks);
-  const machines = machinesLine(data);
-  if (machines) lines.push('', machines);
-  const shared = sharedTimingNote(data);
-  if (shared) lines.push('', shared);
-  const stale = staleNote(data);
-  if (stale) lines.push('', stale);
-  const staleBaseline = staleBaselineNote(data);
-  if (staleBaseline) lines.push('', staleBaseline);
-  if (data.failed.length > 0) {
-    lines.push('', `Failed (not in the table; a rerun of the sweep retries them):`);
-    for (const f of data.failed) lines.push(`- ${f.model} · ${f.label}: ${f.error}`);
+  for (const note of tableNotes(data, { teacherSize, machines: true })) {
+    if ('text' in note) lines.push('', note.text);
+    else {
+      lines.push('', FAILED_NOTE);
+      for (const f of note.failed) lines.push(`- ${f.model} · ${f.label}: ${f.error}`);
+    }
   }
-  const unfinished = unfinishedNote(data);
-  if (unfinished) lines.push('', unfinished);
-  const once = shownOnceNote(data);
-  if (once) lines.push('', once);
-  const moved = relocatedNote(data);
-  if (moved) lines.push('', moved);
   return lines.join('\n') + '\n';
+}
+
+/** The heading of the failed points' list. */
+export const FAILED_NOTE = 'Failed (not in the table; a rerun of the sweep retries them):';
+
+/** A note under the table: a sentence, or the failed points' list (which each format lays out its own way). */
+export type TableNote = { text: string } | { failed: ReportData['failed'] };
+
+/**
+ * The notes under the table that the report's data calls for, in the order every format gives them. `teacherSize`:
+ * whether the report has the teacher-size tables; `machines`: whether the machines line is among them (the HTML
+ * page gives it in its header).
+ */
+export function tableNotes(data: ReportData, opts: { teacherSize: boolean; machines: boolean }): TableNote[] {
+  const texts = (...notes: Array<string | null>): TableNote[] => notes.filter((n): n is string => Boolean(n)).map((text) => ({ text }));
+  return [
+    ...texts(
+      undefinedGlueNote(data),
+      glueAggregationNote(data),
+      missingBaselineNote(data),
+      nonPositiveBaselineNote(data),
+      glueTaskMismatchNote(data),
+      missingTasksNote(data, opts.teacherSize),
+      opts.machines ? machinesLine(data) : null,
+      sharedTimingNote(data),
+      staleNote(data),
+      staleBaselineNote(data),
+    ),
+    ...(data.failed.length > 0 ? [{ failed: data.failed }] : []),
+    ...texts(unfinishedNote(data), shownOnceNote(data), relocatedNote(data)),
+  ];
 }
 
 /**
