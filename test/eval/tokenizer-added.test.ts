@@ -31,6 +31,21 @@ const BPE_VOCAB = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, Ġ:
 const MERGES = '#version: 0.2\na b\nĠ a\n';
 const WORDPIECE = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'new', '##tok'].join('\n') + '\n';
 
+/**
+ * A lower-casing WordPiece tokenizer.json over WORDPIECE with one more added token, id 8 (lstrip, rstrip and special
+ * false unless `token` gives them).
+ */
+function withAdded(token: object): object {
+  const vocab = new Map(
+    WORDPIECE.trim()
+      .split('\n')
+      .map((t, i): [string, number] => [t, i]),
+  );
+  const json = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
+  json.added_tokens.push({ id: 8, lstrip: false, rstrip: false, special: false, ...token });
+  return json;
+}
+
 describe('added_tokens.json beside vocab.json + merges.txt', () => {
   it('reads each added token as its one id, matched inside words, special ones too', () => {
     const dir = folder('bpe', {
@@ -140,30 +155,16 @@ describe('added_tokens.json beside vocab.txt', () => {
 
 describe('tokenizer.json with an added token matched on the normalized text', () => {
   it('gives its id, not the unknown token, where the normalizer changes it (lower-casing)', () => {
-    const vocab = new Map(
-      WORDPIECE.trim()
-        .split('\n')
-        .map((t, i): [string, number] => [t, i]),
-    );
-    const json = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
-    json.added_tokens.push({ id: 8, content: 'NewTok', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
-    const t = loadTokenizer(folder('fast-normalized', { 'tokenizer.json': json }));
+    const t = loadTokenizer(folder('fast-normalized', { 'tokenizer.json': withAdded({ content: 'NewTok', single_word: false, normalized: true }) }));
     expect(t.encode('hello NewTok', null, 16).ids).toEqual([2, 5, 8, 3]);
   });
 });
 
 describe('an added token marked single_word', () => {
-  const vocab = new Map(
-    WORDPIECE.trim()
-      .split('\n')
-      .map((t, i): [string, number] => [t, i]),
-  );
   const flags = { single_word: true, lstrip: false, rstrip: false, special: false };
 
   it('is matched only as a word of its own, as tokenizers matches it, in a tokenizer.json', () => {
-    const json = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
-    json.added_tokens.push({ id: 8, content: 'tok', normalized: false, ...flags });
-    const t = loadTokenizer(folder('fast-single-word', { 'tokenizer.json': json }));
+    const t = loadTokenizer(folder('fast-single-word', { 'tokenizer.json': withAdded({ content: 'tok', normalized: false, ...flags }) }));
     // 'newtok': the token touches a word, so WordPiece reads it (new ##tok); 'tok', '(tok)' stand alone
     expect(t.encode('hello tok newtok', null, 16).ids).toEqual([2, 5, 8, 6, 7, 3]);
     expect(t.encode('tok2 (tok)', null, 16).ids).toEqual([2, 1, 1, 8, 1, 3]); // ('2' is a word character, '(' is not)
@@ -183,17 +184,6 @@ describe('an added token marked single_word', () => {
 // its pieces up in its own vocab only (tokenizers/src/models/wordpiece/mod.rs, `self.vocab.contains_key(substr)`): an
 // added token that was not split out of the text is no piece WordPiece can read.
 describe('an added token not split out of the text', () => {
-  const vocab = new Map(
-    WORDPIECE.trim()
-      .split('\n')
-      .map((t, i): [string, number] => [t, i]),
-  );
-  const withAdded = (token: object) => {
-    const json = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
-    json.added_tokens.push({ id: 8, lstrip: false, rstrip: false, special: false, ...token });
-    return json;
-  };
-
   it('is no WordPiece piece inside a word (single_word): toktok is [UNK], not tok ##tok', () => {
     const t = loadTokenizer(folder('not-a-piece-single-word', { 'tokenizer.json': withAdded({ content: 'tok', normalized: false, single_word: true }) }));
     // 'toktok': tok touches a word, so it stays text; WordPiece's vocab has no tok, to or t: the word is [UNK]
@@ -212,14 +202,7 @@ describe('an added token not split out of the text', () => {
 // add_tokens gives a token the model does not list (here 'Hello': the vocabulary has only 'hello') the next id, 8.
 describe('an added token whose normalized text the model lists under another id', () => {
   it("is the added token's id where it is found in the text, as tokenizers gives it, not the model's", () => {
-    const vocab = new Map(
-      WORDPIECE.trim()
-        .split('\n')
-        .map((t, i): [string, number] => [t, i]),
-    );
-    const json = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
-    json.added_tokens.push({ id: 8, content: 'Hello', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
-    const t = loadTokenizer(folder('added-over-model', { 'tokenizer.json': json }));
+    const t = loadTokenizer(folder('added-over-model', { 'tokenizer.json': withAdded({ content: 'Hello', single_word: false, normalized: true }) }));
     expect(t.encode('Hello hello new', null, 16).ids).toEqual([2, 8, 8, 6, 3]);
   });
 });
