@@ -83,6 +83,7 @@ describe("a sweep's rerun", () => {
     // touched: the stored stamps no longer hold, so every report would hash the models again
     touch(model(), 1);
     touch(teacher(), 2);
+    clockAhead(); // (the rerun stamps them)
     expect(holding(store)).toEqual(everyStamp(false));
     expect(await runSweep({ file, store })).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
     expect(holding(store)).toEqual(everyStamp(true));
@@ -94,6 +95,7 @@ describe("a sweep's rerun", () => {
     // the teacher's bytes changed: the rerun plans another point, the stored one keeps its stamps and reads as changed
     saveModel(tinyBert({ numLabels: 2 }, { seed: 10 }), teacher());
     touch(teacher(), 3);
+    clockAhead();
     await runSweep({ file, store });
     expect(holding(store)).toEqual([
       ['baseline', true],
@@ -109,6 +111,7 @@ describe("a sweep's rerun", () => {
   });
 
   it('gives stamps to a point stored without them (by code before plans kept them), which every report hashed', async () => {
+    clockAhead(); // (past the files the first test wrote)
     const store = join(t.root, 'unstamped.sqlite');
     const file = sweepFile();
     expect(await runSweep({ file, store })).toMatchObject({ total: 2, ran: 2, failed: [] });

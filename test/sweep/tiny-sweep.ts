@@ -121,12 +121,14 @@ export function writeQuickSweep(dir: string, name: string, body: string, extra =
 }
 
 /**
- * Sets this test file's clock (Date alone) 10 s ahead, until vi.useRealTimers(): a plan stamps no file changed within
- * the last 2 s (files.ts fileStamps), so the files the test wrote just now are seen from 10 s later, and stamped.
+ * Sets this test file's clock (Date alone, standing still) 10 s ahead of the real one, until vi.useRealTimers(): a
+ * plan stamps no file changed within the last 2 s (files.ts fileStamps), so the files the test wrote just now are seen
+ * from 10 s later, and stamped. A file a test writes or touches later changes at the real time, which a slow run
+ * (a loaded machine) takes past that clock: call it again before a plan that must stamp such a file.
  */
 export function clockAhead(): void {
   vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(Date.now() + 10_000);
+  vi.setSystemTime(vi.getRealSystemTime() + 10_000);
 }
 
 export interface TinySweep {
