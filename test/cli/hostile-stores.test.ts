@@ -35,6 +35,14 @@ function expectOneLine(r: ReturnType<typeof run>, re: RegExp): void {
 const good = join(dir, 'good.sqlite');
 storeWithOnePoint(good);
 
+describe('compress report --help', () => {
+  it('says what --format defaults to: md printed, all four formats with --out (writeReportFiles is given REPORT_FORMATS)', () => {
+    const r = run('report', '--help');
+    expect(r.status, r.stderr).toBe(0);
+    expect(/--format (.*?)\[array\]/.exec(r.stdout.replace(/\s+/g, ' '))?.[1]).toMatch(/default: md printed, or all four with --out/);
+  });
+});
+
 describe('sweep stores that are not ours', () => {
   it('a new store carries the application id and a format version; a good one reports', () => {
     const db = new Database(good, { readonly: true });

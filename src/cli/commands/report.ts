@@ -41,7 +41,11 @@ export const reportCommand: CliCommand<ReportArgs> = {
   builder: (y: Argv) =>
     y
       .positional('store', { type: 'string', demandOption: true, describe: 'SQLite store written by compress sweep' })
-      .option('format', { type: 'string', array: true, describe: 'md | csv | json | html (comma-separated or repeated; several need --out)' })
+      .option('format', {
+        type: 'string',
+        array: true,
+        describe: 'md | csv | json | html (comma-separated or repeated; several need --out; default: md printed, or all four with --out)',
+      })
       .option('out', {
         type: 'string',
         describe:
