@@ -33,6 +33,8 @@ export {
 export {
   parseProcStat,
   loadSnapshot,
+  loadSnapshotAfter,
+  MIN_SPAN_MS,
   machineLoadBetween,
   loadContended,
   describeMachineLoad,

@@ -13,6 +13,7 @@
  * of a CPU, far below it.
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Environment variable: `off` leaves the machine's load unchecked (where /proc/stat counts CPUs this process cannot
@@ -50,8 +51,9 @@ export function parseProcStat(text: string): CpuTimes | undefined {
 }
 
 /**
- * The fewest ticks per CPU a measurement spans (0.4 s at Linux's 100 ticks a second): the counters advance a tick at
- * a time, so over a shorter span a tick or two of rounding would be worth a quarter of a CPU, and the load is unknown.
+ * The fewest ticks per CPU a measurement spans (0.4 s at Linux's 100 ticks a second; MIN_SPAN_MS makes it 0.5 s): the
+ * counters advance a tick at a time, so over a shorter span a tick or two of rounding would be worth a quarter of a
+ * CPU, and the load is unknown.
  */
 export const MIN_TICKS_PER_CPU = 40;
 
@@ -75,6 +77,23 @@ export function loadSnapshot(file = '/proc/stat'): LoadSnapshot | undefined {
   }
   const cpu = parseProcStat(text);
   return cpu ? { cpu, own: process.cpuUsage(), at: performance.now() } : undefined;
+}
+
+/**
+ * The least a measurement spans (ms): a timing shorter than this (a small model's few runs) is measured on until it
+ * has passed, idle (the timing lock still held), so that the counters span MIN_TICKS_PER_CPU at 100 ticks a second.
+ */
+export const MIN_SPAN_MS = 500;
+
+/**
+ * The counters at the end of a measurement begun at `start`, read once MIN_SPAN_MS has passed since (waiting out the
+ * rest, idle, after a short timing: the load of the moments just after it stands for its own); undefined where they
+ * cannot be read.
+ */
+export async function loadSnapshotAfter(start: LoadSnapshot, file = '/proc/stat'): Promise<LoadSnapshot | undefined> {
+  const rest = start.at + MIN_SPAN_MS - performance.now();
+  if (rest > 0) await sleep(rest);
+  return loadSnapshot(file);
 }
 
 /** What other programs used of the machine's CPUs while timing. */

@@ -19,7 +19,7 @@ import { peakRss, resetPeakRss } from './memory.ts';
 import { sessionMemory } from './session-memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
 import { BenchStopped, acquireTimingLock, timingWithLoad, type TimingContention, type TimingLock, type TimingLockOptions } from './timing-lock.ts';
-import { loadSnapshot, machineLoadBetween, type MachineLoad } from './machine-load.ts';
+import { loadSnapshot, loadSnapshotAfter, machineLoadBetween, type MachineLoad } from './machine-load.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
@@ -348,7 +348,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
       results.push(result);
       opts.onShape?.(result, i, shapes.length);
     }
-    const loadEnd = loadStart ? loadSnapshot() : undefined;
+    const loadEnd = loadStart ? await loadSnapshotAfter(loadStart) : undefined;
     load = loadStart && loadEnd ? machineLoadBetween(loadStart, loadEnd) : undefined;
   } finally {
     lock.release();

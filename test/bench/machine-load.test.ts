@@ -11,9 +11,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, formatBench } from '../../src/bench/index.ts';
 import {
   MACHINE_LOAD_ENV,
+  MIN_SPAN_MS,
   describeMachineLoad,
   loadContended,
   loadSnapshot,
+  loadSnapshotAfter,
   machineLoadBetween,
   parseProcStat,
   type LoadSnapshot,
@@ -90,7 +92,7 @@ describe('machineLoadBetween', () => {
 });
 
 describe('loadSnapshot', () => {
-  it('reads the file given, unless $BERT_COMPRESS_MACHINE_LOAD is off; none for a file it cannot read', () => {
+  it('reads the file given, unless $BERT_COMPRESS_MACHINE_LOAD is off; none for a file it cannot read', async () => {
     const file = join(dir, 'stat');
     writeFileSync(file, procStat(10, 0, 0, 90));
     const was = process.env[MACHINE_LOAD_ENV];
@@ -98,6 +100,9 @@ describe('loadSnapshot', () => {
       delete process.env[MACHINE_LOAD_ENV];
       expect(loadSnapshot(file)?.cpu).toEqual({ busy: 10, total: 100, cpus: 2 });
       expect(loadSnapshot(join(dir, 'missing'))).toBeUndefined();
+      // (the end of a measurement is read MIN_SPAN_MS after its start at the soonest)
+      const start = loadSnapshot(file)!;
+      expect((await loadSnapshotAfter(start, file))!.at - start.at).toBeGreaterThanOrEqual(MIN_SPAN_MS);
       process.env[MACHINE_LOAD_ENV] = 'off';
       expect(loadSnapshot(file)).toBeUndefined();
     } finally {
@@ -156,6 +161,21 @@ describe.runIf(existsSync('/proc/stat'))('a real benchmark beside busy programs'
       expect(r.timing!.load).toMatchObject({ cpus: expect.any(Number) });
       expect(r.timing!.load!.otherCpus).toBeGreaterThanOrEqual(0.5);
       expect(r.timing!.exclusive).toBe(false);
+      // a short timing (a few runs of a small model, ms) too: measured on, idle, for MIN_SPAN_MS
+      const started = performance.now();
+      const short = await benchModels({
+        model: model.path,
+        batches: [1],
+        seqs: [8],
+        repeats: 2,
+        warmup: 0,
+        threads: 1,
+        timingLock: { file: join(dir, 'timing.lock') },
+      });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(MIN_SPAN_MS);
+      expect(short.timing!.load!.seconds).toBeGreaterThanOrEqual(MIN_SPAN_MS / 1000);
+      expect(short.timing!.load!.otherCpus).toBeGreaterThanOrEqual(0.5);
+      expect(short.timing!.exclusive).toBe(false);
       const lines = formatBench(r);
       expect(lines.find((l) => l.startsWith('machine: '))).toMatch(/; other programs used \d+\.\d\d of \d+ CPUs while timing$/);
       expect(lines.find((l) => l.startsWith('warning: '))).toMatch(/^warning: other programs used \d+\.\d\d of \d+ CPUs while timing: speed-ups may be off$/);
