@@ -2,7 +2,8 @@
  * The benchmark: latency percentiles and throughput of a model per (batch, seq) shape and, with a baseline, the
  * speed-up measured in the same run. Both sessions are opened first; per shape both are warmed up, then timed runs
  * alternate in rounds A B, B A, A B… (neither side always runs first: see timedRounds) so that both see the same
- * machine state (clock, caches, other load), and the speed-up is the median of the paired ratios. Timing holds a machine-wide lock, so two benchmarks do not time each other.
+ * machine state (clock, caches, other load), and the speed-up is the median of the paired ratios. Timing holds a machine-wide lock, so two benchmarks do not time each other,
+ * and measures what other programs used of the CPUs meanwhile (machine-load.ts), marking the timing contended from a quarter of a CPU.
  * A baseline must be comparable (same inputs, scores and vocabulary: see checkComparable).
  */
 import { totalmem } from 'node:os';

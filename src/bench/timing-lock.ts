@@ -6,8 +6,8 @@
  * it); a lock whose process is gone is stale and taken over, and so is one naming no holder (left empty by a writer
  * killed midway) after a few seconds. A benchmark that does not get the lock in time (or
  * cannot create the file, or remove a stale one) runs anyway and records that it may have shared the machine, and
- * the bench table and the sweep report say so. Other programs' load is not covered: only benchmarks of this project
- * take it.
+ * the bench table and the sweep report say so. Only benchmarks of this project take it: other programs' load is
+ * measured instead (machine-load.ts, recorded as `load`).
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
