@@ -17,7 +17,7 @@ import {
   lineageSourcePath,
   modelOutputFiles,
 } from '../destination.ts';
-import { memoizedSha256, sha256File, writeFileAtomic } from '../files.ts';
+import { memoizedSha256, writeFileAtomic } from '../files.ts';
 import { floatStorage, modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
@@ -783,7 +783,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   const planned = phases.map((phase) => (phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, student.forward(false)) : undefined));
   const learnsProjections = planned.some((p) => p?.terms.some(projects));
   // (the teacher's files are hashed once: for the teacher-logits cache's key, the lineage, the checkpoints' identity
-  // and the projections' owner)
+  // and the projections' owner; so is a student model's: for the projections beside it and the lineage)
   const hash = memoizedSha256();
   const teacherOnnx = o.teacher ? locateModel(o.teacher).onnx : undefined;
   // the projections the run that wrote a student model learned beside it (the general stage's), which the matches of
@@ -1022,7 +1022,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     student: {
       spec: o.student,
       description: student.description,
-      ...(folder ? { sha256: await sha256File(locateModel(o.student).onnx) } : {}),
+      ...(folder ? { sha256: await hash(locateModel(o.student).onnx) } : {}),
       ...(newClassifier ? { newClassifier } : {}),
       ...(startedFrom.length && carried && !('notCarried' in carried)
         ? {

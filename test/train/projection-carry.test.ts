@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runTraining, type TrainRunOptions } from '../../src/train/run.ts';
 import { projectionsPath, readProjections, writeProjections } from '../../src/train/projections.ts';
 import { modelSha256 } from '../../src/onnx/identity.ts';
+import { sha256FileSync } from '../../src/files.ts';
 import { saveModel } from '../../src/onnx/save.ts';
 import { writeGlueTask, writeModelFolder, WORDS } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -89,6 +90,8 @@ describe("the general stage's projections, carried into the task stage", () => {
       matches: ['t0s0.mse', 't2s1.mse'],
       learnedAgainst: { sha256: await modelSha256(join(teacher, 'model.onnx')) },
     });
+    // (the student model hashed once, for its projections' owner and the lineage)
+    expect(t.lineage!.student.sha256).toBe(sha256FileSync(join(gd, 'model.onnx')));
     // (a new projection starts where the general stage's started: 16 steps of lr 1e-2 away from the carried one)
     const after = readProjections(projectionsPath(out)).projections;
     for (const key of ['t0s0.mse', 't2s1.mse']) expect(maxDifference(after.get(key)!.data, before.get(key)!.data)).toBeLessThan(1e-5);
