@@ -151,7 +151,7 @@ export interface PointData {
  */
 export function projectionsStudent(t: Partial<PointTrainingStep> | undefined, modelOnnx: unknown): string | undefined {
   if (t?.kind !== 'distill' || t.distill?.intermediate === undefined) return undefined;
-  if (t.studentSha256 !== undefined) return located(t.student)?.onnx;
+  if (t.studentSha256 !== undefined) return studentOnnx(t);
   return t.student === undefined && t.index === 0 && typeof modelOnnx === 'string' ? modelOnnx : undefined;
 }
 
@@ -1133,7 +1133,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
 }
 
 /** The .onnx of a student given as a model path; undefined for a student spec, or a path it cannot be located at. */
-function studentOnnx(t: PointTrainingStep): string | undefined {
+function studentOnnx(t: Pick<Partial<PointTrainingStep>, 'student' | 'studentSha256'>): string | undefined {
   return t.studentSha256 === undefined ? undefined : located(t.student)?.onnx;
 }
 
