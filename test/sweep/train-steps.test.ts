@@ -610,6 +610,12 @@ keepModels: true
       const reference = join(root, 'kd-models', 'teacher', readdirSync(join(root, 'kd-models', 'teacher')).find((d) => d.startsWith('ffn50'))!);
       expect(readFileSync(join(dir, 'model.onnx')).equals(readFileSync(join(reference, 'model.onnx')))).toBe(true);
     },
+    // Twice the default limit: the work is two sweeps of the pipeline on the shared teacher (a stopped one and its
+    // rerun, which ends in the quantized model compared byte for byte), 1.6 times the first test's; --jobs 2 adds
+    // forked workers, each loading the sources through tsx (the two ran 36 s and 99 s where the first test ran 23 s,
+    // at load 17 on 2 cores). A tiny model would race: its steps are so quick that a worker could finish its training
+    // before the stop reaches it.
+    240_000,
   );
 
   it("stopped (Ctrl-C) while the teacher's outputs are computed: the point's line says its step stopped before its first training step, with no checkpoint", async () => {
