@@ -7,14 +7,14 @@
  * classifier fits is trained as before, and one whose labels are misspelt is refused as eval refuses it. The general
  * stage with --task writes a config.json that names the classifier it sized; every-other takes a teacher without one.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../../src/train/run.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
-import { encoderOnly, newClassifier, withClassifier } from '../../src/train/students/classifier.ts';
+import { encoderOnly, newClassifier, pooledOutput, withClassifier } from '../../src/train/students/classifier.ts';
 import { bertStudent, makeStudent } from '../../src/train/students/index.ts';
 import { initialParameters } from '../../src/train/student.ts';
 import { canonicalBert } from '../../src/bert/canonical.ts';
@@ -28,6 +28,7 @@ import { saveModel } from '../../src/onnx/save.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { PRETRAINING_CHECKPOINT, writePretrainingFolder } from '../helpers/model-folder.ts';
+import { fixture } from '../helpers/paths.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-classifier-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -506,6 +507,46 @@ describe.skipIf(!existsSync(PRETRAINING_CHECKPOINT))('compress train of a pretra
     await runTraining({ ...common, task: 'RTE', teacher: join(work, 'mlm-rte'), student: dir, output: kd, log: (line) => distilled.push(line) });
     expect(distilled).toContain('the student has no classifier for RTE (it has a pretraining head): a new one (2 labels) is initialised (seed 5)');
     expect(findBert(loadModel(kd)).head).toMatchObject({ kind: 'sequence-classification', numLabels: 2 });
+  });
+});
+
+/** The pretraining checkpoint as onnxruntime's optimizer saved it: its pooler a FusedGemm that applies the Tanh itself. */
+const FUSED_CHECKPOINT = fixture('bert-toy-pretraining-ort-fused.onnx');
+
+describe.skipIf(!existsSync(FUSED_CHECKPOINT))('an onnxruntime-fused pretraining checkpoint (needs ../shared/fixtures/onnx)', () => {
+  it("its pooled vector is the FusedGemm's output, the torch export's pooled vector", async () => {
+    const pooled = async (file: string) => {
+      const m = loadModel(file);
+      const s = findBert(m);
+      const name = pooledOutput(m, s);
+      expect(name, file).toBeDefined();
+      m.graph.outputs = [{ name: name!, elemType: 1 }];
+      removeDeadNodes(m.graph);
+      removeUnusedInitializers(m.graph);
+      return (await outputsOf(m, sampleFeeds(m, s, 2, 9)))[name!]!;
+    };
+    const [fused, torch] = [await pooled(FUSED_CHECKPOINT), await pooled(PRETRAINING_CHECKPOINT)];
+    expect(fused.length).toBe(torch.length);
+    for (let i = 0; i < torch.length; i++) expect(Math.abs(fused[i]! - torch[i]!)).toBeLessThan(1e-5);
+  });
+
+  it('takes --new-head and gives an every-other student, as the torch export does, where both were refused as having no pooler', async () => {
+    const dir = writePretrainingFolder(join(work, 'fused-checkpoint'));
+    copyFileSync(FUSED_CHECKPOINT, join(dir, 'model.onnx'));
+    const out = join(work, 'fused-rte', 'model.onnx');
+    await runTraining({ ...common, task: 'RTE', student: dir, output: out, newHead: true });
+    expect(findBert(loadModel(out)).head).toMatchObject({ kind: 'sequence-classification', numLabels: 2 });
+
+    const general = join(work, 'fused-every-other', 'model.onnx');
+    const r = await runTraining({
+      ...common,
+      teacher: dir,
+      student: 'every-other',
+      output: general,
+      distill: { stage: 'general', intermediate: 'pkd-last', corpus },
+    });
+    expect(r.lineage!.output.encoderOnly).toBe(true);
+    expect(findBert(loadModel(general)).numLayers).toBe(3);
   });
 });
 

@@ -25,10 +25,14 @@ import { SettingsError } from '../../errors.ts';
 /** The outputs of an encoder-only model, as transformers' BertModel names them. */
 export const ENCODER_OUTPUTS = ['last_hidden_state', 'pooler_output'] as const;
 
-/** The value the pooler's activation writes (its Tanh's output), or undefined when the model has no tanh pooler. */
+/**
+ * The value the pooler's activation writes (its Tanh's output, or the output of onnxruntime's FusedGemm that applies
+ * the Tanh itself), or undefined when the model has no tanh pooler.
+ */
 export function pooledOutput(model: Model, s: BertStructure): string | undefined {
   const dense = s.pooler?.dense;
   if (!dense || s.pooler!.activation !== 'tanh') return undefined;
+  if (model.graph.nodes.find((n) => n.outputs[0] === dense.output)?.opType === 'FusedGemm') return dense.output;
   return model.graph.nodes.find((n) => n.opType === 'Tanh' && n.inputs[0] === dense.output)?.outputs[0];
 }
 
