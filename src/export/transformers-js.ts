@@ -13,7 +13,8 @@
  *
  * The graph must take what transformers.js feeds (int64 `input_ids`, `attention_mask`, `token_type_ids` when it
  * has token types, any sequence length) and give `logits`: inputs and the scores output under other names are
- * renamed by their role (src/bert/model-inputs.ts) before the passes run; int32 ids or a fixed length are refused.
+ * renamed by their role (src/bert/model-inputs.ts) and int32 ones taken as int64 and cast to int32 inside, before
+ * the passes run; a fixed length is refused.
  * An encoder-only model (transformers' BertModel, as `distill --stage general` writes from a teacher without a
  * classifier) is written for `pipeline('feature-extraction', FOLDER)` instead: its hidden states as
  * `last_hidden_state`, config.json with its base class and no labels.
@@ -29,6 +30,7 @@ import { quantizedFrom } from '../bench/lineage.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { withComputedPositions } from '../bert/computed-positions.ts';
+import { withInt64Inputs } from '../bert/int64-inputs.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
@@ -331,15 +333,16 @@ export function quantizedDtype(opTypes: ReadonlySet<string>): 'q8' | 'q4' {
 }
 
 /**
- * `model` with its inputs and scores output named as transformers.js feeds and reads them (a copy when renamed), and
- * computing the position ids it takes as an input (transformers.js feeds none; withComputedPositions).
- * A SettingsError for what transformers.js cannot feed: int32 ids, an input that is not token ids, mask or types,
- * or a fixed sequence length (it pads each batch to its longest text).
+ * `model` with its inputs and scores output named as transformers.js feeds and reads them (a copy when changed),
+ * computing the position ids it takes as an input (transformers.js feeds none; withComputedPositions), and taking
+ * int32 token inputs as the int64 ones transformers.js feeds, cast to int32 inside (withInt64Inputs).
+ * A SettingsError for what transformers.js cannot feed: an input that is not token ids, mask or types, or a fixed
+ * sequence length (it pads each batch to its longest text).
  */
 export function transformersJsGraph(source: Model, name: string): { model: Model; renamed: Record<string, string>; structure: BertStructure } {
   // (transformers.js feeds no position ids: a graph that takes them as an input computes them, as it is fed them)
   const found = findBert(source);
-  const model = withComputedPositions(source, found, name);
+  let model = withComputedPositions(source, found, name);
   const structure = model === source ? found : findBert(model);
   const inputs = modelInputs(model, structure);
   const declared = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => v.name);
@@ -347,12 +350,12 @@ export function transformersJsGraph(source: Model, name: string): { model: Model
   if (other !== undefined) {
     throw new SettingsError(`${name}: input '${other}' is not token ids, attention mask or token types; transformers.js feeds only those`);
   }
-  const int32 = inputs.find((i) => i.elementType !== 'int64');
-  if (int32) throw new SettingsError(`${name}: input '${int32.name}' is ${int32.elementType}; transformers.js feeds int64 token ids`);
   const fixed = inputLimits(model, structure).fixedSequence;
   if (fixed !== null) {
     throw new SettingsError(`${name}: the graph fixes the sequence length to ${fixed}; transformers.js pads each batch to its longest text`);
   }
+  // (transformers.js feeds int64 token ids, mask and types: int32 ones are taken as int64 and cast back)
+  model = withInt64Inputs(model, inputs);
   const renamed: Record<string, string> = {};
   for (const i of inputs) if (i.name !== INPUT_NAMES[i.role]) renamed[i.name] = INPUT_NAMES[i.role];
   const outputs = model.graph.outputs.map((o) => o.name);
@@ -388,7 +391,7 @@ export function transformersJsGraph(source: Model, name: string): { model: Model
   for (const [from, to] of Object.entries(renamed)) {
     if (taken.has(to)) throw new SettingsError(`${name}: cannot rename '${from}' to '${to}' for transformers.js: the graph has a value '${to}'`);
   }
-  if (!Object.keys(renamed).length) return { model, renamed, structure: found }; // (a copy where positions are computed)
+  if (!Object.keys(renamed).length) return { model, renamed, structure: found }; // (a copy where positions are computed or inputs cast)
   const copy = cloneModel(model);
   for (const [from, to] of Object.entries(renamed)) renameValue(copy.graph, from, to);
   return { model: copy, renamed, structure: found };
