@@ -174,6 +174,14 @@ export const TRANSFORMERS_JS_DTYPE_SUFFIXES: Readonly<Record<string, string>> = 
   bnb4: '_bnb4',
 };
 
+/**
+ * The dtype that asks transformers.js for its default: config.json's `transformers.js_config` dtype (its
+ * `device_config` for the device first), else the device's default, fp32 on Node's cpu device (transformers.js 4.3,
+ * src/utils/dtypes.js `selectDtype`, `DEFAULT_DEVICE_DTYPE`; src/utils/devices.js: Node's default device is cpu), the
+ * file locateRunModel picks when no dtype is given.
+ */
+const AUTO_DTYPE = 'auto';
+
 /** A model file to run, and for a transformers.js folder the dtype that picked it and where that came from. */
 export interface RunModelLocation extends ModelLocation {
   transformersJs?: { dtype: string; from: 'flag' | 'config.json' | 'default' };
@@ -205,14 +213,14 @@ function configDtype(dir: string): string | undefined {
 
 /**
  * The .onnx file `compress eval` and `compress bench` run for MODEL: in a transformers.js folder (`onnx/model*.onnx`
- * and no `model.onnx` above it, or any folder with `onnx/` when `dtype` is given), the file of `dtype`, else of the
- * dtype config.json names, else fp32 (`onnx/model.onnx`), as transformers.js picks it; any other model as
+ * and no `model.onnx` above it, or any folder with `onnx/` when `dtype` is given), the file of `dtype`, else (none, or
+ * auto) of the dtype config.json names, else fp32 (`onnx/model.onnx`), as transformers.js picks it; any other model as
  * locateModel finds it. A one-line SettingsError for a dtype transformers.js does not know, one whose file the folder
  * lacks, or a dtype asked of a model that is not a transformers.js folder. `flag` names the option in messages.
  */
 export function locateRunModel(model: string, dtype?: string, flag = '--dtype'): RunModelLocation {
-  if (dtype !== undefined && !Object.hasOwn(TRANSFORMERS_JS_DTYPE_SUFFIXES, dtype)) {
-    throw new SettingsError(`${flag} ${dtype}: not a transformers.js dtype (${Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES).join(', ')})`);
+  if (dtype !== undefined && dtype !== AUTO_DTYPE && !Object.hasOwn(TRANSFORMERS_JS_DTYPE_SUFFIXES, dtype)) {
+    throw new SettingsError(`${flag} ${dtype}: not a transformers.js dtype (${[...Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES), AUTO_DTYPE].join(', ')})`);
   }
   const isDir = existsSync(model) && statSync(model).isDirectory();
   const folder = isDir && isTransformersJsFolder(model) && (dtype !== undefined || !existsSync(join(model, 'model.onnx')));
@@ -222,9 +230,10 @@ export function locateRunModel(model: string, dtype?: string, flag = '--dtype'):
     }
     return locateModel(model);
   }
-  const fromConfig = dtype === undefined ? configDtype(model) : undefined;
-  const chosen = dtype ?? fromConfig ?? 'fp32';
-  const from = dtype !== undefined ? 'flag' : fromConfig !== undefined ? 'config.json' : 'default';
+  const asked = dtype === AUTO_DTYPE ? undefined : dtype; // (auto: the file none asked picks)
+  const fromConfig = asked === undefined ? configDtype(model) : undefined;
+  const chosen = asked ?? fromConfig ?? 'fp32';
+  const from = asked !== undefined ? 'flag' : fromConfig !== undefined ? 'config.json' : 'default';
   const file = `onnx/model${TRANSFORMERS_JS_DTYPE_SUFFIXES[chosen]}.onnx`;
   if (!existsSync(join(model, file))) {
     // (each file the folder has with the dtype that picks it, so the way out is a flag to copy)
@@ -232,8 +241,8 @@ export function locateRunModel(model: string, dtype?: string, flag = '--dtype'):
     const present = readdirSync(join(model, 'onnx'))
       .filter((f) => f.endsWith('.onnx'))
       .map((f) => `onnx/${f}${dtypeOf(f) ? ` (${flag} ${dtypeOf(f)})` : ''}`);
-    const why =
-      from === 'flag' ? `${flag} ${chosen}` : from === 'config.json' ? `config.json's transformers.js_config dtype ${chosen}` : 'the default dtype fp32';
+    const picked = from === 'config.json' ? `config.json's transformers.js_config dtype ${chosen}` : 'the default dtype fp32';
+    const why = from === 'flag' ? `${flag} ${chosen}` : dtype === AUTO_DTYPE ? `${flag} ${AUTO_DTYPE} (${picked})` : picked;
     throw new SettingsError(`${model}: ${why} is ${file}, which the folder lacks (it has ${present.join(', ')}); pick one with ${flag}`);
   }
   return { onnx: join(model, file), dir: folderSideFilesDir(model, join(model, file)), transformersJs: { dtype: chosen, from } };

@@ -4,6 +4,7 @@
  * (onnx/model.onnx); `--dtype` picks another, and the file run is named with its dtype.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AutoModelForSequenceClassification, env } from '@huggingface/transformers';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { locateRunModel } from '../../src/eval/model-files.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
+
+env.allowRemoteModels = false;
 
 const root = mkdtempSync(join(tmpdir(), 'bc-tjs-dtype-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -48,6 +51,35 @@ describe('locateRunModel', () => {
     expect(locateRunModel(folder({ dtype: { model: 'q4' } }, ['model.onnx', 'model_q4.onnx'])).onnx).toMatch(/onnx\/model_q4\.onnx$/);
     expect(locateRunModel(folder({ dtype: 'fp32', device_config: { cpu: { dtype: 'q8' } } })).onnx).toMatch(/onnx\/model_quantized\.onnx$/);
   });
+
+  it("--dtype auto picks the file transformers.js's dtype 'auto' loads on Node's cpu device: config.json's dtype, else fp32", async () => {
+    // (transformers.js's selectDtype: 'auto' falls back to the config's dtype, device_config's first, else the device's
+    // default, fp32 for cpu; it was refused as 'not a transformers.js dtype')
+    const configs = [
+      { dtype: 'q8' },
+      undefined,
+      { dtype: 'auto' },
+      { dtype: 'fp32', device_config: { cpu: { dtype: 'q8' } } },
+      { dtype: { model: 'q8' } },
+      { dtype: { decoder: 'q8' } },
+    ];
+    for (const c of configs) {
+      const dir = folder(c);
+      const picked = locateRunModel(dir, 'auto');
+      // what transformers.js itself loads with dtype 'auto'
+      const model = await AutoModelForSequenceClassification.from_pretrained(dir, { dtype: 'auto' });
+      const loaded = (model.sessions.model as unknown as { config: { dtype: string } }).config.dtype;
+      await model.dispose();
+      expect(picked.transformersJs?.dtype, JSON.stringify(c)).toBe(loaded);
+      // and what none asked picks
+      expect(picked, JSON.stringify(c)).toEqual(locateRunModel(dir));
+    }
+    expect(() => locateRunModel(folder({ dtype: 'q4' }), 'auto')).toThrow(
+      /--dtype auto \(config\.json's transformers\.js_config dtype q4\) is onnx\/model_q4\.onnx, which the folder lacks \(it has onnx\/model\.onnx \(--dtype fp32\), onnx\/model_quantized\.onnx \(--dtype q8\)\); pick one with --dtype$/,
+    );
+    const plain = writeModelFolder(join(root, 'plain-auto'), tinyBert());
+    expect(() => locateRunModel(plain, 'auto')).toThrow(/--dtype auto: picks a model file of a transformers\.js folder/);
+  }, 30_000);
 
   it('refuses a dtype whose file the folder lacks, an unknown one, or one asked of a model that is no transformers.js folder', () => {
     const dir = folder({ dtype: 'q4' });
@@ -85,6 +117,7 @@ describe('eval and bench on a transformers.js folder', () => {
     const q8 = await evaluate(opts);
     expect(q8.model).toBe(join(dir, 'onnx', 'model_quantized.onnx'));
     expect(q8.transformersJs).toEqual({ dtype: 'q8', from: 'config.json' });
+    expect((await evaluate({ ...opts, dtype: 'auto' })).model).toBe(join(dir, 'onnx', 'model_quantized.onnx'));
     const fp32 = await evaluate({ ...opts, dtype: 'fp32' });
     expect(fp32.model).toBe(join(dir, 'onnx', 'model.onnx'));
     // the two files are different models: their predictions differ
@@ -113,6 +146,8 @@ describe('eval and bench on a transformers.js folder', () => {
     expect(r.modelDtype).toEqual({ dtype: 'q8', from: 'config.json' });
     expect(r.baseline).toBe(join(dir, 'onnx', 'model.onnx'));
     expect(r.baselineDtype).toEqual({ dtype: 'fp32', from: 'flag' });
+    const auto = await benchModels({ ...common, model: dir, dtype: 'auto', baseline: dir, baselineDtype: 'auto' });
+    expect([auto.model, auto.baseline]).toEqual([join(dir, 'onnx', 'model_quantized.onnx'), join(dir, 'onnx', 'model_quantized.onnx')]);
     await expect(benchModels({ ...common, model: dir, baselineDtype: 'fp32' })).rejects.toThrow(/--baseline-dtype: no --baseline given/);
   });
 });

@@ -60,7 +60,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
       .option('dtype', {
         type: 'string',
         describe:
-          "a transformers.js folder's model file by dtype: fp32 (onnx/model.onnx), q8 (onnx/model_quantized.onnx), q4 (onnx/model_q4.onnx)… (default: config.json's transformers.js_config dtype, as transformers.js loads it)",
+          "a transformers.js folder's model file by dtype: fp32 (onnx/model.onnx), q8 (onnx/model_quantized.onnx), q4 (onnx/model_q4.onnx)… (default, and auto: config.json's transformers.js_config dtype, else fp32, as transformers.js loads it on the CPU)",
       })
       .option('include-wnli', {
         type: 'boolean',
