@@ -1,0 +1,68 @@
+/**
+ * A distill step with augment whose teacher's tokenizer has no WordPiece vocabulary (a byte-level BPE one: XLM-R,
+ * RoBERTa) is refused by the sweep's plan, before any point runs, in augmentation's words, where its point failed
+ * when its augmentation began (after the steps before it). A WordPiece teacher plans.
+ */
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'augment-plan-'));
+  writeModelFolder(join(root, 'models', 'wordpiece'), tinyBert({}, { seed: 1 }));
+  // (the tiny BERT's tokenizer as a byte-level BPE: vocab.json with merges.txt, or tokenizer.json of model.type BPE)
+  const vocab = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, ab: 6 };
+  const slow = writeModelFolder(join(root, 'models', 'slow-bpe'), tinyBert({}, { seed: 2 }));
+  unlinkSync(join(slow, 'vocab.txt'));
+  writeFileSync(join(slow, 'vocab.json'), JSON.stringify(vocab));
+  writeFileSync(join(slow, 'merges.txt'), '#version: 0.2\na b\n');
+  const fast = writeModelFolder(join(root, 'models', 'fast-bpe'), tinyBert({}, { seed: 3 }));
+  unlinkSync(join(fast, 'vocab.txt'));
+  writeFileSync(
+    join(fast, 'tokenizer.json'),
+    JSON.stringify({
+      version: '1.0',
+      added_tokens: [],
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'BPE', vocab, merges: ['a b'], unk_token: '<unk>' },
+    }),
+  );
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const file = () => join(root, 'aug.yaml');
+const refusal = (model: string, steps: unknown[]) => planRefusal(root, 'aug', [model], 'kd', steps);
+const distill = (settings: Record<string, unknown>) => ({ pass: 'distill', settings: { epochs: 1, batchSize: 4, maxExamples: 8, ...settings } });
+
+describe("a sweep's plan refuses augmentation on a teacher whose tokenizer has no WordPiece vocabulary", () => {
+  it("a teacher's tokenizer.json of model.type BPE: the point's model, or a named one teaching the model so far after a graph step", async () => {
+    const bpe = `${join(root, 'models', 'fast-bpe', 'tokenizer.json')}: augmentation needs a WordPiece vocabulary (model.type is BPE)`;
+    expect(await refusal('fast-bpe', [distill({ student: 'bert:layers=1', augment: 2 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'fast-bpe', step 1 (distill): ${bpe}`,
+    );
+    expect(await refusal('wordpiece', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ augment: 1, teacher: 'models/fast-bpe' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'wordpiece', step 2 (distill): ${bpe}`,
+    );
+  });
+
+  it("a teacher's vocab.json with merges.txt", async () => {
+    expect(await refusal('slow-bpe', [distill({ student: 'bert:layers=1', augment: 2 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'slow-bpe', step 1 (distill): ${join(root, 'models', 'slow-bpe', 'vocab.json')}: augmentation needs a WordPiece vocabulary (vocab.json with merges.txt is a byte-level BPE one)`,
+    );
+  });
+
+  it('plans a WordPiece teacher with augment, and a BPE one without', async () => {
+    expect(await refusal('wordpiece', [distill({ student: 'bert:layers=1', augment: 2 })])).toBeUndefined();
+    expect(await refusal('fast-bpe', [distill({ student: 'bert:layers=1' })])).toBeUndefined();
+    expect(await refusal('fast-bpe', [distill({ student: 'bert:layers=1', augment: 0 })])).toBeUndefined();
+  });
+});
