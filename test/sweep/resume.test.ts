@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processAlive } from '../../src/processes.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 import { childPids } from '../helpers/processes.ts';
@@ -45,15 +46,6 @@ function integrity(path: string): string {
     return db.pragma('integrity_check', { simple: true }) as string;
   } finally {
     db.close();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -97,8 +89,8 @@ describe('sweep store: kill -9 and resume, concurrent writers', () => {
     // Its worker processes notice the parent is gone and exit instead of working on.
     expect(workers.length).toBeGreaterThan(0);
     const gone = Date.now() + 10_000;
-    while (workers.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
-    expect(workers.filter(alive)).toEqual([]);
+    while (workers.some(processAlive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    expect(workers.filter(processAlive)).toEqual([]);
     const before = readStore(store);
     expect(before.results.length).toBeGreaterThanOrEqual(3);
     expect(before.results.length).toBeLessThan(t.points);
