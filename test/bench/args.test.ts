@@ -8,6 +8,10 @@ import { TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 
 const ROOT = resolve(__dirname, '../..');
 
+/** Runs the benchmark script `script` (relative to the repository) with `args`, as `npm run bench` runs it. */
+const runBench = (script: string, args: readonly string[], timeout = 60_000) =>
+  spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, script), ...args], { cwd: ROOT, encoding: 'utf8', timeout });
+
 describe('splitBenchArgs', () => {
   it('chooses by the words before the first --flag and forwards the rest unchanged', () => {
     expect(splitBenchArgs(['train', '--kernel', 'js', '--rounds', '15'])).toEqual({
@@ -87,22 +91,14 @@ describe('bench/suites.ts', () => {
 
 describe('npm run bench', () => {
   it('passes flags to the chosen benchmark: a bad --rounds reaches it and ends it with one line', () => {
-    const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, 'bench/index.ts'), 'train', '--rounds', 'abc'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = runBench('bench/index.ts', ['train', '--rounds', 'abc']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('=== train exited with 2');
     expect(r.stderr.trim()).toBe('--rounds "abc": expected a whole number ≥ 1');
   });
 
   it('refuses a --kernel the training benchmark does not have, with one line', () => {
-    const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, 'bench/train.ts'), '--kernel', 'simd'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = runBench('bench/train.ts', ['--kernel', 'simd']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('--kernel "simd": expected one of wasm, js');
   });
@@ -114,11 +110,7 @@ describe('npm run bench', () => {
       [['train', '--roundz', '3'], /^unknown flag --roundz \(did you mean --rounds\?\); the flags of train: --rounds, --threads, --kernel$/],
       [['train', 'quantize', '--modes', 'int8', '--bogus'], /^unknown flag --bogus; the flags of quantize, train together: /],
     ] as const) {
-      const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, 'bench/index.ts'), ...args], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const r = runBench('bench/index.ts', args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stdout, args.join(' ')).toBe('');
       expect(r.stderr.trim(), args.join(' ')).toMatch(line);
@@ -126,11 +118,7 @@ describe('npm run bench', () => {
   });
 
   it('a benchmark run on its own refuses a flag it does not read, with one line', () => {
-    const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/run-ts.mjs'), resolve(ROOT, 'bench/passes-base.ts'), '--rounds', '2'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = runBench('bench/passes-base.ts', ['--rounds', '2']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('unknown flag --rounds; passes-base takes no flags');
   });
@@ -139,20 +127,7 @@ describe('npm run bench', () => {
 describe.skipIf(!hasTeachers || !hasGlue)('the eval-throughput benchmark (needs ../shared)', () => {
   it('gives ratios to the direct calls for the harness lines only, and prints the machine', () => {
     // ('direct onnxruntime-node … ratio median 1.000, best 1.000': the direct line was compared with itself)
-    const r = spawnSync(
-      process.execPath,
-      [
-        resolve(ROOT, 'bin/run-ts.mjs'),
-        resolve(ROOT, 'bench/eval-throughput.ts'),
-        '--model',
-        resolve(TEACHERS, 'sst2-L2H256'),
-        '--rounds',
-        '1',
-        '--threads',
-        '1',
-      ],
-      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
-    );
+    const r = runBench('bench/eval-throughput.ts', ['--model', resolve(TEACHERS, 'sst2-L2H256'), '--rounds', '1', '--threads', '1'], 120_000);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.find((l) => l.startsWith('direct onnxruntime-node'))).not.toContain('ratio');
