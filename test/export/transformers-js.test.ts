@@ -538,6 +538,27 @@ describe('--format transformers.js of a model stored quantized', () => {
   });
 });
 
+describe('--format transformers.js --tokenizer of another model', () => {
+  it('a vocabulary past the word embedding is refused in one line, nothing written, where the folder was written and transformers.js fed ids the embedding has no row for; one of as many ids is taken', async () => {
+    const input = join(writeModelFolder(join(dir, 'vocab-rows-source'), tinyBert()), 'model.onnx'); // 128 rows
+    const tokenizerOf = (name: string, ids: number) => {
+      const folder = join(dir, name);
+      mkdirSync(folder, { recursive: true });
+      const words = Array.from({ length: ids - 5 }, (_, i) => `w${i}`);
+      writeFileSync(join(folder, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words].join('\n') + '\n');
+      return folder;
+    };
+    const larger = tokenizerOf('vocab-rows-129', 129);
+    const out = join(dir, 'vocab-rows-out');
+    expect(await refusalAsync(() => compressToTransformersJs({ input, output: out, steps: [], tokenizerDir: larger }))).toBe(
+      `--tokenizer ${larger}: its vocabulary has token ids up to 128, but ${input} has 128 rows in its word embedding: the tokenizer's vocabulary is not the model's`,
+    );
+    expect(existsSync(out)).toBe(false);
+    await compressToTransformersJs({ input, output: out, steps: [], tokenizerDir: tokenizerOf('vocab-rows-128', 128) });
+    expect(existsSync(join(out, 'tokenizer.json'))).toBe(true);
+  });
+});
+
 describe('--format transformers.js of a model converted by --quantize float16 (float16 weights, float32 inputs and logits)', () => {
   it('is refused in one line naming the float model it was converted from, nothing written, where its float16 weights were written as onnx/model.onnx (dtype fp32)', async () => {
     const src = writeModelFolder(join(dir, 'stored-fp16-source'), tinyBert({}, { std: 0.3 }));
