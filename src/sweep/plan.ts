@@ -27,6 +27,7 @@ import { labelValue } from './expand.ts';
 import type { ModelShape } from '../pass/settings.ts';
 import {
   bertStudentWidth,
+  checkStudentVocabulary,
   checkTaskTeacher,
   EVERY_OTHER_REBUILDS,
   int8BilstmRefusal,
@@ -897,6 +898,7 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
       sofar = trainedModel(t, sofar, read);
+      checkStudentVocab(t, read);
       checkLayerMatches(t, sofar, read);
     } catch (e) {
       throw stepRefusal(spec, m, p, i, e);
@@ -1153,6 +1155,25 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
   if (student.startsWith('bilstm:')) return { ...UNKNOWN, recurrent: { read: undefined } };
   const onnx = studentOnnx(t);
   return trained(modelSoFar(onnx === undefined ? undefined : read(onnx), student));
+}
+
+/**
+ * Throws training's refusal (checkStudentVocabulary) of a distill step's student model, given by path, whose
+ * vocabulary is not its teacher's: another number of word-embedding rows, or tokenizer files beside it of other
+ * tokens, where the point failed when it made the student. A model not read here as an encoder (a Distilled BiLSTM),
+ * or tokenizer files that cannot be read (a DataError), are left to the point.
+ */
+function checkStudentVocab(t: PointTrainingStep, read: ModelReader): void {
+  const onnx = studentOnnx(t);
+  if (t.kind !== 'distill' || onnx === undefined || t.teacher === undefined) return;
+  const student = read(onnx)?.structure;
+  const teacher = read(t.teacher)?.structure;
+  if (!student || !teacher) return;
+  try {
+    checkStudentVocabulary(teacher.vocabSize, student.vocabSize, { student: locateModel(onnx).dir, teacher: locateModel(t.teacher).dir });
+  } catch (e) {
+    if (e instanceof SettingsError) throw e;
+  }
 }
 
 /** The .onnx of a student given as a model path; undefined for a student spec, or a path it cannot be located at. */

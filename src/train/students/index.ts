@@ -519,6 +519,17 @@ export function studentClassifier(
     : undefined;
 }
 
+/**
+ * A student model of `own` word-embedding rows distilled from a teacher of `teacherVocab`: the same size, and where
+ * the folders are given (`dirs`), a student folder with tokenizer files holds the teacher's vocabulary; else a
+ * one-line SettingsError (distillation feeds both the teacher's token ids). Also a sweep's plan's check.
+ */
+export function checkStudentVocabulary(teacherVocab: number, own: number, dirs?: { student: string; teacher: string }): void {
+  if (teacherVocab !== own)
+    throw new SettingsError(`student vocabulary (${own}) differs from the teacher's (${teacherVocab}): distillation needs the same tokenizer`);
+  if (dirs) checkSameVocabulary(dirs.student, dirs.teacher);
+}
+
 /** A student folder with tokenizer files must hold the teacher's vocabulary (the same tokens, the same ids). */
 function checkSameVocabulary(studentDir: string, teacherDir: string): void {
   const student = readVocabulary(studentDir);
@@ -636,10 +647,8 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   const read = bare ? rebuilt(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`), spec) : saved ? undefined : rebuilt(model, spec);
   const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
   if (src.teacher) {
-    const vocab = teacherShape(src.teacher).vocabSize;
     const own = saved ? saved.config.vocabSize : canon!.config.vocabSize;
-    if (vocab !== own) throw new SettingsError(`student vocabulary (${own}) differs from the teacher's (${vocab}): distillation needs the same tokenizer`);
-    if (src.teacherDir) checkSameVocabulary(where.dir, src.teacherDir);
+    checkStudentVocabulary(teacherShape(src.teacher).vocabSize, own, src.teacherDir ? { student: where.dir, teacher: src.teacherDir } : undefined);
   }
   const how = keepBare ? ', encoder only' : fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : '';
   const description = `canonical rebuild of ${spec}${how}`;

@@ -1,0 +1,52 @@
+/**
+ * A distill step whose student model, given by path, has not its teacher's vocabulary (another number of
+ * word-embedding rows, or a vocab.txt beside it of other tokens) is refused by the sweep's plan, before any point
+ * runs, in training's words (checkStudentVocabulary), where its point failed when it made the student, after the
+ * teacher's work of the steps before it. A student of the teacher's vocabulary plans.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'student-vocab-plan-'));
+  writeModelFolder(join(root, 'models', 'teacher'), tinyBert({}, { seed: 1 }));
+  writeModelFolder(join(root, 'models', 'same'), tinyBert({ numLayers: 1 }, { seed: 2 }));
+  writeModelFolder(join(root, 'models', 'rows'), tinyBert({ numLayers: 1, vocabSize: 100 }, { seed: 3 }));
+  // (the teacher's number of rows, its vocab.txt's first two words swapped)
+  const swapped = writeModelFolder(join(root, 'models', 'swapped'), tinyBert({ numLayers: 1 }, { seed: 4 }));
+  const lines = readFileSync(join(swapped, 'vocab.txt'), 'utf8').split('\n');
+  [lines[5], lines[6]] = [lines[6]!, lines[5]!];
+  writeFileSync(join(swapped, 'vocab.txt'), lines.join('\n'));
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const file = () => join(root, 'vocab.yaml');
+const refusal = (student: string) =>
+  planRefusal(root, 'vocab', ['teacher'], 'kd', [{ pass: 'distill', settings: { epochs: 1, batchSize: 4, maxExamples: 8, student: `models/${student}` } }]);
+
+describe("a sweep's plan refuses a distill step's student model of another vocabulary than its teacher's", () => {
+  it('another number of word-embedding rows', async () => {
+    expect(await refusal('rows')).toBe(
+      `${file()}: pipeline 'kd' on model 'teacher', step 1 (distill): student vocabulary (100) differs from the teacher's (128): distillation needs the same tokenizer`,
+    );
+  });
+
+  it('a vocab.txt of other tokens beside it', async () => {
+    expect(await refusal('swapped')).toMatch(
+      new RegExp(
+        `^${file()}: pipeline 'kd' on model 'teacher', step 1 \\(distill\\): student vocabulary \\(${join(root, 'models', 'swapped', 'vocab.txt')}\\) differs from the teacher's \\(${join(root, 'models', 'teacher', 'vocab.txt')}\\): .*; distillation needs the same tokenizer$`,
+      ),
+    );
+  });
+
+  it("plans a student of the teacher's vocabulary", async () => {
+    expect(await refusal('same')).toBeUndefined();
+  });
+});
