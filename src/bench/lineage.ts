@@ -83,6 +83,15 @@ function readRecord(onnx: string): Record<string, unknown> | undefined {
 }
 
 /**
+ * The mode of the quantize step that wrote `onnx` (its lineage's last pass: 'int8', 'int4-block:32', 'float16'), as
+ * its --quantize flag takes it; undefined where its lineage names none.
+ */
+export function quantizedWith(onnx: string): string | undefined {
+  const last = recordSteps(readRecord(onnx))?.at(-1) as { pass?: unknown; settings?: { mode?: unknown } } | undefined;
+  return last?.pass === 'quantize' && typeof last.settings?.mode === 'string' ? last.settings.mode : undefined;
+}
+
+/**
  * The float model that `onnx` (a model stored quantized, as compress wrote it) was quantized from, as its lineage
  * sidecar tells it and where that file is still there with the bytes recorded: the input of a record whose only pass
  * is quantize; else, beside it (a transformers.js folder's onnx/model_quantized.onnx and onnx/model.onnx), the float

@@ -26,7 +26,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
 import { quantizedWeight } from '../bert/stored-quantized.ts';
-import { quantizedFrom } from '../bench/lineage.ts';
+import { quantizedFrom, quantizedWith } from '../bench/lineage.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { withComputedPositions } from '../bert/computed-positions.ts';
@@ -146,10 +146,13 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   const stored = quantizedWeight(plan.structure);
   const storage = floatStorage(source);
   if (stored || (storage !== undefined && storage !== DataType.FLOAT)) {
-    const float = quantizedFrom(opts.input);
+    // (the way out as a command, which compress export, taking no --quantize, cannot run: the float model and the
+    // quantize mode its lineage names)
+    const float = quantizedFrom(opts.input) ?? 'FLOAT_MODEL';
+    const mode = quantizedWith(opts.input) ?? (stored ? 'MODE' : 'float16');
     const what = stored ?? `its weights are stored in ${dataTypeName(storage!)}`;
     throw new SettingsError(
-      `--format transformers.js: ${opts.input}: ${what}, and the folder's onnx/model.onnx is its float model (dtype fp32): give the float model${float ? ` (${float})` : ''} with --quantize, which writes both`,
+      `--format transformers.js: ${opts.input}: ${what}, and the folder's onnx/model.onnx is its float model (dtype fp32): write the folder from the float model, whose --quantize writes both: compress ${float}${opts.steps.length ? ' …' : ''} --quantize ${mode} --format transformers.js -o ${opts.output}`,
     );
   }
   return removingFoldersMadeOnFailure([opts.output], async () => {

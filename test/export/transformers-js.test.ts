@@ -530,8 +530,9 @@ describe('--format transformers.js of a model stored quantized', () => {
     // passes that take an int8 model (--optimize, drop-layers), with or without another quantize step after them
     for (const steps of [[{ pass: 'optimize', settings: {} }], [{ pass: 'drop-layers', settings: { layers: [1] } }], []]) {
       const out = join(dir, 'stored-int8-out');
+      // (the way out a command to run, with the quantize mode of the lineage: compress export, which takes no --quantize, refuses the same)
       expect(await refusalAsync(() => compressToTransformersJs({ input: int8, output: out, steps }))).toBe(
-        `--format transformers.js: ${int8}: the word embedding is stored quantized (gather-scale), and the folder's onnx/model.onnx is its float model (dtype fp32): give the float model (${join(src, 'model.onnx')}) with --quantize, which writes both`,
+        `--format transformers.js: ${int8}: the word embedding is stored quantized (gather-scale), and the folder's onnx/model.onnx is its float model (dtype fp32): write the folder from the float model, whose --quantize writes both: compress ${join(src, 'model.onnx')}${steps.length ? ' …' : ''} --quantize int8 --format transformers.js -o ${out}`,
       );
       expect(existsSync(out)).toBe(false);
     }
@@ -568,7 +569,7 @@ describe('--format transformers.js of a model converted by --quantize float16 (f
     for (const steps of [[], [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }]]) {
       const out = join(dir, 'stored-fp16-out');
       expect(await refusalAsync(() => compressToTransformersJs({ input: fp16, output: out, steps }))).toBe(
-        `--format transformers.js: ${fp16}: its weights are stored in float16, and the folder's onnx/model.onnx is its float model (dtype fp32): give the float model (${join(src, 'model.onnx')}) with --quantize, which writes both`,
+        `--format transformers.js: ${fp16}: its weights are stored in float16, and the folder's onnx/model.onnx is its float model (dtype fp32): write the folder from the float model, whose --quantize writes both: compress ${join(src, 'model.onnx')}${steps.length ? ' …' : ''} --quantize float16 --format transformers.js -o ${out}`,
       );
       expect(existsSync(out)).toBe(false);
     }
