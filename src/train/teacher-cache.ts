@@ -107,9 +107,14 @@ async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ 
   try {
     // A teacher whose inputs fix the sequence length or batch size (a static-shape export) is fed batches of that
     // shape. A teacher fed by its input names (what exporters name them) needs no more of its graph than the inputs
-    // and outputs it declares, read without its weights; one whose input roles only discovery tells apart is read whole.
-    let graph: Model | undefined = fedByNames(session) ? undefined : loadModel(onnxPath);
-    const facts = graph ? graphFacts(graph) : interfaceFacts(graphInterface(onnxPath));
+    // and outputs it declares, read without its weights; one whose input roles only discovery tells apart is read whole,
+    // and so is one whose scores output only discovery finds (several outputs, none declaring a [batch, labels] shape:
+    // [output_0: hidden states, output_1: logits]), as evaluation finds it.
+    const io = fedByNames(session) ? graphInterface(onnxPath) : undefined;
+    const declared = io && interfaceFacts(io);
+    const interfaceOnly = declared && (io!.outputs.length === 1 || declared.scoresName === 'logits' || declared.scoreWidth !== null) ? declared : undefined;
+    let graph: Model | undefined = interfaceOnly ? undefined : loadModel(onnxPath);
+    const facts = interfaceOnly ?? graphFacts(graph!);
     const padTo = facts.fixedSequence ?? undefined;
     const batchRows = facts.fixedBatch ?? undefined;
     const inputs = sessionInputs(session, graph ? () => graph! : undefined, facts.structure);

@@ -145,6 +145,31 @@ describe('a teacher exported with static shapes', () => {
   });
 });
 
+describe('a teacher whose outputs declare no shapes and have generic names ([output_0: hidden states, output_1: logits])', () => {
+  it("gives the logits of the output discovery finds its classifier writing, as evaluation reads them, where it read output_0's hidden states and was refused", async () => {
+    const set = syntheticSst2Set([5, 9, 12], 'synthetic-unshaped');
+    const model = tinyBert({}, { std: 0.2 });
+    const named = join(tmp, 'named-logits.onnx');
+    saveModel(model, named);
+    // (its inputs named as exporters name them: the teacher is fed by names, read without its weights where it can be)
+    const g = model.graph;
+    const classifier = g.nodes.find((n) => n.outputs[0] === 'logits')!;
+    const lastNorm = g.nodes.filter((n) => n.name.startsWith('/bert/encoder/layer.1/output/LayerNorm/')).at(-1)!;
+    classifier.outputs[0] = 'output_1';
+    g.nodes.push({ name: '/hidden/Identity', opType: 'Identity', domain: '', inputs: [lastNorm.outputs[0]!], outputs: ['output_0'], attributes: {} });
+    g.outputs = [
+      { name: 'output_0', elemType: 1 },
+      { name: 'output_1', elemType: 1 },
+    ];
+    const unshaped = join(tmp, 'unshaped-outputs.onnx');
+    saveModel(model, unshaped);
+    const expected = await teacherLogits({ teacherPath: named, set, cacheDir: join(tmp, 'named-logits'), batchSize: 8 });
+    const logits = await teacherLogits({ teacherPath: unshaped, set, cacheDir: join(tmp, 'unshaped-outputs'), batchSize: 8 });
+    expect(logits.length).toBe(3 * 2);
+    expect(bitIdentical(logits, expected)).toBe(true);
+  });
+});
+
 describe.skipIf(!hasFixtures || !existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')))(
   'teachers of other exporters (needs ../shared/fixtures/onnx and ../shared/glue)',
   () => {
