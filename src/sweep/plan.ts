@@ -49,6 +49,7 @@ import { everyOtherLayers } from '../bert/config.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
 import { projectionsPath } from '../train/projections.ts';
 import { loadWordVocab } from '../train/augment-words.ts';
+import { wordEmbeddingsRefusal } from '../train/students/bilstm-config.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { optimizeModel } from '../optimize/pass.ts';
 import type { OptimizeOptions } from '../optimize/settings.ts';
@@ -873,7 +874,7 @@ function checkEvalBatch(
  * Refuses, before any point runs, a step of `p` on model `onnx` (its .onnx) that the point would refuse on what the
  * plan knows of the models it reads, in one walk through the pipeline's steps with the model so far (SoFar) followed
  * through them: a graph step on a Distilled BiLSTM that has no recurrent form or whose settings that form refuses
- * (afterPass); a distill step's augment on a teacher whose tokenizer has no WordPiece vocabulary (checkAugmentVocab); a bert:… student whose width its heads do not divide (checkBertStudent), a maxLength beyond the position
+ * (afterPass); a distill step's augment on a teacher whose word embeddings or tokenizer it cannot use (checkAugment); a bert:… student whose width its heads do not divide (checkBertStudent), a maxLength beyond the position
  * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
  * that do not fit the teacher's and student's depths or layers, or a student that has no layers to match
  * (checkLayerMatches). The models (the point's, a teacher, a student model) are read by `read`, once per plan. Where
@@ -893,7 +894,7 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
         return;
       }
       checkTeacher(t, read);
-      checkAugmentVocab(t);
+      checkAugment(t, read);
       checkBertStudent(t, structureOf);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
@@ -929,13 +930,17 @@ function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
 }
 
 /**
- * Throws augmentation's refusal (loadWordVocab's) of a distill step with augment whose tokenizer, its teacher's
- * folder's, as the point reads it, has no WordPiece vocabulary (a byte-level BPE or Unigram one: XLM-R, RoBERTa),
- * where the point failed when its augmentation began. A tokenizer that cannot be read here, or a vocabulary
- * that cannot (a DataError), is left to the point.
+ * Throws augmentation's refusals of a distill step with augment, in the order the point makes them when its
+ * augmentation begins: a teacher whose word embeddings, which give the neighbours, cannot be read as one table
+ * (wordEmbeddingsRefusal: quantized, factorized); a tokenizer, its teacher's folder's, as the point reads it, without a
+ * WordPiece vocabulary (loadWordVocab's: a byte-level BPE or Unigram one, XLM-R, RoBERTa). A teacher or tokenizer
+ * that cannot be read here, or a vocabulary that cannot (a DataError), is left to the point.
  */
-function checkAugmentVocab(t: PointTrainingStep): void {
+function checkAugment(t: PointTrainingStep, read: ModelReader): void {
   if (t.kind !== 'distill' || !(t.distill?.augment ?? 0) || t.teacher === undefined) return;
+  const teacher = read(t.teacher);
+  const refused = teacher?.structure && wordEmbeddingsRefusal(teacher.graph, teacher.structure.embeddings.word);
+  if (refused) throw new SettingsError(refused);
   let source: string;
   try {
     source = loadTokenizer(locateModel(t.teacher).dir).source;

@@ -1,7 +1,8 @@
 /**
  * A distill step with augment whose teacher's tokenizer has no WordPiece vocabulary (a byte-level BPE one: XLM-R,
- * RoBERTa) is refused by the sweep's plan, before any point runs, in augmentation's words, where its point failed
- * when its augmentation began (after the steps before it). A WordPiece teacher plans.
+ * RoBERTa), or whose teacher's word embeddings are not one table (factorized), is refused by the sweep's plan,
+ * before any point runs, in augmentation's words, where its point failed when its augmentation began (after the
+ * steps before it). A WordPiece teacher of a plain table plans.
  */
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyBert } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 
 let root: string;
-beforeAll(() => {
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'augment-plan-'));
   writeModelFolder(join(root, 'models', 'wordpiece'), tinyBert({}, { seed: 1 }));
+  // (a WordPiece teacher whose word embeddings are factorized: no one table for the neighbours)
+  registerAllPasses();
+  const input = join(root, 'models', 'wordpiece', 'model.onnx');
+  await compressFile({ input, output: join(root, 'models', 'factorized', 'model.onnx'), steps: [{ pass: 'factorize-embeddings', settings: { rank: 8 } }] });
   // (the tiny BERT's tokenizer as a byte-level BPE: vocab.json with merges.txt, or tokenizer.json of model.type BPE)
   const vocab = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, ab: 6 };
   const slow = writeModelFolder(join(root, 'models', 'slow-bpe'), tinyBert({}, { seed: 2 }));
@@ -58,6 +65,17 @@ describe("a sweep's plan refuses augmentation on a teacher whose tokenizer has n
     expect(await refusal('slow-bpe', [distill({ student: 'bert:layers=1', augment: 2 })])).toBe(
       `${file()}: pipeline 'kd' on model 'slow-bpe', step 1 (distill): ${join(root, 'models', 'slow-bpe', 'vocab.json')}: augmentation needs a WordPiece vocabulary (vocab.json with merges.txt is a byte-level BPE one)`,
     );
+  });
+
+  it("a teacher whose word embeddings are factorized (the neighbours' table), named or the point's model", async () => {
+    const factorized = "teacher word embeddings 'bert.embeddings.word_embeddings.weight_factor_a' are factorized: use an uncompressed teacher";
+    expect(await refusal('wordpiece', [distill({ student: 'bert:layers=1', augment: 1, teacher: 'models/factorized' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'wordpiece', step 1 (distill): ${factorized}`,
+    );
+    expect(await refusal('factorized', [distill({ student: 'bert:layers=1', augment: 1 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'factorized', step 1 (distill): ${factorized}`,
+    );
+    expect(await refusal('factorized', [distill({ student: 'bert:layers=1' })])).toBeUndefined();
   });
 
   it('plans a WordPiece teacher with augment, and a BPE one without', async () => {

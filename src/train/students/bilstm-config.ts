@@ -23,6 +23,7 @@ import { SettingsError } from '../../errors.ts';
 import { Rng } from '../../bert/random.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { Model } from '../../onnx/graph.ts';
+import type { EmbeddingTable } from '../../bert/structure.ts';
 import { readFloat32 } from '../../onnx/tensor.ts';
 
 export interface BilstmConfig {
@@ -205,12 +206,22 @@ export const BILSTM_CLASSIFIER_WEIGHTS = ['mlp.2.weight', 'mlp.2.bias'] as const
 /** A teacher's word-embedding table (see teacherWordEmbeddings), or why it cannot be read as one. */
 export function readWordEmbeddings(teacher: Model): { vocabSize: number; width: number; data: Float32Array } | { refused: string } {
   const word = findBert(teacher).embeddings.word;
+  const refused = wordEmbeddingsRefusal(teacher, word);
+  if (refused !== undefined) return { refused };
+  const t = teacher.graph.initializers.get(word.weight)!;
+  return { vocabSize: t.dims[0]!, width: t.dims[1]!, data: readFloat32(t) };
+}
+
+/**
+ * Why the word-embedding table `word` of `teacher` (its discovered structure's) cannot be read as one (quantized,
+ * factorized, not a 2-D initializer), or undefined when it can. Reads no weight values: also a sweep's plan's check.
+ */
+export function wordEmbeddingsRefusal(teacher: Model, word: EmbeddingTable): string | undefined {
   if (word.quantization || word.projection) {
-    return { refused: `teacher word embeddings '${word.weight}' are ${word.quantization ? 'quantized' : 'factorized'}: use an uncompressed teacher` };
+    return `teacher word embeddings '${word.weight}' are ${word.quantization ? 'quantized' : 'factorized'}: use an uncompressed teacher`;
   }
-  const t = teacher.graph.initializers.get(word.weight);
-  if (t?.dims.length !== 2) return { refused: `teacher word embeddings '${word.weight}' is not a 2-D initializer` };
-  return { vocabSize: t.dims[0], width: t.dims[1], data: readFloat32(t) };
+  if (teacher.graph.initializers.get(word.weight)?.dims.length !== 2) return `teacher word embeddings '${word.weight}' is not a 2-D initializer`;
+  return undefined;
 }
 
 /**
