@@ -379,7 +379,7 @@ export function transformersJsGraph(source: Model, name: string): { model: Model
       read = ENCODER_OUTPUT;
     }
   } else {
-    read = renameScores(model, name, renamed);
+    read = renameScores(model, structure, name, renamed);
   }
   // transformers.js (4.3) reads the logits and hidden states as float32 arrays: a float16 graph's (a Uint16Array of
   // float16 bits) fails in its softmax, whatever dtype the folder names
@@ -404,10 +404,14 @@ export function transformersJsGraph(source: Model, name: string): { model: Model
 const ENCODER_OUTPUT = 'last_hidden_state';
 
 /** Adds the renaming of a classifier's scores output to 'logits' (what transformers.js reads the class scores from); gives that output's name. */
-function renameScores(model: Model, name: string, renamed: Record<string, string>): string {
-  // 'logits', else the first output (not evaluation's scoresOutput, which looks past outputs not shaped as scores: a
-  // pretraining graph's next-sentence scores would be renamed 'logits')
-  const scores = model.graph.outputs.find((o) => o.name === 'logits')?.name ?? model.graph.outputs[0]?.name ?? '';
+function renameScores(model: Model, structure: BertStructure, name: string, renamed: Record<string, string>): string {
+  // 'logits', else the output discovery finds a sequence classifier's head writing (as evaluation reads it: outputs
+  // [output_0: hidden states, output_1: logits] declaring no shapes), else the first output (not evaluation's
+  // scoresOutput, which looks past outputs not shaped as scores: a pretraining graph's next-sentence scores would be
+  // renamed 'logits')
+  const outputs = model.graph.outputs.map((o) => o.name);
+  const head = structure.head?.kind === 'sequence-classification' && structure.head.outputs.length === 1 ? structure.head.outputs[0] : undefined;
+  const scores = outputs.find((o) => o === 'logits') ?? (head !== undefined && outputs.includes(head) ? head : undefined) ?? outputs[0] ?? '';
   if (scores !== 'logits') {
     const rank = model.graph.outputs.find((o) => o.name === scores)?.shape?.length;
     if (rank !== undefined && rank !== 2) {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { graphFacts } from '../../src/eval/graph-checks.ts';
+import { transformersJsGraph } from '../../src/export/transformers-js.ts';
 import { cloneModel, encodeModel, type Model } from '../../src/onnx/index.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { encoderFeeds } from '../helpers/feeds.ts';
@@ -37,5 +38,18 @@ describe('graphFacts on a classifier whose outputs declare no shapes', () => {
     const out = await session.run(encoderFeeds(session, { batch: 2, seq: 5, vocab: 128 }));
     expect(out.output_0!.dims).toEqual([2, 5, 32]);
     expect(out.output_1!.dims).toEqual([2, 2]);
+  });
+});
+
+describe('--format transformers.js of a classifier whose outputs declare no shapes', () => {
+  it("names the classifier's output 'logits', which transformers.js reads, where output_0's hidden states were renamed 'logits'", async () => {
+    const m = unshaped();
+    const { model, renamed } = transformersJsGraph(m, 'unshaped.onnx');
+    expect(renamed).toEqual({ output_1: 'logits' });
+    const feeds = encoderFeeds(await openSession(encodeModel(m)), { batch: 2, seq: 5, vocab: 128 });
+    const before = await (await openSession(encodeModel(m))).run(feeds);
+    const after = await (await openSession(encodeModel(model))).run(feeds);
+    expect(after.logits!.dims).toEqual([2, 2]);
+    expect(Array.from(after.logits!.data as Float32Array)).toEqual(Array.from(before.output_1!.data as Float32Array));
   });
 });
