@@ -57,7 +57,7 @@ import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
-import { chooseMaxLength, evalLength, scoresOutput } from '../eval/graph-checks.ts';
+import { checkEncodings, chooseMaxLength, evalLength, scoresOutput } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
@@ -500,7 +500,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       ...spec.bench,
       seq: spec.bench.seq ?? [evalLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(where.dir)))],
     };
-    checkShapes(spec, m, graph, config, bench, where.dir, opts.glueDir);
+    checkShapes(spec, m, graph, config, bench, where, opts.glueDir);
     if (opts.log) ignoredLabelsWarning(spec, m, config, opts.log);
     const dev: Record<string, string> = {};
     for (const name of m.tasks) dev[name] = await dataHash(splitFile(getTask(name), 'dev', opts.glueDir).file);
@@ -813,18 +813,29 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
  * evaluation's maximum length beyond its position table and an eval.batchSize whose batch would not fit in memory (the
  * model's baseline point evaluates it with these settings, as eval checks them: checkBatchFits), and a bench shape
  * beyond the table or whose activation would not fit in memory (every point of the model benchmarks it, as the
- * baseline of its variants). Each point would otherwise fail the same way after compressing (and evaluating) it.
+ * baseline of its variants), and a token-type table the tokenizer's pair template overruns on a pair task (checkPairTypes).
+ * Each point would otherwise fail the same way after compressing (and evaluating) it.
  * Named as the sweep file names them (`bench.seq`, `eval.maxLength`). A graph that cannot be read is left to the points.
  */
-function checkShapes(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, config: ModelConfig, bench: PointBench, dir: string, glueDir: string): void {
+function checkShapes(
+  spec: SweepSpec,
+  m: ModelSpec,
+  read: ModelGraph | undefined,
+  config: ModelConfig,
+  bench: PointBench,
+  { dir, onnx }: ModelLocation,
+  glueDir: string,
+): void {
   if (!read) return;
   const label = modelLabel(spec, m);
   try {
     const { limits } = read;
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
+    checkPairTypes(m, limits, maxLength, dir, onnx);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
+    if (e instanceof DataError) throw new DataError(`${spec.file}: ${label}: ${e.message}`);
     throw e;
   }
   try {
@@ -834,6 +845,27 @@ function checkShapes(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
   }
+}
+
+/**
+ * Throws eval's refusal (checkEncodings' DataError) of a model `onnx` of fewer token types (`limits`) than its
+ * tokenizer's pair template gives, where one of its tasks is a sentence pair: as its baseline point's evaluation,
+ * and every other point's, would when it tokenized the dev set. One pair is encoded to read the template's types; a
+ * tokenizer that cannot be read or encode here is left to the points.
+ */
+function checkPairTypes(m: ModelSpec, limits: InputLimits, maxLength: number, dir: string, onnx: string): void {
+  if (limits.typeVocabSize === null || !m.tasks.some((name) => getTask(name).textColumns.length === 2)) return;
+  let pair: { ids: readonly number[]; typeIds: readonly number[] };
+  let source: string;
+  try {
+    const tokenizer = loadTokenizer(dir);
+    source = tokenizer.source;
+    pair = tokenizer.encode('a', 'b', maxLength);
+  } catch {
+    return;
+  }
+  // (the types alone: the ids of two words say nothing of the dev set's)
+  checkEncodings([{ ids: [], typeIds: pair.typeIds }], limits, source, onnx);
 }
 
 /**
