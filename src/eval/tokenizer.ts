@@ -12,6 +12,7 @@ import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { readJsonObject } from './model-files.ts';
 import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
+import { shellWord } from '../shell-word.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-vocab.ts';
 
@@ -94,7 +95,8 @@ export function loadTokenizer(path: string): TextTokenizer {
 export function sentencePieceNote(dir: string): string {
   const file = SENTENCEPIECE_FILES.find((name) => existsSync(join(dir, name)));
   if (file === undefined) return '';
-  return ` (a SentencePiece model, ${file}, is not read: write the folder's tokenizer.json with transformers, python -c "from transformers import AutoTokenizer as T; T.from_pretrained('${dir}').save_pretrained('${dir}')", or give a folder with one with --tokenizer)`;
+  // (the folder as the command's argument, quoted for the shell: a path in the Python text broke it on a quote)
+  return ` (a SentencePiece model, ${file}, is not read: write the folder's tokenizer.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T.from_pretrained(sys.argv[1]).save_pretrained(sys.argv[1])" ${shellWord(dir)}, or give a folder with one with --tokenizer)`;
 }
 
 /** The two files of a slow byte-level BPE tokenizer: given as a file, either names the pair in its folder. */

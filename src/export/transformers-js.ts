@@ -48,6 +48,7 @@ import {
   withConfigNormalizer,
   type TokenizerConfigJson,
 } from '../eval/tokenizer.ts';
+import { shellWord } from '../shell-word.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
 import { floatStorage, modelSize } from '../onnx/size.ts';
 import { toolVersion } from '../version.ts';
@@ -152,7 +153,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     const mode = quantizedWith(opts.input) ?? (stored ? 'MODE' : 'float16');
     const what = stored ?? `its weights are stored in ${dataTypeName(storage!)}`;
     throw new SettingsError(
-      `--format transformers.js: ${opts.input}: ${what}, and the folder's onnx/model.onnx is its float model (dtype fp32): write the folder from the float model, whose --quantize writes both: compress ${float}${opts.steps.length ? ' …' : ''} --quantize ${mode} --format transformers.js -o ${opts.output}`,
+      `--format transformers.js: ${opts.input}: ${what}, and the folder's onnx/model.onnx is its float model (dtype fp32): write the folder from the float model, whose --quantize writes both: compress ${shellWord(float)}${opts.steps.length ? ' …' : ''} --quantize ${mode} --format transformers.js -o ${shellWord(opts.output)}`,
     );
   }
   return removingFoldersMadeOnFailure([opts.output], async () => {

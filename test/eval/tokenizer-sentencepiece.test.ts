@@ -2,6 +2,7 @@
  * A folder whose tokenizer is only a SentencePiece model (XLM-R's sentencepiece.bpe.model, ALBERT's spiece.model) is
  * refused, in one line that says how to get a tokenizer.json: no SentencePiece reader is used.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ function sentencePieceFolder(name: string, model: string): string {
 }
 
 const ADVICE =
-  /is not read: write the folder's tokenizer\.json with transformers, python -c "from transformers import AutoTokenizer as T; T\.from_pretrained\('.*'\)\.save_pretrained\('.*'\)", or give a folder with one with --tokenizer\)$/;
+  /is not read: write the folder's tokenizer\.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T\.from_pretrained\(sys\.argv\[1\]\)\.save_pretrained\(sys\.argv\[1\]\)" .+, or give a folder with one with --tokenizer\)$/;
 
 describe('a SentencePiece-only tokenizer folder', () => {
   it('is refused in one line naming the SentencePiece model and how to write a tokenizer.json', () => {
@@ -39,6 +40,20 @@ describe('a SentencePiece-only tokenizer folder', () => {
       );
       expect(() => loadTokenizer(dir)).toThrow(ADVICE);
     }
+  });
+
+  it("names the folder as one word of the command a shell runs, a quote and a space in its name too, where it was put inside the command's Python text", () => {
+    const dir = sentencePieceFolder("John's models", 'spiece.model');
+    let message = '';
+    try {
+      loadTokenizer(dir);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const arg = /sys\.argv\[1\]\)" (.+), or give a folder/.exec(message)?.[1];
+    expect(arg).toBeDefined();
+    // (the shell reads the word back as the folder: printf prints its argument)
+    expect(spawnSync('sh', ['-c', `printf %s ${arg}`], { encoding: 'utf8' }).stdout).toBe(dir);
   });
 
   it('is refused so when the SentencePiece model itself is given (not read as a tokenizer.json)', () => {

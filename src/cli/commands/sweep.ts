@@ -6,6 +6,7 @@
  * instead, and this process collects their results into the same store (`--follow`: only collect, for a sweep
  * already queued). Logic lives in src/queue.
  */
+import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
@@ -267,11 +268,6 @@ export function contendedLine(contended: SweepSummary['contended']): string | un
 export function reportCommand(store: string, summary: Pick<SweepSummary, 'sweep' | 'sweeps'>): string {
   const others = summary.sweeps.some((s) => s !== summary.sweep);
   return `compress report ${shellWord(store)}${others ? ` --sweep ${shellWord(summary.sweep)}` : ''}`;
-}
-
-/** `word` as one word of a shell command: as it is when plain, else single-quoted. */
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Writes a line above the progress bar (which redraws itself below it) on a TTY, else as a line of the log. */
