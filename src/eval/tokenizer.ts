@@ -57,12 +57,15 @@ interface TokenizerJsonPadding {
 }
 
 /**
- * Loads the tokenizer of a model folder (or a tokenizer.json / vocab.txt / vocab.json / merges.txt path): tokenizer.json
- * if present, else vocab.txt, else vocab.json with merges.txt. A folder with none of them is a DataError.
+ * Loads the tokenizer of a model folder (or a tokenizer.json / vocab.txt / vocab.json / merges.txt path; another file of
+ * the folder, its config.json or tokenizer_config.json, names the folder): tokenizer.json if present, else vocab.txt,
+ * else vocab.json with merges.txt. A folder with none of them is a DataError.
  */
 export function loadTokenizer(path: string): TextTokenizer {
   const isFile = existsSync(path) && statSync(path).isFile();
   const dir = isFile ? dirname(path) : path;
+  // (a file of the folder that holds no vocabulary, its config.json or tokenizer_config.json, names the folder's tokenizer)
+  if (isFile && FOLDER_NAMING_FILES.has(basename(path))) return loadTokenizer(dir);
   const config = readConfig(dir);
   if (isFile && BPE_FILE_NAMES.has(basename(path))) {
     // a slow byte-level BPE tokenizer is two files: either one given names the pair in its folder
@@ -98,6 +101,9 @@ export function sentencePieceNote(dir: string): string {
   // (the folder as the command's argument, quoted for the shell: a path in the Python text broke it on a quote)
   return ` (a SentencePiece model, ${file}, is not read: write the folder's tokenizer.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T.from_pretrained(sys.argv[1]).save_pretrained(sys.argv[1])" ${shellWord(dir)}, or give a folder with one with --tokenizer)`;
 }
+
+/** The files of a model folder that hold no vocabulary: given as the tokenizer, each names its folder's. */
+const FOLDER_NAMING_FILES: ReadonlySet<string> = new Set(['config.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json']);
 
 /** The two files of a slow byte-level BPE tokenizer: given as a file, either names the pair in its folder. */
 const BPE_FILE_NAMES: ReadonlySet<string> = new Set(['vocab.json', 'merges.txt']);

@@ -74,6 +74,17 @@ describe.skipIf(!hasFixtures)('tokenizer: bert-base-uncased ids (needs ../shared
     expect(cased.encode('Hello world', null, 16).ids).toEqual([101, 100, 2088, 102]);
   });
 
+  it("a file of the folder holding no vocabulary (tokenizer_config.json, config.json, special_tokens_map.json) names the folder's tokenizer, as --help says, where it was read as a tokenizer.json ('Tokenizer must contain a \"model\" property')", () => {
+    const dir = vocabOnly({ do_lower_case: false });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+    writeFileSync(join(dir, 'special_tokens_map.json'), JSON.stringify({ unk_token: '[UNK]' }));
+    for (const file of ['tokenizer_config.json', 'config.json', 'special_tokens_map.json']) {
+      const given = loadTokenizer(join(dir, file));
+      expect(given.encode('Hello world', null, 16).ids).toEqual([101, 100, 2088, 102]); // cased, per the folder's config
+      expect(given.source).toBe(join(dir, 'vocab.txt'));
+    }
+  });
+
   it('names a folder with no tokenizer files', () => {
     expect(() => loadTokenizer(mkdtempSync(join(tmpdir(), 'empty-')))).toThrow(DataError);
     expect(() => loadTokenizer(mkdtempSync(join(tmpdir(), 'empty-')))).toThrow(/no tokenizer\.json, vocab\.txt or vocab\.json with merges\.txt/);
