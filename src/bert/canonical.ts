@@ -102,11 +102,14 @@ export function rebuildCanonical(model: Model, opts: RebuildOptions = {}): Model
  * Why the rebuild refuses `s`, a model with a weight stored quantized (its first: quantizedWeight), in its words
  * ('canonical rebuild: the word embedding is stored quantized (gather-scale); train before quantizing …'), the first
  * thing canonicalBert checks: a sweep's plan says it of a model it read without weight values; undefined for a float
- * model.
+ * model. `float`: the float model it was quantized from, named where its lineage tells it (quantizedFrom).
  */
-export function quantizedRebuildRefusal(s: BertStructure): string | undefined {
+export function quantizedRebuildRefusal(s: BertStructure, float?: string): string | undefined {
   const stored = quantizedWeight(s);
-  return stored && `canonical rebuild: ${stored}; train before quantizing (rebuild the float model)`;
+  return (
+    stored &&
+    `canonical rebuild: ${stored}; train before quantizing (${float ? `train the float model it was quantized from, ${float}` : 'rebuild the float model'})`
+  );
 }
 
 /** Refuses a model with any weight stored quantized. */

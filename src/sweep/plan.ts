@@ -917,7 +917,7 @@ function checkEvalBatch(
 function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string, training: readonly PointTrainingStep[], read: ModelReader): void {
   const steps = new Map(training.map((t) => [t.index, t]));
   const structureOf = (file: string) => read(file)?.structure;
-  let sofar = modelSoFar(read(onnx), onnx);
+  let sofar = modelSoFar(read(onnx), onnx, onnx);
   p.steps.forEach((s, i) => {
     const t = steps.get(i);
     try {
@@ -1005,7 +1005,8 @@ interface SoFar {
    * quantized (storedQuantizedRefusal, naming it by `file`, or after a followed step by that step: `made`, its index
    * in the pipeline and its pass).
    */
-  read?: { graph: Model; structure: BertStructure; file: string; made?: { index: number; pass: string } };
+  // (onnx: the model's file, where the quantized-training refusal finds the float model its lineage names: quantizedFrom)
+  read?: { graph: Model; structure: BertStructure; file: string; onnx?: string; made?: { index: number; pass: string } };
   /**
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
    * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
@@ -1020,10 +1021,13 @@ const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
 const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']);
 
-/** A model read here from `file` (undefined: not read) as SoFar: its depth and heads, or a Distilled BiLSTM. */
-function modelSoFar(model: PlanModel | undefined, file: string): SoFar {
+/**
+ * A model read here from `onnx` (undefined: not read), named `file` (the sweep's model file, or a student's path as
+ * given), as SoFar: its depth and heads, or a Distilled BiLSTM.
+ */
+function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): SoFar {
   if (model?.structure)
-    return { layers: model.structure.numLayers, heads: headsOf(model.structure), read: { graph: model.graph, structure: model.structure, file } };
+    return { layers: model.structure.numLayers, heads: headsOf(model.structure), read: { graph: model.graph, structure: model.structure, file, onnx } };
   return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
 }
 
@@ -1165,7 +1169,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
   const trained = (model: SoFar): SoFar => {
     const held = model.recurrent?.read;
     if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file, held.file);
-    const stored = model.read && storedQuantizedRefusal(readName(model.read), model.read.structure);
+    const stored = model.read && storedQuantizedRefusal(readName(model.read), model.read.structure, model.read.made ? undefined : model.read.onnx);
     if (stored) throw stored;
     // (a student model without a classifier: one is put on its pooler, which it must have, as training says)
     const place =
@@ -1191,7 +1195,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
   if (student.startsWith('bert:')) return { layers: parseBertSpec(student).layers ?? teacher()?.numLayers, heads: undefined };
   if (student.startsWith('bilstm:')) return { ...UNKNOWN, recurrent: { read: undefined } };
   const onnx = studentOnnx(t);
-  return trained(modelSoFar(onnx === undefined ? undefined : read(onnx), student));
+  return trained(modelSoFar(onnx === undefined ? undefined : read(onnx), student, onnx ?? student));
 }
 
 /**

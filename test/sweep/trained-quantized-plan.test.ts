@@ -27,18 +27,22 @@ const train = (pass: 'train' | 'distill', settings: Record<string, unknown> = {}
 const model = (folder: string) => join(root, 'models', folder);
 const at = (m: string, pass: string) => `${join(root, 'q.yaml')}: pipeline 'p' on model '${m}', step 1 (${pass}): `;
 const REBUILD = 'canonical rebuild: the word embedding is stored quantized (gather-scale); train before quantizing (rebuild the float model)';
+/** The refusal of a model whose lineage names the float model it was quantized from, `float`, which it names. */
+const rebuildFrom = (float: string) =>
+  `canonical rebuild: the word embedding is stored quantized (gather-scale); train before quantizing (train the float model it was quantized from, ${float})`;
+const TINY = () => join(model('tiny'), 'model.onnx');
 
 describe("a sweep's plan refuses training a model stored quantized, in training's words", () => {
-  it('refuses a train or distill step whose student is the sweep model stored quantized', async () => {
+  it('refuses a train or distill step whose student is the sweep model stored quantized, naming the float model its lineage names, where it said "rebuild the float model" without naming it', async () => {
     for (const q of ['int8', 'int4']) {
       const onnx = join(model(q), 'model.onnx');
-      expect(await on(q, [train('train')])).toBe(`${at(q, 'train')}${onnx}: ${REBUILD}`);
-      expect(await on(q, [train('distill', { teacher: model('tiny') })])).toBe(`${at(q, 'distill')}${onnx}: ${REBUILD}`);
+      expect(await on(q, [train('train')])).toBe(`${at(q, 'train')}${onnx}: ${rebuildFrom(TINY())}`);
+      expect(await on(q, [train('distill', { teacher: model('tiny') })])).toBe(`${at(q, 'distill')}${onnx}: ${rebuildFrom(TINY())}`);
     }
   });
 
   it('refuses a quantized student model given by path, and every-other of a quantized teacher', async () => {
-    expect(await on('tiny', [train('distill', { student: model('int8') })])).toBe(`${at('tiny', 'distill')}${model('int8')}: ${REBUILD}`);
+    expect(await on('tiny', [train('distill', { student: model('int8') })])).toBe(`${at('tiny', 'distill')}${model('int8')}: ${rebuildFrom(TINY())}`);
     expect(await on('int4', [train('distill', { student: 'every-other' })])).toBe(
       `${at('int4', 'distill')}distill.student every-other copies the teacher's layers: ${REBUILD}`,
     );
@@ -104,8 +108,9 @@ describe('a student model without a classifier or a pooler to put one on', () =>
     makeStudent({ spec: dir, teacher: loadModel(join(model('tiny'), 'model.onnx')), numLabels: 2, seed: 1, maxLength: 16 });
 
   it('stored quantized: refused by training as stored quantized, in the words the plan refuses it with, where training said it had no pooler', async () => {
-    expect(student(model('bare-int8'))).toThrow(`${model('bare-int8')}: ${REBUILD}`);
-    expect(await on('tiny', [train('distill', { student: model('bare-int8') })])).toBe(`${at('tiny', 'distill')}${model('bare-int8')}: ${REBUILD}`);
+    const words = `${model('bare-int8')}: ${rebuildFrom(join(model('bare'), 'model.onnx'))}`;
+    expect(student(model('bare-int8'))).toThrow(words);
+    expect(await on('tiny', [train('distill', { student: model('bare-int8') })])).toBe(`${at('tiny', 'distill')}${words}`);
   });
 
   it('in float: refused by the plan in the words training refuses it with, where the point failed when it ran', async () => {

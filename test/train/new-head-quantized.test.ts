@@ -63,7 +63,7 @@ describe("a quantized model with another task's classifier: the way to a new one
     }
   });
 
-  it("train without --new-head refuses an int8 BERT of another task's labels for its int8 weights, where it named --new-head, which refuses it so", async () => {
+  it("train without --new-head refuses an int8 BERT of another task's labels for its int8 weights, naming the float model it was quantized from (its lineage's), where it named --new-head, which refuses it so, then said 'rebuild the float model' without naming it", async () => {
     const settings = { epochs: 1, batchSize: 4, threads: 1 };
     // (the float model: its classifier is another task's, which --new-head replaces)
     await expect(runTraining({ task: 'MRPC', student: models.bert, glueDir, output: join(work, 'mrpc', 'float', 'model.onnx'), settings })).rejects.toThrow(
@@ -72,7 +72,11 @@ describe("a quantized model with another task's classifier: the way to a new one
     for (const newHead of [false, true]) {
       await expect(
         runTraining({ task: 'MRPC', student: models.bert8, glueDir, output: join(work, 'mrpc', 'int8', 'model.onnx'), settings, newHead }),
-      ).rejects.toThrow(new SettingsError(`${models.bert8}: canonical rebuild: ${STORED.bert8}; train before quantizing (rebuild the float model)`));
+      ).rejects.toThrow(
+        new SettingsError(
+          `${models.bert8}: canonical rebuild: ${STORED.bert8}; train before quantizing (train the float model it was quantized from, ${floatOf('bert8')})`,
+        ),
+      );
     }
   });
 

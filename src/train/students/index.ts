@@ -562,21 +562,26 @@ export const EVERY_OTHER_REBUILDS = "--student every-other copies the teacher's 
 /**
  * Training's refusal of a model it rebuilds for `who` (rebuilt's words: a student's path, EVERY_OTHER_REBUILDS for
  * every-other's teacher) whose structure `s` has a weight stored quantized (quantizedRebuildRefusal), which a sweep's
- * plan says before any point runs; undefined for a float model.
+ * plan says before any point runs; undefined for a float model. It names the float model the file `onnx` was quantized
+ * from where its lineage tells it (quantizedFrom).
  */
-export function storedQuantizedRefusal(who: string, s: BertStructure): SettingsError | undefined {
-  const refusal = quantizedRebuildRefusal(s);
+export function storedQuantizedRefusal(who: string, s: BertStructure, onnx?: string): SettingsError | undefined {
+  if (quantizedRebuildRefusal(s) === undefined) return undefined;
+  const refusal = quantizedRebuildRefusal(s, onnx === undefined ? undefined : quantizedFrom(onnx));
   return refusal === undefined ? undefined : new SettingsError(`${who}: ${refusal}`);
 }
 
 /**
  * canonicalBert, its one-line refusal naming the model it was about (`who`: the student's path, or every-other's
  * teacher), as a student and a teacher refused alike ('canonical rebuild: the word embedding is stored quantized')
- * could not be told apart.
+ * could not be told apart; one stored quantized names the float model its file `onnx` was quantized from where known.
  */
-function rebuilt(model: Model, who: string): CanonicalBert {
+function rebuilt(model: Model, who: string, onnx?: string): CanonicalBert {
   try {
-    return canonicalBert(model);
+    const s = findBert(model);
+    const stored = quantizedRebuildRefusal(s) && quantizedRebuildRefusal(s, onnx === undefined ? undefined : quantizedFrom(onnx));
+    if (stored) throw new SettingsError(stored);
+    return canonicalBert(model, s);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${who}: ${e.message}`);
     throw e;
@@ -642,9 +647,13 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   const fresh = !saved && src.numLabels !== undefined && (bare || src.newClassifier === true);
   // (one stored quantized: the rebuild's refusal, its first check, before a place for the classifier is looked for, so
   // that a quantized encoder without a pooler is refused as quantized, as a sweep's plan refuses it)
-  const stored = bare ? storedQuantizedRefusal(spec, findBert(model, { label: `student ${spec}` })) : undefined;
+  const stored = bare ? storedQuantizedRefusal(spec, findBert(model, { label: `student ${spec}` }), where.onnx) : undefined;
   if (stored) throw stored;
-  const read = bare ? rebuilt(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`), spec) : saved ? undefined : rebuilt(model, spec);
+  const read = bare
+    ? rebuilt(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`), spec)
+    : saved
+      ? undefined
+      : rebuilt(model, spec, where.onnx);
   const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
   if (src.teacher) {
     const own = saved ? saved.config.vocabSize : canon!.config.vocabSize;
