@@ -170,6 +170,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       const quantized = opts.steps.some(isQuantize);
       // The steps before the first quantize run once: the float model's run keeps their result for the quantized one.
       const sharedPrefix = quantized ? { length: opts.steps.findIndex(isQuantize) } : undefined;
+      // (the lineage alone: compressFile's copiedFiles says what it copied beside a model file, here nothing, copyModelFiles false)
       const run = (file: string, steps: PassStep[], dataFile?: string): Promise<Lineage> =>
         compressFile({
           ...opts,
@@ -181,7 +182,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
           copyModelFiles: false,
           sharedPrefix,
           loaded: input === opts.input ? opts.loaded : undefined, // (a renamed copy is another model)
-        });
+        }).then(({ copiedFiles: _, ...lineage }) => lineage);
       const models: Array<{ dtype: TransformersJsDtype; file: string; lineage: Lineage }> = [];
       const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
       const fpSteps = quantized ? opts.steps.filter((s) => !isQuantize(s)) : opts.steps;

@@ -268,6 +268,14 @@ describe('--format transformers.js from other sources', () => {
     expect(new Set(theirs.top)).toEqual(new Set(['LABEL_0', 'LABEL_1']));
   }, 30_000);
 
+  it("each model file's lineage has the fields a compress output's has, and no copiedFiles (nothing is copied beside a folder's model file), where it carried an always-empty copiedFiles: []", async () => {
+    const src = writeModelFolder(join(dir, 'copied-src'), tinyBert({}, { std: 0.3 }));
+    const out = join(dir, 'copied');
+    const res = await compressToTransformersJs({ input: join(src, 'model.onnx'), output: out, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    expect(res.lineage).not.toHaveProperty('copiedFiles');
+    for (const file of ['onnx/model.onnx.json', 'onnx/model_quantized.onnx.json']) expect(readJson(join(out, file))).not.toHaveProperty('copiedFiles');
+  }, 30_000);
+
   it('runs the steps before the first quantize once for both models, each the same as its own compress run', async () => {
     const src = writeModelFolder(join(dir, 'shared-src'), tinyBert({}, { std: 0.3 }));
     const input = join(src, 'model.onnx');
