@@ -270,22 +270,59 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 }
 
 /**
- * The vocabulary (token → id) of a model folder's tokenizer files, read as loadTokenizer reads them (tokenizer.json if
- * present, else the one it builds from vocab.txt, else from vocab.json with merges.txt: the model's vocabulary and the
- * added tokens), with the file read; undefined when the folder has none of them. Two folders tokenize alike only if
- * these agree, whatever the files' formatting.
+ * The tokenizer.json object of a model folder's tokenizer files as loadTokenizer reads them (tokenizer.json if present,
+ * with the added tokens of its config, else the one it builds from vocab.txt, else from vocab.json with merges.txt),
+ * with the file read; undefined when the folder has none of them.
  */
-export function readVocabulary(dir: string): { file: string; vocab: Map<string, number> } | undefined {
+function folderTokenizerJson(dir: string): { file: string; json: object } | undefined {
   const jsonFile = join(dir, 'tokenizer.json');
   const vocabFile = join(dir, 'vocab.txt');
   const bpe = bpeFiles(dir);
-  const found = existsSync(jsonFile)
+  return existsSync(jsonFile)
     ? { file: jsonFile, json: withAddedTokens(readJsonObject(jsonFile), [], readConfig(dir)) }
     : existsSync(vocabFile)
       ? { file: vocabFile, json: vocabTokenizerJson(vocabFile, readConfig(dir)) }
       : bpe
         ? { file: bpe.vocab, json: bpeTokenizerJson(bpe, readConfig(dir)) }
         : undefined;
+}
+
+/**
+ * The largest id of a tokenizer.json object's model vocabulary (an object of ids: WordPiece, BPE, WordLevel; Unigram's
+ * [token, score] list by id), undefined for none; its added tokens are not counted (special tokens a config names that
+ * the vocabulary lacks take the ids after it, as transformers adds them).
+ */
+function largestVocabularyId(tokenizer: object): number | undefined {
+  const vocab = (tokenizer as { model?: { vocab?: unknown } }).model?.vocab;
+  if (Array.isArray(vocab)) return vocab.length ? vocab.length - 1 : undefined;
+  if (vocab === null || typeof vocab !== 'object') return undefined;
+  let largest: number | undefined;
+  for (const id of Object.values(vocab)) if (typeof id === 'number' && (largest === undefined || id > largest)) largest = id;
+  return largest;
+}
+
+/**
+ * Throws a one-line SettingsError when the vocabulary of `tokenizer` (a tokenizer.json object, or a tokenizer folder,
+ * read as loadTokenizer reads it) has ids past the `rows` of the word embedding of `model` (one of another model, given
+ * with --tokenizer): `who` names the tokenizer. Its added tokens are not counted (largestVocabularyId).
+ */
+export function checkVocabularyRows(tokenizer: object | string, rows: number, who: string, model: string): void {
+  const json = typeof tokenizer === 'string' ? folderTokenizerJson(tokenizer)?.json : tokenizer;
+  const largest = json && largestVocabularyId(json);
+  if (largest !== undefined && largest >= rows)
+    throw new SettingsError(
+      `${who}: its vocabulary has token ids up to ${largest}, but ${model} has ${rows} rows in its word embedding: the tokenizer's vocabulary is not the model's`,
+    );
+}
+
+/**
+ * The vocabulary (token → id) of a model folder's tokenizer files, read as loadTokenizer reads them (tokenizer.json if
+ * present, else the one it builds from vocab.txt, else from vocab.json with merges.txt: the model's vocabulary and the
+ * added tokens), with the file read; undefined when the folder has none of them. Two folders tokenize alike only if
+ * these agree, whatever the files' formatting.
+ */
+export function readVocabulary(dir: string): { file: string; vocab: Map<string, number> } | undefined {
+  const found = folderTokenizerJson(dir);
   if (!found) return undefined;
   const json = found.json as { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> };
   const raw = json.model?.vocab;

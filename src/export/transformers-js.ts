@@ -41,6 +41,7 @@ import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/mode
 import {
   bpeFiles,
   bpeTokenizerJson,
+  checkVocabularyRows,
   readConfig,
   sentencePieceNote,
   vocabTokenizerJson,
@@ -622,30 +623,12 @@ function writeSideFiles(
     );
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
-  const largest = largestVocabularyId(tokenizer);
-  if (largest !== undefined && largest >= structure.vocabSize)
-    throw new SettingsError(
-      `${tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`}: its vocabulary has token ids up to ${largest}, but ${name} has ${structure.vocabSize} rows in its word embedding: the tokenizer's vocabulary is not the model's`,
-    );
+  checkVocabularyRows(tokenizer, structure.vocabSize, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
   const maxLength = parseModelConfig(config, configFile).maxLength;
   write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));
   if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
     writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
   return (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [];
-}
-
-/**
- * The largest id of a tokenizer.json object's model vocabulary (an object of ids: WordPiece, BPE, WordLevel; Unigram's
- * [token, score] list by id), undefined for none; its added tokens are not counted (special tokens a config names that
- * the vocabulary lacks take the ids after it, as transformers adds them).
- */
-function largestVocabularyId(tokenizer: Record<string, unknown>): number | undefined {
-  const vocab = (tokenizer.model as { vocab?: unknown } | undefined)?.vocab;
-  if (Array.isArray(vocab)) return vocab.length ? vocab.length - 1 : undefined;
-  if (vocab === null || typeof vocab !== 'object') return undefined;
-  let largest: number | undefined;
-  for (const id of Object.values(vocab)) if (typeof id === 'number' && (largest === undefined || id > largest)) largest = id;
-  return largest;
 }
 
 /**

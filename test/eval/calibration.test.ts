@@ -143,6 +143,19 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
     }
   });
 
+  it("--tokenizer of another model, its vocabulary past the word embedding, is refused in one line naming both, as --format transformers.js refuses it, where calibration ran on its ids (the examples' words past the rows spelled by others)", async () => {
+    const tiny = writeTinyBert({ vocabSize: 30000 });
+    try {
+      await expect(loadCalibration({ model: tiny.path, task: 'SST-2', examples: 4, glueDir: GLUE_DIR, tokenizer: teacher })).rejects.toThrow(
+        new SettingsError(
+          `--tokenizer ${teacher}: its vocabulary has token ids up to 30521, but ${tiny.path} has 30000 rows in its word embedding: the tokenizer's vocabulary is not the model's`,
+        ),
+      );
+    } finally {
+      tiny.cleanup();
+    }
+  });
+
   it('a model whose inputs fix the batch size is calibrated in whole batches of it, which ablation runs (it failed in onnxruntime with a stack trace)', async () => {
     registerAllPasses();
     const tiny = writeTinyBert({ vocabSize: 30522 });
