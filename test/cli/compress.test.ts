@@ -59,6 +59,11 @@ describe('compress MODEL [passes] -o OUT', () => {
     [[tiny.path, '--prune-heads', 'abc', '-o', BAD_OUT], /prune-heads: ratio 'abc': expected a number in \[0, 1\) \(flag --prune-heads\)/],
     [[tiny.path, '--quantize', 'int8', '--quantize', 'int4', '-o', BAD_OUT], /--quantize given 2 times/],
     [[tiny.path, '--prune-heads', '0.4', '--calibrate', 'SST-2', '-o', BAD_OUT], /--calibrate SST-2: no pass given uses calibration data/],
+    // (--tokenizer was read by neither, and went unread: the output got the input folder's tokenizer files)
+    [
+      [tiny.path, '--prune-heads', '0.4', '--tokenizer', tiny.dir, '-o', BAD_OUT],
+      /^compress: --tokenizer .*: read for --calibrate and --format transformers\.js, and this run has neither/m,
+    ],
     [
       [tiny.path, '--share-layers', 'groups:3', '-o', BAD_OUT],
       /share-layers: share 'groups:3': 3 groups do not divide the model's 2 layers evenly \(flag --share-layers\)/,

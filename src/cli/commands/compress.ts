@@ -73,6 +73,11 @@ export const compressCommand: CliCommand<CompressArgs> = {
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
     checkCalibrationFlag(steps, args.calibrate);
+    // (an .onnx output gets the input folder's tokenizer files, not --tokenizer's: given without a use, it went unread)
+    if (args.tokenizer !== undefined && args.calibrate === undefined && args.format !== 'transformers.js')
+      throw new SettingsError(
+        `--tokenizer ${args.tokenizer}: read for --calibrate and --format transformers.js, and this run has neither (an .onnx output gets its input folder's tokenizer files): drop it, or put the tokenizer beside the input model`,
+      );
     const model = await localModel(args.model); // hf:org/name[@revision] too
     const located = locateModel(model);
     const input = located.onnx;
