@@ -7,25 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { graphFacts } from '../../src/eval/graph-checks.ts';
 import { transformersJsGraph } from '../../src/export/transformers-js.ts';
-import { cloneModel, encodeModel, type Model } from '../../src/onnx/index.ts';
+import { encodeModel, type Model } from '../../src/onnx/index.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { encoderFeeds } from '../helpers/feeds.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, withUnshapedOutputs } from '../helpers/models.ts';
 
 /** The tiny BERT with the last layer's output as a first graph output `output_0`, logits renamed `output_1`, no output shapes. */
-function unshaped(): Model {
-  const m = cloneModel(tinyBert());
-  const g = m.graph;
-  const classifier = g.nodes.find((n) => n.outputs[0] === 'logits')!;
-  const lastNorm = g.nodes.filter((n) => n.name.startsWith('/bert/encoder/layer.1/output/LayerNorm/')).at(-1)!;
-  classifier.outputs[0] = 'output_1';
-  g.nodes.push({ name: '/hidden/Identity', opType: 'Identity', domain: '', inputs: [lastNorm.outputs[0]!], outputs: ['output_0'], attributes: {} });
-  g.outputs = [
-    { name: 'output_0', elemType: 1 },
-    { name: 'output_1', elemType: 1 },
-  ];
-  return m;
-}
+const unshaped = (): Model => withUnshapedOutputs(tinyBert());
 
 describe('graphFacts on a classifier whose outputs declare no shapes', () => {
   it("names the classifier's output and its width, not the hidden states before it", async () => {

@@ -11,7 +11,7 @@ import { type BertConfig, bertConfig } from '../../src/bert/config.ts';
 import { bertParameters, layerParamNames, randomBertWeights } from '../../src/bert/build-weights.ts';
 import { Rng } from '../../src/bert/random.ts';
 import type { Model } from '../../src/onnx/index.ts';
-import { encodeModel, saveModel } from '../../src/onnx/index.ts';
+import { cloneModel, encodeModel, saveModel } from '../../src/onnx/index.ts';
 import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
 import { encoderLayer, layerNorm, linear } from './reference-ops.ts';
 
@@ -148,5 +148,23 @@ export async function batchLogits(model: Model | string, batch: TokenBatch): Pro
 export function maxRowDiff(a: number[][], b: number[][]): number {
   let m = 0;
   a.forEach((row, i) => row.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
+  return m;
+}
+
+/**
+ * A copy of a tiny BERT (`tinyBert()`'s graph) with the last layer's output as a first graph output `output_0`, its
+ * logits renamed `output_1`, and no output shapes: the outputs an exporter writes without names or shapes.
+ */
+export function withUnshapedOutputs(model: Model): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  const classifier = g.nodes.find((n) => n.outputs[0] === 'logits')!;
+  const lastNorm = g.nodes.filter((n) => n.name.startsWith('/bert/encoder/layer.1/output/LayerNorm/')).at(-1)!;
+  classifier.outputs[0] = 'output_1';
+  g.nodes.push({ name: '/hidden/Identity', opType: 'Identity', domain: '', inputs: [lastNorm.outputs[0]!], outputs: ['output_0'], attributes: {} });
+  g.outputs = [
+    { name: 'output_0', elemType: 1 },
+    { name: 'output_1', elemType: 1 },
+  ];
   return m;
 }

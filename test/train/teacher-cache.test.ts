@@ -9,7 +9,7 @@ import { teacherCacheFile, teacherCacheKey, teacherLogits } from '../../src/trai
 import { externalDataFiles } from '../../src/onnx/identity.ts';
 import { bitIdentical, maxAbsDiff } from '../helpers/feeds.ts';
 import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures } from '../helpers/glue-paths.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, withUnshapedOutputs } from '../helpers/models.ts';
 import { syntheticSst2Set } from '../helpers/synthetic-set.ts';
 
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
@@ -152,17 +152,8 @@ describe('a teacher whose outputs declare no shapes and have generic names ([out
     const named = join(tmp, 'named-logits.onnx');
     saveModel(model, named);
     // (its inputs named as exporters name them: the teacher is fed by names, read without its weights where it can be)
-    const g = model.graph;
-    const classifier = g.nodes.find((n) => n.outputs[0] === 'logits')!;
-    const lastNorm = g.nodes.filter((n) => n.name.startsWith('/bert/encoder/layer.1/output/LayerNorm/')).at(-1)!;
-    classifier.outputs[0] = 'output_1';
-    g.nodes.push({ name: '/hidden/Identity', opType: 'Identity', domain: '', inputs: [lastNorm.outputs[0]!], outputs: ['output_0'], attributes: {} });
-    g.outputs = [
-      { name: 'output_0', elemType: 1 },
-      { name: 'output_1', elemType: 1 },
-    ];
     const unshaped = join(tmp, 'unshaped-outputs.onnx');
-    saveModel(model, unshaped);
+    saveModel(withUnshapedOutputs(model), unshaped);
     const expected = await teacherLogits({ teacherPath: named, set, cacheDir: join(tmp, 'named-logits'), batchSize: 8 });
     const logits = await teacherLogits({ teacherPath: unshaped, set, cacheDir: join(tmp, 'unshaped-outputs'), batchSize: 8 });
     expect(logits.length).toBe(3 * 2);
