@@ -91,8 +91,10 @@ export const MIN_SPAN_MS = 500;
  * cannot be read.
  */
 export async function loadSnapshotAfter(start: LoadSnapshot, file = '/proc/stat'): Promise<LoadSnapshot | undefined> {
-  const rest = start.at + MIN_SPAN_MS - performance.now();
-  if (rest > 0) await sleep(rest);
+  // (a timer may fire a fraction of a millisecond before performance.now() reaches its time: wait again until it has)
+  for (let rest = start.at + MIN_SPAN_MS - performance.now(); rest > 0; rest = start.at + MIN_SPAN_MS - performance.now()) {
+    await sleep(Math.ceil(rest));
+  }
   return loadSnapshot(file);
 }
 
