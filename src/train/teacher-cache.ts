@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { SettingsError } from '../errors.ts';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate.ts';
 import { mapModelLabels } from '../eval/labels.ts';
