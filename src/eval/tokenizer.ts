@@ -214,8 +214,7 @@ export function withAddedTokens(
   config: TokenizerConfigJson,
   defaults: Partial<Record<SpecialTokenKey, string>> = {},
 ): object {
-  const raw = (json as { model?: { vocab?: unknown } }).model?.vocab;
-  const model = modelVocabulary(raw !== null && typeof raw === 'object' ? raw : {});
+  const model = modelVocabulary(json) ?? new Map<string, number>();
   const present = (json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? [];
   const listed = new Set([...slowAdded, ...present].map((t) => t.content));
   let next = Math.max(model.size, ...[...slowAdded, ...present].map((t) => t.id + 1));
@@ -293,11 +292,8 @@ function folderTokenizerJson(dir: string): { file: string; json: object } | unde
  * the vocabulary lacks take the ids after it, as transformers adds them).
  */
 function largestVocabularyId(tokenizer: object): number | undefined {
-  const vocab = (tokenizer as { model?: { vocab?: unknown } }).model?.vocab;
-  if (Array.isArray(vocab)) return vocab.length ? vocab.length - 1 : undefined;
-  if (vocab === null || typeof vocab !== 'object') return undefined;
   let largest: number | undefined;
-  for (const id of Object.values(vocab)) if (typeof id === 'number' && (largest === undefined || id > largest)) largest = id;
+  for (const id of modelVocabulary(tokenizer)?.values() ?? []) if (typeof id === 'number' && (largest === undefined || id > largest)) largest = id;
   return largest;
 }
 
@@ -325,8 +321,7 @@ export function readVocabulary(dir: string): { file: string; vocab: Map<string, 
   const found = folderTokenizerJson(dir);
   if (!found) return undefined;
   const json = found.json as { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> };
-  const raw = json.model?.vocab;
-  const vocab = modelVocabulary(raw !== null && typeof raw === 'object' ? raw : {});
+  const vocab = modelVocabulary(json) ?? new Map<string, number>();
   for (const t of json.added_tokens ?? []) if (typeof t.content === 'string' && typeof t.id === 'number') vocab.set(t.content, t.id);
   return { file: found.file, vocab };
 }
@@ -423,9 +418,8 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
 function keepModelVocabulary(tokenizer: Tokenizer, json: object): TokenId {
   const model = (tokenizer as unknown as { model?: { tokens_to_ids?: Map<string, number> } }).model;
   const added = (tokenizer as unknown as { added_tokens?: Array<{ content: string; id: number }> }).added_tokens ?? [];
-  const raw = (json as { model?: { vocab?: unknown } }).model?.vocab;
-  if (model?.tokens_to_ids instanceof Map && raw !== null && typeof raw === 'object') {
-    const listed = modelVocabulary(raw);
+  const listed = modelVocabulary(json);
+  if (model?.tokens_to_ids instanceof Map && listed) {
     for (const t of added) {
       const id = listed.get(t.content);
       if (id === undefined) model.tokens_to_ids.delete(t.content);
@@ -439,8 +433,13 @@ function keepModelVocabulary(tokenizer: Tokenizer, json: object): TokenId {
 /** A token's id in a tokenizer (its added tokens' or its model's), undefined when it has none. */
 type TokenId = (token: string) => number | undefined;
 
-/** A tokenizer.json model's `vocab` as token → id: an object of ids (WordPiece, BPE, WordLevel) or Unigram's [token, score] list by id. */
-function modelVocabulary(raw: object): Map<string, number> {
+/**
+ * A tokenizer.json object's model `vocab` as token → id: an object of ids (WordPiece, BPE, WordLevel) or Unigram's
+ * [token, score] list by id; undefined when it has none.
+ */
+function modelVocabulary(json: object): Map<string, number> | undefined {
+  const raw = (json as { model?: { vocab?: unknown } }).model?.vocab;
+  if (raw === null || typeof raw !== 'object') return undefined;
   return new Map<string, number>(
     Array.isArray(raw) ? raw.map((e, i): [string, number] => [String(Array.isArray(e) ? e[0] : e), i]) : Object.entries(raw as Record<string, number>),
   );
