@@ -206,7 +206,9 @@ export function slowAddedTokens(dir: string, config: TokenizerConfigJson): Added
  * added tokens are special added tokens too (matched whole), as transformers' fast tokenizer adds every special token
  * it lacks (tokenization_utils_fast.py, `tokens_to_add += [… all_special_tokens_extended …]`) through tokenizers'
  * add_tokens, which gives one the model lists its id there and one it lacks the next id after the vocabulary and the
- * added tokens, in order (added_vocabulary.rs, `add_tokens`, `next_id`). `json` itself when nothing is added.
+ * added tokens, in order (added_vocabulary.rs, `add_tokens`, `next_id`). The ids of `json`'s own added tokens are
+ * those tokenizers gives them on loading (`loadedAddedTokens`), not the ids written there. `json` itself when nothing
+ * changes.
  */
 export function withAddedTokens(
   json: object,
@@ -215,7 +217,8 @@ export function withAddedTokens(
   defaults: Partial<Record<SpecialTokenKey, string>> = {},
 ): object {
   const model = modelVocabulary(json) ?? new Map<string, number>();
-  const present = (json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? [];
+  const written = (json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? [];
+  const present = loadedAddedTokens(written, model);
   const listed = new Set([...slowAdded, ...present].map((t) => t.content));
   let next = Math.max(model.size, ...[...slowAdded, ...present].map((t) => t.id + 1));
   const extra = new Map<string, AddedTokenJson>();
@@ -224,9 +227,30 @@ export function withAddedTokens(
     extra.set(t.content, { id: model.get(t.content) ?? next++, ...t });
   }
   const added = [...slowAdded, ...extra.values()];
-  if (added.length === 0) return json;
+  if (added.length === 0 && present === written) return json;
   const current = present.filter((t) => !added.some((a) => a.id === t.id || a.content === t.content));
   return { ...json, added_tokens: [...current, ...added].sort((a, b) => a.id - b.id) };
+}
+
+/**
+ * A tokenizer.json's added tokens (`written`) with the ids tokenizers gives them when it loads the file, which are not
+ * the ids written there (serialization.rs reads them only to warn 'Token … was expected to have ID …'): it adds the
+ * list in order through add_tokens (added_vocabulary.rs), which gives a token the id it already has as an added token,
+ * else the model vocabulary's (`model`), else the next id from the vocabulary's size; one with the content of an
+ * earlier one keeps that id and takes its fields; an empty one is ignored. So ids written out of order, twice, past the
+ * vocabulary or other than the model's are read as transformers reads them (@huggingface/tokenizers, and so
+ * transformers.js, take the written ids). `written` itself when every id is as written.
+ */
+function loadedAddedTokens(written: readonly AddedTokenJson[], model: ReadonlyMap<string, number>): readonly AddedTokenJson[] {
+  const loaded = new Map<string, AddedTokenJson>();
+  let next = model.size;
+  for (const t of written) {
+    if (typeof t.content !== 'string' || t.content === '') continue;
+    const id = loaded.get(t.content)?.id ?? model.get(t.content) ?? next++;
+    loaded.set(t.content, { ...t, id });
+  }
+  const tokens = [...loaded.values()];
+  return tokens.length === written.length && tokens.every((t, i) => t.id === written[i]!.id) ? written : tokens;
 }
 
 /** A config's named special tokens, in transformers' SPECIAL_TOKENS_ATTRIBUTES order (additional_special_tokens last). */

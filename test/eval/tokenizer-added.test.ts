@@ -160,6 +160,53 @@ describe('tokenizer.json with an added token matched on the normalized text', ()
   });
 });
 
+// tokenizers reads tokenizer.json's added tokens without their written ids (tokenizers/src/tokenizer/serialization.rs:
+// an id only warns 'Token … was expected to have ID …', then add_tokens takes the list in order), and add_tokens
+// (added_vocabulary.rs) gives each the id it already has as an added token, else the model's, else the next id from the
+// model's vocabulary size, and ignores an empty one; @huggingface/tokenizers (and transformers.js) take the written ids.
+describe("tokenizer.json's added tokens written with ids other than tokenizers gives them", () => {
+  /** WORDPIECE's tokenizer.json (8 tokens, ids 0–7; new is 6) with these added tokens, as written. */
+  const written = [
+    { id: 20, content: '<b>' }, // past the vocabulary: the next id, 8
+    { id: 9, content: '<a>' }, // 9
+    { id: 9, content: '<c>' }, // the id of another: 10
+    { id: 30, content: '<a>', lstrip: true }, // <a> again: keeps 9, takes these fields
+    { id: 2, content: 'new' }, // the model's token: its id, 6
+    { id: 40, content: '' }, // empty: ignored
+  ].map((t) => ({ single_word: false, lstrip: false, rstrip: false, normalized: false, special: false, ...t }));
+  const json = () => {
+    const vocab = new Map(
+      WORDPIECE.trim()
+        .split('\n')
+        .map((t, i): [string, number] => [t, i]),
+    );
+    const base = wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as { added_tokens: object[] };
+    return { ...base, added_tokens: [...base.added_tokens, ...written] };
+  };
+
+  it('are read with the ids tokenizers gives them, in eval and in the vocabulary compared', () => {
+    const dir = folder('fast-rewritten-ids', { 'tokenizer.json': json() });
+    expect(loadTokenizer(dir).encode('<a> <b> <c> new hello<a>', null, 32).ids).toEqual([2, 9, 8, 10, 6, 5, 9, 3]);
+    const vocab = readVocabulary(dir)?.vocab;
+    expect(['<a>', '<b>', '<c>', 'new'].map((t) => vocab?.get(t))).toEqual([9, 8, 10, 6]);
+  });
+
+  it('are written with those ids into the tokenizer.json of --format transformers.js', async () => {
+    const dir = folder('fast-rewritten-ids-tjs', { 'tokenizer.json': json() });
+    saveModel(tinyBert({ vocabSize: 11, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'fast-rewritten-ids-tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const tokens = (JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as { added_tokens: Array<{ id: number; content: string; special: boolean }> })
+      .added_tokens;
+    expect(tokens.filter((t) => !t.special).map((t) => [t.content, t.id])).toEqual([
+      ['new', 6],
+      ['<b>', 8],
+      ['<a>', 9],
+      ['<c>', 10],
+    ]);
+  });
+});
+
 describe('an added token marked single_word', () => {
   const flags = { single_word: true, lstrip: false, rstrip: false, special: false };
 
