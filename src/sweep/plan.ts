@@ -832,7 +832,7 @@ function checkShapes(
     const { limits } = read;
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
-    checkPairTypes(m, limits, maxLength, dir, onnx);
+    checkPairTypes(m.tasks, limits, pairTypes(dir, maxLength), onnx);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
     if (e instanceof DataError) throw new DataError(`${spec.file}: ${label}: ${e.message}`);
@@ -848,24 +848,33 @@ function checkShapes(
 }
 
 /**
- * Throws eval's refusal (checkEncodings' DataError) of a model `onnx` of fewer token types (`limits`) than its
- * tokenizer's pair template gives, where one of its tasks is a sentence pair: as its baseline point's evaluation,
- * and every other point's, would when it tokenized the dev set. One pair is encoded to read the template's types; a
- * tokenizer that cannot be read or encode here is left to the points.
+ * Throws eval's refusal (checkEncodings' DataError) of a model named `model` (its .onnx, or after it the setting
+ * that names it) of fewer token types (`limits`) than a tokenizer's pair template gives (`pair`: pairTypes), where one
+ * of `tasks` is a sentence pair: as its evaluation would, or training, when it tokenized the data. A tokenizer that
+ * could not be read or encode here (no `pair`) is left to the points.
  */
-function checkPairTypes(m: ModelSpec, limits: InputLimits, maxLength: number, dir: string, onnx: string): void {
-  if (limits.typeVocabSize === null || !m.tasks.some((name) => getTask(name).textColumns.length === 2)) return;
-  let pair: { ids: readonly number[]; typeIds: readonly number[] };
-  let source: string;
+function checkPairTypes(tasks: readonly string[], limits: InputLimits, pair: PairTypes | undefined, model: string): void {
+  if (!pair || limits.typeVocabSize === null || !tasks.some((name) => getTask(name).textColumns.length === 2)) return;
+  checkEncodings([{ ids: [], typeIds: pair.typeIds }], limits, pair.source, model);
+}
+
+/** The token types a tokenizer's pair template gives (one pair encoded), and the tokenizer's file, as checkEncodings names it. */
+interface PairTypes {
+  source: string;
+  typeIds: readonly number[];
+}
+
+/**
+ * The token types of one pair as the tokenizer in `dir` encodes it at `maxLength` (the types alone: the ids of two
+ * words say nothing of the dev set's); undefined where the tokenizer cannot be read or encode here.
+ */
+function pairTypes(dir: string, maxLength: number): PairTypes | undefined {
   try {
     const tokenizer = loadTokenizer(dir);
-    source = tokenizer.source;
-    pair = tokenizer.encode('a', 'b', maxLength);
+    return { source: tokenizer.source, typeIds: tokenizer.encode('a', 'b', maxLength).typeIds };
   } catch {
-    return;
+    return undefined;
   }
-  // (the types alone: the ids of two words say nothing of the dev set's)
-  checkEncodings([{ ids: [], typeIds: pair.typeIds }], limits, source, onnx);
 }
 
 /**
@@ -906,7 +915,8 @@ function checkEvalBatch(
  * Refuses, before any point runs, a step of `p` on model `onnx` (its .onnx) that the point would refuse on what the
  * plan knows of the models it reads, in one walk through the pipeline's steps with the model so far (SoFar) followed
  * through them: a graph step on a Distilled BiLSTM that has no recurrent form or whose settings that form refuses
- * (afterPass); a distill step's augment on a teacher whose word embeddings or tokenizer it cannot use (checkAugment); a bert:… student whose width its heads do not divide (checkBertStudent), a maxLength beyond the position
+ * (afterPass); a distill step's augment on a teacher whose word embeddings or tokenizer it cannot use (checkAugment); a bert:… student whose width its heads do not divide (checkBertStudent), a model fed its teacher's tokenizer's
+ * token types on a pair task that has fewer (checkStepTypes), a maxLength beyond the position
  * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
  * that do not fit the teacher's and student's depths or layers, or a student that has no layers to match
  * (checkLayerMatches). The models (the point's, a teacher, a student model) are read by `read`, once per plan. Where
@@ -928,6 +938,7 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
       checkTeacher(t, read);
       checkAugment(t, read);
       checkBertStudent(t, structureOf);
+      checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
       sofar = trainedModel(t, sofar, read);
@@ -959,6 +970,31 @@ function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
     t.teacher!,
     config.file ?? join(dir, 'config.json'),
   );
+}
+
+/**
+ * Throws training's refusal (checkEncodings' DataError, as the point checks its training set) of a model a distill
+ * step feeds its teacher's tokenizer's token types, on a sentence-pair task, that has fewer token types than that
+ * tokenizer's pair template gives: the teacher, a student model given by path, and `model`, the point's model a first
+ * distill step without a student trains (graph steps before it keep its token types). Each is named after its file
+ * by the setting that gives it ('(distill.teacher)'). At `maxLength` where the step gives none (the eval length the
+ * point trains at), else the tokenizer's default; a model or tokenizer not read here is left to the point.
+ */
+function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLength: number | undefined, read: ModelReader): void {
+  if (t.kind !== 'distill' || t.teacher === undefined || getTask(t.task).textColumns.length !== 2) return;
+  const dir = locateModel(t.teacher).dir;
+  const fed: Array<[string | undefined, string]> = [
+    [t.teacher, '--teacher'],
+    [studentOnnx(t), '--student'],
+    [t.student === undefined ? model : undefined, 'the model the step trains'],
+  ];
+  let pair: PairTypes | undefined;
+  for (const [onnx, who] of fed) {
+    const graph = onnx === undefined ? undefined : read(onnx);
+    if (!graph?.structure) continue;
+    pair ??= pairTypes(dir, t.maxLength ?? evalLength ?? defaultMaxLength(tokenizerMaxLength(dir)));
+    checkPairTypes([t.task], inputLimits(graph.graph, graph.structure), pair, `${onnx} (${who})`);
+  }
 }
 
 /**
@@ -1284,15 +1320,16 @@ function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStru
 }
 
 /**
- * A step's SettingsError `e` as the plan's refusal: after the sweep file, the pipeline, the model and step `index`, a
- * training step's flags named as the sweep file names its settings (distill.layerMap), as the point would say it.
- * Anything else is given back as it is.
+ * A step's SettingsError or DataError `e` as the plan's refusal (of the same class): after the sweep file, the
+ * pipeline, the model and step `index`, a training step's flags named as the sweep file names its settings
+ * (distill.layerMap), as the point would say it. Anything else is given back as it is.
  */
 function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: number, e: unknown): unknown {
-  if (!(e instanceof SettingsError)) return e;
+  if (!(e instanceof SettingsError) && !(e instanceof DataError)) return e;
   const training = p.training?.[index];
   const message = training ? renameFlags(e.message, trainingSettingNames(training.kind)) : e.message;
-  return new SettingsError(`${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${index + 1} (${p.steps[index]!.pass}): ${message}`);
+  const line = `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${index + 1} (${p.steps[index]!.pass}): ${message}`;
+  return e instanceof DataError ? new DataError(line) : new SettingsError(line);
 }
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */
