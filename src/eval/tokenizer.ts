@@ -76,7 +76,7 @@ export function loadTokenizer(path: string): TextTokenizer {
   if (isFile && SENTENCEPIECE_FILES.includes(basename(path))) throw new DataError(`${path}: not a tokenizer file we read${sentencePieceNote(dir)}`);
   const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
   if (jsonFile && existsSync(jsonFile)) {
-    return tokenizerFromJson(withAddedTokens(withConfigNormalizer(readJsonObject(jsonFile), config), [], config), config, jsonFile);
+    return tokenizerFromJson(fastTokenizerJson(readJsonObject(jsonFile), config), config, jsonFile);
   }
   const vocabFile = isFile ? path : join(dir, 'vocab.txt');
   if (!existsSync(vocabFile)) {
@@ -275,6 +275,46 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
 }
 
 /**
+ * A tokenizer.json file's object (`read`) as transformers' fast tokenizer reads it with its tokenizer config (`config`):
+ * its normalizer as the config says (withConfigNormalizer), its added tokens and the config's special tokens as
+ * tokenizers adds them (withAddedTokens), its RobertaProcessing giving token types as tokenizers does
+ * (withRobertaTokenTypes). `read` itself when nothing changes.
+ */
+export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson): Record<string, unknown> {
+  return withAddedTokens(withConfigNormalizer(withRobertaTokenTypes(read), config), [], config) as Record<string, unknown>;
+}
+
+/**
+ * A tokenizer.json whose RobertaProcessing post-processor (RoBERTa's tokenizer.json, also inside a Sequence) is the
+ * TemplateProcessing of the same ids and token types: `<s> A </s>` and `<s> A </s></s> B </s>`, every token type 0, as
+ * tokenizers gives them (processors/roberta.rs: 'every encoding is type_id=0'), where @huggingface/tokenizers (and so
+ * transformers.js) gives `</s> B </s>` type 1, which a RoBERTa graph with token_type_ids (one token type) cannot take.
+ * `json` itself when it has none.
+ */
+export function withRobertaTokenTypes(json: Record<string, unknown>): Record<string, unknown> {
+  const processor = (p: unknown): unknown => {
+    const r = p as { type?: unknown; cls?: unknown; sep?: unknown; processors?: unknown } | null;
+    if (r?.type === 'Sequence' && Array.isArray(r.processors)) {
+      const processors = r.processors.map(processor);
+      return processors.every((q, i) => q === (r.processors as unknown[])[i]) ? p : { ...r, processors };
+    }
+    if (r?.type !== 'RobertaProcessing' || !Array.isArray(r.cls) || !Array.isArray(r.sep)) return p;
+    const [cls, clsId] = r.cls as [string, number];
+    const [sep, sepId] = r.sep as [string, number];
+    const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
+    const sequence = (id: 'A' | 'B') => ({ Sequence: { id, type_id: 0 } });
+    return {
+      type: 'TemplateProcessing',
+      single: [special(cls), sequence('A'), special(sep)],
+      pair: [special(cls), sequence('A'), special(sep), special(sep), sequence('B'), special(sep)],
+      special_tokens: { [cls]: { id: cls, ids: [clsId], tokens: [cls] }, [sep]: { id: sep, ids: [sepId], tokens: [sep] } },
+    };
+  };
+  const post = processor(json.post_processor);
+  return post === json.post_processor ? json : { ...json, post_processor: post };
+}
+
+/**
  * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says where it says otherwise (do_lower_case,
  * strip_accents, tokenize_chinese_chars), as transformers' BERT-family fast tokenizers rebuild it on loading: a folder
  * whose tokenizer_config.json says do_lower_case false keeps case even when its tokenizer.json lower-cases. `json`
@@ -302,7 +342,7 @@ function folderTokenizerJson(dir: string): { file: string; json: object } | unde
   const vocabFile = join(dir, 'vocab.txt');
   const bpe = bpeFiles(dir);
   return existsSync(jsonFile)
-    ? { file: jsonFile, json: withAddedTokens(readJsonObject(jsonFile), [], readConfig(dir)) }
+    ? { file: jsonFile, json: fastTokenizerJson(readJsonObject(jsonFile), readConfig(dir)) }
     : existsSync(vocabFile)
       ? { file: vocabFile, json: vocabTokenizerJson(vocabFile, readConfig(dir)) }
       : bpe

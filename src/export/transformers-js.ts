@@ -42,11 +42,10 @@ import {
   bpeFiles,
   bpeTokenizerJson,
   checkVocabularyRows,
+  fastTokenizerJson,
   readConfig,
   sentencePieceNote,
   vocabTokenizerJson,
-  withAddedTokens,
-  withConfigNormalizer,
   type TokenizerConfigJson,
 } from '../eval/tokenizer.ts';
 import { shellWord } from '../shell-word.ts';
@@ -607,8 +606,9 @@ function writeSideFiles(
   let tokenizer: Record<string, unknown>;
   if (existsSync(tokenizerFile)) {
     const read = readJsonObject(tokenizerFile);
-    // (transformers.js reads only tokenizer.json's normalizer and added tokens: the config's are written into it)
-    tokenizer = withAddedTokens(withConfigNormalizer(read, tokenizerConfig), [], tokenizerConfig) as Record<string, unknown>;
+    // (transformers.js reads only tokenizer.json's normalizer, added tokens and post-processor: the config's, and
+    // tokenizers' ids and token types, are written into it)
+    tokenizer = fastTokenizerJson(read, tokenizerConfig);
     if (tokenizer === read) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
     else write('tokenizer.json', tokenizer);
   } else if (existsSync(join(tokenizerFrom, 'vocab.txt'))) {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
-import { loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { bpeFiles, bpeTokenizerJson, loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
 import { loadWordVocab } from '../../src/train/augment-words.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -101,6 +102,39 @@ describe('--format transformers.js from vocab.json + merges.txt', () => {
     const out = join(root, 'tjs-out-file');
     await compressToTransformersJs({ input: model, output: out, steps: [], tokenizerDir: join(tok, 'vocab.json') });
     expect(loadTokenizer(out).encode('ab a', 'b', 16).ids).toEqual([0, 7, 8, 2, 2, 5, 2]);
+  });
+});
+
+// RoBERTa's tokenizer.json has a RobertaProcessing post-processor, whose every token type is 0 in tokenizers
+// (tokenizers/src/processors/roberta.rs, process_encodings: 'Roberta is weird, and every encoding is type_id=0'), where
+// @huggingface/tokenizers, which transformers.js runs, gives the second text and its </s> type 1.
+describe('a tokenizer.json with RobertaProcessing (roberta-base)', () => {
+  /** A folder with TINY's tokenizer.json, its post-processor RoBERTa's. */
+  const fastFolder = (name: string) => {
+    const dir = slowFolder(name, TINY, ['a b', 'Ġ a']);
+    const json = bpeTokenizerJson(bpeFiles(dir)!, {}) as Record<string, unknown>;
+    const post_processor = { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...json, post_processor }));
+    rmSync(join(dir, 'vocab.json'));
+    rmSync(join(dir, 'merges.txt'));
+    return dir;
+  };
+
+  it('gives a pair token types 0, as tokenizers does, so a RoBERTa graph of one token type takes it', () => {
+    expect(loadTokenizer(fastFolder('roberta-processing')).encode('ab', 'b', 16)).toEqual({ ids: [0, 7, 2, 2, 5, 2], typeIds: [0, 0, 0, 0, 0, 0] });
+  });
+
+  it('is written for --format transformers.js so that transformers.js gives those token types too', async () => {
+    const dir = fastFolder('roberta-processing-tjs');
+    saveModel(tinyBert({ vocabSize: 10, typeVocabSize: 1, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'roberta-processing-tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const read = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8')) as object;
+    const encoded = new Tokenizer(read('tokenizer.json'), read('tokenizer_config.json')).encode('ab', { text_pair: 'b', return_token_type_ids: true });
+    expect([encoded.ids, encoded.token_type_ids]).toEqual([
+      [0, 7, 2, 2, 5, 2],
+      [0, 0, 0, 0, 0, 0],
+    ]);
   });
 });
 
