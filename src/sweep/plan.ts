@@ -942,7 +942,7 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
       sofar = trainedModel(t, sofar, read);
-      checkStudentVocab(t, read);
+      checkStudentVocab(t, t === training[0] ? onnx : undefined, read);
       checkLayerMatches(t, sofar, read);
     } catch (e) {
       throw stepRefusal(spec, m, p, i, e);
@@ -1235,13 +1235,15 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
 }
 
 /**
- * Throws training's refusal (checkStudentVocabulary) of a distill step's student model, given by path, whose
- * vocabulary is not its teacher's: another number of word-embedding rows, or tokenizer files beside it of other
- * tokens, where the point failed when it made the student. A model not read here as an encoder (a Distilled BiLSTM),
- * or tokenizer files that cannot be read (a DataError), are left to the point.
+ * Throws training's refusal (checkStudentVocabulary) of a distill step's student whose vocabulary is not its
+ * teacher's (another number of word-embedding rows, or tokenizer files beside it of other tokens), where the point
+ * failed when it made the student: a student model given by path, or `model`, the point's model a first distill step
+ * without a student trains from a teacher it names (graph steps before it keep its rows and its tokenizer files). A
+ * model not read here as an encoder (a Distilled BiLSTM), or tokenizer files that cannot be read (a DataError), are
+ * left to the point.
  */
-function checkStudentVocab(t: PointTrainingStep, read: ModelReader): void {
-  const onnx = studentOnnx(t);
+function checkStudentVocab(t: PointTrainingStep, model: string | undefined, read: ModelReader): void {
+  const onnx = studentOnnx(t) ?? (t.student === undefined ? model : undefined);
   if (t.kind !== 'distill' || onnx === undefined || t.teacher === undefined) return;
   const student = read(onnx)?.structure;
   const teacher = read(t.teacher)?.structure;

@@ -2,7 +2,8 @@
  * A distill step whose student model, given by path, has not its teacher's vocabulary (another number of
  * word-embedding rows, or a vocab.txt beside it of other tokens) is refused by the sweep's plan, before any point
  * runs, in training's words (checkStudentVocabulary), where its point failed when it made the student, after the
- * teacher's work of the steps before it. A student of the teacher's vocabulary plans.
+ * teacher's work of the steps before it; so is the point's model, which a distill step without a student trains, of
+ * another vocabulary than the teacher the step names. A student of the teacher's vocabulary plans.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,5 +49,19 @@ describe("a sweep's plan refuses a distill step's student model of another vocab
 
   it("plans a student of the teacher's vocabulary", async () => {
     expect(await refusal('same')).toBeUndefined();
+  });
+
+  it("the point's model, which a distill step without a student trains from a teacher it names, after a graph step too", async () => {
+    const from = (model: string, steps: unknown[]) => planRefusal(root, 'vocab', [model], 'kd', steps);
+    const kd = { pass: 'distill', settings: { epochs: 1, batchSize: 4, maxExamples: 8, teacher: 'models/teacher' } };
+    expect(await from('rows', [kd])).toBe(
+      `${file()}: pipeline 'kd' on model 'rows', step 1 (distill): student vocabulary (100) differs from the teacher's (128): distillation needs the same tokenizer`,
+    );
+    expect(await from('swapped', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, kd])).toMatch(
+      new RegExp(
+        `^${file()}: pipeline 'kd' on model 'swapped', step 2 \\(distill\\): student vocabulary \\(${join(root, 'models', 'swapped', 'vocab.txt')}\\) differs from the teacher's \\(${join(root, 'models', 'teacher', 'vocab.txt')}\\): .*; distillation needs the same tokenizer$`,
+      ),
+    );
+    expect(await from('same', [kd])).toBeUndefined();
   });
 });
