@@ -3,8 +3,7 @@
  * first N examples of a GLUE task's train split, tokenized with the
  * model's tokenizer, with labels mapped to the model's output order.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { sha256Bytes } from '../files.ts';
 import { SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -15,7 +14,7 @@ import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { ignoredLabelsNote, mapModelLabels } from './labels.ts';
 import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
-import { checkVocabularyRows, loadTokenizer } from './tokenizer.ts';
+import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
 import { checkEncodings, chooseMaxLength, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -78,8 +77,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   // (another model's vocabulary, given with --tokenizer, as --format transformers.js refuses it: its ids past the word
   // embedding, which the examples' words may not reach, spelling them with [UNK] the model would not see)
   if (o.tokenizer !== undefined && limits) {
-    const dir = existsSync(o.tokenizer) && statSync(o.tokenizer).isFile() ? dirname(o.tokenizer) : o.tokenizer;
-    checkVocabularyRows(dir, limits.vocabSize, `--tokenizer ${o.tokenizer}`, where.onnx);
+    checkVocabularyRows(tokenizerFolder(o.tokenizer), limits.vocabSize, `--tokenizer ${o.tokenizer}`, where.onnx);
   }
   const maxLength = chooseMaxLength(o.maxLength, config, limits, defaultMaxLength(tokenizer.modelMaxLength), where.onnx);
   // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)

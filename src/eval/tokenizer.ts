@@ -63,7 +63,7 @@ interface TokenizerJsonPadding {
  */
 export function loadTokenizer(path: string): TextTokenizer {
   const isFile = existsSync(path) && statSync(path).isFile();
-  const dir = isFile ? dirname(path) : path;
+  const dir = tokenizerFolder(path);
   // (a file of the folder that holds no vocabulary, its config.json or tokenizer_config.json, names the folder's tokenizer)
   if (isFile && FOLDER_NAMING_FILES.has(basename(path))) return loadTokenizer(dir);
   const config = readConfig(dir);
@@ -101,6 +101,24 @@ export function sentencePieceNote(dir: string): string {
   // (the folder as the command's argument, quoted for the shell: a path in the Python text broke it on a quote)
   return ` (a SentencePiece model, ${file}, is not read: write the folder's tokenizer.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T.from_pretrained(sys.argv[1]).save_pretrained(sys.argv[1])" ${shellWord(dir)}, or give a folder with one with --tokenizer)`;
 }
+
+/**
+ * The folder of the tokenizer a path names (`--tokenizer`): a folder itself, or the folder of a tokenizer file given
+ * (TOKENIZER_FILE_NAMES, a file of the folder holding no vocabulary, a SentencePiece model). Another file (a model.onnx)
+ * is a DataError saying what a tokenizer path is, where it was read as a tokenizer.json ('not valid JSON') or named its
+ * folder in another command.
+ */
+export function tokenizerFolder(path: string): string {
+  if (!existsSync(path) || !statSync(path).isFile()) return path;
+  const name = basename(path);
+  if (TOKENIZER_FILE_NAMES.has(name) || FOLDER_NAMING_FILES.has(name) || SENTENCEPIECE_FILES.includes(name)) return dirname(path);
+  throw new DataError(
+    `${path}: not a tokenizer file: give the tokenizer's folder or one of its files (tokenizer.json, vocab.txt, vocab.json, merges.txt, tokenizer_config.json, config.json)`,
+  );
+}
+
+/** The files that hold a tokenizer's vocabulary, each read when given as a file. */
+const TOKENIZER_FILE_NAMES: ReadonlySet<string> = new Set(['tokenizer.json', 'vocab.txt', 'vocab.json', 'merges.txt']);
 
 /** The files of a model folder that hold no vocabulary: given as the tokenizer, each names its folder's. */
 const FOLDER_NAMING_FILES: ReadonlySet<string> = new Set(['config.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json']);

@@ -45,6 +45,7 @@ import {
   fastTokenizerJson,
   readConfig,
   sentencePieceNote,
+  tokenizerFolder,
   vocabTokenizerJson,
   type TokenizerConfigJson,
 } from '../eval/tokenizer.ts';
@@ -132,6 +133,7 @@ export interface TransformersJsCompressOptions extends CompressOptions {
 export async function compressToTransformersJs(opts: TransformersJsCompressOptions): Promise<CompressedTransformersJsFolder> {
   checkCompressOptions('compressToTransformersJs', opts, 'the transformers.js folder to write');
   checkOptionalString('compressToTransformersJs', 'tokenizerDir', opts.tokenizerDir, 'a tokenizer folder or file');
+  if (opts.tokenizerDir !== undefined) tokenizerFolder(opts.tokenizerDir); // (a file that is no tokenizer's refused before any work)
   if (opts.externalData) throw new SettingsError('--external-data: a transformers.js folder keeps the weights in its .onnx files');
   parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const sourceDir = opts.modelDir ?? locateModel(opts.input).dir;
@@ -266,6 +268,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
   checkStringOption('exportToTransformersJs', 'hfDir', hfDir, 'a Hugging Face model folder');
   checkStringOption('exportToTransformersJs', 'output', output, 'the transformers.js folder to write');
   checkOptionalString('exportToTransformersJs', 'tokenizerDir', opts.tokenizerDir, 'a tokenizer folder or file');
+  if (opts.tokenizerDir !== undefined) tokenizerFolder(opts.tokenizerDir); // (a file that is no tokenizer's refused before any work)
   const label = `-o ${output}`;
   const { fillMissing, notice } = checkpointSeeding(hfDir, opts); // a missing head seeded
   const built = buildFromHuggingFaceFolder(hfDir, fillMissing ? { fillMissing } : {});
@@ -586,7 +589,7 @@ function writeSideFiles(
   externalData: readonly string[] = [],
 ): string[] {
   // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
-  const tokenizerFrom = existsSync(tokenizerGiven) && statSync(tokenizerGiven).isFile() ? dirname(tokenizerGiven) : tokenizerGiven;
+  const tokenizerFrom = tokenizerFolder(tokenizerGiven);
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');

@@ -4,7 +4,7 @@
  * and the best student written as a model folder (model, config.json, tokenizer files) with a lineage sidecar
  * `OUT.json` recording the settings, the data hash, steps and the dev metric of each epoch.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
@@ -22,7 +22,7 @@ import { floatStorage, modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
-import { loadTokenizer } from '../eval/tokenizer.ts';
+import { loadTokenizer, tokenizerFolder } from '../eval/tokenizer.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -680,12 +680,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
   // --tokenizer names the tokenizer's folder (a model file alone in its folder has none).
   const labelSource = locateModel(o.teacher ?? o.student);
   // (a tokenizer file given names its folder: the data, the vocabulary check and the copied files then agree)
-  const tokenizerDir =
-    o.tokenizer === undefined
-      ? labelSource.dir
-      : existsSync(o.tokenizer) && statSync(o.tokenizer).isFile()
-        ? dirname(resolve(o.tokenizer))
-        : resolve(o.tokenizer);
+  const tokenizerDir = o.tokenizer === undefined ? labelSource.dir : resolve(tokenizerFolder(o.tokenizer));
   const configFile = join(labelSource.dir, 'config.json');
   checkOutputSideFiles(o.output, tokenizerDir, o.workDir ?? `${resolve(o.output)}.train`, label, o.force);
   // a student model (read once here): a new classifier when it has none for the task (classifierFor)

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
-import { loadTokenizer, readVocabulary, vocabularyDifference } from '../../src/eval/tokenizer.ts';
+import { loadTokenizer, readVocabulary, tokenizerFolder, vocabularyDifference } from '../../src/eval/tokenizer.ts';
+import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
@@ -202,6 +203,32 @@ describe('tokenizer.json without special tokens', () => {
       expect(spy).not.toHaveBeenCalled();
     } finally {
       spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tokenizer: a file given that is no tokenizer file', () => {
+  it("is refused in one line saying what --tokenizer takes, by every reader of --tokenizer (eval's loadTokenizer, training's and transformers.js' folder), where eval read a model.onnx as a tokenizer.json ('not valid JSON') and training read its folder", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'not-tokenizer-'));
+    try {
+      writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world', ''].join('\n'));
+      writeFileSync(join(dir, 'model.onnx'), Buffer.from([8, 7, 18, 7]));
+      writeFileSync(join(dir, 'oracle.json'), '{"accuracy": 1}');
+      const takes =
+        /: not a tokenizer file: give the tokenizer's folder or one of its files \(tokenizer\.json, vocab\.txt, vocab\.json, merges\.txt, tokenizer_config\.json, config\.json\)$/;
+      for (const file of ['model.onnx', 'oracle.json']) {
+        const path = join(dir, file);
+        expect(() => loadTokenizer(path)).toThrow(DataError);
+        expect(() => loadTokenizer(path)).toThrow(takes);
+        expect(() => tokenizerFolder(path)).toThrow(takes);
+        await expect(exportToTransformersJs(join(dir, 'no-such-checkpoint'), join(dir, 'web'), { tokenizerDir: path })).rejects.toThrow(takes);
+      }
+      // a tokenizer file names its folder; a folder is itself
+      expect(tokenizerFolder(join(dir, 'vocab.txt'))).toBe(dir);
+      expect(tokenizerFolder(dir)).toBe(dir);
+      expect(loadTokenizer(join(dir, 'vocab.txt')).encode('hello world', null, 8).ids).toEqual([2, 5, 6, 3]);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
