@@ -30,6 +30,7 @@ import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/interme
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { renameFlags } from './setting-names.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
+import { MAX_THREADS } from '../runtime/threads.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -90,7 +91,7 @@ export class StepSettingError extends SettingsError {
 }
 
 type Kind = 'int' | 'number' | 'boolean' | 'string' | 'data' | 'embeddingLr';
-const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
+const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number; max?: number }> = {
   epochs: { kind: 'int', min: 1 },
   batchSize: { kind: 'int', min: 1 },
   lr: { kind: 'number' },
@@ -101,7 +102,7 @@ const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number }> = {
   seed: { kind: 'int' },
   checkpointEvery: { kind: 'int', min: 0 },
   evalEachEpoch: { kind: 'boolean' },
-  threads: { kind: 'int', min: 0 },
+  threads: { kind: 'int', min: 0, max: MAX_THREADS },
   sparseEmbeddings: { kind: 'boolean' },
   /** A number or 'scaled'. */
   embeddingLr: { kind: 'embeddingLr' },
@@ -221,14 +222,14 @@ export function describeValue(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function typed(key: string, v: unknown, t: { kind: Kind; min?: number }): unknown {
+function typed(key: string, v: unknown, t: { kind: Kind; min?: number; max?: number }): unknown {
   const fail = (what: string): never => {
     throw new StepSettingError(key, `expected ${what}, got ${describeValue(v)}`);
   };
   switch (t.kind) {
     case 'int':
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (t.min !== undefined && v < t.min))
-        fail(t.min === undefined ? 'an integer' : `an integer ≥ ${t.min}`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (t.min !== undefined && v < t.min) || (t.max !== undefined && v > t.max))
+        fail(t.min === undefined ? 'an integer' : t.max === undefined ? `an integer ≥ ${t.min}` : `an integer from ${t.min} to ${t.max}`);
       return v;
     case 'number':
       if (typeof v !== 'number' || !Number.isFinite(v)) fail('a number');

@@ -60,6 +60,7 @@ import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { parseEmbeddingLr } from './embedding-lr.ts';
+import { checkThreads } from '../runtime/threads.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 import { projects } from '../gradients/index.ts';
@@ -323,6 +324,8 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (!(Number.isSafeInteger(settings.seed) && settings.seed >= 0)) throw new SettingsError(`--seed must be an integer ≥ 0 (got ${settings.seed})`);
   if (!(Number.isSafeInteger(settings.checkpointEvery) && settings.checkpointEvery >= 0))
     throw new SettingsError(`--checkpoint-every must be an integer ≥ 0 (got ${settings.checkpointEvery})`);
+  // (onnxruntime makes the threads it is given: a million fails to load the model with std::bad_alloc)
+  checkThreads(settings.threads);
   if (!d) return { settings };
   checkGivenFlags(dropUndefined(d));
   const distill: DistillSettings = { ...DEFAULT_DISTILL_SETTINGS, ...dropUndefined(d) };

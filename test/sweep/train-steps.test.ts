@@ -332,6 +332,18 @@ describe('train / distill steps in a sweep file', () => {
     expect(refusal(() => parse([distill({ weightDecay: Number.POSITIVE_INFINITY })]))).toMatch(/weightDecay: expected a number, got number Infinity/);
   });
 
+  it('refuses more threads than --threads takes (256) when the file is read, and a library caller too, where onnxruntime failed the point with std::bad_alloc', () => {
+    expect(refusal(() => parse([distill({ threads: 1_000_000_000 })]))).toBe(
+      'tiny.yaml: pipelines[0].steps[0].settings.threads: expected an integer from 0 to 256, got number 1000000000',
+    );
+    expect(refusal(() => parse([{ name: 'ft', steps: [{ pass: 'train', settings: { threads: 257 } }] }]))).toMatch(
+      /settings\.threads: expected an integer from 0 to 256, got number 257$/,
+    );
+    expect(parse([distill({ threads: 256 })]).pipelines.find((p) => p.label === 'kd')!.training![0]!.settings.threads).toBe(256);
+    expect(refusal(() => checkSettings({ threads: 1_000_000_000 }, undefined))).toBe('--threads 1000000000: at most 256 (0: one per physical core)');
+    expect(checkSettings({ threads: 256 }, undefined).settings.threads).toBe(256);
+  });
+
   it('refuses settings that would be ignored: layerMap with a match list, intermediateEpochs with a joint phase', () => {
     const matches = [{ teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
     expect(refusal(() => parse([distill({ intermediate: matches, layerMap: '2:1' })]))).toMatch(/settings\.layerMap: applies to an intermediate preset/);
