@@ -48,6 +48,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { typedValueProblem } from '../pass/settings.ts';
+import { MAX_THREADS } from '../runtime/threads.ts';
 import { registerAllPasses } from '../passes.ts';
 import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
@@ -549,7 +550,9 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
     seq: b.seq === undefined ? null : ints(b.seq, 'bench.seq', 2),
     repeats: b.repeats === undefined ? DEFAULT_BENCH.repeats : f.int(b.repeats, 'bench.repeats', 1),
     warmup: b.warmup === undefined ? DEFAULT_BENCH.warmup : f.int(b.warmup, 'bench.warmup', 0),
-    threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', 0),
+    // (at most --threads' limit, as eval.threads: onnxruntime makes the threads it is given, and a million fails every
+    // point, with std::bad_alloc)
+    threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', 0, MAX_THREADS),
     ...(b.maxTime === undefined ? {} : { maxTime: seconds(f, b.maxTime, 'bench.maxTime') }),
   };
 }
@@ -567,7 +570,7 @@ function parseEval(f: Fields, raw: unknown): EvalSpec {
   const out: EvalSpec = {};
   if (e.batchSize !== undefined) out.batchSize = f.int(e.batchSize, 'eval.batchSize', 1);
   if (e.maxLength !== undefined) out.maxLength = f.int(e.maxLength, 'eval.maxLength', 2);
-  if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', 0);
+  if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', 0, MAX_THREADS);
   return out;
 }
 
@@ -607,8 +610,10 @@ class Fields {
     return v;
   }
 
-  int(v: unknown, at: string, min: number): number {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(at, `expected an integer ≥ ${min}, got ${describeValue(v)}`);
+  /** An integer ≥ `min` (and ≤ `max`, when given). */
+  int(v: unknown, at: string, min: number, max?: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || (max !== undefined && v > max))
+      this.fail(at, `expected an integer ${max === undefined ? `≥ ${min}` : `from ${min} to ${max}`}, got ${describeValue(v)}`);
     // (YAML reads a larger integer rounded: 2^53 + 1 as 2^53; the code reading it, as the trainer its seed, refuses it)
     if (!Number.isSafeInteger(v)) this.fail(at, `expected an integer from ${min} to 2^53 − 1, got number ${v} (past 2^53 − 1 a number is not read exactly)`);
     return v;
