@@ -295,36 +295,42 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
 /**
  * A tokenizer.json file's object (`read`) as transformers' fast tokenizer reads it with its tokenizer config (`config`):
  * its normalizer as the config says (withConfigNormalizer), its added tokens and the config's special tokens as
- * tokenizers adds them (withAddedTokens), its RobertaProcessing giving token types as tokenizers does
- * (withRobertaTokenTypes). `read` itself when nothing changes.
+ * tokenizers adds them (withAddedTokens), its post-processor giving ids and token types as tokenizers does
+ * (withTokenizersPostProcessor). `read` itself when nothing changes.
  */
 export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson): Record<string, unknown> {
-  return withAddedTokens(withConfigNormalizer(withRobertaTokenTypes(read), config), [], config) as Record<string, unknown>;
+  return withAddedTokens(withConfigNormalizer(withTokenizersPostProcessor(read), config), [], config) as Record<string, unknown>;
 }
 
 /**
- * A tokenizer.json whose RobertaProcessing post-processor (RoBERTa's tokenizer.json, also inside a Sequence) is the
- * TemplateProcessing of the same ids and token types: `<s> A </s>` and `<s> A </s></s> B </s>`, every token type 0, as
- * tokenizers gives them (processors/roberta.rs: 'every encoding is type_id=0'), where @huggingface/tokenizers (and so
- * transformers.js) gives `</s> B </s>` type 1, which a RoBERTa graph with token_type_ids (one token type) cannot take.
- * `json` itself when it has none.
+ * A tokenizer.json whose post-processor gives the ids and token types tokenizers gives, where @huggingface/tokenizers
+ * (and so transformers.js) gives others: RoBERTa's RobertaProcessing is the TemplateProcessing `<s> A </s></s> B </s>`
+ * with every token type 0 (processors/roberta.rs: 'every encoding is type_id=0'; @huggingface/tokenizers gave
+ * `</s> B </s>` type 1, which a RoBERTa graph with token_type_ids of one type cannot take); a ByteLevel post-processor
+ * (ByteLevelBPETokenizer's), which only trims offsets in tokenizers, and none at all are the template `A B`, B of type 1,
+ * as tokenizers joins a pair's two encodings (Tokenizer::encode gives the second type 1; PostProcessor::default_process)
+ * (@huggingface/tokenizers dropped the second text after a ByteLevel one, and gave it type 0 after none); a ByteLevel
+ * inside a Sequence is left out (it passed the pair on unjoined). `json` itself when none of them is there.
  */
-export function withRobertaTokenTypes(json: Record<string, unknown>): Record<string, unknown> {
+export function withTokenizersPostProcessor(json: Record<string, unknown>): Record<string, unknown> {
+  const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
+  const sequence = (id: 'A' | 'B', type_id: number) => ({ Sequence: { id, type_id } });
+  const joined = { type: 'TemplateProcessing', single: [sequence('A', 0)], pair: [sequence('A', 0), sequence('B', 1)], special_tokens: {} };
   const processor = (p: unknown): unknown => {
-    const r = p as { type?: unknown; cls?: unknown; sep?: unknown; processors?: unknown } | null;
-    if (r?.type === 'Sequence' && Array.isArray(r.processors)) {
-      const processors = r.processors.map(processor);
-      return processors.every((q, i) => q === (r.processors as unknown[])[i]) ? p : { ...r, processors };
+    const r = p as { type?: unknown; cls?: unknown; sep?: unknown; processors?: unknown } | null | undefined;
+    if (r === null || r === undefined || r.type === 'ByteLevel') return joined;
+    if (r.type === 'Sequence' && Array.isArray(r.processors)) {
+      const processors = (r.processors as unknown[]).filter((q) => (q as { type?: unknown } | null)?.type !== 'ByteLevel').map(processor);
+      if (processors.length === 0) return joined;
+      return processors.length === r.processors.length && processors.every((q, i) => q === (r.processors as unknown[])[i]) ? p : { ...r, processors };
     }
-    if (r?.type !== 'RobertaProcessing' || !Array.isArray(r.cls) || !Array.isArray(r.sep)) return p;
+    if (r.type !== 'RobertaProcessing' || !Array.isArray(r.cls) || !Array.isArray(r.sep)) return p;
     const [cls, clsId] = r.cls as [string, number];
     const [sep, sepId] = r.sep as [string, number];
-    const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
-    const sequence = (id: 'A' | 'B') => ({ Sequence: { id, type_id: 0 } });
     return {
       type: 'TemplateProcessing',
-      single: [special(cls), sequence('A'), special(sep)],
-      pair: [special(cls), sequence('A'), special(sep), special(sep), sequence('B'), special(sep)],
+      single: [special(cls), sequence('A', 0), special(sep)],
+      pair: [special(cls), sequence('A', 0), special(sep), special(sep), sequence('B', 0), special(sep)],
       special_tokens: { [cls]: { id: cls, ids: [clsId], tokens: [cls] }, [sep]: { id: sep, ids: [sepId], tokens: [sep] } },
     };
   };

@@ -105,20 +105,23 @@ describe('--format transformers.js from vocab.json + merges.txt', () => {
   });
 });
 
+/** A folder with TINY's tokenizer.json (no vocab.json or merges.txt), its post-processor `post_processor`. */
+function withPostProcessor(name: string, post_processor: object | null): string {
+  const dir = slowFolder(name, TINY, ['a b', 'Ġ a']);
+  const json = bpeTokenizerJson(bpeFiles(dir)!, {}) as Record<string, unknown>;
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...json, post_processor }));
+  rmSync(join(dir, 'vocab.json'));
+  rmSync(join(dir, 'merges.txt'));
+  return dir;
+}
+
 // RoBERTa's tokenizer.json has a RobertaProcessing post-processor, whose every token type is 0 in tokenizers
 // (tokenizers/src/processors/roberta.rs, process_encodings: 'Roberta is weird, and every encoding is type_id=0'), where
 // @huggingface/tokenizers, which transformers.js runs, gives the second text and its </s> type 1.
 describe('a tokenizer.json with RobertaProcessing (roberta-base)', () => {
   /** A folder with TINY's tokenizer.json, its post-processor RoBERTa's. */
-  const fastFolder = (name: string) => {
-    const dir = slowFolder(name, TINY, ['a b', 'Ġ a']);
-    const json = bpeTokenizerJson(bpeFiles(dir)!, {}) as Record<string, unknown>;
-    const post_processor = { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false };
-    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...json, post_processor }));
-    rmSync(join(dir, 'vocab.json'));
-    rmSync(join(dir, 'merges.txt'));
-    return dir;
-  };
+  const fastFolder = (name: string) =>
+    withPostProcessor(name, { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false });
 
   it('gives a pair token types 0, as tokenizers does, so a RoBERTa graph of one token type takes it', () => {
     expect(loadTokenizer(fastFolder('roberta-processing')).encode('ab', 'b', 16)).toEqual({ ids: [0, 7, 2, 2, 5, 2], typeIds: [0, 0, 0, 0, 0, 0] });
@@ -134,6 +137,33 @@ describe('a tokenizer.json with RobertaProcessing (roberta-base)', () => {
     expect([encoded.ids, encoded.token_type_ids]).toEqual([
       [0, 7, 2, 2, 5, 2],
       [0, 0, 0, 0, 0, 0],
+    ]);
+  });
+});
+
+// tokenizers encodes a pair's second text with type 1 (tokenizer/mod.rs, encode: encode_single_sequence(pair, 1, …)) and
+// joins the two encodings when the post-processor adds nothing: none (PostProcessor::default_process) or ByteLevel's,
+// ByteLevelBPETokenizer's, which only trims offsets (pre_tokenizers/byte_level.rs, process_encodings). After a ByteLevel
+// post-processor @huggingface/tokenizers (and transformers.js) dropped the second text; after none it gave it type 0.
+describe('a tokenizer.json whose post-processor adds no special tokens', () => {
+  it('gives a pair both texts, the second of type 1, with a ByteLevel post-processor, none, or a ByteLevel in a Sequence', () => {
+    const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    const pair = { ids: [7, 5], typeIds: [0, 1] };
+    expect(loadTokenizer(withPostProcessor('byte-level-processing', byteLevel)).encode('ab a', 'b', 16)).toEqual({ ids: [7, 8, 5], typeIds: [0, 0, 1] });
+    expect(loadTokenizer(withPostProcessor('no-processing', null)).encode('ab', 'ab', 16)).toEqual({ ids: [7, 7], typeIds: [0, 1] });
+    expect(loadTokenizer(withPostProcessor('sequence-byte-level', { type: 'Sequence', processors: [byteLevel] })).encode('ab', 'b', 16)).toEqual(pair);
+  });
+
+  it('is written for --format transformers.js so that transformers.js gives those ids and token types too', async () => {
+    const dir = withPostProcessor('byte-level-processing-tjs', { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true });
+    saveModel(tinyBert({ vocabSize: 10, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'byte-level-processing-tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const read = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8')) as object;
+    const encoded = new Tokenizer(read('tokenizer.json'), read('tokenizer_config.json')).encode('ab a', { text_pair: 'b', return_token_type_ids: true });
+    expect([encoded.ids, encoded.token_type_ids]).toEqual([
+      [7, 8, 5],
+      [0, 0, 1],
     ]);
   });
 });
