@@ -64,6 +64,13 @@ describe('compress MODEL [passes] -o OUT', () => {
       [tiny.path, '--prune-heads', '0.4', '--tokenizer', tiny.dir, '-o', BAD_OUT],
       /^compress: --tokenizer .*: read for --calibrate and --format transformers\.js, and this run has neither/m,
     ],
+    // (calibration's data flags were read by neither: the run went on without them, silently)
+    [
+      [tiny.path, '--prune-heads', '0.4', '--max-length', '64', '-o', BAD_OUT],
+      /^compress: --max-length 64: read for --calibrate alone \(its calibration data\), and this run has none: drop it$/m,
+    ],
+    [[tiny.path, '--prune-ffn', '0.5', '--glue-dir', tiny.dir, '-o', BAD_OUT], /^compress: --glue-dir .*: read for --calibrate alone/m],
+    [[tiny.path, '--quantize', 'int8', '--calibration-examples', '8', '-o', BAD_OUT], /^compress: --calibration-examples 8: read for --calibrate alone/m],
     [
       [tiny.path, '--share-layers', 'groups:3', '-o', BAD_OUT],
       /share-layers: share 'groups:3': 3 groups do not divide the model's 2 layers evenly \(flag --share-layers\)/,

@@ -52,8 +52,11 @@ export const compressCommand: CliCommand<CompressArgs> = {
         type: 'string',
         describe: 'GLUE task whose train data calibrates the passes that measure the model (importance, sensitivity); changes no setting',
       })
-      .option('calibration-examples', { type: 'number', default: DEFAULT_CALIBRATION_EXAMPLES, describe: 'calibration examples (train split, from its start)' })
-      .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR or ../shared/glue)' })
+      .option('calibration-examples', {
+        type: 'number',
+        describe: `calibration examples (train split, from its start; default ${DEFAULT_CALIBRATION_EXAMPLES})`,
+      })
+      .option('glue-dir', { type: 'string', describe: 'GLUE data folder for calibration (default $GLUE_DIR or ../shared/glue)' })
       .option('tokenizer', tokenizerFlag("for calibration and for --format transformers.js (default: the model's folder)"))
       .option('max-length', { type: 'number', describe: 'calibration sequence length' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in OUT.data' })
@@ -78,6 +81,10 @@ export const compressCommand: CliCommand<CompressArgs> = {
       throw new SettingsError(
         `--tokenizer ${args.tokenizer}: read for --calibrate and --format transformers.js, and this run has neither (an .onnx output gets its input folder's tokenizer files): drop it, or put the tokenizer beside the input model`,
       );
+    // (calibration's data flags, read by --calibrate alone: given without it, they went unread)
+    const unread = (['calibration-examples', 'glue-dir', 'max-length'] as const).find((flag) => args[flag] !== undefined);
+    if (unread !== undefined && args.calibrate === undefined)
+      throw new SettingsError(`--${unread} ${args[unread]}: read for --calibrate alone (its calibration data), and this run has none: drop it`);
     const model = await localModel(args.model); // hf:org/name[@revision] too
     const located = locateModel(model);
     const input = located.onnx;
