@@ -129,7 +129,7 @@ export function loadContended(load: MachineLoad | undefined): boolean {
   return load !== undefined && load.otherCpus >= OTHER_LOAD_LIMIT_CPUS;
 }
 
-/** "other programs used 1.60 of 2 CPUs while timing". */
+/** "other programs used 1.60 of 2 CPUs while timing" ("of 1 CPU" on a machine of one). */
 export function describeMachineLoad(load: MachineLoad): string {
-  return `other programs used ${load.otherCpus.toFixed(2)} of ${load.cpus} CPUs while timing`;
+  return `other programs used ${load.otherCpus.toFixed(2)} of ${load.cpus} CPU${load.cpus === 1 ? '' : 's'} while timing`;
 }
