@@ -118,19 +118,31 @@ function refuseQuantized(s: BertStructure): void {
   if (refusal) throw new SettingsError(refusal);
 }
 
-/** Refuses models without the sequence-classification head of their family. */
-function refuseHead(s: BertStructure): void {
+/**
+ * Why the rebuild refuses `s` for its head, in its words ('canonical rebuild: the model has a question-answering head:
+ * only sequence classifiers are rebuilt'): none, or not a sequence classifier of its family's layout (one output, BERT's
+ * and ALBERT's on a pooler). A sweep's plan says it of a model it read without weight values; undefined for a head the
+ * rebuild reads.
+ */
+export function headRebuildRefusal(s: BertStructure): string | undefined {
   const head = s.head;
-  if (!head) refuse('the model has no task head (a bare encoder): only sequence classifiers are rebuilt');
-  if (head.kind === 'pretraining') refuse('pretraining heads (MLM + NSP) are not supported yet: only sequence classifiers are rebuilt');
-  if (head.kind !== 'sequence-classification') refuse(`the model has a ${head.kind} head: only sequence classifiers are rebuilt`);
-  if (head.outputs.length !== 1) refuse(`the head writes ${head.outputs.length} outputs; expected one (the logits)`);
+  const refusal = (message: string) => `canonical rebuild: ${message}`;
+  if (!head) return refusal('the model has no task head (a bare encoder): only sequence classifiers are rebuilt');
+  if (head.kind === 'pretraining') return refusal('pretraining heads (MLM + NSP) are not supported yet: only sequence classifiers are rebuilt');
+  if (head.kind !== 'sequence-classification') return refusal(`the model has a ${head.kind} head: only sequence classifiers are rebuilt`);
+  if (head.outputs.length !== 1) return refusal(`the head writes ${head.outputs.length} outputs; expected one (the logits)`);
   const pooled = s.family === 'bert' || s.family === 'albert';
   const expected = pooled ? 1 : 2;
-  if (pooled && !s.pooler) refuse(`the ${s.family === 'bert' ? 'BERT' : 'ALBERT'} classifier has no pooler (dense + tanh on the first token)`);
-  if (head.linears.length !== expected) {
-    refuse(`the ${s.family} head has ${head.linears.length} dense layers${pooled ? ' after the pooler' : ''}; expected ${expected}`);
-  }
+  if (pooled && !s.pooler) return refusal(`the ${s.family === 'bert' ? 'BERT' : 'ALBERT'} classifier has no pooler (dense + tanh on the first token)`);
+  if (head.linears.length !== expected)
+    return refusal(`the ${s.family} head has ${head.linears.length} dense layers${pooled ? ' after the pooler' : ''}; expected ${expected}`);
+  return undefined;
+}
+
+/** Refuses models without the sequence-classification head of their family (headRebuildRefusal). */
+function refuseHead(s: BertStructure): void {
+  const refusal = headRebuildRefusal(s);
+  if (refusal) throw new SettingsError(refusal);
 }
 
 /** The FFN activation, the same in every layer and one the builder writes. */

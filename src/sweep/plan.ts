@@ -46,6 +46,7 @@ import { quantizedWeight, storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
+import { headRebuildRefusal } from '../bert/canonical.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
 import { projectionsPath } from '../train/projections.ts';
 import { loadWordVocab } from '../train/augment-words.ts';
@@ -1196,8 +1197,9 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * longer the graph read here. Throws training's refusal of a model it cannot read, as the point would: a Distilled
  * BiLSTM stored in int8 (int8BilstmRefusal) or an encoder with weights stored quantized (int8, int4: the canonical
  * rebuild's storedQuantizedRefusal), as a student model, the model so far as read here that a step without a student
- * trains, or every-other's teacher, whose layers it rebuilds; and a float student model without a classifier that
- * has no pooler to put one on (noClassifierPlace). A quantized teacher of a bert:… or bilstm:… student is not
+ * trains, or every-other's teacher, whose layers it rebuilds; a float student model without a classifier that
+ * has no pooler to put one on (noClassifierPlace); and a head the rebuild cannot read (headRebuildRefusal: a
+ * BertForMaskedLM's or token classifier's, no pooler) where a distill step would not put a new classifier on a pooler. A quantized teacher of a bert:… or bilstm:… student is not
  * refused: training runs only its forward pass, which onnxruntime does on it.
  */
 function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): SoFar {
@@ -1214,6 +1216,12 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
       isBareEncoder(model.read.structure) &&
       noClassifierPlace(model.read.graph, model.read.structure, `student ${student}`);
     if (place) throw place;
+    // (a head the rebuild reads: a classifier, or another head without a pooler, where a distill step would put a new
+    // classifier in its place; a train step refuses another head on a pooler, naming --new-head, when it runs)
+    const head = model.read?.structure.head;
+    const pooled = head && head.kind !== 'sequence-classification' && !noClassifierPlace(model.read!.graph, model.read!.structure, '');
+    const rebuilt = head && !pooled && headRebuildRefusal(model.read!.structure);
+    if (rebuilt) throw new SettingsError(`${readName(model.read!)}: ${rebuilt}`);
     return model.recurrent ? { ...model, recurrent: { read: undefined } } : { layers: model.layers, heads: model.heads };
   };
   if (student === undefined) return trained(sofar);
