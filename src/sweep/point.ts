@@ -198,10 +198,12 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       if (stage.kind === 'train') rmSync(trainWorkDir(point, stage.step), { recursive: true, force: true });
       input = output;
     }
-    // The intermediate models are inputs of later stages only: drop their weights, keep their lineage and config.
+    // The intermediate models are inputs of later stages only: drop their weights (and the projections a distill stage
+    // learned beside its model, which the next stage has read), keep their lineage and config.
     for (const f of outputs.slice(0, -1)) {
       if (!existsSync(dirname(f))) continue;
       for (const name of readdirSync(dirname(f))) if (name.endsWith('.onnx') || name.endsWith('.data')) rmSync(join(dirname(f), name), { force: true });
+      rmSync(projectionsPath(f), { force: true });
     }
   } else {
     size = modelSize(loadModel(modelFile));
@@ -257,6 +259,8 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     rmSync(stageRecordPath(modelFile), { force: true });
     rmSync(modelFile, { force: true });
     if (dataFile) rmSync(dataFile, { force: true });
+    // (the projections a last distill stage learned beside it: of a model that is gone)
+    rmSync(projectionsPath(modelFile), { force: true });
   }
   if (!size) throw new Error('runPoint: no stage measured the model');
   return {

@@ -3,9 +3,10 @@
  * first wrote beside its stage's model (projections.ts). Those projections are one of the stage's files: a rerun of
  * a point stopped after the first stage finds the stage's record only while they are there as written, and otherwise
  * runs the stage again, so the second step starts from them as an uninterrupted run's did. The stop is modelled by
- * the second stage's lineage failing to be written, as the process dying there leaves it.
+ * the second stage's lineage failing to be written, as the process dying there leaves it. They go with their model:
+ * an intermediate stage's when the point ends (its weights dropped), the last stage's with keepModels false.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
@@ -72,5 +73,18 @@ describe("a distill stage's projections, read by the next distill stage of the p
     expect(startedFrom()).toMatchObject({ from: projectionsPath(first), matches: ['t0s0.mse', 't2s1.mse'] });
     expect(startedFrom()!.otherTeacher).toBeUndefined();
     expect(logs.some((l) => l.includes('model.onnx.projections.safetensors is missing'))).toBe(true);
+  });
+
+  it("go with their model: an intermediate stage's once the point ends, the last stage's with the point's model when keepModels is false", async () => {
+    // (the point of the test above, finished: its intermediate model's weights dropped, its own model kept)
+    const first = join(point.outputDir!, 'stage-1', 'model.onnx');
+    const last = join(point.outputDir!, 'model.onnx');
+    expect(existsSync(first)).toBe(false);
+    expect(existsSync(projectionsPath(first))).toBe(false);
+    expect(existsSync(projectionsPath(last))).toBe(true);
+    // (measured again from its stages' records, then its model deleted)
+    await runPoint({ ...point, keepModel: false }, { threads: 1 });
+    expect(existsSync(last)).toBe(false);
+    expect(existsSync(projectionsPath(last))).toBe(false);
   });
 });
