@@ -39,6 +39,7 @@ export {
   loadContended,
   describeMachineLoad,
   MACHINE_LOAD_ENV,
+  machineLoadOff,
   OTHER_LOAD_LIMIT_CPUS,
   MIN_TICKS_PER_CPU,
   type CpuTimes,

@@ -14,12 +14,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SettingsError } from '../errors.ts';
 
 /**
  * Environment variable: `off` leaves the machine's load unchecked (where /proc/stat counts CPUs this process cannot
  * run on: a container given a few of a host's cores, whose other tenants would always mark the timing).
  */
 export const MACHINE_LOAD_ENV = 'BERT_COMPRESS_MACHINE_LOAD';
+
+/**
+ * Whether MACHINE_LOAD_ENV turns the check off: `off` does; unset, empty or `on` leave it on; any other value (0, false,
+ * no, OFF…) is a one-line SettingsError saying what it takes, where it left the check on without a word. Benchmarks and
+ * sweep plans ask it before they run anything.
+ */
+export function machineLoadOff(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  const value = env[MACHINE_LOAD_ENV];
+  if (value === 'off') return true;
+  if (value === undefined || value === '' || value === 'on') return false;
+  throw new SettingsError(`${MACHINE_LOAD_ENV}=${JSON.stringify(value)}: expected off (leave the machine's load unchecked) or on (check it, as when unset)`);
+}
 
 /** From this average use of the CPUs by other programs while timing (in CPUs), a timing is contended. */
 export const OTHER_LOAD_LIMIT_CPUS = 0.25;
@@ -66,9 +79,9 @@ export interface LoadSnapshot {
   at: number;
 }
 
-/** The counters now; undefined where they cannot be read (not Linux), or when MACHINE_LOAD_ENV is `off`. */
+/** The counters now; undefined where they cannot be read (not Linux), or when MACHINE_LOAD_ENV is `off` (machineLoadOff). */
 export function loadSnapshot(file = '/proc/stat'): LoadSnapshot | undefined {
-  if (process.env[MACHINE_LOAD_ENV] === 'off') return undefined;
+  if (machineLoadOff()) return undefined;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -20,7 +20,7 @@ import { peakRss, resetPeakRss } from './memory.ts';
 import { sessionMemory } from './session-memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
 import { BenchStopped, acquireTimingLock, timingWithLoad, type TimingContention, type TimingLock, type TimingLockOptions } from './timing-lock.ts';
-import { loadSnapshot, loadSnapshotAfter, machineLoadBetween, type MachineLoad } from './machine-load.ts';
+import { loadSnapshot, loadSnapshotAfter, machineLoadBetween, machineLoadOff, type MachineLoad } from './machine-load.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
@@ -277,6 +277,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   if (maxSeconds !== undefined && !(Number.isFinite(maxSeconds) && maxSeconds > 0)) {
     throw new SettingsError(`--max-time ${maxSeconds}: expected a number of seconds > 0`);
   }
+  machineLoadOff(); // (a value it does not take is refused before anything loads, not at the timing)
 
   const scope = resetPeakRss() ? 'bench' : 'process';
   if (opts.baselineDtype !== undefined && opts.baseline === undefined) throw new SettingsError('--baseline-dtype: no --baseline given');

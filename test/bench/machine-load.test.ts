@@ -17,6 +17,7 @@ import {
   loadSnapshot,
   loadSnapshotAfter,
   machineLoadBetween,
+  machineLoadOff,
   parseProcStat,
   type LoadSnapshot,
 } from '../../src/bench/machine-load.ts';
@@ -107,6 +108,28 @@ describe('loadSnapshot', () => {
       expect((await loadSnapshotAfter(start, file))!.at - start.at).toBeGreaterThanOrEqual(MIN_SPAN_MS);
       process.env[MACHINE_LOAD_ENV] = 'off';
       expect(loadSnapshot(file)).toBeUndefined();
+    } finally {
+      if (was === undefined) delete process.env[MACHINE_LOAD_ENV];
+      else process.env[MACHINE_LOAD_ENV] = was;
+    }
+  });
+});
+
+describe('$BERT_COMPRESS_MACHINE_LOAD', () => {
+  it('is off, on, or unset; another value is refused in one line, by a benchmark before it loads anything', async () => {
+    const off = (value?: string) => machineLoadOff(value === undefined ? {} : { [MACHINE_LOAD_ENV]: value });
+    expect([off('off'), off('on'), off(''), off()]).toEqual([true, false, false, false]);
+    for (const value of ['0', 'false', 'no', 'OFF', 'of']) {
+      expect(() => off(value)).toThrow(`BERT_COMPRESS_MACHINE_LOAD="${value}": expected off (leave the machine's load unchecked) or on`);
+    }
+    const was = process.env[MACHINE_LOAD_ENV];
+    try {
+      process.env[MACHINE_LOAD_ENV] = '0';
+      const file = join(dir, 'stat-env');
+      writeFileSync(file, procStat(10, 0, 0, 90));
+      expect(() => loadSnapshot(file)).toThrow(/BERT_COMPRESS_MACHINE_LOAD="0"/);
+      // (refused before the model is looked for: not 'not found')
+      await expect(benchModels({ model: join(dir, 'absent.onnx') })).rejects.toThrow(/^BERT_COMPRESS_MACHINE_LOAD="0": expected off/);
     } finally {
       if (was === undefined) delete process.env[MACHINE_LOAD_ENV];
       else process.env[MACHINE_LOAD_ENV] = was;
