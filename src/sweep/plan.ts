@@ -64,7 +64,7 @@ import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
 import { parseHeadList } from '../prune/settings.ts';
-import { bilstmIntermediateRefusal, type DistillSettings } from '../train/run.ts';
+import { bilstmIntermediateRefusal, classifierFor, type DistillSettings } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
@@ -919,7 +919,8 @@ function checkEvalBatch(
  * plan knows of the models it reads, in one walk through the pipeline's steps with the model so far (SoFar) followed
  * through them: a graph step on a Distilled BiLSTM that has no recurrent form or whose settings that form refuses
  * (afterPass); a distill step's augment on a teacher whose word embeddings or tokenizer it cannot use (checkAugment); a bert:… student whose width its heads do not divide (checkBertStudent), a model fed its teacher's tokenizer's
- * token types on a pair task that has fewer (checkStepTypes), a maxLength beyond the position
+ * token types on a pair task that has fewer (checkStepTypes), a student model whose id2label cannot be read as the
+ * task's labels (checkStudentLabels), a maxLength beyond the position
  * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
  * that do not fit the teacher's and student's depths or layers, or a student that has no layers to match
  * (checkLayerMatches). The models (the point's, a teacher, a student model) are read by `read`, once per plan. Where
@@ -944,6 +945,7 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
       checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
+      checkStudentLabels(t, read);
       sofar = trainedModel(t, sofar, read);
       checkStudentVocab(t, t === training[0] ? onnx : undefined, read);
       checkLayerMatches(t, sofar, read);
@@ -1260,6 +1262,24 @@ function checkStudentVocab(t: PointTrainingStep, model: string | undefined, read
   if (!student || !teacher) return;
   try {
     checkStudentVocabulary(teacher.vocabSize, student.vocabSize, { student: locateModel(onnx).dir, teacher: locateModel(t.teacher).dir });
+  } catch (e) {
+    if (e instanceof SettingsError) throw e;
+  }
+}
+
+/**
+ * Throws training's refusal (classifierFor's) of a distill step's student model, given by path, whose classifier is
+ * as wide as the step's task needs but whose config.json id2label cannot be read as its labels (a label named twice, a
+ * name of neither the task's labels nor generic ones), as `compress eval` refuses them, where the point failed when it
+ * read the student. A classifier of another width, or of another GLUE task's labels, is given a new one (said when the
+ * point runs); a model or config.json not read here is left to the point.
+ */
+function checkStudentLabels(t: PointTrainingStep, read: ModelReader): void {
+  const onnx = studentOnnx(t);
+  const student = onnx === undefined ? undefined : read(onnx);
+  if (t.kind !== 'distill' || !student) return;
+  try {
+    classifierFor(student.graph, locateModel(onnx!).dir, getTask(t.task), 'task');
   } catch (e) {
     if (e instanceof SettingsError) throw e;
   }

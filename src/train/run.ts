@@ -557,9 +557,9 @@ function withoutLabels(json: Record<string, unknown>): Record<string, unknown> {
  * task's labels (anotherTask). Labels that name no task's (`bad`, `good` for SST-2) are read in the task's order, as
  * `compress eval` reads them (with a warning): the classifier is not thrown away for a spelling. `compress train` (`keep`) keeps a classifier and
  * refuses one of the wrong width or of another GLUE task's labels (naming --new-head); `compress train --new-head` (`new`)
- * replaces it whatever its width.
+ * replaces it whatever its width. A sweep's plan asks it of a distill step's student model, read without weight values.
  */
-function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep' | 'new'): string | undefined {
+export function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep' | 'new'): string | undefined {
   // (a saved Distilled BiLSTM: its last MLP layer is its classifier, which a new one replaces as a BERT's)
   const bilstm = savedBilstmOutputs(model);
   const own = bilstm !== undefined ? ({ kind: 'classifier', numLabels: bilstm } as const) : studentClassifier(model);
