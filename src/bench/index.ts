@@ -32,6 +32,7 @@ export {
 } from './timing-lock.ts';
 export {
   parseProcStat,
+  readCgroupCpu,
   loadSnapshot,
   loadSnapshotAfter,
   MIN_SPAN_MS,
@@ -43,6 +44,7 @@ export {
   OTHER_LOAD_LIMIT_CPUS,
   MIN_TICKS_PER_CPU,
   type CpuTimes,
+  type CgroupCpu,
   type LoadSnapshot,
   type MachineLoad,
 } from './machine-load.ts';

@@ -11,14 +11,21 @@
  * thread, so a program taking a quarter of a core slows every op by up to a quarter while it runs: enough to move a
  * speed-up well past the noise of paired rounds (a few percent). A quiet Linux machine's daemons use a few hundredths
  * of a CPU, far below it.
+ *
+ * A container given fewer CPUs than its host has (a cgroup CPU quota, `--cpus`, or a cpuset, `--cpuset-cpus`)
+ * sees the host's CPUs in /proc/stat, whose other tenants it does not share its CPUs with: there the load is its own
+ * cgroup v2's CPU time (`cpu.stat`'s `usage_usec`, every process of the container) over its CPUs (readCgroupCpu).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SettingsError } from '../errors.ts';
+import { cgroupCpuLimit, parseCpuList } from '../runtime/threads.ts';
 
 /**
  * Environment variable: `off` leaves the machine's load unchecked (where /proc/stat counts CPUs this process cannot
- * run on: a container given a few of a host's cores, whose other tenants would always mark the timing).
+ * run on and no cgroup v2 says which: a container of cgroup v1 given a few of a host's cores, whose other tenants
+ * would always mark the timing).
  */
 export const MACHINE_LOAD_ENV = 'BERT_COMPRESS_MACHINE_LOAD';
 
@@ -70,26 +77,75 @@ export function parseProcStat(text: string): CpuTimes | undefined {
  */
 export const MIN_TICKS_PER_CPU = 40;
 
+/** A container's CPU time and CPUs, from its cgroup v2, where it has fewer CPUs than the machine (readCgroupCpu). */
+export interface CgroupCpu {
+  /** cpu.stat's `usage_usec`: microseconds of CPU time of every process in the cgroup (this one too). */
+  usageUs: number;
+  /** The CPUs it may use: its CPU quota (fractional) or the CPUs of its cpuset, whichever is fewer. */
+  cpus: number;
+}
+
+/**
+ * The cgroup v2 counters of the container this process runs in (`root` is `/` but in tests: its cgroup from
+ * proc/self/cgroup's `0::PATH` line under sys/fs/cgroup, whose cpu.stat gives `usage_usec`), when it may use fewer CPUs
+ * than the machine's `machineCpus` (cgroupCpuLimit's quota, as the default threads are capped, or its cpuset's
+ * `cpuset.cpus.effective`); undefined otherwise, or where they cannot be read (cgroup v1, not Linux): /proc/stat then stands.
+ */
+export function readCgroupCpu(machineCpus: number, root = '/'): CgroupCpu | undefined {
+  let path: string | undefined;
+  let stat: string;
+  try {
+    path = /^0::(\/.*)$/m.exec(readFileSync(join(root, 'proc/self/cgroup'), 'utf8'))?.[1];
+    if (path === undefined) return undefined;
+    stat = readFileSync(join(root, 'sys/fs/cgroup', path, 'cpu.stat'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const usage = /^usage_usec\s+(\d+)$/m.exec(stat);
+  if (!usage) return undefined;
+  const quota = cgroupCpuLimit(join(root, 'sys/fs/cgroup'), join(root, 'proc/self/cgroup'));
+  // (the cgroup's CPUs, not this process's affinity: a process pinned by taskset on a host shares its CPUs with the rest)
+  const cpuset = readCpuSet(join(root, 'sys/fs/cgroup', path, 'cpuset.cpus.effective'));
+  const cpus = Math.min(quota ?? machineCpus, cpuset || machineCpus);
+  return cpus < machineCpus ? { usageUs: Number(usage[1]), cpus } : undefined;
+}
+
+/** How many CPUs a cgroup's cpuset file lists; undefined where it cannot be read or parsed. */
+function readCpuSet(file: string): number | undefined {
+  try {
+    return parseCpuList(readFileSync(file, 'utf8'))?.size;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The counters at one moment, with this process's own CPU time and the wall clock. */
 export interface LoadSnapshot {
   cpu: CpuTimes;
+  /** The container's counters, where it has fewer CPUs than the machine: they stand for `cpu`'s (readCgroupCpu). */
+  cgroup?: CgroupCpu;
   /** process.cpuUsage(): microseconds of user and system time of this process's threads. */
   own: { user: number; system: number };
   /** performance.now(), ms. */
   at: number;
 }
 
-/** The counters now; undefined where they cannot be read (not Linux), or when MACHINE_LOAD_ENV is `off` (machineLoadOff). */
-export function loadSnapshot(file = '/proc/stat'): LoadSnapshot | undefined {
+/**
+ * The counters now (proc/stat, and the container's cgroup v2 ones, under `root`: `/` but in tests); undefined where they
+ * cannot be read (not Linux), or when MACHINE_LOAD_ENV is `off` (machineLoadOff).
+ */
+export function loadSnapshot(root = '/'): LoadSnapshot | undefined {
   if (machineLoadOff()) return undefined;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(join(root, 'proc/stat'), 'utf8');
   } catch {
     return undefined;
   }
   const cpu = parseProcStat(text);
-  return cpu ? { cpu, own: process.cpuUsage(), at: performance.now() } : undefined;
+  if (!cpu) return undefined;
+  const cgroup = readCgroupCpu(cpu.cpus, root);
+  return { cpu, ...(cgroup ? { cgroup } : {}), own: process.cpuUsage(), at: performance.now() };
 }
 
 /**
@@ -103,36 +159,40 @@ export const MIN_SPAN_MS = 500;
  * rest, idle, after a short timing: the load of the moments just after it stands for its own); undefined where they
  * cannot be read.
  */
-export async function loadSnapshotAfter(start: LoadSnapshot, file = '/proc/stat'): Promise<LoadSnapshot | undefined> {
+export async function loadSnapshotAfter(start: LoadSnapshot, root = '/'): Promise<LoadSnapshot | undefined> {
   // (a timer may fire a fraction of a millisecond before performance.now() reaches its time: wait again until it has)
   for (let rest = start.at + MIN_SPAN_MS - performance.now(); rest > 0; rest = start.at + MIN_SPAN_MS - performance.now()) {
     await sleep(Math.ceil(rest));
   }
-  return loadSnapshot(file);
+  return loadSnapshot(root);
 }
 
 /** What other programs used of the machine's CPUs while timing. */
 export interface MachineLoad {
   /** CPUs used on average by everything but this process (0 to `cpus`). */
   otherCpus: number;
-  /** The machine's CPUs. */
+  /** The machine's CPUs (a container's, fewer than its host's: its quota, fractional, or its cpuset's). */
   cpus: number;
   /** Seconds the measurement spans. */
   seconds: number;
 }
 
 /**
- * The load of other programs between two snapshots: the share of the machine's ticks that were busy, in CPUs, less
- * the CPUs this process used over the same wall time (not below 0: the two clocks' rounding). Undefined over fewer
- * than MIN_TICKS_PER_CPU ticks per CPU, or when the counters went back (another file).
+ * The load of other programs between two snapshots: the share of the machine's ticks that were busy, in CPUs (a
+ * container's: its cgroup's CPU time over the wall time, of its CPUs), less the CPUs this process used over the same
+ * wall time (not below 0: the two clocks' rounding). Undefined over fewer than MIN_TICKS_PER_CPU ticks per CPU, or
+ * when the counters went back (another file) or changed kind or CPUs.
  */
 export function machineLoadBetween(start: LoadSnapshot, end: LoadSnapshot): MachineLoad | undefined {
   const total = end.cpu.total - start.cpu.total;
   const busy = end.cpu.busy - start.cpu.busy;
   const seconds = (end.at - start.at) / 1000;
-  const cpus = end.cpu.cpus;
-  if (!(total >= cpus * MIN_TICKS_PER_CPU) || busy < 0 || !(seconds > 0) || cpus !== start.cpu.cpus) return undefined;
-  const machine = (Math.min(busy, total) / total) * cpus;
+  const cpus = end.cgroup?.cpus ?? end.cpu.cpus;
+  if (!(total >= end.cpu.cpus * MIN_TICKS_PER_CPU) || busy < 0 || !(seconds > 0) || end.cpu.cpus !== start.cpu.cpus) return undefined;
+  if (end.cgroup?.cpus !== start.cgroup?.cpus) return undefined;
+  const used = end.cgroup && start.cgroup ? (end.cgroup.usageUs - start.cgroup.usageUs) / 1e6 / seconds : undefined;
+  if (used !== undefined && !(used >= 0)) return undefined;
+  const machine = used ?? (Math.min(busy, total) / total) * cpus;
   const own = (end.own.user - start.own.user + end.own.system - start.own.system) / 1e6 / seconds;
   return { otherCpus: Math.min(cpus, Math.max(0, machine - own)), cpus, seconds };
 }
@@ -142,7 +202,8 @@ export function loadContended(load: MachineLoad | undefined): boolean {
   return load !== undefined && load.otherCpus >= OTHER_LOAD_LIMIT_CPUS;
 }
 
-/** "other programs used 1.60 of 2 CPUs while timing" ("of 1 CPU" on a machine of one). */
+/** "other programs used 1.60 of 2 CPUs while timing" ("of 1 CPU" on a machine of one, "of 1.5 CPUs" by a quota). */
 export function describeMachineLoad(load: MachineLoad): string {
-  return `other programs used ${load.otherCpus.toFixed(2)} of ${load.cpus} CPU${load.cpus === 1 ? '' : 's'} while timing`;
+  const cpus = Number(load.cpus.toFixed(2));
+  return `other programs used ${load.otherCpus.toFixed(2)} of ${cpus} CPU${cpus === 1 ? '' : 's'} while timing`;
 }

@@ -4,7 +4,7 @@
  * one real benchmark beside busy child processes, which must come out contended.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import {
   machineLoadBetween,
   machineLoadOff,
   parseProcStat,
+  readCgroupCpu,
   type LoadSnapshot,
 } from '../../src/bench/machine-load.ts';
 import { describeContention, timingWithLoad } from '../../src/bench/timing-lock.ts';
@@ -94,20 +95,80 @@ describe('machineLoadBetween', () => {
   });
 });
 
+/** A fake root (proc/stat, and a cgroup v2 container's files when `cgroup` is given) in a folder of its own. */
+function fakeRoot(name: string, stat: string, cgroup?: { usageUs: number; max?: string; cpuset?: string }): string {
+  const root = join(dir, name);
+  mkdirSync(join(root, 'proc', 'self'), { recursive: true });
+  writeFileSync(join(root, 'proc', 'stat'), stat);
+  writeFileSync(join(root, 'proc', 'self', 'cgroup'), '0::/\n');
+  if (cgroup) {
+    mkdirSync(join(root, 'sys', 'fs', 'cgroup'), { recursive: true });
+    writeFileSync(join(root, 'sys', 'fs', 'cgroup', 'cpu.stat'), `usage_usec ${cgroup.usageUs}\nuser_usec 0\nsystem_usec 0\n`);
+    writeFileSync(join(root, 'sys', 'fs', 'cgroup', 'cpu.max'), `${cgroup.max ?? 'max 100000'}\n`);
+    if (cgroup.cpuset) writeFileSync(join(root, 'sys', 'fs', 'cgroup', 'cpuset.cpus.effective'), `${cgroup.cpuset}\n`);
+  }
+  return root;
+}
+
+/** A /proc/stat text of 16 CPUs, `busy` ticks of `total`. */
+function hostStat(busy: number, total: number): string {
+  const cpus = Array.from({ length: 16 }, (_, i) => `cpu${i} ${busy / 16} 0 0 ${(total - busy) / 16}`).join('\n');
+  return `cpu  ${busy} 0 0 ${total - busy}\n${cpus}\n`;
+}
+
 describe('loadSnapshot', () => {
-  it('reads the file given, unless $BERT_COMPRESS_MACHINE_LOAD is off; none for a file it cannot read', async () => {
-    const file = join(dir, 'stat');
-    writeFileSync(file, procStat(10, 0, 0, 90));
+  it('reads proc/stat under the root given, unless $BERT_COMPRESS_MACHINE_LOAD is off; none where it cannot read it', async () => {
+    const root = fakeRoot('plain', procStat(10, 0, 0, 90));
     const was = process.env[MACHINE_LOAD_ENV];
     try {
       delete process.env[MACHINE_LOAD_ENV];
-      expect(loadSnapshot(file)?.cpu).toEqual({ busy: 10, total: 100, cpus: 2 });
+      expect(loadSnapshot(root)).toMatchObject({ cpu: { busy: 10, total: 100, cpus: 2 } });
+      expect(loadSnapshot(root)!.cgroup).toBeUndefined();
       expect(loadSnapshot(join(dir, 'missing'))).toBeUndefined();
       // (the end of a measurement is read MIN_SPAN_MS after its start at the soonest)
-      const start = loadSnapshot(file)!;
-      expect((await loadSnapshotAfter(start, file))!.at - start.at).toBeGreaterThanOrEqual(MIN_SPAN_MS);
+      const start = loadSnapshot(root)!;
+      expect((await loadSnapshotAfter(start, root))!.at - start.at).toBeGreaterThanOrEqual(MIN_SPAN_MS);
       process.env[MACHINE_LOAD_ENV] = 'off';
-      expect(loadSnapshot(file)).toBeUndefined();
+      expect(loadSnapshot(root)).toBeUndefined();
+    } finally {
+      if (was === undefined) delete process.env[MACHINE_LOAD_ENV];
+      else process.env[MACHINE_LOAD_ENV] = was;
+    }
+  });
+});
+
+describe("a container given some of a host's CPUs (cgroup v2)", () => {
+  it("counts its own CPUs (quota or cpuset, whichever is fewer) and its cgroup's CPU time, where every host CPU and the host's other tenants were counted", () => {
+    expect(readCgroupCpu(16, fakeRoot('quota', hostStat(0, 1600), { usageUs: 5, max: '200000 100000' }))).toEqual({ usageUs: 5, cpus: 2 });
+    expect(readCgroupCpu(16, fakeRoot('cpuset', hostStat(0, 1600), { usageUs: 5, cpuset: '0-2' }))).toEqual({ usageUs: 5, cpus: 3 });
+    expect(readCgroupCpu(16, fakeRoot('both', hostStat(0, 1600), { usageUs: 5, max: '150000 100000', cpuset: '0-3' }))).toEqual({ usageUs: 5, cpus: 1.5 });
+    // a cgroup given every CPU (or none of its files: cgroup v1, a host's root) leaves /proc/stat to count
+    expect(readCgroupCpu(16, fakeRoot('unlimited', hostStat(0, 1600), { usageUs: 5, cpuset: '0-15' }))).toBeUndefined();
+    expect(readCgroupCpu(16, fakeRoot('v1', hostStat(0, 1600)))).toBeUndefined();
+
+    // the host's 16 CPUs all busy with other tenants over 1 s; the container's 2 CPUs used 0.1 CPU by others
+    const start: LoadSnapshot = { cpu: parseProcStat(hostStat(0, 1600))!, cgroup: { usageUs: 1e6, cpus: 2 }, own: { user: 0, system: 0 }, at: 0 };
+    const end: LoadSnapshot = { cpu: parseProcStat(hostStat(1600, 3200))!, cgroup: { usageUs: 1.1e6, cpus: 2 }, own: { user: 0, system: 0 }, at: 1000 };
+    const load = machineLoadBetween(start, end)!;
+    expect(load.cpus).toBe(2);
+    expect(load.otherCpus).toBeCloseTo(0.1, 10);
+    expect(loadContended(load)).toBe(false);
+    // its own processes busy: 1.5 of its 2 CPUs, this process 0.5 of them
+    const busy = machineLoadBetween(start, { ...end, cgroup: { usageUs: 3e6, cpus: 2 }, own: { user: 5e5, system: 0 } })!;
+    expect(busy.otherCpus).toBeCloseTo(1.5, 10);
+    expect(describeMachineLoad(busy)).toBe('other programs used 1.50 of 2 CPUs while timing');
+    expect(describeMachineLoad({ ...busy, cpus: 1.5 })).toBe('other programs used 1.50 of 1.5 CPUs while timing');
+    // the counters of another kind at the end (the cgroup gone, its CPUs changed) tell nothing
+    expect(machineLoadBetween(start, { ...end, cgroup: undefined })).toBeUndefined();
+    expect(machineLoadBetween(start, { ...end, cgroup: { usageUs: 1.1e6, cpus: 3 } })).toBeUndefined();
+  });
+
+  it('is read by loadSnapshot from the root given', async () => {
+    const was = process.env[MACHINE_LOAD_ENV];
+    try {
+      delete process.env[MACHINE_LOAD_ENV];
+      const root = fakeRoot('snapshot', hostStat(0, 1600), { usageUs: 7, max: '200000 100000' });
+      expect(loadSnapshot(root)).toMatchObject({ cpu: { cpus: 16 }, cgroup: { usageUs: 7, cpus: 2 } });
     } finally {
       if (was === undefined) delete process.env[MACHINE_LOAD_ENV];
       else process.env[MACHINE_LOAD_ENV] = was;
@@ -125,9 +186,7 @@ describe('$BERT_COMPRESS_MACHINE_LOAD', () => {
     const was = process.env[MACHINE_LOAD_ENV];
     try {
       process.env[MACHINE_LOAD_ENV] = '0';
-      const file = join(dir, 'stat-env');
-      writeFileSync(file, procStat(10, 0, 0, 90));
-      expect(() => loadSnapshot(file)).toThrow(/BERT_COMPRESS_MACHINE_LOAD="0"/);
+      expect(() => loadSnapshot(fakeRoot('env', procStat(10, 0, 0, 90)))).toThrow(/BERT_COMPRESS_MACHINE_LOAD="0"/);
       // (refused before the model is looked for: not 'not found')
       await expect(benchModels({ model: join(dir, 'absent.onnx') })).rejects.toThrow(/^BERT_COMPRESS_MACHINE_LOAD="0": expected off/);
     } finally {
@@ -202,8 +261,10 @@ describe.runIf(existsSync('/proc/stat'))('a real benchmark beside busy programs'
       expect(short.timing!.load!.otherCpus).toBeGreaterThanOrEqual(0.5);
       expect(short.timing!.exclusive).toBe(false);
       const lines = formatBench(r);
-      expect(lines.find((l) => l.startsWith('machine: '))).toMatch(/; other programs used \d+\.\d\d of \d+ CPUs? while timing$/);
-      expect(lines.find((l) => l.startsWith('warning: '))).toMatch(/^warning: other programs used \d+\.\d\d of \d+ CPUs? while timing: speed-ups may be off$/);
+      expect(lines.find((l) => l.startsWith('machine: '))).toMatch(/; other programs used \d+\.\d\d of [\d.]+ CPUs? while timing$/);
+      expect(lines.find((l) => l.startsWith('warning: '))).toMatch(
+        /^warning: other programs used \d+\.\d\d of [\d.]+ CPUs? while timing: speed-ups may be off$/,
+      );
     } finally {
       for (const loop of loops) loop.kill('SIGKILL');
       if (was !== undefined) process.env[MACHINE_LOAD_ENV] = was;
