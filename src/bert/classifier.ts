@@ -10,6 +10,11 @@ import type { BertStructure } from './structure.ts';
 /** How a user gives an encoder-only model its classifier. */
 export const GIVE_CLASSIFIER = 'compress distill --stage task';
 
+/** A head of kind `kind` as messages name it, with its article: 'a pretraining head', 'an unknown head'. */
+export function aHead(kind: string): string {
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} head`;
+}
+
 /** Whether the model is encoder-only: no task head of any kind (transformers' BertModel and its kin). */
 export function isEncoderOnly(s: BertStructure): boolean {
   return s.head === undefined;

@@ -45,6 +45,7 @@ import { checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from '..
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
+import { aHead } from '../bert/classifier.ts';
 import {
   DEFAULT_PKD_WEIGHT,
   INTERMEDIATE_PRESETS,
@@ -573,11 +574,11 @@ export function classifierFor(model: Model, dir: string, task: TaskDefinition, m
     // refuses it otherwise)
     if (mode === 'keep' && own.pooled) {
       throw new SettingsError(
-        `--task ${task.name}: the model has a ${own.head} head, not a classifier: give --new-head to replace it by a new classifier for ${task.name} on its pooler`,
+        `--task ${task.name}: the model has ${aHead(own.head)}, not a classifier: give --new-head to replace it by a new classifier for ${task.name} on its pooler`,
       );
     }
     // (distillation's task stage gives it one, as it gives a bare encoder one)
-    return mode === 'task' && own.pooled ? `it has a ${own.head} head` : undefined;
+    return mode === 'task' && own.pooled ? `it has ${aHead(own.head)}` : undefined;
   }
   const outputs = task.regression ? 1 : task.labels.length;
   if (mode === 'keep') {

@@ -62,11 +62,11 @@ const file = () => join(root, 'head.yaml');
 const KD = { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16 };
 const refusal = (student: string) => planRefusal(root, 'head', ['teacher'], 'kd', [{ pass: 'distill', settings: { ...KD, student: `models/${student}` } }]);
 const rebuild = (student: string, head: string) =>
-  `${join(root, 'models', student)}: canonical rebuild: the model has a ${head} head: only sequence classifiers are rebuilt`;
+  `${join(root, 'models', student)}: canonical rebuild: the model has ${head} head: only sequence classifiers are rebuilt`;
 
 describe("a sweep's plan refuses a distill step's student model whose head the rebuild cannot read and that has no pooler", () => {
   it('an MLM head without a pooler (BertForMaskedLM), in the words training refuses it with', async () => {
-    expect(await refusal('mlm')).toBe(`${file()}: pipeline 'kd' on model 'teacher', step 1 (distill): ${rebuild('mlm', 'unknown')}`);
+    expect(await refusal('mlm')).toBe(`${file()}: pipeline 'kd' on model 'teacher', step 1 (distill): ${rebuild('mlm', 'an unknown')}`);
     await expect(
       runTraining({
         task: 'SST-2',
@@ -78,11 +78,11 @@ describe("a sweep's plan refuses a distill step's student model whose head the r
         distill: {},
         cacheDir: join(root, 'cache'),
       }),
-    ).rejects.toThrow(rebuild('mlm', 'unknown'));
+    ).rejects.toThrow(rebuild('mlm', 'an unknown'));
   });
 
   it('a token-classification head (BertForTokenClassification)', async () => {
-    expect(await refusal('tokens')).toBe(`${file()}: pipeline 'kd' on model 'teacher', step 1 (distill): ${rebuild('tokens', 'token-classification')}`);
+    expect(await refusal('tokens')).toBe(`${file()}: pipeline 'kd' on model 'teacher', step 1 (distill): ${rebuild('tokens', 'a token-classification')}`);
   });
 
   it('plans a pretraining checkpoint with its pooler (MLM + NSP): the step gives it a new classifier there', async () => {
