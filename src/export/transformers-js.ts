@@ -73,7 +73,14 @@ import {
   type Lineage,
 } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
-import { FAMILY_MODEL_TYPES, GRAPH_ONLY_KEY, TRANSFORMERS_JS_CONFIG, headConfigFields, outputModelConfig } from '../eval/output-config.ts';
+import {
+  FAMILY_MODEL_TYPES,
+  GRAPH_ONLY_KEY,
+  TRANSFORMERS_JS_CONFIG,
+  classifierArchitecture,
+  headConfigFields,
+  outputModelConfig,
+} from '../eval/output-config.ts';
 import { inputFiles, lineagePath, openStaging, realPathOf } from './destination.ts';
 import { checkOptionalString, checkStringOption } from '../library-args.ts';
 import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
@@ -628,7 +635,11 @@ function writeSideFiles(
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
   checkVocabularyRows(tokenizer, structure.vocabSize, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
   const maxLength = parseModelConfig(config, configFile).maxLength;
-  write('tokenizer_config.json', transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence));
+  const tokenizerClass = classifierArchitecture(String(written.model_type), structure.family).replace(/ForSequenceClassification$/, 'Tokenizer');
+  write(
+    'tokenizer_config.json',
+    transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence, tokenizerClass),
+  );
   if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
     writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
   return (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [];
@@ -673,16 +684,21 @@ function withDefaultDtype(out: Record<string, unknown>, defaultDtype: Transforme
 /**
  * tokenizer_config.json for transformers.js, which reads the special tokens only from there (not from
  * special_tokens_map.json): the merged config evaluation reads, with the pad token named when the source leaves it
- * implicit, and `model_max_length` (transformers.js's truncation length) capped at config.json's `max_length` (the
- * length evaluation truncates to) and at the position table.
+ * implicit, `model_max_length` (transformers.js's truncation length) capped at config.json's `max_length` (the
+ * length evaluation truncates to) and at the position table, and `tokenizer_class` `tokenizerClass` (the class of
+ * config.json's model_type, which transformers' AutoTokenizer takes without one) when the source names none:
+ * transformers.js picks the class from there alone, and its base class, without one, returns no token_type_ids, so
+ * the model read a sentence pair's second segment as token type 0.
  */
 export function transformersJsTokenizerConfig(
   config: TokenizerConfigJson,
   tokenizer: Record<string, unknown>,
   maxLength: number | null,
   maxPositions: number | null,
+  tokenizerClass: string,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
+  if (typeof out.tokenizer_class !== 'string') out.tokenizer_class = tokenizerClass;
   const vocab = ((tokenizer.model as { vocab?: unknown } | undefined)?.vocab ?? {}) as Record<string, unknown>;
   const known = (t: string) => (Array.isArray(vocab) ? vocab.some((e) => Array.isArray(e) && e[0] === t) : t in vocab);
   for (const [key, candidates] of [

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { env, pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
+import { AutoModelForSequenceClassification, AutoTokenizer, env, pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { compressToTransformersJs, exportToTransformersJs, transformersJsConfig } from '../../src/export/transformers-js.ts';
@@ -266,6 +266,35 @@ describe('--format transformers.js from other sources', () => {
     expect(cmp.labelMismatches).toEqual([]);
     expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
     expect(new Set(theirs.top)).toEqual(new Set(['LABEL_0', 'LABEL_1']));
+  }, 30_000);
+
+  it("a sentence pair's second segment gets token type 1 in transformers.js as in eval, the tokenizer's class named from config.json's model_type when its tokenizer_config.json names none, where transformers.js's base tokenizer returned no token_type_ids and the model read type 0", async () => {
+    const config = tinyBertConfig();
+    const hf = join(dir, 'hf-pair');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5, std: 0.5 }));
+    writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+    writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true })); // as bert-base-uncased's
+    const out = join(dir, 'exported-pair');
+    await exportToTransformersJs(hf, out);
+    expect(readJson(join(out, 'tokenizer_config.json')).tokenizer_class).toBe('BertTokenizer');
+    const tokenizer = await AutoTokenizer.from_pretrained(out);
+    const model = await AutoModelForSequenceClassification.from_pretrained(out, { dtype: 'fp32' });
+    const ours = loadTokenizer(hf);
+    const session = await openSession(join(out, 'onnx/model.onnx'));
+    try {
+      for (let i = 0; i < 6; i++) {
+        const [a, b] = [sentence(2 * i), sentence(2 * i + 1)];
+        const encoding = ours.encode(a, b, 64);
+        const inputs = tokenizer(a, { text_pair: b });
+        const theirs = Array.from((await model(inputs)).logits.data as Float32Array);
+        const rows = await predictRows(session, [encoding], { batchSize: 1, padId: ours.padId });
+        theirs.forEach((v, j) => expect(v).toBeCloseTo(rows.values[j]!, 5));
+        expect(inputs.token_type_ids && Array.from(inputs.token_type_ids.data as BigInt64Array, Number)).toEqual(encoding.typeIds);
+      }
+    } finally {
+      await session.release();
+      await model.dispose();
+    }
   }, 30_000);
 
   it("each model file's lineage has the fields a compress output's has, and no copiedFiles (nothing is copied beside a folder's model file), where it carried an always-empty copiedFiles: []", async () => {
