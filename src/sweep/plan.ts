@@ -479,6 +479,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   const local = modelResolver(opts.log);
   const identity = modelIdentity(hash);
   const models = modelReader();
+  const tokenizers = tokenizerReader();
   const structureOf = (onnx: string) => models(onnx)?.structure;
   const { hash: dataHash, stamps: dataStamps } = stampedHashes(hash);
   for (const m of spec.models) {
@@ -503,7 +504,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       ...spec.bench,
       seq: spec.bench.seq ?? [evalLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(where.dir)))],
     };
-    checkShapes(spec, m, graph, config, bench, where, opts.glueDir);
+    checkShapes(spec, m, graph, config, bench, where, opts.glueDir, tokenizers);
     if (opts.log) ignoredLabelsWarning(spec, m, config, opts.log);
     const dev: Record<string, string> = {};
     for (const name of m.tasks) dev[name] = await dataHash(splitFile(getTask(name), 'dev', opts.glueDir).file);
@@ -522,7 +523,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await dataHash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, dataHash, identity, local) : undefined;
-      checkSteps(spec, m, p, where.onnx, training ?? [], models);
+      checkSteps(spec, m, p, where.onnx, training ?? [], models, tokenizers);
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: NonNullable<PointData['training']>[string] = {};
@@ -685,6 +686,50 @@ function modelReader(): ModelReader {
   };
 }
 
+/**
+ * A plan's tokenizers by folder, each read the first time the plan asks for it (the points of one teacher or model
+ * share it): `tokenizer`, undefined where it cannot be read (left to the points to report); `augmentRefusal`,
+ * augmentation's refusal of its vocabulary (loadWordVocab's SettingsError: not a WordPiece one), undefined for none.
+ */
+interface TokenizerReader {
+  tokenizer(dir: string): TextTokenizer | undefined;
+  augmentRefusal(dir: string): SettingsError | undefined;
+}
+
+function tokenizerReader(): TokenizerReader {
+  const tokenizers = new Map<string, TextTokenizer | undefined>();
+  const refusals = new Map<string, SettingsError | undefined>();
+  const tokenizer = (dir: string): TextTokenizer | undefined => {
+    if (!tokenizers.has(dir)) {
+      let read: TextTokenizer | undefined;
+      try {
+        read = loadTokenizer(dir);
+      } catch {
+        read = undefined;
+      }
+      tokenizers.set(dir, read);
+    }
+    return tokenizers.get(dir);
+  };
+  const augmentRefusal = (dir: string): SettingsError | undefined => {
+    const source = tokenizer(dir)?.source;
+    if (source === undefined) return undefined;
+    try {
+      loadWordVocab(source);
+    } catch (e) {
+      if (e instanceof SettingsError) return e;
+    }
+    return undefined;
+  };
+  return {
+    tokenizer,
+    augmentRefusal: (dir) => {
+      if (!refusals.has(dir)) refusals.set(dir, augmentRefusal(dir));
+      return refusals.get(dir);
+    },
+  };
+}
+
 function readModel(onnx: string): PlanModel | undefined {
   let graph: Model;
   try {
@@ -828,6 +873,7 @@ function checkShapes(
   bench: PointBench,
   { dir, onnx }: ModelLocation,
   glueDir: string,
+  tokenizers: TokenizerReader,
 ): void {
   if (!read) return;
   const label = modelLabel(spec, m);
@@ -835,7 +881,7 @@ function checkShapes(
     const { limits } = read;
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
-    checkPairTypes(m.tasks, limits, pairTypes(dir, maxLength), onnx);
+    checkPairTypes(m.tasks, limits, pairTypes(tokenizers.tokenizer(dir), maxLength), onnx);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
     if (e instanceof DataError) throw new DataError(`${spec.file}: ${label}: ${e.message}`);
@@ -868,12 +914,12 @@ interface PairTypes {
 }
 
 /**
- * The token types of one pair as the tokenizer in `dir` encodes it at `maxLength` (the types alone: the ids of two
- * words say nothing of the dev set's); undefined where the tokenizer cannot be read or encode here.
+ * The token types of one pair as `tokenizer` encodes it at `maxLength` (the types alone: the ids of two words say
+ * nothing of the dev set's); undefined where the tokenizer could not be read (none) or cannot encode here.
  */
-function pairTypes(dir: string, maxLength: number): PairTypes | undefined {
+function pairTypes(tokenizer: TextTokenizer | undefined, maxLength: number): PairTypes | undefined {
+  if (!tokenizer) return undefined;
   try {
-    const tokenizer = loadTokenizer(dir);
     return { source: tokenizer.source, typeIds: tokenizer.encode('a', 'b', maxLength).typeIds };
   } catch {
     return undefined;
@@ -928,7 +974,15 @@ function checkEvalBatch(
  * the model, the heads a graph pass leaves) the step is left to its point. Said as the point says it (stepRefusal),
  * after the file, the pipeline, the model and the step.
  */
-function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string, training: readonly PointTrainingStep[], read: ModelReader): void {
+function checkSteps(
+  spec: SweepSpec,
+  m: ModelSpec,
+  p: PipelineSpec,
+  onnx: string,
+  training: readonly PointTrainingStep[],
+  read: ModelReader,
+  tokenizers: TokenizerReader,
+): void {
   const steps = new Map(training.map((t) => [t.index, t]));
   const structureOf = (file: string) => read(file)?.structure;
   let sofar = modelSoFar(read(onnx), onnx, onnx);
@@ -940,9 +994,9 @@ function checkSteps(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, onnx: string
         return;
       }
       checkTeacher(t, read);
-      checkAugment(t, read);
+      checkAugment(t, read, tokenizers);
       checkBertStudent(t, structureOf);
-      checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read);
+      checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
       checkStudentLabels(t, read);
@@ -985,7 +1039,7 @@ function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
  * by the setting that gives it ('(distill.teacher)'). At `maxLength` where the step gives none (the eval length the
  * point trains at), else the tokenizer's default; a model or tokenizer not read here is left to the point.
  */
-function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLength: number | undefined, read: ModelReader): void {
+function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLength: number | undefined, read: ModelReader, tokenizers: TokenizerReader): void {
   if (t.kind !== 'distill' || t.teacher === undefined || getTask(t.task).textColumns.length !== 2) return;
   const dir = locateModel(t.teacher).dir;
   const fed: Array<[string | undefined, string]> = [
@@ -997,7 +1051,7 @@ function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLen
   for (const [onnx, who] of fed) {
     const graph = onnx === undefined ? undefined : read(onnx);
     if (!graph?.structure) continue;
-    pair ??= pairTypes(dir, t.maxLength ?? evalLength ?? defaultMaxLength(tokenizerMaxLength(dir)));
+    pair ??= pairTypes(tokenizers.tokenizer(dir), t.maxLength ?? evalLength ?? defaultMaxLength(tokenizerMaxLength(dir)));
     checkPairTypes([t.task], inputLimits(graph.graph, graph.structure), pair, `${onnx} (${who})`);
   }
 }
@@ -1009,22 +1063,14 @@ function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLen
  * WordPiece vocabulary (loadWordVocab's: a byte-level BPE or Unigram one, XLM-R, RoBERTa). A teacher or tokenizer
  * that cannot be read here, or a vocabulary that cannot (a DataError), is left to the point.
  */
-function checkAugment(t: PointTrainingStep, read: ModelReader): void {
+function checkAugment(t: PointTrainingStep, read: ModelReader, tokenizers: TokenizerReader): void {
   if (t.kind !== 'distill' || !(t.distill?.augment ?? 0) || t.teacher === undefined) return;
   const teacher = read(t.teacher);
   const refused = teacher?.structure && wordEmbeddingsRefusal(teacher.graph, teacher.structure.embeddings.word);
   if (refused) throw new SettingsError(refused);
-  let source: string;
-  try {
-    source = loadTokenizer(locateModel(t.teacher).dir).source;
-  } catch {
-    return;
-  }
-  try {
-    loadWordVocab(source);
-  } catch (e) {
-    if (e instanceof SettingsError) throw e;
-  }
+  // (the teacher's tokenizer and vocabulary read once per plan, where every augmenting point read them again)
+  const vocabulary = tokenizers.augmentRefusal(locateModel(t.teacher).dir);
+  if (vocabulary) throw vocabulary;
 }
 
 /** The model so far in a pipeline's steps, as the plan knows it: its depth, and the heads of each of its layers. */

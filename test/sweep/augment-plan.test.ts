@@ -7,12 +7,25 @@
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tinyBert } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { loadWordVocab } from '../../src/train/augment-words.ts';
+
+vi.mock('../../src/eval/tokenizer.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/eval/tokenizer.ts')>();
+  return { ...actual, loadTokenizer: vi.fn(actual.loadTokenizer) };
+});
+vi.mock('../../src/train/augment-words.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/train/augment-words.ts')>();
+  return { ...actual, loadWordVocab: vi.fn(actual.loadWordVocab) };
+});
 
 let root: string;
 beforeAll(async () => {
@@ -82,5 +95,27 @@ describe("a sweep's plan refuses augmentation on a teacher whose tokenizer has n
     expect(await refusal('wordpiece', [distill({ student: 'bert:layers=1', augment: 2 })])).toBeUndefined();
     expect(await refusal('fast-bpe', [distill({ student: 'bert:layers=1' })])).toBeUndefined();
     expect(await refusal('fast-bpe', [distill({ student: 'bert:layers=1', augment: 0 })])).toBeUndefined();
+  });
+});
+
+describe("a sweep's plan of several augmenting points of one teacher", () => {
+  it("reads the teacher's tokenizer and vocabulary once, where it read them again for every point", async () => {
+    const teacher = join(root, 'models', 'wordpiece');
+    const spec = parseSweep(
+      {
+        name: 'aug-many',
+        models: [{ path: 'models/wordpiece', tasks: ['SST-2'] }],
+        calibration: false,
+        pipelines: [1, 2, 3, 4].map((augment) => ({ name: `kd${augment}`, steps: [distill({ student: 'bert:layers=1', augment })] })),
+      },
+      join(root, 'aug-many.yaml'),
+      'aug-many.yaml',
+    );
+    vi.mocked(loadTokenizer).mockClear();
+    vi.mocked(loadWordVocab).mockClear();
+    const points = await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work-many') });
+    expect(points.filter((p) => p.steps.some((s) => s.pass === 'distill'))).toHaveLength(4);
+    expect(vi.mocked(loadTokenizer).mock.calls.filter(([dir]) => dir === teacher)).toHaveLength(1);
+    expect(vi.mocked(loadWordVocab).mock.calls).toHaveLength(1);
   });
 });
