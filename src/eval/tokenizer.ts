@@ -640,7 +640,7 @@ function padTokenId(tokenId: TokenId, json: TokenizerJsonPadding, config: Tokeni
 }
 
 /** A special token is written either as a string or as `{content: string, …}`. */
-function tokenName(v: unknown): string | undefined {
+export function tokenName(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
   return undefined;

@@ -46,6 +46,7 @@ import {
   readConfig,
   sentencePieceNote,
   tokenizerFolder,
+  tokenName,
   vocabTokenizerJson,
   type TokenizerConfigJson,
 } from '../eval/tokenizer.ts';
@@ -683,12 +684,12 @@ function withDefaultDtype(out: Record<string, unknown>, defaultDtype: Transforme
 
 /**
  * tokenizer_config.json for transformers.js, which reads the special tokens only from there (not from
- * special_tokens_map.json): the merged config evaluation reads, with the pad token named when the source leaves it
- * implicit, `model_max_length` (transformers.js's truncation length) capped at config.json's `max_length` (the
- * length evaluation truncates to) and at the position table, and `tokenizer_class` `tokenizerClass` (the class of
- * config.json's model_type, which transformers' AutoTokenizer takes without one) when the source names none:
- * transformers.js picks the class from there alone, and its base class, without one, returns no token_type_ids, so
- * the model read a sentence pair's second segment as token type 0.
+ * special_tokens_map.json): the merged config evaluation reads, its special tokens by name, with the pad token named
+ * when the source leaves it implicit, `model_max_length` (transformers.js's truncation length) capped at config.json's
+ * `max_length` (the length evaluation truncates to) and at the position table, and `tokenizer_class` `tokenizerClass`
+ * (the class of config.json's model_type, which transformers' AutoTokenizer takes without one) when the source names
+ * none: transformers.js picks the class from there alone, and its base class, without one, returns no token_type_ids,
+ * so the model read a sentence pair's second segment as token type 0.
  */
 export function transformersJsTokenizerConfig(
   config: TokenizerConfigJson,
@@ -699,6 +700,11 @@ export function transformersJsTokenizerConfig(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
   if (typeof out.tokenizer_class !== 'string') out.tokenizer_class = tokenizerClass;
+  // (special tokens by name: transformers.js reads one written as an object only with __type 'AddedToken' and throws
+  // 'Unknown token: [object Object]' on another, such as special_tokens_map.json's {content, lstrip, …}, where
+  // transformers saves them; their flags are in tokenizer.json's added tokens)
+  for (const [key, v] of Object.entries(out)) if (key.endsWith('_token') && v !== null && typeof v === 'object') out[key] = tokenName(v) ?? v;
+  if (Array.isArray(out.additional_special_tokens)) out.additional_special_tokens = out.additional_special_tokens.map((v: unknown) => tokenName(v) ?? v);
   const vocab = ((tokenizer.model as { vocab?: unknown } | undefined)?.vocab ?? {}) as Record<string, unknown>;
   const known = (t: string) => (Array.isArray(vocab) ? vocab.some((e) => Array.isArray(e) && e[0] === t) : t in vocab);
   for (const [key, candidates] of [

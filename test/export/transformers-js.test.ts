@@ -642,6 +642,27 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
     expect(Object.keys(written)).toContain('model');
   });
 
+  it("special tokens written as {content, lstrip, …} (special_tokens_map.json as transformers saves it) are written by name, which transformers.js loads, where it threw 'Unknown token: [object Object]'", async () => {
+    const model = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
+    const tokenizer = join(dir, 'dict-specials');
+    mkdirSync(tokenizer, { recursive: true });
+    writeFileSync(join(tokenizer, 'vocab.txt'), readFileSync(join(FIXTURES_DIR, 'tokenizers', 'distilbert-base-uncased', 'vocab.txt')));
+    const token = (content: string) => ({ content, lstrip: false, normalized: false, rstrip: false, single_word: false });
+    const specials = { cls_token: '[CLS]', sep_token: '[SEP]', unk_token: token('[UNK]'), pad_token: token('[PAD]'), mask_token: token('[MASK]') };
+    writeFileSync(join(tokenizer, 'special_tokens_map.json'), JSON.stringify({ ...specials, additional_special_tokens: [token('[unused1]')] }));
+    const out = join(dir, 'dict-specials-out');
+    await compressToTransformersJs({ input: model, output: out, steps: [], tokenizerDir: tokenizer });
+    const config = readJson(join(out, 'tokenizer_config.json'));
+    expect([config.mask_token, config.pad_token, config.unk_token, config.additional_special_tokens]).toEqual(['[MASK]', '[PAD]', '[UNK]', ['[unused1]']]);
+    const classify = (await pipeline('text-classification', out)) as TextClassificationPipeline;
+    try {
+      expect([classify.tokenizer.mask_token_id, classify.tokenizer.pad_token_id]).toEqual([103, 0]);
+      expect(classify.tokenizer('a [MASK] film').input_ids.tolist()).toEqual([[101n, 1037n, 103n, 2143n, 102n]]);
+    } finally {
+      await classify.dispose();
+    }
+  });
+
   it("tokenizer.json's BertNormalizer is written as tokenizer_config.json says (do_lower_case false), which transformers.js alone would not read", async () => {
     const model = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
     const tokenizer = join(dir, 'cased-tokenizer');
