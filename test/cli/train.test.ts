@@ -1,8 +1,9 @@
 /**
  * `compress train` and `compress distill` as a user runs them: exit codes, one-line refusals made before any work
- * (nothing written), the flags in --help, the JSON lineage and the human summary. The refusal matrix calls the
- * CLI's `main` in this process (stdout and stderr captured; a subprocess per case would cost ~1.5 s of start-up
- * each); a few refusals, --help and the runs spawn bin/compress.mjs.
+ * (nothing written), the flags in --help, the JSON lineage and the human summary. The refusals, --help and the
+ * runs call the CLI's `main` in this process (test/helpers/cli.ts: stdout and stderr captured; a subprocess costs
+ * 3–4 s of CPU loading the sources through tsx); a few refusals and the --json run spawn bin/compress.mjs (its
+ * exit code, its stdout holding the lineage and nothing else).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
@@ -11,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/index.ts';
 import { ctrlC } from '../../src/cli/training.ts';
 import { createTrainingProgress } from '../../src/cli/training-progress.ts';
 import { PassThrough } from 'node:stream';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 import { writeTinyBert } from '../helpers/models.ts';
+import { runMain } from '../helpers/cli.ts';
 import { formatMB } from '../../src/units.ts';
 import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
 
@@ -54,22 +55,8 @@ async function compress(...args: string[]): Promise<{ code: number; stdout: stri
   }
 }
 
-/** `main(args)` in this process, with what it writes to stdout and stderr. */
-async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  // yargs prints --help through console.log.
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += a.join(' ') + '\n'));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    log.mockRestore();
-  }
-}
+/** `main(args)` in this process (test/helpers/cli.ts), with the environment a spawned one gets. */
+const inProcess = (...args: string[]) => runMain(args, { GLUE_DIR, BERT_COMPRESS_CACHE: cache });
 
 let outputs = 0;
 /** A fresh output path whose folder does not exist yet. */
@@ -570,7 +557,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
   it('a TinyBERT task stage (intermediate, then prediction KD) counts the steps of both phases, in the summary and the lineage', async () => {
     const output = freshOutput();
     const student = 'bert:layers=1,hidden=32,heads=2,intermediate=64';
-    const r = await compress(
+    const r = await inProcess(
       'distill',
       '--teacher',
       TEACHER,
@@ -603,7 +590,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     const student = 'bert:layers=1,hidden=32,heads=2,intermediate=64';
     const args = ['--teacher', TEACHER, '--student', student, '--stage', 'general', '--intermediate', 'tinybert', '--corpus', corpus];
     // --intermediate-epochs 1 beside --epochs 2: the general stage's one phase runs the former
-    const r = await compress('distill', ...args, '-o', output, ...small, '--intermediate-epochs', '1');
+    const r = await inProcess('distill', ...args, '-o', output, ...small, '--intermediate-epochs', '1');
     expect(r.code, r.stderr).toBe(0);
     const lineage = JSON.parse(readFileSync(`${output}.json`, 'utf8'));
     expect(lineage).not.toHaveProperty('task');
@@ -630,7 +617,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
   it('an augmented run says how many of its examples were added by --augment, in the summary and the lineage', async () => {
     const output = freshOutput();
     const student = 'bert:layers=1,hidden=32,heads=2,intermediate=64';
-    const r = await compress(
+    const r = await inProcess(
       'distill',
       '--teacher',
       TEACHER,
@@ -660,7 +647,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
 
   it('a loss that overflows before any update is blamed on the loss settings, and the failed run leaves no folder', async () => {
     const output = join(work, 'overflow', 'new', 'model.onnx');
-    const r = await compress(
+    const r = await inProcess(
       'distill',
       '--teacher',
       TEACHER,
@@ -683,7 +670,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
 
   it('train prints the epochs with the dev metric, the best epoch, the output and its size', async () => {
     const output = freshOutput();
-    const r = await compress('train', tinyWordPiece.dir, '--task', 'SST-2', '-o', output, ...small);
+    const r = await inProcess('train', tinyWordPiece.dir, '--task', 'SST-2', '-o', output, ...small);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^train SST-2: canonical rebuild of /);
@@ -702,7 +689,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
   it("rerun into its own output is written over; another model's config.json and tokenizer files are refused, or replaced with --force", async () => {
     const output = freshOutput();
     for (let run = 1; run <= 2; run++) {
-      const r = await compress('train', tinyWordPiece.dir, '--task', 'SST-2', '-o', output, ...small, '--epochs', '1');
+      const r = await inProcess('train', tinyWordPiece.dir, '--task', 'SST-2', '-o', output, ...small, '--epochs', '1');
       expect(r.code, `run ${run}: ${r.stderr}`).toBe(0);
     }
     const dir = resolve(output, '..');
@@ -719,7 +706,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     writeFileSync(join(foreign, 'config.json'), JSON.stringify({ model_type: 'bert', id2label: { 0: 'a', 1: 'b', 2: 'c' } }));
     writeFileSync(join(foreign, 'vocab.txt'), '[PAD]\nother\n');
     const forced = join(foreign, 'model.onnx');
-    const r = await compress('train', tinyWordPiece.dir, '--task', 'SST-2', '--tokenizer', tokenizerOnly, '-o', forced, ...small, '--epochs', '1', '--force');
+    const r = await inProcess('train', tinyWordPiece.dir, '--task', 'SST-2', '--tokenizer', tokenizerOnly, '-o', forced, ...small, '--epochs', '1', '--force');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(foreign, 'config.json'), 'utf8')).id2label).toEqual({ 0: 'negative', 1: 'positive' });
     expect(existsSync(join(foreign, 'vocab.txt'))).toBe(false);
@@ -737,11 +724,11 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     const bare = join(work, 'bare');
     mkdirSync(bare, { recursive: true });
     writeFileSync(join(bare, 'model.onnx'), readFileSync(tinyWordPiece.path));
-    const refused = await compress('train', join(bare, 'model.onnx'), '--task', 'SST-2', '-o', freshOutput(), ...small);
+    const refused = await inProcess('train', join(bare, 'model.onnx'), '--task', 'SST-2', '-o', freshOutput(), ...small);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/no tokenizer\.json, vocab\.txt or vocab\.json with merges\.txt \(give the tokenizer folder with --tokenizer\)/);
     const output = freshOutput();
-    const r = await compress('train', join(bare, 'model.onnx'), '--task', 'SST-2', '--tokenizer', tinyWordPiece.dir, '-o', output, ...small);
+    const r = await inProcess('train', join(bare, 'model.onnx'), '--task', 'SST-2', '--tokenizer', tinyWordPiece.dir, '-o', output, ...small);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(output, '..', 'vocab.txt'), 'utf8')).toBe(readFileSync(join(tinyWordPiece.dir, 'vocab.txt'), 'utf8'));
   });
@@ -791,7 +778,7 @@ describe("TinyBERT's two stages from a teacher without a classifier (a tiny voca
     const mnliTeacher = await teacher('mnli-teacher', 3, false, { id2label: { 0: 'entailment', 1: 'neutral', 2: 'contradiction' } });
     const general = freshOutput();
     const student = 'bert:layers=1,hidden=16,heads=2,intermediate=32';
-    const g = await compress(
+    const g = await inProcess(
       'distill',
       '--teacher',
       bareTeacher,
@@ -813,14 +800,14 @@ describe("TinyBERT's two stages from a teacher without a classifier (a tiny voca
     expect(lines.at(-1)).toMatch(/ parameters; encoder only, no classifier: outputs last_hidden_state, pooler_output\) and /);
     expect(JSON.parse(readFileSync(`${general}.json`, 'utf8')).output.encoderOnly).toBe(true);
     // eval refuses it: it has no classifier
-    const refused = await compress('eval', join(general, '..'), '--task', 'MNLI-m', '--glue-dir', glue);
+    const refused = await inProcess('eval', join(general, '..'), '--task', 'MNLI-m', '--glue-dir', glue);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(
       /encoder-only \(outputs last_hidden_state, pooler_output; no classifier\): eval needs a classifier; compress distill --stage task gives it one\n$/,
     );
 
     const task = freshOutput();
-    const t = await compress(
+    const t = await inProcess(
       'distill',
       '--teacher',
       mnliTeacher,
@@ -839,7 +826,7 @@ describe("TinyBERT's two stages from a teacher without a classifier (a tiny voca
     const lineage = JSON.parse(readFileSync(`${task}.json`, 'utf8'));
     expect(lineage.student.newClassifier).toEqual({ outputs: 3, seed: 1, reason: 'it has none' });
     expect(t.stdout.split('\n')[0]).toBe(`distill MNLI-m: canonical rebuild of ${join(general, '..')} with a new classifier (3 outputs) from ${mnliTeacher}`);
-    const e = await compress('eval', join(task, '..'), '--task', 'MNLI-m', '--glue-dir', glue, '--json');
+    const e = await inProcess('eval', join(task, '..'), '--task', 'MNLI-m', '--glue-dir', glue, '--json');
     expect(e.code, e.stderr).toBe(0);
     const accuracy = lineage.epochs[0].metrics.accuracy;
     expect(JSON.stringify(JSON.parse(e.stdout))).toContain(`"accuracy":${accuracy}`);
