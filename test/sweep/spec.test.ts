@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { parseSweep, parseSweepFile } from '../../src/sweep/spec.ts';
 import { canonicalJson, hashOf } from '../../src/sweep/key.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { runMain } from '../helpers/cli.ts';
 
 let t: TinySweep;
 beforeAll(() => {
@@ -284,10 +284,10 @@ describe('sweep file', () => {
     expect(() => parseSweepFile(bad)).toThrow(/bad\.yaml: not valid YAML: .* at line 3, column 1$/);
   });
 
-  it('compress sweep --dry-run lists the points, baselines first, and runs none: no store, no work folder', () => {
+  it('compress sweep --dry-run lists the points, baselines first, and runs none: no store, no work folder', async () => {
     const store = join(t.root, 'dry', 'dry.sqlite');
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', t.sweepFile, '--dry-run', '--store', store], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runMain(['sweep', t.sweepFile, '--dry-run', '--store', store]);
+    expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe(`sweep tiny: ${t.points} points (2 models × 8 pipelines); dry run: none run, nothing written`);
     expect(lines.slice(1, 3)).toEqual([
@@ -298,10 +298,10 @@ describe('sweep file', () => {
     expect(existsSync(join(t.root, 'dry'))).toBe(false);
   });
 
-  it('compress sweep --dry-run refuses, in one line and creating nothing, what the run would refuse before any point: a flag combination, a work folder or store under a file', () => {
+  it('compress sweep --dry-run refuses, in one line and creating nothing, what the run would refuse before any point: a flag combination, a work folder or store under a file', async () => {
     const file = join(t.root, 'in-the-way');
     writeFileSync(file, '');
-    const dry = (...flags: string[]) => spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', t.sweepFile, '--dry-run', ...flags], { encoding: 'utf8' });
+    const dry = (...flags: string[]) => runMain(['sweep', t.sweepFile, '--dry-run', ...flags]);
     const cases: Array<[string[], RegExp]> = [
       [
         ['--store', join(t.root, 'dry2', 's.sqlite'), '--rerun-contended', '--jobs', '2'],
@@ -318,15 +318,15 @@ describe('sweep file', () => {
       ],
     ];
     for (const [flags, message] of cases) {
-      const r = dry(...flags);
-      expect(r.status, flags.join(' ')).toBe(1);
+      const r = await dry(...flags);
+      expect(r.code, flags.join(' ')).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
     }
     expect(existsSync(join(t.root, 'dry2'))).toBe(false);
   });
 
-  it('compress sweep --dry-run plans a teacher that is not an ONNX model, leaving it to the points to report', () => {
+  it('compress sweep --dry-run plans a teacher that is not an ONNX model, leaving it to the points to report', async () => {
     const bad = join(t.root, 'models', 'not-onnx');
     mkdirSync(bad, { recursive: true });
     // field 1 with wire type 7 (there is none), and the bytes 'location'
@@ -336,17 +336,17 @@ describe('sweep file', () => {
       file,
       'glueDir: glue\nmodels: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: kd, steps: [{pass: distill, settings: {epochs: 1, teacher: models/not-onnx}}]}\n',
     );
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', join(t.root, 'dry-bad.sqlite')], { encoding: 'utf8' });
+    const r = await runMain(['sweep', file, '--dry-run', '--store', join(t.root, 'dry-bad.sqlite')]);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^sweep bad-teacher: 2 points/);
   });
 
-  it('the CLI prints an invalid sweep file as one line and exits 1', () => {
+  it('the CLI prints an invalid sweep file as one line and exits 1', async () => {
     const bad = join(t.root, 'bad-pass.yaml');
     writeFileSync(bad, 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: x, steps: [{pass: distil, settings: {}}]}\n');
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', join(t.root, 'x.sqlite')], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    const r = await runMain(['sweep', bad, '--store', join(t.root, 'x.sqlite')]);
+    expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^compress: .*bad-pass\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: /),
     ]);

@@ -7,7 +7,6 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yargs from 'yargs';
 import { SettingsError } from '../../src/errors.ts';
@@ -22,6 +21,7 @@ import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
 import { writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { runMain } from '../helpers/cli.ts';
 
 let t: TinySweep;
 beforeAll(() => {
@@ -217,26 +217,26 @@ describe('train / distill steps in a sweep file', () => {
     expect(refusal(() => parse(pipelines))).toMatch(message);
   });
 
-  it('the CLI prints a bad step setting as one line and exits 1, before any work', () => {
+  it('the CLI prints a bad step setting as one line and exits 1, before any work', async () => {
     const bad = join(t.root, 'bad-distill.yaml');
     writeFileSync(bad, 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: x, steps: [{pass: distill, settings: {temprature: 2}}]}\n');
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', join(t.root, 'bad.sqlite')], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    const r = await runMain(['sweep', bad, '--store', join(t.root, 'bad.sqlite')]);
+    expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^compress: .*bad-distill\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.temprature: unknown distill setting \(known: /),
     ]);
     expect(existsSync(join(t.root, 'bad.sqlite'))).toBe(false);
   });
 
-  it('the CLI refuses a training step after quantize when it reads the file: one line, no point run, no store', () => {
+  it('the CLI refuses a training step after quantize when it reads the file: one line, no point run, no store', async () => {
     const bad = join(t.root, 'quantize-then-distill.yaml');
     writeFileSync(
       bad,
       'glueDir: glue\nmodels: [{path: models/tiny-sst2, tasks: [SST-2]}]\npipelines:\n  - {name: q-kd, steps: [{pass: quantize, settings: {mode: int8}}, {pass: distill, settings: {epochs: 1, maxExamples: 8}}]}\n',
     );
     const store = join(t.root, 'quantize-then-distill.sqlite');
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', bad, '--store', store], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    const r = await runMain(['sweep', bad, '--store', store]);
+    expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^compress: .*quantize-then-distill\.yaml: pipelines\[0\]\.steps\[1\]: a distill step cannot follow quantize/),
     ]);
