@@ -62,10 +62,14 @@ export async function checkRuns(
   label = 'output',
 ): Promise<RunCheck> {
   const a = await runSample(original, inputs, typeof original === 'string' ? original : 'input model');
-  const b = await runSample(rewritten, inputs, label);
-  const drift: OutputDrift[] = Object.keys(b).map((k) => {
-    const x = a[k],
-      y = b[k];
+  return compareRuns(a, await runSample(rewritten, inputs, label), inputs);
+}
+
+/** The drift per output of `rewritten`'s outputs from `original`'s (runSample's, both on `inputs`), as checkRuns reports it. */
+export function compareRuns(original: Record<string, Float32Array>, rewritten: Record<string, Float32Array>, inputs: readonly IdInput[]): RunCheck {
+  const drift: OutputDrift[] = Object.keys(rewritten).map((k) => {
+    const x = original[k],
+      y = rewritten[k];
     let m = x && x.length === y.length ? 0 : Infinity;
     if (m === 0) for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
     return { output: k, maxAbsDiff: m };

@@ -16,7 +16,7 @@ import { checkModelSteps, parseSteps, runModelPipeline, type SharedPrefix } from
 import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles, readJsonObject, readModelFiles } from '../eval/model-files.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
-import { checkRuns, runSample, type RunCheck } from './check.ts';
+import { compareRuns, runSample, type RunCheck } from './check.ts';
 import {
   checkNotInTransformersJsFolder,
   checkOutputPaths,
@@ -34,6 +34,7 @@ import { withFileLock } from '../file-lock.ts';
 import { namingUserPaths } from '../errors.ts';
 import { removingFoldersMadeOnFailure } from '../folders.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
+import type { IdInput } from '../runtime/feeds.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
 import { checkOptions, checkStringOption } from '../library-args.ts';
@@ -96,8 +97,8 @@ export interface CompressOptions {
    * work: see checkSideFiles): they are removed once the output is written, and the input's written in their place.
    */
   force?: boolean;
-  /** Share the result of the first steps with another compressFile of the same input (see SharedPrefix). */
-  sharedPrefix?: SharedPrefix;
+  /** What this run shares with another compressFile of the same input (see SharedInput). */
+  shared?: SharedInput;
   /**
    * The folder of the input's config.json and tokenizer (default: the .onnx file's folder, or for a file in an
    * `onnx/` folder without them, the folder above it when that has them, as locateModel reads a transformers.js or
@@ -106,6 +107,24 @@ export interface CompressOptions {
   modelDir?: string;
   /** The input already loaded (loadInput(input)), so it is not read again (the passes never change it). */
   loaded?: LoadedModel;
+}
+
+/**
+ * What compressFile runs of one input share (compressToTransformersJs' float and quantized models), filled by the
+ * first: the result of the steps before the first quantize (`prefix`, see SharedPrefix), and the input's side of the
+ * check (`input`: the sample inputs, the input model's outputs on them, and its lineage record), where each run opened
+ * the input in onnxruntime and hashed it again.
+ */
+export interface SharedInput {
+  prefix?: SharedPrefix;
+  input?: InputCheck;
+}
+
+/** The input's side of compressFile's check: the sample inputs, its outputs on them, and its lineage record. */
+interface InputCheck {
+  inputs: IdInput[];
+  outputs: Record<string, Float32Array>;
+  record: Lineage['input'];
 }
 
 /** A loaded input model and the external data files it read. */
@@ -289,20 +308,20 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
   if (opts.copyModelFiles !== false) readModelFiles(modelDir, MODEL_SIDE_FILES); // copied at the end: one it cannot read refuses the run now
   const staging = openStaging(opts.output);
   try {
-    const result = await runModelPipeline(model, opts.steps, opts.context, opts.sharedPrefix);
-    const inputs = sampleInputs(model, result.inputStructure, CHECK_SAMPLE);
+    const result = await runModelPipeline(model, opts.steps, opts.context, opts.shared?.prefix);
+    const original = await inputCheck(opts, model, result.inputStructure);
     const staged = stage(result.model, opts.output, staging, !!opts.externalData, {
       ...(opts.dataFile ? { dataFile: opts.dataFile } : {}),
       ...(opts.externalDataThreshold !== undefined ? { autoThreshold: opts.externalDataThreshold } : {}),
     });
-    const check = await checkRuns(opts.input, staged.model, inputs, opts.output);
+    const check = compareRuns(original.outputs, await runSample(staged.model, original.inputs, opts.output), original.inputs);
     const final = finalFiles(staged, opts.output);
     const config =
       opts.copyModelFiles !== false ? planOutputConfig(modelDir, dirname(opts.output), result.model, { output: opts.output, force: opts.force }) : undefined;
     const lineage: Lineage = {
       tool: { name: 'bert-compress', version: toolVersion() },
       createdAt: new Date().toISOString(),
-      input: await inputRecord(opts.input),
+      input: original.record,
       passes: result.steps.map((step, i) => ({ step, report: result.reports[i]! })),
       ...(opts.context?.calibration?.provenance ? { calibration: opts.context.calibration.provenance } : {}),
       before: result.before,
@@ -327,6 +346,15 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
   } finally {
     staging.remove();
   }
+}
+
+/** The input's side of the check (InputCheck): made here, or the one another run of the input made (opts.shared), once. */
+async function inputCheck(opts: CompressOptions, model: Model, structure: BertStructure | undefined): Promise<InputCheck> {
+  if (opts.shared?.input) return opts.shared.input;
+  const inputs = sampleInputs(model, structure, CHECK_SAMPLE);
+  const made = { inputs, outputs: await runSample(opts.input, inputs, opts.input), record: await inputRecord(opts.input) };
+  if (opts.shared) opts.shared.input = made;
+  return made;
 }
 
 /** The staged output (and its data file, named from it) → the output the user gave: what an error names instead. */

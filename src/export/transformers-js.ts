@@ -67,6 +67,7 @@ import {
   checkCompressOptions,
   compressFile,
   inputRecord,
+  loadInput,
   saveRunnable,
   withOutputLock,
   type CompressOptions,
@@ -146,7 +147,9 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   parseSteps(opts.steps); // an unknown pass or a bad setting refuses before any folder is made
   const sourceDir = opts.modelDir ?? locateModel(opts.input).dir;
   const label = `-o ${opts.output}`;
-  const source = opts.loaded?.model ?? loadModel(opts.input);
+  // (read once: the float and quantized runs take it, loaded)
+  const loaded = opts.loaded ?? loadInput(opts.input);
+  const source = loaded.model;
   if (recurrentModelLstm(source))
     throw new SettingsError(
       `--format transformers.js: the model is ${RECURRENT_MODEL}, for which transformers.js has no model type: write an .onnx file (--format onnx)`,
@@ -177,9 +180,11 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
         input = staging.path('renamed-input.onnx');
         saveModel(plan.model, input);
       }
+      const renamedLoaded = input === opts.input ? undefined : loadInput(input);
       const quantized = opts.steps.some(isQuantize);
       // The steps before the first quantize run once: the float model's run keeps their result for the quantized one.
-      const sharedPrefix = quantized ? { length: opts.steps.findIndex(isQuantize) } : undefined;
+      // (and the input's side of the check, run and hashed once: SharedInput)
+      const shared = quantized ? { prefix: { length: opts.steps.findIndex(isQuantize) } } : undefined;
       // (the lineage alone: compressFile's copiedFiles says what it copied beside a model file, here nothing, copyModelFiles false)
       const run = (file: string, steps: PassStep[], dataFile?: string): Promise<Lineage> =>
         compressFile({
@@ -190,8 +195,8 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
           externalData: false,
           ...(dataFile ? { dataFile } : {}),
           copyModelFiles: false,
-          sharedPrefix,
-          loaded: input === opts.input ? opts.loaded : undefined, // (a renamed copy is another model)
+          shared,
+          loaded: input === opts.input ? loaded : renamedLoaded, // (a renamed copy is another model)
         }).then(({ copiedFiles: _, ...lineage }) => lineage);
       const models: Array<{ dtype: TransformersJsDtype; file: string; lineage: Lineage }> = [];
       const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
