@@ -1,7 +1,8 @@
 /**
  * A lock between processes on one machine: a file created exclusively that holds its owner's pid (and start time,
- * where it can be read). The one lock-file mechanism of the project: downloads wait on it here, and the benchmarks'
- * timing lock (bench/timing-lock.ts) builds its waiting policy on the same primitives. A process that
+ * where it can be read). The one lock-file mechanism of the project: downloads wait on it here, a training run's work
+ * folder is refused while another run holds it (tryFileLock), and the benchmarks' timing lock (bench/timing-lock.ts)
+ * builds its waiting policy on the same primitives. A process that
  * finds the lock waits until it is gone, and takes over a lock whose process has died (a killed run), and one that
  * names no owner (left empty by an earlier version killed, or out of disk space, between creating and writing it)
  * once it is a few seconds old. Used where two runs would write the same partial file (a download resumed by both
@@ -55,14 +56,9 @@ export function parseHolder(text: string): LockHolder | undefined {
 export async function withFileLock<T>(lock: string, onWait: (owner: number) => void, fn: () => Promise<T>): Promise<T> {
   ensureFolder(dirname(lock), lock);
   let waiting = false;
-  while (!createLockFile(lock)) {
-    const found = readLockFile(lock);
-    if (found === undefined) continue; // released between the two calls
-    if (lockIsStale(found)) {
-      const error = takeOverStaleLock(lock, found.holder); // its process is gone, or it was never written
-      if (error) throw error;
-    } else if (found.holder !== undefined) {
-      if (!waiting) onWait(found.holder.pid);
+  for (let held = tryFileLock(lock); held !== undefined; held = tryFileLock(lock)) {
+    if (held.holder !== undefined) {
+      if (!waiting) onWait(held.holder.pid);
       waiting = true;
       await sleep(200);
     } else {
@@ -73,6 +69,22 @@ export async function withFileLock<T>(lock: string, onWait: (owner: number) => v
     return await fn();
   } finally {
     rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * Takes the lock file `lock` (its folder exists) for this process without waiting, over a stale one (its process gone,
+ * or never written): undefined when taken, else who holds it, a live process (`holder`) or one still writing it (none).
+ * Released by removing the file.
+ */
+export function tryFileLock(lock: string): { holder?: LockHolder } | undefined {
+  for (;;) {
+    if (createLockFile(lock)) return undefined;
+    const found = readLockFile(lock);
+    if (found === undefined) continue; // released between the two calls
+    if (!lockIsStale(found)) return found.holder !== undefined ? { holder: found.holder } : {};
+    const error = takeOverStaleLock(lock, found.holder); // its process is gone, or it was never written
+    if (error) throw error;
   }
 }
 

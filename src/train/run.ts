@@ -4,7 +4,7 @@
  * and the best student written as a model folder (model, config.json, tokenizer files) with a lineage sidecar
  * `OUT.json` recording the settings, the data hash, steps and the dev metric of each epoch.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { saveModel } from '../onnx/save.ts';
@@ -62,6 +62,7 @@ import { withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { parseEmbeddingLr } from './embedding-lr.ts';
 import { checkThreads } from '../runtime/threads.ts';
+import { tryFileLock } from '../file-lock.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 import { projects } from '../gradients/index.ts';
@@ -645,12 +646,50 @@ function optimizedForm(model: Model): string | undefined {
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const dirs = typeof o?.output === 'string' ? [dirname(resolve(o.output))] : [];
   if (typeof o?.cacheDir === 'string') dirs.push(o.cacheDir);
-  // (a run failing after its output or cache folder was made: those left empty removed again)
-  return removingFoldersMadeOnFailure(dirs, () => trainInto(o));
+  // (a run failing after its output or cache folder was made: those left empty removed again, its work folder's lock
+  // released first)
+  return removingFoldersMadeOnFailure(dirs, async () => {
+    const held: { lock?: string } = {};
+    try {
+      return await trainInto(o, held);
+    } finally {
+      if (held.lock !== undefined) releaseWorkFolder(held.lock);
+    }
+  });
 }
 
-/** runTraining's work. */
-async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
+/** The lock file in a run's work folder, held by the run that trains into it (holdWorkFolder). */
+const WORK_LOCK = '.run.lock';
+
+/**
+ * Takes the lock of the work folder `workDir` for this run (`held.lock`, released by runTraining): one run at a time
+ * trains into it, and writes the output beside it. A second run of the same output while the first runs is refused in
+ * one line, where it resumed, pruned and removed the first's checkpoints and best epoch, and the two wrote one model,
+ * lineage and projections file, mixed. A killed run's lock is taken over (its rerun resumes from its checkpoints).
+ */
+function holdWorkFolder(workDir: string, output: string, held: { lock?: string }): void {
+  ensureFolder(workDir, `the work folder ${workDir}`);
+  const lock = join(workDir, WORK_LOCK);
+  const other = tryFileLock(lock);
+  if (other !== undefined) {
+    const who = other.holder !== undefined ? `process ${other.holder.pid}` : 'another process';
+    throw new SettingsError(`-o ${output}: ${who} is training into it now (its work folder ${workDir}): wait for it to end, or give another -o`);
+  }
+  held.lock = lock;
+}
+
+/** Releases a work folder's lock (holdWorkFolder), and the folder when nothing else is in it (stopped before a checkpoint). */
+function releaseWorkFolder(lock: string): void {
+  rmSync(lock, { force: true });
+  try {
+    rmdirSync(dirname(lock));
+  } catch {
+    // (not empty: its checkpoints stay, for the rerun to resume from)
+  }
+}
+
+/** runTraining's work; `held`: the work folder's lock, once taken. */
+async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<TrainRunResult> {
   checkOptions('runTraining', o, '{student, output, task, …}');
   checkStringOption('runTraining', 'student', o.student, 'the student: a model path, every-other, bert:… or bilstm:…');
   checkStringOption('runTraining', 'output', o.output, 'the output .onnx path');
@@ -837,6 +876,7 @@ async function trainInto(o: TrainRunOptions): Promise<TrainRunResult> {
     checkOutputFolder(cacheRoot, folderLabel('--cache-dir', o.cacheDir, 'cache folder', cacheRoot));
   }
   checkOutputFolder(outDir, label);
+  holdWorkFolder(workDir, o.output, held);
   const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
   // (Ctrl-C while the augmented examples or the teacher's outputs are computed, which takes hours on a large task:
   // stopped between two of their batches, nothing cached or written, rather than after both and a first training step)

@@ -1,0 +1,53 @@
+/**
+ * One run at a time trains into a work folder (OUT.train: its checkpoints and best epoch) and writes the output beside
+ * it. Two runs of one output used to share it: the second resumed, pruned and removed the first's checkpoints (the
+ * first finishing removed the folder, and the second then failed with an internal error reading its best epoch back),
+ * and both wrote one model, lineage and projections file. Now the run holds the folder's lock (a file naming its
+ * process, as file-lock.ts's): a second run while it runs is refused in one line before any work, and a killed run's
+ * lock is taken over by its rerun.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { holderText } from '../../src/file-lock.ts';
+import { processStartTime } from '../../src/processes.ts';
+import { runTraining, type TrainRunOptions } from '../../src/train/run.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-work-folder-lock-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const model = writeModelFolder(join(work, 'model'), tinyBert());
+const glueDir = join(work, 'glue');
+writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+const output = join(work, 'out', 'model.onnx');
+const options: TrainRunOptions = { task: 'SST-2', student: model, glueDir, output, settings: { epochs: 1, batchSize: 4, threads: 1 } };
+
+describe("a training run's work folder", () => {
+  it('held by another live run: refused in one line naming its process, nothing trained or written; once that process is gone, its lock is taken over', async () => {
+    // (another run training into it: a live process named by the lock file, as the run writes it)
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const exited = new Promise((done) => other.once('exit', done));
+    try {
+      const workDir = `${output}.train`;
+      mkdirSync(workDir, { recursive: true });
+      writeFileSync(join(workDir, '.run.lock'), `${holderText({ pid: other.pid!, start: processStartTime(other.pid!) })}\n`);
+      await expect(runTraining(options)).rejects.toThrow(
+        `-o ${output}: process ${other.pid} is training into it now (its work folder ${workDir}): wait for it to end, or give another -o`,
+      );
+      expect(readdirSync(workDir)).toEqual(['.run.lock']);
+      expect(existsSync(output)).toBe(false);
+    } finally {
+      other.kill('SIGKILL');
+      await exited;
+    }
+    // (its process killed: the rerun takes the folder over, trains and removes it, the lock with it)
+    const r = await runTraining(options);
+    expect(r.interrupted).toBe(false);
+    expect(existsSync(output)).toBe(true);
+    expect(existsSync(`${output}.train`)).toBe(false);
+  });
+});
