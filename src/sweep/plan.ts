@@ -49,7 +49,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
 import { headRebuildRefusal } from '../bert/canonical.ts';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
-import { projectionsPath } from '../train/projections.ts';
+import { projectionsPath, readProjections } from '../train/projections.ts';
 import { loadWordVocab } from '../train/augment-words.ts';
 import { wordEmbeddingsRefusal } from '../train/students/bilstm-config.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
@@ -532,7 +532,16 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, dataHash);
         // (and the projections beside its student model, which its matches start from: another file, another point)
         const projected = projectionsStudent(t, where.onnx);
-        if (projected !== undefined && existsSync(projectionsPath(projected))) read.projections = await dataHash(projectionsPath(projected));
+        if (projected !== undefined && existsSync(projectionsPath(projected))) {
+          // (read as the step reads it: a damaged file, or a folder there, is refused now naming the step, not by every
+          // point that starts from it)
+          try {
+            readProjections(projectionsPath(projected));
+          } catch (e) {
+            throw stepRefusal(spec, m, p, t.index, e);
+          }
+          read.projections = await dataHash(projectionsPath(projected));
+        }
         if (Object.keys(read).length > 0) (data.training ??= {})[String(t.index)] = read;
       }
       const versions = currentVersions(p.steps, spec.seed);

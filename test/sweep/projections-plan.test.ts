@@ -2,9 +2,11 @@
  * A sweep's distill step with intermediate matches starts their projections from the projections file beside its
  * student model (the general stage's, projections.ts), as `compress distill` does: the file is part of what the point
  * read. Its plan hashes it into the point (another file, another key), a report finds it added, edited or removed
- * since, and a queued point's worker is sent it with the student's files.
+ * since, and a queued point's worker is sent it with the student's files. One the step would refuse (damaged, a
+ * folder) is refused by the plan.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { DataError } from '../../src/errors.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +97,24 @@ describe("a distill step's student projections in a sweep", () => {
       cpSync(kept, sidecar);
       expect(dataChange(without, currentHashes())).toBe(`data changed: ${sidecar} (student's projections (distill, pipeline step 1)) added`);
     } finally {
+      cpSync(kept, sidecar);
+    }
+  });
+
+  it('damaged, or a folder in their place, are refused by the plan naming the step, as the step would refuse them, where every point failed when it ran', async () => {
+    const kept = join(root, 'whole.safetensors');
+    cpSync(sidecar, kept);
+    const step = `${join(root, 'projections.yaml')}: pipeline 'tiny' on model 'teacher', step 1 (distill): ${sidecar}`;
+    try {
+      truncateSync(sidecar, 100);
+      await expect(plan('models/teacher', { student: 'models/gd' })).rejects.toThrow(
+        new DataError(`${step}: truncated safetensors file: the header needs ${readFileSync(kept).readUInt32LE(0)} bytes but only 92 follow`),
+      );
+      rmSync(sidecar);
+      mkdirSync(sidecar);
+      await expect(plan('models/teacher', { student: 'models/gd' })).rejects.toThrow(new DataError(`${step}: a folder, not a safetensors file`));
+    } finally {
+      rmSync(sidecar, { recursive: true, force: true });
       cpSync(kept, sidecar);
     }
   });
