@@ -170,31 +170,42 @@ function declaredInputs(model: Model): Map<string, number | undefined> {
 }
 
 /**
- * Throws a SettingsError when `baseline` is not a model `model` can be compared with: a speed-up compares a model
- * with the one it was compressed or distilled from, which reads the same inputs (the model may read fewer, as a
- * BiLSTM student reads no token types), gives the same scores per example, and looks up the same vocabulary.
+ * Throws a SettingsError when `baseline` is not a model `model` can be compared with (incomparable's reason).
  */
 export function checkComparable(model: BenchSubject, baseline: BenchSubject): void {
-  const refuse = (why: string) => {
+  const why = incomparable(model, baseline);
+  if (why)
     throw new SettingsError(
       `--baseline ${baseline.path} is not comparable with ${model.path}: ${why}; a speed-up compares a model with the one it was compressed or distilled from`,
     );
-  };
+}
+
+/**
+ * Why `baseline` is not a model `model` can be compared with, or undefined where it is: a speed-up compares a model
+ * with the one it was compressed or distilled from, which reads the same inputs (the model may read fewer, as a
+ * BiLSTM student reads no token types), gives the same scores per example (not asked where `scores` is false: a
+ * sweep's plan asks the rest of the model a trained student takes its inputs and vocabulary from, whose classifier
+ * training replaces), and looks up the same vocabulary.
+ */
+export function incomparable(model: BenchSubject, baseline: BenchSubject, scores = true): string | undefined {
   const theirs = declaredInputs(baseline.model);
   for (const [name, type] of declaredInputs(model.model)) {
-    if (!theirs.has(name)) refuse(`the model reads input '${name}', which the baseline does not have (${[...theirs.keys()].join(', ')})`);
+    if (!theirs.has(name)) return `the model reads input '${name}', which the baseline does not have (${[...theirs.keys()].join(', ')})`;
     if (theirs.get(name) !== type) {
       const typeName = (t: number | undefined) => (t === undefined ? 'of no declared type' : dataTypeName(t));
-      refuse(`input '${name}' is ${typeName(type)} in the model and ${typeName(theirs.get(name))} in the baseline`);
+      return `input '${name}' is ${typeName(type)} in the model and ${typeName(theirs.get(name))} in the baseline`;
     }
   }
-  const a = scoresOutput(model.model);
-  const b = scoresOutput(baseline.model);
-  if (a.name !== b.name) refuse(`the model's scores output is '${a.name}', the baseline's '${b.name}'`);
-  if (a.width !== null && b.width !== null && a.width !== b.width) refuse(`the model gives ${a.width} scores per example, the baseline ${b.width}`);
-  if (model.structure && baseline.structure && model.structure !== baseline.structure && model.structure.vocabSize !== baseline.structure.vocabSize) {
-    refuse(`the model's vocabulary has ${model.structure.vocabSize} tokens, the baseline's ${baseline.structure.vocabSize}`);
+  if (scores) {
+    const a = scoresOutput(model.model);
+    const b = scoresOutput(baseline.model);
+    if (a.name !== b.name) return `the model's scores output is '${a.name}', the baseline's '${b.name}'`;
+    if (a.width !== null && b.width !== null && a.width !== b.width) return `the model gives ${a.width} scores per example, the baseline ${b.width}`;
   }
+  if (model.structure && baseline.structure && model.structure !== baseline.structure && model.structure.vocabSize !== baseline.structure.vocabSize) {
+    return `the model's vocabulary has ${model.structure.vocabSize} tokens, the baseline's ${baseline.structure.vocabSize}`;
+  }
+  return undefined;
 }
 
 /** The subject's inputs at `shape` as onnxruntime tensors (deterministic: the same seed gives the same ids). */

@@ -58,7 +58,7 @@ import type { OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
-import { benchShapes, checkShapesFit } from '../bench/inputs.ts';
+import { benchShapes, checkShapesFit, incomparable } from '../bench/inputs.ts';
 import { checkEncodings, chooseMaxLength, evalLength, scoresOutput } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
@@ -1016,6 +1016,48 @@ function checkSteps(
       throw stepRefusal(spec, m, p, i, e);
     }
   });
+  // (the last step that gives the trained model other inputs and vocabulary than the model so far's: the point's result has them)
+  const last = training.filter((t) => studentOrigin(t) !== undefined).at(-1);
+  try {
+    if (last) checkBenchable(last, onnx, read);
+  } catch (e) {
+    throw stepRefusal(spec, m, p, last!.index, e);
+  }
+}
+
+/**
+ * The model whose inputs (and vocabulary) the student a distill step trains is written with: a student model given
+ * by path (a first step's), else its teacher for a student it builds (every-other, bert:…, bilstm:…, which have
+ * the teacher's vocabulary), by the setting that names it; undefined for a step training the model so far.
+ */
+function studentOrigin(t: PointTrainingStep): { onnx: string; setting: string } | undefined {
+  if (t.kind !== 'distill' || t.student === undefined || t.teacher === undefined) return undefined;
+  const onnx = studentOnnx(t);
+  if (onnx !== undefined) return { onnx, setting: '--student' };
+  return t.studentSha256 === undefined ? { onnx: t.teacher, setting: '--teacher' } : undefined;
+}
+
+/**
+ * Throws a SettingsError for a distill step whose trained student cannot be benchmarked against `model`, the point's
+ * model, which every point's bench compares it with (--baseline): its inputs, written as the model it takes them from
+ * reads them (studentOrigin), are inputs `model` does not have or of other element types, or its vocabulary is
+ * another size (bench's incomparable; a bilstm:… student's too, whose table is its teacher's size), where the point
+ * failed when it benchmarked the model it had trained. A model not read here is left to the point.
+ */
+function checkBenchable(t: PointTrainingStep, model: string, read: ModelReader): void {
+  const origin = studentOrigin(t)!;
+  const from = read(origin.onnx);
+  const to = read(model);
+  if (origin.onnx === model || !from || !to) return;
+  const why = incomparable(
+    { path: origin.onnx, model: from.graph, ...(from.structure ? { structure: from.structure } : {}) },
+    { path: model, model: to.graph, ...(to.structure ? { structure: to.structure } : {}) },
+    false,
+  );
+  if (why)
+    throw new SettingsError(
+      `the student it trains takes its inputs and vocabulary from ${origin.onnx} (${origin.setting}), and each point benchmarks it with ${model} as its baseline, and bench compares no such models: ${why}`,
+    );
 }
 
 /**

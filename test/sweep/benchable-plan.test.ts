@@ -1,0 +1,64 @@
+/**
+ * A distill step whose trained student every point would fail to benchmark against the point's model (bench's
+ * baseline) is refused by the sweep's plan, before any point runs, in bench's words, naming the step and the setting
+ * that gives the student its inputs and vocabulary: a student model given by path reading an input the point's model
+ * does not have (written with the student's inputs), or a bert:… student of a named teacher of another vocabulary,
+ * where the point failed after training, when it benchmarked the student. A student of the point's inputs, a bert:…
+ * student of the point's model and a BiLSTM of it plan. (A BiLSTM of another vocabulary is refused too: bench feeds
+ * it the point's model's ids, beyond its word table.)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renameValue } from '../../src/onnx/analysis.ts';
+import { cloneModel } from '../../src/onnx/graph.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'benchable-plan-'));
+  writeModelFolder(join(root, 'models', 'point'), tinyBert({}, { seed: 1 }));
+  writeModelFolder(join(root, 'models', 'student'), tinyBert({ numLayers: 1 }, { seed: 2 }));
+  // (a student exported with another name for its attention mask, as the toy pretraining checkpoint's 'input_mask')
+  const renamed = cloneModel(tinyBert({ numLayers: 1 }, { seed: 3 }));
+  renameValue(renamed.graph, 'attention_mask', 'input_mask');
+  writeModelFolder(join(root, 'models', 'input-mask'), renamed);
+  writeModelFolder(join(root, 'models', 'rows'), tinyBert({ vocabSize: 100 }, { seed: 4 }));
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const KD = { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16 };
+const refusal = (settings: Record<string, unknown>) => planRefusal(root, 'bench', ['point'], 'kd', [{ pass: 'distill', settings: { ...KD, ...settings } }]);
+const onnx = (name: string) => join(root, 'models', name, 'model.onnx');
+const line = (from: string, setting: string, why: string) =>
+  `${join(root, 'bench.yaml')}: pipeline 'kd' on model 'point', step 1 (distill): the student it trains takes its inputs and vocabulary from ${onnx(from)} (${setting}), and each point benchmarks it with ${onnx('point')} as its baseline, and bench compares no such models: ${why}`;
+
+describe("a sweep's plan refuses a distill step whose student cannot be benchmarked against the point's model", () => {
+  it('a student model given by path that reads an input the point model does not have', async () => {
+    expect(await refusal({ student: 'models/input-mask' })).toBe(
+      line('input-mask', 'distill.student', "the model reads input 'input_mask', which the baseline does not have (input_ids, attention_mask, token_type_ids)"),
+    );
+  });
+
+  it('a bert:… student of a named teacher of another vocabulary', async () => {
+    expect(await refusal({ student: 'bert:layers=1', teacher: 'models/rows' })).toBe(
+      line('rows', 'distill.teacher', "the model's vocabulary has 100 tokens, the baseline's 128"),
+    );
+  });
+
+  it("a bilstm:… student of a named teacher of another vocabulary (its word table is the teacher's size)", async () => {
+    expect(await refusal({ student: 'bilstm:hidden=8,embedding=8', teacher: 'models/rows' })).toBe(
+      line('rows', 'distill.teacher', "the model's vocabulary has 100 tokens, the baseline's 128"),
+    );
+  });
+
+  it("plans a student of the point's inputs, a bert:… or bilstm:… student of its model", async () => {
+    expect(await refusal({ student: 'models/student' })).toBeUndefined();
+    expect(await refusal({ student: 'bert:layers=1' })).toBeUndefined();
+    expect(await refusal({ student: 'bilstm:hidden=8,embedding=8' })).toBeUndefined();
+  });
+});
