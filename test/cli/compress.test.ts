@@ -77,6 +77,11 @@ describe('compress MODEL [passes] -o OUT', () => {
     ],
     [[tiny.path, '--prune-heads', '0.5'], /missing -o/],
     [[tiny.path, '-o', BAD_OUT], /no pass given/],
+    // (it said 'no pass given' alone: writing a model as a transformers.js folder as it is, is compress export's)
+    [
+      [tiny.path, '--format', 'transformers.js', '-o', BAD_OUT],
+      /^compress: no pass given: use .*; to write the model as it is: compress export \S+model\.onnx --format transformers\.js -o \S+$/m,
+    ],
     [[tiny.path, '--drop-layers', '7', '-o', BAD_OUT], /layer 7 does not exist/],
     [[tiny.path, '--nonsense', '-o', BAD_OUT], /^compress: unknown flag --nonsense \(see --help\)$/m],
     [[tiny.path, '--quantize', 'int8', '--quantize-mode', 'standard', '-o', BAD_OUT], /^compress: unknown flag --quantize-mode \(see --help\)$/m],

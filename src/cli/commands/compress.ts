@@ -19,6 +19,7 @@ import { localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
 import { formatMB } from '../../units.ts';
+import { shellWord } from '../../shell-word.ts';
 
 interface CompressArgs {
   model: string;
@@ -70,7 +71,14 @@ export const compressCommand: CliCommand<CompressArgs> = {
   run: async (args) => {
     registerAllPasses();
     const steps = stepsFromFlags(process.argv.slice(2), args);
-    if (!steps.length) throw new SettingsError(`no pass given: use ${passFlagList()} (see --help, or compress passes)`);
+    if (!steps.length) {
+      // (a model written as a transformers.js folder without a pass is compress export's job)
+      const asIs =
+        args.format === 'transformers.js'
+          ? `; to write the model as it is: compress export ${shellWord(args.model)} --format transformers.js -o ${args.output ? shellWord(args.output) : 'DIR'}`
+          : '';
+      throw new SettingsError(`no pass given: use ${passFlagList()} (see --help, or compress passes)${asIs}`);
+    }
     if (!args.output) throw new SettingsError('missing -o/--output: where to write the compressed model');
     if (args.format !== 'transformers.js') checkModelOutputName(args.output);
     checkForceFormat(args.force, args.format);
