@@ -1,7 +1,8 @@
 /**
  * Text to model ids. A tokenizer is loaded from a folder's `tokenizer.json` through `@huggingface/tokenizers`, or,
  * when only `vocab.txt` is there, from a WordPiece tokenizer.json built from it (cased or uncased per
- * `tokenizer_config.json`'s `do_lower_case`). Pairs get the tokenizer's own template (`[CLS] A [SEP] B [SEP]` with
+ * `tokenizer_config.json`'s `do_lower_case`), or from vocab.json with merges.txt, or from an ALBERT / XLM-R /
+ * CamemBERT SentencePiece model (sentencepiece-vocab.ts). Pairs get the tokenizer's own template (`[CLS] A [SEP] B [SEP]` with
  * token types 0/1 for BERT, `<s> A </s></s> B </s>` for RoBERTa-style) after longest-first truncation to the
  * maximum length, counting the special tokens.
  */
@@ -15,6 +16,13 @@ import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-vocab.ts';
+import {
+  CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS,
+  readSentencePieceModel,
+  SENTENCEPIECE_SPECIAL_TOKENS,
+  sentencePieceFamily,
+  sentencePieceTokenizerJson,
+} from './sentencepiece-vocab.ts';
 
 /** Token ids of one example and their token types (all 0 when the template has no second segment type). */
 export interface TextEncoding {
@@ -73,7 +81,7 @@ export function loadTokenizer(path: string): TextTokenizer {
     if (!bpe) throw new DataError(`${path}: a byte-level BPE vocabulary needs vocab.json and merges.txt side by side (give the folder holding both)`);
     return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
   }
-  if (isFile && SENTENCEPIECE_FILES.includes(basename(path))) throw new DataError(`${path}: not a tokenizer file we read${sentencePieceNote(dir)}`);
+  if (isFile && SENTENCEPIECE_FILES.includes(basename(path))) return tokenizerFromJson(sentencePieceFileTokenizerJson(path, config), config, path);
   const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
   if (jsonFile && existsSync(jsonFile)) {
     return tokenizerFromJson(fastTokenizerJson(readJsonObject(jsonFile), config), config, jsonFile);
@@ -82,24 +90,58 @@ export function loadTokenizer(path: string): TextTokenizer {
   if (!existsSync(vocabFile)) {
     const bpe = isFile ? undefined : bpeFiles(dir);
     if (bpe) return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
+    const spm = isFile ? undefined : sentencePieceFile(dir);
+    if (spm) return tokenizerFromJson(sentencePieceFileTokenizerJson(spm, config), config, spm);
     throw new DataError(
-      `${path}: no tokenizer.json, vocab.txt or vocab.json with merges.txt${sentencePieceNote(dir) || ' (give the tokenizer folder with --tokenizer)'}`,
+      `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
     );
   }
   return tokenizerFromJson(vocabTokenizerJson(vocabFile, config), config, vocabFile);
 }
 
+/** A folder's SentencePiece model (the first of SENTENCEPIECE_FILES it holds), undefined when it has none. */
+export function sentencePieceFile(dir: string): string | undefined {
+  const name = SENTENCEPIECE_FILES.find((n) => existsSync(join(dir, n)));
+  return name === undefined ? undefined : join(dir, name);
+}
+
 /**
- * For a folder holding a SentencePiece model (SENTENCEPIECE_FILES), what to do about it, to end a refusal: its
- * tokenizer.json written with transformers, or a folder with one given with --tokenizer; '' for any other folder.
- * (No SentencePiece reader is used: the npm ones are WebAssembly builds of the slow tokenizer, and each model family
- * would need transformers' converter of its pieces, ids and template.)
+ * The tokenizer.json object for a SentencePiece model (`file`) of an ALBERT, XLM-R or CamemBERT folder, per its
+ * tokenizer_config.json (`config`: tokenizer_class, ALBERT's do_lower_case and keep_accents, the special tokens) and
+ * config.json (model_type): what transformers' converter writes (sentencepiece-vocab.ts), with the folder's added
+ * tokens and the slow tokenizer's special tokens as transformers adds them on loading (withAddedTokens). A model of
+ * another family is a one-line DataError saying how to write its tokenizer.json (sentencePieceNote).
+ */
+export function sentencePieceFileTokenizerJson(file: string, config: TokenizerConfigJson): object {
+  const dir = dirname(file);
+  const modelConfigFile = join(dir, 'config.json');
+  const modelType = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile).model_type : undefined;
+  const family = sentencePieceFamily(config.tokenizer_class, modelType);
+  if (family === undefined)
+    throw new DataError(
+      `${file}: a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer (tokenizer_config.json's tokenizer_class, config.json's model_type): not read${sentencePieceNote(dir)}`,
+    );
+  const json = sentencePieceTokenizerJson(readSentencePieceModel(file), file, family, {
+    doLowerCase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true,
+    keepAccents: config.keep_accents === true,
+  });
+  const withDefaults: TokenizerConfigJson =
+    family === 'camembert' && config.additional_special_tokens === undefined
+      ? { ...config, additional_special_tokens: [...CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS] }
+      : config;
+  return withAddedTokens(json, slowAddedTokens(dir, config), withDefaults, SENTENCEPIECE_SPECIAL_TOKENS[family]);
+}
+
+/**
+ * For a folder holding a SentencePiece model (SENTENCEPIECE_FILES) that is not read (not an ALBERT, XLM-R or
+ * CamemBERT one), what to do about it, to end a refusal: its tokenizer.json written with transformers, or a folder
+ * with one given with --tokenizer; '' for a folder without one.
  */
 export function sentencePieceNote(dir: string): string {
   const file = SENTENCEPIECE_FILES.find((name) => existsSync(join(dir, name)));
   if (file === undefined) return '';
   // (the folder as the command's argument, quoted for the shell: a path in the Python text broke it on a quote)
-  return ` (a SentencePiece model, ${file}, is not read: write the folder's tokenizer.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T.from_pretrained(sys.argv[1]).save_pretrained(sys.argv[1])" ${shellWord(dir)}, or give a folder with one with --tokenizer)`;
+  return ` (write the folder's tokenizer.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T.from_pretrained(sys.argv[1]).save_pretrained(sys.argv[1])" ${shellWord(dir)}, or give a folder with one with --tokenizer)`;
 }
 
 /**
@@ -365,13 +407,16 @@ function folderTokenizerJson(dir: string): { file: string; json: object } | unde
   const jsonFile = join(dir, 'tokenizer.json');
   const vocabFile = join(dir, 'vocab.txt');
   const bpe = bpeFiles(dir);
+  const spm = sentencePieceFile(dir);
   return existsSync(jsonFile)
     ? { file: jsonFile, json: fastTokenizerJson(readJsonObject(jsonFile), readConfig(dir)) }
     : existsSync(vocabFile)
       ? { file: vocabFile, json: vocabTokenizerJson(vocabFile, readConfig(dir)) }
       : bpe
         ? { file: bpe.vocab, json: bpeTokenizerJson(bpe, readConfig(dir)) }
-        : undefined;
+        : spm
+          ? { file: spm, json: sentencePieceFileTokenizerJson(spm, readConfig(dir)) }
+          : undefined;
 }
 
 /**

@@ -44,7 +44,8 @@ import {
   checkVocabularyRows,
   fastTokenizerJson,
   readConfig,
-  sentencePieceNote,
+  sentencePieceFile,
+  sentencePieceFileTokenizerJson,
   tokenizerFolder,
   tokenName,
   vocabTokenizerJson,
@@ -633,9 +634,12 @@ function writeSideFiles(
   } else if (bpeFiles(tokenizerFrom)) {
     tokenizer = bpeTokenizerJson(bpeFiles(tokenizerFrom)!, tokenizerConfig) as Record<string, unknown>;
     write('tokenizer.json', tokenizer);
+  } else if (sentencePieceFile(tokenizerFrom)) {
+    tokenizer = sentencePieceFileTokenizerJson(sentencePieceFile(tokenizerFrom)!, tokenizerConfig) as Record<string, unknown>;
+    write('tokenizer.json', tokenizer);
   } else
     throw new SettingsError(
-      `${tokenizerFrom}: no tokenizer.json, vocab.txt or vocab.json with merges.txt; transformers.js needs the tokenizer${sentencePieceNote(tokenizerFrom) || (tokenizerFrom === from ? ' (give its folder with --tokenizer)' : '')}`,
+      `${tokenizerFrom}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
     );
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)

@@ -146,7 +146,7 @@ describe('compress export', () => {
     const refused = await runMain(['export', hf, '--format', 'transformers.js', '-o', join(dir, 'web-no-tokenizer')]);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim().split('\n')).toEqual([
-      `compress: ${hf}: no tokenizer.json, vocab.txt or vocab.json with merges.txt; transformers.js needs the tokenizer (give its folder with --tokenizer)`,
+      `compress: ${hf}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer (give its folder with --tokenizer)`,
     ]);
     const out = join(dir, 'web-tokenizer');
     const r = await runMain(['export', hf, '--format', 'transformers.js', '--tokenizer', join(tokenizer, 'vocab.txt'), '-o', out]);

@@ -1,49 +1,332 @@
 /**
- * A folder whose tokenizer is only a SentencePiece model (XLM-R's sentencepiece.bpe.model, ALBERT's spiece.model) is
- * refused, in one line that says how to get a tokenizer.json: no SentencePiece reader is used.
+ * A folder whose tokenizer is only a SentencePiece model (XLM-R's sentencepiece.bpe.model, ALBERT's and CamemBERT's
+ * spiece.model) is read as the tokenizer.json transformers' converter writes for it (convert_slow_tokenizer.py at
+ * commit 00111b31: SpmConverter, AlbertConverter, XLMRobertaConverter, CamembertConverter). The models are written by
+ * hand here (test/helpers/sentencepiece-model.ts), and the expected ids worked out from the Unigram rule: the split of
+ * the pre-tokenized text (`▁` for each space, one prepended) whose pieces' scores sum highest (Viterbi), a character no
+ * piece starts with as the unknown id. A model of another family stays refused, saying how to write a tokenizer.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { checkVocabularyRows, loadTokenizer, sentencePieceFileTokenizerJson } from '../../src/eval/tokenizer.ts';
+import { readSentencePieceModel, sentencePieceTokenizerJson } from '../../src/eval/sentencepiece-vocab.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
 
 registerAllPasses();
+
+/** The parts of a converted tokenizer.json the ALBERT test reads. */
+interface ConvertedJson {
+  normalizer: { normalizers: Array<{ type: string }> };
+  model: { unk_id: number; vocab: Array<[string, number]> };
+  post_processor: { pair: object[]; special_tokens: object };
+  added_tokens: Array<{ id: number; content: string }>;
+}
 const root = mkdtempSync(join(tmpdir(), 'bc-spm-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** A folder holding only `model` (a SentencePiece model's name; its bytes do not matter) and config.json. */
-function sentencePieceFolder(name: string, model: string): string {
+/** A folder holding `model` (a SentencePiece model's name) with `bytes`, config.json and tokenizer_config.json as given. */
+function sentencePieceFolder(name: string, model: string, bytes: Buffer, config: object, tokenizerConfig?: object): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, model), Buffer.from([0x0a, 0x05, 0x0a, 0x01, 0x61]));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'xlm-roberta' }));
+  writeFileSync(join(dir, model), bytes);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  if (tokenizerConfig) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
   return dir;
 }
 
-const ADVICE =
-  /is not read: write the folder's tokenizer\.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T\.from_pretrained\(sys\.argv\[1\]\)\.save_pretrained\(sys\.argv\[1\]\)" .+, or give a folder with one with --tokenizer\)$/;
+/**
+ * An XLM-R-style model (fairseq's order: <unk> 0, <s> 1, </s> 2): the converter's vocabulary is <s> <pad> </s> <unk>,
+ * then pieces 3… (each id + 1), then <mask>: ▁ 4, ▁a 5, b 6, ▁ab 7, a 8, ▁b 9, <tag> 10 (user-defined), <mask> 11.
+ */
+const XLMR_PIECES: TestPiece[] = [
+  { piece: '<unk>', score: 0, type: 2 },
+  { piece: '<s>', score: 0, type: 3 },
+  { piece: '</s>', score: 0, type: 3 },
+  { piece: '▁', score: -2 },
+  { piece: '▁a', score: -1 },
+  { piece: 'b', score: -3 },
+  { piece: '▁ab', score: -2.5 },
+  { piece: 'a', score: -4 },
+  { piece: '▁b', score: -1.5 },
+  { piece: '<tag>', score: 0, type: 4 },
+];
 
-describe('a SentencePiece-only tokenizer folder', () => {
-  it('is refused in one line naming the SentencePiece model and how to write a tokenizer.json', () => {
+/**
+ * An ALBERT-style model (its own ids): <pad> 0, <unk> 1, [CLS] 2, [SEP] 3, [MASK] 4, ▁ 5, ▁hello 6, ▁world 7, ▁1, 8
+ * (a number and a comma: AlbertConverter lowers its score by 100), ▁1 9, ",", 10.
+ */
+const ALBERT_PIECES: TestPiece[] = [
+  { piece: '<pad>', score: 0, type: 3 },
+  { piece: '<unk>', score: 0, type: 2 },
+  { piece: '[CLS]', score: 0, type: 3 },
+  { piece: '[SEP]', score: 0, type: 3 },
+  { piece: '[MASK]', score: 0, type: 3 },
+  { piece: '▁', score: -2 },
+  { piece: '▁hello', score: -1 },
+  { piece: '▁world', score: -1.5 },
+  { piece: '▁1,', score: -1 },
+  { piece: '▁1', score: -3 },
+  { piece: ',', score: -2 },
+];
+
+describe('an XLM-R SentencePiece-only folder', () => {
+  const dir = sentencePieceFolder('xlmr', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), { model_type: 'xlm-roberta' });
+  const file = join(dir, 'sentencepiece.bpe.model');
+
+  it('is the tokenizer.json XLMRobertaConverter writes, key by key', () => {
+    const json = sentencePieceTokenizerJson(readSentencePieceModel(file), file, 'xlm-roberta', { doLowerCase: true, keepAccents: false });
+    const metaspace = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+    const added = (id: number, content: string, special: boolean) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special,
+    });
+    expect(json).toEqual({
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      // SpmConverter.tokenizer: pieces of type 3 (special) and 4, by id, as AddedToken(normalized=False)
+      added_tokens: [added(0, '<s>', true), added(2, '</s>', true), added(10, '<tag>', false)],
+      // SpmConverter.normalizer without a precompiled charsmap: Strip(right) then Replace(' {2,}', '▁')
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'Strip', strip_left: false, strip_right: true },
+          { type: 'Replace', pattern: { Regex: ' {2,}' }, content: '▁' },
+        ],
+      },
+      // SpmConverter.pre_tokenizer / decoder: add_prefix_space True, no `legacy` → prepend_scheme 'always'
+      pre_tokenizer: metaspace,
+      // XLMRobertaConverter.post_processor: "<s> $A </s>", "<s> $A </s> </s> $B </s>" (type ids 0)
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+        pair: [
+          { SpecialToken: { id: '<s>', type_id: 0 } },
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: '</s>', type_id: 0 } },
+          { SpecialToken: { id: '</s>', type_id: 0 } },
+          { Sequence: { id: 'B', type_id: 0 } },
+          { SpecialToken: { id: '</s>', type_id: 0 } },
+        ],
+        special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+      },
+      decoder: metaspace,
+      // XLMRobertaConverter.vocab / unk_id
+      model: {
+        type: 'Unigram',
+        unk_id: 3,
+        vocab: [
+          ['<s>', 0],
+          ['<pad>', 0],
+          ['</s>', 0],
+          ['<unk>', 0],
+          ['▁', -2],
+          ['▁a', -1],
+          ['b', -3],
+          ['▁ab', -2.5],
+          ['a', -4],
+          ['▁b', -1.5],
+          ['<tag>', 0],
+          ['<mask>', 0],
+        ],
+        byte_fallback: false,
+      },
+    });
+  });
+
+  it("adds XLMRobertaTokenizer's special tokens a fast tokenizer adds on loading (the model's ids)", () => {
+    const json = sentencePieceFileTokenizerJson(file, {}) as { added_tokens: Array<{ id: number; content: string; special: boolean }> };
+    expect(json.added_tokens.map((t) => [t.id, t.content, t.special])).toEqual([
+      [0, '<s>', true],
+      [1, '<pad>', true],
+      [2, '</s>', true],
+      [3, '<unk>', true],
+      [10, '<tag>', false],
+      [11, '<mask>', true],
+    ]);
+  });
+
+  it('encodes by the Unigram rule with the <s> A </s></s> B </s> template', () => {
+    const t = loadTokenizer(dir);
+    expect(t.padId).toBe(1);
+    expect(t.unk).toEqual({ token: '<unk>', id: 3 });
+    // '▁ab': ▁ab (−2.5) beats ▁a b (−1 −3 = −4) and ▁ a b (−9)
+    expect(t.encode('ab', null, 20)).toEqual({ ids: [0, 7, 2], typeIds: [0, 0, 0] });
+    // '▁ab▁b': ▁ab ▁b; 'c' is no piece's start: the unknown id
+    expect(t.encode('ab b', null, 20).ids).toEqual([0, 7, 9, 2]);
+    expect(t.encode('abc', null, 20).ids).toEqual([0, 7, 3, 2]);
+    // runs of spaces are one ▁, trailing ones stripped, a leading run is the prepended ▁
+    expect(t.encode('  ab   b  ', null, 20).ids).toEqual([0, 7, 9, 2]);
+    expect(t.encode('ab', 'b', 20)).toEqual({ ids: [0, 7, 2, 2, 9, 2], typeIds: [0, 0, 0, 0, 0, 0] });
+    // the user-defined piece is split out whole; each section around it gets its ▁ (prepend_scheme 'always')
+    expect(t.encode('a<tag>b', null, 20).ids).toEqual([0, 5, 10, 9, 2]);
+  });
+
+  it("carries the model's precompiled charsmap as a Precompiled normalizer first, which the tokenizer library applies as NFKC", () => {
+    const charsmap = [1, 2, 3, 250];
+    const withMap = sentencePieceFolder('xlmr-charsmap', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { charsmap }), {
+      model_type: 'xlm-roberta',
+    });
+    const json = sentencePieceFileTokenizerJson(join(withMap, 'sentencepiece.bpe.model'), {}) as { normalizer: { normalizers: object[] } };
+    expect(json.normalizer.normalizers).toEqual([
+      { type: 'Precompiled', precompiled_charsmap: Buffer.from(charsmap).toString('base64') },
+      { type: 'Strip', strip_left: false, strip_right: true },
+      { type: 'Replace', pattern: { Regex: ' {2,}' }, content: '▁' },
+    ]);
+    // (@huggingface/tokenizers does not read the charsmap's rules: NFKC, as the nmt_nfkc map these models ship does)
+    expect(loadTokenizer(withMap).encode('\uFF41\uFF42', null, 20).ids).toEqual([0, 7, 2]);
+  });
+
+  it('is read when the SentencePiece model itself is given, and its vocabulary checked against the model', () => {
+    expect(loadTokenizer(file).encode('ab', null, 20).ids).toEqual([0, 7, 2]);
+    expect(() => checkVocabularyRows(dir, 11, 'the folder', 'model.onnx')).toThrow('its vocabulary has token ids up to 11, but model.onnx has 11 rows');
+    expect(() => checkVocabularyRows(dir, 12, 'the folder', 'model.onnx')).not.toThrow();
+  });
+
+  it('is written as tokenizer.json by --format transformers.js', async () => {
+    const out = sentencePieceFolder('tjs', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), { model_type: 'xlm-roberta' });
+    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(out, 'model.onnx'));
+    await compressToTransformersJs({ input: join(out, 'model.onnx'), output: join(root, 'tjs-out'), steps: [] });
+    const written = JSON.parse(readFileSync(join(root, 'tjs-out', 'tokenizer.json'), 'utf8'));
+    expect(written.model.type).toBe('Unigram');
+    expect(written.model.vocab).toHaveLength(12);
+    expect(existsSync(join(root, 'tjs-out', 'tokenizer_config.json'))).toBe(true);
+  });
+});
+
+describe('an ALBERT SentencePiece-only folder', () => {
+  const bytes = sentencePieceModelBytes(ALBERT_PIECES, { unkId: 1 });
+
+  it('is the normalizer, vocabulary and template AlbertConverter writes', () => {
+    const dir = sentencePieceFolder('albert-json', 'spiece.model', bytes, { model_type: 'albert' });
+    const file = join(dir, 'spiece.model');
+    const json = sentencePieceTokenizerJson(readSentencePieceModel(file), file, 'albert', {
+      doLowerCase: true,
+      keepAccents: false,
+    }) as unknown as ConvertedJson;
+    expect(json.normalizer).toEqual({
+      type: 'Sequence',
+      normalizers: [
+        { type: 'Replace', pattern: { String: '``' }, content: '"' },
+        { type: 'Replace', pattern: { String: "''" }, content: '"' },
+        { type: 'NFKD' },
+        { type: 'StripAccents' },
+        { type: 'Lowercase' },
+        { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' },
+      ],
+    });
+    // vocab: the model's order and scores, '▁1,' lowered by 100 (check_number_comma); unk_id: trainer_spec.unk_id
+    expect(json.model.unk_id).toBe(1);
+    expect(json.model.vocab[8]).toEqual(['▁1,', -101]);
+    expect(json.model.vocab[10]).toEqual([',', -2]);
+    expect(json.post_processor.pair).toEqual([
+      { SpecialToken: { id: '[CLS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      { Sequence: { id: 'B', type_id: 1 } },
+      { SpecialToken: { id: '[SEP]', type_id: 1 } },
+    ]);
+    expect(json.post_processor.special_tokens).toEqual({
+      '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
+      '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+    });
+    expect(json.added_tokens.map((t) => [t.id, t.content])).toEqual([
+      [0, '<pad>'],
+      [2, '[CLS]'],
+      [3, '[SEP]'],
+      [4, '[MASK]'],
+    ]);
+    const kept = sentencePieceTokenizerJson(readSentencePieceModel(file), file, 'albert', {
+      doLowerCase: false,
+      keepAccents: true,
+    }) as unknown as ConvertedJson;
+    expect(kept.normalizer.normalizers.map((n) => n.type)).toEqual(['Replace', 'Replace', 'Replace']);
+  });
+
+  it('lower-cases, strips accents and gives [CLS] A [SEP] B [SEP] with token types 0 and 1', () => {
+    const dir = sentencePieceFolder('albert', 'spiece.model', bytes, { model_type: 'albert' });
+    const t = loadTokenizer(dir);
+    expect(t.padId).toBe(0);
+    expect(t.unk).toEqual({ token: '<unk>', id: 1 });
+    expect(t.encode('Héllo  World', null, 20)).toEqual({ ids: [2, 6, 7, 3], typeIds: [0, 0, 0, 0] });
+    expect(t.encode('hello', 'world', 20)).toEqual({ ids: [2, 6, 3, 7, 3], typeIds: [0, 0, 0, 1, 1] });
+    // '▁1,': ▁1 , (−3 −2 = −5) beats ▁1, (−1 −100)
+    expect(t.encode('1,', null, 20).ids).toEqual([2, 9, 10, 3]);
+  });
+
+  it("keeps case as tokenizer_config.json's do_lower_case false says, the family named by its tokenizer_class", () => {
+    const dir = sentencePieceFolder('albert-cased', 'spiece.model', bytes, {}, { tokenizer_class: 'AlbertTokenizer', do_lower_case: false });
+    // 'Hello' is no piece: ▁, then its characters no piece starts with as one unknown id (tokenizers' Unigram fuses
+    // unknowns: unigram/model.rs, fuse_unk true)
+    expect(loadTokenizer(dir).encode('Hello world', null, 20).ids).toEqual([2, 5, 1, 7, 3]);
+  });
+});
+
+describe('a CamemBERT SentencePiece-only folder', () => {
+  // CamembertConverter.vocab: <s>NOTUSED <pad> </s>NOTUSED <unk> <unk>NOTUSED, pieces 1… (each id + 4), <mask>
+  const pieces: TestPiece[] = [
+    { piece: '<unk>', score: 0, type: 2 },
+    { piece: '<s>', score: 0, type: 3 },
+    { piece: '</s>', score: 0, type: 3 },
+    { piece: '▁a', score: -1 },
+    { piece: '▁b', score: -1 },
+  ];
+
+  it('gives <s> 5 and </s> 6 (fairseq offset 4), <unk> 3 and <mask> last', () => {
+    const dir = sentencePieceFolder('camembert', 'sentencepiece.bpe.model', sentencePieceModelBytes(pieces), { model_type: 'camembert' });
+    const t = loadTokenizer(dir);
+    expect(t.encode('a', 'b', 20).ids).toEqual([5, 7, 6, 6, 8, 6]);
+    expect(t.encode('c', null, 20).ids).toEqual([5, 3, 6]);
+    const json = sentencePieceFileTokenizerJson(join(dir, 'sentencepiece.bpe.model'), {}) as { model: { vocab: [string, number][] } };
+    expect(json.model.vocab.slice(0, 5)).toEqual([
+      ['<s>NOTUSED', 0],
+      ['<pad>', 0],
+      ['</s>NOTUSED', 0],
+      ['<unk>', 0],
+      ['<unk>NOTUSED', -100],
+    ]);
+    expect(json.model.vocab.at(-1)).toEqual(['<mask>', 0]);
+    expect(json.model.vocab).toHaveLength(10);
+  });
+});
+
+const ADVICE =
+  /not read \(write the folder's tokenizer\.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T\.from_pretrained\(sys\.argv\[1\]\)\.save_pretrained\(sys\.argv\[1\]\)" .+, or give a folder with one with --tokenizer\)$/;
+
+describe('a SentencePiece model not read', () => {
+  it('of another family is refused in one line saying how to write a tokenizer.json', () => {
     for (const model of ['sentencepiece.bpe.model', 'spiece.model']) {
-      const dir = sentencePieceFolder(model, model);
+      const dir = sentencePieceFolder(`t5-${model}`, model, sentencePieceModelBytes(XLMR_PIECES), { model_type: 't5' });
       expect(() => loadTokenizer(dir)).toThrow(DataError);
-      expect(() => loadTokenizer(dir)).toThrow(
-        new RegExp(`no tokenizer\\.json, vocab\\.txt or vocab\\.json with merges\\.txt \\(a SentencePiece model, ${model.replaceAll('.', '\\.')},`),
-      );
+      expect(() => loadTokenizer(dir)).toThrow(`${join(dir, model)}: a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer`);
       expect(() => loadTokenizer(dir)).toThrow(ADVICE);
+      expect(() => loadTokenizer(join(dir, model))).toThrow(ADVICE);
     }
+    const named = sentencePieceFolder(
+      't5-class',
+      'spiece.model',
+      sentencePieceModelBytes(XLMR_PIECES),
+      { model_type: 'albert' },
+      { tokenizer_class: 'T5Tokenizer' },
+    );
+    expect(() => loadTokenizer(named)).toThrow(ADVICE);
   });
 
   it("names the folder as one word of the command a shell runs, a quote and a space in its name too, where it was put inside the command's Python text", () => {
-    const dir = sentencePieceFolder("John's models", 'spiece.model');
+    const dir = sentencePieceFolder("John's models", 'spiece.model', sentencePieceModelBytes(XLMR_PIECES), {});
     let message = '';
     try {
       loadTokenizer(dir);
@@ -56,17 +339,11 @@ describe('a SentencePiece-only tokenizer folder', () => {
     expect(spawnSync('sh', ['-c', `printf %s ${arg}`], { encoding: 'utf8' }).stdout).toBe(dir);
   });
 
-  it('is refused so when the SentencePiece model itself is given (not read as a tokenizer.json)', () => {
-    const dir = sentencePieceFolder('file-given', 'sentencepiece.bpe.model');
-    const file = join(dir, 'sentencepiece.bpe.model');
-    expect(() => loadTokenizer(file)).toThrow(`${file}: not a tokenizer file we read (a SentencePiece model, sentencepiece.bpe.model,`);
-    expect(() => loadTokenizer(file)).toThrow(ADVICE);
-  });
-
-  it('is refused so by --format transformers.js', async () => {
-    const dir = sentencePieceFolder('tjs', 'sentencepiece.bpe.model');
-    saveModel(tinyBert({ vocabSize: 11, numLayers: 1 }), join(dir, 'model.onnx'));
-    const run = compressToTransformersJs({ input: join(dir, 'model.onnx'), output: join(root, 'tjs-out'), steps: [] });
-    await expect(run).rejects.toThrow(ADVICE);
+  it('trained as BPE, or not a SentencePiece model at all, is refused in one line', () => {
+    const bpe = sentencePieceFolder('bpe', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { modelType: 2 }), { model_type: 'xlm-roberta' });
+    expect(() => loadTokenizer(bpe)).toThrow(/a SentencePiece model trained as BPE, not Unigram: not read/);
+    const junk = sentencePieceFolder('junk', 'spiece.model', Buffer.from('not a model\n'), { model_type: 'albert' });
+    expect(() => loadTokenizer(junk)).toThrow(DataError);
+    expect(() => loadTokenizer(junk)).toThrow(`${join(junk, 'spiece.model')}: not a SentencePiece model`);
   });
 });

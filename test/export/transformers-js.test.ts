@@ -632,7 +632,7 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
     const tokenizer = join(FIXTURES_DIR, 'tokenizers', 'distilbert-base-uncased');
     const steps = [{ pass: 'quantize', settings: { mode: 'int8' } }];
     expect(await refusalAsync(() => compressToTransformersJs({ input: model, output: join(dir, 'no-tokenizer'), steps }))).toMatch(
-      /no tokenizer\.json, vocab\.txt or vocab\.json with merges\.txt; transformers\.js needs the tokenizer \(give its folder with --tokenizer\)$/,
+      /no tokenizer\.json, vocab\.txt, vocab\.json with merges\.txt or SentencePiece model; transformers\.js needs the tokenizer \(give its folder with --tokenizer\)$/,
     );
     const out = join(dir, 'given-tokenizer');
     await compressToTransformersJs({ input: model, output: out, steps, tokenizerDir: tokenizer });

@@ -1,0 +1,224 @@
+/**
+ * Builds a Hugging Face `tokenizer.json` for a SentencePiece model saved the slow tokenizers' way (`spiece.model`,
+ * `sentencepiece.bpe.model`, as older ALBERT, XLM-R and CamemBERT checkpoints ship without a tokenizer.json): the
+ * structure transformers' `convert_slow_tokenizer.py` writes (AlbertConverter, XLMRobertaConverter,
+ * CamembertConverter over SpmConverter, transformers commit 00111b31): a Unigram model over the model's pieces
+ * (re-ordered per family), the family's normalizer, the Metaspace pre-tokenizer and decoder (`▁`, prepended always:
+ * these slow tokenizers have no `add_prefix_space` nor `legacy`), the family's template, and the model's control (3)
+ * and user-defined (4) pieces as added tokens (not normalized; control ones special). The model is read from its
+ * protobuf (sentencepiece_model.proto: pieces, trainer_spec.model_type / unk_id, normalizer_spec.precompiled_charsmap).
+ * A BPE-trained model, and a model of another family, is a one-line DataError.
+ */
+import { readFileSync } from 'node:fs';
+import protobuf from 'protobufjs/light.js';
+import type * as Protobuf from 'protobufjs/light.js';
+import { DataError, fsReason } from '../errors.ts';
+
+/** The fields of sentencepiece_model.proto that the conversion reads (field numbers as there). */
+const SPM_DESCRIPTOR = {
+  nested: {
+    sentencepiece: {
+      nested: {
+        ModelProto: {
+          fields: {
+            pieces: { rule: 'repeated', type: 'SentencePiece', id: 1 },
+            trainerSpec: { type: 'TrainerSpec', id: 2 },
+            normalizerSpec: { type: 'NormalizerSpec', id: 3 },
+          },
+          nested: {
+            SentencePiece: {
+              fields: { piece: { type: 'string', id: 1 }, score: { type: 'float', id: 2 }, type: { type: 'int32', id: 3, options: { default: 1 } } },
+            },
+          },
+        },
+        TrainerSpec: {
+          fields: { modelType: { type: 'int32', id: 3, options: { default: 1 } }, unkId: { type: 'int32', id: 40, options: { default: 0 } } },
+        },
+        NormalizerSpec: { fields: { precompiledCharsmap: { type: 'bytes', id: 2 } } },
+      },
+    },
+  },
+};
+
+const ModelProto = protobuf.Root.fromJSON(SPM_DESCRIPTOR as Protobuf.INamespace).lookupType('sentencepiece.ModelProto');
+
+/** SentencePiece's piece types (ModelProto.SentencePiece.Type). */
+const CONTROL = 3;
+const USER_DEFINED = 4;
+
+/** One piece of a SentencePiece model, with its id (its index). */
+export interface SentencePiece {
+  piece: string;
+  score: number;
+  type: number;
+}
+
+/** What the conversion reads of a SentencePiece model. */
+export interface SentencePieceModel {
+  pieces: SentencePiece[];
+  /** trainer_spec.model_type: 1 Unigram, 2 BPE, 3 word, 4 char. */
+  modelType: number;
+  unkId: number;
+  /** normalizer_spec.precompiled_charsmap (empty when the model has none). */
+  precompiledCharsmap: Uint8Array;
+}
+
+/** Reads a .model file (a serialized sentencepiece.ModelProto); a one-line DataError for one that is not. */
+export function readSentencePieceModel(file: string): SentencePieceModel {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new DataError(`${file}: cannot read it (${fsReason(e)})`, { cause: e });
+  }
+  let m: Record<string, unknown>;
+  try {
+    m = ModelProto.toObject(ModelProto.decode(bytes), { defaults: true }) as Record<string, unknown>;
+  } catch (e) {
+    throw new DataError(`${file}: not a SentencePiece model (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+  const pieces = m.pieces as Array<{ piece: string; score: number; type: number }>;
+  if (pieces.length === 0) throw new DataError(`${file}: not a SentencePiece model (it has no pieces)`);
+  const trainer = (m.trainerSpec ?? { modelType: 1, unkId: 0 }) as { modelType: number; unkId: number };
+  const normalizer = (m.normalizerSpec ?? {}) as { precompiledCharsmap?: Uint8Array };
+  return {
+    pieces: pieces.map((p) => ({ piece: p.piece, score: p.score, type: p.type })),
+    modelType: trainer.modelType,
+    unkId: trainer.unkId,
+    precompiledCharsmap: normalizer.precompiledCharsmap ?? new Uint8Array(),
+  };
+}
+
+/** The model families whose slow tokenizer is a SentencePiece model, with transformers' converter for each. */
+export type SentencePieceFamily = 'albert' | 'xlm-roberta' | 'camembert';
+
+/**
+ * The family of a folder's SentencePiece model, as AutoTokenizer picks its class: tokenizer_config.json's
+ * `tokenizer_class` when it names one (AlbertTokenizer, XLMRobertaTokenizer, CamembertTokenizer, or their Fast
+ * classes), else config.json's `model_type`; undefined for any other.
+ */
+export function sentencePieceFamily(tokenizerClass: unknown, modelType: unknown): SentencePieceFamily | undefined {
+  if (typeof tokenizerClass === 'string' && tokenizerClass !== '') {
+    const named = tokenizerClass.replace(/Fast$/, '');
+    return named === 'AlbertTokenizer' ? 'albert' : named === 'XLMRobertaTokenizer' ? 'xlm-roberta' : named === 'CamembertTokenizer' ? 'camembert' : undefined;
+  }
+  return modelType === 'albert' || modelType === 'xlm-roberta' || modelType === 'camembert' ? modelType : undefined;
+}
+
+/** The special tokens of each family's slow tokenizer (its __init__ defaults), by transformers' attribute name. */
+export const SENTENCEPIECE_SPECIAL_TOKENS: Record<SentencePieceFamily, Record<string, string>> = {
+  albert: { bos_token: '[CLS]', eos_token: '[SEP]', unk_token: '<unk>', sep_token: '[SEP]', pad_token: '<pad>', cls_token: '[CLS]', mask_token: '[MASK]' },
+  'xlm-roberta': { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', pad_token: '<pad>', cls_token: '<s>', mask_token: '<mask>' },
+  camembert: { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', pad_token: '<pad>', cls_token: '<s>', mask_token: '<mask>' },
+};
+
+/** CamembertTokenizer's default `additional_special_tokens`. */
+export const CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS: readonly string[] = ['<s>NOTUSED', '</s>NOTUSED', '<unk>NOTUSED'];
+
+/** The options of ALBERT's slow tokenizer that its converter reads (tokenizer_config.json; AlbertTokenizer's defaults). */
+export interface AlbertOptions {
+  doLowerCase: boolean;
+  keepAccents: boolean;
+}
+
+/** AlbertConverter's `check_number_comma`: false for a piece of 2+ characters ending in a digit and a comma ('1,'). */
+function checkNumberComma(piece: string): boolean {
+  const chars = [...piece];
+  return chars.length < 2 || chars[chars.length - 1] !== ',' || !/^\p{Nd}$/u.test(chars[chars.length - 2]!);
+}
+
+/**
+ * The tokenizer.json object transformers' converter of `family` writes for `model` (read from `file`, for messages),
+ * before transformers adds the slow tokenizer's special tokens on loading (the caller's withAddedTokens).
+ */
+export function sentencePieceTokenizerJson(
+  model: SentencePieceModel,
+  file: string,
+  family: SentencePieceFamily,
+  albert: AlbertOptions,
+): Record<string, unknown> {
+  if (model.modelType !== 1)
+    throw new DataError(
+      `${file}: a SentencePiece model trained as ${MODEL_TYPES[model.modelType] ?? `type ${model.modelType}`}, not Unigram: not read (${family} models are Unigram)`,
+    );
+  const pieces = model.pieces;
+  // vocab and unk_id: SpmConverter.vocab / unk_id as each family overrides them
+  let vocab: Array<[string, number]>;
+  let unkId: number;
+  if (family === 'albert') {
+    vocab = pieces.map((p) => [p.piece, checkNumberComma(p.piece) ? p.score : p.score - 100]);
+    unkId = model.unkId;
+  } else if (family === 'xlm-roberta') {
+    vocab = [['<s>', 0], ['<pad>', 0], ['</s>', 0], ['<unk>', 0], ...pieces.slice(3).map((p): [string, number] => [p.piece, p.score]), ['<mask>', 0]];
+    unkId = 3;
+  } else {
+    vocab = [
+      ['<s>NOTUSED', 0],
+      ['<pad>', 0],
+      ['</s>NOTUSED', 0],
+      ['<unk>', 0],
+      ['<unk>NOTUSED', -100],
+      ...pieces.slice(1).map((p): [string, number] => [p.piece, p.score]),
+      ['<mask>', 0],
+    ];
+    unkId = 3;
+  }
+  if (unkId < 0 || unkId >= vocab.length) throw new DataError(`${file}: its unknown piece's id ${unkId} is not one of its ${vocab.length} pieces`);
+  // a token's id in the Unigram model (tokenizers' token_to_ids: a token listed twice has its last place)
+  const ids = new Map<string, number>(vocab.map(([t], i): [string, number] => [t, i]));
+  // the template's ids (the slow tokenizer's convert_tokens_to_ids: its vocabulary is the converted one's order)
+  const idOf = (token: string): number => {
+    const id = ids.get(token);
+    if (id === undefined) throw new DataError(`${file}: the ${family} template's token ${token} is not one of the model's pieces`);
+    return id;
+  };
+  // the model's control pieces (special) and user-defined pieces (not), by their id in the model, added by content
+  // (SpmConverter.tokenizer, `tokenizer.add_tokens`): a token gets the Unigram model's id, else the next one after it
+  let next = vocab.length;
+  const added = pieces.flatMap((p) => {
+    if (p.type !== CONTROL && p.type !== USER_DEFINED) return [];
+    return [
+      { id: ids.get(p.piece) ?? next++, content: p.piece, single_word: false, lstrip: false, rstrip: false, normalized: false, special: p.type === CONTROL },
+    ];
+  });
+  const charsmap =
+    model.precompiledCharsmap.length > 0 ? { type: 'Precompiled', precompiled_charsmap: Buffer.from(model.precompiledCharsmap).toString('base64') } : null;
+  const replace = (pattern: { String: string } | { Regex: string }, content: string) => ({ type: 'Replace', pattern, content });
+  const normalizers =
+    family === 'albert'
+      ? [
+          replace({ String: '``' }, '"'),
+          replace({ String: "''" }, '"'),
+          ...(albert.keepAccents ? [] : [{ type: 'NFKD' }, { type: 'StripAccents' }]),
+          ...(albert.doLowerCase ? [{ type: 'Lowercase' }] : []),
+          ...(charsmap ? [charsmap] : []),
+          replace({ Regex: ' {2,}' }, ' '),
+        ]
+      : [...(charsmap ? [charsmap] : []), { type: 'Strip', strip_left: false, strip_right: true }, replace({ Regex: ' {2,}' }, '▁')];
+  const [cls, sep, pairMiddle] = family === 'albert' ? ['[CLS]', '[SEP]', false] : ['<s>', '</s>', true];
+  const special = (id: string, type_id: number) => ({ SpecialToken: { id, type_id } });
+  const sequence = (id: 'A' | 'B', type_id: number) => ({ Sequence: { id, type_id } });
+  // AlbertConverter: "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1"; XLM-R's and CamemBERT's: "<s> $A </s> </s> $B </s>" (all type 0)
+  const pair = pairMiddle
+    ? [special(cls, 0), sequence('A', 0), special(sep, 0), special(sep, 0), sequence('B', 0), special(sep, 0)]
+    : [special(cls, 0), sequence('A', 0), special(sep, 0), sequence('B', 1), special(sep, 1)];
+  const metaspace = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: added,
+    normalizer: { type: 'Sequence', normalizers },
+    pre_tokenizer: metaspace,
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [special(cls, 0), sequence('A', 0), special(sep, 0)],
+      pair,
+      special_tokens: { [cls]: { id: cls, ids: [idOf(cls)], tokens: [cls] }, [sep]: { id: sep, ids: [idOf(sep)], tokens: [sep] } },
+    },
+    decoder: metaspace,
+    model: { type: 'Unigram', unk_id: unkId, vocab, byte_fallback: false },
+  };
+}
+
+const MODEL_TYPES: Record<number, string> = { 2: 'BPE', 3: 'words', 4: 'characters' };

@@ -1,0 +1,48 @@
+/**
+ * Writes SentencePiece model files (a serialized sentencepiece.ModelProto, sentencepiece_model.proto) by hand, field by
+ * field in protobuf's wire format, for tests of the reader (src/eval/sentencepiece-vocab.ts) that do not share its
+ * decoder: pieces (1: piece 1, score 2, type 3), trainer_spec (2: model_type 3, unk_id 40), normalizer_spec
+ * (3: precompiled_charsmap 2).
+ */
+
+/** One piece: its text, score and type (1 normal, 2 unknown, 3 control, 4 user-defined; 1 when left out). */
+export interface TestPiece {
+  piece: string;
+  score: number;
+  type?: number;
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = n;
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return out;
+}
+
+const key = (field: number, wire: number): number[] => varint(field * 8 + wire);
+const bytesField = (field: number, bytes: readonly number[]): number[] => [...key(field, 2), ...varint(bytes.length), ...bytes];
+const varintField = (field: number, n: number): number[] => [...key(field, 0), ...varint(n)];
+function floatField(field: number, x: number): number[] {
+  const b = Buffer.alloc(4);
+  b.writeFloatLE(x);
+  return [...key(field, 5), ...b];
+}
+
+/** The bytes of a SentencePiece model of `pieces` (model_type 1 Unigram unless given, unk_id 0 unless given). */
+export function sentencePieceModelBytes(
+  pieces: readonly TestPiece[],
+  options: { modelType?: number; unkId?: number; charsmap?: readonly number[] } = {},
+): Buffer {
+  const out: number[] = [];
+  for (const p of pieces) {
+    const body = [...bytesField(1, [...Buffer.from(p.piece, 'utf8')]), ...floatField(2, p.score), ...(p.type === undefined ? [] : varintField(3, p.type))];
+    out.push(...bytesField(1, body));
+  }
+  out.push(...bytesField(2, [...varintField(3, options.modelType ?? 1), ...varintField(40, options.unkId ?? 0)]));
+  if (options.charsmap) out.push(...bytesField(3, bytesField(2, options.charsmap)));
+  return Buffer.from(out);
+}
