@@ -84,7 +84,7 @@ export function loadTokenizer(path: string): TextTokenizer {
   if (isFile && SENTENCEPIECE_FILES.includes(basename(path))) return tokenizerFromJson(sentencePieceFileTokenizerJson(path, config), config, path);
   const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
   if (jsonFile && existsSync(jsonFile)) {
-    return tokenizerFromJson(fastTokenizerJson(readJsonObject(jsonFile), config), config, jsonFile);
+    return tokenizerFromJson(fastTokenizerJson(readJsonObject(jsonFile), config, jsonFile), config, jsonFile);
   }
   const vocabFile = isFile ? path : join(dir, 'vocab.txt');
   if (!existsSync(vocabFile)) {
@@ -338,10 +338,26 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
  * A tokenizer.json file's object (`read`) as transformers' fast tokenizer reads it with its tokenizer config (`config`):
  * its normalizer as the config says (withConfigNormalizer), its added tokens and the config's special tokens as
  * tokenizers adds them (withAddedTokens), its post-processor giving ids and token types as tokenizers does
- * (withTokenizersPostProcessor). `read` itself when nothing changes.
+ * (withTokenizersPostProcessor). `read` itself when nothing changes. Added tokens that are no list of `{content, …}`
+ * (addedTokensProblem) are a one-line DataError naming `file`, as the library's refusal of the rest of it.
  */
-export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson): Record<string, unknown> {
+export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson, file: string): Record<string, unknown> {
+  const problem = addedTokensProblem(read.added_tokens);
+  if (problem) throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   return withAddedTokens(withConfigNormalizer(withTokenizersPostProcessor(read), config), [], config) as Record<string, unknown>;
+}
+
+/**
+ * What is wrong with a tokenizer.json's `added_tokens` (absent, null, or a list of `{id, content, …}` with a string
+ * content, as tokenizers reads it), in one line; undefined for nothing. (The ids are not asked for: loadedAddedTokens
+ * gives each the id tokenizers does.)
+ */
+function addedTokensProblem(list: unknown): string | undefined {
+  const shown = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 60);
+  if (list === undefined || list === null) return undefined;
+  if (!Array.isArray(list)) return `added_tokens: expected a list of added tokens ({"id": …, "content": "…"}), got ${shown(list)}`;
+  const at = list.findIndex((t) => t === null || typeof t !== 'object' || Array.isArray(t) || typeof (t as { content?: unknown }).content !== 'string');
+  return at < 0 ? undefined : `added_tokens[${at}]: expected an added token ({"id": …, "content": "…"}), got ${shown(list[at])}`;
 }
 
 /**
@@ -409,7 +425,7 @@ function folderTokenizerJson(dir: string): { file: string; json: object } | unde
   const bpe = bpeFiles(dir);
   const spm = sentencePieceFile(dir);
   return existsSync(jsonFile)
-    ? { file: jsonFile, json: fastTokenizerJson(readJsonObject(jsonFile), readConfig(dir)) }
+    ? { file: jsonFile, json: fastTokenizerJson(readJsonObject(jsonFile), readConfig(dir), jsonFile) }
     : existsSync(vocabFile)
       ? { file: vocabFile, json: vocabTokenizerJson(vocabFile, readConfig(dir)) }
       : bpe

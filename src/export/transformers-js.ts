@@ -625,7 +625,7 @@ function writeSideFiles(
     const read = readJsonObject(tokenizerFile);
     // (transformers.js reads only tokenizer.json's normalizer, added tokens and post-processor: the config's, and
     // tokenizers' ids and token types, are written into it)
-    tokenizer = fastTokenizerJson(read, tokenizerConfig);
+    tokenizer = fastTokenizerJson(read, tokenizerConfig, tokenizerFile);
     if (tokenizer === read) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
     else write('tokenizer.json', tokenizer);
   } else if (existsSync(join(tokenizerFrom, 'vocab.txt'))) {

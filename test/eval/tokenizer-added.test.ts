@@ -299,3 +299,23 @@ describe('special tokens the tokenizer config names that tokenizer.json does not
     expect(loadTokenizer(dir).encode('hello [MASK] new', null, 16).ids).toEqual([2, 4, 7, 5, 3]);
   });
 });
+
+describe('a tokenizer.json whose added_tokens is no list of tokens', () => {
+  const json = (added: unknown) => ({ ...(withAdded({ content: 'x' }) as object), added_tokens: added });
+  it.each([
+    ['a number', 5, 'added_tokens: expected a list of added tokens'],
+    ['a string', 'x', 'added_tokens: expected a list of added tokens'],
+    ['a null entry', [null], 'added_tokens[0]: expected an added token ({"id": …, "content": "…"}), got null'],
+    ['an entry without content', [{ id: 1, content: '[UNK]' }, { id: 5 }], 'added_tokens[1]: expected an added token'],
+    ['a content of a number', [{ id: 5, content: 5 }], 'added_tokens[0]: expected an added token'],
+  ])('(%s) is refused in one line naming the file, by eval and --format transformers.js alike', async (name, added, said) => {
+    const dir = folder(`bad-added-${name.replace(/ /g, '-')}`, { 'tokenizer.json': json(added) });
+    const file = join(dir, 'tokenizer.json');
+    expect(() => loadTokenizer(dir)).toThrow(`${file}: not a tokenizer we can load: ${said}`);
+    saveModel(tinyBert({ vocabSize: 9, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, `bad-added-${name.replace(/ /g, '-')}-out`);
+    await expect(compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] })).rejects.toThrow(
+      `${file}: not a tokenizer we can load: ${said}`,
+    );
+  });
+});
