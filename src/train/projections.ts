@@ -63,9 +63,17 @@ export function writeProjections(path: string, file: ProjectionsFile): void {
 
 /** The projections file at `path`; a one-line DataError naming it when it is not one, or not whole. */
 export function readProjections(path: string): ProjectionsFile {
-  const file = readSafetensors(path);
+  const hint = 'remove it to start new projections';
+  let file: ReturnType<typeof readSafetensors>;
+  try {
+    file = readSafetensors(path);
+  } catch (e) {
+    // (truncated, not safetensors, unreadable: readSafetensors's one line, naming the file, with the same advice)
+    if (e instanceof DataError) throw new DataError(`${e.message}; ${hint}`, { cause: e });
+    throw e;
+  }
   const fail = (why: string): never => {
-    throw new DataError(`${path}: ${why}; remove it to start new projections`);
+    throw new DataError(`${path}: ${why}; ${hint}`);
   };
   const { format, teacher, student, sha256 } = file.metadata;
   if (format !== FORMAT) fail(`not a projections file of bert-compress (format ${JSON.stringify(format ?? null)})`);

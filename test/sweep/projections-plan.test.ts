@@ -108,11 +108,15 @@ describe("a distill step's student projections in a sweep", () => {
     try {
       truncateSync(sidecar, 100);
       await expect(plan('models/teacher', { student: 'models/gd' })).rejects.toThrow(
-        new DataError(`${step}: truncated safetensors file: the header needs ${readFileSync(kept).readUInt32LE(0)} bytes but only 92 follow`),
+        new DataError(
+          `${step}: truncated safetensors file: the header needs ${readFileSync(kept).readUInt32LE(0)} bytes but only 92 follow; remove it to start new projections`,
+        ),
       );
       rmSync(sidecar);
       mkdirSync(sidecar);
-      await expect(plan('models/teacher', { student: 'models/gd' })).rejects.toThrow(new DataError(`${step}: a folder, not a safetensors file`));
+      await expect(plan('models/teacher', { student: 'models/gd' })).rejects.toThrow(
+        new DataError(`${step}: a folder, not a safetensors file; remove it to start new projections`),
+      );
     } finally {
       rmSync(sidecar, { recursive: true, force: true });
       cpSync(kept, sidecar);
