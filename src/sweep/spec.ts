@@ -56,6 +56,7 @@ import {
   StepSettingError,
   TRAINING_STEPS,
   describeValue,
+  gridListHint,
   isTrainingStep,
   oneTrainingTask,
   parseTrainingStep,
@@ -309,7 +310,11 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
         try {
           return parseTrainingStep(step.pass, step.settings, base, j === 0);
         } catch (e) {
-          if (e instanceof StepSettingError) f.fail(`${where}.settings${e.field ? `.${e.field}` : ''}${grid}`, e.message);
+          if (e instanceof StepSettingError) {
+            const key = e.field.replace(/[[.].*$/, '');
+            const hint = kind === 'grid' && Array.isArray(steps[j]!.settings[key]) ? gridListHint(key, step.settings[key]) : undefined;
+            f.fail(`${where}.settings${e.field ? `.${e.field}` : ''}${grid}`, hint ? `${e.message}; ${hint}` : e.message);
+          }
           throw e;
         }
       });

@@ -253,6 +253,20 @@ function typed(key: string, v: unknown, t: { kind: Kind; min?: number; max?: num
   }
 }
 
+/**
+ * What a grid's refusal of `key` adds when the point's `value` is one entry of a list the setting takes whole
+ * (`intermediate`'s matches, `layerMap`'s [teacher, student] pairs): a grid makes each entry of a list its own point,
+ * so the list was split; undefined for any other setting or value.
+ */
+export function gridListHint(key: string, value: unknown): string | undefined {
+  const entry =
+    key === 'intermediate'
+      ? typeof value !== 'string' && !Array.isArray(value)
+      : key === 'layerMap' && typeof value !== 'string' && !(Array.isArray(value) && value.every(Array.isArray));
+  if (!entry) return undefined;
+  return `a grid makes each entry of a list its own point: give ${key} as a list of one list ([[…]]) for one point of that list, or use steps`;
+}
+
 /** `intermediate` and `layerMap`, which take a name or a list. */
 function parseData(key: string, v: unknown): unknown {
   try {

@@ -132,6 +132,59 @@ describe('train / distill steps in a sweep file', () => {
       [{ name: 's-{seed}', grid: [{ pass: 'train', settings: { seed: [1, 'x'] } }] }],
       /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.seed \(grid point 2: s-x\): expected an integer, got string "x"$/,
     ],
+    // a grid over a list-valued setting splits the list into points, and the refusal says so ([[…]] is one point)
+    [
+      [{ name: 'g', grid: [{ pass: 'distill', settings: { intermediate: [{ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse' }] } }] }],
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.intermediate: expected a non-empty list of matches; a grid makes each entry of a list its own point: give intermediate as a list of one list \(\[\[…\]\]\) for one point of that list, or use steps$/,
+    ],
+    [
+      [
+        {
+          name: 'g',
+          grid: [
+            {
+              pass: 'distill',
+              settings: {
+                intermediate: 'pkd-skip',
+                layerMap: [
+                  [2, 1],
+                  [1, 0],
+                ],
+              },
+            },
+          ],
+        },
+      ],
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.layerMap \(grid point 1: g\(layerMap=\[2,1\]\)\): expected uniform, skip, last, 'T:S,T:S' or a list of \[teacher, student\] layer pairs, got a list; a grid makes each entry of a list its own point: give layerMap as a list of one list/,
+    ],
+    // (a grid's refusal of a whole list, or of a name, gives no such advice)
+    [
+      [
+        {
+          name: 'g',
+          grid: [
+            {
+              pass: 'distill',
+              settings: {
+                intermediate: 'pkd-skip',
+                layerMap: [
+                  [
+                    [2, 1],
+                    [2, 1],
+                  ],
+                  'sideways',
+                ],
+              },
+            },
+          ],
+        },
+      ],
+      /settings\.layerMap \(grid point 1: g\(layerMap=\[\[2,1\],\[2,1\]\]\)\): the pair 2:1 is listed twice \(its terms would count twice\)$/,
+    ],
+    [
+      [{ name: 'g', grid: [{ pass: 'distill', settings: { intermediate: ['tinybert', 'tiny'] } }] }],
+      /settings\.intermediate \(grid point 2: g\(intermediate=tiny\)\): must be one of tinybert, pkd-skip, pkd-last or a list of matches \(got 'tiny'\)$/,
+    ],
     [
       [{ name: 'k', models: ['nope'], steps: [{ pass: 'train', settings: {} }] }],
       /^tiny\.yaml: pipelines\[0\]\.models\[0\]: no model named 'nope' \(models: tiny-sst2\)$/,
