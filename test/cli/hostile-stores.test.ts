@@ -3,7 +3,7 @@
  * in one line (and a foreign database gets nothing added), a store in a folder that refuses files fails before any
  * work, and `report --out` onto a file or under /proc is one line, not a stack trace or a hang.
  */
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,18 +15,24 @@ import { SweepStore, type SweepPoint } from '../../src/sweep/index.ts';
 import { STORE_APPLICATION_ID } from '../../src/sweep/store-format.ts';
 import { fakePoint, storePoints } from '../report/points.ts';
 import { writeTinySweep } from '../sweep/tiny-sweep.ts';
+import { type CliResult, runMain } from '../helpers/cli.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'hostile-stores-'));
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+/** The CLI's main in this process (test/helpers/cli.ts); `spawned`: bin/compress.mjs in a child process (`options`: its user). */
+const run = (...args: string[]) => runMain(args);
+function spawned(args: string[], options: SpawnSyncOptions = {}): CliResult & { signal: NodeJS.Signals | null } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, ...options });
+  return { code: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), signal: r.signal };
+}
 
 /** A store with one finished point, written the way a sweep writes it. */
 function storeWithOnePoint(path: string): void {
   storePoints(path, [fakePoint({ model: 'sst2', label: 'baseline', bytes: 44.7e6, glue: 0.734 })]);
 }
 
-function expectOneLine(r: ReturnType<typeof run>, re: RegExp): void {
-  expect(r.status, r.stderr).toBe(1);
+function expectOneLine(r: CliResult, re: RegExp): void {
+  expect(r.code, r.stderr).toBe(1);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toMatch(re);
   expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
@@ -36,39 +42,39 @@ const good = join(dir, 'good.sqlite');
 storeWithOnePoint(good);
 
 describe('compress report --help', () => {
-  it('says what --format defaults to: md printed, all four formats with --out (writeReportFiles is given REPORT_FORMATS)', () => {
-    const r = run('report', '--help');
-    expect(r.status, r.stderr).toBe(0);
+  it('says what --format defaults to: md printed, all four formats with --out (writeReportFiles is given REPORT_FORMATS)', async () => {
+    const r = await run('report', '--help');
+    expect(r.code, r.stderr).toBe(0);
     expect(/--format (.*?)\[array\]/.exec(r.stdout.replace(/\s+/g, ' '))?.[1]).toMatch(/default: md printed, or all four with --out/);
   });
 });
 
 describe('sweep stores that are not ours', () => {
-  it('a new store carries the application id and a format version; a good one reports', () => {
+  it('a new store carries the application id and a format version; a good one reports', async () => {
     const db = new Database(good, { readonly: true });
     expect(db.pragma('application_id', { simple: true })).toBe(STORE_APPLICATION_ID);
     expect(db.prepare('SELECT version FROM store_format').get()).toEqual({ version: 1 });
     db.close();
-    const r = run('report', good);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run('report', good);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('| sst2 | baseline |');
   });
 
-  it('refuses garbage and truncated files in one line', () => {
+  it('refuses garbage and truncated files in one line', async () => {
     const garbage = join(dir, 'garbage.sqlite');
     writeFileSync(garbage, 'this is not a database '.repeat(200));
-    expectOneLine(run('report', garbage), /garbage\.sqlite: not a SQLite database/);
+    expectOneLine(await run('report', garbage), /garbage\.sqlite: not a SQLite database/);
     const truncated = join(dir, 'truncated.sqlite');
     writeFileSync(truncated, readFileSync(good).subarray(0, 3000));
-    expectOneLine(run('report', truncated), /truncated\.sqlite: a damaged or truncated SQLite file/);
+    expectOneLine(await run('report', truncated), /truncated\.sqlite: a damaged or truncated SQLite file/);
   });
 
-  it("refuses another program's database and adds nothing to it", () => {
+  it("refuses another program's database and adds nothing to it", async () => {
     const foreign = join(dir, 'foreign.sqlite');
     const db = new Database(foreign);
     db.exec('CREATE TABLE contacts (name TEXT)');
     db.close();
-    expectOneLine(run('report', foreign), /foreign\.sqlite: a SQLite database that is not a sweep store \(its tables: contacts\)/);
+    expectOneLine(await run('report', foreign), /foreign\.sqlite: a SQLite database that is not a sweep store \(its tables: contacts\)/);
     expect(() => SweepStore.open(foreign)).toThrow(/not a sweep store/);
     const other = join(dir, 'other-app.sqlite');
     const db2 = new Database(other);
@@ -99,7 +105,7 @@ describe('sweep stores that are not ours', () => {
   it('sweep --store in a folder that refuses files fails in one line before running any point', () => {
     const tiny = writeTinySweep({ rows: 8 });
     try {
-      const r = run('sweep', tiny.sweepFile, '--store', '/sys/bert-compress-test.sqlite');
+      const r = spawned(['sweep', tiny.sweepFile, '--store', '/sys/bert-compress-test.sqlite']);
       expectOneLine(r, /--store \/sys\/bert-compress-test\.sqlite: cannot write files in \/sys/);
     } finally {
       tiny.cleanup();
@@ -126,7 +132,7 @@ describe('stores damaged or edited after a sweep wrote them', () => {
     ),
   );
 
-  it('a damaged page of the results, read in place or as a snapshot, is one line for report and sweep', () => {
+  it('a damaged page of the results, read in place or as a snapshot, is one line for report and sweep', async () => {
     const damaged = join(dir, 'damaged-page.sqlite');
     const bytes = Buffer.from(readFileSync(many));
     const db = new Database(many, { readonly: true });
@@ -136,39 +142,45 @@ describe('stores damaged or edited after a sweep wrote them', () => {
     bytes.fill(0x55, (rootpage - 1) * pageSize, rootpage * pageSize); // (the store's header and tables stay readable)
     writeFileSync(damaged, bytes);
     expectOneLine(
-      run('report', damaged),
+      await run('report', damaged),
       /damaged-page\.sqlite: a damaged or truncated SQLite file \(database disk image is malformed\); not a usable sweep store/,
     );
     writeFileSync(`${damaged}-wal`, ''); // (a sweep killed while writing: the store is read in place)
-    expectOneLine(run('report', damaged), /damaged-page\.sqlite: a damaged or truncated SQLite file/);
+    expectOneLine(await run('report', damaged), /damaged-page\.sqlite: a damaged or truncated SQLite file/);
     rmSync(`${damaged}-wal`);
     const tiny = writeTinySweep({ rows: 8 });
     try {
-      expectOneLine(run('sweep', tiny.sweepFile, '--store', damaged), /damaged-page\.sqlite: a damaged or truncated SQLite file/);
+      expectOneLine(await run('sweep', tiny.sweepFile, '--store', damaged), /damaged-page\.sqlite: a damaged or truncated SQLite file/);
     } finally {
       tiny.cleanup();
     }
   });
 
-  it('a store without its results or points table, or a column, is one line', () => {
+  it('a store without its results or points table, or a column, is one line', async () => {
     const noResults = editedStore(many, join(dir, 'no-results.sqlite'), (db) => db.exec('DROP TABLE results'));
-    expectOneLine(run('report', noResults), /no-results\.sqlite: a sweep store without its results table \(damaged or edited\); not a usable sweep store$/m);
+    expectOneLine(
+      await run('report', noResults),
+      /no-results\.sqlite: a sweep store without its results table \(damaged or edited\); not a usable sweep store$/m,
+    );
     expect(() => SweepStore.open(noResults)).toThrow(/without its results table/); // (a sweep would not make it again, empty)
     const noPoints = editedStore(many, join(dir, 'no-points.sqlite'), (db) => {
       db.pragma('foreign_keys = OFF');
       db.exec('DROP TABLE points');
     });
-    expectOneLine(run('report', noPoints), /no-points\.sqlite: a sweep store without its points table/);
+    expectOneLine(await run('report', noPoints), /no-points\.sqlite: a sweep store without its points table/);
     const noColumn = editedStore(many, join(dir, 'no-column.sqlite'), (db) => db.exec('ALTER TABLE results DROP COLUMN finished_at'));
-    expectOneLine(run('report', noColumn), /no-column\.sqlite: cannot use it as a sweep store \(no such column: r\.finished_at\); not a usable sweep store$/m);
+    expectOneLine(
+      await run('report', noColumn),
+      /no-column\.sqlite: cannot use it as a sweep store \(no such column: r\.finished_at\); not a usable sweep store$/m,
+    );
   });
 
-  it('a stored result that is not JSON is one line naming the point, for report and sweep', () => {
+  it('a stored result that is not JSON is one line naming the point, for report and sweep', async () => {
     const badJson = editedStore(many, join(dir, 'bad-json.sqlite'), (db) =>
       db.prepare("UPDATE results SET result = '{oops' WHERE key = (SELECT key FROM points WHERE label = 'p3')").run(),
     );
     expectOneLine(
-      run('report', badJson),
+      await run('report', badJson),
       /bad-json\.sqlite: the stored result of sst2 · p3 \(key [0-9a-f]{12}\) is not valid JSON \(.*\): written by other code or edited; rerun its sweep into a new store$/m,
     );
     expect(() => SweepStore.open(badJson).finished()).toThrow(/the stored result of sst2 · p3/);
@@ -183,7 +195,7 @@ describe('stores damaged or edited after a sweep wrote them', () => {
     const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     chmodSync(dir, 0o755);
     chmodSync(dirname(locked), 0o777);
-    const report = () => spawnSync(process.execPath, [BIN, 'report', locked], { encoding: 'utf8', timeout: 120_000, ...asUser });
+    const report = () => spawned(['report', locked], asUser);
     expectOneLine(report(), /unreadable\/store\.sqlite: cannot read the store \(permission denied\)$/m);
     writeFileSync(`${locked}-wal`, ''); // (read in place)
     expectOneLine(report(), /unreadable\/store\.sqlite: cannot read the store \(permission denied\)$/m);
@@ -191,25 +203,26 @@ describe('stores damaged or edited after a sweep wrote them', () => {
 });
 
 describe('report --out destinations', () => {
-  it('refuses a file as the output folder', () => {
+  it('refuses a file as the output folder', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    expectOneLine(run('report', good, '--out', file), /--out .*a-file: .*a-file is a file, not a folder/);
+    expectOneLine(await run('report', good, '--out', file), /--out .*a-file: .*a-file is a file, not a folder/);
     expect(readFileSync(file, 'utf8')).toBe('x');
   });
 
   it('refuses a folder under /proc in one line instead of spinning', () => {
-    const r = run('report', good, '--out', '/proc/bert-compress-report');
+    // (spawned: without the check, Node's recursive mkdir spins for ever under /proc, deaf to the test's timeout)
+    const r = spawned(['report', good, '--out', '/proc/bert-compress-report']);
     expect(r.signal).toBeNull();
     expectOneLine(r, /cannot create folder \/proc\/bert-compress-report/);
   });
 
-  it("keeps the user's own file of a format not asked and says so; refuses a link where it would write, in one line", () => {
+  it("keeps the user's own file of a format not asked and says so; refuses a link where it would write, in one line", async () => {
     const out = join(dir, 'report-own-files');
     mkdirSync(out);
     writeFileSync(join(out, 'report.csv'), 'my,own\n');
-    const r = run('report', good, '--out', out, '--format', 'md');
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run('report', good, '--out', out, '--format', 'md');
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
       `kept ${join(out, 'report.csv')}, not part of this report: no record of it in .compress-report.json (an older compress report's, or your own): remove it if it is an old report`,
     );
@@ -219,7 +232,10 @@ describe('report --out destinations', () => {
     writeFileSync(target, 'my notes');
     rmSync(join(out, 'report.md'));
     symlinkSync(target, join(out, 'report.md'));
-    expectOneLine(run('report', good, '--out', out), /^compress: --out .*report-own-files: .*report\.md is a symbolic link; remove it or give another folder/m);
+    expectOneLine(
+      await run('report', good, '--out', out),
+      /^compress: --out .*report-own-files: .*report\.md is a symbolic link; remove it or give another folder/m,
+    );
     expect(readFileSync(target, 'utf8')).toBe('my notes');
   });
 });
@@ -241,9 +257,12 @@ describe('report reads a store without writing', () => {
 });
 
 describe('report arguments', () => {
-  it('refuses several formats without --out in one line (stdout takes one)', () => {
-    expectOneLine(run('report', good, '--format', 'md,csv'), /^compress: --format md,csv: one format at a time on stdout; give --out DIR to write several$/m);
-    expectOneLine(run('report', good, '--format', 'md', '--format', 'json'), /--format md,json: one format at a time/);
+  it('refuses several formats without --out in one line (stdout takes one)', async () => {
+    expectOneLine(
+      await run('report', good, '--format', 'md,csv'),
+      /^compress: --format md,csv: one format at a time on stdout; give --out DIR to write several$/m,
+    );
+    expectOneLine(await run('report', good, '--format', 'md', '--format', 'json'), /--format md,json: one format at a time/);
   });
 
   it('reads a format in any letter case and quotes an unknown one as typed', () => {
@@ -251,8 +270,8 @@ describe('report arguments', () => {
     expect(() => parseFormats(['md,HTMLX'])).toThrow(/^--format HTMLX: expected one of md, csv, json, html$/);
   });
 
-  it('names a device given as --out and a folder given as the store', () => {
-    expectOneLine(run('report', good, '--out', '/dev/null'), /^compress: --out \/dev\/null: \/dev\/null is a device, pipe or socket, not a folder$/m);
+  it('names a device given as --out and a folder given as the store', async () => {
+    expectOneLine(await run('report', good, '--out', '/dev/null'), /^compress: --out \/dev\/null: \/dev\/null is a device, pipe or socket, not a folder$/m);
     expect(() => loadReport({ store: dir })).toThrow(new RegExp(`^${dir}: a folder, not a sweep store \\(give the \\.sqlite file a sweep wrote\\)$`));
   });
 });
@@ -277,20 +296,20 @@ describe('report on a store whose every point failed', () => {
 });
 
 describe('empty path arguments', () => {
-  it('sweep, report and worker refuse a path given as "" in one line, before any work', () => {
+  it('sweep, report and worker refuse a path given as "" in one line, before any work', async () => {
     const tiny = writeTinySweep({ rows: 8 });
     const cwd = join(dir, 'cwd');
     mkdirSync(cwd);
-    const inCwd = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
+    const inCwd = (...args: string[]) => runMain(args, {}, cwd);
     try {
-      expectOneLine(inCwd('sweep', tiny.sweepFile, '--store', ''), /^compress: --store '': an empty value; give one \(see --help\)$/m);
-      expectOneLine(inCwd('sweep', tiny.sweepFile, '--work-dir', ''), /--work-dir '': an empty value/);
-      expectOneLine(inCwd('sweep', tiny.sweepFile, '--glue-dir', ''), /--glue-dir '': an empty value/);
-      expectOneLine(inCwd('sweep', ''), /file '': an empty value/);
-      expectOneLine(inCwd('report', good, '--out', ''), /--out '': an empty value/);
-      expectOneLine(inCwd('report', ''), /store '': an empty value/);
-      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--work-dir', ''), /--work-dir '': an empty value/);
-      expectOneLine(inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--cache-dir', ''), /--cache-dir '': an empty value/);
+      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--store', ''), /^compress: --store '': an empty value; give one \(see --help\)$/m);
+      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--work-dir', ''), /--work-dir '': an empty value/);
+      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--glue-dir', ''), /--glue-dir '': an empty value/);
+      expectOneLine(await inCwd('sweep', ''), /file '': an empty value/);
+      expectOneLine(await inCwd('report', good, '--out', ''), /--out '': an empty value/);
+      expectOneLine(await inCwd('report', ''), /store '': an empty value/);
+      expectOneLine(await inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--work-dir', ''), /--work-dir '': an empty value/);
+      expectOneLine(await inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--cache-dir', ''), /--cache-dir '': an empty value/);
       expect(readdirSync(cwd)).toEqual([]);
       expect(existsSync(`${cwd}-models`)).toBe(false);
     } finally {
