@@ -1,5 +1,4 @@
 /** The benchmark on small built models: what it records, not how fast anything is (speed is for npm run bench). */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { tinyBert, writeTinyBert } from '../helpers/models.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const a = writeTinyBert({}, { seed: 1 });
 const b = writeTinyBert({ numLayers: 1 }, { seed: 2 });
@@ -275,25 +275,37 @@ describe('bench --max-time', () => {
         new SettingsError(`--max-time ${maxSeconds}: expected a number of seconds > 0`),
       );
     }
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'bench', b.dir, '--max-time', '0'], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    const r = await runMain(['bench', b.dir, '--max-time', '0']);
+    expect(r.code).toBe(1);
     expect(r.stderr).toBe('compress: --max-time 0: expected a number of seconds > 0\n');
   });
 });
 
 describe('compress bench', () => {
-  it('prints the result as JSON with --json, and refuses a bad --batch in one line', () => {
-    const r = spawnSync(
-      process.execPath,
-      ['bin/compress.mjs', 'bench', b.dir, '--baseline', a.dir, '--batch', '1,2', '--seq', '8', '--repeats', '2', '--warmup', '0', '--threads', '1', '--json'],
-      { encoding: 'utf8' },
-    );
-    expect(r.status, r.stderr).toBe(0);
+  it('prints the result as JSON with --json, and refuses a bad --batch in one line', async () => {
+    const r = await runMain([
+      'bench',
+      b.dir,
+      '--baseline',
+      a.dir,
+      '--batch',
+      '1,2',
+      '--seq',
+      '8',
+      '--repeats',
+      '2',
+      '--warmup',
+      '0',
+      '--threads',
+      '1',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.shapes.map((s: { batch: number }) => s.batch)).toEqual([1, 2]);
     expect(json.speedup).toBeCloseTo(geometricMean(json.shapes.map((s: { speedup: number }) => s.speedup)), 12);
-    const bad = spawnSync(process.execPath, ['bin/compress.mjs', 'bench', b.dir, '--batch', '1,x'], { encoding: 'utf8' });
-    expect(bad.status).toBe(1);
+    const bad = await runMain(['bench', b.dir, '--batch', '1,x']);
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('compress: --batch 1,x: expected positive integers separated by commas, e.g. 1,8,32\n');
   });
 });

@@ -38,6 +38,7 @@ import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-p
 import { WORDS, sentence, writeModelFolder } from '../helpers/model-folder.ts';
 import { perturbedWeights, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { refusal } from '../helpers/refusal.ts';
+import { runMain } from '../helpers/cli.ts';
 import { toFloat16 } from '../helpers/float16.ts';
 import { DataType } from '../../src/onnx/dtype.ts';
 
@@ -210,10 +211,10 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHER, 'model.onnx')))('--format 
     expect(cmp.maxDiff).toBeLessThan(TOLERANCE);
   }, 60_000);
 
-  it('a transformers.js folder compressed to a plain .onnx: its config.json and tokenizer (above onnx/) go beside OUT, and the CLI names them', () => {
+  it('a transformers.js folder compressed to a plain .onnx: its config.json and tokenizer (above onnx/) go beside OUT, and the CLI names them', async () => {
     const out = join(dir, 'from-folder', 'm.onnx');
-    const r = spawnSync(process.execPath, [BIN, join(dir, 'int4'), '--prune-ffn', '0.25', '-o', out], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runMain([join(dir, 'int4'), '--prune-ffn', '0.25', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(join(dir, 'from-folder')).sort()).toEqual(
       ['config.json', 'm.onnx', 'm.onnx.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].filter(
         (f) => f.startsWith('m.') || existsSync(join(dir, 'int4', f)),
@@ -252,8 +253,8 @@ describe('--format transformers.js from other sources', () => {
     writeFileSync(join(hf, 'config.json'), JSON.stringify(hfConfig));
     writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words].join('\n') + '\n');
     const out = join(dir, 'exported');
-    const r = spawnSync(process.execPath, [BIN, 'export', hf, '--format', 'transformers.js', '-o', out], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runMain(['export', hf, '--format', 'transformers.js', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(listFiles(out)).toEqual(['config.json', 'onnx/model.onnx', 'onnx/model.onnx.json', 'tokenizer.json', 'tokenizer_config.json']);
     const written = readJson(join(out, 'config.json'));
     expect(written.id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
