@@ -47,6 +47,7 @@ import {
   sentencePieceFile,
   sentencePieceFileTokenizerJson,
   tokenizerFolder,
+  modelMaxLengthOf,
   tokenName,
   vocabTokenizerJson,
   type TokenizerConfigJson,
@@ -728,9 +729,11 @@ export function transformersJsTokenizerConfig(
       if (found) out[key] = found;
     }
   }
-  const given = typeof config.model_max_length === 'number' ? config.model_max_length : Infinity;
-  const length = Math.min(given, maxLength ?? Infinity, maxPositions ?? Infinity);
+  // (read as evaluation reads it: a whole number of ids ≥ 1, else none, as 0, a negative number or text, which
+  // evaluation ignores and transformers.js would truncate every text to)
+  const length = Math.min(modelMaxLengthOf(config) ?? Infinity, maxLength ?? Infinity, maxPositions ?? Infinity);
   if (Number.isFinite(length)) out.model_max_length = length;
+  else delete out.model_max_length;
   return out;
 }
 

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { buildBert } from '../../src/bert/build.ts';
 import { configFromHuggingFace, configToHuggingFace } from '../../src/bert/config.ts';
 import { compressFile } from '../../src/export/compress.ts';
-import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { compressToTransformersJs, transformersJsTokenizerConfig } from '../../src/export/transformers-js.ts';
+import { modelMaxLengthOf } from '../../src/eval/tokenizer.ts';
 import { GRAPH_ONLY_KEY, outputModelConfig, SHAPE_FIELDS } from '../../src/eval/output-config.ts';
 import { getTask } from '../../src/glue/registry.ts';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
@@ -194,6 +195,27 @@ describe('config.json beside a compressed model', () => {
       free_dimension_overrides: { batch_size: 1 },
       device_config: { webgpu: { free_dimension_overrides: { batch_size: 2 } } },
     });
+  });
+});
+
+describe("a transformers.js folder's tokenizer_config.json", () => {
+  const tokenizer = { model: { vocab: { '[PAD]': 0, '[UNK]': 1 } } };
+  const written = (model_max_length: unknown, maxLength: number | null, maxPositions: number | null) =>
+    transformersJsTokenizerConfig({ model_max_length } as never, tokenizer, maxLength, maxPositions, 'BertTokenizer').model_max_length;
+
+  it('model_max_length is the length evaluation truncates to: a value evaluation ignores (0, below, text) is not copied', () => {
+    for (const ignored of [0, -1, 0.5, '512', null]) {
+      // (evaluation reads none from it: the length is config.json's max_length, else the position table's, else none)
+      expect(modelMaxLengthOf({ model_max_length: ignored } as never)).toBeNull();
+      expect(written(ignored, 64, 512)).toBe(64);
+      expect(written(ignored, null, 512)).toBe(512);
+      expect(written(ignored, null, null)).toBeUndefined();
+    }
+    // (a fractional length is the whole ids evaluation takes; a huge one, transformers' 'no limit', gives way to the caps)
+    expect(written(100.7, null, 512)).toBe(100);
+    expect(written(1e30, null, 512)).toBe(512);
+    expect(written(1e30, null, null)).toBe(1e30);
+    expect(written(32, 64, 512)).toBe(32);
   });
 });
 
