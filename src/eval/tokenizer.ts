@@ -745,3 +745,38 @@ export function readConfig(dir: string): TokenizerConfigJson {
   }
   return merged;
 }
+
+/**
+ * What of a folder's tokenizer decides whether a change of how eval and training read tokenizers touches it
+ * (tokenizer-reading.ts): `addedTokens`, some added token (one tokenizer.json writes, a slow folder's, a special
+ * token its config names that it lacks) is other than a special token matched anywhere that the model vocabulary
+ * lists under the id written; `pairTemplate`, tokenizer.json's post-processor is one whose pair tokenizers joins
+ * otherwise than @huggingface/tokenizers does (withTokenizersPostProcessor: RobertaProcessing, ByteLevel, none).
+ * Undefined where the folder has no tokenizer this code reads.
+ */
+export interface TokenizerTraits {
+  addedTokens: boolean;
+  pairTemplate: boolean;
+}
+
+/** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
+export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
+  try {
+    const read = folderTokenizerJson(dir)?.json;
+    if (read === undefined) return undefined;
+    const jsonFile = join(dir, 'tokenizer.json');
+    const raw = existsSync(jsonFile) ? readJsonObject(jsonFile) : undefined;
+    const model = modelVocabulary(read) ?? new Map<string, number>();
+    const listed = (json: object | undefined): AddedTokenJson[] => {
+      const added = (json as { added_tokens?: unknown } | undefined)?.added_tokens;
+      return Array.isArray(added) ? (added as AddedTokenJson[]) : [];
+    };
+    const plain = (t: AddedTokenJson): boolean => t?.special === true && t.single_word !== true && model.get(t.content) === t.id;
+    return {
+      addedTokens: ![...listed(raw), ...listed(read)].every(plain),
+      pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
+    };
+  } catch {
+    return undefined;
+  }
+}

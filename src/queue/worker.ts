@@ -18,7 +18,7 @@ import { errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
-import type { SweepPoint } from '../sweep/plan.ts';
+import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
 import { currentVersions, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
@@ -129,12 +129,14 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const attempt = job.attemptsMade + 1;
     emit({ type: 'start', point, attempt });
     try {
-      const here = currentVersions(point.steps, point.seed);
+      const local = await localizePoint(point, trees, files);
+      // (its tokenizers' reading version from the files here, which hash as the coordinator's)
+      const here = currentVersions(point.steps, point.seed, pointTokenizerReading(local));
       if (!sameVersions(here, point.versions))
         throw new Error(
           `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,
         );
-      const result = await runner.run(await localizePoint(point, trees, files));
+      const result = await runner.run(local);
       summary.ran++;
       emit({ type: 'finished', point, result });
       return result;

@@ -55,14 +55,20 @@ export interface PointVersions {
   tool: string;
   /** By step name: each graph pass's, and a train or distill step's (TRAINING_VERSIONS). */
   passes: Record<string, number>;
+  /**
+   * The reading version of the tokenizers the point reads (src/eval/tokenizer-reading.ts: the highest of its model's, a
+   * distill step's teacher's, a student model's), absent for 1 (tokenizers no change touched, and points stored before).
+   */
+  tokenizer?: number;
 }
 
 /**
  * The versions the code running now gives a pipeline drawing from the sweep's seed `seed`: each pass's key version of
  * its settings (PassDeclaration.keyVersion; the highest where the pass runs twice), its version where its settings no
- * longer parse; a train or distill step's version (TRAINING_VERSIONS).
+ * longer parse; a train or distill step's version (TRAINING_VERSIONS); `tokenizer`, the reading version of the
+ * point's tokenizers (plan.ts `pointTokenizerReading`), kept where it is not 1.
  */
-export function currentVersions(steps: SweepPoint['steps'], seed: number | undefined): PointVersions {
+export function currentVersions(steps: SweepPoint['steps'], seed: number | undefined, tokenizer = UNRECORDED_TOKENIZER_READING): PointVersions {
   const passes: Record<string, number> = {};
   for (const s of steps) {
     if (isTrainingStep(s.pass)) {
@@ -78,7 +84,7 @@ export function currentVersions(steps: SweepPoint['steps'], seed: number | undef
     }
     passes[s.pass] = Math.max(passes[s.pass] ?? 0, v);
   }
-  return { tool: toolVersion(), passes };
+  return { tool: toolVersion(), passes, ...(tokenizer !== UNRECORDED_TOKENIZER_READING ? { tokenizer } : {}) };
 }
 
 /**
@@ -200,14 +206,19 @@ function evalKey(e: SweepPoint['eval']): SweepPoint['eval'] {
  */
 const UNRECORDED_TRAINING_VERSION = 1;
 
+/** The tokenizer reading version where a point's versions name none (tokenizer-reading.ts): tokenizers read so since before versions. */
+const UNRECORDED_TOKENIZER_READING = 1;
+
 /**
- * Versions as a point's key holds them: without a train or distill step's version 1 (UNRECORDED_TRAINING_VERSION),
- * so that a point trained by version 1 has the key it had before steps had versions.
+ * Versions as a point's key holds them: without a train or distill step's version 1 (UNRECORDED_TRAINING_VERSION)
+ * nor a tokenizer reading version 1, so that a point trained by version 1 of tokenizers no reading change touched has
+ * the key it had before steps and tokenizer readings had versions.
  */
 function keyedVersions(v: PointVersions | undefined): PointVersions | undefined {
   if (v === undefined) return undefined;
   const passes = Object.fromEntries(Object.entries(v.passes).filter(([name, n]) => !(isTrainingStep(name) && n === UNRECORDED_TRAINING_VERSION)));
-  return { ...v, passes };
+  const { tokenizer, ...rest } = v;
+  return { ...rest, passes, ...(tokenizer !== undefined && tokenizer !== UNRECORDED_TOKENIZER_READING ? { tokenizer } : {}) };
 }
 
 /** A point's key: its identity and the versions it was (or is to be) computed with. */
@@ -248,6 +259,9 @@ export function versionChange(old: Partial<SweepPoint>, now: SweepPoint): string
     const before = was.passes[pass] ?? (isTrainingStep(pass) ? UNRECORDED_TRAINING_VERSION : undefined);
     if (before !== v) changes.push(`${pass} ${before === undefined ? 'unversioned' : `v${before}`} → v${v}`);
   }
+  const tokenizerWas = was.tokenizer ?? UNRECORDED_TOKENIZER_READING;
+  const tokenizerNow = now.versions.tokenizer ?? UNRECORDED_TOKENIZER_READING;
+  if (tokenizerWas !== tokenizerNow) changes.push(`tokenizer reading v${tokenizerWas} → v${tokenizerNow}`);
   if (changes.length) return changes.join(', ');
   if (old.versions === undefined) return `a key without versions (bert-compress ${was.tool})`;
   return old.data === undefined ? 'a key without the hashes of its GLUE data, config and tokenizer files' : 'an earlier key format';

@@ -14,6 +14,7 @@ import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.t
 import { DEFAULT_BATCH_SIZE, defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { checkBatchFits } from '../eval/batching.ts';
 import { loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/tokenizer.ts';
+import { tokenizerReadingVersion } from '../eval/tokenizer-reading.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -237,6 +238,31 @@ export function plannedDataFiles(plan: unknown): PlannedFile[] {
       out.push({ file: t.data.file, what: `${t.task} train (${stepWords(t.kind, t.index)})`, sha256: t.data.sha256 });
   }
   return out;
+}
+
+/**
+ * The reading version (src/eval/tokenizer-reading.ts) of the tokenizers `plan` (a stored point's plan, by any code, or
+ * one being planned) reads, the highest of: its model folder's, each training step's teacher's and student model's
+ * folder's, on sentence pairs where one of its tasks or training steps' tasks is a pair task (a task this code does not
+ * know counts as one). A folder whose tokenizer cannot be read now (gone, moved) counts as the plan's own recorded
+ * version, as a report compares no files of a folder that is gone.
+ */
+export function pointTokenizerReading(plan: unknown): number {
+  const p = (plan ?? {}) as Partial<SweepPoint>;
+  const steps = Array.isArray(p.training?.steps) ? p.training.steps : [];
+  const tasks = [...(Array.isArray(p.tasks) ? p.tasks : []), ...steps.map((t) => t?.task)];
+  const pairs = tasks.some((task) => {
+    try {
+      return getTask(String(task)).textColumns.length > 1;
+    } catch {
+      return true;
+    }
+  });
+  const recorded = typeof p.versions?.tokenizer === 'number' ? p.versions.tokenizer : 1;
+  const dirs = [p.model?.dir, ...steps.flatMap((t) => [located(t?.teacher)?.dir, t?.studentSha256 !== undefined ? located(t.student)?.dir : undefined])];
+  let version = 1;
+  for (const dir of dirs) if (typeof dir === 'string') version = Math.max(version, tokenizerReadingVersion(dir, pairs) ?? recorded);
+  return version;
 }
 
 /** A model a planned point read (its own, a distill step's teacher, a student given as a model path), as PlannedFile. */
@@ -544,7 +570,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         }
         if (Object.keys(read).length > 0) (data.training ??= {})[String(t.index)] = read;
       }
-      const versions = currentVersions(p.steps, spec.seed);
+      const versions = currentVersions(p.steps, spec.seed); // (with its tokenizers' reading, below, once it is planned)
       const point: SweepPoint = {
         key: '',
         toolVersion: versions.tool,
@@ -566,6 +592,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       if (training) point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training };
       const stamped = dataStamps(point);
       if (stamped.length > 0) point.dataStamps = stamped;
+      point.versions = currentVersions(p.steps, spec.seed, pointTokenizerReading(point));
       point.key = pointKey(point);
       const same = points.find((q) => q.key === point.key);
       if (same) {

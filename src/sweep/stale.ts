@@ -1,6 +1,6 @@
 /**
  * Stale points: a point of this sweep that the store has results for, computed by other code. Its key differs only
- * by the versions in it (bert-compress's, a pass's or a training step's: see key.ts), so the same family. A sweep keeps the stale
+ * by the versions in it (bert-compress's, a pass's, a training step's or its tokenizers' reading: see key.ts), so the same family. A sweep keeps the stale
  * result and says so (it is not silently reused, and a long sweep is not silently recomputed after an upgrade);
  * `--rerun-stale` recomputes the point and then forgets the stale rows it replaces.
  *
@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sha256FileSync, stampsHold, type FileStamp } from '../files.ts';
 import { modelSha256Sync } from '../onnx/identity.ts';
-import { plannedDataFiles, plannedModels, type SweepPoint } from './plan.ts';
+import { plannedDataFiles, plannedModels, pointTokenizerReading, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
 import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
@@ -90,7 +90,7 @@ function plannedNow(plan: unknown): { point: SweepPoint; keys: string[] } | unde
   registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
   try {
     const p = plan as SweepPoint;
-    const versions = currentVersions(p.steps, p.seed);
+    const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p));
     const point: SweepPoint = { ...p, toolVersion: versions.tool, versions };
     const keys = pointKeys(point);
     point.key = keys[0]!;

@@ -1,0 +1,52 @@
+/**
+ * Versions of how eval, calibration and training read a tokenizer folder into ids and token types, as each pass has its
+ * own (PassDeclaration.version): a change that gives some tokenizers other ids or token types adds a version here,
+ * with what it touched (`changed`), so that sweep points computed with the older reading of such a tokenizer are
+ * stale (src/sweep/key.ts), while points of tokenizers it did not touch keep their keys. A tokenizer's reading version
+ * is the last version whose change touched it, 1 where none did: the reading of stores written before tokenizers had
+ * versions, whose keys hold none.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MODEL_SIDE_FILES } from './model-files.ts';
+import { tokenizerTraits, type TokenizerTraits } from './tokenizer.ts';
+
+/** Each version after 1: whether its change gives a tokenizer of `traits` other ids or types (`pairs`: read on sentence pairs). */
+export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (traits: TokenizerTraits, pairs: boolean) => boolean }> = [
+  // Stops 44 and 45: added tokens read as tokenizers reads them (no WordPiece pieces, matched before the model's ids,
+  // single_word and normalized honoured, ids re-derived on loading, a config's missing special tokens added; slow
+  // folders' added tokens), and a pair joined as tokenizers joins it after RobertaProcessing (types 0), ByteLevel or no
+  // post-processor (both texts, the second type 1).
+  { version: 2, changed: (t, pairs) => t.addedTokens || (pairs && t.pairTemplate) },
+];
+
+const traitsByDir = new Map<string, { stamp: string; traits: TokenizerTraits | undefined }>();
+
+/** tokenizerTraits of `dir`, read again only where a side file's size, time or inode changed since it was last read. */
+function traitsOf(dir: string): TokenizerTraits | undefined {
+  const stamp = MODEL_SIDE_FILES.map((name) => {
+    try {
+      const st = statSync(join(dir, name));
+      return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+    } catch {
+      return '-';
+    }
+  }).join(',');
+  const held = traitsByDir.get(dir);
+  if (held?.stamp === stamp) return held.traits;
+  const traits = tokenizerTraits(dir);
+  traitsByDir.set(dir, { stamp, traits });
+  return traits;
+}
+
+/**
+ * The reading version of the tokenizer in `dir` (the last version whose change touched it, else 1); undefined where the
+ * folder holds no tokenizer this code reads (gone, or none).
+ */
+export function tokenizerReadingVersion(dir: string, pairs: boolean): number | undefined {
+  const traits = traitsOf(dir);
+  if (traits === undefined) return undefined;
+  let version = 1;
+  for (const r of TOKENIZER_READINGS) if (r.changed(traits, pairs)) version = Math.max(version, r.version);
+  return version;
+}

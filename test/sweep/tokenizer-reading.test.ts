@@ -1,0 +1,210 @@
+/**
+ * How eval and training read a tokenizer has versions (src/eval/tokenizer-reading.ts), which a sweep point's key holds
+ * where its tokenizer is one a change touched: a point evaluated with the older reading of such a tokenizer is stale
+ * (kept, in the sweep's line, --dry-run and the report; recomputed with --rerun-stale), while a point of an ordinary
+ * BERT tokenizer, which no change touched, keeps its key and its result.
+ */
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TOKENIZER_READINGS, tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { pointKey } from '../../src/sweep/key.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { staleLine } from '../../src/cli/commands/sweep.ts';
+import { loadReport } from '../../src/report/write.ts';
+import { runMain } from '../helpers/cli.ts';
+import { hasTeachers, TEACHERS } from '../helpers/paths.ts';
+import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+/** A BERT tokenizer folder as transformers saves one (tokenizer.json, vocab.txt, its configs). */
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
+
+/** The changes of the code running now, put back after a test that plays the code before them. */
+const readings = TOKENIZER_READINGS as Array<(typeof TOKENIZER_READINGS)[number]>;
+const released = [...readings];
+afterEach(() => readings.splice(0, readings.length, ...released));
+
+describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/teachers)", () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'tokenizer-reading-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  /** A folder holding the teacher's tokenizer files, its tokenizer.json edited by `edit`, and `extra` files. */
+  function folder(name: string, edit: (json: Record<string, unknown>) => void = () => {}, extra: Record<string, unknown> = {}): string {
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) copyFileSync(join(TEACHER, f), join(dir, f));
+    const json = JSON.parse(readFileSync(join(TEACHER, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    edit(json);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    for (const [f, v] of Object.entries(extra)) writeFileSync(join(dir, f), JSON.stringify(v));
+    return dir;
+  }
+  const added = (json: Record<string, unknown>) => json.added_tokens as Array<Record<string, unknown>>;
+  const vocab = (json: Record<string, unknown>) => (json.model as { vocab: Record<string, number> }).vocab;
+
+  it('is 1 for an ordinary BERT tokenizer (tokenizer.json or vocab.txt alone), on single texts and pairs', () => {
+    for (const pairs of [false, true]) expect(tokenizerReadingVersion(TEACHER, pairs)).toBe(1);
+    const dir = join(root, 'vocab-only');
+    mkdirSync(dir);
+    copyFileSync(join(TEACHER, 'vocab.txt'), join(dir, 'vocab.txt'));
+    expect(tokenizerReadingVersion(dir, true)).toBe(1);
+  });
+
+  it('is 2 for a tokenizer with added tokens other than special tokens its vocabulary lists under their ids', () => {
+    const plain = folder('not-special', (j) =>
+      added(j).push({ id: vocab(j).movie, content: 'movie', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false }),
+    );
+    expect(tokenizerReadingVersion(plain, false)).toBe(2);
+    const moved = folder('moved-id', (j) => {
+      const cls = added(j).find((t) => t.content === '[CLS]')!;
+      cls.id = 5; // (tokenizers gives it the vocabulary's id on loading)
+    });
+    expect(tokenizerReadingVersion(moved, false)).toBe(2);
+    const single = folder('single-word', (j) => {
+      added(j).find((t) => t.content === '[MASK]')!.single_word = true;
+    });
+    expect(tokenizerReadingVersion(single, false)).toBe(2);
+    // (a special token its config names that it lacks: added with the next id)
+    const missing = folder('missing-special', () => {}, { 'special_tokens_map.json': { unk_token: '[UNK]', additional_special_tokens: ['[NEW]'] } });
+    expect(tokenizerReadingVersion(missing, false)).toBe(2);
+    const slow = join(root, 'slow-added');
+    mkdirSync(slow);
+    copyFileSync(join(TEACHER, 'vocab.txt'), join(slow, 'vocab.txt'));
+    writeFileSync(join(slow, 'added_tokens.json'), JSON.stringify({ '[NEW]': 30522 }));
+    expect(tokenizerReadingVersion(slow, false)).toBe(2);
+  });
+
+  it('is 2 on pairs alone for a post-processor whose pair tokenizers joins otherwise (RobertaProcessing, ByteLevel, none)', () => {
+    const roberta = folder('roberta', (j) => {
+      j.post_processor = { type: 'RobertaProcessing', sep: ['[SEP]', 102], cls: ['[CLS]', 101], trim_offsets: true, add_prefix_space: false };
+    });
+    const none = folder('none', (j) => {
+      j.post_processor = null;
+    });
+    const byteLevel = folder('byte-level', (j) => {
+      j.post_processor = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    });
+    for (const dir of [roberta, none, byteLevel]) expect([tokenizerReadingVersion(dir, false), tokenizerReadingVersion(dir, true)]).toEqual([1, 2]);
+  });
+
+  it('is read again when a tokenizer file changes, and is undefined for a folder without a tokenizer', () => {
+    const dir = folder('edited');
+    expect(tokenizerReadingVersion(dir, false)).toBe(1);
+    const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    added(json).push({ id: 30522, content: '[NEW]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    writeFileSync(join(dir, 'tokenizer.json'), `${JSON.stringify(json)}\n`);
+    expect(tokenizerReadingVersion(dir, false)).toBe(2);
+    expect(tokenizerReadingVersion(join(root, 'gone'), false)).toBeUndefined();
+  });
+});
+
+describe('a sweep point of a tokenizer whose reading changed', () => {
+  let t: TinySweep;
+  let file: string;
+  beforeAll(() => {
+    t = writeTinySweep({ rows: 8 });
+    // the same model, its vocabulary's 'movie' also an added token (a slow folder's added_tokens.json)
+    const addedDir = join(t.root, 'models', 'tiny-added');
+    cpSync(join(t.root, 'models', 'tiny-sst2'), addedDir, { recursive: true });
+    writeFileSync(join(addedDir, 'added_tokens.json'), JSON.stringify({ movie: 7 }));
+    file = writeQuickSweep(
+      t.root,
+      'reading',
+      `models: [{path: models/tiny-sst2, tasks: [SST-2]}, {path: models/tiny-added, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - baseline
+  - {name: ffn, steps: [{pass: prune-ffn, settings: {ratio: 0.25}}]}
+`,
+    );
+  });
+  afterAll(() => t?.cleanup());
+
+  /** The stored points' versions and keys, by model and label. */
+  function stored(store: string): Map<string, { key: string; versions: SweepPoint['versions'] }> {
+    const db = new Database(store, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT p.key, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{ key: string; point: string }>;
+      return new Map(
+        rows.map((r) => {
+          const point = JSON.parse(r.point) as SweepPoint;
+          return [`${point.model.name} · ${point.label}`, { key: r.key, versions: point.versions }];
+        }),
+      );
+    } finally {
+      db.close();
+    }
+  }
+
+  it("is stale in a store the older reading wrote (kept, reported, recomputed with --rerun-stale); an ordinary tokenizer's points keep their keys", async () => {
+    const store = join(t.root, 'older.sqlite');
+    // the code before the reading changed: no tokenizer's reading had changed
+    readings.splice(0, readings.length);
+    expect(await runSweep({ file, store })).toMatchObject({ total: 4, ran: 4, failed: [] });
+    const before = stored(store);
+    for (const v of before.values()) expect(v.versions.tokenizer).toBeUndefined();
+    readings.splice(0, readings.length, ...released);
+
+    const kept = await runSweep({ file, store });
+    expect(kept).toMatchObject({ total: 4, alreadyDone: 2, ran: 0, failed: [] });
+    const change = 'tokenizer reading v1 → v2';
+    expect(kept.stale.map((s) => [`${s.point.model.name} · ${s.point.label}`, s.stored.map((o) => o.key), s.change])).toEqual([
+      ['tiny-added · baseline', [before.get('tiny-added · baseline')!.key], change],
+      ['tiny-added · ffn', [before.get('tiny-added · ffn')!.key], change],
+    ]);
+    expect(staleLine(kept.stale, false)).toBe(
+      `2 points stale: stored by other code (${change}) and kept, not recomputed: tiny-added · baseline, tiny-added · ffn; rerun with --rerun-stale to recompute them`,
+    );
+    expect(stored(store)).toEqual(before);
+    expect(loadReport({ store }).rows.map((r) => [r.model, r.label, r.stale])).toEqual([
+      ['tiny-added', 'baseline', change],
+      ['tiny-added', 'ffn', change],
+      ['tiny-sst2', 'baseline', null],
+      ['tiny-sst2', 'ffn', null],
+    ]);
+    const dry = await runMain(['sweep', file, '--dry-run', '--store', store]);
+    expect(dry.code, dry.stderr).toBe(0);
+
+    const rerun = await runSweep({ file, store, rerunStale: true });
+    expect(rerun).toMatchObject({ total: 4, alreadyDone: 2, ran: 2, failed: [] });
+    const after = stored(store);
+    for (const label of ['tiny-added · baseline', 'tiny-added · ffn']) {
+      expect(after.get(label)!.versions.tokenizer).toBe(2);
+      expect(after.get(label)!.key).not.toBe(before.get(label)!.key);
+    }
+    for (const label of ['tiny-sst2 · baseline', 'tiny-sst2 · ffn']) expect(after.get(label)).toEqual(before.get(label));
+    // (--dry-run listed each point under the key the rerun gave it)
+    const line = (label: string, state: string) => `${after.get(label)!.key.slice(0, 12)} ${label} (${state})`;
+    expect(dry.stdout.trim().split('\n')).toEqual([
+      'sweep reading: 4 points (2 models × 2 pipelines), 2 already in the store, 2 stale (kept); dry run: none run, nothing written',
+      line('tiny-sst2 · baseline', 'in the store'),
+      line('tiny-added · baseline', `stale: ${change}; kept`),
+      line('tiny-sst2 · ffn', 'in the store'),
+      line('tiny-added · ffn', `stale: ${change}; kept`),
+    ]);
+    expect(await runSweep({ file, store })).toMatchObject({ alreadyDone: 4, ran: 0, stale: [] });
+  });
+
+  it("keys an ordinary tokenizer's point as before tokenizer readings had versions", async () => {
+    const store = join(t.root, 'current.sqlite');
+    expect(await runSweep({ file, store })).toMatchObject({ ran: 4, failed: [] });
+    const db = new Database(store, { readonly: true });
+    try {
+      for (const row of db.prepare('SELECT key, point FROM points').all() as Array<{ key: string; point: string }>) {
+        const point = JSON.parse(row.point) as SweepPoint;
+        const { tokenizer, ...older } = point.versions;
+        expect(tokenizer).toBe(point.model.name === 'tiny-added' ? 2 : undefined);
+        // (the key earlier code gave it, whose versions held no tokenizer reading)
+        if (tokenizer === undefined) expect(pointKey({ ...point, versions: older })).toBe(row.key);
+      }
+    } finally {
+      db.close();
+    }
+  });
+});
