@@ -4,11 +4,11 @@
  * else `model.safetensors.index.json` (its shards are added once it is read). A repo with only pickled or other
  * framework weights is refused.
  */
-import { TOKENIZER_FILES as MODEL_FOLDER_TOKENIZER_FILES, SENTENCEPIECE_FILES, UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
+import { TOKENIZER_FILES, UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { HubError } from './errors.ts';
 
-/** The tokenizer files downloaded: a model folder's, and the SentencePiece models a repo may hold beside them. */
-export const TOKENIZER_FILES: readonly string[] = [...MODEL_FOLDER_TOKENIZER_FILES, ...SENTENCEPIECE_FILES];
+/** The tokenizer files downloaded: a model folder's (its SentencePiece model among them). */
+export { TOKENIZER_FILES };
 
 export const ONNX_FILE = 'onnx/model.onnx';
 export const SAFETENSORS_FILE = 'model.safetensors';

@@ -10,7 +10,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fsReason, ModelLoadError } from '../errors.ts';
 import { checkStringOption } from '../library-args.ts';
 
-/** The tokenizer files of a Hugging Face model folder. */
+/**
+ * The SentencePiece models a Hugging Face repo may hold beside (or instead of) its tokenizer.json (XLM-R's and
+ * CamemBERT's, ALBERT's): read where a folder has no tokenizer.json (src/eval/sentencepiece-vocab.ts).
+ */
+export const SENTENCEPIECE_FILES: readonly string[] = ['sentencepiece.bpe.model', 'spiece.model'];
+
+/** The tokenizer files of a Hugging Face model folder (a SentencePiece model among them). */
 export const TOKENIZER_FILES: readonly string[] = [
   'tokenizer.json',
   'tokenizer_config.json',
@@ -19,13 +25,8 @@ export const TOKENIZER_FILES: readonly string[] = [
   'vocab.json',
   'merges.txt',
   'added_tokens.json',
+  ...SENTENCEPIECE_FILES,
 ];
-
-/**
- * The SentencePiece models a Hugging Face repo may hold beside (or instead of) its tokenizer files (XLM-R's and
- * CamemBERT's, ALBERT's): not read, a folder needs its tokenizer.json (sentencePieceNote says how to write one).
- */
-export const SENTENCEPIECE_FILES: readonly string[] = ['sentencepiece.bpe.model', 'spiece.model'];
 
 /** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */
 export const MODEL_SIDE_FILES: readonly string[] = ['config.json', ...TOKENIZER_FILES];

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { checkVocabularyRows, loadTokenizer, sentencePieceFileTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { readSentencePieceModel, sentencePieceTokenizerJson } from '../../src/eval/sentencepiece-vocab.ts';
+import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -204,6 +205,17 @@ describe('an XLM-R SentencePiece-only folder', () => {
     expect(written.model.type).toBe('Unigram');
     expect(written.model.vocab).toHaveLength(12);
     expect(existsSync(join(root, 'tjs-out', 'tokenizer_config.json'))).toBe(true);
+  });
+});
+
+describe('a compressed model of a SentencePiece-only folder', () => {
+  it("carries the SentencePiece model beside it, so that its folder tokenizes as the input's", async () => {
+    const dir = sentencePieceFolder('carried', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), {}, { tokenizer_class: 'XLMRobertaTokenizer' });
+    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
+    const output = join(root, 'carried-out', 'model.onnx');
+    await compressFile({ input: join(dir, 'model.onnx'), output, steps: [{ pass: 'quantize', settings: { mode: 'float16' } }] });
+    expect(readFileSync(join(root, 'carried-out', 'sentencepiece.bpe.model'))).toEqual(readFileSync(join(dir, 'sentencepiece.bpe.model')));
+    expect(loadTokenizer(join(root, 'carried-out')).encode('ab', 'b', 20).ids).toEqual([0, 7, 2, 2, 9, 2]);
   });
 });
 
