@@ -408,6 +408,7 @@ export async function createStepper(
   // clipping's norm: each gradient in the optimizer's memory summed by its kernel (the bits of the TypeScript loop)
   const squaresOf = (a: Float32Array) => optimizer.squares(a);
   let lastTimings: StepTimings = { feeds: 0, graph: 0, update: 0 };
+  let released = false;
   return {
     params,
     optimizer,
@@ -450,7 +451,12 @@ export async function createStepper(
       lastTimings = { feeds: t1 - t0, graph: t2 - t1, update: performance.now() - t2 };
       return loss;
     },
-    release: () => session.release(),
+    // (once: train releases it when its loop ends, and again, as on every error path, when it returns)
+    release: async () => {
+      if (released) return;
+      released = true;
+      await session.release();
+    },
   };
 }
 
@@ -539,10 +545,20 @@ interface ResumeState {
 }
 
 export async function train(job: TrainJob): Promise<TrainResult> {
+  if (!job.set.examples.length) throw new SettingsError(`${job.set.task?.name ?? job.set.file}: no training examples`);
+  const stepper = await createStepper(job);
+  // (released on every way out: a step that diverges, a checkpoint that cannot be written, a callback that throws)
+  try {
+    return await trainWith(job, stepper);
+  } finally {
+    await stepper.release();
+  }
+}
+
+/** train's loop over `stepper`, which it releases as soon as the loop ends (train releases it on every other way out). */
+async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> {
   const { student, set, settings } = job;
   const log = job.log ?? (() => {});
-  if (!set.examples.length) throw new SettingsError(`${set.task?.name ?? set.file}: no training examples`);
-  const stepper = await createStepper(job);
   const { params, optimizer } = stepper;
   if (job.trainsOnce) student.adopt?.(studentOnly(student, params));
   for (const [name, f] of optimizer.lrScale) log(`${name}: peak lr ${(settings.lr * f).toPrecision(3)} (×${f.toPrecision(3)} the schedule's)`);
@@ -587,7 +603,6 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     const now = jobFacts(job, legacy);
     const differs = jobDifference(was, now, job.epochsKey, job.intermediate?.carriedFrom);
     if ((job.otherJob ?? 'refuse') === 'refuse') {
-      await stepper.release();
       // (another version's checkpoints: no settings of this version resume them)
       const resume =
         (was?.job?.version ?? 1) === (now.version ?? 1)
@@ -643,7 +658,6 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     // finite (a huge --lr without clipping): refused here, before they are evaluated, checkpointed or written
     const broken = nonFiniteParameter(params);
     if (broken !== undefined) {
-      await stepper.release();
       throw new SettingsError(`training diverged at step ${step} ('${broken}' is no longer finite): lower --lr`);
     }
     const record: EpochRecord = { epoch: epoch + 1, loss: state.lossSum / Math.max(1, state.lossSteps), seconds: epochSecondsNow() };
@@ -662,7 +676,6 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       }
       const { metrics, score, nonFinite, examples } = evaluated;
       if (nonFinite) {
-        await stepper.release();
         throw new SettingsError(
           `training diverged at step ${step} (the student's outputs are not finite on ${nonFinite} of ${examples} dev examples): lower --lr`,
         );
