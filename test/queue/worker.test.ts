@@ -2,7 +2,7 @@
  * A worker refuses a point queued by other code (another bert-compress, or another version of one of its passes):
  * its result would not be the one its key names. The refusal is the job's error, after BullMQ's 3 runs.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { toolVersion } from '../../src/version.ts';
 import { redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
+import { writeQuickSweep } from '../sweep/tiny-sweep.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 2;
@@ -49,6 +50,26 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       `queued by other code than this worker's (bert-compress 0.0.0-other → ${toolVersion()}): run workers of the coordinator's version`,
     );
     expect(events.filter((e) => e.type === 'start').map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2, 3]);
+  }, 120_000);
+
+  it('runs a point of a tokenizer a reading change touched, whose reading version it reads from its own files', async () => {
+    // the tiny model with an added token (added_tokens.json): its points hold tokenizer reading version 2
+    cpSync(join(q.t.root, 'models', 'tiny-sst2'), join(q.t.root, 'models', 'tiny-added'), { recursive: true });
+    writeFileSync(join(q.t.root, 'models', 'tiny-added', 'added_tokens.json'), JSON.stringify({ movie: 7 }));
+    const file = writeQuickSweep(q.t.root, 'added', 'models: [{path: models/tiny-added, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    const [added] = await planSweep(parseSweepFile(file), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') });
+    expect(added!.versions.tokenizer).toBe(2);
+    await q.queue.add('added', { point: added!, files: await pointFiles(added!, sha256File) }, jobOptions(added!.key, 10));
+    const stop = new AbortController();
+    const summary = await runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type === 'finished' || e.type === 'failed') stop.abort();
+      },
+    });
+    expect(summary).toEqual({ ran: 1, failed: 0 });
   }, 120_000);
 });
 
