@@ -36,7 +36,7 @@ export const FORCE_FLAG = {
 export function tokenizerFlag(use: string) {
   return {
     type: 'string',
-    describe: `tokenizer folder or file (tokenizer.json, vocab.txt, or vocab.json with merges.txt; a file names its folder) ${use}`,
+    describe: `tokenizer folder or file (tokenizer.json, vocab.txt, vocab.json with merges.txt, or an ALBERT / XLM-R / CamemBERT SentencePiece model; a file names its folder) ${use}`,
   } as const;
 }
 

@@ -67,7 +67,8 @@ interface TokenizerJsonPadding {
 /**
  * Loads the tokenizer of a model folder (or a tokenizer.json / vocab.txt / vocab.json / merges.txt path; another file of
  * the folder, its config.json or tokenizer_config.json, names the folder): tokenizer.json if present, else vocab.txt,
- * else vocab.json with merges.txt. A folder with none of them is a DataError.
+ * else vocab.json with merges.txt, else a SentencePiece model (sentencePieceFileTokenizerJson). A folder with none of
+ * them is a DataError.
  */
 export function loadTokenizer(path: string): TextTokenizer {
   const isFile = existsSync(path) && statSync(path).isFile();
@@ -155,7 +156,7 @@ export function tokenizerFolder(path: string): string {
   const name = basename(path);
   if (TOKENIZER_FILE_NAMES.has(name) || FOLDER_NAMING_FILES.has(name) || SENTENCEPIECE_FILES.includes(name)) return dirname(path);
   throw new DataError(
-    `${path}: not a tokenizer file: give the tokenizer's folder or one of its files (tokenizer.json, vocab.txt, vocab.json, merges.txt, tokenizer_config.json, config.json)`,
+    `${path}: not a tokenizer file: give the tokenizer's folder or one of its files (tokenizer.json, vocab.txt, vocab.json, merges.txt, spiece.model, sentencepiece.bpe.model, tokenizer_config.json, config.json)`,
   );
 }
 
@@ -416,7 +417,8 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 
 /**
  * The tokenizer.json object of a model folder's tokenizer files as loadTokenizer reads them (tokenizer.json if present,
- * with the added tokens of its config, else the one it builds from vocab.txt, else from vocab.json with merges.txt),
+ * with the added tokens of its config, else the one it builds from vocab.txt, else from vocab.json with merges.txt,
+ * else from a SentencePiece model),
  * with the file read; undefined when the folder has none of them.
  */
 function folderTokenizerJson(dir: string): { file: string; json: object } | undefined {
@@ -462,7 +464,7 @@ export function checkVocabularyRows(tokenizer: object | string, rows: number, wh
 
 /**
  * The vocabulary (token → id) of a model folder's tokenizer files, read as loadTokenizer reads them (tokenizer.json if
- * present, else the one it builds from vocab.txt, else from vocab.json with merges.txt: the model's vocabulary and the
+ * present, else the one it builds from vocab.txt, else from vocab.json with merges.txt, else from a SentencePiece model: the model's vocabulary and the
  * added tokens), with the file read; undefined when the folder has none of them. Two folders tokenize alike only if
  * these agree, whatever the files' formatting.
  */

@@ -175,7 +175,7 @@ export interface TrainRunOptions {
   maxLength?: number;
   glueDir?: string;
   /**
-   * Tokenizer folder (tokenizer.json, else vocab.txt, else vocab.json with merges.txt; a file given names its folder); default: the teacher's folder
+   * Tokenizer folder (tokenizer.json, else vocab.txt, else vocab.json with merges.txt, else a SentencePiece model; a file given names its folder); default: the teacher's folder
    * when distilling, else the model's.
    */
   tokenizer?: string;

@@ -216,7 +216,7 @@ describe('tokenizer: a file given that is no tokenizer file', () => {
       writeFileSync(join(dir, 'model.onnx'), Buffer.from([8, 7, 18, 7]));
       writeFileSync(join(dir, 'oracle.json'), '{"accuracy": 1}');
       const takes =
-        /: not a tokenizer file: give the tokenizer's folder or one of its files \(tokenizer\.json, vocab\.txt, vocab\.json, merges\.txt, tokenizer_config\.json, config\.json\)$/;
+        /: not a tokenizer file: give the tokenizer's folder or one of its files \(tokenizer\.json, vocab\.txt, vocab\.json, merges\.txt, spiece\.model, sentencepiece\.bpe\.model, tokenizer_config\.json, config\.json\)$/;
       for (const file of ['model.onnx', 'oracle.json']) {
         const path = join(dir, file);
         expect(() => loadTokenizer(path)).toThrow(DataError);
