@@ -726,7 +726,9 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     writeFileSync(join(bare, 'model.onnx'), readFileSync(tinyWordPiece.path));
     const refused = await inProcess('train', join(bare, 'model.onnx'), '--task', 'SST-2', '-o', freshOutput(), ...small);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/no tokenizer\.json, vocab\.txt, vocab\.json with merges\.txt or SentencePiece model \(give the tokenizer folder with --tokenizer\)/);
+    expect(refused.stderr).toMatch(
+      /no tokenizer\.json, vocab\.txt, vocab\.json with merges\.txt or SentencePiece model \(give the tokenizer folder with --tokenizer\)/,
+    );
     const output = freshOutput();
     const r = await inProcess('train', join(bare, 'model.onnx'), '--task', 'SST-2', '--tokenizer', tinyWordPiece.dir, '-o', output, ...small);
     expect(r.code, r.stderr).toBe(0);

@@ -88,7 +88,9 @@ describe.skipIf(!hasFixtures)('tokenizer: bert-base-uncased ids (needs ../shared
 
   it('names a folder with no tokenizer files', () => {
     expect(() => loadTokenizer(mkdtempSync(join(tmpdir(), 'empty-')))).toThrow(DataError);
-    expect(() => loadTokenizer(mkdtempSync(join(tmpdir(), 'empty-')))).toThrow(/no tokenizer\.json, vocab\.txt, vocab\.json with merges\.txt or SentencePiece model/);
+    expect(() => loadTokenizer(mkdtempSync(join(tmpdir(), 'empty-')))).toThrow(
+      /no tokenizer\.json, vocab\.txt, vocab\.json with merges\.txt or SentencePiece model/,
+    );
   });
 });
 
