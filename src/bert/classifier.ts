@@ -33,6 +33,6 @@ export function encoderOnlyNote(model: Model): string {
  */
 export function newHeadAdvice(task: string, path: string, quantized: string | undefined, sweep = false, floatModel?: string): string {
   if (!quantized) return `give it ${task}'s classifier first (compress train ${path} --task ${task} --new-head -o OUT)${sweep ? ' and sweep that model' : ''}`;
-  const from = floatModel ? `${floatModel}, the float model it was quantized from,` : 'the float model it was quantized from';
-  return `${quantized}, which training cannot read: give ${from} ${task}'s classifier first (compress train ${floatModel ?? 'FLOAT_MODEL'} --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
+  const to = floatModel ? `${floatModel}, the float model it was quantized from,` : 'the float model it was quantized from';
+  return `${quantized}, which training cannot read: give ${task}'s classifier to ${to} first (compress train ${floatModel ?? 'FLOAT_MODEL'} --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
 }

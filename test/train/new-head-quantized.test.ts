@@ -49,8 +49,8 @@ const floatAdvice = (dir: string) => `give it STS-B's classifier first (compress
 /** The advice for a quantized model, naming the float model it was quantized from where its lineage finds that file. */
 const quantizedAdvice = (name: keyof typeof STORED, float?: string) =>
   float
-    ? `${STORED[name]}, which training cannot read: give ${float}, the float model it was quantized from, STS-B's classifier first (compress train ${float} --task STS-B --new-head -o OUT), then quantize the result`
-    : `${STORED[name]}, which training cannot read: give the float model it was quantized from STS-B's classifier first (compress train FLOAT_MODEL --task STS-B --new-head -o OUT), then quantize the result`;
+    ? `${STORED[name]}, which training cannot read: give STS-B's classifier to ${float}, the float model it was quantized from, first (compress train ${float} --task STS-B --new-head -o OUT), then quantize the result`
+    : `${STORED[name]}, which training cannot read: give STS-B's classifier to the float model it was quantized from first (compress train FLOAT_MODEL --task STS-B --new-head -o OUT), then quantize the result`;
 const floatOf = (name: 'bert8' | 'bilstm8') => join(models[name === 'bert8' ? 'bert' : 'bilstm'], 'model.onnx');
 
 describe("a quantized model with another task's classifier: the way to a new one", () => {
