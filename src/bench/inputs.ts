@@ -10,7 +10,7 @@ import { findBert } from '../bert/discover.ts';
 import { lineageWalk, memoizedSha256Sync, type SourceRecord } from './lineage.ts';
 import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
-import { fixedBatchSize, fixedSequenceLength, sampleInputs } from '../bert/sample-inputs.ts';
+import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
@@ -202,10 +202,18 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
     if (a.name !== b.name) return `the model's scores output is '${a.name}', the baseline's '${b.name}'`;
     if (a.width !== null && b.width !== null && a.width !== b.width) return `the model gives ${a.width} scores per example, the baseline ${b.width}`;
   }
-  if (model.structure && baseline.structure && model.structure !== baseline.structure && model.structure.vocabSize !== baseline.structure.vocabSize) {
-    return `the model's vocabulary has ${model.structure.vocabSize} tokens, the baseline's ${baseline.structure.vocabSize}`;
-  }
+  // (a model that borrowed the baseline's structure, a BiLSTM student, or one without any: the rows of its own table)
+  const modelVocab = model.structure && model.structure !== baseline.structure ? model.structure.vocabSize : tableRows(model);
+  const baselineVocab = baseline.structure?.vocabSize ?? tableRows(baseline);
+  if (modelVocab !== undefined && baselineVocab !== undefined && modelVocab !== baselineVocab)
+    return `the model's vocabulary has ${modelVocab} tokens, the baseline's ${baselineVocab}`;
   return undefined;
+}
+
+/** The rows of the table a subject's graph looks its token ids up in (idTableRows), if it has one. */
+function tableRows(s: BenchSubject): number | undefined {
+  const ids = s.structure?.inputs.inputIds ?? modelInputs(s.model).find((i) => i.role === 'ids')?.name;
+  return ids === undefined ? undefined : idTableRows(s.model, ids);
 }
 
 /** The subject's inputs at `shape` as onnxruntime tensors (deterministic: the same seed gives the same ids). */

@@ -3,7 +3,7 @@
  * mask, token types, fed through `model-inputs.ts` (the element type each graph input declares). Used to check that
  * a rewritten model still runs and computes the same thing, and by benchmarks.
  */
-import type { Model } from '../onnx/graph.ts';
+import { attrInt, type Model } from '../onnx/graph.ts';
 import type { IdInput } from '../runtime/feeds.ts';
 import { modelInputs, tokenInputs, type TokenBatch } from './model-inputs.ts';
 import type { BertStructure } from './structure.ts';
@@ -77,10 +77,28 @@ export function sampleInputs(model: Model, structure: BertStructure | undefined,
   if (structure) return tokenInputs(modelInputs(model, structure), sampleBatch(model, structure, opts));
   const inputs = modelInputs(model);
   const ids = inputs.find((i) => i.role === 'ids')!.name;
-  // (the word table: what a Gather looks up in a 2-D initializer, the ids read directly or through a Cast)
-  const init = model.graph.initializers;
-  const rows = Math.min(
-    ...model.graph.nodes.filter((n) => n.opType === 'Gather' && init.get(n.inputs[0])?.dims.length === 2).map((n) => init.get(n.inputs[0])!.dims[0]),
-  );
-  return tokenInputs(inputs, sampleBatch(model, { inputs: { inputIds: ids }, vocabSize: Number.isFinite(rows) ? rows : 2, family: 'bert' }, opts));
+  return tokenInputs(inputs, sampleBatch(model, { inputs: { inputIds: ids }, vocabSize: idTableRows(model, ids) ?? 2, family: 'bert' }, opts));
+}
+
+/**
+ * The rows of the tables a graph looks its token ids up in, the fewest: the initializers Gathers on axis 0 read with
+ * the ids input `ids`, directly or through Casts (a word table, or an int8 one and its per-row scales); undefined
+ * where none does. Ids from that many up are out of the graph's bounds (onnxruntime's Gather fails on them).
+ */
+export function idTableRows(model: Model, ids: string): number | undefined {
+  const g = model.graph;
+  const names = new Set([ids]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const n of g.nodes) {
+      if ((n.opType === 'Cast' || n.opType === 'Identity') && names.has(n.inputs[0]!) && !names.has(n.outputs[0]!)) {
+        names.add(n.outputs[0]!);
+        grew = true;
+      }
+    }
+  }
+  const rows = g.nodes
+    .filter((n) => n.opType === 'Gather' && attrInt(n, 'axis', 0) === 0 && names.has(n.inputs[1]!) && g.initializers.get(n.inputs[0]!)?.dims.length)
+    .map((n) => g.initializers.get(n.inputs[0]!)!.dims[0]!);
+  return rows.length ? Math.min(...rows) : undefined;
 }

@@ -247,6 +247,36 @@ describe('benchSubject of a BiLSTM student', () => {
   });
 });
 
+describe("bench of a BiLSTM student whose word table is not its baseline's vocabulary", () => {
+  it("is refused in one line naming both sizes, float or int8, where the baseline's ids stopped it in onnxruntime's Gather", async () => {
+    registerAllPasses();
+    const dir = mkdtempSync(join(tmpdir(), 'bench-bilstm-vocab-'));
+    try {
+      const baseline = join(a.dir, 'model.onnx'); // (128 tokens)
+      const float = join(dir, 'bilstm.onnx');
+      const int8 = join(dir, 'q', 'bilstm.onnx');
+      for (const vocabSize of [64, 200]) {
+        const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize, numLabels: 2, maxLength: 16 });
+        saveModel(exportBilstm(config, randomBilstmWeights(config, 1)), float);
+        await compressFile({ input: float, output: int8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+        for (const model of [float, int8]) {
+          await expect(benchModels({ model, baseline, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).rejects.toThrow(
+            new SettingsError(
+              `--baseline ${baseline} is not comparable with ${model}: the model's vocabulary has ${vocabSize} tokens, the baseline's 128; a speed-up compares a model with the one it was compressed or distilled from`,
+            ),
+          );
+        }
+      }
+      // (the same table: compared)
+      const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
+      saveModel(exportBilstm(config, randomBilstmWeights(config, 1)), float);
+      expect((await benchModels({ model: float, baseline, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).shapes).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('bench --max-time', () => {
   it('stops each shape once its share of the budget is spent, after one round at least, and says how many runs each took', async () => {
     // --repeats was the only bound: a large one ran until done; a budget spent at once leaves each shape one round
