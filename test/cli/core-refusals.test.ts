@@ -9,18 +9,22 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTinyBert } from '../helpers/models.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
 afterAll(() => tiny.cleanup());
 let n = 0;
 
-/** Runs the CLI in a fresh empty folder; returns its exit code, output and what the folder holds afterwards. */
-function run(...args: string[]) {
+/**
+ * Runs the CLI's main (in this process: test/helpers/cli.ts) in a fresh empty folder; returns its exit code, output
+ * and what the folder holds afterwards. (The download and the closed-stdout cases below spawn bin/compress.mjs.)
+ */
+async function run(...args: string[]) {
   const cwd = join(tiny.dir, `cwd-${n++}`);
   mkdirSync(cwd);
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, left: readdirSync(cwd) };
+  const r = await runMain(args, {}, cwd);
+  return { ...r, left: readdirSync(cwd) };
 }
 
 describe('core commands refuse bad input in one line, writing nothing', () => {
@@ -95,8 +99,8 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       /-o config\.json: the output would be named config\.json, a side file/,
     ],
     ['export -o noext', () => ['export', tiny.dir, '-o', 'noext'], /^compress: -o noext: give a file name ending in \.onnx \(e\.g\. noext\.onnx\)$/m],
-  ])('%s', (_name, args, re) => {
-    const r = run(...args());
+  ])('%s', async (_name, args, re) => {
+    const r = await run(...args());
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(re);
@@ -108,9 +112,9 @@ describe('a refused command leaves no folder it created', () => {
   it.each([
     ['compress refused after the destination check', (d: string) => [tiny.path, '--factorize-embeddings', '300', '-o', join(d, 'a', 'b', 'm.onnx')]],
     ['eval of an unknown task', (d: string) => ['eval', tiny.dir, '--task', 'FOO', '--out', join(d, 'x', 'r.json')]],
-  ])('%s', (_name, args) => {
+  ])('%s', async (_name, args) => {
     const d = join(tiny.dir, `made-${n++}`);
-    const r = run(...args(d));
+    const r = await run(...args(d));
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(d)).toBe(false);
