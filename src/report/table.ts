@@ -5,11 +5,9 @@
 import { METRIC_SHORT_NAMES, type MetricName, type MetricValues, type UndefinedMetrics } from '../eval/metrics/metric.ts';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
-import { OVERLAPS } from '../sweep/contention.ts';
+import { OVERLAPS, SHARED_MARK } from '../sweep/contention.ts';
 import type { TeacherSizePoint } from './teacher-size.ts';
 
-/** Marks a speed-up timed while the machine was shared (see bench/timing-lock.ts and sweep/contention.ts). */
-const SHARED_MARK = '†';
 /** Marks a stale row's pipeline: computed by other code than the code running now, or on data since changed (see sweep/stale.ts). */
 export const STALE_MARK = '‡';
 

@@ -247,6 +247,9 @@ function appendExisting(path: string, line: string): void {
   }
 }
 
+/** Marks a speed-up timed while the machine was shared (timedContended), in the report's table and a sweep's lines. */
+export const SHARED_MARK = '†';
+
 /**
  * Whether a stored result's benchmark was timed without the machine to itself (its timing's `exclusive` false: the
  * timing lock was busy, or other points ran meanwhile), as the report marks it †; `sweep --rerun-contended` times

@@ -9,6 +9,7 @@ import type { PointResult } from './point.ts';
 import type { SweepEvent } from './run.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
 import { formatMB } from '../units.ts';
+import { SHARED_MARK, timedContended } from './contention.ts';
 import type { TrainingStop } from '../train/run.ts';
 
 export interface SweepProgress {
@@ -78,7 +79,8 @@ export function pointName(point: SweepPoint): string {
 /**
  * One line for a finished point, relative to its model's baseline when known and evaluated at the same max length. A
  * baseline GLUE score of 0 or below (a weak CoLA model's Matthews correlation) gives no share, as in the report's '%
- * of original' (-127% would read as a loss where the variant gained).
+ * of original' (-127% would read as a loss where the variant gained). A speed-up timed while the machine was shared
+ * is marked † as in the report.
  */
 export function pointLine(point: SweepPoint, r: PointResult, baseline: PointResult | undefined): string {
   const base = sameLength(baseline, r);
@@ -89,7 +91,8 @@ export function pointLine(point: SweepPoint, r: PointResult, baseline: PointResu
   const undefinedWhy = r.eval.glueScoreUndefined;
   const glue = score !== null ? `GLUE ${(100 * score).toFixed(2)}${share}` : undefinedWhy ? `GLUE undefined (${undefinedWhy})` : 'GLUE -';
   const size = `${formatMB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
-  return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}, ${r.seconds.total.toFixed(1)} s`;
+  const shared = timedContended(r) ? SHARED_MARK : '';
+  return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}${shared}, ${r.seconds.total.toFixed(1)} s`;
 }
 
 /** A count and its noun: '1 model', '2 models'. */

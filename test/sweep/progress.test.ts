@@ -51,6 +51,25 @@ describe('sweep progress', () => {
     expect(pointLine(point('sst2', 'baseline'), result(0.8, 40e6), undefined)).toBe('sst2 · baseline: GLUE 80.00, 40.0 MB, ×1.00, 2.0 s');
   });
 
+  it('marks a speed-up timed while the machine was shared † as the report does, in the line a sweep prints', () => {
+    const timed = (exclusive: boolean) => ({ ...result(0.76, 30e6, 52.16), bench: { timing: { exclusive, reason: 'busy' } } }) as unknown as PointResult;
+    expect(pointLine(point('sst2', 'heads'), timed(false), result(0.8, 40e6))).toBe('sst2 · heads: GLUE 76.00 (95.0%), 30.0 MB (75.0%), ×52.16†, 2.0 s');
+    expect(pointLine(point('sst2', 'heads'), timed(true), result(0.8, 40e6))).toBe('sst2 · heads: GLUE 76.00 (95.0%), 30.0 MB (75.0%), ×52.16, 2.0 s');
+    const lines: string[] = [];
+    const progress = createSweepProgress({ isTTY: false, write: (line: string) => lines.push(line) } as unknown as NodeJS.WriteStream);
+    const p = point('sst2', 'heads');
+    progress.listener({
+      type: 'plan',
+      spec: { name: 's', models: [{}], pipelines: [{}] },
+      points: [p],
+      previous: new Map(),
+      staleKept: 0,
+      recomputing: 0,
+    } as never);
+    progress.listener({ type: 'finished', point: p, result: timed(false) });
+    expect(lines[1]).toBe('[1/1] sst2 · heads: GLUE 76.00, 30.0 MB, ×52.16†, 2.0 s\n');
+  });
+
   it("compares a variant evaluated at another max length (a distill step's maxLength) with no baseline, as the report does", () => {
     const at = (r: PointResult, maxLength: number) => ({ ...r, eval: { ...r.eval, maxLength } }) as PointResult;
     expect(pointLine(point('sst2', 'distil'), at(result(0.76, 30e6, 1.25), 32), at(result(0.8, 40e6), 128))).toBe(
