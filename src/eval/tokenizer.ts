@@ -126,11 +126,27 @@ export function sentencePieceFileTokenizerJson(file: string, config: TokenizerCo
     doLowerCase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true,
     keepAccents: config.keep_accents === true,
   });
-  const withDefaults: TokenizerConfigJson =
-    family === 'camembert' && config.additional_special_tokens === undefined
-      ? { ...config, additional_special_tokens: [...CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS] }
-      : config;
-  return withAddedTokens(json, slowAddedTokens(dir, config), withDefaults, SENTENCEPIECE_SPECIAL_TOKENS[family]);
+  // (the slow tokenizers wrap a mask token named by a string as AddedToken(…, lstrip=True, rstrip=False,
+  // normalized=False): the fast one takes those fields, for a mask token among the model's pieces too, as tokenizers'
+  // add_tokens replaces an added token's fields)
+  const maskName = tokenName(config.mask_token) ?? SENTENCEPIECE_SPECIAL_TOKENS[family].mask_token!;
+  const mask =
+    config.mask_token !== null && typeof config.mask_token === 'object'
+      ? config.mask_token
+      : { content: maskName, single_word: false, lstrip: true, rstrip: false, normalized: false, special: true };
+  const withMask = specialTokenEntries({ mask_token: mask })[0]!;
+  const converted = {
+    ...json,
+    added_tokens: (json.added_tokens as AddedTokenJson[]).map((t) => (t.content === maskName ? { ...withMask, id: t.id } : t)),
+  };
+  const withDefaults: TokenizerConfigJson = {
+    ...config,
+    mask_token: mask,
+    ...(family === 'camembert' && config.additional_special_tokens === undefined
+      ? { additional_special_tokens: [...CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS] }
+      : {}),
+  };
+  return withAddedTokens(converted, slowAddedTokens(dir, config), withDefaults, SENTENCEPIECE_SPECIAL_TOKENS[family]);
 }
 
 /**
@@ -324,7 +340,7 @@ type SpecialTokenKey = (typeof SPECIAL_TOKEN_KEYS)[number];
  * flags are its own, a string's are transformers' AddedToken(special=True) defaults (not normalized). An empty one is
  * left out, as tokenizers' add_tokens ignores it.
  */
-function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Record<SpecialTokenKey, string>>): Omit<AddedTokenJson, 'id'>[] {
+function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Record<SpecialTokenKey, string>> = {}): Omit<AddedTokenJson, 'id'>[] {
   const list = Array.isArray(config.additional_special_tokens) ? (config.additional_special_tokens as unknown[]) : [];
   return [...SPECIAL_TOKEN_KEYS.map((k) => config[k] ?? defaults[k]), ...list].flatMap((v) => {
     const content = tokenName(v);

@@ -279,6 +279,14 @@ describe('an ALBERT SentencePiece-only folder', () => {
     expect(t.encode('1,', null, 20).ids).toEqual([2, 9, 10, 3]);
   });
 
+  it("strips the space before the mask token, as AlbertTokenizer's AddedToken(mask, lstrip=True) makes it, unless the config's mask token says otherwise", () => {
+    const dir = sentencePieceFolder('albert-mask', 'spiece.model', bytes, { model_type: 'albert' });
+    // 'hello ' then [MASK]: ▁hello [MASK] ▁world, where without lstrip the space is ▁hello ▁ (5)
+    expect(loadTokenizer(dir).encode('hello [MASK] world', null, 20).ids).toEqual([2, 6, 4, 7, 3]);
+    const kept = sentencePieceFolder('albert-mask-kept', 'spiece.model', bytes, { model_type: 'albert' }, { mask_token: { content: '[MASK]', lstrip: false } });
+    expect(loadTokenizer(kept).encode('hello [MASK] world', null, 20).ids).toEqual([2, 6, 5, 4, 7, 3]);
+  });
+
   it("keeps case as tokenizer_config.json's do_lower_case false says, the family named by its tokenizer_class", () => {
     const dir = sentencePieceFolder('albert-cased', 'spiece.model', bytes, {}, { tokenizer_class: 'AlbertTokenizer', do_lower_case: false });
     // 'Hello' is no piece: ▁, then its characters no piece starts with as one unknown id (tokenizers' Unigram fuses
