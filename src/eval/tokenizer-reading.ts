@@ -8,6 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256FileSync } from '../files.ts';
 import { MODEL_SIDE_FILES } from './model-files.ts';
 import { tokenizerTraits, type TokenizerTraits } from './tokenizer.ts';
 
@@ -20,10 +21,17 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   { version: 2, changed: (t, pairs) => t.addedTokens || (pairs && t.pairTemplate) },
 ];
 
-const traitsByDir = new Map<string, { stamp: string; traits: TokenizerTraits | undefined }>();
+/** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */
+interface ReadFolder {
+  stamp: string;
+  hashes: Record<string, string>;
+  traits: TokenizerTraits | undefined;
+}
 
-/** tokenizerTraits of `dir`, read again only where a side file's size, time or inode changed since it was last read. */
-function traitsOf(dir: string): TokenizerTraits | undefined {
+const folders = new Map<string, ReadFolder>();
+
+/** `dir`'s tokenizer traits and side files' hashes, read again only where a side file's size, times or inode changed. */
+function readFolder(dir: string): ReadFolder {
   const stamp = MODEL_SIDE_FILES.map((name) => {
     try {
       const st = statSync(join(dir, name));
@@ -32,20 +40,31 @@ function traitsOf(dir: string): TokenizerTraits | undefined {
       return '-';
     }
   }).join(',');
-  const held = traitsByDir.get(dir);
-  if (held?.stamp === stamp) return held.traits;
-  const traits = tokenizerTraits(dir);
-  traitsByDir.set(dir, { stamp, traits });
-  return traits;
+  const held = folders.get(dir);
+  if (held?.stamp === stamp) return held;
+  const hashes: Record<string, string> = {};
+  for (const name of MODEL_SIDE_FILES) {
+    try {
+      hashes[name] = sha256FileSync(join(dir, name));
+    } catch {
+      // (none there, or unreadable: not held)
+    }
+  }
+  const read = { stamp, hashes, traits: tokenizerTraits(dir) };
+  folders.set(dir, read);
+  return read;
 }
 
 /**
  * The reading version of the tokenizer in `dir` (the last version whose change touched it, else 1); undefined where the
- * folder holds no tokenizer this code reads (gone, or none).
+ * folder holds no tokenizer this code reads (gone, or none), or where `planned` (the sha256 of its side files by name,
+ * as a plan hashed them) is given and its side files no longer hash so (edited since: what the code reads now is
+ * another tokenizer's reading, not the planned one's).
  */
-export function tokenizerReadingVersion(dir: string, pairs: boolean): number | undefined {
-  const traits = traitsOf(dir);
+export function tokenizerReadingVersion(dir: string, pairs: boolean, planned?: Readonly<Record<string, unknown>>): number | undefined {
+  const { hashes, traits } = readFolder(dir);
   if (traits === undefined) return undefined;
+  if (planned !== undefined && MODEL_SIDE_FILES.some((name) => planned[name] !== hashes[name])) return undefined;
   let version = 1;
   for (const r of TOKENIZER_READINGS) if (r.changed(traits, pairs)) version = Math.max(version, r.version);
   return version;

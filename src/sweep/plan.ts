@@ -244,8 +244,8 @@ export function plannedDataFiles(plan: unknown): PlannedFile[] {
  * The reading version (src/eval/tokenizer-reading.ts) of the tokenizers `plan` (a stored point's plan, by any code, or
  * one being planned) reads, the highest of: its model folder's, each training step's teacher's and student model's
  * folder's, on sentence pairs where one of its tasks or training steps' tasks is a pair task (a task this code does not
- * know counts as one). A folder whose tokenizer cannot be read now (gone, moved) counts as the plan's own recorded
- * version, as a report compares no files of a folder that is gone.
+ * know counts as one). A folder whose tokenizer cannot be read now (gone, moved), or whose side files no longer hash as
+ * the plan hashed them (edited since: the report says its data changed), counts as the plan's own recorded version.
  */
 export function pointTokenizerReading(plan: unknown): number {
   const p = (plan ?? {}) as Partial<SweepPoint>;
@@ -259,9 +259,24 @@ export function pointTokenizerReading(plan: unknown): number {
     }
   });
   const recorded = typeof p.versions?.tokenizer === 'number' ? p.versions.tokenizer : 1;
-  const dirs = [p.model?.dir, ...steps.flatMap((t) => [located(t?.teacher)?.dir, t?.studentSha256 !== undefined ? located(t.student)?.dir : undefined])];
+  const record = (v: unknown): Record<string, unknown> | undefined =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  const data = record(p.data);
+  const read = (i: unknown) => record(record(data?.training)?.[String(i)]);
+  // (each folder with the hashes its plan took of its side files, where it took them: a plan's own model folder, and a
+  // teacher's or student's only where it is another folder than the model's)
+  const folders: Array<[unknown, Record<string, unknown> | undefined]> = [
+    [p.model?.dir, record(data?.model)],
+    ...steps.flatMap(
+      (t): Array<[unknown, Record<string, unknown> | undefined]> => [
+        [located(t?.teacher)?.dir, record(read(t?.index)?.teacher) ?? record(data?.model)],
+        [t?.studentSha256 !== undefined ? located(t.student)?.dir : undefined, record(read(t?.index)?.student) ?? record(data?.model)],
+      ],
+    ),
+  ];
   let version = 1;
-  for (const dir of dirs) if (typeof dir === 'string') version = Math.max(version, tokenizerReadingVersion(dir, pairs) ?? recorded);
+  for (const [dir, planned] of folders)
+    if (typeof dir === 'string') version = Math.max(version, tokenizerReadingVersion(dir, pairs, data === undefined ? undefined : planned) ?? recorded);
   return version;
 }
 

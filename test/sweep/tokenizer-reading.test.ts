@@ -207,4 +207,21 @@ pipelines:
       db.close();
     }
   });
+
+  it('is not what the report says changed where the tokenizer files changed since (their data did)', async () => {
+    const store = join(t.root, 'edited.sqlite');
+    expect(await runSweep({ file, store })).toMatchObject({ ran: 4, failed: [] });
+    const addedTokens = join(t.root, 'models', 'tiny-added', 'added_tokens.json');
+    const kept = readFileSync(addedTokens);
+    rmSync(addedTokens); // (now an ordinary tokenizer, which reads at version 1)
+    try {
+      const rows = loadReport({ store }).rows.filter((r) => r.model === 'tiny-added');
+      expect(rows.map((r) => [r.label, r.dataChange === null, r.stale?.includes('tokenizer reading')])).toEqual([
+        ['baseline', false, false],
+        ['ffn', false, false],
+      ]);
+    } finally {
+      writeFileSync(addedTokens, kept);
+    }
+  });
 });
