@@ -433,24 +433,26 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 
 /**
  * The tokenizer.json object of a model folder's tokenizer files as loadTokenizer reads them (tokenizer.json if present,
- * with the added tokens of its config, else the one it builds from vocab.txt, else from vocab.json with merges.txt,
- * else from a SentencePiece model),
- * with the file read; undefined when the folder has none of them.
+ * as its fast tokenizer reads it with the folder's config (fastTokenizerJson), else the one it builds from vocab.txt,
+ * else from vocab.json with merges.txt, else from an ALBERT, XLM-R or CamemBERT SentencePiece model), with the file
+ * read and `asRead` set where that is the folder's tokenizer.json unchanged; undefined when the folder has none of
+ * them. The one reading of a folder's tokenizer files that the vocabulary checks and --format transformers.js share.
  */
-function folderTokenizerJson(dir: string): { file: string; json: object } | undefined {
+export function folderTokenizerJson(dir: string): { file: string; json: Record<string, unknown>; asRead: boolean } | undefined {
   const jsonFile = join(dir, 'tokenizer.json');
+  const config = readConfig(dir);
+  if (existsSync(jsonFile)) {
+    const read = readJsonObject(jsonFile);
+    const json = fastTokenizerJson(read, config, jsonFile);
+    return { file: jsonFile, json, asRead: json === read };
+  }
+  const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false });
   const vocabFile = join(dir, 'vocab.txt');
+  if (existsSync(vocabFile)) return built(vocabFile, vocabTokenizerJson(vocabFile, config));
   const bpe = bpeFiles(dir);
+  if (bpe) return built(bpe.vocab, bpeTokenizerJson(bpe, config));
   const spm = sentencePieceFile(dir);
-  return existsSync(jsonFile)
-    ? { file: jsonFile, json: fastTokenizerJson(readJsonObject(jsonFile), readConfig(dir), jsonFile) }
-    : existsSync(vocabFile)
-      ? { file: vocabFile, json: vocabTokenizerJson(vocabFile, readConfig(dir)) }
-      : bpe
-        ? { file: bpe.vocab, json: bpeTokenizerJson(bpe, readConfig(dir)) }
-        : spm
-          ? { file: spm, json: sentencePieceFileTokenizerJson(spm, readConfig(dir)) }
-          : undefined;
+  return spm === undefined ? undefined : built(spm, sentencePieceFileTokenizerJson(spm, config));
 }
 
 /**

@@ -39,17 +39,12 @@ import { SettingsError, fsReason, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import {
-  bpeFiles,
-  bpeTokenizerJson,
   checkVocabularyRows,
-  fastTokenizerJson,
-  readConfig,
-  sentencePieceFile,
-  sentencePieceFileTokenizerJson,
-  tokenizerFolder,
+  folderTokenizerJson,
   modelMaxLengthOf,
+  readConfig,
+  tokenizerFolder,
   tokenName,
-  vocabTokenizerJson,
   type TokenizerConfigJson,
 } from '../eval/tokenizer.ts';
 import { shellWord } from '../shell-word.ts';
@@ -619,29 +614,18 @@ function writeSideFiles(
   }
   write('config.json', written);
 
-  const tokenizerFile = join(tokenizerFrom, 'tokenizer.json');
   const tokenizerConfig = readConfig(tokenizerFrom);
-  let tokenizer: Record<string, unknown>;
-  if (existsSync(tokenizerFile)) {
-    const read = readJsonObject(tokenizerFile);
-    // (transformers.js reads only tokenizer.json's normalizer, added tokens and post-processor: the config's, and
-    // tokenizers' ids and token types, are written into it)
-    tokenizer = fastTokenizerJson(read, tokenizerConfig, tokenizerFile);
-    if (tokenizer === read) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(tokenizerFile));
-    else write('tokenizer.json', tokenizer);
-  } else if (existsSync(join(tokenizerFrom, 'vocab.txt'))) {
-    tokenizer = vocabTokenizerJson(join(tokenizerFrom, 'vocab.txt'), tokenizerConfig) as Record<string, unknown>;
-    write('tokenizer.json', tokenizer);
-  } else if (bpeFiles(tokenizerFrom)) {
-    tokenizer = bpeTokenizerJson(bpeFiles(tokenizerFrom)!, tokenizerConfig) as Record<string, unknown>;
-    write('tokenizer.json', tokenizer);
-  } else if (sentencePieceFile(tokenizerFrom)) {
-    tokenizer = sentencePieceFileTokenizerJson(sentencePieceFile(tokenizerFrom)!, tokenizerConfig) as Record<string, unknown>;
-    write('tokenizer.json', tokenizer);
-  } else
+  // (transformers.js reads only tokenizer.json's normalizer, added tokens and post-processor: the config's, and
+  // tokenizers' ids and token types, are written into it; a folder of vocab.txt, vocab.json with merges.txt or a
+  // SentencePiece model gets the tokenizer.json evaluation builds from them)
+  const found = folderTokenizerJson(tokenizerFrom);
+  if (!found)
     throw new SettingsError(
       `${tokenizerFrom}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
     );
+  const tokenizer = found.json;
+  if (found.asRead) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
+  else write('tokenizer.json', tokenizer);
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
   checkVocabularyRows(tokenizer, structure.vocabSize, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
