@@ -65,33 +65,31 @@ interface TokenizerJsonPadding {
 }
 
 /**
- * Loads the tokenizer of a model folder (or a tokenizer.json / vocab.txt / vocab.json / merges.txt path; another file of
- * the folder, its config.json or tokenizer_config.json, names the folder): tokenizer.json if present, else vocab.txt,
- * else vocab.json with merges.txt, else a SentencePiece model (sentencePieceFileTokenizerJson). A folder with none of
- * them is a DataError.
+ * Loads the tokenizer of a model folder: tokenizer.json if present, else vocab.txt, else vocab.json with merges.txt,
+ * else a SentencePiece model. A tokenizer file given (tokenizerFolder: tokenizer.json, vocab.txt, vocab.json,
+ * merges.txt, a SentencePiece model, or a file of the folder holding no vocabulary) names its folder, read so, as
+ * training and --format transformers.js read it (and copy the folder's files): vocab.txt beside a tokenizer.json
+ * gives the tokenizer.json's tokenizer. A folder with none of them is a DataError.
  */
 export function loadTokenizer(path: string): TextTokenizer {
   const isFile = existsSync(path) && statSync(path).isFile();
   const dir = tokenizerFolder(path);
-  // (a file of the folder that holds no vocabulary, its config.json or tokenizer_config.json, names the folder's tokenizer)
-  if (isFile && FOLDER_NAMING_FILES.has(basename(path))) return loadTokenizer(dir);
-  const config = readConfig(dir);
-  if (isFile && BPE_FILE_NAMES.has(basename(path))) {
-    // a slow byte-level BPE tokenizer is two files: either one given names the pair in its folder
-    const bpe = bpeFiles(dir);
-    if (!bpe) throw new DataError(`${path}: a byte-level BPE vocabulary needs vocab.json and merges.txt side by side (give the folder holding both)`);
-    return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
+  if (isFile) {
+    // (one of a slow byte-level BPE tokenizer's two files, alone in a folder of no other tokenizer: said so)
+    if (BPE_FILE_NAMES.has(basename(path)) && !bpeFiles(dir) && !existsSync(join(dir, 'tokenizer.json')) && !existsSync(join(dir, 'vocab.txt')))
+      throw new DataError(`${path}: a byte-level BPE vocabulary needs vocab.json and merges.txt side by side (give the folder holding both)`);
+    return loadTokenizer(dir);
   }
-  if (isFile && SENTENCEPIECE_FILES.includes(basename(path))) return tokenizerFromJson(sentencePieceFileTokenizerJson(path, config), config, path);
-  const jsonFile = isFile ? (basename(path) === 'vocab.txt' ? null : path) : join(dir, 'tokenizer.json');
-  if (jsonFile && existsSync(jsonFile)) {
+  const config = readConfig(dir);
+  const jsonFile = join(dir, 'tokenizer.json');
+  if (existsSync(jsonFile)) {
     return tokenizerFromJson(fastTokenizerJson(readJsonObject(jsonFile), config, jsonFile), config, jsonFile);
   }
-  const vocabFile = isFile ? path : join(dir, 'vocab.txt');
+  const vocabFile = join(dir, 'vocab.txt');
   if (!existsSync(vocabFile)) {
-    const bpe = isFile ? undefined : bpeFiles(dir);
+    const bpe = bpeFiles(dir);
     if (bpe) return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
-    const spm = isFile ? undefined : sentencePieceFile(dir);
+    const spm = sentencePieceFile(dir);
     if (spm) return tokenizerFromJson(sentencePieceFileTokenizerJson(spm, config), config, spm);
     throw new DataError(
       `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
@@ -162,27 +160,33 @@ export function sentencePieceNote(dir: string): string {
 }
 
 /**
- * The folder of the tokenizer a path names (`--tokenizer`): a folder itself, or the folder of a tokenizer file given
- * (TOKENIZER_FILE_NAMES, a file of the folder holding no vocabulary, a SentencePiece model). Another file (a model.onnx)
- * is a DataError saying what a tokenizer path is, where it was read as a tokenizer.json ('not valid JSON') or named its
- * folder in another command.
+ * The folder of the tokenizer a path names (`--tokenizer`): a folder itself, or the folder of a file of its tokenizer
+ * given (TOKENIZER_FOLDER_FILES, a SentencePiece model), which every reader reads as that folder. Another file (a
+ * model.onnx) is a DataError saying what a tokenizer path is, where it was read as a tokenizer.json ('not valid JSON')
+ * or named its folder in another command.
  */
 export function tokenizerFolder(path: string): string {
   if (!existsSync(path) || !statSync(path).isFile()) return path;
   const name = basename(path);
-  if (TOKENIZER_FILE_NAMES.has(name) || FOLDER_NAMING_FILES.has(name) || SENTENCEPIECE_FILES.includes(name)) return dirname(path);
+  if (TOKENIZER_FOLDER_FILES.has(name) || SENTENCEPIECE_FILES.includes(name)) return dirname(path);
   throw new DataError(
     `${path}: not a tokenizer file: give the tokenizer's folder or one of its files (tokenizer.json, vocab.txt, vocab.json, merges.txt, spiece.model, sentencepiece.bpe.model, tokenizer_config.json, config.json)`,
   );
 }
 
-/** The files that hold a tokenizer's vocabulary, each read when given as a file. */
-const TOKENIZER_FILE_NAMES: ReadonlySet<string> = new Set(['tokenizer.json', 'vocab.txt', 'vocab.json', 'merges.txt']);
+/** The files of a tokenizer's folder (its vocabulary's, and those holding none): given as the tokenizer, each names the folder. */
+const TOKENIZER_FOLDER_FILES: ReadonlySet<string> = new Set([
+  'tokenizer.json',
+  'vocab.txt',
+  'vocab.json',
+  'merges.txt',
+  'config.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'added_tokens.json',
+]);
 
-/** The files of a model folder that hold no vocabulary: given as the tokenizer, each names its folder's. */
-const FOLDER_NAMING_FILES: ReadonlySet<string> = new Set(['config.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json']);
-
-/** The two files of a slow byte-level BPE tokenizer: given as a file, either names the pair in its folder. */
+/** The two files of a slow byte-level BPE tokenizer: given as a file, either alone in its folder is refused naming the pair. */
 const BPE_FILE_NAMES: ReadonlySet<string> = new Set(['vocab.json', 'merges.txt']);
 
 /** A folder's byte-level BPE files of a slow tokenizer (RoBERTa's vocab.json and merges.txt), when it has both. */

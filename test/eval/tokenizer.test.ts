@@ -210,6 +210,29 @@ describe('tokenizer.json without special tokens', () => {
   });
 });
 
+describe('tokenizer: a file of a tokenizer folder given', () => {
+  it("names its folder, read as the folder is (tokenizer.json first), by eval as by training and --format transformers.js: vocab.txt beside a tokenizer.json of other ids gives the tokenizer.json's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokenizer-file-'));
+    try {
+      const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+      writeFileSync(join(dir, 'vocab.txt'), [...special, 'hello', 'world', ''].join('\n'));
+      // (the folder's tokenizer.json: 'world' at 5, 'hello' at 6, as its model (and training, which reads it) knows them)
+      const json = wordPieceTokenizerJson(new Map([...special, 'world', 'hello'].map((t, i) => [t, i])), 'tokenizer.json', { doLowerCase: true });
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+      writeFileSync(join(dir, 'tokenizer_config.json'), '{}');
+      writeFileSync(join(dir, 'config.json'), '{}');
+      const folder = loadTokenizer(dir).encode('hello world', null, 8).ids;
+      expect(folder).toEqual([2, 6, 5, 3]);
+      for (const file of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'config.json']) {
+        expect(tokenizerFolder(join(dir, file))).toBe(dir);
+        expect(loadTokenizer(join(dir, file)).encode('hello world', null, 8).ids).toEqual(folder);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('tokenizer: a file given that is no tokenizer file', () => {
   it("is refused in one line saying what --tokenizer takes, by every reader of --tokenizer (eval's loadTokenizer, training's and transformers.js' folder), where eval read a model.onnx as a tokenizer.json ('not valid JSON') and training read its folder", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'not-tokenizer-'));
