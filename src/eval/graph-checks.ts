@@ -6,17 +6,17 @@
  */
 import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-limits.ts';
 import { discovered, idsInputName, roleByName } from '../bert/model-inputs.ts';
+import { idTableRows } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { DataError, SettingsError } from '../errors.ts';
-import { attrInt, type Dim, type Model } from '../onnx/graph.ts';
-import { recurrentModelLstm } from '../pass/recurrent.ts';
+import type { Dim, Model } from '../onnx/graph.ts';
 import type { GraphInterface } from '../onnx/load.ts';
 import type { ModelConfig } from './model-files.ts';
 import { HIDDEN_STATE_NAME } from './predict.ts';
 
 /** What the checks read from a graph. */
 export interface GraphFacts {
-  /** Input limits; null when discovery does not read the graph (a BiLSTM student, say). */
+  /** Input limits; null when discovery does not read the graph and it looks its ids up in no table (undiscoveredLimits). */
   limits: InputLimits | null;
   /** Scores per example of the scores output (see scoresOutput) when its shape is static. */
   scoreWidth: number | null;
@@ -36,22 +36,20 @@ export interface GraphFacts {
 /** The facts of `model` (see GraphFacts). */
 export function graphFacts(model: Model): GraphFacts {
   const structure = discovered(model);
-  const declared = declaredFacts(model.graph, idsInputName(model, structure), headScoresOutput(model, structure));
-  return { ...declared, limits: structure ? inputLimits(model, structure) : recurrentLimits(model, declared.fixedSequence), structure };
+  const ids = idsInputName(model, structure);
+  const declared = declaredFacts(model.graph, ids, headScoresOutput(model, structure));
+  return { ...declared, limits: structure ? inputLimits(model, structure) : undiscoveredLimits(model, ids, declared.fixedSequence), structure };
 }
 
 /**
- * The input limits of a Distilled BiLSTM (recurrentModelLstm), which discovery does not read: token ids below the rows
- * of its word table (the tables its Gathers read: the float one, or the int8 one and its scales), no token types or
- * positions looked up, the length its inputs fix; null for any other graph discovery does not read.
+ * The input limits of a graph discovery does not read (a Distilled BiLSTM: recurrentModelLstm, or any other ONNX
+ * classifier): token ids below the rows of the tables it looks them up in (idTableRows: the float word table, or the
+ * int8 one and its scales), no token types or positions known, the length its inputs fix; null where no table is
+ * looked up with the ids.
  */
-function recurrentLimits(model: Model, fixedSequence: number | null): InputLimits | null {
-  if (!recurrentModelLstm(model)) return null;
-  const init = model.graph.initializers;
-  const rows = model.graph.nodes
-    .filter((n) => n.opType === 'Gather' && attrInt(n, 'axis', 0) === 0 && init.has(n.inputs[0]))
-    .map((n) => init.get(n.inputs[0])!.dims[0]);
-  return rows.length ? { vocabSize: Math.min(...rows), typeVocabSize: null, maxSequence: null, fixedSequence } : null;
+function undiscoveredLimits(model: Model, ids: string | undefined, fixedSequence: number | null): InputLimits | null {
+  const rows = ids === undefined ? undefined : idTableRows(model, ids);
+  return rows === undefined ? null : { vocabSize: rows, typeVocabSize: null, maxSequence: null, fixedSequence };
 }
 
 /**

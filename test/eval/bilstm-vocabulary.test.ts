@@ -3,12 +3,15 @@
  * another vocabulary): eval and train refuse it in one line naming the tokenizer and the table's rows before any
  * work, as they refuse a BERT so, where eval said onnxruntime could not run the model and train died with
  * onnxruntime's Gather error and its stack trace (discovery does not read a BiLSTM, so no limits were checked).
+ * Any other graph discovery does not read (a generic ONNX classifier looking its ids up in a table) likewise.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
+import { createModel, DataType } from '../../src/onnx/index.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -55,5 +58,59 @@ describe('a Distilled BiLSTM read with a tokenizer of more ids than its word tab
     expect(e).toBeInstanceOf(DataError);
     expect((e as Error).message).toMatch(refusal(float));
     expect(existsSync(join(work, 'trained'))).toBe(false);
+  });
+});
+
+/** A classifier discovery does not read: the mean of the ids' rows of a [rows, 4] table, times a [4, 2] matrix. */
+function genericClassifier(rows: number) {
+  const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes = {}) => ({
+    name,
+    opType,
+    domain: '',
+    inputs,
+    outputs,
+    attributes,
+  });
+  return createModel(
+    {
+      name: 'g',
+      nodes: [
+        node('cast', 'Cast', ['input_ids'], ['ids32'], { to: { type: 'int', value: DataType.INT32 } }),
+        node('gather', 'Gather', ['table', 'ids32'], ['rows']),
+        node('mean', 'ReduceMean', ['rows'], ['pooled'], { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } }),
+        node('scores', 'MatMul', ['pooled', 'w'], ['logits']),
+      ],
+      inputs: [
+        { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] },
+        { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch', 'seq'] },
+      ],
+      outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', 2] }],
+      initializers: new Map([
+        [
+          'table',
+          float32Tensor(
+            'table',
+            [rows, 4],
+            Array.from({ length: rows * 4 }, (_, i) => Math.sin(i)),
+          ),
+        ],
+        ['w', float32Tensor('w', [4, 2], [1, -1, 0.5, 0.2, -0.3, 0.1, 0.7, -0.7])],
+      ]),
+      valueInfo: [],
+    },
+    [{ domain: '', version: 13 }],
+  );
+}
+
+describe('a graph discovery does not read, whose ids look up a table of fewer rows than the tokenizer has ids', () => {
+  it("is refused by eval in one line naming the table's rows, where onnxruntime's Gather error stopped it", async () => {
+    const model = writeModelFolder(join(work, 'generic'), genericClassifier(ROWS));
+    const e = await evaluate({ model, tasks: ['SST-2'], glueDir, threads: 1 }).catch((e: unknown) => e);
+    expect(e).toBeInstanceOf(DataError);
+    expect((e as Error).message).toMatch(refusal(model));
+    // (a table with a row for every id: evaluated)
+    const whole = writeModelFolder(join(work, 'generic-whole'), genericClassifier(5 + WORDS.length));
+    const result = await evaluate({ model: whole, tasks: ['SST-2'], glueDir, threads: 1 });
+    expect(result.tasks[0]!.examples).toBe(8);
   });
 });
