@@ -80,22 +80,12 @@ export function loadTokenizer(path: string): TextTokenizer {
       throw new DataError(`${path}: a byte-level BPE vocabulary needs vocab.json and merges.txt side by side (give the folder holding both)`);
     return loadTokenizer(dir);
   }
-  const config = readConfig(dir);
-  const jsonFile = join(dir, 'tokenizer.json');
-  if (existsSync(jsonFile)) {
-    return tokenizerFromJson(fastTokenizerJson(readJsonObject(jsonFile), config, jsonFile), config, jsonFile);
-  }
-  const vocabFile = join(dir, 'vocab.txt');
-  if (!existsSync(vocabFile)) {
-    const bpe = bpeFiles(dir);
-    if (bpe) return tokenizerFromJson(bpeTokenizerJson(bpe, config), config, bpe.vocab);
-    const spm = sentencePieceFile(dir);
-    if (spm) return tokenizerFromJson(sentencePieceFileTokenizerJson(spm, config), config, spm);
+  const found = folderTokenizerJson(dir);
+  if (!found)
     throw new DataError(
       `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
     );
-  }
-  return tokenizerFromJson(vocabTokenizerJson(vocabFile, config), config, vocabFile);
+  return tokenizerFromJson(found.json, readConfig(dir), found.file);
 }
 
 /** A folder's SentencePiece model (the first of SENTENCEPIECE_FILES it holds), undefined when it has none. */
