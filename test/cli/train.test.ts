@@ -259,11 +259,15 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'tiny-bert', '--task', 'SST-2', '-o', o],
       /--student tiny-bert: not a model path, every-other, bert:/,
     ],
-    ['bad bert: key', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:depth=2', '--task', 'SST-2', '-o', o], /unknown key 'depth'/],
+    [
+      'bad bert: key',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:depth=2', '--task', 'SST-2', '-o', o],
+      /student 'bert:depth=2': unknown setting 'depth=2' \(expected layers=N, hidden=N, heads=N, intermediate=N\)/,
+    ],
     [
       'bert: key given twice',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:layers=1,layers=2,hidden=32,heads=2,intermediate=64', '--task', 'SST-2', '-o', o],
-      /--student bert:layers=1,layers=2,hidden=32,heads=2,intermediate=64: key 'layers' given twice/,
+      /student 'bert:layers=1,layers=2,hidden=32,heads=2,intermediate=64': 'layers' given twice/,
     ],
     [
       'bilstm: key given twice',
@@ -273,7 +277,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ...['0', ''].map((v) => [
       `bert: layers=${v}`,
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', `bert:layers=${v},hidden=32,heads=2,intermediate=64`, '--task', 'SST-2', '-o', o],
-      new RegExp(`layers must be a positive integer \\(got '${v}'\\)`),
+      new RegExp(`'layers' must be a positive integer, got '${v}'`),
     ]),
     [
       'bilstm without hidden',

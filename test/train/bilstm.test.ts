@@ -186,7 +186,7 @@ describe('parseBilstmSpec', () => {
     ['bilstm:hidden=64,constructor=3', /unknown setting 'constructor=3'/],
     ['bilstm:hidden=64,__proto__=3', /unknown setting '__proto__=3'/],
     ['bilstm:hidden=64,hidden=32', /given twice/],
-    ['lstm:hidden=64', /not a BiLSTM student/],
+    ['lstm:hidden=64', /not a bilstm:… student/],
   ])('refuses %s in one line', (spec, message) => {
     let err: unknown;
     try {
@@ -206,10 +206,10 @@ describe('parseBilstmSpec', () => {
 
 describe('a student too large for the machine', () => {
   it.each([
-    ['bilstm:hidden=1000000', /^--student bilstm:hidden=1000000: [\d,]+ parameters would take [\d,]+ GB as float32 weights alone, more than this machine's/],
+    ['bilstm:hidden=1000000', /^student 'bilstm:hidden=1000000': [\d,]+ parameters would take [\d,]+ GB as float32 weights alone, more than this machine's/],
     [
       'bert:layers=1,hidden=99999999999,heads=1',
-      /^--student bert:layers=1,hidden=99999999999,heads=1: [\d,]+ parameters would take [\d,]+ GB as float32 weights alone/,
+      /^student 'bert:layers=1,hidden=99999999999,heads=1': [\d,]+ parameters would take [\d,]+ GB as float32 weights alone/,
     ],
   ])('%s is refused in one line before its weights are allocated', (spec, message) => {
     const teacher = tinyBert({ numLayers: 1, hiddenSize: 16, numHeads: 2, intermediateSize: 32, vocabSize: 40, maxPositions: 12, numLabels: 2 });

@@ -57,11 +57,11 @@ describe('bert:… students with sizes left out', () => {
   it('a default heads that does not divide hidden is named as the default, with a heads=A that does', () => {
     expect(() => scratchStudent(teacher, 'bert:layers=1,hidden=200', 1)).toThrow(
       new SettingsError(
-        '--student bert:layers=1,hidden=200: hidden 200 is not divisible by heads 3 (the default for hidden 200: hidden / 64, rounded); give heads=A, e.g. heads=4',
+        "student 'bert:layers=1,hidden=200': hidden 200 is not divisible by heads 3 (the default for hidden 200: hidden / 64, rounded); give heads=A, e.g. heads=4",
       ),
     );
     expect(() => scratchStudent(teacher, 'bert:hidden=30,heads=4', 1)).toThrow(
-      new SettingsError('--student bert:hidden=30,heads=4: hidden 30 is not divisible by heads 4'),
+      new SettingsError("student 'bert:hidden=30,heads=4': hidden 30 is not divisible by heads 4"),
     );
   });
 

@@ -20,6 +20,7 @@
  * c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c').
  */
 import { SettingsError } from '../../errors.ts';
+import { parseStudentSpec } from './spec.ts';
 import { Rng } from '../../bert/random.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { Model } from '../../onnx/graph.ts';
@@ -50,43 +51,16 @@ export const BILSTM_GATE_ORDER = ['i', 'f', 'g', 'o'] as const;
 export const BILSTM_DIRECTIONS = ['fw', 'bw'] as const;
 export type BilstmDirection = (typeof BILSTM_DIRECTIONS)[number];
 
-const SPEC_KEYS: Record<string, 'hiddenSize' | 'embeddingSize' | 'mlpSize'> = {
-  hidden: 'hiddenSize',
-  embedding: 'embeddingSize',
-  mlp: 'mlpSize',
-};
+const SPEC_USAGE = 'bilstm:hidden=H[,embedding=E][,mlp=M]';
 
 /**
  * Parses the CLI form of the student, `bilstm:hidden=H[,embedding=E][,mlp=M]`, into the sizes it sets (hidden is
- * required). A SettingsError names the fault in one line.
+ * required), in the grammar of every student spec (parseStudentSpec). A SettingsError names the fault in one line.
  */
 export function parseBilstmSpec(spec: string): Partial<BilstmConfig> {
-  const text = spec.trim();
-  const colon = text.indexOf(':');
-  const kind = (colon < 0 ? text : text.slice(0, colon)).trim();
-  const where = `student '${spec}'`;
-  if (kind.toLowerCase() !== 'bilstm') throw new SettingsError(`${where}: not a BiLSTM student (expected bilstm:hidden=H[,embedding=E][,mlp=M])`);
-  const out: Partial<BilstmConfig> = {};
-  const body = colon < 0 ? '' : text.slice(colon + 1).trim();
-  for (const part of body ? body.split(',') : []) {
-    const eq = part.indexOf('=');
-    const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    const field = Object.hasOwn(SPEC_KEYS, key) ? SPEC_KEYS[key] : undefined;
-    if (!field) {
-      throw new SettingsError(
-        `${where}: unknown setting '${part.trim()}' (expected ${Object.keys(SPEC_KEYS)
-          .map((k) => `${k}=N`)
-          .join(', ')})`,
-      );
-    }
-    if (out[field] !== undefined) throw new SettingsError(`${where}: '${key}' given twice`);
-    const raw = eq < 0 ? '' : part.slice(eq + 1).trim();
-    const value = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
-    if (!(Number.isSafeInteger(value) && value > 0)) throw new SettingsError(`${where}: '${key}' must be a positive integer, got '${raw}'`);
-    out[field] = value;
-  }
-  if (out.hiddenSize === undefined) throw new SettingsError(`${where}: needs hidden=H (e.g. bilstm:hidden=300)`);
-  return out;
+  const { hidden, embedding, mlp } = parseStudentSpec(spec, 'bilstm', ['hidden', 'embedding', 'mlp'], SPEC_USAGE);
+  if (hidden === undefined) throw new SettingsError(`student '${spec}': needs hidden=H (e.g. bilstm:hidden=300)`);
+  return { hiddenSize: hidden, ...(embedding !== undefined && { embeddingSize: embedding }), ...(mlp !== undefined && { mlpSize: mlp }) };
 }
 
 /**

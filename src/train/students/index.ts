@@ -40,6 +40,7 @@ import { NotBertError, SettingsError } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, pooledOutput, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
+import { parseStudentSpec } from './spec.ts';
 import { adoptParameters, withParameters, type MaskInput, type Student } from '../student.ts';
 import {
   bilstmConfigJson,
@@ -241,27 +242,16 @@ function everyOtherOf(teacher: Model, numLabels: number | undefined, seed: numbe
   return everyOtherStudent(newClassifier(read, numLabels, seed), { note: `, with a new classifier (${numLabels} output${numLabels === 1 ? '' : 's'})` });
 }
 
-/**
- * Parses `bert:layers=L,hidden=H,heads=A,intermediate=I`, each optional: layers and hidden default to the teacher's,
- * heads to hidden / 64 (rounded, at least 1), intermediate to 4 × hidden (scratchStudent).
- */
-export function parseBertSpec(spec: string): Partial<Record<'layers' | 'hidden' | 'heads' | 'intermediate', number>> {
-  const body = spec.slice('bert:'.length);
-  const out: Partial<Record<'layers' | 'hidden' | 'heads' | 'intermediate', number>> = {};
-  for (const part of body.split(',').filter(Boolean)) {
-    const [k, v] = part.split('=');
-    if (!['layers', 'hidden', 'heads', 'intermediate'].includes(k)) {
-      throw new SettingsError(`--student ${spec}: unknown key '${k}' (use layers, hidden, heads, intermediate)`);
-    }
-    if (out[k as keyof typeof out] !== undefined) throw new SettingsError(`--student ${spec}: key '${k}' given twice`);
-    const n = v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : Number.NaN;
-    if (!(Number.isSafeInteger(n) && n > 0)) throw new SettingsError(`--student ${spec}: ${k} must be a positive integer (got '${v ?? ''}')`);
-    out[k as keyof typeof out] = n;
-  }
-  return out;
-}
-
 const BERT_SPEC_KEYS = ['layers', 'hidden', 'heads', 'intermediate'] as const;
+
+/**
+ * Parses `bert:layers=L,hidden=H,heads=A,intermediate=I`, each optional, in the grammar of every student spec
+ * (parseStudentSpec): layers and hidden default to the teacher's, heads to hidden / 64 (rounded, at least 1),
+ * intermediate to 4 × hidden (scratchStudent).
+ */
+export function parseBertSpec(spec: string): Partial<Record<(typeof BERT_SPEC_KEYS)[number], number>> {
+  return parseStudentSpec(spec, 'bert', BERT_SPEC_KEYS, 'bert:layers=L,hidden=H,heads=A,intermediate=I (each optional)');
+}
 
 /** A from-scratch student's heads when the spec gives none: hidden / 64, rounded, at least 1 (BERT's head width). */
 const defaultHeads = (hidden: number): number => Math.max(1, Math.round(hidden / 64));
@@ -394,7 +384,7 @@ export function bertStudentWidth(spec: string, teacherHidden: number): { hidden:
   if (hidden % heads !== 0) {
     const why =
       s.heads === undefined ? ` (the default for hidden ${hidden}: hidden / 64, rounded); give heads=A, e.g. heads=${nearestDivisor(hidden, heads)}` : '';
-    throw new SettingsError(`--student ${spec}: hidden ${hidden} is not divisible by heads ${heads}${why}`);
+    throw new SettingsError(`student '${spec}': hidden ${hidden} is not divisible by heads ${heads}${why}`);
   }
   return { hidden, heads };
 }
@@ -552,7 +542,7 @@ export function checkStudentFits(spec: string, params: number, memoryBytes: numb
   const bytes = 4 * params;
   if (bytes <= memoryBytes) return;
   throw new SettingsError(
-    `--student ${spec}: ${params.toLocaleString('en-US')} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
+    `student '${spec}': ${params.toLocaleString('en-US')} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
   );
 }
 

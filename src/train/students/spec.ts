@@ -1,0 +1,34 @@
+/**
+ * The grammar the from-scratch student specs share (`bert:layers=L,hidden=H,…`, `bilstm:hidden=H,…`): the kind, a
+ * colon, then key=N settings separated by commas, each key at most once, each N a positive integer. Case and spaces
+ * around the parts are free; an empty setting (a stray comma) is refused. Errors are one line, worded alike for
+ * every kind: `student 'SPEC': …`.
+ */
+import { SettingsError } from '../../errors.ts';
+
+/**
+ * The sizes `spec` sets, by key (of `keys`), for a spec of `kind` (`usage` shows its form in the refusal of another
+ * kind). A spec of the kind alone (`bilstm`, `bert:`) sets none.
+ */
+export function parseStudentSpec<K extends string>(spec: string, kind: string, keys: readonly K[], usage: string): Partial<Record<K, number>> {
+  const where = `student '${spec}'`;
+  const text = spec.trim();
+  const colon = text.indexOf(':');
+  const given = (colon < 0 ? text : text.slice(0, colon)).trim();
+  if (given.toLowerCase() !== kind) throw new SettingsError(`${where}: not a ${kind}:… student (expected ${usage})`);
+  const out: Partial<Record<K, number>> = {};
+  const body = colon < 0 ? '' : text.slice(colon + 1).trim();
+  for (const part of body ? body.split(',') : []) {
+    if (part.trim() === '') throw new SettingsError(`${where}: an empty setting (a stray comma): expected ${usage}`);
+    const eq = part.indexOf('=');
+    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    const key = keys.find((k) => k === name);
+    if (key === undefined) throw new SettingsError(`${where}: unknown setting '${part.trim()}' (expected ${keys.map((k) => `${k}=N`).join(', ')})`);
+    if (out[key] !== undefined) throw new SettingsError(`${where}: '${key}' given twice`);
+    const raw = eq < 0 ? '' : part.slice(eq + 1).trim();
+    const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(Number.isSafeInteger(value) && value > 0)) throw new SettingsError(`${where}: '${key}' must be a positive integer, got '${raw}'`);
+    out[key] = value;
+  }
+  return out;
+}
