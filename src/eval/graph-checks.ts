@@ -44,12 +44,15 @@ export function graphFacts(model: Model): GraphFacts {
 /**
  * The input limits of a graph discovery does not read (a Distilled BiLSTM: recurrentModelLstm, or any other ONNX
  * classifier): token ids below the rows of the tables it looks them up in (idTableRows: the float word table, or the
- * int8 one and its scales), no token types or positions known, the length its inputs fix; null where no table is
- * looked up with the ids.
+ * int8 one and its scales), token types likewise where its token types input (by exporter name) looks up a table, no
+ * positions known, the length its inputs fix; null where no table is looked up with the ids.
  */
 function undiscoveredLimits(model: Model, ids: string | undefined, fixedSequence: number | null): InputLimits | null {
   const rows = ids === undefined ? undefined : idTableRows(model, ids);
-  return rows === undefined ? null : { vocabSize: rows, typeVocabSize: null, maxSequence: null, fixedSequence };
+  if (rows === undefined) return null;
+  const types = model.graph.inputs.find((v) => !model.graph.initializers.has(v.name) && roleByName(v.name) === 'types')?.name;
+  const typeRows = types === undefined ? undefined : idTableRows(model, types);
+  return { vocabSize: rows, typeVocabSize: typeRows ?? null, maxSequence: null, fixedSequence };
 }
 
 /**

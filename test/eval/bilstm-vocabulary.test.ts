@@ -61,8 +61,11 @@ describe('a Distilled BiLSTM read with a tokenizer of more ids than its word tab
   });
 });
 
-/** A classifier discovery does not read: the mean of the ids' rows of a [rows, 4] table, times a [4, 2] matrix. */
-function genericClassifier(rows: number) {
+/**
+ * A classifier discovery does not read: the mean of the ids' rows of a [rows, 4] table (plus, with `typeRows`, the
+ * token types' rows of a [typeRows, 4] table), times a [4, labels] matrix.
+ */
+function genericClassifier(rows: number, { typeRows, labels = 2 }: { typeRows?: number; labels?: number } = {}) {
   const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes = {}) => ({
     name,
     opType,
@@ -71,30 +74,33 @@ function genericClassifier(rows: number) {
     outputs,
     attributes,
   });
+  const types = typeRows !== undefined;
+  const table = (name: string, r: number, w: number) =>
+    float32Tensor(
+      name,
+      [r, w],
+      Array.from({ length: r * w }, (_, i) => Math.sin(i + r)),
+    );
   return createModel(
     {
       name: 'g',
       nodes: [
         node('cast', 'Cast', ['input_ids'], ['ids32'], { to: { type: 'int', value: DataType.INT32 } }),
         node('gather', 'Gather', ['table', 'ids32'], ['rows']),
-        node('mean', 'ReduceMean', ['rows'], ['pooled'], { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } }),
+        ...(types ? [node('types', 'Gather', ['type_table', 'token_type_ids'], ['type_rows']), node('add', 'Add', ['rows', 'type_rows'], ['sum'])] : []),
+        node('mean', 'ReduceMean', [types ? 'sum' : 'rows'], ['pooled'], { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } }),
         node('scores', 'MatMul', ['pooled', 'w'], ['logits']),
       ],
       inputs: [
         { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] },
         { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch', 'seq'] },
+        ...(types ? [{ name: 'token_type_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] }] : []),
       ],
-      outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', 2] }],
+      outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', labels] }],
       initializers: new Map([
-        [
-          'table',
-          float32Tensor(
-            'table',
-            [rows, 4],
-            Array.from({ length: rows * 4 }, (_, i) => Math.sin(i)),
-          ),
-        ],
-        ['w', float32Tensor('w', [4, 2], [1, -1, 0.5, 0.2, -0.3, 0.1, 0.7, -0.7])],
+        ['table', table('table', rows, 4)],
+        ['w', table('w', 4, labels)],
+        ...(types ? ([['type_table', table('type_table', typeRows, 4)]] as const) : []),
       ]),
       valueInfo: [],
     },
@@ -112,5 +118,17 @@ describe('a graph discovery does not read, whose ids look up a table of fewer ro
     const whole = writeModelFolder(join(work, 'generic-whole'), genericClassifier(5 + WORDS.length));
     const result = await evaluate({ model: whole, tasks: ['SST-2'], glueDir, threads: 1 });
     expect(result.tasks[0]!.examples).toBe(8);
+  });
+
+  it("is refused by eval in one line naming its token types, where its token types look up a table of fewer rows than a pair task's template gives (onnxruntime's Gather error stopped it)", async () => {
+    writeGlueTask(glueDir, 'STS-B', 8, ['dev']);
+    const model = writeModelFolder(join(work, 'generic-types'), genericClassifier(5 + WORDS.length, { typeRows: 1, labels: 1 }), { regression: true });
+    const e = await evaluate({ model, tasks: ['STS-B'], glueDir, threads: 1 }).catch((e: unknown) => e);
+    expect(e).toBeInstanceOf(DataError);
+    expect((e as Error).message).toBe(
+      `${join(model, 'vocab.txt')} gives token type 1, but ${join(model, 'model.onnx')} has 1 token type: the tokenizer's template is not the model's`,
+    );
+    const two = writeModelFolder(join(work, 'generic-types2'), genericClassifier(5 + WORDS.length, { typeRows: 2, labels: 1 }), { regression: true });
+    expect((await evaluate({ model: two, tasks: ['STS-B'], glueDir, threads: 1 })).tasks[0]!.examples).toBe(8);
   });
 });
