@@ -126,7 +126,7 @@ export function evalLength(
 
 /**
  * The maximum length to evaluate with (evalLength). A length the graph cannot take is a SettingsError naming where
- * it came from.
+ * it came from (config.json's `max_length`: with the --max-length the graph takes).
  */
 export function chooseMaxLength(
   asked: number | undefined,
@@ -140,7 +140,9 @@ export function chooseMaxLength(
   if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
   const what = fromConfig ? `${config.file}: max_length ${length}` : `--max-length ${length}`;
   const problem = limits ? sequenceProblem(length, limits, what) : undefined;
-  if (problem) throw new SettingsError(`${model}: ${problem}`);
+  // (config.json's length, not asked for: say how to ask for one the model takes)
+  const most = Math.min(limits?.fixedSequence ?? Infinity, limits?.maxSequence ?? Infinity);
+  if (problem) throw new SettingsError(`${model}: ${problem}${fromConfig ? `; give --max-length ${most} or less` : ''}`);
   return length;
 }
 
