@@ -203,10 +203,18 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
     if (a.width !== null && b.width !== null && a.width !== b.width) return `the model gives ${a.width} scores per example, the baseline ${b.width}`;
   }
   // (a model that borrowed the baseline's structure, a BiLSTM student, or one without any: the rows of its own table)
-  const modelVocab = model.structure && model.structure !== baseline.structure ? model.structure.vocabSize : tableRows(model);
+  const borrowed = !model.structure || model.structure === baseline.structure;
+  const modelVocab = borrowed ? tableRows(model) : model.structure!.vocabSize;
   const baselineVocab = baseline.structure?.vocabSize ?? tableRows(baseline);
   if (modelVocab !== undefined && baselineVocab !== undefined && modelVocab !== baselineVocab)
     return `the model's vocabulary has ${modelVocab} tokens, the baseline's ${baselineVocab}`;
+  // (such a model is fed the token types of the baseline's structure: below the rows of its own token-type table)
+  const types = baseline.structure?.inputs.tokenTypeIds;
+  if (borrowed && types !== undefined && declaredInputs(model.model).has(types)) {
+    const rows = idTableRows(model.model, types);
+    const fed = baseline.structure!.typeVocabSize ?? 1;
+    if (rows !== undefined && rows < fed) return `the model has ${rows} token type${rows === 1 ? '' : 's'}, the baseline ${fed}`;
+  }
   return undefined;
 }
 

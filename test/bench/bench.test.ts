@@ -10,7 +10,7 @@ import { SettingsError, UserError } from '../../src/errors.ts';
 import { defaultThreads } from '../../src/runtime/threads.ts';
 import { saveModel, totalInitializerBytes } from '../../src/onnx/save.ts';
 import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
-import { tinyBert, writeTinyBert } from '../helpers/models.ts';
+import { tableClassifier, tinyBert, writeTinyBert } from '../helpers/models.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
@@ -271,6 +271,29 @@ describe("bench of a BiLSTM student whose word table is not its baseline's vocab
       const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
       saveModel(exportBilstm(config, randomBilstmWeights(config, 1)), float);
       expect((await benchModels({ model: float, baseline, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).shapes).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bench of a graph discovery does not read, fed as its baseline is', () => {
+  it("is refused in one line where its token-type table has fewer rows than the baseline's token types, or its word table other rows than the baseline's vocabulary, where onnxruntime's Gather error stopped it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-table-classifier-'));
+    try {
+      const baseline = join(a.dir, 'model.onnx'); // (128 tokens, 2 token types)
+      const model = join(dir, 'model.onnx');
+      const run = () => benchModels({ model, baseline, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 });
+      const refusal = (why: string) =>
+        new SettingsError(
+          `--baseline ${baseline} is not comparable with ${model}: ${why}; a speed-up compares a model with the one it was compressed or distilled from`,
+        );
+      saveModel(tableClassifier(128, { typeRows: 1 }), model);
+      await expect(run()).rejects.toThrow(refusal('the model has 1 token type, the baseline 2'));
+      saveModel(tableClassifier(100, { typeRows: 2 }), model);
+      await expect(run()).rejects.toThrow(refusal("the model's vocabulary has 100 tokens, the baseline's 128"));
+      saveModel(tableClassifier(128, { typeRows: 2 }), model);
+      expect((await run()).shapes).toHaveLength(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

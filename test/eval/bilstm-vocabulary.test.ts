@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import { createModel, DataType } from '../../src/onnx/index.ts';
-import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { bilstmConfigJson, exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { WORDS, writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tableClassifier } from '../helpers/models.ts';
 
 registerAllPasses();
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-bilstm-vocabulary-'));
@@ -61,74 +60,27 @@ describe('a Distilled BiLSTM read with a tokenizer of more ids than its word tab
   });
 });
 
-/**
- * A classifier discovery does not read: the mean of the ids' rows of a [rows, 4] table (plus, with `typeRows`, the
- * token types' rows of a [typeRows, 4] table), times a [4, labels] matrix.
- */
-function genericClassifier(rows: number, { typeRows, labels = 2 }: { typeRows?: number; labels?: number } = {}) {
-  const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes = {}) => ({
-    name,
-    opType,
-    domain: '',
-    inputs,
-    outputs,
-    attributes,
-  });
-  const types = typeRows !== undefined;
-  const table = (name: string, r: number, w: number) =>
-    float32Tensor(
-      name,
-      [r, w],
-      Array.from({ length: r * w }, (_, i) => Math.sin(i + r)),
-    );
-  return createModel(
-    {
-      name: 'g',
-      nodes: [
-        node('cast', 'Cast', ['input_ids'], ['ids32'], { to: { type: 'int', value: DataType.INT32 } }),
-        node('gather', 'Gather', ['table', 'ids32'], ['rows']),
-        ...(types ? [node('types', 'Gather', ['type_table', 'token_type_ids'], ['type_rows']), node('add', 'Add', ['rows', 'type_rows'], ['sum'])] : []),
-        node('mean', 'ReduceMean', [types ? 'sum' : 'rows'], ['pooled'], { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } }),
-        node('scores', 'MatMul', ['pooled', 'w'], ['logits']),
-      ],
-      inputs: [
-        { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] },
-        { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch', 'seq'] },
-        ...(types ? [{ name: 'token_type_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] }] : []),
-      ],
-      outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', labels] }],
-      initializers: new Map([
-        ['table', table('table', rows, 4)],
-        ['w', table('w', 4, labels)],
-        ...(types ? ([['type_table', table('type_table', typeRows, 4)]] as const) : []),
-      ]),
-      valueInfo: [],
-    },
-    [{ domain: '', version: 13 }],
-  );
-}
-
 describe('a graph discovery does not read, whose ids look up a table of fewer rows than the tokenizer has ids', () => {
   it("is refused by eval in one line naming the table's rows, where onnxruntime's Gather error stopped it", async () => {
-    const model = writeModelFolder(join(work, 'generic'), genericClassifier(ROWS));
+    const model = writeModelFolder(join(work, 'generic'), tableClassifier(ROWS));
     const e = await evaluate({ model, tasks: ['SST-2'], glueDir, threads: 1 }).catch((e: unknown) => e);
     expect(e).toBeInstanceOf(DataError);
     expect((e as Error).message).toMatch(refusal(model));
     // (a table with a row for every id: evaluated)
-    const whole = writeModelFolder(join(work, 'generic-whole'), genericClassifier(5 + WORDS.length));
+    const whole = writeModelFolder(join(work, 'generic-whole'), tableClassifier(5 + WORDS.length));
     const result = await evaluate({ model: whole, tasks: ['SST-2'], glueDir, threads: 1 });
     expect(result.tasks[0]!.examples).toBe(8);
   });
 
   it("is refused by eval in one line naming its token types, where its token types look up a table of fewer rows than a pair task's template gives (onnxruntime's Gather error stopped it)", async () => {
     writeGlueTask(glueDir, 'STS-B', 8, ['dev']);
-    const model = writeModelFolder(join(work, 'generic-types'), genericClassifier(5 + WORDS.length, { typeRows: 1, labels: 1 }), { regression: true });
+    const model = writeModelFolder(join(work, 'generic-types'), tableClassifier(5 + WORDS.length, { typeRows: 1, labels: 1 }), { regression: true });
     const e = await evaluate({ model, tasks: ['STS-B'], glueDir, threads: 1 }).catch((e: unknown) => e);
     expect(e).toBeInstanceOf(DataError);
     expect((e as Error).message).toBe(
       `${join(model, 'vocab.txt')} gives token type 1, but ${join(model, 'model.onnx')} has 1 token type: the tokenizer's template is not the model's`,
     );
-    const two = writeModelFolder(join(work, 'generic-types2'), genericClassifier(5 + WORDS.length, { typeRows: 2, labels: 1 }), { regression: true });
+    const two = writeModelFolder(join(work, 'generic-types2'), tableClassifier(5 + WORDS.length, { typeRows: 2, labels: 1 }), { regression: true });
     expect((await evaluate({ model: two, tasks: ['STS-B'], glueDir, threads: 1 })).tasks[0]!.examples).toBe(8);
   });
 });

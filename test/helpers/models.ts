@@ -11,7 +11,8 @@ import { type BertConfig, bertConfig } from '../../src/bert/config.ts';
 import { bertParameters, layerParamNames, randomBertWeights } from '../../src/bert/build-weights.ts';
 import { Rng } from '../../src/bert/random.ts';
 import type { Model } from '../../src/onnx/index.ts';
-import { cloneModel, encodeModel, saveModel } from '../../src/onnx/index.ts';
+import { cloneModel, createModel, DataType, encodeModel, saveModel } from '../../src/onnx/index.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
 import { encoderLayer, layerNorm, linear } from './reference-ops.ts';
 
@@ -167,4 +168,51 @@ export function withUnshapedOutputs(model: Model): Model {
     { name: 'output_1', elemType: 1 },
   ];
   return m;
+}
+
+/**
+ * A classifier discovery does not read: the mean of the ids' rows of a [rows, 4] table (plus, with `typeRows`, the
+ * token types' rows of a [typeRows, 4] table), times a [4, labels] matrix.
+ */
+export function tableClassifier(rows: number, { typeRows, labels = 2 }: { typeRows?: number; labels?: number } = {}): Model {
+  const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes = {}) => ({
+    name,
+    opType,
+    domain: '',
+    inputs,
+    outputs,
+    attributes,
+  });
+  const types = typeRows !== undefined;
+  const table = (name: string, r: number, w: number) =>
+    float32Tensor(
+      name,
+      [r, w],
+      Array.from({ length: r * w }, (_, i) => Math.sin(i + r)),
+    );
+  return createModel(
+    {
+      name: 'g',
+      nodes: [
+        node('cast', 'Cast', ['input_ids'], ['ids32'], { to: { type: 'int', value: DataType.INT32 } }),
+        node('gather', 'Gather', ['table', 'ids32'], ['rows']),
+        ...(types ? [node('types', 'Gather', ['type_table', 'token_type_ids'], ['type_rows']), node('add', 'Add', ['rows', 'type_rows'], ['sum'])] : []),
+        node('mean', 'ReduceMean', [types ? 'sum' : 'rows'], ['pooled'], { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } }),
+        node('scores', 'MatMul', ['pooled', 'w'], ['logits']),
+      ],
+      inputs: [
+        { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] },
+        { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch', 'seq'] },
+        ...(types ? [{ name: 'token_type_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] }] : []),
+      ],
+      outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', labels] }],
+      initializers: new Map([
+        ['table', table('table', rows, 4)],
+        ['w', table('w', 4, labels)],
+        ...(types ? ([['type_table', table('type_table', typeRows, 4)]] as const) : []),
+      ]),
+      valueInfo: [],
+    },
+    [{ domain: '', version: 13 }],
+  );
 }
