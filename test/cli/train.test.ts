@@ -87,7 +87,7 @@ describe('compress train / distill: --help', () => {
       const r = await inProcess(...command, '--help');
       expect(r.code).toBe(0);
       expect(r.stdout.replace(/\s+/g, ' '), command.join(' ') || 'compress').toMatch(
-        /--tokenizer tokenizer folder or file[ :(]+tokenizer\.json, vocab\.txt, or vocab\.json with merges\.txt/,
+        /--tokenizer tokenizer folder or file[ :(]+tokenizer\.json, vocab\.txt, vocab\.json with merges\.txt, or an ALBERT \/ XLM-R \/ CamemBERT SentencePiece model/,
       );
     }
   });
