@@ -384,8 +384,6 @@ export async function createStepper(
     lazy: lazyTables,
   } = await trainingGraph(student, job.loss, settings.dropout > 0, job.intermediate?.terms, settings.seed, settings.sparseEmbeddings);
   const lazy = new Set(lazyTables);
-  const session: Session = await openModelSession(gg.model, { threads: settings.threads || undefined });
-  const inputNames = new Set(session.inputNames);
   const lrScale = embeddingLrScales(settings.lr, settings.embeddingLr, student.sparse, matrices, params);
   /** The tables not updated lazily: their dense gradients are summed from the gathered rows the graph outputs. */
   const summedTables = gg.sparse.filter((s) => !lazy.has(s.parameter)).map((s) => s.parameter);
@@ -400,6 +398,9 @@ export async function createStepper(
   });
   for (const [name, view] of optimizer.parameters) params.set(name, view);
   const tableGrads = new Map(summedTables.map((name) => [name, optimizer.gradientBuffer(name)] as const));
+  // (opened once what can be refused is done, the learning rates and the optimizer: the caller releases it from here on)
+  const session: Session = await openModelSession(gg.model, { threads: settings.threads || undefined });
+  const inputNames = new Set(session.inputNames);
   /** Every output; each dense gradient written by onnxruntime into its buffer. */
   const fetches: Fetches = Object.fromEntries(session.outputNames.map((name) => [name, null]));
   for (const [name, output] of gg.dense) fetches[output] = new Tensor('float32', optimizer.gradientBuffer(name), gg.parameterInfo.get(name)!.dims);

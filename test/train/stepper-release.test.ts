@@ -74,6 +74,17 @@ describe("a training run's sessions", () => {
     expect(sessions.released).toBe(sessions.opened);
   });
 
+  it('are released when the optimizer is refused after the training session opened', async () => {
+    // (a student whose weight matrices are all zero: --embedding-lr scaled has nothing to scale against, refused by
+    // createStepper once the training graph's session is open)
+    const zero = writeModelFolder(join(work, 'zero-student'), tinyBert({}, { std: 0 }));
+    await expect(
+      run({ student: zero, settings: { epochs: 1, batchSize: 4, threads: 1, lr: 1e-3, embeddingLr: 'scaled', evalEachEpoch: false } }),
+    ).rejects.toThrow(/^--embedding-lr scaled: the student has no non-zero weight matrix to scale against; give a number$/);
+    expect(sessions.opened).toBeGreaterThan(0);
+    expect(sessions.released).toBe(sessions.opened);
+  });
+
   it('are released once each by a run that ends', async () => {
     const r = await run({ settings: { epochs: 1, batchSize: 4, threads: 1, lr: 1e-3 } });
     expect(r.interrupted).toBe(false);
