@@ -30,7 +30,7 @@ export interface ModelConfig {
   readonly finetuningTask?: string | null;
 }
 
-export { MODEL_SIDE_FILES, TOKENIZER_FILES } from '../onnx/locate.ts';
+export { MODEL_SIDE_FILES, TOKENIZER_FILES, sideFilesRead } from '../onnx/locate.ts';
 
 /**
  * Refuses model files (`files`: each path with what it is, e.g. [OUT, 'the output'], [OUT.json, 'its lineage

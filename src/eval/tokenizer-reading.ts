@@ -6,10 +6,10 @@
  * is the last version whose change touched it, 1 where none did: the reading of stores written before tokenizers had
  * versions, whose keys hold none.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256FileSync } from '../files.ts';
-import { MODEL_SIDE_FILES } from './model-files.ts';
+import { MODEL_SIDE_FILES, sideFilesRead } from './model-files.ts';
 import { tokenizerTraits, type TokenizerTraits } from './tokenizer.ts';
 
 /** Each version after 1: whether its change gives a tokenizer of `traits` other ids or types (`pairs`: read on sentence pairs). */
@@ -43,7 +43,7 @@ function readFolder(dir: string): ReadFolder {
   const held = folders.get(dir);
   if (held?.stamp === stamp) return held;
   const hashes: Record<string, string> = {};
-  for (const name of MODEL_SIDE_FILES) {
+  for (const name of sideFilesRead((n) => existsSync(join(dir, n)))) {
     try {
       hashes[name] = sha256FileSync(join(dir, name));
     } catch {
@@ -64,7 +64,7 @@ function readFolder(dir: string): ReadFolder {
 export function tokenizerReadingVersion(dir: string, pairs: boolean, planned?: Readonly<Record<string, unknown>>): number | undefined {
   const { hashes, traits } = readFolder(dir);
   if (traits === undefined) return undefined;
-  if (planned !== undefined && MODEL_SIDE_FILES.some((name) => planned[name] !== hashes[name])) return undefined;
+  if (planned !== undefined && sideFilesRead((name) => name in hashes).some((name) => planned[name] !== hashes[name])) return undefined;
   let version = 1;
   for (const r of TOKENIZER_READINGS) if (r.changed(traits, pairs)) version = Math.max(version, r.version);
   return version;

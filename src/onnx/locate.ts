@@ -31,6 +31,17 @@ export const TOKENIZER_FILES: readonly string[] = [
 /** The files of a model folder that describe labels and tokenization: config.json and the tokenizer files. */
 export const MODEL_SIDE_FILES: readonly string[] = ['config.json', ...TOKENIZER_FILES];
 
+/**
+ * The side files (MODEL_SIDE_FILES) whose bytes a folder's reading depends on, given which of them it holds (`holds`):
+ * all but its SentencePiece models where a tokenizer.json, vocab.txt or vocab.json with merges.txt is read before them
+ * (src/eval/tokenizer.ts); what a sweep point's key, its data-change check and its tokenizer reading hash, while
+ * outputs copy every side file (save_pretrained writes a SentencePiece model beside XLM-R's and ALBERT's tokenizer.json).
+ */
+export function sideFilesRead(holds: (name: string) => boolean): readonly string[] {
+  const vocabulary = holds('tokenizer.json') || holds('vocab.txt') || (holds('vocab.json') && holds('merges.txt'));
+  return vocabulary ? MODEL_SIDE_FILES.filter((name) => !SENTENCEPIECE_FILES.includes(name)) : MODEL_SIDE_FILES;
+}
+
 /** Weight files bert-compress cannot read (pickled, TensorFlow, Flax), as Hugging Face names them. */
 export const UNREADABLE_WEIGHT_FILES: readonly string[] = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'];
 

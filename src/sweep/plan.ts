@@ -7,7 +7,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
-import { EMPTY_MODEL_CONFIG, MODEL_SIDE_FILES, floatFolderFile, readModelConfig } from '../eval/model-files.ts';
+import { EMPTY_MODEL_CONFIG, floatFolderFile, readModelConfig, sideFilesRead } from '../eval/model-files.ts';
 import { locateModel, type ModelLocation } from '../onnx/locate.ts';
 import { modelSha256AndStamps } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
@@ -138,7 +138,8 @@ export interface PointData {
   /** The sha256 of the calibration task's train file, when the point calibrates. */
   calibration?: string;
   /**
-   * By name: the sha256 of each of config.json and the tokenizer files beside the model (MODEL_SIDE_FILES) that it has:
+   * By name: the sha256 of each of config.json and the tokenizer files beside the model (MODEL_SIDE_FILES) that it has
+   * and reads (sideFilesRead: not a SentencePiece model beside a tokenizer.json):
    * the labels' order and the tokenization its evaluation reads, and every compressed point's folder copies.
    */
   model?: Record<string, string>;
@@ -161,10 +162,14 @@ export function projectionsStudent(t: Partial<PointTrainingStep> | undefined, mo
   return t.student === undefined && t.index === 0 && typeof modelOnnx === 'string' ? modelOnnx : undefined;
 }
 
-/** By name: the sha256 of each model side file (config.json, the tokenizer files) that `dir` holds. */
+/**
+ * By name: the sha256 of each model side file (config.json, the tokenizer files) that `dir` holds and its reading reads
+ * (sideFilesRead: not a SentencePiece model beside a tokenizer.json).
+ */
 async function sideFileHashes(dir: string, hash: (file: string) => Promise<string>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const name of MODEL_SIDE_FILES) if (existsSync(join(dir, name))) out[name] = await hash(join(dir, name));
+  const holds = (name: string) => existsSync(join(dir, name));
+  for (const name of sideFilesRead(holds)) if (holds(name)) out[name] = await hash(join(dir, name));
   return out;
 }
 
@@ -183,8 +188,9 @@ export interface PlannedFile {
 
 /**
  * The files `plan` (a stored point's plan, by any code) says its point read besides its model and teachers' .onnx
- * files (PlannedFile), each side file of a folder it read (MODEL_SIDE_FILES) listed whether or not the folder held
- * it then. Empty for a plan that holds none (planned before data hashes were kept); a part of the plan that is not as
+ * files (PlannedFile), each side file of a folder it read (MODEL_SIDE_FILES; its SentencePiece models only where the
+ * plan hashed no tokenizer.json, vocab.txt or vocab.json with merges.txt there: sideFilesRead) listed whether or not
+ * the folder held it then. Empty for a plan that holds none (planned before data hashes were kept); a part of the plan that is not as
  * this code writes it is skipped.
  */
 export function plannedDataFiles(plan: unknown): PlannedFile[] {
@@ -195,7 +201,7 @@ export function plannedDataFiles(plan: unknown): PlannedFile[] {
   const sideFiles = (dir: unknown, hashes: unknown, what: string) => {
     if (typeof dir !== 'string') return;
     const held = record(hashes);
-    for (const name of MODEL_SIDE_FILES) {
+    for (const name of sideFilesRead((n) => isHash(held[n]))) {
       const sha256 = held[name];
       out.push({ file: join(dir, name), what, sha256: isHash(sha256) ? sha256 : undefined });
     }
