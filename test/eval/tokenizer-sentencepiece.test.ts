@@ -19,7 +19,7 @@ import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
+import { ALBERT_SPECIAL_PIECES, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
 
 registerAllPasses();
 
@@ -65,11 +65,7 @@ const XLMR_PIECES: TestPiece[] = [
  * (a number and a comma: AlbertConverter lowers its score by 100), ▁1 9, ",", 10.
  */
 const ALBERT_PIECES: TestPiece[] = [
-  { piece: '<pad>', score: 0, type: 3 },
-  { piece: '<unk>', score: 0, type: 2 },
-  { piece: '[CLS]', score: 0, type: 3 },
-  { piece: '[SEP]', score: 0, type: 3 },
-  { piece: '[MASK]', score: 0, type: 3 },
+  ...ALBERT_SPECIAL_PIECES,
   { piece: '▁', score: -2 },
   { piece: '▁hello', score: -1 },
   { piece: '▁world', score: -1.5 },

@@ -46,3 +46,12 @@ export function sentencePieceModelBytes(
   if (options.charsmap) out.push(...bytesField(3, bytesField(2, options.charsmap)));
   return Buffer.from(out);
 }
+
+/** ALBERT's special pieces, its ids 0–4: <pad>, <unk> (the model's unk), [CLS], [SEP], [MASK] (control pieces). */
+export const ALBERT_SPECIAL_PIECES: readonly TestPiece[] = [
+  { piece: '<pad>', score: 0, type: 3 },
+  { piece: '<unk>', score: 0, type: 2 },
+  { piece: '[CLS]', score: 0, type: 3 },
+  { piece: '[SEP]', score: 0, type: 3 },
+  { piece: '[MASK]', score: 0, type: 3 },
+];

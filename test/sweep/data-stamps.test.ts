@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runSweep } from '../../src/sweep/run.ts';
-import { SweepStore } from '../../src/sweep/store.ts';
 import { plannedDataFiles, type SweepPoint } from '../../src/sweep/plan.ts';
 import { currentHashes, dataChange } from '../../src/sweep/stale.ts';
-import { clockAhead, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { clockAhead, storedPlans, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
 /**
@@ -40,19 +39,6 @@ afterEach(() => {
   vi.useRealTimers();
   t?.cleanup();
 });
-
-function plans(store: string): SweepPoint[] {
-  const s = SweepStore.open(store, { readonly: true });
-  try {
-    const byKey = s.finishedPlans();
-    return s
-      .finished()
-      .map((f) => byKey.get(f.key) as SweepPoint)
-      .sort((a, b) => a.label.localeCompare(b.label));
-  } finally {
-    s.close();
-  }
-}
 
 /** What dataChange says of each plan, and the files it hashed to say it (each file once: as a report's memo). */
 function report(points: SweepPoint[]): { changes: Array<[string, string | undefined]>; hashed: string[] } {
@@ -84,7 +70,7 @@ describe("a sweep's data file stamps", () => {
     const store = join(t.root, 'data-stamps.sqlite');
     const file = join(t.root, 'data-stamps.yaml');
     expect(await runSweep({ file, store })).toMatchObject({ total: 3, ran: 3, failed: [] });
-    const stored = plans(store);
+    const stored = storedPlans(store);
     for (const p of stored)
       expect(p.dataStamps?.map((s) => s.file).sort()).toEqual(
         heldFiles(p)
@@ -124,9 +110,9 @@ describe("a sweep's data file stamps", () => {
     } finally {
       db.close();
     }
-    expect(plans(store).map((p) => p.dataStamps)).toEqual([undefined, undefined, undefined]);
+    expect(storedPlans(store).map((p) => p.dataStamps)).toEqual([undefined, undefined, undefined]);
     expect(await runSweep({ file, store })).toMatchObject({ total: 3, alreadyDone: 3, ran: 0, failed: [] });
-    const stored = plans(store);
+    const stored = storedPlans(store);
     expect(report(stored)).toEqual({ changes: stored.map((p) => [p.label, undefined]), hashed: unheld(stored) });
   });
 });

@@ -10,19 +10,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
 import { runSweep } from '../../src/sweep/run.ts';
-import { SweepStore } from '../../src/sweep/store.ts';
-import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { currentHashes, dataChange } from '../../src/sweep/stale.ts';
-import { sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
-import { clockAhead, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { ALBERT_SPECIAL_PIECES, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
+import { clockAhead, storedPlans, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 /** An ALBERT-style model (its own ids): <pad> 0, <unk> 1, [CLS] 2, [SEP] 3, [MASK] 4, then pieces of `score`. */
 const pieces = (score: number): TestPiece[] => [
-  { piece: '<pad>', score: 0, type: 3 },
-  { piece: '<unk>', score: 0, type: 2 },
-  { piece: '[CLS]', score: 0, type: 3 },
-  { piece: '[SEP]', score: 0, type: 3 },
-  { piece: '[MASK]', score: 0, type: 3 },
+  ...ALBERT_SPECIAL_PIECES,
   { piece: '▁', score: -2 },
   { piece: '▁the', score },
   { piece: '▁movie', score: -1.5 },
@@ -42,22 +36,11 @@ afterEach(() => {
   t?.cleanup();
 });
 
-/** The stored points' plans, by label. */
-function plans(store: string): SweepPoint[] {
-  const s = SweepStore.open(store, { readonly: true });
-  try {
-    const byKey = s.finishedPlans();
-    return s.finished().map((f) => byKey.get(f.key) as SweepPoint);
-  } finally {
-    s.close();
-  }
-}
-
 it('a SentencePiece model beside vocab.txt is not in the key: a store written without it keeps its point', async () => {
   const store = join(t.root, 'store.sqlite');
   // (the store as written before SentencePiece models were side files: the model left out of the folder then)
   expect(await runSweep({ file, store })).toMatchObject({ total: 1, ran: 1, failed: [] });
-  const [before] = plans(store);
+  const [before] = storedPlans(store);
   writeFileSync(join(model, 'spiece.model'), sentencePieceModelBytes(pieces(-1)));
   clockAhead();
   expect(await runSweep({ file, store })).toMatchObject({ total: 1, alreadyDone: 1, ran: 0, stale: [], failed: [] });
@@ -77,7 +60,7 @@ it("a SentencePiece-only folder's key holds its model: edited, the point is anot
   clockAhead();
   const store = join(t.root, 'store.sqlite');
   expect(await runSweep({ file, store })).toMatchObject({ total: 1, ran: 1, failed: [] });
-  const [before] = plans(store);
+  const [before] = storedPlans(store);
   expect(Object.keys(before!.data!.model!)).toContain('spiece.model');
   writeFileSync(join(model, 'spiece.model'), sentencePieceModelBytes(pieces(-3)));
   clockAhead();
@@ -86,6 +69,6 @@ it("a SentencePiece-only folder's key holds its model: edited, the point is anot
   expect(await runSweep({ file, store })).toMatchObject({ total: 1, alreadyDone: 0, ran: 1, failed: [] });
   // (a vocab.txt written beside it since is read instead: a change)
   writeFileSync(join(model, 'vocab.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nmovie\n');
-  const [after] = plans(store).filter((p) => p.key !== before!.key);
+  const [after] = storedPlans(store).filter((p) => p.key !== before!.key);
   expect(dataChange(after, currentHashes())).toBe(`data changed: ${join(model, 'vocab.txt')} (model folder) added`);
 });

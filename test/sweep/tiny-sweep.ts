@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
 import { saveModel } from '../../src/onnx/index.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 const WORDS = [
@@ -182,4 +184,18 @@ keepModels: false
 ${opts.extra ?? ''}`,
   );
   return { root, glueDir, sweepFile, points: 16, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** The plans of a store's finished points, by label. */
+export function storedPlans(store: string): SweepPoint[] {
+  const s = SweepStore.open(store, { readonly: true });
+  try {
+    const byKey = s.finishedPlans();
+    return s
+      .finished()
+      .map((f) => byKey.get(f.key) as SweepPoint)
+      .sort((a, b) => a.label.localeCompare(b.label));
+  } finally {
+    s.close();
+  }
 }
