@@ -548,12 +548,17 @@ interface ResumeState {
 export async function train(job: TrainJob): Promise<TrainResult> {
   if (!job.set.examples.length) throw new SettingsError(`${job.set.task?.name ?? job.set.file}: no training examples`);
   const stepper = await createStepper(job);
-  // (released on every way out: a step that diverges, a checkpoint that cannot be written, a callback that throws)
+  // (released on every way out: a step that diverges, a checkpoint that cannot be written, a callback that throws;
+  // where the run failed, a release that fails too does not hide the run's error)
+  let result: TrainResult;
   try {
-    return await trainWith(job, stepper);
-  } finally {
-    await stepper.release();
+    result = await trainWith(job, stepper);
+  } catch (e) {
+    await stepper.release().catch(() => {});
+    throw e;
   }
+  await stepper.release();
+  return result;
 }
 
 /** train's loop over `stepper`, which it releases as soon as the loop ends (train releases it on every other way out). */

@@ -12,7 +12,7 @@ import { runTraining, type TrainRunOptions } from '../../src/train/run.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 
-const sessions = vi.hoisted(() => ({ opened: 0, released: 0 }));
+const sessions = vi.hoisted(() => ({ opened: 0, released: 0, releaseFails: false }));
 vi.mock('../../src/runtime/model-session.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/runtime/model-session.ts')>();
   return {
@@ -24,6 +24,7 @@ vi.mock('../../src/runtime/model-session.ts', async (importOriginal) => {
       session.release = async () => {
         sessions.released++;
         await release();
+        if (sessions.releaseFails) throw new Error('the release failed');
       };
       return session;
     },
@@ -51,6 +52,7 @@ function run(more: Partial<TrainRunOptions>) {
 beforeEach(() => {
   sessions.opened = 0;
   sessions.released = 0;
+  sessions.releaseFails = false;
 });
 
 describe("a training run's sessions", () => {
@@ -81,6 +83,20 @@ describe("a training run's sessions", () => {
     await expect(
       run({ student: zero, settings: { epochs: 1, batchSize: 4, threads: 1, lr: 1e-3, embeddingLr: 'scaled', evalEachEpoch: false } }),
     ).rejects.toThrow(/^--embedding-lr scaled: the student has no non-zero weight matrix to scale against; give a number$/);
+    expect(sessions.opened).toBeGreaterThan(0);
+    expect(sessions.released).toBe(sessions.opened);
+  });
+
+  it('are released when a progress callback throws, whose error a release that fails too does not hide', async () => {
+    await expect(
+      run({
+        onStep: (s) => {
+          if (s.step !== 2) return;
+          sessions.releaseFails = true; // (the sessions released from here on, the training graph's)
+          throw new Error('the caller gave up');
+        },
+      }),
+    ).rejects.toThrow('the caller gave up');
     expect(sessions.opened).toBeGreaterThan(0);
     expect(sessions.released).toBe(sessions.opened);
   });
