@@ -355,7 +355,21 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
 export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson, file: string): Record<string, unknown> {
   const problem = addedTokensProblem(read.added_tokens);
   if (problem) throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
-  return withAddedTokens(withConfigNormalizer(withTokenizersPostProcessor(read), config), [], config) as Record<string, unknown>;
+  return withAddedTokens(withConfigNormalizer(withTokenizersPostProcessor(withTokenizersDefaults(read)), config), [], config) as Record<string, unknown>;
+}
+
+/**
+ * A tokenizer.json object with the parts tokenizers lets a file leave out written as tokenizers reads them
+ * (tokenizers/src/tokenizer/serialization.rs, TokenizerVisitor::visit_map: every key but `model` is optional, the
+ * added tokens starting as an empty list and the normalizer, pre-tokenizer and decoder unset, so none), where
+ * @huggingface/tokenizers refuses a file without them ('added_tokens is not iterable', 'Tokenizer must contain a
+ * "normalizer" property'). A missing post-processor is withTokenizersPostProcessor's (none). `json` itself when it
+ * has them all.
+ */
+function withTokenizersDefaults(json: Record<string, unknown>): Record<string, unknown> {
+  const defaults: Record<string, unknown> = { added_tokens: [], normalizer: null, pre_tokenizer: null, decoder: null };
+  const missing = Object.keys(defaults).filter((k) => json[k] === undefined);
+  return missing.length === 0 ? json : { ...json, ...Object.fromEntries(missing.map((k) => [k, defaults[k]])) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
-import { loadTokenizer, readVocabulary, tokenizerFolder, vocabularyDifference } from '../../src/eval/tokenizer.ts';
+import { folderTokenizerJson, loadTokenizer, readVocabulary, tokenizerFolder, vocabularyDifference } from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
@@ -206,6 +206,60 @@ describe('tokenizer.json without special tokens', () => {
     } finally {
       spy.mockRestore();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tokenizer.json without a key tokenizers lets it leave out', () => {
+  // tokenizers (src/tokenizer/serialization.rs, TokenizerVisitor::visit_map) reads every key but `model` as optional:
+  // added_tokens starts empty, normalizer / pre_tokenizer / post_processor / decoder stay unset (none)
+  const vocab = new Map(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world'].map((t, i) => [t, i]));
+  const without = (key: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `no-${key}-`));
+    const json = { ...(wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true, stripAccents: null, tokenizeChineseChars: true }) as object) } as Record<
+      string,
+      unknown
+    >;
+    expect(json).toHaveProperty(key);
+    delete json[key];
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    return dir;
+  };
+  const ids = (dir: string, text: string) => {
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true); // (no post-processor: its warning)
+    try {
+      return loadTokenizer(dir).encode(text, null, 16).ids;
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it.each([
+    // no added tokens: the special tokens are the WordPiece vocabulary's, the same ids
+    ['added_tokens', 'Hello world', [2, 5, 6, 3]],
+    // no normalizer: not lower-cased, 'Hello' is no piece of the vocabulary
+    ['normalizer', 'Hello world', [2, 1, 6, 3]],
+    // no pre-tokenizer: the whole text is one word, 'hello' then '## world' is no piece, so the word is [UNK]
+    ['pre_tokenizer', 'hello world', [2, 1, 3]],
+    // no post-processor: no [CLS] … [SEP]
+    ['post_processor', 'hello world', [5, 6]],
+    // no decoder: encoding as with one
+    ['decoder', 'Hello world', [2, 5, 6, 3]],
+  ])('is read as tokenizers reads it without %s (@huggingface/tokenizers refused all but a missing post_processor)', (key, text, expected) => {
+    expect(ids(without(key), text)).toEqual(expected);
+  });
+
+  it('is written for --format transformers.js with those keys as tokenizers reads them', () => {
+    for (const key of ['added_tokens', 'normalizer', 'pre_tokenizer', 'decoder']) {
+      const dir = without(key);
+      try {
+        const read = folderTokenizerJson(dir)!;
+        expect(read.asRead).toBe(false);
+        expect(read.json[key]).toEqual(key === 'added_tokens' ? [] : null);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 });
