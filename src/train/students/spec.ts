@@ -1,14 +1,15 @@
 /**
- * The grammar the from-scratch student specs share (`bert:layers=L,hidden=H,…`, `bilstm:hidden=H,…`): the kind, a
- * colon, then key=N settings separated by commas, each key at most once, each N a positive integer. Case and spaces
- * around the parts are free; an empty setting (a stray comma) is refused. Errors are one line, worded alike for
- * every kind: `student 'SPEC': …`.
+ * The grammar the from-scratch student specs share (`bert:layers=L,hidden=H,…`, `bilstm:hidden=H,…`): the kind in
+ * lower case and a colon, as its callers recognise a spec (a --student starting exactly `bert:` or `bilstm:`; any other
+ * text, `BERT:…` or `bilstm` alone, is a model path), then key=N settings separated by commas, each key at most once,
+ * each N a positive integer. The keys' case and spaces around the settings, keys and values are free; an empty
+ * setting (a stray comma) is refused. Errors are one line, worded alike for every kind: `student 'SPEC': …`.
  */
 import { SettingsError } from '../../errors.ts';
 
 /**
  * The sizes `spec` sets, by key (of `keys`), for a spec of `kind` (`usage` shows its form in the refusal of another
- * kind). A spec of the kind alone (`bilstm`, `bert:`) sets none.
+ * kind). A spec with no settings (`bert:`) sets none.
  */
 export function parseStudentSpec<K extends string>(spec: string, kind: string, keys: readonly K[], usage: string): Partial<Record<K, number>> {
   const where = `student '${spec}'`;
