@@ -135,6 +135,11 @@ describe('contended points', () => {
       '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone',
     );
     expect(stored(store).find((p) => p.label === 'ffn')).toEqual(before);
+    // recomputed and timed contended again: their lines of this run (pointLine) mark them † as the report does; kept
+    // ones are stored, with no line of this run, so † in the report only
+    expect(contendedLine({ kept: [], recomputed: rerun.contended.kept, again: rerun.contended.kept })).toBe(
+      '1 point timed contended, recomputed: tiny-sst2 · ffn; 1 of them timed contended again (other work ran on this machine meanwhile; † above and in the report): tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running',
+    );
     // with another recomputed: both said
     expect(contendedLine({ ...rerun.contended, recomputed: rerun.contended.kept })).toMatch(
       /^1 point timed contended, recomputed: tiny-sst2 · ffn; 1 point timed contended \(.*\) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone$/,

@@ -242,14 +242,16 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean): string 
 
 /**
  * The points stored timed contended (their speed-up measured while the machine was shared, marked † in the report)
- * in one line: recomputed with --rerun-contended (and which were timed contended again), and kept (the default, or
- * where the recompute failed); undefined when there were none.
+ * in one line: recomputed with --rerun-contended (and which were timed contended again, whose lines above mark them †
+ * too), and kept (the default, or where the recompute failed: stored, so no line of this run shows them); undefined
+ * when there were none.
  */
 export function contendedLine(contended: SweepSummary['contended']): string | undefined {
   const { kept, recomputed, again } = contended;
   const parts: string[] = [];
   if (recomputed.length > 0) parts.push(`${counted(recomputed.length, 'point')} timed contended, recomputed: ${pointNames(recomputed)}`);
-  if (again.length > 0) parts.push(`${again.length} of them timed contended again (other work ran on this machine meanwhile): ${pointNames(again)}`);
+  if (again.length > 0)
+    parts.push(`${again.length} of them timed contended again (other work ran on this machine meanwhile; † above and in the report): ${pointNames(again)}`);
   if (kept.length > 0) {
     parts.push(
       `${counted(kept.length, 'point')} timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: ${pointNames(kept)}`,
