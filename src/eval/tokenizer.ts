@@ -222,6 +222,34 @@ export interface AddedTokenJson {
 }
 
 /**
+ * The tokens of a tokenizer config's `added_tokens_decoder` (id → the token's fields, as transformers' `AddedToken(**v)`
+ * in `_from_pretrained`: flags false where absent, `normalized` not `special`), undefined when it has none; a malformed
+ * entry is a one-line DataError naming `configFile`.
+ */
+function decoderAddedTokens(config: TokenizerConfigJson, configFile: string): AddedTokenJson[] | undefined {
+  const decoder = config.added_tokens_decoder;
+  if (decoder === undefined || decoder === null) return undefined;
+  if (typeof decoder !== 'object' || Array.isArray(decoder)) throw new DataError(`${configFile}: added_tokens_decoder is not an object of token ids`);
+  return Object.entries(decoder as Record<string, unknown>).map(([key, v]) => {
+    const id = Number(key);
+    const t = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+    if (!/^\d+$/.test(key) || typeof t.content !== 'string')
+      throw new DataError(`${configFile}: added_tokens_decoder entry ${JSON.stringify(key)} is not a token id with a "content" string`);
+    const special = t.special === true;
+    const flag = (name: string, otherwise: boolean) => (typeof t[name] === 'boolean' ? (t[name] as boolean) : otherwise);
+    return {
+      id,
+      content: t.content,
+      single_word: flag('single_word', false),
+      lstrip: flag('lstrip', false),
+      rstrip: flag('rstrip', false),
+      normalized: flag('normalized', !special),
+      special,
+    };
+  });
+}
+
+/**
  * The added tokens of a folder saved by a slow tokenizer (a fine-tune's new tokens), as transformers loads them and
  * its slow→fast conversion adds them: tokenizer_config.json's `added_tokens_decoder` (id → the token's fields) when
  * it has one, else added_tokens.json (token → id; a token the config names as a special token is special and matched
@@ -229,28 +257,8 @@ export interface AddedTokenJson {
  * in `_from_pretrained`); none when the folder has neither. A malformed entry is a one-line DataError.
  */
 export function slowAddedTokens(dir: string, config: TokenizerConfigJson): AddedTokenJson[] {
-  const decoder = config.added_tokens_decoder;
-  const configFile = join(dir, 'tokenizer_config.json');
-  if (decoder !== undefined && decoder !== null) {
-    if (typeof decoder !== 'object' || Array.isArray(decoder)) throw new DataError(`${configFile}: added_tokens_decoder is not an object of token ids`);
-    return Object.entries(decoder as Record<string, unknown>).map(([key, v]) => {
-      const id = Number(key);
-      const t = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
-      if (!/^\d+$/.test(key) || typeof t.content !== 'string')
-        throw new DataError(`${configFile}: added_tokens_decoder entry ${JSON.stringify(key)} is not a token id with a "content" string`);
-      const special = t.special === true;
-      const flag = (name: string, otherwise: boolean) => (typeof t[name] === 'boolean' ? (t[name] as boolean) : otherwise);
-      return {
-        id,
-        content: t.content,
-        single_word: flag('single_word', false),
-        lstrip: flag('lstrip', false),
-        rstrip: flag('rstrip', false),
-        normalized: flag('normalized', !special),
-        special,
-      };
-    });
-  }
+  const decoded = decoderAddedTokens(config, join(dir, 'tokenizer_config.json'));
+  if (decoded !== undefined) return decoded;
   const file = join(dir, 'added_tokens.json');
   if (!existsSync(file)) return [];
   const json = readJsonObject(file);
@@ -278,14 +286,20 @@ export function slowAddedTokens(dir: string, config: TokenizerConfigJson): Added
  * it lacks (tokenization_utils_fast.py, `tokens_to_add += [… all_special_tokens_extended …]`) through tokenizers'
  * add_tokens, which gives one the model lists its id there and one it lacks the next id after the vocabulary and the
  * added tokens, in order (added_vocabulary.rs, `add_tokens`, `next_id`). The ids of `json`'s own added tokens are
- * those tokenizers gives them on loading (`loadedAddedTokens`), not the ids written there. `json` itself when nothing
- * changes.
+ * those tokenizers gives them on loading (`loadedAddedTokens`), not the ids written there. `configAdded` (a fast
+ * folder's tokenizer_config.json `added_tokens_decoder`) goes before those special tokens, by id, as transformers' fast
+ * tokenizer passes every entry of it to add_tokens after loading tokenizer.json (tokenization_utils_fast.py,
+ * `tokens_to_add = [token for index, token in sorted(added_tokens_decoder.items()) …]`: its filter compares against
+ * `self.added_tokens_decoder`'s int keys, so it keeps all), special where the entry or the config says so: one whose
+ * content `json` lacks is added with the id add_tokens gives (the decoder's id is not used); one `json` has keeps its
+ * entry. `json` itself when nothing changes.
  */
 export function withAddedTokens(
   json: object,
   slowAdded: readonly AddedTokenJson[],
   config: TokenizerConfigJson,
   defaults: Partial<Record<SpecialTokenKey, string>> = {},
+  configAdded: readonly AddedTokenJson[] = [],
 ): object {
   const model = modelVocabulary(json) ?? new Map<string, number>();
   const written = (json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? [];
@@ -293,7 +307,13 @@ export function withAddedTokens(
   const listed = new Set([...slowAdded, ...present].map((t) => t.content));
   let next = Math.max(model.size, ...[...slowAdded, ...present].map((t) => t.id + 1));
   const extra = new Map<string, AddedTokenJson>();
-  for (const t of specialTokenEntries(config, defaults)) {
+  const specials = specialTokenEntries(config, defaults);
+  const named = new Set(specials.map((t) => t.content));
+  for (const t of [...configAdded].sort((a, b) => a.id - b.id)) {
+    if (t.content === '' || listed.has(t.content) || extra.has(t.content)) continue;
+    extra.set(t.content, { ...t, id: model.get(t.content) ?? next++, special: t.special || named.has(t.content) });
+  }
+  for (const t of specials) {
     if (listed.has(t.content) || extra.has(t.content)) continue;
     extra.set(t.content, { id: model.get(t.content) ?? next++, ...t });
   }
@@ -348,14 +368,17 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
 /**
  * A tokenizer.json file's object (`read`) as transformers' fast tokenizer reads it with its tokenizer config (`config`):
  * its normalizer as the config says (withConfigNormalizer), its added tokens and the config's special tokens as
- * tokenizers adds them (withAddedTokens), its post-processor giving ids and token types as tokenizers does
- * (withTokenizersPostProcessor). `read` itself when nothing changes. Added tokens that are no list of `{content, …}`
- * (addedTokensProblem) are a one-line DataError naming `file`, as the library's refusal of the rest of it.
+ * tokenizers adds them, after the tokens of the config's added_tokens_decoder that it lacks (withAddedTokens), its
+ * post-processor giving ids and token types as tokenizers does (withTokenizersPostProcessor). `read` itself when nothing
+ * changes. Added tokens that are no list of `{content, …}` (addedTokensProblem) are a one-line DataError naming `file`,
+ * as the library's refusal of the rest of it.
  */
 export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson, file: string): Record<string, unknown> {
   const problem = addedTokensProblem(read.added_tokens);
   if (problem) throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
-  return withAddedTokens(withConfigNormalizer(withTokenizersPostProcessor(withTokenizersDefaults(read)), config), [], config) as Record<string, unknown>;
+  const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
+  const json = withConfigNormalizer(withTokenizersPostProcessor(withTokenizersDefaults(read)), config);
+  return withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>;
 }
 
 /**

@@ -300,6 +300,63 @@ describe('special tokens the tokenizer config names that tokenizer.json does not
   });
 });
 
+// transformers' fast tokenizer passes every entry of tokenizer_config.json's added_tokens_decoder, by id, to add_tokens
+// after loading tokenizer.json (tokenization_utils_fast.py __init__: `tokens_to_add = [token for index, token in
+// sorted(added_tokens_decoder.items(), …) if hash(repr(token)) not in added_tokens_decoder_hash]`, that set hashing the
+// int keys of self.added_tokens_decoder, so every entry passes), special where the entry or the config says so
+// (`token.special or str(token) in special_tokens`); add_tokens (added_vocabulary.rs) gives each the id of the token
+// already there, else the model's, else the next one after the vocabulary and the added tokens: not the decoder's id.
+describe("tokenizer_config.json's added_tokens_decoder beside a tokenizer.json", () => {
+  const vocab = new Map(
+    WORDPIECE.trim()
+      .split('\n')
+      .map((t, i): [string, number] => [t, i]),
+  );
+  /** WORDPIECE's tokenizer.json (ids 0–7: hello 5, new 6) with no added tokens. */
+  const bare = () => ({ ...(wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true }) as object), added_tokens: [] });
+  const config = {
+    added_tokens_decoder: {
+      '30': { content: '<Z>', lstrip: false, rstrip: false, single_word: false, normalized: false, special: false }, // next after <y>: 9
+      '12': { content: '<y>', special: true }, // the next id after the vocabulary: 8 (not 12)
+      '3': { content: 'new', special: true }, // the model's token: its id, 6, matched whole
+    },
+  };
+
+  it('adds the tokens tokenizer.json lacks, in id order, with the ids tokenizers gives them and their flags', () => {
+    const dir = folder('fast-decoder', { 'tokenizer.json': bare(), 'tokenizer_config.json': config });
+    // <Z> is not normalized (lower-cased): matched as written; <y> special (not normalized): matched as written
+    expect(loadTokenizer(dir).encode('hello <y> <Z> newtok <z>', null, 32).ids).toEqual([2, 5, 8, 9, 6, 1, 1, 1, 1, 3]);
+    expect(['<y>', '<Z>', 'new'].map((t) => readVocabulary(dir)?.vocab.get(t))).toEqual([8, 9, 6]);
+    // without the config's decoder, '<', 'y' and '>' are each unknown
+    expect(loadTokenizer(folder('fast-decoder-none', { 'tokenizer.json': bare() })).encode('<y>', null, 16).ids).toEqual([2, 1, 1, 1, 3]);
+  });
+
+  it('leaves a folder whose decoder lists only the tokens tokenizer.json has as it is', () => {
+    const json = { ...bare(), added_tokens: [{ id: 2, content: '[CLS]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }] };
+    const listed = { added_tokens_decoder: { '2': { content: '[CLS]', special: true } } };
+    const dir = folder('fast-decoder-same', { 'tokenizer.json': json, 'tokenizer_config.json': listed });
+    expect(loadTokenizer(dir).encode('[CLS] new', null, 16).ids).toEqual([2, 2, 6, 3]);
+  });
+
+  it('writes them into the tokenizer.json of --format transformers.js', async () => {
+    const dir = folder('fast-decoder-tjs', { 'tokenizer.json': bare(), 'tokenizer_config.json': config });
+    saveModel(tinyBert({ vocabSize: 10, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'fast-decoder-tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const written = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as { added_tokens: Array<{ id: number; content: string; special: boolean }> };
+    expect(written.added_tokens.map((t) => [t.content, t.id, t.special])).toEqual([
+      ['new', 6, true],
+      ['<y>', 8, true],
+      ['<Z>', 9, false],
+    ]);
+  });
+
+  it('is a one-line error naming tokenizer_config.json for an entry without a content string', () => {
+    const dir = folder('fast-decoder-bad', { 'tokenizer.json': bare(), 'tokenizer_config.json': { added_tokens_decoder: { '8': { special: true } } } });
+    expect(() => loadTokenizer(dir)).toThrow(/tokenizer_config\.json: added_tokens_decoder entry "8" is not a token id with a "content" string/);
+  });
+});
+
 describe('a tokenizer.json whose added_tokens is no list of tokens', () => {
   const json = (added: unknown) => ({ ...(withAdded({ content: 'x' }) as object), added_tokens: added });
   it.each([

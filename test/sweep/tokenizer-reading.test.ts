@@ -73,6 +73,11 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     // (a special token its config names that it lacks: added with the next id)
     const missing = folder('missing-special', () => {}, { 'special_tokens_map.json': { unk_token: '[UNK]', additional_special_tokens: ['[NEW]'] } });
     expect(tokenizerReadingVersion(missing, false)).toBe(2);
+    // (a token of tokenizer_config.json's added_tokens_decoder that tokenizer.json lacks: added as transformers adds it)
+    const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    const decoder = { ...(config.added_tokens_decoder as object), '30522': { content: '[NEW]', special: false, normalized: true } };
+    const decoded = folder('decoder-added', () => {}, { 'tokenizer_config.json': { ...config, added_tokens_decoder: decoder } });
+    expect(tokenizerReadingVersion(decoded, false)).toBe(2);
     const slow = join(root, 'slow-added');
     mkdirSync(slow);
     copyFileSync(join(TEACHER, 'vocab.txt'), join(slow, 'vocab.txt'));
