@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { DataError } from '../../src/errors.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
-import { parseSweep } from '../../src/sweep/spec.ts';
+import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
 beforeAll(() => {
@@ -25,31 +24,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** The error planSweep refuses a sweep of `model` (a folder) on `task` with, or undefined when it plans. */
-async function refusal(model: string, task: string): Promise<Error | undefined> {
-  const spec = parseSweep(
-    {
-      name: 'types',
-      models: [{ path: `models/${model}`, tasks: [task] }],
-      calibration: false,
-      pipelines: [{ name: 'p', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] }],
-    },
-    join(root, 'types.yaml'),
-    'types.yaml',
-  );
-  try {
-    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
-    return undefined;
-  } catch (e) {
-    return e as Error;
-  }
-}
+/** The line the plan refuses a sweep of `model` (a folder) on `task` with (a DataError, eval's), or undefined when it plans. */
+const refusal = (model: string, task: string) =>
+  planRefusal(root, 'types', [{ folder: model, tasks: [task] }], 'p', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }], DataError);
 
 describe("a sweep's plan refuses a pair task on a model of fewer token types than its tokenizer's pair template gives", () => {
   it('type_vocab_size 1 on STS-B: refused in one line naming the sweep file, the model, its tokenizer and its graph', async () => {
-    const e = await refusal('one-type', 'STS-B');
-    expect(e).toBeInstanceOf(DataError);
-    expect(e?.message).toBe(
+    expect(await refusal('one-type', 'STS-B')).toBe(
       `${join(root, 'types.yaml')}: models[0] 'one-type': ${join(root, 'models', 'one-type', 'vocab.txt')} gives token type 1, but ${join(root, 'models', 'one-type', 'model.onnx')} has 1 token type: the tokenizer's template is not the model's`,
     );
   });

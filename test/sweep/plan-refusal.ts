@@ -9,12 +9,14 @@ import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
+import { runTraining } from '../../src/train/run.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 
 /**
- * The one line planSweep refuses a sweep with (its SettingsError's message), or undefined when it plans: the sweep
- * `name`, its file `root`/`name`.yaml, of the model folders `models` (under `root`/models, each on SST-2, or on the
- * `tasks` given with its folder's name) and one pipeline `pipeline` of `steps`, GLUE data from `root`/glue.
+ * The one line planSweep refuses a sweep with (its message, checked to be a `kind`: a SettingsError unless given), or
+ * undefined when it plans: the sweep `name`, its file `root`/`name`.yaml, of the model folders `models` (under
+ * `root`/models, each on SST-2, or on the `tasks` given with its folder's name) and one pipeline `pipeline` of `steps`,
+ * GLUE data from `root`/glue.
  */
 export async function planRefusal(
   root: string,
@@ -22,6 +24,7 @@ export async function planRefusal(
   models: ReadonlyArray<string | { folder: string; tasks: string[] }>,
   pipeline: string,
   steps: unknown[],
+  kind: abstract new (...args: never[]) => Error = SettingsError,
 ): Promise<string | undefined> {
   const spec = parseSweep(
     {
@@ -37,9 +40,27 @@ export async function planRefusal(
     await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
     return undefined;
   } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
+    expect(e).toBeInstanceOf(kind);
     return (e as Error).message;
   }
+}
+
+/**
+ * Training's own run of the distill step a planRefusal sweep names (the student model `root`/models/`student` taught by
+ * `root`/models/teacher on SST-2 with `settings`, one thread): what a point would run, to show the plan refuses it in
+ * training's words.
+ */
+export function distillStudent(root: string, student: string, settings: Record<string, unknown>): ReturnType<typeof runTraining> {
+  return runTraining({
+    task: 'SST-2',
+    student: join(root, 'models', student),
+    teacher: join(root, 'models', 'teacher'),
+    glueDir: join(root, 'glue'),
+    output: join(root, 'out', 'model.onnx'),
+    settings: { ...settings, threads: 1 },
+    distill: {},
+    cacheDir: join(root, 'cache'),
+  });
 }
 
 /**

@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
-import { parseSweep } from '../../src/sweep/spec.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
 beforeAll(() => {
@@ -67,52 +66,33 @@ const distill = (settings: Record<string, unknown>) => ({
   settings: { epochs: 1, batchSize: 4, maxExamples: 8, logitLoss: 'mse', ...settings },
 });
 
-/** The error planSweep refuses a sweep of `model` on `task` with one pipeline of `steps`, or undefined when it plans. */
-async function refusal(model: string, steps: unknown[], task = 'STS-B'): Promise<Error | undefined> {
-  const spec = parseSweep(
-    { name: 'types', models: [{ path: `models/${model}`, tasks: [task] }], calibration: false, pipelines: [{ name: 'kd', steps }] },
-    file(),
-    'types.yaml',
-  );
-  try {
-    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
-    return undefined;
-  } catch (e) {
-    return e as Error;
-  }
-}
-
-/** The refusal's line, checked to be a DataError. */
-async function line(model: string, steps: unknown[]): Promise<string | undefined> {
-  const e = await refusal(model, steps);
-  expect(e).toBeInstanceOf(DataError);
-  return e?.message;
-}
+/** The line the plan refuses a sweep of `model` on `task` with one pipeline of `steps` (a DataError), or undefined when it plans. */
+const refusal = (model: string, steps: unknown[], task = 'STS-B') => planRefusal(root, 'types', [{ folder: model, tasks: [task] }], 'kd', steps, DataError);
 
 const template = (tokenizer: string, model: string, setting: string) =>
   `${tokenizer} gives token type 1, but ${model} (${setting}) has 1 token type: the tokenizer's template is not the model's`;
 
 describe("a sweep's plan refuses a distill step's model of fewer token types than its teacher's tokenizer gives", () => {
   it('a named teacher of one token type (a bert:… student), after a graph step too', async () => {
-    expect(await line('two-types', [distill({ teacher: 'models/one-type', student: 'bert:layers=1' })])).toBe(
+    expect(await refusal('two-types', [distill({ teacher: 'models/one-type', student: 'bert:layers=1' })])).toBe(
       `${file()}: pipeline 'kd' on model 'two-types', step 1 (distill): ${template(vocab('one-type'), onnx('one-type'), 'distill.teacher')}`,
     );
-    expect(await line('two-types', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ teacher: 'models/one-type' })])).toBe(
+    expect(await refusal('two-types', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ teacher: 'models/one-type' })])).toBe(
       `${file()}: pipeline 'kd' on model 'two-types', step 2 (distill): ${template(vocab('one-type'), onnx('one-type'), 'distill.teacher')}`,
     );
   });
 
   it('a student model of one token type, given by path, of the default or a named teacher', async () => {
-    expect(await line('two-types', [distill({ student: 'models/one-type' })])).toBe(
+    expect(await refusal('two-types', [distill({ student: 'models/one-type' })])).toBe(
       `${file()}: pipeline 'kd' on model 'two-types', step 1 (distill): ${template(vocab('two-types'), onnx('one-type'), 'distill.student')}`,
     );
-    expect(await line('flat', [distill({ student: 'models/one-type', teacher: 'models/two-types' })])).toBe(
+    expect(await refusal('flat', [distill({ student: 'models/one-type', teacher: 'models/two-types' })])).toBe(
       `${file()}: pipeline 'kd' on model 'flat', step 1 (distill): ${template(vocab('two-types'), onnx('one-type'), 'distill.student')}`,
     );
   });
 
   it("the point's model of one token type, which a named teacher's tokenizer gives type 1 (its own gives none)", async () => {
-    expect(await line('flat', [distill({ teacher: 'models/two-types' })])).toBe(
+    expect(await refusal('flat', [distill({ teacher: 'models/two-types' })])).toBe(
       `${file()}: pipeline 'kd' on model 'flat', step 1 (distill): ${template(vocab('two-types'), onnx('flat'), 'the model the step trains')}`,
     );
   });
