@@ -12,7 +12,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { readJsonObject } from './model-files.ts';
-import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
+import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-vocab.ts';
@@ -143,38 +143,25 @@ export function sentencePieceFileTokenizerJson(file: string, config: TokenizerCo
  * with one given with --tokenizer; '' for a folder without one.
  */
 export function sentencePieceNote(dir: string): string {
-  const file = SENTENCEPIECE_FILES.find((name) => existsSync(join(dir, name)));
-  if (file === undefined) return '';
+  if (sentencePieceFile(dir) === undefined) return '';
   // (the folder as the command's argument, quoted for the shell: a path in the Python text broke it on a quote)
   return ` (write the folder's tokenizer.json with transformers, python -c "import sys; from transformers import AutoTokenizer as T; T.from_pretrained(sys.argv[1]).save_pretrained(sys.argv[1])" ${shellWord(dir)}, or give a folder with one with --tokenizer)`;
 }
 
 /**
  * The folder of the tokenizer a path names (`--tokenizer`): a folder itself, or the folder of a file of its tokenizer
- * given (TOKENIZER_FOLDER_FILES, a SentencePiece model), which every reader reads as that folder. Another file (a
+ * given (MODEL_SIDE_FILES: config.json and the tokenizer files), which every reader reads as that folder. Another file (a
  * model.onnx) is a DataError saying what a tokenizer path is, where it was read as a tokenizer.json ('not valid JSON')
  * or named its folder in another command.
  */
 export function tokenizerFolder(path: string): string {
   if (!existsSync(path) || !statSync(path).isFile()) return path;
   const name = basename(path);
-  if (TOKENIZER_FOLDER_FILES.has(name) || SENTENCEPIECE_FILES.includes(name)) return dirname(path);
+  if (MODEL_SIDE_FILES.includes(name)) return dirname(path);
   throw new DataError(
     `${path}: not a tokenizer file: give the tokenizer's folder or one of its files (tokenizer.json, vocab.txt, vocab.json, merges.txt, spiece.model, sentencepiece.bpe.model, tokenizer_config.json, config.json)`,
   );
 }
-
-/** The files of a tokenizer's folder (its vocabulary's, and those holding none): given as the tokenizer, each names the folder. */
-const TOKENIZER_FOLDER_FILES: ReadonlySet<string> = new Set([
-  'tokenizer.json',
-  'vocab.txt',
-  'vocab.json',
-  'merges.txt',
-  'config.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'added_tokens.json',
-]);
 
 /** The two files of a slow byte-level BPE tokenizer: given as a file, either alone in its folder is refused naming the pair. */
 const BPE_FILE_NAMES: ReadonlySet<string> = new Set(['vocab.json', 'merges.txt']);
