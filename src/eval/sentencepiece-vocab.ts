@@ -105,6 +105,16 @@ export function sentencePieceFamily(tokenizerClass: unknown, modelType: unknown)
   return modelType === 'albert' || modelType === 'xlm-roberta' || modelType === 'camembert' ? modelType : undefined;
 }
 
+/**
+ * The SentencePiece model each family's slow tokenizer reads (its VOCAB_FILES_NAMES: AlbertTokenizer's spiece.model,
+ * XLMRobertaTokenizer's and CamembertTokenizer's sentencepiece.bpe.model), whichever other one the folder holds.
+ */
+export const SENTENCEPIECE_FILE_OF: Record<SentencePieceFamily, string> = {
+  albert: 'spiece.model',
+  'xlm-roberta': 'sentencepiece.bpe.model',
+  camembert: 'sentencepiece.bpe.model',
+};
+
 /** The special tokens of each family's slow tokenizer (its __init__ defaults), by transformers' attribute name. */
 export const SENTENCEPIECE_SPECIAL_TOKENS: Record<SentencePieceFamily, Record<string, string>> = {
   albert: { bos_token: '[CLS]', eos_token: '[SEP]', unk_token: '<unk>', sep_token: '[SEP]', pad_token: '<pad>', cls_token: '[CLS]', mask_token: '[MASK]' },

@@ -19,7 +19,9 @@ import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-voc
 import {
   CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS,
   readSentencePieceModel,
+  SENTENCEPIECE_FILE_OF,
   SENTENCEPIECE_SPECIAL_TOKENS,
+  type SentencePieceFamily,
   sentencePieceFamily,
   sentencePieceTokenizerJson,
 } from './sentencepiece-vocab.ts';
@@ -95,20 +97,26 @@ export function sentencePieceFile(dir: string): string | undefined {
 }
 
 /**
- * The tokenizer.json object for a SentencePiece model (`file`) of an ALBERT, XLM-R or CamemBERT folder, per its
+ * The tokenizer.json object for the SentencePiece model of an ALBERT, XLM-R or CamemBERT folder (`dir`), per its
  * tokenizer_config.json (`config`: tokenizer_class, ALBERT's do_lower_case and keep_accents, the special tokens) and
  * config.json (model_type): what transformers' converter writes (sentencepiece-vocab.ts), with the folder's added
- * tokens and the slow tokenizer's special tokens as transformers adds them on loading (withAddedTokens). A model of
- * another family is a one-line DataError saying how to write its tokenizer.json (sentencePieceNote).
+ * tokens and the slow tokenizer's special tokens as transformers adds them on loading (withAddedTokens); with the model
+ * read, the family's own file (SENTENCEPIECE_FILE_OF: ALBERT's spiece.model, the others' sentencepiece.bpe.model) in a
+ * folder holding both. A model of another family is a one-line DataError saying how to write its tokenizer.json
+ * (sentencePieceNote); a folder without its family's file (as transformers' slow tokenizer fails on it), one saying so.
  */
-export function sentencePieceFileTokenizerJson(file: string, config: TokenizerConfigJson): object {
-  const dir = dirname(file);
+export function sentencePieceFolderTokenizerJson(dir: string, config: TokenizerConfigJson): { file: string; json: object } {
   const modelConfigFile = join(dir, 'config.json');
   const modelType = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile).model_type : undefined;
   const family = sentencePieceFamily(config.tokenizer_class, modelType);
   if (family === undefined)
     throw new DataError(
-      `${file}: a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer (tokenizer_config.json's tokenizer_class, config.json's model_type): not read${sentencePieceNote(dir)}`,
+      `${sentencePieceFile(dir) ?? dir}: a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer (tokenizer_config.json's tokenizer_class, config.json's model_type): not read${sentencePieceNote(dir)}`,
+    );
+  const file = join(dir, SENTENCEPIECE_FILE_OF[family]);
+  if (!existsSync(file))
+    throw new DataError(
+      `${sentencePieceFile(dir) ?? dir}: ${SENTENCEPIECE_FAMILY_NAMES[family]} tokenizer reads ${basename(file)}, which the folder lacks: not read (give a folder with its ${basename(file)} or tokenizer.json with --tokenizer)`,
     );
   const json = sentencePieceTokenizerJson(readSentencePieceModel(file), file, family, {
     doLowerCase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true,
@@ -134,8 +142,11 @@ export function sentencePieceFileTokenizerJson(file: string, config: TokenizerCo
       ? { additional_special_tokens: [...CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS] }
       : {}),
   };
-  return withAddedTokens(converted, slowAddedTokens(dir, config), withDefaults, SENTENCEPIECE_SPECIAL_TOKENS[family]);
+  return { file, json: withAddedTokens(converted, slowAddedTokens(dir, config), withDefaults, SENTENCEPIECE_SPECIAL_TOKENS[family]) };
 }
+
+/** Each SentencePiece family as a message names its tokenizer. */
+const SENTENCEPIECE_FAMILY_NAMES: Record<SentencePieceFamily, string> = { albert: 'an ALBERT', 'xlm-roberta': 'an XLM-R', camembert: 'a CamemBERT' };
 
 /**
  * For a folder holding a SentencePiece model (SENTENCEPIECE_FILES) that is not read (not an ALBERT, XLM-R or
@@ -469,8 +480,9 @@ export function folderTokenizerJson(dir: string): { file: string; json: Record<s
   if (existsSync(vocabFile)) return built(vocabFile, vocabTokenizerJson(vocabFile, config));
   const bpe = bpeFiles(dir);
   if (bpe) return built(bpe.vocab, bpeTokenizerJson(bpe, config));
-  const spm = sentencePieceFile(dir);
-  return spm === undefined ? undefined : built(spm, sentencePieceFileTokenizerJson(spm, config));
+  if (sentencePieceFile(dir) === undefined) return undefined;
+  const spm = sentencePieceFolderTokenizerJson(dir, config);
+  return built(spm.file, spm.json);
 }
 
 /**

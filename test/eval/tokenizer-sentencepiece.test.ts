@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import { checkVocabularyRows, loadTokenizer, sentencePieceFileTokenizerJson } from '../../src/eval/tokenizer.ts';
+import { checkVocabularyRows, loadTokenizer, sentencePieceFolderTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { readSentencePieceModel, sentencePieceTokenizerJson } from '../../src/eval/sentencepiece-vocab.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
@@ -145,7 +145,7 @@ describe('an XLM-R SentencePiece-only folder', () => {
   });
 
   it("adds XLMRobertaTokenizer's special tokens a fast tokenizer adds on loading (the model's ids)", () => {
-    const json = sentencePieceFileTokenizerJson(file, {}) as { added_tokens: Array<{ id: number; content: string; special: boolean }> };
+    const json = sentencePieceFolderTokenizerJson(dir, {}).json as { added_tokens: Array<{ id: number; content: string; special: boolean }> };
     expect(json.added_tokens.map((t) => [t.id, t.content, t.special])).toEqual([
       [0, '<s>', true],
       [1, '<pad>', true],
@@ -177,7 +177,7 @@ describe('an XLM-R SentencePiece-only folder', () => {
     const withMap = sentencePieceFolder('xlmr-charsmap', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { charsmap }), {
       model_type: 'xlm-roberta',
     });
-    const json = sentencePieceFileTokenizerJson(join(withMap, 'sentencepiece.bpe.model'), {}) as { normalizer: { normalizers: object[] } };
+    const json = sentencePieceFolderTokenizerJson(withMap, {}).json as { normalizer: { normalizers: object[] } };
     expect(json.normalizer.normalizers).toEqual([
       { type: 'Precompiled', precompiled_charsmap: Buffer.from(charsmap).toString('base64') },
       { type: 'Strip', strip_left: false, strip_right: true },
@@ -291,6 +291,31 @@ describe('an ALBERT SentencePiece-only folder', () => {
   });
 });
 
+describe('a folder holding both SentencePiece models', () => {
+  const albert = sentencePieceModelBytes(ALBERT_PIECES, { unkId: 1 });
+  const xlmr = sentencePieceModelBytes(XLMR_PIECES);
+
+  it("reads its family's own file (AlbertTokenizer's spiece.model, XLMRobertaTokenizer's sentencepiece.bpe.model), where sentencepiece.bpe.model was read for any", () => {
+    const a = sentencePieceFolder('both-albert', 'spiece.model', albert, { model_type: 'albert' });
+    writeFileSync(join(a, 'sentencepiece.bpe.model'), xlmr);
+    expect(loadTokenizer(a).encode('hello', 'world', 20).ids).toEqual([2, 6, 3, 7, 3]);
+    expect(loadTokenizer(join(a, 'sentencepiece.bpe.model')).source).toBe(join(a, 'spiece.model'));
+    const x = sentencePieceFolder('both-xlmr', 'spiece.model', albert, {}, { tokenizer_class: 'XLMRobertaTokenizerFast' });
+    writeFileSync(join(x, 'sentencepiece.bpe.model'), xlmr);
+    expect(loadTokenizer(x).encode('ab', 'b', 20).ids).toEqual([0, 7, 2, 2, 9, 2]);
+  });
+
+  it("is refused in one line when it lacks its family's file, as the slow tokenizer transformers converts fails", () => {
+    const a = sentencePieceFolder('albert-bpe-name', 'sentencepiece.bpe.model', albert, { model_type: 'albert' });
+    expect(() => loadTokenizer(a)).toThrow(DataError);
+    expect(() => loadTokenizer(a)).toThrow(
+      `${join(a, 'sentencepiece.bpe.model')}: an ALBERT tokenizer reads spiece.model, which the folder lacks: not read (give a folder with its spiece.model or tokenizer.json with --tokenizer)`,
+    );
+    const c = sentencePieceFolder('camembert-spiece-name', 'spiece.model', xlmr, { model_type: 'camembert' });
+    expect(() => loadTokenizer(c)).toThrow(/: a CamemBERT tokenizer reads sentencepiece\.bpe\.model, which the folder lacks: not read/);
+  });
+});
+
 describe('a CamemBERT SentencePiece-only folder', () => {
   // CamembertConverter.vocab: <s>NOTUSED <pad> </s>NOTUSED <unk> <unk>NOTUSED, pieces 1… (each id + 4), <mask>
   const pieces: TestPiece[] = [
@@ -306,7 +331,7 @@ describe('a CamemBERT SentencePiece-only folder', () => {
     const t = loadTokenizer(dir);
     expect(t.encode('a', 'b', 20).ids).toEqual([5, 7, 6, 6, 8, 6]);
     expect(t.encode('c', null, 20).ids).toEqual([5, 3, 6]);
-    const json = sentencePieceFileTokenizerJson(join(dir, 'sentencepiece.bpe.model'), {}) as { model: { vocab: [string, number][] } };
+    const json = sentencePieceFolderTokenizerJson(dir, {}).json as { model: { vocab: [string, number][] } };
     expect(json.model.vocab.slice(0, 5)).toEqual([
       ['<s>NOTUSED', 0],
       ['<pad>', 0],
