@@ -28,7 +28,7 @@ import { outputModelConfig } from '../eval/output-config.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { SettingsError } from '../errors.ts';
+import { FS_REASONS, SettingsError, UserError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { TRAINING_VERSIONS } from './versions.ts';
 import { loadTrainingSet } from './data.ts';
@@ -645,9 +645,10 @@ function optimizedForm(model: Model): string | undefined {
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const dirs = typeof o?.output === 'string' ? [dirname(resolve(o.output))] : [];
+  if (typeof o?.output === 'string') dirs.push(typeof o.workDir === 'string' ? o.workDir : `${resolve(o.output)}.train`);
   if (typeof o?.cacheDir === 'string') dirs.push(o.cacheDir);
-  // (a run failing after its output or cache folder was made: those left empty removed again, its work folder's lock
-  // released first)
+  // (a run failing after its output, work or cache folder was made: those left empty removed again, its work folder's
+  // lock released first; a work folder whose lock could not be taken among them)
   return removingFoldersMadeOnFailure(dirs, async () => {
     const held: { lock?: string } = {};
     try {
@@ -670,7 +671,15 @@ const WORK_LOCK = '.run.lock';
 function holdWorkFolder(workDir: string, output: string, held: { lock?: string }): void {
   ensureFolder(workDir, `the work folder ${workDir}`);
   const lock = join(workDir, WORK_LOCK);
-  const other = tryFileLock(lock);
+  let other: ReturnType<typeof tryFileLock>;
+  try {
+    other = tryFileLock(lock);
+  } catch (e) {
+    // (a full disk, a read-only folder: one line naming the lock, not the temporary file it is written through)
+    const reason = FS_REASONS[(e as NodeJS.ErrnoException).code ?? ''];
+    if (reason === undefined) throw e;
+    throw new UserError(`-o ${output}: cannot write the lock ${lock} of its work folder: ${reason}`, { cause: e });
+  }
   if (other !== undefined) {
     const who = other.holder !== undefined ? `process ${other.holder.pid}` : 'another process';
     throw new SettingsError(`-o ${output}: ${who} is training into it now (its work folder ${workDir}): wait for it to end, or give another -o`);

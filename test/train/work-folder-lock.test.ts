@@ -4,18 +4,28 @@
  * first finishing removed the folder, and the second then failed with an internal error reading its best epoch back),
  * and both wrote one model, lineage and projections file. Now the run holds the folder's lock (a file naming its
  * process, as file-lock.ts's): a second run while it runs is refused in one line before any work, and a killed run's
- * lock is taken over by its rerun.
+ * lock is taken over by its rerun. A lock that cannot be written (a full disk, a read-only folder) is one line naming
+ * it, and the work folder the run made for it is removed again (it was left empty).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { holderText } from '../../src/file-lock.ts';
 import { processStartTime } from '../../src/processes.ts';
 import { runTraining, type TrainRunOptions } from '../../src/train/run.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
+
+/** A full disk: writing a file under `full.under` (or to an open file) fails with ENOSPC. */
+const full = vi.hoisted(() => ({ under: undefined as string | undefined }));
+vi.mock('node:fs', async (original) => {
+  const fs = await original<typeof import('node:fs')>();
+  const { fullDiskFs } = await import('../helpers/full-disk.ts');
+  const mocked = fullDiskFs(fs, full);
+  return { ...fs, default: { ...fs, ...mocked }, ...mocked };
+});
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-work-folder-lock-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -49,5 +59,18 @@ describe("a training run's work folder", () => {
     expect(r.interrupted).toBe(false);
     expect(existsSync(output)).toBe(true);
     expect(existsSync(`${output}.train`)).toBe(false);
+  });
+
+  it('whose lock cannot be written (a full disk): refused in one line naming the lock, and the work folder made for it removed again', async () => {
+    const workDir = join(work, 'full', 'work');
+    full.under = workDir;
+    try {
+      await expect(runTraining({ ...options, output: join(work, 'full', 'model.onnx'), workDir })).rejects.toThrow(
+        `-o ${join(work, 'full', 'model.onnx')}: cannot write the lock ${join(workDir, '.run.lock')} of its work folder: no space left on the device`,
+      );
+    } finally {
+      full.under = undefined;
+    }
+    expect(existsSync(join(work, 'full'))).toBe(false);
   });
 });
