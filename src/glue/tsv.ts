@@ -1,8 +1,9 @@
 /**
- * Reading GLUE's tab-separated files exactly as the official loaders do: lines split on '\n' (a trailing '\r' is
- * dropped), fields split on '\t' with no quote handling (GLUE text holds stray `"` characters that a CSV reader
- * would swallow), a UTF-8 byte-order mark stripped (MRPC dev/train begin with one) and a missing final newline
- * accepted (CoLA dev and the diagnostic set end without one). Files must be valid UTF-8.
+ * Reading GLUE's tab-separated files exactly as the official loaders do: lines end at '\n', '\r\n' or a lone '\r' (as
+ * Python's csv module and text mode read them: a file saved with old Mac line ends is lines, not one long line), fields
+ * split on '\t' with no quote handling (GLUE text holds stray `"` characters that a CSV reader would swallow), a UTF-8
+ * byte-order mark stripped (MRPC dev/train begin with one) and a missing final newline accepted (CoLA dev and the
+ * diagnostic set end without one). Files must be valid UTF-8.
  */
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
@@ -34,16 +35,15 @@ export interface TsvParseOptions {
   headerlessColumns?: readonly string[];
 }
 
-/** Splits text into lines the way GLUE files are written: '\n' separators, optional '\r', optional final newline. */
+/** A line end as Python's csv module (and text mode's universal newlines) reads one: '\r\n', '\n' or a lone '\r'. */
+const LINE_END = /\r\n|\r|\n/;
+
+/** Splits text into lines as the official loaders read GLUE files: '\n', '\r\n' or '\r' line ends, optional final one. */
 export function splitLines(text: string): string[] {
   const body = withoutBom(text);
   if (body.length === 0) return [];
-  const lines = body.split('\n');
+  const lines = body.split(LINE_END);
   if (lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
-  }
   return lines;
 }
 
@@ -99,11 +99,13 @@ export function decodeUtf8(bytes: Buffer, file: string): string {
   if (isUtf8(bytes)) return bytes.toString('utf8');
   let start = 0;
   for (let line = 1; ; line++) {
-    const end = bytes.indexOf(0x0a, start);
-    const stop = end < 0 ? bytes.length : end;
-    if (!isUtf8(bytes.subarray(start, stop))) throw new DataError(`${file}:${line}: not valid UTF-8 text`);
-    if (end < 0) throw new DataError(`${file}: not valid UTF-8 text`);
-    start = end + 1;
+    // (the next line end, as splitLines ends lines: '\n', '\r\n' or a lone '\r'; bytes 0x0a and 0x0d are never inside a
+    // UTF-8 sequence)
+    let end = start;
+    while (end < bytes.length && bytes[end] !== 0x0a && bytes[end] !== 0x0d) end++;
+    if (!isUtf8(bytes.subarray(start, end))) throw new DataError(`${file}:${line}: not valid UTF-8 text`);
+    if (end >= bytes.length) throw new DataError(`${file}: not valid UTF-8 text`);
+    start = bytes[end] === 0x0d && bytes[end + 1] === 0x0a ? end + 2 : end + 1;
   }
 }
 

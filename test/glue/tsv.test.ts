@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import { columnIndex, parseTsv, splitLines } from '../../src/glue/tsv.ts';
+import { columnIndex, decodeUtf8, parseTsv, splitLines } from '../../src/glue/tsv.ts';
 
 describe('splitLines', () => {
   it('strips a UTF-8 BOM (MRPC dev/train begin with one)', () => {
@@ -16,6 +16,21 @@ describe('splitLines', () => {
 
   it('drops a trailing \\r of CRLF line ends', () => {
     expect(splitLines('a\tb\r\nc\td\r\n')).toEqual(['a\tb', 'c\td']);
+  });
+
+  it("ends lines at a lone \\r too (old Mac line ends), as Python's csv module and text mode read GLUE files", () => {
+    expect(splitLines('a\tb\rc\td\r')).toEqual(['a\tb', 'c\td']);
+    expect(splitLines('\ufeffa\tb\rc\td\r\ne\tf\ng\th')).toEqual(['a\tb', 'c\td', 'e\tf', 'g\th']);
+    const t = parseTsv('sentence\tlabel\rgood movie\t1\rbad movie\t0\r', 'SST-2/dev.tsv');
+    expect(t.rows.map((r) => [r.line, ...r.fields])).toEqual([
+      [2, 'good movie', '1'],
+      [3, 'bad movie', '0'],
+    ]);
+  });
+
+  it('names the line of invalid UTF-8 counting lone \\r line ends as splitLines does', () => {
+    const bytes = Buffer.concat([Buffer.from('sentence\tlabel\rgood\t1\r\nbad '), Buffer.from([0xc3, 0x28]), Buffer.from('\t0\r')]);
+    expect(() => decodeUtf8(bytes, 'SST-2/dev.tsv')).toThrow(/^SST-2\/dev\.tsv:3: not valid UTF-8 text$/);
   });
 
   it('gives no lines for an empty file', () => {
