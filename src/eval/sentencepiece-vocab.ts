@@ -131,10 +131,18 @@ export interface AlbertOptions {
   keepAccents: boolean;
 }
 
-/** AlbertConverter's `check_number_comma`: false for a piece of 2+ characters ending in a digit and a comma ('1,'). */
+/**
+ * A character Python's `str.isdigit` takes: the decimal digits (\p{Nd}) and Unicode's Numeric_Type=Digit characters
+ * (superscript, subscript, circled, parenthesized and full-stop digits, Ethiopic, Kharoshthi, …), these as Python
+ * 3.11's unicodedata (Unicode 14) lists them: `[c for c in map(chr, range(0x110000)) if c.isdigit() and not c.isdecimal()]`.
+ */
+const PYTHON_DIGIT =
+  /^[\p{Nd}\u00B2\u00B3\u00B9\u1369-\u1371\u19DA\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u2474-\u247C\u2488-\u2490\u24EA\u24F5-\u24FD\u24FF\u2776-\u277E\u2780-\u2788\u278A-\u2792\u{10A40}-\u{10A43}\u{10E60}-\u{10E68}\u{11052}-\u{1105A}\u{1F100}-\u{1F10A}]$/u;
+
+/** AlbertConverter's `check_number_comma`: false for a piece of 2+ characters ending in a digit (str.isdigit) and a comma ('1,', '²,'). */
 function checkNumberComma(piece: string): boolean {
   const chars = [...piece];
-  return chars.length < 2 || chars[chars.length - 1] !== ',' || !/^\p{Nd}$/u.test(chars[chars.length - 2]!);
+  return chars.length < 2 || chars[chars.length - 1] !== ',' || !PYTHON_DIGIT.test(chars[chars.length - 2]!);
 }
 
 /**

@@ -275,6 +275,28 @@ describe('an ALBERT SentencePiece-only folder', () => {
     expect(t.encode('1,', null, 20).ids).toEqual([2, 9, 10, 3]);
   });
 
+  it("lowers by 100 a piece ending in a comma after any character Python's str.isdigit takes (check_number_comma), superscripts and circled digits too, where only \\p{Nd} counted", () => {
+    // (isdigit: '²' '①' '⑴' '⒈' '❶' '₃' '٣' True; '½' 'Ⅻ' 'a' False)
+    const pieces = ['²,', '①,', '⑴,', '⒈,', '❶,', '₃,', '٣,', '½,', 'Ⅻ,', 'a,'].map((piece): TestPiece => ({ piece, score: -1 }));
+    const dir = sentencePieceFolder('albert-digits', 'spiece.model', sentencePieceModelBytes([...ALBERT_PIECES, ...pieces], { unkId: 1 }), {
+      model_type: 'albert',
+    });
+    const file = join(dir, 'spiece.model');
+    const json = sentencePieceTokenizerJson(readSentencePieceModel(file), file, 'albert', { doLowerCase: true, keepAccents: true }) as unknown as ConvertedJson;
+    expect(json.model.vocab.slice(ALBERT_PIECES.length)).toEqual([
+      ['²,', -101],
+      ['①,', -101],
+      ['⑴,', -101],
+      ['⒈,', -101],
+      ['❶,', -101],
+      ['₃,', -101],
+      ['٣,', -101],
+      ['½,', -1],
+      ['Ⅻ,', -1],
+      ['a,', -1],
+    ]);
+  });
+
   it("strips the space before the mask token, as AlbertTokenizer's AddedToken(mask, lstrip=True) makes it, unless the config's mask token says otherwise", () => {
     const dir = sentencePieceFolder('albert-mask', 'spiece.model', bytes, { model_type: 'albert' });
     // 'hello ' then [MASK]: ▁hello [MASK] ▁world, where without lstrip the space is ▁hello ▁ (5)
