@@ -2,7 +2,7 @@
  * From a sweep spec to the list of points to run: models × pipelines, each with its key, resolved bench shapes
  * and output folder. Baselines come first, so every model's reference is measured before its variants.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
@@ -575,7 +575,8 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: NonNullable<PointData['training']>[string] = {};
         const teacherDir = t.teacher !== undefined ? locateModel(t.teacher).dir : where.dir;
-        if (teacherDir !== where.dir) read.teacher = await sideFileHashes(teacherDir, dataHash);
+        // (the model's own folder named by another path, through a symbolic link: its side files, hashed as the model's)
+        if (realpathSync(teacherDir) !== realpathSync(where.dir)) read.teacher = await sideFileHashes(teacherDir, dataHash);
         if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, dataHash);
         // (and the projections beside its student model, which its matches start from: another file, another point)
         const projected = projectionsStudent(t, where.onnx);

@@ -3,7 +3,7 @@
  * they are written; they include the code's versions (bert-compress's, each pass's and training step's), so a result computed by
  * other code is found as stale (same family, another key), including a point stored before versions existed.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/sweep/spec.ts';
@@ -352,6 +352,10 @@ describe('point keys', () => {
     const own = await key({});
     expect(await key({ teacher: 'models/tiny-sst2' })).toBe(own);
     expect(await key({ teacher: 'models/tiny-sst2/model.onnx' })).toBe(own);
+    // (the model's folder through a symbolic link: its own folder, whichever path names it)
+    symlinkSync(join(t.root, 'models', 'tiny-sst2'), join(t.root, 'models', 'tiny-sst2-link'));
+    expect(await key({ teacher: 'models/tiny-sst2-link' })).toBe(own);
+    expect(await key({ teacher: 'models/tiny-sst2-link/model.onnx' })).toBe(own);
     // (another SST-2 teacher: another point)
     writeTinySst2(join(t.root, 'models', 'tiny-sst2-seed3'), 3);
     expect(await key({ teacher: 'models/tiny-sst2-seed3' })).not.toBe(own);
