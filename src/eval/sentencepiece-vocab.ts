@@ -42,9 +42,11 @@ const SPM_DESCRIPTOR = {
 
 const ModelProto = protobuf.Root.fromJSON(SPM_DESCRIPTOR as Protobuf.INamespace).lookupType('sentencepiece.ModelProto');
 
-/** SentencePiece's piece types (ModelProto.SentencePiece.Type). */
+/** SentencePiece's piece types (ModelProto.SentencePiece.Type; NORMAL 1, UNUSED 5). */
+const UNKNOWN = 2;
 const CONTROL = 3;
 const USER_DEFINED = 4;
+const BYTE = 6;
 
 /** One piece of a SentencePiece model, with its id (its index). */
 export interface SentencePiece {
@@ -79,6 +81,8 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
   }
   const pieces = m.pieces as Array<{ piece: string; score: number; type: number }>;
   if (pieces.length === 0) throw new DataError(`${file}: not a SentencePiece model (it has no pieces)`);
+  const refused = invalidPieces(pieces);
+  if (refused) throw new DataError(`${file}: a SentencePiece model that SentencePiece refuses to load (${refused}): not read`);
   const trainer = (m.trainerSpec ?? { modelType: 1, unkId: 0 }) as { modelType: number; unkId: number };
   const normalizer = (m.normalizerSpec ?? {}) as { precompiledCharsmap?: Uint8Array };
   return {
@@ -87,6 +91,28 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
     unkId: trainer.unkId,
     precompiledCharsmap: normalizer.precompiledCharsmap ?? new Uint8Array(),
   };
+}
+
+/**
+ * Why SentencePiece refuses to load a model of `pieces` (ModelInterface::InitializePieces: a piece empty, a piece
+ * listed twice among the normal, user-defined and unused pieces or among the others, no unknown piece or two), or
+ * undefined: transformers loads a folder's model with sentencepiece (its slow tokenizer) before converting it, so
+ * such a model is no tokenizer there.
+ */
+function invalidPieces(pieces: ReadonlyArray<{ piece: string; type: number }>): string | undefined {
+  const defined = { normal: new Set<string>(), reserved: new Set<string>() };
+  let unknown: number | undefined;
+  for (const [id, p] of pieces.entries()) {
+    if (p.piece === '') return `its piece ${id} is empty`;
+    const set = p.type === UNKNOWN || p.type === CONTROL || p.type === BYTE ? defined.reserved : defined.normal;
+    if (set.has(p.piece)) return `its piece ${JSON.stringify(p.piece)} is listed twice, the second time as id ${id}`;
+    set.add(p.piece);
+    if (p.type === UNKNOWN) {
+      if (unknown !== undefined) return `it has two unknown pieces, ids ${unknown} and ${id}`;
+      unknown = id;
+    }
+  }
+  return unknown === undefined ? 'it has no unknown piece (of type UNKNOWN)' : undefined;
 }
 
 /** The model families whose slow tokenizer is a SentencePiece model, with transformers' converter for each. */

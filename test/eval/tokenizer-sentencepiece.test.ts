@@ -402,6 +402,26 @@ describe('a SentencePiece model not read', () => {
     expect(spawnSync('sh', ['-c', `printf %s ${arg}`], { encoding: 'utf8' }).stdout).toBe(dir);
   });
 
+  it('that SentencePiece refuses to load (as transformers loads it before converting) is refused in one line, where it was read', () => {
+    const refused = (name: string, pieces: TestPiece[]) => {
+      const dir = sentencePieceFolder(name, 'sentencepiece.bpe.model', sentencePieceModelBytes(pieces), { model_type: 'xlm-roberta' });
+      return () => loadTokenizer(dir);
+    };
+    const prefix = 'sentencepiece.bpe.model: a SentencePiece model that SentencePiece refuses to load';
+    expect(refused('spm-empty', [...XLMR_PIECES, { piece: '', score: -1 }])).toThrow(`${prefix} (its piece 10 is empty): not read`);
+    expect(refused('spm-twice', [...XLMR_PIECES, { piece: '▁a', score: -9 }])).toThrow(
+      `${prefix} (its piece "▁a" is listed twice, the second time as id 10): not read`,
+    );
+    expect(refused('spm-twice-user', [...XLMR_PIECES, { piece: '<tag>', score: 0, type: 4 }])).toThrow(`${prefix} (its piece "<tag>" is listed twice`);
+    expect(refused('spm-two-unk', [...XLMR_PIECES, { piece: '<unk2>', score: 0, type: 2 }])).toThrow(
+      `${prefix} (it has two unknown pieces, ids 0 and 10): not read`,
+    );
+    expect(refused('spm-no-unk', XLMR_PIECES.slice(1))).toThrow(`${prefix} (it has no unknown piece (of type UNKNOWN)): not read`);
+    expect(refused('spm-no-unk', XLMR_PIECES.slice(1))).toThrow(DataError);
+    // (a control piece may spell a normal one: SentencePiece keeps them apart)
+    expect(refused('spm-control-normal', [...XLMR_PIECES, { piece: '<s>', score: -5 }])).not.toThrow();
+  });
+
   it('trained as BPE, or not a SentencePiece model at all, is refused in one line', () => {
     const bpe = sentencePieceFolder('bpe', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { modelType: 2 }), { model_type: 'xlm-roberta' });
     expect(() => loadTokenizer(bpe)).toThrow(/a SentencePiece model trained as BPE, not Unigram: not read/);
