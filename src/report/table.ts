@@ -227,8 +227,9 @@ function frontMark(r: ReportRow): string {
 }
 
 /**
- * A Markdown table cell showing `s` as it is: a line break is a space (it would end the row), and `\`, `|` (the cell
- * separator) and `<` (raw HTML: `<b>` would turn the rest bold) are escaped, each as a backslash escape.
+ * A Markdown table cell (or a note's line, a list item) showing `s` as it is: a line break is a space (it would end
+ * the row, or the item), and `\`, `|` (the cell separator) and `<` (raw HTML: `<b>` would turn the rest bold) are
+ * escaped, each as a backslash escape.
  */
 export function mdCell(s: string): string {
   return s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\|<]/g, (c) => `\\${c}`);
@@ -273,10 +274,11 @@ export function toMarkdown(data: ReportData, teacherSize = false): string {
   ];
   lines.push('', SIZE_NOTE);
   for (const note of tableNotes(data, { teacherSize, machines: true })) {
-    if ('text' in note) lines.push('', note.text);
+    // (names and errors in the notes as the table shows them: a line break, | or <b> in one is text, not Markdown)
+    if ('text' in note) lines.push('', mdCell(note.text));
     else {
       lines.push('', FAILED_NOTE);
-      for (const f of note.failed) lines.push(`- ${f.model} · ${f.label}: ${f.error}`);
+      for (const f of note.failed) lines.push(`- ${mdCell(`${f.model} · ${f.label}: ${f.error}`)}`);
     }
   }
   return lines.join('\n') + '\n';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
 import { describeMachine } from '../../src/bench/machine.ts';
 import { timingWithLoad } from '../../src/bench/timing-lock.ts';
-import { SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
+import { FAILED_NOTE, SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
 import { chartPoints, chartSpec, renderCharts } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
@@ -498,6 +498,23 @@ describe('report rows', () => {
     expect(cells(rows[0]!)[0]).toBe('back\\\\\\|slash \\<b>bold\\</b>');
     expect(cells(rows[1]!)[1]).toBe('a\\|b c');
     expect(mdCell(cells(rows[1]!)[1]!.replace(/\\(.)/g, '$1'))).toBe(cells(rows[1]!)[1]);
+  });
+
+  it('escapes names and errors in the notes and the Failed list under the Markdown table as in its cells: each on its line, no raw HTML', () => {
+    const model = '<b>m|x';
+    const points = [
+      fakePoint({ model, label: 'baseline', bytes: 4e7, glue: 0.7, task: 'STS-B', metrics: { pearson: 0.7, spearmanr: 0.7 } }, 0),
+      fakePoint({ model, label: 'l<i>', bytes: 3e7, glue: null, speedup: 1.2, task: 'STS-B', metrics: {} }, 1),
+    ];
+    points[1]!.result.eval.glueScoreUndefined = 'STS-B: Pearson and Spearman undefined (constant predictions)';
+    const md = toMarkdown(buildReport(points, [{ model, label: 'int8\n<u>', error: 'Error: <script>alert(1)</script> at a|b' }])).split('\n');
+    expect(md).toContain(
+      `GLUE undefined: \\<b>m\\|x · l\\<i> (STS-B: Pearson and Spearman undefined (constant predictions)). A task whose metric is undefined leaves its row's GLUE score undefined: it is not dropped from the mean nor counted as 0.`,
+    );
+    const failed = md.indexOf(FAILED_NOTE);
+    expect(failed).toBeGreaterThan(0);
+    expect(md.slice(failed + 1, failed + 3)).toEqual(['- \\<b>m\\|x · int8 \\<u>: Error: \\<script>alert(1)\\</script> at a\\|b', '']);
+    expect(md.filter((l) => /(?<!\\)</.test(l))).toEqual([]);
   });
 
   it("shows a tiny model's parameters, MB and p50 in digits that tell them apart, not 0.00M / 0.0 / 0.00", () => {
