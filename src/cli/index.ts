@@ -7,7 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
-import { checkedFlagValues } from './flag-values.ts';
+import { checkedFlagValues, type DeclaredOptions } from './flag-values.ts';
 import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .fail((msg, e) => {
       // (yargs builds the matched command's options into this same instance)
-      throw e ?? new UsageError(usageLine(msg, argv, declaredFlags(y)));
+      throw e ?? new UsageError(usageLine(msg, argv, declaredFlags(y), valueFlags(y)));
     })
     .help()
     .version();
@@ -93,18 +93,39 @@ function declaredFlags(parser: Argv<GlobalFlags>): string[] {
   }
 }
 
+/** The flags the failing command declares that take a value (string, number or list), with their aliases (`o`). */
+function valueFlags(parser: Argv<GlobalFlags>): string[] {
+  try {
+    const o = (parser as unknown as { getOptions(): DeclaredOptions }).getOptions();
+    const keys = [...o.string, ...o.number, ...o.array];
+    return [...keys, ...keys.flatMap((k) => o.alias[k] ?? [])];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * A yargs message as one line: `Invalid values:` followed by one `Argument: split, Given: "train", Choices: …` line
  * per argument becomes `split "train": expected one of "dev", "test"`; an unknown argument that is a flag's value
- * starting with '-' (`--layer-map -1:1`) says to write `--layer-map=-1:1`; an unknown flag close to one of `known`
+ * starting with '-' (`--layer-map -1:1`; `-o -x.onnx` after a flag of `valued`, those taking a value) says to write
+ * `--layer-map=-1:1` (`-` alone: that no flag reads it as stdin or stdout); an unknown flag close to one of `known`
  * (the command's flags) asks whether that one was meant; other messages have their lines joined.
  */
-export function usageLine(msg: string, argv: readonly string[] = [], known: readonly string[] = []): string {
-  // `--layer-map -1:1`: yargs reads a value that starts with '-' as flags ('Unknown argument: 1')
+export function usageLine(msg: string, argv: readonly string[] = [], known: readonly string[] = [], valued: readonly string[] = []): string {
+  // `--layer-map -1:1`, `-o -x.onnx`: yargs reads a value that starts with '-' as flags ('Unknown argument: 1', 'x')
   if (/^Unknown arguments?:/.test(msg)) {
     const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
-    // (a negative number yargs reads as a value: -1, -0.5, -.5)
-    const i = argv.findIndex((t, k) => k + 1 < end && /^--[^=]+$/.test(t) && /^-[\d.]/.test(argv[k + 1]!) && !/^-(\d+(\.\d+)?|\.\d+)$/.test(argv[k + 1]!));
+    const declared = (t: string) => [...known, ...valued].some((n) => t === (n.length === 1 ? `-${n}` : `--${n}`));
+    const takesValue = (t: string) => valued.some((n) => t === (n.length === 1 ? `-${n}` : `--${n}`));
+    // after any flag, a word starting with '-' and a digit or '.'; after a flag taking a value, any word starting with one
+    // '-' that is no flag of the command ('--x' is a flag, or the flag's value missing); not a negative number, which
+    // yargs reads as a value (-1, -0.5, -.5)
+    const i = argv.findIndex((t, k) => {
+      const next = argv[k + 1]!;
+      if (k + 1 >= end || /^-(\d+(\.\d+)?|\.\d+)$/.test(next) || declared(next.replace(/=.*$/s, ''))) return false;
+      return (/^--[^=]+$/.test(t) && /^-[\d.]/.test(next)) || (takesValue(t) && /^-([^-]|$)/.test(next));
+    });
+    if (i >= 0 && argv[i + 1] === '-') return `${argv[i]} -: no flag takes '-' for stdin or stdout; write ${argv[i]}=- to give '-' itself`;
     if (i >= 0) return `${argv[i]} ${argv[i + 1]}: a value starting with '-' is read as a flag; write ${argv[i]}=${argv[i + 1]}`;
     // yargs lists an unknown `--quantize-format` twice, as itself and camel-cased: once, as the user wrote it
     const names = msg

@@ -58,6 +58,16 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => ['bench', tiny.path, '--seq', '-1,8'],
       /^compress: --seq -1,8: a value starting with '-' is read as a flag; write --seq=-1,8$/m,
     ],
+    [
+      'a value starting with - and a letter after a flag taking one (compress -o -x.onnx)',
+      () => [tiny.path, '--prune-ffn', '0.5', '-o', '-x.onnx'],
+      /^compress: -o -x\.onnx: a value starting with '-' is read as a flag; write -o=-x\.onnx$/m,
+    ],
+    [
+      'eval --out -',
+      () => ['eval', tiny.dir, '--task', 'SST-2', '--out', '-'],
+      /^compress: --out -: no flag takes '-' for stdin or stdout; write --out=- to give '-' itself$/m,
+    ],
     ['inspect ""', () => ['inspect', ''], /^compress: model '': an empty value; give one \(see --help\)$/m],
     ['compress -o ""', () => [tiny.path, '--prune-ffn', '0.5', '-o', ''], /-o\/--output '': an empty value/],
     ['compress --optimize ""', () => [tiny.path, '--optimize', '', '-o', out()], /--optimize '': an empty value; give one \(see compress passes\)/],
