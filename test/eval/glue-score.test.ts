@@ -75,6 +75,11 @@ describe('GLUE score', () => {
       spearmanr: 'constant predictions',
     });
     expect(undefinedMetrics(computeTaskMetrics(STSB, references, references), references, references)).toEqual({});
+    // one example has no correlation, and its being 'constant' says nothing of the model (scipy's pearsonr refuses it)
+    expect(undefinedMetrics(computeTaskMetrics(STSB, [2.5], [3.8]), [2.5], [3.8])).toEqual({
+      pearson: '1 example: a correlation needs 2 or more',
+      spearmanr: '1 example: a correlation needs 2 or more',
+    });
   });
 });
 

@@ -56,8 +56,9 @@ const isConstant = (v: ArrayLike<number>): boolean => {
 
 /**
  * Why each of `values` that is NaN has no value: the model gave non-finite scores for some examples ('non-finite model
- * scores for 3 of 872 examples'), or a correlation (Pearson, Spearman) of constant predictions or references is
- * undefined ('constant predictions', 'constant references'), as scipy's is. Empty when all are numbers.
+ * scores for 3 of 872 examples'), a correlation (Pearson, Spearman) of one example has none ('1 example: a correlation
+ * needs 2 or more', where scipy's pearsonr refuses), or one of constant predictions or references is undefined
+ * ('constant predictions', 'constant references'), as scipy's is. Empty when all are numbers.
  */
 export function undefinedMetrics(values: MetricValues, predictions: ArrayLike<number>, references: ArrayLike<number>): UndefinedMetrics {
   const out: UndefinedMetrics = {};
@@ -70,7 +71,9 @@ export function undefinedMetrics(values: MetricValues, predictions: ArrayLike<nu
   }
   const p = isConstant(predictions);
   const r = isConstant(references);
-  const why = p && r ? 'constant predictions and references' : p ? 'constant predictions' : r ? 'constant references' : 'not a number';
+  const constant = p && r ? 'constant predictions and references' : p ? 'constant predictions' : r ? 'constant references' : 'not a number';
+  // (one example is 'constant' too, which would blame the model for the data's size)
+  const why = predictions.length === 1 ? '1 example: a correlation needs 2 or more' : constant;
   for (const name of names) out[name] = why;
   return out;
 }
