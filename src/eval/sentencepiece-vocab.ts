@@ -83,13 +83,18 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
   if (pieces.length === 0) throw new DataError(`${file}: not a SentencePiece model (it has no pieces)`);
   const refused = invalidPieces(pieces);
   if (refused) throw new DataError(`${file}: a SentencePiece model that SentencePiece refuses to load (${refused}): not read`);
-  const trainer = (m.trainerSpec ?? { modelType: 1, unkId: 0 }) as { modelType: number; unkId: number };
-  const normalizer = (m.normalizerSpec ?? {}) as { precompiledCharsmap?: Uint8Array };
+  // (every model SentencePiece's trainer writes holds both specs after its pieces (TrainerInterface::Serialize): one
+  // without is a file cut short at a piece's end, which would read as a model of fewer pieces and no normalization)
+  const missing = [m.trainerSpec ? [] : ['trainer_spec'], m.normalizerSpec ? [] : ['normalizer_spec']].flat();
+  if (missing.length > 0)
+    throw new DataError(`${file}: a SentencePiece model without its ${missing.join(' and ')}, which every trained model holds: cut short? (download it again)`);
+  const trainer = m.trainerSpec as { modelType: number; unkId: number };
+  const normalizer = m.normalizerSpec as { precompiledCharsmap: Uint8Array };
   return {
     pieces: pieces.map((p) => ({ piece: p.piece, score: p.score, type: p.type })),
     modelType: trainer.modelType,
     unkId: trainer.unkId,
-    precompiledCharsmap: normalizer.precompiledCharsmap ?? new Uint8Array(),
+    precompiledCharsmap: normalizer.precompiledCharsmap,
   };
 }
 

@@ -422,6 +422,22 @@ describe('a SentencePiece model not read', () => {
     expect(refused('spm-control-normal', [...XLMR_PIECES, { piece: '<s>', score: -5 }])).not.toThrow();
   });
 
+  it("cut short at a piece's end (no trainer_spec or normalizer_spec) is refused in one line, where it was read as a model of fewer pieces", () => {
+    const whole = sentencePieceModelBytes(XLMR_PIECES, { charsmap: [1, 2, 3, 250] });
+    // (the normalizer_spec, last: 1a 06 12 04 01 02 03 fa; the trainer_spec before it: 12 05 18 01 c0 02 00; an empty
+    // normalizer_spec 1a 00)
+    const specs = 8 + 7;
+    const cut = (name: string, bytes: Buffer) => () =>
+      loadTokenizer(sentencePieceFolder(name, 'sentencepiece.bpe.model', bytes, { model_type: 'xlm-roberta' }));
+    const message = (missing: string) =>
+      `sentencepiece.bpe.model: a SentencePiece model without its ${missing}, which every trained model holds: cut short? (download it again)`;
+    expect(cut('cut-normalizer', whole.subarray(0, whole.length - 8))).toThrow(message('normalizer_spec'));
+    expect(cut('cut-specs', whole.subarray(0, whole.length - specs))).toThrow(message('trainer_spec and normalizer_spec'));
+    const fewer = sentencePieceModelBytes(XLMR_PIECES.slice(0, 6));
+    expect(cut('cut-pieces', whole.subarray(0, fewer.length - 7 - 2))).toThrow(DataError);
+    expect(cut('whole', whole)).not.toThrow();
+  });
+
   it('trained as BPE, or not a SentencePiece model at all, is refused in one line', () => {
     const bpe = sentencePieceFolder('bpe', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { modelType: 2 }), { model_type: 'xlm-roberta' });
     expect(() => loadTokenizer(bpe)).toThrow(/a SentencePiece model trained as BPE, not Unigram: not read/);

@@ -32,7 +32,10 @@ function floatField(field: number, x: number): number[] {
   return [...key(field, 5), ...b];
 }
 
-/** The bytes of a SentencePiece model of `pieces` (model_type 1 Unigram unless given, unk_id 0 unless given). */
+/**
+ * The bytes of a SentencePiece model of `pieces` (model_type 1 Unigram unless given, unk_id 0 unless given), its
+ * trainer_spec and normalizer_spec after them (the latter empty but for a charsmap given), as SentencePiece writes them.
+ */
 export function sentencePieceModelBytes(
   pieces: readonly TestPiece[],
   options: { modelType?: number; unkId?: number; charsmap?: readonly number[] } = {},
@@ -43,7 +46,7 @@ export function sentencePieceModelBytes(
     out.push(...bytesField(1, body));
   }
   out.push(...bytesField(2, [...varintField(3, options.modelType ?? 1), ...varintField(40, options.unkId ?? 0)]));
-  if (options.charsmap) out.push(...bytesField(3, bytesField(2, options.charsmap)));
+  out.push(...bytesField(3, options.charsmap ? bytesField(2, options.charsmap) : []));
   return Buffer.from(out);
 }
 
