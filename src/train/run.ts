@@ -667,8 +667,9 @@ const WORK_LOCK = '.run.lock';
  * trains into it, and writes the output beside it. A second run of the same output while the first runs is refused in
  * one line, where it resumed, pruned and removed the first's checkpoints and best epoch, and the two wrote one model,
  * lineage and projections file, mixed. A killed run's lock is taken over (its rerun resumes from its checkpoints).
+ * `chosen`: the caller gave the work folder (workDir: a sweep's point), which another -o would not change.
  */
-function holdWorkFolder(workDir: string, output: string, held: { lock?: string }): void {
+function holdWorkFolder(workDir: string, chosen: boolean, output: string, held: { lock?: string }): void {
   ensureFolder(workDir, `the work folder ${workDir}`);
   const lock = join(workDir, WORK_LOCK);
   let other: ReturnType<typeof tryFileLock>;
@@ -682,7 +683,8 @@ function holdWorkFolder(workDir: string, output: string, held: { lock?: string }
   }
   if (other !== undefined) {
     const who = other.holder !== undefined ? `process ${other.holder.pid}` : 'another process';
-    throw new SettingsError(`-o ${output}: ${who} is training into it now (its work folder ${workDir}): wait for it to end, or give another -o`);
+    const elsewhere = chosen ? 'train into another work folder' : 'give another -o';
+    throw new SettingsError(`-o ${output}: ${who} is training into it now (its work folder ${workDir}): wait for it to end, or ${elsewhere}`);
   }
   held.lock = lock;
 }
@@ -885,7 +887,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     checkOutputFolder(cacheRoot, folderLabel('--cache-dir', o.cacheDir, 'cache folder', cacheRoot));
   }
   checkOutputFolder(outDir, label);
-  holdWorkFolder(workDir, o.output, held);
+  holdWorkFolder(workDir, o.workDir !== undefined, o.output, held);
   const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
   // (Ctrl-C while the augmented examples or the teacher's outputs are computed, which takes hours on a large task:
   // stopped between two of their batches, nothing cached or written, rather than after both and a first training step)

@@ -37,7 +37,7 @@ const output = join(work, 'out', 'model.onnx');
 const options: TrainRunOptions = { task: 'SST-2', student: model, glueDir, output, settings: { epochs: 1, batchSize: 4, threads: 1 } };
 
 describe("a training run's work folder", () => {
-  it('held by another live run: refused in one line naming its process, nothing trained or written; once that process is gone, its lock is taken over', async () => {
+  it('held by another live run: refused in one line naming its process and the way out, nothing trained or written; once that process is gone, its lock is taken over', async () => {
     // (another run training into it: a live process named by the lock file, as the run writes it)
     const other = spawn('sleep', ['60'], { stdio: 'ignore' });
     const exited = new Promise((done) => other.once('exit', done));
@@ -47,6 +47,10 @@ describe("a training run's work folder", () => {
       writeFileSync(join(workDir, '.run.lock'), `${holderText({ pid: other.pid!, start: processStartTime(other.pid!) })}\n`);
       await expect(runTraining(options)).rejects.toThrow(
         `-o ${output}: process ${other.pid} is training into it now (its work folder ${workDir}): wait for it to end, or give another -o`,
+      );
+      // (a work folder the caller gave, as a sweep's point does: another -o would not change it)
+      await expect(runTraining({ ...options, workDir })).rejects.toThrow(
+        `-o ${output}: process ${other.pid} is training into it now (its work folder ${workDir}): wait for it to end, or train into another work folder`,
       );
       expect(readdirSync(workDir)).toEqual(['.run.lock']);
       expect(existsSync(output)).toBe(false);
