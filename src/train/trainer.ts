@@ -501,6 +501,18 @@ async function evaluateDev(
   }
 }
 
+/**
+ * An epoch's record as a checkpoint's JSON gives it back, where an undefined dev score or metric (NaN: Pearson of
+ * constant STS-B predictions) was written as null: NaN again, as the uninterrupted run holds it (null reads as 0).
+ */
+function epochFromJson(e: EpochRecord): EpochRecord {
+  const number = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
+  const out: EpochRecord = { ...e };
+  if (e.metrics) out.metrics = Object.fromEntries(Object.entries(e.metrics).map(([m, v]) => [m, number(v)]));
+  if (e.score !== undefined) out.score = number(e.score);
+  return out;
+}
+
 /** The student's own parameters (not the loss's projections). */
 export function studentOnly(student: Student, params: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   const own = student.forward(false).graph.initializers;
@@ -589,6 +601,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
     for (const [name, v] of ckpt.params) params.get(name)?.set(v);
     optimizer.load(ckpt.optimizer);
     state = ckpt.extra as ResumeState;
+    state.epochs = state.epochs.map(epochFromJson);
     step = ckpt.step;
     // the epoch in progress as the checkpoint names it: stopped after an epoch's last step, that epoch's end (its
     // evaluation, its record, the best epoch) has not run yet, though the step count is the next epoch's start
