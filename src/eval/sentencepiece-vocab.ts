@@ -126,11 +126,13 @@ export type SentencePieceFamily = 'albert' | 'xlm-roberta' | 'camembert';
 /**
  * The family of a folder's SentencePiece model, as AutoTokenizer picks its class: tokenizer_config.json's
  * `tokenizer_class` when it names one (AlbertTokenizer, XLMRobertaTokenizer, CamembertTokenizer, or their Fast
- * classes), else config.json's `model_type`; undefined for any other.
+ * classes), else config.json's (`configTokenizerClass`, as Multilingual-MiniLM's BERT config names XLMRobertaTokenizer),
+ * else config.json's `model_type`; undefined for any other.
  */
-export function sentencePieceFamily(tokenizerClass: unknown, modelType: unknown): SentencePieceFamily | undefined {
-  if (typeof tokenizerClass === 'string' && tokenizerClass !== '') {
-    const named = tokenizerClass.replace(/Fast$/, '');
+export function sentencePieceFamily(tokenizerClass: unknown, configTokenizerClass: unknown, modelType: unknown): SentencePieceFamily | undefined {
+  const className = [tokenizerClass, configTokenizerClass].find((c): c is string => typeof c === 'string' && c !== '');
+  if (className !== undefined) {
+    const named = className.replace(/Fast$/, '');
     return named === 'AlbertTokenizer' ? 'albert' : named === 'XLMRobertaTokenizer' ? 'xlm-roberta' : named === 'CamembertTokenizer' ? 'camembert' : undefined;
   }
   return modelType === 'albert' || modelType === 'xlm-roberta' || modelType === 'camembert' ? modelType : undefined;

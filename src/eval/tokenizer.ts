@@ -99,7 +99,7 @@ export function sentencePieceFile(dir: string): string | undefined {
 /**
  * The tokenizer.json object for the SentencePiece model of an ALBERT, XLM-R or CamemBERT folder (`dir`), per its
  * tokenizer_config.json (`config`: tokenizer_class, ALBERT's do_lower_case and keep_accents, the special tokens) and
- * config.json (model_type): what transformers' converter writes (sentencepiece-vocab.ts), with the folder's added
+ * config.json (tokenizer_class, model_type): what transformers' converter writes (sentencepiece-vocab.ts), with the folder's added
  * tokens and the slow tokenizer's special tokens as transformers adds them on loading (withAddedTokens); with the model
  * read, the family's own file (SENTENCEPIECE_FILE_OF: ALBERT's spiece.model, the others' sentencepiece.bpe.model) in a
  * folder holding both. A model of another family is a one-line DataError saying how to write its tokenizer.json
@@ -107,11 +107,11 @@ export function sentencePieceFile(dir: string): string | undefined {
  */
 export function sentencePieceFolderTokenizerJson(dir: string, config: TokenizerConfigJson): { file: string; json: object } {
   const modelConfigFile = join(dir, 'config.json');
-  const modelType = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile).model_type : undefined;
-  const family = sentencePieceFamily(config.tokenizer_class, modelType);
+  const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
+  const family = sentencePieceFamily(config.tokenizer_class, modelConfig.tokenizer_class, modelConfig.model_type);
   if (family === undefined)
     throw new DataError(
-      `${sentencePieceFile(dir) ?? dir}: a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer (tokenizer_config.json's tokenizer_class, config.json's model_type): not read${sentencePieceNote(dir)}`,
+      `${sentencePieceFile(dir) ?? dir}: a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer (tokenizer_config.json's or config.json's tokenizer_class, config.json's model_type): not read${sentencePieceNote(dir)}`,
     );
   const file = join(dir, SENTENCEPIECE_FILE_OF[family]);
   if (!existsSync(file))

@@ -204,6 +204,19 @@ describe('an XLM-R SentencePiece-only folder', () => {
   });
 });
 
+describe("a SentencePiece-only folder whose config.json names the tokenizer's class", () => {
+  it("is read as that class, as AutoTokenizer takes config.json's tokenizer_class before its model_type (Multilingual-MiniLM: a BERT with XLM-R's tokenizer), where it was refused", () => {
+    const dir = sentencePieceFolder('minilm', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), {
+      model_type: 'bert',
+      tokenizer_class: 'XLMRobertaTokenizer',
+    });
+    expect(loadTokenizer(dir).encode('ab', 'b', 20)).toEqual({ ids: [0, 7, 2, 2, 9, 2], typeIds: [0, 0, 0, 0, 0, 0] });
+    // (tokenizer_config.json's class comes first)
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'T5Tokenizer' }));
+    expect(() => loadTokenizer(dir)).toThrow(/a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer/);
+  });
+});
+
 describe('a compressed model of a SentencePiece-only folder', () => {
   it("carries the SentencePiece model beside it, so that its folder tokenizes as the input's", async () => {
     const dir = sentencePieceFolder('carried', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), {}, { tokenizer_class: 'XLMRobertaTokenizer' });
