@@ -3,6 +3,7 @@
  * A UserError prints one line (`compress: <message>`) and exits 1; with --verbose its stack follows. Anything else
  * is a bug and prints its stack. A command that fails leaves none of the empty folders it created.
  */
+import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
@@ -31,7 +32,6 @@ export async function main(argv: string[]): Promise<number> {
     .option('verbose', { type: 'boolean', describe: 'Print stack traces on errors', global: true })
     .strict()
     .demandCommand(1, 'give a command or a model (see --help)')
-    .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .middleware(
@@ -63,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${await y.getHelp()}\n`);
       return 2;
     }
+    const misspelt = misspeltCommand(argv);
+    if (misspelt) throw new UsageError(misspelt);
     await y.parseAsync();
     return code;
   } catch (e) {
@@ -81,6 +83,22 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
     return 70;
   }
+}
+
+/**
+ * `compress pases`, `compress inspct MODEL`: a first word that names no command and no file or folder, one or two edits
+ * from a command (or one in another case), is refused asking whether that command was meant, where the default command
+ * would take it as its model ('no pass given', or 'unexpected argument MODEL'). yargs' recommendCommands does not
+ * look with a default command.
+ */
+function misspeltCommand(argv: readonly string[]): string | undefined {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || existsSync(first)) return undefined;
+  const names = commands.map((c) => String(c.command).split(' ')[0]!).filter((n) => n !== '$0');
+  if (names.includes(first)) return undefined;
+  const word = first.toLowerCase();
+  const near = names.includes(word) ? word : nearestFlag(word, names);
+  return near === undefined ? undefined : `unknown command '${first}' (did you mean ${near}?) (see --help)`;
 }
 
 /** The long flags the failing command declares (as written: `max-length`, not `maxLength`), for suggestions. */

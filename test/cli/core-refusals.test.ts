@@ -68,6 +68,18 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => ['eval', tiny.dir, '--task', 'SST-2', '--out', '-'],
       /^compress: --out -: no flag takes '-' for stdin or stdout; write --out=- to give '-' itself$/m,
     ],
+    // (in the command's empty folder: no file of that name)
+    ['a misspelt command (compress pases)', () => ['pases'], /^compress: unknown command 'pases' \(did you mean passes\?\) \(see --help\)$/m],
+    [
+      'a misspelt command before a model (compress inspct MODEL)',
+      () => ['inspct', tiny.path],
+      /^compress: unknown command 'inspct' \(did you mean inspect\?\) \(see --help\)$/m,
+    ],
+    [
+      'a command in capitals (compress EVAL MODEL)',
+      () => ['EVAL', tiny.dir, '--task', 'SST-2'],
+      /^compress: unknown command 'EVAL' \(did you mean eval\?\) \(see --help\)$/m,
+    ],
     ['inspect ""', () => ['inspect', ''], /^compress: model '': an empty value; give one \(see --help\)$/m],
     ['compress -o ""', () => [tiny.path, '--prune-ffn', '0.5', '-o', ''], /-o\/--output '': an empty value/],
     ['compress --optimize ""', () => [tiny.path, '--optimize', '', '-o', out()], /--optimize '': an empty value; give one \(see compress passes\)/],
