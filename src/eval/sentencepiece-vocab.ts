@@ -127,7 +127,7 @@ export type SentencePieceFamily = 'albert' | 'xlm-roberta' | 'camembert';
  * The family of a folder's SentencePiece model, as AutoTokenizer picks its class: tokenizer_config.json's
  * `tokenizer_class` when it names one (AlbertTokenizer, XLMRobertaTokenizer, CamembertTokenizer, or their Fast
  * classes), else config.json's (`configTokenizerClass`, as Multilingual-MiniLM's BERT config names XLMRobertaTokenizer),
- * else config.json's `model_type`; undefined for any other.
+ * else config.json's `model_type` (MODEL_TYPE_FAMILIES); undefined for any other.
  */
 export function sentencePieceFamily(tokenizerClass: unknown, configTokenizerClass: unknown, modelType: unknown): SentencePieceFamily | undefined {
   const className = [tokenizerClass, configTokenizerClass].find((c): c is string => typeof c === 'string' && c !== '');
@@ -135,8 +135,26 @@ export function sentencePieceFamily(tokenizerClass: unknown, configTokenizerClas
     const named = className.replace(/Fast$/, '');
     return named === 'AlbertTokenizer' ? 'albert' : named === 'XLMRobertaTokenizer' ? 'xlm-roberta' : named === 'CamembertTokenizer' ? 'camembert' : undefined;
   }
-  return modelType === 'albert' || modelType === 'xlm-roberta' || modelType === 'camembert' ? modelType : undefined;
+  return typeof modelType === 'string' && Object.hasOwn(MODEL_TYPE_FAMILIES, modelType) ? MODEL_TYPE_FAMILIES[modelType] : undefined;
 }
+
+/**
+ * The model types whose tokenizer class is one of the three families' (transformers' TOKENIZER_MAPPING_NAMES,
+ * models/auto/tokenization_auto.py): AlbertTokenizer for ALBERT, Nyströmformer and YOSO; XLMRobertaTokenizer for
+ * XLM-R, XLM-R XL, X-MOD, Kosmos-2, MetaCLIP 2 and TrOCR; CamembertTokenizer for CamemBERT.
+ */
+const MODEL_TYPE_FAMILIES: Readonly<Record<string, SentencePieceFamily>> = {
+  albert: 'albert',
+  nystromformer: 'albert',
+  yoso: 'albert',
+  'xlm-roberta': 'xlm-roberta',
+  'xlm-roberta-xl': 'xlm-roberta',
+  xmod: 'xlm-roberta',
+  'kosmos-2': 'xlm-roberta',
+  metaclip_2: 'xlm-roberta',
+  trocr: 'xlm-roberta',
+  camembert: 'camembert',
+};
 
 /**
  * The SentencePiece model each family's slow tokenizer reads (its VOCAB_FILES_NAMES: AlbertTokenizer's spiece.model,

@@ -217,6 +217,24 @@ describe("a SentencePiece-only folder whose config.json names the tokenizer's cl
   });
 });
 
+describe("a SentencePiece-only folder of a model type whose tokenizer is ALBERT's or XLM-R's", () => {
+  it("is read as transformers' tokenizer mapping reads it (yoso and nystromformer: AlbertTokenizer; xlm-roberta-xl and xmod: XLMRobertaTokenizer), where only albert, xlm-roberta and camembert were", () => {
+    for (const modelType of ['yoso', 'nystromformer']) {
+      const dir = sentencePieceFolder(`type-${modelType}`, 'spiece.model', sentencePieceModelBytes(ALBERT_PIECES, { unkId: 1 }), { model_type: modelType });
+      expect(loadTokenizer(dir).encode('hello', 'world', 20)).toEqual({ ids: [2, 6, 3, 7, 3], typeIds: [0, 0, 0, 1, 1] });
+    }
+    for (const modelType of ['xlm-roberta-xl', 'xmod']) {
+      const dir = sentencePieceFolder(`type-${modelType}`, 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), { model_type: modelType });
+      expect(loadTokenizer(dir).encode('ab', 'b', 20).ids).toEqual([0, 7, 2, 2, 9, 2]);
+    }
+    // (a name that is no model type, an Object property's too, stays refused)
+    for (const modelType of ['bert', 'constructor', 'toString']) {
+      const dir = sentencePieceFolder(`type-${modelType}`, 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), { model_type: modelType });
+      expect(() => loadTokenizer(dir)).toThrow(/a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer/);
+    }
+  });
+});
+
 describe('a compressed model of a SentencePiece-only folder', () => {
   it("carries the SentencePiece model beside it, so that its folder tokenizes as the input's", async () => {
     const dir = sentencePieceFolder('carried', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), {}, { tokenizer_class: 'XLMRobertaTokenizer' });
