@@ -17,7 +17,7 @@ import { openModelSession } from '../runtime/model-session.ts';
 import { Tensor, type Feeds, type Fetches, type Session } from '../runtime/session.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { scoreTask, type PreparedTask } from '../eval/evaluate.ts';
-import { taskScore } from '../eval/glue-score.ts';
+import { describeUndefinedMetrics, taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
@@ -475,7 +475,7 @@ async function evaluateDev(
   job: TrainJob,
   params: ReadonlyMap<string, Float32Array>,
   prepared: PreparedTask,
-): Promise<{ metrics: MetricValues; score: number; nonFinite?: number; examples?: number }> {
+): Promise<{ metrics: MetricValues; score: number; nonFinite?: number; examples?: number; undefinedWhy?: string }> {
   const dev = job.dev!;
   const student = job.student.export(studentOnly(job.student, params));
   // (the parameters handed over where they are, not serialized: the evaluation's peak a copy of the weights lower)
@@ -495,7 +495,10 @@ async function evaluateDev(
     });
     const broken = countMissingPredictions(r.predictions);
     if (broken > 0) return { metrics: r.metrics, score: NaN, nonFinite: broken, examples: r.examples };
-    return { metrics: r.metrics, score: taskScore(r.task, r.metrics) ?? NaN };
+    const score = taskScore(r.task, r.metrics) ?? NaN;
+    // (an undefined score's reason, for the epoch's line: 'STS-B: Pearson and Spearman undefined (constant predictions)')
+    const undefinedWhy = Number.isNaN(score) ? describeUndefinedMetrics(r.task.name, r.metrics, r.undefinedMetrics) : null;
+    return { metrics: r.metrics, score, ...(undefinedWhy ? { undefinedWhy } : {}) };
   } finally {
     await session.release();
   }
@@ -693,7 +696,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
         checkpoint(epoch);
         break;
       }
-      const { metrics, score, nonFinite, examples } = evaluated;
+      const { metrics, score, nonFinite, examples, undefinedWhy } = evaluated;
       if (nonFinite) {
         throw new SettingsError(
           `training diverged at step ${step} (the student's outputs are not finite on ${nonFinite} of ${examples} dev examples): lower --lr`,
@@ -701,7 +704,10 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
       }
       record.metrics = metrics;
       record.score = score;
-      log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}, dev ${prepared.dataset.task.name} ${(score * 100).toFixed(2)}`);
+      const dev = Number.isNaN(score)
+        ? (undefinedWhy ?? `${prepared.dataset.task.name} undefined`)
+        : `${prepared.dataset.task.name} ${(score * 100).toFixed(2)}`;
+      log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}, dev ${dev}`);
       if (beatsBest(score, state.bestScore, state.bestEpoch)) {
         state.bestScore = Number.isNaN(score) ? null : score;
         state.bestEpoch = epoch + 1;

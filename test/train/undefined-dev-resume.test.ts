@@ -1,7 +1,7 @@
 /**
- * An epoch whose dev score is undefined (Pearson and Spearman of constant STS-B predictions: NaN) is read back from the
- * checkpoint's JSON, where NaN is written as null, as the uninterrupted run holds it: NaN, shown '-' by the summary,
- * where null read as 0.00.
+ * An epoch whose dev score is undefined (Pearson and Spearman of constant STS-B predictions: NaN): its line says why,
+ * and a resumed run reads its record back from the checkpoint's JSON, where NaN is written as null, as the
+ * uninterrupted run holds it: NaN, shown '-' by the summary, where null read as 0.00.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +50,12 @@ const job = (name: string, log?: (line: string) => void): Parameters<typeof runT
 describe('an undefined dev score across a resume', () => {
   it('is NaN in the resumed run, as the uninterrupted run holds it (not null, which the summary showed as 0.00)', async () => {
     killBeforeWrite.armed = true;
-    await expect(runTraining(job('killed'))).rejects.toThrow('killed before the model was written');
+    const killedLogs: string[] = [];
+    await expect(runTraining(job('killed', (l) => killedLogs.push(l)))).rejects.toThrow('killed before the model was written');
+    // (the epoch's line says why, where it said 'dev STS-B NaN')
+    expect(killedLogs.filter((l) => l.startsWith('epoch 1:'))).toEqual([
+      expect.stringMatching(/^epoch 1: loss \d+\.\d{4}, dev STS-B: Pearson and Spearman undefined \(constant predictions\)$/),
+    ]);
     const logs: string[] = [];
     const resumed = await runTraining(job('killed', (l) => logs.push(l)));
     expect(logs).toContain('resuming from step 2: all 1 epoch was done, nothing is left to train');
