@@ -228,11 +228,13 @@ function frontMark(r: ReportRow): string {
 
 /**
  * A Markdown table cell (or a note's line, a list item) showing `s` as it is: a line break is a space (it would end
- * the row, or the item), and `\`, `|` (the cell separator) and `<` (raw HTML: `<b>` would turn the rest bold) are
- * escaped, each as a backslash escape.
+ * the row, or the item), and each character Markdown would read as markup is escaped with a backslash: `\`, `|` (the
+ * cell separator), `<` (raw HTML: `<b>` would turn the rest bold), `*`, `` ` `` and `~` (emphasis, code, GitHub's
+ * strikethrough: `*q*` showed as an italic q), `_` except between two letters or digits (where CommonMark never reads
+ * it as emphasis: `bert_base` stays as written), `&` starting an entity (`&amp;` showed as &) and `]` before `(` (a link).
  */
 export function mdCell(s: string): string {
-  return s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\|<]/g, (c) => `\\${c}`);
+  return s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\|<*`~]|_(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])_|&(?=#?[0-9a-z]+;)|\](?=\()/giu, (c) => `\\${c}`);
 }
 
 /** A Markdown table's lines: the header, its alignment row ('r': right, 'l': left), then the rows. */

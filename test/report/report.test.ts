@@ -500,6 +500,31 @@ describe('report rows', () => {
     expect(mdCell(cells(rows[1]!)[1]!.replace(/\\(.)/g, '$1'))).toBe(cells(rows[1]!)[1]);
   });
 
+  it('escapes the characters Markdown reads as emphasis, code, strikethrough, an entity or a link in names, not an underscore inside a word', () => {
+    const escaped: Array<[string, string]> = [
+      ['*q*', '\\*q\\*'],
+      ['_tmp_', '\\_tmp\\_'],
+      ['bert_base_uncased', 'bert_base_uncased'],
+      ['sst2__x', 'sst2\\_\\_x'],
+      ['`int8`', '\\`int8\\`'],
+      ['~~old~~', '\\~\\~old\\~\\~'],
+      ['&amp; &#38; & a&b', '\\&amp; \\&#38; & a&b'],
+      ['[x](http://y) [0,2]', '[x\\](http://y) [0,2]'],
+      ['ünï_中', 'ünï_中'],
+    ];
+    for (const [name, cell] of escaped) {
+      expect(mdCell(name)).toBe(cell);
+      expect(cell.replace(/\\(.)/g, '$1')).toBe(name);
+    }
+    const md = toMarkdown(
+      buildReport([
+        fakePoint({ model: '*m*', label: 'baseline', bytes: 4e7, glue: 0.9 }, 0),
+        fakePoint({ model: '*m*', label: '`q`', bytes: 2e7, glue: 0.8 }, 1),
+      ]),
+    );
+    expect(md).toContain('| \\*m\\* | \\`q\\` | prune-heads ratio=0.4 |');
+  });
+
   it('escapes names and errors in the notes and the Failed list under the Markdown table as in its cells: each on its line, no raw HTML', () => {
     const model = '<b>m|x';
     const points = [
