@@ -198,17 +198,21 @@ function checkNumberComma(piece: string): boolean {
 
 /**
  * The tokenizer.json object transformers' converter of `family` writes for `model` (read from `file`, for messages),
- * before transformers adds the slow tokenizer's special tokens on loading (the caller's withAddedTokens).
+ * before transformers adds the slow tokenizer's special tokens on loading (the caller's withAddedTokens). A model
+ * trained otherwise than as Unigram is a one-line DataError, ending for a BPE-trained one (which transformers converts
+ * and this does not) with `bpeNote`.
  */
 export function sentencePieceTokenizerJson(
   model: SentencePieceModel,
   file: string,
   family: SentencePieceFamily,
   albert: AlbertOptions,
+  bpeNote = '',
 ): Record<string, unknown> {
+  // (SpmConverter converts a BPE-trained model, as transformers' CamemBERT tests do, and no other)
   if (model.modelType !== 1)
     throw new DataError(
-      `${file}: a SentencePiece model trained as ${MODEL_TYPES[model.modelType] ?? `type ${model.modelType}`}, not Unigram: not read (${family} models are Unigram)`,
+      `${file}: a SentencePiece model trained as ${MODEL_TYPES[model.modelType] ?? `type ${model.modelType}`}, not Unigram: not read${model.modelType === 2 ? bpeNote : ' (nor by transformers, whose converter takes Unigram and BPE models)'}`,
     );
   const pieces = model.pieces;
   // vocab and unk_id: SpmConverter.vocab / unk_id as each family overrides them

@@ -118,10 +118,13 @@ export function sentencePieceFolderTokenizerJson(dir: string, config: TokenizerC
     throw new DataError(
       `${sentencePieceFile(dir) ?? dir}: ${SENTENCEPIECE_FAMILY_NAMES[family]} tokenizer reads ${basename(file)}, which the folder lacks: not read (give a folder with its ${basename(file)} or tokenizer.json with --tokenizer)`,
     );
-  const json = sentencePieceTokenizerJson(readSentencePieceModel(file), file, family, {
-    doLowerCase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true,
-    keepAccents: config.keep_accents === true,
-  });
+  const json = sentencePieceTokenizerJson(
+    readSentencePieceModel(file),
+    file,
+    family,
+    { doLowerCase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true, keepAccents: config.keep_accents === true },
+    sentencePieceNote(dir),
+  );
   // (the slow tokenizers wrap a mask token named by a string as AddedToken(…, lstrip=True, rstrip=False,
   // normalized=False): the fast one takes those fields, for a mask token among the model's pieces too, as tokenizers'
   // add_tokens replaces an added token's fields)

@@ -472,6 +472,14 @@ describe('a SentencePiece model not read', () => {
   it('trained as BPE, or not a SentencePiece model at all, is refused in one line', () => {
     const bpe = sentencePieceFolder('bpe', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { modelType: 2 }), { model_type: 'xlm-roberta' });
     expect(() => loadTokenizer(bpe)).toThrow(/a SentencePiece model trained as BPE, not Unigram: not read/);
+    // (transformers converts a BPE-trained model: the refusal says how to write its tokenizer.json; not one of words)
+    expect(() => loadTokenizer(bpe)).toThrow(ADVICE);
+    const words = sentencePieceFolder('words', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { modelType: 3 }), {
+      model_type: 'xlm-roberta',
+    });
+    expect(() => loadTokenizer(words)).toThrow(
+      `${join(words, 'sentencepiece.bpe.model')}: a SentencePiece model trained as words, not Unigram: not read (nor by transformers, whose converter takes Unigram and BPE models)`,
+    );
     const junk = sentencePieceFolder('junk', 'spiece.model', Buffer.from('not a model\n'), { model_type: 'albert' });
     expect(() => loadTokenizer(junk)).toThrow(DataError);
     expect(() => loadTokenizer(junk)).toThrow(`${join(junk, 'spiece.model')}: not a SentencePiece model`);
