@@ -91,9 +91,13 @@ function eachCorpusText(path: string, chunkBytes: number, each: (t: CorpusText) 
 export function glueSentences(glueDir: string): CorpusText[] {
   const seen = new Set<string>();
   const out: CorpusText[] = [];
+  // (a file read once: MNLI-m and MNLI-mm train on the same MNLI/train.tsv, hundreds of MB)
+  const read = new Set<string>();
   for (const split of ['train', 'dev'] as const) {
     for (const task of resolveTasks('all', split)) {
-      if (!existsSync(splitFile(task, split, glueDir).file)) continue;
+      const { file } = splitFile(task, split, glueDir);
+      if (read.has(file) || !existsSync(file)) continue;
+      read.add(file);
       for (const e of loadSplit(task, split, glueDir).examples) {
         for (const text of [e.textA, e.textB]) {
           if (text && !seen.has(text)) {
