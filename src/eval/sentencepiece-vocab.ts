@@ -32,7 +32,11 @@ const SPM_DESCRIPTOR = {
           },
         },
         TrainerSpec: {
-          fields: { modelType: { type: 'int32', id: 3, options: { default: 1 } }, unkId: { type: 'int32', id: 40, options: { default: 0 } } },
+          fields: {
+            modelType: { type: 'int32', id: 3, options: { default: 1 } },
+            byteFallback: { type: 'bool', id: 35, options: { default: false } },
+            unkId: { type: 'int32', id: 40, options: { default: 0 } },
+          },
         },
         NormalizerSpec: { fields: { precompiledCharsmap: { type: 'bytes', id: 2 } } },
       },
@@ -81,7 +85,7 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
   }
   const pieces = m.pieces as Array<{ piece: string; score: number; type: number }>;
   if (pieces.length === 0) throw new DataError(`${file}: not a SentencePiece model (it has no pieces)`);
-  const refused = invalidPieces(pieces);
+  const refused = invalidPieces(pieces, (m.trainerSpec as { byteFallback?: boolean } | null)?.byteFallback === true);
   if (refused) throw new DataError(`${file}: a SentencePiece model that SentencePiece refuses to load (${refused}): not read`);
   // (every model SentencePiece's trainer writes holds both specs after its pieces (TrainerInterface::Serialize): one
   // without is a file cut short at a piece's end, which would read as a model of fewer pieces and no normalization)
@@ -100,12 +104,15 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
 
 /**
  * Why SentencePiece refuses to load a model of `pieces` (ModelInterface::InitializePieces: a piece empty, a piece
- * listed twice among the normal, user-defined and unused pieces or among the others, no unknown piece or two), or
+ * listed twice among the normal, user-defined and unused pieces or among the others, no unknown piece or two, a byte
+ * piece other than <0x00>…<0xFF> or where trainer_spec.byte_fallback is false, not all 256 where it is true), or
  * undefined: transformers loads a folder's model with sentencepiece (its slow tokenizer) before converting it, so
- * such a model is no tokenizer there.
+ * such a model is no tokenizer there. (A valid model's byte_fallback is not read: SpmConverter converts it without,
+ * as these families' converters do not handle it, giving the unknown id where SentencePiece gives bytes.)
  */
-function invalidPieces(pieces: ReadonlyArray<{ piece: string; type: number }>): string | undefined {
+function invalidPieces(pieces: ReadonlyArray<{ piece: string; type: number }>, byteFallback: boolean): string | undefined {
   const defined = { normal: new Set<string>(), reserved: new Set<string>() };
+  const bytes = new Set<string>();
   let unknown: number | undefined;
   for (const [id, p] of pieces.entries()) {
     if (p.piece === '') return `its piece ${id} is empty`;
@@ -116,8 +123,14 @@ function invalidPieces(pieces: ReadonlyArray<{ piece: string; type: number }>): 
       if (unknown !== undefined) return `it has two unknown pieces, ids ${unknown} and ${id}`;
       unknown = id;
     }
+    if (p.type === BYTE) {
+      if (!byteFallback) return `its byte piece ${JSON.stringify(p.piece)} though its trainer_spec.byte_fallback is false`;
+      if (!/^<0x[0-9A-F]{2}>$/.test(p.piece)) return `its byte piece ${JSON.stringify(p.piece)} is not one of <0x00>…<0xFF>`;
+      bytes.add(p.piece);
+    }
   }
-  return unknown === undefined ? 'it has no unknown piece (of type UNKNOWN)' : undefined;
+  if (unknown === undefined) return 'it has no unknown piece (of type UNKNOWN)';
+  return byteFallback && bytes.size < 256 ? `its trainer_spec.byte_fallback is true, but it has ${bytes.size} of the 256 byte pieces` : undefined;
 }
 
 /** The model families whose slow tokenizer is a SentencePiece model, with transformers' converter for each. */

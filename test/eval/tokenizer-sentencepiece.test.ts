@@ -235,6 +235,25 @@ describe("a SentencePiece-only folder of a model type whose tokenizer is ALBERT'
   });
 });
 
+describe('a SentencePiece model trained with byte_fallback', () => {
+  it('is read without it, as SpmConverter converts it for these families (handle_byte_fallback False): a character no piece spells is the unknown id, the byte pieces plain pieces', () => {
+    const bytePieces = Array.from({ length: 256 }, (_, b): TestPiece => ({ piece: `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, score: 0, type: 6 }));
+    const dir = sentencePieceFolder(
+      'byte-fallback',
+      'sentencepiece.bpe.model',
+      sentencePieceModelBytes([...XLMR_PIECES, ...bytePieces], { byteFallback: true }),
+      {
+        model_type: 'xlm-roberta',
+      },
+    );
+    const json = sentencePieceFolderTokenizerJson(dir, {}).json as { model: { byte_fallback: boolean; vocab: [string, number][] } };
+    expect(json.model.byte_fallback).toBe(false);
+    expect(json.model.vocab[11]).toEqual(['<0x00>', 0]);
+    // 'é' (0xC3 0xA9 in UTF-8) is the unknown id 3, not <0xC3> <0xA9>
+    expect(loadTokenizer(dir).encode('abé', null, 20).ids).toEqual([0, 7, 3, 2]);
+  });
+});
+
 describe('a compressed model of a SentencePiece-only folder', () => {
   it("carries the SentencePiece model beside it, so that its folder tokenizes as the input's", async () => {
     const dir = sentencePieceFolder('carried', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), {}, { tokenizer_class: 'XLMRobertaTokenizer' });
@@ -449,6 +468,21 @@ describe('a SentencePiece model not read', () => {
     );
     expect(refused('spm-no-unk', XLMR_PIECES.slice(1))).toThrow(`${prefix} (it has no unknown piece (of type UNKNOWN)): not read`);
     expect(refused('spm-no-unk', XLMR_PIECES.slice(1))).toThrow(DataError);
+    // byte pieces (type 6): only with trainer_spec.byte_fallback, all 256 of <0x00>…<0xFF>
+    const bytePieces = Array.from({ length: 256 }, (_, b): TestPiece => ({ piece: `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, score: 0, type: 6 }));
+    const withBytes = (name: string, pieces: TestPiece[], byteFallback: boolean) => {
+      const dir = sentencePieceFolder(name, 'sentencepiece.bpe.model', sentencePieceModelBytes(pieces, { byteFallback }), { model_type: 'xlm-roberta' });
+      return () => loadTokenizer(dir);
+    };
+    expect(withBytes('spm-bytes-off', [...XLMR_PIECES, ...bytePieces], false)).toThrow(
+      `${prefix} (its byte piece "<0x00>" though its trainer_spec.byte_fallback is false): not read`,
+    );
+    expect(withBytes('spm-bytes-255', [...XLMR_PIECES, ...bytePieces.slice(1)], true)).toThrow(
+      `${prefix} (its trainer_spec.byte_fallback is true, but it has 255 of the 256 byte pieces): not read`,
+    );
+    expect(withBytes('spm-bytes-odd', [...XLMR_PIECES, ...bytePieces, { piece: '<0xab>', score: 0, type: 6 }], true)).toThrow(
+      `${prefix} (its byte piece "<0xab>" is not one of <0x00>…<0xFF>): not read`,
+    );
     // (a control piece may spell a normal one: SentencePiece keeps them apart)
     expect(refused('spm-control-normal', [...XLMR_PIECES, { piece: '<s>', score: -5 }])).not.toThrow();
   });

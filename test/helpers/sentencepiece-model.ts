@@ -1,11 +1,11 @@
 /**
  * Writes SentencePiece model files (a serialized sentencepiece.ModelProto, sentencepiece_model.proto) by hand, field by
  * field in protobuf's wire format, for tests of the reader (src/eval/sentencepiece-vocab.ts) that do not share its
- * decoder: pieces (1: piece 1, score 2, type 3), trainer_spec (2: model_type 3, unk_id 40), normalizer_spec
+ * decoder: pieces (1: piece 1, score 2, type 3), trainer_spec (2: model_type 3, byte_fallback 35, unk_id 40), normalizer_spec
  * (3: precompiled_charsmap 2).
  */
 
-/** One piece: its text, score and type (1 normal, 2 unknown, 3 control, 4 user-defined; 1 when left out). */
+/** One piece: its text, score and type (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte; 1 when left out). */
 export interface TestPiece {
   piece: string;
   score: number;
@@ -38,14 +38,15 @@ function floatField(field: number, x: number): number[] {
  */
 export function sentencePieceModelBytes(
   pieces: readonly TestPiece[],
-  options: { modelType?: number; unkId?: number; charsmap?: readonly number[] } = {},
+  options: { modelType?: number; unkId?: number; byteFallback?: boolean; charsmap?: readonly number[] } = {},
 ): Buffer {
   const out: number[] = [];
   for (const p of pieces) {
     const body = [...bytesField(1, [...Buffer.from(p.piece, 'utf8')]), ...floatField(2, p.score), ...(p.type === undefined ? [] : varintField(3, p.type))];
     out.push(...bytesField(1, body));
   }
-  out.push(...bytesField(2, [...varintField(3, options.modelType ?? 1), ...varintField(40, options.unkId ?? 0)]));
+  const byteFallback = options.byteFallback ? varintField(35, 1) : [];
+  out.push(...bytesField(2, [...varintField(3, options.modelType ?? 1), ...byteFallback, ...varintField(40, options.unkId ?? 0)]));
   out.push(...bytesField(3, options.charsmap ? bytesField(2, options.charsmap) : []));
   return Buffer.from(out);
 }
