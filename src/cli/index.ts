@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .fail((msg, e) => {
       // (yargs builds the matched command's options into this same instance)
-      throw e ?? new UsageError(usageLine(msg, argv, declaredFlags(y), valueFlags(y)));
+      throw e ?? new UsageError(usageLine(msg, argv, declaredFlags(y), valueFlags(y), commandUsage(argv)));
     })
     .help()
     .version();
@@ -101,6 +101,13 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
   return near === undefined ? undefined : `unknown command '${first}' (did you mean ${near}?) (see --help)`;
 }
 
+/** The usage of the command `argv` runs, as its module declares it (`eval <model>`; the default command `<model>`). */
+function commandUsage(argv: readonly string[]): string {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const matched = commands.find((c) => String(c.command).split(' ')[0] === first) ?? commands.find((c) => String(c.command).startsWith('$0'));
+  return String(matched?.command ?? '').replace(/^\$0 /, '');
+}
+
 /** The long flags the failing command declares (as written: `max-length`, not `maxLength`), for suggestions. */
 function declaredFlags(parser: Argv<GlobalFlags>): string[] {
   try {
@@ -127,9 +134,21 @@ function valueFlags(parser: Argv<GlobalFlags>): string[] {
  * per argument becomes `split "train": expected one of "dev", "test"`; an unknown argument that is a flag's value
  * starting with '-' (`--layer-map -1:1`; `-o -x.onnx` after a flag of `valued`, those taking a value) says to write
  * `--layer-map=-1:1` (`-` alone: that no flag reads it as stdin or stdout); an unknown flag close to one of `known`
- * (the command's flags) asks whether that one was meant; other messages have their lines joined.
+ * (the command's flags) asks whether that one was meant; a missing positional argument is named with `usage` (the
+ * command's, `eval <model>`) and a missing required flag as a flag (`missing --queue`); other messages have their lines
+ * joined.
  */
-export function usageLine(msg: string, argv: readonly string[] = [], known: readonly string[] = [], valued: readonly string[] = []): string {
+export function usageLine(msg: string, argv: readonly string[] = [], known: readonly string[] = [], valued: readonly string[] = [], usage = ''): string {
+  // yargs' 'Not enough non-option arguments: got 0, need at least 1', 'Missing required argument: queue'
+  const few = /^Not enough non-option arguments: got (\d+), need at least \d+$/.exec(msg.trim());
+  const positionals = usage.match(/<[^>]+>/g) ?? [];
+  if (few && positionals.length > Number(few[1])) return `missing ${positionals.slice(Number(few[1])).join(' ')} (compress ${usage}; see --help)`;
+  const required = /^Missing required arguments?: (.+)$/.exec(msg.trim());
+  if (required)
+    return `missing ${required[1]!
+      .split(/,\s*/)
+      .map((n) => (n.length === 1 ? `-${n}` : `--${n}`))
+      .join(', ')} (see --help)`;
   // `--layer-map -1:1`, `-o -x.onnx`: yargs reads a value that starts with '-' as flags ('Unknown argument: 1', 'x')
   if (/^Unknown arguments?:/.test(msg)) {
     const end = argv.includes('--') ? argv.indexOf('--') : argv.length;

@@ -68,6 +68,9 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => ['eval', tiny.dir, '--task', 'SST-2', '--out', '-'],
       /^compress: --out -: no flag takes '-' for stdin or stdout; write --out=- to give '-' itself$/m,
     ],
+    ['eval with no model', () => ['eval', '--task', 'SST-2'], /^compress: missing <model> \(compress eval <model>; see --help\)$/m],
+    ['compress with no model', () => ['--prune-ffn', '0.5', '-o', 'm.onnx'], /^compress: missing <model> \(compress <model>; see --help\)$/m],
+    ['worker with no --queue', () => ['worker'], /^compress: missing --queue \(see --help\)$/m],
     // (in the command's empty folder: no file of that name)
     ['a misspelt command (compress pases)', () => ['pases'], /^compress: unknown command 'pases' \(did you mean passes\?\) \(see --help\)$/m],
     [
