@@ -254,6 +254,20 @@ describe('a SentencePiece model trained with byte_fallback', () => {
   });
 });
 
+describe('a SentencePiece model whose normalizer_spec turns off the dummy prefix and the whitespace clean-up', () => {
+  it("reads as SpmConverter converts it, which ignores both (its Metaspace prepends ▁ always; Strip and Replace(' {2,}') collapse spaces)", () => {
+    const dir = sentencePieceFolder(
+      'no-dummy-prefix',
+      'sentencepiece.bpe.model',
+      sentencePieceModelBytes(XLMR_PIECES, { addDummyPrefix: false, removeExtraWhitespaces: false }),
+      { model_type: 'xlm-roberta' },
+    );
+    // (SentencePiece itself would give 'ab' no ▁ and keep each space)
+    expect(loadTokenizer(dir).encode('ab', null, 20).ids).toEqual([0, 7, 2]);
+    expect(loadTokenizer(dir).encode('  ab   b  ', null, 20).ids).toEqual([0, 7, 9, 2]);
+  });
+});
+
 describe('a compressed model of a SentencePiece-only folder', () => {
   it("carries the SentencePiece model beside it, so that its folder tokenizes as the input's", async () => {
     const dir = sentencePieceFolder('carried', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), {}, { tokenizer_class: 'XLMRobertaTokenizer' });

@@ -2,7 +2,7 @@
  * Writes SentencePiece model files (a serialized sentencepiece.ModelProto, sentencepiece_model.proto) by hand, field by
  * field in protobuf's wire format, for tests of the reader (src/eval/sentencepiece-vocab.ts) that do not share its
  * decoder: pieces (1: piece 1, score 2, type 3), trainer_spec (2: model_type 3, byte_fallback 35, unk_id 40), normalizer_spec
- * (3: precompiled_charsmap 2).
+ * (3: precompiled_charsmap 2, add_dummy_prefix 3, remove_extra_whitespaces 4).
  */
 
 /** One piece: its text, score and type (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte; 1 when left out). */
@@ -34,11 +34,18 @@ function floatField(field: number, x: number): number[] {
 
 /**
  * The bytes of a SentencePiece model of `pieces` (model_type 1 Unigram unless given, unk_id 0 unless given), its
- * trainer_spec and normalizer_spec after them (the latter empty but for a charsmap given), as SentencePiece writes them.
+ * trainer_spec and normalizer_spec after them (the latter empty but for the fields given), as SentencePiece writes them.
  */
 export function sentencePieceModelBytes(
   pieces: readonly TestPiece[],
-  options: { modelType?: number; unkId?: number; byteFallback?: boolean; charsmap?: readonly number[] } = {},
+  options: {
+    modelType?: number;
+    unkId?: number;
+    byteFallback?: boolean;
+    charsmap?: readonly number[];
+    addDummyPrefix?: boolean;
+    removeExtraWhitespaces?: boolean;
+  } = {},
 ): Buffer {
   const out: number[] = [];
   for (const p of pieces) {
@@ -47,7 +54,12 @@ export function sentencePieceModelBytes(
   }
   const byteFallback = options.byteFallback ? varintField(35, 1) : [];
   out.push(...bytesField(2, [...varintField(3, options.modelType ?? 1), ...byteFallback, ...varintField(40, options.unkId ?? 0)]));
-  out.push(...bytesField(3, options.charsmap ? bytesField(2, options.charsmap) : []));
+  const normalizer = [
+    ...(options.charsmap ? bytesField(2, options.charsmap) : []),
+    ...(options.addDummyPrefix === undefined ? [] : varintField(3, Number(options.addDummyPrefix))),
+    ...(options.removeExtraWhitespaces === undefined ? [] : varintField(4, Number(options.removeExtraWhitespaces))),
+  ];
+  out.push(...bytesField(3, normalizer));
   return Buffer.from(out);
 }
 
