@@ -99,11 +99,12 @@ export function sentencePieceFile(dir: string): string | undefined {
 /**
  * The tokenizer.json object for the SentencePiece model of an ALBERT, XLM-R or CamemBERT folder (`dir`), per its
  * tokenizer_config.json (`config`: tokenizer_class, ALBERT's do_lower_case and keep_accents, the special tokens) and
- * config.json (tokenizer_class, model_type): what transformers' converter writes (sentencepiece-vocab.ts), with the folder's added
- * tokens and the slow tokenizer's special tokens as transformers adds them on loading (withAddedTokens); with the model
- * read, the family's own file (SENTENCEPIECE_FILE_OF: ALBERT's spiece.model, the others' sentencepiece.bpe.model) in a
- * folder holding both. A model of another family is a one-line DataError saying how to write its tokenizer.json
- * (sentencePieceNote); a folder without its family's file (as transformers' slow tokenizer fails on it), one saying so.
+ * config.json (tokenizer_class, model_type): what transformers' converter writes (sentencepiece-vocab.ts), with the
+ * folder's added tokens and the slow tokenizer's special tokens as transformers adds them on loading
+ * (withAddedTokens); with the model read, the family's own file (SENTENCEPIECE_FILE_OF: ALBERT's spiece.model, the
+ * others' sentencepiece.bpe.model) in a folder holding both. A model of another family, or one trained as BPE, is a
+ * one-line DataError saying how to write its tokenizer.json (sentencePieceNote); a folder without its family's file
+ * (as transformers' slow tokenizer fails on it), one saying so.
  */
 export function sentencePieceFolderTokenizerJson(dir: string, config: TokenizerConfigJson): { file: string; json: object } {
   const modelConfigFile = join(dir, 'config.json');
