@@ -4,7 +4,8 @@
  *   no/false/0, instead of yargs' reading of anything but `true` as false; any other value is refused;
  * - a flag that takes one value and was given twice (`-o a -o b`, which yargs turns into an array the command does
  *   not expect) is refused;
- * - a number flag whose value is not a number (`--seed abc`, which yargs turns into NaN), is not finite (`--lr
+ * - a number flag whose value is not a decimal number (`--seed abc`, which yargs turns into NaN; `--batch-size 0x10`,
+ *   which yargs reads as 16, where the pass flags refuse it), is not finite (`--lr
  *   1e400`, which yargs turns into Infinity), is empty (`--epochs ''`,
  *   which yargs turns into 0) or is missing (`--epochs` last or before another flag, which yargs takes as absent,
  *   so the default ran) is refused;
@@ -16,6 +17,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../errors.ts';
+import { isNumberText } from '../pass/settings.ts';
 
 /** What the middleware reads of yargs' declared options (`getOptions()`). */
 export interface DeclaredOptions {
@@ -123,7 +125,8 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     if (options.number.includes(key) && typeof value === 'number') {
       // yargs turns '' (and blanks) into 0: an empty value is not a number either
       const typed = occurrence(argv, names)?.typed;
-      if (Number.isNaN(value) || typed?.trim() === '') {
+      // yargs reads 0x10, 0b11 and 0o7 as numbers too: every flag takes decimal numbers only, as the pass flags do
+      if (Number.isNaN(value) || (Number.isFinite(value) && typed !== undefined && !isNumberText(typed))) {
         throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
       }
       // a number past float64's range (1e400), which yargs reads as Infinity: no flag takes one, and its own check

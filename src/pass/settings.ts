@@ -253,9 +253,17 @@ export function typedValueProblem(
 
 const NUMBER_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;
 
+/**
+ * Whether `text` is a number written in decimal (`3`, `-0.5`, `.5`, `1e3`, blanks around it): what every flag taking a
+ * number reads, where JS's Number() also takes `0x10`, `0b11`, `0o7` and `Infinity`.
+ */
+export function isNumberText(text: string): boolean {
+  return NUMBER_TEXT.test(text);
+}
+
 /** Numeric text (a flag's value) as a number; anything else unchanged, for the schema to refuse. */
 function numberFromText(v: unknown): unknown {
-  return typeof v === 'string' && NUMBER_TEXT.test(v) ? Number(v) : v;
+  return typeof v === 'string' && isNumberText(v) ? Number(v) : v;
 }
 
 /**

@@ -10,7 +10,7 @@
  * SST-2 teachers); a model whose tables and matrices share one scale (BERT's N(0, 0.02) initialisation) gets ×~1.
  */
 import { SettingsError } from '../errors.ts';
-import { settingText } from '../pass/settings.ts';
+import { isNumberText, settingText } from '../pass/settings.ts';
 import { sumOfSquares } from './optimizer.ts';
 
 export type EmbeddingLr = number | 'scaled';
@@ -18,7 +18,7 @@ export type EmbeddingLr = number | 'scaled';
 /** `--embedding-lr` / `embeddingLr`: a positive number or 'scaled' (numbers may come as strings from the CLI). */
 export function parseEmbeddingLr(v: unknown): EmbeddingLr {
   if (settingText(v) === 'scaled') return 'scaled'; // read as every word value is: ' Scaled ' is scaled
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  const n = typeof v === 'string' ? (isNumberText(v) ? Number(v) : Number.NaN) : v;
   if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
   throw new SettingsError(`--embedding-lr must be a positive number or 'scaled' (got ${typeof v === 'string' ? `'${v}'` : String(v)})`);
 }

@@ -9,7 +9,7 @@ describe('parseIntList', () => {
     expect(parseIntList('batch', ['1', 2])).toEqual([1, 2]);
   });
 
-  it.each(['1,,2', '', '1,', ',1', '1,0', '1,x'])('refuses %j in one line', (value) => {
+  it.each(['1,,2', '', '1,', ',1', '1,0', '1,x', '0x10', '1,0b11'])('refuses %j in one line', (value) => {
     expect(() => parseIntList('batch', value)).toThrow(SettingsError);
     expect(() => parseIntList('batch', value)).toThrow(/^--batch .*: expected positive integers separated by commas, e\.g\. 1,8,32$/);
   });

@@ -82,6 +82,10 @@ describe('values of the other flags and positional arguments', () => {
     [['report', 's.db', '--optimize', '--optimize', '-o', 'x'], '--optimize given 2 times (without a value, without a value): give it once'],
     [['report', 's.db', '--seed', 'abc'], "--seed 'abc': expected a number"],
     [['report', 's.db', '--seed', ''], "--seed '': expected a number"],
+    // (yargs reads these as 16, 3 and 7; the pass flags refuse them)
+    [['report', 's.db', '--seed', '0x10'], "--seed '0x10': expected a number"],
+    [['report', 's.db', '--seed=0b11'], "--seed '0b11': expected a number"],
+    [['report', 's.db', '--seed', '0o7'], "--seed '0o7': expected a number"],
     [['report', 's.db', '--seed', '1e400'], "--seed '1e400': expected a finite number"],
     [['report', 's.db', '--seed=-Infinity'], "--seed '-Infinity': expected a finite number"],
     [['report', 's.db', '--out', ''], "-o/--out '': an empty value; give one (see --help)"],

@@ -14,7 +14,7 @@ describe('--embedding-lr', () => {
     expect(parseEmbeddingLr(' Scaled ')).toBe('scaled'); // read as every word value is: letter case and spaces do not matter
     expect(parseEmbeddingLr('3e-3')).toBe(0.003);
     expect(parseEmbeddingLr(0.001)).toBe(0.001);
-    for (const bad of ['abc', '', '0', '-1', 'Infinity', 0, Number.NaN, null, 'scale']) {
+    for (const bad of ['abc', '', '0', '-1', 'Infinity', '0x1', 0, Number.NaN, null, 'scale']) {
       expect(() => parseEmbeddingLr(bad)).toThrow(/^--embedding-lr must be a positive number or 'scaled'/);
     }
   });

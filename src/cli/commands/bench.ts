@@ -4,6 +4,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
+import { isNumberText } from '../../pass/settings.ts';
 import {
   BenchStopped,
   benchModels,
@@ -36,8 +37,8 @@ interface BenchArgs {
 export function parseIntList(flag: string, value: string | number | Array<string | number>): number[] {
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
   const nums = parts.map(Number);
-  // An empty item ('1,,2', '') is refused like any other non-number (Number('') would be 0, refused below).
-  if (parts.some((p) => p === '') || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
+  // An empty item ('1,,2', '') or one Number() reads but no other flag takes ('0x10') is refused like any non-number.
+  if (parts.some((p) => !isNumberText(p)) || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new SettingsError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
   }
   return nums;
