@@ -25,7 +25,7 @@ import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
 import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
 import { labelValue } from './expand.ts';
-import type { ModelShape } from '../pass/settings.ts';
+import { settingText, type ModelShape } from '../pass/settings.ts';
 import {
   bertStudentWidth,
   checkStudentVocabulary,
@@ -65,7 +65,7 @@ import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
 import { parseHeadList } from '../prune/settings.ts';
-import { bilstmIntermediateRefusal, classifierFor, type DistillSettings } from '../train/run.ts';
+import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, type DistillSettings } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
@@ -680,10 +680,18 @@ function onModel(
   let shape: ModelShape | undefined = { numLayers: structure.numLayers };
   let students: Map<number, string> | undefined;
   try {
-    const steps = point.steps.map((s, i): PassStep => {
+    const steps = point.steps.map((written, i): PassStep => {
+      let s = written;
       const t = training.get(i);
       if (t) {
         shape = undefined;
+        if (s.pass === 'distill') {
+          const unused = unusedDistillSettings(s.settings, t.task);
+          if (unused.note !== undefined) {
+            notes.push(unused.note);
+            s = { ...s, settings: unused.settings };
+          }
+        }
         const spec = t.student;
         if (spec === undefined || t.studentSha256 !== undefined || !spec.startsWith('bert:')) return s;
         const given = parseBertSpec(spec);
@@ -714,6 +722,28 @@ function onModel(
   } catch {
     return undefined; // (settings the model cannot take: the point says why when it runs)
   }
+}
+
+/**
+ * A distill step's settings without the prediction-layer ones its loss does not read (lossTerms): `temperature` and
+ * `logitLoss` where `alpha` is 1 (no teacher term) or the task is a regression (its teacher's score by MSE, whatever
+ * logitLoss says), `temperature` with `logitLoss: mse`; `note` says which ones written there are unused, undefined
+ * when none is. Two steps that differ only in them train the same model.
+ */
+function unusedDistillSettings(settings: Record<string, unknown>, task: string): { settings: Record<string, unknown>; note?: string } {
+  const value = (key: 'alpha' | 'logitLoss') => settingText(settings[key] ?? DEFAULT_DISTILL_SETTINGS[key]);
+  const why =
+    value('alpha') === 1
+      ? { keys: ['temperature', 'logitLoss'], reason: 'with alpha=1 (no teacher term)' }
+      : getTask(task).regression
+        ? { keys: ['temperature', 'logitLoss'], reason: `on ${task} (a regression task: the teacher's score by MSE)` }
+        : value('logitLoss') === 'mse'
+          ? { keys: ['temperature'], reason: 'with logitLoss=mse' }
+          : undefined;
+  const written = why?.keys.filter((k) => settings[k] !== undefined) ?? [];
+  if (written.length === 0) return { settings };
+  const kept = Object.fromEntries(Object.entries(settings).filter(([k]) => !written.includes(k)));
+  return { settings: kept, note: `distill ${written.map((k) => `${k}=${labelValue(settings[k])}`).join(' ')} is unused ${why!.reason}` };
 }
 
 /** A sweep model's graph, the structure discovery finds in it, where it finds one, and the inputs it takes (inputLimits). */

@@ -152,6 +152,50 @@ describe('point keys', () => {
     );
   });
 
+  it('two distill steps that differ only in prediction-layer settings their loss does not read are refused as one model, their keys left as they were', async () => {
+    const kd = (settings: Record<string, unknown>) => [
+      { pass: 'distill', settings: { student: 'bert:layers=1,hidden=32', epochs: 1, maxExamples: 4, ...settings } },
+    ];
+    const refusal = (model: string, why: string) =>
+      `tiny.yaml: pipelines 'p0' and 'p1' are the same point for model '${model}' (their steps build the same model from it: ${why}); keep one, or leave '${model}' out of one of them (its models:)`;
+    const cases: Array<[Array<Record<string, unknown>>, string]> = [
+      [[{ logitLoss: 'mse' }, { logitLoss: 'mse', temperature: 3 }], 'distill temperature=3 is unused with logitLoss=mse'],
+      [
+        [
+          { alpha: 1, temperature: 1 },
+          { alpha: 1, temperature: 4 },
+        ],
+        'distill temperature=1 is unused with alpha=1 (no teacher term); distill temperature=4 is unused with alpha=1 (no teacher term)',
+      ],
+      [[{ alpha: 1 }, { alpha: 1, logitLoss: 'mse' }], 'distill logitLoss=mse is unused with alpha=1 (no teacher term)'],
+    ];
+    for (const [[a, b], why] of cases) {
+      await expect(plan([kd(a!), kd(b!)]), why).rejects.toThrow(refusal('tiny-sst2', why));
+      const [x, y] = await Promise.all([a!, b!].map(async (settings) => (await plan([kd(settings)]))[1]!.key));
+      expect(x).not.toBe(y);
+    }
+    // a regression task distils its teacher's score by MSE, whatever logitLoss and temperature say
+    const stsb = (pipelines: Array<Array<{ pass: string; settings: Record<string, unknown> }>>) =>
+      planSweep(
+        parseSweep(
+          { models: [{ path: 'models/tiny-stsb', tasks: ['STS-B'] }], pipelines: ['baseline', ...pipelines.map((steps, i) => ({ name: `p${i}`, steps }))] },
+          t.sweepFile,
+          'keys.yaml',
+        ),
+        { glueDir: t.glueDir, workDir: join(t.root, 'work') },
+      );
+    await expect(stsb([kd({ temperature: 1 }), kd({ temperature: 4 })])).rejects.toThrow(
+      refusal(
+        'tiny-stsb',
+        "distill temperature=1 is unused on STS-B (a regression task: the teacher's score by MSE); distill temperature=4 is unused on STS-B (a regression task: the teacher's score by MSE)",
+      ),
+    );
+    // where the loss reads them, they plan
+    expect(await plan([kd({ temperature: 1 }), kd({ temperature: 4 })])).toHaveLength(3);
+    expect(await plan([kd({ alpha: 0.5, logitLoss: 'mse' }), kd({ alpha: 0.5 })])).toHaveLength(3);
+    expect(await plan([kd({ alpha: 1 }), kd({ alpha: 0.9, temperature: 4 })])).toHaveLength(3);
+  });
+
   it('one model file given twice under two names is refused in one line naming both models, not as two pipelines', async () => {
     const doc = {
       models: [
