@@ -13,7 +13,7 @@ import { modelSha256AndStamps } from '../onnx/identity.ts';
 import { resolveModelSource, type ResolvedModelRef } from '../export/model-ref.ts';
 import { DEFAULT_BATCH_SIZE, defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { checkBatchFits } from '../eval/batching.ts';
-import { loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/tokenizer.ts';
+import { folderTokenizerJson, loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/tokenizer.ts';
 import { tokenizerReadingVersion } from '../eval/tokenizer-reading.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
@@ -1082,6 +1082,7 @@ function checkSteps(
         return;
       }
       checkTeacher(t, read);
+      checkTeacherTokenizer(t, onnx);
       checkAugment(t, read, tokenizers);
       checkBertStudent(t, structureOf);
       checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
@@ -1184,6 +1185,28 @@ function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLen
     pair ??= pairTypes(tokenizers.tokenizer(dir), t.maxLength ?? evalLength ?? defaultMaxLength(tokenizerMaxLength(dir)));
     checkPairTypes([t.task], inputLimits(graph.graph, graph.structure), pair, `${onnx} (${who})`);
   }
+}
+
+/**
+ * Throws a DataError for a distill step whose teacher, named in another folder than the point's model `onnx`, has no
+ * tokenizer in its folder (a teacher .onnx file alone in one, or a link to one from elsewhere): the step reads its
+ * examples with its teacher's tokenizer, and every point of it failed when it began. A tokenizer there that cannot be
+ * read is left to the point; the model's own is its baseline's too.
+ */
+function checkTeacherTokenizer(t: PointTrainingStep, onnx: string): void {
+  if (t.kind !== 'distill' || t.teacher === undefined) return;
+  const dir = locateModel(t.teacher).dir;
+  if (realpathSync(dir) === realpathSync(locateModel(onnx).dir)) return;
+  let found: ReturnType<typeof folderTokenizerJson> | null;
+  try {
+    found = folderTokenizerJson(dir);
+  } catch {
+    found = null; // (one that cannot be read: the point's to report)
+  }
+  if (found === undefined)
+    throw new DataError(
+      `the teacher ${t.teacher} (--teacher) has no tokenizer in its folder ${dir} (no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model), which the step reads its examples with: name the teacher's folder, or put its tokenizer beside it`,
+    );
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
  * A distill step whose named teacher cannot teach the point's task (a 2-label teacher for STS-B, an SST-2 teacher for
  * MRPC) is refused by the sweep's plan, before any point runs, in the words training refuses it with, after the file,
- * the pipeline, the model and the step, where --dry-run listed the point and it failed when it ran. A teacher that
- * fits plans.
+ * the pipeline, the model and the step, where --dry-run listed the point and it failed when it ran; so is a teacher
+ * with no tokenizer in its folder (an .onnx file alone in one, or a link to one), which the step reads its examples
+ * with. A teacher that fits plans.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../src/errors.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -69,6 +71,32 @@ describe("a sweep's plan checks a distill step's teacher against the point's tas
     expect(await planRefusal(root, 't', [{ folder: 'mrpc', tasks: ['MRPC'] }], 'kd', [distill('sst2')])).toBe(
       `${join(root, 't.yaml')}: pipeline 'kd' on model 'mrpc', step 1 (distill): distill.teacher ${join(teacher, 'model.onnx')}: its labels (${join(teacher, 'config.json')}: negative, positive) are SST-2's, not MRPC's: distil MRPC from a teacher fine-tuned on it`,
     );
+  });
+
+  it('refuses a teacher with no tokenizer in its folder (a file alone, or a link to one), as training does', async () => {
+    const alone = join(root, 'alone');
+    mkdirSync(alone);
+    copyFileSync(join(root, 'models', 'sst2', 'model.onnx'), join(alone, 'teacher.onnx'));
+    symlinkSync(join(root, 'models', 'sst2', 'model.onnx'), join(alone, 'link.onnx'));
+    for (const file of ['teacher.onnx', 'link.onnx']) {
+      const teacher = join(alone, file);
+      expect(await planRefusal(root, 't', ['sst2'], 'kd', [distill('sst2', { teacher })], DataError)).toBe(
+        `${join(root, 't.yaml')}: pipeline 'kd' on model 'sst2', step 1 (distill): the teacher ${teacher} (distill.teacher) has no tokenizer in its folder ${alone} (no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model), which the step reads its examples with: name the teacher's folder, or put its tokenizer beside it`,
+      );
+    }
+    // (training's own refusal, which each point failed with)
+    await expect(
+      runTraining({
+        task: 'SST-2',
+        student: 'bert:layers=1',
+        teacher: join(alone, 'teacher.onnx'),
+        glueDir: join(root, 'glue'),
+        output: join(root, 'out', 'model.onnx'),
+        settings: { epochs: 1, batchSize: 4, threads: 1 },
+        distill: {},
+        cacheDir: join(root, 'cache'),
+      }),
+    ).rejects.toThrow(`${alone}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model`);
   });
 
   it('plans a teacher that fits', async () => {
