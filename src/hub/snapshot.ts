@@ -210,12 +210,21 @@ function isRedirect(res: Response): boolean {
 /**
  * The HEAD answer that describes a file, as huggingface_hub reads it: redirects are not followed to the CDN, whose
  * ETag is its own (an MD5), since the hub's answer pointing there carries the file's X-Linked-Etag and
- * X-Linked-Size; a redirect without them to the same host (a renamed repo) is followed, at most 5 times.
+ * X-Linked-Size; a redirect without them to the same host (a renamed repo) is followed, at most 5 times. It asks for
+ * no compression (`Accept-Encoding: identity`, as huggingface_hub's get_hf_file_metadata): the hub gzips text files
+ * for a client that accepts it, and the Content-Length of that answer is the compressed size, not the file's.
  */
 async function headOfFile(url: string, settings: HubSettings, ctx: RequestContext, opts: SnapshotOptions): Promise<Response> {
   let current = url;
   for (let hops = 0; ; hops++) {
-    const head = await hubFetch(current, { method: 'HEAD', headers: hubHeaders(settings), redirect: 'manual' }, settings, ctx, opts.fetch, opts.log);
+    const head = await hubFetch(
+      current,
+      { method: 'HEAD', headers: hubHeaders(settings, { 'Accept-Encoding': 'identity' }), redirect: 'manual' },
+      settings,
+      ctx,
+      opts.fetch,
+      opts.log,
+    );
     const location = head.headers.get('location');
     if (!isRedirect(head) || !location || head.headers.has('x-linked-etag') || head.headers.has('etag') || hops >= 5) return head;
     const next = new URL(location, current);

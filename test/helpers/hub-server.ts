@@ -4,9 +4,11 @@
  * LFS files lfs.{sha256,size}) and `GET|HEAD /{repo}/resolve/{rev}/{path}` with ETag, X-Repo-Commit and, for LFS
  * files, X-Linked-Etag / X-Linked-Size and a 302 redirect to `/cdn/<sha256>` as the real hub's CDN redirect.
  * Range requests get 206 answers (unless `ignoreRange`), a repo can require a token, a response can be cut off
- * halfway once, served bytes can be tampered with, and every request is recorded.
+ * halfway once, served bytes can be tampered with, a repo's text files can be served gzip-compressed, and every
+ * request is recorded.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sendRange } from './serve-range.ts';
@@ -17,6 +19,7 @@ export interface HubRequest {
   path: string;
   range?: string;
   authorization?: string;
+  acceptEncoding?: string;
   /** 'api' | 'resolve' | 'cdn' | 'other'. */
   kind: string;
   /** For resolve and cdn requests: the repo file path (cdn: the one it was redirected for). */
@@ -34,6 +37,11 @@ export interface RepoOptions {
   gated?: boolean;
   /** The API lists file names only, as a mirror that ignores `?blobs=true` (checksums then come from HEAD requests). */
   namesOnly?: boolean;
+  /**
+   * Files not in LFS are answered gzip-compressed (`Content-Encoding: gzip`, its Content-Length the compressed size,
+   * Range ignored) to a request that accepts gzip, as the hub serves compressible text files (vocab.json, config.json).
+   */
+  gzip?: boolean;
 }
 
 export interface HubServer {
@@ -71,6 +79,7 @@ interface Commit {
   token?: string;
   gated?: boolean;
   namesOnly?: boolean;
+  gzip?: boolean;
 }
 
 const defaultLfs = (p: string) => /\.(safetensors|onnx|onnx_data|bin)$/.test(p);
@@ -101,11 +110,17 @@ export async function serveHub(): Promise<HubServer> {
   const authorized = (c: Commit, req: IncomingMessage) => !c.token || req.headers.authorization === `Bearer ${c.token}`;
   const fail = (res: ServerResponse, status: number, code: string) => res.writeHead(status, { 'X-Error-Code': code }).end(code);
 
-  const sendBytes = (req: IncomingMessage, res: ServerResponse, file: string, data: Buffer, headers: Record<string, string>) => {
-    const body = tampered.get(file) ?? data;
+  const sendBytes = (req: IncomingMessage, res: ServerResponse, file: string, data: Buffer, headers: Record<string, string>, gzip = false) => {
+    let body = tampered.get(file) ?? data;
     const cut = cuts.get(file);
     if (cut !== undefined && req.method !== 'HEAD') cuts.delete(file);
-    sendRange(req, res, body, { ignoreRange: state.ignoreRange, headers, ...(cut !== undefined ? { cutAt: cut } : {}) });
+    const compressed = gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    if (compressed) body = gzipSync(body);
+    sendRange(req, res, body, {
+      ignoreRange: state.ignoreRange || compressed,
+      headers: compressed ? { ...headers, 'Content-Encoding': 'gzip' } : headers,
+      ...(cut !== undefined ? { cutAt: cut } : {}),
+    });
   };
 
   const server: Server = createServer((req, res) => {
@@ -114,6 +129,7 @@ export async function serveHub(): Promise<HubServer> {
     const record: HubRequest = { method: req.method ?? 'GET', path, kind: 'other' };
     if (req.headers.range) record.range = req.headers.range;
     if (req.headers.authorization) record.authorization = req.headers.authorization;
+    if (req.headers['accept-encoding']) record.acceptEncoding = req.headers['accept-encoding'];
     requests.push(record);
     let m = /^\/api\/models\/(.+)\/revision\/(.+)$/.exec(path);
     if (m) {
@@ -170,7 +186,7 @@ export async function serveHub(): Promise<HubServer> {
         res.writeHead(302, headers).end();
         return;
       }
-      return sendBytes(req, res, file!, e.bytes, headers);
+      return sendBytes(req, res, file!, e.bytes, headers, c.gzip);
     }
     res.writeHead(404).end();
   });
@@ -202,6 +218,7 @@ export async function serveHub(): Promise<HubServer> {
         ...(opts.token ? { token: opts.token } : {}),
         ...(opts.gated ? { gated: true } : {}),
         ...(opts.namesOnly ? { namesOnly: true } : {}),
+        ...(opts.gzip ? { gzip: true } : {}),
       });
       if (!refs.has(repo)) refs.set(repo, new Map());
       for (const r of opts.revisions ?? ['main']) refs.get(repo)!.set(r, sha);

@@ -41,6 +41,7 @@ beforeAll(async () => {
   hub.addCommit('bare', ckpt.files);
   hub.addCommit('org/gated', ckpt.files, { gated: true });
   hub.addCommit('org/mirror', ckpt.files, { namesOnly: true });
+  hub.addCommit('org/mirror-gzip', ckpt.files, { namesOnly: true, gzip: true });
 });
 afterAll(async () => {
   await hub.close();
@@ -308,6 +309,17 @@ describe('downloadSnapshot', () => {
     } finally {
       hub.tamper('model.safetensors', undefined);
     }
+  });
+
+  it("a mirror whose API lists names only and that gzips text files: a file's size is its HEAD's uncompressed Content-Length (Accept-Encoding: identity, as huggingface_hub asks), not the compressed one", async () => {
+    const before = hub.requests.length;
+    const s = await downloadSnapshot('hf:org/mirror-gzip', { env: env() });
+    for (const f of ['config.json', 'vocab.txt', 'model.safetensors']) expect(readFileSync(join(s.dir, f)).equals(ckpt.files[f]!)).toBe(true);
+    const config = hub.requests.slice(before).filter((r) => r.file === 'config.json');
+    expect(config.map((r) => [r.method, r.acceptEncoding])).toEqual([
+      ['HEAD', 'identity'],
+      ['GET', expect.stringMatching(/\bgzip\b/)], // sent compressed, read as the file
+    ]);
   });
 
   it('a folder or link where blobs/<id>.incomplete belongs is removed, never written through, and the blob downloaded', async () => {
