@@ -134,17 +134,63 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
 }
 
 /**
+ * Advance widths (em) of the printable ASCII characters, space to ~, in DejaVu Sans (its hmtx table), the sans-serif
+ * of most Linux desktops and wider than Helvetica's or Arial's, so that text measured by them fits wherever it is drawn.
+ */
+const SANS_WIDTHS = [
+  0.318, 0.401, 0.46, 0.838, 0.636, 0.95, 0.78, 0.275, 0.39, 0.39, 0.5, 0.838, 0.318, 0.361, 0.318, 0.337, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636,
+  0.636, 0.636, 0.636, 0.337, 0.337, 0.838, 0.838, 0.838, 0.531, 1.0, 0.684, 0.686, 0.698, 0.77, 0.632, 0.575, 0.775, 0.752, 0.295, 0.295, 0.656, 0.557, 0.863,
+  0.748, 0.787, 0.603, 0.787, 0.695, 0.635, 0.611, 0.732, 0.684, 0.989, 0.685, 0.611, 0.685, 0.39, 0.337, 0.39, 0.838, 0.5, 0.5, 0.613, 0.635, 0.55, 0.635,
+  0.615, 0.352, 0.635, 0.634, 0.278, 0.278, 0.579, 0.278, 0.974, 0.634, 0.612, 0.635, 0.635, 0.411, 0.521, 0.392, 0.634, 0.592, 0.818, 0.592, 0.592, 0.525,
+  0.636, 0.337, 0.636, 0.838,
+];
+
+/**
+ * The width in pixels of `text` drawn in a sans-serif font of `fontSize` px (bold: 10% wider, as DejaVu Sans Bold): by
+ * SANS_WIDTHS, a character beyond ASCII 0.7 em, one of the wide scripts (CJK, emoji) 1 em.
+ */
+export function sansTextWidth(text: string, fontSize: number, bold = false): number {
+  let em = 0;
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    em += code >= 32 && code < 127 ? SANS_WIDTHS[code - 32]! : code >= 0x2e80 ? 1 : 0.7;
+  }
+  return em * fontSize * (bold ? 1.1 : 1);
+}
+
+/** How many renderSvg calls are under way (text measured by sansTextWidth while any is), and vega's own measure. */
+let rendering = 0;
+let vegaWidth: ((item: unknown, text: unknown) => number) | undefined;
+
+/**
  * Renders a Vega-Lite spec to SVG text without a browser. vega and vega-lite are loaded here, not at the module's top:
  * vega-canvas awaits `import('canvas')` at its top level, and a module graph holding a top-level await cannot be
  * `require`d (ERR_REQUIRE_ASYNC_MODULE), so a static import made `require('bert-compress')` fail in CommonJS apps.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  // Without a canvas vega guesses 0.8 em a character, about a third wider than sans-serif text is: every title, label
+  // and axis widened the SVG by that much, and the HTML page, fitting it to its figure, drew the chart at about half
+  // its size. The chart's text is measured as it is drawn instead (vega's hook for its own measure, as vl-convert uses).
+  const metrics = (vega as unknown as { textMetrics: { width: (item: unknown, text: unknown) => number } }).textMetrics; // (vega's typings leave it out)
+  if (rendering++ === 0) {
+    vegaWidth = metrics.width;
+    metrics.width = (item, text) => {
+      const it = item as { fontSize?: number; fontWeight?: string | number };
+      const size = it.fontSize != null ? +it.fontSize || 0 : 11;
+      const bold = it.fontWeight === 'bold' || Number(it.fontWeight) >= 600;
+      return sansTextWidth(String(text ?? '').trim(), size, bold);
+    };
+  }
   try {
-    return await view.toSVG();
+    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+    try {
+      return await view.toSVG();
+    } finally {
+      view.finalize();
+    }
   } finally {
-    view.finalize();
+    if (--rendering === 0) metrics.width = vegaWidth!;
   }
 }
 

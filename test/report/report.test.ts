@@ -7,7 +7,7 @@ import { buildReport } from '../../src/report/rows.ts';
 import { describeMachine } from '../../src/bench/machine.ts';
 import { timingWithLoad } from '../../src/bench/timing-lock.ts';
 import { FAILED_NOTE, SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
-import { chartPoints, chartSpec, renderCharts } from '../../src/report/charts.ts';
+import { chartPoints, chartSpec, renderCharts, sansTextWidth } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
 import { markContended } from '../../src/sweep/contention.ts';
@@ -554,6 +554,22 @@ describe('report rows', () => {
       'heads-90%': ['800', '0.0032', '0.30', '2.1%', '×2.00', '0.021'],
       int8: ['9.4K', '0.038', '0.34', '25.1%', '×1.50', '0.028'],
     });
+  });
+
+  it("measures the charts' text as a sans-serif font draws it, so the SVG is as wide as its panels need, where vega's guess (0.8 em a character) widened it by half", async () => {
+    expect(sansTextWidth('Wi', 10)).toBeCloseTo(12.67, 6); // DejaVu Sans: W 0.989 em, i 0.278
+    expect(sansTextWidth('Wi', 10, true)).toBeCloseTo(13.937, 6);
+    expect(sansTextWidth('中é', 10)).toBeCloseTo(17, 6);
+    const vega = (await import('vega')) as unknown as { textMetrics: { width: unknown } };
+    const before = vega.textMetrics.width;
+    const charts = await renderCharts(data);
+    expect(vega.textMetrics.width).toBe(before);
+    for (const svg of [charts.bytes, charts.latency]) {
+      // a 440 px panel, its axes, and the subtitle's longest line (11 px: about 500 px in DejaVu Sans)
+      const width = Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1]);
+      expect(width).toBeGreaterThan(440);
+      expect(width).toBeLessThan(640);
+    }
   });
 
   it('labels the axes of a panel of one point with its values, not 40.000000', async () => {
