@@ -1,7 +1,8 @@
 /**
  * The one yargs middleware that checks flag values for every command, before the command runs:
  * - a boolean flag given a value (`--json=yes`, `--quantize-embeddings=0`) takes it as written, yes/true/1 or
- *   no/false/0, instead of yargs' reading of anything but `true` as false; any other value is refused;
+ *   no/false/0, instead of yargs' reading of anything but `true` as false; any other value is refused (`--no-json=yes`
+ *   negates it: negatedBooleanValues, run before yargs' strict check, which took `no-json` for an unknown flag);
  * - a flag that takes one value and was given twice (`-o a -o b`, which yargs turns into an array the command does
  *   not expect) is refused;
  * - a number flag whose value is not a decimal number (`--seed abc`, which yargs turns into NaN; `--batch-size 0x10`,
@@ -144,6 +145,23 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       throw new SettingsError(`${name} '${value}': an empty value; give one (see ${rules.helpFor?.(key) ?? '--help'})`);
     }
   }
+}
+
+/**
+ * The middleware run before yargs' strict check: yargs reads `--no-json=yes` as an unknown flag `no-json`; for a
+ * declared boolean (or alias) it is taken as the negation of the value (json false), and the `no-json` keys dropped.
+ */
+export function negatedBooleanValues(argv: readonly string[]) {
+  return (args: Record<string, unknown>, y: Argv): void => {
+    const options = (y as unknown as { getOptions(): DeclaredOptions }).getOptions();
+    applyBooleanValues(args, options, argv);
+    for (const key of options.boolean) {
+      for (const n of [key, ...(options.alias[key] ?? [])]) {
+        delete args[`no-${n}`];
+        delete args[camel(`no-${n}`)];
+      }
+    }
+  };
 }
 
 /** The middleware: runs `checkFlagValues` with the options yargs declared for the command being run. */

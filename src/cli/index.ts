@@ -8,7 +8,7 @@ import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
-import { checkedFlagValues, type DeclaredOptions } from './flag-values.ts';
+import { checkedFlagValues, type DeclaredOptions, negatedBooleanValues } from './flag-values.ts';
 import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
@@ -34,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'give a command or a model (see --help)')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
+    .middleware(negatedBooleanValues(argv) as never, true)
     .middleware(
       checkedFlagValues(argv, {
         // bare pass flags (`--optimize` alone) mean something on the default command only: train's `--seed` is its own

@@ -9,6 +9,8 @@ import { SettingsError } from '../../src/errors.ts';
 import { describePass } from '../../src/pass/describe.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import { refusal } from '../helpers/refusal.ts';
+import { runMain } from '../helpers/cli.ts';
+import { writeTinyBert } from '../helpers/models.ts';
 
 const OPTIONS = { boolean: ['quantize-embeddings', 'json'], alias: { json: ['j'] }, array: [], number: [], string: [], key: {} };
 
@@ -62,6 +64,23 @@ describe('boolean flag values', () => {
   it.each(['maybe', '', '2', 'y'])('--quantize-embeddings=%j is refused in one line', (value) => {
     expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(SettingsError);
     expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(/^--quantize-embeddings=.*: expected yes, true or 1, or no, false or 0$/);
+  });
+
+  it("--no-json=no and --no-json=yes through the CLI, past yargs' strict check (which took no-json for an unknown flag)", async () => {
+    const tiny = writeTinyBert();
+    try {
+      const json = await runMain(['inspect', tiny.path, '--no-json=no']);
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({ model: tiny.path });
+      const table = await runMain(['inspect', tiny.path, '--no-json=yes']);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/^.*model\.onnx$/m);
+      expect(() => JSON.parse(table.stdout)).toThrow();
+      const bad = await runMain(['inspect', tiny.path, '--no-json=maybe']);
+      expect([bad.code, bad.stderr]).toEqual([1, 'compress: --no-json=maybe: expected yes, true or 1, or no, false or 0\n']);
+    } finally {
+      tiny.cleanup();
+    }
   });
 
   it("--per-tensor's help gives its own default (off: per-channel), not its setting's", () => {
