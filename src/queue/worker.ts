@@ -96,6 +96,18 @@ export function jobErrorLine(e: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Refuses a point queued by other code than this worker's, saying what differs (versionChange): bert-compress's and
+ * the steps' versions, and the tokenizers' reading version `tokenizer` (by default the point's own: not compared).
+ */
+function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenizer): void {
+  const here = currentVersions(point.steps, point.seed, tokenizer);
+  if (!sameVersions(here, point.versions))
+    throw new Error(
+      `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,
+    );
+}
+
 /** Default lock duration: BullMQ's own. */
 export const DEFAULT_LOCK_MS = 30_000;
 
@@ -129,13 +141,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const attempt = job.attemptsMade + 1;
     emit({ type: 'start', point, attempt });
     try {
+      // bert-compress's and the steps' versions before the point's files are looked for (or fetched: another code's
+      // coordinator may list others), and its tokenizers' reading version from the files here, which hash as the coordinator's
+      refuseOtherCode(point);
       const local = await localizePoint(point, trees, files);
-      // (its tokenizers' reading version from the files here, which hash as the coordinator's)
-      const here = currentVersions(point.steps, point.seed, pointTokenizerReading(local));
-      if (!sameVersions(here, point.versions))
-        throw new Error(
-          `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,
-        );
+      refuseOtherCode(point, pointTokenizerReading(local));
       const result = await runner.run(local);
       summary.ran++;
       emit({ type: 'finished', point, result });

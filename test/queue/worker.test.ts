@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pointFiles } from '../../src/queue/files.ts';
+import { pointFiles, type FileTree } from '../../src/queue/files.ts';
 import { ATTEMPTS, jobOptions } from '../../src/queue/job.ts';
 import { runQueueWorker, type WorkerEvent } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
@@ -51,6 +51,33 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     );
     expect(events.filter((e) => e.type === 'start').map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2, 3]);
   }, 120_000);
+
+  /** The error of the first run of `queued` (with `files`) by a worker here. */
+  const firstRunError = async (queued: SweepPoint, files: FileTree[]): Promise<string> => {
+    await q.queue.add('other', { point: queued, files }, jobOptions(queued.key, 10));
+    const stop = new AbortController();
+    let error = '';
+    await runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type === 'finished') stop.abort();
+        if (e.type === 'failed') (error = e.error), stop.abort();
+      },
+    });
+    await (await q.queue.getJob(queued.key))?.remove();
+    return error;
+  };
+
+  it("refuses a point queued by other code before looking for its files, which that code's coordinator may list differently", async () => {
+    const other: SweepPoint = { ...point, key: `${point.key}-v1`, versions: { tool: point.versions.tool, passes: { 'prune-heads': 1 } } };
+    // (a folder this machine does not have, without --path-map: a worker of the same code would fail on it)
+    const files: FileTree[] = [{ root: join(q.t.root, 'elsewhere'), files: [{ path: 'model.onnx', sha256: 'a'.repeat(64), bytes: 1 }] }];
+    expect(await firstRunError(other, files)).toBe(
+      `queued by other code than this worker's (prune-heads v1 → v${point.versions.passes['prune-heads']}): run workers of the coordinator's version`,
+    );
+  }, 60_000);
 
   it('runs a point of a tokenizer a reading change touched, whose reading version it reads from its own files', async () => {
     // the tiny model with an added token (added_tokens.json): its points hold tokenizer reading version 2
