@@ -20,6 +20,8 @@ import { workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
 import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
+import { passNames } from '../pass/registry.ts';
+import { isTrainingStep } from '../sweep/train-step.ts';
 import { currentVersions, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
@@ -98,10 +100,16 @@ export function jobErrorLine(e: unknown): string | undefined {
 
 /**
  * Refuses a point queued by other code than this worker's, saying what differs (versionChange): bert-compress's and
- * the steps' versions, and the tokenizers' reading version `tokenizer` (by default the point's own: not compared).
+ * the steps' versions, a step this code does not have among them (a pass added since), and the tokenizers' reading
+ * version `tokenizer` (by default the point's own: not compared).
  */
 function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenizer): void {
-  const here = currentVersions(point.steps, point.seed, tokenizer);
+  const known = new Set(passNames());
+  const here = currentVersions(
+    point.steps.filter((s) => isTrainingStep(s.pass) || known.has(s.pass)),
+    point.seed,
+    tokenizer,
+  );
   if (!sameVersions(here, point.versions))
     throw new Error(
       `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,

@@ -259,6 +259,8 @@ export function versionChange(old: Partial<SweepPoint>, now: SweepPoint): string
     const before = was.passes[pass] ?? (isTrainingStep(pass) ? UNRECORDED_TRAINING_VERSION : undefined);
     if (before !== v) changes.push(`${pass} ${before === undefined ? 'unversioned' : `v${before}`} → v${v}`);
   }
+  // (a step the code of `now` does not have: a queue worker older than its coordinator)
+  for (const [pass, v] of Object.entries(was.passes)) if (!(pass in now.versions.passes)) changes.push(`${pass} v${v} → not in this code`);
   const tokenizerWas = was.tokenizer ?? UNRECORDED_TOKENIZER_READING;
   const tokenizerNow = now.versions.tokenizer ?? UNRECORDED_TOKENIZER_READING;
   if (tokenizerWas !== tokenizerNow) changes.push(`tokenizer reading v${tokenizerWas} → v${tokenizerNow}`);

@@ -79,6 +79,18 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     );
   }, 60_000);
 
+  it('refuses a point with a step this code does not have (a pass added since) as queued by other code, naming the step', async () => {
+    const other: SweepPoint = {
+      ...point,
+      key: `${point.key}-future`,
+      steps: [...point.steps, { pass: 'prune-future', settings: {} }],
+      versions: { ...point.versions, passes: { ...point.versions.passes, 'prune-future': 1 } },
+    };
+    expect(await firstRunError(other, await pointFiles(point, sha256File))).toBe(
+      "queued by other code than this worker's (prune-future v1 → not in this code): run workers of the coordinator's version",
+    );
+  }, 60_000);
+
   it('runs a point of a tokenizer a reading change touched, whose reading version it reads from its own files', async () => {
     // the tiny model with an added token (added_tokens.json): its points hold tokenizer reading version 2
     cpSync(join(q.t.root, 'models', 'tiny-sst2'), join(q.t.root, 'models', 'tiny-added'), { recursive: true });
