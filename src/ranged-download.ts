@@ -4,7 +4,8 @@
  * chunk, each on disk before the next is read, so a dropped connection keeps every byte received for the next
  * resume. A 206 appends (its Content-Range must start at `from`), a 200 rewrites the part (a server that ignores
  * Range), a 416 means the part already holds the whole file. Checking the finished part (size, hash) and moving it
- * into place stay with the callers, which know what to expect. `fetchRetrying` sends a request again, after a pause,
+ * into place stay with the callers, which know what to expect. A body whose next bytes do not come within the
+ * caller's `stall` wait is given up as a broken transfer (the part keeps what came). `fetchRetrying` sends a request again, after a pause,
  * while the server answers that it is busy or briefly failing (429, 500, 502, 503, 504).
  */
 import { closeSync, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -94,9 +95,16 @@ export function fileSize(path: string): number {
   return existsSync(path) ? statSync(path).size : 0;
 }
 
+/** A body that stops sending: how long to wait for its next bytes, and what the transfer's error then says its cause was. */
+export interface StallWait {
+  ms: number;
+  message: string;
+}
+
 /**
  * Sends `request(rangeHeaders)` for the bytes from `from` on and writes the answer into `part` (see the module
- * comment). `onWriting` is called once the answer is known good, before its body is read.
+ * comment). `onWriting` is called once the answer is known good, before its body is read. With `stall`, a body that
+ * sends nothing for `stall.ms` is broken off (errors.interrupted, its cause `stall.message`).
  */
 export async function fetchRangeInto(
   part: string,
@@ -104,6 +112,7 @@ export async function fetchRangeInto(
   request: (headers: Record<string, string>) => Promise<Response>,
   errors: RangedDownloadErrors,
   onWriting?: (response: Response, appended: boolean) => void,
+  stall?: StallWait,
 ): Promise<RangedOutcome> {
   const response = await request(from > 0 ? { Range: `bytes=${from}-` } : {});
   if (response.status === 416 && from > 0) {
@@ -126,14 +135,24 @@ export async function fetchRangeInto(
   if (!response.body) throw errors.empty();
   onWriting?.(response, appended);
   const fd = openSync(part, appended ? 'a' : 'w');
+  const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    if (!stall) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => body.destroy(new Error(stall.message)), stall.ms);
+  };
   try {
-    for await (const chunk of Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>)) {
+    watch();
+    for await (const chunk of body) {
       const bytes = chunk as Uint8Array;
       for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+      watch();
     }
   } catch (e) {
     throw errors.interrupted(fileSize(part), e);
   } finally {
+    clearTimeout(timer);
     closeSync(fd);
   }
   return { kind: 'written', appended, response };

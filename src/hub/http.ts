@@ -2,12 +2,13 @@
  * Requests to the hub: the bearer token on every request, connection failures and HTTP errors turned into one-line
  * HubErrors that say what to do (401: set HF_TOKEN; 403: gated; 404: no such repo, revision or file), from the
  * status and the hub's `X-Error-Code` header. A busy or briefly failing hub (429, 5xx) is asked again a few times,
- * after the pause its Retry-After asks for (else 1, 2, 4 s), before its answer becomes the error.
+ * after the pause its Retry-After asks for (else 1, 2, 4 s), before its answer becomes the error. A server that does
+ * not answer within HF_HUB_DOWNLOAD_TIMEOUT (a HEAD: HF_HUB_ETAG_TIMEOUT) is given up as one that cannot be reached.
  */
 import { causeMessage, fetchRetrying, retryAfterMs, triesOf } from '../ranged-download.ts';
 import { HubError } from './errors.ts';
 import { shortCommitHint } from './ref.ts';
-import type { HubSettings } from './settings.ts';
+import { DEFAULT_TIMEOUT_S, type HubSettings } from './settings.ts';
 
 /** The `fetch` used (the global one: undici), replaceable for tests. */
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
@@ -32,6 +33,21 @@ export function hubHeaders(settings: HubSettings, extra: Record<string, string> 
   return { ...(settings.token ? { Authorization: `Bearer ${settings.token}` } : {}), 'User-Agent': 'bert-compress', ...extra };
 }
 
+/** Which wait a request has: a download's or the API's (HF_HUB_DOWNLOAD_TIMEOUT), or a file HEAD's (HF_HUB_ETAG_TIMEOUT). */
+export type WaitKind = 'download' | 'etag';
+
+/** How long a request of `kind` waits for an answer (and a download for its next bytes), and the variable that sets it. */
+export function waitOf(settings: HubSettings, kind: WaitKind = 'download'): { ms: number; variable: string } {
+  return kind === 'etag'
+    ? { ms: settings.etagTimeoutMs ?? DEFAULT_TIMEOUT_S * 1000, variable: 'HF_HUB_ETAG_TIMEOUT' }
+    : { ms: settings.downloadTimeoutMs ?? DEFAULT_TIMEOUT_S * 1000, variable: 'HF_HUB_DOWNLOAD_TIMEOUT' };
+}
+
+/** What a wait that ran out says: `no answer within 10 s, the wait HF_HUB_DOWNLOAD_TIMEOUT sets`. */
+export function silenceMessage(what: string, wait: { ms: number; variable: string }): string {
+  return `${what} within ${wait.ms / 1000} s, the wait ${wait.variable} sets`;
+}
+
 /** Tries after the first while the hub answers 429 or 5xx. */
 const RETRIES = 3;
 
@@ -42,7 +58,8 @@ function whereOf(ctx: RequestContext): string {
 
 /**
  * Sends a request, again after a pause while the hub answers 429 or 5xx (each pause logged on `log`); a connection
- * failure becomes a HubConnectionError naming the endpoint.
+ * failure, or no answer within the wait of `kind` (waitOf), becomes a HubConnectionError naming the endpoint. The
+ * wait ends once the answer's headers are in: reading its body is the caller's (see downloadBlob).
  */
 export async function hubFetch(
   url: string,
@@ -51,9 +68,20 @@ export async function hubFetch(
   ctx: RequestContext,
   fetchImpl: FetchLike = fetch,
   log?: (line: string) => void,
+  kind: WaitKind = 'download',
 ): Promise<Response> {
+  const wait = waitOf(settings, kind);
+  const send = async () => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(silenceMessage('no answer', wait))), wait.ms);
+    try {
+      return await fetchImpl(url, { ...init, signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   try {
-    return await fetchRetrying(() => fetchImpl(url, init), {
+    return await fetchRetrying(send, {
       retries: RETRIES,
       onRetry: (res, waitMs, nextTry) =>
         log?.(

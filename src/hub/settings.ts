@@ -3,7 +3,9 @@
  * https://huggingface.co), `HF_TOKEN` (else the file `$HF_HOME/token`), the cache `HF_HUB_CACHE`, else
  * `$HF_HOME/hub`, else `~/.cache/huggingface/hub` (`$XDG_CACHE_HOME/huggingface/hub` when set), and
  * `HF_HUB_OFFLINE` (1/true/yes/on: never touch the network, use the cache only); the older names huggingface_hub
- * still reads, `HUGGINGFACE_HUB_CACHE` and `TRANSFORMERS_OFFLINE`, when the new ones are unset.
+ * still reads, `HUGGINGFACE_HUB_CACHE` and `TRANSFORMERS_OFFLINE`, when the new ones are unset; and how long a request
+ * waits on a silent server, `HF_HUB_DOWNLOAD_TIMEOUT` (downloads and the API) and `HF_HUB_ETAG_TIMEOUT` (a file's
+ * HEAD), 10 s each by default.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -23,7 +25,17 @@ export interface HubSettings {
   offline: boolean;
   /** The variable that turned offline mode on (`HF_HUB_OFFLINE`, or the older `TRANSFORMERS_OFFLINE`), for messages. */
   offlineVariable?: string;
+  /**
+   * How long a download or API request waits for the server's answer, and a download for its next bytes, before it
+   * is given up (a download then resumes): `HF_HUB_DOWNLOAD_TIMEOUT` seconds (default DEFAULT_TIMEOUT_S).
+   */
+  downloadTimeoutMs?: number;
+  /** How long a file's HEAD request (its checksum) waits for the answer: `HF_HUB_ETAG_TIMEOUT` seconds (default DEFAULT_TIMEOUT_S). */
+  etagTimeoutMs?: number;
 }
+
+/** huggingface_hub's default of HF_HUB_DOWNLOAD_TIMEOUT and HF_HUB_ETAG_TIMEOUT, in seconds. */
+export const DEFAULT_TIMEOUT_S = 10;
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
@@ -44,6 +56,8 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? join(home, 'hub'),
     offline: envFlag(nonEmpty(env.HF_HUB_OFFLINE) ?? env.TRANSFORMERS_OFFLINE),
   };
+  settings.downloadTimeoutMs = timeoutMs(env, 'HF_HUB_DOWNLOAD_TIMEOUT');
+  settings.etagTimeoutMs = timeoutMs(env, 'HF_HUB_ETAG_TIMEOUT');
   if (settings.offline) settings.offlineVariable = nonEmpty(env.HF_HUB_OFFLINE) !== undefined ? 'HF_HUB_OFFLINE' : 'TRANSFORMERS_OFFLINE';
   const token = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN);
   if (token) {
@@ -58,4 +72,13 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     }
   }
   return settings;
+}
+
+/** A timeout variable's seconds in milliseconds (DEFAULT_TIMEOUT_S when unset or empty); a SettingsError when not a positive number. */
+function timeoutMs(env: NodeJS.ProcessEnv, name: string): number {
+  const text = env[name]?.trim();
+  if (!text) return DEFAULT_TIMEOUT_S * 1000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
+  return seconds * 1000;
 }

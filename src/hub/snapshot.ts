@@ -224,6 +224,7 @@ async function headOfFile(url: string, settings: HubSettings, ctx: RequestContex
       ctx,
       opts.fetch,
       opts.log,
+      'etag',
     );
     const location = head.headers.get('location');
     if (!isRedirect(head) || !location || head.headers.has('x-linked-etag') || head.headers.has('etag') || hops >= 5) return head;

@@ -4,7 +4,7 @@
  * LFS files lfs.{sha256,size}) and `GET|HEAD /{repo}/resolve/{rev}/{path}` with ETag, X-Repo-Commit and, for LFS
  * files, X-Linked-Etag / X-Linked-Size and a 302 redirect to `/cdn/<sha256>` as the real hub's CDN redirect.
  * Range requests get 206 answers (unless `ignoreRange`), a repo can require a token, a response can be cut off
- * halfway once, served bytes can be tampered with, a repo's text files can be served gzip-compressed, and every
+ * halfway once or stall there, a request can go unanswered, served bytes can be tampered with, a repo's text files can be served gzip-compressed, and every
  * request is recorded.
  */
 import { createHash } from 'node:crypto';
@@ -51,6 +51,10 @@ export interface HubServer {
   addCommit(repo: string, files: Readonly<Record<string, Buffer>>, opts?: RepoOptions): string;
   /** The next GET of `file` sends `bytes` bytes of its body, then drops the connection. */
   cutNext(file: string, bytes: number): void;
+  /** The next GET of `file` sends `bytes` bytes of its body, then nothing more, leaving the connection open. */
+  stallNext(file: string, bytes: number): void;
+  /** The next `times` requests of `file`, or of the API when `file` is 'api', get no answer at all (the connection left open). */
+  hangNext(file: string, times: number): void;
   /**
    * The next `times` requests of `file` (a resolve or cdn request for it), or of the API when `file` is 'api', are
    * answered `status` with `headers` (e.g. 503, or 429 with Retry-After) instead.
@@ -89,6 +93,15 @@ export async function serveHub(): Promise<HubServer> {
   const commits = new Map<string, Commit>(); // by sha
   const refs = new Map<string, Map<string, string>>(); // repo → revision → sha
   const cuts = new Map<string, number>();
+  const stalls = new Map<string, number>();
+  const hangs = new Map<string, number>();
+  /** Leaves the request unanswered when hangNext asked it for `key`; true when it did. */
+  const hung = (key: string | undefined): boolean => {
+    const left = key === undefined ? 0 : (hangs.get(key) ?? 0);
+    if (left <= 0) return false;
+    hangs.set(key!, left - 1);
+    return true;
+  };
   const tampered = new Map<string, Buffer>();
   const failures = new Map<string, { status: number; times: number; headers: Record<string, string> }>();
   /** Answers with the failure set for `key` by failNext, if any is left; true when it did. */
@@ -114,12 +127,15 @@ export async function serveHub(): Promise<HubServer> {
     let body = tampered.get(file) ?? data;
     const cut = cuts.get(file);
     if (cut !== undefined && req.method !== 'HEAD') cuts.delete(file);
+    const stall = req.method !== 'HEAD' ? stalls.get(file) : undefined;
+    if (stall !== undefined) stalls.delete(file);
     const compressed = gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     if (compressed) body = gzipSync(body);
     sendRange(req, res, body, {
       ignoreRange: state.ignoreRange || compressed,
       headers: compressed ? { ...headers, 'Content-Encoding': 'gzip' } : headers,
       ...(cut !== undefined ? { cutAt: cut } : {}),
+      ...(stall !== undefined ? { stallAt: stall } : {}),
     });
   };
 
@@ -134,7 +150,7 @@ export async function serveHub(): Promise<HubServer> {
     let m = /^\/api\/models\/(.+)\/revision\/(.+)$/.exec(path);
     if (m) {
       record.kind = 'api';
-      if (failed(res, 'api')) return;
+      if (hung('api') || failed(res, 'api')) return;
       const [, repo, rev] = m;
       if (!refs.has(repo!)) return fail(res, 404, 'RepoNotFound');
       const c = commitOf(repo!, rev!);
@@ -162,7 +178,7 @@ export async function serveHub(): Promise<HubServer> {
       if (!e) return fail(res, 404, 'EntryNotFound');
       const file = [...commits.values()].flatMap((c) => [...c.files].filter(([, x]) => x === e).map(([n]) => n))[0]!;
       record.file = file;
-      if (failed(res, file)) return;
+      if (hung(file) || failed(res, file)) return;
       // a CDN's own ETag (S3's: the MD5), not the hub's checksum
       return sendBytes(req, res, file, e.bytes, { ETag: `"${createHash('md5').update(e.bytes).digest('hex')}"` });
     }
@@ -171,7 +187,7 @@ export async function serveHub(): Promise<HubServer> {
       record.kind = 'resolve';
       const [, repo, rev, file] = m;
       record.file = file;
-      if (failed(res, file)) return;
+      if (hung(file) || failed(res, file)) return;
       const c = commitOf(repo!, rev!);
       if (!c) return fail(res, refs.has(repo!) ? 404 : 401, refs.has(repo!) ? 'RevisionNotFound' : 'RepoNotFound');
       if (!authorized(c, req)) return fail(res, 401, 'RepoNotFound');
@@ -225,6 +241,8 @@ export async function serveHub(): Promise<HubServer> {
       return sha;
     },
     cutNext: (file, bytes) => cuts.set(file, bytes),
+    stallNext: (file, bytes) => stalls.set(file, bytes),
+    hangNext: (file, times) => hangs.set(file, times),
     failNext: (file, status, times, headers = {}) => failures.set(file, { status, times, headers }),
     tamper: (file, bytes) => (bytes ? tampered.set(file, bytes) : tampered.delete(file)),
     get ignoreRange() {

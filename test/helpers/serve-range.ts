@@ -1,7 +1,8 @@
 /**
  * Serving a file's bytes as the test servers (GLUE mirror, hub) do: `Range: bytes=N-` answered with 206 (or 416 past
  * the end) unless `ignoreRange`, else 200 with the whole body; HEAD gets the headers only; a `cutAt` byte count
- * sends that much of the body, then drops the connection (a transfer broken off halfway).
+ * sends that much of the body, then drops the connection (a transfer broken off halfway); a `stallAt` count sends that
+ * much, then nothing more (a transfer that stalls).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -11,6 +12,8 @@ export interface RangeOptions {
   headers?: Record<string, string>;
   /** Send this many bytes of the answer's body, then drop the connection. */
   cutAt?: number;
+  /** Send this many bytes of the answer's body, then nothing more, the connection left open (a stalled transfer). */
+  stallAt?: number;
 }
 
 export function sendRange(req: IncomingMessage, res: ServerResponse, body: Buffer, opts: RangeOptions = {}): void {
@@ -31,6 +34,10 @@ export function sendRange(req: IncomingMessage, res: ServerResponse, body: Buffe
     return;
   }
   const rest = body.subarray(start);
+  if (opts.stallAt !== undefined && opts.stallAt < rest.length) {
+    res.write(rest.subarray(0, opts.stallAt));
+    return;
+  }
   if (opts.cutAt !== undefined && opts.cutAt < rest.length) {
     res.write(rest.subarray(0, opts.cutAt), () => setTimeout(() => res.socket?.destroy(), 20));
     return;

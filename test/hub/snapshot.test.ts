@@ -88,6 +88,14 @@ describe('hubSettings', () => {
       offline: false,
     });
   });
+
+  it('reads the waits HF_HUB_DOWNLOAD_TIMEOUT and HF_HUB_ETAG_TIMEOUT in seconds (10 by default) and refuses one that is no positive number', () => {
+    expect(hubSettings({})).toMatchObject({ downloadTimeoutMs: 10_000, etagTimeoutMs: 10_000 });
+    expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '60', HF_HUB_ETAG_TIMEOUT: '0.5' })).toMatchObject({ downloadTimeoutMs: 60_000, etagTimeoutMs: 500 });
+    for (const bad of ['x', '0', '-3', 'Infinity']) {
+      expect(() => hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: bad })).toThrow(`HF_HUB_DOWNLOAD_TIMEOUT: expected a number of seconds above 0, got '${bad}'`);
+    }
+  });
 });
 
 describe('downloadSnapshot', () => {
@@ -219,6 +227,43 @@ describe('downloadSnapshot', () => {
     expect(readFileSync(join(s.dir, file)).equals(ckpt.files[file]!)).toBe(true);
     expect(lines.some((l) => l.includes(`resuming ${file}`))).toBe(true);
     expect(readdirSync(join(s.repoDir, 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(false);
+  });
+
+  it('a download that stalls is broken off after HF_HUB_DOWNLOAD_TIMEOUT without bytes and resumed in the same call, where it waited minutes', async () => {
+    const e = env({ HF_HUB_DOWNLOAD_TIMEOUT: '0.4' });
+    const file = 'model.safetensors';
+    const size = ckpt.files[file]!.length;
+    const half = Math.floor(size / 2);
+    hub.stallNext(file, half);
+    const before = hub.requests.length;
+    const lines: string[] = [];
+    const s = await downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) });
+    expect(readFileSync(join(s.dir, file)).equals(ckpt.files[file]!)).toBe(true);
+    const gets = hub.requests.slice(before).filter((r) => r.kind === 'cdn' && r.file === file);
+    expect(gets.map((r) => r.range)).toEqual([undefined, `bytes=${half}-`]);
+    expect(lines).toContain(`hf:org/tiny: resuming ${file} at ${formatMB(half)} of ${formatMB(size)}`);
+  });
+
+  it('a hub that never answers is given up after HF_HUB_DOWNLOAD_TIMEOUT (a HEAD: HF_HUB_ETAG_TIMEOUT) as one that cannot be reached: one line, or the cached snapshot', async () => {
+    const e = env({ HF_HUB_DOWNLOAD_TIMEOUT: '0.4' });
+    hub.hangNext('api', 1);
+    const fix = 'check HF_ENDPOINT and the network, or set HF_HUB_OFFLINE=1 to use cached models';
+    expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: e }))).message).toBe(
+      `hf:org/tiny: cannot reach ${hub.baseUrl} (no answer within 0.4 s, the wait HF_HUB_DOWNLOAD_TIMEOUT sets); ${fix}`,
+    );
+    const s = await downloadSnapshot('hf:org/tiny', { env: e });
+    hub.hangNext('api', 1);
+    const lines: string[] = [];
+    const cached = await downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) });
+    expect(cached).toMatchObject({ commit: s.commit, fromCache: true });
+    expect(lines).toEqual([
+      `hf:org/tiny: cannot reach ${hub.baseUrl} (no answer within 0.4 s, the wait HF_HUB_DOWNLOAD_TIMEOUT sets); ${fix}; using the cached snapshot ${s.commit.slice(0, 12)}`,
+    ]);
+    // a mirror listing names only asks each file's checksum with a HEAD
+    hub.hangNext('config.json', 1);
+    expect((await errorOf(downloadSnapshot('hf:org/mirror', { env: env({ HF_HUB_ETAG_TIMEOUT: '0.4' }) }))).message).toBe(
+      `hf:org/mirror: cannot reach ${hub.baseUrl} (no answer within 0.4 s, the wait HF_HUB_ETAG_TIMEOUT sets); ${fix}`,
+    );
   });
 
   it('downloads a blob once when two downloads of it run at the same time (the second waits on its lock)', async () => {
