@@ -23,11 +23,22 @@ export interface ChartPoint {
   front: boolean;
   /** A stale row's point (see ReportRow.stale): drawn as a diamond, its label marked ‡ (`text`). */
   stale: boolean;
-  /** What the point's label shows: its pipeline, with ‡ when stale (as the table's pipeline cell). */
+  /** Its pipeline, with ‡ when stale (as the table's pipeline cell): what the tooltip shows. */
   text: string;
+  /** What the point's label shows: `text`, cut with … past LABEL_LIMIT pixels. */
+  shown: string;
   /** Position along the front, for drawing it as a line (-1 when not on it). */
   order: number;
 }
+
+/**
+ * The widest a point's label is drawn, in pixels (about 36 characters; its tooltip holds it whole): a longer pipeline
+ * name (an unnamed pipeline's settings, 'prune-heads 0.4 magnitude + prune-ffn 0.3 …') widened the SVG past its
+ * panels by its length, and the HTML page, fitting the SVG to its figure, shrank the whole chart.
+ */
+export const LABEL_LIMIT = 240;
+/** The font size of a point's label (px). */
+const LABEL_SIZE = 11;
 
 const AXES: Record<ChartKind, { title: string; x: string; decimals: number }> = {
   // decimals: as the table's 'weights MB' and 'p50 ms' columns
@@ -49,6 +60,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     front: front(r),
     stale: r.stale !== null,
     text: pipelineText(r),
+    shown: fitText(pipelineText(r), LABEL_LIMIT, LABEL_SIZE, front(r)),
     order: -1,
   }));
   const byModel = new Map<string, ChartPoint[]>();
@@ -109,8 +121,8 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
     },
     ...[true, false].map((front) => ({
       transform: [{ filter: front ? 'datum.front' : '!datum.front' }],
-      mark: { type: 'text', align: 'left', baseline: 'middle', dx: 8, dy: -8, fontSize: 11, fontWeight: front ? 'bold' : 'normal' },
-      encoding: { x: xEnc, y: yEnc, text: { field: 'text' }, color },
+      mark: { type: 'text', align: 'left', baseline: 'middle', dx: 8, dy: -8, fontSize: LABEL_SIZE, fontWeight: front ? 'bold' : 'normal' },
+      encoding: { x: xEnc, y: yEnc, text: { field: 'shown' }, color },
     })),
   ];
   // One panel per model, each with its own scales: the models are scored on different tasks.
@@ -156,6 +168,14 @@ export function sansTextWidth(text: string, fontSize: number, bold = false): num
     em += code >= 32 && code < 127 ? SANS_WIDTHS[code - 32]! : code >= 0x2e80 ? 1 : 0.7;
   }
   return em * fontSize * (bold ? 1.1 : 1);
+}
+
+/** `text` cut with … to fit `px` pixels (sansTextWidth), or as it is where it fits. */
+export function fitText(text: string, px: number, fontSize: number, bold = false): string {
+  if (sansTextWidth(text, fontSize, bold) <= px) return text;
+  const chars = [...text];
+  while (chars.length > 0 && sansTextWidth(`${chars.join('')}…`, fontSize, bold) > px) chars.pop();
+  return `${chars.join('')}…`;
 }
 
 /** How many renderSvg calls are under way (text measured by sansTextWidth while any is), and vega's own measure. */

@@ -7,7 +7,7 @@ import { buildReport } from '../../src/report/rows.ts';
 import { describeMachine } from '../../src/bench/machine.ts';
 import { timingWithLoad } from '../../src/bench/timing-lock.ts';
 import { FAILED_NOTE, SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
-import { chartPoints, chartSpec, renderCharts, sansTextWidth } from '../../src/report/charts.ts';
+import { LABEL_LIMIT, chartPoints, chartSpec, renderCharts, sansTextWidth } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
 import { markContended } from '../../src/sweep/contention.ts';
@@ -572,6 +572,26 @@ describe('report rows', () => {
     }
   });
 
+  it("cuts a point's label past LABEL_LIMIT pixels with …, its tooltip whole, so a long pipeline name leaves the chart its size", async () => {
+    const long = 'prune-heads 0.4 magnitude + prune-ffn 0.3 magnitude + factorize-embeddings 64 + quantize int8 true true minmax';
+    const longData = buildReport([
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.7 }, 0),
+      fakePoint({ model: 'sst2', label: long, bytes: 5e7, glue: 0.72, speedup: 0.9 }, 1), // the rightmost point: its label past the panel
+    ]);
+    const points = chartPoints(longData, 'bytes');
+    const cut = points.find((p) => p.label === long)!;
+    expect(cut.text).toBe(long);
+    expect(cut.shown).toMatch(/^prune-heads 0\.4 magnitude \+ prune-.*…$/);
+    expect(sansTextWidth(cut.shown, 11, true)).toBeLessThanOrEqual(LABEL_LIMIT);
+    expect(sansTextWidth(`${cut.shown.slice(0, -1)}${long[cut.shown.length - 1]}…`, 11, true)).toBeGreaterThan(LABEL_LIMIT);
+    expect(points.find((p) => p.label === 'baseline')!.shown).toBe('baseline');
+    const svg = (await renderCharts(longData)).bytes;
+    expect(svg).toContain(`>${cut.shown}</text>`);
+    expect(svg).not.toContain(`>${long}</text>`);
+    // a 440 px panel, its axes, and at most LABEL_LIMIT of label past its right edge
+    expect(Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1])).toBeLessThan(440 + 80 + LABEL_LIMIT);
+  });
+
   it('labels the axes of a panel of one point with its values, not 40.000000', async () => {
     const one = buildReport([fakePoint({ model: 'sst2', label: 'baseline', bytes: 40e6, glue: 0.8, p50: 2.5 }, 0)]);
     const charts = await renderCharts(one);
@@ -612,10 +632,11 @@ describe('report rows', () => {
     for (const kind of ['bytes', 'latency'] as const) {
       const spec = chartSpec(marked, kind) as unknown as {
         title: { subtitle: string[] };
-        data: { values: Array<{ model: string; label: string; stale: boolean; text: string; front: boolean }> };
+        data: { values: Array<{ model: string; label: string; stale: boolean; text: string; shown: string; front: boolean }> };
         spec: { layer: Array<{ mark: { type: string }; encoding: Record<string, unknown> }> };
       };
       const values = spec.data.values.filter((v) => v.model === 'sst2');
+      expect(values.every((v) => v.shown === v.text)).toBe(true);
       expect(Object.fromEntries(values.map((v) => [v.label, [v.stale, v.text]]))).toEqual({
         baseline: [false, 'baseline'],
         'heads-40%': [false, 'heads-40%'],
@@ -632,7 +653,7 @@ describe('report rows', () => {
       expect(values.find((v) => v.label === 'int8')!.front).toBe(true);
       const point = spec.spec.layer.find((l) => l.mark.type === 'point')!;
       expect(point.encoding.shape).toEqual({ condition: { test: 'datum.stale', value: 'diamond' }, value: 'circle' });
-      for (const text of spec.spec.layer.filter((l) => l.mark.type === 'text')) expect(text.encoding.text).toEqual({ field: 'text' });
+      for (const text of spec.spec.layer.filter((l) => l.mark.type === 'text')) expect(text.encoding.text).toEqual({ field: 'shown' });
       expect(spec.title.subtitle).toContain(
         "diamond, ‡: stale, computed by other code than the bert-compress running now or on data since changed (see the table's ‡ note)",
       );
