@@ -73,6 +73,10 @@ export function dropLayers(model: Model, s: BertStructure, o: DropLayersOptions)
 
 export const dropLayersPass: Pass<DropLayersOptions> = {
   ...DROP_LAYERS,
+  // (a layer the model lacks, or every layer, as the rewrite refuses them: a sweep's plan asks before any point runs)
+  checkModel(_model, s, o) {
+    layersToDrop(s, o);
+  },
   async run(model, s, o) {
     return dropLayers(model, s, o);
   },

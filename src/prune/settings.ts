@@ -240,7 +240,7 @@ export const DROP_LAYERS = declarePass({
     try {
       drop = layersToDrop(shape, s.layers !== undefined ? { drop: s.layers } : { keep: s.keep! });
     } catch (e) {
-      if (e instanceof SettingsError) return { settings: s, shape: undefined }; // (a layer it lacks, or every layer: refused when the point runs)
+      if (e instanceof SettingsError) return { settings: s, shape: undefined }; // (a layer it lacks, or every layer: refused by checkModel, or when the point runs)
       throw e;
     }
     // (none: layers names no such drop)
