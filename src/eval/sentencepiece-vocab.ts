@@ -210,6 +210,15 @@ function checkNumberComma(piece: string): boolean {
 }
 
 /**
+ * Whether checkNumberComma lowers `piece` for a digit other than a decimal one ('²,', '①,'): such a piece kept its score
+ * before tokenizer reading version 3 (src/eval/tokenizer-reading.ts), when the rule took \p{Nd} alone.
+ */
+export function nonDecimalDigitComma(piece: string): boolean {
+  const chars = [...piece];
+  return !checkNumberComma(piece) && !/^\p{Nd}$/u.test(chars[chars.length - 2]!);
+}
+
+/**
  * The tokenizer.json object transformers' converter of `family` writes for `model` (read from `file`, for messages),
  * before transformers adds the slow tokenizer's special tokens on loading (the caller's withAddedTokens). A model
  * trained otherwise than as Unigram is a one-line DataError, ending for a BPE-trained one (which transformers converts

@@ -19,6 +19,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // folders' added tokens), and a pair joined as tokenizers joins it after RobertaProcessing (types 0), ByteLevel or no
   // post-processor (both texts, the second type 1).
   { version: 2, changed: (t, pairs) => t.addedTokens || (pairs && t.pairTemplate) },
+  // Stop 46: ALBERT's number-comma rule lowers a piece whose comma follows any digit Python's str.isdigit takes ('²,',
+  // where \p{Nd} alone was taken), and a folder holding both SentencePiece models reads its family's own (an ALBERT
+  // one read sentencepiece.bpe.model). (Folders read now that were refused before had no points to mark.)
+  { version: 3, changed: (t) => t.albertDigitComma || t.otherSentencePiece },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

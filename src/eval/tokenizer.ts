@@ -18,6 +18,7 @@ import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, typ
 import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-vocab.ts';
 import {
   CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS,
+  nonDecimalDigitComma,
   readSentencePieceModel,
   SENTENCEPIECE_FILE_OF,
   SENTENCEPIECE_SPECIAL_TOKENS,
@@ -805,19 +806,25 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * (tokenizer-reading.ts): `addedTokens`, some added token (one tokenizer.json writes, a slow folder's, a special
  * token its config names that it lacks) is other than a special token matched anywhere that the model vocabulary
  * lists under the id written; `pairTemplate`, tokenizer.json's post-processor is one whose pair tokenizers joins
- * otherwise than @huggingface/tokenizers does (withTokenizersPostProcessor: RobertaProcessing, ByteLevel, none).
- * Undefined where the folder has no tokenizer this code reads.
+ * otherwise than @huggingface/tokenizers does (withTokenizersPostProcessor: RobertaProcessing, ByteLevel, none);
+ * `albertDigitComma`, it is an ALBERT SentencePiece model read (no tokenizer.json, vocab.txt nor BPE files) with a
+ * piece whose comma follows a digit that is not a decimal one ('²,': nonDecimalDigitComma); `otherSentencePiece`, the
+ * SentencePiece model it reads is not the first of SENTENCEPIECE_FILES that it holds (an ALBERT folder holding both
+ * reads spiece.model, not sentencepiece.bpe.model). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
   pairTemplate: boolean;
+  albertDigitComma: boolean;
+  otherSentencePiece: boolean;
 }
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
 export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
   try {
-    const read = folderTokenizerJson(dir)?.json;
-    if (read === undefined) return undefined;
+    const found = folderTokenizerJson(dir);
+    if (found === undefined) return undefined;
+    const read = found.json;
     const jsonFile = join(dir, 'tokenizer.json');
     const raw = existsSync(jsonFile) ? readJsonObject(jsonFile) : undefined;
     const model = modelVocabulary(read) ?? new Map<string, number>();
@@ -826,9 +833,12 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       return Array.isArray(added) ? (added as AddedTokenJson[]) : [];
     };
     const plain = (t: AddedTokenJson): boolean => t?.special === true && t.single_word !== true && model.get(t.content) === t.id;
+    const spm = SENTENCEPIECE_FILES.includes(basename(found.file)) ? basename(found.file) : undefined;
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
+      albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
+      otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
     };
   } catch {
     return undefined;
