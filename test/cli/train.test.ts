@@ -350,6 +350,13 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => distill(o, '--logit-loss', 'mse', '--temperature', '5'),
       /--temperature applies to --logit-loss ce \(soft cross-entropy\); --logit-loss mse compares raw logits/,
     ],
+    ...['--temperature', '--logit-loss'].map((flag) => [
+      `${flag} with --alpha 1`,
+      (o: string) => distill(o, '--alpha', '1', flag, flag === '--temperature' ? '5' : 'mse'),
+      new RegExp(
+        `${flag} applies to the teacher's term of the loss, and --alpha 1 gives it no weight \\(the labels alone\\); leave out ${flag}, or give --alpha below 1`,
+      ),
+    ]),
     [
       '--temperature on a regression task',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'STS-B', '-o', o, '--temperature', '5'],

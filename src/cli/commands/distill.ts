@@ -35,12 +35,20 @@ export function readIntermediate(value: string): IntermediatePreset | Intermedia
 }
 
 /**
- * --temperature given where no soft cross-entropy uses it, and --logit-loss ce on a regression task (one output has
- * no softmax): refused on the command line (a sweep file lets them through, since one set of KD settings serves its
- * classification and regression tasks alike).
+ * --temperature given where no soft cross-entropy uses it, --logit-loss where --alpha 1 leaves no teacher term, and
+ * --logit-loss ce on a regression task (one output has no softmax): refused on the command line (a sweep file lets
+ * them through, since one set of KD settings serves its classification and regression tasks alike).
  */
 function checkTemperature(args: DistillArgs): void {
-  if (args.stage === 'general' || (args.temperature === undefined && args['logit-loss'] !== 'ce')) return; // (the general stage refuses both itself)
+  if (args.stage === 'general') return; // (the general stage refuses both itself)
+  if (args.alpha === 1) {
+    const flag = args.temperature !== undefined ? '--temperature' : args['logit-loss'] !== undefined ? '--logit-loss' : undefined;
+    if (flag !== undefined)
+      throw new SettingsError(
+        `${flag} applies to the teacher's term of the loss, and --alpha 1 gives it no weight (the labels alone); leave out ${flag}, or give --alpha below 1`,
+      );
+  }
+  if (args.temperature === undefined && args['logit-loss'] !== 'ce') return;
   if (args.temperature !== undefined && args['logit-loss'] === 'mse')
     throw new SettingsError('--temperature applies to --logit-loss ce (soft cross-entropy); --logit-loss mse compares raw logits');
   const task = getTask(args.task!, 'train');
