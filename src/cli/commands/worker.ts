@@ -7,6 +7,7 @@
  */
 import type { Argv } from 'yargs';
 import { SettingsError } from '../../errors.ts';
+import { MAX_THREADS } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
 
@@ -61,6 +62,8 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new SettingsError(`--concurrency ${args.concurrency}: expected a positive integer`);
     if (args.threads !== undefined && (!Number.isInteger(args.threads) || args.threads < 1))
       throw new SettingsError(`--threads ${args.threads}: expected a positive integer`);
+    // (as eval, bench and training refuse more, which would fail every point this worker takes)
+    if (args.threads !== undefined && args.threads > MAX_THREADS) throw new SettingsError(`--threads ${args.threads}: at most ${MAX_THREADS}`);
     if (!(args['lock-seconds'] >= 1)) throw new SettingsError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
     const pathMap = (args['path-map'] ?? []).map(parsePathMapping);

@@ -1,0 +1,19 @@
+/**
+ * `compress worker` refuses flag values it could not work with in one line, before it connects (port 1: nothing
+ * listens there), where it would otherwise start and fail every point it takes, or misbehave.
+ */
+import { describe, expect, it } from 'vitest';
+import { runMain } from '../helpers/cli.ts';
+
+const QUEUE = 'redis://127.0.0.1:1/0';
+
+describe('compress worker: flag values', () => {
+  it.each([
+    // a point's eval, bench and training refuse more threads: every point taken would fail its 3 runs
+    ['--threads 1000', ['--threads', '1000'], /^compress: --threads 1000: at most 256$/],
+  ])('%s', async (_name, flags, re) => {
+    const r = await runMain(['worker', '--queue', QUEUE, ...flags]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim()).toMatch(re);
+  });
+});
