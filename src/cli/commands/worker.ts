@@ -23,6 +23,9 @@ export function workerLogLine(e: { line: string; point?: SweepPoint }): string {
   return e.point ? `${e.point.key.slice(0, 12)} ${pointName(e.point)}: ${e.line}` : e.line;
 }
 
+/** The longest --lock-seconds: the longest delay of a Node timer (2^31 − 1 ms), in whole seconds. */
+const MAX_LOCK_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 interface WorkerArgs {
   queue: string;
   concurrency: number;
@@ -65,6 +68,8 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     // (as eval, bench and training refuse more, which would fail every point this worker takes)
     if (args.threads !== undefined && args.threads > MAX_THREADS) throw new SettingsError(`--threads ${args.threads}: at most ${MAX_THREADS}`);
     if (!(args['lock-seconds'] >= 1)) throw new SettingsError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
+    // (BullMQ waits a lock's length between its checks for lost workers: a Node timer, which fires after 1 ms when given more)
+    if (args['lock-seconds'] > MAX_LOCK_SECONDS) throw new SettingsError(`--lock-seconds ${args['lock-seconds']}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
     const pathMap = (args['path-map'] ?? []).map(parsePathMapping);
     const controller = new AbortController();
