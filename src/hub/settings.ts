@@ -74,11 +74,18 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   return settings;
 }
 
-/** A timeout variable's seconds in milliseconds (DEFAULT_TIMEOUT_S when unset or empty); a SettingsError when not a positive number. */
+/** The longest delay a Node timer holds (2^31 − 1 ms, about 24.8 days): one given more fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A timeout variable's seconds in milliseconds (DEFAULT_TIMEOUT_S when unset or empty), at most MAX_TIMER_MS (a wait
+ * set past it, `HF_HUB_DOWNLOAD_TIMEOUT=99999999` for "never give up", waits that long); a SettingsError when not a
+ * positive number.
+ */
 function timeoutMs(env: NodeJS.ProcessEnv, name: string): number {
   const text = env[name]?.trim();
   if (!text) return DEFAULT_TIMEOUT_S * 1000;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
-  return seconds * 1000;
+  return Math.min(seconds * 1000, MAX_TIMER_MS);
 }

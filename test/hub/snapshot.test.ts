@@ -266,6 +266,21 @@ describe('downloadSnapshot', () => {
     );
   });
 
+  it('a wait set past what a Node timer holds (HF_HUB_DOWNLOAD_TIMEOUT=99999999, about 3 years) waits, where every request was given up after 1 ms', async () => {
+    expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '99999999', HF_HUB_ETAG_TIMEOUT: '3000000' })).toMatchObject({
+      downloadTimeoutMs: 2 ** 31 - 1,
+      etagTimeoutMs: 2 ** 31 - 1,
+    });
+    // each answer 30 ms late: a timer Node cut to 1 ms would abort every request first
+    const late: typeof fetch = async (url, init) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return fetch(url, init);
+    };
+    const e = env({ HF_HUB_DOWNLOAD_TIMEOUT: '99999999', HF_HUB_ETAG_TIMEOUT: '99999999' });
+    const s = await downloadSnapshot('hf:org/mirror', { env: e, fetch: late });
+    expect(readFileSync(join(s.dir, 'model.safetensors')).equals(ckpt.files['model.safetensors']!)).toBe(true);
+  });
+
   it('downloads a blob once when two downloads of it run at the same time (the second waits on its lock)', async () => {
     const e = env();
     const file = 'model.safetensors';
