@@ -146,10 +146,17 @@ export function sentencePieceFamily(tokenizerClass: unknown, configTokenizerClas
   const className = [tokenizerClass, configTokenizerClass].find((c): c is string => typeof c === 'string' && c !== '');
   if (className !== undefined) {
     const named = className.replace(/Fast$/, '');
-    return named === 'AlbertTokenizer' ? 'albert' : named === 'XLMRobertaTokenizer' ? 'xlm-roberta' : named === 'CamembertTokenizer' ? 'camembert' : undefined;
+    return (Object.keys(SENTENCEPIECE_CLASS_OF) as SentencePieceFamily[]).find((family) => SENTENCEPIECE_CLASS_OF[family] === named);
   }
   return typeof modelType === 'string' && Object.hasOwn(MODEL_TYPE_FAMILIES, modelType) ? MODEL_TYPE_FAMILIES[modelType] : undefined;
 }
+
+/** Each family's slow tokenizer class (its Fast class is the name with 'Fast'). */
+export const SENTENCEPIECE_CLASS_OF: Record<SentencePieceFamily, string> = {
+  albert: 'AlbertTokenizer',
+  'xlm-roberta': 'XLMRobertaTokenizer',
+  camembert: 'CamembertTokenizer',
+};
 
 /**
  * The model types whose tokenizer class is one of the three families' (transformers' TOKENIZER_MAPPING_NAMES,

@@ -20,6 +20,7 @@ import {
   CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS,
   nonDecimalDigitComma,
   readSentencePieceModel,
+  SENTENCEPIECE_CLASS_OF,
   SENTENCEPIECE_FILE_OF,
   SENTENCEPIECE_SPECIAL_TOKENS,
   type SentencePieceFamily,
@@ -105,9 +106,9 @@ export function sentencePieceFile(dir: string): string | undefined {
  * (withAddedTokens); with the model read, the family's own file (SENTENCEPIECE_FILE_OF: ALBERT's spiece.model, the
  * others' sentencepiece.bpe.model) in a folder holding both. A model of another family, or one trained as BPE, is a
  * one-line DataError saying how to write its tokenizer.json (sentencePieceNote); a folder without its family's file
- * (as transformers' slow tokenizer fails on it), one saying so.
+ * (as transformers' slow tokenizer fails on it), one saying so. With the family's tokenizer class (SENTENCEPIECE_CLASS_OF).
  */
-export function sentencePieceFolderTokenizerJson(dir: string, config: TokenizerConfigJson): { file: string; json: object } {
+export function sentencePieceFolderTokenizerJson(dir: string, config: TokenizerConfigJson): { file: string; json: object; tokenizerClass: string } {
   const modelConfigFile = join(dir, 'config.json');
   const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
   const family = sentencePieceFamily(config.tokenizer_class, modelConfig.tokenizer_class, modelConfig.model_type);
@@ -147,7 +148,11 @@ export function sentencePieceFolderTokenizerJson(dir: string, config: TokenizerC
       ? { additional_special_tokens: [...CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS] }
       : {}),
   };
-  return { file, json: withAddedTokens(converted, slowAddedTokens(dir, config), withDefaults, SENTENCEPIECE_SPECIAL_TOKENS[family]) };
+  return {
+    file,
+    json: withAddedTokens(converted, slowAddedTokens(dir, config), withDefaults, SENTENCEPIECE_SPECIAL_TOKENS[family]),
+    tokenizerClass: SENTENCEPIECE_CLASS_OF[family],
+  };
 }
 
 /** Each SentencePiece family as a message names its tokenizer. */
@@ -469,10 +474,12 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
  * The tokenizer.json object of a model folder's tokenizer files as loadTokenizer reads them (tokenizer.json if present,
  * as its fast tokenizer reads it with the folder's config (fastTokenizerJson), else the one it builds from vocab.txt,
  * else from vocab.json with merges.txt, else from an ALBERT, XLM-R or CamemBERT SentencePiece model), with the file
- * read and `asRead` set where that is the folder's tokenizer.json unchanged; undefined when the folder has none of
- * them. The one reading of a folder's tokenizer files that the vocabulary checks and --format transformers.js share.
+ * read and `asRead` set where that is the folder's tokenizer.json unchanged, and `tokenizerClass` where the reading
+ * chose the tokenizer's class (a SentencePiece model's family, by tokenizer_config.json's or config.json's
+ * tokenizer_class or config.json's model_type); undefined when the folder has none of them. The one reading of a
+ * folder's tokenizer files that the vocabulary checks and --format transformers.js share.
  */
-export function folderTokenizerJson(dir: string): { file: string; json: Record<string, unknown>; asRead: boolean } | undefined {
+export function folderTokenizerJson(dir: string): { file: string; json: Record<string, unknown>; asRead: boolean; tokenizerClass?: string } | undefined {
   const jsonFile = join(dir, 'tokenizer.json');
   const config = readConfig(dir);
   if (existsSync(jsonFile)) {
@@ -487,7 +494,7 @@ export function folderTokenizerJson(dir: string): { file: string; json: Record<s
   if (bpe) return built(bpe.vocab, bpeTokenizerJson(bpe, config));
   if (sentencePieceFile(dir) === undefined) return undefined;
   const spm = sentencePieceFolderTokenizerJson(dir, config);
-  return built(spm.file, spm.json);
+  return { ...built(spm.file, spm.json), tokenizerClass: spm.tokenizerClass };
 }
 
 /**

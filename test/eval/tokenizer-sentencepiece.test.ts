@@ -215,6 +215,25 @@ describe("a SentencePiece-only folder whose config.json names the tokenizer's cl
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'T5Tokenizer' }));
     expect(() => loadTokenizer(dir)).toThrow(/a SentencePiece model of neither an ALBERT, XLM-R nor CamemBERT tokenizer/);
   });
+
+  it("is written by --format transformers.js naming that class in tokenizer_config.json, as transformers.js loads it (eval's ids), where its model type's BertTokenizer was named", async () => {
+    const dir = sentencePieceFolder('minilm-tjs', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), {
+      model_type: 'bert',
+      tokenizer_class: 'XLMRobertaTokenizer',
+    });
+    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'minilm-tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).tokenizer_class).toBe('XLMRobertaTokenizer');
+    const { AutoTokenizer, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    const theirs = await AutoTokenizer.from_pretrained(out);
+    expect(theirs.constructor.name).toBe('XLMRobertaTokenizer');
+    const encoded = theirs('ab', { text_pair: 'b' });
+    expect(Array.from(encoded.input_ids.data as BigInt64Array, Number)).toEqual(loadTokenizer(dir).encode('ab', 'b', 20).ids);
+    // (XLMRobertaTokenizer's model_input_names: no token types, as in transformers; transformers.js feeds the model 0s)
+    expect(encoded.token_type_ids).toBeUndefined();
+  });
 });
 
 describe("a SentencePiece-only folder of a model type whose tokenizer is ALBERT's or XLM-R's", () => {
