@@ -69,19 +69,7 @@ export function checkpointWeightFiles(dir: string): string[] {
       throw new DataError(`${path}: a link to ${readlinkSync(path)}, which does not exist (a hub cache snapshot whose blobs were removed?)`);
     }
   }
-  if (existsSync(indexPath)) {
-    const index = readJson(indexPath, 'the safetensors index') as { weight_map?: unknown };
-    const map = index?.weight_map;
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new DataError(`${indexPath}: no weight_map object`);
-    const shards = [...new Set(Object.values(map as Record<string, unknown>))];
-    for (const s of shards) {
-      const rel = typeof s === 'string' ? normalize(s) : '';
-      if (!rel || isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') {
-        throw new DataError(`${indexPath}: weight_map names an invalid shard ${JSON.stringify(s)}`);
-      }
-    }
-    return (shards as string[]).map((s) => join(dir, s));
-  }
+  if (existsSync(indexPath)) return [...new Set(Object.values(readWeightMap(indexPath)))].map((s) => join(dir, s));
   for (const pickled of UNREADABLE_WEIGHT_FILES) {
     if (existsSync(join(dir, pickled))) {
       throw new DataError(
@@ -92,6 +80,37 @@ export function checkpointWeightFiles(dir: string): string[] {
   const onnx = ['model.onnx', join('onnx', 'model.onnx')].find((f) => existsSync(join(dir, f)));
   throw new DataError(
     `${dir}: no model.safetensors (nor model.safetensors.index.json)${onnx ? `; it holds an ONNX model (${onnx}): give the folder to compress, eval or inspect as it is` : ''}`,
+  );
+}
+
+/** The weight_map of a safetensors index (tensor name → shard file), its shards checked to be paths inside the folder. */
+function readWeightMap(indexPath: string): Record<string, string> {
+  const index = readJson(indexPath, 'the safetensors index') as { weight_map?: unknown };
+  const map = index?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new DataError(`${indexPath}: no weight_map object`);
+  for (const s of new Set(Object.values(map as Record<string, unknown>))) {
+    const rel = typeof s === 'string' ? normalize(s) : '';
+    if (!rel || isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') {
+      throw new DataError(`${indexPath}: weight_map names an invalid shard ${JSON.stringify(s)}`);
+    }
+  }
+  return map as Record<string, string>;
+}
+
+/**
+ * Refuses a sharded checkpoint whose index names a tensor that none of its shards holds (a shard of another save, or
+ * one cut short): the tensor would be taken for one the checkpoint lacks, and a missing head seeded as if the
+ * checkpoint had none. A tensor found in another shard than the index says is read as it is, as transformers reads
+ * every tensor of each shard.
+ */
+function checkIndexedTensors(dir: string, files: readonly string[], read: ReadonlySet<string>): void {
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  if (files.length === 0 || files[0] === join(dir, 'model.safetensors') || !existsSync(indexPath)) return;
+  const lost = Object.entries(readWeightMap(indexPath)).filter(([name]) => !read.has(name));
+  if (!lost.length) return;
+  const [name, shard] = lost[0]!;
+  throw new DataError(
+    `${indexPath}: names tensor '${name}' in ${shard}, which holds no such tensor, nor does any other shard${lost.length > 1 ? ` (nor ${lost.length - 1} more tensor${lost.length > 2 ? 's' : ''} it names)` : ''}: is a shard from another save of the model?`,
   );
 }
 
@@ -157,6 +176,7 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
       weights.set(name, t);
     }
   }
+  checkIndexedTensors(dir, files, new Set(weights.keys()));
   checkLabelCount(dir, config, weights);
   const tied = tiedWordTable(weights.keys(), familyOf(config));
   if (tied) {

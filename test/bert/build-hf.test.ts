@@ -50,6 +50,27 @@ describe('Hugging Face folders', () => {
     expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
   });
 
+  it('refuses a sharded checkpoint whose index names tensors no shard holds (a shard of another save), where their head was seeded as if the checkpoint had none', () => {
+    const dir = freshDir();
+    writeConfig(dir);
+    const names = [...weights.keys()];
+    const weightMap: Record<string, string> = {};
+    const file = (i: number) => `model-0000${i}-of-00002.safetensors`;
+    for (const k of names) weightMap[k] = k.startsWith('classifier.') || k.startsWith('bert.pooler.') ? file(2) : file(1);
+    writeSafetensors(join(dir, file(1)), new Map(names.filter((k) => weightMap[k] === file(1)).map((k) => [k, { dims: dims.get(k)!, data: weights.get(k)! }])));
+    // the second shard of a save without the head: none of the four tensors the index puts there
+    writeSafetensors(join(dir, file(2)), new Map([['bert.embeddings.position_ids', { dims: [1, 2], data: [0, 1], dtype: 'I64' as const }]]));
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    const refusal = `${join(dir, 'model.safetensors.index.json')}: names tensor 'bert.pooler.dense.weight' in ${file(2)}, which holds no such tensor, nor does any other shard (nor 3 more tensors it names): is a shard from another save of the model?`;
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(refusal);
+    expect(() => buildFromHuggingFaceFolder(dir, { fillMissing: { seed: 0 } })).toThrow(refusal); // as the export seeds a missing head
+    // a tensor in another shard than the index says is read where it is
+    writeSafetensors(join(dir, file(2)), new Map(names.filter((k) => weightMap[k] === file(2)).map((k) => [k, { dims: dims.get(k)!, data: weights.get(k)! }])));
+    weightMap['classifier.bias'] = file(1);
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
+  });
+
   it('reads config.json and model.safetensors.index.json saved with a UTF-8 byte-order mark', () => {
     const dir = freshDir();
     writeFileSync(join(dir, 'config.json'), `\ufeff${JSON.stringify(configToHuggingFace(config))}`);
