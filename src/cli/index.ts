@@ -86,14 +86,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A global flag as it may stand before the command: --verbose, --no-verbose, --verbose=VALUE. */
+const GLOBAL_FLAG = /^--(no-)?verbose(=.*)?$/s;
+
 /**
- * `compress pases`, `compress inspct MODEL`: a first word that names no command and no file or folder, one or two edits
- * from a command (or one in another case), is refused asking whether that command was meant, where the default command
- * would take it as its model ('no pass given', or 'unexpected argument MODEL'). yargs' recommendCommands does not
- * look with a default command.
+ * `compress pases`, `compress inspct MODEL`: a first word (after global flags: `compress --verbose pases`) that names no
+ * command and no file or folder, one or two edits from a command (or one in another case), is refused asking whether
+ * that command was meant, where the default command would take it as its model ('no pass given', or 'unexpected
+ * argument MODEL'). yargs' recommendCommands does not look with a default command.
  */
 function misspeltCommand(argv: readonly string[]): string | undefined {
-  const first = argv[0];
+  const first = argv.find((a) => !GLOBAL_FLAG.test(a));
   if (first === undefined || first.startsWith('-') || existsSync(first)) return undefined;
   const names = commands.map((c) => String(c.command).split(' ')[0]!).filter((n) => n !== '$0');
   if (names.includes(first)) return undefined;

@@ -78,6 +78,12 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => ['inspct', tiny.path],
       /^compress: unknown command 'inspct' \(did you mean inspect\?\) \(see --help\)$/m,
     ],
+    ['a misspelt command after --verbose', () => ['--verbose', 'pases'], /^compress: unknown command 'pases' \(did you mean passes\?\) \(see --help\)$/m],
+    [
+      'a misspelt command after --no-verbose, before a model',
+      () => ['--no-verbose', 'inspct', tiny.path],
+      /^compress: unknown command 'inspct' \(did you mean inspect\?\) \(see --help\)$/m,
+    ],
     [
       'a command in capitals (compress EVAL MODEL)',
       () => ['EVAL', tiny.dir, '--task', 'SST-2'],
