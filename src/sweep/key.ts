@@ -102,7 +102,8 @@ const TRAINING_DEFAULTS: Readonly<Record<string, unknown>> = (() => {
  * A train / distill step's settings as the key sees them: model paths replaced by the files' hashes (moving a
  * teacher keeps the key, changing it does not), without threads and checkpointEvery (which change nothing), words
  * as the step reads them and defaults left out (TRAINING_DEFAULTS), a teacher that is the point's own model
- * (`model`: its sha256) among them: the default teacher.
+ * (`model`: its sha256) among them: the default teacher; so too a student that is (a student is only a pipeline's
+ * first step's, which trains the model itself without one).
  */
 function trainingKeySettings(settings: Record<string, unknown>, t: PointTrainingStep, model: string): Record<string, unknown> {
   const { threads: _t, checkpointEvery: _c, ...given } = settings;
@@ -111,7 +112,8 @@ function trainingKeySettings(settings: Record<string, unknown>, t: PointTraining
     const value = TRAINING_WORD_KEYS.includes(k) ? settingText(v) : v;
     if (!(Object.hasOwn(TRAINING_DEFAULTS, k) && TRAINING_DEFAULTS[k] === value)) rest[k] = value;
   }
-  if (rest.student !== undefined && t.studentSha256 !== undefined) rest.student = `sha256:${t.studentSha256}`;
+  if (rest.student !== undefined && t.studentSha256 === model) delete rest.student;
+  else if (rest.student !== undefined && t.studentSha256 !== undefined) rest.student = `sha256:${t.studentSha256}`;
   else if (typeof rest.student === 'string') rest.student = canonicalStudentSpec(rest.student);
   if (rest.teacher !== undefined && t.teacherSha256 === model) delete rest.teacher;
   else if (rest.teacher !== undefined && t.teacherSha256 !== undefined) rest.teacher = `sha256:${t.teacherSha256}`;
@@ -186,12 +188,21 @@ export function pointIdentity(p: SweepPoint, form: SeedForm = 'canonical'): Reco
             step: t.index,
             task: t.task,
             teacher: t.teacherSha256 ?? null,
-            student: t.studentSha256 ?? (t.student !== undefined ? canonicalStudentSpec(t.student) : null),
+            student: studentIdentity(t, p.model.sha256),
             data: t.data.sha256,
           })),
         }
       : {}),
   };
+}
+
+/**
+ * A training step's student in a point's identity: its model's sha256, its spec, or null for none or a model that is
+ * the point's own (`model`: its sha256), the default, as trainingKeySettings reads it.
+ */
+function studentIdentity(t: PointTrainingStep, model: string): string | null {
+  if (t.studentSha256 !== undefined) return t.studentSha256 === model ? null : t.studentSha256;
+  return t.student !== undefined ? canonicalStudentSpec(t.student) : null;
 }
 
 /** A point's eval settings in its key: batchSize and maxLength, not threads (onnxruntime's scores do not depend on them). */

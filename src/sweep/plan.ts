@@ -577,7 +577,11 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         const teacherDir = t.teacher !== undefined ? locateModel(t.teacher).dir : where.dir;
         // (the model's own folder named by another path, through a symbolic link: its side files, hashed as the model's)
         if (realpathSync(teacherDir) !== realpathSync(where.dir)) read.teacher = await sideFileHashes(teacherDir, dataHash);
-        if (t.studentSha256 !== undefined) read.student = await sideFileHashes(locateModel(t.student!).dir, dataHash);
+        // (a student model in the model's own folder, by whichever path: its side files are the model's, hashed as such)
+        if (t.studentSha256 !== undefined) {
+          const studentDir = locateModel(t.student!).dir;
+          if (realpathSync(studentDir) !== realpathSync(where.dir)) read.student = await sideFileHashes(studentDir, dataHash);
+        }
         // (and the projections beside its student model, which its matches start from: another file, another point)
         const projected = projectionsStudent(t, where.onnx);
         if (projected !== undefined && existsSync(projectionsPath(projected))) {
@@ -625,13 +629,17 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
             `${spec.file}: ${modelLabel(spec, m)} is the same model as ${modelLabel(spec, other)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their '${p.label}' points are one; keep one of them`,
           );
         }
-        // (a distill step naming this model as its teacher is one with the default teacher: on other models they differ)
-        const ownTeacher = (q: SweepPoint) =>
-          (q.training?.steps ?? []).some((t) => q.steps[t.index]?.settings.teacher !== undefined && t.teacherSha256 === q.model.sha256);
-        const naming = [same, point].filter(ownTeacher);
+        // (a distill step naming this model as its teacher, or a first one as its student, is one with the default
+        // teacher or student: on other models they differ)
+        const ownRole = (q: SweepPoint) =>
+          (q.training?.steps ?? []).flatMap((t) => [
+            ...(q.steps[t.index]?.settings.teacher !== undefined && t.teacherSha256 === q.model.sha256 ? ['teacher'] : []),
+            ...(t.studentSha256 === q.model.sha256 ? ['student'] : []),
+          ]);
+        const naming = [same, point].filter((q) => ownRole(q).length > 0);
         if (naming.length === 1)
           throw new SettingsError(
-            `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' ('${naming[0]!.label}' names '${m.name}' itself as its distill teacher, the default); keep one, or leave '${m.name}' out of one of them (its models:)`,
+            `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' ('${naming[0]!.label}' names '${m.name}' itself as its distill ${ownRole(naming[0]!).join(' and ')}, the default); keep one, or leave '${m.name}' out of one of them (its models:)`,
           );
         // (one point only as each step draws its seed: written otherwise, as seed: 1 and none)
         const seeds = pointKey(same, 'written') !== pointKey(point, 'written') ? `; ${SEED_RULE}` : '';

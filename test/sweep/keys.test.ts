@@ -409,6 +409,28 @@ describe('point keys', () => {
     );
   });
 
+  it("of a first distill step naming the point's own model as its student are those of the step without a student (its default): one point", async () => {
+    const distill = (settings: Record<string, unknown>) => [{ pass: 'distill', settings: { epochs: 1, maxExamples: 8, ...settings } }];
+    const planned = async (settings: Record<string, unknown>) => (await plan([distill(settings)]))[1]!;
+    const own = await planned({});
+    for (const student of ['models/tiny-sst2', 'models/tiny-sst2/model.onnx']) {
+      const p = await planned({ student });
+      expect(p.key, student).toBe(own.key);
+      // (its side files are the model's: not hashed again as a student's)
+      expect(p.data?.training).toBeUndefined();
+    }
+    // (the model's folder through a symbolic link: its own folder, whichever path names it)
+    symlinkSync(join(t.root, 'models', 'tiny-sst2'), join(t.root, 'models', 'tiny-sst2-own-student'));
+    expect((await planned({ student: 'models/tiny-sst2-own-student' })).key).toBe(own.key);
+    // (another model as the student: another point)
+    writeTinySst2(join(t.root, 'models', 'tiny-sst2-student3'), 3);
+    expect((await planned({ student: 'models/tiny-sst2-student3' })).key).not.toBe(own.key);
+    // (both in one sweep: one point, refused as such, saying why and that on other models they differ)
+    await expect(plan([distill({}), distill({ student: 'models/tiny-sst2' })])).rejects.toThrow(
+      "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' ('p1' names 'tiny-sst2' itself as its distill student, the default); keep one, or leave 'tiny-sst2' out of one of them (its models:)",
+    );
+  });
+
   it('refuse a pipeline that measures the model when its calibration task has no train file, before any point runs', async () => {
     const pipelines = [heads({ ratio: 0.4 }), heads({ ratio: 0.4, importance: 'ablation' })];
     await expect(plan(pipelines.slice(0, 1), { calibration: { task: 'RTE', examples: 4 } })).resolves.toHaveLength(2);
