@@ -5,7 +5,7 @@
  * `HF_HUB_OFFLINE` (1/true/yes/on: never touch the network, use the cache only); the older names huggingface_hub
  * still reads, `HUGGINGFACE_HUB_CACHE` and `TRANSFORMERS_OFFLINE`, when the new ones are unset; and how long a request
  * waits on a silent server, `HF_HUB_DOWNLOAD_TIMEOUT` (downloads and the API) and `HF_HUB_ETAG_TIMEOUT` (a file's
- * HEAD), 10 s each by default.
+ * HEAD), 10 s each by default (also when 0).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -78,14 +78,14 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * A timeout variable's seconds in milliseconds (DEFAULT_TIMEOUT_S when unset or empty), at most MAX_TIMER_MS (a wait
- * set past it, `HF_HUB_DOWNLOAD_TIMEOUT=99999999` for "never give up", waits that long); a SettingsError when not a
- * positive number.
+ * A timeout variable's seconds in milliseconds (DEFAULT_TIMEOUT_S when unset, empty or 0, as huggingface_hub's
+ * `_as_int(…) or DEFAULT_…_TIMEOUT` reads it), at most MAX_TIMER_MS (a wait set past it, `HF_HUB_DOWNLOAD_TIMEOUT=99999999`
+ * for "never give up", waits that long); a SettingsError when not a number of seconds, or below 0.
  */
 function timeoutMs(env: NodeJS.ProcessEnv, name: string): number {
   const text = env[name]?.trim();
-  if (!text) return DEFAULT_TIMEOUT_S * 1000;
   const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
+  if (!text || seconds === 0) return DEFAULT_TIMEOUT_S * 1000;
+  if (!Number.isFinite(seconds) || seconds < 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
   return Math.min(seconds * 1000, MAX_TIMER_MS);
 }

@@ -92,7 +92,9 @@ describe('hubSettings', () => {
   it('reads the waits HF_HUB_DOWNLOAD_TIMEOUT and HF_HUB_ETAG_TIMEOUT in seconds (10 by default) and refuses one that is no positive number', () => {
     expect(hubSettings({})).toMatchObject({ downloadTimeoutMs: 10_000, etagTimeoutMs: 10_000 });
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '60', HF_HUB_ETAG_TIMEOUT: '0.5' })).toMatchObject({ downloadTimeoutMs: 60_000, etagTimeoutMs: 500 });
-    for (const bad of ['x', '0', '-3', 'Infinity']) {
+    // 0 is the default, as huggingface_hub reads it (`_as_int(value) or DEFAULT_DOWNLOAD_TIMEOUT`): a shell set up for it works here
+    expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '0', HF_HUB_ETAG_TIMEOUT: ' 0 ' })).toMatchObject({ downloadTimeoutMs: 10_000, etagTimeoutMs: 10_000 });
+    for (const bad of ['x', '-3', 'Infinity']) {
       expect(() => hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: bad })).toThrow(`HF_HUB_DOWNLOAD_TIMEOUT: expected a number of seconds above 0, got '${bad}'`);
     }
   });
