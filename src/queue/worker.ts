@@ -77,7 +77,10 @@ export function queuePointLine(line: string): string {
   return m ? `interrupted at step ${m[1]} with a checkpoint in ${m[2]}; the queue runs the point again, resuming from it where a worker finds it` : line;
 }
 
-/** BullMQ's errors about one job a worker holds: its lock not renewed, or its result refused (the job no longer its). */
+/**
+ * BullMQ's errors about one job a worker holds: its lock not renewed (Redis answered that the lock is gone: expired, or
+ * another worker's since; a Redis out of reach is a connection error), or its result refused (the job no longer its).
+ */
 const LOCK_NOT_RENEWED = /^could not renew lock for job (\S+)$/;
 const RESULT_REFUSED = /^(?:Missing key|Missing lock|Lock mismatch) for job (\S+?)\.? (?:Cmd )?(?:moveToFinished|moveToDelayed|retryJob)\b/;
 
@@ -91,7 +94,7 @@ export function jobErrorLine(e: unknown): string | undefined {
   const message = e instanceof Error ? e.message : String(e);
   const renew = LOCK_NOT_RENEWED.exec(message);
   if (renew)
-    return `point ${renew[1]!.slice(0, 12)}: its lock could not be renewed (Redis unreachable?); should it expire first, the queue gives the point to another worker`;
+    return `point ${renew[1]!.slice(0, 12)}: its lock expired before this worker renewed it (the worker paused, or Redis out of reach or restarted, for longer than the lock): the queue gives the point to another worker and refuses this run's result`;
   const refused = RESULT_REFUSED.exec(message);
   if (refused)
     return `point ${refused[1]!.slice(0, 12)}: the queue refused its result (the job is no longer this worker's: Redis lost it, or its lock expired while Redis was away); the queue runs the point again`;

@@ -20,7 +20,7 @@ describe("a queue worker's log lines", () => {
     expect(queuePointLine('resuming from step 12 (epoch 2)')).toBe('resuming from step 12 (epoch 2)');
   });
 
-  it("says what happens to a point whose lock BullMQ could not renew or whose result it refused, where it showed the error's code ('-1')", () => {
+  it("says what happens to a point whose lock BullMQ could not renew (it is gone) or whose result it refused, where it showed the error's code ('-1')", () => {
     const key = 'ab'.repeat(32);
     // (as BullMQ 6 builds them: finished-errors.js, with the numeric code; lock-manager.js)
     const refused = Object.assign(new Error(`Missing key for job ${key}. moveToFinished`), { code: -1 });
@@ -30,8 +30,10 @@ describe("a queue worker's log lines", () => {
       expect(jobErrorLine(e)).toBe(
         `point ${key.slice(0, 12)}: the queue refused its result (the job is no longer this worker's: Redis lost it, or its lock expired while Redis was away); the queue runs the point again`,
       );
+    // (BullMQ's lock-manager.js says it where Redis answers that the lock is gone: extendLocks-1.lua, a lock missing or
+    // another's; a Redis out of reach throws a connection error instead)
     expect(jobErrorLine(new Error(`could not renew lock for job ${key}`))).toBe(
-      `point ${key.slice(0, 12)}: its lock could not be renewed (Redis unreachable?); should it expire first, the queue gives the point to another worker`,
+      `point ${key.slice(0, 12)}: its lock expired before this worker renewed it (the worker paused, or Redis out of reach or restarted, for longer than the lock): the queue gives the point to another worker and refuses this run's result`,
     );
     const refusedConnection = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
     expect(jobErrorLine(refusedConnection)).toBeUndefined();
