@@ -84,6 +84,9 @@ export function queuePointLine(line: string): string {
 const LOCK_NOT_RENEWED = /^could not renew lock for job (\S+)$/;
 const RESULT_REFUSED = /^(?:Missing key|Missing lock|Lock mismatch) for job (\S+?)\.? (?:Cmd )?(?:moveToFinished|moveToDelayed|retryJob)\b/;
 
+/** A point as the worker's lines about its job name it: 'point ' and the key's first 12 characters. */
+const pointTag = (key: string) => `point ${key.slice(0, 12)}`;
+
 /**
  * A worker 'error' of BullMQ's about one of its points, as a line saying what happens to the point; undefined for
  * any other error (a connection problem, for connectionLog). A result refused (Redis lost the job, restarted without
@@ -94,10 +97,10 @@ export function jobErrorLine(e: unknown): string | undefined {
   const message = e instanceof Error ? e.message : String(e);
   const renew = LOCK_NOT_RENEWED.exec(message);
   if (renew)
-    return `point ${renew[1]!.slice(0, 12)}: its lock expired before this worker renewed it (the worker paused, or Redis out of reach or restarted, for longer than the lock): the queue gives the point to another worker and refuses this run's result`;
+    return `${pointTag(renew[1]!)}: its lock expired before this worker renewed it (the worker paused, or Redis out of reach or restarted, for longer than the lock): the queue gives the point to another worker and refuses this run's result`;
   const refused = RESULT_REFUSED.exec(message);
   if (refused)
-    return `point ${refused[1]!.slice(0, 12)}: the queue refused its result (the job is no longer this worker's: Redis lost it, or its lock expired while Redis was away); the queue runs the point again`;
+    return `${pointTag(refused[1]!)}: the queue refused its result (the job is no longer this worker's: Redis lost it, or its lock expired while Redis was away); the queue runs the point again`;
   return undefined;
 }
 
@@ -147,9 +150,15 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     ownProcessGroup: true,
   });
 
+  /**
+   * The lines said about points' jobs (jobErrorLine), each once per run of its point here: BullMQ repeats them (a lock
+   * renewal fails every quarter of the lock until the point ends; a refused result is refused on completing, then on failing).
+   */
+  const jobLines = new Set<string>();
   const processor = async (job: Job<PointJob, PointResult>): Promise<PointResult> => {
     const { point, files: trees } = job.data;
     const attempt = job.attemptsMade + 1;
+    for (const line of jobLines) if (line.startsWith(`${pointTag(point.key)}:`)) jobLines.delete(line);
     emit({ type: 'start', point, attempt });
     try {
       // bert-compress's and the steps' versions before the point's files are looked for (or fetched: another code's
@@ -191,7 +200,10 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   worker.on('error', (e) => {
     const line = jobErrorLine(e);
     if (line === undefined) connection.onError(e);
-    else files.log(line);
+    else if (!jobLines.has(line)) {
+      jobLines.add(line);
+      files.log(line);
+    }
   });
   try {
     await waitConnected(worker, address);

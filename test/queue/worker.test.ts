@@ -3,10 +3,14 @@
  * its result would not be the one its key names. The refusal is the job's error, after BullMQ's 3 runs.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pointFiles, type FileTree } from '../../src/queue/files.ts';
+import { QUEUE_NAME } from '../../src/queue/connection.ts';
 import { ATTEMPTS, jobOptions } from '../../src/queue/job.ts';
 import { runQueueWorker, type WorkerEvent } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
@@ -89,6 +93,43 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(await firstRunError(other, await pointFiles(point, sha256File))).toBe(
       "queued by other code than this worker's (prune-future v1 → not in this code): run workers of the coordinator's version",
     );
+  }, 60_000);
+
+  it("says once per run that a point's lock expired, which BullMQ repeats at each renewal", async () => {
+    // its files fetched from a server that answers 404 after 1.5 s, past several renewals of a 1-s lock (every 250 ms)
+    const server = createServer((_req, res) => void setTimeout(() => res.writeHead(404).end(), 1500));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const redis = new Redis(q.redis.url(DB));
+    const lost: SweepPoint = { ...point, key: `${point.key}-lost` };
+    const files: FileTree[] = [{ root: '/elsewhere/models', files: [{ path: 'model.onnx', sha256: 'a'.repeat(64), bytes: 1 }] }];
+    await q.queue.add('lost', { point: lost, files }, jobOptions(lost.key, 10));
+    const stop = new AbortController();
+    const lines: string[] = [];
+    try {
+      await runQueueWorker({
+        queue: q.redis.url(DB),
+        cacheDir: join(q.t.root, 'worker'),
+        pathMap: [{ from: '/elsewhere', to: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }],
+        lockMs: 1000,
+        signal: stop.signal,
+        onEvent: (e) => {
+          // its lock gone as the point starts, as when Redis let it expire while the worker was paused
+          if (e.type === 'start') void redis.del(`bull:${QUEUE_NAME}:${lost.key}:lock`);
+          if (e.type !== 'log') return;
+          lines.push(e.line);
+          if (e.line.includes('refused its result')) stop.abort(); // (its failure, after the fetch)
+        },
+      });
+    } finally {
+      redis.disconnect();
+      server.close();
+    }
+    await (await q.queue.getJob(lost.key))?.remove();
+    const tag = `point ${lost.key.slice(0, 12)}: `;
+    expect(lines.filter((l) => l.startsWith(tag)).map((l) => l.slice(tag.length).split(' (')[0])).toEqual([
+      'its lock expired before this worker renewed it',
+      'the queue refused its result',
+    ]);
   }, 60_000);
 
   it('runs a point of a tokenizer a reading change touched, whose reading version it reads from its own files', async () => {
