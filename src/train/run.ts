@@ -643,9 +643,14 @@ function optimizedForm(model: Model): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
+/** A run's work folder: the one its caller gave (workDir), else OUTPUT.train beside its output. */
+function workFolder(o: Pick<TrainRunOptions, 'output' | 'workDir'>): string {
+  return o.workDir ?? `${resolve(o.output)}.train`;
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const dirs = typeof o?.output === 'string' ? [dirname(resolve(o.output))] : [];
-  if (typeof o?.output === 'string') dirs.push(typeof o.workDir === 'string' ? o.workDir : `${resolve(o.output)}.train`);
+  if (typeof o?.output === 'string') dirs.push(workFolder(o));
   if (typeof o?.cacheDir === 'string') dirs.push(o.cacheDir);
   // (a run failing after its output, work or cache folder was made: those left empty removed again, its work folder's
   // lock released first; a work folder whose lock could not be taken among them)
@@ -736,7 +741,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // (a tokenizer file given names its folder: the data, the vocabulary check and the copied files then agree)
   const tokenizerDir = o.tokenizer === undefined ? labelSource.dir : resolve(tokenizerFolder(o.tokenizer));
   const configFile = join(labelSource.dir, 'config.json');
-  checkOutputSideFiles(o.output, tokenizerDir, o.workDir ?? `${resolve(o.output)}.train`, label, o.force);
+  checkOutputSideFiles(o.output, tokenizerDir, workFolder(o), label, o.force);
   // a student model (read once here): a new classifier when it has none for the task (classifierFor)
   // (let: dropped once the student is made from it, see below)
   let studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
@@ -841,7 +846,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   const carried = learnsProjections && studentOnnx && teacherOnnx ? await carriedProjections(studentOnnx, teacherOnnx, hash) : undefined;
   const sidecar = projectionsPath(o.output);
   if (learnsProjections) checkOutputKinds([sidecar], label);
-  const workDir = o.workDir ?? `${resolve(o.output)}.train`;
+  const workDir = workFolder(o);
   const threads = settings.threads || undefined;
   // (before the corpus is read: the whole GLUE text when no --corpus is given)
   const generalLabels = general && task ? generalStageLabels(task, modelConfig.id2label, student.numLabels, configFile) : undefined;
