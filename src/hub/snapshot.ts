@@ -1,12 +1,12 @@
 /**
  * `downloadSnapshot`: the files bert-compress needs of a hub repo at a revision (see files.ts), in the
  * huggingface_hub cache (see cache.ts). Online, the API resolves the revision to a commit and lists the files; files
- * already in the snapshot are not downloaded again. All blobs are downloaded and verified before any is linked into
- * the snapshot, so a failed download leaves no partial snapshot. Offline (`HF_HUB_OFFLINE=1`), or when the hub
+ * already in the snapshot are not downloaded again, unless their size is not the one the hub lists. All blobs are
+ * downloaded and verified before any is linked into the snapshot, so a failed download leaves no partial snapshot. Offline (`HF_HUB_OFFLINE=1`), or when the hub
  * cannot be reached and the revision is cached, the snapshot on disk is used without any request; there a short
  * commit hash (`@2d0429d`) names the one cached snapshot whose commit starts with it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parseJsonText } from '../files.ts';
 import { type RepoFile, fetchRepoInfo } from './api.ts';
@@ -19,6 +19,7 @@ import { externalDataLocations } from '../onnx/identity.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import { type HubRef, parseHubRef, shortCommitHint } from './ref.ts';
 import { type HubSettings, hubSettings } from './settings.ts';
+import { formatMB } from '../units.ts';
 
 export interface SnapshotOptions {
   /** Hub settings (default: from `env`). */
@@ -169,7 +170,8 @@ async function onlineSnapshot(r: HubRef, cache: RepoCache, settings: HubSettings
 
 /**
  * The blob of one file, downloaded unless the snapshot or the blob store has it. Its id is the LFS sha256, else the
- * git blob id of the API, else the `X-Linked-Etag` / `ETag` of a HEAD request (as huggingface_hub names blobs).
+ * git blob id of the API, else the `X-Linked-Etag` / `ETag` of a HEAD request (as huggingface_hub names blobs). A
+ * cached file whose size is not the one the hub lists (cut short, or written over) is downloaded again.
  */
 async function ensureBlob(
   r: HubRef,
@@ -183,7 +185,14 @@ async function ensureBlob(
   const url = `${settings.endpoint}/${r.repo}/resolve/${commit}/${file.path.split('/').map(encodeURIComponent).join('/')}`;
   const ctx = { label: r.text, repo: r.repo, revision: commit, file: file.path };
   const inSnapshot = join(dir, ...file.path.split('/'));
-  if (existsSync(inSnapshot)) return { path: inSnapshot, downloaded: false };
+  const listed = file.lfs?.size ?? file.size;
+  if (existsSync(inSnapshot)) {
+    const held = statSync(inSnapshot).size;
+    if (listed === undefined || held === listed) return { path: inSnapshot, downloaded: false };
+    // cut short or written over since it was downloaded and checked: its blob is downloaded again
+    opts.log?.(`${r.text}: the cached ${file.path} (${inSnapshot}) holds ${formatMB(held)} but the hub lists ${formatMB(listed)}; downloading it again`);
+    rmSync(inSnapshot, { force: true });
+  }
   let id = file.lfs?.sha256 ?? file.blobId;
   const expected: BlobExpectation = file.lfs ? { size: file.lfs.size, sha256: file.lfs.sha256 } : { size: file.size, gitSha1: file.blobId };
   if (!id) {
@@ -198,7 +207,10 @@ async function ensureBlob(
     else expected.gitSha1 = etag;
   }
   const blob = join(cache.blobs, id);
-  if (existsSync(blob)) return { path: blob, downloaded: false };
+  if (existsSync(blob)) {
+    if (expected.size === undefined || statSync(blob).size === expected.size) return { path: blob, downloaded: false };
+    rmSync(blob, { force: true });
+  }
   await downloadBlob(url, blob, expected, { settings, ctx, fetchImpl: opts.fetch, log: opts.log });
   return { path: blob, downloaded: true };
 }

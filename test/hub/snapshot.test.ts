@@ -1,7 +1,20 @@
 /** The hub layer against a local hub-like server: refs, settings, the cache layout, offline use, resume, checksums, tokens. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -281,6 +294,24 @@ describe('downloadSnapshot', () => {
     const e = env({ HF_HUB_DOWNLOAD_TIMEOUT: '99999999', HF_HUB_ETAG_TIMEOUT: '99999999' });
     const s = await downloadSnapshot('hf:org/mirror', { env: e, fetch: late });
     expect(readFileSync(join(s.dir, 'model.safetensors')).equals(ckpt.files['model.safetensors']!)).toBe(true);
+  });
+
+  it("a cached file cut short or written over (its size not the hub's) is downloaded again, saying so, where it was used as it was on every run", async () => {
+    const e = env();
+    const s = await downloadSnapshot('hf:org/tiny', { env: e });
+    truncateSync(realpathSync(join(s.dir, 'model.safetensors')), 1000);
+    writeFileSync(realpathSync(join(s.dir, 'config.json')), '{}');
+    const lines: string[] = [];
+    const again = await downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) });
+    expect(again.downloaded).toEqual(['config.json', 'model.safetensors']);
+    for (const f of ['config.json', 'vocab.txt', 'model.safetensors']) {
+      expect(readFileSync(join(again.dir, f)).equals(ckpt.files[f]!)).toBe(true);
+      expect(lstatSync(join(again.dir, f)).isSymbolicLink()).toBe(true);
+    }
+    const size = ckpt.files['model.safetensors']!.length;
+    expect(lines).toContain(
+      `hf:org/tiny: the cached model.safetensors (${join(s.dir, 'model.safetensors')}) holds ${formatMB(1000)} but the hub lists ${formatMB(size)}; downloading it again`,
+    );
   });
 
   it('downloads a blob once when two downloads of it run at the same time (the second waits on its lock)', async () => {
