@@ -50,4 +50,15 @@ describe("a queue worker's log lines", () => {
     expect(workerLogLine({ line: 'resuming from step 12 (epoch 2)', point })).toBe('0123456789ab tiny-sst2 · kd: resuming from step 12 (epoch 2)');
     expect(workerLogLine({ line: 'queue redis://h:6379: connected' })).toBe('queue redis://h:6379: connected');
   });
+
+  it("shows without --verbose what becomes of a point whose lock expired or whose result was refused, not a point's stage lines", () => {
+    const key = 'cd'.repeat(32);
+    for (const e of [new Error(`could not renew lock for job ${key}`), new Error(`Missing lock for job ${key}. moveToFinished`)]) {
+      const line = jobErrorLine(e)!;
+      expect(workerLogLine({ line })).toBe(line);
+    }
+    const point = { key: '0123456789abcdef0123', model: { name: 'tiny-sst2' }, label: 'ffn' } as unknown as SweepPoint;
+    expect(workerLogLine({ line: 'prune-ffn: running', point })).toBeUndefined();
+    expect(workerLogLine({ line: 'prune-ffn: running', point }, true)).toBe('0123456789ab tiny-sst2 · ffn: prune-ffn: running');
+  });
 });

@@ -12,14 +12,20 @@ import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
 
 /**
- * The log lines shown without --verbose: connection problems, fetches, and where a point goes on from an earlier
- * run of it (a point re-delivered after a worker died reuses the stages that run finished, or resumes its training;
- * a stage whose files changed since runs again, and the line says why).
+ * The log lines shown without --verbose: connection problems, fetches, what becomes of a point whose lock expired or
+ * whose result the queue refused (jobErrorLine's 'point KEY: …'), and where a point goes on from an earlier run of it
+ * (a point re-delivered after a worker died reuses the stages that run finished, or resumes its training; a stage
+ * whose files changed since runs again, and the line says why).
  */
-const SHOWN_LOG = /^(queue |fetching |(not )?reusing the output of stage|resuming from step|interrupted at step|waiting for the timing lock)/;
+const SHOWN_LOG =
+  /^(queue |fetching |point [0-9a-f]{12}: |(not )?reusing the output of stage|resuming from step|interrupted at step|waiting for the timing lock)/;
 
-/** A log line as the worker shows it: a point's own (several run at once) after the point's key and name, as `start` names it. */
-export function workerLogLine(e: { line: string; point?: SweepPoint }): string {
+/**
+ * A log line as the worker shows it: a point's own (several run at once) after the point's key and name, as `start`
+ * names it; undefined for one shown only with `verbose` (SHOWN_LOG).
+ */
+export function workerLogLine(e: { line: string; point?: SweepPoint }, verbose = false): string | undefined {
+  if (!verbose && !SHOWN_LOG.test(e.line)) return undefined;
   return e.point ? `${e.point.key.slice(0, 12)} ${pointName(e.point)}: ${e.line}` : e.line;
 }
 
@@ -106,8 +112,10 @@ export const workerCommand: CliCommand<WorkerArgs> = {
               return err(`done  ${e.point.key.slice(0, 12)} ${pointLine(e.point, e.result, undefined)}`);
             case 'failed':
               return err(`FAILED ${e.point.key.slice(0, 12)} ${pointName(e.point)} (run ${e.attempt}): ${e.error}`);
-            case 'log':
-              return args.verbose || SHOWN_LOG.test(e.line) ? err(workerLogLine(e)) : undefined;
+            case 'log': {
+              const line = workerLogLine(e, args.verbose);
+              return line === undefined ? undefined : err(line);
+            }
           }
         },
       });
