@@ -8,7 +8,7 @@ import { registerAllPasses } from '../passes.ts';
 export { ALL_PASSES, registerAllPasses } from '../passes.ts';
 export { runPipeline, parseSteps, type PipelineResult } from './pipeline.ts';
 export { registerPass, getPass, passNames } from './registry.ts';
-export type { CalibrationBatch, CalibrationSource, ParsedStep, Pass, PassContext, PassReport, PassResult, PassStep } from './pass.ts';
+export type { CalibrationBatch, CalibrationSource, ParsedStep, Pass, PassContext, PassReport, PassResult, PassShape, PassStep } from './pass.ts';
 export { declarePass, settingError, type PassDeclaration, type PassFlag, type PassFlags, type PassSettings } from './settings.ts';
 export { describePass, formatPasses, type PassDescription } from './describe.ts';
 export { PASS_DECLARATIONS } from '../pass-declarations.ts';

@@ -6,7 +6,7 @@
  */
 import type { Model } from '../onnx/graph.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import type { PassSettings } from './settings.ts';
+import type { ModelShape, PassSettings } from './settings.ts';
 
 /** A JSON-able record of what a pass did. */
 export interface PassReport {
@@ -89,6 +89,13 @@ export interface Pass<O> extends PassSettings<O> {
    */
   checkModel?(model: Model, structure: BertStructure, options: O): void;
   /**
+   * Refuses, in the words `run` uses, settings a model of `shape` cannot take for its depth and heads alone (a layer
+   * it lacks, a head a layer lacks, groups that do not divide its layers): what checkModel refuses of that kind, which
+   * calls it with the model's shape (structureShape). A sweep's plan asks it where it knows the shape a step gets but
+   * not the model (after a step it does not follow: prune-ffn, share-layers, quantize…).
+   */
+  checkShape?(options: O, shape: PassShape): void;
+  /**
    * How the pass rewrites a recurrent model (a Distilled BiLSTM student: recurrent.ts), which has no BERT structure:
    * `check` refuses options it cannot take on one (before any work; on `model` too where given: a sweep plan has no
    * model yet after a bilstm:… student), `run` rewrites it. Passes without it are refused on one (recurrentRefusal).
@@ -97,6 +104,17 @@ export interface Pass<O> extends PassSettings<O> {
     check(options: O, model?: Model): void;
     run(model: Model, options: O, context: PassContext): Promise<PassResult>;
   };
+}
+
+/** What a pass's checkShape reads of a model: its depth and, where known, the heads of each layer. */
+export interface PassShape extends ModelShape {
+  /** By encoder layer, its attention heads (0: none, every head pruned); undefined where not known. */
+  heads?: readonly number[];
+}
+
+/** The shape of a discovered model (checkShape's), its heads known. */
+export function structureShape(s: BertStructure): Required<PassShape> {
+  return { numLayers: s.numLayers, heads: s.layers.map((l) => l.attention?.numHeads ?? 0) };
 }
 
 /** One step of a pipeline: a pass by name with raw settings. */

@@ -13,7 +13,7 @@ import { DataType } from '../onnx/dtype.ts';
 import { floatTensorLike, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
 import { consumers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
-import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
+import { structureShape, type Pass, type PassContext, type PassResult, type PassShape } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, sliceEach, type ReaderFilter } from './edit.ts';
 import { checkGroupsAgree, sharingGroups } from './sharing.ts';
@@ -115,30 +115,23 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
   for (const r of readers) r.inputs = r.inputs.map((x) => (x === out.output ? value : x));
 }
 
-/** Refuses, in one line, removing heads `drop` (some) from `layer`: one without attention, stored quantized, or a head it lacks. */
-function checkLayerHeads(layer: EncoderLayer, drop: readonly number[]): void {
-  const a = layer.attention;
-  if (!a) throw new SettingsError(`prune-heads: layer ${layer.index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
-  refuseQuantized('prune-heads', layer.index, 'attention', attentionQuantization(layer), PRUNE_FIRST);
-  for (const h of drop)
-    if (h < 0 || h >= a.numHeads) throw new SettingsError(`prune-heads: layer ${layer.index} has heads 0-${a.numHeads - 1}; cannot remove head ${h}`);
+/** Refuses, in one line, removing heads `drop` (some) from layer `index` of `heads` heads: one without attention (0), or a head it lacks. */
+function checkLayerHeads(index: number, heads: number, drop: readonly number[]): void {
+  if (heads === 0) throw new SettingsError(`prune-heads: layer ${index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
+  for (const h of drop) if (h < 0 || h >= heads) throw new SettingsError(`prune-heads: layer ${index} has heads 0-${heads - 1}; cannot remove head ${h}`);
 }
 
 /**
- * Refuses, in one line, a list of heads to remove (`heads`, by layer) that `s` cannot take, as applying it would: a
- * layer it lacks, lists that differ between layers sharing their attention weights, a layer without attention, a head
- * a layer lacks. Reads the structure only.
+ * Refuses, in one line, a list of heads to remove (`heads`, by layer) that a model of `shape` cannot take, as applying
+ * it would: a layer it lacks, lists that differ between layers sharing their attention weights (`groups`, where
+ * known), a layer without attention, a head a layer lacks (where its heads are known).
  */
-function checkHeadList(s: BertStructure, heads: Record<number, number[]>): void {
+function checkHeadList(shape: PassShape, heads: Record<number, number[]>, groups?: readonly number[][]): void {
   for (const k of Object.keys(heads))
-    if (!s.layers[Number(k)]) throw new SettingsError(`prune-heads: layer ${k} does not exist: the model has ${layerRange(s.numLayers)}`);
-  const groups = sharingGroups(s, 'attention');
-  checkGroupsAgree(heads, groups, 'heads', 'prune-heads');
-  for (const group of groups) {
-    const first = s.layers.find((l) => l.index === group[0])!;
-    const drop = heads[first.index] ?? [];
-    if (drop.length) checkLayerHeads(first, drop);
-  }
+    if (Number(k) >= shape.numLayers) throw new SettingsError(`prune-heads: layer ${k} does not exist: the model has ${layerRange(shape.numLayers)}`);
+  if (groups) checkGroupsAgree(heads, groups, 'heads', 'prune-heads');
+  // (the layers of a group have the same heads and, agreeing, the same list: each listed layer says what its group's first would)
+  if (shape.heads) for (const [layer, drop] of Object.entries(heads)) if (drop.length) checkLayerHeads(Number(layer), shape.heads[Number(layer)]!, drop);
 }
 
 /**
@@ -148,7 +141,8 @@ function checkHeadList(s: BertStructure, heads: Record<number, number[]>): void 
 export function pruneLayerHeads(g: Graph, layer: EncoderLayer, drop: readonly number[], shared: readonly EncoderLayer[] = []): void {
   const a = layer.attention;
   if (!drop.length) return;
-  checkLayerHeads(layer, drop);
+  checkLayerHeads(layer.index, a?.numHeads ?? 0, drop);
+  refuseQuantized('prune-heads', layer.index, 'attention', attentionQuantization(layer), PRUNE_FIRST);
   if (!a) return; // (checkLayerHeads refused it)
   const group = [layer, ...shared];
   const blocks = group.map((l) => l.attention!);
@@ -232,7 +226,10 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
   // (and a list of heads the model cannot take, as applying it would refuse it: a sweep's plan asks before any point runs)
   checkModel(_model, s, o) {
     for (const l of s.layers) refuseQuantized('prune-heads', l.index, 'attention', attentionQuantization(l), PRUNE_FIRST);
-    if (o.heads) checkHeadList(s, o.heads);
+    if (o.heads) checkHeadList(structureShape(s), o.heads, sharingGroups(s, 'attention'));
+  },
+  checkShape(o, shape) {
+    if (o.heads) checkHeadList(shape, o.heads);
   },
   async run(model, s, o, ctx: PassContext): Promise<PassResult> {
     pruneHeadsPass.checkModel!(model, s, o);

@@ -9,7 +9,7 @@
 import type { BertStructure } from '../bert/structure.ts';
 import { cloneModel, type Model, type ValueInfo } from '../onnx/graph.ts';
 import { pruneGraph } from '../onnx/analysis.ts';
-import type { Pass, PassResult } from '../pass/pass.ts';
+import { structureShape, type Pass, type PassResult } from '../pass/pass.ts';
 import { DROP_LAYERS, layerRange, layersToDrop } from './settings.ts';
 
 export { layerRange, layersToDrop };
@@ -75,7 +75,10 @@ export const dropLayersPass: Pass<DropLayersOptions> = {
   ...DROP_LAYERS,
   // (a layer the model lacks, or every layer, as the rewrite refuses them: a sweep's plan asks before any point runs)
   checkModel(_model, s, o) {
-    layersToDrop(s, o);
+    dropLayersPass.checkShape!(o, structureShape(s));
+  },
+  checkShape(o, shape) {
+    layersToDrop(shape, o);
   },
   async run(model, s, o) {
     return dropLayers(model, s, o);

@@ -12,7 +12,7 @@ import { pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import { renamed, tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import type { Pass, PassResult } from '../pass/pass.ts';
+import { structureShape, type Pass, type PassResult, type PassShape } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
 import { SHARE_LAYERS, formatShareSpec, formatSourceSpec, layerGroups, type ShareSpec, type SourceSpec } from './spec.ts';
 import { layerWeights, type LayerWeight } from './roles.ts';
@@ -91,12 +91,13 @@ export function checkGroupShapes(g: Graph, groups: readonly number[][], weights:
 
 /**
  * Throws a SettingsError naming the layers when a group mixes layers without attention (every head pruned) with
- * layers that have it: they do not have the same structure, so they cannot read one set of weights.
+ * layers that have it (`heads`, by layer: 0 for none): they do not have the same structure, so they cannot read one
+ * set of weights.
  */
-export function checkGroupAttention(s: BertStructure, groups: readonly number[][]): void {
+export function checkGroupAttention(heads: readonly number[], groups: readonly number[][]): void {
   groups.forEach((group, gi) => {
-    const without = group.filter((l) => !s.layers[l].attention);
-    const withIt = group.filter((l) => s.layers[l].attention);
+    const without = group.filter((l) => heads[l] === 0);
+    const withIt = group.filter((l) => heads[l] !== 0);
     if (without.length && withIt.length) {
       const list = (ls: number[]) => `${ls.length === 1 ? 'layer' : 'layers'} ${ls.join(', ')}`;
       throw new SettingsError(
@@ -109,26 +110,36 @@ export function checkGroupAttention(s: BertStructure, groups: readonly number[][
 
 /**
  * Throws a SettingsError naming the layers and their counts when the layers of a group have different numbers of
- * attention heads or FFN neurons (pruned differently): said in the model's terms, before checkGroupShapes compares
- * the tensors' dims.
+ * attention heads (`heads`, by layer: 0 for none, which checkGroupAttention refuses beside heads) or FFN neurons
+ * (`ffn`, by layer, where known), pruned differently: said in the model's terms, before checkGroupShapes compares the
+ * tensors' dims.
  */
-export function checkGroupWidths(s: BertStructure, groups: readonly number[][]): void {
+export function checkGroupWidths(heads: readonly number[], groups: readonly number[][], ffn?: readonly number[]): void {
   for (const group of groups) {
-    const ref = s.layers[group[0]];
+    const ref = group[0]!;
     for (const l of group) {
-      const layer = s.layers[l];
-      const [a, b] = [ref.attention?.numHeads, layer.attention?.numHeads];
-      const [what, x, y, pruning] =
-        a !== undefined && b !== undefined && a !== b
-          ? ['attention heads', a, b, 'heads']
-          : ['FFN neurons', ref.ffn.intermediateSize, layer.ffn.intermediateSize, 'FFN neurons'];
+      const [a, b] = [heads[ref]!, heads[l]!];
+      const [what, x, y, pruning] = a !== 0 && b !== 0 && a !== b ? ['attention heads', a, b, 'heads'] : ['FFN neurons', ffn?.[ref], ffn?.[l], 'FFN neurons'];
       if (x === y) continue;
       throw new SettingsError(
-        `share-layers: layers ${group[0]} and ${l} cannot share weights: layer ${group[0]} has ${x} ${what} and layer ${l} has ${y} (pruned differently); ` +
+        `share-layers: layers ${ref} and ${l} cannot share weights: layer ${ref} has ${x} ${what} and layer ${l} has ${y} (pruned differently); ` +
           `layers of a group must have the same shapes (choose groups that keep them apart, or prune ${pruning} alike)`,
       );
     }
   }
+}
+
+/**
+ * The layer groups of `o` on a model of `shape`, after refusing groups that do not divide its layers, and where its
+ * heads are known (and its FFN widths, `ffn`, by layer), groups whose layers have other attention or widths.
+ */
+function shareGroups(o: ShareLayersOptions, shape: PassShape, ffn?: readonly number[]): number[][] {
+  const groups = layerGroups(shape.numLayers, o.share, o.from);
+  if (shape.heads) {
+    checkGroupAttention(shape.heads, groups);
+    checkGroupWidths(shape.heads, groups, ffn);
+  }
+  return groups;
 }
 
 /** Places each tensor of `after` right behind its anchor initializer in file order (at the end when absent). */
@@ -160,9 +171,11 @@ function distinctBytes(g: Graph, names: Iterable<string>): number {
  * attention, widths, weight shapes or types: a weight stored quantized); reads dims and data types only.
  */
 function checkShareable(model: Model, s: BertStructure, o: ShareLayersOptions): { groups: number[][]; weights: LayerWeight[][] } {
-  const groups = layerGroups(s.layers.length, o.share, o.from);
-  checkGroupAttention(s, groups);
-  checkGroupWidths(s, groups);
+  const groups = shareGroups(
+    o,
+    structureShape(s),
+    s.layers.map((l) => l.ffn.intermediateSize),
+  );
   const weights = s.layers.map(layerWeights);
   checkGroupShapes(model.graph, groups, weights);
   return { groups, weights };
@@ -284,6 +297,9 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
   ...SHARE_LAYERS,
   checkModel(model: Model, s: BertStructure, o: ShareLayersOptions): void {
     checkShareable(model, s, o);
+  },
+  checkShape(o: ShareLayersOptions, shape: PassShape): void {
+    shareGroups(o, shape);
   },
   async run(model: Model, s: BertStructure, o: ShareLayersOptions): Promise<PassResult> {
     const { model: out, details } = shareLayers(model, s, o);

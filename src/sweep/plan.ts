@@ -19,7 +19,7 @@ import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
-import type { PassStep } from '../pass/pass.ts';
+import { structureShape, type PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
 import { readsCalibrationLabels } from '../pass-declarations.ts';
@@ -1288,8 +1288,8 @@ function readName(read: NonNullable<SoFar['read']>): string {
 }
 
 /** The heads of each encoder layer of a discovered model (0 where it has no attention). */
-function headsOf(s: BertStructure | undefined): number[] | undefined {
-  return s?.layers.map((l) => l.attention?.numHeads ?? 0);
+function headsOf(s: BertStructure | undefined): readonly number[] | undefined {
+  return s && structureShape(s).heads;
 }
 
 /**
@@ -1297,9 +1297,11 @@ function headsOf(s: BertStructure | undefined): number[] | undefined {
  * a recurrent form (all but quantize), or settings that form refuses (quantize modes other than int8, format
  * standard; on a model read here, or after a step that quantized it, its LSTM stored in int8 already). On an encoder
  * as read here (or as a followed step before left it: FOLLOWED), what the pass refuses in it (Pass.checkModel: weights
- * stored quantized or in float16, fused ops); after a followed step, the model it leaves. On an encoder of
- * a known depth, its depth through the pass's settings as they act on it (onModel) and its heads where headsAfter knows
- * them; unknown after settings the model cannot take (the point says why).
+ * stored quantized or in float16, fused ops); after a followed step, the model it leaves. On an encoder of a known
+ * depth no longer read here (after a step the plan does not follow), what the pass refuses of that depth and its
+ * heads where known (Pass.checkShape: a layer or head it lacks, groups that do not divide its layers or mix layers of
+ * other heads). On an encoder of a known depth, its depth through the pass's settings as they act on it (onModel) and
+ * its heads where headsAfter knows them; unknown after settings the model cannot take (the point says why).
  */
 function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   const pass = getPass(s.pass);
@@ -1316,8 +1318,11 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     throw new SettingsError(`quantize: every weight is already quantized (by quantize ${sofar.quantizedAll} before it): quantize the float model instead`);
   // (the pass's options, worked out once for the model read here: its checks, quantize's targets, drop-layers' rewrite)
   const read = sofar.read && { ...sofar.read, options: pass.options(pass.check(s.settings)) };
-  // (on the model as read: what the pass refuses in it, as the point would before any work)
+  // (on the model as read: what the pass refuses in it, as the point would before any work; else on its depth and
+  // heads where known, what the pass refuses of them)
   if (read) pass.checkModel?.(read.graph, read.structure, read.options);
+  else if (sofar.layers !== undefined)
+    pass.checkShape?.(pass.options(pass.check(s.settings)), { numLayers: sofar.layers, ...(sofar.heads ? { heads: sofar.heads } : {}) });
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
   const quantizedAll =
@@ -1376,16 +1381,18 @@ function rewrittenRead(
   }
 }
 
+/** The graph passes that leave every layer's heads as they were (share-layers: its groups' layers have the same heads, as checkShape asks). */
+const HEADS_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddings', 'share-layers', 'quantize', 'optimize']);
+
 /**
  * The heads of each encoder layer after graph pass `pass` (its `settings` as they act on the model: onModel) on a
  * model whose layers have `heads`, where the plan knows them: prune-heads with its heads listed removes those;
- * drop-layers removes its layers; prune-ffn and factorize-embeddings keep them. Undefined otherwise (prune-heads by
- * ratio chooses its heads when it runs; a list naming heads a layer lacks, or every head, is refused then, or on the
- * model as read by the pass's checkModel before (afterPass); a pass
- * that may refuse layers of other heads, share-layers, is left to say so).
+ * drop-layers removes its layers; the others keep them (HEADS_KEPT). Undefined otherwise (prune-heads by ratio
+ * chooses its heads when it runs; a list naming heads a layer lacks is refused before, by the pass's checkModel or
+ * checkShape: afterPass; one removing every head of the model is left to the point).
  */
 function headsAfter(pass: string, settings: Record<string, unknown>, heads: readonly number[]): readonly number[] | undefined {
-  if (pass === 'prune-ffn' || pass === 'factorize-embeddings') return heads;
+  if (HEADS_KEPT.has(pass)) return heads;
   if (pass === 'drop-layers') {
     const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
     return heads.filter((_, i) => !drop.includes(i));

@@ -210,12 +210,12 @@ describe('share-layers on a built BERT', () => {
       /layers 0 and 2 differ in attention\.q\.weight: \[32,32\] float32 in_out vs \[32,24\] float32 in_out/,
     );
     // FFN widths are compared the same way (prune-ffn keeps equal widths; another tool may not)
-    const t = findBert(m);
-    const narrower = { ...t, layers: t.layers.map((l, i) => (i === 1 ? { ...l, ffn: { ...l.ffn, intermediateSize: 48 } } : l)) };
-    expect(() => checkGroupWidths(narrower, [[0, 1]])).toThrow(
+    const heads = findBert(m).layers.map((l) => l.attention!.numHeads);
+    const narrower = [64, 48];
+    expect(() => checkGroupWidths(heads, [[0, 1]], narrower)).toThrow(
       /^share-layers: layers 0 and 1 cannot share weights: layer 0 has 64 FFN neurons and layer 1 has 48 \(pruned differently\); .*or prune FFN neurons alike\)$/,
     );
-    expect(() => checkGroupWidths(narrower, [[0], [1]])).not.toThrow();
+    expect(() => checkGroupWidths(heads, [[0], [1]], narrower)).not.toThrow();
     // Pruned alike within each group: fine.
     const alike = applyHeadPruning(m, findBert(m), { 2: [0], 3: [1] });
     const { model: out } = await share(alike, { share: 'groups:2' });

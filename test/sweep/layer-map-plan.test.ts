@@ -88,13 +88,15 @@ describe("a sweep's plan checks a distill step's layer matches on the depths it 
     ).toBe(`${file()}: pipeline 'kd' on model 'l2', step 1 (distill): intermediate match 1: student layer 2 is not in 0..1`);
   });
 
-  it('a depth it does not know (a drop-layers the model refuses, after a step the plan does not follow) is left to the point', async () => {
-    // (drop-layers refuses layer 5 of 3 after prune-ffn: what the student's depth would be is not known, so nothing is said of the teacher's 4)
+  it('a drop-layers the model refuses, after a step the plan does not follow, is refused at its own step before the matches', async () => {
+    // (drop-layers refuses layer 5 of 3 after prune-ffn, whose depth the plan knows: the step after it is not reached)
     const steps = [
       { pass: 'prune-ffn', settings: { ratio: 0.5 } },
       { pass: 'drop-layers', settings: { layers: '5' } },
     ];
-    expect(await refusal(['l3'], [...steps, distill({ teacher: 'models/l4', intermediate: 'tinybert' })])).toBeUndefined();
+    expect(await refusal(['l3'], [...steps, distill({ teacher: 'models/l4', intermediate: 'tinybert' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'l3', step 2 (drop-layers): drop-layers: layer 5 does not exist: the model has layers 0-2`,
+    );
   });
 
   it('compress sweep --dry-run refuses it in one line, creating nothing', () => {

@@ -1,0 +1,108 @@
+/**
+ * A sweep's step whose settings the model cannot take for its depth or heads, after a step the plan does not follow
+ * (prune-ffn, prune-heads, share-layers, quantize…: the model as read is gone, its depth and heads are still known):
+ * the plan refuses it in the pass's words (Pass.checkShape), as the point refuses it when it runs, where --dry-run
+ * listed the point and it failed at every point.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal } from './plan-refusal.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'shape-plan-'));
+  // (2 layers of 4 heads)
+  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  registerAllPasses();
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+type Step = { pass: string; settings: Record<string, unknown> };
+const step = (pass: string, settings: Record<string, unknown> = {}): Step => ({ pass, settings });
+const ffn = step('prune-ffn', { ratio: 0.5 });
+const heads = (list: string) => step('prune-heads', { heads: list });
+const share = (groups: string) => step('share-layers', { share: groups });
+
+/** What compress says of `steps` on the model (the point's own refusal), and the plan's line for them. */
+async function refusals(steps: Step[]): Promise<{ point: string; plan: string | undefined }> {
+  const output = join(root, 'out', `${Math.random().toString(36).slice(2)}`, 'model.onnx');
+  const point = await compressFile({ input: join(root, 'models', 'tiny', 'model.onnx'), output, steps }).then(
+    () => 'ran',
+    (e: Error) => e.message,
+  );
+  return { point, plan: await planRefusal(root, 's', ['tiny'], 'p', steps) };
+}
+
+const at = (i: number, pass: string) => `${join(root, 's.yaml')}: pipeline 'p' on model 'tiny', step ${i} (${pass}): `;
+
+describe("a sweep's plan checks a step's layers and heads after a step it does not follow", () => {
+  it.each([
+    [
+      'drop-layers of a layer the model lacks, after prune-ffn',
+      [ffn, step('drop-layers', { layers: '5' })],
+      2,
+      'drop-layers: layer 5 does not exist: the model has layers 0-1',
+    ],
+    [
+      'share-layers in groups that do not divide its layers, after prune-ffn',
+      [ffn, share('groups:3')],
+      2,
+      "share-layers: share 'groups:3': 3 groups do not divide the model's 2 layers evenly (flag --share-layers)",
+    ],
+    ['prune-heads of a layer it lacks, after prune-ffn', [ffn, heads('5:0')], 2, 'prune-heads: layer 5 does not exist: the model has layers 0-1'],
+    ['prune-heads of a head it lacks, after prune-ffn', [ffn, heads('0:9')], 2, 'prune-heads: layer 0 has heads 0-3; cannot remove head 9'],
+    [
+      'prune-heads of a head an earlier prune-heads left it without',
+      [heads('0:0'), heads('0:5')],
+      2,
+      'prune-heads: layer 0 has heads 0-2; cannot remove head 5',
+    ],
+    [
+      'prune-heads of a layer an earlier prune-heads left without attention',
+      [heads('1:0,1,2,3'), heads('1:0')],
+      2,
+      'prune-heads: layer 1 has no attention heads left (all were pruned); cannot remove head 0',
+    ],
+    [
+      'share-layers of layers with other heads, after prune-heads',
+      [heads('1:1'), share('all')],
+      2,
+      'share-layers: layers 0 and 1 cannot share weights: layer 0 has 4 attention heads and layer 1 has 3 (pruned differently); layers of a group must have the same shapes (choose groups that keep them apart, or prune heads alike)',
+    ],
+    [
+      'share-layers of layers with and without attention, after prune-heads',
+      [heads('0:0,1,2,3'), share('all')],
+      2,
+      'share-layers: group 0 mixes layer 0 without attention (every head pruned) and layer 1 with attention; layers of a group must have the same structure (choose groups that keep them apart, or prune heads alike)',
+    ],
+    [
+      'drop-layers of a layer an earlier drop-layers removed, after quantize',
+      [step('drop-layers', { layers: '1' }), step('quantize', { mode: 'int8' }), step('drop-layers', { layers: '1' })],
+      3,
+      'drop-layers: layer 1 does not exist: the model has layer 0',
+    ],
+  ] as const)('refuses %s, as the point does', async (_, steps, i, why) => {
+    const { point, plan } = await refusals([...steps]);
+    expect(point).toContain(why);
+    expect(plan).toBe(`${at(i, steps[i - 1]!.pass)}${why}`);
+  });
+
+  it.each([
+    ['drop-layers after prune-ffn', [ffn, step('drop-layers', { layers: '1' })]],
+    ['share-layers after prune-ffn', [ffn, share('all')]],
+    ['prune-heads after prune-ffn', [ffn, heads('1:3')]],
+    ['prune-heads after prune-heads', [heads('0:0'), heads('0:2')]],
+    ['share-layers of layers pruned alike', [heads('0:1;1:1'), share('all')]],
+    ['share-layers in groups of one layer', [heads('0:0,1,2,3'), share('groups:2')]],
+    ['drop-layers after quantize', [step('quantize', { mode: 'int8' }), step('drop-layers', { keep: '1' })]],
+  ])('plans %s where the model has those layers and heads', async (_, steps) => {
+    expect(await refusals(steps)).toEqual({ point: 'ran', plan: undefined });
+  });
+});
