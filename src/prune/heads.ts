@@ -115,10 +115,15 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
   for (const r of readers) r.inputs = r.inputs.map((x) => (x === out.output ? value : x));
 }
 
+/** A layer's heads, for messages: 'heads 0-3', '1 head (0)'. */
+function headRange(n: number): string {
+  return n === 1 ? '1 head (0)' : `heads 0-${n - 1}`;
+}
+
 /** Refuses, in one line, removing heads `drop` (some) from layer `index` of `heads` heads: one without attention (0), or a head it lacks. */
 function checkLayerHeads(index: number, heads: number, drop: readonly number[]): void {
   if (heads === 0) throw new SettingsError(`prune-heads: layer ${index} has no attention heads left (all were pruned); cannot remove head ${drop[0]}`);
-  for (const h of drop) if (h < 0 || h >= heads) throw new SettingsError(`prune-heads: layer ${index} has heads 0-${heads - 1}; cannot remove head ${h}`);
+  for (const h of drop) if (h < 0 || h >= heads) throw new SettingsError(`prune-heads: layer ${index} has ${headRange(heads)}; cannot remove head ${h}`);
 }
 
 /**

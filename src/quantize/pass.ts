@@ -74,10 +74,10 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
         if (inLayer(t)) {
           const fits = largestDivisor(targets.filter(inLayer).map(widthOf), g.size);
           throw new SettingsError(
-            `quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} outputs of ${t.id} (${fits > 1 ? `the largest group size below it that divides every projection here: ${fits}` : 'no group size above 1 divides every projection here: use int8'})`,
+            `quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} output${width === 1 ? '' : 's'} of ${t.id} (${fits > 1 ? `the largest group size below it that divides every projection here: ${fits}` : 'no group size above 1 divides every projection here: use int8'})`,
           );
         }
-        notes.push(`${t.id}: ${g.size} does not divide its ${width} outputs: quantized per channel`);
+        notes.push(`${t.id}: ${g.size} does not divide its ${width} output${width === 1 ? '' : 's'}: quantized per channel`);
         scheme = int8Channel(o);
       }
     }

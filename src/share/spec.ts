@@ -56,7 +56,12 @@ export function layerGroups(numLayers: number, share: ShareSpec, from: SourceSpe
   }
   const size = numLayers / count;
   if (from.kind === 'layer' && from.index >= size) {
-    throw settingError(SHARE_LAYERS, 'from', formatSourceSpec(from), `each group has ${size} layer${size === 1 ? '' : 's'} (positions 0-${size - 1})`);
+    throw settingError(
+      SHARE_LAYERS,
+      'from',
+      formatSourceSpec(from),
+      size === 1 ? 'each group has 1 layer (position 0)' : `each group has ${size} layers (positions 0-${size - 1})`,
+    );
   }
   return Array.from({ length: count }, (_, gi) => Array.from({ length: size }, (_, k) => gi * size + k));
 }

@@ -127,6 +127,11 @@ describe('quantize int8 (dynamic)', () => {
     const odd = tinyBert({ hiddenSize: 24, numHeads: 2, intermediateSize: 50 }, { seed: 3 });
     await expect(quantize(odd, findBert(odd), { mode: 'int8-group:16' })).rejects.toThrow(/every projection here: 2\)$/);
     await expect(quantize(odd, findBert(odd), { mode: 'int8-group:12' })).rejects.toThrow(/does not divide the 50 outputs of layer0\.ffn\.in \(.*: 2\)$/);
+    // (an FFN of one neuron, as prune-ffn leaves at a ratio near 1: one output)
+    const one = tinyBert({ intermediateSize: 1 }, { seed: 3 });
+    await expect(quantize(one, findBert(one), { mode: 'int8-group:2' })).rejects.toThrow(
+      /group size 2 does not divide the 1 output of layer0\.ffn\.in \(no group size above 1 divides every projection here: use int8\)$/,
+    );
   });
 
   it('survives saveModel / loadModel with the same outputs', async () => {

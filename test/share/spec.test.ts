@@ -46,6 +46,9 @@ describe('share-layers settings', () => {
       [2, 3],
     ]);
     expect(() => layerGroups(4, { kind: 'groups', count: 2 }, { kind: 'layer', index: 2 })).toThrow(/each group has 2 layers \(positions 0-1\)/);
+    expect(() => layerGroups(2, { kind: 'groups', count: 2 }, { kind: 'layer', index: 1 })).toThrow(
+      /: each group has 1 layer \(position 0\) \(flag --share-from\)$/,
+    );
     expect(() => layerGroups(4, { kind: 'all' }, { kind: 'layer', index: 4 })).toThrow(SettingsError);
   });
 });

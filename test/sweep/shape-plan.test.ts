@@ -64,6 +64,7 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       2,
       'prune-heads: layer 0 has heads 0-2; cannot remove head 5',
     ],
+    ['prune-heads of a head a layer left with one lacks', [heads('0:0,1,2'), heads('0:1')], 2, 'prune-heads: layer 0 has 1 head (0); cannot remove head 1'],
     [
       'prune-heads of a layer an earlier prune-heads left without attention',
       [heads('1:0,1,2,3'), heads('1:0')],
