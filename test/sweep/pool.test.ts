@@ -121,10 +121,11 @@ describe.runIf(process.platform === 'linux')("a pool's worker processes", () => 
 
 describe('the folders a point in a worker process made', () => {
   it("are removed when left empty inside the point's own folder only, not its model's work folder other workers' points share, with --jobs 1 too", async () => {
-    // (drop-layers of a layer the 2-layer model lacks: the point fails once it has made its folder, before writing)
+    // (drop-layers of a layer the 2-layer model lacks, which the plan refuses: given to the point planned for layer 1,
+    // it fails once it has made its folder, before writing)
     const doc = {
       models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
-      pipelines: [{ name: 'no-such-layer', steps: [{ pass: 'drop-layers', settings: { layers: '5' } }] }],
+      pipelines: [{ name: 'no-such-layer', steps: [{ pass: 'drop-layers', settings: { layers: '1' } }] }],
       bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
     };
     for (const [name, runner] of [
@@ -132,7 +133,10 @@ describe('the folders a point in a worker process made', () => {
       ['in this process', inProcessRunner(1)],
     ] as Array<[string, PointRunner]>) {
       const workDir = join(t.root, `failed-before-writing ${name}`);
-      const point = (await planSweep(parseSweep(doc, t.sweepFile, 'failing.yaml'), { glueDir: t.glueDir, workDir })).find((p) => p.label === 'no-such-layer')!;
+      const planned = (await planSweep(parseSweep(doc, t.sweepFile, 'failing.yaml'), { glueDir: t.glueDir, workDir })).find(
+        (p) => p.label === 'no-such-layer',
+      )!;
+      const point = { ...planned, steps: [{ ...planned.steps[0]!, settings: { layers: [5] } }] };
       try {
         await expect(runner.run(point), name).rejects.toThrow(/layer 5 does not exist/);
       } finally {
