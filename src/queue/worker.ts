@@ -90,8 +90,9 @@ const pointTag = (key: string) => `point ${key.slice(0, 12)}`;
 /**
  * A worker 'error' of BullMQ's about one of its points, as a line saying what happens to the point; undefined for
  * any other error (a connection problem, for connectionLog). A result refused (Redis lost the job, restarted without
- * its data, or the lock expired while Redis was away and the point was given out again) is not lost work: the queue
- * runs the point again, from the stages this run kept where it lands on a worker with the same --work-dir.
+ * its data, or the lock expired while the worker paused or Redis was away, and the point was given out again, maybe
+ * finished by another worker already) is not lost work: the point runs again, from the stages this run kept where it
+ * lands on a worker with the same --work-dir, unless another run finished it.
  */
 export function jobErrorLine(e: unknown): string | undefined {
   const message = e instanceof Error ? e.message : String(e);
@@ -100,7 +101,7 @@ export function jobErrorLine(e: unknown): string | undefined {
     return `${pointTag(renew[1]!)}: its lock expired before this worker renewed it (the worker paused, or Redis out of reach or restarted, for longer than the lock): the queue gives the point to another worker and refuses this run's result`;
   const refused = RESULT_REFUSED.exec(message);
   if (refused)
-    return `${pointTag(refused[1]!)}: the queue refused its result (the job is no longer this worker's: Redis lost it, or its lock expired while Redis was away); the queue runs the point again`;
+    return `${pointTag(refused[1]!)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`;
   return undefined;
 }
 

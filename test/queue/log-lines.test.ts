@@ -28,7 +28,7 @@ describe("a queue worker's log lines", () => {
     expect(connectionProblem(refused)).toBe(`Missing key for job ${key}. moveToFinished`);
     for (const e of [refused, mismatch])
       expect(jobErrorLine(e)).toBe(
-        `point ${key.slice(0, 12)}: the queue refused its result (the job is no longer this worker's: Redis lost it, or its lock expired while Redis was away); the queue runs the point again`,
+        `point ${key.slice(0, 12)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`,
       );
     // (BullMQ's lock-manager.js says it where Redis answers that the lock is gone: extendLocks-1.lua, a lock missing or
     // another's; a Redis out of reach throws a connection error instead)
