@@ -7,10 +7,10 @@
  * waits on a silent server, `HF_HUB_DOWNLOAD_TIMEOUT` (downloads and the API) and `HF_HUB_ETAG_TIMEOUT` (a file's
  * HEAD), 10 s each by default (also when 0).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, fsReason } from '../errors.ts';
 import { shownArg } from '../library-args.ts';
 
 export interface HubSettings {
@@ -65,7 +65,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     settings.tokenSource = env.HF_TOKEN?.trim() ? 'HF_TOKEN' : 'HUGGING_FACE_HUB_TOKEN';
   } else {
     const file = nonEmpty(env.HF_TOKEN_PATH) ?? join(home, 'token');
-    const fromFile = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+    const fromFile = readTokenFile(file, nonEmpty(env.HF_TOKEN_PATH) ? 'HF_TOKEN_PATH' : '$HF_HOME/token');
     if (fromFile) {
       settings.token = fromFile;
       settings.tokenSource = file;
@@ -88,4 +88,17 @@ function timeoutMs(env: NodeJS.ProcessEnv, name: string): number {
   if (!text || seconds === 0) return DEFAULT_TIMEOUT_S * 1000;
   if (!Number.isFinite(seconds) || seconds < 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
   return Math.min(seconds * 1000, MAX_TIMER_MS);
+}
+
+/**
+ * The token a token file holds, '' when there is no such file (as huggingface_hub reads it); a SettingsError naming
+ * the file and `source` when it cannot be read (a folder, no permission).
+ */
+function readTokenFile(file: string, source: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw new SettingsError(`${file}: cannot read the hub token file (${source}): ${fsReason(e)}; set HF_TOKEN to the token instead`, { cause: e });
+  }
 }

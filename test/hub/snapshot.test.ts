@@ -102,6 +102,19 @@ describe('hubSettings', () => {
     });
   });
 
+  it('a token file that cannot be read (a folder) is refused in one line naming it, where the line named no file', () => {
+    const folder = join(root, 'token-folder');
+    mkdirSync(folder, { recursive: true });
+    expect(() => hubSettings({ HF_TOKEN_PATH: folder })).toThrow(
+      `${folder}: cannot read the hub token file (HF_TOKEN_PATH): is a folder; set HF_TOKEN to the token instead`,
+    );
+    const home = join(root, 'home-with-token-folder');
+    mkdirSync(join(home, 'token'), { recursive: true });
+    expect(() => hubSettings({ HF_HOME: home })).toThrow(`${join(home, 'token')}: cannot read the hub token file ($HF_HOME/token): is a folder;`);
+    expect(hubSettings({ HF_HOME: home, HF_TOKEN: 'hf_env' }).token).toBe('hf_env');
+    expect(hubSettings({ HF_TOKEN_PATH: join(root, 'no-such-token') }).token).toBeUndefined();
+  });
+
   it('reads the waits HF_HUB_DOWNLOAD_TIMEOUT and HF_HUB_ETAG_TIMEOUT in seconds (10 by default) and refuses one that is no positive number', () => {
     expect(hubSettings({})).toMatchObject({ downloadTimeoutMs: 10_000, etagTimeoutMs: 10_000 });
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '60', HF_HUB_ETAG_TIMEOUT: '0.5' })).toMatchObject({ downloadTimeoutMs: 60_000, etagTimeoutMs: 500 });
