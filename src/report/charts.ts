@@ -25,7 +25,7 @@ export interface ChartPoint {
   stale: boolean;
   /** Its pipeline, with ‡ when stale (as the table's pipeline cell): what the tooltip shows. */
   text: string;
-  /** What the point's label shows: `text`, cut with … past LABEL_LIMIT pixels. */
+  /** What the point's label shows: `text`, cut with … before its ‡ past LABEL_LIMIT pixels. */
   shown: string;
   /** Position along the front, for drawing it as a line (-1 when not on it). */
   order: number;
@@ -60,7 +60,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     front: front(r),
     stale: r.stale !== null,
     text: pipelineText(r),
-    shown: fitText(pipelineText(r), LABEL_LIMIT, LABEL_SIZE, front(r)),
+    shown: fitText(r.label, LABEL_LIMIT, LABEL_SIZE, front(r), r.stale !== null ? STALE_MARK : ''),
     order: -1,
   }));
   const byModel = new Map<string, ChartPoint[]>();
@@ -170,12 +170,15 @@ export function sansTextWidth(text: string, fontSize: number, bold = false): num
   return em * fontSize * (bold ? 1.1 : 1);
 }
 
-/** `text` cut with … to fit `px` pixels (sansTextWidth), or as it is where it fits. */
-export function fitText(text: string, px: number, fontSize: number, bold = false): string {
-  if (sansTextWidth(text, fontSize, bold) <= px) return text;
+/**
+ * `text` and `mark` after it (a stale point's ‡), `text` cut with … to fit `px` pixels (sansTextWidth), or as they
+ * are where they fit: the mark is kept whole.
+ */
+export function fitText(text: string, px: number, fontSize: number, bold = false, mark = ''): string {
+  if (sansTextWidth(text + mark, fontSize, bold) <= px) return text + mark;
   const chars = [...text];
-  while (chars.length > 0 && sansTextWidth(`${chars.join('')}…`, fontSize, bold) > px) chars.pop();
-  return `${chars.join('')}…`;
+  while (chars.length > 0 && sansTextWidth(`${chars.join('')}…${mark}`, fontSize, bold) > px) chars.pop();
+  return `${chars.join('')}…${mark}`;
 }
 
 /** How many renderSvg calls are under way (text measured by sansTextWidth while any is), and vega's own measure. */

@@ -592,6 +592,21 @@ describe('report rows', () => {
     expect(Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1])).toBeLessThan(440 + 80 + LABEL_LIMIT);
   });
 
+  it("keeps a stale point's ‡ when its long label is cut (the … before it), where the cut dropped it", () => {
+    const long = 'prune-heads 0.4 magnitude + prune-ffn 0.3 magnitude + factorize-embeddings 64 + quantize int8 true true minmax';
+    const points = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.7 }, 0),
+      fakePoint({ model: 'sst2', label: long, bytes: 5e7, glue: 0.72 }, 1),
+    ];
+    const marked = buildReport(points, [], new Map([[points[1]!.key, 'quantize v4 → v5']]));
+    for (const kind of ['bytes', 'latency'] as const) {
+      const cut = chartPoints(marked, kind).find((p) => p.label === long)!;
+      expect(cut.text).toBe(`${long}‡`);
+      expect(cut.shown).toMatch(/^prune-heads 0\.4 magnitude \+ .*…‡$/);
+      expect(sansTextWidth(cut.shown, 11, cut.front)).toBeLessThanOrEqual(LABEL_LIMIT);
+    }
+  });
+
   it('labels the axes of a panel of one point with its values, not 40.000000', async () => {
     const one = buildReport([fakePoint({ model: 'sst2', label: 'baseline', bytes: 40e6, glue: 0.8, p50: 2.5 }, 0)]);
     const charts = await renderCharts(one);
