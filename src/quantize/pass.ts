@@ -448,9 +448,18 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
   }
 }
 
+/**
+ * checkStorage's refusals, then for int8 and int8-group a group size that does not divide a layer's projection
+ * (planDynamic's): reads dims and data types only (the pass's checkModel, which a sweep's plan asks).
+ */
+function checkQuantizable(model: Model, s: BertStructure, o: QuantizeOptions): void {
+  const { targets } = checkStorage(model, s, o);
+  if (o.mode.kind === 'int8' || o.mode.kind === 'int8-group') planDynamic(targets, s, o, []);
+}
+
 export const quantizePass: Pass<QuantizeOptions> = {
   ...QUANTIZE,
-  checkModel: (model, structure, options) => void checkStorage(model, structure, options),
+  checkModel: checkQuantizable,
   run: (model, structure, options, context) => quantizeModel(model, structure, options, context),
   recurrent: { check: checkRecurrent, run: async (model, options) => quantizeRecurrent(model, options) },
 };
