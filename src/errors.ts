@@ -45,6 +45,15 @@ export class SettingsError extends UserError {
   override name = 'SettingsError';
 }
 
+/**
+ * A mistake on the command line itself, seen before any file is read: an unknown command or flag, a flag's value that
+ * is none of that flag's values, a missing argument, flags that do not go together. The CLI exits 2 (1 for every other
+ * UserError, a fault in the files, models or data the command read).
+ */
+export class UsageError extends SettingsError {
+  override name = 'UsageError';
+}
+
 /** Malformed data files (GLUE TSV, config.json, tokenizer files). */
 export class DataError extends UserError {
   override name = 'DataError';

@@ -3,7 +3,7 @@
  * flags into typed options, call library functions and print; they hold no compression or evaluation logic.
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, UsageError } from '../errors.ts';
 
 export interface GlobalFlags {
   verbose?: boolean;
@@ -46,7 +46,7 @@ export function tokenizerFlag(use: string) {
  */
 export function checkForceFormat(force: boolean | undefined, format: string | undefined): void {
   if (force && format === 'transformers.js')
-    throw new SettingsError('--force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force');
+    throw new UsageError('--force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force');
 }
 
 /**
@@ -56,9 +56,22 @@ export function checkForceFormat(force: boolean | undefined, format: string | un
 export function checkFormatOutput(output: string, format: string | undefined): void {
   if (format !== 'transformers.js' || !/\.onnx$/i.test(output.replace(/[\\/]+$/, ''))) return;
   const folder = output.replace(/[\\/]+$/, '').replace(/\.onnx$/i, '') || 'web';
-  throw new SettingsError(
+  throw new UsageError(
     `-o ${output}: with --format transformers.js, -o is the folder to write (config.json, tokenizer, onnx/model.onnx), not an .onnx file; give a folder, e.g. ${folder}`,
   );
+}
+
+/**
+ * Runs `check`, a library's check of settings the command line gives (a pass flag's value, a task name), before any
+ * file is read: its refusal is a usage mistake (a UsageError, exit 2) as the CLI's own checks are.
+ */
+export function commandLineCheck<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof SettingsError && !(e instanceof UsageError)) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
 }
 
 /** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */

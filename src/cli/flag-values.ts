@@ -14,10 +14,10 @@
  *   `--out`) is refused: it would name the current folder, be taken as absent, or (SQLite) open a temporary
  *   database. Flags whose bare form means something (`--optimize` alone: its default set) take that meaning when
  *   bare and are refused only when given '' explicitly.
- * Each refusal is one line (a SettingsError).
+ * Each refusal is one line (a UsageError: the CLI exits 2).
  */
 import type { Argv } from 'yargs';
-import { SettingsError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { isNumberText } from '../pass/settings.ts';
 
 /** What the middleware reads of yargs' declared options (`getOptions()`). */
@@ -40,12 +40,12 @@ export interface FlagValueRules {
 const TRUE = new Set(['yes', 'true', '1']);
 const FALSE = new Set(['no', 'false', '0']);
 
-/** 'yes' → true, 'no' → false (case-insensitive); a SettingsError naming `flag` for anything else. */
+/** 'yes' → true, 'no' → false (case-insensitive); a UsageError naming `flag` for anything else. */
 export function parseBooleanValue(flag: string, value: string): boolean {
   const v = value.trim().toLowerCase();
   if (TRUE.has(v)) return true;
   if (FALSE.has(v)) return false;
-  throw new SettingsError(`${flag}=${value}: expected yes, true or 1, or no, false or 0`);
+  throw new UsageError(`${flag}=${value}: expected yes, true or 1, or no, false or 0`);
 }
 
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -99,7 +99,7 @@ function applyBooleanValues(args: Record<string, unknown>, options: Pick<Declare
 }
 
 /**
- * Applies boolean values and throws a SettingsError for the first flag or positional argument whose value is
+ * Applies boolean values and throws a UsageError for the first flag or positional argument whose value is
  * refused (see the module's comment); `args` is yargs' result, `argv` the command line as typed.
  */
 export function checkFlagValues(args: Record<string, unknown>, options: DeclaredOptions, argv: readonly string[], rules: FlagValueRules = {}): void {
@@ -115,25 +115,24 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       const typed = occurrences(argv, names).map((o) => o.typed ?? '');
       // a "value" that is the next flag (`--optimize --optimize -o x`) was not given one
       const shown = (typed.length >= value.length ? typed : value.map(String)).map((v) => (v === '' || /^-[^\d.]/.test(v) ? 'without a value' : v));
-      throw new SettingsError(`${flagName(key, aliases)} given ${shown.length} times (${shown.join(', ')}): give it once`);
+      throw new UsageError(`${flagName(key, aliases)} given ${shown.length} times (${shown.join(', ')}): give it once`);
     }
     if ((options.number.includes(key) || options.string.includes(key)) && !rules.bareAllowed?.has(key)) {
       // yargs takes a bare flag (`--epochs` last, or before another flag) as absent: its default would run
       const given = occurrence(argv, names);
-      if (given && bare(given))
-        throw new SettingsError(`${flagName(key, aliases)}: ${options.number.includes(key) ? 'a number' : 'a value'} is needed after it`);
+      if (given && bare(given)) throw new UsageError(`${flagName(key, aliases)}: ${options.number.includes(key) ? 'a number' : 'a value'} is needed after it`);
     }
     if (options.number.includes(key) && typeof value === 'number') {
       // yargs turns '' (and blanks) into 0: an empty value is not a number either
       const typed = occurrence(argv, names)?.typed;
       // yargs reads 0x10, 0b11 and 0o7 as numbers too: every flag takes decimal numbers only, as the pass flags do
       if (Number.isNaN(value) || (Number.isFinite(value) && typed !== undefined && !isNumberText(typed))) {
-        throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
+        throw new UsageError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
       }
       // a number past float64's range (1e400), which yargs reads as Infinity: no flag takes one, and its own check
       // would quote 'Infinity', not what was typed
       if (!Number.isFinite(value)) {
-        throw new SettingsError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a finite number`);
+        throw new UsageError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a finite number`);
       }
     }
     if (options.string.includes(key) && typeof value === 'string' && value.trim() === '') {
@@ -142,7 +141,7 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       if (rules.bareAllowed?.has(key) && given?.typed !== '') continue;
       // not given as a flag: a positional argument, named as its usage line names it
       const name = given ? flagName(key, aliases) : key;
-      throw new SettingsError(`${name} '${value}': an empty value; give one (see ${rules.helpFor?.(key) ?? '--help'})`);
+      throw new UsageError(`${name} '${value}': an empty value; give one (see ${rules.helpFor?.(key) ?? '--help'})`);
     }
   }
 }

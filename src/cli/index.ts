@@ -1,11 +1,12 @@
 /**
  * The process side of `compress`: parse argv with yargs, run the matched command, map errors to exit codes.
- * A UserError prints one line (`compress: <message>`) and exits 1; with --verbose its stack follows. Anything else
+ * A UserError prints one line (`compress: <message>`) and exits 1, a UsageError (a mistake on the command line: yargs'
+ * refusals and the commands' own) 2; with --verbose a UserError's stack follows. Anything else
  * is a bug and prints its stack. A command that fails leaves none of the empty folders it created.
  */
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { isUserError, errorMessage } from '../errors.ts';
+import { isUserError, errorMessage, UsageError } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues, type DeclaredOptions, negatedBooleanValues } from './flag-values.ts';
@@ -197,6 +198,3 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
   if (choices.length > 0) return choices.map(([, name, given, allowed]) => `${name} ${given}: expected one of ${allowed}`).join('; ');
   return lines.join(' ');
 }
-
-/** A wrong flag or missing argument, reported by yargs. */
-class UsageError extends Error {}

@@ -6,7 +6,7 @@
  */
 import type { Argv, Options } from 'yargs';
 import type { z } from 'zod';
-import { SettingsError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { PassFlag, PassSettings } from '../pass/settings.ts';
 import { describePass } from '../pass/describe.ts';
@@ -76,9 +76,7 @@ export function stepsFromFlags(argv: readonly string[], args: Record<string, unk
       if (args[flag.flag] === undefined) continue;
       const own = steps.filter((s) => s.pass === pass.name);
       if (own.length === 0) {
-        throw new SettingsError(
-          `--${flag.flag} sets ${pass.name}'s ${flag.setting}, but no ${pass.flags.adds.map((f) => `--${f.flag}`).join(' or ')} is given`,
-        );
+        throw new UsageError(`--${flag.flag} sets ${pass.name}'s ${flag.setting}, but no ${pass.flags.adds.map((f) => `--${f.flag}`).join(' or ')} is given`);
       }
       const [key, value] = settingValue(flag, args[flag.flag]);
       for (const s of own) s.settings[key] = value;
@@ -120,12 +118,12 @@ export function checkCalibrationFlag(steps: readonly PassStep[], calibrate: stri
     return d?.needsCalibration(d.check(s.settings));
   });
   if (calibrate === undefined && measuring.length > 0) {
-    throw new SettingsError(
+    throw new UsageError(
       `${measuring[0]!.pass} with these settings measures the model on calibration data: add --calibrate TASK (the GLUE task whose train split calibrates)`,
     );
   }
   if (calibrate !== undefined && measuring.length === 0) {
-    throw new SettingsError(
+    throw new UsageError(
       `--calibrate ${calibrate}: no pass given uses calibration data (they are: --prune-heads with --importance ablation, gradient or confidence; --quantize int8-static or mixed:BUDGET; --factorize-weighting tokens)`,
     );
   }

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
 import type { Argv } from 'yargs';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, UsageError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -17,7 +17,7 @@ import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
-import { FORCE_FLAG, listenForStop, out, err, tokenizerFlag } from './command.ts';
+import { FORCE_FLAG, commandLineCheck, listenForStop, out, err, tokenizerFlag } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 import { formatMB } from '../units.ts';
 
@@ -211,7 +211,7 @@ function settingsOf(a: TrainingArgs): Partial<TrainSettings> {
 }
 
 function positiveInt(flag: string, v: number | undefined): void {
-  if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new SettingsError(`--${flag} must be a positive integer (got ${v})`);
+  if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new UsageError(`--${flag} must be a positive integer (got ${v})`);
 }
 
 /**
@@ -221,14 +221,14 @@ function positiveInt(flag: string, v: number | undefined): void {
  * left out of general distillation (`general`), which reads a corpus for no task.
  */
 export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>, general = false): void {
-  if (!a.task && !general) throw new SettingsError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
-  if (a.task) getTask(a.task, 'train');
-  if (!a.output) throw new SettingsError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
+  if (!a.task && !general) throw new UsageError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
+  if (a.task) commandLineCheck(() => getTask(a.task!, 'train'));
+  if (!a.output) throw new UsageError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
   positiveInt('max-examples', a['max-examples']);
   // (as a sweep's maxLength: room for one token of text between [CLS] and [SEP])
   const maxLength = a['max-length'];
   if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 2))
-    throw new SettingsError(`--max-length: expected an integer ≥ 2, got ${maxLength}`);
+    throw new UsageError(`--max-length: expected an integer ≥ 2, got ${maxLength}`);
   checkThreads(a.threads);
   const output = resolve(a.output);
   if (existsSync(output) && statSync(output).isDirectory()) {

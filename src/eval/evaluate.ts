@@ -229,10 +229,15 @@ export function predictionsFromRows(task: TaskDefinition, rows: OutputRows, mapp
   return out;
 }
 
-/** Evaluates a model on GLUE tasks: see EvalOptions. */
-export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
-  checkOptions('evaluate', opts, '{model, tasks, …}');
-  if (opts.model === undefined || opts.model === null) throw new SettingsError('evaluate: model: missing; expected a model path, its bytes or an open session');
+/**
+ * The checks of `opts`' settings that read no file (split, --submission's split, batch size, threads, task names), as
+ * evaluate makes them first: the CLI makes them before it reads the model, its refusals usage mistakes.
+ */
+export function evalSettings(opts: Pick<EvalOptions, 'split' | 'submissionDir' | 'batchSize' | 'threads' | 'tasks'>): {
+  split: EvalSplit;
+  batchSize: number;
+  tasks: TaskDefinition[];
+} {
   const split: EvalSplit = opts.split ?? 'dev';
   if (split !== 'dev' && split !== 'test') throw new SettingsError(`split '${String(split)}' is not dev or test`);
   if (opts.submissionDir !== undefined && split !== 'test') {
@@ -241,7 +246,16 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new SettingsError(`--batch-size must be a positive integer, got ${batchSize}`);
   checkThreads(opts.threads);
-  let tasks = resolveTasks(opts.tasks, split);
+  return { split, batchSize, tasks: resolveTasks(opts.tasks, split) };
+}
+
+/** Evaluates a model on GLUE tasks: see EvalOptions. */
+export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
+  checkOptions('evaluate', opts, '{model, tasks, …}');
+  if (opts.model === undefined || opts.model === null) throw new SettingsError('evaluate: model: missing; expected a model path, its bytes or an open session');
+  const settings = evalSettings(opts);
+  const { split, batchSize } = settings;
+  let tasks = settings.tasks;
   // `all` asks for every task this model can be scored on: a task it cannot (its data absent, its labels not the
   // model's) is skipped with the reason; a task named is refused instead.
   const names = taskNameList(opts.tasks);

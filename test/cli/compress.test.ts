@@ -144,7 +144,7 @@ describe('compress MODEL [passes] -o OUT', () => {
 
       // with --format transformers.js, -o is a new or empty folder: nothing for --force to write over
       const folder = run(input.path, '--prune-ffn', '0.25', '--format', 'transformers.js', '-o', join(input.dir, 'tjs'), '--force');
-      expect(folder.code).toBe(1);
+      expect(folder.code).toBe(2);
       expect(folder.stderr.trim().split('\n')).toEqual([
         'compress: --force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force',
       ]);

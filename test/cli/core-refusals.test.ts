@@ -141,12 +141,12 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
 
 describe('a refused command leaves no folder it created', () => {
   it.each([
-    ['compress refused after the destination check', (d: string) => [tiny.path, '--factorize-embeddings', '300', '-o', join(d, 'a', 'b', 'm.onnx')]],
-    ['eval of an unknown task', (d: string) => ['eval', tiny.dir, '--task', 'FOO', '--out', join(d, 'x', 'r.json')]],
-  ])('%s', async (_name, args) => {
+    ['compress refused after the destination check', (d: string) => [tiny.path, '--factorize-embeddings', '300', '-o', join(d, 'a', 'b', 'm.onnx')], 1],
+    ['eval of an unknown task (a usage mistake)', (d: string) => ['eval', tiny.dir, '--task', 'FOO', '--out', join(d, 'x', 'r.json')], 2],
+  ])('%s', async (_name, args, code) => {
     const d = join(tiny.dir, `made-${n++}`);
     const r = await run(...args(d));
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.code, r.stderr).toBe(code);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(d)).toBe(false);
   });

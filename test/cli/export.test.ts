@@ -67,7 +67,7 @@ describe('compress export', () => {
     expect(existsSync(join(other, 'model.onnx'))).toBe(true);
     // (with --format transformers.js, -o is a new or empty folder: --force is refused there)
     const folder = await runMain(['export', hf, '--format', 'transformers.js', '-o', join(dir, 'tjs'), '--force']);
-    expect(folder.code).toBe(1);
+    expect(folder.code).toBe(2);
     expect(folder.stderr.trim()).toMatch(/^[^\n]*--force: with --format transformers\.js, -o is a new or empty folder.*drop --force$/);
     const out = join(dir, 'own', 'model.onnx');
     for (let run = 1; run <= 2; run++) {
@@ -92,7 +92,7 @@ describe('compress export', () => {
       [hf, '--quantize', 'int8'],
     ]) {
       const r = await runMain([...args, '--format', 'transformers.js', '-o', out]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([
         `compress: -o ${out}: with --format transformers.js, -o is the folder to write (config.json, tokenizer, onnx/model.onnx), not an .onnx file; give a folder, e.g. ${join(dir, 'web', 'model')}`,
       ]);
@@ -103,7 +103,7 @@ describe('compress export', () => {
   it('--seed-missing that is not an integer ≥ 0 is refused in one line before any work, as train refuses --seed', async () => {
     for (const seed of ['1.5', '-1', '1e20']) {
       const r = await runMain(['export', join(dir, 'absent'), '--seed-missing', seed, '-o', join(dir, 'seeded', 'model.onnx')]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([`compress: --seed-missing must be an integer ≥ 0 (got ${Number(seed)})`]);
     }
     expect(existsSync(join(dir, 'seeded'))).toBe(false);
@@ -153,7 +153,7 @@ describe('compress export', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')).model.vocab).toMatchObject({ '[PAD]': 0, hello: 5 });
     const plain = await runMain(['export', hf, '--tokenizer', tokenizer, '-o', join(dir, 'plain-tokenizer', 'model.onnx')]);
-    expect(plain.code).toBe(1);
+    expect(plain.code).toBe(2);
     expect(plain.stderr.trim().split('\n')).toEqual([
       "compress: --tokenizer: applies to --format transformers.js; an ONNX export copies the checkpoint folder's tokenizer files beside it (put the tokenizer's files there)",
     ]);

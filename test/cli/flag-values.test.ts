@@ -77,7 +77,7 @@ describe('boolean flag values', () => {
       expect(table.stdout).toMatch(/^.*model\.onnx$/m);
       expect(() => JSON.parse(table.stdout)).toThrow();
       const bad = await runMain(['inspect', tiny.path, '--no-json=maybe']);
-      expect([bad.code, bad.stderr]).toEqual([1, 'compress: --no-json=maybe: expected yes, true or 1, or no, false or 0\n']);
+      expect([bad.code, bad.stderr]).toEqual([2, 'compress: --no-json=maybe: expected yes, true or 1, or no, false or 0\n']);
     } finally {
       tiny.cleanup();
     }

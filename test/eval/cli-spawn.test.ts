@@ -27,9 +27,9 @@ describe.skipIf(!hasGlue || !hasTeachers)('compress eval (spawned) (needs ../sha
     expect(r.stderr).toBe('');
   });
 
-  it('exits 1 with a one-line message for an unknown task', async () => {
+  it('exits 2 (a usage mistake) with a one-line message for an unknown task', async () => {
     const r = await compress('eval', join(TEACHERS_DIR, 'sst2-L4H256'), '--task', 'rtee');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       "compress: unknown task 'rtee'. Did you mean 'RTE'? Known tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI-m, MNLI-mm, QNLI, RTE, WNLI, AX, MNLI, all\n",
     );

@@ -187,7 +187,7 @@ describe('compressFile destinations', () => {
   });
 });
 
-describe('compress (the command): write problems are one line, exit 1, no stack trace', () => {
+describe('compress (the command): write problems are one line, exit 1 (an -o given twice: a usage mistake, 2), no stack trace', () => {
   const BIN = join(__dirname, '../../bin/compress.mjs');
   // The CLI's main in this process (test/helpers/cli.ts); under /proc spawned, where a regression (Node's recursive
   // mkdir spinning for ever) would block this process past the test's timeout.
@@ -198,16 +198,16 @@ describe('compress (the command): write problems are one line, exit 1, no stack 
   };
 
   it.each([
-    [['-o', '/dev/null'], /-o \/dev\/null: \/dev\/null is not a regular file/],
-    [['-o', '/sys/x.onnx'], /cannot write files in \/sys: /],
-    [['-o', '/proc/bert-compress/x.onnx'], /cannot create folder \/proc\/bert-compress: \/proc takes no new files \(a read-only or special file system/],
-    [['-o', '/proc/x.onnx'], /-o \/proc\/x\.onnx: cannot write files in \/proc: the folder takes no new files \(a read-only or special file system/],
-    [['-o', 'a.onnx', '-o', 'b.onnx'], /-o\/--output given 2 times \(a\.onnx, b\.onnx\): give it once/],
+    [['-o', '/dev/null'], /-o \/dev\/null: \/dev\/null is not a regular file/, 1],
+    [['-o', '/sys/x.onnx'], /cannot write files in \/sys: /, 1],
+    [['-o', '/proc/bert-compress/x.onnx'], /cannot create folder \/proc\/bert-compress: \/proc takes no new files \(a read-only or special file system/, 1],
+    [['-o', '/proc/x.onnx'], /-o \/proc\/x\.onnx: cannot write files in \/proc: the folder takes no new files \(a read-only or special file system/, 1],
+    [['-o', 'a.onnx', '-o', 'b.onnx'], /-o\/--output given 2 times \(a\.onnx, b\.onnx\): give it once/, 2],
     // a bare flag given twice is named, not the flag after it
-    [['--optimize', '--optimize', '-o', 'x.onnx'], /^compress: --optimize given 2 times \(without a value, without a value\): give it once$/m],
-  ])('%j', async (extra, re) => {
+    [['--optimize', '--optimize', '-o', 'x.onnx'], /^compress: --optimize given 2 times \(without a value, without a value\): give it once$/m, 2],
+  ])('%j', async (extra, re, code) => {
     const r = await run(tiny.path, '--prune-ffn', '0.25', ...(extra as string[]));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(code);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(re as RegExp);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);

@@ -31,7 +31,7 @@ describe('compress sweep --queue / compress worker: bad input', () => {
 
   it('each is refused with one line, exit 1, and no store written', async () => {
     const store = (name: string) => join(t.root, `${name}.sqlite`);
-    const cases: Array<{ name: string; args: string[]; message: RegExp }> = [
+    const cases: Array<{ name: string; args: string[]; message: RegExp; code?: number }> = [
       {
         name: 'scheme',
         args: ['sweep', t.sweepFile, '--store', store('scheme'), '--queue', 'http://queue.lab:6379'],
@@ -47,22 +47,25 @@ describe('compress sweep --queue / compress worker: bad input', () => {
         name: 'path-map',
         args: ['worker', '--queue', closed, '--path-map', 'models=/mnt/models'],
         message: /^compress: --path-map 'models=\/mnt\/models': FROM must be an absolute path/,
+        code: 2,
       },
       {
         name: 'follow',
         args: ['sweep', t.sweepFile, '--store', store('follow'), '--follow'],
         message: /^compress: --follow: follows a queued sweep; give --queue redis:\/\/HOST:PORT too$/,
+        code: 2,
       },
       {
         name: 'jobs',
         args: ['sweep', t.sweepFile, '--store', store('jobs'), '--queue', closed, '--jobs', '2'],
         message: /^compress: --jobs 2: points of a queued sweep run on workers/,
+        code: 2,
       },
     ];
     const runs = await Promise.all(cases.map((c) => run(c.args)));
     for (const [i, c] of cases.entries()) {
       const r = runs[i]!;
-      expect(r.code, `${c.name}: ${r.stderr}`).toBe(1);
+      expect(r.code, `${c.name}: ${r.stderr}`).toBe(c.code ?? 1); // (2: a usage mistake)
       expect(r.stderr.trim().split('\n'), c.name).toHaveLength(1);
       expect(r.stderr.trim(), c.name).toMatch(c.message);
       expect(existsSync(store(c.name)), c.name).toBe(false);

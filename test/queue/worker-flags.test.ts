@@ -15,7 +15,7 @@ describe('compress worker: flag values', () => {
     ['--lock-seconds 3000000 (35 days)', ['--lock-seconds', '3000000'], /^compress: --lock-seconds 3000000: at most 2147483 \(about 24 days\)$/],
   ])('%s', async (_name, flags, re) => {
     const r = await runMain(['worker', '--queue', QUEUE, ...flags]);
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.code, r.stderr).toBe(2); // (a usage mistake)
     expect(r.stderr.trim()).toMatch(re);
   });
 });

@@ -302,24 +302,27 @@ describe('sweep file', () => {
     const file = join(t.root, 'in-the-way');
     writeFileSync(file, '');
     const dry = (...flags: string[]) => runMain(['sweep', t.sweepFile, '--dry-run', ...flags]);
-    const cases: Array<[string[], RegExp]> = [
+    const cases: Array<[string[], RegExp, number]> = [
       [
         ['--store', join(t.root, 'dry2', 's.sqlite'), '--rerun-contended', '--jobs', '2'],
         /^compress: --rerun-contended: times contended points again alone, one at a time: give --jobs 1/,
+        2,
       ],
-      [['--store', join(t.root, 'dry2', 's.sqlite'), '--follow'], /^compress: --follow: follows a queued sweep; give --queue redis:\/\/HOST:PORT too$/],
+      [['--store', join(t.root, 'dry2', 's.sqlite'), '--follow'], /^compress: --follow: follows a queued sweep; give --queue redis:\/\/HOST:PORT too$/, 2],
       [
         ['--store', join(t.root, 'dry2', 's.sqlite'), '--work-dir', join(file, 'work')],
         /^compress: --work-dir \S+in-the-way\/work: \S+in-the-way is a file, not a folder$/,
+        1,
       ],
       [
         ['--store', join(file, 's.sqlite'), '--work-dir', join(t.root, 'dry2', 'work')],
         /^compress: --store \S+in-the-way\/s\.sqlite: \S+in-the-way is a file, not a folder$/,
+        1,
       ],
     ];
-    for (const [flags, message] of cases) {
+    for (const [flags, message, code] of cases) {
       const r = await dry(...flags);
-      expect(r.code, flags.join(' ')).toBe(1);
+      expect(r.code, flags.join(' ')).toBe(code); // (2: a usage mistake)
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
     }

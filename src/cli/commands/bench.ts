@@ -3,7 +3,7 @@
  * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
  */
 import type { Argv } from 'yargs';
-import { SettingsError } from '../../errors.ts';
+import { SettingsError, UsageError } from '../../errors.ts';
 import { isNumberText } from '../../pass/settings.ts';
 import {
   BenchStopped,
@@ -39,7 +39,7 @@ export function parseIntList(flag: string, value: string | number | Array<string
   const nums = parts.map(Number);
   // An empty item ('1,,2', '') or one Number() reads but no other flag takes ('0x10') is refused like any non-number.
   if (parts.some((p) => !isNumberText(p)) || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new SettingsError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
+    throw new UsageError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
   }
   return nums;
 }

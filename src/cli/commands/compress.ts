@@ -4,7 +4,7 @@
  * declarations (see ../pass-flags.ts).
  */
 import type { Argv } from 'yargs';
-import { SettingsError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { checkModelOutputName } from '../../export/destination.ts';
 import { compressFile, loadInput } from '../../export/compress.ts';
 import { compressToTransformersJs } from '../../export/transformers-js.ts';
@@ -14,7 +14,7 @@ import { registerAllPasses } from '../../passes.ts';
 import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { readsCalibrationLabels } from '../../pass-declarations.ts';
-import { FORCE_FLAG, checkForceFormat, checkFormatOutput, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkForceFormat, commandLineCheck, checkFormatOutput, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
@@ -70,29 +70,29 @@ export const compressCommand: CliCommand<CompressArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the lineage record as JSON' }) as unknown as Argv<CompressArgs>,
   run: async (args) => {
     registerAllPasses();
-    const steps = stepsFromFlags(process.argv.slice(2), args);
+    const steps = commandLineCheck(() => stepsFromFlags(process.argv.slice(2), args));
     if (!steps.length) {
       // (a model written as a transformers.js folder without a pass is compress export's job)
       const asIs =
         args.format === 'transformers.js'
           ? `; to write the model as it is: compress export ${shellWord(args.model)} --format transformers.js -o ${args.output ? shellWord(args.output) : 'DIR'}`
           : '';
-      throw new SettingsError(`no pass given: use ${passFlagList()} (see --help, or compress passes)${asIs}`);
+      throw new UsageError(`no pass given: use ${passFlagList()} (see --help, or compress passes)${asIs}`);
     }
-    if (!args.output) throw new SettingsError('missing -o/--output: where to write the compressed model');
+    if (!args.output) throw new UsageError('missing -o/--output: where to write the compressed model');
     if (args.format !== 'transformers.js') checkModelOutputName(args.output);
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
-    checkCalibrationFlag(steps, args.calibrate);
+    commandLineCheck(() => checkCalibrationFlag(steps, args.calibrate)); // (its pass settings checked too)
     // (an .onnx output gets the input folder's tokenizer files, not --tokenizer's: given without a use, it went unread)
     if (args.tokenizer !== undefined && args.calibrate === undefined && args.format !== 'transformers.js')
-      throw new SettingsError(
+      throw new UsageError(
         `--tokenizer ${args.tokenizer}: read for --calibrate and --format transformers.js, and this run has neither (an .onnx output gets its input folder's tokenizer files): drop it, or put the tokenizer beside the input model`,
       );
     // (calibration's data flags, read by --calibrate alone: given without it, they went unread)
     const unread = (['calibration-examples', 'glue-dir', 'max-length'] as const).find((flag) => args[flag] !== undefined);
     if (unread !== undefined && args.calibrate === undefined)
-      throw new SettingsError(`--${unread} ${args[unread]}: read for --calibrate alone (its calibration data), and this run has none: drop it`);
+      throw new UsageError(`--${unread} ${args[unread]}: read for --calibrate alone (its calibration data), and this run has none: drop it`);
     const model = await localModel(args.model); // hf:org/name[@revision] too
     const located = locateModel(model);
     const input = located.onnx;

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { SettingsError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { BASE_URL_ENV, downloadGlue, downloadTaskNames } from '../../glue/download/download.ts';
 import { out, err, type CliCommand } from '../command.ts';
 
@@ -37,8 +37,8 @@ export const dataCommand: CliCommand<DataArgs> = {
       .option('base-url', { type: 'string', describe: `fetch every file from URL/<name> instead of the official URLs (or set ${BASE_URL_ENV})` })
       .option('force', { type: 'boolean', default: false, describe: 'download tasks that are already present again' }) as unknown as Argv<DataArgs>,
   run: async (args) => {
-    if (args.action !== 'download') throw new SettingsError(`unknown data action '${String(args.action)}' (expected download)`);
-    if (!args.tasks || args.tasks.length === 0) throw new SettingsError('no task given: use --tasks NAME[,NAME…] or --tasks all');
+    if (args.action !== 'download') throw new UsageError(`unknown data action '${String(args.action)}' (expected download)`);
+    if (!args.tasks || args.tasks.length === 0) throw new UsageError('no task given: use --tasks NAME[,NAME…] or --tasks all');
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();
     const done = await downloadGlue({ tasks: args.tasks, dir, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });
     const installed = done.filter((d) => d.status === 'installed').length;

@@ -9,11 +9,11 @@
 import type { Argv } from 'yargs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { SettingsError } from '../../errors.ts';
+import { SettingsError, UsageError } from '../../errors.ts';
 import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
-import type { CliCommand } from '../command.ts';
+import { commandLineCheck, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { checkStudentSpec, checkTrainingArgs, distillFlags, runTrainingCommand, type DistillArgs } from '../training.ts';
 
@@ -44,16 +44,16 @@ function checkTemperature(args: DistillArgs): void {
   if (args.alpha === 1) {
     const flag = args.temperature !== undefined ? '--temperature' : args['logit-loss'] !== undefined ? '--logit-loss' : undefined;
     if (flag !== undefined)
-      throw new SettingsError(
+      throw new UsageError(
         `${flag} applies to the teacher's term of the loss, and --alpha 1 gives it no weight (the labels alone); leave out ${flag}, or give --alpha below 1`,
       );
   }
   if (args.temperature === undefined && args['logit-loss'] !== 'ce') return;
   if (args.temperature !== undefined && args['logit-loss'] === 'mse')
-    throw new SettingsError('--temperature applies to --logit-loss ce (soft cross-entropy); --logit-loss mse compares raw logits');
-  const task = getTask(args.task!, 'train');
+    throw new UsageError('--temperature applies to --logit-loss ce (soft cross-entropy); --logit-loss mse compares raw logits');
+  const task = commandLineCheck(() => getTask(args.task!, 'train'));
   const flag = args.temperature !== undefined ? '--temperature' : '--logit-loss ce';
-  if (task.regression) throw new SettingsError(`${flag} applies to classification: ${task.name} is a regression task, its teacher's score distilled by MSE`);
+  if (task.regression) throw new UsageError(`${flag} applies to classification: ${task.name} is a regression task, its teacher's score distilled by MSE`);
 }
 
 export const distillCommand: CliCommand<DistillArgs> = {
@@ -62,8 +62,8 @@ export const distillCommand: CliCommand<DistillArgs> = {
     'Distil a teacher into a student on a GLUE task: prediction-layer KD (soft cross-entropy or logit MSE plus the labels), intermediate layers (TinyBERT, BERT-PKD), data augmentation, general distillation',
   builder: async (y: Argv) => (await distillFlags(y)) as unknown as Argv<DistillArgs>,
   run: async (args) => {
-    if (!args.teacher) throw new SettingsError('missing --teacher: the model to distil from');
-    if (!args.student) throw new SettingsError('missing --student: a model path, every-other, bert:… or bilstm:… (see --help)');
+    if (!args.teacher) throw new UsageError('missing --teacher: the model to distil from');
+    if (!args.student) throw new UsageError('missing --student: a model path, every-other, bert:… or bilstm:… (see --help)');
     const general = args.stage === 'general'; // (task-agnostic: --task optional)
     checkTrainingArgs(args, [], general); // the flags, before any download
     const teacher = await localModel(args.teacher);

@@ -10,11 +10,11 @@ import { SettingsError } from '../../errors.ts';
 import { inputFiles, realPathOf } from '../../export/destination.ts';
 import { defaultGlueDir } from '../../glue/glue-dir.ts';
 import { externalDataFiles } from '../../onnx/identity.ts';
-import { evaluate, type EvalSplit } from '../../eval/evaluate.ts';
+import { evaluate, evalSettings, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { TOKENIZER_FILES, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
-import { out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
+import { commandLineCheck, out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 export interface EvalArgs {
@@ -68,6 +68,8 @@ export const evalCommand: CliCommand<EvalArgs> = {
         describe: 'count WNLI in the GLUE score (--no-include-wnli to leave it out)',
       }) as unknown as Argv<EvalArgs>,
   run: async (args) => {
+    const { tasks = [], split = 'dev', submission, threads } = args;
+    commandLineCheck(() => evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads }));
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     const model = await localModel(args.model);

@@ -11,7 +11,7 @@ import { compressToTransformersJs, exportToTransformersJs } from '../../export/t
 import { loadInput } from '../../export/compress.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { SettingsError } from '../../errors.ts';
+import { SettingsError, UsageError } from '../../errors.ts';
 import { checkModelOutputName } from '../../export/destination.ts';
 import { FORCE_FLAG, checkForceFormat, checkFormatOutput, err, out, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
@@ -50,12 +50,12 @@ export const exportCommand: CliCommand<ExportArgs> = {
       .option('tokenizer', tokenizerFlag("for --format transformers.js, where the model's folder has none (default: the model's folder)"))
       .option('force', FORCE_FLAG) as unknown as Argv<ExportArgs>,
   run: async (args) => {
-    if (!args.output) throw new SettingsError('missing -o/--output: where to write the ONNX model');
+    if (!args.output) throw new UsageError('missing -o/--output: where to write the ONNX model');
     if (args.format !== 'transformers.js') checkModelOutputName(args.output);
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
     const seed = args['seed-missing'];
-    if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new SettingsError(`--seed-missing must be an integer ≥ 0 (got ${seed})`);
+    if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed-missing must be an integer ≥ 0 (got ${seed})`);
     if (args.format === 'transformers.js') {
       const source = await localCheckpoint(args.folder);
       const onnx = isCheckpoint(source) ? undefined : locateModel(source);
@@ -71,7 +71,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       return 0;
     }
     if (args.tokenizer !== undefined)
-      throw new SettingsError(
+      throw new UsageError(
         `--tokenizer: applies to --format transformers.js; an ONNX export copies the checkpoint folder's tokenizer files beside it (put the tokenizer's files there)`,
       );
     const r = await exportHuggingFaceFolder(await localCheckpoint(args.folder), args.output, {

@@ -8,7 +8,7 @@
  * --force), and the Markdown report (report.md's text) is printed.
  */
 import type { Argv } from 'yargs';
-import { SettingsError } from '../../errors.ts';
+import { SettingsError, UsageError } from '../../errors.ts';
 import { settingWord } from '../../pass/settings.ts';
 import { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
 import { out, outText, err, type CliCommand } from '../command.ts';
@@ -31,7 +31,7 @@ export function parseFormats(values: readonly string[] | undefined): ReportForma
   // (each read as a setting's word: any letter case, HTML is html; an unknown format quoted as typed)
   const formats = typed.map((f) => settingWord(f, REPORT_FORMATS));
   const unknown = formats.find((f) => !(REPORT_FORMATS as readonly unknown[]).includes(f));
-  if (unknown !== undefined) throw new SettingsError(`--format ${String(unknown)}: expected one of ${REPORT_FORMATS.join(', ')}`);
+  if (unknown !== undefined) throw new UsageError(`--format ${String(unknown)}: expected one of ${REPORT_FORMATS.join(', ')}`);
   return [...new Set(formats)] as ReportFormat[];
 }
 
@@ -59,7 +59,7 @@ export const reportCommand: CliCommand<ReportArgs> = {
   run: async (args) => {
     const formats = parseFormats(args.format);
     if (args.out === undefined && formats && formats.length > 1)
-      throw new SettingsError(`--format ${formats.join(',')}: one format at a time on stdout; give --out DIR to write several`);
+      throw new UsageError(`--format ${formats.join(',')}: one format at a time on stdout; give --out DIR to write several`);
     const data = loadReport({ store: args.store, sweep: args.sweep });
     if (args.out === undefined) {
       outText(await renderReport(data, formats?.[0] ?? 'md', args.store));

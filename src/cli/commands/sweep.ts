@@ -9,7 +9,7 @@
 import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { SettingsError } from '../../errors.ts';
+import { SettingsError, UsageError } from '../../errors.ts';
 import {
   counted,
   createSweepProgress,
@@ -104,15 +104,15 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         describe: 'check and plan the sweep file, and list its points (models × pipelines, grids expanded), running none and creating nothing',
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
-    if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new SettingsError(`--jobs ${args.jobs}: expected a positive integer`);
+    if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs ${args.jobs}: expected a positive integer`);
     const store = args.store ?? defaultStore(args.file);
     // (before --dry-run: a dry run refuses what the run would)
     if (args.queue !== undefined && args['rerun-stale'])
-      throw new SettingsError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');
+      throw new UsageError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');
     if (args.queue !== undefined && args['rerun-contended'])
-      throw new SettingsError('--rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)');
-    if (args.queue === undefined && args.follow) throw new SettingsError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
-    if (args.queue === undefined && args['rerun-contended'] && args.jobs > 1) throw new SettingsError(RERUN_CONTENDED_JOBS);
+      throw new UsageError('--rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)');
+    if (args.queue === undefined && args.follow) throw new UsageError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
+    if (args.queue === undefined && args['rerun-contended'] && args.jobs > 1) throw new UsageError(RERUN_CONTENDED_JOBS);
     if (args['dry-run']) return dryRun(args, store);
     if (args.queue !== undefined) return queuedSweep(args, store);
     const progress = createSweepProgress(process.stderr);
@@ -279,9 +279,8 @@ function note(line: string): void {
 
 /** `--queue`: the coordinator of a distributed sweep (src/queue). */
 async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
-  if (args.jobs !== 1)
-    throw new SettingsError(`--jobs ${args.jobs}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`);
-  if (!(args['retry-delay'] >= 0)) throw new SettingsError(`--retry-delay ${args['retry-delay']}: expected seconds >= 0`);
+  if (args.jobs !== 1) throw new UsageError(`--jobs ${args.jobs}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`);
+  if (!(args['retry-delay'] >= 0)) throw new UsageError(`--retry-delay ${args['retry-delay']}: expected seconds >= 0`);
   const { runQueuedSweep, parseQueueUrl } = await import('../../queue/index.ts');
   const queue = parseQueueUrl(args.queue!).display;
   const progress = createSweepProgress(process.stderr);

@@ -6,10 +6,10 @@
  * Logic lives in src/queue.
  */
 import type { Argv } from 'yargs';
-import { SettingsError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { MAX_THREADS } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
-import { INTERRUPTED_EXIT_CODE, err, type CliCommand } from '../command.ts';
+import { INTERRUPTED_EXIT_CODE, commandLineCheck, err, type CliCommand } from '../command.ts';
 
 /**
  * The log lines shown without --verbose: connection problems, fetches, what becomes of a point whose lock expired or
@@ -68,16 +68,16 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         describe: "a job's lock; a dead worker's point is rerun elsewhere about this long after it died",
       }) as unknown as Argv<WorkerArgs>,
   run: async (args) => {
-    if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new SettingsError(`--concurrency ${args.concurrency}: expected a positive integer`);
+    if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new UsageError(`--concurrency ${args.concurrency}: expected a positive integer`);
     if (args.threads !== undefined && (!Number.isInteger(args.threads) || args.threads < 1))
-      throw new SettingsError(`--threads ${args.threads}: expected a positive integer`);
+      throw new UsageError(`--threads ${args.threads}: expected a positive integer`);
     // (as eval, bench and training refuse more, which would fail every point this worker takes)
-    if (args.threads !== undefined && args.threads > MAX_THREADS) throw new SettingsError(`--threads ${args.threads}: at most ${MAX_THREADS}`);
-    if (!(args['lock-seconds'] >= 1)) throw new SettingsError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
+    if (args.threads !== undefined && args.threads > MAX_THREADS) throw new UsageError(`--threads ${args.threads}: at most ${MAX_THREADS}`);
+    if (!(args['lock-seconds'] >= 1)) throw new UsageError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
     // (BullMQ waits a lock's length between its checks for lost workers: a Node timer, which fires after 1 ms when given more)
-    if (args['lock-seconds'] > MAX_LOCK_SECONDS) throw new SettingsError(`--lock-seconds ${args['lock-seconds']}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
+    if (args['lock-seconds'] > MAX_LOCK_SECONDS) throw new UsageError(`--lock-seconds ${args['lock-seconds']}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
-    const pathMap = (args['path-map'] ?? []).map(parsePathMapping);
+    const pathMap = commandLineCheck(() => (args['path-map'] ?? []).map(parsePathMapping));
     const controller = new AbortController();
     const stop = () => {
       if (controller.signal.aborted) {

@@ -1,0 +1,56 @@
+/**
+ * The CLI's exit codes and the words it meets a user with: a usage mistake (a flag, its value, a missing argument,
+ * flags that do not go together) exits 2, whichever check finds it (yargs, the flag-value middleware, the command, a
+ * pass's schema, a task name); a fault in what the command reads exits 1.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runMain } from '../helpers/cli.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'bc-exit-codes-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const model = writeModelFolder(join(root, 'model'), tinyBert({}, { std: 0.2 }));
+const out = join(root, 'out', 'model.onnx');
+
+// (compress reads its pass flags' order from process.argv)
+let argv: string[];
+beforeEach(() => void (argv = process.argv));
+afterEach(() => void (process.argv = argv));
+function cli(...args: string[]) {
+  process.argv = [process.execPath, 'compress', ...args];
+  return runMain(args);
+}
+
+describe('exit codes', () => {
+  it.each([
+    [['eval', model, '--task', 'SST-2', '--threads'], /^compress: --threads: a number is needed after it$/],
+    [['train', model, '--task', 'SST-2', '--epochs', 'x', '-o', out], /^compress: --epochs 'x': expected a number$/],
+    [['inspect', model, '--json=maybe'], /^compress: --json=maybe: expected yes/],
+    [[model, '--prune-heads', 'abc', '-o', out], /^compress: prune-heads: ratio 'abc': expected a number in \[0, 1\) \(flag --prune-heads\)$/],
+    [[model, '--importance', 'ablation', '-o', out], /^compress: --importance sets prune-heads's importance, but no --prune-heads is given$/],
+    [[model, '--prune-heads', '0.5'], /^compress: missing -o\/--output/],
+    [['eval', model, '--tasks', 'FOO'], /^compress: unknown task 'FOO'/],
+    [['eval', model, '--task', 'SST-2', '--batch-size', '0'], /^compress: --batch-size must be a positive integer, got 0$/],
+    [['train', model, '--task', 'FOO', '-o', out], /^compress: unknown task 'FOO'/],
+    [['bench', model, '--batch', '0'], /^compress: --batch 0: expected positive integers/],
+    [['inspect', model, '--jsno'], /^compress: unknown flag --jsno/],
+  ])('a usage mistake exits 2: %j', async (args, message) => {
+    const r = await cli(...args);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+  });
+
+  it.each([
+    [['eval', join(root, 'absent.onnx'), '--task', 'SST-2'], /absent\.onnx: no such file or folder/],
+    [['inspect', join(root, 'absent.onnx')], /absent\.onnx/],
+  ])('a fault in what the command reads exits 1: %j', async (args, message) => {
+    const r = await cli(...args);
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(1);
+  });
+});
