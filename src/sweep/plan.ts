@@ -545,6 +545,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const config = readModelConfig(where.dir);
     refuseOtherHeads(spec, m, graph, source.path);
     refuseUnscorableTasks(spec, m, model, config, source.path, where.onnx);
+    refuseNoTokenizer(spec, m, where.dir);
     // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
     const limits = graph?.limits ?? null;
     const bench: PointBench = {
@@ -843,6 +844,25 @@ function readModel(onnx: string): PlanModel | undefined {
 /** How the plan's refusals name a model of the sweep: `models[1] 'tiny'`, where the sweep file lists it. */
 function modelLabel(spec: SweepSpec, m: ModelSpec): string {
   return `models[${spec.models.indexOf(m)}] '${m.name}'`;
+}
+
+/**
+ * Refuses a model of the sweep whose folder (`dir`) holds no tokenizer: its baseline point, which every model has,
+ * evaluates it on GLUE text read with that folder's tokenizer, as does every point whose output keeps the model's side
+ * files, so each of them failed when it ran. (A point whose training step reads another folder's tokenizer, a teacher
+ * elsewhere, could succeed; its baseline still fails.) A tokenizer there that cannot be read is left to the points.
+ */
+function refuseNoTokenizer(spec: SweepSpec, m: ModelSpec, dir: string): void {
+  let found: ReturnType<typeof folderTokenizerJson> | null;
+  try {
+    found = folderTokenizerJson(dir);
+  } catch {
+    found = null; // (one that cannot be read: the points' to report)
+  }
+  if (found === undefined)
+    throw new DataError(
+      `${spec.file}: ${modelLabel(spec, m)}: its folder ${dir} has no tokenizer (no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model), which its points' GLUE eval reads (its baseline's, and every point's whose steps keep the model's files): put the model's tokenizer files beside it`,
+    );
 }
 
 /**

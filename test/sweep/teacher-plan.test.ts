@@ -3,7 +3,7 @@
  * MRPC) is refused by the sweep's plan, before any point runs, in the words training refuses it with, after the file,
  * the pipeline, the model and the step, where --dry-run listed the point and it failed when it ran; so is a teacher
  * with no tokenizer in its folder (an .onnx file alone in one, or a link to one), which the step reads its examples
- * with. A teacher that fits plans.
+ * with. A teacher that fits plans. So is a model with no tokenizer in its folder, which its baseline's eval reads.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,5 +103,17 @@ describe("a sweep's plan checks a distill step's teacher against the point's tas
     expect(await planRefusal(root, 't', [{ folder: 'sst2', tasks: ['SST-2'] }], 'kd', [distill('sst2')])).toBeUndefined();
     expect(await planRefusal(root, 't', [{ folder: 'mrpc', tasks: ['MRPC'] }], 'kd', [distill('mrpc')])).toBeUndefined();
     expect(await planRefusal(root, 't', [{ folder: 'stsb', tasks: ['STS-B'] }], 'kd', [distill('stsb', { logitLoss: 'mse' })])).toBeUndefined();
+  });
+});
+
+describe("a sweep's plan checks the model's own tokenizer", () => {
+  it("refuses a model with no tokenizer in its folder, which its baseline's GLUE eval reads, whatever its pipelines", async () => {
+    const lone = join(root, 'models', 'lone');
+    mkdirSync(lone);
+    for (const file of ['model.onnx', 'config.json']) copyFileSync(join(root, 'models', 'sst2', file), join(lone, file));
+    const line = `${join(root, 't.yaml')}: models[0] 'lone': its folder ${lone} has no tokenizer (no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model), which its points' GLUE eval reads (its baseline's, and every point's whose steps keep the model's files): put the model's tokenizer files beside it`;
+    // (a teacher elsewhere gives its own point a tokenizer; the baseline fails still)
+    for (const steps of [[{ pass: 'prune-ffn', settings: { ratio: 0.5 } }], [{ pass: 'distill', settings: KD }], [distill('sst2')]])
+      expect(await planRefusal(root, 't', ['lone'], 'p', steps, DataError)).toBe(line);
   });
 });
