@@ -71,15 +71,28 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
 }
 
 /**
+ * The pause a busy server asks for, in milliseconds: on a 429, the reset of the IETF RateLimit header when no request
+ * is left (`RateLimit: "api";r=0;t=55`, as the Hugging Face hub answers and huggingface_hub reads it), else its
+ * Retry-After (retryAfterMs); undefined when it says neither.
+ */
+export function requestedWaitMs(response: Response, now = Date.now()): number | undefined {
+  if (response.status === 429) {
+    const limit = /"\w+"\s*;\s*r\s*=\s*(\d+)\s*;\s*t\s*=\s*(\d+)/.exec(response.headers.get('ratelimit') ?? '');
+    if (limit && Number(limit[1]) === 0) return Number(limit[2]) * 1000;
+  }
+  return retryAfterMs(response.headers.get('retry-after'), now);
+}
+
+/**
  * Sends `send()` until its answer is not a transient status (TRANSIENT_STATUSES), at most `retries` times more,
- * pausing as the answer's Retry-After says (else 1, 2, 4 s); returns the last answer (its tries: `triesOf`). An
+ * pausing as the answer asks (requestedWaitMs; else 1, 2, 4 s); returns the last answer (its tries: `triesOf`). An
  * answer asking for a pause longer than `maxDelayMs` is returned at once, for the caller to say how long to wait.
  */
 export async function fetchRetrying(send: () => Promise<Response>, opts: RetryOptions = {}): Promise<Response> {
   const retries = opts.retries ?? 3;
   for (let attempt = 1; ; attempt++) {
     const response = await send();
-    const wait = retryAfterMs(response.headers.get('retry-after')) ?? (opts.baseDelayMs ?? 1000) * 2 ** (attempt - 1);
+    const wait = requestedWaitMs(response) ?? (opts.baseDelayMs ?? 1000) * 2 ** (attempt - 1);
     if (!TRANSIENT_STATUSES.has(response.status) || attempt > retries || wait > (opts.maxDelayMs ?? 30_000)) {
       triesTaken.set(response, attempt);
       return response;

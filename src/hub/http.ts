@@ -2,10 +2,10 @@
  * Requests to the hub: the bearer token on every request, connection failures and HTTP errors turned into one-line
  * HubErrors that say what to do (401: set HF_TOKEN; 403: gated; 404: no such repo, revision or file), from the
  * status and the hub's `X-Error-Code` header. A busy or briefly failing hub (429, 5xx) is asked again a few times,
- * after the pause its Retry-After asks for (else 1, 2, 4 s), before its answer becomes the error. A server that does
+ * after the pause its RateLimit or Retry-After header asks for (else 1, 2, 4 s), before its answer becomes the error. A server that does
  * not answer within HF_HUB_DOWNLOAD_TIMEOUT (a HEAD: HF_HUB_ETAG_TIMEOUT) is given up as one that cannot be reached.
  */
-import { causeMessage, fetchRetrying, retryAfterMs, triesOf } from '../ranged-download.ts';
+import { causeMessage, fetchRetrying, requestedWaitMs, triesOf } from '../ranged-download.ts';
 import { HubError } from './errors.ts';
 import { shortCommitHint } from './ref.ts';
 import { DEFAULT_TIMEOUT_S, type HubSettings } from './settings.ts';
@@ -121,7 +121,7 @@ export async function httpError(res: Response, settings: HubSettings, ctx: Reque
       if (ctx.file || code === 'EntryNotFound') return new HubError(`${where}: no file '${ctx.file ?? '?'}' in ${ctx.repo} at ${ctx.revision}`);
       return new HubError(`${where}: no such repo '${ctx.repo}' on ${settings.endpoint} (or no revision '${ctx.revision}'${shortCommitHint(ctx.revision)})`);
     case 429: {
-      const wait = retryAfterMs(res.headers.get('retry-after'));
+      const wait = requestedWaitMs(res);
       return new HubError(
         `${where}: the hub is limiting the rate of requests (HTTP 429${triesOf(res) > 1 ? `, ${triesOf(res)} tries` : ''}): wait ${wait ? `${Math.ceil(wait / 1000)} s` : 'a few minutes'} and run again${settings.token ? '' : ', or set HF_TOKEN (requests with a token get a higher limit)'}`,
       );
@@ -130,7 +130,7 @@ export async function httpError(res: Response, settings: HubSettings, ctx: Reque
     case 502:
     case 503:
     case 504: {
-      const wait = retryAfterMs(res.headers.get('retry-after'));
+      const wait = requestedWaitMs(res);
       const tries = triesOf(res);
       return new HubError(
         `${where}: the hub answered HTTP ${res.status} ${res.statusText}${tries > 1 ? ` ${tries} times` : ''} (${res.url ? new URL(res.url).origin : settings.endpoint}); ${wait ? `run again in ${Math.ceil(wait / 1000)} s` : 'it may be down, run again later'}`,

@@ -534,6 +534,15 @@ describe('downloadSnapshot', () => {
       'hf:org/tiny: the hub is limiting the rate of requests (HTTP 429): wait 3600 s and run again, or set HF_TOKEN (requests with a token get a higher limit)',
     );
     expect(existsSync(join(e.HF_HOME!, 'hub', 'models--org--tiny', 'snapshots'))).toBe(false);
+    // the hub's own 429 says the wait in its RateLimit header (huggingface_hub's parse_ratelimit_headers), where it was
+    // asked again at once three times and then said 'wait a few minutes'
+    const tries = hub.requests.length;
+    hub.failNext('api', 429, 5, { RateLimit: '"api";r=0;t=120', 'RateLimit-Policy': '"fixed window";"api";q=500;w=300' });
+    expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: e }))).message).toBe(
+      'hf:org/tiny: the hub is limiting the rate of requests (HTTP 429): wait 120 s and run again, or set HF_TOKEN (requests with a token get a higher limit)',
+    );
+    expect(hub.requests.length - tries).toBe(1);
+    hub.failNext('api', 429, 0);
   });
 
   it('says a gated repo needs access and HF_TOKEN on a 403, leaving no snapshot', async () => {
