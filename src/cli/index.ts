@@ -48,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       throw e ?? new UsageError(usageLine(msg, argv, declaredFlags(y), valueFlags(y), commandUsage(argv)));
     })
     .help()
+    .alias('help', 'h') // (no command has a flag -h)
     .version();
   for (const c of commands as CliCommand<any>[]) {
     y = y.command({

@@ -1,12 +1,13 @@
 /**
  * The CLI's exit codes and the words it meets a user with: a usage mistake (a flag, its value, a missing argument,
  * flags that do not go together) exits 2, whichever check finds it (yargs, the flag-value middleware, the command, a
- * pass's schema, a task name); a fault in what the command reads exits 1.
+ * pass's schema, a task name); a fault in what the command reads exits 1. `-h` is `--help`.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { commands } from '../../src/cli/commands/index.ts';
 import { runMain } from '../helpers/cli.ts';
 import { writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -52,5 +53,17 @@ describe('exit codes', () => {
     const r = await cli(...args);
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(1);
+  });
+});
+
+describe('-h', () => {
+  const names = commands.map((c) => String(c.command).split(' ')[0]!).filter((n) => n !== '$0');
+  it.each(['', ...names])('is --help for compress %s', async (command) => {
+    const words = command ? [command] : [];
+    const long = await cli(...words, '--help');
+    const short = await cli(...words, '-h');
+    expect([short.code, short.stderr]).toEqual([0, '']);
+    expect(long.stdout).toMatch(/--help/);
+    expect(short.stdout).toBe(long.stdout);
   });
 });
