@@ -16,6 +16,8 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 export interface QueueAddress {
   /** The URL as given, with any password masked (for messages). */
   display: string;
+  /** The database number (the URL's path, default 0). */
+  db: number;
   /** BullMQ (ioredis) connection options. */
   connection: ConnectionOptions;
 }
@@ -36,17 +38,18 @@ export function parseQueueUrl(text: string): QueueAddress {
   if (path !== '' && !/^\d+$/.test(path)) throw bad(`database '${path}' is not a number`);
   if (url.search || url.hash) throw bad('query or fragment not supported');
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const db = path === '' ? 0 : Number(path);
   const connection: ConnectionOptions = {
     host,
     port,
-    db: path === '' ? 0 : Number(path),
+    db,
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
   };
   const shown = new URL(url.href);
   if (shown.password) shown.password = '***';
-  return { display: shown.href.replace(/\/$/, ''), connection };
+  return { display: shown.href.replace(/\/$/, ''), db, connection };
 }
 
 /**
@@ -104,6 +107,9 @@ export function connectionLog(address: QueueAddress, log: (line: string) => void
   return state;
 }
 
+/** Redis's answer to a SELECT of a database it does not have. */
+const NO_DATABASE = /^ERR DB index is out of range/;
+
 /** Connection errors that waiting will not cure: nothing listens there, no such host, wrong credentials. */
 const HOPELESS = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|NOAUTH|WRONGPASS)/;
 
@@ -117,6 +123,9 @@ export async function waitConnected(target: QueueBase, address: QueueAddress, ti
   const onError = (e: unknown) => {
     last = e;
     const problem = connectionProblem(e);
+    // (ioredis says a SELECT refused as an error, and goes on with database 0: another queue, maybe another team's)
+    if (NO_DATABASE.test(problem))
+      fail(new QueueError(`${address.display}: no database ${address.db} there (${problem}): give one below the server's 'databases' setting (16 by default)`));
     if (HOPELESS.test(problem)) fail(new QueueError(`${address.display}: cannot connect (${problem}): is redis-server running there, and the URL right?`));
   };
   target.on('error' as never, onError as never);

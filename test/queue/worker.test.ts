@@ -2,7 +2,7 @@
  * A worker refuses a point queued by other code (another bert-compress, or another version of one of its passes):
  * its result would not be the one its key names. The refusal is the job's error, after BullMQ's 3 runs.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pointFiles, type FileTree } from '../../src/queue/files.ts';
 import { QUEUE_NAME } from '../../src/queue/connection.ts';
+import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { ATTEMPTS, jobOptions } from '../../src/queue/job.ts';
 import { runQueueWorker, type WorkerEvent } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
@@ -130,6 +131,17 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       'its lock expired before this worker renewed it',
       'the queue refused its result',
     ]);
+  }, 60_000);
+
+  it("refuses a --queue database the server does not have, in one line, where ioredis went on with database 0's queue", async () => {
+    const url = q.redis.url(DB).replace(/\/\d+$/, '/99');
+    const refusal =
+      /^redis:\/\/\S+\/99: no database 99 there \(ERR DB index is out of range\): give one below the server's 'databases' setting \(16 by default\)$/;
+    const stop = AbortSignal.timeout(5000); // (without the refusal, the worker would take database 0's points until then)
+    await expect(runQueueWorker({ queue: url, cacheDir: join(q.t.root, 'worker'), signal: stop })).rejects.toThrow(refusal);
+    const store = join(q.t.root, 'db99.sqlite');
+    await expect(runQueuedSweep({ file: q.t.sweepFile, store, queue: url, signal: stop })).rejects.toThrow(refusal);
+    expect(existsSync(store)).toBe(false);
   }, 60_000);
 
   it('runs a point of a tokenizer a reading change touched, whose reading version it reads from its own files', async () => {
