@@ -61,11 +61,15 @@ export function triesOf(response: Response): number {
   return triesTaken.get(response) ?? 1;
 }
 
-/** A Retry-After header (seconds, or an HTTP date) in milliseconds from `now`; undefined when absent or unreadable. */
+/**
+ * A Retry-After header (whole seconds, or an HTTP date) in milliseconds from `now`; undefined when absent or neither
+ * (an HTTP date names its day and month: '1.5' or '-5', which Date.parse takes for dates of 2001, is none).
+ */
 export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
   const v = value?.trim();
   if (!v) return undefined;
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/[A-Za-z]/.test(v)) return undefined;
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

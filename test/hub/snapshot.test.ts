@@ -23,6 +23,7 @@ import { lockPath } from '../../src/hub/download.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
 import { sharded, tinyCheckpoint } from './repo-files.ts';
 import { formatMB } from '../../src/units.ts';
+import { retryAfterMs } from '../../src/ranged-download.ts';
 
 let hub: HubServer;
 const root = mkdtempSync(join(tmpdir(), 'bc-hub-'));
@@ -517,6 +518,19 @@ describe('downloadSnapshot', () => {
       'hf:org/tiny (model.safetensors): the hub answered HTTP 429 Too Many Requests; trying again in 0 s (try 2 of 4)',
       'hf:org/tiny (model.safetensors): the hub answered HTTP 429 Too Many Requests; trying again in 0 s (try 3 of 4)',
     ]);
+  });
+
+  it("a Retry-After that is neither whole seconds nor an HTTP date ('1.5', '-5') is not read as a date of 2001 (no pause): the usual 1-s pause is taken, as huggingface_hub ignores it", async () => {
+    for (const value of ['1.5', '-5']) {
+      hub.failNext('api', 503, 1, { 'Retry-After': value });
+      const lines: string[] = [];
+      await downloadSnapshot('hf:org/tiny', { env: env(), log: (l) => lines.push(l) });
+      expect(lines.filter((l) => /trying again/.test(l))).toEqual([
+        'hf:org/tiny: the hub answered HTTP 503 Service Unavailable; trying again in 1 s (try 2 of 4)',
+      ]);
+    }
+    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:30 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(30_000);
+    expect(retryAfterMs(' 120 ')).toBe(120_000);
   });
 
   it('a 5xx that lasts is one line after 4 tries, a 429 asking for a long wait at once; no snapshot', async () => {
