@@ -4,7 +4,7 @@
  * node list is re-sorted (shared activation quantizers are placed before their first reader) and the float tensors
  * nobody reads any more are dropped.
  */
-import type { Model, Node } from '../onnx/graph.ts';
+import type { Graph, Model, Node } from '../onnx/graph.ts';
 import { tensorBytes } from '../onnx/tensor.ts';
 import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { attr, finishEdit, GraphEditor } from './graph-edit.ts';
@@ -23,8 +23,8 @@ export interface PlanResult {
 }
 
 /** Why an embedding table that no Gather reads stays float. */
-function tableWithoutGather(edit: GraphEditor, table: string): string {
-  const fused = edit.graph.nodes.find((n) => n.opType === 'EmbedLayerNormalization' && n.inputs.includes(table));
+export function tableWithoutGather(graph: Graph, table: string): string {
+  const fused = graph.nodes.find((n) => n.opType === 'EmbedLayerNormalization' && n.inputs.includes(table));
   return fused
     ? `the table is read by com.microsoft EmbedLayerNormalization '${fused.name}', which takes float tables (quantize before --optimize to store it int8)`
     : 'no Gather reads the table (folded or fused by the exporter)';
@@ -109,7 +109,7 @@ export function applyPlan(
     const nodeName = targetNode(t);
     const node = nodeName ? edit.node(nodeName) : undefined;
     if (!node) {
-      keep(nodeName ? `node '${nodeName}' not found` : tableWithoutGather(edit, weight));
+      keep(nodeName ? `node '${nodeName}' not found` : tableWithoutGather(edit.graph, weight));
       return;
     }
     const q = REGISTRIES[a.format][opKey(node)];

@@ -17,7 +17,7 @@ import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { ALREADY, alreadyQuantized, applyPlan } from './apply.ts';
+import { ALREADY, alreadyQuantized, applyPlan, tableWithoutGather } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, fourBitsPay, layerCost, layerWeights, type LayerBits } from './mixed.ts';
@@ -380,14 +380,21 @@ function requireFormatRead(o: QuantizeOptions, quantized: readonly TensorRecord[
 
 /**
  * The weights quantize targets and how each is stored quantized already (undefined: float), after refusing a model
- * whose weights mode `o` cannot read: every one quantized, float16/bfloat16/float64 ones (requireFloat32Weights), or
+ * whose weights mode `o` cannot read: every one quantized (but tables no Gather reads), float16/bfloat16/float64 ones (requireFloat32Weights), or
  * for float16 any quantized one. Reads data types only (the pass's checkModel).
  */
 function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { targets: Target[]; stored: (string | undefined)[] } {
   const targets = quantizationTargets(s);
   const stored = targets.map((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType));
-  if (targets.length > 0 && stored.every((r) => r !== undefined)) {
-    throw new SettingsError(`quantize: every weight is ${stored[0]}: quantize the float model instead`);
+  // (a table no Gather reads, folded by the exporter or read by --optimize's EmbedLayerNormalization, stays float in
+  // every mode: with every other weight quantized, the pass would write the model as it is)
+  const rewritable = targets.map((t) => targetNode(t) !== undefined);
+  if (rewritable.includes(true) && stored.every((r, i) => r !== undefined || !rewritable[i])) {
+    const floatTables = targets.filter((_, i) => !rewritable[i] && stored[i] === undefined);
+    const but = floatTables.length
+      ? `, but for ${floatTables.map((t) => t.id).join(', ')}, which quantize leaves float (${tableWithoutGather(model.graph, targetWeight(floatTables[0]))})`
+      : '';
+    throw new SettingsError(`quantize: every weight is ${stored[rewritable.indexOf(true)]}${but}: quantize the float model instead`);
   }
   requireFloat32Weights(model, targets, stored, o);
   const int8 = o.mode.kind === 'float16' ? stored.findIndex((r) => r !== undefined) : -1;

@@ -160,4 +160,22 @@ describe('an already quantized model', () => {
       /^quantize: every weight is already quantized \(8 bits, .+\): quantize the float model instead$/,
     );
   });
+
+  it('is refused as well when every weight but tables that no Gather reads (which quantize leaves float) is quantized', async () => {
+    // --optimize all: the tables are read by EmbedLayerNormalization; int8 quantizes everything else
+    registerAllPasses();
+    const model = (await runPipeline(tinyBert(), [{ pass: 'optimize', settings: { rewrites: 'all' } }])).model;
+    const { model: once } = await quantize(model, findBert(model), { mode: 'int8' });
+    await expect(quantize(once, findBert(once), { mode: 'int8' })).rejects.toThrow(
+      /^quantize: every weight is already quantized \(int8\), but for embeddings\.word, embeddings\.position, embeddings\.token_type, which quantize leaves float \(the table is read by com\.microsoft EmbedLayerNormalization '.+', which takes float tables \(quantize before --optimize to store it int8\)\): quantize the float model instead$/,
+    );
+  });
+
+  it.skipIf(!hasFixtures)('is refused so on the position table keras2onnx folded (needs ../shared/fixtures/onnx)', async () => {
+    const model = loadModel(fixture('bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
+    const { model: once } = await quantize(model, findBert(model), { mode: 'int8' });
+    await expect(quantize(once, findBert(once), { mode: 'int4-block:16' })).rejects.toThrow(
+      /^quantize: every weight is already quantized \(8 bits, dynamic-int8\), but for embeddings\.position, which quantize leaves float \(no Gather reads the table \(folded or fused by the exporter\)\): quantize the float model instead$/,
+    );
+  });
 });
