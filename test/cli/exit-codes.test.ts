@@ -67,3 +67,20 @@ describe('-h', () => {
     expect(short.stdout).toBe(long.stdout);
   });
 });
+
+describe('an unknown command', () => {
+  it("before a model, far from every command, is named as one, listing the commands (not 'unexpected argument MODEL')", async () => {
+    for (const words of [
+      ['evaluate', model],
+      ['--verbose', 'evaluate', model],
+      ['evaluate', 'hf:org/name'],
+    ]) {
+      const r = await cli(...words, '--task', 'SST-2');
+      expect(r.stderr).toMatch(/^compress: unknown command 'evaluate' \(the commands: inspect, eval, [^)]*\) \(see --help\)\n$/);
+      expect(r.code).toBe(2);
+    }
+    // a word that names a file is still the default command's model
+    const plain = await cli(join(root, 'absent.onnx'), model);
+    expect(plain.stderr).not.toMatch(/unknown command/);
+  });
+});
