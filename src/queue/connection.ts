@@ -110,8 +110,12 @@ export function connectionLog(address: QueueAddress, log: (line: string) => void
 /** Redis's answer to a SELECT of a database it does not have. */
 const NO_DATABASE = /^ERR DB index is out of range/;
 
-/** Connection errors that waiting will not cure: nothing listens there, no such host, wrong credentials. */
-const HOPELESS = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|NOAUTH|WRONGPASS)/;
+/** Redis's answers to a client without the password it asks for, and to a wrong user or password. */
+const NOAUTH = /^NOAUTH\b/;
+const WRONGPASS = /^WRONGPASS\b/;
+
+/** Connection errors that waiting will not cure: nothing listens there, no such host. */
+const HOPELESS = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH)/;
 
 /**
  * Waits until a BullMQ queue, worker or queue-events object has connected; a QueueError naming the URL and the
@@ -126,7 +130,10 @@ export async function waitConnected(target: QueueBase, address: QueueAddress, ti
     // (ioredis says a SELECT refused as an error, and goes on with database 0: another queue, maybe another team's)
     if (NO_DATABASE.test(problem))
       fail(new QueueError(`${address.display}: no database ${address.db} there (${problem}): give one below the server's 'databases' setting (16 by default)`));
-    if (HOPELESS.test(problem)) fail(new QueueError(`${address.display}: cannot connect (${problem}): is redis-server running there, and the URL right?`));
+    if (NOAUTH.test(problem))
+      fail(new QueueError(`${address.display}: the server asks for a password (NOAUTH): give it in the URL, redis://[USER]:PASSWORD@HOST:PORT[/DB]`));
+    else if (WRONGPASS.test(problem)) fail(new QueueError(`${address.display}: the server refuses this user or password (WRONGPASS)`));
+    else if (HOPELESS.test(problem)) fail(new QueueError(`${address.display}: cannot connect (${problem}): is redis-server running there, and the URL right?`));
   };
   target.on('error' as never, onError as never);
   let timer: NodeJS.Timeout | undefined;

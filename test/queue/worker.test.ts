@@ -18,7 +18,7 @@ import { sha256File } from '../../src/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { toolVersion } from '../../src/version.ts';
-import { redisSkipReason } from './redis.ts';
+import { ownRedis, ownRedisSkipReason, redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
 import { writeQuickSweep } from '../sweep/tiny-sweep.ts';
 
@@ -164,6 +164,32 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(summary).toEqual({ ran: 1, failed: 0 });
   }, 120_000);
 });
+
+describe.skipIf(ownRedisSkipReason !== null)(
+  `compress worker and sweep --queue on a Redis asking for a password${ownRedisSkipReason ? ` (skipped: ${ownRedisSkipReason})` : ''}`,
+  () => {
+    it("say that it asks for one, or refuses the one given, where they said it with Redis's HELLO text and asked whether redis-server runs there", async () => {
+      const redis = await ownRedis();
+      const root = mkdtempSync(join(tmpdir(), 'worker-auth-'));
+      try {
+        const admin = new Redis(redis.url());
+        await admin.config('SET', 'requirepass', 's3cret');
+        admin.disconnect();
+        const url = redis.url(); // redis://127.0.0.1:PORT/0
+        await expect(runQueueWorker({ queue: url, cacheDir: join(root, 'cache') })).rejects.toThrow(
+          /^redis:\/\/127\.0\.0\.1:\d+\/0: the server asks for a password \(NOAUTH\): give it in the URL, redis:\/\/\[USER\]:PASSWORD@HOST:PORT\[\/DB\]$/,
+        );
+        const wrong = url.replace('redis://', 'redis://:wrong@');
+        await expect(runQueuedSweep({ file: join(root, 'none.yaml'), store: join(root, 's.sqlite'), queue: wrong })).rejects.toThrow(
+          /^redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0: the server refuses this user or password \(WRONGPASS\)$/,
+        );
+      } finally {
+        await redis.close();
+        rmSync(root, { recursive: true, force: true });
+      }
+    }, 60_000);
+  },
+);
 
 describe('compress worker: folders checked before it connects', () => {
   it('refuses a --work-dir or --cache-dir that is a file, with one line and no connection', async () => {
