@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commands } from '../../src/cli/commands/index.ts';
 import { runMain } from '../helpers/cli.ts';
-import { writeModelFolder } from '../helpers/model-folder.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-exit-codes-'));
@@ -82,5 +82,22 @@ describe('an unknown command', () => {
     // a word that names a file is still the default command's model
     const plain = await cli(join(root, 'absent.onnx'), model);
     expect(plain.stderr).not.toMatch(/unknown command/);
+  });
+});
+
+describe('the calibration note', () => {
+  const glueDir = join(root, 'glue');
+  writeGlueTask(glueDir, 'SST-2', 12, ['train']);
+  const calibrate = (...flags: string[]) =>
+    cli(model, '--quantize', 'int8-static', '--calibrate', 'SST-2', '--glue-dir', glueDir, ...flags, '-o', join(root, `cal-${flags.length}`, 'model.onnx'));
+
+  it('names the default number of examples as the default where --calibration-examples was not given, and the flag where it was', async () => {
+    const implicit = await calibrate();
+    expect(implicit.code, implicit.stderr).toBe(0);
+    expect(implicit.stderr).toMatch(/^compress: the default \d+ calibration examples: SST-2's train split has 12 labelled examples; calibrating on those$/m);
+    expect(implicit.stderr).not.toMatch(/--calibration-examples/);
+    const given = await calibrate('--calibration-examples', '100');
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stderr).toMatch(/^compress: --calibration-examples 100: SST-2's train split has 12 labelled examples; calibrating on those$/m);
   });
 });

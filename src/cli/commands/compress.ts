@@ -114,8 +114,12 @@ export const compressCommand: CliCommand<CompressArgs> = {
     // (said where a pass reads the labels: int8-static ranges and a loss against the model's own predictions do not)
     if (calibration?.labelsNote && readsCalibrationLabels(steps)) err(`warning: --calibrate ${calibration.labelsNote}`);
     const used = calibration?.provenance;
-    if (used && used.examples < used.requested)
-      err(`compress: --calibration-examples ${used.requested}: ${used.task}'s train split has ${used.examples} labelled examples; calibrating on those`);
+    if (used && used.examples < used.requested) {
+      // (the flag named as given, or its default said as one: a user who never wrote the flag is not quoted)
+      const asked =
+        args['calibration-examples'] === undefined ? `the default ${used.requested} calibration examples` : `--calibration-examples ${used.requested}`;
+      err(`compress: ${asked}: ${used.task}'s train split has ${used.examples} labelled examples; calibrating on those`);
+    }
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
     const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'], modelDir: located.dir, loaded };
     const folder =
