@@ -110,10 +110,15 @@ export interface Pass<O> extends PassSettings<O> {
 export interface PassShape extends ModelShape {
   /** By encoder layer, its attention heads (0: none, every head pruned); undefined where not known. */
   heads?: readonly number[];
+  /**
+   * The layers that read one copy of their attention weights (share-layers'), by group, a layer sharing nothing a
+   * group of its own (prune/sharing.ts sharingGroups' form); undefined where not known.
+   */
+  shared?: readonly number[][];
 }
 
-/** The shape of a discovered model (checkShape's), its heads known. */
-export function structureShape(s: BertStructure): Required<PassShape> {
+/** The depth and heads of a discovered model (checkShape's shape; its sharing: prune/sharing.ts sharingGroups). */
+export function structureShape(s: BertStructure): PassShape & { heads: readonly number[] } {
   return { numLayers: s.numLayers, heads: s.layers.map((l) => l.attention?.numHeads ?? 0) };
 }
 

@@ -128,13 +128,13 @@ function checkLayerHeads(index: number, heads: number, drop: readonly number[]):
 
 /**
  * Refuses, in one line, a list of heads to remove (`heads`, by layer) that a model of `shape` cannot take, as applying
- * it would: a layer it lacks, lists that differ between layers sharing their attention weights (`groups`, where
- * known), a layer without attention, a head a layer lacks (where its heads are known).
+ * it would: a layer it lacks, lists that differ between layers sharing their attention weights (where known), a layer
+ * without attention, a head a layer lacks (where its heads are known).
  */
-function checkHeadList(shape: PassShape, heads: Record<number, number[]>, groups?: readonly number[][]): void {
+function checkHeadList(shape: PassShape, heads: Record<number, number[]>): void {
   for (const k of Object.keys(heads))
     if (Number(k) >= shape.numLayers) throw new SettingsError(`prune-heads: layer ${k} does not exist: the model has ${layerRange(shape.numLayers)}`);
-  if (groups) checkGroupsAgree(heads, groups, 'heads', 'prune-heads');
+  if (shape.shared) checkGroupsAgree(heads, shape.shared, 'heads', 'prune-heads');
   // (the layers of a group have the same heads and, agreeing, the same list: each listed layer says what its group's first would)
   if (shape.heads) for (const [layer, drop] of Object.entries(heads)) if (drop.length) checkLayerHeads(Number(layer), shape.heads[Number(layer)]!, drop);
 }
@@ -231,7 +231,7 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
   // (and a list of heads the model cannot take, as applying it would refuse it: a sweep's plan asks before any point runs)
   checkModel(_model, s, o) {
     for (const l of s.layers) refuseQuantized('prune-heads', l.index, 'attention', attentionQuantization(l), PRUNE_FIRST);
-    if (o.heads) checkHeadList(structureShape(s), o.heads, sharingGroups(s, 'attention'));
+    if (o.heads) checkHeadList({ ...structureShape(s), shared: sharingGroups(s, 'attention') }, o.heads);
   },
   checkShape(o, shape) {
     if (o.heads) checkHeadList(shape, o.heads);

@@ -65,6 +65,8 @@ import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
 import { parseHeadList } from '../prune/settings.ts';
+import { sharingGroups } from '../prune/sharing.ts';
+import { layerGroups, parseShareSpec, parseSourceSpec } from '../share/spec.ts';
 import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, type DistillSettings } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
@@ -1259,6 +1261,8 @@ interface SoFar {
   layers: number | undefined;
   /** By encoder layer, its heads (0: all pruned, no attention), where known: see headsAfter. */
   heads: readonly number[] | undefined;
+  /** Its layers reading one copy of their attention weights, by group (PassShape.shared), where known: see sharedAfter. */
+  shared?: readonly number[][];
   /**
    * Set when it is a Distilled BiLSTM (recurrentModelLstm, float or int8): `read`, its graph as read here from `file`
    * (as a refusal names it) while no step has changed it since (the pass's recurrent form and training check it);
@@ -1295,7 +1299,12 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']
  */
 function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): SoFar {
   if (model?.structure)
-    return { layers: model.structure.numLayers, heads: headsOf(model.structure), read: { graph: model.graph, structure: model.structure, file, onnx } };
+    return {
+      layers: model.structure.numLayers,
+      heads: headsOf(model.structure),
+      shared: sharingGroups(model.structure, 'attention'),
+      read: { graph: model.graph, structure: model.structure, file, onnx },
+    };
   return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
 }
 
@@ -1342,7 +1351,11 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   // heads where known, what the pass refuses of them)
   if (read) pass.checkModel?.(read.graph, read.structure, read.options);
   else if (sofar.layers !== undefined)
-    pass.checkShape?.(pass.options(pass.check(s.settings)), { numLayers: sofar.layers, ...(sofar.heads ? { heads: sofar.heads } : {}) });
+    pass.checkShape?.(pass.options(pass.check(s.settings)), {
+      numLayers: sofar.layers,
+      ...(sofar.heads ? { heads: sofar.heads } : {}),
+      ...(sofar.shared ? { shared: sofar.shared } : {}),
+    });
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
   const quantizedAll =
@@ -1358,9 +1371,12 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
+    const heads = on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined;
+    const shared = on.shape && sofar.shared ? sharedAfter(s.pass, on.settings, on.shape.numLayers, sofar.shared, heads) : undefined;
     return {
       layers: on.shape?.numLayers,
-      heads: on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined,
+      heads,
+      ...(shared ? { shared } : {}),
       ...quantizedAll,
       ...followed,
     };
@@ -1425,6 +1441,39 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
     out[l] = out[l]! - removed.length;
   }
   return out.some((h) => h > 0) ? out : undefined;
+}
+
+/**
+ * The layers reading one copy of their attention weights, by group (PassShape.shared), after graph pass `pass` (its
+ * `settings` as they act on the model: onModel) on a model of `shared`, where the plan knows them, leaving `numLayers`
+ * layers of `heads` (headsAfter's): prune-ffn and factorize-embeddings keep them; prune-heads too, but for a layer
+ * left without attention (a group of its own then: it reads no attention weight); drop-layers removes its layers,
+ * numbering the others from 0; share-layers joins its groups (layerGroups) of layers with attention to them.
+ * Undefined otherwise (quantize, optimize: what they store of a shared weight is left to the point; heads not known).
+ */
+function sharedAfter(
+  pass: string,
+  settings: Record<string, unknown>,
+  numLayers: number,
+  shared: readonly number[][],
+  heads: readonly number[] | undefined,
+): number[][] | undefined {
+  if (pass === 'prune-ffn' || pass === 'factorize-embeddings') return shared.map((g) => [...g]);
+  if (pass === 'drop-layers') {
+    const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
+    return shared.map((g) => g.filter((l) => !drop.includes(l)).map((l) => l - drop.filter((d) => d < l).length)).filter((g) => g.length > 0);
+  }
+  if (!heads) return undefined;
+  const alone = (groups: readonly number[][]) => groups.flatMap((g) => (heads[g[0]!] === 0 ? g.map((l) => [l]) : [[...g]]));
+  if (pass === 'prune-heads') return alone(shared).sort((a, b) => a[0]! - b[0]!);
+  if (pass !== 'share-layers') return undefined;
+  const joined = layerGroups(numLayers, parseShareSpec(settings.share), parseSourceSpec(settings.from));
+  const parent = Array.from({ length: numLayers }, (_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  for (const g of [...shared, ...alone(joined)]) for (const l of g.slice(1)) parent[find(l)] = find(g[0]!);
+  const groups = new Map<number, number[]>();
+  for (let l = 0; l < numLayers; l++) groups.set(find(l), [...(groups.get(find(l)) ?? []), l]);
+  return [...groups.values()].sort((a, b) => a[0]! - b[0]!);
 }
 
 /**

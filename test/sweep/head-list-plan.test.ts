@@ -37,6 +37,14 @@ describe("a sweep's plan checks prune-heads' list of heads against the model", (
 
   it('refuses lists that differ between layers sharing their weights', async () => {
     expect(await prune('shared', '0:1')).toMatch(/^.*step 1 \(prune-heads\): prune-heads: /);
+    // (after a step the plan does not follow, their sharing followed from the model as read)
+    const after = [
+      { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      { pass: 'prune-heads', settings: { heads: '0:1' } },
+    ];
+    expect(await planRefusal(root, 'h', ['shared'], 'p', after)).toBe(
+      `${join(root, 'h.yaml')}: pipeline 'p' on model 'shared', step 2 (prune-heads): prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [1], layer 1: []), or prune before sharing`,
+    );
   });
 
   it('plans the lists the model takes', async () => {

@@ -84,6 +84,18 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       'share-layers: group 0 mixes layer 0 without attention (every head pruned) and layer 1 with attention; layers of a group must have the same structure (choose groups that keep them apart, or prune heads alike)',
     ],
     [
+      'prune-heads listing heads of one layer of two that share-layers made share their weights',
+      [share('all'), heads('0:1')],
+      2,
+      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [1], layer 1: []), or prune before sharing',
+    ],
+    [
+      'prune-heads listing heads of one layer of two sharing their weights, after prune-ffn',
+      [share('all'), ffn, heads('1:2')],
+      3,
+      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [], layer 1: [2]), or prune before sharing',
+    ],
+    [
       'drop-layers of a layer an earlier drop-layers removed, after quantize',
       [step('drop-layers', { layers: '1' }), step('quantize', { mode: 'int8' }), step('drop-layers', { layers: '1' })],
       3,
@@ -102,6 +114,9 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     ['prune-heads after prune-heads', [heads('0:0'), heads('0:2')]],
     ['share-layers of layers pruned alike', [heads('0:1;1:1'), share('all')]],
     ['share-layers in groups of one layer', [heads('0:0,1,2,3'), share('groups:2')]],
+    ['prune-heads of layers sharing their weights alike', [share('all'), ffn, heads('0:2;1:2')]],
+    ['prune-heads of one layer left of two sharing their weights', [share('all'), step('drop-layers', { layers: '0' }), heads('0:2')]],
+    ['share-layers of layers left without attention', [heads('0:0,1,2,3;1:0,1,2,3'), share('all'), ffn]],
     ['drop-layers after quantize', [step('quantize', { mode: 'int8' }), step('drop-layers', { keep: '1' })]],
   ])('plans %s where the model has those layers and heads', async (_, steps) => {
     expect(await refusals(steps)).toEqual({ point: 'ran', plan: undefined });
