@@ -71,9 +71,12 @@ export interface AdamWState {
   readonly expAvgSq: ReadonlyMap<string, Float32Array>;
 }
 
-/** Hugging Face's convention: no weight decay on biases and normalization weights (any name with 'bias' or 'norm'). */
+/**
+ * Hugging Face's convention: no weight decay on biases and normalization weights (any name with 'bias' or 'norm', and
+ * a name whose last part is `b`, as the Distilled BiLSTM's `lstm.fw.b`, named after ONNX's LSTM input B).
+ */
 export function defaultNoDecay(name: string): boolean {
-  return /bias|norm/i.test(name);
+  return /bias|norm|(^|\.)b$/i.test(name);
 }
 
 /** `value`, checked to be a finite number ≥ 0 (a learning rate, a gradient scale). */

@@ -529,21 +529,22 @@ describe('stale points', () => {
       [{ pass: 'train', settings: { epochs: 1, maxExamples: 8 } }],
       [{ pass: 'distill', settings: { epochs: 1, maxExamples: 8 } }],
     ]);
-    expect(TRAINING_VERSIONS).toEqual({ train: 1, distill: 1 });
-    expect(ft!.versions).toEqual({ tool: toolVersion(), passes: { train: 1 } });
-    expect(kd!.versions).toEqual({ tool: toolVersion(), passes: { distill: 1 } });
-    // stored by code before steps had versions: the same key, the same code for a queue worker
+    expect(TRAINING_VERSIONS).toEqual({ train: 2, distill: 2 });
+    expect(ft!.versions).toEqual({ tool: toolVersion(), passes: { train: 2 } });
+    expect(kd!.versions).toEqual({ tool: toolVersion(), passes: { distill: 2 } });
+    // stored by code before steps had versions: the key and the code of version 1, for a queue worker too
+    const v1 = { ...kd!, versions: { tool: toolVersion(), passes: { distill: 1 } } };
     const unversioned = { ...kd!, versions: { tool: toolVersion(), passes: {} } };
-    expect(pointKey(unversioned)).toBe(kd!.key);
-    expect(sameVersions(unversioned.versions, kd!.versions)).toBe(true);
+    expect(pointKey(unversioned)).toBe(pointKey(v1));
+    expect(sameVersions(unversioned.versions, v1.versions)).toBe(true);
     // trained by distill 2: another key of the same family, other code, said as such
-    const next = { ...kd!, versions: { tool: toolVersion(), passes: { distill: 2 } } };
-    expect(pointKey(next)).not.toBe(kd!.key);
-    expect(pointFamily(next)).toBe(pointFamily(kd!));
-    expect(sameVersions(next.versions, kd!.versions)).toBe(false);
-    expect(versionChange(unversioned, next)).toBe('distill v1 → v2');
-    expect(versionChange(kd!, next)).toBe('distill v1 → v2');
-    expect(versionChange(next, kd!)).toBe('distill v2 → v1');
+    expect(kd!.key).not.toBe(pointKey(v1));
+    expect(pointKey(kd!)).toBe(kd!.key);
+    expect(pointFamily(kd!)).toBe(pointFamily(v1));
+    expect(sameVersions(kd!.versions, v1.versions)).toBe(false);
+    expect(versionChange(unversioned, kd!)).toBe('distill v1 → v2');
+    expect(versionChange(v1, kd!)).toBe('distill v1 → v2');
+    expect(versionChange(kd!, v1)).toBe('distill v2 → v1');
   });
 
   it('are not matched across different settings, nor from a plan this code cannot read', async () => {

@@ -105,6 +105,8 @@ describe("a training step's version", () => {
   });
 
   it('is 1 in a store written before steps had versions: its points are current, their keys as they were', async () => {
+    // (as the code of version 1 ran it: the versions put back after the test)
+    Object.assign(versions, { train: 1, distill: 1 });
     const store = join(t.root, 'unversioned.sqlite');
     expect(await runSweep({ file, store })).toMatchObject({ ran: 3, failed: [] });
     // as earlier code stored them: no version for the training steps, under the key it gave them

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AdamW, accumulateRows, clipFactor, defaultNoDecay, globalNorm, sumOfSquares, type RowWorkspace } from '../../src/train/optimizer.ts';
 import { bitIdentical, lcg } from '../helpers/feeds.ts';
+import { bertStudent, bilstmStudent } from '../../src/train/students/index.ts';
+import { randomBilstmWeights } from '../../src/train/students/bilstm-config.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
+import { tinyBertConfig } from '../helpers/models.ts';
+import type { Student } from '../../src/train/student.ts';
 
 /** Float32 values from a seeded LCG in [-1, 1). */
 function randomArray(n: number, seed: number): Float32Array {
@@ -65,6 +70,25 @@ describe('AdamW', () => {
     );
     expect(params.get('a.weight')![0]).toBeCloseTo(0.95, 7);
     expect(params.get('a.bias')![0]).toBe(1);
+  });
+
+  it("exempts every student's biases and norms from decay, as the README says, and decays its matrices and tables", () => {
+    const bilstm = { vocabSize: 50, embeddingSize: 8, hiddenSize: 4, mlpSize: 4, numLabels: 2, maxLength: 8 };
+    const config = tinyBertConfig({ numLayers: 1 });
+    const students: Student[] = [
+      bertStudent({ config, weights: randomBertWeights(config, { seed: 1 }) }, 'BERT'),
+      bilstmStudent(bilstm, randomBilstmWeights(bilstm, 1)),
+    ];
+    for (const student of students) {
+      const params = [...student.forward(true).graph.initializers].filter(([, t]) => t.dataType === 1 && t.dims.length > 0);
+      // (vectors are the biases and norms: the BiLSTM's lstm.fw.b and lstm.bw.b were decayed)
+      const decayed = params.filter(([name]) => !defaultNoDecay(name)).map(([name, t]) => `${name} [${t.dims.join(', ')}]`);
+      expect(
+        decayed.filter((d) => !d.includes(', ')),
+        student.description,
+      ).toEqual([]);
+      expect(params.filter(([name, t]) => t.dims.length === 2 && defaultNoDecay(name)).map(([name]) => name)).toEqual([]);
+    }
   });
 
   it('takes a custom noDecay and hyperparameters', () => {
