@@ -52,7 +52,12 @@ export function layerGroups(numLayers: number, share: ShareSpec, from: SourceSpe
   if (numLayers < 1) throw new SettingsError('share-layers: the model has no encoder layers');
   const count = share.kind === 'all' ? 1 : share.count;
   if (count > numLayers || numLayers % count !== 0) {
-    throw settingError(SHARE_LAYERS, 'share', formatShareSpec(share), `${count} groups do not divide the model's ${numLayers} layers evenly`);
+    throw settingError(
+      SHARE_LAYERS,
+      'share',
+      formatShareSpec(share),
+      `${count} groups do not divide the model's ${numLayers === 1 ? '1 layer' : `${numLayers} layers`} evenly`,
+    );
   }
   const size = numLayers / count;
   if (from.kind === 'layer' && from.index >= size) {

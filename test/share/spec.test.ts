@@ -37,6 +37,7 @@ describe('share-layers settings', () => {
 
   it('a group count that does not divide the layers is a SettingsError', () => {
     expect(() => layerGroups(12, { kind: 'groups', count: 5 })).toThrow(/5 groups do not divide the model's 12 layers/);
+    expect(() => layerGroups(1, { kind: 'groups', count: 2 })).toThrow(/: 2 groups do not divide the model's 1 layer evenly \(flag --share-layers\)$/);
     expect(() => layerGroups(4, { kind: 'groups', count: 8 })).toThrow(SettingsError);
   });
 
