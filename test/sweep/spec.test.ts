@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -334,6 +334,10 @@ describe('sweep file', () => {
     mkdirSync(bad, { recursive: true });
     // field 1 with wire type 7 (there is none), and the bytes 'location'
     writeFileSync(join(bad, 'model.onnx'), Buffer.concat([Buffer.from([0x0f]), Buffer.from('location')]));
+    // the model's own tokenizer and config beside it: a teacher folder without a tokenizer is the plan's to refuse
+    for (const name of readdirSync(join(t.root, 'models', 'tiny-sst2'))) {
+      if (!name.endsWith('.onnx')) copyFileSync(join(t.root, 'models', 'tiny-sst2', name), join(bad, name));
+    }
     const file = join(t.root, 'bad-teacher.yaml');
     writeFileSync(
       file,
