@@ -21,8 +21,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   { version: 2, changed: (t, pairs) => t.addedTokens || (pairs && t.pairTemplate) },
   // Stop 46: ALBERT's number-comma rule lowers a piece whose comma follows any digit Python's str.isdigit takes ('²,',
   // where \p{Nd} alone was taken), and a folder holding both SentencePiece models reads its family's own (an ALBERT
-  // one read sentencepiece.bpe.model). (Folders read now that were refused before had no points to mark.)
-  { version: 3, changed: (t) => t.albertDigitComma || t.otherSentencePiece },
+  // one read sentencepiece.bpe.model), and a Metaspace pre-tokenizer splits before each ▁ as tokenizers' does. (Folders
+  // read now that were refused before had no points to mark.)
+  { version: 3, changed: (t) => t.albertDigitComma || t.otherSentencePiece || t.metaspaceSplit },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

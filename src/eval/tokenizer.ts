@@ -578,6 +578,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   honourSingleWord(tokenizer);
+  splitOnMetaspace(tokenizer, json);
   const tokenId = keepModelVocabulary(tokenizer, json);
   const post = tokenizer.post_processor;
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
@@ -615,6 +616,55 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
       return { ids, typeIds: out.token_type_ids ?? new Array<number>(ids.length).fill(0) };
     },
   };
+}
+
+/** What splitOnMetaspace reads and mends of a Tokenizer: its pre-tokenizer (a Sequence's own ones) and its model. */
+interface PreTokenizerParts {
+  pre_tokenizer?: { tokenizers?: unknown[]; pre_tokenize_text?: (text: string, options?: unknown) => string[] } | null;
+  model?: { _call?: (tokens: string[]) => string[] };
+}
+
+/**
+ * A tokenizer.json object's Metaspace pre-tokenizers that split (`split` true or absent, as tokenizers reads it): each
+ * one's place in its Sequence (undefined: the pre-tokenizer itself) and its replacement character.
+ */
+function splittingMetaspaces(json: object): Array<{ at: number | undefined; replacement: string }> {
+  const config = (json as { pre_tokenizer?: { type?: unknown; pretokenizers?: unknown[] } | null }).pre_tokenizer;
+  const all: Array<[number | undefined, unknown]> =
+    config?.type === 'Sequence' && Array.isArray(config.pretokenizers) ? config.pretokenizers.map((c, i) => [i, c]) : [[undefined, config]];
+  return all.flatMap(([at, c]) => {
+    const m = (c ?? {}) as Record<string, unknown>;
+    if (m.type !== 'Metaspace' || m.split === false) return [];
+    return [{ at, replacement: typeof m.replacement === 'string' && m.replacement !== '' ? m.replacement : '▁' }];
+  });
+}
+
+/**
+ * Makes `tokenizer`'s Metaspace pre-tokenizers that split (splittingMetaspaces of `json`) split their text before each
+ * replacement character (▁), as tokenizers does (pre_tokenizers/metaspace.rs: split on the replacement with
+ * MergedWithNext): @huggingface/tokenizers ignores `split` and gives the whole text as one pre-token, so a Unigram
+ * model's best split ran across words (a piece with ▁ inside it matched over two) and its unknown pieces fused across
+ * them (a model without a lone ▁ piece read two unknown words as one unknown token). Its model then runs on each
+ * pre-token alone, as tokenizers' does (the JS library fuses the unknown pieces of all of them at once). Nothing
+ * changes for a tokenizer without such a Metaspace.
+ */
+function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
+  const parts = tokenizer as unknown as PreTokenizerParts;
+  let split = false;
+  for (const { at, replacement } of splittingMetaspaces(json)) {
+    const instance = (at === undefined ? parts.pre_tokenizer : parts.pre_tokenizer?.tokenizers?.[at]) as PreTokenizerParts['pre_tokenizer'];
+    if (typeof instance?.pre_tokenize_text !== 'function') continue;
+    const r = replacement.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pieces = new RegExp(`${r}(?:(?!${r})[^])*|(?:(?!${r})[^])+`, 'gu');
+    const pre = instance.pre_tokenize_text.bind(instance);
+    instance.pre_tokenize_text = (text, options) => pre(text, options).flatMap((t) => t.match(pieces) ?? []);
+    split = true;
+  }
+  const model = parts.model;
+  if (split && typeof model?._call === 'function') {
+    const call = model._call.bind(model);
+    model._call = (tokens) => tokens.flatMap((t) => call([t]));
+  }
 }
 
 /**
@@ -817,13 +867,16 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * `albertDigitComma`, it is an ALBERT SentencePiece model read (no tokenizer.json, vocab.txt nor BPE files) with a
  * piece whose comma follows a digit that is not a decimal one ('²,': nonDecimalDigitComma); `otherSentencePiece`, the
  * SentencePiece model it reads is not the first of SENTENCEPIECE_FILES that it holds (an ALBERT folder holding both
- * reads spiece.model, not sentencepiece.bpe.model). Undefined where the folder has no tokenizer this code reads.
+ * reads spiece.model, not sentencepiece.bpe.model); `metaspaceSplit`, its pre-tokenizer has a Metaspace that splits
+ * (splitOnMetaspace) and its model's vocabulary lacks a lone replacement piece (▁) or has one holding it after its
+ * first character, where splitting can give other ids. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
   pairTemplate: boolean;
   albertDigitComma: boolean;
   otherSentencePiece: boolean;
+  metaspaceSplit: boolean;
 }
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
@@ -846,6 +899,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
+      metaspaceSplit: splittingMetaspaces(read).some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
     };
   } catch {
     return undefined;

@@ -552,3 +552,41 @@ describe('a SentencePiece model not read', () => {
     expect(() => loadTokenizer(junk)).toThrow(`${join(junk, 'spiece.model')}: not a SentencePiece model`);
   });
 });
+
+describe('a Metaspace pre-tokenizer that splits (split true or absent, as tokenizers reads it)', () => {
+  // (XLM-R's order: <s> 0, <pad> 1, </s> 2, <unk> 3, then these pieces from 4, then <mask>)
+  const head: TestPiece[] = XLMR_PIECES.slice(0, 3);
+  // ▁a 4, b 5, a 6: no lone ▁, so a ▁ before a character no piece starts with is unknown
+  const noLone = sentencePieceFolder(
+    'no-lone',
+    'sentencepiece.bpe.model',
+    sentencePieceModelBytes([...head, { piece: '▁a', score: -1 }, { piece: 'b', score: -3 }, { piece: 'a', score: -4 }]),
+    { model_type: 'xlm-roberta' },
+  );
+  // ▁ 4, ▁a 5, b 6, ▁ab 7, a 8, ▁b 9, a▁b 10: a piece with ▁ inside it, of the best score
+  const inside = sentencePieceFolder('inside', 'sentencepiece.bpe.model', sentencePieceModelBytes([...XLMR_PIECES.slice(0, 9), { piece: 'a▁b', score: 0 }]), {
+    model_type: 'xlm-roberta',
+  });
+
+  it("splits the text before each ▁ and runs the model on each piece alone, as tokenizers does (Metaspace, MergedWithNext), where @huggingface/tokenizers' one pre-token let a piece span two words and fused their unknowns", () => {
+    // ▁ü▁ü: two words each all unknown, fused within a word only (unigram/model.rs encode, fuse_unk), not one <unk>
+    expect(loadTokenizer(noLone).encode('ü ü', null, 20).ids).toEqual([0, 3, 3, 2]);
+    expect(loadTokenizer(noLone).encode('üü a', null, 20).ids).toEqual([0, 3, 4, 2]);
+    // ▁a▁b: ▁a ▁b (-2.5) word by word, not ▁ a▁b (-2) across them
+    expect(loadTokenizer(inside).encode('a b', null, 20).ids).toEqual([0, 5, 9, 2]);
+  });
+
+  it("is one pre-token where the tokenizer.json's Metaspace says split: false; the older form (add_prefix_space, no split) splits", () => {
+    const json = sentencePieceFolderTokenizerJson(inside, {}).json as Record<string, unknown>;
+    const written = (name: string, preTokenizer: object) => {
+      const dir = join(root, name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...json, pre_tokenizer: preTokenizer }));
+      return dir;
+    };
+    const whole = written('split-false', { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: false });
+    expect(loadTokenizer(whole).encode('a b', null, 20).ids).toEqual([0, 4, 10, 2]);
+    const older = written('split-absent', { type: 'Sequence', pretokenizers: [{ type: 'Metaspace', replacement: '▁', add_prefix_space: true }] });
+    expect(loadTokenizer(older).encode('a b', null, 20).ids).toEqual([0, 5, 9, 2]);
+  });
+});

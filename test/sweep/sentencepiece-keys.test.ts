@@ -53,7 +53,7 @@ function sentencePieceOnly(dir: string, models: Record<string, Buffer>, tokenize
 /** ALBERT's pieces with '²,' (whose comma follows a digit Python's isdigit takes and \p{Nd} does not) as its last. */
 const superscriptComma: TestPiece[] = [...ALBERT_SPECIAL_PIECES, { piece: '▁', score: -2 }, { piece: '▁the', score: -1 }, { piece: '²,', score: -1 }];
 
-it("is at tokenizer reading version 3 for an ALBERT SentencePiece-only folder with a piece like '²,' or holding both models, where the number-comma rule or the file read changed; at 1 for the others", () => {
+it("is at tokenizer reading version 3 for an ALBERT SentencePiece-only folder with a piece like '²,' or holding both models, or a model whose Metaspace split changes, where the number-comma rule, the file read or the split changed; at 1 for the others", () => {
   const albert = (name: string, p: TestPiece[], other?: Buffer) =>
     sentencePieceOnly(
       join(t.root, name),
@@ -82,6 +82,9 @@ it("is at tokenizer reading version 3 for an ALBERT SentencePiece-only folder wi
     // (an ALBERT folder holding both read sentencepiece.bpe.model; an XLM-R one reads it still)
     expect(tokenizerReadingVersion(albert('albert-both', pieces(-1), sentencePieceModelBytes(pieces(-1))), pairs)).toBe(3);
     expect(tokenizerReadingVersion(xlmr('xlmr-both', xlmrPieces, sentencePieceModelBytes(pieces(-1))), pairs)).toBe(1);
+    // (its Metaspace splits before each ▁: a model without a lone ▁ piece, or with a piece holding ▁ after its start)
+    expect(tokenizerReadingVersion(xlmr('xlmr-no-lone', [...xlmrPieces.slice(0, 3), { piece: '▁a', score: -1 }]), pairs)).toBe(3);
+    expect(tokenizerReadingVersion(xlmr('xlmr-inside', [...xlmrPieces.slice(0, 4), { piece: 'a▁b', score: -1 }]), pairs)).toBe(3);
     expect(tokenizerReadingVersion(model, pairs)).toBe(1);
   }
 });
