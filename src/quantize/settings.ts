@@ -270,6 +270,9 @@ export const QUANTIZE = declarePass({
         );
       if (!s.symmetric && kind !== 'int4-block' && kind !== 'mixed')
         refuse('symmetric', `applies to 4-bit weights (int4-block:B, mixed:BUDGET); mode ${s.mode} stores none`);
+      // mixed stores its 8-bit layers per channel, and its bit budget prices them so (layerCost)
+      if (!s.perChannel && kind === 'mixed')
+        refuse('perChannel', `mode ${s.mode} stores its 8-bit layers with one scale per output channel, as its bit budget counts them`);
       if (s.mixedBlockSize !== 32 && kind !== 'mixed')
         refuse(
           'mixedBlockSize',

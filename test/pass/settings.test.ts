@@ -136,7 +136,7 @@ describe('parsing settings', () => {
       ['drop-layers', { keep: 'every-other' }],
       ['drop-layers', { keep: [0, 2, 4] }],
       ['share-layers', { share: 'groups:2', from: 'layer:1' }],
-      ['quantize', { mode: 'mixed:12mb', perChannel: 0 }],
+      ['quantize', { mode: 'int8-group:4', perChannel: 0 }],
       ['quantize', { mode: 'int8-static', calibration: 'percentile' }],
       ['quantize', { mode: 'mixed:20%' }],
     ];

@@ -131,6 +131,11 @@ describe('quantize settings', () => {
       { mode: 'int4-block:32', mixedBlockSize: 64 },
       /mixedBlockSize 64: applies to mixed:BUDGET; int4-block gives its block size in the mode \(int4-block:64\)/,
     ],
+    // mixed stores its 8-bit layers per channel (its budget prices them so): one scale per tensor is not honoured
+    [
+      { mode: 'mixed:0.3', perChannel: false },
+      /^quantize: perChannel false: mode mixed:0\.3 stores its 8-bit layers with one scale per output channel, as its bit budget counts them \(flag --per-tensor\)$/,
+    ],
     [{ mode: 'int8-group:8', mixedBlockSize: 16 }, /mixedBlockSize 16: applies to mode mixed:BUDGET only \(mode is int8-group:8\)/],
     [
       { mode: 'int8-static', format: 'standard' },
