@@ -19,6 +19,8 @@ export {
   goldTargets,
   LOSS_INPUTS,
   LOSS_OUTPUT,
+  TEMPERATURE_WORDS,
+  temperatureInRange,
   projectionName,
   projects,
   type IntermediateTerm,

@@ -66,6 +66,7 @@ import { tryFileLock } from '../file-lock.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 import { projects } from '../gradients/index.ts';
+import { TEMPERATURE_WORDS, temperatureInRange } from '../gradients/index.ts';
 import { carriedProjections, learnedProjections, projectionsPath, withCarried, writeProjections, type StoredProjection } from './projections.ts';
 import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
 
@@ -334,7 +335,7 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   // The lineage records the β a PKD preset runs with, given or not.
   if (isPkdPreset(distill.intermediate) && distill.pkdWeight === undefined) distill.pkdWeight = DEFAULT_PKD_WEIGHT;
   if (!(distill.alpha >= 0 && distill.alpha <= 1)) throw new SettingsError(`--alpha must be in [0, 1] (got ${distill.alpha})`);
-  if (!(distill.temperature > 0 && Number.isFinite(distill.temperature))) throw new SettingsError(`--temperature must be > 0 (got ${distill.temperature})`);
+  if (!temperatureInRange(distill.temperature)) throw new SettingsError(`--temperature must be ${TEMPERATURE_WORDS} (got ${distill.temperature})`);
   if (distill.logitLoss !== 'ce' && distill.logitLoss !== 'mse') throw new SettingsError(`--logit-loss must be ce or mse (got ${String(distill.logitLoss)})`);
   if (distill.stage !== 'task' && distill.stage !== 'general') throw new SettingsError(`--stage must be task or general (got ${String(distill.stage)})`);
   if (typeof distill.intermediate === 'string' && !(INTERMEDIATE_PRESETS as readonly string[]).includes(distill.intermediate)) {

@@ -251,8 +251,18 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['alpha below 0', (o: string) => distill(o, '--alpha', '-0.1'), /--alpha must be in \[0, 1\]/],
     ['embedding lr not a number', (o: string) => distill(o, '--embedding-lr', 'fast'), /--embedding-lr must be a positive number or 'scaled' \(got 'fast'\)/],
     ['embedding lr 0', (o: string) => distill(o, '--embedding-lr', '0'), /--embedding-lr must be a positive number or 'scaled' \(got '0'\)/],
-    ['temperature 0', (o: string) => distill(o, '--temperature', '0'), /--temperature must be > 0 \(got 0\)/],
-    ['negative temperature', (o: string) => distill(o, '--temperature', '-2'), /--temperature must be > 0/],
+    [
+      'temperature 0',
+      (o: string) => distill(o, '--temperature', '0'),
+      /--temperature must be from 1e-19 to 1e19, as 1\/T and T² are computed in float32 \(got 0\)/,
+    ],
+    ['negative temperature', (o: string) => distill(o, '--temperature', '-2'), /--temperature must be from 1e-19 to 1e19, .*\(got -2\)/],
+    // (1/T overflowed float32: a NaN loss said to take a smaller temperature; T² underflowed: no teacher term, silently)
+    ...['1e-50', '1e-30', '2e19'].map((t) => [
+      `temperature ${t}`,
+      (o: string) => distill(o, '--temperature', t),
+      new RegExp(`--temperature must be from 1e-19 to 1e19, .*\\(got ${Number(t)}\\)`),
+    ]),
     ['unknown logit loss', (o: string) => distill(o, '--logit-loss', 'kl'), /--logit-loss must be ce or mse \(got kl\)/],
     [
       'unknown student spec',
