@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processStartTime, processStillRunning } from './processes.ts';
 import { ensureFolder } from './folders.ts';
+import { onInterrupt } from './interrupt.ts';
 
 /**
  * How long a lock file naming no holder (empty or garbled: its writer was killed, or the disk was full, between
@@ -52,7 +53,10 @@ export function parseHolder(text: string): LockHolder | undefined {
   return m![2] !== undefined ? { pid, start: m![2] } : { pid };
 }
 
-/** Runs `fn` holding the lock file `lock`; `onWait(pid)` is called once if another live process holds it first. */
+/**
+ * Runs `fn` holding the lock file `lock`; `onWait(pid)` is called once if another live process holds it first. The lock
+ * is removed when `fn` ends, and when the process is stopped (Ctrl-C, SIGTERM) meanwhile (see ./interrupt.ts).
+ */
 export async function withFileLock<T>(lock: string, onWait: (owner: number) => void, fn: () => Promise<T>): Promise<T> {
   ensureFolder(dirname(lock), lock);
   let waiting = false;
@@ -65,9 +69,13 @@ export async function withFileLock<T>(lock: string, onWait: (owner: number) => v
       await sleep(50); // being written: read it again
     }
   }
+  // Ctrl-C or SIGTERM while it is held removes it too: a stale lock left in the user's folder is taken over by the
+  // next run, but it is a file the stopped command half-did (a GLUE folder, a Hub cache, a model's folder)
+  const forget = onInterrupt(() => rmSync(lock, { force: true }));
   try {
     return await fn();
   } finally {
+    forget();
     rmSync(lock, { force: true });
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * `data download` stopped by Ctrl-C or SIGTERM: the download lock it holds in the GLUE folder is removed with the
+ * process's other clean-ups (it was left behind, a file in the user's folder naming a dead process), and a rerun
+ * resumes and installs.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { downloadGlue } from '../../src/glue/download/download.ts';
+import type { TaskSource } from '../../src/glue/download/sources.ts';
+import { serveFiles, type FileServer } from '../helpers/glue-server.ts';
+import { buildZip } from '../helpers/glue-zip.ts';
+
+const DEV = 'index\tsentence1\tsentence2\tlabel\n0\tA.\tB.\t1\n';
+const zip = buildZip([{ name: 'WNLI/dev.tsv', data: DEV }]);
+const sources: TaskSource[] = [
+  {
+    folder: 'WNLI',
+    kind: 'zip',
+    files: [{ name: 'WNLI.zip', url: 'https://unused.invalid/WNLI.zip', sha256: createHash('sha256').update(zip).digest('hex') }],
+    marker: 'WNLI/dev.tsv',
+  },
+];
+
+let server: FileServer | undefined;
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await server?.close();
+  server = undefined;
+});
+
+describe('data download interrupted', () => {
+  it('removes its lock file from the GLUE folder when SIGINT comes mid-download; a rerun installs', async () => {
+    server = await serveFiles({ 'WNLI.zip': zip });
+    const dir = mkdtempSync(join(tmpdir(), 'glue-interrupt-'));
+    const lock = join(dir, '.downloads.lock');
+    const kill = vi.spyOn(process, 'kill').mockImplementation(() => true); // (the signal re-raised to end the process)
+    expect(process.listenerCount('SIGINT')).toBe(0); // (the clean-ups run only where no other handler decides)
+    let lockAfterSignal: boolean | undefined;
+    const log = (line: string) => {
+      if (!line.startsWith('downloading ')) return;
+      expect(existsSync(lock)).toBe(true);
+      process.emit('SIGINT', 'SIGINT');
+      lockAfterSignal = existsSync(lock);
+      throw new Error('stopped'); // (the process would end here)
+    };
+    await expect(downloadGlue({ tasks: ['wnli'], dir, baseUrl: server.baseUrl, sources, log })).rejects.toThrow('stopped');
+    expect(kill).toHaveBeenCalledWith(process.pid, 'SIGINT');
+    expect(lockAfterSignal).toBe(false);
+    const done = await downloadGlue({ tasks: ['wnli'], dir, baseUrl: server.baseUrl, sources });
+    expect(done[0]!.status).toBe('installed');
+    expect(readFileSync(join(dir, 'WNLI/dev.tsv'), 'utf8')).toBe(DEV);
+    expect(existsSync(lock)).toBe(false);
+  });
+});
