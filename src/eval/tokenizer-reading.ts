@@ -22,8 +22,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // Stop 46: ALBERT's number-comma rule lowers a piece whose comma follows any digit Python's str.isdigit takes ('²,',
   // where \p{Nd} alone was taken), and a folder holding both SentencePiece models reads its family's own (an ALBERT
   // one read sentencepiece.bpe.model), and a Metaspace pre-tokenizer splits before each ▁ as tokenizers' does. (Folders
-  // read now that were refused before had no points to mark.)
-  { version: 3, changed: (t) => t.albertDigitComma || t.otherSentencePiece || t.metaspaceSplit },
+  // read now that were refused before had no points to mark.) And a tokenizer_config.json's remove_space true no longer
+  // trims and collapses the text's whitespace, which tokenizers never does.
+  { version: 3, changed: (t) => t.albertDigitComma || t.otherSentencePiece || t.metaspaceSplit || t.removeSpace },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -572,8 +572,12 @@ export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJso
 /** Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer. */
 export function tokenizerFromJson(json: object, config: TokenizerConfigJson, source: string): TextTokenizer {
   let tokenizer: Tokenizer;
+  // (without remove_space: @huggingface/tokenizers trims and collapses the text's whitespace where it is true, a slow
+  // tokenizer's option that tokenizers and transformers' fast tokenizers never apply, e.g. AlbertConverter writes no
+  // Strip, so that an ALBERT text ending in a space lost its final ▁)
+  const { remove_space: _slowOnly, ...libraryConfig } = config;
   try {
-    tokenizer = new Tokenizer(json, config);
+    tokenizer = new Tokenizer(json, libraryConfig);
   } catch (e) {
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
@@ -869,7 +873,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * SentencePiece model it reads is not the first of SENTENCEPIECE_FILES that it holds (an ALBERT folder holding both
  * reads spiece.model, not sentencepiece.bpe.model); `metaspaceSplit`, its pre-tokenizer has a Metaspace that splits
  * (splitOnMetaspace) and its model's vocabulary lacks a lone replacement piece (▁) or has one holding it after its
- * first character, where splitting can give other ids. Undefined where the folder has no tokenizer this code reads.
+ * first character, where splitting can give other ids; `removeSpace`, its tokenizer_config.json says remove_space true
+ * (which @huggingface/tokenizers applied, tokenizerFromJson). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -877,6 +882,7 @@ export interface TokenizerTraits {
   albertDigitComma: boolean;
   otherSentencePiece: boolean;
   metaspaceSplit: boolean;
+  removeSpace: boolean;
 }
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
@@ -900,6 +906,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
       metaspaceSplit: splittingMetaspaces(read).some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
+      removeSpace: readConfig(dir).remove_space === true,
     };
   } catch {
     return undefined;

@@ -388,6 +388,18 @@ describe('an ALBERT SentencePiece-only folder', () => {
     expect(loadTokenizer(kept).encode('hello [MASK] world', null, 20).ids).toEqual([2, 6, 5, 4, 7, 3]);
   });
 
+  it("ignores tokenizer_config.json's remove_space true (a slow tokenizer's option: AlbertConverter writes no Strip), so that spaces at either end and runs of them read as tokenizers reads them, where the text was trimmed and its whitespace collapsed", () => {
+    const dir = sentencePieceFolder('albert-remove-space', 'spiece.model', bytes, { model_type: 'albert' }, { remove_space: true });
+    const t = loadTokenizer(dir);
+    // Replace(' {2,}', ' '), then Metaspace: ▁ for each space, one prepended unless the text starts with one, split
+    // before each ▁: 'hello ' is ▁hello ▁ (6 5); ' hello' is ▁hello (6)
+    expect(t.encode('hello ', null, 20).ids).toEqual([2, 6, 5, 3]);
+    expect(t.encode(' hello', null, 20).ids).toEqual([2, 6, 3]);
+    expect(t.encode('  hello   world  ', null, 20).ids).toEqual([2, 6, 7, 5, 3]);
+    // (a tab stays a tab without a precompiled charsmap: ▁hello, then '\tworld' no piece starts as one unknown id)
+    expect(t.encode('hello\tworld', null, 20).ids).toEqual([2, 6, 1, 3]);
+  });
+
   it("keeps case as tokenizer_config.json's do_lower_case false says, the family named by its tokenizer_class", () => {
     const dir = sentencePieceFolder('albert-cased', 'spiece.model', bytes, {}, { tokenizer_class: 'AlbertTokenizer', do_lower_case: false });
     // 'Hello' is no piece: ▁, then its characters no piece starts with as one unknown id (tokenizers' Unigram fuses

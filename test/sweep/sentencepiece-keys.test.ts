@@ -89,6 +89,16 @@ it("is at tokenizer reading version 3 for an ALBERT SentencePiece-only folder wi
   }
 });
 
+it('is at tokenizer reading version 3 for a folder whose tokenizer_config.json says remove_space true, no longer applied; at 1 with it false', () => {
+  const folder = (name: string, removeSpace: boolean) => {
+    const dir = sentencePieceOnly(join(t.root, name), { 'spiece.model': sentencePieceModelBytes(pieces(-1)) }, 'AlbertTokenizer');
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'AlbertTokenizer', remove_space: removeSpace }));
+    return dir;
+  };
+  expect(tokenizerReadingVersion(folder('albert-remove-space', true), false)).toBe(3);
+  expect(tokenizerReadingVersion(folder('albert-keep-space', false), false)).toBe(1);
+});
+
 it("a stored point of an ALBERT SentencePiece-only folder with a '²,' piece is stale in a store the older reading wrote; a BERT folder's point keeps its key", async () => {
   sentencePieceOnly(model, { 'spiece.model': sentencePieceModelBytes(superscriptComma) }, 'AlbertTokenizer');
   writeTinySst2(join(t.root, 'models', 'bert'), 4);
