@@ -219,7 +219,7 @@ function checkLabelCount(dir: string, config: ExtendedBertConfig, weights: Reado
     if (canonicalParamName(name, family) !== classifier || t.dims.length !== 2 || t.dims[0] === config.numLabels) continue;
     const [rows] = t.dims;
     throw new DataError(
-      `${dir}: the checkpoint's classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'} but config.json gives ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} (num_labels, else the size of id2label, else 2); give config.json the classifier's ${rows} label${rows === 1 ? '' : 's'} (num_labels and id2label)`,
+      `${dir}: the checkpoint's classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'} but config.json gives ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} (the size of id2label, else num_labels, else 2); give config.json the classifier's ${rows} label${rows === 1 ? '' : 's'} (num_labels and id2label)`,
     );
   }
 }

@@ -401,10 +401,10 @@ export type Fail = (msg: string) => never;
  * Reads a Hugging Face `config.json` (parsed JSON) by its `model_type` (none means 'bert'): BERT, DistilBERT,
  * RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and ALBERT (albert-config.ts), into the config of the family's
  * ForSequenceClassification model (`family` set for all but BERT, which reads exactly as a plain BertConfig). Keys
- * left out take the defaults of transformers' config class; the label count comes from `num_labels`, else
- * `id2label`, else 2 (as transformers does). `label` names the file in error messages, which use the config.json key
- * names. Throws SettingsError for configs bert-compress cannot build (other model types, relative position
- * embeddings, decoders, unknown activations, bad sizes).
+ * left out take the defaults of transformers' config class; the label count comes from `id2label`, else
+ * `num_labels`, else 2 (as transformers does: configLabelCount). `label` names the file in error messages, which use
+ * the config.json key names. Throws SettingsError for configs bert-compress cannot build (other model types,
+ * relative position embeddings, decoders, unknown activations, bad sizes).
  */
 export function configFromHuggingFace(json: unknown, label = 'config.json'): ExtendedBertConfig {
   const fail: Fail = (msg: string): never => {
@@ -439,8 +439,28 @@ function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
   return HF_ACTIVATIONS[value as string];
 }
 
+/** config.json files already warned about (once per file and process). */
+const warnedLabelCounts = new Set<string>();
+
+/**
+ * The label count of a config.json from its `num_labels` (null: absent) and the size of its `id2label` (null or 0:
+ * absent), as transformers' PretrainedConfig reads them: id2label's size when it has labels (a `num_labels` that
+ * disagrees is overwritten, with one warning line on stderr, once per file), else num_labels, else null. The model's
+ * own classifier (graph output or weights) is checked against this count by its readers.
+ */
+export function configLabelCount(numLabels: number | null, id2labelSize: number | null, file: string): number | null {
+  if (id2labelSize === null || id2labelSize === 0) return numLabels;
+  if (numLabels !== null && numLabels !== id2labelSize && !warnedLabelCounts.has(file)) {
+    warnedLabelCounts.add(file);
+    process.stderr.write(
+      `warning: ${file}: num_labels is ${numLabels} but id2label has ${id2labelSize} labels: reading ${id2labelSize}, as transformers does\n`,
+    );
+  }
+  return id2labelSize;
+}
+
 /** Label names, label count and problem type of a config.json. */
-function hfLabels(j: Record<string, unknown>, fail: Fail): Pick<BertConfig, 'numLabels' | 'id2label' | 'problemType'> {
+function hfLabels(j: Record<string, unknown>, fail: Fail, label: string): Pick<BertConfig, 'numLabels' | 'id2label' | 'problemType'> {
   let id2label: string[] | undefined;
   if (j.id2label !== undefined && j.id2label !== null) {
     if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) fail('id2label must be an object of label id to name');
@@ -457,7 +477,7 @@ function hfLabels(j: Record<string, unknown>, fail: Fail): Pick<BertConfig, 'num
   }
   let numLabels: unknown = j.num_labels;
   if (numLabels === undefined || numLabels === null) numLabels = id2label ? id2label.length : 2;
-  else if (id2label && numLabels !== id2label.length) fail(`num_labels is ${show(numLabels)} but id2label has ${id2label.length} labels`);
+  else if (typeof numLabels === 'number' && id2label) numLabels = configLabelCount(numLabels, id2label.length, label);
   const out: Pick<BertConfig, 'numLabels' | 'id2label' | 'problemType'> = { numLabels: numLabels as number };
   if (id2label) out.id2label = id2label;
   if (j.problem_type !== undefined && j.problem_type !== null) out.problemType = j.problem_type as ProblemType;
@@ -472,7 +492,7 @@ export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, 
 
   const get = <K extends keyof HfDefaults>(k: K): unknown => (j[k] === undefined || j[k] === null ? defaults[k] : j[k]);
   const activation = hfActivation(get('hidden_act'), 'hidden_act', fail);
-  const labels = hfLabels(j, fail);
+  const labels = hfLabels(j, fail, label);
   const config: BertConfig = {
     numLayers: get('num_hidden_layers') as number,
     hiddenSize: get('hidden_size') as number,
@@ -503,7 +523,7 @@ function distilbertConfig(j: Record<string, unknown>, fail: Fail, label: string)
     vocabSize: get('vocab_size') as number,
     maxPositions: get('max_position_embeddings') as number,
     typeVocabSize: 1,
-    ...hfLabels(j, fail),
+    ...hfLabels(j, fail, label),
     activation,
     layerNormEps: 1e-12,
     family: 'distilbert',

@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { configLabelCount } from '../bert/config.ts';
 import { DataError, fsReason, SettingsError } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
@@ -14,7 +15,7 @@ export interface ModelConfig {
   readonly file: string | null;
   /** Model output index → label name (`id2label`), or null when absent. */
   readonly id2label: ReadonlyMap<number, string> | null;
-  /** `num_labels`, or the size of id2label, or null (the two disagreeing are refused). */
+  /** The size of id2label (a `num_labels` that disagrees is overwritten, as transformers does), or `num_labels`, or null. */
   readonly numLabels: number | null;
   /**
    * `max_length`: the sequence length the model was trained and evaluated with. Null when absent, and when it is
@@ -125,13 +126,9 @@ export function parseModelConfig(json: Record<string, unknown>, file: string): M
       id2label.set(id, v);
     }
   }
-  const givenNumLabels = optionalPositiveInt(json, 'num_labels', file);
-  // Both, disagreeing: refused, as the Hugging Face folder build (bert/config.ts) refuses it (transformers would keep
-  // id2label's size with a warning; which one the model was trained with only the user can tell)
-  if (id2label && id2label.size > 0 && givenNumLabels !== null && givenNumLabels !== id2label.size) {
-    throw new DataError(`${file}: 'id2label' has ${id2label.size} labels but 'num_labels' is ${givenNumLabels}: make them agree`);
-  }
-  const numLabels = givenNumLabels ?? (id2label && id2label.size > 0 ? id2label.size : null);
+  // Both, disagreeing: id2label's size, with a warning, as transformers reads them (the graph's output count is
+  // checked against it where the model is read)
+  const numLabels = configLabelCount(optionalPositiveInt(json, 'num_labels', file), id2label?.size ?? null, file);
   const maxLength = isGenerationDefaultMaxLength(json) ? null : optionalPositiveInt(json, 'max_length', file);
   const problemType = typeof json.problem_type === 'string' ? json.problem_type : null;
   const finetuningTask = typeof json.finetuning_task === 'string' && json.finetuning_task.trim() !== '' ? json.finetuning_task.trim() : null;

@@ -118,7 +118,6 @@ describe('Hugging Face config.json', () => {
       "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)",
     );
     expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow("position_embedding_type 'relative_key' is not supported");
-    expect(() => configFromHuggingFace({ num_labels: 3, id2label: { 0: 'a', 1: 'b' } })).toThrow('num_labels is 3 but id2label has 2 labels');
     expect(() => configFromHuggingFace({ id2label: { 0: 'a', 2: 'b' } })).toThrow("id2label keys must be the label ids 0..1 (got '2')");
     expect(() => configFromHuggingFace([1, 2])).toThrow('config.json: not a JSON object');
   });

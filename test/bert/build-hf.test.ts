@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildBert, randomBertWeights, bertParameters } from '../../src/bert/build.ts';
 import { buildFromHuggingFaceFolder, loadHuggingFaceFolder, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { configToHuggingFace } from '../../src/bert/config.ts';
@@ -111,9 +111,28 @@ describe('Hugging Face folders', () => {
     writeSafetensors(join(dir, 'model.safetensors'), tensors);
     expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
       new DataError(
-        `${dir}: the checkpoint's classifier 'classifier.weight' has 1 output but config.json gives 3 labels (num_labels, else the size of id2label, else 2); give config.json the classifier's 1 label (num_labels and id2label)`,
+        `${dir}: the checkpoint's classifier 'classifier.weight' has 1 output but config.json gives 3 labels (the size of id2label, else num_labels, else 2); give config.json the classifier's 1 label (num_labels and id2label)`,
       ),
     );
+  });
+
+  it("reads a config.json whose num_labels disagrees with id2label as transformers does (id2label's size), the classifier still checked", () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const dir = freshDir();
+      writeHuggingFaceFolder(dir, config, weights);
+      // id2label's 3 labels, the classifier's 3 outputs: builds as the agreeing folder does
+      writeConfig(dir, { ...configToHuggingFace(config), num_labels: 2 });
+      expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
+      expect(String(stderr.mock.calls[0]![0])).toContain('num_labels is 2 but id2label has 3 labels: reading 3, as transformers does');
+      // num_labels agrees with the classifier but id2label does not: refused, in id2label's terms
+      writeConfig(dir, { ...configToHuggingFace(config), id2label: { 0: 'neg', 1: 'pos' } });
+      expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+        `${dir}: the checkpoint's classifier 'classifier.weight' has 3 outputs but config.json gives 2 labels (the size of id2label, else num_labels, else 2)`,
+      );
+    } finally {
+      stderr.mockRestore();
+    }
   });
 
   it('a parameter stored as integers (a quantized checkpoint) is refused in one line; integer ids such as position_ids are not parameters and pass', () => {

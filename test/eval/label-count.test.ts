@@ -1,0 +1,62 @@
+/**
+ * A config.json whose `num_labels` disagrees with its `id2label` (real hub configs do: kobart's num_labels 3 with two
+ * labels) reads as transformers' PretrainedConfig reads it: id2label's size, with one warning line on stderr (once per
+ * file); it was refused. Every reader takes that one count (eval's parseModelConfig, the Hugging Face folder build's
+ * configFromHuggingFace), and the model itself is still the truth: a graph or checkpoint classifier whose output
+ * count is not id2label's is refused.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { configFromHuggingFace } from '../../src/bert/config.ts';
+import { evaluate } from '../../src/eval/evaluate.ts';
+import { parseModelConfig } from '../../src/eval/model-files.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'bc-label-count-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+const glueDir = join(work, 'glue');
+writeGlueTask(glueDir, 'SST-2', 6);
+const two = { 0: 'negative', 1: 'positive' };
+
+/** stderr written while `f` runs, and its result. */
+function stderrOf<T>(f: () => T): { stderr: string; value: T } {
+  let stderr = '';
+  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  const value = f();
+  vi.restoreAllMocks();
+  return { stderr, value };
+}
+
+describe('num_labels disagreeing with id2label', () => {
+  it("reads id2label's size with one warning line per file, in eval's reading and the Hugging Face folder build's", () => {
+    const json = { num_labels: 3, id2label: two };
+    const first = stderrOf(() => parseModelConfig(json, 'a/config.json').numLabels);
+    expect(first).toEqual({ value: 2, stderr: 'warning: a/config.json: num_labels is 3 but id2label has 2 labels: reading 2, as transformers does\n' });
+    expect(stderrOf(() => parseModelConfig(json, 'a/config.json').numLabels)).toEqual({ value: 2, stderr: '' }); // once per file
+    const built = stderrOf(() => configFromHuggingFace(json, 'b/config.json'));
+    expect(built.value).toMatchObject({ numLabels: 2, id2label: ['negative', 'positive'] });
+    expect(built.stderr).toBe('warning: b/config.json: num_labels is 3 but id2label has 2 labels: reading 2, as transformers does\n');
+    // agreeing, or one of them only: no warning
+    for (const j of [{ num_labels: 2, id2label: two }, { num_labels: 3 }, { id2label: two }]) {
+      expect(stderrOf(() => parseModelConfig(j, 'c/config.json').numLabels).stderr).toBe('');
+    }
+  });
+
+  it('evaluates a model whose graph gives as many scores as id2label has labels; refuses one whose graph gives more', async () => {
+    const dir = writeModelFolder(join(work, 'kobart-like'), tinyBert({}, { seed: 3 }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 3, id2label: two, max_length: 16 }));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const r = await evaluate({ model: dir, tasks: ['SST-2'], glueDir });
+    expect(r.tasks[0]!.predictions).toHaveLength(6);
+    // the graph is the truth: 3 scores per example, id2label's 2 labels (num_labels 3 agrees with the graph, not read)
+    const wide = writeModelFolder(join(work, 'wide'), tinyBert({ numLabels: 3 }, { seed: 3 }));
+    writeFileSync(join(wide, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 3, id2label: two, max_length: 16 }));
+    await expect(evaluate({ model: wide, tasks: ['SST-2'], glueDir })).rejects.toThrow(
+      `${join(wide, 'config.json')}: says 2 labels (num_labels / id2label), but ${join(wide, 'model.onnx')} gives 3 scores per example: fix config.json`,
+    );
+  });
+});
