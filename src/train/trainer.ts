@@ -25,7 +25,7 @@ import { SettingsError } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
 import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
-import { lrAt } from './schedule.ts';
+import { lrAt, warmupStepsOf } from './schedule.ts';
 import { MaskBuffers } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
 import { makeBatches, type Batch, type TrainingSet } from './data.ts';
@@ -587,6 +587,12 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
   const stepsPerEpoch = Math.ceil(set.examples.length / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;
   const schedule = { lr: settings.lr, totalSteps, warmupRatio: settings.warmupRatio };
+  // (a warmup's first step runs at lr 0, as the Trainer's get_linear_schedule_with_warmup: a run of one step is all of it)
+  if (totalSteps === 1 && warmupStepsOf(schedule) > 0) {
+    log(
+      `note: 1 optimizer step, the first of a warmup (--warmup ${settings.warmupRatio}), runs at lr 0: the weights do not change; give more examples or epochs, a smaller --batch-size, or --warmup 0`,
+    );
+  }
   const prepared = job.dev?.prepared;
   ensureFolder(job.workDir, `the work folder ${job.workDir}`); // (removed again, when still empty, if the run fails)
 
