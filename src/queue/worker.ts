@@ -50,6 +50,7 @@ export interface QueueWorkerOptions {
 export type WorkerEvent =
   | { type: 'ready'; queue: string; concurrency: number; threads: number }
   | { type: 'start'; point: SweepPoint; attempt: number }
+  /** A point's result, taken by the queue (one it refused is said by a 'log' line instead). */
   | { type: 'finished'; point: SweepPoint; result: PointResult }
   | { type: 'failed'; point: SweepPoint; attempt: number; error: string }
   /** A connection problem (logged once until it changes), or a point's own log line (with the point). */
@@ -167,10 +168,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       refuseOtherCode(point);
       const local = await localizePoint(point, trees, files);
       refuseOtherCode(point, pointTokenizerReading(local));
-      const result = await runner.run(local);
-      summary.ran++;
-      emit({ type: 'finished', point, result });
-      return result;
+      // (said once the queue takes the result: see 'completed' below)
+      return await runner.run(local);
     } catch (e) {
       const error = errorLine(e);
       summary.failed++;
@@ -188,6 +187,12 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     // A point whose worker died is rerun; one that kills every worker it lands on fails after as many runs as retries allow.
     maxStalledCount: ATTEMPTS - 1,
     name: `${hostname()}:${process.pid}`,
+  });
+  // A point is done, and run here, once the queue took its result: one it refused (the job no longer this worker's) is
+  // said by jobErrorLine, on 'error', and another run of the point gives the result.
+  worker.on('completed', (job, result) => {
+    summary.ran++;
+    emit({ type: 'finished', point: job.data.point, result });
   });
   // A point BullMQ fails for its lost workers (the last stall allowed) never reaches the processor: it is said here.
   worker.on('failed', (job, e) => {

@@ -13,7 +13,7 @@ import { pointFiles, type FileTree } from '../../src/queue/files.ts';
 import { QUEUE_NAME } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { ATTEMPTS, jobOptions } from '../../src/queue/job.ts';
-import { runQueueWorker, type WorkerEvent } from '../../src/queue/worker.ts';
+import { runQueueWorker, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
@@ -132,6 +132,34 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       'the queue refused its result',
     ]);
   }, 60_000);
+
+  it('says done, and counts the point as run here, only once the queue took its result, where a refused one was said done too', async () => {
+    const refused: SweepPoint = { ...point, key: `${point.key}-refused` };
+    await q.queue.add('refused', { point: refused, files: await pointFiles(point, sha256File) }, jobOptions(refused.key, 10));
+    const redis = new Redis(q.redis.url(DB));
+    const stop = new AbortController();
+    const events: WorkerEvent[] = [];
+    let summary: WorkerSummary | undefined;
+    try {
+      summary = await runQueueWorker({
+        queue: q.redis.url(DB),
+        cacheDir: join(q.t.root, 'worker'),
+        lockMs: 60_000, // (no renewal or stalled check while the point runs: its result is refused on completing)
+        signal: stop.signal,
+        onEvent: (e) => {
+          events.push(e);
+          // its lock gone as the point starts, as when Redis let it expire while the worker was paused
+          if (e.type === 'start') void redis.del(`bull:${QUEUE_NAME}:${refused.key}:lock`);
+          if (e.type === 'log' && e.line.includes('refused its result')) stop.abort();
+        },
+      });
+    } finally {
+      redis.disconnect();
+    }
+    await (await q.queue.getJob(refused.key))?.remove();
+    expect(events.map((e) => e.type).filter((t) => t !== 'log' && t !== 'ready')).toEqual(['start']);
+    expect(summary).toEqual({ ran: 0, failed: 0 });
+  }, 120_000);
 
   it("refuses a --queue database the server does not have, in one line, where ioredis went on with database 0's queue", async () => {
     const url = q.redis.url(DB).replace(/\/\d+$/, '/99');
