@@ -348,6 +348,8 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
   const phases = l.phases?.length ? l.phases : [{ name: '', steps: l.steps, epochs: l.epochs, bestEpoch: l.bestEpoch }];
   const teacher = l.teacher ? ` from ${l.teacher.path}` : '';
   const count = (n: number) => n.toLocaleString('en');
+  /** `n` and `noun`, plural unless n is 1 ('1 step', '2 examples'). */
+  const counted = (n: number, noun: string) => `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
   // the epochs each phase ran (an intermediate phase runs --intermediate-epochs), and its steps
   const epochs =
     phases.length === 1
@@ -358,7 +360,7 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
   const what = l.distill?.stage === 'general' ? `general distillation${l.task ? ` (classifier for ${l.task})` : ''}` : l.task;
   const lines = [
     `${l.kind} ${what}: ${l.student.description}${teacher}`,
-    `${count(l.data.examples)} examples${augmented} × ${epochs} = ${count(l.steps)} steps${perPhase}, ${l.examplesPerSecond.toFixed(0)} ex/s`,
+    `${counted(l.data.examples, 'example')}${augmented} × ${epochs} = ${counted(l.steps, 'step')}${perPhase}, ${l.examplesPerSecond.toFixed(0)} ex/s`,
   ];
   for (const [i, phase] of phases.entries()) {
     lines.push('');

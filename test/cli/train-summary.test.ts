@@ -1,7 +1,7 @@
 /**
  * The last line of `compress train` / `distill`: a model saved with its weights in an external data file (one past
  * protobuf's 2 GiB) is said with that file and their size together, where the line named the .onnx alone and gave
- * its size (the graph: 0.5 MB of a 2.2 GB model).
+ * its size (the graph: 0.5 MB of a 2.2 GB model). Its counts line says one example and one step in the singular.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,14 +14,14 @@ import { formatMB } from '../../src/units.ts';
 const dir = mkdtempSync(join(tmpdir(), 'train-summary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function lineage(output: TrainLineage['output']): TrainLineage {
+function lineage(output: TrainLineage['output'], examples = 8, steps = 2): TrainLineage {
   const epochs = [{ epoch: 1, loss: 0.5, seconds: 1, metrics: { accuracy: 0.5 }, score: 0.5 }];
   return {
     kind: 'train',
     task: 'SST-2',
     student: { spec: 'x', description: 'canonical rebuild of x' },
-    data: { file: 'train.tsv', sha256: '', examples: 8, maxLength: 16 },
-    steps: 2,
+    data: { file: 'train.tsv', sha256: '', examples, maxLength: 16 },
+    steps,
     epochs,
     bestEpoch: 1,
     examplesPerSecond: 1,
@@ -49,5 +49,11 @@ describe('the summary line of a trained model', () => {
     const output = { path, sha256: '' };
     expect(outputBytes(output)).toBe(5000);
     expect(formatSummary(lineage(output), 5000).at(-1)).toBe(`wrote ${path} (${formatMB(5000)}, 1,000 parameters) and ${path}.json`);
+  });
+
+  it('counts one example and one step in the singular (was "1 examples × 1 epoch = 1 steps")', () => {
+    const output = { path: join(dir, 'inline.onnx'), sha256: '' };
+    expect(formatSummary(lineage(output, 1, 1), 5000)[1]).toBe('1 example × 1 epoch = 1 step, 1 ex/s');
+    expect(formatSummary(lineage(output, 1_000, 2), 5000)[1]).toBe('1,000 examples × 1 epoch = 2 steps, 1 ex/s');
   });
 });
