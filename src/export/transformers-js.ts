@@ -697,6 +697,10 @@ export function transformersJsTokenizerConfig(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
   if (typeof out.tokenizer_class !== 'string') out.tokenizer_class = tokenizerClass;
+  // (without remove_space, a slow tokenizer's option that evaluation, tokenizers and transformers' fast tokenizers do
+  // not apply and transformers.js does: it trimmed and collapsed the text's whitespace, an ALBERT text ending in a
+  // space one id shorter than evaluation's)
+  delete out.remove_space;
   // (special tokens by name: transformers.js reads one written as an object only with __type 'AddedToken' and throws
   // 'Unknown token: [object Object]' on another, such as special_tokens_map.json's {content, lstrip, …}, where
   // transformers saves them; their flags are in tokenizer.json's added tokens)

@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import { checkVocabularyRows, loadTokenizer, sentencePieceFolderTokenizerJson } from '../../src/eval/tokenizer.ts';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { checkVocabularyRows, folderTokenizerJson, loadTokenizer, readConfig, sentencePieceFolderTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { readSentencePieceModel, sentencePieceTokenizerJson } from '../../src/eval/sentencepiece-vocab.ts';
 import { compressFile } from '../../src/export/compress.ts';
-import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { compressToTransformersJs, transformersJsTokenizerConfig } from '../../src/export/transformers-js.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -398,6 +399,14 @@ describe('an ALBERT SentencePiece-only folder', () => {
     expect(t.encode('  hello   world  ', null, 20).ids).toEqual([2, 6, 7, 5, 3]);
     // (a tab stays a tab without a precompiled charsmap: ▁hello, then '\tworld' no piece starts as one unknown id)
     expect(t.encode('hello\tworld', null, 20).ids).toEqual([2, 6, 1, 3]);
+  });
+
+  it('is written by --format transformers.js without remove_space, so that transformers.js reads a text ending in a space as evaluation does, where it trimmed it', () => {
+    const dir = sentencePieceFolder('albert-remove-space-tjs', 'spiece.model', bytes, { model_type: 'albert' }, { remove_space: true });
+    const { json } = folderTokenizerJson(dir)!;
+    const written = transformersJsTokenizerConfig(readConfig(dir), json, null, null, 'AlbertTokenizer');
+    expect(written).not.toHaveProperty('remove_space');
+    expect(new Tokenizer(json, written).encode('hello ').ids).toEqual(loadTokenizer(dir).encode('hello ', null, 20).ids);
   });
 
   it("keeps case as tokenizer_config.json's do_lower_case false says, the family named by its tokenizer_class", () => {
