@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SettingsError, fsReason } from '../errors.ts';
 import { shownArg } from '../library-args.ts';
+import { isNumberText } from '../pass/settings.ts';
 
 export interface HubSettings {
   /** Base URL without a trailing slash. */
@@ -80,11 +81,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * A timeout variable's seconds in milliseconds (DEFAULT_TIMEOUT_S when unset, empty or 0, as huggingface_hub's
  * `_as_int(…) or DEFAULT_…_TIMEOUT` reads it), at most MAX_TIMER_MS (a wait set past it, `HF_HUB_DOWNLOAD_TIMEOUT=99999999`
- * for "never give up", waits that long); a SettingsError when not a number of seconds, or below 0.
+ * for "never give up", waits that long); a SettingsError when not a number of seconds written in decimal (isNumberText,
+ * as every flag reads numbers: `0x10` is no 16 s), or below 0.
  */
 function timeoutMs(env: NodeJS.ProcessEnv, name: string): number {
   const text = env[name]?.trim();
-  const seconds = Number(text);
+  const seconds = text && isNumberText(text) ? Number(text) : Number.NaN;
   if (!text || seconds === 0) return DEFAULT_TIMEOUT_S * 1000;
   if (!Number.isFinite(seconds) || seconds < 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
   return Math.min(seconds * 1000, MAX_TIMER_MS);

@@ -121,7 +121,9 @@ describe('hubSettings', () => {
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '60', HF_HUB_ETAG_TIMEOUT: '0.5' })).toMatchObject({ downloadTimeoutMs: 60_000, etagTimeoutMs: 500 });
     // 0 is the default, as huggingface_hub reads it (`_as_int(value) or DEFAULT_DOWNLOAD_TIMEOUT`): a shell set up for it works here
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '0', HF_HUB_ETAG_TIMEOUT: ' 0 ' })).toMatchObject({ downloadTimeoutMs: 10_000, etagTimeoutMs: 10_000 });
-    for (const bad of ['x', '-3', 'Infinity']) {
+    expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '1e2', HF_HUB_ETAG_TIMEOUT: '.5' })).toMatchObject({ downloadTimeoutMs: 100_000, etagTimeoutMs: 500 });
+    // decimal only, as every flag reads numbers (and Python's int() refuses them too): Number() took 0x10 as 16 s
+    for (const bad of ['x', '-3', 'Infinity', '0x10', '0b11', '0o7', '1_000']) {
       expect(() => hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: bad })).toThrow(`HF_HUB_DOWNLOAD_TIMEOUT: expected a number of seconds above 0, got '${bad}'`);
     }
   });
