@@ -119,6 +119,36 @@ export interface StallWait {
 }
 
 /**
+ * A response's whole body as text (UTF-8, a BOM dropped, as Response.text() reads it), broken off with an Error
+ * saying `stall.message` when the body sends nothing for `stall.ms`: the read timeout of a small answer (JSON),
+ * where `fetch` waits forever once the headers are in.
+ */
+export async function bodyTextWithin(response: Response, stall: StallWait): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const silence = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(stall.message)), stall.ms);
+      });
+      try {
+        const { done, value } = await Promise.race([reader.read(), silence]);
+        if (done) break;
+        chunks.push(value);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    throw e;
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/**
  * Sends `request(rangeHeaders)` for the bytes from `from` on and writes the answer into `part` (see the module
  * comment). `onWriting` is called once the answer is known good, before its body is read. With `stall`, a body that
  * sends nothing for `stall.ms` is broken off (errors.interrupted, its cause `stall.message`).

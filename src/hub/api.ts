@@ -3,7 +3,9 @@
  * and the files (`siblings[].rfilename`, with `size`, the git `blobId` and for LFS files `lfs.{sha256,size}`).
  */
 import { HubError } from './errors.ts';
-import { type FetchLike, hubFetch, hubHeaders, httpError } from './http.ts';
+import { parseJsonText } from '../files.ts';
+import { bodyTextWithin, causeMessage } from '../ranged-download.ts';
+import { type FetchLike, HubConnectionError, NETWORK_ADVICE, hubFetch, hubHeaders, httpError, silenceMessage, waitOf } from './http.ts';
 import { type HubRef, isCommitHash } from './ref.ts';
 import type { HubSettings } from './settings.ts';
 
@@ -35,9 +37,21 @@ export async function fetchRepoInfo(ref: HubRef, settings: HubSettings, fetchImp
   const ctx = { label: ref.text, repo: ref.repo, revision: ref.revision };
   const res = await hubFetch(revisionUrl(settings, ref), { headers: hubHeaders(settings, { Accept: 'application/json' }) }, settings, ctx, fetchImpl, log);
   if (!res.ok) throw await httpError(res, settings, ctx);
+  const wait = waitOf(settings);
+  let text: string;
+  try {
+    text = await bodyTextWithin(res, { ms: wait.ms, message: silenceMessage('no data', wait) });
+  } catch (e) {
+    throw new HubConnectionError(
+      `${ref.text}: the answer of ${settings.endpoint} for ${ref.repo}@${ref.revision} stopped (${causeMessage(e)}); ${NETWORK_ADVICE}`,
+      {
+        cause: e,
+      },
+    );
+  }
   let json: unknown;
   try {
-    json = await res.json();
+    json = parseJsonText(text);
   } catch (e) {
     throw new HubError(`${ref.text}: the hub's answer for ${ref.repo}@${ref.revision} is not JSON (${(e as Error).message.split('\n')[0]})`, { cause: e });
   }

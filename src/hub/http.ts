@@ -48,6 +48,9 @@ export function silenceMessage(what: string, wait: { ms: number; variable: strin
   return `${what} within ${wait.ms / 1000} s, the wait ${wait.variable} sets`;
 }
 
+/** What a message about a hub that cannot be reached advises. */
+export const NETWORK_ADVICE = 'check HF_ENDPOINT and the network, or set HF_HUB_OFFLINE=1 to use cached models';
+
 /** Tries after the first while the hub answers 429 or 5xx. */
 const RETRIES = 3;
 
@@ -59,7 +62,7 @@ function whereOf(ctx: RequestContext): string {
 /**
  * Sends a request, again after a pause while the hub answers 429 or 5xx (each pause logged on `log`); a connection
  * failure, or no answer within the wait of `kind` (waitOf), becomes a HubConnectionError naming the endpoint. The
- * wait ends once the answer's headers are in: reading its body is the caller's (see downloadBlob).
+ * wait ends once the answer's headers are in: reading its body is the caller's (see downloadBlob, fetchRepoInfo).
  */
 export async function hubFetch(
   url: string,
@@ -89,12 +92,9 @@ export async function hubFetch(
         ),
     });
   } catch (e) {
-    throw new HubConnectionError(
-      `${ctx.label}: cannot reach ${settings.endpoint} (${causeMessage(e)}); check HF_ENDPOINT and the network, or set HF_HUB_OFFLINE=1 to use cached models`,
-      {
-        cause: e,
-      },
-    );
+    throw new HubConnectionError(`${ctx.label}: cannot reach ${settings.endpoint} (${causeMessage(e)}); ${NETWORK_ADVICE}`, {
+      cause: e,
+    });
   }
 }
 

@@ -51,7 +51,7 @@ export interface HubServer {
   addCommit(repo: string, files: Readonly<Record<string, Buffer>>, opts?: RepoOptions): string;
   /** The next GET of `file` sends `bytes` bytes of its body, then drops the connection. */
   cutNext(file: string, bytes: number): void;
-  /** The next GET of `file` sends `bytes` bytes of its body, then nothing more, leaving the connection open. */
+  /** The next GET of `file` (of the API when `file` is 'api') sends `bytes` bytes of its body, then nothing more, leaving the connection open. */
   stallNext(file: string, bytes: number): void;
   /** The next `times` requests of `file`, or of the API when `file` is 'api', get no answer at all (the connection left open). */
   hangNext(file: string, times: number): void;
@@ -168,7 +168,12 @@ export async function serveHub(): Promise<HubServer> {
             }
           : { rfilename: name },
       );
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ id: repo, modelId: repo, sha: c.sha, siblings }));
+      const json = Buffer.from(JSON.stringify({ id: repo, modelId: repo, sha: c.sha, siblings }));
+      const stall = stalls.get('api');
+      stalls.delete('api');
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(json.length) });
+      if (stall !== undefined) res.write(json.subarray(0, stall));
+      else res.end(json);
       return;
     }
     m = /^\/cdn\/([0-9a-f]{64})$/.exec(path);

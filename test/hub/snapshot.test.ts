@@ -297,6 +297,19 @@ describe('downloadSnapshot', () => {
     );
   });
 
+  it('an API answer whose body stops after its headers is given up after HF_HUB_DOWNLOAD_TIMEOUT without data: one line, or the cached snapshot, where it waited forever', async () => {
+    const e = env({ HF_HUB_DOWNLOAD_TIMEOUT: '0.4' });
+    const fix = 'check HF_ENDPOINT and the network, or set HF_HUB_OFFLINE=1 to use cached models';
+    const stopped = `the answer of ${hub.baseUrl} for org/tiny@main stopped (no data within 0.4 s, the wait HF_HUB_DOWNLOAD_TIMEOUT sets); ${fix}`;
+    hub.stallNext('api', 20);
+    expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: e }))).message).toBe(`hf:org/tiny: ${stopped}`);
+    const s = await downloadSnapshot('hf:org/tiny', { env: e });
+    hub.stallNext('api', 0);
+    const lines: string[] = [];
+    expect(await downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) })).toMatchObject({ commit: s.commit, fromCache: true });
+    expect(lines).toEqual([`hf:org/tiny: ${stopped}; using the cached snapshot ${s.commit.slice(0, 12)}`]);
+  });
+
   it('a wait set past what a Node timer holds (HF_HUB_DOWNLOAD_TIMEOUT=99999999, about 3 years) waits, where every request was given up after 1 ms', async () => {
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '99999999', HF_HUB_ETAG_TIMEOUT: '3000000' })).toMatchObject({
       downloadTimeoutMs: 2 ** 31 - 1,
