@@ -2,7 +2,7 @@
  * Presenting results: the JSON report (`--json`, `--out`) with scores as fractions and metric keys as Hugging Face
  * `evaluate` names them, and the per-task table for the terminal, which shows scores ×100.
  */
-import { writeFileAtomic } from '../files.ts';
+import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import type { EvalResult } from './evaluate.ts';
 import { entryLabel, taskScore } from './glue-score.ts';
 import { METRIC_SHORT_NAMES, type MetricValues, type UndefinedMetrics } from './metrics/metric.ts';
@@ -72,6 +72,7 @@ export function reportJson(report: EvalReport): string {
 
 /** Writes the JSON report to a file atomically. */
 export function writeReport(file: string, report: EvalReport): void {
+  removeStaleTemporaries(file); // what an earlier run killed while writing it left beside it
   writeFileAtomic(file, reportJson(report));
 }
 

@@ -6,7 +6,7 @@ import { existsSync, lstatSync, readFileSync, rmSync, statSync, type Stats } fro
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError, UserError } from '../errors.ts';
-import { sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
+import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { currentHashes, currentModelHashes, dataChange, storedPointNow } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
@@ -431,6 +431,8 @@ export async function writeReportFiles(
       return { name: basename(file), bytes: bytes.byteLength, sha256: sha256Bytes([bytes]) };
     }),
   };
+  // (the temporaries a report killed while writing them left: Ctrl-C with no clean-up registered, SIGKILL)
+  removeStaleTemporariesIn(outDir, [...new Set([...ownPaths, ...REPORT_FORMATS.map((f) => join(outDir, `report.${f}`))].map((p) => basename(p)))]);
   // all files or none: a full disk leaves the folder as it was
   try {
     writeFilesAtomic([...files, [recordPath, `${JSON.stringify(record, null, 2)}\n`]]);

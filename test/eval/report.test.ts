@@ -1,7 +1,10 @@
+import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EvalResult } from '../../src/eval/evaluate.ts';
 import { glueScore } from '../../src/eval/glue-score.ts';
-import { formatTable, reportJson, toReport } from '../../src/eval/report.ts';
+import { formatTable, reportJson, toReport, writeReport } from '../../src/eval/report.ts';
 import { MNLI_M, MNLI_MM, MRPC, STSB, WNLI } from '../../src/glue/tasks.ts';
 
 function result(includeWnli: boolean): EvalResult {
@@ -55,6 +58,21 @@ describe('JSON report', () => {
     const json = JSON.parse(reportJson(toReport({ ...r, tasks: wnliOnly, glue: glueScore(wnliOnly, { includeWnli: false }) })));
     expect(json.glueScore).toBeNull();
     expect('glueScoreUndefined' in json).toBe(false);
+  });
+});
+
+describe('--out file', () => {
+  it("removes the temporaries of r.json that a killed earlier run left beside it (Ctrl-C, SIGKILL), and no one else's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eval-report-'));
+    const dead = 'r.json.4194305.abc123.tmp'; // (a pid above Linux's largest: no process's)
+    const kept = ['r.json.4194305.fresh1.tmp', `r.json.${process.pid}.live12.tmp`, 'other.json.4194305.abc123.tmp'];
+    const old = new Date(Date.now() - 10 * 60_000);
+    for (const name of [dead, ...kept]) {
+      writeFileSync(join(dir, name), '{"half');
+      if (name !== kept[0]) utimesSync(join(dir, name), old, old);
+    }
+    writeReport(join(dir, 'r.json'), toReport(result(true)));
+    expect(readdirSync(dir).sort()).toEqual(['r.json', ...kept].sort());
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -1273,6 +1273,20 @@ describe('report files', () => {
     expect(html).not.toMatch(/<link\b|<script\b(?![^>]*application\/json)/i);
     const json = JSON.parse(html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/)![1]!);
     expect(json.rows).toHaveLength(8);
+  });
+
+  it("removes the temporaries of its files that a report killed while writing them left (Ctrl-C, SIGKILL), and no one else's", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    // (a pid above Linux's largest: no process's); report.csv is not written this time, but is a report's name
+    const dead = ['report.md.4194305.abc123.tmp', 'report.csv.4194305.abc123.tmp', 'pareto-bytes.svg.4194305.abc123.tmp'];
+    const kept = ['report.md.4194305.fresh1.tmp', `report.md.${process.pid}.live12.tmp`, 'notes.txt.4194305.abc123.tmp'];
+    const old = new Date(Date.now() - 10 * 60_000);
+    for (const name of [...dead, ...kept]) {
+      writeFileSync(join(out, name), 'half');
+      if (name !== kept[0]) utimesSync(join(out, name), old, old);
+    }
+    await writeReportFiles(buildReport(posterPoints()), out, ['md'], 'poster.sqlite');
+    expect(readdirSync(out).sort()).toEqual([REPORT_RECORD, 'pareto-bytes.svg', 'pareto-latency.svg', 'report.md', ...kept].sort());
   });
 
   const earlierOf = (out: string) => {
