@@ -367,12 +367,18 @@ export type DistillAsUsed = Omit<DistillSettings, 'temperature' | 'alpha' | 'log
 
 /**
  * The distillation settings as the run used them, for the lineage: a regression task (STS-B) distils the teacher's
- * score by MSE whatever logitLoss says, the temperature only scales the soft cross-entropy, and the general stage
- * (intermediate layers only) has no prediction-layer loss to weigh (alpha) or choose (logitLoss).
+ * score by MSE whatever logitLoss says, the temperature only scales the soft cross-entropy, alpha 1 leaves no teacher
+ * term (temperature and logitLoss unused), and the general stage (intermediate layers only) has no prediction-layer
+ * loss to weigh (alpha) or choose (logitLoss).
  */
 function asUsed(d: DistillSettings, regression: boolean): DistillAsUsed {
   if (d.stage === 'general') {
     const { temperature: _t, alpha: _a, logitLoss: _l, ...rest } = d;
+    return rest;
+  }
+  if (d.alpha === 1) {
+    // (no teacher term: the labels alone, lossTerms)
+    const { temperature: _t, logitLoss: _l, ...rest } = d;
     return rest;
   }
   const logitLoss = regression ? 'mse' : d.logitLoss;
