@@ -76,13 +76,15 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
 
 /**
  * The pause a busy server asks for, in milliseconds: on a 429, the reset of the IETF RateLimit header when no request
- * is left (`RateLimit: "api";r=0;t=55`, as the Hugging Face hub answers and huggingface_hub reads it), else its
+ * is left (`RateLimit: "api";r=0;t=55`, as the Hugging Face hub answers and huggingface_hub reads it: 56 s), else its
  * Retry-After (retryAfterMs); undefined when it says neither.
  */
 export function requestedWaitMs(response: Response, now = Date.now()): number | undefined {
   if (response.status === 429) {
     const limit = /"\w+"\s*;\s*r\s*=\s*(\d+)\s*;\s*t\s*=\s*(\d+)/.exec(response.headers.get('ratelimit') ?? '');
-    if (limit && Number(limit[1]) === 0) return Number(limit[2]) * 1000;
+    // (a second more than it says, as huggingface_hub waits: its whole seconds are rounded down, so that t=0 asked
+    // again at once, three times in a few milliseconds)
+    if (limit && Number(limit[1]) === 0) return (Number(limit[2]) + 1) * 1000;
   }
   return retryAfterMs(response.headers.get('retry-after'), now);
 }

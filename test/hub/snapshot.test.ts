@@ -568,10 +568,16 @@ describe('downloadSnapshot', () => {
     const tries = hub.requests.length;
     hub.failNext('api', 429, 5, { RateLimit: '"api";r=0;t=120', 'RateLimit-Policy': '"fixed window";"api";q=500;w=300' });
     expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: e }))).message).toBe(
-      'hf:org/tiny: the hub is limiting the rate of requests (HTTP 429): wait 120 s and run again, or set HF_TOKEN (requests with a token get a higher limit)',
+      'hf:org/tiny: the hub is limiting the rate of requests (HTTP 429): wait 121 s and run again, or set HF_TOKEN (requests with a token get a higher limit)',
     );
     expect(hub.requests.length - tries).toBe(1);
     hub.failNext('api', 429, 0);
+    // a second more than the reset it says, as huggingface_hub waits (its seconds are rounded down): t=0 was asked
+    // again at once
+    hub.failNext('api', 429, 1, { RateLimit: '"api";r=0;t=0' });
+    const lines: string[] = [];
+    await downloadSnapshot('hf:org/tiny', { env: e, log: (l) => lines.push(l) });
+    expect(lines.filter((l) => l.includes('429'))).toEqual(['hf:org/tiny: the hub answered HTTP 429 Too Many Requests; trying again in 1 s (try 2 of 4)']);
   });
 
   it('says a gated repo needs access and HF_TOKEN on a 403, leaving no snapshot', async () => {
