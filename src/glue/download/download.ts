@@ -12,6 +12,7 @@ import { checkOutputFolder, ensureFolder, fileSystemError } from '../../destinat
 import { DataError, SettingsError } from '../../errors.ts';
 import { sha256File, writeFileAtomic } from '../../files.ts';
 import { withFileLock } from '../../file-lock.ts';
+import { onInterrupt } from '../../interrupt.ts';
 import { lookupTasks, normalizeTaskName, taskNameList } from '../registry.ts';
 import { GLUE_TASKS, type TaskDefinition } from '../tasks.ts';
 import { downloadVerified, type DownloadEvents } from './http-file.ts';
@@ -179,6 +180,8 @@ async function matchesChecksum(path: string, file: RemoteFile): Promise<boolean>
  */
 async function installStaged(source: TaskSource, fetched: readonly string[], dir: string, cache: string): Promise<string[]> {
   const stage = mkdtempSync(join(cache, 'stage-'));
+  // Ctrl-C or SIGTERM meanwhile removes the half-built task too (the cache keeps only whole downloads, to resume)
+  const forget = onInterrupt(() => rmSync(stage, { recursive: true, force: true }));
   try {
     let staged: string[];
     try {
@@ -204,6 +207,7 @@ async function installStaged(source: TaskSource, fetched: readonly string[], dir
     }
     return staged.map((rel) => join(dir, rel));
   } finally {
+    forget();
     rmSync(stage, { recursive: true, force: true });
   }
 }
