@@ -721,6 +721,9 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
         bestWritten = true;
       }
     } else {
+      // (an epoch without a dev score: general distillation, a task stage's intermediate phase; said too, so that a
+      // log, where no bar shows the steps, follows the run)
+      log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}`);
       state.bestEpoch = epoch + 1;
     }
     state.epochs.push(record);

@@ -95,12 +95,16 @@ describe.skipIf(!haveShared)('general and task stages (needs ../shared/glue and 
     };
     const corpus = join(work, 'gd-corpus.txt');
     writeFileSync(corpus, 'a gripping, well acted film\nthe plot goes nowhere\na small miracle\tof a movie\n'.repeat(20));
+    const generalLogs: string[] = [];
     const general = await runTraining({
       ...common,
       student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
       output: join(work, 'general', 'model.onnx'),
       distill: { stage: 'general', intermediate: 'tinybert', corpus },
+      log: (line) => generalLogs.push(line),
     });
+    // each epoch is said, without a dev score, as a log (no bar off a terminal) follows the run; it said nothing
+    expect(generalLogs.filter((l) => l.startsWith('epoch'))).toEqual([expect.stringMatching(/^epoch 1: loss \d+\.\d{4}$/)]);
     const g = general.lineage!;
     expect(g.phases.map((p) => p.name)).toEqual(['general distillation']);
     expect(g.loss).toEqual([]);
@@ -120,6 +124,10 @@ describe.skipIf(!haveShared)('general and task stages (needs ../shared/glue and 
     expect(logs.filter((l) => l.startsWith('teacher outputs'))).toEqual([
       'teacher outputs on 48 examples: computing (not in the cache)',
       expect.stringMatching(/^teacher outputs computed and cached in /),
+    ]);
+    expect(logs.filter((l) => l.startsWith('epoch'))).toEqual([
+      expect.stringMatching(/^epoch 1: loss \d+\.\d{4}$/), // (the intermediate phase)
+      expect.stringMatching(/^epoch 1: loss \d+\.\d{4}, dev SST-2 \d+\.\d{2}$/),
     ]);
     const t = task.lineage!;
     expect(t.phases.map((p) => [p.name, p.steps])).toEqual([
