@@ -83,6 +83,27 @@ describe.skipIf(!haveShared)('general and task stages (needs ../shared/glue and 
     expect(small.sha256).not.toBe(large.sha256);
   });
 
+  it('prediction KD with alpha 1 (the labels alone) computes no teacher outputs: they would be unused', async () => {
+    const logs: string[] = [];
+    const cacheDir = join(work, 'alpha1-cache');
+    const run = await runTraining({
+      task: 'SST-2',
+      teacher: TEACHER,
+      glueDir: GLUE_DIR,
+      cacheDir,
+      maxExamples: 16,
+      maxLength: 16,
+      settings: { epochs: 1, batchSize: 16, threads: 1 },
+      student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
+      output: join(work, 'alpha1', 'model.onnx'),
+      distill: { alpha: 1 },
+      log: (line) => logs.push(line),
+    });
+    expect(run.lineage!.loss).toEqual([{ kind: 'hard-ce', weight: 1 }]);
+    expect(logs.filter((l) => l.startsWith('teacher outputs'))).toEqual([]);
+    expect(existsSync(join(cacheDir, 'teacher-logits'))).toBe(false);
+  });
+
   it('general distillation trains intermediate layers only, then the task stage runs intermediate then prediction KD', async () => {
     const common = {
       task: 'SST-2',
