@@ -297,6 +297,8 @@ export async function runTrainingCommand(
     if (read && !a.json) out(`read ${onnx} ${read}`);
   }
   const settings = settingsOf(a);
+  // (the settings' ranges and combinations are the command line's alone: a refusal is a usage mistake, exit 2)
+  commandLineCheck(() => lib.checkSettings(settings, options.distill));
   const progress = createTrainingProgress();
   const controller = new AbortController();
   // SIGTERM (timeout, docker stop, systemd) stops the run as Ctrl-C does, after its step and a checkpoint; the exit
