@@ -358,7 +358,7 @@ describe('compress bench', () => {
     expect(json.shapes.map((s: { batch: number }) => s.batch)).toEqual([1, 2]);
     expect(json.speedup).toBeCloseTo(geometricMean(json.shapes.map((s: { speedup: number }) => s.speedup)), 12);
     const bad = await runMain(['bench', b.dir, '--batch', '1,x']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('compress: --batch 1,x: expected positive integers separated by commas, e.g. 1,8,32\n');
   });
 });

@@ -194,7 +194,7 @@ describe('compress bench flags', () => {
       encoding: 'utf8',
       timeout: 120_000,
     });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toBe("compress: --repeats 'abc': expected a number\n");
   });
 });

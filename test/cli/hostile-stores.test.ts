@@ -31,8 +31,9 @@ function storeWithOnePoint(path: string): void {
   storePoints(path, [fakePoint({ model: 'sst2', label: 'baseline', bytes: 44.7e6, glue: 0.734 })]);
 }
 
-function expectOneLine(r: CliResult, re: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
+/** `code`: 1 for what the command reads, 2 for a usage mistake (src/cli/index.ts). */
+function expectOneLine(r: CliResult, re: RegExp, code = 1): void {
+  expect(r.code, r.stderr).toBe(code);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toMatch(re);
   expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
@@ -261,8 +262,9 @@ describe('report arguments', () => {
     expectOneLine(
       await run('report', good, '--format', 'md,csv'),
       /^compress: --format md,csv: one format at a time on stdout; give --out DIR to write several$/m,
+      2,
     );
-    expectOneLine(await run('report', good, '--format', 'md', '--format', 'json'), /--format md,json: one format at a time/);
+    expectOneLine(await run('report', good, '--format', 'md', '--format', 'json'), /--format md,json: one format at a time/, 2);
   });
 
   it('reads a format in any letter case and quotes an unknown one as typed', () => {
@@ -302,14 +304,14 @@ describe('empty path arguments', () => {
     mkdirSync(cwd);
     const inCwd = (...args: string[]) => runMain(args, {}, cwd);
     try {
-      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--store', ''), /^compress: --store '': an empty value; give one \(see --help\)$/m);
-      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--work-dir', ''), /--work-dir '': an empty value/);
-      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--glue-dir', ''), /--glue-dir '': an empty value/);
-      expectOneLine(await inCwd('sweep', ''), /file '': an empty value/);
-      expectOneLine(await inCwd('report', good, '--out', ''), /--out '': an empty value/);
-      expectOneLine(await inCwd('report', ''), /store '': an empty value/);
-      expectOneLine(await inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--work-dir', ''), /--work-dir '': an empty value/);
-      expectOneLine(await inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--cache-dir', ''), /--cache-dir '': an empty value/);
+      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--store', ''), /^compress: --store '': an empty value; give one \(see --help\)$/m, 2);
+      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--work-dir', ''), /--work-dir '': an empty value/, 2);
+      expectOneLine(await inCwd('sweep', tiny.sweepFile, '--glue-dir', ''), /--glue-dir '': an empty value/, 2);
+      expectOneLine(await inCwd('sweep', ''), /file '': an empty value/, 2);
+      expectOneLine(await inCwd('report', good, '--out', ''), /--out '': an empty value/, 2);
+      expectOneLine(await inCwd('report', ''), /store '': an empty value/, 2);
+      expectOneLine(await inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--work-dir', ''), /--work-dir '': an empty value/, 2);
+      expectOneLine(await inCwd('worker', '--queue', 'redis://127.0.0.1:1', '--cache-dir', ''), /--cache-dir '': an empty value/, 2);
       expect(readdirSync(cwd)).toEqual([]);
       expect(existsSync(`${cwd}-models`)).toBe(false);
     } finally {
