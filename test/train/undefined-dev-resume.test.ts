@@ -15,17 +15,8 @@ import { tinyBert } from '../helpers/models.ts';
 /** Set to make the next model write fail as a kill before it would (the checkpoints stay). */
 const killBeforeWrite = vi.hoisted(() => ({ armed: false }));
 vi.mock('../../src/onnx/save.ts', async (original) => {
-  const m = await original<typeof import('../../src/onnx/save.ts')>();
-  return {
-    ...m,
-    saveModel: (...args: Parameters<typeof m.saveModel>) => {
-      if (killBeforeWrite.armed) {
-        killBeforeWrite.armed = false;
-        throw new Error('killed before the model was written');
-      }
-      return m.saveModel(...args);
-    },
-  };
+  const { killableSave } = await import('../helpers/kill-before-write.ts');
+  return killableSave(await original<typeof import('../../src/onnx/save.ts')>(), killBeforeWrite);
 });
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-undefined-dev-'));
