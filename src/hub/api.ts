@@ -5,7 +5,7 @@
 import { HubError } from './errors.ts';
 import { parseJsonText } from '../files.ts';
 import { bodyTextWithin, causeMessage } from '../ranged-download.ts';
-import { type FetchLike, HubConnectionError, NETWORK_ADVICE, hubFetch, hubHeaders, httpError, silenceMessage, waitOf } from './http.ts';
+import { type FetchLike, HubConnectionError, NETWORK_ADVICE, bodyStall, hubFetch, hubHeaders, httpError } from './http.ts';
 import { type HubRef, isCommitHash } from './ref.ts';
 import type { HubSettings } from './settings.ts';
 
@@ -37,10 +37,9 @@ export async function fetchRepoInfo(ref: HubRef, settings: HubSettings, fetchImp
   const ctx = { label: ref.text, repo: ref.repo, revision: ref.revision };
   const res = await hubFetch(revisionUrl(settings, ref), { headers: hubHeaders(settings, { Accept: 'application/json' }) }, settings, ctx, fetchImpl, log);
   if (!res.ok) throw await httpError(res, settings, ctx);
-  const wait = waitOf(settings);
   let text: string;
   try {
-    text = await bodyTextWithin(res, { ms: wait.ms, message: silenceMessage('no data', wait) });
+    text = await bodyTextWithin(res, bodyStall(settings));
   } catch (e) {
     throw new HubConnectionError(
       `${ref.text}: the answer of ${settings.endpoint} for ${ref.repo}@${ref.revision} stopped (${causeMessage(e)}); ${NETWORK_ADVICE}`,

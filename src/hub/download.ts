@@ -14,7 +14,7 @@ import { sha256File } from '../files.ts';
 import { withFileLock } from '../file-lock.ts';
 import { HubError } from './errors.ts';
 import { causeMessage, fetchRangeInto, fileSize } from '../ranged-download.ts';
-import { type FetchLike, type RequestContext, hubFetch, hubHeaders, httpError, silenceMessage, waitOf } from './http.ts';
+import { type FetchLike, type RequestContext, bodyStall, hubFetch, hubHeaders, httpError } from './http.ts';
 import type { HubSettings } from './settings.ts';
 import { formatMB } from '../units.ts';
 import { ensureFolder } from '../folders.ts';
@@ -143,7 +143,7 @@ async function fetchInto(url: string, part: string, from: number, expected: Blob
           : `${ctx.label}: downloading ${ctx.file}${of ? ` (${of})` : ''}`,
       );
     },
-    { ms: waitOf(settings).ms, message: silenceMessage('no data', waitOf(settings)) },
+    bodyStall(settings),
   );
   if (outcome.kind === 'complete' && expected.size !== undefined && sizeOf(part) < expected.size) {
     // the server says the part already holds all of its file: its file is shorter than the hub's listing says

@@ -5,7 +5,7 @@
  * after the pause its RateLimit or Retry-After header asks for (else 1, 2, 4 s), before its answer becomes the error. A server that does
  * not answer within HF_HUB_DOWNLOAD_TIMEOUT (a HEAD: HF_HUB_ETAG_TIMEOUT) is given up as one that cannot be reached.
  */
-import { causeMessage, fetchRetrying, requestedWaitMs, triesOf } from '../ranged-download.ts';
+import { type StallWait, causeMessage, fetchRetrying, requestedWaitMs, triesOf } from '../ranged-download.ts';
 import { HubError } from './errors.ts';
 import { shortCommitHint } from './ref.ts';
 import { DEFAULT_TIMEOUT_S, type HubSettings } from './settings.ts';
@@ -37,15 +37,21 @@ export function hubHeaders(settings: HubSettings, extra: Record<string, string> 
 export type WaitKind = 'download' | 'etag';
 
 /** How long a request of `kind` waits for an answer (and a download for its next bytes), and the variable that sets it. */
-export function waitOf(settings: HubSettings, kind: WaitKind = 'download'): { ms: number; variable: string } {
+function waitOf(settings: HubSettings, kind: WaitKind = 'download'): { ms: number; variable: string } {
   return kind === 'etag'
     ? { ms: settings.etagTimeoutMs ?? DEFAULT_TIMEOUT_S * 1000, variable: 'HF_HUB_ETAG_TIMEOUT' }
     : { ms: settings.downloadTimeoutMs ?? DEFAULT_TIMEOUT_S * 1000, variable: 'HF_HUB_DOWNLOAD_TIMEOUT' };
 }
 
 /** What a wait that ran out says: `no answer within 10 s, the wait HF_HUB_DOWNLOAD_TIMEOUT sets`. */
-export function silenceMessage(what: string, wait: { ms: number; variable: string }): string {
+function silenceMessage(what: string, wait: { ms: number; variable: string }): string {
   return `${what} within ${wait.ms / 1000} s, the wait ${wait.variable} sets`;
+}
+
+/** How long a body (a download's, the API's JSON) may send nothing before it is broken off, and what that then says. */
+export function bodyStall(settings: HubSettings): StallWait {
+  const wait = waitOf(settings);
+  return { ms: wait.ms, message: silenceMessage('no data', wait) };
 }
 
 /** What a message about a hub that cannot be reached advises. */
