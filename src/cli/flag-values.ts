@@ -30,6 +30,11 @@ export interface DeclaredOptions {
   key: Record<string, unknown>;
 }
 
+/** The options yargs declared for the command being parsed (its `getOptions()`, which its typings leave out). */
+export function declaredOptions(y: Argv<unknown> | Argv): DeclaredOptions {
+  return (y as unknown as { getOptions(): DeclaredOptions }).getOptions();
+}
+
 export interface FlagValueRules {
   /** String flags whose bare form (`--optimize` alone) has a meaning of its own; only an explicit '' is refused. */
   bareAllowed?: ReadonlySet<string>;
@@ -152,7 +157,7 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
  */
 export function negatedBooleanValues(argv: readonly string[]) {
   return (args: Record<string, unknown>, y: Argv): void => {
-    const options = (y as unknown as { getOptions(): DeclaredOptions }).getOptions();
+    const options = declaredOptions(y);
     applyBooleanValues(args, options, argv);
     for (const key of options.boolean) {
       for (const n of [key, ...(options.alias[key] ?? [])]) {
@@ -165,5 +170,5 @@ export function negatedBooleanValues(argv: readonly string[]) {
 
 /** The middleware: runs `checkFlagValues` with the options yargs declared for the command being run. */
 export function checkedFlagValues(argv: readonly string[], rules: FlagValueRules = {}) {
-  return (args: Record<string, unknown>, y: Argv): void => checkFlagValues(args, (y as unknown as { getOptions(): DeclaredOptions }).getOptions(), argv, rules);
+  return (args: Record<string, unknown>, y: Argv): void => checkFlagValues(args, declaredOptions(y), argv, rules);
 }

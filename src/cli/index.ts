@@ -9,7 +9,7 @@ import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage, UsageError } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
-import { checkedFlagValues, type DeclaredOptions, negatedBooleanValues } from './flag-values.ts';
+import { checkedFlagValues, declaredOptions, negatedBooleanValues } from './flag-values.ts';
 import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
@@ -123,7 +123,7 @@ function commandUsage(argv: readonly string[]): string {
 /** The long flags the failing command declares (as written: `max-length`, not `maxLength`), for suggestions. */
 function declaredFlags(parser: Argv<GlobalFlags>): string[] {
   try {
-    const keys = Object.keys((parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+    const keys = Object.keys(declaredOptions(parser).key);
     return keys.filter((k) => k.length > 1 && !/[A-Z]/.test(k) && k !== '$0' && k !== '_');
   } catch {
     return [];
@@ -133,7 +133,7 @@ function declaredFlags(parser: Argv<GlobalFlags>): string[] {
 /** The flags the failing command declares that take a value (string, number or list), with their aliases (`o`). */
 function valueFlags(parser: Argv<GlobalFlags>): string[] {
   try {
-    const o = (parser as unknown as { getOptions(): DeclaredOptions }).getOptions();
+    const o = declaredOptions(parser);
     const keys = [...o.string, ...o.number, ...o.array];
     return [...keys, ...keys.flatMap((k) => o.alias[k] ?? [])];
   } catch {
