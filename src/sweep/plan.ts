@@ -855,16 +855,25 @@ function modelLabel(spec: SweepSpec, m: ModelSpec): string {
  * elsewhere, could succeed; its baseline still fails.) A tokenizer there that cannot be read is left to the points.
  */
 function refuseNoTokenizer(spec: SweepSpec, m: ModelSpec, dir: string): void {
-  let found: ReturnType<typeof folderTokenizerJson> | null;
-  try {
-    found = folderTokenizerJson(dir);
-  } catch {
-    found = null; // (one that cannot be read: the points' to report)
-  }
-  if (found === undefined)
+  if (holdsNoTokenizer(dir))
     throw new DataError(
-      `${spec.file}: ${modelLabel(spec, m)}: its folder ${dir} has no tokenizer (no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model), which its points' GLUE eval reads (its baseline's, and every point's whose steps keep the model's files): put the model's tokenizer files beside it`,
+      `${spec.file}: ${modelLabel(spec, m)}: its folder ${dir} has no tokenizer (${TOKENIZER_FILES}), which its points' GLUE eval reads (its baseline's, and every point's whose steps keep the model's files): put the model's tokenizer files beside it`,
     );
+}
+
+/** The tokenizer files a folder's reading looks for (folderTokenizerJson), as a refusal lists them. */
+const TOKENIZER_FILES = 'no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model';
+
+/**
+ * Whether folder `dir` holds none of the tokenizer files folderTokenizerJson reads: false for one there that cannot be
+ * read (the points' to report).
+ */
+function holdsNoTokenizer(dir: string): boolean {
+  try {
+    return folderTokenizerJson(dir) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -1227,15 +1236,9 @@ function checkTeacherTokenizer(t: PointTrainingStep, onnx: string): void {
   if (t.kind !== 'distill' || t.teacher === undefined) return;
   const dir = locateModel(t.teacher).dir;
   if (realpathSync(dir) === realpathSync(locateModel(onnx).dir)) return;
-  let found: ReturnType<typeof folderTokenizerJson> | null;
-  try {
-    found = folderTokenizerJson(dir);
-  } catch {
-    found = null; // (one that cannot be read: the point's to report)
-  }
-  if (found === undefined)
+  if (holdsNoTokenizer(dir))
     throw new DataError(
-      `the teacher ${t.teacher} (--teacher) has no tokenizer in its folder ${dir} (no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model), which the step reads its examples with: name the teacher's folder, or put its tokenizer beside it`,
+      `the teacher ${t.teacher} (--teacher) has no tokenizer in its folder ${dir} (${TOKENIZER_FILES}), which the step reads its examples with: name the teacher's folder, or put its tokenizer beside it`,
     );
 }
 
