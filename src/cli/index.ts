@@ -17,10 +17,15 @@ import { commands } from './commands/index.ts';
 const PASS_FLAGS = passFlagNames();
 const BARE_PASS_FLAGS = barePassFlagNames();
 
+/** A command's name, the first word of its usage (`eval <model>`: eval; the default command: $0). */
+const commandName = (c: { command?: unknown }): string => String(c.command).split(' ')[0]!;
+
+/** The command whose name is `word`, if any. */
+const commandNamed = (word: string | undefined) => commands.find((c) => commandName(c) === word);
+
 /** Whether `argv` runs the default command (`compress MODEL [pass flags]`): its first word names no command. */
 function runsPasses(argv: readonly string[]): boolean {
-  const first = argv.find((a) => !a.startsWith('-'));
-  return !(commands as CliCommand<any>[]).some((c) => String(c.command).split(' ')[0] === first);
+  return !commandNamed(argv.find((a) => !a.startsWith('-')));
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -101,7 +106,7 @@ const GLOBAL_FLAG = /^--(no-)?verbose(=.*)?$/s;
 function misspeltCommand(argv: readonly string[]): string | undefined {
   const first = argv.find((a) => !GLOBAL_FLAG.test(a));
   if (first === undefined || first.startsWith('-') || existsSync(first)) return undefined;
-  const names = commands.map((c) => String(c.command).split(' ')[0]!).filter((n) => n !== '$0');
+  const names = commands.map(commandName).filter((n) => n !== '$0');
   if (names.includes(first)) return undefined;
   const word = first.toLowerCase();
   const near = names.includes(word) ? word : nearestFlag(word, names);
@@ -116,7 +121,7 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
 /** The usage of the command `argv` runs, as its module declares it (`eval <model>`; the default command `<model>`). */
 function commandUsage(argv: readonly string[]): string {
   const first = argv.find((a) => !a.startsWith('-'));
-  const matched = commands.find((c) => String(c.command).split(' ')[0] === first) ?? commands.find((c) => String(c.command).startsWith('$0'));
+  const matched = commandNamed(first) ?? commandNamed('$0');
   return String(matched?.command ?? '').replace(/^\$0 /, '');
 }
 
