@@ -34,7 +34,6 @@ import { TRAINING_VERSIONS } from './versions.ts';
 import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import { modelSha256 } from '../onnx/identity.ts';
-import type { LossTerm } from '../gradients/index.ts';
 import { DEFAULT_TRAIN_SETTINGS, StoppedBetweenBatches, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
 import { bertStudent, checkTaskTeacher, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
 import { savedBilstmOutputs } from './students/bilstm.ts';
@@ -65,8 +64,7 @@ import { checkThreads } from '../runtime/threads.ts';
 import { tryFileLock } from '../file-lock.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
-import { projects } from '../gradients/index.ts';
-import { TEMPERATURE_WORDS, temperatureInRange } from '../gradients/index.ts';
+import { projects, TEMPERATURE_WORDS, temperatureInRange, type LossTerm } from '../gradients/index.ts';
 import { carriedProjections, learnedProjections, projectionsPath, withCarried, writeProjections, type StoredProjection } from './projections.ts';
 import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
 
