@@ -60,8 +60,13 @@ export function readHuggingFaceConfig(path: string, label = path): ExtendedBertC
  * there are none (naming a pickled checkpoint when the folder has one).
  */
 export function checkpointWeightFiles(dir: string): string[] {
+  return checkpointShards(dir).files;
+}
+
+/** checkpointWeightFiles' files, and the index's weight_map when the checkpoint is sharded (read once). */
+function checkpointShards(dir: string): { files: string[]; weightMap?: Record<string, string> } {
   const single = join(dir, 'model.safetensors');
-  if (existsSync(single)) return [single];
+  if (existsSync(single)) return { files: [single] };
   const indexPath = join(dir, 'model.safetensors.index.json');
   for (const path of [single, indexPath]) {
     // a link to nothing (a hub cache snapshot whose blobs were removed): named, not taken for an absent file
@@ -69,7 +74,10 @@ export function checkpointWeightFiles(dir: string): string[] {
       throw new DataError(`${path}: a link to ${readlinkSync(path)}, which does not exist (a hub cache snapshot whose blobs were removed?)`);
     }
   }
-  if (existsSync(indexPath)) return [...new Set(Object.values(readWeightMap(indexPath)))].map((s) => join(dir, s));
+  if (existsSync(indexPath)) {
+    const weightMap = readWeightMap(indexPath);
+    return { files: [...new Set(Object.values(weightMap))].map((s) => join(dir, s)), weightMap };
+  }
   for (const pickled of UNREADABLE_WEIGHT_FILES) {
     if (existsSync(join(dir, pickled))) {
       throw new DataError(
@@ -103,10 +111,9 @@ function readWeightMap(indexPath: string): Record<string, string> {
  * checkpoint had none. A tensor found in another shard than the index says is read as it is, as transformers reads
  * every tensor of each shard.
  */
-function checkIndexedTensors(dir: string, files: readonly string[], read: ReadonlySet<string>): void {
+function checkIndexedTensors(dir: string, weightMap: Readonly<Record<string, string>>, read: ReadonlySet<string>): void {
   const indexPath = join(dir, 'model.safetensors.index.json');
-  if (files.length === 0 || files[0] === join(dir, 'model.safetensors') || !existsSync(indexPath)) return;
-  const lost = Object.entries(readWeightMap(indexPath)).filter(([name]) => !read.has(name));
+  const lost = Object.entries(weightMap).filter(([name]) => !read.has(name));
   if (!lost.length) return;
   const [name, shard] = lost[0]!;
   throw new DataError(
@@ -162,7 +169,7 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   const configPath = join(dir, 'config.json');
   if (!statOrAbsent(configPath)) throw new DataError(`${dir}: no config.json`);
   const config = configFromHuggingFace(readJson(configPath, 'config.json'), configPath);
-  const files = checkpointWeightFiles(dir);
+  const { files, weightMap } = checkpointShards(dir);
   const weights = new Map<string, SafetensorsTensor>();
   const params = new Set(bertParameters(config).map((p) => p.name));
   let decoderFile = '';
@@ -176,7 +183,7 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
       weights.set(name, t);
     }
   }
-  checkIndexedTensors(dir, files, new Set(weights.keys()));
+  if (weightMap) checkIndexedTensors(dir, weightMap, new Set(weights.keys()));
   checkLabelCount(dir, config, weights);
   const tied = tiedWordTable(weights.keys(), familyOf(config));
   if (tied) {
