@@ -3,22 +3,15 @@
  * pass's words before any point runs (Pass.checkModel reads the structure), where --dry-run listed the point and it
  * failed when it ran.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
-import { planRefusal } from './plan-refusal.ts';
-import { registerAllPasses } from '../../src/passes.ts';
+import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
 
 let root: string;
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'drop-layers-plan-'));
   // (2 layers)
-  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
-  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
-  registerAllPasses();
+  root = writeTinyPlanFolder('drop-layers-plan-');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

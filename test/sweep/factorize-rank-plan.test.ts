@@ -3,22 +3,15 @@
  * large that the two factors hold more values than the table): the plan refuses it in the pass's words before any
  * point runs (Pass.checkModel reads the table's dims), where --dry-run listed the point and it failed when it ran.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
-import { planRefusal } from './plan-refusal.ts';
-import { registerAllPasses } from '../../src/passes.ts';
+import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
 
 let root: string;
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'factorize-rank-plan-'));
   // (the tiny model's word embedding: 128 × 32)
-  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
-  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
-  registerAllPasses();
+  root = writeTinyPlanFolder('factorize-rank-plan-');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

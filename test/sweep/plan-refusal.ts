@@ -64,15 +64,24 @@ export function distillStudent(root: string, student: string, settings: Record<s
 }
 
 /**
+ * A new folder (named from `prefix`) for planRefusal with the tiny BERT (2 layers of 4 heads, a 128 × 32 word
+ * embedding) under models/tiny and SST-2 train and dev under glue/; the passes registered.
+ */
+export function writeTinyPlanFolder(prefix: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  registerAllPasses();
+  return root;
+}
+
+/**
  * A new folder (named from `prefix`) for planRefusal with the tiny BERT under models/tiny and its quantized forms under
  * models/int8 (int8 dynamic), models/int4 (int4 blocks of 16) and models/fp16 (float16), and SST-2 train and dev under
  * glue/; the passes registered.
  */
 export async function writeQuantizedModels(prefix: string): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), prefix));
-  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
-  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
-  registerAllPasses();
+  const root = writeTinyPlanFolder(prefix);
   const input = join(root, 'models', 'tiny', 'model.onnx');
   for (const [folder, mode] of [
     ['int8', 'int8'],

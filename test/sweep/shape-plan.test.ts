@@ -4,23 +4,16 @@
  * the plan refuses it in the pass's words (Pass.checkShape), as the point refuses it when it runs, where --dry-run
  * listed the point and it failed at every point.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
-import { planRefusal } from './plan-refusal.ts';
+import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
-import { registerAllPasses } from '../../src/passes.ts';
 
 let root: string;
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'shape-plan-'));
   // (2 layers of 4 heads)
-  writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
-  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
-  registerAllPasses();
+  root = writeTinyPlanFolder('shape-plan-');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
