@@ -80,10 +80,13 @@ export function queuePointLine(line: string): string {
 
 /**
  * BullMQ's errors about one job a worker holds: its lock not renewed (Redis answered that the lock is gone: expired, or
- * another worker's since; a Redis out of reach is a connection error), or its result refused (the job no longer its).
+ * another worker's since; a Redis out of reach is a connection error), or its result refused (the job no longer its:
+ * gone, its lock gone or another's, or its lock still this worker's but the job moved out of the active list, as a
+ * stalled-job check or another client moved it on; finished-errors.js).
  */
 const LOCK_NOT_RENEWED = /^could not renew lock for job (\S+)$/;
-const RESULT_REFUSED = /^(?:Missing key|Missing lock|Lock mismatch) for job (\S+?)\.? (?:Cmd )?(?:moveToFinished|moveToDelayed|retryJob)\b/;
+const RESULT_REFUSED =
+  /^(?:(?:Missing key|Missing lock|Lock mismatch) for job (\S+?)\.?|Job (\S+) is not in the active state\.) (?:Cmd )?(?:moveToFinished|moveToDelayed|retryJob)\b/;
 
 /** A point as the worker's lines about its job name it: 'point ' and the key's first 12 characters. */
 const pointTag = (key: string) => `point ${key.slice(0, 12)}`;
@@ -102,7 +105,7 @@ export function jobErrorLine(e: unknown): string | undefined {
     return `${pointTag(renew[1]!)}: its lock expired before this worker renewed it (the worker paused, or Redis out of reach or restarted, for longer than the lock): the queue gives the point to another worker and refuses this run's result`;
   const refused = RESULT_REFUSED.exec(message);
   if (refused)
-    return `${pointTag(refused[1]!)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`;
+    return `${pointTag((refused[1] ?? refused[2])!)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`;
   return undefined;
 }
 

@@ -26,7 +26,10 @@ describe("a queue worker's log lines", () => {
     const refused = Object.assign(new Error(`Missing key for job ${key}. moveToFinished`), { code: -1 });
     const mismatch = Object.assign(new Error(`Lock mismatch for job ${key}. Cmd moveToFinished from active`), { code: -6 });
     expect(connectionProblem(refused)).toBe(`Missing key for job ${key}. moveToFinished`);
-    for (const e of [refused, mismatch])
+    // (its lock still this worker's, the job moved out of the active list meanwhile: a stalled job moved on)
+    const notActive = Object.assign(new Error(`Job ${key} is not in the active state. moveToFinished`), { code: -3 });
+    const notActiveRetry = Object.assign(new Error(`Job ${key} is not in the active state. retryJob`), { code: -3 });
+    for (const e of [refused, mismatch, notActive, notActiveRetry])
       expect(jobErrorLine(e)).toBe(
         `point ${key.slice(0, 12)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`,
       );
