@@ -67,7 +67,7 @@ import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../tra
 import { parseHeadList } from '../prune/settings.ts';
 import { sharingGroups } from '../prune/sharing.ts';
 import { layerGroups, parseShareSpec, parseSourceSpec } from '../share/spec.ts';
-import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, type DistillSettings } from '../train/run.ts';
+import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, distillUse, type DistillSettings } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
@@ -736,25 +736,17 @@ function onModel(
 }
 
 /**
- * A distill step's settings without the prediction-layer ones its loss does not read (lossTerms): `temperature` and
- * `logitLoss` where `alpha` is 1 (no teacher term) or the task is a regression (its teacher's score by MSE, whatever
- * logitLoss says), `temperature` with `logitLoss: mse`; `note` says which ones written there are unused, undefined
- * when none is. Two steps that differ only in them train the same model.
+ * A distill step's settings without the prediction-layer ones its loss does not read (distillUse, as the run's
+ * lineage records them); `note` says which ones written there are unused, undefined when none is. Two steps that
+ * differ only in them train the same model. (A sweep's distill step is the task stage: the general stage is none.)
  */
 function unusedDistillSettings(settings: Record<string, unknown>, task: string): { settings: Record<string, unknown>; note?: string } {
-  const value = (key: 'alpha' | 'logitLoss') => settingText(settings[key] ?? DEFAULT_DISTILL_SETTINGS[key]);
-  const why =
-    value('alpha') === 1
-      ? { keys: ['temperature', 'logitLoss'], reason: 'with alpha=1 (no teacher term)' }
-      : getTask(task).regression
-        ? { keys: ['temperature', 'logitLoss'], reason: `on ${task} (a regression task: the teacher's score by MSE)` }
-        : value('logitLoss') === 'mse'
-          ? { keys: ['temperature'], reason: 'with logitLoss=mse' }
-          : undefined;
-  const written = why?.keys.filter((k) => settings[k] !== undefined) ?? [];
+  const value = <K extends 'alpha' | 'logitLoss'>(key: K) => settingText(settings[key] ?? DEFAULT_DISTILL_SETTINGS[key]) as DistillSettings[K];
+  const use = distillUse({ alpha: value('alpha'), logitLoss: value('logitLoss'), stage: 'task' }, getTask(task));
+  const written: string[] = use.unused.filter((k) => settings[k] !== undefined);
   if (written.length === 0) return { settings };
   const kept = Object.fromEntries(Object.entries(settings).filter(([k]) => !written.includes(k)));
-  return { settings: kept, note: `distill ${written.map((k) => `${k}=${labelValue(settings[k])}`).join(' ')} is unused ${why!.reason}` };
+  return { settings: kept, note: `distill ${written.map((k) => `${k}=${labelValue(settings[k])}`).join(' ')} is unused ${use.reason}` };
 }
 
 /** A sweep model's graph, the structure discovery finds in it, where it finds one, and the inputs it takes (inputLimits). */

@@ -363,26 +363,44 @@ function isPkdPreset(intermediate: DistillSettings['intermediate']): boolean {
 export type DistillAsUsed = Omit<DistillSettings, 'temperature' | 'alpha' | 'logitLoss'> &
   Partial<Pick<DistillSettings, 'temperature' | 'alpha' | 'logitLoss'>>;
 
+/** The prediction-layer settings of distillation: those a run's loss may leave unread (DistillUse). */
+export type PredictionSetting = 'alpha' | 'temperature' | 'logitLoss';
+
 /**
- * The distillation settings as the run used them, for the lineage: a regression task (STS-B) distils the teacher's
- * score by MSE whatever logitLoss says, the temperature only scales the soft cross-entropy, alpha 1 leaves no teacher
- * term (temperature and logitLoss unused), and the general stage (intermediate layers only) has no prediction-layer
- * loss to weigh (alpha) or choose (logitLoss).
+ * How a distill run's loss (lossTerms, phasePlan) reads its prediction-layer settings: `unused`, the ones it does not
+ * read, with `reason` (the words after 'is unused': 'with alpha=1 (no teacher term)'); `logitLoss`, the loss of its
+ * teacher term where it has one (a regression task's: mse, whatever logitLoss says). The general stage (intermediate
+ * layers only) reads none of them; alpha 1 leaves no teacher term (temperature and logitLoss unread); a regression
+ * task (STS-B) distils the teacher's score by MSE (temperature and logitLoss unread); logitLoss mse compares raw
+ * logits (temperature unread). Whatever the student (a BiLSTM takes prediction-layer KD alone, by the same loss).
+ * The one definition of both the lineage's settings as used (asUsed) and the sweep plan's steps that train one
+ * model though their settings differ (plan.ts).
  */
-function asUsed(d: DistillSettings, regression: boolean): DistillAsUsed {
-  if (d.stage === 'general') {
-    const { temperature: _t, alpha: _a, logitLoss: _l, ...rest } = d;
-    return rest;
-  }
-  if (d.alpha === 1) {
-    // (no teacher term: the labels alone, lossTerms)
-    const { temperature: _t, logitLoss: _l, ...rest } = d;
-    return rest;
-  }
-  const logitLoss = regression ? 'mse' : d.logitLoss;
-  if (logitLoss === 'ce') return d;
-  const { temperature: _, ...rest } = d;
-  return { ...rest, logitLoss };
+export interface DistillUse {
+  unused: PredictionSetting[];
+  reason?: string;
+  logitLoss?: DistillSettings['logitLoss'];
+}
+
+export function distillUse(
+  d: Pick<DistillSettings, 'alpha' | 'logitLoss' | 'stage'>,
+  task: Pick<TaskDefinition, 'name' | 'regression'> | undefined,
+): DistillUse {
+  if (d.stage === 'general') return { unused: ['alpha', 'temperature', 'logitLoss'], reason: 'in the general stage (intermediate layers only)' };
+  if (d.alpha === 1) return { unused: ['temperature', 'logitLoss'], reason: 'with alpha=1 (no teacher term)' };
+  if (task?.regression)
+    return { unused: ['temperature', 'logitLoss'], reason: `on ${task.name} (a regression task: the teacher's score by MSE)`, logitLoss: 'mse' };
+  if (d.logitLoss === 'mse') return { unused: ['temperature'], reason: 'with logitLoss=mse', logitLoss: 'mse' };
+  return { unused: [], logitLoss: d.logitLoss };
+}
+
+/** The distillation settings as the run used them, for the lineage (distillUse): the loss's logitLoss, without the settings it does not read. */
+function asUsed(d: DistillSettings, task: TaskDefinition | undefined): DistillAsUsed {
+  const use = distillUse(d, task);
+  const unused: readonly string[] = use.unused;
+  return Object.fromEntries(
+    Object.entries(d).flatMap(([k, v]) => (k === 'logitLoss' && use.logitLoss !== undefined ? [[k, use.logitLoss]] : unused.includes(k) ? [] : [[k, v]])),
+  ) as DistillAsUsed;
 }
 
 /**
@@ -1105,7 +1123,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     },
     // (the general stage runs --intermediate-epochs in place of --epochs: the epochs that ran are recorded)
     settings: { ...settings, epochs: phases[phases.length - 1].epochs },
-    ...(distill ? { distill: asUsed(distill, task?.regression ?? false) } : {}),
+    ...(distill ? { distill: asUsed(distill, task) } : {}),
     loss,
     phases: phaseRecords,
     steps: phaseRecords.reduce((n, p) => n + p.steps, 0),
