@@ -1420,7 +1420,8 @@ const HEADS_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddi
  * model whose layers have `heads`, where the plan knows them: prune-heads with its heads listed removes those;
  * drop-layers removes its layers; the others keep them (HEADS_KEPT). Undefined otherwise (prune-heads by ratio
  * chooses its heads when it runs; a list naming heads a layer lacks is refused before, by the pass's checkModel or
- * checkShape: afterPass; one removing every head of the model is left to the point).
+ * checkShape: afterPass). A list removing every head of the model leaves every layer without attention (0), as the pass
+ * does.
  */
 function headsAfter(pass: string, settings: Record<string, unknown>, heads: readonly number[]): readonly number[] | undefined {
   if (HEADS_KEPT.has(pass)) return heads;
@@ -1435,7 +1436,7 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
     if (!(l < out.length) || removed.some((h) => h >= out[l]!)) return undefined;
     out[l] = out[l]! - removed.length;
   }
-  return out.some((h) => h > 0) ? out : undefined;
+  return out;
 }
 
 /**

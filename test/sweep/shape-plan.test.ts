@@ -65,6 +65,12 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       'prune-heads: layer 1 has no attention heads left (all were pruned); cannot remove head 0',
     ],
     [
+      'prune-heads of a layer an earlier prune-heads left without attention, with every other head of the model',
+      [heads('0:0,1,2,3;1:0,1,2,3'), heads('0:0')],
+      2,
+      'prune-heads: layer 0 has no attention heads left (all were pruned); cannot remove head 0',
+    ],
+    [
       'share-layers of layers with other heads, after prune-heads',
       [heads('1:1'), share('all')],
       2,
