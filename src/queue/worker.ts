@@ -4,7 +4,9 @@
  * keeps this process from renewing the job's lock. A point's files are found by path or fetched (files.ts).
  *
  * Failures and lost workers are BullMQ's business: a point that throws is retried with exponential backoff, up to
- * 3 runs (job.ts); a worker that dies (SIGKILL, power cut) stops renewing its locks, and once a lock expires
+ * 3 runs (job.ts). A point this worker cannot run though another may (queued by other code) is given back to the
+ * queue instead, its runs not counted, and a worker that gives back GIVE_BACKS_TO_STOP points in a row stops, saying
+ * why: a broken worker does not use up the points' runs. A worker that dies (SIGKILL, power cut) stops renewing its locks, and once a lock expires
  * (`lockMs`) the stalled-job check of any live worker puts the job back in the queue for another worker. Its late
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
@@ -12,9 +14,9 @@
 import type { EventEmitter } from 'node:events';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
-import { errorLine } from '../errors.ts';
+import { QueueError, errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
@@ -25,7 +27,7 @@ import { isTrainingStep } from '../sweep/train-step.ts';
 import { currentVersions, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
-import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, type PointJob } from './job.ts';
+import { ATTEMPTS, DEFAULT_RETRY_DELAY_MS, STALLED_TOO_OFTEN, failedJobError, type PointJob } from './job.ts';
 
 export interface QueueWorkerOptions {
   /** `redis://HOST:PORT[/DB]`. */
@@ -53,6 +55,8 @@ export type WorkerEvent =
   /** A point's result, taken by the queue (one it refused is said by a 'log' line instead). */
   | { type: 'finished'; point: SweepPoint; result: PointResult }
   | { type: 'failed'; point: SweepPoint; attempt: number; error: string }
+  /** A point this worker cannot run though another may (NotForThisWorker): back in the queue, the run not counted. */
+  | { type: 'given-back'; point: SweepPoint; error: string; delayMs: number }
   /** A connection problem (logged once until it changes), or a point's own log line (with the point). */
   | { type: 'log'; line: string; point?: SweepPoint };
 
@@ -110,6 +114,17 @@ export function jobErrorLine(e: unknown): string | undefined {
 }
 
 /**
+ * Why this worker cannot run a point that another worker may run: the worker's own failure, not the point's, so the
+ * point is given back to the queue without counting a run.
+ */
+export class NotForThisWorker extends Error {
+  override name = 'NotForThisWorker';
+}
+
+/** Points given back in a row (none run or failed between them) after which a worker stops: it is the broken one. */
+export const GIVE_BACKS_TO_STOP = 3;
+
+/**
  * Refuses a point queued by other code than this worker's, saying what differs (versionChange): bert-compress's and
  * the steps' versions, a step this code does not have among them (a pass added since), and the tokenizers' reading
  * version `tokenizer` (by default the point's own: not compared).
@@ -122,7 +137,7 @@ function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenize
     tokenizer,
   );
   if (!sameVersions(here, point.versions))
-    throw new Error(
+    throw new NotForThisWorker(
       `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,
     );
 }
@@ -160,7 +175,27 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    * renewal fails every quarter of the lock until the point ends; a refused result is refused on completing, then on failing).
    */
   const jobLines = new Set<string>();
-  const processor = async (job: Job<PointJob, PointResult>): Promise<PointResult> => {
+  /** Points given back in a row; the last one's reason. */
+  let givenBack = 0;
+  let stopping: QueueError | undefined;
+  /**
+   * Gives the job back to the queue (delayed by its retry delay, so that other workers take it first), not counting
+   * a run; stops the worker once it has given back GIVE_BACKS_TO_STOP points in a row.
+   */
+  const giveBack = async (job: Job<PointJob, PointResult>, token: string | undefined, error: string): Promise<never> => {
+    const backoff = job.opts.backoff;
+    const delayMs = typeof backoff === 'object' ? (backoff.delay ?? DEFAULT_RETRY_DELAY_MS) : DEFAULT_RETRY_DELAY_MS;
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    emit({ type: 'given-back', point: job.data.point, error, delayMs });
+    if (++givenBack >= GIVE_BACKS_TO_STOP && !stopping) {
+      stopping = new QueueError(
+        `this worker stopped after giving back ${givenBack} points in a row that it cannot run (the last: ${error}); their runs are not counted: mend this machine and start the worker again`,
+      );
+      void worker.close().catch(() => {});
+    }
+    throw new DelayedError(); // (BullMQ: the job was moved out of the active list by the processor)
+  };
+  const processor = async (job: Job<PointJob, PointResult>, token?: string): Promise<PointResult> => {
     const { point, files: trees } = job.data;
     const attempt = job.attemptsMade + 1;
     for (const line of jobLines) if (line.startsWith(`${pointTag(point.key)}:`)) jobLines.delete(line);
@@ -172,9 +207,13 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       const local = await localizePoint(point, trees, files);
       refuseOtherCode(point, pointTokenizerReading(local));
       // (said once the queue takes the result: see 'completed' below)
-      return await runner.run(local);
+      const result = await runner.run(local);
+      givenBack = 0;
+      return result;
     } catch (e) {
       const error = errorLine(e);
+      if (e instanceof NotForThisWorker) return await giveBack(job, token, error);
+      givenBack = 0;
       summary.failed++;
       emit({ type: 'failed', point, attempt, error });
       throw new Error(error);
@@ -230,5 +269,6 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     await worker.close(true).catch(() => {});
     await runner.close();
   }
+  if (stopping) throw stopping;
   return summary;
 }

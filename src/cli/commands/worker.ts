@@ -112,6 +112,10 @@ export const workerCommand: CliCommand<WorkerArgs> = {
               return err(`done  ${e.point.key.slice(0, 12)} ${pointLine(e.point, e.result, undefined)}`);
             case 'failed':
               return err(`FAILED ${e.point.key.slice(0, 12)} ${pointName(e.point)} (run ${e.attempt}): ${e.error}`);
+            case 'given-back':
+              return err(
+                `back  ${e.point.key.slice(0, 12)} ${pointName(e.point)}: ${e.error}; given back to the queue for another worker (in ${e.delayMs / 1000} s), its run not counted`,
+              );
             case 'log': {
               const line = workerLogLine(e, args.verbose);
               return line === undefined ? undefined : err(line);
