@@ -25,6 +25,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // read now that were refused before had no points to mark.) And a tokenizer_config.json's remove_space true no longer
   // trims and collapses the text's whitespace, which tokenizers never does.
   { version: 3, changed: (t) => t.albertDigitComma || t.otherSentencePiece || t.metaspaceSplit || t.removeSpace },
+  // Stop 47: a tokenizer_config.json's do_lowercase_and_remove_accent true (XLMTokenizer's, a slow tokenizer's option)
+  // no longer lower-cases the text, which tokenizers and transformers' fast tokenizers never do.
+  { version: 4, changed: (t) => t.lowercaseRemoveAccent },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

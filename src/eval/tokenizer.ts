@@ -569,13 +569,26 @@ export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJso
   });
 }
 
+/**
+ * The options of a tokenizer_config.json that only transformers' slow (Python) tokenizers read and that
+ * @huggingface/tokenizers (and so transformers.js) applies to every tokenizer: `remove_space` (ALBERT's, XLNet's: it
+ * trims and collapses the text's whitespace; AlbertConverter writes no Strip, so an ALBERT text ending in a space lost
+ * its final ▁) and `do_lowercase_and_remove_accent` (XLMTokenizer's: it lower-cases the text before the normalizer, so
+ * a cased tokenizer read 'MOVIE' as 'movie'). tokenizers and transformers' fast tokenizers never apply them.
+ */
+const SLOW_ONLY_CONFIG_KEYS = ['remove_space', 'do_lowercase_and_remove_accent'] as const;
+
+/** `config` without SLOW_ONLY_CONFIG_KEYS: what a fast tokenizer reads of it. */
+export function withoutSlowOnlyOptions<T extends Record<string, unknown>>(config: T): T {
+  const out = { ...config };
+  for (const key of SLOW_ONLY_CONFIG_KEYS) delete out[key];
+  return out;
+}
+
 /** Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer. */
 export function tokenizerFromJson(json: object, config: TokenizerConfigJson, source: string): TextTokenizer {
   let tokenizer: Tokenizer;
-  // (without remove_space: @huggingface/tokenizers trims and collapses the text's whitespace where it is true, a slow
-  // tokenizer's option that tokenizers and transformers' fast tokenizers never apply, e.g. AlbertConverter writes no
-  // Strip, so that an ALBERT text ending in a space lost its final ▁)
-  const { remove_space: _slowOnly, ...libraryConfig } = config;
+  const libraryConfig = withoutSlowOnlyOptions(config);
   try {
     tokenizer = new Tokenizer(json, libraryConfig);
   } catch (e) {
@@ -874,7 +887,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * reads spiece.model, not sentencepiece.bpe.model); `metaspaceSplit`, its pre-tokenizer has a Metaspace that splits
  * (splitOnMetaspace) and its model's vocabulary lacks a lone replacement piece (▁) or has one holding it after its
  * first character, where splitting can give other ids; `removeSpace`, its tokenizer_config.json says remove_space true
- * (which @huggingface/tokenizers applied, tokenizerFromJson). Undefined where the folder has no tokenizer this code reads.
+ * (which @huggingface/tokenizers applied, tokenizerFromJson); `lowercaseRemoveAccent`, it says
+ * do_lowercase_and_remove_accent true (the same). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -883,6 +897,7 @@ export interface TokenizerTraits {
   otherSentencePiece: boolean;
   metaspaceSplit: boolean;
   removeSpace: boolean;
+  lowercaseRemoveAccent: boolean;
 }
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
@@ -891,6 +906,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
     const read = found.json;
+    const config = readConfig(dir);
     const jsonFile = join(dir, 'tokenizer.json');
     const raw = existsSync(jsonFile) ? readJsonObject(jsonFile) : undefined;
     const model = modelVocabulary(read) ?? new Map<string, number>();
@@ -906,7 +922,8 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
       metaspaceSplit: splittingMetaspaces(read).some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
-      removeSpace: readConfig(dir).remove_space === true,
+      removeSpace: config.remove_space === true,
+      lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
     };
   } catch {
     return undefined;

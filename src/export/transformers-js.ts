@@ -46,6 +46,7 @@ import {
   tokenizerFolder,
   tokenName,
   type TokenizerConfigJson,
+  withoutSlowOnlyOptions,
 } from '../eval/tokenizer.ts';
 import { shellWord } from '../shell-word.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
@@ -695,12 +696,12 @@ export function transformersJsTokenizerConfig(
   maxPositions: number | null,
   tokenizerClass: string,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...config };
+  // (without the slow tokenizers' options that evaluation, tokenizers and transformers' fast tokenizers do not apply
+  // and transformers.js does, SLOW_ONLY_CONFIG_KEYS: remove_space trimmed and collapsed the text's whitespace, an
+  // ALBERT text ending in a space one id shorter than evaluation's; do_lowercase_and_remove_accent lower-cased a cased
+  // tokenizer's text)
+  const out: Record<string, unknown> = withoutSlowOnlyOptions(config);
   if (typeof out.tokenizer_class !== 'string') out.tokenizer_class = tokenizerClass;
-  // (without remove_space, a slow tokenizer's option that evaluation, tokenizers and transformers' fast tokenizers do
-  // not apply and transformers.js does: it trimmed and collapsed the text's whitespace, an ALBERT text ending in a
-  // space one id shorter than evaluation's)
-  delete out.remove_space;
   // (special tokens by name: transformers.js reads one written as an object only with __type 'AddedToken' and throws
   // 'Unknown token: [object Object]' on another, such as special_tokens_map.json's {content, lstrip, …}, where
   // transformers saves them; their flags are in tokenizer.json's added tokens)

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
-import { folderTokenizerJson, loadTokenizer, readVocabulary, tokenizerFolder, vocabularyDifference } from '../../src/eval/tokenizer.ts';
-import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { folderTokenizerJson, loadTokenizer, readConfig, readVocabulary, tokenizerFolder, vocabularyDifference } from '../../src/eval/tokenizer.ts';
+import { exportToTransformersJs, transformersJsTokenizerConfig } from '../../src/export/transformers-js.ts';
 import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
@@ -260,6 +261,39 @@ describe('tokenizer.json without a key tokenizers lets it leave out', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+  });
+});
+
+describe("tokenizer_config.json's do_lowercase_and_remove_accent (a slow XLMTokenizer's option)", () => {
+  // transformers reads it in XLMTokenizer (and FSMT's) alone: PreTrainedTokenizerFast never applies it, nor does a
+  // tokenizers Tokenizer; @huggingface/tokenizers (and so transformers.js) lower-cases every text before the normalizer
+  const vocab = new Map(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'movie', 'Movie'].map((t, i) => [t, i]));
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lowercase-remove-accent-'));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: false, stripAccents: false })));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false, do_lowercase_and_remove_accent: true }));
+    return dir;
+  };
+
+  it("is not applied: a cased tokenizer keeps case, as transformers' fast tokenizer reads the folder, where the text was lower-cased", () => {
+    const dir = folder();
+    try {
+      expect(loadTokenizer(dir).encode('Movie MOVIE movie', null, 16).ids).toEqual([2, 6, 1, 5, 3]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is left out of the tokenizer_config.json written for transformers.js, so that it reads the text as evaluation does', () => {
+    const dir = folder();
+    try {
+      const { json } = folderTokenizerJson(dir)!;
+      const written = transformersJsTokenizerConfig(readConfig(dir), json, null, null, 'BertTokenizer');
+      expect(written).not.toHaveProperty('do_lowercase_and_remove_accent');
+      expect(new Tokenizer(json, written).encode('Movie MOVIE movie').ids).toEqual(loadTokenizer(dir).encode('Movie MOVIE movie', null, 16).ids);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -98,6 +98,13 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     for (const dir of [roberta, none, byteLevel]) expect([tokenizerReadingVersion(dir, false), tokenizerReadingVersion(dir, true)]).toEqual([1, 2]);
   });
 
+  it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
+    const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    const lowered = folder('xlm-lowercase', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: true } });
+    const kept = folder('xlm-lowercase-false', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: false } });
+    expect([tokenizerReadingVersion(lowered, false), tokenizerReadingVersion(kept, false)]).toEqual([4, 1]);
+  });
+
   it('is read again when a tokenizer file changes, and is undefined for a folder without a tokenizer', () => {
     const dir = folder('edited');
     expect(tokenizerReadingVersion(dir, false)).toBe(1);
