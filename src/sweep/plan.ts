@@ -67,7 +67,7 @@ import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../tra
 import { parseHeadList } from '../prune/settings.ts';
 import { sharingGroups } from '../prune/sharing.ts';
 import { layerGroups, parseShareSpec, parseSourceSpec } from '../share/spec.ts';
-import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, distillUse, type DistillSettings } from '../train/run.ts';
+import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, distillUse, type DistillSettings, type DistillUse } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
@@ -746,7 +746,14 @@ function unusedDistillSettings(settings: Record<string, unknown>, task: string):
   const written: string[] = use.unused.filter((k) => settings[k] !== undefined);
   if (written.length === 0) return { settings };
   const kept = Object.fromEntries(Object.entries(settings).filter(([k]) => !written.includes(k)));
-  return { settings: kept, note: `distill ${written.map((k) => `${k}=${labelValue(settings[k])}`).join(' ')} is unused ${use.reason}` };
+  const reasons: Record<NonNullable<DistillUse['because']>, string> = {
+    'general stage': 'in the general stage (intermediate layers only)',
+    'alpha 1': 'with alpha=1 (no teacher term)',
+    regression: `on ${task} (a regression task: the teacher's score by MSE)`,
+    'logit mse': 'with logitLoss=mse',
+  };
+  const reason = reasons[use.because!];
+  return { settings: kept, note: `distill ${written.map((k) => `${k}=${labelValue(settings[k])}`).join(' ')} is unused ${reason}` };
 }
 
 /** A sweep model's graph, the structure discovery finds in it, where it finds one, and the inputs it takes (inputLimits). */

@@ -368,29 +368,25 @@ export type PredictionSetting = 'alpha' | 'temperature' | 'logitLoss';
 
 /**
  * How a distill run's loss (lossTerms, phasePlan) reads its prediction-layer settings: `unused`, the ones it does not
- * read, with `reason` (the words after 'is unused': 'with alpha=1 (no teacher term)'); `logitLoss`, the loss of its
- * teacher term where it has one (a regression task's: mse, whatever logitLoss says). The general stage (intermediate
- * layers only) reads none of them; alpha 1 leaves no teacher term (temperature and logitLoss unread); a regression
- * task (STS-B) distils the teacher's score by MSE (temperature and logitLoss unread); logitLoss mse compares raw
- * logits (temperature unread). Whatever the student (a BiLSTM takes prediction-layer KD alone, by the same loss).
- * The one definition of both the lineage's settings as used (asUsed) and the sweep plan's steps that train one
- * model though their settings differ (plan.ts).
+ * read, and `because` why (each reader words it: the sweep plan's note, `compress distill`'s refusal); `logitLoss`,
+ * the loss of its teacher term where it has one (a regression task's: mse, whatever logitLoss says). The general stage
+ * (intermediate layers only) reads none of them; alpha 1 leaves no teacher term (temperature and logitLoss unread); a
+ * regression task (STS-B) distils the teacher's score by MSE (temperature and logitLoss unread); logitLoss mse
+ * compares raw logits (temperature unread). Whatever the student (a BiLSTM takes prediction-layer KD alone, by the
+ * same loss). The one definition of the lineage's settings as used (asUsed), of the sweep plan's steps that train one
+ * model though their settings differ (plan.ts), and of the flags `compress distill` refuses as unread.
  */
 export interface DistillUse {
   unused: PredictionSetting[];
-  reason?: string;
+  because?: 'general stage' | 'alpha 1' | 'regression' | 'logit mse';
   logitLoss?: DistillSettings['logitLoss'];
 }
 
-export function distillUse(
-  d: Pick<DistillSettings, 'alpha' | 'logitLoss' | 'stage'>,
-  task: Pick<TaskDefinition, 'name' | 'regression'> | undefined,
-): DistillUse {
-  if (d.stage === 'general') return { unused: ['alpha', 'temperature', 'logitLoss'], reason: 'in the general stage (intermediate layers only)' };
-  if (d.alpha === 1) return { unused: ['temperature', 'logitLoss'], reason: 'with alpha=1 (no teacher term)' };
-  if (task?.regression)
-    return { unused: ['temperature', 'logitLoss'], reason: `on ${task.name} (a regression task: the teacher's score by MSE)`, logitLoss: 'mse' };
-  if (d.logitLoss === 'mse') return { unused: ['temperature'], reason: 'with logitLoss=mse', logitLoss: 'mse' };
+export function distillUse(d: Pick<DistillSettings, 'alpha' | 'logitLoss' | 'stage'>, task: Pick<TaskDefinition, 'regression'> | undefined): DistillUse {
+  if (d.stage === 'general') return { unused: ['alpha', 'temperature', 'logitLoss'], because: 'general stage' };
+  if (d.alpha === 1) return { unused: ['temperature', 'logitLoss'], because: 'alpha 1' };
+  if (task?.regression) return { unused: ['temperature', 'logitLoss'], because: 'regression', logitLoss: 'mse' };
+  if (d.logitLoss === 'mse') return { unused: ['temperature'], because: 'logit mse', logitLoss: 'mse' };
   return { unused: [], logitLoss: d.logitLoss };
 }
 

@@ -26,7 +26,7 @@ describe('distillUse', () => {
             const same = JSON.stringify(lossTerms(task.regression, { ...d, ...OTHER[key](d) })) === loss;
             expect(use.unused.includes(key), `${what}: ${key}`).toBe(same);
           }
-          expect(use.reason !== undefined, what).toBe(use.unused.length > 0);
+          expect(use.because !== undefined, what).toBe(use.unused.length > 0);
           const teacher = lossTerms(task.regression, d).find((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse');
           expect(use.logitLoss, what).toBe(teacher === undefined ? undefined : teacher.kind === 'soft-ce' ? 'ce' : 'mse');
         }
@@ -36,7 +36,7 @@ describe('distillUse', () => {
     for (const task of [undefined, getTask('STS-B')])
       expect(distillUse({ ...DEFAULT_DISTILL_SETTINGS, stage: 'general' }, task)).toEqual({
         unused: ['alpha', 'temperature', 'logitLoss'],
-        reason: 'in the general stage (intermediate layers only)',
+        because: 'general stage',
       });
   });
 });

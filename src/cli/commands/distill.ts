@@ -15,7 +15,8 @@ import { getTask } from '../../glue/registry.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
 import { commandLineCheck, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
-import { checkStudentSpec, checkTrainingArgs, distillFlags, runTrainingCommand, type DistillArgs } from '../training.ts';
+import { checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
+import type { DistillSettings } from '../../train/run.ts';
 
 /** --intermediate: a preset name, or a JSON/YAML file holding a list of matches. */
 export function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
@@ -35,25 +36,31 @@ export function readIntermediate(value: string): IntermediatePreset | Intermedia
 }
 
 /**
- * --temperature given where no soft cross-entropy uses it, --logit-loss where --alpha 1 leaves no teacher term, and
- * --logit-loss ce on a regression task (one output has no softmax): refused on the command line (a sweep file lets
+ * --temperature or --logit-loss given where the loss does not read it (distillUse): --temperature where no soft
+ * cross-entropy uses it, either where --alpha 1 leaves no teacher term, --logit-loss ce on a regression task (one
+ * output has no softmax; --logit-loss mse names the loss it runs): refused on the command line (a sweep file lets
  * them through, since one set of KD settings serves its classification and regression tasks alike).
  */
-function checkTemperature(args: DistillArgs): void {
+async function checkTemperature(args: DistillArgs): Promise<void> {
   if (args.stage === 'general') return; // (the general stage refuses both itself)
-  if (args.alpha === 1) {
-    const flag = args.temperature !== undefined ? '--temperature' : args['logit-loss'] !== undefined ? '--logit-loss' : undefined;
-    if (flag !== undefined)
-      throw new UsageError(
-        `${flag} applies to the teacher's term of the loss, and --alpha 1 gives it no weight (the labels alone); leave out ${flag}, or give --alpha below 1`,
-      );
-  }
-  if (args.temperature === undefined && args['logit-loss'] !== 'ce') return;
-  if (args.temperature !== undefined && args['logit-loss'] === 'mse')
-    throw new UsageError('--temperature applies to --logit-loss ce (soft cross-entropy); --logit-loss mse compares raw logits');
+  const given = (['temperature', 'logitLoss'] as const).filter((k) => (k === 'temperature' ? args.temperature : args['logit-loss']) !== undefined);
+  if (given.length === 0) return;
   const task = commandLineCheck(() => getTask(args.task!, 'train'));
-  const flag = args.temperature !== undefined ? '--temperature' : '--logit-loss ce';
-  if (task.regression) throw new UsageError(`${flag} applies to classification: ${task.name} is a regression task, its teacher's score distilled by MSE`);
+  const { DEFAULT_DISTILL_SETTINGS, distillUse } = await loadTrainingLibrary();
+  const logitLoss = (args['logit-loss'] ?? DEFAULT_DISTILL_SETTINGS.logitLoss) as DistillSettings['logitLoss'];
+  const use = distillUse({ alpha: args.alpha ?? DEFAULT_DISTILL_SETTINGS.alpha, logitLoss, stage: 'task' }, task);
+  const unread = given.find((k) => use.unused.includes(k) && !(k === 'logitLoss' && logitLoss === use.logitLoss));
+  if (unread === undefined) return;
+  const flag = unread === 'temperature' ? '--temperature' : '--logit-loss';
+  if (use.because === 'alpha 1')
+    throw new UsageError(
+      `${flag} applies to the teacher's term of the loss, and --alpha 1 gives it no weight (the labels alone); leave out ${flag}, or give --alpha below 1`,
+    );
+  if (use.because === 'regression')
+    throw new UsageError(
+      `${unread === 'temperature' ? flag : `${flag} ${logitLoss}`} applies to classification: ${task.name} is a regression task, its teacher's score distilled by MSE`,
+    );
+  throw new UsageError('--temperature applies to --logit-loss ce (soft cross-entropy); --logit-loss mse compares raw logits');
 }
 
 export const distillCommand: CliCommand<DistillArgs> = {
@@ -70,7 +77,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
     const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
     checkTrainingArgs(args, [teacher, student], general);
     await checkStudentSpec(student);
-    checkTemperature(args);
+    await checkTemperature(args);
     return runTrainingCommand(args, {
       teacher,
       student,
