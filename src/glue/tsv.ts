@@ -35,10 +35,16 @@ export interface TsvParseOptions {
   headerlessColumns?: readonly string[];
 }
 
-/** A line end as Python's csv module (and text mode's universal newlines) reads one: '\r\n', '\n' or a lone '\r'. */
-const LINE_END = /\r\n|\r|\n/;
+/**
+ * A line end as Python's csv module (and text mode's universal newlines) reads one: '\r\n', '\n' or a lone '\r'; and
+ * '\r\r\n' (any run of '\r' before a '\n'), a CRLF file's line end converted to CRLF again (Python's csv.writer writing
+ * '\r\n' to a file opened in text mode on Windows, git's autocrlf), which Python reads as a line end and an empty line
+ * that csv.DictReader (Hugging Face's GLUE loader) skips: one line end here, where each row was refused as followed by
+ * an empty line.
+ */
+const LINE_END = /\r+\n|\r|\n/;
 
-/** Splits text into lines as the official loaders read GLUE files: '\n', '\r\n' or '\r' line ends, optional final one. */
+/** Splits text into lines as the official loaders read GLUE files: LINE_END's line ends, an optional final one. */
 export function splitLines(text: string): string[] {
   const body = withoutBom(text);
   if (body.length === 0) return [];
@@ -99,13 +105,15 @@ export function decodeUtf8(bytes: Buffer, file: string): string {
   if (isUtf8(bytes)) return bytes.toString('utf8');
   let start = 0;
   for (let line = 1; ; line++) {
-    // (the next line end, as splitLines ends lines: '\n', '\r\n' or a lone '\r'; bytes 0x0a and 0x0d are never inside a
-    // UTF-8 sequence)
+    // (the next line end, as splitLines ends lines (LINE_END: '\n', '\r\n', '\r\r\n' or a lone '\r'); bytes 0x0a and
+    // 0x0d are never inside a UTF-8 sequence)
     let end = start;
     while (end < bytes.length && bytes[end] !== 0x0a && bytes[end] !== 0x0d) end++;
     if (!isUtf8(bytes.subarray(start, end))) throw new DataError(`${file}:${line}: not valid UTF-8 text`);
     if (end >= bytes.length) throw new DataError(`${file}: not valid UTF-8 text`);
-    start = bytes[end] === 0x0d && bytes[end + 1] === 0x0a ? end + 2 : end + 1;
+    let after = end;
+    while (bytes[after] === 0x0d) after++;
+    start = bytes[after] === 0x0a ? after + 1 : end + 1;
   }
 }
 

@@ -33,6 +33,19 @@ describe('splitLines', () => {
     expect(() => decodeUtf8(bytes, 'SST-2/dev.tsv')).toThrow(/^SST-2\/dev\.tsv:3: not valid UTF-8 text$/);
   });
 
+  it("reads '\\r\\r\\n' (a CRLF file converted to CRLF again) as one line end, where each row was refused as followed by an empty line, which Hugging Face's csv.DictReader skips", () => {
+    const t = parseTsv('sentence\tlabel\r\r\ngood movie\t1\r\r\nbad movie\t0\r\r\r\n', 'SST-2/dev.tsv');
+    expect(t.rows.map((r) => [r.line, ...r.fields])).toEqual([
+      [2, 'good movie', '1'],
+      [3, 'bad movie', '0'],
+    ]);
+    // (lone '\r' line ends stay line ends: two of them are an empty line)
+    expect(splitLines('a\r\rb')).toEqual(['a', '', 'b']);
+    // (an invalid byte's line is counted so)
+    const bytes = Buffer.concat([Buffer.from('sentence\tlabel\r\r\ngood\t1\r\r\nbad '), Buffer.from([0xc3, 0x28]), Buffer.from('\t0\r\r\n')]);
+    expect(() => decodeUtf8(bytes, 'SST-2/dev.tsv')).toThrow(/^SST-2\/dev\.tsv:3: not valid UTF-8 text$/);
+  });
+
   it('gives no lines for an empty file', () => {
     expect(splitLines('')).toEqual([]);
   });
