@@ -18,12 +18,31 @@ describe('loadSplit errors', () => {
   it('rejects a label outside the task labels, naming file:line', () => {
     const dir = glueWith('SST-2/dev.tsv', 'sentence\tlabel\ngood\t1\nbad\t2\n');
     expect(() => loadSplit(SST2, 'dev', dir)).toThrow(DataError);
-    expect(() => loadSplit(SST2, 'dev', dir)).toThrow(/SST-2\/dev\.tsv:3: label '2' is not one of 0, 1$/);
+    expect(() => loadSplit(SST2, 'dev', dir)).toThrow(/SST-2\/dev\.tsv:3: label '2' is not one of 0, 1 \(or negative, positive\)$/);
+  });
+
+  it("reads a class label as Hugging Face's GLUE loader does: a label name as written, else Python's int() of it (' 1', '+1', '01', '1\u00a0', '１'), where a label with a space was refused", () => {
+    const sst = glueWith('SST-2/dev.tsv', 'sentence\tlabel\na\t 1\nb\t0 \nc\t+1\nd\t01\ne\tpositive\nf\t1\u00a0\ng\t\uff11\nh\t-0\n');
+    expect(loadSplit(SST2, 'dev', sst).examples.map((e) => e.label)).toEqual([1, 0, 1, 1, 1, 1, 1, 0]);
+    const mnli = glueWith('MNLI/dev_matched.tsv', 'index\tsentence1\tsentence2\tgold_label\n0\ta\tb\tcontradiction\n1\ta\tb\t 1\n');
+    expect(loadSplit(MNLI_M, 'dev', mnli).examples.map((e) => e.label)).toEqual([2, 1]);
+    // (what int() refuses, or an index past the names, stays refused: a name with a space is no name)
+    for (const [bad, why] of [
+      [' positive', "' positive' is not one of 0, 1 \\(or negative, positive\\)"],
+      ['1.0', "'1.0' is not one"],
+      ['1__0', "'1__0' is not one"],
+      ['_1', "'_1' is not one"],
+      ['\ufeff1', "'\ufeff1' is not one"],
+      ['-1', "'-1' is not one"],
+    ]) {
+      const dir = glueWith('SST-2/dev.tsv', `sentence\tlabel\na\t${bad}\n`);
+      expect(() => loadSplit(SST2, 'dev', dir)).toThrow(new RegExp(`dev\\.tsv:2: label ${why}`));
+    }
   });
 
   it('rejects an unknown MNLI label name', () => {
     const dir = glueWith('MNLI/dev_matched.tsv', 'index\tsentence1\tsentence2\tgold_label\n0\ta\tb\tentails\n');
-    expect(() => loadSplit(MNLI_M, 'dev', dir)).toThrow(/dev_matched\.tsv:2: label 'entails' is not one of entailment, neutral, contradiction/);
+    expect(() => loadSplit(MNLI_M, 'dev', dir)).toThrow(/dev_matched\.tsv:2: label 'entails' is not one of entailment, neutral, contradiction \(or 0, 1, 2\)$/);
   });
 
   it('rejects a non-numeric STS-B score', () => {
