@@ -402,7 +402,7 @@ export type Fail = (msg: string) => never;
  * RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and ALBERT (albert-config.ts), into the config of the family's
  * ForSequenceClassification model (`family` set for all but BERT, which reads exactly as a plain BertConfig). Keys
  * left out take the defaults of transformers' config class; the label count comes from `id2label`, else
- * `num_labels`, else 2 (as transformers does: configLabelCount). `label` names the file in error messages, which use
+ * `num_labels`, else 2 (as transformers does: configLabels). `label` names the file in error messages, which use
  * the config.json key names. Throws SettingsError for configs bert-compress cannot build (other model types,
  * relative position embeddings, decoders, unknown activations, bad sizes).
  */
@@ -442,44 +442,56 @@ function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
 /** config.json files already warned about (once per file and process). */
 const warnedLabelCounts = new Set<string>();
 
+/** A label id as Python's int() reads a string (transformers' `int(key)` of each id2label key): ' 1', '01', '+1', '1_0'. */
+const PYTHON_INT = /^\s*[+-]?\d+(?:_\d+)*\s*$/;
+
 /**
- * The label count of a config.json from its `num_labels` (null: absent) and the size of its `id2label` (null or 0:
- * absent), as transformers' PretrainedConfig reads them: id2label's size when it has labels (a `num_labels` that
- * disagrees is overwritten, with one warning line on stderr, once per file), else num_labels, else null. The model's
- * own classifier (graph output or weights) is checked against this count by its readers.
+ * The labels of a config.json (parsed JSON `j`, named `file` in the warning), as transformers' PretrainedConfig reads
+ * them: `id2label` (absent or null: none), each key read as Python's int() reads it (`int(key)`: ' 1', '01' are 1; a
+ * later key of the same id wins), each name a string; its size is the label count, a `num_labels` that differs
+ * (whatever it holds: `"2"`, 0) overwritten, with one warning line on stderr (once per file). An empty id2label is
+ * refused (transformers reads it as no labels, a classifier of no outputs), and so is a num_labels that is not a
+ * positive integer without one (transformers fails on `"2"` and builds no classifier for 0). Without either, the count
+ * is null (2 by transformers' default: the caller's). The model's own classifier (graph output or weights) is checked
+ * against the count by its readers. `fail` throws the reader's one-line error.
  */
-export function configLabelCount(numLabels: number | null, id2labelSize: number | null, file: string): number | null {
-  if (id2labelSize === null || id2labelSize === 0) return numLabels;
-  if (numLabels !== null && numLabels !== id2labelSize && !warnedLabelCounts.has(file)) {
+export function configLabels(j: Record<string, unknown>, file: string, fail: Fail): { id2label: ReadonlyMap<number, string> | null; numLabels: number | null } {
+  const n = j.num_labels;
+  if (j.id2label === undefined || j.id2label === null) {
+    if (n === undefined || n === null) return { id2label: null, numLabels: null };
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) fail(`num_labels must be a positive integer (got ${show(n)})`);
+    return { id2label: null, numLabels: n as number };
+  }
+  if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) fail('id2label must be an object of label id to name');
+  const id2label = new Map<number, string>();
+  for (const [k, v] of Object.entries(j.id2label as Record<string, unknown>)) {
+    const id = PYTHON_INT.test(k) ? Number(k.trim().replaceAll('_', '')) : Number.NaN;
+    if (!Number.isSafeInteger(id) || id < 0) fail(`id2label key '${k}' is not a label id (a whole number from 0)`);
+    if (typeof v !== 'string') fail(`id2label['${k}'] must be a string`);
+    id2label.set(id, v as string);
+  }
+  if (id2label.size === 0) {
+    fail("id2label is empty: transformers reads it as no labels (a classifier of no outputs); give it the classifier's labels, or remove it");
+  }
+  if (n !== undefined && n !== null && n !== id2label.size && !warnedLabelCounts.has(file)) {
     warnedLabelCounts.add(file);
     process.stderr.write(
-      `warning: ${file}: num_labels is ${numLabels} but id2label has ${id2labelSize} labels: reading ${id2labelSize}, as transformers does\n`,
+      `warning: ${file}: num_labels is ${typeof n === 'number' ? n : show(n)} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does\n`,
     );
   }
-  return id2labelSize;
+  return { id2label, numLabels: id2label.size };
 }
 
-/** Label names, label count and problem type of a config.json. */
+/** Label names, label count and problem type of a config.json (configLabels; its id2label must name each id 0…n−1). */
 function hfLabels(j: Record<string, unknown>, fail: Fail, label: string): Pick<BertConfig, 'numLabels' | 'id2label' | 'problemType'> {
-  let id2label: string[] | undefined;
-  if (j.id2label !== undefined && j.id2label !== null) {
-    if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) fail('id2label must be an object of label id to name');
-    const entries = Object.entries(j.id2label as Record<string, unknown>);
-    id2label = new Array<string>(entries.length);
-    for (const [k, v] of entries) {
-      const id = Number(k);
-      if (!Number.isInteger(id) || id < 0 || id >= entries.length || String(id) !== k) {
-        fail(`id2label keys must be the label ids 0..${entries.length - 1} (got '${k}')`);
-      }
-      if (typeof v !== 'string') fail(`id2label['${k}'] must be a string`);
-      id2label[id] = v as string;
-    }
+  const labels = configLabels(j, label, fail);
+  const out: Pick<BertConfig, 'numLabels' | 'id2label' | 'problemType'> = { numLabels: labels.numLabels ?? 2 };
+  if (labels.id2label) {
+    const names = Array.from({ length: labels.id2label.size }, (_, i) => labels.id2label!.get(i));
+    const extra = [...labels.id2label.keys()].find((id) => id >= names.length);
+    if (extra !== undefined) fail(`id2label keys must be the label ids 0..${names.length - 1} (got '${extra}')`);
+    out.id2label = names as string[];
   }
-  let numLabels: unknown = j.num_labels;
-  if (numLabels === undefined || numLabels === null) numLabels = id2label ? id2label.length : 2;
-  else if (typeof numLabels === 'number' && id2label) numLabels = configLabelCount(numLabels, id2label.length, label);
-  const out: Pick<BertConfig, 'numLabels' | 'id2label' | 'problemType'> = { numLabels: numLabels as number };
-  if (id2label) out.id2label = id2label;
   if (j.problem_type !== undefined && j.problem_type !== null) out.problemType = j.problem_type as ProblemType;
   return out;
 }

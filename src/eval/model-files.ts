@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { configLabelCount } from '../bert/config.ts';
+import { configLabels } from '../bert/config.ts';
 import { DataError, fsReason, SettingsError } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
@@ -112,23 +112,9 @@ export function readJsonObject(file: string): Record<string, unknown> {
 
 /** Validates the config.json fields evaluation uses. */
 export function parseModelConfig(json: Record<string, unknown>, file: string): ModelConfig {
-  let id2label: Map<number, string> | null = null;
-  if (json.id2label !== undefined) {
-    if (!json.id2label || typeof json.id2label !== 'object' || Array.isArray(json.id2label)) {
-      throw new DataError(`${file}: 'id2label' must be an object mapping ids to label names`);
-    }
-    id2label = new Map();
-    for (const [k, v] of Object.entries(json.id2label as Record<string, unknown>)) {
-      const id = Number(k);
-      if (!Number.isInteger(id) || id < 0 || typeof v !== 'string') {
-        throw new DataError(`${file}: 'id2label' entry ${JSON.stringify(k)}: ${JSON.stringify(v)} is not id → name`);
-      }
-      id2label.set(id, v);
-    }
-  }
-  // Both, disagreeing: id2label's size, with a warning, as transformers reads them (the graph's output count is
-  // checked against it where the model is read)
-  const numLabels = configLabelCount(optionalPositiveInt(json, 'num_labels', file), id2label?.size ?? null, file);
+  const { id2label, numLabels } = configLabels(json, file, (msg) => {
+    throw new DataError(`${file}: ${msg}`);
+  });
   const maxLength = isGenerationDefaultMaxLength(json) ? null : optionalPositiveInt(json, 'max_length', file);
   const problemType = typeof json.problem_type === 'string' ? json.problem_type : null;
   const finetuningTask = typeof json.finetuning_task === 'string' && json.finetuning_task.trim() !== '' ? json.finetuning_task.trim() : null;

@@ -60,3 +60,51 @@ describe('num_labels disagreeing with id2label', () => {
     );
   });
 });
+
+describe("config.json's labels read by eval and by the Hugging Face folder build alike, as transformers reads them", () => {
+  /** What eval's reading and the folder build's make of `json`: the label count, or the one-line refusal (the file named). */
+  const both = (json: Record<string, unknown>) => {
+    const read = (f: () => number | null) => {
+      try {
+        return stderrOf(f).value;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    return [read(() => parseModelConfig(json, 'e/config.json').numLabels ?? 2), read(() => configFromHuggingFace(json, 'e/config.json').numLabels)];
+  };
+  const refused = (msg: string) => [`e/config.json: ${msg}`, `e/config.json: ${msg}`];
+
+  it.each([
+    // transformers: an id2label of no labels is a classifier of no outputs (eval read 2, the build refused)
+    [
+      { id2label: {} },
+      refused("id2label is empty: transformers reads it as no labels (a classifier of no outputs); give it the classifier's labels, or remove it"),
+    ],
+    [
+      { id2label: {}, num_labels: 2 },
+      refused("id2label is empty: transformers reads it as no labels (a classifier of no outputs); give it the classifier's labels, or remove it"),
+    ],
+    // id2label null is none: num_labels counts (eval refused it)
+    [{ id2label: null, num_labels: 3 }, [3, 3]],
+    // id2label wins over any num_labels, with a warning (both refused a string, eval a 0)
+    [{ id2label: two, num_labels: '2' }, [2, 2]],
+    [{ id2label: two, num_labels: 0 }, [2, 2]],
+    // without id2label, num_labels must be a count (transformers fails on '2': range('2'))
+    [{ num_labels: '2' }, refused("num_labels must be a positive integer (got '2')")],
+    // keys read as Python's int() reads them (the build refused ' 1' and '01'; eval took '0x1', '' and '1.0')
+    [{ id2label: { 0: 'negative', ' 1': 'positive' } }, [2, 2]],
+    [{ id2label: { 0: 'negative', '01': 'positive' } }, [2, 2]],
+    [{ id2label: { 0: 'negative', '0x1': 'positive' } }, refused("id2label key '0x1' is not a label id (a whole number from 0)")],
+    [{ id2label: { '': 'negative', 1: 'positive' } }, refused("id2label key '' is not a label id (a whole number from 0)")],
+    [{ id2label: { 0: 'negative', '1.0': 'positive' } }, refused("id2label key '1.0' is not a label id (a whole number from 0)")],
+  ])('%j', (json, expected) => {
+    expect(both(json)).toEqual(expected);
+  });
+
+  it('warns of a num_labels that is not a number as it is written', () => {
+    expect(stderrOf(() => parseModelConfig({ id2label: two, num_labels: '2' }, 's/config.json')).stderr).toBe(
+      "warning: s/config.json: num_labels is '2' but id2label has 2 labels: reading 2, as transformers does\n",
+    );
+  });
+});
