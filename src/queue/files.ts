@@ -9,7 +9,9 @@
  * 2. else through the first `--path-map FROM=TO` whose FROM holds it: TO is a local folder (the same share mounted
  *    elsewhere; checked the same way) or an http(s) URL, from which each file is fetched (resumably) into the worker's
  *    cache, verified by sha256, and laid out as a folder there;
- * 3. else the point fails with one line naming the file and what to do.
+ * 3. else the point fails with one line naming the file and what to do: given back to the queue for another worker
+ *    (NotForThisWorker) where the file is not found here or not fetched, or a mapped folder differs (this worker's
+ *    set-up); failed where a file at the coordinator's own path differs from it (changed after the sweep was queued).
  *
  * The point is then rewritten to those folders; its outputs go to the worker's own work folder. The point key is
  * untouched: equal files give equal results wherever they are read from.
@@ -17,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { DataError, SettingsError } from '../errors.ts';
+import { DataError, SettingsError, errorLine } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
@@ -29,6 +31,7 @@ import { projectionsStudent, type SweepPoint } from '../sweep/plan.ts';
 import { projectionsPath } from '../train/projections.ts';
 import { formatMB } from '../units.ts';
 import { ensureFolder } from '../folders.ts';
+import { NotForThisWorker } from './job.ts';
 
 /** One file a point reads: its path inside its folder (with '/'), sha256 and size. */
 export interface ManifestFile {
@@ -153,13 +156,16 @@ async function localSha256(file: string): Promise<string> {
   return sha256;
 }
 
-/** Why a local folder does not hold the tree's files (null when it does). */
-async function localProblem(dir: string, tree: FileTree): Promise<string | null> {
+/** Why a local folder does not hold the tree's files (null when it does): a file missing there, or differing. */
+async function localProblem(dir: string, tree: FileTree): Promise<{ text: string; missing: boolean } | null> {
   for (const f of tree.files) {
     const file = join(dir, ...f.path.split('/'));
-    if (!existsSync(file)) return `${file}: not found on this worker`;
+    if (!existsSync(file)) return { text: `${file}: not found on this worker`, missing: true };
     if (statSync(file).size !== f.bytes || (await localSha256(file)) !== f.sha256)
-      return `${file}: differs from the coordinator's (sha256 ${f.sha256.slice(0, 12)}…): the file changed after the sweep was queued`;
+      return {
+        text: `${file}: differs from the coordinator's (sha256 ${f.sha256.slice(0, 12)}…): the file changed after the sweep was queued`,
+        missing: false,
+      };
   }
   return null;
 }
@@ -218,18 +224,28 @@ async function fetchTree(tree: FileTree, baseUrl: string, files: WorkerFiles): P
 
 /** The local folder of one coordinator folder: see the module comment. */
 async function locateTree(tree: FileTree, files: WorkerFiles): Promise<string> {
-  const here = existsSync(tree.root) ? await localProblem(tree.root, tree) : `${join(tree.root, tree.files[0]?.path ?? '')}: not found on this worker`;
+  const here = existsSync(tree.root)
+    ? await localProblem(tree.root, tree)
+    : { text: `${join(tree.root, tree.files[0]?.path ?? '')}: not found on this worker`, missing: true };
   if (here === null) return tree.root;
   for (const m of files.pathMap) {
     if (!within(tree.root, m.from)) continue;
     const rest = tree.root.slice(m.from.length).split(sep).filter(Boolean);
-    if (/^https?:\/\//i.test(m.to)) return fetchTree(tree, [m.to, ...rest.map(encodeURIComponent)].join('/'), files);
+    if (/^https?:\/\//i.test(m.to)) {
+      try {
+        return await fetchTree(tree, [m.to, ...rest.map(encodeURIComponent)].join('/'), files);
+      } catch (e) {
+        // (not found there, another file served, the server or this worker's disk failing: for another worker to run)
+        throw new NotForThisWorker(errorLine(e), { cause: e });
+      }
+    }
     const dir = join(m.to, ...rest);
     const problem = await localProblem(dir, tree);
     if (problem === null) return dir;
-    throw new DataError(`${problem} (mapped from ${tree.root} by --path-map ${m.from}=${m.to})`);
+    throw new NotForThisWorker(`${problem.text} (mapped from ${tree.root} by --path-map ${m.from}=${m.to})`);
   }
-  throw new DataError(`${here}; share ${tree.root} at the same path, or map it with --path-map ${tree.root}=FOLDER_OR_URL`);
+  const line = `${here.text}; share ${tree.root} at the same path, or map it with --path-map ${tree.root}=FOLDER_OR_URL`;
+  throw here.missing ? new NotForThisWorker(line) : new DataError(line);
 }
 
 /**

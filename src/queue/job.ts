@@ -4,6 +4,7 @@
  * finished jobs stay in Redis are BullMQ job options, set here once for every coordinator.
  */
 import type { JobsOptions } from 'bullmq';
+import { UserError } from '../errors.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import type { FileTree } from './files.ts';
 
@@ -12,6 +13,15 @@ export interface PointJob {
   point: SweepPoint;
   /** The coordinator's folders and the files of them the point reads (files.ts). */
   files: FileTree[];
+}
+
+/**
+ * Why this worker cannot run a point that another worker may run (queued by other code, its files not found here or
+ * not fetched): the worker's own failure, not the point's, so the point is given back to the queue without counting
+ * a run (worker.ts).
+ */
+export class NotForThisWorker extends UserError {
+  override name = 'NotForThisWorker';
 }
 
 /** Runs of a point before it is stored as failed. */

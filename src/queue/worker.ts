@@ -4,7 +4,8 @@
  * keeps this process from renewing the job's lock. A point's files are found by path or fetched (files.ts).
  *
  * Failures and lost workers are BullMQ's business: a point that throws is retried with exponential backoff, up to
- * 3 runs (job.ts). A point this worker cannot run though another may (queued by other code) is given back to the
+ * 3 runs (job.ts). A point this worker cannot run though another may (queued by other code, its files not found
+ * here or not fetched) is given back to the
  * queue instead, its runs not counted, and a worker that gives back GIVE_BACKS_TO_STOP points in a row stops, saying
  * why: a broken worker does not use up the points' runs. A worker that dies (SIGKILL, power cut) stops renewing its locks, and once a lock expires
  * (`lockMs`) the stalled-job check of any live worker puts the job back in the queue for another worker. Its late
@@ -27,7 +28,7 @@ import { isTrainingStep } from '../sweep/train-step.ts';
 import { currentVersions, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
-import { ATTEMPTS, DEFAULT_RETRY_DELAY_MS, STALLED_TOO_OFTEN, failedJobError, type PointJob } from './job.ts';
+import { ATTEMPTS, DEFAULT_RETRY_DELAY_MS, NotForThisWorker, STALLED_TOO_OFTEN, failedJobError, type PointJob } from './job.ts';
 
 export interface QueueWorkerOptions {
   /** `redis://HOST:PORT[/DB]`. */
@@ -111,14 +112,6 @@ export function jobErrorLine(e: unknown): string | undefined {
   if (refused)
     return `${pointTag((refused[1] ?? refused[2])!)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`;
   return undefined;
-}
-
-/**
- * Why this worker cannot run a point that another worker may run: the worker's own failure, not the point's, so the
- * point is given back to the queue without counting a run.
- */
-export class NotForThisWorker extends Error {
-  override name = 'NotForThisWorker';
 }
 
 /** Points given back in a row (none run or failed between them) after which a worker stops: it is the broken one. */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
+import { NotForThisWorker } from '../../src/queue/job.ts';
 import { sha256File } from '../../src/files.ts';
 import { formatMB } from '../../src/units.ts';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
@@ -63,12 +64,15 @@ describe("a queued point's files on a worker", () => {
     expect(local.key).toBe(point.key);
   });
 
-  it('a file changed since the point was queued is refused with one line', async () => {
+  it("a file changed since the point was queued is refused with one line, as the point's failure (not given back)", async () => {
     const vocab = join(point.model.dir, 'vocab.txt');
     const before = readFileSync(vocab);
     writeFileSync(vocab, Buffer.concat([before, Buffer.from('extra\n')]));
     try {
-      await expect(localizePoint(point, trees, files())).rejects.toThrow(/vocab\.txt: differs from the coordinator's/);
+      const e = await localizePoint(point, trees, files()).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DataError);
+      expect(e).not.toBeInstanceOf(NotForThisWorker);
+      expect((e as Error).message).toMatch(/vocab\.txt: differs from the coordinator's/);
     } finally {
       writeFileSync(vocab, before);
     }
@@ -115,9 +119,9 @@ describe("a queued point's files on a worker", () => {
       renameSync(moved, t.root);
     });
 
-    it('without a --path-map the point fails with one line saying what to do', async () => {
+    it("without a --path-map the point fails with one line saying what to do, as this worker's failure (given back to the queue)", async () => {
       const e = await localizePoint(point, trees, files()).catch((x: unknown) => x);
-      expect(e).toBeInstanceOf(DataError);
+      expect(e).toBeInstanceOf(NotForThisWorker);
       expect((e as Error).message).toMatch(/not found on this worker; share .* at the same path, or map it with --path-map/);
       expect((e as Error).message).not.toContain('\n');
     });
@@ -147,14 +151,14 @@ describe("a queued point's files on a worker", () => {
       expect(measured(result)).toEqual(measured(reference));
     });
 
-    it('a fetched file whose sha256 differs is refused with one line and not kept', async () => {
+    it("a fetched file whose sha256 differs is refused with one line and not kept, as this worker's failure (its --path-map)", async () => {
       const cacheDir = join(scratch, 'cache-corrupt');
       const model = trees.find((tree) => tree.root === point.model.dir)!;
       const onnx = model.files.find((f) => f.path === 'model.onnx')!;
       const e = await localizePoint(point, trees, files({ cacheDir, pathMap: [{ from: join(t.root, 'models'), to: `${server.baseUrl}/corrupt` }] })).catch(
         (x: unknown) => x,
       );
-      expect(e).toBeInstanceOf(DataError);
+      expect(e).toBeInstanceOf(NotForThisWorker);
       expect((e as Error).message).toMatch(/corrupt\/tiny-sst2\/model\.onnx: checksum mismatch/);
       expect(existsSync(join(cacheDir, 'blobs', onnx.sha256))).toBe(false);
     });

@@ -53,6 +53,23 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     await job.remove();
   }, 120_000);
 
+  it("gives back a point whose files this worker does not have, without counting its runs, where a worker without the data failed the points' runs", async () => {
+    const missing: SweepPoint = { ...point, key: `${point.key}-missing` };
+    const files: FileTree[] = [{ root: join(q.t.root, 'elsewhere'), files: [{ path: 'model.onnx', sha256: 'a'.repeat(64), bytes: 1 }] }];
+    await q.queue.add('missing', { point: missing, files }, jobOptions(missing.key, 10));
+    const events: WorkerEvent[] = [];
+    await expect(
+      runQueueWorker({ queue: q.redis.url(DB), cacheDir: join(q.t.root, 'worker'), signal: AbortSignal.timeout(60_000), onEvent: (e) => events.push(e) }),
+    ).rejects.toThrow(
+      /^this worker stopped after giving back 3 points in a row that it cannot run \(the last: \S+\/elsewhere\/model\.onnx: not found on this worker; share /,
+    );
+    const job = (await q.queue.getJob(missing.key))!;
+    expect([await job.getState(), job.attemptsMade]).toEqual(['delayed', 0]);
+    expect(events.filter((e) => e.type === 'given-back')).toHaveLength(GIVE_BACKS_TO_STOP);
+    expect(events.some((e) => e.type === 'failed')).toBe(false);
+    await job.remove();
+  }, 120_000);
+
   /** The error of the first run of `queued` (with `files`) by a worker here: its failure's, or why it gave it back. */
   const firstRunError = async (queued: SweepPoint, files: FileTree[]): Promise<string> => {
     await q.queue.add('other', { point: queued, files }, jobOptions(queued.key, 10));
