@@ -172,12 +172,13 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
     const declared = (t: string) => [...known, ...valued].some((n) => t === (n.length === 1 ? `-${n}` : `--${n}`));
     const takesValue = (t: string) => valued.some((n) => t === (n.length === 1 ? `-${n}` : `--${n}`));
     // after any flag, a word starting with '-' and a digit or '.'; after a flag taking a value, any word starting with one
-    // '-' that is no flag of the command ('--x' is a flag, or the flag's value missing); not a negative number, which
-    // yargs reads as a value (-1, -0.5, -.5)
+    // '-' that is no flag of the command ('--x' is a flag, or the flag's value missing), or with '--' and a name no flag
+    // has (`--output --x.onnx`: yargs reads the dot as an option path); not a negative number, which yargs reads as a
+    // value (-1, -0.5, -.5)
     const i = argv.findIndex((t, k) => {
       const next = argv[k + 1]!;
       if (k + 1 >= end || /^-(\d+(\.\d+)?|\.\d+)$/.test(next) || declared(next.replace(/=.*$/s, ''))) return false;
-      return (/^--[^=]+$/.test(t) && /^-[\d.]/.test(next)) || (takesValue(t) && /^-([^-]|$)/.test(next));
+      return (/^--[^=]+$/.test(t) && /^-[\d.]/.test(next)) || (takesValue(t) && /^(-([^-]|$)|--[^=]*[^\w=-])/.test(next));
     });
     if (i >= 0 && argv[i + 1] === '-') return `${argv[i]} -: no flag takes '-' for stdin or stdout; write ${argv[i]}=- to give '-' itself`;
     if (i >= 0) return `${argv[i]} ${argv[i + 1]}: a value starting with '-' is read as a flag; write ${argv[i]}=${argv[i + 1]}`;

@@ -64,6 +64,16 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       /^compress: -o -x\.onnx: a value starting with '-' is read as a flag; write -o=-x\.onnx$/m,
     ],
     [
+      'a value starting with -- and a name no flag has, after a flag taking one (compress --output --x.onnx)',
+      () => [tiny.path, '--prune-ffn', '0.5', '--output', '--x.onnx'],
+      /^compress: --output --x\.onnx: a value starting with '-' is read as a flag; write --output=--x\.onnx$/m,
+    ],
+    [
+      '-o --a/b.onnx',
+      () => [tiny.path, '--prune-ffn', '0.5', '-o', '--a/b.onnx'],
+      /^compress: -o --a\/b\.onnx: a value starting with '-' is read as a flag; write -o=--a\/b\.onnx$/m,
+    ],
+    [
       'eval --out -',
       () => ['eval', tiny.dir, '--task', 'SST-2', '--out', '-'],
       /^compress: --out -: no flag takes '-' for stdin or stdout; write --out=- to give '-' itself$/m,
