@@ -631,10 +631,18 @@ function writeSideFiles(
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
   checkVocabularyRows(tokenizer, structure.vocabSize, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
   const maxLength = parseModelConfig(config, configFile).maxLength;
-  // (a SentencePiece model is read as its family's class, which may be config.json's tokenizer_class, not its model
-  // type's: Multilingual-MiniLM's BERT config names XLMRobertaTokenizer)
+  // (the class transformers' AutoTokenizer loads the folder as, where its tokenizer_config.json names none: a
+  // SentencePiece model's family's class, else config.json's tokenizer_class (the tokenizer folder's, else the model's,
+  // which the folder written holds), else its model type's: Multilingual-MiniLM's BERT config names XLMRobertaTokenizer)
+  const namedClass = (file: string) => {
+    const named = existsSync(file) ? readJsonObject(file).tokenizer_class : undefined;
+    return typeof named === 'string' && named !== '' ? named : undefined;
+  };
   const tokenizerClass =
-    found.tokenizerClass ?? classifierArchitecture(String(written.model_type), structure.family).replace(/ForSequenceClassification$/, 'Tokenizer');
+    found.tokenizerClass ??
+    namedClass(join(tokenizerFrom, 'config.json')) ??
+    namedClass(configFile) ??
+    classifierArchitecture(String(written.model_type), structure.family).replace(/ForSequenceClassification$/, 'Tokenizer');
   write(
     'tokenizer_config.json',
     transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence, tokenizerClass),
@@ -685,8 +693,8 @@ function withDefaultDtype(out: Record<string, unknown>, defaultDtype: Transforme
  * special_tokens_map.json): the merged config evaluation reads, its special tokens by name, with the pad token named
  * when the source leaves it implicit, `model_max_length` (transformers.js's truncation length) capped at config.json's
  * `max_length` (the length evaluation truncates to) and at the position table, and `tokenizer_class` `tokenizerClass`
- * (the class the tokenizer was read as: a SentencePiece model's family's, else the class of config.json's model_type,
- * which transformers' AutoTokenizer takes without one) when the source's tokenizer_config.json names none: transformers.js picks the class from there alone, and its base class, without one, returns no token_type_ids,
+ * (the class transformers' AutoTokenizer loads: a SentencePiece model's family's, else config.json's tokenizer_class,
+ * else the class of config.json's model_type) when the source's tokenizer_config.json names none: transformers.js picks the class from there alone, and its base class, without one, returns no token_type_ids,
  * so the model read a sentence pair's second segment as token type 0.
  */
 export function transformersJsTokenizerConfig(

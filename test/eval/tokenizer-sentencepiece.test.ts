@@ -235,6 +235,23 @@ describe("a SentencePiece-only folder whose config.json names the tokenizer's cl
     // (XLMRobertaTokenizer's model_input_names: no token types, as in transformers; transformers.js feeds the model 0s)
     expect(encoded.token_type_ids).toBeUndefined();
   });
+
+  it("with its tokenizer.json (as save_pretrained writes it) is written by --format transformers.js naming config.json's tokenizer_class too, as transformers' AutoTokenizer reads the folder, where its model type's BertTokenizer was named", async () => {
+    const dir = sentencePieceFolder('minilm-json-tjs', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), {
+      model_type: 'bert',
+      tokenizer_class: 'XLMRobertaTokenizer',
+    });
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(folderTokenizerJson(dir)!.json));
+    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'minilm-json-tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).tokenizer_class).toBe('XLMRobertaTokenizer');
+    const { AutoTokenizer, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    const theirs = await AutoTokenizer.from_pretrained(out);
+    expect(theirs.constructor.name).toBe('XLMRobertaTokenizer');
+    expect(Array.from(theirs('ab', { text_pair: 'b' }).input_ids.data as BigInt64Array, Number)).toEqual(loadTokenizer(dir).encode('ab', 'b', 20).ids);
+  });
 });
 
 describe("a SentencePiece-only folder of a model type whose tokenizer is ALBERT's or XLM-R's", () => {
