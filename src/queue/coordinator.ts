@@ -4,7 +4,8 @@
  * It plans the points as a local sweep does and skips those the store has. Then, unless it only follows, it adds
  * the rest to the BullMQ queue, one job per point with the point key as job id (a point already queued is not
  * added again; one that failed before is queued afresh, its 3 runs with it, as a rerun of a local sweep retries
- * it). Then it collects: each finished job's result (or, after its 3 runs, its error) is written into the same
+ * it), and takes out of the queue the points an earlier run of the sweep queued that its plan no longer holds (the
+ * file edited, a model changed) and no worker has started. Then it collects: each finished job's result (or, after its 3 runs, its error) is written into the same
  * SQLite store a local sweep writes, so `compress report` reads it unchanged.
  *
  * Finished jobs stay in Redis with their result (job.ts), so a coordinator that was stopped, or one started later
@@ -54,6 +55,8 @@ export interface QueuedSweepSummary extends SweepSummary {
   notQueued: SweepPoint[];
   /** Points still queued when the call was stopped (aborted). */
   left: number;
+  /** Points an earlier run of the sweep queued that its plan no longer holds, taken out of the queue before any worker ran them. */
+  withdrawn: number;
 }
 
 /** How often the coordinator looks at every point it waits for, besides the queue's events. */
@@ -63,6 +66,12 @@ const CALL_TIMEOUT_MS = 5_000;
 const DEFAULT_UNREACHABLE_MS = 60_000;
 
 const points_ = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
+
+/** The states of a job no worker has started yet (or is running now): those an edited sweep takes out of the queue. */
+const WITHDRAWABLE = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
+
+/** BullMQ's refusal to remove a job a worker holds (removeJob: 'could not be removed because it is locked by another worker'). */
+const isLockedJob = (e: unknown): boolean => e instanceof Error && / is locked by another worker\b/.test(e.message);
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -126,6 +135,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     alreadyQueued: 0,
     notQueued: [],
     left: 0,
+    withdrawn: 0,
   };
 
   /** Points still to collect, by key. */
@@ -276,6 +286,33 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
           cause: e,
         });
       }
+    }
+    if (!opts.follow && !opts.signal?.aborted) {
+      // the points an earlier run of this sweep queued that it no longer plans: not run yet, they are taken out (those
+      // a worker runs finish, and their results expire from Redis uncollected)
+      try {
+        for (const key of store.droppedKeys(spec.name, points)) {
+          const job = await withTimeout(queue.getJob(key), CALL_TIMEOUT_MS);
+          if (!job || !WITHDRAWABLE.has(await withTimeout(job.getState(), CALL_TIMEOUT_MS))) continue;
+          // (a worker may take it meanwhile: BullMQ then refuses to remove it, and it runs)
+          if (
+            await job.remove().then(
+              () => true,
+              (e: unknown) => (isLockedJob(e) ? false : Promise.reject(e)),
+            )
+          )
+            summary.withdrawn++;
+        }
+      } catch (e) {
+        if (isUserError(e)) throw e; // (the store, removed meanwhile)
+        throw new QueueError(`${address.display}: ${connectionProblem(e)} while queueing the points; nothing is lost: run the same command again`, {
+          cause: e,
+        });
+      }
+      if (summary.withdrawn > 0)
+        log(
+          `took ${points_(summary.withdrawn)} out of the queue that an earlier run of sweep '${spec.name}' queued and its plan no longer holds (no worker had started them)`,
+        );
     }
     if (opts.follow && pending.size > 0 && summary.alreadyQueued === 0 && !opts.signal?.aborted) {
       throw new QueueError(

@@ -637,6 +637,22 @@ export class SweepStore {
     });
   }
 
+  /**
+   * The keys `sweep` planned in earlier runs that its plan now (`planned`) no longer holds (its file edited, a model
+   * changed) and that no other sweep of the store planned: those a queued sweep's coordinator takes out of the queue.
+   */
+  droppedKeys(sweep: string, planned: readonly SweepPoint[]): string[] {
+    if (!this.hasTable('sweep_points')) return [];
+    const now = new Set(planned.map((p) => p.key));
+    const rows = this.read(
+      () =>
+        this.db
+          .prepare('SELECT key FROM sweep_points m WHERE sweep = ? AND NOT EXISTS (SELECT 1 FROM sweep_points o WHERE o.key = m.key AND o.sweep <> m.sweep)')
+          .all(sweep) as Array<{ key: string }>,
+    );
+    return rows.map((r) => r.key).filter((k) => !now.has(k));
+  }
+
   /** Deletes points and their results (stale points once recomputed), in one transaction. */
   forget(keys: readonly string[]): void {
     this.write(() => {

@@ -1,0 +1,73 @@
+/**
+ * A queued sweep whose file was edited (a pipeline removed, a grid value changed) and queued again: the coordinator
+ * takes out of the queue the points its earlier run queued that the plan no longer holds and no worker has started,
+ * where they stayed queued, and workers ran points nobody would collect. A started one runs on. (About 3 s: two
+ * coordinator runs and two plans of the 16-point sweep, the least that queues, edits and queues again.)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import { runQueuedSweep } from '../../src/queue/coordinator.ts';
+import { parseSweepFile } from '../../src/sweep/spec.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { redisSkipReason } from './redis.ts';
+import { tinyQueue } from './tiny-queue.ts';
+
+/** This file's database on a shared Redis. */
+const DB = 9;
+
+describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
+  const q = tinyQueue(DB, { rows: 4 });
+
+  /** Queues the sweep file (stopped once queued); the lines it said. */
+  const queueSweep = async (store: string): Promise<string[]> => {
+    const stop = new AbortController();
+    const lines: string[] = [];
+    await runQueuedSweep({
+      file: q.t.sweepFile,
+      store,
+      queue: q.redis.url(DB),
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        lines.push(e.line);
+        if (e.line.startsWith('queued')) stop.abort();
+      },
+    });
+    return lines;
+  };
+  const queued = async () => new Set((await q.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized'])).map((j) => j.id!));
+  const plannedKeys = async () =>
+    new Set((await planSweep(parseSweepFile(q.t.sweepFile), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') })).map((p) => p.key));
+
+  it('takes out the points its plan no longer holds that no worker started, and leaves a started one running', async () => {
+    const store = join(q.t.root, 'edited.sqlite');
+    await queueSweep(store);
+    const before = await plannedKeys();
+    expect(await queued()).toEqual(before);
+    const original = readFileSync(q.t.sweepFile, 'utf8');
+    writeFileSync(
+      q.t.sweepFile,
+      original.replace(/ {2}- name: shared\n.*\n.*\n/, '').replace('ratio: [0.25, 0.5]}}\n  - name: drop-1', 'ratio: [0.25, 0.75]}}\n  - name: drop-1'),
+    );
+    const after = await plannedKeys();
+    const dropped = new Set([...before].filter((k) => !after.has(k)));
+    expect(dropped.size).toBe(4); // (both models' shared and ffn-0.5)
+    // a worker takes points until it has started one the edit drops
+    const worker = new Worker(QUEUE_NAME, null, { connection: parseQueueUrl(q.redis.url(DB)).connection, autorun: false, lockDuration: 60_000 });
+    try {
+      let started: string | undefined;
+      while (started === undefined || !dropped.has(started)) started = (await worker.getNextJob('a-worker'))!.id;
+      const lines = await queueSweep(store);
+      expect(lines).toContain(
+        "took 3 points out of the queue that an earlier run of sweep 'tiny' queued and its plan no longer holds (no worker had started them)",
+      );
+      expect(await queued()).toEqual(new Set([...after, started]));
+      expect(await q.queue.getJobState(started)).toBe('active');
+    } finally {
+      await worker.close(true);
+    }
+  }, 120_000);
+});
