@@ -37,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n$0 MODEL [pass flags] -o OUT')
     .option('verbose', { type: 'boolean', describe: 'Print stack traces on errors', global: true })
     .strict()
+    // no flag has a dot: `--task.x SST-2` is an unknown flag, not tasks {"x":"SST-2"} (yargs' option paths)
+    .parserConfiguration({ 'dot-notation': false })
     .demandCommand(1, 'give a command or a model (see --help)')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)

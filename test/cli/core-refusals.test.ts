@@ -52,6 +52,16 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => ['eval', tiny.dir, '--task', 'SST-2', '--max-lenght', '64', '--jsn'],
       /^compress: unknown flags --max-lenght \(did you mean --max-length\?\), --jsn \(did you mean --json\?\) \(see --help\)$/m,
     ],
+    [
+      'a flag with a dot is unknown, not an option path (eval --task.x SST-2)',
+      () => ['eval', tiny.dir, '--task.x', 'SST-2'],
+      /^compress: unknown flag --task\.x \(did you mean --tasks\?\) \(see --help\)$/m,
+    ],
+    [
+      'eval --threads.a 3',
+      () => ['eval', tiny.dir, '--task', 'SST-2', '--threads.a', '3'],
+      /^compress: unknown flag --threads\.a \(did you mean --threads\?\) \(see --help\)$/m,
+    ],
     ['bench --seqs', () => ['bench', tiny.path, '--seqs', '8'], /^compress: unknown flag --seqs \(did you mean --seq\?\) \(see --help\)$/m],
     [
       'a value starting with - (bench --seq -1,8)',
