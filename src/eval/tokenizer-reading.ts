@@ -26,8 +26,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // trims and collapses the text's whitespace, which tokenizers never does.
   { version: 3, changed: (t) => t.albertDigitComma || t.otherSentencePiece || t.metaspaceSplit || t.removeSpace },
   // Stop 47: a tokenizer_config.json's do_lowercase_and_remove_accent true (XLMTokenizer's, a slow tokenizer's option)
-  // no longer lower-cases the text, which tokenizers and transformers' fast tokenizers never do.
-  { version: 4, changed: (t) => t.lowercaseRemoveAccent },
+  // no longer lower-cases the text, which tokenizers and transformers' fast tokenizers never do; a model that fuses
+  // unknown pieces (Unigram, BPE with fuse_unk) fuses them within a pre-token only, as tokenizers does.
+  { version: 4, changed: (t) => t.lowercaseRemoveAccent || t.unknownsAcrossPreTokens },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -596,6 +596,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   }
   honourSingleWord(tokenizer);
   splitOnMetaspace(tokenizer, json);
+  modelPerPreToken(tokenizer);
   const tokenId = keepModelVocabulary(tokenizer, json);
   const post = tokenizer.post_processor;
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
@@ -635,10 +636,10 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   };
 }
 
-/** What splitOnMetaspace reads and mends of a Tokenizer: its pre-tokenizer (a Sequence's own ones) and its model. */
+/** What splitOnMetaspace and modelPerPreToken read and mend of a Tokenizer: its pre-tokenizer (a Sequence's own ones) and its model. */
 interface PreTokenizerParts {
   pre_tokenizer?: { tokenizers?: unknown[]; pre_tokenize_text?: (text: string, options?: unknown) => string[] } | null;
-  model?: { _call?: (tokens: string[]) => string[] };
+  model?: { _call?: (tokens: string[]) => string[]; fuse_unk?: boolean };
 }
 
 /**
@@ -661,13 +662,11 @@ function splittingMetaspaces(json: object): Array<{ at: number | undefined; repl
  * replacement character (▁), as tokenizers does (pre_tokenizers/metaspace.rs: split on the replacement with
  * MergedWithNext): @huggingface/tokenizers ignores `split` and gives the whole text as one pre-token, so a Unigram
  * model's best split ran across words (a piece with ▁ inside it matched over two) and its unknown pieces fused across
- * them (a model without a lone ▁ piece read two unknown words as one unknown token). Its model then runs on each
- * pre-token alone, as tokenizers' does (the JS library fuses the unknown pieces of all of them at once). Nothing
- * changes for a tokenizer without such a Metaspace.
+ * them (a model without a lone ▁ piece read two unknown words as one unknown token, modelPerPreToken mends the
+ * fusing). Nothing changes for a tokenizer without such a Metaspace.
  */
 function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
   const parts = tokenizer as unknown as PreTokenizerParts;
-  let split = false;
   for (const { at, replacement } of splittingMetaspaces(json)) {
     const instance = (at === undefined ? parts.pre_tokenizer : parts.pre_tokenizer?.tokenizers?.[at]) as PreTokenizerParts['pre_tokenizer'];
     if (typeof instance?.pre_tokenize_text !== 'function') continue;
@@ -675,13 +674,21 @@ function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
     const pieces = new RegExp(`${r}(?:(?!${r})[^])*|(?:(?!${r})[^])+`, 'gu');
     const pre = instance.pre_tokenize_text.bind(instance);
     instance.pre_tokenize_text = (text, options) => pre(text, options).flatMap((t) => t.match(pieces) ?? []);
-    split = true;
   }
-  const model = parts.model;
-  if (split && typeof model?._call === 'function') {
-    const call = model._call.bind(model);
-    model._call = (tokens) => tokens.flatMap((t) => call([t]));
-  }
+}
+
+/**
+ * Makes `tokenizer`'s model run on each pre-token alone where it fuses unknown pieces (Unigram's always, BPE's with
+ * `fuse_unk`), as tokenizers' does (PreTokenizedString::tokenize calls the model on each split, so a run of unknown
+ * pieces is fused within a word only): @huggingface/tokenizers gives the model all the pre-tokens of a text at once and
+ * fuses the unknown pieces across them, so two unknown words side by side ('é ü' after a WhitespaceSplit) were one
+ * unknown token. A model that fuses nothing gives the same pieces either way.
+ */
+function modelPerPreToken(tokenizer: Tokenizer): void {
+  const model = (tokenizer as unknown as PreTokenizerParts).model;
+  if (model?.fuse_unk !== true || typeof model._call !== 'function') return;
+  const call = model._call.bind(model);
+  model._call = (tokens) => tokens.flatMap((t) => call([t]));
 }
 
 /**
@@ -888,7 +895,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * (splitOnMetaspace) and its model's vocabulary lacks a lone replacement piece (▁) or has one holding it after its
  * first character, where splitting can give other ids; `removeSpace`, its tokenizer_config.json says remove_space true
  * (which @huggingface/tokenizers applied, tokenizerFromJson); `lowercaseRemoveAccent`, it says
- * do_lowercase_and_remove_accent true (the same). Undefined where the folder has no tokenizer this code reads.
+ * do_lowercase_and_remove_accent true (the same); `unknownsAcrossPreTokens`, its model fuses unknown pieces and
+ * @huggingface/tokenizers fused them across pre-tokens (fusesAcrossPreTokens). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -898,6 +906,20 @@ export interface TokenizerTraits {
   metaspaceSplit: boolean;
   removeSpace: boolean;
   lowercaseRemoveAccent: boolean;
+  unknownsAcrossPreTokens: boolean;
+}
+
+/**
+ * Whether @huggingface/tokenizers, run as it is, can fuse unknown pieces of a tokenizer.json object's model across
+ * pre-tokens where tokenizers fuses them within one (modelPerPreToken): its model fuses them (Unigram, BPE with
+ * `fuse_unk`), its pre-tokenizer may give several pre-tokens (any but none or one Metaspace that does not split), and
+ * no Metaspace of it splits (splitOnMetaspace's tokenizers ran their model on each pre-token already).
+ */
+function fusesAcrossPreTokens(json: object): boolean {
+  const { model, pre_tokenizer: pre } = json as { model?: { type?: unknown; fuse_unk?: unknown }; pre_tokenizer?: { type?: unknown; split?: unknown } | null };
+  const fuses = model?.type === 'Unigram' || (model?.type === 'BPE' && model.fuse_unk === true);
+  const onePreToken = pre === null || pre === undefined || (pre.type === 'Metaspace' && pre.split === false);
+  return fuses && !onePreToken && splittingMetaspaces(json).length === 0;
 }
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
@@ -924,6 +946,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       metaspaceSplit: splittingMetaspaces(read).some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
       removeSpace: config.remove_space === true,
       lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
+      unknownsAcrossPreTokens: fusesAcrossPreTokens(read),
     };
   } catch {
     return undefined;

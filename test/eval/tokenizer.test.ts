@@ -298,6 +298,43 @@ describe("tokenizer_config.json's do_lowercase_and_remove_accent (a slow XLMToke
   });
 });
 
+describe('a model that fuses unknown pieces (Unigram, BPE with fuse_unk)', () => {
+  /** A folder whose tokenizer.json has `model`, splitting words on whitespace and adding no special tokens. */
+  const folder = (model: object) => {
+    const dir = mkdtempSync(join(tmpdir(), 'fuse-unk-'));
+    const json = { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: { type: 'WhitespaceSplit' }, post_processor: null, decoder: null, model };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    return dir;
+  };
+  const bpe = { type: 'BPE', unk_token: '<unk>', fuse_unk: true, vocab: { '<unk>': 0, a: 1, b: 2, ab: 3 }, merges: ['a b'] };
+  const unigram = {
+    type: 'Unigram',
+    unk_id: 0,
+    vocab: [
+      ['<unk>', 0],
+      ['a', -1],
+      ['b', -1],
+      ['ab', -1.5],
+    ],
+  };
+
+  it.each([
+    ['BPE', bpe],
+    ['Unigram', unigram],
+  ])(
+    'fuses them within a word only (%s), as tokenizers runs its model on each pre-token, where two unknown words side by side were one unknown token',
+    (_, model) => {
+      const dir = folder(model);
+      try {
+        // (é and ü are no pieces: one unknown token each; within a word, 'éü' is one)
+        expect(loadTokenizer(dir).encode('é ü ab éü', null, 16).ids).toEqual([0, 0, 3, 0]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
 describe('tokenizer: a file of a tokenizer folder given', () => {
   it("names its folder, read as the folder is (tokenizer.json first), by eval as by training and --format transformers.js: vocab.txt beside a tokenizer.json of other ids gives the tokenizer.json's", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tokenizer-file-'));

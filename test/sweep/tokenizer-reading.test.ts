@@ -116,6 +116,46 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
   });
 });
 
+describe('a tokenizer whose model fuses unknown pieces', () => {
+  it('is at reading version 4 where its pre-tokenizer can give several pre-tokens and no Metaspace of it splits (fused across them before); 1 otherwise', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fuse-reading-'));
+    try {
+      const folder = (name: string, model: object, preTokenizer: object | null) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        const json = { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
+        writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+        return dir;
+      };
+      const vocab = { '<unk>': 0, a: 1, b: 2 };
+      const unigram = {
+        type: 'Unigram',
+        unk_id: 0,
+        vocab: [
+          ['<unk>', 0],
+          ['▁', -1],
+          ['a', -1],
+        ],
+      };
+      const whitespace = { type: 'WhitespaceSplit' };
+      const versions = [
+        folder('bpe-fuse', { type: 'BPE', unk_token: '<unk>', fuse_unk: true, vocab, merges: [] }, whitespace),
+        folder('unigram-whitespace', unigram, whitespace),
+        folder('bpe-no-fuse', { type: 'BPE', unk_token: '<unk>', fuse_unk: false, vocab, merges: [] }, whitespace),
+        folder('unigram-none', unigram, null),
+        folder('unigram-metaspace-whole', unigram, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: false }),
+        folder('unigram-metaspace-split', unigram, {
+          type: 'Sequence',
+          pretokenizers: [whitespace, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }],
+        }),
+      ].map((dir) => tokenizerReadingVersion(dir, false));
+      expect(versions).toEqual([4, 4, 1, 1, 1, 1]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a sweep point of a tokenizer whose reading changed', () => {
   let t: TinySweep;
   let file: string;
