@@ -106,7 +106,10 @@ export interface Pass<O> extends PassSettings<O> {
   };
 }
 
-/** What a pass's checkShape reads of a model: its depth and, where known, the heads of each layer. */
+/**
+ * What a pass's checkShape reads of a model: its depth and, where known, the heads of each layer, its sharing and its
+ * widths (each field undefined where not known: after a step whose rewrite of it the plan cannot tell).
+ */
 export interface PassShape extends ModelShape {
   /** By encoder layer, its attention heads (0: none, every head pruned); undefined where not known. */
   heads?: readonly number[];
@@ -115,11 +118,37 @@ export interface PassShape extends ModelShape {
    * group of its own (prune/sharing.ts sharingGroups' form); undefined where not known.
    */
   shared?: readonly number[][];
+  /** The encoder's width (its hidden size: every attention output's and FFN output's); undefined where not known. */
+  hidden?: number;
+  /** By encoder layer, its FFN's intermediate width; undefined where not known. */
+  ffn?: readonly number[];
+  /**
+   * The width of one attention head (Q, K and V are heads × it wide), the same in every layer with attention, and by
+   * encoder layer whether its Q, K and V are one fused projection (a com.microsoft Attention's packed weight);
+   * undefined where not known, or where layers' heads differ in width.
+   */
+  attention?: { headSize: number; fused: readonly boolean[] };
+  /**
+   * The word embedding's rows and width, where it is the float table read by a Gather that factorize-embeddings
+   * rewrites (not fused, not factorized, not stored quantized); undefined where not known or not so.
+   */
+  embedding?: { rows: number; cols: number };
 }
 
-/** The depth and heads of a discovered model (checkShape's shape; its sharing: prune/sharing.ts sharingGroups). */
-export function structureShape(s: BertStructure): PassShape & { heads: readonly number[] } {
-  return { numLayers: s.numLayers, heads: s.layers.map((l) => l.attention?.numHeads ?? 0) };
+/**
+ * The depth, heads and widths of a discovered model (checkShape's shape, but for its word embedding, which the
+ * model's data types decide: factorize/embeddings.ts factorizableTable; its sharing: prune/sharing.ts sharingGroups).
+ */
+export function structureShape(s: BertStructure): PassShape & { heads: readonly number[]; ffn: readonly number[] } {
+  const headSizes = new Set(s.layers.flatMap((l) => (l.attention ? [l.attention.headSize] : [])));
+  const [headSize] = headSizes;
+  return {
+    numLayers: s.numLayers,
+    heads: s.layers.map((l) => l.attention?.numHeads ?? 0),
+    hidden: s.hiddenSize,
+    ffn: s.layers.map((l) => l.ffn.intermediateSize),
+    ...(headSizes.size === 1 ? { attention: { headSize: headSize!, fused: s.layers.map((l) => l.attention?.kind === 'fused') } } : {}),
+  };
 }
 
 /** One step of a pipeline: a pass by name with raw settings. */

@@ -29,6 +29,11 @@ export function ffnNeuronScores(model: Model, s: BertStructure): number[][] {
   });
 }
 
+/** The neurons prune-ffn keeps of an FFN `n` wide at `ratio` (at least one). */
+export function keptNeurons(n: number, ratio: number): number {
+  return Math.max(1, n - Math.round(ratio * n));
+}
+
 export const pruneFfnPass: Pass<PruneFfnOptions> = {
   ...PRUNE_FFN,
   checkModel(_model, s) {
@@ -54,7 +59,7 @@ export const pruneFfnPass: Pass<PruneFfnOptions> = {
     groups.forEach((group, gi) => {
       const layers = group.map((i) => s.layers.find((l) => l.index === i)!);
       const n = layers[0]!.ffn.intermediateSize;
-      const keepN = Math.max(1, n - Math.round(o.ratio * n));
+      const keepN = keptNeurons(n, o.ratio);
       const keep = Array.from({ length: n }, (_, i) => i)
         .sort((a, b) => summed[gi]![b]! - summed[gi]![a]! || a - b)
         .slice(0, keepN)

@@ -12,7 +12,7 @@
 import type { Model } from '../onnx/graph.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
+import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
@@ -58,6 +58,47 @@ function largestDivisor(widths: readonly number[], limit: number): number {
   return 1;
 }
 
+/** A projection quantize targets (its id, as quantizationTargets names it) and the number of its outputs. */
+interface ProjectionWidth {
+  id: string;
+  width: number;
+}
+
+/**
+ * Refuses int8-group:`size` where the size does not divide the outputs of one of an encoder layer's projections,
+ * `projections` (quantizationTargets' order): names the first, and the largest group size below it that divides them
+ * all. (A projection outside the layers, the pooler's or the head's, is quantized per channel instead: planDynamic.)
+ */
+function checkGroupSize(o: QuantizeOptions, size: number, projections: readonly ProjectionWidth[]): void {
+  const bad = projections.find((p) => p.width % size !== 0);
+  if (!bad) return;
+  const fits = largestDivisor(
+    projections.map((p) => p.width),
+    size,
+  );
+  throw new SettingsError(
+    `quantize ${modeName(o.mode)}: the group size ${size} does not divide the ${bad.width} output${bad.width === 1 ? '' : 's'} of ${bad.id} (${fits > 1 ? `the largest group size below it that divides every projection here: ${fits}` : 'no group size above 1 divides every projection here: use int8'})`,
+  );
+}
+
+/**
+ * The encoder layers' projections quantize targets in a model of `shape`, as quantizationTargets names and orders
+ * them, with their outputs: by layer, where it has heads, Q, K and V (heads × head size each) or their fused packed
+ * weight (3 × that) and the attention output (hidden), then the FFN's in (its width) and out (hidden). Undefined where
+ * the shape does not say them all.
+ */
+function shapeProjections(shape: PassShape): ProjectionWidth[] | undefined {
+  const { heads, hidden, ffn, attention } = shape;
+  if (!heads || hidden === undefined || !ffn || (!attention && heads.some((h) => h > 0))) return undefined;
+  return heads.flatMap((h, l) => {
+    const p = `layer${l}`;
+    const width = h * (attention?.headSize ?? 0);
+    const qkv = attention?.fused[l] ? [{ id: `${p}.attention.qkv`, width: 3 * width }] : ['q', 'k', 'v'].map((x) => ({ id: `${p}.attention.${x}`, width }));
+    const own = h === 0 ? [] : [...qkv, { id: `${p}.attention.output`, width: hidden }];
+    return [...own, { id: `${p}.ffn.in`, width: ffn[l]! }, { id: `${p}.ffn.out`, width: hidden }];
+  });
+}
+
 /** int8 and int8-group: dynamic int8 everywhere (group size checked against every encoder projection). */
 function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOptions, notes: string[]): Plan {
   const plan: Plan = new Map();
@@ -65,21 +106,20 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
   const widthOf = (t: Target) =>
     t.kind === 'linear' ? t.linear.outFeatures : t.kind === 'attention' ? 3 * s.layers[t.layer].attention!.numHeads * s.layers[t.layer].attention!.headSize : 0;
   const inLayer = (t: Target) => t.kind === 'attention' || (t.kind === 'linear' && t.layer !== undefined);
+  if (g.kind === 'group')
+    checkGroupSize(
+      o,
+      g.size,
+      targets.filter(inLayer).map((t) => ({ id: t.id, width: widthOf(t) })),
+    );
   for (const t of targets) {
     if (t.kind === 'embedding') continue;
     let scheme: WeightScheme = { kind: 'int8', granularity: g, reduceRange: o.reduceRange };
-    if (g.kind === 'group') {
+    // (a projection outside the layers: checkGroupSize took those inside)
+    if (g.kind === 'group' && widthOf(t) % g.size !== 0) {
       const width = widthOf(t);
-      if (width % g.size !== 0) {
-        if (inLayer(t)) {
-          const fits = largestDivisor(targets.filter(inLayer).map(widthOf), g.size);
-          throw new SettingsError(
-            `quantize ${modeName(o.mode)}: the group size ${g.size} does not divide the ${width} output${width === 1 ? '' : 's'} of ${t.id} (${fits > 1 ? `the largest group size below it that divides every projection here: ${fits}` : 'no group size above 1 divides every projection here: use int8'})`,
-          );
-        }
-        notes.push(`${t.id}: ${g.size} does not divide its ${width} output${width === 1 ? '' : 's'}: quantized per channel`);
-        scheme = int8Channel(o);
-      }
+      notes.push(`${t.id}: ${g.size} does not divide its ${width} output${width === 1 ? '' : 's'}: quantized per channel`);
+      scheme = int8Channel(o);
     }
     plan.set(t.id, { format: 'integer', scheme });
   }
@@ -467,6 +507,12 @@ function checkQuantizable(model: Model, s: BertStructure, o: QuantizeOptions): v
 export const quantizePass: Pass<QuantizeOptions> = {
   ...QUANTIZE,
   checkModel: checkQuantizable,
+  // (int8-group's group size against the layers' projections, where the shape says their widths)
+  checkShape(o, shape) {
+    if (o.mode.kind !== 'int8-group') return;
+    const projections = shapeProjections(shape);
+    if (projections) checkGroupSize(o, o.mode.groupSize, projections);
+  },
   run: (model, structure, options, context) => quantizeModel(model, structure, options, context),
   recurrent: { check: checkRecurrent, run: async (model, options) => quantizeRecurrent(model, options) },
 };

@@ -19,7 +19,7 @@ import { splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
-import { structureShape, type PassStep } from '../pass/pass.ts';
+import { structureShape, type PassShape, type PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
 import { readsCalibrationLabels } from '../pass-declarations.ts';
@@ -54,6 +54,9 @@ import { projectionsPath, readProjections } from '../train/projections.ts';
 import { loadWordVocab } from '../train/augment-words.ts';
 import { wordEmbeddingsRefusal } from '../train/students/bilstm-config.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
+import { keptNeurons } from '../prune/ffn.ts';
+import { quantizationTargets, targetWeight } from '../quantize/targets.ts';
+import { DataType } from '../onnx/dtype.ts';
 import { optimizeModel } from '../optimize/pass.ts';
 import type { OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
@@ -1265,6 +1268,8 @@ interface SoFar {
   heads: readonly number[] | undefined;
   /** Its layers reading one copy of their attention weights, by group (PassShape.shared), where known: see sharedAfter. */
   shared?: readonly number[][];
+  /** Its widths (PassShape's hidden, ffn, attention and embedding), each where known: see widthsAfter. */
+  widths?: Widths;
   /**
    * Set when it is a Distilled BiLSTM (recurrentModelLstm, float or int8): `read`, its graph as read here from `file`
    * (as a refusal names it) while no step has changed it since (the pass's recurrent form and training check it);
@@ -1292,6 +1297,20 @@ interface SoFar {
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
 
+/** The widths of a model as PassShape gives them to a pass's checkShape. */
+type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding'>;
+
+/**
+ * The widths of a model read here, `graph` of structure `s` (structureShape's), where every weight quantize targets is
+ * stored in float32: a model stored otherwise (float16, quantized) is refused for that first by the passes whose
+ * checkShape reads them (quantize), or by the plan before (training).
+ */
+function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
+  if (quantizationTargets(s).some((t) => graph.graph.initializers.get(targetWeight(t))?.dataType !== DataType.FLOAT)) return undefined;
+  const { hidden, ffn, attention } = structureShape(s);
+  return { hidden, ffn, ...(attention ? { attention } : {}) };
+}
+
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
 const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']);
 
@@ -1300,11 +1319,13 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']
  * given), as SoFar: its depth and heads, or a Distilled BiLSTM.
  */
 function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): SoFar {
+  const widths = model?.structure && widthsOf(model.graph, model.structure);
   if (model?.structure)
     return {
       layers: model.structure.numLayers,
       heads: headsOf(model.structure),
       shared: sharingGroups(model.structure, 'attention'),
+      ...(widths ? { widths } : {}),
       read: { graph: model.graph, structure: model.structure, file, onnx },
     };
   return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
@@ -1357,6 +1378,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       numLayers: sofar.layers,
       ...(sofar.heads ? { heads: sofar.heads } : {}),
       ...(sofar.shared ? { shared: sofar.shared } : {}),
+      ...sofar.widths,
     });
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
@@ -1375,10 +1397,17 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
     const heads = on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined;
     const shared = on.shape && sofar.shared ? sharedAfter(s.pass, on.settings, on.shape.numLayers, sofar.shared, heads) : undefined;
+    // (a followed step's widths are those of the model it leaves, as read here)
+    const widths = !on.shape
+      ? undefined
+      : followed.read
+        ? widthsOf(followed.read.graph, followed.read.structure)
+        : sofar.widths && widthsAfter(s.pass, on.settings, sofar.widths);
     return {
       layers: on.shape?.numLayers,
       heads,
       ...(shared ? { shared } : {}),
+      ...(widths ? { widths } : {}),
       ...quantizedAll,
       ...followed,
     };
@@ -1444,6 +1473,28 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
     out[l] = out[l]! - removed.length;
   }
   return out;
+}
+
+/**
+ * The widths of the model so far (PassShape's) after graph pass `pass` (its `settings` as they act on the model:
+ * onModel) on a model of `widths`, where the plan knows them: prune-ffn keeps its share of each layer's FFN neurons
+ * (keptNeurons, as it prunes), drop-layers removes its layers', prune-heads and share-layers keep them
+ * (share-layers' groups have the same widths, as it asks), factorize-embeddings leaves its word embedding factorized
+ * and optimize may fuse Q, K and V and the word embedding (those not known after them). Undefined otherwise (quantize:
+ * its weights stored quantized, which the passes after it refuse first).
+ */
+function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Widths): Widths | undefined {
+  const { hidden, ffn, attention } = widths;
+  if (pass === 'prune-heads' || pass === 'share-layers') return widths;
+  if (pass === 'prune-ffn') return { ...widths, ...(ffn ? { ffn: ffn.map((n) => keptNeurons(n, settings.ratio as number)) } : {}) };
+  if (pass === 'drop-layers') {
+    const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
+    const kept = <T>(byLayer: readonly T[]) => byLayer.filter((_, i) => !drop.includes(i));
+    return { ...widths, ...(ffn ? { ffn: kept(ffn) } : {}), ...(attention ? { attention: { ...attention, fused: kept(attention.fused) } } : {}) };
+  }
+  if (pass === 'factorize-embeddings') return { hidden, ffn, ...(attention ? { attention } : {}) };
+  if (pass === 'optimize') return { hidden, ffn };
+  return undefined;
 }
 
 /**

@@ -22,6 +22,9 @@ const step = (pass: string, settings: Record<string, unknown> = {}): Step => ({ 
 const ffn = step('prune-ffn', { ratio: 0.5 });
 const heads = (list: string) => step('prune-heads', { heads: list });
 const share = (groups: string) => step('share-layers', { share: groups });
+// (64 FFN neurons of 64 leave 48)
+const ffn25 = step('prune-ffn', { ratio: 0.25 });
+const group = (size: number) => step('quantize', { mode: `int8-group:${size}` });
 
 /** What compress says of `steps` on the model (the point's own refusal), and the plan's line for them. */
 async function refusals(steps: Step[]): Promise<{ point: string; plan: string | undefined }> {
@@ -100,6 +103,30 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       3,
       'drop-layers: layer 1 does not exist: the model has layer 0',
     ],
+    [
+      'int8-group of a size that does not divide the FFN prune-ffn left',
+      [ffn25, group(32)],
+      2,
+      'quantize int8-group:32: the group size 32 does not divide the 48 outputs of layer0.ffn.in (the largest group size below it that divides every projection here: 16)',
+    ],
+    [
+      'int8-group of a size that does not divide the Q, K and V of the heads prune-heads left',
+      [heads('1:0'), group(32)],
+      2,
+      'quantize int8-group:32: the group size 32 does not divide the 24 outputs of layer1.attention.q (the largest group size below it that divides every projection here: 8)',
+    ],
+    [
+      "int8-group of a size that does not divide a fused Attention's packed Q, K and V after prune-heads",
+      [step('optimize', { rewrites: 'attention' }), heads('0:1'), group(16)],
+      3,
+      'quantize int8-group:16: the group size 16 does not divide the 72 outputs of layer0.attention.qkv (the largest group size below it that divides every projection here: 8)',
+    ],
+    [
+      'int8-group of a size that does not divide the encoder width, after a layer left without attention',
+      [heads('0:0,1,2,3;1:0,1,2,3'), group(64)],
+      2,
+      'quantize int8-group:64: the group size 64 does not divide the 32 outputs of layer0.ffn.out (the largest group size below it that divides every projection here: 32)',
+    ],
   ] as const)('refuses %s, as the point does', async (_, steps, i, why) => {
     const { point, plan } = await refusals([...steps]);
     expect(point).toContain(why);
@@ -117,6 +144,7 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     ['prune-heads of one layer left of two sharing their weights', [share('all'), step('drop-layers', { layers: '0' }), heads('0:2')]],
     ['share-layers of layers left without attention', [heads('0:0,1,2,3;1:0,1,2,3'), share('all'), ffn]],
     ['drop-layers after quantize', [step('quantize', { mode: 'int8' }), step('drop-layers', { keep: '1' })]],
+    ['int8-group of a size that divides every projection left', [ffn25, heads('1:0,1'), group(16)]],
   ])('plans %s where the model has those layers and heads', async (_, steps) => {
     expect(await refusals(steps)).toEqual({ point: 'ran', plan: undefined });
   });
