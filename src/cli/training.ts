@@ -232,9 +232,9 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   checkThreads(a.threads);
   const output = resolve(a.output);
   if (existsSync(output) && statSync(output).isDirectory()) {
-    throw new SettingsError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);
+    throw new UsageError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);
   }
-  checkModelOutputName(a.output);
+  commandLineCheck(() => checkModelOutputName(a.output!));
   // by real paths: a symlinked folder or file leading to an input is that input
   const realOutput = realPathOf(output);
   for (const input of inputs) {

@@ -39,6 +39,17 @@ describe('exit codes', () => {
     [['train', model, '--task', 'FOO', '-o', out], /^compress: unknown task 'FOO'/],
     [['bench', model, '--batch', '0'], /^compress: --batch 0: expected positive integers/],
     [['inspect', model, '--jsno'], /^compress: unknown flag --jsno/],
+    // -o's name, seen before any file is read, as --format transformers.js's -o file.onnx is
+    [[model, '--prune-ffn', '0.5', '-o', join(root, 'noext')], /^compress: -o \S+noext: give a file name ending in \.onnx/],
+    [[model, '--prune-ffn', '0.5', '-o', root], /^compress: -o \S+: \S+ is a folder; give a file name ending in \.onnx/],
+    [[model, '--prune-ffn', '0.5', '-o', join(root, 'out', 'config.json')], /^compress: -o \S+config\.json: the output would be named config\.json/],
+    [['export', model, '-o', join(root, 'noext')], /^compress: -o \S+noext: give a file name ending in \.onnx/],
+    [['train', model, '--task', 'SST-2', '-o', join(root, 'noext')], /^compress: -o \S+noext: give a file name ending in \.onnx/],
+    [['train', model, '--task', 'SST-2', '-o', root], /^compress: -o \S+ is a folder: give the \.onnx file to write/],
+    [
+      ['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', join(root, 'noext')],
+      /^compress: -o \S+noext: give a file name ending/,
+    ],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);

@@ -13,7 +13,7 @@ import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { SettingsError, UsageError } from '../../errors.ts';
 import { checkModelOutputName } from '../../export/destination.ts';
-import { FORCE_FLAG, checkForceFormat, checkFormatOutput, err, out, tokenizerFlag, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkForceFormat, checkFormatOutput, commandLineCheck, err, out, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
@@ -51,7 +51,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       .option('force', FORCE_FLAG) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw new UsageError('missing -o/--output: where to write the ONNX model');
-    if (args.format !== 'transformers.js') checkModelOutputName(args.output);
+    if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output));
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
     const seed = args['seed-missing'];
