@@ -80,7 +80,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       throw new UsageError(`no pass given: use ${passFlagList()} (see --help, or compress passes)${asIs}`);
     }
     if (!args.output) throw new UsageError('missing -o/--output: where to write the compressed model');
-    if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output));
+    if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output!));
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
     commandLineCheck(() => checkCalibrationFlag(steps, args.calibrate)); // (its pass settings checked too)

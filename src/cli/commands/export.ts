@@ -51,7 +51,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       .option('force', FORCE_FLAG) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw new UsageError('missing -o/--output: where to write the ONNX model');
-    if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output));
+    if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output!));
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
     const seed = args['seed-missing'];
