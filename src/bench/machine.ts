@@ -37,6 +37,15 @@ export interface MachineInfo {
   threads: number;
 }
 
+/**
+ * Whether onnxruntime's int8 products can saturate on a CPU with `flags`: its x86 uint8 × int8 kernels without
+ * AVX-512 VNNI / AVX-VNNI add pairs of products in 16 bits (full-range int8 weights can overflow them). Elsewhere
+ * (VNNI, AMX, or not x86 with AVX2) they add in 32 bits.
+ */
+export function int8Saturates(flags: CpuFlags): boolean {
+  return flags.avx2 && !flags.vnni;
+}
+
 /** Parses /proc/cpuinfo text: the first processor's model name and flags (an empty text gives unknown/false). */
 export function parseCpuInfo(text: string): { model: string; flags: CpuFlags } {
   const field = (name: string): string | undefined => {

@@ -3,18 +3,12 @@
  * VNNI / AVX-VNNI add pairs of products in 16 bits, which full-range int8 weights can saturate; a quantize step that
  * stores int8 products without reduceRange on such a CPU gets one line pointing at --quantize-reduce-range.
  */
-import type { CpuFlags } from '../bench/machine.ts';
+import { int8Saturates, type CpuFlags } from '../bench/machine.ts';
 import type { PassStep } from '../pass/pass.ts';
-import { QUANTIZE, parseMode } from '../quantize/settings.ts';
+import { fullRangeInt8Products } from '../quantize/settings.ts';
 
 /** The note for `steps` on a CPU with `flags`, or undefined (no int8 product, reduceRange given, VNNI, or not x86). */
 export function reduceRangeNote(steps: readonly PassStep[], flags: CpuFlags): string | undefined {
-  if (!flags.avx2 || flags.vnni) return undefined;
-  const full = steps.some((s) => {
-    if (s.pass !== QUANTIZE.name) return false;
-    const settings = QUANTIZE.check(s.settings);
-    return parseMode(settings.mode).kind !== 'int4-block' && settings.reduceRange !== true;
-  });
-  if (!full) return undefined;
+  if (!int8Saturates(flags) || !fullRangeInt8Products(steps)) return undefined;
   return "compress: this CPU has no AVX-512 VNNI / AVX-VNNI: onnxruntime's int8 products can saturate here with full-range int8 weights; for CPUs like it, add --quantize-reduce-range (7-bit weights, onnxruntime's reduce_range)";
 }

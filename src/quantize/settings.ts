@@ -331,6 +331,26 @@ export const QUANTIZE = declarePass({
   readsLabels: (s) => parseMode(s.mode).kind === 'mixed',
 });
 
+/**
+ * Whether `steps` store int8 products with full-range int8 weights: a quantize step in a mode whose projections are
+ * int8 (int8, int8-static, int8-group, mixed) without reduceRange. onnxruntime's x86 uint8 × int8 kernels without
+ * AVX-512 VNNI / AVX-VNNI (bench/machine.ts int8Saturates) add pairs of such products in 16 bits, which can saturate,
+ * so the model's outputs there differ. Not float16 (no int8 product) nor int4-block (dequantized to float).
+ */
+export function fullRangeInt8Products(steps: ReadonlyArray<{ pass: string; settings: Record<string, unknown> }>): boolean {
+  return steps.some((s) => {
+    if (s.pass !== QUANTIZE.name) return false;
+    let settings: ReturnType<typeof QUANTIZE.check>;
+    try {
+      settings = QUANTIZE.check(s.settings);
+    } catch {
+      return false; // (settings of other code, in a store: not this code's to read)
+    }
+    const kind = parseMode(settings.mode).kind;
+    return kind !== 'int4-block' && kind !== 'float16' && settings.reduceRange !== true;
+  });
+}
+
 /** Validates raw settings and applies defaults (the quantize declaration's parse). */
 export function parseQuantizeSettings(settings: Record<string, unknown>): QuantizeOptions {
   return QUANTIZE.parse(settings);

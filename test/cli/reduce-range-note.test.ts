@@ -23,9 +23,10 @@ describe('the reduce-range note', () => {
     },
   );
 
-  it('is silent with --quantize-reduce-range, with int4-block, without quantize, with VNNI, and off x86', () => {
+  it('is silent with --quantize-reduce-range, with int4-block or float16 (no int8 product), without quantize, with VNNI, and off x86', () => {
     expect(reduceRangeNote(quantize({ mode: 'int8', reduceRange: true }), AVX2)).toBeUndefined();
     expect(reduceRangeNote(quantize({ mode: 'int4-block:32' }), AVX2)).toBeUndefined();
+    expect(reduceRangeNote(quantize({ mode: 'float16' }), AVX2)).toBeUndefined();
     expect(reduceRangeNote([{ pass: 'prune-ffn', settings: { ratio: 0.2 } }], AVX2)).toBeUndefined();
     for (const flags of [VNNI, AVX_VNNI, ARM]) expect(reduceRangeNote(quantize({ mode: 'int8' }), flags)).toBeUndefined();
   });
