@@ -131,13 +131,13 @@ export function checkGroupWidths(heads: readonly number[], groups: readonly numb
 
 /**
  * The layer groups of `o` on a model of `shape`, after refusing groups that do not divide its layers, and where its
- * heads are known (and its FFN widths, `ffn`, by layer), groups whose layers have other attention or widths.
+ * heads are known (and its FFN widths, where known), groups whose layers have other attention or widths.
  */
-function shareGroups(o: ShareLayersOptions, shape: PassShape, ffn?: readonly number[]): number[][] {
+function shareGroups(o: ShareLayersOptions, shape: PassShape): number[][] {
   const groups = layerGroups(shape.numLayers, o.share, o.from);
   if (shape.heads) {
     checkGroupAttention(shape.heads, groups);
-    checkGroupWidths(shape.heads, groups, ffn);
+    checkGroupWidths(shape.heads, groups, shape.ffn);
   }
   return groups;
 }
@@ -171,11 +171,7 @@ function distinctBytes(g: Graph, names: Iterable<string>): number {
  * attention, widths, weight shapes or types: a weight stored quantized); reads dims and data types only.
  */
 function checkShareable(model: Model, s: BertStructure, o: ShareLayersOptions): { groups: number[][]; weights: LayerWeight[][] } {
-  const groups = shareGroups(
-    o,
-    structureShape(s),
-    s.layers.map((l) => l.ffn.intermediateSize),
-  );
+  const groups = shareGroups(o, structureShape(s));
   const weights = s.layers.map(layerWeights);
   checkGroupShapes(model.graph, groups, weights);
   return { groups, weights };

@@ -9,11 +9,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
+import { buildBert } from '../../src/bert/build.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBertConfig } from '../helpers/models.ts';
 
 let root: string;
 beforeAll(() => {
   // (2 layers of 4 heads)
   root = writeTinyPlanFolder('shape-plan-');
+  // (the tiny BERT but for its layer 1's FFN, 48 neurons wide)
+  const layers = [
+    { numHeads: 4, intermediateSize: 64 },
+    { numHeads: 4, intermediateSize: 48 },
+  ];
+  writeModelFolder(join(root, 'models', 'uneven'), buildBert({ ...tinyBertConfig(), layers }, { kind: 'random', seed: 1 }));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -27,16 +36,16 @@ const ffn25 = step('prune-ffn', { ratio: 0.25 });
 const group = (size: number) => step('quantize', { mode: `int8-group:${size}` });
 
 /** What compress says of `steps` on the model (the point's own refusal), and the plan's line for them. */
-async function refusals(steps: Step[]): Promise<{ point: string; plan: string | undefined }> {
+async function refusals(steps: Step[], model = 'tiny'): Promise<{ point: string; plan: string | undefined }> {
   const output = join(root, 'out', `${Math.random().toString(36).slice(2)}`, 'model.onnx');
-  const point = await compressFile({ input: join(root, 'models', 'tiny', 'model.onnx'), output, steps }).then(
+  const point = await compressFile({ input: join(root, 'models', model, 'model.onnx'), output, steps }).then(
     () => 'ran',
     (e: Error) => e.message,
   );
-  return { point, plan: await planRefusal(root, 's', ['tiny'], 'p', steps) };
+  return { point, plan: await planRefusal(root, 's', [model], 'p', steps) };
 }
 
-const at = (i: number, pass: string) => `${join(root, 's.yaml')}: pipeline 'p' on model 'tiny', step ${i} (${pass}): `;
+const at = (i: number, pass: string, model = 'tiny') => `${join(root, 's.yaml')}: pipeline 'p' on model '${model}', step ${i} (${pass}): `;
 
 describe("a sweep's plan checks a step's layers and heads after a step it does not follow", () => {
   it.each([
@@ -131,6 +140,14 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     const { point, plan } = await refusals([...steps]);
     expect(point).toContain(why);
     expect(plan).toBe(`${at(i, steps[i - 1]!.pass)}${why}`);
+  });
+
+  it('refuses share-layers of layers whose FFN widths differ, after prune-ffn, as the point does', async () => {
+    const why =
+      'share-layers: layers 0 and 1 cannot share weights: layer 0 has 32 FFN neurons and layer 1 has 24 (pruned differently); layers of a group must have the same shapes (choose groups that keep them apart, or prune FFN neurons alike)';
+    const { point, plan } = await refusals([ffn, share('all')], 'uneven');
+    expect(point).toContain(why);
+    expect(plan).toBe(`${at(2, 'share-layers', 'uneven')}${why}`);
   });
 
   it.each([
