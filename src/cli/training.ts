@@ -255,7 +255,8 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
  */
 export async function checkStudentSpec(spec: string): Promise<void> {
   const students = await import('../train/students/index.ts');
-  if (students.isStudentSpec(spec)) students.checkStudentSpec(spec);
+  // (a spec's form is the command line's: its refusal a usage mistake)
+  if (students.isStudentSpec(spec)) commandLineCheck(() => students.checkStudentSpec(spec));
   else if (!existsSync(spec)) {
     throw new SettingsError(`--student ${spec}: not a model path, ${STUDENT_FORMS}`);
   }

@@ -50,6 +50,15 @@ describe('exit codes', () => {
       ['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', join(root, 'noext')],
       /^compress: -o \S+noext: give a file name ending/,
     ],
+    // a --student spec's form (every-other, bert:…, bilstm:…), as a pass flag's value
+    [
+      ['distill', '--teacher', model, '--student', 'bert:layerz=1', '--task', 'SST-2', '-o', out],
+      /^compress: student 'bert:layerz=1': unknown setting 'layerz=1'/,
+    ],
+    [
+      ['distill', '--teacher', model, '--student', 'bilstm:hidden=0', '--task', 'SST-2', '-o', out],
+      /^compress: student 'bilstm:hidden=0': 'hidden' must be a positive integer, got '0'$/,
+    ],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);
