@@ -12,7 +12,7 @@ import { floatTensorLike, nonFiniteValues, readFloat32, tensorBytes } from '../o
 import { pruneGraph } from '../onnx/analysis.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import type { Pass, PassContext, PassResult } from '../pass/pass.ts';
+import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { balancedFactors, lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
 import { factorizeGather, type FactorizedGather } from './rewrite.ts';
@@ -60,6 +60,12 @@ export interface FactorizeEmbeddingsDetails {
  */
 export function checkFactorizable(model: Model, s: BertStructure, rank: number): [number, number] {
   const [rows, cols] = checkFactorizableTable(model, s);
+  checkRank(rank, rows, cols);
+  return [rows, cols];
+}
+
+/** Refuses a rank that a float [rows, cols] word embedding cannot be factorized to: at or above its width, or growing it. */
+function checkRank(rank: number, rows: number, cols: number): void {
   if (rank >= cols) {
     throw new SettingsError(`factorize-embeddings: rank ${rank} is at or above hidden ${cols}: the rank must be below the embedding width to shrink the table`);
   }
@@ -69,7 +75,20 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
       `factorize-embeddings: rank ${rank} would make the embedding larger (${rows}×${rank} + ${rank}×${cols} = ${(rows * rank + rank * cols).toLocaleString('en')} values against ${rows}×${cols} = ${(rows * cols).toLocaleString('en')}); the rank must be at most ${most} for this table`,
     );
   }
-  return [rows, cols];
+}
+
+/**
+ * The rows and width of the word embedding of `s` where factorize-embeddings can rewrite it (a float table a Gather
+ * reads, not factorized: PassShape.embedding), reading its dims and data type only; undefined otherwise.
+ */
+export function factorizableTable(model: Model, s: BertStructure): { rows: number; cols: number } | undefined {
+  try {
+    const [rows, cols] = checkFactorizableTable(model, s);
+    return { rows, cols };
+  } catch (e) {
+    if (e instanceof SettingsError) return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -168,6 +187,10 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
   // (the table and the rank against its dims: a rank at or above its width, or one that would grow it)
   checkModel(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions): void {
     checkFactorizable(model, s, o.rank);
+  },
+  // (the rank against the table's dims, where the shape says them)
+  checkShape(o: FactorizeEmbeddingsOptions, shape: PassShape): void {
+    if (shape.embedding) checkRank(o.rank, shape.embedding.rows, shape.embedding.cols);
   },
   async run(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions, ctx: PassContext): Promise<PassResult> {
     checkFactorizable(model, s, o.rank);

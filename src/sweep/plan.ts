@@ -55,6 +55,7 @@ import { loadWordVocab } from '../train/augment-words.ts';
 import { wordEmbeddingsRefusal } from '../train/students/bilstm-config.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { keptNeurons } from '../prune/ffn.ts';
+import { factorizableTable } from '../factorize/embeddings.ts';
 import { quantizationTargets, targetWeight } from '../quantize/targets.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { optimizeModel } from '../optimize/pass.ts';
@@ -1308,7 +1309,8 @@ type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding'>;
 function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
   if (quantizationTargets(s).some((t) => graph.graph.initializers.get(targetWeight(t))?.dataType !== DataType.FLOAT)) return undefined;
   const { hidden, ffn, attention } = structureShape(s);
-  return { hidden, ffn, ...(attention ? { attention } : {}) };
+  const embedding = factorizableTable(graph, s);
+  return { hidden, ffn, ...(attention ? { attention } : {}), ...(embedding ? { embedding } : {}) };
 }
 
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */

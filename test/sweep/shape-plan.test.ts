@@ -136,6 +136,18 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       2,
       'quantize int8-group:64: the group size 64 does not divide the 32 outputs of layer0.ffn.out (the largest group size below it that divides every projection here: 32)',
     ],
+    [
+      'factorize-embeddings to a rank at or above the word embedding width, after prune-ffn',
+      [ffn, step('factorize-embeddings', { rank: 100 })],
+      2,
+      'factorize-embeddings: rank 100 is at or above hidden 32: the rank must be below the embedding width to shrink the table',
+    ],
+    [
+      'factorize-embeddings to a rank that would grow the word embedding, after prune-heads',
+      [heads('0:1'), step('factorize-embeddings', { rank: 30 })],
+      2,
+      'factorize-embeddings: rank 30 would make the embedding larger (128×30 + 30×32 = 4,800 values against 128×32 = 4,096); the rank must be at most 25 for this table',
+    ],
   ] as const)('refuses %s, as the point does', async (_, steps, i, why) => {
     const { point, plan } = await refusals([...steps]);
     expect(point).toContain(why);
@@ -162,6 +174,7 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     ['share-layers of layers left without attention', [heads('0:0,1,2,3;1:0,1,2,3'), share('all'), ffn]],
     ['drop-layers after quantize', [step('quantize', { mode: 'int8' }), step('drop-layers', { keep: '1' })]],
     ['int8-group of a size that divides every projection left', [ffn25, heads('1:0,1'), group(16)]],
+    ['factorize-embeddings to a rank that shrinks the word embedding, after prune-ffn', [ffn, step('factorize-embeddings', { rank: 25 })]],
   ])('plans %s where the model has those layers and heads', async (_, steps) => {
     expect(await refusals(steps)).toEqual({ point: 'ran', plan: undefined });
   });
