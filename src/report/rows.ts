@@ -8,7 +8,8 @@ import { shareOfBaseline } from '../eval/glue-score.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PointResult } from '../sweep/point.ts';
-import { describeMachine, type MachineInfo } from '../bench/machine.ts';
+import { describeMachine, int8Saturates, type MachineInfo } from '../bench/machine.ts';
+import { fullRangeInt8Products } from '../quantize/settings.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { StoredPoint } from '../sweep/store.ts';
 import { contendedBy, type Overlap } from '../sweep/contention.ts';
@@ -110,6 +111,13 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * may be off); null for results stored before the lock was recorded.
    */
   timingExclusive: boolean | null;
+  /**
+   * For a row that stores full-range int8 products (quantize/settings.ts fullRangeInt8Products): whether it was scored
+   * (and timed) on a CPU whose int8 kernels can saturate them (x86 without AVX-512 VNNI / AVX-VNNI: bench/machine.ts
+   * int8Saturates), where its scores can differ from the same point's on another CPU (int8MachinesNote); null for a
+   * row without such products.
+   */
+  int8Saturated: boolean | null;
   /**
    * For a point timed without the machine to itself: what shared it, as far as its record says (sweep/contention.ts
    * `contendedBy`: 'another benchmark', 'no timing lock', the stages other points ran, 'other programs'); empty otherwise.
@@ -408,6 +416,7 @@ export function buildReport(
       frontBytes: false,
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,
+      int8Saturated: fullRangeInt8Products(p.steps) ? int8Saturates(r.bench.machine.cpu.flags) : null,
       timingOverlapped: contendedBy(r),
       stale: [stale.get(p.key), dataChanges.get(p.key)].filter((c) => c !== undefined).join('; ') || null,
       codeChange: stale.get(p.key) ?? null,

@@ -261,6 +261,22 @@ export function machinesLine(data: Pick<ReportData, 'machines'>): string | null 
 }
 
 /**
+ * The rows whose int8 products were scored on a CPU that can saturate them (ReportRow.int8Saturated), where other rows'
+ * were scored on one that does not (queue workers on several machines): their scores may differ from what the same
+ * points score there, so the table and the teacher-size means mix int8 scores of two kinds; null otherwise.
+ */
+export function int8MachinesNote(data: Pick<ReportData, 'rows'>): string | null {
+  const saturated = data.rows.filter((r) => r.int8Saturated === true);
+  if (saturated.length === 0 || !data.rows.some((r) => r.int8Saturated === false)) return null;
+  const rows = saturated.map((r) => `${r.group} · ${r.label}`).join(', ');
+  return (
+    `Int8 scores by CPU: ${rows} ${saturated.length === 1 ? 'was' : 'were'} scored on a CPU without AVX-512 VNNI / AVX-VNNI, whose int8 kernels ` +
+    'can saturate full-range int8 products, and other int8 rows on CPUs without that limit (see the machines): these scores may differ from what the same points score there. ' +
+    'Quantize with reduceRange: true (7-bit weights) for int8 scores that do not depend on the CPU.'
+  );
+}
+
+/**
  * The Markdown report: the table, then how to read it. `teacherSize`: whether the teacher-size tables follow it
  * (renderReport appends teacherSizeMarkdown's).
  */
@@ -308,6 +324,7 @@ export function tableNotes(data: ReportData, opts: { teacherSize: boolean; machi
       glueTaskMismatchNote(data),
       missingTasksNote(data, opts.teacherSize),
       opts.machines ? machinesLine(data) : null,
+      int8MachinesNote(data),
       sharedTimingNote(data),
       staleNote(data),
       staleBaselineNote(data),

@@ -238,6 +238,33 @@ describe('report rows', () => {
     expect(await writtenHtml(data, 'mixed.sqlite')).toContain('Machines: the rows were benchmarked on 3 machines');
   });
 
+  it('names the int8 rows scored on a CPU that can saturate int8 products where other int8 rows were scored on one with VNNI, where it mixed their scores silently', () => {
+    const points = posterPoints(); // (on 'Test CPU': AVX2 without VNNI; sst2 · int8 quantizes with full-range weights)
+    const onVnni = (p: StoredPoint): StoredPoint => {
+      const machine = p.result.bench.machine;
+      return {
+        ...p,
+        result: { ...p.result, bench: { ...p.result.bench, machine: { ...machine, cpu: { ...machine.cpu, flags: { ...machine.cpu.flags, vnni: true } } } } },
+      };
+    };
+    const int8 = (label: string, settings: Record<string, unknown>, i: number) =>
+      fakePoint({ model: 'sst2', label, bytes: 11.4e6, glue: 0.72, speedup: 1.8, steps: [{ pass: 'quantize', settings }] }, i);
+    // alone on one kind of CPU (and a reduced-range or float16 row, whose scores do not depend on it), no note
+    const oneKind = [...points, onVnni(int8('int8-rr', { mode: 'int8', reduceRange: true }, 30)), onVnni(int8('fp16', { mode: 'float16' }, 31))];
+    expect(toMarkdown(buildReport(oneKind))).not.toContain('Int8 scores by CPU');
+    const data = buildReport([...oneKind, onVnni(int8('int8-group', { mode: 'int8-group:32' }, 32)), int8('int8-static', { mode: 'int8-static' }, 33)]);
+    expect(data.rows.filter((r) => r.int8Saturated !== null).map((r) => [r.label, r.int8Saturated])).toEqual([
+      ['int8', true],
+      ['int8-group', false],
+      ['int8-static', true],
+    ]);
+    const note =
+      'Int8 scores by CPU: sst2 · int8, sst2 · int8-static were scored on a CPU without AVX-512 VNNI / AVX-VNNI, whose int8 kernels can saturate full-range int8 products, ' +
+      'and other int8 rows on CPUs without that limit (see the machines): these scores may differ from what the same points score there. ' +
+      'Quantize with reduceRange: true (7-bit weights) for int8 scores that do not depend on the CPU.';
+    expect(toMarkdown(data)).toContain(`\n${note}\n`);
+  });
+
   it('names a machine with AMX once where some of its rows were timed before AMX was read (their records without it), where it named two machines', () => {
     const points = posterPoints();
     const cpu = (p: StoredPoint, amx: boolean | undefined): StoredPoint => {
